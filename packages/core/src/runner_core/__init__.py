@@ -1,0 +1,64 @@
+"""runner_core: the Runner, the Registry, Config and the hook/loop contracts.
+
+Importing this package is cheap: nothing here imports torch. The heavy names
+(``Runner``, ``BaseLoop``, ...) are loaded on first attribute access.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from .__about__ import __version__
+
+_LAZY = {
+    "Config": "runner_core.config",
+    "ConfigDict": "runner_core.config",
+    "Runner": "runner_core.runner",
+    "BaseLoop": "runner_core.loop",
+    "Hook": "runner_core.hooks",
+    "Priority": "runner_core.hooks",
+    "BaseModel": "runner_core.model",
+    "BaseDataPreprocessor": "runner_core.model",
+    "Evaluator": "runner_core.evaluator",
+    "BaseMetric": "runner_core.evaluator",
+    "MessageHub": "runner_core.logging",
+    "Registry": "runner_core.registry",
+    "RUNNERS": "runner_core.registry",
+    "LOOPS": "runner_core.registry",
+    "HOOKS": "runner_core.registry",
+    "MODELS": "runner_core.registry",
+    "DATASETS": "runner_core.registry",
+    "DATA_SAMPLERS": "runner_core.registry",
+    "TRANSFORMS": "runner_core.registry",
+    "OPTIMIZERS": "runner_core.registry",
+    "OPTIM_WRAPPERS": "runner_core.registry",
+    "PARAM_SCHEDULERS": "runner_core.registry",
+    "METRICS": "runner_core.registry",
+    "EVALUATORS": "runner_core.registry",
+    "VISBACKENDS": "runner_core.registry",
+    "FUNCTIONS": "runner_core.registry",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import Config as Config
+    from .config import ConfigDict as ConfigDict
+    from .hooks import Hook as Hook
+    from .hooks import Priority as Priority
+    from .loop import BaseLoop as BaseLoop
+    from .runner import Runner as Runner
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runner_core' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

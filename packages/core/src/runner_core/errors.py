@@ -1,0 +1,51 @@
+"""Error types shared across runner, and the "did you mean" helper.
+
+Every error a user can trigger by bad input should be one of these, carry a
+single readable paragraph, and name the file, key or plugin at fault.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class RunnerError(Exception):
+    """Base class of every error runner raises on purpose."""
+
+
+class RegistryError(RunnerError, KeyError):
+    """A name could not be resolved or built through a registry."""
+
+    def __str__(self) -> str:  # KeyError would wrap the message in quotes
+        return str(self.args[0]) if self.args else ""
+
+
+class PluginError(RegistryError):
+    """An installed plugin is broken or conflicts with another one."""
+
+
+class BuildError(RunnerError, TypeError):
+    """A registered object refused the arguments a config gave it."""
+
+
+class HookError(RunnerError):
+    """A hook is declared or registered wrongly."""
+
+
+class ConfigError(RunnerError, ValueError):
+    """A config value is missing, of the wrong kind or out of range."""
+
+
+def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str:
+    """Return ` Did you mean 'x'?` (or '') for the closest candidates."""
+    pool = sorted({str(c) for c in candidates})
+    close = difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in pool}
+        close = [lowered[c] for c in difflib.get_close_matches(word.lower(), list(lowered), n=n)]
+    if not close:
+        return ""
+    if len(close) == 1:
+        return f" Did you mean {close[0]!r}?"
+    return " Did you mean one of " + ", ".join(repr(c) for c in close) + "?"

@@ -1,0 +1,9 @@
+"""Hooks: the hook points (pluggy hookspecs), the Hook base class, priorities."""
+
+from __future__ import annotations
+
+from .hook import Hook, Priority, get_priority
+from .manager import HookManager
+from .specs import hook_point_names
+
+__all__ = ["Hook", "HookManager", "Priority", "get_priority", "hook_point_names"]

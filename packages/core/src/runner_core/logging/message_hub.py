@@ -1,0 +1,154 @@
+"""MessageHub: where the runner, loops, hooks and models share runtime values.
+
+Scalars (losses, lr, times) are kept as short histories so a logger can smooth
+them; anything else (epoch, iter, the config text, best scores) is "info".
+Values may be tensors: they are turned into floats only when read, so a
+training step never waits on a device sync just to be logged.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+
+def _as_float(value: Any) -> float:
+    if isinstance(value, float):
+        return value
+    item = getattr(value, "item", None)
+    return float(item() if item is not None else value)
+
+
+class HistoryBuffer:
+    """The last ``max_length`` values of one scalar, with their counts."""
+
+    __slots__ = ("_values", "_counts", "_total", "_n")
+
+    def __init__(self, max_length: int = 1000) -> None:
+        self._values: deque[Any] = deque(maxlen=max_length)
+        self._counts: deque[int] = deque(maxlen=max_length)
+        self._total = 0.0
+        self._n = 0
+
+    def update(self, value: Any, count: int = 1) -> None:
+        self._values.append(value)
+        self._counts.append(count)
+        self._n += 1
+
+    def current(self) -> float:
+        """The latest value."""
+        if not self._values:
+            raise ValueError("the history is empty")
+        return _as_float(self._values[-1])
+
+    def mean(self, window: int | None = None) -> float:
+        """Mean of the last ``window`` values (all kept values when None)."""
+        values = list(self._values)[-window:] if window else list(self._values)
+        if not values:
+            raise ValueError("the history is empty")
+        return sum(_as_float(v) for v in values) / len(values)
+
+    def max(self, window: int | None = None) -> float:
+        values = list(self._values)[-window:] if window else list(self._values)
+        return max(_as_float(v) for v in values)
+
+    def min(self, window: int | None = None) -> float:
+        values = list(self._values)[-window:] if window else list(self._values)
+        return min(_as_float(v) for v in values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def data(self) -> list[float]:
+        return [_as_float(v) for v in self._values]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "values": self.data(),
+            "counts": list(self._counts),
+            "max_length": self._values.maxlen,
+        }
+
+    @classmethod
+    def from_state_dict(cls, state: dict[str, Any]) -> HistoryBuffer:
+        buf = cls(state.get("max_length") or 1000)
+        for v, c in zip(state["values"], state["counts"]):
+            buf.update(v, c)
+        return buf
+
+
+class MessageHub:
+    """Scalars and runtime info of one run."""
+
+    def __init__(self, name: str = "runner") -> None:
+        self.name = name
+        self._scalars: dict[str, HistoryBuffer] = {}
+        self._info: dict[str, Any] = {}
+
+    # scalars
+    def update_scalar(self, key: str, value: Any, count: int = 1) -> None:
+        buf = self._scalars.get(key)
+        if buf is None:
+            buf = self._scalars[key] = HistoryBuffer()
+        buf.update(value, count)
+
+    def update_scalars(self, values: dict[str, Any], prefix: str = "") -> None:
+        for k, v in values.items():
+            self.update_scalar(prefix + k, v)
+
+    def get_scalar(self, key: str) -> HistoryBuffer:
+        try:
+            return self._scalars[key]
+        except KeyError:
+            raise KeyError(
+                f"No scalar {key!r} in the message hub; known: {', '.join(sorted(self._scalars))}"
+            ) from None
+
+    @property
+    def log_scalars(self) -> dict[str, HistoryBuffer]:
+        return self._scalars
+
+    # info
+    def update_info(self, key: str, value: Any) -> None:
+        self._info[key] = value
+
+    def update_info_dict(self, info: dict[str, Any]) -> None:
+        self._info.update(info)
+
+    def get_info(self, key: str, default: Any = None) -> Any:
+        return self._info.get(key, default)
+
+    def pop_info(self, key: str, default: Any = None) -> Any:
+        return self._info.pop(key, default)
+
+    @property
+    def runtime_info(self) -> dict[str, Any]:
+        return self._info
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._scalars)
+
+    # checkpoints: plain data only, so checkpoints load with weights_only=True
+    def state_dict(self) -> dict[str, Any]:
+        info = {k: v for k, v in self._info.items() if _is_plain(v)}
+        return {
+            "log_scalars": {k: b.state_dict() for k, b in self._scalars.items()},
+            "runtime_info": info,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._scalars = {
+            k: HistoryBuffer.from_state_dict(v) for k, v in state.get("log_scalars", {}).items()
+        }
+        self._info.update(state.get("runtime_info", {}))
+
+
+def _is_plain(value: Any) -> bool:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    return False

@@ -1,0 +1,171 @@
+"""The model contract the loops rely on, and an adapter for plain modules.
+
+A model is anything with ``train_step(data, optim_wrapper) -> dict``,
+``val_step(data)`` and ``test_step(data)``. ``BaseModel`` builds all three on
+``forward(inputs, data_samples=None, mode='loss'|'predict'|'tensor')``:
+
+* a batch that is a dict is passed to ``forward`` as keyword arguments, a tuple
+  or list as positional arguments, anything else as the single argument;
+* ``mode='loss'`` returns a dict of losses; every key containing ``'loss'``
+  is summed into the loss that is back-propagated;
+* ``val_step``/``test_step`` return what ``forward(mode='predict')`` returns,
+  and that is what the evaluator's metrics receive as ``data_samples``.
+
+A plain ``nn.Module`` is adapted by :class:`ModuleAdapter` (see its docstring).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from .data_preprocessor import BaseDataPreprocessor
+
+
+def run_forward(model: Callable[..., Any], data: Any, mode: str) -> Any:
+    """Call ``model`` with ``data`` unpacked the MMEngine way, plus ``mode``."""
+    if isinstance(data, Mapping):
+        return model(**data, mode=mode)
+    if isinstance(data, (list, tuple)):
+        return model(*data, mode=mode)
+    return model(data, mode=mode)
+
+
+def parse_losses(losses: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Sum the loss terms; return the total and detached terms for logging."""
+    if isinstance(losses, torch.Tensor):
+        return losses, {"loss": losses.detach()}
+    if not isinstance(losses, Mapping):
+        raise TypeError(
+            f"forward(mode='loss') must return a dict of losses or a tensor, got "
+            f"{type(losses).__name__}."
+        )
+    log_vars: dict[str, torch.Tensor] = {}
+    terms = []
+    for name, value in losses.items():
+        if isinstance(value, (list, tuple)):
+            value = sum(v.mean() for v in value)
+        elif isinstance(value, torch.Tensor) and value.dim() != 0:
+            value = value.mean()
+        if "loss" in name:
+            terms.append(value)
+        log_vars[name] = (
+            value.detach() if isinstance(value, torch.Tensor) else torch.as_tensor(value)
+        )
+    if not terms:
+        raise ValueError(
+            f"forward(mode='loss') returned no key containing 'loss' (keys: {list(losses)})."
+        )
+    total = terms[0] if len(terms) == 1 else sum(terms[1:], terms[0])
+    if len(terms) > 1 or "loss" not in log_vars:
+        log_vars["loss"] = total.detach()
+    return total, log_vars
+
+
+class BaseModel(nn.Module):
+    """Base class of models trained by the Runner."""
+
+    def __init__(
+        self, data_preprocessor: dict | nn.Module | None = None, init_cfg: Any = None
+    ) -> None:
+        super().__init__()
+        if data_preprocessor is None:
+            data_preprocessor = BaseDataPreprocessor()
+        elif isinstance(data_preprocessor, Mapping):
+            from ..registry import MODELS
+
+            cfg = dict(data_preprocessor)
+            cfg.setdefault("type", "BaseDataPreprocessor")
+            data_preprocessor = MODELS.build(cfg, _key_path="model.data_preprocessor")
+        self.data_preprocessor = data_preprocessor
+        self.init_cfg = init_cfg
+
+    def _apply(self, fn: Any, *args: Any, **kwargs: Any) -> BaseModel:
+        # ``model.to(device)`` does not call children's ``to``: tell the
+        # preprocessor where the weights went, so batches follow them.
+        out = super()._apply(fn, *args, **kwargs)
+        pre = self.__dict__.get("_modules", {}).get("data_preprocessor")
+        if isinstance(pre, BaseDataPreprocessor):
+            for tensor in self.parameters():
+                pre._device = tensor.device
+                break
+        return out
+
+    def forward(self, *args: Any, mode: str = "tensor", **kwargs: Any) -> Any:  # pragma: no cover
+        raise NotImplementedError(f"{type(self).__name__} must implement forward(..., mode=...)")
+
+    def train_step(self, data: Any, optim_wrapper: Any) -> dict[str, torch.Tensor]:
+        """Forward in loss mode, back-propagate and step through ``optim_wrapper``."""
+        with optim_wrapper.optim_context(self):
+            data = self.data_preprocessor(data, True)
+            losses = run_forward(self, data, "loss")
+        loss, log_vars = parse_losses(losses)
+        optim_wrapper.update_params(loss)
+        return log_vars
+
+    def val_step(self, data: Any) -> Any:
+        return run_forward(self, self.data_preprocessor(data, False), "predict")
+
+    def test_step(self, data: Any) -> Any:
+        return run_forward(self, self.data_preprocessor(data, False), "predict")
+
+
+class ModuleAdapter(BaseModel):
+    """Lets a plain ``nn.Module`` (``forward(inputs) -> logits``) be trained.
+
+    Batches are ``(inputs, targets)`` tuples/lists or dicts with ``inputs`` and
+    one of ``targets``/``labels``/``gt_label``. Training minimises
+    ``loss_fn(module(inputs), targets)`` (cross-entropy by default);
+    ``val_step``/``test_step`` return ``{'pred': logits, 'gt': targets}``,
+    which the ``Accuracy`` metric reads.
+    """
+
+    def __init__(
+        self,
+        module: nn.Module,
+        loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        data_preprocessor: dict | nn.Module | None = None,
+    ) -> None:
+        super().__init__(data_preprocessor)
+        self.module = module
+        self.loss_fn = loss_fn if loss_fn is not None else nn.functional.cross_entropy
+
+    @staticmethod
+    def _split(data: Any) -> tuple[Any, Any]:
+        if isinstance(data, Mapping):
+            for key in ("targets", "labels", "label", "gt_label", "target"):
+                if key in data:
+                    return data["inputs"], data[key]
+            return data["inputs"], None
+        if isinstance(data, (list, tuple)):
+            return data[0], data[1] if len(data) > 1 else None
+        return data, None
+
+    def forward(self, inputs: Any, targets: Any = None, mode: str = "tensor") -> Any:
+        out = self.module(inputs)
+        if mode == "loss":
+            return {"loss": self.loss_fn(out, targets)}
+        if mode == "predict":
+            return {"pred": out, "gt": targets}
+        return out
+
+    def train_step(self, data: Any, optim_wrapper: Any) -> dict[str, torch.Tensor]:
+        with optim_wrapper.optim_context(self):
+            inputs, targets = self._split(self.data_preprocessor(data, True))
+            loss = self.loss_fn(self.module(inputs), targets)
+        optim_wrapper.update_params(loss)
+        return {"loss": loss.detach()}
+
+    def val_step(self, data: Any) -> Any:
+        inputs, targets = self._split(self.data_preprocessor(data, False))
+        return {"pred": self.module(inputs), "gt": targets}
+
+    test_step = val_step
+
+
+def is_model(obj: Any) -> bool:
+    """True if ``obj`` already satisfies the model contract."""
+    return all(callable(getattr(obj, m, None)) for m in ("train_step", "val_step", "test_step"))

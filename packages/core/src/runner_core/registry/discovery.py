@@ -1,0 +1,98 @@
+"""Reading plugin entry points without importing the plugins.
+
+Listing what is installed reads distribution metadata only; a module is
+imported when, and only when, one of its keys is looked up. Results are cached
+per ``sys.path`` so that adding a directory (a test's fake distribution, a
+freshly installed plugin) is seen without a restart.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+from ..errors import PluginError
+
+GROUP_PREFIX = "runner."
+
+
+@dataclass(frozen=True)
+class PluginEntry:
+    """One entry point: a registry key offered by one distribution."""
+
+    group: str
+    key: str
+    target: str  # 'module:object'
+    distribution: str
+    version: str
+
+    def describe(self) -> str:
+        return f"{self.key} = {self.target!r} from {self.distribution} {self.version}"
+
+    def load(self) -> Any:
+        """Import the target; a failure names key, entry point and distribution."""
+        module_name, _, attr = self.target.partition(":")
+        try:
+            obj = __import__(module_name, fromlist=["_"])
+            for part in attr.split(".") if attr else []:
+                obj = getattr(obj, part)
+        except Exception as exc:
+            raise PluginError(
+                f"The plugin entry point {self.key!r} in group {self.group!r} "
+                f"(target {self.target!r}, distribution {self.distribution} {self.version}) "
+                f"failed to load: {type(exc).__name__}: {exc}. Other names keep working; "
+                f"reinstall or fix {self.distribution}, or uninstall it "
+                f"(`pip uninstall {self.distribution}`)."
+            ) from exc
+        return obj
+
+
+_cache: dict[tuple[str, ...], dict[str, list[PluginEntry]]] = {}
+
+
+def _scan() -> dict[str, list[PluginEntry]]:
+    by_group: dict[str, list[PluginEntry]] = {}
+    seen: set[tuple[str, str, str]] = set()
+    for dist in metadata.distributions():
+        try:
+            eps = dist.entry_points
+        except Exception:  # unreadable metadata: nothing to offer
+            continue
+        name = dist.metadata["Name"] or "<unknown distribution>"
+        for ep in eps:
+            if not ep.group.startswith(GROUP_PREFIX):
+                continue
+            # A distribution found twice on sys.path (editable + site) counts once.
+            ident = (ep.group, ep.name, name)
+            if ident in seen:
+                continue
+            seen.add(ident)
+            by_group.setdefault(ep.group, []).append(
+                PluginEntry(ep.group, ep.name, ep.value, name, dist.version or "?")
+            )
+    return by_group
+
+
+def all_entries() -> dict[str, list[PluginEntry]]:
+    """Every ``runner.*`` entry point, grouped, from metadata only."""
+    token = tuple(sys.path)
+    found = _cache.get(token)
+    if found is None:
+        _cache.clear()
+        found = _cache[token] = _scan()
+    return found
+
+
+def entries(group: str) -> list[PluginEntry]:
+    """The entry points of one group."""
+    return all_entries().get(group, [])
+
+
+def refresh() -> None:
+    """Forget cached metadata (after installing or removing a plugin in-process)."""
+    import importlib
+
+    _cache.clear()
+    importlib.invalidate_caches()

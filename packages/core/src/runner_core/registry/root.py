@@ -1,0 +1,69 @@
+"""The registries, one per kind of buildable thing, each backed by its own
+entry-point group ``runner.<kind>``.
+
+A downstream library offers a model by declaring, in its ``pyproject.toml``::
+
+    [project.entry-points."runner.models"]
+    DigitsCNN = "digits_lib.models:DigitsCNN"
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from .registry import Registry
+
+
+def _torch_attr(module_name: str, base_name: str) -> Any:
+    """A fallback that resolves ``Name`` to ``<module>.Name`` if it subclasses ``base``."""
+
+    def fallback(key: str) -> Any:
+        if not key.isidentifier():
+            return None
+        import importlib
+
+        module = importlib.import_module(module_name)
+        obj = getattr(module, key, None)
+        base_mod, _, base_attr = base_name.rpartition(".")
+        base = getattr(importlib.import_module(base_mod), base_attr)
+        if isinstance(obj, type) and issubclass(obj, base) and obj is not base:
+            return obj
+        return None
+
+    return fallback
+
+
+RUNNERS = Registry("runner", "runner.runners")
+LOOPS = Registry("loop", "runner.loops")
+HOOKS = Registry("hook", "runner.hooks")
+DEFAULT_HOOK_SETS = Registry("default hooks set", "runner.default_hooks")
+MODELS = Registry("model", "runner.models", fallback=_torch_attr("torch.nn", "torch.nn.Module"))
+MODEL_WRAPPERS = Registry("model wrapper", "runner.model_wrappers")
+DATASETS = Registry("dataset", "runner.datasets")
+DATA_SAMPLERS = Registry("data sampler", "runner.data_samplers")
+TRANSFORMS = Registry("transform", "runner.transforms")
+FUNCTIONS = Registry("function", "runner.functions")
+OPTIMIZERS = Registry(
+    "optimizer", "runner.optimizers", fallback=_torch_attr("torch.optim", "torch.optim.Optimizer")
+)
+OPTIM_WRAPPERS = Registry("optim wrapper", "runner.optim_wrappers")
+OPTIM_WRAPPER_CONSTRUCTORS = Registry(
+    "optim wrapper constructor", "runner.optim_wrapper_constructors"
+)
+PARAM_SCHEDULERS = Registry("parameter scheduler", "runner.param_schedulers")
+METRICS = Registry("metric", "runner.metrics")
+EVALUATORS = Registry("evaluator", "runner.evaluators")
+VISUALIZERS = Registry("visualizer", "runner.visualizers")
+VISBACKENDS = Registry("visualization backend", "runner.visbackends")
+PLUGINS = Registry("CLI plugin", "runner.plugins")
+
+# MMEngine spells this one in the singular.
+EVALUATOR = EVALUATORS
+
+ALL_REGISTRIES: dict[str, Registry] = {
+    name: obj for name, obj in vars(sys.modules[__name__]).items() if isinstance(obj, Registry)
+}
+del ALL_REGISTRIES["EVALUATOR"]
+for _var, _reg in ALL_REGISTRIES.items():
+    _reg.var_name = _var

@@ -1,0 +1,165 @@
+"""How the Runner turns config dicts into parts: loops, evaluators, hooks.
+
+Kept out of ``runner.py`` so the Runner reads as the order of a run, and so
+each rule (which loop ``by_epoch`` picks, how ``default_hooks`` merge with the
+active default set) lives in one place.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import HookError, RunnerError, did_you_mean
+from ..registry import DEFAULT_HOOK_SETS, EVALUATORS, HOOKS, LOOPS, METRICS
+
+DEFAULT_SET_ENV = "RUNNER_DEFAULT_HOOKS"
+
+
+# -- loops -------------------------------------------------------------------------
+def train_loop_cfg(train_cfg: Mapping[str, Any], val_cfg: Mapping[str, Any] | None) -> dict:
+    """Resolve ``train_cfg`` to a loop config with a ``type``."""
+    cfg = dict(train_cfg)
+    if "max_epoch" in cfg and "max_epochs" not in cfg:  # the guide's spelling
+        warnings.warn("train_cfg key 'max_epoch' is read as 'max_epochs'.", stacklevel=3)
+        cfg["max_epochs"] = cfg.pop("max_epoch")
+    if "max_iter" in cfg and "max_iters" not in cfg:
+        warnings.warn("train_cfg key 'max_iter' is read as 'max_iters'.", stacklevel=3)
+        cfg["max_iters"] = cfg.pop("max_iter")
+    by_epoch = cfg.pop("by_epoch", None)
+    if "type" not in cfg:
+        if by_epoch is None:
+            by_epoch = "max_iters" not in cfg
+        cfg["type"] = "EpochBasedTrainLoop" if by_epoch else "IterBasedTrainLoop"
+        if by_epoch and "max_epochs" not in cfg:
+            raise RunnerError(
+                "train_cfg has by_epoch=True but no max_epochs: add max_epochs=N "
+                "(or by_epoch=False, max_iters=N for an iteration-based run)."
+            )
+        if not by_epoch and "max_iters" not in cfg:
+            raise RunnerError("train_cfg has by_epoch=False but no max_iters: add max_iters=N.")
+    if val_cfg and "interval" in val_cfg and "val_interval" not in cfg:
+        cfg["val_interval"] = val_cfg["interval"]
+    return cfg
+
+
+def eval_loop_cfg(cfg: Mapping[str, Any] | None, default_type: str) -> dict:
+    out = dict(cfg or {})
+    out.pop("interval", None)  # the guide's val_cfg=dict(interval=N) belongs to the train loop
+    out.setdefault("type", default_type)
+    return out
+
+
+def build_loop(runner: Any, cfg: Any, mode: str, default_args: dict[str, Any]) -> Any:
+    """Build a loop from a config (or pass a built one) and fix its mode."""
+    if not isinstance(cfg, Mapping):
+        loop = cfg
+    else:
+        loop = LOOPS.build(
+            cfg, default_args=dict(runner=runner, **default_args), _key_path=f"{mode}_cfg"
+        )
+    if getattr(loop, "mode", None) is None:
+        loop.mode = mode
+    return loop
+
+
+# -- evaluators ------------------------------------------------------------------------
+def build_evaluator(cfg: Any) -> Any:
+    """An Evaluator from an Evaluator, a metric, a list of them, or configs."""
+    from ..evaluator import BaseMetric, Evaluator
+
+    if isinstance(cfg, Evaluator):
+        return cfg
+    if isinstance(cfg, BaseMetric):
+        return Evaluator([cfg])
+    if isinstance(cfg, (list, tuple)):
+        return Evaluator(list(cfg))
+    if isinstance(cfg, Mapping):
+        kind = cfg.get("type", "Evaluator")
+        if isinstance(kind, str) and kind in EVALUATORS.keys() or kind == "Evaluator":
+            spec = dict(cfg)
+            spec.setdefault("type", "Evaluator")
+            return EVALUATORS.build(spec)
+        return Evaluator([METRICS.build(cfg)])
+    return cfg
+
+
+# -- hooks -------------------------------------------------------------------------------
+def active_default_set(name: str | None = None) -> tuple[str | None, dict[str, Any]]:
+    """The default-hooks set to use: ``name``, else $RUNNER_DEFAULT_HOOKS, else
+    ``'standard'``, else the only one installed. Returns (name, role -> cfg)."""
+    available = DEFAULT_HOOK_SETS.keys()
+    chosen = name or os.environ.get(DEFAULT_SET_ENV)
+    if chosen is None:
+        if "standard" in available:
+            chosen = "standard"
+        elif len(available) == 1:
+            chosen = available[0]
+        else:
+            if available:
+                warnings.warn(
+                    f"Several default-hooks sets are installed ({', '.join(available)}) and none "
+                    f"is chosen: set default_hooks_set='<name>' in the config.",
+                    stacklevel=3,
+                )
+            return None, {}
+    factory = DEFAULT_HOOK_SETS.get(chosen)
+    hooks = factory() if callable(factory) else factory
+    return chosen, {k: copy.deepcopy(v) for k, v in dict(hooks).items()}
+
+
+def merge_default_hooks(
+    defaults: dict[str, Any], overrides: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Per role: ``None`` removes, a dict without ``type`` updates, anything else replaces.
+
+    A role close to a known one (``chekpoint``) is an error with "did you mean";
+    a distinct new role adds a hook.
+    """
+    merged = dict(defaults)
+    for role, value in (overrides or {}).items():
+        if role not in defaults and defaults:
+            hint = did_you_mean(role, defaults)
+            if hint:
+                raise HookError(
+                    f"default_hooks has an unknown role {role!r}.{hint} A misspelled role would "
+                    f"add a second hook instead of configuring the default one. Known roles: "
+                    f"{', '.join(defaults)}."
+                )
+        if value is None:
+            merged.pop(role, None)
+        elif (
+            isinstance(value, Mapping)
+            and "type" not in value
+            and isinstance(merged.get(role), Mapping)
+        ):
+            merged[role] = {**merged[role], **value}
+        else:
+            merged[role] = value
+    return merged
+
+
+def build_hook(cfg: Any, key_path: str) -> tuple[Any, Any]:
+    """Build one hook; return (hook, priority from the config or None)."""
+    if not isinstance(cfg, Mapping):
+        return cfg, None
+    spec = dict(cfg)
+    priority = spec.pop("priority", None)
+    return HOOKS.build(spec, _key_path=key_path), priority
+
+
+def check_duplicate_roles(built: list[tuple[str, Any]]) -> None:
+    """Two roles holding hooks of one type is almost always a typo: say which."""
+    seen: dict[type, str] = {}
+    for role, hook in built:
+        kind = type(hook)
+        if kind in seen and not getattr(hook, "allow_duplicates", False):
+            raise HookError(
+                f"default_hooks roles {seen[kind]!r} and {role!r} both hold a {kind.__name__}; "
+                f"one run would have two of them. Remove one role (set it to None) or fix the "
+                f"misspelled role name."
+            )
+        seen[kind] = role

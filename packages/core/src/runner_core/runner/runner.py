@@ -1,0 +1,621 @@
+"""The Runner: holds the parts of a run and drives train / val / test.
+
+Built from objects or from a config. Built from a config, it is lazy: the
+model and hooks are built at construction, everything else (data loaders,
+loops, optimizer, schedulers, evaluators) only when ``train()``, ``val()`` or
+``test()`` needs it, so a config with no training parts tests fine.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import RunnerError, did_you_mean
+from ..hooks import HookManager
+from ..logging import MessageHub, get_logger
+from ..registry import MODELS, RUNNERS
+from . import build as _build
+from . import checkpointing
+from .randomness import isolated_rng, restore_rng_state, set_random_seed
+from .work_dir import make_timestamp, prepare_work_dir
+
+#: Top-level config keys the Runner reads (constructor arguments).
+RUNNER_KEYS = (
+    "model",
+    "work_dir",
+    "train_dataloader",
+    "val_dataloader",
+    "test_dataloader",
+    "train_cfg",
+    "val_cfg",
+    "test_cfg",
+    "auto_scale_lr",
+    "optimizer",
+    "optim_wrapper",
+    "param_scheduler",
+    "val_evaluator",
+    "test_evaluator",
+    "default_hooks",
+    "custom_hooks",
+    "data_preprocessor",
+    "load_from",
+    "resume",
+    "launcher",
+    "env_cfg",
+    "log_processor",
+    "log_level",
+    "visualizer",
+    "default_scope",
+    "randomness",
+    "experiment_name",
+    "default_hooks_set",
+    "model_wrapper_cfg",
+    "load_cfg",
+)
+#: Other top-level keys something reads (so they are not typos).
+OTHER_KNOWN_KEYS = ("runner_type", "custom_imports", "vis_backends", "compile", "_base_")
+
+
+class Runner:
+    """Run training, validation and testing of a model.
+
+    Every part may be a built object or a config dict. See the config
+    reference (docs/config-reference.md) for each argument.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        work_dir: str | Path | None = None,
+        train_dataloader: Any = None,
+        val_dataloader: Any = None,
+        test_dataloader: Any = None,
+        train_cfg: Mapping[str, Any] | None = None,
+        val_cfg: Mapping[str, Any] | None = None,
+        test_cfg: Mapping[str, Any] | None = None,
+        auto_scale_lr: Mapping[str, Any] | None = None,
+        optimizer: Any = None,
+        optim_wrapper: Any = None,
+        param_scheduler: Any = None,
+        val_evaluator: Any = None,
+        test_evaluator: Any = None,
+        default_hooks: Mapping[str, Any] | None = None,
+        custom_hooks: list[Any] | None = None,
+        data_preprocessor: Any = None,
+        load_from: str | Path | None = None,
+        resume: bool | str = False,
+        launcher: str = "none",
+        env_cfg: Mapping[str, Any] | None = None,
+        log_processor: Mapping[str, Any] | None = None,
+        log_level: str | int = "INFO",
+        visualizer: Any = None,
+        default_scope: str | None = None,
+        randomness: Mapping[str, Any] | None = None,
+        experiment_name: str | None = None,
+        cfg: Any = None,
+        default_hooks_set: str | None = None,
+        model_wrapper_cfg: Mapping[str, Any] | None = None,
+        load_cfg: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self._check_parts(train_dataloader, train_cfg, optimizer, optim_wrapper, "train")
+        self._check_parts(val_dataloader, val_cfg, None, val_evaluator, "val")
+        self._check_parts(test_dataloader, test_cfg, None, test_evaluator, "test")
+
+        # lazily built parts: a config until the run that needs it
+        self._train_dataloader = train_dataloader
+        self._val_dataloader = val_dataloader
+        self._test_dataloader = test_dataloader
+        self._train_cfg = train_cfg
+        self._val_cfg = val_cfg
+        self._test_cfg = test_cfg
+        self._val_evaluator = val_evaluator
+        self._test_evaluator = test_evaluator
+        if optim_wrapper is None and optimizer is not None:
+            optim_wrapper = {"optimizer": optimizer}
+        self.optim_wrapper: Any = optim_wrapper
+        self._param_scheduler_cfg = param_scheduler
+        self.param_schedulers: Any = None
+        self.auto_scale_lr = auto_scale_lr
+        self._train_loop: Any = None
+        self._val_loop: Any = None
+        self._test_loop: Any = None
+
+        self._load_from = load_from
+        self._resume = resume
+        self.load_cfg = dict(load_cfg or {})
+        self.launcher = launcher
+        self.log_processor_cfg = dict(log_processor or {})
+        self.default_scope = default_scope
+        self.model_wrapper_cfg = model_wrapper_cfg
+        self._pending_rng: dict[str, Any] | None = None
+        self._resume_checkpoint: dict[str, Any] | None = None
+
+        # environment, randomness, folders, logging
+        self.env_cfg = dict(env_cfg or {})
+        self.setup_env(self.env_cfg)
+        self.randomness_cfg = dict(randomness or {})
+        self.seed = set_random_seed(
+            self.randomness_cfg.get("seed"),
+            self.randomness_cfg.get("deterministic", False),
+            self.randomness_cfg.get("diff_rank_seed", False),
+        )
+        self.timestamp = make_timestamp()
+        if experiment_name is None:
+            filename = getattr(cfg, "filename", None)
+            experiment_name = Path(filename).stem if filename else "run"
+        self.experiment_name = experiment_name
+        if work_dir is None:
+            work_dir = Path("work_dirs") / self.experiment_name
+        self.work_dir, self.log_dir = prepare_work_dir(
+            work_dir, self.timestamp, create=self.rank == 0
+        )
+        self.log_level = log_level
+        self.logger = get_logger(
+            "runner",
+            self.log_dir / f"{self.timestamp}.log" if self.rank == 0 else None,
+            log_level,
+            self.rank,
+        )
+        self.message_hub = MessageHub(self.experiment_name)
+        self.message_hub.update_info_dict(
+            {"experiment_name": self.experiment_name, "seed": self.seed}
+        )
+        self._dump_config()
+        self.visualizer = self.build_visualizer(visualizer)
+
+        # the model, wrapped for distributed runs
+        self.model = self.build_model(model, data_preprocessor)
+        self.model = self.wrap_model(self.model_wrapper_cfg, self.model)
+
+        # hooks
+        self.hooks = HookManager()
+        self.default_hooks_set, self._default_hook_cfgs = _build.active_default_set(
+            default_hooks_set
+        )
+        self.register_hooks(default_hooks, custom_hooks)
+        self.logger.debug("Hooks will be executed in this order:\n%s", self.hooks.order_table())
+
+    # -- construction from configs -------------------------------------------------
+    @classmethod
+    def from_cfg(cls, cfg: Any) -> Runner:
+        """Build a Runner (or the ``runner_type`` subclass) from a config."""
+        from ..config import Config
+
+        if not isinstance(cfg, Config):
+            cfg = Config(copy.deepcopy(dict(cfg)))
+        runner_type = cfg.get("runner_type")
+        if runner_type is not None and cls is Runner:
+            target = RUNNERS.get(runner_type) if isinstance(runner_type, str) else runner_type
+            if target is not cls:
+                return target.from_cfg(cfg)
+        check_top_level_keys(cfg)
+        kwargs = {key: copy.deepcopy(cfg.get(key)) for key in RUNNER_KEYS if key in cfg}
+        if "visualizer" not in kwargs and "vis_backends" in cfg:
+            kwargs["visualizer"] = {"vis_backends": copy.deepcopy(cfg.get("vis_backends"))}
+        kwargs.setdefault("model", None)
+        return cls(**kwargs, cfg=cfg)
+
+    build_from_cfg = from_cfg
+
+    # -- environment -----------------------------------------------------------------
+    def setup_env(self, env_cfg: Mapping[str, Any]) -> None:
+        """Distributed set-up, cudnn and multiprocessing settings (override to customise)."""
+        from ..dist import utils as dist_utils
+
+        if self.launcher not in (None, "none") and not dist_utils.is_distributed():
+            from ..dist.launch import init_dist
+
+            init_dist(self.launcher, **dict(env_cfg.get("dist_cfg") or {}))
+        mp_cfg = dict(env_cfg.get("mp_cfg") or {})
+        if mp_cfg:
+            from ..dist.launch import setup_multiprocessing
+
+            setup_multiprocessing(**mp_cfg)
+        if env_cfg.get("cudnn_benchmark"):
+            import torch
+
+            torch.backends.cudnn.benchmark = True
+        self.rank = dist_utils.get_rank()
+        self.world_size = dist_utils.get_world_size()
+        self.distributed = self.world_size > 1
+
+    @staticmethod
+    def _check_parts(loader: Any, loop_cfg: Any, optimizer: Any, third: Any, mode: str) -> None:
+        names = {
+            "train": ("train_dataloader", "train_cfg", "optim_wrapper (or optimizer)"),
+            "val": ("val_dataloader", "val_cfg", "val_evaluator"),
+            "test": ("test_dataloader", "test_cfg", "test_evaluator"),
+        }[mode]
+        if mode == "train":
+            third = third if third is not None else optimizer
+        if loader is None and (loop_cfg or third is not None):
+            given = [n for n, v in zip(names[1:], (loop_cfg, third)) if v]
+            raise RunnerError(
+                f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} set but "
+                f"{names[0]} is not: {mode} needs data. Add {names[0]}=dict(dataset=..., "
+                f"batch_size=...), or remove {' and '.join(given)}."
+            )
+
+    # -- building ----------------------------------------------------------------------
+    def build_model(self, model: Any, data_preprocessor: Any = None) -> Any:
+        from ..model import ModuleAdapter, is_model
+
+        if model is None:
+            raise RunnerError(
+                "The Runner needs a model: pass model=... or a 'model' key in the config."
+            )
+        if isinstance(model, Mapping):
+            cfg = dict(model)
+            if data_preprocessor is not None and "data_preprocessor" not in cfg:
+                cfg["data_preprocessor"] = data_preprocessor
+            model = MODELS.build(cfg, _key_path="model")
+        if not is_model(model):
+            model = ModuleAdapter(model, data_preprocessor=data_preprocessor)
+        import torch
+
+        device = (
+            torch.device("cuda", torch.cuda.current_device())
+            if torch.cuda.is_available()
+            else torch.device("cpu")
+        )
+        self.device = device
+        return model.to(device)
+
+    def wrap_model(self, model_wrapper_cfg: Mapping[str, Any] | None, model: Any) -> Any:
+        """Wrap the model for distributed training (DDP by default)."""
+        if not self.distributed:
+            return model
+        from ..dist.model_wrappers import wrap_model
+
+        return wrap_model(model, model_wrapper_cfg, self.device)
+
+    @property
+    def unwrapped_model(self) -> Any:
+        """The user's model, without a DDP/FSDP wrapper."""
+        return getattr(self.model, "module", self.model)
+
+    def build_dataloader(self, dataloader: Any, key_path: str | None = None) -> Any:
+        from ..data.dataloader import build_dataloader
+
+        if not isinstance(dataloader, Mapping):
+            return dataloader
+        return build_dataloader(
+            dataloader,
+            seed=self.seed,
+            diff_rank_seed=self.randomness_cfg.get("diff_rank_seed", False),
+            key_path=key_path,
+        )
+
+    def build_evaluator(self, evaluator: Any) -> Any:
+        return _build.build_evaluator(evaluator)
+
+    def build_visualizer(self, visualizer: Any) -> Any:
+        from ..registry import VISUALIZERS
+
+        if visualizer is not None and not isinstance(visualizer, Mapping):
+            return visualizer
+        cfg = dict(visualizer or {})
+        if "vis_backends" not in cfg:
+            from ..registry import VISBACKENDS
+
+            if "LocalVisBackend" not in VISBACKENDS.keys():
+                return None
+            cfg["vis_backends"] = [{"type": "LocalVisBackend"}]
+        cfg.setdefault("type", "Visualizer")
+        cfg.setdefault("save_dir", str(self.log_dir / "vis_data"))
+        visualizer = VISUALIZERS.build(cfg, _key_path="visualizer")
+        if self.rank == 0 and self.cfg is not None and hasattr(visualizer, "add_config"):
+            visualizer.add_config(self.cfg)
+        return visualizer
+
+    def build_optim_wrapper(self, optim_wrapper: Any) -> Any:
+        from ..optim.constructor import build_optim_wrapper
+
+        return build_optim_wrapper(self.unwrapped_model, optim_wrapper)
+
+    def build_param_scheduler(self, scheduler: Any) -> Any:
+        from ..optim.scheduler import build_param_schedulers
+
+        loop = self._train_loop
+        epoch_length = (
+            len(loop.dataloader)
+            if loop is not None and hasattr(loop.dataloader, "__len__")
+            else None
+        )
+        return build_param_schedulers(
+            scheduler,
+            self.optim_wrapper,
+            epoch_length=epoch_length,
+            max_epochs=getattr(loop, "max_epochs", None),
+            max_iters=getattr(loop, "max_iters", None),
+        )
+
+    def build_train_loop(self, loop: Any) -> Any:
+        if not isinstance(loop, Mapping):
+            return _build.build_loop(self, loop, "train", {})
+        cfg = _build.train_loop_cfg(loop, self._val_cfg)
+        train_loader = self.build_dataloader(self._train_dataloader, "train_dataloader")
+        self._train_dataloader = train_loader
+        return _build.build_loop(self, cfg, "train", {"dataloader": train_loader})
+
+    def build_val_loop(self, loop: Any) -> Any:
+        if not isinstance(loop, Mapping):
+            return _build.build_loop(self, loop, "val", {})
+        cfg = _build.eval_loop_cfg(loop, "ValLoop")
+        loader = self.build_dataloader(self._val_dataloader, "val_dataloader")
+        return _build.build_loop(
+            self, cfg, "val", {"dataloader": loader, "evaluator": self._val_evaluator}
+        )
+
+    def build_test_loop(self, loop: Any) -> Any:
+        if not isinstance(loop, Mapping):
+            return _build.build_loop(self, loop, "test", {})
+        cfg = _build.eval_loop_cfg(loop, "TestLoop")
+        loader = self.build_dataloader(self._test_dataloader, "test_dataloader")
+        return _build.build_loop(
+            self, cfg, "test", {"dataloader": loader, "evaluator": self._test_evaluator}
+        )
+
+    # -- loops and counters --------------------------------------------------------------
+    @property
+    def train_loop(self) -> Any:
+        if self._train_loop is None or isinstance(self._train_loop, Mapping):
+            if self._train_cfg is None:
+                raise RunnerError("This Runner has no train_cfg/train_dataloader: it cannot train.")
+            self._train_loop = self.build_train_loop(self._train_cfg)
+        return self._train_loop
+
+    @property
+    def val_loop(self) -> Any:
+        if self._val_loop is None:
+            if self._val_dataloader is None:
+                return None
+            self._val_loop = self.build_val_loop(self._val_cfg or {})
+        return self._val_loop
+
+    @property
+    def test_loop(self) -> Any:
+        if self._test_loop is None:
+            if self._test_dataloader is None:
+                raise RunnerError("This Runner has no test_dataloader: it cannot test.")
+            self._test_loop = self.build_test_loop(self._test_cfg or {})
+        return self._test_loop
+
+    @property
+    def train_dataloader(self) -> Any:
+        return self.train_loop.dataloader
+
+    @property
+    def val_dataloader(self) -> Any:
+        loop = self.val_loop
+        return loop.dataloader if loop is not None else None
+
+    @property
+    def test_dataloader(self) -> Any:
+        return self.test_loop.dataloader
+
+    @property
+    def epoch(self) -> int:
+        return self._train_loop.epoch if self._train_loop is not None else 0
+
+    @property
+    def iter(self) -> int:
+        return self._train_loop.iter if self._train_loop is not None else 0
+
+    @property
+    def max_epochs(self) -> int | None:
+        return getattr(self._train_loop, "max_epochs", None)
+
+    @property
+    def max_iters(self) -> int | None:
+        return getattr(self._train_loop, "max_iters", None)
+
+    # -- hooks -----------------------------------------------------------------------------
+    def register_hook(
+        self, hook: Any, priority: int | str | None = None, role: str | None = None
+    ) -> None:
+        """Add one hook (object or config); ``priority`` overrides its own."""
+        built, cfg_priority = _build.build_hook(hook, role or "custom_hooks")
+        self.hooks.register(built, priority if priority is not None else cfg_priority, role)
+
+    def register_hooks(
+        self, default_hooks: Mapping[str, Any] | None, custom_hooks: list[Any] | None
+    ) -> None:
+        merged = _build.merge_default_hooks(self._default_hook_cfgs, default_hooks)
+        built = []
+        for role, cfg in merged.items():
+            hook, priority = _build.build_hook(cfg, f"default_hooks.{role}")
+            built.append((role, hook))
+            self.hooks.register(hook, priority, role)
+        _build.check_duplicate_roles(built)
+        for i, cfg in enumerate(custom_hooks or []):
+            hook, priority = _build.build_hook(cfg, f"custom_hooks[{i}]")
+            self.hooks.register(hook, priority, None)
+
+    def call_hooks(self, fn_name: str, **kwargs: Any) -> None:
+        """Call hook point ``fn_name``; omitted arguments arrive as None."""
+        kwargs["runner"] = self
+        self.hooks.call(fn_name, kwargs)
+
+    call_hook = call_hooks  # MMEngine's name
+
+    def _start(self, loops: list[Any]) -> None:
+        for loop in loops:
+            points = getattr(loop, "hook_points", None)
+            if points:
+                self.hooks.declare_points(points)
+        self.hooks.validate()
+
+    # -- running -------------------------------------------------------------------------------
+    def train(self) -> Any:
+        """Train; return the trained model."""
+        if self._train_cfg is None and self._train_loop is None:
+            raise RunnerError(
+                "runner.train() needs train_dataloader, train_cfg and an optimizer "
+                "(optim_wrapper=... or optimizer=...)."
+            )
+        if self.optim_wrapper is None:
+            raise RunnerError(
+                "runner.train() needs an optimizer: pass optim_wrapper=... or optimizer=...."
+            )
+        checkpoint = self._find_resume_checkpoint()
+        if checkpoint is not None:
+            self._reseed_from(checkpoint)
+        loop = self.train_loop
+        self.optim_wrapper = self.build_optim_wrapper(self.optim_wrapper)
+        self.param_schedulers = self._scale_and_build_schedulers()
+        val_loop = self.val_loop
+        self._start([loop, val_loop] if val_loop is not None else [loop])
+        self.call_hooks("before_run")
+        if checkpoint is not None:
+            checkpointing.apply_resume(self, checkpoint)
+        elif self._load_from is not None:
+            self.load_checkpoint(self._load_from)
+        if hasattr(self.optim_wrapper, "initialize_count_status"):
+            self.optim_wrapper.initialize_count_status(
+                self.unwrapped_model, self.iter, self.max_iters
+            )
+        model = loop.run()
+        self.call_hooks("after_run")
+        self.hooks.warn_uncalled()
+        return model
+
+    def val(self) -> dict[str, Any]:
+        """Validate; return the metrics."""
+        loop = self.val_loop
+        if loop is None:
+            raise RunnerError("runner.val() needs val_dataloader (and val_evaluator).")
+        self._start([loop])
+        self.call_hooks("before_run")
+        if self._load_from is not None:
+            self.load_checkpoint(self._load_from)
+        metrics = loop.run()
+        self.call_hooks("after_run")
+        return metrics
+
+    def test(self) -> dict[str, Any]:
+        """Test; return the metrics."""
+        loop = self.test_loop
+        self._start([loop])
+        self.call_hooks("before_run")
+        if self._load_from is not None:
+            self.load_checkpoint(self._load_from)
+        metrics = loop.run()
+        self.call_hooks("after_run")
+        return metrics
+
+    def run_validation(self) -> dict[str, Any] | None:
+        """Validation inside training: never moves training's random streams."""
+        loop = self.val_loop
+        if loop is None:
+            return None
+        with isolated_rng():
+            return loop.run()
+
+    def _scale_and_build_schedulers(self) -> Any:
+        scale = self.auto_scale_lr or {}
+        if scale.get("enable") and scale.get("base_batch_size"):
+            batch = getattr(self.train_loop.dataloader, "batch_size", None) or 1
+            factor = batch * self.world_size / scale["base_batch_size"]
+            for group in self.optim_wrapper.param_groups:
+                group["lr"] = group["lr"] * factor
+            self.logger.info("auto_scale_lr: lr scaled by %.4g", factor)
+        if self._param_scheduler_cfg is None:
+            return []
+        return self.build_param_scheduler(self._param_scheduler_cfg)
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def save_checkpoint(
+        self,
+        out_dir: str | Path,
+        filename: str,
+        save_optimizer: bool = True,
+        save_param_scheduler: bool = True,
+        meta: Mapping[str, Any] | None = None,
+        update_pointer: bool = True,
+        **_: Any,
+    ) -> Path | None:
+        """Save the training state atomically; return the path (on rank 0)."""
+        return checkpointing.save(
+            self,
+            Path(out_dir) / filename,
+            save_optimizer,
+            save_param_scheduler,
+            meta,
+            update_pointer,
+        )
+
+    def load_checkpoint(
+        self,
+        filename: str | Path,
+        map_location: Any = "cpu",
+        strict: bool | None = None,
+        revise_keys: list[tuple[str, str]] | None = None,
+    ) -> dict[str, Any]:
+        """Load weights only (``load_from``)."""
+        return checkpointing.load_weights(self, filename, map_location, strict, revise_keys)
+
+    def resume(self, filename: str | Path) -> None:
+        """Resume the whole training state from ``filename`` (before ``train()``)."""
+        self._resume, self._load_from = True, filename
+
+    def _find_resume_checkpoint(self) -> dict[str, Any] | None:
+        if not self._resume:
+            return None
+        return checkpointing.find_resume_checkpoint(self)
+
+    def _reseed_from(self, checkpoint: Mapping[str, Any]) -> None:
+        seed = checkpoint.get("meta", {}).get("seed")
+        if seed is not None and seed != self.seed:
+            if self.randomness_cfg.get("seed") is not None:
+                self.logger.warning(
+                    "The checkpoint was trained with seed %s; resuming with it instead of %s.",
+                    seed,
+                    self.seed,
+                )
+            self.seed = set_random_seed(
+                seed,
+                self.randomness_cfg.get("deterministic", False),
+                self.randomness_cfg.get("diff_rank_seed", False),
+            )
+            self.message_hub.update_info("seed", self.seed)
+
+    def restore_pending_rng(self) -> None:
+        """Called by the train loop at the moment that matches the checkpoint."""
+        if self._pending_rng is not None:
+            restore_rng_state(self._pending_rng)
+            self._pending_rng = None
+
+    # -- files ---------------------------------------------------------------------------------
+    def _dump_config(self) -> None:
+        if self.rank != 0 or self.cfg is None or not hasattr(self.cfg, "dump"):
+            return
+        try:
+            self.cfg.dump(self.log_dir / "config.py")
+        except Exception as exc:  # a config that cannot be written back must not stop training
+            self.logger.warning("Could not dump the config to %s: %s", self.log_dir, exc)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(experiment_name={self.experiment_name!r}, work_dir={str(self.work_dir)!r})"
+
+
+def check_top_level_keys(cfg: Mapping[str, Any]) -> None:
+    """A top-level key one edit away from a Runner key is a typo: say so."""
+    known = (*RUNNER_KEYS, *OTHER_KNOWN_KEYS)
+    for key in cfg:
+        if key in known:
+            continue
+        hint = did_you_mean(key, known)
+        if hint and hint.count("'") == 2:
+            target = hint.split("'")[1]
+            if target not in cfg:
+                filename = getattr(cfg, "filename", None)
+                where = f" in {filename}" if filename else ""
+                raise RunnerError(
+                    f"Top-level config key {key!r}{where} is read by nothing.{hint} "
+                    f"The Runner reads: {', '.join(RUNNER_KEYS)}."
+                )

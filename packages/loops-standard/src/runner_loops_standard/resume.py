@@ -1,0 +1,47 @@
+"""Starting a data loader in the middle of an epoch without loading the skipped batches."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+
+def set_epoch(dataloader: Any, epoch: int) -> None:
+    """Tell the loader's sampler (or batch sampler) which epoch it is."""
+    for owner in (
+        getattr(dataloader, "sampler", None),
+        getattr(getattr(dataloader, "batch_sampler", None), "sampler", None),
+    ):
+        if owner is not None and hasattr(owner, "set_epoch"):
+            owner.set_epoch(epoch)
+            return
+
+
+def iter_from(dataloader: Any, start_batch: int) -> Iterator[Any]:
+    """An iterator over ``dataloader`` that begins at batch ``start_batch``.
+
+    The sampler is told to start later (``set_start``), so skipped samples are
+    never loaded. A loader whose sampler cannot do that is advanced by
+    iterating, with a warning, as other frameworks do.
+    """
+    if start_batch <= 0:
+        return iter(dataloader)
+    batch_sampler = getattr(dataloader, "batch_sampler", None)
+    sampler = getattr(batch_sampler, "sampler", None) or getattr(dataloader, "sampler", None)
+    batch_size = getattr(dataloader, "batch_size", None)
+    if batch_size and sampler is not None and hasattr(sampler, "set_start"):
+        sampler.set_start(start_batch * batch_size)
+        return iter(dataloader)
+    if batch_sampler is not None and hasattr(batch_sampler, "set_start"):
+        batch_sampler.set_start(start_batch)
+        return iter(dataloader)
+    warnings.warn(
+        f"The data loader's sampler ({type(sampler).__name__}) cannot start mid-epoch: "
+        f"{start_batch} batches are loaded and skipped to resume. Use DefaultSampler to avoid it.",
+        stacklevel=2,
+    )
+    it = iter(dataloader)
+    for _ in range(start_batch):
+        next(it)
+    return it
