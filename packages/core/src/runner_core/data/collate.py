@@ -1,0 +1,65 @@
+"""How a list of samples becomes a batch.
+
+``default_collate`` is torch's (tensors, numbers and arrays are stacked into
+batched tensors); ``pseudo_collate`` is MMEngine's list-keeping variant for
+samples whose parts cannot be stacked (images of different sizes, data
+samples with boxes, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from torch.utils.data import default_collate as _torch_default_collate
+
+
+def default_collate(batch: Sequence[Any]) -> Any:
+    """Torch's ``default_collate``: stack tensors, numbers and arrays; recurse into dicts and sequences."""
+    return _torch_default_collate(batch)
+
+
+def pseudo_collate(batch: Sequence[Any]) -> Any:
+    """Transpose a list of samples without stacking anything.
+
+    A list of dicts becomes a dict of lists, a list of tuples/lists becomes a
+    tuple/list of lists (recursively); any other element type is returned as
+    the list it came in. Tensors stay separate tensors.
+    """
+    if not isinstance(batch, Sequence) or isinstance(batch, (str, bytes)):
+        raise TypeError(f"pseudo_collate expects a list of samples, got {type(batch).__name__}.")
+    if len(batch) == 0:
+        return []
+    first = batch[0]
+    if isinstance(first, Mapping):
+        keys = list(first)
+        for i, sample in enumerate(batch):
+            if not isinstance(sample, Mapping) or set(sample) != set(keys):
+                got = sorted(sample) if isinstance(sample, Mapping) else type(sample).__name__
+                raise ValueError(
+                    f"pseudo_collate: sample {i} has keys {got}, but sample 0 has {sorted(keys)}; "
+                    f"every sample of a batch needs the same keys."
+                )
+        collated = {key: pseudo_collate([sample[key] for sample in batch]) for key in keys}
+        try:
+            return type(first)(collated)
+        except TypeError:
+            return collated
+    if isinstance(first, Sequence) and not isinstance(first, (str, bytes)):
+        length = len(first)
+        for i, sample in enumerate(batch):
+            if len(sample) != length:
+                raise ValueError(
+                    f"pseudo_collate: sample {i} has {len(sample)} elements, but sample 0 has "
+                    f"{length}; every sample of a batch needs the same length."
+                )
+        columns = [pseudo_collate(list(column)) for column in zip(*batch)]
+        if isinstance(first, tuple) and hasattr(first, "_fields"):  # namedtuple
+            return type(first)(*columns)
+        if isinstance(first, tuple):
+            return tuple(columns)
+        return columns
+    return list(batch)
+
+
+__all__ = ["default_collate", "pseudo_collate"]

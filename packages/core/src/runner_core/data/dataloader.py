@@ -1,0 +1,355 @@
+"""Build a ``torch.utils.data.DataLoader`` from a config, with reproducible workers.
+
+Reproducibility rules, because a resumed run must replay the same data:
+
+* the DataLoader gets its own ``torch.Generator`` seeded from the run's seed, so
+  creating an iterator (which draws the workers' base seed) never draws from the
+  global torch RNG: building the data iterator after restoring RNG states does
+  not move the global random stream;
+* each worker seeds python ``random``, numpy and torch from
+  ``(seed, epoch, rank, worker_id)`` (``epoch`` read from the sampler when the
+  iterator starts its workers), never from the global RNG. With
+  ``persistent_workers=True`` the workers live across epochs and are seeded
+  once, when they start.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader, IterableDataset, Sampler
+
+from ..dist.utils import broadcast_object, get_dist_info, sync_random_seed
+from ..errors import ConfigError, did_you_mean
+
+_MISSING = object()
+
+# Keys build_dataloader handles itself; everything else goes to DataLoader.
+_OWN_KEYS = {
+    "dataset",
+    "sampler",
+    "batch_sampler",
+    "batch_size",
+    "shuffle",
+    "collate_fn",
+    "worker_init_fn",
+}
+
+
+class WorkerSeeder:
+    """``worker_init_fn`` seeding ``random``, numpy and torch from ``(seed, epoch, rank, worker_id)``.
+
+    ``epoch`` is read from the sampler (``sampler.epoch``, set by ``set_epoch``)
+    when the workers start. Under ``fork`` the workers see the sampler as it was
+    then; under ``spawn`` the epoch is captured when this object is pickled,
+    which also happens when the workers start. A user ``worker_init_fn`` runs
+    after the seeding.
+    """
+
+    def __init__(
+        self,
+        seed: int,
+        rank: int,
+        sampler: Any = None,
+        user_fn: Callable[[int], Any] | None = None,
+    ) -> None:
+        self.seed = int(seed)
+        self.rank = int(rank)
+        self.sampler = sampler
+        self.user_fn = user_fn
+        self._epoch: int | None = None
+
+    @property
+    def epoch(self) -> int:
+        if self._epoch is not None:
+            return self._epoch
+        sampler = self.sampler
+        epoch = getattr(sampler, "epoch", None)
+        if epoch is None:  # a batch sampler wrapping a sampler
+            epoch = getattr(getattr(sampler, "sampler", None), "epoch", 0)
+        return int(epoch or 0)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_epoch"] = self.epoch
+        state["sampler"] = None  # workers need the epoch, not the whole sampler
+        return state
+
+    def worker_seeds(self, worker_id: int) -> tuple[int, list[int], int]:
+        """The seeds ``(random, numpy, torch)`` that worker ``worker_id`` gets."""
+        import numpy as np
+
+        mask = (1 << 64) - 1
+        sequence = np.random.SeedSequence(
+            [self.seed & mask, self.epoch & mask, self.rank, int(worker_id)]
+        )
+        words = [int(w) for w in sequence.generate_state(6, dtype=np.uint32)]
+        py_seed = words[0] << 32 | words[1]
+        torch_seed = words[4] << 32 | words[5]
+        return py_seed, words[2:4], torch_seed
+
+    def __call__(self, worker_id: int) -> None:
+        import random
+
+        import numpy as np
+
+        py_seed, np_seed, torch_seed = self.worker_seeds(worker_id)
+        random.seed(py_seed)
+        np.random.seed(np_seed)
+        torch.manual_seed(torch_seed)
+        if self.user_fn is not None:
+            self.user_fn(worker_id)
+
+
+def build_dataloader(
+    cfg: Mapping[str, Any] | DataLoader,
+    *,
+    seed: int | None = None,
+    rank: int | None = None,
+    world_size: int | None = None,
+    diff_rank_seed: bool = False,
+    key_path: str = "dataloader",
+) -> DataLoader:
+    """Build a DataLoader from ``dict(dataset=..., sampler=..., batch_size=..., ...)``.
+
+    Keys: ``dataset`` (a config built from DATASETS, ``type`` a name or a class,
+    or a dataset object); ``sampler`` (config built from DATA_SAMPLERS with
+    ``dataset`` and ``seed`` filled in, or a sampler object; default
+    ``DefaultSampler`` with the top-level ``shuffle``, default False);
+    ``batch_sampler`` (config built with ``sampler`` and ``batch_size`` filled
+    in); ``collate_fn`` (a FUNCTIONS name, ``dict(type=name, **kwargs)`` or a
+    callable; default ``default_collate``); ``worker_init_fn`` (runs after the
+    worker seeding); other keys (``num_workers``, ``pin_memory``,
+    ``drop_last``, ``persistent_workers``, ``prefetch_factor``, ...) go to
+    ``DataLoader``. A DataLoader object is returned as it is.
+
+    Args:
+        cfg: the dataloader config (or a DataLoader).
+        seed: the run's seed; None draws one (shared by all ranks) once.
+        rank, world_size: default to the process group's values.
+        diff_rank_seed: ``seed`` differs per rank (``randomness.diff_rank_seed``);
+            samplers then use rank 0's seed so the ranks' shares stay disjoint.
+        key_path: the config key, e.g. ``'train_dataloader'``, named in errors.
+    """
+    if isinstance(cfg, DataLoader):
+        return cfg
+    if not isinstance(cfg, Mapping):
+        raise ConfigError(
+            f"{key_path} must be a dict (dataset=..., batch_size=..., ...) or a DataLoader, "
+            f"got {type(cfg).__name__}: {cfg!r}."
+        )
+    cfg = dict(cfg)
+    dist_rank, dist_world = get_dist_info()
+    rank = dist_rank if rank is None else int(rank)
+    world_size = dist_world if world_size is None else int(world_size)
+    if seed is None:
+        seed = sync_random_seed()
+    sampler_seed = broadcast_object(seed, src=0) if diff_rank_seed else seed
+
+    dataset = _build_dataset(cfg.pop("dataset", _MISSING), key_path)
+    batch_size = _check_batch_size(cfg.pop("batch_size", 1), key_path)
+    shuffle = cfg.pop("shuffle", None)
+    sampler_cfg = cfg.pop("sampler", None)
+    batch_sampler_cfg = cfg.pop("batch_sampler", None)
+    collate_fn = _resolve_function(
+        cfg.pop("collate_fn", "default_collate"), f"{key_path}.collate_fn"
+    )
+    user_init = cfg.pop("worker_init_fn", None)
+    if user_init is not None:
+        user_init = _resolve_function(user_init, f"{key_path}.worker_init_fn")
+    loader_kwargs = _check_loader_kwargs(cfg, key_path)
+
+    sampler: Any = None
+    batch_sampler: Any = None
+    if isinstance(dataset, IterableDataset):
+        for name, value in (
+            ("sampler", sampler_cfg),
+            ("batch_sampler", batch_sampler_cfg),
+            ("shuffle", shuffle),
+        ):
+            if value:
+                raise ConfigError(
+                    f"{key_path}.{name} is set, but the dataset {type(dataset).__name__} is an "
+                    f"IterableDataset, which decides its own order; remove {key_path}.{name}."
+                )
+        loader_kwargs["batch_size"] = batch_size
+    else:
+        if shuffle and sampler_cfg is not None:
+            raise ConfigError(
+                f"{key_path} sets both shuffle=True and a sampler; shuffling is the sampler's job. "
+                f"Remove {key_path}.shuffle and write sampler=dict(type='DefaultSampler', shuffle=True)."
+            )
+        if sampler_cfg is None:
+            sampler_cfg = {"type": "DefaultSampler", "shuffle": bool(shuffle)}
+        sampler = _build_sampler(sampler_cfg, dataset, sampler_seed, f"{key_path}.sampler")
+        if batch_sampler_cfg is not None:
+            if "drop_last" in loader_kwargs:
+                raise ConfigError(
+                    f"{key_path} sets both drop_last and a batch_sampler; drop_last is the batch "
+                    f"sampler's job. Move it into {key_path}.batch_sampler."
+                )
+            batch_sampler = _build_batch_sampler(
+                batch_sampler_cfg, sampler, batch_size, f"{key_path}.batch_sampler"
+            )
+            sampler = None
+        else:
+            loader_kwargs["batch_size"] = batch_size
+
+    num_workers = int(loader_kwargs.get("num_workers", 0))
+    if num_workers < 0:
+        raise ConfigError(f"{key_path}.num_workers must be >= 0, got {num_workers}.")
+    if num_workers == 0:  # torch refuses these without workers; they mean nothing then
+        loader_kwargs.pop("persistent_workers", None)
+        loader_kwargs.pop("prefetch_factor", None)
+
+    generator = loader_kwargs.pop("generator", None)
+    if generator is None:
+        generator = torch.Generator()
+        generator.manual_seed(int(seed) & ((1 << 63) - 1))
+    seeder = WorkerSeeder(seed, rank, sampler if sampler is not None else batch_sampler, user_init)
+    return DataLoader(
+        dataset,
+        sampler=sampler,
+        batch_sampler=batch_sampler,
+        collate_fn=collate_fn,
+        worker_init_fn=seeder,
+        generator=generator,
+        **loader_kwargs,
+    )
+
+
+def _registries() -> Any:
+    from .. import registry
+
+    return registry
+
+
+def _build_dataset(dataset_cfg: Any, key_path: str) -> Any:
+    if dataset_cfg is _MISSING or dataset_cfg is None:
+        raise ConfigError(
+            f"{key_path} has no 'dataset'. Add dataset=dict(type='<registered dataset>', ...) "
+            f"or pass a dataset object."
+        )
+    if isinstance(dataset_cfg, Mapping):
+        dataset = _registries().DATASETS.build(dataset_cfg, _key_path=f"{key_path}.dataset")
+    else:
+        dataset = dataset_cfg
+    if not isinstance(dataset, IterableDataset):
+        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+            raise ConfigError(
+                f"{key_path}.dataset is a {type(dataset).__name__}, which has no __len__/__getitem__; "
+                f"a dataset must be a map-style dataset (len(ds), ds[i]) or an IterableDataset."
+            )
+        if len(dataset) == 0:
+            raise ConfigError(
+                f"{key_path}.dataset ({type(dataset).__name__}) is empty: it has 0 samples. "
+                f"Check its data path / annotation file and its filters."
+            )
+    return dataset
+
+
+def _check_batch_size(value: Any, key_path: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(
+            f"{key_path}.batch_size must be a positive integer, got {value!r}. "
+            f"Set it to the number of samples per batch on each process, e.g. batch_size=32."
+        )
+    return value
+
+
+def _check_loader_kwargs(cfg: dict[str, Any], key_path: str) -> dict[str, Any]:
+    allowed = set(inspect.signature(DataLoader).parameters) - {"self", "dataset"}
+    allowed -= {"sampler", "batch_sampler", "batch_size", "shuffle", "collate_fn", "worker_init_fn"}
+    unknown = [key for key in cfg if key not in allowed]
+    if unknown:
+        names = sorted(allowed | _OWN_KEYS)
+        hints = "".join(
+            f" {key_path}.{key} is not a dataloader option.{did_you_mean(key, names)}"
+            for key in unknown
+        )
+        raise ConfigError(f"{hints.strip()} Known options: {', '.join(names)}.")
+    return dict(cfg)
+
+
+def _accepts(obj: Any, name: str) -> bool:
+    try:
+        params = inspect.signature(obj).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def _resolve_type(
+    cfg: Mapping[str, Any], registry: Any, key_path: str
+) -> tuple[Any, dict[str, Any]]:
+    args = dict(cfg)
+    if "type" not in args:
+        raise ConfigError(
+            f"{key_path} has no 'type'. Add type='<name>', e.g. type='DefaultSampler'."
+        )
+    obj_type = args.pop("type")
+    if isinstance(obj_type, str):
+        try:
+            obj_type = registry.get(obj_type)
+        except KeyError as exc:
+            exc.args = (
+                f"{exc.args[0] if exc.args else obj_type} (at config key {key_path + '.type'!r})",
+            )
+            raise
+    return obj_type, args
+
+
+def _build_sampler(sampler_cfg: Any, dataset: Any, seed: int, key_path: str) -> Sampler:
+    if not isinstance(sampler_cfg, Mapping):
+        return sampler_cfg  # a sampler object
+    registries = _registries()
+    sampler_type, args = _resolve_type(sampler_cfg, registries.DATA_SAMPLERS, key_path)
+    defaults: dict[str, Any] = {"dataset": dataset}
+    if _accepts(sampler_type, "seed"):
+        defaults["seed"] = seed
+    return registries.DATA_SAMPLERS.build(
+        {"type": sampler_type, **args}, defaults, _key_path=key_path
+    )
+
+
+def _build_batch_sampler(cfg: Any, sampler: Any, batch_size: int, key_path: str) -> Any:
+    if not isinstance(cfg, Mapping):
+        return cfg
+    registries = _registries()
+    batch_type, args = _resolve_type(cfg, registries.DATA_SAMPLERS, key_path)
+    defaults: dict[str, Any] = {"sampler": sampler}
+    if _accepts(batch_type, "batch_size"):
+        defaults["batch_size"] = batch_size
+    return registries.DATA_SAMPLERS.build(
+        {"type": batch_type, **args}, defaults, _key_path=key_path
+    )
+
+
+def _resolve_function(spec: Any, key_path: str) -> Callable[..., Any]:
+    """A FUNCTIONS name, ``dict(type=name_or_callable, **kwargs)`` or a callable."""
+    if isinstance(spec, Mapping):
+        args = dict(spec)
+        if "type" not in args:
+            raise ConfigError(
+                f"{key_path} has no 'type'. Write e.g. {key_path.rsplit('.', 1)[-1]}=dict(type='pseudo_collate')."
+            )
+        fn = _resolve_function(args.pop("type"), f"{key_path}.type")
+        return functools.partial(fn, **args) if args else fn
+    if isinstance(spec, str):
+        try:
+            return _registries().FUNCTIONS.get(spec)
+        except KeyError as exc:
+            exc.args = (f"{exc.args[0] if exc.args else spec} (at config key {key_path!r})",)
+            raise
+    if callable(spec):
+        return spec
+    raise ConfigError(
+        f"{key_path} must be a function name, a dict(type=...) or a callable, got {spec!r}."
+    )
+
+
+__all__ = ["WorkerSeeder", "build_dataloader"]

@@ -1,0 +1,221 @@
+"""Samplers that are seeded, rank-aware and can resume in the middle of an epoch.
+
+Resuming mid-epoch: the sampler does not count the samples it yields (with
+prefetching workers the sampler runs ahead of the training loop, so such a count
+would be wrong). The Runner knows how many batches the loop consumed and tells
+the sampler where to start: ``sampler.set_start(consumed_batches * batch_size)``
+(positions count samples of this rank). The next ``__iter__`` then yields from
+there, without touching the skipped samples' data, and later iterations start
+at 0 again. ``state_dict()`` / ``load_state_dict()`` carry
+``{'epoch', 'seed', 'position'}`` where ``position`` is that pending start;
+the Runner fills it in from the consumed batches when it saves a checkpoint.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sized
+from typing import Any
+
+import torch
+from torch.utils.data import Sampler
+
+from ..dist.utils import get_dist_info, sync_random_seed
+
+
+def _rank_and_world(rank: int | None, world_size: int | None) -> tuple[int, int]:
+    dist_rank, dist_world = get_dist_info()
+    rank = dist_rank if rank is None else int(rank)
+    world_size = dist_world if world_size is None else int(world_size)
+    if world_size < 1 or not 0 <= rank < world_size:
+        raise ValueError(
+            f"Sampler got rank={rank} and world_size={world_size}; need 0 <= rank < world_size."
+        )
+    return rank, world_size
+
+
+def _check_position(position: int) -> int:
+    position = int(position)
+    if position < 0:
+        raise ValueError(f"Sampler start position must be >= 0, got {position}.")
+    return position
+
+
+class DefaultSampler(Sampler[int]):
+    """Split a sized dataset across ranks, shuffled with a seed per epoch.
+
+    Rank ``r`` of ``w`` gets ``indices[r::w]`` of the (optionally shuffled)
+    index list; with ``round_up`` the list is first padded, by repeating its
+    head, to a multiple of ``w`` so every rank gets the same count.
+
+    Args:
+        dataset: anything with ``__len__``; its items are never read here.
+        shuffle: shuffle the order each epoch (``torch.randperm`` seeded with
+            ``seed + epoch``, so the order is reproducible).
+        seed: the shuffle seed; None draws one on rank 0 and shares it.
+        round_up: pad so that every rank yields ``ceil(len / world_size)``.
+        rank, world_size: override the process group's values (tests).
+    """
+
+    def __init__(
+        self,
+        dataset: Sized,
+        shuffle: bool = True,
+        seed: int | None = None,
+        round_up: bool = True,
+        *,
+        rank: int | None = None,
+        world_size: int | None = None,
+    ) -> None:
+        self.dataset = dataset
+        self.shuffle = bool(shuffle)
+        self.seed = sync_random_seed() if seed is None else int(seed)
+        self.round_up = bool(round_up)
+        self.rank, self.world_size = _rank_and_world(rank, world_size)
+        self.epoch = 0
+        self._start = 0
+        size = len(dataset)
+        if self.round_up:
+            self.num_samples = math.ceil(size / self.world_size)
+            self.total_size = self.num_samples * self.world_size
+        else:
+            self.num_samples = max(0, math.ceil((size - self.rank) / self.world_size))
+            self.total_size = size
+
+    def _epoch_indices(self) -> list[int]:
+        """This epoch's full index list (all ranks), padded when rounding up."""
+        size = len(self.dataset)
+        if self.shuffle:
+            generator = torch.Generator()
+            generator.manual_seed(self.seed + self.epoch)
+            indices = torch.randperm(size, generator=generator).tolist()
+        else:
+            indices = list(range(size))
+        if self.round_up and size:
+            repeats = math.ceil(self.total_size / size)
+            indices = (indices * repeats)[: self.total_size]
+        return indices
+
+    def __iter__(self) -> Iterator[int]:
+        start, self._start = self._start, 0
+        mine = self._epoch_indices()[self.rank : self.total_size : self.world_size]
+        return iter(mine[start:])
+
+    def __len__(self) -> int:
+        """Samples this rank yields in a whole epoch (a resumed epoch yields fewer)."""
+        return self.num_samples
+
+    def set_epoch(self, epoch: int) -> None:
+        """Pick the epoch whose shuffle the next ``__iter__`` uses."""
+        self.epoch = int(epoch)
+
+    def set_start(self, position: int) -> None:
+        """Make the next ``__iter__`` (only that one) begin at sample ``position`` of this rank."""
+        self._start = _check_position(position)
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{'epoch', 'seed', 'position'}``: enough to replay the same order."""
+        return {"epoch": self.epoch, "seed": self.seed, "position": self._start}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the epoch, the seed and the position the next iteration starts at."""
+        self.epoch = int(state.get("epoch", self.epoch))
+        self.seed = int(state.get("seed", self.seed))
+        self._start = _check_position(state.get("position", 0))
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(size={len(self.dataset)}, shuffle={self.shuffle}, seed={self.seed}, "
+            f"round_up={self.round_up}, rank={self.rank}, world_size={self.world_size})"
+        )
+
+
+class InfiniteSampler(Sampler[int]):
+    """An endless, rank-aware stream of indices for iteration-based training.
+
+    The global stream is the concatenation of passes over the dataset, pass
+    ``k`` shuffled with ``seed + k``; rank ``r`` of ``w`` takes every ``w``-th
+    index starting at ``r``. ``set_start(position)`` skips ``position`` of this
+    rank's indices arithmetically (whole passes are never generated).
+
+    Args:
+        dataset: anything with ``__len__``; its items are never read here.
+        shuffle: shuffle each pass.
+        seed: the shuffle seed; None draws one on rank 0 and shares it.
+        rank, world_size: override the process group's values (tests).
+    """
+
+    def __init__(
+        self,
+        dataset: Sized,
+        shuffle: bool = True,
+        seed: int | None = None,
+        *,
+        rank: int | None = None,
+        world_size: int | None = None,
+    ) -> None:
+        self.dataset = dataset
+        self.shuffle = bool(shuffle)
+        self.seed = sync_random_seed() if seed is None else int(seed)
+        self.rank, self.world_size = _rank_and_world(rank, world_size)
+        self.epoch = 0
+        self._start = 0
+        if len(dataset) == 0:
+            raise ValueError(
+                f"InfiniteSampler needs a non-empty dataset, got an empty {type(dataset).__name__}."
+            )
+
+    def _pass(self, k: int) -> list[int]:
+        size = len(self.dataset)
+        if not self.shuffle:
+            return list(range(size))
+        generator = torch.Generator()
+        generator.manual_seed(self.seed + k)
+        return torch.randperm(size, generator=generator).tolist()
+
+    def _stream(self, start: int) -> Iterator[int]:
+        size = len(self.dataset)
+        global_pos = self.rank + start * self.world_size
+        k, offset = divmod(global_pos, size)
+        while True:
+            indices = self._pass(k)
+            while offset < size:
+                yield indices[offset]
+                offset += self.world_size
+            offset -= size
+            k += 1
+
+    def __iter__(self) -> Iterator[int]:
+        start, self._start = self._start, 0
+        return self._stream(start)
+
+    def __len__(self) -> int:
+        """Samples of one pass over the dataset that fall to this rank."""
+        return math.ceil(len(self.dataset) / self.world_size)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Recorded only: the stream is one endless epoch."""
+        self.epoch = int(epoch)
+
+    def set_start(self, position: int) -> None:
+        """Make the next ``__iter__`` (only that one) begin at sample ``position`` of this rank."""
+        self._start = _check_position(position)
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{'epoch', 'seed', 'position'}``."""
+        return {"epoch": self.epoch, "seed": self.seed, "position": self._start}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the seed and the position the next iteration starts at."""
+        self.epoch = int(state.get("epoch", self.epoch))
+        self.seed = int(state.get("seed", self.seed))
+        self._start = _check_position(state.get("position", 0))
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(size={len(self.dataset)}, shuffle={self.shuffle}, seed={self.seed}, "
+            f"rank={self.rank}, world_size={self.world_size})"
+        )
+
+
+__all__ = ["DefaultSampler", "InfiniteSampler"]

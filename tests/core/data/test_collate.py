@@ -1,0 +1,49 @@
+"""default_collate stacks, pseudo_collate keeps lists."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import pytest
+import torch
+
+from runner_core.data.collate import default_collate, pseudo_collate
+
+
+def test_default_collate_stacks_tensors() -> None:
+    batch = default_collate([(torch.zeros(3), 1), (torch.ones(3), 2)])
+    assert batch[0].shape == (2, 3)
+    assert batch[1].tolist() == [1, 2]
+
+
+def test_pseudo_collate_dicts_become_dicts_of_lists_without_stacking() -> None:
+    a, b = torch.zeros(3, 4), torch.ones(3, 5)  # different sizes cannot be stacked
+    batch = pseudo_collate([{"img": a, "label": 1}, {"img": b, "label": 2}])
+    assert list(batch) == ["img", "label"]
+    assert isinstance(batch["img"], list) and batch["img"][0] is a and batch["img"][1] is b
+    assert batch["label"] == [1, 2]
+
+
+def test_pseudo_collate_tuples_are_transposed() -> None:
+    batch = pseudo_collate([(torch.zeros(2), "a"), (torch.ones(2), "b")])
+    assert isinstance(batch, tuple) and len(batch) == 2
+    assert batch[1] == ["a", "b"]
+    assert all(isinstance(t, torch.Tensor) and t.shape == (2,) for t in batch[0])
+
+    Pair = namedtuple("Pair", "x y")
+    nt = pseudo_collate([Pair(1, 2), Pair(3, 4)])
+    assert nt == Pair([1, 3], [2, 4])
+
+
+def test_pseudo_collate_nested_and_plain_items() -> None:
+    batch = pseudo_collate([{"meta": {"id": 1}}, {"meta": {"id": 2}}])
+    assert batch == {"meta": {"id": [1, 2]}}
+    assert pseudo_collate(["x", "y"]) == ["x", "y"]
+    assert pseudo_collate([]) == []
+
+
+def test_pseudo_collate_mismatched_samples_are_named() -> None:
+    with pytest.raises(ValueError, match="sample 1 has keys"):
+        pseudo_collate([{"a": 1}, {"b": 2}])
+    with pytest.raises(ValueError, match="sample 1 has 1 elements"):
+        pseudo_collate([(1, 2), (3,)])

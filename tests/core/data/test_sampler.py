@@ -1,0 +1,179 @@
+"""DefaultSampler / InfiniteSampler: seeded, split across ranks, resumable mid-epoch."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+from runner_core.data.sampler import DefaultSampler, InfiniteSampler
+
+
+class CountingDataset:
+    """A sized dataset that records which items were read."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.reads: list[int] = []
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: int) -> int:
+        self.reads.append(index)
+        return index
+
+
+def test_same_seed_same_order_and_epochs_differ() -> None:
+    ds = CountingDataset(50)
+    a = DefaultSampler(ds, seed=7, rank=0, world_size=1)
+    b = DefaultSampler(ds, seed=7, rank=0, world_size=1)
+    assert list(a) == list(b)
+    assert sorted(a) == list(range(50))
+    epoch0 = list(a)
+    a.set_epoch(1)
+    b.set_epoch(1)
+    assert list(a) == list(b) != epoch0
+    assert list(DefaultSampler(ds, seed=8, rank=0, world_size=1)) != epoch0
+
+
+def test_order_is_seed_plus_epoch_randperm() -> None:
+    sampler = DefaultSampler(CountingDataset(20), seed=3, rank=0, world_size=1)
+    sampler.set_epoch(4)
+    expected = torch.randperm(20, generator=torch.Generator().manual_seed(7)).tolist()
+    assert list(sampler) == expected
+
+
+def test_iterating_does_not_touch_global_rng() -> None:
+    state = torch.get_rng_state()
+    list(DefaultSampler(CountingDataset(30), seed=1, rank=0, world_size=1))
+    assert torch.equal(state, torch.get_rng_state())
+
+
+def test_no_shuffle_is_dataset_order() -> None:
+    assert list(
+        DefaultSampler(CountingDataset(5), shuffle=False, seed=0, rank=0, world_size=1)
+    ) == [
+        0,
+        1,
+        2,
+        3,
+        4,
+    ]
+
+
+@pytest.mark.parametrize("world_size", [2, 3, 4])
+def test_ranks_split_without_overlap_and_pad_when_rounding_up(world_size: int) -> None:
+    ds = CountingDataset(10)
+    per_rank = [
+        list(DefaultSampler(ds, seed=5, rank=r, world_size=world_size)) for r in range(world_size)
+    ]
+    expected_len = -(-10 // world_size)
+    assert all(len(part) == expected_len for part in per_rank)
+    assert [
+        len(DefaultSampler(ds, seed=5, rank=r, world_size=world_size)) for r in range(world_size)
+    ] == [expected_len] * world_size
+    full = torch.randperm(10, generator=torch.Generator().manual_seed(5)).tolist()
+    padded = (full * 2)[: expected_len * world_size]
+    assert per_rank == [padded[r::world_size] for r in range(world_size)]
+    # every sample is seen; only the padding repeats the head of the order
+    seen = [i for part in per_rank for i in part]
+    assert set(seen) == set(range(10))
+    assert len(seen) - len(set(seen)) == expected_len * world_size - 10
+
+
+def test_without_round_up_ranks_are_disjoint_and_uneven() -> None:
+    ds = CountingDataset(10)
+    parts = [
+        list(DefaultSampler(ds, seed=0, round_up=False, rank=r, world_size=3)) for r in range(3)
+    ]
+    assert [len(p) for p in parts] == [4, 3, 3]
+    assert sorted(itertools.chain(*parts)) == list(range(10))
+    assert [
+        len(DefaultSampler(ds, round_up=False, seed=0, rank=r, world_size=3)) for r in range(3)
+    ] == [4, 3, 3]
+
+
+def test_seed_none_draws_one_seed() -> None:
+    sampler = DefaultSampler(CountingDataset(10), seed=None, rank=0, world_size=1)
+    assert isinstance(sampler.seed, int)
+    assert list(sampler) == list(sampler)
+
+
+def test_bad_rank_is_an_error() -> None:
+    with pytest.raises(ValueError, match="rank=2 and world_size=2"):
+        DefaultSampler(CountingDataset(4), seed=0, rank=2, world_size=2)
+
+
+def test_mid_epoch_start_yields_exactly_the_tail_once() -> None:
+    ds = CountingDataset(40)
+    sampler = DefaultSampler(ds, seed=11, rank=1, world_size=2)
+    sampler.set_epoch(2)
+    whole = list(sampler)
+    sampler.set_start(7)
+    assert list(sampler) == whole[7:]
+    assert list(sampler) == whole  # one iteration only
+    assert ds.reads == []  # the sampler never reads data
+
+
+def test_mid_epoch_start_does_not_load_skipped_samples_through_a_dataloader() -> None:
+    ds = CountingDataset(24)
+    sampler = DefaultSampler(ds, seed=0, rank=0, world_size=1)
+    order = list(sampler)
+    batch_size, consumed_batches = 4, 3
+    sampler.set_start(consumed_batches * batch_size)
+    loader = torch.utils.data.DataLoader(ds, batch_size=batch_size, sampler=sampler)
+    batches = [b.tolist() for b in loader]
+    assert batches == [order[i : i + 4] for i in range(12, 24, 4)]
+    assert ds.reads == order[12:]
+
+
+def test_state_dict_round_trip_resumes_the_same_order() -> None:
+    ds = CountingDataset(30)
+    sampler = DefaultSampler(ds, seed=21, rank=0, world_size=1)
+    sampler.set_epoch(3)
+    sampler.set_start(10)
+    state = sampler.state_dict()
+    assert state == {"epoch": 3, "seed": 21, "position": 10}
+    expected = list(sampler)
+
+    restored = DefaultSampler(ds, seed=999, rank=0, world_size=1)
+    restored.load_state_dict(state)
+    assert restored.seed == 21 and restored.epoch == 3
+    assert list(restored) == expected
+
+
+def test_negative_start_is_an_error() -> None:
+    with pytest.raises(ValueError, match=">= 0"):
+        DefaultSampler(CountingDataset(3), seed=0, rank=0, world_size=1).set_start(-1)
+
+
+def test_infinite_sampler_is_endless_and_split_across_ranks() -> None:
+    ds = CountingDataset(7)
+    stream = list(itertools.islice(InfiniteSampler(ds, seed=4, rank=0, world_size=1), 21))
+    passes = [
+        torch.randperm(7, generator=torch.Generator().manual_seed(4 + k)).tolist() for k in range(3)
+    ]
+    assert stream == passes[0] + passes[1] + passes[2]
+    r0 = list(itertools.islice(InfiniteSampler(ds, seed=4, rank=0, world_size=2), 10))
+    r1 = list(itertools.islice(InfiniteSampler(ds, seed=4, rank=1, world_size=2), 10))
+    merged = [x for pair in zip(r0, r1) for x in pair]
+    assert merged == stream[:20]
+    assert len(InfiniteSampler(ds, seed=0, rank=0, world_size=2)) == 4
+
+
+def test_infinite_sampler_resumes_at_a_position() -> None:
+    ds = CountingDataset(5)
+    for rank in (0, 1):
+        full = list(itertools.islice(InfiniteSampler(ds, seed=2, rank=rank, world_size=2), 30))
+        sampler = InfiniteSampler(ds, seed=0, rank=rank, world_size=2)
+        sampler.load_state_dict({"epoch": 0, "seed": 2, "position": 13})
+        assert list(itertools.islice(sampler, 17)) == full[13:]
+        assert list(itertools.islice(sampler, 3)) == full[:3]
+    assert ds.reads == []
+
+
+def test_infinite_sampler_rejects_empty_dataset() -> None:
+    with pytest.raises(ValueError, match="non-empty"):
+        InfiniteSampler(CountingDataset(0), seed=0, rank=0, world_size=1)

@@ -1,0 +1,77 @@
+"""Single-process behaviour of the distributed helpers: cheap no-ops, no torch import."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from runner_core import dist
+
+
+def test_single_process_answers() -> None:
+    assert dist.get_rank() == 0
+    assert dist.get_world_size() == 1
+    assert dist.get_dist_info() == (0, 1)
+    assert dist.is_distributed() is False
+    assert dist.is_main_process() is True
+    dist.barrier()  # nothing to wait for
+
+
+def test_local_rank_comes_from_the_launcher(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LOCAL_RANK", raising=False)
+    assert dist.get_local_rank() == 0
+    monkeypatch.setenv("LOCAL_RANK", "3")
+    assert dist.get_local_rank() == 3
+
+
+def test_collectives_are_identity_in_one_process() -> None:
+    payload = {"a": [1, 2]}
+    assert dist.broadcast_object(payload) is payload
+    assert dist.all_gather_object(payload) == [payload]
+    t = torch.tensor([1.0, 2.0])
+    assert dist.all_reduce(t, op="mean") is t
+    assert t.tolist() == [1.0, 2.0]
+
+
+def test_all_reduce_rejects_unknown_op() -> None:
+    with pytest.raises(ValueError, match="'sum' or 'mean'"):
+        dist.all_reduce(torch.zeros(1), op="max")
+
+
+def test_master_only_runs_on_rank_zero(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    @dist.master_only
+    def write(x: int) -> int:
+        calls.append(x)
+        return x * 2
+
+    assert write(2) == 4
+    monkeypatch.setattr("runner_core.dist.utils.get_rank", lambda: 1)
+    assert write(3) is None
+    assert calls == [2]
+    assert write.__name__ == "write"
+
+
+def test_sync_random_seed_leaves_global_rngs_alone() -> None:
+    import random
+
+    state = (random.getstate(), torch.get_rng_state())
+    seed = dist.sync_random_seed()
+    assert isinstance(seed, int) and 0 <= seed < 2**31
+    assert random.getstate() == state[0]
+    assert torch.equal(torch.get_rng_state(), state[1])
+
+
+def test_importing_dist_does_not_import_torch() -> None:
+    code = (
+        "import sys, runner_core.dist as d; "
+        "assert d.get_rank() == 0 and d.get_world_size() == 1; "
+        "assert 'torch' not in sys.modules, 'torch was imported'"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)

@@ -1,0 +1,81 @@
+"""Evaluator: metrics from configs, MMEngine's argument order, merged results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+
+from runner_core.evaluator.accuracy import Accuracy
+from runner_core.evaluator.evaluator import Evaluator
+from runner_core.evaluator.metric import BaseMetric
+
+
+class SpyMetric(BaseMetric):
+    default_prefix = "spy"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.calls: list[tuple[Any, Any]] = []
+
+    def process(self, data_batch: Any, data_samples: Any) -> None:
+        self.calls.append((data_batch, data_samples))
+        self.results.extend(data_samples)
+
+    def compute_metrics(self, results: list[Any]) -> dict[str, Any]:
+        return {"n": len(results)}
+
+
+def test_evaluator_from_the_guides_config() -> None:
+    evaluator = Evaluator(dict(type="Accuracy"))
+    assert isinstance(evaluator.metrics[0], Accuracy)
+    evaluator.process({"pred": torch.tensor([[0.9, 0.1], [0.2, 0.8]]), "gt": torch.tensor([0, 0])})
+    assert evaluator.evaluate() == {"accuracy/top1": 50.0}
+
+
+def test_process_argument_order_is_mmengines() -> None:
+    spy = SpyMetric()
+    evaluator = Evaluator([spy])
+    evaluator.process(data_samples=[1, 2], data_batch="batch")
+    assert spy.calls == [("batch", [1, 2])]
+
+
+def test_evaluate_passes_size_and_merges() -> None:
+    evaluator = Evaluator([SpyMetric(), dict(type="Accuracy", topk=1)])
+    spy = evaluator.metrics[0]
+    spy.process(None, [0, 1, 2])
+    evaluator.metrics[1].process(None, (torch.eye(3), torch.tensor([0, 1, 1])))
+    merged = evaluator.evaluate(size=2)
+    assert merged == {"spy/n": 2, "accuracy/top1": 100.0}
+
+
+def test_duplicate_keys_are_an_error() -> None:
+    evaluator = Evaluator([SpyMetric(), SpyMetric()])
+    evaluator.process([1])
+    with pytest.raises(ValueError, match="Two metrics report 'spy/n'.*different prefixes"):
+        evaluator.evaluate()
+    distinct = Evaluator([SpyMetric(), SpyMetric(prefix="other")])
+    distinct.process([1])
+    assert distinct.evaluate() == {"spy/n": 1, "other/n": 1}
+
+
+def test_dataset_meta_is_forwarded() -> None:
+    evaluator = Evaluator([SpyMetric(), SpyMetric(prefix="b")])
+    evaluator.dataset_meta = {"classes": ("cat", "dog")}
+    assert all(m.dataset_meta == {"classes": ("cat", "dog")} for m in evaluator.metrics)
+
+
+def test_unknown_metric_name_suggests() -> None:
+    with pytest.raises(KeyError, match="Did you mean 'Accuracy'"):
+        Evaluator(dict(type="Acuracy"))
+
+
+def test_non_metric_is_an_error() -> None:
+    with pytest.raises(TypeError, match=r"metrics\[0\] must be a BaseMetric"):
+        Evaluator([42])
+
+
+def test_offline_evaluate() -> None:
+    evaluator = Evaluator(SpyMetric())
+    assert evaluator.offline_evaluate([1, 2, 3, 4, 5], chunk_size=2) == {"spy/n": 5}

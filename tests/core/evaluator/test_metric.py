@@ -1,0 +1,68 @@
+"""BaseMetric: results put back in dataset order, padding dropped, prefixes, cleared after evaluate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from runner_core.data.sampler import DefaultSampler
+from runner_core.evaluator.metric import BaseMetric, interleave_results
+
+
+class OrderMetric(BaseMetric):
+    """Records the sample ids it saw, in the order it gets them back."""
+
+    default_prefix = "order"
+
+    def process(self, data_batch: Any, data_samples: Any) -> None:
+        self.results.extend(data_samples)
+
+    def compute_metrics(self, results: list[Any]) -> dict[str, Any]:
+        return {"ids": list(results), "count": len(results)}
+
+
+@pytest.mark.parametrize(("size", "world_size"), [(10, 3), (101, 2), (7, 4), (8, 2)])
+def test_interleaving_rank_results_restores_dataset_order(size: int, world_size: int) -> None:
+    dataset = list(range(size))
+    parts = [
+        list(DefaultSampler(dataset, shuffle=True, seed=9, rank=r, world_size=world_size))
+        for r in range(world_size)
+    ]
+    expected = list(DefaultSampler(dataset, shuffle=True, seed=9, rank=0, world_size=1))
+    assert interleave_results(parts, size) == expected
+    # without the size the padding stays at the end
+    assert interleave_results(parts)[:size] == expected
+    assert len(interleave_results(parts)) == sum(len(p) for p in parts)
+
+
+def test_interleave_handles_uneven_parts() -> None:
+    assert interleave_results([[0, 3, 6], [1, 4], [2, 5]]) == [0, 1, 2, 3, 4, 5, 6]
+    with pytest.raises(ValueError, match="size must be >= 0"):
+        interleave_results([[1]], -1)
+
+
+def test_evaluate_prefixes_keys_and_clears_results() -> None:
+    metric = OrderMetric()
+    metric.process(None, [0, 1, 2])
+    metric.process(None, [3, 4, 0])  # the last one is padding
+    assert metric.evaluate(size=5) == {"order/ids": [0, 1, 2, 3, 4], "order/count": 5}
+    assert metric.results == []
+    metric.process(None, [9])
+    assert metric.evaluate() == {"order/ids": [9], "order/count": 1}
+
+
+def test_prefix_argument_overrides_default_prefix() -> None:
+    metric = OrderMetric(prefix="val")
+    metric.process(None, [1])
+    assert list(metric.evaluate()) == ["val/ids", "val/count"]
+
+
+def test_bad_collect_device_is_an_error() -> None:
+    with pytest.raises(ValueError, match="collect_device must be 'cpu' or 'gpu'"):
+        OrderMetric(collect_device="tpu")
+
+
+def test_base_metric_is_abstract() -> None:
+    with pytest.raises(TypeError):
+        BaseMetric()  # type: ignore[abstract]
