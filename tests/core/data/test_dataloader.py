@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 
 import numpy as np
@@ -222,6 +223,27 @@ def test_worker_seeds_differ_by_rank_and_worker() -> None:
     }
     assert len(seeds) == 6
     assert WorkerSeeder(1, 0).worker_seeds(0) == WorkerSeeder(1, 0).worker_seeds(0)
+
+
+def test_rank_and_world_size_reach_the_sampler_and_the_workers() -> None:
+    loader = build_dataloader(
+        dict(dataset=RangeDataset(10), batch_size=2, sampler=dict(type="DefaultSampler")),
+        seed=0,
+        rank=1,
+        world_size=2,
+    )
+    assert (loader.sampler.rank, loader.sampler.world_size) == (1, 2)
+    assert loader.worker_init_fn.rank == 1
+    assert len(loader) == 3
+
+
+def test_worker_seeder_pickles_the_epoch_not_the_sampler() -> None:
+    sampler = DefaultSampler(RangeDataset(4), seed=0, rank=0, world_size=1)
+    sampler.set_epoch(6)
+    seeder = WorkerSeeder(1, 0, sampler)
+    clone = pickle.loads(pickle.dumps(seeder))  # what a spawned worker receives
+    assert clone.sampler is None and clone.epoch == 6
+    assert clone.worker_seeds(0) == seeder.worker_seeds(0)
 
 
 def test_user_worker_init_fn_runs_after_seeding() -> None:

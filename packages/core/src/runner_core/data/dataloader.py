@@ -185,7 +185,10 @@ def build_dataloader(
             )
         if sampler_cfg is None:
             sampler_cfg = {"type": "DefaultSampler", "shuffle": bool(shuffle)}
-        sampler = _build_sampler(sampler_cfg, dataset, sampler_seed, f"{key_path}.sampler")
+        placement = {"rank": rank, "world_size": world_size}
+        sampler = _build_sampler(
+            sampler_cfg, dataset, sampler_seed, placement, f"{key_path}.sampler"
+        )
         if batch_sampler_cfg is not None:
             if "drop_last" in loader_kwargs:
                 raise ConfigError(
@@ -283,6 +286,13 @@ def _accepts(obj: Any, name: str) -> bool:
     return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
+def _has_parameter(obj: Any, name: str) -> bool:
+    try:
+        return name in inspect.signature(obj).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def _resolve_type(
     cfg: Mapping[str, Any], registry: Any, key_path: str
 ) -> tuple[Any, dict[str, Any]]:
@@ -303,7 +313,9 @@ def _resolve_type(
     return obj_type, args
 
 
-def _build_sampler(sampler_cfg: Any, dataset: Any, seed: int, key_path: str) -> Sampler:
+def _build_sampler(
+    sampler_cfg: Any, dataset: Any, seed: int, placement: dict[str, int], key_path: str
+) -> Sampler:
     if not isinstance(sampler_cfg, Mapping):
         return sampler_cfg  # a sampler object
     registries = _registries()
@@ -311,6 +323,9 @@ def _build_sampler(sampler_cfg: Any, dataset: Any, seed: int, key_path: str) -> 
     defaults: dict[str, Any] = {"dataset": dataset}
     if _accepts(sampler_type, "seed"):
         defaults["seed"] = seed
+    for name, value in placement.items():  # rank / world_size, for samplers that take them
+        if _has_parameter(sampler_type, name):
+            defaults[name] = value
     return registries.DATA_SAMPLERS.build(
         {"type": sampler_type, **args}, defaults, _key_path=key_path
     )
