@@ -207,10 +207,9 @@ class HookManager:
                 self._custom_uncalled.discard(name)
             return
         caller, argnames = found
-        if len(kwargs) != len(argnames):
-            for arg in argnames:
-                if arg not in kwargs:
-                    kwargs[arg] = None
+        for arg in argnames:
+            if arg not in kwargs:
+                kwargs[arg] = None
         if self._custom_uncalled and name in self._custom_uncalled:
             self._custom_uncalled.discard(name)
         try:

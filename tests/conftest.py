@@ -1,0 +1,50 @@
+"""Shared fixtures: fake installed distributions for plugin tests."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def fake_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+    """Install a fake distribution on ``sys.path``: ``fake_dist(name, entry_points, modules)``.
+
+    ``entry_points`` maps a group to ``{key: 'module:object'}``; ``modules``
+    maps a module name to its source. Nothing is written outside ``tmp_path``.
+    """
+    site = tmp_path / "site"
+    site.mkdir(exist_ok=True)
+    monkeypatch.syspath_prepend(str(site))
+
+    def make(
+        name: str,
+        entry_points: dict[str, dict[str, str]],
+        modules: dict[str, str] | None = None,
+        version: str = "1.0",
+    ) -> Path:
+        info = site / f"{name.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        lines = []
+        for group, eps in entry_points.items():
+            lines.append(f"[{group}]")
+            lines += [f"{k} = {v}" for k, v in eps.items()]
+        (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+        for mod, src in (modules or {}).items():
+            (site / f"{mod}.py").write_text(textwrap.dedent(src))
+        import importlib
+
+        importlib.invalidate_caches()
+        from runner_core.registry import discovery
+
+        discovery.refresh()
+        return info
+
+    yield make
+    from runner_core.registry import discovery
+
+    discovery.refresh()

@@ -1,0 +1,146 @@
+"""Hooks on pluggy: order, argument subsets, errors users can act on."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from runner_core.errors import HookError
+from runner_core.hooks import Hook, HookManager, Priority, hook_point_names
+
+
+class Recorder(Hook):
+    def __init__(self, log: list, tag: str, priority: object = None) -> None:
+        self.log, self.tag = log, tag
+        if priority is not None:
+            self.priority = priority
+
+    def before_train_iter(self, batch_idx: int) -> None:
+        self.log.append((self.tag, batch_idx))
+
+
+def test_priority_order_with_ties_in_registration_order() -> None:
+    log: list = []
+    m = HookManager()
+    m.register(Recorder(log, "low", "LOW"))
+    m.register(Recorder(log, "normal-1"))
+    m.register(Recorder(log, "highest", Priority.HIGHEST))
+    m.register(Recorder(log, "normal-2", 50))
+    m.register(Recorder(log, "int-45", 45))
+    m.call("before_train_iter", {"runner": None, "batch_idx": 7})
+    assert [t for t, _ in log] == ["highest", "int-45", "normal-1", "normal-2", "low"]
+    assert all(i == 7 for _, i in log)
+
+
+def test_priority_passed_at_registration_overrides_the_class() -> None:
+    log: list = []
+    m = HookManager()
+    m.register(Recorder(log, "a"))
+    m.register(Recorder(log, "b"), priority="VERY_HIGH")
+    m.call("before_train_iter", {"runner": None, "batch_idx": 0})
+    assert [t for t, _ in log] == ["b", "a"]
+
+
+def test_omitted_arguments_arrive_as_none() -> None:
+    seen = {}
+
+    class WantsMetrics(Hook):
+        def after_val_epoch(self, runner, metrics):
+            seen["metrics"] = metrics
+            seen["runner"] = runner
+
+    m = HookManager()
+    m.register(WantsMetrics())
+    m.call("after_val_epoch", {"runner": "R"})
+    assert seen == {"metrics": None, "runner": "R"}
+
+
+def test_only_defined_methods_are_registered() -> None:
+    m = HookManager()
+    m.register(Recorder([], "x"))
+    assert m.has("before_train_iter")
+    assert not m.has("after_train_iter")
+
+
+def test_misspelled_hook_method_is_an_error_listing_all() -> None:
+    class Typos(Hook):
+        def afer_train_iter(self):
+            pass
+
+        def before_val_epch(self):
+            pass
+
+    m = HookManager()
+    m.register(Typos())
+    with pytest.raises(HookError) as err:
+        m.validate()
+    msg = str(err.value)
+    assert "did you mean 'after_train_iter'" in msg and "did you mean 'before_val_epoch'" in msg
+
+
+def test_distinct_names_are_custom_points_and_warn_when_never_called() -> None:
+    calls = []
+
+    class Custom(Hook):
+        def before_valloader2_iter(self, batch_idx, data_batch):
+            calls.append((batch_idx, data_batch))
+
+        def never_called_point(self):
+            pass
+
+    m = HookManager()
+    m.register(Custom())
+    m.validate()
+    m.call("before_valloader2_iter", {"runner": None, "batch_idx": 1})
+    assert calls == [(1, None)]
+    with pytest.warns(UserWarning, match="never_called_point"):
+        m.warn_uncalled()
+
+
+def test_declared_points_do_not_warn() -> None:
+    class Custom(Hook):
+        def after_loader2(self, batch_idx):
+            pass
+
+    m = HookManager()
+    m.register(Custom())
+    m.declare_points({"after_loader2": ("batch_idx",)})
+    m.validate()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m.warn_uncalled()
+
+
+def test_exception_keeps_traceback_and_names_hook_role_and_point() -> None:
+    class Boom(Hook):
+        def after_train_iter(self, outputs):
+            raise ValueError("bad outputs")
+
+    m = HookManager()
+    m.register(Boom(), role="logger")
+    with pytest.raises(ValueError, match="bad outputs") as err:
+        m.call("after_train_iter", {"runner": None})
+    notes = " ".join(getattr(err.value, "__notes__", []))
+    assert "Boom" in notes and "'after_train_iter'" in notes and "'logger'" in notes
+    frames = [f.name for f in err.traceback]
+    assert "after_train_iter" in frames  # the hook's own frame is kept
+
+
+def test_not_a_hook_is_rejected() -> None:
+    with pytest.raises(HookError, match="subclass runner_core.hooks.Hook"):
+        HookManager().register(object())
+
+
+def test_unknown_priority_name_suggests() -> None:
+    with pytest.raises(HookError, match="Did you mean 'HIGH'"):
+        HookManager().register(Recorder([], "x", "HIHG"))
+
+
+def test_hook_points_are_the_22_mmengine_points_with_docstrings() -> None:
+    from runner_core.hooks import specs
+
+    names = hook_point_names()
+    assert len(names) == 22
+    for name in names:
+        assert getattr(specs, name).__doc__, name

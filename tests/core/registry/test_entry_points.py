@@ -1,0 +1,105 @@
+"""Plugins through entry points, tested against fake installed distributions."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from runner_core.errors import PluginError, RegistryError
+from runner_core.registry import Registry
+
+GROUP = "runner.widgets"
+
+
+def test_listing_keys_imports_nothing(fake_dist) -> None:
+    fake_dist(
+        "good-plugin",
+        {GROUP: {"Gear": "good_plugin_mod:Gear"}},
+        {"good_plugin_mod": "class Gear: pass\n"},
+    )
+    reg = Registry("widget", GROUP)
+    assert "Gear" in reg.keys()
+    assert "good_plugin_mod" not in sys.modules
+    gear = reg.get("Gear")
+    assert gear.__name__ == "Gear" and "good_plugin_mod" in sys.modules
+
+
+def test_lookup_imports_exactly_one_module(fake_dist) -> None:
+    fake_dist(
+        "two-mods",
+        {GROUP: {"One": "two_mods_a:One", "Two": "two_mods_b:Two"}},
+        {"two_mods_a": "class One: pass\n", "two_mods_b": "class Two: pass\n"},
+    )
+    Registry("widget", GROUP).get("One")
+    assert "two_mods_a" in sys.modules and "two_mods_b" not in sys.modules
+
+
+def test_broken_plugin_is_named_and_others_keep_working(fake_dist) -> None:
+    fake_dist(
+        "broken-plugin",
+        {GROUP: {"Bad": "broken_mod:Bad"}},
+        {"broken_mod": "raise ImportError('no numpy here')\n"},
+        version="0.3",
+    )
+    fake_dist("fine-plugin", {GROUP: {"Fine": "fine_mod:Fine"}}, {"fine_mod": "class Fine: pass\n"})
+    reg = Registry("widget", GROUP)
+    with pytest.raises(PluginError) as err:
+        reg.get("Bad")
+    msg = str(err.value)
+    for part in ("'Bad'", "broken_mod:Bad", "broken-plugin", "0.3", "no numpy here"):
+        assert part in msg
+    assert reg.get("Fine").__name__ == "Fine"
+
+
+def test_conflict_names_both_and_can_be_resolved_by_distribution(fake_dist) -> None:
+    fake_dist(
+        "plug-a",
+        {GROUP: {"Same": "plug_a_mod:Same"}},
+        {"plug_a_mod": "class Same:\n    origin = 'a'\n"},
+    )
+    fake_dist(
+        "plug-b",
+        {GROUP: {"Same": "plug_b_mod:Same"}},
+        {"plug_b_mod": "class Same:\n    origin = 'b'\n"},
+    )
+    reg = Registry("widget", GROUP)
+    with pytest.raises(PluginError) as err:
+        reg.get("Same")
+    msg = str(err.value)
+    assert "plug-a" in msg and "plug-b" in msg and "type='plug-a::Same'" in msg
+    assert reg.get("plug-b::Same").origin == "b"
+    assert reg.build({"type": "plug-a::Same"}).origin == "a"
+
+
+def test_in_process_registration_wins_over_entry_points(fake_dist) -> None:
+    fake_dist(
+        "shadowed", {GROUP: {"Gear": "shadowed_mod:Gear"}}, {"shadowed_mod": "class Gear: pass\n"}
+    )
+    reg = Registry("widget", GROUP)
+
+    class Local:
+        pass
+
+    reg.register_module(name="Gear", module=Local)
+    assert reg.get("Gear") is Local
+    assert "shadowed_mod" not in sys.modules
+
+
+def test_unknown_key_suggests_plugin_keys(fake_dist) -> None:
+    fake_dist(
+        "sugg",
+        {GROUP: {"DigitsCNN": "sugg_mod:DigitsCNN"}},
+        {"sugg_mod": "class DigitsCNN: pass\n"},
+    )
+    with pytest.raises(RegistryError, match="Did you mean 'DigitsCNN'"):
+        Registry("widget", GROUP).get("DigitCNN")
+
+
+def test_standard_packages_register_through_entry_points() -> None:
+    from runner_core.registry import HOOKS, LOOPS
+
+    assert {"EpochBasedTrainLoop", "IterBasedTrainLoop", "ValLoop", "TestLoop"} <= set(LOOPS.keys())
+    assert {"LoggerHook", "CheckpointHook", "IterTimerHook"} <= set(HOOKS.keys())
+    eps = {e.key: e.distribution for e in LOOPS.entry_points()}
+    assert eps["ValLoop"] == "runner-loops-standard"

@@ -1,0 +1,23 @@
+"""``import runner_core`` stays cheap: no torch, no plugins."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_import_runner_core_does_not_import_torch() -> None:
+    code = (
+        "import sys, runner_core, runner_core.registry, runner_core.config;"
+        "heavy = [m for m in ('torch', 'numpy', 'runner_hooks_standard', 'runner_loops_standard') if m in sys.modules];"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_lazy_names_resolve() -> None:
+    import runner_core
+
+    assert runner_core.Runner.__name__ == "Runner"
+    assert runner_core.LOOPS.name == "loop"
