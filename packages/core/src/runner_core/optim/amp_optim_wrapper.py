@@ -1,0 +1,160 @@
+"""AmpOptimWrapper: mixed precision through ``optim_context`` (autocast) and a GradScaler.
+
+The forward runs under ``torch.autocast`` on the device the parameters live
+on; parameters and optimizer state stay fp32. float16 needs loss scaling (a
+``GradScaler``, saved in checkpoints as ``loss_scaler``); bfloat16 has fp32's
+exponent range and runs without one, which is also what makes it usable on CPU.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from torch import nn
+from torch.optim import Optimizer
+
+from ..errors import BuildError, did_you_mean
+from .optim_wrapper import _NULL_CONTEXT, OptimWrapper
+
+_DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def _param_device_type(params: Iterator[torch.Tensor]) -> str | None:
+    for p in params:
+        return p.device.type
+    return None
+
+
+def _resolve_dtype(dtype: Any) -> torch.dtype | None:
+    if dtype is None or dtype in _DTYPES.values():
+        return dtype
+    if isinstance(dtype, str):
+        name = dtype.removeprefix("torch.")
+        if name in _DTYPES:
+            return _DTYPES[name]
+        aliases = {"fp16": "float16", "half": "float16", "bf16": "bfloat16"}
+        if name in aliases:
+            return _DTYPES[aliases[name]]
+    raise BuildError(
+        f"AmpOptimWrapper got dtype={dtype!r}; use None (the device's autocast default), "
+        "'float16' or 'bfloat16'." + did_you_mean(str(dtype), _DTYPES)
+    )
+
+
+@contextlib.contextmanager
+def _entered_together(
+    outer: contextlib.AbstractContextManager[Any], inner: contextlib.AbstractContextManager[Any]
+) -> Iterator[None]:
+    with outer, inner:
+        yield
+
+
+class AmpOptimWrapper(OptimWrapper):
+    """An OptimWrapper that trains in mixed precision.
+
+    Args:
+        optimizer, accumulative_counts, clip_grad: as for ``OptimWrapper``.
+        loss_scale: ``'dynamic'`` (GradScaler's defaults), a float (a static
+            scale) or a dict of ``GradScaler`` arguments. Used with float16 only.
+        dtype: ``None`` (float16 on CUDA, the autocast default elsewhere, i.e.
+            bfloat16 on CPU), ``'float16'`` or ``'bfloat16'``.
+        use_fsdp: use FSDP's sharded GradScaler.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        accumulative_counts: int = 1,
+        clip_grad: dict[str, Any] | None = None,
+        loss_scale: str | float | dict[str, Any] = "dynamic",
+        dtype: str | torch.dtype | None = None,
+        use_fsdp: bool = False,
+    ) -> None:
+        super().__init__(optimizer, accumulative_counts=accumulative_counts, clip_grad=clip_grad)
+        params = (p for g in optimizer.param_groups for p in g["params"])
+        self.device_type = _param_device_type(params) or (
+            "cuda" if torch.cuda.is_available() else "cpu"
+        )
+        cast_dtype = _resolve_dtype(dtype)
+        if cast_dtype is None:
+            cast_dtype = (
+                torch.float16
+                if self.device_type == "cuda"
+                else torch.get_autocast_dtype(self.device_type)
+            )
+        self.cast_dtype = cast_dtype
+        self._scale_update_param: float | None = None
+        self.loss_scaler: Any = None
+        if cast_dtype is torch.float16:
+            self.loss_scaler = self._make_scaler(loss_scale, use_fsdp)
+
+    def _make_scaler(self, loss_scale: Any, use_fsdp: bool) -> Any:
+        if use_fsdp:
+            from torch.distributed.fsdp.sharded_grad_scaler import ShardedGradScaler
+
+            def scaler_cls(**kw: Any) -> Any:
+                return ShardedGradScaler(device=self.device_type, **kw)
+        else:
+
+            def scaler_cls(**kw: Any) -> Any:
+                return torch.amp.GradScaler(self.device_type, **kw)
+
+        if loss_scale == "dynamic":
+            return scaler_cls()
+        if isinstance(loss_scale, (int, float)) and not isinstance(loss_scale, bool):
+            self._scale_update_param = float(loss_scale)
+            return scaler_cls(init_scale=float(loss_scale))
+        if isinstance(loss_scale, dict):
+            return scaler_cls(**loss_scale)
+        raise BuildError(
+            f"AmpOptimWrapper got loss_scale={loss_scale!r}; use 'dynamic', a float (static "
+            "scale) or a dict of torch.amp.GradScaler arguments, e.g. dict(init_scale=2.**16)."
+        )
+
+    def backward(self, loss: torch.Tensor, **kwargs: Any) -> None:
+        if self.loss_scaler is not None:
+            loss = self.loss_scaler.scale(loss)
+        loss.backward(**kwargs)
+        self._inner_count += 1
+
+    def step(self, **kwargs: Any) -> None:
+        scaler = self.loss_scaler
+        if scaler is None:
+            super().step(**kwargs)
+            return
+        if self._clip_func is not None:
+            scaler.unscale_(self.optimizer)
+            self._clip_grad()
+        scaler.step(self.optimizer, **kwargs)
+        scaler.update(self._scale_update_param)
+
+    def initialize_count_status(self, model: nn.Module, init_counts: int, max_counts: int) -> None:
+        device_type = _param_device_type(model.parameters())
+        if device_type is not None:
+            self.device_type = device_type
+        super().initialize_count_status(model, init_counts, max_counts)
+
+    def optim_context(self, model: nn.Module) -> contextlib.AbstractContextManager[Any]:
+        """Autocast to ``cast_dtype`` (plus DDP ``no_sync`` while accumulating)."""
+        autocast = torch.autocast(device_type=self.device_type, dtype=self.cast_dtype)
+        sync_context = super().optim_context(model)
+        if sync_context is _NULL_CONTEXT:
+            return autocast
+        return _entered_together(sync_context, autocast)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state dict plus ``loss_scaler`` (the GradScaler's state)."""
+        state = self.optimizer.state_dict()
+        if self.loss_scaler is not None:
+            state["loss_scaler"] = self.loss_scaler.state_dict()
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        scaler_state = state.pop("loss_scaler", None)
+        if scaler_state is not None and self.loss_scaler is not None:
+            self.loss_scaler.load_state_dict(scaler_state)
+        self.optimizer.load_state_dict(state)

@@ -1,0 +1,315 @@
+"""Build an optim wrapper from a model and a config, with per-parameter settings.
+
+``build_optim_wrapper(model, cfg)`` accepts what users write:
+
+* ``dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.01), clip_grad=...,
+  accumulative_counts=..., paramwise_cfg=dict(...), constructor=...)``;
+* an already built ``torch.optim.Optimizer`` (or ``dict(optimizer=<Optimizer>)``);
+* a dict of such configs keyed by the model's children (``generator=dict(...),
+  discriminator=dict(...)``), which gives an ``OptimWrapperDict``;
+* an already built ``OptimWrapper`` / ``OptimWrapperDict``, returned as is.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+from torch import nn
+from torch.optim import Optimizer
+
+from ..errors import BuildError, did_you_mean
+from . import _lookup
+from .optim_wrapper import OptimWrapper
+from .optim_wrapper_dict import OptimWrapperDict
+
+PARAMWISE_KEYS = (
+    "custom_keys",
+    "bias_lr_mult",
+    "bias_decay_mult",
+    "norm_decay_mult",
+    "dwconv_decay_mult",
+    "flat_decay_mult",
+    "dcn_offset_lr_mult",
+    "bypass_duplicate",
+)
+
+_NORM_TYPES: tuple[type, ...] = (
+    nn.modules.batchnorm._BatchNorm,
+    nn.modules.instancenorm._InstanceNorm,
+    nn.GroupNorm,
+    nn.LayerNorm,
+    nn.LocalResponseNorm,
+) + ((nn.RMSNorm,) if hasattr(nn, "RMSNorm") else ())
+
+
+def _unwrap(model: nn.Module) -> nn.Module:
+    """The user's model inside a DDP/FSDP-style wrapper."""
+    return model.module if isinstance(getattr(model, "module", None), nn.Module) else model
+
+
+def _is_dcn(module: nn.Module) -> bool:
+    """Deformable convolutions (mmcv or torchvision), recognised by class name."""
+    return type(module).__name__ in {"DeformConv2d", "ModulatedDeformConv2d", "DeformConv2dPack"}
+
+
+class DefaultOptimWrapperConstructor:
+    """Build the optimizer (with per-parameter groups) and wrap it.
+
+    Args:
+        optim_wrapper_cfg: ``dict(type='OptimWrapper', optimizer=dict(type=..., lr=...),
+            ...)``; ``type`` defaults to ``'OptimWrapper'``.
+        paramwise_cfg: per-parameter multipliers. ``custom_keys`` maps a
+            substring of the parameter's full name to ``dict(lr_mult=...,
+            decay_mult=...)`` (plus any other group option); the longest key
+            wins, ties alphabetically, and a matching key overrides every other
+            rule. ``bias_lr_mult``, ``bias_decay_mult``, ``norm_decay_mult``,
+            ``dwconv_decay_mult``, ``flat_decay_mult`` (1-D parameters),
+            ``dcn_offset_lr_mult`` and ``bypass_duplicate`` (skip parameters
+            shared between modules instead of failing).
+    """
+
+    def __init__(
+        self, optim_wrapper_cfg: dict[str, Any], paramwise_cfg: dict[str, Any] | None = None
+    ):
+        if not isinstance(optim_wrapper_cfg, Mapping):
+            raise BuildError(
+                f"optim_wrapper must be a dict, got {type(optim_wrapper_cfg).__name__}: "
+                f"{optim_wrapper_cfg!r}."
+            )
+        if "optimizer" not in optim_wrapper_cfg:
+            raise BuildError(
+                f"optim_wrapper config {dict(optim_wrapper_cfg)!r} has no 'optimizer' key; add "
+                "e.g. optimizer=dict(type='SGD', lr=0.01, momentum=0.9)."
+            )
+        self.optim_wrapper_cfg = dict(optim_wrapper_cfg)
+        optimizer_cfg = self.optim_wrapper_cfg.pop("optimizer")
+        self.optimizer_cfg = (
+            optimizer_cfg if isinstance(optimizer_cfg, Optimizer) else dict(optimizer_cfg)
+        )
+        self.paramwise_cfg = dict(paramwise_cfg or {})
+        if isinstance(optimizer_cfg, Optimizer):
+            self.base_lr = self.base_wd = None
+        else:
+            self.base_lr = self.optimizer_cfg.get("lr")
+            self.base_wd = self.optimizer_cfg.get("weight_decay")
+        self._validate()
+
+    def _validate(self) -> None:
+        cfg = self.paramwise_cfg
+        unknown = [k for k in cfg if k not in PARAMWISE_KEYS]
+        if unknown:
+            hints = "".join(did_you_mean(k, PARAMWISE_KEYS) for k in unknown)
+            raise BuildError(
+                f"paramwise_cfg has unknown key(s) {unknown}; allowed: {list(PARAMWISE_KEYS)}.{hints}"
+            )
+        if cfg and isinstance(self.optimizer_cfg, Optimizer):
+            raise BuildError(
+                "paramwise_cfg needs an optimizer config (dict(type=..., lr=...)) to build "
+                "parameter groups; it got an already built optimizer."
+            )
+        custom_keys = cfg.get("custom_keys", {})
+        if not isinstance(custom_keys, Mapping):
+            raise BuildError(
+                f"paramwise_cfg.custom_keys must be a dict of name -> dict(lr_mult=..., "
+                f"decay_mult=...), got {custom_keys!r}."
+            )
+        for key, options in custom_keys.items():
+            if not isinstance(options, Mapping):
+                raise BuildError(
+                    f"paramwise_cfg.custom_keys[{key!r}] must be a dict like "
+                    f"dict(lr_mult=0.1, decay_mult=1.0), got {options!r}."
+                )
+            if "lr_mult" in options and self.base_lr is None:
+                raise BuildError(
+                    f"paramwise_cfg.custom_keys[{key!r}] sets lr_mult but the optimizer config "
+                    "has no 'lr'; set optimizer.lr."
+                )
+            if "decay_mult" in options and self.base_wd is None:
+                raise BuildError(
+                    f"paramwise_cfg.custom_keys[{key!r}] sets decay_mult but the optimizer "
+                    "config has no 'weight_decay'; set optimizer.weight_decay."
+                )
+        needs_wd = [
+            k
+            for k in ("bias_decay_mult", "norm_decay_mult", "dwconv_decay_mult", "flat_decay_mult")
+            if k in cfg
+        ]
+        if needs_wd and self.base_wd is None:
+            raise BuildError(
+                f"paramwise_cfg sets {needs_wd} but the optimizer config has no 'weight_decay'; "
+                "set optimizer.weight_decay."
+            )
+        needs_lr = [k for k in ("bias_lr_mult", "dcn_offset_lr_mult") if k in cfg]
+        if needs_lr and self.base_lr is None:
+            raise BuildError(
+                f"paramwise_cfg sets {needs_lr} but the optimizer config has no 'lr'; set optimizer.lr."
+            )
+
+    # -- parameter groups -----------------------------------------------------
+    def add_params(
+        self,
+        params: list[dict[str, Any]],
+        module: nn.Module,
+        prefix: str = "",
+        is_dcn_module: bool = False,
+    ) -> None:
+        """Append one param group per parameter of ``module`` and its children."""
+        cfg = self.paramwise_cfg
+        custom_keys = cfg.get("custom_keys", {})
+        # Alphabetical first, then longest first (a stable sort keeps ties alphabetical).
+        sorted_keys = sorted(sorted(custom_keys), key=len, reverse=True)
+        bias_lr_mult = cfg.get("bias_lr_mult")
+        bias_decay_mult = cfg.get("bias_decay_mult")
+        norm_decay_mult = cfg.get("norm_decay_mult")
+        dwconv_decay_mult = cfg.get("dwconv_decay_mult")
+        flat_decay_mult = cfg.get("flat_decay_mult")
+        dcn_offset_lr_mult = cfg.get("dcn_offset_lr_mult")
+        bypass_duplicate = cfg.get("bypass_duplicate", False)
+
+        is_norm = isinstance(module, _NORM_TYPES)
+        is_dwconv = isinstance(module, nn.Conv2d) and module.in_channels == module.groups
+
+        for name, param in module.named_parameters(recurse=False):
+            full_name = f"{prefix}.{name}" if prefix else name
+            group: dict[str, Any] = {"params": [param]}
+            if bypass_duplicate and any(param is p for g in params for p in g["params"]):
+                warnings.warn(
+                    f"Parameter {full_name!r} is shared with another module; it is put in "
+                    "one group only (paramwise_cfg.bypass_duplicate=True).",
+                    stacklevel=2,
+                )
+                continue
+            if not param.requires_grad:
+                params.append(group)
+                continue
+
+            matched = next((key for key in sorted_keys if key in full_name), None)
+            if matched is not None:
+                options = custom_keys[matched]
+                if self.base_lr is not None:
+                    group["lr"] = self.base_lr * options.get("lr_mult", 1.0)
+                if self.base_wd is not None:
+                    group["weight_decay"] = self.base_wd * options.get("decay_mult", 1.0)
+                # Every option goes into the group too (MMEngine does the same;
+                # torch optimizers keep unknown group keys untouched).
+                group.update(options)
+            else:
+                if name == "bias" and not (is_norm or is_dcn_module) and bias_lr_mult is not None:
+                    group["lr"] = self.base_lr * bias_lr_mult
+                if (
+                    dcn_offset_lr_mult is not None
+                    and is_dcn_module
+                    and "conv_offset" in prefix
+                    and isinstance(module, nn.Conv2d)
+                ):
+                    group["lr"] = self.base_lr * dcn_offset_lr_mult
+                if self.base_wd is not None:
+                    if is_norm and norm_decay_mult is not None:
+                        group["weight_decay"] = self.base_wd * norm_decay_mult
+                    elif name == "bias" and not is_dcn_module and bias_decay_mult is not None:
+                        group["weight_decay"] = self.base_wd * bias_decay_mult
+                    elif is_dwconv and dwconv_decay_mult is not None:
+                        group["weight_decay"] = self.base_wd * dwconv_decay_mult
+                    elif param.ndim == 1 and not is_dcn_module and flat_decay_mult is not None:
+                        group["weight_decay"] = self.base_wd * flat_decay_mult
+            params.append(group)
+
+        child_is_dcn = _is_dcn(module)
+        for child_name, child in module.named_children():
+            child_prefix = f"{prefix}.{child_name}" if prefix else child_name
+            self.add_params(params, child, prefix=child_prefix, is_dcn_module=child_is_dcn)
+
+    def build_optimizer(self, model: nn.Module) -> Optimizer:
+        """The optimizer alone, with parameter groups when ``paramwise_cfg`` is set."""
+        if isinstance(self.optimizer_cfg, Optimizer):
+            return self.optimizer_cfg
+        cfg = dict(self.optimizer_cfg)
+        if "type" not in cfg:
+            raise BuildError(
+                f"optimizer config {cfg!r} has no 'type'; add e.g. type='SGD' (any torch.optim "
+                "optimizer name, or a registered one)."
+            )
+        optimizer_cls = _lookup.resolve("OPTIMIZERS", cfg["type"])
+        # Most optimizers call their first argument ``params``; some (e.g.
+        # colossalai's HybridAdam) do not, so fill whatever it is called.
+        first_arg = next(iter(inspect.signature(optimizer_cls).parameters))
+        if self.paramwise_cfg:
+            groups: list[dict[str, Any]] = []
+            self.add_params(groups, model)
+            cfg[first_arg] = groups
+        else:
+            cfg[first_arg] = model.parameters()
+        cfg["type"] = optimizer_cls
+        return _lookup.build("OPTIMIZERS", cfg, key_path="optim_wrapper.optimizer")
+
+    def __call__(self, model: nn.Module) -> OptimWrapper:
+        model = _unwrap(model)
+        optimizer = self.build_optimizer(model)
+        wrapper_cfg = dict(self.optim_wrapper_cfg)
+        wrapper_cfg.setdefault("type", "OptimWrapper")
+        return _lookup.build(
+            "OPTIM_WRAPPERS", wrapper_cfg, key_path="optim_wrapper", optimizer=optimizer
+        )
+
+
+def _is_multi_optimizer_cfg(cfg: Mapping[str, Any]) -> bool:
+    if any(k in cfg for k in ("type", "optimizer", "constructor")):
+        return False
+    return bool(cfg) and all(
+        isinstance(v, (Mapping, Optimizer, OptimWrapper)) for v in cfg.values()
+    )
+
+
+def build_optim_wrapper(model: nn.Module, cfg: Any) -> OptimWrapper | OptimWrapperDict:
+    """Build an ``OptimWrapper`` (or ``OptimWrapperDict``) for ``model`` from ``cfg``."""
+    if isinstance(cfg, OptimWrapper):
+        return cfg
+    if isinstance(cfg, Optimizer):
+        return OptimWrapper(cfg)
+    if not isinstance(cfg, Mapping):
+        raise BuildError(
+            f"optim_wrapper must be a dict, an OptimWrapper or a torch.optim.Optimizer, got "
+            f"{type(cfg).__name__}: {cfg!r}."
+        )
+    if _is_multi_optimizer_cfg(cfg):
+        inner = _unwrap(model)
+        children = dict(inner.named_children())
+        wrappers = {}
+        for name, sub_cfg in cfg.items():
+            if isinstance(sub_cfg, (OptimWrapper, Optimizer)):
+                wrappers[name] = build_optim_wrapper(inner, sub_cfg)
+                continue
+            if name not in children:
+                raise BuildError(
+                    f"optim_wrapper has a key {name!r} (one optimizer per model part), but the "
+                    f"model {type(inner).__name__} has no child module {name!r}; its children are "
+                    f"{list(children)}.{did_you_mean(name, children)} A single optimizer config "
+                    "needs an 'optimizer' key."
+                )
+            wrappers[name] = build_optim_wrapper(children[name], sub_cfg)
+        return OptimWrapperDict(**wrappers)
+    if "optimizer" not in cfg and "constructor" not in cfg:
+        raise BuildError(
+            f"optim_wrapper config {dict(cfg)!r} has no 'optimizer' key; add e.g. "
+            "optimizer=dict(type='SGD', lr=0.01), or give one config per model part "
+            "(generator=dict(optimizer=...), discriminator=dict(optimizer=...))."
+        )
+    wrapper_cfg = dict(cfg)
+    constructor_type = wrapper_cfg.pop("constructor", "DefaultOptimWrapperConstructor")
+    paramwise_cfg = wrapper_cfg.pop("paramwise_cfg", None)
+    constructor = _lookup.build(
+        "OPTIM_WRAPPER_CONSTRUCTORS",
+        {
+            "type": constructor_type,
+            "optim_wrapper_cfg": wrapper_cfg,
+            "paramwise_cfg": paramwise_cfg,
+        },
+        key_path="optim_wrapper.constructor",
+    )
+    return constructor(model)
+
+
+__all__ = ["DefaultOptimWrapperConstructor", "build_optim_wrapper"]

@@ -1,0 +1,291 @@
+"""OptimWrapper: one object that does backward, accumulation, clipping and step.
+
+A model's ``train_step`` calls ``optim_wrapper.update_params(loss)`` and never
+touches the optimizer itself, so the same model code runs with gradient
+accumulation, clipping, AMP or several optimizers by changing the config only.
+The plain path (no accumulation, no clipping) is a handful of attribute reads
+on top of ``backward / step / zero_grad``: it runs every iteration.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+from torch.optim import Optimizer
+
+from ..errors import BuildError, did_you_mean
+
+# A reusable, stateless "do nothing" context: returned by optim_context when
+# there is nothing to enter, so the hot path allocates no generator per step.
+_NULL_CONTEXT = contextlib.nullcontext()
+
+_CLIP_ARGS = {
+    "norm": ("max_norm", {"max_norm", "norm_type", "error_if_nonfinite", "foreach"}),
+    "value": ("clip_value", {"clip_value", "foreach"}),
+}
+
+
+def _parse_clip_grad(clip_grad: Any) -> tuple[Any, dict[str, Any]] | None:
+    """Turn ``clip_grad`` (None, False or a dict) into (clip function, kwargs)."""
+    if clip_grad is None or clip_grad is False:
+        return None
+    if not isinstance(clip_grad, Mapping) or not clip_grad:
+        raise BuildError(
+            f"OptimWrapper got clip_grad={clip_grad!r}; it must be None or a non-empty dict, "
+            "e.g. clip_grad=dict(max_norm=1.0, norm_type=2) or "
+            "clip_grad=dict(type='value', clip_value=0.5)."
+        )
+    kwargs = dict(clip_grad)
+    clip_type = kwargs.pop("type", "norm")
+    if clip_type not in _CLIP_ARGS:
+        raise BuildError(
+            f"OptimWrapper got clip_grad type={clip_type!r}; it must be 'norm' (the default, "
+            "torch.nn.utils.clip_grad_norm_) or 'value' (clip_grad_value_)."
+            + did_you_mean(str(clip_type), _CLIP_ARGS)
+        )
+    required, allowed = _CLIP_ARGS[clip_type]
+    unknown = [k for k in kwargs if k not in allowed]
+    if unknown:
+        hints = "".join(did_you_mean(k, allowed) for k in unknown)
+        raise BuildError(
+            f"OptimWrapper got unknown clip_grad key(s) {unknown} for type={clip_type!r}; "
+            f"allowed: {sorted(allowed)}.{hints}"
+        )
+    if required not in kwargs:
+        raise BuildError(
+            f"OptimWrapper clip_grad of type={clip_type!r} needs {required!r}, got {dict(clip_grad)!r}."
+        )
+    func = (
+        torch.nn.utils.clip_grad_norm_ if clip_type == "norm" else torch.nn.utils.clip_grad_value_
+    )
+    return func, kwargs
+
+
+def _has_batch_norm(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+class OptimWrapper:
+    """Wrap an optimizer with gradient accumulation and gradient clipping.
+
+    Args:
+        optimizer: the ``torch.optim.Optimizer`` to drive.
+        accumulative_counts: update the parameters every N calls of
+            ``update_params``; the loss is divided by N (by the true size of the
+            last, incomplete window once ``initialize_count_status`` told the
+            wrapper the total number of iterations).
+        clip_grad: ``dict(max_norm=..., norm_type=2)`` for norm clipping or
+            ``dict(type='value', clip_value=...)``; None for no clipping.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        accumulative_counts: int = 1,
+        clip_grad: dict[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise BuildError(
+                f"{type(self).__name__} needs a torch.optim.Optimizer, got "
+                f"{type(optimizer).__name__}. In a config, give optimizer=dict(type='SGD', lr=...) "
+                "and let build_optim_wrapper build it from the model."
+            )
+        if isinstance(accumulative_counts, bool) or not isinstance(accumulative_counts, int):
+            raise BuildError(
+                f"accumulative_counts must be a positive int, got {accumulative_counts!r}."
+            )
+        if accumulative_counts < 1:
+            raise BuildError(
+                f"accumulative_counts must be >= 1, got {accumulative_counts}; use 1 to step "
+                "every iteration."
+            )
+        self.optimizer = optimizer
+        self._accumulative_counts = accumulative_counts
+        parsed = _parse_clip_grad(clip_grad)
+        self._clip_func, self.clip_grad_kwargs = parsed if parsed else (None, {})
+        self._inner_count = 0
+        self._max_counts = -1
+        self._remainder_counts = -1
+        self._last_grad_norm: Any = None
+
+    # -- the training step ----------------------------------------------------
+    def update_params(
+        self,
+        loss: torch.Tensor,
+        step_kwargs: dict[str, Any] | None = None,
+        zero_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        """Backward ``loss``; step and zero the gradients when the window is full."""
+        if self._accumulative_counts != 1:
+            loss = self.scale_loss(loss)
+        self.backward(loss)
+        if self.should_update():
+            if step_kwargs:
+                self.step(**step_kwargs)
+            else:
+                self.step()
+            if zero_kwargs:
+                self.zero_grad(**zero_kwargs)
+            else:
+                self.zero_grad()
+
+    def backward(self, loss: torch.Tensor, **kwargs: Any) -> None:
+        """``loss.backward()`` and count one more micro-batch."""
+        loss.backward(**kwargs)
+        self._inner_count += 1
+
+    def step(self, **kwargs: Any) -> None:
+        """Clip (if configured) and step the optimizer."""
+        if self._clip_func is not None:
+            self._clip_grad()
+        self.optimizer.step(**kwargs)
+
+    def zero_grad(self, **kwargs: Any) -> None:
+        self.optimizer.zero_grad(**kwargs)
+
+    def scale_loss(self, loss: torch.Tensor) -> torch.Tensor:
+        """Divide the loss by the size of the current accumulation window."""
+        counts = self._accumulative_counts
+        if counts == 1:
+            return loss
+        if self._max_counts == -1 or self._inner_count < self._max_counts - self._remainder_counts:
+            return loss / counts
+        return loss / self._remainder_counts
+
+    def _clip_grad(self) -> None:
+        params = [
+            p
+            for group in self.optimizer.param_groups
+            for p in group["params"]
+            if p.grad is not None
+        ]
+        if params:
+            # Keep the tensor: turning it into a float syncs the device, so that
+            # happens only when someone reads ``last_grad_norm``.
+            self._last_grad_norm = self._clip_func(params, **self.clip_grad_kwargs)
+
+    @property
+    def last_grad_norm(self) -> float | None:
+        """The total gradient norm before the last clipping step (None for value clipping)."""
+        value = self._last_grad_norm
+        if value is None or isinstance(value, float):
+            return value
+        value = float(value)
+        self._last_grad_norm = value
+        return value
+
+    # -- accumulation bookkeeping ---------------------------------------------
+    def initialize_count_status(self, model: nn.Module, init_counts: int, max_counts: int) -> None:
+        """Tell the wrapper the current and the total number of iterations.
+
+        The Runner calls this before training and on resume, so the last,
+        incomplete accumulation window is scaled by its true size.
+        """
+        counts = self._accumulative_counts
+        self._inner_count = init_counts
+        self._max_counts = max_counts if max_counts and max_counts > 0 else -1
+        # Size of the last, incomplete window (a full window when it divides).
+        self._remainder_counts = (
+            (self._max_counts % counts or counts) if self._max_counts > 0 else -1
+        )
+        if counts > 1:
+            if init_counts % counts != 0:
+                warnings.warn(
+                    f"Resumed at iteration {init_counts}, which is not a multiple of "
+                    f"accumulative_counts={counts}: the gradients of the interrupted window are "
+                    "lost and that window steps with fewer micro-batches.",
+                    stacklevel=2,
+                )
+            if _has_batch_norm(model):
+                warnings.warn(
+                    "Gradient accumulation with BatchNorm layers: BatchNorm statistics see the "
+                    "micro-batch, not the accumulated batch, so results can differ slightly "
+                    "from one large batch.",
+                    stacklevel=2,
+                )
+
+    def should_update(self) -> bool:
+        """Whether the micro-batch just backwarded completes a window."""
+        count = self._inner_count
+        return count % self._accumulative_counts == 0 or count == self._max_counts
+
+    def should_sync(self) -> bool:
+        """Whether the coming backward must all-reduce gradients (DDP)."""
+        count = self._inner_count + 1
+        return count % self._accumulative_counts == 0 or count == self._max_counts
+
+    def optim_context(self, model: nn.Module) -> contextlib.AbstractContextManager[Any]:
+        """The context ``train_step`` runs the forward in.
+
+        On non-stepping accumulation iterations it is the model's ``no_sync()``
+        (DDP skips the gradient all-reduce); otherwise nothing.
+        """
+        if self._accumulative_counts != 1 and not self.should_sync() and hasattr(model, "no_sync"):
+            return model.no_sync()
+        return _NULL_CONTEXT
+
+    @property
+    def inner_count(self) -> int:
+        """Micro-batches backwarded so far (iterations, counting resumed ones)."""
+        return self._inner_count
+
+    @property
+    def max_counts(self) -> int:
+        return self._max_counts
+
+    @property
+    def accumulative_counts(self) -> int:
+        return self._accumulative_counts
+
+    # -- what hooks and schedulers read ---------------------------------------
+    @property
+    def param_groups(self) -> list[dict[str, Any]]:
+        return self.optimizer.param_groups
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return self.optimizer.defaults
+
+    def get_lr(self) -> dict[str, list[float]]:
+        """``{'lr': [lr of each param group]}``."""
+        return {"lr": [float(group["lr"]) for group in self.optimizer.param_groups]}
+
+    def get_momentum(self) -> dict[str, list[float]]:
+        """``{'momentum': [...]}``: SGD's momentum, Adam's ``betas[0]``, else 0."""
+        momentum = []
+        for group in self.optimizer.param_groups:
+            if "momentum" in group:
+                momentum.append(float(group["momentum"]))
+            elif "betas" in group:
+                momentum.append(float(group["betas"][0]))
+            else:
+                momentum.append(0.0)
+        return {"momentum": momentum}
+
+    # -- checkpoints ----------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state dict (what a checkpoint stores under ``optimizer``).
+
+        The accumulation counters are not saved: the Runner restores them with
+        ``initialize_count_status`` from the resumed iteration.
+        """
+        return self.optimizer.state_dict()
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state_dict)
+
+    def __repr__(self) -> str:
+        clip = ""
+        if self._clip_func is not None:
+            kind = "value" if self._clip_func is torch.nn.utils.clip_grad_value_ else "norm"
+            clip = f", clip_grad=dict(type={kind!r}, {self.clip_grad_kwargs})"
+        return (
+            f"{type(self).__name__}(accumulative_counts={self._accumulative_counts}{clip}, "
+            f"optimizer={type(self.optimizer).__name__} with "
+            f"{len(self.optimizer.param_groups)} param group(s))"
+        )

@@ -1,0 +1,148 @@
+"""OptimWrapperDict: several named optim wrappers (e.g. generator and discriminator).
+
+A model trained with several optimizers updates each one itself inside its
+``train_step`` (``optim_wrapper['generator'].update_params(g_loss)``), so the
+dict only groups them for the Runner: learning rates for logging, one state
+dict for checkpoints, count status for all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import ItemsView, Iterator, KeysView, ValuesView
+from typing import Any, NoReturn
+
+from torch import nn
+
+from ..errors import BuildError, did_you_mean
+from .optim_wrapper import OptimWrapper
+
+
+class OptimWrapperDict(OptimWrapper):
+    """A read-only mapping of name -> OptimWrapper.
+
+    It subclasses ``OptimWrapper`` only so that code checking
+    ``isinstance(x, OptimWrapper)`` accepts it; the per-step methods raise and
+    say to call the wrapper of each optimizer.
+    """
+
+    def __init__(self, **optim_wrappers: OptimWrapper) -> None:
+        for name, wrapper in optim_wrappers.items():
+            if not isinstance(wrapper, OptimWrapper) or isinstance(wrapper, OptimWrapperDict):
+                raise BuildError(
+                    f"OptimWrapperDict value {name!r} must be an OptimWrapper, got "
+                    f"{type(wrapper).__name__}. Wrap the optimizer first: OptimWrapper(optimizer)."
+                )
+        self.optim_wrappers: dict[str, OptimWrapper] = dict(optim_wrappers)
+
+    # -- mapping --------------------------------------------------------------
+    def __getitem__(self, key: str) -> OptimWrapper:
+        try:
+            return self.optim_wrappers[key]
+        except KeyError:
+            raise KeyError(
+                f"OptimWrapperDict has no optim wrapper {key!r}; it has "
+                f"{list(self.optim_wrappers)}.{did_you_mean(key, self.optim_wrappers)}"
+            ) from None
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.optim_wrappers
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.optim_wrappers)
+
+    def __len__(self) -> int:
+        return len(self.optim_wrappers)
+
+    def keys(self) -> KeysView[str]:
+        return self.optim_wrappers.keys()
+
+    def values(self) -> ValuesView[OptimWrapper]:
+        return self.optim_wrappers.values()
+
+    def items(self) -> ItemsView[str, OptimWrapper]:
+        return self.optim_wrappers.items()
+
+    # -- what a single wrapper does, refused ----------------------------------
+    def _each(self, method: str) -> NoReturn:
+        names = list(self.optim_wrappers) or ["<name>"]
+        raise NotImplementedError(
+            f"OptimWrapperDict.{method}() is ambiguous with several optimizers; call it on "
+            f"each wrapper, e.g. optim_wrapper[{names[0]!r}].{method}(...) "
+            f"(wrappers: {list(self.optim_wrappers)})."
+        )
+
+    def update_params(self, *args: Any, **kwargs: Any) -> NoReturn:
+        self._each("update_params")
+
+    def backward(self, *args: Any, **kwargs: Any) -> NoReturn:
+        self._each("backward")
+
+    def step(self, *args: Any, **kwargs: Any) -> NoReturn:
+        self._each("step")
+
+    def zero_grad(self, *args: Any, **kwargs: Any) -> NoReturn:
+        self._each("zero_grad")
+
+    def scale_loss(self, *args: Any, **kwargs: Any) -> NoReturn:
+        self._each("scale_loss")
+
+    def should_update(self) -> NoReturn:
+        self._each("should_update")
+
+    def should_sync(self) -> NoReturn:
+        self._each("should_sync")
+
+    def optim_context(self, model: nn.Module) -> NoReturn:
+        self._each("optim_context")
+
+    @property
+    def param_groups(self) -> NoReturn:  # type: ignore[override]
+        self._each("param_groups")
+
+    @property
+    def defaults(self) -> NoReturn:  # type: ignore[override]
+        self._each("defaults")
+
+    @property
+    def last_grad_norm(self) -> None:  # type: ignore[override]
+        """No single norm; read ``optim_wrapper[name].last_grad_norm``."""
+        return None
+
+    # -- what the Runner needs from all of them -------------------------------
+    def initialize_count_status(self, model: nn.Module, init_counts: int, max_counts: int) -> None:
+        for wrapper in self.optim_wrappers.values():
+            wrapper.initialize_count_status(model, init_counts, max_counts)
+
+    def get_lr(self) -> dict[str, list[float]]:
+        """``{'<name>.lr': [...], ...}``."""
+        return {
+            f"{name}.{key}": value
+            for name, wrapper in self.optim_wrappers.items()
+            for key, value in wrapper.get_lr().items()
+        }
+
+    def get_momentum(self) -> dict[str, list[float]]:
+        """``{'<name>.momentum': [...], ...}``."""
+        return {
+            f"{name}.{key}": value
+            for name, wrapper in self.optim_wrappers.items()
+            for key, value in wrapper.get_momentum().items()
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        return {name: wrapper.state_dict() for name, wrapper in self.optim_wrappers.items()}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        unknown = [k for k in state_dict if k not in self.optim_wrappers]
+        if unknown:
+            hints = "".join(did_you_mean(k, self.optim_wrappers) for k in unknown)
+            raise KeyError(
+                f"Optimizer state for {unknown} does not match any wrapper of this "
+                f"OptimWrapperDict ({list(self.optim_wrappers)}).{hints}"
+            )
+        for name, state in state_dict.items():
+            self.optim_wrappers[name].load_state_dict(state)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={wrapper!r}" for name, wrapper in self.optim_wrappers.items())
+        return f"OptimWrapperDict({inner})"

@@ -1,0 +1,180 @@
+"""Build the ``param_scheduler`` part of a config into scheduler objects.
+
+Like MMEngine's Runner: one config or a list; ``end`` defaults to the length
+of training (``max_epochs`` for ``by_epoch`` schedulers, ``max_iters``
+otherwise) when the train loop is known; ``convert_to_iter_based=True`` turns
+an epoch schedule into a per-iteration one. Unlike MMEngine, the default
+``by_epoch`` is read from the scheduler class (``OneCycleLR`` configs without
+``by_epoch`` get the right default ``end``), and schedulers created without an
+optimizer (the Runner guide's ``MultiStepLR(milestones=[80, 90])``) are bound here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ...errors import BuildError, did_you_mean
+from .. import _lookup
+from .param_scheduler import INF, _ParamScheduler
+
+
+def _by_epoch_default(cls: Any) -> bool:
+    try:
+        param = cls.__signature__.parameters.get("by_epoch")
+    except AttributeError:
+        return True
+    return True if param is None or param.default is param.empty else bool(param.default)
+
+
+def _build_one(
+    item: Any,
+    optim_wrapper: Any,
+    epoch_length: int | None,
+    max_epochs: int | None,
+    max_iters: int | None,
+    where: str,
+) -> _ParamScheduler:
+    if isinstance(item, _ParamScheduler):
+        if item.is_bound:
+            return item
+        cfg = item.unbound_cfg()
+    elif isinstance(item, Mapping):
+        cfg = dict(item)
+    else:
+        raise BuildError(
+            f"{where} must be a scheduler config dict (dict(type='MultiStepLR', milestones=[8, 11])) "
+            f"or a scheduler object, got {type(item).__name__}: {item!r}."
+        )
+    if "type" not in cfg:
+        raise BuildError(
+            f"{where} {cfg!r} has no 'type'; add e.g. type='LinearLR' or type='MultiStepLR'."
+        )
+    cls = _lookup.resolve("PARAM_SCHEDULERS", cfg.pop("type"))
+    if not (isinstance(cls, type) and issubclass(cls, _ParamScheduler)):
+        # A third-party scheduler class: build it as it is, no conversion rules.
+        cfg.setdefault("optimizer", optim_wrapper)
+        return cls(**cfg)
+    convert = cfg.pop("convert_to_iter_based", False)
+    cfg.pop("_scope_", None)
+    by_epoch = cfg.get("by_epoch", _by_epoch_default(cls))
+    if "end" not in cfg:
+        default_end = max_epochs if by_epoch else max_iters
+        if default_end is not None and default_end > cfg.get("begin", 0):
+            cfg["end"] = default_end
+    if convert:
+        if not by_epoch:
+            raise BuildError(
+                f"{where} ({cls.__name__}) sets convert_to_iter_based=True with by_epoch=False; "
+                "only an epoch-based schedule can be converted. Drop one of the two."
+            )
+        if epoch_length is None:
+            raise BuildError(
+                f"{where} ({cls.__name__}) sets convert_to_iter_based=True, which needs the "
+                "number of iterations per epoch (the length of the train dataloader): pass "
+                "epoch_length to build_param_schedulers."
+            )
+        _check(cls, cfg, where)
+        return cls.build_iter_from_epoch(optimizer=optim_wrapper, epoch_length=epoch_length, **cfg)
+    _check(cls, cfg, where)
+    return cls(optimizer=optim_wrapper, **cfg)
+
+
+def _check(cls: type, cfg: Mapping[str, Any], where: str) -> None:
+    from ...registry import check_arguments
+
+    check_arguments(cls, {"optimizer": None, **cfg}, where)
+
+
+def _build_list(
+    cfgs: Any,
+    optim_wrapper: Any,
+    epoch_length: int | None,
+    max_epochs: int | None,
+    max_iters: int | None,
+    where: str,
+) -> list[_ParamScheduler]:
+    if cfgs is None:
+        return []
+    items = cfgs if isinstance(cfgs, Sequence) and not isinstance(cfgs, (str, Mapping)) else [cfgs]
+    many = len(items) > 1 or items is cfgs
+    return [
+        _build_one(
+            item,
+            optim_wrapper,
+            epoch_length,
+            max_epochs,
+            max_iters,
+            f"{where}[{i}]" if many else where,
+        )
+        for i, item in enumerate(items)
+    ]
+
+
+def build_param_schedulers(
+    cfgs: Any,
+    optim_wrapper: Any,
+    *,
+    epoch_length: int | None = None,
+    max_epochs: int | None = None,
+    max_iters: int | None = None,
+) -> list[_ParamScheduler] | dict[str, list[_ParamScheduler]]:
+    """Build schedulers for ``optim_wrapper`` from configs and/or scheduler objects.
+
+    Args:
+        cfgs: a config dict, a scheduler object, or a list of them. For an
+            ``OptimWrapperDict``, a dict keyed by wrapper name (each value one
+            config or a list) gives each wrapper its own schedulers; a plain
+            config or list is applied to every wrapper.
+        optim_wrapper: the ``OptimWrapper`` (or torch optimizer, or ``OptimWrapperDict``).
+        epoch_length: iterations per epoch, for ``convert_to_iter_based=True``.
+        max_epochs, max_iters: the length of training; the default ``end``.
+
+    Returns:
+        A list of schedulers, or for an ``OptimWrapperDict`` a dict name -> list.
+    """
+    from ..optim_wrapper_dict import OptimWrapperDict
+
+    args = (epoch_length, max_epochs, max_iters)
+    if not isinstance(optim_wrapper, OptimWrapperDict):
+        if isinstance(cfgs, Mapping) and "type" not in cfgs:
+            raise BuildError(
+                f"param_scheduler {dict(cfgs)!r} has no 'type'. A dict keyed by optimizer name is "
+                "only for an OptimWrapperDict (several optimizers); add type='...'."
+            )
+        return _build_list(cfgs, optim_wrapper, *args, where="param_scheduler")
+    names = list(optim_wrapper.keys())
+    if isinstance(cfgs, Mapping) and "type" not in cfgs:
+        unknown = [k for k in cfgs if k not in optim_wrapper]
+        if unknown:
+            hints = "".join(did_you_mean(k, names) for k in unknown)
+            raise BuildError(
+                f"param_scheduler has keys {unknown} that name no optim wrapper; the optim "
+                f"wrappers are {names}.{hints}"
+            )
+        return {
+            name: _build_list(
+                cfgs[name], optim_wrapper[name], *args, where=f"param_scheduler.{name}"
+            )
+            for name in names
+            if name in cfgs
+        }
+    return {
+        name: _build_list(_fresh_copy(cfgs), optim_wrapper[name], *args, where="param_scheduler")
+        for name in names
+    }
+
+
+def _fresh_copy(cfgs: Any) -> Any:
+    """Configs are reused per wrapper; bound scheduler objects cannot be."""
+    items = cfgs if isinstance(cfgs, Sequence) and not isinstance(cfgs, (str, Mapping)) else [cfgs]
+    for item in items:
+        if isinstance(item, _ParamScheduler) and item.is_bound:
+            raise BuildError(
+                "A scheduler object already bound to one optimizer cannot be shared by every "
+                "wrapper of an OptimWrapperDict; give configs, or a dict keyed by wrapper name."
+            )
+    return cfgs
+
+
+__all__ = ["INF", "build_param_schedulers"]

@@ -1,0 +1,281 @@
+"""Scheduler behaviour beyond torch parity: windows, chains, resume, momentum, building."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from pathlib import Path
+
+import pytest
+import tomllib
+import torch
+
+import runner_core.optim.scheduler as scheduler_pkg
+from runner_core.errors import BuildError
+from runner_core.optim.optim_wrapper import OptimWrapper
+from runner_core.optim.optim_wrapper_dict import OptimWrapperDict
+from runner_core.optim.scheduler import (
+    INF,
+    CosineAnnealingLR,
+    CosineAnnealingMomentum,
+    CosineAnnealingParamScheduler,
+    CosineRestartLR,
+    LinearLR,
+    LinearMomentum,
+    MultiStepLR,
+    OneCycleLR,
+    ReduceOnPlateauMomentum,
+    StepMomentum,
+    build_param_schedulers,
+)
+
+PYPROJECT = Path(__file__).resolve().parents[4] / "packages" / "core" / "pyproject.toml"
+
+
+def _sgd(lr: float = 0.1, **kw) -> torch.optim.SGD:
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=lr, momentum=0.9, **kw)
+
+
+def _lrs(opt) -> float:
+    return opt.param_groups[0]["lr"]
+
+
+def test_every_entry_point_name_is_exported() -> None:
+    names = tomllib.loads(PYPROJECT.read_text())["project"]["entry-points"][
+        "runner.param_schedulers"
+    ]
+    assert len(names) == 29
+    for name, target in names.items():
+        assert target == f"runner_core.optim.scheduler:{name}"
+        assert inspect.isclass(getattr(scheduler_pkg, name))
+    assert not hasattr(scheduler_pkg, "OneCycleMomentum")
+
+
+def test_linear_lr_reaches_end_factor_at_end_minus_one() -> None:
+    opt = _sgd(1.0)
+    sched = LinearLR(opt, start_factor=0.1, end_factor=1.0, begin=0, end=10)
+    values = [_lrs(opt)]
+    for _ in range(12):
+        sched.step()
+        values.append(_lrs(opt))
+    assert values[0] == pytest.approx(0.1)
+    assert values[9] == pytest.approx(1.0)
+    assert values[8] < 1.0
+    assert values[9:] == [values[9]] * 4
+
+
+def test_begin_delays_a_scheduler() -> None:
+    opt = _sgd(1.0)
+    sched = MultiStepLR(opt, milestones=[2], gamma=0.5, begin=5)
+    values = [_lrs(opt)]
+    for _ in range(9):
+        sched.step()
+        values.append(_lrs(opt))
+    # active from global step 5, its own step 2 is global step 7
+    assert values == [1.0] * 7 + [0.5] * 3
+
+
+def test_generic_scheduler_drives_weight_decay() -> None:
+    opt = _sgd(0.1, weight_decay=1e-2)
+    sched = CosineAnnealingParamScheduler(
+        opt, param_name="weight_decay", T_max=10, eta_min_ratio=0.1
+    )
+    for _ in range(10):
+        sched.step()
+    assert opt.param_groups[0]["weight_decay"] == pytest.approx(1e-3)
+    assert opt.param_groups[0]["lr"] == 0.1
+
+
+def test_cosine_eta_min_ratio() -> None:
+    opt = torch.optim.SGD(
+        [
+            {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 1.0},
+            {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.5},
+        ]
+    )
+    sched = CosineAnnealingLR(opt, T_max=8, eta_min_ratio=0.01)
+    for _ in range(8):
+        sched.step()
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.01, 0.005])
+    with pytest.raises(BuildError, match="both eta_min"):
+        CosineAnnealingLR(_sgd(), T_max=8, eta_min=0.0, eta_min_ratio=0.1)
+
+
+def test_cosine_restart_weights_and_ratio() -> None:
+    opt = _sgd(1.0)
+    sched = CosineRestartLR(opt, periods=[5, 5], restart_weights=[1.0, 0.5], eta_min_ratio=0.1)
+    values = [_lrs(opt)]
+    for _ in range(11):
+        sched.step()
+        values.append(_lrs(opt))
+    assert values[0] == 1.0 and values[5] == 0.5
+    assert min(values[:5]) > 0.1 and values[4] == pytest.approx(
+        0.1 + 0.9 * (1 + math.cos(math.pi * 4 / 5)) / 2
+    )
+    assert values[10] == values[11]  # past the last period: left alone
+
+
+def test_momentum_schedulers_drive_sgd_and_adam_betas() -> None:
+    sgd = _sgd()
+    StepMomentum(sgd, step_size=1, gamma=0.5).step()
+    assert sgd.param_groups[0]["momentum"] == 0.45
+
+    adam = torch.optim.Adam([torch.nn.Parameter(torch.zeros(2))], lr=1e-3, betas=(0.9, 0.999))
+    wrapper = OptimWrapper(adam)
+    sched = CosineAnnealingMomentum(wrapper, T_max=4, eta_min=0.5)
+    for _ in range(4):
+        sched.step()
+    assert adam.param_groups[0]["betas"] == (pytest.approx(0.5), 0.999)
+    assert wrapper.get_momentum() == {"momentum": [pytest.approx(0.5)]}
+    adam.step()  # Adam accepts the extra 'momentum' key
+
+    with pytest.raises(BuildError, match="momentum"):
+        LinearMomentum(torch.optim.Adagrad([torch.nn.Parameter(torch.zeros(1))]))
+
+
+def test_reduce_on_plateau_momentum_takes_metrics() -> None:
+    adam = torch.optim.Adam([torch.nn.Parameter(torch.zeros(2))], betas=(0.9, 0.99))
+    sched = ReduceOnPlateauMomentum(adam, patience=0, factor=0.5)
+    sched.step({"loss": 1.0})
+    sched.step({"loss": 2.0})
+    assert adam.param_groups[0]["betas"] == (0.45, 0.99)
+    with pytest.raises(KeyError, match="monitors 'loss'"):
+        sched.step({"los": 1.0})
+
+
+def _chain(optimizer):
+    return build_param_schedulers(
+        [
+            dict(type="LinearLR", start_factor=0.01, by_epoch=False, end=7),
+            dict(
+                type="CosineAnnealingLR",
+                T_max=6,
+                by_epoch=True,
+                begin=1,
+                eta_min=1e-4,
+                convert_to_iter_based=True,
+            ),
+            dict(type="CosineAnnealingMomentum", T_max=30, eta_min=0.8, by_epoch=False),
+        ],
+        optimizer,
+        epoch_length=5,
+    )
+
+
+def test_resume_gives_exactly_the_same_values() -> None:
+    model = torch.nn.Linear(2, 1)
+    full_opt = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.95)
+    full = _chain(OptimWrapper(full_opt))
+    expected = []
+    for _ in range(40):
+        for s in full:
+            s.step()
+        expected.append((full_opt.param_groups[0]["lr"], full_opt.param_groups[0]["momentum"]))
+
+    opt = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.95)
+    schedulers = _chain(OptimWrapper(opt))
+    got = []
+    for _ in range(17):
+        for s in schedulers:
+            s.step()
+        got.append((opt.param_groups[0]["lr"], opt.param_groups[0]["momentum"]))
+    saved_opt = opt.state_dict()
+    saved = [s.state_dict() for s in schedulers]
+    torch.save(saved, buf := __import__("io").BytesIO())
+    buf.seek(0)
+    saved = torch.load(buf, weights_only=True)  # plain values only
+
+    opt2 = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.95)
+    resumed = _chain(OptimWrapper(opt2))
+    opt2.load_state_dict(saved_opt)
+    for s, state in zip(resumed, saved):
+        s.load_state_dict(state)
+    for _ in range(23):
+        for s in resumed:
+            s.step()
+        got.append((opt2.param_groups[0]["lr"], opt2.param_groups[0]["momentum"]))
+    assert got == expected
+
+
+def test_build_defaults_end_from_the_train_loop() -> None:
+    opt = _sgd()
+    linear, cosine, onecycle = build_param_schedulers(
+        [
+            dict(type="LinearLR", by_epoch=False),
+            dict(type="CosineAnnealingLR"),
+            dict(type="OneCycleLR", eta_max=0.1, by_epoch=False),
+        ],
+        opt,
+        max_epochs=12,
+        max_iters=120,
+    )
+    assert (linear.end, cosine.end, cosine.T_max, onecycle.total_steps) == (120, 12, 12, 120)
+    [kept] = build_param_schedulers(dict(type="StepLR", step_size=2), opt)
+    assert kept.end == INF
+
+
+def test_build_passes_objects_through_and_binds_unbound_ones() -> None:
+    wrapper = OptimWrapper(_sgd(1.0))
+    built = MultiStepLR(wrapper, milestones=[1])
+    unbound = MultiStepLR(milestones=[80, 90], by_epoch=True)  # as in the Runner guide
+    assert not unbound.is_bound and unbound.by_epoch
+    with pytest.raises(RuntimeError, match="without an optimizer"):
+        unbound.step()
+    out = build_param_schedulers([built, unbound], wrapper, max_epochs=100)
+    assert out[0] is built
+    assert out[1].is_bound and out[1].end == 100 and out[1].milestones == {80: 1, 90: 1}
+
+
+def test_build_for_optim_wrapper_dict() -> None:
+    wrappers = OptimWrapperDict(gen=OptimWrapper(_sgd(1.0)), disc=OptimWrapper(_sgd(2.0)))
+    per_name = build_param_schedulers(
+        {
+            "gen": [dict(type="LinearLR", by_epoch=False, end=3)],
+            "disc": dict(type="StepLR", step_size=1),
+        },
+        wrappers,
+    )
+    assert set(per_name) == {"gen", "disc"}
+    assert per_name["disc"][0].optimizer is wrappers["disc"]
+    wrappers = OptimWrapperDict(gen=OptimWrapper(_sgd(1.0)), disc=OptimWrapper(_sgd(2.0)))
+    shared = build_param_schedulers(dict(type="StepLR", step_size=1, gamma=0.5), wrappers)
+    for name, [s] in shared.items():
+        s.step()
+        assert s.optimizer is wrappers[name]
+    assert wrappers.get_lr() == {"gen.lr": [0.5], "disc.lr": [1.0]}
+    with pytest.raises(BuildError, match="Did you mean 'gen'"):
+        build_param_schedulers({"gne": dict(type="StepLR", step_size=1)}, wrappers)
+
+
+def test_build_errors_are_clear() -> None:
+    opt = _sgd()
+    with pytest.raises(BuildError, match="milestone"):
+        build_param_schedulers(dict(type="MultiStepLR", milestone=[3]), opt)
+    with pytest.raises(BuildError, match="epoch_length"):
+        build_param_schedulers(dict(type="StepLR", step_size=1, convert_to_iter_based=True), opt)
+    with pytest.raises(BuildError, match="by_epoch=False"):
+        build_param_schedulers(
+            dict(type="StepLR", step_size=1, by_epoch=False, convert_to_iter_based=True),
+            opt,
+            epoch_length=3,
+        )
+    with pytest.raises(Exception, match="MultiStepLR"):
+        build_param_schedulers(dict(type="MultStepLR", milestones=[1]), opt)
+    with pytest.raises(BuildError, match="end > begin"):
+        LinearLR(opt, begin=5, end=5)
+    with pytest.raises(RuntimeError, match="total_steps"):
+        sched = OneCycleLR(opt, eta_max=0.1, total_steps=3)
+        for _ in range(5):
+            sched.step()
+
+
+def test_build_iter_from_epoch_classmethod() -> None:
+    sched = MultiStepLR.build_iter_from_epoch(
+        _sgd(), milestones=[2, 4], begin=1, end=6, epoch_length=10
+    )
+    assert (sched.begin, sched.end, sched.by_epoch, sched.milestones) == (
+        10,
+        60,
+        False,
+        {20: 1, 40: 1},
+    )
