@@ -1,0 +1,10 @@
+"""``python -m runner_cli``: same as the ``runner-cli`` command."""
+
+from __future__ import annotations
+
+import sys
+
+from runner_cli.main import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,9 @@
+"""Subcommands of runner-cli. Each module exposes ``register(subparsers)``.
+
+Modules here must import heavy things (torch, runner_core.runner) inside their
+``run`` functions only, so that ``runner-cli --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+COMMAND_MODULES = ("runner_cli.commands.config",)

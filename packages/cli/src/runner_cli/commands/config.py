@@ -1,0 +1,57 @@
+"""``runner-cli config ...``: look at a resolved config without running anything."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    """Add ``config`` and its subcommands to the top-level parser."""
+    parser = subparsers.add_parser(
+        "config", help="inspect config files", description="Inspect config files."
+    )
+    actions = parser.add_subparsers(dest="config_command", metavar="SUBCOMMAND")
+    actions.required = True
+
+    dump = actions.add_parser(
+        "dump",
+        help="print a config resolved (bases merged, overrides applied)",
+        description=(
+            "Print CONFIG with its _base_ chain merged and --cfg-options applied. "
+            "JSON is printed as one object."
+        ),
+    )
+    dump.add_argument("config", metavar="CONFIG", help="a .py, .json, .yaml or .yml config file")
+    dump.add_argument(
+        "--format",
+        choices=("py", "json", "yaml"),
+        default="py",
+        help="output format (default: py)",
+    )
+    dump.add_argument(
+        "--cfg-options",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override settings, e.g. model.backbone.depth=50 'param_scheduler.milestones=[30,60]'",
+    )
+    dump.set_defaults(handler=run_dump)
+
+
+def run_dump(args: argparse.Namespace) -> int:
+    from runner_core.config import Config, parse_cfg_options
+
+    options = parse_cfg_options(args.cfg_options)
+    cfg = Config.fromfile(args.config)
+    if options:
+        cfg.merge_from_dict(options)
+    if args.format == "json":
+        from runner_core.config.formatting import format_json
+
+        text = format_json(cfg.to_dict(), indent=None) + "\n"
+    else:
+        text = cfg.dump(file_format=args.format) or ""
+    sys.stdout.write(text)
+    return 0

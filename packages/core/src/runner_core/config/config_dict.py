@@ -1,0 +1,161 @@
+"""``ConfigDict``: a dict whose keys read and write as attributes.
+
+It follows MMEngine's ``ConfigDict`` closely because real configs rely on its
+quirks: plain dicts stored into it become ``ConfigDict`` (lists and tuples are
+rebuilt around them), ``update`` merges nested dicts instead of replacing
+them, and a missing key is an error rather than a new empty child.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from runner_core.errors import did_you_mean
+
+
+class ConfigDict(dict):
+    """A ``dict`` with attribute access, converting nested dicts on the way in."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+        if len(args) > 1:
+            raise TypeError(f"ConfigDict expected at most 1 positional argument, got {len(args)}")
+        if args and args[0]:
+            source = args[0]
+            pairs: Iterable[tuple[Any, Any]]
+            if isinstance(source, Mapping):
+                pairs = dict.items(source) if isinstance(source, dict) else source.items()
+            else:
+                pairs = source
+            for key, value in pairs:
+                self[key] = value
+        for key, value in kwargs.items():
+            self[key] = value
+
+    @classmethod
+    def _hook(cls, item: Any) -> Any:
+        """Convert plain dicts (also inside lists and tuples) to ConfigDict.
+
+        A value that is already a ConfigDict is kept as the same object, as in
+        MMEngine; lists and tuples are always rebuilt.
+        """
+        if type(item) in (dict, OrderedDict):
+            return cls(item)
+        if isinstance(item, (list, tuple)):
+            return type(item)(cls._hook(elem) for elem in item)
+        return item
+
+    # -- item and attribute access ------------------------------------------------
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, self._hook(value))
+
+    def __missing__(self, key: Any) -> Any:
+        raise KeyError(key)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        try:
+            return self[name]
+        except KeyError:
+            keys = [k for k in dict.keys(self) if isinstance(k, str)]
+            raise AttributeError(
+                f"'{type(self).__name__}' object has no attribute {name!r}."
+                + did_you_mean(name, keys)
+            ) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    # -- dict behaviour that MMEngine configs rely on --------------------------------
+    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """Merge recursively: a dict value updates an existing dict value in place."""
+        if len(args) > 1:
+            raise TypeError(f"update expected at most 1 positional argument, got {len(args)}")
+        other: dict[Any, Any] = {}
+        if args:
+            source = args[0]
+            if isinstance(source, Mapping):
+                other.update(dict.items(source) if isinstance(source, dict) else source.items())
+            else:
+                other.update(source)
+        other.update(kwargs)
+        for key, value in other.items():
+            current = self.get(key)
+            if key in self and isinstance(current, dict) and isinstance(value, dict):
+                current.update(value)
+            else:
+                self[key] = value
+
+    def merge(self, other: Mapping[Any, Any]) -> None:
+        """Merge ``other`` into this dict in place, honouring ``_delete_=True``.
+
+        Nested dicts merge key by key (this dict's keys first, then new ones);
+        a dict with ``_delete_=True`` drops what it replaces; any other value
+        (lists included) replaces. Both sides are deep-copied first.
+        """
+        missing = object()
+
+        def combine(new: Any, old: Any) -> Any:
+            if isinstance(new, dict):
+                if not isinstance(old, dict):
+                    new.pop("_delete_", None)
+                    return new
+                if new.pop("_delete_", False):
+                    old = {}
+                keys = list(dict.fromkeys([*old.keys(), *new.keys()]))
+                return {
+                    key: combine(new.get(key, missing), old.get(key, missing))
+                    for key in keys
+                    if key != "_delete_"
+                }
+            return old if new is missing else new
+
+        merged = combine(copy.deepcopy(dict(other)), copy.deepcopy(dict(self)))
+        dict.clear(self)
+        for key, value in merged.items():
+            self[key] = value
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def copy(self) -> ConfigDict:
+        return type(self)(self)
+
+    def __copy__(self) -> ConfigDict:
+        return self.copy()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ConfigDict:
+        other = type(self)()
+        memo[id(self)] = other
+        for key, value in dict.items(self):
+            dict.__setitem__(other, copy.deepcopy(key, memo), copy.deepcopy(value, memo))
+        return other
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (), None, None, iter(dict.items(self)))
+
+    def __or__(self, other: Any) -> ConfigDict:
+        merged = self.copy()
+        dict.update(merged, other)
+        return merged
+
+    def to_dict(self) -> dict[Any, Any]:
+        """Return plain builtin containers (dicts; lists and tuples kept)."""
+        from .lazy import to_builtin
+
+        return to_builtin(self)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({dict.__repr__(self)})"

@@ -1,0 +1,63 @@
+"""``custom_imports=dict(imports=[...], allow_failed_imports=False)`` in a config.
+
+It lets a config pull in modules that register components (``@MODELS.register_module()``)
+before anything is built.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import ConfigError, CustomImportError
+
+
+def import_custom_modules(cfg: Mapping[str, Any] | Any) -> list[types.ModuleType]:
+    """Import the modules named in ``cfg.custom_imports``; return them.
+
+    A failed import raises :class:`CustomImportError` naming the module and the
+    config file, unless ``allow_failed_imports=True`` (then it warns).
+    """
+    custom = cfg.get("custom_imports") if hasattr(cfg, "get") else None
+    filename = getattr(cfg, "filename", None) or "the config"
+    if not custom:
+        return []
+    if not isinstance(custom, Mapping):
+        raise ConfigError(
+            f"{filename}: custom_imports must be dict(imports=[...], allow_failed_imports=False), "
+            f"got {custom!r}."
+        )
+    unknown = set(custom) - {"imports", "allow_failed_imports"}
+    if unknown:
+        raise ConfigError(
+            f"{filename}: custom_imports has unknown key(s) {sorted(unknown)}; only 'imports' "
+            "and 'allow_failed_imports' are allowed."
+        )
+    imports = custom.get("imports", [])
+    if isinstance(imports, str):
+        imports = [imports]
+    if not isinstance(imports, (list, tuple)) or not all(isinstance(i, str) for i in imports):
+        raise ConfigError(
+            f"{filename}: custom_imports.imports must be a module name or a list of module "
+            f"names, got {imports!r}."
+        )
+    allow_failed = bool(custom.get("allow_failed_imports", False))
+    modules = []
+    for name in imports:
+        try:
+            modules.append(importlib.import_module(name))
+        except ImportError as exc:
+            message = (
+                f"{filename}: custom_imports could not import {name!r} ({exc}). Install the "
+                "package that provides it, or put its folder on PYTHONPATH; sys.path is "
+                f"{sys.path}."
+            )
+            if allow_failed:
+                warnings.warn(message + " Skipped (allow_failed_imports=True).", stacklevel=2)
+                continue
+            raise CustomImportError(message) from exc
+    return modules

@@ -1,0 +1,136 @@
+"""Writing a config back out: Python source (``pretty_text``), JSON and YAML.
+
+The Python form is produced here without yapf (MMEngine's dependency on it
+broke many installs): ``key = value`` lines, ``dict(...)`` for dicts with
+identifier keys, wrapped at 88 columns. Loading that text gives back the same
+dict, tuples included.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import ConfigError
+
+LINE_WIDTH = 88
+INDENT = "    "
+
+
+def _is_identifier(key: Any) -> bool:
+    return isinstance(key, str) and key.isidentifier() and not keyword.iskeyword(key)
+
+
+def _object_path(value: Any) -> str:
+    module = getattr(value, "__module__", None)
+    qualname = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
+    if module and qualname:
+        return f"{module}.{qualname}"
+    return repr(value)
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(str(value))
+    if value is None or isinstance(value, (bool, int)):
+        return repr(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else f"float({repr(value)!r})"
+    if isinstance(value, (type,)) or callable(value):
+        return repr(_object_path(value))
+    return repr(repr(value))
+
+
+class _PythonWriter:
+    def __init__(self, use_dict_call: bool) -> None:
+        self.use_dict_call = use_dict_call
+
+    def _dict_style(self, value: Mapping[Any, Any]) -> bool:
+        return self.use_dict_call and all(_is_identifier(k) for k in value)
+
+    def inline(self, value: Any) -> str:
+        if isinstance(value, Mapping):
+            if self._dict_style(value):
+                return "dict(" + ", ".join(f"{k}={self.inline(v)}" for k, v in value.items()) + ")"
+            items = (f"{self.inline(k)}: {self.inline(v)}" for k, v in value.items())
+            return "{" + ", ".join(items) + "}"
+        if isinstance(value, list):
+            return "[" + ", ".join(self.inline(v) for v in value) + "]"
+        if isinstance(value, tuple):
+            if len(value) == 1:
+                return f"({self.inline(value[0])},)"
+            return "(" + ", ".join(self.inline(v) for v in value) + ")"
+        return _scalar(value)
+
+    def block(self, value: Any, indent: int, prefix_width: int) -> str:
+        """``value`` formatted to start after ``prefix_width`` columns at ``indent`` levels."""
+        one_line = self.inline(value)
+        if len(INDENT) * indent + prefix_width + len(one_line) + 1 <= LINE_WIDTH:
+            return one_line
+        inner = INDENT * (indent + 1)
+        closing = INDENT * indent
+        if isinstance(value, Mapping) and value:
+            if self._dict_style(value):
+                lines = [
+                    f"{inner}{k}={self.block(v, indent + 1, len(k) + 1)}," for k, v in value.items()
+                ]
+                return "dict(\n" + "\n".join(lines) + f"\n{closing})"
+            lines = []
+            for k, v in value.items():
+                key_text = self.inline(k)
+                lines.append(f"{inner}{key_text}: {self.block(v, indent + 1, len(key_text) + 2)},")
+            return "{\n" + "\n".join(lines) + f"\n{closing}}}"
+        if isinstance(value, (list, tuple)) and value:
+            lines = [f"{inner}{self.block(v, indent + 1, 0)}," for v in value]
+            opening, end = ("[", "]") if isinstance(value, list) else ("(", ")")
+            return opening + "\n" + "\n".join(lines) + f"\n{closing}{end}"
+        return one_line
+
+
+def format_python(cfg: Mapping[Any, Any]) -> str:
+    """Python config source that loads back to ``cfg``."""
+    writer = _PythonWriter(use_dict_call="dict" not in cfg)
+    lines = []
+    for key, value in cfg.items():
+        if not _is_identifier(key):
+            raise ConfigError(
+                f"cannot write the top-level key {key!r} into a Python config: it is not a "
+                "valid Python name. Dump to .json or .yaml instead, or rename the key."
+            )
+        lines.append(f"{key} = {writer.block(value, 0, len(key) + 3)}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def to_jsonable(value: Any) -> Any:
+    """Builtin JSON types; tuples become lists, other objects their ``repr``."""
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if not (isinstance(key, (str, int, float, bool)) or key is None):
+                key = repr(key)
+            elif isinstance(key, str):
+                key = str(key)
+            out[key] = to_jsonable(item)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(item) for item in value]
+    if isinstance(value, str):
+        return str(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return repr(value)
+
+
+def format_json(cfg: Mapping[Any, Any], indent: int | None = 4) -> str:
+    return json.dumps(to_jsonable(cfg), indent=indent, ensure_ascii=False)
+
+
+def format_yaml(cfg: Mapping[Any, Any]) -> str:
+    import yaml
+
+    return yaml.safe_dump(
+        to_jsonable(cfg), sort_keys=False, allow_unicode=True, default_flow_style=False
+    )

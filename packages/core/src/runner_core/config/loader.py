@@ -1,0 +1,300 @@
+"""Reading one config file and its ``_base_`` chain into a plain dict.
+
+This is MMEngine's ``Config._file2dict`` behaviour, step by step: textual
+substitutions, bases loaded recursively (and merged with ``_delete_``
+support), the file's own code run with ``_base_`` bound to the merged bases,
+``{{_base_.x}}`` placeholders swapped for base values, then the file merged
+over its bases. Pure-Python files are handed to :mod:`.pure_python`.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib.util
+import json
+import os
+import types
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config_dict import ConfigDict
+from .errors import ConfigError
+from .execution import make_globals, parse_source, run_module
+from .merge import merge_into
+from .pure_python import is_pure_python, load_pure_python
+from .substitution import (
+    BASE_KEY,
+    pre_substitute_base_references,
+    substitute_base_references,
+    substitute_environment_variables,
+    substitute_predefined_variables,
+)
+from .yaml_loading import load_yaml
+
+SUPPORTED_EXTENSIONS = (".py", ".json", ".yaml", ".yml")
+DEPRECATION_KEY = "_deprecation_"
+
+
+@dataclass
+class LoadedConfig:
+    """The resolved dict of a config file plus what ``Config`` keeps about it."""
+
+    cfg: dict[str, Any]
+    texts: list[str] = field(default_factory=list)
+    env_variables: dict[str, str] = field(default_factory=dict)
+    imported_names: set[str] = field(default_factory=set)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.texts)
+
+
+def format_chain(chain: tuple[str, ...]) -> str:
+    return " -> ".join(chain)
+
+
+def check_not_in_chain(path: str, chain: tuple[str, ...]) -> None:
+    """Refuse a ``_base_`` cycle, showing it."""
+    real = os.path.realpath(path)
+    for index, seen in enumerate(chain):
+        if os.path.realpath(seen) == real:
+            raise ConfigError(
+                f"{chain[-1]}: the _base_ configs form a cycle: "
+                f"{format_chain((*chain[index:], path))}. Remove one of these inheritances."
+            )
+
+
+def read_text(filename: str, chain: tuple[str, ...] = ()) -> str:
+    try:
+        with open(filename, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        if chain:
+            raise ConfigError(
+                f"{chain[-1]}: base config {filename} does not exist. Inheritance chain: "
+                f"{format_chain((*chain, filename))}. Check the relative path in _base_."
+            ) from None
+        raise ConfigError(f"config file {filename} does not exist; check the path.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {filename}: {exc}") from None
+
+
+def _check_extension(filename: str, chain: tuple[str, ...]) -> str:
+    extension = os.path.splitext(filename)[1]
+    if extension not in SUPPORTED_EXTENSIONS:
+        origin = f" (a base of {chain[-1]})" if chain else ""
+        raise ConfigError(
+            f"{filename}{origin}: unsupported config file type {extension or '(none)'!r}; "
+            f"a config must be one of {', '.join(SUPPORTED_EXTENSIONS)}."
+        )
+    return extension
+
+
+def _parse_data_file(text: str, filename: str) -> dict[str, Any]:
+    if filename.endswith(".json"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"{filename}:{exc.lineno}: invalid JSON ({exc.msg}, column {exc.colno})."
+            ) from None
+    else:
+        data = load_yaml(text, filename)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{filename}: a config file must hold a mapping of keys to values at the top "
+            f"level, not a {type(data).__name__}."
+        )
+    return data
+
+
+def _base_files_of_python(tree: ast.Module, filename: str) -> list[str]:
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id == BASE_KEY
+        ):
+            expression = ast.Expression(body=node.value)
+            try:
+                value = eval(  # noqa: S307 - the user's own config expression
+                    compile(expression, filename, "eval"), {"__builtins__": builtins}
+                )
+            except Exception as exc:
+                raise ConfigError(
+                    f"{filename}:{node.lineno}: cannot evaluate `{BASE_KEY} = ...` ({exc}); "
+                    "it must be a path or a list of paths."
+                ) from None
+            return _as_base_list(value, filename)
+    return []
+
+
+def _as_base_list(value: Any, filename: str) -> list[str]:
+    bases = value if isinstance(value, (list, tuple)) else [value]
+    for base in bases:
+        if not isinstance(base, str):
+            raise ConfigError(
+                f"{filename}: {BASE_KEY} must be a path or a list of paths, "
+                f"got {type(base).__name__} {base!r}."
+            )
+    return list(bases)
+
+
+class _RemoveBaseAssignments(ast.NodeTransformer):
+    def visit_Assign(self, node: ast.Assign) -> Any:
+        if isinstance(node.targets[0], ast.Name) and node.targets[0].id == BASE_KEY:
+            return None
+        return node
+
+
+def resolve_base_path(reference: str, filename: str) -> tuple[str, str | None]:
+    """The absolute path of a ``_base_`` entry, and its scope for ``pkg::path``."""
+    if "::" in reference:
+        scope, _, relative = reference.partition("::")
+        package = scope.split(".")[0]
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            raise ConfigError(
+                f"{filename}: base config {reference!r} comes from the package {package!r}, "
+                f"which is not installed; install it or use a relative path."
+            )
+        root = list(spec.submodule_search_locations)[0]
+        for candidate in (
+            os.path.join(root, ".mim", "configs", relative),
+            os.path.join(root, "configs", relative),
+            os.path.join(os.path.dirname(root), "configs", relative),
+        ):
+            if os.path.isfile(candidate):
+                return candidate, scope
+        return os.path.join(root, ".mim", "configs", relative), scope
+    path = os.path.expanduser(reference)
+    return os.path.normpath(os.path.join(os.path.dirname(filename), path)), None
+
+
+def _fresh_config_dicts(value: Any, scope: str | None, add_scope: bool = True) -> Any:
+    """New ConfigDicts all the way down; tag the outermost typed dicts with ``_scope_``."""
+    if isinstance(value, dict):
+        result = ConfigDict()
+        tag = scope is not None and add_scope and "type" in value
+        for key, item in dict.items(value):
+            dict.__setitem__(result, key, _fresh_config_dicts(item, scope, add_scope and not tag))
+        if tag and dict.get(result, "_scope_") is None:
+            dict.__setitem__(result, "_scope_", scope)
+        return result
+    if isinstance(value, (list, tuple)):
+        return type(value)(_fresh_config_dicts(item, scope, add_scope) for item in value)
+    return value
+
+
+def load_file(
+    filename: str,
+    *,
+    use_predefined_variables: bool = True,
+    use_environment_variables: bool = True,
+    lazy_import: bool | None = None,
+    chain: tuple[str, ...] = (),
+) -> LoadedConfig:
+    """Resolve ``filename`` and its bases to one dict (MMEngine semantics)."""
+    filename = os.path.abspath(os.path.expanduser(str(filename)))
+    extension = _check_extension(filename, chain)
+    requested_lazy = lazy_import
+    check_not_in_chain(filename, chain)
+    if not os.path.isfile(filename):
+        read_text(filename, chain)  # raises the right "does not exist" error
+    source = read_text(filename, chain)
+
+    if extension == ".py":
+        if lazy_import is None:
+            lazy_import = is_pure_python(parse_source(source, filename))
+        if lazy_import:
+            result = load_pure_python(filename, chain, source)
+            return LoadedConfig(
+                cfg=result.cfg, texts=result.texts, imported_names=result.imported_names
+            )
+
+    text = source
+    if use_predefined_variables:
+        text = substitute_predefined_variables(text, filename)
+    env_variables: dict[str, str] = {}
+    if use_environment_variables:
+        text, env_variables = substitute_environment_variables(text, filename)
+    text, placeholders = pre_substitute_base_references(text)
+
+    tree: ast.Module | None = None
+    data: dict[str, Any] | None = None
+    if extension == ".py":
+        tree = parse_source(text, filename)
+        base_files = _base_files_of_python(tree, filename)
+    else:
+        data = _parse_data_file(text, filename)
+        base_files = _as_base_list(data.get(BASE_KEY, []), filename)
+
+    here = (*chain, filename)
+    base_cfg = ConfigDict()
+    base_origin: dict[str, str] = {}
+    texts: list[str] = []
+    for reference in base_files:
+        path, scope = resolve_base_path(reference, filename)
+        if not os.path.isfile(path):
+            raise ConfigError(
+                f"{filename}: base config {reference!r} not found (looked for {path}). "
+                f"Inheritance chain: {format_chain((*here, path))}. "
+                "Check the path in _base_ (it is relative to the file that names it)."
+            )
+        loaded = load_file(
+            path,
+            use_predefined_variables=use_predefined_variables,
+            use_environment_variables=use_environment_variables,
+            lazy_import=requested_lazy,
+            chain=here,
+        )
+        texts.extend(loaded.texts)
+        env_variables.update(loaded.env_variables)
+        duplicates = sorted(set(base_cfg) & set(loaded.cfg), key=str)
+        if duplicates:
+            first = base_origin[duplicates[0]]
+            raise ConfigError(
+                f"{filename}: its bases {first} and {path} both define {', '.join(duplicates)}; "
+                "a key may come from only one base. Move it into one of them or set it in "
+                f"{os.path.basename(filename)} itself."
+            )
+        for key in loaded.cfg:
+            base_origin[key] = path
+        dict.update(base_cfg, _fresh_config_dicts(loaded.cfg, scope))
+
+    if tree is not None:
+        tree = _RemoveBaseAssignments().visit(tree)
+        namespace = make_globals(filename, {BASE_KEY: base_cfg})
+        run_module(tree, filename, namespace)
+        cfg_dict = {
+            key: value
+            for key, value in namespace.items()
+            if key != BASE_KEY and not key.startswith("__")
+        }
+    else:
+        assert data is not None
+        cfg_dict = data
+
+    for key, value in list(cfg_dict.items()):
+        if isinstance(value, (types.FunctionType, types.ModuleType)):
+            cfg_dict.pop(key)
+
+    if DEPRECATION_KEY in cfg_dict:
+        info = cfg_dict.pop(DEPRECATION_KEY) or {}
+        message = f"The config file {filename} will be deprecated in the future."
+        if isinstance(info, dict) and "expected" in info:
+            message += f" Please use {info['expected']} instead."
+        if isinstance(info, dict) and "reference" in info:
+            message += f" More information can be found at {info['reference']}"
+        warnings.warn(message, DeprecationWarning, stacklevel=2)
+
+    cfg_dict = substitute_base_references(cfg_dict, placeholders, base_cfg, filename)
+    cfg_dict.pop(BASE_KEY, None)
+    merged = merge_into(cfg_dict, base_cfg)
+    merged = {key: value for key, value in merged.items() if not str(key).startswith("__")}
+    texts.append(f"{filename}\n{source}")
+    return LoadedConfig(cfg=merged, texts=texts, env_variables=env_variables)

@@ -1,0 +1,61 @@
+"""Merging a child config into its base, MMEngine's way (``_delete_`` included)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .config_dict import ConfigDict
+from .errors import ConfigError
+
+DELETE_KEY = "_delete_"
+
+
+def merge_into(
+    child: dict[Any, Any],
+    base: dict[Any, Any] | list[Any],
+    allow_list_keys: bool = False,
+    where: str = "",
+) -> Any:
+    """Return a copy of ``base`` with ``child`` merged into it.
+
+    A dict in the child merges into the base's dict under the same key unless
+    it says ``_delete_=True``, in which case it replaces it. Anything else
+    replaces the base value. With ``allow_list_keys``, digit keys index into
+    lists (``pipeline.1.scale``). As in MMEngine, ``_delete_`` is only removed
+    when the key exists in the base.
+    """
+    merged: Any = base.copy()
+    for key, value in child.items():
+        path = f"{where}.{key}" if where else str(key)
+        if allow_list_keys and isinstance(merged, list):
+            if not (isinstance(key, str) and key.isdigit()):
+                raise ConfigError(
+                    f"cannot set {path!r}: {where or 'the value'} is a list, so the key after "
+                    f"it must be an index (0..{len(merged) - 1}), not {key!r}."
+                )
+            index = int(key)
+            if index >= len(merged):
+                raise ConfigError(
+                    f"cannot set {path!r}: index {index} is out of range for {where!r}, "
+                    f"a list of {len(merged)} item(s)."
+                )
+            if isinstance(value, dict) and isinstance(merged[index], (dict, list)):
+                merged[index] = merge_into(value, merged[index], allow_list_keys, path)
+            else:
+                merged[index] = value
+        elif isinstance(value, dict):
+            if key in merged and not value.pop(DELETE_KEY, False):
+                allowed: tuple[type, ...] = (dict, list) if allow_list_keys else (dict,)
+                if not isinstance(merged[key], allowed):
+                    raise ConfigError(
+                        f"{path}: the child config gives a dict, but the base value is "
+                        f"{type(merged[key]).__name__} ({merged[key]!r}); a dict can only be "
+                        f"merged into a dict. Add {DELETE_KEY}=True to that dict to replace "
+                        "the base value instead."
+                    )
+                merged[key] = merge_into(value, merged[key], allow_list_keys, path)
+            else:
+                merged[key] = ConfigDict(value)
+        else:
+            merged[key] = value
+    return merged

@@ -1,0 +1,94 @@
+"""``--cfg-options KEY=VALUE ...``: MMEngine's override syntax, parsed.
+
+Values are read as MMEngine's ``DictAction`` reads them, so command lines
+written for MMEngine give the same config: ``1`` is an int, ``1.5``/``1e-3``/
+``inf`` floats, ``true``/``False`` booleans, ``None`` is None, ``a,b`` and
+``[a,b]`` lists, ``(a,b)`` tuples (nested brackets allowed), surrounding
+quotes are stripped, and anything else stays a string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .errors import ConfigError
+
+
+def parse_scalar(text: str) -> Any:
+    """Read one option value: int, float, bool, None, or the string itself."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if text == "None":
+        return None
+    return text
+
+
+def _check_brackets(text: str, whole: str) -> None:
+    if text.count("(") != text.count(")") or text.count("[") != text.count("]"):
+        raise ConfigError(
+            f"--cfg-options value {whole!r} has unbalanced brackets; check every '(' and '[' "
+            "is closed (quote the value in the shell so it reaches the program unchanged)."
+        )
+
+
+def _next_top_level_comma(text: str) -> int:
+    depth_round = depth_square = 0
+    for index, char in enumerate(text):
+        if char == "(":
+            depth_round += 1
+        elif char == ")":
+            depth_round -= 1
+        elif char == "[":
+            depth_square += 1
+        elif char == "]":
+            depth_square -= 1
+        elif char == "," and depth_round == 0 and depth_square == 0:
+            return index
+    return len(text)
+
+
+def parse_option_value(text: str, _whole: str | None = None) -> Any:
+    """Read an option value, with lists, tuples and nesting (``[(1,2),[3,4],5]``)."""
+    whole = text if _whole is None else _whole
+    text = text.strip("'\"").replace(" ", "")
+    is_tuple = False
+    if text.startswith("(") and text.endswith(")"):
+        is_tuple = True
+        text = text[1:-1]
+    elif text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    elif "," not in text:
+        return parse_scalar(text)
+    _check_brackets(text, whole)
+    values = []
+    while text:
+        comma = _next_top_level_comma(text)
+        values.append(parse_option_value(text[:comma], whole))
+        text = text[comma + 1 :]
+    return tuple(values) if is_tuple else values
+
+
+def parse_cfg_options(items: Iterable[str]) -> dict[str, Any]:
+    """Turn ``["a.b=1", "c=[1,2]"]`` into ``{"a.b": 1, "c": [1, 2]}`` (last one wins)."""
+    if isinstance(items, str):
+        items = [items]
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(
+                f"--cfg-options expects KEY=VALUE items, got {item!r}"
+                + (" (no '=' in it)" if not sep else " (the key before '=' is empty)")
+                + "; write it as e.g. train_cfg.max_epochs=10 or model.backbone.depth=50."
+            )
+        options[key.strip()] = parse_option_value(value)
+    return options

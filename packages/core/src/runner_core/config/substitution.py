@@ -1,0 +1,130 @@
+"""Textual substitutions applied to a config file's source before it is parsed.
+
+MMEngine applies these to the raw text of every file (Python, JSON or YAML):
+``{{ fileDirname }}`` and friends, ``{{$ENV:default}}``, and ``{{_base_.a.b}}``,
+which becomes a quoted placeholder that is swapped for the base's value once
+the bases are loaded.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import uuid
+from typing import Any
+
+from .errors import ConfigError
+
+BASE_KEY = "_base_"
+
+_ENV_PATTERN = re.compile(r"\{\{['\"]?\s*\$(\w+)\s*:\s*(\S*?)\s*['\"]?\}\}")
+_BASE_REF_PATTERN = re.compile(r"\{\{\s*" + BASE_KEY + r"\.([\w.]+)\s*\}\}")
+
+
+def predefined_variables(filename: str) -> dict[str, str]:
+    """The ``{{ name }}`` variables every config file may use, for ``filename``."""
+    basename = os.path.basename(filename)
+    return {
+        "fileDirname": os.path.dirname(filename).replace("\\", "/"),
+        "fileBasename": basename,
+        "fileBasenameNoExtension": os.path.splitext(basename)[0],
+        "fileExtname": os.path.splitext(filename)[1],
+    }
+
+
+def substitute_predefined_variables(text: str, filename: str) -> str:
+    """Replace ``{{ fileDirname }}``-style templates with their values for ``filename``."""
+    for name, value in predefined_variables(filename).items():
+        text = re.sub(r"\{\{\s*" + name + r"\s*\}\}", lambda _m, v=value: v, text)
+    return text
+
+
+def substitute_environment_variables(text: str, filename: str) -> tuple[str, dict[str, str]]:
+    """Replace ``{{$NAME:default}}`` with ``$NAME`` or the default.
+
+    Returns the new text and the environment variables that were used.
+    """
+    used: dict[str, str] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in os.environ:
+            used[name] = os.environ[name]
+            return os.environ[name]
+        if not default:
+            raise ConfigError(
+                f"{filename}: the config uses the environment variable ${name}, which is not "
+                f"set and has no default; set it (export {name}=...) or write "
+                f"{{{{${name}:default}}}} in the config."
+            )
+        return default
+
+    return _ENV_PATTERN.sub(replace, text), used
+
+
+def pre_substitute_base_references(text: str) -> tuple[str, dict[str, str]]:
+    """Turn each ``{{_base_.a.b}}`` into a unique quoted placeholder string.
+
+    Returns the new text and ``{placeholder: 'a.b'}``.
+    """
+    placeholders: dict[str, str] = {}
+    by_path: dict[str, str] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        path = match.group(1)
+        if path not in by_path:
+            key = f"_{path}_{uuid.uuid4().hex[:6]}"
+            by_path[path] = key
+            placeholders[key] = path
+        return f'"{by_path[path]}"'
+
+    return _BASE_REF_PATTERN.sub(replace, text), placeholders
+
+
+def _lookup_base(path: str, base: dict[str, Any], filename: str) -> Any:
+    value: Any = base
+    walked = [BASE_KEY]
+    for part in path.split("."):
+        try:
+            if isinstance(value, (list, tuple)) and part.isdigit():
+                value = value[int(part)]
+            else:
+                value = value[part]
+        except (KeyError, IndexError, TypeError):
+            from runner_core.errors import did_you_mean
+
+            hint = did_you_mean(part, value.keys()) if isinstance(value, dict) else ""
+            raise ConfigError(
+                f"{filename}: {{{{{BASE_KEY}.{path}}}}} refers to {'.'.join(walked)}.{part}, "
+                f"which the base configs do not define.{hint}"
+            ) from None
+        walked.append(part)
+    return value
+
+
+def substitute_base_references(
+    value: Any, placeholders: dict[str, str], base: dict[str, Any], filename: str
+) -> Any:
+    """Replace placeholder strings left by :func:`pre_substitute_base_references`.
+
+    Like MMEngine, every container is copied on the way (even when nothing is
+    replaced), so values shared between keys or with the bases stop being
+    shared: a later ``_delete_`` on one of them cannot affect the other.
+    """
+    if isinstance(value, str):
+        if value in placeholders:
+            return copy.deepcopy(_lookup_base(placeholders[value], base, filename))
+        return value
+    if isinstance(value, dict):
+        result = copy.copy(value)
+        for key, item in dict.items(value):
+            dict.__setitem__(
+                result, key, substitute_base_references(item, placeholders, base, filename)
+            )
+        return result
+    if isinstance(value, list):
+        return [substitute_base_references(v, placeholders, base, filename) for v in value]
+    if isinstance(value, tuple):
+        return tuple(substitute_base_references(v, placeholders, base, filename) for v in value)
+    return value
