@@ -1,0 +1,101 @@
+"""Checkpoint I/O: atomic save, verified and safe load, finding, pruning, loading into a model.
+
+API (all failures raise :class:`CheckpointError`, naming the file and the fix):
+
+* ``save_checkpoint(checkpoint, path, *, fsync=True) -> Path``: atomic, durable (``io.py``)
+* ``load_checkpoint(path, *, map_location='cpu', allow_pickle=False, verify=True) -> dict``
+* ``verify_checkpoint(path) -> int``: check the archive's CRC-32s
+* ``to_safe(obj)`` / ``find_unsafe(obj)``: plain data for ``weights_only`` loading
+* ``cleanup_orphaned_temp_files(folder) -> list[Path]``
+* ``write_pointer(work_dir, path)`` / ``read_pointer(work_dir)``: ``last_checkpoint`` (``find.py``)
+* ``find_latest_checkpoint(work_dir) -> Path | None``, ``list_checkpoints(folder)``
+* ``prune_checkpoints(folder, max_keep_ckpts, *, work_dir=None, protect=())``
+* ``load_model_state(model, state_dict, *, strict=False, revise_keys=..., logger=None)
+  -> LoadReport`` (``state.py``)
+
+Importing this package is cheap (only the error class); the functions, which
+need torch, are imported on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from runner_core.checkpoint.errors import CheckpointError
+
+_LAZY = {
+    "save_checkpoint": "io",
+    "load_checkpoint": "io",
+    "verify_checkpoint": "io",
+    "to_safe": "io",
+    "find_unsafe": "io",
+    "cleanup_orphaned_temp_files": "io",
+    "write_bytes_atomic": "io",
+    "TEMP_FILE_PATTERN": "io",
+    "write_pointer": "find",
+    "read_pointer": "find",
+    "find_latest_checkpoint": "find",
+    "list_checkpoints": "find",
+    "prune_checkpoints": "find",
+    "POINTER_NAME": "find",
+    "load_model_state": "state",
+    "LoadReport": "state",
+    "unwrap_model": "state",
+}
+
+__all__ = [  # literal, so linters see the lazy names as exported
+    "POINTER_NAME",
+    "TEMP_FILE_PATTERN",
+    "CheckpointError",
+    "LoadReport",
+    "cleanup_orphaned_temp_files",
+    "find_latest_checkpoint",
+    "find_unsafe",
+    "list_checkpoints",
+    "load_checkpoint",
+    "load_model_state",
+    "prune_checkpoints",
+    "read_pointer",
+    "save_checkpoint",
+    "to_safe",
+    "unwrap_model",
+    "verify_checkpoint",
+    "write_bytes_atomic",
+    "write_pointer",
+]
+assert set(__all__) == {"CheckpointError", *_LAZY}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from runner_core.checkpoint.find import (
+        POINTER_NAME,
+        find_latest_checkpoint,
+        list_checkpoints,
+        prune_checkpoints,
+        read_pointer,
+        write_pointer,
+    )
+    from runner_core.checkpoint.io import (
+        TEMP_FILE_PATTERN,
+        cleanup_orphaned_temp_files,
+        find_unsafe,
+        load_checkpoint,
+        save_checkpoint,
+        to_safe,
+        verify_checkpoint,
+        write_bytes_atomic,
+    )
+    from runner_core.checkpoint.state import LoadReport, load_model_state, unwrap_model
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runner_core.checkpoint' has no attribute {name!r}")
+    value = getattr(import_module(f"runner_core.checkpoint.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

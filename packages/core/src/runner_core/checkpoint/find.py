@@ -1,0 +1,188 @@
+"""Finding the newest complete checkpoint in a work dir, and pruning old ones safely.
+
+The pointer
+    ``work_dir/last_checkpoint`` holds the absolute path of the newest
+    checkpoint as text (MMEngine's format). :func:`write_pointer` replaces it
+    atomically and refuses to point at a file that does not exist; call it
+    only after :func:`~runner_core.checkpoint.io.save_checkpoint` returned.
+
+Finding
+    :func:`find_latest_checkpoint` trusts the pointer only if its target
+    verifies (CRC check, see ``io.py``). If the target moved with the work dir,
+    the same file name inside ``work_dir`` is tried. Otherwise it scans
+    ``epoch_N.pth`` / ``iter_N.pth`` in ``work_dir``, highest N first (newest
+    modification time breaks ties, and orders files when both kinds are
+    present), and returns the first that verifies. ``None`` means there is no
+    complete checkpoint.
+
+Pruning (``max_keep_ckpts``)
+    The safe order in a checkpoint hook is::
+
+        path = save_checkpoint(ckpt, out_dir / f"epoch_{n}.pth")  # complete on return
+        write_pointer(work_dir, path)                              # now points at it
+        prune_checkpoints(out_dir, max_keep_ckpts, work_dir=work_dir)
+
+    :func:`prune_checkpoints` deletes the oldest progress checkpoints beyond
+    the newest ``max_keep_ckpts`` of each kind, and never the pointer's
+    target, so a crash at any point leaves the pointer on a complete file and
+    at least one complete checkpoint in the folder. (MMEngine deletes the old
+    file before writing the new one; a crash then leaves none.)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from runner_core.checkpoint.errors import CheckpointError
+from runner_core.checkpoint.io import _open_zip, _sniff, verify_checkpoint, write_bytes_atomic
+
+__all__ = [
+    "POINTER_NAME",
+    "find_latest_checkpoint",
+    "list_checkpoints",
+    "prune_checkpoints",
+    "read_pointer",
+    "write_pointer",
+]
+
+POINTER_NAME = "last_checkpoint"
+_PROGRESS_NAME = re.compile(r"^(?P<kind>epoch|iter)_(?P<n>\d+)\.pth$")
+
+_log = logging.getLogger(__name__)
+
+
+def write_pointer(work_dir: str | Path, checkpoint_path: str | Path, *, fsync: bool = True) -> Path:
+    """Atomically make ``work_dir/last_checkpoint`` name ``checkpoint_path``; return the pointer."""
+    checkpoint_path = Path(checkpoint_path)
+    if not checkpoint_path.is_file():
+        raise CheckpointError(
+            f"write_pointer refuses to point {str(Path(work_dir) / POINTER_NAME)!r} at "
+            f"{str(checkpoint_path)!r}: that file does not exist. Call it after save_checkpoint "
+            "has returned."
+        )
+    text = os.path.abspath(checkpoint_path)
+    return write_bytes_atomic(text.encode("utf-8"), Path(work_dir) / POINTER_NAME, fsync=fsync)
+
+
+def read_pointer(work_dir: str | Path) -> Path | None:
+    """The path ``work_dir/last_checkpoint`` names, or None if it is missing, empty or unreadable.
+
+    A relative path in the pointer is taken relative to ``work_dir``. The
+    target is not checked; :func:`find_latest_checkpoint` does that.
+    """
+    pointer = Path(work_dir) / POINTER_NAME
+    try:
+        text = pointer.read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, UnicodeDecodeError):
+        return None
+    if not text or "\n" in text or "\x00" in text:
+        return None
+    target = Path(text)
+    return target if target.is_absolute() else Path(work_dir) / target
+
+
+def list_checkpoints(folder: str | Path) -> list[Path]:
+    """``epoch_N.pth`` / ``iter_N.pth`` files in ``folder``, newest progress first."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found: list[tuple[str, int, float, Path]] = []
+    for entry in folder.iterdir():
+        match = _PROGRESS_NAME.match(entry.name)
+        if match is None:
+            continue
+        try:
+            mtime = entry.stat().st_mtime
+        except FileNotFoundError:  # pruned meanwhile
+            continue
+        found.append((match["kind"], int(match["n"]), mtime, entry))
+    if len({kind for kind, *_ in found}) > 1:  # N of epochs and of iters do not compare
+        found.sort(key=lambda t: (t[2], t[1]), reverse=True)
+    else:
+        found.sort(key=lambda t: (t[1], t[2]), reverse=True)
+    return [path for *_, path in found]
+
+
+def _is_complete(path: Path, verify: bool) -> bool:
+    try:
+        if verify:
+            verify_checkpoint(path)
+        elif _sniff(path) == "zip":
+            _open_zip(path).close()
+    except CheckpointError as exc:
+        _log.warning("Skipping checkpoint %s: %s", path, exc)
+        return False
+    return True
+
+
+def find_latest_checkpoint(work_dir: str | Path, *, verify: bool = True) -> Path | None:
+    """The newest complete checkpoint of ``work_dir``, or None when there is none.
+
+    Follows ``last_checkpoint`` when its target verifies, else scans the
+    folder (see the module docstring). ``verify=False`` only checks that each
+    candidate is a whole zip archive (cheaper for huge files).
+    """
+    work_dir = Path(work_dir)
+    tried: set[Path] = set()
+    target = read_pointer(work_dir)
+    if target is not None:
+        candidates = [target]
+        if not target.exists():  # the work dir was moved or copied since
+            candidates.append(work_dir / target.name)
+        for candidate in candidates:
+            if candidate.is_file() and _is_complete(candidate, verify):
+                return candidate
+            tried.add(candidate.absolute())
+        _log.warning(
+            "%s points at %s, which is missing or broken; scanning %s instead.",
+            work_dir / POINTER_NAME,
+            target,
+            work_dir,
+        )
+    for candidate in list_checkpoints(work_dir):
+        if candidate.absolute() not in tried and _is_complete(candidate, verify):
+            return candidate
+    return None
+
+
+def prune_checkpoints(
+    folder: str | Path,
+    max_keep_ckpts: int,
+    *,
+    work_dir: str | Path | None = None,
+    protect: Iterable[str | Path] = (),
+) -> list[Path]:
+    """Delete old ``epoch_N.pth`` / ``iter_N.pth`` files in ``folder``; return what was deleted.
+
+    Keeps the newest ``max_keep_ckpts`` of each kind (``<= 0`` keeps all),
+    the target of ``last_checkpoint`` in ``work_dir`` (default: ``folder``)
+    and every path in ``protect``. Other names (``best_*.pth``, ...) are
+    never touched. Call it after :func:`write_pointer` (see module docstring).
+    """
+    if max_keep_ckpts is None or max_keep_ckpts <= 0:
+        return []
+    folder = Path(folder)
+    keep = {Path(p).resolve() for p in protect}
+    target = read_pointer(work_dir if work_dir is not None else folder)
+    if target is not None:
+        keep.add(target.resolve())
+    by_kind: dict[str, list[Path]] = {}
+    for path in list_checkpoints(folder):
+        kind = _PROGRESS_NAME.match(path.name)["kind"]  # type: ignore[index]
+        by_kind.setdefault(kind, []).append(path)
+    removed: list[Path] = []
+    for paths in by_kind.values():
+        paths.sort(key=lambda p: int(_PROGRESS_NAME.match(p.name)["n"]), reverse=True)  # type: ignore[index]
+        for old in paths[max_keep_ckpts:]:
+            if old.resolve() in keep:
+                continue
+            try:
+                old.unlink()
+            except FileNotFoundError:
+                continue
+            removed.append(old)
+    return removed

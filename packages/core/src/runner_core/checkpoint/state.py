@@ -1,0 +1,202 @@
+"""Loading a state dict into a model, with a report of what did not fit.
+
+:func:`load_model_state` is what ``load_from`` and resume use. Compared with
+``model.load_state_dict``:
+
+* key rewrites (``revise_keys``, regex -> replacement, applied in order) are
+  applied first; the default strips the ``module.`` prefix that
+  DistributedDataParallel adds;
+* a DDP/DataParallel-wrapped model is unwrapped, so wrapped and unwrapped
+  checkpoints load into wrapped and unwrapped models alike;
+* shape-mismatched keys are skipped and reported instead of crashing (unless
+  ``strict=True``, which raises on any missing, unexpected or mismatched key);
+* a checkpoint that shares no key at all with the model raises
+  :class:`CheckpointError`: it is almost surely the wrong file, and loading it
+  "non-strictly" would silently change nothing;
+* the returned :class:`LoadReport` says what was loaded, missing, unexpected
+  and mismatched, and prints readably.
+
+A full checkpoint dict (``{'meta': ..., 'state_dict': {...}}``) is accepted
+too: its ``'state_dict'`` entry is used.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from runner_core.checkpoint.errors import CheckpointError
+
+__all__ = ["LoadReport", "load_model_state", "unwrap_model"]
+
+_SHOW = 10  # keys listed per category before "... and N more"
+
+
+@dataclass
+class LoadReport:
+    """What :func:`load_model_state` did. ``ok`` is True when every key matched."""
+
+    source: str | None = None
+    loaded_keys: list[str] = field(default_factory=list)
+    missing_keys: list[str] = field(default_factory=list)
+    unexpected_keys: list[str] = field(default_factory=list)
+    #: (key, shape in the checkpoint, shape in the model)
+    mismatched_keys: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = field(
+        default_factory=list
+    )
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing_keys or self.unexpected_keys or self.mismatched_keys)
+
+    def __str__(self) -> str:
+        total = len(self.loaded_keys) + len(self.missing_keys) + len(self.mismatched_keys)
+        where = f" from {self.source}" if self.source else ""
+        lines = [f"loaded {len(self.loaded_keys)}/{total} model keys{where}"]
+        if self.mismatched_keys:
+            lines.append(f"shape mismatch, skipped ({len(self.mismatched_keys)}):")
+            lines += [
+                f"  {k}: checkpoint {list(a)} vs model {list(b)}"
+                for k, a, b in self.mismatched_keys[:_SHOW]
+            ]
+            lines += _more(self.mismatched_keys)
+        for title, keys in (
+            ("missing in checkpoint (kept as initialised)", self.missing_keys),
+            ("unexpected in checkpoint (ignored)", self.unexpected_keys),
+        ):
+            if keys:
+                lines.append(f"{title} ({len(keys)}):")
+                lines += [f"  {k}" for k in keys[:_SHOW]]
+                lines += _more(keys)
+        return "\n".join(lines)
+
+
+def _more(items: Sequence[Any]) -> list[str]:
+    return [f"  ... and {len(items) - _SHOW} more"] if len(items) > _SHOW else []
+
+
+def unwrap_model(model: nn.Module) -> nn.Module:
+    """Return the module inside DataParallel / DistributedDataParallel wrappers."""
+    wrappers = (nn.DataParallel, nn.parallel.DistributedDataParallel)
+    while isinstance(model, wrappers):
+        model = model.module
+    return model
+
+
+def _revise(key: str, rules: Sequence[tuple[str, str]]) -> str:
+    for pattern, repl in rules:
+        key = re.sub(pattern, repl, key)
+    return key
+
+
+def _revise_state(
+    state: Mapping[str, Any], rules: Sequence[tuple[str, str]], source: str | None
+) -> OrderedDict[str, Any]:
+    revised: OrderedDict[str, Any] = OrderedDict()
+    for key, value in state.items():
+        new = _revise(str(key), rules)
+        if new in revised:
+            raise CheckpointError(
+                f"revise_keys={list(rules)!r} maps two keys of checkpoint {source or '<dict>'} to "
+                f"{new!r} (one of them is {key!r}). Make the rewrite rules more specific."
+            )
+        revised[new] = value
+    metadata = getattr(state, "_metadata", None)
+    if metadata is not None:  # per-module versions (e.g. BatchNorm): keep them aligned
+        revised._metadata = OrderedDict(  # type: ignore[attr-defined]
+            ((_revise(k + ".", rules)[:-1] if k else k), v) for k, v in metadata.items()
+        )
+    return revised
+
+
+def _prefix_hint(ckpt_keys: list[str], model_keys: list[str]) -> str:
+    """Suggest a revise_keys rule when a prefix explains the difference."""
+    model_set = set(model_keys)
+    for key in ckpt_keys[:50]:
+        head, _, rest = key.partition(".")
+        if rest and rest in model_set:
+            return f" Try revise_keys=[(r'^{re.escape(head)}\\.', '')]."
+    ckpt_set = set(ckpt_keys)
+    for key in model_keys[:50]:
+        head, _, rest = key.partition(".")
+        if rest and rest in ckpt_set:
+            return f" Try revise_keys=[(r'^', '{head}.')]."
+    return ""
+
+
+def load_model_state(
+    model: nn.Module,
+    state_dict: Mapping[str, Any],
+    *,
+    strict: bool = False,
+    revise_keys: Sequence[tuple[str, str]] = ((r"^module\.", ""),),
+    logger: logging.Logger | None = None,
+    source: str | Path | None = None,
+) -> LoadReport:
+    """Load ``state_dict`` into ``model`` (unwrapping DDP) and report what matched.
+
+    ``source`` (the checkpoint's path) only makes messages clearer. With
+    ``strict=False`` mismatched shapes are skipped and missing/unexpected
+    keys reported; with ``strict=True`` any of them raises
+    :class:`CheckpointError` and nothing is loaded. When ``logger`` is given,
+    the report is logged (warning level when something did not match).
+    """
+    name = str(source) if source is not None else None
+    shown = name or "<state dict>"
+    if not isinstance(state_dict, Mapping):
+        raise CheckpointError(
+            f"Checkpoint {shown} gave a {type(state_dict).__name__} where a state dict (a mapping "
+            "of parameter names to tensors) was expected."
+        )
+    inner = state_dict.get("state_dict")
+    if isinstance(inner, Mapping):
+        state_dict = inner
+    target = unwrap_model(model)
+    revised = _revise_state(state_dict, list(revise_keys), name)
+    own = target.state_dict()
+
+    report = LoadReport(source=name)
+    loadable: OrderedDict[str, Any] = OrderedDict()
+    for key, value in revised.items():
+        if key not in own:
+            report.unexpected_keys.append(key)
+            continue
+        want = tuple(own[key].shape)
+        have = tuple(value.shape) if isinstance(value, torch.Tensor) else None
+        if have is not None and have != want:
+            report.mismatched_keys.append((key, have, want))
+            continue
+        loadable[key] = value
+    report.missing_keys = [k for k in own if k not in revised]
+    report.loaded_keys = list(loadable)
+
+    if own and revised and not loadable and not report.mismatched_keys:
+        model_keys, ckpt_keys = list(own), list(revised)
+        raise CheckpointError(
+            f"Checkpoint {shown} does not fit this model ({type(target).__name__}): no key in "
+            f"common. Checkpoint keys: {ckpt_keys[:4]}; model keys: {model_keys[:4]}. It is "
+            f"probably a checkpoint of another model, or its keys carry a different prefix "
+            f"(revise_keys={list(revise_keys)!r} was applied).{_prefix_hint(ckpt_keys, model_keys)}"
+        )
+    if strict and not report.ok:
+        raise CheckpointError(
+            f"strict loading of checkpoint {shown} into {type(target).__name__} failed; nothing "
+            f"was loaded. Pass strict=False to load the matching keys only.\n"
+            + "\n".join(str(report).splitlines()[1:])
+        )
+    metadata = getattr(revised, "_metadata", None)
+    if metadata is not None:
+        loadable._metadata = metadata  # type: ignore[attr-defined]
+    target.load_state_dict(loadable, strict=False)
+
+    if logger is not None:
+        logger.log(logging.INFO if report.ok else logging.WARNING, "%s", report)
+    return report

@@ -1,0 +1,148 @@
+"""last_checkpoint pointer, find_latest_checkpoint fallbacks, safe pruning."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from runner_core.checkpoint import (
+    POINTER_NAME,
+    CheckpointError,
+    find_latest_checkpoint,
+    list_checkpoints,
+    load_checkpoint,
+    prune_checkpoints,
+    read_pointer,
+    save_checkpoint,
+    write_pointer,
+)
+
+
+def _save(folder: Path, name: str, value: float = 0.0, mtime: float | None = None) -> Path:
+    path = save_checkpoint({"state_dict": {"w": torch.full((4,), value)}}, folder / name)
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+def test_pointer_round_trip(tmp_path: Path) -> None:
+    assert read_pointer(tmp_path) is None
+    ckpt = _save(tmp_path, "epoch_1.pth")
+    pointer = write_pointer(tmp_path, ckpt)
+    assert pointer == tmp_path / POINTER_NAME
+    assert pointer.read_text() == os.path.abspath(ckpt)  # MMEngine's format: the path as text
+    assert read_pointer(tmp_path) == ckpt
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_pointer_refuses_missing_target(tmp_path: Path) -> None:
+    with pytest.raises(
+        CheckpointError, match=r"epoch_9\.pth.*does not exist.*after save_checkpoint"
+    ):
+        write_pointer(tmp_path, tmp_path / "epoch_9.pth")
+    assert not (tmp_path / POINTER_NAME).exists()
+
+
+def test_relative_and_garbage_pointer(tmp_path: Path) -> None:
+    (tmp_path / POINTER_NAME).write_text("epoch_2.pth\n")
+    assert read_pointer(tmp_path) == tmp_path / "epoch_2.pth"
+    (tmp_path / POINTER_NAME).write_bytes(b"\xff\xfe\x00garbage")
+    assert read_pointer(tmp_path) is None
+    (tmp_path / POINTER_NAME).write_text("")
+    assert read_pointer(tmp_path) is None
+
+
+def test_find_follows_pointer(tmp_path: Path) -> None:
+    _save(tmp_path, "epoch_1.pth")
+    best = _save(tmp_path, "best_acc_epoch_1.pth")
+    _save(tmp_path, "epoch_2.pth")
+    write_pointer(tmp_path, best)  # the pointer wins over the scan
+    assert find_latest_checkpoint(tmp_path) == best
+
+
+def test_find_scans_when_pointer_missing(tmp_path: Path) -> None:
+    assert find_latest_checkpoint(tmp_path) is None
+    assert find_latest_checkpoint(tmp_path / "not-there") is None
+    _save(tmp_path, "epoch_2.pth", mtime=1_000)
+    _save(tmp_path, "epoch_10.pth", mtime=500)  # numeric, not lexical, order; progress beats mtime
+    _save(tmp_path, "epoch_9.pth", mtime=2_000)
+    (tmp_path / "epoch_x.pth").write_text("not ours")
+    assert find_latest_checkpoint(tmp_path) == tmp_path / "epoch_10.pth"
+    assert [p.name for p in list_checkpoints(tmp_path)] == [
+        "epoch_10.pth",
+        "epoch_9.pth",
+        "epoch_2.pth",
+    ]
+
+
+def test_find_skips_dangling_and_corrupt(tmp_path: Path) -> None:
+    good = _save(tmp_path, "iter_100.pth")
+    newer = _save(tmp_path, "iter_200.pth")
+    write_pointer(tmp_path, newer)
+    data = newer.read_bytes()
+    newer.write_bytes(data[: len(data) // 2])  # truncated after the fact
+    assert find_latest_checkpoint(tmp_path) == good
+    newer.unlink()  # dangling pointer
+    assert find_latest_checkpoint(tmp_path) == good
+    good.unlink()
+    assert find_latest_checkpoint(tmp_path) is None
+
+
+def test_find_catches_bit_rot_in_pointer_target(tmp_path: Path) -> None:
+    good = _save(tmp_path, "iter_1.pth", 1.0)
+    bad = _save(tmp_path, "iter_2.pth", 2.0)
+    write_pointer(tmp_path, bad)
+    raw = bytearray(bad.read_bytes())
+    raw[raw.index(torch.full((4,), 2.0).numpy().tobytes())] ^= 0x40  # inside the tensor bytes
+    bad.write_bytes(bytes(raw))
+    assert find_latest_checkpoint(tmp_path) == good
+    assert find_latest_checkpoint(tmp_path, verify=False) == bad
+
+
+def test_find_after_work_dir_moved(tmp_path: Path) -> None:
+    old = tmp_path / "old"
+    ckpt = _save(old, "epoch_3.pth")
+    _save(old, "epoch_4.pth")
+    write_pointer(old, ckpt)
+    new = tmp_path / "new"
+    shutil.move(old, new)
+    assert find_latest_checkpoint(new) == new / "epoch_3.pth"
+
+
+def test_mixed_kinds_use_mtime(tmp_path: Path) -> None:
+    _save(tmp_path, "epoch_5.pth", mtime=1_000)
+    _save(tmp_path, "iter_20.pth", mtime=2_000)
+    assert find_latest_checkpoint(tmp_path) == tmp_path / "iter_20.pth"
+
+
+def test_prune_keeps_newest_and_pointer_target(tmp_path: Path) -> None:
+    for n in range(1, 6):
+        _save(tmp_path, f"epoch_{n}.pth")
+    _save(tmp_path, "best_acc_epoch_1.pth")
+    write_pointer(tmp_path, tmp_path / "epoch_2.pth")  # e.g. a stale pointer after a crash
+    removed = prune_checkpoints(tmp_path, 2)
+    assert sorted(p.name for p in removed) == ["epoch_1.pth", "epoch_3.pth"]
+    assert sorted(p.name for p in tmp_path.glob("*.pth")) == [
+        "best_acc_epoch_1.pth",
+        "epoch_2.pth",
+        "epoch_4.pth",
+        "epoch_5.pth",
+    ]
+    assert read_pointer(tmp_path).exists()
+    assert prune_checkpoints(tmp_path, -1) == []
+    assert prune_checkpoints(tmp_path, 1, protect=[tmp_path / "epoch_4.pth"]) == []
+
+
+def test_prune_with_out_dir_and_work_dir(tmp_path: Path) -> None:
+    work, out = tmp_path / "work", tmp_path / "out"
+    work.mkdir()
+    for n in (1, 2, 3):
+        path = _save(out, f"iter_{n}.pth")
+        write_pointer(work, path)
+        prune_checkpoints(out, 1, work_dir=work)
+    assert [p.name for p in out.glob("*.pth")] == ["iter_3.pth"]
+    assert load_checkpoint(find_latest_checkpoint(work) or work)["state_dict"]["w"].shape == (4,)

@@ -1,0 +1,275 @@
+"""save_checkpoint / load_checkpoint / verify_checkpoint / cleanup: what users rely on."""
+
+from __future__ import annotations
+
+import os
+import random
+import stat
+import struct
+import subprocess
+import sys
+import zipfile
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from runner_core.checkpoint import (
+    TEMP_FILE_PATTERN,
+    CheckpointError,
+    cleanup_orphaned_temp_files,
+    find_unsafe,
+    load_checkpoint,
+    save_checkpoint,
+    to_safe,
+    verify_checkpoint,
+)
+
+
+def _ckpt(value: float = 1.0) -> dict:
+    return {
+        "meta": {"epoch": 3, "iter": 120, "cfg": "model = dict(type='X')", "seed": 7},
+        "state_dict": OrderedDict(w=torch.full((64, 64), value), b=torch.arange(10)),
+        "optimizer": {"state": {0: {"step": torch.tensor(5.0)}}, "param_groups": [{"lr": 0.1}]},
+        "rng": {"python": random.getstate(), "torch": torch.get_rng_state()},
+    }
+
+
+def _record_span(path: Path, suffix: str) -> tuple[int, int]:
+    """Byte range of the zip record whose name ends with ``suffix``."""
+    with zipfile.ZipFile(path) as archive:
+        info = next(i for i in archive.infolist() if i.filename.endswith(suffix))
+    with open(path, "rb") as f:
+        f.seek(info.header_offset)
+        header = f.read(30)
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    begin = info.header_offset + 30 + name_len + extra_len
+    return begin, begin + info.compress_size
+
+
+def _flip_byte(path: Path, offset: int) -> None:
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        byte = f.read(1)
+        f.seek(offset)
+        f.write(bytes([byte[0] ^ 0x01]))
+
+
+def test_round_trip_is_safe_and_exact(tmp_path: Path) -> None:
+    ckpt = _ckpt()
+    path = save_checkpoint(ckpt, tmp_path / "epoch_3.pth")
+    assert path == tmp_path / "epoch_3.pth"
+    loaded = load_checkpoint(path)  # weights_only=True, verified
+    assert loaded["meta"] == ckpt["meta"]
+    assert torch.equal(loaded["state_dict"]["w"], ckpt["state_dict"]["w"])
+    assert loaded["rng"]["python"] == ckpt["rng"]["python"]
+    assert os.listdir(tmp_path) == ["epoch_3.pth"]  # no temp file left behind
+    assert verify_checkpoint(path) >= 4  # data.pkl + tensor records all checked
+
+
+def test_save_creates_parent_folders_and_normal_permissions(tmp_path: Path) -> None:
+    path = save_checkpoint({"a": 1}, tmp_path / "deep" / "er" / "c.pth")
+    mode = stat.S_IMODE(path.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask  # not mkstemp's 0600
+
+
+def test_failed_save_keeps_previous_file_and_leaves_no_temp(tmp_path: Path) -> None:
+    path = save_checkpoint(_ckpt(1.0), tmp_path / "latest.pth")
+    bad = {"state_dict": {"w": torch.ones(2)}, "fn": lambda x: x}
+    with pytest.warns(UserWarning, match=r"checkpoint\['fn'\]: function"):
+        with pytest.raises(CheckpointError, match="latest.pth.*previous file"):
+            save_checkpoint(bad, path)
+    assert os.listdir(tmp_path) == ["latest.pth"]
+    assert torch.equal(load_checkpoint(path)["state_dict"]["w"], torch.full((64, 64), 1.0))
+
+
+def test_overwrite_replaces_content(tmp_path: Path) -> None:
+    path = tmp_path / "latest.pth"
+    save_checkpoint(_ckpt(1.0), path)
+    save_checkpoint(_ckpt(2.0), path, fsync=False)
+    assert load_checkpoint(path)["state_dict"]["w"][0, 0].item() == 2.0
+
+
+def test_flipped_byte_in_tensor_data_is_caught(tmp_path: Path) -> None:
+    path = save_checkpoint({"state_dict": {"w": torch.randn(1000)}}, tmp_path / "c.pth")
+    begin, end = _record_span(path, "data/0")
+    _flip_byte(path, (begin + end) // 2)
+    # torch.load alone does not notice:
+    assert torch.load(path, weights_only=True)["state_dict"]["w"].shape == (1000,)
+    with pytest.raises(CheckpointError, match=r"c\.pth.*corrupt.*data/0.*tensor data"):
+        load_checkpoint(path)
+    with pytest.raises(CheckpointError, match="CRC-32"):
+        verify_checkpoint(path)
+    assert load_checkpoint(path, verify=False)["state_dict"]["w"].shape == (1000,)
+
+
+def test_flipped_byte_in_pickle_is_caught(tmp_path: Path) -> None:
+    path = save_checkpoint({"meta": {"epoch": 12345678}}, tmp_path / "c.pth")
+    begin, end = _record_span(path, "data.pkl")
+    _flip_byte(path, end - 3)
+    with pytest.raises(CheckpointError, match="data.pkl.*metadata"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.99])
+def test_truncated_file_is_reported(tmp_path: Path, keep: float) -> None:
+    path = save_checkpoint(_ckpt(), tmp_path / "iter_10.pth")
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(CheckpointError, match=r"iter_10\.pth.*truncated.*interrupted"):
+        load_checkpoint(path)
+    with pytest.raises(CheckpointError, match="truncated"):
+        load_checkpoint(path, verify=False)
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    (tmp_path / "e.pth").write_bytes(b"")
+    with pytest.raises(CheckpointError, match=r"e\.pth.*empty \(0 bytes\)"):
+        load_checkpoint(tmp_path / "e.pth")
+
+
+def test_not_a_checkpoint(tmp_path: Path) -> None:
+    (tmp_path / "cfg.py").write_text("model = dict(type='ResNet')\n")
+    with pytest.raises(CheckpointError, match=r"cfg\.py.*not a torch checkpoint.*text file"):
+        load_checkpoint(tmp_path / "cfg.py")
+    with zipfile.ZipFile(tmp_path / "a.zip", "w") as archive:
+        archive.writestr("readme.txt", "hi")
+    with pytest.raises(CheckpointError, match=r"a\.zip.*no 'data\.pkl'.*readme\.txt"):
+        load_checkpoint(tmp_path / "a.zip")
+    with pytest.raises(CheckpointError, match="is a folder"):
+        load_checkpoint(tmp_path)
+
+
+def test_not_a_dict(tmp_path: Path) -> None:
+    torch.save(torch.ones(3), tmp_path / "t.pth")
+    with pytest.raises(CheckpointError, match=r"t\.pth.*holds a Tensor, not a checkpoint dict"):
+        load_checkpoint(tmp_path / "t.pth")
+
+
+def test_missing_file_suggests_nearby_checkpoints(tmp_path: Path) -> None:
+    save_checkpoint({"a": 1}, tmp_path / "epoch_10.pth")
+    save_checkpoint({"a": 1}, tmp_path / "epoch_11.pth")
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(tmp_path / "epoch_12.pth")
+    msg = str(err.value)
+    assert "epoch_12.pth" in msg and "does not exist" in msg
+    assert "Did you mean" in msg and "epoch_11.pth" in msg
+    with pytest.raises(CheckpointError, match="does not exist either"):
+        load_checkpoint(tmp_path / "nope" / "epoch_1.pth")
+
+
+class _Evil:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # runs on unpickling
+        return (exec, (f"open({str(self.marker)!r}, 'w').write('pwned')",))
+
+
+def test_malicious_pickle_does_not_run_by_default(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    path = tmp_path / "evil.pth"
+    torch.save({"state_dict": {}, "payload": _Evil(marker)}, path)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    assert not marker.exists()
+    msg = str(err.value)
+    assert "evil.pth" in msg and "exec" in msg
+    assert "allow_pickle=True" in msg and "--unsafe-load" in msg and "code" in msg
+    # the explicit opt-in really does unpickle (which is why it is opt-in)
+    load_checkpoint(path, allow_pickle=True)
+    assert marker.read_text() == "pwned"
+
+
+def test_numpy_needs_to_safe(tmp_path: Path) -> None:
+    np_state = np.random.RandomState(3).get_state()
+    raw = {"rng": {"numpy": np_state}, "score": np.float32(0.5)}
+    assert any("numpy.ndarray" in item for item in find_unsafe(raw))
+    with pytest.warns(UserWarning, match=r"numpy.*to_safe"):
+        save_checkpoint(raw, tmp_path / "raw.pth")
+    with pytest.raises(CheckpointError, match="numpy"):
+        load_checkpoint(tmp_path / "raw.pth")
+
+    safe = to_safe(raw)
+    assert find_unsafe(safe) == []
+    save_checkpoint(safe, tmp_path / "safe.pth")
+    loaded = load_checkpoint(tmp_path / "safe.pth")
+    assert loaded["score"] == 0.5
+    kind, keys, pos, has_gauss, cached = loaded["rng"]["numpy"]
+    restored = np.random.RandomState()
+    restored.set_state((kind, keys.numpy(), pos, has_gauss, cached))
+    assert restored.rand() == np.random.RandomState(3).rand()
+
+
+def test_to_safe_converts_paths_namedtuples_and_dict_subclasses() -> None:
+    from collections import defaultdict, namedtuple
+
+    Point = namedtuple("Point", "x y")
+    obj = {"p": Path("/a/b"), "t": Point(1, 2), "d": defaultdict(int, a=1), "s": {1, 2}}
+    safe = to_safe(obj)
+    assert safe == {"p": "/a/b", "t": (1, 2), "d": {"a": 1}, "s": {1, 2}}
+    assert type(safe["t"]) is tuple and type(safe["d"]) is dict
+    assert find_unsafe(safe) == []
+
+
+def test_map_location(tmp_path: Path) -> None:
+    path = save_checkpoint({"w": torch.ones(2)}, tmp_path / "c.pth")
+    assert load_checkpoint(path, map_location="cpu")["w"].device.type == "cpu"
+    assert load_checkpoint(path, map_location=torch.device("cpu"))["w"].device.type == "cpu"
+    seen = []
+
+    def to_cpu(storage, location):
+        seen.append(location)
+        return storage
+
+    assert load_checkpoint(path, map_location=to_cpu)["w"].sum() == 2
+    assert seen == ["cpu"]
+    assert load_checkpoint(path, map_location="meta")["w"].device.type == "meta"
+    with pytest.raises(CheckpointError, match="'cdua' is not a device.*'cuda'"):
+        load_checkpoint(path, map_location="cdua")
+
+
+def test_save_refuses_non_dict(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="expects a dict"):
+        save_checkpoint([1, 2], tmp_path / "x.pth")  # type: ignore[arg-type]
+
+
+def test_cleanup_removes_only_orphans(tmp_path: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        orphan = tmp_path / f".epoch_1.pth.tmp-{dead.pid}-0123abcd"
+        mine = tmp_path / f".epoch_2.pth.tmp-{os.getpid()}-89abcdef"
+        live = tmp_path / f".epoch_3.pth.tmp-{alive.pid}-deadbeef"
+        unrelated = [
+            tmp_path / ".epoch_1.pth.tmp-x",
+            tmp_path / "epoch_1.pth",
+            tmp_path / ".hidden",
+        ]
+        for p in [orphan, mine, live, *unrelated]:
+            p.write_bytes(b"partial")
+        assert all(TEMP_FILE_PATTERN.match(p.name) for p in (orphan, mine, live))
+        removed = cleanup_orphaned_temp_files(tmp_path)
+        assert sorted(removed) == sorted([orphan, mine])
+        assert live.exists() and all(p.exists() for p in unrelated)
+    finally:
+        alive.kill()
+        alive.wait()
+    assert cleanup_orphaned_temp_files(tmp_path / "missing") == []
+
+
+def test_crc_is_written_even_if_disabled_globally(tmp_path: Path) -> None:
+    from torch.utils.serialization import config
+
+    config.save.compute_crc32 = False
+    try:
+        path = save_checkpoint({"w": torch.randn(100)}, tmp_path / "c.pth")
+    finally:
+        config.save.compute_crc32 = True
+    assert config.save.compute_crc32 is True
+    assert verify_checkpoint(path) >= 2

@@ -1,0 +1,158 @@
+"""SIGKILL a process in the middle of saving: the files it leaves must stay usable.
+
+A child saves a ~48 MB checkpoint in a loop (``latest.pth`` overwritten in
+place, plus ``iter_N.pth`` + pointer + pruning to one file, as a checkpoint
+hook does). The parent kills it at different moments: while the temp file
+is at various fill levels (polled sizes), right after the child reports a
+step (saved / pointer moved), and after a short delay. After each kill, everything the pointer and the folder
+offer must load and verify, and the orphaned temp files must be cleaned up.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+import runner_core.checkpoint as ckpt_pkg
+from runner_core.checkpoint import (
+    TEMP_FILE_PATTERN,
+    cleanup_orphaned_temp_files,
+    find_latest_checkpoint,
+    list_checkpoints,
+    load_checkpoint,
+    read_pointer,
+)
+
+NUMEL = 12 * 1024 * 1024  # float32: 48 MB of tensor data per save
+SRC = Path(ckpt_pkg.__file__).resolve().parents[2]
+
+CHILD = f"""
+import sys, torch
+from runner_core.checkpoint import save_checkpoint, write_pointer, prune_checkpoints
+work = sys.argv[1]
+weight = torch.empty({NUMEL})
+i = 0
+while True:
+    i += 1
+    weight.fill_(float(i))
+    state = {{"meta": {{"iter": i}}, "state_dict": {{"w": weight}}}}
+    save_checkpoint(state, work + "/latest.pth")
+    print("saved-latest", i, flush=True)
+    path = save_checkpoint(state, work + f"/iter_{{i}}.pth")
+    print("saved-iter", i, flush=True)
+    write_pointer(work, path)
+    print("pointed", i, flush=True)
+    prune_checkpoints(work, 1)
+    print("pruned", i, flush=True)
+"""
+
+
+def _temp_files(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if TEMP_FILE_PATTERN.match(p.name)]
+
+
+def _check_loadable(path: Path) -> int:
+    """Load with verification; the tensor must agree with the iteration it claims."""
+    ckpt = load_checkpoint(path)
+    i = ckpt["meta"]["iter"]
+    weight = ckpt["state_dict"]["w"]
+    assert weight.numel() == NUMEL
+    assert torch.all(weight == float(i)), f"{path} mixes two saves"
+    return i
+
+
+def _being_written(work: Path, want: float) -> bool:
+    """A temp file holds >= want bytes, or a final name holds a partial write (non-atomic save)."""
+    for p in work.iterdir():
+        try:
+            size = p.stat().st_size
+        except FileNotFoundError:
+            continue
+        if TEMP_FILE_PATTERN.match(p.name):
+            if size >= want:
+                return True
+        elif p.suffix == ".pth" and want <= size < NUMEL * 4:
+            return True
+    return False
+
+
+def _kill_when(proc: subprocess.Popen, work: Path, moment: tuple[str, object]) -> None:
+    kind, arg = moment
+    if kind == "fill":  # the file being written reached a fraction of the tensor bytes
+        want = float(arg) * NUMEL * 4
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and proc.poll() is None:
+            if _being_written(work, want):
+                break
+            time.sleep(0.0005)
+    elif kind == "after":  # right after the child reported finishing a step
+        while not proc.stdout.readline().startswith(str(arg)):
+            pass
+    else:  # a short delay: the kill lands anywhere in the cycle
+        time.sleep(float(arg))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
+MOMENTS = [
+    ("fill", 0.0),
+    ("fill", 0.5),
+    ("fill", 0.97),
+    ("after", "saved-iter"),  # saved, pointer not yet moved
+    ("after", "pointed"),  # pointer moved, old file not yet pruned
+    ("delay", 0.1),
+]
+
+
+@pytest.mark.slow
+def test_sigkill_during_save_never_corrupts(tmp_path: Path) -> None:
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
+    orphans_seen = 0
+    for round_no, moment in enumerate(MOMENTS):
+        work = tmp_path / f"work{round_no}"
+        work.mkdir()
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(work)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        try:
+            for line in proc.stdout:  # one full iteration done: there is a previous state
+                if line.startswith("pruned"):
+                    break
+            assert proc.poll() is None, proc.stderr.read()
+            _kill_when(proc, work, moment)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+        assert proc.returncode == -signal.SIGKILL
+
+        latest_iter = _check_loadable(work / "latest.pth")
+        pointed = read_pointer(work)
+        assert pointed is not None and pointed.is_file(), f"{moment}: pointer dangles"
+        pointed_iter = _check_loadable(pointed)
+        assert latest_iter >= pointed_iter  # latest.pth is saved before the pointer moves
+        assert find_latest_checkpoint(work) == pointed
+        for path in list_checkpoints(work):  # whatever iter_N files exist are complete
+            if path != pointed:
+                _check_loadable(path)
+
+        orphans = _temp_files(work)
+        orphans_seen += len(orphans)
+        assert sorted(cleanup_orphaned_temp_files(work)) == sorted(orphans)
+        assert _temp_files(work) == []
+    assert orphans_seen >= 2  # the "fill" kills really landed mid-write

@@ -1,0 +1,111 @@
+"""load_model_state: rewrites, DDP prefixes, mismatches, wrong-model detection, report."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import torch
+from torch import nn
+
+from runner_core.checkpoint import CheckpointError, LoadReport, load_model_state
+
+
+def _net(out: int = 3) -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Linear(8, out))
+
+
+def _state(model: nn.Module, value: float = 0.5) -> dict[str, torch.Tensor]:
+    return {k: torch.full_like(v, value) for k, v in model.state_dict().items()}
+
+
+def test_clean_load() -> None:
+    model = _net()
+    report = load_model_state(model, _state(_net()))
+    assert report.ok and len(report.loaded_keys) == len(model.state_dict())
+    assert torch.all(model[0].weight == 0.5)
+    assert str(report).startswith(f"loaded {len(report.loaded_keys)}/{len(report.loaded_keys)}")
+
+
+def test_ddp_prefix_stripped_by_default() -> None:
+    model = _net()
+    state = {f"module.{k}": v for k, v in _state(_net(), 2.0).items()}
+    report = load_model_state(model, state)
+    assert report.ok and torch.all(model[2].bias == 2.0)
+
+
+def test_wrapped_model_is_unwrapped() -> None:
+    wrapped = nn.DataParallel(_net())  # same unwrapping path as DistributedDataParallel
+    report = load_model_state(wrapped, _state(_net(), 3.0))
+    assert report.ok and torch.all(wrapped.module[0].weight == 3.0)
+
+
+def test_full_checkpoint_dict_accepted() -> None:
+    model = _net()
+    report = load_model_state(model, {"meta": {"epoch": 1}, "state_dict": _state(_net(), 4.0)})
+    assert report.ok and torch.all(model[0].bias == 4.0)
+
+
+def test_mismatch_skipped_and_reported() -> None:
+    model = _net(out=5)  # new head size, as in fine-tuning
+    state = _state(_net(out=3), 1.0)
+    state["extra.weight"] = torch.ones(1)
+    del state["0.bias"]
+    report = load_model_state(model, state)
+    assert not report.ok
+    assert report.mismatched_keys == [("2.weight", (3, 8), (5, 8)), ("2.bias", (3,), (5,))]
+    assert report.unexpected_keys == ["extra.weight"] and report.missing_keys == ["0.bias"]
+    assert torch.all(model[0].weight == 1.0)  # the rest loaded
+    assert model[2].weight.shape == (5, 8) and not torch.all(model[2].weight == 1.0)
+    text = str(report)
+    assert "2.weight: checkpoint [3, 8] vs model [5, 8]" in text
+    assert "missing in checkpoint" in text and "0.bias" in text
+    assert "unexpected in checkpoint" in text and "extra.weight" in text
+
+
+def test_strict_raises_and_loads_nothing() -> None:
+    model = _net(out=5)
+    before = model[0].weight.clone()
+    with pytest.raises(
+        CheckpointError,
+        match=r"(?s)strict loading of checkpoint w\.pth.*nothing was loaded.*2\.weight",
+    ):
+        load_model_state(model, _state(_net(out=3), 1.0), strict=True, source="w.pth")
+    assert torch.equal(model[0].weight, before)
+
+
+def test_unrelated_checkpoint_raises_with_keys_and_hint() -> None:
+    model = _net()
+    other = {f"backbone.{k}": v for k, v in _state(_net()).items()}
+    with pytest.raises(CheckpointError) as err:
+        load_model_state(model, other, source="/ckpts/resnet.pth")
+    msg = str(err.value)
+    assert "/ckpts/resnet.pth" in msg and "no key in common" in msg
+    assert "backbone.0.weight" in msg and "'0.weight'" in msg
+    assert r"revise_keys=[(r'^backbone\.', '')]" in msg
+    report = load_model_state(model, other, revise_keys=[(r"^backbone\.", "")])
+    assert report.ok
+
+
+def test_two_keys_collapsing_is_an_error() -> None:
+    state = {"module.w": torch.ones(1), "w": torch.ones(1)}
+    with pytest.raises(CheckpointError, match="maps two keys"):
+        load_model_state(nn.Linear(1, 1), state)
+
+
+def test_logger_and_report_type(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("test.checkpoint.state")
+    with caplog.at_level(logging.INFO, logger="test.checkpoint.state"):
+        report = load_model_state(_net(out=5), _state(_net(out=3)), logger=logger)
+    assert isinstance(report, LoadReport)
+    assert any(
+        r.levelno == logging.WARNING and "shape mismatch" in r.message for r in caplog.records
+    )
+
+
+def test_long_lists_are_truncated() -> None:
+    model = nn.Sequential(*[nn.Linear(1, 1) for _ in range(20)])
+    report = load_model_state(model, {"0.weight": torch.ones(1, 1)})
+    assert len(report.missing_keys) == 39
+    assert "... and 29 more" in str(report)
