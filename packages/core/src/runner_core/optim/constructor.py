@@ -20,7 +20,7 @@ from typing import Any
 from torch import nn
 from torch.optim import Optimizer
 
-from ..errors import BuildError, did_you_mean
+from ..errors import BuildError, RegistryError, did_you_mean
 from . import _lookup
 from .optim_wrapper import OptimWrapper
 from .optim_wrapper_dict import OptimWrapperDict
@@ -53,6 +53,25 @@ def _unwrap(model: nn.Module) -> nn.Module:
 def _is_dcn(module: nn.Module) -> bool:
     """Deformable convolutions (mmcv or torchvision), recognised by class name."""
     return type(module).__name__ in {"DeformConv2d", "ModulatedDeformConv2d", "DeformConv2dPack"}
+
+
+def _resolve_optimizer(type_: Any) -> Any:
+    """The optimizer class; unknown names get suggestions from ``torch.optim`` too."""
+    try:
+        return _lookup.resolve("OPTIMIZERS", type_)
+    except RegistryError as exc:
+        import torch.optim
+
+        names = [
+            name
+            for name, obj in vars(torch.optim).items()
+            if isinstance(obj, type) and issubclass(obj, Optimizer) and obj is not Optimizer
+        ]
+        hint = did_you_mean(str(type_), names)
+        message = str(exc)
+        if hint and hint not in message:
+            message = f"{message}{hint}"
+        raise RegistryError(f"{message} (at config key 'optim_wrapper.optimizer.type')") from None
 
 
 class DefaultOptimWrapperConstructor:
@@ -232,7 +251,7 @@ class DefaultOptimWrapperConstructor:
                 f"optimizer config {cfg!r} has no 'type'; add e.g. type='SGD' (any torch.optim "
                 "optimizer name, or a registered one)."
             )
-        optimizer_cls = _lookup.resolve("OPTIMIZERS", cfg["type"])
+        optimizer_cls = _resolve_optimizer(cfg["type"])
         # Most optimizers call their first argument ``params``; some (e.g.
         # colossalai's HybridAdam) do not, so fill whatever it is called.
         first_arg = next(iter(inspect.signature(optimizer_cls).parameters))

@@ -1,0 +1,225 @@
+"""build_optim_wrapper / DefaultOptimWrapperConstructor: the parameter groups users get."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from runner_core.errors import BuildError, RegistryError
+from runner_core.optim.amp_optim_wrapper import AmpOptimWrapper
+from runner_core.optim.constructor import DefaultOptimWrapperConstructor, build_optim_wrapper
+from runner_core.optim.optim_wrapper import OptimWrapper
+from runner_core.optim.optim_wrapper_dict import OptimWrapperDict
+
+LR, WD = 0.01, 1e-4
+
+
+class Net(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(3))
+        self.backbone = nn.Sequential()
+        self.backbone.add_module("conv", nn.Conv2d(3, 4, 3))
+        self.backbone.add_module("bn", nn.BatchNorm2d(4))
+        self.backbone.add_module("dw", nn.Conv2d(4, 4, 3, groups=4))
+        self.dw2 = nn.Conv2d(4, 4, 3, groups=4)
+        self.neck = nn.Linear(4, 4)
+        self.neck_norm = nn.LayerNorm(4)
+        self.head = nn.Linear(4, 2)
+        self.frozen = nn.Linear(2, 2)
+        self.frozen.requires_grad_(False)
+
+
+def _settings(wrapper: OptimWrapper, model: nn.Module) -> dict[str, tuple[float, float]]:
+    by_id = {}
+    for group in wrapper.param_groups:
+        for p in group["params"]:
+            assert id(p) not in by_id, "a parameter is in two groups"
+            by_id[id(p)] = (group["lr"], group["weight_decay"])
+    return {name: by_id[id(p)] for name, p in model.named_parameters()}
+
+
+def test_without_paramwise_cfg_one_group_and_plain_wrapper() -> None:
+    model = Net()
+    wrapper = build_optim_wrapper(
+        model, dict(optimizer=dict(type="SGD", lr=LR, momentum=0.9, weight_decay=WD))
+    )
+    assert type(wrapper) is OptimWrapper
+    assert len(wrapper.param_groups) == 1 and wrapper.get_lr() == {"lr": [LR]}
+    assert isinstance(wrapper.optimizer, torch.optim.SGD)
+
+
+def test_paramwise_cfg_groups() -> None:
+    model = Net()
+    wrapper = build_optim_wrapper(
+        model,
+        dict(
+            type="OptimWrapper",
+            optimizer=dict(type="SGD", lr=LR, momentum=0.9, weight_decay=WD),
+            paramwise_cfg=dict(
+                bias_lr_mult=2.0,
+                bias_decay_mult=0.0,
+                norm_decay_mult=0.0,
+                dwconv_decay_mult=0.1,
+                flat_decay_mult=0.5,
+                custom_keys={
+                    "backbone": dict(lr_mult=0.1),
+                    "backbone.dw": dict(lr_mult=0.01, decay_mult=0.3),
+                },
+            ),
+        ),
+    )
+    got = _settings(wrapper, model)
+    approx = pytest.approx
+    expected = {
+        "scale": (LR, WD * 0.5),  # 1-D: flat_decay_mult
+        "backbone.conv.weight": (LR * 0.1, WD),  # custom key wins over every other rule
+        "backbone.conv.bias": (LR * 0.1, WD),
+        "backbone.bn.weight": (LR * 0.1, WD),
+        "backbone.bn.bias": (LR * 0.1, WD),
+        "backbone.dw.weight": (LR * 0.01, WD * 0.3),  # the longer key wins
+        "backbone.dw.bias": (LR * 0.01, WD * 0.3),
+        "dw2.weight": (LR, WD * 0.1),  # depth-wise conv
+        "dw2.bias": (LR * 2, 0.0),  # bias rules first
+        "neck.weight": (LR, WD),
+        "neck.bias": (LR * 2, 0.0),
+        "neck_norm.weight": (LR, 0.0),  # norm: no bias_lr_mult, norm_decay_mult
+        "neck_norm.bias": (LR, 0.0),
+        "head.weight": (LR, WD),
+        "head.bias": (LR * 2, 0.0),
+        "frozen.weight": (LR, WD),  # frozen parameters keep the defaults
+        "frozen.bias": (LR, WD),
+    }
+    assert got == {k: (approx(v[0]), approx(v[1])) for k, v in expected.items()}
+
+
+def test_custom_keys_ties_are_alphabetical_and_keep_extra_options() -> None:
+    model = nn.Sequential()
+    model.add_module("ab", nn.Linear(2, 2))
+    cons = DefaultOptimWrapperConstructor(
+        dict(optimizer=dict(type="AdamW", lr=1.0, weight_decay=0.1)),
+        paramwise_cfg=dict(
+            custom_keys={"b.": dict(lr_mult=0.5), "ab": dict(lr_mult=0.2, betas=(0.5, 0.9))}
+        ),
+    )
+    wrapper = cons(model)
+    # 'ab' and 'b.' have the same length: 'ab' is first alphabetically.
+    assert [g["lr"] for g in wrapper.param_groups] == [pytest.approx(0.2)] * 2
+    assert wrapper.param_groups[0]["betas"] == (0.5, 0.9)
+
+
+def test_bypass_duplicate_for_shared_parameters() -> None:
+    shared = nn.Linear(2, 2)
+    model = nn.Sequential(shared, nn.ReLU())
+    model.add_module("tied", nn.Linear(2, 2))
+    model.tied.weight = shared.weight
+    cfg = dict(optimizer=dict(type="SGD", lr=0.1, weight_decay=0.1))
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        build_optim_wrapper(model, dict(cfg, paramwise_cfg=dict(bias_decay_mult=0.0)))
+    with pytest.warns(UserWarning, match="shared"):
+        wrapper = build_optim_wrapper(
+            model, dict(cfg, paramwise_cfg=dict(bias_decay_mult=0.0, bypass_duplicate=True))
+        )
+    assert sum(len(g["params"]) for g in wrapper.param_groups) == 3
+
+
+def test_wrapper_type_options_and_ddp_unwrap() -> None:
+    model = Net()
+
+    class Wrapped(nn.Module):
+        def __init__(self, module):
+            super().__init__()
+            self.module = module
+
+    wrapper = build_optim_wrapper(
+        Wrapped(model),
+        dict(
+            type="AmpOptimWrapper",
+            dtype="bfloat16",
+            optimizer=dict(type="Adam", lr=1e-3),
+            accumulative_counts=4,
+            clip_grad=dict(max_norm=2.0),
+            paramwise_cfg=dict(custom_keys={"head": dict(lr_mult=10.0)}),
+        ),
+    )
+    assert isinstance(wrapper, AmpOptimWrapper)
+    assert wrapper.accumulative_counts == 4 and wrapper.clip_grad_kwargs == {"max_norm": 2.0}
+    assert sorted({round(g["lr"], 12) for g in wrapper.param_groups}) == [1e-3, 1e-2]
+
+
+def test_built_optimizer_objects_are_wrapped() -> None:
+    model = Net()
+    sgd = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)  # the Runner guide's way
+    wrapper = build_optim_wrapper(model, sgd)
+    assert type(wrapper) is OptimWrapper and wrapper.optimizer is sgd
+    assert build_optim_wrapper(model, wrapper) is wrapper
+    wrapper = build_optim_wrapper(model, dict(optimizer=sgd, accumulative_counts=2))
+    assert wrapper.optimizer is sgd and wrapper.accumulative_counts == 2
+
+
+def test_custom_constructor_by_class() -> None:
+    calls = []
+
+    class Recording(DefaultOptimWrapperConstructor):
+        def __call__(self, model):
+            calls.append(self.paramwise_cfg)
+            return super().__call__(model)
+
+    build_optim_wrapper(
+        Net(),
+        dict(
+            constructor=Recording,
+            optimizer=dict(type="SGD", lr=0.1),
+            paramwise_cfg=dict(bias_lr_mult=2.0),
+        ),
+    )
+    assert calls == [{"bias_lr_mult": 2.0}]
+
+
+class GAN(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.generator = nn.Linear(2, 2)
+        self.discriminator = nn.Linear(2, 1)
+
+
+def test_dict_of_configs_builds_an_optim_wrapper_dict() -> None:
+    model = GAN()
+    wrappers = build_optim_wrapper(
+        model,
+        dict(
+            generator=dict(optimizer=dict(type="Adam", lr=2e-4, betas=(0.5, 0.999))),
+            discriminator=dict(
+                type="OptimWrapper",
+                optimizer=dict(type="SGD", lr=1e-3),
+                clip_grad=dict(max_norm=1.0),
+            ),
+        ),
+    )
+    assert isinstance(wrappers, OptimWrapperDict)
+    assert wrappers.get_lr() == {"generator.lr": [2e-4], "discriminator.lr": [1e-3]}
+    gen_params = {id(p) for g in wrappers["generator"].param_groups for p in g["params"]}
+    assert gen_params == {id(p) for p in model.generator.parameters()}
+    with pytest.raises(BuildError, match="Did you mean 'generator'"):
+        build_optim_wrapper(model, dict(generater=dict(optimizer=dict(type="SGD", lr=0.1))))
+
+
+def test_clear_errors() -> None:
+    model = Net()
+    with pytest.raises(BuildError, match="Did you mean one of 'bias_lr_mult'"):
+        build_optim_wrapper(
+            model, dict(optimizer=dict(type="SGD", lr=0.1), paramwise_cfg=dict(bias_lr_mul=2.0))
+        )
+    with pytest.raises(BuildError, match="weight_decay"):
+        build_optim_wrapper(
+            model, dict(optimizer=dict(type="SGD", lr=0.1), paramwise_cfg=dict(norm_decay_mult=0.0))
+        )
+    with pytest.raises(BuildError, match="'optimizer'"):
+        build_optim_wrapper(model, dict(type="OptimWrapper", clip_grad=dict(max_norm=1.0)))
+    with pytest.raises(RegistryError, match="Did you mean .*SGD"):
+        build_optim_wrapper(model, dict(optimizer=dict(type="SDG", lr=0.1)))
+    with pytest.raises(BuildError, match="momentun"):
+        build_optim_wrapper(model, dict(optimizer=dict(type="SGD", lr=0.1, momentun=0.9)))
+    with pytest.raises(BuildError, match="accumulative_count"):
+        build_optim_wrapper(model, dict(optimizer=dict(type="SGD", lr=0.1), accumulative_count=2))

@@ -1,0 +1,233 @@
+"""OptimWrapper, AmpOptimWrapper and OptimWrapperDict: numbers a training run relies on."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+import torch
+from torch import nn
+
+from runner_core.errors import BuildError
+from runner_core.optim.amp_optim_wrapper import AmpOptimWrapper
+from runner_core.optim.optim_wrapper import OptimWrapper
+from runner_core.optim.optim_wrapper_dict import OptimWrapperDict
+
+
+def _model(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1))
+
+
+def _data(n: int, seed: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 4, generator=g), torch.randn(n, 1, generator=g)
+
+
+def _loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return nn.functional.mse_loss(model(x), y)
+
+
+def test_accumulation_equals_one_large_batch() -> None:
+    n, micro = 4, 5
+    x, y = _data(n * micro * 3)
+    big, small = _model(), _model()
+    big_w = OptimWrapper(torch.optim.SGD(big.parameters(), lr=0.1, momentum=0.9))
+    small_w = OptimWrapper(
+        torch.optim.SGD(small.parameters(), lr=0.1, momentum=0.9), accumulative_counts=n
+    )
+    small_w.initialize_count_status(small, 0, 3 * n)
+    for step in range(3):
+        xs, ys = (
+            x[step * n * micro : (step + 1) * n * micro],
+            y[step * n * micro : (step + 1) * n * micro],
+        )
+        big_w.update_params(_loss(big, xs, ys))
+        for i in range(n):
+            should_sync = small_w.should_sync()
+            small_w.update_params(
+                _loss(small, xs[i * micro : (i + 1) * micro], ys[i * micro : (i + 1) * micro])
+            )
+            assert small_w.should_update() == (i == n - 1) == should_sync
+    for a, b in zip(big.parameters(), small.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_last_incomplete_window_is_scaled_by_its_true_size() -> None:
+    """10 iterations with N=4: windows of 4, 4 and 2 micro-batches."""
+    param = nn.Parameter(torch.zeros(()))
+    wrapper = OptimWrapper(torch.optim.SGD([param], lr=1.0), accumulative_counts=4)
+    wrapper.initialize_count_status(nn.Linear(1, 1), 0, 10)
+    updates = []
+    for _ in range(10):
+        before = param.item()
+        wrapper.update_params(-param)  # gradient -1 per micro-batch
+        updates.append(param.item() - before)
+    # Each window averages its micro-batch gradients (-1), so every step moves p by +1.
+    assert updates == [0, 0, 0, 1.0, 0, 0, 0, 1.0, 0, 1.0]
+
+
+def test_resumed_count_status_keeps_windows_aligned() -> None:
+    wrapper = OptimWrapper(
+        torch.optim.SGD([nn.Parameter(torch.zeros(()))], lr=1.0), accumulative_counts=3
+    )
+    with pytest.warns(UserWarning, match="not a multiple"):
+        wrapper.initialize_count_status(nn.Linear(1, 1), 7, 11)
+    assert wrapper.inner_count == 7 and not wrapper.should_sync()
+    loss = wrapper.scale_loss(torch.tensor(6.0))
+    assert loss.item() == 2.0  # iteration 8 of 11 is in a full window
+    wrapper._inner_count = 9
+    assert wrapper.scale_loss(torch.tensor(6.0)).item() == 3.0  # 9, 10: the last window has 2
+
+
+def test_clip_grad_norm_numbers_and_last_grad_norm() -> None:
+    p = nn.Parameter(torch.zeros(2))
+    wrapper = OptimWrapper(torch.optim.SGD([p], lr=1.0), clip_grad=dict(max_norm=1.0, norm_type=2))
+    assert wrapper.last_grad_norm is None
+    wrapper.update_params((p * torch.tensor([3.0, 4.0])).sum())  # grad (3, 4), norm 5
+    assert wrapper.last_grad_norm == pytest.approx(5.0)
+    torch.testing.assert_close(p.detach(), torch.tensor([-0.6, -0.8]))
+
+
+def test_clip_grad_value_numbers() -> None:
+    p = nn.Parameter(torch.zeros(3))
+    wrapper = OptimWrapper(
+        torch.optim.SGD([p], lr=1.0), clip_grad=dict(type="value", clip_value=0.5)
+    )
+    wrapper.update_params((p * torch.tensor([3.0, -0.2, -4.0])).sum())
+    torch.testing.assert_close(p.detach(), torch.tensor([-0.5, 0.2, 0.5]))
+    assert wrapper.last_grad_norm is None
+
+
+@pytest.mark.parametrize(
+    ("clip_grad", "message"),
+    [
+        (dict(max_nrom=1.0), "Did you mean 'max_norm'"),
+        (dict(type="vaule", clip_value=1.0), "Did you mean 'value'"),
+        (dict(type="value"), "needs 'clip_value'"),
+        (5.0, "must be None or a non-empty dict"),
+    ],
+)
+def test_bad_clip_grad_is_a_clear_error(clip_grad, message) -> None:
+    with pytest.raises(BuildError, match=message):
+        OptimWrapper(torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=1.0), clip_grad=clip_grad)
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(BuildError, match="torch.optim.Optimizer"):
+        OptimWrapper(object())
+    with pytest.raises(BuildError, match=">= 1"):
+        OptimWrapper(torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=1.0), accumulative_counts=0)
+
+
+def test_lr_momentum_param_groups_and_state_dict() -> None:
+    model = _model()
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9))
+    assert wrapper.get_lr() == {"lr": [0.1]}
+    assert wrapper.get_momentum() == {"momentum": [0.9]}
+    assert wrapper.param_groups is wrapper.optimizer.param_groups
+    x, y = _data(8)
+    wrapper.update_params(_loss(model, x, y))
+    state = wrapper.state_dict()
+    other = OptimWrapper(torch.optim.SGD(_model().parameters(), lr=0.5, momentum=0.1))
+    other.load_state_dict(state)
+    assert other.get_lr() == {"lr": [0.1]} and other.get_momentum() == {"momentum": [0.9]}
+    adam = OptimWrapper(torch.optim.Adam(model.parameters(), betas=(0.8, 0.99)))
+    assert adam.get_momentum() == {"momentum": [0.8]}
+
+
+class _FakeDDP(nn.Module):
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        self.module = module
+        self.no_sync_calls = 0
+
+    @contextlib.contextmanager
+    def no_sync(self):
+        self.no_sync_calls += 1
+        yield
+
+
+def test_optim_context_skips_sync_only_on_accumulating_iterations() -> None:
+    ddp = _FakeDDP(_model())
+    wrapper = OptimWrapper(torch.optim.SGD(ddp.parameters(), lr=0.1), accumulative_counts=3)
+    wrapper.initialize_count_status(ddp, 0, 5)
+    x, y = _data(4)
+    for _ in range(5):
+        with wrapper.optim_context(ddp):
+            loss = _loss(ddp.module, x, y)
+        wrapper.update_params(loss)
+    # iterations 1, 2 and 4 accumulate; 3 and 5 (the last one) synchronise
+    assert ddp.no_sync_calls == 3
+    plain = OptimWrapper(torch.optim.SGD(ddp.parameters(), lr=0.1))
+    assert isinstance(plain.optim_context(ddp), contextlib.nullcontext)
+
+
+def test_amp_bfloat16_on_cpu() -> None:
+    model = _model()
+    wrapper = AmpOptimWrapper(
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1), dtype="bfloat16"
+    )
+    assert wrapper.loss_scaler is None and wrapper.cast_dtype is torch.bfloat16
+    x, y = _data(8)
+    with wrapper.optim_context(model):
+        out = model(x)
+        assert out.dtype is torch.bfloat16
+        loss = nn.functional.mse_loss(out.float(), y)
+    before = [p.detach().clone() for p in model.parameters()]
+    wrapper.update_params(loss)
+    assert all(p.dtype is torch.float32 for p in model.parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert "loss_scaler" not in wrapper.state_dict()
+    assert AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1)).cast_dtype is torch.bfloat16
+
+
+def test_amp_float16_uses_a_grad_scaler_saved_in_state_dict() -> None:
+    model = _model()
+    wrapper = AmpOptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        dtype="float16",
+        loss_scale=dict(init_scale=1024.0, growth_interval=1),
+    )
+    assert wrapper.loss_scaler is not None
+    x, y = _data(8)
+    wrapper.update_params(_loss(model, x, y))
+    state = wrapper.state_dict()
+    assert state["loss_scaler"]["scale"] == 2048.0
+    other = AmpOptimWrapper(torch.optim.SGD(_model().parameters(), lr=0.1), dtype="float16")
+    other.load_state_dict(state)
+    assert other.loss_scaler.get_scale() == 2048.0
+    static = AmpOptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=0.1), dtype="float16", loss_scale=512.0
+    )
+    static.update_params(_loss(model, x, y))
+    assert static.loss_scaler.get_scale() == 512.0
+    with pytest.raises(BuildError, match="Did you mean"):
+        AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), dtype="foat16")
+
+
+def test_optim_wrapper_dict() -> None:
+    gen, disc = _model(0), _model(1)
+    wrappers = OptimWrapperDict(
+        generator=OptimWrapper(torch.optim.SGD(gen.parameters(), lr=0.1)),
+        discriminator=OptimWrapper(torch.optim.Adam(disc.parameters(), lr=0.01)),
+    )
+    assert isinstance(wrappers, OptimWrapper)
+    assert (
+        list(wrappers) == ["generator", "discriminator"]
+        and len(wrappers) == 2
+        and "generator" in wrappers
+    )
+    assert wrappers.get_lr() == {"generator.lr": [0.1], "discriminator.lr": [0.01]}
+    assert wrappers.get_momentum() == {"generator.momentum": [0.0], "discriminator.momentum": [0.9]}
+    with pytest.raises(NotImplementedError, match=r"optim_wrapper\['generator'\].update_params"):
+        wrappers.update_params(torch.tensor(1.0))
+    with pytest.raises(KeyError, match="Did you mean 'generator'"):
+        wrappers["generater"]
+    state = wrappers.state_dict()
+    assert set(state) == {"generator", "discriminator"}
+    wrappers.load_state_dict(state)
+    wrappers.initialize_count_status(gen, 3, 10)
+    assert wrappers["generator"].inner_count == 3
+    with pytest.raises(BuildError, match="must be an OptimWrapper"):
+        OptimWrapperDict(g=torch.optim.SGD(gen.parameters(), lr=0.1))
