@@ -231,3 +231,16 @@ def test_optim_wrapper_dict() -> None:
     assert wrappers["generator"].inner_count == 3
     with pytest.raises(BuildError, match="must be an OptimWrapper"):
         OptimWrapperDict(g=torch.optim.SGD(gen.parameters(), lr=0.1))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_amp_default_on_cuda_is_float16_with_dynamic_scaler() -> None:
+    model = _model().cuda()
+    wrapper = AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    assert wrapper.cast_dtype is torch.float16 and wrapper.loss_scaler is not None
+    x, y = (t.cuda() for t in _data(8))
+    with wrapper.optim_context(model):
+        out = model(x)
+    assert out.dtype is torch.float16
+    wrapper.update_params(nn.functional.mse_loss(out.float(), y))
+    assert "loss_scaler" in wrapper.state_dict()

@@ -28,6 +28,16 @@ def _param_device_type(params: Iterator[torch.Tensor]) -> str | None:
     return None
 
 
+def _default_autocast_dtype(device_type: str) -> torch.dtype:
+    """float16 on CUDA; elsewhere what autocast uses by default (bfloat16 on CPU)."""
+    if device_type == "cuda":
+        return torch.float16
+    get_default = getattr(torch, "get_autocast_dtype", None)  # torch >= 2.4
+    if get_default is not None:
+        return get_default(device_type)
+    return torch.bfloat16 if device_type == "cpu" else torch.float16
+
+
 def _resolve_dtype(dtype: Any) -> torch.dtype | None:
     if dtype is None or dtype in _DTYPES.values():
         return dtype
@@ -80,11 +90,7 @@ class AmpOptimWrapper(OptimWrapper):
         )
         cast_dtype = _resolve_dtype(dtype)
         if cast_dtype is None:
-            cast_dtype = (
-                torch.float16
-                if self.device_type == "cuda"
-                else torch.get_autocast_dtype(self.device_type)
-            )
+            cast_dtype = _default_autocast_dtype(self.device_type)
         self.cast_dtype = cast_dtype
         self._scale_update_param: float | None = None
         self.loss_scaler: Any = None
@@ -100,7 +106,9 @@ class AmpOptimWrapper(OptimWrapper):
         else:
 
             def scaler_cls(**kw: Any) -> Any:
-                return torch.amp.GradScaler(self.device_type, **kw)
+                if hasattr(torch.amp, "GradScaler"):  # torch >= 2.3
+                    return torch.amp.GradScaler(self.device_type, **kw)
+                return torch.cuda.amp.GradScaler(**kw)
 
         if loss_scale == "dynamic":
             return scaler_cls()
