@@ -84,10 +84,26 @@ class _PythonWriter:
                 lines.append(f"{inner}{key_text}: {self.block(v, indent + 1, len(key_text) + 2)},")
             return "{\n" + "\n".join(lines) + f"\n{closing}}}"
         if isinstance(value, (list, tuple)) and value:
-            lines = [f"{inner}{self.block(v, indent + 1, 0)}," for v in value]
             opening, end = ("[", "]") if isinstance(value, list) else ("(", ")")
+            if not any(isinstance(v, (Mapping, list, tuple)) for v in value):
+                return opening + "\n" + self._fill(value, inner) + f"\n{closing}{end}"
+            lines = [f"{inner}{self.block(v, indent + 1, 0)}," for v in value]
             return opening + "\n" + "\n".join(lines) + f"\n{closing}{end}"
         return one_line
+
+    def _fill(self, items: Any, inner: str) -> str:
+        """Scalars packed several to a line, each line ending with a comma."""
+        lines: list[str] = []
+        current = ""
+        for item in items:
+            piece = self.inline(item) + ","
+            candidate = f"{current} {piece}" if current else piece
+            if current and len(inner) + len(candidate) > LINE_WIDTH:
+                lines.append(inner + current)
+                candidate = piece
+            current = candidate
+        lines.append(inner + current)
+        return "\n".join(lines)
 
 
 def format_python(cfg: Mapping[Any, Any]) -> str:

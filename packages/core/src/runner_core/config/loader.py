@@ -209,7 +209,12 @@ def load_file(
 
     if extension == ".py":
         if lazy_import is None:
-            lazy_import = is_pure_python(parse_source(source, filename))
+            try:
+                lazy_import = is_pure_python(ast.parse(source, filename=filename))
+            except SyntaxError:
+                # e.g. `bs = {{$BATCH:8}}`: valid only after substitution, so classic;
+                # a real syntax error is reported when the substituted text is parsed.
+                lazy_import = False
         if lazy_import:
             result = load_pure_python(filename, chain, source)
             return LoadedConfig(

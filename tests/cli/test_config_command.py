@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from runner_cli.main import main
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def test_dump_json_is_one_object_with_overrides(tmp_path: Path, capsys) -> None:
+    _write(tmp_path / "base.py", "model = dict(depth=50, out=(3,))\n")
+    cfg = _write(tmp_path / "c.py", "_base_ = 'base.py'\nlr = 0.1\n")
+    status = main(
+        [
+            "config",
+            "dump",
+            str(cfg),
+            "--format",
+            "json",
+            "--cfg-options",
+            "model.depth=101",
+            "lr=1e-3",
+        ]
+    )
+    assert status == 0
+    assert json.loads(capsys.readouterr().out) == {"model": {"depth": 101, "out": [3]}, "lr": 0.001}
+
+
+@pytest.mark.parametrize("fmt", ["py", "yaml"])
+def test_dump_py_and_yaml(tmp_path: Path, capsys, fmt: str) -> None:
+    cfg = _write(tmp_path / "c.json", '{"a": {"b": [1, 2]}}')
+    assert main(["config", "dump", str(cfg), "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    assert ("a = dict(b=[1, 2])" in out) if fmt == "py" else ("- 1" in out)
+
+
+def test_config_errors_exit_2_with_one_paragraph(tmp_path: Path, capsys) -> None:
+    bad = _write(tmp_path / "bad.py", "a = (\n")
+    assert main(["config", "dump", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.py:1" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert main(["config", "dump", str(bad), "--cfg-options", "novalue"]) == 2
+    assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_debug_shows_traceback(tmp_path: Path) -> None:
+    bad = _write(tmp_path / "bad.py", "a = undefined\n")
+    from runner_core.config import ConfigError
+
+    with pytest.raises(ConfigError):
+        main(["--debug", "config", "dump", str(bad)])
+
+
+def test_usage_error_exits_2(capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["config", "dump"])
+    assert info.value.code == 2
+
+
+def test_help_does_not_import_torch() -> None:
+    code = (
+        "import sys\nfrom runner_cli.main import main\n"
+        "try:\n    main(['config', 'dump', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print('torch' in sys.modules, 'runner_core.config' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        check=True,
+    )
+    assert out.stdout.strip().splitlines()[-1] == "False False"

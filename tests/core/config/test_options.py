@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import pytest
+
+from runner_core.config import Config, ConfigError, parse_cfg_options
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1", 1),
+        ("010", 10),
+        ("-1", -1),
+        ("0.5", 0.5),
+        (".5", 0.5),
+        ("1E3", 1000.0),
+        ("1e-5", 1e-5),
+        ("true", True),
+        ("FALSE", False),
+        ("None", None),
+        ("none", "none"),
+        ("1.5.2", "1.5.2"),
+        ("tcp://127.0.0.1:2345", "tcp://127.0.0.1:2345"),
+        ("a=b", "a=b"),
+        ("[1,2]", [1, 2]),
+        ("1,2", [1, 2]),
+        ("(1,2)", (1, 2)),
+        ("(3,)", (3,)),
+        ("[]", []),
+        ("[(1,2),[3,4],5]", [(1, 2), [3, 4], 5]),
+        ("[a, b, 'c']", ["a", "b", "c"]),
+        ("'data/x'", "data/x"),
+        ('"[30, 60, 90]"', [30, 60, 90]),
+    ],
+)
+def test_option_values_parse_like_mmengine(text: str, value: object) -> None:
+    parsed = parse_cfg_options([f"k={text}"])["k"]
+    assert parsed == value and type(parsed) is type(value)
+
+
+def test_last_option_wins_and_bad_syntax_is_clear() -> None:
+    assert parse_cfg_options(["a=1", "a=2"]) == {"a": 2}
+    with pytest.raises(ConfigError, match="KEY=VALUE.*no '='"):
+        parse_cfg_options(["model.depth"])
+    with pytest.raises(ConfigError, match="empty"):
+        parse_cfg_options(["=3"])
+    with pytest.raises(ConfigError, match="unbalanced"):
+        parse_cfg_options(["a=[1,(2]"])
+
+
+def _cfg() -> Config:
+    return Config(
+        dict(
+            model=dict(backbone=dict(depth=50, out=(3,)), head=dict(loss=dict(type="CE", w=1))),
+            pipeline=[dict(type="Load"), dict(type="Resize", scale=224)],
+            lr=0.1,
+        )
+    )
+
+
+def test_merge_from_dict_dotted_keys_lists_and_new_keys() -> None:
+    cfg = _cfg()
+    cfg.merge_from_dict(
+        parse_cfg_options(
+            [
+                "model.backbone.depth=101",
+                "model.backbone.out=(0,1)",
+                "pipeline.1.scale=192",
+                "pipeline.0.type=LoadCustom",
+                "new.sub.value=3",
+                "lr=None",
+            ]
+        )
+    )
+    assert cfg.model.backbone.to_dict() == {"depth": 101, "out": (0, 1)}
+    assert cfg.pipeline[1].scale == 192 and cfg.pipeline[0].type == "LoadCustom"
+    assert cfg.new.sub.value == 3
+    assert cfg.lr is None
+
+
+def test_merge_from_dict_delete() -> None:
+    cfg = _cfg()
+    cfg.merge_from_dict(
+        parse_cfg_options(["model.head.loss._delete_=true", "model.head.loss.type=Focal"])
+    )
+    assert cfg.model.head.loss.to_dict() == {"type": "Focal"}
+
+
+def test_merge_from_dict_list_index_errors() -> None:
+    with pytest.raises(ConfigError, match="out of range"):
+        _cfg().merge_from_dict({"pipeline.5.scale": 1})
+    with pytest.raises(ConfigError, match="must be an index"):
+        _cfg().merge_from_dict({"pipeline.first.scale": 1})
+    cfg = _cfg()
+    cfg.merge_from_dict({"pipeline.1.scale": 1}, allow_list_keys=False) if False else None
+    with pytest.raises(ConfigError, match="_delete_"):
+        _cfg().merge_from_dict({"pipeline.1.scale": 1}, allow_list_keys=False)
