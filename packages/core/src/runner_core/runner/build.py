@@ -90,7 +90,8 @@ def build_evaluator(cfg: Any) -> Any:
 # -- hooks -------------------------------------------------------------------------------
 def active_default_set(name: str | None = None) -> tuple[str | None, dict[str, Any]]:
     """The default-hooks set to use: ``name``, else $RUNNER_DEFAULT_HOOKS, else
-    ``'standard'``, else the only one installed. Returns (name, role -> cfg)."""
+    ``'standard'``, else the only one installed; ``'none'`` is the empty set.
+    Returns (name, role -> cfg)."""
     available = DEFAULT_HOOK_SETS.keys()
     chosen = name or os.environ.get(DEFAULT_SET_ENV)
     if chosen is None:
@@ -106,6 +107,8 @@ def active_default_set(name: str | None = None) -> tuple[str | None, dict[str, A
                     stacklevel=3,
                 )
             return None, {}
+    if chosen == "none":  # an explicit empty set: only the hooks the config names
+        return "none", {}
     factory = DEFAULT_HOOK_SETS.get(chosen)
     hooks = factory() if callable(factory) else factory
     return chosen, {k: copy.deepcopy(v) for k, v in dict(hooks).items()}

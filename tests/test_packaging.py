@@ -1,0 +1,85 @@
+"""The four distributions build as wheels, and `pip install runner-core
+runner-hooks-standard` from them gives a working install whose registries see
+the plugins through entry points.
+
+Slow (a fresh virtual environment with torch): about a minute.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MEMBERS = ["core", "loops-standard", "hooks-standard", "cli"]
+TORCH_SPEC = os.environ.get("TORCH_SPEC", "torch==2.13.0")
+
+
+def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    assert proc.returncode == 0, f"{cmd}\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    return proc
+
+
+@pytest.mark.slow
+def test_wheels_install_into_a_clean_venv_and_find_plugins(tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    for member in MEMBERS:
+        run(
+            [
+                sys.executable,
+                "-m",
+                "build",
+                "--wheel",
+                "--no-isolation",
+                "--outdir",
+                str(wheels),
+                str(ROOT / "packages" / member),
+            ]
+        )
+    built = sorted(p.name for p in wheels.glob("*.whl"))
+    assert [n.split("-")[0] for n in built] == [
+        "runner_cli",
+        "runner_core",
+        "runner_hooks_standard",
+        "runner_loops_standard",
+    ]
+
+    venv = tmp_path / "venv"
+    run([sys.executable, "-m", "venv", str(venv)])
+    py = str(venv / "bin" / "python")
+    pip = [py, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    run([*pip, TORCH_SPEC])
+    # what a user types, pointed at the wheels just built (loops come as a dependency)
+    wanted = [
+        str(next(wheels.glob(f"{name}-*.whl")))
+        for name in ("runner_core", "runner_hooks_standard", "runner_loops_standard")
+    ]
+    run([*pip, *wanted])
+
+    script = textwrap.dedent(
+        """
+        import torch, runner_core
+        from runner_core import Runner
+        from runner_core.registry import HOOKS, LOOPS
+        assert 'runner_core' in runner_core.__file__ and 'site-packages' in runner_core.__file__
+        assert {'CheckpointHook', 'LoggerHook', 'IterTimerHook'} <= set(HOOKS.keys())
+        assert 'EpochBasedTrainLoop' in LOOPS.keys()
+        data = torch.utils.data.TensorDataset(torch.randn(64, 4), torch.randint(0, 2, (64,)))
+        runner = Runner(model=torch.nn.Linear(4, 2), work_dir='wd',
+                        train_dataloader=dict(dataset=data, batch_size=16),
+                        train_cfg=dict(by_epoch=True, max_epochs=2),
+                        optimizer=dict(type='SGD', lr=0.1))
+        runner.train()
+        assert runner.iter == 8, runner.iter
+        assert (runner.work_dir / 'epoch_2.pth').exists()
+        print('OK', runner.default_hooks_set)
+        """
+    )
+    out = run([py, "-c", script], cwd=tmp_path)
+    assert out.stdout.strip().endswith("OK standard")
