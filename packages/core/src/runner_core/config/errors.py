@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from runner_core.errors import RunnerError
+from runner_core.errors import ConfigError
 
-
-class ConfigError(RunnerError, ValueError):
-    """A config file, a ``_base_`` chain or a ``--cfg-options`` value is invalid.
-
-    The message is one paragraph that names the file (and line or key) at fault
-    and, where it can, the fix.
-    """
+__all__ = ["ConfigError", "CustomImportError"]
 
 
 class CustomImportError(ConfigError, ImportError):
