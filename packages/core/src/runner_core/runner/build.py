@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import HookError, RunnerError, did_you_mean
+from ..errors import ConfigError, HookError, did_you_mean
 from ..registry import DEFAULT_HOOK_SETS, EVALUATORS, HOOKS, LOOPS, METRICS
 
 DEFAULT_SET_ENV = "RUNNER_DEFAULT_HOOKS"
@@ -35,12 +35,12 @@ def train_loop_cfg(train_cfg: Mapping[str, Any], val_cfg: Mapping[str, Any] | No
             by_epoch = "max_iters" not in cfg
         cfg["type"] = "EpochBasedTrainLoop" if by_epoch else "IterBasedTrainLoop"
         if by_epoch and "max_epochs" not in cfg:
-            raise RunnerError(
+            raise ConfigError(
                 "train_cfg has by_epoch=True but no max_epochs: add max_epochs=N "
                 "(or by_epoch=False, max_iters=N for an iteration-based run)."
             )
         if not by_epoch and "max_iters" not in cfg:
-            raise RunnerError("train_cfg has by_epoch=False but no max_iters: add max_iters=N.")
+            raise ConfigError("train_cfg has by_epoch=False but no max_iters: add max_iters=N.")
     if val_cfg and "interval" in val_cfg and "val_interval" not in cfg:
         cfg["val_interval"] = val_cfg["interval"]
     return cfg

@@ -13,13 +13,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import RunnerError, did_you_mean
+from ..errors import ConfigError, RunnerError, did_you_mean
 from ..hooks import HookManager
 from ..logging import MessageHub, get_logger
 from ..registry import MODELS, RUNNERS
 from . import build as _build
 from . import checkpointing
-from .randomness import isolated_rng, restore_rng_state, set_random_seed
+from .randomness import capture_rng_state, isolated_rng, restore_rng_state, set_random_seed
 from .work_dir import make_timestamp, prepare_work_dir
 
 #: Top-level config keys the Runner reads (constructor arguments).
@@ -133,6 +133,7 @@ class Runner:
         self.model_wrapper_cfg = model_wrapper_cfg
         self._pending_rng: dict[str, Any] | None = None
         self._resume_checkpoint: dict[str, Any] | None = None
+        self._rng_outside_validation: dict[str, Any] | None = None
 
         # environment, randomness, folders, logging
         self.env_cfg = dict(env_cfg or {})
@@ -234,7 +235,7 @@ class Runner:
             third = third if third is not None else optimizer
         if loader is None and (loop_cfg or third is not None):
             given = [n for n, v in zip(names[1:], (loop_cfg, third)) if v]
-            raise RunnerError(
+            raise ConfigError(
                 f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} set but "
                 f"{names[0]} is not: {mode} needs data. Add {names[0]}=dict(dataset=..., "
                 f"batch_size=...), or remove {' and '.join(given)}."
@@ -475,10 +476,7 @@ class Runner:
             checkpointing.apply_resume(self, checkpoint)
         elif self._load_from is not None:
             self.load_checkpoint(self._load_from)
-        if hasattr(self.optim_wrapper, "initialize_count_status"):
-            self.optim_wrapper.initialize_count_status(
-                self.unwrapped_model, self.iter, self.max_iters
-            )
+        checkpointing.init_optim_counts(self)
         model = loop.run()
         self.call_hooks("after_run")
         self.hooks.warn_uncalled()
@@ -513,8 +511,13 @@ class Runner:
         loop = self.val_loop
         if loop is None:
             return None
-        with isolated_rng():
-            return loop.run()
+        # checkpoints saved during validation record training's streams, not validation's
+        self._rng_outside_validation = capture_rng_state()
+        try:
+            with isolated_rng():
+                return loop.run()
+        finally:
+            self._rng_outside_validation = None
 
     def _scale_and_build_schedulers(self) -> Any:
         scale = self.auto_scale_lr or {}
@@ -537,9 +540,14 @@ class Runner:
         save_param_scheduler: bool = True,
         meta: Mapping[str, Any] | None = None,
         update_pointer: bool = True,
+        fsync: bool = True,
         **_: Any,
     ) -> Path | None:
-        """Save the training state atomically; return the path (on rank 0)."""
+        """Save the training state atomically; return the path (on rank 0).
+
+        ``fsync=False`` skips flushing to disk (faster; a power loss may then
+        lose the newest checkpoint, never corrupt an older one).
+        """
         return checkpointing.save(
             self,
             Path(out_dir) / filename,
@@ -547,6 +555,7 @@ class Runner:
             save_param_scheduler,
             meta,
             update_pointer,
+            fsync,
         )
 
     def load_checkpoint(
@@ -615,7 +624,7 @@ def check_top_level_keys(cfg: Mapping[str, Any]) -> None:
             if target not in cfg:
                 filename = getattr(cfg, "filename", None)
                 where = f" in {filename}" if filename else ""
-                raise RunnerError(
+                raise ConfigError(
                     f"Top-level config key {key!r}{where} is read by nothing.{hint} "
                     f"The Runner reads: {', '.join(RUNNER_KEYS)}."
                 )
