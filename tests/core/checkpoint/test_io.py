@@ -273,3 +273,14 @@ def test_crc_is_written_even_if_disabled_globally(tmp_path: Path) -> None:
         config.save.compute_crc32 = True
     assert config.save.compute_crc32 is True
     assert verify_checkpoint(path) >= 2
+
+
+def test_flipped_byte_caught_in_large_multi_tensor_file(tmp_path: Path) -> None:
+    state = {"a": torch.zeros(3 * 1024 * 1024), "b": torch.ones(3 * 1024 * 1024)}
+    path = save_checkpoint({"state_dict": state}, tmp_path / "big.pth")  # > 16 MB: parallel check
+    with zipfile.ZipFile(path) as archive:
+        assert verify_checkpoint(path) == len(archive.infolist())  # every record checked
+    begin, end = _record_span(path, "data/1")
+    _flip_byte(path, end - 1)
+    with pytest.raises(CheckpointError, match=r"big\.pth.*/data/1' \(tensor data\)"):
+        load_checkpoint(path)
