@@ -160,8 +160,11 @@ def load_model_state(
     if isinstance(inner, Mapping):
         state_dict = inner
     target = unwrap_model(model)
-    revised = _revise_state(state_dict, list(revise_keys), name)
     own = target.state_dict()
+    # keys that already name the model's own entries need no rewriting: a model whose
+    # child is called ``module`` (ModuleAdapter) would otherwise lose it to '^module\.'
+    rules = [] if own and all(str(k) in own for k in state_dict) else list(revise_keys)
+    revised = _revise_state(state_dict, rules, name)
 
     report = LoadReport(source=name)
     loadable: OrderedDict[str, Any] = OrderedDict()

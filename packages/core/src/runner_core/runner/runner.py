@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..dist.launch import fail_fast
 from ..errors import ConfigError, RunnerError, did_you_mean
 from ..hooks import HookManager
 from ..logging import MessageHub, get_logger
@@ -277,7 +278,9 @@ class Runner:
     @property
     def unwrapped_model(self) -> Any:
         """The user's model, without a DDP/FSDP wrapper."""
-        return getattr(self.model, "module", self.model)
+        from ..dist.model_wrappers import is_model_wrapper
+
+        return self.model.module if is_model_wrapper(self.model) else self.model
 
     def build_dataloader(self, dataloader: Any, key_path: str | None = None) -> Any:
         from ..data.dataloader import build_dataloader
@@ -452,6 +455,7 @@ class Runner:
         self.hooks.validate()
 
     # -- running -------------------------------------------------------------------------------
+    @fail_fast
     def train(self) -> Any:
         """Train; return the trained model."""
         if self._train_cfg is None and self._train_loop is None:
@@ -482,6 +486,7 @@ class Runner:
         self.hooks.warn_uncalled()
         return model
 
+    @fail_fast
     def val(self) -> dict[str, Any]:
         """Validate; return the metrics."""
         loop = self.val_loop
@@ -495,6 +500,7 @@ class Runner:
         self.call_hooks("after_run")
         return metrics
 
+    @fail_fast
     def test(self) -> dict[str, Any]:
         """Test; return the metrics."""
         loop = self.test_loop

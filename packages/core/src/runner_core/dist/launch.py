@@ -1,0 +1,343 @@
+"""Starting ``torch.distributed``: launchers, backend choice and process settings.
+
+Three launchers fill in the same four facts (rank, world size, local rank and
+the rendezvous address) from different places:
+
+* ``none``: one process, nothing to start;
+* ``pytorch``: ``torchrun`` (or ``python -m torch.distributed.launch``) set
+  ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT``;
+* ``slurm``: ``srun`` set ``SLURM_PROCID``, ``SLURM_NTASKS``, ``SLURM_LOCALID``
+  and ``SLURM_NODELIST``; the first node of the list is the master.
+
+The backend follows the device: NCCL when CUDA is usable, gloo otherwise. A
+config that says ``backend='nccl'`` on a machine without CUDA falls back to
+gloo with a warning, so GPU configs can be smoke-tested on a laptop.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import inspect
+import itertools
+import os
+import re
+import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ..errors import RunnerError, did_you_mean
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+LAUNCHERS = ("none", "pytorch", "slurm")
+#: The port used when neither the config nor ``MASTER_PORT`` names one (SLURM).
+DEFAULT_MASTER_PORT = 29500
+_TORCHRUN_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
+
+
+# -- which launcher --------------------------------------------------------------------
+def infer_launcher() -> str:
+    """The launcher that started this process, read from the environment.
+
+    ``pytorch`` when torchrun's variables are set, ``slurm`` when ``srun`` started
+    more than one task, else ``none``.
+    """
+    if all(var in os.environ for var in _TORCHRUN_VARS):
+        return "pytorch"
+    if "SLURM_PROCID" in os.environ and int(os.environ.get("SLURM_NTASKS", "1")) > 1:
+        return "slurm"
+    return "none"
+
+
+def _check_launcher(launcher: str) -> str:
+    if launcher not in LAUNCHERS:
+        raise RunnerError(
+            f"launcher={launcher!r} is not a launcher; choose one of {', '.join(LAUNCHERS)} "
+            "('pytorch' under torchrun, 'slurm' under srun, 'none' for one process)."
+            + did_you_mean(str(launcher), LAUNCHERS)
+        )
+    return launcher
+
+
+# -- SLURM node lists ------------------------------------------------------------------
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas that are not inside brackets."""
+    parts, depth, current = [], 0, []
+    for char in text:
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth < 0:
+                raise ValueError(f"Unbalanced ']' in SLURM node list {text!r}.")
+        if char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    if depth != 0:
+        raise ValueError(f"Unbalanced '[' in SLURM node list {text!r}.")
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _expand_range_list(body: str, text: str) -> list[str]:
+    """``01-03,07`` -> ``['01', '02', '03', '07']`` (zero padding kept)."""
+    values = []
+    for item in body.split(","):
+        item = item.strip()
+        if "-" in item:
+            low, high = item.split("-", 1)
+            if not (low.isdigit() and high.isdigit()) or int(high) < int(low):
+                raise ValueError(f"Bad range {item!r} in SLURM node list {text!r}.")
+            width = len(low)
+            values += [str(n).zfill(width) for n in range(int(low), int(high) + 1)]
+        elif item:
+            values.append(item)
+    return values
+
+
+def parse_slurm_nodelist(nodelist: str) -> list[str]:
+    """Expand SLURM's compact node list, like ``scontrol show hostnames`` does.
+
+    ``'node[01-03,07],gpu-a1'`` -> ``['node01', 'node02', 'node03', 'node07',
+    'gpu-a1']``; several bracket groups in one name expand to every combination
+    (``'r[1-2]n[1-2]'`` -> ``r1n1, r1n2, r2n1, r2n2``).
+    """
+    hosts: list[str] = []
+    for name in _split_top_level(nodelist):
+        pieces = re.split(r"(\[[^\]]*\])", name)
+        options = [
+            _expand_range_list(piece[1:-1], nodelist) if piece.startswith("[") else [piece]
+            for piece in pieces
+        ]
+        hosts += ["".join(combo) for combo in itertools.product(*options)]
+    if not hosts:
+        raise ValueError(f"SLURM node list {nodelist!r} names no host.")
+    return hosts
+
+
+def _slurm_env(port: int | None) -> dict[str, str]:
+    """torchrun's variables computed from SLURM's."""
+    try:
+        rank = int(os.environ["SLURM_PROCID"])
+        world_size = int(os.environ["SLURM_NTASKS"])
+        nodelist = os.environ["SLURM_NODELIST"]
+    except KeyError as exc:
+        raise RunnerError(
+            f"launcher='slurm' needs the environment variable {exc.args[0]}, which srun sets: "
+            "start the job with `srun ... python train.py ... --launcher slurm` (inside sbatch "
+            "or salloc), or use launcher='pytorch' under torchrun."
+        ) from None
+    local_rank = int(os.environ.get("SLURM_LOCALID", "0"))
+    if port is None:
+        port = int(os.environ.get("MASTER_PORT", DEFAULT_MASTER_PORT))
+    return {
+        "RANK": str(rank),
+        "WORLD_SIZE": str(world_size),
+        "LOCAL_RANK": str(local_rank),
+        "LOCAL_WORLD_SIZE": os.environ.get("SLURM_NTASKS_PER_NODE", "1").split("(")[0],
+        "MASTER_ADDR": os.environ.get("MASTER_ADDR") or parse_slurm_nodelist(nodelist)[0],
+        "MASTER_PORT": str(port),
+    }
+
+
+# -- backend ---------------------------------------------------------------------------------
+def resolve_backend(backend: str | None) -> str:
+    """The backend to use: NCCL with CUDA, gloo without; 'nccl' falls back to gloo on CPU."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    if backend is None:
+        return "nccl" if cuda else "gloo"
+    if "nccl" in str(backend) and ":" not in str(backend) and not cuda:
+        warnings.warn(
+            f"dist_cfg.backend={backend!r} needs CUDA, which this machine lacks: using 'gloo' "
+            "instead. Leave backend unset to pick NCCL or gloo from the device automatically.",
+            stacklevel=3,
+        )
+        return "gloo"
+    return str(backend)
+
+
+def _check_init_kwargs(kwargs: dict[str, Any]) -> None:
+    import torch.distributed as dist
+
+    allowed = set(inspect.signature(dist.init_process_group).parameters) - {
+        "backend",
+        "timeout",
+        "rank",
+        "world_size",
+    }
+    unknown = [key for key in kwargs if key not in allowed]
+    if unknown:
+        hints = "".join(
+            did_you_mean(key, [*allowed, "backend", "timeout", "port"]) for key in unknown
+        )
+        raise RunnerError(
+            f"env_cfg.dist_cfg has key(s) {unknown} that init_process_group does not take. "
+            f"dist_cfg accepts backend, timeout (seconds), port (slurm) and "
+            f"{', '.join(sorted(allowed))}.{hints}"
+        )
+
+
+def init_dist(
+    launcher: str, backend: str | None = None, timeout: float = 1800, **kwargs: Any
+) -> None:
+    """Initialise the default process group for ``launcher`` (no-op for ``'none'``).
+
+    Args:
+        launcher: ``'none'``, ``'pytorch'`` or ``'slurm'``.
+        backend: None picks NCCL on CUDA and gloo on CPU; ``'nccl'`` without
+            CUDA falls back to gloo with a warning.
+        timeout: seconds a collective may wait for the other ranks before the
+            job fails (a crashed rank otherwise leaves the rest waiting).
+        kwargs: ``port`` (slurm: the master port) and any other keyword of
+            ``torch.distributed.init_process_group``.
+    """
+    _check_launcher(launcher)
+    if launcher == "none":
+        return
+    import torch
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return
+    port = kwargs.pop("port", None)
+    _check_init_kwargs(kwargs)
+    if launcher == "slurm":
+        os.environ.update(_slurm_env(None if port is None else int(port)))
+    else:
+        missing = [
+            v for v in (*_TORCHRUN_VARS, "MASTER_ADDR", "MASTER_PORT") if v not in os.environ
+        ]
+        if missing and "init_method" not in kwargs:
+            raise RunnerError(
+                f"launcher='pytorch' needs the variables torchrun sets, but {', '.join(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} missing. Start with `torchrun "
+                "--nproc_per_node N your_script.py ... --launcher pytorch`, or use launcher='none' "
+                "for a single process."
+            )
+    backend = resolve_backend(backend)
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if "nccl" in backend and torch.cuda.is_available():
+        torch.cuda.set_device(local_rank % torch.cuda.device_count())
+    dist.init_process_group(
+        backend=backend,
+        timeout=datetime.timedelta(seconds=float(timeout)),
+        rank=int(os.environ["RANK"]) if "RANK" in os.environ else -1,
+        world_size=int(os.environ["WORLD_SIZE"]) if "WORLD_SIZE" in os.environ else -1,
+        **kwargs,
+    )
+
+
+# -- process settings ------------------------------------------------------------------------
+def setup_multiprocessing(
+    mp_start_method: str | None = None,
+    opencv_num_threads: int | None = None,
+    omp_num_threads: int | None = None,
+    **unknown: Any,
+) -> None:
+    """Apply ``env_cfg.mp_cfg``: worker start method and per-process thread counts.
+
+    Each process of a multi-process job gets its own thread pools; without a
+    cap, N processes x all-cores threads oversubscribe the CPU.
+    """
+    if unknown:
+        known = ("mp_start_method", "opencv_num_threads", "omp_num_threads")
+        hints = "".join(did_you_mean(key, known) for key in unknown)
+        raise RunnerError(
+            f"env_cfg.mp_cfg has unknown key(s) {sorted(unknown)}; it accepts "
+            f"{', '.join(known)}.{hints}"
+        )
+    if mp_start_method is not None:
+        import multiprocessing
+
+        methods = multiprocessing.get_all_start_methods()
+        if mp_start_method not in methods:
+            raise RunnerError(
+                f"env_cfg.mp_cfg.mp_start_method={mp_start_method!r} is not available here; "
+                f"choose one of {methods}." + did_you_mean(str(mp_start_method), methods)
+            )
+        if multiprocessing.get_start_method(allow_none=True) != mp_start_method:
+            multiprocessing.set_start_method(mp_start_method, force=True)
+    if opencv_num_threads is not None:
+        try:
+            import cv2
+        except ImportError:
+            pass
+        else:
+            cv2.setNumThreads(int(opencv_num_threads))
+    if omp_num_threads is not None:
+        os.environ["OMP_NUM_THREADS"] = str(int(omp_num_threads))
+        os.environ.setdefault("MKL_NUM_THREADS", str(int(omp_num_threads)))
+        import sys
+
+        if "torch" in sys.modules:  # the variable alone is read only at torch's start
+            import torch
+
+            torch.set_num_threads(int(omp_num_threads))
+
+
+# -- failures ----------------------------------------------------------------------------------
+def describe_rank_failure(exc: BaseException) -> str:
+    """``'rank 1/2 failed: ValueError: ...'``: the line every rank logs when it fails."""
+    from .utils import get_rank, get_world_size
+
+    return f"rank {get_rank()}/{get_world_size()} failed: {type(exc).__name__}: {exc}"
+
+
+def abort_process_group() -> None:
+    """Tear down the process group after a failure so this process can exit.
+
+    The other ranks then see their collectives fail (gloo: connection closed;
+    NCCL: watchdog abort within ``timeout``) and torchrun stops the rest.
+    """
+    import sys
+
+    if "torch" not in sys.modules:
+        return
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    try:
+        if dist.get_backend() == "nccl" and hasattr(dist.distributed_c10d, "_abort_process_group"):
+            dist.distributed_c10d._abort_process_group()
+        else:
+            dist.destroy_process_group()
+    except Exception:  # tearing down after a failure: the original error matters more
+        pass
+
+
+def fail_fast(method: _F) -> _F:
+    """Decorate a Runner method: in a multi-rank run, a failing rank says so and leaves.
+
+    The error is logged as ``rank N/W failed: ...`` (on every rank, rank 0 to
+    stdout and the log file, the others to stderr), the process group is torn
+    down and the error re-raised, so the process exits non-zero at once and
+    torchrun / srun stop the other ranks instead of letting them wait in a
+    collective until the timeout.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            from .utils import is_distributed
+
+            if is_distributed():
+                logger = getattr(self, "logger", None)
+                message = describe_rank_failure(exc)
+                if logger is not None:
+                    logger.error(message, exc_info=True)
+                else:  # pragma: no cover - a Runner always has a logger
+                    import sys
+
+                    print(message, file=sys.stderr, flush=True)
+                abort_process_group()
+            raise
+
+    return wrapper  # type: ignore[return-value]

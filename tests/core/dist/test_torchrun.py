@@ -1,0 +1,122 @@
+"""Real multi-process runs under torchrun on CPU (gloo): DDP, multi-node, failures, elastic restart."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import torch
+from torchrun_helpers import WORKER, Run, free_port, run_worker, torchrun_args, worker_env
+
+pytestmark = pytest.mark.slow
+
+
+def _assert_close(a: dict, b: dict, atol: float = 1e-6) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], atol=atol, rtol=0, msg=key)
+
+
+def test_ddp_ranks_end_identical_and_match_one_process(ddp_run: Run, single_process_run: Run):
+    r0, r1, single = ddp_run.rank(0), ddp_run.rank(1), single_process_run.rank(0)
+    assert (r0["world_size"], r0["model_type"]) == (2, "DistributedDataParallel")
+    assert r0["iter"] == single["iter"] == 16  # 64 samples / (2 ranks x 4) per epoch, 2 epochs
+    for key in r0["state"]:
+        assert torch.equal(r0["state"][key], r1["state"][key]), key
+    _assert_close(r0["state"], single["state"])
+    # momentum buffers agree too: DDP averaged the same gradients the big batch saw
+    for i, st in single["optimizer"]["state"].items():
+        torch.testing.assert_close(
+            r0["optimizer"]["state"][i]["momentum_buffer"], st["momentum_buffer"], atol=1e-6, rtol=0
+        )
+
+
+def test_val_metrics_on_uneven_split_equal_one_process(ddp_run: Run, single_process_run: Run):
+    # 101 validation samples on 2 ranks: rank 1 gets a padding sample that must not count
+    for r in (0, 1):
+        assert ddp_run.rank(r)["metrics"] == single_process_run.rank(0)["metrics"]
+
+
+def test_only_rank0_writes_logs_and_checkpoints(ddp_run: Run):
+    work = Path(json.loads(ddp_run.proc.args[-1])["work_dir"])
+    run_dirs = [p for p in work.iterdir() if p.is_dir()]
+    assert len(run_dirs) == 1, run_dirs  # one run folder: the ranks share rank 0's timestamp
+    assert len(list(run_dirs[0].glob("*.log"))) == 1
+    assert sorted(p.name for p in work.glob("iter_*.pth")) == sorted(
+        f"iter_{i}.pth" for i in range(1, 17)
+    )
+    saved = torch.load(work / "iter_16.pth", weights_only=True)
+    _assert_close(saved["state_dict"], ddp_run.rank(0)["state"], atol=0)
+
+
+def test_two_nodes_on_one_machine_train_together(tmp_path: Path, ddp_run: Run):
+    port = free_port()
+    out = tmp_path / "out"
+    out.mkdir()
+    opts = json.dumps({"work_dir": str(tmp_path / "work"), "out": str(out)})
+    procs = []
+    for node in range(2):
+        rdzv = ["--nnodes", "2", "--node_rank", str(node), "--rdzv_backend", "c10d",
+                "--rdzv_endpoint", f"localhost:{port}", "--rdzv_id", "twonodes"]  # fmt: skip
+        cmd = [*torchrun_args(1, extra=rdzv), str(WORKER), opts]
+        procs.append(
+            subprocess.Popen(
+                cmd, env=worker_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
+        )
+    outputs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], "\n".join(o[-3000:] for o in outputs)
+    run = Run(out, subprocess.CompletedProcess([], 0, "", ""))
+    assert run.rank(0)["world_size"] == 2
+    _assert_close(run.rank(0)["state"], ddp_run.rank(0)["state"], atol=1e-7)
+    assert run.rank(0)["metrics"] == ddp_run.rank(0)["metrics"]
+
+
+def test_failure_on_one_rank_stops_the_job_naming_the_rank(tmp_path: Path):
+    # a hang would hit the subprocess timeout (60 s) long before the 600 s collective timeout
+    run = run_worker(
+        tmp_path, {"fail_rank": 1, "fail_iter": 3, "timeout": 600}, timeout=60, check=False
+    )
+    text = run.proc.stdout + run.proc.stderr
+    assert run.proc.returncode != 0
+    assert "rank 1/2 failed: ValueError: injected failure at iter 3" in text
+    assert not (tmp_path / "out" / "rank0.pt").exists()
+
+
+def test_elastic_restart_resumes_from_last_checkpoint(tmp_path: Path, ddp_run: Run):
+    # rank 1 is SIGKILLed before iteration 6 of 16; torchrun restarts both ranks, and the
+    # Runner resumes (resume=True) from the newest complete checkpoint, mid-epoch
+    run = run_worker(
+        tmp_path,
+        {"save_every_iter": True, "resume": True, "kill_rank": 1, "kill_iter": 5},
+        torchrun_extra=[
+            "--max-restarts",
+            "1",
+            "--rdzv_backend",
+            "c10d",
+            "--rdzv_endpoint",
+            f"localhost:{free_port()}",
+        ],
+        env={"TORCH_DISABLE_SHARE_RDZV_TCP_STORE": "1"},
+        timeout=150,
+    )
+    r0 = run.rank(0)
+    assert r0["restarts"] == 1 and r0["iter"] == 16
+    for key in r0["state"]:
+        assert torch.equal(r0["state"][key], ddp_run.rank(0)["state"][key]), key
+    for i, st in ddp_run.rank(0)["optimizer"]["state"].items():
+        assert torch.equal(r0["optimizer"]["state"][i]["momentum_buffer"], st["momentum_buffer"])
+
+
+@pytest.mark.skipif(
+    not torch.cuda.is_available() or torch.cuda.device_count() < 1,
+    reason="needs CUDA (NCCL + AMP fp16)",
+)
+def test_nccl_amp_fp16_smoke(tmp_path: Path):
+    nproc = min(2, torch.cuda.device_count())
+    run = run_worker(tmp_path, {"backend": "nccl", "amp": True}, nproc=nproc)
+    r0 = run.rank(0)
+    assert r0["iter"] == 2 * 64 // (4 * nproc) and r0["metrics"]["accuracy/top1"] > 50
+    assert all(torch.isfinite(v).all() for v in r0["state"].values())
