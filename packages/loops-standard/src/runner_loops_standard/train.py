@@ -21,6 +21,8 @@ from .resume import iter_from, set_epoch
 
 class _TrainLoop(BaseLoop):
     mode = "train"
+    #: whether epochs are the loop's unit (hooks read it to pick a default)
+    by_epoch = True
 
     def __init__(
         self,
@@ -151,6 +153,8 @@ class EpochBasedTrainLoop(_TrainLoop):
             runner.restore_pending_rng()
         runner.call_hooks("before_train_epoch")
         runner.model.train()
+        # the loop sets the shuffle epoch itself: exact resume must not depend on a hook
+        set_epoch(self.dataloader, self._epoch)
         it = iter_from(self.dataloader, start)
         if start:
             runner.restore_pending_rng()
@@ -169,6 +173,8 @@ class IterBasedTrainLoop(_TrainLoop):
     iteration ``i`` when ``i >= val_begin`` and ``i`` is a multiple of
     ``val_interval`` (or the last one).
     """
+
+    by_epoch = False
 
     def __init__(
         self,

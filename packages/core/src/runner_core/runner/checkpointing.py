@@ -4,12 +4,21 @@ A checkpoint holds plain data and tensors only (it loads with
 ``weights_only=True``): ``meta`` (progress, seed, versions, config text),
 ``state_dict``, ``optimizer``, ``param_schedulers``, ``message_hub``, ``rng``
 (every random stream), ``loop`` (the train loop's position, including the
-batch inside the epoch) and ``hooks`` (each hook's own state, by role).
+batch inside the epoch), ``hooks`` (each hook's own state, by role) and, when
+saved inside a gradient-accumulation window, ``accumulated_grads`` (the
+gradients summed so far, by parameter name).
+
+Exact resume rests on three things: the RNG state stored is training's own
+(a checkpoint written during validation stores the state validation will
+restore, not validation's), the loop resumes at the stored batch without
+loading the skipped ones, and a window of gradient accumulation cut by the
+checkpoint continues with the gradients it had.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,17 +27,40 @@ from .randomness import capture_rng_state
 
 
 def _versions() -> dict[str, str]:
+    """torch, every runner package, and every plugin distribution whose code is loaded."""
+    import sys
     from importlib import metadata
 
     import torch
 
-    found = {"torch": torch.__version__}
+    from ..registry import discovery
+
+    found = {"python": sys.version.split()[0], "torch": str(torch.__version__)}
     for dist in ("runner-core", "runner-loops-standard", "runner-hooks-standard", "runner-cli"):
         try:
             found[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             continue
+    for entries in discovery.all_entries().values():
+        for entry in entries:
+            if entry.target.partition(":")[0] in sys.modules:
+                found.setdefault(entry.distribution, entry.version)
     return found
+
+
+def _static_meta(runner: Any) -> dict[str, Any]:
+    """Meta that does not change during a run, computed once (the config text can be slow)."""
+    cached = getattr(runner, "_checkpoint_static_meta", None)
+    if cached is None:
+        cfg_text = ""
+        if runner.cfg is not None:
+            try:
+                cfg_text = str(getattr(runner.cfg, "pretty_text", ""))
+            except Exception as exc:  # a config that cannot be printed must not stop saving
+                cfg_text = f"<config text unavailable: {exc}>"
+        cached = {"versions": _versions(), "cfg": cfg_text}
+        runner._checkpoint_static_meta = cached
+    return cached
 
 
 def _hook_key(runner: Any, hook: Any, index: int) -> str:
@@ -41,14 +73,17 @@ def build_state(
 ) -> dict[str, Any]:
     """The checkpoint dict of the runner's current state."""
     loop = runner._train_loop
+    position = loop.state_dict() if loop is not None and hasattr(loop, "state_dict") else {}
+    static = _static_meta(runner)
     info = {
-        "epoch": runner.epoch,
-        "iter": runner.iter,
+        # progress as the file name counts it: epochs / iterations completed
+        "epoch": int(position.get("epoch", runner.epoch)),
+        "iter": int(position.get("iter", runner.iter)),
         "seed": runner.seed,
         "experiment_name": runner.experiment_name,
         "time": time.strftime("%Y%m%d_%H%M%S"),
-        "versions": _versions(),
-        "cfg": getattr(runner.cfg, "pretty_text", "") if runner.cfg is not None else "",
+        "versions": dict(static["versions"]),
+        "cfg": static["cfg"],
     }
     info.update(meta or {})
     ckpt: dict[str, Any] = {"meta": info, "state_dict": _cpu_state_dict(runner.unwrapped_model)}
@@ -58,14 +93,23 @@ def build_state(
         and hasattr(runner.optim_wrapper, "state_dict")
     ):
         ckpt["optimizer"] = runner.optim_wrapper.state_dict()
+    if _is_sharded(runner):  # FSDP: gather the whole model/optimizer (collective: every rank)
+        from ..dist.checkpoint import fill_full_state
+
+        fill_full_state(runner, ckpt, "optimizer" in ckpt)
     if save_param_scheduler and runner.param_schedulers:
         ckpt["param_schedulers"] = _map_schedulers(
             runner.param_schedulers, lambda s: s.state_dict()
         )
     ckpt["message_hub"] = runner.message_hub.state_dict()
-    ckpt["rng"] = capture_rng_state()
-    if loop is not None and hasattr(loop, "state_dict"):
-        ckpt["loop"] = loop.state_dict()
+    # inside validation, training's streams are the ones validation will put back
+    training_rng = getattr(runner, "_rng_outside_validation", None)
+    ckpt["rng"] = training_rng if training_rng is not None else capture_rng_state()
+    if position:
+        ckpt["loop"] = dict(position)
+    grads = _accumulated_grads(runner, int(info["iter"]))
+    if grads:
+        ckpt["accumulated_grads"] = grads
     hook_states = {}
     for i, hook in enumerate(runner.hooks.hooks):
         state = hook.state_dict()
@@ -74,6 +118,66 @@ def build_state(
     if hook_states:
         ckpt["hooks"] = hook_states
     return ckpt
+
+
+def _accumulation_counts(optim_wrapper: Any) -> int:
+    counts = getattr(optim_wrapper, "accumulative_counts", 1)
+    if not isinstance(counts, int):  # OptimWrapperDict: the largest window decides
+        wrappers = getattr(optim_wrapper, "optim_wrappers", None) or {}
+        counts = max((getattr(w, "accumulative_counts", 1) for w in wrappers.values()), default=1)
+    return int(counts)
+
+
+def _accumulated_grads(runner: Any, iters_done: int) -> dict[str, Any]:
+    """The gradients summed so far when ``iters_done`` is inside an accumulation window."""
+    counts = _accumulation_counts(runner.optim_wrapper)
+    if counts <= 1 or iters_done % counts == 0:
+        return {}
+    return {
+        name: p.grad.detach().cpu().clone()
+        for name, p in runner.unwrapped_model.named_parameters()
+        if p.grad is not None
+    }
+
+
+def _restore_grads(runner: Any, grads: Mapping[str, Any], path: str) -> None:
+    from ..checkpoint import CheckpointError
+
+    params = dict(runner.unwrapped_model.named_parameters())
+    unknown = [name for name in grads if name not in params]
+    if unknown:
+        raise CheckpointError(
+            f"Checkpoint {path!r} carries accumulated gradients for parameters this model does "
+            f"not have ({unknown[:4]}); it was saved from another model."
+        )
+    for name, grad in grads.items():
+        param = params[name]
+        param.grad = grad.to(device=param.device, dtype=param.dtype).clone()
+
+
+def init_optim_counts(runner: Any) -> None:
+    """Tell the optim wrapper where training starts, for gradient accumulation.
+
+    When the resumed checkpoint carried the gradients of an interrupted
+    accumulation window, the window continues exactly, so the wrapper's
+    "gradients are lost" warning does not apply and is not shown.
+    """
+    wrapper = runner.optim_wrapper
+    if not hasattr(wrapper, "initialize_count_status"):
+        return
+    with warnings.catch_warnings():
+        if getattr(runner, "_resumed_grads", False):
+            warnings.filterwarnings("ignore", message=r"Resumed at iteration \d+, which is not")
+        wrapper.initialize_count_status(runner.unwrapped_model, runner.iter, runner.max_iters)
+
+
+def _is_sharded(runner: Any) -> bool:
+    """True for an FSDP-sharded model, whose state needs runner_core.dist.checkpoint."""
+    if not getattr(runner, "distributed", False):
+        return False
+    from ..dist.checkpoint import runner_is_sharded
+
+    return runner_is_sharded(runner)
 
 
 def _cpu_state_dict(model: Any) -> dict[str, Any]:
@@ -95,16 +199,18 @@ def save(
     save_param_scheduler: bool,
     meta: Any,
     update_pointer: bool,
+    fsync: bool = True,
 ) -> Path | None:
+    """Build the checkpoint (every rank), save it atomically, then move the pointer (rank 0)."""
     from ..checkpoint import save_checkpoint, write_pointer
 
     ckpt = build_state(runner, save_optimizer, save_param_scheduler, meta)
     runner.call_hooks("before_save_checkpoint", checkpoint=ckpt)
     if runner.rank != 0:
         return None
-    saved = save_checkpoint(ckpt, path)
-    if update_pointer:
-        write_pointer(runner.work_dir, saved)
+    saved = save_checkpoint(ckpt, path, fsync=fsync)
+    if update_pointer:  # only now: the pointer never names an incomplete file
+        write_pointer(runner.work_dir, saved, fsync=fsync)
     return saved
 
 
@@ -117,6 +223,8 @@ def load_weights(
     ckpt = load_checkpoint(
         filename, map_location=map_location, allow_pickle=bool(opts.get("allow_pickle", False))
     )
+    # hooks see (and may rewrite) the checkpoint before it reaches the model, as in MMEngine
+    runner.call_hooks("after_load_checkpoint", checkpoint=ckpt)
     state = ckpt.get("state_dict", ckpt)
     kwargs: dict[str, Any] = {
         "strict": bool(strict if strict is not None else opts.get("strict", False)),
@@ -124,10 +232,33 @@ def load_weights(
     }
     if revise_keys is not None or "revise_keys" in opts:
         kwargs["revise_keys"] = revise_keys if revise_keys is not None else opts["revise_keys"]
-    report = load_model_state(runner.unwrapped_model, state, **kwargs)
+    else:
+        kwargs["revise_keys"] = _default_revise_keys(runner.unwrapped_model, state)
+    if _is_sharded(runner):  # FSDP: every rank keeps its slice of the full weights
+        from ..dist.checkpoint import load_full_state_dicts
+
+        load_full_state_dicts(runner.unwrapped_model, state, strict=kwargs["strict"])
+        return ckpt
+    report = load_model_state(runner.unwrapped_model, state, source=filename, **kwargs)
     runner.logger.info("Loaded weights from %s%s", filename, f"\n{report}" if str(report) else "")
-    runner.call_hooks("after_load_checkpoint", checkpoint=ckpt)
     return ckpt
+
+
+def _default_revise_keys(model: Any, state: Any) -> list[tuple[str, str]]:
+    """MMEngine strips a ``module.`` prefix (DDP) by default; not when the model's own keys have it.
+
+    A plain ``nn.Module`` trained through the adapter saves ``module.*`` keys:
+    stripping them would make its own checkpoints unloadable.
+    """
+    import re
+
+    strip = [(r"^module\.", "")]
+    if not isinstance(state, Mapping):
+        return strip
+    own = set(model.state_dict())
+    as_is = sum(1 for k in state if k in own)
+    stripped = sum(1 for k in state if re.sub(r"^module\.", "", str(k)) in own)
+    return [] if as_is >= stripped and as_is > 0 else strip
 
 
 def find_resume_checkpoint(runner: Any) -> dict[str, Any] | None:
@@ -137,8 +268,10 @@ def find_resume_checkpoint(runner: Any) -> dict[str, Any] | None:
     path = runner._load_from
     if isinstance(runner._resume, (str, Path)) and runner._resume not in ("auto",):
         path = runner._resume
+    verify = True
     if path is None:
-        path = find_latest_checkpoint(runner.work_dir)
+        path = find_latest_checkpoint(runner.work_dir)  # verified while searching
+        verify = False
         if path is None:
             runner.logger.warning(
                 "resume=True but %s holds no complete checkpoint: training starts from scratch.",
@@ -147,9 +280,13 @@ def find_resume_checkpoint(runner: Any) -> dict[str, Any] | None:
             return None
     runner.logger.info("Resuming from %s", path)
     ckpt = load_checkpoint(
-        path, map_location="cpu", allow_pickle=bool(runner.load_cfg.get("allow_pickle", False))
+        path,
+        map_location="cpu",
+        allow_pickle=bool(runner.load_cfg.get("allow_pickle", False)),
+        verify=verify,
     )
-    ckpt.setdefault("meta", {})["_path"] = str(path)
+    meta = ckpt.setdefault("meta", {})
+    meta["_path"] = meta["resumed_from"] = str(path)
     return ckpt
 
 
@@ -157,9 +294,32 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
     """Put a checkpoint's training state back into the built runner."""
     from ..checkpoint import load_model_state
 
-    load_model_state(runner.unwrapped_model, ckpt["state_dict"], strict=True, logger=runner.logger)
-    if "optimizer" in ckpt and runner.optim_wrapper is not None:
-        runner.optim_wrapper.load_state_dict(ckpt["optimizer"])
+    path = str(ckpt.get("meta", {}).get("_path", "<checkpoint>"))
+    if "state_dict" not in ckpt:
+        from ..checkpoint import CheckpointError
+
+        raise CheckpointError(
+            f"Cannot resume from {path!r}: it has no 'state_dict' (keys: {sorted(ckpt)}). "
+            "Resume needs a training checkpoint; to start from bare weights use load_from "
+            "without resume."
+        )
+    # hooks see (and may rewrite) the checkpoint first: EMAHook swaps its weights back
+    runner.call_hooks("after_load_checkpoint", checkpoint=ckpt)
+    if _is_sharded(runner):  # FSDP: every rank keeps its slice of the full state
+        from ..dist.checkpoint import load_full_state
+
+        load_full_state(runner, ckpt)
+    else:
+        load_model_state(  # the runner's own checkpoint: keys as saved, all of them
+            runner.unwrapped_model,
+            ckpt["state_dict"],
+            strict=True,
+            revise_keys=(),
+            logger=runner.logger,
+            source=path,
+        )
+        if "optimizer" in ckpt and runner.optim_wrapper is not None:
+            runner.optim_wrapper.load_state_dict(ckpt["optimizer"])
     if "param_schedulers" in ckpt and runner.param_schedulers:
         _load_schedulers(runner.param_schedulers, ckpt["param_schedulers"])
     if "message_hub" in ckpt:
@@ -175,8 +335,11 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
         key = _hook_key(runner, hook, i)
         if key in states:
             hook.load_state_dict(states[key])
+    grads = ckpt.get("accumulated_grads")
+    runner._resumed_grads = bool(grads)
+    if grads:
+        _restore_grads(runner, grads, path)
     runner._pending_rng = ckpt.get("rng")
-    runner.call_hooks("after_load_checkpoint", checkpoint=ckpt)
     runner.logger.info("Resumed at epoch %d, iter %d", runner.epoch, runner.iter)
 
 

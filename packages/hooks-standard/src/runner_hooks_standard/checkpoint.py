@@ -1,0 +1,490 @@
+"""CheckpointHook: periodic, best and final checkpoints that never leave the folder broken.
+
+MMEngine's options and file names, with a safe order of operations. Every
+save goes through ``runner.save_checkpoint`` (atomic: temp file, fsync,
+rename), then the ``last_checkpoint`` pointer is updated, and only then are
+old files deleted; a crash at any moment leaves the pointer on a complete
+checkpoint. Best checkpoints keep the optimizer and scheduler state, so
+training can resume from them. The hook's own bookkeeping (best scores, the
+files it keeps) is stored in every checkpoint and restored on resume.
+
+Hook states that change during validation (best scores, early-stopping
+counters) belong to the checkpoint of the same progress point: when a
+validation right after a periodic save changes any hook's state, that
+checkpoint is written again (atomically) so resuming from it does not forget
+the validation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import io
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from runner_core.errors import HookError, did_you_mean
+from runner_core.hooks import Hook, Priority
+
+#: Substrings of metric names whose larger values are better / worse (MMEngine's lists).
+DEFAULT_GREATER_KEYS = (
+    "acc",
+    "top",
+    "AR@",
+    "auc",
+    "precision",
+    "mAP",
+    "mDice",
+    "mIoU",
+    "mAcc",
+    "aAcc",
+)
+DEFAULT_LESS_KEYS = ("loss",)
+_RULES = ("greater", "less")
+
+
+def infer_rule(key: str, greater_keys: Sequence[str], less_keys: Sequence[str]) -> str | None:
+    """'greater' / 'less' for a metric name, as MMEngine infers it; None if unknown."""
+    low = key.lower()
+    greater = [k.lower() for k in greater_keys]
+    less = [k.lower() for k in less_keys]
+    if low in greater:
+        return "greater"
+    if low in less:
+        return "less"
+    if any(k in low for k in greater):
+        return "greater"
+    if any(k in low for k in less):
+        return "less"
+    return None
+
+
+def _as_str_list(value: Any, name: str) -> list[str]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, Sequence) or not all(isinstance(v, str) for v in items):
+        raise HookError(
+            f"CheckpointHook: {name} must be a string or a list of strings, got {value!r}."
+        )
+    return list(items)
+
+
+class CheckpointHook(Hook):
+    """Save checkpoints periodically, the best ones, and the last one.
+
+    Args:
+        interval: save every ``interval`` epochs (``by_epoch``) or iterations;
+            ``-1`` saves only the last one (with ``save_last``).
+        by_epoch: count ``interval`` in epochs (``epoch_N.pth``) or iterations
+            (``iter_N.pth``). With an iteration-based loop, epochs do not
+            exist: ``by_epoch=True`` is read as ``False`` (with a warning).
+        save_optimizer, save_param_scheduler: include those states.
+        out_dir: save into ``out_dir/<basename of work_dir>`` instead of the work dir.
+        max_keep_ckpts: keep only the newest N periodic checkpoints (``-1``: all).
+        save_last: also save at the end of training (last epoch/iteration, or
+            an early stop).
+        save_best: a metric key, a list of keys, or ``'auto'`` (the first
+            metric); keeps ``best_{key}_{epoch|iter}_{N}.pth`` per key.
+        rule: ``'greater'`` / ``'less'`` (or a list, one per key); inferred
+            from the key name when None.
+        greater_keys, less_keys: substrings used for that inference (replace
+            MMEngine's defaults).
+        filename_tmpl: e.g. ``'ckpt_{}.pth'``; default ``epoch_{}.pth`` / ``iter_{}.pth``.
+        published_keys: after training, write ``<name>-<sha256[:8]>.pth``
+            copies of the last and best checkpoints with only these keys.
+        save_begin: first epoch/iteration counted for ``interval``.
+        fsync: flush each checkpoint to disk before it counts as saved
+            (durable against power loss; costs a disk flush per save).
+        backend_args, file_client_args: MMEngine's storage options; only
+            local files are written here, so they must be None.
+    """
+
+    priority = Priority.VERY_LOW
+
+    def __init__(
+        self,
+        interval: int = -1,
+        by_epoch: bool = True,
+        save_optimizer: bool = True,
+        save_param_scheduler: bool = True,
+        out_dir: str | os.PathLike[str] | None = None,
+        max_keep_ckpts: int = -1,
+        save_last: bool = True,
+        save_best: str | Sequence[str] | None = None,
+        rule: str | Sequence[str] | None = None,
+        greater_keys: str | Sequence[str] | None = None,
+        less_keys: str | Sequence[str] | None = None,
+        filename_tmpl: str | None = None,
+        published_keys: str | Sequence[str] | None = None,
+        save_begin: int = 0,
+        fsync: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        self._check_kwargs(kwargs)
+        if isinstance(interval, bool) or not isinstance(interval, int) or interval == 0:
+            raise HookError(
+                f"CheckpointHook: interval must be a positive int (or -1 to save only the last "
+                f"checkpoint), got {interval!r}."
+            )
+        if isinstance(save_begin, bool) or not isinstance(save_begin, int) or save_begin < 0:
+            raise HookError(f"CheckpointHook: save_begin must be an int >= 0, got {save_begin!r}.")
+        if filename_tmpl is not None and "{}" not in filename_tmpl:
+            raise HookError(
+                f"CheckpointHook: filename_tmpl={filename_tmpl!r} has no '{{}}' for the "
+                "epoch/iteration number; write e.g. 'ckpt_{}.pth'."
+            )
+        self.interval = interval
+        self.by_epoch = bool(by_epoch)
+        self.save_optimizer = bool(save_optimizer)
+        self.save_param_scheduler = bool(save_param_scheduler)
+        self.out_dir_arg = out_dir
+        self.max_keep_ckpts = int(max_keep_ckpts)
+        self.save_last = bool(save_last)
+        self.save_begin = save_begin
+        self.fsync = bool(fsync)
+        self.filename_tmpl = filename_tmpl
+        self.greater_keys = (
+            _as_str_list(greater_keys, "greater_keys")
+            if greater_keys is not None
+            else list(DEFAULT_GREATER_KEYS)
+        )
+        self.less_keys = (
+            _as_str_list(less_keys, "less_keys")
+            if less_keys is not None
+            else list(DEFAULT_LESS_KEYS)
+        )
+        self.published_keys = (
+            _as_str_list(published_keys, "published_keys") if published_keys is not None else None
+        )
+        self.save_best = _as_str_list(save_best, "save_best") if save_best is not None else []
+        if "auto" in self.save_best and len(self.save_best) > 1:
+            raise HookError("CheckpointHook: save_best='auto' cannot be combined with other keys.")
+        self.rules = self._resolve_rules(self.save_best, rule)
+
+        self.out_dir: Path | None = None
+        self._training = False
+        self._metrics: dict[str, Any] | None = None
+        self._last_saved_at: tuple[int, int] | None = None  # (epoch, iter) of the newest save
+        self._states_at_save: Any = None
+        # state kept in checkpoints
+        self.best_score: dict[str, float] = {}
+        self.best_ckpt: dict[str, str] = {}
+        self.kept_ckpts: list[str] = []
+        self.last_ckpt: str | None = None
+
+    # -- construction checks -------------------------------------------------------
+    @staticmethod
+    def _check_kwargs(kwargs: Mapping[str, Any]) -> None:
+        for storage in ("backend_args", "file_client_args"):
+            if kwargs.get(storage) is not None:
+                raise HookError(
+                    f"CheckpointHook({storage}=...) is not supported: checkpoints are written to "
+                    "local paths only (atomically). Remove it, or mount the storage and point "
+                    "out_dir at it."
+                )
+        unknown = [k for k in kwargs if k not in ("backend_args", "file_client_args")]
+        if unknown:
+            known = [
+                p
+                for p in inspect.signature(CheckpointHook.__init__).parameters
+                if p not in ("self", "kwargs")
+            ]
+            hints = "".join(
+                f" {k!r}:{did_you_mean(k, known) or ' not an option.'}" for k in unknown
+            )
+            raise HookError(
+                f"CheckpointHook got unknown argument(s) {', '.join(map(repr, unknown))}.{hints} "
+                f"Its arguments are: {', '.join(known)}."
+            )
+
+    def _resolve_rules(self, keys: list[str], rule: Any) -> list[str | None]:
+        if rule is None:
+            rules: list[Any] = [None] * len(keys)
+        else:
+            rules = [rule] * len(keys) if isinstance(rule, str) else list(rule)
+            if len(rules) != len(keys):
+                raise HookError(
+                    f"CheckpointHook: rule={rule!r} has {len(rules)} entries but save_best="
+                    f"{keys!r} has {len(keys)} keys; give one rule per key (or a single string)."
+                )
+        resolved: list[str | None] = []
+        for key, r in zip(keys, rules):
+            if r is not None and r not in _RULES:
+                raise HookError(
+                    f"CheckpointHook: rule {r!r} for save_best key {key!r} must be 'greater' or "
+                    f"'less'.{did_you_mean(str(r), _RULES)}"
+                )
+            if r is None and key != "auto":
+                r = infer_rule(key, self.greater_keys, self.less_keys)
+                if r is None:
+                    raise HookError(
+                        f"CheckpointHook cannot tell whether a larger {key!r} is better: the name "
+                        f"contains none of greater_keys={self.greater_keys} or less_keys="
+                        f"{self.less_keys}. Pass rule='greater' or rule='less'."
+                    )
+            resolved.append(r)
+        return resolved
+
+    # -- hook state (kept in checkpoints) ----------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"kept_ckpts": list(self.kept_ckpts)}
+        if self.last_ckpt is not None:
+            state["last_ckpt"] = self.last_ckpt
+        if self.best_score:
+            state["best_score"] = dict(self.best_score)
+            state["best_ckpt"] = dict(self.best_ckpt)
+        if self.save_best == ["auto"] and self.rules[0] is not None:
+            state["auto"] = {"key": self._auto_key, "rule": self.rules[0]}
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.kept_ckpts = [str(p) for p in state.get("kept_ckpts", [])]
+        self.last_ckpt = state.get("last_ckpt")
+        self.best_score = {k: float(v) for k, v in state.get("best_score", {}).items()}
+        self.best_ckpt = {k: str(v) for k, v in state.get("best_ckpt", {}).items()}
+        auto = state.get("auto")
+        if auto and self.save_best == ["auto"]:
+            self._auto_key, self.rules = auto["key"], [auto["rule"]]
+
+    _auto_key: str | None = None
+
+    # -- hook points ------------------------------------------------------------------
+    def before_run(self, runner: Any) -> None:
+        work_dir = Path(runner.work_dir)
+        if self.out_dir_arg is None:
+            self.out_dir = work_dir
+        else:
+            self.out_dir = Path(self.out_dir_arg) / work_dir.resolve().name
+        if runner.rank == 0:
+            from runner_core.checkpoint import cleanup_orphaned_temp_files
+
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            removed = cleanup_orphaned_temp_files(self.out_dir)
+            if self.out_dir.resolve() != work_dir.resolve():
+                removed += cleanup_orphaned_temp_files(work_dir)
+            if removed:
+                runner.logger.info(
+                    "Removed %d temp file(s) left by an interrupted save: %s",
+                    len(removed),
+                    ", ".join(p.name for p in removed),
+                )
+
+    def before_train(self, runner: Any) -> None:
+        self._training = True
+        loop = runner.train_loop
+        if self.by_epoch and getattr(loop, "by_epoch", True) is False:
+            runner.logger.warning(
+                "CheckpointHook(by_epoch=True) with an iteration-based train loop (%s): saving "
+                "by iteration instead (interval=%s iterations). Set by_epoch=False to silence this.",
+                type(loop).__name__,
+                self.interval,
+            )
+            self.by_epoch = False
+
+    def after_train_epoch(self, runner: Any) -> None:
+        if not self.by_epoch:
+            return
+        done = runner.epoch + 1
+        periodic = (
+            self.interval > 0
+            and done > self.save_begin
+            and (done - self.save_begin) % self.interval == 0
+        )
+        last = self.save_last and done == runner.max_epochs
+        if periodic or last:
+            self._save_progress(runner)
+
+    def after_train_iter(self, runner: Any, batch_idx: int = 0) -> None:
+        if self.by_epoch:
+            return
+        done = runner.iter + 1
+        periodic = (
+            self.interval > 0
+            and done > self.save_begin
+            and (done - self.save_begin) % self.interval == 0
+        )
+        last = self.save_last and done == runner.max_iters
+        if periodic or last:
+            self._save_progress(runner)
+
+    def after_val_epoch(self, runner: Any, metrics: Mapping[str, Any] | None = None) -> None:
+        if self._training:
+            self._metrics = dict(metrics or {})
+
+    def after_val(self, runner: Any) -> None:
+        """Best checkpoints, then re-save the progress checkpoint if validation changed hook states."""
+        if not self._training:
+            return
+        metrics, self._metrics = self._metrics, None
+        if self.save_best and metrics is not None:
+            self._save_best(runner, metrics)
+        if self._last_saved_at == self._progress(runner) and self.last_ckpt is not None:
+            if not _same(self._states_at_save, _hook_states(runner)):
+                runner.logger.info(
+                    "Validation changed hook states: updating %s", Path(self.last_ckpt).name
+                )
+                self._save_progress(runner, again=True)
+
+    def after_train(self, runner: Any) -> None:
+        if self.save_last and self._last_saved_at != self._progress(runner):
+            self._save_progress(runner)  # stopped early, or the last step was not on schedule
+        self._training = False
+        if self.published_keys is not None and runner.rank == 0:
+            targets = [self.last_ckpt, *self.best_ckpt.values()]
+            for path in dict.fromkeys(p for p in targets if p):
+                self._publish(runner, Path(path))
+
+    # -- saving -----------------------------------------------------------------------------
+    def _progress(self, runner: Any) -> tuple[int, int]:
+        state = runner.train_loop.state_dict() if hasattr(runner.train_loop, "state_dict") else {}
+        return int(state.get("epoch", runner.epoch)), int(state.get("iter", runner.iter))
+
+    def _filename(self, runner: Any) -> str:
+        epoch, iters = self._progress(runner)
+        if self.by_epoch:
+            return (self.filename_tmpl or "epoch_{}.pth").format(epoch)
+        return (self.filename_tmpl or "iter_{}.pth").format(iters)
+
+    def _save(self, runner: Any, filename: str, update_pointer: bool) -> Path | None:
+        assert self.out_dir is not None, "before_run sets out_dir"
+        return runner.save_checkpoint(
+            self.out_dir,
+            filename,
+            save_optimizer=self.save_optimizer,
+            save_param_scheduler=self.save_param_scheduler,
+            update_pointer=update_pointer,
+            fsync=self.fsync,
+        )
+
+    def _save_progress(self, runner: Any, again: bool = False) -> None:
+        assert self.out_dir is not None
+        filename = self._filename(runner)
+        path = str((self.out_dir / filename).absolute())
+        old_kept, old_last = list(self.kept_ckpts), self.last_ckpt
+        kept = [p for p in self.kept_ckpts if p != path] + [path]
+        drop: list[str] = []
+        if self.max_keep_ckpts > 0 and len(kept) > self.max_keep_ckpts:
+            drop, kept = kept[: -self.max_keep_ckpts], kept[-self.max_keep_ckpts :]
+        # the state this checkpoint records is the state after it is saved
+        self.kept_ckpts, self.last_ckpt = kept, path
+        try:
+            self._save(runner, filename, update_pointer=not again)
+        except BaseException:
+            self.kept_ckpts, self.last_ckpt = old_kept, old_last
+            raise
+        self._last_saved_at = self._progress(runner)
+        self._states_at_save = _hook_states(runner)
+        if runner.rank == 0:  # the new file is complete and the pointer names it: now prune
+            for old in drop:
+                _remove(Path(old), runner)
+
+    def _save_best(self, runner: Any, metrics: Mapping[str, Any]) -> None:
+        if self.save_best == ["auto"]:
+            if self._auto_key is None:
+                if not metrics:
+                    return
+                self._auto_key = next(iter(metrics))
+                rule = self.rules[0] or infer_rule(
+                    self._auto_key, self.greater_keys, self.less_keys
+                )
+                if rule is None:
+                    raise HookError(
+                        f"CheckpointHook(save_best='auto') picked the first metric "
+                        f"{self._auto_key!r} but cannot tell whether larger is better; pass "
+                        "rule='greater' or rule='less'."
+                    )
+                self.rules = [rule]
+            keys = [self._auto_key]
+        else:
+            keys = self.save_best
+        assert self.out_dir is not None
+        for key, rule in zip(keys, self.rules):
+            if key not in metrics:
+                raise HookError(
+                    f"CheckpointHook(save_best={key!r}): the validation metrics have no key "
+                    f"{key!r}.{did_you_mean(key, list(metrics))} Metrics: {sorted(metrics)}."
+                )
+            score = float(metrics[key])
+            best = self.best_score.get(key)
+            if best is not None and not (score > best if rule == "greater" else score < best):
+                continue
+            kind = "epoch" if self.by_epoch else "iter"
+            epoch, iters = self._progress(runner)
+            filename = (
+                f"best_{key.replace('/', '_')}_{kind}_{epoch if self.by_epoch else iters}.pth"
+            )
+            path = str((self.out_dir / filename).absolute())
+            previous = self.best_ckpt.get(key)
+            self.best_score[key], self.best_ckpt[key] = score, path
+            try:
+                self._save(runner, filename, update_pointer=False)
+            except BaseException:
+                if best is None:
+                    self.best_score.pop(key, None)
+                    self.best_ckpt.pop(key, None)
+                else:
+                    self.best_score[key] = best
+                    self.best_ckpt[key] = previous or ""
+                raise
+            runner.logger.info("The best %s so far is %.4f: saved %s", key, score, filename)
+            runner.message_hub.update_info(f"best_score/{key}", score)
+            if runner.rank == 0 and previous and previous != path:
+                _remove(Path(previous), runner)
+
+    def _publish(self, runner: Any, path: Path) -> Path:
+        """Write ``<stem>-<sha256[:8]>.pth`` holding only ``published_keys``."""
+        import torch
+
+        from runner_core.checkpoint import load_checkpoint, write_bytes_atomic
+
+        ckpt = load_checkpoint(path)
+        assert self.published_keys is not None
+        missing = [k for k in self.published_keys if k not in ckpt]
+        if missing:
+            raise HookError(
+                f"CheckpointHook(published_keys={self.published_keys!r}): {path} has no "
+                f"{missing!r}. Its keys are {sorted(ckpt)}."
+            )
+        buffer = io.BytesIO()
+        torch.save({k: ckpt[k] for k in self.published_keys}, buffer)
+        data = buffer.getvalue()
+        digest = hashlib.sha256(data).hexdigest()[:8]
+        target = path.with_name(f"{path.stem}-{digest}.pth")
+        write_bytes_atomic(data, target, fsync=self.fsync)
+        runner.logger.info("Published %s (keys %s)", target.name, ", ".join(self.published_keys))
+        return target
+
+    def __repr__(self) -> str:
+        return (
+            f"CheckpointHook(interval={self.interval}, by_epoch={self.by_epoch}, "
+            f"max_keep_ckpts={self.max_keep_ckpts}, save_best={self.save_best or None})"
+        )
+
+
+def _remove(path: Path, runner: Any) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return
+    except OSError as exc:  # an old file that cannot go is no reason to stop training
+        runner.logger.warning("Could not delete old checkpoint %s: %s", path, exc)
+
+
+def _hook_states(runner: Any) -> list[Any]:
+    return [hook.state_dict() for hook in runner.hooks.hooks]
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Deep equality for plain data with tensors."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, Mapping):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if hasattr(a, "shape") and hasattr(a, "dtype"):
+        import torch
+
+        return a.shape == b.shape and a.dtype == b.dtype and bool(torch.equal(a, b))
+    return bool(a == b)

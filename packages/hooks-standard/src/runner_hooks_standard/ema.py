@@ -1,0 +1,271 @@
+"""EMAHook: an exponential moving average of the weights, used for validation and testing.
+
+After every training iteration (from ``begin_iter`` / ``begin_epoch`` on) the
+average moves toward the model: ``ema = (1 - momentum) * ema + momentum * w``
+(MMEngine's convention: ``momentum`` is the weight of the *new* value). Before
+that the average simply follows the model. Validation and testing swap the
+averaged weights into the model and swap them back afterwards.
+
+Checkpoints follow MMEngine's layout, so ``load_from`` of an EMA checkpoint
+tests the averaged model: ``state_dict`` holds the averaged weights and
+``ema_state_dict`` the training weights (``module.``-prefixed) plus the update
+count ``steps``. Resuming swaps them back, so training continues exactly.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from runner_core.errors import HookError, did_you_mean
+from runner_core.hooks import Hook, Priority
+
+
+class ExponentialMovingAverage(nn.Module):
+    """A copy of ``model`` whose floating-point parameters track an EMA of the model's.
+
+    ``steps`` counts updates; the first update copies the model, later ones
+    (every ``interval``-th) blend with ``momentum``. With
+    ``update_buffers=False`` buffers (BatchNorm statistics) are copied from
+    the model instead of averaged.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        momentum: float = 0.0002,
+        interval: int = 1,
+        update_buffers: bool = False,
+    ) -> None:
+        super().__init__()
+        if not 0.0 < momentum < 1.0:
+            raise HookError(
+                f"EMAHook momentum must be in (0, 1), got {momentum!r}. It is the weight of the "
+                "new weights in each update (MMEngine's convention; 0.0002 is typical)."
+            )
+        if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
+            raise HookError(f"EMAHook interval must be a positive int, got {interval!r}.")
+        self.module = copy.deepcopy(model).requires_grad_(False)
+        self.momentum = float(momentum)
+        self.interval = interval
+        self.update_buffers = bool(update_buffers)
+        self.register_buffer("steps", torch.tensor(0, dtype=torch.long))
+
+    def _tracked(self, model: nn.Module) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        if self.update_buffers:
+            return self.module.state_dict(), model.state_dict()
+        return dict(self.module.named_parameters()), dict(model.named_parameters())
+
+    def blend(self, averaged: torch.Tensor, source: torch.Tensor, steps: int) -> None:
+        """Move ``averaged`` toward ``source`` in place."""
+        averaged.lerp_(source, self.momentum)
+
+    @torch.no_grad()
+    def update_parameters(self, model: nn.Module) -> None:
+        """One update from ``model`` (the first copies it)."""
+        averaged, source = self._tracked(model)
+        steps = int(self.steps)
+        if steps == 0:
+            for key, avg in averaged.items():
+                avg.copy_(source[key])
+        elif steps % self.interval == 0:
+            for key, avg in averaged.items():
+                if avg.dtype.is_floating_point:
+                    self.blend(avg, source[key].to(avg.device), steps)
+        if not self.update_buffers:
+            for avg, src in zip(self.module.buffers(), model.buffers()):
+                avg.copy_(src)
+        self.steps += 1
+
+    @torch.no_grad()
+    def follow(self, model: nn.Module) -> None:
+        """Make the average equal to ``model`` (before averaging starts)."""
+        for key, value in self.module.state_dict().items():
+            value.copy_(model.state_dict()[key])
+
+
+class MomentumAnnealingEMA(ExponentialMovingAverage):
+    """EMA whose momentum starts large and anneals: ``max(momentum, gamma / (gamma + steps))``."""
+
+    def __init__(
+        self, model: nn.Module, momentum: float = 0.0002, gamma: int = 100, **kwargs: Any
+    ) -> None:
+        super().__init__(model, momentum, **kwargs)
+        if gamma <= 0:
+            raise HookError(f"MomentumAnnealingEMA gamma must be > 0, got {gamma!r}.")
+        self.gamma = gamma
+
+    def blend(self, averaged: torch.Tensor, source: torch.Tensor, steps: int) -> None:
+        averaged.lerp_(source, max(self.momentum, self.gamma / (self.gamma + steps)))
+
+
+class StochasticWeightAverage(ExponentialMovingAverage):
+    """The plain mean of all updates (SWA)."""
+
+    def __init__(self, model: nn.Module, momentum: float = 0.5, **kwargs: Any) -> None:
+        super().__init__(model, momentum, **kwargs)
+
+    def blend(self, averaged: torch.Tensor, source: torch.Tensor, steps: int) -> None:
+        averaged.lerp_(source, 1.0 / (steps // self.interval + 1))
+
+
+EMA_TYPES = {
+    "ExponentialMovingAverage": ExponentialMovingAverage,
+    "MomentumAnnealingEMA": MomentumAnnealingEMA,
+    "StochasticWeightAverage": StochasticWeightAverage,
+}
+
+
+class EMAHook(Hook):
+    """Keep an exponential moving average of the model's weights.
+
+    Args:
+        ema_type: ``'ExponentialMovingAverage'`` (default),
+            ``'MomentumAnnealingEMA'``, ``'StochasticWeightAverage'``, or a
+            class taking ``(model, momentum=, interval=, update_buffers=)``.
+        momentum: weight of the new weights in each update.
+        begin_iter, begin_epoch: averaging starts once both are reached
+            (counted from 0); before, the average equals the model.
+        update_buffers: average buffers too (else they are copied).
+        strict_load: load ``ema_state_dict`` strictly when resuming.
+        interval: update every ``interval`` iterations.
+        **ema_kwargs: more arguments of the average class (``gamma`` ...).
+    """
+
+    priority = Priority.NORMAL
+
+    def __init__(
+        self,
+        ema_type: str | type = "ExponentialMovingAverage",
+        momentum: float = 0.0002,
+        begin_iter: int = 0,
+        begin_epoch: int = 0,
+        update_buffers: bool = False,
+        strict_load: bool = False,
+        interval: int = 1,
+        **ema_kwargs: Any,
+    ) -> None:
+        if isinstance(ema_type, str):
+            if ema_type not in EMA_TYPES:
+                raise HookError(
+                    f"EMAHook: unknown ema_type {ema_type!r}.{did_you_mean(ema_type, EMA_TYPES)} "
+                    f"Known: {', '.join(EMA_TYPES)} (or pass a class)."
+                )
+            ema_type = EMA_TYPES[ema_type]
+        for name, value in (("begin_iter", begin_iter), ("begin_epoch", begin_epoch)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise HookError(f"EMAHook: {name} must be an int >= 0, got {value!r}.")
+        self.ema_cls = ema_type
+        self.ema_cfg = dict(
+            momentum=momentum, interval=interval, update_buffers=update_buffers, **ema_kwargs
+        )
+        # build once on a throwaway module so bad arguments fail at construction
+        ema_type(nn.Linear(1, 1), **self.ema_cfg)
+        self.begin_iter = begin_iter
+        self.begin_epoch = begin_epoch
+        self.strict_load = bool(strict_load)
+        self.ema_model: ExponentialMovingAverage | None = None
+        self._src_model: nn.Module | None = None
+        self._swapped = False
+
+    # -- set-up ----------------------------------------------------------------
+    def before_run(self, runner: Any) -> None:
+        model = getattr(runner.model, "module", runner.model)
+        self._src_model = model
+        if self.ema_model is None:
+            self.ema_model = self.ema_cls(model, **self.ema_cfg)
+
+    def before_train(self, runner: Any) -> None:
+        if runner.max_iters is not None and self.begin_iter >= runner.max_iters:
+            raise HookError(
+                f"EMAHook(begin_iter={self.begin_iter}) is not smaller than max_iters="
+                f"{runner.max_iters}: the average would never start."
+            )
+        if (
+            runner.max_epochs is not None
+            and self.begin_epoch >= max(runner.max_epochs, 1)
+            and (self.begin_epoch > 0)
+        ):
+            raise HookError(
+                f"EMAHook(begin_epoch={self.begin_epoch}) is not smaller than max_epochs="
+                f"{runner.max_epochs}: the average would never start."
+            )
+
+    def _started(self, runner: Any) -> bool:
+        return runner.iter + 1 > self.begin_iter and runner.epoch + 1 > self.begin_epoch
+
+    # -- training --------------------------------------------------------------
+    def after_train_iter(self, runner: Any) -> None:
+        assert self.ema_model is not None and self._src_model is not None
+        if self._started(runner):
+            self.ema_model.update_parameters(self._src_model)
+        else:
+            self.ema_model.follow(self._src_model)
+
+    # -- evaluation: the average stands in for the model ----------------------
+    def before_val_epoch(self, runner: Any) -> None:
+        self._swap()
+
+    def after_val_epoch(self, runner: Any) -> None:
+        self._swap()
+
+    def before_test_epoch(self, runner: Any) -> None:
+        self._swap()
+
+    def after_test_epoch(self, runner: Any) -> None:
+        self._swap()
+
+    @torch.no_grad()
+    def _swap(self) -> None:
+        """Exchange the model's weights with the average's (in place, no copy kept)."""
+        assert self.ema_model is not None and self._src_model is not None
+        averaged, source = self.ema_model._tracked(self._src_model)
+        for key, avg in averaged.items():
+            src = source[key]
+            tmp = src.data.clone()
+            src.data.copy_(avg.data)
+            avg.data.copy_(tmp)
+        self._swapped = not self._swapped
+
+    # -- checkpoints -----------------------------------------------------------
+    def before_save_checkpoint(self, runner: Any, checkpoint: dict) -> None:
+        """Store the average as MMEngine does: averaged weights in ``state_dict``."""
+        assert self.ema_model is not None
+        ema_state = {k: v.detach().cpu().clone() for k, v in self.ema_model.state_dict().items()}
+        checkpoint["ema_state_dict"] = ema_state
+        _swap_in_checkpoint(checkpoint, self.ema_model)
+
+    def after_load_checkpoint(self, runner: Any, checkpoint: dict) -> None:
+        assert self.ema_model is not None
+        resuming = "resumed_from" in checkpoint.get("meta", {})
+        if resuming and "ema_state_dict" in checkpoint:
+            _swap_in_checkpoint(checkpoint, self.ema_model)  # training weights back to state_dict
+            self.ema_model.load_state_dict(checkpoint["ema_state_dict"], strict=self.strict_load)
+            return
+        if resuming:
+            runner.logger.warning(
+                "The checkpoint has no ema_state_dict: EMAHook starts its average from the "
+                "checkpoint's weights."
+            )
+        state = checkpoint.get("state_dict", checkpoint)
+        own = self.ema_model.module.state_dict()
+        usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+        self.ema_model.module.load_state_dict(usable, strict=self.strict_load)
+
+
+def _swap_in_checkpoint(checkpoint: Mapping[str, Any], ema_model: ExponentialMovingAverage) -> None:
+    """Exchange the tracked entries of ``state_dict`` and ``ema_state_dict`` (``module.`` keys)."""
+    state, ema_state = checkpoint["state_dict"], checkpoint["ema_state_dict"]
+    keys = (
+        ema_model.module.state_dict().keys()
+        if ema_model.update_buffers
+        else dict(ema_model.module.named_parameters()).keys()
+    )
+    for key in keys:
+        ema_key = f"module.{key}"
+        if key in state and ema_key in ema_state:
+            state[key], ema_state[ema_key] = ema_state[ema_key], state[key]
