@@ -1,0 +1,50 @@
+"""runner-hooks-standard: the default hooks of runner-core, more hooks, vis backends.
+
+The Runner finds these through entry points (``runner.hooks``,
+``runner.visbackends``, ``runner.default_hooks``); importing this package
+imports none of them until a name is used.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from .__about__ import __version__
+
+_LAZY = {
+    "RuntimeInfoHook": "runtime_info",
+    "IterTimerHook": "timer",
+    "LoggerHook": "logger",
+    "ParamSchedulerHook": "param_scheduler",
+    "CheckpointHook": "checkpoint",
+    "DistSamplerSeedHook": "sampler_seed",
+    "OptimizerHook": "optimizer",
+    "EMAHook": "ema",
+    "EarlyStoppingHook": "early_stopping",
+    "EmptyCacheHook": "empty_cache",
+    "SyncBuffersHook": "sync_buffers",
+    "ProfilerHook": "profiler",
+    "CheckInvalidLossHook": "invalid_loss",
+    "InvalidLossError": "invalid_loss",
+    "TextLoggerHook": "aliases",
+    "OptimzierHook": "aliases",
+    "LocalVisBackend": "vis_backends.local",
+    "TensorBoardVisBackend": "vis_backends.tensorboard",
+    "standard_default_hooks": "defaults",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runner_hooks_standard' has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

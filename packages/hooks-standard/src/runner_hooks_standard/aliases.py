@@ -1,0 +1,51 @@
+"""Old and misspelled hook names from MMEngine-era configs (and the Runner guide).
+
+``TextLoggerHook`` was renamed ``LoggerHook``; the guide spells
+``OptimizerHook`` as ``OptimzierHook``. Both still build the right hook, with
+a DeprecationWarning that says what to write instead.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from typing import Any
+
+from .logger import LoggerHook
+from .optimizer import OptimizerHook
+
+
+class RenamedHookWarning(DeprecationWarning):
+    """A config uses an old or misspelled hook type name."""
+
+
+# Python hides DeprecationWarnings raised outside __main__; this one is about the
+# user's config, so show it (once per place, the default action).
+warnings.filterwarnings("default", category=RenamedHookWarning)
+
+
+def TextLoggerHook(**kwargs: Any) -> LoggerHook:  # noqa: N802 - a config type name
+    """``LoggerHook(**kwargs)``, with a DeprecationWarning."""
+    warnings.warn(
+        "TextLoggerHook is LoggerHook in runner; rename the type: dict(type='LoggerHook', ...).",
+        RenamedHookWarning,
+        stacklevel=2,
+    )
+    return LoggerHook(**kwargs)
+
+
+def OptimzierHook(**kwargs: Any) -> OptimizerHook:  # noqa: N802 - a config type name
+    """``OptimizerHook(**kwargs)``: the guide's misspelling, with a DeprecationWarning."""
+    warnings.warn(
+        "Hook type 'OptimzierHook' is a misspelling: did you mean OptimizerHook? Building "
+        "OptimizerHook; rename the type to 'OptimizerHook' (or move grad_clip to "
+        "optim_wrapper=dict(clip_grad=...)).",
+        RenamedHookWarning,
+        stacklevel=2,
+    )
+    return OptimizerHook(**kwargs)
+
+
+# The registry checks config arguments against these signatures.
+TextLoggerHook.__signature__ = inspect.signature(LoggerHook)  # type: ignore[attr-defined]
+OptimzierHook.__signature__ = inspect.signature(OptimizerHook)  # type: ignore[attr-defined]

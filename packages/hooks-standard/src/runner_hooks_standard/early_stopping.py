@@ -1,0 +1,145 @@
+"""``EarlyStoppingHook``: stop training when a validation metric stops improving."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+from runner_core.errors import ConfigError, HookError, did_you_mean
+from runner_core.hooks import Hook, Priority
+
+_GREATER_HINTS = ("acc", "top", "ar@", "auc", "precision", "map", "mdice", "miou", "macc", "f1")
+_LESS_HINTS = ("loss", "error", "err", "mse", "mae", "rmse", "perplexity")
+
+
+def infer_rule(monitor: str) -> str:
+    """``'greater'`` for accuracy-like names, ``'less'`` for loss-like ones."""
+    name = monitor.lower()
+    if any(h in name for h in _GREATER_HINTS):
+        return "greater"
+    if any(h in name for h in _LESS_HINTS):
+        return "less"
+    raise ConfigError(
+        f"EarlyStoppingHook cannot tell whether {monitor!r} should grow or shrink: "
+        "set rule='greater' (accuracy-like) or rule='less' (loss-like)."
+    )
+
+
+class EarlyStoppingHook(Hook):
+    """Stop training after ``patience`` validations without improvement.
+
+    Args:
+        monitor: the metric key to watch (``'accuracy/top1'``).
+        rule: ``'greater'`` or ``'less'``; None infers it from the name.
+        min_delta: the smallest change that counts as an improvement.
+        strict: a missing ``monitor`` key is an error (else a warning).
+        check_finite: stop when the metric becomes NaN or infinite.
+        patience: validations without improvement before stopping.
+        stopping_threshold: stop as soon as the metric reaches this value.
+
+    The best score and the count of validations without improvement are
+    saved in checkpoints, so a resumed run stops where the full run would.
+    """
+
+    priority = Priority.LOWEST
+
+    def __init__(
+        self,
+        monitor: str,
+        rule: str | None = None,
+        min_delta: float = 0.1,
+        strict: bool = False,
+        check_finite: bool = True,
+        patience: int = 5,
+        stopping_threshold: float | None = None,
+    ) -> None:
+        if rule is None:
+            rule = infer_rule(monitor)
+        if rule not in ("greater", "less"):
+            raise ConfigError(
+                f"EarlyStoppingHook rule must be 'greater' or 'less', got {rule!r}."
+                + did_you_mean(str(rule), ("greater", "less"))
+            )
+        if patience < 1:
+            raise ConfigError(f"EarlyStoppingHook patience must be >= 1, got {patience}.")
+        self.monitor = monitor
+        self.rule = rule
+        self.min_delta = abs(float(min_delta))
+        self.strict = strict
+        self.check_finite = check_finite
+        self.patience = patience
+        self.stopping_threshold = stopping_threshold
+        self.best_score = -math.inf if rule == "greater" else math.inf
+        self.wait_count = 0
+        self._training = False
+
+    def before_train(self, runner: Any) -> None:
+        self._training = True
+        if not hasattr(runner.train_loop, "stop_training"):
+            warnings.warn(
+                f"EarlyStoppingHook: the train loop {type(runner.train_loop).__name__} has no "
+                "stop_training flag, so it cannot be stopped early.",
+                stacklevel=2,
+            )
+
+    def after_train(self) -> None:
+        self._training = False
+
+    def _better(self, value: float, than: float) -> bool:
+        return value > than if self.rule == "greater" else value < than
+
+    def after_val_epoch(self, runner: Any, metrics: Any) -> None:
+        if not self._training:
+            return
+        metrics = metrics or {}
+        if self.monitor not in metrics:
+            message = (
+                f"EarlyStoppingHook monitors {self.monitor!r}, which the validation metrics "
+                f"{sorted(metrics)} do not have.{did_you_mean(self.monitor, metrics)}"
+            )
+            if self.strict:
+                raise HookError(message + " Set monitor= to one of them.")
+            warnings.warn(message + " Early stopping is skipped.", stacklevel=2)
+            return
+        value = metrics[self.monitor]
+        current = float(value.item() if hasattr(value, "item") else value)
+        reason = None
+        if self.check_finite and not math.isfinite(current):
+            reason = f"{self.monitor} is {current}, not a finite number"
+        elif self.stopping_threshold is not None and (
+            current == self.stopping_threshold or self._better(current, self.stopping_threshold)
+        ):
+            reason = f"{self.monitor} reached the stopping threshold {self.stopping_threshold}"
+        else:
+            improved = (
+                current - self.min_delta > self.best_score
+                if self.rule == "greater"
+                else current + self.min_delta < self.best_score
+            )
+            if improved:
+                self.best_score = current
+                self.wait_count = 0
+            else:
+                self.wait_count += 1
+                if self.wait_count >= self.patience:
+                    reason = (
+                        f"{self.monitor} did not improve by more than {self.min_delta} on "
+                        f"{self.best_score:.4f} in the last {self.patience} validations"
+                    )
+        if reason is not None:
+            runner.train_loop.stop_training = True
+            runner.logger.info("Early stopping after epoch %d: %s.", runner.epoch, reason)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best_score": float(self.best_score), "wait_count": int(self.wait_count)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best_score = float(state.get("best_score", self.best_score))
+        self.wait_count = int(state.get("wait_count", 0))
+
+    def __repr__(self) -> str:
+        return (
+            f"EarlyStoppingHook(monitor={self.monitor!r}, rule={self.rule!r}, "
+            f"patience={self.patience}, min_delta={self.min_delta})"
+        )

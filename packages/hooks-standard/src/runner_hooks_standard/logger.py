@@ -1,0 +1,467 @@
+"""``LoggerHook``: progress lines people can read, and the same numbers as JSON records.
+
+Every ``interval`` iterations it writes one line::
+
+    Epoch(train) [1][ 50/500]  lr: 1.0000e-02  eta: 0:01:23  time: 0.0123  data_time: 0.0012  memory: 312  loss: 0.4321
+
+and, through the runner's visualizer, one record in ``vis_data/scalars.json``
+(``LocalVisBackend``) and any other backend (TensorBoard, ...). At the end of
+validation/testing it writes the metrics the same way. In an interactive
+terminal a live progress bar stands in for the scrolling training lines; the
+text log file always gets the plain lines.
+
+Between logging iterations the hook only compares two integers: the loss
+values are averaged (and moved off the device) on logging iterations only.
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+import shutil
+import sys
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from runner_core.errors import ConfigError
+from runner_core.hooks import Hook, Priority
+
+from .progress import ProgressDisplay, format_eta, wants_progress
+
+# Scalars shown before the loss terms, in this order.
+_TIME_KEYS = ("time", "data_time")
+
+
+def _check_positive(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(
+            f"LoggerHook {name} must be a positive integer (iterations), got {value!r}; "
+            f"e.g. default_hooks=dict(logger=dict({name}=10))."
+        )
+    return value
+
+
+def loop_is_epoch_based(loop: Any) -> bool:
+    """Whether a train loop counts epochs (lines say ``Epoch(train)``) or iterations."""
+    declared = getattr(loop, "by_epoch", None)
+    if declared is not None:
+        return bool(declared)
+    from runner_loops_standard import IterBasedTrainLoop
+
+    return not isinstance(loop, IterBasedTrainLoop)
+
+
+class LoggerHook(Hook):
+    """Log training progress, validation/test metrics, and their JSON records.
+
+    Args:
+        interval: log every this many training iterations (of the epoch, for
+            epoch-based runs).
+        ignore_last: skip the last, shorter window of an epoch (an epoch with
+            no logged line yet is logged anyway, so short runs are never silent).
+        interval_exp_name: every this many iterations, log the experiment name.
+        out_dir: also copy the run folder's log files (``out_suffix``) to
+            ``<out_dir>/<work_dir name>/<run folder name>/`` when the run ends.
+        out_suffix: which files ``out_dir`` receives.
+        keep_local: with ``out_dir``, keep the local copies (False deletes them
+            after copying).
+        log_metric_by_epoch: validation records use the epoch as their
+            ``step`` (epoch-based runs); False uses the iteration.
+        num_digits: digits after the point.
+        window_size: iterations the losses and times are averaged over;
+            None reads ``log_processor=dict(window_size=...)`` (default 10);
+            ``'global'`` averages everything kept.
+        progress_bar: None shows a live progress bar only in an interactive
+            terminal (not in pipes, CI, ``NO_COLOR`` or ``TERM=dumb``); True or
+            False forces it on or off.
+        backend_args: accepted for MMEngine configs; only local ``out_dir``
+            paths are supported.
+    """
+
+    priority = Priority.BELOW_NORMAL
+
+    def __init__(
+        self,
+        interval: int = 10,
+        ignore_last: bool = True,
+        interval_exp_name: int = 1000,
+        out_dir: str | Path | None = None,
+        out_suffix: str | Sequence[str] = (".json", ".log", ".py", "yaml"),
+        keep_local: bool = True,
+        log_metric_by_epoch: bool = True,
+        num_digits: int = 4,
+        window_size: int | str | None = None,
+        progress_bar: bool | None = None,
+        backend_args: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.interval = _check_positive("interval", interval)
+        self.ignore_last = ignore_last
+        self.interval_exp_name = _check_positive("interval_exp_name", interval_exp_name)
+        if isinstance(out_suffix, str):
+            out_suffix = (out_suffix,)
+        self.out_suffix = tuple(out_suffix)
+        self.out_dir = None if out_dir is None else Path(out_dir)
+        self.keep_local = keep_local
+        if not keep_local and out_dir is None:
+            raise ConfigError(
+                "LoggerHook keep_local=False deletes the local log files after copying them "
+                "to out_dir, but out_dir is not set: set out_dir='...' or keep_local=True."
+            )
+        self.log_metric_by_epoch = log_metric_by_epoch
+        self.num_digits = num_digits
+        if window_size is not None and window_size != "global":
+            _check_positive("window_size", window_size)
+        self.window_size = window_size
+        self.progress_bar = progress_bar
+        if backend_args:
+            warnings.warn(
+                "LoggerHook backend_args is ignored: out_dir must be a local path.", stacklevel=2
+            )
+        # run state
+        self._by_epoch = True
+        self._window: int | None = 10
+        self._epoch_len: int | None = None
+        self._last_n: int | None = None  # the n (batch or iteration) that ends an epoch
+        self._logged_in_epoch = False
+        self._next_exp_name = 0
+        self._training = False
+        self._eval_done = 0
+        self._display: ProgressDisplay | None = None
+        self._warned_keys: set[str] = set()
+
+    # -- set-up ---------------------------------------------------------------------------
+    def before_run(self, runner: Any) -> None:
+        cfg = getattr(runner, "log_processor_cfg", None) or {}
+        window = self.window_size if self.window_size is not None else cfg.get("window_size", 10)
+        self._window = None if window == "global" else int(window)
+        show = wants_progress() if self.progress_bar is None else bool(self.progress_bar)
+        if show and getattr(runner, "rank", 0) == 0 and self._display is None:
+            self._display = ProgressDisplay(runner.logger)
+
+    def before_train(self, runner: Any) -> None:
+        self._training = True
+        cfg = getattr(runner, "log_processor_cfg", None) or {}
+        by_epoch = cfg.get("by_epoch")
+        self._by_epoch = (
+            loop_is_epoch_based(runner.train_loop) if by_epoch is None else bool(by_epoch)
+        )
+        self._next_exp_name = runner.iter + self.interval_exp_name
+        self._info(runner, f"Exp name: {runner.experiment_name}")
+        if self._display is not None:
+            self._display.start()
+
+    def before_train_epoch(self, runner: Any) -> None:
+        try:
+            self._epoch_len = len(runner.train_dataloader)
+        except TypeError:  # an infinite loader
+            self._epoch_len = None
+        self._last_n = self._epoch_len if self._by_epoch else runner.max_iters
+        self._logged_in_epoch = False
+        if self._display is not None:
+            if self._by_epoch:
+                desc = f"Epoch {runner.epoch + 1}/{runner.max_epochs}"
+                self._display.start_train(desc, self._epoch_len)
+            else:
+                self._display.start_train("Train", runner.max_iters, completed=runner.iter)
+
+    # -- training iterations ------------------------------------------------------------------
+    def after_train_iter(self, runner: Any, batch_idx: int) -> None:
+        n = batch_idx + 1 if self._by_epoch else runner.iter + 1
+        if n % self.interval and n != self._last_n:
+            if self._display is not None:
+                self._display.tick_train(n, runner.message_hub)
+            return
+        if n % self.interval and self.ignore_last and self._logged_in_epoch:
+            if self._display is not None:  # the last, shorter window of an epoch
+                self._display.tick_train(n, runner.message_hub, force=True)
+            return
+        self._log_train(runner, n)
+
+    def _log_train(self, runner: Any, n: int) -> None:
+        hub = runner.message_hub
+        tag = self._train_scalars(hub)
+        tag["memory"] = _memory_mb(runner)
+        eta = hub.get_info("eta")
+        lead = self._train_position(runner, n)
+        line = lead + "  " + self._format(tag, eta)
+        record = dict(tag)
+        if self._by_epoch:
+            record["epoch"] = runner.epoch + 1
+        record["iter"] = runner.iter + 1
+        if self._display is not None and self._display.live:
+            _log_to_files(runner.logger, line)
+            self._display.update_train(n, format_eta(eta), self._status(tag))
+        else:
+            runner.logger.info(line)
+        visualizer = getattr(runner, "visualizer", None)
+        if visualizer is not None and getattr(runner, "rank", 0) == 0:
+            visualizer.add_scalars(record, step=runner.iter + 1)
+        self._logged_in_epoch = True
+        if runner.iter + 1 >= self._next_exp_name:
+            self._next_exp_name += self.interval_exp_name * (
+                1 + (runner.iter + 1 - self._next_exp_name) // self.interval_exp_name
+            )
+            self._info(runner, f"Exp name: {runner.experiment_name}")
+
+    def _train_position(self, runner: Any, n: int) -> str:
+        if self._by_epoch:
+            total = self._epoch_len
+            width = len(str(total)) if total else len(str(n))
+            of = f"/{total}" if total else ""
+            return f"Epoch(train) [{runner.epoch + 1}][{n:>{width}}{of}]"
+        total = runner.max_iters
+        width = len(str(total)) if total else len(str(n))
+        return f"Iter(train) [{n:>{width}}/{total}]"
+
+    def _train_scalars(self, hub: Any) -> dict[str, float]:
+        """lr and momentum (current), times and every other train scalar (window mean)."""
+        rates: dict[str, float] = {}
+        times: dict[str, float] = {}
+        rest: dict[str, float] = {}
+        for key, buf in hub.log_scalars.items():
+            if not key.startswith("train/"):
+                continue
+            name = key[6:]
+            try:
+                if _is_rate(name):
+                    rates[name] = buf.current()
+                elif name in _TIME_KEYS:
+                    times[name] = buf.mean(self._window)
+                else:
+                    rest[name] = buf.mean(self._window)
+            except (ValueError, RuntimeError, TypeError) as exc:
+                self._warn_once(key, exc)
+        ordered = dict(rates)
+        ordered.update((k, times[k]) for k in _TIME_KEYS if k in times)
+        if "loss" in rest:
+            ordered["loss"] = rest.pop("loss")
+        ordered.update(rest)
+        return ordered
+
+    def _warn_once(self, key: str, exc: Exception) -> None:
+        if key not in self._warned_keys:
+            self._warned_keys.add(key)
+            warnings.warn(
+                f"LoggerHook cannot log {key!r} as a number ({exc}); only single numbers are "
+                "logged. Return scalars (e.g. loss.mean()) from train_step.",
+                stacklevel=2,
+            )
+
+    def _format(self, tag: Mapping[str, Any], eta: float | None = None) -> str:
+        """``lr: ..  eta: ..  time: ..  data_time: ..  memory: ..  loss: ..`` (MMEngine's order)."""
+        digits = self.num_digits
+        rates, times, rest = [], [], []
+        for key, value in tag.items():
+            if key == "memory" or key.endswith("momentum"):  # momentum: in the records only
+                continue
+            if _is_rate(key):
+                rates.append(f"{key}: {value:.{digits}e}")
+            elif key in _TIME_KEYS:
+                times.append(f"{key}: {_fmt(value, digits)}")
+            else:
+                rest.append(f"{key}: {_fmt(value, digits)}")
+        parts = rates
+        if eta is not None:
+            parts.append(f"eta: {format_eta(eta)}")
+        parts += times
+        if "memory" in tag:
+            parts.append(f"memory: {tag['memory']}")
+        return "  ".join(parts + rest)
+
+    def _status(self, tag: Mapping[str, Any]) -> str:
+        shown = [
+            f"{k}: {_fmt(v, self.num_digits)}"
+            for k, v in tag.items()
+            if "loss" in k and not isinstance(v, str)
+        ][:3]
+        lr = next((v for k, v in tag.items() if k.endswith("lr")), None)
+        if lr is not None:
+            shown.append(f"lr: {lr:.2e}")
+        return "  ".join(shown)
+
+    def after_train(self, runner: Any) -> None:
+        self._training = False
+        if self._display is not None:
+            self._display.stop()
+
+    # -- validation and test ----------------------------------------------------------------------
+    def before_val_epoch(self, runner: Any) -> None:
+        self._begin_eval(runner, "val")
+
+    def before_test_epoch(self, runner: Any) -> None:
+        self._begin_eval(runner, "test")
+
+    def _begin_eval(self, runner: Any, mode: str) -> None:
+        self._eval_done = 0
+        if self._display is not None:
+            self._display.start()
+            loop = runner.val_loop if mode == "val" else runner.test_loop
+            try:
+                total = len(loop.dataloader)
+            except TypeError:
+                total = None
+            self._display.start_eval(mode.capitalize(), total)
+
+    def after_val_iter(self, runner: Any, batch_idx: int) -> None:
+        self._eval_iter(runner, batch_idx, "val")
+
+    def after_test_iter(self, runner: Any, batch_idx: int) -> None:
+        self._eval_iter(runner, batch_idx, "test")
+
+    def _eval_iter(self, runner: Any, batch_idx: int, mode: str) -> None:
+        n = self._eval_done = batch_idx + 1
+        if self._display is not None:
+            self._display.tick_eval(n)
+            return
+        if n % self.interval:
+            return
+        loop = runner.val_loop if mode == "val" else runner.test_loop
+        try:
+            total: int | None = len(loop.dataloader)
+        except TypeError:
+            total = None
+        tag = self._eval_times(runner.message_hub, mode)
+        tag["memory"] = _memory_mb(runner)
+        lead = self._eval_position(runner, mode, n, total)
+        runner.logger.info(lead + "  " + self._format(tag))
+
+    def _eval_times(self, hub: Any, mode: str) -> dict[str, float]:
+        tag = {}
+        for name in _TIME_KEYS:
+            buf = hub.log_scalars.get(f"{mode}/{name}")
+            if buf is not None and len(buf):
+                tag[name] = buf.mean(self._window)
+        return tag
+
+    def _eval_position(self, runner: Any, mode: str, n: int, total: int | None) -> str:
+        width = len(str(total)) if total else len(str(n))
+        of = f"{n:>{width}}/{total}" if total else f"{n}"
+        if self._training and not self._by_epoch:
+            return f"Iter({mode}) [{of}]"
+        if self._training:
+            return f"Epoch({mode}) [{runner.epoch}][{of}]"
+        return f"Epoch({mode}) [{of}]"
+
+    def after_val_epoch(self, runner: Any, metrics: Any) -> None:
+        self._log_metrics(runner, "val", metrics)
+
+    def after_test_epoch(self, runner: Any, metrics: Any) -> None:
+        self._log_metrics(runner, "test", metrics)
+
+    def _log_metrics(self, runner: Any, mode: str, metrics: Any) -> None:
+        if self._display is not None:
+            self._display.finish_eval()
+        n = self._eval_done
+        tag: dict[str, Any] = {}
+        texts = []
+        for key, value in (metrics or {}).items():
+            number = _as_number(value)
+            if number is None:
+                texts.append(f"{key}: {value}")
+            else:
+                tag[key] = number
+        metric_keys = list(tag)
+        tag.update(self._eval_times(runner.message_hub, mode))
+        lead = self._eval_position(runner, mode, n, n)
+        body = "  ".join([f"{k}: {_fmt(v, self.num_digits)}" for k, v in tag.items()] + texts)
+        runner.logger.info(lead + "  " + body)
+        record = dict(tag)
+        if self._training and self._by_epoch:
+            record["epoch"] = runner.epoch
+            step = runner.epoch if self.log_metric_by_epoch else runner.iter
+        else:
+            record["iter"] = runner.iter
+            step = runner.iter
+        visualizer = getattr(runner, "visualizer", None)
+        if visualizer is not None and getattr(runner, "rank", 0) == 0 and metric_keys:
+            visualizer.add_scalars(record, step=step)
+
+    def after_val(self, runner: Any) -> None:
+        if self._display is not None:
+            self._display.finish_eval()
+            if not self._training:
+                self._display.stop()
+
+    def after_test(self, runner: Any) -> None:
+        self.after_val(runner)
+
+    # -- the end ------------------------------------------------------------------------------------
+    def after_run(self, runner: Any) -> None:
+        if self._display is not None:
+            self._display.stop()
+        visualizer = getattr(runner, "visualizer", None)
+        if visualizer is not None and hasattr(visualizer, "close"):
+            visualizer.close()
+        if self.out_dir is not None and getattr(runner, "rank", 0) == 0:
+            self._copy_out(runner)
+
+    def _copy_out(self, runner: Any) -> None:
+        local = Path(runner.log_dir)
+        target = self.out_dir / Path(runner.work_dir).name / local.name  # type: ignore[operator]
+        copied = []
+        for path in sorted(local.rglob("*")):
+            if path.is_file() and path.name.endswith(self.out_suffix):
+                dest = target / path.relative_to(local)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, dest)
+                copied.append(path)
+        runner.logger.info("Copied %d log file(s) to %s", len(copied), target)
+        if not self.keep_local:
+            for path in copied:
+                if path.suffix != ".log":  # the open log file stays until the logger closes
+                    path.unlink(missing_ok=True)
+
+    def _info(self, runner: Any, message: str) -> None:
+        runner.logger.info(message)
+
+    def __repr__(self) -> str:
+        return f"LoggerHook(interval={self.interval}, ignore_last={self.ignore_last})"
+
+
+def _is_rate(name: str) -> bool:
+    return name.endswith("lr") or name.endswith("momentum")
+
+
+def _fmt(value: Any, digits: int) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    numel = getattr(value, "numel", None)
+    size = numel() if callable(numel) else getattr(value, "size", None)
+    if size == 1 and hasattr(value, "item"):
+        return value.item()
+    return None
+
+
+def _memory_mb(runner: Any) -> int:
+    """Peak memory in MB: CUDA memory allocated on a GPU run, else the process's max RSS."""
+    device = getattr(runner, "device", None)
+    if device is not None and getattr(device, "type", None) == "cuda":
+        import torch
+
+        peak = torch.cuda.max_memory_allocated(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        return int(peak // (1024 * 1024))
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(rss // (1024 * 1024) if sys.platform == "darwin" else rss // 1024)
+
+
+def _log_to_files(logger: logging.Logger, message: str) -> None:
+    """Send an INFO line to the logger's file handlers only (the console shows the bar)."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    record = logger.makeRecord(logger.name, logging.INFO, __file__, 0, message, None, None)
+    for handler in logger.handlers:
+        if isinstance(handler, logging.FileHandler) and record.levelno >= handler.level:
+            handler.handle(record)

@@ -1,0 +1,89 @@
+"""``ParamSchedulerHook``: step the parameter schedulers at the right moments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from runner_core.hooks import Hook, Priority
+
+
+class ParamSchedulerHook(Hook):
+    """Step ``runner.param_schedulers`` (a list, or a dict of lists per optimizer).
+
+    * by-iteration schedulers (``by_epoch=False``): after every training iteration;
+    * by-epoch schedulers: after every training epoch;
+    * schedulers that judge validation metrics (``need_val_args``, e.g.
+      ``ReduceOnPlateauLR``): ``step(metrics)`` after each validation, on top
+      of the plain ``step()`` that counts their iterations/epochs.
+
+    With gradient accumulation (``accumulative_counts > 1``) by-iteration
+    schedulers step every iteration, as MMEngine does (mmengine#1308), so
+    ``begin``/``end`` count iterations, not optimizer updates. Set
+    ``step_on_update_only=True`` to step them only on iterations where the
+    optimizer stepped (then ``begin``/``end`` count updates).
+    """
+
+    priority = Priority.LOW
+
+    def __init__(self, step_on_update_only: bool = False) -> None:
+        self.step_on_update_only = step_on_update_only
+        self._by_iter: list[tuple[Any, Any]] = []  # (scheduler, its optim wrapper)
+        self._by_epoch: list[Any] = []
+        self._on_val: list[Any] = []
+
+    def before_train(self, runner: Any) -> None:
+        self._by_iter, self._by_epoch, self._on_val = [], [], []
+        for scheduler, wrapper in _each(runner.param_schedulers, runner.optim_wrapper):
+            if not hasattr(scheduler, "step"):
+                from runner_core.errors import HookError
+
+                raise HookError(
+                    f"param_scheduler holds {scheduler!r}, which has no step(); "
+                    "ParamSchedulerHook steps schedulers built from param_scheduler=... configs."
+                )
+            if getattr(scheduler, "by_epoch", True):
+                self._by_epoch.append(scheduler)
+            else:
+                self._by_iter.append((scheduler, wrapper))
+            if getattr(scheduler, "need_val_args", False):
+                self._on_val.append(scheduler)
+
+    def after_train_iter(self) -> None:
+        if not self._by_iter:
+            return
+        if self.step_on_update_only:
+            for scheduler, wrapper in self._by_iter:
+                should = getattr(wrapper, "should_update", None)
+                if should is None or should():
+                    scheduler.step()
+        else:
+            for scheduler, _ in self._by_iter:
+                scheduler.step()
+
+    def after_train_epoch(self) -> None:
+        for scheduler in self._by_epoch:
+            scheduler.step()
+
+    def after_val_epoch(self, metrics: Any) -> None:
+        if not metrics or not self._on_val:
+            return
+        for scheduler in self._on_val:
+            scheduler.step(metrics)
+
+    def __repr__(self) -> str:
+        return f"ParamSchedulerHook(step_on_update_only={self.step_on_update_only})"
+
+
+def _each(schedulers: Any, optim_wrapper: Any) -> Iterator[tuple[Any, Any]]:
+    """(scheduler, the optim wrapper it drives) for a list or a dict of lists."""
+    if not schedulers:
+        return
+    if isinstance(schedulers, Mapping):
+        for name, group in schedulers.items():
+            wrapper = optim_wrapper[name] if optim_wrapper is not None else None
+            for scheduler in group if isinstance(group, (list, tuple)) else [group]:
+                yield scheduler, wrapper
+        return
+    for scheduler in schedulers if isinstance(schedulers, (list, tuple)) else [schedulers]:
+        yield scheduler, optim_wrapper

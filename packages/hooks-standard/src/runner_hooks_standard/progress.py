@@ -1,0 +1,155 @@
+"""The live progress display the LoggerHook shows in an interactive terminal.
+
+In a terminal, scrolling a line every ``interval`` iterations buries
+everything else; a progress bar with the rate, the ETA and the latest loss
+says the same in one line. Pipes, CI logs and files keep plain lines (the
+LoggerHook decides; see :func:`wants_progress`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+# The display is redrawn by rich's own thread; the hook pushes new numbers at
+# most this often, so a training iteration pays a clock read, not a redraw.
+TICK_SECONDS = 0.1
+
+
+def wants_progress(stream: Any = None) -> bool:
+    """True in an interactive terminal; False in a pipe, in CI, with NO_COLOR or TERM=dumb."""
+    stream = sys.stdout if stream is None else stream
+    if os.environ.get("CI") or "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
+def format_eta(seconds: float | None) -> str:
+    """``H:MM:SS`` (``-`` when unknown)."""
+    if seconds is None:
+        return "-"
+    return str(datetime.timedelta(seconds=int(seconds)))
+
+
+class ProgressDisplay:
+    """One rich ``Progress`` with a training task and, while it runs, an evaluation task.
+
+    While it is live, the console handlers of ``logger`` write through rich
+    (above the bar) instead of over it; :meth:`stop` puts them back.
+    """
+
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            ProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+        from rich.text import Text
+
+        class RateColumn(ProgressColumn):
+            def render(self, task: Any) -> Text:
+                speed = task.finished_speed or task.speed
+                if speed is None:
+                    return Text("-- it/s")
+                if speed < 1:
+                    return Text(f"{1 / speed:.2f} s/it")
+                return Text(f"{speed:.2f} it/s")
+
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(bar_width=30),
+            MofNCompleteColumn(),
+            RateColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta {task.fields[eta]}"),
+            TextColumn("{task.fields[status]}"),
+            transient=False,
+        )
+        self._logger = logger
+        self._swapped: list[tuple[logging.StreamHandler, Any]] = []
+        self._train: Any = None
+        self._eval: Any = None
+        self._next_tick = 0.0
+        self.live = False
+
+    # -- lifetime ------------------------------------------------------------------------
+    def start(self) -> None:
+        if self.live:
+            return
+        self.progress.start()
+        self.live = True
+        if self._logger is not None:
+            from rich.file_proxy import FileProxy
+
+            for handler in self._logger.handlers:
+                if type(handler) is logging.StreamHandler:
+                    old = handler.stream
+                    handler.setStream(FileProxy(self.progress.console, old))  # type: ignore[arg-type]
+                    self._swapped.append((handler, old))
+
+    def stop(self) -> None:
+        if not self.live:
+            return
+        for handler, old in self._swapped:
+            stream = handler.stream
+            if hasattr(stream, "flush"):
+                stream.flush()
+            handler.setStream(old)
+        self._swapped.clear()
+        self.progress.stop()
+        self.live = False
+        self._train = self._eval = None
+
+    # -- tasks ----------------------------------------------------------------------------
+    def start_train(self, description: str, total: int | None, completed: int = 0) -> None:
+        if self._train is not None:
+            self.progress.remove_task(self._train)
+        self._train = self.progress.add_task(
+            description, total=total, completed=completed, eta="-", status=""
+        )
+
+    def tick_train(self, completed: int, hub: Any = None, force: bool = False) -> None:
+        """Move the training bar; cheap when called often (updates at most every 0.1 s).
+
+        ``hub`` (the MessageHub) is read for the ETA only when the bar moves.
+        """
+        now = time.monotonic()
+        if (now < self._next_tick and not force) or self._train is None:
+            return
+        self._next_tick = now + TICK_SECONDS
+        eta = hub.get_info("eta") if hub is not None else None
+        if eta is None:
+            self.progress.update(self._train, completed=completed)
+        else:
+            self.progress.update(self._train, completed=completed, eta=format_eta(eta))
+
+    def update_train(self, completed: int, eta: str, status: str) -> None:
+        if self._train is not None:
+            self.progress.update(self._train, completed=completed, eta=eta, status=status)
+
+    def start_eval(self, description: str, total: int | None) -> None:
+        self.finish_eval()
+        self._eval = self.progress.add_task(description, total=total, eta="-", status="")
+
+    def tick_eval(self, completed: int) -> None:
+        now = time.monotonic()
+        if now < self._next_tick or self._eval is None:
+            return
+        self._next_tick = now + TICK_SECONDS
+        self.progress.update(self._eval, completed=completed)
+
+    def finish_eval(self) -> None:
+        if self._eval is not None:
+            self.progress.remove_task(self._eval)
+            self._eval = None

@@ -1,0 +1,121 @@
+"""``RuntimeInfoHook``: put the run's counters, learning rates and losses in the MessageHub."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from runner_core.hooks import Hook, Priority
+
+
+class RuntimeInfoHook(Hook):
+    """Publish what other hooks and the logger read from ``runner.message_hub``.
+
+    Info: ``epoch``, ``iter``, ``max_epochs``, ``max_iters``. Scalars per
+    training iteration: ``train/lr`` and ``train/momentum`` (param group 0;
+    ``train/<name>.lr`` for each wrapper of an ``OptimWrapperDict``),
+    ``train/grad_norm`` when gradients are clipped, and every term of the
+    model's outputs as ``train/<key>``. Tensors are stored as they are (the
+    MessageHub turns them into floats only when read), so no iteration waits
+    on the device. After validation/testing, each metric as ``val/<key>`` /
+    ``test/<key>``.
+    """
+
+    priority = Priority.VERY_HIGH
+
+    def __init__(self) -> None:
+        self._get_lr: Any = None
+        self._get_momentum: Any = None
+        self._grad_norm_sources: list[tuple[str, Any]] = []
+
+    def before_train(self, runner: Any) -> None:
+        hub = runner.message_hub
+        hub.update_info_dict(
+            {
+                "epoch": runner.epoch,
+                "iter": runner.iter,
+                "max_epochs": runner.max_epochs,
+                "max_iters": runner.max_iters,
+            }
+        )
+        wrapper = runner.optim_wrapper
+        self._get_lr = getattr(wrapper, "get_lr", None)
+        self._get_momentum = getattr(wrapper, "get_momentum", None)
+        sources: list[tuple[str, Any]] = []
+        if hasattr(wrapper, "items") and callable(wrapper.items):  # OptimWrapperDict
+            sources = [(f"train/{name}.grad_norm", w) for name, w in wrapper.items()]
+        elif wrapper is not None:
+            sources = [("train/grad_norm", wrapper)]
+        self._grad_norm_sources = sources
+
+    def before_train_epoch(self, runner: Any) -> None:
+        runner.message_hub.update_info("epoch", runner.epoch)
+
+    def before_train_iter(self, runner: Any) -> None:
+        hub = runner.message_hub
+        hub.update_info("iter", runner.iter)
+        if self._get_lr is not None:
+            for key, values in self._get_lr().items():
+                if values:
+                    hub.update_scalar(f"train/{key}", values[0])
+        if self._get_momentum is not None:
+            for key, values in self._get_momentum().items():
+                if values:
+                    hub.update_scalar(f"train/{key}", values[0])
+
+    def after_train_iter(self, runner: Any, outputs: Any) -> None:
+        hub = runner.message_hub
+        if outputs is not None and isinstance(outputs, Mapping):
+            for key, value in outputs.items():
+                if getattr(value, "requires_grad", False):
+                    value = value.detach()  # never keep a graph alive in the history
+                hub.update_scalar(f"train/{key}", value)
+        for key, wrapper in self._grad_norm_sources:
+            norm = _raw_grad_norm(wrapper)
+            if norm is not None:
+                hub.update_scalar(key, norm)
+
+    def after_train_epoch(self, runner: Any) -> None:
+        runner.message_hub.update_info("epoch", runner.epoch + 1)
+
+    def after_val_epoch(self, runner: Any, metrics: Any) -> None:
+        _publish_metrics(runner.message_hub, "val", metrics)
+
+    def after_test_epoch(self, runner: Any, metrics: Any) -> None:
+        _publish_metrics(runner.message_hub, "test", metrics)
+
+    def __repr__(self) -> str:
+        return "RuntimeInfoHook()"
+
+
+def _raw_grad_norm(wrapper: Any) -> Any:
+    """The last clipping norm, as the tensor the clip returned when possible.
+
+    ``OptimWrapper.last_grad_norm`` converts to float (a device sync); the
+    wrapper keeps the raw tensor, which is read here so logging it per
+    iteration costs nothing until the logger reads it.
+    """
+    if hasattr(wrapper, "_last_grad_norm"):
+        return wrapper._last_grad_norm
+    return getattr(wrapper, "last_grad_norm", None)
+
+
+def _is_scalar(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    numel = getattr(value, "numel", None)
+    if callable(numel):
+        return numel() == 1
+    return getattr(value, "size", None) == 1 and hasattr(value, "item")
+
+
+def _publish_metrics(hub: Any, mode: str, metrics: Any) -> None:
+    if not metrics:
+        return
+    for key, value in metrics.items():
+        if _is_scalar(value):
+            hub.update_scalar(f"{mode}/{key}", value)
+        else:
+            hub.update_info(f"{mode}/{key}", value)

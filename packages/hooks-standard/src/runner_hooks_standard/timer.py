@@ -1,0 +1,88 @@
+"""``IterTimerHook``: how long each iteration and its data loading take, and the ETA."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from runner_core.hooks import Hook, Priority
+
+
+class IterTimerHook(Hook):
+    """Publish ``<mode>/data_time`` and ``<mode>/time`` per iteration, and the ETA.
+
+    ``data_time`` runs from the end of the previous iteration (or the start
+    of the epoch) to ``before_*_iter``: the time spent waiting for the data
+    loader. ``time`` is the whole iteration, end to end. The training ETA
+    (``message_hub`` info ``'eta'``, seconds) is the mean iteration time of
+    this session (the first, warm-up iteration left out once there are
+    others) times the iterations left.
+    """
+
+    priority = Priority.NORMAL
+
+    def __init__(self) -> None:
+        self._clock = time.perf_counter
+        self._last = 0.0  # end of the previous iteration
+        self._total = 0.0  # train time summed over this session (first iteration excluded)
+        self._count = 0
+        self._first: float | None = None  # time of the first train iteration of this session
+
+    def _begin_epoch(self) -> None:
+        self._last = self._clock()
+
+    def before_train_epoch(self) -> None:
+        self._begin_epoch()
+
+    def before_val_epoch(self) -> None:
+        self._begin_epoch()
+
+    def before_test_epoch(self) -> None:
+        self._begin_epoch()
+
+    # -- train ------------------------------------------------------------------------
+    def before_train_iter(self, runner: Any) -> None:
+        now = self._clock()
+        runner.message_hub.update_scalar("train/data_time", now - self._last)
+
+    def after_train_iter(self, runner: Any) -> None:
+        now = self._clock()
+        spent = now - self._last
+        self._last = now
+        hub = runner.message_hub
+        hub.update_scalar("train/time", spent)
+        if self._first is None:
+            self._first = spent
+            mean = spent
+        else:
+            self._total += spent
+            self._count += 1
+            mean = self._total / self._count
+        left = runner.max_iters - runner.iter - 1 if runner.max_iters else 0
+        hub.update_info("eta", mean * max(left, 0))
+
+    # -- val / test -------------------------------------------------------------------
+    def before_val_iter(self, runner: Any) -> None:
+        now = self._clock()
+        runner.message_hub.update_scalar("val/data_time", now - self._last)
+
+    def after_val_iter(self, runner: Any) -> None:
+        now = self._clock()
+        runner.message_hub.update_scalar("val/time", now - self._last)
+        self._last = now
+
+    def before_test_iter(self, runner: Any) -> None:
+        now = self._clock()
+        runner.message_hub.update_scalar("test/data_time", now - self._last)
+
+    def after_test_iter(self, runner: Any) -> None:
+        now = self._clock()
+        runner.message_hub.update_scalar("test/time", now - self._last)
+        self._last = now
+
+    def after_val(self) -> None:
+        # validation inside training must not count as the next train iteration's data time
+        self._last = self._clock()
+
+    def __repr__(self) -> str:
+        return "IterTimerHook()"

@@ -1,0 +1,106 @@
+"""``LocalVisBackend``: scalars as JSON lines and the config, in the run folder."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+
+def to_plain(value: Any) -> Any:
+    """A JSON-ready copy of ``value``: tensors and numpy numbers become Python numbers."""
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    tolist = getattr(value, "tolist", None)  # tensors and numpy values
+    if tolist is not None:
+        return tolist()
+    return str(value)
+
+
+class LocalVisBackend:
+    """Write scalars to ``<save_dir>/<scalar_save_file>``, one JSON object per line.
+
+    Each ``add_scalars`` call appends one record (the scalars plus ``step``)
+    and flushes it, so a crash loses nothing already logged and a plotting
+    script can read the file while training runs. Folders and files are
+    created at the first write, so ranks that never write leave nothing.
+
+    Args:
+        save_dir: the folder (the Runner passes ``<run folder>/vis_data``).
+        scalar_save_file: file name of the scalar records.
+        config_save_file: file name the config is written to (once).
+    """
+
+    def __init__(
+        self,
+        save_dir: str | Path,
+        scalar_save_file: str = "scalars.json",
+        config_save_file: str = "config.py",
+    ) -> None:
+        if save_dir is None:
+            from runner_core.errors import BuildError
+
+            raise BuildError(
+                "LocalVisBackend needs save_dir: build it through the Runner's visualizer "
+                "(which passes <run folder>/vis_data) or give save_dir='...'."
+            )
+        self.save_dir = Path(save_dir)
+        self.scalar_save_file = scalar_save_file
+        self.config_save_file = config_save_file
+        self._files: dict[Path, IO[str]] = {}
+        self._config_written = False
+
+    @property
+    def scalar_path(self) -> Path:
+        return self.save_dir / self.scalar_save_file
+
+    def _file(self, path: Path) -> IO[str]:
+        fh = self._files.get(path)
+        if fh is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fh = self._files[path] = open(path, "a", encoding="utf-8")
+        return fh
+
+    def add_scalars(
+        self, scalar_dict: Mapping[str, Any], step: int = 0, file_path: str | None = None
+    ) -> None:
+        """Append ``{**scalar_dict, 'step': step}``; ``file_path`` names another file in save_dir."""
+        record = {str(k): to_plain(v) for k, v in scalar_dict.items()}
+        record["step"] = int(step)
+        path = self.scalar_path if file_path is None else self.save_dir / Path(file_path).name
+        fh = self._file(path)
+        fh.write(json.dumps(record) + "\n")
+        fh.flush()
+
+    def add_scalar(self, name: str, value: Any, step: int = 0) -> None:
+        self.add_scalars({name: value}, step=step)
+
+    def add_config(self, cfg: Any) -> None:
+        """Write the config to ``<save_dir>/<config_save_file>`` (the first call only)."""
+        if self._config_written:
+            return
+        path = self.save_dir / self.config_save_file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if hasattr(cfg, "dump"):
+            cfg.dump(path)
+        else:
+            text = getattr(cfg, "pretty_text", None)
+            path.write_text(text if isinstance(text, str) else repr(cfg), encoding="utf-8")
+        self._config_written = True
+
+    def flush(self) -> None:
+        for fh in self._files.values():
+            fh.flush()
+
+    def close(self) -> None:
+        for fh in self._files.values():
+            fh.close()
+        self._files.clear()
+
+    def __repr__(self) -> str:
+        return f"LocalVisBackend(save_dir={str(self.save_dir)!r})"

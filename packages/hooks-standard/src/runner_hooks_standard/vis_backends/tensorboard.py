@@ -1,0 +1,110 @@
+"""``TensorBoardVisBackend``: TensorBoard event files through ``SummaryWriter``.
+
+``torch.utils.tensorboard`` is imported at the first write, so configuring
+this backend costs nothing until something is logged; a missing
+``tensorboard`` package is reported when the backend is built.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+INSTALL_HINT = "pip install 'runner-hooks-standard[tensorboard]'"
+
+
+def _check_tensorboard() -> None:
+    if importlib.util.find_spec("tensorboard") is None:
+        from runner_core.errors import BuildError
+
+        raise BuildError(
+            "TensorBoardVisBackend needs the 'tensorboard' package, which is not installed. "
+            f"Install it with: {INSTALL_HINT} (or pip install tensorboard), or remove "
+            "TensorBoardVisBackend from visualizer.vis_backends."
+        )
+
+
+class TensorBoardVisBackend:
+    """Log scalars (and the config as text) to TensorBoard.
+
+    Args:
+        save_dir: the folder; event files go to ``<save_dir>/<log_dir_name>``
+            (view with ``tensorboard --logdir <work_dir>``).
+        log_dir_name: sub-folder of ``save_dir`` for the event files.
+        flush_secs: how often the writer flushes on its own (it also flushes
+            on ``flush()``/``close()``, which the LoggerHook calls at the end).
+    """
+
+    def __init__(
+        self, save_dir: str | Path, log_dir_name: str = "tensorboard", flush_secs: int = 30
+    ) -> None:
+        _check_tensorboard()
+        if save_dir is None:
+            from runner_core.errors import BuildError
+
+            raise BuildError("TensorBoardVisBackend needs save_dir.")
+        self.save_dir = Path(save_dir)
+        self.log_dir = self.save_dir / log_dir_name if log_dir_name else self.save_dir
+        self.flush_secs = flush_secs
+        self._writer: Any = None
+
+    @property
+    def experiment(self) -> Any:
+        """The ``SummaryWriter`` (created on first use)."""
+        if self._writer is None:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError as exc:  # tensorboard present but broken or too old
+                raise ImportError(
+                    f"TensorBoardVisBackend could not import torch.utils.tensorboard ({exc}). "
+                    f"Install a working tensorboard: {INSTALL_HINT}"
+                ) from exc
+            self._writer = SummaryWriter(str(self.log_dir), flush_secs=self.flush_secs)
+        return self._writer
+
+    def add_scalars(
+        self, scalar_dict: Mapping[str, Any], step: int = 0, file_path: str | None = None
+    ) -> None:
+        """One TensorBoard scalar per key; non-numeric values are skipped."""
+        writer = self.experiment
+        for key, value in scalar_dict.items():
+            number = _number(value)
+            if number is not None:
+                writer.add_scalar(str(key), number, int(step))
+
+    def add_scalar(self, name: str, value: Any, step: int = 0) -> None:
+        self.add_scalars({name: value}, step=step)
+
+    def add_config(self, cfg: Any) -> None:
+        text = getattr(cfg, "pretty_text", None)
+        text = text if isinstance(text, str) else str(cfg)
+        # Markdown code block so TensorBoard keeps the indentation.
+        self.experiment.add_text("config", "```python\n" + text + "\n```")
+
+    def flush(self) -> None:
+        if self._writer is not None:
+            self._writer.flush()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def __repr__(self) -> str:
+        return f"TensorBoardVisBackend(log_dir={str(self.log_dir)!r})"
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    item = getattr(value, "item", None)
+    if item is not None and getattr(value, "numel", lambda: getattr(value, "size", 1))() == 1:
+        try:
+            return float(item())
+        except (TypeError, ValueError):
+            return None
+    return None

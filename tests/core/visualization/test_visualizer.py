@@ -1,0 +1,92 @@
+"""The Visualizer fans scalars and configs out to backends built from VISBACKENDS."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runner_core.errors import BuildError, RegistryError
+from runner_core.registry import VISBACKENDS
+from runner_core.visualization import Visualizer
+
+
+@VISBACKENDS.register_module(force=True)
+class MemoryBackendForTests:
+    """A third-party style backend: no save_dir, no file_path."""
+
+    def __init__(self, tag: str = "mem") -> None:
+        self.tag = tag
+        self.records: list[tuple[dict, int]] = []
+        self.configs: list[Any] = []
+        self.closed = False
+
+    def add_scalars(self, scalar_dict: dict, step: int = 0) -> None:
+        self.records.append((dict(scalar_dict), step))
+
+    def add_config(self, cfg: Any) -> None:
+        self.configs.append(cfg)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_fans_out_to_every_backend(tmp_path: Path) -> None:
+    vis = Visualizer(
+        vis_backends=[dict(type="LocalVisBackend"), dict(type="MemoryBackendForTests", tag="t")],
+        save_dir=tmp_path / "vis_data",
+    )
+    vis.add_scalars({"loss": 0.5}, step=3)
+    vis.add_scalar("acc", 0.9, step=4)
+    memory = vis.get_backend("MemoryBackendForTests")
+    assert memory.tag == "t"
+    assert memory.records == [({"loss": 0.5}, 3), ({"acc": 0.9}, 4)]
+    lines = (tmp_path / "vis_data" / "scalars.json").read_text().splitlines()
+    assert [json.loads(x) for x in lines] == [{"loss": 0.5, "step": 3}, {"acc": 0.9, "step": 4}]
+    vis.add_config({"a": 1})
+    assert memory.configs == [{"a": 1}] and (tmp_path / "vis_data" / "config.py").is_file()
+    vis.close()
+    assert memory.closed
+    assert Visualizer.get_current_instance() is vis
+
+
+def test_the_runner_builds_it_into_the_run_folder(tmp_path: Path) -> None:
+    import torch
+
+    from runner_core import Runner
+
+    runner = Runner(
+        model=torch.nn.Linear(2, 2),
+        work_dir=str(tmp_path),
+        visualizer=dict(vis_backends=[dict(type="LocalVisBackend")]),
+    )
+    assert isinstance(runner.visualizer, Visualizer)
+    local = runner.visualizer.get_backend("LocalVisBackend")
+    assert Path(local.save_dir) == Path(runner.log_dir) / "vis_data"
+
+
+def test_bad_backend_configs_say_what_is_wrong(tmp_path: Path) -> None:
+    with pytest.raises(BuildError, match=r"vis_backends\[0\].*has no 'type'"):
+        Visualizer(vis_backends=[dict(save_dir="x")], save_dir=tmp_path)
+    with pytest.raises(RegistryError, match="LocalVisBackend"):
+        Visualizer(vis_backends=[dict(type="LocalVisBacknd")], save_dir=tmp_path)
+
+
+def test_no_backends_is_a_silent_visualizer() -> None:
+    vis = Visualizer()
+    vis.add_scalars({"loss": 1.0})
+    assert len(vis) == 0
+
+
+def test_importing_it_imports_no_plotting_library() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, runner_core.visualization; "
+        "print(any(m.split('.')[0] in ('matplotlib', 'torch') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

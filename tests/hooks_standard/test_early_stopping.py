@@ -1,0 +1,97 @@
+"""EarlyStoppingHook stops at the right epoch, also across a resume."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from runner_core.errors import ConfigError, HookError
+from runner_core.evaluator import BaseMetric
+from runner_hooks_standard.early_stopping import EarlyStoppingHook
+
+
+class ScoreByEpoch(BaseMetric):
+    """Reports ``scores[runner.epoch]`` (the runner is attached after building)."""
+
+    def __init__(self, scores: list[float]) -> None:
+        super().__init__()
+        self.scores = scores
+        self.runner: Any = None
+
+    def process(self, data_batch: Any, data_samples: Any) -> None:
+        self.results.append(0)
+
+    def compute_metrics(self, results: list) -> dict:
+        return {"score": self.scores[self.runner.epoch - 1]}
+
+
+SCORES = [1.0, 2.0, 3.0, 3.0, 3.05, 2.0, 3.0, 3.0, 3.0, 3.0]
+
+
+def run(make_runner: Any, max_epochs: int, resume: bool = False) -> Any:
+    metric = ScoreByEpoch(SCORES)
+    runner = make_runner(
+        val=True,
+        val_evaluator=metric,
+        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
+        custom_hooks=[dict(type="EarlyStoppingHook", monitor="score", rule="greater", patience=3)],
+        resume=resume,
+    )
+    metric.runner = runner
+    runner.train()
+    return runner
+
+
+def test_stops_after_patience_validations_without_improvement(make_runner: Any) -> None:
+    runner = run(make_runner, max_epochs=10)
+    # best 3.0 at epoch 3; 3.0, 3.05 (< min_delta better), 2.0 -> three without improvement
+    assert runner.epoch == 6
+    assert runner.train_loop.stop_training
+
+
+def test_a_resumed_run_stops_where_the_full_run_does(make_runner: Any) -> None:
+    first = run(make_runner, max_epochs=4)  # saves epoch_4.pth with wait_count=1
+    assert first.epoch == 4
+    resumed = run(make_runner, max_epochs=10, resume=True)
+    assert resumed.epoch == 6
+
+
+def test_state_round_trip_and_rule_inference() -> None:
+    hook = EarlyStoppingHook(monitor="accuracy/top1")
+    assert hook.rule == "greater"
+    assert EarlyStoppingHook(monitor="val_loss").rule == "less"
+    hook.best_score, hook.wait_count = 91.0, 2
+    other = EarlyStoppingHook(monitor="accuracy/top1")
+    other.load_state_dict(hook.state_dict())
+    assert (other.best_score, other.wait_count) == (91.0, 2)
+    with pytest.raises(ConfigError, match="rule='greater'"):
+        EarlyStoppingHook(monitor="score")
+
+
+def test_missing_monitor_warns_or_raises(fake_runner: Any) -> None:
+    runner = fake_runner()
+    metrics = {"accuracy/top1": 1.0}
+    lenient = EarlyStoppingHook(monitor="accuracy/top")
+    lenient.before_train(runner)
+    with pytest.warns(UserWarning, match="Did you mean 'accuracy/top1'"):
+        lenient.after_val_epoch(runner, metrics=metrics)
+    strict = EarlyStoppingHook(monitor="accuracy/top", strict=True)
+    strict.before_train(runner)
+    with pytest.raises(HookError, match="monitors 'accuracy/top'"):
+        strict.after_val_epoch(runner, metrics=metrics)
+
+
+def test_threshold_and_non_finite_stop_at_once(fake_runner: Any) -> None:
+    runner = fake_runner()
+    hook = EarlyStoppingHook(monitor="loss", stopping_threshold=0.5)
+    hook.before_train(runner)
+    hook.after_val_epoch(runner, metrics={"loss": 0.7})
+    assert not runner.train_loop.stop_training
+    hook.after_val_epoch(runner, metrics={"loss": 0.4})
+    assert runner.train_loop.stop_training
+    runner = fake_runner()
+    hook = EarlyStoppingHook(monitor="loss")
+    hook.before_train(runner)
+    hook.after_val_epoch(runner, metrics={"loss": float("nan")})
+    assert runner.train_loop.stop_training

@@ -1,0 +1,187 @@
+"""LoggerHook: the lines people read, and the JSON records plotting scripts read."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from runner_core.errors import ConfigError
+from runner_hooks_standard.logger import LoggerHook
+
+
+def log_lines(runner: Any) -> list[str]:
+    text = (Path(runner.log_dir) / f"{runner.timestamp}.log").read_text()
+    return [line.split(" - INFO - ", 1)[1] for line in text.splitlines() if " - INFO - " in line]
+
+
+def scalars(runner: Any, read_jsonl: Any) -> list[dict]:
+    return read_jsonl(Path(runner.log_dir) / "vis_data" / "scalars.json")
+
+
+def test_epoch_run_lines_and_records(make_runner: Any, read_jsonl: Any) -> None:
+    runner = make_runner(val=True, default_hooks=dict(logger=dict(interval=3)))
+    runner.train()
+    train = [line for line in log_lines(runner) if line.startswith("Epoch(train)")]
+    # 8 iterations per epoch: 3 and 6 are logged; the last, shorter window is ignored
+    assert [line.split("  ")[0] for line in train] == [
+        "Epoch(train) [1][3/8]",
+        "Epoch(train) [1][6/8]",
+        "Epoch(train) [2][3/8]",
+        "Epoch(train) [2][6/8]",
+    ]
+    pattern = (
+        r"lr: 1\.0000e-01  eta: \d+:\d\d:\d\d  time: \d+\.\d{4}  data_time: \d+\.\d{4}  "
+        r"memory: \d+  loss: \d+\.\d{4}$"
+    )
+    assert all(re.search(pattern, line) for line in train), train
+    val = [line.split("  ")[0:2] for line in log_lines(runner) if line.startswith("Epoch(val)")]
+    # every `interval` validation iterations a progress line, then the metrics
+    assert [v[0] for v in val] == ["Epoch(val) [1][3/4]", "Epoch(val) [1][4/4]"] * 1 + [
+        "Epoch(val) [2][3/4]",
+        "Epoch(val) [2][4/4]",
+    ]
+    assert [v[1].split(":")[0] for v in val] == ["time", "accuracy/top1"] * 2
+
+    records = scalars(runner, read_jsonl)
+    train_records = [r for r in records if "loss" in r]
+    assert [r["step"] for r in train_records] == [3, 6, 11, 14]
+    assert [(r["epoch"], r["iter"]) for r in train_records] == [(1, 3), (1, 6), (2, 11), (2, 14)]
+    assert all(r["lr"] == pytest.approx(0.1) and r["memory"] > 0 for r in train_records)
+    val_records = [r for r in records if "accuracy/top1" in r]
+    assert [(r["step"], r["epoch"]) for r in val_records] == [(1, 1), (2, 2)]
+    # the logged loss is the mean of the last 10 (window) losses at that iteration
+    losses = runner.message_hub.get_scalar("train/loss").data()
+    assert train_records[-1]["loss"] == pytest.approx(sum(losses[4:14]) / 10)
+
+
+def test_ignore_last_false_logs_the_end_of_each_epoch(make_runner: Any) -> None:
+    runner = make_runner(default_hooks=dict(logger=dict(interval=3, ignore_last=False)))
+    runner.train()
+    heads = [line.split("  ")[0] for line in log_lines(runner) if "(train)" in line]
+    assert heads == [f"Epoch(train) [{e}][{i}/8]" for e in (1, 2) for i in (3, 6, 8)]
+
+
+def test_an_epoch_shorter_than_the_interval_is_still_logged(make_runner: Any) -> None:
+    runner = make_runner(default_hooks=dict(logger=dict(interval=50)))
+    runner.train()
+    heads = [line.split("  ")[0] for line in log_lines(runner) if "(train)" in line]
+    assert heads == ["Epoch(train) [1][8/8]", "Epoch(train) [2][8/8]"]
+
+
+def test_iteration_based_lines_and_val_records(make_runner: Any, read_jsonl: Any) -> None:
+    runner = make_runner(
+        val=True,
+        train_cfg=dict(by_epoch=False, max_iters=12, val_interval=6),
+        default_hooks=dict(logger=dict(interval=4)),
+    )
+    runner.train()
+    heads = [line.split("  ")[0] for line in log_lines(runner) if "(train)" in line]
+    assert heads == ["Iter(train) [ 4/12]", "Iter(train) [ 8/12]", "Iter(train) [12/12]"]
+    vals = [line.split("  ")[0] for line in log_lines(runner) if "accuracy" in line]
+    assert vals == ["Iter(val) [4/4]", "Iter(val) [4/4]"]
+    val_records = [r for r in scalars(runner, read_jsonl) if "accuracy/top1" in r]
+    # MMEngine#683: validation curves of iteration runs are plotted against the iteration
+    assert [(r["step"], r["iter"]) for r in val_records] == [(6, 6), (12, 12)]
+
+
+def test_a_run_shorter_than_the_interval_is_still_logged(make_runner: Any) -> None:
+    runner = make_runner(
+        train_cfg=dict(by_epoch=False, max_iters=5), default_hooks=dict(logger=dict(interval=10))
+    )
+    runner.train()
+    heads = [line.split("  ")[0] for line in log_lines(runner) if "(train)" in line]
+    assert heads == ["Iter(train) [5/5]"]  # MMEngine#935: no log at all
+
+
+def test_experiment_name_is_logged_every_interval_exp_name(make_runner: Any) -> None:
+    runner = make_runner(
+        experiment_name="exp42",
+        default_hooks=dict(logger=dict(interval=2, interval_exp_name=6)),
+    )
+    runner.train()
+    lines = log_lines(runner)
+    positions = [i for i, line in enumerate(lines) if line == "Exp name: exp42"]
+    # at the start, then at the first logged line at or after iterations 6 and 12
+    assert len(positions) == 3
+    assert lines[positions[1] - 1].startswith("Epoch(train) [1][6/8]")
+    assert lines[positions[2] - 1].startswith("Epoch(train) [2][4/8]")
+
+
+def test_window_size_smooths_the_logged_loss(fake_runner: Any) -> None:
+    runner = fake_runner()
+    runner.train_loop.dataloader = list(range(20))
+    hub = runner.message_hub
+    for i in range(20):
+        hub.update_scalar("train/loss", torch.tensor(float(i + 1)))
+        hub.update_scalar("train/time", 0.5)
+        hub.update_scalar("train/data_time", 0.1)
+        hub.update_scalar("train/lr", 0.01)
+    hook = LoggerHook(interval=10, window_size=4, progress_bar=False)
+    hook.before_run(runner)
+    hook.before_train(runner)
+    hook.before_train_epoch(runner)
+    runner.train_loop.iter = 19
+    lines: list[str] = []
+    runner.logger.info = lambda msg, *a: lines.append(msg % a if a else msg)
+    hook.after_train_iter(runner, batch_idx=19)
+    assert lines[-1].startswith("Epoch(train) [1][20/20]  lr: 1.0000e-02")
+    assert "time: 0.5000  data_time: 0.1000" in lines[-1]
+    assert lines[-1].endswith("loss: 18.5000")  # mean of 17, 18, 19, 20
+
+
+class Untouchable:
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"a non-logging iteration read message_hub.{name}")
+
+
+def test_non_logging_iterations_do_no_work(fake_runner: Any) -> None:
+    runner = fake_runner()
+    hook = LoggerHook(interval=10, progress_bar=False)
+    hook.before_run(runner)
+    hook.before_train(runner)
+    hook.before_train_epoch(runner)
+    runner.message_hub = Untouchable()
+    for batch_idx in range(8):  # batches 1..8 of 10: none is a logging iteration
+        hook.after_train_iter(runner, batch_idx=batch_idx)
+
+
+@pytest.mark.parametrize("kwargs", [dict(interval=0), dict(interval="10"), dict(keep_local=False)])
+def test_bad_arguments_are_config_errors(kwargs: dict) -> None:
+    with pytest.raises(ConfigError, match="LoggerHook"):
+        LoggerHook(**kwargs)
+
+
+def test_out_dir_receives_the_log_files(make_runner: Any, tmp_path: Path) -> None:
+    out = tmp_path / "remote"
+    runner = make_runner(default_hooks=dict(logger=dict(interval=4, out_dir=str(out))))
+    runner.train()
+    copied = out / Path(runner.work_dir).name / Path(runner.log_dir).name
+    assert (copied / f"{runner.timestamp}.log").read_text().count("Epoch(train)") == 4
+    assert (copied / "vis_data" / "scalars.json").is_file()
+
+
+def test_standalone_test_run_logs_metrics(make_runner: Any, read_jsonl: Any) -> None:
+    runner = make_runner(
+        train_dataloader=None,
+        train_cfg=None,
+        optim_wrapper=None,
+        test_dataloader=dict(dataset=torch.utils.data.TensorDataset(*_data()), batch_size=8),
+        test_evaluator=dict(type="Accuracy"),
+    )
+    metrics = runner.test()
+    lines = [line for line in log_lines(runner) if line.startswith("Epoch(test)")]
+    assert len(lines) == 1
+    assert lines[0].startswith(f"Epoch(test) [4/4]  accuracy/top1: {metrics['accuracy/top1']:.4f}")
+    records = scalars(runner, read_jsonl)
+    assert records[-1]["accuracy/top1"] == pytest.approx(metrics["accuracy/top1"])
+    assert records[-1]["step"] == 0 and records[-1]["iter"] == 0
+
+
+def _data() -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(32, 4, generator=g)
+    return x, (x[:, 1] > 0).long()

@@ -1,0 +1,133 @@
+"""ParamSchedulerHook steps each kind of scheduler at its moment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+
+from runner_core.evaluator import BaseMetric
+from runner_core.hooks import Hook, Priority
+from runner_hooks_standard.param_scheduler import ParamSchedulerHook
+
+
+class LrRecorder(Hook):
+    priority = Priority.LOWEST
+
+    def __init__(self) -> None:
+        self.lrs: list[float] = []
+
+    def before_train_iter(self, runner: Any) -> None:
+        self.lrs.append(runner.optim_wrapper.get_lr()["lr"][0])
+
+
+def test_iteration_warmup_then_epoch_steps(make_runner: Any) -> None:
+    recorder = LrRecorder()
+    runner = make_runner(
+        param_scheduler=[
+            dict(type="LinearLR", start_factor=0.25, by_epoch=False, begin=0, end=4),
+            dict(type="MultiStepLR", milestones=[1], gamma=0.1, by_epoch=True),
+        ],
+        custom_hooks=[recorder],
+    )
+    runner.train()
+    # the same schedulers stepped by hand the way the hook promises to
+    model = torch.nn.Linear(4, 2)
+    from runner_core.optim import OptimWrapper
+    from runner_core.optim.scheduler import LinearLR, MultiStepLR
+
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    warm = LinearLR(wrapper, start_factor=0.25, by_epoch=False, begin=0, end=4)
+    steps = MultiStepLR(wrapper, milestones=[1], gamma=0.1, by_epoch=True, end=2)
+    expected = []
+    for _epoch in range(2):
+        for _ in range(8):
+            expected.append(wrapper.get_lr()["lr"][0])
+            warm.step()
+        steps.step()
+    assert recorder.lrs == pytest.approx(expected)
+    assert recorder.lrs[0] == pytest.approx(0.025)  # warm-up starts at 0.25 x lr
+    assert recorder.lrs[7] == pytest.approx(0.1)  # warm-up done within epoch 1
+    assert recorder.lrs[8:] == pytest.approx([0.01] * 8)  # epoch 2: x0.1 after milestone 1
+
+
+class ConstantScore(BaseMetric):
+    def process(self, data_batch: Any, data_samples: Any) -> None:
+        self.results.append(1)
+
+    def compute_metrics(self, results: list) -> dict:
+        return {"score": 1.0}
+
+
+def test_reduce_on_plateau_steps_with_the_validation_metrics(make_runner: Any) -> None:
+    recorder = LrRecorder()
+    runner = make_runner(
+        val=True,
+        val_evaluator=ConstantScore(),
+        train_cfg=dict(by_epoch=True, max_epochs=4),
+        param_scheduler=dict(
+            type="ReduceOnPlateauLR", monitor="score", rule="greater", patience=0, factor=0.5
+        ),
+        custom_hooks=[recorder],
+    )
+    runner.train()
+    per_epoch = recorder.lrs[::8]
+    # epoch 1's score is the best so far; every later one is no better: halve after each
+    assert per_epoch == pytest.approx([0.1, 0.1, 0.05, 0.025])
+
+
+class CountingScheduler:
+    def __init__(self, by_epoch: bool, need_val_args: bool = False) -> None:
+        self.by_epoch = by_epoch
+        self.need_val_args = need_val_args
+        self.steps = 0
+        self.val_steps: list[Any] = []
+
+    def step(self, metrics: Any = None) -> None:
+        if metrics is None:
+            self.steps += 1
+        else:
+            self.val_steps.append(metrics)
+
+
+class AccumulatingWrapper:
+    """should_update() is True every second iteration (accumulative_counts=2)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def should_update(self) -> bool:
+        return self.count % 2 == 0
+
+
+def test_dict_of_schedulers_and_step_on_update_only(fake_runner: Any) -> None:
+    a_iter, b_epoch = CountingScheduler(False), CountingScheduler(True)
+    plateau = CountingScheduler(True, need_val_args=True)
+    wrappers = {"gen": AccumulatingWrapper(), "disc": AccumulatingWrapper()}
+    runner = fake_runner(
+        param_schedulers={"gen": [a_iter], "disc": [b_epoch, plateau]}, optim_wrapper=wrappers
+    )
+    default = ParamSchedulerHook()
+    default.before_train(runner)
+    for _ in range(6):
+        default.after_train_iter()
+    assert a_iter.steps == 6  # MMEngine's behaviour: every iteration
+    only_updates = ParamSchedulerHook(step_on_update_only=True)
+    only_updates.before_train(runner)
+    for i in range(6):
+        wrappers["gen"].count = i + 1
+        only_updates.after_train_iter()
+    assert a_iter.steps == 6 + 3
+    default.after_train_epoch()
+    assert (b_epoch.steps, plateau.steps) == (1, 1)
+    default.after_val_epoch(metrics={"score": 1.0})
+    default.after_val_epoch(metrics={})
+    assert plateau.val_steps == [{"score": 1.0}] and b_epoch.val_steps == []
+
+
+def test_no_schedulers_is_fine(fake_runner: Any) -> None:
+    hook = ParamSchedulerHook()
+    hook.before_train(fake_runner(param_schedulers=None))
+    hook.after_train_iter()
+    hook.after_train_epoch()

@@ -1,0 +1,30 @@
+"""ProfilerHook writes a Chrome trace to the run folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runner_core.errors import ConfigError
+from runner_hooks_standard.profiler import ProfilerHook
+
+
+def test_profiles_the_first_iterations_into_the_run_folder(make_runner: Any) -> None:
+    runner = make_runner(
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        custom_hooks=[dict(type="ProfilerHook", by_epoch=False, profile_times=2)],
+    )
+    runner.train()
+    trace = Path(runner.log_dir) / "profiler_trace.json"
+    events = json.loads(trace.read_text())["traceEvents"]
+    assert any("linear" in str(e.get("name", "")).lower() for e in events)
+
+
+def test_bad_options_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match="did you mean|Did you mean"):
+        ProfilerHook(on_trace_ready=dict(type="log_trac"))
+    with pytest.raises(ConfigError, match="records nothing"):
+        ProfilerHook(activity_with_cpu=False)

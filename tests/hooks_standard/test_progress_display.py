@@ -1,0 +1,100 @@
+"""An interactive terminal gets a live progress bar; a pipe gets plain lines; the log file
+always gets plain lines."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+SCRIPT = textwrap.dedent(
+    """
+    import sys, torch
+    from torch import nn
+    from torch.utils.data import TensorDataset
+    from runner_core import Runner
+
+    torch.manual_seed(0)
+    x = torch.randn(96, 4)
+    runner = Runner(
+        model=nn.Linear(4, 2),
+        work_dir=sys.argv[1],
+        train_dataloader=dict(dataset=TensorDataset(x, (x[:, 0] > 0).long()), batch_size=8),
+        train_cfg=dict(by_epoch=True, max_epochs=2),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+        default_hooks=dict(logger=dict(interval=4), checkpoint=None),
+    )
+    runner.train()
+    print('LOG_FILE=' + str(runner.log_dir / (runner.timestamp + '.log')))
+    """
+)
+
+
+def clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "NO_COLOR")}
+    env.update(TERM="xterm-256color", COLUMNS="200", LINES="50")
+    return env
+
+
+def log_file(output: str) -> Path:
+    found = re.search(r"LOG_FILE=(\S+\.log)", output)
+    assert found, output[-2000:]
+    return Path(found.group(1))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_terminal_shows_a_progress_bar_and_the_file_keeps_lines(tmp_path: Path) -> None:
+    import pty
+
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT)
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path / "work")],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=clean_env(),
+        close_fds=True,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=120) == 0
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert "Epoch 2/2" in screen and "12/12" in screen  # the bar's description and count
+    assert "━" in screen and "it/s" in screen and "loss:" in screen
+    assert "Epoch(train) [" not in screen  # no scrolling lines in the terminal
+    lines = log_file(screen).read_text()
+    assert lines.count("Epoch(train) [") == 6  # batches 4 and 8 and 12, two epochs
+
+
+@pytest.mark.slow
+def test_a_pipe_gets_plain_lines(tmp_path: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT)
+    out = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "work")],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=120,
+        check=True,
+    ).stdout
+    assert out.count("Epoch(train) [") == 6
+    assert "━" not in out and "\x1b[" not in out
+    assert "Epoch(train) [2][12/12]" in out

@@ -1,0 +1,111 @@
+"""IterTimerHook's times and ETA; RuntimeInfoHook's MessageHub entries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+
+from runner_hooks_standard.runtime_info import RuntimeInfoHook
+from runner_hooks_standard.timer import IterTimerHook
+
+
+def test_data_time_time_and_eta_from_a_known_clock(fake_runner: Any) -> None:
+    runner = fake_runner()  # max_iters = 20
+    hook = IterTimerHook()
+    hook._clock = iter([0.0, 1.0, 3.0, 3.5, 5.0, 5.0, 9.0]).__next__
+    hub = runner.message_hub
+    hook.before_train_epoch()  # t=0
+    hook.before_train_iter(runner)  # t=1: waited 1 s for data
+    hook.after_train_iter(runner)  # t=3: the iteration took 3 s end to end
+    assert hub.get_scalar("train/data_time").current() == 1.0
+    assert hub.get_scalar("train/time").current() == 3.0
+    assert hub.get_info("eta") == pytest.approx(3.0 * 19)
+    runner.train_loop.iter = 1
+    hook.before_train_iter(runner)  # t=3.5
+    hook.after_train_iter(runner)  # t=5: 2 s
+    assert hub.get_scalar("train/data_time").current() == 0.5
+    # the first (warm-up) iteration is left out of the mean once there are others
+    assert hub.get_info("eta") == pytest.approx(2.0 * 18)
+    runner.train_loop.iter = 2
+    hook.before_train_iter(runner)  # t=5
+    hook.after_train_iter(runner)  # t=9: 4 s -> mean (2 + 4) / 2
+    assert hub.get_info("eta") == pytest.approx(3.0 * 17)
+
+
+def test_validation_time_is_not_training_data_time(fake_runner: Any) -> None:
+    runner = fake_runner()
+    hook = IterTimerHook()
+    hook._clock = iter([0.0, 0.0, 1.0, 1.0, 2.0, 2.0, 10.0, 10.0, 11.0]).__next__
+    hook.before_train_epoch()
+    hook.before_train_iter(runner)
+    hook.after_train_iter(runner)  # t=1
+    hook.before_val_epoch()  # t=1
+    hook.before_val_iter(runner)  # t=2
+    hook.after_val_iter(runner)  # t=2
+    assert runner.message_hub.get_scalar("val/data_time").current() == 1.0
+    hook.after_val()  # t=10: validation ended
+    hook.before_train_iter(runner)  # t=10
+    assert runner.message_hub.get_scalar("train/data_time").current() == 0.0
+
+
+class Wrapper:
+    def __init__(self) -> None:
+        self._last_grad_norm = torch.tensor(2.5)
+
+    def get_lr(self) -> dict:
+        return {"lr": [0.1, 0.2]}
+
+    def get_momentum(self) -> dict:
+        return {"momentum": [0.9, 0.9]}
+
+
+def test_runtime_info_publishes_tensors_without_reading_them(fake_runner: Any) -> None:
+    runner = fake_runner(optim_wrapper=Wrapper())
+    hook = RuntimeInfoHook()
+    hook.before_train(runner)
+    assert runner.message_hub.get_info("max_iters") == 20
+    runner.train_loop.iter = 4
+    hook.before_train_iter(runner)
+    loss = torch.tensor(0.25)
+    loss_cls = torch.tensor(0.5, requires_grad=True) * 1
+    hook.after_train_iter(runner, outputs={"loss": loss, "loss_cls": loss_cls, "acc": 1.0})
+    hub = runner.message_hub
+    assert hub.get_info("iter") == 4
+    assert hub.get_scalar("train/lr").current() == 0.1  # param group 0
+    assert hub.get_scalar("train/momentum").current() == 0.9
+    assert hub.get_scalar("train/loss")._values[-1] is loss  # stored as is: no .item()
+    assert not hub.get_scalar("train/loss_cls")._values[-1].requires_grad  # no graph kept
+    assert hub.get_scalar("train/acc").current() == 1.0
+    assert hub.get_scalar("train/grad_norm").current() == 2.5
+
+
+def test_runtime_info_with_several_optimizers(fake_runner: Any) -> None:
+    from runner_core.optim import OptimWrapper, OptimWrapperDict
+
+    gen, disc = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    wrapper = OptimWrapperDict(
+        gen=OptimWrapper(torch.optim.SGD(gen.parameters(), lr=0.1)),
+        disc=OptimWrapper(torch.optim.Adam(disc.parameters(), lr=0.02)),
+    )
+    runner = fake_runner(optim_wrapper=wrapper)
+    hook = RuntimeInfoHook()
+    hook.before_train(runner)
+    hook.before_train_iter(runner)
+    hook.after_train_iter(runner, outputs=None)
+    hub = runner.message_hub
+    assert hub.get_scalar("train/gen.lr").current() == pytest.approx(0.1)
+    assert hub.get_scalar("train/disc.lr").current() == pytest.approx(0.02)
+    assert hub.get_scalar("train/disc.momentum").current() == pytest.approx(0.9)
+
+
+def test_metrics_are_published_after_validation_and_test(fake_runner: Any) -> None:
+    runner = fake_runner()
+    hook = RuntimeInfoHook()
+    hook.after_val_epoch(runner, metrics={"accuracy/top1": 91.5, "confusion": [[1, 0], [0, 1]]})
+    hook.after_test_epoch(runner, metrics={"accuracy/top1": torch.tensor(88.0)})
+    hub = runner.message_hub
+    assert hub.get_scalar("val/accuracy/top1").current() == 91.5
+    assert hub.get_info("val/confusion") == [[1, 0], [0, 1]]
+    assert hub.get_scalar("test/accuracy/top1").current() == 88.0

@@ -1,0 +1,80 @@
+"""LocalVisBackend's JSON lines and TensorBoard event files, read back by TensorBoard."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from runner_core.errors import BuildError
+from runner_hooks_standard.vis_backends.local import LocalVisBackend
+from runner_hooks_standard.vis_backends.tensorboard import TensorBoardVisBackend
+
+
+def test_local_backend_appends_one_flushed_record_per_call(tmp_path: Path) -> None:
+    backend = LocalVisBackend(save_dir=tmp_path / "vis")
+    assert not (tmp_path / "vis").exists()  # nothing until the first write
+    backend.add_scalars({"loss": torch.tensor(0.5), "lr": 0.1, "memory": 12}, step=10)
+    # readable while the file is still open: each record is flushed
+    lines = (tmp_path / "vis" / "scalars.json").read_text().splitlines()
+    assert json.loads(lines[0]) == {"loss": 0.5, "lr": 0.1, "memory": 12, "step": 10}
+    backend.add_scalar("acc", 90.0, step=1)
+    backend.close()
+    backend.add_scalars({"loss": 0.25}, step=20)  # reopens in append mode
+    backend.close()
+    records = [json.loads(x) for x in (tmp_path / "vis" / "scalars.json").read_text().splitlines()]
+    assert [r["step"] for r in records] == [10, 1, 20]
+
+
+def test_local_backend_writes_the_config_once(tmp_path: Path) -> None:
+    from runner_core.config import Config
+
+    backend = LocalVisBackend(save_dir=tmp_path)
+    backend.add_config(Config(dict(a=1, b=dict(c="x"))))
+    backend.add_config(Config(dict(a=2)))
+    text = (tmp_path / "config.py").read_text()
+    assert "a = 1" in text and "c='x'" in text.replace('"', "'")
+
+
+def test_tensorboard_scalars_are_read_back_by_tensorboard(tmp_path: Path) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    backend = TensorBoardVisBackend(save_dir=tmp_path)
+    for step in (1, 2, 3):
+        backend.add_scalars({"loss": torch.tensor(1.0 / step), "lr": 0.1, "note": "x"}, step=step)
+    backend.close()
+    acc = EventAccumulator(str(tmp_path / "tensorboard"))
+    acc.Reload()
+    assert sorted(acc.Tags()["scalars"]) == ["loss", "lr"]
+    loss = [(e.step, e.value) for e in acc.Scalars("loss")]
+    assert loss == [(1, 1.0), (2, pytest.approx(0.5)), (3, pytest.approx(1 / 3))]
+
+
+def test_tensorboard_from_a_run_config(make_runner: Any) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    runner = make_runner(
+        visualizer=dict(
+            vis_backends=[dict(type="LocalVisBackend"), dict(type="TensorboardVisBackend")]
+        ),
+        default_hooks=dict(logger=dict(interval=4)),
+    )
+    runner.train()
+    acc = EventAccumulator(str(Path(runner.log_dir) / "vis_data" / "tensorboard"))
+    acc.Reload()
+    assert [e.step for e in acc.Scalars("loss")] == [4, 8, 12, 16]
+    assert (Path(runner.log_dir) / "vis_data" / "scalars.json").is_file()
+
+
+def test_missing_tensorboard_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "tensorboard" else real(name)
+    )
+    with pytest.raises(BuildError, match=r"pip install 'runner-hooks-standard\[tensorboard\]'"):
+        TensorBoardVisBackend(save_dir="x")
