@@ -8,6 +8,7 @@ active default set) lives in one place.
 from __future__ import annotations
 
 import copy
+import difflib
 import os
 import warnings
 from collections.abc import Mapping
@@ -125,7 +126,9 @@ def merge_default_hooks(
     merged = dict(defaults)
     for role, value in (overrides or {}).items():
         if role not in defaults and defaults:
-            hint = did_you_mean(role, defaults)
+            # a strict cutoff: the guide's extra role 'optimizer' is not a typo of 'timer'
+            close = difflib.get_close_matches(role, list(defaults), n=1, cutoff=0.8)
+            hint = did_you_mean(role, close) if close else ""
             if hint:
                 raise HookError(
                     f"default_hooks has an unknown role {role!r}.{hint} A misspelled role would "
