@@ -40,7 +40,7 @@ def torchrun_args(
         "torch.distributed.run",
         "--nproc_per_node",
         str(nproc),
-        *(extra or ["--master_port", str(port or free_port())]),
+        *(extra or (["--master_port", str(port)] if port else ["--standalone"])),
     ]
 
 

@@ -45,6 +45,7 @@ OPTIONS = {
     "accumulate": 1,
     "timeout": 60,
     "sharded_roundtrip": False,
+    "log_level": "WARNING",
 }
 
 
@@ -118,7 +119,7 @@ def main() -> None:
         default_hooks_set="bare",
         resume=opts["resume"],
         load_from=opts["load_from"],
-        log_level="WARNING",
+        log_level=opts["log_level"],
     )
     runner.train()
     metrics = runner.val()

@@ -30,6 +30,7 @@ from torch import nn
 from torch.distributed.checkpoint.state_dict import (
     StateDictOptions,
     get_state_dict,
+    set_optimizer_state_dict,
     set_state_dict,
 )
 
@@ -106,20 +107,46 @@ def load_full_state_dicts(
     Collective. Every rank passes the full dicts (each rank read the same
     checkpoint file); each keeps its own slice.
     """
-    options = StateDictOptions(full_state_dict=True, strict=strict)
+    _copy_full_into_shards(model, model_state, strict)
     if optimizer is None or not optim_state:
-        set_state_dict(
-            model, [], model_state_dict=dict(model_state), optim_state_dict={}, options=options
-        )
         return
     named = _indices_to_names(optim_state, _param_order(model, optimizer))
-    set_state_dict(
-        model,
-        [optimizer],
-        model_state_dict=dict(model_state),
-        optim_state_dict=named,
-        options=options,
+    set_optimizer_state_dict(
+        model, [optimizer], named, options=StateDictOptions(full_state_dict=True, strict=strict)
     )
+
+
+def _copy_full_into_shards(model: nn.Module, full: Mapping[str, Any], strict: bool) -> None:
+    """Copy each full tensor's slice into this rank's shard, in place.
+
+    In place, so FSDP's own storage and the optimizer's parameters stay the
+    very same tensors (``model.load_state_dict`` may swap them).
+    """
+    from torch.distributed.tensor import DTensor, distribute_tensor
+
+    own = model.state_dict()
+    missing = [k for k in own if k not in full]
+    unexpected = [k for k in full if k not in own]
+    if strict and (missing or unexpected):
+        raise ValueError(
+            f"The checkpoint does not fit the sharded model: missing keys {missing}, "
+            f"unexpected keys {unexpected}."
+        )
+    with torch.no_grad():
+        for name, target in own.items():
+            if name not in full:
+                continue
+            source = torch.as_tensor(full[name])
+            if isinstance(target, DTensor):
+                piece = distribute_tensor(
+                    source.to(target.device, target.dtype),
+                    target.device_mesh,
+                    target.placements,
+                    src_data_rank=None,  # every rank holds the full tensor: no communication
+                )
+                target.to_local().copy_(piece.to_local())
+            else:
+                target.copy_(source)
 
 
 def save_sharded(

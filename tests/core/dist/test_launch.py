@@ -1,0 +1,147 @@
+"""Launchers without processes: SLURM node lists, launcher inference, backend choice, errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from runner_core.dist import launch
+from runner_core.errors import RunnerError
+
+
+@pytest.mark.parametrize(
+    ("nodelist", "hosts"),
+    [
+        ("node01", ["node01"]),
+        ("node[01-03,07]", ["node01", "node02", "node03", "node07"]),
+        ("gpu-a1,node[8-10]", ["gpu-a1", "node8", "node9", "node10"]),
+        ("r[1-2]n[01-02]", ["r1n01", "r1n02", "r2n01", "r2n02"]),
+        ("a[009-011],b", ["a009", "a010", "a011", "b"]),
+    ],
+)
+def test_parse_slurm_nodelist(nodelist: str, hosts: list[str]):
+    assert launch.parse_slurm_nodelist(nodelist) == hosts
+
+
+@pytest.mark.parametrize("bad", ["node[01-03", "node]", "node[5-3]", ""])
+def test_parse_slurm_nodelist_rejects_malformed(bad: str):
+    with pytest.raises(ValueError, match="SLURM node list"):
+        launch.parse_slurm_nodelist(bad)
+
+
+def _clear(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in (
+        "RANK",
+        "WORLD_SIZE",
+        "LOCAL_RANK",
+        "SLURM_PROCID",
+        "SLURM_NTASKS",
+        "MASTER_ADDR",
+        "MASTER_PORT",
+    ):
+        monkeypatch.delenv(var, raising=False)
+
+
+def test_infer_launcher(monkeypatch: pytest.MonkeyPatch):
+    _clear(monkeypatch)
+    assert launch.infer_launcher() == "none"
+    monkeypatch.setenv("SLURM_PROCID", "0")
+    monkeypatch.setenv("SLURM_NTASKS", "1")
+    assert launch.infer_launcher() == "none"  # a one-task srun is one process
+    monkeypatch.setenv("SLURM_NTASKS", "4")
+    assert launch.infer_launcher() == "slurm"
+    for var, value in (("RANK", "0"), ("WORLD_SIZE", "2"), ("LOCAL_RANK", "0")):
+        monkeypatch.setenv(var, value)
+    assert launch.infer_launcher() == "pytorch"
+
+
+def test_slurm_env_from_srun_variables(monkeypatch: pytest.MonkeyPatch):
+    _clear(monkeypatch)
+    monkeypatch.setenv("SLURM_PROCID", "5")
+    monkeypatch.setenv("SLURM_NTASKS", "8")
+    monkeypatch.setenv("SLURM_LOCALID", "1")
+    monkeypatch.setenv("SLURM_NODELIST", "gpu[12-15]")
+    env = launch._slurm_env(None)
+    assert env["RANK"] == "5" and env["WORLD_SIZE"] == "8" and env["LOCAL_RANK"] == "1"
+    assert env["MASTER_ADDR"] == "gpu12" and env["MASTER_PORT"] == str(launch.DEFAULT_MASTER_PORT)
+    monkeypatch.setenv("MASTER_PORT", "31000")
+    assert launch._slurm_env(None)["MASTER_PORT"] == "31000"
+    assert launch._slurm_env(29999)["MASTER_PORT"] == "29999"
+
+
+def test_slurm_without_srun_says_how_to_start(monkeypatch: pytest.MonkeyPatch):
+    _clear(monkeypatch)
+    monkeypatch.delenv("SLURM_NODELIST", raising=False)
+    with pytest.raises(RunnerError, match="SLURM_PROCID.*srun"):
+        launch.init_dist("slurm")
+
+
+def test_unknown_launcher_suggests_the_right_one():
+    with pytest.raises(RunnerError, match="Did you mean 'pytorch'"):
+        launch.init_dist("pytroch")
+
+
+def test_pytorch_launcher_outside_torchrun_names_missing_variables(monkeypatch: pytest.MonkeyPatch):
+    _clear(monkeypatch)
+    with pytest.raises(
+        RunnerError,
+        match="RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT are missing.*torchrun",
+    ):
+        launch.init_dist("pytorch")
+
+
+def test_bad_dist_cfg_key(monkeypatch: pytest.MonkeyPatch):
+    for var, value in (
+        ("RANK", "0"),
+        ("WORLD_SIZE", "1"),
+        ("LOCAL_RANK", "0"),
+        ("MASTER_ADDR", "127.0.0.1"),
+        ("MASTER_PORT", "1"),
+    ):
+        monkeypatch.setenv(var, value)
+    with pytest.raises(RunnerError, match="timout.*Did you mean 'timeout'"):
+        launch.init_dist("pytorch", timout=10)
+
+
+def test_backend_follows_the_device():
+    import torch
+
+    if torch.cuda.is_available():
+        assert launch.resolve_backend(None) == "nccl"
+        return
+    assert launch.resolve_backend(None) == "gloo"
+    with pytest.warns(UserWarning, match="needs CUDA.*using 'gloo'"):
+        assert launch.resolve_backend("nccl") == "gloo"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert launch.resolve_backend("gloo") == "gloo"
+        assert launch.resolve_backend("cpu:gloo,cuda:nccl") == "cpu:gloo,cuda:nccl"
+
+
+def test_setup_multiprocessing(monkeypatch: pytest.MonkeyPatch):
+    import torch
+
+    threads = torch.get_num_threads()
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    try:
+        launch.setup_multiprocessing(omp_num_threads=1, opencv_num_threads=0)
+        import os
+
+        assert os.environ["OMP_NUM_THREADS"] == "1" and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(threads)
+    with pytest.raises(RunnerError, match="Did you mean .*'omp_num_threads'"):
+        launch.setup_multiprocessing(omp_num_thread=2)
+    with pytest.raises(RunnerError, match="mp_start_method='forky'"):
+        launch.setup_multiprocessing(mp_start_method="forky")
+
+
+def test_model_adapter_is_not_a_wrapper():
+    from torch import nn
+
+    from runner_core.dist.model_wrappers import is_model_wrapper
+    from runner_core.model import ModuleAdapter
+
+    assert not is_model_wrapper(ModuleAdapter(nn.Linear(2, 2)))
+    assert is_model_wrapper(nn.DataParallel(nn.Linear(2, 2)))
