@@ -167,6 +167,7 @@ class CheckpointHook(Hook):
         self._metrics: dict[str, Any] | None = None
         self._last_saved_at: tuple[int, int] | None = None  # (epoch, iter) of the newest save
         self._states_at_save: Any = None
+        self._dropping: list[str] = []  # old files to delete once the current save is complete
         # state kept in checkpoints
         self.best_score: dict[str, float] = {}
         self.best_ckpt: dict[str, str] = {}
@@ -229,6 +230,8 @@ class CheckpointHook(Hook):
     # -- hook state (kept in checkpoints) ----------------------------------------
     def state_dict(self) -> dict[str, Any]:
         state: dict[str, Any] = {"kept_ckpts": list(self.kept_ckpts)}
+        if self._dropping:  # deleted right after this save; a resume finishes the job
+            state["dropping"] = list(self._dropping)
         if self.last_ckpt is not None:
             state["last_ckpt"] = self.last_ckpt
         if self.best_score:
@@ -240,6 +243,7 @@ class CheckpointHook(Hook):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.kept_ckpts = [str(p) for p in state.get("kept_ckpts", [])]
+        self._dropping = [str(p) for p in state.get("dropping", [])]
         self.last_ckpt = state.get("last_ckpt")
         self.best_score = {k: float(v) for k, v in state.get("best_score", {}).items()}
         self.best_ckpt = {k: str(v) for k, v in state.get("best_ckpt", {}).items()}
@@ -272,6 +276,11 @@ class CheckpointHook(Hook):
 
     def before_train(self, runner: Any) -> None:
         self._training = True
+        if self._dropping and runner.rank == 0:  # the run died between a save and its pruning
+            for old in self._dropping:
+                if old not in self.kept_ckpts:
+                    _remove(Path(old), runner)
+        self._dropping = []
         loop = runner.train_loop
         if self.by_epoch and getattr(loop, "by_epoch", True) is False:
             runner.logger.warning(
@@ -367,17 +376,18 @@ class CheckpointHook(Hook):
         if self.max_keep_ckpts > 0 and len(kept) > self.max_keep_ckpts:
             drop, kept = kept[: -self.max_keep_ckpts], kept[-self.max_keep_ckpts :]
         # the state this checkpoint records is the state after it is saved
-        self.kept_ckpts, self.last_ckpt = kept, path
+        self.kept_ckpts, self.last_ckpt, self._dropping = kept, path, drop
         try:
             self._save(runner, filename, update_pointer=not again)
         except BaseException:
-            self.kept_ckpts, self.last_ckpt = old_kept, old_last
+            self.kept_ckpts, self.last_ckpt, self._dropping = old_kept, old_last, []
             raise
         self._last_saved_at = self._progress(runner)
         self._states_at_save = _hook_states(runner)
         if runner.rank == 0:  # the new file is complete and the pointer names it: now prune
             for old in drop:
                 _remove(Path(old), runner)
+        self._dropping = []
 
     def _save_best(self, runner: Any, metrics: Mapping[str, Any]) -> None:
         if self.save_best == ["auto"]:

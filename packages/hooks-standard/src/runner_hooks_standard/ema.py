@@ -174,7 +174,7 @@ class EMAHook(Hook):
 
     # -- set-up ----------------------------------------------------------------
     def before_run(self, runner: Any) -> None:
-        model = getattr(runner.model, "module", runner.model)
+        model = runner.unwrapped_model  # without a DDP/FSDP wrapper
         self._src_model = model
         if self.ema_model is None:
             self.ema_model = self.ema_cls(model, **self.ema_cfg)

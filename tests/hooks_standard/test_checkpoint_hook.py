@@ -1,0 +1,254 @@
+"""CheckpointHook: file names, pointer, pruning, best, published copies, resume of its state, errors."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+from runner_core import Runner
+from runner_core.checkpoint import CheckpointError, read_pointer
+from runner_core.errors import HookError
+from runner_core.evaluator import BaseMetric
+from runner_hooks_standard.checkpoint import CheckpointHook, infer_rule
+
+
+class Data(torch.utils.data.Dataset):
+    def __init__(self, size: int = 8) -> None:
+        gen = torch.Generator().manual_seed(0)
+        self.x, self.y = (
+            torch.randn(size, 4, generator=gen),
+            torch.randint(0, 2, (size,), generator=gen),
+        )
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return {"inputs": self.x[i], "labels": self.y[i]}
+
+
+class Scripted(BaseMetric):
+    """Reports the next score of a fixed list at each validation."""
+
+    def __init__(self, key: str, scores: list[float]) -> None:
+        super().__init__()
+        self.key, self.scores = key, list(scores)
+
+    def process(self, data_batch: Any, data_samples: Any) -> None:
+        self.results.append(0)
+
+    def compute_metrics(self, results: list[Any]) -> dict[str, Any]:
+        return {self.key: self.scores.pop(0), "other": 1.0}
+
+
+def make_runner(
+    work_dir: Path,
+    max_epochs: int = 3,
+    scores: list[float] | None = None,
+    key: str = "acc",
+    resume: bool = False,
+    **hook: Any,
+) -> Runner:
+    torch.manual_seed(0)
+    val: dict[str, Any] = {}
+    if scores is not None:
+        val = dict(
+            val_dataloader=dict(dataset=Data(), batch_size=4),
+            val_cfg=dict(),
+            val_evaluator=Scripted(key, scores),
+        )
+    return Runner(
+        model=nn.Linear(4, 2),
+        work_dir=work_dir,
+        train_dataloader=dict(dataset=Data(), batch_size=4, shuffle=True),
+        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+        default_hooks_set="none",
+        default_hooks=dict(checkpoint=dict(type="CheckpointHook", **hook)),
+        randomness=dict(seed=1),
+        resume=resume,
+        visualizer=False,
+        log_level="WARNING",
+        **val,
+    )
+
+
+def names(folder: Path) -> set[str]:
+    return {p.name for p in folder.glob("*.pth")}
+
+
+def hook_of(runner: Runner) -> CheckpointHook:
+    return next(h for h in runner.hooks.hooks if isinstance(h, CheckpointHook))
+
+
+def load(path: Path) -> dict[str, Any]:
+    return torch.load(path, weights_only=True)  # every checkpoint is plain data + tensors
+
+
+def test_unknown_argument_fails_at_construction_with_suggestion() -> None:
+    with pytest.raises(
+        HookError, match=r"CheckpointHook got unknown argument.*'max_keep_ckpt'.*max_keep_ckpts"
+    ):
+        CheckpointHook(interval=1, max_keep_ckpt=2)
+    with pytest.raises(HookError, match="backend_args"):
+        CheckpointHook(backend_args={"backend": "petrel"})
+    with pytest.raises(HookError, match="rule='greater' or rule='less'"):
+        CheckpointHook(save_best="f1_score")
+    with pytest.raises(HookError, match="'greater' or 'less'.*Did you mean 'greater'"):
+        CheckpointHook(save_best="acc", rule="greatr")
+
+
+def test_rule_inference_follows_mmengine() -> None:
+    g, less = (
+        ["acc", "top", "AR@", "auc", "precision", "mAP", "mDice", "mIoU", "mAcc", "aAcc"],
+        ["loss"],
+    )
+    assert infer_rule("accuracy/top1", g, less) == "greater"
+    assert infer_rule("coco/bbox_mAP", g, less) == "greater"
+    assert infer_rule("val_loss", g, less) == "less"
+    assert infer_rule("f1", g, less) is None
+
+
+def test_epoch_checkpoints_pointer_and_contents(tmp_path: Path) -> None:
+    runner = make_runner(tmp_path, interval=1)
+    runner.train()
+    assert names(tmp_path) == {"epoch_1.pth", "epoch_2.pth", "epoch_3.pth"}
+    assert read_pointer(tmp_path) == (tmp_path / "epoch_3.pth").absolute()
+    ckpt = load(tmp_path / "epoch_2.pth")
+    assert ckpt["meta"]["epoch"] == 2 and ckpt["meta"]["iter"] == 4
+    assert {"torch", "runner-core", "runner-hooks-standard"} <= set(ckpt["meta"]["versions"])
+    assert {"state_dict", "optimizer", "message_hub", "rng", "loop", "hooks"} <= set(ckpt)
+    assert ckpt["loop"] == {"epoch": 2, "iter": 4, "batch_in_epoch": 0}
+    assert ckpt["hooks"]["checkpoint"]["last_ckpt"] == str((tmp_path / "epoch_2.pth").absolute())
+
+
+def test_iteration_checkpoints_in_epoch_loop_and_max_keep(tmp_path: Path) -> None:
+    runner = make_runner(tmp_path, interval=2, by_epoch=False, max_keep_ckpts=2)
+    runner.train()  # 6 iterations
+    assert names(tmp_path) == {"iter_4.pth", "iter_6.pth"}
+    assert read_pointer(tmp_path) == (tmp_path / "iter_6.pth").absolute()
+    kept = load(tmp_path / "iter_6.pth")["hooks"]["checkpoint"]["kept_ckpts"]
+    assert [Path(p).name for p in kept] == ["iter_4.pth", "iter_6.pth"]
+    assert load(tmp_path / "iter_4.pth")["loop"]["batch_in_epoch"] == 2
+
+
+def test_interval_minus_one_saves_only_the_last(tmp_path: Path) -> None:
+    make_runner(tmp_path).train()
+    assert names(tmp_path) == {"epoch_3.pth"}
+    make_runner(tmp_path / "none", save_last=False).train()
+    assert names(tmp_path / "none") == set()
+
+
+def test_out_dir_and_filename_tmpl(tmp_path: Path) -> None:
+    work = tmp_path / "exp1"
+    make_runner(
+        work, interval=2, out_dir=str(tmp_path / "store"), filename_tmpl="ckpt_{}.pth"
+    ).train()
+    assert names(tmp_path / "store" / "exp1") == {"ckpt_2.pth", "ckpt_3.pth"}
+    assert read_pointer(work) == (tmp_path / "store" / "exp1" / "ckpt_3.pth").absolute()
+
+
+def test_save_best_keeps_one_resumable_file(tmp_path: Path) -> None:
+    runner = make_runner(tmp_path, interval=1, save_best="acc", scores=[0.5, 0.9, 0.7])
+    runner.train()
+    best = [n for n in names(tmp_path) if n.startswith("best_")]
+    assert best == ["best_acc_epoch_2.pth"]
+    ckpt = load(tmp_path / "best_acc_epoch_2.pth")
+    assert "optimizer" in ckpt and ckpt["meta"]["epoch"] == 2  # resumable, unlike MMEngine's
+    assert ckpt["hooks"]["checkpoint"]["best_score"] == {"acc": 0.9}
+    # validation after epoch 3 did not improve; epoch 2's validation did and was written
+    # back into epoch_2.pth so resuming from it remembers the best score
+    assert load(tmp_path / "epoch_2.pth")["hooks"]["checkpoint"]["best_score"] == {"acc": 0.9}
+    assert read_pointer(tmp_path) == (tmp_path / "epoch_3.pth").absolute()
+
+
+def test_save_best_less_rule_and_auto(tmp_path: Path) -> None:
+    make_runner(
+        tmp_path / "a", save_best="val/loss", key="val/loss", scores=[3.0, 1.0, 2.0]
+    ).train()
+    assert {n for n in names(tmp_path / "a") if n.startswith("best")} == {
+        "best_val_loss_epoch_2.pth"
+    }
+    make_runner(tmp_path / "b", save_best="auto", key="mAP", scores=[0.1, 0.2, 0.3]).train()
+    assert {n for n in names(tmp_path / "b") if n.startswith("best")} == {"best_mAP_epoch_3.pth"}
+
+
+def test_save_best_unknown_metric_is_a_clear_error(tmp_path: Path) -> None:
+    runner = make_runner(tmp_path, save_best="accuracy", scores=[0.5, 0.9, 0.7], key="acc")
+    with pytest.raises(HookError, match=r"no key 'accuracy'.*Metrics: \['acc', 'other'\]"):
+        runner.train()
+
+
+def test_published_copy_has_hash_suffix_and_only_published_keys(tmp_path: Path) -> None:
+    make_runner(tmp_path, published_keys=["meta", "state_dict"]).train()
+    published = [p for p in tmp_path.glob("epoch_3-*.pth")]
+    assert len(published) == 1
+    data = published[0].read_bytes()
+    assert published[0].stem.split("-")[1] == hashlib.sha256(data).hexdigest()[:8]
+    assert set(load(published[0])) == {"meta", "state_dict"}
+
+
+def test_orphaned_temp_files_removed_at_start(tmp_path: Path) -> None:
+    tmp_path.mkdir(exist_ok=True)
+    orphan = tmp_path / ".epoch_1.pth.tmp-999999-0123abcd"
+    orphan.write_bytes(b"partial")
+    make_runner(tmp_path, max_epochs=1).train()
+    assert not orphan.exists()
+
+
+def test_resume_restores_kept_list_and_prunes_across_runs(tmp_path: Path) -> None:
+    make_runner(tmp_path, max_epochs=2, interval=1, max_keep_ckpts=2).train()
+    runner = make_runner(tmp_path, max_epochs=4, interval=1, max_keep_ckpts=2, resume=True)
+    runner.train()  # auto-resume from epoch_2; the restored list lets it prune epoch_1/2
+    assert runner.iter == 8
+    assert names(tmp_path) == {"epoch_3.pth", "epoch_4.pth"}
+
+
+def test_resume_auto_falls_back_when_pointer_is_broken(tmp_path: Path) -> None:
+    make_runner(tmp_path, max_epochs=2, interval=1).train()
+    (tmp_path / "epoch_2.pth").write_bytes(b"garbage")  # the pointer's target is now corrupt
+    runner = make_runner(tmp_path, max_epochs=3, interval=1, resume=True)
+    runner.train()
+    assert load(tmp_path / "epoch_3.pth")["meta"]["iter"] == 6
+    # resumed from epoch_1 (the scan's newest complete file): epoch_2 was trained again
+    assert load(tmp_path / "epoch_2.pth")["meta"]["epoch"] == 2
+
+
+def test_resume_without_checkpoint_starts_fresh_with_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    runner = make_runner(tmp_path, max_epochs=1, resume=True)
+    with caplog.at_level(logging.WARNING):
+        runner.train()
+    assert "training starts from scratch" in caplog.text
+    assert runner.iter == 2
+
+
+@pytest.mark.parametrize("problem", ["missing", "truncated", "other-model"])
+def test_load_from_errors_name_the_file(tmp_path: Path, problem: str) -> None:
+    path = tmp_path / "w.pth"
+    if problem == "truncated":
+        torch.save({"state_dict": nn.Linear(4, 2).state_dict()}, path)
+        path.write_bytes(path.read_bytes()[:-100])
+    elif problem == "other-model":
+        torch.save({"state_dict": nn.Conv2d(3, 3, 3).state_dict() | {"x.y": torch.zeros(1)}}, path)
+    runner = make_runner(tmp_path / "run", max_epochs=1)
+    with pytest.raises(CheckpointError, match=str(path)):
+        runner.load_checkpoint(path)
+
+
+def test_load_from_reports_mismatches_and_strict(tmp_path: Path) -> None:
+    path = tmp_path / "w.pth"
+    src = nn.Linear(4, 2).state_dict()
+    torch.save({"state_dict": {"module.weight": src["weight"], "extra": torch.ones(1)}}, path)
+    runner = make_runner(tmp_path / "run", max_epochs=1)
+    runner.load_checkpoint(path)  # non-strict: loads weight, reports the rest
+    assert torch.equal(runner.unwrapped_model.state_dict()["module.weight"], src["weight"])
+    with pytest.raises(CheckpointError, match="strict"):
+        runner.load_checkpoint(path, strict=True)

@@ -1,0 +1,124 @@
+"""EMAHook: the average matches a hand computation, stands in for validation, and is checkpointed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+from runner_core import Runner
+from runner_core.errors import HookError
+from runner_core.evaluator import BaseMetric
+from runner_core.hooks import Hook, Priority
+from runner_hooks_standard.ema import EMAHook
+
+
+class Data(torch.utils.data.Dataset):
+    def __len__(self) -> int:
+        return 8
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return {"inputs": torch.tensor([float(i), 1.0]), "labels": torch.tensor(i % 2)}
+
+
+class Watch(Hook):
+    """Records the training weights after each iteration and the weights seen by validation."""
+
+    priority = Priority.LOW  # after EMAHook (NORMAL)
+
+    def __init__(self) -> None:
+        self.train_weights: list[torch.Tensor] = []
+        self.val_weights: list[torch.Tensor] = []
+        self.after_val_weights: list[torch.Tensor] = []
+
+    def after_train_iter(self, runner: Any) -> None:
+        self.train_weights.append(runner.model.module.weight.detach().clone())
+
+    def before_val_iter(self, runner: Any) -> None:
+        self.val_weights.append(runner.model.module.weight.detach().clone())
+
+    def after_val(self, runner: Any) -> None:
+        self.after_val_weights.append(runner.model.module.weight.detach().clone())
+
+
+class Nothing(BaseMetric):
+    def process(self, data_batch: Any, data_samples: Any) -> None:
+        self.results.append(0)
+
+    def compute_metrics(self, results: list[Any]) -> dict[str, Any]:
+        return {"acc": 0.0}
+
+
+def run(tmp_path: Path, **ema: Any) -> tuple[Runner, Watch, EMAHook]:
+    torch.manual_seed(0)
+    watch, hook = Watch(), EMAHook(**ema)
+    runner = Runner(
+        model=nn.Linear(2, 2),
+        work_dir=tmp_path,
+        train_dataloader=dict(dataset=Data(), batch_size=2),
+        train_cfg=dict(by_epoch=True, max_epochs=2),
+        val_dataloader=dict(dataset=Data(), batch_size=8),
+        val_cfg=dict(),
+        val_evaluator=Nothing(),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.5)),
+        default_hooks_set="none",
+        default_hooks=dict(checkpoint=dict(type="CheckpointHook", interval=1)),
+        custom_hooks=[hook, watch],
+        randomness=dict(seed=0),
+        visualizer=False,
+        log_level="WARNING",
+    )
+    runner.train()
+    return runner, watch, hook
+
+
+def hand_ema(weights: list[torch.Tensor], momentum: float, begin_iter: int) -> list[torch.Tensor]:
+    """ema = w until averaging starts; then the first step copies, later ones blend."""
+    out, ema, started = [], None, False
+    for i, w in enumerate(weights, start=1):
+        if i <= begin_iter:
+            ema = w.double()
+        elif not started:
+            ema, started = w.double(), True
+        else:
+            ema = (1 - momentum) * ema + momentum * w.double()
+        out.append(ema)
+    return out
+
+
+@pytest.mark.parametrize("begin_iter", [0, 3])
+def test_average_matches_hand_computation(tmp_path: Path, begin_iter: int) -> None:
+    runner, watch, hook = run(tmp_path, momentum=0.25, begin_iter=begin_iter)
+    expected = hand_ema(watch.train_weights, 0.25, begin_iter)
+    got = hook.ema_model.module.module.weight.detach().double()
+    torch.testing.assert_close(got, expected[-1], rtol=0, atol=1e-6)
+    assert int(hook.ema_model.steps) == 8 - begin_iter
+    # validation after epoch 1 (4 iterations) saw the average, then training weights came back
+    torch.testing.assert_close(watch.val_weights[0].double(), expected[3], rtol=0, atol=1e-6)
+    assert torch.equal(watch.after_val_weights[0], watch.train_weights[3])
+
+
+def test_checkpoint_layout_is_mmengines(tmp_path: Path) -> None:
+    runner, watch, hook = run(tmp_path, momentum=0.25)
+    ckpt = torch.load(tmp_path / "epoch_2.pth", weights_only=True)
+    # state_dict holds the average (what load_from should test), ema_state_dict the training weights
+    assert torch.equal(ckpt["state_dict"]["module.weight"], hook.ema_model.module.module.weight)
+    assert torch.equal(ckpt["ema_state_dict"]["module.module.weight"], watch.train_weights[-1])
+    assert int(ckpt["ema_state_dict"]["steps"]) == 8
+
+
+def test_interval_and_bad_arguments(tmp_path: Path) -> None:
+    _, watch, hook = run(tmp_path, momentum=0.5, interval=2)
+    # steps 0 copies; blends happen at steps 2, 4, 6 (iterations 3, 5, 7)
+    w = [x.double() for x in watch.train_weights]
+    ema = w[0]
+    for i in (2, 4, 6):
+        ema = 0.5 * ema + 0.5 * w[i]
+    torch.testing.assert_close(hook.ema_model.module.module.weight.double(), ema, rtol=0, atol=1e-6)
+    with pytest.raises(HookError, match="momentum must be in"):
+        EMAHook(momentum=1.5)
+    with pytest.raises(HookError, match="Did you mean 'ExponentialMovingAverage'"):
+        EMAHook(ema_type="ExponentialMovingAverag")
