@@ -8,6 +8,7 @@ LoggerHook decides; see :func:`wants_progress`).
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import logging
 import os
@@ -89,6 +90,8 @@ class ProgressDisplay:
             return
         self.progress.start()
         self.live = True
+        # a run that dies mid-epoch must not leave the terminal with a hidden cursor
+        atexit.register(self.stop)
         if self._logger is not None:
             from rich.file_proxy import FileProxy
 
@@ -109,6 +112,7 @@ class ProgressDisplay:
         self._swapped.clear()
         self.progress.stop()
         self.live = False
+        atexit.unregister(self.stop)
         self._train = self._eval = None
 
     # -- tasks ----------------------------------------------------------------------------
