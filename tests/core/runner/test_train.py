@@ -40,7 +40,11 @@ def hand_written_losses(seed: int, epochs: int) -> list[float]:
     torch.manual_seed(seed)
     dataset = DigitsForTests("train")
     sampler = DefaultSampler(dataset, shuffle=True, seed=seed)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=32, sampler=sampler)
+    # The Runner's loaders own a generator, so starting an epoch never draws from
+    # the global stream that dropout uses; a hand-written loop does the same.
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=32, sampler=sampler, generator=torch.Generator().manual_seed(0)
+    )
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     losses = []
     model.train()

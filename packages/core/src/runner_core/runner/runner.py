@@ -126,6 +126,7 @@ class Runner:
         self._test_loop: Any = None
 
         self._load_from = load_from
+        self._has_loaded = False  # load_from / resume applied once per Runner
         self._resume = resume
         self.load_cfg = dict(load_cfg or {})
         self.launcher = launcher
@@ -478,8 +479,9 @@ class Runner:
         self.call_hooks("before_run")
         if checkpoint is not None:
             checkpointing.apply_resume(self, checkpoint)
-        elif self._load_from is not None:
+        elif self._load_from is not None and not self._has_loaded:
             self.load_checkpoint(self._load_from)
+        self._has_loaded = True
         checkpointing.init_optim_counts(self)
         model = loop.run()
         self.call_hooks("after_run")
@@ -494,8 +496,7 @@ class Runner:
             raise RunnerError("runner.val() needs val_dataloader (and val_evaluator).")
         self._start([loop])
         self.call_hooks("before_run")
-        if self._load_from is not None:
-            self.load_checkpoint(self._load_from)
+        self._load_once()
         metrics = loop.run()
         self.call_hooks("after_run")
         return metrics
@@ -506,8 +507,7 @@ class Runner:
         loop = self.test_loop
         self._start([loop])
         self.call_hooks("before_run")
-        if self._load_from is not None:
-            self.load_checkpoint(self._load_from)
+        self._load_once()
         metrics = loop.run()
         self.call_hooks("after_run")
         return metrics
@@ -577,6 +577,12 @@ class Runner:
     def resume(self, filename: str | Path) -> None:
         """Resume the whole training state from ``filename`` (before ``train()``)."""
         self._resume, self._load_from = True, filename
+
+    def _load_once(self) -> None:
+        """``load_from`` for val()/test(): only if nothing was loaded or trained yet."""
+        if self._load_from is not None and not self._has_loaded:
+            self.load_checkpoint(self._load_from)
+        self._has_loaded = True
 
     def _find_resume_checkpoint(self) -> dict[str, Any] | None:
         if not self._resume:
