@@ -195,7 +195,8 @@ def test_iter_leaves_the_global_torch_rng_unchanged(num_workers: int) -> None:
 
 
 def _random_epoch(loader: DataLoader, epoch: int) -> torch.Tensor:
-    loader.sampler.set_epoch(epoch)
+    owner = loader.batch_sampler if hasattr(loader.batch_sampler, "set_epoch") else loader.sampler
+    owner.set_epoch(epoch)
     return torch.cat(list(loader))
 
 
@@ -255,3 +256,22 @@ def test_user_worker_init_fn_runs_after_seeding() -> None:
     finally:
         torch.set_rng_state(state)
     assert called == [1]
+
+
+def test_worker_augmentation_is_per_batch_so_a_resumed_epoch_matches() -> None:
+    """Batches reseed workers from their own seed: a mid-epoch start loads the
+    remaining batches with exactly the randomness of an uninterrupted epoch,
+    whatever the number of workers."""
+    cfg = dict(
+        dataset=RandomDataset(),
+        sampler=dict(type="DefaultSampler", shuffle=True),
+        batch_size=2,
+        num_workers=2,
+    )
+    full = list(build_dataloader(cfg, seed=5))
+    resumed_loader = build_dataloader({**cfg, "num_workers": 3}, seed=5)
+    resumed_loader.batch_sampler.set_start(2)
+    tail = list(resumed_loader)
+    assert len(tail) == len(full) - 2
+    for got, want in zip(tail, full[2:]):
+        assert torch.equal(got, want)

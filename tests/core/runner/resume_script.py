@@ -13,9 +13,9 @@ SIGKILLs the process once the checkpoint hook has run), ``stop_on``
 path), ``validate`` (validation every epoch, with a hook that draws random
 numbers during validation), ``seed``.
 
-The dataset draws random noise from the global torch RNG in ``__getitem__``
-when ``workers == 0`` (so the data pipeline's randomness is part of the
-check) and appends every index it loads to ``<out>.loads`` (one line per
+The dataset draws random noise from the torch RNG in ``__getitem__``, in the
+main process or in data workers (so the data pipeline's randomness is part
+of the check: workers reseed per batch from the batch's own seed) and appends every index it loads to ``<out>.loads`` (one line per
 ``__getitem__``, from any process).
 """
 
@@ -111,7 +111,7 @@ class StopTraining(Exception):
 def build(opts: dict[str, Any]) -> tuple[Runner, Recorder]:
     out = opts["out"]
     workers = int(opts.get("workers", 0))
-    dataset = CountingDataset(out + ".loads", noise=workers == 0)
+    dataset = CountingDataset(out + ".loads", noise=True)
     loader = dict(
         dataset=dataset,
         batch_size=4,

@@ -25,6 +25,7 @@ from torch.utils.data import DataLoader, IterableDataset, Sampler
 
 from ..dist.utils import broadcast_object, get_dist_info, sync_random_seed
 from ..errors import ConfigError, did_you_mean
+from .sampler import SeededBatchSampler
 
 _MISSING = object()
 
@@ -101,8 +102,47 @@ class WorkerSeeder:
         random.seed(py_seed)
         np.random.seed(np_seed)
         torch.manual_seed(torch_seed)
+        _seed_each_batch(torch.utils.data.get_worker_info())
         if self.user_fn is not None:
             self.user_fn(worker_id)
+
+
+def seed_all(seed: int) -> None:
+    """Seed python, numpy and torch of this (worker) process from one integer."""
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed([seed & 0xFFFFFFFF, seed >> 32])
+    torch.manual_seed(seed)
+
+
+def _seed_each_batch(info: Any) -> None:
+    """In a worker, reseed before each ``SeededBatch`` is loaded.
+
+    torch's fetcher loads a batch through ``dataset.__getitems__`` when the
+    dataset has one; the worker's own copy of the dataset gets an instance
+    attribute that seeds, then loads as before. The main process's dataset is
+    untouched.
+    """
+    dataset = getattr(info, "dataset", None)
+    if dataset is None or isinstance(dataset, IterableDataset):
+        return
+    original = getattr(dataset, "__getitems__", None)
+
+    def getitems(indices: Any) -> Any:
+        seed = getattr(indices, "seed", None)
+        if seed is not None:
+            seed_all(seed)
+        if original is not None:
+            return original(list(indices))
+        return [dataset[i] for i in indices]
+
+    try:
+        dataset.__getitems__ = getitems
+    except (AttributeError, TypeError):  # a dataset with __slots__: keep per-worker seeding
+        pass
 
 
 def build_dataloader(
@@ -197,6 +237,12 @@ def build_dataloader(
                 )
             batch_sampler = _build_batch_sampler(
                 batch_sampler_cfg, sampler, batch_size, f"{key_path}.batch_sampler"
+            )
+            sampler = None
+        elif int(loader_kwargs.get("num_workers", 0) or 0) > 0:
+            # workers: batches carry their seed, so augmentation resumes exactly
+            batch_sampler = SeededBatchSampler(
+                sampler, batch_size, bool(loader_kwargs.pop("drop_last", False)), seed, rank
             )
             sampler = None
         else:

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sized
 from typing import Any
 
 import torch
-from torch.utils.data import Sampler
+from torch.utils.data import BatchSampler, Sampler
 
 from ..dist.utils import get_dist_info, sync_random_seed
 
@@ -219,3 +219,49 @@ class InfiniteSampler(Sampler[int]):
 
 
 __all__ = ["DefaultSampler", "InfiniteSampler"]
+
+
+class SeededBatch(list):
+    """A batch of indices that carries the seed its samples are loaded with."""
+
+    __slots__ = ("seed",)
+
+    def __init__(self, indices: list[int], seed: int) -> None:
+        super().__init__(indices)
+        self.seed = seed
+
+    def __reduce__(self) -> Any:  # sent to worker processes through a queue
+        return (SeededBatch, (list(self), self.seed))
+
+
+class SeededBatchSampler(BatchSampler):
+    """Batches that name their own random seed: ``(seed, rank, epoch, batch index)``.
+
+    Data workers reseed python, numpy and torch from that seed before loading
+    a batch (see ``WorkerSeeder``), so random augmentation depends only on
+    which batch it is, not on which worker loads it or on where the epoch
+    started. That makes a resumed epoch, which skips its first batches without
+    loading them, augment the remaining batches exactly as an uninterrupted
+    one, and makes results independent of ``num_workers``.
+    """
+
+    def __init__(
+        self, sampler: Any, batch_size: int, drop_last: bool, seed: int, rank: int
+    ) -> None:
+        super().__init__(sampler, batch_size, drop_last)
+        self.seed = int(seed)
+        self.rank = int(rank)
+
+    def set_start(self, batches: int) -> None:
+        """Make the next epoch begin at batch ``batches`` (the sampler skips the samples)."""
+        self.sampler.set_start(int(batches) * self.batch_size)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.sampler.set_epoch(epoch)
+
+    def __iter__(self) -> Iterator[list[int]]:  # type: ignore[override]
+        first = getattr(self.sampler, "_start", 0) // self.batch_size
+        epoch = int(getattr(self.sampler, "epoch", 0) or 0)
+        base = (self.seed & 0xFFFFFFFF, self.rank, epoch)
+        for i, batch in enumerate(super().__iter__(), first):
+            yield SeededBatch(batch, hash((*base, i)) & 0x7FFFFFFFFFFFFFFF)
