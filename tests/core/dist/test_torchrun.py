@@ -120,3 +120,28 @@ def test_nccl_amp_fp16_smoke(tmp_path: Path):
     r0 = run.rank(0)
     assert r0["iter"] == 2 * 64 // (4 * nproc) and r0["metrics"]["accuracy/top1"] > 50
     assert all(torch.isfinite(v).all() for v in r0["state"].values())
+
+
+def test_resume_inside_an_accumulation_window_is_exact_under_ddp(tmp_path: Path):
+    # ranks accumulate different gradients between synced steps (no_sync): a checkpoint
+    # taken mid-window must carry every rank's own, or the resumed run drifts
+    opts = {"accumulate": 3, "save_every_iter": True}
+    straight = run_worker(tmp_path / "straight", opts)
+    restarted = run_worker(
+        tmp_path / "restarted",
+        {**opts, "resume": True, "kill_rank": 1, "kill_iter": 5},  # 5 % 3 != 0
+        torchrun_extra=[
+            "--max-restarts",
+            "1",
+            "--rdzv_backend",
+            "c10d",
+            "--rdzv_endpoint",
+            f"localhost:{free_port()}",
+        ],
+        env={"TORCH_DISABLE_SHARE_RDZV_TCP_STORE": "1"},
+        timeout=150,
+    )
+    assert restarted.rank(0)["restarts"] == 1
+    for rank in (0, 1):
+        for key, value in straight.rank(rank)["state"].items():
+            assert torch.equal(restarted.rank(rank)["state"][key], value), (rank, key)

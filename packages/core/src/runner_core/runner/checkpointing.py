@@ -110,6 +110,11 @@ def build_state(
     grads = _accumulated_grads(runner, int(info["iter"]))
     if grads:
         ckpt["accumulated_grads"] = grads
+    if getattr(runner, "distributed", False):
+        # random streams and unsynced gradients differ per rank: keep every rank's
+        from ..dist.utils import all_gather_object
+
+        ckpt["per_rank"] = all_gather_object({"rng": ckpt["rng"], "accumulated_grads": grads})
     hook_states = {}
     for i, hook in enumerate(runner.hooks.hooks):
         state = hook.state_dict()
@@ -132,6 +137,14 @@ def _accumulated_grads(runner: Any, iters_done: int) -> dict[str, Any]:
     """The gradients summed so far when ``iters_done`` is inside an accumulation window."""
     counts = _accumulation_counts(runner.optim_wrapper)
     if counts <= 1 or iters_done % counts == 0:
+        return {}
+    if _is_sharded(runner):
+        runner.logger.warning(
+            "A checkpoint inside a gradient-accumulation window under FSDP does not carry "
+            "the sharded partial gradients; save at window boundaries (checkpoint interval "
+            "a multiple of accumulative_counts=%d) for an exact resume.",
+            counts,
+        )
         return {}
     return {
         name: p.grad.detach().cpu().clone()
@@ -335,12 +348,37 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
         key = _hook_key(runner, hook, i)
         if key in states:
             hook.load_state_dict(states[key])
-    grads = ckpt.get("accumulated_grads")
+    local = _rank_local_state(runner, ckpt, path)
+    grads = local.get("accumulated_grads")
     runner._resumed_grads = bool(grads)
     if grads:
         _restore_grads(runner, grads, path)
-    runner._pending_rng = ckpt.get("rng")
+    runner._pending_rng = local.get("rng")
     runner.logger.info("Resumed at epoch %d, iter %d", runner.epoch, runner.iter)
+
+
+def _rank_local_state(runner: Any, ckpt: Mapping[str, Any], path: str) -> Mapping[str, Any]:
+    """This rank's random streams and accumulated gradients from ``ckpt``.
+
+    A checkpoint from a multi-process run carries every rank's (``per_rank``);
+    resumed with the same number of processes, each rank takes its own. With
+    another number (or in one process) rank 0's apply, and the run continues
+    correctly but not bit-exactly.
+    """
+    per_rank = ckpt.get("per_rank")
+    world = getattr(runner, "world_size", 1)
+    if per_rank and len(per_rank) == world:
+        return per_rank[getattr(runner, "rank", 0)]
+    if per_rank or world > 1:
+        runner.logger.warning(
+            "%s was saved by %s process(es) and is resumed by %d: random streams and "
+            "unfinished gradient accumulation come from rank 0, so the run continues "
+            "correctly but not bit-exactly.",
+            path,
+            len(per_rank) if per_rank else 1,
+            world,
+        )
+    return ckpt
 
 
 def _load_schedulers(schedulers: Any, states: Any) -> None:
