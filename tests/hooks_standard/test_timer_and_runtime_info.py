@@ -52,7 +52,7 @@ def test_validation_time_is_not_training_data_time(fake_runner: Any) -> None:
 
 class Wrapper:
     def __init__(self) -> None:
-        self._last_grad_norm = torch.tensor(2.5)
+        self.grad_norm = torch.tensor(2.5)
 
     def get_lr(self) -> dict:
         return {"lr": [0.1, 0.2]}

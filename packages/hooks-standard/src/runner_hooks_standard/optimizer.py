@@ -83,5 +83,4 @@ def _set_clip_grad(wrapper: Any, grad_clip: dict[str, Any]) -> None:
             f"OptimizerHook grad_clip needs runner.optim_wrapper to be an OptimWrapper, got "
             f"{type(wrapper).__name__}; set clipping on it directly."
         )
-    parsed = ow_module._parse_clip_grad(grad_clip)
-    wrapper._clip_func, wrapper.clip_grad_kwargs = parsed if parsed else (None, {})
+    wrapper.set_clip_grad(grad_clip)

@@ -91,12 +91,12 @@ class RuntimeInfoHook(Hook):
 def _raw_grad_norm(wrapper: Any) -> Any:
     """The last clipping norm, as the tensor the clip returned when possible.
 
-    ``OptimWrapper.last_grad_norm`` converts to float (a device sync); the
-    wrapper keeps the raw tensor, which is read here so logging it per
-    iteration costs nothing until the logger reads it.
+    ``OptimWrapper.last_grad_norm`` converts to float (a device sync);
+    ``grad_norm`` is the raw tensor, so logging it per iteration costs nothing
+    until the logger reads it.
     """
-    if hasattr(wrapper, "_last_grad_norm"):
-        return wrapper._last_grad_norm
+    if hasattr(wrapper, "grad_norm"):
+        return wrapper.grad_norm
     return getattr(wrapper, "last_grad_norm", None)
 
 

@@ -170,6 +170,16 @@ class OptimWrapper:
             self._last_grad_norm = self._clip_func(params, **self.clip_grad_kwargs)
 
     @property
+    def grad_norm(self) -> Any:
+        """The last clipping norm as the clip returned it (a tensor; no device sync)."""
+        return self._last_grad_norm
+
+    def set_clip_grad(self, clip_grad: dict[str, Any] | None) -> None:
+        """Change gradient clipping (``clip_grad=`` semantics; None turns it off)."""
+        parsed = _parse_clip_grad(clip_grad)
+        self._clip_func, self.clip_grad_kwargs = parsed if parsed else (None, {})
+
+    @property
     def last_grad_norm(self) -> float | None:
         """The total gradient norm before the last clipping step (None for value clipping)."""
         value = self._last_grad_norm
