@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..dist.launch import fail_fast
-from ..errors import ConfigError, RunnerError, did_you_mean
+from ..errors import ConfigError, RunnerError
 from ..hooks import HookManager
 from ..logging import MessageHub, get_logger
 from ..registry import MODELS, RUNNERS
@@ -626,17 +626,17 @@ class Runner:
 
 def check_top_level_keys(cfg: Mapping[str, Any]) -> None:
     """A top-level key one edit away from a Runner key is a typo: say so."""
+    import difflib
+
     known = (*RUNNER_KEYS, *OTHER_KNOWN_KEYS)
     for key in cfg:
         if key in known:
             continue
-        hint = did_you_mean(key, known)
-        if hint and hint.count("'") == 2:
-            target = hint.split("'")[1]
-            if target not in cfg:
-                filename = getattr(cfg, "filename", None)
-                where = f" in {filename}" if filename else ""
-                raise ConfigError(
-                    f"Top-level config key {key!r}{where} is read by nothing.{hint} "
-                    f"The Runner reads: {', '.join(RUNNER_KEYS)}."
-                )
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.85)
+        if close and close[0] not in cfg:
+            filename = getattr(cfg, "filename", None)
+            where = f" in {filename}" if filename else ""
+            raise ConfigError(
+                f"Top-level config key {key!r}{where} is read by nothing. Did you mean "
+                f"{close[0]!r}? The Runner reads: {', '.join(RUNNER_KEYS)}."
+            )

@@ -1,0 +1,187 @@
+"""The Runner's contract: lazy building, the run folder, hook order, errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from digits import digits_cfg
+from torch.utils.data import Dataset
+
+from runner_core import Config, Runner
+from runner_core.errors import ConfigError
+from runner_core.hooks import Hook, hook_point_names
+from runner_core.registry import DATASETS
+
+
+class PointRecorder(Hook):
+    """Implements every standard hook point and records the calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+
+def _make_recorder_method(point: str):
+    def method(self, runner) -> None:
+        self.calls.append(point)
+
+    method.__name__ = point
+    return method
+
+
+for _point in hook_point_names():
+    setattr(PointRecorder, _point, _make_recorder_method(_point))
+
+
+@DATASETS.register_module(force=True)
+class ExplodingDataset(Dataset):
+    """Building it is an error: proves a run did not build what it does not need."""
+
+    def __init__(self, **kwargs) -> None:
+        raise AssertionError("this dataset must not be built")
+
+
+def tiny_cfg(tmp_path, **overrides):
+    cfg = digits_cfg(str(tmp_path), train_cfg=dict(by_epoch=True, max_epochs=2))
+    cfg["default_hooks"] = dict(checkpoint=dict(interval=1))
+    cfg.update(overrides)
+    return cfg
+
+
+def test_hook_points_come_in_mmengine_order(tmp_path) -> None:
+    rec = PointRecorder()
+    runner = Runner.from_cfg(Config(tiny_cfg(tmp_path)))
+    runner.register_hook(rec)
+    runner.train()
+    calls = rec.calls
+    # 2 epochs of 45 iterations, validation after each, a checkpoint after each epoch
+    epoch = (
+        ["before_train_epoch"]
+        + ["before_train_iter", "after_train_iter"] * 45
+        + ["before_save_checkpoint", "after_train_epoch"]
+    )
+    val = ["before_val", "before_val_epoch"] + ["before_val_iter", "after_val_iter"] * 3
+    val += ["after_val_epoch", "after_val"]
+    expected = [
+        "before_run",
+        "before_train",
+        *epoch,
+        *val,
+        *epoch,
+        *val,
+        "after_train",
+        "after_run",
+    ]
+    # the checkpoint hook saves inside after_train_epoch; the recorder (NORMAL) runs first
+    expected = [c for c in expected if c != "before_save_checkpoint"]
+    got = [c for c in calls if c != "before_save_checkpoint"]
+    assert got == expected
+    assert calls.count("before_save_checkpoint") == 2
+
+
+def test_train_returns_model_and_eval_returns_metrics(tmp_path) -> None:
+    runner = Runner.from_cfg(Config(tiny_cfg(tmp_path)))
+    model = runner.train()
+    assert model is runner.model
+    metrics = runner.val()
+    assert set(metrics) == {"accuracy/top1"} and metrics["accuracy/top1"] > 80
+
+
+def test_run_folder_holds_log_and_config(tmp_path) -> None:
+    runner = Runner.from_cfg(Config(tiny_cfg(tmp_path)))
+    runner.train()
+    run = runner.log_dir
+    assert run.parent == tmp_path.resolve() and run.name == runner.timestamp
+    log = (run / f"{runner.timestamp}.log").read_text()
+    assert "Epoch(train)" in log
+    dumped = Config.fromfile(run / "config.py")
+    assert dumped.train_cfg.max_epochs == 2
+    assert (run / "vis_data" / "scalars.json").exists()
+
+
+def test_lazy_building_test_needs_no_training_parts(tmp_path) -> None:
+    trained = Runner.from_cfg(Config(tiny_cfg(tmp_path / "a")))
+    trained.train()
+    ckpt = str(trained.work_dir / "epoch_2.pth")
+    cfg = tiny_cfg(tmp_path / "b")
+    cfg["train_dataloader"]["dataset"] = dict(type="ExplodingDataset")
+    cfg["val_dataloader"]["dataset"] = dict(type="ExplodingDataset")
+    cfg["test_dataloader"] = dict(dataset=dict(type="DigitsForTests", split="val"), batch_size=64)
+    cfg["test_evaluator"] = dict(type="Accuracy")
+    cfg["test_cfg"] = dict()
+    cfg["load_from"] = ckpt
+    metrics = Runner.from_cfg(Config(cfg)).test()
+    assert metrics["accuracy/top1"] == pytest.approx(trained.val()["accuracy/top1"])
+
+
+def test_config_without_training_parts_tests(tmp_path) -> None:
+    cfg = dict(
+        model=dict(type="DigitsMLPForTests"),
+        work_dir=str(tmp_path),
+        test_dataloader=dict(dataset=dict(type="DigitsForTests", split="val"), batch_size=64),
+        test_evaluator=dict(type="Accuracy"),
+    )
+    runner = Runner.from_cfg(Config(cfg))
+    assert "accuracy/top1" in runner.test()
+    with pytest.raises(Exception, match="cannot train|needs train_dataloader"):
+        runner.train()
+
+
+def test_same_seed_same_loss_curve(tmp_path) -> None:
+    curves = []
+    for i in range(2):
+        runner = Runner.from_cfg(
+            Config(tiny_cfg(tmp_path / str(i), val_dataloader=None, val_evaluator=None))
+        )
+        runner.train()
+        curves.append(runner.message_hub.get_scalar("train/loss").data())
+    assert curves[0] == curves[1]
+
+
+def test_val_cfg_without_val_dataloader_is_a_config_error(tmp_path) -> None:
+    cfg = tiny_cfg(tmp_path, val_dataloader=None)
+    cfg["val_cfg"] = dict()
+    with pytest.raises(ConfigError, match="val_dataloader"):
+        Runner.from_cfg(Config(cfg))
+
+
+def test_misspelled_top_level_key_says_did_you_mean(tmp_path) -> None:
+    cfg = tiny_cfg(tmp_path)
+    cfg["train_dataloder"] = cfg.pop("train_dataloader")
+    with pytest.raises(ConfigError, match="Did you mean 'train_dataloader'"):
+        Runner.from_cfg(Config(cfg))
+
+
+def test_iteration_loop_cycles_data_and_reshuffles_each_pass(tmp_path) -> None:
+    seen: list[list[int]] = []
+
+    class Order(Hook):
+        def before_train_iter(self, data_batch) -> None:
+            seen.append(data_batch["labels"].tolist())
+
+    cfg = digits_cfg(str(tmp_path), by_epoch=False, train_cfg=dict(by_epoch=False, max_iters=100))
+    cfg["val_dataloader"] = cfg["val_evaluator"] = None
+    runner = Runner.from_cfg(Config(cfg))
+    runner.register_hook(Order())
+    runner.train()
+    assert runner.iter == 100 and len(seen) == 100
+    assert seen[:45] != seen[45:90]  # the second pass over the data is shuffled anew
+
+
+def test_register_hook_with_priority_and_build_dataloader(tmp_path) -> None:
+    runner = Runner.from_cfg(Config(tiny_cfg(tmp_path)))
+    order: list[str] = []
+
+    class A(Hook):
+        def before_train(self) -> None:
+            order.append("A")
+
+    class B(Hook):
+        def before_train(self) -> None:
+            order.append("B")
+
+    runner.register_hook(A(), priority="LOWEST")
+    runner.register_hook(B(), priority="HIGHEST")
+    runner.train()
+    assert order == ["B", "A"]
+    loader = runner.build_dataloader(dict(dataset=dict(type="DigitsForTests"), batch_size=8))
+    assert isinstance(loader, torch.utils.data.DataLoader) and loader.batch_size == 8
