@@ -60,15 +60,24 @@ def parse_option_value(text: str, _whole: str | None = None) -> Any:
     """Read an option value, with lists, tuples and nesting (``[(1,2),[3,4],5]``)."""
     whole = text if _whole is None else _whole
     text = text.strip("'\"").replace(" ", "")
-    is_tuple = False
+    is_tuple = bracketed = False
     if text.startswith("(") and text.endswith(")"):
-        is_tuple = True
+        is_tuple = bracketed = True
         text = text[1:-1]
     elif text.startswith("[") and text.endswith("]"):
+        bracketed = True
         text = text[1:-1]
     elif "," not in text:
         return parse_scalar(text)
     _check_brackets(text, whole)
+    if not bracketed and _next_top_level_comma(text) == len(text):
+        # e.g. dict(a=1,b=2): no top-level comma to split at; reading on would never end
+        raise ConfigError(
+            f"--cfg-options value {whole!r} cannot be read: {text!r} is not a number, a "
+            "string, a list [a,b] or a tuple (a,b); calls such as dict(...) are not "
+            "supported. Set nested keys one at a time instead, e.g. "
+            "param_scheduler.0.milestones=[3] or model.head.num_classes=10."
+        )
     values = []
     while text:
         comma = _next_top_level_comma(text)
