@@ -1,7 +1,9 @@
 """Entry point of ``runner-cli``: argument parsing and error reporting.
 
 Each subcommand lives in :mod:`runner_cli.commands` and imports what it needs
-only when it runs, so ``--help`` never imports torch.
+only when it runs, so ``--help`` never imports torch. Plugins add subcommands
+through the ``runner.plugins`` entry-point group (see
+:mod:`runner_cli.plugin_commands` for the contract).
 """
 
 from __future__ import annotations
@@ -10,17 +12,41 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from .__about__ import __version__
 from .commands import COMMAND_MODULES
-from .errors import EXIT_FAILURE, EXIT_USAGE, UsageError
+from .errors import EXIT_INTERRUPTED, EXIT_USAGE, report
+from .plugin_commands import PluginCommands, add_plugin_commands
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _VersionAction(argparse.Action):
+    """``--version``: versions of torch, runner's packages and the plugins (metadata only)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        kwargs.update(nargs=0, default=argparse.SUPPRESS)
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from .versions import version_text
+
+        print(version_text(parser.prog, __version__))
+        parser.exit()
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, PluginCommands]:
+    """The full parser: built-in commands, then the plugins' commands."""
     parser = argparse.ArgumentParser(
-        prog="runner-cli", description="Command-line tools for the runner training runner."
+        prog="runner-cli",
+        description="Command-line tools for the runner training runner.",
+        epilog="Exit status: 0 ok, 1 a failure while running, 2 bad command line or config, "
+        "130 interrupted. Add --debug to see the traceback of an error.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version",
+        action=_VersionAction,
+        help="show the versions of runner-cli, torch, runner's packages and plugins",
+    )
     parser.add_argument(
         "--debug", action="store_true", help="show the full traceback when something fails"
     )
@@ -28,38 +54,45 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers.required = True
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
-    return parser
+    builtin = list(subparsers.choices)
+    return parser, add_plugin_commands(subparsers, builtin)
 
 
-def _user_error_types() -> tuple[type[BaseException], ...]:
-    from runner_core.errors import RunnerError
-
-    return (UsageError, RunnerError)
+def _requested_command(argv: Sequence[str]) -> str | None:
+    for token in argv:
+        if not token.startswith("-"):
+            return token
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status (0 ok, 2 usage/config error)."""
-    parser = build_parser()
+    """Run the command line; return the exit status (0 ok, 1 failure, 2 usage/config error)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        parser, plugins = build_parser()
+    except Exception as exc:
+        if debug:
+            raise
+        return report(exc)
+    command = _requested_command(argv)
+    if command in plugins.problems and command not in plugins.owners:
+        print(f"runner-cli: error: {' '.join(plugins.problems[command].split())}", file=sys.stderr)
+        return EXIT_USAGE
+    for problem in plugins.problems.values():
+        print(f"runner-cli: warning: {' '.join(problem.split())}", file=sys.stderr)
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
-        return 130
+        print("runner-cli: interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
-        return EXIT_FAILURE
+        return 1
     except Exception as exc:
-        if args.debug:
+        if debug or getattr(args, "debug", False):
             raise
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        if isinstance(exc, _user_error_types()):
-            print(f"runner-cli: error: {message}", file=sys.stderr)
-            return EXIT_USAGE
-        print(
-            f"runner-cli: unexpected {type(exc).__name__}: {message} "
-            "(run with --debug for the traceback)",
-            file=sys.stderr,
-        )
-        return EXIT_FAILURE
+        return report(exc)
 
 
 if __name__ == "__main__":

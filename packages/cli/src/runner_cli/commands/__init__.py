@@ -6,4 +6,10 @@ Modules here must import heavy things (torch, runner_core.runner) inside their
 
 from __future__ import annotations
 
-COMMAND_MODULES = ("runner_cli.commands.config",)
+COMMAND_MODULES = (
+    "runner_cli.commands.train",
+    "runner_cli.commands.evaluate",
+    "runner_cli.commands.config",
+    "runner_cli.commands.plugins",
+    "runner_cli.commands.plot",
+)

@@ -39,6 +39,10 @@ def register(subparsers: Any) -> None:
     )
     dump.set_defaults(handler=run_dump)
 
+    from .config_check import register_check
+
+    register_check(actions)
+
 
 def run_dump(args: argparse.Namespace) -> int:
     from runner_core.config import Config, parse_cfg_options

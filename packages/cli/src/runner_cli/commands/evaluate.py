@@ -1,0 +1,100 @@
+"""``runner-cli test CONFIG CHECKPOINT`` and ``runner-cli val CONFIG CHECKPOINT``.
+
+Loads the checkpoint's weights (strictly, unless the config's ``load_cfg``
+says otherwise: a checkpoint of another model is an error, not a silent
+partial load), runs the test or validation loop, prints the metrics (a table
+in a terminal, ``key: value`` lines in a pipe) and writes them as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..arguments import add_cfg_options, add_debug, add_work_dir
+from ..output import note, print_mapping
+
+
+def register(subparsers: Any) -> None:
+    for mode, what in (("test", "the test set"), ("val", "the validation set")):
+        parser = subparsers.add_parser(
+            mode,
+            help=f"evaluate a checkpoint on {what}",
+            description=f"Load CHECKPOINT into the model of CONFIG and evaluate it on {what}.",
+        )
+        parser.add_argument("config", metavar="CONFIG", help="the config file")
+        parser.add_argument("checkpoint", metavar="CHECKPOINT", help="the checkpoint (.pth)")
+        add_work_dir(parser)
+        add_cfg_options(parser)
+        parser.add_argument(
+            "--out",
+            metavar="FILE",
+            help=f"write the metrics as JSON here (default: <run folder>/{mode}_metrics.json)",
+        )
+        parser.add_argument(
+            "--unsafe-load",
+            action="store_true",
+            help="allow a checkpoint that needs pickle (only for files you trust)",
+        )
+        add_debug(parser)
+        parser.set_defaults(handler=run, mode=mode)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..run_setup import (
+        apply_work_dir,
+        build_runner,
+        load_config,
+        require_file,
+        require_parts,
+        set_load_options,
+    )
+
+    checkpoint = require_file(args.checkpoint, "checkpoint")
+    cfg = load_config(args.config, args.cfg_options)
+    apply_work_dir(cfg, args.work_dir, args.config)
+    require_parts(cfg, args.mode)
+    cfg.merge_from_dict({"load_from": str(checkpoint), "resume": False})
+    set_load_options(cfg, strict=True, allow_pickle=args.unsafe_load)
+    # the run's log lines go to stderr, so stdout holds only the metrics (pipe-friendly)
+    with contextlib.redirect_stdout(sys.stderr):
+        runner = build_runner(cfg)
+        metrics = runner.test() if args.mode == "test" else runner.val()
+    plain = {str(k): _plain(v) for k, v in dict(metrics or {}).items()}
+    print_mapping(plain, title=f"{args.mode} metrics ({checkpoint.name})")
+    out = Path(args.out) if args.out else Path(runner.log_dir) / f"{args.mode}_metrics.json"
+    _write_json(out, plain)
+    note(f"Metrics written to {out}")
+    return 0
+
+
+def _plain(value: Any) -> Any:
+    """Tensors and numpy numbers as Python numbers; NaN as null (valid JSON)."""
+    item = getattr(value, "item", None)
+    if item is not None and getattr(value, "ndim", 0) == 0:
+        value = item()
+    elif hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (bool, int, float, str, list)) or value is None:
+        return value
+    return str(value)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write through a temporary file and rename: an old file is replaced whole or kept."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

@@ -1,0 +1,166 @@
+"""``runner-cli train CONFIG``: the guide's training run, from a config file.
+
+Options follow MMEngine's ``tools/train.py``: ``--work-dir``, ``--resume``
+(alone: the newest checkpoint of the work dir), ``--amp``, ``--cfg-options``,
+``--launcher``; plus ``--seed``/``--deterministic`` and ``--unsafe-load``.
+Ctrl-C stops training and says where the newest checkpoint is.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import Any
+
+from ..arguments import add_cfg_options, add_debug, add_work_dir
+from ..errors import EXIT_INTERRUPTED
+from ..output import note
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train a model from a config",
+        description="Train a model from CONFIG (a .py, .json or .yaml config file).",
+    )
+    parser.add_argument("config", metavar="CONFIG", help="the config file")
+    add_work_dir(parser)
+    parser.add_argument(
+        "--resume",
+        nargs="?",
+        const="auto",
+        metavar="PATH|auto",
+        help="resume training: from PATH, or (alone or 'auto') from the newest checkpoint "
+        "in the work dir",
+    )
+    parser.add_argument(
+        "--amp",
+        action="store_true",
+        help="mixed precision: AmpOptimWrapper, bfloat16 on the CPU, float16 on CUDA",
+    )
+    parser.add_argument("--seed", type=int, help="random seed (randomness.seed)")
+    parser.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="deterministic algorithms (randomness.deterministic=True); slower",
+    )
+    add_cfg_options(parser)
+    parser.add_argument(
+        "--launcher",
+        choices=("none", "pytorch", "slurm"),
+        help="how the processes were started (pytorch: torchrun; slurm: srun)",
+    )
+    parser.add_argument(
+        "--unsafe-load",
+        action="store_true",
+        help="allow loading checkpoints that need pickle (only for files you trust)",
+    )
+    add_debug(parser)
+    parser.set_defaults(handler=run)
+
+
+def enable_amp(cfg: Any) -> None:
+    """Turn the optim wrapper(s) into ``AmpOptimWrapper`` (bf16 on CPU, fp16 on CUDA)."""
+    import torch
+
+    dtype = "float16" if torch.cuda.is_available() else "bfloat16"
+    wrapper = dict(cfg.get("optim_wrapper") or {})
+    if not wrapper and cfg.get("optimizer") is not None:
+        wrapper = {"optimizer": cfg.get("optimizer")}
+    single = any(k in wrapper for k in ("type", "optimizer", "constructor"))
+    parts = {"": wrapper} if single else dict(wrapper)
+    for name, part in parts.items():
+        part = dict(part)
+        if part.get("type", "OptimWrapper") not in ("OptimWrapper", "AmpOptimWrapper"):
+            from runner_core.errors import ConfigError
+
+            where = f"optim_wrapper.{name}" if name else "optim_wrapper"
+            raise ConfigError(
+                f"--amp turns the optim wrapper into AmpOptimWrapper, but {where}.type is "
+                f"{part['type']!r}. Drop --amp and configure mixed precision in that wrapper, "
+                f"or use type='OptimWrapper'."
+            )
+        part["type"] = "AmpOptimWrapper"
+        part.setdefault("dtype", dtype)
+        parts[name] = part
+    cfg.merge_from_dict({"optim_wrapper": parts[""] if single else parts})
+
+
+def apply_train_options(cfg: Any, args: argparse.Namespace) -> None:
+    """Put the command-line options into the config, as MMEngine's train.py does."""
+    from ..run_setup import require_file, set_load_options
+
+    if args.resume == "auto":
+        cfg.merge_from_dict({"resume": True, "load_from": None})
+    elif args.resume is not None:
+        path = require_file(args.resume, "checkpoint given to", "--resume")
+        cfg.merge_from_dict({"resume": True, "load_from": str(path)})
+    if args.amp:
+        enable_amp(cfg)
+    randomness: dict[str, Any] = {}
+    if args.seed is not None:
+        randomness["seed"] = args.seed
+    if args.deterministic:
+        randomness["deterministic"] = True
+    if randomness:
+        current = cfg.get("randomness")
+        base = dict(current) if isinstance(current, Mapping) else {}
+        cfg.merge_from_dict({"randomness": {**base, **randomness}})
+    if args.launcher is not None:
+        cfg.merge_from_dict({"launcher": args.launcher})
+    set_load_options(cfg, allow_pickle=args.unsafe_load)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..run_setup import apply_work_dir, build_runner, load_config, require_parts
+
+    cfg = load_config(args.config, args.cfg_options)
+    apply_work_dir(cfg, args.work_dir, args.config)
+    require_parts(cfg, "train")
+    apply_train_options(cfg, args)
+    runner = None
+    try:
+        runner = build_runner(cfg)
+        runner.train()
+    except KeyboardInterrupt:
+        note(_interrupted_message(runner, args.config))
+        return EXIT_INTERRUPTED
+    except BaseException:
+        if runner is not None:
+            _close_logs(runner)
+        raise
+    _close_logs(runner)
+    note(f"Training finished. {_newest_checkpoint(runner)} Logs: {runner.log_dir}")
+    return 0
+
+
+def _newest_checkpoint(runner: Any) -> str:
+    from runner_core.checkpoint import read_pointer
+
+    try:
+        path = read_pointer(runner.work_dir)
+    except Exception:  # a damaged pointer must not hide the real message
+        path = None
+    if path is None:
+        return f"No checkpoint has been saved in {runner.work_dir}."
+    return f"The newest checkpoint is {path}."
+
+
+def _interrupted_message(runner: Any, config: str) -> str:
+    if runner is None:
+        return "runner-cli: interrupted before training started; nothing was written."
+    where = f"at epoch {runner.epoch}, iteration {runner.iter}"
+    return (
+        f"runner-cli: training interrupted (Ctrl-C) {where}. {_newest_checkpoint(runner)} "
+        f"Continue with `runner-cli train {config} --resume` (add --work-dir if you gave one)."
+    )
+
+
+def _close_logs(runner: Any) -> None:
+    """Flush the log files so the last lines are on disk whatever happens next."""
+    import logging
+
+    logger = getattr(runner, "logger", None)
+    for handler in getattr(logger, "handlers", []):
+        if isinstance(handler, logging.FileHandler):
+            handler.flush()

@@ -1,0 +1,456 @@
+"""Check a resolved config without building anything heavy, reporting every problem.
+
+Each ``type`` is looked up in the registry its key path implies (``model`` in
+MODELS, ``*_dataloader.dataset`` in DATASETS, ...) and its keyword arguments
+are compared with the target's signature (importing the class is fine,
+calling it is not: no dataset is read, no model is constructed). Arguments
+the Runner fills in itself (a loop's ``runner``, a sampler's ``dataset``, an
+optimizer's ``params``) count as given. Problems are collected, not raised, so
+one run of ``runner-cli config check`` shows all of them.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .run_setup import REQUIRED_PARTS, missing_parts, missing_parts_message
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the config, at one key path."""
+
+    key_path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key_path}: {' '.join(self.message.split())}"
+
+
+def _accepts(cls: Any, name: str) -> bool:
+    try:
+        params = inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return True
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def _items(value: Any) -> list[tuple[str, Any]]:
+    """``[i]``-indexed items of a list, or the single dict itself."""
+    if isinstance(value, Mapping):
+        return [("", value)]
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [(f"[{i}]", item) for i, item in enumerate(value)]
+    return []
+
+
+class ConfigChecker:
+    """Walks a config and collects :class:`Problem` s (see the module docstring)."""
+
+    def __init__(self, cfg: Mapping[str, Any], command: str | None = None) -> None:
+        self.cfg = cfg
+        self.command = command
+        self.problems: list[Problem] = []
+        self.checked = 0  # how many typed parts were checked
+
+    # -- helpers -----------------------------------------------------------------------
+    def add(self, key_path: str, message: str) -> None:
+        self.problems.append(Problem(key_path, message))
+
+    def _guard(self, key_path: str, fn: Callable[[], Any]) -> Any:
+        """Run ``fn``; a runner error becomes a problem at ``key_path`` (None returned)."""
+        from runner_core.errors import RunnerError
+
+        try:
+            return fn()
+        except RunnerError as exc:
+            self.add(key_path, str(exc))
+        except ImportError as exc:  # a class whose module cannot be imported
+            self.add(key_path, f"cannot be imported: {type(exc).__name__}: {exc}")
+        return None
+
+    def resolve(self, registry: Any, spec: Mapping[str, Any], key_path: str) -> Any:
+        """The class ``spec['type']`` names, or None (with a problem recorded)."""
+        if "type" not in spec:
+            self.add(
+                key_path,
+                f"has no 'type'. Add type='<name>' naming a registered {registry.name} "
+                f"(see `runner-cli plugins`).",
+            )
+            return None
+        kind = spec["type"]
+        if not isinstance(kind, str):
+            return kind if callable(kind) else None
+        return self._guard(f"{key_path}.type", lambda: registry.get(kind))
+
+    def check_args(
+        self, cls: Any, args: Mapping[str, Any], key_path: str, injected: Iterable[str] = ()
+    ) -> None:
+        """Unknown and missing keyword arguments, counting ``injected`` ones as given."""
+        from runner_core.registry import check_arguments
+
+        given = {k: v for k, v in args.items() if k not in ("type", "_scope_")}
+        for name in injected:
+            if name not in given and _accepts(cls, name):
+                given[name] = None
+        self.checked += 1
+        self._guard(key_path, lambda: check_arguments(cls, given, key_path))
+
+    def check_part(
+        self,
+        registry: Any,
+        spec: Any,
+        key_path: str,
+        injected: Iterable[str] = (),
+        drop: Iterable[str] = (),
+        default_type: str | None = None,
+    ) -> Any:
+        """Resolve and check one ``dict(type=..., ...)``; other values are skipped."""
+        if not isinstance(spec, Mapping):
+            return None
+        spec = dict(spec)
+        if default_type is not None:
+            spec.setdefault("type", default_type)
+        cls = self.resolve(registry, spec, key_path)
+        if cls is not None:
+            args = {k: v for k, v in spec.items() if k not in set(drop)}
+            self.check_args(cls, args, key_path, injected)
+        return cls
+
+    # -- the walk -----------------------------------------------------------------------
+    def run(self) -> list[Problem]:
+        self.check_top_level_keys()
+        self.check_parts_present()
+        self.check_model()
+        for mode in ("train", "val", "test"):
+            self.check_dataloader(mode)
+        self.check_loops()
+        self.check_optim()
+        self.check_schedulers()
+        for mode in ("val", "test"):
+            self.check_evaluator(f"{mode}_evaluator")
+        self.check_hooks()
+        self.check_visualizer()
+        self.check_runner_type()
+        return self.problems
+
+    def check_top_level_keys(self) -> None:
+        from runner_core.errors import did_you_mean
+        from runner_core.runner.runner import OTHER_KNOWN_KEYS, RUNNER_KEYS
+
+        known = (*RUNNER_KEYS, *OTHER_KNOWN_KEYS)
+        for key in self.cfg:
+            if key in known:
+                continue
+            hint = did_you_mean(key, known)
+            if hint and hint.count("'") == 2 and hint.split("'")[1] not in self.cfg:
+                self.add(
+                    key,
+                    f"this top-level key is read by nothing.{hint} A misspelled key is "
+                    f"silently ignored by a run; rename it.",
+                )
+
+    def check_parts_present(self) -> None:
+        trios = {
+            "train": ("train_dataloader", ("train_cfg", "optim_wrapper (or optimizer)")),
+            "val": ("val_dataloader", ("val_cfg", "val_evaluator")),
+            "test": ("test_dataloader", ("test_cfg", "test_evaluator")),
+        }
+        cfg = self.cfg
+        for mode, (loader, others) in trios.items():
+            present = {
+                "train_cfg": bool(cfg.get("train_cfg")),
+                "optim_wrapper (or optimizer)": bool(
+                    cfg.get("optim_wrapper") or cfg.get("optimizer")
+                ),
+                "val_cfg": bool(cfg.get("val_cfg")),
+                "val_evaluator": bool(cfg.get("val_evaluator")),
+                "test_cfg": bool(cfg.get("test_cfg")),
+                "test_evaluator": bool(cfg.get("test_evaluator")),
+            }
+            given = [name for name in others if present[name]]
+            if not cfg.get(loader) and given:
+                self.add(
+                    given[0].split(" ")[0],
+                    f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} set but "
+                    f"{loader} is not: {mode} needs data. Add {loader}=dict(dataset=..., "
+                    f"batch_size=...), or remove {' and '.join(given)}.",
+                )
+            elif cfg.get(loader) and mode != self.command:
+                lacking = missing_parts(cfg, mode)
+                if lacking:
+                    self.add(
+                        loader,
+                        f"is set, but {' and '.join(lacking)} {'is' if len(lacking) == 1 else 'are'}"
+                        f" not, so the config cannot {mode}. Add "
+                        f"{' and '.join(lacking)}, or remove {loader}.",
+                    )
+        if self.command in REQUIRED_PARTS:
+            lacking = missing_parts(cfg, self.command)
+            if lacking:
+                self.add(lacking[0], missing_parts_message(cfg, self.command, lacking))
+
+    def check_model(self) -> None:
+        from runner_core.registry import MODELS
+
+        model = self.cfg.get("model")
+        if model is None:
+            self.add("model", "is missing: every run needs a model=dict(type=..., ...).")
+            return
+        preprocessor = self.cfg.get("data_preprocessor")
+        if isinstance(model, Mapping):
+            args = dict(model)
+            if preprocessor is not None and "data_preprocessor" not in args:
+                args["data_preprocessor"] = preprocessor
+            self.check_part(MODELS, args, "model")
+            self.check_part(MODELS, model.get("data_preprocessor"), "model.data_preprocessor")
+        self.check_part(MODELS, preprocessor, "data_preprocessor")
+
+    def check_dataloader(self, mode: str) -> None:
+        from runner_core.registry import DATA_SAMPLERS, FUNCTIONS
+
+        key = f"{mode}_dataloader"
+        loader = self.cfg.get(key)
+        if loader is None:
+            return
+        if not isinstance(loader, Mapping):
+            self.add(key, f"must be a dict(dataset=..., batch_size=...), got {loader!r}.")
+            return
+        if loader.get("dataset") is None:
+            self.add(key, "has no 'dataset'. Add dataset=dict(type='<registered dataset>', ...).")
+        else:
+            self.check_dataset(loader["dataset"], f"{key}.dataset")
+        batch_size = loader.get("batch_size", 1)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+            self.add(
+                f"{key}.batch_size",
+                f"must be a positive integer, got {batch_size!r}. Set it to the number of "
+                f"samples per batch on each process, e.g. batch_size=32.",
+            )
+        self.check_part(
+            DATA_SAMPLERS,
+            loader.get("sampler"),
+            f"{key}.sampler",
+            injected=("dataset", "seed", "rank", "world_size"),
+        )
+        self.check_part(
+            DATA_SAMPLERS,
+            loader.get("batch_sampler"),
+            f"{key}.batch_sampler",
+            injected=("sampler", "batch_size"),
+        )
+        collate = loader.get("collate_fn")
+        if isinstance(collate, str):
+            self._guard(f"{key}.collate_fn", lambda: FUNCTIONS.get(collate))
+        elif isinstance(collate, Mapping):
+            self.resolve(FUNCTIONS, collate, f"{key}.collate_fn")
+        self.check_loader_options(loader, key)
+
+    def check_loader_options(self, loader: Mapping[str, Any], key: str) -> None:
+        from torch.utils.data import DataLoader
+
+        from runner_core.errors import did_you_mean
+
+        own = {"dataset", "sampler", "batch_sampler", "batch_size", "shuffle", "collate_fn"}
+        own |= {"worker_init_fn"}
+        allowed = (set(inspect.signature(DataLoader).parameters) | own) - {"self"}
+        for option in loader:
+            if option not in allowed:
+                self.add(
+                    f"{key}.{option}",
+                    f"is not a dataloader option.{did_you_mean(option, allowed)} Known "
+                    f"options: {', '.join(sorted(allowed))}.",
+                )
+
+    def check_dataset(self, spec: Any, key_path: str) -> None:
+        from runner_core.registry import DATASETS, TRANSFORMS
+
+        if not isinstance(spec, Mapping):
+            return
+        self.check_part(DATASETS, spec, key_path)
+        for suffix, transform in _items(spec.get("pipeline") or []):
+            self.check_part(TRANSFORMS, transform, f"{key_path}.pipeline{suffix}")
+        if isinstance(spec.get("dataset"), Mapping):  # wrappers: RepeatDataset(dataset=...)
+            self.check_dataset(spec["dataset"], f"{key_path}.dataset")
+        for suffix, inner in _items(spec.get("datasets") or []):
+            self.check_dataset(inner, f"{key_path}.datasets{suffix}")
+
+    def check_loops(self) -> None:
+        from runner_core.registry import LOOPS
+        from runner_core.runner.build import eval_loop_cfg, train_loop_cfg
+
+        train_cfg = self.cfg.get("train_cfg")
+        if isinstance(train_cfg, Mapping):
+            resolved = self._guard(
+                "train_cfg", lambda: train_loop_cfg(train_cfg, self.cfg.get("val_cfg"))
+            )
+            if resolved is not None:
+                self.check_part(LOOPS, resolved, "train_cfg", injected=("runner", "dataloader"))
+        for mode, default in (("val", "ValLoop"), ("test", "TestLoop")):
+            loop_cfg = self.cfg.get(f"{mode}_cfg")
+            if isinstance(loop_cfg, Mapping):
+                self.check_part(
+                    LOOPS,
+                    eval_loop_cfg(loop_cfg, default),
+                    f"{mode}_cfg",
+                    injected=("runner", "dataloader", "evaluator"),
+                )
+
+    def check_optim(self) -> None:
+        wrapper = self.cfg.get("optim_wrapper")
+        if isinstance(wrapper, Mapping):
+            single = any(k in wrapper for k in ("type", "optimizer", "constructor"))
+            if single or not wrapper:
+                self.check_one_wrapper(wrapper, "optim_wrapper")
+            else:
+                for name, part in wrapper.items():
+                    if isinstance(part, Mapping):
+                        self.check_one_wrapper(part, f"optim_wrapper.{name}")
+        optimizer = self.cfg.get("optimizer")
+        if isinstance(optimizer, Mapping):
+            self.check_optimizer(optimizer, "optimizer")
+
+    def check_one_wrapper(self, wrapper: Mapping[str, Any], key_path: str) -> None:
+        from runner_core.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS
+
+        constructor = wrapper.get("constructor")
+        if constructor is not None:
+            self.resolve(
+                OPTIM_WRAPPER_CONSTRUCTORS, {"type": constructor}, f"{key_path}.constructor"
+            )
+        elif "optimizer" not in wrapper:
+            self.add(
+                key_path,
+                "has no 'optimizer'. Add e.g. optimizer=dict(type='SGD', lr=0.01).",
+            )
+        if isinstance(wrapper.get("optimizer"), Mapping):
+            self.check_optimizer(wrapper["optimizer"], f"{key_path}.optimizer")
+        self.check_part(
+            OPTIM_WRAPPERS,
+            wrapper,
+            key_path,
+            injected=("optimizer",),
+            drop=("optimizer", "constructor", "paramwise_cfg"),
+            default_type="OptimWrapper",
+        )
+
+    def check_optimizer(self, spec: Mapping[str, Any], key_path: str) -> None:
+        from runner_core.errors import RegistryError, did_you_mean
+        from runner_core.registry import OPTIMIZERS
+
+        kind = spec.get("type")
+        if isinstance(kind, str):
+            try:
+                cls = OPTIMIZERS.get(kind)
+            except RegistryError as exc:
+                import torch.optim
+
+                names = [n for n, o in vars(torch.optim).items() if isinstance(o, type)]
+                hint = did_you_mean(kind, names)
+                message = str(exc)
+                self.add(f"{key_path}.type", message + (hint if hint not in message else ""))
+                return
+        else:
+            cls = self.resolve(OPTIMIZERS, spec, key_path)
+            if cls is None:
+                return
+        try:
+            first = next(iter(inspect.signature(cls).parameters))
+        except (TypeError, ValueError, StopIteration):
+            first = "params"
+        self.check_args(cls, spec, key_path, injected=(first,))
+
+    def check_schedulers(self) -> None:
+        from runner_core.registry import PARAM_SCHEDULERS
+
+        schedulers = self.cfg.get("param_scheduler")
+        if schedulers is None:
+            return
+        groups: list[tuple[str, Any]]
+        if isinstance(schedulers, Mapping) and "type" not in schedulers:
+            groups = [(f"param_scheduler.{name}", value) for name, value in schedulers.items()]
+        else:
+            groups = [("param_scheduler", schedulers)]
+        for base, value in groups:
+            for suffix, spec in _items(value):
+                self.check_part(
+                    PARAM_SCHEDULERS,
+                    spec,
+                    f"{base}{suffix}",
+                    injected=("optimizer",),
+                    drop=("convert_to_iter_based",),
+                )
+
+    def check_evaluator(self, key: str) -> None:
+        from runner_core.registry import EVALUATORS, METRICS
+
+        spec = self.cfg.get(key)
+        if spec is None:
+            return
+        if isinstance(spec, Mapping):
+            kind = spec.get("type", "Evaluator")
+            if kind == "Evaluator" or (isinstance(kind, str) and kind in EVALUATORS.keys()):
+                self.check_part(EVALUATORS, spec, key, default_type="Evaluator", drop=("metrics",))
+                for suffix, metric in _items(spec.get("metrics") or []):
+                    self.check_part(METRICS, metric, f"{key}.metrics{suffix}")
+                return
+        for suffix, metric in _items(spec):
+            self.check_part(METRICS, metric, f"{key}{suffix}")
+
+    def check_hooks(self) -> None:
+        from runner_core.registry import HOOKS
+        from runner_core.runner.build import active_default_set, merge_default_hooks
+
+        chosen = self._guard(
+            "default_hooks_set", lambda: active_default_set(self.cfg.get("default_hooks_set"))
+        )
+        defaults = chosen[1] if chosen else {}
+        overrides = self.cfg.get("default_hooks")
+        if isinstance(overrides, Mapping):
+            merged = self._guard("default_hooks", lambda: merge_default_hooks(defaults, overrides))
+            for role, value in (overrides or {}).items():
+                if value is not None and merged and isinstance(merged.get(role), Mapping):
+                    self.check_part(
+                        HOOKS, merged[role], f"default_hooks.{role}", drop=("priority",)
+                    )
+        for suffix, hook in _items(self.cfg.get("custom_hooks") or []):
+            self.check_part(HOOKS, hook, f"custom_hooks{suffix}", drop=("priority",))
+
+    def check_visualizer(self) -> None:
+        from runner_core.registry import VISBACKENDS, VISUALIZERS
+
+        visualizer = self.cfg.get("visualizer")
+        backends = self.cfg.get("vis_backends")
+        base = "vis_backends"
+        if isinstance(visualizer, Mapping):
+            self.check_part(
+                VISUALIZERS,
+                visualizer,
+                "visualizer",
+                injected=("save_dir",),
+                default_type="Visualizer",
+            )
+            if visualizer.get("vis_backends") is not None:
+                backends, base = visualizer["vis_backends"], "visualizer.vis_backends"
+        for suffix, backend in _items(backends or []):
+            self.check_part(VISBACKENDS, backend, f"{base}{suffix}", injected=("save_dir",))
+
+    def check_runner_type(self) -> None:
+        from runner_core.registry import MODEL_WRAPPERS, RUNNERS
+
+        runner_type = self.cfg.get("runner_type")
+        if isinstance(runner_type, str):
+            self._guard("runner_type", lambda: RUNNERS.get(runner_type))
+        wrapper = self.cfg.get("model_wrapper_cfg")
+        if isinstance(wrapper, Mapping) and "type" in wrapper:
+            self.resolve(MODEL_WRAPPERS, wrapper, "model_wrapper_cfg")
+
+
+def check_config(cfg: Mapping[str, Any], command: str | None = None) -> tuple[list[Problem], int]:
+    """All problems of ``cfg`` (for ``command``, if given) and the number of parts checked."""
+    checker = ConfigChecker(cfg, command)
+    problems = checker.run()
+    return problems, checker.checked

@@ -1,0 +1,116 @@
+"""train / test / val / plot through the real command, on the tiny task."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from runner_cli.main import main
+
+
+def test_train_writes_checkpoints_logs_and_scalars(trained: Path) -> None:
+    wd = trained / "wd"
+    assert (wd / "epoch_1.pth").is_file() and (wd / "epoch_2.pth").is_file()
+    assert (wd / "last_checkpoint").read_text().strip().endswith("epoch_2.pth")
+    (run,) = [p for p in wd.iterdir() if p.is_dir()]
+    records = [json.loads(line) for line in (run / "vis_data" / "scalars.json").open()]
+    assert any("loss" in r and "lr" in r for r in records)
+    assert [r["step"] for r in records if "accuracy/top1" in r] == [1, 2]
+
+
+def test_test_prints_metrics_and_writes_json(trained: Path, cli, tmp_path: Path) -> None:
+    shutil.copytree(trained, tmp_path, dirs_exist_ok=True)
+    done = cli("test", "tiny.py", "wd/epoch_2.pth", "--work-dir", "wd", "--out", "m.json")
+    assert done.returncode == 0, done.stderr
+    # stdout holds only the metrics (log lines go to stderr): key: value in a pipe
+    (line,) = done.stdout.strip().splitlines()
+    key, value = line.split(": ")
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    assert key == "accuracy/top1" and float(value) == pytest.approx(metrics[key], abs=1e-4)
+    assert 50 < metrics[key] <= 100
+
+    done = cli("val", "tiny.py", "wd/epoch_2.pth", "--work-dir", "wd")
+    assert done.returncode == 0, done.stderr
+    written = sorted((tmp_path / "wd").glob("*/val_metrics.json"))
+    assert len(written) == 1 and str(written[0]) in done.stderr
+    assert json.loads(written[0].read_text()) == metrics  # same data, same weights
+
+
+def test_resume_auto_continues_and_amp_seed_options(trained: Path, cli, tmp_path: Path) -> None:
+    shutil.copytree(trained, tmp_path, dirs_exist_ok=True)
+    before = hashlib.sha256((tmp_path / "wd" / "epoch_2.pth").read_bytes()).hexdigest()
+    done = cli(
+        "train",
+        "tiny.py",
+        "--work-dir",
+        "wd",
+        "--resume",
+        "--amp",
+        "--seed",
+        "7",
+        "--deterministic",
+        "--cfg-options",
+        "train_cfg.max_epochs=3",
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout + done.stderr
+    assert "Resuming from" in out and "epoch_2.pth" in out
+    assert (tmp_path / "wd" / "epoch_3.pth").is_file() and not (
+        tmp_path / "wd" / "epoch_4.pth"
+    ).exists()
+    assert hashlib.sha256((tmp_path / "wd" / "epoch_2.pth").read_bytes()).hexdigest() == before
+    dumped = sorted((tmp_path / "wd").glob("*/config.py"))[-1].read_text()
+    assert "AmpOptimWrapper" in dumped and "bfloat16" in dumped
+    assert "deterministic=True" in dumped
+
+
+def test_plot_draws_a_png_of_several_runs(trained: Path, tmp_path: Path, capsys) -> None:
+    wd2 = tmp_path / "wd2"
+    shutil.copytree(trained / "wd", wd2)
+    out = tmp_path / "curves.png"
+    assert (
+        main(
+            [
+                "plot",
+                str(trained / "wd"),
+                str(wd2),
+                "--keys",
+                "loss,accuracy/top1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+    assert "2 run(s)" in capsys.readouterr().err
+    assert main(["plot", str(trained / "wd"), "--keys", "los", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "Did you mean 'loss'?" in err and "Logged keys:" in err
+
+
+def test_plot_without_matplotlib_says_how_to_install(
+    trained: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "matplotlib", None)
+    assert main(["plot", str(trained / "wd"), "--out", str(tmp_path / "c.png")]) == 2
+    assert "pip install runner-cli[plot]" in capsys.readouterr().err
+
+
+def test_plot_reads_a_run_still_writing(tmp_path: Path, capsys) -> None:
+    run = tmp_path / "wd" / "20250101_000000" / "vis_data"
+    run.mkdir(parents=True)
+    (run / "scalars.json").write_text('{"loss": 1.0, "iter": 1, "step": 1}\n{"loss": 0.5, "it')
+    assert main(["plot", str(tmp_path / "wd"), "--out", str(tmp_path / "c.png")]) == 0
+    assert "loss" in capsys.readouterr().err
+
+
+def test_config_check_accepts_the_tiny_config(tiny_config, cli) -> None:
+    tiny_config()
+    done = cli("config", "check", "tiny.py", "--for", "train")
+    assert done.returncode == 0, done.stderr
+    assert "OK" in done.stdout
