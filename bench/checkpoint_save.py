@@ -52,7 +52,7 @@ def _time(fn: Callable[[], object], before: Callable[[], object] | None = None) 
     return time.perf_counter() - start
 
 
-def bench(megabytes: int, folder: Path, repeats: int) -> None:
+def bench(megabytes: int, folder: Path, repeats: int) -> dict:
     state = _state(megabytes)
     path = folder / "bench.pth"
 
@@ -107,6 +107,7 @@ def bench(megabytes: int, folder: Path, repeats: int) -> None:
             note = ""
         spread = f"[{min(values):.3f}-{max(values):.3f}]"
         print(f"  {name:32s} {med:7.3f} s  {spread:15s} {size / med:5.2f} GB/s  {note}")
+    return {"file_gb": size, "seconds": times}
 
 
 def main() -> None:

@@ -1,0 +1,349 @@
+"""W1: what the Runner costs per iteration, against a raw PyTorch loop and the peers.
+
+The job is deliberately tiny (an MLP on 32 features, batch 32, one thread),
+so the framework's own Python work is a visible share of every iteration:
+64,000 synthetic samples in a ``TensorDataset``, ``DataLoader(batch_size=32,
+shuffle=True, num_workers=0)``, MLP 32-64-ReLU-10, cross-entropy, SGD lr 0.01
+momentum 0.9, one epoch = 2,000 iterations, a log line every 50 iterations,
+no validation and no checkpoint written while timed.
+
+Variants (each round runs each one in a fresh process, interleaved):
+
+* ``raw``: the hand-written loop, the floor.
+* ``ours_full``: our Runner with the full default hook set.
+* ``ours_none``: our Runner with ``default_hooks_set='none'``.
+* ``mmengine``: MMEngine's Runner with its default hooks (if installed).
+* ``lightning``: Lightning's Trainer, CSV logger, no progress bar (if installed).
+
+Timing is the same for all: a clock started when training starts (our and
+MMEngine's ``before_train`` at the highest priority, Lightning's
+``on_train_start``; before the ``for`` for raw) and stopped when it ends
+(``after_train`` at the lowest priority, ``on_train_end``; after the loop).
+Building the model, optimizer and runner is not timed. Every child first
+trains a throwaway model for 200 iterations (untimed) to warm torch up.
+
+Run alone: ``python bench/w1_overhead.py --rounds 5``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from typing import Any
+
+N_SAMPLES = 64_000
+N_FEATURES = 32
+N_CLASSES = 10
+BATCH = 32
+LOG_INTERVAL = 50
+VARIANTS = ("raw", "ours_full", "ours_none", "mmengine", "lightning")
+PEERS = {"mmengine": "mmengine", "lightning": "lightning"}
+
+_clock = time.perf_counter
+_marks: dict[str, float] = {}
+
+
+# -- the job ---------------------------------------------------------------------------
+def make_loader() -> Any:
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(N_SAMPLES, N_FEATURES, generator=gen)
+    y = torch.randint(0, N_CLASSES, (N_SAMPLES,), generator=gen)
+    return DataLoader(TensorDataset(x, y), batch_size=BATCH, shuffle=True, num_workers=0)
+
+
+def make_mlp() -> Any:
+    from torch import nn
+
+    return nn.Sequential(nn.Linear(N_FEATURES, 64), nn.ReLU(), nn.Linear(64, N_CLASSES))
+
+
+def raw_loop(loader: Any, model: Any, max_iters: int) -> int:
+    """The floor: forward, loss, zero_grad, backward, step; nothing else."""
+    import torch
+    import torch.nn.functional as F
+
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    model.train()
+    done = 0
+    _marks["start"] = _clock()
+    for inputs, targets in loader:
+        loss = F.cross_entropy(model(inputs), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        done += 1
+        if done == max_iters:
+            break
+    _marks["stop"] = _clock()
+    return done
+
+
+# -- our Runner ---------------------------------------------------------------------------
+def ours(loader: Any, model: Any, work_dir: str, hooks_set: str | None) -> int:
+    from runner_core import Runner
+    from runner_core.hooks import Hook
+
+    class StartClock(Hook):
+        priority = "HIGHEST"
+
+        def before_train(self) -> None:
+            _marks["start"] = _clock()
+
+    class StopClock(Hook):
+        priority = "LOWEST"
+
+        def after_train(self) -> None:
+            _marks["stop"] = _clock()
+
+    kwargs: dict[str, Any] = {}
+    if hooks_set == "none":
+        kwargs["default_hooks_set"] = "none"
+    else:
+        kwargs["default_hooks"] = {
+            "logger": {"interval": LOG_INTERVAL},
+            # registered and checking every iteration, never saving while timed
+            "checkpoint": {"interval": 10**9, "save_last": False},
+        }
+    runner = Runner(
+        model=model,
+        work_dir=work_dir,
+        train_dataloader=loader,
+        train_cfg={"by_epoch": True, "max_epochs": 1},
+        optim_wrapper={"optimizer": {"type": "SGD", "lr": 0.01, "momentum": 0.9}},
+        custom_hooks=[StartClock(), StopClock()],
+        **kwargs,
+    )
+    runner.train()
+    return runner.iter
+
+
+# -- MMEngine -------------------------------------------------------------------------------
+def mmengine_run(loader: Any, model: Any, work_dir: str) -> int:
+    import torch.nn.functional as F
+    from mmengine.hooks import Hook
+    from mmengine.model import BaseModel
+    from mmengine.runner import Runner
+
+    class MLP(BaseModel):
+        def __init__(self, net: Any) -> None:
+            super().__init__()
+            self.net = net
+
+        def forward(self, inputs: Any, targets: Any = None, mode: str = "tensor") -> Any:
+            out = self.net(inputs)
+            if mode == "loss":
+                return {"loss": F.cross_entropy(out, targets)}
+            return out
+
+    class StartClock(Hook):
+        priority = "HIGHEST"
+
+        def before_train(self, runner: Any) -> None:
+            _marks["start"] = _clock()
+
+    class StopClock(Hook):
+        priority = "LOWEST"
+
+        def after_train(self, runner: Any) -> None:
+            _marks["stop"] = _clock()
+
+    runner = Runner(
+        model=MLP(model),
+        work_dir=work_dir,
+        train_dataloader=loader,
+        train_cfg={"by_epoch": True, "max_epochs": 1},
+        optim_wrapper={"optimizer": {"type": "SGD", "lr": 0.01, "momentum": 0.9}},
+        default_hooks={
+            "logger": {"type": "LoggerHook", "interval": LOG_INTERVAL},
+            "checkpoint": {"type": "CheckpointHook", "interval": 10**9, "save_last": False},
+        },
+        custom_hooks=[StartClock(), StopClock()],
+    )
+    runner.train()
+    return runner.iter
+
+
+# -- Lightning --------------------------------------------------------------------------------
+def lightning_run(loader: Any, model: Any, work_dir: str) -> int:
+    import lightning as L
+    import torch
+    import torch.nn.functional as F
+    from lightning.pytorch.loggers import CSVLogger
+
+    class MLP(L.LightningModule):
+        def __init__(self, net: Any) -> None:
+            super().__init__()
+            self.net = net
+
+        def training_step(self, batch: Any, batch_idx: int) -> Any:
+            inputs, targets = batch
+            loss = F.cross_entropy(self.net(inputs), targets)
+            self.log("loss", loss)
+            return loss
+
+        def configure_optimizers(self) -> Any:
+            return torch.optim.SGD(self.parameters(), lr=0.01, momentum=0.9)
+
+    class Clock(L.Callback):
+        def on_train_start(self, trainer: Any, pl_module: Any) -> None:
+            _marks["start"] = _clock()
+
+        def on_train_end(self, trainer: Any, pl_module: Any) -> None:
+            _marks["stop"] = _clock()
+
+    trainer = L.Trainer(
+        max_epochs=1,
+        accelerator="cpu",
+        devices=1,
+        logger=CSVLogger(work_dir),
+        log_every_n_steps=LOG_INTERVAL,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        callbacks=[Clock()],
+        default_root_dir=work_dir,
+    )
+    trainer.fit(MLP(model), train_dataloaders=loader)
+    return int(trainer.global_step)
+
+
+# -- one child: one variant, one timed run -------------------------------------------------------
+def run_one(variant: str) -> dict[str, Any]:
+    import torch
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    loader = make_loader()
+    iters = len(loader)
+    raw_loop(loader, make_mlp(), 200)  # warm-up, untimed
+    _marks.clear()
+    model = make_mlp()
+    with tempfile.TemporaryDirectory(prefix="w1-") as work_dir:
+        if variant == "raw":
+            done = raw_loop(loader, model, iters)
+        elif variant == "ours_full":
+            done = ours(loader, model, work_dir, None)
+        elif variant == "ours_none":
+            done = ours(loader, model, work_dir, "none")
+        elif variant == "mmengine":
+            done = mmengine_run(loader, model, work_dir)
+        elif variant == "lightning":
+            done = lightning_run(loader, model, work_dir)
+        else:
+            raise SystemExit(f"unknown variant {variant!r}; choose from {VARIANTS}")
+    seconds = _marks["stop"] - _marks["start"]
+    return {
+        "variant": variant,
+        "seconds": seconds,
+        "iters": done,
+        "us_per_iter": seconds / max(done, 1) * 1e6,
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
+# -- the parent: interleaved rounds ----------------------------------------------------------------
+def peer_available(python: str, module: str) -> tuple[bool, str]:
+    """Whether ``module`` imports under ``python`` (with the error when it does not)."""
+    import subprocess
+
+    proc = subprocess.run(
+        [python, "-c", f"import {module}"], capture_output=True, text=True, check=False
+    )
+    if proc.returncode == 0:
+        return True, ""
+    lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+    return False, lines[-1] if lines else f"exit {proc.returncode}"
+
+
+def measure(
+    rounds: int = 5, python: str | None = None, variants: list[str] | None = None
+) -> dict[str, Any]:
+    """Run ``rounds`` interleaved rounds; return per-variant times and ratios to raw.
+
+    ``python`` runs every variant (use an environment with the peers installed
+    to include them; variants whose package does not import are skipped and
+    the import error is recorded).
+    """
+    from _common import SINGLE_THREAD_ENV, child_env, run_child, summary
+
+    python = python or sys.executable
+    wanted = list(variants or VARIANTS)
+    skipped: dict[str, str] = {}
+    for variant, module in PEERS.items():
+        if variant in wanted:
+            ok, error = peer_available(python, module)
+            if not ok:
+                wanted.remove(variant)
+                skipped[variant] = f"import {module} failed: {error}"
+    env = child_env(SINGLE_THREAD_ENV)
+    runs: dict[str, list[dict[str, Any]]] = {v: [] for v in wanted}
+    for r in range(rounds):
+        order = wanted[r % len(wanted) :] + wanted[: r % len(wanted)]
+        for variant in order:
+            result = run_child(python, [__file__, "--child", variant], env=env)
+            runs[variant].append(result)
+            print(
+                f"  W1 round {r + 1}/{rounds} {variant:10s} {result['seconds']:.3f} s "
+                f"({result['us_per_iter']:.0f} us/iter, {result['iters']} iters)",
+                flush=True,
+            )
+    raw_times = [x["seconds"] for x in runs["raw"]]
+    out: dict[str, Any] = {"rounds": rounds, "python": python, "variants": {}, "skipped": skipped}
+    for variant, results in runs.items():
+        times = [x["seconds"] for x in results]
+        iters = results[0]["iters"]
+        entry: dict[str, Any] = {
+            "seconds": summary(times),
+            "us_per_iter": summary([t / iters * 1e6 for t in times]),
+            "iters": iters,
+            "torch_threads": sorted({x["torch_threads"] for x in results}),
+            "all_seconds": times,
+        }
+        if variant != "raw":
+            # ratio within each round (same machine state), then its median and spread
+            ratios = [t / base for t, base in zip(times, raw_times)]
+            entry["ratio_to_raw"] = summary(ratios)
+            entry["ratio_of_medians"] = summary(times)["median"] / summary(raw_times)["median"]
+            overheads = [(t - base) / iters * 1e6 for t, base in zip(times, raw_times)]
+            entry["overhead_us_per_iter"] = summary(overheads)
+        out["variants"][variant] = entry
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", choices=VARIANTS, help="run one variant in this process")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--python", default=None, help="interpreter for the variants")
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=None)
+    parser.add_argument("--json-out", default=None)
+    args = parser.parse_args()
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
+    from _common import write_json
+
+    if args.child:
+        write_json(args.json_out, run_one(args.child))
+        return
+    result = measure(args.rounds, args.python, args.variants)
+    write_json(args.json_out, result)
+    for name, entry in result["variants"].items():
+        ratio = entry.get("ratio_to_raw")
+        extra = ""
+        if ratio:
+            extra = (
+                f"  x{ratio['median']:.3f} [{ratio['min']:.3f}-{ratio['max']:.3f}] of raw, "
+                f"+{entry['overhead_us_per_iter']['median']:.1f} us/iter"
+            )
+        print(f"{name:10s} {entry['seconds']['median']:.3f} s{extra}")
+    for name, why in result["skipped"].items():
+        print(f"{name}: skipped ({why})")
+
+
+if __name__ == "__main__":
+    main()
