@@ -5,6 +5,9 @@ manager keeps its own sorted list (priority, then registration order) and
 re-registers the hooks in reverse of that order whenever one is added. The
 cost is paid at set-up; a call per iteration is one dict lookup plus pluggy's
 own dispatch, and a point no hook implements costs a lookup only.
+The per-call path skips pluggy's generic machinery (wrappers, result
+collection): it calls the implementations pluggy resolved, in pluggy's order,
+directly (a measurable share of a small model's iteration otherwise).
 """
 
 from __future__ import annotations
@@ -74,7 +77,7 @@ class HookManager:
         self._entries: list[_Entry] = []
         self._seq = 0
         self._declared: dict[str, tuple[str, ...]] = {}
-        self._callers: dict[str, tuple[Any, tuple[str, ...]]] = {}
+        self._callers: dict[str, tuple[Any, tuple[str, ...], Any]] = {}
         self._custom_uncalled: set[str] = set()
 
     # -- registration ---------------------------------------------------------------
@@ -124,7 +127,7 @@ class HookManager:
         self._rebuild_callers()
 
     def _rebuild_callers(self) -> None:
-        callers: dict[str, tuple[Any, tuple[str, ...]]] = {}
+        callers: dict[str, tuple[Any, tuple[str, ...], Any]] = {}
         for name in {*STANDARD_POINTS, *self._declared, *self._custom_points()}:
             caller = getattr(self._pm.hook, name, None)
             if caller is None or not caller.get_hookimpls():
@@ -136,7 +139,7 @@ class HookManager:
                 for impl in caller.get_hookimpls():
                     wanted.update(dict.fromkeys(impl.argnames))
                 argnames = tuple(wanted)
-            callers[name] = (caller, argnames)
+            callers[name] = (caller, argnames, _direct_calls(caller))
         self._callers = callers
 
     def _custom_points(self) -> set[str]:
@@ -206,14 +209,18 @@ class HookManager:
             if name in self._custom_uncalled:
                 self._custom_uncalled.discard(name)
             return
-        caller, argnames = found
+        caller, argnames, direct = found
         for arg in argnames:
             if arg not in kwargs:
                 kwargs[arg] = None
         if self._custom_uncalled and name in self._custom_uncalled:
             self._custom_uncalled.discard(name)
         try:
-            caller(**kwargs)
+            if direct is None:
+                caller(**kwargs)
+            else:
+                for function, names in direct:
+                    function(*[kwargs[n] for n in names])
         except Exception as exc:
             hook = _culprit(exc, self.hooks)
             if hook is not None:
@@ -233,6 +240,20 @@ class HookManager:
                 lines.append(f"{name}:")
                 lines += [f"  ({e.priority:<3}) {type(e.hook).__name__}" for e in hooks]
         return "\n".join(lines)
+
+
+def _direct_calls(caller: Any) -> tuple[tuple[Any, tuple[str, ...]], ...] | None:
+    """(function, argument names) of each implementation, in pluggy's call order.
+
+    None (use pluggy's own call) when anything needs pluggy's machinery: a
+    wrapper implementation or a first-result spec.
+    """
+    impls = caller.get_hookimpls()
+    spec_opts = caller.spec.opts if caller.spec is not None else {}
+    if spec_opts.get("firstresult") or any(i.wrapper or i.hookwrapper for i in impls):
+        return None
+    # pluggy calls the last registered implementation first
+    return tuple((i.function, tuple(i.argnames)) for i in reversed(impls))
 
 
 def _culprit(exc: BaseException, hooks: list[Any]) -> Any:
