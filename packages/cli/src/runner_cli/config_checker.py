@@ -11,6 +11,7 @@ one run of ``runner-cli config check`` shows all of them.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -145,8 +146,11 @@ class ConfigChecker:
         for key in self.cfg:
             if key in known:
                 continue
-            hint = did_you_mean(key, known)
-            if hint and hint.count("'") == 2 and hint.split("'")[1] not in self.cfg:
+            # stricter than a run's check (which needs one unambiguous match) but still
+            # close: 'test_evaluatr' is flagged, a config variable like 'data_root' is not
+            close = difflib.get_close_matches(key, known, n=3, cutoff=0.8)
+            hint = did_you_mean(key, [c for c in close if c not in self.cfg])
+            if hint:
                 self.add(
                     key,
                     f"this top-level key is read by nothing.{hint} A misspelled key is "
@@ -201,6 +205,12 @@ class ConfigChecker:
             self.add("model", "is missing: every run needs a model=dict(type=..., ...).")
             return
         preprocessor = self.cfg.get("data_preprocessor")
+        if isinstance(model, (str, int, float, list, tuple)):
+            self.add(
+                "model",
+                f"must be a dict(type='<registered model>', ...), got {model!r}. (In "
+                f"--cfg-options, set model.type=... rather than model=dict(...).)",
+            )
         if isinstance(model, Mapping):
             args = dict(model)
             if preprocessor is not None and "data_preprocessor" not in args:

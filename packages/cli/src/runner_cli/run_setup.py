@@ -70,9 +70,15 @@ def missing_parts_message(cfg: Any, command: str, missing: list[str]) -> str:
 
 
 def require_parts(cfg: Any, command: str) -> None:
-    """Raise a ConfigError naming every part ``command`` needs and the config lacks."""
-    from runner_core.errors import ConfigError
+    """Raise a ConfigError naming every part ``command`` needs and the config lacks.
 
+    Misspelled top-level keys are reported first: ``train_dataloder`` explains a
+    missing ``train_dataloader`` better than "it has no train_dataloader" does.
+    """
+    from runner_core.errors import ConfigError
+    from runner_core.runner.runner import check_top_level_keys
+
+    check_top_level_keys(cfg)
     missing = missing_parts(cfg, command)
     if missing:
         raise ConfigError(missing_parts_message(cfg, command, missing))

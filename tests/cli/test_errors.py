@@ -1,0 +1,256 @@
+"""Every bad input ends with one paragraph on stderr naming what is wrong and what to do,
+exit status 2 (command line / config) or 1 (failure while running), no traceback
+unless --debug, and nothing already written damaged. Each case runs the real command."""
+
+from __future__ import annotations
+
+import hashlib
+import resource
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+
+def _one_paragraph_error(done, status: int, *needles: str) -> str:
+    assert done.returncode == status, (done.returncode, done.stderr[-2000:])
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("runner-cli: error:")]
+    assert len(errors) == 1, done.stderr[-2000:]
+    for needle in needles:
+        assert needle in errors[0], (needle, errors[0])
+    return errors[0]
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if p.is_file()
+    }
+
+
+# -- config files ------------------------------------------------------------------------
+def test_config_file_missing(cli) -> None:
+    done = cli("train", "nope.py")
+    _one_paragraph_error(done, 2, "nope.py", "does not exist")
+
+
+def test_config_syntax_error_names_file_and_line(cli, tmp_path: Path) -> None:
+    (tmp_path / "bad.py").write_text("model = dict(type='TinyNet')\nlr = (0.1\n")
+    done = cli("train", "bad.py")
+    _one_paragraph_error(done, 2, "bad.py:2", "syntax error")
+
+
+def test_yaml_python_object_tag_is_refused(cli, tmp_path: Path) -> None:
+    (tmp_path / "evil.yaml").write_text("model: !!python/object/apply:os.system ['echo hi']\n")
+    done = cli("train", "evil.yaml")
+    _one_paragraph_error(done, 2, "evil.yaml", "refused")
+    assert "hi" not in done.stdout
+
+
+def test_cfg_options_syntax(cli, tiny_config) -> None:
+    tiny_config()
+    done = cli("train", "tiny.py", "--cfg-options", "train_cfg.max_epochs")
+    _one_paragraph_error(done, 2, "KEY=VALUE", "train_cfg.max_epochs")
+    done = cli(
+        "train", "tiny.py", "--cfg-options", "param_scheduler=[dict(type='StepLR',step_size=1)]"
+    )
+    _one_paragraph_error(done, 2, "dict(...)", "param_scheduler.0.milestones")
+
+
+def test_top_level_typo_did_you_mean(cli, tmp_path: Path, tiny_config) -> None:
+    path = tiny_config()
+    path.write_text(path.read_text().replace("train_dataloader =", "train_dataloder ="))
+    done = cli("train", "tiny.py")
+    _one_paragraph_error(
+        done, 2, "'train_dataloder'", "tiny.py", "Did you mean 'train_dataloader'?"
+    )
+
+
+# -- registry and build errors, through train -------------------------------------------------
+@pytest.mark.parametrize(
+    ("options", "needles"),
+    [
+        (["model.type=TinyNte"], ["'TinyNte'", "model.type", "Did you mean 'TinyNet'?"]),
+        (
+            ["train_dataloader.dataset.sise=3"],
+            ["TinyDataset", "'sise'", "train_dataloader.dataset", "Did you mean 'size'?"],
+        ),
+        (
+            ["val_dataloader=None", "val_evaluator=None", "val_cfg.interval=1"],
+            ["val_cfg is set but val_dataloader is not"],
+        ),
+        (["train_dataloader.batch_size=0"], ["train_dataloader.batch_size", "positive", "0"]),
+        (["train_dataloader.batch_size=-4"], ["train_dataloader.batch_size", "-4"]),
+        (["train_dataloader.dataset.size=0"], ["train_dataloader.dataset", "empty", "0 samples"]),
+        (["train_cfg=None"], ["no train_cfg", "train_cfg=dict("]),
+    ],
+    ids=[
+        "unknown-type",
+        "wrong-kwarg",
+        "val-cfg-without-loader",
+        "batch0",
+        "batch-neg",
+        "empty",
+        "no-train-cfg",
+    ],
+)
+def test_config_mistakes_in_train(cli, tiny_config, options: list[str], needles: list[str]) -> None:
+    tiny_config()
+    done = cli("train", "tiny.py", "--work-dir", "wd", "--cfg-options", *options)
+    _one_paragraph_error(done, 2, *needles)
+
+
+def test_debug_shows_the_traceback(cli, tiny_config) -> None:
+    tiny_config()
+    done = cli("train", "tiny.py", "--cfg-options", "model.type=TinyNte", "--debug")
+    assert done.returncode != 0 and "Traceback" in done.stderr and "RegistryError" in done.stderr
+
+
+def test_config_check_reports_every_problem_at_once(cli, tmp_path: Path) -> None:
+    (tmp_path / "bad.py").write_text(
+        "custom_imports = dict(imports=['tiny_task'])\n"
+        "model = dict(type='TinyNte')\n"
+        "train_dataloader = dict(dataset=dict(type='TinyDataset', sise=3), batch_size=0, shufle=True)\n"
+        "train_cfg = dict(by_epoch=True, max_epochs=2)\n"
+        "optim_wrapper = dict(optimizer=dict(type='SDG', lr=0.1))\n"
+        "param_scheduler = [dict(type='MultiStepLR', milestone=[1])]\n"
+        "val_cfg = dict(interval=1)\n"
+        "test_dataloader = dict(dataset=dict(type='TinyDataset'), batch_size=4)\n"
+        "default_hooks = dict(logger=dict(intervall=3))\n"
+        "custom_hooks = [dict(type='EMAHok')]\n"
+        "visualizer = dict(vis_backends=[dict(type='LocalVisBakend')])\n"
+        "test_evaluatr = dict(type='Accuracy')\n"
+    )
+    done = cli("config", "check", "bad.py")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    err = done.stderr
+    expected = [
+        "model.type: 'TinyNte'",
+        "Did you mean 'TinyNet'?",
+        "train_dataloader.dataset: tiny_task.TinyDataset got an unexpected argument 'sise'",
+        "train_dataloader.batch_size: must be a positive integer, got 0",
+        "train_dataloader.shufle: is not a dataloader option. Did you mean 'shuffle'?",
+        "optim_wrapper.optimizer.type: 'SDG'",
+        "Did you mean 'SGD'?",
+        "param_scheduler[0]:",
+        "'milestone'",
+        "val_cfg: val_cfg is set but val_dataloader is not",
+        "test_dataloader: is set, but test_evaluator is not",
+        "default_hooks.logger:",
+        "'intervall'",
+        "custom_hooks[0].type: 'EMAHok'",
+        "visualizer.vis_backends[0].type: 'LocalVisBakend'",
+        "test_evaluatr: this top-level key is read by nothing. Did you mean 'test_evaluator'?",
+    ]
+    for needle in expected:
+        assert needle in err, (needle, err)
+    assert "has 12 problem(s)" in err
+
+
+def test_config_check_for_a_command_needs_its_parts(cli, tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text(
+        "custom_imports = dict(imports=['tiny_task'])\nmodel = dict(type='TinyNet')\n"
+    )
+    assert cli("config", "check", "m.py").returncode == 0
+    done = cli("config", "check", "m.py", "--for", "test")
+    assert done.returncode == 2
+    assert "no test_dataloader and no test_evaluator" in done.stderr
+
+
+# -- checkpoints ---------------------------------------------------------------------------
+def test_checkpoint_missing_truncated_or_of_another_model(
+    cli, trained: Path, tmp_path: Path
+) -> None:
+    shutil.copy(trained / "tiny.py", tmp_path / "tiny.py")
+    done = cli("test", "tiny.py", "missing.pth")
+    _one_paragraph_error(done, 2, "'missing.pth'", "does not exist")
+
+    data = (trained / "wd" / "epoch_1.pth").read_bytes()
+    (tmp_path / "cut.pth").write_bytes(data[: len(data) // 2])
+    done = cli("test", "tiny.py", "cut.pth")
+    _one_paragraph_error(done, 1, "cut.pth")
+
+    torch.save({"state_dict": {"backbone.conv.weight": torch.zeros(3, 3)}}, tmp_path / "other.pth")
+    done = cli("test", "tiny.py", "other.pth")
+    _one_paragraph_error(done, 1, "other.pth", "TinyNet")
+
+    torch.save(
+        {"state_dict": {"fc.weight": torch.zeros(2, 8), "fc.bias": torch.zeros(2)}},
+        tmp_path / "wide.pth",
+    )
+    done = cli("val", "tiny.py", "wide.pth")
+    _one_paragraph_error(done, 1, "wide.pth", "fc.weight", "strict=False")
+
+    done = cli("train", "tiny.py", "--resume", "gone.pth")
+    _one_paragraph_error(done, 2, "--resume", "'gone.pth'")
+
+
+# -- failures while running ------------------------------------------------------------------
+def test_nan_loss_stops_and_keeps_checkpoints(cli, trained: Path, tmp_path: Path) -> None:
+    shutil.copytree(trained, tmp_path, dirs_exist_ok=True)
+    before = _digests(tmp_path / "wd")
+    done = cli(
+        "train",
+        "tiny.py",
+        "--work-dir",
+        "wd",
+        "--cfg-options",
+        "train_dataloader.dataset.poison=True",
+    )
+    _one_paragraph_error(done, 1, "not finite", "iteration 1", "intact")
+    assert _digests(tmp_path / "wd") == before
+
+
+def test_work_dir_not_writable(cli, tiny_config, tmp_path: Path) -> None:
+    tiny_config()
+    (tmp_path / "a_file").write_text("not a folder")
+    done = cli("train", "tiny.py", "--work-dir", "a_file/wd")
+    _one_paragraph_error(done, 1, "a_file/wd", "not writable", "--work-dir")
+
+
+def test_full_disk_keeps_the_older_checkpoints(cli, trained: Path, tmp_path: Path) -> None:
+    shutil.copytree(trained, tmp_path, dirs_exist_ok=True)
+    before = _digests(tmp_path / "wd")
+
+    def small_files() -> None:  # every file write past 12 KB fails as on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (12_000, 12_000))
+
+    done = cli(
+        "train",
+        "tiny.py",
+        "--work-dir",
+        "wd",
+        "--resume",
+        "--cfg-options",
+        "train_cfg.max_epochs=3",
+        preexec_fn=small_files,
+    )
+    _one_paragraph_error(done, 1, "epoch_3.pth", "free disk space")
+    assert _digests(tmp_path / "wd") == before  # no new file, no damaged one, pointer kept
+
+
+def test_ctrl_c_stops_cleanly_and_names_the_last_checkpoint(
+    popen_cli, tiny_config, tmp_path: Path
+) -> None:
+    tiny_config()
+    proc = popen_cli(
+        "train", "tiny.py", "--work-dir", "wd", "--cfg-options", "train_cfg.max_epochs=100000"
+    )
+    pointer = tmp_path / "wd" / "last_checkpoint"
+    deadline = time.monotonic() + 90
+    while not pointer.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pointer.exists(), "no checkpoint was written"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-2000:]
+    assert "Traceback" not in err
+    assert "training interrupted (Ctrl-C)" in err and "--resume" in err
+    newest = Path(pointer.read_text().strip())
+    assert newest.name in err
+    from runner_core.checkpoint import load_checkpoint
+
+    assert "state_dict" in load_checkpoint(newest)  # complete and loadable

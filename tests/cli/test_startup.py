@@ -1,0 +1,63 @@
+"""--help, plugins and config dump must not import torch (they stay fast)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+
+from runner_cli.output import print_table
+
+PROBE = """
+import sys
+from runner_cli.main import main
+try:
+    status = main(sys.argv[1:])
+except SystemExit as exc:
+    status = exc.code
+print("TORCH-IMPORTED" if "torch" in sys.modules else "NO-TORCH", status)
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["plugins"],
+        ["plugins", "--json"],
+        ["config", "dump", "c.py"],
+        ["--version"],
+        ["train", "--help"],
+    ],
+)
+def test_light_commands_do_not_import_torch(args: list[str], tmp_path: Path) -> None:
+    (tmp_path / "c.py").write_text("model = dict(type='X', depth=50)\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert done.stdout.strip().splitlines()[-1] == "NO-TORCH 0", done.stderr
+
+
+class _Terminal(StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_tables_are_rich_in_a_terminal_and_plain_in_a_pipe(monkeypatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    tty, pipe = _Terminal(), StringIO()
+    rows = [["accuracy/top1", "90.6250"]]
+    print_table(["key", "value"], rows, "test metrics", tty, key_value=True)
+    print_table(["key", "value"], rows, "test metrics", pipe, key_value=True)
+    assert pipe.getvalue() == "accuracy/top1: 90.6250\n"
+    assert (
+        "accuracy/top1" in tty.getvalue()
+        and "│" in tty.getvalue()
+        and "test metrics" in tty.getvalue()
+    )
