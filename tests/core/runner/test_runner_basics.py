@@ -185,3 +185,8 @@ def test_register_hook_with_priority_and_build_dataloader(tmp_path) -> None:
     assert order == ["B", "A"]
     loader = runner.build_dataloader(dict(dataset=dict(type="DigitsForTests"), batch_size=8))
     assert isinstance(loader, torch.utils.data.DataLoader) and loader.batch_size == 8
+
+
+def test_a_model_that_is_not_a_module_is_a_config_error(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="model must be a config dict"):
+        Runner(model="dict(type='X')", work_dir=str(tmp_path))

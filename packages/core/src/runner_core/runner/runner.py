@@ -248,7 +248,7 @@ class Runner:
         from ..model import ModuleAdapter, is_model
 
         if model is None:
-            raise RunnerError(
+            raise ConfigError(
                 "The Runner needs a model: pass model=... or a 'model' key in the config."
             )
         if isinstance(model, Mapping):
@@ -256,9 +256,16 @@ class Runner:
             if data_preprocessor is not None and "data_preprocessor" not in cfg:
                 cfg["data_preprocessor"] = data_preprocessor
             model = MODELS.build(cfg, _key_path="model")
-        if not is_model(model):
-            model = ModuleAdapter(model, data_preprocessor=data_preprocessor)
         import torch
+
+        if not is_model(model):
+            if not isinstance(model, torch.nn.Module):
+                raise ConfigError(
+                    f"model must be a config dict (type=...), a BaseModel or an nn.Module, got "
+                    f"{type(model).__name__}: {model!r}. With --cfg-options, set its keys one by "
+                    f"one (model.type=..., model.hidden=...)."
+                )
+            model = ModuleAdapter(model, data_preprocessor=data_preprocessor)
 
         device = (
             torch.device("cuda", torch.cuda.current_device())
