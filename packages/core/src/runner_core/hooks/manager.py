@@ -252,6 +252,9 @@ def _direct_calls(caller: Any) -> tuple[tuple[Any, tuple[str, ...]], ...] | None
     spec_opts = caller.spec.opts if caller.spec is not None else {}
     if spec_opts.get("firstresult") or any(i.wrapper or i.hookwrapper for i in impls):
         return None
+    # arguments with defaults (``metrics=None``) are pluggy kwargnames: let pluggy pass them
+    if any(i.kwargnames for i in impls):
+        return None
     # pluggy calls the last registered implementation first
     return tuple((i.function, tuple(i.argnames)) for i in reversed(impls))
 
