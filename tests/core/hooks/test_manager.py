@@ -144,3 +144,16 @@ def test_hook_points_are_the_22_mmengine_points_with_docstrings() -> None:
     assert len(names) == 22
     for name in names:
         assert getattr(specs, name).__doc__, name
+
+
+def test_defaulted_arguments_receive_the_values_given() -> None:
+    seen = {}
+
+    class Defaults(Hook):
+        def after_val_epoch(self, runner, metrics=None):
+            seen["metrics"] = metrics
+
+    m = HookManager()
+    m.register(Defaults())
+    m.call("after_val_epoch", {"runner": None, "metrics": {"acc": 1.0}})
+    assert seen == {"metrics": {"acc": 1.0}}

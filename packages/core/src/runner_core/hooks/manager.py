@@ -219,8 +219,14 @@ class HookManager:
             if direct is None:
                 caller(**kwargs)
             else:
-                for function, names in direct:
-                    function(*[kwargs[n] for n in names])
+                for function, names, kwnames in direct:
+                    if kwnames:  # defaulted arguments (metrics=None) by keyword, if given
+                        function(
+                            *[kwargs[n] for n in names],
+                            **{k: kwargs[k] for k in kwnames if k in kwargs},
+                        )
+                    else:
+                        function(*[kwargs[n] for n in names])
         except Exception as exc:
             hook = _culprit(exc, self.hooks)
             if hook is not None:
@@ -242,8 +248,9 @@ class HookManager:
         return "\n".join(lines)
 
 
-def _direct_calls(caller: Any) -> tuple[tuple[Any, tuple[str, ...]], ...] | None:
-    """(function, argument names) of each implementation, in pluggy's call order.
+def _direct_calls(caller: Any) -> tuple[tuple[Any, tuple[str, ...], tuple[str, ...]], ...] | None:
+    """(function, argument names, defaulted argument names) of each implementation,
+    in pluggy's call order.
 
     None (use pluggy's own call) when anything needs pluggy's machinery: a
     wrapper implementation or a first-result spec.
@@ -252,11 +259,11 @@ def _direct_calls(caller: Any) -> tuple[tuple[Any, tuple[str, ...]], ...] | None
     spec_opts = caller.spec.opts if caller.spec is not None else {}
     if spec_opts.get("firstresult") or any(i.wrapper or i.hookwrapper for i in impls):
         return None
-    # arguments with defaults (``metrics=None``) are pluggy kwargnames: let pluggy pass them
-    if any(i.kwargnames for i in impls):
-        return None
     # pluggy calls the last registered implementation first
-    return tuple((i.function, tuple(i.argnames)) for i in reversed(impls))
+    return tuple(
+        (i.function, tuple(i.argnames), tuple(getattr(i, "kwargnames", ()) or ()))
+        for i in reversed(impls)
+    )
 
 
 def _culprit(exc: BaseException, hooks: list[Any]) -> Any:
