@@ -41,7 +41,33 @@ def _check_position(position: int) -> int:
     return position
 
 
-class DefaultSampler(Sampler[int]):
+class _ResumableSampler(Sampler[int]):
+    """What both samplers share: an epoch, a seed and a one-shot start position."""
+
+    epoch: int
+    seed: int
+    _start: int
+
+    def set_epoch(self, epoch: int) -> None:
+        """Pick the epoch whose shuffle the next ``__iter__`` uses."""
+        self.epoch = int(epoch)
+
+    def set_start(self, position: int) -> None:
+        """Make the next ``__iter__`` (only that one) begin at sample ``position`` of this rank."""
+        self._start = _check_position(position)
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{'epoch', 'seed', 'position'}``: enough to replay the same order."""
+        return {"epoch": self.epoch, "seed": self.seed, "position": self._start}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the epoch, the seed and the position the next iteration starts at."""
+        self.epoch = int(state.get("epoch", self.epoch))
+        self.seed = int(state.get("seed", self.seed))
+        self._start = _check_position(state.get("position", 0))
+
+
+class DefaultSampler(_ResumableSampler):
     """Split a sized dataset across ranks, shuffled with a seed per epoch.
 
     Rank ``r`` of ``w`` gets ``indices[r::w]`` of the (optionally shuffled)
@@ -105,24 +131,6 @@ class DefaultSampler(Sampler[int]):
         """Samples this rank yields in a whole epoch (a resumed epoch yields fewer)."""
         return self.num_samples
 
-    def set_epoch(self, epoch: int) -> None:
-        """Pick the epoch whose shuffle the next ``__iter__`` uses."""
-        self.epoch = int(epoch)
-
-    def set_start(self, position: int) -> None:
-        """Make the next ``__iter__`` (only that one) begin at sample ``position`` of this rank."""
-        self._start = _check_position(position)
-
-    def state_dict(self) -> dict[str, Any]:
-        """``{'epoch', 'seed', 'position'}``: enough to replay the same order."""
-        return {"epoch": self.epoch, "seed": self.seed, "position": self._start}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore the epoch, the seed and the position the next iteration starts at."""
-        self.epoch = int(state.get("epoch", self.epoch))
-        self.seed = int(state.get("seed", self.seed))
-        self._start = _check_position(state.get("position", 0))
-
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(size={len(self.dataset)}, shuffle={self.shuffle}, seed={self.seed}, "
@@ -130,7 +138,7 @@ class DefaultSampler(Sampler[int]):
         )
 
 
-class InfiniteSampler(Sampler[int]):
+class InfiniteSampler(_ResumableSampler):
     """An endless, rank-aware stream of indices for iteration-based training.
 
     The global stream is the concatenation of passes over the dataset, pass
@@ -192,24 +200,6 @@ class InfiniteSampler(Sampler[int]):
     def __len__(self) -> int:
         """Samples of one pass over the dataset that fall to this rank."""
         return math.ceil(len(self.dataset) / self.world_size)
-
-    def set_epoch(self, epoch: int) -> None:
-        """Recorded only: the stream is one endless epoch."""
-        self.epoch = int(epoch)
-
-    def set_start(self, position: int) -> None:
-        """Make the next ``__iter__`` (only that one) begin at sample ``position`` of this rank."""
-        self._start = _check_position(position)
-
-    def state_dict(self) -> dict[str, Any]:
-        """``{'epoch', 'seed', 'position'}``."""
-        return {"epoch": self.epoch, "seed": self.seed, "position": self._start}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore the seed and the position the next iteration starts at."""
-        self.epoch = int(state.get("epoch", self.epoch))
-        self.seed = int(state.get("seed", self.seed))
-        self._start = _check_position(state.get("position", 0))
 
     def __repr__(self) -> str:
         return (

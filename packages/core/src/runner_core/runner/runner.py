@@ -355,22 +355,18 @@ class Runner:
         return _build.build_loop(self, cfg, "train", {"dataloader": train_loader})
 
     def build_val_loop(self, loop: Any) -> Any:
-        if not isinstance(loop, Mapping):
-            return _build.build_loop(self, loop, "val", {})
-        cfg = _build.eval_loop_cfg(loop, "ValLoop")
-        loader = self.build_dataloader(self._val_dataloader, "val_dataloader")
-        return _build.build_loop(
-            self, cfg, "val", {"dataloader": loader, "evaluator": self._val_evaluator}
-        )
+        return self._build_eval_loop(loop, "val")
 
     def build_test_loop(self, loop: Any) -> Any:
+        return self._build_eval_loop(loop, "test")
+
+    def _build_eval_loop(self, loop: Any, mode: str) -> Any:
         if not isinstance(loop, Mapping):
-            return _build.build_loop(self, loop, "test", {})
-        cfg = _build.eval_loop_cfg(loop, "TestLoop")
-        loader = self.build_dataloader(self._test_dataloader, "test_dataloader")
-        return _build.build_loop(
-            self, cfg, "test", {"dataloader": loader, "evaluator": self._test_evaluator}
-        )
+            return _build.build_loop(self, loop, mode, {})
+        cfg = _build.eval_loop_cfg(loop, "ValLoop" if mode == "val" else "TestLoop")
+        loader = self.build_dataloader(getattr(self, f"_{mode}_dataloader"), f"{mode}_dataloader")
+        evaluator = getattr(self, f"_{mode}_evaluator")
+        return _build.build_loop(self, cfg, mode, {"dataloader": loader, "evaluator": evaluator})
 
     # -- loops and counters --------------------------------------------------------------
     @property
