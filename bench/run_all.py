@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["w1"] = w1_overhead.measure(3 if args.quick else args.rounds, w1_python)
     if "w2" in args.only:
         print("W2: digits CNN", flush=True)
-        result["w2"] = w2_digits.measure(2 if args.quick else 3)
+        result["w2"] = w2_digits.measure(2 if args.quick else 5)
     if "startup" in args.only:
         print("Start-up", flush=True)
         result["startup"] = startup.measure(3 if args.quick else 7)
@@ -135,6 +135,8 @@ def render(result: dict[str, Any]) -> str:
         f"load average at start {m['load_average_at_start']}",
         f"- Python {m['python']}",
     ]
+    for section, when in result.get("sections_updated", {}).items():
+        lines.append(f"- section {section} re-run on {when}")
     for env_name, versions in result["versions"].items():
         if versions:
             found = ", ".join(f"{k} {v}" for k, v in versions.items() if v)
@@ -198,7 +200,7 @@ def render(result: dict[str, Any]) -> str:
             f"scikit-learn digits (1,437 train / 360 val), small CNN, batch 32, "
             f"{w2['epochs']} epochs, validation and a checkpoint every epoch (ours: full "
             "default hooks, atomic fsynced checkpoints, `Accuracy`; raw: the same "
-            "accuracy, `torch.save` without fsync). Default torch threads. "
+            "accuracy, `torch.save` without fsync). One torch thread. "
             f"{w2['rounds']} interleaved rounds.",
             "",
             "| variant | wall time (s) | × raw (per round) | val accuracy |",
@@ -351,6 +353,46 @@ def render(result: dict[str, Any]) -> str:
                 break
         lines[insert_at:insert_at] = [*head, ""]
     lines += [
+        "## Where W1's overhead goes (profiling notes)",
+        "",
+        "From `bench/profile_w1.py` and single-hook ablations on this machine (CPU time, "
+        "medians of 8–12 in-process runs); these explain the table, they are not regenerated:",
+        "",
+        "- There is no single hot spot left. Our loop plus `ModuleAdapter.train_step` cost "
+        "about 15–20 µs per iteration over the raw loop with no hooks at all: "
+        "the data preprocessor's `nn.Module.__call__` (~3–4 µs even though it returns the "
+        "batch unchanged on the CPU), the loss `detach()`, batch splitting, and the loop's "
+        "own bookkeeping.",
+        "- Each default hook that works every iteration (`RuntimeInfoHook`: lr, momentum, "
+        "loss into the MessageHub; `IterTimerHook`: two clock reads, times and ETA; "
+        "`CheckInvalidLossHook`: one `.item()` per iteration; `LoggerHook`: a line every "
+        "50) adds roughly 5–15 µs per iteration in the loop, although each costs only "
+        "0.3–1.5 µs in a tight `timeit` loop: small Python work interleaved with torch "
+        "kernels runs 2–5× slower than in isolation on this 2-core VM (cache and branch "
+        "predictor pressure). The logger's formatted line costs ~85 µs, ~2 µs per "
+        "iteration amortised.",
+        "- Fixed: `HookManager.call` went through pluggy's generic `_multicall` (result "
+        "list, wrapper handling) on every call; it now calls the implementations pluggy "
+        "resolved directly, in pluggy's order (hook dispatch for the default set: "
+        "10.3 → 7.0 µs per iteration in isolation).",
+        "- The ratios depend on the job: W1's step is ~300 µs; with W2's ~2 ms step "
+        "the same per-iteration cost is ~3 %.",
+        "- Measurement noise: other processes share the 2 cores, so single rounds vary "
+        "by ±20 %; every ratio is computed within a round and the spread is shown.",
+        "",
+        "## Notes on W2 and checkpoints",
+        "",
+        "- W2: about half of the difference to the raw loop is durable checkpointing: "
+        "each epoch's checkpoint is fsynced (file, folder, `last_checkpoint` pointer; "
+        "~2 ms per fsync on this disk) while the raw loop's `torch.save` is not; the rest "
+        "is the per-iteration hook cost above and the Evaluator.",
+        "- 1 GB saves are dominated by the disk's write-back, which other processes on "
+        "this machine share: bare `torch.save` (no fsync) ranged 0.9–2.9 s within one "
+        "run. Compare `save_checkpoint(fsync=True)` with `torch.save + fsync` (same "
+        "durability): 1.04–1.16 × over our runs; against `torch.save` without fsync it "
+        "was 1.39 × in one full run and 0.78 × in the next, i.e. within noise of the "
+        "fsync itself.",
+        "",
         "## How to reproduce",
         "",
         "```",
@@ -383,6 +425,15 @@ def main() -> None:
         result = json.loads(Path(args.out_json).read_text())
     else:
         result = run(args)
+        previous = Path(args.out_json)
+        if set(args.only) != set(SECTIONS) and previous.exists():
+            # a partial run updates its sections of the last full report
+            merged = json.loads(previous.read_text())
+            merged.update(result)
+            merged.setdefault("sections_updated", {})
+            for section in args.only:
+                merged["sections_updated"][section] = result["date"]
+            result = merged
         Path(args.out_json).write_text(json.dumps(result, indent=2) + "\n")
     Path(args.out_md).write_text(render(result))
     print(f"wrote {args.out_md} and {args.out_json}")

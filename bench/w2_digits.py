@@ -5,8 +5,9 @@ batch 32, a conv net (conv 16, conv 32, pool, linear 10), SGD lr 0.05
 momentum 0.9, 10 epochs, validation accuracy after every epoch and a
 checkpoint (model + optimizer) after every epoch. Ours uses the full default
 hook set (its checkpoints are atomic and fsynced); the raw loop computes the
-same accuracy and calls ``torch.save`` (no fsync). Torch uses its default
-thread count. Timed from the start of training to its end.
+same accuracy and calls ``torch.save`` (no fsync). One torch thread: with
+torch's default (all cores) a busy 2-core machine made single runs vary by
+10x. Timed from the start of training to its end.
 """
 
 from __future__ import annotations
@@ -120,20 +121,24 @@ def ours(work_dir: str) -> float:
 
 
 def run_one(variant: str) -> dict[str, Any]:
+    import torch
+
+    torch.set_num_threads(1)
     with tempfile.TemporaryDirectory(prefix="w2-") as work_dir:
         acc = raw(work_dir) if variant == "raw" else ours(work_dir)
     return {"variant": variant, "seconds": _marks["stop"] - _marks["start"], "accuracy": acc}
 
 
-def measure(rounds: int = 3, python: str | None = None) -> dict[str, Any]:
-    from _common import child_env, run_child, summary
+def measure(rounds: int = 5, python: str | None = None) -> dict[str, Any]:
+    from _common import SINGLE_THREAD_ENV, child_env, run_child, summary
 
     python = python or sys.executable
     runs: dict[str, list[dict[str, Any]]] = {"raw": [], "ours_full": []}
     for r in range(rounds):
         order = list(runs) if r % 2 == 0 else list(reversed(runs))
         for variant in order:
-            result = run_child(python, [__file__, "--child", variant], env=child_env())
+            env = child_env(SINGLE_THREAD_ENV)
+            result = run_child(python, [__file__, "--child", variant], env=env)
             runs[variant].append(result)
             print(
                 f"  W2 round {r + 1}/{rounds} {variant:9s} {result['seconds']:.3f} s "
