@@ -429,9 +429,9 @@ def main() -> None:
         if set(args.only) != set(SECTIONS) and previous.exists():
             # a partial run updates its sections of the last full report
             merged = json.loads(previous.read_text())
-            merged.update(result)
             merged.setdefault("sections_updated", {})
             for section in args.only:
+                merged[section] = result[section]
                 merged["sections_updated"][section] = result["date"]
             result = merged
         Path(args.out_json).write_text(json.dumps(result, indent=2) + "\n")
