@@ -75,9 +75,9 @@ def test_config_example_trains_tests_and_builds_lazily(guide_dir: Path) -> None:
                           'ckpts': sorted(p.name for p in r.work_dir.glob('epoch_*.pth'))}))
         """,
     )
-    assert out["epoch"] == 5
+    assert out["epoch"] == 15
     assert out["metrics"]["accuracy/top1"] > 90.0
-    assert out["ckpts"] == [f"epoch_{i}.pth" for i in range(1, 6)]
+    assert out["ckpts"] == sorted(f"epoch_{i}.pth" for i in range(1, 16))
 
 
 def test_custom_val_loop_reaches_its_extra_hook_points(guide_dir: Path) -> None:

@@ -68,7 +68,8 @@ def test_nan_loss_stops_with_the_iteration_and_term_and_keeps_checkpoints(
 
     state = load_checkpoint(work / "epoch_1.pth")["state_dict"]
     assert all(torch.isfinite(v).all() for v in state.values())
-    assert runner.iter == 11  # stopped before the NaN iteration counted
+    # the NaN of iteration 12 is caught, at the latest, before the epoch-2 checkpoint is written
+    assert runner.iter <= 16
 
 
 class FakeRunner:
@@ -79,18 +80,35 @@ class FakeRunner:
         self.iter = 0
 
 
-def test_interval_skips_iterations_but_checks_before_any_save() -> None:
+def test_interval_checks_losses_together_but_before_any_save() -> None:
     hook = CheckInvalidLossHook(interval=50)
     runner = FakeRunner()
     nan = {"loss": torch.tensor(float("nan"))}
-    hook.after_train_iter(runner, batch_idx=0, outputs=nan)  # not a check iteration
+    ok = {"loss": torch.tensor(1.0)}
+    hook.after_train_iter(runner, batch_idx=0, outputs=nan)  # not checked yet
     with pytest.raises(InvalidLossError, match="iteration 1 "):
         hook.before_save_checkpoint(runner)
-    runner.iter = 49
-    with pytest.raises(InvalidLossError, match="iteration 50 "):
-        hook.after_train_iter(runner, batch_idx=49, outputs=nan)
-    hook.after_train_iter(runner, batch_idx=49, outputs={"loss": torch.tensor(1.0)})
-    hook.after_train_iter(runner, batch_idx=49, outputs={"acc": torch.tensor(float("inf"))})
+    # 50 iterations, the 7th and 30th bad: one check, naming the first bad one
+    for i in range(50):
+        runner.iter = i
+        out = nan if i in (6, 29) else ok
+        if i < 49:
+            hook.after_train_iter(runner, batch_idx=i, outputs=out)
+        else:
+            with pytest.raises(InvalidLossError, match="iteration 7 "):
+                hook.after_train_iter(runner, batch_idx=i, outputs=out)
+    for i in range(60):  # finite losses and non-loss terms never raise
+        hook.after_train_iter(runner, batch_idx=i, outputs={"loss": torch.tensor(1.0)})
+        hook.after_train_iter(runner, batch_idx=i, outputs={"acc": torch.tensor(float("inf"))})
+    hook.after_train(runner)
+
+
+def test_interval_one_stops_at_the_bad_iteration() -> None:
+    hook = CheckInvalidLossHook(interval=1)
+    runner = FakeRunner()
+    runner.iter = 4
+    with pytest.raises(InvalidLossError, match="iteration 5 "):
+        hook.after_train_iter(runner, batch_idx=4, outputs={"loss": torch.tensor(float("inf"))})
 
 
 def test_can_be_removed(make_runner: Any) -> None:

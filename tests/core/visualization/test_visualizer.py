@@ -43,6 +43,7 @@ def test_fans_out_to_every_backend(tmp_path: Path) -> None:
     memory = vis.get_backend("MemoryBackendForTests")
     assert memory.tag == "t"
     assert memory.records == [({"loss": 0.5}, 3), ({"acc": 0.9}, 4)]
+    vis.flush()  # records reach the disk within a second, or at flush/close
     lines = (tmp_path / "vis_data" / "scalars.json").read_text().splitlines()
     assert [json.loads(x) for x in lines] == [{"loss": 0.5, "step": 3}, {"acc": 0.9, "step": 4}]
     vis.add_config({"a": 1})

@@ -26,6 +26,7 @@ class RuntimeInfoHook(Hook):
     def __init__(self) -> None:
         self._get_lr: Any = None
         self._get_momentum: Any = None
+        self._groups_of: Any = None
         self._grad_norm_sources: list[tuple[str, Any]] = []
 
     def before_train(self, runner: Any) -> None:
@@ -39,21 +40,41 @@ class RuntimeInfoHook(Hook):
             }
         )
         wrapper = runner.optim_wrapper
-        self._get_lr = getattr(wrapper, "get_lr", None)
-        self._get_momentum = getattr(wrapper, "get_momentum", None)
+        self._info = hub.runtime_info
+        self._hub = hub
+        self._out_bufs: dict[str, Any] = {}
         sources: list[tuple[str, Any]] = []
         if hasattr(wrapper, "items") and callable(wrapper.items):  # OptimWrapperDict
             sources = [(f"train/{name}.grad_norm", w) for name, w in wrapper.items()]
+            self._get_lr = getattr(wrapper, "get_lr", None)
+            self._get_momentum = getattr(wrapper, "get_momentum", None)
         elif wrapper is not None:
             sources = [("train/grad_norm", wrapper)]
+            self._get_lr = getattr(wrapper, "get_lr", None)
+            self._get_momentum = getattr(wrapper, "get_momentum", None)
+            if hasattr(wrapper, "param_groups"):
+                # one wrapper: read param group 0 directly, the cheapest per iteration
+                self._groups_of = wrapper
+                self._lr = hub.history("train/lr").update
+                self._momentum = hub.history("train/momentum").update
         self._grad_norm_sources = sources
 
     def before_train_epoch(self, runner: Any) -> None:
         runner.message_hub.update_info("epoch", runner.epoch)
 
     def before_train_iter(self, runner: Any) -> None:
-        hub = runner.message_hub
-        hub.update_info("iter", runner.iter)
+        self._info["iter"] = runner.iter
+        wrapper = self._groups_of
+        if wrapper is not None:
+            group = wrapper.param_groups[0]
+            self._lr(group["lr"])
+            momentum = group.get("momentum")
+            if momentum is None and "betas" in group:
+                momentum = group["betas"][0]
+            if momentum is not None:
+                self._momentum(momentum)
+            return
+        hub = self._hub
         if self._get_lr is not None:
             for key, values in self._get_lr().items():
                 if values:
@@ -64,16 +85,19 @@ class RuntimeInfoHook(Hook):
                     hub.update_scalar(f"train/{key}", values[0])
 
     def after_train_iter(self, runner: Any, outputs: Any) -> None:
-        hub = runner.message_hub
-        if outputs is not None and isinstance(outputs, Mapping):
+        if type(outputs) is dict or isinstance(outputs, Mapping):
+            bufs = self._out_bufs
             for key, value in outputs.items():
+                append = bufs.get(key)
+                if append is None:
+                    append = bufs[key] = self._hub.history(f"train/{key}").update
                 if getattr(value, "requires_grad", False):
                     value = value.detach()  # never keep a graph alive in the history
-                hub.update_scalar(f"train/{key}", value)
+                append(value)
         for key, wrapper in self._grad_norm_sources:
             norm = _raw_grad_norm(wrapper)
             if norm is not None:
-                hub.update_scalar(key, norm)
+                self._hub.update_scalar(key, norm)
 
     def after_train_epoch(self, runner: Any) -> None:
         runner.message_hub.update_info("epoch", runner.epoch + 1)

@@ -27,6 +27,7 @@ class IterTimerHook(Hook):
         self._total = 0.0  # train time summed over this session (first iteration excluded)
         self._count = 0
         self._first: float | None = None  # time of the first train iteration of this session
+        self._train_sinks: tuple[Any, Any, dict[str, Any]] | None = None
 
     def _begin_epoch(self) -> None:
         self._last = self._clock()
@@ -41,16 +42,31 @@ class IterTimerHook(Hook):
         self._begin_epoch()
 
     # -- train ------------------------------------------------------------------------
+    def _bind(self, runner: Any) -> tuple[Any, Any, dict[str, Any]]:
+        """The train buffers' appends and the info dict, looked up once per run."""
+        hub = runner.message_hub
+        max_iters = runner.max_iters
+        self._left = max_iters - runner.iter if max_iters else 0  # iterations left
+        self._train_sinks = (
+            hub.history("train/data_time").update,
+            hub.history("train/time").update,
+            hub.runtime_info,
+        )
+        return self._train_sinks
+
+    def before_train(self, runner: Any) -> None:
+        self._bind(runner)
+
     def before_train_iter(self, runner: Any) -> None:
-        now = self._clock()
-        runner.message_hub.update_scalar("train/data_time", now - self._last)
+        sinks = self._train_sinks or self._bind(runner)
+        sinks[0](self._clock() - self._last)
 
     def after_train_iter(self, runner: Any) -> None:
         now = self._clock()
         spent = now - self._last
         self._last = now
-        hub = runner.message_hub
-        hub.update_scalar("train/time", spent)
+        sinks = self._train_sinks or self._bind(runner)
+        sinks[1](spent)
         if self._first is None:
             self._first = spent
             mean = spent
@@ -58,8 +74,8 @@ class IterTimerHook(Hook):
             self._total += spent
             self._count += 1
             mean = self._total / self._count
-        left = runner.max_iters - runner.iter - 1 if runner.max_iters else 0
-        hub.update_info("eta", mean * max(left, 0))
+        left = self._left = self._left - 1
+        sinks[2]["eta"] = mean * left if left > 0 else 0.0
 
     # -- val / test -------------------------------------------------------------------
     def before_val_iter(self, runner: Any) -> None:

@@ -20,7 +20,7 @@ class _EvalLoop(BaseLoop):
     def run(self) -> dict[str, Any]:
         runner = self.runner
         mode = self.mode
-        call = runner.hooks.call
+        points = runner.hooks.points
         model = runner.model
         was_training = model.training
         runner.call_hooks(f"before_{mode}")
@@ -29,17 +29,9 @@ class _EvalLoop(BaseLoop):
         before, after = f"before_{mode}_iter", f"after_{mode}_iter"
         with torch.no_grad(), self._autocast():
             for idx, data_batch in enumerate(self.dataloader):
-                call(before, {"runner": runner, "batch_idx": idx, "data_batch": data_batch})
+                getattr(points, before)(runner, idx, data_batch)
                 outputs = self.run_iter(idx, data_batch)
-                call(
-                    after,
-                    {
-                        "runner": runner,
-                        "batch_idx": idx,
-                        "data_batch": data_batch,
-                        "outputs": outputs,
-                    },
-                )
+                getattr(points, after)(runner, idx, data_batch, outputs)
         metrics: dict[str, Any] = {}
         if self.evaluator is not None:
             dataset = getattr(self.dataloader, "dataset", None)

@@ -78,21 +78,19 @@ class _TrainLoop(BaseLoop):
     def _run_batches(self, it: Any, start: int) -> None:
         """Train on every batch of ``it``; ``start`` is the first batch index."""
         runner = self.runner
-        call = runner.hooks.call
+        # ``points.<name>`` is the hook point itself (arguments in spec order),
+        # looked up each time so a hook registered mid-run is seen
+        points = runner.hooks.points
         model = runner.model
         optim_wrapper = runner.optim_wrapper
+        checks_each_iter = type(self)._stop_inside_epoch is not _TrainLoop._stop_inside_epoch
         for idx, data_batch in enumerate(it, start):
-            call(
-                "before_train_iter", {"runner": runner, "batch_idx": idx, "data_batch": data_batch}
-            )
+            points.before_train_iter(runner, idx, data_batch)
             outputs = model.train_step(data_batch, optim_wrapper=optim_wrapper)
             self._pos = (self._epoch, self._iter + 1, idx + 1)
-            call(
-                "after_train_iter",
-                {"runner": runner, "batch_idx": idx, "data_batch": data_batch, "outputs": outputs},
-            )
+            points.after_train_iter(runner, idx, data_batch, outputs)
             self._iter += 1
-            if self._stop_inside_epoch():
+            if checks_each_iter and self._stop_inside_epoch():
                 break
 
     def _stop_inside_epoch(self) -> bool:

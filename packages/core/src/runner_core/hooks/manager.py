@@ -79,6 +79,9 @@ class HookManager:
         self._declared: dict[str, tuple[str, ...]] = {}
         self._callers: dict[str, tuple[Any, tuple[str, ...], Any]] = {}
         self._custom_uncalled: set[str] = set()
+        #: ``points.<name>(runner, ...)``: the fastest way to call a standard hook
+        #: point, arguments in the spec's order; a no-op when no hook implements it.
+        self.points = _Points()
 
     # -- registration ---------------------------------------------------------------
     @property
@@ -139,8 +142,11 @@ class HookManager:
                 for impl in caller.get_hookimpls():
                     wanted.update(dict.fromkeys(impl.argnames))
                 argnames = tuple(wanted)
-            callers[name] = (caller, argnames, _direct_calls(caller))
+            callers[name] = (caller, argnames, _compile_point(self, name, caller, argnames))
         self._callers = callers
+        for name in STANDARD_POINTS:
+            found = callers.get(name)
+            setattr(self.points, name, found[2] if found is not None else _noop)
 
     def _custom_points(self) -> set[str]:
         known = set(STANDARD_POINTS)
@@ -209,33 +215,24 @@ class HookManager:
             if name in self._custom_uncalled:
                 self._custom_uncalled.discard(name)
             return
-        caller, argnames, direct = found
-        for arg in argnames:
-            if arg not in kwargs:
-                kwargs[arg] = None
+        caller, argnames, fire = found
         if self._custom_uncalled and name in self._custom_uncalled:
             self._custom_uncalled.discard(name)
-        try:
-            if direct is None:
-                caller(**kwargs)
-            else:
-                for function, names, kwnames in direct:
-                    if kwnames:  # defaulted arguments (metrics=None) by keyword, if given
-                        function(
-                            *[kwargs[n] for n in names],
-                            **{k: kwargs[k] for k in kwnames if k in kwargs},
-                        )
-                    else:
-                        function(*[kwargs[n] for n in names])
-        except Exception as exc:
-            hook = _culprit(exc, self.hooks)
-            if hook is not None:
-                role = self.role_of(hook)
-                role_txt = f", role {role!r}" if role else ""
-                exc.add_note(
-                    f"Raised by hook {type(hook).__name__} (at hook point {name!r}{role_txt})."
-                )
-            raise
+        fire(**kwargs)
+
+    def _annotate(self, exc: BaseException, name: str) -> None:
+        """Name the hook, its role and the hook point on an exception (traceback kept)."""
+        hook = _culprit(exc, self.hooks)
+        if hook is not None and not getattr(exc, "_runner_annotated", False):
+            role = self.role_of(hook)
+            role_txt = f", role {role!r}" if role else ""
+            exc.add_note(
+                f"Raised by hook {type(hook).__name__} (at hook point {name!r}{role_txt})."
+            )
+            try:
+                exc._runner_annotated = True  # type: ignore[attr-defined]
+            except AttributeError:  # pragma: no cover - exotic exception types
+                pass
 
     def order_table(self) -> str:
         """Per hook point, the hooks in the order they run (logged at start)."""
@@ -248,22 +245,49 @@ class HookManager:
         return "\n".join(lines)
 
 
-def _direct_calls(caller: Any) -> tuple[tuple[Any, tuple[str, ...], tuple[str, ...]], ...] | None:
-    """(function, argument names, defaulted argument names) of each implementation,
-    in pluggy's call order.
+class _Points:
+    """Attribute per standard hook point (see ``HookManager.points``)."""
 
-    None (use pluggy's own call) when anything needs pluggy's machinery: a
-    wrapper implementation or a first-result spec.
+
+def _noop(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def _compile_point(manager: HookManager, name: str, caller: Any, argnames: tuple[str, ...]) -> Any:
+    """A plain function that calls every implementation of ``name`` directly.
+
+    pluggy resolves the implementations and their order; the generated
+    function then calls them one after another with exactly the arguments each
+    one takes, so dispatch costs what the calls themselves cost. Arguments not
+    given default to None. Wrapper implementations or a first-result spec use
+    pluggy's own call instead.
     """
     impls = caller.get_hookimpls()
     spec_opts = caller.spec.opts if caller.spec is not None else {}
+    params = ", ".join(f"{a}=None" for a in argnames)
     if spec_opts.get("firstresult") or any(i.wrapper or i.hookwrapper for i in impls):
-        return None
-    # pluggy calls the last registered implementation first
-    return tuple(
-        (i.function, tuple(i.argnames), tuple(getattr(i, "kwargnames", ()) or ()))
-        for i in reversed(impls)
+        namespace: dict[str, Any] = {"_caller": caller}
+        body = [f"    _caller({', '.join(f'{a}={a}' for a in argnames)})"]
+    else:
+        namespace = {}
+        body = []
+        for n, impl in enumerate(reversed(impls)):  # pluggy calls the last registered first
+            namespace[f"_f{n}"] = impl.function
+            args = [a for a in impl.argnames]
+            kwargs = [f"{k}={k}" for k in (getattr(impl, "kwargnames", ()) or ()) if k in argnames]
+            body.append(f"    _f{n}({', '.join([*args, *kwargs])})")
+    namespace.update(_annotate=manager._annotate, _name=name)
+    source = (
+        f"def fire({params}{', ' if params else ''}**_extra):\n"
+        "  try:\n" + "\n".join("  " + line for line in body) + "\n"
+        "  except Exception as exc:\n"
+        "    _annotate(exc, _name)\n"
+        "    raise\n"
     )
+    exec(compile(source, f"<hook point {name}>", "exec"), namespace)
+    fire = namespace["fire"]
+    fire.__qualname__ = fire.__name__ = name
+    return fire
 
 
 def _culprit(exc: BaseException, hooks: list[Any]) -> Any:

@@ -9,6 +9,7 @@ training step never waits on a device sync just to be logged.
 from __future__ import annotations
 
 from collections import deque
+from itertools import islice
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,20 +22,17 @@ def _as_float(value: Any) -> float:
 
 
 class HistoryBuffer:
-    """The last ``max_length`` values of one scalar, with their counts."""
+    """The last ``max_length`` values of one scalar.
 
-    __slots__ = ("_values", "_counts", "_total", "_n")
+    ``update`` is a bound ``deque.append``: recording a value per iteration
+    costs one call.
+    """
+
+    __slots__ = ("_values", "update")
 
     def __init__(self, max_length: int = 1000) -> None:
         self._values: deque[Any] = deque(maxlen=max_length)
-        self._counts: deque[int] = deque(maxlen=max_length)
-        self._total = 0.0
-        self._n = 0
-
-    def update(self, value: Any, count: int = 1) -> None:
-        self._values.append(value)
-        self._counts.append(count)
-        self._n += 1
+        self.update = self._values.append
 
     def current(self) -> float:
         """The latest value."""
@@ -42,20 +40,25 @@ class HistoryBuffer:
             raise ValueError("the history is empty")
         return _as_float(self._values[-1])
 
-    def mean(self, window: int | None = None) -> float:
-        """Mean of the last ``window`` values (all kept values when None)."""
-        values = list(self._values)[-window:] if window else list(self._values)
+    def _window(self, window: int | None) -> list[Any]:
+        if window and window < len(self._values):  # the newest values, without copying all
+            values = list(islice(reversed(self._values), window))
+        else:
+            values = list(self._values)
         if not values:
             raise ValueError("the history is empty")
+        return values
+
+    def mean(self, window: int | None = None) -> float:
+        """Mean of the last ``window`` values (all kept values when None)."""
+        values = self._window(window)
         return sum(_as_float(v) for v in values) / len(values)
 
     def max(self, window: int | None = None) -> float:
-        values = list(self._values)[-window:] if window else list(self._values)
-        return max(_as_float(v) for v in values)
+        return max(_as_float(v) for v in self._window(window))
 
     def min(self, window: int | None = None) -> float:
-        values = list(self._values)[-window:] if window else list(self._values)
-        return min(_as_float(v) for v in values)
+        return min(_as_float(v) for v in self._window(window))
 
     def __len__(self) -> int:
         return len(self._values)
@@ -64,17 +67,17 @@ class HistoryBuffer:
         return [_as_float(v) for v in self._values]
 
     def state_dict(self) -> dict[str, Any]:
-        return {
-            "values": self.data(),
-            "counts": list(self._counts),
-            "max_length": self._values.maxlen,
-        }
+        return {"values": self.data(), "max_length": self._values.maxlen}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Replace the values in place (hooks may hold this buffer)."""
+        self._values.clear()
+        self._values.extend(state["values"])
 
     @classmethod
     def from_state_dict(cls, state: dict[str, Any]) -> HistoryBuffer:
         buf = cls(state.get("max_length") or 1000)
-        for v, c in zip(state["values"], state["counts"]):
-            buf.update(v, c)
+        buf.load_state_dict(state)
         return buf
 
 
@@ -88,10 +91,18 @@ class MessageHub:
 
     # scalars
     def update_scalar(self, key: str, value: Any, count: int = 1) -> None:
+        """Record ``value`` (a float or a tensor, read only when logged)."""
         buf = self._scalars.get(key)
         if buf is None:
             buf = self._scalars[key] = HistoryBuffer()
-        buf.update(value, count)
+        buf.update(value)
+
+    def history(self, key: str) -> HistoryBuffer:
+        """The buffer of ``key``, created if needed; hooks may keep it across iterations."""
+        buf = self._scalars.get(key)
+        if buf is None:
+            buf = self._scalars[key] = HistoryBuffer()
+        return buf
 
     def update_scalars(self, values: dict[str, Any], prefix: str = "") -> None:
         for k, v in values.items():
@@ -138,9 +149,12 @@ class MessageHub:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self._scalars = {
-            k: HistoryBuffer.from_state_dict(v) for k, v in state.get("log_scalars", {}).items()
-        }
+        # in place: a hook holding a buffer keeps seeing the restored history
+        for key, buf_state in state.get("log_scalars", {}).items():
+            if key in self._scalars:
+                self._scalars[key].load_state_dict(buf_state)
+            else:
+                self._scalars[key] = HistoryBuffer.from_state_dict(buf_state)
         self._info.update(state.get("runtime_info", {}))
 
 

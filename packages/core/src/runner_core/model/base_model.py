@@ -83,6 +83,18 @@ class BaseModel(nn.Module):
         self.data_preprocessor = data_preprocessor
         self.init_cfg = init_cfg
 
+    def _preprocess(self, data: Any, training: bool) -> Any:
+        """Run the data preprocessor, or skip it when it would return ``data`` unchanged.
+
+        A plain ``BaseDataPreprocessor`` on the CPU only moves tensors to the
+        CPU, where a loader's batches already are; skipping the module call
+        saves a few microseconds per step.
+        """
+        pre = self.data_preprocessor
+        if type(pre) is BaseDataPreprocessor and pre._device.type == "cpu":
+            return data
+        return pre(data, training)
+
     def _apply(self, fn: Any, *args: Any, **kwargs: Any) -> BaseModel:
         # ``model.to(device)`` does not call children's ``to``: tell the
         # preprocessor where the weights went, so batches follow them.
@@ -100,17 +112,17 @@ class BaseModel(nn.Module):
     def train_step(self, data: Any, optim_wrapper: Any) -> dict[str, torch.Tensor]:
         """Forward in loss mode, back-propagate and step through ``optim_wrapper``."""
         with optim_wrapper.optim_context(self):
-            data = self.data_preprocessor(data, True)
+            data = self._preprocess(data, True)
             losses = run_forward(self, data, "loss")
         loss, log_vars = parse_losses(losses)
         optim_wrapper.update_params(loss)
         return log_vars
 
     def val_step(self, data: Any) -> Any:
-        return run_forward(self, self.data_preprocessor(data, False), "predict")
+        return run_forward(self, self._preprocess(data, False), "predict")
 
     def test_step(self, data: Any) -> Any:
-        return run_forward(self, self.data_preprocessor(data, False), "predict")
+        return run_forward(self, self._preprocess(data, False), "predict")
 
 
 class ModuleAdapter(BaseModel):
@@ -154,13 +166,13 @@ class ModuleAdapter(BaseModel):
 
     def train_step(self, data: Any, optim_wrapper: Any) -> dict[str, torch.Tensor]:
         with optim_wrapper.optim_context(self):
-            inputs, targets = self._split(self.data_preprocessor(data, True))
+            inputs, targets = self._split(self._preprocess(data, True))
             loss = self.loss_fn(self.module(inputs), targets)
         optim_wrapper.update_params(loss)
         return {"loss": loss.detach()}
 
     def val_step(self, data: Any) -> Any:
-        inputs, targets = self._split(self.data_preprocessor(data, False))
+        inputs, targets = self._split(self._preprocess(data, False))
         return {"pred": self.module(inputs), "gt": targets}
 
     test_step = val_step

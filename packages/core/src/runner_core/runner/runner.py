@@ -60,6 +60,26 @@ RUNNER_KEYS = (
 OTHER_KNOWN_KEYS = ("runner_type", "custom_imports", "vis_backends", "compile", "_base_")
 
 
+def _flush_records_on_error(method: Any) -> Any:
+    """If a run fails, write out the logged records before the error propagates."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self: Runner, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            flush = getattr(getattr(self, "visualizer", None), "flush", None)
+            if flush is not None:
+                try:
+                    flush()
+                except Exception:  # never hide the real error
+                    pass
+            raise
+
+    return wrapper
+
+
 class Runner:
     """Run training, validation and testing of a model.
 
@@ -460,6 +480,7 @@ class Runner:
 
     # -- running -------------------------------------------------------------------------------
     @fail_fast
+    @_flush_records_on_error
     def train(self) -> Any:
         """Train; return the trained model."""
         if self._train_cfg is None and self._train_loop is None:
@@ -492,6 +513,7 @@ class Runner:
         return model
 
     @fail_fast
+    @_flush_records_on_error
     def val(self) -> dict[str, Any]:
         """Validate; return the metrics."""
         loop = self.val_loop
@@ -505,6 +527,7 @@ class Runner:
         return metrics
 
     @fail_fast
+    @_flush_records_on_error
     def test(self) -> dict[str, Any]:
         """Test; return the metrics."""
         loop = self.test_loop

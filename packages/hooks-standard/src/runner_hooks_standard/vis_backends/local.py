@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
+
+#: Records are flushed at most this often (and at every close/flush), so logging
+#: does not pay a write per record; a killed process loses at most this long.
+FLUSH_SECONDS = 1.0
 
 
 def to_plain(value: Any) -> Any:
@@ -25,9 +30,11 @@ def to_plain(value: Any) -> Any:
 class LocalVisBackend:
     """Write scalars to ``<save_dir>/<scalar_save_file>``, one JSON object per line.
 
-    Each ``add_scalars`` call appends one record (the scalars plus ``step``)
-    and flushes it, so a crash loses nothing already logged and a plotting
-    script can read the file while training runs. Folders and files are
+    Each ``add_scalars`` call appends one record (the scalars plus ``step``);
+    records are flushed at least once a second and at ``close``/``flush`` (the
+    Runner closes the visualizer when a run ends, also on an error), so a
+    plotting script can read the file while training runs and a killed
+    process loses at most the last second. Folders and files are
     created at the first write, so ranks that never write leave nothing.
 
     Args:
@@ -53,6 +60,7 @@ class LocalVisBackend:
         self.scalar_save_file = scalar_save_file
         self.config_save_file = config_save_file
         self._files: dict[Path, IO[str]] = {}
+        self._flushed_at = float("-inf")
         self._config_written = False
 
     @property
@@ -75,7 +83,10 @@ class LocalVisBackend:
         path = self.scalar_path if file_path is None else self.save_dir / Path(file_path).name
         fh = self._file(path)
         fh.write(json.dumps(record) + "\n")
-        fh.flush()
+        now = time.monotonic()
+        if now - self._flushed_at >= FLUSH_SECONDS:  # a record reaches the disk within 1 s
+            fh.flush()
+            self._flushed_at = now
 
     def add_scalar(self, name: str, value: Any, step: int = 0) -> None:
         self.add_scalars({name: value}, step=step)
