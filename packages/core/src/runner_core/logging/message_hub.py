@@ -9,8 +9,8 @@ training step never waits on a device sync just to be logged.
 from __future__ import annotations
 
 from collections import deque
-from itertools import islice
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 
