@@ -6,10 +6,10 @@ Importing this package is cheap: nothing here imports torch. The heavy names
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .__about__ import __version__
+from .lazy import lazy_exports
 
 _LAZY = {
     "Config": "runner_core.config",
@@ -50,15 +50,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from .loop import BaseLoop as BaseLoop
     from .runner import Runner as Runner
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'runner_core' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -7,44 +7,32 @@ imports none of them until a name is used.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from runner_core.lazy import lazy_exports
 
 from .__about__ import __version__
 
 _LAZY = {
-    "RuntimeInfoHook": "runtime_info",
-    "IterTimerHook": "timer",
-    "LoggerHook": "logger",
-    "ParamSchedulerHook": "param_scheduler",
-    "CheckpointHook": "checkpoint",
-    "DistSamplerSeedHook": "sampler_seed",
-    "OptimizerHook": "optimizer",
-    "EMAHook": "ema",
-    "EarlyStoppingHook": "early_stopping",
-    "EmptyCacheHook": "empty_cache",
-    "SyncBuffersHook": "sync_buffers",
-    "ProfilerHook": "profiler",
-    "CheckInvalidLossHook": "invalid_loss",
-    "InvalidLossError": "invalid_loss",
-    "TextLoggerHook": "aliases",
-    "OptimzierHook": "aliases",
+    "RuntimeInfoHook": ".runtime_info",
+    "IterTimerHook": ".timer",
+    "LoggerHook": ".logger",
+    "ParamSchedulerHook": ".param_scheduler",
+    "CheckpointHook": ".checkpoint",
+    "DistSamplerSeedHook": ".sampler_seed",
+    "OptimizerHook": ".optimizer",
+    "EMAHook": ".ema",
+    "EarlyStoppingHook": ".early_stopping",
+    "EmptyCacheHook": ".empty_cache",
+    "SyncBuffersHook": ".sync_buffers",
+    "ProfilerHook": ".profiler",
+    "CheckInvalidLossHook": ".invalid_loss",
+    "InvalidLossError": ".invalid_loss",
+    "TextLoggerHook": ".aliases",
+    "OptimzierHook": ".aliases",
     "LocalVisBackend": "vis_backends.local",
     "TensorBoardVisBackend": "vis_backends.tensorboard",
-    "standard_default_hooks": "defaults",
+    "standard_default_hooks": ".defaults",
 }
 
 __all__ = ["__version__", *_LAZY]
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'runner_hooks_standard' has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -19,29 +19,29 @@ need torch, are imported on first use.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from runner_core.checkpoint.errors import CheckpointError
+from runner_core.lazy import lazy_exports
 
 _LAZY = {
-    "save_checkpoint": "io",
-    "load_checkpoint": "io",
-    "verify_checkpoint": "io",
-    "to_safe": "io",
-    "find_unsafe": "io",
-    "cleanup_orphaned_temp_files": "io",
-    "write_bytes_atomic": "io",
-    "TEMP_FILE_PATTERN": "io",
-    "write_pointer": "find",
-    "read_pointer": "find",
-    "find_latest_checkpoint": "find",
-    "list_checkpoints": "find",
-    "prune_checkpoints": "find",
-    "POINTER_NAME": "find",
-    "load_model_state": "state",
-    "LoadReport": "state",
-    "unwrap_model": "state",
+    "save_checkpoint": ".io",
+    "load_checkpoint": ".io",
+    "verify_checkpoint": ".io",
+    "to_safe": ".io",
+    "find_unsafe": ".io",
+    "cleanup_orphaned_temp_files": ".io",
+    "write_bytes_atomic": ".io",
+    "TEMP_FILE_PATTERN": ".io",
+    "write_pointer": ".find",
+    "read_pointer": ".find",
+    "find_latest_checkpoint": ".find",
+    "list_checkpoints": ".find",
+    "prune_checkpoints": ".find",
+    "POINTER_NAME": ".find",
+    "load_model_state": ".state",
+    "LoadReport": ".state",
+    "unwrap_model": ".state",
 }
 
 __all__ = [  # literal, so linters see the lazy names as exported
@@ -87,15 +87,4 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from runner_core.checkpoint.state import LoadReport, load_model_state, unwrap_model
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'runner_core.checkpoint' has no attribute {name!r}")
-    value = getattr(import_module(f"runner_core.checkpoint.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -5,8 +5,9 @@ Importing this package is cheap; the torch-backed names load on first use.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from runner_core.lazy import lazy_exports
 
 _LAZY = {
     "DefaultSampler": "runner_core.data.sampler",
@@ -31,15 +32,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from .dataloader import WorkerSeeder, build_dataloader
     from .sampler import DefaultSampler, InfiniteSampler
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'runner_core.data' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

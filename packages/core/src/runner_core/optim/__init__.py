@@ -6,8 +6,9 @@ module on first access (``runner_core.optim.OptimWrapper``).
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from runner_core.lazy import lazy_exports
 
 _LAZY = {
     "OptimWrapper": "runner_core.optim.optim_wrapper",
@@ -34,15 +35,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from .optim_wrapper_dict import OptimWrapperDict
     from .scheduler import build_param_schedulers
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'runner_core.optim' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
