@@ -145,3 +145,45 @@ def test_model_adapter_is_not_a_wrapper():
 
     assert not is_model_wrapper(ModuleAdapter(nn.Linear(2, 2)))
     assert is_model_wrapper(nn.DataParallel(nn.Linear(2, 2)))
+
+
+EXIT_SCRIPT = """
+import atexit, gc, os, sys, weakref
+import torch, torch.distributed as dist
+from runner_core.dist.launch import init_dist
+
+os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0",
+                  MASTER_ADDR="127.0.0.1", MASTER_PORT=sys.argv[1])
+init_dist("pytorch")
+
+class Owner:  # a Runner-like owner in a reference cycle with its DDP model
+    pass
+
+owner = Owner()
+owner.me = owner
+owner.model = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(2, 2))
+model = weakref.ref(owner.model)
+del owner
+gc.disable()  # only the exit handler may collect the cycle now
+atexit._run_exitfuncs()
+print(model() is None, dist.is_initialized())
+"""
+
+
+def test_exit_frees_ddp_cycles_and_closes_a_gloo_group_left_open():
+    # left to interpreter teardown, gloo drops those tensors after Python is gone and a
+    # successful run aborts with SIGABRT ('terminate called without an active exception')
+    import subprocess
+    import sys
+
+    from torchrun_helpers import free_port, worker_env
+
+    proc = subprocess.run(
+        [sys.executable, "-c", EXIT_SCRIPT, str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=worker_env(),
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split() == ["True", "False"]
