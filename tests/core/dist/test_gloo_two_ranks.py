@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from torchrun_helpers import free_port
 
 SCRIPT = textwrap.dedent(
     """
@@ -86,12 +86,6 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_metric_over_two_gloo_ranks_equals_single_process(tmp_path: Path) -> None:
     script = tmp_path / "two_ranks.py"
@@ -99,7 +93,7 @@ def test_metric_over_two_gloo_ranks_equals_single_process(tmp_path: Path) -> Non
     out = tmp_path / "result.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     proc = subprocess.run(
-        [sys.executable, str(script), str(_free_port()), str(out)],
+        [sys.executable, str(script), str(free_port()), str(out)],
         env=env,
         capture_output=True,
         text=True,
