@@ -252,8 +252,8 @@ def load_weights(
 
         load_full_state_dicts(runner.unwrapped_model, state, strict=kwargs["strict"])
         return ckpt
-    report = load_model_state(runner.unwrapped_model, state, source=filename, **kwargs)
-    runner.logger.info("Loaded weights from %s%s", filename, f"\n{report}" if str(report) else "")
+    load_model_state(runner.unwrapped_model, state, source=filename, **kwargs)  # logs its report
+    runner.logger.info("Loaded weights from %s", filename)
     return ckpt
 
 
