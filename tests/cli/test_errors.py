@@ -8,6 +8,7 @@ import hashlib
 import resource
 import shutil
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -245,7 +246,14 @@ def test_ctrl_c_stops_cleanly_and_names_the_last_checkpoint(
         time.sleep(0.05)
     assert pointer.exists(), "no checkpoint was written"
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(
+            f"still running 60 s after Ctrl-C\nstdout: {out[-1500:]}\nstderr: {err[-1500:]}"
+        )
     assert proc.returncode == 130, err[-2000:]
     assert "Traceback" not in err
     assert "training interrupted (Ctrl-C)" in err and "--resume" in err

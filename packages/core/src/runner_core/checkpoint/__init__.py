@@ -7,6 +7,7 @@ API (all failures raise :class:`CheckpointError`, naming the file and the fix):
 * ``verify_checkpoint(path) -> int``: check the archive's CRC-32s
 * ``to_safe(obj)`` / ``find_unsafe(obj)``: plain data for ``weights_only`` loading
 * ``cleanup_orphaned_temp_files(folder) -> list[Path]``
+* ``hold_ctrl_c()``: a Ctrl-C during a save stops the run after it (``interrupts.py``)
 * ``write_pointer(work_dir, path)`` / ``read_pointer(work_dir)``: ``last_checkpoint`` (``find.py``)
 * ``find_latest_checkpoint(work_dir) -> Path | None``, ``list_checkpoints(folder)``
 * ``prune_checkpoints(folder, max_keep_ckpts, *, work_dir=None, protect=())``
@@ -42,6 +43,7 @@ _LAZY = {
     "load_model_state": ".state",
     "LoadReport": ".state",
     "unwrap_model": ".state",
+    "hold_ctrl_c": ".interrupts",
 }
 
 __all__ = [  # literal, so linters see the lazy names as exported
@@ -52,6 +54,7 @@ __all__ = [  # literal, so linters see the lazy names as exported
     "cleanup_orphaned_temp_files",
     "find_latest_checkpoint",
     "find_unsafe",
+    "hold_ctrl_c",
     "list_checkpoints",
     "load_checkpoint",
     "load_model_state",
@@ -75,6 +78,7 @@ if TYPE_CHECKING:  # pragma: no cover
         read_pointer,
         write_pointer,
     )
+    from runner_core.checkpoint.interrupts import hold_ctrl_c
     from runner_core.checkpoint.io import (
         TEMP_FILE_PATTERN,
         cleanup_orphaned_temp_files,

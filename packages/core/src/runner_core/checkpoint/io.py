@@ -68,6 +68,7 @@ from typing import Any
 import torch
 
 from runner_core.checkpoint.errors import CheckpointError
+from runner_core.checkpoint.interrupts import hold_ctrl_c
 from runner_core.errors import did_you_mean
 
 __all__ = [
@@ -137,7 +138,7 @@ def _atomic_target(path: Path, *, fsync: bool) -> Iterator[Any]:
 def write_bytes_atomic(data: bytes, path: str | Path, *, fsync: bool = True) -> Path:
     """Write ``data`` to ``path`` so readers see the old or the new content, never a part."""
     path = Path(path)
-    with _atomic_target(path, fsync=fsync) as f:
+    with hold_ctrl_c(), _atomic_target(path, fsync=fsync) as f:
         f.write(data)
     return path
 
@@ -183,17 +184,21 @@ def save_checkpoint(checkpoint: dict, path: str | Path, *, fsync: bool = True) -
             "their state_dict() instead of the object.",
             stacklevel=2,
         )
-    try:
-        with _crc32_on(), _atomic_target(path, fsync=fsync) as f:
-            torch.save(checkpoint, f)
-    except CheckpointError:
-        raise
-    except (OSError, pickle.PicklingError, TypeError, AttributeError, RuntimeError) as exc:
-        raise CheckpointError(
-            f"Could not save checkpoint {str(path)!r}: {type(exc).__name__}: {exc}. "
-            "Nothing was written over the previous file at that path (if any). Check free disk "
-            "space and permissions, and that every value in the checkpoint can be pickled."
-        ) from exc
+    with hold_ctrl_c() as ctrl_c:  # a Ctrl-C mid-save stops the run after the file is whole
+        try:
+            with _crc32_on(), _atomic_target(path, fsync=fsync) as f:
+                torch.save(checkpoint, f)
+        except CheckpointError:
+            raise
+        except (OSError, pickle.PicklingError, TypeError, AttributeError, RuntimeError) as exc:
+            if ctrl_c.pressed:  # a second Ctrl-C gave the save up: an interrupt, not a failure
+                raise KeyboardInterrupt from exc
+            raise CheckpointError(
+                f"Could not save checkpoint {str(path)!r}: {type(exc).__name__}: {exc}. "
+                "Nothing was written over the previous file at that path (if any). Check free "
+                "disk space and permissions, and that every value in the checkpoint can be "
+                "pickled."
+            ) from exc
     return path
 
 

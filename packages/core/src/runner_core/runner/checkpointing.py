@@ -216,14 +216,16 @@ def save(
 ) -> Path | None:
     """Build the checkpoint (every rank), save it atomically, then move the pointer (rank 0)."""
     from ..checkpoint import save_checkpoint, write_pointer
+    from ..checkpoint.interrupts import hold_ctrl_c
 
     ckpt = build_state(runner, save_optimizer, save_param_scheduler, meta)
     runner.call_hooks("before_save_checkpoint", checkpoint=ckpt)
     if runner.rank != 0:
         return None
-    saved = save_checkpoint(ckpt, path, fsync=fsync)
-    if update_pointer:  # only now: the pointer never names an incomplete file
-        write_pointer(runner.work_dir, saved, fsync=fsync)
+    with hold_ctrl_c():  # a Ctrl-C here stops the run once file and pointer agree
+        saved = save_checkpoint(ckpt, path, fsync=fsync)
+        if update_pointer:  # only now: the pointer never names an incomplete file
+            write_pointer(runner.work_dir, saved, fsync=fsync)
     return saved
 
 
