@@ -19,6 +19,15 @@ from runner_core.checkpoint import hold_ctrl_c, load_checkpoint, save_checkpoint
 from runner_core.checkpoint import io as ckpt_io
 
 
+@pytest.fixture(autouse=True)
+def python_ctrl_c():
+    """Python's own Ctrl-C handling, as in a terminal (a suite started in the
+    background of a non-interactive shell inherits SIGINT ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def _ctrl_c() -> None:
     os.kill(os.getpid(), signal.SIGINT)
 
