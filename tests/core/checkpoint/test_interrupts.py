@@ -15,7 +15,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from runner_core.checkpoint import hold_ctrl_c, load_checkpoint, save_checkpoint
+from runner_core.checkpoint import (
+    CheckpointError,
+    hold_ctrl_c,
+    load_checkpoint,
+    save_checkpoint,
+)
 from runner_core.checkpoint import io as ckpt_io
 
 
@@ -114,3 +119,17 @@ def test_second_ctrl_c_gives_up_the_save_and_keeps_the_old_file(
         save_checkpoint({"state_dict": {"w": torch.ones(4)}}, path)
     assert torch.equal(load_checkpoint(path)["state_dict"]["w"], torch.zeros(4))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["latest.pth"]
+
+
+def test_a_real_failure_during_a_held_ctrl_c_is_reported_as_the_failure(
+    monkeypatch, tmp_path: Path
+) -> None:
+    # one Ctrl-C never raises inside torch.save, so an error there is the save's own
+    def save_then_fail(obj, f, *args, **kwargs):
+        _ctrl_c()
+        raise RuntimeError("No space left on device")
+
+    monkeypatch.setattr(ckpt_io.torch, "save", save_then_fail)
+    with pytest.raises(CheckpointError, match="No space left on device"):
+        save_checkpoint({"state_dict": {}}, tmp_path / "epoch_1.pth")
+    assert list(tmp_path.iterdir()) == []

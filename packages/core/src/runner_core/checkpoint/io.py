@@ -191,7 +191,7 @@ def save_checkpoint(checkpoint: dict, path: str | Path, *, fsync: bool = True) -
         except CheckpointError:
             raise
         except (OSError, pickle.PicklingError, TypeError, AttributeError, RuntimeError) as exc:
-            if ctrl_c.pressed:  # a second Ctrl-C gave the save up: an interrupt, not a failure
+            if ctrl_c.pressed > 1:  # a second Ctrl-C gave the save up: an interrupt, not a failure
                 raise KeyboardInterrupt from exc
             raise CheckpointError(
                 f"Could not save checkpoint {str(path)!r}: {type(exc).__name__}: {exc}. "
