@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 
 import pytest
+from torchrun_helpers import free_port, worker_env
 
 from runner_core.dist import launch
 from runner_core.errors import RunnerError
@@ -173,11 +176,6 @@ print(model() is None, dist.is_initialized())
 def test_exit_frees_ddp_cycles_and_closes_a_gloo_group_left_open():
     # left to interpreter teardown, gloo drops those tensors after Python is gone and a
     # successful run aborts with SIGABRT ('terminate called without an active exception')
-    import subprocess
-    import sys
-
-    from torchrun_helpers import free_port, worker_env
-
     proc = subprocess.run(
         [sys.executable, "-c", EXIT_SCRIPT, str(free_port())],
         capture_output=True,
