@@ -1,8 +1,8 @@
 """Every test file under tests/ is part of the plain `pytest` run that CI does.
 
 pytest skips folders by name (its default ``norecursedirs`` holds ``dist`` and
-``build``); tests/core/dist once went unrun that way while passing when named
-on the command line.
+``build``); the distributed tests once went unrun that way (their folder was
+named ``dist``) while passing when named on the command line.
 """
 
 from __future__ import annotations

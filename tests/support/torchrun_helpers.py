@@ -1,4 +1,4 @@
-"""Helpers for the distributed tests: run ``tests/core/dist/_torchrun_worker.py`` under torchrun."""
+"""Helpers for the distributed tests: run ``tests/core/distributed/_torchrun_worker.py`` under torchrun."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-WORKER = Path(__file__).resolve().parents[1] / "core" / "dist" / "_torchrun_worker.py"
+WORKER = Path(__file__).resolve().parents[1] / "core" / "distributed" / "_torchrun_worker.py"
 
 
 def free_port() -> int:

@@ -28,8 +28,8 @@ _LAZY = {
     "InvalidLossError": ".invalid_loss",
     "TextLoggerHook": ".aliases",
     "OptimzierHook": ".aliases",
-    "LocalVisBackend": "vis_backends.local",
-    "TensorBoardVisBackend": "vis_backends.tensorboard",
+    "LocalVisBackend": ".vis_backends.local",
+    "TensorBoardVisBackend": ".vis_backends.tensorboard",
     "standard_default_hooks": ".defaults",
 }
 

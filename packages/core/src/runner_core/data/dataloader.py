@@ -23,7 +23,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, IterableDataset, Sampler
 
-from ..dist.utils import broadcast_object, get_dist_info, sync_random_seed
+from ..distributed.utils import broadcast_object, get_dist_info, sync_random_seed
 from ..errors import ConfigError, did_you_mean
 from .sampler import SeededBatchSampler
 

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch.utils.data import BatchSampler, Sampler
 
-from ..dist.utils import get_dist_info, sync_random_seed
+from ..distributed.utils import get_dist_info, sync_random_seed
 
 
 def _rank_and_world(rank: int | None, world_size: int | None) -> tuple[int, int]:

@@ -14,7 +14,7 @@ from abc import ABCMeta, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..dist.utils import all_gather_object, broadcast_object, get_cpu_group, is_main_process
+from ..distributed.utils import all_gather_object, broadcast_object, get_cpu_group, is_main_process
 
 _logger = logging.getLogger(__name__)
 _HOLE = object()

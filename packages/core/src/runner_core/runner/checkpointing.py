@@ -94,7 +94,7 @@ def build_state(
     ):
         ckpt["optimizer"] = runner.optim_wrapper.state_dict()
     if _is_sharded(runner):  # FSDP: gather the whole model/optimizer (collective: every rank)
-        from ..dist.checkpoint import fill_full_state
+        from ..distributed.checkpoint import fill_full_state
 
         fill_full_state(runner, ckpt, "optimizer" in ckpt)
     if save_param_scheduler and runner.param_schedulers:
@@ -112,7 +112,7 @@ def build_state(
         ckpt["accumulated_grads"] = grads
     if getattr(runner, "distributed", False):
         # random streams and unsynced gradients differ per rank: keep every rank's
-        from ..dist.utils import all_gather_object
+        from ..distributed.utils import all_gather_object
 
         ckpt["per_rank"] = all_gather_object({"rng": ckpt["rng"], "accumulated_grads": grads})
     hook_states = {}
@@ -185,10 +185,10 @@ def init_optim_counts(runner: Any) -> None:
 
 
 def _is_sharded(runner: Any) -> bool:
-    """True for an FSDP-sharded model, whose state needs runner_core.dist.checkpoint."""
+    """True for an FSDP-sharded model, whose state needs runner_core.distributed.checkpoint."""
     if not getattr(runner, "distributed", False):
         return False
-    from ..dist.checkpoint import runner_is_sharded
+    from ..distributed.checkpoint import runner_is_sharded
 
     return runner_is_sharded(runner)
 
@@ -250,7 +250,7 @@ def load_weights(
     else:
         kwargs["revise_keys"] = _default_revise_keys(runner.unwrapped_model, state)
     if _is_sharded(runner):  # FSDP: every rank keeps its slice of the full weights
-        from ..dist.checkpoint import load_full_state_dicts
+        from ..distributed.checkpoint import load_full_state_dicts
 
         load_full_state_dicts(runner.unwrapped_model, state, strict=kwargs["strict"])
         return ckpt
@@ -321,7 +321,7 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
     # hooks see (and may rewrite) the checkpoint first: EMAHook swaps its weights back
     runner.call_hooks("after_load_checkpoint", checkpoint=ckpt)
     if _is_sharded(runner):  # FSDP: every rank keeps its slice of the full state
-        from ..dist.checkpoint import load_full_state
+        from ..distributed.checkpoint import load_full_state
 
         load_full_state(runner, ckpt)
     else:

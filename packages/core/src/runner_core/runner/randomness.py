@@ -23,7 +23,7 @@ def set_random_seed(
 
     ``seed=None`` draws one on rank 0 and shares it with every rank.
     """
-    from ..dist.utils import broadcast_object, get_rank
+    from ..distributed.utils import broadcast_object, get_rank
 
     if seed is None:
         seed = broadcast_object(int.from_bytes(os.urandom(4), "little") >> 1, src=0)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..dist.launch import fail_fast
+from ..distributed.launch import fail_fast
 from ..errors import ConfigError, RunnerError
 from ..hooks import HookManager
 from ..logging import MessageHub, get_logger
@@ -227,15 +227,15 @@ class Runner:
     # -- environment -----------------------------------------------------------------
     def setup_env(self, env_cfg: Mapping[str, Any]) -> None:
         """Distributed set-up, cudnn and multiprocessing settings (override to customise)."""
-        from ..dist import utils as dist_utils
+        from ..distributed import utils as dist_utils
 
         if self.launcher not in (None, "none") and not dist_utils.is_distributed():
-            from ..dist.launch import init_dist
+            from ..distributed.launch import init_dist
 
             init_dist(self.launcher, **dict(env_cfg.get("dist_cfg") or {}))
         mp_cfg = dict(env_cfg.get("mp_cfg") or {})
         if mp_cfg:
-            from ..dist.launch import setup_multiprocessing
+            from ..distributed.launch import setup_multiprocessing
 
             setup_multiprocessing(**mp_cfg)
         if env_cfg.get("cudnn_benchmark"):
@@ -299,14 +299,14 @@ class Runner:
         """Wrap the model for distributed training (DDP by default)."""
         if not self.distributed:
             return model
-        from ..dist.model_wrappers import wrap_model
+        from ..distributed.model_wrappers import wrap_model
 
         return wrap_model(model, model_wrapper_cfg, self.device)
 
     @property
     def unwrapped_model(self) -> Any:
         """The user's model, without a DDP/FSDP wrapper."""
-        from ..dist.model_wrappers import is_model_wrapper
+        from ..distributed.model_wrappers import is_model_wrapper
 
         return self.model.module if is_model_wrapper(self.model) else self.model
 

@@ -22,7 +22,7 @@ from ..errors import RunnerError
 
 def make_timestamp() -> str:
     """``YYYYmmdd_HHMMSS``, shared by all ranks."""
-    from ..dist.utils import broadcast_object
+    from ..distributed.utils import broadcast_object
 
     return broadcast_object(time.strftime("%Y%m%d_%H%M%S", time.localtime()), src=0)
 

@@ -220,7 +220,7 @@ class FullyShardedDataParallel(nn.Module):
     holds parameters (or to the classes named by ``wrap_modules``) and to the
     model itself; the model stays the user's object (``self.module``), with
     DTensor parameters. Checkpoints of such a model go through
-    ``runner_core.dist.checkpoint`` (full or sharded state dicts).
+    ``runner_core.distributed.checkpoint`` (full or sharded state dicts).
 
     Args:
         module: the model.

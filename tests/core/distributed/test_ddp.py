@@ -15,7 +15,7 @@ SCRIPT = textwrap.dedent(
     """
     import torch, torch.distributed as td
     from torch import nn
-    from runner_core.dist.model_wrappers import DistributedDataParallel, wrap_model
+    from runner_core.distributed.model_wrappers import DistributedDataParallel, wrap_model
     from runner_core.errors import RunnerError
     from runner_core.model import BaseModel
     from runner_core.optim.optim_wrapper import OptimWrapper

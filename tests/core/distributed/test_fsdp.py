@@ -52,7 +52,7 @@ def test_fsdp_checkpoint_loads_into_a_single_process_model(fsdp_run: tuple[Path,
 
 
 def test_fsdp_sharded_checkpoint_roundtrip_and_consolidation(fsdp_run: tuple[Path, Run]):
-    from runner_core.dist.checkpoint import consolidate_sharded
+    from runner_core.distributed.checkpoint import consolidate_sharded
 
     tmp, run = fsdp_run
     assert run.rank(0)["sharded_roundtrip_equal"] and run.rank(1)["sharded_roundtrip_equal"]

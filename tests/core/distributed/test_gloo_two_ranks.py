@@ -21,7 +21,7 @@ SCRIPT = textwrap.dedent(
     import torch.distributed as td
     import torch.multiprocessing as mp
 
-    from runner_core import dist
+    from runner_core import distributed as dist
     from runner_core.data.sampler import DefaultSampler
     from runner_core.evaluator import Accuracy, BaseMetric, Evaluator
 

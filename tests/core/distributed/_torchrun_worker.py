@@ -133,10 +133,10 @@ def main() -> None:
         "model_type": type(runner.model).__name__,
         "restarts": int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")),
     }
-    from runner_core.dist.model_wrappers import is_fsdp
+    from runner_core.distributed.model_wrappers import is_fsdp
 
     if runner.distributed and is_fsdp(runner.model):
-        from runner_core.dist import checkpoint as dck
+        from runner_core.distributed import checkpoint as dck
 
         state, optim_state = dck.full_state_dicts(
             runner.unwrapped_model, runner.optim_wrapper.optimizer

@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from runner_core import dist
+from runner_core import distributed as dist
 
 
 def test_single_process_answers() -> None:
@@ -51,7 +51,7 @@ def test_master_only_runs_on_rank_zero(monkeypatch: pytest.MonkeyPatch) -> None:
         return x * 2
 
     assert write(2) == 4
-    monkeypatch.setattr("runner_core.dist.utils.get_rank", lambda: 1)
+    monkeypatch.setattr("runner_core.distributed.utils.get_rank", lambda: 1)
     assert write(3) is None
     assert calls == [2]
     assert write.__name__ == "write"
@@ -69,7 +69,7 @@ def test_sync_random_seed_leaves_global_rngs_alone() -> None:
 
 def test_importing_dist_does_not_import_torch() -> None:
     code = (
-        "import sys, runner_core.dist as d; "
+        "import sys, runner_core.distributed as d; "
         "assert d.get_rank() == 0 and d.get_world_size() == 1; "
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )

@@ -9,7 +9,7 @@ import warnings
 import pytest
 from torchrun_helpers import free_port, worker_env
 
-from runner_core.dist import launch
+from runner_core.distributed import launch
 from runner_core.errors import RunnerError
 
 
@@ -143,7 +143,7 @@ def test_setup_multiprocessing(monkeypatch: pytest.MonkeyPatch):
 def test_model_adapter_is_not_a_wrapper():
     from torch import nn
 
-    from runner_core.dist.model_wrappers import is_model_wrapper
+    from runner_core.distributed.model_wrappers import is_model_wrapper
     from runner_core.model import ModuleAdapter
 
     assert not is_model_wrapper(ModuleAdapter(nn.Linear(2, 2)))
@@ -153,7 +153,7 @@ def test_model_adapter_is_not_a_wrapper():
 EXIT_SCRIPT = """
 import atexit, gc, os, sys, weakref
 import torch, torch.distributed as dist
-from runner_core.dist.launch import init_dist
+from runner_core.distributed.launch import init_dist
 
 os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0",
                   MASTER_ADDR="127.0.0.1", MASTER_PORT=sys.argv[1])
