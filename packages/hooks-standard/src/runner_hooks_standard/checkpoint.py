@@ -482,7 +482,7 @@ def _remove(path: Path, runner: Any) -> None:
 
 
 def _hook_states(runner: Any) -> list[Any]:
-    return [hook.state_dict() for hook in runner.hooks.hooks]
+    return [hook.state_dict() for hook in runner.hooks]
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -45,12 +45,7 @@ def _check_positive(name: str, value: Any) -> int:
 
 def loop_is_epoch_based(loop: Any) -> bool:
     """Whether a train loop counts epochs (lines say ``Epoch(train)``) or iterations."""
-    declared = getattr(loop, "by_epoch", None)
-    if declared is not None:
-        return bool(declared)
-    from runner_loops_standard import IterBasedTrainLoop
-
-    return not isinstance(loop, IterBasedTrainLoop)
+    return bool(getattr(loop, "by_epoch", True))  # TrainLoopAPI.by_epoch; custom loops: epochs
 
 
 class LoggerHook(Hook):
