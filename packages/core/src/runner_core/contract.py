@@ -109,7 +109,7 @@ class RunnerAPI(Protocol):
     #: ``YYYYmmdd_HHMMSS`` of this run (names its log folder)
     timestamp: str
     #: the seed every random stream was seeded with
-    seed: int | None
+    seed: int
     work_dir: Path
     #: the folder of this run's log, config dump and scalars (inside ``work_dir``)
     log_dir: Path

@@ -87,7 +87,7 @@ class BaseLoop(ABC):
         """
         return {}
 
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:  # noqa: B027 (optional)
         """Continue from a position :meth:`state_dict` returned."""
 
     # -- data ---------------------------------------------------------------------------

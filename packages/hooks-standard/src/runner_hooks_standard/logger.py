@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from runner_core.contract import RunnerAPI
 from runner_core.errors import ConfigError
 from runner_core.hooks import Hook, Priority
 
@@ -127,7 +128,7 @@ class LoggerHook(Hook):
         self._warned_keys: set[str] = set()
 
     # -- set-up ---------------------------------------------------------------------------
-    def before_run(self, runner: Any) -> None:
+    def before_run(self, runner: RunnerAPI) -> None:
         cfg = getattr(runner, "log_processor_cfg", None) or {}
         window = self.window_size if self.window_size is not None else cfg.get("window_size", 10)
         self._window = None if window == "global" else int(window)
@@ -135,7 +136,7 @@ class LoggerHook(Hook):
         if show and getattr(runner, "rank", 0) == 0 and self._display is None:
             self._display = ProgressDisplay(runner.logger)
 
-    def before_train(self, runner: Any) -> None:
+    def before_train(self, runner: RunnerAPI) -> None:
         self._training = True
         cfg = getattr(runner, "log_processor_cfg", None) or {}
         by_epoch = cfg.get("by_epoch")
@@ -147,7 +148,7 @@ class LoggerHook(Hook):
         if self._display is not None:
             self._display.start()
 
-    def before_train_epoch(self, runner: Any) -> None:
+    def before_train_epoch(self, runner: RunnerAPI) -> None:
         try:
             self._epoch_len = len(runner.train_dataloader)
         except TypeError:  # an infinite loader
@@ -162,7 +163,13 @@ class LoggerHook(Hook):
                 self._display.start_train("Train", runner.max_iters, completed=runner.iter)
 
     # -- training iterations ------------------------------------------------------------------
-    def after_train_iter(self, runner: Any, batch_idx: int) -> None:
+    def after_train_iter(
+        self,
+        runner: RunnerAPI,
+        batch_idx: int,
+        data_batch: Any = None,
+        outputs: Any = None,
+    ) -> None:
         n = batch_idx + 1 if self._by_epoch else runner.iter + 1
         if n % self.interval and n != self._last_n:
             if self._display is not None:
@@ -174,7 +181,7 @@ class LoggerHook(Hook):
             return
         self._log_train(runner, n)
 
-    def _log_train(self, runner: Any, n: int) -> None:
+    def _log_train(self, runner: RunnerAPI, n: int) -> None:
         hub = runner.message_hub
         tag = self._train_scalars(hub)
         tag["memory"] = _memory_mb(runner)
@@ -200,7 +207,7 @@ class LoggerHook(Hook):
             )
             self._info(runner, f"Exp name: {runner.experiment_name}")
 
-    def _train_position(self, runner: Any, n: int) -> str:
+    def _train_position(self, runner: RunnerAPI, n: int) -> str:
         if self._by_epoch:
             total = self._epoch_len
             width = len(str(total)) if total else len(str(n))
@@ -276,36 +283,48 @@ class LoggerHook(Hook):
             shown.append(f"lr: {lr:.2e}")
         return "  ".join(shown)
 
-    def after_train(self, runner: Any) -> None:
+    def after_train(self, runner: RunnerAPI) -> None:
         self._training = False
         if self._display is not None:
             self._display.stop()
 
     # -- validation and test ----------------------------------------------------------------------
-    def before_val_epoch(self, runner: Any) -> None:
+    def before_val_epoch(self, runner: RunnerAPI) -> None:
         self._begin_eval(runner, "val")
 
-    def before_test_epoch(self, runner: Any) -> None:
+    def before_test_epoch(self, runner: RunnerAPI) -> None:
         self._begin_eval(runner, "test")
 
-    def _begin_eval(self, runner: Any, mode: str) -> None:
+    def _begin_eval(self, runner: RunnerAPI, mode: str) -> None:
         self._eval_done = 0
         if self._display is not None:
             self._display.start()
             loop = runner.val_loop if mode == "val" else runner.test_loop
             try:
-                total = len(loop.dataloader)
+                total = len(loop.dataloader) if loop is not None else None
             except TypeError:
                 total = None
             self._display.start_eval(mode.capitalize(), total)
 
-    def after_val_iter(self, runner: Any, batch_idx: int) -> None:
+    def after_val_iter(
+        self,
+        runner: RunnerAPI,
+        batch_idx: int,
+        data_batch: Any = None,
+        outputs: Any = None,
+    ) -> None:
         self._eval_iter(runner, batch_idx, "val")
 
-    def after_test_iter(self, runner: Any, batch_idx: int) -> None:
+    def after_test_iter(
+        self,
+        runner: RunnerAPI,
+        batch_idx: int,
+        data_batch: Any = None,
+        outputs: Any = None,
+    ) -> None:
         self._eval_iter(runner, batch_idx, "test")
 
-    def _eval_iter(self, runner: Any, batch_idx: int, mode: str) -> None:
+    def _eval_iter(self, runner: RunnerAPI, batch_idx: int, mode: str) -> None:
         n = self._eval_done = batch_idx + 1
         if self._display is not None:
             self._display.tick_eval(n)
@@ -314,7 +333,7 @@ class LoggerHook(Hook):
             return
         loop = runner.val_loop if mode == "val" else runner.test_loop
         try:
-            total: int | None = len(loop.dataloader)
+            total: int | None = len(loop.dataloader) if loop is not None else None
         except TypeError:
             total = None
         tag = self._eval_times(runner.message_hub, mode)
@@ -330,7 +349,7 @@ class LoggerHook(Hook):
                 tag[name] = buf.mean(self._window)
         return tag
 
-    def _eval_position(self, runner: Any, mode: str, n: int, total: int | None) -> str:
+    def _eval_position(self, runner: RunnerAPI, mode: str, n: int, total: int | None) -> str:
         width = len(str(total)) if total else len(str(n))
         of = f"{n:>{width}}/{total}" if total else f"{n}"
         if self._training and not self._by_epoch:
@@ -339,13 +358,13 @@ class LoggerHook(Hook):
             return f"Epoch({mode}) [{runner.epoch}][{of}]"
         return f"Epoch({mode}) [{of}]"
 
-    def after_val_epoch(self, runner: Any, metrics: Any) -> None:
+    def after_val_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
         self._log_metrics(runner, "val", metrics)
 
-    def after_test_epoch(self, runner: Any, metrics: Any) -> None:
+    def after_test_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
         self._log_metrics(runner, "test", metrics)
 
-    def _log_metrics(self, runner: Any, mode: str, metrics: Any) -> None:
+    def _log_metrics(self, runner: RunnerAPI, mode: str, metrics: Any) -> None:
         if self._display is not None:
             self._display.finish_eval()
         n = self._eval_done
@@ -373,17 +392,17 @@ class LoggerHook(Hook):
         if visualizer is not None and getattr(runner, "rank", 0) == 0 and metric_keys:
             visualizer.add_scalars(record, step=step)
 
-    def after_val(self, runner: Any) -> None:
+    def after_val(self, runner: RunnerAPI) -> None:
         if self._display is not None:
             self._display.finish_eval()
             if not self._training:
                 self._display.stop()
 
-    def after_test(self, runner: Any) -> None:
+    def after_test(self, runner: RunnerAPI) -> None:
         self.after_val(runner)
 
     # -- the end ------------------------------------------------------------------------------------
-    def after_run(self, runner: Any) -> None:
+    def after_run(self, runner: RunnerAPI) -> None:
         if self._display is not None:
             self._display.stop()
         visualizer = getattr(runner, "visualizer", None)
@@ -392,7 +411,7 @@ class LoggerHook(Hook):
         if self.out_dir is not None and getattr(runner, "rank", 0) == 0:
             self._copy_out(runner)
 
-    def _copy_out(self, runner: Any) -> None:
+    def _copy_out(self, runner: RunnerAPI) -> None:
         local = Path(runner.log_dir)
         target = self.out_dir / Path(runner.work_dir).name / local.name  # type: ignore[operator]
         copied = []
@@ -408,7 +427,7 @@ class LoggerHook(Hook):
                 if path.suffix != ".log":  # the open log file stays until the logger closes
                     path.unlink(missing_ok=True)
 
-    def _info(self, runner: Any, message: str) -> None:
+    def _info(self, runner: RunnerAPI, message: str) -> None:
         runner.logger.info(message)
 
     def __repr__(self) -> str:
@@ -439,7 +458,7 @@ def _as_number(value: Any) -> float | None:
     return None
 
 
-def _memory_mb(runner: Any) -> int:
+def _memory_mb(runner: RunnerAPI) -> int:
     """Peak memory in MB: CUDA memory allocated on a GPU run, else the process's max RSS."""
     device = getattr(runner, "device", None)
     if device is not None and getattr(device, "type", None) == "cuda":
@@ -456,7 +475,7 @@ def _log_to_files(logger: logging.Logger, message: str) -> None:
     """Send an INFO line to the logger's file handlers only (the console shows the bar)."""
     if not logger.isEnabledFor(logging.INFO):
         return
-    record = logger.makeRecord(logger.name, logging.INFO, __file__, 0, message, None, None)
+    record = logger.makeRecord(logger.name, logging.INFO, __file__, 0, message, (), None)
     for handler in logger.handlers:
         if isinstance(handler, logging.FileHandler) and record.levelno >= handler.level:
             handler.handle(record)

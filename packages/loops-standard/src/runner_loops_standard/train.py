@@ -58,6 +58,8 @@ class BaseTrainLoop(BaseLoop):
     mode = "train"
     #: whether epochs are the loop's unit (hooks read it to pick a default)
     by_epoch = True
+    _max_epochs: int
+    _max_iters: int
 
     def __init__(
         self,
@@ -242,7 +244,7 @@ class IterBasedTrainLoop(BaseTrainLoop):
         runner.call_hook("after_train")
         return runner.model
 
-    def run_iter(self, data_batch: Any) -> None:
+    def run_iter(self, data_batch: Any) -> None:  # type: ignore[override]  # MMEngine's signature
         """One iteration (``batch_idx`` is the iteration number, as in MMEngine)."""
         runner = self.runner
         points = runner.hook_points

@@ -372,9 +372,13 @@ def _compile_point(manager: HookManager, name: str, caller: Any, argnames: tuple
         body = []
         for n, impl in enumerate(reversed(impls)):  # pluggy calls the last registered first
             namespace[f"_f{n}"] = impl.function
-            args = [a for a in impl.argnames]
-            kwargs = [f"{k}={k}" for k in (getattr(impl, "kwargnames", ()) or ()) if k in argnames]
-            body.append(f"    _f{n}({', '.join([*args, *kwargs])})")
+            args = list(impl.argnames)
+            defaulted = [k for k in (getattr(impl, "kwargnames", ()) or ()) if k in argnames]
+            if [*args, *defaulted] == list(argnames[: len(args) + len(defaulted)]):
+                call = [*args, *defaulted]  # the spec's order (MMEngine's signatures): positional
+            else:
+                call = [*args, *(f"{k}={k}" for k in defaulted)]
+            body.append(f"    _f{n}({', '.join(call)})")
     namespace.update(_annotate=manager._annotate, _name=name)
     source = (
         f"def fire({params}{', ' if params else ''}**_extra):\n"

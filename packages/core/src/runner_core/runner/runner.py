@@ -321,7 +321,7 @@ class Runner:
             dataloader,
             seed=self.seed,
             diff_rank_seed=self.randomness_cfg.get("diff_rank_seed", False),
-            key_path=key_path,
+            key_path=key_path or "dataloader",
         )
 
     def build_evaluator(self, evaluator: Any) -> Any:
