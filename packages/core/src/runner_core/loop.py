@@ -45,15 +45,13 @@ class BaseLoop(ABC):
     hook_points: ClassVar[Mapping[str, Iterable[str]]] = {}
 
     def __init__(self, runner: RunnerAPI, dataloader: Any, evaluator: Any = None) -> None:
-        self._runner = runner
+        #: the runner running this loop (a plain attribute: loops read it every iteration)
+        self.runner = runner
+        self._runner = runner  # MMEngine's name, which its loop subclasses use
         self.dataloader = (
             runner.build_dataloader(dataloader) if isinstance(dataloader, Mapping) else dataloader
         )
         self.evaluator = runner.build_evaluator(evaluator) if evaluator is not None else None
-
-    @property
-    def runner(self) -> RunnerAPI:
-        return self._runner
 
     @abstractmethod
     def run(self) -> Any:
