@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...errors import BuildError, BuildValueError, did_you_mean
+from .step_order import count_optimizer_steps, warn_if_stepped_first
 
 INF = int(1e9)
 
@@ -127,6 +128,7 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
                     )
         self.base_values = [group[initial_key] for group in groups]
         self.last_step = last_step
+        count_optimizer_steps(optimizer)
         self._global_step = -1
         self.verbose = verbose
         self.step()
@@ -220,6 +222,8 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
 
     def step(self) -> None:
         """Advance one step and set the new values inside ``[begin, end)``."""
+        if self._global_step == 0:  # the first step after the one __init__ takes
+            warn_if_stepped_first(self, self.optimizer)
         self._global_step += 1
         groups = self.optimizer.param_groups
         name = self.param_name
