@@ -21,6 +21,8 @@ from ..registry import MODELS, RUNNERS
 from . import build as _build
 from . import checkpointing
 from .randomness import capture_rng_state, isolated_rng, restore_rng_state, set_random_seed
+from .static_methods import build_dataloader as build_dataloader_static
+from .static_methods import static_on_class
 from .work_dir import make_timestamp, prepare_work_dir
 
 #: Top-level config keys the Runner reads (constructor arguments).
@@ -310,6 +312,7 @@ class Runner:
 
         return self.model.module if is_model_wrapper(self.model) else self.model
 
+    @static_on_class(build_dataloader_static)  # Runner.build_dataloader(cfg, seed=...) too
     def build_dataloader(self, dataloader: Any, key_path: str | None = None) -> Any:
         from ..data.dataloader import build_dataloader
 
