@@ -20,6 +20,7 @@ from ..logging import MessageHub, get_logger
 from ..registry import MODELS, RUNNERS
 from . import build as _build
 from . import checkpointing
+from .args_config import arguments_config
 from .randomness import capture_rng_state, isolated_rng, restore_rng_state, set_random_seed
 from .static_methods import build_dataloader as build_dataloader_static
 from .static_methods import static_on_class
@@ -124,6 +125,7 @@ class Runner:
         load_cfg: Mapping[str, Any] | None = None,
     ) -> None:
         self.cfg = cfg
+        self.arguments_cfg = None if cfg is not None else arguments_config(locals())
         self._check_parts(train_dataloader, train_cfg, optimizer, optim_wrapper, "train")
         self._check_parts(val_dataloader, val_cfg, None, val_evaluator, "val")
         self._check_parts(test_dataloader, test_cfg, None, test_evaluator, "test")
@@ -642,10 +644,11 @@ class Runner:
 
     # -- files ---------------------------------------------------------------------------------
     def _dump_config(self) -> None:
-        if self.rank != 0 or self.cfg is None or not hasattr(self.cfg, "dump"):
+        cfg = self.cfg if self.cfg is not None else self.arguments_cfg
+        if self.rank != 0 or cfg is None or not hasattr(cfg, "dump"):
             return
         try:
-            self.cfg.dump(self.log_dir / "config.py")
+            cfg.dump(self.log_dir / "config.py")
         except Exception as exc:  # a config that cannot be written back must not stop training
             self.logger.warning("Could not dump the config to %s: %s", self.log_dir, exc)
 
