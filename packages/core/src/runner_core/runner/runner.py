@@ -18,6 +18,7 @@ from ..errors import ConfigError, RunnerError
 from ..hooks import HookManager
 from ..logging import MessageHub, get_logger
 from ..registry import MODELS, RUNNERS
+from ..registry.scope import set_default_scope
 from . import build as _build
 from . import checkpointing
 from .args_config import arguments_config
@@ -156,6 +157,7 @@ class Runner:
         self.launcher = launcher
         self.log_processor_cfg = dict(log_processor or {})
         self.default_scope = default_scope
+        set_default_scope(default_scope)  # MMEngine: the scope's registries answer first
         self.model_wrapper_cfg = model_wrapper_cfg
         self._pending_rng: dict[str, Any] | None = None
         self._resume_checkpoint: dict[str, Any] | None = None
