@@ -61,6 +61,7 @@ EVALUATORS = Registry("evaluator", group="runner.evaluators")
 VISUALIZERS = Registry("visualizer", group="runner.visualizers")
 VISBACKENDS = Registry("visualization backend", group="runner.visbackends")
 PLUGINS = Registry("CLI plugin", group="runner.plugins")
+LOG_PROCESSORS = Registry("log processor", group="runner.log_processors")
 
 # MMEngine spells this one in the singular.
 EVALUATOR = EVALUATORS

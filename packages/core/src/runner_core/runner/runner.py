@@ -17,6 +17,7 @@ from ..distributed.launch import fail_fast
 from ..errors import ConfigError, RunnerError
 from ..hooks import HookManager
 from ..logging import MessageHub, get_logger
+from ..logging.log_processor import build_log_processor
 from ..registry import MODELS, RUNNERS
 from ..registry.scope import set_default_scope
 from . import build as _build
@@ -155,7 +156,8 @@ class Runner:
         self._resume = resume
         self.load_cfg = dict(load_cfg or {})
         self.launcher = launcher
-        self.log_processor_cfg = dict(log_processor or {})
+        self.log_processor_cfg = dict(log_processor) if isinstance(log_processor, Mapping) else {}
+        self.log_processor = build_log_processor(log_processor)  # checks the options now
         self.default_scope = default_scope
         set_default_scope(default_scope)  # MMEngine: the scope's registries answer first
         self.model_wrapper_cfg = model_wrapper_cfg
