@@ -23,6 +23,7 @@ from ..registry.scope import set_default_scope
 from . import build as _build
 from . import checkpointing
 from .args_config import arguments_config
+from .compile import compile_options, maybe_compile
 from .randomness import capture_rng_state, isolated_rng, restore_rng_state, set_random_seed
 from .static_methods import build_dataloader as build_dataloader_static
 from .static_methods import static_on_class
@@ -62,7 +63,15 @@ RUNNER_KEYS = (
     "load_cfg",
 )
 #: Other top-level keys something reads (so they are not typos).
-OTHER_KNOWN_KEYS = ("runner_type", "custom_imports", "vis_backends", "compile", "_base_")
+OTHER_KNOWN_KEYS = (
+    "runner_type",
+    "custom_imports",
+    "vis_backends",
+    "compile",
+    "_base_",
+    "tta_model",  # read by `runner-cli test --tta` (runner_core.model.tta.apply_tta)
+    "tta_pipeline",
+)
 
 
 def _flush_records_on_error(method: Any) -> Any:
@@ -224,6 +233,7 @@ class Runner:
             if target is not cls:
                 return target.from_cfg(cfg)
         check_top_level_keys(cfg)
+        compile_options(cfg.get("compile"))  # a bad compile= fails now, not at train()
         kwargs = {key: copy.deepcopy(cfg.get(key)) for key in RUNNER_KEYS if key in cfg}
         if "visualizer" not in kwargs and "vis_backends" in cfg:
             kwargs["visualizer"] = {"vis_backends": copy.deepcopy(cfg.get("vis_backends"))}
@@ -516,6 +526,7 @@ class Runner:
             self.load_checkpoint(self._load_from)
         self._has_loaded = True
         checkpointing.init_optim_counts(self)
+        maybe_compile(self, "train_step")  # the config's compile=True / dict(...), as MMEngine
         model = loop.run()
         self.call_hooks("after_run")
         self.hooks.warn_uncalled()
