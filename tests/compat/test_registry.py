@@ -124,3 +124,9 @@ def test_a_root_registry_has_an_empty_module_dict_copy() -> None:
     before = MODELS.module_dict
     before["NotReallyThere"] = torch.nn.Identity
     assert "NotReallyThere" not in MODELS.module_dict
+
+
+def test_a_location_that_cannot_be_imported_is_an_import_error() -> None:
+    reg = Registry("compat gadget", scope="compat_broken", locations=["compat_no_such_module"])
+    with pytest.raises(ImportError, match="compat_no_such_module"):
+        reg.get("Anything")

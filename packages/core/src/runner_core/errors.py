@@ -29,6 +29,10 @@ class RegistryError(RunnerError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class RegistryImportError(RegistryError, ImportError):
+    """A registry's ``locations`` module could not be imported (MMEngine: ImportError)."""
+
+
 class PluginError(RegistryError):
     """An installed plugin is broken or conflicts with another one."""
 

@@ -26,7 +26,7 @@ import inspect
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from ..errors import BuildError, PluginError, RegistryError, did_you_mean
+from ..errors import BuildError, PluginError, RegistryError, RegistryImportError, did_you_mean
 from . import discovery
 from .scope import entry_in_scope, find_scope, get_default_scope, infer_scope, split_scope_key
 
@@ -135,7 +135,7 @@ class Registry:
             try:
                 importlib.import_module(location)
             except ImportError as exc:
-                raise RegistryError(
+                raise RegistryImportError(
                     f"The {self.name} registry of scope {self._scope!r} could not import its "
                     f"location {location!r} ({type(exc).__name__}: {exc}); fix the locations= "
                     "list of that Registry(...) declaration or install the package."
