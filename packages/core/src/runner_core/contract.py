@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .hooks import Hook
     from .hooks.manager import HookPoints
     from .logging import MessageHub
+    from .logging.log_processor import LogProcessor
     from .runner.resume import ResumeState
 
 __all__ = ["HookSequence", "LoopAPI", "RunnerAPI", "TrainLoopAPI"]
@@ -119,6 +120,8 @@ class RunnerAPI(Protocol):
     visualizer: Any
     #: ``log_processor=dict(...)`` of the config
     log_processor_cfg: dict[str, Any]
+    #: the ``LogProcessor`` built from it (what log lines and scalars contain)
+    log_processor: LogProcessor
 
     # -- processes and devices --------------------------------------------------------------
     rank: int

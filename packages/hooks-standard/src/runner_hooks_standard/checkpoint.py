@@ -94,7 +94,7 @@ class CheckpointHook(Hook):
         filename_tmpl: e.g. ``'ckpt_{}.pth'``; default ``epoch_{}.pth`` / ``iter_{}.pth``.
         published_keys: after training, write ``<name>-<sha256[:8]>.pth``
             copies of the last and best checkpoints with only these keys.
-        save_begin: first epoch/iteration counted for ``interval``.
+        save_begin: the first epoch/iteration saved, then every ``interval`` after it.
         fsync: flush each checkpoint to disk before it counts as saved
             (durable against power loss; costs a disk flush per save).
         backend_args, file_client_args: MMEngine's storage options; only
@@ -298,7 +298,7 @@ class CheckpointHook(Hook):
         done = runner.epoch + 1
         periodic = (
             self.interval > 0
-            and done > self.save_begin
+            and done >= self.save_begin  # MMEngine: save_begin itself is saved
             and (done - self.save_begin) % self.interval == 0
         )
         last = self.save_last and done == runner.max_epochs
@@ -317,7 +317,7 @@ class CheckpointHook(Hook):
         done = runner.iter + 1
         periodic = (
             self.interval > 0
-            and done > self.save_begin
+            and done >= self.save_begin  # MMEngine: save_begin itself is saved
             and (done - self.save_begin) % self.interval == 0
         )
         last = self.save_last and done == runner.max_iters

@@ -28,6 +28,7 @@ from typing import Any
 from runner_core.contract import RunnerAPI
 from runner_core.errors import ConfigError
 from runner_core.hooks import Hook, Priority
+from runner_core.logging.log_processor import LogProcessor, log_processor_of
 
 from .progress import ProgressDisplay, format_eta, wants_progress
 
@@ -65,10 +66,12 @@ class LoggerHook(Hook):
             after copying).
         log_metric_by_epoch: validation records use the epoch as their
             ``step`` (epoch-based runs); False uses the iteration.
-        num_digits: digits after the point.
+        num_digits: digits after the point; None reads
+            ``log_processor=dict(num_digits=...)`` (default 4).
         window_size: iterations the losses and times are averaged over;
             None reads ``log_processor=dict(window_size=...)`` (default 10);
-            ``'global'`` averages everything kept.
+            ``'global'`` averages everything kept. The rest of ``log_processor``
+            (``custom_cfg``, ``log_with_hierarchy``, ``by_epoch``) applies too.
         progress_bar: None shows a live progress bar only in an interactive
             terminal (not in pipes, CI, ``NO_COLOR`` or ``TERM=dumb``); True or
             False forces it on or off.
@@ -87,7 +90,7 @@ class LoggerHook(Hook):
         out_suffix: str | Sequence[str] = (".json", ".log", ".py", "yaml"),
         keep_local: bool = True,
         log_metric_by_epoch: bool = True,
-        num_digits: int = 4,
+        num_digits: int | None = None,
         window_size: int | str | None = None,
         progress_bar: bool | None = None,
         backend_args: Mapping[str, Any] | None = None,
@@ -116,6 +119,7 @@ class LoggerHook(Hook):
                 "LoggerHook backend_args is ignored: out_dir must be a local path.", stacklevel=2
             )
         # run state
+        self._processor = LogProcessor()
         self._by_epoch = True
         self._window: int | None = 10
         self._epoch_len: int | None = None
@@ -129,17 +133,18 @@ class LoggerHook(Hook):
 
     # -- set-up ---------------------------------------------------------------------------
     def before_run(self, runner: RunnerAPI) -> None:
-        cfg = getattr(runner, "log_processor_cfg", None) or {}
-        window = self.window_size if self.window_size is not None else cfg.get("window_size", 10)
+        self._processor = log_processor_of(runner)
+        window = self.window_size if self.window_size is not None else self._processor.window_size
         self._window = None if window == "global" else int(window)
+        if self.num_digits is None:
+            self.num_digits = self._processor.num_digits
         show = wants_progress() if self.progress_bar is None else bool(self.progress_bar)
         if show and getattr(runner, "rank", 0) == 0 and self._display is None:
             self._display = ProgressDisplay(runner.logger)
 
     def before_train(self, runner: RunnerAPI) -> None:
         self._training = True
-        cfg = getattr(runner, "log_processor_cfg", None) or {}
-        by_epoch = cfg.get("by_epoch")
+        by_epoch = self._processor.by_epoch
         self._by_epoch = (
             loop_is_epoch_based(runner.train_loop) if by_epoch is None else bool(by_epoch)
         )
@@ -184,11 +189,12 @@ class LoggerHook(Hook):
     def _log_train(self, runner: RunnerAPI, n: int) -> None:
         hub = runner.message_hub
         tag = self._train_scalars(hub)
+        tag.update(self._processor.custom_values(hub.log_scalars, "train", n))
         tag["memory"] = _memory_mb(runner)
         eta = hub.get_info("eta")
         lead = self._train_position(runner, n)
         line = lead + "  " + self._format(tag, eta)
-        record = dict(tag)
+        record = self._processor.scalar_record(tag, "train")
         if self._by_epoch:
             record["epoch"] = runner.epoch + 1
         record["iter"] = runner.iter + 1
@@ -231,8 +237,10 @@ class LoggerHook(Hook):
                     rates[name] = buf.current()
                 elif name in _TIME_KEYS:
                     times[name] = buf.mean(self._window)
-                else:
+                elif self._processor.averages(name):
                     rest[name] = buf.mean(self._window)
+                else:
+                    rest[name] = buf.current()
             except (ValueError, RuntimeError, TypeError) as exc:
                 self._warn_once(key, exc)
         ordered = dict(rates)
@@ -381,7 +389,7 @@ class LoggerHook(Hook):
         lead = self._eval_position(runner, mode, n, n)
         body = "  ".join([f"{k}: {_fmt(v, self.num_digits)}" for k, v in tag.items()] + texts)
         runner.logger.info(lead + "  " + body)
-        record = dict(tag)
+        record = self._processor.scalar_record(tag, mode)
         if self._training and self._by_epoch:
             record["epoch"] = runner.epoch
             step = runner.epoch if self.log_metric_by_epoch else runner.iter

@@ -17,11 +17,17 @@ from ..distributed.launch import fail_fast
 from ..errors import ConfigError, RunnerError
 from ..hooks import Hook, HookManager
 from ..logging import MessageHub, get_logger
+from ..logging.log_processor import build_log_processor
 from ..registry import MODELS, RUNNERS
+from ..registry.scope import set_default_scope
 from . import build as _build
 from . import checkpointing
+from .args_config import arguments_config
+from .compile import compile_options, maybe_compile
 from .randomness import capture_rng_state, isolated_rng, set_random_seed
 from .resume import ResumeState
+from .static_methods import build_dataloader as build_dataloader_static
+from .static_methods import static_on_class
 from .work_dir import make_timestamp, prepare_work_dir
 
 if TYPE_CHECKING:
@@ -62,7 +68,15 @@ RUNNER_KEYS = (
     "load_cfg",
 )
 #: Other top-level keys something reads (so they are not typos).
-OTHER_KNOWN_KEYS = ("runner_type", "custom_imports", "vis_backends", "compile", "_base_")
+OTHER_KNOWN_KEYS = (
+    "runner_type",
+    "custom_imports",
+    "vis_backends",
+    "compile",
+    "_base_",
+    "tta_model",  # read by `runner-cli test --tta` (runner_core.model.tta.apply_tta)
+    "tta_pipeline",
+)
 
 
 def _flush_records_on_error(method: Any) -> Any:
@@ -127,6 +141,7 @@ class Runner:
         load_cfg: Mapping[str, Any] | None = None,
     ) -> None:
         self.cfg = cfg
+        self.arguments_cfg = None if cfg is not None else arguments_config(locals())
         self._check_parts(train_dataloader, train_cfg, optimizer, optim_wrapper, "train")
         self._check_parts(val_dataloader, val_cfg, None, val_evaluator, "val")
         self._check_parts(test_dataloader, test_cfg, None, test_evaluator, "test")
@@ -155,8 +170,10 @@ class Runner:
         self._has_loaded = False  # load_from / resume applied once per Runner
         self.load_cfg = dict(load_cfg or {})
         self.launcher = launcher
-        self.log_processor_cfg = dict(log_processor or {})
+        self.log_processor_cfg = dict(log_processor) if isinstance(log_processor, Mapping) else {}
+        self.log_processor = build_log_processor(log_processor)  # checks the options now
         self.default_scope = default_scope
+        set_default_scope(default_scope)  # MMEngine: the scope's registries answer first
         self.model_wrapper_cfg = model_wrapper_cfg
 
         # environment, randomness, folders, logging
@@ -218,6 +235,7 @@ class Runner:
             if target is not cls:
                 return target.from_cfg(cfg)
         check_top_level_keys(cfg)
+        compile_options(cfg.get("compile"))  # a bad compile= fails now, not at train()
         kwargs = {key: copy.deepcopy(cfg.get(key)) for key in RUNNER_KEYS if key in cfg}
         if "visualizer" not in kwargs and "vis_backends" in cfg:
             kwargs["visualizer"] = {"vis_backends": copy.deepcopy(cfg.get("vis_backends"))}
@@ -312,6 +330,7 @@ class Runner:
 
         return self.model.module if is_model_wrapper(self.model) else self.model
 
+    @static_on_class(build_dataloader_static)  # Runner.build_dataloader(cfg, seed=...) too
     def build_dataloader(self, dataloader: Any, key_path: str | None = None) -> Any:
         from ..data.dataloader import build_dataloader
 
@@ -544,6 +563,7 @@ class Runner:
             self.load_checkpoint(self._resume_state.weights_from)
         self._has_loaded = True
         checkpointing.init_optim_counts(self)
+        maybe_compile(self, "train_step")  # the config's compile=True / dict(...), as MMEngine
         model = loop.run()
         self.call_hooks("after_run")
         self._hooks.warn_uncalled()
@@ -680,10 +700,11 @@ class Runner:
 
     # -- files ---------------------------------------------------------------------------------
     def _dump_config(self) -> None:
-        if self.rank != 0 or self.cfg is None or not hasattr(self.cfg, "dump"):
+        cfg = self.cfg if self.cfg is not None else self.arguments_cfg
+        if self.rank != 0 or cfg is None or not hasattr(cfg, "dump"):
             return
         try:
-            self.cfg.dump(self.log_dir / "config.py")
+            cfg.dump(self.log_dir / "config.py")
         except Exception as exc:  # a config that cannot be written back must not stop training
             self.logger.warning("Could not dump the config to %s: %s", self.log_dir, exc)
 
