@@ -88,14 +88,18 @@ def _violations(package: str) -> list[str]:
                 targets = (
                     [a.name for a in node.names]
                     if isinstance(node, ast.Import)
-                    else [node.module or ""] if node.level == 0 else []
+                    else [node.module or ""]
+                    if node.level == 0
+                    else []
                 )
                 for target in targets:
                     top = target.split(".")[0]
                     if top in PACKAGES and top != package and top != "runner_core":
                         problems.append(f"{where}:{node.lineno} imports plugin package {top}")
-                    if top in PACKAGES and top != package and any(
-                        _private(part) for part in target.split(".")[1:]
+                    if (
+                        top in PACKAGES
+                        and top != package
+                        and any(_private(part) for part in target.split(".")[1:])
                     ):
                         problems.append(f"{where}:{node.lineno} imports private module {target}")
                 if isinstance(node, ast.ImportFrom) and node.level == 0:

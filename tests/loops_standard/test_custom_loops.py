@@ -48,7 +48,9 @@ class DocsEpochLoop(BaseLoop):
                 runner.call_hook("before_train_iter", batch_idx=idx, data_batch=batch)
                 outputs = runner.model.train_step(batch, optim_wrapper=runner.optim_wrapper)
                 self._position = {"epoch": self._epoch, "iter": self._iter + 1}
-                runner.call_hook("after_train_iter", batch_idx=idx, data_batch=batch, outputs=outputs)
+                runner.call_hook(
+                    "after_train_iter", batch_idx=idx, data_batch=batch, outputs=outputs
+                )
                 self._iter += 1
             self._position = {"epoch": self._epoch + 1, "iter": self._iter}
             runner.call_hook("after_train_epoch")
@@ -131,9 +133,13 @@ def test_overriding_run_epoch_and_iteration_based_run_iter(cfg) -> None:
 
 
 def test_a_loop_written_from_the_docs_resumes_bit_exactly(cfg, tmp_path) -> None:
-    straight = Runner.from_cfg(Config(_dropout_cfg(cfg, tmp_path / "a", type="DocsEpochLoop", max_epochs=3)))
+    straight = Runner.from_cfg(
+        Config(_dropout_cfg(cfg, tmp_path / "a", type="DocsEpochLoop", max_epochs=3))
+    )
     straight.train()
-    first = Runner.from_cfg(Config(_dropout_cfg(cfg, tmp_path / "b", type="DocsEpochLoop", max_epochs=2)))
+    first = Runner.from_cfg(
+        Config(_dropout_cfg(cfg, tmp_path / "b", type="DocsEpochLoop", max_epochs=2))
+    )
     first.train()
     resumed_cfg = _dropout_cfg(cfg, tmp_path / "b", type="DocsEpochLoop", max_epochs=3)
     resumed_cfg["resume"] = str(tmp_path / "b" / "epoch_2.pth")

@@ -35,9 +35,7 @@ def test_iteration_based_validation_and_the_last_iteration(cfg) -> None:
 
 
 def test_iteration_based_dynamic_intervals(cfg) -> None:
-    record = _train(
-        cfg, by_epoch=False, max_iters=30, val_interval=20, dynamic_intervals=[(10, 5)]
-    )
+    record = _train(cfg, by_epoch=False, max_iters=30, val_interval=20, dynamic_intervals=[(10, 5)])
     assert [i for _, i in record.validated_at] == [10, 15, 20, 25, 30]
 
 

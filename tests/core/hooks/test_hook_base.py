@@ -36,7 +36,11 @@ def test_get_triggered_stages_lists_overridden_points_and_helpers_in_run_order()
             pass
 
     assert Both().get_triggered_stages() == ["before_run", "after_train_iter"]
-    assert PerMode().get_triggered_stages() == ["after_train_iter", "after_val_iter", "after_test_iter"]
+    assert PerMode().get_triggered_stages() == [
+        "after_train_iter",
+        "after_val_iter",
+        "after_test_iter",
+    ]
 
 
 def test_super_call_of_a_hook_point_works_as_in_mmengine() -> None:
