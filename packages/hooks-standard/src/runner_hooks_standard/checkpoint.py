@@ -229,33 +229,57 @@ class CheckpointHook(Hook):
 
     # -- hook state (kept in checkpoints) ----------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        state: dict[str, Any] = {"kept_ckpts": list(self.kept_ckpts)}
+        # paths relative to the work dir: a copied work dir names its own files
+        rec = self._record
+        state: dict[str, Any] = {"kept_ckpts": [rec(p) for p in self.kept_ckpts]}
         if self._dropping:  # deleted right after this save; a resume finishes the job
-            state["dropping"] = list(self._dropping)
+            state["dropping"] = [rec(p) for p in self._dropping]
         if self.last_ckpt is not None:
-            state["last_ckpt"] = self.last_ckpt
+            state["last_ckpt"] = rec(self.last_ckpt)
         if self.best_score:
             state["best_score"] = dict(self.best_score)
-            state["best_ckpt"] = dict(self.best_ckpt)
+            state["best_ckpt"] = {k: rec(v) if v else v for k, v in self.best_ckpt.items()}
         if self.save_best == ["auto"] and self.rules[0] is not None:
             state["auto"] = {"key": self._auto_key, "rule": self.rules[0]}
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.kept_ckpts = [str(p) for p in state.get("kept_ckpts", [])]
-        self._dropping = [str(p) for p in state.get("dropping", [])]
-        self.last_ckpt = state.get("last_ckpt")
+        res = self._resolve
+        self.kept_ckpts = [res(p) for p in state.get("kept_ckpts", [])]
+        self._dropping = [res(p) for p in state.get("dropping", [])]
+        last = state.get("last_ckpt")
+        self.last_ckpt = res(last) if last else None
         self.best_score = {k: float(v) for k, v in state.get("best_score", {}).items()}
-        self.best_ckpt = {k: str(v) for k, v in state.get("best_ckpt", {}).items()}
+        self.best_ckpt = {k: res(v) if v else "" for k, v in state.get("best_ckpt", {}).items()}
         auto = state.get("auto")
         if auto and self.save_best == ["auto"]:
             self._auto_key, self.rules = auto["key"], [auto["rule"]]
 
     _auto_key: str | None = None
+    _work_dir: Path | None = None
+
+    def _record(self, path: str) -> str:
+        if self._work_dir is None:
+            return str(path)
+        from runner_core.checkpoint.paths import record_path
+
+        return record_path(path, self._work_dir)
+
+    def _resolve(self, text: Any) -> str:
+        """A recorded path as this run's file (a foreign absolute path: same name, own folder)."""
+        if self._work_dir is None:
+            return str(text)
+        from runner_core.checkpoint.paths import resolve_recorded
+
+        return str(resolve_recorded(str(text), self._work_dir, self.out_dir))
+
+    def _own_folders(self) -> list[Path]:
+        return [p for p in (self._work_dir, self.out_dir) if p is not None]
 
     # -- hook points ------------------------------------------------------------------
     def before_run(self, runner: Any) -> None:
         work_dir = Path(runner.work_dir)
+        self._work_dir = work_dir.absolute()
         if self.out_dir_arg is None:
             self.out_dir = work_dir
         else:
@@ -279,7 +303,7 @@ class CheckpointHook(Hook):
         if self._dropping and runner.rank == 0:  # the run died between a save and its pruning
             for old in self._dropping:
                 if old not in self.kept_ckpts:
-                    _remove(Path(old), runner)
+                    _remove(Path(old), runner, self._own_folders())
         self._dropping = []
         loop = runner.train_loop
         if self.by_epoch and getattr(loop, "by_epoch", True) is False:
@@ -386,7 +410,7 @@ class CheckpointHook(Hook):
         self._states_at_save = _hook_states(runner)
         if runner.rank == 0:  # the new file is complete and the pointer names it: now prune
             for old in drop:
-                _remove(Path(old), runner)
+                _remove(Path(old), runner, self._own_folders())
         self._dropping = []
 
     def _save_best(self, runner: Any, metrics: Mapping[str, Any]) -> None:
@@ -440,7 +464,7 @@ class CheckpointHook(Hook):
             runner.logger.info("The best %s so far is %.4f: saved %s", key, score, filename)
             runner.message_hub.update_info(f"best_score/{key}", score)
             if runner.rank == 0 and previous and previous != path:
-                _remove(Path(previous), runner)
+                _remove(Path(previous), runner, self._own_folders())
 
     def _publish(self, runner: Any, path: Path) -> Path:
         """Write ``<stem>-<sha256[:8]>.pth`` holding only ``published_keys``."""
@@ -472,7 +496,16 @@ class CheckpointHook(Hook):
         )
 
 
-def _remove(path: Path, runner: Any) -> None:
+def _remove(path: Path, runner: Any, folders: Sequence[Path] = ()) -> None:
+    """Delete an old checkpoint of this run; a file outside the run's folders is never touched."""
+    from runner_core.checkpoint.paths import may_delete
+
+    if not may_delete(path, folders or [Path(runner.work_dir)]):
+        runner.logger.warning(
+            "Not deleting %s: it is outside this run's work dir, so it belongs to another run.",
+            path,
+        )
+        return
     try:
         path.unlink()
     except FileNotFoundError:
