@@ -218,8 +218,11 @@ def save(
     from ..checkpoint import save_checkpoint, write_pointer
     from ..checkpoint.interrupts import hold_ctrl_c
 
+    from ..checkpoint import to_safe
+
     ckpt = build_state(runner, save_optimizer, save_param_scheduler, meta)
     runner.call_hooks("before_save_checkpoint", checkpoint=ckpt)
+    ckpt = to_safe(ckpt)  # numpy metrics in hook / message-hub state: the safe loader reads them
     if runner.rank != 0:
         return None
     with hold_ctrl_c():  # a Ctrl-C here stops the run once file and pointer agree
