@@ -215,10 +215,8 @@ def save(
     fsync: bool = True,
 ) -> Path | None:
     """Build the checkpoint (every rank), save it atomically, then move the pointer (rank 0)."""
-    from ..checkpoint import save_checkpoint, write_pointer
+    from ..checkpoint import save_checkpoint, to_safe, write_pointer
     from ..checkpoint.interrupts import hold_ctrl_c
-
-    from ..checkpoint import to_safe
 
     ckpt = build_state(runner, save_optimizer, save_param_scheduler, meta)
     runner.call_hooks("before_save_checkpoint", checkpoint=ckpt)

@@ -176,6 +176,7 @@ class Runner:
         self.work_dir, self.log_dir = prepare_work_dir(
             work_dir, self.timestamp, create=self.rank == 0
         )
+        self.timestamp = self.log_dir.name  # a new folder: "<time>_1" if that second is taken
         self.log_level = log_level
         self.logger = get_logger(
             "runner",
