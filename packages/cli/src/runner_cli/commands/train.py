@@ -118,13 +118,22 @@ def run(args: argparse.Namespace) -> int:
     apply_work_dir(cfg, args.work_dir, args.config)
     require_parts(cfg, "train")
     apply_train_options(cfg, args)
+    from runner_core.runner import preemption
+
+    from ..resume_command import resume_command
+
     runner = None
     try:
         runner = build_runner(cfg)
+        preemption.resume_hint = resume_command(args, runner.work_dir)
         runner.train()
     except KeyboardInterrupt:
         note(_interrupted_message(runner, args.config))
         return EXIT_INTERRUPTED
+    except preemption.TrainingPreempted as stop:  # the hook saved and logged one line
+        if runner is not None:
+            _close_logs(runner)
+        return stop.exit_status
     except BaseException:
         if runner is not None:
             _close_logs(runner)

@@ -19,7 +19,7 @@ from ..hooks import HookManager
 from ..logging import MessageHub, get_logger
 from ..registry import MODELS, RUNNERS
 from . import build as _build
-from . import checkpointing
+from . import checkpointing, preemption
 from .randomness import capture_rng_state, isolated_rng, restore_rng_state, set_random_seed
 from .work_dir import make_timestamp, prepare_work_dir
 
@@ -508,7 +508,8 @@ class Runner:
             self.load_checkpoint(self._load_from)
         self._has_loaded = True
         checkpointing.init_optim_counts(self)
-        model = loop.run()
+        with preemption.watch(self):  # SIGTERM/SIGUSR1: finish the iteration, save, stop
+            model = loop.run()
         self.call_hooks("after_run")
         self.hooks.warn_uncalled()
         return model
