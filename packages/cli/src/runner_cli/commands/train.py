@@ -158,7 +158,8 @@ def _newest_checkpoint(runner: Any) -> str:
 def _interrupted_message(runner: Any, config: str) -> str:
     if runner is None:
         return "runner-cli: interrupted before training started; nothing was written."
-    where = f"at epoch {runner.epoch}, iteration {runner.iter}"
+    # counts of completed work: no 0-based index to mistake for the log's 1-based [E]
+    where = f"after {runner.iter} completed iterations ({runner.epoch} completed epochs)"
     return (
         f"runner-cli: training interrupted (Ctrl-C) {where}. {_newest_checkpoint(runner)} "
         f"Continue with `runner-cli train {config} --resume` (add --work-dir if you gave one)."

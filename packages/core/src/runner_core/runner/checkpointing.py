@@ -357,7 +357,9 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
     if grads:
         _restore_grads(runner, grads, path)
     runner._pending_rng = local.get("rng")
-    runner.logger.info("Resumed at epoch %d, iter %d", runner.epoch, runner.iter)
+    runner.logger.info(
+        "Resumed after %d completed epochs, %d iterations", runner.epoch, runner.iter
+    )
 
 
 def _rank_local_state(runner: Any, ckpt: Mapping[str, Any], path: str) -> Mapping[str, Any]:
