@@ -656,7 +656,10 @@ def check_top_level_keys(cfg: Mapping[str, Any]) -> None:
     """A top-level key one edit away from a Runner key is a typo: say so."""
     import difflib
 
+    from ..config.key_typos import check_chain_key_typos
+
     known = (*RUNNER_KEYS, *OTHER_KNOWN_KEYS)
+    check_chain_key_typos(cfg, known, f" The Runner reads: {', '.join(RUNNER_KEYS)}.")
     for key in cfg:
         if key in known:
             continue
