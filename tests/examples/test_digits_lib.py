@@ -64,7 +64,7 @@ def test_main_config_trains_to_97_percent_test_accuracy_through_the_cli(tmp_path
     train_seconds = time.perf_counter() - start
     assert train.returncode == 0, train.stderr[-3000:]
 
-    checkpoint = (work / "last_checkpoint").read_text().strip()
+    checkpoint = str(work / (work / "last_checkpoint").read_text().strip())
     assert Path(checkpoint).name == "epoch_10.pth" and Path(checkpoint).is_file()
     assert list(work.glob("best_accuracy_top1_epoch_*.pth"))
     test = cli("test", str(MAIN), checkpoint, "--work-dir", str(work), cwd=tmp_path)
