@@ -206,6 +206,12 @@ def draw(runs: Sequence[Run], keys: Sequence[str], out: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..plotters import plot_with_plugins
+
+    drawn = plot_with_plugins(args.runs, args.out)  # e.g. a sweep folder (runner-sweep)
+    if drawn is not None:
+        note(f"Wrote {drawn}.")
+        return 0
     paths = [find_scalars(arg) for arg in args.runs]
     runs = [read_run(path, label) for path, label in zip(paths, _labels(paths))]
     keys = choose_keys(runs, args.keys)
