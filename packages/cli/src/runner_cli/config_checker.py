@@ -415,7 +415,10 @@ class ConfigChecker:
         from runner_core.runner.build import active_default_set, merge_default_hooks
 
         chosen = self._guard(
-            "default_hooks_set", lambda: active_default_set(self.cfg.get("default_hooks_set"))
+            "default_hooks_set",
+            lambda: active_default_set(
+                self.cfg.get("default_hooks_set"), getattr(self.cfg, "filename", None)
+            ),
         )
         defaults = chosen[1] if chosen else {}
         overrides = self.cfg.get("default_hooks")

@@ -41,7 +41,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--work-dir",
         metavar="DIR",
-        help="the sweep's folder (default: work_dirs/<config name>-sweep)",
+        help="the sweep's folder (default: work_dirs/<config name>-sweep, or under "
+        "[tool.runner] work_dir_root)",
     )
     parser.add_argument(
         "--storage", metavar="URL", help="Optuna RDB storage (default: sqlite:///WORK_DIR/study.db)"
@@ -71,7 +72,10 @@ def run(args: argparse.Namespace) -> int:
         from runner_cli.errors import UsageError
 
         raise UsageError(f"--trials {args.trials}: give a number of trials of at least 1.")
-    work_dir = Path(args.work_dir or Path("work_dirs") / f"{Path(args.config).stem}-sweep")
+    from runner_core.project import default_work_dir
+
+    stem = f"{Path(args.config).stem}-sweep"
+    work_dir = Path(args.work_dir) if args.work_dir else default_work_dir(args.config, stem)
     opts = SweepOptions(
         config=args.config,
         space=load_space(args.space),
