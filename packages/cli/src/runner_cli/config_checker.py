@@ -430,6 +430,13 @@ class ConfigChecker:
                         HOOKS, merged[role], f"default_hooks.{role}", drop=("priority",)
                     )
         for suffix, hook in _items(self.cfg.get("custom_hooks") or []):
+            if isinstance(hook, str):  # what the Runner would reject: say so here too
+                self.add(
+                    f"custom_hooks{suffix}",
+                    f"is the string {hook!r}, not a hook config: write dict(type='...'), e.g. "
+                    "--cfg-options 'custom_hooks=[dict(type=\"EMAHook\")]'.",
+                )
+                continue
             self.check_part(HOOKS, hook, f"custom_hooks{suffix}", drop=("priority",))
 
     def check_visualizer(self) -> None:
