@@ -183,13 +183,15 @@ class Registry:
         return None
 
     def _unknown_message(self, key: str) -> str:
+        from .stale import reinstall_hint
+
         hint = did_you_mean(key, self.keys())
         return (
             f"{key!r} is not in the {self.name} registry.{hint} Known names come from "
             f"@{self.var_name}.register_module() and from installed plugins' "
             f"{self.group!r} entry points (see `runner-cli plugins`); a class can also be "
             f"named by its import path, e.g. 'my_pkg.module:MyClass'."
-        )
+        ) + (reinstall_hint(self.group, key) if self.group else "")
 
     # -- building -----------------------------------------------------------
     def build(
