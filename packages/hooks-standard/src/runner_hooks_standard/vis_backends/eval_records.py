@@ -21,12 +21,15 @@ POSITION = ("epoch", "iter")
 
 
 def is_eval_record(record: Mapping[str, Any]) -> bool:
-    """A validation/test record: per epoch (no ``iter``), or without a learning rate.
+    """A validation/test record: per epoch (no ``iter``), or with neither a learning
+    rate nor a loss.
 
     Training records always carry ``iter`` and the learning rate (``lr``, or
-    ``<group>.lr`` / ``base_lr``: keys ending in ``lr``).
+    ``<group>.lr`` / ``base_lr``: keys ending in ``lr``) and the loss.
     """
-    return "iter" not in record or not any(str(k).endswith("lr") for k in record)
+    if "iter" not in record:
+        return True
+    return not any(str(k).endswith("lr") or str(k).startswith("loss") for k in record)
 
 
 def separate_eval_keys(record: Mapping[str, Any]) -> dict[str, Any]:
