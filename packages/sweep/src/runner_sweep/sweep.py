@@ -144,8 +144,8 @@ def recover_dead_trials(study: Any, rdb: Any) -> list[int]:
     study_id = rdb.get_study_id_from_name(study.study_name)
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         attrs = trial.user_attrs
-        if attrs.get("host") != host or _alive(int(attrs.get("pid", -1))):
-            continue
+        if attrs.get("host") != host or "pid" not in attrs or _alive(int(attrs["pid"])):
+            continue  # another machine's (heartbeat covers it), just starting, or alive
         trial_id = rdb.get_trial_id_from_study_id_trial_number(study_id, trial.number)
         rdb.set_trial_user_attr(trial_id, "failed_because", "its worker process died")
         if rdb.set_trial_state_values(trial_id, TrialState.FAIL):
