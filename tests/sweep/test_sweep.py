@@ -143,3 +143,43 @@ def test_bad_space_exits_2_through_the_cli(tmp_path: Path, capsys, monkeypatch) 
     (tmp_path / "space.py").write_text("space = {'lr': dict(type='categorical')}\n")
     assert main(["sweep", "cfg.py", "--space", "space.py", "--trials", "2"]) == 2
     assert "space['lr']" in capsys.readouterr().err
+
+
+#: tests/cli/tiny_task.py for 3 epochs of 8 iterations, validated after each
+TINY_3_EPOCHS = """
+custom_imports = dict(imports=['tiny_task'])
+model = dict(type='TinyNet')
+train_dataloader = dict(dataset=dict(type='TinyDataset'), batch_size=8, shuffle=True)
+val_dataloader = dict(dataset=dict(type='TinyDataset', size=32), batch_size=16)
+val_evaluator = dict(type='Accuracy')
+train_cfg = dict(by_epoch=True, max_epochs=3, val_interval=1)
+optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1))
+default_hooks = dict(logger=dict(interval=2, progress_bar=False))
+"""
+
+
+def test_a_pruned_trial_stops_cleanly_after_its_validation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pruner says stop after epoch 1 of 3: the run ends there, checkpoint written."""
+    from runner_sweep.space import check_space
+    from runner_sweep.sweep import SweepOptions, run_trial
+
+    monkeypatch.syspath_prepend(str(ROOT / "tests" / "cli"))  # tiny_task.py
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.py").write_text(TINY_3_EPOCHS)
+    opts = SweepOptions(
+        config="tiny.py",
+        space=check_space({"optim_wrapper.optimizer.lr": dict(type="float", low=0.01, high=0.1)}),
+        trials=1,
+        work_dir=tmp_path / "wd",
+    )
+    study = optuna.create_study(
+        direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=1000.0)
+    )
+    trial = study.ask()
+    with pytest.raises(optuna.TrialPruned):
+        run_trial(opts, trial, note=lambda _: None)
+    folder = tmp_path / "wd" / "trials" / "000"
+    assert (folder / "epoch_1.pth").is_file() and not (folder / "epoch_2.pth").exists()
+    assert list(study.trials[0].intermediate_values) == [1]  # reported once, at its validation
