@@ -104,6 +104,22 @@ def test_other_ranks_never_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert not (tmp_path / "vis").exists() and backend.run_id is None
 
 
+def test_unreachable_tracker_warns_once_and_training_goes_on(train, tmp_path: Path) -> None:
+    from runner_trackers.base import TrackerWarning
+
+    url = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert train(f"dict(type='MLflowVisBackend', tracking_uri='{url}')") == 0
+    tracker_warnings = [w for w in caught if issubclass(w.category, TrackerWarning)]
+    assert len(tracker_warnings) == 1
+    assert "MLflowVisBackend stopped logging" in str(tracker_warnings[0].message)
+    # the training and the other backend were not disturbed
+    assert (tmp_path / "wd" / "epoch_2.pth").is_file()
+    (scalars,) = (tmp_path / "wd").glob("*/vis_data/scalars.json")
+    assert len(scalars.read_text().splitlines()) == 8 + 2
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
