@@ -295,6 +295,8 @@ class Registry:
         return None
 
     def _unknown_message(self, key: str) -> str:
+        from .stale import reinstall_hint
+
         hint = did_you_mean(key, self.keys())
         scope = f" (scope {self._scope!r})" if self.parent is not None or self.children else ""
         return (
@@ -302,7 +304,7 @@ class Registry:
             f"@{self.var_name}.register_module() and from installed plugins' "
             f"{self.group!r} entry points (see `runner-cli plugins`); a class can also be "
             f"named by its import path, e.g. 'my_pkg.module:MyClass'."
-        )
+        ) + (reinstall_hint(self.group, key) if self.group else "")
 
     # -- building -----------------------------------------------------------
     def build(

@@ -18,6 +18,7 @@ from ..errors import ConfigError, RunnerError
 from ..hooks import Hook, HookManager
 from ..logging import MessageHub, get_logger
 from ..logging.log_processor import build_log_processor
+from ..project import default_work_dir
 from ..registry import MODELS, RUNNERS
 from ..registry.scope import set_default_scope
 from . import build as _build
@@ -190,8 +191,8 @@ class Runner:
             filename = getattr(cfg, "filename", None)
             experiment_name = Path(filename).stem if filename else "run"
         self.experiment_name = experiment_name
-        if work_dir is None:
-            work_dir = Path("work_dirs") / self.experiment_name
+        if work_dir is None:  # work_dirs/<name>, or [tool.runner] work_dir_root/<name>
+            work_dir = default_work_dir(getattr(cfg, "filename", None), self.experiment_name)
         self.work_dir, self.log_dir = prepare_work_dir(
             work_dir, self.timestamp, create=self.rank == 0
         )
@@ -217,7 +218,7 @@ class Runner:
         # hooks
         self._hooks = HookManager()
         self.default_hooks_set, self._default_hook_cfgs = _build.active_default_set(
-            default_hooks_set
+            default_hooks_set, getattr(cfg, "filename", None)
         )
         self.register_hooks(default_hooks, custom_hooks)
         self.logger.debug("Hooks will be executed in this order:\n%s", self.get_hooks_info())
