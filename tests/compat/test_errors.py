@@ -65,3 +65,9 @@ def test_train_without_a_train_loop_is_a_runtime_error(tmp_path: Path) -> None:
     runner = Runner(model=torch.nn.Linear(2, 2), work_dir=str(tmp_path))
     with pytest.raises(RuntimeError, match="needs train_dataloader"):
         runner.train()
+
+
+def test_missing_checkpoint_is_a_file_not_found_error(tmp_path: Path) -> None:
+    runner = Runner(model=torch.nn.Linear(2, 2), work_dir=str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        runner.load_checkpoint(tmp_path / "nope.pth")
