@@ -260,7 +260,9 @@ def build_dataloader(
         generator = torch.Generator()
         generator.manual_seed(int(seed) & ((1 << 63) - 1))
     seeder = WorkerSeeder(seed, rank, sampler if sampler is not None else batch_sampler, user_init)
-    return DataLoader(
+    from .error_context import ContextDataLoader  # data errors name dataset, sample and batch
+
+    loader = ContextDataLoader(
         dataset,
         sampler=sampler,
         batch_sampler=batch_sampler,
@@ -269,6 +271,8 @@ def build_dataloader(
         generator=generator,
         **loader_kwargs,
     )
+    loader.key_path = key_path
+    return loader
 
 
 def _registries() -> Any:
