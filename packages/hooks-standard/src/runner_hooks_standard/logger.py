@@ -135,6 +135,16 @@ class LoggerHook(Hook):
     def before_run(self, runner: Any) -> None:
         cfg = getattr(runner, "log_processor_cfg", None) or {}
         window = self.window_size if self.window_size is not None else cfg.get("window_size", 10)
+        if window != "global" and self.window_size is None:
+            from runner_core.value_checks import check_number
+
+            window = check_number(
+                window,
+                "log_processor.window_size",
+                minimum=1,
+                integer=True,
+                example="10 or 'global'",
+            )
         self._window = None if window == "global" else int(window)
         show = wants_progress() if self.progress_bar is None else bool(self.progress_bar)
         if show and getattr(runner, "rank", 0) == 0 and self._display is None:
