@@ -129,7 +129,9 @@ class EarlyStoppingHook(Hook):
                     )
         if reason is not None:
             runner.train_loop.stop_training = True
-            runner.logger.info("Early stopping after epoch %d: %s.", runner.epoch, reason)
+            by_epoch = getattr(runner.train_loop, "by_epoch", True) is not False
+            where = f"epoch {runner.epoch}" if by_epoch else f"iteration {runner.iter}"
+            runner.logger.info("Early stopping after %s: %s.", where, reason)  # as the log counts
 
     def state_dict(self) -> dict[str, Any]:
         return {"best_score": float(self.best_score), "wait_count": int(self.wait_count)}
