@@ -15,6 +15,10 @@ CASES = [
     ("default_hooks.checkpoint.max_keep_ckpts=abc", ["max_keep_ckpts='abc'", "integer"]),
     ("log_level=LOUD", ["log_level='LOUD'"]),
     (
+        "custom_hooks = [dict(type='EarlyStoppingHook', monitor='accuracy/top1', min_delta='x')]",
+        ["EarlyStoppingHook min_delta='x'", "number"],
+    ),
+    (
         "param_scheduler = [dict(type='MultiStepLR', milestones=[1], gamma='x')]",
         ["param_scheduler[0].gamma='x'", "number"],
     ),

@@ -61,8 +61,12 @@ class EarlyStoppingHook(Hook):
                 f"EarlyStoppingHook rule must be 'greater' or 'less', got {rule!r}."
                 + did_you_mean(str(rule), ("greater", "less"))
             )
-        if patience < 1:
-            raise ConfigError(f"EarlyStoppingHook patience must be >= 1, got {patience}.")
+        from runner_core.value_checks import check_number
+
+        patience = check_number(patience, "EarlyStoppingHook patience", minimum=1, integer=True)
+        check_number(min_delta, "EarlyStoppingHook min_delta", example="min_delta=0.1")
+        if stopping_threshold is not None:
+            check_number(stopping_threshold, "EarlyStoppingHook stopping_threshold")
         self.monitor = monitor
         self.rule = rule
         self.min_delta = abs(float(min_delta))
