@@ -140,7 +140,14 @@ class CheckpointHook(Hook):
         self.save_optimizer = bool(save_optimizer)
         self.save_param_scheduler = bool(save_param_scheduler)
         self.out_dir_arg = out_dir
-        self.max_keep_ckpts = int(max_keep_ckpts)
+        from runner_core.value_checks import check_number
+
+        self.max_keep_ckpts = check_number(
+            max_keep_ckpts,
+            "CheckpointHook max_keep_ckpts",
+            integer=True,
+            example="max_keep_ckpts=3 (-1 keeps all)",
+        )
         self.save_last = bool(save_last)
         self.save_begin = save_begin
         self.fsync = bool(fsync)

@@ -134,7 +134,11 @@ def run(args: argparse.Namespace) -> int:
         if runner is not None:
             _close_logs(runner)
         return stop.exit_status
-    except BaseException:
+    except BaseException as exc:
+        if isinstance(exc, Exception):
+            from ..failure_log import log_failure
+
+            log_failure(exc)  # the full traceback, in the run's log file
         if runner is not None:
             _close_logs(runner)
         raise
