@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import torch
@@ -158,3 +160,42 @@ def test_default_collate_keeps_data_elements_as_lists() -> None:
     out = default_collate(batch)
     assert out["inputs"].shape == (2, 3)
     assert [sample.img_id for sample in out["data_samples"]] == [0, 1]
+
+
+def test_repr_has_mmengine_layout() -> None:
+    inner = BaseDataElement(metainfo=dict(img_shape=(2, 3)), labels=torch.tensor([0, 1]))
+    outer = BaseDataElement(metainfo=dict(img_shape=(2, 3)), gt=inner)
+    assert repr(outer) == (
+        "<BaseDataElement(\n\n"
+        "    META INFORMATION\n"
+        "    img_shape: (2, 3)\n\n"
+        "    DATA FIELDS\n"
+        "    gt: <BaseDataElement(\n        \n"
+        "            META INFORMATION\n"
+        "            img_shape: (2, 3)\n        \n"
+        "            DATA FIELDS\n"
+        "            labels: tensor([0, 1])\n"
+        f"        ) at {hex(id(inner))}>\n"
+        f") at {hex(id(outer))}>"
+    )
+
+
+def test_instance_data_errors_have_mmengine_types() -> None:
+    class NoCat:
+        def __init__(self, items: list) -> None:
+            self.items = items
+
+        def __len__(self) -> int:
+            return len(self.items)
+
+        def __getitem__(self, item: Any) -> NoCat:
+            return NoCat(self.items[item])
+
+    data = InstanceData(boxes=torch.zeros(3, 4), polygons=NoCat([1, 2, 3]))
+    with pytest.raises(AssertionError):
+        data[torch.tensor([0.0, 1.0])]  # float indices
+    with pytest.raises(ValueError, match="cat"):
+        data[torch.tensor([True, False, True])]
+    with pytest.raises(ValueError, match="cat"):
+        InstanceData.cat([data, data])
+    assert data[0:2].polygons.items == [1, 2]  # a slice needs no cat

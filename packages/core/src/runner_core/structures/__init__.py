@@ -15,6 +15,8 @@ from ..lazy import lazy_exports
 _LAZY = {
     "BaseDataElement": ".base_data_element",
     "DataElementError": ".base_data_element",
+    "DataElementTypeError": ".base_data_element",
+    "DataElementValueError": ".base_data_element",
     "InstanceData": ".instance_data",
     "LabelData": ".label_data",
     "PixelData": ".pixel_data",
@@ -25,6 +27,8 @@ __all__ = list(_LAZY)
 if TYPE_CHECKING:  # pragma: no cover
     from .base_data_element import BaseDataElement as BaseDataElement
     from .base_data_element import DataElementError as DataElementError
+    from .base_data_element import DataElementTypeError as DataElementTypeError
+    from .base_data_element import DataElementValueError as DataElementValueError
     from .instance_data import InstanceData as InstanceData
     from .label_data import LabelData as LabelData
     from .pixel_data import PixelData as PixelData

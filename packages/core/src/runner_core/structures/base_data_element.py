@@ -21,6 +21,14 @@ class DataElementError(RunnerError, AssertionError):
     """A field does not fit its data element (MMEngine asserts, hence AssertionError too)."""
 
 
+class DataElementTypeError(DataElementError, TypeError):
+    """An index or a value of the wrong type (MMEngine asserts here)."""
+
+
+class DataElementValueError(DataElementError, ValueError):
+    """A field that cannot be selected from or concatenated (MMEngine: ValueError)."""
+
+
 class BaseDataElement:
     """Fields of one sample; ``metainfo`` and data, accessed as attributes.
 
@@ -219,12 +227,21 @@ class BaseDataElement:
         }
 
     def __repr__(self) -> str:
-        def block(title: str, pairs: Iterator[tuple[str, Any]]) -> list[str]:
-            lines = [f"    {title}"]
-            for k, v in pairs:
-                text = repr(v).replace("\n", "\n        ")
-                lines.append(f"        {k}: {text}")
-            return lines
+        """MMEngine's layout: META INFORMATION then DATA FIELDS, nested elements indented."""
+        return _describe(self)
 
-        body = block("META INFORMATION", self.metainfo_items()) + block("DATA FIELDS", self.items())
-        return f"<{type(self).__name__}(\n" + "\n".join(body) + f"\n) at {hex(id(self))}>"
+
+def _indent(text: str, spaces: int) -> str:
+    """Indent every line of ``text`` but the first."""
+    first, *rest = text.split("\n")
+    return "\n".join([first, *(" " * spaces + line for line in rest)])
+
+
+def _describe(obj: Any) -> str:
+    if isinstance(obj, dict):
+        return "".join(f"\n{key}: {_indent(_describe(value), 4)}" for key, value in obj.items())
+    if isinstance(obj, BaseDataElement):
+        body = "\n\n    META INFORMATION" + _indent(_describe(obj.metainfo), 4)
+        body += "\n\n    DATA FIELDS" + _indent(_describe(dict(obj.items())), 4)
+        return f"<{type(obj).__name__}({body}\n) at {hex(id(obj))}>"
+    return repr(obj)

@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Sized
 from typing import Any
 
-from .base_data_element import _PRIVATE, BaseDataElement, DataElementError
+from .base_data_element import (
+    _PRIVATE,
+    BaseDataElement,
+    DataElementError,
+    DataElementTypeError,
+    DataElementValueError,
+)
 
 
 class InstanceData(BaseDataElement):
@@ -56,7 +62,7 @@ class InstanceData(BaseDataElement):
                 new[key] = value[item]
             return new
         if not isinstance(item, torch.Tensor) or item.dim() != 1:
-            raise TypeError(
+            raise DataElementTypeError(
                 "InstanceData is indexed by a field name, an int, a slice, a list/array of "
                 f"indices or a 1-D long or bool tensor; got {type(item).__name__}."
             )
@@ -69,7 +75,9 @@ class InstanceData(BaseDataElement):
         elif item.dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
             indices = item.long()
         else:
-            raise TypeError(f"InstanceData index tensors must be long or bool, got {item.dtype}.")
+            raise DataElementTypeError(
+                f"InstanceData index tensors must be long or bool, got {item.dtype}."
+            )
         for key, value in self.items():
             new[key] = _take(value, indices)
         return new
@@ -107,7 +115,7 @@ class InstanceData(BaseDataElement):
             elif hasattr(head, "cat"):
                 joined = head.cat(values)
             else:
-                raise DataElementError(
+                raise DataElementValueError(
                     f"InstanceData.cat cannot concatenate field {key!r} of type "
                     f"{type(head).__name__}; give it a cat() method."
                 )
@@ -140,7 +148,7 @@ def _take(value: Any, indices: Any) -> Any:
                 joined = joined + part
             return joined
         return value.cat(parts)
-    raise DataElementError(
+    raise DataElementValueError(
         f"InstanceData cannot select from a field of type {type(value).__name__}; give it "
         "__getitem__ and cat()."
     )
