@@ -285,7 +285,7 @@ def test_bf16_config_trains_under_autocast(tmp_path: Path) -> None:
 
 
 def _checkpoint_hook(runner: Runner) -> Any:
-    (hook,) = [h for h in runner.hooks.hooks if runner.hooks.role_of(h) == "checkpoint"]
+    (hook,) = [h for h in runner.hooks if runner.hooks.role_of(h) == "checkpoint"]
     return hook
 
 

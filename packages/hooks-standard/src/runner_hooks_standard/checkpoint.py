@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from runner_core.contract import RunnerAPI
 from runner_core.errors import HookError, did_you_mean
 from runner_core.hooks import Hook, Priority
 
@@ -93,7 +94,7 @@ class CheckpointHook(Hook):
         filename_tmpl: e.g. ``'ckpt_{}.pth'``; default ``epoch_{}.pth`` / ``iter_{}.pth``.
         published_keys: after training, write ``<name>-<sha256[:8]>.pth``
             copies of the last and best checkpoints with only these keys.
-        save_begin: first epoch/iteration counted for ``interval``.
+        save_begin: the first epoch/iteration saved, then every ``interval`` after it.
         fsync: flush each checkpoint to disk before it counts as saved
             (durable against power loss; costs a disk flush per save).
         backend_args, file_client_args: MMEngine's storage options; only
@@ -254,7 +255,7 @@ class CheckpointHook(Hook):
     _auto_key: str | None = None
 
     # -- hook points ------------------------------------------------------------------
-    def before_run(self, runner: Any) -> None:
+    def before_run(self, runner: RunnerAPI) -> None:
         work_dir = Path(runner.work_dir)
         if self.out_dir_arg is None:
             self.out_dir = work_dir
@@ -274,7 +275,7 @@ class CheckpointHook(Hook):
                     ", ".join(p.name for p in removed),
                 )
 
-    def before_train(self, runner: Any) -> None:
+    def before_train(self, runner: RunnerAPI) -> None:
         self._training = True
         if self._dropping and runner.rank == 0:  # the run died between a save and its pruning
             for old in self._dropping:
@@ -291,37 +292,43 @@ class CheckpointHook(Hook):
             )
             self.by_epoch = False
 
-    def after_train_epoch(self, runner: Any) -> None:
+    def after_train_epoch(self, runner: RunnerAPI) -> None:
         if not self.by_epoch:
             return
         done = runner.epoch + 1
         periodic = (
             self.interval > 0
-            and done > self.save_begin
+            and done >= self.save_begin  # MMEngine: save_begin itself is saved
             and (done - self.save_begin) % self.interval == 0
         )
         last = self.save_last and done == runner.max_epochs
         if periodic or last:
             self._save_progress(runner)
 
-    def after_train_iter(self, runner: Any, batch_idx: int = 0) -> None:
+    def after_train_iter(
+        self,
+        runner: RunnerAPI,
+        batch_idx: int,
+        data_batch: Any = None,
+        outputs: Any = None,
+    ) -> None:
         if self.by_epoch:
             return
         done = runner.iter + 1
         periodic = (
             self.interval > 0
-            and done > self.save_begin
+            and done >= self.save_begin  # MMEngine: save_begin itself is saved
             and (done - self.save_begin) % self.interval == 0
         )
         last = self.save_last and done == runner.max_iters
         if periodic or last:
             self._save_progress(runner)
 
-    def after_val_epoch(self, runner: Any, metrics: Mapping[str, Any] | None = None) -> None:
+    def after_val_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
         if self._training:
             self._metrics = dict(metrics or {})
 
-    def after_val(self, runner: Any) -> None:
+    def after_val(self, runner: RunnerAPI) -> None:
         """Best checkpoints, then re-save the progress checkpoint if validation changed hook states."""
         if not self._training:
             return
@@ -335,7 +342,7 @@ class CheckpointHook(Hook):
                 )
                 self._save_progress(runner, again=True)
 
-    def after_train(self, runner: Any) -> None:
+    def after_train(self, runner: RunnerAPI) -> None:
         if self.save_last and self._last_saved_at != self._progress(runner):
             self._save_progress(runner)  # stopped early, or the last step was not on schedule
         self._training = False
@@ -345,17 +352,17 @@ class CheckpointHook(Hook):
                 self._publish(runner, Path(path))
 
     # -- saving -----------------------------------------------------------------------------
-    def _progress(self, runner: Any) -> tuple[int, int]:
+    def _progress(self, runner: RunnerAPI) -> tuple[int, int]:
         state = runner.train_loop.state_dict() if hasattr(runner.train_loop, "state_dict") else {}
         return int(state.get("epoch", runner.epoch)), int(state.get("iter", runner.iter))
 
-    def _filename(self, runner: Any) -> str:
+    def _filename(self, runner: RunnerAPI) -> str:
         epoch, iters = self._progress(runner)
         if self.by_epoch:
             return (self.filename_tmpl or "epoch_{}.pth").format(epoch)
         return (self.filename_tmpl or "iter_{}.pth").format(iters)
 
-    def _save(self, runner: Any, filename: str, update_pointer: bool) -> Path | None:
+    def _save(self, runner: RunnerAPI, filename: str, update_pointer: bool) -> Path | None:
         assert self.out_dir is not None, "before_run sets out_dir"
         return runner.save_checkpoint(
             self.out_dir,
@@ -366,7 +373,7 @@ class CheckpointHook(Hook):
             fsync=self.fsync,
         )
 
-    def _save_progress(self, runner: Any, again: bool = False) -> None:
+    def _save_progress(self, runner: RunnerAPI, again: bool = False) -> None:
         assert self.out_dir is not None
         filename = self._filename(runner)
         path = str((self.out_dir / filename).absolute())
@@ -389,7 +396,7 @@ class CheckpointHook(Hook):
                 _remove(Path(old), runner)
         self._dropping = []
 
-    def _save_best(self, runner: Any, metrics: Mapping[str, Any]) -> None:
+    def _save_best(self, runner: RunnerAPI, metrics: Mapping[str, Any]) -> None:
         if self.save_best == ["auto"]:
             if self._auto_key is None:
                 if not metrics:
@@ -442,7 +449,7 @@ class CheckpointHook(Hook):
             if runner.rank == 0 and previous and previous != path:
                 _remove(Path(previous), runner)
 
-    def _publish(self, runner: Any, path: Path) -> Path:
+    def _publish(self, runner: RunnerAPI, path: Path) -> Path:
         """Write ``<stem>-<sha256[:8]>.pth`` holding only ``published_keys``."""
         import torch
 
@@ -472,7 +479,7 @@ class CheckpointHook(Hook):
         )
 
 
-def _remove(path: Path, runner: Any) -> None:
+def _remove(path: Path, runner: RunnerAPI) -> None:
     try:
         path.unlink()
     except FileNotFoundError:
@@ -481,8 +488,8 @@ def _remove(path: Path, runner: Any) -> None:
         runner.logger.warning("Could not delete old checkpoint %s: %s", path, exc)
 
 
-def _hook_states(runner: Any) -> list[Any]:
-    return [hook.state_dict() for hook in runner.hooks.hooks]
+def _hook_states(runner: RunnerAPI) -> list[Any]:
+    return [hook.state_dict() for hook in runner.hooks]
 
 
 def _same(a: Any, b: Any) -> bool:
