@@ -25,6 +25,8 @@ PACKAGES = {
     "runner_loops_standard": ROOT / "packages/loops-standard/src/runner_loops_standard",
     "runner_hooks_standard": ROOT / "packages/hooks-standard/src/runner_hooks_standard",
     "runner_cli": ROOT / "packages/cli/src/runner_cli",
+    "runner_trackers": ROOT / "packages/trackers/src/runner_trackers",
+    "runner_sweep": ROOT / "packages/sweep/src/runner_sweep",
 }
 RUNNER_MODULE = PACKAGES["runner_core"] / "runner" / "runner.py"
 
