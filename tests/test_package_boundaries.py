@@ -1,7 +1,9 @@
 """The packages keep to the plugin contract.
 
-- The core never imports the plugin packages, and plugin packages do not
-  import each other: they meet only through entry points and the core.
+- The core never imports the plugin packages, and a plugin package imports
+  only the runner packages its distribution depends on (runner-sweep extends
+  runner-cli; the standard hooks and loops know only the core): otherwise
+  they meet through entry points.
 - No package touches another package's underscore names, and only the
   Runner's own module touches the Runner's (``runner._x``): plugins use the
   typed surface in ``runner_core.contract``.
@@ -15,9 +17,11 @@ contract and skipped.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {
@@ -29,6 +33,18 @@ PACKAGES = {
     "runner_sweep": ROOT / "packages/sweep/src/runner_sweep",
 }
 RUNNER_MODULE = PACKAGES["runner_core"] / "runner" / "runner.py"
+
+
+def _allowed_imports(package: str) -> set[str]:
+    """The runner packages ``package``'s distribution depends on, and itself."""
+    project = PACKAGES[package].parents[1] / "pyproject.toml"
+    allowed = {package, "runner_core"}
+    if project.is_file():
+        deps = tomllib.loads(project.read_text())["project"].get("dependencies", [])
+        for dep in deps:
+            name = re.split(r"[<>=!~\[; ]", dep, maxsplit=1)[0].strip().lower()
+            allowed.add(name.replace("-", "_"))
+    return allowed
 
 
 def _private(name: str) -> bool:
@@ -80,6 +96,7 @@ def _root(node: ast.expr) -> str | None:
 def _violations(package: str) -> list[str]:
     files = sorted(PACKAGES[package].rglob("*.py"))
     own = _defined_names(files)
+    allowed = _allowed_imports(package)
     problems = []
     for path in files:
         tree = ast.parse(path.read_text(), str(path))
@@ -96,7 +113,7 @@ def _violations(package: str) -> list[str]:
                 )
                 for target in targets:
                     top = target.split(".")[0]
-                    if top in PACKAGES and top != package and top != "runner_core":
+                    if top in PACKAGES and top not in allowed:
                         problems.append(f"{where}:{node.lineno} imports plugin package {top}")
                     if (
                         top in PACKAGES

@@ -257,7 +257,7 @@ def test_ctrl_c_stops_cleanly_and_names_the_last_checkpoint(
     assert proc.returncode == 130, err[-2000:]
     assert "Traceback" not in err
     assert "training interrupted (Ctrl-C)" in err and "--resume" in err
-    newest = Path(pointer.read_text().strip())
+    newest = pointer.parent / pointer.read_text().strip()  # relative to the work dir
     assert newest.name in err
     from runner_core.checkpoint import load_checkpoint
 

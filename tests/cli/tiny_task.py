@@ -6,6 +6,7 @@ no files are read, so a training run takes a fraction of a second.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import torch
@@ -20,7 +21,8 @@ from runner_core.registry import DATASETS, MODELS
 class TinyDataset(Dataset):
     """``size`` points; the label is whether the features sum above zero."""
 
-    def __init__(self, size: int = 64, poison: bool = False) -> None:
+    def __init__(self, size: int = 64, poison: bool = False, delay: float = 0.0) -> None:
+        self.delay = delay  # seconds per sample: a run long enough to be signalled mid-way
         gen = torch.Generator().manual_seed(0)
         self.x = torch.randn(size, 4, generator=gen)
         if poison:
@@ -31,6 +33,8 @@ class TinyDataset(Dataset):
         return len(self.y)
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        if self.delay:
+            time.sleep(self.delay)
         return {"inputs": self.x[i], "labels": self.y[i]}
 
 

@@ -12,8 +12,9 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from runner_core import Runner
-from runner_core.logging.log_processor import LogProcessor, build_log_processor
+from runner_core.logging.log_processor import build_log_processor
 from runner_core.registry import LOG_PROCESSORS
+from runner_core.runner import LogProcessor  # mmengine.runner
 
 
 def _runner(tmp_path: Path, **log_processor: Any) -> Runner:

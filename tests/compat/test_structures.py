@@ -146,3 +146,15 @@ def test_pixel_data_shapes_and_cropping() -> None:
         pixels.other = torch.zeros(1, 10, 10)
     crop = pixels[5:15, 0]
     assert crop.seg.shape == (3, 10, 1) and crop.img_id == 1
+
+
+def test_default_collate_keeps_data_elements_as_lists() -> None:
+    from runner_core.data.collate import default_collate
+
+    batch = [
+        {"inputs": torch.zeros(3), "data_samples": InstanceData(metainfo=dict(img_id=i))}
+        for i in range(2)
+    ]
+    out = default_collate(batch)
+    assert out["inputs"].shape == (2, 3)
+    assert [sample.img_id for sample in out["data_samples"]] == [0, 1]

@@ -34,7 +34,7 @@ def test_pointer_round_trip(tmp_path: Path) -> None:
     ckpt = _save(tmp_path, "epoch_1.pth")
     pointer = write_pointer(tmp_path, ckpt)
     assert pointer == tmp_path / POINTER_NAME
-    assert pointer.read_text() == os.path.abspath(ckpt)  # MMEngine's format: the path as text
+    assert pointer.read_text() == "epoch_1.pth"  # relative: a copied work dir names its own file
     assert read_pointer(tmp_path) == ckpt
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
@@ -146,3 +146,22 @@ def test_prune_with_out_dir_and_work_dir(tmp_path: Path) -> None:
         prune_checkpoints(out, 1, work_dir=work)
     assert [p.name for p in out.glob("*.pth")] == ["iter_3.pth"]
     assert load_checkpoint(find_latest_checkpoint(work) or work)["state_dict"]["w"].shape == (4,)
+
+
+def test_absolute_pointer_into_another_folder_reads_the_local_copy(tmp_path: Path) -> None:
+    original, copy = tmp_path / "A", tmp_path / "B"
+    original.mkdir()
+    write_pointer(original, _save(original, "epoch_1.pth"))
+    (original / POINTER_NAME).write_text(str(original / "epoch_1.pth"))  # MMEngine's format
+    shutil.copytree(original, copy)
+    assert find_latest_checkpoint(copy) == copy / "epoch_1.pth"
+    assert read_pointer(original) == original / "epoch_1.pth"  # old absolute pointers still read
+
+
+def test_pointer_outside_the_work_dir_stays_absolute(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    store.mkdir()
+    ckpt = _save(store, "epoch_1.pth")
+    (tmp_path / "work").mkdir()
+    write_pointer(tmp_path / "work", ckpt)
+    assert (tmp_path / "work" / POINTER_NAME).read_text() == str(ckpt.absolute())

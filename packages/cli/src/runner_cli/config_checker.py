@@ -139,12 +139,21 @@ class ConfigChecker:
         return self.problems
 
     def check_top_level_keys(self) -> None:
+        from runner_core.config.key_typos import find_chain_key_typos
         from runner_core.errors import did_you_mean
         from runner_core.runner.runner import OTHER_KNOWN_KEYS, RUNNER_KEYS
 
         known = (*RUNNER_KEYS, *OTHER_KNOWN_KEYS)
+        typos = find_chain_key_typos(self.cfg, known)
+        for path, key, meant in typos:  # in any file of the _base_ chain, even if meant is set
+            self.add(
+                key,
+                f"this top-level key is read by nothing. Did you mean {meant!r}? It is set in "
+                f"{path}; a misspelled key is silently ignored by a run (even when another "
+                "file sets the right one): rename it.",
+            )
         for key in self.cfg:
-            if key in known:
+            if key in known or any(key == typo[1] for typo in typos):
                 continue
             # stricter than a run's check (which needs one unambiguous match) but still
             # close: 'test_evaluatr' is flagged, a config variable like 'data_root' is not

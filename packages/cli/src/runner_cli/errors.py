@@ -49,6 +49,13 @@ def describe(exc: BaseException) -> str:
     from runner_core.errors import RunnerError
 
     message = one_paragraph(str(exc))
+    context = [  # where a data error happened (runner_core.data.error_context)
+        one_paragraph(note)
+        for note in getattr(exc, "__notes__", None) or []
+        if str(note).startswith("while loading ")
+    ]
+    if context:
+        message = f"{message or '(no message)'}, {'; '.join(context)}"
     if isinstance(exc, (UsageError, CommandFailed, RunnerError)):
         return message or type(exc).__name__
     if isinstance(exc, OSError) and exc.filename:

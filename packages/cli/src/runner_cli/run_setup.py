@@ -33,9 +33,25 @@ _EXAMPLES = {
 def load_config(path: str, cfg_options: Sequence[str]) -> Any:
     """``Config.fromfile(path)`` with ``--cfg-options`` merged in (both errors are ConfigError)."""
     from runner_core.config import Config, parse_cfg_options
+    from runner_core.config.depth import MAX_DEPTH, check_depth
+    from runner_core.errors import ConfigError
 
-    options = parse_cfg_options(cfg_options)
+    try:
+        options = parse_cfg_options(cfg_options)
+    except RecursionError:
+        raise ConfigError(
+            "--cfg-options holds a value nested too deeply to read (hundreds of brackets); "
+            "check the brackets of the values you passed."
+        ) from None
+    check_depth(options, "--cfg-options")
+    for key in options:  # dotted keys: a.b.c=1 nests one level per dot
+        if str(key).count(".") > MAX_DEPTH:
+            raise ConfigError(
+                f"--cfg-options key {str(key)[:40]}... has {str(key).count('.') + 1} levels; "
+                f"configs nest at most {MAX_DEPTH}. Check the key you passed."
+            )
     cfg = Config.fromfile(path)
+    check_depth(cfg.to_dict() if hasattr(cfg, "to_dict") else dict(cfg), path)
     if options:
         cfg.merge_from_dict(options)
     return cfg

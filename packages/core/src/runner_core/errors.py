@@ -48,8 +48,12 @@ class BuildValueError(BuildError, ValueError):
     """
 
 
-class HookError(RunnerError):
-    """A hook is declared or registered wrongly."""
+class HookError(RunnerError, ValueError):
+    """A hook is declared or registered wrongly, or got a bad argument value.
+
+    A ``ValueError`` too: MMEngine's hooks raise it for bad argument values
+    (``CheckpointHook(save_begin=-1)``) and bad priorities.
+    """
 
 
 class ConfigError(RunnerError, ValueError):

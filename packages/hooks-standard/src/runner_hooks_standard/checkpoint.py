@@ -140,7 +140,14 @@ class CheckpointHook(Hook):
         self.save_optimizer = bool(save_optimizer)
         self.save_param_scheduler = bool(save_param_scheduler)
         self.out_dir_arg = out_dir
-        self.max_keep_ckpts = int(max_keep_ckpts)
+        from runner_core.value_checks import check_number
+
+        self.max_keep_ckpts = check_number(
+            max_keep_ckpts,
+            "CheckpointHook max_keep_ckpts",
+            integer=True,
+            example="max_keep_ckpts=3 (-1 keeps all)",
+        )
         self.save_last = bool(save_last)
         self.save_begin = save_begin
         self.fsync = bool(fsync)
@@ -169,6 +176,8 @@ class CheckpointHook(Hook):
         self._last_saved_at: tuple[int, int] | None = None  # (epoch, iter) of the newest save
         self._states_at_save: Any = None
         self._dropping: list[str] = []  # old files to delete once the current save is complete
+        self._validated: tuple[int, int] | None = None  # progress of the last validation seen
+        self._resumed = False
         # state kept in checkpoints
         self.best_score: dict[str, float] = {}
         self.best_ckpt: dict[str, str] = {}
@@ -230,33 +239,62 @@ class CheckpointHook(Hook):
 
     # -- hook state (kept in checkpoints) ----------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        state: dict[str, Any] = {"kept_ckpts": list(self.kept_ckpts)}
+        # paths relative to the work dir: a copied work dir names its own files
+        rec = self._record
+        state: dict[str, Any] = {"kept_ckpts": [rec(p) for p in self.kept_ckpts]}
         if self._dropping:  # deleted right after this save; a resume finishes the job
-            state["dropping"] = list(self._dropping)
+            state["dropping"] = [rec(p) for p in self._dropping]
         if self.last_ckpt is not None:
-            state["last_ckpt"] = self.last_ckpt
+            state["last_ckpt"] = rec(self.last_ckpt)
         if self.best_score:
             state["best_score"] = dict(self.best_score)
-            state["best_ckpt"] = dict(self.best_ckpt)
+            state["best_ckpt"] = {k: rec(v) if v else v for k, v in self.best_ckpt.items()}
         if self.save_best == ["auto"] and self.rules[0] is not None:
             state["auto"] = {"key": self._auto_key, "rule": self.rules[0]}
+        if self.save_best and self._validated is not None:
+            state["validated"] = list(self._validated)
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.kept_ckpts = [str(p) for p in state.get("kept_ckpts", [])]
-        self._dropping = [str(p) for p in state.get("dropping", [])]
-        self.last_ckpt = state.get("last_ckpt")
+        res = self._resolve
+        self.kept_ckpts = [res(p) for p in state.get("kept_ckpts", [])]
+        self._dropping = [res(p) for p in state.get("dropping", [])]
+        last = state.get("last_ckpt")
+        self.last_ckpt = res(last) if last else None
         self.best_score = {k: float(v) for k, v in state.get("best_score", {}).items()}
-        self.best_ckpt = {k: str(v) for k, v in state.get("best_ckpt", {}).items()}
+        self.best_ckpt = {k: res(v) if v else "" for k, v in state.get("best_ckpt", {}).items()}
+        validated = state.get("validated")
+        self._validated = (int(validated[0]), int(validated[1])) if validated else None
+        self._resumed = True
         auto = state.get("auto")
         if auto and self.save_best == ["auto"]:
             self._auto_key, self.rules = auto["key"], [auto["rule"]]
 
     _auto_key: str | None = None
+    _work_dir: Path | None = None
+
+    def _record(self, path: str) -> str:
+        if self._work_dir is None:
+            return str(path)
+        from runner_core.checkpoint.paths import record_path
+
+        return record_path(path, self._work_dir)
+
+    def _resolve(self, text: Any) -> str:
+        """A recorded path as this run's file (a foreign absolute path: same name, own folder)."""
+        if self._work_dir is None:
+            return str(text)
+        from runner_core.checkpoint.paths import resolve_recorded
+
+        return str(resolve_recorded(str(text), self._work_dir, self.out_dir))
+
+    def _own_folders(self) -> list[Path]:
+        return [p for p in (self._work_dir, self.out_dir) if p is not None]
 
     # -- hook points ------------------------------------------------------------------
     def before_run(self, runner: RunnerAPI) -> None:
         work_dir = Path(runner.work_dir)
+        self._work_dir = work_dir.absolute()
         if self.out_dir_arg is None:
             self.out_dir = work_dir
         else:
@@ -277,10 +315,13 @@ class CheckpointHook(Hook):
 
     def before_train(self, runner: RunnerAPI) -> None:
         self._training = True
+        if self._resumed:
+            self._resumed = False
+            self._validate_missed(runner)
         if self._dropping and runner.rank == 0:  # the run died between a save and its pruning
             for old in self._dropping:
                 if old not in self.kept_ckpts:
-                    _remove(Path(old), runner)
+                    _remove(Path(old), runner, self._own_folders())
         self._dropping = []
         loop = runner.train_loop
         if self.by_epoch and getattr(loop, "by_epoch", True) is False:
@@ -333,10 +374,11 @@ class CheckpointHook(Hook):
         if not self._training:
             return
         metrics, self._metrics = self._metrics, None
+        self._validated = self._progress(runner)
         if self.save_best and metrics is not None:
             self._save_best(runner, metrics)
         if self._last_saved_at == self._progress(runner) and self.last_ckpt is not None:
-            if not _same(self._states_at_save, _hook_states(runner)):
+            if not _same(self._states_at_save, _hook_states(runner, self)):
                 runner.logger.info(
                     "Validation changed hook states: updating %s", Path(self.last_ckpt).name
                 )
@@ -350,6 +392,30 @@ class CheckpointHook(Hook):
             targets = [self.last_ckpt, *self.best_ckpt.values()]
             for path in dict.fromkeys(p for p in targets if p):
                 self._publish(runner, Path(path))
+
+    # -- best tracking across interrupts -----------------------------------------------------
+    def _validate_missed(self, runner: Any) -> None:
+        """Resumed from a checkpoint saved just before its validation: run that validation now.
+
+        The run that wrote it stopped (Ctrl-C, a kill) before the validation's
+        score was recorded; skipping it would lose that score, and a worse
+        later one would become "best so far".
+        """
+        if not self.save_best or runner.val_loop is None:
+            return
+        progress = self._progress(runner)
+        if progress == (0, 0) or progress == self._validated:
+            return
+        if not _validation_due(runner, progress):
+            return
+        kind, n = ("epoch", progress[0]) if _by_epoch(runner) else ("iteration", progress[1])
+        runner.logger.info(
+            "Resumed at the end of %s %d, whose validation result was not recorded: "
+            "validating it now.",
+            kind,
+            n,
+        )
+        runner.run_validation()
 
     # -- saving -----------------------------------------------------------------------------
     def _progress(self, runner: RunnerAPI) -> tuple[int, int]:
@@ -390,10 +456,10 @@ class CheckpointHook(Hook):
             self.kept_ckpts, self.last_ckpt, self._dropping = old_kept, old_last, []
             raise
         self._last_saved_at = self._progress(runner)
-        self._states_at_save = _hook_states(runner)
+        self._states_at_save = _hook_states(runner, self)
         if runner.rank == 0:  # the new file is complete and the pointer names it: now prune
             for old in drop:
-                _remove(Path(old), runner)
+                _remove(Path(old), runner, self._own_folders())
         self._dropping = []
 
     def _save_best(self, runner: RunnerAPI, metrics: Mapping[str, Any]) -> None:
@@ -447,7 +513,7 @@ class CheckpointHook(Hook):
             runner.logger.info("The best %s so far is %.4f: saved %s", key, score, filename)
             runner.message_hub.update_info(f"best_score/{key}", score)
             if runner.rank == 0 and previous and previous != path:
-                _remove(Path(previous), runner)
+                _remove(Path(previous), runner, self._own_folders())
 
     def _publish(self, runner: RunnerAPI, path: Path) -> Path:
         """Write ``<stem>-<sha256[:8]>.pth`` holding only ``published_keys``."""
@@ -479,7 +545,16 @@ class CheckpointHook(Hook):
         )
 
 
-def _remove(path: Path, runner: RunnerAPI) -> None:
+def _remove(path: Path, runner: RunnerAPI, folders: Sequence[Path] = ()) -> None:
+    """Delete an old checkpoint of this run; a file outside the run's folders is never touched."""
+    from runner_core.checkpoint.paths import may_delete
+
+    if not may_delete(path, folders or [Path(runner.work_dir)]):
+        runner.logger.warning(
+            "Not deleting %s: it is outside this run's work dir, so it belongs to another run.",
+            path,
+        )
+        return
     try:
         path.unlink()
     except FileNotFoundError:
@@ -488,8 +563,15 @@ def _remove(path: Path, runner: RunnerAPI) -> None:
         runner.logger.warning("Could not delete old checkpoint %s: %s", path, exc)
 
 
-def _hook_states(runner: RunnerAPI) -> list[Any]:
-    return [hook.state_dict() for hook in runner.hooks]
+def _hook_states(runner: RunnerAPI, own: Any = None) -> list[Any]:
+    """Every hook's state; ``own``'s without its "validated" mark (no re-save just for it)."""
+    states = []
+    for hook in runner.hooks:
+        state = hook.state_dict()
+        if hook is own and "validated" in state:
+            state = {k: v for k, v in state.items() if k != "validated"}
+        states.append(state)
+    return states
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -505,3 +587,29 @@ def _same(a: Any, b: Any) -> bool:
 
         return a.shape == b.shape and a.dtype == b.dtype and bool(torch.equal(a, b))
     return bool(a == b)
+
+
+def _by_epoch(runner: Any) -> bool:
+    return getattr(runner.train_loop, "by_epoch", True) is not False
+
+
+def _validation_due(runner: Any, progress: tuple[int, int]) -> bool:
+    """Whether the train loop validates at ``progress`` (epoch, iter) right after saving there.
+
+    A loop may answer itself with ``validates_at(n)``; otherwise the standard
+    loops' public schedule (``val_begin``, ``val_interval``, the last epoch or
+    iteration) is used.
+    """
+    loop = runner.train_loop
+    position = loop.state_dict() if hasattr(loop, "state_dict") else {}
+    by_epoch = _by_epoch(runner)
+    if by_epoch and int(position.get("batch_in_epoch", 0)) != 0:
+        return False  # mid-epoch: the loop validates later by itself
+    n = progress[0] if by_epoch else progress[1]
+    asks = getattr(loop, "validates_at", None)
+    if callable(asks):
+        return bool(asks(n))
+    last = runner.max_epochs if by_epoch else runner.max_iters
+    begin = int(getattr(loop, "val_begin", 1) or 1)
+    interval = int(getattr(loop, "val_interval", 1) or 1)
+    return n >= begin and (n % interval == 0 or n == last)

@@ -62,8 +62,12 @@ class EarlyStoppingHook(Hook):
                 f"EarlyStoppingHook rule must be 'greater' or 'less', got {rule!r}."
                 + did_you_mean(str(rule), ("greater", "less"))
             )
-        if patience < 1:
-            raise ConfigError(f"EarlyStoppingHook patience must be >= 1, got {patience}.")
+        from runner_core.value_checks import check_number
+
+        patience = check_number(patience, "EarlyStoppingHook patience", minimum=1, integer=True)
+        check_number(min_delta, "EarlyStoppingHook min_delta", example="min_delta=0.1")
+        if stopping_threshold is not None:
+            check_number(stopping_threshold, "EarlyStoppingHook stopping_threshold")
         self.monitor = monitor
         self.rule = rule
         self.min_delta = abs(float(min_delta))
@@ -130,7 +134,9 @@ class EarlyStoppingHook(Hook):
                     )
         if reason is not None:
             runner.train_loop.stop_training = True
-            runner.logger.info("Early stopping after epoch %d: %s.", runner.epoch, reason)
+            by_epoch = getattr(runner.train_loop, "by_epoch", True) is not False
+            where = f"epoch {runner.epoch}" if by_epoch else f"iteration {runner.iter}"
+            runner.logger.info("Early stopping after %s: %s.", where, reason)  # as the log counts
 
     def state_dict(self) -> dict[str, Any]:
         return {"best_score": float(self.best_score), "wait_count": int(self.wait_count)}

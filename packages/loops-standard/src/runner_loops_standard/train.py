@@ -115,6 +115,12 @@ class BaseTrainLoop(BaseLoop):
             and self.runner.has_validation()
         )
 
+    def validates_at(self, progress: int) -> bool:
+        """Whether validation runs right after ``progress`` epochs (or iterations)."""
+        return self.should_validate(
+            progress, self._max_epochs if self.by_epoch else self._max_iters
+        )
+
     def train_step(self, idx: int, data_batch: Any) -> Any:
         """The model's training step on one batch; errors name the iteration."""
         runner = self.runner

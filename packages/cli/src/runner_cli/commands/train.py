@@ -118,14 +118,27 @@ def run(args: argparse.Namespace) -> int:
     apply_work_dir(cfg, args.work_dir, args.config)
     require_parts(cfg, "train")
     apply_train_options(cfg, args)
+    from runner_core.runner import preemption
+
+    from ..resume_command import resume_command
+
     runner = None
     try:
         runner = build_runner(cfg)
+        preemption.resume_hint = resume_command(args, runner.work_dir)
         runner.train()
     except KeyboardInterrupt:
         note(_interrupted_message(runner, args.config))
         return EXIT_INTERRUPTED
-    except BaseException:
+    except preemption.TrainingPreempted as stop:  # the hook saved and logged one line
+        if runner is not None:
+            _close_logs(runner)
+        return stop.exit_status
+    except BaseException as exc:
+        if isinstance(exc, Exception):
+            from ..failure_log import log_failure
+
+            log_failure(exc)  # the full traceback, in the run's log file
         if runner is not None:
             _close_logs(runner)
         raise
@@ -149,7 +162,8 @@ def _newest_checkpoint(runner: Any) -> str:
 def _interrupted_message(runner: Any, config: str) -> str:
     if runner is None:
         return "runner-cli: interrupted before training started; nothing was written."
-    where = f"at epoch {runner.epoch}, iteration {runner.iter}"
+    # counts of completed work: no 0-based index to mistake for the log's 1-based [E]
+    where = f"after {runner.iter} completed iterations ({runner.epoch} completed epochs)"
     return (
         f"runner-cli: training interrupted (Ctrl-C) {where}. {_newest_checkpoint(runner)} "
         f"Continue with `runner-cli train {config} --resume` (add --work-dir if you gave one)."

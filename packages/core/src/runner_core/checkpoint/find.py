@@ -1,15 +1,18 @@
 """Finding the newest complete checkpoint in a work dir, and pruning old ones safely.
 
 The pointer
-    ``work_dir/last_checkpoint`` holds the absolute path of the newest
-    checkpoint as text (MMEngine's format). :func:`write_pointer` replaces it
+    ``work_dir/last_checkpoint`` holds the path of the newest checkpoint as
+    text, relative to ``work_dir`` when the file is inside it (so a copied or
+    moved work dir stays self-contained; MMEngine writes an absolute path,
+    which is still read). :func:`write_pointer` replaces it
     atomically and refuses to point at a file that does not exist; call it
     only after :func:`~runner_core.checkpoint.io.save_checkpoint` returned.
 
 Finding
     :func:`find_latest_checkpoint` trusts the pointer only if its target
-    verifies (CRC check, see ``io.py``). If the target moved with the work dir,
-    the same file name inside ``work_dir`` is tried. Otherwise it scans
+    verifies (CRC check, see ``io.py``). An absolute target outside
+    ``work_dir`` (the work dir was copied or moved) is read as the same file
+    name inside ``work_dir`` when that exists; the original is not touched. Otherwise it scans
     ``epoch_N.pth`` / ``iter_N.pth`` in ``work_dir``, highest N first (newest
     modification time breaks ties, and orders files when both kinds are
     present), and returns the first that verifies. ``None`` means there is no
@@ -32,13 +35,13 @@ Pruning (``max_keep_ckpts``)
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from runner_core.checkpoint.errors import CheckpointError
 from runner_core.checkpoint.io import _open_zip, _sniff, verify_checkpoint, write_bytes_atomic
+from runner_core.checkpoint.paths import is_inside, record_path
 
 __all__ = [
     "POINTER_NAME",
@@ -64,7 +67,7 @@ def write_pointer(work_dir: str | Path, checkpoint_path: str | Path, *, fsync: b
             f"{str(checkpoint_path)!r}: that file does not exist. Call it after save_checkpoint "
             "has returned."
         )
-    text = os.path.abspath(checkpoint_path)
+    text = record_path(checkpoint_path, work_dir)
     return write_bytes_atomic(text.encode("utf-8"), Path(work_dir) / POINTER_NAME, fsync=fsync)
 
 
@@ -131,8 +134,11 @@ def find_latest_checkpoint(work_dir: str | Path, *, verify: bool = True) -> Path
     target = read_pointer(work_dir)
     if target is not None:
         candidates = [target]
-        if not target.exists():  # the work dir was moved or copied since
-            candidates.append(work_dir / target.name)
+        local = work_dir / target.name
+        if not is_inside(target, work_dir) and local.is_file():
+            candidates = [local]  # a copied or moved work dir: its own file, not the original's
+        elif not target.exists():
+            candidates.append(local)
         for candidate in candidates:
             if candidate.is_file() and _is_complete(candidate, verify):
                 return candidate

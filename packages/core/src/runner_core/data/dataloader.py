@@ -202,6 +202,21 @@ def build_dataloader(
     if user_init is not None:
         user_init = _resolve_function(user_init, f"{key_path}.worker_init_fn")
     loader_kwargs = _check_loader_kwargs(cfg, key_path)
+    from ..value_checks import check_number
+
+    num_workers = check_number(
+        loader_kwargs.get("num_workers", 0) or 0,
+        f"{key_path}.num_workers",
+        minimum=0,
+        integer=True,
+        example="num_workers=4 (0 loads in the main process)",
+    )
+    if "num_workers" in loader_kwargs:
+        loader_kwargs["num_workers"] = num_workers
+    if loader_kwargs.get("prefetch_factor") is not None and num_workers > 0:
+        loader_kwargs["prefetch_factor"] = check_number(
+            loader_kwargs["prefetch_factor"], f"{key_path}.prefetch_factor", minimum=1, integer=True
+        )
 
     sampler: Any = None
     batch_sampler: Any = None
@@ -249,8 +264,6 @@ def build_dataloader(
             loader_kwargs["batch_size"] = batch_size
 
     num_workers = int(loader_kwargs.get("num_workers", 0))
-    if num_workers < 0:
-        raise ConfigError(f"{key_path}.num_workers must be >= 0, got {num_workers}.")
     if num_workers == 0:  # torch refuses these without workers; they mean nothing then
         loader_kwargs.pop("persistent_workers", None)
         loader_kwargs.pop("prefetch_factor", None)
@@ -260,7 +273,9 @@ def build_dataloader(
         generator = torch.Generator()
         generator.manual_seed(int(seed) & ((1 << 63) - 1))
     seeder = WorkerSeeder(seed, rank, sampler if sampler is not None else batch_sampler, user_init)
-    return DataLoader(
+    from .error_context import ContextDataLoader  # data errors name dataset, sample and batch
+
+    loader = ContextDataLoader(
         dataset,
         sampler=sampler,
         batch_sampler=batch_sampler,
@@ -269,6 +284,8 @@ def build_dataloader(
         generator=generator,
         **loader_kwargs,
     )
+    loader.key_path = key_path
+    return loader
 
 
 def _registries() -> Any:

@@ -49,11 +49,15 @@ class LogProcessor:
         log_with_hierarchy: bool = False,
         mean_pattern: str | None = None,
     ) -> None:
-        if window_size != "global" and (
-            isinstance(window_size, bool) or not isinstance(window_size, int) or window_size < 1
-        ):
-            raise ConfigError(
-                f"log_processor.window_size must be a positive int or 'global', got {window_size!r}."
+        if window_size != "global":
+            from ..value_checks import check_number
+
+            window_size = check_number(
+                window_size,
+                "log_processor.window_size",
+                minimum=1,
+                integer=True,
+                example="10 or 'global'",
             )
         self.window_size = window_size
         self.by_epoch = by_epoch

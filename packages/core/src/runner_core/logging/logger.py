@@ -61,9 +61,9 @@ def _level(level: str | int) -> int:
         return level
     value = logging.getLevelName(str(level).upper())
     if not isinstance(value, int):
-        from ..errors import RunnerError, did_you_mean
+        from ..errors import ConfigError, did_you_mean
 
-        raise RunnerError(
+        raise ConfigError(
             f"log_level={level!r} is not a logging level."
             + did_you_mean(str(level).upper(), ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .logger import LOGGER_NAME
+from .logger import LOGGER_NAME, get_logger
 
 
 def print_log(
@@ -30,7 +30,10 @@ def print_log(
     if logger == "silent":
         return
     if logger == "current":
-        logging.getLogger(LOGGER_NAME).log(level, msg)
+        current = logging.getLogger(LOGGER_NAME)
+        if not current.handlers:  # no run yet: a console logger, as MMEngine creates one
+            current = get_logger(LOGGER_NAME)
+        current.log(level, msg)
         return
     if isinstance(logger, str):
         if logger not in logging.Logger.manager.loggerDict:

@@ -267,16 +267,29 @@ class DefaultOptimWrapperConstructor:
         else:
             cfg[first_arg] = model.parameters()
         cfg["type"] = optimizer_cls
-        return _lookup.build("OPTIMIZERS", cfg, key_path="optim_wrapper.optimizer")
+        from ..value_checks import check_number, config_errors
+
+        if "lr" in cfg and not (hasattr(cfg["lr"], "dim") and not isinstance(cfg["lr"], bool)):
+            check_number(cfg["lr"], "optim_wrapper.optimizer.lr", minimum=0, example="lr=0.01")
+        with config_errors("optim_wrapper.optimizer", getattr(optimizer_cls, "__name__", "")):
+            return _lookup.build("OPTIMIZERS", cfg, key_path="optim_wrapper.optimizer")
 
     def __call__(self, model: nn.Module) -> OptimWrapper:
         model = _unwrap(model)
         optimizer = self.build_optimizer(model)
         wrapper_cfg = dict(self.optim_wrapper_cfg)
         wrapper_cfg.setdefault("type", "OptimWrapper")
-        return _lookup.build(
-            "OPTIM_WRAPPERS", wrapper_cfg, key_path="optim_wrapper", optimizer=optimizer
-        )
+        from ..value_checks import check_number, config_errors
+
+        clip = wrapper_cfg.get("clip_grad")
+        if isinstance(clip, dict) and "max_norm" in clip:
+            check_number(clip["max_norm"], "optim_wrapper.clip_grad.max_norm", above=0)
+        if isinstance(clip, dict) and "clip_value" in clip:
+            check_number(clip["clip_value"], "optim_wrapper.clip_grad.clip_value", above=0)
+        with config_errors("optim_wrapper", str(wrapper_cfg["type"])):
+            return _lookup.build(
+                "OPTIM_WRAPPERS", wrapper_cfg, key_path="optim_wrapper", optimizer=optimizer
+            )
 
 
 def _is_multi_optimizer_cfg(cfg: Mapping[str, Any]) -> bool:

@@ -220,11 +220,12 @@ def save(
     fsync: bool = True,
 ) -> Path | None:
     """Build the checkpoint (every rank), save it atomically, then move the pointer (rank 0)."""
-    from ..checkpoint import save_checkpoint, write_pointer
+    from ..checkpoint import save_checkpoint, to_safe, write_pointer
     from ..checkpoint.interrupts import hold_ctrl_c
 
     ckpt = build_state(runner, loop, save_optimizer, save_param_scheduler, meta)
     runner.call_hooks("before_save_checkpoint", checkpoint=ckpt)
+    ckpt = to_safe(ckpt)  # numpy metrics in hook / message-hub state: the safe loader reads them
     if runner.rank != 0:
         return None
     with hold_ctrl_c():  # a Ctrl-C here stops the run once file and pointer agree
@@ -363,7 +364,9 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
     runner.resume_state.checkpoint = ckpt
     # training's random streams come back at the moment that matches the checkpoint
     runner.resume_state.hand_over(local.get("rng"), runner.hooks, is_mid_epoch(position))
-    runner.logger.info("Resumed at epoch %d, iter %d", runner.epoch, runner.iter)
+    runner.logger.info(
+        "Resumed after %d completed epochs, %d iterations", runner.epoch, runner.iter
+    )
 
 
 def _rank_local_state(runner: Any, ckpt: Mapping[str, Any], path: str) -> Mapping[str, Any]:

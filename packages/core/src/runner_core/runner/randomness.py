@@ -25,6 +25,10 @@ def set_random_seed(
     """
     from ..distributed.utils import broadcast_object, get_rank
 
+    if seed is not None:
+        from ..value_checks import check_number
+
+        seed = check_number(seed, "randomness.seed", minimum=0, integer=True, example="seed=42")
     if seed is None:
         seed = broadcast_object(int.from_bytes(os.urandom(4), "little") >> 1, src=0)
     assert seed is not None

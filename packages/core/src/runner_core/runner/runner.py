@@ -22,7 +22,7 @@ from ..project import default_work_dir
 from ..registry import MODELS, RUNNERS
 from ..registry.scope import set_default_scope
 from . import build as _build
-from . import checkpointing
+from . import checkpointing, preemption
 from .args_config import arguments_config
 from .compile import compile_options, maybe_compile
 from .randomness import capture_rng_state, isolated_rng, set_random_seed
@@ -196,6 +196,7 @@ class Runner:
         self.work_dir, self.log_dir = prepare_work_dir(
             work_dir, self.timestamp, create=self.rank == 0
         )
+        self.timestamp = self.log_dir.name  # a new folder: "<time>_1" if that second is taken
         self.log_level = log_level
         self.logger = get_logger(
             "runner",
@@ -565,7 +566,8 @@ class Runner:
         self._has_loaded = True
         checkpointing.init_optim_counts(self)
         maybe_compile(self, "train_step")  # the config's compile=True / dict(...), as MMEngine
-        model = loop.run()
+        with preemption.watch(self):  # SIGTERM/SIGUSR1: finish the iteration, save, stop
+            model = loop.run()
         self.call_hooks("after_run")
         self._hooks.warn_uncalled()
         return model
@@ -717,7 +719,10 @@ def check_top_level_keys(cfg: Mapping[str, Any]) -> None:
     """A top-level key one edit away from a Runner key is a typo: say so."""
     import difflib
 
+    from ..config.key_typos import check_chain_key_typos
+
     known = (*RUNNER_KEYS, *OTHER_KNOWN_KEYS)
+    check_chain_key_typos(cfg, known, f" The Runner reads: {', '.join(RUNNER_KEYS)}.")
     for key in cfg:
         if key in known:
             continue

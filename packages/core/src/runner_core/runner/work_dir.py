@@ -3,6 +3,7 @@
 Layout::
 
     work_dir/
+      runner.lock                the running process (pid, host, start time)
       last_checkpoint            pointer to the newest complete checkpoint
       epoch_N.pth | iter_N.pth   checkpoints
       <timestamp>/               one folder per run
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 from ..errors import RunnerError
+from .work_dir_lock import acquire_work_dir_lock
 
 
 def make_timestamp() -> str:
@@ -33,14 +35,19 @@ def prepare_work_dir(
     """Create ``work_dir`` and its run folder; return both.
 
     A folder that cannot be created or written gets one clear error before
-    anything starts, instead of a failure at the first checkpoint.
+    anything starts, instead of a failure at the first checkpoint. The work
+    dir's lock is taken first (one run per work dir, see ``work_dir_lock``),
+    and the run folder is new: ``<timestamp>_1`` when a run started in the
+    same second already has ``<timestamp>``. Its name is the run's timestamp.
     """
+    from ..distributed.utils import broadcast_object
+
     work = Path(work_dir).expanduser().resolve()
-    run = work / timestamp
-    if not create:
-        return work, run
+    if not create:  # other ranks: rank 0 picks the run folder
+        return work, work / broadcast_object(timestamp, src=0)
     try:
-        run.mkdir(parents=True, exist_ok=True)
+        acquire_work_dir_lock(work)  # before anything is written: one run per work dir
+        run = _new_run_folder(work, timestamp)
         probe = run / f".write-test-{os.getpid()}"
         with open(probe, "w") as fh:
             fh.write("ok")
@@ -51,4 +58,17 @@ def prepare_work_dir(
             f"checkpoints go there: pass a writable folder with work_dir=... (CLI: --work-dir), "
             f"or free some space."
         ) from exc
-    return work, run
+    return work, work / broadcast_object(run.name, src=0)
+
+
+def _new_run_folder(work: Path, timestamp: str) -> Path:
+    """``work/timestamp``, or ``timestamp_1``, ``_2``, ... when a run of the same second has it."""
+    work.mkdir(parents=True, exist_ok=True)
+    for n in range(1000):
+        run = work / (timestamp if n == 0 else f"{timestamp}_{n}")
+        try:
+            run.mkdir()
+        except FileExistsError:
+            continue
+        return run
+    raise FileExistsError(f"{work / timestamp}_999 exists: too many runs in one second")

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...errors import BuildError, did_you_mean
+from ...value_checks import config_errors
 from .. import _lookup
 from .param_scheduler import INF, _ParamScheduler
 
@@ -75,9 +76,38 @@ def _build_one(
                 "epoch_length to build_param_schedulers."
             )
         _check(cls, cfg, where)
-        return cls.build_iter_from_epoch(optimizer=optim_wrapper, epoch_length=epoch_length, **cfg)
+        with config_errors(where, cls.__name__):
+            return cls.build_iter_from_epoch(
+                optimizer=optim_wrapper, epoch_length=epoch_length, **cfg
+            )
     _check(cls, cfg, where)
-    return cls(optimizer=optim_wrapper, **cfg)
+    _check_numbers(cfg, where)
+    with config_errors(where, cls.__name__):  # torch's and our own argument errors, keyed
+        return cls(optimizer=optim_wrapper, **cfg)
+
+
+#: Scheduler arguments that are plain numbers (a string there fails only mid-training).
+_NUMERIC_ARGS = (
+    "gamma",
+    "eta_min",
+    "eta_max",
+    "eta_min_ratio",
+    "start_factor",
+    "end_factor",
+    "factor",
+    "power",
+    "begin",
+    "end",
+)
+
+
+def _check_numbers(cfg: Mapping[str, Any], where: str) -> None:
+    from ...value_checks import check_number
+
+    for key in _NUMERIC_ARGS:
+        value = cfg.get(key)
+        if value is not None and not (key == "end" and value == INF):
+            check_number(value, f"{where}.{key}")
 
 
 def _check(cls: type, cfg: Mapping[str, Any], where: str) -> None:

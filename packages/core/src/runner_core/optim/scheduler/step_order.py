@@ -14,44 +14,42 @@ import warnings
 import weakref
 from typing import Any
 
-_STEPS: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 _MARK = "_counted_for_schedulers"
 _HOW_TO = "See https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
 
 
 def count_optimizer_steps(optimizer: Any) -> None:
-    """Make ``optimizer.step()`` count its calls, from 0 (idempotent for the wrapping)."""
+    """Make ``optimizer.step()`` count its calls, from 0 (the wrapping happens once)."""
     step = getattr(optimizer, "step", None)
     if step is None:
         return
-    try:
-        _STEPS[optimizer] = 0
-    except TypeError:  # not weak-referenceable or not hashable: nothing to check against
-        return
     if getattr(step, _MARK, False):
+        step.calls = 0
         return
     func = getattr(step, "__func__", None)
-    owner = weakref.ref(optimizer)
     if func is None:  # already a plain function (replaced by someone): keep calling it
         inner = step
 
         def call(*args: Any, **kwargs: Any) -> Any:
             return inner(*args, **kwargs)
-    else:  # a bound method: hold the function, not the optimizer (no reference cycle)
+    else:  # a bound method: hold the function and a weak reference (no reference cycle)
+        owner = weakref.ref(optimizer)
 
         def call(*args: Any, **kwargs: Any) -> Any:
             return func(owner(), *args, **kwargs)
 
     @functools.wraps(func or step)
     def counted(*args: Any, **kwargs: Any) -> Any:
-        target = owner()
-        if target is not None and target in _STEPS:
-            _STEPS[target] += 1
+        counted.calls += 1  # type: ignore[attr-defined]
         return call(*args, **kwargs)
 
     counted.__dict__.pop("__wrapped__", None)  # functools.wraps would keep a reference
+    counted.calls = 0  # type: ignore[attr-defined]
     setattr(counted, _MARK, True)
-    optimizer.step = counted
+    try:
+        optimizer.step = counted
+    except AttributeError:  # a read-only step: nothing to count with
+        pass
 
 
 def warn_if_stepped_first(scheduler: Any, optimizer: Any) -> None:
@@ -68,7 +66,7 @@ def warn_if_stepped_first(scheduler: Any, optimizer: Any) -> None:
             UserWarning,
             stacklevel=3,
         )
-    elif _STEPS.get(optimizer, 1) == 0:
+    elif step.calls == 0:
         warnings.warn(
             f"Detected call of `{name}.step()` before `optimizer.step()`. Call them in the "
             "opposite order, `optimizer.step()` before `scheduler.step()`: otherwise the first "

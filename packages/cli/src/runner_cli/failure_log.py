@@ -1,0 +1,40 @@
+"""A run that fails still writes why: the full traceback goes to the run's log file.
+
+The terminal gets one paragraph (``errors.report``); the log file of the run
+(the ``runner`` logger's file handler, set up as soon as the Runner started
+building) gets the error with its whole traceback, notes included, so a
+failure can be investigated after the fact without ``--debug``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from .errors import describe
+
+
+def log_failure(exc: BaseException) -> bool:
+    """Write ``exc`` with its traceback to the run's log file(s); True if there was one."""
+    from runner_core.logging.logger import LOGGER_NAME
+
+    handlers = [
+        h for h in logging.getLogger(LOGGER_NAME).handlers if isinstance(h, logging.FileHandler)
+    ]
+    if not handlers:
+        return False
+    record = logging.LogRecord(
+        LOGGER_NAME,
+        logging.ERROR,
+        __file__,
+        0,
+        "The run failed: %s",
+        (describe(exc),),
+        (type(exc), exc, exc.__traceback__),
+    )
+    for handler in handlers:
+        try:
+            handler.handle(record)
+            handler.flush()
+        except Exception:  # a log that cannot be written must not hide the error itself
+            continue
+    return True

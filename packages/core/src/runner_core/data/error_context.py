@@ -1,0 +1,164 @@
+"""Errors raised while loading data name the dataset, the sample, the epoch and the batch.
+
+A dataset's ``__getitem__`` that raises deep inside a run otherwise reads as
+``ValueError: sample 300 is corrupt`` with no hint of which dataset, which
+index or when; from a worker process torch even folds the worker's whole
+traceback into the message. :class:`ContextDataLoader` (what
+``build_dataloader`` returns) keeps the exception and its type, and adds a
+note (``exc.__notes__``, shown by Python's traceback and by ``runner-cli``):
+``while loading sample 300 of CorruptDataset (train_dataloader, Epoch(train)
+[2][5/8])``. The index comes from the failing frame when the sample was
+loaded in this process; for a worker, the failing batch's samples are loaded
+again here, one by one, to find it. A worker's message is cut back to its
+last line, and its traceback is kept as a second note for the log file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from torch.utils.data import DataLoader
+
+__all__ = ["CONTEXT_NOTE_PREFIX", "ContextDataLoader"]
+
+#: Notes added here start with this, so a short report can pick them out.
+CONTEXT_NOTE_PREFIX = "while loading "
+_WORKER_NOTE_PREFIX = "traceback in the data-loader worker:\n"
+_FETCH_FILE = "torch/utils/data/_utils/fetch.py"
+
+
+class ContextDataLoader(DataLoader):
+    """A ``DataLoader`` whose data errors say where they happened (see the module docstring)."""
+
+    key_path = "dataloader"
+
+    def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
+        base = _base_sampler(self)
+        start = int(getattr(base, "_start", 0) or 0)  # read before the iterator resets it
+        epoch = getattr(base, "epoch", None)
+        return _ContextIterator(self, super().__iter__(), start, epoch)
+
+
+class _ContextIterator:
+    def __init__(self, loader: ContextDataLoader, inner: Any, start: int, epoch: Any) -> None:
+        self._loader, self._inner = loader, inner
+        self._start_samples, self._epoch = start, epoch
+        size = loader.batch_size or getattr(loader.batch_sampler, "batch_size", None) or 1
+        self._first_batch = start // size
+        self._done = 0
+
+    def __iter__(self) -> _ContextIterator:
+        return self
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def __next__(self) -> Any:
+        try:
+            batch = next(self._inner)
+        except StopIteration:
+            raise
+        except Exception as exc:
+            try:
+                _annotate(exc, self)
+            except Exception:  # the context is a courtesy: never replace the real error
+                pass
+            raise
+        self._done += 1
+        return batch
+
+
+def _base_sampler(loader: Any) -> Any:
+    batch_sampler = getattr(loader, "batch_sampler", None)
+    return getattr(batch_sampler, "sampler", None) or getattr(loader, "sampler", None)
+
+
+def _add_note(exc: BaseException, note: str) -> None:
+    notes = getattr(exc, "__notes__", None)
+    if notes is None:
+        try:
+            exc.__notes__ = []  # type: ignore[attr-defined]
+        except AttributeError:
+            return
+        notes = exc.__notes__  # type: ignore[attr-defined]
+    notes.append(note)
+
+
+def _annotate(exc: BaseException, it: _ContextIterator) -> None:
+    if any(str(n).startswith(CONTEXT_NOTE_PREFIX) for n in getattr(exc, "__notes__", [])):
+        return
+    loader = it._loader
+    dataset = loader.dataset
+    message = str(exc)
+    from_worker = message.startswith("Caught ") and "Original Traceback" in message
+    if from_worker:
+        last = [line for line in message.splitlines() if line.strip()][-1]
+        short = last.split(": ", 1)[1] if ": " in last else last
+        try:
+            exc.args = (short,)
+        except Exception:  # an exception type that refuses new args keeps its text
+            pass
+        _add_note(exc, _WORKER_NOTE_PREFIX + message)
+    position = it._first_batch + it._done  # 0-based batch of the epoch that failed
+    index = None if from_worker else _index_from_frames(exc)
+    if index is None:
+        index = _find_failing_sample(it, position)
+    total = _length(loader)
+    of = f"/{total}" if total else ""
+    key = getattr(loader, "key_path", "dataloader")
+    if key.startswith("train") and it._epoch is not None:
+        when = f"Epoch(train) [{int(it._epoch) + 1}][{position + 1}{of}]"
+    else:
+        when = f"batch {position + 1}{of}"
+    what = f"sample {index}" if index is not None else f"batch {position + 1}"
+    _add_note(exc, f"{CONTEXT_NOTE_PREFIX}{what} of {type(dataset).__name__} ({key}, {when})")
+
+
+def _length(loader: Any) -> int | None:
+    try:
+        return len(loader)
+    except TypeError:
+        return None
+
+
+def _index_from_frames(exc: BaseException) -> Any:
+    """The ``idx`` torch's fetcher was loading when the dataset raised (same process)."""
+    tb = exc.__traceback__
+    found = None
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_filename.replace("\\", "/").endswith(_FETCH_FILE):
+            if "idx" in frame.f_locals:
+                found = frame.f_locals["idx"]
+        tb = tb.tb_next
+    return found if isinstance(found, int) else None
+
+
+def _find_failing_sample(it: _ContextIterator, position: int) -> int | None:
+    """Load the failing batch's samples again, here, one by one; the first that raises."""
+    loader = it._loader
+    batch_sampler = getattr(loader, "batch_sampler", None)
+    if batch_sampler is None:
+        return None
+    base = _base_sampler(loader)
+    if base is not None and hasattr(base, "_start"):
+        base._start = it._start_samples
+    indices: Any = None
+    try:
+        for k, batch in enumerate(batch_sampler, it._first_batch):
+            if k == position:
+                indices = batch
+                break
+    finally:
+        if base is not None and hasattr(base, "_start"):
+            base._start = 0
+    for index in indices or []:
+        try:
+            loader.dataset[index]
+        except Exception:
+            return int(index)
+    return None

@@ -1,0 +1,225 @@
+"""Preemption is a clean stop: SIGTERM / SIGUSR1 finish the iteration, save, and leave.
+
+SLURM, Kubernetes and ``timeout`` send SIGTERM some seconds before they kill
+a job; SLURM can also warn with another signal (``--signal=USR1@60``). While
+training runs, those signals only set a flag (a handler that does more could
+fire in the middle of an optimizer step or a checkpoint write).
+:class:`PreemptionHook`, a core hook registered at the lowest priority,
+looks at the flag at ``after_train_iter``, when the iteration and every other
+hook of that point are done, and then:
+
+1. saves ``iter_N.pth`` with ``runner.save_checkpoint`` (atomic, pointer
+   updated), so ``resume`` continues exactly where the run stopped;
+2. optionally asks SLURM to requeue the job (``scontrol requeue $SLURM_JOB_ID``);
+3. logs one line (where it stopped, the file, how to resume) and raises
+   :class:`TrainingPreempted`, which the CLI turns into exit status
+   ``128 + signal`` (143 for SIGTERM), as if the signal had ended the process.
+
+Configured with ``env_cfg=dict(preemption=dict(signals=['SIGTERM', 'SIGUSR1'],
+slurm_requeue=False))``; ``signals=[]`` turns it off. Outside ``train()`` the
+signals keep their usual meaning. In a multi-process run the flag is summed
+over ranks every iteration, so all ranks stop at the same iteration.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ..errors import ConfigError, did_you_mean
+from ..hooks import Hook, Priority
+
+__all__ = [
+    "DEFAULT_SIGNALS",
+    "PreemptionHook",
+    "TrainingPreempted",
+    "preemption_settings",
+    "resume_hint",
+    "watch",
+]
+
+DEFAULT_SIGNALS = ("SIGTERM", "SIGUSR1")
+_OPTIONS = ("signals", "slurm_requeue")
+_REFUSED = {"SIGINT": "Ctrl-C already stops a run cleanly", "SIGKILL": "it cannot be caught"}
+
+#: How the log line tells the user to resume; the CLI puts its exact command here.
+resume_hint = "build the Runner again with resume=True and the same work_dir"
+
+
+class TrainingPreempted(BaseException):
+    """Training stopped on a preemption signal after saving a resumable checkpoint.
+
+    A ``BaseException`` like ``KeyboardInterrupt``: it is a requested stop, not
+    a failure, and must pass through ``except Exception`` blocks.
+    """
+
+    def __init__(self, message: str, signum: int, checkpoint: str | None) -> None:
+        super().__init__(message)
+        self.signum = signum
+        self.checkpoint = checkpoint
+
+    @property
+    def exit_status(self) -> int:
+        """``128 + signal``: what a shell reports for a process the signal ended."""
+        return 128 + self.signum
+
+
+def preemption_settings(env_cfg: Mapping[str, Any]) -> tuple[list[signal.Signals], bool]:
+    """The signals and the requeue switch of ``env_cfg['preemption']``, checked."""
+    cfg = env_cfg.get("preemption")
+    cfg = {} if cfg is None else cfg
+    if not isinstance(cfg, Mapping):
+        raise ConfigError(
+            f"env_cfg.preemption must be a dict like dict(signals=['SIGTERM', 'SIGUSR1'], "
+            f"slurm_requeue=False), got {cfg!r}."
+        )
+    for key in cfg:
+        if key not in _OPTIONS:
+            raise ConfigError(
+                f"env_cfg.preemption has no option {key!r}.{did_you_mean(str(key), _OPTIONS)} "
+                f"Its options are: {', '.join(_OPTIONS)}."
+            )
+    names = cfg.get("signals", DEFAULT_SIGNALS)
+    if isinstance(names, str):
+        names = [names]
+    found = []
+    for name in names:
+        sig = _parse_signal(name)
+        if sig not in found:
+            found.append(sig)
+    requeue = cfg.get("slurm_requeue", False)
+    if not isinstance(requeue, bool):
+        raise ConfigError(
+            f"env_cfg.preemption.slurm_requeue must be True or False, got {requeue!r}."
+        )
+    return found, requeue
+
+
+def _parse_signal(name: Any) -> signal.Signals:
+    text = str(name).upper()
+    text = text if text.startswith("SIG") else f"SIG{text}"
+    known = [s.name for s in signal.Signals]
+    if text in _REFUSED:
+        raise ConfigError(
+            f"env_cfg.preemption.signals: {name!r} cannot be used: {_REFUSED[text]}. Use "
+            f"SIGTERM, SIGUSR1 or SIGUSR2."
+        )
+    if text not in known:
+        raise ConfigError(
+            f"env_cfg.preemption.signals: {name!r} is not a signal of this system."
+            f"{did_you_mean(text, known)} Use e.g. 'SIGTERM' or 'SIGUSR1'."
+        )
+    return signal.Signals[text]
+
+
+class PreemptionHook(Hook):
+    """Save and stop at the end of the iteration in which a preemption signal arrived."""
+
+    priority = Priority.LOWEST
+
+    def __init__(self, slurm_requeue: bool = False) -> None:
+        self.slurm_requeue = slurm_requeue
+        self.received: int | None = None  # set by the signal handler, nothing else
+
+    def after_train_iter(self, runner: Any, batch_idx: int = 0) -> None:
+        signum = self._agreed_signal(runner)
+        if signum is None:
+            return
+        done = runner.iter + 1  # this iteration is finished; the counter moves after the hook
+        filename = f"iter_{done}.pth"
+        saved = runner.save_checkpoint(runner.work_dir, filename)
+        if self.slurm_requeue and runner.rank == 0:
+            _requeue(runner)
+        name = signal.Signals(signum).name
+        where = _position(runner, batch_idx)
+        line = (
+            f"{name} received: stopped after {where}; saved {filename} in {runner.work_dir}. "
+            f"Resume with: {resume_hint}"
+        )
+        runner.logger.warning(line)
+        raise TrainingPreempted(line, signum, str(saved) if saved is not None else None)
+
+    def _agreed_signal(self, runner: Any) -> int | None:
+        """This rank's signal; in a multi-process run, stop when any rank got one."""
+        if not getattr(runner, "distributed", False):
+            return self.received
+        import torch
+
+        from ..distributed.utils import all_reduce
+
+        flag = torch.tensor([self.received or 0], device=getattr(runner, "device", "cpu"))
+        total = int(all_reduce(flag).item())
+        if total == 0:
+            return None
+        return self.received or signal.SIGTERM.value
+
+
+def _position(runner: Any, batch_idx: int) -> str:
+    """Where training stopped, counted the way the log counts (1-based)."""
+    done = runner.iter + 1
+    loader = getattr(runner.train_loop, "dataloader", None)
+    length = len(loader) if hasattr(loader, "__len__") else None
+    if runner.max_epochs is not None and getattr(runner.train_loop, "by_epoch", True) is not False:
+        of = f"/{length}" if length else ""
+        return f"iteration {done} (Epoch(train) [{runner.epoch + 1}][{batch_idx + 1}{of}])"
+    return f"iteration {done} (Iter(train) [{done}/{runner.max_iters}])"
+
+
+def _requeue(runner: Any) -> None:
+    job = os.environ.get("SLURM_JOB_ID")
+    if not job:
+        runner.logger.warning(
+            "env_cfg.preemption.slurm_requeue=True but SLURM_JOB_ID is not set: not requeued."
+        )
+        return
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            ["scontrol", "requeue", job], capture_output=True, text=True, timeout=60
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        runner.logger.warning("Could not requeue SLURM job %s: %s", job, exc)
+        return
+    if done.returncode != 0:
+        runner.logger.warning(
+            "`scontrol requeue %s` failed (exit %d): %s",
+            job,
+            done.returncode,
+            " ".join((done.stderr or done.stdout).split()),
+        )
+    else:
+        runner.logger.info("Requeued SLURM job %s (scontrol requeue).", job)
+
+
+@contextlib.contextmanager
+def watch(runner: Any) -> Iterator[PreemptionHook | None]:
+    """During training: the signals set a flag that :class:`PreemptionHook` acts on.
+
+    The previous handlers come back when training ends, however it ends. Only
+    the main thread can install handlers; elsewhere this does nothing.
+    """
+    signals, requeue = preemption_settings(getattr(runner, "env_cfg", {}) or {})
+    if not signals or threading.current_thread() is not threading.main_thread():
+        yield None
+        return
+    hook = next((h for h in runner.hooks if isinstance(h, PreemptionHook)), None)
+    if hook is None:
+        hook = PreemptionHook(slurm_requeue=requeue)
+        runner.hooks.register(hook, Priority.LOWEST, "preemption")
+    hook.slurm_requeue, hook.received = requeue, None
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if hook.received is None:
+            hook.received = signum
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in signals}
+    try:
+        yield hook
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

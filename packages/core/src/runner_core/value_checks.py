@@ -1,0 +1,76 @@
+"""Bad numbers are input errors, reported against the config key that holds them.
+
+``lr='abc'`` used to fail inside torch as "'<' not supported between 'str'
+and 'float'", and ``lr=-1`` as "Invalid learning rate: -1", both as
+unexpected errors with no config key. :func:`check_number` checks a value
+where it is read, and :func:`config_errors` turns the ``ValueError`` /
+``TypeError`` a torch class raises for its arguments into a
+:class:`~runner_core.errors.ConfigError` naming the key that built it; both
+before any training.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import numbers
+from collections.abc import Iterator
+from typing import Any
+
+from .errors import ConfigError, RunnerError
+
+__all__ = ["check_number", "config_errors"]
+
+
+def check_number(
+    value: Any,
+    key: str,
+    *,
+    minimum: float | None = None,
+    above: float | None = None,
+    integer: bool = False,
+    example: str = "",
+) -> Any:
+    """Return ``value`` if it is a number in range; else raise ConfigError naming ``key``.
+
+    ``minimum``: smallest allowed value; ``above``: the value must be larger;
+    ``integer``: whole numbers only (``2.0`` is accepted as 2). Booleans are
+    not numbers here.
+    """
+    kind = "an integer" if integer else "a number"
+    bounds = ""
+    if minimum is not None:
+        bounds = f" >= {minimum}"
+    if above is not None:
+        bounds = f" > {above}"
+    hint = f" e.g. {example}." if example else ""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if ok and integer and value != int(value):
+        ok = False
+    if ok and value != value:  # NaN
+        ok = False
+    if ok and minimum is not None and value < minimum:
+        ok = False
+    if ok and above is not None and value <= above:
+        ok = False
+    if not ok:
+        where = (
+            f" Fix it in the config (or with --cfg-options {key}=...)."
+            if key[:1].islower() and " " not in key
+            else ""
+        )
+        raise ConfigError(f"{key}={value!r} is not valid: it must be {kind}{bounds}.{hint}{where}")
+    return int(value) if integer else value
+
+
+@contextlib.contextmanager
+def config_errors(key: str, what: str) -> Iterator[None]:
+    """Report a ``ValueError``/``TypeError`` raised while building ``what`` against ``key``."""
+    try:
+        yield
+    except RunnerError:
+        raise
+    except (ValueError, TypeError, ZeroDivisionError) as exc:
+        raise ConfigError(
+            f"{key} ({what}) refused its arguments: {type(exc).__name__}: "
+            f"{' '.join(str(exc).split())}. Check the values under {key} in the config."
+        ) from exc

@@ -1,0 +1,62 @@
+"""A dataset error names the dataset, the sample, the epoch and batch; the log keeps the traceback."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+import pytest
+
+CORRUPT = """
+from runner_core.registry import DATASETS
+from tiny_task import TinyDataset
+
+
+@DATASETS.register_module(force=True)
+class CorruptDataset(TinyDataset):
+    def __getitem__(self, i):
+        if i == 37:
+            raise ValueError(f"sample {i} is corrupt")
+        return super().__getitem__(i)
+"""
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_dataset_error_names_dataset_sample_epoch_and_batch(cli, tiny_config, tmp_path, workers):
+    (tmp_path / "corrupt.py").write_text(textwrap.dedent(CORRUPT))
+    config = tiny_config(
+        f"""
+        custom_imports = dict(imports=['tiny_task', 'corrupt'])
+        train_dataloader = dict(
+            dataset=dict(type='CorruptDataset'), batch_size=8, shuffle=True, num_workers={workers}
+        )
+        """
+    )
+    done = cli("train", str(config), "--work-dir", "wd", path=[str(tmp_path)])
+    assert done.returncode == 1, done.stderr
+    message = done.stderr.strip()
+    assert message.count("\n") == 0, message  # one paragraph, even from a worker
+    assert "ValueError: sample 37 is corrupt" in message
+    assert re.search(
+        r"while loading sample 37 of CorruptDataset \(train_dataloader, "
+        r"Epoch\(train\) \[1\]\[[1-8]/8\]\)",
+        message,
+    ), message
+    assert "Original Traceback" not in message
+    log = next((tmp_path / "wd").glob("*/*.log")).read_text()
+    assert "The run failed" in log and "Traceback (most recent call last)" in log
+    assert 'raise ValueError(f"sample {i} is corrupt")' in log  # the user's own line
+
+
+def test_debug_shows_the_traceback_with_the_context(cli, tiny_config, tmp_path):
+    (tmp_path / "corrupt.py").write_text(textwrap.dedent(CORRUPT))
+    config = tiny_config(
+        """
+        custom_imports = dict(imports=['tiny_task', 'corrupt'])
+        train_dataloader = dict(dataset=dict(type='CorruptDataset'), batch_size=8)
+        """
+    )
+    done = cli("--debug", "train", str(config), "--work-dir", "wd", path=[str(tmp_path)])
+    assert done.returncode == 1
+    assert "Traceback" in done.stderr and "while loading sample 37 of CorruptDataset" in done.stderr
+    assert "Epoch(train) [1][5/8]" in done.stderr  # unshuffled: sample 37 is in batch 5

@@ -1,0 +1,103 @@
+"""One run per work dir: a lock (pid, host, start time), stale locks taken over."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from runner_core.runner.work_dir import prepare_work_dir
+from runner_core.runner.work_dir_lock import LOCK_NAME, WorkDirBusyError, acquire_work_dir_lock
+
+LONG_RUN = """
+train_cfg = dict(by_epoch=True, max_epochs=100000, val_interval=100000)
+default_hooks = dict(logger=dict(interval=1000000, progress_bar=False))
+"""
+
+
+def _wait_for(predicate, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_second_run_exits_2_naming_the_first_and_a_stale_lock_is_taken_over(
+    cli, popen_cli, tiny_config, tmp_path
+):
+    config = str(tiny_config(LONG_RUN))
+    first = popen_cli("train", config, "--work-dir", "wd")
+    try:
+        lock = tmp_path / "wd" / LOCK_NAME
+        _wait_for(lambda: lock.is_file() and lock.stat().st_size > 0)
+        record = json.loads(lock.read_text())
+        assert record["pid"] == first.pid and record["host"] == socket.gethostname()
+        runs_before = sorted(p.name for p in (tmp_path / "wd").iterdir() if p.is_dir())
+
+        second = cli("train", config, "--work-dir", "wd")
+        assert second.returncode == 2, second.stderr
+        message = second.stderr.strip()
+        assert message.count("\n") == 0
+        assert f"pid {first.pid}" in message and socket.gethostname() in message
+        assert "--work-dir" in message
+        # the second run wrote nothing: no run folder of its own
+        assert sorted(p.name for p in (tmp_path / "wd").iterdir() if p.is_dir()) == runs_before
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=30)
+
+    assert lock.is_file()  # SIGKILL left it behind: stale now
+    again = cli("train", config, "--work-dir", "wd", "--cfg-options", "train_cfg.max_epochs=1")
+    assert again.returncode == 0, again.stderr
+    assert f"no longer runs (pid {first.pid}" in again.stderr and "taking it over" in again.stderr
+    assert not lock.exists()  # released at exit
+
+
+def test_a_finished_run_releases_the_lock(cli, tiny_config, tmp_path):
+    done = cli("train", str(tiny_config()), "--work-dir", "wd")
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "wd" / LOCK_NAME).exists()
+    assert "taking it over" not in done.stderr
+
+
+def test_lock_of_a_live_process_on_this_host_is_respected(tmp_path: Path) -> None:
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (tmp_path / LOCK_NAME).write_text(
+            json.dumps({"pid": sleeper.pid, "host": socket.gethostname(), "started": "x"})
+        )
+        try:
+            acquire_work_dir_lock(tmp_path)
+        except WorkDirBusyError as exc:
+            assert f"pid {sleeper.pid}" in str(exc)
+        else:
+            raise AssertionError("a live lock was taken")
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_lock_of_another_host_is_respected_and_explains_the_manual_fix(tmp_path: Path) -> None:
+    (tmp_path / LOCK_NAME).write_text(json.dumps({"pid": 1, "host": "gpu-node-7", "started": "x"}))
+    try:
+        acquire_work_dir_lock(tmp_path)
+    except WorkDirBusyError as exc:
+        assert "'gpu-node-7'" in str(exc) and f"delete {tmp_path / LOCK_NAME}" in str(exc)
+    else:
+        raise AssertionError("another host's lock was taken")
+
+
+def test_run_folders_of_the_same_second_never_collide(tmp_path: Path) -> None:
+    folders = {prepare_work_dir(tmp_path, "20260101_120000")[1] for _ in range(3)}
+    assert {p.name for p in folders} == {
+        "20260101_120000",
+        "20260101_120000_1",
+        "20260101_120000_2",
+    }
+    assert all(p.is_dir() for p in folders)
+    assert json.loads((tmp_path / LOCK_NAME).read_text())["pid"] == os.getpid()
