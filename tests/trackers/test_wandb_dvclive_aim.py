@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import raise_in_iteration
-from .wandb_records import read_run
+from .wandb_records import read_finished_run
 
 
 def _run_folder(wd: Path) -> Path:
@@ -21,7 +21,7 @@ def test_wandb_offline_run_holds_config_every_scalar_and_exit_code(train, tmp_pa
     backend = "dict(type='WandbVisBackend', init_kwargs=dict(project='tiny', name='first'))"
     assert train(backend) == 0
     (path,) = (_run_folder(tmp_path / "wd") / "vis_data").glob("wandb/offline-run-*/run-*.wandb")
-    run = read_run(path)
+    run = read_finished_run(path)
     assert run["config"]["train_cfg.max_epochs"] == 2
     assert run["config"]["model.type"] == "TinyNet"
     losses = [row for row in run["history"] if "loss" in row]
@@ -35,7 +35,7 @@ def test_wandb_failed_run_records_a_failing_exit_code(train, tmp_path: Path) -> 
     pytest.importorskip("wandb")
     assert train("dict(type='WandbVisBackend')", raise_in_iteration("RuntimeError")) == 1
     (path,) = (_run_folder(tmp_path / "wd") / "vis_data").glob("wandb/offline-run-*/run-*.wandb")
-    run = read_run(path)
+    run = read_finished_run(path)
     assert run["exit_code"] == 1
     assert len([row for row in run["history"] if "loss" in row]) == 2
 

@@ -71,3 +71,19 @@ def read_run(path: Path) -> dict[str, Any]:
         elif kind == "exit":
             found["exit_code"] = record.exit.exit_code
     return found
+
+
+def read_finished_run(path: Path, timeout: float = 60.0) -> dict[str, Any]:
+    """``read_run`` once W&B's service process has written the run's exit record.
+
+    ``run.finish()`` returns before the separate wandb-core process has
+    flushed the offline file, so the test waits (bounded) for the record.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        run = read_run(path)
+        if run["exit_code"] is not None or time.monotonic() > deadline:
+            return run
+        time.sleep(0.2)

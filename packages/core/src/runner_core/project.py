@@ -17,6 +17,7 @@ work_dir_root`` > ``work_dirs``.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,14 +57,19 @@ def find_pyproject(start: str | Path | None = None) -> Path | None:
     return None
 
 
+def load_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file (tomllib on Python 3.11+, the tomli backport on 3.10)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        return load_toml(path)
     except (OSError, ValueError) as exc:
         raise ConfigError(
             f"{path} could not be read for its [tool.runner] table: {exc}. Fix the TOML, or "

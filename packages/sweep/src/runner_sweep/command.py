@@ -13,8 +13,6 @@ from typing import Any
 
 def register(subparsers: Any) -> None:
     """Add the ``sweep`` subcommand."""
-    from runner_cli.arguments import add_cfg_options, add_debug
-
     parser = subparsers.add_parser(
         "sweep",
         help="search hyperparameters with Optuna: each trial is a training run",
@@ -55,23 +53,36 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--sampler", choices=["tpe", "random", "grid"], default="tpe")
     parser.add_argument("--pruner", choices=["median", "none"], default="median")
     parser.add_argument("--seed", type=int, help="seed of the sampler")
-    add_cfg_options(parser)
-    add_debug(parser)
+    parser.add_argument(
+        "--cfg-options",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override config settings for every trial, e.g. train_cfg.max_epochs=5",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the full traceback when something fails",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from runner_cli.output import note, print_mapping, print_table
-    from runner_cli.run_setup import require_file
+    from runner_core.errors import ConfigError
 
+    from .output import note, print_mapping, print_table
     from .space import load_space
     from .sweep import SweepOptions, best_rows, sweep, trial_rows, write_best_config
 
-    require_file(args.config, "config file")
+    if not Path(args.config).is_file():
+        raise ConfigError(
+            f"The config file {args.config!r} does not exist (relative paths start from "
+            f"{str(Path.cwd())!r})."
+        )
     if args.trials < 1:
-        from runner_cli.errors import UsageError
-
-        raise UsageError(f"--trials {args.trials}: give a number of trials of at least 1.")
+        raise ConfigError(f"--trials {args.trials}: give a number of trials of at least 1.")
     from runner_core.project import default_work_dir
 
     stem = f"{Path(args.config).stem}-sweep"

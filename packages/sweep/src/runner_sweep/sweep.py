@@ -61,6 +61,17 @@ class SweepOptions:
         return self.study or Path(self.config).stem
 
 
+def load_config(path: str, cfg_options: list[str]) -> Any:
+    """The config with ``--cfg-options`` applied (what runner-cli's commands do)."""
+    from runner_core.config import Config, parse_cfg_options
+
+    cfg = Config.fromfile(path)
+    options = parse_cfg_options(cfg_options)
+    if options:
+        cfg.merge_from_dict(options)
+    return cfg
+
+
 def make_sampler(name: str, space: Mapping[str, Mapping[str, Any]], seed: int | None) -> Any:
     import optuna
 
@@ -174,7 +185,7 @@ def run_trial(opts: SweepOptions, trial: Any, note: Callable[[str], None]) -> fl
     """One ordinary run in ``WORK_DIR/trials/NNN`` with the trial's parameters applied."""
     import optuna
 
-    from runner_cli.run_setup import build_runner, load_config, require_parts
+    from runner_core import Runner
 
     from .pruning import TrialReportHook
 
@@ -187,13 +198,12 @@ def run_trial(opts: SweepOptions, trial: Any, note: Callable[[str], None]) -> fl
     cfg = load_config(opts.config, opts.cfg_options)
     cfg.merge_from_dict(dict(params))  # like --cfg-options
     cfg.merge_from_dict({"work_dir": str(folder)})
-    require_parts(cfg, "train")
     if not cfg.get("val_dataloader") or not cfg.get("val_evaluator"):
         raise ConfigError(
             f"{opts.config} has no val_dataloader / val_evaluator: a sweep scores each trial by "
             "its validation metric. Add both (and train_cfg.val_interval)."
         )
-    runner = build_runner(cfg)
+    runner = Runner.from_cfg(cfg)
     reporter = TrialReportHook(trial, opts.metric)
     runner.register_hook(reporter)
     runner.train()
@@ -289,8 +299,6 @@ def write_sweep_file(opts: SweepOptions) -> None:
 def write_best_config(opts: SweepOptions, study: Any) -> Path | None:
     """``WORK_DIR/best_config.py``: the config with the best trial's parameters applied."""
     from optuna.trial import TrialState
-
-    from runner_cli.run_setup import load_config
 
     if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         return None

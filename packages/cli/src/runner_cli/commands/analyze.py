@@ -170,7 +170,7 @@ def analyze(
         if not list(m.children()) and not isinstance(m, BaseDataPreprocessor)
     ]
     handles = [leaf.register_forward_hook(count_outputs) for leaf in leaves]
-    counter = FlopCounterMode(display=False, depth=None)
+    counter = FlopCounterMode(display=False)  # counts every module; depth is for display
     try:
         with torch.no_grad(), counter:
             if raw_input:

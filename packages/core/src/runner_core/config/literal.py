@@ -46,9 +46,12 @@ def _value(node: ast.AST) -> Any:
     if isinstance(node, ast.Tuple):
         return tuple(_value(item) for item in node.elts)
     if isinstance(node, ast.Dict):
-        if any(key is None for key in node.keys):
-            raise ValueError("'**' unpacking is not allowed")
-        return {_value(k): _value(v) for k, v in zip(node.keys, node.values)}
+        out = {}
+        for key, item in zip(node.keys, node.values):
+            if key is None:
+                raise ValueError("'**' unpacking is not allowed")
+            out[_value(key)] = _value(item)
+        return out
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         operand = _value(node.operand)
         if isinstance(operand, (int, float)) and not isinstance(operand, bool):

@@ -40,13 +40,10 @@ def editable_sources() -> list[tuple[str, Path]]:
 
 def declared_entry_points(pyproject: Path, group: str) -> dict[str, str]:
     """``[project.entry-points."<group>"]`` of a pyproject.toml (empty if unreadable)."""
+    from ..project import load_toml
+
     try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
-    try:
-        with pyproject.open("rb") as fh:
-            data = tomllib.load(fh)
+        data = load_toml(pyproject)
     except (OSError, ValueError):
         return {}
     table = data.get("project", {}).get("entry-points", {}).get(group, {})
