@@ -20,6 +20,7 @@ from ..logging import MessageHub, get_logger
 from ..registry import MODELS, RUNNERS
 from . import build as _build
 from . import checkpointing, preemption
+from .arg_checks import check_runner_values
 from .randomness import capture_rng_state, isolated_rng, restore_rng_state, set_random_seed
 from .work_dir import make_timestamp, prepare_work_dir
 
@@ -217,6 +218,7 @@ class Runner:
             if target is not cls:
                 return target.from_cfg(cfg)
         check_top_level_keys(cfg)
+        check_runner_values(cfg)  # resume/load_from/switches: input errors before building
         kwargs = {key: copy.deepcopy(cfg.get(key)) for key in RUNNER_KEYS if key in cfg}
         if "visualizer" not in kwargs and "vis_backends" in cfg:
             kwargs["visualizer"] = {"vis_backends": copy.deepcopy(cfg.get("vis_backends"))}
