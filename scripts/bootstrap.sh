@@ -18,7 +18,7 @@ pip_install() { "$PY" -m pip install --disable-pip-version-check -q "$@"; }
 "$PY" -c "import torch" 2>/dev/null || pip_install "$TORCH_SPEC"
 pip_install -r requirements-dev.txt
 editables=()
-for member in packages/core packages/loops-standard packages/hooks-standard packages/cli examples/digits-lib; do
+for member in packages/core packages/loops-standard packages/hooks-standard packages/cli packages/trackers packages/sweep examples/digits-lib; do
   [ -f "$member/pyproject.toml" ] && editables+=(-e "$member")
 done
 pip_install --no-deps "${editables[@]}"

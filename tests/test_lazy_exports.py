@@ -13,7 +13,14 @@ import pkgutil
 
 import pytest
 
-TOP_LEVEL = ("runner_core", "runner_loops_standard", "runner_hooks_standard", "runner_cli")
+TOP_LEVEL = (
+    "runner_core",
+    "runner_loops_standard",
+    "runner_hooks_standard",
+    "runner_cli",
+    "runner_trackers",
+    "runner_sweep",
+)
 
 
 def _packages() -> list[str]:

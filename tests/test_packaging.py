@@ -83,3 +83,45 @@ def test_wheels_install_into_a_clean_venv_and_find_plugins(tmp_path: Path) -> No
     )
     out = run([py, "-c", script], cwd=tmp_path)
     assert out.stdout.strip().endswith("OK standard")
+
+
+@pytest.mark.slow
+def test_ecosystem_wheels_carry_their_entry_points_and_extras(tmp_path: Path) -> None:
+    """runner-trackers and runner-sweep: own versions, entry points, optional tracker extras."""
+    import zipfile
+
+    for member in ("trackers", "sweep"):
+        run(
+            [
+                sys.executable,
+                "-m",
+                "build",
+                "--wheel",
+                "--no-isolation",
+                "--outdir",
+                str(tmp_path),
+                str(ROOT / "packages" / member),
+            ]
+        )
+
+    def dist_info(prefix: str) -> dict[str, str]:
+        (wheel,) = tmp_path.glob(f"{prefix}-*.whl")
+        with zipfile.ZipFile(wheel) as zf:
+            return {
+                name.rsplit("/", 1)[-1]: zf.read(name).decode()
+                for name in zf.namelist()
+                if ".dist-info/" in name
+            }
+
+    trackers = dist_info("runner_trackers")
+    assert "Version: 0.1.0" in trackers["METADATA"]
+    for extra in ("mlflow", "wandb", "dvclive", "aim"):
+        assert f"Provides-Extra: {extra}" in trackers["METADATA"]
+    assert "Requires-Dist: mlflow<4,>=2.10; extra == 'mlflow'" in trackers["METADATA"]
+    points = trackers["entry_points.txt"]
+    assert "[runner.visbackends]" in points
+    assert "MLflowVisBackend = runner_trackers.mlflow_backend:MLflowVisBackend" in points
+    sweep = dist_info("runner_sweep")
+    assert "sweep = runner_sweep.command:register" in sweep["entry_points.txt"]
+    assert "study = runner_sweep.plot:plot_study" in sweep["entry_points.txt"]
+    assert "Requires-Dist: optuna" in sweep["METADATA"]

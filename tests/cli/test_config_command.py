@@ -81,3 +81,28 @@ def test_help_does_not_import_torch() -> None:
         check=True,
     )
     assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_custom_hooks_option_agrees_between_config_check_and_train(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """--cfg-options custom_hooks=[dict(type=...)]: a dict for both commands, not a string."""
+    from .conftest import HERE, TINY_CONFIG
+
+    monkeypatch.syspath_prepend(str(HERE))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.py").write_text(TINY_CONFIG)
+    option = ["--cfg-options", 'custom_hooks=[dict(type="EMAHook", momentum=0.01)]']
+    assert main(["config", "check", "tiny.py", *option]) == 0
+    assert main(["train", "tiny.py", "--work-dir", "wd", *option, "train_cfg.max_epochs=1"]) == 0
+    assert "EMAHook" in next((tmp_path / "wd").glob("*/config.py")).read_text()
+    # a typo is caught by both, the same way
+    typo = ["--cfg-options", "custom_hooks=[dict(type=EMAHok)]"]
+    assert main(["config", "check", "tiny.py", *typo]) == 2
+    assert "Did you mean 'EMAHook'" in capsys.readouterr().err
+    assert main(["train", "tiny.py", "--work-dir", "wd2", *typo]) == 2
+    assert "Did you mean 'EMAHook'" in capsys.readouterr().err
+    # a string where a hook config belongs is reported by config check too
+    (tmp_path / "str.py").write_text(TINY_CONFIG + "custom_hooks = ['EMAHook']\n")
+    assert main(["config", "check", "str.py"]) == 2
+    assert "custom_hooks[0]: is the string 'EMAHook', not a hook config" in capsys.readouterr().err

@@ -37,7 +37,8 @@ def test_plugin_adds_a_subcommand_and_is_listed(cli, fake_dist, tmp_path: Path) 
 
     done = cli("plugins", "--json", path=_site(tmp_path))
     data = json.loads(done.stdout)
-    (entry,) = data["groups"]["runner.plugins"]
+    # other installed plugins (runner-sweep's 'sweep') are listed alongside
+    (entry,) = [e for e in data["groups"]["runner.plugins"] if e["key"] == "hello"]
     assert entry == {
         "key": "hello",
         "distribution": "hello-plugin",
@@ -127,3 +128,18 @@ def test_plugin_cannot_take_a_built_in_command(cli, fake_dist, tmp_path: Path) -
     done = cli("plot", "--help", path=_site(tmp_path))
     assert done.returncode == 0 and "scalars" in done.stdout  # the built-in plot
     assert "greedy-plugin" in done.stderr and "already provides" in done.stderr
+
+
+def test_the_ecosystem_distributions_are_listed_like_any_plugin() -> None:
+    """runner-trackers and runner-sweep register through entry points only."""
+    done = subprocess.run(
+        [sys.executable, "-m", "runner_cli", "plugins", "--json"], capture_output=True, text=True
+    )
+    groups = json.loads(done.stdout)["groups"]
+    backends = {e["key"]: e["distribution"] for e in groups["runner.visbackends"]}
+    for name in ("MLflowVisBackend", "WandbVisBackend", "DVCLiveVisBackend", "AimVisBackend"):
+        assert backends[name] == "runner-trackers"
+    commands = {e["key"]: e["distribution"] for e in groups["runner.plugins"]}
+    assert commands["sweep"] == "runner-sweep"
+    plotters = {e["key"]: e["distribution"] for e in groups["runner.plotters"]}
+    assert plotters["study"] == "runner-sweep"

@@ -93,6 +93,28 @@ def test_plot_draws_a_png_of_several_runs(trained: Path, tmp_path: Path, capsys)
     assert "Did you mean 'loss'?" in err and "Logged keys:" in err
 
 
+def test_plot_panels_have_titles_y_labels_and_marked_validation(
+    trained: Path, tmp_path: Path
+) -> None:
+    from runner_cli.commands.plot import choose_keys, draw, find_scalars, read_run
+
+    run = read_run(find_scalars(str(trained / "wd")), "wd/run")
+    keys = choose_keys([run], "loss,lr,accuracy/top1,time,val/time")
+    figure, *panels = draw([run], keys, tmp_path / "curves.png")
+    assert figure["title"] == "Training curves of wd/run"
+    by_key = dict(zip(keys, panels))
+    assert by_key["loss"] == {"title": "loss", "ylabel": "loss", "xlabel": "iter"}
+    assert by_key["lr"]["ylabel"] == "learning rate"
+    assert by_key["accuracy/top1"] == {
+        "title": "accuracy/top1 (validation)",
+        "ylabel": "top1",
+        "xlabel": "epoch",
+    }
+    # validation timings are their own series, not mixed into the training curve
+    assert by_key["time"]["xlabel"] == "iter" and by_key["val/time"]["xlabel"] == "epoch"
+    assert by_key["time"]["ylabel"] == "seconds per iteration"
+
+
 def test_plot_without_matplotlib_says_how_to_install(
     trained: Path, tmp_path: Path, capsys, monkeypatch
 ) -> None:

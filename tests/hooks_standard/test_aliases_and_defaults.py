@@ -27,7 +27,7 @@ def test_standard_set_roles_and_priorities(make_runner: Any) -> None:
         "check_invalid_loss",
     ]
     runner = make_runner()
-    by_role = {runner.hooks.role_of(h): (type(h).__name__, h.priority) for h in runner.hooks.hooks}
+    by_role = {runner.hooks.role_of(h): (type(h).__name__, h.priority) for h in runner.hooks}
     assert by_role == {
         "runtime_info": ("RuntimeInfoHook", 10),
         "timer": ("IterTimerHook", 50),

@@ -84,7 +84,7 @@ def names(folder: Path) -> set[str]:
 
 
 def hook_of(runner: Runner) -> CheckpointHook:
-    return next(h for h in runner.hooks.hooks if isinstance(h, CheckpointHook))
+    return next(h for h in runner.hooks if isinstance(h, CheckpointHook))
 
 
 def load(path: Path) -> dict[str, Any]:

@@ -87,7 +87,7 @@ def test_interval_checks_losses_together_but_before_any_save() -> None:
     ok = {"loss": torch.tensor(1.0)}
     hook.after_train_iter(runner, batch_idx=0, outputs=nan)  # not checked yet
     with pytest.raises(InvalidLossError, match="iteration 1 "):
-        hook.before_save_checkpoint(runner)
+        hook.before_save_checkpoint(runner, {})
     # 50 iterations, the 7th and 30th bad: one check, naming the first bad one
     for i in range(50):
         runner.iter = i

@@ -111,23 +111,24 @@ def test_dict_of_schedulers_and_step_on_update_only(fake_runner: Any) -> None:
     default = ParamSchedulerHook()
     default.before_train(runner)
     for _ in range(6):
-        default.after_train_iter()
+        default.after_train_iter(runner, 0)
     assert a_iter.steps == 6  # MMEngine's behaviour: every iteration
     only_updates = ParamSchedulerHook(step_on_update_only=True)
     only_updates.before_train(runner)
     for i in range(6):
         wrappers["gen"].count = i + 1
-        only_updates.after_train_iter()
+        only_updates.after_train_iter(runner, 0)
     assert a_iter.steps == 6 + 3
-    default.after_train_epoch()
+    default.after_train_epoch(runner)
     assert (b_epoch.steps, plateau.steps) == (1, 1)
-    default.after_val_epoch(metrics={"score": 1.0})
-    default.after_val_epoch(metrics={})
+    default.after_val_epoch(runner, metrics={"score": 1.0})
+    default.after_val_epoch(runner, metrics={})
     assert plateau.val_steps == [{"score": 1.0}] and b_epoch.val_steps == []
 
 
 def test_no_schedulers_is_fine(fake_runner: Any) -> None:
     hook = ParamSchedulerHook()
-    hook.before_train(fake_runner(param_schedulers=None))
-    hook.after_train_iter()
-    hook.after_train_epoch()
+    runner = fake_runner(param_schedulers=None)
+    hook.before_train(runner)
+    hook.after_train_iter(runner, 0)
+    hook.after_train_epoch(runner)

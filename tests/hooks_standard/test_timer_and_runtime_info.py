@@ -16,21 +16,21 @@ def test_data_time_time_and_eta_from_a_known_clock(fake_runner: Any) -> None:
     hook = IterTimerHook()
     hook._clock = iter([0.0, 1.0, 3.0, 3.5, 5.0, 5.0, 9.0]).__next__
     hub = runner.message_hub
-    hook.before_train_epoch()  # t=0
-    hook.before_train_iter(runner)  # t=1: waited 1 s for data
-    hook.after_train_iter(runner)  # t=3: the iteration took 3 s end to end
+    hook.before_train_epoch(runner)  # t=0
+    hook.before_train_iter(runner, 0)  # t=1: waited 1 s for data
+    hook.after_train_iter(runner, 0)  # t=3: the iteration took 3 s end to end
     assert hub.get_scalar("train/data_time").current() == 1.0
     assert hub.get_scalar("train/time").current() == 3.0
     assert hub.get_info("eta") == pytest.approx(3.0 * 19)
     runner.train_loop.iter = 1
-    hook.before_train_iter(runner)  # t=3.5
-    hook.after_train_iter(runner)  # t=5: 2 s
+    hook.before_train_iter(runner, 0)  # t=3.5
+    hook.after_train_iter(runner, 0)  # t=5: 2 s
     assert hub.get_scalar("train/data_time").current() == 0.5
     # the first (warm-up) iteration is left out of the mean once there are others
     assert hub.get_info("eta") == pytest.approx(2.0 * 18)
     runner.train_loop.iter = 2
-    hook.before_train_iter(runner)  # t=5
-    hook.after_train_iter(runner)  # t=9: 4 s -> mean (2 + 4) / 2
+    hook.before_train_iter(runner, 0)  # t=5
+    hook.after_train_iter(runner, 0)  # t=9: 4 s -> mean (2 + 4) / 2
     assert hub.get_info("eta") == pytest.approx(3.0 * 17)
 
 
@@ -38,15 +38,15 @@ def test_validation_time_is_not_training_data_time(fake_runner: Any) -> None:
     runner = fake_runner()
     hook = IterTimerHook()
     hook._clock = iter([0.0, 0.0, 1.0, 1.0, 2.0, 2.0, 10.0, 10.0, 11.0]).__next__
-    hook.before_train_epoch()
-    hook.before_train_iter(runner)
-    hook.after_train_iter(runner)  # t=1
-    hook.before_val_epoch()  # t=1
-    hook.before_val_iter(runner)  # t=2
-    hook.after_val_iter(runner)  # t=2
+    hook.before_train_epoch(runner)
+    hook.before_train_iter(runner, 0)
+    hook.after_train_iter(runner, 0)  # t=1
+    hook.before_val_epoch(runner)  # t=1
+    hook.before_val_iter(runner, 0)  # t=2
+    hook.after_val_iter(runner, 0)  # t=2
     assert runner.message_hub.get_scalar("val/data_time").current() == 1.0
-    hook.after_val()  # t=10: validation ended
-    hook.before_train_iter(runner)  # t=10
+    hook.after_val(runner)  # t=10: validation ended
+    hook.before_train_iter(runner, 0)  # t=10
     assert runner.message_hub.get_scalar("train/data_time").current() == 0.0
 
 
@@ -67,10 +67,10 @@ def test_runtime_info_publishes_tensors_without_reading_them(fake_runner: Any) -
     hook.before_train(runner)
     assert runner.message_hub.get_info("max_iters") == 20
     runner.train_loop.iter = 4
-    hook.before_train_iter(runner)
+    hook.before_train_iter(runner, 0)
     loss = torch.tensor(0.25)
     loss_cls = torch.tensor(0.5, requires_grad=True) * 1
-    hook.after_train_iter(runner, outputs={"loss": loss, "loss_cls": loss_cls, "acc": 1.0})
+    hook.after_train_iter(runner, 0, outputs={"loss": loss, "loss_cls": loss_cls, "acc": 1.0})
     hub = runner.message_hub
     assert hub.get_info("iter") == 4
     assert hub.get_scalar("train/lr").current() == 0.1  # param group 0
@@ -92,8 +92,8 @@ def test_runtime_info_with_several_optimizers(fake_runner: Any) -> None:
     runner = fake_runner(optim_wrapper=wrapper)
     hook = RuntimeInfoHook()
     hook.before_train(runner)
-    hook.before_train_iter(runner)
-    hook.after_train_iter(runner, outputs=None)
+    hook.before_train_iter(runner, 0)
+    hook.after_train_iter(runner, 0, outputs=None)
     hub = runner.message_hub
     assert hub.get_scalar("train/gen.lr").current() == pytest.approx(0.1)
     assert hub.get_scalar("train/disc.lr").current() == pytest.approx(0.02)

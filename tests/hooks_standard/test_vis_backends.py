@@ -78,3 +78,41 @@ def test_missing_tensorboard_says_what_to_install(monkeypatch: pytest.MonkeyPatc
     )
     with pytest.raises(BuildError, match=r"pip install 'runner-hooks-standard\[tensorboard\]'"):
         TensorBoardVisBackend(save_dir="x")
+
+
+#: tests/cli/tiny_task.py: 64 points, batch 8 (8 iterations per epoch), 2 epochs
+TB_TINY_CONFIG = """
+custom_imports = dict(imports=['tiny_task'])
+model = dict(type='TinyNet')
+train_dataloader = dict(dataset=dict(type='TinyDataset'), batch_size=8, shuffle=True)
+val_dataloader = dict(dataset=dict(type='TinyDataset', size=32), batch_size=16)
+val_evaluator = dict(type='Accuracy')
+train_cfg = dict(by_epoch=True, max_epochs=2, val_interval=1)
+optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1))
+default_hooks = dict(logger=dict(interval=2, progress_bar=False))
+visualizer = dict(vis_backends=[dict(type='TensorBoardVisBackend')])
+"""
+
+
+def test_tensorboard_tags_never_mix_iteration_and_epoch_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real epoch-based run: time/data_time/epoch of validation no longer zig-zag."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from runner_cli.main import main
+
+    tiny = Path(__file__).resolve().parents[1] / "cli"
+    monkeypatch.syspath_prepend(str(tiny))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.py").write_text(TB_TINY_CONFIG)
+    assert main(["train", "c.py", "--work-dir", "wd"]) == 0
+    (events,) = {p.parent for p in (tmp_path / "wd").rglob("events.out.tfevents.*")}
+    acc = EventAccumulator(str(events))
+    acc.Reload()
+    steps = {tag: [e.step for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]}
+    for tag, seen in steps.items():
+        assert seen == sorted(seen), f"{tag} goes back in steps: {seen}"
+    iters = list(range(2, 17, 2))  # logged every 2 of 16 iterations
+    assert steps["time"] == steps["data_time"] == steps["epoch"] == iters
+    assert steps["val/time"] == steps["accuracy/top1"] == [1, 2]  # validation, per epoch

@@ -90,7 +90,12 @@ def _kill_when(proc: subprocess.Popen, work: Path, moment: tuple[str, object]) -
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and proc.poll() is None:
             if _being_written(work, want):
-                break
+                # freeze the child, then look again: if the write is still under way,
+                # the kill lands mid-write for certain (no race with the rename)
+                proc.send_signal(signal.SIGSTOP)
+                if _being_written(work, want):
+                    break
+                proc.send_signal(signal.SIGCONT)
             time.sleep(0.0005)
     elif kind == "after":  # right after the child reported finishing a step
         while not proc.stdout.readline().startswith(str(arg)):
@@ -116,7 +121,6 @@ def test_sigkill_during_save_never_corrupts(tmp_path: Path) -> None:
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
-    orphans_seen = 0
     for round_no, moment in enumerate(MOMENTS):
         work = tmp_path / f"work{round_no}"
         work.mkdir()
@@ -152,7 +156,7 @@ def test_sigkill_during_save_never_corrupts(tmp_path: Path) -> None:
                 _check_loadable(path)
 
         orphans = _temp_files(work)
-        orphans_seen += len(orphans)
+        if moment[0] == "fill":  # the child was frozen mid-write, then killed
+            assert orphans, f"{moment}: the kill did not land mid-write"
         assert sorted(cleanup_orphaned_temp_files(work)) == sorted(orphans)
         assert _temp_files(work) == []
-    assert orphans_seen >= 2  # the "fill" kills really landed mid-write

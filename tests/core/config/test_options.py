@@ -95,3 +95,27 @@ def test_merge_from_dict_list_index_errors() -> None:
     cfg.merge_from_dict({"pipeline.1.scale": 1}, allow_list_keys=False) if False else None
     with pytest.raises(ConfigError, match="_delete_"):
         _cfg().merge_from_dict({"pipeline.1.scale": 1}, allow_list_keys=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('[dict(type="EMAHook", momentum=0.001)]', [{"type": "EMAHook", "momentum": 0.001}]),
+        # the shell ate the quotes: a bare name is a string, as in MMEngine's syntax
+        ("[dict(type=EMAHook)]", [{"type": "EMAHook"}]),
+        (
+            "dict(type=mmdet.Foo, sizes=(1, 2), on=True)",
+            {"type": "mmdet.Foo", "sizes": (1, 2), "on": True},
+        ),
+        ('{"num_classes": 10, "scale": -0.5}', {"num_classes": 10, "scale": -0.5}),
+        ("[dict(a=[dict(b=None)])]", [{"a": [{"b": None}]}]),
+    ],
+)
+def test_python_literal_values_with_dicts(text: str, value: object) -> None:
+    assert parse_cfg_options([f"k={text}"])["k"] == value
+
+
+def test_python_literal_values_never_run_code() -> None:
+    for text in ("[dict(type=__import__('os').getcwd())]", "{'a': open('x')}", "dict(1, 2)"):
+        with pytest.raises(ConfigError, match="looks like Python .* cannot be read"):
+            parse_cfg_options([f"k={text}"])

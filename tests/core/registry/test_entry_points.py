@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +104,31 @@ def test_standard_packages_register_through_entry_points() -> None:
     assert {"LoggerHook", "CheckpointHook", "IterTimerHook"} <= set(HOOKS.keys())
     eps = {e.key: e.distribution for e in LOOPS.entry_points()}
     assert eps["ValLoop"] == "runner-loops-standard"
+
+
+def test_unknown_key_declared_in_an_editable_source_says_to_reinstall(
+    fake_dist, tmp_path: Path
+) -> None:
+    """The entry point is in pyproject.toml, but the package was installed before it was added."""
+    import json
+
+    from runner_core.registry import HOOKS
+
+    source = tmp_path / "my-hooks"
+    source.mkdir()
+    (source / "pyproject.toml").write_text(
+        '[project]\nname = "my-hooks"\n\n[project.entry-points."runner.hooks"]\n'
+        'OldHook = "my_hooks:OldHook"\nNewHook = "my_hooks:NewHook"\n'
+    )
+    info = fake_dist("my-hooks", {"runner.hooks": {"OldHook": "my_hooks:OldHook"}})
+    (info / "direct_url.json").write_text(
+        json.dumps({"url": source.as_uri(), "dir_info": {"editable": True}})
+    )
+    with pytest.raises(RegistryError) as caught:
+        HOOKS.get("NewHook")
+    message = str(caught.value)
+    assert "declares 'NewHook'" in message and "reinstall it (pip install -e" in message
+    assert str(source) in message
+    with pytest.raises(RegistryError) as caught:  # an unrelated typo gets no such advice
+        HOOKS.get("NoSuchHook")
+    assert "reinstall" not in str(caught.value)

@@ -169,7 +169,7 @@ def main() -> None:
         runner.train()
     except StopTraining:
         stopped = True
-    ema = next(h for h in runner.hooks.hooks if type(h).__name__ == "EMAHook")
+    ema = next(h for h in runner.hooks if type(h).__name__ == "EMAHook")
     result = {
         "state_dict": {k: v.clone() for k, v in runner.unwrapped_model.state_dict().items()},
         "ema": {k: v.clone() for k, v in ema.ema_model.state_dict().items()},

@@ -44,12 +44,15 @@ def f1_scores(matrix: torch.Tensor) -> torch.Tensor:
 class MacroF1(BaseMetric):
     """The unweighted mean of the per-class F1 scores, in percent.
 
-    Reports ``<prefix>/macro_f1`` (prefix ``digits`` by default) and, with
-    ``per_class=True``, ``<prefix>/f1_<class>`` for every class.
+    Reports ``<prefix>/macro_f1`` (prefix ``digits`` by default), with
+    ``per_class=True`` ``<prefix>/f1_<class>`` for every class, and with
+    ``per_class_accuracy=True`` ``<prefix>/acc_<class>`` (percent of the
+    class's samples predicted right, for classes with samples).
 
     Args:
         num_classes: the number of classes.
         per_class: also report each class's F1.
+        per_class_accuracy: also report each class's accuracy.
         collect_device, prefix, collect_dir: as for every ``BaseMetric``.
     """
 
@@ -59,6 +62,7 @@ class MacroF1(BaseMetric):
         self,
         num_classes: int = 10,
         per_class: bool = False,
+        per_class_accuracy: bool = False,
         collect_device: str = "cpu",
         prefix: str | None = None,
         collect_dir: str | None = None,
@@ -66,6 +70,7 @@ class MacroF1(BaseMetric):
         super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
         self.num_classes = int(num_classes)
         self.per_class = per_class
+        self.per_class_accuracy = per_class_accuracy
 
     def process(self, data_batch: Any, data_samples: Any) -> None:
         pred, true = predicted_and_true(data_samples)
@@ -77,8 +82,18 @@ class MacroF1(BaseMetric):
             return {"macro_f1": 0.0}
         pred = torch.tensor([p for p, _ in results])
         true = torch.tensor([t for _, t in results])
-        scores = f1_scores(confusion_matrix(pred, true, self.num_classes)) * 100
+        matrix = confusion_matrix(pred, true, self.num_classes)
+        scores = f1_scores(matrix) * 100
         metrics = {"macro_f1": float(scores.mean())}
         if self.per_class:
             metrics.update({f"f1_{c}": float(s) for c, s in enumerate(scores)})
+        if self.per_class_accuracy:
+            totals = matrix.sum(dim=1)
+            metrics.update(
+                {
+                    f"acc_{c}": float(100.0 * matrix[c, c] / totals[c])
+                    for c in range(self.num_classes)
+                    if totals[c] > 0
+                }
+            )
         return metrics

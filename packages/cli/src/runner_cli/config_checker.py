@@ -424,7 +424,10 @@ class ConfigChecker:
         from runner_core.runner.build import active_default_set, merge_default_hooks
 
         chosen = self._guard(
-            "default_hooks_set", lambda: active_default_set(self.cfg.get("default_hooks_set"))
+            "default_hooks_set",
+            lambda: active_default_set(
+                self.cfg.get("default_hooks_set"), getattr(self.cfg, "filename", None)
+            ),
         )
         defaults = chosen[1] if chosen else {}
         overrides = self.cfg.get("default_hooks")
@@ -436,6 +439,13 @@ class ConfigChecker:
                         HOOKS, merged[role], f"default_hooks.{role}", drop=("priority",)
                     )
         for suffix, hook in _items(self.cfg.get("custom_hooks") or []):
+            if isinstance(hook, str):  # what the Runner would reject: say so here too
+                self.add(
+                    f"custom_hooks{suffix}",
+                    f"is the string {hook!r}, not a hook config: write dict(type='...'), e.g. "
+                    "--cfg-options 'custom_hooks=[dict(type=\"EMAHook\")]'.",
+                )
+                continue
             self.check_part(HOOKS, hook, f"custom_hooks{suffix}", drop=("priority",))
 
     def check_visualizer(self) -> None:

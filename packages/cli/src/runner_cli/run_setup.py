@@ -58,11 +58,15 @@ def load_config(path: str, cfg_options: Sequence[str]) -> Any:
 
 
 def apply_work_dir(cfg: Any, work_dir: str | None, config_path: str) -> None:
-    """``--work-dir`` wins, then the config's ``work_dir``, then ``work_dirs/<config stem>``."""
+    """``--work-dir`` wins, then the config's ``work_dir``, then ``<root>/<config stem>``
+    (root: ``[tool.runner] work_dir_root`` of the nearest pyproject.toml, else ``work_dirs``)."""
+    from runner_core.project import default_work_dir
+
     if work_dir:
         cfg.merge_from_dict({"work_dir": work_dir})
     elif not cfg.get("work_dir"):
-        cfg.merge_from_dict({"work_dir": str(Path("work_dirs") / Path(config_path).stem)})
+        default = default_work_dir(config_path, Path(config_path).stem)
+        cfg.merge_from_dict({"work_dir": str(default)})
 
 
 def _is_set(cfg: Mapping[str, Any], key: str) -> bool:

@@ -23,6 +23,7 @@ _LAZY = {
     "Evaluator": "runner_core.evaluator",
     "BaseMetric": "runner_core.evaluator",
     "MessageHub": "runner_core.logging",
+    "print_log": "runner_core.logging",
     "Registry": "runner_core.registry",
     "RUNNERS": "runner_core.registry",
     "LOOPS": "runner_core.registry",

@@ -2,6 +2,10 @@
 
 Every error a user can trigger by bad input should be one of these, carry a
 single readable paragraph, and name the file, key or plugin at fault.
+
+Each class also subclasses the standard exception MMEngine raises in the same
+situation, so code written against MMEngine (``except ValueError:``) keeps
+catching it while the message stays ours.
 """
 
 from __future__ import annotations
@@ -10,8 +14,12 @@ import difflib
 from collections.abc import Iterable
 
 
-class RunnerError(Exception):
-    """Base class of every error runner raises on purpose."""
+class RunnerError(RuntimeError):
+    """Base class of every error runner raises on purpose.
+
+    A ``RuntimeError``, as MMEngine's Runner raises for a run it cannot do
+    (``runner.train()`` without a train loop, for instance).
+    """
 
 
 class RegistryError(RunnerError, KeyError):
@@ -19,6 +27,10 @@ class RegistryError(RunnerError, KeyError):
 
     def __str__(self) -> str:  # KeyError would wrap the message in quotes
         return str(self.args[0]) if self.args else ""
+
+
+class RegistryImportError(RegistryError, ImportError):
+    """A registry's ``locations`` module could not be imported (MMEngine: ImportError)."""
 
 
 class PluginError(RegistryError):
@@ -29,12 +41,38 @@ class BuildError(RunnerError, TypeError):
     """A registered object refused the arguments a config gave it."""
 
 
-class HookError(RunnerError):
-    """A hook is declared or registered wrongly."""
+class BuildValueError(BuildError, ValueError):
+    """An argument has the right type but a value the object cannot use.
+
+    MMEngine raises ``ValueError`` here (``StepLR(begin=10, end=5)``).
+    """
+
+
+class HookError(RunnerError, ValueError):
+    """A hook is declared or registered wrongly, or got a bad argument value.
+
+    A ``ValueError`` too: MMEngine's hooks raise it for bad argument values
+    (``CheckpointHook(save_begin=-1)``) and bad priorities.
+    """
 
 
 class ConfigError(RunnerError, ValueError):
     """A config value is missing, of the wrong kind or out of range."""
+
+
+class ConfigTypeError(ConfigError, TypeError):
+    """A config was given an object of the wrong type (``Config([0, 1])``)."""
+
+
+class ConfigKeyError(ConfigError, KeyError):
+    """A config key is reserved, or a required key is absent."""
+
+    def __str__(self) -> str:  # KeyError would wrap the message in quotes
+        return str(self.args[0]) if self.args else ""
+
+
+class ConfigFileNotFoundError(ConfigError, FileNotFoundError):
+    """A config file (or one of its bases) does not exist."""
 
 
 def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str:

@@ -1,17 +1,29 @@
 """``BaseLoop``: the contract of training, validation and test loops.
 
 A loop owns one data loader (and optionally an evaluator) and drives the
-model through it in ``run()``, calling hook points through
-``runner.call_hooks``. The standard loops live in ``runner-loops-standard``;
-custom ones are registered in ``LOOPS`` and chosen with ``type=`` in
+model through it in ``run()``, calling hook points through the runner
+(``runner.hook_points.<name>`` on the fast path, ``runner.call_hook`` for any
+point). The standard loops live in ``runner-loops-standard``; custom ones are
+registered in ``LOOPS`` and chosen with ``type=`` in
 ``train_cfg``/``val_cfg``/``test_cfg``.
+
+Exact resume is part of this contract: a training loop keeps its position in
+``state_dict()``/``load_state_dict()`` (the only way the Runner saves and
+restores it) and iterates its data through :meth:`BaseLoop.iter_batches`,
+which starts at the saved batch without loading the skipped ones and hands
+the run its random streams back at the right moment. A loop that resumes only
+at epoch boundaries needs nothing but the standard hook points: the streams
+come back right before ``before_train_epoch``.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from .contract import RunnerAPI
 
 
 class BaseLoop(ABC):
@@ -23,26 +35,23 @@ class BaseLoop(ABC):
         evaluator: an evaluator, a metric, a list of them, or their configs.
 
     Class attributes:
-        mode: ``'train'``, ``'val'`` or ``'test'``: which model step
-            ``run_iter`` runs. A custom loop that does not set it gets the mode
-            of the config key it was built from.
+        mode: ``'train'``, ``'val'`` or ``'test'``. A custom loop that does
+            not set it gets the mode of the config key it was built from.
         hook_points: extra hook points this loop calls, ``{name: (arg, ...)}``;
             hooks may implement them like the standard ones.
     """
 
-    mode: ClassVar[str | None] = None
+    mode: str | None = None
     hook_points: ClassVar[Mapping[str, Iterable[str]]] = {}
 
-    def __init__(self, runner: Any, dataloader: Any, evaluator: Any = None) -> None:
-        self._runner = runner
+    def __init__(self, runner: RunnerAPI, dataloader: Any, evaluator: Any = None) -> None:
+        #: the runner running this loop (a plain attribute: loops read it every iteration)
+        self.runner = runner
+        self._runner = runner  # MMEngine's name, which its loop subclasses use
         self.dataloader = (
             runner.build_dataloader(dataloader) if isinstance(dataloader, Mapping) else dataloader
         )
         self.evaluator = runner.build_evaluator(evaluator) if evaluator is not None else None
-
-    @property
-    def runner(self) -> Any:
-        return self._runner
 
     @abstractmethod
     def run(self) -> Any:
@@ -51,13 +60,54 @@ class BaseLoop(ABC):
     def run_iter(self, idx: int, data_batch: Any) -> Any:
         """Run one model step of this loop's mode and feed the evaluator.
 
-        Calls no hooks: the loop calls them around this method.
+        Calls no hooks: a loop written on ``BaseLoop`` calls them around this
+        method (as the Runner guide's custom loop does). The standard loops
+        override it with MMEngine's meaning: the hook points, the step, and
+        (for training) the counters.
         """
-        model = self._runner.model
+        runner = self.runner
+        model = runner.model
         mode = self.mode
         if mode == "train":
-            return model.train_step(data_batch, optim_wrapper=self._runner.optim_wrapper)
+            return model.train_step(data_batch, optim_wrapper=runner.optim_wrapper)
         outputs = model.test_step(data_batch) if mode == "test" else model.val_step(data_batch)
         if self.evaluator is not None:
             self.evaluator.process(data_samples=outputs, data_batch=data_batch)
         return outputs
+
+    # -- position, for checkpoints ----------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """The loop's position, as a checkpoint saved now should record it.
+
+        Training loops return at least ``epoch`` and ``iter`` (completed) and
+        may add ``batch_in_epoch`` (batches done in the current epoch) and
+        ``mid_epoch``. Evaluation loops keep no position: ``{}``.
+        """
+        return {}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:  # noqa: B027 (optional)
+        """Continue from a position :meth:`state_dict` returned."""
+
+    # -- data ---------------------------------------------------------------------------
+    def iter_batches(self, start: int = 0, epoch: int | None = None) -> Iterator[tuple[int, Any]]:
+        """``(batch index, batch)`` pairs of this loop's data, from batch ``start`` on.
+
+        ``epoch`` is told to the sampler first (each epoch shuffles
+        differently, reproducibly). A ``start`` past 0 skips that many
+        batches without loading them (a sampler that cannot skip is advanced
+        with a warning). A resumed run gets its random streams back here, at
+        the moment that matches the checkpoint: before the iterator is created
+        when the checkpoint was taken between data passes, right after it
+        when it was taken inside one.
+        """
+        from .data.positions import iter_from, set_epoch
+
+        if epoch is not None:
+            set_epoch(self.dataloader, epoch)
+        resume = self.runner.resume_state
+        if start <= 0:
+            resume.restore_rng()
+            return enumerate(iter(self.dataloader))
+        batches = iter_from(self.dataloader, start)
+        resume.restore_rng()
+        return enumerate(batches, start)

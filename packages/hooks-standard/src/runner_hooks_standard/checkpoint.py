@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from runner_core.contract import RunnerAPI
 from runner_core.errors import HookError, did_you_mean
 from runner_core.hooks import Hook, Priority
 
@@ -93,7 +94,7 @@ class CheckpointHook(Hook):
         filename_tmpl: e.g. ``'ckpt_{}.pth'``; default ``epoch_{}.pth`` / ``iter_{}.pth``.
         published_keys: after training, write ``<name>-<sha256[:8]>.pth``
             copies of the last and best checkpoints with only these keys.
-        save_begin: first epoch/iteration counted for ``interval``.
+        save_begin: the first epoch/iteration saved, then every ``interval`` after it.
         fsync: flush each checkpoint to disk before it counts as saved
             (durable against power loss; costs a disk flush per save).
         backend_args, file_client_args: MMEngine's storage options; only
@@ -291,7 +292,7 @@ class CheckpointHook(Hook):
         return [p for p in (self._work_dir, self.out_dir) if p is not None]
 
     # -- hook points ------------------------------------------------------------------
-    def before_run(self, runner: Any) -> None:
+    def before_run(self, runner: RunnerAPI) -> None:
         work_dir = Path(runner.work_dir)
         self._work_dir = work_dir.absolute()
         if self.out_dir_arg is None:
@@ -312,7 +313,7 @@ class CheckpointHook(Hook):
                     ", ".join(p.name for p in removed),
                 )
 
-    def before_train(self, runner: Any) -> None:
+    def before_train(self, runner: RunnerAPI) -> None:
         self._training = True
         if self._resumed:
             self._resumed = False
@@ -332,37 +333,43 @@ class CheckpointHook(Hook):
             )
             self.by_epoch = False
 
-    def after_train_epoch(self, runner: Any) -> None:
+    def after_train_epoch(self, runner: RunnerAPI) -> None:
         if not self.by_epoch:
             return
         done = runner.epoch + 1
         periodic = (
             self.interval > 0
-            and done > self.save_begin
+            and done >= self.save_begin  # MMEngine: save_begin itself is saved
             and (done - self.save_begin) % self.interval == 0
         )
         last = self.save_last and done == runner.max_epochs
         if periodic or last:
             self._save_progress(runner)
 
-    def after_train_iter(self, runner: Any, batch_idx: int = 0) -> None:
+    def after_train_iter(
+        self,
+        runner: RunnerAPI,
+        batch_idx: int,
+        data_batch: Any = None,
+        outputs: Any = None,
+    ) -> None:
         if self.by_epoch:
             return
         done = runner.iter + 1
         periodic = (
             self.interval > 0
-            and done > self.save_begin
+            and done >= self.save_begin  # MMEngine: save_begin itself is saved
             and (done - self.save_begin) % self.interval == 0
         )
         last = self.save_last and done == runner.max_iters
         if periodic or last:
             self._save_progress(runner)
 
-    def after_val_epoch(self, runner: Any, metrics: Mapping[str, Any] | None = None) -> None:
+    def after_val_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
         if self._training:
             self._metrics = dict(metrics or {})
 
-    def after_val(self, runner: Any) -> None:
+    def after_val(self, runner: RunnerAPI) -> None:
         """Best checkpoints, then re-save the progress checkpoint if validation changed hook states."""
         if not self._training:
             return
@@ -377,7 +384,7 @@ class CheckpointHook(Hook):
                 )
                 self._save_progress(runner, again=True)
 
-    def after_train(self, runner: Any) -> None:
+    def after_train(self, runner: RunnerAPI) -> None:
         if self.save_last and self._last_saved_at != self._progress(runner):
             self._save_progress(runner)  # stopped early, or the last step was not on schedule
         self._training = False
@@ -411,17 +418,17 @@ class CheckpointHook(Hook):
         runner.run_validation()
 
     # -- saving -----------------------------------------------------------------------------
-    def _progress(self, runner: Any) -> tuple[int, int]:
+    def _progress(self, runner: RunnerAPI) -> tuple[int, int]:
         state = runner.train_loop.state_dict() if hasattr(runner.train_loop, "state_dict") else {}
         return int(state.get("epoch", runner.epoch)), int(state.get("iter", runner.iter))
 
-    def _filename(self, runner: Any) -> str:
+    def _filename(self, runner: RunnerAPI) -> str:
         epoch, iters = self._progress(runner)
         if self.by_epoch:
             return (self.filename_tmpl or "epoch_{}.pth").format(epoch)
         return (self.filename_tmpl or "iter_{}.pth").format(iters)
 
-    def _save(self, runner: Any, filename: str, update_pointer: bool) -> Path | None:
+    def _save(self, runner: RunnerAPI, filename: str, update_pointer: bool) -> Path | None:
         assert self.out_dir is not None, "before_run sets out_dir"
         return runner.save_checkpoint(
             self.out_dir,
@@ -432,7 +439,7 @@ class CheckpointHook(Hook):
             fsync=self.fsync,
         )
 
-    def _save_progress(self, runner: Any, again: bool = False) -> None:
+    def _save_progress(self, runner: RunnerAPI, again: bool = False) -> None:
         assert self.out_dir is not None
         filename = self._filename(runner)
         path = str((self.out_dir / filename).absolute())
@@ -455,7 +462,7 @@ class CheckpointHook(Hook):
                 _remove(Path(old), runner, self._own_folders())
         self._dropping = []
 
-    def _save_best(self, runner: Any, metrics: Mapping[str, Any]) -> None:
+    def _save_best(self, runner: RunnerAPI, metrics: Mapping[str, Any]) -> None:
         if self.save_best == ["auto"]:
             if self._auto_key is None:
                 if not metrics:
@@ -508,7 +515,7 @@ class CheckpointHook(Hook):
             if runner.rank == 0 and previous and previous != path:
                 _remove(Path(previous), runner, self._own_folders())
 
-    def _publish(self, runner: Any, path: Path) -> Path:
+    def _publish(self, runner: RunnerAPI, path: Path) -> Path:
         """Write ``<stem>-<sha256[:8]>.pth`` holding only ``published_keys``."""
         import torch
 
@@ -538,7 +545,7 @@ class CheckpointHook(Hook):
         )
 
 
-def _remove(path: Path, runner: Any, folders: Sequence[Path] = ()) -> None:
+def _remove(path: Path, runner: RunnerAPI, folders: Sequence[Path] = ()) -> None:
     """Delete an old checkpoint of this run; a file outside the run's folders is never touched."""
     from runner_core.checkpoint.paths import may_delete
 
@@ -556,10 +563,10 @@ def _remove(path: Path, runner: Any, folders: Sequence[Path] = ()) -> None:
         runner.logger.warning("Could not delete old checkpoint %s: %s", path, exc)
 
 
-def _hook_states(runner: Any, own: Any = None) -> list[Any]:
+def _hook_states(runner: RunnerAPI, own: Any = None) -> list[Any]:
     """Every hook's state; ``own``'s without its "validated" mark (no re-save just for it)."""
     states = []
-    for hook in runner.hooks.hooks:
+    for hook in runner.hooks:
         state = hook.state_dict()
         if hook is own and "validated" in state:
             state = {k: v for k, v in state.items() if k != "validated"}

@@ -6,6 +6,7 @@ import math
 import warnings
 from typing import Any
 
+from runner_core.contract import RunnerAPI
 from runner_core.errors import ConfigError, HookError, did_you_mean
 from runner_core.hooks import Hook, Priority
 
@@ -78,7 +79,7 @@ class EarlyStoppingHook(Hook):
         self.wait_count = 0
         self._training = False
 
-    def before_train(self, runner: Any) -> None:
+    def before_train(self, runner: RunnerAPI) -> None:
         self._training = True
         if not hasattr(runner.train_loop, "stop_training"):
             warnings.warn(
@@ -87,13 +88,13 @@ class EarlyStoppingHook(Hook):
                 stacklevel=2,
             )
 
-    def after_train(self) -> None:
+    def after_train(self, runner: RunnerAPI) -> None:
         self._training = False
 
     def _better(self, value: float, than: float) -> bool:
         return value > than if self.rule == "greater" else value < than
 
-    def after_val_epoch(self, runner: Any, metrics: Any) -> None:
+    def after_val_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
         if not self._training:
             return
         metrics = metrics or {}

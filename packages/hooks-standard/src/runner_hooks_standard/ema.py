@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from runner_core.contract import RunnerAPI
 from runner_core.errors import HookError, did_you_mean
 from runner_core.hooks import Hook, Priority
 
@@ -53,6 +54,7 @@ class ExponentialMovingAverage(nn.Module):
         self.momentum = float(momentum)
         self.interval = interval
         self.update_buffers = bool(update_buffers)
+        self.steps: torch.Tensor
         self.register_buffer("steps", torch.tensor(0, dtype=torch.long))
 
     def _tracked(self, model: nn.Module) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
@@ -173,13 +175,13 @@ class EMAHook(Hook):
         self._swapped = False
 
     # -- set-up ----------------------------------------------------------------
-    def before_run(self, runner: Any) -> None:
+    def before_run(self, runner: RunnerAPI) -> None:
         model = runner.unwrapped_model  # without a DDP/FSDP wrapper
         self._src_model = model
         if self.ema_model is None:
             self.ema_model = self.ema_cls(model, **self.ema_cfg)
 
-    def before_train(self, runner: Any) -> None:
+    def before_train(self, runner: RunnerAPI) -> None:
         if runner.max_iters is not None and self.begin_iter >= runner.max_iters:
             raise HookError(
                 f"EMAHook(begin_iter={self.begin_iter}) is not smaller than max_iters="
@@ -195,11 +197,17 @@ class EMAHook(Hook):
                 f"{runner.max_epochs}: the average would never start."
             )
 
-    def _started(self, runner: Any) -> bool:
+    def _started(self, runner: RunnerAPI) -> bool:
         return runner.iter + 1 > self.begin_iter and runner.epoch + 1 > self.begin_epoch
 
     # -- training --------------------------------------------------------------
-    def after_train_iter(self, runner: Any) -> None:
+    def after_train_iter(
+        self,
+        runner: RunnerAPI,
+        batch_idx: int,
+        data_batch: Any = None,
+        outputs: Any = None,
+    ) -> None:
         assert self.ema_model is not None and self._src_model is not None
         if self._started(runner):
             self.ema_model.update_parameters(self._src_model)
@@ -207,16 +215,16 @@ class EMAHook(Hook):
             self.ema_model.follow(self._src_model)
 
     # -- evaluation: the average stands in for the model ----------------------
-    def before_val_epoch(self, runner: Any) -> None:
+    def before_val_epoch(self, runner: RunnerAPI) -> None:
         self._swap()
 
-    def after_val_epoch(self, runner: Any) -> None:
+    def after_val_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
         self._swap()
 
-    def before_test_epoch(self, runner: Any) -> None:
+    def before_test_epoch(self, runner: RunnerAPI) -> None:
         self._swap()
 
-    def after_test_epoch(self, runner: Any) -> None:
+    def after_test_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
         self._swap()
 
     @torch.no_grad()
@@ -232,14 +240,14 @@ class EMAHook(Hook):
         self._swapped = not self._swapped
 
     # -- checkpoints -----------------------------------------------------------
-    def before_save_checkpoint(self, runner: Any, checkpoint: dict) -> None:
+    def before_save_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
         """Store the average as MMEngine does: averaged weights in ``state_dict``."""
         assert self.ema_model is not None
         ema_state = {k: v.detach().cpu().clone() for k, v in self.ema_model.state_dict().items()}
         checkpoint["ema_state_dict"] = ema_state
         _swap_in_checkpoint(checkpoint, self.ema_model)
 
-    def after_load_checkpoint(self, runner: Any, checkpoint: dict) -> None:
+    def after_load_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
         assert self.ema_model is not None
         resuming = "resumed_from" in checkpoint.get("meta", {})
         if resuming and "ema_state_dict" in checkpoint:

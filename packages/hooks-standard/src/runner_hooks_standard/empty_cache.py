@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from runner_core.contract import RunnerAPI
 from runner_core.hooks import Hook, Priority
 
 
@@ -17,7 +20,8 @@ class EmptyCacheHook(Hook):
 
     Useful when another process shares the GPU or memory fragments; it slows
     training a little, so ``after_iter`` is off by default. Does nothing
-    without CUDA.
+    without CUDA. Acts in training, validation and test alike (MMEngine's
+    mode-generic helpers).
     """
 
     priority = Priority.NORMAL
@@ -25,51 +29,31 @@ class EmptyCacheHook(Hook):
     def __init__(
         self, before_epoch: bool = False, after_epoch: bool = True, after_iter: bool = False
     ) -> None:
-        self._before_epoch = before_epoch
-        self._after_epoch = after_epoch
-        self._after_iter = after_iter
+        self._do_before_epoch = before_epoch
+        self._do_after_epoch = after_epoch
+        self._do_after_iter = after_iter
 
-    def _epoch_start(self) -> None:
-        if self._before_epoch:
+    def _before_epoch(self, runner: RunnerAPI, mode: str = "train") -> None:
+        if self._do_before_epoch:
             _empty_cache()
 
-    def _epoch_end(self) -> None:
-        if self._after_epoch:
+    def _after_epoch(self, runner: RunnerAPI, mode: str = "train") -> None:
+        if self._do_after_epoch:
             _empty_cache()
 
-    def _iter_end(self) -> None:
-        if self._after_iter:
+    def _after_iter(
+        self,
+        runner: RunnerAPI,
+        batch_idx: int,
+        data_batch: Any = None,
+        outputs: Any = None,
+        mode: str = "train",
+    ) -> None:
+        if self._do_after_iter:
             _empty_cache()
-
-    def before_train_epoch(self) -> None:
-        self._epoch_start()
-
-    def before_val_epoch(self) -> None:
-        self._epoch_start()
-
-    def before_test_epoch(self) -> None:
-        self._epoch_start()
-
-    def after_train_epoch(self) -> None:
-        self._epoch_end()
-
-    def after_val_epoch(self) -> None:
-        self._epoch_end()
-
-    def after_test_epoch(self) -> None:
-        self._epoch_end()
-
-    def after_train_iter(self) -> None:
-        self._iter_end()
-
-    def after_val_iter(self) -> None:
-        self._iter_end()
-
-    def after_test_iter(self) -> None:
-        self._iter_end()
 
     def __repr__(self) -> str:
         return (
-            f"EmptyCacheHook(before_epoch={self._before_epoch}, after_epoch={self._after_epoch}, "
-            f"after_iter={self._after_iter})"
+            f"EmptyCacheHook(before_epoch={self._do_before_epoch}, "
+            f"after_epoch={self._do_after_epoch}, after_iter={self._do_after_iter})"
         )

@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from runner_core.contract import RunnerAPI
 from runner_core.errors import RunnerError
 from runner_core.hooks import Hook, Priority
 
@@ -48,7 +49,13 @@ class CheckInvalidLossHook(Hook):
         # (total loss, outputs, iterations done, epoch, batch index) not yet checked
         self._pending: list[tuple[Any, Any, int, int, int]] = []
 
-    def after_train_iter(self, runner: Any, batch_idx: int, outputs: Any) -> None:
+    def after_train_iter(
+        self,
+        runner: RunnerAPI,
+        batch_idx: int,
+        data_batch: Any = None,
+        outputs: Any = None,
+    ) -> None:
         if outputs is None:
             return
         total = _total_loss(outputs)
@@ -59,13 +66,13 @@ class CheckInvalidLossHook(Hook):
         if len(pending) >= self.interval:
             self._check(runner)
 
-    def before_save_checkpoint(self, runner: Any) -> None:
+    def before_save_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
         self._check(runner)
 
-    def after_train(self, runner: Any) -> None:
+    def after_train(self, runner: RunnerAPI) -> None:
         self._check(runner)
 
-    def _check(self, runner: Any) -> None:
+    def _check(self, runner: RunnerAPI) -> None:
         pending, self._pending = self._pending, []
         if not pending:
             return
@@ -114,7 +121,7 @@ def _describe(value: Any) -> str:
     return "nan" if math.isnan(number) else str(number)
 
 
-def _message(runner: Any, outputs: Any, done: int, epoch: int, batch_idx: int) -> str:
+def _message(runner: RunnerAPI, outputs: Any, done: int, epoch: int, batch_idx: int) -> str:
     if isinstance(outputs, Mapping):
         bad = [
             k

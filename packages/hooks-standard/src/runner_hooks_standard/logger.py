@@ -25,8 +25,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from runner_core.contract import RunnerAPI
 from runner_core.errors import ConfigError
 from runner_core.hooks import Hook, Priority
+from runner_core.logging.log_processor import LogProcessor, log_processor_of
 
 from .progress import ProgressDisplay, format_eta, wants_progress
 
@@ -45,12 +47,7 @@ def _check_positive(name: str, value: Any) -> int:
 
 def loop_is_epoch_based(loop: Any) -> bool:
     """Whether a train loop counts epochs (lines say ``Epoch(train)``) or iterations."""
-    declared = getattr(loop, "by_epoch", None)
-    if declared is not None:
-        return bool(declared)
-    from runner_loops_standard import IterBasedTrainLoop
-
-    return not isinstance(loop, IterBasedTrainLoop)
+    return bool(getattr(loop, "by_epoch", True))  # TrainLoopAPI.by_epoch; custom loops: epochs
 
 
 class LoggerHook(Hook):
@@ -69,10 +66,12 @@ class LoggerHook(Hook):
             after copying).
         log_metric_by_epoch: validation records use the epoch as their
             ``step`` (epoch-based runs); False uses the iteration.
-        num_digits: digits after the point.
+        num_digits: digits after the point; None reads
+            ``log_processor=dict(num_digits=...)`` (default 4).
         window_size: iterations the losses and times are averaged over;
             None reads ``log_processor=dict(window_size=...)`` (default 10);
-            ``'global'`` averages everything kept.
+            ``'global'`` averages everything kept. The rest of ``log_processor``
+            (``custom_cfg``, ``log_with_hierarchy``, ``by_epoch``) applies too.
         progress_bar: None shows a live progress bar only in an interactive
             terminal (not in pipes, CI, ``NO_COLOR`` or ``TERM=dumb``); True or
             False forces it on or off.
@@ -91,7 +90,7 @@ class LoggerHook(Hook):
         out_suffix: str | Sequence[str] = (".json", ".log", ".py", "yaml"),
         keep_local: bool = True,
         log_metric_by_epoch: bool = True,
-        num_digits: int = 4,
+        num_digits: int | None = None,
         window_size: int | str | None = None,
         progress_bar: bool | None = None,
         backend_args: Mapping[str, Any] | None = None,
@@ -120,6 +119,7 @@ class LoggerHook(Hook):
                 "LoggerHook backend_args is ignored: out_dir must be a local path.", stacklevel=2
             )
         # run state
+        self._processor = LogProcessor()
         self._by_epoch = True
         self._window: int | None = 10
         self._epoch_len: int | None = None
@@ -132,28 +132,19 @@ class LoggerHook(Hook):
         self._warned_keys: set[str] = set()
 
     # -- set-up ---------------------------------------------------------------------------
-    def before_run(self, runner: Any) -> None:
-        cfg = getattr(runner, "log_processor_cfg", None) or {}
-        window = self.window_size if self.window_size is not None else cfg.get("window_size", 10)
-        if window != "global" and self.window_size is None:
-            from runner_core.value_checks import check_number
-
-            window = check_number(
-                window,
-                "log_processor.window_size",
-                minimum=1,
-                integer=True,
-                example="10 or 'global'",
-            )
+    def before_run(self, runner: RunnerAPI) -> None:
+        self._processor = log_processor_of(runner)
+        window = self.window_size if self.window_size is not None else self._processor.window_size
         self._window = None if window == "global" else int(window)
+        if self.num_digits is None:
+            self.num_digits = self._processor.num_digits
         show = wants_progress() if self.progress_bar is None else bool(self.progress_bar)
         if show and getattr(runner, "rank", 0) == 0 and self._display is None:
             self._display = ProgressDisplay(runner.logger)
 
-    def before_train(self, runner: Any) -> None:
+    def before_train(self, runner: RunnerAPI) -> None:
         self._training = True
-        cfg = getattr(runner, "log_processor_cfg", None) or {}
-        by_epoch = cfg.get("by_epoch")
+        by_epoch = self._processor.by_epoch
         self._by_epoch = (
             loop_is_epoch_based(runner.train_loop) if by_epoch is None else bool(by_epoch)
         )
@@ -162,7 +153,7 @@ class LoggerHook(Hook):
         if self._display is not None:
             self._display.start()
 
-    def before_train_epoch(self, runner: Any) -> None:
+    def before_train_epoch(self, runner: RunnerAPI) -> None:
         try:
             self._epoch_len = len(runner.train_dataloader)
         except TypeError:  # an infinite loader
@@ -177,7 +168,13 @@ class LoggerHook(Hook):
                 self._display.start_train("Train", runner.max_iters, completed=runner.iter)
 
     # -- training iterations ------------------------------------------------------------------
-    def after_train_iter(self, runner: Any, batch_idx: int) -> None:
+    def after_train_iter(
+        self,
+        runner: RunnerAPI,
+        batch_idx: int,
+        data_batch: Any = None,
+        outputs: Any = None,
+    ) -> None:
         n = batch_idx + 1 if self._by_epoch else runner.iter + 1
         if n % self.interval and n != self._last_n:
             if self._display is not None:
@@ -189,14 +186,15 @@ class LoggerHook(Hook):
             return
         self._log_train(runner, n)
 
-    def _log_train(self, runner: Any, n: int) -> None:
+    def _log_train(self, runner: RunnerAPI, n: int) -> None:
         hub = runner.message_hub
         tag = self._train_scalars(hub)
+        tag.update(self._processor.custom_values(hub.log_scalars, "train", n))
         tag["memory"] = _memory_mb(runner)
         eta = hub.get_info("eta")
         lead = self._train_position(runner, n)
         line = lead + "  " + self._format(tag, eta)
-        record = dict(tag)
+        record = self._processor.scalar_record(tag, "train")
         if self._by_epoch:
             record["epoch"] = runner.epoch + 1
         record["iter"] = runner.iter + 1
@@ -215,7 +213,7 @@ class LoggerHook(Hook):
             )
             self._info(runner, f"Exp name: {runner.experiment_name}")
 
-    def _train_position(self, runner: Any, n: int) -> str:
+    def _train_position(self, runner: RunnerAPI, n: int) -> str:
         if self._by_epoch:
             total = self._epoch_len
             width = len(str(total)) if total else len(str(n))
@@ -239,8 +237,10 @@ class LoggerHook(Hook):
                     rates[name] = buf.current()
                 elif name in _TIME_KEYS:
                     times[name] = buf.mean(self._window)
-                else:
+                elif self._processor.averages(name):
                     rest[name] = buf.mean(self._window)
+                else:
+                    rest[name] = buf.current()
             except (ValueError, RuntimeError, TypeError) as exc:
                 self._warn_once(key, exc)
         ordered = dict(rates)
@@ -291,36 +291,48 @@ class LoggerHook(Hook):
             shown.append(f"lr: {lr:.2e}")
         return "  ".join(shown)
 
-    def after_train(self, runner: Any) -> None:
+    def after_train(self, runner: RunnerAPI) -> None:
         self._training = False
         if self._display is not None:
             self._display.stop()
 
     # -- validation and test ----------------------------------------------------------------------
-    def before_val_epoch(self, runner: Any) -> None:
+    def before_val_epoch(self, runner: RunnerAPI) -> None:
         self._begin_eval(runner, "val")
 
-    def before_test_epoch(self, runner: Any) -> None:
+    def before_test_epoch(self, runner: RunnerAPI) -> None:
         self._begin_eval(runner, "test")
 
-    def _begin_eval(self, runner: Any, mode: str) -> None:
+    def _begin_eval(self, runner: RunnerAPI, mode: str) -> None:
         self._eval_done = 0
         if self._display is not None:
             self._display.start()
             loop = runner.val_loop if mode == "val" else runner.test_loop
             try:
-                total = len(loop.dataloader)
+                total = len(loop.dataloader) if loop is not None else None
             except TypeError:
                 total = None
             self._display.start_eval(mode.capitalize(), total)
 
-    def after_val_iter(self, runner: Any, batch_idx: int) -> None:
+    def after_val_iter(
+        self,
+        runner: RunnerAPI,
+        batch_idx: int,
+        data_batch: Any = None,
+        outputs: Any = None,
+    ) -> None:
         self._eval_iter(runner, batch_idx, "val")
 
-    def after_test_iter(self, runner: Any, batch_idx: int) -> None:
+    def after_test_iter(
+        self,
+        runner: RunnerAPI,
+        batch_idx: int,
+        data_batch: Any = None,
+        outputs: Any = None,
+    ) -> None:
         self._eval_iter(runner, batch_idx, "test")
 
-    def _eval_iter(self, runner: Any, batch_idx: int, mode: str) -> None:
+    def _eval_iter(self, runner: RunnerAPI, batch_idx: int, mode: str) -> None:
         n = self._eval_done = batch_idx + 1
         if self._display is not None:
             self._display.tick_eval(n)
@@ -329,7 +341,7 @@ class LoggerHook(Hook):
             return
         loop = runner.val_loop if mode == "val" else runner.test_loop
         try:
-            total: int | None = len(loop.dataloader)
+            total: int | None = len(loop.dataloader) if loop is not None else None
         except TypeError:
             total = None
         tag = self._eval_times(runner.message_hub, mode)
@@ -345,7 +357,7 @@ class LoggerHook(Hook):
                 tag[name] = buf.mean(self._window)
         return tag
 
-    def _eval_position(self, runner: Any, mode: str, n: int, total: int | None) -> str:
+    def _eval_position(self, runner: RunnerAPI, mode: str, n: int, total: int | None) -> str:
         width = len(str(total)) if total else len(str(n))
         of = f"{n:>{width}}/{total}" if total else f"{n}"
         if self._training and not self._by_epoch:
@@ -354,13 +366,13 @@ class LoggerHook(Hook):
             return f"Epoch({mode}) [{runner.epoch}][{of}]"
         return f"Epoch({mode}) [{of}]"
 
-    def after_val_epoch(self, runner: Any, metrics: Any) -> None:
+    def after_val_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
         self._log_metrics(runner, "val", metrics)
 
-    def after_test_epoch(self, runner: Any, metrics: Any) -> None:
+    def after_test_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
         self._log_metrics(runner, "test", metrics)
 
-    def _log_metrics(self, runner: Any, mode: str, metrics: Any) -> None:
+    def _log_metrics(self, runner: RunnerAPI, mode: str, metrics: Any) -> None:
         if self._display is not None:
             self._display.finish_eval()
         n = self._eval_done
@@ -377,7 +389,7 @@ class LoggerHook(Hook):
         lead = self._eval_position(runner, mode, n, n)
         body = "  ".join([f"{k}: {_fmt(v, self.num_digits)}" for k, v in tag.items()] + texts)
         runner.logger.info(lead + "  " + body)
-        record = dict(tag)
+        record = self._processor.scalar_record(tag, mode)
         if self._training and self._by_epoch:
             record["epoch"] = runner.epoch
             step = runner.epoch if self.log_metric_by_epoch else runner.iter
@@ -388,17 +400,17 @@ class LoggerHook(Hook):
         if visualizer is not None and getattr(runner, "rank", 0) == 0 and metric_keys:
             visualizer.add_scalars(record, step=step)
 
-    def after_val(self, runner: Any) -> None:
+    def after_val(self, runner: RunnerAPI) -> None:
         if self._display is not None:
             self._display.finish_eval()
             if not self._training:
                 self._display.stop()
 
-    def after_test(self, runner: Any) -> None:
+    def after_test(self, runner: RunnerAPI) -> None:
         self.after_val(runner)
 
     # -- the end ------------------------------------------------------------------------------------
-    def after_run(self, runner: Any) -> None:
+    def after_run(self, runner: RunnerAPI) -> None:
         if self._display is not None:
             self._display.stop()
         visualizer = getattr(runner, "visualizer", None)
@@ -407,7 +419,7 @@ class LoggerHook(Hook):
         if self.out_dir is not None and getattr(runner, "rank", 0) == 0:
             self._copy_out(runner)
 
-    def _copy_out(self, runner: Any) -> None:
+    def _copy_out(self, runner: RunnerAPI) -> None:
         local = Path(runner.log_dir)
         target = self.out_dir / Path(runner.work_dir).name / local.name  # type: ignore[operator]
         copied = []
@@ -423,7 +435,7 @@ class LoggerHook(Hook):
                 if path.suffix != ".log":  # the open log file stays until the logger closes
                     path.unlink(missing_ok=True)
 
-    def _info(self, runner: Any, message: str) -> None:
+    def _info(self, runner: RunnerAPI, message: str) -> None:
         runner.logger.info(message)
 
     def __repr__(self) -> str:
@@ -454,7 +466,7 @@ def _as_number(value: Any) -> float | None:
     return None
 
 
-def _memory_mb(runner: Any) -> int:
+def _memory_mb(runner: RunnerAPI) -> int:
     """Peak memory in MB: CUDA memory allocated on a GPU run, else the process's max RSS."""
     device = getattr(runner, "device", None)
     if device is not None and getattr(device, "type", None) == "cuda":
@@ -471,7 +483,7 @@ def _log_to_files(logger: logging.Logger, message: str) -> None:
     """Send an INFO line to the logger's file handlers only (the console shows the bar)."""
     if not logger.isEnabledFor(logging.INFO):
         return
-    record = logger.makeRecord(logger.name, logging.INFO, __file__, 0, message, None, None)
+    record = logger.makeRecord(logger.name, logging.INFO, __file__, 0, message, (), None)
     for handler in logger.handlers:
         if isinstance(handler, logging.FileHandler) and record.levelno >= handler.level:
             handler.handle(record)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from runner_core.contract import RunnerAPI
 from runner_core.errors import ConfigError
 from runner_core.hooks import Hook, Priority
 
@@ -57,7 +58,7 @@ class OptimizerHook(Hook):
             )
         self.grad_clip = dict(grad_clip) if isinstance(grad_clip, Mapping) else None
 
-    def before_train(self, runner: Any) -> None:
+    def before_train(self, runner: RunnerAPI) -> None:
         if self.grad_clip is None:
             return
         wrapper = runner.optim_wrapper

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from runner_core.contract import RunnerAPI
 from runner_core.hooks import Hook, Priority
 
 
@@ -32,7 +33,7 @@ class ParamSchedulerHook(Hook):
         self._by_epoch: list[Any] = []
         self._on_val: list[Any] = []
 
-    def before_train(self, runner: Any) -> None:
+    def before_train(self, runner: RunnerAPI) -> None:
         self._by_iter, self._by_epoch, self._on_val = [], [], []
         for scheduler, wrapper in _each(runner.param_schedulers, runner.optim_wrapper):
             if not hasattr(scheduler, "step"):
@@ -49,7 +50,13 @@ class ParamSchedulerHook(Hook):
             if getattr(scheduler, "need_val_args", False):
                 self._on_val.append(scheduler)
 
-    def after_train_iter(self) -> None:
+    def after_train_iter(
+        self,
+        runner: RunnerAPI,
+        batch_idx: int,
+        data_batch: Any = None,
+        outputs: Any = None,
+    ) -> None:
         if not self._by_iter:
             return
         if self.step_on_update_only:
@@ -61,11 +68,11 @@ class ParamSchedulerHook(Hook):
             for scheduler, _ in self._by_iter:
                 scheduler.step()
 
-    def after_train_epoch(self) -> None:
+    def after_train_epoch(self, runner: RunnerAPI) -> None:
         for scheduler in self._by_epoch:
             scheduler.step()
 
-    def after_val_epoch(self, metrics: Any) -> None:
+    def after_val_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
         if not metrics or not self._on_val:
             return
         for scheduler in self._on_val:

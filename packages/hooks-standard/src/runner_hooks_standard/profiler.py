@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from runner_core.contract import RunnerAPI
 from runner_core.errors import ConfigError, did_you_mean
 from runner_core.hooks import Hook, Priority
 
@@ -81,7 +82,7 @@ class ProfilerHook(Hook):
         self._profiler: Any = None
         self._done = 0
 
-    def _trace_handler(self, runner: Any) -> Any:
+    def _trace_handler(self, runner: RunnerAPI) -> Any:
         import torch
 
         spec = self.on_trace_ready
@@ -105,7 +106,7 @@ class ProfilerHook(Hook):
 
         return log_trace
 
-    def before_train(self, runner: Any) -> None:
+    def before_train(self, runner: RunnerAPI) -> None:
         import torch
 
         activities = []
@@ -135,7 +136,13 @@ class ProfilerHook(Hook):
             "epoch(s)" if self.by_epoch else "iteration(s)",
         )
 
-    def after_train_iter(self, runner: Any) -> None:
+    def after_train_iter(
+        self,
+        runner: RunnerAPI,
+        batch_idx: int,
+        data_batch: Any = None,
+        outputs: Any = None,
+    ) -> None:
         if self._profiler is None:
             return
         if self.schedule is not None:
@@ -145,18 +152,18 @@ class ProfilerHook(Hook):
             if self._done >= self.profile_times:
                 self._stop(runner)
 
-    def after_train_epoch(self, runner: Any) -> None:
+    def after_train_epoch(self, runner: RunnerAPI) -> None:
         if self._profiler is None or not self.by_epoch:
             return
         self._done += 1
         if self._done >= self.profile_times:
             self._stop(runner)
 
-    def after_train(self, runner: Any) -> None:
+    def after_train(self, runner: RunnerAPI) -> None:
         if self._profiler is not None:
             self._stop(runner)
 
-    def _stop(self, runner: Any) -> None:
+    def _stop(self, runner: RunnerAPI) -> None:
         profiler, self._profiler = self._profiler, None
         profiler.__exit__(None, None, None)
         if self.trace_path is not None:

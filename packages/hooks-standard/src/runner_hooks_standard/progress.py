@@ -98,7 +98,7 @@ class ProgressDisplay:
             for handler in self._logger.handlers:
                 if type(handler) is logging.StreamHandler:
                     old = handler.stream
-                    handler.setStream(FileProxy(self.progress.console, old))  # type: ignore[arg-type]
+                    handler.setStream(FileProxy(self.progress.console, old))
                     self._swapped.append((handler, old))
 
     def stop(self) -> None:

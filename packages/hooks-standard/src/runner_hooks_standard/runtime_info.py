@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from runner_core.contract import RunnerAPI
 from runner_core.hooks import Hook, Priority
 
 
@@ -29,7 +30,7 @@ class RuntimeInfoHook(Hook):
         self._groups_of: Any = None
         self._grad_norm_sources: list[tuple[str, Any]] = []
 
-    def before_train(self, runner: Any) -> None:
+    def before_train(self, runner: RunnerAPI) -> None:
         hub = runner.message_hub
         hub.update_info_dict(
             {
@@ -59,10 +60,10 @@ class RuntimeInfoHook(Hook):
                 self._momentum = hub.history("train/momentum").update
         self._grad_norm_sources = sources
 
-    def before_train_epoch(self, runner: Any) -> None:
+    def before_train_epoch(self, runner: RunnerAPI) -> None:
         runner.message_hub.update_info("epoch", runner.epoch)
 
-    def before_train_iter(self, runner: Any) -> None:
+    def before_train_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None) -> None:
         self._info["iter"] = runner.iter
         wrapper = self._groups_of
         if wrapper is not None:
@@ -84,7 +85,13 @@ class RuntimeInfoHook(Hook):
                 if values:
                     hub.update_scalar(f"train/{key}", values[0])
 
-    def after_train_iter(self, runner: Any, outputs: Any) -> None:
+    def after_train_iter(
+        self,
+        runner: RunnerAPI,
+        batch_idx: int,
+        data_batch: Any = None,
+        outputs: Any = None,
+    ) -> None:
         if type(outputs) is dict or isinstance(outputs, Mapping):
             bufs = self._out_bufs
             for key, value in outputs.items():
@@ -99,13 +106,13 @@ class RuntimeInfoHook(Hook):
             if norm is not None:
                 self._hub.update_scalar(key, norm)
 
-    def after_train_epoch(self, runner: Any) -> None:
+    def after_train_epoch(self, runner: RunnerAPI) -> None:
         runner.message_hub.update_info("epoch", runner.epoch + 1)
 
-    def after_val_epoch(self, runner: Any, metrics: Any) -> None:
+    def after_val_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
         _publish_metrics(runner.message_hub, "val", metrics)
 
-    def after_test_epoch(self, runner: Any, metrics: Any) -> None:
+    def after_test_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
         _publish_metrics(runner.message_hub, "test", metrics)
 
     def __repr__(self) -> str:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from runner_core.contract import RunnerAPI
 from runner_core.hooks import Hook, Priority
 
 
@@ -16,7 +15,7 @@ class DistSamplerSeedHook(Hook):
 
     priority = Priority.NORMAL
 
-    def before_train_epoch(self, runner: Any) -> None:
+    def before_train_epoch(self, runner: RunnerAPI) -> None:
         loader = runner.train_loop.dataloader
         for sampler in (
             getattr(loader, "sampler", None),

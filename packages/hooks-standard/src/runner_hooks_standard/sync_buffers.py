@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from runner_core.contract import RunnerAPI
 from runner_core.hooks import Hook, Priority
 
 
@@ -18,7 +17,7 @@ class SyncBuffersHook(Hook):
 
     priority = Priority.NORMAL
 
-    def _sync(self, runner: Any) -> None:
+    def _sync(self, runner: RunnerAPI) -> None:
         if getattr(runner, "world_size", 1) <= 1:
             return
         import torch.distributed as dist
@@ -30,10 +29,10 @@ class SyncBuffersHook(Hook):
                 dist.all_reduce(buffer.data, op=dist.ReduceOp.SUM)
                 buffer.data.div_(world)
 
-    def after_train_epoch(self, runner: Any) -> None:
+    def after_train_epoch(self, runner: RunnerAPI) -> None:
         self._sync(runner)
 
-    def before_val(self, runner: Any) -> None:
+    def before_val(self, runner: RunnerAPI) -> None:
         self._sync(runner)
 
     def __repr__(self) -> str:

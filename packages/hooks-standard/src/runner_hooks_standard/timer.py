@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from runner_core.contract import RunnerAPI
 from runner_core.hooks import Hook, Priority
 
 
@@ -32,17 +33,17 @@ class IterTimerHook(Hook):
     def _begin_epoch(self) -> None:
         self._last = self._clock()
 
-    def before_train_epoch(self) -> None:
+    def before_train_epoch(self, runner: RunnerAPI) -> None:
         self._begin_epoch()
 
-    def before_val_epoch(self) -> None:
+    def before_val_epoch(self, runner: RunnerAPI) -> None:
         self._begin_epoch()
 
-    def before_test_epoch(self) -> None:
+    def before_test_epoch(self, runner: RunnerAPI) -> None:
         self._begin_epoch()
 
     # -- train ------------------------------------------------------------------------
-    def _bind(self, runner: Any) -> tuple[Any, Any, dict[str, Any]]:
+    def _bind(self, runner: RunnerAPI) -> tuple[Any, Any, dict[str, Any]]:
         """The train buffers' appends and the info dict, looked up once per run."""
         hub = runner.message_hub
         max_iters = runner.max_iters
@@ -54,14 +55,20 @@ class IterTimerHook(Hook):
         )
         return self._train_sinks
 
-    def before_train(self, runner: Any) -> None:
+    def before_train(self, runner: RunnerAPI) -> None:
         self._bind(runner)
 
-    def before_train_iter(self, runner: Any) -> None:
+    def before_train_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None) -> None:
         sinks = self._train_sinks or self._bind(runner)
         sinks[0](self._clock() - self._last)
 
-    def after_train_iter(self, runner: Any) -> None:
+    def after_train_iter(
+        self,
+        runner: RunnerAPI,
+        batch_idx: int,
+        data_batch: Any = None,
+        outputs: Any = None,
+    ) -> None:
         now = self._clock()
         spent = now - self._last
         self._last = now
@@ -78,25 +85,37 @@ class IterTimerHook(Hook):
         sinks[2]["eta"] = mean * left if left > 0 else 0.0
 
     # -- val / test -------------------------------------------------------------------
-    def before_val_iter(self, runner: Any) -> None:
+    def before_val_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None) -> None:
         now = self._clock()
         runner.message_hub.update_scalar("val/data_time", now - self._last)
 
-    def after_val_iter(self, runner: Any) -> None:
+    def after_val_iter(
+        self,
+        runner: RunnerAPI,
+        batch_idx: int,
+        data_batch: Any = None,
+        outputs: Any = None,
+    ) -> None:
         now = self._clock()
         runner.message_hub.update_scalar("val/time", now - self._last)
         self._last = now
 
-    def before_test_iter(self, runner: Any) -> None:
+    def before_test_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None) -> None:
         now = self._clock()
         runner.message_hub.update_scalar("test/data_time", now - self._last)
 
-    def after_test_iter(self, runner: Any) -> None:
+    def after_test_iter(
+        self,
+        runner: RunnerAPI,
+        batch_idx: int,
+        data_batch: Any = None,
+        outputs: Any = None,
+    ) -> None:
         now = self._clock()
         runner.message_hub.update_scalar("test/time", now - self._last)
         self._last = now
 
-    def after_val(self) -> None:
+    def after_val(self, runner: RunnerAPI) -> None:
         # validation inside training must not count as the next train iteration's data time
         self._last = self._clock()
 

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from .__about__ import __version__
-from .evaluate import TestLoop, ValLoop
-from .train import EpochBasedTrainLoop, IterBasedTrainLoop
+from .evaluate import BaseEvalLoop, TestLoop, ValLoop
+from .train import BaseTrainLoop, EpochBasedTrainLoop, IterBasedTrainLoop
 
-__all__ = ["EpochBasedTrainLoop", "IterBasedTrainLoop", "TestLoop", "ValLoop", "__version__"]
+__all__ = [
+    "BaseEvalLoop",
+    "BaseTrainLoop",
+    "EpochBasedTrainLoop",
+    "IterBasedTrainLoop",
+    "TestLoop",
+    "ValLoop",
+    "__version__",
+]

@@ -1,4 +1,10 @@
-"""The validation and test loops."""
+"""The validation and test loops.
+
+Extension points, as in MMEngine: ``run_iter(idx, data_batch)`` (one batch:
+hook points, the model step, the evaluator) and, ours, ``evaluate()`` (the
+metrics of the whole pass). Overriding either keeps ``torch.no_grad``,
+``fp16`` autocast and the fast hook path, which live in ``run()``.
+"""
 
 from __future__ import annotations
 
@@ -7,42 +13,69 @@ from typing import Any
 
 import torch
 
+from runner_core.contract import RunnerAPI
 from runner_core.loop import BaseLoop
 
 
-class _EvalLoop(BaseLoop):
+class BaseEvalLoop(BaseLoop):
+    """What the validation and test loops share; ``mode`` tells them apart.
+
+    Args:
+        evaluator: evaluator or metric (or configs) computing the metrics.
+        fp16: run under autocast (float16 on CUDA, bfloat16 on CPU).
+    """
+
     def __init__(
-        self, runner: Any, dataloader: Any, evaluator: Any = None, fp16: bool = False
+        self, runner: RunnerAPI, dataloader: Any, evaluator: Any = None, fp16: bool = False
     ) -> None:
         super().__init__(runner, dataloader, evaluator)
-        self.fp16 = fp16
+        self.fp16 = bool(fp16)
 
     def run(self) -> dict[str, Any]:
         runner = self.runner
         mode = self.mode
-        points = runner.hooks.points
         model = runner.model
         was_training = model.training
-        runner.call_hooks(f"before_{mode}")
-        runner.call_hooks(f"before_{mode}_epoch")
+        runner.call_hook(f"before_{mode}")
+        runner.call_hook(f"before_{mode}_epoch")
         model.eval()
-        before, after = f"before_{mode}_iter", f"after_{mode}_iter"
-        with torch.no_grad(), self._autocast():
+        with torch.no_grad(), self.autocast():
             for idx, data_batch in enumerate(self.dataloader):
-                getattr(points, before)(runner, idx, data_batch)
-                outputs = self.run_iter(idx, data_batch)
-                getattr(points, after)(runner, idx, data_batch, outputs)
-        metrics: dict[str, Any] = {}
-        if self.evaluator is not None:
-            dataset = getattr(self.dataloader, "dataset", None)
-            size = len(dataset) if dataset is not None and hasattr(dataset, "__len__") else None
-            metrics = self.evaluator.evaluate(size)
-        runner.call_hooks(f"after_{mode}_epoch", metrics=metrics)
-        runner.call_hooks(f"after_{mode}")
+                self.run_iter(idx, data_batch)
+        metrics = self.evaluate()
+        runner.call_hook(f"after_{mode}_epoch", metrics=metrics)
+        runner.call_hook(f"after_{mode}")
         model.train(was_training)
         return metrics
 
-    def _autocast(self) -> Any:
+    def run_iter(self, idx: int, data_batch: Any) -> Any:
+        """One batch: ``before_<mode>_iter``, the model step, the evaluator,
+        ``after_<mode>_iter``; returns the model's outputs."""
+        runner = self.runner
+        points = runner.hook_points
+        mode = self.mode
+        getattr(points, f"before_{mode}_iter")(runner, idx, data_batch)
+        model = runner.model
+        try:
+            outputs = model.test_step(data_batch) if mode == "test" else model.val_step(data_batch)
+        except Exception as exc:
+            exc.add_note(f"Raised in {mode}_step at {mode} batch {idx}.")
+            raise
+        if self.evaluator is not None:
+            self.evaluator.process(data_samples=outputs, data_batch=data_batch)
+        getattr(points, f"after_{mode}_iter")(runner, idx, data_batch, outputs)
+        return outputs
+
+    def evaluate(self) -> dict[str, Any]:
+        """The metrics of the pass (``{}`` without an evaluator)."""
+        if self.evaluator is None:
+            return {}
+        dataset = getattr(self.dataloader, "dataset", None)
+        size = len(dataset) if dataset is not None and hasattr(dataset, "__len__") else None
+        return dict(self.evaluator.evaluate(size))
+
+    def autocast(self) -> contextlib.AbstractContextManager[Any]:
+        """``torch.autocast`` when ``fp16`` is on, else nothing."""
         if not self.fp16:
             return contextlib.nullcontext()
         device = self.runner.device.type
@@ -50,7 +83,7 @@ class _EvalLoop(BaseLoop):
         return torch.autocast(device_type=device, dtype=dtype)
 
 
-class ValLoop(_EvalLoop):
+class ValLoop(BaseEvalLoop):
     """Run the model on the validation data and compute the metrics.
 
     Args:
@@ -61,7 +94,12 @@ class ValLoop(_EvalLoop):
     mode = "val"
 
 
-class TestLoop(_EvalLoop):
-    """Run the model on the test data and compute the metrics."""
+class TestLoop(BaseEvalLoop):
+    """Run the model on the test data and compute the metrics.
+
+    Args:
+        evaluator: evaluator or metric (or configs) computing the metrics.
+        fp16: run under autocast (float16 on CUDA, bfloat16 on CPU).
+    """
 
     mode = "test"

@@ -2,31 +2,68 @@
 
 Both call the hook points in MMEngine's order, count completed epochs and
 iterations (``runner.epoch``/``runner.iter`` grow right after
-``after_train_epoch``/``after_train_iter``), validate on schedule, and can
-resume in the middle of an epoch exactly: the sampler starts at the next
-unseen sample and the random streams are restored at the moment that matches
-the checkpoint.
+``after_train_epoch``/``after_train_iter``), validate on schedule, and resume
+in the middle of an epoch exactly (see :meth:`BaseLoop.iter_batches`).
+
+Extension points, as in MMEngine: ``EpochBasedTrainLoop.run_epoch()`` and
+``run_iter(idx, data_batch)``, ``IterBasedTrainLoop.run_iter(data_batch)``.
+Overriding one of them keeps validation, the fast hook path and exact resume,
+which live in the methods around them.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from runner_core.contract import RunnerAPI
+from runner_core.errors import ConfigError
 from runner_core.loop import BaseLoop
 
-from .resume import iter_from, set_epoch
+
+def _positive_int(value: Any, key: str, minimum: int = 1) -> int:
+    """``value`` as an int >= ``minimum``, or a ConfigError naming ``key``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+        raise ConfigError(
+            f"{key} must be a whole number >= {minimum}, got {value!r} "
+            f"({type(value).__name__}). Set it to an integer, e.g. {key.split('.')[-1]}={max(minimum, 1)}."
+        )
+    if value < minimum:
+        raise ConfigError(f"{key} must be >= {minimum}, got {value!r}.")
+    return int(value)
 
 
-class _TrainLoop(BaseLoop):
+def _dynamic_intervals(value: Any) -> list[tuple[int, int]]:
+    out = []
+    for i, item in enumerate(value or []):
+        if not isinstance(item, Sequence) or isinstance(item, str) or len(item) != 2:
+            raise ConfigError(
+                f"train_cfg.dynamic_intervals[{i}] must be a pair (milestone, interval), "
+                f"got {item!r}. Example: dynamic_intervals=[(10, 2), (20, 1)]."
+            )
+        milestone = _positive_int(item[0], f"train_cfg.dynamic_intervals[{i}][0]", minimum=0)
+        interval = _positive_int(item[1], f"train_cfg.dynamic_intervals[{i}][1]")
+        out.append((milestone, interval))
+    return sorted(out)
+
+
+class BaseTrainLoop(BaseLoop):
+    """What both training loops share: counters, position, validation schedule.
+
+    ``stop_training`` may be set by a hook (early stopping): the loop ends
+    after the current epoch (epoch-based) or iteration (iteration-based).
+    """
+
     mode = "train"
     #: whether epochs are the loop's unit (hooks read it to pick a default)
     by_epoch = True
+    _max_epochs: int
+    _max_iters: int
 
     def __init__(
         self,
-        runner: Any,
+        runner: RunnerAPI,
         dataloader: Any,
         val_begin: int,
         val_interval: int,
@@ -39,14 +76,14 @@ class _TrainLoop(BaseLoop):
         # (epochs done, iters done, batches done in the epoch) as a checkpoint
         # taken right now should record them
         self._pos = (0, 0, 0)
-        self.val_begin = val_begin
-        self.val_interval = val_interval
+        self.val_begin = _positive_int(val_begin, "train_cfg.val_begin", minimum=0)
+        self.val_interval = _positive_int(val_interval, "train_cfg.val_interval")
         self.stop_training = False
-        milestones, intervals = [0], [val_interval]
-        for milestone, interval in sorted(dynamic_intervals or []):
+        milestones, intervals = [0], [self.val_interval]
+        for milestone, interval in _dynamic_intervals(dynamic_intervals):
             milestones.append(milestone)
             intervals.append(interval)
-        self._dynamic = (milestones, intervals)
+        self.dynamic_milestones, self.dynamic_intervals = milestones, intervals
 
     @property
     def epoch(self) -> int:
@@ -64,50 +101,50 @@ class _TrainLoop(BaseLoop):
     def max_iters(self) -> int:
         return self._max_iters
 
-    def _update_val_interval(self, progress: int) -> None:
-        milestones, intervals = self._dynamic
-        self.val_interval = intervals[bisect.bisect(milestones, progress) - 1]
+    def update_val_interval(self, progress: int) -> None:
+        """Apply ``dynamic_intervals``: the interval in force at ``progress``."""
+        self.val_interval = self.dynamic_intervals[
+            bisect.bisect(self.dynamic_milestones, progress) - 1
+        ]
 
-    def _should_validate(self, progress: int, last: int) -> bool:
+    def should_validate(self, progress: int, last: int) -> bool:
+        """Validation is due after ``progress`` epochs/iterations (of ``last``)."""
         return (
-            self.runner._val_dataloader is not None
-            and progress >= self.val_begin
+            progress >= self.val_begin
             and (progress % self.val_interval == 0 or progress == last)
+            and self.runner.has_validation()
         )
 
-    def _run_batches(self, it: Any, start: int) -> None:
-        """Train on every batch of ``it``; ``start`` is the first batch index."""
+    def validates_at(self, progress: int) -> bool:
+        """Whether validation runs right after ``progress`` epochs (or iterations)."""
+        return self.should_validate(
+            progress, self._max_epochs if self.by_epoch else self._max_iters
+        )
+
+    def train_step(self, idx: int, data_batch: Any) -> Any:
+        """The model's training step on one batch; errors name the iteration."""
         runner = self.runner
-        # ``points.<name>`` is the hook point itself (arguments in spec order),
-        # looked up each time so a hook registered mid-run is seen
-        points = runner.hooks.points
-        model = runner.model
-        optim_wrapper = runner.optim_wrapper
-        checks_each_iter = type(self)._stop_inside_epoch is not _TrainLoop._stop_inside_epoch
-        for idx, data_batch in enumerate(it, start):
-            points.before_train_iter(runner, idx, data_batch)
-            outputs = model.train_step(data_batch, optim_wrapper=optim_wrapper)
-            self._pos = (self._epoch, self._iter + 1, idx + 1)
-            points.after_train_iter(runner, idx, data_batch, outputs)
-            self._iter += 1
-            if checks_each_iter and self._stop_inside_epoch():
-                break
+        try:
+            return runner.model.train_step(data_batch, optim_wrapper=runner.optim_wrapper)
+        except Exception as exc:
+            exc.add_note(
+                f"Raised in train_step at iteration {self._iter + 1} "
+                f"(epoch {self._epoch + 1}, batch {idx})."
+            )
+            raise
 
-    def _stop_inside_epoch(self) -> bool:
-        return False
-
-    def state_dict(self) -> dict[str, int]:
+    def state_dict(self) -> dict[str, Any]:
         epoch, iters, batch = self._pos
         return {"epoch": epoch, "iter": iters, "batch_in_epoch": batch}
 
-    def load_state_dict(self, state: dict[str, int]) -> None:
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self._epoch = int(state["epoch"])
         self._iter = int(state["iter"])
         self._resume_batch = int(state.get("batch_in_epoch", 0))
         self._pos = (self._epoch, self._iter, self._resume_batch)
 
 
-class EpochBasedTrainLoop(_TrainLoop):
+class EpochBasedTrainLoop(BaseTrainLoop):
     """Train for ``max_epochs`` passes over the data.
 
     Validation runs after epoch ``e`` when ``e >= val_begin`` and ``e`` is a
@@ -117,7 +154,7 @@ class EpochBasedTrainLoop(_TrainLoop):
 
     def __init__(
         self,
-        runner: Any,
+        runner: RunnerAPI,
         dataloader: Any,
         max_epochs: int,
         val_begin: int = 1,
@@ -125,44 +162,44 @@ class EpochBasedTrainLoop(_TrainLoop):
         dynamic_intervals: Sequence[tuple[int, int]] | None = None,
     ) -> None:
         super().__init__(runner, dataloader, val_begin, val_interval, dynamic_intervals)
-        if int(max_epochs) != max_epochs or max_epochs < 1:
-            raise ValueError(
-                f"train_cfg.max_epochs must be a positive integer, got {max_epochs!r}."
-            )
-        self._max_epochs = int(max_epochs)
+        self._max_epochs = _positive_int(max_epochs, "train_cfg.max_epochs")
         self._max_iters = self._max_epochs * len(self.dataloader)
 
     def run(self) -> Any:
         runner = self.runner
-        runner.call_hooks("before_train")
+        runner.call_hook("before_train")
         while self._epoch < self._max_epochs and not self.stop_training:
             self.run_epoch()
-            self._update_val_interval(self._epoch)
-            if self._should_validate(self._epoch, self._max_epochs):
+            self.update_val_interval(self._epoch)
+            if self.should_validate(self._epoch, self._max_epochs):
                 runner.run_validation()
-        runner.call_hooks("after_train")
+        runner.call_hook("after_train")
         return runner.model
 
     def run_epoch(self) -> None:
-        """One epoch: before_train_epoch, every batch, after_train_epoch."""
+        """One epoch: ``before_train_epoch``, :meth:`run_iter` per batch, ``after_train_epoch``."""
         runner = self.runner
         start, self._resume_batch = self._resume_batch, 0
-        if start == 0:
-            runner.restore_pending_rng()
-        runner.call_hooks("before_train_epoch")
+        runner.hook_points.before_train_epoch(runner)
         runner.model.train()
-        # the loop sets the shuffle epoch itself: exact resume must not depend on a hook
-        set_epoch(self.dataloader, self._epoch)
-        it = iter_from(self.dataloader, start)
-        if start:
-            runner.restore_pending_rng()
-        self._run_batches(it, start)
+        for idx, data_batch in self.iter_batches(start, epoch=self._epoch):
+            self.run_iter(idx, data_batch)
         self._pos = (self._epoch + 1, self._iter, 0)
-        runner.call_hooks("after_train_epoch")
+        runner.hook_points.after_train_epoch(runner)
         self._epoch += 1
 
+    def run_iter(self, idx: int, data_batch: Any) -> None:
+        """One iteration: ``before_train_iter``, the training step, ``after_train_iter``."""
+        runner = self.runner
+        points = runner.hook_points
+        points.before_train_iter(runner, idx, data_batch)
+        outputs = self.train_step(idx, data_batch)
+        self._pos = (self._epoch, self._iter + 1, idx + 1)
+        points.after_train_iter(runner, idx, data_batch, outputs)
+        self._iter += 1
 
-class IterBasedTrainLoop(_TrainLoop):
+
+class IterBasedTrainLoop(BaseTrainLoop):
     """Train for ``max_iters`` iterations, cycling the data loader as needed.
 
     The whole run is one "epoch" for the hooks (``before_train_epoch`` and
@@ -176,7 +213,7 @@ class IterBasedTrainLoop(_TrainLoop):
 
     def __init__(
         self,
-        runner: Any,
+        runner: RunnerAPI,
         dataloader: Any,
         max_iters: int,
         val_begin: int = 1,
@@ -184,9 +221,7 @@ class IterBasedTrainLoop(_TrainLoop):
         dynamic_intervals: Sequence[tuple[int, int]] | None = None,
     ) -> None:
         super().__init__(runner, dataloader, val_begin, val_interval, dynamic_intervals)
-        if int(max_iters) != max_iters or max_iters < 1:
-            raise ValueError(f"train_cfg.max_iters must be a positive integer, got {max_iters!r}.")
-        self._max_iters = int(max_iters)
+        self._max_iters = _positive_int(max_iters, "train_cfg.max_iters")
         self._max_epochs = 1
         try:
             self._epoch_length: int | None = len(self.dataloader)
@@ -195,37 +230,38 @@ class IterBasedTrainLoop(_TrainLoop):
 
     def run(self) -> Any:
         runner = self.runner
-        runner.call_hooks("before_train")
-        if self._iter == 0:
-            runner.restore_pending_rng()
-        runner.call_hooks("before_train_epoch")
+        runner.call_hook("before_train")
+        runner.hook_points.before_train_epoch(runner)
         runner.model.train()
         length = self._epoch_length
         data_epoch, start = divmod(self._iter, length) if length else (0, self._iter)
-        resume_mid = self._iter > 0 and start > 0
-        if self._iter > 0 and not resume_mid:
-            runner.restore_pending_rng()
         while self._iter < self._max_iters and not self.stop_training:
-            set_epoch(self.dataloader, data_epoch)
-            it = iter_from(self.dataloader, start)
-            if resume_mid:
-                runner.restore_pending_rng()
-                resume_mid = False
-            self._run_batches(it, self._iter)
+            for _, data_batch in self.iter_batches(start, epoch=data_epoch):
+                self.run_iter(data_batch)
+                self.update_val_interval(self._iter)
+                if self.should_validate(self._iter, self._max_iters):
+                    runner.run_validation()
+                    runner.model.train()
+                if self._iter >= self._max_iters or self.stop_training:
+                    break
             data_epoch, start = data_epoch + 1, 0
         self._pos = (1, self._iter, 0)
-        runner.call_hooks("after_train_epoch")
-        runner.call_hooks("after_train")
+        runner.hook_points.after_train_epoch(runner)
+        runner.call_hook("after_train")
         return runner.model
 
-    def _stop_inside_epoch(self) -> bool:
-        progress = self._iter
-        self._update_val_interval(progress)
-        if self._should_validate(progress, self._max_iters):
-            self.runner.run_validation()
-            self.runner.model.train()
-        return progress >= self._max_iters or self.stop_training
+    def run_iter(self, data_batch: Any) -> None:  # type: ignore[override]  # MMEngine's signature
+        """One iteration (``batch_idx`` is the iteration number, as in MMEngine)."""
+        runner = self.runner
+        points = runner.hook_points
+        idx = self._iter
+        points.before_train_iter(runner, idx, data_batch)
+        outputs = self.train_step(idx, data_batch)
+        self._pos = (0, idx + 1, 0)
+        points.after_train_iter(runner, idx, data_batch, outputs)
+        self._iter += 1
 
-    def state_dict(self) -> dict[str, int]:
+    def state_dict(self) -> dict[str, Any]:
         _, iters, _ = self._pos
-        return {"epoch": 0, "iter": iters, "batch_in_epoch": 0}
+        # the loop's single epoch is under way once an iteration ran
+        return {"epoch": 0, "iter": iters, "batch_in_epoch": 0, "mid_epoch": iters > 0}

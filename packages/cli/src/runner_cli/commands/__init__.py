@@ -12,4 +12,5 @@ COMMAND_MODULES = (
     "runner_cli.commands.config",
     "runner_cli.commands.plugins",
     "runner_cli.commands.plot",
+    "runner_cli.commands.analyze",
 )

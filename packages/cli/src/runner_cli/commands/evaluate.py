@@ -38,6 +38,12 @@ def register(subparsers: Any) -> None:
             help=f"write the metrics as JSON here (default: <run folder>/{mode}_metrics.json)",
         )
         parser.add_argument(
+            "--tta",
+            action="store_true",
+            help="test-time augmentation: the config's tta_model wraps model, tta_pipeline "
+            "replaces the test pipeline",
+        )
+        parser.add_argument(
             "--unsafe-load",
             action="store_true",
             help="allow a checkpoint that needs pickle (only for files you trust)",
@@ -59,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
     checkpoint = require_file(args.checkpoint, "checkpoint")
     cfg = load_config(args.config, args.cfg_options)
     apply_work_dir(cfg, args.work_dir, args.config)
+    if args.tta:
+        from runner_core.model.tta import apply_tta
+
+        apply_tta(cfg)
     require_parts(cfg, args.mode)
     cfg.merge_from_dict({"load_from": str(checkpoint), "resume": False})
     set_load_options(cfg, strict=True, allow_pickle=args.unsafe_load)

@@ -25,6 +25,18 @@ from ..output import note
 SCALARS = Path("vis_data") / "scalars.json"
 #: Bookkeeping numbers every record has; not worth a subplot unless asked for.
 _NOT_CURVES = {"step", "iter", "epoch", "time", "data_time", "memory", "eta"}
+_NOT_CURVES |= {f"val/{k}" for k in ("time", "data_time", "memory")}
+#: keys both training and validation records carry: a validation's go to ``val/<key>``
+_SHARED = ("time", "data_time", "memory")
+#: y-axis labels of the keys the standard hooks log
+_Y_LABELS = {
+    "lr": "learning rate",
+    "loss": "loss",
+    "time": "seconds per iteration",
+    "data_time": "seconds per iteration (data loading)",
+    "memory": "MB (peak accelerator memory)",
+    "momentum": "momentum",
+}
 
 
 def register(subparsers: Any) -> None:
@@ -54,6 +66,7 @@ class Series:
     xs: list[float] = field(default_factory=list)
     ys: list[float] = field(default_factory=list)
     x_kinds: set[str] = field(default_factory=set)
+    stages: set[str] = field(default_factory=set)  # 'train' and/or 'val'
 
 
 @dataclass
@@ -116,16 +129,38 @@ def read_run(scalars: Path, label: str) -> Run:
             x, kind = record["iter"], "iter"
         else:
             x, kind = record.get("step", number), "epoch" if "epoch" in record else "step"
+        stage = "val" if _is_validation(record) else "train"
         for key, value in record.items():
             if key in ("step", "iter", "epoch") or isinstance(value, bool):
                 continue
             if not isinstance(value, (int, float)) or not math.isfinite(value):
                 continue
-            entry = series.setdefault(key, Series())
+            name = f"val/{key}" if stage == "val" and key in _SHARED else key
+            entry = series.setdefault(name, Series())
             entry.xs.append(float(x))
             entry.ys.append(float(value))
             entry.x_kinds.add(kind)
+            entry.stages.add(stage)
     return Run(label, scalars, series)
+
+
+def _is_validation(record: dict[str, Any]) -> bool:
+    """Training records carry ``iter`` and a learning rate or a loss; validation records
+    do not (per-epoch ones have no ``iter``, per-iteration ones no ``lr``/``loss``)."""
+    if "iter" not in record:
+        return True
+    return not any(str(k).endswith("lr") or str(k).startswith("loss") for k in record)
+
+
+def _y_label(key: str) -> str:
+    base = key[4:] if key.startswith("val/") else key
+    if base in _Y_LABELS:
+        return _Y_LABELS[base]
+    if base.endswith("lr"):
+        return "learning rate"
+    if "loss" in base:
+        return "loss"
+    return key.rsplit("/", 1)[-1].replace("_", " ")
 
 
 def _labels(paths: Sequence[Path]) -> list[str]:
@@ -176,36 +211,62 @@ def _import_pyplot() -> Any:
     return plt
 
 
-def draw(runs: Sequence[Run], keys: Sequence[str], out: Path) -> None:
+def draw(runs: Sequence[Run], keys: Sequence[str], out: Path) -> list[dict[str, str]]:
+    """Write the PNG; return each panel's title and axis labels (and the figure title)."""
     plt = _import_pyplot()
     cols = 1 if len(keys) == 1 else 2
     rows = math.ceil(len(keys) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(6.4 * cols, 3.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(6.4 * cols, 3.6 * rows + 0.4), squeeze=False, layout="constrained"
+    )
+    names = ", ".join(run.label for run in runs)
+    suptitle = (
+        f"Training curves of {names}" if len(names) < 90 else f"Training curves of {len(runs)} runs"
+    )
+    fig.suptitle(suptitle)
+    panels = []
     for index, key in enumerate(keys):
         ax = axes[index // cols][index % cols]
         kinds: set[str] = set()
+        stages: set[str] = set()
         for run in runs:
             series = run.series.get(key)
             if series is None or not series.xs:
                 continue
             kinds |= series.x_kinds
+            stages |= series.stages
             style = "o-" if len(series.xs) < 30 else "-"
             ax.plot(series.xs, series.ys, style, label=run.label, markersize=3, linewidth=1.2)
-        ax.set_title(key)
+        validation = stages == {"val"}
+        if validation:  # validation panels: tinted, and said so in the title
+            ax.set_facecolor("#eef3fb")
+            ax.set_title(f"{key} (validation)" if not key.startswith("val/") else key)
+        else:
+            ax.set_title(key)
         ax.set_xlabel(" / ".join(sorted(kinds)) or "step")
+        ax.set_ylabel(_y_label(key))
         ax.grid(True, alpha=0.3)
         if key == "lr" or key.endswith("_lr"):
             ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
         ax.legend(fontsize="small")
+        panels.append(
+            {"title": ax.get_title(), "ylabel": ax.get_ylabel(), "xlabel": ax.get_xlabel()}
+        )
     for index in range(len(keys), rows * cols):
         axes[index // cols][index % cols].set_visible(False)
-    fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)
+    return [{"title": suptitle, "ylabel": "", "xlabel": ""}, *panels]
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..plotters import plot_with_plugins
+
+    drawn = plot_with_plugins(args.runs, args.out)  # e.g. a sweep folder (runner-sweep)
+    if drawn is not None:
+        note(f"Wrote {drawn}.")
+        return 0
     paths = [find_scalars(arg) for arg in args.runs]
     runs = [read_run(path, label) for path, label in zip(paths, _labels(paths))]
     keys = choose_keys(runs, args.keys)

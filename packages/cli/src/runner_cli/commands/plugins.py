@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import Any
 
@@ -31,18 +30,30 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--check", action="store_true", help="import every entry point and report failures"
     )
+    parser.add_argument(
+        "--config",
+        metavar="CONFIG",
+        help="show the default-hooks set a run of CONFIG would use (its default_hooks_set "
+        "key, $RUNNER_DEFAULT_HOOKS, [tool.runner] of the nearest pyproject.toml)",
+    )
     add_debug(parser)
     parser.set_defaults(handler=run)
 
 
-def default_hooks_status() -> dict[str, Any]:
+def default_hooks_status(config: str | None = None) -> dict[str, Any]:
     """Installed default-hooks sets and the one a run uses (mirrors ``active_default_set``
-    without importing the Runner, which would import torch)."""
+    without importing the Runner, which would import torch): the config's key, then
+    $RUNNER_DEFAULT_HOOKS, then [tool.runner] of the nearest pyproject.toml, then 'standard'."""
+    from runner_core.project import choose_default_set
     from runner_core.registry import DEFAULT_HOOK_SETS
 
     installed = DEFAULT_HOOK_SETS.keys()
-    chosen = os.environ.get(DEFAULT_SET_ENV)
-    source = f"${DEFAULT_SET_ENV}"
+    key = None
+    if config is not None:
+        from runner_core.config import Config
+
+        key = Config.fromfile(config, import_custom_modules=False).get("default_hooks_set")
+    chosen, source = choose_default_set(key, config)
     if not chosen:
         source = "default"
         if "standard" in installed:
@@ -54,7 +65,7 @@ def default_hooks_status() -> dict[str, Any]:
     problem = None
     if chosen not in (None, "none") and chosen not in installed:
         problem = (
-            f"{DEFAULT_SET_ENV}={chosen!r} names no installed default-hooks set "
+            f"{source} = {chosen!r} names no installed default-hooks set "
             f"(installed: {', '.join(installed) or 'none'})."
         )
     return {"installed": installed, "active": chosen, "chosen_by": source, "problem": problem}
@@ -92,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
                     failures[(entry.group, entry.key, entry.distribution)] = " ".join(
                         str(exc).split()
                     )
-    hooks = default_hooks_status()
+    hooks = default_hooks_status(args.config)
     conflicts = _conflicts(entries)
     if args.json:
         data = {

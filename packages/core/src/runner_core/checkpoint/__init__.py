@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from runner_core.checkpoint.errors import CheckpointError
+from runner_core.checkpoint.errors import CheckpointError, CheckpointNotFoundError
 from runner_core.lazy import lazy_exports
 
 _LAZY = {
@@ -50,6 +50,7 @@ __all__ = [  # literal, so linters see the lazy names as exported
     "POINTER_NAME",
     "TEMP_FILE_PATTERN",
     "CheckpointError",
+    "CheckpointNotFoundError",
     "LoadReport",
     "cleanup_orphaned_temp_files",
     "find_latest_checkpoint",
@@ -67,7 +68,7 @@ __all__ = [  # literal, so linters see the lazy names as exported
     "write_bytes_atomic",
     "write_pointer",
 ]
-assert set(__all__) == {"CheckpointError", *_LAZY}
+assert set(__all__) == {"CheckpointError", "CheckpointNotFoundError", *_LAZY}
 
 if TYPE_CHECKING:  # pragma: no cover
     from runner_core.checkpoint.find import (

@@ -16,3 +16,7 @@ class CheckpointError(RunnerError, RuntimeError):
     It is a ``RuntimeError`` too, so code written against ``torch.load``'s
     errors keeps catching it.
     """
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """The checkpoint file does not exist (MMEngine raises FileNotFoundError here)."""

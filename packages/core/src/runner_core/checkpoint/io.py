@@ -67,7 +67,7 @@ from typing import Any
 
 import torch
 
-from runner_core.checkpoint.errors import CheckpointError
+from runner_core.checkpoint.errors import CheckpointError, CheckpointNotFoundError
 from runner_core.checkpoint.interrupts import hold_ctrl_c
 from runner_core.errors import did_you_mean
 
@@ -311,7 +311,7 @@ def to_safe(obj: Any) -> Any:
 # inspecting and verifying files
 
 
-def _missing_file_error(path: Path) -> CheckpointError:
+def _missing_file_error(path: Path) -> CheckpointError:  # a CheckpointNotFoundError
     parent = path.parent
     hint = ""
     if parent.is_dir():
@@ -330,7 +330,7 @@ def _missing_file_error(path: Path) -> CheckpointError:
             )
     else:
         hint = f" The folder {str(parent)!r} does not exist either; check the path or work_dir."
-    return CheckpointError(f"Checkpoint file {str(path)!r} does not exist.{hint}")
+    return CheckpointNotFoundError(f"Checkpoint file {str(path)!r} does not exist.{hint}")
 
 
 def _sniff(path: Path) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .config_dict import ConfigDict
-from .errors import ConfigError
+from .errors import ConfigError, ConfigKeyError, ConfigTypeError
 from .formatting import format_json, format_python, format_yaml
 from .lazy import finalize_lazy, to_builtin
 from .loader import load_file
@@ -37,10 +37,10 @@ class Config:
         if cfg_dict is None:
             cfg_dict = {}
         elif not isinstance(cfg_dict, Mapping):
-            raise ConfigError(f"Config expects a dict, got {type(cfg_dict).__name__}.")
+            raise ConfigTypeError(f"Config expects a dict, got {type(cfg_dict).__name__}.")
         for key in cfg_dict:
             if key in RESERVED_KEYS:
-                raise ConfigError(
+                raise ConfigKeyError(
                     f"{filename or 'config'}: {key!r} is reserved for Config's own attributes "
                     f"({', '.join(RESERVED_KEYS)}); rename that key."
                 )

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from runner_core.errors import ConfigError
+from runner_core.errors import (
+    ConfigError,
+    ConfigFileNotFoundError,
+    ConfigKeyError,
+    ConfigTypeError,
+)
 
-__all__ = ["ConfigError", "CustomImportError"]
+__all__ = [
+    "ConfigError",
+    "ConfigFileNotFoundError",
+    "ConfigKeyError",
+    "ConfigTypeError",
+    "CustomImportError",
+]
 
 
 class CustomImportError(ConfigError, ImportError):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config_dict import ConfigDict
-from .errors import ConfigError
+from .errors import ConfigError, ConfigFileNotFoundError
 from .execution import make_globals, parse_source, run_module
 from .merge import merge_into
 from .pure_python import is_pure_python, load_pure_python
@@ -72,11 +72,13 @@ def read_text(filename: str, chain: tuple[str, ...] = ()) -> str:
             return handle.read()
     except FileNotFoundError:
         if chain:
-            raise ConfigError(
+            raise ConfigFileNotFoundError(
                 f"{chain[-1]}: base config {filename} does not exist. Inheritance chain: "
                 f"{format_chain((*chain, filename))}. Check the relative path in _base_."
             ) from None
-        raise ConfigError(f"config file {filename} does not exist; check the path.") from None
+        raise ConfigFileNotFoundError(
+            f"config file {filename} does not exist; check the path."
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {filename}: {exc}") from None
 
@@ -245,7 +247,7 @@ def load_file(
     for reference in base_files:
         path, scope = resolve_base_path(reference, filename)
         if not os.path.isfile(path):
-            raise ConfigError(
+            raise ConfigFileNotFoundError(
                 f"{filename}: base config {reference!r} not found (looked for {path}). "
                 f"Inheritance chain: {format_chain((*here, path))}. "
                 "Check the path in _base_ (it is relative to the file that names it)."

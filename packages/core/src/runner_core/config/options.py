@@ -4,7 +4,9 @@ Values are read as MMEngine's ``DictAction`` reads them, so command lines
 written for MMEngine give the same config: ``1`` is an int, ``1.5``/``1e-3``/
 ``inf`` floats, ``true``/``False`` booleans, ``None`` is None, ``a,b`` and
 ``[a,b]`` lists, ``(a,b)`` tuples (nested brackets allowed), surrounding
-quotes are stripped, and anything else stays a string.
+quotes are stripped, and anything else stays a string. A value holding
+``dict(`` or starting with ``{`` is read as a Python literal instead
+(``custom_hooks=[dict(type='EMAHook')]``; see :mod:`.literal`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .errors import ConfigError
+from .literal import looks_like_python_literal, parse_python_literal
 
 
 def parse_scalar(text: str) -> Any:
@@ -59,6 +62,8 @@ def _next_top_level_comma(text: str) -> int:
 def parse_option_value(text: str, _whole: str | None = None) -> Any:
     """Read an option value, with lists, tuples and nesting (``[(1,2),[3,4],5]``)."""
     whole = text if _whole is None else _whole
+    if _whole is None and looks_like_python_literal(text):  # [dict(type='X')], {'a': 1}
+        return parse_python_literal(text, whole)
     text = text.strip("'\"").replace(" ", "")
     is_tuple = bracketed = False
     if text.startswith("(") and text.endswith(")"):
@@ -74,9 +79,9 @@ def parse_option_value(text: str, _whole: str | None = None) -> Any:
         # e.g. dict(a=1,b=2): no top-level comma to split at; reading on would never end
         raise ConfigError(
             f"--cfg-options value {whole!r} cannot be read: {text!r} is not a number, a "
-            "string, a list [a,b] or a tuple (a,b); calls such as dict(...) are not "
-            "supported. Set nested keys one at a time instead, e.g. "
-            "param_scheduler.0.milestones=[3] or model.head.num_classes=10."
+            "string, a list [a,b] or a tuple (a,b). Set nested keys one at a time, e.g. "
+            "param_scheduler.0.milestones=[3], or write a Python literal with dict(...): "
+            "custom_hooks='[dict(type=\"EMAHook\")]'."
         )
     values = []
     while text:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config_dict import ConfigDict
-from .errors import ConfigError
+from .errors import ConfigError, ConfigFileNotFoundError
 from .execution import CONFIG_MODULE_ALIASES, make_globals, parse_source, run_module
 from .lazy import LazyObject
 from .substitution import BASE_KEY
@@ -267,7 +267,7 @@ def load_pure_python(
             continue
         path = resolve_base_module(module, filename)
         if not os.path.isfile(path):
-            raise ConfigError(
+            raise ConfigFileNotFoundError(
                 f"{filename}:{node.lineno}: the base config `{module}` was not found "
                 f"(looked for {path}). Inheritance chain: {format_chain((*here, path))}."
             )

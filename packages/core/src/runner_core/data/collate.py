@@ -11,12 +11,32 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from torch.utils.data import default_collate as _torch_default_collate
-
 
 def default_collate(batch: Sequence[Any]) -> Any:
-    """Torch's ``default_collate``: stack tensors, numbers and arrays; recurse into dicts and sequences."""
-    return _torch_default_collate(batch)
+    """Torch's ``default_collate``: stack tensors, numbers and arrays; recurse into dicts and sequences.
+
+    Data elements (``runner_core.structures``, e.g. a model's ``data_samples``)
+    stay a list of one element per sample, as MMEngine's ``default_collate``
+    keeps them.
+    """
+    global _COLLATE_MAP
+    from torch.utils.data._utils.collate import collate
+
+    if _COLLATE_MAP is None:
+        from torch.utils.data._utils.collate import default_collate_fn_map
+
+        from ..structures.base_data_element import BaseDataElement
+
+        # torch's documented extension point; torch's own default_collate is left as it is
+        _COLLATE_MAP = {**default_collate_fn_map, BaseDataElement: _keep_list}
+    return collate(batch, collate_fn_map=_COLLATE_MAP)
+
+
+_COLLATE_MAP: dict[Any, Any] | None = None
+
+
+def _keep_list(batch: Sequence[Any], *, collate_fn_map: Any = None) -> list[Any]:
+    return list(batch)
 
 
 def pseudo_collate(batch: Sequence[Any]) -> Any:

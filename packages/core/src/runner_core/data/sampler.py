@@ -198,8 +198,8 @@ class InfiniteSampler(_ResumableSampler):
         return self._stream(start)
 
     def __len__(self) -> int:
-        """Samples of one pass over the dataset that fall to this rank."""
-        return math.ceil(len(self.dataset) / self.world_size)
+        """The dataset's length, on every rank (MMEngine's value: the stream has no end)."""
+        return len(self.dataset)
 
     def __repr__(self) -> str:
         return (

@@ -56,7 +56,8 @@ def _default_train_step(wrapper: nn.Module, data: Any, optim_wrapper: Any) -> di
 
     with optim_wrapper.optim_context(wrapper):
         losses = _loss_forward(wrapper, wrapper.module, data)
-    loss, log_vars = parse_losses(losses)
+    parse = getattr(wrapper.module, "parse_losses", parse_losses)  # a model's own rule wins
+    loss, log_vars = parse(losses)
     optim_wrapper.update_params(loss)
     return log_vars
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .hook import Hook, Priority, get_priority
-from .manager import HookManager
+from .manager import HookManager, HookPoints
 from .specs import hook_point_names
 
-__all__ = ["Hook", "HookManager", "Priority", "get_priority", "hook_point_names"]
+__all__ = ["Hook", "HookManager", "HookPoints", "Priority", "get_priority", "hook_point_names"]

@@ -1,15 +1,52 @@
 """The ``Hook`` base class and hook priorities.
 
-A hook implements hook points (see :mod:`runner_core.hooks.specs`) by defining
-public methods with their names. Only the methods a hook defines are
-registered, so a hook costs nothing at the points it does not implement.
-Helper methods of a hook must start with an underscore.
+A hook implements hook points (see :mod:`runner_core.hooks.specs`) by
+overriding the no-op methods of :class:`Hook` that carry their names. Only the
+methods a hook overrides are registered, so a hook costs nothing at the points
+it does not implement. Any other public method is a custom hook point that a
+custom loop may call; helper methods of a hook start with an underscore.
 """
 
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from ..contract import RunnerAPI
+
+#: The standard hook points in the order a training run reaches them (MMEngine's order).
+STAGES: tuple[str, ...] = (
+    "before_run",
+    "after_load_checkpoint",
+    "before_train",
+    "before_train_epoch",
+    "before_train_iter",
+    "after_train_iter",
+    "after_train_epoch",
+    "before_val",
+    "before_val_epoch",
+    "before_val_iter",
+    "after_val_iter",
+    "after_val_epoch",
+    "after_val",
+    "before_save_checkpoint",
+    "after_train",
+    "before_test",
+    "before_test_epoch",
+    "before_test_iter",
+    "after_test_iter",
+    "after_test_epoch",
+    "after_test",
+    "after_run",
+)
+
+#: MMEngine's mode-generic helpers and the points that call them.
+_HELPER_STAGES: dict[str, tuple[str, ...]] = {
+    f"_{when}_{unit}": tuple(f"{when}_{mode}_{unit}" for mode in ("train", "val", "test"))
+    for when in ("before", "after")
+    for unit in ("epoch", "iter")
+}
 
 
 class Priority(enum.IntEnum):
@@ -49,13 +86,150 @@ def get_priority(priority: int | str | Priority | None, default: int = Priority.
 
 
 class Hook:
-    """Base class of hooks. Subclasses define methods named after hook points.
+    """Base class of hooks: every hook point is a method that does nothing.
+
+    Override the points your hook needs, with MMEngine's positional signatures
+    (``after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None)``)
+    or any subset of the arguments by name. Only the points a subclass
+    overrides are registered (see :meth:`get_triggered_stages`), so a hook
+    costs nothing at the points it leaves alone. MMEngine's mode-generic
+    helpers ``_before_epoch``, ``_after_epoch``, ``_before_iter`` and
+    ``_after_iter`` work too: overriding one makes the hook run at the
+    train, val and test variants of that point, with ``mode`` set.
 
     Class attribute ``priority`` is the default priority (``NORMAL``); a config
     can override it with ``priority=`` in the hook's dict.
     """
 
     priority: int | str = Priority.NORMAL
+
+    #: MMEngine's ``Hook.stages``: the standard hook points in the order a run reaches them.
+    stages: ClassVar[tuple[str, ...]] = STAGES
+
+    # -- run ---------------------------------------------------------------------
+    def before_run(self, runner: RunnerAPI) -> None:
+        """See :func:`runner_core.hooks.specs.before_run`."""
+
+    def after_run(self, runner: RunnerAPI) -> None:
+        """See :func:`runner_core.hooks.specs.after_run`."""
+
+    def before_train(self, runner: RunnerAPI) -> None:
+        """See :func:`runner_core.hooks.specs.before_train`."""
+
+    def after_train(self, runner: RunnerAPI) -> None:
+        """See :func:`runner_core.hooks.specs.after_train`."""
+
+    def before_val(self, runner: RunnerAPI) -> None:
+        """See :func:`runner_core.hooks.specs.before_val`."""
+
+    def after_val(self, runner: RunnerAPI) -> None:
+        """See :func:`runner_core.hooks.specs.after_val`."""
+
+    def before_test(self, runner: RunnerAPI) -> None:
+        """See :func:`runner_core.hooks.specs.before_test`."""
+
+    def after_test(self, runner: RunnerAPI) -> None:
+        """See :func:`runner_core.hooks.specs.after_test`."""
+
+    # -- checkpoints -------------------------------------------------------------
+    def before_save_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
+        """See :func:`runner_core.hooks.specs.before_save_checkpoint`."""
+
+    def after_load_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
+        """See :func:`runner_core.hooks.specs.after_load_checkpoint`."""
+
+    # -- epochs ------------------------------------------------------------------
+    def before_train_epoch(self, runner: RunnerAPI) -> None:
+        """See :func:`runner_core.hooks.specs.before_train_epoch`."""
+        self._before_epoch(runner, mode="train")
+
+    def before_val_epoch(self, runner: RunnerAPI) -> None:
+        """See :func:`runner_core.hooks.specs.before_val_epoch`."""
+        self._before_epoch(runner, mode="val")
+
+    def before_test_epoch(self, runner: RunnerAPI) -> None:
+        """See :func:`runner_core.hooks.specs.before_test_epoch`."""
+        self._before_epoch(runner, mode="test")
+
+    def after_train_epoch(self, runner: RunnerAPI) -> None:
+        """See :func:`runner_core.hooks.specs.after_train_epoch`."""
+        self._after_epoch(runner, mode="train")
+
+    def after_val_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
+        """See :func:`runner_core.hooks.specs.after_val_epoch`."""
+        self._after_epoch(runner, mode="val")
+
+    def after_test_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
+        """See :func:`runner_core.hooks.specs.after_test_epoch`."""
+        self._after_epoch(runner, mode="test")
+
+    # -- iterations --------------------------------------------------------------
+    def before_train_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None) -> None:
+        """See :func:`runner_core.hooks.specs.before_train_iter`."""
+        self._before_iter(runner, batch_idx=batch_idx, data_batch=data_batch, mode="train")
+
+    def before_val_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None) -> None:
+        """See :func:`runner_core.hooks.specs.before_val_iter`."""
+        self._before_iter(runner, batch_idx=batch_idx, data_batch=data_batch, mode="val")
+
+    def before_test_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None) -> None:
+        """See :func:`runner_core.hooks.specs.before_test_iter`."""
+        self._before_iter(runner, batch_idx=batch_idx, data_batch=data_batch, mode="test")
+
+    def after_train_iter(
+        self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None, outputs: Any = None
+    ) -> None:
+        """See :func:`runner_core.hooks.specs.after_train_iter`."""
+        self._after_iter(runner, batch_idx, data_batch, outputs, mode="train")
+
+    def after_val_iter(
+        self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None, outputs: Any = None
+    ) -> None:
+        """See :func:`runner_core.hooks.specs.after_val_iter`."""
+        self._after_iter(runner, batch_idx, data_batch, outputs, mode="val")
+
+    def after_test_iter(
+        self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None, outputs: Any = None
+    ) -> None:
+        """See :func:`runner_core.hooks.specs.after_test_iter`."""
+        self._after_iter(runner, batch_idx, data_batch, outputs, mode="test")
+
+    # -- MMEngine's mode-generic helpers -------------------------------------------
+    def _before_epoch(self, runner: RunnerAPI, mode: str = "train") -> None:
+        """Override to act before every train, val and test epoch."""
+
+    def _after_epoch(self, runner: RunnerAPI, mode: str = "train") -> None:
+        """Override to act after every train, val and test epoch."""
+
+    def _before_iter(
+        self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None, mode: str = "train"
+    ) -> None:
+        """Override to act before every train, val and test iteration."""
+
+    def _after_iter(
+        self,
+        runner: RunnerAPI,
+        batch_idx: int,
+        data_batch: Any = None,
+        outputs: Any = None,
+        mode: str = "train",
+    ) -> None:
+        """Override to act after every train, val and test iteration."""
+
+    def get_triggered_stages(self) -> list[str]:
+        """The standard hook points this hook implements, in run order.
+
+        A point counts when the subclass overrides it, or overrides the
+        mode-generic helper that the point calls.
+        """
+        own = type(self)
+        triggered = {
+            stage for stage in STAGES if getattr(own, stage, None) is not getattr(Hook, stage)
+        }
+        for helper, stages in _HELPER_STAGES.items():
+            if getattr(own, helper, None) is not getattr(Hook, helper):
+                triggered.update(stages)
+        return [stage for stage in STAGES if stage in triggered]
 
     # -- state kept in checkpoints (EMA weights, counters, best scores) --------
     def state_dict(self) -> dict[str, Any]:
@@ -67,7 +241,7 @@ class Hook:
 
     # -- predicates hooks commonly need -----------------------------------------
     @staticmethod
-    def every_n_epochs(runner: Any, n: int, start: int = 0) -> bool:
+    def every_n_epochs(runner: RunnerAPI, n: int, start: int = 0) -> bool:
         """True after every ``n``-th completed epoch (counting from ``start``)."""
         done = runner.epoch + 1 - start
         return n > 0 and done > 0 and done % n == 0
@@ -78,7 +252,7 @@ class Hook:
         return n > 0 and (batch_idx + 1) % n == 0
 
     @staticmethod
-    def every_n_train_iters(runner: Any, n: int, start: int = 0) -> bool:
+    def every_n_train_iters(runner: RunnerAPI, n: int, start: int = 0) -> bool:
         """True after every ``n``-th training iteration (counting from ``start``)."""
         done = runner.iter + 1 - start
         return n > 0 and done > 0 and done % n == 0
@@ -89,12 +263,12 @@ class Hook:
         return batch_idx + 1 == len(dataloader)
 
     @staticmethod
-    def is_last_train_epoch(runner: Any) -> bool:
+    def is_last_train_epoch(runner: RunnerAPI) -> bool:
         """True during the last training epoch."""
         return runner.epoch + 1 == runner.max_epochs
 
     @staticmethod
-    def is_last_train_iter(runner: Any) -> bool:
+    def is_last_train_iter(runner: RunnerAPI) -> bool:
         """True at the last training iteration."""
         return runner.iter + 1 == runner.max_iters
 
@@ -102,4 +276,5 @@ class Hook:
         return f"{type(self).__name__}()"
 
 
-BASE_ATTRIBUTES = frozenset(dir(Hook))
+#: Names of ``Hook`` that are not hook implementations (helpers, state, predicates).
+BASE_ATTRIBUTES = frozenset(dir(Hook)) - set(STAGES)

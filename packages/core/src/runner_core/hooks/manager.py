@@ -15,9 +15,9 @@ from __future__ import annotations
 import difflib
 import inspect
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import pluggy
 
@@ -30,18 +30,21 @@ STANDARD_POINTS = specs.hook_point_names()
 
 @dataclass
 class _Entry:
-    hook: Any
+    hook: Hook
     priority: int
     seq: int
     role: str | None
     methods: tuple[str, ...] = field(default_factory=tuple)
 
 
-def hook_methods(hook: Any) -> tuple[str, ...]:
-    """The public methods of ``hook`` that implement hook points."""
-    names = []
+def hook_methods(hook: Hook) -> tuple[str, ...]:
+    """The hook points ``hook`` implements: the standard points its class
+    overrides (:meth:`Hook.get_triggered_stages`) and its other public methods
+    (custom points)."""
+    names = list(hook.get_triggered_stages())
+    standard = set(STANDARD_POINTS)
     for name in dir(type(hook)):
-        if name.startswith("_") or name in BASE_ATTRIBUTES:
+        if name.startswith("_") or name in BASE_ATTRIBUTES or name in standard:
             continue
         attr = getattr(type(hook), name, None)
         if isinstance(attr, property) or not callable(attr):
@@ -51,11 +54,16 @@ def hook_methods(hook: Any) -> tuple[str, ...]:
 
 
 class _PluginManager(pluggy.PluginManager):
-    """pluggy's manager, taught that a Hook's public methods are implementations."""
+    """pluggy's manager, taught which methods of a Hook are implementations."""
+
+    def __init__(self, project_name: str) -> None:
+        super().__init__(project_name)
+        #: id(hook) -> the hook points it implements (see ``hook_methods``)
+        self.implemented: dict[int, tuple[str, ...]] = {}
 
     def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
         if isinstance(plugin, Hook):
-            if name in getattr(plugin, "_runner_methods", ()):
+            if name in self.implemented.get(id(plugin), ()):
                 return {
                     "wrapper": False,
                     "hookwrapper": False,
@@ -68,8 +76,14 @@ class _PluginManager(pluggy.PluginManager):
         return super().parse_hookimpl_opts(plugin, name)
 
 
-class HookManager:
-    """Registers hooks, checks their method names and calls hook points."""
+class HookManager(Sequence[Hook]):
+    """The Runner's hooks: a read-only sequence in call order (``runner.hooks``).
+
+    Iterate it, index it, take its ``len`` like MMEngine's ``runner.hooks``
+    list; add hooks with :meth:`register` (``runner.register_hook``). It
+    also checks hook method names and dispatches hook points: ``points``
+    holds one plain function per standard point for the loops' fast path.
+    """
 
     def __init__(self) -> None:
         self._pm = _PluginManager(specs.PROJECT)
@@ -79,35 +93,56 @@ class HookManager:
         self._declared: dict[str, tuple[str, ...]] = {}
         self._callers: dict[str, tuple[Any, tuple[str, ...], Any]] = {}
         self._custom_uncalled: set[str] = set()
+        self._armed: set[str] = set()
+        self._armed_action: Callable[[], None] = _noop
         #: ``points.<name>(runner, ...)``: the fastest way to call a standard hook
         #: point, arguments in the spec's order; a no-op when no hook implements it.
-        self.points = _Points()
+        self.points = HookPoints()
+
+    # -- the sequence of hooks ------------------------------------------------------
+    @overload
+    def __getitem__(self, index: int) -> Hook: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Hook]: ...
+
+    def __getitem__(self, index: int | slice) -> Hook | list[Hook]:
+        if isinstance(index, slice):
+            return [e.hook for e in self._entries[index]]
+        return self._entries[index].hook
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[Hook]:
+        return iter([e.hook for e in self._entries])
+
+    def __repr__(self) -> str:
+        return f"HookManager({[e.hook for e in self._entries]!r})"
 
     # -- registration ---------------------------------------------------------------
-    @property
-    def hooks(self) -> list[Any]:
-        """Registered hooks in call order."""
-        return [e.hook for e in self._entries]
-
-    def role_of(self, hook: Any) -> str | None:
+    def role_of(self, hook: Hook) -> str | None:
+        """The ``default_hooks`` role ``hook`` was registered under (None for custom hooks)."""
         for e in self._entries:
             if e.hook is hook:
                 return e.role
         return None
 
     def register(
-        self, hook: Any, priority: int | str | None = None, role: str | None = None
+        self, hook: Hook, priority: int | str | None = None, role: str | None = None
     ) -> None:
-        """Add ``hook``; ``priority`` overrides the hook's own ``priority``."""
+        """Add ``hook`` after the hooks of equal priority; ``priority`` (a name,
+        a :class:`Priority` or an int) overrides and replaces the hook's own."""
         if not isinstance(hook, Hook):
             raise HookError(
                 f"{hook!r} is not a Hook: hooks must subclass runner_core.hooks.Hook "
                 f"(got {type(hook).__name__})."
             )
-        prio = get_priority(priority if priority is not None else getattr(hook, "priority", None))
-        hook.priority = prio
+        if priority is not None:
+            hook.priority = priority  # kept as given, as MMEngine does ('LOW' stays 'LOW')
+        prio = get_priority(getattr(hook, "priority", None))
         methods = hook_methods(hook)
-        hook._runner_methods = methods  # type: ignore[attr-defined]
+        self._pm.implemented[id(hook)] = methods
         self._entries.append(_Entry(hook, prio, self._seq, role, methods))
         self._seq += 1
         self._entries.sort(key=lambda e: (e.priority, e.seq))
@@ -144,9 +179,15 @@ class HookManager:
                 argnames = tuple(wanted)
             callers[name] = (caller, argnames, _compile_point(self, name, caller, argnames))
         self._callers = callers
+        self._apply_points()
+
+    def _apply_points(self) -> None:
         for name in STANDARD_POINTS:
-            found = callers.get(name)
-            setattr(self.points, name, found[2] if found is not None else _noop)
+            found = self._callers.get(name)
+            fire = found[2] if found is not None else _noop
+            if name in self._armed:
+                fire = _fire_first(self._fire_armed, fire)
+            setattr(self.points, name, fire)
 
     def _custom_points(self) -> set[str]:
         known = set(STANDARD_POINTS)
@@ -203,6 +244,25 @@ class HookManager:
                 stacklevel=2,
             )
 
+    # -- one-shot actions ---------------------------------------------------------------
+    def once_before(self, names: Iterable[str], action: Callable[[], None]) -> None:
+        """Run ``action`` once, right before the first of the standard points
+        ``names`` is called (through ``points`` or :meth:`call`); then the
+        points are plain again, so nothing is paid per call afterwards.
+
+        The Runner hands a resumed run its random streams this way (see
+        :class:`runner_core.runner.resume.ResumeState`).
+        """
+        self._armed = set(names)
+        self._armed_action = action
+        self._apply_points()
+
+    def _fire_armed(self) -> None:
+        action = self._armed_action
+        self._armed, self._armed_action = set(), _noop
+        self._apply_points()
+        action()
+
     # -- dispatch -------------------------------------------------------------------
     def has(self, name: str) -> bool:
         """True if some registered hook implements ``name``."""
@@ -210,6 +270,8 @@ class HookManager:
 
     def call(self, name: str, kwargs: dict[str, Any]) -> None:
         """Call hook point ``name``; arguments the caller omitted arrive as None."""
+        if self._armed and name in self._armed:
+            self._fire_armed()
         found = self._callers.get(name)
         if found is None:
             if name in self._custom_uncalled:
@@ -222,7 +284,7 @@ class HookManager:
 
     def _annotate(self, exc: BaseException, name: str) -> None:
         """Name the hook, its role and the hook point on an exception (traceback kept)."""
-        hook = _culprit(exc, self.hooks)
+        hook = _culprit(exc, [e.hook for e in self._entries])
         if hook is not None and not getattr(exc, "_runner_annotated", False):
             role = self.role_of(hook)
             role_txt = f", role {role!r}" if role else ""
@@ -245,12 +307,49 @@ class HookManager:
         return "\n".join(lines)
 
 
-class _Points:
-    """Attribute per standard hook point (see ``HookManager.points``)."""
+class HookPoints:
+    """One plain function per standard hook point (``runner.hook_points``).
+
+    Call them with the spec's arguments in the spec's order, e.g.
+    ``points.after_train_iter(runner, batch_idx, data_batch, outputs)``; a
+    point no hook implements is a no-op. The functions are rebuilt when a
+    hook is registered, so look the attribute up each time you call it.
+    """
+
+    before_run: Callable[..., None]
+    after_run: Callable[..., None]
+    before_save_checkpoint: Callable[..., None]
+    after_load_checkpoint: Callable[..., None]
+    before_train: Callable[..., None]
+    after_train: Callable[..., None]
+    before_train_epoch: Callable[..., None]
+    after_train_epoch: Callable[..., None]
+    before_train_iter: Callable[..., None]
+    after_train_iter: Callable[..., None]
+    before_val: Callable[..., None]
+    after_val: Callable[..., None]
+    before_val_epoch: Callable[..., None]
+    after_val_epoch: Callable[..., None]
+    before_val_iter: Callable[..., None]
+    after_val_iter: Callable[..., None]
+    before_test: Callable[..., None]
+    after_test: Callable[..., None]
+    before_test_epoch: Callable[..., None]
+    after_test_epoch: Callable[..., None]
+    before_test_iter: Callable[..., None]
+    after_test_iter: Callable[..., None]
 
 
 def _noop(*args: Any, **kwargs: Any) -> None:
     return None
+
+
+def _fire_first(action: Callable[[], None], fn: Callable[..., None]) -> Callable[..., None]:
+    def armed(*args: Any, **kwargs: Any) -> None:
+        action()
+        fn(*args, **kwargs)
+
+    return armed
 
 
 def _compile_point(manager: HookManager, name: str, caller: Any, argnames: tuple[str, ...]) -> Any:
@@ -273,9 +372,13 @@ def _compile_point(manager: HookManager, name: str, caller: Any, argnames: tuple
         body = []
         for n, impl in enumerate(reversed(impls)):  # pluggy calls the last registered first
             namespace[f"_f{n}"] = impl.function
-            args = [a for a in impl.argnames]
-            kwargs = [f"{k}={k}" for k in (getattr(impl, "kwargnames", ()) or ()) if k in argnames]
-            body.append(f"    _f{n}({', '.join([*args, *kwargs])})")
+            args = list(impl.argnames)
+            defaulted = [k for k in (getattr(impl, "kwargnames", ()) or ()) if k in argnames]
+            if [*args, *defaulted] == list(argnames[: len(args) + len(defaulted)]):
+                call = [*args, *defaulted]  # the spec's order (MMEngine's signatures): positional
+            else:
+                call = [*args, *(f"{k}={k}" for k in defaulted)]
+            body.append(f"    _f{n}({', '.join(call)})")
     namespace.update(_annotate=manager._annotate, _name=name)
     source = (
         f"def fire({params}{', ' if params else ''}**_extra):\n"

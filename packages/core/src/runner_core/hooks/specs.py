@@ -25,9 +25,12 @@ A hook point called without one of its arguments receives ``None`` for it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
+
+if TYPE_CHECKING:
+    from ..contract import RunnerAPI
 
 PROJECT = "runner"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -36,124 +39,126 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 # -- run -----------------------------------------------------------------------
 @hookspec
-def before_run(runner: Any) -> None:
+def before_run(runner: RunnerAPI) -> None:
     """Once, when ``train()``, ``val()`` or ``test()`` starts, after the parts
     that run needs are built and before any checkpoint is loaded."""
 
 
 @hookspec
-def after_run(runner: Any) -> None:
+def after_run(runner: RunnerAPI) -> None:
     """Once, when ``train()``, ``val()`` or ``test()`` ends normally."""
 
 
 # -- checkpoints -----------------------------------------------------------------
 @hookspec
-def before_save_checkpoint(runner: Any, checkpoint: dict) -> None:
+def before_save_checkpoint(runner: RunnerAPI, checkpoint: dict) -> None:
     """Just before a checkpoint is written. ``checkpoint`` is the dict about to
     be saved; add to it (e.g. EMA weights) or edit it in place."""
 
 
 @hookspec
-def after_load_checkpoint(runner: Any, checkpoint: dict) -> None:
+def after_load_checkpoint(runner: RunnerAPI, checkpoint: dict) -> None:
     """Right after a checkpoint was loaded for weights or resume, before
     training continues. Read your own state back from ``checkpoint``."""
 
 
 # -- training ------------------------------------------------------------------------
 @hookspec
-def before_train(runner: Any) -> None:
+def before_train(runner: RunnerAPI) -> None:
     """Once before the first training epoch (after a resume, if any)."""
 
 
 @hookspec
-def after_train(runner: Any) -> None:
+def after_train(runner: RunnerAPI) -> None:
     """Once after the last training epoch or iteration (also after an early stop)."""
 
 
 @hookspec
-def before_train_epoch(runner: Any) -> None:
+def before_train_epoch(runner: RunnerAPI) -> None:
     """At the start of each training epoch; ``runner.epoch`` is the number of
     epochs completed so far. The iteration-based loop calls it once."""
 
 
 @hookspec
-def after_train_epoch(runner: Any) -> None:
+def after_train_epoch(runner: RunnerAPI) -> None:
     """At the end of each training epoch, before ``runner.epoch`` increases.
     The iteration-based loop calls it once, at the end of training."""
 
 
 @hookspec
-def before_train_iter(runner: Any, batch_idx: int, data_batch: Any) -> None:
+def before_train_iter(runner: RunnerAPI, batch_idx: int, data_batch: Any) -> None:
     """Before each training step. ``batch_idx`` is the index of the batch in
     the current epoch; ``data_batch`` is what the data loader produced."""
 
 
 @hookspec
-def after_train_iter(runner: Any, batch_idx: int, data_batch: Any, outputs: dict | None) -> None:
+def after_train_iter(
+    runner: RunnerAPI, batch_idx: int, data_batch: Any, outputs: dict | None
+) -> None:
     """After each training step, before ``runner.iter`` increases. ``outputs``
     is what ``model.train_step`` returned: a dict of (detached) loss terms."""
 
 
 # -- validation --------------------------------------------------------------------------
 @hookspec
-def before_val(runner: Any) -> None:
+def before_val(runner: RunnerAPI) -> None:
     """Once when a validation run starts (inside training or from ``val()``)."""
 
 
 @hookspec
-def after_val(runner: Any) -> None:
+def after_val(runner: RunnerAPI) -> None:
     """Once when a validation run ends."""
 
 
 @hookspec
-def before_val_epoch(runner: Any) -> None:
+def before_val_epoch(runner: RunnerAPI) -> None:
     """Before the validation data loader is iterated."""
 
 
 @hookspec
-def after_val_epoch(runner: Any, metrics: dict | None) -> None:
+def after_val_epoch(runner: RunnerAPI, metrics: dict | None) -> None:
     """After the validation metrics are computed. ``metrics`` maps names
     (``'accuracy/top1'``) to values; ``None`` if the loop computed none."""
 
 
 @hookspec
-def before_val_iter(runner: Any, batch_idx: int, data_batch: Any) -> None:
+def before_val_iter(runner: RunnerAPI, batch_idx: int, data_batch: Any) -> None:
     """Before each validation step."""
 
 
 @hookspec
-def after_val_iter(runner: Any, batch_idx: int, data_batch: Any, outputs: Any) -> None:
+def after_val_iter(runner: RunnerAPI, batch_idx: int, data_batch: Any, outputs: Any) -> None:
     """After each validation step; ``outputs`` is what ``model.val_step`` returned."""
 
 
 # -- test --------------------------------------------------------------------------------
 @hookspec
-def before_test(runner: Any) -> None:
+def before_test(runner: RunnerAPI) -> None:
     """Once when ``test()`` starts its loop."""
 
 
 @hookspec
-def after_test(runner: Any) -> None:
+def after_test(runner: RunnerAPI) -> None:
     """Once when the test loop ends."""
 
 
 @hookspec
-def before_test_epoch(runner: Any) -> None:
+def before_test_epoch(runner: RunnerAPI) -> None:
     """Before the test data loader is iterated."""
 
 
 @hookspec
-def after_test_epoch(runner: Any, metrics: dict | None) -> None:
+def after_test_epoch(runner: RunnerAPI, metrics: dict | None) -> None:
     """After the test metrics are computed (see ``after_val_epoch``)."""
 
 
 @hookspec
-def before_test_iter(runner: Any, batch_idx: int, data_batch: Any) -> None:
+def before_test_iter(runner: RunnerAPI, batch_idx: int, data_batch: Any) -> None:
     """Before each test step."""
 
 
 @hookspec
-def after_test_iter(runner: Any, batch_idx: int, data_batch: Any, outputs: Any) -> None:
+def after_test_iter(runner: RunnerAPI, batch_idx: int, data_batch: Any, outputs: Any) -> None:
     """After each test step; ``outputs`` is what ``model.test_step`` returned."""
 
 

@@ -1,8 +1,9 @@
-"""Logging primitives: the rank-aware logger and the MessageHub."""
+"""Logging primitives: the rank-aware logger, ``print_log`` and the MessageHub."""
 
 from __future__ import annotations
 
 from .logger import get_logger
 from .message_hub import HistoryBuffer, MessageHub
+from .print_log import print_log
 
-__all__ = ["HistoryBuffer", "MessageHub", "get_logger"]
+__all__ = ["HistoryBuffer", "MessageHub", "get_logger", "print_log"]

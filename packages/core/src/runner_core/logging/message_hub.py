@@ -8,6 +8,7 @@ training step never waits on a device sync just to be logged.
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from collections.abc import Iterator
 from itertools import islice
@@ -82,12 +83,48 @@ class HistoryBuffer:
 
 
 class MessageHub:
-    """Scalars and runtime info of one run."""
+    """Scalars and runtime info of one run.
+
+    Every hub is kept by name, as MMEngine's are, so code far from the runner
+    (a model, a metric) reaches the run's hub with ``get_current_instance()``
+    (the latest created) or ``get_instance(experiment_name)``.
+    """
+
+    # Every live hub, in creation order (the last is current). Weak, so the hubs of
+    # finished runners go away with them; hubs made by get_instance are also kept
+    # strongly, as a caller expects to find one again by name later.
+    _instances: weakref.WeakValueDictionary[str, MessageHub] = weakref.WeakValueDictionary()
+    _kept: dict[str, MessageHub] = {}
 
     def __init__(self, name: str = "runner") -> None:
         self.name = name
         self._scalars: dict[str, HistoryBuffer] = {}
         self._info: dict[str, Any] = {}
+        MessageHub._instances.pop(name, None)
+        MessageHub._kept.pop(name, None)
+        MessageHub._instances[name] = self
+
+    @classmethod
+    def get_instance(cls, name: str) -> MessageHub:
+        """The hub called ``name``, created (and made current) if there is none yet."""
+        hub = cls._instances.get(name)
+        if hub is None:
+            hub = cls._kept[name] = cls(name)
+        return hub
+
+    @classmethod
+    def get_current_instance(cls) -> MessageHub:
+        """The most recently created hub still alive; one named 'runner' if there is none."""
+        names = list(cls._instances.keys())
+        for name in reversed(names):
+            hub = cls._instances.get(name)
+            if hub is not None:
+                return hub
+        return cls.get_instance("runner")
+
+    @classmethod
+    def check_instance_created(cls, name: str) -> bool:
+        return name in cls._instances
 
     # scalars
     def update_scalar(self, key: str, value: Any, count: int = 1) -> None:

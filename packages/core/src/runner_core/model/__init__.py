@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from .base_model import BaseModel, ModuleAdapter, is_model, parse_losses, run_forward
 from .data_preprocessor import BaseDataPreprocessor, ImgDataPreprocessor, cast_data
+from .tta import BaseTTAModel, apply_tta
 
 __all__ = [
     "BaseDataPreprocessor",
     "BaseModel",
+    "BaseTTAModel",
     "ImgDataPreprocessor",
     "ModuleAdapter",
+    "apply_tta",
     "cast_data",
     "is_model",
     "parse_losses",

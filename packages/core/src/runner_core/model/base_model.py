@@ -109,12 +109,20 @@ class BaseModel(nn.Module):
     def forward(self, *args: Any, mode: str = "tensor", **kwargs: Any) -> Any:  # pragma: no cover
         raise NotImplementedError(f"{type(self).__name__} must implement forward(..., mode=...)")
 
+    def parse_losses(self, losses: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Sum the terms whose key contains 'loss'; return it and detached terms for logging.
+
+        A method, as in MMEngine, so that a model with its own ``train_step``
+        (a GAN updating two optimizers) or its own loss rule can call or override it.
+        """
+        return parse_losses(losses)
+
     def train_step(self, data: Any, optim_wrapper: Any) -> dict[str, torch.Tensor]:
         """Forward in loss mode, back-propagate and step through ``optim_wrapper``."""
         with optim_wrapper.optim_context(self):
             data = self._preprocess(data, True)
             losses = run_forward(self, data, "loss")
-        loss, log_vars = parse_losses(losses)
+        loss, log_vars = self.parse_losses(losses)
         optim_wrapper.update_params(loss)
         return log_vars
 

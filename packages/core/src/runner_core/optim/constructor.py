@@ -118,8 +118,10 @@ class DefaultOptimWrapperConstructor:
 
     def _validate(self) -> None:
         cfg = self.paramwise_cfg
+        # A subclass (a custom constructor) may read keys of its own, as MMDet's
+        # layer-decay constructors do; only the default constructor knows them all.
         unknown = [k for k in cfg if k not in PARAMWISE_KEYS]
-        if unknown:
+        if unknown and type(self) is DefaultOptimWrapperConstructor:
             hints = "".join(did_you_mean(k, PARAMWISE_KEYS) for k in unknown)
             raise BuildError(
                 f"paramwise_cfg has unknown key(s) {unknown}; allowed: {list(PARAMWISE_KEYS)}.{hints}"
@@ -201,8 +203,11 @@ class DefaultOptimWrapperConstructor:
                     stacklevel=2,
                 )
                 continue
-            if not param.requires_grad:
-                params.append(group)
+            if not param.requires_grad:  # frozen: not optimized at all, as in MMEngine
+                warnings.warn(
+                    f"Parameter {full_name!r} is left out of the optimizer: requires_grad=False.",
+                    stacklevel=2,
+                )
                 continue
 
             matched = next((key for key in sorted_keys if key in full_name), None)

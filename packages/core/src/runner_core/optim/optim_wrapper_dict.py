@@ -21,8 +21,9 @@ class OptimWrapperDict(OptimWrapper):
     """A read-only mapping of name -> OptimWrapper.
 
     It subclasses ``OptimWrapper`` only so that code checking
-    ``isinstance(x, OptimWrapper)`` accepts it; the per-step methods raise and
-    say to call the wrapper of each optimizer.
+    ``isinstance(x, OptimWrapper)`` accepts it. ``zero_grad()`` and
+    ``param_groups`` cover all wrappers, as in MMEngine; the per-step methods
+    raise and say to call the wrapper of each optimizer.
     """
 
     def __init__(self, **optim_wrappers: OptimWrapper) -> None:
@@ -80,8 +81,10 @@ class OptimWrapperDict(OptimWrapper):
     def step(self, *args: Any, **kwargs: Any) -> NoReturn:
         self._each("step")
 
-    def zero_grad(self, *args: Any, **kwargs: Any) -> NoReturn:
-        self._each("zero_grad")
+    def zero_grad(self, *args: Any, **kwargs: Any) -> None:
+        """Clear the gradients of every wrapper (MMEngine does the same)."""
+        for wrapper in self.optim_wrappers.values():
+            wrapper.zero_grad(*args, **kwargs)
 
     def scale_loss(self, *args: Any, **kwargs: Any) -> NoReturn:
         self._each("scale_loss")
@@ -96,8 +99,9 @@ class OptimWrapperDict(OptimWrapper):
         self._each("optim_context")
 
     @property
-    def param_groups(self) -> NoReturn:  # type: ignore[override]
-        self._each("param_groups")
+    def param_groups(self) -> dict[str, list[dict[str, Any]]]:  # type: ignore[override]
+        """``{name: that wrapper's param_groups}``, as MMEngine returns them."""
+        return {name: wrapper.param_groups for name, wrapper in self.optim_wrappers.items()}
 
     @property
     def defaults(self) -> NoReturn:  # type: ignore[override]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import discovery
+from .count import count_registered_modules
 from .registry import Registry, build_from_cfg, check_arguments, import_dotted
 from .root import (
     ALL_REGISTRIES,
@@ -13,6 +14,7 @@ from .root import (
     EVALUATORS,
     FUNCTIONS,
     HOOKS,
+    LOG_PROCESSORS,
     LOOPS,
     METRICS,
     MODEL_WRAPPERS,
@@ -37,6 +39,7 @@ __all__ = [
     "EVALUATORS",
     "FUNCTIONS",
     "HOOKS",
+    "LOG_PROCESSORS",
     "LOOPS",
     "METRICS",
     "MODELS",
@@ -53,6 +56,7 @@ __all__ = [
     "VISUALIZERS",
     "build_from_cfg",
     "check_arguments",
+    "count_registered_modules",
     "discovery",
     "import_dotted",
 ]

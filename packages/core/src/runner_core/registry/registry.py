@@ -8,7 +8,15 @@ Resolution order for ``get(key)``:
 3. entry points of this registry's group (``runner.<name>``), imported lazily:
    exactly one module per lookup;
 4. the registry's fallback (e.g. every ``torch.optim`` optimizer by class name);
-5. a dotted import path, ``'pkg.mod:Name'`` or ``'pkg.mod.Name'``.
+5. the parent registry, and its parent (a downstream library's child registry
+   sees everything of the root one);
+6. a dotted import path, ``'pkg.mod:Name'`` or ``'pkg.mod.Name'``.
+
+A scoped key ``'<scope>.<Key>'`` (MMEngine's ``'mmdet.ResNet'``) is first
+looked up in the registry of that scope in the tree, then among the entry
+points of the distribution (or package) of that name. On a miss, the
+``locations`` modules are imported once (they register their classes) and
+the lookup is tried again.
 """
 
 from __future__ import annotations
@@ -18,8 +26,9 @@ import inspect
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from ..errors import BuildError, PluginError, RegistryError, did_you_mean
+from ..errors import BuildError, PluginError, RegistryError, RegistryImportError, did_you_mean
 from . import discovery
+from .scope import entry_in_scope, find_scope, get_default_scope, infer_scope, split_scope_key
 
 _MISSING = object()
 
@@ -47,28 +56,91 @@ def import_dotted(path: str) -> Any:
 class Registry:
     """A name -> object table for one kind of buildable thing.
 
+    The first arguments are MMEngine's, so downstream declarations work as
+    written: ``Registry('model', parent=MODELS, scope='mmdet',
+    locations=['mmdet.models'])``.
+
     Args:
         name: the registry's name, e.g. ``'hook'``; shown in errors.
-        group: the entry-point group it reads, ``'runner.hooks'``.
+        build_func: replaces the default ``build``; called as MMEngine calls it,
+            ``build_func(cfg, registry=registry, default_args=...)``. A child
+            without one uses its parent's.
+        parent: a registry to fall back to for names this one does not know.
+        scope: the library this registry belongs to (default: the top-level
+            package of the declaring module); used in messages and scoped keys.
+        locations: modules imported on the first miss, to register their classes.
+        group: the entry-point group it reads, ``'runner.hooks'`` (default: the
+            parent's, else ``runner.<name>s``). A string as second positional
+            argument is taken as the group.
         fallback: called with a key no one registered; returns the object or None.
-        build_func: replaces the default ``build`` behaviour (``func(registry, cfg,
-            default_args, key_path)``).
     """
 
     def __init__(
         self,
         name: str,
+        build_func: Callable[..., Any] | str | None = None,
+        parent: Registry | None = None,
+        scope: str | None = None,
+        locations: list[str] | None = None,
+        *,
         group: str | None = None,
         fallback: Callable[[str], Any] | None = None,
-        build_func: Callable[..., Any] | None = None,
     ) -> None:
+        if isinstance(build_func, str):  # Registry('thing', 'runner.things'): the group
+            group, build_func = build_func, None
+        if parent is not None and not isinstance(parent, Registry):
+            raise TypeError(
+                f"Registry({name!r}): parent must be a Registry, got {type(parent).__name__}."
+            )
         self.name = name
         self.var_name = name.upper()  # set to the module-level name by registry.root
-        self.group = group or f"runner.{name}s"
+        self.parent = parent
+        self.group = group or (parent.group if parent is not None else f"runner.{name}s")
+        self._scope = scope if scope is not None else infer_scope()
+        self._locations = list(locations or [])
+        self._locations_imported = not self._locations
+        self.children: dict[str, Registry] = {}
+        if parent is not None:
+            parent.children[self._scope] = self
         self._fallback = fallback
+        if build_func is None and parent is not None:
+            build_func = parent._build_func
         self._build_func = build_func
         self._local: dict[str, Any] = {}
         self._loaded: dict[str, Any] = {}  # entry points already imported
+
+    # -- MMEngine's tree --------------------------------------------------------
+    @property
+    def scope(self) -> str:
+        return self._scope
+
+    @property
+    def root(self) -> Registry:
+        node = self
+        while node.parent is not None:
+            node = node.parent
+        return node
+
+    @property
+    def module_dict(self) -> dict[str, Any]:
+        """Names registered in-process and entry points already loaded (a copy; imports nothing)."""
+        return {**self._loaded, **self._local}
+
+    def import_from_location(self) -> bool:
+        """Import the ``locations`` modules once; True if this call imported them."""
+        if self._locations_imported:
+            return False
+        self._locations_imported = True
+        for location in self._locations:
+            try:
+                importlib.import_module(location)
+            except ImportError as exc:
+                raise RegistryImportError(
+                    f"The {self.name} registry of scope {self._scope!r} could not import its "
+                    f"location {location!r} ({type(exc).__name__}: {exc}); fix the locations= "
+                    "list of that Registry(...) declaration or install the package."
+                ) from exc
+        return True
 
     # -- registration -------------------------------------------------------
     def register_module(
@@ -120,6 +192,17 @@ class Registry:
 
     def get(self, key: str, default: Any = _MISSING) -> Any:
         """Resolve ``key`` to the registered object (see the module docstring)."""
+        default_scope = get_default_scope()
+        if default_scope is not None and default_scope != self._scope and self.children:
+            owner = find_scope(self, default_scope)  # MMEngine's default_scope goes first
+            if owner is not None and owner is not self:
+                obj = owner._get(key, default=None)
+                if obj is not None:
+                    return obj
+        return self._get(key, default)
+
+    def _get(self, key: str, default: Any = _MISSING) -> Any:
+        """``get`` without the default-scope redirection (which would loop through parents)."""
         if key in self._local:
             return self._local[key]
         if key in self._loaded:
@@ -127,10 +210,14 @@ class Registry:
         try:
             obj = self._resolve(key)
         except RegistryError:
+            if self.import_from_location():
+                return self._get(key, default)
             if default is not _MISSING:
                 return default
             raise
         if obj is None:
+            if self.import_from_location():
+                return self._get(key, default)
             if default is not _MISSING:
                 return default
             raise RegistryError(self._unknown_message(key))
@@ -150,6 +237,11 @@ class Registry:
             obj = chosen[0].load()
             self._loaded[key] = obj
             return obj
+        scope, bare = split_scope_key(key)
+        if scope is not None:
+            obj = self._resolve_scoped(scope, bare)
+            if obj is not None:
+                return obj
         eps = self.entry_points(key)
         dists = {e.distribution for e in eps}
         if len(dists) > 1:
@@ -169,6 +261,10 @@ class Registry:
             if obj is not None:
                 self._loaded[key] = obj
                 return obj
+        if self.parent is not None:
+            obj = self.parent._get(key, default=None)
+            if obj is not None:
+                return obj
         if "." in key or ":" in key:
             try:
                 obj = import_dotted(key)
@@ -182,14 +278,33 @@ class Registry:
             return obj
         return None
 
+    def _resolve_scoped(self, scope: str, bare: str) -> Any:
+        """``bare`` from the registry of ``scope`` in this tree, or that distribution's entry point."""
+        if scope == self._scope:
+            return self.get(bare, default=None)
+        owner = find_scope(self, scope)
+        if owner is not None:
+            obj = owner.get(bare, default=None)
+            if obj is not None:
+                return obj
+        chosen = [e for e in self.entry_points(bare) if entry_in_scope(e, scope)]
+        if chosen:
+            obj = chosen[0].load()
+            self._loaded[f"{scope}.{bare}"] = obj
+            return obj
+        return None
+
     def _unknown_message(self, key: str) -> str:
+        from .stale import reinstall_hint
+
         hint = did_you_mean(key, self.keys())
+        scope = f" (scope {self._scope!r})" if self.parent is not None or self.children else ""
         return (
-            f"{key!r} is not in the {self.name} registry.{hint} Known names come from "
+            f"{key!r} is not in the {self.name} registry{scope}.{hint} Known names come from "
             f"@{self.var_name}.register_module() and from installed plugins' "
             f"{self.group!r} entry points (see `runner-cli plugins`); a class can also be "
             f"named by its import path, e.g. 'my_pkg.module:MyClass'."
-        )
+        ) + (reinstall_hint(self.group, key) if self.group else "")
 
     # -- building -----------------------------------------------------------
     def build(
@@ -208,7 +323,7 @@ class Registry:
         defaults = dict(default_args or {})
         defaults.update(more_default_args)
         if self._build_func is not None:
-            return self._build_func(self, cfg, defaults, _key_path)
+            return self._build_func(cfg, registry=self, default_args=defaults)
         return build_from_cfg(self, cfg, defaults, _key_path)
 
 

@@ -34,29 +34,34 @@ def _torch_attr(module_name: str, base_name: str) -> Any:
     return fallback
 
 
-RUNNERS = Registry("runner", "runner.runners")
-LOOPS = Registry("loop", "runner.loops")
-HOOKS = Registry("hook", "runner.hooks")
-DEFAULT_HOOK_SETS = Registry("default hooks set", "runner.default_hooks")
-MODELS = Registry("model", "runner.models", fallback=_torch_attr("torch.nn", "torch.nn.Module"))
-MODEL_WRAPPERS = Registry("model wrapper", "runner.model_wrappers")
-DATASETS = Registry("dataset", "runner.datasets")
-DATA_SAMPLERS = Registry("data sampler", "runner.data_samplers")
-TRANSFORMS = Registry("transform", "runner.transforms")
-FUNCTIONS = Registry("function", "runner.functions")
+RUNNERS = Registry("runner", group="runner.runners")
+LOOPS = Registry("loop", group="runner.loops")
+HOOKS = Registry("hook", group="runner.hooks")
+DEFAULT_HOOK_SETS = Registry("default hooks set", group="runner.default_hooks")
+MODELS = Registry(
+    "model", group="runner.models", fallback=_torch_attr("torch.nn", "torch.nn.Module")
+)
+MODEL_WRAPPERS = Registry("model wrapper", group="runner.model_wrappers")
+DATASETS = Registry("dataset", group="runner.datasets")
+DATA_SAMPLERS = Registry("data sampler", group="runner.data_samplers")
+TRANSFORMS = Registry("transform", group="runner.transforms")
+FUNCTIONS = Registry("function", group="runner.functions")
 OPTIMIZERS = Registry(
-    "optimizer", "runner.optimizers", fallback=_torch_attr("torch.optim", "torch.optim.Optimizer")
+    "optimizer",
+    group="runner.optimizers",
+    fallback=_torch_attr("torch.optim", "torch.optim.Optimizer"),
 )
-OPTIM_WRAPPERS = Registry("optim wrapper", "runner.optim_wrappers")
+OPTIM_WRAPPERS = Registry("optim wrapper", group="runner.optim_wrappers")
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
-    "optim wrapper constructor", "runner.optim_wrapper_constructors"
+    "optim wrapper constructor", group="runner.optim_wrapper_constructors"
 )
-PARAM_SCHEDULERS = Registry("parameter scheduler", "runner.param_schedulers")
-METRICS = Registry("metric", "runner.metrics")
-EVALUATORS = Registry("evaluator", "runner.evaluators")
-VISUALIZERS = Registry("visualizer", "runner.visualizers")
-VISBACKENDS = Registry("visualization backend", "runner.visbackends")
-PLUGINS = Registry("CLI plugin", "runner.plugins")
+PARAM_SCHEDULERS = Registry("parameter scheduler", group="runner.param_schedulers")
+METRICS = Registry("metric", group="runner.metrics")
+EVALUATORS = Registry("evaluator", group="runner.evaluators")
+VISUALIZERS = Registry("visualizer", group="runner.visualizers")
+VISBACKENDS = Registry("visualization backend", group="runner.visbackends")
+PLUGINS = Registry("CLI plugin", group="runner.plugins")
+LOG_PROCESSORS = Registry("log processor", group="runner.log_processors")
 
 # MMEngine spells this one in the singular.
 EVALUATOR = EVALUATORS

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import os
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -89,12 +88,17 @@ def build_evaluator(cfg: Any) -> Any:
 
 
 # -- hooks -------------------------------------------------------------------------------
-def active_default_set(name: str | None = None) -> tuple[str | None, dict[str, Any]]:
+def active_default_set(
+    name: str | None = None, config_path: str | None = None
+) -> tuple[str | None, dict[str, Any]]:
     """The default-hooks set to use: ``name``, else $RUNNER_DEFAULT_HOOKS, else
-    ``'standard'``, else the only one installed; ``'none'`` is the empty set.
-    Returns (name, role -> cfg)."""
+    ``[tool.runner]`` of the pyproject.toml nearest ``config_path`` (see
+    runner_core.project), else ``'standard'``, else the only one installed;
+    ``'none'`` is the empty set. Returns (name, role -> cfg)."""
+    from ..project import choose_default_set
+
     available = DEFAULT_HOOK_SETS.keys()
-    chosen = name or os.environ.get(DEFAULT_SET_ENV)
+    chosen = choose_default_set(name, config_path)[0]
     if chosen is None:
         if "standard" in available:
             chosen = "standard"

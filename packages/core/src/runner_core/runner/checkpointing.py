@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .randomness import capture_rng_state
+from .resume import AUTO, is_mid_epoch
 
 
 def _versions() -> dict[str, str]:
@@ -50,7 +51,7 @@ def _versions() -> dict[str, str]:
 
 def _static_meta(runner: Any) -> dict[str, Any]:
     """Meta that does not change during a run, computed once (the config text can be slow)."""
-    cached = getattr(runner, "_checkpoint_static_meta", None)
+    cached = runner.resume_state.static_meta
     if cached is None:
         cfg_text = ""
         if runner.cfg is not None:
@@ -59,7 +60,7 @@ def _static_meta(runner: Any) -> dict[str, Any]:
             except Exception as exc:  # a config that cannot be printed must not stop saving
                 cfg_text = f"<config text unavailable: {exc}>"
         cached = {"versions": _versions(), "cfg": cfg_text}
-        runner._checkpoint_static_meta = cached
+        runner.resume_state.static_meta = cached
     return cached
 
 
@@ -69,11 +70,14 @@ def _hook_key(runner: Any, hook: Any, index: int) -> str:
 
 
 def build_state(
-    runner: Any, save_optimizer: bool, save_param_scheduler: bool, meta: Mapping[str, Any] | None
+    runner: Any,
+    loop: Any,
+    save_optimizer: bool,
+    save_param_scheduler: bool,
+    meta: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    """The checkpoint dict of the runner's current state."""
-    loop = runner._train_loop
-    position = loop.state_dict() if loop is not None and hasattr(loop, "state_dict") else {}
+    """The checkpoint dict of the runner's current state (``loop``: the train loop, if built)."""
+    position = loop.state_dict() if loop is not None else {}
     static = _static_meta(runner)
     info = {
         # progress as the file name counts it: epochs / iterations completed
@@ -103,7 +107,7 @@ def build_state(
         )
     ckpt["message_hub"] = runner.message_hub.state_dict()
     # inside validation, training's streams are the ones validation will put back
-    training_rng = getattr(runner, "_rng_outside_validation", None)
+    training_rng = runner.resume_state.training_rng
     ckpt["rng"] = training_rng if training_rng is not None else capture_rng_state()
     if position:
         ckpt["loop"] = dict(position)
@@ -116,7 +120,7 @@ def build_state(
 
         ckpt["per_rank"] = all_gather_object({"rng": ckpt["rng"], "accumulated_grads": grads})
     hook_states = {}
-    for i, hook in enumerate(runner.hooks.hooks):
+    for i, hook in enumerate(runner.hooks):
         state = hook.state_dict()
         if state:
             hook_states[_hook_key(runner, hook, i)] = state
@@ -179,7 +183,7 @@ def init_optim_counts(runner: Any) -> None:
     if not hasattr(wrapper, "initialize_count_status"):
         return
     with warnings.catch_warnings():
-        if getattr(runner, "_resumed_grads", False):
+        if runner.resume_state.carried_grads:
             warnings.filterwarnings("ignore", message=r"Resumed at iteration \d+, which is not")
         wrapper.initialize_count_status(runner.unwrapped_model, runner.iter, runner.max_iters)
 
@@ -207,6 +211,7 @@ def _map_schedulers(schedulers: Any, fn: Any) -> Any:
 
 def save(
     runner: Any,
+    loop: Any,
     path: Path,
     save_optimizer: bool,
     save_param_scheduler: bool,
@@ -218,7 +223,7 @@ def save(
     from ..checkpoint import save_checkpoint, to_safe, write_pointer
     from ..checkpoint.interrupts import hold_ctrl_c
 
-    ckpt = build_state(runner, save_optimizer, save_param_scheduler, meta)
+    ckpt = build_state(runner, loop, save_optimizer, save_param_scheduler, meta)
     runner.call_hooks("before_save_checkpoint", checkpoint=ckpt)
     ckpt = to_safe(ckpt)  # numpy metrics in hook / message-hub state: the safe loader reads them
     if runner.rank != 0:
@@ -281,9 +286,8 @@ def find_resume_checkpoint(runner: Any) -> dict[str, Any] | None:
     """Load the checkpoint to resume from, or None (fresh start, with a warning)."""
     from ..checkpoint import find_latest_checkpoint, load_checkpoint
 
-    path = runner._load_from
-    if isinstance(runner._resume, (str, Path)) and runner._resume not in ("auto",):
-        path = runner._resume
+    source = runner.resume_state.source
+    path = None if source == AUTO else source
     verify = True
     if path is None:
         path = find_latest_checkpoint(runner.work_dir)  # verified while searching
@@ -341,22 +345,25 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
     if "message_hub" in ckpt:
         runner.message_hub.load_state_dict(ckpt["message_hub"])
     loop = runner.train_loop
-    if "loop" in ckpt and hasattr(loop, "load_state_dict"):
-        loop.load_state_dict(ckpt["loop"])
-    else:
-        meta = ckpt.get("meta", {})
-        loop._epoch, loop._iter = int(meta.get("epoch", 0)), int(meta.get("iter", 0))
+    meta = ckpt.get("meta", {})
+    position = ckpt.get("loop") or {
+        "epoch": int(meta.get("epoch", 0)),
+        "iter": int(meta.get("iter", 0)),
+    }
+    loop.load_state_dict(position)
     states = ckpt.get("hooks", {})
-    for i, hook in enumerate(runner.hooks.hooks):
+    for i, hook in enumerate(runner.hooks):
         key = _hook_key(runner, hook, i)
         if key in states:
             hook.load_state_dict(states[key])
     local = _rank_local_state(runner, ckpt, path)
     grads = local.get("accumulated_grads")
-    runner._resumed_grads = bool(grads)
+    runner.resume_state.carried_grads = bool(grads)
     if grads:
         _restore_grads(runner, grads, path)
-    runner._pending_rng = local.get("rng")
+    runner.resume_state.checkpoint = ckpt
+    # training's random streams come back at the moment that matches the checkpoint
+    runner.resume_state.hand_over(local.get("rng"), runner.hooks, is_mid_epoch(position))
     runner.logger.info(
         "Resumed after %d completed epochs, %d iterations", runner.epoch, runner.iter
     )

@@ -207,7 +207,7 @@ def watch(runner: Any) -> Iterator[PreemptionHook | None]:
     if not signals or threading.current_thread() is not threading.main_thread():
         yield None
         return
-    hook = next((h for h in runner.hooks.hooks if isinstance(h, PreemptionHook)), None)
+    hook = next((h for h in runner.hooks if isinstance(h, PreemptionHook)), None)
     if hook is None:
         hook = PreemptionHook(slurm_requeue=requeue)
         runner.hooks.register(hook, Priority.LOWEST, "preemption")

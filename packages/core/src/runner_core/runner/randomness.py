@@ -48,7 +48,7 @@ def set_random_seed(
 def capture_rng_state() -> dict[str, Any]:
     """The state of every random stream of this process, as plain data."""
     version, mt, gauss = random.getstate()
-    kind, keys, pos, has_gauss, cached = np.random.get_state()  # type: ignore[misc]
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
     state: dict[str, Any] = {
         "python": {
             "version": version,

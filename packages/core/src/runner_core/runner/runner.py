@@ -11,18 +11,30 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..distributed.launch import fail_fast
 from ..errors import ConfigError, RunnerError
-from ..hooks import HookManager
+from ..hooks import Hook, HookManager
 from ..logging import MessageHub, get_logger
+from ..logging.log_processor import build_log_processor
+from ..project import default_work_dir
 from ..registry import MODELS, RUNNERS
+from ..registry.scope import set_default_scope
 from . import build as _build
 from . import checkpointing, preemption
 from .arg_checks import check_runner_values
-from .randomness import capture_rng_state, isolated_rng, restore_rng_state, set_random_seed
+from .args_config import arguments_config
+from .compile import compile_options, maybe_compile
+from .randomness import capture_rng_state, isolated_rng, set_random_seed
+from .resume import ResumeState
+from .static_methods import build_dataloader as build_dataloader_static
+from .static_methods import static_on_class
 from .work_dir import make_timestamp, prepare_work_dir
+
+if TYPE_CHECKING:
+    from ..contract import RunnerAPI
+    from ..hooks.manager import HookPoints
 
 #: Top-level config keys the Runner reads (constructor arguments).
 RUNNER_KEYS = (
@@ -58,7 +70,15 @@ RUNNER_KEYS = (
     "load_cfg",
 )
 #: Other top-level keys something reads (so they are not typos).
-OTHER_KNOWN_KEYS = ("runner_type", "custom_imports", "vis_backends", "compile", "_base_")
+OTHER_KNOWN_KEYS = (
+    "runner_type",
+    "custom_imports",
+    "vis_backends",
+    "compile",
+    "_base_",
+    "tta_model",  # read by `runner-cli test --tta` (runner_core.model.tta.apply_tta)
+    "tta_pipeline",
+)
 
 
 def _flush_records_on_error(method: Any) -> Any:
@@ -123,6 +143,7 @@ class Runner:
         load_cfg: Mapping[str, Any] | None = None,
     ) -> None:
         self.cfg = cfg
+        self.arguments_cfg = None if cfg is not None else arguments_config(locals())
         self._check_parts(train_dataloader, train_cfg, optimizer, optim_wrapper, "train")
         self._check_parts(val_dataloader, val_cfg, None, val_evaluator, "val")
         self._check_parts(test_dataloader, test_cfg, None, test_evaluator, "test")
@@ -146,17 +167,16 @@ class Runner:
         self._val_loop: Any = None
         self._test_loop: Any = None
 
-        self._load_from = load_from
+        #: what to resume from and what a resumed run still has to hand over
+        self._resume_state = ResumeState(resume, load_from)
         self._has_loaded = False  # load_from / resume applied once per Runner
-        self._resume = resume
         self.load_cfg = dict(load_cfg or {})
         self.launcher = launcher
-        self.log_processor_cfg = dict(log_processor or {})
+        self.log_processor_cfg = dict(log_processor) if isinstance(log_processor, Mapping) else {}
+        self.log_processor = build_log_processor(log_processor)  # checks the options now
         self.default_scope = default_scope
+        set_default_scope(default_scope)  # MMEngine: the scope's registries answer first
         self.model_wrapper_cfg = model_wrapper_cfg
-        self._pending_rng: dict[str, Any] | None = None
-        self._resume_checkpoint: dict[str, Any] | None = None
-        self._rng_outside_validation: dict[str, Any] | None = None
 
         # environment, randomness, folders, logging
         self.env_cfg = dict(env_cfg or {})
@@ -172,8 +192,8 @@ class Runner:
             filename = getattr(cfg, "filename", None)
             experiment_name = Path(filename).stem if filename else "run"
         self.experiment_name = experiment_name
-        if work_dir is None:
-            work_dir = Path("work_dirs") / self.experiment_name
+        if work_dir is None:  # work_dirs/<name>, or [tool.runner] work_dir_root/<name>
+            work_dir = default_work_dir(getattr(cfg, "filename", None), self.experiment_name)
         self.work_dir, self.log_dir = prepare_work_dir(
             work_dir, self.timestamp, create=self.rank == 0
         )
@@ -197,12 +217,12 @@ class Runner:
         self.model = self.wrap_model(self.model_wrapper_cfg, self.model)
 
         # hooks
-        self.hooks = HookManager()
+        self._hooks = HookManager()
         self.default_hooks_set, self._default_hook_cfgs = _build.active_default_set(
-            default_hooks_set
+            default_hooks_set, getattr(cfg, "filename", None)
         )
         self.register_hooks(default_hooks, custom_hooks)
-        self.logger.debug("Hooks will be executed in this order:\n%s", self.hooks.order_table())
+        self.logger.debug("Hooks will be executed in this order:\n%s", self.get_hooks_info())
 
     # -- construction from configs -------------------------------------------------
     @classmethod
@@ -218,6 +238,7 @@ class Runner:
             if target is not cls:
                 return target.from_cfg(cfg)
         check_top_level_keys(cfg)
+        compile_options(cfg.get("compile"))  # a bad compile= fails now, not at train()
         check_runner_values(cfg)  # resume/load_from/switches: input errors before building
         kwargs = {key: copy.deepcopy(cfg.get(key)) for key in RUNNER_KEYS if key in cfg}
         if "visualizer" not in kwargs and "vis_backends" in cfg:
@@ -313,6 +334,7 @@ class Runner:
 
         return self.model.module if is_model_wrapper(self.model) else self.model
 
+    @static_on_class(build_dataloader_static)  # Runner.build_dataloader(cfg, seed=...) too
     def build_dataloader(self, dataloader: Any, key_path: str | None = None) -> Any:
         from ..data.dataloader import build_dataloader
 
@@ -322,7 +344,7 @@ class Runner:
             dataloader,
             seed=self.seed,
             diff_rank_seed=self.randomness_cfg.get("diff_rank_seed", False),
-            key_path=key_path,
+            key_path=key_path or "dataloader",
         )
 
     def build_evaluator(self, evaluator: Any) -> Any:
@@ -446,40 +468,75 @@ class Runner:
         return getattr(self._train_loop, "max_iters", None)
 
     # -- hooks -----------------------------------------------------------------------------
-    def register_hook(
-        self, hook: Any, priority: int | str | None = None, role: str | None = None
-    ) -> None:
-        """Add one hook (object or config); ``priority`` overrides its own."""
-        built, cfg_priority = _build.build_hook(hook, role or "custom_hooks")
-        self.hooks.register(built, priority if priority is not None else cfg_priority, role)
+    @property
+    def hooks(self) -> HookManager:
+        """The registered hooks in call order: iterate, ``len``, index (MMEngine's list)."""
+        return self._hooks
 
-    def register_hooks(
-        self, default_hooks: Mapping[str, Any] | None, custom_hooks: list[Any] | None
+    @property
+    def hook_points(self) -> HookPoints:
+        """One plain function per standard hook point: the loops' fast path."""
+        return self._hooks.points
+
+    @property
+    def resume_state(self) -> ResumeState:
+        """What to resume from and what a resumed run still has to hand over."""
+        return self._resume_state
+
+    def register_hook(
+        self, hook: Hook | Mapping[str, Any], priority: int | str | None = None
     ) -> None:
-        merged = _build.merge_default_hooks(self._default_hook_cfgs, default_hooks)
+        """Add one hook (object or config) after the hooks of equal priority.
+
+        ``priority`` overrides both the hook's own and a ``priority`` key in
+        its config, as in MMEngine.
+        """
+        built, cfg_priority = _build.build_hook(hook, "custom_hooks")
+        self._hooks.register(built, priority if priority is not None else cfg_priority)
+
+    def register_default_hooks(self, hooks: Mapping[str, Any] | None = None) -> None:
+        """Register the active default-hooks set, updated by ``hooks`` (role -> cfg)."""
+        merged = _build.merge_default_hooks(self._default_hook_cfgs, hooks)
         built = []
         for role, cfg in merged.items():
             hook, priority = _build.build_hook(cfg, f"default_hooks.{role}")
             built.append((role, hook))
-            self.hooks.register(hook, priority, role)
+            self._hooks.register(hook, priority, role)
         _build.check_duplicate_roles(built)
-        for i, cfg in enumerate(custom_hooks or []):
-            hook, priority = _build.build_hook(cfg, f"custom_hooks[{i}]")
-            self.hooks.register(hook, priority, None)
 
-    def call_hooks(self, fn_name: str, **kwargs: Any) -> None:
+    def register_custom_hooks(self, hooks: list[Any]) -> None:
+        """Register ``custom_hooks`` (objects or configs)."""
+        for i, cfg in enumerate(hooks or []):
+            hook, priority = _build.build_hook(cfg, f"custom_hooks[{i}]")
+            self._hooks.register(hook, priority, None)
+
+    def register_hooks(
+        self,
+        default_hooks: Mapping[str, Any] | None = None,
+        custom_hooks: list[Any] | None = None,
+    ) -> None:
+        """Register the default hooks (updated by ``default_hooks``), then ``custom_hooks``."""
+        self.register_default_hooks(default_hooks)
+        if custom_hooks:
+            self.register_custom_hooks(custom_hooks)
+
+    def get_hooks_info(self) -> str:
+        """Per hook point, the hooks in the order they run (MMEngine's name)."""
+        return self._hooks.order_table()
+
+    def call_hook(self, fn_name: str, **kwargs: Any) -> None:
         """Call hook point ``fn_name``; omitted arguments arrive as None."""
         kwargs["runner"] = self
-        self.hooks.call(fn_name, kwargs)
+        self._hooks.call(fn_name, kwargs)
 
-    call_hook = call_hooks  # MMEngine's name
+    call_hooks = call_hook  # the name earlier releases used
 
     def _start(self, loops: list[Any]) -> None:
         for loop in loops:
             points = getattr(loop, "hook_points", None)
             if points:
-                self.hooks.declare_points(points)
-        self.hooks.validate()
+                self._hooks.declare_points(points)
+        self._hooks.validate()
 
     # -- running -------------------------------------------------------------------------------
     @fail_fast
@@ -506,14 +563,15 @@ class Runner:
         self.call_hooks("before_run")
         if checkpoint is not None:
             checkpointing.apply_resume(self, checkpoint)
-        elif self._load_from is not None and not self._has_loaded:
-            self.load_checkpoint(self._load_from)
+        elif self._resume_state.weights_from is not None and not self._has_loaded:
+            self.load_checkpoint(self._resume_state.weights_from)
         self._has_loaded = True
         checkpointing.init_optim_counts(self)
+        maybe_compile(self, "train_step")  # the config's compile=True / dict(...), as MMEngine
         with preemption.watch(self):  # SIGTERM/SIGUSR1: finish the iteration, save, stop
             model = loop.run()
         self.call_hooks("after_run")
-        self.hooks.warn_uncalled()
+        self._hooks.warn_uncalled()
         return model
 
     @fail_fast
@@ -542,18 +600,22 @@ class Runner:
         self.call_hooks("after_run")
         return metrics
 
+    def has_validation(self) -> bool:
+        """Whether the run has validation data (without building the val loop)."""
+        return self._val_loop is not None or self._val_dataloader is not None
+
     def run_validation(self) -> dict[str, Any] | None:
         """Validation inside training: never moves training's random streams."""
         loop = self.val_loop
         if loop is None:
             return None
         # checkpoints saved during validation record training's streams, not validation's
-        self._rng_outside_validation = capture_rng_state()
+        self._resume_state.training_rng = capture_rng_state()
         try:
             with isolated_rng():
                 return loop.run()
         finally:
-            self._rng_outside_validation = None
+            self._resume_state.training_rng = None
 
     def _scale_and_build_schedulers(self) -> Any:
         scale = self.auto_scale_lr or {}
@@ -586,6 +648,7 @@ class Runner:
         """
         return checkpointing.save(
             self,
+            self._train_loop,
             Path(out_dir) / filename,
             save_optimizer,
             save_param_scheduler,
@@ -605,17 +668,22 @@ class Runner:
         return checkpointing.load_weights(self, filename, map_location, strict, revise_keys)
 
     def resume(self, filename: str | Path) -> None:
-        """Resume the whole training state from ``filename`` (before ``train()``)."""
-        self._resume, self._load_from = True, filename
+        """Resume the whole training state from ``filename`` when ``train()`` runs.
+
+        The same as ``resume=filename`` (or MMEngine's ``load_from=filename,
+        resume=True``) in the constructor.
+        """
+        self._resume_state.request(filename)
 
     def _load_once(self) -> None:
         """``load_from`` for val()/test(): only if nothing was loaded or trained yet."""
-        if self._load_from is not None and not self._has_loaded:
-            self.load_checkpoint(self._load_from)
+        source = self._resume_state.weights_from or self._resume_state.source
+        if source not in (None, "auto") and not self._has_loaded:
+            self.load_checkpoint(source)  # type: ignore[arg-type]
         self._has_loaded = True
 
     def _find_resume_checkpoint(self) -> dict[str, Any] | None:
-        if not self._resume:
+        if not self._resume_state.requested:
             return None
         return checkpointing.find_resume_checkpoint(self)
 
@@ -635,18 +703,13 @@ class Runner:
             )
             self.message_hub.update_info("seed", self.seed)
 
-    def restore_pending_rng(self) -> None:
-        """Called by the train loop at the moment that matches the checkpoint."""
-        if self._pending_rng is not None:
-            restore_rng_state(self._pending_rng)
-            self._pending_rng = None
-
     # -- files ---------------------------------------------------------------------------------
     def _dump_config(self) -> None:
-        if self.rank != 0 or self.cfg is None or not hasattr(self.cfg, "dump"):
+        cfg = self.cfg if self.cfg is not None else self.arguments_cfg
+        if self.rank != 0 or cfg is None or not hasattr(cfg, "dump"):
             return
         try:
-            self.cfg.dump(self.log_dir / "config.py")
+            cfg.dump(self.log_dir / "config.py")
         except Exception as exc:  # a config that cannot be written back must not stop training
             self.logger.warning("Could not dump the config to %s: %s", self.log_dir, exc)
 
@@ -673,3 +736,9 @@ def check_top_level_keys(cfg: Mapping[str, Any]) -> None:
                 f"Top-level config key {key!r}{where} is read by nothing. Did you mean "
                 f"{close[0]!r}? The Runner reads: {', '.join(RUNNER_KEYS)}."
             )
+
+
+if TYPE_CHECKING:  # the Runner keeps the plugin contract (checked by mypy)
+
+    def _keeps_the_contract(runner: Runner) -> RunnerAPI:
+        return runner

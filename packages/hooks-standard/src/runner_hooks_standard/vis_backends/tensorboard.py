@@ -67,9 +67,12 @@ class TensorBoardVisBackend:
     def add_scalars(
         self, scalar_dict: Mapping[str, Any], step: int = 0, file_path: str | None = None
     ) -> None:
-        """One TensorBoard scalar per key; non-numeric values are skipped."""
+        """One TensorBoard scalar per key; non-numeric values are skipped. A validation
+        record's time/data_time go to ``val/...`` (see eval_records)."""
+        from .eval_records import separate_eval_keys
+
         writer = self.experiment
-        for key, value in scalar_dict.items():
+        for key, value in separate_eval_keys(scalar_dict).items():
             number = _number(value)
             if number is not None:
                 writer.add_scalar(str(key), number, int(step))

@@ -20,7 +20,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ...errors import BuildError, did_you_mean
+from ...errors import BuildError, BuildValueError, did_you_mean
+from .step_order import count_optimizer_steps, warn_if_stepped_first
 
 INF = int(1e9)
 
@@ -99,14 +100,14 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
         self.optimizer = optimizer
         self.param_name = param_name
         if end <= begin:
-            raise BuildError(
+            raise BuildValueError(
                 f"{type(self).__name__} needs end > begin, got begin={begin}, end={end}."
             )
         self.begin = begin
         self.end = end
         self.by_epoch = by_epoch
         if not isinstance(last_step, int) or last_step < -1:
-            raise BuildError(f"last_step must be an int >= -1, got {last_step!r}.")
+            raise BuildValueError(f"last_step must be an int >= -1, got {last_step!r}.")
         initial_key = f"initial_{param_name}"
         if last_step == -1:
             for i, group in enumerate(groups):
@@ -127,6 +128,7 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
                     )
         self.base_values = [group[initial_key] for group in groups]
         self.last_step = last_step
+        count_optimizer_steps(optimizer)
         self._global_step = -1
         self.verbose = verbose
         self.step()
@@ -220,6 +222,8 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
 
     def step(self) -> None:
         """Advance one step and set the new values inside ``[begin, end)``."""
+        if self._global_step == 0:  # the first step after the one __init__ takes
+            warn_if_stepped_first(self, self.optimizer)
         self._global_step += 1
         groups = self.optimizer.param_groups
         name = self.param_name
@@ -296,7 +300,9 @@ class ConstantParamScheduler(_ParamScheduler):
         verbose: bool = False,
     ) -> None:
         if not 0 < factor <= 1.0:
-            raise BuildError(f"{type(self).__name__} needs 0 < factor <= 1, got factor={factor}.")
+            raise BuildValueError(
+                f"{type(self).__name__} needs 0 < factor <= 1, got factor={factor}."
+            )
         self.factor = factor
         self.total_iters = end - begin - 1
         super().__init__(optimizer, param_name, begin, end, last_step, by_epoch, verbose)
@@ -328,12 +334,9 @@ class LinearParamScheduler(_ParamScheduler):
     ) -> None:
         for arg, value in (("start_factor", start_factor), ("end_factor", end_factor)):
             if not 0 <= value <= 1.0:
-                raise BuildError(f"{type(self).__name__} needs 0 <= {arg} <= 1, got {arg}={value}.")
-        if start_factor == 0:
-            raise BuildError(
-                f"{type(self).__name__} needs start_factor > 0 (the schedule is multiplicative); "
-                "use a small value such as 1e-3."
-            )
+                raise BuildValueError(
+                    f"{type(self).__name__} needs 0 <= {arg} <= 1, got {arg}={value}."
+                )
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = end - begin - 1
@@ -347,7 +350,11 @@ class LinearParamScheduler(_ParamScheduler):
         if self.last_step > self.total_iters:
             return [group[name] for group in groups]
         delta = self.end_factor - self.start_factor
-        factor = 1.0 + delta / (self.total_iters * self.start_factor + (self.last_step - 1) * delta)
+        previous = self.total_iters * self.start_factor + (self.last_step - 1) * delta
+        if previous == 0:  # start_factor=0: the value is 0, no ratio can scale it up
+            current = self.start_factor + delta * self.last_step / self.total_iters
+            return [base * current for base in self.base_values]
+        factor = 1.0 + delta / previous
         return [group[name] * factor for group in groups]
 
 
@@ -369,7 +376,7 @@ class StepParamScheduler(_ParamScheduler):
         verbose: bool = False,
     ) -> None:
         if step_size <= 0:
-            raise BuildError(f"{type(self).__name__} needs step_size > 0, got {step_size}.")
+            raise BuildValueError(f"{type(self).__name__} needs step_size > 0, got {step_size}.")
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, param_name, begin, end, last_step, by_epoch, verbose)
@@ -479,7 +486,7 @@ class CosineAnnealingParamScheduler(_ParamScheduler):
         self.eta_min_ratio = eta_min_ratio
         self.T_max = T_max or (end - begin)
         if self.T_max <= 0:
-            raise BuildError(f"{type(self).__name__} needs T_max > 0, got {T_max}.")
+            raise BuildValueError(f"{type(self).__name__} needs T_max > 0, got {T_max}.")
         super().__init__(optimizer, param_name, begin, end, last_step, by_epoch, verbose)
 
     def _eta_mins(self) -> list[Any]:
@@ -568,16 +575,16 @@ class OneCycleParamScheduler(_ParamScheduler):
         cls_name = type(self).__name__
         if total_steps is not None:
             if not isinstance(total_steps, int) or total_steps <= 0:
-                raise BuildError(
+                raise BuildValueError(
                     f"{cls_name} needs a positive int total_steps, got {total_steps!r}."
                 )
             self.total_steps = total_steps
         else:
             self.total_steps = end - begin
         if not 0 <= pct_start <= 1:
-            raise BuildError(f"{cls_name} needs 0 <= pct_start <= 1, got {pct_start}.")
+            raise BuildValueError(f"{cls_name} needs 0 <= pct_start <= 1, got {pct_start}.")
         if anneal_strategy not in ("cos", "linear"):
-            raise BuildError(
+            raise BuildValueError(
                 f"{cls_name} needs anneal_strategy 'cos' or 'linear', got {anneal_strategy!r}."
                 + did_you_mean(str(anneal_strategy), ("cos", "linear"))
             )
@@ -602,7 +609,7 @@ class OneCycleParamScheduler(_ParamScheduler):
         groups = param_groups_of(optimizer)
         if isinstance(eta_max, (list, tuple)):
             if len(eta_max) != len(groups):
-                raise BuildError(
+                raise BuildValueError(
                     f"{cls_name} got {len(eta_max)} eta_max values for {len(groups)} param groups."
                 )
             max_values = list(eta_max)
@@ -674,12 +681,12 @@ class CosineRestartParamScheduler(_ParamScheduler):
         self.periods = list(periods)
         self.restart_weights = list(restart_weights)
         if len(self.periods) != len(self.restart_weights):
-            raise BuildError(
+            raise BuildValueError(
                 f"{cls_name} needs one restart weight per period, got periods={self.periods} "
                 f"and restart_weights={self.restart_weights}."
             )
         if any(p <= 0 for p in self.periods):
-            raise BuildError(f"{cls_name} needs positive periods, got {self.periods}.")
+            raise BuildValueError(f"{cls_name} needs positive periods, got {self.periods}.")
         self.cumulative_periods = [sum(self.periods[: i + 1]) for i in range(len(self.periods))]
         super().__init__(optimizer, param_name, begin, end, last_step, by_epoch, verbose)
 
@@ -741,17 +748,17 @@ class ReduceOnPlateauParamScheduler(_ParamScheduler):
         self.optimizer = optimizer
         self.param_name = param_name
         if end <= begin:
-            raise BuildError(f"{cls_name} needs end > begin, got begin={begin}, end={end}.")
+            raise BuildValueError(f"{cls_name} needs end > begin, got begin={begin}, end={end}.")
         self.begin, self.end, self.by_epoch = begin, end, by_epoch
         if factor >= 1.0:
-            raise BuildError(f"{cls_name} needs factor < 1.0, got {factor}.")
+            raise BuildValueError(f"{cls_name} needs factor < 1.0, got {factor}.")
         if rule not in ("less", "greater"):
-            raise BuildError(
+            raise BuildValueError(
                 f"{cls_name} needs rule 'less' or 'greater', got {rule!r}."
                 + did_you_mean(str(rule), ("less", "greater"))
             )
         if threshold_rule not in ("rel", "abs"):
-            raise BuildError(
+            raise BuildValueError(
                 f"{cls_name} needs threshold_rule 'rel' or 'abs', got {threshold_rule!r}."
             )
         for i, group in enumerate(groups):
@@ -761,7 +768,7 @@ class ReduceOnPlateauParamScheduler(_ParamScheduler):
                 )
         if isinstance(min_value, (list, tuple)):
             if len(min_value) != len(groups):
-                raise BuildError(
+                raise BuildValueError(
                     f"{cls_name} got {len(min_value)} min_value entries for {len(groups)} param groups."
                 )
             self.min_values = list(min_value)

@@ -1,4 +1,4 @@
-"""Starting a data loader in the middle of an epoch without loading the skipped batches."""
+"""Starting a data loader at a given epoch and batch, without loading the skipped batches."""
 
 from __future__ import annotations
 

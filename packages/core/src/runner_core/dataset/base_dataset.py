@@ -1,0 +1,309 @@
+"""``BaseDataset``: MMEngine's dataset contract, written for runner.
+
+The annotation file holds ``dict(metainfo=dict(...), data_list=[dict(...), ...])``
+(JSON, YAML or pickle). ``full_init()`` loads it (``load_data_list``, which calls
+``parse_data_info`` per raw entry), filters it (``filter_data``), takes the
+``indices`` subset and, with ``serialize_data``, packs the list into one
+byte buffer so data-loader workers share it instead of copying Python
+objects. ``lazy_init=True`` defers all of that to the first access.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import os
+import pickle
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ..errors import ConfigError, RunnerError
+from .compose import Compose
+
+
+class DatasetError(RunnerError, ValueError):
+    """An annotation file or a sample does not have the shape BaseDataset expects."""
+
+
+def force_full_init(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a dataset method that needs the data list: run ``full_init()`` first."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self._fully_initialized:
+            self.full_init()
+        return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+def _join(root: str, path: str) -> str:
+    return path if not root or os.path.isabs(path) or "://" in path else os.path.join(root, path)
+
+
+def load_annotation_file(path: str) -> Any:
+    """Read a ``.json``, ``.yaml``/``.yml`` or ``.pkl``/``.pickle`` annotation file."""
+    if not os.path.isfile(path):
+        from ..errors import did_you_mean
+
+        folder = os.path.dirname(path) or "."
+        names = os.listdir(folder) if os.path.isdir(folder) else []
+        raise FileNotFoundError(
+            f"Annotation file {path!r} does not exist.{did_you_mean(os.path.basename(path), names)}"
+            " Check ann_file and data_root."
+        )
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix == ".json":
+        import json
+
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    if suffix in (".yaml", ".yml"):
+        import yaml
+
+        with open(path, encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    if suffix in (".pkl", ".pickle"):
+        with open(path, "rb") as handle:
+            return pickle.load(handle)  # noqa: S301 - the user's own annotation file
+    raise DatasetError(
+        f"Annotation file {path!r}: unsupported format {suffix!r}; use .json, .yaml or .pkl, "
+        "or override load_data_list() to read it."
+    )
+
+
+class BaseDataset:
+    """A dataset of ``data_list`` entries (dicts), each sent through ``pipeline``.
+
+    Args:
+        ann_file: the annotation file (relative to ``data_root`` unless absolute).
+        metainfo: extra meta information; a string value naming a file is read
+            as a list of lines (class names), as MMEngine does.
+        data_root: the folder ``ann_file`` and ``data_prefix`` are relative to.
+        data_prefix: ``{key: folder}``; ``parse_data_info`` joins each folder to
+            the entry's ``key`` value.
+        filter_cfg: for ``filter_data`` overrides.
+        indices: keep only these entries (an int N keeps the first N).
+        serialize_data: pack the data list into one buffer (shared by workers).
+        pipeline: transforms (configs from ``TRANSFORMS`` or callables).
+        test_mode: a None from the pipeline is an error instead of a re-draw.
+        lazy_init: load annotations on first access, not in ``__init__``.
+        max_refetch: how many other samples to try when the pipeline drops one.
+    """
+
+    METAINFO: dict = dict()
+    _fully_initialized: bool = False
+
+    def __init__(
+        self,
+        ann_file: str | None = "",
+        metainfo: Mapping[str, Any] | None = None,
+        data_root: str | None = "",
+        data_prefix: dict | None = None,
+        filter_cfg: dict | None = None,
+        indices: int | Sequence[int] | None = None,
+        serialize_data: bool = True,
+        pipeline: Sequence[Any] = (),
+        test_mode: bool = False,
+        lazy_init: bool = False,
+        max_refetch: int = 1000,
+    ) -> None:
+        self.ann_file = ann_file or ""
+        self.data_root = data_root or ""
+        self.data_prefix = copy.copy(data_prefix) if data_prefix is not None else dict(img_path="")
+        self.filter_cfg = copy.deepcopy(filter_cfg)
+        self._indices = indices
+        self.serialize_data = serialize_data
+        self.test_mode = test_mode
+        self.max_refetch = max_refetch
+        self.data_list: list[dict] = []
+        self.data_bytes: Any = None
+        self.data_address: Any = None
+        self._metainfo = self._load_metainfo(copy.deepcopy(metainfo))
+        self._join_prefix()
+        self.pipeline = Compose(pipeline)
+        if not lazy_init:
+            self.full_init()
+
+    # -- metainfo ---------------------------------------------------------------------
+    @classmethod
+    def _load_metainfo(cls, metainfo: Mapping[str, Any] | None = None) -> dict:
+        merged = copy.deepcopy(cls.METAINFO)
+        if metainfo is None:
+            return merged
+        if not isinstance(metainfo, Mapping):
+            raise TypeError(
+                f"{cls.__name__}: metainfo must be a dict, got {type(metainfo).__name__}."
+            )
+        for key, value in metainfo.items():
+            if isinstance(value, str) and os.path.isfile(value):
+                with open(value, encoding="utf-8") as handle:
+                    value = [line.rstrip("\n") for line in handle if line.strip()]
+            merged[key] = value
+        return merged
+
+    @property
+    def metainfo(self) -> dict:
+        """The meta information (a copy: changing it does not change the dataset)."""
+        return copy.deepcopy(self._metainfo)
+
+    # -- loading ----------------------------------------------------------------------
+    def _join_prefix(self) -> None:
+        if self.ann_file:
+            self.ann_file = _join(self.data_root, self.ann_file)
+        for key, prefix in self.data_prefix.items():
+            if not isinstance(prefix, str):
+                raise TypeError(
+                    f"{type(self).__name__}: data_prefix[{key!r}] must be a str, got "
+                    f"{type(prefix).__name__}."
+                )
+            self.data_prefix[key] = _join(self.data_root, prefix)
+
+    def full_init(self) -> None:
+        """Load, filter, subset and (optionally) serialize the data list, once."""
+        if self._fully_initialized:
+            return
+        self.data_list = self.load_data_list()
+        self.data_list = self.filter_data()
+        if self._indices is not None:
+            self.data_list = self._subset_list(self._indices)
+        if self.serialize_data:
+            self.data_bytes, self.data_address = self._serialize(self.data_list)
+            self.data_list = []
+        self._fully_initialized = True
+
+    def load_data_list(self) -> list[dict]:
+        """Read ``ann_file`` and parse each raw entry; override for other layouts."""
+        if not self.ann_file:
+            raise ConfigError(
+                f"{type(self).__name__} needs ann_file (or an override of load_data_list())."
+            )
+        annotations = load_annotation_file(self.ann_file)
+        if not isinstance(annotations, dict):
+            raise TypeError(
+                f"Annotation file {self.ann_file!r} must hold a dict with 'metainfo' and "
+                f"'data_list', got {type(annotations).__name__}."
+            )
+        missing = [k for k in ("metainfo", "data_list") if k not in annotations]
+        if missing:
+            raise DatasetError(
+                f"Annotation file {self.ann_file!r} has no {missing} key(s); it must hold "
+                "dict(metainfo=dict(...), data_list=[...])."
+            )
+        for key, value in annotations["metainfo"].items():
+            self._metainfo.setdefault(key, value)  # the config's metainfo wins
+        data_list: list[dict] = []
+        for raw in annotations["data_list"]:
+            info = self.parse_data_info(raw)
+            items = info if isinstance(info, list) else [info]
+            for item in items:
+                if not isinstance(item, dict):
+                    raise TypeError(
+                        f"{type(self).__name__}.parse_data_info must return a dict or a list "
+                        f"of dicts, got {type(item).__name__}."
+                    )
+            data_list.extend(items)
+        return data_list
+
+    def parse_data_info(self, raw_data_info: dict) -> dict | list[dict]:
+        """One raw annotation entry -> a data info dict; joins ``data_prefix`` folders."""
+        for key, prefix in self.data_prefix.items():
+            if key not in raw_data_info:
+                raise DatasetError(
+                    f"{type(self).__name__}: data_prefix has key {key!r}, but the annotation "
+                    f"entry {raw_data_info!r} has no such key."
+                )
+            raw_data_info[key] = _join(prefix, raw_data_info[key])
+        return raw_data_info
+
+    def filter_data(self) -> list[dict]:
+        """Drop unwanted entries (override; the default keeps all)."""
+        return self.data_list
+
+    def get_cat_ids(self, idx: int) -> list[int]:
+        """The category ids of sample ``idx`` (ClassBalancedDataset needs it)."""
+        raise NotImplementedError(
+            f"{type(self).__name__}.get_cat_ids is not implemented; define it to use "
+            "ClassBalancedDataset."
+        )
+
+    # -- serialization ----------------------------------------------------------------
+    @staticmethod
+    def _serialize(data_list: list[dict]) -> tuple[Any, Any]:
+        import numpy as np
+
+        chunks = [np.frombuffer(pickle.dumps(d, protocol=4), dtype=np.uint8) for d in data_list]
+        ends = np.cumsum([len(c) for c in chunks], dtype=np.int64)
+        buffer = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.uint8)
+        return buffer, ends
+
+    # -- access -----------------------------------------------------------------------
+    @force_full_init
+    def __len__(self) -> int:
+        return len(self.data_address) if self.serialize_data else len(self.data_list)
+
+    @force_full_init
+    def get_data_info(self, idx: int) -> dict:
+        """A copy of entry ``idx`` with its ``sample_idx``."""
+        if self.serialize_data:
+            end = int(self.data_address[idx])
+            start = 0 if idx % len(self) == 0 else int(self.data_address[idx - 1])
+            info = pickle.loads(self.data_bytes[start:end].tobytes())  # noqa: S301 - our own
+        else:
+            info = copy.deepcopy(self.data_list[idx])
+        info["sample_idx"] = idx if idx >= 0 else len(self) + idx
+        return info
+
+    def prepare_data(self, idx: int) -> Any:
+        return self.pipeline(self.get_data_info(idx))
+
+    def __getitem__(self, idx: int) -> Any:
+        if not self._fully_initialized:
+            self.full_init()
+        if self.test_mode:
+            data = self.prepare_data(idx)
+            if data is None:
+                raise DatasetError(
+                    f"{type(self).__name__}: the pipeline returned None for sample {idx} in "
+                    "test mode; a test pipeline must not drop samples."
+                )
+            return data
+        for _ in range(self.max_refetch + 1):
+            data = self.prepare_data(idx)
+            if data is not None:
+                return data
+            idx = self._rand_another()
+        raise DatasetError(
+            f"{type(self).__name__}: the pipeline dropped {self.max_refetch + 1} samples in a "
+            "row; check the data paths and the pipeline."
+        )
+
+    def _rand_another(self) -> int:
+        import numpy as np
+
+        return int(np.random.randint(0, len(self)))
+
+    # -- subsets ----------------------------------------------------------------------
+    def _subset_list(self, indices: int | Sequence[int]) -> list[dict]:
+        if isinstance(indices, int):
+            return self.data_list[:indices] if indices >= 0 else self.data_list[indices:]
+        return [self.data_list[i] for i in indices]
+
+    @force_full_init
+    def get_subset_(self, indices: int | Sequence[int]) -> None:
+        """Keep only ``indices`` (an int N: the first N, -N: the last N), in place."""
+        entries = [self.get_data_info(i) for i in range(len(self))]
+        for entry in entries:
+            entry.pop("sample_idx", None)
+        self.data_list = entries
+        self.data_list = self._subset_list(indices)
+        if self.serialize_data:
+            self.data_bytes, self.data_address = self._serialize(self.data_list)
+            self.data_list = []
+
+    @force_full_init
+    def get_subset(self, indices: int | Sequence[int]) -> BaseDataset:
+        """A copy holding only ``indices``."""
+        subset = copy.deepcopy(self)
+        subset.get_subset_(indices)
+        return subset

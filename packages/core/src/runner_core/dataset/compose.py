@@ -1,0 +1,46 @@
+"""``Compose``: a pipeline of transforms applied to one sample's dict in turn."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ..errors import BuildError
+
+
+class Compose:
+    """Apply transforms in order; a transform returning None drops the sample (returns None).
+
+    Args:
+        transforms: configs built from the ``TRANSFORMS`` registry, or callables
+            (a single one is accepted too; None means no transform).
+    """
+
+    def __init__(self, transforms: Sequence[Any] | Mapping[str, Any] | Callable | None) -> None:
+        from ..registry import TRANSFORMS
+
+        if transforms is None:
+            transforms = []
+        elif isinstance(transforms, Mapping) or callable(transforms):
+            transforms = [transforms]
+        self.transforms: list[Callable[[Any], Any]] = []
+        for i, transform in enumerate(transforms):
+            if isinstance(transform, Mapping):
+                transform = TRANSFORMS.build(transform, _key_path=f"pipeline[{i}]")
+            if not callable(transform):
+                raise BuildError(
+                    f"pipeline[{i}] must be a transform config dict(type=...) or a callable, "
+                    f"got {type(transform).__name__}: {transform!r}."
+                )
+            self.transforms.append(transform)
+
+    def __call__(self, data: Any) -> Any:
+        for transform in self.transforms:
+            data = transform(data)
+            if data is None:
+                return None
+        return data
+
+    def __repr__(self) -> str:
+        inner = "".join(f"\n    {t!r}" for t in self.transforms)
+        return f"{type(self).__name__}({inner}\n)"

@@ -1,0 +1,60 @@
+"""``count_registered_modules``: what every registry tree offers, as MMEngine reports it.
+
+Entry points are counted from metadata, so the report imports no plugin.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+from typing import Any
+
+from .registry import Registry
+
+
+def _tree_info(registry: Registry, verbose: bool) -> list[dict[str, Any]]:
+    from ..logging import print_log
+
+    found: list[dict[str, Any]] = []
+    pending = [registry]
+    while pending:
+        node = pending.pop(0)
+        names = set(node.module_dict)
+        if node.parent is None or node.parent.group != node.group:  # a child shares them
+            names.update(e.key for e in node.entry_points())
+        names = sorted(names)
+        found.append({"num_modules": len(names), "scope": node.scope, "modules": names})
+        if verbose:
+            print_log(
+                f"Find {len(names)} modules in {node.scope}'s {node.name!r} registry",
+                logger="current",
+            )
+        pending.extend(node.children.values())
+    return found
+
+
+def count_registered_modules(save_path: str | Path | None = None, verbose: bool = True) -> dict:
+    """Scan every root registry and its children; write ``modules_statistic_results.json``
+    into ``save_path`` when given.
+
+    Returns ``{'scan_date': ..., 'registries': {'MODELS': [{'num_modules', 'scope',
+    'modules'}, ...], ...}}`` with one entry per registry of each tree.
+    """
+    from ..logging import print_log
+    from .root import ALL_REGISTRIES
+
+    scan = {
+        "scan_date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+        "registries": {
+            name: _tree_info(registry, verbose) for name, registry in ALL_REGISTRIES.items()
+        },
+    }
+    if verbose:
+        print_log(f"Finish registry analysis, got: {scan}", logger="current")
+    if save_path is not None:
+        path = Path(save_path) / "modules_statistic_results.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(scan, indent=2), encoding="utf-8")
+        print_log(f"Result has been saved to {path}", logger="current")
+    return scan

@@ -1,0 +1,110 @@
+"""``ResumeState``: everything about resuming a run, in one object the Runner owns.
+
+Which file to resume from (``resume=PATH``, ``resume='auto'``, or the
+MMEngine spellings ``load_from=PATH, resume=True`` and ``runner.resume(PATH)``),
+the checkpoint once loaded, the random streams still to hand back, whether
+gradients of an interrupted accumulation window were carried over, and the
+checkpoint metadata that never changes during a run. Checkpointing reads and
+writes these fields; loops never touch them directly: they iterate their data
+through :meth:`runner_core.loop.BaseLoop.iter_batches`, which hands the random
+streams back at the moment that matches the checkpoint.
+
+When the streams are handed back: a checkpoint taken at an epoch boundary
+resumes with them restored right before ``before_train_epoch``; one taken
+inside an epoch, right after the data iterator was created at the saved batch
+(the uninterrupted run created its iterator before the checkpoint). Whatever
+comes first of those moments and ``before_train_iter`` restores them, so a
+loop that calls the standard hook points resumes exactly without knowing any
+of this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..hooks import HookManager
+
+#: the value of ``source`` that means "the newest complete checkpoint in the work dir"
+AUTO = "auto"
+
+
+class ResumeState:
+    """What to resume from and what a resumed run still has to hand over."""
+
+    def __init__(self, resume: bool | str | Path = False, load_from: str | Path | None = None):
+        #: None (no resume), ``'auto'`` or the path of the checkpoint to resume from
+        self.source: str | Path | None = None
+        #: weights to load when not resuming (``load_from`` without ``resume``)
+        self.weights_from: str | Path | None = None
+        self.request(resume, load_from)
+        #: the checkpoint found for this run (set when training starts)
+        self.checkpoint: dict[str, Any] | None = None
+        #: whether the checkpoint carried the gradients of an unfinished accumulation window
+        self.carried_grads = False
+        #: set while validating inside training: the streams a checkpoint must record
+        self.training_rng: dict[str, Any] | None = None
+        #: checkpoint metadata computed once per run (versions, config text)
+        self.static_meta: dict[str, Any] | None = None
+        self._pending_rng: dict[str, Any] | None = None
+
+    # -- what to load ----------------------------------------------------------------
+    def request(self, resume: bool | str | Path, load_from: str | Path | None = None) -> None:
+        """Normalise the ways of asking for a resume into ``source``.
+
+        ``resume=PATH`` is the canonical form; ``resume=True`` with
+        ``load_from=PATH`` (MMEngine's) resumes from that file, ``resume=True``
+        alone or ``resume='auto'`` from the newest checkpoint in the work dir.
+        """
+        if resume is True:
+            self.source = load_from if load_from is not None else AUTO
+            self.weights_from = None
+        elif isinstance(resume, (str, Path)) and str(resume) != "":
+            self.source = AUTO if str(resume) == AUTO else resume
+            self.weights_from = None
+        else:
+            self.source = None
+            self.weights_from = load_from
+
+    @property
+    def requested(self) -> bool:
+        """Whether this run resumes (from a file or the work dir)."""
+        return self.source is not None
+
+    # -- random streams --------------------------------------------------------------
+    @property
+    def has_pending_rng(self) -> bool:
+        return self._pending_rng is not None
+
+    def hand_over(self, rng: dict[str, Any] | None, hooks: HookManager, mid_epoch: bool) -> None:
+        """Keep ``rng`` until the resumed loop reaches the checkpoint's moment.
+
+        ``mid_epoch``: the checkpoint was taken inside an epoch, so
+        ``before_train_epoch`` comes before that moment and must not restore.
+        """
+        self._pending_rng = rng
+        if rng is None:
+            return
+        points = ["before_train_iter"] if mid_epoch else ["before_train_epoch", "before_train_iter"]
+        hooks.once_before(points, self.restore_rng)
+
+    def restore_rng(self) -> None:
+        """Put the checkpoint's random streams back now (once; later calls do nothing)."""
+        rng, self._pending_rng = self._pending_rng, None
+        if rng is not None:
+            from .randomness import restore_rng_state
+
+            restore_rng_state(rng)
+
+    def __repr__(self) -> str:
+        return (
+            f"ResumeState(source={self.source!r}, weights_from={self.weights_from!r}, "
+            f"pending_rng={self.has_pending_rng})"
+        )
+
+
+def is_mid_epoch(loop_state: Mapping[str, Any]) -> bool:
+    """Whether a loop position (``BaseLoop.state_dict()``) lies inside an epoch."""
+    return bool(loop_state.get("mid_epoch", int(loop_state.get("batch_in_epoch", 0)) > 0))

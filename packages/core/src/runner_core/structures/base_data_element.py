@@ -1,0 +1,230 @@
+"""``BaseDataElement``: a bag of named fields split into metainfo and data.
+
+Metainfo (image size, scale factor, class names) describes a sample and is
+copied along when a new element is derived; data (boxes, labels, masks) is
+what devices and selections act on. A name is one kind or the other, never
+both: setting an attribute adds a data field, ``set_metainfo`` metainfo.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+from ..errors import RunnerError
+
+_PRIVATE = ("_metainfo_fields", "_data_fields")
+
+
+class DataElementError(RunnerError, AssertionError):
+    """A field does not fit its data element (MMEngine asserts, hence AssertionError too)."""
+
+
+class BaseDataElement:
+    """Fields of one sample; ``metainfo`` and data, accessed as attributes.
+
+    ``BaseDataElement(metainfo=dict(img_shape=(4, 4)), bboxes=tensor)``.
+    """
+
+    def __init__(self, *, metainfo: dict | None = None, **kwargs: Any) -> None:
+        self._metainfo_fields: set[str] = set()
+        self._data_fields: set[str] = set()
+        if metainfo is not None:
+            self.set_metainfo(metainfo)
+        if kwargs:
+            self.set_data(kwargs)
+
+    # -- setting fields ---------------------------------------------------------------
+    def set_metainfo(self, metainfo: dict) -> None:
+        """Add or replace metainfo fields (deep-copied: metainfo is never shared)."""
+        if not isinstance(metainfo, dict):
+            raise DataElementError(
+                f"{type(self).__name__}.set_metainfo expects a dict, got {type(metainfo).__name__}."
+            )
+        for name, value in copy.deepcopy(metainfo).items():
+            self.set_field(value, name, field_type="metainfo")
+
+    def set_data(self, data: dict) -> None:
+        """Add or replace data fields, as attribute assignments do."""
+        if not isinstance(data, dict):
+            raise DataElementError(
+                f"{type(self).__name__}.set_data expects a dict, got {type(data).__name__}."
+            )
+        for name, value in data.items():
+            setattr(self, name, value)
+
+    def update(self, instance: BaseDataElement) -> None:
+        """Take every metainfo and data field of ``instance``."""
+        if not isinstance(instance, BaseDataElement):
+            raise DataElementError(f"update expects a data element, got {type(instance).__name__}.")
+        self.set_metainfo(dict(instance.metainfo_items()))
+        self.set_data(dict(instance.items()))
+
+    def set_field(self, value: Any, name: str, dtype: Any = None, field_type: str = "data") -> None:
+        """Set ``name`` as a ``'data'`` or ``'metainfo'`` field (optionally type-checked)."""
+        if field_type not in ("metainfo", "data"):
+            raise DataElementError(f"field_type must be 'metainfo' or 'data', got {field_type!r}.")
+        if dtype is not None and not isinstance(value, dtype):
+            raise DataElementError(f"{name!r} must be {dtype}, got {type(value).__name__}.")
+        own, other = (
+            (self._metainfo_fields, self._data_fields)
+            if field_type == "metainfo"
+            else (self._data_fields, self._metainfo_fields)
+        )
+        if name in other:
+            kind = "data" if field_type == "metainfo" else "metainfo"
+            raise AttributeError(
+                f"Cannot set {name!r} as a {field_type} field of {type(self).__name__}: it is "
+                f"already a {kind} field. Delete it first or use another name."
+            )
+        own.add(name)
+        object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _PRIVATE:
+            if name in self.__dict__:
+                raise AttributeError(f"{name} is a private attribute of {type(self).__name__}.")
+            object.__setattr__(self, name, value)
+            return
+        self.set_field(value, name, field_type="data")
+
+    def __delattr__(self, name: str) -> None:
+        if name in _PRIVATE:
+            raise AttributeError(f"{name} is a private attribute of {type(self).__name__}.")
+        object.__delattr__(self, name)
+        self._metainfo_fields.discard(name)
+        self._data_fields.discard(name)
+
+    __delitem__ = __delattr__
+
+    # -- reading fields ---------------------------------------------------------------
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key, default)
+
+    def pop(self, *args: Any) -> Any:
+        """Remove a field and return it; ``pop(key, default)`` as ``dict.pop``."""
+        if not 1 <= len(args) <= 2:
+            raise TypeError(f"pop expects 1 or 2 arguments, got {len(args)}.")
+        name = args[0]
+        if name in self._metainfo_fields or name in self._data_fields:
+            value = getattr(self, name)
+            delattr(self, name)
+            return value
+        if len(args) == 2:
+            return args[1]
+        raise KeyError(f"{args[0]} is not a field of {type(self).__name__}.")
+
+    def __contains__(self, item: str) -> bool:
+        return item in self._data_fields or item in self._metainfo_fields
+
+    def keys(self) -> list[str]:
+        """Data field names; the ``_name`` storage behind a property ``name`` is not listed."""
+        cls = type(self)
+        hidden = {f"_{k}" for k in self._data_fields if isinstance(getattr(cls, k, None), property)}
+        return [k for k in self._data_fields if k not in hidden]
+
+    def metainfo_keys(self) -> list[str]:
+        return list(self._metainfo_fields)
+
+    def values(self) -> list[Any]:
+        return [getattr(self, k) for k in self.keys()]
+
+    def metainfo_values(self) -> list[Any]:
+        return [getattr(self, k) for k in self.metainfo_keys()]
+
+    def all_keys(self) -> list[str]:
+        return self.metainfo_keys() + self.keys()
+
+    def all_values(self) -> list[Any]:
+        return self.metainfo_values() + self.values()
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        for k in self.keys():
+            yield k, getattr(self, k)
+
+    def metainfo_items(self) -> Iterator[tuple[str, Any]]:
+        for k in self.metainfo_keys():
+            yield k, getattr(self, k)
+
+    def all_items(self) -> Iterator[tuple[str, Any]]:
+        yield from self.metainfo_items()
+        yield from self.items()
+
+    @property
+    def metainfo(self) -> dict:
+        return dict(self.metainfo_items())
+
+    # -- deriving elements ------------------------------------------------------------
+    def new(self, *, metainfo: dict | None = None, **kwargs: Any) -> BaseDataElement:
+        """An element of the same type: this metainfo (or ``metainfo``), these data (or ``kwargs``)."""
+        new = type(self)()
+        new.set_metainfo(dict(self.metainfo_items()) if metainfo is None else metainfo)
+        new.set_data(kwargs if kwargs else dict(self.items()))
+        return new
+
+    def clone(self) -> BaseDataElement:
+        """A shallow copy: the same data objects, a copy of the metainfo."""
+        clone = type(self)()
+        clone.set_metainfo(dict(self.metainfo_items()))
+        clone.set_data(dict(self.items()))
+        return clone
+
+    def _map(self, fn: Any) -> BaseDataElement:
+        """A new element whose data fields are ``fn(value)`` (nested elements recurse)."""
+        new = self.new()
+        new.set_data({k: fn(v) for k, v in self.items()})
+        return new
+
+    def to(self, *args: Any, **kwargs: Any) -> BaseDataElement:
+        """Apply ``.to(*args, **kwargs)`` to every data field that has it."""
+        return self._map(lambda v: v.to(*args, **kwargs) if hasattr(v, "to") else v)
+
+    def cpu(self) -> BaseDataElement:
+        return self._map(lambda v: v.cpu() if hasattr(v, "cpu") else v)
+
+    def cuda(self) -> BaseDataElement:
+        return self._map(lambda v: v.cuda() if hasattr(v, "cuda") else v)
+
+    def detach(self) -> BaseDataElement:
+        return self._map(lambda v: v.detach() if hasattr(v, "detach") else v)
+
+    def numpy(self) -> BaseDataElement:
+        """Tensors become numpy arrays (detached, on the CPU)."""
+        import torch
+
+        def convert(v: Any) -> Any:
+            if isinstance(v, torch.Tensor):
+                return v.detach().cpu().numpy()
+            return v.numpy() if isinstance(v, BaseDataElement) else v
+
+        return self._map(convert)
+
+    def to_tensor(self) -> BaseDataElement:
+        """Numpy arrays become tensors."""
+        import numpy as np
+        import torch
+
+        def convert(v: Any) -> Any:
+            if isinstance(v, np.ndarray):
+                return torch.from_numpy(v)
+            return v.to_tensor() if isinstance(v, BaseDataElement) else v
+
+        return self._map(convert)
+
+    def to_dict(self) -> dict:
+        """Every field in a plain dict; nested elements become dicts too."""
+        return {
+            k: v.to_dict() if isinstance(v, BaseDataElement) else v for k, v in self.all_items()
+        }
+
+    def __repr__(self) -> str:
+        def block(title: str, pairs: Iterator[tuple[str, Any]]) -> list[str]:
+            lines = [f"    {title}"]
+            for k, v in pairs:
+                text = repr(v).replace("\n", "\n        ")
+                lines.append(f"        {k}: {text}")
+            return lines
+
+        body = block("META INFORMATION", self.metainfo_items()) + block("DATA FIELDS", self.items())
+        return f"<{type(self).__name__}(\n" + "\n".join(body) + f"\n) at {hex(id(self))}>"

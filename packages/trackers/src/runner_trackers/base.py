@@ -1,0 +1,281 @@
+"""``TrackerBackend``: what every tracker backend shares.
+
+A tracker must never cost a user their training run, and only one process
+of a distributed run may log. So each backend here:
+
+* checks at build time that its library is installed (a missing one is a
+  ``BuildError`` naming the extra to install, exit status 2 in the CLI);
+* starts its tracker run at the first write, on rank 0 only (other ranks
+  never touch the tracker);
+* catches every error the tracker library raises, warns once and stops
+  logging, so a server that went away never stops training;
+* ends the tracker run with the run's outcome: ``FINISHED`` when the
+  Runner closes the visualizer after the run, ``FAILED`` or ``KILLED``
+  (Ctrl-C) when the Runner flushes it while an error is propagating, or
+  at interpreter exit when nothing closed it;
+* tags the run with the newest (``last_checkpoint`` pointer) and best
+  (``best_*.pth``) checkpoint paths of the work dir when it ends.
+
+Subclasses implement ``start``, ``log_config``, ``log_scalars``,
+``log_checkpoints`` and ``end``; the public methods are the visualizer
+protocol (``add_config``, ``add_scalars``, ``add_scalar``, ``flush``,
+``close``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import os
+import sys
+import warnings
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+FINISHED, FAILED, KILLED = "FINISHED", "FAILED", "KILLED"
+
+
+class TrackerWarning(RuntimeWarning):
+    """A tracker failed during a run and stopped logging (training goes on)."""
+
+
+def require_library(module: str, extra: str, backend: str) -> None:
+    """Raise ``BuildError`` naming the extra to install if ``module`` is missing."""
+    if importlib.util.find_spec(module) is None:
+        from runner_core.errors import BuildError
+
+        raise BuildError(
+            f"{backend} needs the {module!r} package, which is not installed. Install it with: "
+            f'pip install "runner-trackers[{extra}]" (or pip install {module}), or remove '
+            f"{backend} from visualizer.vis_backends."
+        )
+
+
+def current_rank() -> int:
+    """This process's rank (0 outside distributed runs, or before the group exists)."""
+    from runner_core.distributed import get_rank, is_distributed
+
+    if is_distributed():
+        return int(get_rank())
+    return int(os.environ.get("RANK", "0") or 0)
+
+
+def number(value: Any) -> float | None:
+    """``value`` as a float if it is a single number (tensor or numpy too), else None."""
+    if isinstance(value, (bool, int, float)):
+        return float(value)
+    item = getattr(value, "item", None)
+    if item is None:
+        return None
+    size = getattr(value, "numel", None)
+    count = size() if callable(size) else getattr(value, "size", 1)
+    if count != 1:
+        return None
+    try:
+        return float(item())
+    except (TypeError, ValueError):
+        return None
+
+
+def config_dict(cfg: Any) -> dict[str, Any]:
+    """A plain dict of a ``Config`` (or any mapping)."""
+    to_dict = getattr(cfg, "to_dict", None)
+    if callable(to_dict):
+        return dict(to_dict())
+    if isinstance(cfg, Mapping):
+        return dict(cfg)
+    return {}
+
+
+def config_text(cfg: Any) -> str:
+    text = getattr(cfg, "pretty_text", None)
+    return text if isinstance(text, str) else repr(cfg)
+
+
+def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{'a': {'b': 1}}`` -> ``{'a.b': 1}``; lists and other leaves are kept as they are."""
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def tracked(cfg: Mapping[str, Any], keys: Iterable[str] | None) -> dict[str, Any]:
+    """The top-level config keys to track (all when ``keys`` is None)."""
+    if keys is None:
+        return dict(cfg)
+    return {k: cfg[k] for k in keys if k in cfg}
+
+
+def find_checkpoints(work_dir: Path | None) -> tuple[str | None, dict[str, str]]:
+    """(newest checkpoint from the ``last_checkpoint`` pointer, best checkpoints by file stem)."""
+    if work_dir is None or not work_dir.is_dir():
+        return None, {}
+    from runner_core.checkpoint import read_pointer
+
+    try:
+        last = read_pointer(work_dir)
+    except Exception:  # a damaged pointer is not worth a warning here
+        last = None
+    best = {p.stem: str(p.resolve()) for p in sorted(work_dir.glob("best_*.pth"))}
+    return (str(Path(last).resolve()) if last is not None else None), best
+
+
+def outcome_of(exc: BaseException | None) -> str:
+    """The tracker status of a run that ended with ``exc`` (None: it finished)."""
+    if exc is None:
+        return FINISHED
+    if isinstance(exc, KeyboardInterrupt):
+        return KILLED
+    if isinstance(exc, SystemExit) and exc.code in (0, None):
+        return FINISHED
+    return FAILED
+
+
+_live: weakref.WeakSet[TrackerBackend] = weakref.WeakSet()
+
+
+def _end_open_runs() -> None:
+    """At interpreter exit, end the tracker runs nobody closed."""
+    exc = getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
+    for backend in list(_live):
+        backend.end_run(outcome_of(exc))
+
+
+atexit.register(_end_open_runs)
+
+
+class TrackerBackend:
+    """Base of the tracker backends (see the module docstring for the promises).
+
+    Args:
+        save_dir: the folder the Runner passes (``<run folder>/vis_data``).
+        tracked_config_keys: top-level config keys to record (None: all).
+    """
+
+    #: import name of the tracker library, and the extra that installs it
+    library: ClassVar[str] = ""
+    extra: ClassVar[str] = ""
+
+    def __init__(
+        self, save_dir: str | Path | None = None, tracked_config_keys: Iterable[str] | None = None
+    ) -> None:
+        require_library(self.library, self.extra, type(self).__name__)
+        self.save_dir = None if save_dir is None else Path(save_dir)
+        self.tracked_config_keys = (
+            None if tracked_config_keys is None else list(tracked_config_keys)
+        )
+        self.work_dir: Path | None = None
+        self.status: str | None = None  # set when the tracker run has ended
+        self._running = False
+        self._broken = False
+        _live.add(self)
+
+    # -- for subclasses --------------------------------------------------------------
+    def start(self) -> None:
+        """Open the tracker run."""
+        raise NotImplementedError
+
+    def log_config(self, flat: dict[str, Any], text: str) -> None:
+        """Record the flattened config and its text."""
+
+    def log_scalars(self, numbers: dict[str, float], step: int) -> None:
+        raise NotImplementedError
+
+    def log_checkpoints(self, last: str | None, best: dict[str, str]) -> None:
+        """Record the checkpoint paths (the run is still open)."""
+
+    def end(self, status: str) -> None:
+        """Close the tracker run with ``status`` (FINISHED, FAILED or KILLED)."""
+        raise NotImplementedError
+
+    # -- safety ----------------------------------------------------------------------------
+    def _guard(self, action: str, call: Callable[[], Any]) -> bool:
+        """Run ``call`` unless broken or not rank 0; on an error warn once and stop logging."""
+        if self._broken or current_rank() != 0:
+            return False
+        try:
+            if not self._running:
+                self.start()
+                self._running = True
+                self.status = None
+            call()
+            return True
+        except Exception as exc:
+            self._broken = True
+            warnings.warn(
+                f"{type(self).__name__} stopped logging: {action} failed with "
+                f"{type(exc).__name__}: {' '.join(str(exc).split())[:500]}. Training goes on; "
+                "the other backends keep logging. Check the tracker (server address, "
+                "credentials, disk) and remove the backend from visualizer.vis_backends "
+                "if you do not need it.",
+                TrackerWarning,
+                stacklevel=3,
+            )
+            return False
+
+    # -- the visualizer protocol -------------------------------------------------------------
+    def add_config(self, cfg: Any) -> None:
+        """Record the config: flattened into parameters, and its text."""
+        plain = config_dict(cfg)
+        if plain.get("work_dir"):
+            self.work_dir = Path(str(plain["work_dir"])).expanduser().resolve()
+        flat = flatten(tracked(plain, self.tracked_config_keys))
+        self._guard("recording the config", lambda: self.log_config(flat, config_text(cfg)))
+
+    def add_scalars(
+        self, scalar_dict: Mapping[str, Any], step: int = 0, file_path: str | None = None
+    ) -> None:
+        """Record every numeric value at ``step``; other values are skipped."""
+        numbers = {str(k): n for k, v in scalar_dict.items() if (n := number(v)) is not None}
+        if numbers:
+            self._guard("logging scalars", lambda: self.log_scalars(numbers, int(step)))
+
+    def add_scalar(self, name: str, value: Any, step: int = 0) -> None:
+        self.add_scalars({name: value}, step=step)
+
+    def flush(self) -> None:
+        """Called by the Runner when a run fails: then the tracker run ends FAILED/KILLED."""
+        exc = sys.exc_info()[1]
+        if exc is not None:
+            self.end_run(outcome_of(exc))
+
+    def close(self) -> None:
+        """End the tracker run as FINISHED (the Runner closes the visualizer after a run)."""
+        self.end_run(FINISHED)
+
+    def end_run(self, status: str) -> None:
+        """Tag the checkpoints and end the tracker run with ``status``, once."""
+        if not self._running:
+            return
+        self._running = False
+        if self._broken:
+            return
+        self.status = status
+        last, best = find_checkpoints(self._work_dir())
+        try:
+            if last or best:
+                self.log_checkpoints(last, best)
+            self.end(status)
+        except Exception as exc:
+            self._broken = True
+            warnings.warn(
+                f"{type(self).__name__} could not end its run as {status}: "
+                f"{type(exc).__name__}: {' '.join(str(exc).split())[:500]}.",
+                TrackerWarning,
+                stacklevel=2,
+            )
+
+    def _work_dir(self) -> Path | None:
+        if self.work_dir is not None:
+            return self.work_dir
+        # the Runner passes <work_dir>/<timestamp>/vis_data
+        if self.save_dir is not None and self.save_dir.name == "vis_data":
+            return self.save_dir.parent.parent
+        return None

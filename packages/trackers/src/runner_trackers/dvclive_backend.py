@@ -1,0 +1,98 @@
+"""``DVCLiveVisBackend``: metrics and params as DVCLive files (MMEngine's name and options).
+
+DVCLive writes plain files (``metrics.json``, ``params.yaml``,
+``plots/metrics/<key>.tsv``) that ``dvc plots`` and ``dvc exp`` read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .base import TrackerBackend
+
+
+class DVCLiveVisBackend(TrackerBackend):
+    """Log scalars, the config and checkpoint paths with DVCLive.
+
+    Args:
+        save_dir: the run folder's ``vis_data`` (passed by the Runner); files go
+            to ``<save_dir>/dvclive`` unless ``init_kwargs`` sets ``dir``.
+        artifact_suffix: work-dir files with these endings are copied into the
+            DVCLive folder's ``artifacts/`` when the run ends.
+        init_kwargs: arguments of ``dvclive.Live``; by default no DVC experiment
+            is saved and no dvc.yaml written (``save_dvc_exp=False, dvcyaml=None``).
+        tracked_config_keys: top-level config keys written to params.yaml (None: all).
+    """
+
+    library = "dvclive"
+    extra = "dvclive"
+
+    def __init__(
+        self,
+        save_dir: str | Path | None = None,
+        artifact_suffix: str | Iterable[str] = (".json", ".py", "yaml"),
+        init_kwargs: Mapping[str, Any] | None = None,
+        tracked_config_keys: Iterable[str] | None = None,
+    ) -> None:
+        super().__init__(save_dir, tracked_config_keys)
+        suffixes = [artifact_suffix] if isinstance(artifact_suffix, str) else artifact_suffix
+        self.artifact_suffix = tuple(suffixes)
+        self.init_kwargs = {"save_dvc_exp": False, "dvcyaml": None, **dict(init_kwargs or {})}
+        if "dir" not in self.init_kwargs:
+            base = self.save_dir if self.save_dir is not None else Path.cwd()
+            self.init_kwargs["dir"] = str(base / "dvclive")
+        self._live: Any = None
+
+    @property
+    def experiment(self) -> Any:
+        """The ``dvclive.Live`` object (None until the first write)."""
+        return self._live
+
+    @property
+    def dir(self) -> Path:
+        return Path(self.init_kwargs["dir"])
+
+    def start(self) -> None:
+        from dvclive import Live
+
+        kwargs = dict(self.init_kwargs)
+        if self._live is not None:  # written to again after close: keep appending
+            kwargs["resume"] = True
+        self._live = Live(**kwargs)
+
+    def log_config(self, flat: dict[str, Any], text: str) -> None:
+        plain = {
+            k: v if isinstance(v, (bool, int, float, str)) else repr(v) for k, v in flat.items()
+        }
+        self._live.log_params(plain)
+
+    def log_scalars(self, numbers: dict[str, float], step: int) -> None:
+        self._live.step = step
+        for key, value in numbers.items():
+            self._live.log_metric(key, value)
+
+    def log_checkpoints(self, last: str | None, best: dict[str, str]) -> None:
+        paths = {"last_checkpoint": last} if last else {}
+        paths.update({f"best_checkpoint/{k}": v for k, v in best.items()})
+        self._live.log_params(paths)
+
+    def end(self, status: str) -> None:
+        import shutil
+
+        work_dir = self._work_dir()
+        if work_dir is not None and work_dir.is_dir() and self.artifact_suffix:
+            target = self.dir / "artifacts"
+            for path in sorted(work_dir.rglob("*")):
+                rel = path.relative_to(work_dir)
+                if self.dir in path.parents or {"dvclive", "wandb", "mlartifacts"} & set(rel.parts):
+                    continue
+                if path.is_file() and path.name.endswith(self.artifact_suffix):
+                    (target / rel).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(path, target / rel)
+        self._live.log_params({"status": status})
+        self._live.end()
+
+    def __repr__(self) -> str:
+        return f"DVCLiveVisBackend(dir={str(self.dir)!r})"

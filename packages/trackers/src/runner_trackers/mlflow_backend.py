@@ -1,0 +1,154 @@
+"""``MLflowVisBackend``: log a run to an MLflow tracking store (MMEngine's name and options).
+
+Uses ``MlflowClient`` rather than MLflow's global "active run", so two
+backends (or a user's own MLflow calls) never step on each other.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .base import TrackerBackend
+
+#: MLflow rejects longer parameter values (6000 characters).
+MAX_PARAM_CHARS = 6000
+#: folders local tracker stores write into (never uploaded as artifacts)
+TRACKER_STORES = {"mlartifacts", "mlruns", "wandb", "dvclive", ".aim"}
+#: MLflow accepts at most this many params / metrics in one ``log_batch``.
+BATCH = 100
+
+
+class MLflowVisBackend(TrackerBackend):
+    """Log scalars, the config and checkpoint paths to MLflow.
+
+    Args:
+        save_dir: the run folder's ``vis_data`` (passed by the Runner).
+        exp_name: the MLflow experiment (created if missing; default ``'Default'``).
+        run_name: the MLflow run's name (default: MLflow picks one).
+        tags: tags set on the run when it starts.
+        params: extra parameters logged when the run starts.
+        tracking_uri: where runs go: ``sqlite:///path.db``, ``http://host:port``, ...
+            Default: ``$MLFLOW_TRACKING_URI``, else ``sqlite:///<save_dir>/mlflow.db``.
+        artifact_suffix: files of the work dir with these endings are uploaded as
+            artifacts when the run ends (checkpoints are not: they are tagged).
+        tracked_config_keys: top-level config keys recorded as params (None: all).
+        artifact_location: where a newly created experiment stores artifacts.
+            Default for a local (``sqlite``/``file``) store: ``mlartifacts`` next to it.
+    """
+
+    library = "mlflow"
+    extra = "mlflow"
+
+    def __init__(
+        self,
+        save_dir: str | Path | None = None,
+        exp_name: str | None = None,
+        run_name: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        tracking_uri: str | None = None,
+        artifact_suffix: str | Iterable[str] = (".json", ".log", ".py", "yaml"),
+        tracked_config_keys: Iterable[str] | None = None,
+        artifact_location: str | None = None,
+    ) -> None:
+        super().__init__(save_dir, tracked_config_keys)
+        self.exp_name = exp_name or "Default"
+        self.run_name = run_name
+        self.tags = {str(k): str(v) for k, v in (tags or {}).items()}
+        self.params = dict(params or {})
+        self.tracking_uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or self._local()
+        suffixes = [artifact_suffix] if isinstance(artifact_suffix, str) else artifact_suffix
+        self.artifact_suffix = tuple(suffixes)
+        self.artifact_location = artifact_location
+        self.run_id: str | None = None
+        self._client: Any = None
+
+    def _local(self) -> str:
+        base = self.save_dir if self.save_dir is not None else Path.cwd()
+        return f"sqlite:///{(base / 'mlflow.db').resolve()}"
+
+    @property
+    def experiment(self) -> Any:
+        """The ``MlflowClient`` (MMEngine exposes the ``mlflow`` module here)."""
+        if self._client is None:
+            from mlflow.tracking import MlflowClient
+
+            self._client = MlflowClient(tracking_uri=self.tracking_uri)
+        return self._client
+
+    def _artifact_location(self) -> str | None:
+        if self.artifact_location is not None:
+            return self.artifact_location
+        for scheme in ("sqlite:///", "file://"):
+            if self.tracking_uri.startswith(scheme):
+                store = Path(self.tracking_uri[len(scheme) :])
+                folder = store.parent if scheme == "sqlite:///" else store
+                return (folder / "mlartifacts").resolve().as_uri()
+        return None  # a tracking server decides
+
+    # -- TrackerBackend ------------------------------------------------------------------
+    def start(self) -> None:
+        client = self.experiment
+        if self.run_id is not None:  # written to again after close: reopen the same run
+            client.update_run(self.run_id, status="RUNNING")
+            return
+        if self.save_dir is not None:
+            self.save_dir.mkdir(parents=True, exist_ok=True)
+        found = client.get_experiment_by_name(self.exp_name)
+        if found is not None:
+            experiment_id = found.experiment_id
+        else:
+            experiment_id = client.create_experiment(
+                self.exp_name, artifact_location=self._artifact_location()
+            )
+        run = client.create_run(experiment_id, run_name=self.run_name, tags=self.tags)
+        self.run_id = run.info.run_id
+        if self.params:
+            self._log_params({str(k): v for k, v in self.params.items()})
+
+    def _log_params(self, flat: Mapping[str, Any]) -> None:
+        from mlflow.entities import Param
+
+        items = [Param(k[:250], str(v)[:MAX_PARAM_CHARS]) for k, v in flat.items()]
+        for i in range(0, len(items), BATCH):
+            self.experiment.log_batch(self.run_id, params=items[i : i + BATCH])
+
+    def log_config(self, flat: dict[str, Any], text: str) -> None:
+        self._log_params({k: v for k, v in flat.items() if k not in self.params})
+        self.experiment.log_text(self.run_id, text, "config.py")
+
+    def log_scalars(self, numbers: dict[str, float], step: int) -> None:
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        items = [Metric(k, v, now, step) for k, v in numbers.items()]
+        for i in range(0, len(items), BATCH):
+            self.experiment.log_batch(self.run_id, metrics=items[i : i + BATCH])
+
+    def log_checkpoints(self, last: str | None, best: dict[str, str]) -> None:
+        client = self.experiment
+        if last is not None:
+            client.set_tag(self.run_id, "last_checkpoint", last)
+        for stem, path in best.items():
+            client.set_tag(self.run_id, f"best_checkpoint/{stem}", path)
+        if best:  # the newest best file, for one-line lookups
+            client.set_tag(self.run_id, "best_checkpoint", max(best.values(), key=os.path.getmtime))
+
+    def end(self, status: str) -> None:
+        client = self.experiment
+        work_dir = self._work_dir()
+        if work_dir is not None and work_dir.is_dir() and self.artifact_suffix:
+            for path in sorted(work_dir.rglob("*")):
+                if set(path.relative_to(work_dir).parts) & TRACKER_STORES:
+                    continue  # a local tracker store inside the work dir is not an artifact
+                if path.is_file() and path.name.endswith(self.artifact_suffix):
+                    where = path.parent.relative_to(work_dir).as_posix()
+                    client.log_artifact(self.run_id, str(path), None if where == "." else where)
+        client.set_terminated(self.run_id, status=status)
+
+    def __repr__(self) -> str:
+        return f"MLflowVisBackend(exp_name={self.exp_name!r}, tracking_uri={self.tracking_uri!r})"

@@ -1,0 +1,50 @@
+"""``runner-cli analyze``: parameters, FLOPs and activation memory of the tiny task's model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from runner_cli.main import main
+
+from .conftest import HERE, TINY_CONFIG
+
+
+@pytest.fixture
+def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.syspath_prepend(str(HERE))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.py").write_text(TINY_CONFIG)
+    return tmp_path / "tiny.py"
+
+
+def test_counts_of_a_linear_model_on_a_real_batch(tiny: Path, capsys) -> None:
+    assert main(["analyze", str(tiny), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    # TinyNet is Linear(4, 2): 4*2 weights + 2 biases
+    assert report["params"] == report["trainable"] == 10
+    assert report["param_bytes"] == 40
+    # one multiply-add per weight, counted as 2 FLOPs by torch's counter
+    assert report["flops_per_sample"] == 2 * 4 * 2
+    # the layer's output: 2 float32 values per sample
+    assert report["activation_bytes_per_sample"] == 8
+    assert report["batch_size"] == 16 and report["measured_on"] == "one batch of val_dataloader"
+    by_name = {m["module"]: m for m in report["modules"]}
+    assert by_name["fc"]["params"] == 10 and by_name["fc"]["flops"] == 16
+    assert by_name["(model)"]["type"] == "TinyNet"
+
+
+def test_input_shape_and_table_output(tiny: Path, capsys) -> None:
+    assert main(["analyze", str(tiny), "--input-shape", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "fc\tLinear\t10\t10\t16" in out  # a pipe gets tab-separated rows
+    assert "FLOPs per sample: 16" in out and "a random input of shape (4,)" in out
+
+
+def test_a_config_without_a_model_is_an_input_error(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.py").write_text("train_cfg = dict(max_epochs=1)\n")
+    assert main(["analyze", "c.py"]) == 2
+    assert "no model=dict(type=...)" in capsys.readouterr().err

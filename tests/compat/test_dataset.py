@@ -1,0 +1,172 @@
+"""runner_core.dataset behaves as mmengine.dataset documents."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runner_core.dataset import (
+    BaseDataset,
+    ClassBalancedDataset,
+    Compose,
+    ConcatDataset,
+    RepeatDataset,
+)
+from runner_core.registry import DATASETS, TRANSFORMS
+
+
+@TRANSFORMS.register_module(force=True)
+class AddOneForCompat:
+    def __init__(self, key: str = "value") -> None:
+        self.key = key
+
+    def __call__(self, results: dict) -> dict:
+        results[self.key] += 1
+        return results
+
+
+@DATASETS.register_module(force=True)
+class ToyDatasetForCompat(BaseDataset):
+    METAINFO = dict(classes=("cat", "dog"), task="toy")
+
+    def get_cat_ids(self, idx: int) -> list[int]:
+        return list(self.get_data_info(idx)["cats"])
+
+
+def _ann_file(tmp_path: Path, entries: list[dict], name: str = "ann.json") -> str:
+    path = tmp_path / name
+    path.write_text(
+        json.dumps(dict(metainfo=dict(version="1.0", task="from-file"), data_list=entries))
+    )
+    return name
+
+
+ENTRIES = [dict(img_path=f"{i}.png", value=i, cats=[i % 2]) for i in range(4)]
+
+
+def test_annotation_file_metainfo_and_data_prefix(tmp_path: Path) -> None:
+    ds = ToyDatasetForCompat(
+        ann_file=_ann_file(tmp_path, ENTRIES),
+        data_root=str(tmp_path),
+        data_prefix=dict(img_path="images"),
+        metainfo=dict(extra=1),
+    )
+    assert len(ds) == 4
+    info = ds.get_data_info(2)
+    assert info["img_path"] == str(tmp_path / "images" / "2.png") and info["sample_idx"] == 2
+    assert ds.get_data_info(-1)["sample_idx"] == 3
+    # class METAINFO < annotation file < config: the class's 'task' wins over the file's
+    assert ds.metainfo == dict(classes=("cat", "dog"), task="toy", version="1.0", extra=1)
+    ds.metainfo["classes"] = ()  # a copy
+    assert ds.metainfo["classes"] == ("cat", "dog")
+
+
+def test_metainfo_string_naming_a_file_is_read_as_lines(tmp_path: Path) -> None:
+    classes = tmp_path / "classes.txt"
+    classes.write_text("bird\nfish\n")
+    ds = ToyDatasetForCompat(
+        ann_file=_ann_file(tmp_path, ENTRIES),
+        data_root=str(tmp_path),
+        metainfo=dict(classes=str(classes)),
+    )
+    assert ds.metainfo["classes"] == ["bird", "fish"]
+
+
+def test_lazy_init_loads_on_first_access(tmp_path: Path) -> None:
+    ds = ToyDatasetForCompat(
+        ann_file=_ann_file(tmp_path, ENTRIES), data_root=str(tmp_path), lazy_init=True
+    )
+    assert not ds._fully_initialized
+    assert len(ds) == 4 and ds._fully_initialized
+
+
+@pytest.mark.parametrize("serialize", [True, False])
+def test_pipeline_from_the_transforms_registry(tmp_path: Path, serialize: bool) -> None:
+    ds = ToyDatasetForCompat(
+        ann_file=_ann_file(tmp_path, ENTRIES),
+        data_root=str(tmp_path),
+        serialize_data=serialize,
+        pipeline=[dict(type="AddOneForCompat"), dict(type="AddOneForCompat")],
+    )
+    assert [ds[i]["value"] for i in range(4)] == [2, 3, 4, 5]
+    assert ds.get_data_info(0)["value"] == 0  # the stored entry is untouched
+
+
+def test_indices_and_subsets(tmp_path: Path) -> None:
+    ann = _ann_file(tmp_path, ENTRIES)
+    ds = ToyDatasetForCompat(ann_file=ann, data_root=str(tmp_path), indices=[3, 1])
+    assert [ds.get_data_info(i)["value"] for i in range(len(ds))] == [3, 1]
+    full = ToyDatasetForCompat(ann_file=ann, data_root=str(tmp_path))
+    first_two = full.get_subset(2)
+    assert len(first_two) == 2 and len(full) == 4
+    full.get_subset_(-1)
+    assert [full.get_data_info(0)["value"]] == [3]
+
+
+def test_pipeline_dropping_a_sample_refetches_and_test_mode_refuses(tmp_path: Path) -> None:
+    def drop_odd(results: dict) -> Any:
+        return None if results["value"] % 2 else results
+
+    ann = _ann_file(tmp_path, ENTRIES)
+    ds = ToyDatasetForCompat(ann_file=ann, data_root=str(tmp_path), pipeline=[drop_odd])
+    assert ds[1]["value"] % 2 == 0
+    strict = ToyDatasetForCompat(
+        ann_file=ann, data_root=str(tmp_path), pipeline=[drop_odd], test_mode=True
+    )
+    with pytest.raises(ValueError, match="test mode"):
+        strict[1]
+
+
+def test_annotation_file_without_data_list_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text(json.dumps(dict(metainfo={})))
+    with pytest.raises(ValueError, match="data_list"):
+        ToyDatasetForCompat(ann_file="bad.json", data_root=str(tmp_path))
+    with pytest.raises(FileNotFoundError):
+        ToyDatasetForCompat(ann_file="missing.json", data_root=str(tmp_path))
+
+
+def test_compose_applies_in_order_and_stops_on_none() -> None:
+    pipeline = Compose([lambda r: {**r, "a": 1}, dict(type="AddOneForCompat", key="a")])
+    assert pipeline({}) == {"a": 2}
+    assert Compose([lambda r: None, dict(type="AddOneForCompat")])({"value": 0}) is None
+    with pytest.raises(TypeError, match="pipeline"):
+        Compose([42])
+
+
+def test_concat_repeat_and_class_balanced(tmp_path: Path) -> None:
+    cfg = dict(
+        type="ToyDatasetForCompat", ann_file=_ann_file(tmp_path, ENTRIES), data_root=str(tmp_path)
+    )
+    concat = ConcatDataset([cfg, cfg])
+    assert len(concat) == 8 and concat.get_data_info(5)["value"] == 1 and concat[-1]["value"] == 3
+    repeat = RepeatDataset(cfg, times=3)
+    assert len(repeat) == 12 and repeat.get_data_info(9)["value"] == 1
+    assert repeat.metainfo["task"] == "toy"
+    # category 1 in 1 of 4 samples: factor sqrt(0.5 / 0.25) = 1.41 -> repeated twice
+    rare = [dict(img_path="x.png", value=i, cats=[1] if i == 0 else [0]) for i in range(4)]
+    balanced = ClassBalancedDataset(
+        dict(
+            type="ToyDatasetForCompat",
+            ann_file=_ann_file(tmp_path, rare, "rare.json"),
+            data_root=str(tmp_path),
+        ),
+        oversample_thr=0.5,
+    )
+    assert [balanced.get_data_info(i)["value"] for i in range(len(balanced))] == [0, 0, 1, 2, 3]
+
+
+def test_concat_refuses_different_metainfo_unless_ignored(tmp_path: Path) -> None:
+    ann = _ann_file(tmp_path, ENTRIES)
+    a = ToyDatasetForCompat(ann_file=ann, data_root=str(tmp_path), metainfo=dict(classes=("a",)))
+    b = ToyDatasetForCompat(ann_file=ann, data_root=str(tmp_path))
+    with pytest.raises(ValueError, match="classes"):
+        ConcatDataset([a, b])
+    assert len(ConcatDataset([a, b], ignore_keys="classes")) == 8
+
+
+def test_wrappers_are_found_through_the_registry() -> None:
+    assert DATASETS.get("ConcatDataset") is ConcatDataset
+    assert TRANSFORMS.get("Compose") is Compose

@@ -1,0 +1,80 @@
+"""Our errors are also the standard exceptions MMEngine raises in the same place.
+
+MMEngine code catches ``ValueError`` / ``TypeError`` / ``KeyError`` /
+``RuntimeError`` / ``FileNotFoundError``; those handlers must keep working
+after the imports change, while the messages stay ours.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from runner_core import Config, Runner
+from runner_core.optim.scheduler import LinearLR, OneCycleLR, StepLR
+
+
+def _sgd() -> torch.optim.SGD:
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1)
+
+
+def test_scheduler_with_end_before_begin_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="end > begin"):
+        StepLR(_sgd(), step_size=2, begin=10, end=5)
+
+
+def test_scheduler_factor_out_of_range_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="start_factor"):
+        LinearLR(_sgd(), start_factor=1.5)
+    with pytest.raises(ValueError, match="anneal_strategy"):
+        OneCycleLR(_sgd(), eta_max=0.1, total_steps=10, anneal_strategy="cosine")
+
+
+def test_config_from_a_non_dict_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="expects a dict, got list"):
+        Config([0, 1])  # type: ignore[arg-type]
+
+
+def test_config_reserved_key_is_a_key_error() -> None:
+    with pytest.raises(KeyError, match="reserved"):
+        Config({"filename": "x"})
+
+
+def test_missing_config_file_is_a_file_not_found_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        Config.fromfile(tmp_path / "nope.py")
+
+
+def test_missing_base_config_is_a_file_not_found_error(tmp_path: Path) -> None:
+    child = tmp_path / "child.py"
+    child.write_text("_base_ = ['./base.py']\nx = 1\n")
+    with pytest.raises(FileNotFoundError, match="base.py"):
+        Config.fromfile(child)
+
+
+def test_unknown_registry_name_is_a_key_error() -> None:
+    from runner_core.registry import MODELS
+
+    with pytest.raises(KeyError, match="NoSuchModelAnywhere"):
+        MODELS.build({"type": "NoSuchModelAnywhere"})
+
+
+def test_train_without_a_train_loop_is_a_runtime_error(tmp_path: Path) -> None:
+    runner = Runner(model=torch.nn.Linear(2, 2), work_dir=str(tmp_path))
+    with pytest.raises(RuntimeError, match="needs train_dataloader"):
+        runner.train()
+
+
+def test_missing_checkpoint_is_a_file_not_found_error(tmp_path: Path) -> None:
+    runner = Runner(model=torch.nn.Linear(2, 2), work_dir=str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        runner.load_checkpoint(tmp_path / "nope.pth")
+
+
+def test_bad_hook_argument_is_a_value_error() -> None:
+    from runner_hooks_standard import CheckpointHook
+
+    with pytest.raises(ValueError, match="save_begin"):
+        CheckpointHook(interval=1, save_begin=-1)

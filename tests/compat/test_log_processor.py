@@ -1,0 +1,104 @@
+"""log_processor=dict(...) with MMEngine's options reaches the log lines and the scalars."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from runner_core import Runner
+from runner_core.logging.log_processor import build_log_processor
+from runner_core.registry import LOG_PROCESSORS
+from runner_core.runner import LogProcessor  # mmengine.runner
+
+
+def _runner(tmp_path: Path, **log_processor: Any) -> Runner:
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(32, 4, generator=g)
+    return Runner(
+        model=nn.Linear(4, 2),
+        work_dir=str(tmp_path),
+        train_dataloader=dict(dataset=TensorDataset(x, (x[:, 0] > 0).long()), batch_size=4),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+        default_hooks=dict(logger=dict(type="LoggerHook", interval=4, progress_bar=False)),
+        log_processor=log_processor,
+    )
+
+
+def _records(runner: Runner) -> list[dict]:
+    path = Path(runner.log_dir) / "vis_data" / "scalars.json"
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def _lines(runner: Runner) -> list[str]:
+    log = next(Path(runner.log_dir).glob("*.log"))
+    return [line for line in log.read_text().splitlines() if "Epoch(train)" in line]
+
+
+def test_custom_cfg_values_reach_the_line_and_the_scalars(tmp_path: Path) -> None:
+    runner = _runner(
+        tmp_path,
+        custom_cfg=[
+            dict(data_src="loss", method_name="max", window_size="global", log_name="loss_max"),
+            dict(data_src="loss", method_name="min", window_size="epoch", log_name="loss_min"),
+        ],
+    )
+    runner.train()
+    losses = runner.message_hub.get_scalar("train/loss").data()
+    records = _records(runner)
+    assert [r["iter"] for r in records] == [4, 8]
+    assert records[-1]["loss_max"] == pytest.approx(max(losses[:8]))
+    assert records[-1]["loss_min"] == pytest.approx(min(losses[:8]))
+    assert records[0]["loss_max"] == pytest.approx(max(losses[:4]))
+    assert "loss_max: " in _lines(runner)[-1] and "loss_min: " in _lines(runner)[-1]
+
+
+def test_custom_cfg_without_log_name_replaces_the_value(tmp_path: Path) -> None:
+    runner = _runner(tmp_path, custom_cfg=[dict(data_src="loss", method_name="current")])
+    runner.train()
+    losses = runner.message_hub.get_scalar("train/loss").data()
+    assert _records(runner)[-1]["loss"] == pytest.approx(losses[7])
+
+
+def test_window_size_and_num_digits(tmp_path: Path) -> None:
+    runner = _runner(tmp_path, window_size=2, num_digits=2)
+    runner.train()
+    losses = runner.message_hub.get_scalar("train/loss").data()
+    assert _records(runner)[-1]["loss"] == pytest.approx(sum(losses[6:8]) / 2)
+    assert _lines(runner)[-1].endswith(f"loss: {sum(losses[6:8]) / 2:.2f}")
+
+
+def test_log_with_hierarchy_prefixes_the_scalars(tmp_path: Path) -> None:
+    runner = _runner(tmp_path, log_with_hierarchy=True)
+    runner.train()
+    record = _records(runner)[-1]
+    assert "train/loss" in record and "train/lr" in record and "loss" not in record
+    assert " loss: " in _lines(runner)[-1]  # the line keeps the short names
+
+
+def test_the_runner_builds_its_log_processor_from_the_registry(tmp_path: Path) -> None:
+    runner = _runner(tmp_path, window_size=3)
+    assert isinstance(runner.log_processor, LogProcessor) and runner.log_processor.window_size == 3
+    assert LOG_PROCESSORS.get("LogProcessor") is LogProcessor
+
+
+@pytest.mark.parametrize(
+    "cfg, message",
+    [
+        (dict(custom_cfg=[dict(method_name="mean")]), "needs data_src"),
+        (dict(custom_cfg=[dict(data_src="loss", method_name="median")]), "method_name"),
+        (dict(custom_cfg=[dict(data_src="loss"), dict(data_src="loss")]), "twice"),
+        (dict(by_epoch=False, custom_cfg=[dict(data_src="loss", window_size="epoch")]), "epoch"),
+        (dict(window_sise=5), "window_size"),
+    ],
+)
+def test_bad_options_are_value_errors(cfg: dict, message: str) -> None:
+    with pytest.raises((ValueError, TypeError), match=message):
+        build_log_processor(cfg)

@@ -1,0 +1,116 @@
+"""Optimizer-side behaviours MMEngine code relies on."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+from torch import nn
+
+from runner_core.optim.constructor import DefaultOptimWrapperConstructor, build_optim_wrapper
+from runner_core.optim.optim_wrapper import OptimWrapper
+from runner_core.optim.optim_wrapper_dict import OptimWrapperDict
+from runner_core.optim.scheduler import LinearLR, StepLR
+from runner_core.registry import OPTIM_WRAPPER_CONSTRUCTORS
+
+
+def _sgd(lr: float = 1.0) -> torch.optim.SGD:
+    return torch.optim.SGD([nn.Parameter(torch.zeros(2))], lr=lr)
+
+
+def test_optim_wrapper_dict_zero_grad_clears_every_wrapper() -> None:
+    gen, disc = nn.Linear(2, 1), nn.Linear(2, 1)
+    wrappers = OptimWrapperDict(
+        generator=OptimWrapper(torch.optim.SGD(gen.parameters(), lr=0.1)),
+        discriminator=OptimWrapper(torch.optim.SGD(disc.parameters(), lr=0.1)),
+    )
+    (gen(torch.ones(1, 2)).sum() + disc(torch.ones(1, 2)).sum()).backward()
+    wrappers.zero_grad()
+    assert all(p.grad is None for p in [*gen.parameters(), *disc.parameters()])
+
+
+def test_optim_wrapper_dict_param_groups_by_name() -> None:
+    gen, disc = nn.Linear(2, 1), nn.Linear(2, 1)
+    g = OptimWrapper(torch.optim.SGD(gen.parameters(), lr=0.1))
+    d = OptimWrapper(torch.optim.Adam(disc.parameters(), lr=0.01))
+    groups = OptimWrapperDict(generator=g, discriminator=d).param_groups
+    assert groups == {"generator": g.param_groups, "discriminator": d.param_groups}
+
+
+def test_paramwise_cfg_leaves_frozen_parameters_out_with_a_warning() -> None:
+    model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+    model[0].requires_grad_(False)
+    cfg = dict(optimizer=dict(type="SGD", lr=0.1), paramwise_cfg=dict(bias_lr_mult=2.0))
+    with pytest.warns(UserWarning, match=r"'0\.weight'.*requires_grad=False"):
+        wrapper = build_optim_wrapper(model, cfg)
+    optimized = {id(p) for group in wrapper.param_groups for p in group["params"]}
+    assert optimized == {id(p) for p in model[1].parameters()}
+
+
+def test_custom_constructor_reads_its_own_paramwise_keys() -> None:
+    @OPTIM_WRAPPER_CONSTRUCTORS.register_module(force=True)
+    class LayerDecayConstructorForCompat(DefaultOptimWrapperConstructor):
+        def __init__(self, optim_wrapper_cfg: dict, paramwise_cfg: dict | None = None) -> None:
+            super().__init__(optim_wrapper_cfg, paramwise_cfg)
+            self.decay_factor = self.paramwise_cfg.get("decay_factor", 1.0)
+
+        def add_params(
+            self, params: list, module: nn.Module, prefix: str = "", **_: object
+        ) -> None:
+            for depth, layer in enumerate(module.children()):
+                lr = self.base_lr * self.decay_factor**depth
+                params.append({"params": list(layer.parameters()), "lr": lr})
+
+    model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+    wrapper = build_optim_wrapper(
+        model,
+        dict(
+            constructor="LayerDecayConstructorForCompat",
+            optimizer=dict(type="SGD", lr=1.0),
+            paramwise_cfg=dict(decay_factor=0.5),
+        ),
+    )
+    assert [g["lr"] for g in wrapper.param_groups] == [1.0, 0.5]
+
+
+def test_default_constructor_still_refuses_unknown_paramwise_keys() -> None:
+    with pytest.raises(TypeError, match="decay_factor"):
+        DefaultOptimWrapperConstructor(
+            dict(optimizer=dict(type="SGD", lr=1.0)), paramwise_cfg=dict(decay_factor=0.5)
+        )
+
+
+def test_linear_lr_accepts_start_factor_zero() -> None:
+    opt = _sgd(lr=1.0)
+    scheduler = LinearLR(opt, start_factor=0, end=5, by_epoch=False)
+    values = [opt.param_groups[0]["lr"]]
+    for _ in range(5):
+        opt.step()
+        scheduler.step()
+        values.append(opt.param_groups[0]["lr"])
+    assert values == pytest.approx([0.0, 0.25, 0.5, 0.75, 1.0, 1.0])
+
+
+def test_scheduler_stepped_before_optimizer_warns_like_torch() -> None:
+    opt = _sgd()
+    scheduler = StepLR(opt, step_size=1)
+    with pytest.warns(UserWarning, match=r"step\(\)` before `optimizer.step\(\)`"):
+        scheduler.step()
+
+
+def test_scheduler_stepped_after_optimizer_does_not_warn() -> None:
+    opt = _sgd()
+    scheduler = StepLR(opt, step_size=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step()
+        scheduler.step()
+
+
+def test_scheduler_warns_when_optimizer_step_was_overwritten() -> None:
+    opt = _sgd()
+    scheduler = StepLR(opt, step_size=1)
+    opt.step = lambda closure=None: None  # type: ignore[method-assign]
+    with pytest.warns(UserWarning, match="overridden"):
+        scheduler.step()

@@ -1,0 +1,160 @@
+"""runner_core.structures behaves as mmengine.structures documents."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from runner_core.structures import BaseDataElement, InstanceData, LabelData, PixelData
+
+
+def test_metainfo_and_data_fields_are_separate() -> None:
+    elem = BaseDataElement(metainfo=dict(img_shape=(8, 8)), scores=torch.ones(3))
+    elem.labels = torch.tensor([1, 2, 3])
+    assert elem.metainfo == {"img_shape": (8, 8)}
+    assert sorted(elem.keys()) == ["labels", "scores"]
+    assert elem.metainfo_keys() == ["img_shape"]
+    assert "img_shape" in elem and "labels" in elem and "nope" not in elem
+    with pytest.raises(AttributeError, match="already a metainfo field"):
+        elem.img_shape = (4, 4)
+    with pytest.raises(AttributeError, match="already a data field"):
+        elem.set_metainfo(dict(labels=[0]))
+
+
+def test_metainfo_is_deep_copied_and_data_is_shared() -> None:
+    meta = dict(classes=["cat", "dog"])
+    elem = BaseDataElement(metainfo=meta, scores=torch.zeros(2))
+    meta["classes"].append("bird")
+    assert elem.classes == ["cat", "dog"]
+    clone = elem.clone()
+    assert clone.scores is elem.scores and clone.metainfo == elem.metainfo
+
+
+def test_new_keeps_metainfo_and_replaces_data() -> None:
+    elem = BaseDataElement(metainfo=dict(img_id=7), scores=torch.zeros(2))
+    same = elem.new()
+    assert same.img_id == 7 and same.scores is elem.scores
+    other = elem.new(labels=torch.ones(1))
+    assert other.keys() == ["labels"] and other.img_id == 7
+    relabelled = elem.new(metainfo=dict(img_id=9))
+    assert relabelled.img_id == 9
+
+
+def test_get_pop_and_delete() -> None:
+    elem = BaseDataElement(metainfo=dict(img_id=1), scores=torch.zeros(1))
+    assert elem.get("missing", 5) == 5
+    assert elem.pop("img_id") == 1 and "img_id" not in elem
+    assert elem.pop("missing", None) is None
+    with pytest.raises(KeyError):
+        elem.pop("missing")
+    del elem.scores
+    assert elem.keys() == []
+
+
+def test_to_cpu_detach_numpy_and_to_tensor_return_new_elements() -> None:
+    grad = torch.ones(2, requires_grad=True)
+    elem = BaseDataElement(metainfo=dict(img_id=3), scores=grad * 2)
+    detached = elem.detach()
+    assert not detached.scores.requires_grad and detached.img_id == 3
+    as_numpy = elem.numpy()
+    assert isinstance(as_numpy.scores, np.ndarray) and isinstance(elem.scores, torch.Tensor)
+    assert isinstance(as_numpy.to_tensor().scores, torch.Tensor)
+    half = elem.to(torch.float16)
+    assert half.scores.dtype == torch.float16 and elem.scores.dtype == torch.float32
+    assert elem.cpu().scores.device.type == "cpu"
+
+
+def test_to_dict_recurses_into_nested_elements() -> None:
+    inner = InstanceData(labels=torch.tensor([1]))
+    outer = BaseDataElement(metainfo=dict(img_id=1), gt_instances=inner)
+    assert outer.to_dict() == {"img_id": 1, "gt_instances": {"labels": torch.tensor([1])}}
+
+
+def test_property_backed_fields_list_the_property_name() -> None:
+    class DetSample(BaseDataElement):
+        @property
+        def gt_instances(self) -> InstanceData:
+            return self._gt_instances
+
+        @gt_instances.setter
+        def gt_instances(self, value: InstanceData) -> None:
+            self.set_field(value, "_gt_instances", dtype=InstanceData)
+
+    sample = DetSample()
+    sample.gt_instances = InstanceData(labels=torch.tensor([0, 1]))
+    assert sample.keys() == ["gt_instances"]
+    assert len(sample.gt_instances) == 2
+
+
+def _instances() -> InstanceData:
+    data = InstanceData(metainfo=dict(img_shape=(10, 10)))
+    data.bboxes = torch.arange(16.0).view(4, 4)
+    data.labels = torch.tensor([0, 1, 2, 3])
+    data.names = ["a", "b", "c", "d"]
+    data.masks = np.zeros((4, 2, 2))
+    return data
+
+
+def test_instance_data_length_and_mismatched_length() -> None:
+    data = _instances()
+    assert len(data) == 4
+    with pytest.raises(AssertionError, match="length 3"):
+        data.scores = torch.ones(3)
+    with pytest.raises(AssertionError, match="must have a length"):
+        data.score = 0.5
+
+
+def test_instance_data_int_slice_list_and_mask_selection() -> None:
+    data = _instances()
+    one = data[1]
+    assert len(one) == 1 and one.names == ["b"] and one.img_shape == (10, 10)
+    assert data[-1].labels.tolist() == [3]
+    assert data[1:3].names == ["b", "c"]
+    picked = data[[0, 3]]
+    assert picked.labels.tolist() == [0, 3] and picked.masks.shape == (2, 2, 2)
+    masked = data[data.labels > 1]
+    assert masked.names == ["c", "d"] and masked.bboxes[0, 0].item() == 8.0
+    assert data["labels"] is data.labels
+    with pytest.raises(IndexError):
+        data[4]
+
+
+def test_instance_data_cat_joins_every_field() -> None:
+    data = _instances()
+    joined = InstanceData.cat([data[:1], data[2:]])
+    assert len(joined) == 3 and joined.names == ["a", "c", "d"]
+    assert joined.labels.tolist() == [0, 2, 3] and joined.masks.shape == (3, 2, 2)
+    assert joined.img_shape == (10, 10)
+
+
+def test_label_data_one_hot_round_trip() -> None:
+    onehot = LabelData.label_to_onehot(torch.tensor([1, 3]), num_classes=5)
+    assert onehot.tolist() == [0, 1, 0, 1, 0]
+    assert LabelData.onehot_to_label(onehot).tolist() == [1, 3]
+    with pytest.raises(ValueError):
+        LabelData.onehot_to_label(torch.tensor([0, 2]))
+
+
+def test_pixel_data_shapes_and_cropping() -> None:
+    pixels = PixelData(metainfo=dict(img_id=1))
+    pixels.seg = torch.zeros(3, 20, 40)
+    with pytest.warns(UserWarning, match="channel"):
+        pixels.heat = np.zeros((20, 40))
+    assert pixels.heat.shape == (1, 20, 40) and pixels.shape == (20, 40)
+    with pytest.raises(AssertionError, match="height and width"):
+        pixels.other = torch.zeros(1, 10, 10)
+    crop = pixels[5:15, 0]
+    assert crop.seg.shape == (3, 10, 1) and crop.img_id == 1
+
+
+def test_default_collate_keeps_data_elements_as_lists() -> None:
+    from runner_core.data.collate import default_collate
+
+    batch = [
+        {"inputs": torch.zeros(3), "data_samples": InstanceData(metainfo=dict(img_id=i))}
+        for i in range(2)
+    ]
+    out = default_collate(batch)
+    assert out["inputs"].shape == (2, 3)
+    assert [sample.img_id for sample in out["data_samples"]] == [0, 1]

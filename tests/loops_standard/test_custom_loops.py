@@ -1,0 +1,170 @@
+"""Custom loops: overriding one extension point is enough, and resume stays bit-exact.
+
+``DocsEpochLoop`` is the training loop of docs/howto/custom-loop.md, written
+on ``BaseLoop`` alone: it keeps its position in ``state_dict`` and iterates
+its data with ``iter_batches``. It must resume bit-exactly like the standard
+loops, without calling anything about random streams itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from loop_record import Record
+
+from runner_core import Config, Runner
+from runner_core.loop import BaseLoop
+from runner_core.registry import LOOPS
+from runner_loops_standard import EpochBasedTrainLoop, IterBasedTrainLoop
+
+
+@LOOPS.register_module(force=True)
+class DocsEpochLoop(BaseLoop):
+    """Train for ``max_epochs``; resumes exactly at epoch boundaries."""
+
+    by_epoch = True
+
+    def __init__(self, runner, dataloader, max_epochs: int) -> None:
+        super().__init__(runner, dataloader)
+        self._max_epochs = int(max_epochs)
+        self._epoch = self._iter = 0
+        self.stop_training = False
+        self._position = {"epoch": 0, "iter": 0}  # what a checkpoint saved now records
+
+    # what hooks read (TrainLoopAPI)
+    epoch = property(lambda self: self._epoch)
+    iter = property(lambda self: self._iter)
+    max_epochs = property(lambda self: self._max_epochs)
+    max_iters = property(lambda self: self._max_epochs * len(self.dataloader))
+
+    def run(self) -> Any:
+        runner = self.runner
+        runner.call_hook("before_train")
+        while self._epoch < self._max_epochs and not self.stop_training:
+            runner.call_hook("before_train_epoch")
+            runner.model.train()
+            for idx, batch in self.iter_batches(epoch=self._epoch):
+                runner.call_hook("before_train_iter", batch_idx=idx, data_batch=batch)
+                outputs = runner.model.train_step(batch, optim_wrapper=runner.optim_wrapper)
+                self._position = {"epoch": self._epoch, "iter": self._iter + 1}
+                runner.call_hook(
+                    "after_train_iter", batch_idx=idx, data_batch=batch, outputs=outputs
+                )
+                self._iter += 1
+            self._position = {"epoch": self._epoch + 1, "iter": self._iter}
+            runner.call_hook("after_train_epoch")
+            self._epoch += 1
+        runner.call_hook("after_train")
+        return runner.model
+
+    def state_dict(self) -> dict[str, Any]:
+        return dict(self._position)
+
+    def load_state_dict(self, state) -> None:
+        self._epoch, self._iter = int(state["epoch"]), int(state["iter"])
+        self._position = {"epoch": self._epoch, "iter": self._iter}
+
+
+@LOOPS.register_module(force=True)
+class ClippedEpochLoop(EpochBasedTrainLoop):
+    """Overrides run_iter only: counts and checks the loss of every step."""
+
+    seen = 0
+
+    def run_iter(self, idx, data_batch) -> None:
+        super().run_iter(idx, data_batch)
+        type(self).seen += 1
+
+
+@LOOPS.register_module(force=True)
+class EpochHookLoop(EpochBasedTrainLoop):
+    """Overrides run_epoch only."""
+
+    epochs_run = 0
+
+    def run_epoch(self) -> None:
+        type(self).epochs_run += 1
+        super().run_epoch()
+
+
+@LOOPS.register_module(force=True)
+class CountingIterLoop(IterBasedTrainLoop):
+    seen = 0
+
+    def run_iter(self, data_batch) -> None:
+        super().run_iter(data_batch)
+        type(self).seen += 1
+
+
+def _dropout_cfg(cfg: dict, tmp, **train_cfg) -> dict:
+    out = dict(cfg, work_dir=str(tmp))
+    out["model"] = dict(type="DigitsMLPForTests", dropout=0.3)  # random streams matter
+    out["train_cfg"] = train_cfg
+    return out
+
+
+def _weights(runner: Runner) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in runner.unwrapped_model.state_dict().items()}
+
+
+def test_overriding_run_iter_keeps_hooks_validation_and_counters(cfg) -> None:
+    cfg["train_cfg"] = dict(type="ClippedEpochLoop", max_epochs=2)
+    runner = Runner.from_cfg(Config(cfg))
+    record = Record()
+    runner.register_hook(record)
+    ClippedEpochLoop.seen = 0
+    runner.train()
+    assert ClippedEpochLoop.seen == record.train_iters == runner.iter == 90
+    assert [e for e, _ in record.validated_at] == [1, 2]
+    assert (runner.work_dir / "epoch_2.pth").is_file()
+
+
+def test_overriding_run_epoch_and_iteration_based_run_iter(cfg) -> None:
+    cfg["train_cfg"] = dict(type="EpochHookLoop", max_epochs=3)
+    EpochHookLoop.epochs_run = 0
+    Runner.from_cfg(Config(cfg)).train()
+    assert EpochHookLoop.epochs_run == 3
+    cfg["train_cfg"] = dict(type="CountingIterLoop", max_iters=30, val_interval=10)
+    CountingIterLoop.seen = 0
+    runner = Runner.from_cfg(Config(cfg))
+    runner.train()
+    assert CountingIterLoop.seen == runner.iter == 30
+
+
+def test_a_loop_written_from_the_docs_resumes_bit_exactly(cfg, tmp_path) -> None:
+    straight = Runner.from_cfg(
+        Config(_dropout_cfg(cfg, tmp_path / "a", type="DocsEpochLoop", max_epochs=3))
+    )
+    straight.train()
+    first = Runner.from_cfg(
+        Config(_dropout_cfg(cfg, tmp_path / "b", type="DocsEpochLoop", max_epochs=2))
+    )
+    first.train()
+    resumed_cfg = _dropout_cfg(cfg, tmp_path / "b", type="DocsEpochLoop", max_epochs=3)
+    resumed_cfg["resume"] = str(tmp_path / "b" / "epoch_2.pth")
+    resumed = Runner.from_cfg(Config(resumed_cfg))
+    resumed.train()
+    assert resumed.epoch == 3 and resumed.iter == straight.iter == 135
+    for key, value in _weights(straight).items():
+        assert torch.equal(value, _weights(resumed)[key]), key
+
+
+def test_an_overridden_standard_loop_resumes_bit_exactly_mid_epoch(cfg, tmp_path) -> None:
+    def run(work: str, **extra) -> Runner:
+        c = _dropout_cfg(cfg, tmp_path / work, type="ClippedEpochLoop", max_epochs=2)
+        c["default_hooks"] = dict(
+            logger=dict(type="LoggerHook", interval=1000),
+            checkpoint=dict(type="CheckpointHook", interval=20, by_epoch=False),
+        )
+        c.update(extra)
+        runner = Runner.from_cfg(Config(c))
+        runner.train()
+        return runner
+
+    straight = run("a")
+    # resume from iteration 60: inside the second epoch (45 iterations each)
+    run("b")
+    resumed = run("b", resume=str(tmp_path / "b" / "iter_60.pth"))
+    for key, value in _weights(straight).items():
+        assert torch.equal(value, _weights(resumed)[key]), key

@@ -1,0 +1,77 @@
+"""ValLoop / TestLoop: fp16 autocast, and their extension points."""
+
+from __future__ import annotations
+
+import torch
+from loop_record import Record
+
+from runner_core import Config, Runner
+from runner_core.registry import LOOPS
+from runner_loops_standard import ValLoop
+
+
+def _runner(cfg: dict) -> tuple[Runner, Record]:
+    runner = Runner.from_cfg(Config(cfg))
+    record = Record()
+    runner.register_hook(record)
+    return runner, record
+
+
+def test_fp16_evaluates_under_autocast_and_keeps_accuracy(cfg) -> None:
+    runner, record = _runner(cfg)
+    runner.train()
+    full = runner.val()["accuracy/top1"]
+    assert record.val_dtypes == {torch.float32}
+    cfg["val_cfg"] = dict(fp16=True)
+    cfg["load_from"] = str(runner.work_dir / "epoch_2.pth")
+    half_runner, half_record = _runner(cfg)
+    half = half_runner.val()["accuracy/top1"]
+    # bfloat16 on CPU (float16 on CUDA); the model's logits come out in it
+    assert half_record.val_dtypes == {torch.bfloat16}
+    assert abs(half - full) <= 1.0
+
+
+@LOOPS.register_module(force=True)
+class CountingValLoop(ValLoop):
+    """Overrides run_iter only, calling the standard one."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.grad_enabled: set[bool] = set()
+        self.batches = 0
+
+    def run_iter(self, idx, data_batch):
+        self.grad_enabled.add(torch.is_grad_enabled())
+        self.batches += 1
+        return super().run_iter(idx, data_batch)
+
+
+@LOOPS.register_module(force=True)
+class ScaledValLoop(ValLoop):
+    """Overrides evaluate only: adds a metric computed from the others."""
+
+    def evaluate(self):
+        metrics = super().evaluate()
+        metrics["error_rate"] = 100.0 - metrics["accuracy/top1"]
+        return metrics
+
+
+def test_overriding_run_iter_keeps_no_grad_autocast_and_hook_points(cfg) -> None:
+    cfg["val_cfg"] = dict(type="CountingValLoop", fp16=True)
+    runner, record = _runner(cfg)
+    metrics = runner.val()
+    loop = runner.val_loop
+    assert loop.batches == len(loop.dataloader) > 0
+    assert loop.grad_enabled == {False}
+    assert record.val_dtypes == {torch.bfloat16}  # the hook points ran, under autocast
+    assert "accuracy/top1" in metrics
+
+
+def test_overriding_evaluate_adds_metrics_that_hooks_see(cfg) -> None:
+    cfg["val_cfg"] = dict(type="ScaledValLoop")
+    runner, record = _runner(cfg)
+    runner.train()
+    hub = runner.message_hub
+    accuracy = hub.get_scalar("val/accuracy/top1").current()
+    assert hub.get_scalar("val/error_rate").current() == 100.0 - accuracy
+    assert len(record.validated_at) == 2

@@ -1,0 +1,24 @@
+"""A hook that parks a sweep worker inside its trial, so a test can kill it there.
+
+Active only in a process whose environment has ``SWEEP_TEST_HOLD`` (a file
+path): at the start of training it writes that file, then waits forever.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from runner_core.hooks import Hook
+from runner_core.registry import HOOKS
+
+
+@HOOKS.register_module(force=True)
+class HoldHook(Hook):
+    def before_train(self, runner: Any) -> None:
+        marker = os.environ.get("SWEEP_TEST_HOLD")
+        if marker:
+            Path(marker).write_text(str(runner.work_dir))
+            threading.Event().wait()  # until the test kills this process
