@@ -14,6 +14,9 @@ CASES = [
     ("log_processor.window_size=0", ["log_processor.window_size=0", "integer >= 1"]),
     ("default_hooks.checkpoint.max_keep_ckpts=abc", ["max_keep_ckpts='abc'", "integer"]),
     ("log_level=LOUD", ["log_level='LOUD'"]),
+    ("load_from=nope.pth", ["load_from='nope.pth' does not exist"]),
+    ("randomness.deterministic=maybe", ["randomness.deterministic='maybe'", "True or False"]),
+    ("val_evaluator.topk=0", ["Accuracy topk must be positive integers, got 0"]),
     (
         "custom_hooks = [dict(type='EarlyStoppingHook', monitor='accuracy/top1', min_delta='x')]",
         ["EarlyStoppingHook min_delta='x'", "number"],

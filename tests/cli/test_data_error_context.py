@@ -60,3 +60,19 @@ def test_debug_shows_the_traceback_with_the_context(cli, tiny_config, tmp_path):
     assert done.returncode == 1
     assert "Traceback" in done.stderr and "while loading sample 37 of CorruptDataset" in done.stderr
     assert "Epoch(train) [1][5/8]" in done.stderr  # unshuffled: sample 37 is in batch 5
+
+
+def test_a_failing_test_run_writes_its_traceback_to_its_log(cli, tiny_config, tmp_path, trained):
+    (tmp_path / "corrupt.py").write_text(textwrap.dedent(CORRUPT))
+    config = tiny_config(
+        """
+        custom_imports = dict(imports=['tiny_task', 'corrupt'])
+        test_dataloader = dict(dataset=dict(type='CorruptDataset'), batch_size=16)
+        """
+    )
+    checkpoint = trained / "wd" / "epoch_2.pth"
+    done = cli("test", str(config), str(checkpoint), "--work-dir", "wd", path=[str(tmp_path)])
+    assert done.returncode == 1
+    assert "while loading sample 37 of CorruptDataset (test_dataloader, batch 3/4)" in done.stderr
+    log = next((tmp_path / "wd").glob("*/*.log")).read_text()
+    assert "The run failed" in log and "sample 37 is corrupt" in log

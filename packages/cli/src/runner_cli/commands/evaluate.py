@@ -74,8 +74,14 @@ def run(args: argparse.Namespace) -> int:
     set_load_options(cfg, strict=True, allow_pickle=args.unsafe_load)
     # the run's log lines go to stderr, so stdout holds only the metrics (pipe-friendly)
     with contextlib.redirect_stdout(sys.stderr):
-        runner = build_runner(cfg)
-        metrics = runner.test() if args.mode == "test" else runner.val()
+        try:
+            runner = build_runner(cfg)
+            metrics = runner.test() if args.mode == "test" else runner.val()
+        except Exception as exc:
+            from ..failure_log import log_failure
+
+            log_failure(exc)  # the full traceback, in the run's log file
+            raise
     plain = {str(k): _plain(v) for k, v in dict(metrics or {}).items()}
     print_mapping(plain, title=f"{args.mode} metrics ({checkpoint.name})")
     out = Path(args.out) if args.out else Path(runner.log_dir) / f"{args.mode}_metrics.json"

@@ -53,7 +53,9 @@ def infer_launcher() -> str:
 
 def _check_launcher(launcher: str) -> str:
     if launcher not in LAUNCHERS:
-        raise RunnerError(
+        from ..errors import ConfigError
+
+        raise ConfigError(
             f"launcher={launcher!r} is not a launcher; choose one of {', '.join(LAUNCHERS)} "
             "('pytorch' under torchrun, 'slurm' under srun, 'none' for one process)."
             + did_you_mean(str(launcher), LAUNCHERS)

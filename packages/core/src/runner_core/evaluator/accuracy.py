@@ -103,12 +103,15 @@ class Accuracy(BaseMetric):
         collect_dir: str | None = None,
     ) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
-        self.topk = (int(topk),) if isinstance(topk, int) else tuple(int(k) for k in topk)
-        if not self.topk or any(k < 1 for k in self.topk):
-            raise ValueError(f"Accuracy topk must be positive integers, got {topk!r}.")
+        from ..errors import ConfigError  # a ValueError: bad arguments are input errors
+
+        ks = topk if isinstance(topk, (list, tuple)) else (topk,)
+        if not ks or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in ks):
+            raise ConfigError(f"Accuracy topk must be positive integers, got {topk!r}.")
+        self.topk = tuple(int(k) for k in ks)
         self.thrs = (thrs,) if thrs is None or isinstance(thrs, (int, float)) else tuple(thrs)
         if not self.thrs:
-            raise ValueError("Accuracy thrs must name at least one threshold (or be None).")
+            raise ConfigError("Accuracy thrs must name at least one threshold (or be None).")
 
     # -- reading the model's outputs ----------------------------------------
     def _read(

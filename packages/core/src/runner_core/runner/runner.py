@@ -23,6 +23,7 @@ from ..registry import MODELS, RUNNERS
 from ..registry.scope import set_default_scope
 from . import build as _build
 from . import checkpointing, preemption
+from .arg_checks import check_runner_values
 from .args_config import arguments_config
 from .compile import compile_options, maybe_compile
 from .randomness import capture_rng_state, isolated_rng, set_random_seed
@@ -238,6 +239,7 @@ class Runner:
                 return target.from_cfg(cfg)
         check_top_level_keys(cfg)
         compile_options(cfg.get("compile"))  # a bad compile= fails now, not at train()
+        check_runner_values(cfg)  # resume/load_from/switches: input errors before building
         kwargs = {key: copy.deepcopy(cfg.get(key)) for key in RUNNER_KEYS if key in cfg}
         if "visualizer" not in kwargs and "vis_backends" in cfg:
             kwargs["visualizer"] = {"vis_backends": copy.deepcopy(cfg.get("vis_backends"))}

@@ -1,0 +1,70 @@
+"""Runner arguments from a config, checked before anything is built.
+
+Values the Runner reads itself: ``resume`` and ``load_from`` (a checkpoint
+that does not exist is a mistake in the input, not a failure of the run),
+``experiment_name``, and the switches that must be True or False
+(``'maybe'`` would be read as True).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import ConfigError
+
+__all__ = ["check_runner_values"]
+
+_SWITCHES = (
+    ("randomness", "deterministic"),
+    ("randomness", "diff_rank_seed"),
+    ("env_cfg", "cudnn_benchmark"),
+    ("train_dataloader", "shuffle"),
+    ("val_dataloader", "shuffle"),
+    ("test_dataloader", "shuffle"),
+)
+
+
+def check_runner_values(cfg: Mapping[str, Any]) -> None:
+    """Raise ConfigError naming the key for a bad ``resume``/``load_from``/switch value."""
+    resume = cfg.get("resume", False)
+    if resume is not None and not isinstance(resume, (bool, str, os.PathLike)):
+        raise ConfigError(
+            f"resume={resume!r} is not valid: use True or 'auto' (the newest checkpoint of the "
+            "work dir), False, or the path of a checkpoint."
+        )
+    if isinstance(resume, (str, os.PathLike)) and str(resume) != "auto":
+        _require_checkpoint(resume, "resume")
+    load_from = cfg.get("load_from")
+    if load_from is not None:
+        if not isinstance(load_from, (str, os.PathLike)):
+            raise ConfigError(
+                f"load_from={load_from!r} is not valid: give the path of a checkpoint file (or None)."
+            )
+        _require_checkpoint(load_from, "load_from")
+    name = cfg.get("experiment_name")
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise ConfigError(
+            f"experiment_name={name!r} is not valid: give a non-empty name (or leave it unset to "
+            "use the config file's name)."
+        )
+    for section, key in _SWITCHES:
+        part = cfg.get(section)
+        if isinstance(part, Mapping) and part.get(key) is not None:
+            value = part[key]
+            if not isinstance(value, bool):
+                raise ConfigError(
+                    f"{section}.{key}={value!r} is not valid: it must be True or False."
+                )
+
+
+def _require_checkpoint(path: Any, key: str) -> None:
+    found = os.path.expanduser(os.fspath(path))
+    if os.path.isfile(found):
+        return
+    reason = "is a folder, not a file" if os.path.isdir(found) else "does not exist"
+    raise ConfigError(
+        f"{key}={os.fspath(path)!r} {reason} (relative paths start from {os.getcwd()!r}). Give "
+        f"the path of a checkpoint file{', or resume=True for the newest one in the work dir' if key == 'resume' else ''}."
+    )
