@@ -12,7 +12,7 @@ lists, tuples, dicts and ``dict(key=value, ...)`` calls, nested; a bare
 from __future__ import annotations
 
 import ast
-from typing import Any
+from typing import Any, cast
 
 from .errors import ConfigError
 
@@ -48,7 +48,8 @@ def _value(node: ast.AST) -> Any:
     if isinstance(node, ast.Dict):
         if any(key is None for key in node.keys):
             raise ValueError("'**' unpacking is not allowed")
-        return {_value(k): _value(v) for k, v in zip(node.keys, node.values)}
+        # The check above rules out None keys.
+        return {_value(cast(ast.expr, k)): _value(v) for k, v in zip(node.keys, node.values)}
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         operand = _value(node.operand)
         if isinstance(operand, (int, float)) and not isinstance(operand, bool):
