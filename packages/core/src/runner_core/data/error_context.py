@@ -81,10 +81,10 @@ def _add_note(exc: BaseException, note: str) -> None:
     notes = getattr(exc, "__notes__", None)
     if notes is None:
         try:
-            exc.__notes__ = []  # type: ignore[attr-defined]
+            exc.__notes__ = []
         except AttributeError:
             return
-        notes = exc.__notes__  # type: ignore[attr-defined]
+        notes = exc.__notes__
     notes.append(note)
 
 
