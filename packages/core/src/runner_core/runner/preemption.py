@@ -27,8 +27,8 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping, Sized
+from typing import Any, cast
 
 from ..errors import ConfigError, did_you_mean
 from ..hooks import Hook, Priority
@@ -125,7 +125,9 @@ class PreemptionHook(Hook):
         self.slurm_requeue = slurm_requeue
         self.received: int | None = None  # set by the signal handler, nothing else
 
-    def after_train_iter(self, runner: Any, batch_idx: int = 0) -> None:
+    def after_train_iter(
+        self, runner: Any, batch_idx: int = 0, data_batch: Any = None, outputs: Any = None
+    ) -> None:
         signum = self._agreed_signal(runner)
         if signum is None:
             return
@@ -162,7 +164,7 @@ def _position(runner: Any, batch_idx: int) -> str:
     """Where training stopped, counted the way the log counts (1-based)."""
     done = runner.iter + 1
     loader = getattr(runner.train_loop, "dataloader", None)
-    length = len(loader) if hasattr(loader, "__len__") else None
+    length = len(cast(Sized, loader)) if hasattr(loader, "__len__") else None
     if runner.max_epochs is not None and getattr(runner.train_loop, "by_epoch", True) is not False:
         of = f"/{length}" if length else ""
         return f"iteration {done} (Epoch(train) [{runner.epoch + 1}][{batch_idx + 1}{of}])"
