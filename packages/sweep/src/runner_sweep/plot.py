@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 from .sweep import SWEEP_FILE
 
@@ -41,10 +42,12 @@ def plot_study(runs: Sequence[str | Path], out: str | Path) -> Path | None:
             if t.intermediate_values
         ]
         history.scatter([n for n, _ in last], [v for _, v in last], marker="x", label="pruned")
-    best_so_far, best = [], None
+    best_so_far: list[tuple[int, float]] = []
+    best: float | None = None
     better = max if study.direction.name == "MAXIMIZE" else min
     for t in sorted(complete, key=lambda t: t.number):
-        best = t.value if best is None else better(best, t.value)
+        value = cast(float, t.value)  # a complete single-objective trial has its value
+        best = value if best is None else better(best, value)
         best_so_far.append((t.number, best))
     if best_so_far:
         history.step(*zip(*best_so_far), where="post", label="best so far")

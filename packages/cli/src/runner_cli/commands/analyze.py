@@ -170,7 +170,8 @@ def analyze(
         if not list(m.children()) and not isinstance(m, BaseDataPreprocessor)
     ]
     handles = [leaf.register_forward_hook(count_outputs) for leaf in leaves]
-    counter = FlopCounterMode(display=False, depth=None)
+    # torch reads depth=None as "no limit" (get_table); its annotation says int
+    counter = FlopCounterMode(display=False, depth=None)  # type: ignore[arg-type]
     try:
         with torch.no_grad(), counter:
             if raw_input:
