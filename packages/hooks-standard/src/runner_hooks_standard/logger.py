@@ -23,7 +23,7 @@ import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from runner_core.contract import RunnerAPI
 from runner_core.errors import ConfigError
@@ -261,7 +261,7 @@ class LoggerHook(Hook):
 
     def _format(self, tag: Mapping[str, Any], eta: float | None = None) -> str:
         """``lr: ..  eta: ..  time: ..  data_time: ..  memory: ..  loss: ..`` (MMEngine's order)."""
-        digits = self.num_digits
+        digits = cast(int, self.num_digits)  # before_run sets it
         rates, times, rest = [], [], []
         for key, value in tag.items():
             if key == "memory" or key.endswith("momentum"):  # momentum: in the records only
@@ -282,7 +282,7 @@ class LoggerHook(Hook):
 
     def _status(self, tag: Mapping[str, Any]) -> str:
         shown = [
-            f"{k}: {_fmt(v, self.num_digits)}"
+            f"{k}: {_fmt(v, cast(int, self.num_digits))}"
             for k, v in tag.items()
             if "loss" in k and not isinstance(v, str)
         ][:3]
@@ -387,7 +387,8 @@ class LoggerHook(Hook):
         metric_keys = list(tag)
         tag.update(self._eval_times(runner.message_hub, mode))
         lead = self._eval_position(runner, mode, n, n)
-        body = "  ".join([f"{k}: {_fmt(v, self.num_digits)}" for k, v in tag.items()] + texts)
+        digits = cast(int, self.num_digits)  # before_run sets it
+        body = "  ".join([f"{k}: {_fmt(v, digits)}" for k, v in tag.items()] + texts)
         runner.logger.info(lead + "  " + body)
         record = self._processor.scalar_record(tag, mode)
         if self._training and self._by_epoch:

@@ -77,7 +77,7 @@ class ConfigDict(dict):
             raise AttributeError(name) from None
 
     # -- dict behaviour that MMEngine configs rely on --------------------------------
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, *args: Any, **kwargs: Any) -> None:
         """Merge recursively: a dict value updates an existing dict value in place."""
         if len(args) > 1:
             raise TypeError(f"update expected at most 1 positional argument, got {len(args)}")

@@ -17,6 +17,8 @@ class LazyObject:
     """A name imported by a pure-Python config; attribute access stays lazy."""
 
     __slots__ = ("_dotted", "_location")
+    _dotted: str
+    _location: str | None
 
     def __init__(self, dotted: str, location: str | None = None) -> None:
         object.__setattr__(self, "_dotted", dotted)

@@ -12,6 +12,7 @@ import copy
 import os
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from .errors import ConfigError
@@ -36,8 +37,13 @@ def predefined_variables(filename: str) -> dict[str, str]:
 def substitute_predefined_variables(text: str, filename: str) -> str:
     """Replace ``{{ fileDirname }}``-style templates with their values for ``filename``."""
     for name, value in predefined_variables(filename).items():
-        text = re.sub(r"\{\{\s*" + name + r"\s*\}\}", lambda _m, v=value: v, text)
+        text = re.sub(r"\{\{\s*" + name + r"\s*\}\}", _literal(value), text)
     return text
+
+
+def _literal(value: str) -> Callable[[re.Match[str]], str]:
+    """A ``re.sub`` replacement inserting ``value`` as it is (no backslash escapes)."""
+    return lambda _m: value
 
 
 def substitute_environment_variables(text: str, filename: str) -> tuple[str, dict[str, str]]:

@@ -9,7 +9,7 @@ samples with boxes, ...).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 
 def default_collate(batch: Sequence[Any]) -> Any:
@@ -62,7 +62,7 @@ def pseudo_collate(batch: Sequence[Any]) -> Any:
                 )
         collated = {key: pseudo_collate([sample[key] for sample in batch]) for key in keys}
         try:
-            return type(first)(collated)
+            return cast(Any, type(first))(collated)
         except TypeError:
             return collated
     if isinstance(first, Sequence) and not isinstance(first, (str, bytes)):

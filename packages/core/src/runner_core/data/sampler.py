@@ -235,6 +235,9 @@ class SeededBatchSampler(BatchSampler):
     one, and makes results independent of ``num_workers``.
     """
 
+    # any sampler the loader was given; the standard ones have set_start / set_epoch
+    sampler: Any
+
     def __init__(
         self, sampler: Any, batch_size: int, drop_last: bool, seed: int, rank: int
     ) -> None:
@@ -249,7 +252,7 @@ class SeededBatchSampler(BatchSampler):
     def set_epoch(self, epoch: int) -> None:
         self.sampler.set_epoch(epoch)
 
-    def __iter__(self) -> Iterator[list[int]]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[list[int]]:
         first = getattr(self.sampler, "_start", 0) // self.batch_size
         epoch = int(getattr(self.sampler, "epoch", 0) or 0)
         base = (self.seed & 0xFFFFFFFF, self.rank, epoch)

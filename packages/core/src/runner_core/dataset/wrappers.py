@@ -12,7 +12,7 @@ import copy
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BuildError
 from .base_dataset import DatasetError, force_full_init
@@ -39,6 +39,11 @@ def _full_init(dataset: Any) -> None:
 
 class _Wrapper:
     _fully_initialized: bool = False
+    _metainfo: dict  # set by each wrapper's __init__
+
+    if TYPE_CHECKING:  # every wrapper defines it
+
+        def full_init(self) -> None: ...
 
     @property
     def metainfo(self) -> dict:

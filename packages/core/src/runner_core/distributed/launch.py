@@ -66,7 +66,9 @@ def _check_launcher(launcher: str) -> str:
 # -- SLURM node lists ------------------------------------------------------------------
 def _split_top_level(text: str) -> list[str]:
     """Split on commas that are not inside brackets."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    depth = 0
+    current: list[str] = []
     for char in text:
         if char == "[":
             depth += 1

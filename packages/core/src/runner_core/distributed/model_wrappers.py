@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -35,7 +35,8 @@ def _uses_default_train_step(model: nn.Module) -> bool:
     """True when ``model.train_step`` is BaseModel's or ModuleAdapter's own."""
     from ..model.base_model import BaseModel, ModuleAdapter
 
-    step = type(model).train_step
+    # nn.Module's stubs don't know the model contract's train_step
+    step = cast(Any, type(model)).train_step
     return step is BaseModel.train_step or step is ModuleAdapter.train_step
 
 
@@ -43,7 +44,7 @@ def _loss_forward(call: Any, model: nn.Module, data: Any) -> Any:
     """Preprocess ``data`` and run ``call`` (the wrapper) in loss mode, as the model would."""
     from ..model.base_model import ModuleAdapter, run_forward
 
-    data = model.data_preprocessor(data, True)
+    data = cast(Any, model).data_preprocessor(data, True)  # a BaseModel-style model's
     if isinstance(model, ModuleAdapter):
         inputs, targets = model._split(data)
         return call(inputs, targets, mode="loss")
@@ -55,7 +56,7 @@ def _default_train_step(wrapper: nn.Module, data: Any, optim_wrapper: Any) -> di
     from ..model.base_model import parse_losses
 
     with optim_wrapper.optim_context(wrapper):
-        losses = _loss_forward(wrapper, wrapper.module, data)
+        losses = _loss_forward(wrapper, cast(nn.Module, wrapper.module), data)
     parse = getattr(wrapper.module, "parse_losses", parse_losses)  # a model's own rule wins
     loss, log_vars = parse(losses)
     optim_wrapper.update_params(loss)
@@ -258,7 +259,8 @@ class FullyShardedDataParallel(nn.Module):
         for sub in _shard_targets(module, wrap_modules, int(min_num_params)):
             fully_shard(sub, **kwargs)
         fully_shard(module, **kwargs)
-        self.module = module
+        # the user's model: an nn.Module with the model contract (train_step, val_step, ...)
+        self.module: Any = module
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         return self.module(*args, **kwargs)
@@ -275,7 +277,7 @@ class FullyShardedDataParallel(nn.Module):
     def test_step(self, data: Any) -> Any:
         return self.module.test_step(data)
 
-    def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    def state_dict(self, *args: Any, **kwargs: Any) -> Any:  # nn.Module's overloads
         return self.module.state_dict(*args, **kwargs)
 
     def load_state_dict(self, *args: Any, **kwargs: Any) -> Any:
@@ -342,7 +344,8 @@ def wrap_model(model: nn.Module, cfg: Mapping[str, Any] | None, device: Any) -> 
 def _check_kwargs(cls: type, cfg: Mapping[str, Any], name: str) -> None:
     import inspect
 
-    params = set(inspect.signature(cls.__init__).parameters) - {"self", "module", "args", "kwargs"}
+    init = cast(Any, cls).__init__  # the class's own __init__, read off the class
+    params = set(inspect.signature(init).parameters) - {"self", "module", "args", "kwargs"}
     if cls is DistributedDataParallel:
         params |= set(inspect.signature(_TorchDDP.__init__).parameters) - {"self", "module"}
     unknown = [k for k in cfg if k not in params]

@@ -12,7 +12,7 @@ import itertools
 import logging
 from abc import ABCMeta, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from ..distributed.utils import all_gather_object, broadcast_object, get_cpu_group, is_main_process
 
@@ -47,7 +47,7 @@ def _to_cpu(obj: Any) -> Any:
     if isinstance(obj, torch.Tensor):
         return obj.cpu()
     if isinstance(obj, Mapping):
-        return type(obj)({key: _to_cpu(value) for key, value in obj.items()})
+        return cast(Any, type(obj))({key: _to_cpu(value) for key, value in obj.items()})
     if isinstance(obj, (list, tuple)) and not hasattr(obj, "_fields"):
         return type(obj)(_to_cpu(value) for value in obj)
     return obj

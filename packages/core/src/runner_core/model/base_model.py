@@ -17,7 +17,7 @@ A plain ``nn.Module`` is adapted by :class:`ModuleAdapter` (see its docstring).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -44,7 +44,7 @@ def parse_losses(losses: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
             f"{type(losses).__name__}."
         )
     log_vars: dict[str, torch.Tensor] = {}
-    terms = []
+    terms: list[Any] = []  # tensors, or plain numbers a model returned
     for name, value in losses.items():
         if isinstance(value, (list, tuple)):
             value = sum(v.mean() for v in value)
@@ -79,7 +79,9 @@ class BaseModel(nn.Module):
 
             cfg = dict(data_preprocessor)
             cfg.setdefault("type", "BaseDataPreprocessor")
-            data_preprocessor = MODELS.build(cfg, _key_path="model.data_preprocessor")
+            data_preprocessor = cast(
+                nn.Module, MODELS.build(cfg, _key_path="model.data_preprocessor")
+            )
         self.data_preprocessor = data_preprocessor
         self.init_cfg = init_cfg
 
@@ -106,7 +108,9 @@ class BaseModel(nn.Module):
                 break
         return out
 
-    def forward(self, *args: Any, mode: str = "tensor", **kwargs: Any) -> Any:  # pragma: no cover
+    # ``*args, **kwargs`` only: each model has its own signature (with ``mode=``),
+    # and the type checker accepts any of them as an override of this one.
+    def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
         raise NotImplementedError(f"{type(self).__name__} must implement forward(..., mode=...)")
 
     def parse_losses(self, losses: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

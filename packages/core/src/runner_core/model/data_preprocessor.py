@@ -103,6 +103,10 @@ class ImgDataPreprocessor(BaseDataPreprocessor):
             data = self._norm(data)
         return data
 
+    # buffers registered in __init__ when normalising
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def _norm(self, x: torch.Tensor) -> torch.Tensor:
         mean = self.mean if x.dim() >= 3 else self.mean.view(-1)
         std = self.std if x.dim() >= 3 else self.std.view(-1)

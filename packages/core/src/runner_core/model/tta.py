@@ -14,8 +14,8 @@ model loads into the TTA model unchanged (``load_from``, ``runner-cli test
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, MutableMapping
+from typing import Any, cast
 
 from torch import nn
 
@@ -86,8 +86,14 @@ class BaseTTAModel(nn.Module):
         return self.module.state_dict(*args, **kwargs)
 
     def load_state_dict(
-        self, state_dict: Mapping[str, Any], strict: bool = True, **kwargs: Any
+        self,
+        state_dict: Mapping[str, Any],
+        strict: bool = True,
+        assign: bool = False,
+        **kwargs: Any,
     ) -> Any:
+        if assign:  # forwarded only when set, as before it was part of the signature
+            kwargs["assign"] = assign
         return self.module.load_state_dict(state_dict, strict=strict, **kwargs)
 
 
@@ -114,5 +120,6 @@ def apply_tta(cfg: Any) -> Any:
                 "tta_pipeline replaces test_dataloader.dataset.pipeline, but the config has no "
                 "test_dataloader.dataset dict."
             )
-        dataset["pipeline"] = copy.deepcopy(pipeline)
+        # a config's dataset dict is mutable; Mapping is what the check above can name
+        cast(MutableMapping[str, Any], dataset)["pipeline"] = copy.deepcopy(pipeline)
     return cfg

@@ -15,7 +15,7 @@ from __future__ import annotations
 import inspect
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from torch import nn
 from torch.optim import Optimizer
@@ -47,7 +47,11 @@ _NORM_TYPES: tuple[type, ...] = (
 
 def _unwrap(model: nn.Module) -> nn.Module:
     """The user's model inside a DDP/FSDP-style wrapper."""
-    return model.module if isinstance(getattr(model, "module", None), nn.Module) else model
+    return (
+        cast(nn.Module, model.module)
+        if isinstance(getattr(model, "module", None), nn.Module)
+        else model
+    )
 
 
 def _is_dcn(module: nn.Module) -> bool:
@@ -112,8 +116,9 @@ class DefaultOptimWrapperConstructor:
         if isinstance(optimizer_cfg, Optimizer):
             self.base_lr = self.base_wd = None
         else:
-            self.base_lr = self.optimizer_cfg.get("lr")
-            self.base_wd = self.optimizer_cfg.get("weight_decay")
+            optimizer_dict = cast(dict[str, Any], self.optimizer_cfg)  # not an Optimizer here
+            self.base_lr = optimizer_dict.get("lr")
+            self.base_wd = optimizer_dict.get("weight_decay")
         self._validate()
 
     def _validate(self) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -107,6 +107,8 @@ class OptimWrapper:
         self.optimizer = optimizer
         self._accumulative_counts = accumulative_counts
         parsed = _parse_clip_grad(clip_grad)
+        self._clip_func: Any
+        self.clip_grad_kwargs: dict[str, Any]
         self._clip_func, self.clip_grad_kwargs = parsed if parsed else (None, {})
         self._inner_count = 0
         self._max_counts = -1
@@ -236,7 +238,8 @@ class OptimWrapper:
         (DDP skips the gradient all-reduce); otherwise nothing.
         """
         if self._accumulative_counts != 1 and not self.should_sync() and hasattr(model, "no_sync"):
-            return model.no_sync()
+            # nn.Module's __getattr__ is typed as returning a Tensor or Module
+            return cast(Any, model).no_sync()
         return _NULL_CONTEXT
 
     @property

@@ -104,11 +104,11 @@ class OptimWrapperDict(OptimWrapper):
         return {name: wrapper.param_groups for name, wrapper in self.optim_wrappers.items()}
 
     @property
-    def defaults(self) -> NoReturn:  # type: ignore[override]
+    def defaults(self) -> NoReturn:
         self._each("defaults")
 
     @property
-    def last_grad_norm(self) -> None:  # type: ignore[override]
+    def last_grad_norm(self) -> None:
         """No single norm; read ``optim_wrapper[name].last_grad_norm``."""
         return None
 

@@ -20,10 +20,10 @@ def _tree_info(registry: Registry, verbose: bool) -> list[dict[str, Any]]:
     pending = [registry]
     while pending:
         node = pending.pop(0)
-        names = set(node.module_dict)
+        keys = set(node.module_dict)
         if node.parent is None or node.parent.group != node.group:  # a child shares them
-            names.update(e.key for e in node.entry_points())
-        names = sorted(names)
+            keys.update(e.key for e in node.entry_points())
+        names = sorted(keys)
         found.append({"num_modules": len(names), "scope": node.scope, "modules": names})
         if verbose:
             print_log(

@@ -87,7 +87,8 @@ class Registry:
         fallback: Callable[[str], Any] | None = None,
     ) -> None:
         if isinstance(build_func, str):  # Registry('thing', 'runner.things'): the group
-            group, build_func = build_func, None
+            group = build_func
+            build_func = None
         if parent is not None and not isinstance(parent, Registry):
             raise TypeError(
                 f"Registry({name!r}): parent must be a Registry, got {type(parent).__name__}."
@@ -95,7 +96,7 @@ class Registry:
         self.name = name
         self.var_name = name.upper()  # set to the module-level name by registry.root
         self.parent = parent
-        self.group = group or (parent.group if parent is not None else f"runner.{name}s")
+        self.group: str = group or (parent.group if parent is not None else f"runner.{name}s")
         self._scope = scope if scope is not None else infer_scope()
         self._locations = list(locations or [])
         self._locations_imported = not self._locations
@@ -105,7 +106,7 @@ class Registry:
         self._fallback = fallback
         if build_func is None and parent is not None:
             build_func = parent._build_func
-        self._build_func = build_func
+        self._build_func: Callable[..., Any] | None = build_func
         self._local: dict[str, Any] = {}
         self._loaded: dict[str, Any] = {}  # entry points already imported
 

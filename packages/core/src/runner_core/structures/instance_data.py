@@ -104,6 +104,7 @@ class InstanceData(BaseDataElement):
         for key in first.keys():
             values = [x[key] for x in instances_list]
             head = values[0]
+            joined: Any
             if isinstance(head, torch.Tensor):
                 joined = torch.cat(values, dim=0)
             elif isinstance(head, np.ndarray):

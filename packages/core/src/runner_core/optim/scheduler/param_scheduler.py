@@ -18,7 +18,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar, cast
 
 from ...errors import BuildError, BuildValueError, did_you_mean
 from .step_order import count_optimizer_steps, warn_if_stepped_first
@@ -60,7 +60,7 @@ class _SchedulerMeta(type):
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         optimizer = args[0] if args else kwargs.get("optimizer")
         if optimizer is None:
-            return cls._make_unbound(
+            return cast("type[_ParamScheduler]", cls)._make_unbound(
                 args[1:], {k: v for k, v in kwargs.items() if k != "optimizer"}
             )
         return super().__call__(*args, **kwargs)
@@ -85,6 +85,7 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
     # ``build_iter_from_epoch`` (begin and end always are).
     _step_count_args: tuple[str, ...] = ()
     _unbound: dict[str, Any] | None = None
+    __signature__: ClassVar[inspect.Signature]  # set by __init_subclass__
 
     def __init__(
         self,
@@ -282,7 +283,7 @@ def _public_signature(cls: type) -> inspect.Signature:
     raise TypeError(f"cannot work out the signature of {cls.__name__}")
 
 
-_ParamScheduler.__signature__ = _public_signature(_ParamScheduler)  # type: ignore[attr-defined]
+_ParamScheduler.__signature__ = _public_signature(_ParamScheduler)
 
 
 class ConstantParamScheduler(_ParamScheduler):
@@ -596,7 +597,7 @@ class OneCycleParamScheduler(_ParamScheduler):
         total = self.total_steps
         initial, top, low = f"initial_{param_name}", f"max_{param_name}", f"min_{param_name}"
         if three_phase:
-            self._schedule_phases = [
+            self._schedule_phases: list[dict[str, Any]] = [
                 {"end_step": float(pct_start * total) - 1, "start": initial, "end": top},
                 {"end_step": float(2 * pct_start * total) - 2, "start": top, "end": initial},
                 {"end_step": total - 1, "start": initial, "end": low},
@@ -799,7 +800,7 @@ class ReduceOnPlateauParamScheduler(_ParamScheduler):
             return value > best * (self.threshold + 1.0)
         return value > best + self.threshold
 
-    def step(self, metrics: Mapping[str, Any] | None = None) -> None:  # type: ignore[override]
+    def step(self, metrics: Mapping[str, Any] | None = None) -> None:
         """Count a step (no metrics) or judge the validation ``metrics``."""
         if metrics is None:
             self._global_step += 1
