@@ -308,3 +308,22 @@ def test_the_digits_default_hooks_set_is_chosen_by_config_or_environment(
     monkeypatch.setenv("RUNNER_DEFAULT_HOOKS", "digits")
     by_env = runner_from(MAIN, tmp_path / "c", default_hooks=None)
     assert type(_checkpoint_hook(by_env)).__name__ == "DigitsCheckpointHook"
+
+
+def test_validation_line_is_short_and_training_ends_naming_the_best_checkpoint(
+    tmp_path: Path,
+) -> None:
+    runner = runner_from(MAIN, tmp_path, train_cfg=dict(by_epoch=True, max_epochs=1))
+    runner.train()
+    log = next(runner.log_dir.glob("*.log")).read_text().splitlines()
+    val = [line for line in log if "Epoch(val)" in line]
+    assert len(val) == 1 and len(val[0]) < 250, val
+    assert "per_class/*: 10 values, min " in val[0] and "per_class/acc_" not in val[0]
+    assert "accuracy/top1: " in val[0] and "digits/macro_f1: " in val[0]
+    # every per-class value is still in the scalars file
+    records = [json.loads(r) for r in (runner.log_dir / "vis_data" / "scalars.json").open()]
+    assert any("per_class/acc_9" in r for r in records)
+    best = [line for line in log if "Best accuracy/top1: " in line]
+    assert len(best) == 1 and best[0].endswith(
+        " at epoch 1; checkpoint: best_accuracy_top1_epoch_1.pth"
+    ), best

@@ -252,3 +252,29 @@ def test_load_from_reports_mismatches_and_strict(tmp_path: Path) -> None:
     assert torch.equal(runner.unwrapped_model.state_dict()["module.weight"], src["weight"])
     with pytest.raises(CheckpointError, match="strict"):
         runner.load_checkpoint(path, strict=True)
+
+
+def test_end_of_training_names_best_score_epoch_and_checkpoint(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    runner = make_runner(tmp_path, interval=1, save_best="acc", scores=[0.5, 0.9, 0.7])
+    runner.logger.setLevel(logging.INFO)
+    with caplog.at_level(logging.INFO, logger=runner.logger.name):
+        runner.train()
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Best acc")]
+    assert lines == ["Best acc: 0.9000 at epoch 2; checkpoint: best_acc_epoch_2.pth"]
+    assert (tmp_path / "best_acc_epoch_2.pth").is_file()
+    # epoch 2's validation raised the best score after epoch_2.pth was written: the
+    # re-save says why in words a user follows
+    assert (
+        "Saving epoch_2.pth again: validation updated the best score or other hook state, "
+        "and a resume from this checkpoint needs it."
+    ) in [r.getMessage() for r in caplog.records]
+
+
+def test_no_best_line_without_save_best(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    runner = make_runner(tmp_path, interval=1, scores=[0.5, 0.9, 0.7])
+    runner.logger.setLevel(logging.INFO)
+    with caplog.at_level(logging.INFO, logger=runner.logger.name):
+        runner.train()
+    assert not [r for r in caplog.records if r.getMessage().startswith("Best ")]

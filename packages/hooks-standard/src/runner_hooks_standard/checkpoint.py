@@ -21,6 +21,7 @@ import hashlib
 import inspect
 import io
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -380,7 +381,9 @@ class CheckpointHook(Hook):
         if self._last_saved_at == self._progress(runner) and self.last_ckpt is not None:
             if not _same(self._states_at_save, _hook_states(runner, self)):
                 runner.logger.info(
-                    "Validation changed hook states: updating %s", Path(self.last_ckpt).name
+                    "Saving %s again: validation updated the best score or other hook state, "
+                    "and a resume from this checkpoint needs it.",
+                    Path(self.last_ckpt).name,
                 )
                 self._save_progress(runner, again=True)
 
@@ -388,6 +391,8 @@ class CheckpointHook(Hook):
         if self.save_last and self._last_saved_at != self._progress(runner):
             self._save_progress(runner)  # stopped early, or the last step was not on schedule
         self._training = False
+        for key, score in self.best_score.items():
+            runner.logger.info(best_summary(key, score, self.best_ckpt.get(key), runner.work_dir))
         if self.published_keys is not None and runner.rank == 0:
             targets = [self.last_ckpt, *self.best_ckpt.values()]
             for path in dict.fromkeys(p for p in targets if p):
@@ -543,6 +548,26 @@ class CheckpointHook(Hook):
             f"CheckpointHook(interval={self.interval}, by_epoch={self.by_epoch}, "
             f"max_keep_ckpts={self.max_keep_ckpts}, save_best={self.save_best or None})"
         )
+
+
+def best_summary(key: str, score: float, path: str | None, work_dir: Path) -> str:
+    """The end-of-training line: the best score, when it was reached, and its checkpoint.
+
+    When is read back from the ``best_{key}_{epoch|iter}_{N}.pth`` name this
+    hook gives the file, so it also holds after a resume.
+    """
+    line = f"Best {key}: {score:.4f}"
+    if not path:
+        return line
+    reached = re.search(r"_(epoch|iter)_(\d+)\.pth$", path)
+    if reached:
+        kind = "epoch" if reached.group(1) == "epoch" else "iteration"
+        line += f" at {kind} {reached.group(2)}"
+    try:
+        shown = Path(path).relative_to(Path(work_dir).absolute()).as_posix()
+    except ValueError:
+        shown = path
+    return f"{line}; checkpoint: {shown}"
 
 
 def _remove(path: Path, runner: RunnerAPI, folders: Sequence[Path] = ()) -> None:

@@ -30,6 +30,7 @@ from runner_core.errors import ConfigError
 from runner_core.hooks import Hook, Priority
 from runner_core.logging.log_processor import LogProcessor, log_processor_of
 
+from .metric_summary import summarise_groups
 from .progress import ProgressDisplay, format_eta, wants_progress
 
 # Scalars shown before the loss terms, in this order.
@@ -388,7 +389,10 @@ class LoggerHook(Hook):
         tag.update(self._eval_times(runner.message_hub, mode))
         lead = self._eval_position(runner, mode, n, n)
         digits = cast(int, self.num_digits)  # before_run sets it
-        body = "  ".join([f"{k}: {_fmt(v, digits)}" for k, v in tag.items()] + texts)
+        # large groups (one value per class) are summarised here; the scalars keep them all
+        shown = summarise_groups({k: tag[k] for k in metric_keys})
+        shown.update((k, v) for k, v in tag.items() if k not in metric_keys)
+        body = "  ".join([f"{k}: {_fmt(v, digits)}" for k, v in shown.items()] + texts)
         runner.logger.info(lead + "  " + body)
         record = self._processor.scalar_record(tag, mode)
         if self._training and self._by_epoch:
