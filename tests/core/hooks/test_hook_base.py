@@ -132,3 +132,11 @@ def test_equal_priorities_keep_registration_order(runner: Runner) -> None:
 def test_get_hooks_info_names_each_point_and_its_hooks(runner: Runner) -> None:
     info = runner.get_hooks_info()
     assert "after_train_iter:" in info and "CheckpointHook" in info
+
+
+def test_priorities_outside_mmengines_range_are_refused(runner: Runner) -> None:
+    with pytest.raises(ValueError, match="out of range: use 0 \\(HIGHEST\\) to 100"):
+        runner.register_hook(Hook(), priority=150)
+    with pytest.raises(ValueError, match="out of range"):
+        runner.register_hook(Hook(), priority=-1)
+    runner.register_hook(Hook(), priority=100)  # the ends are fine

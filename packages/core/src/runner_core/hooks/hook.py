@@ -79,6 +79,13 @@ def get_priority(priority: int | str | Priority | None, default: int = Priority.
                 + f" Use one of {', '.join(Priority.__members__)} or an int."
             ) from None
     if isinstance(priority, int) and not isinstance(priority, bool):
+        if not 0 <= priority <= 100:  # MMEngine's range
+            from ..errors import HookError
+
+            raise HookError(
+                f"Hook priority {priority} is out of range: use 0 (HIGHEST) to 100 (LOWEST), "
+                f"or a name ({', '.join(Priority.__members__)})."
+            )
         return int(priority)
     from ..errors import HookError
 
