@@ -123,15 +123,6 @@ class BaseTrainLoop(BaseLoop):
             progress, self._max_epochs if self.by_epoch else self._max_iters
         )
 
-    def train_step(self, idx: int, data_batch: Any) -> Any:
-        """The model's training step on one batch; errors name the iteration."""
-        runner = self.runner
-        try:
-            return runner.model.train_step(data_batch, optim_wrapper=runner.optim_wrapper)
-        except Exception as exc:
-            self.note_failed_step(exc, idx)
-            raise
-
     def note_failed_step(self, exc: BaseException, idx: int) -> None:
         """Name the iteration, epoch and batch on an exception from a training step."""
         exc.add_note(
