@@ -361,7 +361,6 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
     runner.resume_state.carried_grads = bool(grads)
     if grads:
         _restore_grads(runner, grads, path)
-    runner.resume_state.checkpoint = ckpt
     # training's random streams come back at the moment that matches the checkpoint
     runner.resume_state.hand_over(local.get("rng"), runner.hooks, is_mid_epoch(position))
     runner.logger.info(

@@ -2,7 +2,7 @@
 
 Which file to resume from (``resume=PATH``, ``resume='auto'``, or the
 MMEngine spellings ``load_from=PATH, resume=True`` and ``runner.resume(PATH)``),
-the checkpoint once loaded, the random streams still to hand back, whether
+the random streams still to hand back, whether
 gradients of an interrupted accumulation window were carried over, and the
 checkpoint metadata that never changes during a run. Checkpointing reads and
 writes these fields; loops never touch them directly: they iterate their data
@@ -40,8 +40,6 @@ class ResumeState:
         #: weights to load when not resuming (``load_from`` without ``resume``)
         self.weights_from: str | Path | None = None
         self.request(resume, load_from)
-        #: the checkpoint found for this run (set when training starts)
-        self.checkpoint: dict[str, Any] | None = None
         #: whether the checkpoint carried the gradients of an unfinished accumulation window
         self.carried_grads = False
         #: set while validating inside training: the streams a checkpoint must record
