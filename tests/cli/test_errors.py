@@ -145,7 +145,8 @@ def test_config_check_reports_every_problem_at_once(cli, tmp_path: Path) -> None
         "'intervall'",
         "custom_hooks[0].type: 'EMAHok'",
         "visualizer.vis_backends[0].type: 'LocalVisBakend'",
-        "test_evaluatr: this top-level key is read by nothing. Did you mean 'test_evaluator'?",
+        "test_evaluatr: Top-level config key 'test_evaluatr' in",
+        "Did you mean 'test_evaluator'?",
     ]
     for needle in expected:
         assert needle in err, (needle, err)

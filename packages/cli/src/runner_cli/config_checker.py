@@ -11,13 +11,12 @@ one run of ``runner-cli config check`` shows all of them.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .run_setup import REQUIRED_PARTS, missing_parts, missing_parts_message
+from .run_setup import missing_parts_message
 
 
 @dataclass(frozen=True)
@@ -139,72 +138,34 @@ class ConfigChecker:
         return self.problems
 
     def check_top_level_keys(self) -> None:
-        from runner_core.config.key_typos import find_chain_key_typos
-        from runner_core.errors import did_you_mean
-        from runner_core.runner.runner import OTHER_KNOWN_KEYS, RUNNER_KEYS
+        from runner_core.runner.config_keys import top_level_typos, typo_message
+        from runner_core.runner.runner import RUNNER_KEYS
 
-        known = (*RUNNER_KEYS, *OTHER_KNOWN_KEYS)
-        typos = find_chain_key_typos(self.cfg, known)
-        for path, key, meant in typos:  # in any file of the _base_ chain, even if meant is set
-            self.add(
-                key,
-                f"this top-level key is read by nothing. Did you mean {meant!r}? It is set in "
-                f"{path}; a misspelled key is silently ignored by a run (even when another "
-                "file sets the right one): rename it.",
-            )
-        for key in self.cfg:
-            if key in known or any(key == typo[1] for typo in typos):
-                continue
-            # stricter than a run's check (which needs one unambiguous match) but still
-            # close: 'test_evaluatr' is flagged, a config variable like 'data_root' is not
-            close = difflib.get_close_matches(key, known, n=3, cutoff=0.8)
-            hint = did_you_mean(key, [c for c in close if c not in self.cfg])
-            if hint:
-                self.add(
-                    key,
-                    f"this top-level key is read by nothing.{hint} A misspelled key is "
-                    f"silently ignored by a run; rename it.",
-                )
+        for typo in top_level_typos(self.cfg, RUNNER_KEYS):  # the Runner raises the first
+            self.add(typo.key, typo_message(typo, RUNNER_KEYS))
 
     def check_parts_present(self) -> None:
-        trios = {
-            "train": ("train_dataloader", ("train_cfg", "optim_wrapper (or optimizer)")),
-            "val": ("val_dataloader", ("val_cfg", "val_evaluator")),
-            "test": ("test_dataloader", ("test_cfg", "test_evaluator")),
-        }
-        cfg = self.cfg
-        for mode, (loader, others) in trios.items():
-            present = {
-                "train_cfg": bool(cfg.get("train_cfg")),
-                "optim_wrapper (or optimizer)": bool(
-                    cfg.get("optim_wrapper") or cfg.get("optimizer")
-                ),
-                "val_cfg": bool(cfg.get("val_cfg")),
-                "val_evaluator": bool(cfg.get("val_evaluator")),
-                "test_cfg": bool(cfg.get("test_cfg")),
-                "test_evaluator": bool(cfg.get("test_evaluator")),
-            }
-            given = [name for name in others if present[name]]
-            if not cfg.get(loader) and given:
-                self.add(
-                    given[0].split(" ")[0],
-                    f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} set but "
-                    f"{loader} is not: {mode} needs data. Add {loader}=dict(dataset=..., "
-                    f"batch_size=...), or remove {' and '.join(given)}.",
-                )
-            elif cfg.get(loader) and mode != self.command:
-                lacking = missing_parts(cfg, mode)
+        from runner_core.runner.parts import (
+            RUN_PARTS,
+            incomplete_message,
+            is_set,
+            missing_parts,
+            orphan_parts,
+            orphans_message,
+        )
+
+        for mode, parts in RUN_PARTS.items():
+            given = orphan_parts(self.cfg, mode)  # what the Runner refuses when it is built
+            if given:
+                self.add(given[0].split(" ")[0], orphans_message(mode, given))
+            elif is_set(self.cfg.get(parts.loader)) and mode != self.command:
+                lacking = missing_parts(self.cfg, mode)
                 if lacking:
-                    self.add(
-                        loader,
-                        f"is set, but {' and '.join(lacking)} {'is' if len(lacking) == 1 else 'are'}"
-                        f" not, so the config cannot {mode}. Add "
-                        f"{' and '.join(lacking)}, or remove {loader}.",
-                    )
-        if self.command in REQUIRED_PARTS:
-            lacking = missing_parts(cfg, self.command)
+                    self.add(parts.loader, incomplete_message(mode, lacking))
+        if self.command in RUN_PARTS:
+            lacking = missing_parts(self.cfg, self.command)
             if lacking:
-                self.add(lacking[0], missing_parts_message(cfg, self.command, lacking))
+                self.add(lacking[0], missing_parts_message(self.cfg, self.command, lacking))
 
     def check_model(self) -> None:
         from runner_core.registry import MODELS

@@ -6,28 +6,11 @@ on what a command needs and on the words used when something is missing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
-
-#: What each command needs from a config: groups of alternatives, all groups required.
-REQUIRED_PARTS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "train": (("train_dataloader",), ("train_cfg",), ("optim_wrapper", "optimizer")),
-    "val": (("val_dataloader",), ("val_evaluator",)),
-    "test": (("test_dataloader",), ("test_evaluator",)),
-}
-
-_EXAMPLES = {
-    "train_dataloader": "train_dataloader=dict(dataset=dict(type=...), batch_size=32)",
-    "train_cfg": "train_cfg=dict(by_epoch=True, max_epochs=10)",
-    "optim_wrapper": "optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01))",
-    "val_dataloader": "val_dataloader=dict(dataset=dict(type=...), batch_size=32)",
-    "val_evaluator": "val_evaluator=dict(type='Accuracy')",
-    "test_dataloader": "test_dataloader=dict(dataset=dict(type=...), batch_size=32)",
-    "test_evaluator": "test_evaluator=dict(type='Accuracy')",
-}
 
 
 def load_config(path: str, cfg_options: Sequence[str]) -> Any:
@@ -69,23 +52,16 @@ def apply_work_dir(cfg: Any, work_dir: str | None, config_path: str) -> None:
         cfg.merge_from_dict({"work_dir": str(default)})
 
 
-def _is_set(cfg: Mapping[str, Any], key: str) -> bool:
-    return cfg.get(key) not in (None, {}, [])
-
-
-def missing_parts(cfg: Mapping[str, Any], command: str) -> list[str]:
-    """The parts ``command`` needs that ``cfg`` lacks (first name of each missing group)."""
-    return [
-        group[0] for group in REQUIRED_PARTS[command] if not any(_is_set(cfg, key) for key in group)
-    ]
-
-
 def missing_parts_message(cfg: Any, command: str, missing: list[str]) -> str:
-    where = getattr(cfg, "filename", None) or "the config"
-    examples = "; ".join(_EXAMPLES.get(key, f"{key}=...") for key in missing)
-    return (
-        f"{where} cannot be used for `runner-cli {command}`: it has no "
-        f"{' and no '.join(missing)}. Add {examples} (or set them with --cfg-options)."
+    """Why ``runner-cli <command>`` cannot use ``cfg`` (the words of runner_core's rule)."""
+    from runner_core.runner.parts import missing_message
+
+    return missing_message(
+        command,
+        missing,
+        getattr(cfg, "filename", None) or "the config",
+        f"be used for `runner-cli {command}`",
+        " (or set them with --cfg-options)",
     )
 
 
@@ -94,13 +70,16 @@ def require_parts(cfg: Any, command: str) -> None:
 
     Misspelled top-level keys are reported first: ``train_dataloder`` explains a
     missing ``train_dataloader`` better than "it has no train_dataloader" does.
+    (When nothing is missing, ``Runner.from_cfg`` checks the keys: once a run.)
     """
     from runner_core.errors import ConfigError
-    from runner_core.runner.runner import check_top_level_keys
+    from runner_core.runner.parts import missing_parts
 
-    check_top_level_keys(cfg)
     missing = missing_parts(cfg, command)
     if missing:
+        from runner_core.runner.runner import check_top_level_keys
+
+        check_top_level_keys(cfg)
         raise ConfigError(missing_parts_message(cfg, command, missing))
 
 

@@ -6,25 +6,28 @@ merged config has the right key, so a check of the merged keys alone cannot
 see the typo. Each file's own top-level assignments are therefore checked:
 a key one edit (insertion, deletion, substitution or swap of neighbours)
 away from a key the runner reads is an error naming the file, the key and the
-key it was probably meant to be.
+key it was probably meant to be. This module is the one home of the top-level
+typo rule: the Runner raises the first typo, ``runner-cli config check``
+lists them all, with the same words.
 """
 
 from __future__ import annotations
 
 import ast
+import difflib
 import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ConfigError
-
 __all__ = [
+    "CLOSE_MATCH_CUTOFF",
+    "KeyTypo",
     "chain_files",
-    "check_chain_key_typos",
     "file_top_level_keys",
-    "find_chain_key_typos",
+    "find_top_level_typos",
     "one_edit_apart",
 ]
 
@@ -99,50 +102,65 @@ def file_top_level_keys(path: str, source: str) -> list[str]:
     return keys
 
 
-def find_chain_key_typos(cfg: Any, known: Iterable[str]) -> list[tuple[str, str, str]]:
-    """``(file, key, meant)`` for each top-level key one edit from a ``known`` key.
+@dataclass(frozen=True)
+class KeyTypo:
+    """A top-level key read by nothing that looks like a key something reads."""
 
-    Every file of the ``_base_`` chain is read for the keys it assigns itself;
-    keys of the merged config that no file assigns (``--cfg-options``) are
-    checked as well.
+    where: str  # the file of the _base_ chain that sets it, or the config's name
+    key: str
+    meant: str
+    shadowed: bool  # the config also sets ``meant``: the typo is silently ignored
+
+    def message(self, described: str = "") -> str:
+        """One paragraph naming the file, the key and the key it was probably meant to be."""
+        also = (
+            f" (the merged config also has {self.meant!r}, so {self.key!r} is silently ignored)"
+            if self.shadowed
+            else ""
+        )
+        return (
+            f"Top-level config key {self.key!r} in {self.where} is read by nothing{also}. Did "
+            f"you mean {self.meant!r}? Rename it (or, if it is your own variable, give it a "
+            f"name that is not that close to a runner key).{described}"
+        )
+
+
+#: How alike (difflib ratio) a merged-config key must be to a known one to be a typo.
+CLOSE_MATCH_CUTOFF = 0.85
+
+
+def find_top_level_typos(cfg: Any, known: Iterable[str]) -> list[KeyTypo]:
+    """Every top-level key of ``cfg`` that is not ``known`` but looks like a known key.
+
+    Each file of the ``_base_`` chain is read for the keys it assigns itself
+    (one edit away from a known key is a typo, even when the merged config
+    has the right key too); keys no file assigns (``--cfg-options``) are
+    checked as well. A merged key that is merely close (difflib ratio at
+    least :data:`CLOSE_MATCH_CUTOFF`) to a known key the config lacks is a
+    typo too.
     """
     known = tuple(known)
     known_set = set(known)
+    merged = cfg if isinstance(cfg, Mapping) or hasattr(cfg, "keys") else {}  # Config too
     own = {path: file_top_level_keys(path, source) for path, source in chain_files(cfg)}
     in_files = {key for keys in own.values() for key in keys}
-    if isinstance(cfg, Mapping):
-        extra = [str(k) for k in cfg if str(k) not in in_files]
-        if extra:
-            where = (
-                "the merged config (--cfg-options or code)"
-                if own
-                else (getattr(cfg, "filename", None) or "the config")
-            )
-            own[where] = extra
-    found = []
+    name = getattr(cfg, "filename", None) or "the config"
+    extra = [str(k) for k in merged if str(k) not in in_files]
+    if extra:
+        own["the merged config (--cfg-options or code)" if own else name] = extra
+    found: list[KeyTypo] = []
     for path, keys in own.items():
         for key in dict.fromkeys(keys):
             if key in known_set or key.startswith("_"):
                 continue
             meant = [k for k in known if one_edit_apart(key, k)]
             if meant:
-                found.append((path, key, meant[0]))
+                found.append(KeyTypo(path, key, meant[0], meant[0] in merged))
+    reported = {typo.key for typo in found}
+    for key in map(str, merged):
+        if key in known_set or key in reported or key.startswith("_"):
+            continue
+        close = difflib.get_close_matches(key, known, n=1, cutoff=CLOSE_MATCH_CUTOFF)
+        if close and close[0] not in merged:
+            found.append(KeyTypo(name, key, close[0], False))
     return found
-
-
-def check_chain_key_typos(cfg: Any, known: Iterable[str], described: str = "") -> None:
-    """Raise ConfigError for the first key :func:`find_chain_key_typos` reports.
-
-    ``described`` lists what the runner reads, for the message.
-    """
-    for path, key, meant in find_chain_key_typos(cfg, known):
-        also = (
-            f" (the merged config also has {meant!r}, so {key!r} is silently ignored)"
-            if isinstance(cfg, Mapping) and meant in cfg
-            else ""
-        )
-        raise ConfigError(
-            f"Top-level config key {key!r} in {path} is read by nothing{also}. Did you "
-            f"mean {meant!r}? Rename it (or, if it is your own variable, give it a name "
-            f"that is not one letter away from a runner key).{described}"
-        )

@@ -26,59 +26,20 @@ from . import checkpointing, preemption
 from .arg_checks import check_runner_values
 from .args_config import arguments_config
 from .compile import compile_options, maybe_compile
+from .config_keys import OTHER_KNOWN_KEYS, constructor_keys
+from .config_keys import check_top_level_keys as _check_keys
+from .parts import check_orphans, missing_message, missing_parts
 from .randomness import capture_rng_state, isolated_rng, set_random_seed
 from .resume import ResumeState
 from .static_methods import build_dataloader as build_dataloader_static
 from .static_methods import static_on_class
 from .work_dir import make_timestamp, prepare_work_dir
 
+__all__ = ["OTHER_KNOWN_KEYS", "RUNNER_KEYS", "Runner", "check_top_level_keys"]
+
 if TYPE_CHECKING:
     from ..contract import RunnerAPI
     from ..hooks.manager import HookPoints
-
-#: Top-level config keys the Runner reads (constructor arguments).
-RUNNER_KEYS = (
-    "model",
-    "work_dir",
-    "train_dataloader",
-    "val_dataloader",
-    "test_dataloader",
-    "train_cfg",
-    "val_cfg",
-    "test_cfg",
-    "auto_scale_lr",
-    "optimizer",
-    "optim_wrapper",
-    "param_scheduler",
-    "val_evaluator",
-    "test_evaluator",
-    "default_hooks",
-    "custom_hooks",
-    "data_preprocessor",
-    "load_from",
-    "resume",
-    "launcher",
-    "env_cfg",
-    "log_processor",
-    "log_level",
-    "visualizer",
-    "default_scope",
-    "randomness",
-    "experiment_name",
-    "default_hooks_set",
-    "model_wrapper_cfg",
-    "load_cfg",
-)
-#: Other top-level keys something reads (so they are not typos).
-OTHER_KNOWN_KEYS = (
-    "runner_type",
-    "custom_imports",
-    "vis_backends",
-    "compile",
-    "_base_",
-    "tta_model",  # read by `runner-cli test --tta` (runner_core.model.tta.apply_tta)
-    "tta_pipeline",
-)
 
 
 def _flush_records_on_error(method: Any) -> Any:
@@ -144,9 +105,7 @@ class Runner:
     ) -> None:
         self.cfg = cfg
         self.arguments_cfg = None if cfg is not None else arguments_config(locals())
-        self._check_parts(train_dataloader, train_cfg, optimizer, optim_wrapper, "train")
-        self._check_parts(val_dataloader, val_cfg, None, val_evaluator, "val")
-        self._check_parts(test_dataloader, test_cfg, None, test_evaluator, "test")
+        check_orphans(locals())  # a loop config, optimizer or evaluator without its data
 
         # lazily built parts: a config until the run that needs it
         self._train_dataloader = train_dataloader
@@ -269,23 +228,6 @@ class Runner:
         self.rank = dist_utils.get_rank()
         self.world_size = dist_utils.get_world_size()
         self.distributed = self.world_size > 1
-
-    @staticmethod
-    def _check_parts(loader: Any, loop_cfg: Any, optimizer: Any, third: Any, mode: str) -> None:
-        names = {
-            "train": ("train_dataloader", "train_cfg", "optim_wrapper (or optimizer)"),
-            "val": ("val_dataloader", "val_cfg", "val_evaluator"),
-            "test": ("test_dataloader", "test_cfg", "test_evaluator"),
-        }[mode]
-        if mode == "train":
-            third = third if third is not None else optimizer
-        if loader is None and (loop_cfg or third is not None):
-            given = [n for n, v in zip(names[1:], (loop_cfg, third)) if v]
-            raise ConfigError(
-                f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} set but "
-                f"{names[0]} is not: {mode} needs data. Add {names[0]}=dict(dataset=..., "
-                f"batch_size=...), or remove {' and '.join(given)}."
-            )
 
     # -- building ----------------------------------------------------------------------
     def build_model(self, model: Any, data_preprocessor: Any = None) -> Any:
@@ -418,7 +360,7 @@ class Runner:
     def train_loop(self) -> Any:
         if self._train_loop is None or isinstance(self._train_loop, Mapping):
             if self._train_cfg is None:
-                raise RunnerError("This Runner has no train_cfg/train_dataloader: it cannot train.")
+                self._check_can_train()
             self._train_loop = self.build_train_loop(self._train_cfg)
         return self._train_loop
 
@@ -539,19 +481,26 @@ class Runner:
         self._hooks.validate()
 
     # -- running -------------------------------------------------------------------------------
+    def _check_can_train(self) -> None:
+        if self._train_loop is not None and self.optim_wrapper is not None:
+            return
+        built_loop = self._train_cfg is not None and not isinstance(self._train_cfg, Mapping)
+        missing = missing_parts(
+            {
+                "train_dataloader": built_loop or self._train_dataloader,
+                "train_cfg": self._train_loop or self._train_cfg,
+                "optim_wrapper": self.optim_wrapper,
+            },
+            "train",
+        )
+        if missing:
+            raise ConfigError(missing_message("train", missing, "This Runner"))
+
     @fail_fast
     @_flush_records_on_error
     def train(self) -> Any:
         """Train; return the trained model."""
-        if self._train_cfg is None and self._train_loop is None:
-            raise RunnerError(
-                "runner.train() needs train_dataloader, train_cfg and an optimizer "
-                "(optim_wrapper=... or optimizer=...)."
-            )
-        if self.optim_wrapper is None:
-            raise RunnerError(
-                "runner.train() needs an optimizer: pass optim_wrapper=... or optimizer=...."
-            )
+        self._check_can_train()
         checkpoint = self._find_resume_checkpoint()
         if checkpoint is not None:
             self._reseed_from(checkpoint)
@@ -717,25 +666,13 @@ class Runner:
         return f"{type(self).__name__}(experiment_name={self.experiment_name!r}, work_dir={str(self.work_dir)!r})"
 
 
+#: The top-level config keys the Runner reads: its constructor's arguments.
+RUNNER_KEYS = constructor_keys(Runner)
+
+
 def check_top_level_keys(cfg: Mapping[str, Any]) -> None:
-    """A top-level key one edit away from a Runner key is a typo: say so."""
-    import difflib
-
-    from ..config.key_typos import check_chain_key_typos
-
-    known = (*RUNNER_KEYS, *OTHER_KNOWN_KEYS)
-    check_chain_key_typos(cfg, known, f" The Runner reads: {', '.join(RUNNER_KEYS)}.")
-    for key in cfg:
-        if key in known:
-            continue
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.85)
-        if close and close[0] not in cfg:
-            filename = getattr(cfg, "filename", None)
-            where = f" in {filename}" if filename else ""
-            raise ConfigError(
-                f"Top-level config key {key!r}{where} is read by nothing. Did you mean "
-                f"{close[0]!r}? The Runner reads: {', '.join(RUNNER_KEYS)}."
-            )
+    """A top-level key that looks like a key the Runner reads is a typo: say so."""
+    _check_keys(cfg, RUNNER_KEYS)
 
 
 if TYPE_CHECKING:  # the Runner keeps the plugin contract (checked by mypy)

@@ -1,0 +1,51 @@
+"""The top-level config keys something reads, and the check for misspelled ones.
+
+The keys the Runner reads are its constructor's arguments, read off the
+signature so the two cannot drift apart. The typo rule itself lives in
+:mod:`runner_core.config.key_typos`; this module only says what is known.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+from ..config.key_typos import KeyTypo, find_top_level_typos
+from ..errors import ConfigError
+
+#: Other top-level keys something reads (so they are not typos).
+OTHER_KNOWN_KEYS = (
+    "runner_type",
+    "custom_imports",
+    "vis_backends",
+    "compile",
+    "_base_",
+    "tta_model",  # read by `runner-cli test --tta` (runner_core.model.tta.apply_tta)
+    "tta_pipeline",
+)
+
+
+@functools.cache
+def constructor_keys(cls: type) -> tuple[str, ...]:
+    """The keyword arguments of ``cls.__init__`` a config can set (all but ``cfg``)."""
+    params = inspect.signature(cls.__init__).parameters.values()
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return tuple(p.name for p in params if p.kind in kinds and p.name not in ("self", "cfg"))
+
+
+def top_level_typos(cfg: Mapping[str, Any], runner_keys: tuple[str, ...]) -> list[KeyTypo]:
+    """The misspelled top-level keys of ``cfg`` for a Runner reading ``runner_keys``."""
+    return find_top_level_typos(cfg, (*runner_keys, *OTHER_KNOWN_KEYS))
+
+
+def typo_message(typo: KeyTypo, runner_keys: tuple[str, ...]) -> str:
+    """The words for one typo, the same from the Runner and from ``config check``."""
+    return typo.message(f" The Runner reads: {', '.join(runner_keys)}.")
+
+
+def check_top_level_keys(cfg: Mapping[str, Any], runner_keys: tuple[str, ...]) -> None:
+    """Raise ConfigError for the first misspelled top-level key of ``cfg``."""
+    for typo in top_level_typos(cfg, runner_keys):
+        raise ConfigError(typo_message(typo, runner_keys))

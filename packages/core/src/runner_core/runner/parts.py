@@ -1,0 +1,143 @@
+"""Which parts a train / val / test run needs, and the words for a config lacking them.
+
+The one home of the rule: the Runner checks it when it is built and when
+``train()`` starts, ``runner-cli train/val/test`` before building anything,
+and ``runner-cli config check`` for every mode, so all of them agree on what
+is needed and say it the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ConfigError
+
+__all__ = [
+    "RUN_PARTS",
+    "RunParts",
+    "check_orphans",
+    "incomplete_message",
+    "is_set",
+    "missing_message",
+    "missing_parts",
+    "orphan_parts",
+    "orphans_message",
+]
+
+
+@dataclass(frozen=True)
+class RunParts:
+    """The keys one kind of run reads.
+
+    ``companions`` are groups of alternatives (``optim_wrapper`` or
+    ``optimizer``) that only make sense with the ``loader``; ``optional`` ones
+    among them (an evaluation loop's ``val_cfg``) may be left out.
+    """
+
+    loader: str
+    companions: tuple[tuple[str, ...], ...]
+    optional: tuple[str, ...] = ()
+
+    @property
+    def required(self) -> tuple[tuple[str, ...], ...]:
+        """The groups a run of this kind cannot do without, the loader first."""
+        kept = tuple(g for g in self.companions if g[0] not in self.optional)
+        return ((self.loader,), *kept)
+
+
+RUN_PARTS: dict[str, RunParts] = {
+    "train": RunParts("train_dataloader", (("train_cfg",), ("optim_wrapper", "optimizer"))),
+    "val": RunParts("val_dataloader", (("val_cfg",), ("val_evaluator",)), optional=("val_cfg",)),
+    "test": RunParts(
+        "test_dataloader", (("test_cfg",), ("test_evaluator",)), optional=("test_cfg",)
+    ),
+}
+
+_EXAMPLES = {
+    "train_dataloader": "train_dataloader=dict(dataset=dict(type=...), batch_size=32)",
+    "train_cfg": "train_cfg=dict(by_epoch=True, max_epochs=10)",
+    "optim_wrapper": "optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01))",
+    "val_dataloader": "val_dataloader=dict(dataset=dict(type=...), batch_size=32)",
+    "val_evaluator": "val_evaluator=dict(type='Accuracy')",
+    "test_dataloader": "test_dataloader=dict(dataset=dict(type=...), batch_size=32)",
+    "test_evaluator": "test_evaluator=dict(type='Accuracy')",
+}
+
+
+def is_set(value: Any) -> bool:
+    """A part counts as given unless it is None or an empty dict / list."""
+    if value is None:
+        return False
+    return not (isinstance(value, (Mapping, list, tuple)) and len(value) == 0)
+
+
+def _name(group: tuple[str, ...]) -> str:
+    return group[0] if len(group) == 1 else f"{group[0]} (or {' or '.join(group[1:])})"
+
+
+def _are(names: list[str]) -> str:
+    return "is" if len(names) == 1 else "are"
+
+
+def missing_parts(cfg: Mapping[str, Any], mode: str) -> list[str]:
+    """The parts a ``mode`` run needs that ``cfg`` lacks (first key of each group)."""
+    return [
+        group[0]
+        for group in RUN_PARTS[mode].required
+        if not any(is_set(cfg.get(key)) for key in group)
+    ]
+
+
+def orphan_parts(cfg: Mapping[str, Any], mode: str) -> list[str]:
+    """Parts of a ``mode`` run that are set while its dataloader is not."""
+    parts = RUN_PARTS[mode]
+    if is_set(cfg.get(parts.loader)):
+        return []
+    return [_name(group) for group in parts.companions if any(is_set(cfg.get(k)) for k in group)]
+
+
+def orphans_message(mode: str, given: list[str]) -> str:
+    """``val_cfg is set but val_dataloader is not: ...`` (see :func:`orphan_parts`)."""
+    loader = RUN_PARTS[mode].loader
+    listed = " and ".join(given)
+    return (
+        f"{listed} {_are(given)} set but {loader} is not: {mode} needs data. Add "
+        f"{loader}=dict(dataset=..., batch_size=...), or remove {listed}."
+    )
+
+
+def incomplete_message(mode: str, lacking: list[str]) -> str:
+    """For a config whose ``mode`` dataloader is set but that still cannot run ``mode``."""
+    listed = " and ".join(lacking)
+    return (
+        f"is set, but {listed} {_are(lacking)} not, so the config cannot {mode}. Add "
+        f"{listed}, or remove {RUN_PARTS[mode].loader}."
+    )
+
+
+def missing_message(
+    mode: str,
+    missing: list[str],
+    where: str = "the config",
+    action: str | None = None,
+    how: str = "",
+) -> str:
+    """``<where> cannot <action>: it has no ...``, with an example of each missing part.
+
+    ``how`` follows the examples, e.g. `` (or set them with --cfg-options)``.
+    """
+    examples = "; ".join(_EXAMPLES.get(key, f"{key}=...") for key in missing)
+    return (
+        f"{where} cannot {action or mode}: it has no {' and no '.join(missing)}. "
+        f"Add {examples}{how}."
+    )
+
+
+def check_orphans(parts: Mapping[str, Any]) -> None:
+    """Raise ConfigError for a loop config, optimizer or evaluator given without its data."""
+    for mode in RUN_PARTS:
+        given = orphan_parts(parts, mode)
+        if given:
+            raise ConfigError(orphans_message(mode, given))
