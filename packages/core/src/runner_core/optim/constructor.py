@@ -21,7 +21,7 @@ from torch import nn
 from torch.optim import Optimizer
 
 from ..errors import BuildError, RegistryError, did_you_mean
-from . import _lookup
+from ..registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS, OPTIMIZERS
 from .optim_wrapper import OptimWrapper
 from .optim_wrapper_dict import OptimWrapperDict
 
@@ -62,7 +62,7 @@ def _is_dcn(module: nn.Module) -> bool:
 def _resolve_optimizer(type_: Any) -> Any:
     """The optimizer class; unknown names get suggestions from ``torch.optim`` too."""
     try:
-        return _lookup.resolve("OPTIMIZERS", type_)
+        return OPTIMIZERS.get(type_) if isinstance(type_, str) else type_
     except RegistryError as exc:
         import torch.optim
 
@@ -277,7 +277,7 @@ class DefaultOptimWrapperConstructor:
         if "lr" in cfg and not (hasattr(cfg["lr"], "dim") and not isinstance(cfg["lr"], bool)):
             check_number(cfg["lr"], "optim_wrapper.optimizer.lr", minimum=0, example="lr=0.01")
         with config_errors("optim_wrapper.optimizer", getattr(optimizer_cls, "__name__", "")):
-            return _lookup.build("OPTIMIZERS", cfg, key_path="optim_wrapper.optimizer")
+            return OPTIMIZERS.build(cfg, _key_path="optim_wrapper.optimizer")
 
     def __call__(self, model: nn.Module) -> OptimWrapper:
         model = _unwrap(model)
@@ -292,8 +292,8 @@ class DefaultOptimWrapperConstructor:
         if isinstance(clip, dict) and "clip_value" in clip:
             check_number(clip["clip_value"], "optim_wrapper.clip_grad.clip_value", above=0)
         with config_errors("optim_wrapper", str(wrapper_cfg["type"])):
-            return _lookup.build(
-                "OPTIM_WRAPPERS", wrapper_cfg, key_path="optim_wrapper", optimizer=optimizer
+            return OPTIM_WRAPPERS.build(
+                wrapper_cfg, {"optimizer": optimizer}, _key_path="optim_wrapper"
             )
 
 
@@ -342,14 +342,13 @@ def build_optim_wrapper(model: nn.Module, cfg: Any) -> OptimWrapper | OptimWrapp
     wrapper_cfg = dict(cfg)
     constructor_type = wrapper_cfg.pop("constructor", "DefaultOptimWrapperConstructor")
     paramwise_cfg = wrapper_cfg.pop("paramwise_cfg", None)
-    constructor = _lookup.build(
-        "OPTIM_WRAPPER_CONSTRUCTORS",
+    constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(
         {
             "type": constructor_type,
             "optim_wrapper_cfg": wrapper_cfg,
             "paramwise_cfg": paramwise_cfg,
         },
-        key_path="optim_wrapper.constructor",
+        _key_path="optim_wrapper.constructor",
     )
     return constructor(model)
 

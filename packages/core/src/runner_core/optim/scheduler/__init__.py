@@ -79,15 +79,3 @@ __all__ = [
     "CosineRestartMomentum",
     "ReduceOnPlateauMomentum",
 ]
-
-
-def _offer_own_names() -> None:
-    """Let build_param_schedulers resolve these names even without installed entry points."""
-    from .. import _lookup
-
-    _lookup.OWN_NAMES["PARAM_SCHEDULERS"].update(
-        {name: __name__ for name in __all__ if name[0].isupper() and name != "INF"}
-    )
-
-
-_offer_own_names()

@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...errors import BuildError, did_you_mean
+from ...registry import PARAM_SCHEDULERS
 from ...value_checks import config_errors
-from .. import _lookup
 from .param_scheduler import INF, _ParamScheduler
 
 
@@ -51,7 +51,8 @@ def _build_one(
         raise BuildError(
             f"{where} {cfg!r} has no 'type'; add e.g. type='LinearLR' or type='MultiStepLR'."
         )
-    cls = _lookup.resolve("PARAM_SCHEDULERS", cfg.pop("type"))
+    kind = cfg.pop("type")
+    cls = PARAM_SCHEDULERS.get(kind) if isinstance(kind, str) else kind
     if not (isinstance(cls, type) and issubclass(cls, _ParamScheduler)):
         # A third-party scheduler class: build it as it is, no conversion rules.
         cfg.setdefault("optimizer", optim_wrapper)
