@@ -129,9 +129,11 @@ def missing_message(
     ``how`` follows the examples, e.g. `` (or set them with --cfg-options)``.
     """
     examples = "; ".join(_EXAMPLES.get(key, f"{key}=...") for key in missing)
+    needed = [_name(group) for group in RUN_PARTS[mode].required]
+    listed = ", ".join(needed[:-1]) + f" and {needed[-1]}" if len(needed) > 1 else needed[0]
     return (
-        f"{where} cannot {action or mode}: it has no {' and no '.join(missing)}. "
-        f"Add {examples}{how}."
+        f"{where} cannot {action or mode}: it has no {' and no '.join(missing)} ({mode} "
+        f"needs {listed}). Add {examples}{how}."
     )
 
 
