@@ -6,6 +6,7 @@ Every class listed under ``runner.param_schedulers`` in core's
 
 from __future__ import annotations
 
+from .base import _ParamScheduler
 from .builder import build_param_schedulers
 from .lr_scheduler import (
     ConstantLR,
@@ -42,7 +43,6 @@ from .param_scheduler import (
     PolyParamScheduler,
     ReduceOnPlateauParamScheduler,
     StepParamScheduler,
-    _ParamScheduler,
 )
 
 __all__ = [

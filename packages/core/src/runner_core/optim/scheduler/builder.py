@@ -17,7 +17,7 @@ from typing import Any
 from ...errors import BuildError, did_you_mean
 from ...registry import PARAM_SCHEDULERS
 from ...value_checks import config_errors
-from .param_scheduler import INF, _ParamScheduler
+from .base import INF, _ParamScheduler
 
 
 def _by_epoch_default(cls: Any) -> bool:

@@ -1,21 +1,11 @@
-"""``*LR`` schedulers: the generic schedulers with ``param_name='lr'``."""
+"""``*LR`` schedulers: the generic schedulers with ``param_name='lr'``, MMEngine's names."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .param_scheduler import (
-    ConstantParamScheduler,
-    CosineAnnealingParamScheduler,
-    CosineRestartParamScheduler,
-    ExponentialParamScheduler,
-    LinearParamScheduler,
-    MultiStepParamScheduler,
-    OneCycleParamScheduler,
-    PolyParamScheduler,
-    ReduceOnPlateauParamScheduler,
-    StepParamScheduler,
-)
+from . import param_scheduler as generic
+from .base import variant
 
 
 class LRSchedulerMixin:
@@ -27,41 +17,17 @@ class LRSchedulerMixin:
         super().__init__(optimizer, "lr", *args, **kwargs)  # type: ignore[call-arg]
 
 
-class ConstantLR(LRSchedulerMixin, ConstantParamScheduler):
-    __doc__ = ConstantParamScheduler.__doc__
+def _lr(scheduler: Any) -> Any:
+    return variant(scheduler, LRSchedulerMixin, "LR", __name__)
 
 
-class LinearLR(LRSchedulerMixin, LinearParamScheduler):
-    __doc__ = LinearParamScheduler.__doc__
-
-
-class StepLR(LRSchedulerMixin, StepParamScheduler):
-    __doc__ = StepParamScheduler.__doc__
-
-
-class MultiStepLR(LRSchedulerMixin, MultiStepParamScheduler):
-    __doc__ = MultiStepParamScheduler.__doc__
-
-
-class ExponentialLR(LRSchedulerMixin, ExponentialParamScheduler):
-    __doc__ = ExponentialParamScheduler.__doc__
-
-
-class CosineAnnealingLR(LRSchedulerMixin, CosineAnnealingParamScheduler):
-    __doc__ = CosineAnnealingParamScheduler.__doc__
-
-
-class PolyLR(LRSchedulerMixin, PolyParamScheduler):
-    __doc__ = PolyParamScheduler.__doc__
-
-
-class OneCycleLR(LRSchedulerMixin, OneCycleParamScheduler):
-    __doc__ = OneCycleParamScheduler.__doc__
-
-
-class CosineRestartLR(LRSchedulerMixin, CosineRestartParamScheduler):
-    __doc__ = CosineRestartParamScheduler.__doc__
-
-
-class ReduceOnPlateauLR(LRSchedulerMixin, ReduceOnPlateauParamScheduler):
-    __doc__ = ReduceOnPlateauParamScheduler.__doc__
+ConstantLR = _lr(generic.ConstantParamScheduler)
+LinearLR = _lr(generic.LinearParamScheduler)
+StepLR = _lr(generic.StepParamScheduler)
+MultiStepLR = _lr(generic.MultiStepParamScheduler)
+ExponentialLR = _lr(generic.ExponentialParamScheduler)
+CosineAnnealingLR = _lr(generic.CosineAnnealingParamScheduler)
+PolyLR = _lr(generic.PolyParamScheduler)
+OneCycleLR = _lr(generic.OneCycleParamScheduler)
+CosineRestartLR = _lr(generic.CosineRestartParamScheduler)
+ReduceOnPlateauLR = _lr(generic.ReduceOnPlateauParamScheduler)

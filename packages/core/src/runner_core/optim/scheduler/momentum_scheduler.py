@@ -5,18 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import BuildError
-from .param_scheduler import (
-    ConstantParamScheduler,
-    CosineAnnealingParamScheduler,
-    CosineRestartParamScheduler,
-    ExponentialParamScheduler,
-    LinearParamScheduler,
-    MultiStepParamScheduler,
-    PolyParamScheduler,
-    ReduceOnPlateauParamScheduler,
-    StepParamScheduler,
-    param_groups_of,
-)
+from . import param_scheduler as generic
+from .base import param_groups_of, variant
 
 
 class MomentumSchedulerMixin:
@@ -47,37 +37,16 @@ class MomentumSchedulerMixin:
                 group["betas"] = (group["momentum"], *group["betas"][1:])
 
 
-class ConstantMomentum(MomentumSchedulerMixin, ConstantParamScheduler):
-    __doc__ = ConstantParamScheduler.__doc__
+def _momentum(scheduler: Any) -> Any:
+    return variant(scheduler, MomentumSchedulerMixin, "Momentum", __name__)
 
 
-class LinearMomentum(MomentumSchedulerMixin, LinearParamScheduler):
-    __doc__ = LinearParamScheduler.__doc__
-
-
-class StepMomentum(MomentumSchedulerMixin, StepParamScheduler):
-    __doc__ = StepParamScheduler.__doc__
-
-
-class MultiStepMomentum(MomentumSchedulerMixin, MultiStepParamScheduler):
-    __doc__ = MultiStepParamScheduler.__doc__
-
-
-class ExponentialMomentum(MomentumSchedulerMixin, ExponentialParamScheduler):
-    __doc__ = ExponentialParamScheduler.__doc__
-
-
-class CosineAnnealingMomentum(MomentumSchedulerMixin, CosineAnnealingParamScheduler):
-    __doc__ = CosineAnnealingParamScheduler.__doc__
-
-
-class PolyMomentum(MomentumSchedulerMixin, PolyParamScheduler):
-    __doc__ = PolyParamScheduler.__doc__
-
-
-class CosineRestartMomentum(MomentumSchedulerMixin, CosineRestartParamScheduler):
-    __doc__ = CosineRestartParamScheduler.__doc__
-
-
-class ReduceOnPlateauMomentum(MomentumSchedulerMixin, ReduceOnPlateauParamScheduler):
-    __doc__ = ReduceOnPlateauParamScheduler.__doc__
+ConstantMomentum = _momentum(generic.ConstantParamScheduler)
+LinearMomentum = _momentum(generic.LinearParamScheduler)
+StepMomentum = _momentum(generic.StepParamScheduler)
+MultiStepMomentum = _momentum(generic.MultiStepParamScheduler)
+ExponentialMomentum = _momentum(generic.ExponentialParamScheduler)
+CosineAnnealingMomentum = _momentum(generic.CosineAnnealingParamScheduler)
+PolyMomentum = _momentum(generic.PolyParamScheduler)
+CosineRestartMomentum = _momentum(generic.CosineRestartParamScheduler)
+ReduceOnPlateauMomentum = _momentum(generic.ReduceOnPlateauParamScheduler)

@@ -1,0 +1,345 @@
+"""The parameter scheduler base class: change any optimizer hyper-parameter over steps.
+
+Semantics are MMEngine's, so MMEngine configs give the same values: a
+scheduler is active on the steps ``begin <= step < end`` of its own counter
+(epochs when ``by_epoch`` else iterations), values are computed in the
+chainable (recursive) form wherever torch does so too, which lets several
+schedulers act on one parameter (a warm-up overlapping a decay), and the
+formulas are written like torch's ``lr_scheduler`` so that, where both have
+the same schedule, the values are bit-equal.
+
+A scheduler created without an optimizer (``MultiStepLR(milestones=[80, 90])``,
+as in the Runner guide) is *unbound*: it only records its arguments, and
+``build_param_schedulers`` binds it to the Runner's optim wrapper.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any, ClassVar, cast
+
+from ...errors import BuildError, BuildValueError, did_you_mean
+from .step_order import count_optimizer_steps, warn_if_stepped_first
+
+INF = int(1e9)
+
+
+def param_groups_of(optimizer: Any) -> list[dict[str, Any]]:
+    """The ``param_groups`` of a torch optimizer or an OptimWrapper, with a clear error."""
+    from ..optim_wrapper_dict import OptimWrapperDict
+
+    if isinstance(optimizer, OptimWrapperDict):
+        raise BuildError(
+            "A parameter scheduler drives one optimizer, got an OptimWrapperDict "
+            f"({list(optimizer.keys())}); pass optim_wrapper['<name>'], or give "
+            "build_param_schedulers a dict of scheduler configs keyed by those names."
+        )
+    groups = getattr(optimizer, "param_groups", None)
+    if not isinstance(groups, list):
+        raise BuildError(
+            "A parameter scheduler needs a torch.optim.Optimizer or an OptimWrapper, got "
+            f"{type(optimizer).__name__}."
+        )
+    return groups
+
+
+def _scale_steps(value: Any, epoch_length: int) -> Any:
+    """An epoch count (or a list of them) as an iteration count."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return [v * epoch_length for v in value]
+    return value * epoch_length
+
+
+class _SchedulerMeta(type):
+    """Let ``Scheduler(...)`` without an optimizer make an unbound scheduler, and
+    pass every argument by name, so ``__init__`` may take the common ones as ``**common``.
+    """
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        optimizer = args[0] if args else kwargs.get("optimizer")
+        if optimizer is None:
+            return cast("type[_ParamScheduler]", cls)._make_unbound(
+                args[1:], {k: v for k, v in kwargs.items() if k != "optimizer"}
+            )
+        if len(args) > 1:
+            kwargs = _by_name(cast("type[_ParamScheduler]", cls), args, kwargs)
+            args = ()
+        return super().__call__(*args, **kwargs)
+
+
+def _by_name(cls: type[_ParamScheduler], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Positional arguments named after the public signature (MMEngine's order)."""
+    names = list(cls.__signature__.parameters)
+    if len(args) > len(names):
+        raise TypeError(f"{cls.__name__} takes {len(names)} arguments, got {len(args)}.")
+    named = dict(zip(names, args))
+    twice = [name for name in named if name in kwargs]
+    if twice:
+        raise TypeError(f"{cls.__name__} got multiple values for argument {twice[0]!r}.")
+    return {**named, **kwargs}
+
+
+class _ParamScheduler(metaclass=_SchedulerMeta):
+    """Base class: set ``param_groups[i][param_name]`` on each ``step()``.
+
+    Args:
+        optimizer: a ``torch.optim.Optimizer`` or an ``OptimWrapper``.
+        param_name: the param-group key to schedule (``'lr'``, ``'momentum'``,
+            ``'weight_decay'``, ...).
+        begin: first step (of this scheduler's own step counter) it acts on.
+        end: first step it no longer acts on (exclusive).
+        last_step: the index of the last step, for resuming without a state dict.
+        by_epoch: stepped once per epoch (True) or once per iteration (False).
+        verbose: print each new value.
+    """
+
+    need_val_args = False
+    # Arguments counted in steps, multiplied by the epoch length by
+    # ``build_iter_from_epoch`` (begin and end always are).
+    _step_count_args: tuple[str, ...] = ()
+    _unbound: dict[str, Any] | None = None
+    __signature__: ClassVar[inspect.Signature]  # set by __init_subclass__
+
+    def __init__(
+        self,
+        optimizer: Any,
+        param_name: str,
+        begin: int = 0,
+        end: int = INF,
+        last_step: int = -1,
+        by_epoch: bool = True,
+        verbose: bool = False,
+    ) -> None:
+        groups = param_groups_of(optimizer)
+        self.optimizer = optimizer
+        self.param_name = param_name
+        if end <= begin:
+            raise BuildValueError(
+                f"{type(self).__name__} needs end > begin, got begin={begin}, end={end}."
+            )
+        self.begin = begin
+        self.end = end
+        self.by_epoch = by_epoch
+        if not isinstance(last_step, int) or last_step < -1:
+            raise BuildValueError(f"last_step must be an int >= -1, got {last_step!r}.")
+        initial_key = f"initial_{param_name}"
+        if last_step == -1:
+            for i, group in enumerate(groups):
+                if param_name not in group:
+                    keys = [k for k in group if k != "params"]
+                    raise BuildError(
+                        f"{type(self).__name__} schedules {param_name!r}, but param group {i} of "
+                        f"the optimizer has no such key (it has {keys}).{did_you_mean(param_name, keys)}"
+                    )
+                group.setdefault(initial_key, group[param_name])
+        else:
+            for i, group in enumerate(groups):
+                if initial_key not in group:
+                    raise KeyError(
+                        f"param group {i} has no {initial_key!r}, needed to resume "
+                        f"{type(self).__name__} with last_step={last_step}; load the optimizer "
+                        "state first."
+                    )
+        self.base_values = [group[initial_key] for group in groups]
+        self.last_step = last_step
+        count_optimizer_steps(optimizer)
+        self._global_step = -1
+        self.verbose = verbose
+        self.step()
+
+    # -- unbound schedulers ---------------------------------------------------
+    @classmethod
+    def _make_unbound(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _ParamScheduler:
+        kwargs = dict(kwargs)
+        convert = kwargs.pop("convert_to_iter_based", None)
+        try:
+            bound = cls.__signature__.bind_partial(None, *args, **kwargs)
+        except TypeError as exc:
+            raise BuildError(
+                f"{cls.__name__}: {exc}. Its arguments are {cls.__signature__}."
+            ) from None
+        arguments = dict(bound.arguments)
+        arguments.pop("optimizer", None)
+        if convert is not None:
+            arguments["convert_to_iter_based"] = convert
+        obj = cls.__new__(cls)
+        obj._unbound = arguments
+        default_by_epoch = cls.__signature__.parameters.get("by_epoch")
+        obj.by_epoch = arguments.get(
+            "by_epoch", default_by_epoch.default if default_by_epoch is not None else True
+        )
+        return obj
+
+    @property
+    def is_bound(self) -> bool:
+        """False for a scheduler made without an optimizer (see the module docstring)."""
+        return self._unbound is None
+
+    def unbound_cfg(self) -> dict[str, Any]:
+        """The config an unbound scheduler stands for: ``dict(type=cls, **arguments)``."""
+        if self._unbound is None:
+            raise RuntimeError(f"{type(self).__name__} is already bound to an optimizer.")
+        return {"type": type(self), **self._unbound}
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for attributes that do not exist: on an unbound
+        # scheduler, say why instead of a bare AttributeError.
+        if not name.startswith("__") and self.__dict__.get("_unbound") is not None:
+            raise RuntimeError(
+                f"{type(self).__name__} was created without an optimizer, so it cannot "
+                f"{name!r} yet. Give it to the Runner (param_scheduler=...) or bind it with "
+                "build_param_schedulers(scheduler, optim_wrapper)."
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    # -- conversion -----------------------------------------------------------
+    @classmethod
+    def build_iter_from_epoch(
+        cls,
+        *args: Any,
+        begin: int | float = 0,
+        end: int | float = INF,
+        by_epoch: bool = True,
+        epoch_length: int | None = None,
+        **kwargs: Any,
+    ) -> _ParamScheduler:
+        """Build an iteration-based scheduler from epoch-based arguments.
+
+        ``begin``, ``end`` and the arguments counted in epochs (``step_size``,
+        ``milestones``, ``T_max``, ``periods``, ``total_steps``) are multiplied by
+        ``epoch_length`` (the number of iterations per epoch).
+        """
+        if not by_epoch:
+            raise BuildError(
+                f"{cls.__name__}: convert_to_iter_based=True converts an epoch-based schedule; "
+                "it got by_epoch=False. Drop one of the two."
+            )
+        if not isinstance(epoch_length, int) or epoch_length <= 0:
+            raise BuildError(
+                f"{cls.__name__}.build_iter_from_epoch needs epoch_length, the number of "
+                f"iterations per epoch, as a positive int; got {epoch_length!r}."
+            )
+        bound = cls.__signature__.bind_partial(*args, **kwargs)
+        arguments = dict(bound.arguments)
+        for name in cls._step_count_args:
+            if name in arguments:
+                arguments[name] = _scale_steps(arguments[name], epoch_length)
+        arguments["begin"] = int(begin * epoch_length)
+        arguments["end"] = end if end == INF else int(end * epoch_length)
+        arguments["by_epoch"] = False
+        return cls(**arguments)
+
+    # -- stepping -------------------------------------------------------------
+    def _get_value(self) -> list[Any]:
+        """The new values, one per param group (chainable form)."""
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Advance one step and set the new values inside ``[begin, end)``."""
+        if self._global_step == 0:  # the first step after the one __init__ takes
+            warn_if_stepped_first(self, self.optimizer)
+        self._global_step += 1
+        groups = self.optimizer.param_groups
+        name = self.param_name
+        if self.begin <= self._global_step < self.end:
+            self.last_step += 1
+            values = self._get_value()
+            for i, (group, value) in enumerate(zip(groups, values)):
+                group[name] = value
+                if self.verbose:
+                    print(f"{type(self).__name__}: set {name} of param group {i} to {value:.4e}.")
+        self._last_value = [group[name] for group in groups]
+
+    def get_last_value(self) -> list[Any]:
+        """The values of the last step, one per param group."""
+        return self._last_value
+
+    # -- checkpoints ----------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything but the optimizer (plain Python values only)."""
+        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        self.__dict__.update({k: v for k, v in state_dict.items() if k != "optimizer"})
+
+    def __repr__(self) -> str:
+        if self._unbound is not None:
+            args = ", ".join(f"{k}={v!r}" for k, v in self._unbound.items())
+            return f"{type(self).__name__}({args}) [unbound]"
+        return (
+            f"{type(self).__name__}(param_name={self.param_name!r}, begin={self.begin}, "
+            f"end={self.end}, by_epoch={self.by_epoch})"
+        )
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__signature__ = _public_signature(cls)
+
+
+def _public_signature(cls: type) -> inspect.Signature:
+    """The constructor signature users see (and the registry checks configs against).
+
+    A subclass's ``__init__`` names its own arguments and takes the common ones
+    (``begin``, ``end``, ``last_step``, ``by_epoch``, ``verbose``) as
+    ``**common``: its public signature is its own arguments, then its parent's
+    that it does not name, then its keyword-only ones (MMEngine puts, e.g.,
+    ``eta_min_ratio`` after ``verbose``). Classes that fix ``param_name`` (the
+    ``*LR`` / ``*Momentum`` variants) show it without ``param_name``.
+    """
+    params = _full_parameters(cls.__mro__)
+    if getattr(cls, "_fixed_param_name", None) is not None:
+        params = [p for p in params if p.name != "param_name"]
+    return inspect.Signature(params)
+
+
+def _full_parameters(mro: tuple[type, ...]) -> list[inspect.Parameter]:
+    for i, klass in enumerate(mro):
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        params = list(inspect.signature(init).parameters.values())[1:]
+        if any(p.kind is p.VAR_POSITIONAL for p in params):
+            continue  # a variant's mixin: (optimizer, *args, **kwargs)
+        if not any(p.kind is p.VAR_KEYWORD for p in params):
+            return params
+        own = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        names = {p.name for p in own}
+        inherited = [p for p in _full_parameters(mro[i + 1 :]) if p.name not in names]
+        head = [p for p in own if p.kind is p.POSITIONAL_OR_KEYWORD]
+        tail = [p.replace(kind=p.POSITIONAL_OR_KEYWORD) for p in own if p.kind is p.KEYWORD_ONLY]
+        return head + inherited + tail
+    raise TypeError(f"cannot work out the signature of {mro[0].__name__}")
+
+
+#: The arguments every scheduler takes after its own (``**common`` in subclasses).
+COMMON_ARGS = ("begin", "end", "last_step", "by_epoch", "verbose")
+
+
+def common_arguments(common: Mapping[str, Any]) -> dict[str, Any]:
+    """The common arguments a subclass got as ``**common``, defaults filled in."""
+    params = _ParamScheduler.__signature__.parameters
+    return {name: common.get(name, params[name].default) for name in COMMON_ARGS}
+
+
+def span(common: Mapping[str, Any]) -> int:
+    """``end - begin`` of the common arguments: the steps a scheduler is active on."""
+    given = common_arguments(common)
+    return int(given["end"] - given["begin"])
+
+
+_ParamScheduler.__signature__ = _public_signature(_ParamScheduler)
+
+
+def variant(generic: type[_ParamScheduler], mixin: type, suffix: str, module: str) -> Any:
+    """``StepParamScheduler`` -> ``Step<suffix>``: a real class fixing ``param_name``.
+
+    It subclasses ``(mixin, generic)``, carries the generic's docstring and its
+    signature without ``param_name``, and lives in ``module`` under its own name
+    so pickling and the registry's entry points find it.
+    """
+    name = generic.__name__.replace("ParamScheduler", suffix)
+    namespace = {"__doc__": generic.__doc__, "__module__": module, "__qualname__": name}
+    return type(generic)(name, (mixin, generic), namespace)

@@ -1,0 +1,146 @@
+"""``ReduceOnPlateauParamScheduler``: lower a parameter when a validation metric stalls.
+
+Unlike the other schedulers it is driven by metrics, not by the step count,
+so it does its own set-up instead of the base class's first ``step()``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ...errors import BuildError, BuildValueError, did_you_mean
+from .base import _ParamScheduler, common_arguments, param_groups_of
+
+
+class ReduceOnPlateauParamScheduler(_ParamScheduler):
+    """Multiply by ``factor`` when the monitored validation metric stops improving.
+
+    ``step()`` without metrics only counts steps (the hook calls it like any
+    other scheduler); ``step(metrics)`` after validation reads
+    ``metrics[monitor]``. ``rule='less'`` for losses, ``'greater'`` for accuracies.
+    """
+
+    need_val_args = True
+
+    def __init__(
+        self,
+        optimizer: Any,
+        param_name: str,
+        monitor: str = "loss",
+        rule: str = "less",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_rule: str = "rel",
+        cooldown: int = 0,
+        min_value: float | Sequence[float] = 0.0,
+        eps: float = 1e-8,
+        **common: Any,
+    ) -> None:
+        cls_name = type(self).__name__
+        begin, end, last_step, by_epoch, verbose = common_arguments(common).values()
+        groups = param_groups_of(optimizer)
+        self.optimizer = optimizer
+        self.param_name = param_name
+        if end <= begin:
+            raise BuildValueError(f"{cls_name} needs end > begin, got begin={begin}, end={end}.")
+        self.begin, self.end, self.by_epoch = begin, end, by_epoch
+        if factor >= 1.0:
+            raise BuildValueError(f"{cls_name} needs factor < 1.0, got {factor}.")
+        if rule not in ("less", "greater"):
+            raise BuildValueError(
+                f"{cls_name} needs rule 'less' or 'greater', got {rule!r}."
+                + did_you_mean(str(rule), ("less", "greater"))
+            )
+        if threshold_rule not in ("rel", "abs"):
+            raise BuildValueError(
+                f"{cls_name} needs threshold_rule 'rel' or 'abs', got {threshold_rule!r}."
+            )
+        for i, group in enumerate(groups):
+            if param_name not in group:
+                raise BuildError(
+                    f"{cls_name} schedules {param_name!r}, but param group {i} has no such key."
+                )
+        if isinstance(min_value, (list, tuple)):
+            if len(min_value) != len(groups):
+                raise BuildValueError(
+                    f"{cls_name} got {len(min_value)} min_value entries for {len(groups)} param groups."
+                )
+            self.min_values = list(min_value)
+        else:
+            self.min_values = [min_value] * len(groups)
+        self.monitor = monitor
+        self.rule = rule
+        self.factor = factor
+        self.patience = patience
+        self.threshold = threshold
+        self.threshold_rule = threshold_rule
+        self.cooldown = cooldown
+        self.cooldown_counter = 0
+        self.eps = eps
+        self.best = math.inf if rule == "less" else -math.inf
+        self.num_bad_epochs = 0
+        self.last_step = max(last_step, 0)
+        self._global_step = 0
+        self.verbose = verbose
+        self._last_value = [group[param_name] for group in groups]
+
+    def _is_better(self, value: float, best: float) -> bool:
+        if self.rule == "less":
+            if self.threshold_rule == "rel":
+                return value < best * (1.0 - self.threshold)
+            return value < best - self.threshold
+        if self.threshold_rule == "rel":
+            return value > best * (self.threshold + 1.0)
+        return value > best + self.threshold
+
+    def step(self, metrics: Mapping[str, Any] | None = None) -> None:
+        """Count a step (no metrics) or judge the validation ``metrics``."""
+        if metrics is None:
+            self._global_step += 1
+            return
+        if not isinstance(metrics, Mapping):
+            raise TypeError(
+                f"{type(self).__name__}.step() takes the validation metrics dict, got "
+                f"{type(metrics).__name__}."
+            )
+        groups = self.optimizer.param_groups
+        name = self.param_name
+        if self.begin <= self._global_step < self.end:
+            if self.monitor not in metrics:
+                raise KeyError(
+                    f"{type(self).__name__} monitors {self.monitor!r}, which the validation "
+                    f"metrics {list(metrics)} do not have.{did_you_mean(self.monitor, metrics)} "
+                    "Set monitor= to one of them."
+                )
+            self.last_step += 1
+            current = float(metrics[self.monitor])
+            if self._is_better(current, self.best):
+                self.best = current
+                self.num_bad_epochs = 0
+            else:
+                self.num_bad_epochs += 1
+            if self.cooldown_counter > 0:
+                self.cooldown_counter -= 1
+                self.num_bad_epochs = 0
+            if self.num_bad_epochs > self.patience:
+                for i, (group, min_value) in enumerate(zip(groups, self.min_values)):
+                    old = float(group[name])
+                    new = max(old * self.factor, min_value)
+                    if old - new > self.eps:
+                        group[name] = new
+                        if self.verbose:
+                            print(
+                                f"{type(self).__name__}: set {name} of param group {i} to {new:.4e}."
+                            )
+                self.cooldown_counter = self.cooldown
+                self.num_bad_epochs = 0
+        self._last_value = [group[name] for group in groups]
+
+    def _get_value(self) -> list[Any]:
+        return [
+            max(group[self.param_name] * self.factor, m)
+            for group, m in zip(self.optimizer.param_groups, self.min_values)
+        ]
