@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .config_dict import ConfigDict
+from .custom_imports import import_custom_modules as import_custom
 from .errors import ConfigError, ConfigKeyError, ConfigTypeError
 from .formatting import format_json, format_python, format_yaml
 from .lazy import finalize_lazy, to_builtin
@@ -88,9 +89,7 @@ class Config:
             env_variables=loaded.env_variables,
         )
         if import_custom_modules and cfg_dict.get("custom_imports"):
-            from .custom_imports import import_custom_modules as do_imports
-
-            do_imports(cfg)
+            import_custom(cfg)
         return cfg
 
     @staticmethod

@@ -15,6 +15,8 @@ from typing import Any
 
 from runner_core.errors import did_you_mean
 
+from .lazy import to_builtin
+
 
 class ConfigDict(dict):
     """A ``dict`` with attribute access, converting nested dicts on the way in."""
@@ -153,8 +155,6 @@ class ConfigDict(dict):
 
     def to_dict(self) -> dict[Any, Any]:
         """Return plain builtin containers (dicts; lists and tuples kept)."""
-        from .lazy import to_builtin
-
         return to_builtin(self)
 
     def __repr__(self) -> str:

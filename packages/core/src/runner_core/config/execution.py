@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import importlib
 import sys
 import traceback
 import types
@@ -22,14 +23,16 @@ CONFIG_MODULE_ALIASES = ("mmengine.config", "runner_core.config")
 
 
 def _config_api_module() -> types.ModuleType:
-    from . import config as config_module
-    from .config_dict import ConfigDict
-    from .pure_python import read_base
+    """``mmengine.config`` as a config file sees it: this package's public names.
 
+    Looked up when a config file runs, through the package (already imported
+    by then): the modules that read and run config files sit below ``Config``
+    and must not import it (no import cycle inside the package).
+    """
+    package = importlib.import_module(__package__ or "runner_core.config")
     module = types.ModuleType("mmengine.config")
-    module.read_base = read_base  # type: ignore[attr-defined]
-    module.Config = config_module.Config  # type: ignore[attr-defined]
-    module.ConfigDict = ConfigDict  # type: ignore[attr-defined]
+    for name in ("read_base", "Config", "ConfigDict"):
+        setattr(module, name, getattr(package, name))
     return module
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from .errors import ConfigError
+
 
 class LazyObject:
     """A name imported by a pure-Python config; attribute access stays lazy."""
@@ -40,8 +42,6 @@ class LazyObject:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from .errors import ConfigError
-
         raise ConfigError(
             f"{self._location}: {self._dotted!r} is imported lazily in a pure-Python config "
             "and cannot be called while the config is read; use it as a value "

@@ -22,6 +22,7 @@ from typing import Any
 from .config_dict import ConfigDict
 from .errors import ConfigError, ConfigFileNotFoundError
 from .execution import make_globals, parse_source, run_module
+from .files import check_not_in_chain, format_chain, read_text
 from .merge import merge_into
 from .pure_python import is_pure_python, load_pure_python
 from .substitution import (
@@ -49,38 +50,6 @@ class LoadedConfig:
     @property
     def text(self) -> str:
         return "\n".join(self.texts)
-
-
-def format_chain(chain: tuple[str, ...]) -> str:
-    return " -> ".join(chain)
-
-
-def check_not_in_chain(path: str, chain: tuple[str, ...]) -> None:
-    """Refuse a ``_base_`` cycle, showing it."""
-    real = os.path.realpath(path)
-    for index, seen in enumerate(chain):
-        if os.path.realpath(seen) == real:
-            raise ConfigError(
-                f"{chain[-1]}: the _base_ configs form a cycle: "
-                f"{format_chain((*chain[index:], path))}. Remove one of these inheritances."
-            )
-
-
-def read_text(filename: str, chain: tuple[str, ...] = ()) -> str:
-    try:
-        with open(filename, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        if chain:
-            raise ConfigFileNotFoundError(
-                f"{chain[-1]}: base config {filename} does not exist. Inheritance chain: "
-                f"{format_chain((*chain, filename))}. Check the relative path in _base_."
-            ) from None
-        raise ConfigFileNotFoundError(
-            f"config file {filename} does not exist; check the path."
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {filename}: {exc}") from None
 
 
 def _check_extension(filename: str, chain: tuple[str, ...]) -> str:

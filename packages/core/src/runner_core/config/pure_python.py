@@ -23,6 +23,7 @@ from typing import Any
 from .config_dict import ConfigDict
 from .errors import ConfigError, ConfigFileNotFoundError
 from .execution import CONFIG_MODULE_ALIASES, make_globals, parse_source, run_module
+from .files import check_not_in_chain, format_chain, read_text
 from .lazy import LazyObject
 from .substitution import BASE_KEY
 
@@ -250,8 +251,6 @@ def load_pure_python(
     filename: str, chain: tuple[str, ...], source: str | None = None
 ) -> PurePythonResult:
     """Resolve a pure-Python config (and, recursively, its ``read_base`` bases)."""
-    from .loader import check_not_in_chain, format_chain, read_text
-
     if source is None:
         source = read_text(filename, chain)
     tree = parse_source(source, filename)

@@ -1,0 +1,47 @@
+"""Reading config files and guarding their ``_base_`` chain.
+
+Shared by the loader (``_base_`` lists) and the pure-Python reader
+(``read_base()`` imports), which recurse into each other's kind of base.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .errors import ConfigError, ConfigFileNotFoundError
+
+__all__ = ["check_not_in_chain", "format_chain", "read_text"]
+
+
+def format_chain(chain: tuple[str, ...]) -> str:
+    """``a.py -> b.py -> c.py``: an inheritance chain, for messages."""
+    return " -> ".join(chain)
+
+
+def check_not_in_chain(path: str, chain: tuple[str, ...]) -> None:
+    """Refuse a ``_base_`` cycle, showing it."""
+    real = os.path.realpath(path)
+    for index, seen in enumerate(chain):
+        if os.path.realpath(seen) == real:
+            raise ConfigError(
+                f"{chain[-1]}: the _base_ configs form a cycle: "
+                f"{format_chain((*chain[index:], path))}. Remove one of these inheritances."
+            )
+
+
+def read_text(filename: str, chain: tuple[str, ...] = ()) -> str:
+    """The text of ``filename``; a missing base names the chain that wanted it."""
+    try:
+        with open(filename, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        if chain:
+            raise ConfigFileNotFoundError(
+                f"{chain[-1]}: base config {filename} does not exist. Inheritance chain: "
+                f"{format_chain((*chain, filename))}. Check the relative path in _base_."
+            ) from None
+        raise ConfigFileNotFoundError(
+            f"config file {filename} does not exist; check the path."
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {filename}: {exc}") from None
