@@ -30,7 +30,7 @@ OTHER_KNOWN_KEYS = (
 @functools.cache
 def constructor_keys(cls: type) -> tuple[str, ...]:
     """The keyword arguments of ``cls.__init__`` a config can set (all but ``cfg``)."""
-    params = inspect.signature(cls.__init__).parameters.values()
+    params = inspect.signature(vars(cls).get("__init__") or cls).parameters.values()
     kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     return tuple(p.name for p in params if p.kind in kinds and p.name not in ("self", "cfg"))
 

@@ -19,20 +19,20 @@ from ..hooks import Hook, HookManager
 from ..logging import MessageHub, get_logger
 from ..logging.log_processor import build_log_processor
 from ..project import default_work_dir
-from ..registry import MODELS, RUNNERS
+from ..registry import RUNNERS
 from ..registry.scope import set_default_scope
 from . import build as _build
 from . import checkpointing, preemption
 from .arg_checks import check_runner_values
 from .args_config import arguments_config
+from .building import PartsBuilding
+from .checkpoint_methods import CheckpointMethods
 from .compile import compile_options, maybe_compile
 from .config_keys import OTHER_KNOWN_KEYS, constructor_keys
 from .config_keys import check_top_level_keys as _check_keys
 from .parts import check_orphans, missing_message, missing_parts
 from .randomness import capture_rng_state, isolated_rng, set_random_seed
 from .resume import ResumeState
-from .static_methods import build_dataloader as build_dataloader_static
-from .static_methods import static_on_class
 from .work_dir import make_timestamp, prepare_work_dir
 
 __all__ = ["OTHER_KNOWN_KEYS", "RUNNER_KEYS", "Runner", "check_top_level_keys"]
@@ -62,11 +62,13 @@ def _flush_records_on_error(method: Any) -> Any:
     return wrapper
 
 
-class Runner:
+class Runner(PartsBuilding, CheckpointMethods):
     """Run training, validation and testing of a model.
 
     Every part may be a built object or a config dict. See the config
-    reference (docs/config-reference.md) for each argument.
+    reference (docs/config-reference.md) for each argument. The ``build_*``
+    methods come from :class:`~.building.PartsBuilding`, the checkpoint ones
+    from :class:`~.checkpoint_methods.CheckpointMethods`.
     """
 
     def __init__(
@@ -228,132 +230,6 @@ class Runner:
         self.rank = dist_utils.get_rank()
         self.world_size = dist_utils.get_world_size()
         self.distributed = self.world_size > 1
-
-    # -- building ----------------------------------------------------------------------
-    def build_model(self, model: Any, data_preprocessor: Any = None) -> Any:
-        from ..model import ModuleAdapter, is_model
-
-        if model is None:
-            raise ConfigError(
-                "The Runner needs a model: pass model=... or a 'model' key in the config."
-            )
-        if isinstance(model, Mapping):
-            cfg = dict(model)
-            if data_preprocessor is not None and "data_preprocessor" not in cfg:
-                cfg["data_preprocessor"] = data_preprocessor
-            model = MODELS.build(cfg, _key_path="model")
-        import torch
-
-        if not is_model(model):
-            if not isinstance(model, torch.nn.Module):
-                raise ConfigError(
-                    f"model must be a config dict (type=...), a BaseModel or an nn.Module, got "
-                    f"{type(model).__name__}: {model!r}. With --cfg-options, set its keys one by "
-                    f"one (model.type=..., model.hidden=...)."
-                )
-            model = ModuleAdapter(model, data_preprocessor=data_preprocessor)
-
-        device = (
-            torch.device("cuda", torch.cuda.current_device())
-            if torch.cuda.is_available()
-            else torch.device("cpu")
-        )
-        self.device = device
-        return model.to(device)
-
-    def wrap_model(self, model_wrapper_cfg: Mapping[str, Any] | None, model: Any) -> Any:
-        """Wrap the model for distributed training (DDP by default)."""
-        if not self.distributed:
-            return model
-        from ..distributed.model_wrappers import wrap_model
-
-        return wrap_model(model, model_wrapper_cfg, self.device)
-
-    @property
-    def unwrapped_model(self) -> Any:
-        """The user's model, without a DDP/FSDP wrapper."""
-        from ..distributed.model_wrappers import is_model_wrapper
-
-        return self.model.module if is_model_wrapper(self.model) else self.model
-
-    @static_on_class(build_dataloader_static)  # Runner.build_dataloader(cfg, seed=...) too
-    def build_dataloader(self, dataloader: Any, key_path: str | None = None) -> Any:
-        from ..data.dataloader import build_dataloader
-
-        if not isinstance(dataloader, Mapping):
-            return dataloader
-        return build_dataloader(
-            dataloader,
-            seed=self.seed,
-            diff_rank_seed=self.randomness_cfg.get("diff_rank_seed", False),
-            key_path=key_path or "dataloader",
-        )
-
-    def build_evaluator(self, evaluator: Any) -> Any:
-        return _build.build_evaluator(evaluator)
-
-    def build_visualizer(self, visualizer: Any) -> Any:
-        from ..registry import VISUALIZERS
-
-        if visualizer is not None and not isinstance(visualizer, Mapping):
-            return visualizer
-        cfg = dict(visualizer or {})
-        if "vis_backends" not in cfg:
-            from ..registry import VISBACKENDS
-
-            if "LocalVisBackend" not in VISBACKENDS.keys():
-                return None
-            cfg["vis_backends"] = [{"type": "LocalVisBackend"}]
-        cfg.setdefault("type", "Visualizer")
-        cfg.setdefault("save_dir", str(self.log_dir / "vis_data"))
-        visualizer = VISUALIZERS.build(cfg, _key_path="visualizer")
-        if self.rank == 0 and self.cfg is not None and hasattr(visualizer, "add_config"):
-            visualizer.add_config(self.cfg)
-        return visualizer
-
-    def build_optim_wrapper(self, optim_wrapper: Any) -> Any:
-        from ..optim.constructor import build_optim_wrapper
-
-        return build_optim_wrapper(self.unwrapped_model, optim_wrapper)
-
-    def build_param_scheduler(self, scheduler: Any) -> Any:
-        from ..optim.scheduler import build_param_schedulers
-
-        loop = self._train_loop
-        epoch_length = (
-            len(loop.dataloader)
-            if loop is not None and hasattr(loop.dataloader, "__len__")
-            else None
-        )
-        return build_param_schedulers(
-            scheduler,
-            self.optim_wrapper,
-            epoch_length=epoch_length,
-            max_epochs=getattr(loop, "max_epochs", None),
-            max_iters=getattr(loop, "max_iters", None),
-        )
-
-    def build_train_loop(self, loop: Any) -> Any:
-        if not isinstance(loop, Mapping):
-            return _build.build_loop(self, loop, "train", {})
-        cfg = _build.train_loop_cfg(loop, self._val_cfg)
-        train_loader = self.build_dataloader(self._train_dataloader, "train_dataloader")
-        self._train_dataloader = train_loader
-        return _build.build_loop(self, cfg, "train", {"dataloader": train_loader})
-
-    def build_val_loop(self, loop: Any) -> Any:
-        return self._build_eval_loop(loop, "val")
-
-    def build_test_loop(self, loop: Any) -> Any:
-        return self._build_eval_loop(loop, "test")
-
-    def _build_eval_loop(self, loop: Any, mode: str) -> Any:
-        if not isinstance(loop, Mapping):
-            return _build.build_loop(self, loop, mode, {})
-        cfg = _build.eval_loop_cfg(loop, "ValLoop" if mode == "val" else "TestLoop")
-        loader = self.build_dataloader(getattr(self, f"_{mode}_dataloader"), f"{mode}_dataloader")
-        evaluator = getattr(self, f"_{mode}_evaluator")
-        return _build.build_loop(self, cfg, mode, {"dataloader": loader, "evaluator": evaluator})
 
     # -- loops and counters --------------------------------------------------------------
     @property
@@ -577,80 +453,6 @@ class Runner:
         if self._param_scheduler_cfg is None:
             return []
         return self.build_param_scheduler(self._param_scheduler_cfg)
-
-    # -- checkpoints ---------------------------------------------------------------------------
-    def save_checkpoint(
-        self,
-        out_dir: str | Path,
-        filename: str,
-        save_optimizer: bool = True,
-        save_param_scheduler: bool = True,
-        meta: Mapping[str, Any] | None = None,
-        update_pointer: bool = True,
-        fsync: bool = True,
-        **_: Any,
-    ) -> Path | None:
-        """Save the training state atomically; return the path (on rank 0).
-
-        ``fsync=False`` skips flushing to disk (faster; a power loss may then
-        lose the newest checkpoint, never corrupt an older one).
-        """
-        return checkpointing.save(
-            self,
-            self._train_loop,
-            Path(out_dir) / filename,
-            save_optimizer,
-            save_param_scheduler,
-            meta,
-            update_pointer,
-            fsync,
-        )
-
-    def load_checkpoint(
-        self,
-        filename: str | Path,
-        map_location: Any = "cpu",
-        strict: bool | None = None,
-        revise_keys: list[tuple[str, str]] | None = None,
-    ) -> dict[str, Any]:
-        """Load weights only (``load_from``)."""
-        return checkpointing.load_weights(self, filename, map_location, strict, revise_keys)
-
-    def resume(self, filename: str | Path) -> None:
-        """Resume the whole training state from ``filename`` when ``train()`` runs.
-
-        The same as ``resume=filename`` (or MMEngine's ``load_from=filename,
-        resume=True``) in the constructor.
-        """
-        self._resume_state.request(filename)
-
-    def _load_once(self) -> None:
-        """``load_from`` for val()/test(): only if nothing was loaded or trained yet."""
-        source = self._resume_state.weights_from or self._resume_state.source
-        if source not in (None, "auto") and not self._has_loaded:
-            self.load_checkpoint(source)  # type: ignore[arg-type]
-        self._has_loaded = True
-
-    def _find_resume_checkpoint(self) -> dict[str, Any] | None:
-        if not self._resume_state.requested:
-            return None
-        return checkpointing.find_resume_checkpoint(self)
-
-    def _reseed_from(self, checkpoint: Mapping[str, Any]) -> None:
-        seed = checkpoint.get("meta", {}).get("seed")
-        if seed is not None and seed != self.seed:
-            if self.randomness_cfg.get("seed") is not None:
-                self.logger.warning(
-                    "The checkpoint was trained with seed %s; resuming with it instead of %s.",
-                    seed,
-                    self.seed,
-                )
-            self.seed = set_random_seed(
-                seed,
-                self.randomness_cfg.get("deterministic", False),
-                self.randomness_cfg.get("diff_rank_seed", False),
-            )
-            self.message_hub.update_info("seed", self.seed)
 
     # -- files ---------------------------------------------------------------------------------
     def _dump_config(self) -> None:

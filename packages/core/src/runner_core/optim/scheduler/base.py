@@ -342,4 +342,4 @@ def variant(generic: type[_ParamScheduler], mixin: type, suffix: str, module: st
     """
     name = generic.__name__.replace("ParamScheduler", suffix)
     namespace = {"__doc__": generic.__doc__, "__module__": module, "__qualname__": name}
-    return type(generic)(name, (mixin, generic), namespace)
+    return _SchedulerMeta(name, (mixin, generic), namespace)

@@ -1,0 +1,164 @@
+"""The Runner's ``build_*`` methods: each part of a run from its config.
+
+A mixin of :class:`~runner_core.runner.Runner` (one concept per module): the
+methods are public and overridable, as in MMEngine, and read the Runner's
+state declared below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import ConfigError
+from ..registry import MODELS
+from . import build as _build
+from .static_methods import build_dataloader as build_dataloader_static
+from .static_methods import static_on_class
+
+
+class PartsBuilding:
+    """Build the model, data loaders, evaluators, visualizer, optimizer, schedulers, loops."""
+
+    # set by Runner.__init__
+    distributed: bool
+    device: Any
+    seed: int
+    randomness_cfg: dict[str, Any]
+    rank: int
+    cfg: Any
+    log_dir: Any
+    optim_wrapper: Any
+    model: Any
+    _train_loop: Any
+    _train_dataloader: Any
+    _val_dataloader: Any
+    _test_dataloader: Any
+    _val_cfg: Any
+    _val_evaluator: Any
+    _test_evaluator: Any
+
+    def build_model(self, model: Any, data_preprocessor: Any = None) -> Any:
+        from ..model import ModuleAdapter, is_model
+
+        if model is None:
+            raise ConfigError(
+                "The Runner needs a model: pass model=... or a 'model' key in the config."
+            )
+        if isinstance(model, Mapping):
+            cfg = dict(model)
+            if data_preprocessor is not None and "data_preprocessor" not in cfg:
+                cfg["data_preprocessor"] = data_preprocessor
+            model = MODELS.build(cfg, _key_path="model")
+        import torch
+
+        if not is_model(model):
+            if not isinstance(model, torch.nn.Module):
+                raise ConfigError(
+                    f"model must be a config dict (type=...), a BaseModel or an nn.Module, got "
+                    f"{type(model).__name__}: {model!r}. With --cfg-options, set its keys one by "
+                    f"one (model.type=..., model.hidden=...)."
+                )
+            model = ModuleAdapter(model, data_preprocessor=data_preprocessor)
+
+        device = (
+            torch.device("cuda", torch.cuda.current_device())
+            if torch.cuda.is_available()
+            else torch.device("cpu")
+        )
+        self.device = device
+        return model.to(device)
+
+    def wrap_model(self, model_wrapper_cfg: Mapping[str, Any] | None, model: Any) -> Any:
+        """Wrap the model for distributed training (DDP by default)."""
+        if not self.distributed:
+            return model
+        from ..distributed.model_wrappers import wrap_model
+
+        return wrap_model(model, model_wrapper_cfg, self.device)
+
+    @property
+    def unwrapped_model(self) -> Any:
+        """The user's model, without a DDP/FSDP wrapper."""
+        from ..distributed.model_wrappers import is_model_wrapper
+
+        return self.model.module if is_model_wrapper(self.model) else self.model
+
+    @static_on_class(build_dataloader_static)  # Runner.build_dataloader(cfg, seed=...) too
+    def build_dataloader(self, dataloader: Any, key_path: str | None = None) -> Any:
+        from ..data.dataloader import build_dataloader
+
+        if not isinstance(dataloader, Mapping):
+            return dataloader
+        return build_dataloader(
+            dataloader,
+            seed=self.seed,
+            diff_rank_seed=self.randomness_cfg.get("diff_rank_seed", False),
+            key_path=key_path or "dataloader",
+        )
+
+    def build_evaluator(self, evaluator: Any) -> Any:
+        return _build.build_evaluator(evaluator)
+
+    def build_visualizer(self, visualizer: Any) -> Any:
+        from ..registry import VISUALIZERS
+
+        if visualizer is not None and not isinstance(visualizer, Mapping):
+            return visualizer
+        cfg = dict(visualizer or {})
+        if "vis_backends" not in cfg:
+            from ..registry import VISBACKENDS
+
+            if "LocalVisBackend" not in VISBACKENDS.keys():
+                return None
+            cfg["vis_backends"] = [{"type": "LocalVisBackend"}]
+        cfg.setdefault("type", "Visualizer")
+        cfg.setdefault("save_dir", str(self.log_dir / "vis_data"))
+        visualizer = VISUALIZERS.build(cfg, _key_path="visualizer")
+        if self.rank == 0 and self.cfg is not None and hasattr(visualizer, "add_config"):
+            visualizer.add_config(self.cfg)
+        return visualizer
+
+    def build_optim_wrapper(self, optim_wrapper: Any) -> Any:
+        from ..optim.constructor import build_optim_wrapper
+
+        return build_optim_wrapper(self.unwrapped_model, optim_wrapper)
+
+    def build_param_scheduler(self, scheduler: Any) -> Any:
+        from ..optim.scheduler import build_param_schedulers
+
+        loop = self._train_loop
+        epoch_length = (
+            len(loop.dataloader)
+            if loop is not None and hasattr(loop.dataloader, "__len__")
+            else None
+        )
+        return build_param_schedulers(
+            scheduler,
+            self.optim_wrapper,
+            epoch_length=epoch_length,
+            max_epochs=getattr(loop, "max_epochs", None),
+            max_iters=getattr(loop, "max_iters", None),
+        )
+
+    def build_train_loop(self, loop: Any) -> Any:
+        if not isinstance(loop, Mapping):
+            return _build.build_loop(self, loop, "train", {})
+        cfg = _build.train_loop_cfg(loop, self._val_cfg)
+        train_loader = self.build_dataloader(self._train_dataloader, "train_dataloader")
+        self._train_dataloader = train_loader
+        return _build.build_loop(self, cfg, "train", {"dataloader": train_loader})
+
+    def build_val_loop(self, loop: Any) -> Any:
+        return self._build_eval_loop(loop, "val")
+
+    def build_test_loop(self, loop: Any) -> Any:
+        return self._build_eval_loop(loop, "test")
+
+    def _build_eval_loop(self, loop: Any, mode: str) -> Any:
+        if not isinstance(loop, Mapping):
+            return _build.build_loop(self, loop, mode, {})
+        cfg = _build.eval_loop_cfg(loop, "ValLoop" if mode == "val" else "TestLoop")
+        loader = self.build_dataloader(getattr(self, f"_{mode}_dataloader"), f"{mode}_dataloader")
+        evaluator = getattr(self, f"_{mode}_evaluator")
+        return _build.build_loop(self, cfg, mode, {"dataloader": loader, "evaluator": evaluator})

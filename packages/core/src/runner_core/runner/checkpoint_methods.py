@@ -1,0 +1,102 @@
+"""The Runner's checkpoint methods: save, load weights, resume.
+
+A mixin of :class:`~runner_core.runner.Runner` (one concept per module); the
+work is done by :mod:`.checkpointing`, these are the public entry points and
+the bookkeeping of what was loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from . import checkpointing
+from .randomness import set_random_seed
+from .resume import ResumeState
+
+
+class CheckpointMethods:
+    """``save_checkpoint``, ``load_checkpoint``, ``resume`` (MMEngine's names)."""
+
+    # set by Runner.__init__
+    seed: int
+    randomness_cfg: dict[str, Any]
+    logger: Any
+    message_hub: Any
+    _train_loop: Any
+    _resume_state: ResumeState
+    _has_loaded: bool
+
+    def save_checkpoint(
+        self,
+        out_dir: str | Path,
+        filename: str,
+        save_optimizer: bool = True,
+        save_param_scheduler: bool = True,
+        meta: Mapping[str, Any] | None = None,
+        update_pointer: bool = True,
+        fsync: bool = True,
+        **_: Any,
+    ) -> Path | None:
+        """Save the training state atomically; return the path (on rank 0).
+
+        ``fsync=False`` skips flushing to disk (faster; a power loss may then
+        lose the newest checkpoint, never corrupt an older one).
+        """
+        return checkpointing.save(
+            self,
+            self._train_loop,
+            Path(out_dir) / filename,
+            save_optimizer,
+            save_param_scheduler,
+            meta,
+            update_pointer,
+            fsync,
+        )
+
+    def load_checkpoint(
+        self,
+        filename: str | Path,
+        map_location: Any = "cpu",
+        strict: bool | None = None,
+        revise_keys: list[tuple[str, str]] | None = None,
+    ) -> dict[str, Any]:
+        """Load weights only (``load_from``)."""
+        return checkpointing.load_weights(self, filename, map_location, strict, revise_keys)
+
+    def resume(self, filename: str | Path) -> None:
+        """Resume the whole training state from ``filename`` when ``train()`` runs.
+
+        The same as ``resume=filename`` (or MMEngine's ``load_from=filename,
+        resume=True``) in the constructor.
+        """
+        self._resume_state.request(filename)
+
+    def _load_once(self) -> None:
+        """``load_from`` for val()/test(): only if nothing was loaded or trained yet."""
+        source = self._resume_state.weights_from or self._resume_state.source
+        if source not in (None, "auto") and not self._has_loaded:
+            self.load_checkpoint(source)  # type: ignore[arg-type]
+        self._has_loaded = True
+
+    def _find_resume_checkpoint(self) -> dict[str, Any] | None:
+        if not self._resume_state.requested:
+            return None
+        return checkpointing.find_resume_checkpoint(self)
+
+    def _reseed_from(self, checkpoint: Mapping[str, Any]) -> None:
+        seed = checkpoint.get("meta", {}).get("seed")
+        if seed is not None and seed != self.seed:
+            if self.randomness_cfg.get("seed") is not None:
+                self.logger.warning(
+                    "The checkpoint was trained with seed %s; resuming with it instead of %s.",
+                    seed,
+                    self.seed,
+                )
+            self.seed = set_random_seed(
+                seed,
+                self.randomness_cfg.get("deterministic", False),
+                self.randomness_cfg.get("diff_rank_seed", False),
+            )
+            self.message_hub.update_info("seed", self.seed)
