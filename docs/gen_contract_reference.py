@@ -13,11 +13,13 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import ast
 import sys
 import textwrap
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # docs/ is not a package
+from _gen_common import page_main  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "packages" / "core" / "src" / "runner_core" / "contract.py"
@@ -80,19 +82,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the page is stale")
-    args = parser.parse_args(argv)
-    page = render()
-    if args.check:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-        if current != page:
-            print(f"{OUTPUT} is stale: run python docs/gen_contract_reference.py", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(page, encoding="utf-8")
-    print(f"wrote {OUTPUT}")
-    return 0
+    return page_main(render, OUTPUT, __doc__ or "", __file__, argv)
 
 
 if __name__ == "__main__":

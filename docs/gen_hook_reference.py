@@ -13,13 +13,15 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import re
 import sys
 import textwrap
 from pathlib import Path
 from types import FunctionType, ModuleType
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # docs/ is not a package
+from _gen_common import page_main  # noqa: E402
 
 OUTPUT = Path(__file__).resolve().parent / "reference" / "hooks.md"
 _SECTION = re.compile(r"^#\s*--\s*(?P<title>[^-].*?)\s*-+\s*$")
@@ -146,21 +148,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the page is out of date")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        if not OUTPUT.is_file() or OUTPUT.read_text(encoding="utf-8") != text:
-            print(
-                f"{OUTPUT} is out of date: run python docs/gen_hook_reference.py", file=sys.stderr
-            )
-            return 1
-        return 0
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT}")
-    return 0
+    return page_main(render, OUTPUT, __doc__ or "", __file__, argv)
 
 
 if __name__ == "__main__":

@@ -16,13 +16,15 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import inspect
 import re
 import sys
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # docs/ is not a package
+from _gen_common import page_main  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "reference" / "standard-hooks-and-loops.md"
@@ -156,22 +158,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the page is out of date")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        if not OUTPUT.is_file() or OUTPUT.read_text(encoding="utf-8") != text:
-            print(
-                f"{OUTPUT} is out of date: run python docs/gen_plugin_reference.py",
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT}")
-    return 0
+    return page_main(render, OUTPUT, __doc__ or "", __file__, argv)
 
 
 if __name__ == "__main__":
