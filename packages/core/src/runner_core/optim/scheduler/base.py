@@ -237,6 +237,15 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
         """The new values, one per param group (chainable form)."""
         raise NotImplementedError
 
+    def _current(self) -> list[Any]:
+        """The parameter's present value in each param group."""
+        name = self.param_name
+        return [group[name] for group in self.optimizer.param_groups]
+
+    def _scaled(self, factor: Any) -> list[Any]:
+        """The present values times ``factor`` (the chainable form of most schedules)."""
+        return [value * factor for value in self._current()]
+
     def step(self) -> None:
         """Advance one step and set the new values inside ``[begin, end)``."""
         if self._global_step == 0:  # the first step after the one __init__ takes

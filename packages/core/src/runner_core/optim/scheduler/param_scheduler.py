@@ -53,13 +53,11 @@ class ConstantParamScheduler(_ParamScheduler):
         super().__init__(optimizer, param_name, **common)
 
     def _get_value(self) -> list[Any]:
-        groups = self.optimizer.param_groups
-        name = self.param_name
         if self.last_step == 0:
-            return [group[name] * self.factor for group in groups]
+            return self._scaled(self.factor)
         if self.last_step != self.total_iters:
-            return [group[name] for group in groups]
-        return [group[name] * (1.0 / self.factor) for group in groups]
+            return self._current()
+        return self._scaled(1.0 / self.factor)
 
 
 class LinearParamScheduler(_ParamScheduler):
@@ -84,19 +82,17 @@ class LinearParamScheduler(_ParamScheduler):
         super().__init__(optimizer, param_name, **common)
 
     def _get_value(self) -> list[Any]:
-        groups = self.optimizer.param_groups
-        name = self.param_name
         if self.last_step == 0:
-            return [group[name] * self.start_factor for group in groups]
+            return self._scaled(self.start_factor)
         if self.last_step > self.total_iters:
-            return [group[name] for group in groups]
+            return self._current()
         delta = self.end_factor - self.start_factor
         previous = self.total_iters * self.start_factor + (self.last_step - 1) * delta
         if previous == 0:  # start_factor=0: the value is 0, no ratio can scale it up
             current = self.start_factor + delta * self.last_step / self.total_iters
             return [base * current for base in self.base_values]
         factor = 1.0 + delta / previous
-        return [group[name] * factor for group in groups]
+        return self._scaled(factor)
 
 
 class StepParamScheduler(_ParamScheduler):
@@ -119,11 +115,9 @@ class StepParamScheduler(_ParamScheduler):
         super().__init__(optimizer, param_name, **common)
 
     def _get_value(self) -> list[Any]:
-        groups = self.optimizer.param_groups
-        name = self.param_name
         if self.last_step == 0 or self.last_step % self.step_size != 0:
-            return [group[name] for group in groups]
-        return [group[name] * self.gamma for group in groups]
+            return self._current()
+        return self._scaled(self.gamma)
 
 
 class MultiStepParamScheduler(_ParamScheduler):
@@ -151,11 +145,9 @@ class MultiStepParamScheduler(_ParamScheduler):
         super().__init__(optimizer, param_name, **common)
 
     def _get_value(self) -> list[Any]:
-        groups = self.optimizer.param_groups
-        name = self.param_name
         if self.last_step not in self.milestones:
-            return [group[name] for group in groups]
-        return [group[name] * self.gamma ** self.milestones[self.last_step] for group in groups]
+            return self._current()
+        return self._scaled(self.gamma ** self.milestones[self.last_step])
 
 
 class ExponentialParamScheduler(_ParamScheduler):
@@ -172,11 +164,9 @@ class ExponentialParamScheduler(_ParamScheduler):
         super().__init__(optimizer, param_name, **common)
 
     def _get_value(self) -> list[Any]:
-        groups = self.optimizer.param_groups
-        name = self.param_name
         if self.last_step == 0:
-            return [group[name] for group in groups]
-        return [group[name] * self.gamma for group in groups]
+            return self._current()
+        return self._scaled(self.gamma)
 
 
 def _check_eta_min(cls_name: str, eta_min: Any, eta_min_ratio: Any) -> Any:
@@ -221,23 +211,21 @@ class CosineAnnealingParamScheduler(_ParamScheduler):
         return [base * self.eta_min_ratio for base in self.base_values]
 
     def _get_value(self) -> list[Any]:
-        groups = self.optimizer.param_groups
-        name = self.param_name
         t, t_max = self.last_step, self.T_max
         if t == 0:
-            return [group[name] for group in groups]
+            return self._current()
         eta_mins = self._eta_mins()
         if (t - 1 - t_max) % (2 * t_max) == 0:
             return [
-                group[name] + (base - eta_min) * (1 - math.cos(math.pi / t_max)) / 2
-                for base, eta_min, group in zip(self.base_values, eta_mins, groups)
+                value + (base - eta_min) * (1 - math.cos(math.pi / t_max)) / 2
+                for base, eta_min, value in zip(self.base_values, eta_mins, self._current())
             ]
         return [
             (1 + math.cos(math.pi * t / t_max))
             / (1 + math.cos(math.pi * (t - 1) / t_max))
-            * (group[name] - eta_min)
+            * (value - eta_min)
             + eta_min
-            for eta_min, group in zip(eta_mins, groups)
+            for eta_min, value in zip(eta_mins, self._current())
         ]
 
 
@@ -258,15 +246,13 @@ class PolyParamScheduler(_ParamScheduler):
         super().__init__(optimizer, param_name, **common)
 
     def _get_value(self) -> list[Any]:
-        groups = self.optimizer.param_groups
-        name = self.param_name
         t, total = self.last_step, self.total_iters
         if t == 0 or t > total:
-            return [group[name] for group in groups]
+            return self._current()
         # (total - t) / (total - t + 1), written as torch's PolynomialLR writes it.
         decay = ((1.0 - t / total) / (1.0 - (t - 1) / total)) ** self.power
         eta_min = self.eta_min
-        return [(group[name] - eta_min) * decay + eta_min for group in groups]
+        return [(value - eta_min) * decay + eta_min for value in self._current()]
 
 
 class OneCycleParamScheduler(_ParamScheduler):
@@ -405,16 +391,14 @@ class CosineRestartParamScheduler(_ParamScheduler):
         super().__init__(optimizer, param_name, **common)
 
     def _get_value(self) -> list[Any]:
-        groups = self.optimizer.param_groups
-        name = self.param_name
         idx = next((i for i, c in enumerate(self.cumulative_periods) if self.last_step < c), None)
         if idx is None:  # past the last period: leave the value alone
-            return [group[name] for group in groups]
+            return self._current()
         weight = self.restart_weights[idx]
         period = self.periods[idx]
         step = self.last_step - (self.cumulative_periods[idx - 1] if idx else 0)
         values = []
-        for base, group in zip(self.base_values, groups):
+        for base, value in zip(self.base_values, self._current()):
             eta_min = self.eta_min if self.eta_min_ratio is None else base * self.eta_min_ratio
             if step == 0:
                 values.append(base * weight)
@@ -422,7 +406,7 @@ class CosineRestartParamScheduler(_ParamScheduler):
                 values.append(
                     (1 + math.cos(math.pi * step / period))
                     / (1 + math.cos(math.pi * (step - 1) / period))
-                    * (group[name] - eta_min)
+                    * (value - eta_min)
                     + eta_min
                 )
         return values
