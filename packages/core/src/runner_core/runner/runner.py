@@ -358,17 +358,15 @@ class Runner(PartsBuilding, CheckpointMethods):
 
     # -- running -------------------------------------------------------------------------------
     def _check_can_train(self) -> None:
-        if self._train_loop is not None and self.optim_wrapper is not None:
-            return
-        built_loop = self._train_cfg is not None and not isinstance(self._train_cfg, Mapping)
-        missing = missing_parts(
-            {
-                "train_dataloader": built_loop or self._train_dataloader,
-                "train_cfg": self._train_loop or self._train_cfg,
-                "optim_wrapper": self.optim_wrapper,
-            },
-            "train",
-        )
+        """Raise the parts rule's error (runner.parts) if this Runner lacks what train() needs."""
+        loop = self._train_loop if self._train_loop is not None else self._train_cfg
+        built_loop = loop is not None and not isinstance(loop, Mapping)  # brings its data
+        have = {
+            "train_dataloader": True if built_loop else self._train_dataloader,
+            "train_cfg": loop,
+            "optim_wrapper": self.optim_wrapper,
+        }
+        missing = missing_parts(have, "train")
         if missing:
             raise ConfigError(missing_message("train", missing, "This Runner"))
 
