@@ -63,3 +63,25 @@ def test_runner_keys_are_the_constructor_arguments() -> None:
             super().__init__(model, **kwargs)
 
     assert constructor_keys(WithExtra) == ("model", "extra_switch")
+
+
+def test_train_checks_top_level_keys_once(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from digits import digits_cfg
+
+    from runner_cli.main import main
+    from runner_core import Config
+    from runner_core.runner import config_keys
+
+    calls: list[object] = []
+    real = config_keys.find_top_level_typos
+
+    def counting(cfg, known):
+        calls.append(cfg)
+        return real(cfg, known)
+
+    monkeypatch.setattr(config_keys, "find_top_level_typos", counting)
+    monkeypatch.setattr(Runner, "train", lambda self: self.model)  # the path up to the run
+    config = tmp_path / "digits.py"
+    Config(digits_cfg(str(tmp_path / "wd"))).dump(config)
+    assert main(["train", str(config), "--work-dir", str(tmp_path / "wd")]) == 0
+    assert len(calls) == 1
