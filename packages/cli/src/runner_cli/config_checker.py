@@ -30,14 +30,6 @@ class Problem:
         return f"{self.key_path}: {' '.join(self.message.split())}"
 
 
-def _accepts(cls: Any, name: str) -> bool:
-    try:
-        params = inspect.signature(cls).parameters
-    except (TypeError, ValueError):
-        return True
-    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
-
-
 def _items(value: Any) -> list[tuple[str, Any]]:
     """``[i]``-indexed items of a list, or the single dict itself."""
     if isinstance(value, Mapping):
@@ -90,11 +82,11 @@ class ConfigChecker:
         self, cls: Any, args: Mapping[str, Any], key_path: str, injected: Iterable[str] = ()
     ) -> None:
         """Unknown and missing keyword arguments, counting ``injected`` ones as given."""
-        from runner_core.registry import check_arguments
+        from runner_core.registry import accepts_argument, check_arguments
 
         given = {k: v for k, v in args.items() if k not in ("type", "_scope_")}
         for name in injected:
-            if name not in given and _accepts(cls, name):
+            if name not in given and accepts_argument(cls, name, unknown=True):
                 given[name] = None
         self.checked += 1
         self._guard(key_path, lambda: check_arguments(cls, given, key_path))

@@ -25,6 +25,7 @@ from torch.utils.data import DataLoader, IterableDataset, Sampler
 
 from ..distributed.utils import broadcast_object, get_dist_info, sync_random_seed
 from ..errors import ConfigError, did_you_mean
+from ..registry.registry import accepts_argument
 from .sampler import SeededBatchSampler
 
 _MISSING = object()
@@ -341,14 +342,6 @@ def _check_loader_kwargs(cfg: dict[str, Any], key_path: str) -> dict[str, Any]:
     return dict(cfg)
 
 
-def _accepts(obj: Any, name: str) -> bool:
-    try:
-        params = inspect.signature(obj).parameters
-    except (TypeError, ValueError):
-        return False
-    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
-
-
 def _has_parameter(obj: Any, name: str) -> bool:
     try:
         return name in inspect.signature(obj).parameters
@@ -384,7 +377,7 @@ def _build_sampler(
     registries = _registries()
     sampler_type, args = _resolve_type(sampler_cfg, registries.DATA_SAMPLERS, key_path)
     defaults: dict[str, Any] = {"dataset": dataset}
-    if _accepts(sampler_type, "seed"):
+    if accepts_argument(sampler_type, "seed"):
         defaults["seed"] = seed
     for name, value in placement.items():  # rank / world_size, for samplers that take them
         if _has_parameter(sampler_type, name):
@@ -400,7 +393,7 @@ def _build_batch_sampler(cfg: Any, sampler: Any, batch_size: int, key_path: str)
     registries = _registries()
     batch_type, args = _resolve_type(cfg, registries.DATA_SAMPLERS, key_path)
     defaults: dict[str, Any] = {"sampler": sampler}
-    if _accepts(batch_type, "batch_size"):
+    if accepts_argument(batch_type, "batch_size"):
         defaults["batch_size"] = batch_size
     return registries.DATA_SAMPLERS.build(
         {"type": batch_type, **args}, defaults, _key_path=key_path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import discovery
 from .count import count_registered_modules
-from .registry import Registry, build_from_cfg, check_arguments, import_dotted
+from .registry import Registry, accepts_argument, build_from_cfg, check_arguments, import_dotted
 from .root import (
     ALL_REGISTRIES,
     DATA_SAMPLERS,
@@ -55,6 +55,7 @@ __all__ = [
     "VISBACKENDS",
     "VISUALIZERS",
     "build_from_cfg",
+    "accepts_argument",
     "check_arguments",
     "count_registered_modules",
     "discovery",

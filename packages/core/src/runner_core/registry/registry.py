@@ -362,6 +362,18 @@ def build_from_cfg(
     return obj_cls(**args)
 
 
+def accepts_argument(obj: Any, name: str, unknown: bool = False) -> bool:
+    """Whether calling ``obj`` accepts a keyword argument ``name``.
+
+    ``unknown`` answers for callables without a signature (some builtins).
+    """
+    try:
+        params = inspect.signature(obj).parameters
+    except (TypeError, ValueError):
+        return unknown
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
 def check_arguments(obj_cls: Any, args: Mapping[str, Any], key_path: str | None = None) -> None:
     """Raise a BuildError naming the class and the bad argument before calling it."""
     try:

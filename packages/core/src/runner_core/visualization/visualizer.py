@@ -12,24 +12,15 @@ library: it is a fan-out for scalars and the config.
 
 from __future__ import annotations
 
-import inspect
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import BuildError
+from ..registry.registry import accepts_argument
 
 _current: weakref.ReferenceType[Visualizer] | None = None
-
-
-def _accepts(cls: Any, name: str) -> bool:
-    """Whether calling ``cls`` accepts a keyword argument ``name``."""
-    try:
-        params = inspect.signature(cls).parameters
-    except (TypeError, ValueError):
-        return False
-    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 class Visualizer:
@@ -78,7 +69,11 @@ class Visualizer:
             )
         cls = VISBACKENDS.get(kind) if isinstance(kind, str) else kind
         defaults = {}
-        if self.save_dir is not None and "save_dir" not in cfg and _accepts(cls, "save_dir"):
+        if (
+            self.save_dir is not None
+            and "save_dir" not in cfg
+            and accepts_argument(cls, "save_dir")
+        ):
             defaults["save_dir"] = self.save_dir
         return VISBACKENDS.build(cfg, default_args=defaults, _key_path=where)
 
