@@ -54,3 +54,13 @@ def test_common_arguments_reach_a_subclass_through_common() -> None:
     assert (cosine.T_max, cosine.begin, cosine.end) == (4, 2, 6)
     plateau = S.ReduceOnPlateauLR(_optimizer(), begin=1, end=3, verbose=True)
     assert (plateau.begin, plateau.end, plateau.verbose) == (1, 3, True)
+
+
+def test_a_subclass_may_call_super_in_mmengine_positional_order() -> None:
+    class Halving(S.StepParamScheduler):
+        def __init__(self, optimizer, step_size: int, begin: int = 0, end: int = 8) -> None:
+            super().__init__(optimizer, "lr", step_size, 0.5, begin, end)
+
+    scheduler = Halving(_optimizer(), 2, 1, 7)
+    assert (scheduler.step_size, scheduler.gamma, scheduler.begin, scheduler.end) == (2, 0.5, 1, 7)
+    assert list(inspect.signature(Halving).parameters) == ["optimizer", "step_size", "begin", "end"]

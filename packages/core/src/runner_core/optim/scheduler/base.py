@@ -15,6 +15,7 @@ as in the Runner guide) is *unbound*: it only records its arguments, and
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Mapping
 from typing import Any, ClassVar, cast
@@ -72,13 +73,18 @@ class _SchedulerMeta(type):
 
 def _by_name(cls: type[_ParamScheduler], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Positional arguments named after the public signature (MMEngine's order)."""
-    names = list(cls.__signature__.parameters)
+    return _name(cls.__name__, list(cls.__signature__.parameters), args, kwargs)
+
+
+def _name(
+    owner: str, names: list[str], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> dict[str, Any]:
     if len(args) > len(names):
-        raise TypeError(f"{cls.__name__} takes {len(names)} arguments, got {len(args)}.")
+        raise TypeError(f"{owner} takes {len(names)} arguments, got {len(args)}.")
     named = dict(zip(names, args))
     twice = [name for name in named if name in kwargs]
     if twice:
-        raise TypeError(f"{cls.__name__} got multiple values for argument {twice[0]!r}.")
+        raise TypeError(f"{owner} got multiple values for argument {twice[0]!r}.")
     return {**named, **kwargs}
 
 
@@ -285,7 +291,36 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        _name_positional_arguments(cls)
         cls.__signature__ = _public_signature(cls)
+
+
+def _name_positional_arguments(cls: type) -> None:
+    """Let an ``__init__`` taking ``**common`` still be called in MMEngine's positional order.
+
+    A subclass written for MMEngine may call ``super().__init__(optimizer,
+    param_name, step_size, gamma, begin, end)``; the wrapper names the
+    arguments after the full signature before the real ``__init__`` sees them.
+    """
+    init = cls.__dict__.get("__init__")
+    if init is None:
+        return
+    params = list(inspect.signature(init).parameters.values())
+    if not any(p.kind is p.VAR_KEYWORD for p in params) or any(
+        p.kind is p.VAR_POSITIONAL for p in params
+    ):
+        return
+    names = [p.name for p in _full_parameters(cls.__mro__)]
+    own = sum(p.kind is p.POSITIONAL_OR_KEYWORD for p in params) - 1  # without self
+
+    @functools.wraps(init)
+    def named_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        if len(args) > own:
+            kwargs = _name(cls.__name__, names, args, kwargs)
+            args = ()
+        init(self, *args, **kwargs)
+
+    cls.__init__ = named_init  # type: ignore[misc]  # a class, not an instance
 
 
 def _public_signature(cls: type) -> inspect.Signature:
