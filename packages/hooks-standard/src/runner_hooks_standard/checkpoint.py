@@ -18,7 +18,6 @@ the validation.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import io
 import os
 import re
@@ -45,6 +44,7 @@ DEFAULT_GREATER_KEYS = (
 )
 DEFAULT_LESS_KEYS = ("loss",)
 _RULES = ("greater", "less")
+_STORAGE_ARGS = ("backend_args", "file_client_args")  # MMEngine's; only None is accepted
 
 
 def infer_rule(key: str, greater_keys: Sequence[str], less_keys: Sequence[str]) -> str | None:
@@ -188,27 +188,17 @@ class CheckpointHook(Hook):
     # -- construction checks -------------------------------------------------------
     @staticmethod
     def _check_kwargs(kwargs: Mapping[str, Any]) -> None:
-        for storage in ("backend_args", "file_client_args"):
+        for storage in _STORAGE_ARGS:
             if kwargs.get(storage) is not None:
                 raise HookError(
                     f"CheckpointHook({storage}=...) is not supported: checkpoints are written to "
                     "local paths only (atomically). Remove it, or mount the storage and point "
                     "out_dir at it."
                 )
-        unknown = [k for k in kwargs if k not in ("backend_args", "file_client_args")]
-        if unknown:
-            known = [
-                p
-                for p in inspect.signature(CheckpointHook.__init__).parameters
-                if p not in ("self", "kwargs")
-            ]
-            hints = "".join(
-                f" {k!r}:{did_you_mean(k, known) or ' not an option.'}" for k in unknown
-            )
-            raise HookError(
-                f"CheckpointHook got unknown argument(s) {', '.join(map(repr, unknown))}.{hints} "
-                f"Its arguments are: {', '.join(known)}."
-            )
+        from runner_core.registry import check_arguments
+
+        unknown = {k: v for k, v in kwargs.items() if k not in _STORAGE_ARGS}
+        check_arguments(CheckpointHook, unknown, named_only=True)
 
     def _resolve_rules(self, keys: list[str], rule: Any) -> list[str | None]:
         if rule is None:
