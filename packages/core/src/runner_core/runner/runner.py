@@ -9,7 +9,7 @@ loops, optimizer, schedulers, evaluators) only when ``train()``, ``val()`` or
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,7 @@ from .static_methods import static_on_class
 from .work_dir import make_timestamp, prepare_work_dir
 
 if TYPE_CHECKING:
+    from ..checkpoint.background import BackgroundWriter
     from ..contract import RunnerAPI
     from ..hooks.manager import HookPoints
 
@@ -82,7 +83,7 @@ OTHER_KNOWN_KEYS = (
 
 
 def _flush_records_on_error(method: Any) -> Any:
-    """If a run fails, write out the logged records before the error propagates."""
+    """If a run fails, finish checkpoint writes and write out the logged records first."""
     import functools
 
     @functools.wraps(method)
@@ -90,6 +91,9 @@ def _flush_records_on_error(method: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         except BaseException:
+            from ..checkpoint.background import finish_writes
+
+            finish_writes(log=self.logger.warning)  # never leave a save half-written
             flush = getattr(getattr(self, "visualizer", None), "flush", None)
             if flush is not None:
                 try:
@@ -639,12 +643,17 @@ class Runner:
         meta: Mapping[str, Any] | None = None,
         update_pointer: bool = True,
         fsync: bool = True,
+        background: BackgroundWriter | None = None,
+        after_write: Callable[[Path], object] | None = None,
         **_: Any,
     ) -> Path | None:
         """Save the training state atomically; return the path (on rank 0).
 
         ``fsync=False`` skips flushing to disk (faster; a power loss may then
-        lose the newest checkpoint, never corrupt an older one).
+        lose the newest checkpoint, never corrupt an older one). With
+        ``background`` the state is copied to host memory now and written by
+        that writer's thread; ``after_write(path)`` runs once file and
+        pointer are in place.
         """
         return checkpointing.save(
             self,
@@ -655,6 +664,8 @@ class Runner:
             meta,
             update_pointer,
             fsync,
+            background,
+            after_write,
         )
 
     def load_checkpoint(
