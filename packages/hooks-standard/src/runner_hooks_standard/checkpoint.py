@@ -92,7 +92,7 @@ class CheckpointHook(Hook):
             (durable against power loss; costs a disk flush per save).
         async_save: write checkpoints in a background thread; training waits
             only while the state is copied to host memory (one extra copy
-            of the state in RAM while a write is in flight). At most one
+            of the state in RAM, kept for the run and reused by each save). At most one
             write runs at a time; a failed write is raised at the next hook
             point; the run's end waits for the write.
         backend_args, file_client_args: MMEngine's storage options; only
