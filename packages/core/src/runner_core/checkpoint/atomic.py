@@ -174,8 +174,9 @@ def save_checkpoint(
     with hold_ctrl_c() as ctrl_c:  # a Ctrl-C mid-save stops the run after the file is whole
         try:
             with _crc32_on(), _atomic_target(path, fsync=fsync) as f:
-                guarded = f if should_stop is None and TEST_GATE_ENV not in os.environ else None
-                torch.save(checkpoint, guarded or _GuardedFile(f, should_stop, path))
+                plain = should_stop is None and TEST_GATE_ENV not in os.environ
+                target: Any = f if plain else _GuardedFile(f, should_stop, path)
+                torch.save(checkpoint, target)
         except CheckpointError:
             raise
         except (OSError, pickle.PicklingError, TypeError, AttributeError, RuntimeError) as exc:

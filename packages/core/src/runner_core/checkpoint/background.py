@@ -27,6 +27,7 @@ __all__ = [
     "BackgroundWriter",
     "CheckpointAbandoned",
     "finish_writes",
+    "recycle",
     "snapshot",
     "wait_for_writes",
 ]
@@ -38,25 +39,68 @@ class CheckpointAbandoned(CheckpointError):
     """A background write was given up on request; the previous checkpoint stands."""
 
 
-def snapshot(obj: Any) -> Any:
+def snapshot(obj: Any, pool: dict[Any, list[Any]] | None = None) -> Any:
     """A copy of ``obj`` that later training steps cannot change: tensors copied to CPU.
 
     dict / OrderedDict / list / tuple are rebuilt; every tensor becomes a
-    detached CPU copy (``to('cpu', copy=True)``); other leaves (numbers,
-    strings) are immutable and shared. The extra host memory is the size of
-    the tensors.
+    detached CPU copy; other leaves (numbers, strings) are immutable and
+    shared. The extra host memory is the size of the tensors. ``pool`` holds
+    buffers of an earlier snapshot whose write has finished: a tensor of the
+    same shape and dtype is copied into one of them (no fresh allocation and
+    page faults; pinned memory for device tensors, allocated once).
     """
+    copied: list[Any] = []
+    frozen = _copy(obj, pool if pool is not None else {}, copied)
+    if any(getattr(t, "is_cuda", False) for t in copied):
+        import torch
+
+        torch.cuda.synchronize()  # the non-blocking device-to-host copies are done
+    return frozen
+
+
+def _copy(obj: Any, pool: dict[Any, list[Any]], copied: list[Any]) -> Any:
     if hasattr(obj, "detach") and hasattr(obj, "to"):
-        return obj.detach().to("cpu", copy=True)
+        copied.append(obj)
+        return _host_copy(obj.detach(), pool)
     if isinstance(obj, OrderedDict):
-        return OrderedDict((k, snapshot(v)) for k, v in obj.items())
+        return OrderedDict((k, _copy(v, pool, copied)) for k, v in obj.items())
     if isinstance(obj, dict):
-        return {k: snapshot(v) for k, v in obj.items()}
+        return {k: _copy(v, pool, copied) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [snapshot(v) for v in obj]
+        return [_copy(v, pool, copied) for v in obj]
     if isinstance(obj, tuple):
-        return tuple(snapshot(v) for v in obj)
+        return tuple(_copy(v, pool, copied) for v in obj)
     return obj
+
+
+def _host_copy(tensor: Any, pool: dict[Any, list[Any]]) -> Any:
+    import torch
+
+    if tensor.layout is not torch.strided or not tensor.is_contiguous() or tensor.is_quantized:
+        return tensor.to("cpu", copy=True)
+    key = (tuple(tensor.shape), tensor.dtype)
+    free = pool.get(key)
+    if free:
+        target = free.pop()
+    else:
+        target = torch.empty(
+            key[0], dtype=tensor.dtype, pin_memory=tensor.is_cuda and torch.cuda.is_available()
+        )
+    return target.copy_(tensor, non_blocking=tensor.is_cuda)
+
+
+def recycle(frozen: Any, pool: dict[Any, list[Any]]) -> None:
+    """Offer the CPU tensors of a written snapshot to the next one."""
+    stack = [frozen]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif hasattr(item, "is_contiguous") and getattr(item, "device", None) is not None:
+            if item.device.type == "cpu" and item.is_contiguous():
+                pool.setdefault((tuple(item.shape), item.dtype), []).append(item)
 
 
 class BackgroundWriter:
@@ -69,6 +113,8 @@ class BackgroundWriter:
         self._stop = threading.Event()
         self._done = threading.Event()
         self._done.set()
+        #: CPU buffers of the last written snapshot, reused by the next (see snapshot()).
+        self.buffers: dict[Any, list[Any]] = {}
         _writers.add(self)
 
     @property

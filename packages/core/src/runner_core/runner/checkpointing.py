@@ -229,7 +229,7 @@ def save(
     (in that thread when writing in the background).
     """
     from ..checkpoint import save_checkpoint, to_safe, write_pointer
-    from ..checkpoint.background import snapshot, wait_for_writes
+    from ..checkpoint.background import recycle, snapshot, wait_for_writes
     from ..checkpoint.interrupts import hold_ctrl_c
 
     wait_for_writes()  # one write at a time, in order: the pointer never moves backwards
@@ -246,13 +246,16 @@ def save(
             if after_write is not None:
                 after_write(saved)
         return saved
-    frozen = snapshot(ckpt)  # the only part training waits for
+    pool, background.buffers = background.buffers, {}
+    frozen = snapshot(ckpt, pool)  # the only part training waits for
+    del ckpt, pool  # buffers of another shape are freed
     work_dir = runner.work_dir
 
     def write() -> None:
         saved = save_checkpoint(frozen, path, fsync=fsync, should_stop=background.should_stop)
         if update_pointer:
             write_pointer(work_dir, saved, fsync=fsync)
+        recycle(frozen, background.buffers)  # written: the next snapshot copies into them
         if after_write is not None:
             after_write(saved)
 
