@@ -244,3 +244,36 @@ def test_async_resume_continues_like_a_sync_run(tmp_path: Path) -> None:
 def test_async_save_is_an_argument_of_the_hook() -> None:
     assert CheckpointHook(async_save=True).async_save is True
     assert CheckpointHook().async_save is False
+
+
+def test_resume_waits_for_a_write_in_flight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resume while a background write is held picks up that write's checkpoint, whole."""
+    make_runner(tmp_path / "b", max_epochs=2).train()  # the content the held write will put down
+    make_runner(tmp_path / "a", max_epochs=1).train()
+    release = threading.Event()
+    real_wait = BackgroundWriter.wait
+
+    def releasing_wait(self: BackgroundWriter) -> None:
+        if self.busy:
+            release.set()  # someone waits for the write: let it finish
+        real_wait(self)
+
+    def held_write() -> None:
+        assert release.wait(timeout=30)
+        ckpt = load_checkpoint(tmp_path / "b" / "epoch_2.pth")
+        saved = ckpt_pkg.save_checkpoint(ckpt, tmp_path / "a" / "epoch_2.pth")
+        ckpt_pkg.write_pointer(tmp_path / "a", saved)
+
+    class Start(Hook):
+        def before_train(self, runner: Any) -> None:
+            started.append(runner.epoch)
+
+    started: list[int] = []
+    monkeypatch.setattr(BackgroundWriter, "wait", releasing_wait)
+    writer = BackgroundWriter()
+    writer.submit(tmp_path / "a" / "epoch_2.pth", held_write)
+    make_runner(tmp_path / "a", max_epochs=3, resume=True, custom_hooks=[Start()]).train()
+    assert started == [2]  # resumed from the file that was being written
+    assert read_pointer(tmp_path / "a").name == "epoch_3.pth"
