@@ -150,6 +150,20 @@ def _copy_full_into_shards(model: nn.Module, full: Mapping[str, Any], strict: bo
                 target.copy_(source)
 
 
+def _sharded_state(
+    model: nn.Module, optimizer: torch.optim.Optimizer | None, extra: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """What a sharded save writes: this rank's model (and optimizer) shards, and ``extra``."""
+    optimizers = [optimizer] if optimizer is not None else []
+    model_state, optim_state = get_state_dict(model, optimizers)
+    state: dict[str, Any] = {"state_dict": model_state}
+    if optimizer is not None:
+        state["optimizer"] = optim_state
+    if extra:
+        state["extra"] = dict(extra)
+    return state
+
+
 def save_sharded(
     path: str | Path,
     model: nn.Module,
@@ -159,13 +173,7 @@ def save_sharded(
     """Every rank writes its shards of the model (and optimizer) into folder ``path``."""
     import torch.distributed.checkpoint as dcp
 
-    optimizers = [optimizer] if optimizer is not None else []
-    model_state, optim_state = get_state_dict(model, optimizers)
-    state: dict[str, Any] = {"state_dict": model_state}
-    if optimizer is not None:
-        state["optimizer"] = optim_state
-    if extra:
-        state["extra"] = dict(extra)
+    state = _sharded_state(model, optimizer, extra)
     dcp.save(state, checkpoint_id=str(path))
     return Path(path)
 
@@ -185,13 +193,7 @@ def save_sharded_async(
     """
     import torch.distributed.checkpoint as dcp
 
-    optimizers = [optimizer] if optimizer is not None else []
-    model_state, optim_state = get_state_dict(model, optimizers)
-    state: dict[str, Any] = {"state_dict": model_state}
-    if optimizer is not None:
-        state["optimizer"] = optim_state
-    if extra:
-        state["extra"] = dict(extra)
+    state = _sharded_state(model, optimizer, extra)
     response: Any = dcp.async_save(state, checkpoint_id=str(path))
     done: Future[Any] = getattr(response, "upload_completion", response)
     return done
