@@ -21,7 +21,7 @@ from runner_core.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from runner_core.checkpoint import io as ckpt_io
+from runner_core.checkpoint import atomic as ckpt_io
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from runner_core import Hook
+from runner_core.checkpoint import BackgroundWriter
 from runner_core.model import ModuleAdapter
 from runner_core.registry import DEFAULT_HOOK_SETS
 from runner_core.runner import Runner
@@ -45,6 +46,7 @@ OPTIONS = {
     "accumulate": 1,
     "timeout": 60,
     "sharded_roundtrip": False,
+    "async_save": False,  # saves (and the sharded round trip) written in the background
     "log_level": "WARNING",
 }
 
@@ -63,6 +65,7 @@ class Faults(Hook):
 
     def __init__(self, opts: dict) -> None:
         self.opts = opts
+        self.writer = BackgroundWriter() if opts["async_save"] else None
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
         o = self.opts
@@ -74,11 +77,17 @@ class Faults(Hook):
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         if self.opts["save_every_iter"]:
-            runner.save_checkpoint(runner.work_dir, f"iter_{runner.iter + 1}.pth")
+            name = f"iter_{runner.iter + 1}.pth"
+            runner.save_checkpoint(runner.work_dir, name, background=self.writer)
 
     def after_train_epoch(self, runner) -> None:
         if self.opts["save_every_epoch"]:
-            runner.save_checkpoint(runner.work_dir, f"epoch_{runner.epoch + 1}.pth")
+            name = f"epoch_{runner.epoch + 1}.pth"
+            runner.save_checkpoint(runner.work_dir, name, background=self.writer)
+
+    def after_run(self, runner) -> None:
+        if self.writer is not None:
+            self.writer.wait()
 
 
 def main() -> None:
@@ -145,7 +154,12 @@ def main() -> None:
         result["local_shapes"] = {k: list(v.shape) for k, v in local.items()}
         if opts["sharded_roundtrip"]:
             folder = Path(opts["out"]) / "sharded"
-            dck.save_sharded(folder, runner.unwrapped_model, runner.optim_wrapper.optimizer)
+            if opts["async_save"]:
+                dck.save_sharded_async(
+                    folder, runner.unwrapped_model, runner.optim_wrapper.optimizer
+                ).result()
+            else:
+                dck.save_sharded(folder, runner.unwrapped_model, runner.optim_wrapper.optimizer)
             with torch.no_grad():
                 for p in runner.unwrapped_model.parameters():
                     p.zero_()

@@ -82,3 +82,26 @@ def test_fsdp_resume_equals_uninterrupted(fsdp_run: tuple[Path, Run], tmp_path: 
             atol=1e-7,
             rtol=0,
         )
+
+
+def test_fsdp_async_save_writes_the_same_checkpoint(
+    fsdp_run: tuple[Path, Run], tmp_path_factory: pytest.TempPathFactory
+):
+    """Every rank gathers, rank 0 writes in the background; sharded: DCP's async_save."""
+    tmp, _ = fsdp_run
+    other = tmp_path_factory.mktemp("fsdp_async")
+    run = run_worker(
+        other,
+        {"wrapper": FSDP, "save_every_epoch": True, "sharded_roundtrip": True, "async_save": True},
+    )
+    assert run.rank(0)["sharded_roundtrip_equal"] and run.rank(1)["sharded_roundtrip_equal"]
+    for name in ("epoch_1.pth", "epoch_2.pth"):
+        sync = torch.load(tmp / "work" / name, weights_only=True)
+        background = torch.load(other / "work" / name, weights_only=True)
+        for key, value in sync["state_dict"].items():
+            assert torch.equal(background["state_dict"][key], value), (name, key)
+        for i, st in sync["optimizer"]["state"].items():
+            assert torch.equal(
+                background["optimizer"]["state"][i]["momentum_buffer"], st["momentum_buffer"]
+            )
+    assert not [p for p in (other / "work").iterdir() if ".tmp-" in p.name]

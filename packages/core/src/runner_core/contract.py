@@ -14,7 +14,7 @@ keeps the two equal.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     import torch
 
+    from .checkpoint.background import BackgroundWriter
     from .hooks import Hook
     from .hooks.manager import HookPoints
     from .logging import MessageHub
@@ -236,8 +237,14 @@ class RunnerAPI(Protocol):
         meta: Mapping[str, Any] | None = None,
         update_pointer: bool = True,
         fsync: bool = True,
+        background: BackgroundWriter | None = None,
+        after_write: Callable[[Path], object] | None = None,
     ) -> Path | None:
-        """Save the training state atomically; the path on rank 0, else None."""
+        """Save the training state atomically; the path on rank 0, else None.
+
+        With ``background`` only the copy to host memory happens now, the
+        write in that writer's thread; ``after_write(path)`` runs once file
+        and pointer are in place."""
         ...
 
     def load_checkpoint(

@@ -13,54 +13,46 @@ counters) belong to the checkpoint of the same progress point: when a
 validation right after a periodic save changes any hook's state, that
 checkpoint is written again (atomically) so resuming from it does not forget
 the validation.
+
+With ``async_save=True`` a save copies the state to host memory and returns;
+a background thread writes the file, then the pointer, then prunes, in that
+order (see :mod:`runner_core.checkpoint.background`).
+
+Over 500 lines on purpose: the periodic, best, re-save and resume
+bookkeeping share state that has to change together around each save; the
+pieces without that state live in ``checkpoint_rules`` (which score is best),
+``checkpoint_progress`` (hook states and the validation schedule) and
+``checkpoint_files`` (deleting and publishing files).
 """
 
 from __future__ import annotations
 
-import hashlib
-import inspect
-import io
 import os
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runner_core.contract import RunnerAPI
 from runner_core.errors import HookError, did_you_mean
 from runner_core.hooks import Hook, Priority
 
-#: Substrings of metric names whose larger values are better / worse (MMEngine's lists).
-DEFAULT_GREATER_KEYS = (
-    "acc",
-    "top",
-    "AR@",
-    "auc",
-    "precision",
-    "mAP",
-    "mDice",
-    "mIoU",
-    "mAcc",
-    "aAcc",
-)
-DEFAULT_LESS_KEYS = ("loss",)
+from .checkpoint_files import publish, remove_checkpoint
+from .checkpoint_progress import by_epoch_loop, hook_states, same_state, validation_due
+from .checkpoint_rules import DEFAULT_GREATER_KEYS, DEFAULT_LESS_KEYS, best_summary, infer_rule
+
+if TYPE_CHECKING:
+    from runner_core.checkpoint import BackgroundWriter
+
+__all__ = [
+    "DEFAULT_GREATER_KEYS",
+    "DEFAULT_LESS_KEYS",
+    "CheckpointHook",
+    "best_summary",
+    "infer_rule",
+]
+
 _RULES = ("greater", "less")
-
-
-def infer_rule(key: str, greater_keys: Sequence[str], less_keys: Sequence[str]) -> str | None:
-    """'greater' / 'less' for a metric name, as MMEngine infers it; None if unknown."""
-    low = key.lower()
-    greater = [k.lower() for k in greater_keys]
-    less = [k.lower() for k in less_keys]
-    if low in greater:
-        return "greater"
-    if low in less:
-        return "less"
-    if any(k in low for k in greater):
-        return "greater"
-    if any(k in low for k in less):
-        return "less"
-    return None
+_STORAGE_ARGS = ("backend_args", "file_client_args")  # MMEngine's; only None is accepted
 
 
 def _as_str_list(value: Any, name: str) -> list[str]:
@@ -98,6 +90,11 @@ class CheckpointHook(Hook):
         save_begin: the first epoch/iteration saved, then every ``interval`` after it.
         fsync: flush each checkpoint to disk before it counts as saved
             (durable against power loss; costs a disk flush per save).
+        async_save: write checkpoints in a background thread; training waits
+            only while the state is copied to host memory (one extra copy
+            of the state in RAM, kept for the run and reused by each save). At most one
+            write runs at a time; a failed write is raised at the next hook
+            point; the run's end waits for the write.
         backend_args, file_client_args: MMEngine's storage options; only
             local files are written here, so they must be None.
     """
@@ -121,6 +118,7 @@ class CheckpointHook(Hook):
         published_keys: str | Sequence[str] | None = None,
         save_begin: int = 0,
         fsync: bool = True,
+        async_save: bool = False,
         **kwargs: Any,
     ) -> None:
         self._check_kwargs(kwargs)
@@ -152,6 +150,8 @@ class CheckpointHook(Hook):
         self.save_last = bool(save_last)
         self.save_begin = save_begin
         self.fsync = bool(fsync)
+        self.async_save = bool(async_save)
+        self._writer: BackgroundWriter | None = None
         self.filename_tmpl = filename_tmpl
         self.greater_keys = (
             _as_str_list(greater_keys, "greater_keys")
@@ -188,27 +188,17 @@ class CheckpointHook(Hook):
     # -- construction checks -------------------------------------------------------
     @staticmethod
     def _check_kwargs(kwargs: Mapping[str, Any]) -> None:
-        for storage in ("backend_args", "file_client_args"):
+        for storage in _STORAGE_ARGS:
             if kwargs.get(storage) is not None:
                 raise HookError(
                     f"CheckpointHook({storage}=...) is not supported: checkpoints are written to "
                     "local paths only (atomically). Remove it, or mount the storage and point "
                     "out_dir at it."
                 )
-        unknown = [k for k in kwargs if k not in ("backend_args", "file_client_args")]
-        if unknown:
-            known = [
-                p
-                for p in inspect.signature(CheckpointHook.__init__).parameters
-                if p not in ("self", "kwargs")
-            ]
-            hints = "".join(
-                f" {k!r}:{did_you_mean(k, known) or ' not an option.'}" for k in unknown
-            )
-            raise HookError(
-                f"CheckpointHook got unknown argument(s) {', '.join(map(repr, unknown))}.{hints} "
-                f"Its arguments are: {', '.join(known)}."
-            )
+        from runner_core.registry import check_arguments
+
+        unknown = {k: v for k, v in kwargs.items() if k not in _STORAGE_ARGS}
+        check_arguments(CheckpointHook, unknown, named_only=True)
 
     def _resolve_rules(self, keys: list[str], rule: Any) -> list[str | None]:
         if rule is None:
@@ -300,6 +290,10 @@ class CheckpointHook(Hook):
             self.out_dir = work_dir
         else:
             self.out_dir = Path(self.out_dir_arg) / work_dir.resolve().name
+        if self.async_save:
+            from runner_core.checkpoint import BackgroundWriter
+
+            self._writer = BackgroundWriter()
         if runner.rank == 0:
             from runner_core.checkpoint import cleanup_orphaned_temp_files
 
@@ -315,6 +309,7 @@ class CheckpointHook(Hook):
                 )
 
     def before_train(self, runner: RunnerAPI) -> None:
+        self._check_writer()
         self._training = True
         if self._resumed:
             self._resumed = False
@@ -322,7 +317,7 @@ class CheckpointHook(Hook):
         if self._dropping and runner.rank == 0:  # the run died between a save and its pruning
             for old in self._dropping:
                 if old not in self.kept_ckpts:
-                    _remove(Path(old), runner, self._own_folders())
+                    remove_checkpoint(Path(old), runner, self._own_folders())
         self._dropping = []
         loop = runner.train_loop
         if self.by_epoch and getattr(loop, "by_epoch", True) is False:
@@ -335,6 +330,7 @@ class CheckpointHook(Hook):
             self.by_epoch = False
 
     def after_train_epoch(self, runner: RunnerAPI) -> None:
+        self._check_writer()
         if not self.by_epoch:
             return
         done = runner.epoch + 1
@@ -354,6 +350,8 @@ class CheckpointHook(Hook):
         data_batch: Any = None,
         outputs: Any = None,
     ) -> None:
+        if self._writer is not None:
+            self._writer.check()  # a failed background save stops the run here
         if self.by_epoch:
             return
         done = runner.iter + 1
@@ -367,6 +365,7 @@ class CheckpointHook(Hook):
             self._save_progress(runner)
 
     def after_val_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
+        self._check_writer()
         if self._training:
             self._metrics = dict(metrics or {})
 
@@ -379,7 +378,7 @@ class CheckpointHook(Hook):
         if self.save_best and metrics is not None:
             self._save_best(runner, metrics)
         if self._last_saved_at == self._progress(runner) and self.last_ckpt is not None:
-            if not _same(self._states_at_save, _hook_states(runner, self)):
+            if not same_state(self._states_at_save, hook_states(runner, self)):
                 runner.logger.info(
                     "Saving %s again: validation updated the best score or other hook state, "
                     "and a resume from this checkpoint needs it.",
@@ -394,9 +393,21 @@ class CheckpointHook(Hook):
         for key, score in self.best_score.items():
             runner.logger.info(best_summary(key, score, self.best_ckpt.get(key), runner.work_dir))
         if self.published_keys is not None and runner.rank == 0:
+            self._wait_writer()  # publishing reads the files back
             targets = [self.last_ckpt, *self.best_ckpt.values()]
             for path in dict.fromkeys(p for p in targets if p):
-                self._publish(runner, Path(path))
+                publish(runner, Path(path), self.published_keys, self.fsync)
+
+    def after_run(self, runner: RunnerAPI) -> None:
+        self._wait_writer()  # the last checkpoint exists when train() returns
+
+    def _check_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.check()
+
+    def _wait_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.wait()
 
     # -- best tracking across interrupts -----------------------------------------------------
     def _validate_missed(self, runner: Any) -> None:
@@ -411,9 +422,9 @@ class CheckpointHook(Hook):
         progress = self._progress(runner)
         if progress == (0, 0) or progress == self._validated:
             return
-        if not _validation_due(runner, progress):
+        if not validation_due(runner, progress):
             return
-        kind, n = ("epoch", progress[0]) if _by_epoch(runner) else ("iteration", progress[1])
+        kind, n = ("epoch", progress[0]) if by_epoch_loop(runner) else ("iteration", progress[1])
         runner.logger.info(
             "Resumed at the end of %s %d, whose validation result was not recorded: "
             "validating it now.",
@@ -433,7 +444,19 @@ class CheckpointHook(Hook):
             return (self.filename_tmpl or "epoch_{}.pth").format(epoch)
         return (self.filename_tmpl or "iter_{}.pth").format(iters)
 
-    def _save(self, runner: RunnerAPI, filename: str, update_pointer: bool) -> Path | None:
+    def _save(
+        self,
+        runner: RunnerAPI,
+        filename: str,
+        update_pointer: bool,
+        after_write: Callable[[Path], object] | None = None,
+    ) -> Path | None:
+        """Save now, or (``async_save``) snapshot now and write in the background.
+
+        ``after_write`` (pruning, deleting a replaced best file) runs on rank 0
+        once the file and the pointer are complete, in the writer's thread
+        when saving in the background.
+        """
         assert self.out_dir is not None, "before_run sets out_dir"
         return runner.save_checkpoint(
             self.out_dir,
@@ -442,6 +465,8 @@ class CheckpointHook(Hook):
             save_param_scheduler=self.save_param_scheduler,
             update_pointer=update_pointer,
             fsync=self.fsync,
+            background=self._writer,
+            after_write=after_write,
         )
 
     def _save_progress(self, runner: RunnerAPI, again: bool = False) -> None:
@@ -455,17 +480,20 @@ class CheckpointHook(Hook):
             drop, kept = kept[: -self.max_keep_ckpts], kept[-self.max_keep_ckpts :]
         # the state this checkpoint records is the state after it is saved
         self.kept_ckpts, self.last_ckpt, self._dropping = kept, path, drop
+        folders = self._own_folders()
+
+        def prune(saved: Path) -> None:  # the new file is complete and the pointer names it
+            for old in drop:
+                remove_checkpoint(Path(old), runner, folders)
+
         try:
-            self._save(runner, filename, update_pointer=not again)
+            self._save(runner, filename, update_pointer=not again, after_write=prune)
         except BaseException:
             self.kept_ckpts, self.last_ckpt, self._dropping = old_kept, old_last, []
             raise
         self._last_saved_at = self._progress(runner)
-        self._states_at_save = _hook_states(runner, self)
-        if runner.rank == 0:  # the new file is complete and the pointer names it: now prune
-            for old in drop:
-                _remove(Path(old), runner, self._own_folders())
-        self._dropping = []
+        self._states_at_save = hook_states(runner, self)
+        self._dropping = []  # recorded in this checkpoint; the next save waits for the pruning
 
     def _save_best(self, runner: RunnerAPI, metrics: Mapping[str, Any]) -> None:
         if self.save_best == ["auto"]:
@@ -505,8 +533,10 @@ class CheckpointHook(Hook):
             path = str((self.out_dir / filename).absolute())
             previous = self.best_ckpt.get(key)
             self.best_score[key], self.best_ckpt[key] = score, path
+            drop_previous = _deleter(previous, path, runner, self._own_folders())
+
             try:
-                self._save(runner, filename, update_pointer=False)
+                self._save(runner, filename, update_pointer=False, after_write=drop_previous)
             except BaseException:
                 if best is None:
                     self.best_score.pop(key, None)
@@ -517,31 +547,6 @@ class CheckpointHook(Hook):
                 raise
             runner.logger.info("The best %s so far is %.4f: saved %s", key, score, filename)
             runner.message_hub.update_info(f"best_score/{key}", score)
-            if runner.rank == 0 and previous and previous != path:
-                _remove(Path(previous), runner, self._own_folders())
-
-    def _publish(self, runner: RunnerAPI, path: Path) -> Path:
-        """Write ``<stem>-<sha256[:8]>.pth`` holding only ``published_keys``."""
-        import torch
-
-        from runner_core.checkpoint import load_checkpoint, write_bytes_atomic
-
-        ckpt = load_checkpoint(path)
-        assert self.published_keys is not None
-        missing = [k for k in self.published_keys if k not in ckpt]
-        if missing:
-            raise HookError(
-                f"CheckpointHook(published_keys={self.published_keys!r}): {path} has no "
-                f"{missing!r}. Its keys are {sorted(ckpt)}."
-            )
-        buffer = io.BytesIO()
-        torch.save({k: ckpt[k] for k in self.published_keys}, buffer)
-        data = buffer.getvalue()
-        digest = hashlib.sha256(data).hexdigest()[:8]
-        target = path.with_name(f"{path.stem}-{digest}.pth")
-        write_bytes_atomic(data, target, fsync=self.fsync)
-        runner.logger.info("Published %s (keys %s)", target.name, ", ".join(self.published_keys))
-        return target
 
     def __repr__(self) -> str:
         return (
@@ -550,91 +555,13 @@ class CheckpointHook(Hook):
         )
 
 
-def best_summary(key: str, score: float, path: str | None, work_dir: Path) -> str:
-    """The end-of-training line: the best score, when it was reached, and its checkpoint.
+def _deleter(
+    previous: str | None, path: str, runner: RunnerAPI, folders: list[Path]
+) -> Callable[[Path], None]:
+    """After a new best file is written: delete the best file it replaces."""
 
-    When is read back from the ``best_{key}_{epoch|iter}_{N}.pth`` name this
-    hook gives the file, so it also holds after a resume.
-    """
-    line = f"Best {key}: {score:.4f}"
-    if not path:
-        return line
-    reached = re.search(r"_(epoch|iter)_(\d+)\.pth$", path)
-    if reached:
-        kind = "epoch" if reached.group(1) == "epoch" else "iteration"
-        line += f" at {kind} {reached.group(2)}"
-    try:
-        shown = Path(path).relative_to(Path(work_dir).absolute()).as_posix()
-    except ValueError:
-        shown = path
-    return f"{line}; checkpoint: {shown}"
+    def drop_previous(_: Path) -> None:
+        if previous and previous != path:
+            remove_checkpoint(Path(previous), runner, folders)
 
-
-def _remove(path: Path, runner: RunnerAPI, folders: Sequence[Path] = ()) -> None:
-    """Delete an old checkpoint of this run; a file outside the run's folders is never touched."""
-    from runner_core.checkpoint.paths import may_delete
-
-    if not may_delete(path, folders or [Path(runner.work_dir)]):
-        runner.logger.warning(
-            "Not deleting %s: it is outside this run's work dir, so it belongs to another run.",
-            path,
-        )
-        return
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        return
-    except OSError as exc:  # an old file that cannot go is no reason to stop training
-        runner.logger.warning("Could not delete old checkpoint %s: %s", path, exc)
-
-
-def _hook_states(runner: RunnerAPI, own: Any = None) -> list[Any]:
-    """Every hook's state; ``own``'s without its "validated" mark (no re-save just for it)."""
-    states = []
-    for hook in runner.hooks:
-        state = hook.state_dict()
-        if hook is own and "validated" in state:
-            state = {k: v for k, v in state.items() if k != "validated"}
-        states.append(state)
-    return states
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Deep equality for plain data with tensors."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, Mapping):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    if hasattr(a, "shape") and hasattr(a, "dtype"):
-        import torch
-
-        return a.shape == b.shape and a.dtype == b.dtype and bool(torch.equal(a, b))
-    return bool(a == b)
-
-
-def _by_epoch(runner: Any) -> bool:
-    return getattr(runner.train_loop, "by_epoch", True) is not False
-
-
-def _validation_due(runner: Any, progress: tuple[int, int]) -> bool:
-    """Whether the train loop validates at ``progress`` (epoch, iter) right after saving there.
-
-    A loop may answer itself with ``validates_at(n)``; otherwise the standard
-    loops' public schedule (``val_begin``, ``val_interval``, the last epoch or
-    iteration) is used.
-    """
-    loop = runner.train_loop
-    position = loop.state_dict() if hasattr(loop, "state_dict") else {}
-    by_epoch = _by_epoch(runner)
-    if by_epoch and int(position.get("batch_in_epoch", 0)) != 0:
-        return False  # mid-epoch: the loop validates later by itself
-    n = progress[0] if by_epoch else progress[1]
-    asks = getattr(loop, "validates_at", None)
-    if callable(asks):
-        return bool(asks(n))
-    last = runner.max_epochs if by_epoch else runner.max_iters
-    begin = int(getattr(loop, "val_begin", 1) or 1)
-    interval = int(getattr(loop, "val_interval", 1) or 1)
-    return n >= begin and (n % interval == 0 or n == last)
+    return drop_previous

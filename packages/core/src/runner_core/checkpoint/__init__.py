@@ -2,11 +2,15 @@
 
 API (all failures raise :class:`CheckpointError`, naming the file and the fix):
 
-* ``save_checkpoint(checkpoint, path, *, fsync=True) -> Path``: atomic, durable (``io.py``)
+* ``save_checkpoint(checkpoint, path, *, fsync=True) -> Path``: atomic, durable (``atomic.py``)
 * ``load_checkpoint(path, *, map_location='cpu', allow_pickle=False, verify=True) -> dict``
-* ``verify_checkpoint(path) -> int``: check the archive's CRC-32s
+  (``safe_load.py``)
+* ``verify_checkpoint(path) -> int``: check the archive's CRC-32s (``integrity.py``)
 * ``to_safe(obj)`` / ``find_unsafe(obj)``: plain data for ``weights_only`` loading
+  (``plain_data.py``)
 * ``cleanup_orphaned_temp_files(folder) -> list[Path]``
+* ``BackgroundWriter`` / ``wait_for_writes()``: saves written in a background thread
+  (``background.py``)
 * ``hold_ctrl_c()``: a Ctrl-C during a save stops the run after it (``interrupts.py``)
 * ``write_pointer(work_dir, path)`` / ``read_pointer(work_dir)``: ``last_checkpoint`` (``find.py``)
 * ``find_latest_checkpoint(work_dir) -> Path | None``, ``list_checkpoints(folder)``
@@ -26,14 +30,14 @@ from runner_core.checkpoint.errors import CheckpointError, CheckpointNotFoundErr
 from runner_core.lazy import lazy_exports
 
 _LAZY = {
-    "save_checkpoint": ".io",
-    "load_checkpoint": ".io",
-    "verify_checkpoint": ".io",
-    "to_safe": ".io",
-    "find_unsafe": ".io",
-    "cleanup_orphaned_temp_files": ".io",
-    "write_bytes_atomic": ".io",
-    "TEMP_FILE_PATTERN": ".io",
+    "save_checkpoint": ".atomic",
+    "load_checkpoint": ".safe_load",
+    "verify_checkpoint": ".integrity",
+    "to_safe": ".plain_data",
+    "find_unsafe": ".plain_data",
+    "cleanup_orphaned_temp_files": ".atomic",
+    "write_bytes_atomic": ".atomic",
+    "TEMP_FILE_PATTERN": ".atomic",
     "write_pointer": ".find",
     "read_pointer": ".find",
     "find_latest_checkpoint": ".find",
@@ -44,9 +48,12 @@ _LAZY = {
     "LoadReport": ".state",
     "unwrap_model": ".state",
     "hold_ctrl_c": ".interrupts",
+    "BackgroundWriter": ".background",
+    "wait_for_writes": ".background",
 }
 
 __all__ = [  # literal, so linters see the lazy names as exported
+    "BackgroundWriter",
     "POINTER_NAME",
     "TEMP_FILE_PATTERN",
     "CheckpointError",
@@ -65,12 +72,20 @@ __all__ = [  # literal, so linters see the lazy names as exported
     "to_safe",
     "unwrap_model",
     "verify_checkpoint",
+    "wait_for_writes",
     "write_bytes_atomic",
     "write_pointer",
 ]
 assert set(__all__) == {"CheckpointError", "CheckpointNotFoundError", *_LAZY}
 
 if TYPE_CHECKING:  # pragma: no cover
+    from runner_core.checkpoint.atomic import (
+        TEMP_FILE_PATTERN,
+        cleanup_orphaned_temp_files,
+        save_checkpoint,
+        write_bytes_atomic,
+    )
+    from runner_core.checkpoint.background import BackgroundWriter, wait_for_writes
     from runner_core.checkpoint.find import (
         POINTER_NAME,
         find_latest_checkpoint,
@@ -79,17 +94,10 @@ if TYPE_CHECKING:  # pragma: no cover
         read_pointer,
         write_pointer,
     )
+    from runner_core.checkpoint.integrity import verify_checkpoint
     from runner_core.checkpoint.interrupts import hold_ctrl_c
-    from runner_core.checkpoint.io import (
-        TEMP_FILE_PATTERN,
-        cleanup_orphaned_temp_files,
-        find_unsafe,
-        load_checkpoint,
-        save_checkpoint,
-        to_safe,
-        verify_checkpoint,
-        write_bytes_atomic,
-    )
+    from runner_core.checkpoint.plain_data import find_unsafe, to_safe
+    from runner_core.checkpoint.safe_load import load_checkpoint
     from runner_core.checkpoint.state import LoadReport, load_model_state, unwrap_model
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

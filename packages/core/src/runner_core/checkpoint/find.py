@@ -6,7 +6,7 @@ The pointer
     moved work dir stays self-contained; MMEngine writes an absolute path,
     which is still read). :func:`write_pointer` replaces it
     atomically and refuses to point at a file that does not exist; call it
-    only after :func:`~runner_core.checkpoint.io.save_checkpoint` returned.
+    only after :func:`~runner_core.checkpoint.atomic.save_checkpoint` returned.
 
 Finding
     :func:`find_latest_checkpoint` trusts the pointer only if its target
@@ -39,8 +39,9 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from runner_core.checkpoint.atomic import write_bytes_atomic
 from runner_core.checkpoint.errors import CheckpointError
-from runner_core.checkpoint.io import _open_zip, _sniff, verify_checkpoint, write_bytes_atomic
+from runner_core.checkpoint.integrity import _open_zip, _sniff, verify_checkpoint
 from runner_core.checkpoint.paths import is_inside, record_path
 
 __all__ = [

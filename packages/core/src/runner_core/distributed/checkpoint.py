@@ -9,7 +9,7 @@ Two ways out, both collective (every rank must call them):
   layout of a single-process checkpoint (optimizer state keyed by parameter
   index). Such a checkpoint loads into a single-process model with
   ``load_state_dict`` and resumes a run with any number of ranks.
-* **sharded** (``save_sharded`` / ``load_sharded``): every rank writes its own
+* **sharded** (``save_sharded`` / ``save_sharded_async`` / ``load_sharded``): every rank writes its own
   shards with ``torch.distributed.checkpoint``: no gather, no rank-0 memory
   peak, for models that do not fit one process. ``consolidate_sharded``
   turns such a folder into one ``torch.save`` file offline.
@@ -22,6 +22,7 @@ Optimizer state goes through ``torch.distributed.checkpoint.state_dict``'s
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,20 @@ def _copy_full_into_shards(model: nn.Module, full: Mapping[str, Any], strict: bo
                 target.copy_(source)
 
 
+def _sharded_state(
+    model: nn.Module, optimizer: torch.optim.Optimizer | None, extra: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """What a sharded save writes: this rank's model (and optimizer) shards, and ``extra``."""
+    optimizers = [optimizer] if optimizer is not None else []
+    model_state, optim_state = get_state_dict(model, optimizers)
+    state: dict[str, Any] = {"state_dict": model_state}
+    if optimizer is not None:
+        state["optimizer"] = optim_state
+    if extra:
+        state["extra"] = dict(extra)
+    return state
+
+
 def save_sharded(
     path: str | Path,
     model: nn.Module,
@@ -158,15 +173,30 @@ def save_sharded(
     """Every rank writes its shards of the model (and optimizer) into folder ``path``."""
     import torch.distributed.checkpoint as dcp
 
-    optimizers = [optimizer] if optimizer is not None else []
-    model_state, optim_state = get_state_dict(model, optimizers)
-    state: dict[str, Any] = {"state_dict": model_state}
-    if optimizer is not None:
-        state["optimizer"] = optim_state
-    if extra:
-        state["extra"] = dict(extra)
+    state = _sharded_state(model, optimizer, extra)
     dcp.save(state, checkpoint_id=str(path))
     return Path(path)
+
+
+def save_sharded_async(
+    path: str | Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Future[Any]:
+    """Like :func:`save_sharded`, with ``torch.distributed.checkpoint.async_save``.
+
+    Returns once every rank's shards are staged in host memory; the files are
+    written in the background. Call ``.result()`` on the returned future
+    before the next save of the same folder and before the process group is
+    destroyed (it raises the write's failure).
+    """
+    import torch.distributed.checkpoint as dcp
+
+    state = _sharded_state(model, optimizer, extra)
+    response: Any = dcp.async_save(state, checkpoint_id=str(path))
+    done: Future[Any] = getattr(response, "upload_completion", response)
+    return done
 
 
 def load_sharded(

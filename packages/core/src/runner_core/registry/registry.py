@@ -374,14 +374,25 @@ def accepts_argument(obj: Any, name: str, unknown: bool = False) -> bool:
     return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
-def check_arguments(obj_cls: Any, args: Mapping[str, Any], key_path: str | None = None) -> None:
-    """Raise a BuildError naming the class and the bad argument before calling it."""
+def check_arguments(
+    obj_cls: Any,
+    args: Mapping[str, Any],
+    key_path: str | None = None,
+    *,
+    named_only: bool = False,
+) -> None:
+    """Raise a BuildError naming the class and the bad argument before calling it.
+
+    ``named_only=True`` checks against the named parameters even when the
+    signature has ``**kwargs`` (a class that takes a fixed few extra options
+    there, e.g. MMEngine's storage arguments, and handles those itself).
+    """
     try:
         sig = inspect.signature(obj_cls)
     except (TypeError, ValueError):  # builtins without a signature: let the call decide
         return
     params = sig.parameters
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+    if not named_only and any(p.kind is p.VAR_KEYWORD for p in params.values()):
         unknown: list[str] = []
     else:
         allowed = {

@@ -7,13 +7,16 @@ the bookkeeping of what was loaded.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import checkpointing
 from .randomness import set_random_seed
 from .resume import ResumeState
+
+if TYPE_CHECKING:
+    from ..checkpoint.background import BackgroundWriter
 
 
 class CheckpointMethods:
@@ -37,12 +40,17 @@ class CheckpointMethods:
         meta: Mapping[str, Any] | None = None,
         update_pointer: bool = True,
         fsync: bool = True,
+        background: BackgroundWriter | None = None,
+        after_write: Callable[[Path], object] | None = None,
         **_: Any,
     ) -> Path | None:
         """Save the training state atomically; return the path (on rank 0).
 
         ``fsync=False`` skips flushing to disk (faster; a power loss may then
-        lose the newest checkpoint, never corrupt an older one).
+        lose the newest checkpoint, never corrupt an older one). With
+        ``background`` the state is copied to host memory now and written by
+        that writer's thread; ``after_write(path)`` runs once file and
+        pointer are in place.
         """
         return checkpointing.save(
             self,
@@ -53,6 +61,8 @@ class CheckpointMethods:
             meta,
             update_pointer,
             fsync,
+            background,
+            after_write,
         )
 
     def load_checkpoint(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -218,21 +218,49 @@ def save(
     meta: Any,
     update_pointer: bool,
     fsync: bool = True,
+    background: Any = None,
+    after_write: Callable[[Path], object] | None = None,
 ) -> Path | None:
-    """Build the checkpoint (every rank), save it atomically, then move the pointer (rank 0)."""
+    """Build the checkpoint (every rank), save it atomically, then move the pointer (rank 0).
+
+    With ``background`` (a :class:`~runner_core.checkpoint.background.BackgroundWriter`)
+    the state is copied to host memory here and written by the writer's
+    thread; ``after_write`` runs after the file and the pointer are in place
+    (in that thread when writing in the background).
+    """
     from ..checkpoint import save_checkpoint, to_safe, write_pointer
+    from ..checkpoint.background import recycle, snapshot, wait_for_writes
     from ..checkpoint.interrupts import hold_ctrl_c
 
+    wait_for_writes()  # one write at a time, in order: the pointer never moves backwards
     ckpt = build_state(runner, loop, save_optimizer, save_param_scheduler, meta)
     runner.call_hooks("before_save_checkpoint", checkpoint=ckpt)
     ckpt = to_safe(ckpt)  # numpy metrics in hook / message-hub state: the safe loader reads them
     if runner.rank != 0:
         return None
-    with hold_ctrl_c():  # a Ctrl-C here stops the run once file and pointer agree
-        saved = save_checkpoint(ckpt, path, fsync=fsync)
-        if update_pointer:  # only now: the pointer never names an incomplete file
-            write_pointer(runner.work_dir, saved, fsync=fsync)
-    return saved
+    if background is None:
+        with hold_ctrl_c():  # a Ctrl-C here stops the run once file and pointer agree
+            saved = save_checkpoint(ckpt, path, fsync=fsync)
+            if update_pointer:  # only now: the pointer never names an incomplete file
+                write_pointer(runner.work_dir, saved, fsync=fsync)
+            if after_write is not None:
+                after_write(saved)
+        return saved
+    pool, background.buffers = background.buffers, {}
+    frozen = snapshot(ckpt, pool)  # the only part training waits for
+    del ckpt, pool  # buffers of another shape are freed
+    work_dir = runner.work_dir
+
+    def write() -> None:
+        saved = save_checkpoint(frozen, path, fsync=fsync, should_stop=background.should_stop)
+        if update_pointer:
+            write_pointer(work_dir, saved, fsync=fsync)
+        recycle(frozen, background.buffers)  # written: the next snapshot copies into them
+        if after_write is not None:
+            after_write(saved)
+
+    background.submit(path, write)
+    return path
 
 
 def load_weights(
@@ -285,7 +313,9 @@ def _default_revise_keys(model: Any, state: Any) -> list[tuple[str, str]]:
 def find_resume_checkpoint(runner: Any) -> dict[str, Any] | None:
     """Load the checkpoint to resume from, or None (fresh start, with a warning)."""
     from ..checkpoint import find_latest_checkpoint, load_checkpoint
+    from ..checkpoint.background import wait_for_writes
 
+    wait_for_writes()  # a save of this process still being written: resume sees it whole
     source = runner.resume_state.source
     path = None if source == AUTO else source
     verify = True

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 
 def _flush_records_on_error(method: Any) -> Any:
-    """If a run fails, write out the logged records before the error propagates."""
+    """If a run fails, finish checkpoint writes and write out the logged records first."""
     import functools
 
     @functools.wraps(method)
@@ -51,6 +51,9 @@ def _flush_records_on_error(method: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         except BaseException:
+            from ..checkpoint.background import finish_writes
+
+            finish_writes(log=self.logger.warning)  # never leave a save half-written
             flush = getattr(getattr(self, "visualizer", None), "flush", None)
             if flush is not None:
                 try:

@@ -1,0 +1,237 @@
+"""Atomic, durable checkpoint writes, and cleanup of the temp files a killed write leaves.
+
+A save writes ``.{name}.tmp-{pid}-{random}`` in the target's own folder,
+flushes and ``fsync``s it, ``os.replace``s it over the target and ``fsync``s
+the folder: a crash at any moment leaves the previous file or the new one at
+the target, never a mix; at worst an orphaned temp file, which
+:func:`cleanup_orphaned_temp_files` removes. ``torch.save`` streams straight
+into the temp file (no in-memory copy of the archive), and it is made to
+write the per-record CRC-32s that :mod:`.integrity` verifies at load time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import pickle
+import re
+import secrets
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from runner_core.checkpoint.errors import CheckpointError
+from runner_core.checkpoint.interrupts import hold_ctrl_c
+from runner_core.checkpoint.plain_data import find_unsafe
+
+__all__ = [
+    "TEMP_FILE_PATTERN",
+    "TEST_GATE_ENV",
+    "cleanup_orphaned_temp_files",
+    "save_checkpoint",
+    "write_bytes_atomic",
+]
+
+#: Names of temp files our saves create: ``.{target name}.tmp-{pid}-{8 hex}``.
+TEMP_FILE_PATTERN = re.compile(r"^\.(?P<target>.+)\.tmp-(?P<pid>\d+)-(?P<token>[0-9a-f]{8})$")
+
+
+def _temp_path_for(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename durable: fsync the folder that holds the entry (POSIX only)."""
+    if os.name == "nt":  # Windows cannot open a folder for fsync; NTFS journals renames
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError as exc:  # some filesystems (e.g. certain network mounts) refuse
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _atomic_target(path: Path, *, fsync: bool) -> Iterator[Any]:
+    """Yield a binary file that replaces ``path`` atomically when the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_path_for(path)
+    # os.open + O_EXCL (not mkstemp): normal umask-based permissions, never clobber.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            if fsync:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if fsync:
+        _fsync_dir(path.parent)
+
+
+def write_bytes_atomic(data: bytes, path: str | Path, *, fsync: bool = True) -> Path:
+    """Write ``data`` to ``path`` so readers see the old or the new content, never a part."""
+    path = Path(path)
+    with hold_ctrl_c(), _atomic_target(path, fsync=fsync) as f:
+        f.write(data)
+    return path
+
+
+@contextlib.contextmanager
+def _crc32_on() -> Iterator[None]:
+    """Make sure torch.save writes the per-record CRC-32s that verification relies on."""
+    try:
+        from torch.utils.serialization import config
+    except ImportError:  # older torch always writes them
+        yield
+        return
+    previous = config.save.compute_crc32
+    config.save.compute_crc32 = True
+    try:
+        yield
+    finally:
+        config.save.compute_crc32 = previous
+
+
+class _GuardedFile:
+    """The temp file as ``torch.save`` sees it: a write can be given up between records."""
+
+    def __init__(self, f: Any, should_stop: Callable[[], bool] | None, path: Path) -> None:
+        self._f, self._should_stop, self._path = f, should_stop, path
+        self._gate = os.environ.get(TEST_GATE_ENV)
+
+    def write(self, data: Any) -> int:
+        if self._should_stop is not None and self._should_stop():
+            from runner_core.checkpoint.background import CheckpointAbandoned
+
+            raise CheckpointAbandoned(f"The save of {str(self._path)!r} was abandoned.")
+        written = self._f.write(data)
+        if self._gate:
+            _wait_at_test_gate(self._gate, self._should_stop)
+        return int(written)
+
+    def flush(self) -> None:
+        self._f.flush()
+
+
+#: Test-only: a path; each write then stops, with ``<path>.waiting`` created, until it exists.
+TEST_GATE_ENV = "RUNNER_TEST_CHECKPOINT_WRITE_GATE"
+
+
+def _wait_at_test_gate(gate: str, should_stop: Callable[[], bool] | None) -> None:
+    """Hold a write half-done until the test opens the gate (or abandons the save)."""
+    import time
+
+    Path(gate + ".waiting").touch()
+    while not os.path.exists(gate) and not (should_stop is not None and should_stop()):
+        time.sleep(0.005)
+
+
+def save_checkpoint(
+    checkpoint: dict,
+    path: str | Path,
+    *,
+    fsync: bool = True,
+    should_stop: Callable[[], bool] | None = None,
+) -> Path:
+    """Save ``checkpoint`` to ``path`` atomically and durably; return the path.
+
+    A crash at any moment leaves either the previous file or the complete new
+    one at ``path``. ``fsync=False`` skips the two fsyncs (faster, still
+    atomic against a crashing process, but not against a power cut). Parent
+    folders are created. Objects that ``weights_only`` loading would refuse
+    produce a warning naming them (convert them with :func:`to_safe`).
+    ``should_stop`` is polled between records: when it returns True the save
+    is abandoned (temp file removed, ``CheckpointAbandoned`` raised).
+    """
+    path = Path(path)
+    if not isinstance(checkpoint, dict):
+        raise CheckpointError(
+            f"save_checkpoint({str(path)!r}) expects a dict (e.g. {{'meta': ..., 'state_dict': "
+            f"...}}), got {type(checkpoint).__name__}. Wrap the object in a dict."
+        )
+    unsafe = find_unsafe(checkpoint)
+    if unsafe:
+        shown = "; ".join(unsafe[:5]) + (f"; and {len(unsafe) - 5} more" if len(unsafe) > 5 else "")
+        warnings.warn(
+            f"Checkpoint {str(path)!r} holds objects that the safe loader (weights_only=True) "
+            f"will refuse: {shown}. Loading it will need allow_pickle=True / --unsafe-load. "
+            "Convert them before saving, e.g. with runner_core.checkpoint.to_safe(), or store "
+            "their state_dict() instead of the object.",
+            stacklevel=2,
+        )
+    with hold_ctrl_c() as ctrl_c:  # a Ctrl-C mid-save stops the run after the file is whole
+        try:
+            with _crc32_on(), _atomic_target(path, fsync=fsync) as f:
+                plain = should_stop is None and TEST_GATE_ENV not in os.environ
+                target: Any = f if plain else _GuardedFile(f, should_stop, path)
+                torch.save(checkpoint, target)
+        except CheckpointError:
+            raise
+        except (OSError, pickle.PicklingError, TypeError, AttributeError, RuntimeError) as exc:
+            if should_stop is not None and should_stop():  # raised inside torch's writer
+                from runner_core.checkpoint.background import CheckpointAbandoned
+
+                raise CheckpointAbandoned(f"The save of {str(path)!r} was abandoned.") from exc
+            if ctrl_c.pressed > 1:  # a second Ctrl-C gave the save up: an interrupt, not a failure
+                raise KeyboardInterrupt from exc
+            raise CheckpointError(
+                f"Could not save checkpoint {str(path)!r}: {type(exc).__name__}: {exc}. "
+                "Nothing was written over the previous file at that path (if any). Check free "
+                "disk space and permissions, and that every value in the checkpoint can be "
+                "pickled."
+            ) from exc
+    return path
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def cleanup_orphaned_temp_files(folder: str | Path) -> list[Path]:
+    """Delete temp files a killed save left in ``folder``; return the deleted paths.
+
+    Only names matching :data:`TEMP_FILE_PATTERN` are touched. A file whose
+    pid belongs to another live process on this machine is kept (that save may
+    still be running); our own pid's files are removed, so do not call this
+    while another thread of this process is saving into the same folder. On a
+    folder shared by several machines, pids of other hosts cannot be checked:
+    run the cleanup from the one process that saves there (rank 0).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed: list[Path] = []
+    me = os.getpid()
+    for entry in sorted(folder.iterdir()):
+        match = TEMP_FILE_PATTERN.match(entry.name)
+        if match is None or not entry.is_file() or entry.is_symlink():
+            continue
+        pid = int(match["pid"])
+        if pid != me and _pid_alive(pid):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            entry.unlink()
+            removed.append(entry)
+    return removed

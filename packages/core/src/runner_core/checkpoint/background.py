@@ -1,0 +1,210 @@
+"""Checkpoint writes in a background thread: training waits only for the copy to host memory.
+
+A save with a :class:`BackgroundWriter` snapshots the state (every tensor
+copied to CPU memory, containers rebuilt) while training waits, then one
+non-daemon thread writes it with the usual atomic protocol. One write is in
+flight at a time: a new one waits for the previous. A failure is kept and
+raised by the next :meth:`BackgroundWriter.check` / ``wait``, naming the file.
+Every other save and every resume first calls :func:`wait_for_writes`, so a
+pointer never moves backwards and a resume sees only finished files. A run
+that stops on an exception finishes the write (:func:`finish_writes`); a
+second Ctrl-C there abandons it: the temp file is removed and the previous
+checkpoint and pointer stay as they were.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from runner_core.checkpoint.errors import CheckpointError
+
+__all__ = [
+    "BackgroundWriter",
+    "CheckpointAbandoned",
+    "finish_writes",
+    "recycle",
+    "snapshot",
+    "wait_for_writes",
+]
+
+_writers: weakref.WeakSet[BackgroundWriter] = weakref.WeakSet()
+
+
+class CheckpointAbandoned(CheckpointError):
+    """A background write was given up on request; the previous checkpoint stands."""
+
+
+def snapshot(obj: Any, pool: dict[Any, list[Any]] | None = None) -> Any:
+    """A copy of ``obj`` that later training steps cannot change: tensors copied to CPU.
+
+    dict / OrderedDict / list / tuple are rebuilt; every tensor becomes a
+    detached CPU copy; other leaves (numbers, strings) are immutable and
+    shared. The extra host memory is the size of the tensors. ``pool`` holds
+    buffers of an earlier snapshot whose write has finished: a tensor of the
+    same shape and dtype is copied into one of them (no fresh allocation and
+    page faults; pinned memory for device tensors, allocated once).
+    """
+    copied: list[Any] = []
+    frozen = _copy(obj, pool if pool is not None else {}, copied)
+    if any(getattr(t, "is_cuda", False) for t in copied):
+        import torch
+
+        torch.cuda.synchronize()  # the non-blocking device-to-host copies are done
+    return frozen
+
+
+def _copy(obj: Any, pool: dict[Any, list[Any]], copied: list[Any]) -> Any:
+    if hasattr(obj, "detach") and hasattr(obj, "to"):
+        copied.append(obj)
+        return _host_copy(obj.detach(), pool)
+    if isinstance(obj, OrderedDict):
+        return OrderedDict((k, _copy(v, pool, copied)) for k, v in obj.items())
+    if isinstance(obj, dict):
+        return {k: _copy(v, pool, copied) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_copy(v, pool, copied) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(_copy(v, pool, copied) for v in obj)
+    return obj
+
+
+def _host_copy(tensor: Any, pool: dict[Any, list[Any]]) -> Any:
+    import torch
+
+    if tensor.layout is not torch.strided or not tensor.is_contiguous() or tensor.is_quantized:
+        return tensor.to("cpu", copy=True)
+    key = (tuple(tensor.shape), tensor.dtype)
+    free = pool.get(key)
+    if free:
+        target = free.pop()
+    else:
+        target = torch.empty(
+            key[0], dtype=tensor.dtype, pin_memory=tensor.is_cuda and torch.cuda.is_available()
+        )
+    return target.copy_(tensor, non_blocking=tensor.is_cuda)
+
+
+def recycle(frozen: Any, pool: dict[Any, list[Any]]) -> None:
+    """Offer the CPU tensors of a written snapshot to the next one."""
+    stack = [frozen]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif hasattr(item, "is_contiguous") and getattr(item, "device", None) is not None:
+            if item.device.type == "cpu" and item.is_contiguous():
+                pool.setdefault((tuple(item.shape), item.dtype), []).append(item)
+
+
+class BackgroundWriter:
+    """At most one checkpoint write in flight, in a thread the interpreter waits for at exit."""
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._path: Path | None = None
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._done.set()
+        #: CPU buffers of the last written snapshot, reused by the next (see snapshot()).
+        self.buffers: dict[Any, list[Any]] = {}
+        _writers.add(self)
+
+    @property
+    def busy(self) -> bool:
+        """True while a write is running."""
+        return not self._done.is_set()
+
+    @property
+    def path(self) -> Path | None:
+        """The file of the newest write submitted."""
+        return self._path
+
+    def should_stop(self) -> bool:
+        """Polled by the write between records: True once :meth:`abandon` was called."""
+        return self._stop.is_set()
+
+    def submit(self, path: Path, job: Callable[[], object]) -> None:
+        """Run ``job`` (which writes ``path``) in the background, after the previous one."""
+        self.wait()
+        self._stop.clear()
+        self._path, self._error = Path(path), None
+        self._done.clear()
+        thread = threading.Thread(
+            target=self._run, args=(job,), name="checkpoint-writer", daemon=False
+        )
+        self._thread = thread
+        thread.start()
+
+    def _run(self, job: Callable[[], object]) -> None:
+        try:
+            job()
+        except BaseException as exc:  # kept for the training thread to raise
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def check(self) -> None:
+        """Raise the failure of a finished write (once); never blocks."""
+        if self._error is not None and not self.busy:
+            self._raise()
+
+    def wait(self) -> None:
+        """Block until the current write is done; raise its failure (once)."""
+        # An Event, not Thread.join: a join interrupted by Ctrl-C marks the thread as
+        # finished (CPython bpo-45274), and the interpreter would then exit without it.
+        self._done.wait()
+        if self._error is not None:
+            self._raise()
+
+    def abandon(self) -> None:
+        """Ask the running write to stop at its next record; its temp file is removed."""
+        self._stop.set()
+
+    def _raise(self) -> None:
+        error, self._error = self._error, None
+        assert error is not None
+        if isinstance(error, CheckpointAbandoned):
+            return
+        raise CheckpointError(
+            f"The background save of checkpoint {str(self._path)!r} failed: "
+            f"{type(error).__name__}: {error}. The previous checkpoint and the "
+            "'last_checkpoint' pointer were left as they were; fix the cause (disk space, "
+            "permissions) and resume from them."
+        ) from error
+
+
+def wait_for_writes() -> None:
+    """Wait for every background write of this process; raise the first failure."""
+    for writer in list(_writers):
+        writer.wait()
+
+
+def finish_writes(log: Callable[[str], object] | None = None) -> None:
+    """On the way out of a failed or interrupted run: finish (or, on Ctrl-C, abandon) writes.
+
+    Failures are passed to ``log`` rather than raised, so they do not hide
+    the error that is ending the run.
+    """
+    for writer in list(_writers):
+        if writer.busy and log is not None:
+            log(
+                f"Finishing the background save of {writer.path} before stopping "
+                "(press Ctrl-C again to abandon it; the previous checkpoint stays valid)."
+            )
+        try:
+            try:
+                writer.wait()
+            except KeyboardInterrupt:
+                writer.abandon()
+                writer.wait()
+        except CheckpointError as exc:
+            if log is not None:
+                log(str(exc))

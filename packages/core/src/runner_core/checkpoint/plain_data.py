@@ -1,0 +1,118 @@
+"""Plain data: what ``weights_only`` loading accepts, and converting the rest before a save.
+
+The safe loader rebuilds only tensors and plain Python data; :func:`find_unsafe`
+lists what it would refuse (``save_checkpoint`` warns with that list) and
+:func:`to_safe` converts the usual offenders (numpy arrays and scalars,
+paths, namedtuples, dict subclasses).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from typing import Any
+
+import torch
+
+__all__ = ["find_unsafe", "to_safe"]
+
+
+_SAFE_LEAVES: tuple[type, ...] = (
+    str,
+    bytes,
+    int,
+    float,
+    bool,
+    complex,
+    type(None),
+    torch.Size,
+    torch.dtype,
+    torch.device,
+    torch.layout,
+    torch.memory_format,
+)
+
+
+def find_unsafe(obj: Any, _where: str = "checkpoint") -> list[str]:
+    """List ``"checkpoint['a'][0]: numpy.ndarray"`` for every value weights_only would refuse.
+
+    A conservative check on exact types: dict/OrderedDict/list/tuple/set
+    containers, tensors and the leaves in ``_SAFE_LEAVES``. Classes allowed
+    through ``torch.serialization.add_safe_globals`` are accepted.
+    """
+    allowed = _extra_safe_types()
+    found: list[str] = []
+    stack: list[tuple[str, Any]] = [(_where, obj)]
+    while stack:
+        where, value = stack.pop()
+        kind = type(value)
+        if isinstance(value, torch.Tensor) or kind in _SAFE_LEAVES or kind in allowed:
+            continue
+        if kind in (dict, OrderedDict):
+            for key, item in value.items():
+                if type(key) not in _SAFE_LEAVES:
+                    found.append(f"{where} key {key!r}: {_type_name(key)}")
+                stack.append((f"{where}[{key!r}]", item))
+        elif kind in (list, tuple, set, frozenset):
+            items = sorted(value, key=repr) if kind in (set, frozenset) else value
+            stack.extend((f"{where}[{i}]", item) for i, item in enumerate(items))
+        else:
+            found.append(f"{where}: {_type_name(value)}")
+    return sorted(found)
+
+
+def _extra_safe_types() -> set[type]:
+    get = getattr(torch.serialization, "get_safe_globals", None)
+    if get is None:
+        return set()
+    return {g for g in get() if isinstance(g, type)}
+
+
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    return (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
+
+
+def to_safe(obj: Any) -> Any:
+    """Return a copy of ``obj`` that loads under ``weights_only=True``.
+
+    Numpy arrays become tensors (``torch.from_numpy``; call ``.numpy()`` to
+    get them back, e.g. for ``np.random.set_state``), numpy scalars become
+    Python numbers, ``pathlib`` paths become ``str``, namedtuples become
+    tuples and dict subclasses (other than OrderedDict) become dicts.
+    Containers are rebuilt recursively; anything else is returned unchanged
+    (:func:`find_unsafe` tells you what is left).
+    """
+    if isinstance(obj, torch.Tensor) or type(obj) in _SAFE_LEAVES:
+        return obj
+    if isinstance(obj, OrderedDict):
+        return OrderedDict((to_safe(k), to_safe(v)) for k, v in obj.items())
+    if isinstance(obj, dict):
+        return {to_safe(k): to_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [to_safe(v) for v in obj]
+    if isinstance(obj, tuple):  # namedtuples become plain tuples
+        return tuple(to_safe(v) for v in obj)
+    if isinstance(obj, set | frozenset):
+        return {to_safe(v) for v in obj}
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    module = type(obj).__module__ or ""
+    if module.split(".")[0] == "numpy":
+        import numpy as np
+
+        if isinstance(obj, np.ndarray):
+            if obj.dtype == object:
+                return to_safe(obj.tolist())
+            return torch.from_numpy(np.ascontiguousarray(obj).copy())
+        if isinstance(obj, np.generic):
+            return obj.item()
+    if isinstance(obj, bool | int | float | str):  # subclasses, e.g. IntEnum
+        for base in (bool, int, float, str):
+            if isinstance(obj, base):
+                return base(obj)
+    return obj

@@ -1,0 +1,112 @@
+"""Loading a checkpoint safely: ``weights_only`` by default, verified first, errors that name the file.
+
+Full unpickling can run any code the file's author put in it, so only
+tensors and plain data load unless the caller opts in with ``allow_pickle``.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from runner_core.checkpoint.errors import CheckpointError
+from runner_core.checkpoint.integrity import _open_zip, _sniff, verify_checkpoint
+from runner_core.errors import did_you_mean
+
+__all__ = ["MapLocation", "load_checkpoint"]
+
+MapLocation = str | torch.device | Callable[..., Any] | dict[str, str] | None
+
+_GLOBAL_RE = re.compile(r"GLOBAL ([\w.]+)")
+
+
+def _check_map_location(map_location: MapLocation) -> None:
+    if isinstance(map_location, str):
+        try:
+            torch.device(map_location)
+        except RuntimeError as exc:
+            close = did_you_mean(map_location, ["cpu", "cuda", "cuda:0", "mps", "meta", "xpu"])
+            raise CheckpointError(
+                f"map_location={map_location!r} is not a device.{close} Use 'cpu', a device "
+                "string such as 'cuda:1', a torch.device, a dict or a callable "
+                "(storage, location) -> storage."
+            ) from exc
+    elif map_location is not None and not (
+        isinstance(map_location, torch.device | dict) or callable(map_location)
+    ):
+        raise CheckpointError(
+            f"map_location={map_location!r} ({type(map_location).__name__}) is not supported. "
+            "Use 'cpu', a device string, a torch.device, a dict or a callable."
+        )
+
+
+def _unsafe_error(path: Path, exc: Exception) -> CheckpointError:
+    names = sorted(set(_GLOBAL_RE.findall(str(exc))))
+    what = ", ".join(names) if names else "a Python object that is not plain data"
+    allow = (
+        f"torch.serialization.add_safe_globals([{names[0]}])"
+        if names
+        else ("torch.serialization.add_safe_globals([...])")
+    )
+    return CheckpointError(
+        f"Refusing to load checkpoint {str(path)!r}: it contains {what}, which torch.load can "
+        "only rebuild by fully unpickling the file, and unpickling can run any code the file's "
+        "author put in it (delete files, steal credentials, install malware). By default only "
+        "tensors and plain Python data (dict, list, tuple, str, int, float, bool, None) are "
+        "loaded. If you trust where this file came from, opt in explicitly with "
+        "load_checkpoint(..., allow_pickle=True) or the CLI flag --unsafe-load; to allow only "
+        f"this class, call {allow} first. For your own checkpoints, store plain data instead "
+        "(runner_core.checkpoint.to_safe converts numpy arrays and scalars)."
+    )
+
+
+def load_checkpoint(
+    path: str | Path,
+    *,
+    map_location: MapLocation = "cpu",
+    allow_pickle: bool = False,
+    verify: bool = True,
+) -> dict:
+    """Load a checkpoint dict safely.
+
+    ``map_location`` is ``'cpu'`` (default), a device string, a
+    ``torch.device``, a dict or a callable, as for ``torch.load``.
+    ``allow_pickle=False`` loads with ``weights_only=True`` and refuses files
+    that need full unpickling; ``verify=True`` checks the per-record CRC-32s
+    first (one extra read of the file). Every failure is a
+    :class:`CheckpointError` naming the file and the problem.
+    """
+    path = Path(path)
+    _check_map_location(map_location)
+    kind = _sniff(path)
+    if kind == "zip":
+        if verify:
+            verify_checkpoint(path)
+        else:
+            _open_zip(path).close()
+    try:
+        obj = torch.load(path, map_location=map_location, weights_only=not allow_pickle)
+    except pickle.UnpicklingError as exc:
+        if not allow_pickle and "weights only" in str(exc).lower():
+            raise _unsafe_error(path, exc) from exc
+        raise CheckpointError(
+            f"Checkpoint {str(path)!r} could not be unpickled: {exc}. The file is corrupt or was "
+            "written by incompatible code."
+        ) from exc
+    except (RuntimeError, EOFError, OSError, ValueError, AttributeError, ImportError) as exc:
+        raise CheckpointError(
+            f"torch.load could not read checkpoint {str(path)!r} (map_location={map_location!r}): "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    if not isinstance(obj, dict):
+        raise CheckpointError(
+            f"{str(path)!r} holds a {type(obj).__name__}, not a checkpoint dict. Runner "
+            "checkpoints are dicts ({'meta': ..., 'state_dict': ...}); a bare state_dict is a "
+            "dict too. Re-save it as torch.save({'state_dict': model.state_dict()}, path)."
+        )
+    return obj

@@ -1,0 +1,68 @@
+"""A checkpoint and the validation at the same progress point, for the checkpoint hook.
+
+Validation right after a periodic save may change hook states (best scores,
+early-stopping counters); the hook compares them with those saved and writes
+the checkpoint again when they differ, and after a resume it runs a
+validation the interrupted run did not get to record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from runner_core.contract import RunnerAPI
+
+__all__ = ["by_epoch_loop", "hook_states", "same_state", "validation_due"]
+
+
+def hook_states(runner: RunnerAPI, own: Any = None) -> list[Any]:
+    """Every hook's state; ``own``'s without its "validated" mark (no re-save just for it)."""
+    states = []
+    for hook in runner.hooks:
+        state = hook.state_dict()
+        if hook is own and "validated" in state:
+            state = {k: v for k, v in state.items() if k != "validated"}
+        states.append(state)
+    return states
+
+
+def same_state(a: Any, b: Any) -> bool:
+    """Deep equality for plain data with tensors."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, Mapping):
+        return a.keys() == b.keys() and all(same_state(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same_state(x, y) for x, y in zip(a, b))
+    if hasattr(a, "shape") and hasattr(a, "dtype"):
+        import torch
+
+        return a.shape == b.shape and a.dtype == b.dtype and bool(torch.equal(a, b))
+    return bool(a == b)
+
+
+def by_epoch_loop(runner: Any) -> bool:
+    return getattr(runner.train_loop, "by_epoch", True) is not False
+
+
+def validation_due(runner: Any, progress: tuple[int, int]) -> bool:
+    """Whether the train loop validates at ``progress`` (epoch, iter) right after saving there.
+
+    A loop may answer itself with ``validates_at(n)``; otherwise the standard
+    loops' public schedule (``val_begin``, ``val_interval``, the last epoch or
+    iteration) is used.
+    """
+    loop = runner.train_loop
+    position = loop.state_dict() if hasattr(loop, "state_dict") else {}
+    by_epoch = by_epoch_loop(runner)
+    if by_epoch and int(position.get("batch_in_epoch", 0)) != 0:
+        return False  # mid-epoch: the loop validates later by itself
+    n = progress[0] if by_epoch else progress[1]
+    asks = getattr(loop, "validates_at", None)
+    if callable(asks):
+        return bool(asks(n))
+    last = runner.max_epochs if by_epoch else runner.max_iters
+    begin = int(getattr(loop, "val_begin", 1) or 1)
+    interval = int(getattr(loop, "val_interval", 1) or 1)
+    return n >= begin and (n % interval == 0 or n == last)

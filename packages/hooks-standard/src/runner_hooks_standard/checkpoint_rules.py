@@ -1,0 +1,64 @@
+"""Which validation score is the best one, and the end-of-training line that reports it.
+
+MMEngine's rule inference (substrings of the metric name) and the
+``best_{key}_{epoch|iter}_{N}.pth`` names the checkpoint hook gives best files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["DEFAULT_GREATER_KEYS", "DEFAULT_LESS_KEYS", "best_summary", "infer_rule"]
+
+#: Substrings of metric names whose larger values are better / worse (MMEngine's lists).
+DEFAULT_GREATER_KEYS = (
+    "acc",
+    "top",
+    "AR@",
+    "auc",
+    "precision",
+    "mAP",
+    "mDice",
+    "mIoU",
+    "mAcc",
+    "aAcc",
+)
+DEFAULT_LESS_KEYS = ("loss",)
+
+
+def infer_rule(key: str, greater_keys: Sequence[str], less_keys: Sequence[str]) -> str | None:
+    """'greater' / 'less' for a metric name, as MMEngine infers it; None if unknown."""
+    low = key.lower()
+    greater = [k.lower() for k in greater_keys]
+    less = [k.lower() for k in less_keys]
+    if low in greater:
+        return "greater"
+    if low in less:
+        return "less"
+    if any(k in low for k in greater):
+        return "greater"
+    if any(k in low for k in less):
+        return "less"
+    return None
+
+
+def best_summary(key: str, score: float, path: str | None, work_dir: Path) -> str:
+    """The end-of-training line: the best score, when it was reached, and its checkpoint.
+
+    When is read back from the ``best_{key}_{epoch|iter}_{N}.pth`` name this
+    hook gives the file, so it also holds after a resume.
+    """
+    line = f"Best {key}: {score:.4f}"
+    if not path:
+        return line
+    reached = re.search(r"_(epoch|iter)_(\d+)\.pth$", path)
+    if reached:
+        kind = "epoch" if reached.group(1) == "epoch" else "iteration"
+        line += f" at {kind} {reached.group(2)}"
+    try:
+        shown = Path(path).relative_to(Path(work_dir).absolute()).as_posix()
+    except ValueError:
+        shown = path
+    return f"{line}; checkpoint: {shown}"

@@ -1,0 +1,279 @@
+"""CheckpointHook(async_save=True): the same files as a synchronous save, written in the background.
+
+Ordering is asserted through injected writers that record what happened and
+wait on events, never through timing.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+import runner_core.checkpoint as ckpt_pkg
+from runner_core import Runner
+from runner_core.checkpoint import CheckpointError, load_checkpoint, read_pointer
+from runner_core.checkpoint.background import BackgroundWriter
+from runner_core.evaluator import BaseMetric
+from runner_core.hooks import Hook, Priority
+from runner_hooks_standard.checkpoint import CheckpointHook
+
+
+class Data(torch.utils.data.Dataset):
+    def __init__(self, size: int = 8) -> None:
+        gen = torch.Generator().manual_seed(0)
+        self.x = torch.randn(size, 4, generator=gen)
+        self.y = torch.randint(0, 2, (size,), generator=gen)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return {"inputs": self.x[i], "labels": self.y[i]}
+
+
+class Scripted(BaseMetric):
+    """Reports the next score of a fixed list at each validation."""
+
+    def __init__(self, scores: list[float]) -> None:
+        super().__init__()
+        self.scores = list(scores)
+
+    def process(self, data_batch: Any, data_samples: Any) -> None:
+        self.results.append(0)
+
+    def compute_metrics(self, results: list[Any]) -> dict[str, Any]:
+        return {"acc": self.scores.pop(0)}
+
+
+def make_runner(
+    work_dir: Path,
+    max_epochs: int = 4,
+    scores: list[float] | None = None,
+    custom_hooks: list[Any] | None = None,
+    resume: bool = False,
+    **hook: Any,
+) -> Runner:
+    torch.manual_seed(0)
+    val: dict[str, Any] = {}
+    if scores is not None:
+        val = dict(
+            val_dataloader=dict(dataset=Data(), batch_size=4),
+            val_cfg=dict(),
+            val_evaluator=Scripted(scores),
+        )
+    return Runner(
+        model=nn.Linear(4, 2),
+        work_dir=work_dir,
+        train_dataloader=dict(dataset=Data(), batch_size=4, shuffle=True),
+        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1, momentum=0.9)),
+        default_hooks_set="none",
+        default_hooks=dict(checkpoint=dict(type="CheckpointHook", interval=1, **hook)),
+        custom_hooks=custom_hooks or [],
+        randomness=dict(seed=1),
+        resume=resume,
+        visualizer=False,
+        log_level="WARNING",
+        **val,
+    )
+
+
+def same(a: Any, b: Any, where: str = "ckpt") -> None:
+    """Deep equality of two loaded checkpoints (tensors exactly)."""
+    assert type(a) is type(b), where
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for k in a:
+            if (where, k) in (("ckpt['meta']", "time"), ("ckpt['meta']", "cfg")):
+                continue
+            same(a[k], b[k], f"{where}[{k!r}]")
+    elif isinstance(a, list | tuple):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            same(x, y, f"{where}[{i}]")
+    elif isinstance(a, torch.Tensor):
+        assert torch.equal(a, b), where
+    else:
+        assert a == b, where
+
+
+def names(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir() if not p.name.endswith(".log")}
+
+
+def test_async_files_and_pointer_equal_a_synchronous_run(tmp_path: Path) -> None:
+    """max_keep_ckpts + save_best + EMA: the same files, pointer and contents."""
+    options = dict(max_keep_ckpts=2, save_best="acc")
+    scores = [0.5, 0.7, 0.6, 0.8]
+    ema = [dict(type="EMAHook")]
+    make_runner(tmp_path / "sync", scores=scores, custom_hooks=ema, **options).train()
+    make_runner(
+        tmp_path / "async", scores=scores, custom_hooks=ema, async_save=True, **options
+    ).train()
+    sync_files = {p.name for p in (tmp_path / "sync").glob("*.pth")}
+    assert sync_files == {"epoch_3.pth", "epoch_4.pth", "best_acc_epoch_4.pth"}
+    assert {p.name for p in (tmp_path / "async").glob("*.pth")} == sync_files
+    assert read_pointer(tmp_path / "async").name == read_pointer(tmp_path / "sync").name
+    for name in sync_files:
+        same(load_checkpoint(tmp_path / "sync" / name), load_checkpoint(tmp_path / "async" / name))
+    assert not [p for p in (tmp_path / "async").iterdir() if ".tmp-" in p.name]
+
+
+def test_writer_runs_one_write_at_a_time() -> None:
+    """A second submit waits for the running write before its own starts."""
+    events: list[str] = []
+    waiting = threading.Event()
+
+    class Recording(BackgroundWriter):
+        def wait(self) -> None:
+            if self.busy:
+                events.append("second save waits")
+                waiting.set()
+            super().wait()
+
+    def first() -> None:
+        events.append("first starts")
+        assert waiting.wait(timeout=30)  # released once the second save is waiting
+        events.append("first ends")
+
+    writer = Recording()
+    writer.submit(Path("a.pth"), first)
+    writer.submit(Path("b.pth"), lambda: events.append("second starts"))
+    writer.wait()
+    assert events == ["first starts", "second save waits", "first ends", "second starts"]
+
+
+def test_next_save_snapshots_only_after_the_previous_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the hook: epoch 2's state is taken after epoch 1's file is complete."""
+    events: list[str] = []
+    waiting = threading.Event()
+    real_save, real_wait = ckpt_pkg.save_checkpoint, BackgroundWriter.wait
+
+    def slow_save(ckpt: dict, path: Any, **kw: Any) -> Path:
+        events.append(f"write {Path(path).name}")
+        if Path(path).name == "epoch_1.pth":
+            assert waiting.wait(timeout=30)  # until training wants to save again
+        saved = real_save(ckpt, path, **kw)
+        events.append(f"wrote {Path(path).name}")
+        return saved
+
+    def recording_wait(self: BackgroundWriter) -> None:
+        if self.busy:
+            waiting.set()
+        real_wait(self)
+
+    class Snapshots(Hook):
+        priority = Priority.NORMAL
+
+        def before_save_checkpoint(self, runner: Any, checkpoint: dict) -> None:
+            events.append(f"snapshot epoch {checkpoint['meta']['epoch']}")
+
+    monkeypatch.setattr(ckpt_pkg, "save_checkpoint", slow_save)
+    monkeypatch.setattr(BackgroundWriter, "wait", recording_wait)
+    make_runner(tmp_path, max_epochs=2, custom_hooks=[Snapshots()], async_save=True).train()
+    assert events == [
+        "snapshot epoch 1",
+        "write epoch_1.pth",
+        "wrote epoch_1.pth",
+        "snapshot epoch 2",
+        "write epoch_2.pth",
+        "wrote epoch_2.pth",
+    ]
+
+
+def test_background_failure_is_raised_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_save = ckpt_pkg.save_checkpoint
+
+    def failing_save(ckpt: dict, path: Any, **kw: Any) -> Path:
+        if Path(path).name == "epoch_2.pth":
+            raise OSError(28, "No space left on device")
+        return real_save(ckpt, path, **kw)
+
+    monkeypatch.setattr(ckpt_pkg, "save_checkpoint", failing_save)
+    runner = make_runner(tmp_path, max_epochs=4, async_save=True)
+    with pytest.raises(CheckpointError, match=r"epoch_2\.pth.*No space left on device"):
+        runner.train()
+    assert read_pointer(tmp_path).name == "epoch_1.pth"  # the earlier checkpoint stands
+    assert load_checkpoint(tmp_path / "epoch_1.pth")["meta"]["epoch"] == 1
+    assert not (tmp_path / "epoch_2.pth").exists()
+    assert not (tmp_path / "epoch_4.pth").exists()  # the run stopped at the failure
+
+
+def test_run_end_waits_for_the_last_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last write is held until after_run begins; train() returns with the file whole."""
+    release = threading.Event()
+    real_save = ckpt_pkg.save_checkpoint
+
+    def held_save(ckpt: dict, path: Any, **kw: Any) -> Path:
+        if Path(path).name == "epoch_2.pth":
+            assert release.wait(timeout=30)
+        return real_save(ckpt, path, **kw)
+
+    class Release(Hook):
+        priority = Priority.NORMAL  # before the checkpoint hook's own after_run
+
+        def after_run(self, runner: Any) -> None:
+            release.set()
+
+    monkeypatch.setattr(ckpt_pkg, "save_checkpoint", held_save)
+    make_runner(tmp_path, max_epochs=2, custom_hooks=[Release()], async_save=True).train()
+    assert read_pointer(tmp_path).name == "epoch_2.pth"
+    assert load_checkpoint(tmp_path / "epoch_2.pth")["meta"]["epoch"] == 2
+    assert not any(t.name == "checkpoint-writer" for t in threading.enumerate())
+
+
+def test_async_resume_continues_like_a_sync_run(tmp_path: Path) -> None:
+    make_runner(tmp_path / "a", max_epochs=2, async_save=True).train()
+    make_runner(tmp_path / "a", max_epochs=4, async_save=True, resume=True).train()
+    make_runner(tmp_path / "b", max_epochs=4).train()
+    same(
+        load_checkpoint(tmp_path / "a" / "epoch_4.pth")["state_dict"],
+        load_checkpoint(tmp_path / "b" / "epoch_4.pth")["state_dict"],
+    )
+
+
+def test_async_save_is_an_argument_of_the_hook() -> None:
+    assert CheckpointHook(async_save=True).async_save is True
+    assert CheckpointHook().async_save is False
+
+
+def test_resume_waits_for_a_write_in_flight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resume while a background write is held picks up that write's checkpoint, whole."""
+    make_runner(tmp_path / "b", max_epochs=2).train()  # the content the held write will put down
+    make_runner(tmp_path / "a", max_epochs=1).train()
+    release = threading.Event()
+    real_wait = BackgroundWriter.wait
+
+    def releasing_wait(self: BackgroundWriter) -> None:
+        if self.busy:
+            release.set()  # someone waits for the write: let it finish
+        real_wait(self)
+
+    def held_write() -> None:
+        assert release.wait(timeout=30)
+        ckpt = load_checkpoint(tmp_path / "b" / "epoch_2.pth")
+        saved = ckpt_pkg.save_checkpoint(ckpt, tmp_path / "a" / "epoch_2.pth")
+        ckpt_pkg.write_pointer(tmp_path / "a", saved)
+
+    class Start(Hook):
+        def before_train(self, runner: Any) -> None:
+            started.append(runner.epoch)
+
+    started: list[int] = []
+    monkeypatch.setattr(BackgroundWriter, "wait", releasing_wait)
+    writer = BackgroundWriter()
+    writer.submit(tmp_path / "a" / "epoch_2.pth", held_write)
+    make_runner(tmp_path / "a", max_epochs=3, resume=True, custom_hooks=[Start()]).train()
+    assert started == [2]  # resumed from the file that was being written
+    assert read_pointer(tmp_path / "a").name == "epoch_3.pth"
