@@ -22,6 +22,7 @@ from runner_core import Hook
 from runner_core.model import ModuleAdapter
 from runner_core.registry import DEFAULT_HOOK_SETS
 from runner_core.runner import Runner
+from runner_core.runner.preemption import TrainingPreempted
 
 OPTIONS = {
     "work_dir": None,  # required
@@ -41,6 +42,8 @@ OPTIONS = {
     "fail_iter": 3,  # ... before this iteration
     "kill_rank": None,  # SIGKILL this rank (first attempt only) ...
     "kill_iter": 5,  # ... before this iteration
+    "signal_rank": None,  # send SIGTERM to this rank ...
+    "signal_iter": 3,  # ... before this iteration
     "amp": False,
     "accumulate": 1,
     "timeout": 60,
@@ -71,6 +74,8 @@ class Faults(Hook):
         first_attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0"
         if o["kill_rank"] == runner.rank and runner.iter == o["kill_iter"] and first_attempt:
             os.kill(os.getpid(), signal.SIGKILL)
+        if o["signal_rank"] == runner.rank and runner.iter == o["signal_iter"]:
+            os.kill(os.getpid(), signal.SIGTERM)  # preemption: the handler only sets a flag
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         if self.opts["save_every_iter"]:
@@ -121,7 +126,14 @@ def main() -> None:
         load_from=opts["load_from"],
         log_level=opts["log_level"],
     )
-    runner.train()
+    try:
+        runner.train()
+    except TrainingPreempted as exc:  # every rank stops at the same iteration
+        name = Path(exc.checkpoint).name if exc.checkpoint else None
+        result = {"rank": runner.rank, "preempted_at": runner.iter, "checkpoint": name}
+        torch.save(result, Path(opts["out"]) / f"rank{runner.rank}.pt")
+        torch.distributed.destroy_process_group()
+        return
     metrics = runner.val()
     rank = runner.rank
     result = {

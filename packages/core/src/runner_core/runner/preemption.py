@@ -18,7 +18,9 @@ hook of that point are done, and then:
 Configured with ``env_cfg=dict(preemption=dict(signals=['SIGTERM', 'SIGUSR1'],
 slurm_requeue=False))``; ``signals=[]`` turns it off. Outside ``train()`` the
 signals keep their usual meaning. In a multi-process run the flag is summed
-over ranks every iteration, so all ranks stop at the same iteration.
+over ranks every iteration, without waiting (the sum started at one iteration
+is read at the next), so all ranks stop at the same iteration, one after the
+signal arrived.
 """
 
 from __future__ import annotations
@@ -124,6 +126,7 @@ class PreemptionHook(Hook):
     def __init__(self, slurm_requeue: bool = False) -> None:
         self.slurm_requeue = slurm_requeue
         self.received: int | None = None  # set by the signal handler, nothing else
+        self._in_flight: tuple[Any, Any] | None = None  # (work, flag) of the ranks' last sum
 
     def after_train_iter(
         self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
@@ -145,19 +148,51 @@ class PreemptionHook(Hook):
         runner.logger.warning(line)
         raise TrainingPreempted(line, signum, str(saved) if saved is not None else None)
 
+    def after_train(self, runner: Any) -> None:
+        self._settle()
+
     def _agreed_signal(self, runner: Any) -> int | None:
-        """This rank's signal; in a multi-process run, stop when any rank got one."""
+        """This rank's signal; in a multi-process run, stop when any rank got one.
+
+        The ranks' flags are summed without waiting: each iteration starts a
+        non-blocking sum over the CPU (gloo) group and reads the one it started
+        the iteration before, long finished by then, so no rank stalls for the
+        others and the GPU is never synchronised for it. Every rank reads the
+        same sums at the same iterations, so all stop together, one iteration
+        after the signal reached the first of them (at once on the last
+        iteration, which waits for its own sum).
+        """
         if not getattr(runner, "distributed", False):
             return self.received
         import torch
+        import torch.distributed as dist
 
-        from ..distributed.utils import all_reduce
+        from ..distributed.utils import get_cpu_group
 
-        flag = torch.tensor([self.received or 0], device=getattr(runner, "device", "cpu"))
-        total = int(all_reduce(flag).item())
-        if total == 0:
+        flag = torch.tensor([self.received or 0], dtype=torch.int64)
+        work = dist.all_reduce(flag, group=get_cpu_group(), async_op=True)
+        previous, self._in_flight = self._in_flight, (work, flag)
+        total = self._settled_sum(previous)
+        max_iters = getattr(runner, "max_iters", None)
+        if not total and max_iters is not None and runner.iter + 1 >= max_iters:
+            total = self._settle()
+        if not total:
             return None
+        self._settle()  # stopping: leave no sum in flight
         return self.received or signal.SIGTERM.value
+
+    @staticmethod
+    def _settled_sum(sent: tuple[Any, Any] | None) -> int:
+        if sent is None:
+            return 0
+        work, flag = sent
+        work.wait()
+        return int(flag[0])
+
+    def _settle(self) -> int:
+        """Wait for the sum still in flight (if any) and return it."""
+        sent, self._in_flight = self._in_flight, None
+        return self._settled_sum(sent)
 
 
 def _position(runner: Any, batch_idx: int) -> str:
@@ -214,6 +249,7 @@ def watch(runner: Any) -> Iterator[PreemptionHook | None]:
         hook = PreemptionHook(slurm_requeue=requeue)
         runner.hooks.register(hook, Priority.LOWEST, "preemption")
     hook.slurm_requeue, hook.received = requeue, None
+    hook._in_flight = None
 
     def on_signal(signum: int, frame: Any) -> None:
         if hook.received is None:
