@@ -108,14 +108,21 @@ class WorkerSeeder:
 
 
 def seed_all(seed: int) -> None:
-    """Seed python, numpy and torch of this (worker) process from one integer."""
+    """Seed python, numpy and torch of this (worker) process from one integer.
+
+    Cheap enough to run before every batch (~5 µs): torch's CPU generator is
+    seeded directly (``torch.manual_seed`` also seeds every accelerator
+    backend, ~100x slower, and data workers draw from the CPU generator), and
+    numpy's global generator from 32 bits (seeding from an array of words
+    costs ~30x more). Each of the three streams is a fixed function of ``seed``.
+    """
     import random
 
     import numpy as np
 
     random.seed(seed)
-    np.random.seed([seed & 0xFFFFFFFF, seed >> 32])
-    torch.manual_seed(seed)
+    np.random.seed((seed ^ (seed >> 32)) & 0xFFFFFFFF)
+    torch.default_generator.manual_seed(seed)
 
 
 def _seed_each_batch(info: Any) -> None:
