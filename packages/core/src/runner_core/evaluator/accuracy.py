@@ -156,7 +156,7 @@ class Accuracy(BaseMetric):
         self._bit_values = torch.tensor([1 << bit for bit in range(pairs)])
 
     # -- results: one int per sample, worked out when read -------------------
-    @property  # type: ignore[override]
+    @property
     def results(self) -> list[Any]:
         """One int per sample (see ``process``); batches still pending are counted first."""
         if self._pending:

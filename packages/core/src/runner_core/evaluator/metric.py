@@ -58,7 +58,7 @@ def _to_cpu(obj: Any) -> Any:
     return _moved(obj, torch.Tensor)
 
 
-def _moved(obj: Any, tensor: type) -> Any:
+def _moved(obj: Any, tensor: type[Any]) -> Any:
     kind = type(obj)
     if kind in _PLAIN:
         return obj
