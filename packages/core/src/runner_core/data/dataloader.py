@@ -205,6 +205,10 @@ def build_dataloader(
     collate_fn = _resolve_function(
         cfg.pop("collate_fn", "default_collate"), f"{key_path}.collate_fn"
     )
+    from .collate import collate_fn_map, default_collate
+
+    if collate_fn is default_collate:
+        collate_fn_map()  # its imports now, not at the first batch
     user_init = cfg.pop("worker_init_fn", None)
     if user_init is not None:
         user_init = _resolve_function(user_init, f"{key_path}.worker_init_fn")
