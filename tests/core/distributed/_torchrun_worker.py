@@ -22,7 +22,7 @@ from runner_core import Hook
 from runner_core.model import ModuleAdapter
 from runner_core.registry import DEFAULT_HOOK_SETS
 from runner_core.runner import Runner
-from runner_core.runner.preemption import TrainingPreempted
+from runner_core.runner.preemption import PreemptionHook, TrainingPreempted
 
 OPTIONS = {
     "work_dir": None,  # required
@@ -44,6 +44,7 @@ OPTIONS = {
     "kill_iter": 5,  # ... before this iteration
     "signal_rank": None,  # send SIGTERM to this rank ...
     "signal_iter": 3,  # ... before this iteration
+    "preempt_check_period": None,  # PreemptionHook.check_period_s (None: its default)
     "amp": False,
     "accumulate": 1,
     "timeout": 60,
@@ -89,6 +90,8 @@ class Faults(Hook):
 def main() -> None:
     opts = {**OPTIONS, **json.loads(sys.argv[1])}
     DEFAULT_HOOK_SETS.register_module(name="bare", module=lambda: {}, force=True)
+    if opts["preempt_check_period"] is not None:
+        PreemptionHook.check_period_s = opts["preempt_check_period"]
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
     optim = {"optimizer": {"type": "SGD", "lr": 0.1, "momentum": 0.9}}
