@@ -137,3 +137,16 @@ def fmt_seconds(value: float) -> str:
     if value >= 1:
         return f"{value:.2f} s"
     return f"{value * 1000:.0f} ms" if value >= 0.01 else f"{value * 1000:.1f} ms"
+
+
+def checkout_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """``child_env`` with this checkout's packages first on the path.
+
+    A peers interpreter has the workspace installed from wherever it was set up
+    (editable installs of another checkout); putting ``packages/*/src`` first
+    makes every variant it runs measure this checkout's code.
+    """
+    env = child_env(extra)
+    sources = [str(p) for p in sorted((REPO / "packages").glob("*/src"))]
+    env["PYTHONPATH"] = os.pathsep.join([*sources, env["PYTHONPATH"]])
+    return env

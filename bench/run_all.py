@@ -1,8 +1,8 @@
 """Run every benchmark and write docs/benchmarks.md and docs/benchmarks.json.
 
-    .venv/bin/python bench/run_all.py                # everything (about 10 minutes)
+    .venv/bin/python bench/run_all.py                # everything (about 20 minutes)
     .venv/bin/python bench/run_all.py --quick        # fewer rounds, 100 MB only
-    .venv/bin/python bench/run_all.py --only w1 startup
+    .venv/bin/python bench/run_all.py --only w1 startup val data ddp
 
 The peers (MMEngine, Lightning) are never project dependencies: install them
 in a scratch environment together with this workspace, e.g.::
@@ -32,9 +32,12 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import data_loading  # noqa: E402
+import ddp  # noqa: E402
+import val_loop  # noqa: E402
 from _common import REPO, fmt_seconds, machine_info, package_versions  # noqa: E402
 
-SECTIONS = ("w1", "w2", "startup", "checkpoints")
+SECTIONS = ("w1", "w2", "startup", "checkpoints", "val", "data", "ddp")
 DEFAULT_PEERS = "/tmp/peers/bin/python"
 VERSIONED = (
     "torch",
@@ -102,7 +105,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["w2"] = w2_digits.measure(2 if args.quick else 5)
     if "startup" in args.only:
         print("Start-up", flush=True)
-        result["startup"] = startup.measure(3 if args.quick else 7)
+        result["startup"] = startup.measure(3 if args.quick else 7, peers_python=peers)
     if "checkpoints" in args.only:
         print("Checkpoints: resume position", flush=True)
         result["checkpoints"] = {"resume": checkpoints.measure_resume(1 if args.quick else 3)}
@@ -113,6 +116,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         print("Checkpoints: training stall, sync against async_save", flush=True)
         result["checkpoints"]["async"] = checkpoint_async.measure(sizes, 3 if args.quick else 5)
+    if "val" in args.only:
+        print("Validation: ValLoop + Accuracy", flush=True)
+        result["val"] = val_loop.measure(2 if args.quick else 5, w1_python)
+    if "data" in args.only:
+        print("Data loading", flush=True)
+        result["data"] = data_loading.measure(2 if args.quick else 5)
+    if "ddp" in args.only:
+        print("DDP on 2 CPU processes", flush=True)
+        result["ddp"] = ddp.measure(2 if args.quick else 5)
     return result
 
 
@@ -317,6 +329,8 @@ def render(result: dict[str, Any]) -> str:
                 f"| `{name}` | {fmt_seconds(s['median'])} "
                 f"[{fmt_seconds(s['min'])}–{fmt_seconds(s['max'])}] |"
             )
+        for name, why in st.get("skipped", {}).items():
+            lines.append(f"| {name} | not run: {why} |")
         inside = st["train_before_run_to_first_iter"]["median"]
         lines += [
             "",
@@ -332,6 +346,21 @@ def render(result: dict[str, Any]) -> str:
                 not st["import_runner_core_imports_torch"],
             )
         )
+        ours_first = st["seconds"]["runner-cli train (to first iteration)"]["median"]
+        peer_first = {
+            name.split(" (")[0]: v["median"]
+            for name, v in st["seconds"].items()
+            if name.endswith("(to first iteration)") and not name.startswith("runner-cli")
+        }
+        if peer_first:
+            targets.append(
+                (
+                    "start-up to the first iteration no slower than the peers",
+                    f"ours {fmt_seconds(ours_first)}; "
+                    + ", ".join(f"{k} {fmt_seconds(v)}" for k, v in peer_first.items()),
+                    all(ours_first <= v for v in peer_first.values()),
+                )
+            )
         help_s = st["seconds"]["runner-cli --help"]["median"]
         targets.append(
             (
@@ -426,6 +455,12 @@ def render(result: dict[str, Any]) -> str:
                 flat,
             )
         )
+
+    for section, module in (("val", val_loop), ("data", data_loading), ("ddp", ddp)):
+        if result.get(section):
+            section_lines, section_targets = module.render(result[section])
+            lines += section_lines
+            targets += section_targets
 
     if targets:
         head = [

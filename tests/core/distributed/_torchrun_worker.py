@@ -23,6 +23,7 @@ from runner_core.checkpoint import BackgroundWriter
 from runner_core.model import ModuleAdapter
 from runner_core.registry import DEFAULT_HOOK_SETS
 from runner_core.runner import Runner
+from runner_core.runner.preemption import PreemptionHook, TrainingPreempted
 
 OPTIONS = {
     "work_dir": None,  # required
@@ -42,6 +43,9 @@ OPTIONS = {
     "fail_iter": 3,  # ... before this iteration
     "kill_rank": None,  # SIGKILL this rank (first attempt only) ...
     "kill_iter": 5,  # ... before this iteration
+    "signal_rank": None,  # send SIGTERM to this rank ...
+    "signal_iter": 3,  # ... before this iteration
+    "preempt_check_period": None,  # PreemptionHook.check_period_s (None: its default)
     "amp": False,
     "accumulate": 1,
     "timeout": 60,
@@ -74,6 +78,8 @@ class Faults(Hook):
         first_attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0"
         if o["kill_rank"] == runner.rank and runner.iter == o["kill_iter"] and first_attempt:
             os.kill(os.getpid(), signal.SIGKILL)
+        if o["signal_rank"] == runner.rank and runner.iter == o["signal_iter"]:
+            os.kill(os.getpid(), signal.SIGTERM)  # preemption: the handler only sets a flag
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         if self.opts["save_every_iter"]:
@@ -93,6 +99,8 @@ class Faults(Hook):
 def main() -> None:
     opts = {**OPTIONS, **json.loads(sys.argv[1])}
     DEFAULT_HOOK_SETS.register_module(name="bare", module=lambda: {}, force=True)
+    if opts["preempt_check_period"] is not None:
+        PreemptionHook.check_period_s = opts["preempt_check_period"]
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
     optim = {"optimizer": {"type": "SGD", "lr": 0.1, "momentum": 0.9}}
@@ -130,7 +138,14 @@ def main() -> None:
         load_from=opts["load_from"],
         log_level=opts["log_level"],
     )
-    runner.train()
+    try:
+        runner.train()
+    except TrainingPreempted as exc:  # every rank stops at the same iteration
+        name = Path(exc.checkpoint).name if exc.checkpoint else None
+        result = {"rank": runner.rank, "preempted_at": runner.iter, "checkpoint": name}
+        torch.save(result, Path(opts["out"]) / f"rank{runner.rank}.pt")
+        torch.distributed.destroy_process_group()
+        return
     metrics = runner.val()
     rank = runner.rank
     result = {

@@ -145,3 +145,22 @@ def test_resume_inside_an_accumulation_window_is_exact_under_ddp(tmp_path: Path)
     for rank in (0, 1):
         for key, value in straight.rank(rank)["state"].items():
             assert torch.equal(restarted.rank(rank)["state"][key], value), (rank, key)
+
+
+def test_sigterm_on_one_rank_stops_every_rank_at_the_same_iteration(tmp_path: Path):
+    # checking every iteration (period 0): the sum started at iteration 3 (where rank 1
+    # got SIGTERM) is read at iteration 4, so both save iter_5.pth and stop there
+    opts = {"signal_rank": 1, "signal_iter": 3, "preempt_check_period": 0.0}
+    run = run_worker(tmp_path, opts, check=False)
+    stops = [run.rank(r) for r in (0, 1)]
+    assert [s["preempted_at"] for s in stops] == [4, 4]
+    assert stops[0]["checkpoint"] == "iter_5.pth"
+    assert (tmp_path / "work" / "iter_5.pth").exists()
+
+
+def test_sigterm_with_the_default_check_period_still_stops_ranks_together(tmp_path: Path):
+    # checks every ~0.1 s of training; the last iteration always checks
+    run = run_worker(tmp_path, {"signal_rank": 0, "signal_iter": 3}, check=False)
+    stops = [run.rank(r) for r in (0, 1)]
+    assert stops[0]["preempted_at"] == stops[1]["preempted_at"] >= 3
+    assert (tmp_path / "work" / stops[0]["checkpoint"]).exists()

@@ -101,3 +101,95 @@ def test_labels_only_allow_top1_only() -> None:
 def test_float_labels_are_an_error() -> None:
     with pytest.raises(ValueError, match="one integer class label per sample"):
         Accuracy().process(None, (SCORES, torch.rand(4, 3)))
+
+
+def _reference_percent(
+    scores: torch.Tensor, labels: torch.Tensor, k: int, thr: float | None
+) -> float:
+    """The definition, one sample at a time: the label among the k best, scoring above thr."""
+    probs = scores.softmax(dim=1)
+    correct = 0
+    for row, label in zip(probs, labels):
+        values, indices = row.topk(k)
+        correct += any(
+            int(i) == int(label) and (thr is None or float(v) > thr)
+            for v, i in zip(values, indices)
+        )
+    return 100.0 * correct / len(labels)
+
+
+@pytest.mark.parametrize("chunk", [50, 1 << 20])  # judged every few batches, or at the end
+@pytest.mark.parametrize("batch", [1, 7, 64])
+def test_batched_counting_matches_the_definition(
+    batch: int, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runner_core.evaluator import accuracy
+
+    monkeypatch.setattr(accuracy, "_CHUNK_SCORES", chunk)
+    gen = torch.Generator().manual_seed(3)
+    logits = torch.randn(200, 8, generator=gen) * 2
+    labels = torch.randint(0, 8, (200,), generator=gen)
+    topk, thrs = (1, 3, 5), (None, 0.1, 0.3)
+    metric = Accuracy(topk=topk, thrs=thrs)
+    for start in range(0, 200, batch):
+        metric.process(
+            None, {"pred": logits[start : start + batch], "gt": labels[start : start + batch]}
+        )
+    got = metric.evaluate()
+    for k in topk:
+        for thr in thrs:
+            suffix = "_no-thr" if thr is None else f"_thr-{thr:.2f}"
+            want = _reference_percent(logits, labels, k, thr)
+            assert got[f"accuracy/top{k}{suffix}"] == pytest.approx(want), (k, thr)
+
+
+def test_results_are_one_untracked_int_per_sample() -> None:
+    """Nothing per sample for the garbage collector or the CPU move to walk."""
+    import gc
+
+    metric = Accuracy(topk=(1, 2), thrs=(None, 0.5))
+    metric.process(None, (SCORES, LABELS))
+    assert len(metric.results) == 4
+    assert all(type(r) is int and not gc.is_tracked(r) for r in metric.results)
+    # sample 0 is top-1 with 0.7 > 0.5: all four (k, thr) bits; sample 2 is only top-3
+    assert metric.results[0] == 0b1111 and metric.results[2] == 0
+
+
+def test_too_many_topk_threshold_pairs_is_a_config_error() -> None:
+    from runner_core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="at most 62"):
+        Accuracy(topk=tuple(range(1, 17)), thrs=(None, 0.1, 0.2, 0.3))
+
+
+def test_each_batch_is_judged_probabilities_or_logits_on_its_own() -> None:
+    # batch 1: probabilities where the true class of sample 1 has probability 0 (top-2, thr 0 fails);
+    # batch 2: the same numbers as logits, where softmax makes every probability positive
+    probs = torch.tensor([[0.6, 0.4, 0.0], [1.0, 0.0, 0.0]])
+    labels = torch.tensor([0, 1])
+    metric = Accuracy(topk=(1, 2), thrs=0.0)
+    metric.process(None, (probs, labels))
+    metric.process(None, (probs * 5.0, labels))
+    assert metric.results == [0b11, 0b00, 0b11, 0b10]
+    assert metric.evaluate() == {"accuracy/top1": 50.0, "accuracy/top2": 75.0}
+
+
+def test_label_batches_and_score_batches_keep_their_order() -> None:
+    metric = Accuracy(thrs=(None, 0.9))
+    metric.process(None, {"pred_label": torch.tensor([1, 0]), "gt_label": torch.tensor([1, 1])})
+    metric.process(None, (SCORES[:2], LABELS[:2]))  # top-1 at 0.7: passes None, not 0.9
+    metric.process(None, {"pred_label": torch.tensor([2]), "gt_label": torch.tensor([2])})
+    assert metric.results == [0b11, 0b00, 0b01, 0b00, 0b11]
+
+
+def test_assigning_results_drops_pending_batches() -> None:
+    metric = Accuracy()
+    metric.process(None, (SCORES, LABELS))
+    metric.results = []
+    assert metric.evaluate() == {"accuracy/top1": 0.0}
+
+
+def test_padding_samples_are_cut_by_size() -> None:
+    metric = Accuracy()
+    metric.process(None, (SCORES, LABELS))  # samples 1 and 2 are wrong at top-1
+    assert metric.evaluate(size=1) == {"accuracy/top1": 100.0}

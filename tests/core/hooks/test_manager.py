@@ -157,3 +157,10 @@ def test_defaulted_arguments_receive_the_values_given() -> None:
     m.register(Defaults())
     m.call("after_val_epoch", {"runner": None, "metrics": {"acc": 1.0}})
     assert seen == {"metrics": {"acc": 1.0}}
+
+
+def test_points_are_no_ops_before_any_hook_is_registered() -> None:
+    """A runner with no hooks at all (default_hooks_set='none') still calls its points."""
+    m = HookManager()
+    for name in hook_point_names():
+        assert getattr(m.points, name)("R") is None

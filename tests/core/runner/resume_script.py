@@ -13,7 +13,7 @@ SIGKILLs the process once the checkpoint hook has run), ``stop_on``
 path), ``validate`` (validation every epoch, with a hook that draws random
 numbers during validation), ``seed``.
 
-The dataset draws random noise from the torch RNG in ``__getitem__``, in the
+The dataset draws random noise from python ``random``, numpy and torch in ``__getitem__``, in the
 main process or in data workers (so the data pipeline's randomness is part
 of the check: workers reseed per batch from the batch's own seed) and appends every index it loads to ``<out>.loads`` (one line per
 ``__getitem__``, from any process).
@@ -29,6 +29,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -53,8 +54,8 @@ class CountingDataset(torch.utils.data.Dataset):
         with open(self.log_path, "a") as f:  # O_APPEND: safe from worker processes
             f.write(f"{index}\n")
         x = self.x[index]
-        if self.noise:
-            x = x + 0.01 * torch.randn(8)
+        if self.noise:  # augmentation from all three generators a worker reseeds
+            x = x + 0.01 * torch.randn(8) + 0.01 * random.random() + 0.01 * float(np.random.rand())
         return {"inputs": x, "labels": self.y[index]}
 
 

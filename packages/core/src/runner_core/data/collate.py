@@ -19,9 +19,21 @@ def default_collate(batch: Sequence[Any]) -> Any:
     stay a list of one element per sample, as MMEngine's ``default_collate``
     keeps them.
     """
-    global _COLLATE_MAP
     from torch.utils.data._utils.collate import collate
 
+    return collate(batch, collate_fn_map=_COLLATE_MAP or collate_fn_map())
+
+
+_COLLATE_MAP: dict[Any, Any] | None = None
+
+
+def collate_fn_map() -> dict[Any, Any]:
+    """torch's type -> collate function map, plus data elements kept as lists.
+
+    Built (importing torch's collate and the data element module) on first
+    use; ``build_dataloader`` asks for it, so the first batch does not pay it.
+    """
+    global _COLLATE_MAP
     if _COLLATE_MAP is None:
         from torch.utils.data._utils.collate import default_collate_fn_map
 
@@ -29,10 +41,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
 
         # torch's documented extension point; torch's own default_collate is left as it is
         _COLLATE_MAP = {**default_collate_fn_map, BaseDataElement: _keep_list}
-    return collate(batch, collate_fn_map=_COLLATE_MAP)
-
-
-_COLLATE_MAP: dict[Any, Any] | None = None
+    return _COLLATE_MAP
 
 
 def _keep_list(batch: Sequence[Any], *, collate_fn_map: Any = None) -> list[Any]:

@@ -109,14 +109,21 @@ class WorkerSeeder:
 
 
 def seed_all(seed: int) -> None:
-    """Seed python, numpy and torch of this (worker) process from one integer."""
+    """Seed python, numpy and torch of this (worker) process from one integer.
+
+    Cheap enough to run before every batch (~5 µs): torch's CPU generator is
+    seeded directly (``torch.manual_seed`` also seeds every accelerator
+    backend, ~100x slower, and data workers draw from the CPU generator), and
+    numpy's global generator from 32 bits (seeding from an array of words
+    costs ~30x more). Each of the three streams is a fixed function of ``seed``.
+    """
     import random
 
     import numpy as np
 
     random.seed(seed)
-    np.random.seed([seed & 0xFFFFFFFF, seed >> 32])
-    torch.manual_seed(seed)
+    np.random.seed((seed ^ (seed >> 32)) & 0xFFFFFFFF)
+    torch.default_generator.manual_seed(seed)
 
 
 def _seed_each_batch(info: Any) -> None:
@@ -199,6 +206,10 @@ def build_dataloader(
     collate_fn = _resolve_function(
         cfg.pop("collate_fn", "default_collate"), f"{key_path}.collate_fn"
     )
+    from .collate import collate_fn_map, default_collate
+
+    if collate_fn is default_collate:
+        collate_fn_map()  # its imports now, not at the first batch
     user_init = cfg.pop("worker_init_fn", None)
     if user_init is not None:
         user_init = _resolve_function(user_init, f"{key_path}.worker_init_fn")

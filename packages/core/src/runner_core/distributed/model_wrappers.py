@@ -21,6 +21,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel as _TorchDDP
 
 from ..errors import RunnerError, did_you_mean
+from ..model.base_model import BaseModel, ModuleAdapter, parse_losses, run_forward
 
 #: MMEngine's wrapper names, accepted for its configs.
 _ALIASES = {
@@ -33,8 +34,6 @@ _ALIASES = {
 
 def _uses_default_train_step(model: nn.Module) -> bool:
     """True when ``model.train_step`` is BaseModel's or ModuleAdapter's own."""
-    from ..model.base_model import BaseModel, ModuleAdapter
-
     # nn.Module's stubs don't know the model contract's train_step
     step = cast(Any, type(model)).train_step
     return step is BaseModel.train_step or step is ModuleAdapter.train_step
@@ -42,8 +41,6 @@ def _uses_default_train_step(model: nn.Module) -> bool:
 
 def _loss_forward(call: Any, model: nn.Module, data: Any) -> Any:
     """Preprocess ``data`` and run ``call`` (the wrapper) in loss mode, as the model would."""
-    from ..model.base_model import ModuleAdapter, run_forward
-
     data = cast(Any, model).data_preprocessor(data, True)  # a BaseModel-style model's
     if isinstance(model, ModuleAdapter):
         inputs, targets = model._split(data)
@@ -53,8 +50,6 @@ def _loss_forward(call: Any, model: nn.Module, data: Any) -> Any:
 
 def _default_train_step(wrapper: nn.Module, data: Any, optim_wrapper: Any) -> dict[str, Any]:
     """BaseModel.train_step with the forward routed through ``wrapper``."""
-    from ..model.base_model import parse_losses
-
     with optim_wrapper.optim_context(wrapper):
         losses = _loss_forward(wrapper, cast(nn.Module, wrapper.module), data)
     parse = getattr(wrapper.module, "parse_losses", parse_losses)  # a model's own rule wins

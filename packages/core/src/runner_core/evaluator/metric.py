@@ -27,12 +27,15 @@ def interleave_results(parts: Sequence[Sequence[Any]], size: int | None = None) 
     so taking one entry from each rank in turn restores the order. ``size`` (the
     dataset length) drops the padding samples that rounding up added at the end.
     """
-    merged = [
-        item
-        for column in itertools.zip_longest(*parts, fillvalue=_HOLE)
-        for item in column
-        if item is not _HOLE
-    ]
+    if len(parts) == 1:  # one process: already in order
+        merged = list(parts[0])
+    else:
+        merged = [
+            item
+            for column in itertools.zip_longest(*parts, fillvalue=_HOLE)
+            for item in column
+            if item is not _HOLE
+        ]
     if size is not None:
         if size < 0:
             raise ValueError(f"size must be >= 0 (the dataset length), got {size}.")
@@ -40,16 +43,33 @@ def interleave_results(parts: Sequence[Sequence[Any]], size: int | None = None) 
     return merged
 
 
+#: Types that never hold a tensor: lists of them are copied without a call per item.
+_PLAIN = frozenset({int, float, bool, str, bytes, complex, type(None)})
+
+
 def _to_cpu(obj: Any) -> Any:
-    """Move tensors found in lists, tuples and dicts to the CPU."""
+    """Move tensors found in lists, tuples and dicts to the CPU.
+
+    Numbers and strings are passed over without a function call each, so a
+    metric that keeps one number per sample pays next to nothing here.
+    """
     import torch
 
-    if isinstance(obj, torch.Tensor):
+    return _moved(obj, torch.Tensor)
+
+
+def _moved(obj: Any, tensor: type[Any]) -> Any:
+    kind = type(obj)
+    if kind in _PLAIN:
+        return obj
+    if isinstance(obj, tensor):
         return obj.cpu()
+    if kind is list:
+        return [v if type(v) in _PLAIN else _moved(v, tensor) for v in obj]
     if isinstance(obj, Mapping):
-        return cast(Any, type(obj))({key: _to_cpu(value) for key, value in obj.items()})
+        return cast(Any, kind)({key: _moved(value, tensor) for key, value in obj.items()})
     if isinstance(obj, (list, tuple)) and not hasattr(obj, "_fields"):
-        return type(obj)(_to_cpu(value) for value in obj)
+        return kind(v if type(v) in _PLAIN else _moved(v, tensor) for v in obj)
     return obj
 
 

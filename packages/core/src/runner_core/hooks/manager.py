@@ -98,6 +98,7 @@ class HookManager(Sequence[Hook]):
         #: ``points.<name>(runner, ...)``: the fastest way to call a standard hook
         #: point, arguments in the spec's order; a no-op when no hook implements it.
         self.points = HookPoints()
+        self._apply_points()  # every point a no-op until a hook implements it
 
     # -- the sequence of hooks ------------------------------------------------------
     @overload

@@ -17,8 +17,10 @@ hook of that point are done, and then:
 
 Configured with ``env_cfg=dict(preemption=dict(signals=['SIGTERM', 'SIGUSR1'],
 slurm_requeue=False))``; ``signals=[]`` turns it off. Outside ``train()`` the
-signals keep their usual meaning. In a multi-process run the flag is summed
-over ranks every iteration, so all ranks stop at the same iteration.
+signals keep their usual meaning. In a multi-process run the flags are summed
+over ranks without waiting, about every 0.1 s of training (the sum started at
+one check is read at the next), so all ranks stop at the same iteration,
+shortly after the signal arrived.
 """
 
 from __future__ import annotations
@@ -120,10 +122,15 @@ class PreemptionHook(Hook):
     """Save and stop at the end of the iteration in which a preemption signal arrived."""
 
     priority = Priority.LOWEST
+    #: Multi-process runs: aim for one (non-blocking) agreement per this many seconds.
+    check_period_s = 0.1
 
     def __init__(self, slurm_requeue: bool = False) -> None:
         self.slurm_requeue = slurm_requeue
         self.received: int | None = None  # set by the signal handler, nothing else
+        self._in_flight: tuple[Any, Any] | None = None  # (work, sums) of the last check
+        self._next_check = 0  # the iteration of the next check
+        self._checked_at: tuple[int, float] | None = None  # (iteration, time) of the last
 
     def after_train_iter(
         self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
@@ -145,19 +152,74 @@ class PreemptionHook(Hook):
         runner.logger.warning(line)
         raise TrainingPreempted(line, signum, str(saved) if saved is not None else None)
 
+    def after_train(self, runner: Any) -> None:
+        self._settle()
+
     def _agreed_signal(self, runner: Any) -> int | None:
-        """This rank's signal; in a multi-process run, stop when any rank got one."""
+        """This rank's signal; in a multi-process run, stop when any rank got one.
+
+        The ranks agree without a collective on every step's critical path:
+        at check iterations (about every ``check_period_s`` of training, the
+        interval agreed by all ranks) each rank starts a non-blocking sum of
+        ``[flag, its suggested interval]`` over the CPU (gloo) group and reads
+        the sum started at the previous check, long finished by then. Every
+        rank reads the same sums at the same iterations, so all stop together,
+        at most about two periods after the signal (the last iteration always
+        checks, waiting for its own sum).
+        """
         if not getattr(runner, "distributed", False):
             return self.received
-        import torch
-
-        from ..distributed.utils import all_reduce
-
-        flag = torch.tensor([self.received or 0], device=getattr(runner, "device", "cpu"))
-        total = int(all_reduce(flag).item())
-        if total == 0:
+        i = runner.iter
+        max_iters = getattr(runner, "max_iters", None)
+        last = max_iters is not None and i + 1 >= max_iters
+        if i < self._next_check and not last:
             return None
+        import time
+
+        import torch
+        import torch.distributed as dist
+
+        from ..distributed.utils import get_cpu_group
+
+        now = time.monotonic()
+        suggest = 1
+        if self._checked_at is not None and i > self._checked_at[0]:
+            per_iter = (now - self._checked_at[1]) / (i - self._checked_at[0])
+            suggest = int(min(max(self.check_period_s / max(per_iter, 1e-9), 1), 1000))
+        self._checked_at = (i, now)
+        sent = torch.tensor([self.received or 0, suggest], dtype=torch.int64)
+        work = dist.all_reduce(sent, group=get_cpu_group(), async_op=True)
+        previous, self._in_flight = self._in_flight, (work, sent)
+        total, interval = self._settled_sum(previous, dist.get_world_size())
+        self._next_check = i + interval
+        if not total and last:
+            total = self._settle()[0]
+        if not total:
+            return None
+        self._settle()  # stopping: leave no sum in flight
         return self.received or signal.SIGTERM.value
+
+    @staticmethod
+    def _settled_sum(sent: tuple[Any, Any] | None, world: int = 1) -> tuple[int, int]:
+        """``(sum of flags, agreed check interval)`` of a sum started earlier."""
+        if sent is None:
+            return 0, 1
+        work, values = sent
+        work.wait()
+        flags, suggested = (int(v) for v in values)
+        return flags, max(1, suggested // max(world, 1))
+
+    def _settle(self) -> tuple[int, int]:
+        """Wait for the sum still in flight (if any) and return it."""
+        sent, self._in_flight = self._in_flight, None
+        return self._settled_sum(sent)
+
+    def reset(self) -> None:
+        """Forget the last run's agreement state (called when training starts)."""
+        self.received = None
+        self._in_flight = None
+        self._next_check = 0
+        self._checked_at = None
 
 
 def _position(runner: Any, batch_idx: int) -> str:
@@ -213,7 +275,8 @@ def watch(runner: Any) -> Iterator[PreemptionHook | None]:
     if hook is None:
         hook = PreemptionHook(slurm_requeue=requeue)
         runner.hooks.register(hook, Priority.LOWEST, "preemption")
-    hook.slurm_requeue, hook.received = requeue, None
+    hook.slurm_requeue = requeue
+    hook.reset()
 
     def on_signal(signum: int, frame: Any) -> None:
         if hook.received is None:
