@@ -2,10 +2,21 @@
 
     python bench/profile_w1.py                      # best of 5, raw / ours_none / ours_full
     python bench/profile_w1.py --cprofile ours_full # cProfile one variant, top 30 by own time
+    python bench/profile_w1.py --report --json-out F  # what run_all's profile section records
 
 Repeating in one process and keeping the best run filters out a busy
 machine's noise, so small differences (a few microseconds per iteration)
 show; ``w1_overhead.py`` gives the numbers that are reported.
+
+``--report`` records three views: the best in-process W1 times; the
+framework's own cost per iteration on a null model, with no hooks, the full
+default set, and each default hook alone (``null_overhead.py``: torch taken
+out, so per-hook costs are not lost in noise); and cProfile of W1 with the
+full default set over the training window only (``before_train`` to
+``after_train``), the top functions by own and by cumulative time, in µs per
+iteration. cProfile adds its own cost to every Python call, so it inflates
+the framework's share; read it for the ranking, and the null model for the
+size.
 """
 
 from __future__ import annotations
@@ -16,10 +27,13 @@ import pstats
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import w1_overhead as w1  # noqa: E402
+
+REPO_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
 def one(variant: str, loader: object) -> float:
@@ -37,11 +51,118 @@ def one(variant: str, loader: object) -> float:
     return w1._marks["stop"] - w1._marks["start"]
 
 
+def profile_train_window(variant: str, loader: Any) -> pstats.Stats:
+    """cProfile ``variant`` from its start clock to its stop clock only."""
+    profiler = cProfile.Profile()
+    clock = w1._clock
+    calls = []
+
+    def toggling_clock() -> float:
+        now = clock()
+        calls.append(now)
+        if len(calls) == 1:
+            profiler.enable()
+        else:
+            profiler.disable()
+        return now
+
+    w1._clock = toggling_clock
+    try:
+        one(variant, loader)
+    finally:
+        w1._clock = clock
+        profiler.disable()
+    return pstats.Stats(profiler)
+
+
+def _label(key: tuple[str, int, str]) -> str:
+    filename, line, name = key
+    if filename == "~":
+        return name  # a builtin: "<method 'mul_' of ...>"
+    if "site-packages/" in filename:
+        filename = filename.split("site-packages/", 1)[1]
+    elif filename.startswith(REPO_ROOT):
+        filename = filename[len(REPO_ROOT) + 1 :]
+        for package in ("core", "hooks-standard", "loops-standard"):
+            filename = filename.replace(f"packages/{package}/src/", "")
+    elif filename.startswith("<"):
+        return filename
+    return f"{filename}:{line}({name})"
+
+
+def _ours(key: tuple[str, int, str]) -> bool:
+    filename = key[0]
+    if "site-packages/" in filename:
+        return False
+    return (filename.startswith(REPO_ROOT) and "/packages/" in filename) or filename.startswith(
+        "<hook point"
+    )
+
+
+def profile_rows(stats: pstats.Stats, iters: int, top: int = 15) -> dict[str, Any]:
+    """Top functions by own time (all) and by cumulative time (ours), µs per iteration."""
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    rows = []
+    for key, (_cc, ncalls, tottime, cumtime, _callers) in raw.items():
+        rows.append(
+            {
+                "function": _label(key),
+                "ours": _ours(key),
+                "calls_per_iter": ncalls / iters,
+                "own_us": tottime / iters * 1e6,
+                "cum_us": cumtime / iters * 1e6,
+            }
+        )
+    total = sum(r["own_us"] for r in rows)
+    ours_own = sum(r["own_us"] for r in rows if r["ours"])
+    by_own = sorted(rows, key=lambda r: r["own_us"], reverse=True)[:top]
+    by_cum = sorted((r for r in rows if r["ours"]), key=lambda r: r["cum_us"], reverse=True)[:top]
+    return {
+        "total_us_per_iter": total,
+        "ours_own_us_per_iter": ours_own,
+        "top_own": by_own,
+        "top_ours_cumulative": by_cum,
+    }
+
+
+def report(repeats: int, null_repeats: int) -> dict[str, Any]:
+    """What ``run_all.py``'s profile section records (see the module docstring)."""
+    import logging
+
+    import null_overhead
+    import torch
+
+    torch.set_num_threads(1)
+    logging.disable(logging.INFO)
+    null = null_overhead.measure(
+        ["none", "full", *(f"only:{r}" for r in null_overhead.ROLES)], null_repeats
+    )
+    loader = w1.make_loader()
+    w1.raw_loop(loader, w1.make_mlp(), 200)
+    iters = len(loader)
+    best: dict[str, float] = {}
+    for _ in range(repeats):  # interleaved, best of
+        for variant in ("raw", "ours_none", "ours_full"):
+            us = one(variant, loader) / iters * 1e6
+            best[variant] = min(best.get(variant, us), us)
+    stats = profile_train_window("ours_full", loader)
+    return {
+        "iters": iters,
+        "w1_best_us_per_iter": best,
+        "null_us_per_iter": null,
+        "null_iters": null_overhead.N_ITERS,
+        "cprofile": profile_rows(stats, iters),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("variants", nargs="*", default=["raw", "ours_none", "ours_full"])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cprofile", default=None, help="variant to run under cProfile")
+    parser.add_argument("--report", action="store_true", help="the profile section's record")
+    parser.add_argument("--null-repeats", type=int, default=5)
+    parser.add_argument("--json-out", default=None)
     args = parser.parse_args()
     import logging
 
@@ -49,14 +170,19 @@ def main() -> None:
 
     torch.set_num_threads(1)
     logging.disable(logging.INFO)  # keep the terminal quiet; the hooks still format lines
+    if args.report:
+        from _common import write_json
+
+        result = report(args.repeats, args.null_repeats)
+        write_json(args.json_out, result)
+        for row in result["cprofile"]["top_ours_cumulative"]:
+            print(f"{row['cum_us']:8.1f} us/iter  {row['function']}")
+        return
     loader = w1.make_loader()
     w1.raw_loop(loader, w1.make_mlp(), 200)
     if args.cprofile:
-        profiler = cProfile.Profile()
-        profiler.enable()
-        one(args.cprofile, loader)
-        profiler.disable()
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+        stats = profile_train_window(args.cprofile, loader)
+        stats.sort_stats("tottime").print_stats(30)
         return
     best = {v: min(one(v, loader) for _ in range(args.repeats)) for v in args.variants}
     iters = len(loader)
