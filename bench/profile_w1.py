@@ -41,7 +41,7 @@ def one(variant: str, loader: object) -> float:
     model = w1.make_mlp()
     with tempfile.TemporaryDirectory(prefix="w1-") as work_dir:
         if variant == "raw":
-            w1.raw_loop(loader, model, len(loader))  # type: ignore[arg-type]
+            w1.raw_loop(loader, model)
         elif variant == "ours_full":
             w1.ours(loader, model, work_dir, None)
         elif variant == "ours_none":
