@@ -124,10 +124,14 @@ class PreemptionHook(Hook):
     def __init__(self, slurm_requeue: bool = False) -> None:
         self.slurm_requeue = slurm_requeue
         self.received: int | None = None  # set by the signal handler, nothing else
+        #: whether ranks must agree (all-reduce every iteration); set by :func:`watch`
+        self.distributed = False
 
     def after_train_iter(
         self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
     ) -> None:
+        if self.received is None and not self.distributed:
+            return  # the common case, every iteration: one attribute test
         signum = self._agreed_signal(runner)
         if signum is None:
             return
@@ -214,6 +218,7 @@ def watch(runner: Any) -> Iterator[PreemptionHook | None]:
         hook = PreemptionHook(slurm_requeue=requeue)
         runner.hooks.register(hook, Priority.LOWEST, "preemption")
     hook.slurm_requeue, hook.received = requeue, None
+    hook.distributed = bool(getattr(runner, "distributed", False))
 
     def on_signal(signum: int, frame: Any) -> None:
         if hook.received is None:
