@@ -26,9 +26,17 @@ SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for child processes: this one, plus the bench folder on the path."""
+    """The environment for child processes: this one, plus the bench folder on the path.
+
+    This checkout's packages go first on the path too, so "ours" is always the
+    code under test, also when the peers' interpreter (which may have another
+    checkout installed) runs it.
+    """
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(BENCH_DIR), env.get("PYTHONPATH", "")) if p)
+    sources = [str(p) for p in sorted((REPO / "packages").glob("*/src"))]
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(BENCH_DIR), *sources, env.get("PYTHONPATH", "")) if p
+    )
     env.pop("TERM", None)  # no live progress bars in children
     env["NO_COLOR"] = "1"
     env.update(extra or {})

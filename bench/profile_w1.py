@@ -33,8 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import w1_overhead as w1  # noqa: E402
 
-REPO_ROOT = str(Path(__file__).resolve().parent.parent)
-
 
 def one(variant: str, loader: object) -> float:
     w1._marks.clear()
@@ -75,28 +73,28 @@ def profile_train_window(variant: str, loader: Any) -> pstats.Stats:
     return pstats.Stats(profiler)
 
 
+_OUR_PACKAGES = ("/runner_core/", "/runner_hooks_standard/", "/runner_loops_standard/")
+
+
 def _label(key: tuple[str, int, str]) -> str:
     filename, line, name = key
     if filename == "~":
         return name  # a builtin: "<method 'mul_' of ...>"
+    if filename.startswith("<"):
+        return filename
     if "site-packages/" in filename:
         filename = filename.split("site-packages/", 1)[1]
-    elif filename.startswith(REPO_ROOT):
-        filename = filename[len(REPO_ROOT) + 1 :]
-        for package in ("core", "hooks-standard", "loops-standard"):
-            filename = filename.replace(f"packages/{package}/src/", "")
-    elif filename.startswith("<"):
-        return filename
+    elif _ours(key):
+        filename = filename[filename.rindex("/src/") + 5 :]
     return f"{filename}:{line}({name})"
 
 
 def _ours(key: tuple[str, int, str]) -> bool:
+    """Code of this project's packages (wherever they are installed from) or its hook points."""
     filename = key[0]
-    if "site-packages/" in filename:
-        return False
-    return (filename.startswith(REPO_ROOT) and "/packages/" in filename) or filename.startswith(
-        "<hook point"
-    )
+    if filename.startswith("<hook point"):
+        return True
+    return "site-packages/" not in filename and any(p in filename for p in _OUR_PACKAGES)
 
 
 def profile_rows(stats: pstats.Stats, iters: int, top: int = 15) -> dict[str, Any]:
@@ -115,11 +113,15 @@ def profile_rows(stats: pstats.Stats, iters: int, top: int = 15) -> dict[str, An
         )
     total = sum(r["own_us"] for r in rows)
     ours_own = sum(r["own_us"] for r in rows if r["ours"])
+    calls = sum(r["calls_per_iter"] for r in rows)
+    ours_calls = sum(r["calls_per_iter"] for r in rows if r["ours"])
     by_own = sorted(rows, key=lambda r: r["own_us"], reverse=True)[:top]
     by_cum = sorted((r for r in rows if r["ours"]), key=lambda r: r["cum_us"], reverse=True)[:top]
     return {
         "total_us_per_iter": total,
         "ours_own_us_per_iter": ours_own,
+        "calls_per_iter": calls,
+        "ours_calls_per_iter": ours_calls,
         "top_own": by_own,
         "top_ours_cumulative": by_cum,
     }
@@ -153,6 +155,84 @@ def report(repeats: int, null_repeats: int) -> dict[str, Any]:
         "null_iters": null_overhead.N_ITERS,
         "cprofile": profile_rows(stats, iters),
     }
+
+
+# -- the report section of docs/benchmarks.md -------------------------------------------------
+def _cell(value: float | None, fmt: str = "{:.2f}") -> str:
+    return "–" if value is None else fmt.format(value)
+
+
+def render(after: dict[str, Any], before: dict[str, Any] | None) -> list[str]:
+    """Markdown for the profile section: before (if recorded) and after, side by side."""
+    before = before or {}
+    lines = [
+        "## Profile: where W1's overhead goes",
+        "",
+        "`bench/profile_w1.py --report`, one process. *Before* is "
+        "`bench/results/profile_before.json` (recorded on the loaded development VM before "
+        "the per-iteration work was tuned); *after* is this run. Null model: a `BaseModel` "
+        "whose `train_step` returns a constant dict, trained on a list of "
+        f"{after['null_iters']:,} ints and timed from `before_train_epoch` to "
+        "`after_train_epoch`: the framework's own µs per iteration, without torch "
+        "(minimum over in-process repeats).",
+        "",
+        "| null model, hooks | before µs/iter | after µs/iter |",
+        "| --- | --- | --- |",
+    ]
+    old_null = before.get("null_us_per_iter", {})
+    for variant, s in after["null_us_per_iter"].items():
+        label = {"none": "none (`default_hooks_set='none'`)", "full": "full default set"}.get(
+            variant, variant.replace("only:", "only ")
+        )
+        old = old_null.get(variant, {}).get("min")
+        lines.append(f"| {label} | {_cell(old)} | {_cell(s['min'])} |")
+    old_best = before.get("w1_best_us_per_iter", {})
+    lines += [
+        "",
+        "W1 in one process, best of the interleaved repeats (µs/iteration; the "
+        "cross-process medians of the W1 section are the reported figures):",
+        "",
+        "| variant | before | after |",
+        "| --- | --- | --- |",
+    ]
+    for variant, us in after["w1_best_us_per_iter"].items():
+        lines.append(f"| {variant} | {_cell(old_best.get(variant), '{:.0f}')} | {us:.0f} |")
+    cp, old_cp = after["cprofile"], before.get("cprofile", {})
+    lines += [
+        "",
+        "cProfile of W1 with the full default set, training window only. cProfile "
+        "charges every Python call, so it inflates the framework's share; the call counts "
+        "are exact.",
+        "",
+        "| | before | after |",
+        "| --- | --- | --- |",
+        f"| Python + C calls per iteration, all | {_cell(old_cp.get('calls_per_iter'), '{:.0f}')} "
+        f"| {cp['calls_per_iter']:.0f} |",
+        f"| calls per iteration into our packages | "
+        f"{_cell(old_cp.get('ours_calls_per_iter'), '{:.0f}')} | {cp['ours_calls_per_iter']:.0f} |",
+        f"| own time in our packages, µs/iter (under cProfile) | "
+        f"{_cell(old_cp.get('ours_own_us_per_iter'), '{:.1f}')} | {cp['ours_own_us_per_iter']:.1f} |",
+        "",
+    ]
+    for title, key, column in (
+        ("Our functions by cumulative time", "top_ours_cumulative", "cum_us"),
+        ("All functions by own time", "top_own", "own_us"),
+    ):
+        for when, data in (("before", old_cp), ("after", cp)):
+            rows = data.get(key)
+            if not rows:
+                continue
+            lines += [
+                f"{title}, {when} (µs/iteration under cProfile):",
+                "",
+                "| function | calls/iter | µs/iter |",
+                "| --- | --- | --- |",
+            ]
+            for row in rows[:12]:
+                name = row["function"].replace("|", "\\|")
+                lines.append(f"| `{name}` | {row['calls_per_iter']:.2f} | {row[column]:.1f} |")
+            lines.append("")
+    return lines
 
 
 def main() -> None:

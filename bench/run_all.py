@@ -1,6 +1,6 @@
 """Run every benchmark and write docs/benchmarks.md and docs/benchmarks.json.
 
-    .venv/bin/python bench/run_all.py                # everything (about 10 minutes)
+    .venv/bin/python bench/run_all.py                # everything (about 20 minutes)
     .venv/bin/python bench/run_all.py --quick        # fewer rounds, 100 MB only
     .venv/bin/python bench/run_all.py --only w1 startup
 
@@ -34,7 +34,8 @@ sys.path.insert(0, str(HERE))
 
 from _common import REPO, fmt_seconds, machine_info, package_versions  # noqa: E402
 
-SECTIONS = ("w1", "w2", "startup", "checkpoints")
+SECTIONS = ("w1", "profile", "hooks", "length", "model_size", "w2", "startup", "checkpoints")
+PROFILE_BEFORE = HERE / "results" / "profile_before.json"
 DEFAULT_PEERS = "/tmp/peers/bin/python"
 VERSIONED = (
     "torch",
@@ -76,6 +77,7 @@ def _peers_python(arg: str | None) -> str | None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     import checkpoints
+    import flat_cost
     import startup
     import w1_overhead
     import w2_digits
@@ -95,6 +97,31 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if "w1" in args.only:
         print("W1: per-iteration overhead", flush=True)
         result["w1"] = w1_overhead.measure(3 if args.quick else args.rounds, w1_python)
+    if "profile" in args.only:
+        print("Profile: W1 in one process, null model, cProfile", flush=True)
+        from _common import SINGLE_THREAD_ENV, child_env, run_child
+
+        profile = run_child(
+            sys.executable,
+            [str(HERE / "profile_w1.py"), "--report", "--repeats", "2" if args.quick else "5"],
+            env=child_env(SINGLE_THREAD_ENV),
+        )
+        if PROFILE_BEFORE.exists():
+            profile["before"] = json.loads(PROFILE_BEFORE.read_text())
+        result["profile"] = profile
+    if "hooks" in args.only:
+        print("Extra hooks", flush=True)
+        counts = (0, 50, 200) if args.quick else flat_cost.HOOK_COUNTS
+        result["hooks"] = flat_cost.measure_hooks(w1_python, 1 if args.quick else 2, counts)
+    if "length" in args.only:
+        print("Run length", flush=True)
+        lengths = flat_cost.LENGTHS[:2] if args.quick else flat_cost.LENGTHS
+        result["length"] = flat_cost.measure_length(
+            w1_python, lengths, peer_max_iters=2_000 if args.quick else 20_000
+        )
+    if "model_size" in args.only:
+        print("Model size", flush=True)
+        result["model_size"] = flat_cost.measure_model_size(w1_python, 1 if args.quick else 3)
     if "w2" in args.only:
         print("W2: digits CNN", flush=True)
         result["w2"] = w2_digits.measure(2 if args.quick else 5)
@@ -191,6 +218,22 @@ def render(result: dict[str, Any]) -> str:
                         slower,
                     )
                 )
+
+    import flat_cost
+    import profile_w1
+
+    if result.get("profile"):
+        profile = result["profile"]
+        lines += profile_w1.render(profile, profile.get("before"))
+    for key, render_section in (
+        ("hooks", flat_cost.render_hooks),
+        ("length", flat_cost.render_length),
+        ("model_size", flat_cost.render_model_size),
+    ):
+        if result.get(key):
+            section_lines, section_targets = render_section(result[key])
+            lines += section_lines
+            targets += section_targets
 
     w2 = result.get("w2")
     if w2:
