@@ -184,7 +184,7 @@ class ModuleAdapter(BaseModel):
         with optim_wrapper.optim_context(self):
             inputs, targets = self._split(self._preprocess(data, True))
             # the submodule straight from _modules: nn.Module.__getattr__ costs every step
-            loss = self.loss_fn(self._modules["module"](inputs), targets)
+            loss = self.loss_fn(self._modules["module"](inputs), targets)  # type: ignore[misc]
         optim_wrapper.update_params(loss)
         return {"loss": loss.detach()}
 
