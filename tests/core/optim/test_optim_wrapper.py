@@ -89,6 +89,18 @@ def test_clip_grad_norm_numbers_and_last_grad_norm() -> None:
     torch.testing.assert_close(p.detach(), torch.tensor([-0.6, -0.8]))
 
 
+def test_clipping_switched_on_later_applies_to_the_next_step() -> None:
+    p = nn.Parameter(torch.zeros(2))
+    wrapper = OptimWrapper(torch.optim.SGD([p], lr=1.0))
+    wrapper.update_params((p * torch.tensor([3.0, 4.0])).sum())  # unclipped: grad (3, 4)
+    torch.testing.assert_close(p.detach(), torch.tensor([-3.0, -4.0]))
+    assert wrapper.inner_count == 1 and p.grad is None  # stepped, then zeroed
+    wrapper.set_clip_grad(dict(max_norm=1.0))
+    wrapper.update_params((p * torch.tensor([3.0, 4.0])).sum())  # clipped to norm 1
+    torch.testing.assert_close(p.detach(), torch.tensor([-3.6, -4.8]))
+    assert wrapper.last_grad_norm == pytest.approx(5.0) and wrapper.inner_count == 2
+
+
 def test_clip_grad_value_numbers() -> None:
     p = nn.Parameter(torch.zeros(3))
     wrapper = OptimWrapper(
