@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import pytest
 import torch
@@ -256,3 +257,19 @@ def test_amp_default_on_cuda_is_float16_with_dynamic_scaler() -> None:
     assert out.dtype is torch.float16
     wrapper.update_params(nn.functional.mse_loss(out.float(), y))
     assert "loss_scaler" in wrapper.state_dict()
+
+
+def test_a_step_wrapped_on_the_instance_is_called() -> None:
+    p = nn.Parameter(torch.zeros(2))
+    wrapper = OptimWrapper(torch.optim.SGD([p], lr=1.0))
+    calls = []
+    plain_step = wrapper.step
+
+    def counted(**kwargs: Any) -> None:
+        calls.append(kwargs)
+        plain_step(**kwargs)
+
+    wrapper.step = counted  # type: ignore[method-assign]  # as the schedulers' order check does
+    wrapper.update_params((p * torch.tensor([3.0, 4.0])).sum())
+    assert calls == [{}]
+    torch.testing.assert_close(p.detach(), torch.tensor([-3.0, -4.0]))

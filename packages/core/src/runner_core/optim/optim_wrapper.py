@@ -124,9 +124,17 @@ class OptimWrapper:
         zero_kwargs: dict[str, Any] | None = None,
     ) -> None:
         """Backward ``loss``; step and zero the gradients when the window is full."""
-        if self._plain_step and not step_kwargs and not zero_kwargs:
-            # the common case, every iteration: no accumulation, no clipping, and no
-            # subclass that overrides backward/step/zero_grad; the same calls, inlined
+        patched = self.__dict__  # a scheduler counts steps by wrapping self.step on the instance
+        if (
+            self._plain_step
+            and not step_kwargs
+            and not zero_kwargs
+            and "step" not in patched
+            and "backward" not in patched
+            and "zero_grad" not in patched
+        ):
+            # the common case, every iteration: no accumulation, no clipping, and nothing
+            # overriding backward/step/zero_grad; the same calls, inlined
             loss.backward()
             self._inner_count += 1
             optimizer = self.optimizer
