@@ -157,6 +157,61 @@ def report(repeats: int, null_repeats: int) -> dict[str, Any]:
     }
 
 
+def before_after(baseline: str, recorded: Path, rounds: int) -> dict[str, Any]:
+    """``profile_w1.py --report`` of this checkout, and of ``baseline``'s packages.
+
+    The two alternate (``rounds`` each) and each figure keeps its best, so
+    before and after meet the machine in the same state; without git or the
+    commit, *before* is the ``recorded`` report.
+    """
+    import json
+    import os
+    import subprocess
+
+    from _common import REPO, SINGLE_THREAD_ENV, child_env, run_child
+
+    args = [str(Path(__file__).resolve()), "--report", "--repeats", "3"]
+    env = child_env(SINGLE_THREAD_ENV)
+    with tempfile.TemporaryDirectory(prefix="bench-baseline-") as tmp:
+        base_env = None
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", baseline, "packages"],
+            capture_output=True,
+            check=False,
+        )
+        if archive.returncode == 0:
+            subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+            sources = [str(p) for p in sorted((Path(tmp) / "packages").glob("*/src"))]
+            base_env = dict(env, PYTHONPATH=os.pathsep.join([*sources, env["PYTHONPATH"]]))
+        after: list[dict[str, Any]] = []
+        before: list[dict[str, Any]] = []
+        for _ in range(rounds):
+            if base_env is not None:
+                before.append(run_child(sys.executable, args, env=base_env))
+            after.append(run_child(sys.executable, args, env=env))
+    profile = _best_of(after)
+    if before:
+        profile["before"] = _best_of(before)
+        profile["before"]["note"] = f"packages of {baseline}, measured in the same run"
+    elif recorded.exists():
+        profile["before"] = json.loads(recorded.read_text())
+    return profile
+
+
+def _best_of(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """The last report, with each timing replaced by its best over ``reports``."""
+    import json
+
+    out = json.loads(json.dumps(reports[-1]))
+    for variant in out["w1_best_us_per_iter"]:
+        out["w1_best_us_per_iter"][variant] = min(
+            r["w1_best_us_per_iter"][variant] for r in reports
+        )
+    for variant, stats in out["null_us_per_iter"].items():
+        stats["min"] = min(r["null_us_per_iter"][variant]["min"] for r in reports)
+    return out
+
+
 # -- the report section of docs/benchmarks.md -------------------------------------------------
 def _cell(value: float | None, fmt: str = "{:.2f}") -> str:
     return "–" if value is None else fmt.format(value)
@@ -168,9 +223,8 @@ def render(after: dict[str, Any], before: dict[str, Any] | None) -> list[str]:
     lines = [
         "## Profile: where W1's overhead goes",
         "",
-        "`bench/profile_w1.py --report`, one process. *Before* is "
-        "`bench/results/profile_before.json` (recorded on the loaded development VM before "
-        "the per-iteration work was tuned); *after* is this run. Null model: a `BaseModel` "
+        "`bench/profile_w1.py --report`, one process per report. *Before*: "
+        f"{before.get('note', 'not recorded')}; *after*: this checkout. Null model: a `BaseModel` "
         "whose `train_step` returns a constant dict, trained on a list of "
         f"{after['null_iters']:,} ints and timed from `before_train_epoch` to "
         "`after_train_epoch`: the framework's own µs per iteration, without torch "

@@ -36,6 +36,8 @@ from _common import REPO, fmt_seconds, machine_info, package_versions  # noqa: E
 
 SECTIONS = ("w1", "profile", "hooks", "length", "model_size", "w2", "startup", "checkpoints")
 PROFILE_BEFORE = HERE / "results" / "profile_before.json"
+#: main before issue #16's per-iteration work: the profile section's "before"
+PROFILE_BASELINE = "db8011f"
 DEFAULT_PEERS = "/tmp/peers/bin/python"
 VERSIONED = (
     "torch",
@@ -78,6 +80,7 @@ def _peers_python(arg: str | None) -> str | None:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     import checkpoints
     import flat_cost
+    import profile_w1
     import startup
     import w1_overhead
     import w2_digits
@@ -99,16 +102,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["w1"] = w1_overhead.measure(3 if args.quick else args.rounds, w1_python)
     if "profile" in args.only:
         print("Profile: W1 in one process, null model, cProfile", flush=True)
-        from _common import SINGLE_THREAD_ENV, child_env, run_child
 
-        profile = run_child(
-            sys.executable,
-            [str(HERE / "profile_w1.py"), "--report", "--repeats", "2" if args.quick else "5"],
-            env=child_env(SINGLE_THREAD_ENV),
+        result["profile"] = profile_w1.before_after(
+            args.profile_baseline, PROFILE_BEFORE, 1 if args.quick else 2
         )
-        if PROFILE_BEFORE.exists():
-            profile["before"] = json.loads(PROFILE_BEFORE.read_text())
-        result["profile"] = profile
     if "hooks" in args.only:
         print("Extra hooks", flush=True)
         counts = (0, 50, 200) if args.quick else flat_cost.HOOK_COUNTS
@@ -464,6 +461,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="W1 rounds")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--peers-python", default=None)
+    parser.add_argument(
+        "--profile-baseline",
+        default=PROFILE_BASELINE,
+        help="git commit whose packages the profile section compares against",
+    )
     parser.add_argument("--out-md", default=str(REPO / "docs" / "benchmarks.md"))
     parser.add_argument("--out-json", default=str(REPO / "docs" / "benchmarks.json"))
     parser.add_argument(
