@@ -216,16 +216,16 @@ def render(result: dict[str, Any]) -> str:
                     )
                 )
 
-    import flat_cost
+    import flat_report
     import profile_w1
 
     if result.get("profile"):
         profile = result["profile"]
         lines += profile_w1.render(profile, profile.get("before"))
     for key, render_section in (
-        ("hooks", flat_cost.render_hooks),
-        ("length", flat_cost.render_length),
-        ("model_size", flat_cost.render_model_size),
+        ("hooks", flat_report.render_hooks),
+        ("length", flat_report.render_length),
+        ("model_size", flat_report.render_model_size),
     ):
         if result.get(key):
             section_lines, section_targets = render_section(result[key])
