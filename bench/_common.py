@@ -26,9 +26,17 @@ SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for child processes: this one, plus the bench folder on the path."""
+    """The environment for child processes: this one, plus the bench folder on the path.
+
+    This checkout's packages go first on the path too, so "ours" is always the
+    code under test, also when the peers' interpreter (which may have another
+    checkout installed) runs it.
+    """
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(BENCH_DIR), env.get("PYTHONPATH", "")) if p)
+    sources = [str(p) for p in sorted((REPO / "packages").glob("*/src"))]
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(BENCH_DIR), *sources, env.get("PYTHONPATH", "")) if p
+    )
     env.pop("TERM", None)  # no live progress bars in children
     env["NO_COLOR"] = "1"
     env.update(extra or {})
@@ -137,16 +145,3 @@ def fmt_seconds(value: float) -> str:
     if value >= 1:
         return f"{value:.2f} s"
     return f"{value * 1000:.0f} ms" if value >= 0.01 else f"{value * 1000:.1f} ms"
-
-
-def checkout_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """``child_env`` with this checkout's packages first on the path.
-
-    A peers interpreter has the workspace installed from wherever it was set up
-    (editable installs of another checkout); putting ``packages/*/src`` first
-    makes every variant it runs measure this checkout's code.
-    """
-    env = child_env(extra)
-    sources = [str(p) for p in sorted((REPO / "packages").glob("*/src"))]
-    env["PYTHONPATH"] = os.pathsep.join([*sources, env["PYTHONPATH"]])
-    return env

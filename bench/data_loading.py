@@ -100,9 +100,9 @@ def run_one(variant: str, kind: str) -> dict[str, Any]:
 
 def measure(rounds: int = 5, kinds: tuple[str, ...] = tuple(KINDS)) -> dict[str, Any]:
     """Interleaved rounds per dataset kind; throughput and ours/plain ratios."""
-    from _common import SINGLE_THREAD_ENV, checkout_env, run_child, summary
+    from _common import SINGLE_THREAD_ENV, child_env, run_child, summary
 
-    env = checkout_env(SINGLE_THREAD_ENV)
+    env = child_env(SINGLE_THREAD_ENV)
     out: dict[str, Any] = {"rounds": rounds, "batch_size": BATCH, "workers": WORKERS, "kinds": {}}
     for kind in kinds:
         runs: dict[str, list[dict[str, Any]]] = {v: [] for v in VARIANTS}

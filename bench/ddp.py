@@ -156,9 +156,9 @@ def run_one(variant: str, json_out: str | None) -> None:
 
 def measure(rounds: int = 5) -> dict[str, Any]:
     """Interleaved rounds of both variants under torchrun; ratios to raw per round."""
-    from _common import SINGLE_THREAD_ENV, checkout_env, run_child, summary
+    from _common import SINGLE_THREAD_ENV, child_env, run_child, summary
 
-    env = checkout_env(SINGLE_THREAD_ENV)
+    env = child_env(SINGLE_THREAD_ENV)
     for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(key, None)
     launch = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={NPROC}"]

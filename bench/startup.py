@@ -55,7 +55,7 @@ PEERS = {
 def measure(
     repeats: int = 7, python: str | None = None, peers_python: str | None = None
 ) -> dict[str, Any]:
-    from _common import checkout_env, child_env, summary
+    from _common import child_env, summary
 
     python = python or sys.executable
     peers: dict[str, str] = {}
@@ -102,7 +102,7 @@ def measure(
             for module, label in peers.items():
                 assert peers_python is not None
                 cmd = [peers_python, str(HERE / "startup_peers.py"), module]
-                got = _to_first_iter(cmd, checkout_env(), tmp)
+                got = _to_first_iter(cmd, child_env(), tmp)
                 times[label].append(got["to_first_iter"])
             print(
                 f"  start-up round {r + 1}/{repeats}: "

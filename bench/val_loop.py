@@ -226,7 +226,7 @@ def measure(
     rounds: int = 5, python: str | None = None, sizes: tuple[int, ...] = SIZES
 ) -> dict[str, Any]:
     """Interleaved rounds per size; per-variant times, ratios and overhead per batch."""
-    from _common import SINGLE_THREAD_ENV, checkout_env, run_child, summary
+    from _common import SINGLE_THREAD_ENV, child_env, run_child, summary
     from w1_overhead import peer_available
 
     python = python or sys.executable
@@ -236,7 +236,7 @@ def measure(
     if not ok:
         wanted.remove("mmengine")
         skipped["mmengine"] = f"import mmengine failed: {error}"
-    env = checkout_env(SINGLE_THREAD_ENV)
+    env = child_env(SINGLE_THREAD_ENV)
     out: dict[str, Any] = {"rounds": rounds, "python": python, "sizes": {}, "skipped": skipped}
     for size in sizes:
         runs: dict[str, list[dict[str, Any]]] = {v: [] for v in wanted}

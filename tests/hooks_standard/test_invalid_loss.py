@@ -119,3 +119,17 @@ def test_can_be_removed(make_runner: Any) -> None:
     )
     runner.train()
     assert runner.iter == 8
+
+
+def test_pending_losses_are_checked_at_the_epoch_end_and_named_exactly() -> None:
+    hook = CheckInvalidLossHook(interval=50)
+    runner = FakeRunner()
+    ok = {"loss": torch.tensor(1.0)}
+    runner.epoch = 2
+    for i in range(5):  # iterations 21..25 are batches 20..24 of the third epoch
+        runner.iter = 20 + i
+        out = {"loss": torch.tensor(float("inf"))} if i == 3 else ok
+        hook.after_train_iter(runner, batch_idx=20 + i, outputs=out)
+    with pytest.raises(InvalidLossError, match=r"iteration 24 \(epoch 3, batch 24\)"):
+        hook.after_train_epoch(runner)
+    hook.after_train(runner)  # nothing left pending

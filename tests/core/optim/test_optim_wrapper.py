@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import pytest
 import torch
@@ -87,6 +88,18 @@ def test_clip_grad_norm_numbers_and_last_grad_norm() -> None:
     wrapper.update_params((p * torch.tensor([3.0, 4.0])).sum())  # grad (3, 4), norm 5
     assert wrapper.last_grad_norm == pytest.approx(5.0)
     torch.testing.assert_close(p.detach(), torch.tensor([-0.6, -0.8]))
+
+
+def test_clipping_switched_on_later_applies_to_the_next_step() -> None:
+    p = nn.Parameter(torch.zeros(2))
+    wrapper = OptimWrapper(torch.optim.SGD([p], lr=1.0))
+    wrapper.update_params((p * torch.tensor([3.0, 4.0])).sum())  # unclipped: grad (3, 4)
+    torch.testing.assert_close(p.detach(), torch.tensor([-3.0, -4.0]))
+    assert wrapper.inner_count == 1 and p.grad is None  # stepped, then zeroed
+    wrapper.set_clip_grad(dict(max_norm=1.0))
+    wrapper.update_params((p * torch.tensor([3.0, 4.0])).sum())  # clipped to norm 1
+    torch.testing.assert_close(p.detach(), torch.tensor([-3.6, -4.8]))
+    assert wrapper.last_grad_norm == pytest.approx(5.0) and wrapper.inner_count == 2
 
 
 def test_clip_grad_value_numbers() -> None:
@@ -244,3 +257,19 @@ def test_amp_default_on_cuda_is_float16_with_dynamic_scaler() -> None:
     assert out.dtype is torch.float16
     wrapper.update_params(nn.functional.mse_loss(out.float(), y))
     assert "loss_scaler" in wrapper.state_dict()
+
+
+def test_a_step_wrapped_on_the_instance_is_called() -> None:
+    p = nn.Parameter(torch.zeros(2))
+    wrapper = OptimWrapper(torch.optim.SGD([p], lr=1.0))
+    calls = []
+    plain_step = wrapper.step
+
+    def counted(**kwargs: Any) -> None:
+        calls.append(kwargs)
+        plain_step(**kwargs)
+
+    wrapper.step = counted  # type: ignore[method-assign]  # as the schedulers' order check does
+    wrapper.update_params((p * torch.tensor([3.0, 4.0])).sum())
+    assert calls == [{}]
+    torch.testing.assert_close(p.detach(), torch.tensor([-3.0, -4.0]))

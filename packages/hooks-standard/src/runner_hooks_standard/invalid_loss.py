@@ -30,8 +30,9 @@ class CheckInvalidLossHook(Hook):
     ``'loss'``). The losses of ``interval`` iterations are checked together,
     with one finiteness test (reading its result waits for the device once,
     not once per iteration); the error names the first bad iteration and its
-    loss terms. Pending losses are also checked before any checkpoint is
-    written and when training ends, so no checkpoint ever holds a NaN run.
+    loss terms. Pending losses are also checked at the end of each epoch,
+    before any checkpoint is written and when training ends, so no checkpoint
+    ever holds a NaN run.
     ``interval=1`` stops at the bad iteration itself. Disable with
     ``default_hooks=dict(check_invalid_loss=None)``.
     """
@@ -46,8 +47,13 @@ class CheckInvalidLossHook(Hook):
                 f"CheckInvalidLossHook interval must be a positive integer, got {interval!r}."
             )
         self.interval = interval
-        # (total loss, outputs, iterations done, epoch, batch index) not yet checked
-        self._pending: list[tuple[Any, Any, int, int, int]] = []
+        # Losses (and the outputs they came from) not yet checked. Iterations follow one
+        # another, so only the first pending one's position is kept (iterations done,
+        # epoch, batch index); the window is checked at each epoch's end, so it never
+        # spans two epochs. Per iteration that is two list appends.
+        self._pending: list[Any] = []
+        self._outputs: list[Any] = []
+        self._first = (0, 0, 0)
 
     def after_train_iter(
         self,
@@ -56,15 +62,21 @@ class CheckInvalidLossHook(Hook):
         data_batch: Any = None,
         outputs: Any = None,
     ) -> None:
-        if outputs is None:
-            return
-        total = _total_loss(outputs)
-        if total is None:
-            return
+        total = outputs.get("loss") if type(outputs) is dict else None
+        if type(total) is not _Tensor:
+            total = _total_loss(outputs)
+            if total is None:
+                return
         pending = self._pending
-        pending.append((total, outputs, runner.iter + 1, runner.epoch, batch_idx))
+        if not pending:
+            self._first = (runner.iter + 1, runner.epoch, batch_idx)
+        pending.append(total)
+        self._outputs.append(outputs)
         if len(pending) >= self.interval:
             self._check(runner)
+
+    def after_train_epoch(self, runner: RunnerAPI) -> None:
+        self._check(runner)
 
     def before_save_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
         self._check(runner)
@@ -73,30 +85,42 @@ class CheckInvalidLossHook(Hook):
         self._check(runner)
 
     def _check(self, runner: RunnerAPI) -> None:
-        pending, self._pending = self._pending, []
-        if not pending:
+        totals, self._pending = self._pending, []
+        outputs, self._outputs = self._outputs, []
+        if not totals:
             return
-        if len(pending) == 1:
-            total = pending[0][0]
-            # one number: .item() is far cheaper than isfinite().all() on the CPU
-            if total.dim() == 0 and math.isfinite(total.item()):
-                return
-            finite = torch.isfinite(total.detach().float().sum()).reshape(1)
-        else:
-            with torch.no_grad():
-                totals = [p[0] for p in pending]
-                dtype = totals[0].dtype
-                if not all(t.dim() == 0 and t.dtype == dtype for t in totals):
-                    totals = [t.float().sum() for t in totals]
-                finite = torch.isfinite(torch.stack(totals))  # one op for the whole window
-            if bool(finite.all()):
-                return
-        first = int((~finite).nonzero()[0, 0])
-        _, outputs, done, epoch, batch_idx = pending[first]
-        raise InvalidLossError(_message(runner, outputs, done, epoch, batch_idx))
+        first = _first_bad(totals)
+        if first is None:
+            return
+        done, epoch, batch_idx = self._first
+        raise InvalidLossError(
+            _message(runner, outputs[first], done + first, epoch, batch_idx + first)
+        )
 
     def __repr__(self) -> str:
         return f"CheckInvalidLossHook(interval={self.interval})"
+
+
+_Tensor = torch.Tensor
+
+
+def _first_bad(totals: list[Any]) -> int | None:
+    """The index of the first loss in ``totals`` that is not finite, or None."""
+    if totals[0].device.type == "cpu" and all(t.dim() == 0 for t in totals):
+        # numbers on the CPU: reading them is cheaper than stacking (no device to wait for)
+        values = [t.item() for t in totals]
+        if math.isfinite(sum(values)):
+            return None
+        # None here: the sum overflowed, every loss is finite
+        return next((k for k, v in enumerate(values) if not math.isfinite(v)), None)
+    with torch.no_grad():
+        dtype = totals[0].dtype
+        if not all(t.dim() == 0 and t.dtype == dtype for t in totals):
+            totals = [t.detach().float().sum() for t in totals]
+        finite = torch.isfinite(torch.stack(totals))  # one op, one device wait, for the window
+    if bool(finite.all()):
+        return None
+    return int((~finite).nonzero()[0, 0])
 
 
 def _total_loss(outputs: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,7 +29,8 @@ class RuntimeInfoHook(Hook):
         self._get_lr: Any = None
         self._get_momentum: Any = None
         self._groups_of: Any = None
-        self._grad_norm_sources: list[tuple[str, Any]] = []
+        self._grad_norm_sources: list[tuple[str, Any, Any]] = []
+        self._momentum_key: str | None = None
 
     def before_train(self, runner: RunnerAPI) -> None:
         hub = runner.message_hub
@@ -58,7 +60,12 @@ class RuntimeInfoHook(Hook):
                 self._groups_of = wrapper
                 self._lr = hub.history("train/lr").update
                 self._momentum = hub.history("train/momentum").update
-        self._grad_norm_sources = sources
+                group = wrapper.param_groups[0]
+                self._momentum_key = (
+                    "momentum" if "momentum" in group else "betas" if "betas" in group else None
+                )
+        # (key, wrapper, how its norm is read): looked up once, not every iteration
+        self._grad_norm_sources = [(key, w, _grad_norm_reader(w)) for key, w in sources]
 
     def before_train_epoch(self, runner: RunnerAPI) -> None:
         runner.message_hub.update_info("epoch", runner.epoch)
@@ -69,11 +76,11 @@ class RuntimeInfoHook(Hook):
         if wrapper is not None:
             group = wrapper.param_groups[0]
             self._lr(group["lr"])
-            momentum = group.get("momentum")
-            if momentum is None and "betas" in group:
-                momentum = group["betas"][0]
-            if momentum is not None:
-                self._momentum(momentum)
+            key = self._momentum_key
+            if key == "momentum":
+                self._momentum(group["momentum"])
+            elif key is not None:
+                self._momentum(group["betas"][0])
             return
         hub = self._hub
         if self._get_lr is not None:
@@ -101,8 +108,8 @@ class RuntimeInfoHook(Hook):
                 if getattr(value, "requires_grad", False):
                     value = value.detach()  # never keep a graph alive in the history
                 append(value)
-        for key, wrapper in self._grad_norm_sources:
-            norm = _raw_grad_norm(wrapper)
+        for key, wrapper, read in self._grad_norm_sources:
+            norm = read(wrapper)
             if norm is not None:
                 self._hub.update_scalar(key, norm)
 
@@ -119,16 +126,16 @@ class RuntimeInfoHook(Hook):
         return "RuntimeInfoHook()"
 
 
-def _raw_grad_norm(wrapper: Any) -> Any:
-    """The last clipping norm, as the tensor the clip returned when possible.
+def _grad_norm_reader(wrapper: Any) -> Any:
+    """How to read ``wrapper``'s last clipping norm, as the tensor the clip returned when possible.
 
     ``OptimWrapper.last_grad_norm`` converts to float (a device sync);
     ``grad_norm`` is the raw tensor, so logging it per iteration costs nothing
     until the logger reads it.
     """
     if hasattr(wrapper, "grad_norm"):
-        return wrapper.grad_norm
-    return getattr(wrapper, "last_grad_norm", None)
+        return operator.attrgetter("grad_norm")
+    return lambda w: getattr(w, "last_grad_norm", None)
 
 
 def _is_scalar(value: Any) -> bool:

@@ -92,7 +92,9 @@ class BaseModel(nn.Module):
         CPU, where a loader's batches already are; skipping the module call
         saves a few microseconds per step.
         """
-        pre = self.data_preprocessor
+        pre = self._modules.get("data_preprocessor")  # not nn.Module.__getattr__: every step
+        if pre is None:
+            pre = self.data_preprocessor
         if type(pre) is BaseDataPreprocessor and pre._device.type == "cpu":
             return data
         return pre(data, training)
@@ -159,6 +161,8 @@ class ModuleAdapter(BaseModel):
 
     @staticmethod
     def _split(data: Any) -> tuple[Any, Any]:
+        if type(data) is list or type(data) is tuple:  # the common batch, tested first
+            return data[0], data[1] if len(data) > 1 else None
         if isinstance(data, Mapping):
             for key in ("targets", "labels", "label", "gt_label", "target"):
                 if key in data:
@@ -179,7 +183,8 @@ class ModuleAdapter(BaseModel):
     def train_step(self, data: Any, optim_wrapper: Any) -> dict[str, torch.Tensor]:
         with optim_wrapper.optim_context(self):
             inputs, targets = self._split(self._preprocess(data, True))
-            loss = self.loss_fn(self.module(inputs), targets)
+            # the submodule straight from _modules: nn.Module.__getattr__ costs every step
+            loss = self.loss_fn(self._modules["module"](inputs), targets)  # type: ignore[misc]
         optim_wrapper.update_params(loss)
         return {"loss": loss.detach()}
 

@@ -110,6 +110,7 @@ class OptimWrapper:
         self._clip_func: Any
         self.clip_grad_kwargs: dict[str, Any]
         self._clip_func, self.clip_grad_kwargs = parsed if parsed else (None, {})
+        self._plain_step = self._is_plain_step()
         self._inner_count = 0
         self._max_counts = -1
         self._remainder_counts = -1
@@ -123,6 +124,23 @@ class OptimWrapper:
         zero_kwargs: dict[str, Any] | None = None,
     ) -> None:
         """Backward ``loss``; step and zero the gradients when the window is full."""
+        patched = self.__dict__  # a scheduler counts steps by wrapping self.step on the instance
+        if (
+            self._plain_step
+            and not step_kwargs
+            and not zero_kwargs
+            and "step" not in patched
+            and "backward" not in patched
+            and "zero_grad" not in patched
+        ):
+            # the common case, every iteration: no accumulation, no clipping, and nothing
+            # overriding backward/step/zero_grad; the same calls, inlined
+            loss.backward()
+            self._inner_count += 1
+            optimizer = self.optimizer
+            optimizer.step()
+            optimizer.zero_grad()
+            return
         if self._accumulative_counts != 1:
             loss = self.scale_loss(loss)
         self.backward(loss)
@@ -180,6 +198,15 @@ class OptimWrapper:
         """Change gradient clipping (``clip_grad=`` semantics; None turns it off)."""
         parsed = _parse_clip_grad(clip_grad)
         self._clip_func, self.clip_grad_kwargs = parsed if parsed else (None, {})
+        self._plain_step = self._is_plain_step()
+
+    def _is_plain_step(self) -> bool:
+        """No accumulation, no clipping, and a class that keeps our backward/step/zero_grad."""
+        return (
+            self._accumulative_counts == 1
+            and self._clip_func is None
+            and type(self) is OptimWrapper
+        )
 
     @property
     def last_grad_norm(self) -> float | None:

@@ -131,10 +131,14 @@ class PreemptionHook(Hook):
         self._in_flight: tuple[Any, Any] | None = None  # (work, sums) of the last check
         self._next_check = 0  # the iteration of the next check
         self._checked_at: tuple[int, float] | None = None  # (iteration, time) of the last
+        #: whether ranks must agree (at check iterations); set by :func:`watch`
+        self.distributed = False
 
     def after_train_iter(
         self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
     ) -> None:
+        if self.received is None and not self.distributed:
+            return  # the common case, every iteration: one attribute test
         signum = self._agreed_signal(runner)
         if signum is None:
             return
@@ -277,6 +281,7 @@ def watch(runner: Any) -> Iterator[PreemptionHook | None]:
         runner.hooks.register(hook, Priority.LOWEST, "preemption")
     hook.slurm_requeue = requeue
     hook.reset()
+    hook.distributed = bool(getattr(runner, "distributed", False))
 
     def on_signal(signum: int, frame: Any) -> None:
         if hook.received is None:
