@@ -92,20 +92,10 @@ def raw_run(loader: Any, model: Any, iters: int, spec: dict[str, Any]) -> int:
 
 
 def ours_run(loader: Any, model: Any, iters: int, spec: dict[str, Any], work_dir: str) -> int:
+    from frameworks import ours_clocks
+
     from runner_core import Runner
     from runner_core.hooks import Hook
-
-    class StartClock(Hook):
-        priority = "HIGHEST"
-
-        def before_train(self) -> None:
-            _marks["start"] = _clock()
-
-    class StopClock(Hook):
-        priority = "LOWEST"
-
-        def after_train(self) -> None:
-            _marks["stop"] = _clock()
 
     class TailClock(Hook):
         def __init__(self) -> None:
@@ -127,6 +117,7 @@ def ours_run(loader: Any, model: Any, iters: int, spec: dict[str, Any], work_dir
         def before_train(self, runner: Any) -> None:
             return None
 
+    start, stop = ours_clocks(_marks, _clock)
     extra = [TailClock()] if spec.get("tail") else []
     kind, count = spec.get("hooks", ("noop", 0))
     extra += [(NoopIterHook if kind == "noop" else IdleHook)() for _ in range(count)]
@@ -141,40 +132,16 @@ def ours_run(loader: Any, model: Any, iters: int, spec: dict[str, Any], work_dir
             "checkpoint": {"interval": 10**9, "by_epoch": False, "save_last": False},
         },
         log_processor={"by_epoch": False},
-        custom_hooks=[StartClock(), *extra, StopClock()],
+        custom_hooks=[start, *extra, stop],
     )
     runner.train()
     return runner.iter
 
 
 def mmengine_run(loader: Any, model: Any, iters: int, spec: dict[str, Any], work_dir: str) -> int:
-    import torch.nn.functional as F
+    from frameworks import mmengine_clocks, mmengine_model
     from mmengine.hooks import Hook
-    from mmengine.model import BaseModel
     from mmengine.runner import Runner
-
-    class MLP(BaseModel):
-        def __init__(self, net: Any) -> None:
-            super().__init__()
-            self.net = net
-
-        def forward(self, inputs: Any, targets: Any = None, mode: str = "tensor") -> Any:
-            out = self.net(inputs)
-            if mode == "loss":
-                return {"loss": F.cross_entropy(out, targets)}
-            return out
-
-    class StartClock(Hook):
-        priority = "HIGHEST"
-
-        def before_train(self, runner: Any) -> None:
-            _marks["start"] = _clock()
-
-    class StopClock(Hook):
-        priority = "LOWEST"
-
-        def after_train(self, runner: Any) -> None:
-            _marks["stop"] = _clock()
 
     class TailClock(Hook):
         def after_train_iter(
@@ -193,11 +160,12 @@ def mmengine_run(loader: Any, model: Any, iters: int, spec: dict[str, Any], work
         def before_train(self, runner: Any) -> None:
             return None
 
+    start, stop = mmengine_clocks(_marks, _clock)
     extra = [TailClock()] if spec.get("tail") else []
     kind, count = spec.get("hooks", ("noop", 0))
     extra += [(NoopIterHook if kind == "noop" else IdleHook)() for _ in range(count)]
     runner = Runner(
-        model=MLP(model),
+        model=mmengine_model(model),
         work_dir=work_dir,
         train_dataloader=loader,
         train_cfg={"by_epoch": False, "max_iters": iters, "val_interval": 10**9},
@@ -212,7 +180,7 @@ def mmengine_run(loader: Any, model: Any, iters: int, spec: dict[str, Any], work
             },
         },
         log_processor={"by_epoch": False},
-        custom_hooks=[StartClock(), *extra, StopClock()],
+        custom_hooks=[start, *extra, stop],
     )
     runner.train()
     return runner.iter
@@ -220,23 +188,8 @@ def mmengine_run(loader: Any, model: Any, iters: int, spec: dict[str, Any], work
 
 def lightning_run(loader: Any, model: Any, iters: int, spec: dict[str, Any], work_dir: str) -> int:
     import lightning as L
-    import torch
-    import torch.nn.functional as F
+    from frameworks import lightning_model
     from lightning.pytorch.loggers import CSVLogger
-
-    class MLP(L.LightningModule):
-        def __init__(self, net: Any) -> None:
-            super().__init__()
-            self.net = net
-
-        def training_step(self, batch: Any, batch_idx: int) -> Any:
-            inputs, targets = batch
-            loss = F.cross_entropy(self.net(inputs), targets)
-            self.log("loss", loss)
-            return loss
-
-        def configure_optimizers(self) -> Any:
-            return torch.optim.SGD(self.parameters(), lr=0.01, momentum=0.9)
 
     class Clock(L.Callback):
         def on_train_start(self, trainer: Any, pl_module: Any) -> None:
@@ -273,7 +226,7 @@ def lightning_run(loader: Any, model: Any, iters: int, spec: dict[str, Any], wor
         callbacks=[Clock(), *extra],
         default_root_dir=work_dir,
     )
-    trainer.fit(MLP(model), train_dataloaders=loader)
+    trainer.fit(lightning_model(model), train_dataloaders=loader)
     return int(trainer.global_step)
 
 

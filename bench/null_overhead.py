@@ -69,10 +69,10 @@ def make_hooks(kind: str, count: int) -> list[Any]:
 def build_runner(variant: str, work_dir: str, loader: Any = None, model: Any = None) -> Any:
     """The Runner of ``variant`` (see the module docstring) with clock hooks."""
     import torch
+    from frameworks import ours_clocks
     from torch import nn
 
     from runner_core import Runner
-    from runner_core.hooks import Hook
     from runner_core.model import BaseModel
 
     class NullModel(BaseModel):
@@ -89,18 +89,7 @@ def build_runner(variant: str, work_dir: str, loader: Any = None, model: Any = N
         def train_step(self, data: Any, optim_wrapper: Any) -> dict[str, Any]:
             return self._out
 
-    class StartClock(Hook):
-        priority = "HIGHEST"
-
-        def before_train_epoch(self, runner: Any) -> None:
-            _marks["start"] = _clock()
-
-    class StopClock(Hook):
-        priority = "LOWEST"
-
-        def after_train_epoch(self, runner: Any) -> None:
-            _marks["stop"] = _clock()
-
+    start, stop = ours_clocks(_marks, _clock, "before_train_epoch", "after_train_epoch")
     kwargs: dict[str, Any] = {}
     extra: list[Any] = []
     if variant == "full":
@@ -123,7 +112,7 @@ def build_runner(variant: str, work_dir: str, loader: Any = None, model: Any = N
         train_dataloader=loader if loader is not None else list(range(N_ITERS)),
         train_cfg={"by_epoch": True, "max_epochs": 1},
         optim_wrapper={"optimizer": {"type": "SGD", "lr": 0.01, "momentum": 0.9}},
-        custom_hooks=[StartClock(), *extra, StopClock()],
+        custom_hooks=[start, *extra, stop],
         **kwargs,
     )
 

@@ -76,6 +76,7 @@ LABELS = {
 # import runner_core without torch; runner-cli --help < 0.3 s; atomic fsynced 1 GB
 # save <= 1.2x torch.save; resume start flat in the resume position.
 W1_RATIO_TARGET = 1.05
+W1_NONE_RATIO_TARGET = 1.02
 HELP_TARGET_S = 0.3
 SAVE_RATIO_TARGET = 1.2
 ASYNC_STALL_TARGET = 0.10  # issue #16: an async save stalls <= 10 % of a sync one
@@ -314,6 +315,17 @@ def render(result: dict[str, Any]) -> str:
                     r <= W1_RATIO_TARGET,
                 )
             )
+        bare = w1["variants"].get("ours_none")
+        if bare:
+            r_bare = bare["ratio_to_raw"]["median"]
+            targets.append(
+                (
+                    f"W1 ours (`default_hooks_set='none'`) ≤ {W1_NONE_RATIO_TARGET} × raw",
+                    f"× {r_bare:.3f} ({bare['overhead_us_per_iter']['median']:+.1f} µs/iter)",
+                    r_bare <= W1_NONE_RATIO_TARGET,
+                )
+            )
+        if full:
             peers = {k: v for k, v in w1["variants"].items() if k in ("mmengine", "lightning")}
             if peers:
                 slower = all(v["ratio_to_raw"]["median"] > r for v in peers.values())

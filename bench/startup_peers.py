@@ -41,19 +41,9 @@ def _parts() -> tuple[Any, Any]:
 
 
 def mmengine_main(work_dir: str) -> None:
-    import torch.nn.functional as F
+    from frameworks import mmengine_model
     from mmengine.hooks import Hook
-    from mmengine.model import BaseModel
     from mmengine.runner import Runner
-
-    class MLP(BaseModel):
-        def __init__(self, net: Any) -> None:
-            super().__init__()
-            self.net = net
-
-        def forward(self, inputs: Any, targets: Any = None, mode: str = "tensor") -> Any:
-            out = self.net(inputs)
-            return {"loss": F.cross_entropy(out, targets)} if mode == "loss" else out
 
     class Probe(Hook):
         priority = "HIGHEST"
@@ -67,7 +57,7 @@ def mmengine_main(work_dir: str) -> None:
 
     dataset, net = _parts()
     runner = Runner(
-        model=MLP(net),
+        model=mmengine_model(net),
         work_dir=work_dir,
         train_dataloader={
             "dataset": dataset,
@@ -89,24 +79,9 @@ def mmengine_main(work_dir: str) -> None:
 
 def lightning_main(work_dir: str) -> None:
     import lightning as L
-    import torch
-    import torch.nn.functional as F
+    from frameworks import lightning_model
     from lightning.pytorch.loggers import CSVLogger
     from torch.utils.data import DataLoader
-
-    class MLP(L.LightningModule):
-        def __init__(self, net: Any) -> None:
-            super().__init__()
-            self.net = net
-
-        def training_step(self, batch: Any, batch_idx: int) -> Any:
-            inputs, targets = batch
-            loss = F.cross_entropy(self.net(inputs), targets)
-            self.log("loss", loss)
-            return loss
-
-        def configure_optimizers(self) -> Any:
-            return torch.optim.SGD(self.parameters(), lr=0.01, momentum=0.9)
 
     class Probe(L.Callback):
         def on_fit_start(self, trainer: Any, pl_module: Any) -> None:
@@ -131,7 +106,9 @@ def lightning_main(work_dir: str) -> None:
         callbacks=[Probe()],
         default_root_dir=work_dir,
     )
-    trainer.fit(MLP(net), train_dataloaders=DataLoader(dataset, batch_size=4, shuffle=True))
+    trainer.fit(
+        lightning_model(net), train_dataloaders=DataLoader(dataset, batch_size=4, shuffle=True)
+    )
 
 
 if __name__ == "__main__":

@@ -93,20 +93,9 @@ def raw_loop(loader: Any, model: Any, max_iters: int | None = None) -> int:
 
 # -- our Runner ---------------------------------------------------------------------------
 def ours(loader: Any, model: Any, work_dir: str, hooks_set: str | None) -> int:
+    from frameworks import ours_clocks
+
     from runner_core import Runner
-    from runner_core.hooks import Hook
-
-    class StartClock(Hook):
-        priority = "HIGHEST"
-
-        def before_train(self) -> None:
-            _marks["start"] = _clock()
-
-    class StopClock(Hook):
-        priority = "LOWEST"
-
-        def after_train(self) -> None:
-            _marks["stop"] = _clock()
 
     kwargs: dict[str, Any] = {}
     if hooks_set == "none":
@@ -123,7 +112,7 @@ def ours(loader: Any, model: Any, work_dir: str, hooks_set: str | None) -> int:
         train_dataloader=loader,
         train_cfg={"by_epoch": True, "max_epochs": 1},
         optim_wrapper={"optimizer": {"type": "SGD", "lr": 0.01, "momentum": 0.9}},
-        custom_hooks=[StartClock(), StopClock()],
+        custom_hooks=ours_clocks(_marks, _clock),
         **kwargs,
     )
     runner.train()
@@ -132,36 +121,11 @@ def ours(loader: Any, model: Any, work_dir: str, hooks_set: str | None) -> int:
 
 # -- MMEngine -------------------------------------------------------------------------------
 def mmengine_run(loader: Any, model: Any, work_dir: str) -> int:
-    import torch.nn.functional as F
-    from mmengine.hooks import Hook
-    from mmengine.model import BaseModel
+    from frameworks import mmengine_clocks, mmengine_model
     from mmengine.runner import Runner
 
-    class MLP(BaseModel):
-        def __init__(self, net: Any) -> None:
-            super().__init__()
-            self.net = net
-
-        def forward(self, inputs: Any, targets: Any = None, mode: str = "tensor") -> Any:
-            out = self.net(inputs)
-            if mode == "loss":
-                return {"loss": F.cross_entropy(out, targets)}
-            return out
-
-    class StartClock(Hook):
-        priority = "HIGHEST"
-
-        def before_train(self, runner: Any) -> None:
-            _marks["start"] = _clock()
-
-    class StopClock(Hook):
-        priority = "LOWEST"
-
-        def after_train(self, runner: Any) -> None:
-            _marks["stop"] = _clock()
-
     runner = Runner(
-        model=MLP(model),
+        model=mmengine_model(model),
         work_dir=work_dir,
         train_dataloader=loader,
         train_cfg={"by_epoch": True, "max_epochs": 1},
@@ -170,7 +134,7 @@ def mmengine_run(loader: Any, model: Any, work_dir: str) -> int:
             "logger": {"type": "LoggerHook", "interval": LOG_INTERVAL},
             "checkpoint": {"type": "CheckpointHook", "interval": 10**9, "save_last": False},
         },
-        custom_hooks=[StartClock(), StopClock()],
+        custom_hooks=mmengine_clocks(_marks, _clock),
     )
     runner.train()
     return runner.iter
@@ -179,23 +143,8 @@ def mmengine_run(loader: Any, model: Any, work_dir: str) -> int:
 # -- Lightning --------------------------------------------------------------------------------
 def lightning_run(loader: Any, model: Any, work_dir: str) -> int:
     import lightning as L
-    import torch
-    import torch.nn.functional as F
+    from frameworks import lightning_model
     from lightning.pytorch.loggers import CSVLogger
-
-    class MLP(L.LightningModule):
-        def __init__(self, net: Any) -> None:
-            super().__init__()
-            self.net = net
-
-        def training_step(self, batch: Any, batch_idx: int) -> Any:
-            inputs, targets = batch
-            loss = F.cross_entropy(self.net(inputs), targets)
-            self.log("loss", loss)
-            return loss
-
-        def configure_optimizers(self) -> Any:
-            return torch.optim.SGD(self.parameters(), lr=0.01, momentum=0.9)
 
     class Clock(L.Callback):
         def on_train_start(self, trainer: Any, pl_module: Any) -> None:
@@ -217,7 +166,7 @@ def lightning_run(loader: Any, model: Any, work_dir: str) -> int:
         callbacks=[Clock()],
         default_root_dir=work_dir,
     )
-    trainer.fit(MLP(model), train_dataloaders=loader)
+    trainer.fit(lightning_model(model), train_dataloaders=loader)
     return int(trainer.global_step)
 
 

@@ -1,0 +1,102 @@
+"""The same small model and training clock in each framework the benchmarks compare.
+
+W1, the flat-cost sections and the start-up section all time an MLP trained
+with cross-entropy and SGD, from a clock at training start to one at its end.
+Kept here once so the variants cannot drift apart; every import of a
+framework happens inside the function that needs it (a peer may be missing).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, MutableMapping
+from typing import Any
+
+Clock = Callable[[], float]
+#: the optimizer every variant uses
+SGD = {"type": "SGD", "lr": 0.01, "momentum": 0.9}
+
+
+def ours_clocks(
+    marks: MutableMapping[str, float],
+    clock: Clock = time.perf_counter,
+    start: str = "before_train",
+    stop: str = "after_train",
+) -> list[Any]:
+    """Two of our hooks writing ``marks['start']`` / ``marks['stop']``.
+
+    ``start`` and ``stop`` name hook points that take only the runner
+    (``before_train``, ``before_train_epoch``, ...).
+    """
+    from runner_core.hooks import Hook
+
+    def stamp(key: str) -> Callable[..., None]:
+        def point(self: Any, runner: Any = None) -> None:
+            marks[key] = clock()
+
+        return point
+
+    start_cls = type("StartClock", (Hook,), {"priority": "HIGHEST", start: stamp("start")})
+    stop_cls = type("StopClock", (Hook,), {"priority": "LOWEST", stop: stamp("stop")})
+    return [start_cls(), stop_cls()]
+
+
+def mmengine_clocks(
+    marks: MutableMapping[str, float], clock: Clock = time.perf_counter
+) -> list[Any]:
+    """MMEngine hooks writing ``marks['start']`` at before_train, ``['stop']`` at after_train."""
+    from mmengine.hooks import Hook
+
+    class StartClock(Hook):
+        priority = "HIGHEST"
+
+        def before_train(self, runner: Any) -> None:
+            marks["start"] = clock()
+
+    class StopClock(Hook):
+        priority = "LOWEST"
+
+        def after_train(self, runner: Any) -> None:
+            marks["stop"] = clock()
+
+    return [StartClock(), StopClock()]
+
+
+def mmengine_model(net: Any) -> Any:
+    """``net`` as an MMEngine BaseModel whose loss is cross-entropy."""
+    import torch.nn.functional as F
+    from mmengine.model import BaseModel
+
+    class MLP(BaseModel):
+        def __init__(self, net: Any) -> None:
+            super().__init__()
+            self.net = net
+
+        def forward(self, inputs: Any, targets: Any = None, mode: str = "tensor") -> Any:
+            out = self.net(inputs)
+            return {"loss": F.cross_entropy(out, targets)} if mode == "loss" else out
+
+    return MLP(net)
+
+
+def lightning_model(net: Any) -> Any:
+    """``net`` as a LightningModule: cross-entropy, logged, SGD like the others."""
+    import lightning as L
+    import torch
+    import torch.nn.functional as F
+
+    class MLP(L.LightningModule):
+        def __init__(self, net: Any) -> None:
+            super().__init__()
+            self.net = net
+
+        def training_step(self, batch: Any, batch_idx: int) -> Any:
+            inputs, targets = batch
+            loss = F.cross_entropy(self.net(inputs), targets)
+            self.log("loss", loss)
+            return loss
+
+        def configure_optimizers(self) -> Any:
+            return torch.optim.SGD(self.parameters(), lr=SGD["lr"], momentum=SGD["momentum"])
+
+    return MLP(net)
