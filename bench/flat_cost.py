@@ -134,8 +134,35 @@ def ours_run(loader: Any, model: Any, iters: int, spec: dict[str, Any], work_dir
         log_processor={"by_epoch": False},
         custom_hooks=[start, *extra, stop],
     )
-    runner.train()
+    if spec.get("count_calls"):
+        _marks["extra_calls"] = _iteration_calls_into(extra, runner.train)
+    else:
+        runner.train()
     return runner.iter
+
+
+_ITER_POINTS = ("before_train_iter", "after_train_iter")
+
+
+def _iteration_calls_into(hooks: list[Any], train: Any) -> int:
+    """Run ``train()`` and count calls of ``hooks``' per-iteration points (their
+    own or the inherited no-ops): the proof that hooks which do not implement a
+    point are never visited, which timing alone cannot give."""
+    ids = {id(h) for h in hooks}
+    calls = 0
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        nonlocal calls
+        if event == "call" and frame.f_code.co_name in _ITER_POINTS:
+            if id(frame.f_locals.get("self")) in ids:
+                calls += 1
+
+    sys.setprofile(profile)
+    try:
+        train()
+    finally:
+        sys.setprofile(None)
+    return calls
 
 
 def mmengine_run(loader: Any, model: Any, iters: int, spec: dict[str, Any], work_dir: str) -> int:
@@ -267,6 +294,8 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         "peak_rss_mb": _peak_rss_mb(),
         "peak_rss_before_mb": rss_before,
     }
+    if "extra_calls" in _marks:
+        out["extra_calls"] = int(_marks["extra_calls"])
     if "tail" in _marks:
         out["tail_us_per_iter"] = (_marks["stop"] - _marks["tail"]) / TAIL * 1e6
     return out
@@ -321,6 +350,8 @@ def measure_hooks(
     runs: dict[str, dict[str, dict[int, list[float]]]] = {
         fw: {kind: {c: [] for c in counts} for kind in ("noop", "idle")} for fw in frameworks
     }
+    #: ours only: calls into the extra hooks' per-iteration points, by kind
+    calls: dict[str, dict[str, int]] = {}
     for _ in range(rounds):
         for count in counts:
             for kind in ("noop", "idle"):
@@ -329,7 +360,13 @@ def measure_hooks(
                 for fw in frameworks:
                     spec = {"framework": fw, "iters": iters, "hooks": [kind, count]}
                     runs[fw][kind][count].append(_run(python, spec)["us_per_iter"])
+    if "ours" in frameworks:  # counted, not timed: a short profiled run per kind
+        for kind in ("noop", "idle"):
+            spec = {"framework": "ours", "iters": 20, "hooks": [kind, max(counts)]}
+            got = _run(python, {**spec, "count_calls": True})
+            calls[kind] = {"hooks": max(counts), "iters": 20, "calls": got["extra_calls"]}
     out: dict[str, Any] = {"iters": iters, "rounds": rounds, "counts": list(counts)}
+    out["ours_iteration_calls"] = calls
     out["frameworks"] = {}
     for fw, kinds in runs.items():
         kinds["idle"][0] = kinds["noop"][0] if 0 in counts else kinds["idle"].get(0, [])
