@@ -91,36 +91,23 @@ def raw_run(loader: Any, model: Any, iters: int, spec: dict[str, Any]) -> int:
     return done
 
 
+def _extra(hook_base: type, spec: dict[str, Any], iters: int) -> list[Any]:
+    """The spec's extra hooks (and the tail clock) on ``hook_base``."""
+    from frameworks import extra_hooks
+
+    kind, count = spec.get("hooks", ("noop", 0))
+    tail = (_marks, _clock, iters - TAIL - 1) if spec.get("tail") else None
+    return extra_hooks(hook_base, kind, count, tail)
+
+
 def ours_run(loader: Any, model: Any, iters: int, spec: dict[str, Any], work_dir: str) -> int:
     from frameworks import ours_clocks
 
     from runner_core import Runner
     from runner_core.hooks import Hook
 
-    class TailClock(Hook):
-        def __init__(self) -> None:
-            self.at = iters - TAIL - 1
-
-        def after_train_iter(
-            self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
-        ) -> None:
-            if batch_idx == self.at:
-                _marks["tail"] = _clock()
-
-    class NoopIterHook(Hook):
-        def after_train_iter(
-            self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
-        ) -> None:
-            return None
-
-    class IdleHook(Hook):
-        def before_train(self, runner: Any) -> None:
-            return None
-
     start, stop = ours_clocks(_marks, _clock)
-    extra = [TailClock()] if spec.get("tail") else []
-    kind, count = spec.get("hooks", ("noop", 0))
-    extra += [(NoopIterHook if kind == "noop" else IdleHook)() for _ in range(count)]
+    extra = _extra(Hook, spec, iters)
     runner = Runner(
         model=model,
         work_dir=work_dir,
@@ -170,27 +157,8 @@ def mmengine_run(loader: Any, model: Any, iters: int, spec: dict[str, Any], work
     from mmengine.hooks import Hook
     from mmengine.runner import Runner
 
-    class TailClock(Hook):
-        def after_train_iter(
-            self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
-        ) -> None:
-            if batch_idx == iters - TAIL - 1:
-                _marks["tail"] = _clock()
-
-    class NoopIterHook(Hook):
-        def after_train_iter(
-            self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
-        ) -> None:
-            return None
-
-    class IdleHook(Hook):
-        def before_train(self, runner: Any) -> None:
-            return None
-
     start, stop = mmengine_clocks(_marks, _clock)
-    extra = [TailClock()] if spec.get("tail") else []
-    kind, count = spec.get("hooks", ("noop", 0))
-    extra += [(NoopIterHook if kind == "noop" else IdleHook)() for _ in range(count)]
+    extra = _extra(Hook, spec, iters)
     runner = Runner(
         model=mmengine_model(model),
         work_dir=work_dir,

@@ -100,3 +100,43 @@ def lightning_model(net: Any) -> Any:
             return torch.optim.SGD(self.parameters(), lr=SGD["lr"], momentum=SGD["momentum"])
 
     return MLP(net)
+
+
+def extra_hooks(
+    hook_base: type,
+    kind: str,
+    count: int,
+    tail: tuple[MutableMapping[str, float], Clock, int] | None = None,
+) -> list[Any]:
+    """Hooks on ``hook_base`` (ours or MMEngine's ``Hook``) added to a run.
+
+    ``count`` fresh ``noop`` hooks (an empty ``after_train_iter``) or ``idle``
+    ones (only ``before_train``, a point that runs once); with ``tail =
+    (marks, clock, at)`` first a hook writing ``marks['tail']`` after
+    iteration ``at`` (0-based), to time a run's last iterations.
+    """
+
+    class NoopIterHook(hook_base):
+        def after_train_iter(
+            self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
+        ) -> None:
+            return None
+
+    class IdleHook(hook_base):
+        def before_train(self, runner: Any) -> None:
+            return None
+
+    hooks: list[Any] = []
+    if tail is not None:
+        marks, clock, at = tail
+
+        class TailClock(hook_base):
+            def after_train_iter(
+                self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
+            ) -> None:
+                if batch_idx == at:
+                    marks["tail"] = clock()
+
+        hooks.append(TailClock())
+    cls = NoopIterHook if kind == "noop" else IdleHook
+    return hooks + [cls() for _ in range(count)]

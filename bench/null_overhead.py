@@ -50,20 +50,11 @@ _marks: dict[str, float] = {}
 def make_hooks(kind: str, count: int) -> list[Any]:
     """``count`` fresh hooks: ``noop`` ones implement ``after_train_iter``, ``idle`` ones
     only ``before_train`` (a point that runs once)."""
+    from frameworks import extra_hooks
+
     from runner_core.hooks import Hook
 
-    class NoopIterHook(Hook):
-        def after_train_iter(
-            self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
-        ) -> None:
-            return None
-
-    class IdleHook(Hook):
-        def before_train(self, runner: Any) -> None:
-            return None
-
-    cls = NoopIterHook if kind == "noop" else IdleHook
-    return [cls() for _ in range(count)]
+    return extra_hooks(Hook, kind, count)
 
 
 def build_runner(variant: str, work_dir: str, loader: Any = None, model: Any = None) -> Any:
