@@ -10,44 +10,16 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import checkpoint_runs
 import pytest
 import torch
-from torch import nn
 
 import runner_core.checkpoint as ckpt_pkg
 from runner_core import Runner
 from runner_core.checkpoint import CheckpointError, load_checkpoint, read_pointer
 from runner_core.checkpoint.background import BackgroundWriter
-from runner_core.evaluator import BaseMetric
 from runner_core.hooks import Hook, Priority
 from runner_hooks_standard.checkpoint import CheckpointHook
-
-
-class Data(torch.utils.data.Dataset):
-    def __init__(self, size: int = 8) -> None:
-        gen = torch.Generator().manual_seed(0)
-        self.x = torch.randn(size, 4, generator=gen)
-        self.y = torch.randint(0, 2, (size,), generator=gen)
-
-    def __len__(self) -> int:
-        return len(self.x)
-
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        return {"inputs": self.x[i], "labels": self.y[i]}
-
-
-class Scripted(BaseMetric):
-    """Reports the next score of a fixed list at each validation."""
-
-    def __init__(self, scores: list[float]) -> None:
-        super().__init__()
-        self.scores = list(scores)
-
-    def process(self, data_batch: Any, data_samples: Any) -> None:
-        self.results.append(0)
-
-    def compute_metrics(self, results: list[Any]) -> dict[str, Any]:
-        return {"acc": self.scores.pop(0)}
 
 
 def make_runner(
@@ -58,28 +30,10 @@ def make_runner(
     resume: bool = False,
     **hook: Any,
 ) -> Runner:
-    torch.manual_seed(0)
-    val: dict[str, Any] = {}
-    if scores is not None:
-        val = dict(
-            val_dataloader=dict(dataset=Data(), batch_size=4),
-            val_cfg=dict(),
-            val_evaluator=Scripted(scores),
-        )
-    return Runner(
-        model=nn.Linear(4, 2),
-        work_dir=work_dir,
-        train_dataloader=dict(dataset=Data(), batch_size=4, shuffle=True),
-        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
-        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1, momentum=0.9)),
-        default_hooks_set="none",
-        default_hooks=dict(checkpoint=dict(type="CheckpointHook", interval=1, **hook)),
-        custom_hooks=custom_hooks or [],
-        randomness=dict(seed=1),
-        resume=resume,
-        visualizer=False,
-        log_level="WARNING",
-        **val,
+    """A checkpoint-every-epoch run (SGD with momentum, so optimizer state is saved)."""
+    hook.setdefault("interval", 1)
+    return checkpoint_runs.make_runner(
+        work_dir, max_epochs, scores, resume=resume, custom_hooks=custom_hooks, momentum=0.9, **hook
     )
 
 

@@ -9,74 +9,13 @@ from typing import Any
 
 import pytest
 import torch
+from checkpoint_runs import make_runner
 from torch import nn
 
 from runner_core import Runner
 from runner_core.checkpoint import CheckpointError, read_pointer
 from runner_core.errors import BuildError, HookError
-from runner_core.evaluator import BaseMetric
 from runner_hooks_standard.checkpoint import CheckpointHook, infer_rule
-
-
-class Data(torch.utils.data.Dataset):
-    def __init__(self, size: int = 8) -> None:
-        gen = torch.Generator().manual_seed(0)
-        self.x, self.y = (
-            torch.randn(size, 4, generator=gen),
-            torch.randint(0, 2, (size,), generator=gen),
-        )
-
-    def __len__(self) -> int:
-        return len(self.x)
-
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        return {"inputs": self.x[i], "labels": self.y[i]}
-
-
-class Scripted(BaseMetric):
-    """Reports the next score of a fixed list at each validation."""
-
-    def __init__(self, key: str, scores: list[float]) -> None:
-        super().__init__()
-        self.key, self.scores = key, list(scores)
-
-    def process(self, data_batch: Any, data_samples: Any) -> None:
-        self.results.append(0)
-
-    def compute_metrics(self, results: list[Any]) -> dict[str, Any]:
-        return {self.key: self.scores.pop(0), "other": 1.0}
-
-
-def make_runner(
-    work_dir: Path,
-    max_epochs: int = 3,
-    scores: list[float] | None = None,
-    key: str = "acc",
-    resume: bool = False,
-    **hook: Any,
-) -> Runner:
-    torch.manual_seed(0)
-    val: dict[str, Any] = {}
-    if scores is not None:
-        val = dict(
-            val_dataloader=dict(dataset=Data(), batch_size=4),
-            val_cfg=dict(),
-            val_evaluator=Scripted(key, scores),
-        )
-    return Runner(
-        model=nn.Linear(4, 2),
-        work_dir=work_dir,
-        train_dataloader=dict(dataset=Data(), batch_size=4, shuffle=True),
-        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
-        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
-        default_hooks_set="none",
-        default_hooks=dict(checkpoint=dict(type="CheckpointHook", **hook)),
-        randomness=dict(seed=1),
-        resume=resume,
-        visualizer=False,
-        log_level="WARNING",
-        **val,
-    )
 
 
 def names(folder: Path) -> set[str]:
