@@ -171,7 +171,7 @@ class PreemptionHook(Hook):
         at most about two periods after the signal (the last iteration always
         checks, waiting for its own sum).
         """
-        if not getattr(runner, "distributed", False):
+        if not self.distributed:
             return self.received
         i = runner.iter
         max_iters = getattr(runner, "max_iters", None)
