@@ -193,3 +193,43 @@ def test_padding_samples_are_cut_by_size() -> None:
     metric = Accuracy()
     metric.process(None, (SCORES, LABELS))  # samples 1 and 2 are wrong at top-1
     assert metric.evaluate(size=1) == {"accuracy/top1": 100.0}
+
+
+@pytest.mark.parametrize("probabilities", [False, True])
+def test_top1_shortcut_agrees_with_the_rank_rule_on_ties_nan_and_inf(probabilities: bool) -> None:
+    """Top-1 with thresholds None / <= 0 is judged by argmax; topk=(1, 2) takes the rank rule."""
+    gen = torch.Generator().manual_seed(5)
+    scores = torch.randint(-2, 3, (400, 6), generator=gen).float()  # many ties
+    if probabilities:
+        scores = scores.softmax(dim=1)
+        scores[:40] = 0.0  # rows of zeros: not probabilities, judged as logits
+        scores[40:80] = torch.nn.functional.one_hot(torch.arange(40) % 6, 6).float()
+    else:
+        scores[::7, 2] = float("nan")
+        scores[::11, 4] = float("inf")
+        scores[::13, 1] = float("-inf")
+        scores[::17] = float("-inf")
+    labels = torch.randint(0, 6, (400,), generator=gen)
+    labels[::19] = -1  # an ignore label: never correct
+    thrs = (None, 0.0, -0.5)
+    shortcut, rank_rule = Accuracy(topk=1, thrs=thrs), Accuracy(topk=(1, 2), thrs=thrs)
+    for start in range(0, 400, 32):
+        batch = {"pred": scores[start : start + 32], "gt": labels[start : start + 32]}
+        shortcut.process(None, batch)
+        rank_rule.process(None, batch)
+    got, want = shortcut.evaluate(), rank_rule.evaluate()
+    assert got == {key: value for key, value in want.items() if "top1" in key}
+    assert 0 < got["accuracy/top1_thr-0.00"] < got["accuracy/top1_no-thr"] or probabilities
+
+
+def test_no_threshold_column_ignores_the_other_thresholds() -> None:
+    # a true score of +inf is top-1; its softmax is NaN, which only a threshold can fail
+    scores = torch.tensor([[float("inf"), 0.0, 0.0], [0.0, 2.0, 1.0]])
+    labels = torch.tensor([0, 1])
+    alone = Accuracy(topk=(1, 2), thrs=None)
+    mixed = Accuracy(topk=(1, 2), thrs=(None, 0.5))
+    for metric in (alone, mixed):
+        metric.process(None, (scores, labels))
+    got = mixed.evaluate()
+    assert alone.evaluate() == {"accuracy/top1": 100.0, "accuracy/top2": 100.0}
+    assert got["accuracy/top1_no-thr"] == 100.0 and got["accuracy/top1_thr-0.50"] == 50.0
