@@ -14,7 +14,13 @@ from abc import ABCMeta, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from ..distributed.utils import all_gather_object, broadcast_object, get_cpu_group, is_main_process
+from ..distributed.utils import (
+    all_gather_object,
+    broadcast_object,
+    get_cpu_group,
+    is_distributed,
+    is_main_process,
+)
 
 _logger = logging.getLogger(__name__)
 _HOLE = object()
@@ -28,7 +34,7 @@ def interleave_results(parts: Sequence[Sequence[Any]], size: int | None = None) 
     dataset length) drops the padding samples that rounding up added at the end.
     """
     if len(parts) == 1:  # one process: already in order
-        merged = list(parts[0])
+        merged = list(parts[0][:size] if size is not None and size >= 0 else parts[0])
     else:
         merged = [
             item
@@ -129,7 +135,9 @@ class BaseMetric(metaclass=ABCMeta):
                 drops the samples ``DefaultSampler`` repeated to even out ranks.
                 None keeps every gathered result.
         """
-        if self.collect_device == "cpu":
+        if not is_distributed():  # nothing to gather, nothing to move (as MMEngine)
+            parts = [self.results]
+        elif self.collect_device == "cpu":
             parts = all_gather_object(_to_cpu(self.results), group=get_cpu_group())
         else:
             parts = all_gather_object(self.results)
