@@ -340,6 +340,9 @@ class LoggerHook(Hook):
             return
         if n % self.interval:
             return
+        logger = runner.logger
+        if not logger.isEnabledFor(logging.INFO):  # e.g. log_level='WARNING': no line to build
+            return
         loop = runner.val_loop if mode == "val" else runner.test_loop
         try:
             total: int | None = len(loop.dataloader) if loop is not None else None
@@ -348,7 +351,7 @@ class LoggerHook(Hook):
         tag = self._eval_times(runner.message_hub, mode)
         tag["memory"] = _memory_mb(runner)
         lead = self._eval_position(runner, mode, n, total)
-        runner.logger.info(lead + "  " + self._format(tag))
+        logger.info(lead + "  " + self._format(tag))
 
     def _eval_times(self, hub: Any, mode: str) -> dict[str, float]:
         tag = {}

@@ -29,6 +29,7 @@ class IterTimerHook(Hook):
         self._count = 0
         self._first: float | None = None  # time of the first train iteration of this session
         self._train_sinks: tuple[Any, Any, dict[str, Any]] | None = None
+        self._eval_sinks: tuple[Any, Any] | None = None  # set per validation / test pass
 
     def _begin_epoch(self) -> None:
         self._last = self._clock()
@@ -37,10 +38,19 @@ class IterTimerHook(Hook):
         self._begin_epoch()
 
     def before_val_epoch(self, runner: RunnerAPI) -> None:
+        self._bind_eval(runner, "val")
         self._begin_epoch()
 
     def before_test_epoch(self, runner: RunnerAPI) -> None:
+        self._bind_eval(runner, "test")
         self._begin_epoch()
+
+    def _bind_eval(self, runner: RunnerAPI, mode: str) -> tuple[Any, Any]:
+        """The ``<mode>/data_time`` and ``<mode>/time`` buffers' appends, looked up once per pass."""
+        hub = runner.message_hub
+        sinks = (hub.history(f"{mode}/data_time").update, hub.history(f"{mode}/time").update)
+        self._eval_sinks = sinks
+        return sinks
 
     # -- train ------------------------------------------------------------------------
     def _bind(self, runner: RunnerAPI) -> tuple[Any, Any, dict[str, Any]]:
@@ -87,7 +97,8 @@ class IterTimerHook(Hook):
     # -- val / test -------------------------------------------------------------------
     def before_val_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None) -> None:
         now = self._clock()
-        runner.message_hub.update_scalar("val/data_time", now - self._last)
+        sinks = self._eval_sinks or self._bind_eval(runner, "val")
+        sinks[0](now - self._last)
 
     def after_val_iter(
         self,
@@ -96,13 +107,12 @@ class IterTimerHook(Hook):
         data_batch: Any = None,
         outputs: Any = None,
     ) -> None:
-        now = self._clock()
-        runner.message_hub.update_scalar("val/time", now - self._last)
-        self._last = now
+        self._eval_iter_done(runner, "val")
 
     def before_test_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None) -> None:
         now = self._clock()
-        runner.message_hub.update_scalar("test/data_time", now - self._last)
+        sinks = self._eval_sinks or self._bind_eval(runner, "test")
+        sinks[0](now - self._last)
 
     def after_test_iter(
         self,
@@ -111,13 +121,21 @@ class IterTimerHook(Hook):
         data_batch: Any = None,
         outputs: Any = None,
     ) -> None:
+        self._eval_iter_done(runner, "test")
+
+    def _eval_iter_done(self, runner: RunnerAPI, mode: str) -> None:
         now = self._clock()
-        runner.message_hub.update_scalar("test/time", now - self._last)
+        sinks = self._eval_sinks or self._bind_eval(runner, mode)
+        sinks[1](now - self._last)
         self._last = now
 
     def after_val(self, runner: RunnerAPI) -> None:
         # validation inside training must not count as the next train iteration's data time
         self._last = self._clock()
+        self._eval_sinks = None
+
+    def after_test(self, runner: RunnerAPI) -> None:
+        self._eval_sinks = None
 
     def __repr__(self) -> str:
         return "IterTimerHook()"

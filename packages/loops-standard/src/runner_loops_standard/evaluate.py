@@ -16,6 +16,12 @@ import torch
 from runner_core.contract import RunnerAPI
 from runner_core.loop import BaseLoop
 
+#: mode -> (hook point before the batch, the model's step, hook point after it)
+_ITER_NAMES = {
+    "val": ("before_val_iter", "val_step", "after_val_iter"),
+    "test": ("before_test_iter", "test_step", "after_test_iter"),
+}
+
 
 class BaseEvalLoop(BaseLoop):
     """What the validation and test loops share; ``mode`` tells them apart.
@@ -53,17 +59,16 @@ class BaseEvalLoop(BaseLoop):
         ``after_<mode>_iter``; returns the model's outputs."""
         runner = self.runner
         points = runner.hook_points
-        mode = self.mode
-        getattr(points, f"before_{mode}_iter")(runner, idx, data_batch)
-        model = runner.model
+        before, step, after = _ITER_NAMES[self.mode]
+        getattr(points, before)(runner, idx, data_batch)
         try:
-            outputs = model.test_step(data_batch) if mode == "test" else model.val_step(data_batch)
+            outputs = getattr(runner.model, step)(data_batch)
         except Exception as exc:
-            exc.add_note(f"Raised in {mode}_step at {mode} batch {idx}.")
+            exc.add_note(f"Raised in {step} at {self.mode} batch {idx}.")
             raise
         if self.evaluator is not None:
             self.evaluator.process(data_samples=outputs, data_batch=data_batch)
-        getattr(points, f"after_{mode}_iter")(runner, idx, data_batch, outputs)
+        getattr(points, after)(runner, idx, data_batch, outputs)
         return outputs
 
     def evaluate(self) -> dict[str, Any]:

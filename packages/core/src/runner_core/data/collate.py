@@ -19,12 +19,13 @@ def default_collate(batch: Sequence[Any]) -> Any:
     stay a list of one element per sample, as MMEngine's ``default_collate``
     keeps them.
     """
-    from torch.utils.data._utils.collate import collate
-
-    return collate(batch, collate_fn_map=_COLLATE_MAP or collate_fn_map())
+    if _COLLATE is None:
+        collate_fn_map()
+    return _COLLATE(batch, collate_fn_map=_COLLATE_MAP)
 
 
 _COLLATE_MAP: dict[Any, Any] | None = None
+_COLLATE: Any = None  # torch's collate, imported with the map (not once per batch)
 
 
 def collate_fn_map() -> dict[Any, Any]:
@@ -33,14 +34,15 @@ def collate_fn_map() -> dict[Any, Any]:
     Built (importing torch's collate and the data element module) on first
     use; ``build_dataloader`` asks for it, so the first batch does not pay it.
     """
-    global _COLLATE_MAP
+    global _COLLATE_MAP, _COLLATE
     if _COLLATE_MAP is None:
-        from torch.utils.data._utils.collate import default_collate_fn_map
+        from torch.utils.data._utils.collate import collate, default_collate_fn_map
 
         from ..structures.base_data_element import BaseDataElement
 
         # torch's documented extension point; torch's own default_collate is left as it is
         _COLLATE_MAP = {**default_collate_fn_map, BaseDataElement: _keep_list}
+        _COLLATE = collate
     return _COLLATE_MAP
 
 

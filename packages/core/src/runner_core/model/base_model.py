@@ -190,7 +190,7 @@ class ModuleAdapter(BaseModel):
 
     def val_step(self, data: Any) -> Any:
         inputs, targets = self._split(self._preprocess(data, False))
-        return {"pred": self.module(inputs), "gt": targets}
+        return {"pred": self._modules["module"](inputs), "gt": targets}  # type: ignore[misc]
 
     test_step = val_step
 
