@@ -11,7 +11,9 @@ synchronously and with a ``BackgroundWriter``, in alternating order. The
 stall is the time that call blocks training: the whole atomic fsynced write
 when synchronous, the copy of the state to host memory when asynchronous
 (the previous background write is awaited untimed first, as saves are far
-apart in a real run). Also reported: how long the background write takes,
+apart in a real run, and 50 ms of matrix products stand for the training
+between saves). The first async save, which also allocates the host copy,
+is timed on its own. Also reported: how long the background write takes,
 the extra peak memory of a save (peak RSS during the save minus RSS
 before it, measured after resetting the peak through /proc/self/clear_refs),
 and the memory the async writer keeps between saves (its reusable host
@@ -49,6 +51,21 @@ def _reset_peak() -> bool:
     return True
 
 
+def _train_a_moment(seconds: float = 0.05) -> None:
+    """Keep the cores busy for a moment, as training does between two saves.
+
+    Without it the process sits idle in ``wait()`` and the scheduler may put
+    torch's copy threads on one core afterwards: the host copy then took
+    8-33 ms instead of a steady 8 ms (100 MB, 2 cores).
+    """
+    import torch
+
+    matrix = torch.ones(256, 256)
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        matrix @ matrix
+
+
 def child(megabytes: int, repeats: int, folder: str) -> dict[str, Any]:
     """One process, one state size: interleaved sync and async saves."""
     import torch
@@ -79,11 +96,20 @@ def child(megabytes: int, repeats: int, folder: str) -> dict[str, Any]:
     peak_mb: dict[str, list[float]] = {"sync": [], "async": []}
     can_peak = _reset_peak()
     rss_start = _kb("VmRSS")
+    # the first async save also allocates (and page-faults) the host copy: timed on its own
+    start = time.perf_counter()
+    runner.save_checkpoint(
+        work, "first.pth", save_optimizer=False, update_pointer=False, background=writer
+    )
+    first_stall = time.perf_counter() - start
+    writer.wait()
+    (work / "first.pth").unlink(missing_ok=True)
     for r in range(repeats):
         for mode in ("sync", "async") if r % 2 == 0 else ("async", "sync"):
             name = f"{mode}_{r}.pth"
             (work / name).unlink(missing_ok=True)
             os.sync()
+            _train_a_moment()
             before = _kb("VmRSS")
             _reset_peak()
             start = time.perf_counter()
@@ -103,6 +129,7 @@ def child(megabytes: int, repeats: int, folder: str) -> dict[str, Any]:
     writer.wait()
     return {
         "state_mb": megabytes,
+        "first_async_stall_s": first_stall,
         "held_rss_mb": (_kb("VmRSS") - rss_start) / 1024,
         "stall_s": stalls,
         "async_total_s": written,
@@ -133,6 +160,7 @@ def measure(sizes_mb: list[int], repeats: int = 3, folder: str | None = None) ->
                 "async_stall_s": summary(raw["stall_s"]["async"]),
                 "async_write_s": summary(raw["async_total_s"]),
                 "stall_ratio": summary(ratios),
+                "first_async_stall_s": raw["first_async_stall_s"],
                 "held_rss_mb": raw["held_rss_mb"],
                 "extra_peak_rss_mb": (
                     {k: summary(v) for k, v in peaks.items()} if peaks is not None else None
