@@ -59,7 +59,7 @@ class BaseEvalLoop(BaseLoop):
         ``after_<mode>_iter``; returns the model's outputs."""
         runner = self.runner
         points = runner.hook_points
-        before, step, after = _ITER_NAMES[self.mode]
+        before, step, after = _ITER_NAMES[self.mode or "val"]
         getattr(points, before)(runner, idx, data_batch)
         try:
             outputs = getattr(runner.model, step)(data_batch)
