@@ -1,0 +1,172 @@
+"""W1's iteration cut into segments: data wait, hooks before, model step, hooks after.
+
+Clock hooks at the highest and lowest priority of ``before_train_iter`` and
+``after_train_iter`` split each iteration of ours into four segments; the raw
+loop calls the same four clocks inline, so both pay the same clock cost. The
+result says where the gap to the raw loop is spent: in the hooks' own code
+(compare with the null model, where the same hooks run without torch), or in
+the model step and the data loader running slower next to them.
+
+Run alone: ``python bench/w1_segments.py --repeats 5``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import w1_overhead as w1  # noqa: E402
+
+SEGMENTS = ("data", "before", "step", "after")
+VARIANTS = ("raw", "ours_none", "ours_full")
+
+
+class _Marks:
+    """Sums of the four segments; ``tick(i)`` closes segment ``i``."""
+
+    def __init__(self) -> None:
+        self.clock = w1._clock
+        self.sums = [0.0] * len(SEGMENTS)
+        self.last = self.clock()
+        self.iters = 0
+
+    def tick(self, segment: int) -> None:
+        now = self.clock()
+        self.sums[segment] += now - self.last
+        self.last = now
+        if segment == len(SEGMENTS) - 1:
+            self.iters += 1
+
+    def per_iter_us(self) -> dict[str, float]:
+        n = max(self.iters, 1)
+        return {name: total / n * 1e6 for name, total in zip(SEGMENTS, self.sums)}
+
+
+def raw(loader: Any) -> dict[str, float]:
+    import torch
+    import torch.nn.functional as F
+
+    model = w1.make_mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    model.train()
+    marks = _Marks()
+    for inputs, targets in loader:
+        marks.tick(0)
+        marks.tick(1)
+        loss = F.cross_entropy(model(inputs), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        marks.tick(2)
+        marks.tick(3)
+    return marks.per_iter_us()
+
+
+def ours(loader: Any, hooks_set: str | None) -> dict[str, float]:
+    from runner_core import Runner
+    from runner_core.hooks import Hook
+
+    marks = _Marks()
+
+    class First(Hook):
+        priority = "HIGHEST"
+
+        def before_train_epoch(self, runner: Any) -> None:
+            marks.last = marks.clock()
+
+        def before_train_iter(self, runner: Any, batch_idx: int, data_batch: Any = None) -> None:
+            marks.tick(0)
+
+        def after_train_iter(
+            self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
+        ) -> None:
+            marks.tick(2)
+
+    class Last(Hook):
+        priority = "LOWEST"
+
+        def before_train_iter(self, runner: Any, batch_idx: int, data_batch: Any = None) -> None:
+            marks.tick(1)
+
+        def after_train_iter(
+            self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
+        ) -> None:
+            marks.tick(3)
+
+    kwargs: dict[str, Any] = {}
+    if hooks_set == "none":
+        kwargs["default_hooks_set"] = "none"
+    else:
+        kwargs["default_hooks"] = {
+            "logger": {"interval": w1.LOG_INTERVAL},
+            "checkpoint": {"interval": 10**9, "save_last": False},
+        }
+    with tempfile.TemporaryDirectory(prefix="w1-seg-") as work_dir:
+        runner = Runner(
+            model=w1.make_mlp(),
+            work_dir=work_dir,
+            train_dataloader=loader,
+            train_cfg={"by_epoch": True, "max_epochs": 1},
+            optim_wrapper={"optimizer": {"type": "SGD", "lr": 0.01, "momentum": 0.9}},
+            custom_hooks=[First(), Last()],
+            log_level="WARNING",
+            **kwargs,
+        )
+        runner.train()
+    return marks.per_iter_us()
+
+
+def measure(repeats: int = 5) -> dict[str, Any]:
+    """Interleaved in-process repeats; the median of each segment, µs per iteration."""
+    import torch
+
+    torch.set_num_threads(1)
+    loader = w1.make_loader()
+    w1.raw_loop(loader, w1.make_mlp(), 200)  # warm-up
+    runs: dict[str, list[dict[str, float]]] = {v: [] for v in VARIANTS}
+    for _ in range(repeats):
+        runs["raw"].append(raw(loader))
+        runs["ours_none"].append(ours(loader, "none"))
+        runs["ours_full"].append(ours(loader, None))
+    return {
+        "repeats": repeats,
+        "us_per_iter": {
+            variant: {s: statistics.median(r[s] for r in results) for s in SEGMENTS}
+            for variant, results in runs.items()
+        },
+    }
+
+
+def render(result: dict[str, Any]) -> list[str]:
+    rows = result["us_per_iter"]
+    lines = [
+        f"W1 cut into segments (`bench/w1_segments.py`, one process, median of "
+        f"{result['repeats']} interleaved repeats, µs/iteration; the clocks are hooks at the "
+        "highest and lowest priority, called inline by the raw loop):",
+        "",
+        "| variant | data wait | hooks before | model step | hooks after | total |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for variant in VARIANTS:
+        seg = rows[variant]
+        cells = " | ".join(f"{seg[s]:.1f}" for s in SEGMENTS)
+        lines.append(f"| {variant} | {cells} | {sum(seg.values()):.1f} |")
+    lines.append("")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    print("\n".join(render(measure(args.repeats))))
+
+
+if __name__ == "__main__":
+    main()
