@@ -28,6 +28,8 @@ def _payloads(data: bytes) -> list[bytes]:
             pos += left_in_block
             continue
         _crc, length, kind = struct.unpack("<IHB", data[pos : pos + HEADER])
+        if pos + HEADER + length > len(data):  # the writer is still writing this chunk
+            break
         chunk = data[pos + HEADER : pos + HEADER + length]
         pos += HEADER + length
         if kind == FULL:
@@ -77,13 +79,19 @@ def read_finished_run(path: Path, timeout: float = 60.0) -> dict[str, Any]:
     """``read_run`` once W&B's service process has written the run's exit record.
 
     ``run.finish()`` returns before the separate wandb-core process has
-    flushed the offline file, so the test waits (bounded) for the record.
+    flushed the offline file, so the test waits (bounded) for the record; a
+    read that catches a record half-written is retried.
     """
     import time
 
     deadline = time.monotonic() + timeout
     while True:
-        run = read_run(path)
-        if run["exit_code"] is not None or time.monotonic() > deadline:
-            return run
+        try:
+            run = read_run(path)
+        except Exception:  # a record caught half-written by the other process
+            if time.monotonic() > deadline:
+                raise
+        else:
+            if run["exit_code"] is not None or time.monotonic() > deadline:
+                return run
         time.sleep(0.2)
