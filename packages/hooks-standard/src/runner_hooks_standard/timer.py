@@ -96,9 +96,7 @@ class IterTimerHook(Hook):
 
     # -- val / test -------------------------------------------------------------------
     def before_val_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None) -> None:
-        now = self._clock()
-        sinks = self._eval_sinks or self._bind_eval(runner, "val")
-        sinks[0](now - self._last)
+        self._eval_iter_start(runner, "val")
 
     def after_val_iter(
         self,
@@ -110,9 +108,7 @@ class IterTimerHook(Hook):
         self._eval_iter_done(runner, "val")
 
     def before_test_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None) -> None:
-        now = self._clock()
-        sinks = self._eval_sinks or self._bind_eval(runner, "test")
-        sinks[0](now - self._last)
+        self._eval_iter_start(runner, "test")
 
     def after_test_iter(
         self,
@@ -122,6 +118,11 @@ class IterTimerHook(Hook):
         outputs: Any = None,
     ) -> None:
         self._eval_iter_done(runner, "test")
+
+    def _eval_iter_start(self, runner: RunnerAPI, mode: str) -> None:
+        now = self._clock()
+        sinks = self._eval_sinks or self._bind_eval(runner, mode)
+        sinks[0](now - self._last)
 
     def _eval_iter_done(self, runner: RunnerAPI, mode: str) -> None:
         now = self._clock()

@@ -33,20 +33,17 @@ def interleave_results(parts: Sequence[Sequence[Any]], size: int | None = None) 
     so taking one entry from each rank in turn restores the order. ``size`` (the
     dataset length) drops the padding samples that rounding up added at the end.
     """
-    if len(parts) == 1:  # one process: already in order
-        merged = list(parts[0][:size] if size is not None and size >= 0 else parts[0])
-    else:
-        merged = [
-            item
-            for column in itertools.zip_longest(*parts, fillvalue=_HOLE)
-            for item in column
-            if item is not _HOLE
-        ]
-    if size is not None:
-        if size < 0:
-            raise ValueError(f"size must be >= 0 (the dataset length), got {size}.")
-        merged = merged[:size]
-    return merged
+    if size is not None and size < 0:
+        raise ValueError(f"size must be >= 0 (the dataset length), got {size}.")
+    if len(parts) == 1:  # one process: already in order; one copy, cut to size
+        return list(itertools.islice(parts[0], size))
+    merged = [
+        item
+        for column in itertools.zip_longest(*parts, fillvalue=_HOLE)
+        for item in column
+        if item is not _HOLE
+    ]
+    return merged if size is None else merged[:size]
 
 
 #: Types that never hold a tensor: lists of them are copied without a call per item.
