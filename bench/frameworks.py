@@ -63,7 +63,8 @@ def mmengine_clocks(
 
 
 def mmengine_model(net: Any) -> Any:
-    """``net`` as an MMEngine BaseModel whose loss is cross-entropy."""
+    """``net`` as an MMEngine BaseModel: cross-entropy loss; in predict mode one
+    ``{'pred_score', 'gt_label'}`` record per sample, as mmpretrain's ClsHead.predict."""
     import torch.nn.functional as F
     from mmengine.model import BaseModel
 
@@ -74,7 +75,12 @@ def mmengine_model(net: Any) -> Any:
 
         def forward(self, inputs: Any, targets: Any = None, mode: str = "tensor") -> Any:
             out = self.net(inputs)
-            return {"loss": F.cross_entropy(out, targets)} if mode == "loss" else out
+            if mode == "loss":
+                return {"loss": F.cross_entropy(out, targets)}
+            if mode == "predict":
+                scores = out.softmax(dim=1)
+                return [{"pred_score": s, "gt_label": t.view(1)} for s, t in zip(scores, targets)]
+            return out
 
     return MLP(net)
 

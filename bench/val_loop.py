@@ -129,22 +129,10 @@ def ours(dataset: Any, model: Any, work_dir: str) -> float:
 
 def mmengine_val(dataset: Any, model: Any, work_dir: str) -> float:
     import torch
+    from frameworks import mmengine_model
     from mmengine.evaluator import BaseMetric
     from mmengine.hooks import Hook
-    from mmengine.model import BaseModel
     from mmengine.runner import Runner
-
-    class Classifier(BaseModel):
-        def __init__(self, net: Any) -> None:
-            super().__init__()
-            self.net = net
-
-        def forward(self, inputs: Any, targets: Any = None, mode: str = "tensor") -> Any:
-            logits = self.net(inputs)
-            if mode == "predict":  # mmpretrain's ClsHead.predict: one record per sample
-                scores = logits.softmax(dim=1)
-                return [{"pred_score": s, "gt_label": t.view(1)} for s, t in zip(scores, targets)]
-            return logits
 
     class MMPretrainAccuracy(BaseMetric):
         default_prefix = "accuracy"
@@ -175,7 +163,7 @@ def mmengine_val(dataset: Any, model: Any, work_dir: str) -> float:
             _stop()
 
     runner = Runner(
-        model=Classifier(model),
+        model=mmengine_model(model),
         work_dir=work_dir,
         val_dataloader={
             "dataset": dataset,

@@ -74,30 +74,26 @@ def ours(loader: Any, hooks_set: str | None) -> dict[str, float]:
 
     marks = _Marks()
 
-    class First(Hook):
-        priority = "HIGHEST"
+    def clock_hook(priority: str, before: int, after: int) -> Hook:
+        """A hook closing segment ``before`` at before_train_iter, ``after`` at after_train_iter."""
 
-        def before_train_epoch(self, runner: Any) -> None:
-            marks.last = marks.clock()
+        class Clock(Hook):
+            def before_train_epoch(self, runner: Any) -> None:
+                if before == 0:  # the first clock starts the first data wait
+                    marks.last = marks.clock()
 
-        def before_train_iter(self, runner: Any, batch_idx: int, data_batch: Any = None) -> None:
-            marks.tick(0)
+            def before_train_iter(
+                self, runner: Any, batch_idx: int, data_batch: Any = None
+            ) -> None:
+                marks.tick(before)
 
-        def after_train_iter(
-            self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
-        ) -> None:
-            marks.tick(2)
+            def after_train_iter(
+                self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
+            ) -> None:
+                marks.tick(after)
 
-    class Last(Hook):
-        priority = "LOWEST"
-
-        def before_train_iter(self, runner: Any, batch_idx: int, data_batch: Any = None) -> None:
-            marks.tick(1)
-
-        def after_train_iter(
-            self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
-        ) -> None:
-            marks.tick(3)
+        Clock.priority = priority
+        return Clock()
 
     kwargs: dict[str, Any] = {}
     if hooks_set == "none":
@@ -114,7 +110,7 @@ def ours(loader: Any, hooks_set: str | None) -> dict[str, float]:
             train_dataloader=loader,
             train_cfg={"by_epoch": True, "max_epochs": 1},
             optim_wrapper={"optimizer": {"type": "SGD", "lr": 0.01, "momentum": 0.9}},
-            custom_hooks=[First(), Last()],
+            custom_hooks=[clock_hook("HIGHEST", 0, 2), clock_hook("LOWEST", 1, 3)],
             log_level="WARNING",
             **kwargs,
         )
