@@ -20,6 +20,18 @@ def test_get_instance_returns_the_same_hub_by_name() -> None:
     assert again.get_scalar("loss").current() == 1.5
 
 
+def test_update_scalar_reads_cpu_numbers_and_keeps_device_tensors() -> None:
+    hub = MessageHub.get_instance("compat-hub-scalars")
+    hub.update_scalar("loss", torch.tensor(0.5, requires_grad=True) * 1)
+    on_device = torch.tensor(2.0, device="meta")  # stands in for a GPU tensor
+    hub.update_scalar("loss", on_device)
+    hub.update_scalar("loss", 1)
+    values = list(hub.get_scalar("loss")._values)
+    assert values[0] == 0.5 and type(values[0]) is float  # no tensor (or graph) kept alive
+    assert values[1] is on_device  # not read: reading would wait on the device
+    assert values[2] == 1
+
+
 def test_current_instance_is_the_latest_created() -> None:
     MessageHub.get_instance("compat-hub-first")
     latest = MessageHub.get_instance("compat-hub-latest")

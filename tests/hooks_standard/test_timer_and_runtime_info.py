@@ -61,7 +61,7 @@ class Wrapper:
         return {"momentum": [0.9, 0.9]}
 
 
-def test_runtime_info_publishes_tensors_without_reading_them(fake_runner: Any) -> None:
+def test_runtime_info_reads_cpu_numbers_and_keeps_device_tensors(fake_runner: Any) -> None:
     runner = fake_runner(optim_wrapper=Wrapper())
     hook = RuntimeInfoHook()
     hook.before_train(runner)
@@ -70,13 +70,20 @@ def test_runtime_info_publishes_tensors_without_reading_them(fake_runner: Any) -
     hook.before_train_iter(runner, 0)
     loss = torch.tensor(0.25)
     loss_cls = torch.tensor(0.5, requires_grad=True) * 1
-    hook.after_train_iter(runner, 0, outputs={"loss": loss, "loss_cls": loss_cls, "acc": 1.0})
+    # a tensor off the CPU ("meta" stands in for a GPU): reading it would wait on the device
+    loss_dev = torch.tensor(0.75, device="meta")
+    loss_grad = torch.ones(2, device="meta", requires_grad=True) * 2
+    outputs = {"loss": loss, "loss_cls": loss_cls, "acc": 1.0, "loss_dev": loss_dev}
+    hook.after_train_iter(runner, 0, outputs={**outputs, "loss_grad": loss_grad})
     hub = runner.message_hub
     assert hub.get_info("iter") == 4
     assert hub.get_scalar("train/lr").current() == 0.1  # param group 0
     assert hub.get_scalar("train/momentum").current() == 0.9
-    assert hub.get_scalar("train/loss")._values[-1] is loss  # stored as is: no .item()
-    assert not hub.get_scalar("train/loss_cls")._values[-1].requires_grad  # no graph kept
+    # CPU numbers are stored as floats (no tensor kept alive, no graph kept)
+    assert hub.get_scalar("train/loss")._values[-1] == 0.25
+    assert type(hub.get_scalar("train/loss_cls")._values[-1]) is float
+    assert hub.get_scalar("train/loss_dev")._values[-1] is loss_dev  # stored as is: no .item()
+    assert not hub.get_scalar("train/loss_grad")._values[-1].requires_grad  # no graph kept
     assert hub.get_scalar("train/acc").current() == 1.0
     assert hub.get_scalar("train/grad_norm").current() == 2.5
 

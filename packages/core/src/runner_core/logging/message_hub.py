@@ -2,8 +2,11 @@
 
 Scalars (losses, lr, times) are kept as short histories so a logger can smooth
 them; anything else (epoch, iter, the config text, best scores) is "info".
-Values may be tensors: they are turned into floats only when read, so a
-training step never waits on a device sync just to be logged.
+Values may be tensors: one on an accelerator is turned into a float only
+when read, so a training step never waits on a device sync just to be
+logged; a one-element CPU tensor is read at once (nothing to wait for, and a
+tensor kept for a thousand iterations costs the memory allocator more than
+the read).
 """
 
 from __future__ import annotations
@@ -20,6 +23,13 @@ def _as_float(value: Any) -> float:
         return value
     item = getattr(value, "item", None)
     return float(item() if item is not None else value)
+
+
+def cpu_scalar_as_float(value: Any) -> Any:
+    """``value`` as a float when it is a one-element CPU tensor, else ``value`` itself."""
+    if getattr(value, "is_cpu", False) and value.numel() == 1:
+        return value.item()
+    return value
 
 
 class HistoryBuffer:
@@ -128,11 +138,11 @@ class MessageHub:
 
     # scalars
     def update_scalar(self, key: str, value: Any, count: int = 1) -> None:
-        """Record ``value`` (a float or a tensor, read only when logged)."""
+        """Record ``value``: a number, or a tensor (read only when logged, unless on the CPU)."""
         buf = self._scalars.get(key)
         if buf is None:
             buf = self._scalars[key] = HistoryBuffer()
-        buf.update(value)
+        buf.update(cpu_scalar_as_float(value))
 
     def history(self, key: str) -> HistoryBuffer:
         """The buffer of ``key``, created if needed; hooks may keep it across iterations."""
