@@ -133,3 +133,20 @@ def test_pending_losses_are_checked_at_the_epoch_end_and_named_exactly() -> None
     with pytest.raises(InvalidLossError, match=r"iteration 24 \(epoch 3, batch 24\)"):
         hook.after_train_epoch(runner)
     hook.after_train(runner)  # nothing left pending
+
+
+def test_iterations_without_a_loss_do_not_shift_the_named_iteration() -> None:
+    hook = CheckInvalidLossHook(interval=50)
+    runner = FakeRunner()
+    runner.epoch = 0
+    outputs = [
+        {"loss": torch.tensor(1.0)},
+        None,
+        {"acc": 0.5},
+        {"loss": torch.tensor(float("nan"))},
+    ]
+    for i, out in enumerate(outputs):  # iterations 1..4; the second and third report no loss
+        runner.iter = i
+        hook.after_train_iter(runner, batch_idx=i, outputs=out)
+    with pytest.raises(InvalidLossError, match=r"iteration 4 \(epoch 1, batch 4\)"):
+        hook.after_train_epoch(runner)

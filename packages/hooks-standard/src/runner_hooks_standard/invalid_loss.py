@@ -47,12 +47,12 @@ class CheckInvalidLossHook(Hook):
                 f"CheckInvalidLossHook interval must be a positive integer, got {interval!r}."
             )
         self.interval = interval
-        # Losses (and the outputs they came from) not yet checked. Iterations follow one
-        # another, so only the first pending one's position is kept (iterations done,
-        # epoch, batch index); the window is checked at each epoch's end, so it never
-        # spans two epochs. Per iteration that is two list appends.
+        # The outputs of the iterations not yet checked, one entry per iteration (the loss
+        # is read from them when the window is checked). Iterations follow one another,
+        # so only the first pending one's position is kept (iterations done, epoch, batch
+        # index); the window is checked at each epoch's end, so it never spans two
+        # epochs. Per iteration that is one list append.
         self._pending: list[Any] = []
-        self._outputs: list[Any] = []
         self._first = (0, 0, 0)
 
     def after_train_iter(
@@ -62,16 +62,10 @@ class CheckInvalidLossHook(Hook):
         data_batch: Any = None,
         outputs: Any = None,
     ) -> None:
-        total = outputs.get("loss") if type(outputs) is dict else None
-        if type(total) is not _Tensor:
-            total = _total_loss(outputs)
-            if total is None:
-                return
         pending = self._pending
         if not pending:
             self._first = (runner.iter + 1, runner.epoch, batch_idx)
-        pending.append(total)
-        self._outputs.append(outputs)
+        pending.append(outputs)
         if len(pending) >= self.interval:
             self._check(runner)
 
@@ -85,16 +79,19 @@ class CheckInvalidLossHook(Hook):
         self._check(runner)
 
     def _check(self, runner: RunnerAPI) -> None:
-        totals, self._pending = self._pending, []
-        outputs, self._outputs = self._outputs, []
-        if not totals:
+        window, self._pending = self._pending, []
+        losses = [
+            (k, total) for k, out in enumerate(window) if (total := _total_loss(out)) is not None
+        ]
+        if not losses:
             return
-        first = _first_bad(totals)
+        first = _first_bad([total for _, total in losses])
         if first is None:
             return
+        offset = losses[first][0]
         done, epoch, batch_idx = self._first
         raise InvalidLossError(
-            _message(runner, outputs[first], done + first, epoch, batch_idx + first)
+            _message(runner, window[offset], done + offset, epoch, batch_idx + offset)
         )
 
     def __repr__(self) -> str:
@@ -124,9 +121,14 @@ def _first_bad(totals: list[Any]) -> int | None:
 
 
 def _total_loss(outputs: Any) -> Any:
+    """The loss tensor in a step's outputs (its loss terms summed without one), or None."""
+    if type(outputs) is dict:  # the common case first: {'loss': tensor, ...}
+        total = outputs.get("loss")
+        if type(total) is _Tensor:
+            return total
     if isinstance(outputs, torch.Tensor):
         return outputs
-    if type(outputs) is not dict and not isinstance(outputs, Mapping):
+    if not isinstance(outputs, Mapping):
         return None
     total = outputs.get("loss")
     if isinstance(total, torch.Tensor):
