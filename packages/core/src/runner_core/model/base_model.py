@@ -22,6 +22,7 @@ from typing import Any, cast
 import torch
 from torch import nn
 
+from ..optim.optim_wrapper import NULL_CONTEXT
 from .data_preprocessor import BaseDataPreprocessor
 
 
@@ -125,9 +126,12 @@ class BaseModel(nn.Module):
 
     def train_step(self, data: Any, optim_wrapper: Any) -> dict[str, torch.Tensor]:
         """Forward in loss mode, back-propagate and step through ``optim_wrapper``."""
-        with optim_wrapper.optim_context(self):
-            data = self._preprocess(data, True)
-            losses = run_forward(self, data, "loss")
+        context = optim_wrapper.optim_context(self)
+        if context is NULL_CONTEXT:  # the plain step: no context to enter and leave
+            losses = run_forward(self, self._preprocess(data, True), "loss")
+        else:
+            with context:
+                losses = run_forward(self, self._preprocess(data, True), "loss")
         loss, log_vars = self.parse_losses(losses)
         optim_wrapper.update_params(loss)
         return log_vars
@@ -181,12 +185,23 @@ class ModuleAdapter(BaseModel):
         return out
 
     def train_step(self, data: Any, optim_wrapper: Any) -> dict[str, torch.Tensor]:
-        with optim_wrapper.optim_context(self):
-            inputs, targets = self._split(self._preprocess(data, True))
-            # the submodule straight from _modules: nn.Module.__getattr__ costs every step
-            loss = self.loss_fn(self._modules["module"](inputs), targets)  # type: ignore[misc]
+        context = optim_wrapper.optim_context(self)
+        if context is NULL_CONTEXT:  # the plain step: no context to enter and leave
+            loss = self._loss(data)
+        else:
+            with context:
+                loss = self._loss(data)
         optim_wrapper.update_params(loss)
         return {"loss": loss.detach()}
+
+    def _loss(self, data: Any) -> torch.Tensor:
+        data = self._preprocess(data, True)
+        if type(data) is list and len(data) == 2:  # the default collate's (inputs, targets)
+            inputs, targets = data
+        else:
+            inputs, targets = self._split(data)
+        # the submodule straight from _modules: nn.Module.__getattr__ costs every step
+        return self.loss_fn(self._modules["module"](inputs), targets)  # type: ignore[misc]
 
     def val_step(self, data: Any) -> Any:
         inputs, targets = self._split(self._preprocess(data, False))

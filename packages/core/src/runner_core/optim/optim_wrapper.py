@@ -22,7 +22,7 @@ from ..errors import BuildError, did_you_mean
 
 # A reusable, stateless "do nothing" context: returned by optim_context when
 # there is nothing to enter, so the hot path allocates no generator per step.
-_NULL_CONTEXT = contextlib.nullcontext()
+NULL_CONTEXT = contextlib.nullcontext()
 
 _CLIP_ARGS = {
     "norm": ("max_norm", {"max_norm", "norm_type", "error_if_nonfinite", "foreach"}),
@@ -267,7 +267,7 @@ class OptimWrapper:
         if self._accumulative_counts != 1 and not self.should_sync() and hasattr(model, "no_sync"):
             # nn.Module's __getattr__ is typed as returning a Tensor or Module
             return cast(Any, model).no_sync()
-        return _NULL_CONTEXT
+        return NULL_CONTEXT
 
     @property
     def inner_count(self) -> int:
