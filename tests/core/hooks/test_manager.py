@@ -164,3 +164,20 @@ def test_points_are_no_ops_before_any_hook_is_registered() -> None:
     m = HookManager()
     for name in hook_point_names():
         assert getattr(m.points, name)("R") is None
+
+
+def test_arguments_no_hook_takes_are_dropped() -> None:
+    """``runner.call_hook(name, **kwargs)`` with an extra keyword still reaches the hooks."""
+    log: list = []
+    m = HookManager()
+    m.register(Recorder(log, "a"))
+    m.call("before_train_iter", {"runner": None, "batch_idx": 3, "extra": "ignored"})
+    assert log == [("a", 3)]
+
+
+def test_idle_points_take_the_spec_arguments_by_position_and_name() -> None:
+    m = HookManager()
+    m.points.after_train_iter("R", 0, None, {"loss": 1.0})
+    m.points.after_train_iter("R", batch_idx=0, data_batch=None, outputs=None)
+    with pytest.raises(TypeError):  # a misspelt argument is an error, not swallowed
+        m.points.after_train_iter("R", 0, None, outputz=None)

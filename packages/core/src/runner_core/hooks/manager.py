@@ -185,7 +185,7 @@ class HookManager(Sequence[Hook]):
     def _apply_points(self) -> None:
         for name in STANDARD_POINTS:
             found = self._callers.get(name)
-            fire = found[2] if found is not None else _noop
+            fire = found[2] if found is not None else _IDLE_POINTS[name]
             if name in self._armed:
                 fire = _fire_first(self._fire_armed, fire)
             setattr(self.points, name, fire)
@@ -281,6 +281,8 @@ class HookManager(Sequence[Hook]):
         caller, argnames, fire = found
         if self._custom_uncalled and name in self._custom_uncalled:
             self._custom_uncalled.discard(name)
+        if any(key not in argnames for key in kwargs):  # arguments no hook takes are dropped
+            kwargs = {key: value for key, value in kwargs.items() if key in argnames}
         fire(**kwargs)
 
     def _annotate(self, exc: BaseException, name: str) -> None:
@@ -345,6 +347,20 @@ def _noop(*args: Any, **kwargs: Any) -> None:
     return None
 
 
+def _idle_point(name: str) -> Callable[..., None]:
+    """A do-nothing ``name`` with the spec's parameters: a call allocates no ``*args``/``**kwargs``."""
+    code = getattr(specs, name).__code__
+    params = ", ".join(f"{a}=None" for a in code.co_varnames[: code.co_argcount])
+    namespace: dict[str, Any] = {}
+    source = f"def {name}({params}):\n  return None\n"
+    exec(compile(source, f"<idle point {name}>", "exec"), namespace)
+    idle: Callable[..., None] = namespace[name]
+    return idle
+
+
+_IDLE_POINTS = {name: _idle_point(name) for name in STANDARD_POINTS}
+
+
 def _fire_first(action: Callable[[], None], fn: Callable[..., None]) -> Callable[..., None]:
     def armed(*args: Any, **kwargs: Any) -> None:
         action()
@@ -382,7 +398,7 @@ def _compile_point(manager: HookManager, name: str, caller: Any, argnames: tuple
             body.append(f"    _f{n}({', '.join(call)})")
     namespace.update(_annotate=manager._annotate, _name=name)
     source = (
-        f"def fire({params}{', ' if params else ''}**_extra):\n"
+        f"def fire({params}):\n"
         "  try:\n" + "\n".join("  " + line for line in body) + "\n"
         "  except Exception as exc:\n"
         "    _annotate(exc, _name)\n"
