@@ -59,7 +59,9 @@ class LocalVisBackend:
         self.save_dir = Path(save_dir)
         self.scalar_save_file = scalar_save_file
         self.config_save_file = config_save_file
-        self._files: dict[Path, IO[str]] = {}
+        # open files by the add_scalars file_path they serve (None: scalar_save_file), so a
+        # record costs no path arithmetic
+        self._files: dict[str | None, IO[str]] = {}
         self._flushed_at = float("-inf")
         self._config_written = False
 
@@ -67,11 +69,12 @@ class LocalVisBackend:
     def scalar_path(self) -> Path:
         return self.save_dir / self.scalar_save_file
 
-    def _file(self, path: Path) -> IO[str]:
-        fh = self._files.get(path)
+    def _file(self, file_path: str | None) -> IO[str]:
+        fh = self._files.get(file_path)
         if fh is None:
+            path = self.scalar_path if file_path is None else self.save_dir / file_path
             path.parent.mkdir(parents=True, exist_ok=True)
-            fh = self._files[path] = open(path, "a", encoding="utf-8")
+            fh = self._files[file_path] = open(path, "a", encoding="utf-8")
         return fh
 
     def add_scalars(
@@ -80,8 +83,10 @@ class LocalVisBackend:
         """Append ``{**scalar_dict, 'step': step}``; ``file_path`` names another file in save_dir."""
         record = {str(k): to_plain(v) for k, v in scalar_dict.items()}
         record["step"] = int(step)
-        path = self.scalar_path if file_path is None else self.save_dir / Path(file_path).name
-        fh = self._file(path)
+        if file_path is not None:  # one handle per file, however it is named
+            name = Path(file_path).name
+            file_path = None if name == self.scalar_save_file else name
+        fh = self._file(file_path)
         fh.write(json.dumps(record) + "\n")
         now = time.monotonic()
         if now - self._flushed_at >= FLUSH_SECONDS:  # a record reaches the disk within 1 s
