@@ -1,0 +1,188 @@
+"""W1's per-iteration cost counted, not timed: instructions, cache misses, mispredictions.
+
+Timing W1 on a shared 2-core VM moves by ±5 µs/iter between processes,
+more than most changes to the hooks. Valgrind's cachegrind counts what one
+iteration executes, the same on every run: instructions (``Ir``), simulated
+first-level instruction and data cache misses (``I1mr``, ``D1mr``) and
+mispredicted conditional and indirect branches (``Bcm``, ``Bim``). Each variant
+runs one epoch of 200 and of 1,200 iterations; the difference over 1,000 is
+the cost of one iteration, with start-up and import cancelled out.
+
+It explains why W1's overhead in time is several times its share of
+instructions: the raw step is torch's dispatcher, front-end bound (about one
+instruction-cache miss per 60 instructions), and every Python bytecode the
+framework adds costs its instructions plus misses and mispredictions, in its
+own code and in torch's, which it evicts.
+
+Needs ``valgrind`` on the PATH (the section is skipped without it); about
+ten minutes on two cores. Run alone: ``python bench/w1_cost.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import w1_overhead as w1  # noqa: E402
+
+VARIANTS = ("raw", "ours_none", "ours_full")
+LENGTHS = (200, 1200)
+EVENTS = ("Ir", "I1mr", "D1mr", "Bcm", "Bim")
+EVENT_NAMES = {
+    "Ir": "instructions",
+    "I1mr": "L1 instruction misses",
+    "D1mr": "L1 data read misses",
+    "Bcm": "mispredicted branches",
+    "Bim": "mispredicted indirect jumps",
+}
+
+
+def run_child(variant: str, iters: int) -> None:
+    """One epoch of ``iters`` iterations of ``variant``, after the usual 200-iteration warm-up."""
+    import torch
+
+    w1.N_SAMPLES = iters * w1.BATCH
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    w1.raw_loop(w1.make_loader(), w1.make_mlp(), 200)
+    loader, model = w1.make_loader(), w1.make_mlp()
+    with tempfile.TemporaryDirectory(prefix="w1-cost-") as work_dir:
+        if variant == "raw":
+            w1.raw_loop(loader, model)
+        else:
+            w1.ours(loader, model, work_dir, "none" if variant == "ours_none" else None)
+
+
+def _read(path: Path) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """Totals and per-function counts from a cachegrind output file."""
+    names: list[str] = []
+    per_fn: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    totals: dict[str, int] = {}
+    fn = "?"
+    for line in path.read_text().splitlines():
+        if line.startswith("events:"):
+            names = line.split()[1:]
+        elif line.startswith("fn="):
+            fn = line[3:]
+        elif line.startswith("summary:"):
+            totals = dict(zip(names, map(int, line.split()[1:])))
+        elif line[:1].isdigit():
+            counts = line.split()[1:]
+            for name, count in zip(names, counts):
+                per_fn[fn][name] += int(count)
+    return totals, {f: dict(c) for f, c in per_fn.items()}
+
+
+def _cachegrind(variant: str, iters: int, out_dir: Path) -> Path:
+    out = out_dir / f"{variant}.{iters}.cg"
+    env = dict(os.environ, PYTHONHASHSEED="0", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    cmd = [
+        "valgrind",
+        "--tool=cachegrind",
+        "--cache-sim=yes",
+        "--branch-sim=yes",
+        f"--cachegrind-out-file={out}",
+        sys.executable,
+        __file__,
+        "--child",
+        variant,
+        str(iters),
+    ]
+    subprocess.run(cmd, env=env, check=True, capture_output=True)
+    return out
+
+
+def measure(workers: int = 2, top: int = 12) -> dict[str, Any]:
+    """Per-iteration counts of each variant, their excess over raw, and where it goes."""
+    if shutil.which("valgrind") is None:
+        return {"skipped": "valgrind is not installed"}
+    with tempfile.TemporaryDirectory(prefix="w1-cost-") as tmp:
+        jobs = [(v, n) for v in VARIANTS for n in LENGTHS]
+        with ThreadPoolExecutor(workers) as pool:
+            paths = dict(zip(jobs, pool.map(lambda job: _cachegrind(*job, Path(tmp)), jobs)))
+        files = {job: _read(path) for job, path in paths.items()}
+    span = LENGTHS[1] - LENGTHS[0]
+    per_iter: dict[str, dict[str, float]] = {}
+    per_fn: dict[str, dict[str, float]] = {}
+    for variant in VARIANTS:
+        (short, short_fn), (long, long_fn) = (
+            files[(variant, LENGTHS[0])],
+            files[(variant, LENGTHS[1])],
+        )
+        per_iter[variant] = {e: (long[e] - short[e]) / span for e in EVENTS}
+        per_fn[variant] = {
+            f: (c.get("Ir", 0) - short_fn.get(f, {}).get("Ir", 0)) / span
+            for f, c in long_fn.items()
+        }
+    excess = {v: {e: per_iter[v][e] - per_iter["raw"][e] for e in EVENTS} for v in VARIANTS[1:]}
+
+    def where(a: str, b: str) -> list[tuple[str, float]]:
+        diff = {f: per_fn[b].get(f, 0.0) - per_fn[a].get(f, 0.0) for f in per_fn[b]}
+        return sorted(((f, d) for f, d in diff.items() if d > 0), key=lambda x: -x[1])[:top]
+
+    return {
+        "per_iter": per_iter,
+        "excess_over_raw": excess,
+        "where": {
+            "ours_none - raw": where("raw", "ours_none"),
+            "ours_full - ours_none": where("ours_none", "ours_full"),
+        },
+        "lengths": list(LENGTHS),
+    }
+
+
+def render(result: dict[str, Any]) -> list[str]:
+    """Markdown lines for docs/benchmarks.md."""
+    if not result or result.get("skipped"):
+        why = result.get("skipped", "not run") if result else "not run"
+        return [f"W1 counted with cachegrind (`bench/w1_cost.py`): skipped ({why}).", ""]
+    raw = result["per_iter"]["raw"]
+    lines = [
+        "W1 counted with cachegrind (`bench/w1_cost.py`: per iteration, the difference "
+        f"between runs of {result['lengths'][1]:,} and {result['lengths'][0]:,} iterations; "
+        "deterministic, unlike the times):",
+        "",
+        "| per iteration | raw | ours, no hooks | ours, full set |",
+        "| --- | --- | --- | --- |",
+    ]
+    for event in EVENTS:
+        cells = [f"{raw[event]:,.0f}"]
+        for variant in VARIANTS[1:]:
+            extra = result["excess_over_raw"][variant][event]
+            cells.append(f"{extra:+,.0f} ({extra / raw[event]:+.1%})")
+        lines.append(f"| {EVENT_NAMES[event]} (`{event}`) | " + " | ".join(cells) + " |")
+    for label, rows in result["where"].items():
+        named = ", ".join(f"`{f.split('(')[0][:48]}` {d:,.0f}" for f, d in rows[:8])
+        lines.append("")
+        lines.append(f"Extra instructions, {label}, by C function: {named}.")
+    lines.append("")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", nargs=2, metavar=("VARIANT", "ITERS"))
+    parser.add_argument("--json-out", default=None)
+    args = parser.parse_args()
+    if args.child:
+        run_child(args.child[0], int(args.child[1]))
+        return
+    from _common import write_json
+
+    result = measure()
+    write_json(args.json_out, result)
+    print("\n".join(render(result)))
+
+
+if __name__ == "__main__":
+    main()
