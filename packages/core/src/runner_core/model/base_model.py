@@ -195,11 +195,7 @@ class ModuleAdapter(BaseModel):
         return {"loss": loss.detach()}
 
     def _loss(self, data: Any) -> torch.Tensor:
-        data = self._preprocess(data, True)
-        if type(data) is list and len(data) == 2:  # the default collate's (inputs, targets)
-            inputs, targets = data
-        else:
-            inputs, targets = self._split(data)
+        inputs, targets = self._split(self._preprocess(data, True))
         # the submodule straight from _modules: nn.Module.__getattr__ costs every step
         return self.loss_fn(self._modules["module"](inputs), targets)  # type: ignore[misc]
 
