@@ -98,9 +98,6 @@ class CheckInvalidLossHook(Hook):
         return f"CheckInvalidLossHook(interval={self.interval})"
 
 
-_Tensor = torch.Tensor
-
-
 def _first_bad(totals: list[Any]) -> int | None:
     """The index of the first loss in ``totals`` that is not finite, or None."""
     if totals[0].device.type == "cpu" and all(t.dim() == 0 for t in totals):
@@ -122,13 +119,9 @@ def _first_bad(totals: list[Any]) -> int | None:
 
 def _total_loss(outputs: Any) -> Any:
     """The loss tensor in a step's outputs (its loss terms summed without one), or None."""
-    if type(outputs) is dict:  # the common case first: {'loss': tensor, ...}
-        total = outputs.get("loss")
-        if type(total) is _Tensor:
-            return total
     if isinstance(outputs, torch.Tensor):
         return outputs
-    if not isinstance(outputs, Mapping):
+    if type(outputs) is not dict and not isinstance(outputs, Mapping):
         return None
     total = outputs.get("loss")
     if isinstance(total, torch.Tensor):
