@@ -48,19 +48,9 @@ EVENT_NAMES = {
 
 
 def run_child(variant: str, iters: int) -> None:
-    """One epoch of ``iters`` iterations of ``variant``, after the usual 200-iteration warm-up."""
-    import torch
-
+    """W1's child (``w1_overhead.run_one``) on an epoch of ``iters`` iterations."""
     w1.N_SAMPLES = iters * w1.BATCH
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    w1.raw_loop(w1.make_loader(), w1.make_mlp(), 200)
-    loader, model = w1.make_loader(), w1.make_mlp()
-    with tempfile.TemporaryDirectory(prefix="w1-cost-") as work_dir:
-        if variant == "raw":
-            w1.raw_loop(loader, model)
-        else:
-            w1.ours(loader, model, work_dir, "none" if variant == "ours_none" else None)
+    w1.run_one(variant)
 
 
 def _read(path: Path) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
