@@ -580,7 +580,7 @@ def render(result: dict[str, Any]) -> str:
         "allocate nothing per call (no `**kwargs` dict), skipped entering the null optim "
         "context and a property call per step, and cut the NaN check to one append per "
         "iteration: the null model's full set went from 4.1 to 3.3 µs and cachegrind "
-        "counts ~13 k fewer instructions per W1 iteration, but W1's wall time did not "
+        "counts 13–17 k fewer instructions per W1 iteration, but W1's wall time did not "
         "move outside its noise (× 1.13–1.15 in three runs).",
         "- Fixed for issue #16: `CheckInvalidLossHook` kept a tuple with `runner.iter` and "
         "`runner.epoch` per iteration and stacked 50 tensors per window (2.0–2.7 → ~1.0 µs "
