@@ -81,22 +81,24 @@ def test_async_files_and_pointer_equal_a_synchronous_run(tmp_path: Path) -> None
 def test_writer_runs_one_write_at_a_time() -> None:
     """A second submit waits for the running write before its own starts."""
     events: list[str] = []
-    waiting = threading.Event()
+    started, waiting = threading.Event(), threading.Event()
 
     class Recording(BackgroundWriter):
         def wait(self) -> None:
-            if self.busy:
+            if self.busy and not waiting.is_set():
                 events.append("second save waits")
                 waiting.set()
             super().wait()
 
     def first() -> None:
         events.append("first starts")
+        started.set()
         assert waiting.wait(timeout=30)  # released once the second save is waiting
         events.append("first ends")
 
     writer = Recording()
     writer.submit(Path("a.pth"), first)
+    assert started.wait(timeout=30)
     writer.submit(Path("b.pth"), lambda: events.append("second starts"))
     writer.wait()
     assert events == ["first starts", "second save waits", "first ends", "second starts"]

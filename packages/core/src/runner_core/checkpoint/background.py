@@ -137,13 +137,20 @@ class BackgroundWriter:
         self._stop.clear()
         self._path, self._error = Path(path), None
         self._done.clear()
+        go = threading.Event()
         thread = threading.Thread(
-            target=self._run, args=(job,), name="checkpoint-writer", daemon=False
+            target=self._run, args=(job, go), name="checkpoint-writer", daemon=False
         )
         self._thread = thread
         thread.start()
+        go.set()
 
-    def _run(self, job: Callable[[], object]) -> None:
+    def _run(self, job: Callable[[], object], go: threading.Event) -> None:
+        # ``Thread.start`` returns only once this thread has started and the training
+        # thread holds the GIL again. Starting the job at once would keep the GIL
+        # (pickling) until the interpreter's switch interval (5 ms) forces a hand-over,
+        # and training would stall that long: wait, GIL released, until start returned.
+        go.wait()
         try:
             job()
         except BaseException as exc:  # kept for the training thread to raise
