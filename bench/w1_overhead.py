@@ -12,6 +12,11 @@ Variants (each round runs each one in a fresh process, interleaved):
 * ``raw``: the hand-written loop, the floor.
 * ``ours_full``: our Runner with the full default hook set.
 * ``ours_none``: our Runner with ``default_hooks_set='none'``.
+* ``ours_full_no_iter``: an ablation, not a configuration: the full default
+  set with ``before_train_iter`` / ``after_train_iter`` removed from the
+  standard hooks' classes (no log lines then). Against ``ours_full`` it
+  prices the hooks' per-iteration code; against ``ours_none``, everything else
+  the full set brings.
 * ``mmengine``: MMEngine's Runner with its default hooks (if installed).
 * ``lightning``: Lightning's Trainer, CSV logger, no progress bar (if installed).
 
@@ -38,7 +43,7 @@ N_FEATURES = 32
 N_CLASSES = 10
 BATCH = 32
 LOG_INTERVAL = 50
-VARIANTS = ("raw", "ours_full", "ours_none", "mmengine", "lightning")
+VARIANTS = ("raw", "ours_full", "ours_none", "ours_full_no_iter", "mmengine", "lightning")
 PEERS = {"mmengine": "mmengine", "lightning": "lightning"}
 
 _clock = time.perf_counter
@@ -119,6 +124,24 @@ def ours(loader: Any, model: Any, work_dir: str, hooks_set: str | None) -> int:
     return runner.iter
 
 
+def strip_iteration_points() -> list[str]:
+    """The ablation: remove the per-iteration training points from the standard hooks' classes.
+
+    Returns the ``Class.point`` names removed. Only for ``ours_full_no_iter``,
+    in its own process: the hook manager then finds nothing to call per iteration.
+    """
+    import runner_hooks_standard
+
+    removed = []
+    for name in runner_hooks_standard.__all__:
+        cls = getattr(runner_hooks_standard, name)
+        for point in ("before_train_iter", "after_train_iter"):
+            if isinstance(cls, type) and point in cls.__dict__:
+                delattr(cls, point)
+                removed.append(f"{name}.{point}")
+    return removed
+
+
 # -- MMEngine -------------------------------------------------------------------------------
 def mmengine_run(loader: Any, model: Any, work_dir: str) -> int:
     from frameworks import mmengine_clocks, mmengine_model
@@ -184,6 +207,9 @@ def run_one(variant: str) -> dict[str, Any]:
         if variant == "raw":
             done = raw_loop(loader, model)
         elif variant == "ours_full":
+            done = ours(loader, model, work_dir, None)
+        elif variant == "ours_full_no_iter":
+            strip_iteration_points()
             done = ours(loader, model, work_dir, None)
         elif variant == "ours_none":
             done = ours(loader, model, work_dir, "none")
