@@ -184,6 +184,14 @@ _CHECKPOINT_DESIGN_NOTES = [
     "crash leaves the old file or the new one, at worst an orphaned temp file that the "
     "next run removes. `torch.save` streams into the temp file; MMEngine serialises "
     "into a `BytesIO` first, doubling peak RAM.",
+    "- **Durable without waiting twice.** Before its final fsync, a durable save has "
+    "already asked the kernel to start writing each full 16 MiB chunk "
+    "(`runner_core.checkpoint.writeback`: Linux `sync_file_range(SYNC_FILE_RANGE_WRITE)`, "
+    "which does not wait), so the disk works while `torch.save` serialises and the "
+    "fsync waits for little more than the last chunk. Before that change the fsync "
+    "started the whole disk write at the end: 100 MB took 0.130 s against 0.102 s now, "
+    "1 GB 1.3-1.6 s against 1.0-1.25 s (`torch.save` without fsync: 0.089 s and "
+    "0.9-1.2 s). Elsewhere files are written as before.",
     "- **Content hash: the zip archive's own CRC-32s.** `torch.save` writes a zip archive "
     "with a CRC-32 per record (`data.pkl` and one record per tensor storage) but "
     "`torch.load` never checks them, so a flipped byte in a tensor loads silently. "
