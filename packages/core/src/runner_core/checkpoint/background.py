@@ -147,9 +147,9 @@ class BackgroundWriter:
 
     def _run(self, job: Callable[[], object], go: threading.Event) -> None:
         # ``Thread.start`` returns only once this thread has started and the training
-        # thread holds the GIL again. Starting the job at once would keep the GIL
-        # (pickling) until the interpreter's switch interval (5 ms) forces a hand-over,
-        # and training would stall that long: wait, GIL released, until start returned.
+        # thread holds the GIL again. Starting the job at once could keep the GIL
+        # (pickling) for up to the interpreter's switch interval (5 ms) before training
+        # got it back: wait, GIL released, until start has returned.
         go.wait()
         try:
             job()
