@@ -13,7 +13,7 @@ from runner_core import Runner
 from runner_core.errors import HookError
 from runner_core.evaluator import BaseMetric
 from runner_core.hooks import Hook, Priority
-from runner_hooks_standard.ema import EMAHook
+from runner_hooks_standard.ema import EMAHook, ExponentialMovingAverage, StochasticWeightAverage
 
 
 class Data(torch.utils.data.Dataset):
@@ -122,3 +122,74 @@ def test_interval_and_bad_arguments(tmp_path: Path) -> None:
         EMAHook(momentum=1.5)
     with pytest.raises(HookError, match="Did you mean 'ExponentialMovingAverage'"):
         EMAHook(ema_type="ExponentialMovingAverag")
+
+
+def test_an_update_never_reads_the_device() -> None:
+    """The update count is kept on the host too: no device sync per iteration.
+
+    A model on the "meta" device stands in for a GPU: any read of a tensor's
+    value (``int(steps)``, ``.item()``) raises there.
+    """
+    model = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3)).to("meta")
+    ema = ExponentialMovingAverage(model, momentum=0.5).to("meta")
+    for _ in range(3):
+        ema.update_parameters(model)
+    ema.follow(model)
+    assert ema.steps.device.type == "meta"
+
+
+def test_resumed_count_drives_the_next_update() -> None:
+    """After load_state_dict the loaded ``steps`` decides the next weight (SWA: 1/(steps+1))."""
+    model = nn.Linear(2, 1, bias=False)
+    ema = StochasticWeightAverage(model)
+    state = ema.state_dict()
+    state["module.weight"] = torch.zeros(1, 2)
+    state["steps"] = torch.tensor(3)
+    ema.load_state_dict(state)
+    with torch.no_grad():
+        model.weight.fill_(8.0)
+    ema.update_parameters(model)
+    assert torch.equal(ema.module.weight, torch.full((1, 2), 2.0))  # 0 + (8 - 0) / 4
+    assert int(ema.steps) == 4
+
+
+def test_follow_reads_each_model_once() -> None:
+    """Before averaging starts the average copies the model: one state_dict per model."""
+    model = nn.Sequential(*(nn.Linear(2, 2) for _ in range(20)))
+    ema = ExponentialMovingAverage(model)
+    calls = []
+    real = model.state_dict
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    model.state_dict = counting  # type: ignore[method-assign]
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    ema.follow(model)
+    assert len(calls) == 1
+    for avg, src in zip(ema.module.parameters(), model.parameters()):
+        assert torch.equal(avg, src)
+
+
+def test_subclasses_change_the_rule_by_weight_or_by_blend() -> None:
+    model = nn.Linear(1, 1, bias=False)
+
+    class Half(ExponentialMovingAverage):
+        def weight(self, steps: int) -> float:
+            return 0.5
+
+    class Max(ExponentialMovingAverage):
+        def blend(self, averaged: torch.Tensor, source: torch.Tensor, steps: int) -> None:
+            torch.maximum(averaged, source, out=averaged)
+
+    for cls, expected in ((Half, 3.0), (Max, 4.0)):
+        ema = cls(model)
+        with torch.no_grad():
+            model.weight.fill_(2.0)
+            ema.update_parameters(model)  # the first update copies
+            model.weight.fill_(4.0)
+            ema.update_parameters(model)
+        assert float(ema.module.weight) == expected, cls.__name__

@@ -33,6 +33,11 @@ class ExponentialMovingAverage(nn.Module):
     (every ``interval``-th) blend with ``momentum``. With
     ``update_buffers=False`` buffers (BatchNorm statistics) are copied from
     the model instead of averaged.
+
+    A subclass changes the rule by overriding :meth:`weight` (the weight of
+    the new values in a ``lerp``; all tensors are then updated in one
+    ``torch._foreach_lerp_`` call) or, for a rule that is not a ``lerp``,
+    :meth:`blend` (called per tensor).
     """
 
     def __init__(
@@ -56,38 +61,73 @@ class ExponentialMovingAverage(nn.Module):
         self.update_buffers = bool(update_buffers)
         self.steps: torch.Tensor
         self.register_buffer("steps", torch.tensor(0, dtype=torch.long))
+        # The count as a Python int too: reading the buffer every iteration would wait
+        # for the device it lives on. The buffer is what checkpoints hold; loading one
+        # re-reads it (once).
+        self._steps = 0
+        self.register_load_state_dict_post_hook(_reread_steps)
 
     def _tracked(self, model: nn.Module) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-        if self.update_buffers:
-            return self.module.state_dict(), model.state_dict()
+        if self.update_buffers:  # keep_vars: the tensors themselves, no detached view per entry
+            return self.module.state_dict(keep_vars=True), model.state_dict(keep_vars=True)
         return dict(self.module.named_parameters()), dict(model.named_parameters())
+
+    def weight(self, steps: int) -> float:
+        """The weight of the new values in update number ``steps`` (``lerp``'s ``weight``)."""
+        return self.momentum
 
     def blend(self, averaged: torch.Tensor, source: torch.Tensor, steps: int) -> None:
         """Move ``averaged`` toward ``source`` in place."""
-        averaged.lerp_(source, self.momentum)
+        averaged.lerp_(source, self.weight(steps))
 
     @torch.no_grad()
     def update_parameters(self, model: nn.Module) -> None:
         """One update from ``model`` (the first copies it)."""
         averaged, source = self._tracked(model)
-        steps = int(self.steps)
+        steps = self._steps
         if steps == 0:
-            for key, avg in averaged.items():
-                avg.copy_(source[key])
+            _copy_all(list(averaged.values()), [source[key] for key in averaged])
         elif steps % self.interval == 0:
-            for key, avg in averaged.items():
-                if avg.dtype.is_floating_point:
-                    self.blend(avg, source[key].to(avg.device), steps)
+            targets = [avg for avg in averaged.values() if avg.dtype.is_floating_point]
+            news = [
+                source[key].to(avg.device)
+                for key, avg in averaged.items()
+                if avg.dtype.is_floating_point
+            ]
+            if type(self).blend is ExponentialMovingAverage.blend:  # a lerp: one call for all
+                torch._foreach_lerp_(targets, news, self.weight(steps))
+            else:
+                for avg, new in zip(targets, news):
+                    self.blend(avg, new, steps)
         if not self.update_buffers:
-            for avg, src in zip(self.module.buffers(), model.buffers()):
-                avg.copy_(src)
-        self.steps += 1
+            _copy_all(list(self.module.buffers()), list(model.buffers()))
+        self.steps += 1  # on the buffer's device, no wait
+        self._steps = steps + 1
 
     @torch.no_grad()
     def follow(self, model: nn.Module) -> None:
         """Make the average equal to ``model`` (before averaging starts)."""
-        for key, value in self.module.state_dict().items():
-            value.copy_(model.state_dict()[key])
+        averaged = self.module.state_dict(keep_vars=True)
+        source = model.state_dict(keep_vars=True)
+        _copy_all(list(averaged.values()), [source[key] for key in averaged])
+
+
+def _reread_steps(module: nn.Module, incompatible_keys: Any) -> None:
+    """After ``load_state_dict``: the Python count follows the loaded ``steps`` buffer."""
+    if isinstance(module, ExponentialMovingAverage):
+        module._steps = int(module.steps)
+
+
+def _copy_all(targets: list[torch.Tensor], sources: list[torch.Tensor]) -> None:
+    """``target.copy_(source)`` for each pair, in one call where torch has it."""
+    if not targets:
+        return
+    copy_all = getattr(torch, "_foreach_copy_", None)
+    if copy_all is not None:
+        copy_all(targets, sources)
+        return
+    for target, source in zip(targets, sources):  # torch without _foreach_copy_
+        target.copy_(source)
 
 
 class MomentumAnnealingEMA(ExponentialMovingAverage):
@@ -101,8 +141,8 @@ class MomentumAnnealingEMA(ExponentialMovingAverage):
             raise HookError(f"MomentumAnnealingEMA gamma must be > 0, got {gamma!r}.")
         self.gamma = gamma
 
-    def blend(self, averaged: torch.Tensor, source: torch.Tensor, steps: int) -> None:
-        averaged.lerp_(source, max(self.momentum, self.gamma / (self.gamma + steps)))
+    def weight(self, steps: int) -> float:
+        return max(self.momentum, self.gamma / (self.gamma + steps))
 
 
 class StochasticWeightAverage(ExponentialMovingAverage):
@@ -111,8 +151,8 @@ class StochasticWeightAverage(ExponentialMovingAverage):
     def __init__(self, model: nn.Module, momentum: float = 0.5, **kwargs: Any) -> None:
         super().__init__(model, momentum, **kwargs)
 
-    def blend(self, averaged: torch.Tensor, source: torch.Tensor, steps: int) -> None:
-        averaged.lerp_(source, 1.0 / (steps // self.interval + 1))
+    def weight(self, steps: int) -> float:
+        return 1.0 / (steps // self.interval + 1)
 
 
 EMA_TYPES = {
