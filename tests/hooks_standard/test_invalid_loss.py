@@ -150,3 +150,19 @@ def test_iterations_without_a_loss_do_not_shift_the_named_iteration() -> None:
         hook.after_train_iter(runner, batch_idx=i, outputs=out)
     with pytest.raises(InvalidLossError, match=r"iteration 4 \(epoch 1, batch 4\)"):
         hook.after_train_epoch(runner)
+
+
+def test_huge_finite_losses_pass_and_a_vector_loss_is_checked_whole() -> None:
+    hook = CheckInvalidLossHook(interval=4)
+    runner = FakeRunner()
+    for i in range(4):  # the window's sum overflows to inf; every loss is finite
+        runner.iter = i
+        hook.after_train_iter(
+            runner, batch_idx=i, outputs={"loss": torch.tensor(1e308, dtype=torch.float64)}
+        )
+    outputs = [{"loss": torch.tensor([1.0, 2.0])}, {"loss": torch.tensor([1.0, float("nan")])}]
+    for i, out in enumerate(outputs):  # iterations 5 and 6; the second has a NaN element
+        runner.iter = 4 + i
+        hook.after_train_iter(runner, batch_idx=4 + i, outputs=out)
+    with pytest.raises(InvalidLossError, match="iteration 6 "):
+        hook.after_train(runner)

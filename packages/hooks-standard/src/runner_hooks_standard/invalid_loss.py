@@ -80,15 +80,12 @@ class CheckInvalidLossHook(Hook):
 
     def _check(self, runner: RunnerAPI) -> None:
         window, self._pending = self._pending, []
-        losses = [
-            (k, total) for k, out in enumerate(window) if (total := _total_loss(out)) is not None
-        ]
-        if not losses:
+        if not window:
             return
-        first = _first_bad([total for _, total in losses])
-        if first is None:
+        values = _cpu_scalar_losses(window)
+        offset = _first_non_finite(values) if values is not None else _first_bad_in(window)
+        if offset is None:
             return
-        offset = losses[first][0]
         done, epoch, batch_idx = self._first
         raise InvalidLossError(
             _message(runner, window[offset], done + offset, epoch, batch_idx + offset)
@@ -98,15 +95,45 @@ class CheckInvalidLossHook(Hook):
         return f"CheckInvalidLossHook(interval={self.interval})"
 
 
+def _cpu_scalar_losses(window: list[Any]) -> list[Any] | None:
+    """The window's losses as numbers, when every step returned ``{'loss': <CPU scalar>}``.
+
+    The common case, read in one pass (no device to wait for on the CPU);
+    None for anything else, which :func:`_first_bad_in` handles.
+    """
+    head = window[0]
+    if type(head) is not dict or not getattr(head.get("loss"), "is_cpu", False):
+        return None
+    try:
+        return [out["loss"].item() for out in window]
+    except (TypeError, KeyError, AttributeError, RuntimeError):  # a step without one loss
+        return None
+
+
+def _first_non_finite(values: list[Any]) -> int | None:
+    """The index of the first value that is NaN or infinite, or None."""
+    if math.isfinite(sum(values)):
+        return None
+    # None here too: the sum overflowed while every value is finite
+    return next((k for k, v in enumerate(values) if not math.isfinite(v)), None)
+
+
+def _first_bad_in(window: list[Any]) -> int | None:
+    """The offset in ``window`` of the first step whose loss is not finite, or None."""
+    losses = [
+        (k, total) for k, out in enumerate(window) if (total := _total_loss(out)) is not None
+    ]
+    if not losses:
+        return None
+    first = _first_bad([total for _, total in losses])
+    return None if first is None else losses[first][0]
+
+
 def _first_bad(totals: list[Any]) -> int | None:
     """The index of the first loss in ``totals`` that is not finite, or None."""
     if totals[0].device.type == "cpu" and all(t.dim() == 0 for t in totals):
         # numbers on the CPU: reading them is cheaper than stacking (no device to wait for)
-        values = [t.item() for t in totals]
-        if math.isfinite(sum(values)):
-            return None
-        # None here: the sum overflowed, every loss is finite
-        return next((k for k, v in enumerate(values) if not math.isfinite(v)), None)
+        return _first_non_finite([t.item() for t in totals])
     with torch.no_grad():
         dtype = totals[0].dtype
         if not all(t.dim() == 0 and t.dtype == dtype for t in totals):
