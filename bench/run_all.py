@@ -641,6 +641,17 @@ def render(result: dict[str, Any]) -> str:
         "iterations); (3) Python's garbage collector: 6–9 young-generation passes per "
         "run, 1–3 ms in all for raw and ours alike. What is left is the per-iteration "
         "code, and the ablation row of the W1 table puts it in the hooks' points.",
+        "- Also in the third pass: the NaN check reads a window of CPU scalar losses in "
+        "one list comprehension instead of the general per-step path (61 fewer bytecodes "
+        "per W1 iteration; null model, full set 3.3 → 3.0 µs). W1's wall time stayed "
+        "at × 1.134 (+45.7 and +40.0 µs/iter in two runs).",
+        "- `EMAHook` (not in the default set; `bench/ema_update.py`, 50 conv + "
+        "BatchNorm blocks: 200 parameters, 350 state entries, about ResNet-50's count): "
+        "before averaging starts, `follow` called `model.state_dict()` once per entry, "
+        "106 ms per iteration; it reads each model once now, 0.48 ms. An update blends "
+        "all tensors in one `torch._foreach_lerp_` (932 → 695 µs on small layers; wide "
+        "layers are bound by the arithmetic) and keeps its step count as a Python int, "
+        "so it no longer reads a GPU tensor, and waits for the device, every iteration.",
         "- Per-iteration work that matters only when logging is O(1): lr and momentum are "
         "one dict read and one bounded `deque.append` each, losses and times are kept as "
         "floats (GPU tensors as tensors) in 1,000-long buffers and averaged only on "

@@ -140,7 +140,9 @@ def render(result: dict[str, Any]) -> list[str]:
     lines = [
         "W1 counted with cachegrind (`bench/w1_cost.py`: per iteration, the difference "
         f"between runs of {result['lengths'][1]:,} and {result['lengths'][0]:,} iterations; "
-        "deterministic, unlike the times):",
+        "the same run repeats exactly, unlike the times; between runs on different days "
+        "the extra instructions moved by ~4 k per iteration, as temp-file names and "
+        "dict layouts differ):",
         "",
         "| per iteration | raw | ours, no hooks | ours, full set |",
         "| --- | --- | --- | --- |",
