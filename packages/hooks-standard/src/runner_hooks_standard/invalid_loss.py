@@ -120,9 +120,7 @@ def _first_non_finite(values: list[Any]) -> int | None:
 
 def _first_bad_in(window: list[Any]) -> int | None:
     """The offset in ``window`` of the first step whose loss is not finite, or None."""
-    losses = [
-        (k, total) for k, out in enumerate(window) if (total := _total_loss(out)) is not None
-    ]
+    losses = [(k, total) for k, out in enumerate(window) if (total := _total_loss(out)) is not None]
     if not losses:
         return None
     first = _first_bad([total for _, total in losses])
