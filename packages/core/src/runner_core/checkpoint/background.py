@@ -49,44 +49,82 @@ def snapshot(obj: Any, pool: dict[Any, list[Any]] | None = None) -> Any:
     same shape and dtype is copied into one of them (no fresh allocation and
     page faults; pinned memory for device tensors, allocated once).
     """
-    copied: list[Any] = []
-    frozen = _copy(obj, pool if pool is not None else {}, copied)
-    if any(getattr(t, "is_cuda", False) for t in copied):
-        import torch
-
-        torch.cuda.synchronize()  # the non-blocking device-to-host copies are done
+    copier = _Copier(pool if pool is not None else {})
+    frozen = copier.copy(obj)
+    copier.finish()
     return frozen
 
 
-def _copy(obj: Any, pool: dict[Any, list[Any]], copied: list[Any]) -> Any:
-    if hasattr(obj, "detach") and hasattr(obj, "to"):
-        copied.append(obj)
-        return _host_copy(obj.detach(), pool)
-    if isinstance(obj, OrderedDict):
-        return OrderedDict((k, _copy(v, pool, copied)) for k, v in obj.items())
-    if isinstance(obj, dict):
-        return {k: _copy(v, pool, copied) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_copy(v, pool, copied) for v in obj]
-    if isinstance(obj, tuple):
-        return tuple(_copy(v, pool, copied) for v in obj)
-    return obj
+class _Copier:
+    """One snapshot being taken: containers rebuilt, host buffers handed out, tensors copied.
 
+    CPU tensors are copied together at the end, in one ``torch._foreach_copy_``
+    call: a model's state is hundreds of tensors, and copying them one by one
+    from Python cost ~3 µs each on top of the bytes (550 tensors, 14 MB: 2.2 ms
+    against 0.6 ms for the bytes alone). Device tensors start their
+    non-blocking copy to pinned memory at once, and :meth:`finish` waits for them.
+    """
 
-def _host_copy(tensor: Any, pool: dict[Any, list[Any]]) -> Any:
-    import torch
+    def __init__(self, pool: dict[Any, list[Any]]) -> None:
+        self.pool = pool
+        self.targets: list[Any] = []  # host buffers of the CPU tensors, copied in finish()
+        self.sources: list[Any] = []
+        self.on_device = False
 
-    if tensor.layout is not torch.strided or not tensor.is_contiguous() or tensor.is_quantized:
-        return tensor.to("cpu", copy=True)
-    key = (tuple(tensor.shape), tensor.dtype)
-    free = pool.get(key)
-    if free:
-        target = free.pop()
-    else:
-        target = torch.empty(
-            key[0], dtype=tensor.dtype, pin_memory=tensor.is_cuda and torch.cuda.is_available()
-        )
-    return target.copy_(tensor, non_blocking=tensor.is_cuda)
+    def copy(self, obj: Any) -> Any:
+        import torch
+
+        if isinstance(obj, torch.Tensor):
+            return self._host_copy(obj)
+        if isinstance(obj, OrderedDict):
+            return OrderedDict((k, self.copy(v)) for k, v in obj.items())
+        if isinstance(obj, dict):
+            return {k: self.copy(v) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [self.copy(v) for v in obj]
+        if isinstance(obj, tuple):
+            return tuple(self.copy(v) for v in obj)
+        if hasattr(obj, "detach") and hasattr(obj, "to"):  # a tensor-like that is not a Tensor
+            return self._host_copy(obj.detach())
+        return obj
+
+    def _host_copy(self, tensor: Any) -> Any:
+        import torch
+
+        if tensor.layout is not torch.strided or not tensor.is_contiguous() or tensor.is_quantized:
+            self.on_device |= not tensor.is_cpu
+            return tensor.detach().to("cpu", copy=True)
+        key = (tensor.shape, tensor.dtype)
+        free = self.pool.get(key)
+        if tensor.is_cpu:
+            target = free.pop() if free else torch.empty(key[0], dtype=key[1])
+            self.targets.append(target)  # copied in finish(), all at once
+            self.sources.append(tensor)
+            return target
+        self.on_device = True
+        if free:
+            target = free.pop()
+        else:
+            pin = tensor.is_cuda and torch.cuda.is_available()
+            target = torch.empty(key[0], dtype=key[1], pin_memory=pin)
+        with torch.no_grad():
+            return target.copy_(tensor, non_blocking=tensor.is_cuda)
+
+    def finish(self) -> None:
+        """Copy the CPU tensors, and wait for the device copies."""
+        import torch
+
+        if self.targets:
+            copy_all = getattr(torch, "_foreach_copy_", None)
+            with torch.no_grad():  # sources may require grad: copy values, record nothing
+                if copy_all is not None:
+                    copy_all(self.targets, self.sources)
+                else:  # torch without _foreach_copy_
+                    for target, source in zip(self.targets, self.sources):
+                        target.copy_(source)
+            self.targets, self.sources = [], []
+        if self.on_device and torch.cuda.is_available():
+            torch.cuda.synchronize()  # the non-blocking device-to-host copies are done
 
 
 def recycle(frozen: Any, pool: dict[Any, list[Any]]) -> None:

@@ -1,0 +1,57 @@
+"""snapshot(): the copy an async save writes cannot be changed by the training that goes on."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import torch
+from torch import nn
+
+from runner_core.checkpoint.background import recycle, snapshot
+
+
+def test_later_steps_do_not_change_the_snapshot() -> None:
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(torch.randn(5, 3)).sum().backward()
+    opt.step()
+    state = {
+        "state_dict": model.state_dict(keep_vars=True),  # Parameters that require grad
+        "optimizer": opt.state_dict(),
+        "meta": {"epoch": 3, "pair": (1, torch.tensor([2.0]))},
+    }
+    before = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    frozen = snapshot(state)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    model(torch.randn(5, 3))  # a training-mode forward moves the BatchNorm statistics too
+
+    assert isinstance(frozen["state_dict"], OrderedDict)
+    for key, value in frozen["state_dict"].items():
+        assert torch.equal(value, before[key]), key
+        assert not value.requires_grad and value.grad_fn is None
+    assert frozen["meta"]["epoch"] == 3
+    assert isinstance(frozen["meta"]["pair"], tuple)
+    assert torch.equal(frozen["meta"]["pair"][1], torch.tensor([2.0]))
+    momentum = frozen["optimizer"]["state"][0]["momentum_buffer"]
+    assert momentum.data_ptr() != opt.state[model[0].weight]["momentum_buffer"].data_ptr()
+
+
+def test_buffers_of_a_written_snapshot_are_reused() -> None:
+    weight = torch.randn(8, 8)
+    pool: dict = {}
+    first = snapshot({"w": weight}, pool)
+    recycle(first, pool)
+    weight.mul_(2.0)
+    second = snapshot({"w": weight}, pool)
+    assert second["w"] is first["w"]  # copied into the same host buffer, no new allocation
+    assert torch.equal(second["w"], weight)
+
+
+def test_non_contiguous_tensors_are_copied_whole() -> None:
+    base = torch.arange(12.0).reshape(3, 4)
+    view = base.t()
+    frozen = snapshot({"v": view})
+    base.zero_()
+    assert torch.equal(frozen["v"], torch.arange(12.0).reshape(3, 4).t())
