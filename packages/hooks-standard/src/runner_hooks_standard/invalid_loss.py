@@ -102,7 +102,7 @@ def _cpu_scalar_losses(window: list[Any]) -> list[Any] | None:
     None for anything else, which :func:`_first_bad_in` handles.
     """
     head = window[0]
-    if type(head) is not dict or not getattr(head.get("loss"), "is_cpu", False):
+    if not isinstance(head, dict) or not getattr(head.get("loss"), "is_cpu", False):
         return None
     try:
         return [out["loss"].item() for out in window]

@@ -66,15 +66,16 @@ class _Copier:
     """
 
     def __init__(self, pool: dict[Any, list[Any]]) -> None:
+        import torch
+
+        self.torch = torch  # imported once per snapshot, not once per object visited
         self.pool = pool
         self.targets: list[Any] = []  # host buffers of the CPU tensors, copied in finish()
         self.sources: list[Any] = []
         self.on_device = False
 
     def copy(self, obj: Any) -> Any:
-        import torch
-
-        if isinstance(obj, torch.Tensor):
+        if isinstance(obj, self.torch.Tensor):
             return self._host_copy(obj)
         if isinstance(obj, OrderedDict):
             return OrderedDict((k, self.copy(v)) for k, v in obj.items())
@@ -89,8 +90,7 @@ class _Copier:
         return obj
 
     def _host_copy(self, tensor: Any) -> Any:
-        import torch
-
+        torch = self.torch
         if tensor.layout is not torch.strided or not tensor.is_contiguous() or tensor.is_quantized:
             self.on_device |= not tensor.is_cpu
             return tensor.detach().to("cpu", copy=True)
@@ -112,8 +112,7 @@ class _Copier:
 
     def finish(self) -> None:
         """Copy the CPU tensors, and wait for the device copies."""
-        import torch
-
+        torch = self.torch
         if self.targets:
             copy_all = getattr(torch, "_foreach_copy_", None)
             with torch.no_grad():  # sources may require grad: copy values, record nothing
