@@ -300,7 +300,11 @@ def _render_async(section: dict[str, Any], targets: list[tuple[str, str, bool]])
         "save section), the synchronous 100 MB save fell from ~0.145 to ~0.105 s, so the "
         "same ~10 ms copy is now a larger share of it: 6.6-10 % before, ~10 % after, with "
         "the copy itself at the memory bandwidth (a bare `copy_` of the 100 MB: 7.5-8.3 ms "
-        "with torch's two threads, no faster through `memmove` or huge pages).",
+        "with torch's two threads, no faster through `memmove` or huge pages). A real "
+        "model's state is hundreds of tensors: the snapshot copies the CPU ones in one "
+        "`torch._foreach_copy_` and costs ~1.5 µs of Python per tensor beyond the bytes "
+        "(550 tensors, 14 MB: 1.45 ms, against 0.6 ms for one copy of the same bytes and "
+        "2.2 ms before the foreach change).",
         "",
     ]
     return lines
