@@ -233,3 +233,23 @@ def test_resume_waits_for_a_write_in_flight(
     make_runner(tmp_path / "a", max_epochs=3, resume=True, custom_hooks=[Start()]).train()
     assert started == [2]  # resumed from the file that was being written
     assert read_pointer(tmp_path / "a").name == "epoch_3.pth"
+
+
+def test_a_writer_thread_that_cannot_start_leaves_the_writer_usable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A thread that cannot start: the save fails loudly; later saves neither hang nor skip."""
+    writer = BackgroundWriter()
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(threading.Thread, "start", refuse)
+        with pytest.raises(RuntimeError, match="can't start"):
+            writer.submit(Path("a.pth"), lambda: None)
+    assert not writer.busy
+    done: list[str] = []
+    writer.submit(Path("b.pth"), lambda: done.append("b"))
+    writer.wait()
+    assert done == ["b"]

@@ -179,8 +179,14 @@ class BackgroundWriter:
             target=self._run, args=(job, go), name="checkpoint-writer", daemon=False
         )
         self._thread = thread
-        thread.start()
-        go.set()
+        try:
+            thread.start()
+        except BaseException:
+            if thread.ident is None:  # it never started: nothing else marks this write done
+                self._done.set()
+            raise
+        finally:
+            go.set()  # even on a Ctrl-C right after start: a waiting thread would block exit
 
     def _run(self, job: Callable[[], object], go: threading.Event) -> None:
         # ``Thread.start`` returns only once this thread has started and the training
