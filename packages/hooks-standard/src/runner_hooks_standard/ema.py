@@ -88,12 +88,11 @@ class ExponentialMovingAverage(nn.Module):
         if steps == 0:
             _copy_all(list(averaged.values()), [source[key] for key in averaged])
         elif steps % self.interval == 0:
-            targets = [avg for avg in averaged.values() if avg.dtype.is_floating_point]
-            news = [
-                source[key].to(avg.device)
-                for key, avg in averaged.items()
-                if avg.dtype.is_floating_point
-            ]
+            targets, news = [], []
+            for key, avg in averaged.items():
+                if avg.dtype.is_floating_point:
+                    targets.append(avg)
+                    news.append(source[key].to(avg.device))
             if type(self).blend is ExponentialMovingAverage.blend:  # a lerp: one call for all
                 torch._foreach_lerp_(targets, news, self.weight(steps))
             else:
@@ -119,15 +118,9 @@ def _reread_steps(module: nn.Module, incompatible_keys: Any) -> None:
 
 
 def _copy_all(targets: list[torch.Tensor], sources: list[torch.Tensor]) -> None:
-    """``target.copy_(source)`` for each pair, in one call where torch has it."""
-    if not targets:
-        return
-    copy_all = getattr(torch, "_foreach_copy_", None)
-    if copy_all is not None:
-        copy_all(targets, sources)
-        return
-    for target, source in zip(targets, sources):  # torch without _foreach_copy_
-        target.copy_(source)
+    """``target.copy_(source)`` for each pair, in one call (torch refuses empty lists)."""
+    if targets:
+        torch._foreach_copy_(targets, sources)
 
 
 class MomentumAnnealingEMA(ExponentialMovingAverage):

@@ -114,13 +114,8 @@ class _Copier:
         """Copy the CPU tensors, and wait for the device copies."""
         torch = self.torch
         if self.targets:
-            copy_all = getattr(torch, "_foreach_copy_", None)
             with torch.no_grad():  # sources may require grad: copy values, record nothing
-                if copy_all is not None:
-                    copy_all(self.targets, self.sources)
-                else:  # torch without _foreach_copy_
-                    for target, source in zip(self.targets, self.sources):
-                        target.copy_(source)
+                torch._foreach_copy_(self.targets, self.sources)
             self.targets, self.sources = [], []
         if self.on_device and torch.cuda.is_available():
             torch.cuda.synchronize()  # the non-blocking device-to-host copies are done
