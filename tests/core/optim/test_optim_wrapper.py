@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import copy
+import pickle
+import weakref
 from typing import Any
 
 import pytest
@@ -273,3 +276,54 @@ def test_a_step_wrapped_on_the_instance_is_called() -> None:
     wrapper.update_params((p * torch.tensor([3.0, 4.0])).sum())
     assert calls == [{}]
     torch.testing.assert_close(p.detach(), torch.tensor([-3.0, -4.0]))
+
+
+def _accumulator(loss: torch.Tensor, param: torch.Tensor) -> Any:
+    """The AccumulateGrad node of ``param`` in ``loss``'s graph."""
+    todo, seen = [loss.grad_fn], set()
+    while todo:
+        node = todo.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if getattr(node, "variable", None) is param:
+            return node
+        todo.extend(n for n, _ in node.next_functions)
+    raise AssertionError("parameter not in the graph")
+
+
+def test_the_next_step_reuses_the_gradient_accumulators() -> None:
+    # a hand-written loop keeps its last loss alive until the next forward, so autograd
+    # reuses each parameter's accumulator node; the wrapper keeps it for the same reason
+    model = _model()
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    x, y = _data(8)
+    loss = _loss(model, x, y)
+    _accumulator(loss, model[0].weight).metadata["marker"] = 1
+    first = weakref.ref(loss)
+    wrapper.update_params(loss)
+    del loss
+    assert first() is not None
+    second = _loss(model, x, y)
+    assert _accumulator(second, model[0].weight).metadata.get("marker") == 1
+    wrapper.update_params(second)
+    assert first() is None  # only the last graph is kept, never a growing history
+
+
+def test_a_retained_graph_is_not_kept_and_copies_drop_the_graph() -> None:
+    model = _model()
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    x, y = _data(8)
+    loss = _loss(model, x, y)
+    ref = weakref.ref(loss)
+    wrapper.backward(loss, retain_graph=True)  # its graph still holds the activations
+    del loss
+    assert ref() is None
+    wrapper.update_params(_loss(model, x, y))
+    copied = copy.deepcopy(wrapper)  # a graph cannot be deep-copied: the copy starts without
+    restored = pickle.loads(pickle.dumps(wrapper))
+    for other in (copied, restored):
+        params = other.optimizer.param_groups[0]["params"]
+        before = params[0].detach().clone()
+        other.update_params(sum(p.sum() for p in params))
+        torch.testing.assert_close(params[0].detach(), before - 0.1)

@@ -126,6 +126,7 @@ class AmpOptimWrapper(OptimWrapper):
         if self.loss_scaler is not None:
             loss = self.loss_scaler.scale(loss)
         loss.backward(**kwargs)
+        self.keep_graph(loss, kwargs)
         self._inner_count += 1
 
     def step(self, **kwargs: Any) -> None:

@@ -5,6 +5,15 @@ touches the optimizer itself, so the same model code runs with gradient
 accumulation, clipping, AMP or several optimizers by changing the config only.
 The plain path (no accumulation, no clipping) is a handful of attribute reads
 on top of ``backward / step / zero_grad``: it runs every iteration.
+
+The wrapper keeps the last loss it back-propagated until the next backward.
+After a plain backward its graph holds no activations (autograd released
+them), only its nodes, among them each parameter's gradient accumulator.
+While that graph lives, the next forward reuses those accumulators instead
+of building and destroying one per parameter per step, as a hand-written
+loop does without noticing (its ``loss`` variable lives until the next
+forward). A backward with ``retain_graph`` or ``create_graph`` is not kept:
+that graph still holds its activations.
 """
 
 from __future__ import annotations
@@ -115,6 +124,7 @@ class OptimWrapper:
         self._max_counts = -1
         self._remainder_counts = -1
         self._last_grad_norm: Any = None
+        self._kept_graph: torch.Tensor | None = None  # see the module docstring
 
     # -- the training step ----------------------------------------------------
     def update_params(
@@ -136,6 +146,7 @@ class OptimWrapper:
             # the common case, every iteration: no accumulation, no clipping, and nothing
             # overriding backward/step/zero_grad; the same calls, inlined
             loss.backward()
+            self._kept_graph = loss
             self._inner_count += 1
             optimizer = self.optimizer
             optimizer.step()
@@ -157,7 +168,23 @@ class OptimWrapper:
     def backward(self, loss: torch.Tensor, **kwargs: Any) -> None:
         """``loss.backward()`` and count one more micro-batch."""
         loss.backward(**kwargs)
+        self.keep_graph(loss, kwargs)
         self._inner_count += 1
+
+    def keep_graph(self, loss: torch.Tensor, backward_kwargs: Mapping[str, Any]) -> None:
+        """Hold ``loss`` (just back-propagated) until the next backward; see the module docstring.
+
+        A subclass that overrides :meth:`backward` calls this after its own
+        ``backward`` to keep the same speed-up.
+        """
+        plain = not backward_kwargs.get("retain_graph") and not backward_kwargs.get("create_graph")
+        self._kept_graph = loss if plain else None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a graph cannot be copied or pickled, and a copy has not back-propagated anything
+        state = self.__dict__.copy()
+        state["_kept_graph"] = None
+        return state
 
     def step(self, **kwargs: Any) -> None:
         """Clip (if configured) and step the optimizer."""
