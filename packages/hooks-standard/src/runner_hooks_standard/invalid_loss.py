@@ -129,7 +129,7 @@ def _first_bad_in(window: list[Any]) -> int | None:
 
 def _first_bad(totals: list[Any]) -> int | None:
     """The index of the first loss in ``totals`` that is not finite, or None."""
-    if totals[0].device.type == "cpu" and all(t.dim() == 0 for t in totals):
+    if totals[0].is_cpu and all(t.dim() == 0 for t in totals):
         # numbers on the CPU: reading them is cheaper than stacking (no device to wait for)
         return _first_non_finite([t.item() for t in totals])
     with torch.no_grad():

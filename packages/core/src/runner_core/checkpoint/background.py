@@ -131,7 +131,7 @@ def recycle(frozen: Any, pool: dict[Any, list[Any]]) -> None:
         elif isinstance(item, list | tuple):
             stack.extend(item)
         elif hasattr(item, "is_contiguous") and getattr(item, "device", None) is not None:
-            if item.device.type == "cpu" and item.is_contiguous():
+            if getattr(item, "is_cpu", False) and item.is_contiguous():
                 pool.setdefault((tuple(item.shape), item.dtype), []).append(item)
 
 

@@ -300,7 +300,7 @@ class Accuracy(BaseMetric):
                 f"only {scores.shape[1]} classes; lower topk."
             )
         # on a GPU a copy: the model may reuse its output buffer (CUDA graphs) before we judge
-        kept = scores if scores.device.type == "cpu" else scores.clone()
+        kept = scores if scores.is_cpu else scores.clone()
         self._pending.append(_Batch(gt, kept, True))
         self._pending_scores += scores.numel()
         if self._pending_scores >= _CHUNK_SCORES:

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from ..optim.optim_wrapper import NULL_CONTEXT
-from .data_preprocessor import BaseDataPreprocessor
+from .data_preprocessor import CPU, BaseDataPreprocessor
 
 
 def run_forward(model: Callable[..., Any], data: Any, mode: str) -> Any:
@@ -96,7 +96,9 @@ class BaseModel(nn.Module):
         pre = self._modules.get("data_preprocessor")  # not nn.Module.__getattr__: every step
         if pre is None:
             pre = self.data_preprocessor
-        if type(pre) is BaseDataPreprocessor and pre._device.type == "cpu":
+        # ``device == CPU``, not ``device.type == 'cpu'``: the ``type`` getter builds
+        # its string through a C++ stream, ten times the comparison, every step
+        if type(pre) is BaseDataPreprocessor and pre._device == CPU:
             return data
         return pre(data, training)
 

@@ -31,6 +31,10 @@ def cast_data(data: Any, device: torch.device | None, non_blocking: bool = False
     return data
 
 
+#: The CPU device; ``device == CPU`` is the cheap test (``device.type`` builds a string).
+CPU = torch.device("cpu")
+
+
 class BaseDataPreprocessor(nn.Module):
     """Moves batches to the model's device.
 
@@ -44,7 +48,8 @@ class BaseDataPreprocessor(nn.Module):
         self._device: torch.device = torch.device("cpu")
 
     def cast_data(self, data: Any) -> Any:
-        if self._device.type == "cpu":
+        device = self._device
+        if device == CPU or device.type == "cpu":  # the cheap test first (``cpu:0`` needs both)
             return data
         return cast_data(data, self._device, self.non_blocking)
 
