@@ -197,7 +197,11 @@ class ModuleAdapter(BaseModel):
         return {"loss": loss.detach()}
 
     def _loss(self, data: Any) -> torch.Tensor:
-        inputs, targets = self._split(self._preprocess(data, True))
+        data = self._preprocess(data, True)
+        if (type(data) is list or type(data) is tuple) and len(data) == 2:
+            inputs, targets = data  # the common batch, without a call per step
+        else:
+            inputs, targets = self._split(data)
         # the submodule straight from _modules: nn.Module.__getattr__ costs every step
         return self.loss_fn(self._modules["module"](inputs), targets)  # type: ignore[misc]
 
