@@ -725,9 +725,14 @@ def main() -> None:
             # a partial run updates its sections of the last full report
             merged = json.loads(previous.read_text())
             merged.setdefault("sections_updated", {})
+            when = result["date"]
+            m = result["machine"]
+            if m["cpu"] != merged["machine"]["cpu"]:
+                # the cloud machine changes between sessions: say which one measured this
+                when += f" on {m['cpu']}, {m['cores']} cores (not the machine above)"
             for section in args.only:
                 merged[section] = result[section]
-                merged["sections_updated"][section] = result["date"]
+                merged["sections_updated"][section] = when
             result = merged
         Path(args.out_json).write_text(json.dumps(result, indent=2) + "\n")
     Path(args.out_md).write_text(render(result))
