@@ -140,9 +140,9 @@ def render(result: dict[str, Any]) -> list[str]:
     lines = [
         "W1 counted with cachegrind (`bench/w1_cost.py`: per iteration, the difference "
         f"between runs of {result['lengths'][1]:,} and {result['lengths'][0]:,} iterations; "
-        "the same run repeats exactly, unlike the times; between runs on different days "
-        "the extra instructions moved by ~4 k per iteration, as temp-file names and "
-        "dict layouts differ):",
+        "the simulation has no timing noise, but the heap's layout differs between runs: "
+        "the extra instructions move by up to ~8 k per iteration between runs of the same "
+        "code, most of it in glibc's allocator and the garbage collector):",
         "",
         "| per iteration | raw | ours, no hooks | ours, full set |",
         "| --- | --- | --- | --- |",
