@@ -130,8 +130,9 @@ def recycle(frozen: Any, pool: dict[Any, list[Any]]) -> None:
             stack.extend(item.values())
         elif isinstance(item, list | tuple):
             stack.extend(item)
-        elif hasattr(item, "is_contiguous") and getattr(item, "device", None) is not None:
-            if getattr(item, "is_cpu", False) and item.is_contiguous():
+        elif hasattr(item, "is_contiguous") and getattr(item, "is_cpu", False):
+            # is_cpu, not device.type: no device object and no string per tensor
+            if item.is_contiguous():
                 pool.setdefault((tuple(item.shape), item.dtype), []).append(item)
 
 

@@ -51,7 +51,7 @@ class BaseDataPreprocessor(nn.Module):
         device = self._device
         if device == CPU or device.type == "cpu":  # the cheap test first (``cpu:0`` needs both)
             return data
-        return cast_data(data, self._device, self.non_blocking)
+        return cast_data(data, device, self.non_blocking)
 
     def forward(self, data: Any, training: bool = False) -> Any:
         return self.cast_data(data)

@@ -146,7 +146,7 @@ class OptimWrapper:
             # the common case, every iteration: no accumulation, no clipping, and nothing
             # overriding backward/step/zero_grad; the same calls, inlined
             loss.backward()
-            self._kept_graph = loss
+            self._kept_graph = loss  # keep_graph, inline: a plain backward
             self._inner_count += 1
             optimizer = self.optimizer
             optimizer.step()
