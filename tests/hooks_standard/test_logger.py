@@ -58,6 +58,20 @@ def test_epoch_run_lines_and_records(make_runner: Any, read_jsonl: Any) -> None:
     assert train_records[-1]["loss"] == pytest.approx(sum(losses[4:14]) / 10)
 
 
+def test_memory_on_the_cpu_is_the_process_peak_rss_in_mb(make_runner: Any, read_jsonl: Any) -> None:
+    """What ``ps`` and RUSAGE_SELF call the peak RSS, whichever call the hook uses to read it."""
+    import resource
+    import sys
+
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // scale
+    runner = make_runner(default_hooks=dict(logger=dict(interval=3)))
+    runner.train()
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // scale
+    memories = [r["memory"] for r in scalars(runner, read_jsonl) if "loss" in r]
+    assert memories and all(before <= m <= after for m in memories), (before, memories, after)
+
+
 def test_ignore_last_false_logs_the_end_of_each_epoch(make_runner: Any) -> None:
     runner = make_runner(default_hooks=dict(logger=dict(interval=3, ignore_last=False)))
     runner.train()
