@@ -181,3 +181,67 @@ def test_idle_points_take_the_spec_arguments_by_position_and_name() -> None:
     m.points.after_train_iter("R", batch_idx=0, data_batch=None, outputs=None)
     with pytest.raises(TypeError):  # a misspelt argument is an error, not swallowed
         m.points.after_train_iter("R", 0, None, outputz=None)
+
+
+class SometimesIdle(Hook):
+    """Implements after_train_iter, but names it idle when ``idle`` is set."""
+
+    def __init__(self, log: list, tag: str, idle: bool) -> None:
+        self.log, self.tag, self.idle = log, tag, idle
+
+    def idle_points(self, runner: object) -> tuple[str, ...]:
+        return ("after_train_iter",) if self.idle else ()
+
+    def after_train_iter(self, batch_idx: int) -> None:
+        self.log.append((self.tag, batch_idx))
+
+
+def test_a_point_a_hook_names_idle_is_not_called_until_after_train() -> None:
+    log: list = []
+    m = HookManager()
+    m.register(SometimesIdle(log, "idle", idle=True))
+    m.register(SometimesIdle(log, "busy", idle=False))
+    m.points.after_train_iter(None, 0)  # before training: every implementation is called
+    m.call("before_train", {"runner": None})
+    m.points.after_train_iter(None, 1)
+    m.call("after_train_iter", {"runner": None, "batch_idx": 2})
+    assert m.idle_table() == {"SometimesIdle": ["after_train_iter"]}
+    m.call("after_train", {"runner": None})
+    m.points.after_train_iter(None, 3)
+    assert log == [("idle", 0), ("busy", 0), ("busy", 1), ("busy", 2), ("idle", 3), ("busy", 3)]
+    assert m.idle_table() == {}
+
+
+def test_when_every_implementation_is_idle_the_point_is_a_no_op() -> None:
+    log: list = []
+    m = HookManager()
+    m.register(SometimesIdle(log, "idle", idle=True))
+    m.call("before_train", {"runner": None})
+    m.points.after_train_iter(None, 1)
+    m.call("after_train_iter", {"runner": None, "batch_idx": 2})
+    assert log == []
+    assert m.has("after_train_iter")  # still implemented, only left out for this run
+
+
+def test_idle_points_naming_a_point_the_hook_lacks_is_an_error() -> None:
+    class Confused(Hook):
+        def idle_points(self, runner: object) -> tuple[str, ...]:
+            return ("after_train_itr",)
+
+        def after_train_iter(self) -> None:
+            pass
+
+    m = HookManager()
+    m.register(Confused())
+    with pytest.raises(HookError, match=r"Confused\.idle_points\(\) names \['after_train_itr'\]"):
+        m.call("before_train", {"runner": None})
+
+
+def test_hooks_registered_during_an_idle_run_keep_the_idle_set() -> None:
+    log: list = []
+    m = HookManager()
+    m.register(SometimesIdle(log, "idle", idle=True))
+    m.call("before_train", {"runner": None})
+    m.register(SometimesIdle(log, "late", idle=False))  # e.g. a hook registered by a hook
+    m.points.after_train_iter(None, 1)
+    assert log == [("late", 1)]

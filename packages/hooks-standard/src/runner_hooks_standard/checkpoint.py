@@ -28,7 +28,7 @@ pieces without that state live in ``checkpoint_rules`` (which score is best),
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -342,6 +342,10 @@ class CheckpointHook(Hook):
         last = self.save_last and done == runner.max_epochs
         if periodic or last:
             self._save_progress(runner)
+
+    def idle_points(self, runner: RunnerAPI) -> Collection[str]:
+        """Saving by epoch without a background writer: nothing to do per iteration."""
+        return ("after_train_iter",) if self.by_epoch and self._writer is None else ()
 
     def after_train_iter(
         self,

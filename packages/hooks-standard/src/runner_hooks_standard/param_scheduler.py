@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from runner_core.contract import RunnerAPI
@@ -49,6 +49,10 @@ class ParamSchedulerHook(Hook):
                 self._by_iter.append((scheduler, wrapper))
             if getattr(scheduler, "need_val_args", False):
                 self._on_val.append(scheduler)
+
+    def idle_points(self, runner: RunnerAPI) -> Collection[str]:
+        """No scheduler steps per iteration: nothing to do after each one."""
+        return () if self._by_iter else ("after_train_iter",)
 
     def after_train_iter(
         self,

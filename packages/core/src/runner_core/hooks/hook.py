@@ -10,6 +10,7 @@ custom loop may call; helper methods of a hook start with an underscore.
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
@@ -237,6 +238,18 @@ class Hook:
             if getattr(own, helper, None) is not getattr(Hook, helper):
                 triggered.update(stages)
         return [stage for stage in STAGES if stage in triggered]
+
+    def idle_points(self, runner: RunnerAPI) -> Collection[str]:
+        """The points this hook implements that have nothing to do in this training run.
+
+        Asked once per ``train()``, right after ``before_train`` (so the hook
+        has seen the runner's configuration); the runner then leaves this hook
+        out of those points until ``after_train``. A point that only sometimes
+        applies, such as a by-epoch checkpoint's ``after_train_iter``, then
+        costs nothing per iteration. Name only points whose answer cannot change
+        during the run; the default is none.
+        """
+        return ()
 
     # -- state kept in checkpoints (EMA weights, counters, best scores) --------
     def state_dict(self) -> dict[str, Any]:

@@ -95,6 +95,8 @@ class HookManager(Sequence[Hook]):
         self._custom_uncalled: set[str] = set()
         self._armed: set[str] = set()
         self._armed_action: Callable[[], None] = _noop
+        #: id(hook) -> the points it named in ``Hook.idle_points`` for this training run
+        self._idle: dict[int, frozenset[str]] = {}
         #: ``points.<name>(runner, ...)``: the fastest way to call a standard hook
         #: point, arguments in the spec's order; a no-op when no hook implements it.
         self.points = HookPoints()
@@ -178,14 +180,22 @@ class HookManager(Sequence[Hook]):
                 for impl in caller.get_hookimpls():
                     wanted.update(dict.fromkeys(impl.argnames))
                 argnames = tuple(wanted)
-            callers[name] = (caller, argnames, _compile_point(self, name, caller, argnames))
+            impls = caller.get_hookimpls()
+            idle = [i.plugin for i in impls if name in self._idle.get(id(i.plugin), ())]
+            if idle:  # those hooks are left out of this point (Hook.idle_points)
+                caller = self._pm.subset_hook_caller(name, idle)
+                impls = caller.get_hookimpls()
+            fire = _compile_point(self, name, caller, impls, argnames) if impls else None
+            callers[name] = (caller, argnames, fire)
         self._callers = callers
         self._apply_points()
 
     def _apply_points(self) -> None:
         for name in STANDARD_POINTS:
             found = self._callers.get(name)
-            fire = found[2] if found is not None else _IDLE_POINTS[name]
+            fire = found[2] if found is not None else None
+            if fire is None:  # no hook implements it, or every one that does is idle
+                fire = _IDLE_POINTS[name]
             if name in self._armed:
                 fire = _fire_first(self._fire_armed, fire)
             setattr(self.points, name, fire)
@@ -264,26 +274,75 @@ class HookManager(Sequence[Hook]):
         self._apply_points()
         action()
 
+    # -- idle points ----------------------------------------------------------------
+    def settle_idle(self, runner: Any) -> None:
+        """Ask every hook for its :meth:`Hook.idle_points` and leave it out of those.
+
+        Called right after ``before_train``; :meth:`wake_idle` undoes it.
+        """
+        idle: dict[int, frozenset[str]] = {}
+        for entry in self._entries:
+            try:
+                names = frozenset(entry.hook.idle_points(runner))
+            except Exception as exc:
+                self._annotate(exc, "idle_points")
+                raise
+            unknown = names - set(entry.methods)
+            if unknown:
+                raise HookError(
+                    f"{type(entry.hook).__name__}.idle_points() names {sorted(unknown)}, which "
+                    f"the hook does not implement (it implements: {', '.join(entry.methods)}). "
+                    "Name only points the hook overrides."
+                )
+            if names:
+                idle[id(entry.hook)] = names
+        if idle != self._idle:
+            self._idle = idle
+            self._rebuild_callers()
+
+    def wake_idle(self) -> None:
+        """Call every hook at every point it implements again (after training)."""
+        if self._idle:
+            self._idle = {}
+            self._rebuild_callers()
+
+    def idle_table(self) -> dict[str, list[str]]:
+        """Hook class name -> the points it is left out of now (for debugging and tests)."""
+        return {
+            type(e.hook).__name__: sorted(self._idle[id(e.hook)])
+            for e in self._entries
+            if id(e.hook) in self._idle
+        }
+
     # -- dispatch -------------------------------------------------------------------
     def has(self, name: str) -> bool:
         """True if some registered hook implements ``name``."""
         return name in self._callers
 
     def call(self, name: str, kwargs: dict[str, Any]) -> None:
-        """Call hook point ``name``; arguments the caller omitted arrive as None."""
+        """Call hook point ``name``; arguments the caller omitted arrive as None.
+
+        Right after ``before_train`` the hooks' :meth:`Hook.idle_points` are
+        settled; after ``after_train`` every point is called again.
+        """
         if self._armed and name in self._armed:
             self._fire_armed()
         found = self._callers.get(name)
-        if found is None:
-            if name in self._custom_uncalled:
+        if found is not None:
+            caller, argnames, fire = found
+            if self._custom_uncalled and name in self._custom_uncalled:
                 self._custom_uncalled.discard(name)
-            return
-        caller, argnames, fire = found
-        if self._custom_uncalled and name in self._custom_uncalled:
+            if fire is not None:
+                given = kwargs
+                if any(key not in argnames for key in given):  # arguments no hook takes: dropped
+                    given = {key: value for key, value in given.items() if key in argnames}
+                fire(**given)
+        elif name in self._custom_uncalled:
             self._custom_uncalled.discard(name)
-        if any(key not in argnames for key in kwargs):  # arguments no hook takes are dropped
-            kwargs = {key: value for key, value in kwargs.items() if key in argnames}
-        fire(**kwargs)
+        if name == "before_train":
+            self.settle_idle(kwargs.get("runner"))
+        elif name == "after_train":
+            self.wake_idle()
 
     def _annotate(self, exc: BaseException, name: str) -> None:
         """Name the hook, its role and the hook point on an exception (traceback kept)."""
@@ -369,7 +428,9 @@ def _fire_first(action: Callable[[], None], fn: Callable[..., None]) -> Callable
     return armed
 
 
-def _compile_point(manager: HookManager, name: str, caller: Any, argnames: tuple[str, ...]) -> Any:
+def _compile_point(
+    manager: HookManager, name: str, caller: Any, impls: list[Any], argnames: tuple[str, ...]
+) -> Any:
     """A plain function that calls every implementation of ``name`` directly.
 
     pluggy resolves the implementations and their order; the generated
@@ -378,7 +439,6 @@ def _compile_point(manager: HookManager, name: str, caller: Any, argnames: tuple
     given default to None. Wrapper implementations or a first-result spec use
     pluggy's own call instead.
     """
-    impls = caller.get_hookimpls()
     spec_opts = caller.spec.opts if caller.spec is not None else {}
     params = ", ".join(f"{a}=None" for a in argnames)
     if spec_opts.get("firstresult") or any(i.wrapper or i.hookwrapper for i in impls):

@@ -395,7 +395,10 @@ class Runner(PartsBuilding, CheckpointMethods):
         checkpointing.init_optim_counts(self)
         maybe_compile(self, "train_step")  # the config's compile=True / dict(...), as MMEngine
         with preemption.watch(self):  # SIGTERM/SIGUSR1: finish the iteration, save, stop
-            model = loop.run()
+            try:
+                model = loop.run()
+            finally:  # after_train wakes idle points (Hook.idle_points); an error skips it
+                self._hooks.wake_idle()
         self.call_hooks("after_run")
         self._hooks.warn_uncalled()
         return model
