@@ -699,6 +699,18 @@ def render(result: dict[str, Any]) -> str:
         "section), the model step without hooks ran +1.3 µs/iter slower than the raw "
         "loop's (+11.4 on the Xeon before this pass; single runs of that table move by "
         "several µs).",
+        "- Fifth pass (2026-12-01, AMD VM): (1) the log line's `memory` field called "
+        "`getrusage(RUSAGE_SELF)`, which sums every thread's CPU time; on these VMs that "
+        "call averaged 0.6–1.1 ms in W1 (spikes of 5 ms; 2 µs in a quiet loop), 40 times "
+        "per run: ~16 µs per iteration, kernel time that cachegrind does not see. Linux "
+        "reports the same peak RSS for `RUSAGE_THREAD` (it belongs to the address space), "
+        "~20 µs per call in the same runs. (2) Each hook call costs ~1 µs in W1 whatever "
+        "its body (cold code and data between torch kernels; the segment table), so "
+        "`Hook.idle_points` lets a hook leave out points it has no use for in a run: the "
+        "by-epoch `CheckpointHook` and `ParamSchedulerHook` without iteration-based "
+        "schedulers skip `after_train_iter`, two calls fewer per iteration (hooks after, "
+        "non-logging iterations: 22.3 → 20.1 µs, medians of 5 in-process pairs). (3) The "
+        "segment table now prices one log line on its own.",
         "- `EMAHook` (not in the default set; `bench/ema_update.py`, 50 conv + "
         "BatchNorm blocks: 200 parameters, 350 state entries, about ResNet-50's count): "
         "before averaging starts, `follow` called `model.state_dict()` once per entry, "
@@ -711,10 +723,9 @@ def render(result: dict[str, Any]) -> str:
         "floats (GPU tensors as tensors) in 1,000-long buffers and averaged only on "
         "logging iterations, "
         "the ETA is a running mean. The log line itself (format, two handlers, the JSON "
-        "record) costs ~100 µs every 50 iterations, ~2 µs per iteration.",
-        "- `CheckpointHook.after_train_iter` is called every iteration even when it saves "
-        "by epoch (an early return, ~0.1 µs on the null model); dropping the call needs "
-        "the hook to list its points per instance, left to the checkpoint rework.",
+        "record) is not cheap in W1: its code and data are cold after 49 iterations of "
+        "torch, and the segment table in the Profile section prices it (hundreds of µs "
+        "per line on the cloud VMs, against ~100 µs in a warm loop).",
         "- The ratios depend on the job: W1's step is ~300 µs; with W2's ~2 ms step "
         "the same per-iteration cost is ~3 %.",
         "- Measurement noise: other processes share the 2 cores, so single rounds vary "

@@ -13,6 +13,8 @@ Run alone: ``python bench/w1_segments.py --repeats 5``.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import statistics
 import sys
 import tempfile
@@ -28,24 +30,40 @@ VARIANTS = ("raw", "ours_none", "ours_full")
 
 
 class _Marks:
-    """Sums of the four segments; ``tick(i)`` closes segment ``i``."""
+    """Sums of the four segments; ``tick(i)`` closes segment ``i``.
+
+    The last segment is also summed apart on the iterations that write a log
+    line (every ``w1.LOG_INTERVAL``-th), to price one log line as it runs in
+    W1: its code and data are cold by then, 49 iterations of torch later.
+    """
 
     def __init__(self) -> None:
         self.clock = w1._clock
         self.sums = [0.0] * len(SEGMENTS)
         self.last = self.clock()
         self.iters = 0
+        self.logging_after = 0.0  # the last segment, on logging iterations only
+        self.logging_iters = 0
 
     def tick(self, segment: int) -> None:
         now = self.clock()
         self.sums[segment] += now - self.last
-        self.last = now
         if segment == len(SEGMENTS) - 1:
             self.iters += 1
+            if self.iters % w1.LOG_INTERVAL == 0:
+                self.logging_after += now - self.last
+                self.logging_iters += 1
+        self.last = now
 
     def per_iter_us(self) -> dict[str, float]:
         n = max(self.iters, 1)
-        return {name: total / n * 1e6 for name, total in zip(SEGMENTS, self.sums)}
+        result = {name: total / n * 1e6 for name, total in zip(SEGMENTS, self.sums)}
+        others = n - self.logging_iters
+        if self.logging_iters and others:
+            on_logging = self.logging_after / self.logging_iters
+            otherwise = (self.sums[-1] - self.logging_after) / others
+            result["log_line"] = (on_logging - otherwise) * 1e6
+        return result
 
 
 def raw(loader: Any) -> dict[str, float]:
@@ -103,7 +121,12 @@ def ours(loader: Any, hooks_set: str | None) -> dict[str, float]:
             "logger": {"interval": w1.LOG_INTERVAL},
             "checkpoint": {"interval": 10**9, "save_last": False},
         }
-    with tempfile.TemporaryDirectory(prefix="w1-seg-") as work_dir:
+    # log lines as W1 writes them (console and file), the console sent to /dev/null
+    with (
+        tempfile.TemporaryDirectory(prefix="w1-seg-") as work_dir,
+        open(os.devnull, "w") as devnull,
+        contextlib.redirect_stdout(devnull),
+    ):
         runner = Runner(
             model=w1.make_mlp(),
             work_dir=work_dir,
@@ -111,7 +134,6 @@ def ours(loader: Any, hooks_set: str | None) -> dict[str, float]:
             train_cfg={"by_epoch": True, "max_epochs": 1},
             optim_wrapper={"optimizer": {"type": "SGD", "lr": 0.01, "momentum": 0.9}},
             custom_hooks=[clock_hook("HIGHEST", 0, 2), clock_hook("LOWEST", 1, 3)],
-            log_level="WARNING",
             **kwargs,
         )
         runner.train()
@@ -136,6 +158,11 @@ def measure(repeats: int = 5) -> dict[str, Any]:
             variant: {s: statistics.median(r[s] for r in results) for s in SEGMENTS}
             for variant, results in runs.items()
         },
+        "log_line_us": {
+            variant: statistics.median(r["log_line"] for r in results)
+            for variant, results in runs.items()
+            if all("log_line" in r for r in results)
+        },
     }
 
 
@@ -153,6 +180,15 @@ def render(result: dict[str, Any]) -> list[str]:
         seg = rows[variant]
         cells = " | ".join(f"{seg[s]:.1f}" for s in SEGMENTS)
         lines.append(f"| {variant} | {cells} | {sum(seg.values()):.1f} |")
+    log_line = result.get("log_line_us", {}).get("ours_full")
+    if log_line is not None:
+        lines += [
+            "",
+            f"One log line (every {w1.LOG_INTERVAL}th iteration: the hooks-after segment of "
+            "a logging iteration less that of the others, median of the repeats) costs "
+            f"{log_line:.0f} µs with the full set, {log_line / w1.LOG_INTERVAL:.1f} µs per "
+            "iteration; included in the hooks-after column.",
+        ]
     lines.append("")
     return lines
 
