@@ -1,6 +1,7 @@
 """SIGKILL a process in the middle of saving: the files it leaves must stay usable.
 
-A child saves a ~48 MB checkpoint in a loop (``latest.pth`` overwritten in
+A child (a new process forked by tests/support/script_server.py, which
+imported torch once) saves a ~48 MB checkpoint in a loop (``latest.pth`` overwritten in
 place, plus ``iter_N.pth`` + pointer + pruning to one file, as a checkpoint
 hook does). The parent kills it at different moments: while the temp file
 is at various fill levels (polled sizes), right after the child reports a
@@ -12,13 +13,12 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import torch
+from script_server import ScriptServer
 
 import runner_core.checkpoint as ckpt_pkg
 from runner_core.checkpoint import (
@@ -83,7 +83,46 @@ def _being_written(work: Path, want: float) -> bool:
     return False
 
 
-def _kill_when(proc: subprocess.Popen, work: Path, moment: tuple[str, object]) -> None:
+class _Child:
+    """A child forked by the script server; what it printed, line by line."""
+
+    def __init__(self, server: ScriptServer, argv: list[object]) -> None:
+        self.server = server
+        self.pid, self.replies, self.rid = server.start(argv)
+        self.out = server.folder / f"{self.rid}.out"
+        self.seen = 0  # lines already read
+        self.returncode: int | None = None
+        self.stderr = ""
+
+    def poll(self) -> int | None:
+        if self.returncode is None and not self.replies.empty():
+            self.wait()
+        return self.returncode
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            done = self.server.wait(self.replies, self.rid, timeout=60)
+            self.returncode, self.stderr = done.returncode, done.stderr
+        return self.returncode
+
+    def readline(self, timeout: float = 60) -> str:
+        """The next line the child printed (waits for it; "" once the child is gone)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            lines = self.out.read_text().split("\n")[:-1]  # complete lines only
+            if len(lines) > self.seen:
+                self.seen += 1
+                return lines[self.seen - 1]
+            if self.poll() is not None:
+                return ""
+            time.sleep(0.0005)
+        raise TimeoutError("the child printed nothing new")
+
+    def send_signal(self, sig: int) -> None:
+        os.kill(self.pid, sig)
+
+
+def _kill_when(proc: _Child, work: Path, moment: tuple[str, object]) -> None:
     kind, arg = moment
     if kind == "fill":  # the file being written reached a fraction of the tensor bytes
         want = float(arg) * NUMEL * 4
@@ -98,7 +137,7 @@ def _kill_when(proc: subprocess.Popen, work: Path, moment: tuple[str, object]) -
                 proc.send_signal(signal.SIGCONT)
             time.sleep(0.0005)
     elif kind == "after":  # right after the child reported finishing a step
-        while not proc.stdout.readline().startswith(str(arg)):
+        while not proc.readline().startswith(str(arg)):
             pass
     else:  # a short delay: the kill lands anywhere in the cycle
         time.sleep(float(arg))
@@ -116,47 +155,43 @@ MOMENTS = [
 ]
 
 
+def _check_round(work: Path, moment: tuple[str, object]) -> None:
+    latest_iter = _check_loadable(work / "latest.pth")
+    pointed = read_pointer(work)
+    assert pointed is not None and pointed.is_file(), f"{moment}: pointer dangles"
+    pointed_iter = _check_loadable(pointed)
+    assert latest_iter >= pointed_iter  # latest.pth is saved before the pointer moves
+    assert find_latest_checkpoint(work) == pointed
+    for path in list_checkpoints(work):  # whatever iter_N files exist are complete
+        if path != pointed:
+            _check_loadable(path)
+
+    orphans = _temp_files(work)
+    if moment[0] == "fill":  # the child was frozen mid-write, then killed
+        assert orphans, f"{moment}: the kill did not land mid-write"
+    assert sorted(cleanup_orphaned_temp_files(work)) == sorted(orphans)
+    assert _temp_files(work) == []
+
+
 @pytest.mark.slow
 def test_sigkill_during_save_never_corrupts(tmp_path: Path) -> None:
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
-    for round_no, moment in enumerate(MOMENTS):
-        work = tmp_path / f"work{round_no}"
-        work.mkdir()
-        proc = subprocess.Popen(
-            [sys.executable, str(script), str(work)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        try:
-            for line in proc.stdout:  # one full iteration done: there is a previous state
-                if line.startswith("pruned"):
-                    break
-            assert proc.poll() is None, proc.stderr.read()
-            _kill_when(proc, work, moment)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            proc.stdout.close()
-            proc.stderr.close()
-        assert proc.returncode == -signal.SIGKILL
-
-        latest_iter = _check_loadable(work / "latest.pth")
-        pointed = read_pointer(work)
-        assert pointed is not None and pointed.is_file(), f"{moment}: pointer dangles"
-        pointed_iter = _check_loadable(pointed)
-        assert latest_iter >= pointed_iter  # latest.pth is saved before the pointer moves
-        assert find_latest_checkpoint(work) == pointed
-        for path in list_checkpoints(work):  # whatever iter_N files exist are complete
-            if path != pointed:
-                _check_loadable(path)
-
-        orphans = _temp_files(work)
-        if moment[0] == "fill":  # the child was frozen mid-write, then killed
-            assert orphans, f"{moment}: the kill did not land mid-write"
-        assert sorted(cleanup_orphaned_temp_files(work)) == sorted(orphans)
-        assert _temp_files(work) == []
+    warm = ("torch", "runner_core.checkpoint")
+    with ScriptServer(env, tmp_path, warm) as server:
+        for round_no, moment in enumerate(MOMENTS):
+            work = tmp_path / f"work{round_no}"
+            work.mkdir()
+            proc = _Child(server, [script, work])
+            try:
+                while not proc.readline().startswith("pruned"):  # a previous state exists
+                    assert proc.poll() is None, proc.stderr
+                assert proc.poll() is None, proc.stderr
+                _kill_when(proc, work, moment)
+            finally:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGKILL)
+                    proc.wait()
+            assert proc.returncode == -signal.SIGKILL
+            _check_round(work, moment)

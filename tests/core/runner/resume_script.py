@@ -1,8 +1,13 @@
 """Train a tiny MLP with dropout on synthetic data; dump final weights and logged losses.
 
-Used by the exact-resume tests, one process per run:
+Used by the exact-resume tests:
 
     python resume_script.py '<json options>'
+    python resume_script.py '[<json options>, ...]'
+
+A list runs its jobs one after another in this one process (each with its own
+Runner, model, data and work dir); the tests batch only runs that need no fresh
+process of their own: uninterrupted reference runs and first parts stopped cleanly.
 
 Options: ``work_dir``, ``out`` (where to write the results), ``loop``
 ('epoch' | 'iter'), ``max`` (epochs or iterations), ``workers``,
@@ -162,8 +167,7 @@ def build(opts: dict[str, Any]) -> tuple[Runner, Recorder]:
     return runner, recorder
 
 
-def main() -> None:
-    opts = json.loads(sys.argv[1])
+def run(opts: dict[str, Any]) -> None:
     runner, recorder = build(opts)
     stopped = False
     try:
@@ -180,6 +184,12 @@ def main() -> None:
     }
     torch.save(result, opts["out"])
     Path(opts["out"] + ".done").write_text("ok")
+
+
+def main() -> None:
+    jobs = json.loads(sys.argv[1])
+    for opts in jobs if isinstance(jobs, list) else [jobs]:
+        run(opts)
 
 
 if __name__ == "__main__":

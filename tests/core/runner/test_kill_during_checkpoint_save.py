@@ -1,6 +1,7 @@
 """SIGKILL while CheckpointHook saves: the previous checkpoint and the pointer stay usable.
 
-Real subprocesses die at several moments of the 3rd save (``iter_3.pth``,
+Real subprocesses (each a new process forked by tests/support/script_server.py,
+which imported torch once) die at several moments of the 3rd save (``iter_3.pth``,
 with ``max_keep_ckpts=1``). Afterwards the pointer names a complete
 checkpoint that loads, and ``resume=True`` finishes training with the same
 final weights as an uninterrupted run.
@@ -10,13 +11,13 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
+from script_server import Finished, ScriptServer
 
 from runner_core.checkpoint import find_latest_checkpoint, load_checkpoint, read_pointer
 
@@ -24,37 +25,35 @@ SCRIPT = Path(__file__).with_name("kill_save_script.py")
 ENV = dict(os.environ, OMP_NUM_THREADS="1")
 
 
-def _run(work: Path, out: Path, moment: str, resume: bool) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), str(work), str(out), moment, "1" if resume else "0"],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=180,
-    )
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScriptServer]:
+    """Forks each run of the script as a new process, without importing torch again."""
+    with ScriptServer(ENV, tmp_path_factory.mktemp("server")) as started:
+        yield started
 
 
-def _kill_while_writing(work: Path, out: Path) -> None:
+def _run(server: ScriptServer, work: Path, out: Path, moment: str, resume: bool) -> Finished:
+    return server.run([SCRIPT, work, out, moment, "1" if resume else "0"], timeout=180)
+
+
+def _kill_while_writing(server: ScriptServer, work: Path, out: Path) -> None:
     """Start a run and SIGKILL it as soon as a temp file of iter_3.pth is being written."""
-    proc = subprocess.Popen(
-        [sys.executable, str(SCRIPT), str(work), str(out), "external", "0"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=ENV,
-    )
+    pid, replies, rid = server.start([SCRIPT, work, out, "external", "0"])
     deadline = time.monotonic() + 120
-    while proc.poll() is None and time.monotonic() < deadline:
+    while replies.empty() and time.monotonic() < deadline:
         if work.is_dir() and any(p.name.startswith(".iter_3.pth.tmp-") for p in work.iterdir()):
-            proc.send_signal(signal.SIGKILL)
+            os.kill(pid, signal.SIGKILL)
             break
         time.sleep(0.001)
-    proc.wait(timeout=60)
+    server.wait(replies, rid, timeout=60)
 
 
 @pytest.fixture(scope="module")
-def straight(tmp_path_factory: pytest.TempPathFactory) -> dict[str, torch.Tensor]:
+def straight(
+    server: ScriptServer, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, torch.Tensor]:
     root = tmp_path_factory.mktemp("straight")
-    proc = _run(root / "work", root / "final.pt", "none", False)
+    proc = _run(server, root / "work", root / "final.pt", "none", False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return torch.load(root / "final.pt", weights_only=True)
 
@@ -69,13 +68,17 @@ def straight(tmp_path_factory: pytest.TempPathFactory) -> dict[str, torch.Tensor
     ],
 )
 def test_kill_during_save_leaves_a_resumable_checkpoint(
-    tmp_path: Path, straight: dict[str, torch.Tensor], moment: str, pointer_at: str | None
+    tmp_path: Path,
+    server: ScriptServer,
+    straight: dict[str, torch.Tensor],
+    moment: str,
+    pointer_at: str | None,
 ) -> None:
     work, out = tmp_path / "work", tmp_path / "final.pt"
     if moment == "external":
-        _kill_while_writing(work, out)
+        _kill_while_writing(server, work, out)
     else:
-        proc = _run(work, out, moment, False)
+        proc = _run(server, work, out, moment, False)
         assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
     assert not out.exists()
 
@@ -87,7 +90,7 @@ def test_kill_during_save_leaves_a_resumable_checkpoint(
     assert ckpt["meta"]["iter"] in (2, 3)
     assert find_latest_checkpoint(work) is not None
 
-    proc = _run(work, out, "none", True)  # auto-resume in a new process
+    proc = _run(server, work, out, "none", True)  # auto-resume in a new process
     assert proc.returncode == 0, proc.stderr[-3000:]
     final = torch.load(out, weights_only=True)
     for key, value in straight.items():

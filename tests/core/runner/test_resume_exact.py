@@ -1,9 +1,12 @@
 """Exact resume: train N straight vs train k, stop (cleanly or SIGKILL), resume in a new process.
 
-Each case runs real subprocesses (``resume_script.py``): the final weights, the
-EMA weights and every logged loss must be bit-identical, and the resumed
+Each case runs real subprocesses (``resume_script.py``, each a new process forked
+by tests/support/script_server.py, which imported torch once): the final weights,
+the EMA weights and every logged loss must be bit-identical, and the resumed
 process must load only the samples it trains on. Straight runs are shared by
-the cases with the same training config.
+the cases with the same training config; they and the cleanly stopped first
+parts run one after another in one process, while every SIGKILLed first part
+and every resumed run is a new process.
 """
 
 from __future__ import annotations
@@ -11,8 +14,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 
 import pytest
 import torch
+from script_server import ScriptServer
 
 SCRIPT = Path(__file__).with_name("resume_script.py")
 BATCH, DATA = 4, 24
@@ -65,20 +67,21 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], int, str]] = {
 }
 
 
-def _run(opts: dict[str, Any], expect_kill: bool = False) -> dict[str, Any] | None:
-    env = dict(os.environ, PYTHONHASHSEED="0", OMP_NUM_THREADS="1")
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), json.dumps(opts)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+def _run(server: ScriptServer, opts: dict[str, Any], expect_kill: bool = False) -> Any:
+    """Run one job in a new process; its results (None when it was to SIGKILL itself)."""
+    proc = server.run([str(SCRIPT), json.dumps(opts)], timeout=120)
     if expect_kill:
         assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
         return None
     assert proc.returncode == 0, proc.stderr[-3000:]
     return torch.load(opts["out"], weights_only=True)
+
+
+def _run_batch(server: ScriptServer, jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run ``jobs`` one after another in one new process; their results in order."""
+    proc = server.run([str(SCRIPT), json.dumps(jobs)], timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return [torch.load(job["out"], weights_only=True) for job in jobs]
 
 
 def _loads(out: str) -> Counter[int]:
@@ -98,7 +101,13 @@ def _train_key(train: dict[str, Any]) -> str:
 
 @pytest.fixture(scope="module")
 def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Run every process of the matrix (two at a time) and collect the results."""
+    """Run every process of the matrix (two at a time) and collect the results.
+
+    The straight runs and the first parts that stop cleanly need no process of
+    their own: they run one after another in one process, which exits before any
+    of them is resumed (its work-dir locks go with it). A first part that is
+    SIGKILLed and every resumed run is a new process.
+    """
     root = tmp_path_factory.mktemp("resume")
     straight_jobs: dict[str, dict[str, Any]] = {}
     for train, ckpt, _k, _how in CASES.values():
@@ -109,24 +118,24 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                 train, work_dir=str(root / tag), out=str(root / f"{tag}.pt"), ckpt=dict(ckpt)
             )
 
-    def first_then_resume(name: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    def first_job(name: str) -> dict[str, Any]:
         train, ckpt, k, how = CASES[name]
-        work = root / name
-        first = dict(
+        return dict(
             train,
-            work_dir=str(work),
+            work_dir=str(root / name),
             out=str(root / f"{name}-first.pt"),
             ckpt=ckpt,
             stop_at=k,
             stop_how=how,
             stop_on=_stop_on(train, ckpt),
         )
-        first_result = _run(first, expect_kill=how == "kill")
+
+    def resume(name: str) -> dict[str, Any]:
+        train, ckpt, k, how = CASES[name]
+        work = root / name
         if how == "kill":  # auto-resume: find the latest checkpoint through the pointer
-            resume: Any = True
             load_from = None
         else:  # resume=True with load_from: resume from that file
-            resume = True
             fname = (
                 f"iter_{k}.pth" if not ckpt.get("by_epoch", True) else f"epoch_{k // EPOCH_LEN}.pth"
             )
@@ -136,22 +145,33 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             work_dir=str(work),
             out=str(root / f"{name}-resumed.pt"),
             ckpt=ckpt,
-            resume=resume,
+            resume=True,
             load_from=load_from,
         )
-        resumed = _run(second)
+        resumed = _run(server, second)
         assert resumed is not None
-        return name, {"first": first_result}, {"resumed": resumed, "loads": _loads(second["out"])}
+        return {"resumed": resumed, "loads": _loads(second["out"])}
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        straight_futs = {key: pool.submit(_run, job) for key, job in straight_jobs.items()}
-        case_futs = [pool.submit(first_then_resume, name) for name in CASES]
-        straight = {key: fut.result() for key, fut in straight_futs.items()}
+    def killed_then_resumed(name: str) -> dict[str, Any]:
+        _run(server, first_job(name), expect_kill=True)
+        return {"first": None, **resume(name)}
+
+    clean = [name for name, case in CASES.items() if case[3] == "clean"]
+    killed = [name for name, case in CASES.items() if case[3] == "kill"]
+    env = dict(os.environ, PYTHONHASHSEED="0", OMP_NUM_THREADS="1")
+    with ScriptServer(env, root) as server, ThreadPoolExecutor(max_workers=2) as pool:
+        batch = [*straight_jobs.values(), *(first_job(name) for name in clean)]
+        batch_fut = pool.submit(_run_batch, server, batch)
+        killed_futs = {name: pool.submit(killed_then_resumed, name) for name in killed}
+        batch_results = batch_fut.result()
+        resumed_futs = {name: pool.submit(resume, name) for name in clean}
+        straight = dict(zip(straight_jobs, batch_results))
         straight_loads = {key: _loads(job["out"]) for key, job in straight_jobs.items()}
-        cases = {}
-        for fut in case_futs:
-            name, first, second = fut.result()
-            cases[name] = {**first, **second}
+        firsts = dict(zip(clean, batch_results[len(straight_jobs) :]))
+        cases = {name: fut.result() for name, fut in killed_futs.items()}
+        cases.update(
+            {name: {"first": firsts[name], **fut.result()} for name, fut in resumed_futs.items()}
+        )
     return {"straight": straight, "straight_loads": straight_loads, "cases": cases, "root": root}
 
 
