@@ -13,6 +13,7 @@ Protocol (one JSON line each way): request ``{"argv": [...], "cwd": ..., "out": 
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -35,6 +36,11 @@ def _warm_up() -> None:
         LOOPS.get(key)
     for key in ("CheckpointHook", "LoggerHook"):
         HOOKS.get(key)
+    # What a fork server does: the imported modules' objects move to the collector's
+    # permanent generation. Without it every child, at its exit, walks those ~300,000
+    # objects again and again while the interpreter shuts down (1.5 s each on a loaded
+    # 2-core machine). Objects a child creates are collected as in any process.
+    gc.freeze()
 
 
 def _child(request: dict) -> None:
