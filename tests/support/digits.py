@@ -80,5 +80,7 @@ def digits_cfg(work_dir: str, by_epoch: bool = True, **overrides: Any) -> dict[s
         ],
         randomness=dict(seed=0),
     )
+    if not by_epoch:  # a checkpoint at each validation, not after every one of 500 iterations
+        cfg["default_hooks"] = dict(checkpoint=dict(by_epoch=False, interval=250))
     cfg.update(overrides)
     return cfg
