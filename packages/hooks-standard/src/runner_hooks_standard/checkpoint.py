@@ -177,6 +177,9 @@ class CheckpointHook(Hook):
         self._last_saved_at: tuple[int, int] | None = None  # (epoch, iter) of the newest save
         self._states_at_save: Any = None
         self._dropping: list[str] = []  # old files to delete once the current save is complete
+        # path -> how state_dict records it: every save records every kept file, so without
+        # this a run that keeps all its checkpoints pays per save for all earlier ones
+        self._recorded: dict[str, str] = {}
         self._validated: tuple[int, int] | None = None  # progress of the last validation seen
         self._resumed = False
         # state kept in checkpoints
@@ -267,9 +270,12 @@ class CheckpointHook(Hook):
     def _record(self, path: str) -> str:
         if self._work_dir is None:
             return str(path)
-        from runner_core.checkpoint.paths import record_path
+        recorded = self._recorded.get(path)
+        if recorded is None:
+            from runner_core.checkpoint.paths import record_path
 
-        return record_path(path, self._work_dir)
+            recorded = self._recorded[path] = record_path(path, self._work_dir)
+        return recorded
 
     def _resolve(self, text: Any) -> str:
         """A recorded path as this run's file (a foreign absolute path: same name, own folder)."""
@@ -286,6 +292,7 @@ class CheckpointHook(Hook):
     def before_run(self, runner: RunnerAPI) -> None:
         work_dir = Path(runner.work_dir)
         self._work_dir = work_dir.absolute()
+        self._recorded = {}
         if self.out_dir_arg is None:
             self.out_dir = work_dir
         else:
@@ -484,6 +491,8 @@ class CheckpointHook(Hook):
             drop, kept = kept[: -self.max_keep_ckpts], kept[-self.max_keep_ckpts :]
         # the state this checkpoint records is the state after it is saved
         self.kept_ckpts, self.last_ckpt, self._dropping = kept, path, drop
+        if len(self._recorded) > 2 * len(kept) + 16:  # forget files no longer kept
+            self._recorded = {p: self._recorded[p] for p in kept if p in self._recorded}
         folders = self._own_folders()
 
         def prune(saved: Path) -> None:  # the new file is complete and the pointer names it
