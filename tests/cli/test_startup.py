@@ -61,3 +61,20 @@ def test_tables_are_rich_in_a_terminal_and_plain_in_a_pipe(monkeypatch) -> None:
         and "│" in tty.getvalue()
         and "test metrics" in tty.getvalue()
     )
+
+
+def test_the_command_spares_the_exit_collection_but_main_leaves_the_collector_alone() -> None:
+    """``runner-cli`` freezes what is alive at its end (a quick exit); ``main()`` called
+    from a user's program never touches that program's garbage collector."""
+    code = (
+        "import gc, sys, torch\n"
+        "from runner_cli.main import console, main\n"
+        "sys.argv = ['runner-cli', 'plugins']\n"
+        "assert main(['plugins']) == 0 and gc.get_freeze_count() == 0\n"
+        "status = console()\n"
+        "print(status, gc.get_freeze_count() > 0, flush=True)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "0 True" in proc.stdout.splitlines(), proc.stdout

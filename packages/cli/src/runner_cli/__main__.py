@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from runner_cli.main import main
+from runner_cli.main import console
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())

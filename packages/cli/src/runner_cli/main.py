@@ -95,5 +95,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report(exc)
 
 
+def console() -> int:
+    """The ``runner-cli`` command: :func:`main`, then a quick interpreter exit."""
+    code = main()
+    _spare_the_exit_collection()
+    return code
+
+
+def _spare_the_exit_collection() -> None:
+    """Keep Python's shutdown from walking every object that importing torch made.
+
+    The interpreter runs the cyclic garbage collector over all live objects
+    while it shuts down, ~290,000 once torch is imported: 1.5-2.5 s per
+    ``runner-cli train`` on a 2-core VM. Garbage is collected first, so no
+    finalizer waiting for the collector is skipped; what is alive now lives
+    until the process ends anyway. Only for the command: an in-process
+    ``main()`` leaves the caller's collector alone.
+    """
+    if "torch" not in sys.modules:
+        return
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())
