@@ -287,13 +287,19 @@ class HookManager(Sequence[Hook]):
             except Exception as exc:
                 self._annotate(exc, "idle_points")
                 raise
-            unknown = names - set(entry.methods)
+            # a point the hook does not implement has nothing to leave out; a name that is
+            # no hook point at all is a typo that would leave the real point running
+            points = {*STANDARD_POINTS, *self._declared, *self._custom_points()}
+            unknown = sorted(names - points)
             if unknown:
+                from ..errors import did_you_mean
+
                 raise HookError(
-                    f"{type(entry.hook).__name__}.idle_points() names {sorted(unknown)}, which "
-                    f"the hook does not implement (it implements: {', '.join(entry.methods)}). "
-                    "Name only points the hook overrides."
+                    f"{type(entry.hook).__name__}.idle_points() names {unknown}, which is no "
+                    f"hook point.{did_you_mean(unknown[0], sorted(points))} It implements: "
+                    f"{', '.join(entry.methods)}."
                 )
+            names &= set(entry.methods)
             if names:
                 idle[id(entry.hook)] = names
         if idle != self._idle:
