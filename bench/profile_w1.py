@@ -273,7 +273,9 @@ def render(after: dict[str, Any], before: dict[str, Any] | None) -> list[str]:
             "train_step` and `OptimWrapper.update_params`, the same aten ops as the raw "
             "loop plus one `detach`) costs "
             f"{seg['ours_none']['step'] - seg['raw']['step']:+.1f} µs against the raw "
-            "loop's four lines. Single runs of this table move by several µs.",
+            "loop's four lines. Single runs of this table move by several µs on a quiet "
+            "machine and by tens of µs on a busy one: compare its raw total with the raw "
+            "loop's best in the table above.",
             "",
         ]
     cp, old_cp = after["cprofile"], before.get("cprofile", {})

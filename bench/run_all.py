@@ -710,7 +710,13 @@ def render(result: dict[str, Any]) -> str:
         "by-epoch `CheckpointHook` and `ParamSchedulerHook` without iteration-based "
         "schedulers skip `after_train_iter`, two calls fewer per iteration (hooks after, "
         "non-logging iterations: 22.3 → 20.1 µs, medians of 5 in-process pairs). (3) The "
-        "segment table now prices one log line on its own.",
+        "segment table now prices one log line on its own: 396–687 µs in four runs that "
+        "day, 8–14 µs per iteration, as much as all the per-iteration points together. "
+        "(4) W1 was timed again after these changes (9 rounds) and not published: the raw "
+        "loop took 638–1,071 µs/iter within the run and the per-round ratios spread over "
+        "0.68–1.31 (full set) and 0.64–1.53 (no hooks). Its fastest runs: full set "
+        "× 1.080, no hooks × 1.040, the ablation × 1.025. The W1 section above stays the "
+        "Xeon's.",
         "- `EMAHook` (not in the default set; `bench/ema_update.py`, 50 conv + "
         "BatchNorm blocks: 200 parameters, 350 state entries, about ResNet-50's count): "
         "before averaging starts, `follow` called `model.state_dict()` once per entry, "
