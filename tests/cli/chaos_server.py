@@ -16,7 +16,6 @@ from __future__ import annotations
 import gc
 import json
 import os
-import signal
 import sys
 
 
@@ -44,15 +43,10 @@ def _warm_up() -> None:
 
 
 def _child(request: dict) -> None:
+    from script_server import become_child  # tests/support, on the server's path
+
     os.chdir(request["cwd"])
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    for fd, path in ((1, request["out"]), (2, request["err"])):
-        target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        os.dup2(target, fd)
-        os.close(target)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C as in a terminal
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    become_child(request["out"], request["err"])
     sys.argv = ["runner-cli", *request["argv"]]
     from runner_cli.main import main
 

@@ -73,15 +73,20 @@ def _serve(warm: list[str]) -> dict[str, Any] | None:
     return None
 
 
-def _child(request: dict[str, Any]) -> None:
+def become_child(out: str, err: str) -> None:
+    """In a forked child: no stdin, stdout/stderr appended to files, signals as in a terminal."""
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
-    for fd, path in ((1, request["out"]), (2, request["err"])):
+    for fd, path in ((1, out), (2, err)):
         target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(target, fd)
         os.close(target)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C raises KeyboardInterrupt
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _child(request: dict[str, Any]) -> None:
+    become_child(request["out"], request["err"])
     script = request["argv"][0]
     sys.argv = list(request["argv"])
     sys.path[0] = str(Path(script).resolve().parent)  # as `python SCRIPT` sets it
