@@ -474,6 +474,13 @@ def _as_number(value: Any) -> float | None:
     return None
 
 
+# Linux reports the whole process's peak RSS for RUSAGE_THREAD too (``ru_maxrss`` belongs to the
+# address space, which the threads share), without RUSAGE_SELF's walk over every thread's CPU
+# time: in W1, on cloud VMs, that walk took 0.6-1.1 ms per log line on average (spikes of 5 ms),
+# RUSAGE_THREAD 20 us.
+_RUSAGE_WHO = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
+
+
 def _memory_mb(runner: RunnerAPI) -> int:
     """Peak memory in MB: CUDA memory allocated on a GPU run, else the process's max RSS."""
     device = getattr(runner, "device", None)
@@ -485,13 +492,6 @@ def _memory_mb(runner: RunnerAPI) -> int:
         return int(peak // (1024 * 1024))
     rss = resource.getrusage(_RUSAGE_WHO).ru_maxrss
     return int(rss // (1024 * 1024) if sys.platform == "darwin" else rss // 1024)
-
-
-# Linux reports the whole process's peak RSS for RUSAGE_THREAD too (``ru_maxrss`` belongs to the
-# address space, which the threads share), without RUSAGE_SELF's walk over every thread's CPU
-# time: in W1, on cloud VMs, that walk took 0.6-1.1 ms per log line on average (spikes of 5 ms),
-# RUSAGE_THREAD 20 us.
-_RUSAGE_WHO = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
 
 
 def _log_to_files(logger: logging.Logger, message: str) -> None:

@@ -281,15 +281,15 @@ class HookManager(Sequence[Hook]):
         Called right after ``before_train``; :meth:`wake_idle` undoes it.
         """
         idle: dict[int, frozenset[str]] = {}
+        # a point a hook does not implement has nothing to leave out; a name that is no
+        # hook point at all is a typo that would leave the real point running
+        points = {*STANDARD_POINTS, *self._declared, *self._custom_points()}
         for entry in self._entries:
             try:
                 names = frozenset(entry.hook.idle_points(runner))
             except Exception as exc:
                 self._annotate(exc, "idle_points")
                 raise
-            # a point the hook does not implement has nothing to leave out; a name that is
-            # no hook point at all is a typo that would leave the real point running
-            points = {*STANDARD_POINTS, *self._declared, *self._custom_points()}
             unknown = sorted(names - points)
             if unknown:
                 from ..errors import did_you_mean
