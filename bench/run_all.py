@@ -39,6 +39,7 @@ from _common import REPO, fmt_seconds, machine_info, package_versions  # noqa: E
 
 SECTIONS = (
     "w1",
+    "w1_paired",
     "profile",
     "cost",
     "hooks",
@@ -120,6 +121,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if "w1" in args.only:
         print("W1: per-iteration overhead", flush=True)
         result["w1"] = w1_overhead.measure(3 if args.quick else args.rounds, w1_python)
+    if "w1_paired" in args.only:
+        import w1_paired
+
+        print("W1 in co-scheduled pairs, each hook priced", flush=True)
+        trials = 2 if args.quick else args.pair_trials
+        result["w1_paired"] = w1_paired.measure(trials, w1_python, ablate=True)
     if "profile" in args.only:
         print("Profile: W1 in one process, null model, cProfile", flush=True)
 
@@ -412,6 +419,15 @@ def render(result: dict[str, Any]) -> str:
                         slower,
                     )
                 )
+
+    paired = result.get("w1_paired")
+    if paired:
+        import w1_paired
+
+        lines += w1_paired.render(paired)
+        targets += w1_paired.targets(
+            paired, {"ours_full": W1_RATIO_TARGET, "ours_none": W1_NONE_RATIO_TARGET}
+        )
 
     import flat_report
     import profile_w1
@@ -770,6 +786,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     parser.add_argument("--rounds", type=int, default=5, help="W1 rounds")
+    parser.add_argument("--pair-trials", type=int, default=8, help="W1 co-scheduled trials")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--peers-python", default=None)
     parser.add_argument(

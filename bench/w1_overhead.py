@@ -194,13 +194,17 @@ def lightning_run(loader: Any, model: Any, work_dir: str) -> int:
 
 
 # -- one child: one variant, one timed run -------------------------------------------------------
-def run_one(variant: str) -> dict[str, Any]:
+def run_one(variant: str, clock: Any = None) -> dict[str, Any]:
+    """One timed run of ``variant``; ``clock`` (installed after the warm-up) replaces W1's."""
+    global _clock
     import torch
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
     loader = make_loader()
     raw_loop(loader, make_mlp(), 200)  # warm-up, untimed
+    if clock is not None:
+        _clock = clock
     _marks.clear()
     model = make_mlp()
     with tempfile.TemporaryDirectory(prefix="w1-") as work_dir:

@@ -1,0 +1,318 @@
+"""W1 in co-scheduled pairs: two variants share one CPU, each timed by its own CPU time.
+
+On a shared VM the speed of a core drifts by tens of percent within seconds
+(another tenant on the same physical core), so W1's separate runs, one after
+the other, spread too widely to tell × 1.03 from × 1.08. Here the two
+variants of a pair run at the same time, pinned to the same CPU: the kernel
+hands that CPU to them in turns of a few milliseconds, so both see the same
+interference, and each one's clock is the CPU time of its own training
+thread (``time.thread_time``), which does not advance while the other runs.
+
+Both children build everything and warm up first, then meet at a barrier
+in the start clock (training start, as in W1), and the one that finishes
+first keeps training a spare model, untimed, until the other is done, so
+the whole timed stretch of both is shared. The ratio of a pair is taken
+within each trial. A ``raw``/``raw`` pair is the control: its spread is the
+method's own noise. The price: both variants pay a context switch every few
+milliseconds, which cools caches a little for each.
+
+Run alone: ``python bench/w1_paired.py --trials 8``;
+``--ablate`` adds, for each standard hook, the full set without that hook's
+per-iteration points against the full set (what each hook costs per iteration).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import w1_overhead as w1  # noqa: E402
+
+#: (baseline, variant): the variant's time over the baseline's, per trial
+PAIRS = (
+    ("raw", "raw"),
+    ("raw", "ours_none"),
+    ("raw", "ours_full"),
+    ("raw", "ours_full_no_iter"),
+)
+#: the default set's hooks that work per iteration, for ``--ablate``
+ABLATE = ("RuntimeInfoHook", "IterTimerHook", "LoggerHook", "CheckInvalidLossHook")
+MINUS = "ours_full_minus_"
+BARRIER_TIMEOUT_S = 300.0
+POLL_S = 0.0005
+
+
+class PairClock:
+    """W1's clock for one side of a pair.
+
+    The first call (training start) waits until the partner is ready too;
+    the second (training end) reads the clock, then keeps this CPU busy with
+    untimed training steps until the partner has finished as well.
+    """
+
+    def __init__(self, tag: str, me: str, other: str, spin: Any) -> None:
+        self.tag, self.me, self.other = tag, me, other
+        self.spin = spin
+        self.calls = 0
+
+    def _mark(self, what: str) -> None:
+        Path(f"{self.tag}.{what}.{self.me}").touch()
+
+    def _partner(self, what: str) -> bool:
+        return os.path.exists(f"{self.tag}.{what}.{self.other}")
+
+    def __call__(self) -> float:
+        self.calls += 1
+        if self.calls == 1:
+            self._mark("ready")
+            deadline = time.monotonic() + BARRIER_TIMEOUT_S
+            while not self._partner("ready"):
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"pair partner {self.other} never became ready")
+                time.sleep(POLL_S)
+            return time.thread_time()
+        now = time.thread_time()
+        self._mark("done")
+        deadline = time.monotonic() + BARRIER_TIMEOUT_S
+        while not self._partner("done"):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"pair partner {self.other} never finished")
+            self.spin()
+        return now
+
+
+def _spinner(loader: Any) -> Any:
+    """Twenty untimed raw training steps per call, on a model of their own."""
+    import torch
+    import torch.nn.functional as F
+
+    model = w1.make_mlp()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    state = {"it": iter(loader)}
+
+    def spin() -> None:
+        for _ in range(20):
+            try:
+                inputs, targets = next(state["it"])
+            except StopIteration:
+                state["it"] = iter(loader)
+                inputs, targets = next(state["it"])
+            loss = F.cross_entropy(model(inputs), targets)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+    return spin
+
+
+def strip_hook_iteration_points(hook: str) -> list[str]:
+    """Remove ``before_train_iter`` / ``after_train_iter`` from one standard hook class."""
+    import runner_hooks_standard
+
+    cls = getattr(runner_hooks_standard, hook)
+    removed = []
+    for point in ("before_train_iter", "after_train_iter"):
+        if point in cls.__dict__:
+            delattr(cls, point)
+            removed.append(f"{hook}.{point}")
+    return removed
+
+
+def run_child(variant: str, cpu: int, tag: str, me: str, other: str) -> dict[str, Any]:
+    """One side of a pair: pin to ``cpu``, build, warm up, train with the pair clock."""
+    import torch
+
+    os.sched_setaffinity(0, {cpu})
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    removed: list[str] = []
+    if variant.startswith(MINUS):
+        removed = strip_hook_iteration_points(variant[len(MINUS) :])
+        base = "ours_full"
+    else:
+        base = variant
+    clock = PairClock(tag, me, other, _spinner(w1.make_loader()))
+    result = w1.run_one(base, clock=clock)
+    result.update(variant=variant, cpu=cpu, removed=removed)
+    return result
+
+
+def _pair_trial(
+    python: str, first: str, second: str, cpu: int, env: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run ``first`` and ``second`` at once on ``cpu``; return both children's results."""
+    import json
+
+    with tempfile.TemporaryDirectory(prefix="w1-pair-") as tmp:
+        tag = str(Path(tmp) / "pair")
+        procs = []
+        for me, other, variant in (("a", "b", first), ("b", "a", second)):
+            out = Path(tmp) / f"{me}.json"
+            log = open(Path(tmp) / f"{me}.log", "wb")  # noqa: SIM115 (closed below)
+            args = [python, __file__, "--child", variant, "--cpu", str(cpu)]
+            args += ["--tag", tag, "--me", me, "--other", other, "--json-out", str(out)]
+            procs.append(
+                (subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env), log, out)
+            )
+        results = []
+        for proc, log, out in procs:
+            code = proc.wait(timeout=2 * BARRIER_TIMEOUT_S + 600)
+            log.close()
+            if code != 0 or not out.exists():
+                for other_proc, _, _ in procs:
+                    other_proc.kill()
+                tail = Path(log.name).read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"W1 pair child failed (exit {code}):\n{tail}")
+            results.append(json.loads(out.read_text()))
+    return results[0], results[1]
+
+
+def measure(
+    trials: int = 8,
+    python: str | None = None,
+    pairs: list[tuple[str, str]] | None = None,
+    ablate: bool = False,
+) -> dict[str, Any]:
+    """``trials`` rounds over every pair; per pair the per-trial ratios and times."""
+    from _common import SINGLE_THREAD_ENV, child_env, summary
+
+    python = python or sys.executable
+    wanted = list(pairs or PAIRS)
+    if ablate:
+        wanted += [("ours_full", f"{MINUS}{hook}") for hook in ABLATE]
+    cpu = max(os.sched_getaffinity(0))
+    env = child_env(SINGLE_THREAD_ENV)
+    runs: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {
+        f"{a}/{b}": [] for a, b in wanted
+    }
+    for t in range(trials):
+        for base, variant in wanted:
+            # who starts first alternates, so neither side always waits at the barrier
+            if t % 2:
+                b_res, a_res = _pair_trial(python, variant, base, cpu, env)
+            else:
+                a_res, b_res = _pair_trial(python, base, variant, cpu, env)
+            runs[f"{base}/{variant}"].append((a_res, b_res))
+            print(
+                f"  W1 pair trial {t + 1}/{trials} {variant} over {base}: "
+                f"× {b_res['seconds'] / a_res['seconds']:.3f} "
+                f"({a_res['us_per_iter']:.0f} / {b_res['us_per_iter']:.0f} µs/iter)",
+                flush=True,
+            )
+    out: dict[str, Any] = {"trials": trials, "python": python, "cpu": cpu, "pairs": {}}
+    for key, results in runs.items():
+        base, variant = key.split("/")
+        a_us = [a["us_per_iter"] for a, _ in results]
+        b_us = [b["us_per_iter"] for _, b in results]
+        out["pairs"][key] = {
+            "base": base,
+            "variant": variant,
+            "ratio": summary([b["seconds"] / a["seconds"] for a, b in results]),
+            "overhead_us_per_iter": summary([bu - au for au, bu in zip(a_us, b_us)]),
+            "base_us_per_iter": summary(a_us),
+            "variant_us_per_iter": summary(b_us),
+            "iters": results[0][1]["iters"],
+            "removed": results[0][1].get("removed", []),
+        }
+    return out
+
+
+LABELS = {
+    "raw": "raw loop",
+    "ours_none": "ours, no hooks",
+    "ours_full": "ours, full default hooks",
+    "ours_full_no_iter": "ablation: full set without per-iteration points",
+}
+
+
+def _label(name: str) -> str:
+    if name.startswith(MINUS):
+        return f"full set without {name[len(MINUS) :]}'s per-iteration points"
+    return LABELS.get(name, name)
+
+
+def render(result: dict[str, Any]) -> list[str]:
+    """The section for docs/benchmarks.md."""
+
+    def rng(s: dict[str, float], fmt: str = "{:.3f}") -> str:
+        return f"{fmt.format(s['median'])} [{fmt.format(s['min'])}–{fmt.format(s['max'])}]"
+
+    lines = [
+        "## W1 in co-scheduled pairs",
+        "",
+        f"W1's job (the section above), two variants at a time pinned to one CPU "
+        f"(cpu {result['cpu']}), each timed by its training thread's CPU time from "
+        f"training start to end; {result['trials']} trials per pair, who starts first "
+        "alternating. Both see the same interference from the rest of the machine, so "
+        "the ratio within a trial holds still where separate runs do not "
+        "(`bench/w1_paired.py`; the `raw / raw` row is the method's own noise). "
+        "Ratios are the second variant's time over the first's, median [min–max] over "
+        "the trials.",
+        "",
+        "| pair | µs / iteration (first, second) | × first | µs / iteration more |",
+        "| --- | --- | --- | --- |",
+    ]
+    for entry in result["pairs"].values():
+        lines.append(
+            f"| {_label(entry['variant'])} over {_label(entry['base'])} | "
+            f"{entry['base_us_per_iter']['median']:.0f}, "
+            f"{entry['variant_us_per_iter']['median']:.0f} | {rng(entry['ratio'])} | "
+            f"{rng(entry['overhead_us_per_iter'], '{:+.1f}')} |"
+        )
+    lines.append("")
+    return lines
+
+
+def targets(result: dict[str, Any], limits: dict[str, float]) -> list[tuple[str, str, bool]]:
+    """Target rows: each variant in ``limits`` over the raw loop, median of the trials."""
+    rows = []
+    for variant, limit in limits.items():
+        entry = result["pairs"].get(f"raw/{variant}")
+        if entry:
+            ratio = entry["ratio"]["median"]
+            rows.append(
+                (
+                    f"W1 in co-scheduled pairs: {_label(variant)} ≤ {limit} × raw",
+                    f"× {ratio:.3f} ({entry['overhead_us_per_iter']['median']:+.1f} µs/iter)",
+                    ratio <= limit,
+                )
+            )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", help="run one side of a pair in this process")
+    parser.add_argument("--cpu", type=int, default=0)
+    parser.add_argument("--tag", default="")
+    parser.add_argument("--me", default="a")
+    parser.add_argument("--other", default="b")
+    parser.add_argument("--trials", type=int, default=8)
+    parser.add_argument("--python", default=None, help="interpreter for the children")
+    parser.add_argument("--ablate", action="store_true", help="also price each hook")
+    parser.add_argument(
+        "--pairs", nargs="+", default=None, help="BASE:VARIANT pairs instead of the default set"
+    )
+    parser.add_argument("--json-out", default=None)
+    args = parser.parse_args()
+    from _common import write_json
+
+    if args.child:
+        write_json(args.json_out, run_child(args.child, args.cpu, args.tag, args.me, args.other))
+        return
+    pairs = [tuple(p.split(":", 1)) for p in args.pairs] if args.pairs else None
+    result = measure(args.trials, args.python, pairs, ablate=args.ablate)  # type: ignore[arg-type]
+    write_json(args.json_out, result)
+    print("\n".join(render(result)))
+
+
+if __name__ == "__main__":
+    main()
