@@ -17,10 +17,10 @@ class RuntimeInfoHook(Hook):
     training iteration: ``train/lr`` and ``train/momentum`` (param group 0;
     ``train/<name>.lr`` for each wrapper of an ``OptimWrapperDict``),
     ``train/grad_norm`` when gradients are clipped, and every term of the
-    model's outputs as ``train/<key>``. A tensor on an accelerator is stored
-    as it is (the MessageHub turns it into a float only when read), so no
-    iteration waits on the device; a one-element CPU tensor is stored as its
-    float. After validation/testing, each metric as ``val/<key>`` /
+    model's outputs as ``train/<key>``. Output tensors are stored as they are
+    (detached); the history turns them into floats when it is read, all
+    together, so no iteration waits on the device or pays for a read nobody
+    needs yet. After validation/testing, each metric as ``val/<key>`` /
     ``test/<key>``.
     """
 
@@ -110,12 +110,9 @@ class RuntimeInfoHook(Hook):
                 append = bufs.get(key)
                 if append is None:
                     append = bufs[key] = self._hub.history(f"train/{key}").update
-                if getattr(value, "is_cpu", False) and value.numel() == 1:
-                    # MessageHub.update_scalar's rule, inline on this per-iteration path: a
-                    # CPU number has no device to wait for and is kept as a float, as a
-                    # tensor held for 1,000 iterations fragments the heap
-                    value = value.item()
-                elif getattr(value, "requires_grad", False):
+                # stored as it is: the history reads its tensors together when it is read
+                # (a log line), not one by one between the model's kernels
+                if getattr(value, "requires_grad", False):
                     value = value.detach()  # never keep a graph alive in the history
                 append(value)
         for key, wrapper, read in self._grad_norm_sources:

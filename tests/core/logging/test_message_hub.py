@@ -1,0 +1,59 @@
+"""HistoryBuffer: tensors are read when the history is, together, and kept as floats."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from runner_core.logging import HistoryBuffer, MessageHub
+
+
+def test_tensors_are_read_on_the_first_read_and_kept_as_floats() -> None:
+    buf = HistoryBuffer()
+    for v in (1.0, 2.0, 3.0, 6.0):
+        buf.update(torch.tensor(v))
+    assert all(isinstance(v, torch.Tensor) for v in buf._values)  # nothing read yet
+    assert buf.mean(2) == 4.5
+    assert [type(v) for v in buf._values] == [float] * 4
+    assert buf.data() == [1.0, 2.0, 3.0, 6.0]
+    assert (buf.current(), buf.max(), buf.min(), buf.mean()) == (6.0, 6.0, 1.0, 3.0)
+
+
+def test_only_the_tensors_since_the_last_read_are_read() -> None:
+    buf = HistoryBuffer()
+    buf.update(torch.tensor(1.0))
+    assert buf.current() == 1.0
+    buf.update(torch.tensor(5.0))
+    buf.update(torch.tensor(7.0))
+    assert buf.mean() == pytest.approx(13.0 / 3)
+    assert buf.data() == [1.0, 5.0, 7.0]
+
+
+def test_a_tensor_recorded_before_a_number_is_still_read_right() -> None:
+    buf = HistoryBuffer()
+    early = torch.tensor(2.0)
+    buf.update(early)
+    buf.update(4)  # a number after it: the tensor is not in the unread tail
+    buf.update(torch.tensor(6.0))
+    assert buf.mean() == 4.0
+    assert buf.data() == [2.0, 4, 6.0]
+    assert buf.state_dict() == {"values": [2.0, 4, 6.0], "max_length": 1000}
+
+
+def test_max_length_is_kept_while_reading() -> None:
+    buf = HistoryBuffer(max_length=3)
+    for v in range(5):
+        buf.update(torch.tensor(float(v)))
+    assert buf.data() == [2.0, 3.0, 4.0]
+    buf.update(torch.tensor(9.0))
+    assert buf.data() == [3.0, 4.0, 9.0]
+
+
+def test_hub_state_dict_holds_numbers_only() -> None:
+    hub = MessageHub.get_instance("history-buffer-state")
+    hub.history("train/loss").update(torch.tensor(0.5))
+    state = hub.state_dict()
+    restored = MessageHub.get_instance("history-buffer-restored")
+    restored.load_state_dict(state)
+    assert restored.get_scalar("train/loss").data() == [0.5]
+    assert type(restored.get_scalar("train/loss")._values[-1]) is float
