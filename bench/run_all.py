@@ -733,6 +733,29 @@ def render(result: dict[str, Any]) -> str:
         "0.68–1.31 (full set) and 0.64–1.53 (no hooks). Its fastest runs: full set "
         "× 1.080, no hooks × 1.040, the ablation × 1.025. The W1 section above stays the "
         "Xeon's.",
+        "- Sixth pass (2026-12-01, AMD VM): W1 measured in co-scheduled pairs "
+        "(`bench/w1_paired.py`, the section above), which holds still on this VM: a "
+        "raw/raw pair reads 1.000–1.016 per trial where separate runs spread over "
+        "0.68–1.31. Before this pass the full set read × 1.08–1.09 (8 trials), no hooks "
+        "× 1.026 (8 trials). What it found: (1) `RuntimeInfoHook` read the loss with "
+        "`.item()` every iteration; between the model's kernels that one read cost "
+        "~1.4 % of the step (old hook against new, 8 paired trials: × 1.014 "
+        "[1.005–1.023], every trial slower). The history now keeps the step's detached "
+        "tensor and reads all unread entries together when it is read (a log line). "
+        "The second pass's finding still holds: a CPU tensor kept 1,000 iterations "
+        "fragments the heap; these are kept only until the next log line, and "
+        "`CheckInvalidLossHook` already holds the same tensors for its 50-iteration "
+        "window. (2) Per hook (the full set without one hook's per-iteration points, "
+        "same table): `LoggerHook` ~2.4 %, `RuntimeInfoHook` ~2.3 % (its loss history "
+        "feeds the log line, so removing it also shortens the line), `IterTimerHook` "
+        "~1.4 %, `CheckInvalidLossHook` ~0.6 %, `PreemptionHook` ~0 (6 separate "
+        "trials). (3) Without hooks, the Runner's own loop: the Runner-built model and "
+        "optimizer driven by a bare `for` loop read × 1.008 of the raw loop (4 trials), "
+        "the standard loop's `run_iter` on top × 1.010 (6 trials): the remaining "
+        "~1.5 % of the no-hooks figure was not located; importing our packages, or "
+        "building and training a Runner before the raw loop, costs ≤ 0.7 % (4 trials "
+        "each). Both W1 targets are still missed on this machine: full × 1.072, no "
+        "hooks × 1.031.",
         "- `EMAHook` (not in the default set; `bench/ema_update.py`, 50 conv + "
         "BatchNorm blocks: 200 parameters, 350 state entries, about ResNet-50's count): "
         "before averaging starts, `follow` called `model.state_dict()` once per entry, "
@@ -771,6 +794,7 @@ def render(result: dict[str, Any]) -> str:
         "```",
         ".venv/bin/python bench/run_all.py            # all sections",
         ".venv/bin/python bench/run_all.py --only w1  # one section",
+        ".venv/bin/python bench/w1_paired.py --trials 8 --ablate  # W1 in co-scheduled pairs",
         ".venv/bin/python bench/profile_w1.py         # W1 in one process, best of 5",
         ".venv/bin/python bench/profile_w1.py --cprofile ours_full",
         "```",
