@@ -87,6 +87,17 @@ def summary(values: Sequence[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
+def ratio_target(
+    what: str, ratio: float, overhead_us: float, limit: float
+) -> tuple[str, str, bool]:
+    """A targets-table row: ``what ≤ limit × raw``, the ratio found, and whether it is met."""
+    return (
+        f"{what} ≤ {limit} × raw",
+        f"× {ratio:.3f} ({overhead_us:+.1f} µs/iter)",
+        ratio <= limit,
+    )
+
+
 def machine_info() -> dict[str, Any]:
     """What a reader needs to judge the numbers: CPU, cores, load, OS, Python, torch."""
     cpu = platform.processor() or ""

@@ -35,7 +35,13 @@ sys.path.insert(0, str(HERE))
 import data_loading  # noqa: E402
 import ddp  # noqa: E402
 import val_loop  # noqa: E402
-from _common import REPO, fmt_seconds, machine_info, package_versions  # noqa: E402
+from _common import (  # noqa: E402
+    REPO,
+    fmt_seconds,
+    machine_info,
+    package_versions,
+    ratio_target,
+)
 
 SECTIONS = (
     "w1",
@@ -396,14 +402,9 @@ def render(result: dict[str, Any]) -> str:
         ):
             entry = w1["variants"].get(key)
             if entry:
+                over = entry["overhead_us_per_iter"]["median"]
                 ratio = entry["ratio_to_raw"]["median"]
-                targets.append(
-                    (
-                        f"W1 ours ({what}) ≤ {target} × raw",
-                        f"× {ratio:.3f} ({entry['overhead_us_per_iter']['median']:+.1f} µs/iter)",
-                        ratio <= target,
-                    )
-                )
+                targets.append(ratio_target(f"W1 ours ({what})", ratio, over, target))
         full = w1["variants"].get("ours_full")
         if full:
             peers = {k: v for k, v in w1["variants"].items() if k in ("mmengine", "lightning")}

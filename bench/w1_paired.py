@@ -273,18 +273,15 @@ def render(result: dict[str, Any]) -> list[str]:
 
 def targets(result: dict[str, Any], limits: dict[str, float]) -> list[tuple[str, str, bool]]:
     """Target rows: each variant in ``limits`` over the raw loop, median of the trials."""
+    from _common import ratio_target
+
     rows = []
     for variant, limit in limits.items():
         entry = result["pairs"].get(f"raw/{variant}")
         if entry:
-            ratio = entry["ratio"]["median"]
-            rows.append(
-                (
-                    f"W1 in co-scheduled pairs: {_label(variant)} ≤ {limit} × raw",
-                    f"× {ratio:.3f} ({entry['overhead_us_per_iter']['median']:+.1f} µs/iter)",
-                    ratio <= limit,
-                )
-            )
+            what = f"W1 in co-scheduled pairs: {_label(variant)}"
+            over = entry["overhead_us_per_iter"]["median"]
+            rows.append(ratio_target(what, entry["ratio"]["median"], over, limit))
     return rows
 
 
