@@ -169,7 +169,7 @@ class HookManager(Sequence[Hook]):
 
     def _rebuild_callers(self) -> None:
         callers: dict[str, tuple[Any, tuple[str, ...], Any]] = {}
-        for name in {*STANDARD_POINTS, *self._declared, *self._custom_points()}:
+        for name in self._all_points():
             caller = getattr(self._pm.hook, name, None)
             if caller is None or not caller.get_hookimpls():
                 continue
@@ -199,6 +199,10 @@ class HookManager(Sequence[Hook]):
             if name in self._armed:
                 fire = _fire_first(self._fire_armed, fire)
             setattr(self.points, name, fire)
+
+    def _all_points(self) -> set[str]:
+        """Standard, loop-declared and custom points: every name a hook may implement."""
+        return {*STANDARD_POINTS, *self._declared, *self._custom_points()}
 
     def _custom_points(self) -> set[str]:
         known = set(STANDARD_POINTS)
@@ -283,7 +287,7 @@ class HookManager(Sequence[Hook]):
         idle: dict[int, frozenset[str]] = {}
         # a point a hook does not implement has nothing to leave out; a name that is no
         # hook point at all is a typo that would leave the real point running
-        points = {*STANDARD_POINTS, *self._declared, *self._custom_points()}
+        points = self._all_points()
         for entry in self._entries:
             try:
                 names = frozenset(entry.hook.idle_points(runner))
