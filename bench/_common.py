@@ -87,6 +87,11 @@ def summary(values: Sequence[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
+def spread(s: dict[str, float], fmt: str = "{:.3f}") -> str:
+    """``median [min–max]`` of a :func:`summary`."""
+    return f"{fmt.format(s['median'])} [{fmt.format(s['min'])}–{fmt.format(s['max'])}]"
+
+
 def ratio_target(
     what: str, ratio: float, overhead_us: float, limit: float
 ) -> tuple[str, str, bool]:

@@ -41,7 +41,9 @@ from _common import (  # noqa: E402
     machine_info,
     package_versions,
     ratio_target,
+    spread,
 )
+from w1_overhead import LABELS  # noqa: E402
 
 SECTIONS = (
     "w1",
@@ -73,14 +75,6 @@ VERSIONED = (
     "lightning",
     "numpy",
 )
-LABELS = {
-    "raw": "raw PyTorch loop (floor)",
-    "ours_full": "ours, full default hooks",
-    "ours_none": "ours, no hooks (`default_hooks_set='none'`)",
-    "ours_full_no_iter": "ablation: full default hooks without their per-iteration points",
-    "mmengine": "MMEngine Runner, default hooks",
-    "lightning": "Lightning Trainer",
-}
 # Targets (this machine): W1 ours_full <= 1.05x raw (~15 us/iter), below every peer;
 # import runner_core without torch; runner-cli --help < 0.3 s; atomic fsynced 1 GB
 # save <= 1.2x torch.save; resume start flat in the resume position.
@@ -199,7 +193,7 @@ _CHECKPOINT_DESIGN_NOTES = [
     "into a `BytesIO` first, doubling peak RAM.",
     "- **Durable without waiting twice.** Before its final fsync, a durable save has "
     "already asked the kernel to start writing each full 16 MiB chunk "
-    "(`runner_core.checkpoint.writeback`: Linux `sync_file_range(SYNC_FILE_RANGE_WRITE)`, "
+    "(`runner_core.checkpoint.writeback`: Linux `sync_filespread(SYNC_FILE_RANGE_WRITE)`, "
     "which does not wait), so the disk works while `torch.save` serialises and the "
     "fsync waits for little more than the last chunk. Before that change the fsync "
     "started the whole disk write at the end: 100 MB took 0.130 s against 0.102 s now, "
@@ -253,10 +247,6 @@ def _w1_ablation_note(variants: dict[str, Any]) -> list[str]:
     ]
 
 
-def _range(s: dict[str, float], fmt: str = "{:.3f}") -> str:
-    return f"{fmt.format(s['median'])} [{fmt.format(s['min'])}–{fmt.format(s['max'])}]"
-
-
 def _ok(flag: bool) -> str:
     return "met" if flag else "**missed**"
 
@@ -284,8 +274,8 @@ def _render_async(section: dict[str, Any], targets: list[tuple[str, str, bool]])
         peak = f"{peaks['sync']['max']:.0f} / {peaks['async']['max']:.0f}" if peaks else "n/a"
         first = f"{e['first_async_stall_s']:.3f}" if "first_async_stall_s" in e else "n/a"
         lines.append(
-            f"| {mb} MB | {_range(e['sync_stall_s'])} | {_range(e['async_stall_s'])} | "
-            f"{_range(e['stall_ratio'], '{:.2f}')} | {first} | {_range(e['async_write_s'])} | "
+            f"| {mb} MB | {spread(e['sync_stall_s'])} | {spread(e['async_stall_s'])} | "
+            f"{spread(e['stall_ratio'], '{:.2f}')} | {first} | {spread(e['async_write_s'])} | "
             f"{peak} | {e['held_rss_mb']:.0f} |"
         )
         ratio = e["stall_ratio"]["median"]
@@ -385,10 +375,10 @@ def render(result: dict[str, Any]) -> str:
             "| --- | --- | --- | --- | --- |",
         ]
         for name, e in w1["variants"].items():
-            ratio = _range(e["ratio_to_raw"]) if "ratio_to_raw" in e else "1"
-            over = _range(e["overhead_us_per_iter"], "{:+.1f}") if "ratio_to_raw" in e else "0"
+            ratio = spread(e["ratio_to_raw"]) if "ratio_to_raw" in e else "1"
+            over = spread(e["overhead_us_per_iter"], "{:+.1f}") if "ratio_to_raw" in e else "0"
             lines.append(
-                f"| {LABELS.get(name, name)} | {_range(e['seconds'])} | "
+                f"| {LABELS.get(name, name)} | {spread(e['seconds'])} | "
                 f"{e['us_per_iter']['median']:.0f} | {ratio} | {over} |"
             )
         for name, why in w1.get("skipped", {}).items():
@@ -465,9 +455,9 @@ def render(result: dict[str, Any]) -> str:
             "| --- | --- | --- | --- |",
         ]
         for name, e in w2["variants"].items():
-            ratio = _range(e["ratio_to_raw"]) if "ratio_to_raw" in e else "1"
+            ratio = spread(e["ratio_to_raw"]) if "ratio_to_raw" in e else "1"
             lines.append(
-                f"| {LABELS.get(name, name)} | {_range(e['seconds'])} | {ratio} | "
+                f"| {LABELS.get(name, name)} | {spread(e['seconds'])} | {ratio} | "
                 f"{e['accuracy']['median']:.3f} |"
             )
         lines.append("")
@@ -563,7 +553,7 @@ def render(result: dict[str, Any]) -> str:
                     rel = f"× {med / base_load:.2f} torch.load"
                 else:
                     rel = ""
-                lines.append(f"| {name} | {_range(s)} | {entry['file_gb'] / med:.2f} | {rel} |")
+                lines.append(f"| {name} | {spread(s)} | {entry['file_gb'] / med:.2f} | {rel} |")
             lines.append("")
         lines += _CHECKPOINT_DESIGN_NOTES
         biggest = max(sl["sizes"], key=int)
@@ -601,7 +591,7 @@ def render(result: dict[str, Any]) -> str:
             b = e["before_run_to_first_iter"]
             inner.append(b["median"])
             lines.append(
-                f"| {int(pos):,} (resumed at {e['resumed_at_iter']}) | {_range(e['to_first_iter'])} | "
+                f"| {int(pos):,} (resumed at {e['resumed_at_iter']}) | {spread(e['to_first_iter'])} | "
                 f"{b['median'] * 1000:.0f} [{b['min'] * 1000:.0f}–{b['max'] * 1000:.0f}] | "
                 f"{e['loading_skipped_batches_would_cost_s']:.2f} s |"
             )

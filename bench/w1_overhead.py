@@ -36,6 +36,7 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from typing import Any
 
 N_SAMPLES = 64_000
@@ -45,6 +46,14 @@ BATCH = 32
 LOG_INTERVAL = 50
 VARIANTS = ("raw", "ours_full", "ours_none", "ours_full_no_iter", "mmengine", "lightning")
 PEERS = {"mmengine": "mmengine", "lightning": "lightning"}
+LABELS = {
+    "raw": "raw PyTorch loop (floor)",
+    "ours_full": "ours, full default hooks",
+    "ours_none": "ours, no hooks (`default_hooks_set='none'`)",
+    "ours_full_no_iter": "ablation: full default hooks without their per-iteration points",
+    "mmengine": "MMEngine Runner, default hooks",
+    "lightning": "Lightning Trainer",
+}
 
 _clock = time.perf_counter
 _marks: dict[str, float] = {}
@@ -124,16 +133,18 @@ def ours(loader: Any, model: Any, work_dir: str, hooks_set: str | None) -> int:
     return runner.iter
 
 
-def strip_iteration_points() -> list[str]:
+def strip_iteration_points(hooks: Sequence[str] | None = None) -> list[str]:
     """The ablation: remove the per-iteration training points from the standard hooks' classes.
 
-    Returns the ``Class.point`` names removed. Only for ``ours_full_no_iter``,
-    in its own process: the hook manager then finds nothing to call per iteration.
+    Every standard hook by default, or only the classes named in ``hooks``.
+    Returns the ``Class.point`` names removed. Only for ablation variants, in
+    their own process: the hook manager then finds nothing of theirs to call
+    per iteration.
     """
     import runner_hooks_standard
 
     removed = []
-    for name in runner_hooks_standard.__all__:
+    for name in runner_hooks_standard.__all__ if hooks is None else hooks:
         cls = getattr(runner_hooks_standard, name)
         for point in ("before_train_iter", "after_train_iter"):
             if isinstance(cls, type) and point in cls.__dict__:

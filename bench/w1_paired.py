@@ -113,19 +113,6 @@ def _spinner(loader: Any) -> Any:
     return spin
 
 
-def strip_hook_iteration_points(hook: str) -> list[str]:
-    """Remove ``before_train_iter`` / ``after_train_iter`` from one standard hook class."""
-    import runner_hooks_standard
-
-    cls = getattr(runner_hooks_standard, hook)
-    removed = []
-    for point in ("before_train_iter", "after_train_iter"):
-        if point in cls.__dict__:
-            delattr(cls, point)
-            removed.append(f"{hook}.{point}")
-    return removed
-
-
 def run_child(variant: str, cpu: int, tag: str, me: str, other: str) -> dict[str, Any]:
     """One side of a pair: pin to ``cpu``, build, warm up, train with the pair clock."""
     import torch
@@ -135,7 +122,7 @@ def run_child(variant: str, cpu: int, tag: str, me: str, other: str) -> dict[str
     torch.manual_seed(0)
     removed: list[str] = []
     if variant.startswith(MINUS):
-        removed = strip_hook_iteration_points(variant[len(MINUS) :])
+        removed = w1.strip_iteration_points([variant[len(MINUS) :]])
         base = "ours_full"
     else:
         base = variant
@@ -225,25 +212,15 @@ def measure(
     return out
 
 
-LABELS = {
-    "raw": "raw loop",
-    "ours_none": "ours, no hooks",
-    "ours_full": "ours, full default hooks",
-    "ours_full_no_iter": "ablation: full set without per-iteration points",
-}
-
-
 def _label(name: str) -> str:
     if name.startswith(MINUS):
         return f"full set without {name[len(MINUS) :]}'s per-iteration points"
-    return LABELS.get(name, name)
+    return w1.LABELS.get(name, name)
 
 
 def render(result: dict[str, Any]) -> list[str]:
     """The section for docs/benchmarks.md."""
-
-    def rng(s: dict[str, float], fmt: str = "{:.3f}") -> str:
-        return f"{fmt.format(s['median'])} [{fmt.format(s['min'])}–{fmt.format(s['max'])}]"
+    from _common import spread
 
     lines = [
         "## W1 in co-scheduled pairs",
@@ -264,8 +241,8 @@ def render(result: dict[str, Any]) -> list[str]:
         lines.append(
             f"| {_label(entry['variant'])} over {_label(entry['base'])} | "
             f"{entry['base_us_per_iter']['median']:.0f}, "
-            f"{entry['variant_us_per_iter']['median']:.0f} | {rng(entry['ratio'])} | "
-            f"{rng(entry['overhead_us_per_iter'], '{:+.1f}')} |"
+            f"{entry['variant_us_per_iter']['median']:.0f} | {spread(entry['ratio'])} | "
+            f"{spread(entry['overhead_us_per_iter'], '{:+.1f}')} |"
         )
     lines.append("")
     return lines
