@@ -57,3 +57,41 @@ def test_hub_state_dict_holds_numbers_only() -> None:
     restored.load_state_dict(state)
     assert restored.get_scalar("train/loss").data() == [0.5]
     assert type(restored.get_scalar("train/loss")._values[-1]) is float
+
+
+class _OnDevice(torch.Tensor):
+    """A scalar that says it lives on a device and counts its one-by-one reads."""
+
+    reads = 0
+
+    @property
+    def is_cpu(self) -> bool:  # type: ignore[override]
+        return False
+
+    def item(self) -> float:  # type: ignore[override]
+        type(self).reads += 1
+        return float(super().item())
+
+
+def _on_device(value: float) -> torch.Tensor:
+    return torch.tensor(value).as_subclass(_OnDevice)
+
+
+def test_device_scalars_are_read_together_not_one_by_one() -> None:
+    _OnDevice.reads = 0
+    buf = HistoryBuffer()
+    for v in (1.0, 2.0, 4.0, 8.0):
+        buf.update(_on_device(v))
+    assert buf.data() == [1.0, 2.0, 4.0, 8.0]
+    assert [type(v) for v in buf._values] == [float] * 4
+    assert _OnDevice.reads == 0  # one stacked read (one device wait), no read per value
+
+
+def test_device_values_that_cannot_be_stacked_are_read_one_by_one() -> None:
+    _OnDevice.reads = 0
+    buf = HistoryBuffer()
+    buf.update(_on_device(1.0))
+    buf.update(torch.tensor([3.0]).as_subclass(_OnDevice))  # one element, but not a scalar
+    buf.update(_on_device(5.0))
+    assert buf.mean() == 3.0
+    assert _OnDevice.reads == 3
