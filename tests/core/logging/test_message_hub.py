@@ -95,3 +95,19 @@ def test_device_values_that_cannot_be_stacked_are_read_one_by_one() -> None:
     buf.update(_on_device(5.0))
     assert buf.mean() == 3.0
     assert _OnDevice.reads == 3
+
+
+def test_non_tensor_values_off_the_cpu_are_read_by_their_item() -> None:
+    class Remote:  # a value object of some other library that reads like a tensor
+        is_cpu = False
+
+        def __init__(self, value: float) -> None:
+            self.value = value
+
+        def item(self) -> float:
+            return self.value
+
+    buf = HistoryBuffer()
+    buf.update(Remote(2.0))
+    buf.update(Remote(4.0))
+    assert buf.data() == [2.0, 4.0]

@@ -48,7 +48,10 @@ def _read_together(values: list[Any]) -> list[float] | None:
     """Zero-dimensional tensors on one device as floats, stacked; None when they are not."""
     import torch  # the values are tensors: torch is imported already
 
-    device = values[0].device
+    head = values[0]
+    if not isinstance(head, torch.Tensor):
+        return None
+    device = head.device
     if not all(isinstance(v, torch.Tensor) and v.dim() == 0 and v.device == device for v in values):
         return None
     try:
