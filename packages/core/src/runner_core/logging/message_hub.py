@@ -57,7 +57,7 @@ def _read_together(values: list[Any]) -> list[float] | None:
     try:
         with torch.no_grad():
             read = torch.stack(values).tolist()
-    except RuntimeError:  # e.g. a dtype stack cannot combine: read them one by one
+    except RuntimeError:  # e.g. meta tensors (no data): one by one, which raises as before
         return None
     return [float(x) for x in read]
 
