@@ -261,3 +261,38 @@ def test_hooks_registered_during_an_idle_run_keep_the_idle_set() -> None:
     m.register(SometimesIdle(log, "late", idle=False))  # e.g. a hook registered by a hook
     m.points.after_train_iter(None, 1)
     assert log == [("late", 1)]
+
+
+def test_a_hook_woken_soon_is_called_from_the_next_point_on() -> None:
+    """wake_soon (a signal handler's call) swaps nothing mid-call; the next point wakes the hook."""
+    log: list = []
+    m = HookManager()
+    sleeper = SometimesIdle(log, "sleeper", idle=True)
+    m.register(sleeper)
+    m.register(SometimesIdle(log, "busy", idle=False))
+    m.call("before_train", {"runner": None})
+    m.points.after_train_iter(None, 1)
+    m.wake_soon(sleeper)
+    assert m.idle_table() == {"SometimesIdle": ["after_train_iter"]}  # not rebuilt yet
+    m.points.after_train_iter(None, 2)
+    assert m.idle_table() == {}
+    m.points.after_train_iter(None, 3)
+    assert log == [("busy", 1), ("sleeper", 2), ("busy", 2), ("sleeper", 3), ("busy", 3)]
+
+
+def test_a_wake_asked_for_while_points_are_rebuilt_is_not_lost() -> None:
+    """A signal may land while the idle set is being settled; the wake still happens."""
+    log: list = []
+    m = HookManager()
+    sleeper = SometimesIdle(log, "sleeper", idle=True)
+    m.register(sleeper)
+
+    class WakesDuringSettle(Hook):
+        def idle_points(self, runner: object) -> tuple[str, ...]:
+            m.wake_soon(sleeper)  # as a signal handler would, between two bytecodes
+            return ()
+
+    m.register(WakesDuringSettle())
+    m.call("before_train", {"runner": None})
+    m.points.after_train_iter(None, 1)
+    assert log == [("sleeper", 1)]

@@ -43,6 +43,11 @@ class HookSequence(Protocol):
         """The ``default_hooks`` role of ``hook``; None for custom hooks."""
         ...
 
+    def wake_soon(self, hook: Hook) -> None:
+        """Call ``hook`` at the points its ``idle_points`` named again, from the next
+        point called on; safe in a signal handler."""
+        ...
+
 
 @runtime_checkable
 class LoopAPI(Protocol):

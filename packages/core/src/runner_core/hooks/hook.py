@@ -247,7 +247,9 @@ class Hook:
         out of those points until ``after_train``. A point that only sometimes
         applies, such as a by-epoch checkpoint's ``after_train_iter``, then
         costs nothing per iteration. Name only points whose answer cannot change
-        during the run; the default is none.
+        during the run, unless something outside the loop wakes the hook with
+        ``runner.hooks.wake_soon(hook)`` (the preemption hook's signal handler
+        does); the default is none.
         """
         return ()
 

@@ -97,6 +97,8 @@ class HookManager(Sequence[Hook]):
         self._armed_action: Callable[[], None] = _noop
         #: id(hook) -> the points it named in ``Hook.idle_points`` for this training run
         self._idle: dict[int, frozenset[str]] = {}
+        #: ids of idle hooks to call again from the next point on (:meth:`wake_soon`)
+        self._waking: set[int] = set()
         #: ``points.<name>(runner, ...)``: the fastest way to call a standard hook
         #: point, arguments in the spec's order; a no-op when no hook implements it.
         self.points = HookPoints()
@@ -199,6 +201,8 @@ class HookManager(Sequence[Hook]):
             if name in self._armed:
                 fire = _fire_first(self._fire_armed, fire)
             setattr(self.points, name, fire)
+        if self._waking:  # a wake asked for while the points were being replaced
+            self._swap_in_waking()
 
     def _all_points(self) -> set[str]:
         """Standard, loop-declared and custom points: every name a hook may implement."""
@@ -312,9 +316,31 @@ class HookManager(Sequence[Hook]):
 
     def wake_idle(self) -> None:
         """Call every hook at every point it implements again (after training)."""
+        self._waking = set()
         if self._idle:
             self._idle = {}
             self._rebuild_callers()
+
+    def wake_soon(self, hook: Any) -> None:
+        """Call ``hook`` again at the points it named idle, from the next point called on.
+
+        For a hook that sleeps until something happens outside the loop, such
+        as a signal: this is safe in a signal handler. It only notes the hook
+        and swaps in points that wake it first, so nothing is rebuilt in the
+        middle of another call; the next point called (through ``points`` or
+        :meth:`call`) rebuilds and then runs with the hook in it.
+        """
+        self._waking.add(id(hook))
+        self._swap_in_waking()
+
+    def _swap_in_waking(self) -> None:
+        for name in STANDARD_POINTS:
+            setattr(self.points, name, _wake_first(self, name))
+
+    def _wake_now(self) -> None:
+        waking, self._waking = self._waking, set()
+        self._idle = {key: names for key, names in self._idle.items() if key not in waking}
+        self._rebuild_callers()
 
     def idle_table(self) -> dict[str, list[str]]:
         """Hook class name -> the points it is left out of now (for debugging and tests)."""
@@ -335,6 +361,8 @@ class HookManager(Sequence[Hook]):
         Right after ``before_train`` the hooks' :meth:`Hook.idle_points` are
         settled; after ``after_train`` every point is called again.
         """
+        if self._waking:
+            self._wake_now()
         if self._armed and name in self._armed:
             self._fire_armed()
         found = self._callers.get(name)
@@ -436,6 +464,16 @@ def _fire_first(action: Callable[[], None], fn: Callable[..., None]) -> Callable
         fn(*args, **kwargs)
 
     return armed
+
+
+def _wake_first(manager: HookManager, name: str) -> Callable[..., None]:
+    """Point ``name`` that wakes the hooks :meth:`HookManager.wake_soon` named, then runs."""
+
+    def waking(*args: Any, **kwargs: Any) -> None:
+        manager._wake_now()
+        getattr(manager.points, name)(*args, **kwargs)
+
+    return waking
 
 
 def _compile_point(

@@ -6,7 +6,8 @@ training runs, those signals only set a flag (a handler that does more could
 fire in the middle of an optimizer step or a checkpoint write).
 :class:`PreemptionHook`, a core hook registered at the lowest priority,
 looks at the flag at ``after_train_iter``, when the iteration and every other
-hook of that point are done, and then:
+hook of that point are done (in a single-process run it sits that point out
+until the handler wakes it), and then:
 
 1. saves ``iter_N.pth`` with ``runner.save_checkpoint`` (atomic, pointer
    updated), so ``resume`` continues exactly where the run stopped;
@@ -133,6 +134,16 @@ class PreemptionHook(Hook):
         self._checked_at: tuple[int, float] | None = None  # (iteration, time) of the last
         #: whether ranks must agree (at check iterations); set by :func:`watch`
         self.distributed = False
+        #: whether a signal handler wakes this hook (:func:`watch`), so that a
+        #: single-process run need not look at the flag every iteration
+        self.woken_by_signal = False
+
+    def idle_points(self, runner: Any) -> tuple[str, ...]:
+        # One process, with the handler installed: nothing to look at per iteration until
+        # a signal arrives; the handler then wakes this hook for the iteration under way.
+        if self.woken_by_signal and not self.distributed and self.received is None:
+            return ("after_train_iter",)
+        return ()
 
     def after_train_iter(
         self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
@@ -142,13 +153,23 @@ class PreemptionHook(Hook):
         signum = self._agreed_signal(runner)
         if signum is None:
             return
-        done = runner.iter + 1  # this iteration is finished; the counter moves after the hook
+        # this iteration is finished; the counter moves after the hook
+        self._stop(runner, signum, runner.iter + 1, _position(runner, batch_idx))
+
+    def before_val(self, runner: Any) -> None:
+        # A signal that came while the last iteration's hooks ran, after this hook's turn
+        # (it sat the point out): stop now rather than after a whole validation pass.
+        if self.woken_by_signal and self.received is not None and not self.distributed:
+            done = runner.iter
+            self._stop(runner, self.received, done, f"iteration {done}, before validating")
+
+    def _stop(self, runner: Any, signum: int, done: int, where: str) -> None:
+        """Save ``iter_<done>.pth``, requeue if asked, log where training stopped, and raise."""
         filename = f"iter_{done}.pth"
         saved = runner.save_checkpoint(runner.work_dir, filename)
         if self.slurm_requeue and runner.rank == 0:
             _requeue(runner)
         name = signal.Signals(signum).name
-        where = _position(runner, batch_idx)
         line = (
             f"{name} received: stopped after {where}; saved {filename} in {runner.work_dir}. "
             f"Resume with: {resume_hint}"
@@ -286,10 +307,13 @@ def watch(runner: Any) -> Iterator[PreemptionHook | None]:
     def on_signal(signum: int, frame: Any) -> None:
         if hook.received is None:
             hook.received = signum
+            runner.hooks.wake_soon(hook)  # it sat out the iterations until now
 
     previous = {sig: signal.signal(sig, on_signal) for sig in signals}
+    hook.woken_by_signal = True
     try:
         yield hook
     finally:
+        hook.woken_by_signal = False
         for sig, handler in previous.items():
             signal.signal(sig, handler)
