@@ -13,8 +13,19 @@ in the start clock (training start, as in W1), and the one that finishes
 first keeps training a spare model, untimed, until the other is done, so
 the whole timed stretch of both is shared. The ratio of a pair is taken
 within each trial. A ``raw``/``raw`` pair is the control: its spread is the
-method's own noise. The price: both variants pay a context switch every few
-milliseconds, which cools caches a little for each.
+method's own noise.
+
+The price is a context switch at every turn, which cools the caches of
+both, and more so for the variant that runs more distinct code per
+iteration. With the kernel's default turn (a 1.4 ms slice on Linux 6.18,
+three W1 iterations) that inflated the full default set's ratio by ~3.6
+points and the no-hooks one by ~2. So each child asks for a longer turn
+(``--slice-ms``, 20 ms by default, ~40 iterations): a custom slice of
+Linux's EEVDF scheduler (6.12 and later, no privilege needed), else
+round-robin real-time scheduling where permitted (its own quantum, 100 ms
+usually), else the default, and the result says which one it got. Longer
+turns approach a run alone on the CPU but share the machine's drift less
+finely: at 100 ms the ``raw``/``raw`` control spread 0.94-1.01.
 
 Run alone: ``python bench/w1_paired.py --trials 8``;
 ``--ablate`` adds, for each standard hook, the full set without that hook's
@@ -48,6 +59,63 @@ ABLATE = ("RuntimeInfoHook", "IterTimerHook", "LoggerHook", "CheckInvalidLossHoo
 MINUS = "ours_full_minus_"
 BARRIER_TIMEOUT_S = 300.0
 POLL_S = 0.0005
+SLICE_MS = 20.0
+#: ``sched_setattr`` / ``sched_getattr`` syscall numbers, by machine
+_SCHED_ATTR_CALLS = {"x86_64": (314, 315), "aarch64": (274, 275)}
+
+
+def _sched_attr_type() -> Any:
+    import ctypes
+
+    class SchedAttr(ctypes.Structure):
+        _fields_ = [
+            ("size", ctypes.c_uint32),
+            ("sched_policy", ctypes.c_uint32),
+            ("sched_flags", ctypes.c_uint64),
+            ("sched_nice", ctypes.c_int32),
+            ("sched_priority", ctypes.c_uint32),
+            ("sched_runtime", ctypes.c_uint64),  # the requested slice, for SCHED_OTHER
+            ("sched_deadline", ctypes.c_uint64),
+            ("sched_period", ctypes.c_uint64),
+        ]
+
+    return SchedAttr
+
+
+def _custom_slice(ms: float) -> float | None:
+    """Ask the kernel for ``ms`` turns (EEVDF custom slice); the slice granted, or None."""
+    import ctypes
+
+    calls = _SCHED_ATTR_CALLS.get(os.uname().machine)
+    if calls is None:
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    attr_type = _sched_attr_type()
+    want = attr_type(size=ctypes.sizeof(attr_type), sched_runtime=int(ms * 1e6))
+    if libc.syscall(calls[0], 0, ctypes.byref(want), 0) != 0:
+        return None
+    got = attr_type()
+    if libc.syscall(calls[1], 0, ctypes.byref(got), ctypes.sizeof(attr_type), 0) != 0:
+        return None
+    # kernels before 6.12 accept the field for SCHED_OTHER and ignore it
+    return got.sched_runtime / 1e6 if got.sched_runtime == want.sched_runtime else None
+
+
+def long_turns(ms: float) -> str:
+    """Give this process turns of about ``ms`` on its CPU; say which scheduling it got."""
+    if ms <= 0 or not sys.platform.startswith("linux"):
+        return "default"
+    try:
+        granted = _custom_slice(ms)
+    except OSError:
+        granted = None
+    if granted is not None:
+        return f"EEVDF slice {granted:g} ms"
+    try:
+        os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(1))
+    except (OSError, AttributeError):
+        return "default"
+    return f"round-robin {os.sched_rr_get_interval(0) * 1e3:g} ms"
 
 
 class PairClock:
@@ -113,11 +181,14 @@ def _spinner(loader: Any) -> Any:
     return spin
 
 
-def run_child(variant: str, cpu: int, tag: str, me: str, other: str) -> dict[str, Any]:
+def run_child(
+    variant: str, cpu: int, tag: str, me: str, other: str, slice_ms: float = SLICE_MS
+) -> dict[str, Any]:
     """One side of a pair: pin to ``cpu``, build, warm up, train with the pair clock."""
     import torch
 
     os.sched_setaffinity(0, {cpu})
+    turns = long_turns(slice_ms)
     torch.set_num_threads(1)
     torch.manual_seed(0)
     removed: list[str] = []
@@ -128,12 +199,12 @@ def run_child(variant: str, cpu: int, tag: str, me: str, other: str) -> dict[str
         base = variant
     clock = PairClock(tag, me, other, _spinner(w1.make_loader()))
     result = w1.run_one(base, clock=clock)
-    result.update(variant=variant, cpu=cpu, removed=removed)
+    result.update(variant=variant, cpu=cpu, removed=removed, turns=turns)
     return result
 
 
 def _pair_trial(
-    python: str, first: str, second: str, cpu: int, env: dict[str, str]
+    python: str, first: str, second: str, cpu: int, env: dict[str, str], slice_ms: float
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Run ``first`` and ``second`` at once on ``cpu``; return both children's results."""
     import json
@@ -145,6 +216,7 @@ def _pair_trial(
             out = Path(tmp) / f"{me}.json"
             log = open(Path(tmp) / f"{me}.log", "wb")  # noqa: SIM115 (closed below)
             args = [python, __file__, "--child", variant, "--cpu", str(cpu)]
+            args += ["--slice-ms", str(slice_ms)]
             args += ["--tag", tag, "--me", me, "--other", other, "--json-out", str(out)]
             procs.append(
                 (subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env), log, out)
@@ -167,6 +239,7 @@ def measure(
     python: str | None = None,
     pairs: list[tuple[str, str]] | None = None,
     ablate: bool = False,
+    slice_ms: float = SLICE_MS,
 ) -> dict[str, Any]:
     """``trials`` rounds over every pair; per pair the per-trial ratios and times."""
     from _common import SINGLE_THREAD_ENV, child_env, summary
@@ -184,9 +257,9 @@ def measure(
         for base, variant in wanted:
             # who starts first alternates, so neither side always waits at the barrier
             if t % 2:
-                b_res, a_res = _pair_trial(python, variant, base, cpu, env)
+                b_res, a_res = _pair_trial(python, variant, base, cpu, env, slice_ms)
             else:
-                a_res, b_res = _pair_trial(python, base, variant, cpu, env)
+                a_res, b_res = _pair_trial(python, base, variant, cpu, env, slice_ms)
             runs[f"{base}/{variant}"].append((a_res, b_res))
             print(
                 f"  W1 pair trial {t + 1}/{trials} {variant} over {base}: "
@@ -194,7 +267,15 @@ def measure(
                 f"({a_res['us_per_iter']:.0f} / {b_res['us_per_iter']:.0f} µs/iter)",
                 flush=True,
             )
-    out: dict[str, Any] = {"trials": trials, "python": python, "cpu": cpu, "pairs": {}}
+    turns = sorted({r["turns"] for results in runs.values() for pair in results for r in pair})
+    out: dict[str, Any] = {
+        "trials": trials,
+        "python": python,
+        "cpu": cpu,
+        "slice_ms": slice_ms,
+        "turns": ", ".join(turns),
+        "pairs": {},
+    }
     for key, results in runs.items():
         base, variant = key.split("/")
         a_us = [a["us_per_iter"] for a, _ in results]
@@ -231,6 +312,9 @@ def render(result: dict[str, Any]) -> list[str]:
         "alternating. Both see the same interference from the rest of the machine, so "
         "the ratio within a trial holds still where separate runs do not "
         "(`bench/w1_paired.py`; the `raw / raw` row is the method's own noise). "
+        f"Each child takes turns of {result.get('turns') or 'the default length'} on the "
+        "CPU: the default 1.4 ms turns cost every variant a context switch each few "
+        "iterations and inflated the ratios (see the notes below). "
         "Ratios are the second variant's time over the first's, median [min–max] over "
         "the trials.",
         "",
@@ -266,6 +350,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", help="run one side of a pair in this process")
     parser.add_argument("--cpu", type=int, default=0)
+    parser.add_argument(
+        "--slice-ms", type=float, default=SLICE_MS, help="each child's turn on the CPU (0: default)"
+    )
     parser.add_argument("--tag", default="")
     parser.add_argument("--me", default="a")
     parser.add_argument("--other", default="b")
@@ -280,10 +367,17 @@ def main() -> None:
     from _common import write_json
 
     if args.child:
-        write_json(args.json_out, run_child(args.child, args.cpu, args.tag, args.me, args.other))
+        child = run_child(args.child, args.cpu, args.tag, args.me, args.other, args.slice_ms)
+        write_json(args.json_out, child)
         return
     pairs = [tuple(p.split(":", 1)) for p in args.pairs] if args.pairs else None
-    result = measure(args.trials, args.python, pairs, ablate=args.ablate)  # type: ignore[arg-type]
+    result = measure(
+        args.trials,
+        args.python,
+        pairs,  # type: ignore[arg-type]
+        ablate=args.ablate,
+        slice_ms=args.slice_ms,
+    )
     write_json(args.json_out, result)
     print("\n".join(render(result)))
 
