@@ -7,7 +7,9 @@ fire in the middle of an optimizer step or a checkpoint write).
 :class:`PreemptionHook`, a core hook registered at the lowest priority,
 looks at the flag at ``after_train_iter``, when the iteration and every other
 hook of that point are done (in a single-process run it sits that point out
-until the handler wakes it), and then:
+until the handler wakes it, so a signal that lands while an iteration's hooks
+run stops the run after the next iteration, or before the validation pass
+that follows), and then:
 
 1. saves ``iter_N.pth`` with ``runner.save_checkpoint`` (atomic, pointer
    updated), so ``resume`` continues exactly where the run stopped;
