@@ -338,8 +338,10 @@ class HookManager(Sequence[Hook]):
             setattr(self.points, name, _wake_first(self, name))
 
     def _wake_now(self) -> None:
-        waking, self._waking = self._waking, set()
+        # a snapshot, removed in place: a wake asked for meanwhile stays asked for
+        waking = set(self._waking)
         self._idle = {key: names for key, names in self._idle.items() if key not in waking}
+        self._waking -= waking
         self._rebuild_callers()
 
     def idle_table(self) -> dict[str, list[str]]:
