@@ -321,7 +321,7 @@ class HookManager(Sequence[Hook]):
             self._idle = {}
             self._rebuild_callers()
 
-    def wake_soon(self, hook: Any) -> None:
+    def wake_soon(self, hook: Hook) -> None:
         """Call ``hook`` again at the points it named idle, from the next point called on.
 
         For a hook that sleeps until something happens outside the loop, such

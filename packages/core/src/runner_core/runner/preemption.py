@@ -140,10 +140,14 @@ class PreemptionHook(Hook):
         #: single-process run need not look at the flag every iteration
         self.woken_by_signal = False
 
+    @property
+    def _sleeps_per_iteration(self) -> bool:
+        """One process, with the handler installed: nothing to look at per iteration
+        until a signal arrives, and the handler wakes this hook then."""
+        return self.woken_by_signal and not self.distributed
+
     def idle_points(self, runner: Any) -> tuple[str, ...]:
-        # One process, with the handler installed: nothing to look at per iteration until
-        # a signal arrives; the handler then wakes this hook for the iteration under way.
-        if self.woken_by_signal and not self.distributed and self.received is None:
+        if self._sleeps_per_iteration and self.received is None:
             return ("after_train_iter",)
         return ()
 
@@ -161,7 +165,7 @@ class PreemptionHook(Hook):
     def before_val(self, runner: Any) -> None:
         # A signal that came while the last iteration's hooks ran, after this hook's turn
         # (it sat the point out): stop now rather than after a whole validation pass.
-        if self.woken_by_signal and self.received is not None and not self.distributed:
+        if self._sleeps_per_iteration and self.received is not None:
             done = runner.iter
             self._stop(runner, self.received, done, f"iteration {done}, before validating")
 
