@@ -313,8 +313,9 @@ def render(result: dict[str, Any]) -> list[str]:
         "the ratio within a trial holds still where separate runs do not "
         "(`bench/w1_paired.py`; the `raw / raw` row is the method's own noise). "
         f"Each child takes turns of {result.get('turns') or 'the default length'} on the "
-        "CPU: the default 1.4 ms turns cost every variant a context switch each few "
-        "iterations and inflated the ratios (see the notes below). "
+        "CPU: turns of the kernel's default length (1.4 ms on Linux 6.18) cost every "
+        "variant a context switch each few iterations and inflated the ratios (see the "
+        "notes below). "
         "Ratios are the second variant's time over the first's, median [min–max] over "
         "the trials.",
         "",
