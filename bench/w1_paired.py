@@ -53,6 +53,9 @@ PAIRS = (
     ("raw", "ours_none"),
     ("raw", "ours_full"),
     ("raw", "ours_full_no_iter"),
+    # the features' own price, and the Runner's over the same features written by hand
+    ("raw", "raw_logged"),
+    ("raw_logged", "ours_full"),
 )
 #: the default set's hooks that work per iteration, for ``--ablate``
 ABLATE = ("RuntimeInfoHook", "IterTimerHook", "LoggerHook", "CheckInvalidLossHook")
