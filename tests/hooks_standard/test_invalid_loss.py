@@ -166,3 +166,24 @@ def test_huge_finite_losses_pass_and_a_vector_loss_is_checked_whole() -> None:
         hook.after_train_iter(runner, batch_idx=4 + i, outputs=out)
     with pytest.raises(InvalidLossError, match="iteration 6 "):
         hook.after_train(runner)
+
+
+def test_the_named_iteration_and_term_hold_whatever_each_step_returned() -> None:
+    hook = CheckInvalidLossHook(interval=50)
+    runner = FakeRunner()
+    nan = float("nan")
+    steps: list[Any] = [
+        {"loss": torch.tensor(1.0)},  # the usual outputs: the hook keeps the loss alone
+        torch.tensor(2.0),  # a bare tensor
+        {"loss": torch.tensor(3.0), "acc": torch.tensor(0.5)},
+        {"loss": torch.tensor(nan)},
+    ]
+    for i, out in enumerate(steps):
+        runner.iter = i
+        hook.after_train_iter(runner, batch_idx=i, outputs=out)
+    with pytest.raises(InvalidLossError, match=r"iteration 4 .*loss term 'loss' = nan"):
+        hook.after_train(runner)
+    runner.iter = 4
+    hook.after_train_iter(runner, batch_idx=4, outputs=torch.tensor(nan))
+    with pytest.raises(InvalidLossError, match=r"iteration 5 .*loss = nan"):
+        hook.after_train(runner)
