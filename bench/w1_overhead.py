@@ -125,7 +125,8 @@ def raw_logged_loop(loader: Any, model: Any, work_dir: str) -> int:
     a loop that logs nothing: per iteration the data wait and iteration time,
     lr and momentum in 1,000-long histories, the loss kept as a detached
     tensor until the next line reads it (a read every iteration costs more
-    here, and so does keeping 1,000 tensors: both measured in the pairs);
+    here, in the pairs, and so does keeping 1,000 tensors, in cachegrind: see
+    the profiling notes in docs/benchmarks.md);
     every 50 iterations a NaN check of the window; every ``LOG_INTERVAL``
     iterations the same line through ``logging`` to stdout and a log file
     (means over 10, ETA, peak RSS) and a JSON record appended to a file,
