@@ -124,10 +124,10 @@ def raw_logged_loop(loader: Any, model: Any, work_dir: str) -> int:
     full set can be priced against the features themselves, not only against
     a loop that logs nothing: per iteration the data wait and iteration time,
     lr and momentum in 1,000-long histories, the loss kept as a detached
-    tensor until the next line reads it (a read every iteration costs more
-    here, in the pairs, and so does keeping 1,000 tensors, in cachegrind: see
-    the profiling notes in docs/benchmarks.md);
-    every 50 iterations a NaN check of the window; every ``LOG_INTERVAL``
+    tensor until the next line or NaN check reads it, once (a read every
+    iteration costs more here, in the pairs, and so does keeping 1,000
+    tensors, in cachegrind: see the profiling notes in docs/benchmarks.md);
+    at most 50 iterations between NaN checks; every ``LOG_INTERVAL``
     iterations the same line through ``logging`` to stdout and a log file
     (means over 10, ETA, peak RSS) and a JSON record appended to a file,
     flushed at most once a second.
@@ -139,6 +139,7 @@ def raw_logged_loop(loader: Any, model: Any, work_dir: str) -> int:
     import os
     import resource
     from collections import deque
+    from itertools import islice
 
     import torch
     import torch.nn.functional as F
@@ -163,8 +164,12 @@ def raw_logged_loop(loader: Any, model: Any, work_dir: str) -> int:
     data_times: deque[float] = deque(maxlen=1000)
     times: deque[float] = deque(maxlen=1000)
     losses: deque[float] = deque(maxlen=1000)
-    unread: list[Any] = []  # the losses since the last line, as tensors
-    unchecked: list[Any] = []
+    unread: list[Any] = []  # the losses not read yet, as tensors
+
+    def window_mean(history: deque[float]) -> float:
+        window = list(islice(reversed(history), 10))
+        return sum(window) / len(window)
+
     spent_sum, counted, flushed = 0.0, 0, clock()
     done = 0
     _marks["start"] = _clock()
@@ -177,13 +182,14 @@ def raw_logged_loop(loader: Any, model: Any, work_dir: str) -> int:
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        value = loss.detach()
-        unread.append(value)
-        unchecked.append(value)
-        if len(unchecked) >= 50:
-            if not math.isfinite(sum(v.item() for v in unchecked)):
+        unread.append(loss.detach())
+        line_due = (done + 1) % LOG_INTERVAL == 0
+        if line_due or len(unread) >= 50:  # one read serves the NaN check and the line
+            read = [v.item() for v in unread]
+            if not math.isfinite(sum(read)):
                 raise FloatingPointError(f"loss is not finite near iteration {done + 1}")
-            unchecked = []
+            losses.extend(read)
+            unread = []
         now = clock()
         times.append(now - last)
         last = now
@@ -191,13 +197,10 @@ def raw_logged_loop(loader: Any, model: Any, work_dir: str) -> int:
             spent_sum += times[-1]
             counted += 1
         done += 1
-        if done % LOG_INTERVAL == 0:
-            losses.extend([v.item() for v in unread])
-            unread = []
-            window = list(losses)[-10:]
-            loss_mean = sum(window) / len(window)
-            time_mean = sum(list(times)[-10:]) / min(10, len(times))
-            data_mean = sum(list(data_times)[-10:]) / min(10, len(data_times))
+        if line_due:
+            loss_mean = window_mean(losses)
+            time_mean = window_mean(times)
+            data_mean = window_mean(data_times)
             eta = (spent_sum / max(counted, 1)) * (total - done)
             memory = resource.getrusage(resource.RUSAGE_THREAD).ru_maxrss // 1024
             logger.info(
