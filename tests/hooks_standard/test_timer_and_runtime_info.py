@@ -94,6 +94,38 @@ def test_runtime_info_stores_outputs_unread_and_without_graphs(fake_runner: Any)
     assert type(hub.get_scalar("train/loss")._values[-1]) is float
 
 
+def test_grad_norm_is_published_while_clipping_is_on_and_losses_never_keep_a_graph(
+    fake_runner: Any,
+) -> None:
+    from runner_core.optim import OptimWrapper
+
+    model = torch.nn.Linear(2, 1)
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.0))
+    runner = fake_runner(optim_wrapper=wrapper)
+    hub = runner.message_hub
+    hook = RuntimeInfoHook()
+    hook.before_train(runner)
+
+    def step(detach: bool = True) -> torch.Tensor:
+        loss = model(torch.ones(1, 2)).sum() * 10  # every gradient 10: norm sqrt(300)
+        wrapper.update_params(loss)
+        hook.after_train_iter(runner, 0, outputs={"loss": loss.detach() if detach else loss})
+        return loss
+
+    step()
+    assert "train/grad_norm" not in hub.log_scalars  # no clipping, no norm
+    wrapper.set_clip_grad(dict(max_norm=0.1))  # turned on mid-run
+    step()
+    assert hub.get_scalar("train/grad_norm").current() == pytest.approx(300**0.5)
+    wrapper.set_clip_grad(None)
+    step()
+    assert len(hub.get_scalar("train/grad_norm")) == 1  # off again: no stale norm repeated
+    # a step that returns its loss with the graph: stored detached all the same
+    step(detach=False)
+    kept = hub.get_scalar("train/loss")._values
+    assert len(kept) == 4 and not any(v.requires_grad for v in kept)
+
+
 def test_runtime_info_with_several_optimizers(fake_runner: Any) -> None:
     from runner_core.optim import OptimWrapper, OptimWrapperDict
 

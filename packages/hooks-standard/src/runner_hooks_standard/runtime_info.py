@@ -31,6 +31,8 @@ class RuntimeInfoHook(Hook):
         self._get_momentum: Any = None
         self._groups_of: Any = None
         self._grad_norm_sources: list[tuple[str, Any, Any]] = []
+        self._clipper: Any = None  # the one wrapper, when it says whether it clips
+        self._record_loss: Any = None  # train/loss's append, once a step has returned a loss
         self._momentum_key: str | None = None
 
     def before_train(self, runner: RunnerAPI) -> None:
@@ -47,6 +49,8 @@ class RuntimeInfoHook(Hook):
         self._info = hub.runtime_info
         self._hub = hub
         self._out_bufs: dict[str, Any] = {}
+        self._record_loss = None
+        self._clipper = None
         sources: list[tuple[str, Any]] = []
         if hasattr(wrapper, "items") and callable(wrapper.items):  # OptimWrapperDict
             sources = [(f"train/{name}.grad_norm", w) for name, w in wrapper.items()]
@@ -71,6 +75,14 @@ class RuntimeInfoHook(Hook):
                 )
         # (key, wrapper, how its norm is read): looked up once, not every iteration
         self._grad_norm_sources = [(key, w, _grad_norm_reader(w)) for key, w in sources]
+        if len(sources) == 1 and sources[0][0] == "train/grad_norm":
+            from runner_core.optim import OptimWrapper
+
+            one = sources[0][1]
+            if isinstance(one, OptimWrapper) and type(one).grad_norm is OptimWrapper.grad_norm:
+                # its norm comes from clipping: per iteration one attribute read says
+                # whether there is one (clip_grad_kwargs is empty while clipping is off)
+                self._clipper = one
 
     def before_train_epoch(self, runner: RunnerAPI) -> None:
         runner.message_hub.update_info("epoch", runner.epoch)
@@ -104,21 +116,40 @@ class RuntimeInfoHook(Hook):
         data_batch: Any = None,
         outputs: Any = None,
     ) -> None:
-        if type(outputs) is dict or isinstance(outputs, Mapping):
-            bufs = self._out_bufs
-            for key, value in outputs.items():
-                append = bufs.get(key)
-                if append is None:
-                    append = bufs[key] = self._hub.history(f"train/{key}").update
-                # stored as it is: the history reads its tensors together when it is read
-                # (a log line), not one by one between the model's kernels
-                if getattr(value, "requires_grad", False):
-                    value = value.detach()  # never keep a graph alive in the history
-                append(value)
-        for key, wrapper, read in self._grad_norm_sources:
-            norm = read(wrapper)
+        if type(outputs) is dict and len(outputs) == 1:
+            # the usual step's outputs, {'loss': detached tensor}: one append
+            loss = outputs.get("loss")
+            if not getattr(loss, "requires_grad", True) and self._record_loss is not None:
+                self._record_loss(loss)
+            else:
+                self._record_outputs(outputs)
+        elif type(outputs) is dict or isinstance(outputs, Mapping):
+            self._record_outputs(outputs)
+        clipper = self._clipper
+        if clipper is None:
+            for key, wrapper, read in self._grad_norm_sources:
+                norm = read(wrapper)
+                if norm is not None:
+                    self._hub.update_scalar(key, norm)
+        elif clipper.clip_grad_kwargs:  # clipping is on (set_clip_grad may turn it on mid-run)
+            norm = clipper.grad_norm
             if norm is not None:
-                self._hub.update_scalar(key, norm)
+                self._hub.update_scalar("train/grad_norm", norm)
+
+    def _record_outputs(self, outputs: Mapping[str, Any]) -> None:
+        """Every term of a step's outputs as ``train/<key>``."""
+        bufs = self._out_bufs
+        for key, value in outputs.items():
+            append = bufs.get(key)
+            if append is None:
+                append = bufs[key] = self._hub.history(f"train/{key}").update
+                if key == "loss":
+                    self._record_loss = append
+            # stored as it is: the history reads its tensors together when it is read
+            # (a log line), not one by one between the model's kernels
+            if getattr(value, "requires_grad", False):
+                value = value.detach()  # never keep a graph alive in the history
+            append(value)
 
     def after_train_epoch(self, runner: RunnerAPI) -> None:
         runner.message_hub.update_info("epoch", runner.epoch + 1)
