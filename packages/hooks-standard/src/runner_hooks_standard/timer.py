@@ -26,8 +26,7 @@ class IterTimerHook(Hook):
         self._clock = time.perf_counter
         self._last = 0.0  # end of the previous iteration
         self._total = 0.0  # train time summed over this session (first iteration excluded)
-        self._count = 0
-        self._first: float | None = None  # time of the first train iteration of this session
+        self._count = 0  # train iterations done in this session
         self._train_sinks: tuple[Any, Any, dict[str, Any]] | None = None
         self._eval_sinks: tuple[Any, Any] | None = None  # set per validation / test pass
 
@@ -63,6 +62,7 @@ class IterTimerHook(Hook):
             hub.history("train/time").update,
             hub.runtime_info,
         )
+        _, self._record_time, self._info = self._train_sinks
         return self._train_sinks
 
     def before_train(self, runner: RunnerAPI) -> None:
@@ -82,17 +82,20 @@ class IterTimerHook(Hook):
         now = self._clock()
         spent = now - self._last
         self._last = now
-        sinks = self._train_sinks or self._bind(runner)
-        sinks[1](spent)
-        if self._first is None:
-            self._first = spent
-            mean = spent
-        else:
-            self._total += spent
-            self._count += 1
-            mean = self._total / self._count
+        count = self._count  # train iterations done in this session, the first included
+        if count:
+            self._record_time(spent)
+            total = self._total = self._total + spent  # all but the first iteration
+            self._count = count + 1
+            left = self._left = self._left - 1
+            self._info["eta"] = total / count * left if left > 0 else 0.0
+            return
+        # the session's first iteration: warm-up, left out of the mean once there are others
+        self._train_sinks or self._bind(runner)
+        self._record_time(spent)
+        self._count = 1
         left = self._left = self._left - 1
-        sinks[2]["eta"] = mean * left if left > 0 else 0.0
+        self._info["eta"] = spent * left if left > 0 else 0.0
 
     # -- val / test -------------------------------------------------------------------
     def before_val_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None) -> None:
