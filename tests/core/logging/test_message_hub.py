@@ -40,6 +40,26 @@ def test_a_tensor_recorded_before_a_number_is_still_read_right() -> None:
     assert buf.state_dict() == {"values": [2.0, 4, 6.0], "max_length": 1000}
 
 
+def test_numbers_of_every_kind_are_read_as_floats() -> None:
+    import numpy as np
+
+    buf = HistoryBuffer()
+    for v in (1, torch.tensor(2), np.float32(3.5), torch.tensor(4.5, dtype=torch.float64), True):
+        buf.update(v)
+    assert buf.mean() == pytest.approx(12.0 / 5)
+    assert (buf.max(), buf.min(), buf.current()) == (4.5, 1.0, 1.0)
+    assert [type(v) for v in buf._values] == [float] * 5
+    assert buf.mean(2) == pytest.approx(2.75)
+
+
+def test_a_value_that_is_not_one_number_raises_when_read() -> None:
+    buf = HistoryBuffer()
+    buf.update(1.0)
+    buf.update(torch.ones(2))
+    with pytest.raises(RuntimeError, match="2 elements"):
+        buf.mean()
+
+
 def test_max_length_is_kept_while_reading() -> None:
     buf = HistoryBuffer(max_length=3)
     for v in range(5):

@@ -19,8 +19,17 @@ from __future__ import annotations
 import weakref
 from collections import deque
 from collections.abc import Iterator
-from itertools import islice
+from functools import partial
+from itertools import islice, repeat, starmap, takewhile
+from operator import is_not, methodcaller
 from typing import Any
+
+# The read path below runs its loops in C (map, takewhile, starmap): a log line reads
+# every history, fifty values at W1's interval, and each Python-level step of a loop
+# costs ~40 ns there, between the model's kernels (docs/benchmarks.md).
+_item = methodcaller("item")
+_not_a_float_type = partial(is_not, float)
+_PLAIN_NUMBERS = frozenset((float, int))
 
 
 def _as_float(value: Any) -> float:
@@ -41,7 +50,10 @@ def _read_floats(values: list[Any]) -> list[float]:
         together = _read_together(values)
         if together is not None:
             return together
-    return [_as_float(v) for v in values]
+    try:  # tensors and numpy scalars: their item(), read in one C loop
+        return list(map(float, map(_item, values)))
+    except Exception:  # e.g. an int (no item()): one by one, raising what a read raises
+        return [_as_float(v) for v in values]
 
 
 def _read_together(values: list[Any]) -> list[float] | None:
@@ -83,22 +95,20 @@ class HistoryBuffer:
         self.update = self._values.append
 
     def _settle(self) -> None:
-        """Replace the tensors recorded since the last read with their floats.
+        """Replace the values recorded since the last read with their floats.
 
-        They are the newest entries, after the last number: found from the
-        right end and read in one pass. (A tensor recorded before a number is
+        They are the newest entries, after the last float: found from the
+        right end and read in one pass. (A tensor recorded before a float is
         left as it is and read on every read, as before.)
         """
         values = self._values
-        n = len(values)
-        k = 0
-        while k < n and not isinstance(values[n - 1 - k], (float, int)):
-            k += 1
-        if not k:
+        if not values or type(values[-1]) is float:
             return
-        floats = _read_floats([values[i] for i in range(n - k, n)])
-        for _ in range(k):
-            values.pop()
+        k = len(list(takewhile(_not_a_float_type, map(type, reversed(values)))))
+        unread = list(islice(reversed(values), k))
+        unread.reverse()
+        floats = _read_floats(unread)
+        deque(starmap(values.pop, repeat((), k)), maxlen=0)  # k pops, in C
         values.extend(floats)
 
     def current(self) -> float:
@@ -121,13 +131,21 @@ class HistoryBuffer:
     def mean(self, window: int | None = None) -> float:
         """Mean of the last ``window`` values (all kept values when None)."""
         values = self._window(window)
+        if _PLAIN_NUMBERS.issuperset(map(type, values)):
+            return float(sum(values)) / len(values)
         return sum(_as_float(v) for v in values) / len(values)
 
     def max(self, window: int | None = None) -> float:
-        return max(_as_float(v) for v in self._window(window))
+        values = self._window(window)
+        if _PLAIN_NUMBERS.issuperset(map(type, values)):
+            return float(max(values))
+        return max(_as_float(v) for v in values)
 
     def min(self, window: int | None = None) -> float:
-        return min(_as_float(v) for v in self._window(window))
+        values = self._window(window)
+        if _PLAIN_NUMBERS.issuperset(map(type, values)):
+            return float(min(values))
+        return min(_as_float(v) for v in values)
 
     def __len__(self) -> int:
         return len(self._values)
