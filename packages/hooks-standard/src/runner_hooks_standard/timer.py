@@ -91,7 +91,8 @@ class IterTimerHook(Hook):
             self._info["eta"] = total / count * left if left > 0 else 0.0
             return
         # the session's first iteration: warm-up, left out of the mean once there are others
-        self._train_sinks or self._bind(runner)
+        if self._train_sinks is None:  # before_train was not called
+            self._bind(runner)
         self._record_time(spent)
         self._count = 1
         left = self._left = self._left - 1
