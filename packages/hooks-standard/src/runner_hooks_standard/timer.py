@@ -27,7 +27,10 @@ class IterTimerHook(Hook):
         self._last = 0.0  # end of the previous iteration
         self._total = 0.0  # train time summed over this session (first iteration excluded)
         self._count = 0  # train iterations done in this session
-        self._train_sinks: tuple[Any, Any, dict[str, Any]] | None = None
+        # the train buffers' appends and the info dict, bound by _bind
+        self._record_data_time: Any = None
+        self._record_time: Any = None
+        self._info: dict[str, Any] = {}
         self._eval_sinks: tuple[Any, Any] | None = None  # set per validation / test pass
 
     def _begin_epoch(self) -> None:
@@ -52,25 +55,22 @@ class IterTimerHook(Hook):
         return sinks
 
     # -- train ------------------------------------------------------------------------
-    def _bind(self, runner: RunnerAPI) -> tuple[Any, Any, dict[str, Any]]:
-        """The train buffers' appends and the info dict, looked up once per run."""
+    def _bind(self, runner: RunnerAPI) -> None:
+        """Look the train buffers' appends and the info dict up, once per run."""
         hub = runner.message_hub
         max_iters = runner.max_iters
         self._left = max_iters - runner.iter if max_iters else 0  # iterations left
-        self._train_sinks = (
-            hub.history("train/data_time").update,
-            hub.history("train/time").update,
-            hub.runtime_info,
-        )
-        _, self._record_time, self._info = self._train_sinks
-        return self._train_sinks
+        self._record_data_time = hub.history("train/data_time").update
+        self._record_time = hub.history("train/time").update
+        self._info = hub.runtime_info
 
     def before_train(self, runner: RunnerAPI) -> None:
         self._bind(runner)
 
     def before_train_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None) -> None:
-        sinks = self._train_sinks or self._bind(runner)
-        sinks[0](self._clock() - self._last)
+        if self._record_data_time is None:  # before_train was not called
+            self._bind(runner)
+        self._record_data_time(self._clock() - self._last)
 
     def after_train_iter(
         self,
@@ -82,21 +82,18 @@ class IterTimerHook(Hook):
         now = self._clock()
         spent = now - self._last
         self._last = now
-        count = self._count  # train iterations done in this session, the first included
-        if count:
-            self._record_time(spent)
-            total = self._total = self._total + spent  # all but the first iteration
-            self._count = count + 1
-            left = self._left = self._left - 1
-            self._info["eta"] = total / count * left if left > 0 else 0.0
-            return
-        # the session's first iteration: warm-up, left out of the mean once there are others
-        if self._train_sinks is None:  # before_train was not called
+        if self._record_time is None:  # before_train was not called
             self._bind(runner)
         self._record_time(spent)
-        self._count = 1
+        count = self._count  # train iterations before this one in this session
+        if count:  # the first (warm-up) iteration is left out of the mean once there are others
+            self._total += spent
+            mean = self._total / count
+        else:
+            mean = spent
+        self._count = count + 1
         left = self._left = self._left - 1
-        self._info["eta"] = spent * left if left > 0 else 0.0
+        self._info["eta"] = mean * left if left > 0 else 0.0
 
     # -- val / test -------------------------------------------------------------------
     def before_val_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None) -> None:
