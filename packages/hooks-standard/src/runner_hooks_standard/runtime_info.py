@@ -32,7 +32,6 @@ class RuntimeInfoHook(Hook):
         self._groups_of: Any = None
         self._grad_norm_sources: list[tuple[str, Any, Any]] = []
         self._clipper: Any = None  # the one wrapper, when it says whether it clips
-        self._record_loss: Any = None  # train/loss's append, once a step has returned a loss
         self._momentum_key: str | None = None
 
     def before_train(self, runner: RunnerAPI) -> None:
@@ -48,8 +47,7 @@ class RuntimeInfoHook(Hook):
         wrapper = runner.optim_wrapper
         self._info = hub.runtime_info
         self._hub = hub
-        self._out_bufs: dict[str, Any] = {}
-        self._record_loss = None
+        self._out_bufs: dict[str, Any] = {}  # train/<key> -> its history's append
         self._clipper = None
         sources: list[tuple[str, Any]] = []
         if hasattr(wrapper, "items") and callable(wrapper.items):  # OptimWrapperDict
@@ -119,8 +117,9 @@ class RuntimeInfoHook(Hook):
         if type(outputs) is dict and len(outputs) == 1:
             # the usual step's outputs, {'loss': detached tensor}: one append
             loss = outputs.get("loss")
-            if not getattr(loss, "requires_grad", True) and self._record_loss is not None:
-                self._record_loss(loss)
+            append = self._out_bufs.get("loss")
+            if append is not None and not getattr(loss, "requires_grad", True):
+                append(loss)
             else:
                 self._record_outputs(outputs)
         elif type(outputs) is dict or isinstance(outputs, Mapping):
@@ -143,8 +142,6 @@ class RuntimeInfoHook(Hook):
             append = bufs.get(key)
             if append is None:
                 append = bufs[key] = self._hub.history(f"train/{key}").update
-                if key == "loss":
-                    self._record_loss = append
             # stored as it is: the history reads its tensors together when it is read
             # (a log line), not one by one between the model's kernels
             if getattr(value, "requires_grad", False):
