@@ -128,24 +128,23 @@ class HistoryBuffer:
             raise ValueError("the history is empty")
         return values
 
+    def _numbers(self, window: int | None) -> list[Any]:
+        """The window's values as plain numbers (usually they already are: no copy)."""
+        values = self._window(window)
+        if _PLAIN_NUMBERS.issuperset(map(type, values)):
+            return values
+        return [_as_float(v) for v in values]  # e.g. a tensor recorded before a float
+
     def mean(self, window: int | None = None) -> float:
         """Mean of the last ``window`` values (all kept values when None)."""
-        values = self._window(window)
-        if _PLAIN_NUMBERS.issuperset(map(type, values)):
-            return float(sum(values)) / len(values)
-        return sum(_as_float(v) for v in values) / len(values)
+        values = self._numbers(window)
+        return float(sum(values)) / len(values)
 
     def max(self, window: int | None = None) -> float:
-        values = self._window(window)
-        if _PLAIN_NUMBERS.issuperset(map(type, values)):
-            return float(max(values))
-        return max(_as_float(v) for v in values)
+        return float(max(self._numbers(window)))
 
     def min(self, window: int | None = None) -> float:
-        values = self._window(window)
-        if _PLAIN_NUMBERS.issuperset(map(type, values)):
-            return float(min(values))
-        return min(_as_float(v) for v in values)
+        return float(min(self._numbers(window)))
 
     def __len__(self) -> int:
         return len(self._values)
