@@ -187,3 +187,44 @@ def test_the_named_iteration_and_term_hold_whatever_each_step_returned() -> None
     hook.after_train_iter(runner, batch_idx=4, outputs=torch.tensor(nan))
     with pytest.raises(InvalidLossError, match=r"iteration 5 .*loss = nan"):
         hook.after_train(runner)
+
+
+class NanFrom(nn.Module):
+    """A plain module (its step returns ``{'loss': ...}``) whose output is NaN at step ``nan_at``."""
+
+    def __init__(self, nan_at: int) -> None:
+        super().__init__()
+        self.lin = nn.Linear(4, 2)
+        self.calls = 0
+        self.nan_at = nan_at
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls += self.training
+        out = self.lin(x)
+        return out * float("nan") if self.calls == self.nan_at else out
+
+
+def test_with_the_line_on_the_same_iterations_each_loss_is_read_once(
+    make_runner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check reads the losses through the loss history; the log line finds them read."""
+    reads: list[torch.Tensor] = []  # held, so that no two reads share an id
+    item = torch.Tensor.item
+
+    def counted(self: torch.Tensor) -> Any:
+        reads.append(self)
+        return item(self)
+
+    monkeypatch.setattr(torch.Tensor, "item", counted)
+    runner = make_runner(
+        model=NanFrom(nan_at=7),
+        default_hooks=dict(
+            logger=dict(interval=4), check_invalid_loss=dict(interval=4), checkpoint=None
+        ),
+    )
+    with pytest.raises(InvalidLossError, match=r"iteration 7 \(epoch 1, batch 7\)"):
+        runner.train()
+    assert len(reads) >= 4  # the losses were read ...
+    assert len({id(t) for t in reads}) == len(reads)  # ... each once, for both hooks
+    history = runner.message_hub.get_scalar("train/loss")
+    assert history.current() != history.current()  # the NaN is in the history as read

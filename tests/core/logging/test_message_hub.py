@@ -60,6 +60,27 @@ def test_a_value_that_is_not_one_number_raises_when_read() -> None:
         buf.mean()
 
 
+def test_read_newest_reads_a_callers_own_tensors_once_for_both() -> None:
+    buf = HistoryBuffer()
+    buf.update(torch.tensor(1.0))
+    mine = [torch.tensor(2.0), torch.tensor(float("nan"))]
+    for t in mine:
+        buf.update(t)
+    read = buf.read_newest(mine)
+    assert read is not None and read[0] == 2.0 and read[1] != read[1]  # NaN kept as it is
+    assert [type(v) for v in buf._values] == [float] * 3  # the history's reads are done too
+    assert buf.current() != buf.current()
+    # not the newest entries (others were recorded after them), or already read: None
+    assert buf.read_newest(mine) is None
+    late = torch.tensor(3.0)
+    buf.update(late)
+    buf.update(torch.tensor(4.0))
+    assert buf.read_newest([late]) is None
+    assert isinstance(buf._values[-1], torch.Tensor)  # nothing read when it says None
+    assert buf.read_newest([torch.tensor(4.0)]) is None  # equal is not the same
+    assert buf.read_newest([]) is None
+
+
 def test_max_length_is_kept_while_reading() -> None:
     buf = HistoryBuffer(max_length=3)
     for v in range(5):

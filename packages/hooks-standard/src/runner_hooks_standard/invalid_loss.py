@@ -90,7 +90,9 @@ class CheckInvalidLossHook(Hook):
         kept, self._pending = self._pending, []
         if not kept:
             return
-        values = _cpu_scalar_losses(kept)
+        values = _read_through_history(runner, kept)
+        if values is None:
+            values = _cpu_scalar_losses(kept)
         if values is not None:
             offset = _first_non_finite(values)
         else:
@@ -129,6 +131,25 @@ def _outputs_of(entry: Any) -> Any:
     if isinstance(entry, Mapping):
         return entry
     return {"loss": entry}
+
+
+def _read_through_history(runner: RunnerAPI, kept: list[Any]) -> list[Any] | None:
+    """The window's losses as numbers, read through the ``train/loss`` history.
+
+    ``RuntimeInfoHook`` records the same loss tensors this hook keeps, and
+    the log line reads them later: read here once, for both (one device wait
+    on a GPU instead of two). None when the history does not hold exactly
+    these tensors as its newest entries (read already, another writer, no
+    such history) or they cannot be read as numbers.
+    """
+    hub = getattr(runner, "message_hub", None)
+    history = None if hub is None else hub.log_scalars.get("train/loss")
+    if history is None:
+        return None
+    try:
+        return history.read_newest(kept)
+    except (TypeError, ValueError, RuntimeError):  # e.g. a loss with several elements
+        return None
 
 
 def _cpu_scalar_losses(kept: list[Any]) -> list[Any] | None:

@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Iterator
 from functools import partial
 from itertools import islice, repeat, starmap, takewhile
-from operator import is_not, methodcaller
+from operator import is_, is_not, methodcaller
 from typing import Any
 
 # The read path below runs its loops in C (map, takewhile, starmap): a log line reads
@@ -117,6 +117,29 @@ class HistoryBuffer:
             raise ValueError("the history is empty")
         self._settle()
         return _as_float(self._values[-1])
+
+    def read_newest(self, values: list[Any]) -> list[float] | None:
+        """The floats of ``values`` if they are this history's newest entries, else None.
+
+        For a hook that keeps the very objects this history records (the NaN
+        guard keeps each step's loss tensor): it reads them here, so each is
+        read once for both (on a GPU, one device wait instead of two), and
+        the next log line finds them read. None, with nothing read, when the
+        newest entries are not ``values`` (compared by identity): already
+        read, or recorded by another writer; the caller then reads its own.
+        """
+        k = len(values)
+        kept = self._values
+        if not k or k > len(kept):
+            return None
+        newest = list(islice(reversed(kept), k))
+        newest.reverse()
+        if not all(map(is_, newest, values)):
+            return None
+        self._settle()
+        floats = list(islice(reversed(kept), k))
+        floats.reverse()
+        return floats
 
     def _window(self, window: int | None) -> list[Any]:
         self._settle()
