@@ -15,6 +15,30 @@ LOGGER_NAME = "runner"
 _FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 
 
+class SecondsFormatter(logging.Formatter):
+    """A ``logging.Formatter`` whose date format shows whole seconds: formatted once a second.
+
+    Each handler formats every record's time (a ``localtime`` and a
+    ``strftime``); log lines come many to a second, all with the same
+    timestamp text, so the text is kept until the second changes. The output
+    is the plain ``Formatter``'s.
+    """
+
+    def __init__(self, fmt: str | None = None, datefmt: str | None = None) -> None:
+        super().__init__(fmt, datefmt)
+        self._kept: tuple[int, str] = (-1, "")  # (second, its text): one tuple, swapped whole
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        if datefmt is None:  # the default format shows milliseconds: nothing to keep
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        kept_second, text = self._kept
+        if second != kept_second:
+            text = super().formatTime(record, datefmt)
+            self._kept = (second, text)
+        return text
+
+
 def get_logger(
     name: str = LOGGER_NAME,
     log_file: str | Path | None = None,
@@ -36,12 +60,12 @@ def get_logger(
     if rank == 0:
         logger.setLevel(level)
         console = logging.StreamHandler(sys.stdout)
-        console.setFormatter(logging.Formatter(_FORMAT, "%m/%d %H:%M:%S"))
+        console.setFormatter(SecondsFormatter(_FORMAT, "%m/%d %H:%M:%S"))
         _own(logger, console)
         if log_file is not None:
             Path(log_file).parent.mkdir(parents=True, exist_ok=True)
             fh = logging.FileHandler(log_file, mode="a", encoding="utf-8")
-            fh.setFormatter(logging.Formatter(_FORMAT, "%Y/%m/%d %H:%M:%S"))
+            fh.setFormatter(SecondsFormatter(_FORMAT, "%Y/%m/%d %H:%M:%S"))
             _own(logger, fh)
     else:
         logger.setLevel(logging.WARNING)

@@ -1,0 +1,49 @@
+"""The run's logger: its lines, and their timestamps formatted once a second."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from runner_core.logging.logger import SecondsFormatter, get_logger
+
+_FMT = "%(asctime)s - %(levelname)s - %(message)s"
+
+
+def _record(created: float, msg: str = "m") -> logging.LogRecord:
+    record = logging.LogRecord("runner", logging.INFO, __file__, 1, msg, None, None)
+    record.created = created
+    record.msecs = (created - int(created)) * 1000
+    return record
+
+
+def test_timestamps_are_the_plain_formatters_whatever_the_order_of_records() -> None:
+    for datefmt in ("%Y/%m/%d %H:%M:%S", "%m/%d %H:%M:%S", None):
+        ours, plain = SecondsFormatter(_FMT, datefmt), logging.Formatter(_FMT, datefmt)
+        # same second twice, the next second, back to an earlier one, a second boundary
+        for created in (
+            1_700_000_000.1,
+            1_700_000_000.9,
+            1_700_000_001.0,
+            1_699_999_999.5,
+            1_700_000_061.999,
+            1_700_003_600.0,
+        ):
+            assert ours.format(_record(created)) == plain.format(_record(created))
+
+
+def test_the_run_log_file_gets_the_usual_line(tmp_path: Path) -> None:
+    log_file = tmp_path / "run.log"
+    logger = get_logger("runner.test_logger", log_file=log_file)
+    try:
+        logger.info("hello")
+        logger.info("again")
+    finally:
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+            handler.close()
+    lines = log_file.read_text(encoding="utf-8").splitlines()
+    stamp = r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d"
+    assert re.fullmatch(rf"{stamp} - runner.test_logger - INFO - hello", lines[0])
+    assert re.fullmatch(rf"{stamp} - runner.test_logger - INFO - again", lines[1])
