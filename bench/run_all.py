@@ -56,6 +56,7 @@ SECTIONS = (
     "w2",
     "val",
     "data",
+    "data_cost",
     "ddp",
     "startup",
     "checkpoints",
@@ -175,6 +176,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print("Data loading", flush=True)
         # one epoch's throughput moves by ±20 % between runs here: 11 rounds for the median
         result["data"] = data_loading.measure(2 if args.quick else 11)
+    if "data_cost" in args.only:
+        print("Data loading counted with cachegrind (about fifteen minutes)", flush=True)
+        import data_cost
+
+        result["data_cost"] = data_cost.measure()
     if "ddp" in args.only:
         print("DDP on 2 CPU processes", flush=True)
         result["ddp"] = ddp.measure(2 if args.quick else 5)
@@ -610,6 +616,10 @@ def render(result: dict[str, Any]) -> str:
         if result.get(section):
             section_lines, section_targets = module.render(result[section])
             lines += section_lines
+            if section == "data" and result.get("data_cost"):
+                import data_cost
+
+                lines += data_cost.render(result["data_cost"])
             targets += section_targets
 
     if targets:
@@ -928,6 +938,7 @@ def render(result: dict[str, Any]) -> str:
         "```",
         ".venv/bin/python bench/run_all.py            # all sections",
         ".venv/bin/python bench/run_all.py --only w1  # one section",
+        ".venv/bin/python bench/run_all.py --only data data_cost  # data loading: timed, counted",
         ".venv/bin/python bench/w1_paired.py --trials 8 --ablate  # W1 in co-scheduled pairs",
         ".venv/bin/python bench/profile_w1.py         # W1 in one process, best of 5",
         ".venv/bin/python bench/profile_w1.py --cprofile ours_full",
