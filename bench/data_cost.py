@@ -25,10 +25,6 @@ two cores. Run alone: ``python bench/data_cost.py``.
 
 from __future__ import annotations
 
-import argparse
-import os
-import shutil
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -37,19 +33,20 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _cachegrind  # noqa: E402
 import data_loading  # noqa: E402
-from w1_cost import _read  # noqa: E402
 
 VARIANTS = data_loading.VARIANTS
 BATCH_SIZES = (4, 32)
 LENGTHS = (100, 400)  # batches per epoch
 
 
-def run_child(variant: str, batch_size: int, batches: int) -> None:
+def run_child(variant: str, batch_size: int | str, batches: int | str) -> None:
     """One epoch of ``batches`` batches of cheap samples through ``variant``'s loader."""
     import torch
 
     torch.set_num_threads(1)
+    batch_size, batches = int(batch_size), int(batches)
     data_loading.BATCH = batch_size
     loader = data_loading.make_loader(variant, data_loading.Samples(batches * batch_size, 0.0))
     loaded = sum(1 for _batch in loader)
@@ -57,37 +54,19 @@ def run_child(variant: str, batch_size: int, batches: int) -> None:
         raise SystemExit(f"loaded {loaded} batches, expected {batches}")
 
 
-def _cachegrind(variant: str, batch_size: int, batches: int, out_dir: Path) -> dict[str, Any]:
+def _count(variant: str, batch_size: int, batches: int, out_dir: Path) -> dict[str, Any]:
     """Run one child under cachegrind; the main process's and the workers' counts."""
     prefix = out_dir / f"{variant}.{batch_size}.{batches}"
-    env = dict(os.environ, PYTHONHASHSEED="0", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    cmd = [
-        "valgrind",
-        "--tool=cachegrind",
-        "--cache-sim=no",
-        f"--cachegrind-out-file={prefix}.%p",
-        sys.executable,
-        __file__,
-        "--child",
-        variant,
-        str(batch_size),
-        str(batches),
-    ]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, err = proc.communicate()
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"cachegrind of {variant} failed:\n{err.decode(errors='replace')[-2000:]}"
-        )
-    main_file = Path(f"{prefix}.{proc.pid}")  # valgrind runs python in its own process
+    pid = _cachegrind.run(__file__, [variant, str(batch_size), str(batches)], f"{prefix}.%p")
+    main_file = Path(f"{prefix}.{pid}")
     workers = [p for p in out_dir.glob(f"{prefix.name}.*") if p != main_file]
     if len(workers) != data_loading.WORKERS:
         raise RuntimeError(f"expected {data_loading.WORKERS} worker files, found {len(workers)}")
-    main_total, main_fn = _read(main_file)
+    main_total, main_fn = _cachegrind.read(main_file)
     out: dict[str, Any] = {"main": main_total["Ir"], "main_fn": _ir(main_fn), "workers": 0}
     workers_fn: dict[str, int] = {}
     for path in workers:
-        total, per_fn = _read(path)
+        total, per_fn = _cachegrind.read(path)
         out["workers"] += total["Ir"]  # a forked child's count starts from its parent's
         for fn, count in _ir(per_fn).items():
             workers_fn[fn] = workers_fn.get(fn, 0) + count
@@ -101,12 +80,12 @@ def _ir(per_fn: dict[str, dict[str, int]]) -> dict[str, int]:
 
 def measure(workers: int = 2, top: int = 8) -> dict[str, Any]:
     """Instructions per batch of each variant and batch size, and where ours adds them."""
-    if shutil.which("valgrind") is None:
-        return {"skipped": "valgrind is not installed"}
+    if not _cachegrind.available():
+        return {"skipped": _cachegrind.MISSING}
     jobs = [(v, b, n) for b in BATCH_SIZES for v in VARIANTS for n in LENGTHS]
     with tempfile.TemporaryDirectory(prefix="data-cost-") as tmp:
         with ThreadPoolExecutor(workers) as pool:
-            got = dict(zip(jobs, pool.map(lambda job: _cachegrind(*job, Path(tmp)), jobs)))
+            got = dict(zip(jobs, pool.map(lambda job: _count(*job, Path(tmp)), jobs)))
     span = LENGTHS[1] - LENGTHS[0]
     sizes: dict[str, Any] = {}
     for batch_size in BATCH_SIZES:
@@ -179,18 +158,8 @@ def render(result: dict[str, Any]) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--child", nargs=3, metavar=("VARIANT", "BATCH_SIZE", "BATCHES"))
-    parser.add_argument("--json-out", default=None)
-    args = parser.parse_args()
-    if args.child:
-        run_child(args.child[0], int(args.child[1]), int(args.child[2]))
-        return
-    from _common import write_json
-
-    result = measure()
-    write_json(args.json_out, result)
-    print("\n".join(render(result)))
+    metavar = ("VARIANT", "BATCH_SIZE", "BATCHES")
+    _cachegrind.main(__doc__.splitlines()[0], metavar, run_child, measure, render)
 
 
 if __name__ == "__main__":

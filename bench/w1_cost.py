@@ -20,11 +20,6 @@ ten minutes on two cores. Run alone: ``python bench/w1_cost.py``.
 
 from __future__ import annotations
 
-import argparse
-import collections
-import os
-import shutil
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _cachegrind  # noqa: E402
 import w1_overhead as w1  # noqa: E402
 
 VARIANTS = ("raw", "ours_none", "ours_full")
@@ -47,60 +43,28 @@ EVENT_NAMES = {
 }
 
 
-def run_child(variant: str, iters: int) -> None:
+def run_child(variant: str, iters: int | str) -> None:
     """W1's child (``w1_overhead.run_one``) on an epoch of ``iters`` iterations."""
-    w1.N_SAMPLES = iters * w1.BATCH
+    w1.N_SAMPLES = int(iters) * w1.BATCH
     w1.run_one(variant)
 
 
-def _read(path: Path) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
-    """Totals and per-function counts from a cachegrind output file."""
-    names: list[str] = []
-    per_fn: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-    totals: dict[str, int] = {}
-    fn = "?"
-    for line in path.read_text().splitlines():
-        if line.startswith("events:"):
-            names = line.split()[1:]
-        elif line.startswith("fn="):
-            fn = line[3:]
-        elif line.startswith("summary:"):
-            totals = dict(zip(names, map(int, line.split()[1:])))
-        elif line[:1].isdigit():
-            counts = line.split()[1:]
-            for name, count in zip(names, counts):
-                per_fn[fn][name] += int(count)
-    return totals, {f: dict(c) for f, c in per_fn.items()}
-
-
-def _cachegrind(variant: str, iters: int, out_dir: Path) -> Path:
+def _count(variant: str, iters: int, out_dir: Path) -> Path:
+    """One child under cachegrind with cache and branch simulation; its output file."""
     out = out_dir / f"{variant}.{iters}.cg"
-    env = dict(os.environ, PYTHONHASHSEED="0", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    cmd = [
-        "valgrind",
-        "--tool=cachegrind",
-        "--cache-sim=yes",
-        "--branch-sim=yes",
-        f"--cachegrind-out-file={out}",
-        sys.executable,
-        __file__,
-        "--child",
-        variant,
-        str(iters),
-    ]
-    subprocess.run(cmd, env=env, check=True, capture_output=True)
+    _cachegrind.run(__file__, [variant, str(iters)], str(out), simulate=True)
     return out
 
 
 def measure(workers: int = 2, top: int = 12) -> dict[str, Any]:
     """Per-iteration counts of each variant, their excess over raw, and where it goes."""
-    if shutil.which("valgrind") is None:
-        return {"skipped": "valgrind is not installed"}
+    if not _cachegrind.available():
+        return {"skipped": _cachegrind.MISSING}
     with tempfile.TemporaryDirectory(prefix="w1-cost-") as tmp:
         jobs = [(v, n) for v in VARIANTS for n in LENGTHS]
         with ThreadPoolExecutor(workers) as pool:
-            paths = dict(zip(jobs, pool.map(lambda job: _cachegrind(*job, Path(tmp)), jobs)))
-        files = {job: _read(path) for job, path in paths.items()}
+            paths = dict(zip(jobs, pool.map(lambda job: _count(*job, Path(tmp)), jobs)))
+        files = {job: _cachegrind.read(path) for job, path in paths.items()}
     span = LENGTHS[1] - LENGTHS[0]
     per_iter: dict[str, dict[str, float]] = {}
     per_fn: dict[str, dict[str, float]] = {}
@@ -162,18 +126,7 @@ def render(result: dict[str, Any]) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--child", nargs=2, metavar=("VARIANT", "ITERS"))
-    parser.add_argument("--json-out", default=None)
-    args = parser.parse_args()
-    if args.child:
-        run_child(args.child[0], int(args.child[1]))
-        return
-    from _common import write_json
-
-    result = measure()
-    write_json(args.json_out, result)
-    print("\n".join(render(result)))
+    _cachegrind.main(__doc__.splitlines()[0], ("VARIANT", "ITERS"), run_child, measure, render)
 
 
 if __name__ == "__main__":
