@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import signal
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let Ctrl-C reach the tests' child processes as it does from a terminal.
+
+    A suite started in the background of a non-interactive shell (``scripts/test.sh &``,
+    ``nohup``) inherits SIGINT ignored, and an ignored signal stays ignored in every
+    child: the Ctrl-C tests' runs would then never see their Ctrl-C. Python's own
+    handler here instead is reset to the default in each child it starts. Runs in
+    every xdist worker too.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture

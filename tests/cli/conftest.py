@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -41,15 +40,6 @@ def _env(extra_path: list[str] | None = None) -> dict[str, str]:
     return env
 
 
-def _ctrl_c_as_in_a_terminal() -> None:
-    """Undo an inherited "ignore SIGINT" so the command sees Ctrl-C as a user's shell sends it.
-
-    A suite started in the background of a non-interactive shell (``.ci/run &``,
-    nohup) hands SIG_IGN down, and Python then leaves SIGINT ignored.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 @pytest.fixture
 def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """``cli(*args, path=[...], **popen_kwargs)``: run ``python -m runner_cli`` in tmp_path."""
@@ -78,7 +68,6 @@ def popen_cli(tmp_path: Path) -> Callable[..., subprocess.Popen[str]]:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            preexec_fn=_ctrl_c_as_in_a_terminal,
         )
 
     return start

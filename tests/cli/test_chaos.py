@@ -69,7 +69,6 @@ class _Server:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         self.replies: queue.Queue[dict] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
