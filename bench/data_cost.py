@@ -117,6 +117,19 @@ def measure(workers: int = 2, top: int = 8) -> dict[str, Any]:
     return {"lengths": list(LENGTHS), "workers": data_loading.WORKERS, "batch_sizes": sizes}
 
 
+def expected_ratio(result: dict[str, Any]) -> dict[str, float]:
+    """``plain / ours`` of all instructions per batch at the data-loading section's batch size.
+
+    Keyed by the section's dataset kind that the count loads (cheap samples);
+    empty when the count was skipped or did not run that batch size.
+    """
+    entry = (result or {}).get("batch_sizes", {}).get(str(data_loading.BATCH))
+    if not entry:
+        return {}
+    plain, ours = entry["per_batch"]["plain"], entry["per_batch"]["ours"]
+    return {"cheap": (plain["main"] + plain["workers"]) / (ours["main"] + ours["workers"])}
+
+
 def render(result: dict[str, Any]) -> list[str]:
     """Markdown lines for the data-loading section of docs/benchmarks.md."""
     if not result or result.get("skipped"):

@@ -146,8 +146,14 @@ def measure(rounds: int = 5, kinds: tuple[str, ...] = tuple(KINDS)) -> dict[str,
     return out
 
 
-def render(result: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, bool]]]:
-    """The markdown section and its targets for docs/benchmarks.md."""
+def render(
+    result: dict[str, Any], counted: dict[str, float] | None = None
+) -> tuple[list[str], list[tuple[str, str, bool]]]:
+    """The markdown section and its targets for docs/benchmarks.md.
+
+    ``counted`` maps a dataset kind to the throughput ratio its instruction
+    count predicts (``data_cost.expected_ratio``), shown beside the timed one.
+    """
     lines = [
         "## Data loading",
         "",
@@ -180,10 +186,13 @@ def render(result: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, bool
                 f"| {ratio} | {over} |"
             )
         got = entry["ours"]["throughput_ratio"]["median"]
+        shown = f"× {got:.3f}"
+        if counted and kind in counted:
+            shown += f" (by instructions per batch: × {counted[kind]:.3f})"
         targets.append(
             (
                 f"data loading ({kind} samples) ≥ {RATIO_TARGET} × plain DataLoader throughput",
-                f"× {got:.3f}",
+                shown,
                 got >= RATIO_TARGET,
             )
         )
@@ -197,8 +206,10 @@ def render(result: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, bool
         "of the user-mode instructions that loading one batch of 4 cheap samples costs "
         "both loaders (~1.9 M); about 40 % of it is the three Mersenne Twisters' "
         "initialisation (python's `random.seed` alone runs ~1,900 steps of it, ~26 k "
-        "instructions; numpy's and torch's ~6 k each), the rest the Python around it and "
-        "the seeded batch's trip through the index queue. The kernel adds about half as "
+        "instructions; numpy's and torch's ~6 k each), the rest Python: ~13 k around the "
+        "three seeds and ~13 k unpickling the seeded batch and wrapping the load in the "
+        "worker (counted apart once, with a throwaway script), ~21 k making and pickling "
+        "it in the main process (the table). The kernel adds about half as "
         "much CPU time again per batch, the same for both loaders (torch hands every batch "
         "tensor over through shared memory and a file descriptor; user 1.6 ms and system "
         "0.8 ms per batch, main process and workers together), which would make it ~3 % of "
@@ -215,10 +226,11 @@ def render(result: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, bool
         "the same morning read × 1.033 (quartiles 0.913–1.113) for slow and × 0.972 "
         "(0.901–1.091) for cheap samples: on this VM no timing resolves a 3 % target. "
         "At batch 32 the extra work is 2.3 % of the instructions (second row), and it "
-        "shrinks wherever a sample costs more than this one's few µs. Reaching 0.97 with "
-        "batches of 4 cheap samples would need fewer streams reseeded per batch, giving "
-        "up exact resume for datasets that draw from them; the target is left missed "
-        "there.",
+        "shrinks wherever a sample costs more than this one's few µs. The three "
+        "initialisations alone are 2 % of a batch of 4 (× 0.98); the Python around them "
+        "is spread thin (no C function over ~4 k), so trimming it would win back a point "
+        "or so, and reseeding fewer streams would give up exact resume for datasets that "
+        "draw from them. The target is left missed for batches of 4 cheap samples.",
         "",
     ]
     return lines, targets

@@ -343,6 +343,17 @@ def _w1_fastest_note(variants: dict[str, Any]) -> list[str]:
     ]
 
 
+def _data_section(result: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, bool]]]:
+    """Data loading timed, with its instruction count (if run) below it and in its targets."""
+    import data_cost
+
+    count = result.get("data_cost") or {}
+    lines, targets = data_loading.render(result["data"], data_cost.expected_ratio(count))
+    if count:
+        lines += data_cost.render(count)
+    return lines, targets
+
+
 def render(result: dict[str, Any]) -> str:
     m = result["machine"]
     lines = [
@@ -614,12 +625,11 @@ def render(result: dict[str, Any]) -> str:
 
     for section, module in (("val", val_loop), ("data", data_loading), ("ddp", ddp)):
         if result.get(section):
-            section_lines, section_targets = module.render(result[section])
+            if section == "data":
+                section_lines, section_targets = _data_section(result)
+            else:
+                section_lines, section_targets = module.render(result[section])
             lines += section_lines
-            if section == "data" and result.get("data_cost"):
-                import data_cost
-
-                lines += data_cost.render(result["data_cost"])
             targets += section_targets
 
     if targets:
