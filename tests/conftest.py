@@ -1,4 +1,4 @@
-"""Shared fixtures: fake installed distributions for plugin tests."""
+"""Shared test setup: Ctrl-C as a terminal sends it, and fake installed distributions."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 def pytest_configure(config: pytest.Config) -> None:
     """Let Ctrl-C reach the tests' child processes as it does from a terminal.
 
-    A suite started in the background of a non-interactive shell (``scripts/test.sh &``,
-    ``nohup``) inherits SIGINT ignored, and an ignored signal stays ignored in every
+    A suite started in the background of a non-interactive shell (``scripts/test.sh &``
+    in a script) inherits SIGINT ignored, and an ignored signal stays ignored in every
     child: the Ctrl-C tests' runs would then never see their Ctrl-C. Python's own
     handler here instead is reset to the default in each child it starts. Runs in
     every xdist worker too.
