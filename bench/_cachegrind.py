@@ -67,6 +67,27 @@ def read(path: Path) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
     return totals, {f: dict(c) for f, c in per_fn.items()}
 
 
+def instructions(per_fn: dict[str, dict[str, int]]) -> dict[str, int]:
+    """Each function's instruction count (``Ir``) from :func:`read`'s per-function counts."""
+    return {fn: counts.get("Ir", 0) for fn, counts in per_fn.items()}
+
+
+def per_unit(long: dict[str, int], short: dict[str, int], span: int) -> dict[str, float]:
+    """Per function: the longer run's count less the shorter's, over ``span`` units of work.
+
+    Start-up and imports, the same in both runs, cancel out.
+    """
+    return {fn: (count - short.get(fn, 0)) / span for fn, count in long.items()}
+
+
+def most_added(
+    base: dict[str, float], other: dict[str, float], top: int
+) -> list[tuple[str, float]]:
+    """The ``top`` functions that ``other`` spends more on than ``base``, most first."""
+    added = ((fn, count - base.get(fn, 0.0)) for fn, count in other.items())
+    return sorted(((fn, d) for fn, d in added if d > 0), key=lambda x: -x[1])[:top]
+
+
 def main(
     description: str,
     child_metavar: tuple[str, ...],

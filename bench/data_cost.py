@@ -63,19 +63,19 @@ def _count(variant: str, batch_size: int, batches: int, out_dir: Path) -> dict[s
     if len(workers) != data_loading.WORKERS:
         raise RuntimeError(f"expected {data_loading.WORKERS} worker files, found {len(workers)}")
     main_total, main_fn = _cachegrind.read(main_file)
-    out: dict[str, Any] = {"main": main_total["Ir"], "main_fn": _ir(main_fn), "workers": 0}
+    out: dict[str, Any] = {
+        "main": main_total["Ir"],
+        "main_fn": _cachegrind.instructions(main_fn),
+        "workers": 0,
+    }
     workers_fn: dict[str, int] = {}
     for path in workers:
         total, per_fn = _cachegrind.read(path)
         out["workers"] += total["Ir"]  # a forked child's count starts from its parent's
-        for fn, count in _ir(per_fn).items():
+        for fn, count in _cachegrind.instructions(per_fn).items():
             workers_fn[fn] = workers_fn.get(fn, 0) + count
     out["workers_fn"] = workers_fn
     return out
-
-
-def _ir(per_fn: dict[str, dict[str, int]]) -> dict[str, int]:
-    return {fn: counts.get("Ir", 0) for fn, counts in per_fn.items()}
 
 
 def measure(workers: int = 2, top: int = 8) -> dict[str, Any]:
@@ -100,19 +100,13 @@ def measure(workers: int = 2, top: int = 8) -> dict[str, Any]:
                 role: (long[role] - short[role]) / span for role in ("main", "workers")
             }
             per_fn[variant] = {
-                role: {
-                    f: (c - short[f"{role}_fn"].get(f, 0)) / span
-                    for f, c in long[f"{role}_fn"].items()
-                }
+                role: _cachegrind.per_unit(long[f"{role}_fn"], short[f"{role}_fn"], span)
                 for role in ("main", "workers")
             }
-        where = {}
-        for role in ("main", "workers"):
-            ours, plain = per_fn["ours"][role], per_fn["plain"][role]
-            diff = {f: ours.get(f, 0.0) - plain.get(f, 0.0) for f in set(ours) | set(plain)}
-            where[role] = sorted(((f, d) for f, d in diff.items() if d > 0), key=lambda x: -x[1])[
-                :top
-            ]
+        where = {
+            role: _cachegrind.most_added(per_fn["plain"][role], per_fn["ours"][role], top)
+            for role in ("main", "workers")
+        }
         sizes[str(batch_size)] = {"per_batch": per_batch, "where": where}
     return {"lengths": list(LENGTHS), "workers": data_loading.WORKERS, "batch_sizes": sizes}
 

@@ -74,22 +74,18 @@ def measure(workers: int = 2, top: int = 12) -> dict[str, Any]:
             files[(variant, LENGTHS[1])],
         )
         per_iter[variant] = {e: (long[e] - short[e]) / span for e in EVENTS}
-        per_fn[variant] = {
-            f: (c.get("Ir", 0) - short_fn.get(f, {}).get("Ir", 0)) / span
-            for f, c in long_fn.items()
-        }
+        per_fn[variant] = _cachegrind.per_unit(
+            _cachegrind.instructions(long_fn), _cachegrind.instructions(short_fn), span
+        )
     excess = {v: {e: per_iter[v][e] - per_iter["raw"][e] for e in EVENTS} for v in VARIANTS[1:]}
-
-    def where(a: str, b: str) -> list[tuple[str, float]]:
-        diff = {f: per_fn[b].get(f, 0.0) - per_fn[a].get(f, 0.0) for f in per_fn[b]}
-        return sorted(((f, d) for f, d in diff.items() if d > 0), key=lambda x: -x[1])[:top]
-
     return {
         "per_iter": per_iter,
         "excess_over_raw": excess,
         "where": {
-            "ours_none - raw": where("raw", "ours_none"),
-            "ours_full - ours_none": where("ours_none", "ours_full"),
+            "ours_none - raw": _cachegrind.most_added(per_fn["raw"], per_fn["ours_none"], top),
+            "ours_full - ours_none": _cachegrind.most_added(
+                per_fn["ours_none"], per_fn["ours_full"], top
+            ),
         },
         "lengths": list(LENGTHS),
     }
