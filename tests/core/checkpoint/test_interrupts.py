@@ -26,8 +26,8 @@ from runner_core.checkpoint import atomic as ckpt_io
 
 @pytest.fixture(autouse=True)
 def python_ctrl_c():
-    """Python's own Ctrl-C handling, as in a terminal (a suite started in the
-    background of a non-interactive shell inherits SIGINT ignored)."""
+    """Python's own Ctrl-C handling for each test, whatever an earlier test in this
+    process left installed (an inherited "ignore" is undone in tests/conftest.py)."""
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, previous)
