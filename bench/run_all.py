@@ -258,6 +258,21 @@ def _ok(flag: bool) -> str:
     return "met" if flag else "**missed**"
 
 
+def _measured(result: dict[str, Any], section: str) -> str:
+    """When and on which CPU a section's figures were taken: the page mixes re-runs."""
+    updated = result.get("sections_updated", {})
+    when = updated.get(section) or updated.get(section.split(" (")[0])
+    if when is None:
+        return f"{result['date'][:10]}, {_cpu_name(result['machine']['cpu'])}"
+    _, on, machine = when.partition(" on ")
+    cpu = machine.split(",")[0] if on else result["machine"]["cpu"]
+    return f"{when[:10]}, {_cpu_name(cpu)}"
+
+
+def _cpu_name(cpu: str) -> str:
+    return cpu.replace("(R)", "").replace(" Processor", "").strip()
+
+
 def _render_async(section: dict[str, Any], targets: list[tuple[str, str, bool]]) -> list[str]:
     """The async_save section: training stall per save, sync against async, and memory."""
     lines = [
@@ -376,6 +391,11 @@ def render(result: dict[str, Any]) -> str:
             lines.append(f"- {env_name}: {found}")
     lines.append("")
     targets: list[tuple[str, str, bool]] = []
+    measured: list[str] = []  # per target: when and where its section ran
+
+    def measured_by(section: str) -> None:
+        """The targets added since the last call came from ``section``."""
+        measured.extend([_measured(result, section)] * (len(targets) - len(measured)))
 
     w1 = result.get("w1")
     if w1:
@@ -428,6 +448,7 @@ def render(result: dict[str, Any]) -> str:
                         slower,
                     )
                 )
+    measured_by("w1")
 
     paired = result.get("w1_paired")
     if paired:
@@ -437,6 +458,7 @@ def render(result: dict[str, Any]) -> str:
         targets += w1_paired.targets(
             paired, {"ours_full": W1_RATIO_TARGET, "ours_none": W1_NONE_RATIO_TARGET}
         )
+    measured_by("w1_paired")
 
     import flat_report
     import profile_w1
@@ -457,6 +479,7 @@ def render(result: dict[str, Any]) -> str:
             section_lines, section_targets = render_section(result[key])
             lines += section_lines
             targets += section_targets
+            measured_by(key)
 
     w2 = result.get("w2")
     if w2:
@@ -536,6 +559,7 @@ def render(result: dict[str, Any]) -> str:
                 help_s < HELP_TARGET_S,
             )
         )
+    measured_by("startup")
 
     ck = result.get("checkpoints")
     if ck and "save_load" in ck:
@@ -589,8 +613,10 @@ def render(result: dict[str, Any]) -> str:
                 ratio <= SAVE_RATIO_TARGET,
             )
         )
+        measured_by("checkpoints")
     if ck and "async" in ck:
         lines += _render_async(ck["async"], targets)
+        measured_by("checkpoints (async only)")
     if ck and "resume" in ck:
         rs = ck["resume"]
         lines += [
@@ -622,6 +648,7 @@ def render(result: dict[str, Any]) -> str:
                 flat,
             )
         )
+        measured_by("checkpoints")
 
     for section, module in (("val", val_loop), ("data", data_loading), ("ddp", ddp)):
         if result.get(section):
@@ -631,15 +658,23 @@ def render(result: dict[str, Any]) -> str:
                 section_lines, section_targets = module.render(result[section])
             lines += section_lines
             targets += section_targets
+            measured_by(section)
 
     if targets:
         head = [
             "## Targets",
             "",
-            "| target | result | |",
-            "| --- | --- | --- |",
+            "Each row says when and on which machine its section last ran: sections are "
+            "re-run one at a time, and a re-run on another machine replaces only its own "
+            "rows.",
+            "",
+            "| target | result | | measured |",
+            "| --- | --- | --- | --- |",
         ]
-        head += [f"| {t} | {got} | {_ok(ok)} |" for t, got, ok in targets]
+        head += [
+            f"| {t} | {got} | {_ok(ok)} | {when} |"
+            for (t, got, ok), when in zip(targets, measured, strict=True)
+        ]
         insert_at = lines.index("") + 1
         # after the header block (first blank line following the bullet list)
         for i in range(len(lines)):
