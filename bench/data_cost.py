@@ -19,7 +19,7 @@ for both loaders) is left out, and an instruction on cold caches costs more
 than one on warm ones, so ``plain / ours`` of the counts estimates the
 throughput ratio rather than measuring it.
 
-Needs ``valgrind`` on the PATH (skipped without it); about fifteen minutes on
+Needs ``valgrind`` on the PATH (skipped without it); about five minutes on
 two cores. Run alone: ``python bench/data_cost.py``.
 """
 

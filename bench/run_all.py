@@ -177,7 +177,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         # one epoch's throughput moves by ±20 % between runs here: 11 rounds for the median
         result["data"] = data_loading.measure(2 if args.quick else 11)
     if "data_cost" in args.only:
-        print("Data loading counted with cachegrind (about fifteen minutes)", flush=True)
+        print("Data loading counted with cachegrind (about five minutes)", flush=True)
         import data_cost
 
         result["data_cost"] = data_cost.measure()
