@@ -29,7 +29,8 @@ finely: at 100 ms the ``raw``/``raw`` control spread 0.94-1.01.
 
 Run alone: ``python bench/w1_paired.py --trials 8``;
 ``--ablate`` adds, for each standard hook, the full set without that hook's
-per-iteration points against the full set (what each hook costs per iteration).
+per-iteration points against the full set (what each hook costs per iteration);
+``--pairs raw:ours_full_minus_RuntimeInfoHook+IterTimerHook`` removes several hooks'.
 """
 
 from __future__ import annotations
@@ -196,7 +197,7 @@ def run_child(
     torch.manual_seed(0)
     removed: list[str] = []
     if variant.startswith(MINUS):
-        removed = w1.strip_iteration_points([variant[len(MINUS) :]])
+        removed = w1.strip_iteration_points(variant[len(MINUS) :].split("+"))
         base = "ours_full"
     else:
         base = variant
@@ -298,7 +299,8 @@ def measure(
 
 def _label(name: str) -> str:
     if name.startswith(MINUS):
-        return f"full set without {name[len(MINUS) :]}'s per-iteration points"
+        hooks = " and ".join(name[len(MINUS) :].split("+"))
+        return f"full set without {hooks}'s per-iteration points"
     return w1.LABELS.get(name, name)
 
 
