@@ -41,6 +41,18 @@ def test_process_argument_order_is_mmengines() -> None:
     assert spy.calls == [("batch", [1, 2])]
 
 
+def test_data_elements_reach_metrics_as_dicts() -> None:
+    from runner_core.structures import BaseDataElement
+
+    spy = SpyMetric()
+    sample = BaseDataElement(metainfo=dict(img_id=3), pred_label=torch.tensor(1))
+    Evaluator([spy]).process(data_samples=[sample, {"plain": 1}], data_batch=None)
+    (got,) = spy.calls
+    first, second = got[1]
+    assert type(first) is dict and first["img_id"] == 3 and int(first["pred_label"]) == 1
+    assert second == {"plain": 1}
+
+
 def test_evaluate_passes_size_and_merges() -> None:
     evaluator = Evaluator([SpyMetric(), dict(type="Accuracy", topk=1)])
     spy = evaluator.metrics[0]

@@ -52,6 +52,22 @@ class BaseLoop(ABC):
             runner.build_dataloader(dataloader) if isinstance(dataloader, Mapping) else dataloader
         )
         self.evaluator = runner.build_evaluator(evaluator) if evaluator is not None else None
+        if self.evaluator is not None:
+            self._share_dataset_meta(runner)
+
+    def _share_dataset_meta(self, runner: RunnerAPI) -> None:
+        """Give the dataset's ``metainfo`` to the evaluator's metrics and the visualizer.
+
+        Metrics read class names from ``self.dataset_meta`` (MMEngine's loops
+        set it the same way); datasets without ``metainfo`` leave it None.
+        """
+        metainfo = getattr(getattr(self.dataloader, "dataset", None), "metainfo", None)
+        if metainfo is None or callable(metainfo):
+            return
+        self.evaluator.dataset_meta = metainfo
+        visualizer = getattr(runner, "visualizer", None)
+        if visualizer is not None and hasattr(visualizer, "dataset_meta"):
+            visualizer.dataset_meta = metainfo
 
     @abstractmethod
     def run(self) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ..structures.base_data_element import BaseDataElement
 from .metric import BaseMetric
 
 
@@ -53,8 +54,17 @@ class Evaluator:
         """Give one batch to every metric: what ``val_step`` returned, and its input batch.
 
         The argument order is MMEngine's: ``Evaluator.process(data_samples, data_batch)``
-        but ``BaseMetric.process(data_batch, data_samples)``.
+        but ``BaseMetric.process(data_batch, data_samples)``. Data elements
+        (``BaseDataElement`` and its subclasses) reach the metrics as dicts
+        (``to_dict()``), as in MMEngine, so metrics index them by key.
         """
+        if isinstance(data_samples, (list, tuple)) and any(
+            isinstance(sample, BaseDataElement) for sample in data_samples
+        ):
+            data_samples = [
+                sample.to_dict() if isinstance(sample, BaseDataElement) else sample
+                for sample in data_samples
+            ]
         for metric in self.metrics:
             metric.process(data_batch, data_samples)
 

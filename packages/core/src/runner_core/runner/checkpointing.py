@@ -69,6 +69,15 @@ def _hook_key(runner: Any, hook: Any, index: int) -> str:
     return role if role else f"{type(hook).__name__}#{index}"
 
 
+def _train_dataset_meta(runner: Any, loop: Any) -> dict | None:
+    """The training dataset's ``metainfo``, or None (no such dataset, or it has none)."""
+    loader = getattr(loop, "dataloader", None) if loop is not None else None
+    if loader is None:
+        loader = getattr(runner, "train_dataloader", None)
+    metainfo = getattr(getattr(loader, "dataset", None), "metainfo", None)
+    return metainfo if isinstance(metainfo, dict) else None
+
+
 def build_state(
     runner: Any,
     loop: Any,
@@ -89,6 +98,9 @@ def build_state(
         "versions": dict(static["versions"]),
         "cfg": static["cfg"],
     }
+    dataset_meta = _train_dataset_meta(runner, loop)
+    if dataset_meta is not None:  # class names travel with the weights, as in MMEngine
+        info["dataset_meta"] = dataset_meta
     info.update(meta or {})
     ckpt: dict[str, Any] = {"meta": info, "state_dict": _cpu_state_dict(runner.unwrapped_model)}
     if (
@@ -376,6 +388,13 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
         runner.message_hub.load_state_dict(ckpt["message_hub"])
     loop = runner.train_loop
     meta = ckpt.get("meta", {})
+    saved_meta, current_meta = meta.get("dataset_meta"), _train_dataset_meta(runner, loop)
+    if saved_meta is not None and current_meta is not None and saved_meta != current_meta:
+        runner.logger.warning(
+            "The dataset metainfo of %s differs from the current training dataset's "
+            "(e.g. other class names): check that this is the run you meant to resume.",
+            path,
+        )
     position = ckpt.get("loop") or {
         "epoch": int(meta.get("epoch", 0)),
         "iter": int(meta.get("iter", 0)),

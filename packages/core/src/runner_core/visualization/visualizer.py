@@ -43,6 +43,8 @@ class Visualizer:
         global _current
         self.name = name
         self.save_dir = None if save_dir is None else str(save_dir)
+        #: the dataset's ``metainfo`` (class names, palette), set by the val/test loops
+        self.dataset_meta: dict | None = None
         self._backends: dict[str, Any] = {}
         if isinstance(vis_backends, Mapping) or not isinstance(vis_backends, Sequence):
             vis_backends = [] if vis_backends is None else [vis_backends]

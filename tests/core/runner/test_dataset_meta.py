@@ -1,0 +1,74 @@
+"""The dataset's ``metainfo`` reaches the metrics and the checkpoints, as in MMEngine.
+
+Downstream metrics read class names from ``self.dataset_meta`` and tools read
+them from a checkpoint's ``meta['dataset_meta']``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from digits import DigitsForTests, digits_cfg
+
+from runner_core import Config, Runner
+from runner_core.evaluator.metric import BaseMetric
+from runner_core.registry import DATASETS, METRICS
+
+CLASSES = tuple(str(d) for d in range(10))
+
+
+@DATASETS.register_module(force=True)
+class DigitsWithClasses(DigitsForTests):
+    def __init__(self, split: str = "train", classes: tuple[str, ...] = CLASSES) -> None:
+        super().__init__(split)
+        self._classes = classes
+
+    @property
+    def metainfo(self) -> dict[str, Any]:
+        return {"classes": self._classes}
+
+
+@METRICS.register_module(force=True)
+class ClassNamesSeen(BaseMetric):
+    """Reports how many class names its ``dataset_meta`` holds."""
+
+    default_prefix = "meta"
+    seen: list[Any] = []
+
+    def process(self, data_batch: Any, data_samples: Any) -> None:
+        self.results.append(1)
+
+    def compute_metrics(self, results: list[Any]) -> dict[str, Any]:
+        ClassNamesSeen.seen.append(self.dataset_meta)
+        return {"classes": len(self.dataset_meta["classes"])}
+
+
+def _cfg(tmp_path, classes: tuple[str, ...] = CLASSES, **overrides: Any) -> dict[str, Any]:
+    cfg = digits_cfg(str(tmp_path), train_cfg=dict(by_epoch=True, max_epochs=1), **overrides)
+    cfg["train_dataloader"]["dataset"] = dict(type="DigitsWithClasses", classes=classes)
+    cfg["train_dataloader"]["batch_size"] = 720
+    cfg["val_dataloader"]["dataset"] = dict(type="DigitsWithClasses", split="val")
+    cfg["val_evaluator"] = dict(type="ClassNamesSeen")
+    return cfg
+
+
+def test_metrics_and_checkpoints_get_the_dataset_meta(tmp_path) -> None:
+    ClassNamesSeen.seen.clear()
+    runner = Runner.from_cfg(Config(_cfg(tmp_path)))
+    runner.train()
+    assert runner.val() == {"meta/classes": 10}
+    assert ClassNamesSeen.seen == [{"classes": CLASSES}] * 2  # in training and in val()
+    assert runner.visualizer.dataset_meta == {"classes": CLASSES}
+    ckpt = torch.load(tmp_path / "epoch_1.pth", weights_only=True)
+    assert ckpt["meta"]["dataset_meta"] == {"classes": CLASSES}
+
+
+def test_resume_with_other_classes_warns(tmp_path, capsys) -> None:
+    Runner.from_cfg(Config(_cfg(tmp_path))).train()
+    capsys.readouterr()
+    other = tuple(f"digit {d}" for d in range(10))
+    cfg = _cfg(tmp_path, classes=other, resume=True)
+    cfg["train_cfg"]["max_epochs"] = 2
+    Runner.from_cfg(Config(cfg)).train()
+    assert "dataset metainfo of" in capsys.readouterr().out
