@@ -144,6 +144,17 @@ def test_val_cfg_without_val_dataloader_is_a_config_error(tmp_path) -> None:
         Runner.from_cfg(Config(cfg))
 
 
+@pytest.mark.parametrize("mode", ["val", "test"])
+def test_evaluation_data_without_evaluator_is_a_config_error(tmp_path, mode: str) -> None:
+    cfg = tiny_cfg(tmp_path, val_evaluator=None)
+    if mode == "test":
+        cfg.update(test_dataloader=cfg["val_dataloader"], val_evaluator=dict(type="Accuracy"))
+    # MMEngine refuses it too (ValueError); validation would otherwise report no metrics
+    with pytest.raises(ConfigError, match=f"{mode}_dataloader is set, but {mode}_evaluator is not"):
+        Runner.from_cfg(Config(cfg))
+    assert issubclass(ConfigError, ValueError)
+
+
 def test_misspelled_top_level_key_says_did_you_mean(tmp_path) -> None:
     cfg = tiny_cfg(tmp_path)
     cfg["train_dataloder"] = cfg.pop("train_dataloader")

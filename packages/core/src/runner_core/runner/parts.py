@@ -17,6 +17,7 @@ from ..errors import ConfigError
 __all__ = [
     "RUN_PARTS",
     "RunParts",
+    "check_incomplete_evaluation",
     "check_orphans",
     "incomplete_message",
     "is_set",
@@ -143,3 +144,24 @@ def check_orphans(parts: Mapping[str, Any]) -> None:
         given = orphan_parts(parts, mode)
         if given:
             raise ConfigError(orphans_message(mode, given))
+
+
+def check_incomplete_evaluation(parts: Mapping[str, Any]) -> None:
+    """Raise ConfigError for validation or test data given without its evaluator.
+
+    MMEngine refuses the same Runner (a ValueError); without the check,
+    validation would run and silently report no metrics. A loop given as a
+    built object, or whose config carries its own ``evaluator``, is exempt.
+    """
+    for mode in ("val", "test"):
+        run = RUN_PARTS[mode]
+        loop = parts.get(f"{mode}_cfg")
+        if loop is not None and not isinstance(loop, Mapping):
+            continue
+        if isinstance(loop, Mapping) and is_set(loop.get("evaluator")):
+            continue
+        if not is_set(parts.get(run.loader)):
+            continue
+        lacking = missing_parts(parts, mode)
+        if lacking:
+            raise ConfigError(f"{run.loader} {incomplete_message(mode, lacking)}")

@@ -30,7 +30,7 @@ from .checkpoint_methods import CheckpointMethods
 from .compile import compile_options, maybe_compile
 from .config_keys import OTHER_KNOWN_KEYS, constructor_keys
 from .config_keys import check_top_level_keys as _check_keys
-from .parts import check_orphans, missing_message, missing_parts
+from .parts import check_incomplete_evaluation, check_orphans, missing_message, missing_parts
 from .randomness import capture_rng_state, isolated_rng, set_random_seed
 from .resume import ResumeState
 from .work_dir import make_timestamp, prepare_work_dir
@@ -111,6 +111,7 @@ class Runner(PartsBuilding, CheckpointMethods):
         self.cfg = cfg
         self.arguments_cfg = None if cfg is not None else arguments_config(locals())
         check_orphans(locals())  # a loop config, optimizer or evaluator without its data
+        check_incomplete_evaluation(locals())  # validation or test data without an evaluator
 
         # lazily built parts: a config until the run that needs it
         self._train_dataloader = train_dataloader
