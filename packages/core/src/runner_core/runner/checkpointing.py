@@ -383,7 +383,7 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
         if "optimizer" in ckpt and runner.optim_wrapper is not None:
             runner.optim_wrapper.load_state_dict(ckpt["optimizer"])
     if "param_schedulers" in ckpt and runner.param_schedulers:
-        _load_schedulers(runner.param_schedulers, ckpt["param_schedulers"])
+        _load_schedulers(runner, runner.param_schedulers, ckpt["param_schedulers"])
     if "message_hub" in ckpt:
         runner.message_hub.load_state_dict(ckpt["message_hub"])
     loop = runner.train_loop
@@ -441,11 +441,31 @@ def _rank_local_state(runner: Any, ckpt: Mapping[str, Any], path: str) -> Mappin
     return ckpt
 
 
-def _load_schedulers(schedulers: Any, states: Any) -> None:
+def _load_schedulers(runner: Any, schedulers: Any, states: Any) -> None:
     if isinstance(schedulers, Mapping):
-        for key, group in schedulers.items():
-            for s, st in zip(group, states[key]):
-                s.load_state_dict(st)
+        pairs = [
+            (f"param_scheduler[{key!r}][{i}]", s, st)
+            for key, group in schedulers.items()
+            for i, (s, st) in enumerate(zip(group, states[key]))
+        ]
     else:
-        for s, st in zip(schedulers, states):
-            s.load_state_dict(st)
+        pairs = [
+            (f"param_scheduler[{i}]", s, st) for i, (s, st) in enumerate(zip(schedulers, states))
+        ]
+    for where, scheduler, state in pairs:
+        resume_from = getattr(scheduler, "resume_from", None)
+        if resume_from is None:  # a third-party scheduler: its own state, whole
+            scheduler.load_state_dict(state)
+            continue
+        kept = resume_from(state)
+        if kept:
+            changes = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in kept.items())
+            runner.logger.warning(
+                "%s (%s) has no configured end, so it follows the run's length, which "
+                "changed since the checkpoint: %s. The schedule continues from step %s "
+                "with these values; set its end in the config to keep a fixed schedule.",
+                where,
+                type(scheduler).__name__,
+                changes,
+                getattr(scheduler, "last_step", "?"),
+            )

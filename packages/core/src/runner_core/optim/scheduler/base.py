@@ -103,6 +103,15 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
     """
 
     need_val_args = False
+    #: the state a resume carries over when the schedule's length changed (see resume_from)
+    progress_keys: ClassVar[tuple[str, ...]] = (
+        "last_step",
+        "_global_step",
+        "_last_value",
+        "base_values",
+    )
+    #: set by the builder when ``end`` was taken from the run's length, not configured
+    end_follows_run = False
     # Arguments counted in steps, multiplied by the epoch length by
     # ``build_iter_from_epoch`` (begin and end always are).
     _step_count_args: tuple[str, ...] = ()
@@ -279,6 +288,28 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         self.__dict__.update({k: v for k, v in state_dict.items() if k != "optimizer"})
+
+    def resume_from(self, state_dict: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+        """Load a checkpoint's state into a scheduler built for a run of another length.
+
+        When this scheduler's ``end`` was not configured but taken from the
+        run's length (``end_follows_run``) and the resumed run is longer or
+        shorter than the checkpoint's, only the progress (``progress_keys``)
+        is loaded: the schedule follows this run, instead of staying at its
+        final value past the old end (what loading everything, MMEngine's way,
+        does). Otherwise it is :meth:`load_state_dict`. Returns the arguments
+        kept from this run that differ from the checkpoint's, ``{name: (old, new)}``.
+        """
+        if not self.end_follows_run or state_dict.get("end", self.end) == self.end:
+            self.load_state_dict(state_dict)
+            return {}
+        kept = {
+            key: (state_dict[key], value)
+            for key, value in self.__dict__.items()
+            if key in state_dict and key not in self.progress_keys and state_dict[key] != value
+        }
+        self.__dict__.update({k: state_dict[k] for k in self.progress_keys if k in state_dict})
+        return kept
 
     def __repr__(self) -> str:
         if self._unbound is not None:

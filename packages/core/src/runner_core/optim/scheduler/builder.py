@@ -60,10 +60,27 @@ def _build_one(
     convert = cfg.pop("convert_to_iter_based", False)
     cfg.pop("_scope_", None)
     by_epoch = cfg.get("by_epoch", _by_epoch_default(cls))
+    follows_run = False
     if "end" not in cfg:
         default_end = max_epochs if by_epoch else max_iters
         if default_end is not None and default_end > cfg.get("begin", 0):
             cfg["end"] = default_end
+            follows_run = True
+    scheduler = _build_bound(cls, cfg, optim_wrapper, epoch_length, by_epoch, convert, where)
+    if follows_run:  # a resume into a longer or shorter run stretches the schedule
+        scheduler.end_follows_run = True
+    return scheduler
+
+
+def _build_bound(
+    cls: type[_ParamScheduler],
+    cfg: dict[str, Any],
+    optim_wrapper: Any,
+    epoch_length: int | None,
+    by_epoch: bool,
+    convert: bool,
+    where: str,
+) -> _ParamScheduler:
     if convert:
         if not by_epoch:
             raise BuildError(

@@ -23,6 +23,12 @@ class ReduceOnPlateauParamScheduler(_ParamScheduler):
     """
 
     need_val_args = True
+    progress_keys = (
+        *_ParamScheduler.progress_keys,
+        "best",
+        "num_bad_epochs",
+        "cooldown_counter",
+    )
 
     def __init__(
         self,
