@@ -250,6 +250,7 @@ def save(
     ckpt = to_safe(ckpt)  # numpy metrics in hook / message-hub state: the safe loader reads them
     if runner.rank != 0:
         return None
+    _flush_records(runner)
     if background is None:
         with hold_ctrl_c():  # a Ctrl-C here stops the run once file and pointer agree
             saved = save_checkpoint(ckpt, path, fsync=fsync)
@@ -273,6 +274,22 @@ def save(
 
     background.submit(path, write)
     return path
+
+
+def _flush_records(runner: Any) -> None:
+    """Put the scalar records logged so far on disk before a checkpoint covers them.
+
+    A run killed after this save resumes after the checkpoint's iteration;
+    records still in a backend's buffer would be lost for good (the resumed
+    run does not log those iterations again).
+    """
+    flush = getattr(getattr(runner, "visualizer", None), "flush", None)
+    if flush is None:
+        return
+    try:
+        flush()
+    except Exception as exc:  # a tracker's hiccup must not cost the checkpoint
+        runner.logger.warning("Could not flush the visualizer before saving: %s", exc)
 
 
 def load_weights(

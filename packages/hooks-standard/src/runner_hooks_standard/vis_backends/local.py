@@ -31,10 +31,12 @@ class LocalVisBackend:
     """Write scalars to ``<save_dir>/<scalar_save_file>``, one JSON object per line.
 
     Each ``add_scalars`` call appends one record (the scalars plus ``step``);
-    records are flushed at least once a second and at ``close``/``flush`` (the
-    Runner closes the visualizer when a run ends, also on an error), so a
-    plotting script can read the file while training runs and a killed
-    process loses at most the last second. Folders and files are
+    records are flushed with the first record a second or more after the last
+    flush, before every checkpoint save, and at ``close``/``flush`` (the Runner
+    closes the visualizer when a run ends, also on an error), so a plotting
+    script can read the file while training runs, and a killed process loses
+    only records newer than its last checkpoint, which the resumed run logs
+    again. Folders and files are
     created at the first write, so ranks that never write leave nothing.
 
     Args:
@@ -89,7 +91,7 @@ class LocalVisBackend:
         fh = self._file(file_path)
         fh.write(json.dumps(record) + "\n")
         now = time.monotonic()
-        if now - self._flushed_at >= FLUSH_SECONDS:  # a record reaches the disk within 1 s
+        if now - self._flushed_at >= FLUSH_SECONDS:  # at most a second's records pending
             fh.flush()
             self._flushed_at = now
 
