@@ -73,6 +73,23 @@ def test_missing_checkpoint_is_a_file_not_found_error(tmp_path: Path) -> None:
         runner.load_checkpoint(tmp_path / "nope.pth")
 
 
+@pytest.mark.parametrize("key", ["load_from", "resume"])
+def test_missing_load_from_or_resume_file_is_a_file_not_found_error(tmp_path, key) -> None:
+    from runner_core.errors import ConfigError
+
+    with pytest.raises(FileNotFoundError, match="does not exist") as caught:
+        Runner.from_cfg(
+            Config(
+                dict(
+                    model=dict(type="Linear", in_features=2, out_features=2),
+                    work_dir=str(tmp_path),
+                    **{key: "nope.pth"},
+                )
+            )
+        )
+    assert isinstance(caught.value, ConfigError)
+
+
 def test_bad_hook_argument_is_a_value_error() -> None:
     from runner_hooks_standard import CheckpointHook
 

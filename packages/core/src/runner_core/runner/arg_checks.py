@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ConfigFileNotFoundError
 
 __all__ = ["check_runner_values"]
 
@@ -63,8 +63,11 @@ def _require_checkpoint(path: Any, key: str) -> None:
     found = os.path.expanduser(os.fspath(path))
     if os.path.isfile(found):
         return
-    reason = "is a folder, not a file" if os.path.isdir(found) else "does not exist"
-    raise ConfigError(
+    folder = os.path.isdir(found)
+    reason = "is a folder, not a file" if folder else "does not exist"
+    # a missing file is also a FileNotFoundError, which MMEngine raises here
+    error = ConfigError if folder else ConfigFileNotFoundError
+    raise error(
         f"{key}={os.fspath(path)!r} {reason} (relative paths start from {os.getcwd()!r}). Give "
         f"the path of a checkpoint file{', or resume=True for the newest one in the work dir' if key == 'resume' else ''}."
     )
