@@ -119,3 +119,32 @@ def test_python_literal_values_never_run_code() -> None:
     for text in ("[dict(type=__import__('os').getcwd())]", "{'a': open('x')}", "dict(1, 2)"):
         with pytest.raises(ConfigError, match="looks like Python .* cannot be read"):
             parse_cfg_options([f"k={text}"])
+
+
+def test_dict_action_reads_a_tools_train_command_line() -> None:
+    import argparse
+
+    from runner_core.config import DictAction
+
+    parser = argparse.ArgumentParser(prog="tools/train.py")
+    parser.add_argument("--cfg-options", nargs="+", action=DictAction)
+    args = parser.parse_args(
+        ["--cfg-options", "train_cfg.max_epochs=3", "model.widths=[8,16]", "--cfg-options", "a=x"]
+    )
+    assert args.cfg_options == {"train_cfg.max_epochs": 3, "model.widths": [8, 16], "a": "x"}
+    cfg = Config(dict(train_cfg=dict(max_epochs=10), model=dict(widths=[1])))
+    cfg.merge_from_dict(args.cfg_options)
+    assert cfg.train_cfg.max_epochs == 3 and cfg.model.widths == [8, 16]
+
+
+def test_dict_action_bad_item_is_a_usage_error(capsys) -> None:
+    import argparse
+
+    from runner_core.config import DictAction
+
+    parser = argparse.ArgumentParser(prog="tools/train.py")
+    parser.add_argument("--cfg-options", nargs="+", action=DictAction)
+    with pytest.raises(SystemExit) as exited:
+        parser.parse_args(["--cfg-options", "max_epochs"])
+    assert exited.value.code == 2
+    assert "expects KEY=VALUE items" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from .config_dict import ConfigDict
 from .custom_imports import import_custom_modules
 from .errors import ConfigError, CustomImportError
 from .lazy import ImportedName
-from .options import parse_cfg_options
+from .options import DictAction, parse_cfg_options
 from .pure_python import read_base
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "ConfigDict",
     "ConfigError",
     "CustomImportError",
+    "DictAction",
     "ImportedName",
     "import_custom_modules",
     "parse_cfg_options",

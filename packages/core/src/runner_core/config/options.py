@@ -11,7 +11,8 @@ quotes are stripped, and anything else stays a string. A value holding
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import argparse
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .errors import ConfigError
@@ -106,3 +107,29 @@ def parse_cfg_options(items: Iterable[str]) -> dict[str, Any]:
             )
         options[key.strip()] = parse_option_value(value)
     return options
+
+
+class DictAction(argparse.Action):
+    """MMEngine's ``DictAction``: ``--cfg-options a.b=1 c=[1,2]`` as ``{'a.b': 1, 'c': [1, 2]}``.
+
+    For the ``tools/train.py`` scripts of downstream projects
+    (``parser.add_argument('--cfg-options', nargs='+', action=DictAction)``,
+    then ``cfg.merge_from_dict(args.cfg_options)``). Values are read by
+    :func:`parse_cfg_options`; a repeated option adds to the same dict; a
+    malformed item is the parser's usage error.
+    """
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        options = dict(getattr(namespace, self.dest, None) or {})
+        items = [values] if isinstance(values, str) else list(values or [])
+        try:
+            options.update(parse_cfg_options(items))
+        except ConfigError as exc:
+            parser.error(str(exc))
+        setattr(namespace, self.dest, options)
