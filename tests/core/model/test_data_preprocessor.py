@@ -1,7 +1,8 @@
-"""Batches follow the model's device; on the CPU they pass through untouched."""
+"""Batches follow the model's device; ImgDataPreprocessor converts, normalises and pads images."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
@@ -52,3 +53,67 @@ def test_training_on_the_cpu_gives_the_loss_of_the_plain_module() -> None:
     expected = nn.functional.cross_entropy(module(x), y)
     torch.testing.assert_close(out["loss"], expected.detach())
     assert recorder.loss is not None and recorder.loss.requires_grad
+
+
+# -- ImgDataPreprocessor: MMEngine's arguments -------------------------------------------------
+def test_image_list_is_converted_normalised_padded_and_stacked() -> None:
+    from runner_core.model import ImgDataPreprocessor
+
+    pre = ImgDataPreprocessor(
+        mean=[1.0, 2.0, 3.0], std=[2.0, 2.0, 2.0], bgr_to_rgb=True, pad_size_divisor=4, pad_value=-1
+    )
+    small = torch.arange(3 * 2 * 3, dtype=torch.uint8).view(3, 2, 3)  # (C, H, W) in BGR order
+    large = torch.full((3, 5, 2), 7, dtype=torch.uint8)
+    out = pre({"inputs": [small, large], "data_samples": ["a", "b"]})
+    batch = out["inputs"]
+    assert batch.shape == (2, 3, 8, 4)  # the largest H (5) and W (3), up to multiples of 4
+    assert batch.dtype == torch.float32 and out["data_samples"] == ["a", "b"]
+    rgb = small.flip(0).float()
+    expected = (rgb - torch.tensor([1.0, 2.0, 3.0]).view(3, 1, 1)) / 2.0
+    assert torch.equal(batch[0, :, :2, :3], expected)
+    assert torch.all(batch[0, :, 2:, :] == -1) and torch.all(batch[0, :, :, 3:] == -1)
+    assert torch.all(batch[1, :, :5, :2] == (7 - torch.tensor([1.0, 2.0, 3.0]).view(3, 1, 1)) / 2)
+
+
+def test_batched_images_are_padded_to_the_divisor_and_tuple_batches_keep_labels() -> None:
+    from runner_core.model import ImgDataPreprocessor
+
+    pre = ImgDataPreprocessor(pad_size_divisor=8, rgb_to_bgr=True)
+    images = torch.rand(2, 3, 5, 6)
+    labels = torch.tensor([0, 1])
+    out_images, out_labels = pre((images, labels))
+    assert out_images.shape == (2, 3, 8, 8) and out_labels is labels
+    assert torch.equal(out_images[:, :, :5, :6], images.flip(1))
+    assert torch.all(out_images[:, :, 5:, :] == 0)
+
+
+def test_feature_vectors_are_only_normalised() -> None:
+    from runner_core.model import ImgDataPreprocessor
+
+    pre = ImgDataPreprocessor(mean=[0.5], std=[0.25], pad_size_divisor=32)
+    out = pre({"inputs": torch.ones(4, 64)})
+    assert out["inputs"].shape == (4, 64) and torch.all(out["inputs"] == 2.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(bgr_to_rgb=True, rgb_to_bgr=True), "not both"),
+        (dict(mean=[1, 2], std=[1, 2]), "1 value"),
+        (dict(pad_size_divisor=0), ">= 1"),
+        (dict(mean=[1]), "both mean and std"),
+    ],
+)
+def test_bad_arguments_are_value_errors(kwargs, message) -> None:
+    from runner_core.model import ImgDataPreprocessor
+
+    with pytest.raises(ValueError, match=message):
+        ImgDataPreprocessor(**kwargs)
+
+
+def test_three_value_mean_needs_three_channel_images() -> None:
+    from runner_core.model import ImgDataPreprocessor
+
+    pre = ImgDataPreprocessor(mean=[1, 2, 3], std=[1, 1, 1])
+    with pytest.raises(ValueError, match="3 channels"):
+        pre({"inputs": [torch.zeros(1, 4, 4)]})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base_model import BaseModel, ModuleAdapter, is_model, parse_losses, run_forward
-from .data_preprocessor import BaseDataPreprocessor, ImgDataPreprocessor, cast_data
+from .data_preprocessor import BaseDataPreprocessor, ImgDataPreprocessor, cast_data, stack_batch
 from .tta import BaseTTAModel, apply_tta
 
 __all__ = [
@@ -17,4 +17,5 @@ __all__ = [
     "is_model",
     "parse_losses",
     "run_forward",
+    "stack_batch",
 ]

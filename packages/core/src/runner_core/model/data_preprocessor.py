@@ -74,45 +74,152 @@ class BaseDataPreprocessor(nn.Module):
         return super().cpu()
 
 
-class ImgDataPreprocessor(BaseDataPreprocessor):
-    """Moves batches to the device and normalises ``inputs`` with mean and std.
+def stack_batch(
+    tensors: Sequence[torch.Tensor], pad_size_divisor: int = 1, pad_value: float = 0
+) -> torch.Tensor:
+    """Stack images of different sizes: each padded (right and bottom) to the largest.
 
-    Works on a dict batch with an ``inputs`` key or a tuple/list whose first
-    element is the input tensor.
+    The padded height and width are rounded up to a multiple of
+    ``pad_size_divisor`` (MMEngine's ``stack_batch``; detectors with strided
+    backbones need sizes divisible by 32).
+    """
+    if not tensors:
+        raise ValueError("stack_batch needs at least one tensor.")
+    dims = {t.dim() for t in tensors}
+    if len(dims) != 1:
+        raise ValueError(f"stack_batch needs tensors of one rank, got ranks {sorted(dims)}.")
+    sizes = torch.tensor([t.shape for t in tensors])
+    target = torch.amax(sizes, dim=0)
+    if pad_size_divisor > 1 and target.numel() >= 2:
+        target[-2:] = (target[-2:] + pad_size_divisor - 1) // pad_size_divisor * pad_size_divisor
+    padded = []
+    for tensor, size in zip(tensors, sizes):
+        missing = (target - size).tolist()
+        if any(missing):
+            # F.pad takes (last dim before, after, next-to-last before, after, ...)
+            pads = [amount for m in reversed(missing) for amount in (0, m)]
+            tensor = nn.functional.pad(tensor, pads, value=pad_value)
+        padded.append(tensor)
+    return torch.stack(padded)
+
+
+class ImgDataPreprocessor(BaseDataPreprocessor):
+    """Moves image batches to the device, converts channels, normalises and pads them.
+
+    MMEngine's arguments and order of work: ``bgr_to_rgb`` / ``rgb_to_bgr``
+    swap the channels of ``(3, H, W)`` images, the inputs become float and are
+    normalised with ``mean`` / ``std`` (1 or 3 values; neither means no
+    normalising), and a list of images of different sizes (``pseudo_collate``)
+    is padded with ``pad_value`` to the largest, rounded up to a multiple of
+    ``pad_size_divisor``, and stacked. A ``(N, C, H, W)`` batch is padded to
+    that multiple too. Works on a dict batch with an ``inputs`` key, a
+    tuple/list batch whose first element holds the inputs
+    (``default_collate``), or the inputs alone; inputs of other ranks (feature
+    vectors) are only normalised.
     """
 
     def __init__(
         self,
         mean: Sequence[float] | None = None,
         std: Sequence[float] | None = None,
+        pad_size_divisor: int = 1,
+        pad_value: float = 0,
+        bgr_to_rgb: bool = False,
+        rgb_to_bgr: bool = False,
         non_blocking: bool = False,
     ) -> None:
         super().__init__(non_blocking)
         if (mean is None) != (std is None):
             raise ValueError("ImgDataPreprocessor needs both mean and std, or neither.")
+        if bgr_to_rgb and rgb_to_bgr:
+            raise ValueError(
+                "ImgDataPreprocessor: set bgr_to_rgb or rgb_to_bgr, not both (each swaps the "
+                "first and third channel)."
+            )
+        if isinstance(pad_size_divisor, bool) or not isinstance(pad_size_divisor, int):
+            raise ValueError(
+                f"ImgDataPreprocessor pad_size_divisor must be a positive int, got "
+                f"{pad_size_divisor!r}."
+            )
+        if pad_size_divisor < 1:
+            raise ValueError(
+                f"ImgDataPreprocessor pad_size_divisor must be >= 1, got {pad_size_divisor}."
+            )
         self._normalize = mean is not None
         if mean is not None and std is not None:
+            for name, values in (("mean", mean), ("std", std)):
+                if len(values) not in (1, 3):
+                    raise ValueError(
+                        f"ImgDataPreprocessor {name} needs 1 value (gray images) or 3 (RGB), "
+                        f"got {len(values)}: {list(values)}."
+                    )
             self.register_buffer("mean", torch.tensor(mean).view(-1, 1, 1), persistent=False)
             self.register_buffer("std", torch.tensor(std).view(-1, 1, 1), persistent=False)
+        self._channel_conversion = bgr_to_rgb or rgb_to_bgr
+        self.pad_size_divisor = pad_size_divisor
+        self.pad_value = pad_value
 
     def forward(self, data: Any, training: bool = False) -> Any:
         data = self.cast_data(data)
-        if not self._normalize:
-            return data
         if isinstance(data, Mapping):
             data = dict(data)
-            data["inputs"] = self._norm(data["inputs"])
-        elif isinstance(data, (list, tuple)):
-            data = type(data)([self._norm(data[0]), *data[1:]])
+            data["inputs"] = self._batch(data["inputs"])
+        elif isinstance(data, (list, tuple)) and data:  # (inputs, labels, ...)
+            data = type(data)([self._batch(data[0]), *data[1:]])
         else:
-            data = self._norm(data)
+            data = self._batch(data)
         return data
 
     # buffers registered in __init__ when normalising
     mean: torch.Tensor
     std: torch.Tensor
 
-    def _norm(self, x: torch.Tensor) -> torch.Tensor:
-        mean = self.mean if x.dim() >= 3 else self.mean.view(-1)
-        std = self.std if x.dim() >= 3 else self.std.view(-1)
-        return (x.float() - mean) / std
+    def _batch(self, inputs: Any) -> Any:
+        """The model's input batch from a tensor or a list of image tensors."""
+        if _is_tensor_list(inputs):
+            images = [self._image(x, batched=False) for x in inputs]
+            return stack_batch(images, self.pad_size_divisor, self.pad_value)
+        if not isinstance(inputs, torch.Tensor):
+            raise TypeError(
+                "ImgDataPreprocessor expects the batch's inputs as a tensor or a list of "
+                f"image tensors, got {type(inputs).__name__}."
+            )
+        batch = self._image(inputs, batched=True)
+        if batch.dim() == 4 and self.pad_size_divisor > 1:
+            h, w = batch.shape[-2:]
+            d = self.pad_size_divisor
+            pad_h, pad_w = -h % d, -w % d
+            if pad_h or pad_w:
+                batch = nn.functional.pad(batch, (0, pad_w, 0, pad_h), value=self.pad_value)
+        return batch
+
+    def _image(self, x: torch.Tensor, batched: bool) -> torch.Tensor:
+        """Channels converted, as float, normalised: one image, or a batch of them."""
+        channel_dim = 1 if batched else 0
+        image_rank = 4 if batched else 3
+        if self._channel_conversion and x.dim() == image_rank:
+            if x.shape[channel_dim] != 3:
+                raise ValueError(
+                    "ImgDataPreprocessor bgr_to_rgb/rgb_to_bgr needs 3-channel images, got "
+                    f"shape {tuple(x.shape)}."
+                )
+            x = x.flip(channel_dim)
+        x = x.float()
+        if not self._normalize:
+            return x
+        if x.dim() == image_rank and self.mean.shape[0] == 3 and x.shape[channel_dim] != 3:
+            raise ValueError(
+                "ImgDataPreprocessor mean and std have 3 values, so images need 3 channels, "
+                f"got shape {tuple(x.shape)}."
+            )
+        if x.dim() >= 3:
+            return (x - self.mean) / self.std
+        return (x - self.mean.view(-1)) / self.std.view(-1)
+
+
+def _is_tensor_list(value: Any) -> bool:
+    return (
+        isinstance(value, (list, tuple))
+        and bool(value)
+        and all(isinstance(v, torch.Tensor) for v in value)
+    )
