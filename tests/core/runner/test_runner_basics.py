@@ -201,3 +201,54 @@ def test_register_hook_with_priority_and_build_dataloader(tmp_path) -> None:
 def test_a_model_that_is_not_a_module_is_a_config_error(tmp_path) -> None:
     with pytest.raises(ConfigError, match="model must be a config dict"):
         Runner(model="dict(type='X')", work_dir=str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("section", "value", "message"),
+    [
+        ("randomness", dict(sed=3), "randomness has no option 'sed'. Did you mean 'seed'?"),
+        (
+            "auto_scale_lr",
+            dict(enable=True, base_batch_sze=16),
+            "auto_scale_lr has no option 'base_batch_sze'. Did you mean 'base_batch_size'?",
+        ),
+        ("auto_scale_lr", dict(enable=True), "has no base_batch_size"),
+        ("env_cfg", dict(mp_cfg=dict(omp_num_threads="x")), "omp_num_threads='x' is not valid"),
+        ("env_cfg", dict(resource_limit="many"), "resource_limit='many' is not valid"),
+    ],
+)
+def test_typos_in_runner_sections_are_config_errors(tmp_path, section, value, message) -> None:
+    with pytest.raises(ConfigError, match=message.replace("?", r"\?").replace("(", r"\(")):
+        Runner.from_cfg(Config(tiny_cfg(tmp_path, **{section: value})))
+
+
+def test_randomness_typo_is_a_type_error_as_in_mmengine(tmp_path) -> None:
+    with pytest.raises(TypeError, match="sed"):
+        Runner(model=torch.nn.Linear(2, 2), work_dir=str(tmp_path), randomness=dict(sed=3))
+
+
+def test_unknown_env_cfg_key_warns_and_is_ignored(tmp_path) -> None:
+    with pytest.warns(UserWarning, match="env_cfg has no option 'cudnn_benchmak'"):
+        Runner(
+            model=torch.nn.Linear(2, 2), work_dir=str(tmp_path), env_cfg=dict(cudnn_benchmak=True)
+        )
+
+
+def test_resource_limit_raises_the_open_files_soft_limit(tmp_path) -> None:
+    resource = pytest.importorskip("resource")
+    import os
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    low = len(os.listdir("/proc/self/fd")) + 200 if os.path.isdir("/proc/self/fd") else 1000
+    if hard != resource.RLIM_INFINITY and hard <= low + 16:
+        pytest.skip("hard limit too low to test")
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard))
+        Runner(
+            model=torch.nn.Linear(2, 2),
+            work_dir=str(tmp_path),
+            env_cfg=dict(resource_limit=low + 16),
+        )
+        assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] == low + 16
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -290,6 +290,17 @@ def setup_multiprocessing(
             )
         if multiprocessing.get_start_method(allow_none=True) != mp_start_method:
             multiprocessing.set_start_method(mp_start_method, force=True)
+    for key, value in (
+        ("opencv_num_threads", opencv_num_threads),
+        ("omp_num_threads", omp_num_threads),
+    ):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            from ..errors import ConfigError
+
+            raise ConfigError(
+                f"env_cfg.mp_cfg.{key}={value!r} is not valid: give a whole number of threads "
+                "per process, e.g. 1."
+            )
     if opencv_num_threads is not None:
         try:
             import cv2
@@ -369,3 +380,32 @@ def fail_fast(method: _F) -> _F:
             raise
 
     return wrapper  # type: ignore[return-value]
+
+
+def raise_open_files_limit(wanted: Any) -> None:
+    """Raise the soft limit of open files to ``wanted`` (``env_cfg.resource_limit``), as MMEngine.
+
+    Data loader workers hand batches over through file descriptors; the
+    usual soft limit (1024) runs out with many workers. Never lowered, never
+    above the hard limit; a no-op where the ``resource`` module does not exist.
+    """
+    if isinstance(wanted, bool) or not isinstance(wanted, int) or wanted < 1:
+        from ..errors import ConfigError
+
+        raise ConfigError(
+            f"env_cfg.resource_limit={wanted!r} is not valid: give the number of open files "
+            "to allow, e.g. 4096."
+        )
+    try:
+        import resource
+    except ImportError:  # Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = max(wanted, soft)
+    if hard != resource.RLIM_INFINITY:
+        target = min(target, hard)
+    if target != soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):  # a sandbox that refuses: keep the current limit
+            pass

@@ -14,7 +14,14 @@ from typing import Any
 
 from ..errors import ConfigError, ConfigFileNotFoundError
 
-__all__ = ["check_runner_values"]
+__all__ = ["check_runner_sections", "check_runner_values"]
+
+#: the options each section has (the Runner reads nothing else in them)
+_SECTION_OPTIONS = {
+    "randomness": ("seed", "deterministic", "diff_rank_seed"),
+    "auto_scale_lr": ("enable", "base_batch_size"),
+    "env_cfg": ("cudnn_benchmark", "mp_cfg", "dist_cfg", "preemption", "resource_limit"),
+}
 
 _SWITCHES = (
     ("randomness", "deterministic"),
@@ -71,3 +78,40 @@ def _require_checkpoint(path: Any, key: str) -> None:
         f"{key}={os.fspath(path)!r} {reason} (relative paths start from {os.getcwd()!r}). Give "
         f"the path of a checkpoint file{', or resume=True for the newest one in the work dir' if key == 'resume' else ''}."
     )
+
+
+def check_runner_sections(sections: Mapping[str, Any]) -> None:
+    """Refuse an unknown option in ``randomness`` or ``auto_scale_lr``; warn for ``env_cfg``.
+
+    A typo there was silently ignored (``randomness=dict(sed=3)`` trained with
+    another seed). MMEngine raises a TypeError for ``randomness`` (our error is
+    one) and ignores ``env_cfg`` keys, which downstream projects may extend:
+    those only warn. ``auto_scale_lr`` enabled without ``base_batch_size`` is
+    refused too (MMEngine: RuntimeError; ours a ConfigError, a RuntimeError).
+    """
+    import warnings
+
+    from ..errors import ConfigTypeError, did_you_mean
+
+    for section, allowed in _SECTION_OPTIONS.items():
+        options = sections.get(section)
+        if not isinstance(options, Mapping):
+            continue
+        for key in options:
+            if key in allowed:
+                continue
+            message = (
+                f"{section} has no option {key!r}.{did_you_mean(str(key), allowed)} Its options: "
+                f"{', '.join(allowed)}."
+            )
+            if section == "env_cfg":
+                warnings.warn(message + " It is ignored.", stacklevel=3)
+            else:
+                raise ConfigTypeError(message)
+    scale = sections.get("auto_scale_lr")
+    if isinstance(scale, Mapping) and scale.get("enable") and not scale.get("base_batch_size"):
+        raise ConfigError(
+            "auto_scale_lr is enabled but has no base_batch_size (the total batch size the "
+            "learning rate was tuned for): add e.g. auto_scale_lr=dict(enable=True, "
+            "base_batch_size=256)."
+        )

@@ -23,7 +23,7 @@ from ..registry import RUNNERS
 from ..registry.scope import set_default_scope
 from . import build as _build
 from . import checkpointing, preemption
-from .arg_checks import check_runner_values
+from .arg_checks import check_runner_sections, check_runner_values
 from .args_config import arguments_config
 from .building import PartsBuilding
 from .checkpoint_methods import CheckpointMethods
@@ -112,6 +112,7 @@ class Runner(PartsBuilding, CheckpointMethods):
         self.arguments_cfg = None if cfg is not None else arguments_config(locals())
         check_orphans(locals())  # a loop config, optimizer or evaluator without its data
         check_incomplete_evaluation(locals())  # validation or test data without an evaluator
+        check_runner_sections(locals())  # typos in randomness, auto_scale_lr, env_cfg
 
         # lazily built parts: a config until the run that needs it
         self._train_dataloader = train_dataloader
@@ -231,6 +232,9 @@ class Runner(PartsBuilding, CheckpointMethods):
             import torch
 
             torch.backends.cudnn.benchmark = True
+        from ..distributed.launch import raise_open_files_limit
+
+        raise_open_files_limit(env_cfg.get("resource_limit", 4096))
         self.rank = dist_utils.get_rank()
         self.world_size = dist_utils.get_world_size()
         self.distributed = self.world_size > 1
