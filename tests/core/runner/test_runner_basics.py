@@ -252,3 +252,9 @@ def test_resource_limit_raises_the_open_files_soft_limit(tmp_path) -> None:
         assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] == low + 16
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_loop_config_that_is_not_a_dict_is_a_config_error(tmp_path) -> None:
+    runner = Runner.from_cfg(Config(tiny_cfg(tmp_path, train_cfg=5)))
+    with pytest.raises(ConfigError, match=r"train_cfg=5 is not valid: give a dict"):
+        runner.train()

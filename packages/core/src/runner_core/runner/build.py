@@ -56,6 +56,16 @@ def eval_loop_cfg(cfg: Mapping[str, Any] | None, default_type: str) -> dict:
 def build_loop(runner: Any, cfg: Any, mode: str, default_args: dict[str, Any]) -> Any:
     """Build a loop from a config (or pass a built one) and fix its mode."""
     if not isinstance(cfg, Mapping):
+        if not hasattr(cfg, "run"):  # train_cfg=5: not a config, not a loop
+            raise ConfigError(
+                f"{mode}_cfg={cfg!r} is not valid: give a dict, e.g. "
+                + (
+                    "train_cfg=dict(by_epoch=True, max_epochs=10)"
+                    if mode == "train"
+                    else f"{mode}_cfg=dict()"
+                )
+                + ", or a built loop."
+            )
         loop = cfg
     else:
         loop = LOOPS.build(
