@@ -5,6 +5,7 @@ unless --debug, and nothing already written damaged. Each case runs the real com
 from __future__ import annotations
 
 import hashlib
+import re
 import resource
 import shutil
 import signal
@@ -258,7 +259,15 @@ def test_ctrl_c_stops_cleanly_and_names_the_last_checkpoint(
         )
     assert proc.returncode == 130, err[-2000:]
     assert "Traceback" not in err
-    assert "training interrupted (Ctrl-C)" in err and "--resume" in err
+    assert "training interrupted (Ctrl-C)" in err
+    # the exact command that continues it: work dir and options kept
+    command = re.search(r"Continue with `([^`]*)`", " ".join(err.split()))
+    assert command, err[-2000:]
+    assert re.fullmatch(
+        r"runner-cli train tiny.py --work-dir \S*wd --resume auto "
+        r"--cfg-options train_cfg.max_epochs=100000",
+        command.group(1),
+    )
     newest = pointer.parent / pointer.read_text().strip()  # relative to the work dir
     assert newest.name in err
     from runner_core.checkpoint import load_checkpoint

@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         preemption.resume_hint = resume_command(args, runner.work_dir)
         runner.train()
     except KeyboardInterrupt:
-        note(_interrupted_message(runner, args.config))
+        note(_interrupted_message(runner, args))
         return EXIT_INTERRUPTED
     except preemption.TrainingPreempted as stop:  # the hook saved and logged one line
         if runner is not None:
@@ -159,15 +159,22 @@ def _newest_checkpoint(runner: Any) -> str:
     return f"The newest checkpoint is {path}."
 
 
-def _interrupted_message(runner: Any, config: str) -> str:
+def _interrupted_message(runner: Any, args: argparse.Namespace) -> str:
     if runner is None:
         return "runner-cli: interrupted before training started; nothing was written."
     # counts of completed work: no 0-based index to mistake for the log's 1-based [E]
     where = f"after {runner.iter} completed iterations ({runner.epoch} completed epochs)"
+    # the exact command, as for a preemption: same options, the work dir made explicit
     return (
         f"runner-cli: training interrupted (Ctrl-C) {where}. {_newest_checkpoint(runner)} "
-        f"Continue with `runner-cli train {config} --resume` (add --work-dir if you gave one)."
+        f"Continue with `{_resume_command(args, runner.work_dir)}`."
     )
+
+
+def _resume_command(args: argparse.Namespace, work_dir: Any) -> str:
+    from ..resume_command import resume_command
+
+    return resume_command(args, work_dir)
 
 
 def _close_logs(runner: Any) -> None:
