@@ -60,6 +60,40 @@ def test_wrong_keyword_names_class_argument_and_key_path() -> None:
     assert "Did you mean 'lr'?" in msg
 
 
+def test_options_a_constructor_checks_itself_name_the_config_key() -> None:
+    from runner_core.registry import check_arguments, current_build_path
+
+    reg = Registry("thing", "runner.things-test")
+    seen = []
+
+    @reg.register_module()
+    class Picky:
+        def __init__(self, size: int = 1, **options: object) -> None:
+            seen.append(current_build_path())
+            check_arguments(Picky, options, named_only=True)
+
+    with pytest.raises(BuildError, match=r"\(at 'default_hooks.picky.sise'\)"):
+        reg.build({"type": "Picky", "sise": 2}, _key_path="default_hooks.picky")
+    assert seen == ["default_hooks.picky"] and current_build_path() is None
+
+
+def test_pipeline_errors_name_the_whole_key() -> None:
+    from runner_core.registry import DATASETS
+
+    @DATASETS.register_module(force=True)
+    class WithPipeline:
+        def __init__(self, pipeline: list) -> None:
+            from runner_core.dataset import Compose
+
+            self.pipeline = Compose(pipeline)
+
+    with pytest.raises(RegistryError, match=r"train_dataloader.dataset.pipeline\[1\].type"):
+        DATASETS.build(
+            {"type": "WithPipeline", "pipeline": [lambda x: x, {"type": "NoSuchTransform"}]},
+            _key_path="train_dataloader.dataset",
+        )
+
+
 def test_every_torch_optimizer_is_available_by_class_name() -> None:
     for name in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS"):
         assert OPTIMIZERS.get(name) is getattr(torch.optim, name)

@@ -17,19 +17,22 @@ class Compose:
     """
 
     def __init__(self, transforms: Sequence[Any] | Mapping[str, Any] | Callable | None) -> None:
-        from ..registry import TRANSFORMS
+        from ..registry import TRANSFORMS, current_build_path
 
         if transforms is None:
             transforms = []
         elif isinstance(transforms, Mapping) or callable(transforms):
             transforms = [transforms]
         self.transforms: list[Callable[[Any], Any]] = []
+        # inside a dataset built from a config: train_dataloader.dataset.pipeline[0]
+        owner = current_build_path()
+        prefix = f"{owner}.pipeline" if owner else "pipeline"
         for i, transform in enumerate(transforms):
             if isinstance(transform, Mapping):
-                transform = TRANSFORMS.build(transform, _key_path=f"pipeline[{i}]")
+                transform = TRANSFORMS.build(transform, _key_path=f"{prefix}[{i}]")
             if not callable(transform):
                 raise BuildError(
-                    f"pipeline[{i}] must be a transform config dict(type=...) or a callable, "
+                    f"{prefix}[{i}] must be a transform config dict(type=...) or a callable, "
                     f"got {type(transform).__name__}: {transform!r}."
                 )
             self.transforms.append(transform)

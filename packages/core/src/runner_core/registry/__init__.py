@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from . import discovery
 from .count import count_registered_modules
-from .registry import Registry, accepts_argument, build_from_cfg, check_arguments, import_dotted
+from .registry import (
+    Registry,
+    accepts_argument,
+    build_from_cfg,
+    check_arguments,
+    current_build_path,
+    import_dotted,
+)
 from .root import (
     ALL_REGISTRIES,
     DATA_SAMPLERS,
@@ -58,6 +65,7 @@ __all__ = [
     "accepts_argument",
     "check_arguments",
     "count_registered_modules",
+    "current_build_path",
     "discovery",
     "import_dotted",
 ]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from ..errors import BuildError, PluginError, RegistryError, RegistryImportError, did_you_mean
@@ -328,6 +329,20 @@ class Registry:
         return build_from_cfg(self, cfg, defaults, _key_path)
 
 
+#: the config key of the object whose constructor is running (see current_build_path)
+_BUILDING: ContextVar[str | None] = ContextVar("runner_building", default=None)
+
+
+def current_build_path() -> str | None:
+    """The config key of the object being built right now, e.g. ``'default_hooks.checkpoint'``.
+
+    For a constructor's own errors, and for what it builds in turn
+    (a dataset's ``pipeline``): set while a registry builds from a config
+    with a known key; None outside such a build.
+    """
+    return _BUILDING.get()
+
+
 def build_from_cfg(
     registry: Registry, cfg: Any, defaults: Mapping[str, Any], key_path: str | None = None
 ) -> Any:
@@ -359,7 +374,13 @@ def build_from_cfg(
             f"'type' must be a registered name, a class or a callable, got {obj_type!r}{where}."
         )
     check_arguments(obj_cls, args, key_path)
-    return obj_cls(**args)
+    if not key_path:
+        return obj_cls(**args)
+    token = _BUILDING.set(key_path)
+    try:
+        return obj_cls(**args)
+    finally:
+        _BUILDING.reset(token)
 
 
 def accepts_argument(obj: Any, name: str, unknown: bool = False) -> bool:
@@ -408,6 +429,8 @@ def check_arguments(
     ]
     if not unknown and not missing:
         return
+    if key_path is None:  # a constructor checking its own options: the key it is built from
+        key_path = _BUILDING.get()
     name = _describe(obj_cls)
     base = f"config key {key_path!r}" if key_path else "the config"
     allowed_names = [n for n in params if n not in ("self", "args", "kwargs")]
