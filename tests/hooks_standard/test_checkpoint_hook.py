@@ -15,6 +15,7 @@ from torch import nn
 from runner_core import Runner
 from runner_core.checkpoint import CheckpointError, read_pointer
 from runner_core.errors import BuildError, HookError
+from runner_core.hooks import Hook
 from runner_hooks_standard.checkpoint import CheckpointHook, infer_rule
 
 
@@ -219,3 +220,51 @@ def test_no_best_line_without_save_best(tmp_path: Path, caplog: pytest.LogCaptur
     with caplog.at_level(logging.INFO, logger=runner.logger.name):
         runner.train()
     assert not [r for r in caplog.records if r.getMessage().startswith("Best ")]
+
+
+class CountValidations(Hook):
+    def __init__(self) -> None:
+        self.count = 0
+
+    def after_val_epoch(self, runner: Any, metrics: Any = None) -> None:
+        self.count += 1
+
+
+def test_resume_does_not_repeat_a_validation_that_changed_nothing(tmp_path: Path) -> None:
+    # epoch 2's validation does not beat epoch 1's: epoch_2.pth is not written again,
+    # and a note next to last_checkpoint says that its validation finished
+    make_runner(tmp_path, max_epochs=2, interval=1, save_best="acc", scores=[0.9, 0.5]).train()
+    final = (tmp_path / "epoch_2.pth").read_bytes()
+    assert (tmp_path / "last_validation").is_file()
+    counter = CountValidations()
+    resumed = make_runner(
+        tmp_path,
+        max_epochs=2,
+        interval=1,
+        save_best="acc",
+        scores=[0.1],
+        resume=True,
+        custom_hooks=[counter],
+    )
+    resumed.train()  # already finished: no validation again, no save again
+    assert counter.count == 0
+    assert (tmp_path / "epoch_2.pth").read_bytes() == final
+    assert hook_of(resumed).best_score == {"acc": 0.9}
+
+
+def test_resume_repeats_a_validation_without_a_record(tmp_path: Path) -> None:
+    make_runner(tmp_path, max_epochs=2, interval=1, save_best="acc", scores=[0.9, 0.5]).train()
+    (tmp_path / "last_validation").unlink()  # as if the run died before the validation ended
+    counter = CountValidations()
+    make_runner(
+        tmp_path,
+        max_epochs=2,
+        interval=1,
+        save_best="acc",
+        scores=[0.95],
+        resume=True,
+        custom_hooks=[counter],
+    ).train()
+    assert counter.count == 1
+    # the repeated validation improved the best score: recorded in the checkpoint
+    assert load(tmp_path / "epoch_2.pth")["hooks"]["checkpoint"]["best_score"] == {"acc": 0.95}

@@ -37,7 +37,14 @@ from runner_core.errors import HookError, did_you_mean
 from runner_core.hooks import Hook, Priority
 
 from .checkpoint_files import publish, remove_checkpoint
-from .checkpoint_progress import by_epoch_loop, hook_states, same_state, validation_due
+from .checkpoint_progress import (
+    by_epoch_loop,
+    hook_states,
+    record_validation,
+    same_state,
+    validation_due,
+    validation_recorded,
+)
 from .checkpoint_rules import DEFAULT_GREATER_KEYS, DEFAULT_LESS_KEYS, best_summary, infer_rule
 
 if TYPE_CHECKING:
@@ -320,6 +327,9 @@ class CheckpointHook(Hook):
         self._training = True
         if self._resumed:
             self._resumed = False
+            # the checkpoint resumed from is this progress point's save
+            self._last_saved_at = self._progress(runner)
+            self._states_at_save = hook_states(runner, self)
             self._validate_missed(runner)
         if self._dropping and runner.rank == 0:  # the run died between a save and its pruning
             for old in self._dropping:
@@ -396,6 +406,9 @@ class CheckpointHook(Hook):
                     Path(self.last_ckpt).name,
                 )
                 self._save_progress(runner, again=True)
+            elif self.save_best and runner.rank == 0 and self._work_dir is not None:
+                # nothing to rewrite: note the validation so a resume does not repeat it
+                record_validation(self._work_dir, self.last_ckpt, self._validated, self.fsync)
 
     def after_train(self, runner: RunnerAPI) -> None:
         if self.save_last and self._last_saved_at != self._progress(runner):
@@ -432,6 +445,10 @@ class CheckpointHook(Hook):
             return
         progress = self._progress(runner)
         if progress == (0, 0) or progress == self._validated:
+            return
+        if self._work_dir is not None and validation_recorded(
+            self._work_dir, self.last_ckpt, progress
+        ):
             return
         if not validation_due(runner, progress):
             return

@@ -3,17 +3,33 @@
 Validation right after a periodic save may change hook states (best scores,
 early-stopping counters); the hook compares them with those saved and writes
 the checkpoint again when they differ, and after a resume it runs a
-validation the interrupted run did not get to record.
+validation the interrupted run did not get to record. A validation that
+changed nothing is not worth a rewrite of the checkpoint; a small file next
+to ``last_checkpoint`` (``last_validation``) records it instead, so a resume
+does not run it again.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from runner_core.contract import RunnerAPI
 
-__all__ = ["by_epoch_loop", "hook_states", "same_state", "validation_due"]
+__all__ = [
+    "VALIDATION_RECORD",
+    "by_epoch_loop",
+    "hook_states",
+    "record_validation",
+    "same_state",
+    "validation_due",
+    "validation_recorded",
+]
+
+#: in the work dir: which checkpoint's validation finished, at which progress
+VALIDATION_RECORD = "last_validation"
 
 
 def hook_states(runner: RunnerAPI, own: Any = None) -> list[Any]:
@@ -66,3 +82,28 @@ def validation_due(runner: Any, progress: tuple[int, int]) -> bool:
     begin = int(getattr(loop, "val_begin", 1) or 1)
     interval = int(getattr(loop, "val_interval", 1) or 1)
     return n >= begin and (n % interval == 0 or n == last)
+
+
+def record_validation(
+    work_dir: Path, checkpoint: str, progress: tuple[int, int], fsync: bool
+) -> None:
+    """Note that the validation right after saving ``checkpoint`` (at ``progress``) finished."""
+    from runner_core.checkpoint import write_bytes_atomic
+
+    text = json.dumps({"checkpoint": Path(checkpoint).name, "progress": list(progress)})
+    write_bytes_atomic(text.encode("utf-8"), work_dir / VALIDATION_RECORD, fsync=fsync)
+
+
+def validation_recorded(work_dir: Path, checkpoint: str | None, progress: tuple[int, int]) -> bool:
+    """Whether :func:`record_validation` noted this checkpoint's validation (a missing or
+    unreadable record: no)."""
+    if checkpoint is None:
+        return False
+    try:
+        record = json.loads((work_dir / VALIDATION_RECORD).read_text(encoding="utf-8"))
+        return bool(
+            record["checkpoint"] == Path(checkpoint).name
+            and tuple(record["progress"]) == tuple(progress)
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
