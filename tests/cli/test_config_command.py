@@ -106,3 +106,18 @@ def test_custom_hooks_option_agrees_between_config_check_and_train(
     (tmp_path / "str.py").write_text(TINY_CONFIG + "custom_hooks = ['EMAHook']\n")
     assert main(["config", "check", "str.py"]) == 2
     assert "custom_hooks[0]: is the string 'EMAHook', not a hook config" in capsys.readouterr().err
+
+
+def test_checkpoint_hook_argument_typo_is_caught_by_config_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """An option config check accepts is one train accepts: a misspelled hook argument too."""
+    from .conftest import HERE, TINY_CONFIG
+
+    monkeypatch.syspath_prepend(str(HERE))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.py").write_text(TINY_CONFIG)
+    typo = ["--cfg-options", "default_hooks.checkpoint.intervall=2"]
+    assert main(["config", "check", "tiny.py", *typo]) == 2
+    err = capsys.readouterr().err
+    assert "'default_hooks.checkpoint.intervall'" in err and "Did you mean 'interval'?" in err

@@ -32,12 +32,23 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def test_unknown_argument_fails_at_construction_with_suggestion() -> None:
-    # the registry's own check and message (one home), a TypeError like Python's
+    from runner_core.registry import HOOKS, check_arguments
+
+    # from a config: the registry's check names the key and suggests the argument
     with pytest.raises(
         BuildError,
-        match=r"CheckpointHook got an unexpected argument 'max_keep_ckpt'.*max_keep_ckpts",
+        match=r"CheckpointHook got an unexpected argument 'max_keep_ckpt' "
+        r"\(at 'default_hooks.checkpoint.max_keep_ckpt'\).*max_keep_ckpts",
     ):
-        CheckpointHook(interval=1, max_keep_ckpt=2)
+        HOOKS.build(
+            {"type": "CheckpointHook", "interval": 1, "max_keep_ckpt": 2},
+            _key_path="default_hooks.checkpoint",
+        )
+    # a named signature (no **kwargs), so `runner-cli config check` finds the typo too
+    with pytest.raises(BuildError, match="intervall"):
+        check_arguments(CheckpointHook, {"intervall": 2})
+    with pytest.raises(TypeError, match="max_keep_ckpt"):
+        CheckpointHook(interval=1, max_keep_ckpt=2)  # type: ignore[call-arg]
     with pytest.raises(HookError, match="backend_args"):
         CheckpointHook(backend_args={"backend": "petrel"})
     with pytest.raises(HookError, match="rule='greater' or rule='less'"):

@@ -59,7 +59,6 @@ __all__ = [
 ]
 
 _RULES = ("greater", "less")
-_STORAGE_ARGS = ("backend_args", "file_client_args")  # MMEngine's; only None is accepted
 
 
 def _as_str_list(value: Any, name: str) -> list[str]:
@@ -126,9 +125,10 @@ class CheckpointHook(Hook):
         save_begin: int = 0,
         fsync: bool = True,
         async_save: bool = False,
-        **kwargs: Any,
+        backend_args: Mapping[str, Any] | None = None,
+        file_client_args: Mapping[str, Any] | None = None,
     ) -> None:
-        self._check_kwargs(kwargs)
+        self._check_storage(backend_args=backend_args, file_client_args=file_client_args)
         if isinstance(interval, bool) or not isinstance(interval, int) or interval == 0:
             raise HookError(
                 f"CheckpointHook: interval must be a positive int (or -1 to save only the last "
@@ -197,18 +197,15 @@ class CheckpointHook(Hook):
 
     # -- construction checks -------------------------------------------------------
     @staticmethod
-    def _check_kwargs(kwargs: Mapping[str, Any]) -> None:
-        for storage in _STORAGE_ARGS:
-            if kwargs.get(storage) is not None:
+    def _check_storage(**storage: Any) -> None:
+        """MMEngine's storage options are accepted by name, and only as None."""
+        for name, value in storage.items():
+            if value is not None:
                 raise HookError(
-                    f"CheckpointHook({storage}=...) is not supported: checkpoints are written to "
+                    f"CheckpointHook({name}=...) is not supported: checkpoints are written to "
                     "local paths only (atomically). Remove it, or mount the storage and point "
                     "out_dir at it."
                 )
-        from runner_core.registry import check_arguments
-
-        unknown = {k: v for k, v in kwargs.items() if k not in _STORAGE_ARGS}
-        check_arguments(CheckpointHook, unknown, named_only=True)
 
     def _resolve_rules(self, keys: list[str], rule: Any) -> list[str | None]:
         if rule is None:
