@@ -24,15 +24,17 @@ def test_pseudo_collate_dicts_become_dicts_of_lists_without_stacking() -> None:
     assert batch["label"] == [1, 2]
 
 
-def test_pseudo_collate_tuples_are_transposed() -> None:
+def test_pseudo_collate_tuples_are_transposed_as_mmengine_does() -> None:
+    # MMEngine 0.10.7: a list with one tuple per field
     batch = pseudo_collate([(torch.zeros(2), "a"), (torch.ones(2), "b")])
-    assert isinstance(batch, tuple) and len(batch) == 2
-    assert batch[1] == ["a", "b"]
+    assert isinstance(batch, list) and len(batch) == 2
+    assert batch[1] == ("a", "b")
     assert all(isinstance(t, torch.Tensor) and t.shape == (2,) for t in batch[0])
+    assert pseudo_collate([[1, "a"], [2, "b"]]) == [(1, 2), ("a", "b")]
 
     Pair = namedtuple("Pair", "x y")
     nt = pseudo_collate([Pair(1, 2), Pair(3, 4)])
-    assert nt == Pair([1, 3], [2, 4])
+    assert nt == Pair((1, 3), (2, 4))
 
 
 def test_pseudo_collate_nested_and_plain_items() -> None:

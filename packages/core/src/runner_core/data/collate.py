@@ -51,11 +51,12 @@ def _keep_list(batch: Sequence[Any], *, collate_fn_map: Any = None) -> list[Any]
 
 
 def pseudo_collate(batch: Sequence[Any]) -> Any:
-    """Transpose a list of samples without stacking anything.
+    """Transpose a list of samples without stacking anything, as MMEngine's does.
 
-    A list of dicts becomes a dict of lists, a list of tuples/lists becomes a
-    tuple/list of lists (recursively); any other element type is returned as
-    the list it came in. Tensors stay separate tensors.
+    A list of dicts becomes a dict of lists; a list of tuples or lists becomes
+    a list of tuples, one per field (a namedtuple of tuples for namedtuples),
+    recursively; any other element type is returned as the batch it came in.
+    Tensors stay separate tensors.
     """
     if not isinstance(batch, Sequence) or isinstance(batch, (str, bytes)):
         raise TypeError(f"pseudo_collate expects a list of samples, got {type(batch).__name__}.")
@@ -84,13 +85,16 @@ def pseudo_collate(batch: Sequence[Any]) -> Any:
                     f"pseudo_collate: sample {i} has {len(sample)} elements, but sample 0 has "
                     f"{length}; every sample of a batch needs the same length."
                 )
-        columns = [pseudo_collate(list(column)) for column in zip(*batch)]
+        columns = [pseudo_collate(column) for column in zip(*batch)]
         if isinstance(first, tuple) and hasattr(first, "_fields"):  # namedtuple
             return type(first)(*columns)
-        if isinstance(first, tuple):
-            return tuple(columns)
-        return columns
-    return list(batch)
+        if isinstance(first, (tuple, list)):
+            return columns
+        try:  # another sequence type: rebuilt from its columns where it can be
+            return cast(Any, type(first))(columns)
+        except TypeError:
+            return columns
+    return batch
 
 
 __all__ = ["default_collate", "pseudo_collate"]
