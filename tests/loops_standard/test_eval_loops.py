@@ -75,3 +75,29 @@ def test_overriding_evaluate_adds_metrics_that_hooks_see(cfg) -> None:
     accuracy = hub.get_scalar("val/accuracy/top1").current()
     assert hub.get_scalar("val/error_rate").current() == 100.0 - accuracy
     assert len(record.validated_at) == 2
+
+
+def test_a_val_loop_class_as_test_cfg_runs_the_test_points(cfg) -> None:
+    from runner_core.hooks import Hook
+
+    class Points(Hook):
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        def after_val_epoch(self, runner, metrics=None) -> None:
+            self.seen.append("after_val_epoch")
+
+        def after_test_epoch(self, runner, metrics=None) -> None:
+            self.seen.append("after_test_epoch")
+
+    cfg.update(
+        test_dataloader=cfg["val_dataloader"],
+        test_evaluator=cfg["val_evaluator"],
+        test_cfg=dict(type="ScaledValLoop"),
+    )
+    runner = Runner.from_cfg(Config(cfg))
+    points = Points()
+    runner.register_hook(points)
+    metrics = runner.test()
+    assert runner.test_loop.mode == "test" and points.seen == ["after_test_epoch"]
+    assert "error_rate" in metrics

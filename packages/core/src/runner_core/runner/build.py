@@ -71,9 +71,14 @@ def build_loop(runner: Any, cfg: Any, mode: str, default_args: dict[str, Any]) -
         loop = LOOPS.build(
             cfg, default_args=dict(runner=runner, **default_args), _key_path=f"{mode}_cfg"
         )
-    if getattr(loop, "mode", None) is None:
+    current = getattr(loop, "mode", None)
+    if current is None or (current in _EVAL_MODES and mode in _EVAL_MODES):
+        # a ValLoop subclass as test_cfg runs the test points and test_step
         loop.mode = mode
     return loop
+
+
+_EVAL_MODES = ("val", "test")
 
 
 # -- evaluators ------------------------------------------------------------------------
