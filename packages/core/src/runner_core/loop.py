@@ -62,9 +62,10 @@ class BaseLoop(ABC):
         set it the same way); datasets without ``metainfo`` leave it None.
         """
         metainfo = getattr(getattr(self.dataloader, "dataset", None), "metainfo", None)
-        if metainfo is None or callable(metainfo):
+        evaluator = self.evaluator
+        if evaluator is None or metainfo is None or callable(metainfo):
             return
-        self.evaluator.dataset_meta = metainfo
+        evaluator.dataset_meta = metainfo
         visualizer = getattr(runner, "visualizer", None)
         if visualizer is not None and hasattr(visualizer, "dataset_meta"):
             visualizer.dataset_meta = metainfo
