@@ -296,3 +296,32 @@ def test_a_wake_asked_for_while_points_are_rebuilt_is_not_lost() -> None:
     m.call("before_train", {"runner": None})
     m.points.after_train_iter(None, 1)
     assert log == [("sleeper", 1)]
+
+
+def test_a_misspelled_argument_name_is_an_error_not_none_forever() -> None:
+    class Typo(Hook):
+        def after_train_iter(self, runner, batch_idx, data_batch=None, output=None):
+            pass
+
+    class WrongRequired(Hook):
+        def after_val_epoch(self, runner, metric):
+            pass
+
+    m = HookManager()
+    with pytest.raises(HookError, match=r"Typo.after_train_iter takes 'output'.*'outputs'\?"):
+        m.register(Typo())
+    with pytest.raises(HookError, match=r"takes 'metric'.*Did you mean 'metrics'\?"):
+        m.register(WrongRequired())  # pluggy's own check would name no fix
+    assert len(m) == 0  # nothing half-registered
+
+
+def test_a_declared_points_arguments_are_checked_when_the_run_starts() -> None:
+    class Custom(Hook):
+        def after_qa_val(self, runner, nbatches):
+            pass
+
+    m = HookManager()
+    m.register(Custom())
+    m.declare_points({"after_qa_val": ("runner", "n_batches")})
+    with pytest.raises(HookError, match=r"takes 'nbatches'.*Did you mean 'n_batches'\?"):
+        m.validate()

@@ -21,7 +21,7 @@ from typing import Any, overload
 
 import pluggy
 
-from ..errors import HookError
+from ..errors import HookError, did_you_mean
 from . import specs
 from .hook import BASE_ATTRIBUTES, Hook, get_priority
 
@@ -147,6 +147,11 @@ class HookManager(Sequence[Hook]):
             hook.priority = priority  # kept as given, as MMEngine does ('LOW' stays 'LOW')
         prio = get_priority(getattr(hook, "priority", None))
         methods = hook_methods(hook)
+        for name in methods:
+            caller = getattr(self._pm.hook, name, None)
+            spec = getattr(caller, "spec", None)
+            if spec is not None:
+                _check_arguments(hook, name, tuple(spec.argnames))
         self._pm.implemented[id(hook)] = methods
         self._entries.append(_Entry(hook, prio, self._seq, role, methods))
         self._seq += 1
@@ -225,6 +230,8 @@ class HookManager(Sequence[Hook]):
         for e in self._entries:
             for m in e.methods:
                 if m in known:
+                    if self._declared.get(m):  # a loop said which arguments it passes
+                        _check_arguments(e.hook, m, self._declared[m])
                     continue
                 close = difflib.get_close_matches(m, known, n=1, cutoff=0.85)
                 if close:
@@ -476,6 +483,29 @@ def _wake_first(manager: HookManager, name: str) -> Callable[..., None]:
         getattr(manager.points, name)(*args, **kwargs)
 
     return waking
+
+
+def _check_arguments(hook: Any, point: str, passed: tuple[str, ...]) -> None:
+    """Refuse a hook method whose parameter names are not all among the point's arguments.
+
+    The points call each method with the arguments it names; a misspelled
+    one (``output`` for ``outputs``) would otherwise get None forever, or
+    fail in pluggy with no hint of the fix.
+    """
+    try:
+        params = inspect.signature(getattr(hook, point)).parameters.values()
+    except (TypeError, ValueError):  # pragma: no cover - exotic callables
+        return
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    unknown = [p.name for p in params if p.kind in named and p.name not in passed]
+    if not unknown:
+        return
+    hints = "".join(did_you_mean(name, passed) for name in unknown)
+    raise HookError(
+        f"{type(hook).__name__}.{point} takes {', '.join(map(repr, unknown))}, which the hook "
+        f"point {point!r} does not pass.{hints} It passes: {', '.join(passed)}; a hook method "
+        "takes any of them by name (and may leave the others out)."
+    )
 
 
 def _compile_point(
