@@ -273,3 +273,14 @@ def test_ctrl_c_stops_cleanly_and_names_the_last_checkpoint(
     from runner_core.checkpoint import load_checkpoint
 
     assert "state_dict" in load_checkpoint(newest)  # complete and loadable
+
+
+def test_an_unexpected_error_from_a_hook_names_the_hook() -> None:
+    from runner_cli.errors import describe
+
+    exc = AttributeError("'Runner' object has no attribute 'future_api_method'")
+    exc.add_note("Raised by hook NewerHook (at hook point 'after_train_iter').")
+    text = describe(exc)
+    assert text.startswith("unexpected AttributeError: 'Runner' object has no attribute")
+    assert "Raised by hook NewerHook (at hook point 'after_train_iter')." in text
+    assert text.endswith("(run again with --debug for the traceback)")

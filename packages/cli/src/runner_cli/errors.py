@@ -44,18 +44,24 @@ def exit_status_for(exc: BaseException) -> int:
     return EXIT_FAILURE
 
 
+#: notes the hook manager and the loops add to name where an error was raised
+_RAISED_IN = ("Raised by hook ", "Raised in ")
+
+
 def describe(exc: BaseException) -> str:
     """The message shown for ``exc``: its own text for runner's errors, the type otherwise."""
     from runner_core.errors import RunnerError
 
     message = one_paragraph(str(exc))
-    context = [  # where a data error happened (runner_core.data.error_context)
-        one_paragraph(note)
-        for note in getattr(exc, "__notes__", None) or []
-        if str(note).startswith("while loading ")
-    ]
+    notes = [str(note) for note in getattr(exc, "__notes__", None) or []]
+    # where a data error happened (runner_core.data.error_context)
+    context = [one_paragraph(note) for note in notes if note.startswith("while loading ")]
     if context:
         message = f"{message or '(no message)'}, {'; '.join(context)}"
+    # the hook or the step it was raised in (the hook manager, the loops)
+    where = [one_paragraph(note) for note in notes if note.startswith(_RAISED_IN)]
+    if where:
+        message = f"{(message or '(no message)').rstrip('.')}. {' '.join(where)}"
     if isinstance(exc, (UsageError, CommandFailed, RunnerError)):
         return message or type(exc).__name__
     if isinstance(exc, OSError) and exc.filename:
