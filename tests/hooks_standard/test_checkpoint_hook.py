@@ -279,3 +279,14 @@ def test_resume_repeats_a_validation_without_a_record(tmp_path: Path) -> None:
     assert counter.count == 1
     # the repeated validation improved the best score: recorded in the checkpoint
     assert load(tmp_path / "epoch_2.pth")["hooks"]["checkpoint"]["best_score"] == {"acc": 0.95}
+
+
+def test_by_epoch_checkpoints_in_an_iteration_loop_save_only_the_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    # MMEngine: an iteration-based run is one epoch; the default interval=1 must not turn
+    # into a checkpoint per iteration
+    runner = make_runner(tmp_path, interval=1, train_cfg=dict(by_epoch=False, max_iters=7))
+    runner.train()
+    assert names(tmp_path) == {"iter_7.pth"}
+    assert "only the final checkpoint is saved" in capsys.readouterr().out

@@ -51,6 +51,7 @@ def make_runner(
     resume: bool = False,
     custom_hooks: list[Any] | None = None,
     momentum: float = 0.0,
+    train_cfg: dict[str, Any] | None = None,
     **hook: Any,
 ) -> Runner:
     """A runner whose only hook is ``CheckpointHook(**hook)``; validation when ``scores``."""
@@ -66,7 +67,7 @@ def make_runner(
         model=nn.Linear(4, 2),
         work_dir=work_dir,
         train_dataloader=dict(dataset=Data(), batch_size=4, shuffle=True),
-        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
+        train_cfg=train_cfg or dict(by_epoch=True, max_epochs=max_epochs),
         optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1, momentum=momentum)),
         default_hooks_set="none",
         default_hooks=dict(checkpoint=dict(type="CheckpointHook", **hook)),

@@ -77,8 +77,10 @@ class CheckpointHook(Hook):
         interval: save every ``interval`` epochs (``by_epoch``) or iterations;
             ``-1`` saves only the last one (with ``save_last``).
         by_epoch: count ``interval`` in epochs (``epoch_N.pth``) or iterations
-            (``iter_N.pth``). With an iteration-based loop, epochs do not
-            exist: ``by_epoch=True`` is read as ``False`` (with a warning).
+            (``iter_N.pth``). An iteration-based run is one epoch (as in
+            MMEngine), so there ``by_epoch=True`` saves only the final
+            checkpoint (``iter_N.pth``, with a warning): set ``by_epoch=False``
+            to save every ``interval`` iterations.
         save_optimizer, save_param_scheduler: include those states.
         out_dir: save into ``out_dir/<basename of work_dir>`` instead of the work dir.
         max_keep_ckpts: keep only the newest N periodic checkpoints (``-1``: all).
@@ -335,13 +337,17 @@ class CheckpointHook(Hook):
         self._dropping = []
         loop = runner.train_loop
         if self.by_epoch and getattr(loop, "by_epoch", True) is False:
+            # the whole run is one epoch, as in MMEngine: only its end is saved (reading the
+            # interval as iterations would write a checkpoint per iteration with the default 1)
             runner.logger.warning(
-                "CheckpointHook(by_epoch=True) with an iteration-based train loop (%s): saving "
-                "by iteration instead (interval=%s iterations). Set by_epoch=False to silence this.",
+                "CheckpointHook(by_epoch=True) with an iteration-based train loop (%s): the run "
+                "is one epoch, so only the final checkpoint is saved. Set "
+                "default_hooks=dict(checkpoint=dict(by_epoch=False, interval=N)) to save every "
+                "N iterations.",
                 type(loop).__name__,
-                self.interval,
             )
             self.by_epoch = False
+            self.interval = -1
 
     def after_train_epoch(self, runner: RunnerAPI) -> None:
         self._check_writer()
