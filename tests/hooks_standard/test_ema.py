@@ -76,10 +76,11 @@ def run(tmp_path: Path, **ema: Any) -> tuple[Runner, Watch, EMAHook]:
 
 
 def hand_ema(weights: list[torch.Tensor], momentum: float, begin_iter: int) -> list[torch.Tensor]:
-    """ema = w until averaging starts; then the first step copies, later ones blend."""
+    """ema = w until averaging starts (with the begin_iter-th iteration, MMEngine's
+    counting); then the first step copies, later ones blend."""
     out, ema, started = [], None, False
     for i, w in enumerate(weights, start=1):
-        if i <= begin_iter:
+        if i < begin_iter:
             ema = w.double()
         elif not started:
             ema, started = w.double(), True
@@ -95,7 +96,7 @@ def test_average_matches_hand_computation(tmp_path: Path, begin_iter: int) -> No
     expected = hand_ema(watch.train_weights, 0.25, begin_iter)
     got = hook.ema_model.module.module.weight.detach().double()
     torch.testing.assert_close(got, expected[-1], rtol=0, atol=1e-6)
-    assert int(hook.ema_model.steps) == 8 - begin_iter
+    assert int(hook.ema_model.steps) == 8 - max(begin_iter - 1, 0)
     # validation after epoch 1 (4 iterations) saw the average, then training weights came back
     torch.testing.assert_close(watch.val_weights[0].double(), expected[3], rtol=0, atol=1e-6)
     assert torch.equal(watch.after_val_weights[0], watch.train_weights[3])

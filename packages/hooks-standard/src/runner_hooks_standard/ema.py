@@ -163,8 +163,10 @@ class EMAHook(Hook):
             ``'MomentumAnnealingEMA'``, ``'StochasticWeightAverage'``, or a
             class taking ``(model, momentum=, interval=, update_buffers=)``.
         momentum: weight of the new weights in each update.
-        begin_iter, begin_epoch: averaging starts once both are reached
-            (counted from 0); before, the average equals the model.
+        begin_iter, begin_epoch: averaging starts with the ``begin_iter``-th
+            iteration and the ``begin_epoch``-th epoch (counted from 1, as
+            MMEngine does; 0 or 1: from the start); before, the average
+            equals the model.
         update_buffers: average buffers too (else they are copied).
         strict_load: load ``ema_state_dict`` strictly when resuming.
         interval: update every ``interval`` iterations.
@@ -231,7 +233,8 @@ class EMAHook(Hook):
             )
 
     def _started(self, runner: RunnerAPI) -> bool:
-        return runner.iter + 1 > self.begin_iter and runner.epoch + 1 > self.begin_epoch
+        # MMEngine's test: begin_iter=5 averages from the fifth iteration on
+        return runner.iter + 1 >= self.begin_iter and runner.epoch + 1 >= self.begin_epoch
 
     # -- training --------------------------------------------------------------
     def after_train_iter(
