@@ -290,3 +290,25 @@ def test_by_epoch_checkpoints_in_an_iteration_loop_save_only_the_end(
     runner.train()
     assert names(tmp_path) == {"iter_7.pth"}
     assert "only the final checkpoint is saved" in capsys.readouterr().out
+
+
+def test_max_keep_ckpts_does_not_make_validation_rewrite_each_checkpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    saves: list[str] = []
+
+    class CountSaves(Hook):
+        def before_save_checkpoint(self, runner: Any, checkpoint: Any) -> None:
+            saves.append(f"{checkpoint['meta']['epoch']}")
+
+    make_runner(
+        tmp_path,
+        max_epochs=5,
+        interval=1,
+        max_keep_ckpts=2,
+        scores=[0.5] * 5,
+        custom_hooks=[CountSaves()],
+    ).train()
+    assert saves == ["1", "2", "3", "4", "5"]  # one write per epoch, as MMEngine
+    assert "again" not in capsys.readouterr().out
+    assert names(tmp_path) == {"epoch_4.pth", "epoch_5.pth"}

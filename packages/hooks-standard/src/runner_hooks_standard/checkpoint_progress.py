@@ -32,13 +32,18 @@ __all__ = [
 VALIDATION_RECORD = "last_validation"
 
 
+#: the checkpoint hook's own bookkeeping that changes without a validation changing anything:
+#: its "validated" mark, and the files it was about to delete when it saved ("dropping")
+_OWN_TRANSIENT = frozenset(("validated", "dropping"))
+
+
 def hook_states(runner: RunnerAPI, own: Any = None) -> list[Any]:
-    """Every hook's state; ``own``'s without its "validated" mark (no re-save just for it)."""
+    """Every hook's state; ``own``'s without its transient bookkeeping (no re-save for it)."""
     states = []
     for hook in runner.hooks:
         state = hook.state_dict()
-        if hook is own and "validated" in state:
-            state = {k: v for k, v in state.items() if k != "validated"}
+        if hook is own and not _OWN_TRANSIENT.isdisjoint(state):
+            state = {k: v for k, v in state.items() if k not in _OWN_TRANSIENT}
         states.append(state)
     return states
 
