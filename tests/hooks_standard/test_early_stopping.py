@@ -95,3 +95,21 @@ def test_threshold_and_non_finite_stop_at_once(fake_runner: Any) -> None:
     hook.before_train(runner)
     hook.after_val_epoch(runner, metrics={"loss": float("nan")})
     assert runner.train_loop.stop_training
+
+
+def test_boundaries_follow_mmengine(fake_runner: Any) -> None:
+    # a tie with best + min_delta is an improvement: a flat metric never stops the run
+    runner = fake_runner()
+    hook = EarlyStoppingHook(monitor="score", rule="greater", min_delta=0, patience=2)
+    hook.before_train(runner)
+    for _ in range(5):
+        hook.after_val_epoch(runner, metrics={"score": 1.0})
+    assert not runner.train_loop.stop_training and hook.wait_count == 0
+    # the threshold must be passed, not only reached
+    runner = fake_runner()
+    hook = EarlyStoppingHook(monitor="score", rule="greater", stopping_threshold=0.8)
+    hook.before_train(runner)
+    hook.after_val_epoch(runner, metrics={"score": 0.8})
+    assert not runner.train_loop.stop_training
+    hook.after_val_epoch(runner, metrics={"score": 0.9})
+    assert runner.train_loop.stop_training

@@ -37,7 +37,7 @@ class EarlyStoppingHook(Hook):
         strict: a missing ``monitor`` key is an error (else a warning).
         check_finite: stop when the metric becomes NaN or infinite.
         patience: validations without improvement before stopping.
-        stopping_threshold: stop as soon as the metric reaches this value.
+        stopping_threshold: stop as soon as the metric is better than this value.
 
     The best score and the count of validations without improvement are
     saved in checkpoints, so a resumed run stops where the full run would.
@@ -112,15 +112,17 @@ class EarlyStoppingHook(Hook):
         reason = None
         if self.check_finite and not math.isfinite(current):
             reason = f"{self.monitor} is {current}, not a finite number"
-        elif self.stopping_threshold is not None and (
-            current == self.stopping_threshold or self._better(current, self.stopping_threshold)
-        ):
-            reason = f"{self.monitor} reached the stopping threshold {self.stopping_threshold}"
+        elif self.stopping_threshold is not None and self._better(
+            current, self.stopping_threshold
+        ):  # strictly past it, as MMEngine
+            reason = f"{self.monitor} passed the stopping threshold {self.stopping_threshold}"
         else:
+            # MMEngine's rule: only falling short of best + min_delta counts against it
+            # (with min_delta=0 a tie with the best keeps the run going)
             improved = (
-                current - self.min_delta > self.best_score
+                current >= self.best_score + self.min_delta
                 if self.rule == "greater"
-                else current + self.min_delta < self.best_score
+                else current <= self.best_score - self.min_delta
             )
             if improved:
                 self.best_score = current
@@ -129,7 +131,7 @@ class EarlyStoppingHook(Hook):
                 self.wait_count += 1
                 if self.wait_count >= self.patience:
                     reason = (
-                        f"{self.monitor} did not improve by more than {self.min_delta} on "
+                        f"{self.monitor} did not improve by {self.min_delta} or more on "
                         f"{self.best_score:.4f} in the last {self.patience} validations"
                     )
         if reason is not None:
