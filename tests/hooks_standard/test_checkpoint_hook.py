@@ -312,3 +312,14 @@ def test_max_keep_ckpts_does_not_make_validation_rewrite_each_checkpoint(
     assert saves == ["1", "2", "3", "4", "5"]  # one write per epoch, as MMEngine
     assert "again" not in capsys.readouterr().out
     assert names(tmp_path) == {"epoch_4.pth", "epoch_5.pth"}
+
+
+def test_best_checkpoint_follows_filename_tmpl_and_mmengines_info_keys(tmp_path: Path) -> None:
+    runner = make_runner(
+        tmp_path, interval=1, save_best="acc", scores=[0.5, 0.9, 0.7], filename_tmpl="ckpt_{}.pth"
+    )
+    runner.train()
+    assert "best_acc_ckpt_2.pth" in names(tmp_path)  # MMEngine: best_<key>_<periodic name>
+    hub = runner.message_hub
+    assert hub.get_info("best_score") == 0.9 and hub.get_info("best_score/acc") == 0.9
+    assert Path(hub.get_info("best_ckpt")).name == "best_acc_ckpt_2.pth"

@@ -87,7 +87,8 @@ class CheckpointHook(Hook):
         save_last: also save at the end of training (last epoch/iteration, or
             an early stop).
         save_best: a metric key, a list of keys, or ``'auto'`` (the first
-            metric); keeps ``best_{key}_{epoch|iter}_{N}.pth`` per key.
+            metric); keeps ``best_{key}_{epoch|iter}_{N}.pth`` per key (with
+            ``filename_tmpl``: ``best_{key}_`` and that name).
         rule: ``'greater'`` / ``'less'`` (or a list, one per key); inferred
             from the key name when None.
         greater_keys, less_keys: substrings used for that inference (replace
@@ -558,11 +559,8 @@ class CheckpointHook(Hook):
             best = self.best_score.get(key)
             if best is not None and not (score > best if rule == "greater" else score < best):
                 continue
-            kind = "epoch" if self.by_epoch else "iter"
-            epoch, iters = self._progress(runner)
-            filename = (
-                f"best_{key.replace('/', '_')}_{kind}_{epoch if self.by_epoch else iters}.pth"
-            )
+            # MMEngine's name: best_<key>_ and the periodic file's name (filename_tmpl)
+            filename = f"best_{key.replace('/', '_')}_{self._filename(runner)}"
             path = str((self.out_dir / filename).absolute())
             previous = self.best_ckpt.get(key)
             self.best_score[key], self.best_ckpt[key] = score, path
@@ -579,7 +577,12 @@ class CheckpointHook(Hook):
                     self.best_ckpt[key] = previous or ""
                 raise
             runner.logger.info("The best %s so far is %.4f: saved %s", key, score, filename)
-            runner.message_hub.update_info(f"best_score/{key}", score)
+            hub = runner.message_hub
+            hub.update_info(f"best_score/{key}", score)
+            # MMEngine's keys: best_score / best_ckpt, or per key when several are tracked
+            suffix = "" if len(keys) == 1 else f"_{key}"
+            hub.update_info(f"best_score{suffix}", score)
+            hub.update_info(f"best_ckpt{suffix}", path)
 
     def __repr__(self) -> str:
         return (
