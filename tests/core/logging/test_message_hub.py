@@ -152,3 +152,13 @@ def test_non_tensor_values_off_the_cpu_are_read_by_their_item() -> None:
     buf.update(Remote(2.0))
     buf.update(Remote(4.0))
     assert buf.data() == [2.0, 4.0]
+
+
+def test_data_is_also_mmengines_values_and_counts_property() -> None:
+    buf = HistoryBuffer()
+    for value in (1.0, 2.0, 4.0):
+        buf.update(value)
+    values, counts = buf.data  # MMEngine: a property holding two numpy arrays
+    assert values.tolist() == [1.0, 2.0, 4.0] and counts.tolist() == [1, 1, 1]
+    assert buf.data[0][-1] == 4.0
+    assert buf.data() == [1.0, 2.0, 4.0]  # ours: called, the floats

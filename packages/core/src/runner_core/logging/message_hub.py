@@ -81,6 +81,23 @@ def cpu_scalar_as_float(value: Any) -> Any:
     return value
 
 
+class HistoryData(tuple):
+    """MMEngine's ``(values, counts)`` numpy arrays, and callable for the list of floats."""
+
+    _floats: list[float]
+
+    def __new__(cls, floats: list[float]) -> HistoryData:
+        import numpy as np
+
+        values = np.asarray(floats, dtype=np.float64)
+        made = super().__new__(cls, (values, np.ones(len(floats), dtype=np.int64)))
+        made._floats = floats
+        return made
+
+    def __call__(self) -> list[float]:
+        return list(self._floats)
+
+
 class HistoryBuffer:
     """The last ``max_length`` values of one scalar.
 
@@ -172,12 +189,22 @@ class HistoryBuffer:
     def __len__(self) -> int:
         return len(self._values)
 
-    def data(self) -> list[float]:
+    @property
+    def data(self) -> HistoryData:
+        """The kept values: ``data()`` as a list of floats, or MMEngine's ``(values, counts)``.
+
+        MMEngine's ``HistoryBuffer.data`` is a property holding two numpy
+        arrays (``buf.data[0]``); ours was a method returning the floats
+        (``buf.data()``). Both spellings work.
+        """
+        return HistoryData(self._floats())
+
+    def _floats(self) -> list[float]:
         self._settle()
         return [_as_float(v) for v in self._values]
 
     def state_dict(self) -> dict[str, Any]:
-        return {"values": self.data(), "max_length": self._values.maxlen}
+        return {"values": self._floats(), "max_length": self._values.maxlen}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Replace the values in place (hooks may hold this buffer)."""
