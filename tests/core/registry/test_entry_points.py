@@ -53,6 +53,18 @@ def test_broken_plugin_is_named_and_others_keep_working(fake_dist) -> None:
     assert reg.get("Fine").__name__ == "Fine"
 
 
+def test_plugin_that_exits_on_import_is_reported_not_fatal(fake_dist) -> None:
+    # a module that parses sys.argv at import time raises SystemExit
+    fake_dist(
+        "argv-plugin",
+        {GROUP: {"Cli": "argv_mod:Cli"}},
+        {"argv_mod": "raise SystemExit(2)\n"},
+    )
+    reg = Registry("widget", GROUP)
+    with pytest.raises(PluginError, match=r"'Cli'.*argv-plugin.*SystemExit"):
+        reg.get("Cli")
+
+
 def test_conflict_names_both_and_can_be_resolved_by_distribution(fake_dist) -> None:
     fake_dist(
         "plug-a",

@@ -38,7 +38,7 @@ class PluginEntry:
             obj = __import__(module_name, fromlist=["_"])
             for part in attr.split(".") if attr else []:
                 obj = getattr(obj, part)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # a module that parses sys.argv on import exits
             raise PluginError(
                 f"The plugin entry point {self.key!r} in group {self.group!r} "
                 f"(target {self.target!r}, distribution {self.distribution} {self.version}) "
