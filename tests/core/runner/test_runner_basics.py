@@ -258,3 +258,21 @@ def test_a_loop_config_that_is_not_a_dict_is_a_config_error(tmp_path) -> None:
     runner = Runner.from_cfg(Config(tiny_cfg(tmp_path, train_cfg=5)))
     with pytest.raises(ConfigError, match=r"train_cfg=5 is not valid: give a dict"):
         runner.train()
+
+
+def test_a_default_hooks_set_that_fails_is_named(tmp_path) -> None:
+    from runner_core.errors import HookError
+    from runner_core.registry import DEFAULT_HOOK_SETS
+
+    def broken_set() -> dict:
+        return {}["oops"]
+
+    DEFAULT_HOOK_SETS.register_module(name="broken-set-for-tests", module=broken_set, force=True)
+    with pytest.raises(
+        HookError, match=r"default-hooks set 'broken-set-for-tests' failed.*KeyError"
+    ):
+        Runner(
+            model=torch.nn.Linear(2, 2),
+            work_dir=str(tmp_path),
+            default_hooks_set="broken-set-for-tests",
+        )

@@ -130,8 +130,18 @@ def active_default_set(
     if chosen == "none":  # an explicit empty set: only the hooks the config names
         return "none", {}
     factory = DEFAULT_HOOK_SETS.get(chosen)
-    hooks = factory() if callable(factory) else factory
-    return chosen, {k: copy.deepcopy(v) for k, v in dict(hooks).items()}
+    try:
+        hooks = factory() if callable(factory) else factory
+        return chosen, {k: copy.deepcopy(v) for k, v in dict(hooks).items()}
+    except Exception as exc:  # a plugin's set: name it, whatever went wrong inside
+        offered = [e.distribution for e in DEFAULT_HOOK_SETS.entry_points(chosen)]
+        source = f" (from {', '.join(offered)})" if offered else ""
+        raise HookError(
+            f"The default-hooks set {chosen!r}{source} failed to give its hooks: "
+            f"{type(exc).__name__}: {exc}. It must return a dict of role -> hook config; fix "
+            "or reinstall the plugin, or choose another set with default_hooks_set='...' "
+            "('standard', or 'none' for only the hooks the config names)."
+        ) from exc
 
 
 def merge_default_hooks(
