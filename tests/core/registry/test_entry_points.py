@@ -83,6 +83,11 @@ def test_conflict_names_both_and_can_be_resolved_by_distribution(fake_dist) -> N
     assert "plug-a" in msg and "plug-b" in msg and "type='plug-a::Same'" in msg
     assert reg.get("plug-b::Same").origin == "b"
     assert reg.build({"type": "plug-a::Same"}).origin == "a"
+    # a registry chosen by another config field says that field
+    sets = Registry("set", GROUP)
+    sets.chosen_by = "default_hooks_set"
+    with pytest.raises(PluginError, match=r"default_hooks_set='plug-a::Same'"):
+        sets.get("Same")
 
 
 def test_in_process_registration_wins_over_entry_points(fake_dist) -> None:

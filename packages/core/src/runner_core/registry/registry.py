@@ -95,6 +95,8 @@ class Registry:
                 f"Registry({name!r}): parent must be a Registry, got {type(parent).__name__}."
             )
         self.name = name
+        #: the config field that names this registry's entries (in conflict advice)
+        self.chosen_by = "type"
         self.var_name = name.upper()  # set to the module-level name by registry.root
         self.parent = parent
         self.group: str = group or (parent.group if parent is not None else f"runner.{name}s")
@@ -248,7 +250,7 @@ class Registry:
         dists = {e.distribution for e in eps}
         if len(dists) > 1:
             listing = "; ".join(e.describe() for e in eps)
-            picks = " or ".join(f"type='{e.distribution}::{key}'" for e in eps)
+            picks = " or ".join(f"{self.chosen_by}='{e.distribution}::{key}'" for e in eps)
             raise PluginError(
                 f"Two installed distributions offer {key!r} in the {self.name} registry "
                 f"(group {self.group!r}): {listing}. Pick one explicitly in the config with "

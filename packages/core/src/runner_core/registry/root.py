@@ -38,6 +38,7 @@ RUNNERS = Registry("runner", group="runner.runners")
 LOOPS = Registry("loop", group="runner.loops")
 HOOKS = Registry("hook", group="runner.hooks")
 DEFAULT_HOOK_SETS = Registry("default hooks set", group="runner.default_hooks")
+DEFAULT_HOOK_SETS.chosen_by = "default_hooks_set"  # not type=: the config chooses a set so
 MODELS = Registry(
     "model", group="runner.models", fallback=_torch_attr("torch.nn", "torch.nn.Module")
 )
