@@ -276,3 +276,21 @@ def test_a_default_hooks_set_that_fails_is_named(tmp_path) -> None:
             work_dir=str(tmp_path),
             default_hooks_set="broken-set-for-tests",
         )
+
+
+def test_an_error_in_a_sets_own_hook_names_the_set_not_a_config_key(tmp_path) -> None:
+    from runner_core.errors import RegistryError
+    from runner_core.registry import DEFAULT_HOOK_SETS
+
+    def typo_set() -> dict:
+        return {"logger": {"type": "LogerHook"}}
+
+    DEFAULT_HOOK_SETS.register_module(name="typo-set-for-tests", module=typo_set, force=True)
+    with pytest.raises(
+        RegistryError, match=r"<default-hooks set 'typo-set-for-tests'>.logger.type"
+    ):
+        Runner(
+            model=torch.nn.Linear(2, 2),
+            work_dir=str(tmp_path),
+            default_hooks_set="typo-set-for-tests",
+        )

@@ -324,8 +324,12 @@ class Runner(PartsBuilding, CheckpointMethods):
         """Register the active default-hooks set, updated by ``hooks`` (role -> cfg)."""
         merged = _build.merge_default_hooks(self._default_hook_cfgs, hooks)
         built = []
+        given = hooks or {}
         for role, cfg in merged.items():
-            hook, priority = _build.build_hook(cfg, f"default_hooks.{role}")
+            where = f"default_hooks.{role}"
+            if role not in given:  # the set's own entry: the config has no such key
+                where = f"<default-hooks set {self.default_hooks_set!r}>.{role}"
+            hook, priority = _build.build_hook(cfg, where)
             built.append((role, hook))
             self._hooks.register(hook, priority, role)
         _build.check_duplicate_roles(built)
