@@ -83,15 +83,22 @@ def test_help_does_not_import_torch() -> None:
     assert out.stdout.strip().splitlines()[-1] == "False False"
 
 
-def test_custom_hooks_option_agrees_between_config_check_and_train(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
-) -> None:
-    """--cfg-options custom_hooks=[dict(type=...)]: a dict for both commands, not a string."""
+@pytest.fixture
+def tiny_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The CLI tests' tiny config as ./tiny.py, its task importable: main() runs it in-process."""
     from .conftest import HERE, TINY_CONFIG
 
     monkeypatch.syspath_prepend(str(HERE))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "tiny.py").write_text(TINY_CONFIG)
+    return tmp_path
+
+
+def test_custom_hooks_option_agrees_between_config_check_and_train(tiny_here: Path, capsys) -> None:
+    """--cfg-options custom_hooks=[dict(type=...)]: a dict for both commands, not a string."""
+    from .conftest import TINY_CONFIG
+
+    tmp_path = tiny_here
     option = ["--cfg-options", 'custom_hooks=[dict(type="EMAHook", momentum=0.01)]']
     assert main(["config", "check", "tiny.py", *option]) == 0
     assert main(["train", "tiny.py", "--work-dir", "wd", *option, "train_cfg.max_epochs=1"]) == 0
@@ -108,15 +115,8 @@ def test_custom_hooks_option_agrees_between_config_check_and_train(
     assert "custom_hooks[0]: is the string 'EMAHook', not a hook config" in capsys.readouterr().err
 
 
-def test_checkpoint_hook_argument_typo_is_caught_by_config_check(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
-) -> None:
+def test_checkpoint_hook_argument_typo_is_caught_by_config_check(tiny_here: Path, capsys) -> None:
     """An option config check accepts is one train accepts: a misspelled hook argument too."""
-    from .conftest import HERE, TINY_CONFIG
-
-    monkeypatch.syspath_prepend(str(HERE))
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "tiny.py").write_text(TINY_CONFIG)
     typo = ["--cfg-options", "default_hooks.checkpoint.intervall=2"]
     assert main(["config", "check", "tiny.py", *typo]) == 2
     err = capsys.readouterr().err

@@ -241,24 +241,30 @@ class CountValidations(Hook):
         self.count += 1
 
 
-def test_resume_does_not_repeat_a_validation_that_changed_nothing(tmp_path: Path) -> None:
-    # epoch 2's validation does not beat epoch 1's: epoch_2.pth is not written again,
-    # and a note next to last_checkpoint says that its validation finished
-    make_runner(tmp_path, max_epochs=2, interval=1, save_best="acc", scores=[0.9, 0.5]).train()
-    final = (tmp_path / "epoch_2.pth").read_bytes()
-    assert (tmp_path / "last_validation").is_file()
+def _resume_finished_run(tmp_path: Path, next_score: float) -> tuple[Runner, int]:
+    """Resume a finished 2-epoch run; the resumed run and how many validations it ran."""
     counter = CountValidations()
     resumed = make_runner(
         tmp_path,
         max_epochs=2,
         interval=1,
         save_best="acc",
-        scores=[0.1],
+        scores=[next_score],
         resume=True,
         custom_hooks=[counter],
     )
-    resumed.train()  # already finished: no validation again, no save again
-    assert counter.count == 0
+    resumed.train()
+    return resumed, counter.count
+
+
+def test_resume_does_not_repeat_a_validation_that_changed_nothing(tmp_path: Path) -> None:
+    # epoch 2's validation does not beat epoch 1's: epoch_2.pth is not written again,
+    # and a note next to last_checkpoint says that its validation finished
+    make_runner(tmp_path, max_epochs=2, interval=1, save_best="acc", scores=[0.9, 0.5]).train()
+    final = (tmp_path / "epoch_2.pth").read_bytes()
+    assert (tmp_path / "last_validation").is_file()
+    resumed, validations = _resume_finished_run(tmp_path, 0.1)
+    assert validations == 0  # already finished: no validation again, no save again
     assert (tmp_path / "epoch_2.pth").read_bytes() == final
     assert hook_of(resumed).best_score == {"acc": 0.9}
 
@@ -266,17 +272,8 @@ def test_resume_does_not_repeat_a_validation_that_changed_nothing(tmp_path: Path
 def test_resume_repeats_a_validation_without_a_record(tmp_path: Path) -> None:
     make_runner(tmp_path, max_epochs=2, interval=1, save_best="acc", scores=[0.9, 0.5]).train()
     (tmp_path / "last_validation").unlink()  # as if the run died before the validation ended
-    counter = CountValidations()
-    make_runner(
-        tmp_path,
-        max_epochs=2,
-        interval=1,
-        save_best="acc",
-        scores=[0.95],
-        resume=True,
-        custom_hooks=[counter],
-    ).train()
-    assert counter.count == 1
+    _, validations = _resume_finished_run(tmp_path, 0.95)
+    assert validations == 1
     # the repeated validation improved the best score: recorded in the checkpoint
     assert load(tmp_path / "epoch_2.pth")["hooks"]["checkpoint"]["best_score"] == {"acc": 0.95}
 

@@ -260,37 +260,31 @@ def test_a_loop_config_that_is_not_a_dict_is_a_config_error(tmp_path) -> None:
         runner.train()
 
 
-def test_a_default_hooks_set_that_fails_is_named(tmp_path) -> None:
-    from runner_core.errors import HookError
+def _broken_set() -> dict:
+    return {}["oops"]
+
+
+def _typo_set() -> dict:
+    return {"logger": {"type": "LogerHook"}}
+
+
+@pytest.mark.parametrize(
+    ("make_set", "message"),
+    [
+        # the set itself fails: named, with its error
+        (_broken_set, r"default-hooks set 'bad-set-for-tests' failed.*KeyError"),
+        # a hook the set gives fails: the set is named, not a key the config lacks
+        (_typo_set, r"<default-hooks set 'bad-set-for-tests'>.logger.type"),
+    ],
+)
+def test_a_failing_default_hooks_set_is_named(tmp_path, make_set, message) -> None:
+    from runner_core.errors import RunnerError
     from runner_core.registry import DEFAULT_HOOK_SETS
 
-    def broken_set() -> dict:
-        return {}["oops"]
-
-    DEFAULT_HOOK_SETS.register_module(name="broken-set-for-tests", module=broken_set, force=True)
-    with pytest.raises(
-        HookError, match=r"default-hooks set 'broken-set-for-tests' failed.*KeyError"
-    ):
+    DEFAULT_HOOK_SETS.register_module(name="bad-set-for-tests", module=make_set, force=True)
+    with pytest.raises(RunnerError, match=message):
         Runner(
             model=torch.nn.Linear(2, 2),
             work_dir=str(tmp_path),
-            default_hooks_set="broken-set-for-tests",
-        )
-
-
-def test_an_error_in_a_sets_own_hook_names_the_set_not_a_config_key(tmp_path) -> None:
-    from runner_core.errors import RegistryError
-    from runner_core.registry import DEFAULT_HOOK_SETS
-
-    def typo_set() -> dict:
-        return {"logger": {"type": "LogerHook"}}
-
-    DEFAULT_HOOK_SETS.register_module(name="typo-set-for-tests", module=typo_set, force=True)
-    with pytest.raises(
-        RegistryError, match=r"<default-hooks set 'typo-set-for-tests'>.logger.type"
-    ):
-        Runner(
-            model=torch.nn.Linear(2, 2),
-            work_dir=str(tmp_path),
-            default_hooks_set="typo-set-for-tests",
+            default_hooks_set="bad-set-for-tests",
         )
