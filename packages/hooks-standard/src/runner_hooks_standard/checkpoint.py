@@ -579,10 +579,11 @@ class CheckpointHook(Hook):
             runner.logger.info("The best %s so far is %.4f: saved %s", key, score, filename)
             hub = runner.message_hub
             hub.update_info(f"best_score/{key}", score)
-            # MMEngine's keys: best_score / best_ckpt, or per key when several are tracked
+            # MMEngine's keys: best_score / best_ckpt, or per key when several are tracked;
+            # the path as the hook records it (relative to the work dir, as last_checkpoint)
             suffix = "" if len(keys) == 1 else f"_{key}"
             hub.update_info(f"best_score{suffix}", score)
-            hub.update_info(f"best_ckpt{suffix}", path)
+            hub.update_info(f"best_ckpt{suffix}", self._record(path))
 
     def __repr__(self) -> str:
         return (
