@@ -26,6 +26,12 @@ if TYPE_CHECKING:
     from .contract import RunnerAPI
 
 
+def loader_metainfo(loader: Any) -> dict | None:
+    """The ``metainfo`` of a data loader's dataset (class names...), or None without one."""
+    metainfo = getattr(getattr(loader, "dataset", None), "metainfo", None)
+    return metainfo if isinstance(metainfo, dict) else None
+
+
 class BaseLoop(ABC):
     """Base class of loops.
 
@@ -61,9 +67,9 @@ class BaseLoop(ABC):
         Metrics read class names from ``self.dataset_meta`` (MMEngine's loops
         set it the same way); datasets without ``metainfo`` leave it None.
         """
-        metainfo = getattr(getattr(self.dataloader, "dataset", None), "metainfo", None)
+        metainfo = loader_metainfo(self.dataloader)
         evaluator = self.evaluator
-        if evaluator is None or metainfo is None or callable(metainfo):
+        if evaluator is None or metainfo is None:
             return
         evaluator.dataset_meta = metainfo
         visualizer = getattr(runner, "visualizer", None)

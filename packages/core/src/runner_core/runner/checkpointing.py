@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..loop import loader_metainfo
 from .randomness import capture_rng_state
 from .resume import AUTO, is_mid_epoch
 
@@ -74,8 +75,7 @@ def _train_dataset_meta(runner: Any, loop: Any) -> dict | None:
     loader = getattr(loop, "dataloader", None) if loop is not None else None
     if loader is None:
         loader = getattr(runner, "train_dataloader", None)
-    metainfo = getattr(getattr(loader, "dataset", None), "metainfo", None)
-    return metainfo if isinstance(metainfo, dict) else None
+    return loader_metainfo(loader)
 
 
 def build_state(
