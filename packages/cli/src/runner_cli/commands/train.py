@@ -15,6 +15,7 @@ from typing import Any
 from ..arguments import add_cfg_options, add_debug, add_work_dir
 from ..errors import EXIT_INTERRUPTED
 from ..output import note
+from ..resume_command import resume_command
 
 
 def register(subparsers: Any) -> None:
@@ -120,8 +121,6 @@ def run(args: argparse.Namespace) -> int:
     apply_train_options(cfg, args)
     from runner_core.runner import preemption
 
-    from ..resume_command import resume_command
-
     runner = None
     try:
         runner = build_runner(cfg)
@@ -167,14 +166,8 @@ def _interrupted_message(runner: Any, args: argparse.Namespace) -> str:
     # the exact command, as for a preemption: same options, the work dir made explicit
     return (
         f"runner-cli: training interrupted (Ctrl-C) {where}. {_newest_checkpoint(runner)} "
-        f"Continue with `{_resume_command(args, runner.work_dir)}`."
+        f"Continue with `{resume_command(args, runner.work_dir)}`."
     )
-
-
-def _resume_command(args: argparse.Namespace, work_dir: Any) -> str:
-    from ..resume_command import resume_command
-
-    return resume_command(args, work_dir)
 
 
 def _close_logs(runner: Any) -> None:
