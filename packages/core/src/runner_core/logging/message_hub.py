@@ -84,18 +84,14 @@ def cpu_scalar_as_float(value: Any) -> Any:
 class HistoryData(tuple):
     """MMEngine's ``(values, counts)`` numpy arrays, and callable for the list of floats."""
 
-    _floats: list[float]
-
     def __new__(cls, floats: list[float]) -> HistoryData:
         import numpy as np
 
         values = np.asarray(floats, dtype=np.float64)
-        made = super().__new__(cls, (values, np.ones(len(floats), dtype=np.int64)))
-        made._floats = floats
-        return made
+        return super().__new__(cls, (values, np.ones(len(floats), dtype=np.int64)))
 
     def __call__(self) -> list[float]:
-        return list(self._floats)
+        return self[0].tolist()  # float64 holds each float exactly
 
 
 class HistoryBuffer:
