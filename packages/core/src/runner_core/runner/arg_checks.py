@@ -9,10 +9,11 @@ that does not exist is a mistake in the input, not a failure of the run),
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import ConfigError, ConfigFileNotFoundError
+from ..errors import ConfigError, ConfigFileNotFoundError, ConfigTypeError, did_you_mean
 
 __all__ = ["check_runner_sections", "check_runner_values"]
 
@@ -89,10 +90,6 @@ def check_runner_sections(sections: Mapping[str, Any]) -> None:
     those only warn. ``auto_scale_lr`` enabled without ``base_batch_size`` is
     refused too (MMEngine: RuntimeError; ours a ConfigError, a RuntimeError).
     """
-    import warnings
-
-    from ..errors import ConfigTypeError, did_you_mean
-
     for section, allowed in _SECTION_OPTIONS.items():
         options = sections.get(section)
         if not isinstance(options, Mapping):

@@ -53,6 +53,10 @@ def eval_loop_cfg(cfg: Mapping[str, Any] | None, default_type: str) -> dict:
     return out
 
 
+#: the modes an evaluation loop may be built for (it takes the one it is built for)
+_EVAL_MODES = ("val", "test")
+
+
 def build_loop(runner: Any, cfg: Any, mode: str, default_args: dict[str, Any]) -> Any:
     """Build a loop from a config (or pass a built one) and fix its mode."""
     if not isinstance(cfg, Mapping):
@@ -76,9 +80,6 @@ def build_loop(runner: Any, cfg: Any, mode: str, default_args: dict[str, Any]) -
         # a ValLoop subclass as test_cfg runs the test points and test_step
         loop.mode = mode
     return loop
-
-
-_EVAL_MODES = ("val", "test")
 
 
 # -- evaluators ------------------------------------------------------------------------
