@@ -199,3 +199,16 @@ def test_instance_data_errors_have_mmengine_types() -> None:
     with pytest.raises(ValueError, match="cat"):
         InstanceData.cat([data, data])
     assert data[0:2].polygons.items == [1, 2]  # a slice needs no cat
+
+
+def test_instance_data_refuses_float_and_uint8_indices() -> None:
+    data = _instances()
+    with pytest.raises(AssertionError, match="scores > 0.5"):
+        data[[0.4, 2.9]]  # would be truncated to rows 0 and 2
+    with pytest.raises(TypeError, match="integers or a boolean mask"):
+        data[np.array([0.1, 0.9, 0.2, 0.7])]  # scores passed where a mask was meant
+    with pytest.raises(TypeError, match=r"\.bool\(\) for a mask"):
+        data[torch.tensor([1, 0, 1, 0], dtype=torch.uint8)]
+    assert data[np.array([3, 1], dtype=np.int32)].labels.tolist() == [3, 1]
+    assert data[np.array([False, True, True, False])].names == ["b", "c"]
+    assert len(data[[]]) == 0

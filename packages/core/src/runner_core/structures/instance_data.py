@@ -55,7 +55,16 @@ class InstanceData(BaseDataElement):
             item = slice(item, item + 1) if item != -1 else slice(-1, None)
         elif isinstance(item, (list, np.ndarray)):
             array = np.asarray(item)
-            item = torch.from_numpy(array.astype(np.int64) if array.dtype != np.bool_ else array)
+            if array.dtype.kind == "f" and array.size == 0:
+                array = array.astype(np.int64)  # [] selects nothing
+            elif array.dtype.kind in "iu":
+                array = array.astype(np.int64)
+            elif array.dtype != np.bool_:  # floats would be truncated into wrong rows
+                raise DataElementTypeError(
+                    f"InstanceData indices must be integers or a boolean mask, got an array of "
+                    f"{array.dtype}. For a mask from scores, compare them: inst[scores > 0.5]."
+                )
+            item = torch.from_numpy(array)
         new = type(self)(metainfo=self.metainfo)
         if isinstance(item, slice):
             for key, value in self.items():
@@ -72,11 +81,12 @@ class InstanceData(BaseDataElement):
                     f"A boolean mask of length {len(item)} cannot select from {len(self)} instances."
                 )
             indices = item.nonzero().view(-1)
-        elif item.dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
+        elif item.dtype in (torch.int64, torch.int32, torch.int16, torch.int8):
             indices = item.long()
-        else:
+        else:  # uint8 is ambiguous (a mask to torch's old indexing, indices to numpy)
             raise DataElementTypeError(
-                f"InstanceData index tensors must be long or bool, got {item.dtype}."
+                f"InstanceData index tensors must be long or bool, got {item.dtype}; "
+                "use .bool() for a mask or .long() for indices."
             )
         for key, value in self.items():
             new[key] = _take(value, indices)
