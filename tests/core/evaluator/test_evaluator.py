@@ -91,3 +91,13 @@ def test_non_metric_is_an_error() -> None:
 def test_offline_evaluate() -> None:
     evaluator = Evaluator(SpyMetric())
     assert evaluator.offline_evaluate([1, 2, 3, 4, 5], chunk_size=2) == {"spy/n": 5}
+
+
+def test_offline_evaluate_batches_the_data_like_a_loader() -> None:
+    spy = SpyMetric()
+    data = [{"inputs": torch.tensor([i]), "id": i} for i in range(5)]
+    assert Evaluator(spy).offline_evaluate([10, 11, 12, 13, 14], data, chunk_size=2) == {"spy/n": 5}
+    batches = [batch for batch, _ in spy.calls]
+    assert [batch["id"] for batch in batches] == [[0, 1], [2, 3], [4]]
+    assert batches[0]["inputs"][1].tolist() == [1]
+    assert [samples for _, samples in spy.calls] == [[10, 11], [12, 13], [14]]

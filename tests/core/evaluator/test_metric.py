@@ -66,3 +66,37 @@ def test_bad_collect_device_is_an_error() -> None:
 def test_base_metric_is_abstract() -> None:
     with pytest.raises(TypeError):
         BaseMetric()  # type: ignore[abstract]
+
+
+def test_empty_prefix_falls_back_to_default_prefix() -> None:
+    metric = OrderMetric(prefix="")
+    metric.process(None, [1])
+    assert list(metric.evaluate()) == ["order/ids", "order/count"]
+
+
+def test_compute_metrics_gets_results_on_the_cpu() -> None:
+    import torch
+
+    moved: list[str] = []
+
+    class Tracked(torch.Tensor):
+        def cpu(self, *args: Any, **kwargs: Any) -> Any:
+            moved.append("cpu")
+            return super().cpu(*args, **kwargs)
+
+    metric = OrderMetric()
+    metric.process(None, [torch.tensor(1.0).as_subclass(Tracked)])
+    metric.evaluate()
+    assert moved == ["cpu"]
+
+
+def test_no_results_warning_goes_to_the_run_log(tmp_path: Any) -> None:
+    from runner_core.logging.logger import get_logger
+
+    log_file = tmp_path / "run.log"
+    get_logger(log_file=log_file)
+    try:
+        OrderMetric().evaluate()
+    finally:
+        get_logger()  # back to a console-only logger
+    assert "OrderMetric got no results to evaluate" in log_file.read_text()

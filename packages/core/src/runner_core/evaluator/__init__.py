@@ -1,4 +1,4 @@
-"""Evaluation: ``Evaluator``, ``BaseMetric`` and the ``Accuracy`` metric.
+"""Evaluation: ``Evaluator``, ``BaseMetric``, the ``Accuracy`` metric and ``DumpResults``.
 
 Importing this package is cheap; the torch-backed names load on first use.
 """
@@ -14,17 +14,20 @@ _LAZY = {
     "BaseMetric": "runner_core.evaluator.metric",
     "interleave_results": "runner_core.evaluator.metric",
     "Accuracy": "runner_core.evaluator.accuracy",
+    "DumpResults": "runner_core.evaluator.dump_results",
 }
 
 __all__ = [
     "Accuracy",
     "BaseMetric",
+    "DumpResults",
     "Evaluator",
     "interleave_results",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .accuracy import Accuracy
+    from .dump_results import DumpResults
     from .evaluator import Evaluator
     from .metric import BaseMetric, interleave_results
 

@@ -92,14 +92,22 @@ class Evaluator:
     def offline_evaluate(
         self, data_samples: Sequence[Any], data: Sequence[Any] | None = None, chunk_size: int = 1
     ) -> dict[str, Any]:
-        """Evaluate saved predictions (one entry per sample) without a model."""
+        """Evaluate saved predictions (one entry per sample) without a model.
+
+        ``data`` (one entry per sample, or None) reaches the metrics in chunks
+        of ``chunk_size``, each batched by ``pseudo_collate`` like a loader's
+        batch: a dict of lists for dict samples.
+        """
         if data is not None and len(data) != len(data_samples):
             raise ValueError(
                 f"offline_evaluate got {len(data_samples)} data samples but {len(data)} data items."
             )
+        from ..data.collate import pseudo_collate
+
         for start in range(0, len(data_samples), chunk_size):
             samples = list(data_samples[start : start + chunk_size])
-            batch = None if data is None else list(data[start : start + chunk_size])
+            # the data as a loader would batch it (MMEngine collates it the same way)
+            batch = None if data is None else pseudo_collate(list(data[start : start + chunk_size]))
             self.process(samples, batch)
         return self.evaluate(len(data_samples))
 

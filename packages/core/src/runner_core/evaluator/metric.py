@@ -22,7 +22,6 @@ from ..distributed.utils import (
     is_main_process,
 )
 
-_logger = logging.getLogger(__name__)
 _HOLE = object()
 
 
@@ -83,8 +82,8 @@ class BaseMetric(metaclass=ABCMeta):
         collect_device: ``'cpu'`` gathers results over a gloo group (tensors in
             results are moved to the CPU first); ``'gpu'`` uses the default
             process group as it is (NCCL on GPUs).
-        prefix: put before every metric key as ``'<prefix>/<key>'``; defaults
-            to the class attribute ``default_prefix``.
+        prefix: put before every metric key as ``'<prefix>/<key>'``; None or
+            ``''`` uses the class attribute ``default_prefix`` (as MMEngine).
         collect_dir: accepted for MMEngine configs and ignored: results are
             gathered by collectives, not through a shared directory.
     """
@@ -103,7 +102,7 @@ class BaseMetric(metaclass=ABCMeta):
             )
         self.collect_device = collect_device
         self.collect_dir = collect_dir
-        self.prefix = prefix if prefix is not None else self.default_prefix
+        self.prefix = prefix or self.default_prefix
         self.results: list[Any] = []
         self._dataset_meta: dict | None = None
 
@@ -132,20 +131,28 @@ class BaseMetric(metaclass=ABCMeta):
                 drops the samples ``DefaultSampler`` repeated to even out ranks.
                 None keeps every gathered result.
         """
-        if not is_distributed():  # nothing to gather, nothing to move (as MMEngine)
+        # compute_metrics gets its results on the CPU, as in MMEngine (it may call .numpy())
+        on_cpu = False
+        if not is_distributed():  # nothing to gather
             parts = [self.results]
         elif self.collect_device == "cpu":
             parts = all_gather_object(_to_cpu(self.results), group=get_cpu_group())
+            on_cpu = True
         else:
             parts = all_gather_object(self.results)
         metrics: dict[str, Any] | None = None
         if is_main_process():
             results = interleave_results(parts, size)
+            if not on_cpu:
+                results = _to_cpu(results)
             if not results:
-                _logger.warning(
-                    "%s got no results to evaluate: was process() called, and does it append "
-                    "to self.results?",
-                    type(self).__name__,
+                from ..logging.print_log import print_log
+
+                print_log(
+                    f"{type(self).__name__} got no results to evaluate: was process() called, "
+                    "and does it append to self.results?",
+                    logger="current",
+                    level=logging.WARNING,
                 )
             metrics = self.compute_metrics(results)
             if self.prefix:

@@ -1,0 +1,28 @@
+"""DumpResults: test-set predictions saved to a pickle, for offline scoring."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+
+from runner_core.evaluator import DumpResults, Evaluator
+
+
+def test_dump_results_writes_every_prediction_on_the_cpu(tmp_path: Path) -> None:
+    out = tmp_path / "preds" / "test.pkl"
+    evaluator = Evaluator(dict(type="DumpResults", out_file_path=str(out)))
+    evaluator.process([{"pred": torch.tensor(1.0)}, {"pred": torch.tensor(2.0)}])
+    evaluator.process([{"pred": torch.tensor(3.0)}])
+    assert evaluator.evaluate(3) == {}
+    saved = pickle.loads(out.read_bytes())
+    assert [float(item["pred"]) for item in saved] == [1.0, 2.0, 3.0]
+    # written atomically: no temp file left beside it
+    assert not list(out.parent.glob("*.tmp*"))
+
+
+def test_dump_results_needs_a_pickle_path(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"end it with '\.pkl'"):
+        DumpResults(out_file_path=str(tmp_path / "preds.json"))
