@@ -45,7 +45,12 @@ def test_pseudo_collate_nested_and_plain_items() -> None:
 
 
 def test_pseudo_collate_mismatched_samples_are_named() -> None:
-    with pytest.raises(ValueError, match="sample 1 has keys"):
+    # the exception types MMEngine's pseudo_collate raises (KeyError, RuntimeError)
+    with pytest.raises(KeyError, match="sample 1 has keys"):
         pseudo_collate([{"a": 1}, {"b": 2}])
-    with pytest.raises(ValueError, match="sample 1 has 1 elements"):
+    with pytest.raises(RuntimeError, match="sample 1 has 1 elements"):
         pseudo_collate([(1, 2), (3,)])
+
+
+def test_pseudo_collate_drops_keys_only_later_samples_have() -> None:
+    assert pseudo_collate([{"a": 1}, {"a": 2, "b": 3}]) == {"a": [1, 2]}

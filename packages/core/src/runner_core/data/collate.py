@@ -11,6 +11,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+from ..errors import RunnerError
+
+
+class CollateError(RunnerError, ValueError):
+    """The samples of a batch do not line up (a RuntimeError, as MMEngine's collate raises)."""
+
+
+class CollateKeyError(CollateError, KeyError):
+    """A sample lacks a key the batch's first sample has (a KeyError, as in MMEngine)."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0])
+
 
 def default_collate(batch: Sequence[Any]) -> Any:
     """Torch's ``default_collate``: stack tensors, numbers and arrays; recurse into dicts and sequences.
@@ -53,10 +66,11 @@ def _keep_list(batch: Sequence[Any], *, collate_fn_map: Any = None) -> list[Any]
 def pseudo_collate(batch: Sequence[Any]) -> Any:
     """Transpose a list of samples without stacking anything, as MMEngine's does.
 
-    A list of dicts becomes a dict of lists; a list of tuples or lists becomes
-    a list of tuples, one per field (a namedtuple of tuples for namedtuples),
-    recursively; any other element type is returned as the batch it came in.
-    Tensors stay separate tensors.
+    A list of dicts becomes a dict of lists, with the first sample's keys (a
+    key only later samples have is dropped, as in MMEngine); a list of tuples
+    or lists becomes a list of tuples, one per field (a namedtuple of tuples
+    for namedtuples), recursively; any other element type is returned as the
+    batch it came in. Tensors stay separate tensors.
     """
     if not isinstance(batch, Sequence) or isinstance(batch, (str, bytes)):
         raise TypeError(f"pseudo_collate expects a list of samples, got {type(batch).__name__}.")
@@ -66,11 +80,11 @@ def pseudo_collate(batch: Sequence[Any]) -> Any:
     if isinstance(first, Mapping):
         keys = list(first)
         for i, sample in enumerate(batch):
-            if not isinstance(sample, Mapping) or set(sample) != set(keys):
+            if not isinstance(sample, Mapping) or any(key not in sample for key in keys):
                 got = sorted(sample) if isinstance(sample, Mapping) else type(sample).__name__
-                raise ValueError(
+                raise CollateKeyError(
                     f"pseudo_collate: sample {i} has keys {got}, but sample 0 has {sorted(keys)}; "
-                    f"every sample of a batch needs the same keys."
+                    f"every sample of a batch needs sample 0's keys."
                 )
         collated = {key: pseudo_collate([sample[key] for sample in batch]) for key in keys}
         try:
@@ -81,7 +95,7 @@ def pseudo_collate(batch: Sequence[Any]) -> Any:
         length = len(first)
         for i, sample in enumerate(batch):
             if len(sample) != length:
-                raise ValueError(
+                raise CollateError(
                     f"pseudo_collate: sample {i} has {len(sample)} elements, but sample 0 has "
                     f"{length}; every sample of a batch needs the same length."
                 )
@@ -97,4 +111,4 @@ def pseudo_collate(batch: Sequence[Any]) -> Any:
     return batch
 
 
-__all__ = ["default_collate", "pseudo_collate"]
+__all__ = ["CollateError", "CollateKeyError", "default_collate", "pseudo_collate"]
