@@ -170,3 +170,63 @@ def test_concat_refuses_different_metainfo_unless_ignored(tmp_path: Path) -> Non
 def test_wrappers_are_found_through_the_registry() -> None:
     assert DATASETS.get("ConcatDataset") is ConcatDataset
     assert TRANSFORMS.get("Compose") is Compose
+
+
+def test_concat_compares_array_metainfo_and_refuses_other_types(tmp_path: Path) -> None:
+    import numpy as np
+
+    ann = _ann_file(tmp_path, ENTRIES)
+
+    def toy(**meta: Any) -> ToyDatasetForCompat:
+        return ToyDatasetForCompat(ann_file=ann, data_root=str(tmp_path), metainfo=meta)
+
+    palette = [[255, 0, 0], [0, 255, 0]]
+    same = ConcatDataset([toy(palette=np.array(palette)), toy(palette=np.array(palette))])
+    assert len(same) == 8
+    with pytest.raises(ValueError, match="palette"):
+        ConcatDataset([toy(palette=np.array(palette)), toy(palette=np.zeros((2, 3)))])
+    with pytest.raises(TypeError, match="is a list in datasets\\[1\\] but a tuple"):
+        ConcatDataset([toy(classes=("a",)), toy(classes=["a"])])
+
+
+def test_wrappers_refuse_subsets_with_the_fix(tmp_path: Path) -> None:
+    cfg = dict(
+        type="ToyDatasetForCompat", ann_file=_ann_file(tmp_path, ENTRIES), data_root=str(tmp_path)
+    )
+    for wrapper in (ConcatDataset([cfg, cfg]), RepeatDataset(cfg, times=2)):
+        with pytest.raises(NotImplementedError, match="call them on the wrapped dataset"):
+            wrapper.get_subset(2)
+
+
+def test_force_full_init_works_on_any_class_with_full_init() -> None:
+    from runner_core.dataset import force_full_init
+
+    class Plain:  # not a BaseDataset, no _fully_initialized attribute
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def full_init(self) -> None:
+            self.calls += 1
+            self.items = [1, 2, 3]
+
+        @force_full_init
+        def __len__(self) -> int:
+            return len(self.items)
+
+    plain = Plain()
+    assert [len(plain), len(plain), len(plain)] == [3, 3, 3]
+    assert plain.calls == 1
+
+    class NoInit:
+        @force_full_init
+        def size(self) -> int:
+            return 0
+
+    with pytest.raises(AttributeError, match="has no full_init"):
+        NoInit().size()
+
+
+def test_missing_data_prefix_key_is_an_assertion_error(tmp_path: Path) -> None:
+    ann = _ann_file(tmp_path, [dict(value=1)])
+    with pytest.raises(AssertionError, match="data_prefix has key 'img_path'"):
+        BaseDataset(ann_file=ann, data_root=str(tmp_path))

@@ -25,13 +25,33 @@ class DatasetError(RunnerError, ValueError):
     """An annotation file or a sample does not have the shape BaseDataset expects."""
 
 
+class DatasetTypeError(DatasetError, TypeError):
+    """A dataset value has the wrong type (a TypeError, as MMEngine raises)."""
+
+
+class DatasetAssertionError(DatasetError, AssertionError):
+    """A check MMEngine makes with ``assert`` (an AssertionError too)."""
+
+
 def force_full_init(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorate a dataset method that needs the data list: run ``full_init()`` first."""
+    """Decorate a dataset method that needs the data list: run ``full_init()`` first.
+
+    Works on any class with a ``full_init`` method, as MMEngine's does: it is
+    called once, and ``_fully_initialized`` is set afterwards, whether or not
+    ``full_init`` sets it itself.
+    """
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if not self._fully_initialized:
-            self.full_init()
+        if not getattr(self, "_fully_initialized", False):
+            init = getattr(self, "full_init", None)
+            if not callable(init):
+                raise AttributeError(
+                    f"{type(self).__name__}.{method.__name__} is decorated with force_full_init, "
+                    f"but {type(self).__name__} has no full_init() method to call first."
+                )
+            init()
+            self._fully_initialized = True
         return method(self, *args, **kwargs)
 
     return wrapper
@@ -209,7 +229,7 @@ class BaseDataset:
         """One raw annotation entry -> a data info dict; joins ``data_prefix`` folders."""
         for key, prefix in self.data_prefix.items():
             if key not in raw_data_info:
-                raise DatasetError(
+                raise DatasetAssertionError(
                     f"{type(self).__name__}: data_prefix has key {key!r}, but the annotation "
                     f"entry {raw_data_info!r} has no such key."
                 )

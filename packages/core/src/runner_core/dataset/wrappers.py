@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BuildError
-from .base_dataset import DatasetError, force_full_init
+from .base_dataset import DatasetError, DatasetTypeError, force_full_init
 
 
 def _build(dataset: Any, where: str) -> Any:
@@ -63,6 +63,29 @@ class _Wrapper:
     def _locate(self, idx: int) -> tuple[Any, int]:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def get_subset_(self, indices: int | Sequence[int]) -> None:
+        """Not supported on a wrapper (as in MMEngine): take the subset before wrapping."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not support get_subset_/get_subset: call them on the "
+            "wrapped dataset(s) first, then wrap the subsets."
+        )
+
+    def get_subset(self, indices: int | Sequence[int]) -> Any:
+        """Not supported on a wrapper (as in MMEngine): take the subset before wrapping."""
+        self.get_subset_(indices)
+
+
+def _same_meta(first: Any, other: Any) -> bool:
+    """Whether two metainfo values agree (numpy arrays and tensors compared element-wise)."""
+    import numpy as np
+
+    if isinstance(first, np.ndarray) or isinstance(other, np.ndarray):
+        return bool(np.array_equal(first, other))
+    try:
+        return bool(first == other)
+    except (ValueError, RuntimeError):  # e.g. tensors with several elements
+        return bool(np.array_equal(np.asarray(first), np.asarray(other)))
+
 
 class ConcatDataset(_Wrapper):
     """Datasets one after the other; their metainfo must agree except ``ignore_keys``."""
@@ -89,7 +112,13 @@ class ConcatDataset(_Wrapper):
             for key in set(first) | set(other):
                 if key in self.ignore_keys:
                     continue
-                if key not in first or key not in other or first[key] != other[key]:
+                if key in first and key in other and type(first[key]) is not type(other[key]):
+                    raise DatasetTypeError(
+                        f"ConcatDataset: metainfo {key!r} is a {type(other[key]).__name__} in "
+                        f"datasets[{i}] but a {type(first[key]).__name__} in datasets[0]; give "
+                        "both the same type, or list the key in ignore_keys."
+                    )
+                if key not in first or key not in other or not _same_meta(first[key], other[key]):
                     raise DatasetError(
                         f"ConcatDataset: datasets[0] and datasets[{i}] have different metainfo "
                         f"{key!r} ({first.get(key)!r} vs {other.get(key)!r}); list it in "

@@ -47,7 +47,9 @@ class DumpResults(BaseMetric):
         from ..logging.print_log import print_log
 
         self.out_file_path.parent.mkdir(parents=True, exist_ok=True)
-        write_bytes_atomic(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL), self.out_file_path)
+        write_bytes_atomic(
+            pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL), self.out_file_path
+        )
         print_log(
             f"Saved {len(results)} results to {self.out_file_path}.",
             logger="current",
