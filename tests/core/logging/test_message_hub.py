@@ -162,3 +162,51 @@ def test_data_is_also_mmengines_values_and_counts_property() -> None:
     assert values.tolist() == [1.0, 2.0, 4.0] and counts.tolist() == [1, 1, 1]
     assert buf.data[0][-1] == 4.0
     assert buf.data() == [1.0, 2.0, 4.0]  # ours: called, the floats
+
+
+def test_counts_weight_the_mean_as_in_mmengine() -> None:
+    hub = MessageHub("counts-test")
+    hub.update_scalar("acc", 10.0, count=2)
+    hub.update_scalar("acc", 2.0)
+    assert hub.get_scalar("acc").mean() == 4.0  # (10 + 2) / (2 + 1)
+    hub.update_scalars({"top1": dict(value=3.0, count=4), "plain": 1.0})
+    assert hub.get_scalar("top1").mean() == 0.75
+    values, counts = hub.get_scalar("acc").data
+    assert values.tolist() == [10.0, 2.0] and counts.tolist() == [2, 1]
+    assert hub.get_scalar("acc").statistics("current") == 2.0
+    # the counts survive a checkpoint
+    restored = MessageHub("counts-restored")
+    restored.load_state_dict(hub.state_dict())
+    assert restored.get_scalar("acc").mean() == 4.0
+
+
+def test_a_value_that_is_not_a_number_is_refused_when_recorded() -> None:
+    hub = MessageHub("refuse-test")
+    with pytest.raises(
+        AssertionError, match=r"update_scalars\(\{key: dict\(value=\.\.\., count=n\)\}\)"
+    ):
+        hub.update_scalar("train/acc", {"value": 1.0})
+    with pytest.raises(TypeError, match="without 'value'"):
+        hub.update_scalars({"train/acc": {"count": 2}})
+    hub.state_dict()  # nothing unreadable was kept, so a checkpoint can be written
+
+
+def test_resumed_false_keys_stay_out_of_checkpoints() -> None:
+    hub = MessageHub("resumed-test")
+    hub.update_scalar("kept", 1.0)
+    hub.update_scalar("dropped", 2.0, resumed=False)
+    hub.update_info("note", "x", resumed=False)
+    hub.update_info_dict({"epoch": 3})
+    assert hub.resumed_keys == {"kept": True, "dropped": False, "note": False, "epoch": True}
+    state = hub.state_dict()
+    assert list(state["log_scalars"]) == ["kept"] and state["runtime_info"] == {"epoch": 3}
+    assert hub.instance_name == "resumed-test"
+
+
+def test_mmengine_constructors() -> None:
+    buf = HistoryBuffer([1.0, 2.0, 6.0], [1, 1, 2])
+    assert buf.mean() == 2.25 and buf.max_length == 1000
+    hub = MessageHub.get_instance("ctor-test", log_scalars={"loss": buf}, runtime_info={"iter": 5})
+    assert hub.get_scalar("loss") is buf and hub.get_info("iter") == 5
+    with pytest.raises(KeyError, match="Did you mean 'mean'"):
+        buf.statistics("maen")

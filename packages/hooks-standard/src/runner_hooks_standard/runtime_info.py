@@ -65,8 +65,8 @@ class RuntimeInfoHook(Hook):
                 optimizer = getattr(wrapper, "optimizer", None)
                 same = getattr(optimizer, "param_groups", None) is wrapper.param_groups
                 self._groups_of = optimizer if same else wrapper
-                self._lr = hub.history("train/lr").update
-                self._momentum = hub.history("train/momentum").update
+                self._lr = hub.history("train/lr").append
+                self._momentum = hub.history("train/momentum").append
                 group = wrapper.param_groups[0]
                 self._momentum_key = (
                     "momentum" if "momentum" in group else "betas" if "betas" in group else None
@@ -141,7 +141,7 @@ class RuntimeInfoHook(Hook):
         for key, value in outputs.items():
             append = bufs.get(key)
             if append is None:
-                append = bufs[key] = self._hub.history(f"train/{key}").update
+                append = bufs[key] = self._hub.history(f"train/{key}").append
             # stored as it is: the history reads its tensors together when it is read
             # (a log line), not one by one between the model's kernels
             if getattr(value, "requires_grad", False):

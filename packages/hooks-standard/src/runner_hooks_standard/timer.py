@@ -50,7 +50,7 @@ class IterTimerHook(Hook):
     def _bind_eval(self, runner: RunnerAPI, mode: str) -> tuple[Any, Any]:
         """The ``<mode>/data_time`` and ``<mode>/time`` buffers' appends, looked up once per pass."""
         hub = runner.message_hub
-        sinks = (hub.history(f"{mode}/data_time").update, hub.history(f"{mode}/time").update)
+        sinks = (hub.history(f"{mode}/data_time").append, hub.history(f"{mode}/time").append)
         self._eval_sinks = sinks
         return sinks
 
@@ -60,8 +60,8 @@ class IterTimerHook(Hook):
         hub = runner.message_hub
         max_iters = runner.max_iters
         self._left = max_iters - runner.iter if max_iters else 0  # iterations left
-        self._record_data_time = hub.history("train/data_time").update
-        self._record_time = hub.history("train/time").update
+        self._record_data_time = hub.history("train/data_time").append
+        self._record_time = hub.history("train/time").append
         self._info = hub.runtime_info
 
     def before_train(self, runner: RunnerAPI) -> None:

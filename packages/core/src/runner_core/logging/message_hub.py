@@ -11,18 +11,20 @@ kernels, costs about 1 % of the step; fifty of them in a row, when a log
 line is written, cost a few microseconds.)
 ``update_scalar`` still reads a one-element CPU tensor at once, as MMEngine
 does, so a caller's graph is never kept alive; ``RuntimeInfoHook`` records
-each step's detached outputs through ``history(key).update`` instead.
+each step's detached outputs through ``history(key).append`` instead.
 """
 
 from __future__ import annotations
 
 import weakref
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from itertools import islice, repeat, starmap, takewhile
 from operator import is_, is_not, methodcaller
 from typing import Any
+
+from ..errors import RunnerError
 
 # The read path below runs its loops in C (map, takewhile, starmap): a log line reads
 # every history, fifty values at W1's interval, and each Python-level step of a loop
@@ -81,31 +83,76 @@ def cpu_scalar_as_float(value: Any) -> Any:
     return value
 
 
+class ScalarError(RunnerError, AssertionError, TypeError):
+    """A value recorded as a scalar is not one number (MMEngine asserts the same)."""
+
+
 class HistoryData(tuple):
     """MMEngine's ``(values, counts)`` numpy arrays, and callable for the list of floats."""
 
-    def __new__(cls, floats: list[float]) -> HistoryData:
+    def __new__(cls, floats: list[float], counts: Sequence[int] | None = None) -> HistoryData:
         import numpy as np
 
         values = np.asarray(floats, dtype=np.float64)
-        return super().__new__(cls, (values, np.ones(len(floats), dtype=np.int64)))
+        if counts is None:
+            counts_array = np.ones(len(floats), dtype=np.int64)
+        else:
+            counts_array = np.asarray(counts, dtype=np.int64)
+        return super().__new__(cls, (values, counts_array))
 
     def __call__(self) -> list[float]:
         return self[0].tolist()  # float64 holds each float exactly
 
 
 class HistoryBuffer:
-    """The last ``max_length`` values of one scalar.
+    """The last ``max_length`` values of one scalar, and how many samples each one stands for.
 
-    ``update`` is a bound ``deque.append``: recording a value per iteration
-    costs one call. Tensors are read when the history is (``_settle``).
+    MMEngine's signature and ``update(value, count=1)``: a value recorded with
+    ``count=n`` is a sum over ``n`` samples, so ``mean`` is the sum of the
+    values over the sum of their counts. ``append`` is a bound
+    ``deque.append`` for values of count 1: recording a value per iteration
+    costs one call (the standard hooks use it). Tensors are read when the
+    history is (``_settle``). Keeps 1,000 values by default (MMEngine a
+    million): memory stays flat however long a run is.
     """
 
-    __slots__ = ("_values", "update")
+    __slots__ = ("_values", "_counts", "append")
 
-    def __init__(self, max_length: int = 1000) -> None:
-        self._values: deque[Any] = deque(maxlen=max_length)
-        self.update = self._values.append
+    def __init__(
+        self,
+        log_history: Sequence[Any] = (),
+        count_history: Sequence[int] = (),
+        max_length: int = 1000,
+    ) -> None:
+        if count_history and len(count_history) != len(log_history):
+            raise ScalarError(
+                f"HistoryBuffer got {len(log_history)} values but {len(count_history)} counts."
+            )
+        self._values: deque[Any] = deque(log_history, maxlen=max_length)
+        # counts of the values, only once one is not 1 (aligned with _values from the right)
+        self._counts: deque[int] | None = None
+        if any(count != 1 for count in count_history):
+            self._counts = deque(count_history, maxlen=max_length)
+        self.append = self._values.append
+
+    def update(self, value: Any, count: int = 1) -> None:
+        """Record ``value``, a sum over ``count`` samples (MMEngine's ``HistoryBuffer.update``)."""
+        if count == 1 and self._counts is None:
+            self._values.append(value)
+            return
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ScalarError(f"HistoryBuffer.update: count must be an int >= 1, got {count!r}.")
+        counts = self._counts
+        if counts is None:
+            counts = self._counts = deque(repeat(1, len(self._values)), maxlen=self._values.maxlen)
+        elif len(counts) < len(self._values):  # values appended with count 1 since
+            counts.extend(repeat(1, len(self._values) - len(counts)))
+        self._values.append(value)
+        counts.append(count)
+
+    @property
+    def max_length(self) -> int | None:
+        return self._values.maxlen
 
     def _settle(self) -> None:
         """Replace the values recorded since the last read with their floats.
@@ -172,9 +219,29 @@ class HistoryBuffer:
         return [_as_float(v) for v in values]  # e.g. a tensor recorded before a float
 
     def mean(self, window: int | None = None) -> float:
-        """Mean of the last ``window`` values (all kept values when None)."""
+        """Mean of the last ``window`` values (all kept values when None), weighted by counts."""
         values = self._numbers(window)
-        return float(sum(values)) / len(values)
+        if self._counts is None:
+            return float(sum(values)) / len(values)
+        return float(sum(values)) / sum(self._count_window(len(values)))
+
+    def _count_window(self, n: int) -> list[int]:
+        """The counts of the newest ``n`` values (values appended without one count 1)."""
+        counts = list(self._counts or ())
+        counts += [1] * (len(self._values) - len(counts))
+        return counts[len(counts) - n :]
+
+    def statistics(self, method_name: str, *args: Any, **kwargs: Any) -> float:
+        """MMEngine's ``statistics('mean', 10)``: one of mean, max, min, current."""
+        if method_name not in ("mean", "max", "min", "current"):
+            from ..errors import did_you_mean
+
+            raise KeyError(
+                f"HistoryBuffer has no statistic {method_name!r}; use mean, max, min or current."
+                + did_you_mean(method_name, ["mean", "max", "min", "current"])
+            )
+        method: Any = getattr(self, method_name)
+        return float(method(*args, **kwargs))
 
     def max(self, window: int | None = None) -> float:
         return float(max(self._numbers(window)))
@@ -193,23 +260,29 @@ class HistoryBuffer:
         arrays (``buf.data[0]``); ours was a method returning the floats
         (``buf.data()``). Both spellings work.
         """
-        return HistoryData(self._floats())
+        floats = self._floats()
+        return HistoryData(floats, None if self._counts is None else self._count_window(len(floats)))
 
     def _floats(self) -> list[float]:
         self._settle()
         return [_as_float(v) for v in self._values]
 
     def state_dict(self) -> dict[str, Any]:
-        return {"values": self._floats(), "max_length": self._values.maxlen}
+        state: dict[str, Any] = {"values": self._floats(), "max_length": self._values.maxlen}
+        if self._counts is not None:
+            state["counts"] = self._count_window(len(self._values))
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Replace the values in place (hooks may hold this buffer)."""
         self._values.clear()
         self._values.extend(state["values"])
+        counts = state.get("counts")
+        self._counts = None if counts is None else deque(counts, maxlen=self._values.maxlen)
 
     @classmethod
     def from_state_dict(cls, state: dict[str, Any]) -> HistoryBuffer:
-        buf = cls(state.get("max_length") or 1000)
+        buf = cls(max_length=state.get("max_length") or 1000)
         buf.load_state_dict(state)
         return buf
 
@@ -228,21 +301,45 @@ class MessageHub:
     _instances: weakref.WeakValueDictionary[str, MessageHub] = weakref.WeakValueDictionary()
     _kept: dict[str, MessageHub] = {}
 
-    def __init__(self, name: str = "runner") -> None:
+    def __init__(
+        self,
+        name: str = "runner",
+        log_scalars: Mapping[str, HistoryBuffer] | None = None,
+        runtime_info: Mapping[str, Any] | None = None,
+        resumed_keys: Mapping[str, bool] | None = None,
+    ) -> None:
         self.name = name
-        self._scalars: dict[str, HistoryBuffer] = {}
-        self._info: dict[str, Any] = {}
+        self._scalars: dict[str, HistoryBuffer] = dict(log_scalars or {})
+        self._info: dict[str, Any] = dict(runtime_info or {})
+        # keys recorded with resumed=False: left out of checkpoints (MMEngine's resumed_keys)
+        self._not_resumed: set[str] = {k for k, keep in (resumed_keys or {}).items() if not keep}
         MessageHub._instances.pop(name, None)
         MessageHub._kept.pop(name, None)
         MessageHub._instances[name] = self
 
     @classmethod
-    def get_instance(cls, name: str) -> MessageHub:
-        """The hub called ``name``, created (and made current) if there is none yet."""
+    def get_instance(cls, name: str, **kwargs: Any) -> MessageHub:
+        """The hub called ``name``, created (and made current) from ``kwargs`` if there is none yet."""
         hub = cls._instances.get(name)
         if hub is None:
-            hub = cls._kept[name] = cls(name)
+            hub = cls._kept[name] = cls(name, **kwargs)
         return hub
+
+    @property
+    def instance_name(self) -> str:
+        """The hub's name (MMEngine's ``ManagerMixin.instance_name``)."""
+        return self.name
+
+    @property
+    def resumed_keys(self) -> dict[str, bool]:
+        """Every scalar and info key: whether a checkpoint keeps it (``resumed=``)."""
+        return {key: key not in self._not_resumed for key in [*self._scalars, *self._info]}
+
+    def _resumed(self, key: str, resumed: bool) -> None:
+        if resumed:
+            self._not_resumed.discard(key)
+        else:
+            self._not_resumed.add(key)
 
     @classmethod
     def get_current_instance(cls) -> MessageHub:
@@ -259,12 +356,26 @@ class MessageHub:
         return name in cls._instances
 
     # scalars
-    def update_scalar(self, key: str, value: Any, count: int = 1) -> None:
-        """Record ``value``: a number, or a tensor (read only when logged, unless on the CPU)."""
+    def update_scalar(self, key: str, value: Any, count: int = 1, resumed: bool = True) -> None:
+        """Record ``value``: a number, or a one-element tensor or array (read when logged).
+
+        ``count``: how many samples ``value`` sums over (``mean`` divides by
+        the counts); ``resumed=False`` leaves the key out of checkpoints.
+        """
+        value = cpu_scalar_as_float(value)
+        if type(value) is not float and not _is_one_number(value):
+            raise ScalarError(
+                f"MessageHub.update_scalar({key!r}, ...) got {type(value).__name__} {value!r:.80}; "
+                "a scalar is one number or a one-element tensor or array. For a value with a "
+                "count, use update_scalar(key, value, count=n) or "
+                "update_scalars({key: dict(value=..., count=n)}); other values go to update_info."
+            )
         buf = self._scalars.get(key)
         if buf is None:
             buf = self._scalars[key] = HistoryBuffer()
-        buf.update(cpu_scalar_as_float(value))
+        buf.update(value, count)
+        if not resumed or self._not_resumed:
+            self._resumed(key, resumed)
 
     def history(self, key: str) -> HistoryBuffer:
         """The buffer of ``key``, created if needed; hooks may keep it across iterations."""
@@ -273,9 +384,20 @@ class MessageHub:
             buf = self._scalars[key] = HistoryBuffer()
         return buf
 
-    def update_scalars(self, values: dict[str, Any], prefix: str = "") -> None:
-        for k, v in values.items():
-            self.update_scalar(prefix + k, v)
+    def update_scalars(self, values: dict[str, Any], resumed: bool = True, prefix: str = "") -> None:
+        """Record several scalars; a value may be ``dict(value=..., count=n)`` (as in MMEngine)."""
+        for key, value in values.items():
+            count = 1
+            if isinstance(value, Mapping):
+                if "value" not in value:
+                    raise ScalarError(
+                        f"MessageHub.update_scalars: {key!r} is a dict without 'value'; give "
+                        "dict(value=..., count=n) or a number."
+                    )
+                count = value.get("count", 1)
+                count = int(cpu_scalar_as_float(count)) if not isinstance(count, int) else count
+                value = value["value"]
+            self.update_scalar(prefix + key, value, count, resumed)
 
     def get_scalar(self, key: str) -> HistoryBuffer:
         try:
@@ -290,11 +412,16 @@ class MessageHub:
         return self._scalars
 
     # info
-    def update_info(self, key: str, value: Any) -> None:
+    def update_info(self, key: str, value: Any, resumed: bool = True) -> None:
         self._info[key] = value
+        if not resumed or self._not_resumed:
+            self._resumed(key, resumed)
 
-    def update_info_dict(self, info: dict[str, Any]) -> None:
+    def update_info_dict(self, info: dict[str, Any], resumed: bool = True) -> None:
         self._info.update(info)
+        if not resumed or self._not_resumed:
+            for key in info:
+                self._resumed(key, resumed)
 
     def get_info(self, key: str, default: Any = None) -> Any:
         return self._info.get(key, default)
@@ -311,9 +438,10 @@ class MessageHub:
 
     # checkpoints: plain data only, so checkpoints load with weights_only=True
     def state_dict(self) -> dict[str, Any]:
-        info = {k: v for k, v in self._info.items() if _is_plain(v)}
+        skip = self._not_resumed
+        info = {k: v for k, v in self._info.items() if k not in skip and _is_plain(v)}
         return {
-            "log_scalars": {k: b.state_dict() for k, b in self._scalars.items()},
+            "log_scalars": {k: b.state_dict() for k, b in self._scalars.items() if k not in skip},
             "runtime_info": info,
         }
 
@@ -325,6 +453,16 @@ class MessageHub:
             else:
                 self._scalars[key] = HistoryBuffer.from_state_dict(buf_state)
         self._info.update(state.get("runtime_info", {}))
+
+
+def _is_one_number(value: Any) -> bool:
+    """An int (bools too, as MMEngine), a float or a one-element tensor / numpy value."""
+    if isinstance(value, (int, float)):
+        return True
+    numel = getattr(value, "numel", None)  # a tensor: its size, without reading a GPU value
+    if callable(numel):
+        return bool(numel() == 1)
+    return getattr(value, "size", None) == 1 and hasattr(value, "item")
 
 
 def _is_plain(value: Any) -> bool:
