@@ -74,16 +74,12 @@ def test_print_log_unknown_logger_name_is_a_value_error() -> None:
         print_log("x", logger="compat-never-made")
 
 
-def test_print_log_current_without_a_run_still_prints(capsys: pytest.CaptureFixture[str]) -> None:
-    current = logging.getLogger("runner")
-    saved = list(current.handlers)
-    for handler in saved:
-        current.removeHandler(handler)
-    try:
-        print_log("before any runner", logger="current")
-        assert "before any runner" in capsys.readouterr().out
-    finally:
-        for handler in list(current.handlers):
-            current.removeHandler(handler)
-        for handler in saved:
-            current.addHandler(handler)
+def test_print_log_current_without_a_run_still_prints(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runner_core.logging import RunLogger
+
+    monkeypatch.setattr(RunLogger, "_current", None)
+    monkeypatch.setattr(RunLogger, "_instances", type(RunLogger._instances)())
+    print_log("before any runner", logger="current")
+    assert "before any runner" in capsys.readouterr().out

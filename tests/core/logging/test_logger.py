@@ -45,5 +45,33 @@ def test_the_run_log_file_gets_the_usual_line(tmp_path: Path) -> None:
             handler.close()
     lines = log_file.read_text(encoding="utf-8").splitlines()
     stamp = r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d"
-    assert re.fullmatch(rf"{stamp} - runner.test_logger - INFO - hello", lines[0])
-    assert re.fullmatch(rf"{stamp} - runner.test_logger - INFO - again", lines[1])
+    # the lines name the logger "runner", whatever the instance is called (as MMEngine's)
+    assert re.fullmatch(rf"{stamp} - runner - INFO - hello", lines[0])
+    assert re.fullmatch(rf"{stamp} - runner - INFO - again", lines[1])
+
+
+def test_two_run_loggers_keep_their_own_files(tmp_path: Path) -> None:
+    from runner_core.logging import MMLogger, print_log
+
+    first = get_logger("run-a", log_file=tmp_path / "a.log")
+    second = get_logger("run-b", log_file=tmp_path / "b.log")
+    assert MMLogger.get_current_instance() is second
+    first.info("from a")  # its file was closed when b was made: reopened, appended to
+    second.info("from b")
+    print_log("current", logger="current")
+    # asking for a logger by name returns it as it is, files and all
+    assert MMLogger.get_instance("run-a", log_file=tmp_path / "other.log") is first
+    first.info("a again")
+    for logger in (first, second):
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+            handler.close()
+    assert [line.split(" - ")[-1] for line in (tmp_path / "a.log").read_text().splitlines()] == [
+        "from a",
+        "a again",
+    ]
+    assert [line.split(" - ")[-1] for line in (tmp_path / "b.log").read_text().splitlines()] == [
+        "from b",
+        "current",
+    ]
+    assert not (tmp_path / "other.log").exists()

@@ -288,3 +288,13 @@ def test_a_failing_default_hooks_set_is_named(tmp_path, make_set, message) -> No
             work_dir=str(tmp_path),
             default_hooks_set="bad-set-for-tests",
         )
+
+
+def test_two_runners_in_one_process_each_log_to_their_own_file(tmp_path) -> None:
+    first = Runner.from_cfg(Config(tiny_cfg(tmp_path / "a", train_cfg=dict(max_epochs=1))))
+    second = Runner.from_cfg(Config(tiny_cfg(tmp_path / "b", train_cfg=dict(max_epochs=1))))
+    first.train()
+    second.train()
+    for runner in (first, second):
+        log = (runner.log_dir / f"{runner.timestamp}.log").read_text()
+        assert log.count("Epoch(train) [1][40/45]") == 1, runner.work_dir

@@ -15,11 +15,10 @@ from .errors import describe
 
 def log_failure(exc: BaseException) -> bool:
     """Write ``exc`` with its traceback to the run's log file(s); True if there was one."""
-    from runner_core.logging.logger import LOGGER_NAME
+    from runner_core.logging.logger import LOGGER_NAME, RunLogger
 
-    handlers = [
-        h for h in logging.getLogger(LOGGER_NAME).handlers if isinstance(h, logging.FileHandler)
-    ]
+    current = RunLogger.get_current_instance()
+    handlers = [h for h in current.handlers if isinstance(h, logging.FileHandler)]
     if not handlers:
         return False
     record = logging.LogRecord(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .logger import get_logger
+from .logger import MMLogger, RunLogger, get_logger
 from .message_hub import HistoryBuffer, MessageHub
 from .print_log import print_log
 
-__all__ = ["HistoryBuffer", "MessageHub", "get_logger", "print_log"]
+__all__ = ["HistoryBuffer", "MMLogger", "MessageHub", "RunLogger", "get_logger", "print_log"]

@@ -1,15 +1,23 @@
-"""The run's logger: python ``logging``, rank-aware.
+"""The run's logger: python ``logging``, rank-aware, one per run (MMEngine's ``MMLogger``).
 
 Rank 0 logs to the console and to the run folder's log file at ``log_level``;
 other ranks log warnings and errors only, to the console, prefixed with their
 rank, so a multi-process run prints one stream of progress.
+
+Each Runner gets its own :class:`RunLogger` (a ``logging.Logger`` named
+``runner`` in its lines, kept by instance name as MMEngine keeps its
+``MMLogger`` instances), so two runners in one process each write their own
+log file, and the latest created is the current one (``print_log(...,
+logger='current')``, ``RunLogger.get_current_instance()``).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import weakref
 from pathlib import Path
+from typing import Any
 
 LOGGER_NAME = "runner"
 _FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
@@ -39,24 +47,96 @@ class SecondsFormatter(logging.Formatter):
         return text
 
 
+class RunLogger(logging.Logger):
+    """A run's logger, kept by instance name: MMEngine's ``MMLogger`` (also importable as that).
+
+    ``get_instance(name, log_file=..., log_level=...)`` returns the logger of
+    that name, creating it first if needed; ``get_current_instance()`` the
+    latest created (a console logger if there is none yet). The loggers are
+    not in ``logging``'s tree: each run's is its own object, whatever its
+    lines say (``logger_name``, ``'runner'``).
+    """
+
+    # live instances by name (weak: a finished run's logger goes with it); the current one
+    # is also held strongly
+    _instances: weakref.WeakValueDictionary[str, RunLogger] = weakref.WeakValueDictionary()
+    _current: RunLogger | None = None
+
+    def __init__(self, logger_name: str = LOGGER_NAME, instance_name: str = LOGGER_NAME) -> None:
+        super().__init__(logger_name)
+        self.instance_name = instance_name
+        self.propagate = False
+
+    @classmethod
+    def get_instance(
+        cls,
+        name: str,
+        logger_name: str = LOGGER_NAME,
+        log_file: str | Path | None = None,
+        log_level: str | int = "INFO",
+        rank: int | None = None,
+        **ignored: Any,
+    ) -> RunLogger:
+        """The logger called ``name``; created (and made current) if there is none yet.
+
+        MMEngine's other arguments (``file_mode``, ``distributed``,
+        ``file_handler_cfg``) are accepted and ignored: the file is appended
+        to, and ranks other than 0 log warnings only.
+        """
+        found = cls._instances.get(name)
+        if found is not None:
+            return found
+        if rank is None:
+            from ..distributed.utils import get_rank
+
+            rank = get_rank()
+        return get_logger(name, log_file, log_level, rank, logger_name=logger_name)
+
+    @classmethod
+    def get_current_instance(cls) -> RunLogger:
+        """The latest created run logger; a console logger named ``runner`` if there is none."""
+        if cls._current is None:
+            return cls.get_instance(LOGGER_NAME)
+        return cls._current
+
+    @classmethod
+    def check_instance_created(cls, name: str) -> bool:
+        return name in cls._instances
+
+
+#: MMEngine's name for it (``from mmengine.logging import MMLogger``).
+MMLogger = RunLogger
+
+
 def get_logger(
     name: str = LOGGER_NAME,
     log_file: str | Path | None = None,
     log_level: str | int = "INFO",
     rank: int = 0,
-) -> logging.Logger:
-    """Return the named logger, (re)configured for this run.
+    *,
+    logger_name: str = LOGGER_NAME,
+) -> RunLogger:
+    """Create the run logger called ``name`` for this run, and make it the current one.
 
-    Handlers this function added before are replaced, so building a second
-    Runner in one process does not duplicate lines.
+    A logger of the same name made before is replaced (its file closed), so
+    building a second Runner of one name does not duplicate lines; loggers
+    of other names keep their files. The previous current logger's file is
+    closed too, and reopened (appended to) when it writes again, so runs
+    made one after another in a process do not hold a file each.
     """
-    logger = logging.getLogger(name)
     level = _level(log_level)
-    for handler in list(logger.handlers):
-        if getattr(handler, "_runner_owned", False):
-            logger.removeHandler(handler)
+    previous = RunLogger._instances.get(name)
+    if previous is not None:
+        for handler in list(previous.handlers):
+            previous.removeHandler(handler)
             handler.close()
-    logger.propagate = False
+    if RunLogger._current is not None:
+        for handler in RunLogger._current.handlers:
+            if isinstance(handler, logging.FileHandler):
+                handler.close()  # mode 'a': reopened on its next line
+    logger = RunLogger(logger_name, name)
+    RunLogger._instances[name] = logger
+    RunLogger._current = logger
     if rank == 0:
         logger.setLevel(level)
         console = logging.StreamHandler(sys.stdout)

@@ -261,7 +261,9 @@ class HistoryBuffer:
         (``buf.data()``). Both spellings work.
         """
         floats = self._floats()
-        return HistoryData(floats, None if self._counts is None else self._count_window(len(floats)))
+        return HistoryData(
+            floats, None if self._counts is None else self._count_window(len(floats))
+        )
 
     def _floats(self) -> list[float]:
         self._settle()
@@ -384,7 +386,9 @@ class MessageHub:
             buf = self._scalars[key] = HistoryBuffer()
         return buf
 
-    def update_scalars(self, values: dict[str, Any], resumed: bool = True, prefix: str = "") -> None:
+    def update_scalars(
+        self, values: dict[str, Any], resumed: bool = True, prefix: str = ""
+    ) -> None:
         """Record several scalars; a value may be ``dict(value=..., count=n)`` (as in MMEngine)."""
         for key, value in values.items():
             count = 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .logger import LOGGER_NAME, get_logger
+from .logger import RunLogger
 
 
 def print_log(
@@ -29,13 +29,13 @@ def print_log(
         return
     if logger == "silent":
         return
-    if logger == "current":
-        current = logging.getLogger(LOGGER_NAME)
-        if not current.handlers:  # no run yet: a console logger, as MMEngine creates one
-            current = get_logger(LOGGER_NAME)
-        current.log(level, msg)
+    if logger == "current":  # the latest run's; before any run a console logger, as MMEngine's
+        RunLogger.get_current_instance().log(level, msg)
         return
     if isinstance(logger, str):
+        if RunLogger.check_instance_created(logger):
+            RunLogger.get_instance(logger).log(level, msg)
+            return
         if logger not in logging.Logger.manager.loggerDict:
             from ..errors import did_you_mean
 

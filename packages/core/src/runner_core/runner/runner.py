@@ -166,7 +166,7 @@ class Runner(PartsBuilding, CheckpointMethods):
         self.timestamp = self.log_dir.name  # a new folder: "<time>_1" if that second is taken
         self.log_level = log_level
         self.logger = get_logger(
-            "runner",
+            f"{self.experiment_name}:{self.log_dir}",  # this run's own logger
             self.log_dir / f"{self.timestamp}.log" if self.rank == 0 else None,
             log_level,
             self.rank,
