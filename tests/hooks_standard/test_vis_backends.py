@@ -116,3 +116,50 @@ def test_tensorboard_tags_never_mix_iteration_and_epoch_steps(
     iters = list(range(2, 17, 2))  # logged every 2 of 16 iterations
     assert steps["time"] == steps["data_time"] == steps["epoch"] == iters
     assert steps["val/time"] == steps["accuracy/top1"] == [1, 2]  # validation, per epoch
+
+
+def test_images_are_written_as_png_files_that_read_back_exactly(tmp_path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from runner_core.visualization import Visualizer
+
+    visualizer = Visualizer(vis_backends=[dict(type="LocalVisBackend")], save_dir=tmp_path)
+    rgb = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
+    visualizer.add_image("pred", rgb, step=3)
+    visualizer.add_image(
+        "mask", torch.tensor([[0.0, 1.0], [0.5, 0.25]]), step=7
+    )  # floats in [0, 1]
+    images = tmp_path / "vis_data" / "vis_image"  # MMEngine's layout
+    assert np.array_equal(np.asarray(Image.open(images / "pred_3.png")), rgb)
+    grey = np.asarray(Image.open(images / "mask_7.png"))
+    assert grey.tolist() == [[0, 255], [128, 64]]
+    with pytest.raises(ValueError, match=r"permute\(1, 2, 0\)"):
+        visualizer.add_image("chw", torch.zeros(3, 4, 5))
+
+
+def test_tensorboard_images_and_mmengine_backend_names(tmp_path: Path) -> None:
+    import numpy as np
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from runner_core.visualization import Visualizer
+
+    visualizer = Visualizer(
+        vis_backends=[dict(type="LocalVisBackend"), dict(type="TensorboardVisBackend")],
+        save_dir=tmp_path,
+    )
+    board = visualizer.get_backend("TensorboardVisBackend")  # MMEngine's spelling
+    assert isinstance(board, TensorBoardVisBackend)
+    assert visualizer.get_backend("LocalVisBackend").experiment is visualizer.get_backend(
+        "LocalVisBackend"
+    )
+    visualizer.add_image("sample", np.zeros((4, 6, 3), dtype=np.uint8), step=2)
+    visualizer.add_scalar("acc", 0.5, step=1, file_path="extra.json")
+    visualizer.close()
+    acc = EventAccumulator(str(tmp_path / "vis_data" / "tensorboard"))
+    acc.Reload()
+    (image,) = acc.Images("sample")
+    assert (image.step, image.width, image.height) == (2, 6, 4)
+    extra = tmp_path / "vis_data" / "extra.json"
+    assert json.loads(extra.read_text().splitlines()[0])["acc"] == 0.5
+    assert Visualizer.get_instance(visualizer.name) is visualizer

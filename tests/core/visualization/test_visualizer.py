@@ -36,7 +36,7 @@ class MemoryBackendForTests:
 def test_fans_out_to_every_backend(tmp_path: Path) -> None:
     vis = Visualizer(
         vis_backends=[dict(type="LocalVisBackend"), dict(type="MemoryBackendForTests", tag="t")],
-        save_dir=tmp_path / "vis_data",
+        save_dir=tmp_path,  # MMEngine layout: the backends get tmp_path/vis_data
     )
     vis.add_scalars({"loss": 0.5}, step=3)
     vis.add_scalar("acc", 0.9, step=4)

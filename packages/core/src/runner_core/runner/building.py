@@ -113,7 +113,7 @@ class PartsBuilding:
                 return None
             cfg["vis_backends"] = [{"type": "LocalVisBackend"}]
         cfg.setdefault("type", "Visualizer")
-        cfg.setdefault("save_dir", str(self.log_dir / "vis_data"))
+        cfg.setdefault("save_dir", str(self.log_dir))  # the backends write to its vis_data/
         visualizer = VISUALIZERS.build(cfg, _key_path="visualizer")
         if self.rank == 0 and self.cfg is not None and hasattr(visualizer, "add_config"):
             visualizer.add_config(self.cfg)

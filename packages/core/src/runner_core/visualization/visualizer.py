@@ -3,11 +3,13 @@
 The Runner builds it from ``visualizer=dict(vis_backends=[...])``; each
 backend is built through ``VISBACKENDS`` (entry-point group
 ``runner.visbackends``), so a third-party package can add an MLflow or W&B
-backend without touching this module. Backends receive ``save_dir`` (the run
-folder's ``vis_data``) unless their config sets another one.
+backend without touching this module. Backends receive ``<save_dir>/vis_data``
+(the Runner's ``save_dir`` is the run folder) unless their config sets a
+folder of their own, as in MMEngine.
 
 Unlike MMEngine's, this Visualizer draws nothing and imports no plotting
-library: it is a fan-out for scalars and the config.
+library: it is a fan-out for scalars, images (``add_image``: arrays a hook
+made, written as PNG without OpenCV) and the config.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ class Visualizer:
     Args:
         vis_backends: backend configs (``dict(type='LocalVisBackend')``) or
             built backends; one config or a list. None means no backend.
-        save_dir: the folder given to each backend that takes ``save_dir``
-            and whose config does not set one.
+        save_dir: its ``vis_data`` sub-folder is given to each backend that
+            takes ``save_dir`` and whose config does not set one (MMEngine's
+            layout: ``save_dir='out'`` writes ``out/vis_data/scalars.json``).
         name: a name for this visualizer (kept for MMEngine compatibility).
     """
 
@@ -42,7 +45,8 @@ class Visualizer:
     ) -> None:
         global _current
         self.name = name
-        self.save_dir = None if save_dir is None else str(save_dir)
+        #: where the backends write: ``<save_dir>/vis_data``
+        self.save_dir = None if save_dir is None else str(Path(save_dir) / "vis_data")
         #: the dataset's ``metainfo`` (class names, palette), set by the val/test loops
         self.dataset_meta: dict | None = None
         self._backends: dict[str, Any] = {}
@@ -86,14 +90,27 @@ class Visualizer:
         found = _current() if _current is not None else None
         return found if isinstance(found, cls) else None
 
+    @classmethod
+    def get_instance(cls, name: str, **kwargs: Any) -> Visualizer:
+        """The current visualizer if it is called ``name``, else a new one built from ``kwargs``."""
+        found = cls.get_current_instance()
+        if found is not None and found.name == name:
+            return found
+        return cls(name=name, **kwargs)
+
     @property
     def backends(self) -> dict[str, Any]:
         """Backends by class name (``'LocalVisBackend'``)."""
         return dict(self._backends)
 
     def get_backend(self, name: str) -> Any:
-        """The backend of that class name, or None."""
-        return self._backends.get(name)
+        """The backend of that class name, or None (``'TensorboardVisBackend'``, MMEngine's
+        spelling, finds ``TensorBoardVisBackend``: names compare without case)."""
+        found = self._backends.get(name)
+        if found is None:
+            folded = name.lower()
+            found = next((b for k, b in self._backends.items() if k.lower() == folded), None)
+        return found
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._backends.values())
@@ -117,13 +134,29 @@ class Visualizer:
             for backend in self._backends.values():
                 backend.add_scalars(scalar_dict, step=step, file_path=file_path)
 
-    def add_scalar(self, name: str, value: Any, step: int = 0) -> None:
-        """Record one scalar at ``step`` in every backend."""
+    def add_scalar(self, name: str, value: Any, step: int = 0, **kwargs: Any) -> None:
+        """Record one scalar at ``step`` in every backend (``file_path=`` as in ``add_scalars``)."""
+        if kwargs.get("file_path") is not None:
+            self.add_scalars({name: value}, step=step, file_path=kwargs["file_path"])
+            return
         for backend in self._backends.values():
             if hasattr(backend, "add_scalar"):
                 backend.add_scalar(name, value, step=step)
             else:
                 backend.add_scalars({name: value}, step=step)
+
+    def add_image(self, name: str, image: Any, step: int = 0) -> None:
+        """Record an RGB image (H, W, 3), RGBA or grey array or tensor in every backend.
+
+        ``LocalVisBackend`` writes ``<save_dir>/vis_image/<name>_<step>.png``;
+        TensorBoard shows it under ``name``. Backends without images skip it.
+        """
+        from .png import as_image_array
+
+        array = as_image_array(image, f"Visualizer.add_image({name!r})")
+        for backend in self._backends.values():
+            if hasattr(backend, "add_image"):
+                backend.add_image(name, array, step=step)
 
     def add_config(self, cfg: Any) -> None:
         """Give the run's config to every backend that records configs."""

@@ -1,4 +1,4 @@
-"""``LocalVisBackend``: scalars as JSON lines and the config, in the run folder."""
+"""``LocalVisBackend``: scalars as JSON lines, images as PNG and the config, in the run folder."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ class LocalVisBackend:
 
     Args:
         save_dir: the folder (the Runner passes ``<run folder>/vis_data``).
+        img_save_dir: sub-folder of ``save_dir`` for ``add_image``'s PNG files.
         scalar_save_file: file name of the scalar records.
         config_save_file: file name the config is written to (once).
     """
@@ -48,8 +49,9 @@ class LocalVisBackend:
     def __init__(
         self,
         save_dir: str | Path,
-        scalar_save_file: str = "scalars.json",
+        img_save_dir: str = "vis_image",
         config_save_file: str = "config.py",
+        scalar_save_file: str = "scalars.json",
     ) -> None:
         if save_dir is None:
             from runner_core.errors import BuildError
@@ -59,6 +61,7 @@ class LocalVisBackend:
                 "(which passes <run folder>/vis_data) or give save_dir='...'."
             )
         self.save_dir = Path(save_dir)
+        self.img_save_dir = img_save_dir
         self.scalar_save_file = scalar_save_file
         self.config_save_file = config_save_file
         # open files by the add_scalars file_path they serve (None: scalar_save_file), so a
@@ -70,6 +73,19 @@ class LocalVisBackend:
     @property
     def scalar_path(self) -> Path:
         return self.save_dir / self.scalar_save_file
+
+    @property
+    def experiment(self) -> LocalVisBackend:
+        """The backend itself (MMEngine's ``LocalVisBackend.experiment``)."""
+        return self
+
+    def add_image(self, name: str, image: Any, step: int = 0) -> None:
+        """Write ``image`` (see ``Visualizer.add_image``) to ``<img_save_dir>/<name>_<step>.png``."""
+        from runner_core.visualization.png import encode_png
+
+        folder = self.save_dir / self.img_save_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{name}_{int(step)}.png").write_bytes(encode_png(image))
 
     def _file(self, file_path: str | None) -> IO[str]:
         fh = self._files.get(file_path)

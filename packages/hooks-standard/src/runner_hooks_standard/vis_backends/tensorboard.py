@@ -80,6 +80,15 @@ class TensorBoardVisBackend:
     def add_scalar(self, name: str, value: Any, step: int = 0) -> None:
         self.add_scalars({name: value}, step=step)
 
+    def add_image(self, name: str, image: Any, step: int = 0) -> None:
+        """An (H, W, 3) RGB, RGBA or (H, W) grey image under ``name``."""
+        from runner_core.visualization.png import as_image_array
+
+        array = as_image_array(image)
+        self.experiment.add_image(
+            name, array, int(step), dataformats="HWC" if array.ndim == 3 else "HW"
+        )
+
     def add_config(self, cfg: Any) -> None:
         text = getattr(cfg, "pretty_text", None)
         text = text if isinstance(text, str) else str(cfg)
