@@ -70,11 +70,24 @@ class PartsBuilding:
         return model.to(device)
 
     def wrap_model(self, model_wrapper_cfg: Mapping[str, Any] | None, model: Any) -> Any:
-        """Wrap the model for distributed training (DDP by default)."""
+        """Wrap the model for distributed training (DDP by default).
+
+        Without ``model_wrapper_cfg`` this is MMEngine's default wrapper: DDP
+        with ``broadcast_buffers=False`` (each rank keeps its own BatchNorm
+        statistics; ``SyncBuffersHook`` averages them) and the config's
+        top-level ``find_unused_parameters`` key.
+        """
         if not self.distributed:
             return model
         from ..distributed.model_wrappers import wrap_model
 
+        if model_wrapper_cfg is None:
+            cfg = self.cfg if self.cfg is not None else {}
+            model_wrapper_cfg = {
+                "type": "DistributedDataParallel",
+                "broadcast_buffers": False,
+                "find_unused_parameters": bool(cfg.get("find_unused_parameters", False)),
+            }
         return wrap_model(model, model_wrapper_cfg, self.device)
 
     @property

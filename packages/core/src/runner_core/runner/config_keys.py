@@ -24,6 +24,7 @@ OTHER_KNOWN_KEYS = (
     "_base_",
     "tta_model",  # read by `runner-cli test --tta` (runner_core.model.tta.apply_tta)
     "tta_pipeline",
+    "find_unused_parameters",  # MMEngine's default DDP wrapper reads it (Runner.wrap_model)
 )
 
 
