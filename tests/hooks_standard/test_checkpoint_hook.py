@@ -173,13 +173,17 @@ def test_resume_auto_falls_back_when_pointer_is_broken(tmp_path: Path) -> None:
     assert load(tmp_path / "epoch_2.pth")["meta"]["epoch"] == 2
 
 
-def test_resume_without_checkpoint_starts_fresh_with_warning(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def run_log(runner: Runner) -> str:
+    """The run's log file, as written so far."""
+    for handler in runner.logger.handlers:
+        handler.flush()
+    return (runner.log_dir / f"{runner.timestamp}.log").read_text(encoding="utf-8")
+
+
+def test_resume_without_checkpoint_starts_fresh_with_warning(tmp_path: Path) -> None:
     runner = make_runner(tmp_path, max_epochs=1, resume=True)
-    with caplog.at_level(logging.WARNING):
-        runner.train()
-    assert "training starts from scratch" in caplog.text
+    runner.train()
+    assert "training starts from scratch" in run_log(runner)
     assert runner.iter == 2
 
 
@@ -207,14 +211,12 @@ def test_load_from_reports_mismatches_and_strict(tmp_path: Path) -> None:
         runner.load_checkpoint(path, strict=True)
 
 
-def test_end_of_training_names_best_score_epoch_and_checkpoint(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_end_of_training_names_best_score_epoch_and_checkpoint(tmp_path: Path) -> None:
     runner = make_runner(tmp_path, interval=1, save_best="acc", scores=[0.5, 0.9, 0.7])
     runner.logger.setLevel(logging.INFO)
-    with caplog.at_level(logging.INFO, logger=runner.logger.name):
-        runner.train()
-    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Best acc")]
+    runner.train()
+    messages = [line.split(" - ", 3)[-1] for line in run_log(runner).splitlines()]
+    lines = [m for m in messages if m.startswith("Best acc")]
     assert lines == ["Best acc: 0.9000 at epoch 2; checkpoint: best_acc_epoch_2.pth"]
     assert (tmp_path / "best_acc_epoch_2.pth").is_file()
     # epoch 2's validation raised the best score after epoch_2.pth was written: the
@@ -222,15 +224,14 @@ def test_end_of_training_names_best_score_epoch_and_checkpoint(
     assert (
         "Saving epoch_2.pth again: validation updated the best score or other hook state, "
         "and a resume from this checkpoint needs it."
-    ) in [r.getMessage() for r in caplog.records]
+    ) in messages
 
 
-def test_no_best_line_without_save_best(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_no_best_line_without_save_best(tmp_path: Path) -> None:
     runner = make_runner(tmp_path, interval=1, scores=[0.5, 0.9, 0.7])
     runner.logger.setLevel(logging.INFO)
-    with caplog.at_level(logging.INFO, logger=runner.logger.name):
-        runner.train()
-    assert not [r for r in caplog.records if r.getMessage().startswith("Best ")]
+    runner.train()
+    assert "Best " not in run_log(runner)
 
 
 class CountValidations(Hook):
@@ -320,3 +321,87 @@ def test_best_checkpoint_follows_filename_tmpl_and_mmengines_info_keys(tmp_path:
     hub = runner.message_hub
     assert hub.get_info("best_score") == 0.9 and hub.get_info("best_score/acc") == 0.9
     assert hub.get_info("best_ckpt") == "best_acc_ckpt_2.pth"  # relative to the work dir
+
+
+PLATEAU = dict(type="ReduceOnPlateauLR", monitor="acc", rule="less", factor=0.5, patience=1)
+PLATEAU_SCORES = [1.0, 0.9, 0.95, 0.97]  # epoch 4's validation cuts the lr: 0.1 -> 0.05
+
+
+class StopInValidation(Hook):
+    """Ctrl-C during one epoch's validation, before the schedulers see its metrics."""
+
+    priority = "HIGHEST"
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def after_val_epoch(self, runner: Any, metrics: Any = None) -> None:
+        if runner.epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+class StopInTraining(Hook):
+    """Ctrl-C in the first iteration after an epoch."""
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def before_train_iter(self, runner: Any, batch_idx: int, data_batch: Any = None) -> None:
+        if runner.epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+class RecordLr(Hook):
+    def __init__(self) -> None:
+        self.lrs: list[float] = []
+
+    def before_train_epoch(self, runner: Any) -> None:
+        self.lrs.append(runner.optim_wrapper.param_groups[0]["lr"])
+
+
+def test_resume_repeats_an_interrupted_validation_for_the_schedulers(tmp_path: Path) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        make_runner(
+            tmp_path,
+            max_epochs=5,
+            interval=1,
+            scores=PLATEAU_SCORES,
+            param_scheduler=PLATEAU,
+            custom_hooks=[StopInValidation(epoch=4)],
+        ).train()
+    lrs = RecordLr()
+    make_runner(
+        tmp_path,
+        max_epochs=5,
+        interval=1,
+        scores=[0.97, 0.99],  # epoch 4's validation again, then epoch 5's
+        param_scheduler=PLATEAU,
+        resume=True,
+        custom_hooks=[lrs],
+    ).train()
+    assert lrs.lrs == [0.05]  # epoch 5 trains with the cut, as in a run without the stop
+
+
+def test_resume_repeats_a_validation_that_moved_a_scheduler(tmp_path: Path) -> None:
+    # the run dies in epoch 5, after epoch 4's validation cut the lr; epoch_4.pth was
+    # written before that validation, so a resume from it validates again
+    with pytest.raises(KeyboardInterrupt):
+        make_runner(
+            tmp_path,
+            max_epochs=6,
+            interval=1,
+            scores=PLATEAU_SCORES,
+            param_scheduler=PLATEAU,
+            custom_hooks=[StopInTraining(epoch=4)],
+        ).train()
+    lrs = RecordLr()
+    make_runner(
+        tmp_path,
+        max_epochs=6,
+        interval=1,
+        scores=[0.97, 0.99, 0.5],  # epoch 4's validation again, then epochs 5 and 6
+        param_scheduler=PLATEAU,
+        resume=True,
+        custom_hooks=[lrs],
+    ).train()
+    assert lrs.lrs == [0.05, 0.05]  # as in a run without the stop

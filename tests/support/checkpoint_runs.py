@@ -52,9 +52,13 @@ def make_runner(
     custom_hooks: list[Any] | None = None,
     momentum: float = 0.0,
     train_cfg: dict[str, Any] | None = None,
+    param_scheduler: Any = None,
     **hook: Any,
 ) -> Runner:
-    """A runner whose only hook is ``CheckpointHook(**hook)``; validation when ``scores``."""
+    """A runner whose only hook is ``CheckpointHook(**hook)``; validation when ``scores``.
+
+    With ``param_scheduler`` a ``ParamSchedulerHook`` steps it.
+    """
     torch.manual_seed(0)
     val: dict[str, Any] = {}
     if scores is not None:
@@ -63,6 +67,9 @@ def make_runner(
             val_cfg=dict(),
             val_evaluator=Scripted(key, scores),
         )
+    if param_scheduler is not None:
+        val["param_scheduler"] = param_scheduler
+        custom_hooks = [*(custom_hooks or []), dict(type="ParamSchedulerHook")]
     return Runner(
         model=nn.Linear(4, 2),
         work_dir=work_dir,

@@ -42,6 +42,7 @@ from .checkpoint_progress import (
     hook_states,
     record_validation,
     same_state,
+    scheduler_states,
     validation_due,
     validation_recorded,
 )
@@ -186,6 +187,7 @@ class CheckpointHook(Hook):
         self._metrics: dict[str, Any] | None = None
         self._last_saved_at: tuple[int, int] | None = None  # (epoch, iter) of the newest save
         self._states_at_save: Any = None
+        self._schedulers_at_save: Any = None
         self._dropping: list[str] = []  # old files to delete once the current save is complete
         # path -> how state_dict records it: every save records every kept file, so without
         # this a run that keeps all its checkpoints pays per save for all earlier ones
@@ -252,7 +254,7 @@ class CheckpointHook(Hook):
             state["best_ckpt"] = {k: rec(v) if v else v for k, v in self.best_ckpt.items()}
         if self.save_best == ["auto"] and self.rules[0] is not None:
             state["auto"] = {"key": self._auto_key, "rule": self.rules[0]}
-        if self.save_best and self._validated is not None:
+        if self._validated is not None:
             state["validated"] = list(self._validated)
         return state
 
@@ -330,6 +332,7 @@ class CheckpointHook(Hook):
             # the checkpoint resumed from is this progress point's save
             self._last_saved_at = self._progress(runner)
             self._states_at_save = hook_states(runner, self)
+            self._schedulers_at_save = scheduler_states(runner)
             self._validate_missed(runner)
         if self._dropping and runner.rank == 0:  # the run died between a save and its pruning
             for old in self._dropping:
@@ -410,8 +413,13 @@ class CheckpointHook(Hook):
                     Path(self.last_ckpt).name,
                 )
                 self._save_progress(runner, again=True)
-            elif self.save_best and runner.rank == 0 and self._work_dir is not None:
-                # nothing to rewrite: note the validation so a resume does not repeat it
+            elif (
+                runner.rank == 0
+                and self._work_dir is not None
+                and same_state(self._schedulers_at_save, scheduler_states(runner))
+            ):
+                # nothing to rewrite: note the validation so a resume does not repeat it (one
+                # that moved a scheduler is repeated instead, and moves it the same way)
                 record_validation(self._work_dir, self.last_ckpt, self._validated, self.fsync)
 
     def after_train(self, runner: RunnerAPI) -> None:
@@ -442,10 +450,11 @@ class CheckpointHook(Hook):
         """Resumed from a checkpoint saved just before its validation: run that validation now.
 
         The run that wrote it stopped (Ctrl-C, a kill) before the validation's
-        score was recorded; skipping it would lose that score, and a worse
-        later one would become "best so far".
+        results were recorded; skipping it would lose what the validation
+        changes: the best score (a worse later one would become "best so
+        far"), early stopping's count, a ``ReduceOnPlateauLR`` cut.
         """
-        if not self.save_best or runner.val_loop is None:
+        if runner.val_loop is None:
             return
         progress = self._progress(runner)
         if progress == (0, 0) or progress == self._validated:
@@ -527,6 +536,7 @@ class CheckpointHook(Hook):
             raise
         self._last_saved_at = self._progress(runner)
         self._states_at_save = hook_states(runner, self)
+        self._schedulers_at_save = scheduler_states(runner)
         self._dropping = []  # recorded in this checkpoint; the next save waits for the pruning
 
     def _save_best(self, runner: RunnerAPI, metrics: Mapping[str, Any]) -> None:

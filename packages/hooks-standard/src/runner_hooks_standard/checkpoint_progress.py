@@ -3,7 +3,11 @@
 Validation right after a periodic save may change hook states (best scores,
 early-stopping counters); the hook compares them with those saved and writes
 the checkpoint again when they differ, and after a resume it runs a
-validation the interrupted run did not get to record. A validation that
+validation the interrupted run did not get to record. A validation that moved
+only a parameter scheduler (``ReduceOnPlateauLR`` counts every validation) is
+not recorded either: a resume repeats it, and the scheduler takes the same
+step, which costs one validation per resume instead of a second write of
+every checkpoint. A validation that
 changed nothing is not worth a rewrite of the checkpoint; a small file next
 to ``last_checkpoint`` (``last_validation``) records it instead, so a resume
 does not run it again.
@@ -24,6 +28,7 @@ __all__ = [
     "hook_states",
     "record_validation",
     "same_state",
+    "scheduler_states",
     "validation_due",
     "validation_recorded",
 ]
@@ -46,6 +51,14 @@ def hook_states(runner: RunnerAPI, own: Any = None) -> list[Any]:
             state = {k: v for k, v in state.items() if k not in _OWN_TRANSIENT}
         states.append(state)
     return states
+
+
+def scheduler_states(runner: RunnerAPI) -> list[Any]:
+    """Every parameter scheduler's state (a dict of lists for several optimizers: flattened)."""
+    schedulers = getattr(runner, "param_schedulers", None) or []
+    if isinstance(schedulers, Mapping):
+        schedulers = [s for group in schedulers.values() for s in group]
+    return [s.state_dict() for s in schedulers if hasattr(s, "state_dict")]
 
 
 def same_state(a: Any, b: Any) -> bool:
