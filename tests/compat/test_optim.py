@@ -114,3 +114,41 @@ def test_scheduler_warns_when_optimizer_step_was_overwritten() -> None:
     opt.step = lambda closure=None: None  # type: ignore[method-assign]
     with pytest.warns(UserWarning, match="overridden"):
         scheduler.step()
+
+
+def _two_group_wrapper() -> OptimWrapper:
+    model = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    return build_optim_wrapper(
+        model,
+        dict(
+            optimizer=dict(type="SGD", lr=0.1, momentum=0.9, weight_decay=1e-4),
+            paramwise_cfg=dict(bias_lr_mult=0.5),
+        ),
+    )
+
+
+def test_several_param_groups_report_base_lr_which_the_schedule_moves() -> None:
+    wrapper = _two_group_wrapper()
+    assert len(wrapper.param_groups) > 1 and all(
+        isinstance(p, nn.Parameter) for g in wrapper.param_groups for p in g["params"]
+    )  # real groups only, unlike MMEngine's param_groups
+    scheduler = StepLR(wrapper, step_size=1, gamma=0.5)
+    lrs = wrapper.get_lr()
+    assert list(lrs) == ["base_lr", "lr"] and lrs["base_lr"] == [0.1]
+    wrapper.step()
+    scheduler.step()
+    lrs = wrapper.get_lr()
+    assert lrs["base_lr"] == [0.05] and 0.025 in lrs["lr"]  # the bias groups: 0.5 x
+    assert len(scheduler.get_last_value()) == len(wrapper.param_groups)
+    # saved under MMEngine's key, and restored
+    state = wrapper.state_dict()
+    assert state["base_param_settings"]["lr"] == 0.05
+    fresh = _two_group_wrapper()
+    fresh.load_state_dict(state)
+    assert fresh.get_lr()["base_lr"] == [0.05]
+
+
+def test_one_param_group_has_no_base_lr() -> None:
+    wrapper = OptimWrapper(_sgd(0.1))
+    assert wrapper.get_lr() == {"lr": [0.1]}
+    assert "base_param_settings" not in wrapper.state_dict()

@@ -154,3 +154,20 @@ def test_metrics_are_published_after_validation_and_test(fake_runner: Any) -> No
     assert hub.get_scalar("val/accuracy/top1").current() == 91.5
     assert hub.get_info("val/confusion") == [[1, 0], [0, 1]]
     assert hub.get_scalar("test/accuracy/top1").current() == 88.0
+
+
+def test_several_param_groups_log_base_lr_before_lr(make_runner: Any) -> None:
+    runner = make_runner(
+        optim_wrapper=dict(
+            optimizer=dict(type="SGD", lr=0.1), paramwise_cfg=dict(bias_lr_mult=0.5)
+        ),
+        param_scheduler=dict(type="MultiStepLR", milestones=[1], gamma=0.1),
+        default_hooks=dict(logger=dict(interval=4)),
+    )
+    runner.train()
+    hub = runner.message_hub
+    assert hub.get_scalar("train/base_lr").current() == pytest.approx(0.01)  # after epoch 1
+    assert hub.get_scalar("train/lr").current() == pytest.approx(0.01)  # group 0: the weight
+    log = (runner.log_dir / f"{runner.timestamp}.log").read_text()
+    line = next(x for x in log.splitlines() if "Epoch(train) [2][4/8]" in x)
+    assert line.index("base_lr: 1.0000e-02") < line.index("  lr: 1.0000e-02")

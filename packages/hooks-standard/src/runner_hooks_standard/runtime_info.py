@@ -15,7 +15,8 @@ class RuntimeInfoHook(Hook):
 
     Info: ``epoch``, ``iter``, ``max_epochs``, ``max_iters``. Scalars per
     training iteration: ``train/lr`` and ``train/momentum`` (param group 0;
-    ``train/<name>.lr`` for each wrapper of an ``OptimWrapperDict``),
+    ``train/<name>.lr`` for each wrapper of an ``OptimWrapperDict``), and
+    ``train/base_lr`` (the schedule's own value) with several param groups,
     ``train/grad_norm`` when gradients are clipped, and every term of the
     model's outputs as ``train/<key>``. Output tensors are stored as they are
     (detached); the history turns them into floats when it is read, all
@@ -49,6 +50,7 @@ class RuntimeInfoHook(Hook):
         self._hub = hub
         self._out_bufs: dict[str, Any] = {}  # train/<key> -> its history's append
         self._clipper = None
+        self._base: dict[str, Any] | None = None  # the wrapper's base settings (base_lr)
         sources: list[tuple[str, Any]] = []
         if hasattr(wrapper, "items") and callable(wrapper.items):  # OptimWrapperDict
             sources = [(f"train/{name}.grad_norm", w) for name, w in wrapper.items()]
@@ -65,6 +67,9 @@ class RuntimeInfoHook(Hook):
                 optimizer = getattr(wrapper, "optimizer", None)
                 same = getattr(optimizer, "param_groups", None) is wrapper.param_groups
                 self._groups_of = optimizer if same else wrapper
+                self._base = getattr(wrapper, "base_param_settings", None)
+                if self._base is not None:  # logged before lr, as MMEngine does
+                    self._base_lr = hub.history("train/base_lr").append
                 self._lr = hub.history("train/lr").append
                 self._momentum = hub.history("train/momentum").append
                 group = wrapper.param_groups[0]
@@ -90,6 +95,9 @@ class RuntimeInfoHook(Hook):
         wrapper = self._groups_of
         if wrapper is not None:
             group = wrapper.param_groups[0]
+            base = self._base
+            if base is not None:
+                self._base_lr(base["lr"])
             self._lr(group["lr"])
             key = self._momentum_key
             if key == "momentum":

@@ -125,6 +125,14 @@ class OptimWrapper:
         self._remainder_counts = -1
         self._last_grad_norm: Any = None
         self._kept_graph: torch.Tensor | None = None  # see the module docstring
+        #: MMEngine's base settings: with several param groups (``paramwise_cfg``), a
+        #: group outside the optimizer holds the configured values; the schedulers move
+        #: it with the others (``scheduled_groups``), so ``get_lr()['base_lr']`` and the
+        #: logs show the schedule itself beside param group 0's multiplied ``lr``. Unlike
+        #: MMEngine's, it is not in ``param_groups``, which holds real groups only.
+        self.base_param_settings: dict[str, Any] | None = None
+        if len(optimizer.param_groups) > 1:
+            self.base_param_settings = {"params": torch.tensor([0.0]), **optimizer.defaults}
 
     # -- the training step ----------------------------------------------------
     def update_params(
@@ -319,8 +327,11 @@ class OptimWrapper:
         return self.optimizer.defaults
 
     def get_lr(self) -> dict[str, list[float]]:
-        """``{'lr': [lr of each param group]}``."""
-        return {"lr": [float(group["lr"]) for group in self.optimizer.param_groups]}
+        """``{'lr': [lr of each param group]}``, and ``'base_lr'`` first with several groups."""
+        lrs = {"lr": [float(group["lr"]) for group in self.optimizer.param_groups]}
+        if self.base_param_settings is not None:
+            return {"base_lr": [float(self.base_param_settings["lr"])], **lrs}
+        return lrs
 
     def get_momentum(self) -> dict[str, list[float]]:
         """``{'momentum': [...]}``: SGD's momentum, Adam's ``betas[0]``, else 0."""
@@ -339,11 +350,20 @@ class OptimWrapper:
         """The optimizer's state dict (what a checkpoint stores under ``optimizer``).
 
         The accumulation counters are not saved: the Runner restores them with
-        ``initialize_count_status`` from the resumed iteration.
+        ``initialize_count_status`` from the resumed iteration. The base
+        settings are, under MMEngine's key ``base_param_settings``.
         """
-        return self.optimizer.state_dict()
+        state = self.optimizer.state_dict()
+        if self.base_param_settings is not None:
+            state["base_param_settings"] = dict(self.base_param_settings)
+        return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        base = state_dict.get("base_param_settings")
+        if base is not None:
+            state_dict = {k: v for k, v in state_dict.items() if k != "base_param_settings"}
+            if self.base_param_settings is not None:
+                self.base_param_settings.update(base)
         self.optimizer.load_state_dict(state_dict)
 
     def __repr__(self) -> str:

@@ -45,6 +45,19 @@ def param_groups_of(optimizer: Any) -> list[dict[str, Any]]:
     return groups
 
 
+def scheduled_groups(optimizer: Any) -> list[dict[str, Any]]:
+    """The groups a scheduler moves: the optimizer's, then an OptimWrapper's base settings.
+
+    ``OptimWrapper.base_param_settings`` (several param groups) holds the
+    configured values (MMEngine's ``base_lr``); scheduling it like a group
+    keeps it the schedule's own value while ``paramwise_cfg`` multiplies the
+    others.
+    """
+    groups = param_groups_of(optimizer)
+    base = getattr(optimizer, "base_param_settings", None)
+    return groups if base is None else [*groups, base]
+
+
 def _scale_steps(value: Any, epoch_length: int) -> Any:
     """An epoch count (or a list of them) as an iteration count."""
     if value is None:
@@ -128,7 +141,7 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
         by_epoch: bool = True,
         verbose: bool = False,
     ) -> None:
-        groups = param_groups_of(optimizer)
+        groups = scheduled_groups(optimizer)
         self.optimizer = optimizer
         self.param_name = param_name
         if end <= begin:
@@ -255,7 +268,7 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
     def _current(self) -> list[Any]:
         """The parameter's present value in each param group."""
         name = self.param_name
-        return [group[name] for group in self.optimizer.param_groups]
+        return [group[name] for group in scheduled_groups(self.optimizer)]
 
     def _scaled(self, factor: Any) -> list[Any]:
         """The present values times ``factor`` (the chainable form of most schedules)."""
@@ -266,7 +279,7 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
         if self._global_step == 0:  # the first step after the one __init__ takes
             warn_if_stepped_first(self, self.optimizer)
         self._global_step += 1
-        groups = self.optimizer.param_groups
+        groups = scheduled_groups(self.optimizer)
         name = self.param_name
         if self.begin <= self._global_step < self.end:
             self.last_step += 1
@@ -278,8 +291,8 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
         self._last_value = [group[name] for group in groups]
 
     def get_last_value(self) -> list[Any]:
-        """The values of the last step, one per param group."""
-        return self._last_value
+        """The values of the last step, one per param group (the base settings left out)."""
+        return self._last_value[: len(param_groups_of(self.optimizer))]
 
     # -- checkpoints ----------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

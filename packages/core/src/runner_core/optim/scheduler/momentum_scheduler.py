@@ -6,7 +6,7 @@ from typing import Any
 
 from ...errors import BuildError
 from . import param_scheduler as generic
-from .base import param_groups_of, variant
+from .base import scheduled_groups, variant
 
 
 class MomentumSchedulerMixin:
@@ -15,7 +15,7 @@ class MomentumSchedulerMixin:
     _fixed_param_name = "momentum"
 
     def __init__(self, optimizer: Any, *args: Any, **kwargs: Any) -> None:
-        groups = param_groups_of(optimizer)
+        groups = scheduled_groups(optimizer)
         defaults = getattr(optimizer, "defaults", {})
         self.use_betas = False
         if "momentum" not in defaults:
@@ -33,7 +33,7 @@ class MomentumSchedulerMixin:
     def step(self, *args: Any, **kwargs: Any) -> None:
         super().step(*args, **kwargs)  # type: ignore[misc]
         if self.use_betas:
-            for group in self.optimizer.param_groups:  # type: ignore[attr-defined]
+            for group in scheduled_groups(self.optimizer):  # type: ignore[attr-defined]
                 group["betas"] = (group["momentum"], *group["betas"][1:])
 
 

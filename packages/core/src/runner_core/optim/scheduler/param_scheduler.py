@@ -15,7 +15,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...errors import BuildError, BuildValueError, did_you_mean
-from .base import INF, _ParamScheduler, common_arguments, param_groups_of, span
+from .base import (
+    INF,
+    _ParamScheduler,
+    common_arguments,
+    param_groups_of,
+    scheduled_groups,
+    span,
+)
 from .plateau import ReduceOnPlateauParamScheduler
 
 __all__ = [
@@ -310,13 +317,14 @@ class OneCycleParamScheduler(_ParamScheduler):
                 {"end_step": float(pct_start * total) - 1, "start": initial, "end": top},
                 {"end_step": total - 1, "start": top, "end": low},
             ]
-        groups = param_groups_of(optimizer)
+        groups = scheduled_groups(optimizer)
+        real = len(param_groups_of(optimizer))
         if isinstance(eta_max, (list, tuple)):
-            if len(eta_max) != len(groups):
+            if len(eta_max) != real:
                 raise BuildValueError(
-                    f"{cls_name} got {len(eta_max)} eta_max values for {len(groups)} param groups."
+                    f"{cls_name} got {len(eta_max)} eta_max values for {real} param groups."
                 )
-            max_values = list(eta_max)
+            max_values = list(eta_max) + [eta_max[0]] * (len(groups) - real)  # base: group 0's
         else:
             max_values = [eta_max] * len(groups)
         if common_arguments(common)["last_step"] == -1:
@@ -342,7 +350,7 @@ class OneCycleParamScheduler(_ParamScheduler):
             )
         phases = self._schedule_phases
         values = []
-        for group in self.optimizer.param_groups:
+        for group in scheduled_groups(self.optimizer):
             start_step = 0.0
             for i, phase in enumerate(phases):
                 end_step = phase["end_step"]

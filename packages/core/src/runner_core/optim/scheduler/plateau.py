@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...errors import BuildError, BuildValueError, did_you_mean
-from .base import _ParamScheduler, common_arguments, param_groups_of
+from .base import _ParamScheduler, common_arguments, param_groups_of, scheduled_groups
 
 
 class ReduceOnPlateauParamScheduler(_ParamScheduler):
@@ -47,7 +47,7 @@ class ReduceOnPlateauParamScheduler(_ParamScheduler):
     ) -> None:
         cls_name = type(self).__name__
         begin, end, last_step, by_epoch, verbose = common_arguments(common).values()
-        groups = param_groups_of(optimizer)
+        groups = scheduled_groups(optimizer)
         self.optimizer = optimizer
         self.param_name = param_name
         if end <= begin:
@@ -70,11 +70,12 @@ class ReduceOnPlateauParamScheduler(_ParamScheduler):
                     f"{cls_name} schedules {param_name!r}, but param group {i} has no such key."
                 )
         if isinstance(min_value, (list, tuple)):
-            if len(min_value) != len(groups):
+            real = len(param_groups_of(optimizer))
+            if len(min_value) != real:
                 raise BuildValueError(
-                    f"{cls_name} got {len(min_value)} min_value entries for {len(groups)} param groups."
+                    f"{cls_name} got {len(min_value)} min_value entries for {real} param groups."
                 )
-            self.min_values = list(min_value)
+            self.min_values = list(min_value) + [min_value[0]] * (len(groups) - real)  # base
         else:
             self.min_values = [min_value] * len(groups)
         self.monitor = monitor
@@ -112,7 +113,7 @@ class ReduceOnPlateauParamScheduler(_ParamScheduler):
                 f"{type(self).__name__}.step() takes the validation metrics dict, got "
                 f"{type(metrics).__name__}."
             )
-        groups = self.optimizer.param_groups
+        groups = scheduled_groups(self.optimizer)
         name = self.param_name
         if self.begin <= self._global_step < self.end:
             if self.monitor not in metrics:
@@ -148,5 +149,5 @@ class ReduceOnPlateauParamScheduler(_ParamScheduler):
     def _get_value(self) -> list[Any]:
         return [
             max(group[self.param_name] * self.factor, m)
-            for group, m in zip(self.optimizer.param_groups, self.min_values)
+            for group, m in zip(scheduled_groups(self.optimizer), self.min_values)
         ]
