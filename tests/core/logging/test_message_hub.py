@@ -210,3 +210,25 @@ def test_mmengine_constructors() -> None:
     assert hub.get_scalar("loss") is buf and hub.get_info("iter") == 5
     with pytest.raises(KeyError, match="Did you mean 'mean'"):
         buf.statistics("maen")
+
+
+def test_an_mmengine_checkpoints_history_buffers_are_loaded() -> None:
+    import numpy as np
+
+    class MMEngineHistoryBuffer:  # what MMEngine pickles into its checkpoints
+        def __init__(self) -> None:
+            self._log_history = np.array([4.0, 2.0, 6.0])
+            self._count_history = np.array([1, 1, 2])
+            self.max_length = 1000000
+
+    hub = MessageHub("mmengine-ckpt")
+    hub.load_state_dict(
+        {
+            "log_scalars": {"train/loss": MMEngineHistoryBuffer()},
+            "runtime_info": {"epoch": 2},
+            "resumed_keys": {"train/loss": True, "epoch": True},
+        }
+    )
+    assert hub.get_scalar("train/loss").mean() == 3.0 and hub.get_info("epoch") == 2
+    with pytest.raises(TypeError, match="neither this runner's history state"):
+        hub.load_state_dict({"log_scalars": {"x": object()}})

@@ -452,11 +452,31 @@ class MessageHub:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         # in place: a hook holding a buffer keeps seeing the restored history
         for key, buf_state in state.get("log_scalars", {}).items():
+            buf_state = _history_state(buf_state, key)
             if key in self._scalars:
                 self._scalars[key].load_state_dict(buf_state)
             else:
                 self._scalars[key] = HistoryBuffer.from_state_dict(buf_state)
         self._info.update(state.get("runtime_info", {}))
+
+
+def _history_state(state: Any, key: str) -> dict[str, Any]:
+    """A history's saved state; an MMEngine ``HistoryBuffer`` object (a checkpoint MMEngine
+    wrote, loaded with ``allow_pickle``) becomes ours."""
+    if isinstance(state, Mapping):
+        return dict(state)
+    values = getattr(state, "_log_history", None)
+    if values is None:
+        raise ScalarError(
+            f"The checkpoint's message hub holds {type(state).__name__} for {key!r}, which is "
+            "neither this runner's history state nor an MMEngine HistoryBuffer."
+        )
+    counts = [int(c) for c in getattr(state, "_count_history", [1] * len(values))]
+    converted: dict[str, Any] = {"values": [float(v) for v in values]}
+    if any(c != 1 for c in counts):
+        converted["counts"] = counts
+    converted["max_length"] = 1000  # ours: flat memory (MMEngine keeps a million)
+    return converted
 
 
 def _is_one_number(value: Any) -> bool:
