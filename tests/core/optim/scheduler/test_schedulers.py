@@ -279,3 +279,15 @@ def test_build_iter_from_epoch_classmethod() -> None:
         False,
         {20: 1, 40: 1},
     )
+
+
+def test_an_unknown_scheduler_type_names_its_config_key() -> None:
+    from runner_core.optim.scheduler import build_param_schedulers
+
+    wrapper = OptimWrapper(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1))
+    with pytest.raises(KeyError, match=r"Did you mean .*'MultiStepLR'.*param_scheduler\[1\]\.type"):
+        build_param_schedulers(
+            [dict(type="LinearLR", end=2), dict(type="MultiStepLr", milestones=[3])],
+            wrapper,
+            max_epochs=4,
+        )

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ...errors import BuildError, did_you_mean
+from ...errors import BuildError, RegistryError, did_you_mean
 from ...registry import PARAM_SCHEDULERS
 from ...value_checks import config_errors
 from .base import INF, _ParamScheduler
@@ -52,7 +52,11 @@ def _build_one(
             f"{where} {cfg!r} has no 'type'; add e.g. type='LinearLR' or type='MultiStepLR'."
         )
     kind = cfg.pop("type")
-    cls = PARAM_SCHEDULERS.get(kind) if isinstance(kind, str) else kind
+    try:
+        cls = PARAM_SCHEDULERS.get(kind) if isinstance(kind, str) else kind
+    except RegistryError as exc:  # name the key, as other builds do
+        exc.args = (f"{exc.args[0]} (at config key {where + '.type'!r})",)
+        raise
     if not (isinstance(cls, type) and issubclass(cls, _ParamScheduler)):
         # A third-party scheduler class: build it as it is, no conversion rules.
         cfg.setdefault("optimizer", optim_wrapper)
