@@ -38,8 +38,10 @@ def test_collectives_are_identity_in_one_process() -> None:
 
 
 def test_all_reduce_rejects_unknown_op() -> None:
-    with pytest.raises(ValueError, match="'sum' or 'mean'"):
-        dist.all_reduce(torch.zeros(1), op="max")
+    with pytest.raises(ValueError, match=r"op='maxx'.*Did you mean 'max'\?"):
+        dist.all_reduce(torch.zeros(1), op="maxx")
+    with pytest.raises(ValueError, match="choose one of sum, mean, product, min, max"):
+        dist.all_reduce(torch.zeros(1), op=None)  # type: ignore[arg-type]
 
 
 def test_master_only_runs_on_rank_zero(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -51,7 +53,7 @@ def test_master_only_runs_on_rank_zero(monkeypatch: pytest.MonkeyPatch) -> None:
         return x * 2
 
     assert write(2) == 4
-    monkeypatch.setattr("runner_core.distributed.utils.get_rank", lambda: 1)
+    monkeypatch.setattr("runner_core.distributed.utils.get_rank", lambda group=None: 1)
     assert write(3) is None
     assert calls == [2]
     assert write.__name__ == "write"
@@ -71,6 +73,8 @@ def test_importing_dist_does_not_import_torch() -> None:
     code = (
         "import sys, runner_core.distributed as d; "
         "assert d.get_rank() == 0 and d.get_world_size() == 1; "
+        "assert d.get_local_size() == 1 and d.get_backend() is None; "
+        "assert callable(d.collect_results) and callable(d.init_dist) and callable(d.infer_launcher); "
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}

@@ -178,7 +178,8 @@ def _check_init_kwargs(kwargs: dict[str, Any]) -> None:
     unknown = [key for key in kwargs if key not in allowed]
     if unknown:
         hints = "".join(
-            did_you_mean(key, [*allowed, "backend", "timeout", "port"]) for key in unknown
+            did_you_mean(key, [*allowed, "backend", "timeout", "port", "init_backend"])
+            for key in unknown
         )
         raise RunnerError(
             f"env_cfg.dist_cfg has key(s) {unknown} that init_process_group does not take. "
@@ -188,7 +189,11 @@ def _check_init_kwargs(kwargs: dict[str, Any]) -> None:
 
 
 def init_dist(
-    launcher: str, backend: str | None = None, timeout: float = 1800, **kwargs: Any
+    launcher: str,
+    backend: str | None = None,
+    timeout: float = 1800,
+    init_backend: str = "torch",
+    **kwargs: Any,
 ) -> None:
     """Initialise the default process group for ``launcher`` (no-op for ``'none'``).
 
@@ -198,10 +203,21 @@ def init_dist(
             CUDA falls back to gloo with a warning.
         timeout: seconds a collective may wait for the other ranks before the
             job fails (a crashed rank otherwise leaves the rest waiting).
+        init_backend: MMEngine's argument; only ``'torch'``
+            (``torch.distributed.init_process_group``) is supported.
         kwargs: ``port`` (slurm: the master port) and any other keyword of
             ``torch.distributed.init_process_group``.
     """
     _check_launcher(launcher)
+    if init_backend != "torch":
+        from ..errors import ConfigError
+
+        raise ConfigError(
+            f"init_dist: init_backend={init_backend!r} is not supported; only 'torch' "
+            "(torch.distributed.init_process_group) is. DeepSpeed and ColossalAI start "
+            "their own process groups: leave init_backend unset."
+            + did_you_mean(str(init_backend), ["torch"])
+        )
     if launcher == "none":
         return
     import torch
