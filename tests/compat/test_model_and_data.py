@@ -121,3 +121,16 @@ def test_a_real_run_gives_no_scheduler_order_warning(tmp_path: Path) -> None:
         runner.train()
     order = [str(w.message) for w in caught if "optimizer.step()" in str(w.message)]
     assert order == []
+
+
+def test_parse_losses_logs_the_total_first_and_a_models_own_loss_term() -> None:
+    _, log_vars = _Regressor().parse_losses(
+        {"loss_a": torch.tensor(1.0), "loss_b": torch.tensor(2.0)}
+    )
+    assert list(log_vars) == ["loss", "loss_a", "loss_b"]  # MMEngine's order
+    # a term named 'loss' is logged as itself (MMEngine overwrites its total the same way);
+    # the optimized loss is still the sum
+    loss, log_vars = _Regressor().parse_losses(
+        {"loss": torch.tensor(1.0), "loss_aux": torch.tensor(0.25)}
+    )
+    assert loss.item() == 1.25 and float(log_vars["loss"]) == 1.0

@@ -228,3 +228,16 @@ def test_with_the_line_on_the_same_iterations_each_loss_is_read_once(
     assert len({id(t) for t in reads}) == len(reads)  # ... each once, for both hooks
     history = runner.message_hub.get_scalar("train/loss")
     assert history.current() != history.current()  # the NaN is in the history as read
+
+
+def test_a_nan_beside_a_models_own_loss_term_is_found_at_its_iteration() -> None:
+    # the model returned {'loss': ..., 'loss_aux': ...}: 'loss' is its own term (logged as
+    # such, as in MMEngine), so the guard looks at every loss term
+    hook = CheckInvalidLossHook(interval=3)
+    runner = FakeRunner()
+    good = {"loss": torch.tensor(1.0), "loss_aux": torch.tensor(0.5)}
+    bad = {"loss": torch.tensor(1.0), "loss_aux": torch.tensor(float("nan"))}
+    with pytest.raises(InvalidLossError, match="iteration 2 "):
+        for i, outputs in enumerate([good, bad, good]):
+            runner.iter = i
+            hook.after_train_iter(runner, batch_idx=i, outputs=outputs)

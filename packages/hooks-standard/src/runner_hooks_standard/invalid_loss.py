@@ -199,17 +199,21 @@ def _first_bad(totals: list[Any]) -> int | None:
 
 
 def _total_loss(outputs: Any) -> Any:
-    """The loss tensor in a step's outputs (its loss terms summed without one), or None."""
+    """The loss tensors in a step's outputs, or None: every term whose key says 'loss'.
+
+    Not just ``outputs['loss']``: a model that returns its own ``loss`` term
+    beside others has that term logged as ``loss`` (as in MMEngine), and a
+    NaN in another term must still be found at its iteration.
+    """
     if isinstance(outputs, torch.Tensor):
         return outputs
     if type(outputs) is not dict and not isinstance(outputs, Mapping):
         return None
-    total = outputs.get("loss")
-    if isinstance(total, torch.Tensor):
-        return total
     terms = [v for k, v in outputs.items() if "loss" in k and isinstance(v, torch.Tensor)]
     if not terms:
         return None
+    if len(terms) == 1:
+        return terms[0]
     return torch.stack([t.detach().float().sum() for t in terms])
 
 

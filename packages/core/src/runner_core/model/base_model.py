@@ -36,7 +36,12 @@ def run_forward(model: Callable[..., Any], data: Any, mode: str) -> Any:
 
 
 def parse_losses(losses: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Sum the loss terms; return the total and detached terms for logging."""
+    """Sum the loss terms; return the total and detached terms for logging.
+
+    The terms are logged under their own names and the total as ``loss``,
+    first; a model that returns a term named ``loss`` itself has that term
+    logged as ``loss`` (MMEngine does the same: its total is overwritten).
+    """
     if isinstance(losses, torch.Tensor):
         return losses, {"loss": losses.detach()}
     if not isinstance(losses, Mapping):
@@ -61,9 +66,9 @@ def parse_losses(losses: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
             f"forward(mode='loss') returned no key containing 'loss' (keys: {list(losses)})."
         )
     total = terms[0] if len(terms) == 1 else sum(terms[1:], terms[0])
-    if len(terms) > 1 or "loss" not in log_vars:
-        log_vars["loss"] = total.detach()
-    return total, log_vars
+    if "loss" in log_vars:  # the model's own 'loss' term is what is logged, as in MMEngine
+        return total, log_vars
+    return total, {"loss": total.detach(), **log_vars}  # the total, first (MMEngine's order)
 
 
 class BaseModel(nn.Module):
