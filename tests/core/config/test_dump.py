@@ -61,3 +61,68 @@ def test_dump_of_loaded_file_keeps_imported_names_as_strings(write, tmp_path: Pa
     out = tmp_path / "again.py"
     cfg.dump(out)
     assert Config.fromfile(out).to_dict() == {"model": {"type": "pkg.mod.Net"}}
+
+
+# MMEngine's `cfg.dump('x.yaml')` output for these values, byte for byte
+MMENGINE_YAML = """\
+test_pipeline:
+- keep_ratio: true
+  scale: !!python/tuple
+  - 1333
+  - 800
+  type: Resize
+topk: !!python/tuple
+- 1
+- 5
+"""
+
+
+def test_yaml_written_by_mmengine_loads_with_its_tuples(write) -> None:
+    cfg = Config.fromfile(write("mm.yaml", MMENGINE_YAML))
+    assert cfg.to_dict() == {
+        "test_pipeline": [{"keep_ratio": True, "scale": (1333, 800), "type": "Resize"}],
+        "topk": (1, 5),
+    }
+
+
+def test_yaml_dump_writes_tuples_as_mmengine_does_and_round_trips(tmp_path: Path) -> None:
+    import yaml
+
+    cfg = Config(
+        dict(
+            test_pipeline=[dict(type="Resize", scale=(1333, 800), keep_ratio=True)],
+            topk=(1, 5),
+            nested=((1, (2, 3)), [4, (5,)]),
+            empty=(),
+        )
+    )
+    path = tmp_path / "out.yaml"
+    cfg.dump(path)
+    text = path.read_text()
+    assert "scale: !!python/tuple\n" in text and "topk: !!python/tuple\n- 1\n- 5\n" in text
+    assert Config.fromfile(path).to_dict() == cfg.to_dict()
+    # MMEngine reads YAML with PyYAML's full loader: it gets the same tuples
+    assert yaml.load(text, Loader=yaml.FullLoader) == cfg.to_dict()  # noqa: S506
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x: !!python/name:os.system\n",
+        "x: !!python/object/new:collections.OrderedDict []\n",
+        "x: !!python/list [1]\n",
+        "x: !!python/module:os\n",
+    ],
+)
+def test_yaml_python_tags_other_than_tuple_stay_refused(write, text: str) -> None:
+    from runner_core.config import ConfigError
+
+    with pytest.raises(ConfigError, match="is refused"):
+        Config.fromfile(write("evil.yaml", text))
+
+
+def test_yaml_tuple_tag_on_a_mapping_is_invalid_yaml(write) -> None:
+    from runner_core.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"c\.yaml:1: invalid YAML .*must be a sequence"):
+        Config.fromfile(write("c.yaml", "x: !!python/tuple {a: 1}\n"))

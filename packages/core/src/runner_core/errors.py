@@ -75,6 +75,34 @@ class ConfigFileNotFoundError(ConfigError, FileNotFoundError):
     """A config file (or one of its bases) does not exist."""
 
 
+class ConfigFormatError(ConfigError, OSError):
+    """A config file has an unsupported extension (MMEngine: OSError)."""
+
+
+class ConfigSyntaxError(ConfigError, SyntaxError):
+    """A Python config file is not valid Python (MMEngine: SyntaxError)."""
+
+    def __init__(self, *args: object) -> None:
+        # SyntaxError keeps its text in ``msg``, which only its own __init__ sets
+        SyntaxError.__init__(self, *args)
+
+
+class ConfigAttributeError(ConfigError, AttributeError):
+    """Config code read an attribute that does not exist (``_base_.nope``)."""
+
+
+class ConfigNameError(ConfigError, NameError):
+    """Config code used a name it never defined (MMEngine: NameError)."""
+
+
+class ConfigImportError(ConfigError, ImportError):
+    """A config imports something that cannot be imported (MMEngine: ImportError)."""
+
+
+class ConfigModuleNotFoundError(ConfigImportError, ModuleNotFoundError):
+    """A config imports from a module that is not installed (MMEngine: ModuleNotFoundError)."""
+
+
 def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str:
     """Return ` Did you mean 'x'?` (or '') for the closest candidates."""
     pool = sorted({str(c) for c in candidates})

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import copy
+import difflib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .auto_argparser import build_auto_argparser
 from .config_dict import ConfigDict
 from .custom_imports import import_custom_modules as import_custom
-from .errors import ConfigError, ConfigKeyError, ConfigTypeError
+from .errors import ConfigError, ConfigFormatError, ConfigKeyError, ConfigTypeError
 from .formatting import format_json, format_python, format_yaml
 from .lazy import finalize_lazy, to_builtin
 from .loader import load_file
@@ -26,6 +29,9 @@ class Config:
     ``cfg.model.type``, ``cfg["model"]["type"]`` and ``cfg.get("model")`` all
     work; ``filename`` and ``text`` (the source of the file and all its bases)
     describe the origin, e.g. for checkpoint metadata.
+
+    ``format_python_code`` is accepted for MMEngine compatibility and has no
+    effect: ``pretty_text`` is always produced without yapf.
     """
 
     def __init__(
@@ -34,6 +40,7 @@ class Config:
         cfg_text: str | None = None,
         filename: str | os.PathLike[str] | None = None,
         env_variables: dict[str, str] | None = None,
+        format_python_code: bool = True,
     ) -> None:
         if cfg_dict is None:
             cfg_dict = {}
@@ -58,6 +65,8 @@ class Config:
         object.__setattr__(self, "_filename", filename)
         object.__setattr__(self, "_text", cfg_text)
         object.__setattr__(self, "_env_variables", dict(env_variables or {}))
+        # names a pure-Python config imported (not config keys); see to_dict(keep_imported=)
+        object.__setattr__(self, "_imported", {})
 
     # -- construction ----------------------------------------------------------------
     @staticmethod
@@ -67,11 +76,13 @@ class Config:
         import_custom_modules: bool = True,
         use_environment_variables: bool = True,
         lazy_import: bool | None = None,
+        format_python_code: bool = True,
     ) -> Config:
         """Load a ``.py``, ``.json``, ``.yaml`` or ``.yml`` config and its ``_base_`` chain.
 
         ``lazy_import=None`` detects the pure-Python style (``with read_base():``)
         the way MMEngine does. ``custom_imports`` in the result are imported.
+        ``format_python_code`` is accepted for MMEngine compatibility (no yapf here).
         """
         path = os.fspath(filename)
         loaded = load_file(
@@ -82,12 +93,14 @@ class Config:
         )
         cfg_dict = {k: v for k, v in loaded.cfg.items() if k not in loaded.imported_names}
         cfg_dict = finalize_lazy(ConfigDict(cfg_dict))
+        imported = {k: v for k, v in loaded.cfg.items() if k in loaded.imported_names}
         cfg = Config(
             cfg_dict,
             cfg_text=loaded.text,
             filename=os.path.abspath(os.path.expanduser(path)),
             env_variables=loaded.env_variables,
         )
+        object.__setattr__(cfg, "_imported", finalize_lazy(imported))
         if import_custom_modules and cfg_dict.get("custom_imports"):
             import_custom(cfg)
         return cfg
@@ -100,7 +113,7 @@ class Config:
         if not file_format.startswith("."):
             file_format = "." + file_format
         if file_format not in _FORMATS:
-            raise ConfigError(
+            raise ConfigFormatError(
                 f"unsupported config format {file_format!r}; use .py, .json or .yaml."
             )
         with tempfile.TemporaryDirectory() as folder:
@@ -131,9 +144,47 @@ class Config:
         return format_python(self._cfg_dict)
 
     # -- conversion and changes --------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        """The config as builtin dicts/lists/tuples; imported classes as dotted strings."""
-        return to_builtin(self._cfg_dict)
+    def to_dict(self, keep_imported: bool = False) -> dict[str, Any]:
+        """The config as builtin dicts/lists/tuples; imported classes as dotted strings.
+
+        ``keep_imported=True`` adds, first, the names a pure-Python config
+        imported (``from torch.optim import AdamW`` gives ``'AdamW':
+        'torch.optim.AdamW'``): MMEngine keeps those beside the config keys.
+        """
+        result = to_builtin(self._cfg_dict)
+        if keep_imported and self._imported:
+            imported = to_builtin(self._imported)
+            result = {**imported, **result}
+        return result
+
+    @staticmethod
+    def diff(cfg1: str | os.PathLike[str] | Config, cfg2: str | os.PathLike[str] | Config) -> str:
+        """A unified diff of two configs' ``pretty_text`` (paths are loaded first).
+
+        As MMEngine's ``Config.diff``, but plain text: no colour codes and no
+        wrapping, so it can be written to a file or compared in a test.
+        """
+        first = cfg1 if isinstance(cfg1, Config) else Config.fromfile(cfg1)
+        second = cfg2 if isinstance(cfg2, Config) else Config.fromfile(cfg2)
+        lines = difflib.unified_diff(
+            first.pretty_text.splitlines(),
+            second.pretty_text.splitlines(),
+            fromfile=first.filename or "",
+            tofile=second.filename or "",
+            lineterm="",
+        )
+        return "".join(line + "\n" for line in lines)
+
+    @staticmethod
+    def auto_argparser(
+        description: str | None = None, args: Sequence[str] | None = None
+    ) -> tuple[argparse.ArgumentParser, Config]:
+        """A parser with a ``config`` argument and one ``--key.sub`` option per config value.
+
+        MMEngine's experimental helper: the config named on the command line
+        (``args``, default ``sys.argv[1:]``) is loaded, and returned with the parser.
+        """
+        return build_auto_argparser(Config.fromfile, description, args)
 
     def merge_from_dict(self, options: Mapping[str, Any], allow_list_keys: bool = True) -> None:
         """Merge ``{"a.b.c": value}`` overrides (``--cfg-options``) into this config.
@@ -153,7 +204,7 @@ class Config:
             for part in parts[:-1]:
                 node = node.setdefault(part, ConfigDict())
                 if not isinstance(node, dict):
-                    raise ConfigError(
+                    raise ConfigTypeError(
                         f"option {full_key!r} conflicts with another option that sets "
                         f"{part!r} to a plain value."
                     )
@@ -167,14 +218,14 @@ class Config:
         """Write the config to ``file`` (format from its extension), or return the text.
 
         Without ``file``, the format is ``file_format`` or the one of
-        ``self.filename`` (Python when unknown). JSON and YAML have no tuples:
-        tuples are written as lists.
+        ``self.filename`` (Python when unknown). JSON has no tuples: they are
+        written as lists; YAML writes them as ``!!python/tuple``, as MMEngine.
         """
         if file_format is None:
             source = os.fspath(file) if file is not None else (self._filename or "config.py")
             extension = os.path.splitext(source)[1]
             if extension not in _FORMATS:
-                raise ConfigError(
+                raise ConfigTypeError(
                     f"cannot dump a config to {source!r}: use a .py, .json, .yaml or .yml file."
                 )
             file_format = _FORMATS[extension]
@@ -186,7 +237,7 @@ class Config:
         elif file_format == "yaml":
             text = format_yaml(self._cfg_dict)
         else:
-            raise ConfigError(f"unknown dump format {file_format!r}; use py, json or yaml.")
+            raise ConfigTypeError(f"unknown dump format {file_format!r}; use py, json or yaml.")
         if file is None:
             return text
         Path(file).parent.mkdir(parents=True, exist_ok=True)
@@ -238,19 +289,25 @@ class Config:
         return f"Config (path: {self._filename}): {dict.__repr__(self._cfg_dict)}"
 
     def __copy__(self) -> Config:
-        return Config(copy.copy(self._cfg_dict), self._text, self._filename, self._env_variables)
+        other = Config(copy.copy(self._cfg_dict), self._text, self._filename, self._env_variables)
+        object.__setattr__(other, "_imported", dict(self._imported))
+        return other
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Config:
-        return Config(
+        other = Config(
             copy.deepcopy(self._cfg_dict, memo), self._text, self._filename, self._env_variables
         )
+        object.__setattr__(other, "_imported", copy.deepcopy(self._imported, memo))
+        return other
 
     def copy(self) -> Config:
         return self.__copy__()
 
     def __getstate__(self) -> tuple[Any, ...]:
-        return (self._cfg_dict, self._filename, self._text, self._env_variables)
+        return (self._cfg_dict, self._filename, self._text, self._env_variables, self._imported)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        for name, value in zip(("_cfg_dict", "_filename", "_text", "_env_variables"), state):
+        object.__setattr__(self, "_imported", {})  # absent from states pickled before it
+        names = ("_cfg_dict", "_filename", "_text", "_env_variables", "_imported")
+        for name, value in zip(names, state):
             object.__setattr__(self, name, value)

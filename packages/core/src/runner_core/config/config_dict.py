@@ -3,19 +3,57 @@
 It follows MMEngine's ``ConfigDict`` closely because real configs rely on its
 quirks: plain dicts stored into it become ``ConfigDict`` (lists and tuples are
 rebuilt around them), ``update`` merges nested dicts instead of replacing
-them, and a missing key is an error rather than a new empty child.
+them, a missing key is an error rather than a new empty child, and ``pop``
+of a missing key returns None.
+
+Values a pure-Python config imported (``type=AdamW``) are stored as
+:class:`ImportedName` strings and imported when read: item and attribute
+access, ``get``, ``pop``, ``setdefault``, ``items()`` and ``values()`` return
+the real object, as MMEngine's do. ``dict`` itself (``dict(cfg)``,
+``dict.items(cfg)``, copying, pickling, dumping) sees the stored strings.
 """
 
 from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, ValuesView
 from typing import Any
 
 from runner_core.errors import did_you_mean
 
-from .lazy import to_builtin
+from .lazy import ImportedName, to_builtin
+
+
+def resolve_value(value: Any) -> Any:
+    """The object an :class:`ImportedName` names (imported now); any other value as is."""
+    return value.resolve() if isinstance(value, ImportedName) else value
+
+
+class _ResolvedItems(ItemsView[Any, Any]):
+    """``ConfigDict.items()``: a live view whose values are read like ``cfg[key]``."""
+
+    _mapping: dict[Any, Any]  # set by ItemsView.__init__
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        for key, value in dict.items(self._mapping):
+            yield key, resolve_value(value)
+
+    def __repr__(self) -> str:
+        return f"config_dict_items({list(self)!r})"
+
+
+class _ResolvedValues(ValuesView[Any]):
+    """``ConfigDict.values()``: a live view whose values are read like ``cfg[key]``."""
+
+    _mapping: dict[Any, Any]  # set by ValuesView.__init__
+
+    def __iter__(self) -> Iterator[Any]:
+        for value in dict.values(self._mapping):
+            yield resolve_value(value)
+
+    def __repr__(self) -> str:
+        return f"config_dict_values({list(self)!r})"
 
 
 class ConfigDict(dict):
@@ -54,8 +92,28 @@ class ConfigDict(dict):
     def __setitem__(self, key: Any, value: Any) -> None:
         super().__setitem__(key, self._hook(value))
 
+    def __getitem__(self, key: Any) -> Any:
+        return resolve_value(dict.__getitem__(self, key))
+
     def __missing__(self, key: Any) -> Any:
         raise KeyError(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return resolve_value(dict.get(self, key, default))
+
+    def pop(self, key: Any, default: Any = None) -> Any:
+        """Remove ``key`` and return its value; a missing key gives ``default`` (None).
+
+        MMEngine's ``ConfigDict.pop``: ``cfg.model.pop('init_cfg')`` is the
+        idiom for "drop it if present", so a missing key is not an error.
+        """
+        return resolve_value(dict.pop(self, key, default))
+
+    def items(self) -> _ResolvedItems:  # type: ignore[override]
+        return _ResolvedItems(self)
+
+    def values(self) -> _ResolvedValues:  # type: ignore[override]
+        return _ResolvedValues(self)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
@@ -92,7 +150,7 @@ class ConfigDict(dict):
                 other.update(source)
         other.update(kwargs)
         for key, value in other.items():
-            current = self.get(key)
+            current = dict.get(self, key)
             if key in self and isinstance(current, dict) and isinstance(value, dict):
                 current.update(value)
             else:
@@ -116,7 +174,7 @@ class ConfigDict(dict):
                     old = {}
                 keys = list(dict.fromkeys([*old.keys(), *new.keys()]))
                 return {
-                    key: combine(new.get(key, missing), old.get(key, missing))
+                    key: combine(dict.get(new, key, missing), dict.get(old, key, missing))
                     for key in keys
                     if key != "_delete_"
                 }

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import ConfigError, CustomImportError
+from .errors import ConfigTypeError, CustomImportError
 
 
 def import_custom_modules(cfg: Mapping[str, Any] | Any) -> list[types.ModuleType]:
@@ -27,13 +27,13 @@ def import_custom_modules(cfg: Mapping[str, Any] | Any) -> list[types.ModuleType
     if not custom:
         return []
     if not isinstance(custom, Mapping):
-        raise ConfigError(
+        raise ConfigTypeError(
             f"{filename}: custom_imports must be dict(imports=[...], allow_failed_imports=False), "
             f"got {custom!r}."
         )
     unknown = set(custom) - {"imports", "allow_failed_imports"}
     if unknown:
-        raise ConfigError(
+        raise ConfigTypeError(
             f"{filename}: custom_imports has unknown key(s) {sorted(unknown)}; only 'imports' "
             "and 'allow_failed_imports' are allowed."
         )
@@ -41,7 +41,7 @@ def import_custom_modules(cfg: Mapping[str, Any] | Any) -> list[types.ModuleType
     if isinstance(imports, str):
         imports = [imports]
     if not isinstance(imports, (list, tuple)) or not all(isinstance(i, str) for i in imports):
-        raise ConfigError(
+        raise ConfigTypeError(
             f"{filename}: custom_imports.imports must be a module name or a list of module "
             f"names, got {imports!r}."
         )

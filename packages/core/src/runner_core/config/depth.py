@@ -32,7 +32,8 @@ def check_depth(value: Any, where: str, limit: int = MAX_DEPTH) -> None:
                 "Flatten it, or check the key and brackets you passed."
             )
         if isinstance(node, Mapping):
-            for key, child in node.items():
+            items = dict.items(node) if isinstance(node, dict) else node.items()
+            for key, child in items:  # dict.items: reading a ConfigDict would import
                 stack.append((child, depth + 1, f"{path}.{key}" if path else str(key)))
         elif isinstance(node, (list, tuple)):
             for i, child in enumerate(node):

@@ -1,18 +1,35 @@
-"""The error a user sees when a config file or a config option is wrong."""
+"""The error a user sees when a config file or a config option is wrong.
+
+Each one also subclasses the standard exception MMEngine raises in the same
+place (a syntax error is a ``SyntaxError``, a missing ``{{_base_.x}}`` a
+``KeyError``), so ``except`` clauses written for MMEngine keep working.
+"""
 
 from __future__ import annotations
 
 from runner_core.errors import (
+    ConfigAttributeError,
     ConfigError,
     ConfigFileNotFoundError,
+    ConfigFormatError,
+    ConfigImportError,
     ConfigKeyError,
+    ConfigModuleNotFoundError,
+    ConfigNameError,
+    ConfigSyntaxError,
     ConfigTypeError,
 )
 
 __all__ = [
+    "ConfigAttributeError",
     "ConfigError",
     "ConfigFileNotFoundError",
+    "ConfigFormatError",
+    "ConfigImportError",
     "ConfigKeyError",
+    "ConfigModuleNotFoundError",
+    "ConfigNameError",
+    "ConfigSyntaxError",
     "ConfigTypeError",
     "CustomImportError",
 ]

@@ -16,10 +16,33 @@ import traceback
 import types
 from typing import Any
 
-from .errors import ConfigError
+from .errors import (
+    ConfigAttributeError,
+    ConfigError,
+    ConfigFileNotFoundError,
+    ConfigImportError,
+    ConfigKeyError,
+    ConfigModuleNotFoundError,
+    ConfigNameError,
+    ConfigSyntaxError,
+    ConfigTypeError,
+)
 
 # Modules whose names a config may import for real: they resolve to this package.
 CONFIG_MODULE_ALIASES = ("mmengine.config", "runner_core.config")
+
+# What an exception raised by config code becomes: a ConfigError that is still
+# the exception MMEngine lets through (it runs config code unguarded). Most
+# specific first; anything else is a plain ConfigError.
+_ERROR_TYPES: tuple[tuple[type[BaseException], type[ConfigError]], ...] = (
+    (NameError, ConfigNameError),
+    (AttributeError, ConfigAttributeError),
+    (KeyError, ConfigKeyError),
+    (TypeError, ConfigTypeError),
+    (ModuleNotFoundError, ConfigModuleNotFoundError),
+    (ImportError, ConfigImportError),
+    (FileNotFoundError, ConfigFileNotFoundError),
+)
 
 
 def _config_api_module() -> types.ModuleType:
@@ -81,7 +104,7 @@ def parse_source(source: str, filename: str) -> ast.Module:
     except SyntaxError as exc:
         line = (exc.text or "").rstrip()
         pointer = f": `{line.strip()}`" if line.strip() else ""
-        raise ConfigError(
+        raise ConfigSyntaxError(
             f"{filename}:{exc.lineno}: syntax error in the config file ({exc.msg}){pointer}. "
             "Python config files must be valid Python."
         ) from None
@@ -100,6 +123,7 @@ def run_module(tree: ast.Module, filename: str, namespace: dict[str, Any]) -> No
             if frame.filename == filename:
                 line = frame.lineno
         where = f"{filename}:{line}" if line else filename
-        raise ConfigError(
-            f"{where}: running the config raised {type(exc).__name__}: {exc}"
-        ) from exc
+        error = next(
+            (ours for theirs, ours in _ERROR_TYPES if isinstance(exc, theirs)), ConfigError
+        )
+        raise error(f"{where}: running the config raised {type(exc).__name__}: {exc}") from exc

@@ -3,7 +3,11 @@
 The Python form is produced here without yapf (MMEngine's dependency on it
 broke many installs): ``key = value`` lines, ``dict(...)`` for dicts with
 identifier keys, wrapped at 88 columns. Loading that text gives back the same
-dict, tuples included.
+dict, tuples included (in YAML too: tuples are written with MMEngine's
+``!!python/tuple`` tag, the one Python tag our YAML loader accepts).
+
+Values are read raw (``dict.items``): a class a pure-Python config imported
+is written as its dotted path, and is not imported to be written.
 """
 
 from __future__ import annotations
@@ -11,13 +15,19 @@ from __future__ import annotations
 import json
 import keyword
 import math
-from collections.abc import Mapping
+from collections.abc import ItemsView, Mapping
 from typing import Any
 
 from .errors import ConfigError
+from .yaml_loading import safe_dumper
 
 LINE_WIDTH = 88
 INDENT = "    "
+
+
+def _raw_items(value: Mapping[Any, Any]) -> ItemsView[Any, Any]:
+    """The stored items: ``dict.items`` skips ConfigDict's import-on-read."""
+    return dict.items(value) if isinstance(value, dict) else value.items()
 
 
 def _is_identifier(key: Any) -> bool:
@@ -54,8 +64,10 @@ class _PythonWriter:
     def inline(self, value: Any) -> str:
         if isinstance(value, Mapping):
             if self._dict_style(value):
-                return "dict(" + ", ".join(f"{k}={self.inline(v)}" for k, v in value.items()) + ")"
-            items = (f"{self.inline(k)}: {self.inline(v)}" for k, v in value.items())
+                return (
+                    "dict(" + ", ".join(f"{k}={self.inline(v)}" for k, v in _raw_items(value)) + ")"
+                )
+            items = (f"{self.inline(k)}: {self.inline(v)}" for k, v in _raw_items(value))
             return "{" + ", ".join(items) + "}"
         if isinstance(value, list):
             return "[" + ", ".join(self.inline(v) for v in value) + "]"
@@ -75,11 +87,12 @@ class _PythonWriter:
         if isinstance(value, Mapping) and value:
             if self._dict_style(value):
                 lines = [
-                    f"{inner}{k}={self.block(v, indent + 1, len(k) + 1)}," for k, v in value.items()
+                    f"{inner}{k}={self.block(v, indent + 1, len(k) + 1)},"
+                    for k, v in _raw_items(value)
                 ]
                 return "dict(\n" + "\n".join(lines) + f"\n{closing})"
             lines = []
-            for k, v in value.items():
+            for k, v in _raw_items(value):
                 key_text = self.inline(k)
                 lines.append(f"{inner}{key_text}: {self.block(v, indent + 1, len(key_text) + 2)},")
             return "{\n" + "\n".join(lines) + f"\n{closing}}}"
@@ -110,7 +123,7 @@ def format_python(cfg: Mapping[Any, Any]) -> str:
     """Python config source that loads back to ``cfg``."""
     writer = _PythonWriter(use_dict_call="dict" not in cfg)
     lines = []
-    for key, value in cfg.items():
+    for key, value in _raw_items(cfg):
         if not _is_identifier(key):
             raise ConfigError(
                 f"cannot write the top-level key {key!r} into a Python config: it is not a "
@@ -120,19 +133,21 @@ def format_python(cfg: Mapping[Any, Any]) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def to_jsonable(value: Any) -> Any:
-    """Builtin JSON types; tuples become lists, other objects their ``repr``."""
+def to_jsonable(value: Any, keep_tuples: bool = False) -> Any:
+    """Builtin JSON types; tuples become lists (unless ``keep_tuples``), other objects ``repr``."""
     if isinstance(value, Mapping):
         out = {}
-        for key, item in value.items():
+        for key, item in _raw_items(value):
             if not (isinstance(key, (str, int, float, bool)) or key is None):
                 key = repr(key)
             elif isinstance(key, str):
                 key = str(key)
-            out[key] = to_jsonable(item)
+            out[key] = to_jsonable(item, keep_tuples)
         return out
+    if isinstance(value, tuple) and keep_tuples:
+        return tuple(to_jsonable(item, keep_tuples) for item in value)
     if isinstance(value, (list, tuple)):
-        return [to_jsonable(item) for item in value]
+        return [to_jsonable(item, keep_tuples) for item in value]
     if isinstance(value, str):
         return str(value)
     if value is None or isinstance(value, (bool, int, float)):
@@ -145,8 +160,13 @@ def format_json(cfg: Mapping[Any, Any], indent: int | None = 4) -> str:
 
 
 def format_yaml(cfg: Mapping[Any, Any]) -> str:
+    """YAML text of ``cfg``; tuples tagged ``!!python/tuple`` so they load back as tuples."""
     import yaml
 
-    return yaml.safe_dump(
-        to_jsonable(cfg), sort_keys=False, allow_unicode=True, default_flow_style=False
+    return yaml.dump(
+        to_jsonable(cfg, keep_tuples=True),
+        Dumper=safe_dumper(),
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
     )

@@ -4,7 +4,9 @@
 (nor fail when the package is absent): while the file runs, ``SGD`` is a
 :class:`LazyObject`. When loading ends, every lazy object becomes an
 :class:`ImportedName`, a ``str`` holding the dotted path (``'torch.optim.SGD'``,
-what MMEngine dumps) that can still ``resolve()`` to the real object.
+what MMEngine dumps). ``ConfigDict`` hands out ``resolve()``'s result, the
+real object, whenever such a value is read (MMEngine's ``LazyObject.build()``),
+so the import happens on first read, never while the config loads.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, ConfigImportError, ConfigModuleNotFoundError
+
+# dotted path -> imported object: a value read many times is imported once
+_RESOLVED: dict[str, Any] = {}
 
 
 class LazyObject:
@@ -73,29 +78,80 @@ class LazyObject:
 class ImportedName(str):
     """The dotted path of an object a pure-Python config imported.
 
-    It is a plain string to everything that reads the config (JSON, registry
-    look-ups, comparisons); ``resolve()`` imports the object when needed.
+    Stored in the config as a string, so dumping, JSON and registry look-ups
+    see ``'torch.optim.AdamW'``; reading it through a ``ConfigDict`` returns
+    ``resolve()``, the imported object. ``location`` (file and line of the
+    import) goes into the error when the import fails.
     """
 
+    location: str | None = None
+
+    def __new__(cls, dotted: str, location: str | None = None) -> ImportedName:
+        self = super().__new__(cls, dotted)
+        if location is not None:
+            self.location = location
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ImportedName, (str(self), self.location))
+
+    def __copy__(self) -> ImportedName:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ImportedName:
+        return self
+
     def resolve(self) -> Any:
-        """Import and return the object this path names."""
-        parts = str(self).split(".")
+        """Import and return the object this path names (the longest importable module)."""
+        dotted = str(self)
+        if dotted in _RESOLVED:
+            return _RESOLVED[dotted]
+        parts = dotted.split(".")
         for split in range(len(parts), 0, -1):
             module_name = ".".join(parts[:split])
             try:
                 obj: Any = importlib.import_module(module_name)
-            except ImportError:
-                continue
+            except ImportError as exc:
+                missing = getattr(exc, "name", None) or ""
+                not_a_module = isinstance(exc, ModuleNotFoundError) and (
+                    module_name == missing or module_name.startswith(missing + ".")
+                )
+                if not_a_module and split > 1:
+                    continue  # 'torch.optim.AdamW' is no module: try 'torch.optim'
+                kind = (
+                    ConfigModuleNotFoundError
+                    if isinstance(exc, ModuleNotFoundError)
+                    else ConfigImportError
+                )
+                raise self._error(kind, f"{type(exc).__name__}: {exc}") from exc
             for attr in parts[split:]:
+                if not hasattr(obj, attr):
+                    from runner_core.errors import did_you_mean
+
+                    owner = getattr(obj, "__name__", module_name)
+                    raise self._error(
+                        ConfigImportError,
+                        f"{owner!r} has no attribute {attr!r}."
+                        + did_you_mean(attr, [n for n in dir(obj) if not n.startswith("_")]),
+                    )
                 obj = getattr(obj, attr)
+            _RESOLVED[dotted] = obj
             return obj
-        raise ImportError(f"cannot import {str(self)!r}: no part of it is an installed module")
+        raise AssertionError("unreachable: a one-part path either imports or raises")
+
+    def _error(self, kind: type[ConfigImportError], reason: str) -> ConfigImportError:
+        where = f"{self.location}: " if self.location else ""
+        return kind(
+            f"{where}the config imports {str(self)!r}, which cannot be imported ({reason}). "
+            "Install the package that provides it, or fix the import in the config; the "
+            "config loads and dumps without it, only reading this value needs it."
+        )
 
 
 def finalize_lazy(value: Any) -> Any:
     """Replace every :class:`LazyObject` inside containers with an ImportedName, in place."""
     if isinstance(value, LazyObject):
-        return ImportedName(value.dotted_path)
+        return ImportedName(value.dotted_path, value._location)
     if isinstance(value, dict):
         for key, item in list(dict.items(value)):
             new = finalize_lazy(item)

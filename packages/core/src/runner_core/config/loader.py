@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config_dict import ConfigDict
-from .errors import ConfigError, ConfigFileNotFoundError
+from .errors import ConfigError, ConfigFileNotFoundError, ConfigFormatError, ConfigKeyError
 from .execution import make_globals, parse_source, run_module
 from .files import check_not_in_chain, format_chain, read_text
 from .merge import merge_into
@@ -56,7 +56,7 @@ def _check_extension(filename: str, chain: tuple[str, ...]) -> str:
     extension = os.path.splitext(filename)[1]
     if extension not in SUPPORTED_EXTENSIONS:
         origin = f" (a base of {chain[-1]})" if chain else ""
-        raise ConfigError(
+        raise ConfigFormatError(
             f"{filename}{origin}: unsupported config file type {extension or '(none)'!r}; "
             f"a config must be one of {', '.join(SUPPORTED_EXTENSIONS)}."
         )
@@ -233,7 +233,7 @@ def load_file(
         duplicates = sorted(set(base_cfg) & set(loaded.cfg), key=str)
         if duplicates:
             first = base_origin[duplicates[0]]
-            raise ConfigError(
+            raise ConfigKeyError(
                 f"{filename}: its bases {first} and {path} both define {', '.join(duplicates)}; "
                 "a key may come from only one base. Move it into one of them or set it in "
                 f"{os.path.basename(filename)} itself."

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from .config_dict import ConfigDict
-from .errors import ConfigError
+from .errors import ConfigKeyError, ConfigTypeError
 
 DELETE_KEY = "_delete_"
 
@@ -22,20 +22,21 @@ def merge_into(
     it says ``_delete_=True``, in which case it replaces it. Anything else
     replaces the base value. With ``allow_list_keys``, digit keys index into
     lists (``pipeline.1.scale``). As in MMEngine, ``_delete_`` is only removed
-    when the key exists in the base.
+    when the key exists in the base. Values are read raw (``dict`` methods), so
+    merging never imports what a pure-Python config names lazily.
     """
     merged: Any = base.copy()
-    for key, value in child.items():
+    for key, value in dict.items(child):
         path = f"{where}.{key}" if where else str(key)
         if allow_list_keys and isinstance(merged, list):
             if not (isinstance(key, str) and key.isdigit()):
-                raise ConfigError(
+                raise ConfigTypeError(
                     f"cannot set {path!r}: {where or 'the value'} is a list, so the key after "
                     f"it must be an index (0..{len(merged) - 1}), not {key!r}."
                 )
             index = int(key)
             if index >= len(merged):
-                raise ConfigError(
+                raise ConfigKeyError(
                     f"cannot set {path!r}: index {index} is out of range for {where!r}, "
                     f"a list of {len(merged)} item(s)."
                 )
@@ -46,14 +47,16 @@ def merge_into(
         elif isinstance(value, dict):
             if key in merged and not value.pop(DELETE_KEY, False):
                 allowed: tuple[type, ...] = (dict, list) if allow_list_keys else (dict,)
-                if not isinstance(merged[key], allowed):
-                    raise ConfigError(
+                current: Any = dict.__getitem__(merged, key)
+                if not isinstance(current, allowed):
+                    raise ConfigTypeError(
                         f"{path}: the child config gives a dict, but the base value is "
-                        f"{type(merged[key]).__name__} ({merged[key]!r}); a dict can only be "
+                        f"{type(current).__name__} ({current!r}); a dict can only be "
                         f"merged into a dict. Add {DELETE_KEY}=True to that dict to replace "
                         "the base value instead."
                     )
-                merged[key] = merge_into(value, merged[key], allow_list_keys, path)
+                base_value = cast("dict[Any, Any] | list[Any]", current)
+                merged[key] = merge_into(value, base_value, allow_list_keys, path)
             else:
                 merged[key] = ConfigDict(value)
         else:

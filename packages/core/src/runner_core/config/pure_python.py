@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config_dict import ConfigDict
-from .errors import ConfigError, ConfigFileNotFoundError
+from .errors import ConfigError, ConfigFileNotFoundError, ConfigKeyError
 from .execution import CONFIG_MODULE_ALIASES, make_globals, parse_source, run_module
 from .files import check_not_in_chain, format_chain, read_text
 from .lazy import LazyObject
@@ -201,7 +201,7 @@ class _ImportRewriter(ast.NodeTransformer):
                 if alias.name not in base:
                     from runner_core.errors import did_you_mean
 
-                    raise ConfigError(
+                    raise ConfigKeyError(
                         f"{self.filename}:{node.lineno}: the base config {module!r} does not "
                         f"define {alias.name!r}.{did_you_mean(alias.name, base.keys())}"
                     )

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigKeyError
 
 BASE_KEY = "_base_"
 
@@ -59,7 +59,7 @@ def substitute_environment_variables(text: str, filename: str) -> tuple[str, dic
             used[name] = os.environ[name]
             return os.environ[name]
         if not default:
-            raise ConfigError(
+            raise ConfigKeyError(
                 f"{filename}: the config uses the environment variable ${name}, which is not "
                 f"set and has no default; set it (export {name}=...) or write "
                 f"{{{{${name}:default}}}} in the config."
@@ -96,12 +96,12 @@ def _lookup_base(path: str, base: dict[str, Any], filename: str) -> Any:
             if isinstance(value, (list, tuple)) and part.isdigit():
                 value = value[int(part)]
             else:
-                value = value[part]
+                value = dict.__getitem__(value, part) if isinstance(value, dict) else value[part]
         except (KeyError, IndexError, TypeError):
             from runner_core.errors import did_you_mean
 
             hint = did_you_mean(part, value.keys()) if isinstance(value, dict) else ""
-            raise ConfigError(
+            raise ConfigKeyError(
                 f"{filename}: {{{{{BASE_KEY}.{path}}}}} refers to {'.'.join(walked)}.{part}, "
                 f"which the base configs do not define.{hint}"
             ) from None
