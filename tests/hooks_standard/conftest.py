@@ -102,6 +102,7 @@ def fake_runner(tmp_path: Path) -> Any:
             experiment_name="fake",
             work_dir=tmp_path,
             log_dir=tmp_path / "run",
+            timestamp="run",
             rank=0,
             world_size=1,
             device=torch.device("cpu"),

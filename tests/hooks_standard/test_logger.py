@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,8 @@ def test_epoch_run_lines_and_records(make_runner: Any, read_jsonl: Any) -> None:
         "Epoch(val) [2][3/4]",
         "Epoch(val) [2][4/4]",
     ]
-    assert [v[1].split(":")[0] for v in val] == ["time", "accuracy/top1"] * 2
+    # progress lines show data_time first, as MMEngine's eval lines do
+    assert [v[1].split(":")[0] for v in val] == ["data_time", "accuracy/top1"] * 2
 
     records = scalars(runner, read_jsonl)
     train_records = [r for r in records if "loss" in r]
@@ -199,3 +201,44 @@ def _data() -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(3)
     x = torch.randn(32, 4, generator=g)
     return x, (x[:, 1] > 0).long()
+
+
+def _test_data() -> Any:
+    from torch.utils.data import TensorDataset
+
+    x = torch.randn(16, 4, generator=torch.Generator().manual_seed(2))
+    return TensorDataset(x, (x[:, 0] > 0).long())
+
+
+def test_mmengines_json_logs_are_written_beside_scalars_json(
+    make_runner: Any, read_jsonl: Any
+) -> None:
+    runner = make_runner(
+        val=True,
+        test_dataloader=dict(dataset=_test_data(), batch_size=8),
+        test_evaluator=dict(type="Accuracy"),
+        default_hooks=dict(logger=dict(interval=3)),
+    )
+    runner.train()
+    runner.test()
+    vis_data = Path(runner.log_dir) / "vis_data"
+    # vis_data/<timestamp>.json: what OpenMMLab's log analysis tools read, the same records
+    # as scalars.json for training and validation
+    copy = read_jsonl(vis_data / f"{runner.timestamp}.json")
+    assert copy == scalars(runner, read_jsonl)[:6]  # 4 training lines, 2 validations
+    assert len(scalars(runner, read_jsonl)) == 7  # and the test record
+    # <run folder>/<timestamp>.json: the test metrics, as MMEngine writes them
+    test = json.loads((Path(runner.log_dir) / f"{runner.timestamp}.json").read_text())
+    assert set(test) >= {"accuracy/top1", "iter"}
+
+
+def test_test_lines_say_iter_with_iteration_based_logging(make_runner: Any) -> None:
+    runner = make_runner(
+        test_dataloader=dict(dataset=_test_data(), batch_size=8),
+        test_evaluator=dict(type="Accuracy"),
+        log_processor=dict(by_epoch=False),
+        default_hooks=dict(logger=dict(interval=1)),
+    )
+    runner.test()
+    lines = [line for line in log_lines(runner) if "(test)" in line]
+    assert lines and all(line.startswith("Iter(test) [") for line in lines), lines

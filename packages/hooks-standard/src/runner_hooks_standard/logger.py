@@ -5,7 +5,9 @@ Every ``interval`` iterations it writes one line::
     Epoch(train) [1][ 50/500]  lr: 1.0000e-02  eta: 0:01:23  time: 0.0123  data_time: 0.0012  memory: 312  loss: 0.4321
 
 and, through the runner's visualizer, one record in ``vis_data/scalars.json``
-(``LocalVisBackend``) and any other backend (TensorBoard, ...). At the end of
+and ``vis_data/<timestamp>.json`` (``LocalVisBackend``, MMEngine's two files)
+and any other backend (TensorBoard, ...). Test metrics also go to
+``<run folder>/<timestamp>.json``, as MMEngine writes them. At the end of
 validation/testing it writes the metrics the same way. In an interactive
 terminal a live progress bar stands in for the scrolling training lines; the
 text log file always gets the plain lines.
@@ -16,6 +18,7 @@ values are averaged (and moved off the device) on logging iterations only.
 
 from __future__ import annotations
 
+import json
 import logging
 import resource
 import shutil
@@ -131,9 +134,11 @@ class LoggerHook(Hook):
         self._eval_done = 0
         self._display: ProgressDisplay | None = None
         self._warned_keys: set[str] = set()
+        self._json_log = "scalars.json"  # <timestamp>.json once the run is known
 
     # -- set-up ---------------------------------------------------------------------------
     def before_run(self, runner: RunnerAPI) -> None:
+        self._json_log = f"{runner.timestamp}.json"
         self._processor = log_processor_of(runner)
         window = self.window_size if self.window_size is not None else self._processor.window_size
         self._window = None if window == "global" else int(window)
@@ -206,7 +211,7 @@ class LoggerHook(Hook):
             runner.logger.info(line)
         visualizer = getattr(runner, "visualizer", None)
         if visualizer is not None and getattr(runner, "rank", 0) == 0:
-            visualizer.add_scalars(record, step=runner.iter + 1)
+            visualizer.add_scalars(record, step=runner.iter + 1, file_path=self._json_log)
         self._logged_in_epoch = True
         if runner.iter + 1 >= self._next_exp_name:
             self._next_exp_name += self.interval_exp_name * (
@@ -355,7 +360,7 @@ class LoggerHook(Hook):
 
     def _eval_times(self, hub: Any, mode: str) -> dict[str, float]:
         tag = {}
-        for name in _TIME_KEYS:
+        for name in reversed(_TIME_KEYS):  # data_time first in eval lines, as MMEngine's
             buf = hub.log_scalars.get(f"{mode}/{name}")
             if buf is not None and len(buf):
                 tag[name] = buf.mean(self._window)
@@ -368,6 +373,8 @@ class LoggerHook(Hook):
             return f"Iter({mode}) [{of}]"
         if self._training:
             return f"Epoch({mode}) [{runner.epoch}][{of}]"
+        if self._processor.by_epoch is False:  # log_processor=dict(by_epoch=False)
+            return f"Iter({mode}) [{of}]"
         return f"Epoch({mode}) [{of}]"
 
     def after_val_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
@@ -404,9 +411,17 @@ class LoggerHook(Hook):
         else:
             record["iter"] = runner.iter
             step = runner.iter
+        if getattr(runner, "rank", 0) != 0 or not metric_keys:
+            return
         visualizer = getattr(runner, "visualizer", None)
-        if visualizer is not None and getattr(runner, "rank", 0) == 0 and metric_keys:
-            visualizer.add_scalars(record, step=step)
+        if visualizer is not None:  # MMEngine's <timestamp>.json has train and val records only
+            file_path = self._json_log if mode == "val" else None
+            visualizer.add_scalars(record, step=step, file_path=file_path)
+        if mode == "test":  # MMEngine's <run folder>/<timestamp>.json: the test metrics alone
+            from runner_core.checkpoint import write_bytes_atomic
+
+            data = json.dumps(record).encode("utf-8")
+            write_bytes_atomic(data, Path(runner.log_dir) / self._json_log, fsync=False)
 
     def after_val(self, runner: RunnerAPI) -> None:
         if self._display is not None:

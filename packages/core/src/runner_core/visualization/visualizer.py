@@ -50,6 +50,7 @@ class Visualizer:
         #: the dataset's ``metainfo`` (class names, palette), set by the val/test loops
         self.dataset_meta: dict | None = None
         self._backends: dict[str, Any] = {}
+        self._takes_file_path: dict[str, bool] = {}  # backend key -> add_scalars(file_path=)?
         if isinstance(vis_backends, Mapping) or not isinstance(vis_backends, Sequence):
             vis_backends = [] if vis_backends is None else [vis_backends]
         for i, spec in enumerate(vis_backends):
@@ -125,14 +126,21 @@ class Visualizer:
         """Record several scalars at ``step`` in every backend.
 
         ``file_path`` (a file name for backends that write files) is passed
-        only when given, so backends that do not know it still work.
+        only when given and only to backends whose ``add_scalars`` takes it,
+        so backends that do not know it still work.
         """
         if file_path is None:
             for backend in self._backends.values():
                 backend.add_scalars(scalar_dict, step=step)
-        else:
-            for backend in self._backends.values():
+            return
+        takes = self._takes_file_path
+        for key, backend in self._backends.items():
+            if takes.get(key) is None:  # looked up once per backend
+                takes[key] = accepts_argument(backend.add_scalars, "file_path")
+            if takes[key]:
                 backend.add_scalars(scalar_dict, step=step, file_path=file_path)
+            else:
+                backend.add_scalars(scalar_dict, step=step)
 
     def add_scalar(self, name: str, value: Any, step: int = 0, **kwargs: Any) -> None:
         """Record one scalar at ``step`` in every backend (``file_path=`` as in ``add_scalars``)."""

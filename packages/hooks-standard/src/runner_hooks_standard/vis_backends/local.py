@@ -98,17 +98,24 @@ class LocalVisBackend:
     def add_scalars(
         self, scalar_dict: Mapping[str, Any], step: int = 0, file_path: str | None = None
     ) -> None:
-        """Append ``{**scalar_dict, 'step': step}``; ``file_path`` names another file in save_dir."""
+        """Append ``{**scalar_dict, 'step': step}`` to the scalar file, and to ``file_path``.
+
+        ``file_path`` (a file name in ``save_dir``) gets the same record too,
+        as in MMEngine: the LoggerHook names ``<timestamp>.json``, the file
+        OpenMMLab's log analysis tools read.
+        """
         record = {str(k): to_plain(v) for k, v in scalar_dict.items()}
         record["step"] = int(step)
+        line = json.dumps(record) + "\n"
+        fh = self._file(None)
+        fh.write(line)
         if file_path is not None:  # one handle per file, however it is named
             name = Path(file_path).name
-            file_path = None if name == self.scalar_save_file else name
-        fh = self._file(file_path)
-        fh.write(json.dumps(record) + "\n")
+            if name != self.scalar_save_file:
+                self._file(name).write(line)
         now = time.monotonic()
         if now - self._flushed_at >= FLUSH_SECONDS:  # at most a second's records pending
-            fh.flush()
+            self.flush()
             self._flushed_at = now
 
     def add_scalar(self, name: str, value: Any, step: int = 0) -> None:
