@@ -152,3 +152,58 @@ def test_one_param_group_has_no_base_lr() -> None:
     wrapper = OptimWrapper(_sgd(0.1))
     assert wrapper.get_lr() == {"lr": [0.1]}
     assert "base_param_settings" not in wrapper.state_dict()
+
+
+def test_scheduler_errors_subclass_the_exceptions_mmengine_raises() -> None:
+    from runner_core.optim.scheduler import (
+        CosineAnnealingLR,
+        OneCycleLR,
+        StepMomentum,
+        build_param_schedulers,
+    )
+
+    wrapper = OptimWrapper(_sgd(0.1))
+    with pytest.raises(AssertionError, match="both eta_min"):
+        CosineAnnealingLR(wrapper, T_max=4, eta_min=0.0, eta_min_ratio=0.1)
+    with pytest.raises(KeyError, match="Did you mean 'weight_decay'"):
+        from runner_core.optim.scheduler import StepParamScheduler
+
+        StepParamScheduler(wrapper, param_name="weight_decy", step_size=1)
+    with pytest.raises(KeyError, match="has no 'type'"):
+        build_param_schedulers([dict(milestones=[1])], wrapper, max_epochs=2)
+    with pytest.raises(AssertionError, match="convert_to_iter_based=True with by_epoch=False"):
+        build_param_schedulers(
+            [dict(type="StepLR", step_size=1, by_epoch=False, convert_to_iter_based=True)],
+            wrapper,
+            max_epochs=2,
+            epoch_length=3,
+        )
+    adagrad = OptimWrapper(torch.optim.Adagrad([nn.Parameter(torch.zeros(1))], lr=0.1))
+    with pytest.raises(ValueError, match="needs an optimizer with 'momentum'"):
+        StepMomentum(adagrad, step_size=1)
+    one_cycle = OneCycleLR(wrapper, eta_max=1.0, total_steps=2, by_epoch=False)
+    one_cycle.step()
+    one_cycle.step()
+    with pytest.raises(ValueError, match="total_steps is 2"):
+        one_cycle.step()
+
+
+def test_custom_keys_options_nothing_reads_are_warned_about() -> None:
+    with pytest.warns(UserWarning, match="sets 'decay_multi'.*Did you mean 'decay_mult'"):
+        build_optim_wrapper(
+            nn.Linear(2, 2),
+            dict(
+                optimizer=dict(type="SGD", lr=0.1, weight_decay=1e-4),
+                paramwise_cfg=dict(custom_keys={"bias": dict(decay_multi=0.0, momentum=0.5)}),
+            ),
+        )
+
+
+def test_tied_weights_error_names_bypass_duplicate() -> None:
+    model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+    model[1].weight = model[0].weight
+    with pytest.raises(ValueError) as caught:
+        build_optim_wrapper(
+            model, dict(optimizer=dict(type="SGD", lr=0.1), paramwise_cfg=dict(bias_lr_mult=2.0))
+        )
+    assert "bypass_duplicate=True" in "\n".join(caught.value.__notes__)

@@ -48,6 +48,17 @@ class BuildValueError(BuildError, ValueError):
     """
 
 
+class BuildKeyError(BuildError, KeyError):
+    """A required key of a build config is absent or names nothing (a KeyError, as MMEngine)."""
+
+    def __str__(self) -> str:  # KeyError would wrap the message in quotes
+        return str(self.args[0]) if self.args else ""
+
+
+class BuildAssertionError(BuildValueError, AssertionError):
+    """Arguments that contradict each other: a check MMEngine makes with ``assert``."""
+
+
 class HookError(RunnerError, ValueError):
     """A hook is declared or registered wrongly, or got a bad argument value.
 
@@ -69,6 +80,10 @@ class ConfigKeyError(ConfigError, KeyError):
 
     def __str__(self) -> str:  # KeyError would wrap the message in quotes
         return str(self.args[0]) if self.args else ""
+
+
+class ConfigAssertionError(ConfigError, AssertionError):
+    """A config check MMEngine makes with ``assert`` (an AssertionError too)."""
 
 
 class ConfigFileNotFoundError(ConfigError, FileNotFoundError):

@@ -20,7 +20,7 @@ from typing import Any, cast
 from torch import nn
 from torch.optim import Optimizer
 
-from ..errors import BuildError, RegistryError, did_you_mean
+from ..errors import BuildError, ConfigError, RegistryError, did_you_mean
 from ..registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS, OPTIMIZERS
 from .optim_wrapper import OptimWrapper
 from .optim_wrapper_dict import OptimWrapperDict
@@ -121,6 +121,34 @@ class DefaultOptimWrapperConstructor:
             self.base_wd = optimizer_dict.get("weight_decay")
         self._validate()
 
+    def _warn_unused_custom_options(self, custom_keys: Mapping[str, Any]) -> None:
+        """Warn about ``custom_keys`` options nothing reads (``decay_multi``, ``lr_mlt``).
+
+        Every option goes into its param group, as in MMEngine, so an option
+        the optimizer takes per group (``momentum``, ``betas``) works; any other
+        is silently unused there. A warning, not an error: real OpenMMLab
+        configs carry such typos, and MMEngine runs them.
+        """
+        if not custom_keys or isinstance(self.optimizer_cfg, Optimizer):
+            return
+        type_ = self.optimizer_cfg.get("type")
+        try:
+            params = inspect.signature(_resolve_optimizer(type_)).parameters
+        except (TypeError, ValueError, RegistryError):
+            return
+        if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            return
+        known = ["lr_mult", "decay_mult", *(n for n in params if n not in ("self", "params"))]
+        for key, options in custom_keys.items():
+            for option in options:
+                if option not in known:
+                    warnings.warn(
+                        f"paramwise_cfg.custom_keys[{key!r}] sets {option!r}, which is neither "
+                        f"lr_mult/decay_mult nor an argument of {getattr(type_, '__name__', type_)}"
+                        f"; it goes into the param group unused.{did_you_mean(option, known)}",
+                        stacklevel=4,
+                    )
+
     def _validate(self) -> None:
         cfg = self.paramwise_cfg
         # A subclass (a custom constructor) may read keys of its own, as MMDet's
@@ -158,6 +186,8 @@ class DefaultOptimWrapperConstructor:
                     f"paramwise_cfg.custom_keys[{key!r}] sets decay_mult but the optimizer "
                     "config has no 'weight_decay'; set optimizer.weight_decay."
                 )
+        if type(self) is DefaultOptimWrapperConstructor:  # custom ones may read their own keys
+            self._warn_unused_custom_options(custom_keys)
         needs_wd = [
             k
             for k in ("bias_decay_mult", "norm_decay_mult", "dwconv_decay_mult", "flat_decay_mult")
@@ -276,8 +306,17 @@ class DefaultOptimWrapperConstructor:
 
         if "lr" in cfg and not (hasattr(cfg["lr"], "dim") and not isinstance(cfg["lr"], bool)):
             check_number(cfg["lr"], "optim_wrapper.optimizer.lr", minimum=0, example="lr=0.01")
-        with config_errors("optim_wrapper.optimizer", getattr(optimizer_cls, "__name__", "")):
-            return OPTIMIZERS.build(cfg, _key_path="optim_wrapper.optimizer")
+        try:
+            with config_errors("optim_wrapper.optimizer", getattr(optimizer_cls, "__name__", "")):
+                return OPTIMIZERS.build(cfg, _key_path="optim_wrapper.optimizer")
+        except ConfigError as exc:
+            if "more than one parameter group" in str(exc) and self.paramwise_cfg:
+                exc.add_note(
+                    "The model shares parameters between modules (tied weights): set "
+                    "optim_wrapper.paramwise_cfg.bypass_duplicate=True to keep each shared "
+                    "parameter in its first group only."
+                )
+            raise
 
     def __call__(self, model: nn.Module) -> OptimWrapper:
         model = _unwrap(model)

@@ -13,7 +13,13 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import ConfigError, ConfigFileNotFoundError, ConfigTypeError, did_you_mean
+from ..errors import (
+    ConfigAssertionError,
+    ConfigError,
+    ConfigFileNotFoundError,
+    ConfigTypeError,
+    did_you_mean,
+)
 
 __all__ = ["check_runner_sections", "check_runner_values"]
 
@@ -107,7 +113,7 @@ def check_runner_sections(sections: Mapping[str, Any]) -> None:
                 raise ConfigTypeError(message)
     scale = sections.get("auto_scale_lr")
     if isinstance(scale, Mapping) and scale.get("enable") and not scale.get("base_batch_size"):
-        raise ConfigError(
+        raise ConfigAssertionError(
             "auto_scale_lr is enabled but has no base_batch_size (the total batch size the "
             "learning rate was tuned for): add e.g. auto_scale_lr=dict(enable=True, "
             "base_batch_size=256)."

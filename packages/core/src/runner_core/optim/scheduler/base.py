@@ -20,7 +20,7 @@ import inspect
 from collections.abc import Mapping
 from typing import Any, ClassVar, cast
 
-from ...errors import BuildError, BuildValueError, did_you_mean
+from ...errors import BuildError, BuildKeyError, BuildValueError, did_you_mean
 from .step_order import count_optimizer_steps, warn_if_stepped_first
 
 INF = int(1e9)
@@ -158,7 +158,7 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
             for i, group in enumerate(groups):
                 if param_name not in group:
                     keys = [k for k in group if k != "params"]
-                    raise BuildError(
+                    raise BuildKeyError(
                         f"{type(self).__name__} schedules {param_name!r}, but param group {i} of "
                         f"the optimizer has no such key (it has {keys}).{did_you_mean(param_name, keys)}"
                     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ...errors import BuildError, RegistryError, did_you_mean
+from ...errors import BuildAssertionError, BuildError, BuildKeyError, RegistryError, did_you_mean
 from ...registry import PARAM_SCHEDULERS
 from ...value_checks import config_errors
 from .base import INF, _ParamScheduler
@@ -48,7 +48,7 @@ def _build_one(
             f"or a scheduler object, got {type(item).__name__}: {item!r}."
         )
     if "type" not in cfg:
-        raise BuildError(
+        raise BuildKeyError(
             f"{where} {cfg!r} has no 'type'; add e.g. type='LinearLR' or type='MultiStepLR'."
         )
     kind = cfg.pop("type")
@@ -87,7 +87,7 @@ def _build_bound(
 ) -> _ParamScheduler:
     if convert:
         if not by_epoch:
-            raise BuildError(
+            raise BuildAssertionError(
                 f"{where} ({cls.__name__}) sets convert_to_iter_based=True with by_epoch=False; "
                 "only an epoch-based schedule can be converted. Drop one of the two."
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...errors import BuildError
+from ...errors import BuildValueError
 from . import param_scheduler as generic
 from .base import scheduled_groups, variant
 
@@ -20,7 +20,7 @@ class MomentumSchedulerMixin:
         self.use_betas = False
         if "momentum" not in defaults:
             if "betas" not in defaults:
-                raise BuildError(
+                raise BuildValueError(
                     f"{type(self).__name__} needs an optimizer with 'momentum' (SGD, RMSprop) "
                     f"or 'betas' (Adam family); {type(getattr(optimizer, 'optimizer', optimizer)).__name__} "
                     "has neither."

@@ -14,7 +14,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ...errors import BuildError, BuildValueError, did_you_mean
+from ...errors import BuildAssertionError, BuildError, BuildValueError, ConfigError, did_you_mean
 from .base import (
     INF,
     _ParamScheduler,
@@ -178,7 +178,7 @@ class ExponentialParamScheduler(_ParamScheduler):
 
 def _check_eta_min(cls_name: str, eta_min: Any, eta_min_ratio: Any) -> Any:
     if eta_min is not None and eta_min_ratio is not None:
-        raise BuildError(
+        raise BuildAssertionError(
             f"{cls_name} got both eta_min={eta_min} and eta_min_ratio={eta_min_ratio}; give one."
         )
     if eta_min is None and eta_min_ratio is None:
@@ -344,7 +344,7 @@ class OneCycleParamScheduler(_ParamScheduler):
     def _get_value(self) -> list[Any]:
         step_num = self.last_step
         if step_num > self.total_steps:
-            raise RuntimeError(
+            raise ConfigError(
                 f"{type(self).__name__} was stepped {step_num + 1} times, but total_steps is "
                 f"{self.total_steps}; set total_steps (or end) to the length of training."
             )
