@@ -121,3 +121,22 @@ def test_checkpoint_hook_argument_typo_is_caught_by_config_check(tiny_here: Path
     assert main(["config", "check", "tiny.py", *typo]) == 2
     err = capsys.readouterr().err
     assert "'default_hooks.checkpoint.intervall'" in err and "Did you mean 'interval'?" in err
+
+
+def test_a_pure_python_config_importing_a_missing_package_is_a_reported_problem(
+    tmp_path: Path, capsys
+) -> None:
+    (tmp_path / "lazy.py").write_text(
+        textwrap.dedent(
+            """
+            from torch.optim import SGD
+            from not_installed_pkg import Thing
+
+            model = dict(type=Thing)
+            optim_wrapper = dict(optimizer=dict(type=SGD, lr=0.1))
+            """
+        )
+    )
+    assert main(["config", "check", str(tmp_path / "lazy.py")]) == 2
+    err = capsys.readouterr().err
+    assert "model.type: 'not_installed_pkg.Thing'" in err and "Traceback" not in err

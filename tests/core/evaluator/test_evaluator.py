@@ -101,3 +101,12 @@ def test_offline_evaluate_batches_the_data_like_a_loader() -> None:
     assert [batch["id"] for batch in batches] == [[0, 1], [2, 3], [4]]
     assert batches[0]["inputs"][1].tolist() == [1]
     assert [samples for _, samples in spy.calls] == [[10, 11], [12, 13], [14]]
+
+
+def test_an_evaluator_class_as_type_builds_that_evaluator() -> None:
+    # a pure-Python config: val_evaluator = dict(type=Evaluator, metrics=[...])
+    from runner_core.config import ConfigDict
+    from runner_core.runner.build import build_evaluator
+
+    built = build_evaluator(ConfigDict(type=Evaluator, metrics=[dict(type="Accuracy")]))
+    assert type(built) is Evaluator and isinstance(built.metrics[0], Accuracy)

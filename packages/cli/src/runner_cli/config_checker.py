@@ -30,6 +30,14 @@ class Problem:
         return f"{self.key_path}: {' '.join(self.message.split())}"
 
 
+def _stored_type(spec: Mapping[str, Any], default: Any = None) -> Any:
+    """``spec['type']`` as the config holds it: a class a pure-Python config imported stays
+    its dotted name, so looking it up is guarded like any other name (not imported on read)."""
+    if isinstance(spec, dict):
+        return dict.get(spec, "type", default)
+    return spec.get("type", default)
+
+
 def _items(value: Any) -> list[tuple[str, Any]]:
     """``[i]``-indexed items of a list, or the single dict itself."""
     if isinstance(value, Mapping):
@@ -73,7 +81,7 @@ class ConfigChecker:
                 f"(see `runner-cli plugins`).",
             )
             return None
-        kind = spec["type"]
+        kind = _stored_type(spec)
         if not isinstance(kind, str):
             return kind if callable(kind) else None
         return self._guard(f"{key_path}.type", lambda: registry.get(kind))
@@ -313,7 +321,7 @@ class ConfigChecker:
         from runner_core.errors import RegistryError, did_you_mean
         from runner_core.registry import OPTIMIZERS
 
-        kind = spec.get("type")
+        kind = _stored_type(spec)
         if isinstance(kind, str):
             try:
                 cls = OPTIMIZERS.get(kind)
@@ -363,7 +371,7 @@ class ConfigChecker:
         if spec is None:
             return
         if isinstance(spec, Mapping):
-            kind = spec.get("type", "Evaluator")
+            kind = _stored_type(spec, "Evaluator")
             if kind == "Evaluator" or (isinstance(kind, str) and kind in EVALUATORS.keys()):
                 self.check_part(EVALUATORS, spec, key, default_type="Evaluator", drop=("metrics",))
                 for suffix, metric in _items(spec.get("metrics") or []):

@@ -94,8 +94,14 @@ def build_evaluator(cfg: Any) -> Any:
     if isinstance(cfg, (list, tuple)):
         return Evaluator(list(cfg))
     if isinstance(cfg, Mapping):
-        kind = cfg.get("type", "Evaluator")
-        if isinstance(kind, str) and kind in EVALUATORS.keys() or kind == "Evaluator":
+        kind = cfg.get("type", "Evaluator")  # a class, when a pure-Python config imported it
+        if (
+            isinstance(kind, str)
+            and kind in EVALUATORS.keys()
+            or kind == "Evaluator"
+            or isinstance(kind, type)
+            and issubclass(kind, Evaluator)
+        ):
             spec = dict(cfg)
             spec.setdefault("type", "Evaluator")
             return EVALUATORS.build(spec)
