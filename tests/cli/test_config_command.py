@@ -140,3 +140,17 @@ def test_a_pure_python_config_importing_a_missing_package_is_a_reported_problem(
     assert main(["config", "check", str(tmp_path / "lazy.py")]) == 2
     err = capsys.readouterr().err
     assert "model.type: 'not_installed_pkg.Thing'" in err and "Traceback" not in err
+
+
+def test_config_check_refuses_the_numbers_train_refuses(tiny_here: Path, capsys) -> None:
+    bad = [
+        "--cfg-options",
+        "optim_wrapper.optimizer.lr=abc",
+        "train_dataloader.num_workers=1.5",
+        "randomness.seed=abc",
+    ]
+    assert main(["config", "check", "tiny.py", *bad]) == 2
+    err = capsys.readouterr().err
+    assert "optim_wrapper.optimizer.lr='abc' is not valid" in err
+    assert "train_dataloader.num_workers=1.5 is not valid" in err
+    assert "randomness.seed='abc' is not valid" in err

@@ -11,6 +11,7 @@ one run of ``runner-cli config check`` shows all of them.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -130,6 +131,7 @@ class ConfigChecker:
         self.check_loops()
         self.check_optim()
         self.check_schedulers()
+        self.check_randomness()
         for mode in ("val", "test"):
             self.check_evaluator(f"{mode}_evaluator")
         self.check_hooks()
@@ -203,13 +205,9 @@ class ConfigChecker:
             self.add(key, "has no 'dataset'. Add dataset=dict(type='<registered dataset>', ...).")
         else:
             self.check_dataset(loader["dataset"], f"{key}.dataset")
-        batch_size = loader.get("batch_size", 1)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-            self.add(
-                f"{key}.batch_size",
-                f"must be a positive integer, got {batch_size!r}. Set it to the number of "
-                f"samples per batch on each process, e.g. batch_size=32.",
-            )
+        from runner_core.data.dataloader import check_loader_numbers
+
+        self._guard(key, lambda: check_loader_numbers(loader, key))  # train's own rules
         self.check_part(
             DATA_SAMPLERS,
             loader.get("sampler"),
@@ -308,6 +306,9 @@ class ConfigChecker:
             )
         if isinstance(wrapper.get("optimizer"), Mapping):
             self.check_optimizer(wrapper["optimizer"], f"{key_path}.optimizer")
+        from runner_core.optim.constructor import check_wrapper_numbers
+
+        self._guard(key_path, lambda: check_wrapper_numbers(wrapper, key_path))
         self.check_part(
             OPTIM_WRAPPERS,
             wrapper,
@@ -342,6 +343,9 @@ class ConfigChecker:
         except (TypeError, ValueError, StopIteration):
             first = "params"
         self.check_args(cls, spec, key_path, injected=(first,))
+        from runner_core.optim.constructor import check_optimizer_numbers
+
+        self._guard(key_path, lambda: check_optimizer_numbers(spec, key_path))
 
     def check_schedulers(self) -> None:
         from runner_core.registry import PARAM_SCHEDULERS
@@ -354,15 +358,28 @@ class ConfigChecker:
             groups = [(f"param_scheduler.{name}", value) for name, value in schedulers.items()]
         else:
             groups = [("param_scheduler", schedulers)]
+        from runner_core.optim.scheduler.builder import check_scheduler_numbers
+
         for base, value in groups:
             for suffix, spec in _items(value):
+                where = f"{base}{suffix}"
                 self.check_part(
                     PARAM_SCHEDULERS,
                     spec,
-                    f"{base}{suffix}",
+                    where,
                     injected=("optimizer",),
                     drop=("convert_to_iter_based",),
                 )
+                if isinstance(spec, Mapping):
+                    self._guard(where, functools.partial(check_scheduler_numbers, spec, where))
+
+    def check_randomness(self) -> None:
+        """``randomness.seed``: the number train would refuse."""
+        randomness = self.cfg.get("randomness")
+        if isinstance(randomness, Mapping) and randomness.get("seed") is not None:
+            from runner_core.runner.randomness import check_seed
+
+            self._guard("randomness.seed", lambda: check_seed(randomness["seed"]))
 
     def check_evaluator(self, key: str) -> None:
         from runner_core.registry import EVALUATORS, METRICS

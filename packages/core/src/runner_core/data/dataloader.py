@@ -199,8 +199,9 @@ def build_dataloader(
         seed = sync_random_seed()
     sampler_seed = broadcast_object(seed, src=0) if diff_rank_seed else seed
 
+    check_loader_numbers(cfg, key_path)
     dataset = _build_dataset(cfg.pop("dataset", _MISSING), key_path)
-    batch_size = _check_batch_size(cfg.pop("batch_size", 1), key_path)
+    batch_size = int(cfg.pop("batch_size", 1))
     shuffle = cfg.pop("shuffle", None)
     sampler_cfg = cfg.pop("sampler", None)
     batch_sampler_cfg = cfg.pop("batch_sampler", None)
@@ -215,21 +216,11 @@ def build_dataloader(
     if user_init is not None:
         user_init = _resolve_function(user_init, f"{key_path}.worker_init_fn")
     loader_kwargs = _check_loader_kwargs(cfg, key_path)
-    from ..value_checks import check_number
-
-    num_workers = check_number(
-        loader_kwargs.get("num_workers", 0) or 0,
-        f"{key_path}.num_workers",
-        minimum=0,
-        integer=True,
-        example="num_workers=4 (0 loads in the main process)",
-    )
+    num_workers = int(loader_kwargs.get("num_workers", 0) or 0)
     if "num_workers" in loader_kwargs:
         loader_kwargs["num_workers"] = num_workers
     if loader_kwargs.get("prefetch_factor") is not None and num_workers > 0:
-        loader_kwargs["prefetch_factor"] = check_number(
-            loader_kwargs["prefetch_factor"], f"{key_path}.prefetch_factor", minimum=1, integer=True
-        )
+        loader_kwargs["prefetch_factor"] = int(loader_kwargs["prefetch_factor"])
 
     sampler: Any = None
     batch_sampler: Any = None
@@ -331,13 +322,27 @@ def _build_dataset(dataset_cfg: Any, key_path: str) -> Any:
     return dataset
 
 
-def _check_batch_size(value: Any, key_path: str) -> int:
+def check_loader_numbers(cfg: Mapping[str, Any], key_path: str) -> None:
+    """Refuse a dataloader config's bad numbers (``batch_size``, ``num_workers``,
+    ``prefetch_factor``) with a ConfigError naming the key: ``build_dataloader``
+    and ``runner-cli config check`` apply the same rules."""
+    from ..value_checks import check_number
+
+    value = cfg.get("batch_size", 1)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ConfigError(
             f"{key_path}.batch_size must be a positive integer, got {value!r}. "
             f"Set it to the number of samples per batch on each process, e.g. batch_size=32."
         )
-    return value
+    num_workers = check_number(
+        cfg.get("num_workers", 0) or 0,
+        f"{key_path}.num_workers",
+        minimum=0,
+        integer=True,
+        example="num_workers=4 (0 loads in the main process)",
+    )
+    if cfg.get("prefetch_factor") is not None and num_workers > 0:
+        check_number(cfg["prefetch_factor"], f"{key_path}.prefetch_factor", minimum=1, integer=True)
 
 
 def _check_loader_kwargs(cfg: dict[str, Any], key_path: str) -> dict[str, Any]:
@@ -435,4 +440,4 @@ def _resolve_function(spec: Any, key_path: str) -> Callable[..., Any]:
     )
 
 
-__all__ = ["WorkerSeeder", "build_dataloader"]
+__all__ = ["WorkerSeeder", "build_dataloader", "check_loader_numbers"]

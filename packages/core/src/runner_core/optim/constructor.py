@@ -59,6 +59,30 @@ def _is_dcn(module: nn.Module) -> bool:
     return type(module).__name__ in {"DeformConv2d", "ModulatedDeformConv2d", "DeformConv2dPack"}
 
 
+def check_optimizer_numbers(cfg: Mapping[str, Any], key_path: str) -> None:
+    """Refuse an optimizer config's bad ``lr`` (a ConfigError naming ``<key_path>.lr``).
+
+    The same rule for the build and for ``runner-cli config check``. A tensor
+    lr (some optimizers take one) is left to the optimizer.
+    """
+    from ..value_checks import check_number
+
+    lr = cfg.get("lr")
+    if "lr" in cfg and not (hasattr(lr, "dim") and not isinstance(lr, bool)):
+        check_number(lr, f"{key_path}.lr", minimum=0, example="lr=0.01")
+
+
+def check_wrapper_numbers(cfg: Mapping[str, Any], key_path: str) -> None:
+    """Refuse an optim wrapper config's bad ``clip_grad`` numbers, naming the key."""
+    from ..value_checks import check_number
+
+    clip = cfg.get("clip_grad")
+    if isinstance(clip, Mapping) and "max_norm" in clip:
+        check_number(clip["max_norm"], f"{key_path}.clip_grad.max_norm", above=0)
+    if isinstance(clip, Mapping) and "clip_value" in clip:
+        check_number(clip["clip_value"], f"{key_path}.clip_grad.clip_value", above=0)
+
+
 def _resolve_optimizer(type_: Any) -> Any:
     """The optimizer class; unknown names get suggestions from ``torch.optim`` too."""
     try:
@@ -302,10 +326,9 @@ class DefaultOptimWrapperConstructor:
         else:
             cfg[first_arg] = model.parameters()
         cfg["type"] = optimizer_cls
-        from ..value_checks import check_number, config_errors
+        from ..value_checks import config_errors
 
-        if "lr" in cfg and not (hasattr(cfg["lr"], "dim") and not isinstance(cfg["lr"], bool)):
-            check_number(cfg["lr"], "optim_wrapper.optimizer.lr", minimum=0, example="lr=0.01")
+        check_optimizer_numbers(cfg, "optim_wrapper.optimizer")
         try:
             with config_errors("optim_wrapper.optimizer", getattr(optimizer_cls, "__name__", "")):
                 return OPTIMIZERS.build(cfg, _key_path="optim_wrapper.optimizer")
@@ -323,13 +346,9 @@ class DefaultOptimWrapperConstructor:
         optimizer = self.build_optimizer(model)
         wrapper_cfg = dict(self.optim_wrapper_cfg)
         wrapper_cfg.setdefault("type", "OptimWrapper")
-        from ..value_checks import check_number, config_errors
+        from ..value_checks import config_errors
 
-        clip = wrapper_cfg.get("clip_grad")
-        if isinstance(clip, dict) and "max_norm" in clip:
-            check_number(clip["max_norm"], "optim_wrapper.clip_grad.max_norm", above=0)
-        if isinstance(clip, dict) and "clip_value" in clip:
-            check_number(clip["clip_value"], "optim_wrapper.clip_grad.clip_value", above=0)
+        check_wrapper_numbers(wrapper_cfg, "optim_wrapper")
         with config_errors("optim_wrapper", str(wrapper_cfg["type"])):
             return OPTIM_WRAPPERS.build(
                 wrapper_cfg, {"optimizer": optimizer}, _key_path="optim_wrapper"
@@ -392,4 +411,9 @@ def build_optim_wrapper(model: nn.Module, cfg: Any) -> OptimWrapper | OptimWrapp
     return constructor(model)
 
 
-__all__ = ["DefaultOptimWrapperConstructor", "build_optim_wrapper"]
+__all__ = [
+    "DefaultOptimWrapperConstructor",
+    "build_optim_wrapper",
+    "check_optimizer_numbers",
+    "check_wrapper_numbers",
+]

@@ -16,6 +16,14 @@ import numpy as np
 import torch
 
 
+def check_seed(seed: Any) -> int:
+    """``randomness.seed`` as an int, or a ConfigError naming the key (build and config check)."""
+    from ..value_checks import check_number
+
+    checked: int = check_number(seed, "randomness.seed", minimum=0, integer=True, example="seed=42")
+    return checked
+
+
 def set_random_seed(
     seed: int | None = None, deterministic: bool = False, diff_rank_seed: bool = False
 ) -> int:
@@ -26,9 +34,7 @@ def set_random_seed(
     from ..distributed.utils import broadcast_object, get_rank
 
     if seed is not None:
-        from ..value_checks import check_number
-
-        seed = check_number(seed, "randomness.seed", minimum=0, integer=True, example="seed=42")
+        seed = check_seed(seed)
     if seed is None:
         seed = broadcast_object(int.from_bytes(os.urandom(4), "little") >> 1, src=0)
     assert seed is not None

@@ -103,7 +103,7 @@ def _build_bound(
                 optimizer=optim_wrapper, epoch_length=epoch_length, **cfg
             )
     _check(cls, cfg, where)
-    _check_numbers(cfg, where)
+    check_scheduler_numbers(cfg, where)
     with config_errors(where, cls.__name__):  # torch's and our own argument errors, keyed
         return cls(optimizer=optim_wrapper, **cfg)
 
@@ -123,7 +123,9 @@ _NUMERIC_ARGS = (
 )
 
 
-def _check_numbers(cfg: Mapping[str, Any], where: str) -> None:
+def check_scheduler_numbers(cfg: Mapping[str, Any], where: str) -> None:
+    """Refuse a scheduler config's arguments that must be numbers but are not (``gamma='x'``
+    fails only mid-training otherwise), naming ``<where>.<argument>``."""
     from ...value_checks import check_number
 
     for key in _NUMERIC_ARGS:
@@ -229,4 +231,4 @@ def _fresh_copy(cfgs: Any) -> Any:
     return cfgs
 
 
-__all__ = ["INF", "build_param_schedulers"]
+__all__ = ["INF", "build_param_schedulers", "check_scheduler_numbers"]
