@@ -171,3 +171,25 @@ def test_several_param_groups_log_base_lr_before_lr(make_runner: Any) -> None:
     log = (runner.log_dir / f"{runner.timestamp}.log").read_text()
     line = next(x for x in log.splitlines() if "Epoch(train) [2][4/8]" in x)
     assert line.index("base_lr: 1.0000e-02") < line.index("  lr: 1.0000e-02")
+
+
+def test_loop_stage_last_ckpt_and_dataset_meta_info_as_mmengine(make_runner: Any) -> None:
+    from runner_core.hooks import Hook
+
+    seen: list[tuple[str, Any]] = []
+
+    class Probe(Hook):
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+            if batch_idx == 0:
+                seen.append(("train", runner.message_hub.get_info("loop_stage")))
+
+        def after_val_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+            if batch_idx == 0:
+                seen.append(("val", runner.message_hub.get_info("loop_stage")))
+
+    runner = make_runner(val=True, custom_hooks=[Probe()], train_cfg=dict(max_epochs=1))
+    runner.train()
+    assert seen == [("train", "train"), ("val", "val")]
+    hub = runner.message_hub
+    assert hub.get_info("loop_stage") is None  # popped when training ended
+    assert hub.get_info("last_ckpt").endswith("epoch_1.pth")

@@ -298,3 +298,15 @@ def test_two_runners_in_one_process_each_log_to_their_own_file(tmp_path) -> None
     for runner in (first, second):
         log = (runner.log_dir / f"{runner.timestamp}.log").read_text()
         assert log.count("Epoch(train) [1][40/45]") == 1, runner.work_dir
+
+
+def test_the_log_starts_with_the_environment_and_names_each_save(tmp_path) -> None:
+    import torch as _torch
+
+    runner = Runner.from_cfg(Config(tiny_cfg(tmp_path, train_cfg=dict(max_epochs=1))))
+    runner.train()
+    log = (runner.log_dir / f"{runner.timestamp}.log").read_text()
+    assert log.index("Environment:") < log.index("Epoch(train)")
+    assert f"torch {_torch.__version__}" in log and f"seed {runner.seed} " in log
+    assert "runner-core " in log
+    assert "Saving checkpoint at 1 epochs" in log  # MMEngine's line

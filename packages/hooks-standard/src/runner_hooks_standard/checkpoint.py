@@ -513,6 +513,10 @@ class CheckpointHook(Hook):
     def _save_progress(self, runner: RunnerAPI, again: bool = False) -> None:
         assert self.out_dir is not None
         filename = self._filename(runner)
+        if not again:  # MMEngine's line
+            epoch, iters = self._progress(runner)
+            done = f"{epoch} epochs" if self.by_epoch else f"{iters} iterations"
+            runner.logger.info("Saving checkpoint at %s", done)
         path = str((self.out_dir / filename).absolute())
         old_kept, old_last = list(self.kept_ckpts), self.last_ckpt
         kept = [p for p in self.kept_ckpts if p != path] + [path]
@@ -537,7 +541,10 @@ class CheckpointHook(Hook):
         self._last_saved_at = self._progress(runner)
         self._states_at_save = hook_states(runner, self)
         self._schedulers_at_save = scheduler_states(runner)
-        self._dropping = []  # recorded in this checkpoint; the next save waits for the pruning
+        self._dropping = []
+        runner.message_hub.update_info(
+            "last_ckpt", path
+        )  # MMEngine's info key  # recorded in this checkpoint; the next save waits for the pruning
 
     def _save_best(self, runner: RunnerAPI, metrics: Mapping[str, Any]) -> None:
         if self.save_best == ["auto"]:

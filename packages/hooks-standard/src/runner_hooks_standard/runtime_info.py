@@ -8,12 +8,15 @@ from typing import Any
 
 from runner_core.contract import RunnerAPI
 from runner_core.hooks import Hook, Priority
+from runner_core.loop import loader_metainfo
 
 
 class RuntimeInfoHook(Hook):
     """Publish what other hooks and the logger read from ``runner.message_hub``.
 
-    Info: ``epoch``, ``iter``, ``max_epochs``, ``max_iters``. Scalars per
+    Info: ``epoch``, ``iter``, ``max_epochs``, ``max_iters``, ``loop_stage``
+    (``'train'``, ``'val'`` or ``'test'`` while that loop runs) and the
+    training set's ``dataset_meta``. Scalars per
     training iteration: ``train/lr`` and ``train/momentum`` (param group 0;
     ``train/<name>.lr`` for each wrapper of an ``OptimWrapperDict``), and
     ``train/base_lr`` (the schedule's own value) with several param groups,
@@ -39,12 +42,16 @@ class RuntimeInfoHook(Hook):
         hub = runner.message_hub
         hub.update_info_dict(
             {
+                "loop_stage": "train",
                 "epoch": runner.epoch,
                 "iter": runner.iter,
                 "max_epochs": runner.max_epochs,
                 "max_iters": runner.max_iters,
             }
         )
+        metainfo = loader_metainfo(runner.train_dataloader)
+        if metainfo is not None:
+            hub.update_info("dataset_meta", metainfo)
         wrapper = runner.optim_wrapper
         self._info = hub.runtime_info
         self._hub = hub
@@ -155,6 +162,29 @@ class RuntimeInfoHook(Hook):
             if getattr(value, "requires_grad", False):
                 value = value.detach()  # never keep a graph alive in the history
             append(value)
+
+    # -- loop_stage: which loop runs now ('train', 'val', 'test'), as MMEngine's info --------
+    def after_train(self, runner: RunnerAPI) -> None:
+        runner.message_hub.pop_info("loop_stage")
+
+    def before_val(self, runner: RunnerAPI) -> None:
+        hub = runner.message_hub
+        self._stage_before_val = hub.get_info("loop_stage")
+        hub.update_info("loop_stage", "val")
+
+    def after_val(self, runner: RunnerAPI) -> None:
+        # validation inside training goes back to 'train'
+        if getattr(self, "_stage_before_val", None) == "train":
+            runner.message_hub.update_info("loop_stage", "train")
+        else:
+            runner.message_hub.pop_info("loop_stage")
+        self._stage_before_val = None
+
+    def before_test(self, runner: RunnerAPI) -> None:
+        runner.message_hub.update_info("loop_stage", "test")
+
+    def after_test(self, runner: RunnerAPI) -> None:
+        runner.message_hub.pop_info("loop_stage")
 
     def after_train_epoch(self, runner: RunnerAPI) -> None:
         runner.message_hub.update_info("epoch", runner.epoch + 1)

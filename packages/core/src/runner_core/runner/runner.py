@@ -33,6 +33,7 @@ from .config_keys import check_top_level_keys as _check_keys
 from .parts import check_incomplete_evaluation, check_orphans, missing_message, missing_parts
 from .randomness import capture_rng_state, isolated_rng, set_random_seed
 from .resume import ResumeState
+from .run_header import log_run_header
 from .work_dir import make_timestamp, prepare_work_dir
 
 __all__ = ["OTHER_KNOWN_KEYS", "RUNNER_KEYS", "Runner", "check_top_level_keys"]
@@ -171,6 +172,7 @@ class Runner(PartsBuilding, CheckpointMethods):
             log_level,
             self.rank,
         )
+        self._header_logged = False
         self.message_hub = MessageHub(self.experiment_name)
         self.message_hub.update_info_dict(
             {"experiment_name": self.experiment_name, "seed": self.seed}
@@ -362,6 +364,9 @@ class Runner(PartsBuilding, CheckpointMethods):
     call_hooks = call_hook  # the name earlier releases used
 
     def _start(self, loops: list[Any]) -> None:
+        if not self._header_logged:  # once per Runner, at the top of its log
+            self._header_logged = True
+            log_run_header(self)
         for loop in loops:
             points = getattr(loop, "hook_points", None)
             if points:

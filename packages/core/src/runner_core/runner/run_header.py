@@ -1,0 +1,68 @@
+"""What a run's log starts with: the environment, the seed and the hook order.
+
+A log read weeks later (or attached to a bug report) must say what produced
+it: Python, torch and the runner packages with their versions, the device,
+the seed, and which hooks ran in which order. MMEngine writes the same
+facts at the top of its log.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from importlib import metadata
+from typing import Any
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _device_line() -> str:
+    import torch
+
+    if torch.cuda.is_available():
+        names = sorted({torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())})
+        return f"CUDA {torch.version.cuda}, {torch.cuda.device_count()} GPU(s): {', '.join(names)}"
+    return "CPU only (CUDA not available)"
+
+
+def _plugin_versions() -> str:
+    """Every distribution offering runner plugins, with its version (from metadata)."""
+    from ..registry import discovery
+
+    found: dict[str, str] = {"runner-core": _version("runner-core")}
+    for entries in discovery.all_entries().values():
+        for entry in entries:
+            found.setdefault(entry.distribution, entry.version)
+    return ", ".join(f"{name} {version}" for name, version in sorted(found.items()))
+
+
+def environment_lines(runner: Any) -> list[str]:
+    """The environment block: interpreter, libraries, device, seed and process layout."""
+    import numpy
+    import torch
+
+    randomness = getattr(runner, "randomness_cfg", {}) or {}
+    return [
+        "Environment:",
+        f"  Python {sys.version.split()[0]} on {platform.platform()}",
+        f"  torch {torch.__version__}, numpy {numpy.__version__}; {_device_line()}",
+        f"  plugins: {_plugin_versions()}",
+        f"  seed {runner.seed} (deterministic={bool(randomness.get('deterministic', False))}, "
+        f"diff_rank_seed={bool(randomness.get('diff_rank_seed', False))}); "
+        f"world size {runner.world_size}, launcher {runner.launcher!r}",
+        f"  work dir {runner.work_dir}; run folder {runner.log_dir}",
+    ]
+
+
+def log_run_header(runner: Any) -> None:
+    """Log the environment at INFO and the hook order at DEBUG (rank 0's log only)."""
+    if getattr(runner, "rank", 0) != 0:
+        return
+    logger = runner.logger
+    logger.info("\n".join(environment_lines(runner)))
+    logger.debug("Hooks, per hook point in the order they run:\n%s", runner.get_hooks_info())
