@@ -151,6 +151,6 @@ def test_config_check_refuses_the_numbers_train_refuses(tiny_here: Path, capsys)
     ]
     assert main(["config", "check", "tiny.py", *bad]) == 2
     err = capsys.readouterr().err
-    assert "optim_wrapper.optimizer.lr='abc' is not valid" in err
-    assert "train_dataloader.num_workers=1.5 is not valid" in err
-    assert "randomness.seed='abc' is not valid" in err
+    assert "optim_wrapper.optimizer.lr: 'abc' is not valid" in err
+    assert "train_dataloader.num_workers: 1.5 is not valid" in err
+    assert "randomness.seed: 'abc' is not valid" in err

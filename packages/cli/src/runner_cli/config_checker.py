@@ -31,6 +31,19 @@ class Problem:
         return f"{self.key_path}: {' '.join(self.message.split())}"
 
 
+def _deepest_key(key_path: str, message: str) -> tuple[str, str]:
+    """(key, message): a message that starts with a key under ``key_path``
+    (``train_dataloader.batch_size must be ...``, ``...lr='abc' is not valid``) is
+    reported against that key, without repeating it."""
+    head, _, rest = message.partition(" ")
+    name = head.split("=", 1)[0]
+    deeper = name.startswith((f"{key_path}.", f"{key_path}["))
+    if rest and (deeper or (name == key_path and "=" in head)):
+        value = head[len(name) + 1 :]
+        return name, f"{value} {rest}" if value else rest
+    return key_path, message
+
+
 def _stored_type(spec: Mapping[str, Any], default: Any = None) -> Any:
     """``spec['type']`` as the config holds it: a class a pure-Python config imported stays
     its dotted name, so looking it up is guarded like any other name (not imported on read)."""
@@ -68,7 +81,7 @@ class ConfigChecker:
         try:
             return fn()
         except RunnerError as exc:
-            self.add(key_path, str(exc))
+            self.add(*_deepest_key(key_path, str(exc)))
         except ImportError as exc:  # a class whose module cannot be imported
             self.add(key_path, f"cannot be imported: {type(exc).__name__}: {exc}")
         return None

@@ -541,10 +541,10 @@ class CheckpointHook(Hook):
         self._last_saved_at = self._progress(runner)
         self._states_at_save = hook_states(runner, self)
         self._schedulers_at_save = scheduler_states(runner)
-        self._dropping = []
-        runner.message_hub.update_info(
-            "last_ckpt", path
-        )  # MMEngine's info key  # recorded in this checkpoint; the next save waits for the pruning
+        self._dropping = []  # recorded in this checkpoint; the next save waits for the pruning
+        # MMEngine's info key; absolute, so kept out of checkpoints (a copied work dir would
+        # name the original's file)
+        runner.message_hub.update_info("last_ckpt", path, resumed=False)
 
     def _save_best(self, runner: RunnerAPI, metrics: Mapping[str, Any]) -> None:
         if self.save_best == ["auto"]:
