@@ -134,3 +134,13 @@ def test_parse_losses_logs_the_total_first_and_a_models_own_loss_term() -> None:
         {"loss": torch.tensor(1.0), "loss_aux": torch.tensor(0.25)}
     )
     assert loss.item() == 1.25 and float(log_vars["loss"]) == 1.0
+
+
+@pytest.mark.parametrize(
+    "losses",
+    [{"loss": 1.0}, {"loss": [1.0, 2.0]}, {"loss": "x"}, {"loss": torch.tensor(1.0), "aux": None}],
+)
+def test_a_loss_value_that_is_not_a_tensor_is_a_type_error_naming_its_key(losses: dict) -> None:
+    name = next(k for k, v in losses.items() if not isinstance(v, torch.Tensor))
+    with pytest.raises(TypeError, match=f"{name} is not a tensor or list of tensors"):
+        _Regressor().parse_losses(losses)

@@ -16,6 +16,7 @@ A plain ``nn.Module`` is adapted by :class:`ModuleAdapter` (see its docstring).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
@@ -50,12 +51,17 @@ def parse_losses(losses: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
             f"{type(losses).__name__}."
         )
     log_vars: dict[str, torch.Tensor] = {}
-    terms: list[Any] = []  # tensors, or plain numbers a model returned
+    terms: list[Any] = []  # tensors: they are back-propagated
     for name, value in losses.items():
         if isinstance(value, (list, tuple)):
+            if not all(isinstance(v, torch.Tensor) for v in value):
+                raise _not_a_loss(name, value)
             value = sum(v.mean() for v in value)
-        elif isinstance(value, torch.Tensor) and value.dim() != 0:
-            value = value.mean()
+        elif isinstance(value, torch.Tensor):
+            if value.dim() != 0:
+                value = value.mean()
+        elif "loss" in name or isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _not_a_loss(name, value)  # a plain number is logged only under another key
         if "loss" in name:
             terms.append(value)
         log_vars[name] = (
@@ -71,13 +77,68 @@ def parse_losses(losses: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     return total, {"loss": total.detach(), **log_vars}  # the total, first (MMEngine's order)
 
 
-class BaseModel(nn.Module):
+def _not_a_loss(name: str, value: Any) -> TypeError:
+    """MMEngine's TypeError for a loss dict value, naming the key and the fix."""
+    return TypeError(
+        f"forward(mode='loss') returned {name}={value!r:.80}: {name} is not a tensor or list of "
+        "tensors. Loss terms (keys containing 'loss') are back-propagated, so they must be "
+        "tensors computed from the model's output; other keys may also be plain numbers."
+    )
+
+
+class BaseModule(nn.Module):
+    """An ``nn.Module`` whose weights start as its ``init_cfg`` says (MMEngine's ``BaseModule``).
+
+    ``init_weights()`` applies ``init_cfg`` (see :mod:`runner_core.model.weight_init`),
+    then calls each child's own ``init_weights``, then loads ``Pretrained``
+    weights; it runs once (``is_init``). The Runner calls it before training.
+    """
+
+    def __init__(self, init_cfg: Any = None) -> None:
+        super().__init__()
+        self.init_cfg = copy.deepcopy(init_cfg)
+        self.is_init = False
+
+    def init_weights(self) -> None:
+        """Initialise the weights from ``init_cfg`` and the children's own ``init_weights``."""
+        from .weight_init import init_weights_of
+
+        if self.is_init:
+            import warnings
+
+            warnings.warn(
+                f"init_weights of {type(self).__name__} has been called more than once; "
+                "the weights were left as they are.",
+                stacklevel=2,
+            )
+            return
+        init_weights_of(self, self.init_cfg, list(self.children()))
+        self.is_init = True
+
+
+class ModuleList(BaseModule, nn.ModuleList):
+    """``nn.ModuleList`` with ``init_cfg`` (MMEngine's ``ModuleList``)."""
+
+    def __init__(self, modules: Any = None, init_cfg: Any = None) -> None:
+        BaseModule.__init__(self, init_cfg)
+        nn.ModuleList.__init__(self, modules)
+
+
+class Sequential(BaseModule, nn.Sequential):
+    """``nn.Sequential`` with ``init_cfg`` (MMEngine's ``Sequential``)."""
+
+    def __init__(self, *args: Any, init_cfg: Any = None) -> None:
+        BaseModule.__init__(self, init_cfg)
+        nn.Sequential.__init__(self, *args)
+
+
+class BaseModel(BaseModule):
     """Base class of models trained by the Runner."""
 
     def __init__(
         self, data_preprocessor: dict | nn.Module | None = None, init_cfg: Any = None
     ) -> None:
-        super().__init__()
+        super().__init__(init_cfg)
         if data_preprocessor is None:
             data_preprocessor = BaseDataPreprocessor()
         elif isinstance(data_preprocessor, Mapping):
@@ -89,7 +150,6 @@ class BaseModel(nn.Module):
                 nn.Module, MODELS.build(cfg, _key_path="model.data_preprocessor")
             )
         self.data_preprocessor = data_preprocessor
-        self.init_cfg = init_cfg
 
     def _preprocess(self, data: Any, training: bool) -> Any:
         """Run the data preprocessor, or skip it when it would return ``data`` unchanged.

@@ -401,6 +401,7 @@ class Runner(PartsBuilding, CheckpointMethods):
         val_loop = self.val_loop
         self._start([loop, val_loop] if val_loop is not None else [loop])
         self.call_hooks("before_run")
+        self._init_model_weights()
         if checkpoint is not None:
             checkpointing.apply_resume(self, checkpoint)
         elif self._resume_state.weights_from is not None and not self._has_loaded:
@@ -416,6 +417,20 @@ class Runner(PartsBuilding, CheckpointMethods):
         self.call_hooks("after_run")
         self._hooks.warn_uncalled()
         return model
+
+    def _init_model_weights(self) -> None:
+        """``model.init_weights()`` (``init_cfg``) before training, as MMEngine does; in a
+        distributed run rank 0's weights are then given to every rank."""
+        model = self.unwrapped_model
+        init = getattr(model, "init_weights", None)
+        if not callable(init):
+            return
+        init()
+        if self.world_size > 1:
+            from ..distributed import broadcast
+
+            for tensor in model.state_dict().values():
+                broadcast(tensor, src=0)
 
     @fail_fast
     @_flush_records_on_error

@@ -1,0 +1,122 @@
+"""init_cfg: the weights a model starts from, as MMEngine's BaseModule.init_weights gives them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+from runner_core.model import BaseModel, BaseModule, Sequential
+
+
+class Net(BaseModule):
+    def __init__(self, init_cfg: Any) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.body = nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.Conv1d(2, 2, 1))
+        self.fc = nn.Linear(4, 3)
+        self.head = nn.Linear(3, 1)
+
+
+def test_same_weights_as_mmengine_for_the_same_seed() -> None:
+    torch.manual_seed(0)
+    net = Net(
+        [
+            dict(type="Kaiming", layer=["Conv2d", "Linear"], a=0.1),
+            dict(type="Normal", layer="BatchNorm2d", mean=1.0, std=0.02, bias=0.5),
+            dict(
+                type="Xavier",
+                layer="Linear",
+                distribution="uniform",
+                override=dict(name="head", type="Constant", val=0.3, bias=0.1),
+            ),
+            dict(type="TruncNormal", layer="Conv1d", std=0.5, bias_prob=0.01),
+        ]
+    )
+    net.init_weights()
+    sums = {k: round(float(v.sum()), 6) for k, v in net.state_dict().items() if "running" not in k}
+    # MMEngine 0.10.7, the same model and seed (printed by its BaseModule.init_weights)
+    assert sums == {
+        "body.0.weight": 1.021612,
+        "body.0.bias": 0.0,
+        "body.1.weight": 3.019248,
+        "body.1.bias": 1.5,
+        "body.1.num_batches_tracked": 0.0,
+        "body.2.weight": -0.623035,
+        "body.2.bias": -9.19024,
+        "fc.weight": -1.461798,
+        "fc.bias": 0.0,
+        "head.weight": 0.9,
+        "head.bias": 0.1,
+    }
+    with pytest.warns(UserWarning, match="more than once"):
+        net.init_weights()
+
+
+def test_pretrained_weights_are_loaded_last_and_win(tmp_path: Path) -> None:
+    source = nn.Linear(4, 3)
+    torch.save(
+        {"state_dict": {f"fc.{k}": v for k, v in source.state_dict().items()}}, tmp_path / "w.pth"
+    )
+    net = Net(
+        [
+            dict(type="Pretrained", checkpoint=str(tmp_path / "w.pth")),
+            dict(type="Constant", layer="Linear", val=0.0),
+        ]
+    )
+    net.init_weights()
+    assert torch.equal(net.fc.weight, source.weight)  # Constant first, then the checkpoint
+    assert float(net.head.weight.detach().abs().sum()) == 0.0
+    # a sub-model of a bigger checkpoint: its keys under prefix=
+    torch.save(
+        {"backbone.fc.weight": source.weight, "backbone.fc.bias": source.bias}, tmp_path / "big.pth"
+    )
+    part = Sequential(
+        init_cfg=dict(type="Pretrained", checkpoint=str(tmp_path / "big.pth"), prefix="backbone")
+    )
+    part.add_module("fc", nn.Linear(4, 3))
+    part.init_weights()
+    assert torch.equal(part.fc.weight, source.weight)
+
+
+def test_bad_init_cfg_names_the_entry() -> None:
+    with pytest.raises(KeyError, match=r"init_cfg\[1\].*Did you mean 'Kaiming'"):
+        Net([dict(type="Constant", val=1, layer="Linear"), dict(type="Kaimig")]).init_weights()
+    with pytest.raises(TypeError, match="Did you mean 'std'"):
+        Net(dict(type="Normal", layer="Linear", sdt=1)).init_weights()
+    with pytest.raises(TypeError, match="name='haed' is no submodule.*Did you mean 'head'"):
+        Net(dict(type="Constant", val=1, override=dict(name="haed"))).init_weights()
+
+
+class InitModel(BaseModel):
+    def __init__(self) -> None:
+        super().__init__(init_cfg=dict(type="Constant", layer="Linear", val=0.5, bias=0.25))
+        self.lin = nn.Linear(2, 1)
+        self.calls = 0
+
+    def forward(self, inputs: Any, labels: Any = None, mode: str = "tensor") -> Any:
+        out = self.lin(inputs)
+        return {"loss": (out.squeeze(1) - labels).pow(2).mean()} if mode == "loss" else out
+
+
+def test_the_runner_initialises_the_model_before_training(tmp_path: Path) -> None:
+    from torch.utils.data import TensorDataset
+
+    from runner_core import Runner
+
+    model = InitModel()
+    runner = Runner(
+        model=model,
+        work_dir=tmp_path,
+        train_dataloader=dict(
+            dataset=TensorDataset(torch.zeros(4, 2), torch.zeros(4)), batch_size=4
+        ),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.0)),
+        default_hooks_set="none",
+        visualizer=False,
+    )
+    runner.train()
+    assert model.lin.weight.tolist() == [[0.5, 0.5]] and model.lin.bias.tolist() == [0.25]
