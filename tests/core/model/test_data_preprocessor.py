@@ -117,3 +117,10 @@ def test_three_value_mean_needs_three_channel_images() -> None:
     pre = ImgDataPreprocessor(mean=[1, 2, 3], std=[1, 1, 1])
     with pytest.raises(ValueError, match="3 channels"):
         pre({"inputs": [torch.zeros(1, 4, 4)]})
+
+
+def test_img_preprocessor_passes_data_samples_none_when_the_batch_has_none() -> None:
+    from runner_core.model import ImgDataPreprocessor
+
+    out = ImgDataPreprocessor()({"inputs": [torch.zeros(3, 2, 2)]})
+    assert out["data_samples"] is None and out["inputs"].shape == (1, 3, 2, 2)

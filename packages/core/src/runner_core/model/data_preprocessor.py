@@ -164,6 +164,8 @@ class ImgDataPreprocessor(BaseDataPreprocessor):
         if isinstance(data, Mapping):
             data = dict(data)
             data["inputs"] = self._batch(data["inputs"])
+            # MMEngine's always has the key: forward(inputs, data_samples, mode) needs it
+            data.setdefault("data_samples", None)
         elif isinstance(data, (list, tuple)) and data:  # (inputs, labels, ...)
             data = type(data)([self._batch(data[0]), *data[1:]])
         else:
