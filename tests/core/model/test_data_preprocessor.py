@@ -124,3 +124,13 @@ def test_img_preprocessor_passes_data_samples_none_when_the_batch_has_none() -> 
 
     out = ImgDataPreprocessor()({"inputs": [torch.zeros(3, 2, 2)]})
     assert out["data_samples"] is None and out["inputs"].shape == (1, 3, 2, 2)
+
+
+def test_stack_batch_pads_height_and_width_only() -> None:
+    from runner_core.model import stack_batch
+
+    with pytest.raises(ValueError, match="differ before them"):
+        stack_batch([torch.ones(1, 3, 3), torch.ones(3, 3, 3)])  # a grey and a colour image
+    with pytest.raises(AssertionError, match="expects a list of tensors"):
+        stack_batch(torch.ones(2, 3, 3, 3))
+    assert stack_batch([torch.ones(3, 2, 3), torch.ones(3, 4, 1)]).shape == (2, 3, 4, 3)

@@ -12,6 +12,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..structures.base_data_element import DataElementTypeError
+
 
 def cast_data(data: Any, device: torch.device | None, non_blocking: bool = False) -> Any:
     """Move every tensor in ``data`` to ``device`` keeping the structure."""
@@ -83,11 +85,23 @@ def stack_batch(
     ``pad_size_divisor`` (MMEngine's ``stack_batch``; detectors with strided
     backbones need sizes divisible by 32).
     """
+    if not isinstance(tensors, (list, tuple)):  # MMEngine asserts the same
+        raise DataElementTypeError(
+            f"stack_batch expects a list of tensors, got {type(tensors).__name__}; a batch that "
+            "is already one tensor needs no stacking."
+        )
     if not tensors:
         raise ValueError("stack_batch needs at least one tensor.")
     dims = {t.dim() for t in tensors}
     if len(dims) != 1:
         raise ValueError(f"stack_batch needs tensors of one rank, got ranks {sorted(dims)}.")
+    leading = {tuple(t.shape[:-2]) for t in tensors}
+    if len(leading) != 1:  # only height and width are padded: never invent channels
+        raise ValueError(
+            f"stack_batch pads height and width only; the tensors differ before them: "
+            f"{sorted(leading)}. Convert them to one number of channels first (e.g. grey "
+            "images to 3 channels in the pipeline)."
+        )
     sizes = torch.tensor([t.shape for t in tensors])
     target = torch.amax(sizes, dim=0)
     if pad_size_divisor > 1 and target.numel() >= 2:
