@@ -109,3 +109,30 @@ def test_long_lists_are_truncated() -> None:
     report = load_model_state(model, {"0.weight": torch.ones(1, 1)})
     assert len(report.missing_keys) == 39
     assert "... and 29 more" in str(report)
+
+
+def test_mmengines_model_checkpoint_helpers(tmp_path) -> None:
+    import torch
+    from torch import nn
+
+    from runner_core.checkpoint import (
+        get_state_dict,
+        load_checkpoint,
+        load_state_dict,
+        save_checkpoint,
+        weights_to_cpu,
+    )
+
+    source = nn.Linear(2, 2)
+    save_checkpoint(
+        {"state_dict": weights_to_cpu(get_state_dict(source)), "meta": {}}, tmp_path / "a.pth"
+    )
+    target = nn.Linear(2, 2)
+    # MMEngine's load_checkpoint(model, filename, map_location, strict, logger, revise_keys)
+    ckpt = load_checkpoint(target, str(tmp_path / "a.pth"), "cpu", True)
+    assert torch.equal(target.weight, source.weight) and "meta" in ckpt
+    other = nn.Linear(2, 2)
+    load_state_dict(other, source.state_dict(), strict=True)
+    assert torch.equal(other.bias, source.bias)
+    with pytest.raises(TypeError, match="pass the model first"):
+        load_checkpoint(str(tmp_path / "a.pth"), target)

@@ -17,6 +17,8 @@ API (all failures raise :class:`CheckpointError`, naming the file and the fix):
 * ``prune_checkpoints(folder, max_keep_ckpts, *, work_dir=None, protect=())``
 * ``load_model_state(model, state_dict, *, strict=False, revise_keys=..., logger=None)
   -> LoadReport`` (``state.py``)
+* MMEngine's ``get_state_dict``, ``weights_to_cpu``, ``load_state_dict`` and
+  ``load_checkpoint(model, filename, ...)`` (``model_io.py``)
 
 Importing this package is cheap (only the error class); the functions, which
 need torch, are imported on first use.
@@ -50,6 +52,9 @@ _LAZY = {
     "hold_ctrl_c": ".interrupts",
     "BackgroundWriter": ".background",
     "wait_for_writes": ".background",
+    "get_state_dict": ".model_io",
+    "weights_to_cpu": ".model_io",
+    "load_state_dict": ".model_io",
 }
 
 __all__ = [  # literal, so linters see the lazy names as exported
@@ -62,10 +67,12 @@ __all__ = [  # literal, so linters see the lazy names as exported
     "cleanup_orphaned_temp_files",
     "find_latest_checkpoint",
     "find_unsafe",
+    "get_state_dict",
     "hold_ctrl_c",
     "list_checkpoints",
     "load_checkpoint",
     "load_model_state",
+    "load_state_dict",
     "prune_checkpoints",
     "read_pointer",
     "save_checkpoint",
@@ -73,6 +80,7 @@ __all__ = [  # literal, so linters see the lazy names as exported
     "unwrap_model",
     "verify_checkpoint",
     "wait_for_writes",
+    "weights_to_cpu",
     "write_bytes_atomic",
     "write_pointer",
 ]
@@ -96,6 +104,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from runner_core.checkpoint.integrity import verify_checkpoint
     from runner_core.checkpoint.interrupts import hold_ctrl_c
+    from runner_core.checkpoint.model_io import get_state_dict, load_state_dict, weights_to_cpu
     from runner_core.checkpoint.plain_data import find_unsafe, to_safe
     from runner_core.checkpoint.safe_load import load_checkpoint
     from runner_core.checkpoint.state import LoadReport, load_model_state, unwrap_model

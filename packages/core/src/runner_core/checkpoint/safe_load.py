@@ -67,12 +67,18 @@ def _unsafe_error(path: Path, exc: Exception) -> CheckpointError:
 
 def load_checkpoint(
     path: str | Path,
-    *,
+    *args: Any,
     map_location: MapLocation = "cpu",
     allow_pickle: bool = False,
     verify: bool = True,
+    **mmengine_kwargs: Any,
 ) -> dict:
     """Load a checkpoint dict safely.
+
+    MMEngine's form ``load_checkpoint(model, filename, map_location=None,
+    strict=False, logger=None, revise_keys=...)`` (a model first) loads the
+    file into the model and returns the checkpoint, as MMEngine's does
+    (:func:`runner_core.checkpoint.model_io.load_checkpoint_into`).
 
     ``map_location`` is ``'cpu'`` (default), a device string, a
     ``torch.device``, a dict or a callable, as for ``torch.load``.
@@ -81,6 +87,21 @@ def load_checkpoint(
     first (one extra read of the file). Every failure is a
     :class:`CheckpointError` naming the file and the problem.
     """
+    if hasattr(path, "state_dict") and hasattr(path, "load_state_dict"):  # a model first
+        from .model_io import load_checkpoint_into
+
+        model: Any = path
+        if len(args) < 2:  # MMEngine's map_location comes third when positional
+            mmengine_kwargs.setdefault("map_location", map_location)
+        mmengine_kwargs.setdefault("allow_pickle", allow_pickle)
+        return load_checkpoint_into(model, *args, **mmengine_kwargs)
+    if args or mmengine_kwargs:
+        raise TypeError(
+            "load_checkpoint(path, *, map_location=..., allow_pickle=..., verify=...) loads a "
+            "file; to load it into a model, pass the model first (MMEngine's "
+            "load_checkpoint(model, filename, strict=..., revise_keys=...)) or use "
+            f"Runner.load_checkpoint. Unexpected: {list(args) + list(mmengine_kwargs)}."
+        )
     path = Path(path)
     _check_map_location(map_location)
     kind = _sniff(path)

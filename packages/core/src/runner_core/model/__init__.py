@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..distributed.model_wrappers import is_model_wrapper
 from .base_model import (
     BaseModel,
     BaseModule,
@@ -13,6 +14,7 @@ from .base_model import (
     run_forward,
 )
 from .data_preprocessor import BaseDataPreprocessor, ImgDataPreprocessor, cast_data, stack_batch
+from .sync_bn import convert_sync_batchnorm, revert_sync_batchnorm
 from .tta import BaseTTAModel, apply_tta
 from .weight_init import bias_init_with_prob, initialize
 
@@ -28,9 +30,12 @@ __all__ = [
     "apply_tta",
     "bias_init_with_prob",
     "cast_data",
+    "convert_sync_batchnorm",
     "initialize",
     "is_model",
+    "is_model_wrapper",
     "parse_losses",
+    "revert_sync_batchnorm",
     "run_forward",
     "stack_batch",
 ]
