@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..distributed.model_wrappers import is_model_wrapper
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
 from .base_model import (
     BaseModel,
     BaseModule,
@@ -39,3 +41,11 @@ __all__ = [
     "run_forward",
     "stack_batch",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..distributed.model_wrappers import is_model_wrapper
+
+# the wrappers module imports this package's BaseModel: load it on first use
+__getattr__, __dir__ = lazy_exports(
+    __name__, {"is_model_wrapper": "runner_core.distributed.model_wrappers"}, globals()
+)

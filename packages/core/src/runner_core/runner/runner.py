@@ -426,11 +426,14 @@ class Runner(PartsBuilding, CheckpointMethods):
         if not callable(init):
             return
         init()
-        if self.world_size > 1:
+        if self.world_size > 1:  # replicated weights (DDP); FSDP's shards stay as they are
+            import torch
+
             from ..distributed import broadcast
 
             for tensor in model.state_dict().values():
-                broadcast(tensor, src=0)
+                if type(tensor) is torch.Tensor:
+                    broadcast(tensor, src=0)
 
     @fail_fast
     @_flush_records_on_error
