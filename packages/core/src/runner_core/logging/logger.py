@@ -141,23 +141,18 @@ def get_logger(
         logger.setLevel(level)
         console = logging.StreamHandler(sys.stdout)
         console.setFormatter(SecondsFormatter(_FORMAT, "%m/%d %H:%M:%S"))
-        _own(logger, console)
+        logger.addHandler(console)
         if log_file is not None:
             Path(log_file).parent.mkdir(parents=True, exist_ok=True)
             fh = logging.FileHandler(log_file, mode="a", encoding="utf-8")
             fh.setFormatter(SecondsFormatter(_FORMAT, "%Y/%m/%d %H:%M:%S"))
-            _own(logger, fh)
+            logger.addHandler(fh)
     else:
         logger.setLevel(logging.WARNING)
         console = logging.StreamHandler(sys.stderr)
         console.setFormatter(logging.Formatter(f"[rank {rank}] {_FORMAT}"))
-        _own(logger, console)
+        logger.addHandler(console)
     return logger
-
-
-def _own(logger: logging.Logger, handler: logging.Handler) -> None:
-    handler._runner_owned = True  # type: ignore[attr-defined]
-    logger.addHandler(handler)
 
 
 def _level(level: str | int) -> int:
