@@ -26,28 +26,7 @@ from typing import Any
 from ..loop import loader_metainfo
 from .randomness import capture_rng_state
 from .resume import AUTO, is_mid_epoch
-
-
-def _versions() -> dict[str, str]:
-    """torch, every runner package, and every plugin distribution whose code is loaded."""
-    import sys
-    from importlib import metadata
-
-    import torch
-
-    from ..registry import discovery
-
-    found = {"python": sys.version.split()[0], "torch": str(torch.__version__)}
-    for dist in ("runner-core", "runner-loops-standard", "runner-hooks-standard", "runner-cli"):
-        try:
-            found[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
-    for entries in discovery.all_entries().values():
-        for entry in entries:
-            if entry.target.partition(":")[0] in sys.modules:
-                found.setdefault(entry.distribution, entry.version)
-    return found
+from .run_header import run_versions
 
 
 def _static_meta(runner: Any) -> dict[str, Any]:
@@ -60,7 +39,7 @@ def _static_meta(runner: Any) -> dict[str, Any]:
                 cfg_text = str(getattr(runner.cfg, "pretty_text", ""))
             except Exception as exc:  # a config that cannot be printed must not stop saving
                 cfg_text = f"<config text unavailable: {exc}>"
-        cached = {"versions": _versions(), "cfg": cfg_text}
+        cached = {"versions": run_versions(), "cfg": cfg_text}
         runner.resume_state.static_meta = cached
     return cached
 

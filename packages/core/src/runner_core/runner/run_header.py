@@ -14,13 +14,6 @@ from importlib import metadata
 from typing import Any
 
 
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def _device_line() -> str:
     import torch
 
@@ -30,15 +23,27 @@ def _device_line() -> str:
     return "CPU only (CUDA not available)"
 
 
-def _plugin_versions() -> str:
-    """Every distribution offering runner plugins, with its version (from metadata)."""
+def run_versions() -> dict[str, str]:
+    """Python, torch, every runner package, and every plugin distribution whose code is loaded.
+
+    The run log's header shows them, and every checkpoint records them
+    (``meta.versions``).
+    """
+    import torch
+
     from ..registry import discovery
 
-    found: dict[str, str] = {"runner-core": _version("runner-core")}
+    found = {"python": sys.version.split()[0], "torch": str(torch.__version__)}
+    for dist in ("runner-core", "runner-loops-standard", "runner-hooks-standard", "runner-cli"):
+        try:
+            found[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
     for entries in discovery.all_entries().values():
         for entry in entries:
-            found.setdefault(entry.distribution, entry.version)
-    return ", ".join(f"{name} {version}" for name, version in sorted(found.items()))
+            if entry.target.partition(":")[0] in sys.modules:
+                found.setdefault(entry.distribution, entry.version)
+    return found
 
 
 def environment_lines(runner: Any) -> list[str]:
@@ -51,7 +56,8 @@ def environment_lines(runner: Any) -> list[str]:
         "Environment:",
         f"  Python {sys.version.split()[0]} on {platform.platform()}",
         f"  torch {torch.__version__}, numpy {numpy.__version__}; {_device_line()}",
-        f"  plugins: {_plugin_versions()}",
+        "  packages: "
+        + ", ".join(f"{k} {v}" for k, v in run_versions().items() if k not in ("python", "torch")),
         f"  seed {runner.seed} (deterministic={bool(randomness.get('deterministic', False))}, "
         f"diff_rank_seed={bool(randomness.get('diff_rank_seed', False))}); "
         f"world size {runner.world_size}, launcher {runner.launcher!r}",
