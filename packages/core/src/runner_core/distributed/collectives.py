@@ -13,8 +13,9 @@ file system is needed, and ``tmpdir`` is accepted and ignored.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import RunnerError, did_you_mean
 from .utils import (
@@ -188,16 +189,70 @@ def all_reduce_params(
 
 
 # -- collect_results ----------------------------------------------------------------------
+_HOLE = object()
+
+
+def interleave_results(parts: Sequence[Sequence[Any]], size: int | None = None) -> list[Any]:
+    """Merge per-rank result lists back into dataset order.
+
+    Rank ``r`` of ``w`` saw samples ``r, r + w, r + 2w, ...`` (``DefaultSampler``),
+    so taking one entry from each rank in turn restores the order. ``size`` (the
+    dataset length) drops the padding samples that rounding up added at the end.
+    """
+    if size is not None and size < 0:
+        raise ValueError(f"size must be >= 0 (the dataset length), got {size}.")
+    if len(parts) == 1:  # one process: already in order; one copy, cut to size
+        return list(itertools.islice(parts[0], size))
+    merged = [
+        item
+        for column in itertools.zip_longest(*parts, fillvalue=_HOLE)
+        for item in column
+        if item is not _HOLE
+    ]
+    return merged if size is None else merged[:size]
+
+
+#: Types that never hold a tensor: lists of them are copied without a call per item.
+_PLAIN = frozenset({int, float, bool, str, bytes, complex, type(None)})
+
+
+def results_to_cpu(obj: Any) -> Any:
+    """Move tensors found in lists, tuples and dicts to the CPU.
+
+    Numbers and strings are passed over without a function call each, so a
+    metric that keeps one number per sample pays next to nothing here.
+    """
+    import torch
+
+    return _moved(obj, torch.Tensor)
+
+
+def _moved(obj: Any, tensor: type[Any]) -> Any:
+    kind = type(obj)
+    if kind in _PLAIN:
+        return obj
+    if isinstance(obj, tensor):
+        return obj.cpu()
+    if kind is list:
+        return [v if type(v) in _PLAIN else _moved(v, tensor) for v in obj]
+    if isinstance(obj, Mapping):
+        return cast(Any, kind)({key: _moved(value, tensor) for key, value in obj.items()})
+    if isinstance(obj, (list, tuple)) and not hasattr(obj, "_fields"):
+        return kind(v if type(v) in _PLAIN else _moved(v, tensor) for v in obj)
+    return obj
+
+
 COLLECT_DEVICES = ("cpu", "gpu", "npu")
 
 
 def collect_results(
-    results: list[Any], size: int, device: str = "cpu", tmpdir: str | None = None
+    results: list[Any], size: int | None, device: str = "cpu", tmpdir: str | None = None
 ) -> list[Any] | None:
     """All ranks' ``results`` in dataset order, cut to ``size``, on rank 0; None elsewhere.
 
     Rank ``r`` is taken to hold samples ``r, r + w, ...`` (``DefaultSampler``),
-    so the parts are interleaved, and ``size`` drops the padding samples.
+    so the parts are interleaved, and ``size`` drops the padding samples (None
+    keeps every gathered result).
     ``device='cpu'`` gathers over a gloo group with tensors moved to the CPU;
     ``'gpu'`` / ``'npu'`` over the default group. ``tmpdir`` is ignored.
     """
@@ -217,7 +272,7 @@ def collect_results(
 
 
 def collect_results_cpu(
-    result_part: list[Any], size: int, tmpdir: str | None = None
+    result_part: list[Any], size: int | None, tmpdir: str | None = None
 ) -> list[Any] | None:
     """``collect_results`` over a gloo group, tensors moved to the CPU first.
 
@@ -226,19 +281,17 @@ def collect_results_cpu(
     return _collect(result_part, size, on_cpu=True)
 
 
-def collect_results_gpu(result_part: list[Any], size: int) -> list[Any] | None:
+def collect_results_gpu(result_part: list[Any], size: int | None) -> list[Any] | None:
     """``collect_results`` over the default process group (NCCL on GPUs)."""
     return _collect(result_part, size, on_cpu=False)
 
 
-def _collect(part: list[Any], size: int, on_cpu: bool) -> list[Any] | None:
-    from ..evaluator.metric import _to_cpu, interleave_results
-
+def _collect(part: list[Any], size: int | None, on_cpu: bool) -> list[Any] | None:
     rank, world_size = get_dist_info()
     if world_size == 1:
         return interleave_results([part], size)
     if on_cpu:
-        parts = all_gather_object(_to_cpu(part), group=get_cpu_group())
+        parts = all_gather_object(results_to_cpu(part), group=get_cpu_group())
     else:
         parts = all_gather_object(part)
     if rank != 0:
@@ -258,4 +311,6 @@ __all__ = [
     "collect_results_gpu",
     "gather",
     "gather_object",
+    "interleave_results",
+    "results_to_cpu",
 ]

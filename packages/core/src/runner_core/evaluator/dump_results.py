@@ -13,8 +13,9 @@ import pickle
 from pathlib import Path
 from typing import Any
 
+from ..distributed.collectives import results_to_cpu
 from ..errors import ConfigError
-from .metric import BaseMetric, _to_cpu
+from .metric import BaseMetric
 
 
 class DumpResults(BaseMetric):
@@ -40,7 +41,7 @@ class DumpResults(BaseMetric):
         self.out_file_path = Path(out_file_path)
 
     def process(self, data_batch: Any, data_samples: Any) -> None:
-        self.results.extend(_to_cpu(list(data_samples)))
+        self.results.extend(results_to_cpu(list(data_samples)))
 
     def compute_metrics(self, results: list[Any]) -> dict[str, Any]:
         from ..checkpoint.atomic import write_bytes_atomic

@@ -8,71 +8,12 @@ is why ``process`` must append exactly one entry to ``self.results`` per sample.
 
 from __future__ import annotations
 
-import itertools
 import logging
 from abc import ABCMeta, abstractmethod
-from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
-from ..distributed.utils import (
-    all_gather_object,
-    broadcast_object,
-    get_cpu_group,
-    is_distributed,
-    is_main_process,
-)
-
-_HOLE = object()
-
-
-def interleave_results(parts: Sequence[Sequence[Any]], size: int | None = None) -> list[Any]:
-    """Merge per-rank result lists back into dataset order.
-
-    Rank ``r`` of ``w`` saw samples ``r, r + w, r + 2w, ...`` (``DefaultSampler``),
-    so taking one entry from each rank in turn restores the order. ``size`` (the
-    dataset length) drops the padding samples that rounding up added at the end.
-    """
-    if size is not None and size < 0:
-        raise ValueError(f"size must be >= 0 (the dataset length), got {size}.")
-    if len(parts) == 1:  # one process: already in order; one copy, cut to size
-        return list(itertools.islice(parts[0], size))
-    merged = [
-        item
-        for column in itertools.zip_longest(*parts, fillvalue=_HOLE)
-        for item in column
-        if item is not _HOLE
-    ]
-    return merged if size is None else merged[:size]
-
-
-#: Types that never hold a tensor: lists of them are copied without a call per item.
-_PLAIN = frozenset({int, float, bool, str, bytes, complex, type(None)})
-
-
-def _to_cpu(obj: Any) -> Any:
-    """Move tensors found in lists, tuples and dicts to the CPU.
-
-    Numbers and strings are passed over without a function call each, so a
-    metric that keeps one number per sample pays next to nothing here.
-    """
-    import torch
-
-    return _moved(obj, torch.Tensor)
-
-
-def _moved(obj: Any, tensor: type[Any]) -> Any:
-    kind = type(obj)
-    if kind in _PLAIN:
-        return obj
-    if isinstance(obj, tensor):
-        return obj.cpu()
-    if kind is list:
-        return [v if type(v) in _PLAIN else _moved(v, tensor) for v in obj]
-    if isinstance(obj, Mapping):
-        return cast(Any, kind)({key: _moved(value, tensor) for key, value in obj.items()})
-    if isinstance(obj, (list, tuple)) and not hasattr(obj, "_fields"):
-        return kind(v if type(v) in _PLAIN else _moved(v, tensor) for v in obj)
-    return obj
+from ..distributed.collectives import collect_results, interleave_results, results_to_cpu
+from ..distributed.utils import broadcast_object, get_cpu_group, is_distributed, is_main_process
 
 
 class BaseMetric(metaclass=ABCMeta):
@@ -131,20 +72,13 @@ class BaseMetric(metaclass=ABCMeta):
                 drops the samples ``DefaultSampler`` repeated to even out ranks.
                 None keeps every gathered result.
         """
-        # compute_metrics gets its results on the CPU, as in MMEngine (it may call .numpy())
-        on_cpu = False
-        if not is_distributed():  # nothing to gather
-            parts = [self.results]
-        elif self.collect_device == "cpu":
-            parts = all_gather_object(_to_cpu(self.results), group=get_cpu_group())
-            on_cpu = True
-        else:
-            parts = all_gather_object(self.results)
+        results = collect_results(self.results, size, self.collect_device)
         metrics: dict[str, Any] | None = None
-        if is_main_process():
-            results = interleave_results(parts, size)
-            if not on_cpu:
-                results = _to_cpu(results)
+        if results is not None and is_main_process():
+            # compute_metrics gets its results on the CPU, as in MMEngine (it may call
+            # .numpy()); gathering over the CPU group moved them already
+            if self.collect_device != "cpu" or not is_distributed():
+                results = results_to_cpu(results)
             if not results:
                 from ..logging.print_log import print_log
 
@@ -165,4 +99,4 @@ class BaseMetric(metaclass=ABCMeta):
         return dict(metrics or {})
 
 
-__all__ = ["BaseMetric", "interleave_results"]
+__all__ = ["BaseMetric", "interleave_results"]  # the latter from distributed.collectives
