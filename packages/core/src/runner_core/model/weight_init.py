@@ -19,32 +19,6 @@ from torch import nn
 
 from ..errors import BuildError, BuildKeyError, did_you_mean
 
-#: initializer name -> (weight init, its extra arguments and their defaults)
-_WEIGHT_INITS: dict[str, tuple[Callable[..., Any], dict[str, Any]]] = {}
-
-
-def _register() -> None:
-    if _WEIGHT_INITS:
-        return
-    _WEIGHT_INITS.update(
-        {
-            "Constant": (lambda w, val: nn.init.constant_(w, val), {"val": None}),
-            "Normal": (lambda w, mean, std: nn.init.normal_(w, mean, std), {"mean": 0, "std": 1}),
-            "TruncNormal": (_trunc_normal, {"mean": 0, "std": 1, "a": -2, "b": 2}),
-            "Uniform": (lambda w, a, b: nn.init.uniform_(w, a, b), {"a": 0, "b": 1}),
-            "Xavier": (_xavier, {"gain": 1, "distribution": "normal"}),
-            "Kaiming": (
-                _kaiming,
-                {"a": 0, "mode": "fan_out", "nonlinearity": "relu", "distribution": "normal"},
-            ),
-            # MMEngine's name for Kaiming with Caffe2's defaults
-            "Caffe2Xavier": (
-                _kaiming,
-                {"a": 1, "mode": "fan_in", "nonlinearity": "leaky_relu", "distribution": "uniform"},
-            ),
-        }
-    )
-
 
 def _trunc_normal(weight: Any, mean: float, std: float, a: float, b: float) -> None:
     """A normal cut to ``[a, b]`` by inverting its CDF on uniform draws.
@@ -80,6 +54,25 @@ def _kaiming(weight: Any, a: float, mode: Any, nonlinearity: Any, distribution: 
         nn.init.kaiming_normal_(weight, a=a, mode=mode, nonlinearity=nonlinearity)
 
 
+#: initializer name -> (weight init, its extra arguments and their defaults)
+_WEIGHT_INITS: dict[str, tuple[Callable[..., Any], dict[str, Any]]] = {
+    "Constant": (lambda w, val: nn.init.constant_(w, val), {"val": None}),
+    "Normal": (lambda w, mean, std: nn.init.normal_(w, mean, std), {"mean": 0, "std": 1}),
+    "TruncNormal": (_trunc_normal, {"mean": 0, "std": 1, "a": -2, "b": 2}),
+    "Uniform": (lambda w, a, b: nn.init.uniform_(w, a, b), {"a": 0, "b": 1}),
+    "Xavier": (_xavier, {"gain": 1, "distribution": "normal"}),
+    "Kaiming": (
+        _kaiming,
+        {"a": 0, "mode": "fan_out", "nonlinearity": "relu", "distribution": "normal"},
+    ),
+    # MMEngine's name for Kaiming with Caffe2's defaults
+    "Caffe2Xavier": (
+        _kaiming,
+        {"a": 1, "mode": "fan_in", "nonlinearity": "leaky_relu", "distribution": "uniform"},
+    ),
+}
+
+
 def bias_init_with_prob(prior_prob: float) -> float:
     """The bias that makes a sigmoid output ``prior_prob`` (MMEngine's helper)."""
     return float(-math.log((1 - prior_prob) / prior_prob))
@@ -93,7 +86,6 @@ def _class_names(module: nn.Module) -> set[str]:
 
 def _initializer(cfg: Mapping[str, Any], where: str, whole: bool) -> Callable[[nn.Module], None]:
     """``module -> None`` applying one ``init_cfg`` entry (not ``Pretrained``)."""
-    _register()
     cfg = dict(cfg)
     kind = cfg.pop("type", None)
     if kind not in _WEIGHT_INITS:
@@ -162,20 +154,37 @@ def _load_pretrained(module: nn.Module, cfg: Mapping[str, Any], where: str) -> N
     load_model_state(module, weights, strict=False, source=str(checkpoint))
 
 
-def initialize(module: nn.Module, init_cfg: Any, where: str = "init_cfg") -> None:
-    """Apply ``init_cfg`` (one dict or a list) to ``module``; ``Pretrained`` entries included."""
-    cfgs = [init_cfg] if isinstance(init_cfg, Mapping) else list(init_cfg or [])
+def _entries(init_cfg: Any) -> list[Any]:
+    """``init_cfg`` as a list of entries (one dict or a list of them)."""
+    return [init_cfg] if isinstance(init_cfg, Mapping) else list(init_cfg or [])
+
+
+def _is_pretrained(cfg: Any) -> bool:
+    return isinstance(cfg, Mapping) and cfg.get("type") == "Pretrained"
+
+
+def _apply(module: nn.Module, init_cfg: Any, where: str, pretrained: bool | None) -> None:
+    """Apply the entries of ``init_cfg`` (only the ``Pretrained`` ones, or only the others,
+    when ``pretrained`` says so); errors name an entry by its place in ``init_cfg``."""
+    cfgs = _entries(init_cfg)
     for i, cfg in enumerate(cfgs):
+        if pretrained is not None and _is_pretrained(cfg) != pretrained:
+            continue
         here = where if len(cfgs) == 1 else f"{where}[{i}]"
         if not isinstance(cfg, Mapping):
             raise BuildError(f"{here} must be a dict(type=..., ...), got {cfg!r}.")
-        if cfg.get("type") == "Pretrained":
+        if _is_pretrained(cfg):
             _load_pretrained(module, cfg, here)
             continue
         _initializer(cfg, here, whole=False)(module)
         overrides = cfg.get("override") or []
         for j, override in enumerate([overrides] if isinstance(overrides, Mapping) else overrides):
             _override(module, cfg, override, f"{here}.override[{j}]")
+
+
+def initialize(module: nn.Module, init_cfg: Any, where: str = "init_cfg") -> None:
+    """Apply ``init_cfg`` (one dict or a list) to ``module``, in order, ``Pretrained`` too."""
+    _apply(module, init_cfg, where, pretrained=None)
 
 
 def _override(
@@ -199,25 +208,15 @@ def _override(
     _initializer(override, where, whole=True)(target)
 
 
-def split_pretrained(init_cfg: Any) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
-    """(other entries, ``Pretrained`` entries): pretrained weights are loaded last."""
-    cfgs = [init_cfg] if isinstance(init_cfg, Mapping) else list(init_cfg or [])
-    pretrained = [c for c in cfgs if isinstance(c, Mapping) and c.get("type") == "Pretrained"]
-    others = [c for c in cfgs if not (isinstance(c, Mapping) and c.get("type") == "Pretrained")]
-    return others, pretrained
-
-
 def init_weights_of(module: nn.Module, init_cfg: Any, children: Sequence[nn.Module]) -> None:
     """MMEngine's ``BaseModule.init_weights`` order: this module's ``init_cfg``, then each
     child's own ``init_weights``, then the pretrained weights (which win)."""
-    others, pretrained = split_pretrained(init_cfg)
-    if others:
-        initialize(module, others, f"{type(module).__name__}.init_cfg")
+    where = f"{type(module).__name__}.init_cfg"
+    _apply(module, init_cfg, where, pretrained=False)
     for child in children:
         inner = getattr(child, "module", None)
         target = child if hasattr(child, "init_weights") or inner is None else inner
         init = getattr(target, "init_weights", None)
         if callable(init) and not getattr(target, "is_init", False):
             init()
-    if pretrained:
-        initialize(module, pretrained, f"{type(module).__name__}.init_cfg")
+    _apply(module, init_cfg, where, pretrained=True)
