@@ -58,6 +58,18 @@ def scheduled_groups(optimizer: Any) -> list[dict[str, Any]]:
     return groups if base is None else [*groups, base]
 
 
+def per_group(value: Any, optimizer: Any, name: str, owner: str) -> list[Any]:
+    """One ``value`` per scheduled group: a list gives one per param group (the base
+    settings take group 0's), a single value is repeated."""
+    groups = scheduled_groups(optimizer)
+    if not isinstance(value, (list, tuple)):
+        return [value] * len(groups)
+    real = len(param_groups_of(optimizer))
+    if len(value) != real:
+        raise BuildValueError(f"{owner} got {len(value)} values of {name} for {real} param groups.")
+    return list(value) + [value[0]] * (len(groups) - real)
+
+
 def _scale_steps(value: Any, epoch_length: int) -> Any:
     """An epoch count (or a list of them) as an iteration count."""
     if value is None:

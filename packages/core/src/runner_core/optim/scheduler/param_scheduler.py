@@ -20,6 +20,7 @@ from .base import (
     _ParamScheduler,
     common_arguments,
     param_groups_of,
+    per_group,
     scheduled_groups,
     span,
 )
@@ -318,15 +319,7 @@ class OneCycleParamScheduler(_ParamScheduler):
                 {"end_step": total - 1, "start": top, "end": low},
             ]
         groups = scheduled_groups(optimizer)
-        real = len(param_groups_of(optimizer))
-        if isinstance(eta_max, (list, tuple)):
-            if len(eta_max) != real:
-                raise BuildValueError(
-                    f"{cls_name} got {len(eta_max)} eta_max values for {real} param groups."
-                )
-            max_values = list(eta_max) + [eta_max[0]] * (len(groups) - real)  # base: group 0's
-        else:
-            max_values = [eta_max] * len(groups)
+        max_values = per_group(eta_max, optimizer, "eta_max", cls_name)
         if common_arguments(common)["last_step"] == -1:
             for value, group in zip(max_values, groups):
                 group[initial] = value / div_factor

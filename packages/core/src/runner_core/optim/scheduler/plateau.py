@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...errors import BuildError, BuildValueError, did_you_mean
-from .base import _ParamScheduler, common_arguments, param_groups_of, scheduled_groups
+from .base import _ParamScheduler, common_arguments, per_group, scheduled_groups
 
 
 class ReduceOnPlateauParamScheduler(_ParamScheduler):
@@ -69,15 +69,7 @@ class ReduceOnPlateauParamScheduler(_ParamScheduler):
                 raise BuildError(
                     f"{cls_name} schedules {param_name!r}, but param group {i} has no such key."
                 )
-        if isinstance(min_value, (list, tuple)):
-            real = len(param_groups_of(optimizer))
-            if len(min_value) != real:
-                raise BuildValueError(
-                    f"{cls_name} got {len(min_value)} min_value entries for {real} param groups."
-                )
-            self.min_values = list(min_value) + [min_value[0]] * (len(groups) - real)  # base
-        else:
-            self.min_values = [min_value] * len(groups)
+        self.min_values = per_group(min_value, optimizer, "min_value", cls_name)
         self.monitor = monitor
         self.rule = rule
         self.factor = factor
