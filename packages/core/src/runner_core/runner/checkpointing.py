@@ -81,7 +81,10 @@ def build_state(
     if dataset_meta is not None:  # class names travel with the weights, as in MMEngine
         info["dataset_meta"] = dataset_meta
     info.update(meta or {})
-    ckpt: dict[str, Any] = {"meta": info, "state_dict": _cpu_state_dict(runner.unwrapped_model)}
+    from ..checkpoint import weights_to_cpu
+
+    weights = weights_to_cpu(runner.unwrapped_model.state_dict())
+    ckpt: dict[str, Any] = {"meta": info, "state_dict": weights}
     if (
         save_optimizer
         and runner.optim_wrapper is not None
@@ -186,12 +189,6 @@ def _is_sharded(runner: Any) -> bool:
     from ..distributed.checkpoint import runner_is_sharded
 
     return runner_is_sharded(runner)
-
-
-def _cpu_state_dict(model: Any) -> dict[str, Any]:
-    return {
-        k: v.detach().cpu() if hasattr(v, "detach") else v for k, v in model.state_dict().items()
-    }
 
 
 def _map_schedulers(schedulers: Any, fn: Any) -> Any:
