@@ -38,6 +38,15 @@ def weights_to_cpu(state_dict: Mapping[str, Any]) -> OrderedDict[str, Any]:
     )
 
 
+def checkpoint_weights(checkpoint: Any) -> Mapping[str, Any]:
+    """The model weights a loaded checkpoint holds: its ``state_dict``, or the file itself
+    when it is a bare state dict."""
+    if not isinstance(checkpoint, Mapping):
+        return {}
+    weights = checkpoint.get("state_dict", checkpoint)
+    return weights if isinstance(weights, Mapping) else {}
+
+
 def load_state_dict(
     module: nn.Module,
     state_dict: Mapping[str, Any],
@@ -64,8 +73,12 @@ def load_checkpoint_into(
     (or the file itself when it is a bare state dict).
     """
     checkpoint = _load_file(filename, map_location=map_location or "cpu", allow_pickle=allow_pickle)
-    weights = checkpoint.get("state_dict", checkpoint) if isinstance(checkpoint, Mapping) else {}
     load_model_state(
-        model, weights, strict=strict, revise_keys=revise_keys, logger=logger, source=filename
+        model,
+        checkpoint_weights(checkpoint),
+        strict=strict,
+        revise_keys=revise_keys,
+        logger=logger,
+        source=filename,
     )
     return checkpoint

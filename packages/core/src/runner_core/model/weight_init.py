@@ -135,14 +135,14 @@ def _initializer(cfg: Mapping[str, Any], where: str, whole: bool) -> Callable[[n
 
 
 def _load_pretrained(module: nn.Module, cfg: Mapping[str, Any], where: str) -> None:
+    from ..checkpoint.model_io import checkpoint_weights
     from ..checkpoint.safe_load import load_checkpoint
     from ..checkpoint.state import load_model_state
 
     checkpoint = cfg.get("checkpoint")
     if not checkpoint:
         raise BuildError(f"{where}: Pretrained needs checkpoint='<path>'.")
-    state = load_checkpoint(str(checkpoint))
-    weights = state.get("state_dict", state) if isinstance(state, Mapping) else state
+    weights = checkpoint_weights(load_checkpoint(str(checkpoint)))
     prefix = cfg.get("prefix")
     if prefix:  # a sub-model of a bigger checkpoint: 'backbone.' keys, prefix dropped
         head = prefix if prefix.endswith(".") else prefix + "."

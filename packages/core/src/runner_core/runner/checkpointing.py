@@ -272,6 +272,7 @@ def load_weights(
     runner: Any, filename: str | Path, map_location: Any, strict: bool | None, revise_keys: Any
 ) -> dict[str, Any]:
     from ..checkpoint import load_checkpoint, load_model_state
+    from ..checkpoint.model_io import checkpoint_weights
 
     opts = runner.load_cfg
     ckpt = load_checkpoint(
@@ -279,7 +280,7 @@ def load_weights(
     )
     # hooks see (and may rewrite) the checkpoint before it reaches the model, as in MMEngine
     runner.call_hooks("after_load_checkpoint", checkpoint=ckpt)
-    state = ckpt.get("state_dict", ckpt)
+    state = checkpoint_weights(ckpt)
     kwargs: dict[str, Any] = {
         "strict": bool(strict if strict is not None else opts.get("strict", False)),
         "logger": runner.logger,
