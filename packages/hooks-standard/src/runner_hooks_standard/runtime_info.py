@@ -31,6 +31,7 @@ class RuntimeInfoHook(Hook):
     priority = Priority.VERY_HIGH
 
     def __init__(self) -> None:
+        self._stage_before_val: str | None = None  # loop_stage to go back to after validation
         self._get_lr: Any = None
         self._get_momentum: Any = None
         self._groups_of: Any = None
@@ -174,7 +175,7 @@ class RuntimeInfoHook(Hook):
 
     def after_val(self, runner: RunnerAPI) -> None:
         # validation inside training goes back to 'train'
-        if getattr(self, "_stage_before_val", None) == "train":
+        if self._stage_before_val == "train":
             runner.message_hub.update_info("loop_stage", "train")
         else:
             runner.message_hub.pop_info("loop_stage")
