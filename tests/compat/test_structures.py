@@ -160,6 +160,17 @@ def test_default_collate_keeps_data_elements_as_lists() -> None:
     out = default_collate(batch)
     assert out["inputs"].shape == (2, 3)
     assert [sample.img_id for sample in out["data_samples"]] == [0, 1]
+    assert type(out["data_samples"]) is list
+
+
+def test_default_collate_keeps_a_tuple_column_of_data_elements_a_tuple() -> None:
+    """MMEngine: a ``(inputs, data_sample)`` sample gives ``[stacked, (ds0, ds1)]``."""
+    from runner_core.data.collate import default_collate
+
+    batch = [(torch.zeros(3), InstanceData(metainfo=dict(img_id=i))) for i in range(2)]
+    inputs, samples = default_collate(batch)
+    assert inputs.shape == (2, 3)
+    assert type(samples) is tuple and [s.img_id for s in samples] == [0, 1]
 
 
 def test_repr_has_mmengine_layout() -> None:

@@ -29,8 +29,9 @@ def default_collate(batch: Sequence[Any]) -> Any:
     """Torch's ``default_collate``: stack tensors, numbers and arrays; recurse into dicts and sequences.
 
     Data elements (``runner_core.structures``, e.g. a model's ``data_samples``)
-    stay a list of one element per sample, as MMEngine's ``default_collate``
-    keeps them.
+    are not stacked: their column is returned as it came, as MMEngine's
+    ``default_collate`` returns it (a list under a dict key, a tuple in a
+    tuple sample).
     """
     if _COLLATE is None:
         collate_fn_map()
@@ -54,13 +55,13 @@ def collate_fn_map() -> dict[Any, Any]:
         from ..structures.base_data_element import BaseDataElement
 
         # torch's documented extension point; torch's own default_collate is left as it is
-        _COLLATE_MAP = {**default_collate_fn_map, BaseDataElement: _keep_list}
+        _COLLATE_MAP = {**default_collate_fn_map, BaseDataElement: _keep_column}
         _COLLATE = collate
     return _COLLATE_MAP
 
 
-def _keep_list(batch: Sequence[Any], *, collate_fn_map: Any = None) -> list[Any]:
-    return list(batch)
+def _keep_column(batch: Sequence[Any], *, collate_fn_map: Any = None) -> Sequence[Any]:
+    return batch
 
 
 def pseudo_collate(batch: Sequence[Any]) -> Any:
