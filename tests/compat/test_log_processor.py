@@ -80,7 +80,33 @@ def test_log_with_hierarchy_prefixes_the_scalars(tmp_path: Path) -> None:
     runner.train()
     record = _records(runner)[-1]
     assert "train/loss" in record and "train/lr" in record and "loss" not in record
-    assert " loss: " in _lines(runner)[-1]  # the line keeps the short names
+    assert " loss: " in _lines(runner)[-1]  # the train line keeps the short names
+
+
+def test_log_with_hierarchy_prefixes_the_validation_line(tmp_path: Path) -> None:
+    """MMEngine's val/test lines show ``val/accuracy``, ``val/time`` under hierarchy."""
+    from runner_core.evaluator import BaseMetric
+
+    class Count(BaseMetric):
+        def process(self, data_batch: Any, data_samples: Any) -> None:
+            self.results.append(1)
+
+        def compute_metrics(self, results: list) -> dict:
+            return {"seen": float(len(results))}
+
+    x = torch.randn(8, 4)
+    runner = Runner(
+        model=nn.Linear(4, 2),
+        work_dir=str(tmp_path),
+        val_dataloader=dict(dataset=TensorDataset(x, (x[:, 0] > 0).long()), batch_size=4),
+        val_cfg=dict(),
+        val_evaluator=Count(),
+        log_processor=dict(log_with_hierarchy=True),
+    )
+    runner.val()
+    log = next(Path(runner.log_dir).glob("*.log")).read_text()
+    line = next(line for line in log.splitlines() if "Epoch(val) [2/2]" in line)
+    assert "val/seen: 2.0000" in line and "val/time: " in line and " seen:" not in line
 
 
 def test_the_runner_builds_its_log_processor_from_the_registry(tmp_path: Path) -> None:

@@ -402,6 +402,8 @@ class LoggerHook(Hook):
         # large groups (one value per class) are summarised here; the scalars keep them all
         shown = summarise_groups({k: tag[k] for k in metric_keys})
         shown.update((k, v) for k, v in tag.items() if k not in metric_keys)
+        if self._processor.log_with_hierarchy:  # MMEngine names val/test lines' values so
+            shown = self._processor.scalar_record(shown, mode)
         body = "  ".join([f"{k}: {_fmt(v, digits)}" for k, v in shown.items()] + texts)
         runner.logger.info(lead + "  " + body)
         record = self._processor.scalar_record(tag, mode)
