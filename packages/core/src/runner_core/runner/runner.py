@@ -190,7 +190,6 @@ class Runner(PartsBuilding, CheckpointMethods):
             default_hooks_set, getattr(cfg, "filename", None)
         )
         self.register_hooks(default_hooks, custom_hooks)
-        self.logger.debug("Hooks will be executed in this order:\n%s", self.get_hooks_info())
 
     # -- construction from configs -------------------------------------------------
     @classmethod
