@@ -275,3 +275,32 @@ def test_worker_augmentation_is_per_batch_so_a_resumed_epoch_matches() -> None:
     assert len(tail) == len(full) - 2
     for got, want in zip(tail, full[2:]):
         assert torch.equal(got, want)
+
+
+def test_augmentation_does_not_depend_on_num_workers() -> None:
+    """Without workers each batch is loaded under the seed a worker would use."""
+    cfg = dict(
+        dataset=RandomDataset(),
+        sampler=dict(type="DefaultSampler", shuffle=True),
+        batch_size=2,
+    )
+    by_workers = [list(build_dataloader({**cfg, "num_workers": n}, seed=5)) for n in (0, 1, 2)]
+    for other in by_workers[1:]:
+        assert all(torch.equal(a, b) for a, b in zip(by_workers[0], other))
+    resumed = build_dataloader({**cfg, "num_workers": 0}, seed=5)
+    resumed.batch_sampler.set_start(1)
+    assert all(torch.equal(a, b) for a, b in zip(list(resumed), by_workers[0][1:]))
+
+
+def test_loading_without_workers_leaves_every_global_stream_where_it_was() -> None:
+    loader = build_dataloader(dict(dataset=RandomDataset(), batch_size=2), seed=5)
+    random.seed(1)
+    np.random.seed(1)
+    torch.manual_seed(1)
+    expected = (random.random(), float(np.random.rand()), torch.rand(()).item())
+    random.seed(1)
+    np.random.seed(1)
+    torch.manual_seed(1)
+    batches = list(loader)
+    assert len(batches) == 4
+    assert (random.random(), float(np.random.rand()), torch.rand(()).item()) == expected

@@ -20,6 +20,9 @@ from typing import Any
 
 from torch.utils.data import DataLoader
 
+from .dataloader import InProcessSeeding
+from .sampler import SeededBatchSampler
+
 __all__ = ["CONTEXT_NOTE_PREFIX", "ContextDataLoader"]
 
 #: Notes added here start with this, so a short report can pick them out.
@@ -29,7 +32,27 @@ _FETCH_FILE = "torch/utils/data/_utils/fetch.py"
 
 
 class ContextDataLoader(DataLoader):
-    """A ``DataLoader`` whose data errors say where they happened (see the module docstring)."""
+    """A ``DataLoader`` whose data errors say where they happened (see the module docstring).
+
+    Without workers it also loads each batch under the batch's own seed
+    (``InProcessSeeding``), as workers do.
+    """
+
+    def show_batching(self, sampler: Any, batch_size: int, drop_last: bool) -> None:
+        """Report the sampler and batch size behind ``build_dataloader``'s own batch sampler.
+
+        A ``DataLoader`` given a ``batch_sampler`` reports ``sampler`` as a
+        stand-in ``SequentialSampler`` and ``batch_size=None``; code written
+        for a plain loader (``loader.sampler.set_epoch(...)``,
+        ``loader.batch_size``) reads what a ``batch_size=`` loader reports.
+        Iteration goes through ``batch_sampler`` either way.
+        """
+        for name, value in (
+            ("sampler", sampler),
+            ("batch_size", batch_size),
+            ("drop_last", drop_last),
+        ):
+            object.__setattr__(self, name, value)  # DataLoader refuses these after __init__
 
     key_path = "dataloader"
 
@@ -37,7 +60,14 @@ class ContextDataLoader(DataLoader):
         base = _base_sampler(self)
         start = int(getattr(base, "_start", 0) or 0)  # read before the iterator resets it
         epoch = getattr(base, "epoch", None)
-        return _ContextIterator(self, super().__iter__(), start, epoch)
+        inner: Any
+        if self.num_workers == 0 and isinstance(self.batch_sampler, SeededBatchSampler):
+            # no workers: this process loads each batch under its seed (the sampler's
+            # generator is lazy, so the start it reads is still the one set)
+            inner = InProcessSeeding(super().__iter__(), self.batch_sampler)
+        else:
+            inner = super().__iter__()
+        return _ContextIterator(self, inner, start, epoch)
 
 
 class _ContextIterator:

@@ -228,11 +228,13 @@ class SeededBatchSampler(BatchSampler):
     """Batches that name their own random seed: ``(seed, rank, epoch, batch index)``.
 
     Data workers reseed python, numpy and torch from that seed before loading
-    a batch (see ``WorkerSeeder``), so random augmentation depends only on
-    which batch it is, not on which worker loads it or on where the epoch
-    started. That makes a resumed epoch, which skips its first batches without
-    loading them, augment the remaining batches exactly as an uninterrupted
-    one, and makes results independent of ``num_workers``.
+    a batch (see ``WorkerSeeder``); without workers the loader does the same in
+    this process, and then gives the training's random streams back
+    (``runner_core.data.dataloader.InProcessSeeding``). So random augmentation
+    depends only on which batch it is, not on which worker loads it or on
+    where the epoch started. That makes a resumed epoch, which skips its first
+    batches without loading them, augment the remaining batches exactly as an
+    uninterrupted one, and makes results independent of ``num_workers``.
     """
 
     # any sampler the loader was given; the standard ones have set_start / set_epoch
@@ -252,9 +254,19 @@ class SeededBatchSampler(BatchSampler):
     def set_epoch(self, epoch: int) -> None:
         self.sampler.set_epoch(epoch)
 
+    def first_batch(self) -> int:
+        """The epoch's batch the next ``iter()`` starts at (``set_start``)."""
+        return int(getattr(self.sampler, "_start", 0) or 0) // self.batch_size
+
+    def current_epoch(self) -> int:
+        """The epoch the next ``iter()`` draws (the sampler's ``set_epoch``)."""
+        return int(getattr(self.sampler, "epoch", 0) or 0)
+
+    def batch_seed(self, epoch: int, index: int) -> int:
+        """The seed batch ``index`` (0-based, in the epoch) of ``epoch`` is loaded with."""
+        return hash((self.seed & 0xFFFFFFFF, self.rank, epoch, index)) & 0x7FFFFFFFFFFFFFFF
+
     def __iter__(self) -> Iterator[list[int]]:
-        first = getattr(self.sampler, "_start", 0) // self.batch_size
-        epoch = int(getattr(self.sampler, "epoch", 0) or 0)
-        base = (self.seed & 0xFFFFFFFF, self.rank, epoch)
-        for i, batch in enumerate(super().__iter__(), first):
-            yield SeededBatch(batch, hash((*base, i)) & 0x7FFFFFFFFFFFFFFF)
+        epoch = self.current_epoch()
+        for i, batch in enumerate(super().__iter__(), self.first_batch()):
+            yield SeededBatch(batch, self.batch_seed(epoch, i))
