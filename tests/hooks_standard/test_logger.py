@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -45,8 +46,10 @@ def test_epoch_run_lines_and_records(make_runner: Any, read_jsonl: Any) -> None:
         "Epoch(val) [2][3/4]",
         "Epoch(val) [2][4/4]",
     ]
-    # progress lines show data_time first, as MMEngine's eval lines do
-    assert [v[1].split(":")[0] for v in val] == ["data_time", "accuracy/top1"] * 2
+    # MMEngine's order: progress lines eta, time, data_time; the closing line metrics first
+    assert [v[1].split(":")[0] for v in val] == ["eta", "accuracy/top1"] * 2
+    progress = [line for line in log_lines(runner) if line.startswith("Epoch(val) [1][3/4]")]
+    assert re.search(r"eta: 0:00:00  time: \d+\.\d{4}  data_time: \d+\.\d{4}  memory", progress[0])
 
     records = scalars(runner, read_jsonl)
     train_records = [r for r in records if "loss" in r]
@@ -242,3 +245,23 @@ def test_test_lines_say_iter_with_iteration_based_logging(make_runner: Any) -> N
     runner.test()
     lines = [line for line in log_lines(runner) if "(test)" in line]
     assert lines and all(line.startswith("Iter(test) [") for line in lines), lines
+
+
+def test_eval_lines_show_the_pass_eta_and_the_pass_mean_times(fake_runner: Any) -> None:
+    """MMEngine: progress lines carry the pass's eta; the closing line the pass's mean times."""
+    runner = fake_runner()
+    runner.test_loop = SimpleNamespace(dataloader=list(range(4)))
+    hub = runner.message_hub
+    hook = LoggerHook(interval=2, window_size=1, progress_bar=False)
+    hook.before_run(runner)
+    hook.before_test_epoch(runner)
+    lines: list[str] = []
+    runner.logger.info = lambda msg, *a: lines.append(msg % a if a else msg)
+    for i, seconds in enumerate([1.0, 3.0, 7.0, 9.0]):
+        hub.update_scalar("test/data_time", seconds / 2)
+        hub.update_scalar("test/time", seconds)
+        hook.after_test_iter(runner, batch_idx=i)
+    hook.after_test_epoch(runner, metrics={"acc": 0.5})
+    # after 2 of 4 batches at a mean of 2 s: 4 s left; the window (1) shows the last time
+    assert lines[0].startswith("Epoch(test) [2/4]  eta: 0:00:04  time: 3.0000  data_time: 1.5000")
+    assert lines[-1] == "Epoch(test) [4/4]  acc: 0.5000  data_time: 2.5000  time: 5.0000"

@@ -353,17 +353,26 @@ class LoggerHook(Hook):
             total: int | None = len(loop.dataloader) if loop is not None else None
         except TypeError:
             total = None
-        tag = self._eval_times(runner.message_hub, mode)
+        hub = runner.message_hub
+        # MMEngine's progress line: eta (of this pass), time, data_time
+        tag = self._eval_times(hub, mode, self._window, _TIME_KEYS)
+        eta = None
+        times = hub.log_scalars.get(f"{mode}/time")
+        if total and times is not None and len(times):
+            eta = times.mean(n) * (total - n)
         tag["memory"] = _memory_mb(runner)
         lead = self._eval_position(runner, mode, n, total)
-        logger.info(lead + "  " + self._format(tag))
+        logger.info(lead + "  " + self._format(tag, eta))
 
-    def _eval_times(self, hub: Any, mode: str) -> dict[str, float]:
+    def _eval_times(
+        self, hub: Any, mode: str, window: int | None, keys: tuple[str, ...]
+    ) -> dict[str, float]:
+        """The ``<mode>/<key>`` means over the last ``window`` iterations, in ``keys``' order."""
         tag = {}
-        for name in reversed(_TIME_KEYS):  # data_time first in eval lines, as MMEngine's
+        for name in keys:
             buf = hub.log_scalars.get(f"{mode}/{name}")
             if buf is not None and len(buf):
-                tag[name] = buf.mean(self._window)
+                tag[name] = buf.mean(window)
         return tag
 
     def _eval_position(self, runner: RunnerAPI, mode: str, n: int, total: int | None) -> str:
@@ -396,7 +405,8 @@ class LoggerHook(Hook):
             else:
                 tag[key] = number
         metric_keys = list(tag)
-        tag.update(self._eval_times(runner.message_hub, mode))
+        # MMEngine's closing line: data_time, then time, each the whole pass's mean
+        tag.update(self._eval_times(runner.message_hub, mode, max(n, 1), _TIME_KEYS[::-1]))
         lead = self._eval_position(runner, mode, n, n)
         digits = cast(int, self.num_digits)  # before_run sets it
         # large groups (one value per class) are summarised here; the scalars keep them all
