@@ -168,3 +168,45 @@ def test_an_overridden_standard_loop_resumes_bit_exactly_mid_epoch(cfg, tmp_path
     resumed = run("b", resume=str(tmp_path / "b" / "iter_60.pth"))
     for key, value in _weights(straight).items():
         assert torch.equal(value, _weights(resumed)[key]), key
+
+
+class _GradProbe(torch.nn.Linear):
+    """Records whether autograd was on in each forward."""
+
+    def __init__(self) -> None:
+        super().__init__(4, 2)
+        self.grad_enabled: list[bool] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.grad_enabled.append(torch.is_grad_enabled())
+        return super().forward(x)
+
+
+@LOOPS.register_module(force=True)
+class GuideStyleValLoop(BaseLoop):
+    """The guide's custom validation loop: hooks around ``run_iter``, no eval/no_grad of its own."""
+
+    def run(self) -> Any:
+        self.runner.call_hook("before_val_epoch")
+        for idx, batch in enumerate(self.dataloader):
+            self.run_iter(idx, batch)
+        metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+        self.runner.call_hook("after_val_epoch", metrics=metrics)
+        return metrics
+
+
+def test_run_iter_of_a_val_loop_runs_without_autograd(tmp_path) -> None:
+    """MMEngine's ValLoop.run_iter is under no_grad; a loop written on BaseLoop gets the same."""
+    from torch.utils.data import TensorDataset
+
+    x = torch.randn(8, 4)
+    model = _GradProbe()
+    runner = Runner(
+        model=model,
+        work_dir=str(tmp_path),
+        val_dataloader=dict(dataset=TensorDataset(x, (x[:, 0] > 0).long()), batch_size=4),
+        val_cfg=dict(type="GuideStyleValLoop"),
+        val_evaluator=dict(type="Accuracy"),
+    )
+    runner.val()
+    assert model.grad_enabled == [False, False]

@@ -86,14 +86,20 @@ class BaseLoop(ABC):
         Calls no hooks: a loop written on ``BaseLoop`` calls them around this
         method (as the Runner guide's custom loop does). The standard loops
         override it with MMEngine's meaning: the hook points, the step, and
-        (for training) the counters.
+        (for training) the counters. A val or test step runs without autograd,
+        as MMEngine's ``ValLoop.run_iter`` does; switching the model to eval
+        mode is the loop's ``run`` (as in MMEngine).
         """
         runner = self.runner
         model = runner.model
         mode = self.mode
         if mode == "train":
             return model.train_step(data_batch, optim_wrapper=runner.optim_wrapper)
-        outputs = model.test_step(data_batch) if mode == "test" else model.val_step(data_batch)
+        import torch
+
+        with torch.no_grad():
+            step = model.test_step if mode == "test" else model.val_step
+            outputs = step(data_batch)
         if self.evaluator is not None:
             self.evaluator.process(data_samples=outputs, data_batch=data_batch)
         return outputs
