@@ -2,6 +2,8 @@
 
 Only the imports differ from the guide (the body of ``setup_env`` is the
 guide's ``...``: here it records the call and keeps the default set-up).
+``GuideRunner`` is the guide's override exactly as written, ``setup_env(self)``
+without ``env_cfg``, which MMEngine cannot call; it reads ``self.env_cfg``.
 """
 
 from runner_core import Runner
@@ -18,6 +20,13 @@ class CustomRunner(Runner):
         super().setup_env(env_cfg)
 
 
+@RUNNERS.register_module()
+class GuideRunner(Runner):
+
+    def setup_env(self):
+        CALLS.append(dict(self.env_cfg))
+
+
 if __name__ == '__main__':
     from runner_core import Config
 
@@ -25,3 +34,6 @@ if __name__ == '__main__':
     cfg.runner_type = 'CustomRunner'
     runner = Runner.from_cfg(cfg)
     print(type(runner).__name__, CALLS)
+    cfg.runner_type = 'GuideRunner'
+    guide_runner = Runner.from_cfg(cfg)
+    print(type(guide_runner).__name__, CALLS)

@@ -114,6 +114,8 @@ def test_custom_runner_is_chosen_by_runner_type(guide_dir: Path) -> None:
     out = run_example(
         guide_dir,
         "custom_runner.py",
-        "print(json.dumps({'type': type(g['runner']).__name__, 'calls': len(g['CALLS'])}))",
+        "print(json.dumps({'types': [type(g[k]).__name__ for k in ('runner', 'guide_runner')],"
+        " 'calls': len(g['CALLS'])}))",
     )
-    assert out == {"type": "CustomRunner", "calls": 1}
+    # the guide's own `def setup_env(self)` is called too
+    assert out == {"types": ["CustomRunner", "GuideRunner"], "calls": 2}

@@ -147,7 +147,7 @@ class Runner(PartsBuilding, CheckpointMethods):
 
         # environment, randomness, folders, logging
         self.env_cfg = dict(env_cfg or {})
-        self.setup_env(self.env_cfg)
+        self._call_setup_env()
         self.randomness_cfg = dict(randomness or {})
         self.seed = set_random_seed(
             self.randomness_cfg.get("seed"),
@@ -216,6 +216,31 @@ class Runner(PartsBuilding, CheckpointMethods):
     build_from_cfg = from_cfg
 
     # -- environment -----------------------------------------------------------------
+    def _call_setup_env(self) -> None:
+        """Call ``setup_env(env_cfg)``, or ``setup_env()`` for an override that takes nothing.
+
+        The Runner guide's custom runner overrides it as ``def setup_env(self)``,
+        which MMEngine's call cannot reach (a TypeError); the override then
+        reads ``self.env_cfg`` itself. ``rank``, ``world_size`` and
+        ``distributed`` are set afterwards, whatever the override did.
+        """
+        import inspect
+
+        try:
+            takes_nothing = not inspect.signature(self.setup_env).parameters
+        except (TypeError, ValueError):  # a callable without a signature: the usual call
+            takes_nothing = False
+        if takes_nothing:
+            self.setup_env()  # type: ignore[call-arg]
+        else:
+            self.setup_env(self.env_cfg)
+        # read after any override, from the process group it may have started
+        from ..distributed import utils as dist_utils
+
+        self.rank = dist_utils.get_rank()
+        self.world_size = dist_utils.get_world_size()
+        self.distributed = self.world_size > 1
+
     def setup_env(self, env_cfg: Mapping[str, Any]) -> None:
         """Distributed set-up, cudnn and multiprocessing settings (override to customise)."""
         from ..distributed import utils as dist_utils
@@ -236,9 +261,6 @@ class Runner(PartsBuilding, CheckpointMethods):
         from ..distributed.launch import raise_open_files_limit
 
         raise_open_files_limit(env_cfg.get("resource_limit", 4096))
-        self.rank = dist_utils.get_rank()
-        self.world_size = dist_utils.get_world_size()
-        self.distributed = self.world_size > 1
 
     # -- loops and counters --------------------------------------------------------------
     @property
