@@ -130,8 +130,16 @@ def test_equal_priorities_keep_registration_order(runner: Runner) -> None:
 
 
 def test_get_hooks_info_names_each_point_and_its_hooks(runner: Runner) -> None:
+    class Probe(Hook):
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+            pass
+
+    runner.register_hook(Probe(), priority=55)
     info = runner.get_hooks_info()
     assert "after_train_iter:" in info and "CheckpointHook" in info
+    # priorities by name where they have one, as MMEngine's table shows them
+    assert "  (NORMAL      ) IterTimerHook" in info.splitlines()
+    assert "  (55          ) Probe" in info.splitlines()
 
 
 def test_priorities_outside_mmengines_range_are_refused(runner: Runner) -> None:

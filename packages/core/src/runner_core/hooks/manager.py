@@ -23,7 +23,7 @@ import pluggy
 
 from ..errors import HookError, did_you_mean
 from . import specs
-from .hook import BASE_ATTRIBUTES, Hook, get_priority
+from .hook import BASE_ATTRIBUTES, Hook, Priority, get_priority
 
 STANDARD_POINTS = specs.hook_point_names()
 
@@ -412,8 +412,18 @@ class HookManager(Sequence[Hook]):
             hooks = [e for e in self._entries if name in e.methods]
             if hooks:
                 lines.append(f"{name}:")
-                lines += [f"  ({e.priority:<3}) {type(e.hook).__name__}" for e in hooks]
+                lines += [
+                    f"  ({_priority_name(e.priority):<12}) {type(e.hook).__name__}" for e in hooks
+                ]
         return "\n".join(lines)
+
+
+def _priority_name(priority: int) -> str:
+    """``NORMAL`` for 50, as MMEngine's table shows it; other numbers as they are."""
+    try:
+        return Priority(priority).name
+    except ValueError:
+        return str(priority)
 
 
 class HookPoints:
