@@ -284,3 +284,55 @@ def test_flipped_byte_caught_in_large_multi_tensor_file(tmp_path: Path) -> None:
     _flip_byte(path, end - 1)
     with pytest.raises(CheckpointError, match=r"big\.pth.*/data/1' \(tensor data\)"):
         load_checkpoint(path)
+
+
+def test_an_mmengine_checkpoint_loads_without_mmengine_installed(tmp_path: Path) -> None:
+    """With allow_pickle, objects of MMEngine classes load as stand-ins when it is missing."""
+    import types
+
+    from runner_core.checkpoint.safe_load import PickledStandIn
+    from runner_core.logging import MessageHub
+
+    names = ["mmengine", "mmengine.logging", "mmengine.logging.history_buffer"]
+    saved = {name: sys.modules.get(name) for name in names}
+    module = types.ModuleType(names[-1])
+
+    class HistoryBuffer:  # MMEngine's, as it pickles: its state and a class function
+        def min(self) -> None:  # pragma: no cover - only pickled by reference
+            pass
+
+    HistoryBuffer.__module__ = HistoryBuffer.min.__module__ = module.__name__
+    HistoryBuffer.__qualname__, HistoryBuffer.min.__qualname__ = (
+        "HistoryBuffer",
+        "HistoryBuffer.min",
+    )
+    module.HistoryBuffer = HistoryBuffer  # type: ignore[attr-defined]
+    buf = HistoryBuffer()
+    buf.__dict__.update(
+        _log_history=np.array([4.0, 2.0]),
+        _count_history=np.array([1, 1]),
+        _statistics_methods={"min": HistoryBuffer.min},
+    )
+    try:
+        sys.modules.update({name: types.ModuleType(name) for name in names[:-1]})
+        sys.modules[names[-1]] = module
+        torch.save(
+            {"state_dict": {}, "message_hub": {"log_scalars": {"loss": buf}}}, tmp_path / "mm.pth"
+        )
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                sys.modules.pop(name, None)
+            else:  # pragma: no cover - mmengine installed where this runs
+                sys.modules[name] = old
+    if saved["mmengine"] is not None:  # pragma: no cover
+        pytest.skip("mmengine is installed here: nothing stands in")
+    with pytest.raises(CheckpointError, match="mmengine"):
+        load_checkpoint(tmp_path / "mm.pth")  # refused without the opt-in, as any pickle
+    ckpt = load_checkpoint(tmp_path / "mm.pth", allow_pickle=True)
+    stand_in = ckpt["message_hub"]["log_scalars"]["loss"]
+    assert isinstance(stand_in, PickledStandIn)
+    assert stand_in.stand_in_for == "mmengine.logging.history_buffer.HistoryBuffer"
+    hub = MessageHub("from-mmengine")
+    hub.load_state_dict(ckpt["message_hub"])
+    assert hub.get_scalar("loss").mean() == 3.0

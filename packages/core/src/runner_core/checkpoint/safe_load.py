@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,12 @@ def load_checkpoint(
         else:
             _open_zip(path).close()
     try:
-        obj = torch.load(path, map_location=map_location, weights_only=not allow_pickle)
+        if allow_pickle:
+            obj = torch.load(
+                path, map_location=map_location, weights_only=False, pickle_module=_stand_ins
+            )
+        else:
+            obj = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         if not allow_pickle and "weights only" in str(exc).lower():
             raise _unsafe_error(path, exc) from exc
@@ -131,3 +137,74 @@ def load_checkpoint(
             "dict too. Re-save it as torch.save({'state_dict': model.state_dict()}, path)."
         )
     return obj
+
+
+# -- objects of OpenMMLab classes, without OpenMMLab installed ------------------------------
+#: Packages whose pickled objects load as stand-ins when the package is not installed:
+#: MMEngine checkpoints pickle its HistoryBuffer (and older ones mmcv's ConfigDict) into
+#: their metadata, which a user who has moved here should not need to install to read.
+STAND_IN_PACKAGES = frozenset({"mmengine", "mmcv"})
+
+
+class _StandInType(type):
+    """Class-level lookups on a stand-in: ``HistoryBuffer.min``, pickled (protocol 2) as
+    ``getattr(HistoryBuffer, 'min')``, gives a named placeholder."""
+
+    def __getattr__(cls, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return StandInAttribute(f"{cls.stand_in_for}.{attr}")
+
+
+class StandInAttribute:
+    """A function or constant of a class that is not installed, kept by name only."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<stand-in for {self.name}>"
+
+
+class PickledStandIn(dict, metaclass=_StandInType):
+    """An object of a class that is not installed, kept as its pickled state.
+
+    Its attributes are the object's ``__dict__`` (MMEngine's ``HistoryBuffer``
+    keeps ``_log_history`` and ``_count_history``, which the message hub
+    converts); a dict-like object keeps its items. ``stand_in_for`` names
+    the missing class.
+    """
+
+    stand_in_for = ""
+
+
+_STAND_IN_CLASSES: dict[tuple[str, str], type] = {}
+
+
+class _StandInUnpickler(pickle.Unpickler):
+    """Unpickles as usual, but an object of a missing OpenMMLab class becomes a stand-in."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return super().find_class(module, name)
+        except ImportError:
+            if module.split(".", 1)[0] not in STAND_IN_PACKAGES:
+                raise
+        cls = _STAND_IN_CLASSES.get((module, name))
+        if cls is None:
+            cls = type(name, (PickledStandIn,), {"stand_in_for": f"{module}.{name}"})
+            _STAND_IN_CLASSES[module, name] = cls
+        return cls
+
+
+def _load_with_stand_ins(file: Any, **kwargs: Any) -> Any:
+    return _StandInUnpickler(file, **kwargs).load()
+
+
+#: what ``torch.load(pickle_module=...)`` needs of a pickle module
+_stand_ins = types.ModuleType("runner_core_stand_in_pickle")
+_stand_ins.Unpickler = _StandInUnpickler  # type: ignore[attr-defined]
+_stand_ins.load = _load_with_stand_ins  # type: ignore[attr-defined]
+_stand_ins.__dict__.update(
+    {k: getattr(pickle, k) for k in ("UnpicklingError", "HIGHEST_PROTOCOL", "dumps", "dump")}
+)

@@ -463,9 +463,9 @@ class MessageHub:
 def _history_state(state: Any, key: str) -> dict[str, Any]:
     """A history's saved state; an MMEngine ``HistoryBuffer`` object (a checkpoint MMEngine
     wrote, loaded with ``allow_pickle``) becomes ours."""
-    if isinstance(state, Mapping):
+    values = getattr(state, "_log_history", None)  # first: a stand-in for one is a dict
+    if values is None and isinstance(state, Mapping):
         return dict(state)
-    values = getattr(state, "_log_history", None)
     if values is None:
         raise ScalarError(
             f"The checkpoint's message hub holds {type(state).__name__} for {key!r}, which is "
