@@ -136,3 +136,26 @@ def test_config_check_accepts_the_tiny_config(tiny_config, cli) -> None:
     done = cli("config", "check", "tiny.py", "--for", "train")
     assert done.returncode == 0, done.stderr
     assert "OK" in done.stdout
+
+
+def test_openmmlab_launch_flags_and_auto_scale_lr(trained: Path, cli, tmp_path: Path) -> None:
+    """tools/train.py's --auto-scale-lr, torch.distributed.launch's --local-rank, test --launcher."""
+    shutil.copytree(trained, tmp_path, dirs_exist_ok=True)
+    args = ["train", "tiny.py", "--work-dir", "scaled", "--auto-scale-lr", "--launcher", "none"]
+    refused = cli(*args, "--local-rank=0")
+    assert refused.returncode == 2
+    assert "auto_scale_lr.base_batch_size" in refused.stderr and "Traceback" not in refused.stderr
+    done = cli(
+        *args,
+        "--local_rank",
+        "0",
+        "--cfg-options",
+        "auto_scale_lr.base_batch_size=4",
+        "train_cfg.max_epochs=1",
+    )
+    assert done.returncode == 0, done.stderr
+    # batch 8 over base 4 on one process: lr 0.1 becomes 0.2
+    assert "lr: 2.0000e-01" in (done.stdout + done.stderr)
+    tested = cli("test", "tiny.py", "wd/epoch_2.pth", "--launcher", "none", "--local-rank=0")
+    assert tested.returncode == 0, tested.stderr
+    assert "accuracy/top1" in tested.stdout

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+from typing import Any
 
 
 def add_debug(parser: argparse.ArgumentParser) -> None:
@@ -33,3 +35,30 @@ def add_work_dir(parser: argparse.ArgumentParser) -> None:
         help="where logs and checkpoints go (default: the config's work_dir, "
         "else work_dirs/<config name>)",
     )
+
+
+def add_launcher(parser: argparse.ArgumentParser) -> None:
+    """``--launcher``, and the ``--local_rank``/``--local-rank`` that
+    ``python -m torch.distributed.launch`` passes (OpenMMLab's ``dist_train.sh``)."""
+    parser.add_argument(
+        "--launcher",
+        choices=("none", "pytorch", "slurm"),
+        help="how the processes were started (pytorch: torchrun; slurm: srun)",
+    )
+    parser.add_argument(
+        "--local_rank",
+        "--local-rank",
+        dest="local_rank",
+        type=int,
+        default=None,
+        help="set by torch.distributed.launch (torchrun sets LOCAL_RANK instead)",
+    )
+
+
+def apply_launcher(cfg: Any, args: argparse.Namespace) -> None:
+    """Put ``--launcher`` into the config; ``--local_rank`` into ``LOCAL_RANK``, as
+    OpenMMLab's tools do, unless the launcher set it already."""
+    if args.local_rank is not None:
+        os.environ.setdefault("LOCAL_RANK", str(args.local_rank))
+    if args.launcher is not None:
+        cfg.merge_from_dict({"launcher": args.launcher})

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..arguments import add_cfg_options, add_debug, add_work_dir
+from ..arguments import add_cfg_options, add_debug, add_launcher, add_work_dir, apply_launcher
 from ..output import note, print_mapping
 
 
@@ -43,6 +43,7 @@ def register(subparsers: Any) -> None:
             help="test-time augmentation: the config's tta_model wraps model, tta_pipeline "
             "replaces the test pipeline",
         )
+        add_launcher(parser)
         parser.add_argument(
             "--unsafe-load",
             action="store_true",
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         apply_tta(cfg)
     require_parts(cfg, args.mode)
     cfg.merge_from_dict({"load_from": str(checkpoint), "resume": False})
+    apply_launcher(cfg, args)
     set_load_options(cfg, strict=True, allow_pickle=args.unsafe_load)
     # the run's log lines go to stderr, so stdout holds only the metrics (pipe-friendly)
     with contextlib.redirect_stdout(sys.stderr):
@@ -82,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
 
             log_failure(exc)  # the full traceback, in the run's log file
             raise
+    if runner.rank != 0:  # one table and one file for the job, not one per process
+        return 0
     plain = {str(k): _plain(v) for k, v in dict(metrics or {}).items()}
     print_mapping(plain, title=f"{args.mode} metrics ({checkpoint.name})")
     out = Path(args.out) if args.out else Path(runner.log_dir) / f"{args.mode}_metrics.json"

@@ -1,8 +1,8 @@
 """``runner-cli train CONFIG``: the guide's training run, from a config file.
 
 Options follow MMEngine's ``tools/train.py``: ``--work-dir``, ``--resume``
-(alone: the newest checkpoint of the work dir), ``--amp``, ``--cfg-options``,
-``--launcher``; plus ``--seed``/``--deterministic`` and ``--unsafe-load``.
+(alone: the newest checkpoint of the work dir), ``--amp``, ``--auto-scale-lr``,
+``--cfg-options``, ``--launcher`` (and ``--local_rank``); plus ``--seed``/``--deterministic`` and ``--unsafe-load``.
 Ctrl-C stops training and says where the newest checkpoint is.
 """
 
@@ -12,7 +12,7 @@ import argparse
 from collections.abc import Mapping
 from typing import Any
 
-from ..arguments import add_cfg_options, add_debug, add_work_dir
+from ..arguments import add_cfg_options, add_debug, add_launcher, add_work_dir, apply_launcher
 from ..errors import EXIT_INTERRUPTED
 from ..output import note
 from ..resume_command import resume_command
@@ -45,12 +45,14 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="deterministic algorithms (randomness.deterministic=True); slower",
     )
-    add_cfg_options(parser)
     parser.add_argument(
-        "--launcher",
-        choices=("none", "pytorch", "slurm"),
-        help="how the processes were started (pytorch: torchrun; slurm: srun)",
+        "--auto-scale-lr",
+        action="store_true",
+        help="scale the learning rate by the total batch size over "
+        "auto_scale_lr.base_batch_size (auto_scale_lr.enable=True)",
     )
+    add_cfg_options(parser)
+    add_launcher(parser)
     parser.add_argument(
         "--unsafe-load",
         action="store_true",
@@ -107,9 +109,25 @@ def apply_train_options(cfg: Any, args: argparse.Namespace) -> None:
         current = cfg.get("randomness")
         base = dict(current) if isinstance(current, Mapping) else {}
         cfg.merge_from_dict({"randomness": {**base, **randomness}})
-    if args.launcher is not None:
-        cfg.merge_from_dict({"launcher": args.launcher})
+    if args.auto_scale_lr:
+        enable_auto_scale_lr(cfg)
+    apply_launcher(cfg, args)
     set_load_options(cfg, allow_pickle=args.unsafe_load)
+
+
+def enable_auto_scale_lr(cfg: Any) -> None:
+    """``--auto-scale-lr``: ``auto_scale_lr.enable=True``; the config must say the base batch size."""
+    current = cfg.get("auto_scale_lr")
+    if not isinstance(current, Mapping) or current.get("base_batch_size") is None:
+        from runner_core.errors import ConfigError
+
+        raise ConfigError(
+            "--auto-scale-lr scales the learning rate by the total batch size over the batch "
+            "size it was tuned for, but the config has no auto_scale_lr.base_batch_size. Add "
+            "auto_scale_lr=dict(base_batch_size=<that batch size>) to the config, or pass "
+            "--cfg-options auto_scale_lr.base_batch_size=<N>."
+        )
+    cfg.merge_from_dict({"auto_scale_lr": {**dict(current), "enable": True}})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -142,7 +160,8 @@ def run(args: argparse.Namespace) -> int:
             _close_logs(runner)
         raise
     _close_logs(runner)
-    note(f"Training finished. {_newest_checkpoint(runner)} Logs: {runner.log_dir}")
+    if runner.rank == 0:  # one summary for the job, not one per process
+        note(f"Training finished. {_newest_checkpoint(runner)} Logs: {runner.log_dir}")
     return 0
 
 
