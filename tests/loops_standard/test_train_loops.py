@@ -39,6 +39,22 @@ def test_iteration_based_dynamic_intervals(cfg) -> None:
     assert [i for _, i in record.validated_at] == [10, 15, 20, 25, 30]
 
 
+@pytest.mark.parametrize(
+    ("train_cfg", "expected"),
+    [  # MMEngine 0.10.7's schedules: a milestone counts from the end of the step before it
+        (dict(by_epoch=True, max_epochs=6, val_interval=2, dynamic_intervals=[(4, 3)]), [2, 3, 6]),
+        (
+            dict(by_epoch=False, max_iters=12, val_interval=2, dynamic_intervals=[(6, 5)]),
+            [2, 4, 5, 10, 12],
+        ),
+    ],
+)
+def test_dynamic_intervals_switch_where_mmengine_switches(cfg, train_cfg, expected) -> None:
+    by_epoch = train_cfg.pop("by_epoch")
+    record = _train(cfg, by_epoch=by_epoch, **train_cfg)
+    assert [e if by_epoch else i for e, i in record.validated_at] == expected
+
+
 def test_the_guide_val_cfg_interval_sets_the_train_loop_interval(cfg) -> None:
     cfg["val_cfg"] = dict(interval=2)
     record = _train(cfg, by_epoch=True, max_epochs=4)

@@ -104,9 +104,14 @@ class BaseTrainLoop(BaseLoop):
         return self._max_iters
 
     def update_val_interval(self, progress: int) -> None:
-        """Apply ``dynamic_intervals``: the interval in force at ``progress``."""
+        """Apply ``dynamic_intervals`` after ``progress`` epochs (iterations) are done.
+
+        As MMEngine does, a milestone ``m`` is in force from the end of
+        ``m - 1`` on: ``[(4, 3)]`` with ``val_interval=2`` validates after
+        epochs 2 and 3 (3 is a multiple of the new interval), then 6.
+        """
         self.val_interval = self.dynamic_intervals[
-            bisect.bisect(self.dynamic_milestones, progress) - 1
+            bisect.bisect(self.dynamic_milestones, progress + 1) - 1
         ]
 
     def should_validate(self, progress: int, last: int) -> bool:
@@ -146,7 +151,8 @@ class EpochBasedTrainLoop(BaseTrainLoop):
 
     Validation runs after epoch ``e`` when ``e >= val_begin`` and ``e`` is a
     multiple of ``val_interval`` (or the last epoch); ``dynamic_intervals``
-    ``[(epoch, interval), ...]`` changes the interval from those epochs on.
+    ``[(epoch, interval), ...]`` changes the interval from those epochs on
+    (from the end of the epoch before, as MMEngine does).
     """
 
     def __init__(
