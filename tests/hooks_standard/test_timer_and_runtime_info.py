@@ -126,6 +126,33 @@ def test_grad_norm_is_published_while_clipping_is_on_and_losses_never_keep_a_gra
     assert len(kept) == 4 and not any(v.requires_grad for v in kept)
 
 
+def test_grad_norm_is_recorded_once_per_optimizer_step_under_accumulation(
+    fake_runner: Any,
+) -> None:
+    """MMEngine records the norm when the optimizer steps, not on accumulating iterations."""
+    from runner_core.optim import OptimWrapper
+
+    model = torch.nn.Linear(2, 1)
+    wrapper = OptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        accumulative_counts=3,
+        clip_grad=dict(max_norm=9.0),
+    )
+    wrapper.initialize_count_status(model, 0, 6)
+    runner = fake_runner(optim_wrapper=wrapper)
+    hook = RuntimeInfoHook()
+    hook.before_train(runner)
+    norms = []
+    for i in range(6):
+        loss = model(torch.full((1, 2), float(i + 1))).sum()
+        wrapper.update_params(loss)
+        if (i + 1) % 3 == 0:
+            norms.append(wrapper.last_grad_norm)  # read as a user hook might: no repeat either
+        hook.after_train_iter(runner, i, outputs={"loss": loss.detach()})
+    history = runner.message_hub.get_scalar("train/grad_norm")
+    assert history.data() == pytest.approx(norms) and len(norms) == 2
+
+
 def test_runtime_info_with_several_optimizers(fake_runner: Any) -> None:
     from runner_core.optim import OptimWrapper, OptimWrapperDict
 

@@ -20,7 +20,8 @@ class RuntimeInfoHook(Hook):
     training iteration: ``train/lr`` and ``train/momentum`` (param group 0;
     ``train/<name>.lr`` for each wrapper of an ``OptimWrapperDict``), and
     ``train/base_lr`` (the schedule's own value) with several param groups,
-    ``train/grad_norm`` when gradients are clipped, and every term of the
+    ``train/grad_norm`` when gradients are clipped (once per optimizer step, as
+    MMEngine records it), and every term of the
     model's outputs as ``train/<key>``. Output tensors are stored as they are
     (detached); the history turns them into floats when it is read, all
     together, so no iteration waits on the device or pays for a read nobody
@@ -37,6 +38,9 @@ class RuntimeInfoHook(Hook):
         self._groups_of: Any = None
         self._grad_norm_sources: list[tuple[str, Any, Any]] = []
         self._clipper: Any = None  # the one wrapper, when it says whether it clips
+        # the norm last recorded per key: a wrapper's norm is a new object after each
+        # clipping step, so one that did not step (accumulation) is not recorded again
+        self._recorded_norms: dict[str, Any] = {}
         self._momentum_key: str | None = None
 
     def before_train(self, runner: RunnerAPI) -> None:
@@ -141,14 +145,17 @@ class RuntimeInfoHook(Hook):
         elif type(outputs) is dict or isinstance(outputs, Mapping):
             self._record_outputs(outputs)
         clipper = self._clipper
+        recorded = self._recorded_norms
         if clipper is None:
             for key, wrapper, read in self._grad_norm_sources:
                 norm = read(wrapper)
-                if norm is not None:
+                if norm is not None and norm is not recorded.get(key):
+                    recorded[key] = norm
                     self._hub.update_scalar(key, norm)
         elif clipper.clip_grad_kwargs:  # clipping is on (set_clip_grad may turn it on mid-run)
             norm = clipper.grad_norm
-            if norm is not None:
+            if norm is not None and norm is not recorded.get("train/grad_norm"):
+                recorded["train/grad_norm"] = norm  # as MMEngine: only when the optimizer steps
                 self._hub.update_scalar("train/grad_norm", norm)
 
     def _record_outputs(self, outputs: Mapping[str, Any]) -> None:

@@ -124,6 +124,7 @@ class OptimWrapper:
         self._max_counts = -1
         self._remainder_counts = -1
         self._last_grad_norm: Any = None
+        self._grad_norm_float: tuple[Any, float] | None = None  # (that norm, its float)
         self._kept_graph: torch.Tensor | None = None  # see the module docstring
         #: MMEngine's base settings: with several param groups (``paramwise_cfg``), a
         #: group outside the optimizer holds the configured values; the schedulers move
@@ -226,7 +227,12 @@ class OptimWrapper:
 
     @property
     def grad_norm(self) -> Any:
-        """The last clipping norm as the clip returned it (a tensor; no device sync)."""
+        """The last clipping norm as the clip returned it (a tensor; no device sync).
+
+        A new object after each clipping step, the same one until the next:
+        loggers tell a step's norm from a repeat of the last one by identity
+        (under accumulation most iterations do not step).
+        """
         return self._last_grad_norm
 
     def set_clip_grad(self, clip_grad: dict[str, Any] | None) -> None:
@@ -249,9 +255,10 @@ class OptimWrapper:
         value = self._last_grad_norm
         if value is None or isinstance(value, float):
             return value
-        value = float(value)
-        self._last_grad_norm = value
-        return value
+        cached = self._grad_norm_float
+        if cached is None or cached[0] is not value:  # one device sync per clipping step
+            cached = self._grad_norm_float = (value, float(value))
+        return cached[1]
 
     # -- accumulation bookkeeping ---------------------------------------------
     def initialize_count_status(self, model: nn.Module, init_counts: int, max_counts: int) -> None:
