@@ -405,3 +405,26 @@ def test_resume_repeats_a_validation_that_moved_a_scheduler(tmp_path: Path) -> N
         custom_hooks=[lrs],
     ).train()
     assert lrs.lrs == [0.05, 0.05]  # as in a run without the stop
+
+
+def test_a_last_iteration_save_is_not_repeated_after_the_epoch_end(tmp_path: Path) -> None:
+    """by_epoch=False in an epoch loop: iter_6 is saved once (MMEngine too), and a resume from
+    it replays the epoch's end (its scheduler step) exactly."""
+    schedule = dict(type="MultiStepLR", milestones=[1, 3], gamma=0.5, by_epoch=True)
+    opts = dict(interval=2, by_epoch=False, momentum=0.9, param_scheduler=schedule)
+    saves: list[int] = []
+
+    class CountSaves(Hook):
+        def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
+            saves.append(runner.iter)
+
+    run = make_runner(tmp_path / "a", max_epochs=3, custom_hooks=[CountSaves()], **opts)
+    run.train()  # 2 iterations per epoch
+    assert len(saves) == 3  # iterations 2, 4 and 6; none again after the last epoch
+    whole = make_runner(tmp_path / "b", max_epochs=4, **opts)
+    whole.train()
+    resumed = make_runner(tmp_path / "a", max_epochs=4, resume=True, **opts)
+    resumed.train()
+    for key, value in whole.model.state_dict().items():
+        assert torch.equal(resumed.model.state_dict()[key], value), key
+    assert resumed.optim_wrapper.get_lr()["lr"] == whole.optim_wrapper.get_lr()["lr"]

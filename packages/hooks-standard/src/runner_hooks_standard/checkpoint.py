@@ -423,8 +423,12 @@ class CheckpointHook(Hook):
                 record_validation(self._work_dir, self.last_ckpt, self._validated, self.fsync)
 
     def after_train(self, runner: RunnerAPI) -> None:
-        if self.save_last and self._last_saved_at != self._progress(runner):
-            self._save_progress(runner)  # stopped early, or the last step was not on schedule
+        # stopped early, or the last step was not on schedule. A save at the last iteration
+        # (by_epoch=False in an epoch loop) is not repeated after the epoch's end: a resume
+        # from it replays that end, as from any checkpoint saved at an epoch's last batch
+        saved = self._last_saved_at
+        if self.save_last and (saved is None or saved[1] != self._progress(runner)[1]):
+            self._save_progress(runner)
         self._training = False
         for key, score in self.best_score.items():
             runner.logger.info(best_summary(key, score, self.best_ckpt.get(key), runner.work_dir))
