@@ -100,6 +100,24 @@ def test_tta_averages_the_views_with_the_plain_model_weights(tmp_path: Path) -> 
     assert preds == pytest.approx([(w * x + b + w * 3 * x + b) / 2 for x in range(1, 5)])
 
 
+def test_prepare_tta_hook_wraps_the_model_before_testing(tmp_path: Path) -> None:
+    """MMEngine's PrepareTTAHook: custom_hooks wrap the model in tta_cfg's model at before_test."""
+    model = _checkpoint(tmp_path / "plain.pth")
+    cfg = _cfg(tmp_path / "work")
+    cfg.pop("tta_model")
+    cfg["test_dataloader"]["dataset"]["pipeline"] = cfg.pop("tta_pipeline")
+    runner = Runner(
+        **cfg,
+        load_from=str(tmp_path / "plain.pth"),
+        custom_hooks=[dict(type="PrepareTTAHook", tta_cfg=dict(type="MeanTTAForCompat"))],
+    )
+    assert isinstance(runner.model, ScalerForCompat)
+    preds = runner.test()["preds"]
+    assert isinstance(runner.model, MeanTTAForCompat) and runner.model.module is not None
+    w, b = model.fc.weight.item(), model.fc.bias.item()
+    assert preds == pytest.approx([(w * x + b + w * 3 * x + b) / 2 for x in range(1, 5)])
+
+
 def test_tta_model_state_dict_is_the_wrapped_model(tmp_path: Path) -> None:
     model = _checkpoint(tmp_path / "plain.pth")
     tta = MeanTTAForCompat(module=dict(type="ScalerForCompat"))

@@ -24,6 +24,7 @@ _LAZY = {
     "EmptyCacheHook": ".empty_cache",
     "SyncBuffersHook": ".sync_buffers",
     "ProfilerHook": ".profiler",
+    "PrepareTTAHook": ".prepare_tta",
     "CheckInvalidLossHook": ".invalid_loss",
     "InvalidLossError": ".invalid_loss",
     "TextLoggerHook": ".aliases",

@@ -40,9 +40,9 @@ class BaseEvalLoop(BaseLoop):
     def run(self) -> dict[str, Any]:
         runner = self.runner
         mode = self.mode
-        model = runner.model
-        was_training = model.training
         runner.call_hook(f"before_{mode}")
+        model = runner.model  # read after before_<mode>: a hook may wrap it (PrepareTTAHook)
+        was_training = model.training
         runner.call_hook(f"before_{mode}_epoch")
         model.eval()
         with torch.no_grad(), self.autocast():

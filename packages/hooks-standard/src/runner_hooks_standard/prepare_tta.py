@@ -1,0 +1,44 @@
+"""``PrepareTTAHook``: wrap the model in a test-time augmentation model before testing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from runner_core.contract import RunnerAPI
+from runner_core.errors import ConfigError
+from runner_core.hooks import Hook, Priority
+
+
+class PrepareTTAHook(Hook):
+    """Before ``runner.test()``, wrap the model in ``tta_cfg``'s TTA model (MMEngine's hook).
+
+    ``tta_cfg`` is a ``MODELS`` config such as ``dict(type='MyTTAModel')``;
+    the model (inside its DDP wrapper, if any) becomes its ``module``. The
+    config route, ``tta_model`` with ``runner-cli test --tta``, does the same
+    when the Runner is built; this hook is for code that builds the Runner
+    itself: ``custom_hooks=[dict(type='PrepareTTAHook', tta_cfg=...)]``.
+    """
+
+    priority = Priority.NORMAL
+
+    def __init__(self, tta_cfg: Mapping[str, Any]) -> None:
+        if not isinstance(tta_cfg, Mapping) or "type" not in tta_cfg:
+            raise ConfigError(
+                f"PrepareTTAHook(tta_cfg=...) needs a model config with a type, e.g. "
+                f"tta_cfg=dict(type='MyTTAModel'); got {tta_cfg!r}."
+            )
+        self.tta_cfg = dict(tta_cfg)
+
+    def before_test(self, runner: RunnerAPI) -> None:
+        from runner_core.model import is_model_wrapper
+        from runner_core.registry import MODELS
+
+        model = runner.model
+        if is_model_wrapper(model):
+            model.module = MODELS.build({**self.tta_cfg, "module": model.module})
+        else:
+            runner.model = MODELS.build({**self.tta_cfg, "module": model})
+
+    def __repr__(self) -> str:
+        return f"PrepareTTAHook(tta_cfg={self.tta_cfg!r})"
