@@ -95,3 +95,37 @@ def test_bad_hook_argument_is_a_value_error() -> None:
 
     with pytest.raises(ValueError, match="save_begin"):
         CheckpointHook(interval=1, save_begin=-1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected", "match"),
+    [  # MMEngine: assert accumulative_counts > 0; raise ValueError for the clip type; assert
+        (dict(accumulative_counts=0), AssertionError, "accumulative_counts"),
+        (dict(clip_grad=dict(type="norms", max_norm=1)), ValueError, "Did you mean 'norm'"),
+        (dict(clip_grad=dict(type="value")), AssertionError, "clip_value"),
+        (dict(clip_grad={}), AssertionError, "non-empty dict"),
+    ],
+)
+def test_optim_wrapper_errors_are_mmengines_types(kwargs: dict, expected: type, match: str) -> None:
+    from runner_core.optim import OptimWrapper
+
+    with pytest.raises(expected, match=match):
+        OptimWrapper(_sgd(), **kwargs)
+
+
+def test_hook_and_optim_dict_lookups_are_mmengines_types() -> None:
+    from runner_core.hooks import get_priority
+    from runner_core.optim import OptimWrapper, OptimWrapperDict
+    from runner_hooks_standard.ema import EMAHook, ExponentialMovingAverage
+
+    with pytest.raises(KeyError, match="Did you mean 'VERY_HIGH'"):  # MMEngine: Priority[...]
+        get_priority("VERY_HIGHH")
+    with pytest.raises(KeyError, match="ExponentialMovingAverage"):  # MMEngine: MODELS.build
+        EMAHook(ema_type="ExponentialMovingAverag")
+    with pytest.raises(AssertionError, match=r"in \(0, 1\)"):  # MMEngine: assert 0 < momentum < 1
+        ExponentialMovingAverage(torch.nn.Linear(2, 2), momentum=1.5)
+    wrappers = OptimWrapperDict(a=OptimWrapper(_sgd()))
+    with pytest.raises(AssertionError, match="has no optim wrapper 'b'"):  # MMEngine asserts
+        wrappers["b"]
+    with pytest.raises(KeyError):
+        wrappers["b"]

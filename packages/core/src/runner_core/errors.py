@@ -67,6 +67,17 @@ class HookError(RunnerError, ValueError):
     """
 
 
+class HookKeyError(HookError, KeyError):
+    """A hook option names nothing known (a priority, an EMA type): a KeyError, as MMEngine."""
+
+    def __str__(self) -> str:  # KeyError would wrap the message in quotes
+        return str(self.args[0]) if self.args else ""
+
+
+class HookAssertionError(HookError, AssertionError):
+    """A hook option out of range: a check MMEngine makes with ``assert``."""
+
+
 class ConfigError(RunnerError, ValueError):
     """A config value is missing, of the wrong kind or out of range."""
 

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from runner_core.contract import RunnerAPI
-from runner_core.errors import HookError, did_you_mean
+from runner_core.errors import HookAssertionError, HookError, HookKeyError, did_you_mean
 from runner_core.hooks import Hook, Priority
 
 
@@ -49,7 +49,7 @@ class ExponentialMovingAverage(nn.Module):
     ) -> None:
         super().__init__()
         if not 0.0 < momentum < 1.0:
-            raise HookError(
+            raise HookAssertionError(
                 f"EMAHook momentum must be in (0, 1), got {momentum!r}. It is the weight of the "
                 "new weights in each update (MMEngine's convention; 0.0002 is typical)."
             )
@@ -131,7 +131,7 @@ class MomentumAnnealingEMA(ExponentialMovingAverage):
     ) -> None:
         super().__init__(model, momentum, **kwargs)
         if gamma <= 0:
-            raise HookError(f"MomentumAnnealingEMA gamma must be > 0, got {gamma!r}.")
+            raise HookAssertionError(f"MomentumAnnealingEMA gamma must be > 0, got {gamma!r}.")
         self.gamma = gamma
 
     def weight(self, steps: int) -> float:
@@ -188,14 +188,14 @@ class EMAHook(Hook):
     ) -> None:
         if isinstance(ema_type, str):
             if ema_type not in EMA_TYPES:
-                raise HookError(
+                raise HookKeyError(
                     f"EMAHook: unknown ema_type {ema_type!r}.{did_you_mean(ema_type, EMA_TYPES)} "
                     f"Known: {', '.join(EMA_TYPES)} (or pass a class)."
                 )
             ema_type = EMA_TYPES[ema_type]
         for name, value in (("begin_iter", begin_iter), ("begin_epoch", begin_epoch)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise HookError(f"EMAHook: {name} must be an int >= 0, got {value!r}.")
+                raise HookAssertionError(f"EMAHook: {name} must be an int >= 0, got {value!r}.")
         self.ema_cls = ema_type
         self.ema_cfg = dict(
             momentum=momentum, interval=interval, update_buffers=update_buffers, **ema_kwargs

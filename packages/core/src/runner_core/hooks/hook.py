@@ -72,9 +72,9 @@ def get_priority(priority: int | str | Priority | None, default: int = Priority.
         try:
             return int(Priority[priority.upper()])
         except KeyError:
-            from ..errors import HookError, did_you_mean
+            from ..errors import HookKeyError, did_you_mean
 
-            raise HookError(
+            raise HookKeyError(
                 f"Unknown hook priority {priority!r}."
                 + did_you_mean(priority.upper(), Priority.__members__)
                 + f" Use one of {', '.join(Priority.__members__)} or an int."

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 from torch.optim import Optimizer
 
-from ..errors import BuildError, did_you_mean
+from ..errors import BuildAssertionError, BuildError, BuildValueError, did_you_mean
 
 # A reusable, stateless "do nothing" context: returned by optim_context when
 # there is nothing to enter, so the hot path allocates no generator per step.
@@ -44,7 +44,7 @@ def _parse_clip_grad(clip_grad: Any) -> tuple[Any, dict[str, Any]] | None:
     if clip_grad is None or clip_grad is False:
         return None
     if not isinstance(clip_grad, Mapping) or not clip_grad:
-        raise BuildError(
+        raise BuildAssertionError(
             f"OptimWrapper got clip_grad={clip_grad!r}; it must be None or a non-empty dict, "
             "e.g. clip_grad=dict(max_norm=1.0, norm_type=2) or "
             "clip_grad=dict(type='value', clip_value=0.5)."
@@ -52,7 +52,7 @@ def _parse_clip_grad(clip_grad: Any) -> tuple[Any, dict[str, Any]] | None:
     kwargs = dict(clip_grad)
     clip_type = kwargs.pop("type", "norm")
     if clip_type not in _CLIP_ARGS:
-        raise BuildError(
+        raise BuildValueError(
             f"OptimWrapper got clip_grad type={clip_type!r}; it must be 'norm' (the default, "
             "torch.nn.utils.clip_grad_norm_) or 'value' (clip_grad_value_)."
             + did_you_mean(str(clip_type), _CLIP_ARGS)
@@ -66,7 +66,7 @@ def _parse_clip_grad(clip_grad: Any) -> tuple[Any, dict[str, Any]] | None:
             f"allowed: {sorted(allowed)}.{hints}"
         )
     if required not in kwargs:
-        raise BuildError(
+        raise BuildAssertionError(
             f"OptimWrapper clip_grad of type={clip_type!r} needs {required!r}, got {dict(clip_grad)!r}."
         )
     func = (
@@ -109,7 +109,7 @@ class OptimWrapper:
                 f"accumulative_counts must be a positive int, got {accumulative_counts!r}."
             )
         if accumulative_counts < 1:
-            raise BuildError(
+            raise BuildAssertionError(
                 f"accumulative_counts must be >= 1, got {accumulative_counts}; use 1 to step "
                 "every iteration."
             )

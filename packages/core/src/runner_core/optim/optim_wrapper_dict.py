@@ -13,8 +13,16 @@ from typing import Any, NoReturn
 
 from torch import nn
 
-from ..errors import BuildError, did_you_mean
+from ..errors import BuildError, RunnerError, did_you_mean
 from .optim_wrapper import OptimWrapper
+
+
+class MissingOptimWrapperError(RunnerError, KeyError, AssertionError):
+    """``optim_wrapper['name']`` names no wrapper: a KeyError, and the AssertionError
+    MMEngine raises."""
+
+    def __str__(self) -> str:  # KeyError would wrap the message in quotes
+        return str(self.args[0]) if self.args else ""
 
 
 class OptimWrapperDict(OptimWrapper):
@@ -40,7 +48,7 @@ class OptimWrapperDict(OptimWrapper):
         try:
             return self.optim_wrappers[key]
         except KeyError:
-            raise KeyError(
+            raise MissingOptimWrapperError(
                 f"OptimWrapperDict has no optim wrapper {key!r}; it has "
                 f"{list(self.optim_wrappers)}.{did_you_mean(key, self.optim_wrappers)}"
             ) from None
