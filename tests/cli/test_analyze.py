@@ -48,3 +48,9 @@ def test_a_config_without_a_model_is_an_input_error(tmp_path: Path, capsys, monk
     (tmp_path / "c.py").write_text("train_cfg = dict(max_epochs=1)\n")
     assert main(["analyze", "c.py"]) == 2
     assert "no model=dict(type=...)" in capsys.readouterr().err
+
+
+def test_an_input_shape_the_model_cannot_take_is_an_input_error(tiny: Path, capsys) -> None:
+    assert main(["analyze", str(tiny), "--input-shape", "5"]) == 2  # Linear(4, 2)
+    err = capsys.readouterr().err
+    assert "--input-shape" in err and "(5,)" in err and "Traceback" not in err

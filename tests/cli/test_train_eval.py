@@ -91,6 +91,11 @@ def test_plot_draws_a_png_of_several_runs(trained: Path, tmp_path: Path, capsys)
     assert main(["plot", str(trained / "wd"), "--keys", "los", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "Did you mean 'loss'?" in err and "Logged keys:" in err
+    # no extension: matplotlib writes a PNG, and the message names that file
+    assert main(["plot", str(trained / "wd"), "--out", str(tmp_path / "bare")]) == 0
+    assert (tmp_path / "bare.png").is_file() and f"Wrote {tmp_path / 'bare.png'} (" in (
+        capsys.readouterr().err
+    )
 
 
 def test_plot_panels_have_titles_y_labels_and_marked_validation(

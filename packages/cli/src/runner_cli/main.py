@@ -91,7 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except Exception as exc:
         if debug or getattr(args, "debug", False):
-            raise
+            import traceback
+
+            traceback.print_exc()  # then the same one-paragraph report and exit status
         return report(exc)
 
 

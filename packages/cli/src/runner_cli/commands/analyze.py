@@ -65,7 +65,19 @@ def run(args: argparse.Namespace) -> int:
         size, source = 1, f"a random input of shape {tuple(args.input_shape)}"
     else:
         batch, size, source = first_batch(cfg)
-    report = analyze(model, batch, size, args.depth, raw_input=bool(args.input_shape))
+    try:
+        report = analyze(model, batch, size, args.depth, raw_input=bool(args.input_shape))
+    except (RuntimeError, ValueError, TypeError) as exc:
+        if not args.input_shape:
+            raise
+        from ..errors import UsageError
+
+        raise UsageError(
+            f"The model could not run on {source} (--input-shape): {type(exc).__name__}: "
+            f"{exc}. Give the shape of one sample without the batch dimension (e.g. "
+            "--input-shape 3 224 224), or leave --input-shape out to use a batch of the "
+            "config's data."
+        ) from exc
     report["measured_on"] = source
     if args.json:
         print(json.dumps(report, indent=2))

@@ -53,7 +53,10 @@ def register(subparsers: Any) -> None:
         "scalar except time/memory counters)",
     )
     parser.add_argument(
-        "--out", default="curves.png", help="the PNG to write (default: %(default)s)"
+        "--out",
+        default="curves.png",
+        help="the image to write; its extension picks the format, PNG when it has none "
+        "(default: %(default)s)",
     )
     add_debug(parser)
     parser.set_defaults(handler=run)
@@ -263,6 +266,8 @@ def draw(runs: Sequence[Run], keys: Sequence[str], out: Path) -> list[dict[str, 
 def run(args: argparse.Namespace) -> int:
     from ..plotters import plot_with_plugins
 
+    if not Path(args.out).suffix:  # matplotlib would add .png itself; name the file it writes
+        args.out = str(Path(args.out).with_suffix(".png"))
     drawn = plot_with_plugins(args.runs, args.out)  # e.g. a sweep folder (runner-sweep)
     if drawn is not None:
         note(f"Wrote {drawn}.")
