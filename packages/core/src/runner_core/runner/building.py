@@ -85,7 +85,7 @@ class PartsBuilding:
             cfg = self.cfg if self.cfg is not None else {}
             model_wrapper_cfg = {
                 "type": "DistributedDataParallel",
-                "broadcast_buffers": False,
+                **_no_buffer_sync(),
                 "find_unused_parameters": bool(cfg.get("find_unused_parameters", False)),
             }
         return wrap_model(model, model_wrapper_cfg, self.device)
@@ -175,3 +175,19 @@ class PartsBuilding:
         loader = self.build_dataloader(getattr(self, f"_{mode}_dataloader"), f"{mode}_dataloader")
         evaluator = getattr(self, f"_{mode}_evaluator")
         return _build.build_loop(self, cfg, mode, {"dataloader": loader, "evaluator": evaluator})
+
+
+def _no_buffer_sync() -> dict[str, bool]:
+    """MMEngine's default DDP option, no buffer broadcast in ``forward``, in this torch's words.
+
+    torch 2.13 deprecates ``broadcast_buffers`` (a FutureWarning on every
+    rank) for ``forward_sync_buffers``; the new flag still syncs buffers once
+    at wrap time, where the Runner has just broadcast rank 0's weights anyway.
+    """
+    import inspect
+
+    from torch.nn.parallel import DistributedDataParallel
+
+    if "forward_sync_buffers" in inspect.signature(DistributedDataParallel.__init__).parameters:
+        return {"forward_sync_buffers": False}
+    return {"broadcast_buffers": False}
