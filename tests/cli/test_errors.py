@@ -285,3 +285,20 @@ def test_an_unexpected_error_from_a_hook_names_the_hook() -> None:
     assert text.startswith("unexpected AttributeError: 'Runner' object has no attribute")
     assert "Raised by hook NewerHook (at hook point 'after_train_iter')." in text
     assert text.endswith("(run again with --debug for the traceback)")
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["trian", "c.py"], "Did you mean 'train'?"),
+        (["train", "c.py", "--work-dri", "x"], "runner-cli train: error: unrecognized arguments"),
+        (["train", "c.py", "--work-dri", "x"], "Did you mean '--work-dir'?"),
+        (["train", "--cfg-options", "a=1", "c.py"], "put CONFIG before --cfg-options"),
+    ],
+)
+def test_command_line_mistakes_get_hints(argv: list[str], needle: str, capsys) -> None:
+    from runner_cli.main import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2 and needle in capsys.readouterr().err

@@ -10,7 +10,7 @@ import pytest
 from torchrun_helpers import free_port, worker_env
 
 from runner_core.distributed import launch
-from runner_core.errors import RunnerError
+from runner_core.errors import ConfigError, RunnerError
 
 
 @pytest.mark.parametrize(
@@ -88,10 +88,11 @@ def test_unknown_launcher_suggests_the_right_one():
 def test_pytorch_launcher_outside_torchrun_names_missing_variables(monkeypatch: pytest.MonkeyPatch):
     _clear(monkeypatch)
     with pytest.raises(
-        RunnerError,
-        match="RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT are missing.*torchrun",
-    ):
+        KeyError,  # MMEngine reads os.environ['RANK']; ours is also an input error (exit 2)
+        match="RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT are missing.*runner-cli",
+    ) as err:
         launch.init_dist("pytorch")
+    assert isinstance(err.value, ConfigError)
 
 
 def test_bad_dist_cfg_key(monkeypatch: pytest.MonkeyPatch):

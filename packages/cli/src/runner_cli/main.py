@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from .__about__ import __version__
 from .commands import COMMAND_MODULES
@@ -34,9 +35,41 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
+class CliParser(argparse.ArgumentParser):
+    """argparse with hints: "did you mean" for a mistyped command or option, and a note
+    when ``--cfg-options`` took the config's path (it takes every word after it)."""
+
+    def error(self, message: str) -> NoReturn:
+        from runner_core.errors import did_you_mean
+
+        hints = ""
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            hints += did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
+        unknown = re.match(r"unrecognized arguments: (.*)", message)
+        if unknown:
+            options = [o for action in self._actions for o in action.option_strings]
+            for word in unknown.group(1).split():
+                flag = word.split("=", 1)[0]
+                if flag.startswith("-"):
+                    hints += did_you_mean(flag, options)
+        if hints:
+            message = message.rstrip(".") + "." + hints
+        if "required: CONFIG" in message and "--cfg-options" in _ARGV:
+            message += (
+                " (--cfg-options takes every word after it, the config's path too: put CONFIG "
+                "before --cfg-options)"
+            )
+        super().error(message)
+
+
+#: the command line being parsed, for CliParser's hints
+_ARGV: list[str] = []
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, PluginCommands]:
     """The full parser: built-in commands, then the plugins' commands."""
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog="runner-cli",
         description="Command-line tools for the runner training runner.",
         epilog="Exit status: 0 ok, 1 a failure while running, 2 bad command line or config, "
@@ -56,6 +89,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, PluginCommands]:
         importlib.import_module(name).register(subparsers)
     builtin = list(subparsers.choices)
     return parser, add_plugin_commands(subparsers, builtin)
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str | None) -> Any:
+    """The parser of subcommand ``name``, or None."""
+    for action in parser._actions:  # argparse keeps its subparsers only here
+        if isinstance(action, argparse._SubParsersAction) and name in action.choices:
+            return action.choices[name]
+    return None
 
 
 def _requested_command(argv: Sequence[str]) -> str | None:
@@ -81,7 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     for problem in plugins.problems.values():
         print(f"runner-cli: warning: {' '.join(problem.split())}", file=sys.stderr)
-    args = parser.parse_args(argv)
+    _ARGV[:] = argv
+    args, extras = parser.parse_known_args(argv)
+    if extras:  # reported by the subcommand's parser: its usage, its options
+        sub = _subparser(parser, getattr(args, "command", None)) or parser
+        sub.error(f"unrecognized arguments: {' '.join(extras)}")
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:

@@ -27,7 +27,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..errors import RunnerError, did_you_mean
+from ..errors import ConfigKeyError, RunnerError, did_you_mean
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -130,10 +130,11 @@ def _slurm_env(port: int | None) -> dict[str, str]:
         world_size = int(os.environ["SLURM_NTASKS"])
         nodelist = os.environ["SLURM_NODELIST"]
     except KeyError as exc:
-        raise RunnerError(
+        raise ConfigKeyError(
             f"launcher='slurm' needs the environment variable {exc.args[0]}, which srun sets: "
-            "start the job with `srun ... python train.py ... --launcher slurm` (inside sbatch "
-            "or salloc), or use launcher='pytorch' under torchrun."
+            "start the job with `srun ... runner-cli train CONFIG --launcher slurm` (or `srun "
+            "... python your_script.py`) inside sbatch or salloc, or use launcher='pytorch' "
+            "under torchrun."
         ) from None
     local_rank = int(os.environ.get("SLURM_LOCALID", "0"))
     if port is None:
@@ -234,11 +235,12 @@ def init_dist(
             v for v in (*_TORCHRUN_VARS, "MASTER_ADDR", "MASTER_PORT") if v not in os.environ
         ]
         if missing and "init_method" not in kwargs:
-            raise RunnerError(
+            raise ConfigKeyError(
                 f"launcher='pytorch' needs the variables torchrun sets, but {', '.join(missing)} "
                 f"{'is' if len(missing) == 1 else 'are'} missing. Start with `torchrun "
-                "--nproc_per_node N your_script.py ... --launcher pytorch`, or use launcher='none' "
-                "for a single process."
+                "--nproc_per_node N $(which runner-cli) train CONFIG --launcher pytorch` (or "
+                "`torchrun --nproc_per_node N your_script.py`), or use launcher='none' for a "
+                "single process."
             )
     backend = resolve_backend(backend)
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
