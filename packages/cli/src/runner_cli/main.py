@@ -39,6 +39,18 @@ class CliParser(argparse.ArgumentParser):
     """argparse with hints: "did you mean" for a mistyped command or option, and a note
     when ``--cfg-options`` took the config's path (it takes every word after it)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        #: every option string added (argparse keeps its own list private)
+        self.option_names: list[str] = []
+        #: subcommand name -> its parser, filled by build_parser
+        self.subcommands: dict[str, argparse.ArgumentParser] = {}
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        self.option_names.extend(action.option_strings)
+        return action
+
     def error(self, message: str) -> NoReturn:
         from runner_core.errors import did_you_mean
 
@@ -48,7 +60,7 @@ class CliParser(argparse.ArgumentParser):
             hints += did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
         unknown = re.match(r"unrecognized arguments: (.*)", message)
         if unknown:
-            options = [o for action in self._actions for o in action.option_strings]
+            options = self.option_names
             for word in unknown.group(1).split():
                 flag = word.split("=", 1)[0]
                 if flag.startswith("-"):
@@ -67,7 +79,7 @@ class CliParser(argparse.ArgumentParser):
 _ARGV: list[str] = []
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, PluginCommands]:
+def build_parser() -> tuple[CliParser, PluginCommands]:
     """The full parser: built-in commands, then the plugins' commands."""
     parser = CliParser(
         prog="runner-cli",
@@ -88,15 +100,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, PluginCommands]:
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
     builtin = list(subparsers.choices)
-    return parser, add_plugin_commands(subparsers, builtin)
-
-
-def _subparser(parser: argparse.ArgumentParser, name: str | None) -> Any:
-    """The parser of subcommand ``name``, or None."""
-    for action in parser._actions:  # argparse keeps its subparsers only here
-        if isinstance(action, argparse._SubParsersAction) and name in action.choices:
-            return action.choices[name]
-    return None
+    plugins = add_plugin_commands(subparsers, builtin)
+    parser.subcommands = dict(subparsers.choices)
+    return parser, plugins
 
 
 def _requested_command(argv: Sequence[str]) -> str | None:
@@ -125,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _ARGV[:] = argv
     args, extras = parser.parse_known_args(argv)
     if extras:  # reported by the subcommand's parser: its usage, its options
-        sub = _subparser(parser, getattr(args, "command", None)) or parser
+        sub = parser.subcommands.get(getattr(args, "command", None) or "", parser)
         sub.error(f"unrecognized arguments: {' '.join(extras)}")
     try:
         return int(args.handler(args) or 0)
