@@ -26,8 +26,7 @@ randomness = dict(seed=0)
 """
 
 
-@pytest.fixture
-def train(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
+def make_train(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
     """``train(backend_cfg, extra='')``: run ``runner-cli train`` in-process in tmp_path/wd."""
     from runner_cli.main import main
 
@@ -47,14 +46,24 @@ def train(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]
     return run
 
 
-@pytest.fixture(autouse=True)
-def _quiet_trackers(monkeypatch: pytest.MonkeyPatch) -> None:
+def quiet_trackers(monkeypatch: pytest.MonkeyPatch) -> None:
     """No tracker may reach the network in tests."""
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+
+
+@pytest.fixture
+def train(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
+    """``train(backend_cfg, extra='')``: run ``runner-cli train`` in-process in tmp_path/wd."""
+    return make_train(tmp_path, monkeypatch)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_trackers(monkeypatch: pytest.MonkeyPatch) -> None:
+    quiet_trackers(monkeypatch)
 
 
 def raise_in_iteration(kind: str) -> str:

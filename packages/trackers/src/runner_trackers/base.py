@@ -14,7 +14,9 @@ of a distributed run may log. So each backend here:
   (Ctrl-C) when the Runner flushes it while an error is propagating, or
   at interpreter exit when nothing closed it;
 * tags the run with the newest (``last_checkpoint`` pointer) and best
-  (``best_*.pth``) checkpoint paths of the work dir when it ends.
+  (``best_*.pth``) checkpoint paths of the work dir when it ends; each
+  end-of-run step (tags, artifacts, ending the run) is attempted even when
+  an earlier one failed, and each failure warns on its own.
 
 Subclasses implement ``start``, ``log_config``, ``log_scalars``,
 ``log_checkpoints`` and ``end``; the public methods are the visualizer
@@ -251,7 +253,11 @@ class TrackerBackend:
         self.end_run(FINISHED)
 
     def end_run(self, status: str) -> None:
-        """Tag the checkpoints and end the tracker run with ``status``, once."""
+        """Tag the checkpoints and end the tracker run with ``status``, once.
+
+        Each step is attempted on its own: a failure to record the checkpoint paths
+        never keeps the run from ending (each failure warns on its own).
+        """
         if not self._running:
             return
         self._running = False
@@ -259,18 +265,28 @@ class TrackerBackend:
             return
         self.status = status
         last, best = find_checkpoints(self._work_dir())
+        if last or best:
+            self._attempt("record the checkpoint paths", lambda: self.log_checkpoints(last, best))
+        self._attempt(f"end its run as {status}", lambda: self.end(status))
+
+    def _attempt(self, action: str, call: Callable[[], Any]) -> bool:
+        """Run one end-of-run step; on an error warn naming ``action``; True if it worked.
+
+        A failed step marks the backend broken (it logs nothing more), but the
+        caller still attempts the steps that follow.
+        """
         try:
-            if last or best:
-                self.log_checkpoints(last, best)
-            self.end(status)
+            call()
+            return True
         except Exception as exc:
             self._broken = True
             warnings.warn(
-                f"{type(self).__name__} could not end its run as {status}: "
+                f"{type(self).__name__} could not {action}: "
                 f"{type(exc).__name__}: {' '.join(str(exc).split())[:500]}.",
                 TrackerWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
+            return False
 
     def _work_dir(self) -> Path | None:
         if self.work_dir is not None:

@@ -7,10 +7,13 @@ backends (or a user's own MLflow calls) never step on each other.
 from __future__ import annotations
 
 import os
+import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from .base import TrackerBackend
 
@@ -20,6 +23,12 @@ MAX_PARAM_CHARS = 6000
 TRACKER_STORES = {"mlartifacts", "mlruns", "wandb", "dvclive", ".aim"}
 #: MLflow accepts at most this many params / metrics in one ``log_batch``.
 BATCH = 100
+#: the tag of the newest best checkpoint; each best checkpoint is also tagged
+#: ``best_checkpoint.<file stem>``. No tag name may be a path prefix of another
+#: (``X`` and ``X/...``): MLflow's file store keeps each tag as a file.
+BEST_TAG = "best_checkpoint"
+#: characters MLflow accepts in a tag name on every platform (others become ``_``)
+_UNSAFE_TAG_CHARS = re.compile(r"[^\w.\- ]")
 
 
 class MLflowVisBackend(TrackerBackend):
@@ -37,7 +46,12 @@ class MLflowVisBackend(TrackerBackend):
             artifacts when the run ends (checkpoints are not: they are tagged).
         tracked_config_keys: top-level config keys recorded as params (None: all).
         artifact_location: where a newly created experiment stores artifacts.
-            Default for a local (``sqlite``/``file``) store: ``mlartifacts`` next to it.
+            Default for a ``sqlite`` store: ``mlartifacts`` next to the database file;
+            otherwise MLflow's own default (a ``file`` store: inside each run's folder).
+
+    When the run ends it is tagged ``last_checkpoint`` (the newest checkpoint),
+    ``best_checkpoint`` (the newest best one) and ``best_checkpoint.<file stem>``
+    (each best one, e.g. ``best_checkpoint.best_accuracy_top1_epoch_2``).
     """
 
     library = "mlflow"
@@ -83,12 +97,22 @@ class MLflowVisBackend(TrackerBackend):
     def _artifact_location(self) -> str | None:
         if self.artifact_location is not None:
             return self.artifact_location
-        for scheme in ("sqlite:///", "file://"):
-            if self.tracking_uri.startswith(scheme):
-                store = Path(self.tracking_uri[len(scheme) :])
-                folder = store.parent if scheme == "sqlite:///" else store
-                return (folder / "mlartifacts").resolve().as_uri()
-        return None  # a tracking server decides
+        if self.tracking_uri.startswith("sqlite:///"):
+            database = Path(self.tracking_uri[len("sqlite:///") :])
+            return (database.parent / "mlartifacts").resolve().as_uri()
+        # A file store keeps artifacts in <store>/<experiment id>/<run id>/artifacts when
+        # MLflow chooses; a folder of its own inside the store root would read as a
+        # malformed experiment. A tracking server chooses for itself.
+        return None
+
+    def _file_store(self) -> Path | None:
+        """The folder of a local file store (a ``file:`` URI or a plain path), else None."""
+        parsed = urlparse(self.tracking_uri)
+        if parsed.scheme == "file":
+            return Path(url2pathname(parsed.path)).expanduser().resolve()
+        if parsed.scheme == "" or len(parsed.scheme) == 1:  # a path, or a Windows drive path
+            return Path(self.tracking_uri).expanduser().resolve()
+        return None
 
     # -- TrackerBackend ------------------------------------------------------------------
     def start(self) -> None:
@@ -130,25 +154,68 @@ class MLflowVisBackend(TrackerBackend):
             self.experiment.log_batch(self.run_id, metrics=items[i : i + BATCH])
 
     def log_checkpoints(self, last: str | None, best: dict[str, str]) -> None:
-        client = self.experiment
-        if last is not None:
-            client.set_tag(self.run_id, "last_checkpoint", last)
-        for stem, path in best.items():
-            client.set_tag(self.run_id, f"best_checkpoint/{stem}", path)
-        if best:  # the newest best file, for one-line lookups
-            client.set_tag(self.run_id, "best_checkpoint", max(best.values(), key=os.path.getmtime))
+        from mlflow.entities import RunTag
+
+        tags = checkpoint_tags(last, best)
+        self.experiment.log_batch(self.run_id, tags=[RunTag(k, v) for k, v in tags.items()])
 
     def end(self, status: str) -> None:
-        client = self.experiment
+        # uploading and ending are separate steps: a failed upload still ends the run
+        self._attempt("upload the work dir's files as artifacts", self._upload_artifacts)
+        self.experiment.set_terminated(self.run_id, status=status)
+
+    def _artifact_files(self, work_dir: Path) -> Iterator[Path]:
+        """The work dir's files with an ``artifact_suffix``, outside any local tracker store."""
+        if not work_dir.is_dir() or not self.artifact_suffix:
+            return
+        store = self._file_store()
+        for path in sorted(work_dir.rglob("*")):
+            if set(path.relative_to(work_dir).parts) & TRACKER_STORES:
+                continue  # a local tracker store inside the work dir is not an artifact
+            if store is not None and (path == store or store in path.parents):
+                continue  # nor is this backend's own file store
+            if path.is_file() and path.name.endswith(self.artifact_suffix):
+                yield path
+
+    def _upload_artifacts(self) -> None:
+        """Upload each file on its own; raise once, naming the files that failed."""
         work_dir = self._work_dir()
-        if work_dir is not None and work_dir.is_dir() and self.artifact_suffix:
-            for path in sorted(work_dir.rglob("*")):
-                if set(path.relative_to(work_dir).parts) & TRACKER_STORES:
-                    continue  # a local tracker store inside the work dir is not an artifact
-                if path.is_file() and path.name.endswith(self.artifact_suffix):
-                    where = path.parent.relative_to(work_dir).as_posix()
-                    client.log_artifact(self.run_id, str(path), None if where == "." else where)
-        client.set_terminated(self.run_id, status=status)
+        if work_dir is None:
+            return
+        failed: list[str] = []
+        first: Exception | None = None
+        for path in self._artifact_files(work_dir):
+            where = path.parent.relative_to(work_dir).as_posix()
+            try:
+                self.experiment.log_artifact(
+                    self.run_id, str(path), None if where == "." else where
+                )
+            except Exception as exc:
+                failed.append(path.relative_to(work_dir).as_posix())
+                first = first or exc
+        if first is not None:
+            raise RuntimeError(
+                f"{len(failed)} file(s) not uploaded ({', '.join(failed[:5])}"
+                f"{', ...' if len(failed) > 5 else ''}); the first error: "
+                f"{type(first).__name__}: {first}"
+            ) from first
 
     def __repr__(self) -> str:
         return f"MLflowVisBackend(exp_name={self.exp_name!r}, tracking_uri={self.tracking_uri!r})"
+
+
+def checkpoint_tags(last: str | None, best: Mapping[str, str]) -> dict[str, str]:
+    """The checkpoint tags of a run: ``last_checkpoint``, ``best_checkpoint`` (the newest
+    best file) and ``best_checkpoint.<stem>`` per best file.
+
+    No name is a path prefix of another, so a store that keeps tags as files
+    (MLflow's file store) can hold them all.
+    """
+    tags: dict[str, str] = {}
+    if last is not None:
+        tags["last_checkpoint"] = last
+    for stem, path in best.items():
+        tags[f"{BEST_TAG}.{_UNSAFE_TAG_CHARS.sub('_', stem)}"] = path
+    if best:  # the newest best file, for one-line lookups
+        tags[BEST_TAG] = max(best.values(), key=os.path.getmtime)
+    return tags
