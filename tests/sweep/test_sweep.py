@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -183,3 +184,331 @@ def test_a_pruned_trial_stops_cleanly_after_its_validation(
     folder = tmp_path / "wd" / "trials" / "000"
     assert (folder / "epoch_1.pth").is_file() and not (folder / "epoch_2.pth").exists()
     assert list(study.trials[0].intermediate_values) == [1]  # reported once, at its validation
+
+
+#: tests/cli/tiny_task.py for 1 epoch, validated once at its end
+TINY_1_EPOCH = TINY_3_EPOCHS.replace("max_epochs=3", "max_epochs=1")
+
+TINY_SPACE = "space = {'optim_wrapper.optimizer.lr': dict(type='float', low=0.01, high=0.1)}\n"
+
+SEED_SPACE = {
+    "optim_wrapper.optimizer.lr": dict(type="float", low=1e-4, high=1e-1, log=True),
+    "model.hidden": dict(type="int", low=4, high=512),
+}
+
+
+def _draw(study: optuna.Study, space: dict) -> tuple[optuna.Trial, dict]:
+    from runner_sweep.space import suggest
+
+    trial = study.ask()
+    return trial, suggest(trial, space)
+
+
+@pytest.mark.parametrize("sampler", ["tpe", "random"])
+def test_a_seeded_continued_study_or_second_worker_draws_new_values(sampler: str) -> None:
+    """--seed 0 in every process: the values differ per trial, not repeat per process."""
+    from runner_sweep.space import check_space
+    from runner_sweep.sweep import make_sampler
+
+    space = check_space(SEED_SPACE)
+    storage = optuna.storages.InMemoryStorage()
+
+    def process() -> optuna.Study:  # a runner-cli sweep process: its own sampler, seed 0
+        return optuna.create_study(
+            storage=storage,
+            study_name="s",
+            sampler=make_sampler(sampler, space, 0),
+            load_if_exists=True,
+        )
+
+    first, second = process(), process()  # two workers started side by side
+    trial0, values0 = _draw(first, space)
+    trial1, values1 = _draw(second, space)
+    assert values0 != values1
+    first.tell(trial0, 0.5)
+    second.tell(trial1, 0.7)
+    _, values2 = _draw(process(), space)  # the same command again: the study continues
+    assert values2 not in (values0, values1)
+
+
+def test_a_seeded_sweep_in_one_process_is_reproducible() -> None:
+    from runner_sweep.seeding import trial_seed
+    from runner_sweep.space import check_space
+    from runner_sweep.sweep import make_sampler
+
+    space = check_space(SEED_SPACE)
+
+    def run(seed: int) -> list[dict]:
+        study = optuna.create_study(sampler=make_sampler("tpe", space, seed))
+        drawn = []
+        for score in (0.3, 0.9, 0.6):
+            trial, values = _draw(study, space)
+            study.tell(trial, score)
+            drawn.append(values)
+        return drawn
+
+    assert run(7) == run(7) != run(8)
+    assert trial_seed(7, 2) == trial_seed(7, 2) != trial_seed(7, 3)
+
+
+def _metric_opts(tmp_path: Path, metric: str | None) -> Any:
+    from runner_sweep.space import check_space
+    from runner_sweep.sweep import SweepOptions
+
+    return SweepOptions(
+        config="cfg.py",
+        space=check_space({"lr": dict(type="float", low=0.01, high=0.1)}),
+        trials=2,
+        work_dir=tmp_path / "wd",
+        metric=metric,
+    )
+
+
+def test_continuing_a_study_with_another_metric_is_refused(tmp_path: Path) -> None:
+    from runner_sweep.sweep import open_study
+
+    study, _ = open_study(_metric_opts(tmp_path, "acc"))
+    study.set_user_attr("metric", "acc")  # what its first scored trial stored
+    assert open_study(_metric_opts(tmp_path, "acc"))[0].user_attrs["metric"] == "acc"
+    assert open_study(_metric_opts(tmp_path, None))  # no --metric: the stored one is used
+    with pytest.raises(ConfigError) as info:
+        open_study(_metric_opts(tmp_path, "loss"))
+    message = str(info.value)
+    assert "'acc'" in message and "'loss'" in message
+    assert "--metric acc" in message and "--study NEW_NAME" in message
+
+
+def test_the_first_scored_trial_stores_the_metric_and_a_racing_worker_is_refused(
+    tmp_path: Path,
+) -> None:
+    from runner_sweep.sweep import open_study, record_metric
+
+    opts = _metric_opts(tmp_path, "acc")
+    study, _ = open_study(opts)
+    assert "metric" not in study.user_attrs  # not before a trial has reported it
+    record_metric(opts, study)
+    assert study.user_attrs["metric"] == "acc"
+    # a worker started with --metric loss before any trial had stored a metric
+    with pytest.raises(ConfigError, match="'acc', not 'loss'"):
+        record_metric(_metric_opts(tmp_path, "loss"), study)
+
+
+@pytest.mark.parametrize(
+    ("entry", "match"),
+    [
+        (dict(type="float", low=0, high=0.1, log=True), r"log=True needs low > 0.*low=0"),
+        (dict(type="float", low=-1.0, high=0.1, log=True), r"log=True needs low > 0"),
+        (
+            dict(type="float", low=1e-3, high=0.1, step=0.01, log=True),
+            r"log=True and step=0.01 cannot be combined",
+        ),
+        (dict(type="int", low=4.5, high=9), r"low=4.5 is not a whole number.*low=5"),
+        (dict(type="int", low=4, high=9.5), r"high=9.5 is not a whole number.*high=9"),
+        (dict(type="int", low=0, high=9, log=True), r"log=True needs low >= 1"),
+        (dict(type="int", low=1, high=9, step=2, log=True), r"cannot be combined"),
+        (dict(type="int", low=1, high=9, step=0), r"step=0 must be a whole number of at least 1"),
+        (dict(type="float", low=0.0, high=1.0, step=-0.1), r"step=-0.1 must be a positive"),
+        (dict(type="float", low=0.0, high=1.0, log="yes"), r"log='yes' must be True or False"),
+        (dict(type="float", low=0.0, high=float("inf")), r"finite numbers"),
+    ],
+)
+def test_entries_optuna_would_refuse_are_input_errors_when_read(
+    tmp_path: Path, entry: dict, match: str
+) -> None:
+    from runner_sweep.space import load_space
+
+    space = tmp_path / "space.py"
+    space.write_text(f"inf = float('inf')\nspace = {{'model.p': {entry!r}}}\n")
+    with pytest.raises(ConfigError, match=rf"space\['model.p'\] in .*space.py.*{match}"):
+        load_space(space)
+
+
+def test_valid_numeric_entries_are_accepted() -> None:
+    from runner_sweep.space import check_space
+
+    checked = check_space(
+        {
+            "a": dict(type="float", low=1e-4, high=1e-1, log=True),
+            "b": dict(type="float", low=0.0, high=1.0, step=0.25),
+            "c": dict(type="float", low=0.0, high=1.0, step=None),
+            "d": dict(type="int", low=1, high=64, log=True),
+            "e": dict(type="int", low=0, high=8, step=2),
+        }
+    )
+    assert checked["c"] == {"type": "float", "low": 0.0, "high": 1.0}  # step=None: no step
+
+
+def test_a_bad_numeric_entry_exits_2_before_any_trial(tmp_path: Path, capsys, monkeypatch) -> None:
+    from runner_cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cfg.py").write_text(CONFIG)
+    (tmp_path / "space.py").write_text(
+        "space = {'optim_wrapper.optimizer.lr': dict(type='float', low=0, high=0.1, log=True)}\n"
+    )
+    args = ["sweep", "cfg.py", "--space", "space.py", "--trials", "1", "--work-dir", "wd"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "space['optim_wrapper.optimizer.lr'] in space.py" in err and "unexpected" not in err
+    assert not (tmp_path / "wd" / "study.db").exists()  # no study, so no FAIL trial in it
+
+
+def test_a_misspelt_argument_message_has_single_punctuation(tmp_path: Path) -> None:
+    from runner_sweep.space import load_space
+
+    bad = tmp_path / "space.py"
+    bad.write_text("space = {'lr': dict(type='float', low=1e-3, hihg=1e-2)}\n")
+    with pytest.raises(ConfigError) as info:
+        load_space(bad)
+    message = str(info.value)
+    assert "has unknown 'hihg' (did you mean 'high'?). A float parameter" in message
+    assert "?." not in message and ".." not in message
+
+
+def test_run_logs_go_to_stderr_and_stdout_holds_the_tables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runner_cli.main import main
+
+    monkeypatch.syspath_prepend(str(ROOT / "tests" / "cli"))  # tiny_task.py
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
+    (tmp_path / "tiny.py").write_text(TINY_1_EPOCH)
+    (tmp_path / "space.py").write_text(TINY_SPACE)
+    args = ["sweep", "tiny.py", "--space", "space.py", "--trials", "1", "--work-dir", "wd"]
+    assert main([*args, "--seed", "0"]) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0].split("\t") == [
+        "trial",
+        "state",
+        "accuracy/top1",
+        "optim_wrapper.optimizer.lr",
+        "seconds",
+    ]
+    assert lines[1].startswith("0\tCOMPLETE\t")
+    assert lines[2:4] == ["trial: 0", lines[3]] and lines[3].startswith("accuracy/top1: ")
+    assert "Epoch(train)" not in out and "runner - INFO" not in out
+    assert "Epoch(train)" in err and "Epoch(val)" in err
+
+
+@pytest.mark.parametrize(
+    "train_cfg",
+    [
+        "train_cfg = dict(by_epoch=True, max_epochs=1, val_interval=1)",
+        "train_cfg = dict(by_epoch=False, max_iters=4, val_interval=4)",
+    ],
+)
+def test_a_trial_that_trained_to_its_end_is_never_pruned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, train_cfg: str
+) -> None:
+    """The pruner says stop at the last validation: nothing is left to save, so COMPLETE."""
+    from runner_sweep.space import check_space
+    from runner_sweep.sweep import SweepOptions, run_trial
+
+    monkeypatch.syspath_prepend(str(ROOT / "tests" / "cli"))  # tiny_task.py
+    monkeypatch.chdir(tmp_path)
+    config = TINY_3_EPOCHS.replace(
+        "train_cfg = dict(by_epoch=True, max_epochs=3, val_interval=1)", train_cfg
+    )
+    (tmp_path / "tiny.py").write_text(config)
+    opts = SweepOptions(
+        config="tiny.py",
+        space=check_space({"optim_wrapper.optimizer.lr": dict(type="float", low=0.01, high=0.1)}),
+        trials=1,
+        work_dir=tmp_path / "wd",
+    )
+    study = optuna.create_study(
+        direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=1000.0)
+    )
+    study.optimize(lambda trial: run_trial(opts, trial, note=lambda _: None), n_trials=1)
+    (trial,) = study.trials
+    assert trial.state.name == "COMPLETE"
+    assert trial.value == trial.intermediate_values[1]  # its one, final, validation
+
+
+def test_optuna_failure_reports_are_hidden_unless_debug() -> None:
+    import logging
+
+    from runner_sweep.sweep import optuna_failure_reports
+
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    logger = logging.getLogger("optuna.study._optimize")
+    handler = Keep()
+    logging.getLogger("optuna").addHandler(handler)
+    try:
+        raised = (ValueError, ValueError("bad"), None)
+        for show in (False, True):
+            with optuna_failure_reports(show=show):
+                logger.warning("Trial 3 failed with parameters: {} because of ...", exc_info=raised)
+                logger.warning("Trial 3 failed with value None.")
+                logger.warning("Trial 4 failed with value nan.")  # a NaN score: kept
+                logger.warning("Something else.")
+        logger.warning("Trial 5 failed with value None.")  # outside: left alone
+    finally:
+        logging.getLogger("optuna").removeHandler(handler)
+    hidden = ["Trial 4 failed with value nan.", "Something else."]
+    shown = [
+        "Trial 3 failed with parameters: {} because of ...",
+        "Trial 3 failed with value None.",
+        *hidden,
+    ]
+    assert seen == [*hidden, *shown, "Trial 5 failed with value None."]
+
+
+def _tiny_sweep(tmp_path: Path, *extra: str, hold: Path | None = None) -> subprocess.Popen[str]:
+    path = os.pathsep.join([str(HERE), str(ROOT / "tests" / "cli"), *sys.path])
+    env = {**os.environ, "PYTHONPATH": path, "NO_COLOR": "1", "OMP_NUM_THREADS": "1"}
+    env.pop("SWEEP_TEST_HOLD", None)
+    if hold is not None:
+        env["SWEEP_TEST_HOLD"] = str(hold)
+    args = ["tiny.py", "--space", "space.py", "--trials", "1", "--work-dir", "wd", *extra]
+    return subprocess.Popen(
+        [sys.executable, "-m", "runner_cli", "sweep", *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+def test_a_failed_trial_is_one_line_without_optunas_traceback(tmp_path: Path) -> None:
+    (tmp_path / "tiny.py").write_text(TINY_1_EPOCH)
+    (tmp_path / "space.py").write_text(TINY_SPACE)
+    proc = _tiny_sweep(tmp_path, "--metric", "accuracy/top2")
+    out, err = proc.communicate(timeout=180)
+    assert proc.returncode == 2, err[-3000:]
+    assert "runner-cli: error: runner-cli sweep --metric 'accuracy/top2'" in err
+    assert "Traceback" not in err and "Trial 0 failed" not in err and "[W " not in err
+    assert out == ""
+
+
+@pytest.mark.slow
+def test_ctrl_c_says_the_same_command_continues_the_study(tmp_path: Path) -> None:
+    (tmp_path / "tiny.py").write_text(
+        TINY_1_EPOCH.replace("imports=['tiny_task']", "imports=['tiny_task', 'hold_hook']")
+        + "custom_hooks = [dict(type='HoldHook')]\n"
+    )
+    (tmp_path / "space.py").write_text(TINY_SPACE)
+    marker = tmp_path / "held"
+    proc = _tiny_sweep(tmp_path, hold=marker)
+    _wait_for(marker, proc)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-3000:]
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("runner-cli sweep: interrupted (Ctrl-C).")
+    assert "run the same command again to continue the study" in last
+    assert "Traceback" not in err and "Trial 0 failed" not in err
+    study = optuna.load_study(
+        study_name="tiny", storage=f"sqlite:///{tmp_path / 'wd' / 'study.db'}"
+    )
+    assert [t.state.name for t in study.trials] == ["FAIL"]  # cut short: not counted

@@ -7,8 +7,13 @@ torch are imported by the handler only.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
 from pathlib import Path
 from typing import Any
+
+#: runner-cli's exit status for Ctrl-C (``runner_cli.errors.EXIT_INTERRUPTED``)
+EXIT_INTERRUPTED = 130
 
 
 def register(subparsers: Any) -> None:
@@ -52,7 +57,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--direction", choices=["maximize", "minimize"], default="maximize")
     parser.add_argument("--sampler", choices=["tpe", "random", "grid"], default="tpe")
     parser.add_argument("--pruner", choices=["median", "none"], default="median")
-    parser.add_argument("--seed", type=int, help="seed of the sampler")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        metavar="S",
+        help="make the sampling reproducible: trial n is sampled with a seed derived from S and "
+        "n, so a continued study or another worker draws anew instead of replaying the draws",
+    )
     parser.add_argument(
         "--cfg-options",
         nargs="+",
@@ -83,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.trials < 1:
         raise ConfigError(f"--trials {args.trials}: give a number of trials of at least 1.")
+    if args.seed is not None and not 0 <= args.seed < 2**32:
+        raise ConfigError(f"--seed {args.seed}: give a seed from 0 to {2**32 - 1}.")
     from runner_core.project import default_work_dir
 
     stem = f"{Path(args.config).stem}-sweep"
@@ -100,8 +113,19 @@ def run(args: argparse.Namespace) -> int:
         pruner=args.pruner,
         seed=args.seed,
         cfg_options=list(args.cfg_options),
+        debug=bool(getattr(args, "debug", False)),
     )
-    study = sweep(opts, note)
+    try:
+        # the trials' run logs go to stderr, so stdout holds only the tables (pipe-friendly)
+        with contextlib.redirect_stdout(sys.stderr):
+            study = sweep(opts, note)
+    except KeyboardInterrupt:
+        note(
+            f"runner-cli sweep: interrupted (Ctrl-C). The study {opts.study_name!r} in "
+            f"{opts.storage_url} keeps its finished trials (a trial cut short is marked FAIL "
+            "and not counted): run the same command again to continue the study."
+        )
+        return EXIT_INTERRUPTED
     headers, rows = trial_rows(study)
     print_table(headers, rows, title=f"study {opts.study_name} ({opts.storage_url})")
     best = best_rows(study)

@@ -4,6 +4,10 @@ A pruned trial is not an error: the hook sets the train loop's
 ``stop_training`` flag (as EarlyStoppingHook does), so the run ends after this
 validation with its checkpoint and logs written, and the sweep then tells
 Optuna the trial was pruned.
+
+Pruning saves the rest of a trial's training; at the last validation of the
+schedule there is nothing left to save, so a trial that trained to its end is
+never pruned: it is COMPLETE with its final score, whatever the pruner says.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ class TrialReportHook(Hook):
         self.values.append(value)
         step = len(self.values)
         self.trial.report(value, step)
-        if self.trial.should_prune():
+        if self.trial.should_prune() and not training_finished(runner):
             self.pruned = True
             runner.logger.info(
                 "Optuna pruned trial %d after validation %d (%s = %.4f): stopping this trial.",
@@ -56,3 +60,15 @@ class TrialReportHook(Hook):
             loop = runner.train_loop
             if hasattr(loop, "stop_training"):
                 loop.stop_training = True
+
+
+def training_finished(runner: Any) -> bool:
+    """Whether the train loop has done its whole schedule (this validation is its last)."""
+    loop = getattr(runner, "train_loop", None)
+    if loop is None:
+        return False
+    if getattr(loop, "by_epoch", True):
+        done, last = getattr(loop, "epoch", 0), getattr(loop, "max_epochs", None)
+    else:
+        done, last = getattr(loop, "iter", 0), getattr(loop, "max_iters", None)
+    return last is not None and done >= last

@@ -7,6 +7,7 @@ in ``--cfg-options``). A bad entry is a ``ConfigError`` naming it.
 
 from __future__ import annotations
 
+import math
 import runpy
 from collections.abc import Mapping
 from pathlib import Path
@@ -74,7 +75,7 @@ def check_space(space: Any, where: str = "the search space") -> dict[str, dict[s
             if missing:
                 parts.append(f"lacks {', '.join(missing)}")
             for name in unknown:
-                parts.append(f"has unknown {name!r}.{did_you_mean(name, required + optional)}")
+                parts.append(f"has unknown {name!r}{_hint(name, required + optional)}")
             raise ConfigError(
                 f"{entry} ({kind}) {'; '.join(parts)}. A {kind} parameter takes "
                 f"{', '.join(required + optional)} (the arguments of Optuna's suggest_{kind})."
@@ -83,19 +84,95 @@ def check_space(space: Any, where: str = "the search space") -> dict[str, dict[s
             choices = args["choices"]
             if not isinstance(choices, (list, tuple)) or not choices:
                 raise ConfigError(f"{entry}: choices must be a non-empty list, not {choices!r}.")
-        elif not (_numbers(args) and args["low"] < args["high"]):
-            raise ConfigError(
-                f"{entry}: low and high must be numbers with low < high, got low="
-                f"{args['low']!r}, high={args['high']!r}."
-            )
+        else:
+            args = _check_range(entry, kind, args)
         checked[key] = {"type": kind, **args}
     return checked
 
 
-def _numbers(args: Mapping[str, Any]) -> bool:
-    return all(
-        isinstance(args[k], (int, float)) and not isinstance(args[k], bool) for k in ("low", "high")
-    )
+def _hint(name: str, candidates: tuple[str, ...]) -> str:
+    """`` (did you mean 'x'?)`` for a misspelt argument, or ''."""
+    hint = did_you_mean(name, candidates).strip()
+    return f" ({hint[0].lower()}{hint[1:]})" if hint else ""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_range(entry: str, kind: str, args: dict[str, Any]) -> dict[str, Any]:
+    """What Optuna's ``FloatDistribution`` / ``IntDistribution`` would refuse, as input errors.
+
+    Checked when the space file is read, so a bad entry stops the sweep before
+    any trial (a trial would fail on it, leaving a FAIL trial in the study).
+    ``step=None`` means no step, as in Optuna; it is dropped.
+    """
+    args = {k: v for k, v in args.items() if not (k == "step" and v is None)}
+    low, high = args["low"], args["high"]
+    where = f"{entry} ({kind})"
+    if kind == "int":
+        for name, fix in (("low", math.ceil), ("high", math.floor)):
+            value = args[name]
+            if not _is_whole(value):
+                example = (
+                    f" such as {name}={fix(value)}"
+                    if _is_number(value) and math.isfinite(value)
+                    else ""
+                )
+                raise ConfigError(
+                    f"{where}: {name}={value!r} is not a whole number. An int parameter takes int "
+                    f"bounds: give {name} an int{example}, or make the entry type='float'."
+                )
+    elif not (_is_number(low) and _is_number(high) and math.isfinite(low) and math.isfinite(high)):
+        raise ConfigError(
+            f"{where}: low and high must be finite numbers, got low={low!r}, high={high!r}. "
+            "Example: dict(type='float', low=1e-4, high=1e-1, log=True)."
+        )
+    if not low < high:
+        raise ConfigError(
+            f"{where}: low and high must be numbers with low < high, got low={low!r}, "
+            f"high={high!r}. Swap them, or make the entry categorical for a single value."
+        )
+    log = args.get("log", False)
+    if not isinstance(log, bool):
+        raise ConfigError(f"{where}: log={log!r} must be True or False.")
+    if "step" in args:
+        step = args["step"]
+        if kind == "int" and not (_is_whole(step) and step >= 1):
+            raise ConfigError(
+                f"{where}: step={step!r} must be a whole number of at least 1 (the distance "
+                "between the values tried), e.g. step=2; drop it for every value."
+            )
+        if kind == "float" and not (_is_number(step) and math.isfinite(step) and step > 0):
+            raise ConfigError(
+                f"{where}: step={step!r} must be a positive number (the distance between the "
+                "values tried), e.g. step=0.01; drop it for a continuous range."
+            )
+        if log and (kind == "float" or step != 1):
+            raise ConfigError(
+                f"{where}: log=True and step={step!r} cannot be combined (Optuna samples a log "
+                "scale without steps): drop step for a log scale, or drop log=True for steps."
+            )
+    if log and kind == "float" and low <= 0:
+        raise ConfigError(
+            f"{where}: log=True needs low > 0 (a log scale has no zero or negative values), "
+            f"got low={low!r}: give a small positive low such as low={_positive_example(high)}, "
+            "or drop log=True."
+        )
+    if log and kind == "int" and low < 1:
+        raise ConfigError(
+            f"{where}: log=True needs low >= 1 (a log scale has no zero or negative values), "
+            f"got low={low!r}: set low=1 or more, or drop log=True."
+        )
+    return args
+
+
+def _positive_example(high: float) -> str:
+    return f"{high / 1000:.0e}" if high > 0 else "1e-05"
 
 
 def suggest(trial: Any, space: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

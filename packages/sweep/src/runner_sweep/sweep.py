@@ -15,11 +15,14 @@ The failed trial's parameters are queued again, so the sweep loses nothing.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import socket
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +54,8 @@ class SweepOptions:
     pruner: str = "median"
     seed: int | None = None
     cfg_options: list[str] = field(default_factory=list)
+    #: show Optuna's own report (with traceback) of a failed trial (``--debug``)
+    debug: bool = False
 
     @property
     def storage_url(self) -> str:
@@ -73,15 +78,30 @@ def load_config(path: str, cfg_options: list[str]) -> Any:
 
 
 def make_sampler(name: str, space: Mapping[str, Mapping[str, Any]], seed: int | None) -> Any:
+    """The sampler ``--sampler name`` names; with a seed, TPE and random are seeded per trial.
+
+    A TPE or random sampler seeded once would draw the same values in every
+    process: a continued study, or a second worker, would repeat its trials.
+    Seeded per trial (:mod:`runner_sweep.seeding`), each trial draws with a seed
+    of its own, derived from ``seed`` and its number. The grid sampler keeps
+    ``seed`` itself: it only shuffles the grid, an order all workers must share
+    (trial ``n`` takes the grid's ``n``-th point, whichever worker runs it).
+    """
     import optuna
 
-    if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed)
-    if name == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
     if name == "grid":
         return optuna.samplers.GridSampler(grid(space), seed=seed)
-    raise ConfigError(f"--sampler {name!r}: choose tpe, random or grid.")
+    if name == "tpe":
+        kind = optuna.samplers.TPESampler
+    elif name == "random":
+        kind = optuna.samplers.RandomSampler
+    else:
+        raise ConfigError(f"--sampler {name!r}: choose tpe, random or grid.")
+    if seed is None:
+        return kind()
+    from .seeding import PerTrialSeedSampler
+
+    return PerTrialSeedSampler(lambda trial_seed: kind(seed=trial_seed), seed)
 
 
 def make_pruner(name: str) -> Any:
@@ -132,7 +152,35 @@ def open_study(opts: SweepOptions) -> tuple[Any, Any]:
             f"{study.direction.name.lower()!r}, not {opts.direction!r}: pass --direction "
             f"{study.direction.name.lower()}, or --study NEW_NAME for a new study."
         )
+    stored = study.user_attrs.get("metric")
+    if opts.metric is not None and stored is not None and stored != opts.metric:
+        raise ConfigError(_metric_mismatch(opts, stored))
     return study, storage
+
+
+def _metric_mismatch(opts: SweepOptions, stored: str) -> str:
+    return (
+        f"The study {opts.study_name!r} in {opts.storage_url} scores its trials by the "
+        f"validation metric {stored!r}, not {opts.metric!r} (--metric {opts.metric}): scores of "
+        f"two metrics cannot be compared in one study. Pass --metric {stored} (or leave "
+        "--metric out) to continue it, or give --study NEW_NAME or another --work-dir / "
+        "--storage for a new study."
+    )
+
+
+def record_metric(opts: SweepOptions, study: Any) -> None:
+    """Store the metric in the study the first time a trial reports it; refuse another one.
+
+    Stored only once a validation has reported it, so a misspelt ``--metric``
+    is not kept. A worker started with another ``--metric`` before any trial
+    had reported finds it here.
+    """
+    stored = study.user_attrs.get("metric")
+    if stored is None and opts.metric is not None:
+        study.set_user_attr("metric", opts.metric)
+        stored = study.user_attrs.get("metric")  # another worker may have stored its own
+    if stored is not None and stored != opts.metric:
+        raise ConfigError(_metric_mismatch(opts, stored))
 
 
 def _alive(pid: int) -> bool:
@@ -214,6 +262,7 @@ def run_trial(opts: SweepOptions, trial: Any, note: Callable[[str], None]) -> fl
         )
     if opts.metric is None:
         opts.metric = reporter.metric
+    record_metric(opts, trial.study)
     if reporter.pruned:
         note(f"runner-cli sweep: trial {trial.number} pruned.")
         raise optuna.TrialPruned(f"pruned after validation {len(reporter.values)}")
@@ -228,6 +277,41 @@ def _short(params: Mapping[str, Any]) -> str:
 
 class Surplus(Exception):
     """Another worker took the study's last trial slot while this one asked for a trial."""
+
+
+#: Optuna's report of a trial that raised: a warning with the traceback, then "with value None"
+_TRIAL_FAILED = re.compile(r"Trial \d+ failed with ")
+_NO_VALUE = re.compile(r"Trial \d+ failed with value None\.$")
+
+
+class _NoTrialFailureReports(logging.Filter):
+    """Drops Optuna's report of a trial that raised (a NaN score's report stays)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        raised = record.exc_info is not None and _TRIAL_FAILED.match(message)
+        return not (raised or _NO_VALUE.match(message))
+
+
+@contextmanager
+def optuna_failure_reports(show: bool) -> Iterator[None]:
+    """Hide Optuna's warning (with traceback) for a failed trial unless ``show`` (``--debug``).
+
+    The error itself reaches runner-cli, which prints it as one paragraph; the
+    traceback is for ``--debug``. Optuna's other warnings still show.
+    """
+    if show:
+        yield
+        return
+    handlers = list(logging.getLogger("optuna").handlers)
+    hide = _NoTrialFailureReports()
+    for handler in handlers:
+        handler.addFilter(hide)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(hide)
 
 
 def sweep(opts: SweepOptions, note: Callable[[str], None], poll: float = 1.0) -> Any:
@@ -274,11 +358,10 @@ def sweep(opts: SweepOptions, note: Callable[[str], None], poll: float = 1.0) ->
         try:
             # optimize() (rather than ask/tell) keeps Optuna's heartbeat for the trial,
             # marks pruned trials PRUNED and failed ones FAIL before re-raising
-            study.optimize(objective, n_trials=1, catch=())
+            with optuna_failure_reports(show=opts.debug):
+                study.optimize(objective, n_trials=1, catch=())
         except Surplus:
             continue
-        if opts.metric and "metric" not in study.user_attrs:
-            study.set_user_attr("metric", opts.metric)
     return study
 
 
