@@ -292,15 +292,14 @@ def test_augmentation_does_not_depend_on_num_workers() -> None:
     assert all(torch.equal(a, b) for a, b in zip(list(resumed), by_workers[0][1:]))
 
 
-def test_loading_without_workers_leaves_every_global_stream_where_it_was() -> None:
+def test_loading_without_workers_leaves_the_python_and_torch_streams_where_they_were() -> None:
+    """Dropout and other torch draws of the model go on as if no data had been loaded."""
     loader = build_dataloader(dict(dataset=RandomDataset(), batch_size=2), seed=5)
     random.seed(1)
-    np.random.seed(1)
     torch.manual_seed(1)
-    expected = (random.random(), float(np.random.rand()), torch.rand(()).item())
+    expected = (random.random(), torch.rand(()).item())
     random.seed(1)
-    np.random.seed(1)
     torch.manual_seed(1)
     batches = list(loader)
     assert len(batches) == 4
-    assert (random.random(), float(np.random.rand()), torch.rand(()).item()) == expected
+    assert (random.random(), torch.rand(()).item()) == expected
