@@ -84,12 +84,16 @@ class Faults(Hook):
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         if self.opts["save_every_iter"]:
             name = f"iter_{runner.iter + 1}.pth"
-            runner.save_checkpoint(runner.work_dir, name, background=self.writer)
+            runner.save_checkpoint(
+                runner.work_dir, name, update_pointer=True, background=self.writer
+            )
 
     def after_train_epoch(self, runner) -> None:
         if self.opts["save_every_epoch"]:
             name = f"epoch_{runner.epoch + 1}.pth"
-            runner.save_checkpoint(runner.work_dir, name, background=self.writer)
+            runner.save_checkpoint(
+                runner.work_dir, name, update_pointer=True, background=self.writer
+            )
 
     def after_run(self, runner) -> None:
         if self.writer is not None:

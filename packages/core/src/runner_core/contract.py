@@ -237,19 +237,26 @@ class RunnerAPI(Protocol):
         self,
         out_dir: str | Path,
         filename: str,
+        file_client_args: Mapping[str, Any] | None = None,
         save_optimizer: bool = True,
         save_param_scheduler: bool = True,
         meta: Mapping[str, Any] | None = None,
-        update_pointer: bool = True,
+        by_epoch: bool = True,
+        backend_args: Mapping[str, Any] | None = None,
+        *,
+        update_pointer: bool = False,
         fsync: bool = True,
         background: BackgroundWriter | None = None,
         after_write: Callable[[Path], object] | None = None,
     ) -> Path | None:
         """Save the training state atomically; the path on rank 0, else None.
 
-        With ``background`` only the copy to host memory happens now, the
-        write in that writer's thread; ``after_write(path)`` runs once file
-        and pointer are in place."""
+        MMEngine's arguments in its order (storage arguments: local disk
+        only). ``update_pointer=True`` makes the file the one a resume starts
+        from (``last_checkpoint``); by default, as in MMEngine, the pointer
+        stays. With ``background`` only the copy to host memory happens now,
+        the write in that writer's thread; ``after_write(path)`` runs once
+        file and pointer are in place."""
         ...
 
     def load_checkpoint(

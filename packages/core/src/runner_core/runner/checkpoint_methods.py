@@ -35,23 +35,33 @@ class CheckpointMethods:
         self,
         out_dir: str | Path,
         filename: str,
+        file_client_args: Mapping[str, Any] | None = None,
         save_optimizer: bool = True,
         save_param_scheduler: bool = True,
         meta: Mapping[str, Any] | None = None,
-        update_pointer: bool = True,
+        by_epoch: bool = True,
+        backend_args: Mapping[str, Any] | None = None,
+        *,
+        update_pointer: bool = False,
         fsync: bool = True,
         background: BackgroundWriter | None = None,
         after_write: Callable[[Path], object] | None = None,
-        **_: Any,
     ) -> Path | None:
         """Save the training state atomically; return the path (on rank 0).
 
-        ``fsync=False`` skips flushing to disk (faster; a power loss may then
-        lose the newest checkpoint, never corrupt an older one). With
-        ``background`` the state is copied to host memory now and written by
-        that writer's thread; ``after_write(path)`` runs once file and
-        pointer are in place.
+        MMEngine's arguments in MMEngine's order. ``file_client_args`` and
+        ``backend_args`` may name the local disk only; ``by_epoch`` is
+        accepted and not needed (the loop's own position is recorded).
+        ``update_pointer=True`` also points ``last_checkpoint`` at the file,
+        which a resume then starts from; a plain call (an export) leaves the
+        pointer alone, as MMEngine's does. ``fsync=False`` skips flushing to
+        disk (faster; a power loss may then lose the newest checkpoint, never
+        corrupt an older one). With ``background`` the state is copied to host
+        memory now and written by that writer's thread; ``after_write(path)``
+        runs once file and pointer are in place.
         """
+        _check_local_backend(file_client_args, "file_client_args")
+        _check_local_backend(backend_args, "backend_args")
         return checkpointing.save(
             self,
             self._train_loop,
@@ -75,13 +85,24 @@ class CheckpointMethods:
         """Load weights only (``load_from``)."""
         return checkpointing.load_weights(self, filename, map_location, strict, revise_keys)
 
-    def resume(self, filename: str | Path) -> None:
+    def resume(
+        self,
+        filename: str | Path,
+        resume_optimizer: bool = True,
+        resume_param_scheduler: bool = True,
+        map_location: Any = "default",
+    ) -> None:
         """Resume the whole training state from ``filename`` when ``train()`` runs.
 
         The same as ``resume=filename`` (or MMEngine's ``load_from=filename,
-        resume=True``) in the constructor.
+        resume=True``) in the constructor. ``resume_optimizer=False`` /
+        ``resume_param_scheduler=False`` keep the freshly built optimizer /
+        schedulers. ``map_location`` is accepted for MMEngine's calls: the
+        state is read on the CPU and moved to each part's own device.
         """
         self._resume_state.request(filename)
+        self._resume_state.resume_optimizer = bool(resume_optimizer)
+        self._resume_state.resume_param_scheduler = bool(resume_param_scheduler)
 
     def _load_once(self) -> None:
         """``load_from`` for val()/test(): only if nothing was loaded or trained yet."""
@@ -110,3 +131,18 @@ class CheckpointMethods:
                 self.randomness_cfg.get("diff_rank_seed", False),
             )
             self.message_hub.update_info("seed", self.seed)
+
+
+def _check_local_backend(args: Mapping[str, Any] | None, name: str) -> None:
+    """MMEngine's storage arguments: only the local disk (or nothing) is supported."""
+    if not args:
+        return
+    backend = dict(args).get("backend", "local")
+    if backend not in ("local", "disk"):
+        from ..errors import ConfigError
+
+        raise ConfigError(
+            f"save_checkpoint({name}={dict(args)!r}): checkpoints are written to the local "
+            "disk only (atomically, then fsynced). Save to a local out_dir and copy the file "
+            "to remote storage afterwards."
+        )

@@ -374,9 +374,11 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
             logger=runner.logger,
             source=path,
         )
-        if "optimizer" in ckpt and runner.optim_wrapper is not None:
+        wanted = runner.resume_state.resume_optimizer
+        if wanted and "optimizer" in ckpt and runner.optim_wrapper is not None:
             runner.optim_wrapper.load_state_dict(ckpt["optimizer"])
-    if "param_schedulers" in ckpt and runner.param_schedulers:
+    wanted = runner.resume_state.resume_param_scheduler
+    if wanted and "param_schedulers" in ckpt and runner.param_schedulers:
         _load_schedulers(runner, runner.param_schedulers, ckpt["param_schedulers"])
     if "message_hub" in ckpt:
         runner.message_hub.load_state_dict(ckpt["message_hub"])

@@ -172,7 +172,7 @@ class PreemptionHook(Hook):
     def _stop(self, runner: Any, signum: int, done: int, where: str) -> None:
         """Save ``iter_<done>.pth``, requeue if asked, log where training stopped, and raise."""
         filename = f"iter_{done}.pth"
-        saved = runner.save_checkpoint(runner.work_dir, filename)
+        saved = runner.save_checkpoint(runner.work_dir, filename, update_pointer=True)
         if self.slurm_requeue and runner.rank == 0:
             _requeue(runner)
         name = signal.Signals(signum).name

@@ -40,6 +40,9 @@ class ResumeState:
         #: weights to load when not resuming (``load_from`` without ``resume``)
         self.weights_from: str | Path | None = None
         self.request(resume, load_from)
+        #: ``runner.resume(..., resume_optimizer=False / resume_param_scheduler=False)``
+        self.resume_optimizer = True
+        self.resume_param_scheduler = True
         #: whether the checkpoint carried the gradients of an unfinished accumulation window
         self.carried_grads = False
         #: set while validating inside training: the streams a checkpoint must record

@@ -1,0 +1,88 @@
+"""Runner.save_checkpoint and Runner.resume take MMEngine's arguments and keep its meaning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from runner_core import Runner
+from runner_core.checkpoint import read_pointer
+from runner_core.errors import ConfigError
+from runner_core.hooks import Hook
+
+
+def _runner(work_dir: Path, max_epochs: int, **kwargs: Any) -> Runner:
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(8, 2, generator=g)
+    return Runner(
+        model=nn.Linear(2, 1),
+        work_dir=str(work_dir),
+        train_dataloader=dict(dataset=TensorDataset(x, x.sum(1, keepdim=True)), batch_size=4),
+        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1, momentum=0.9)),
+        default_hooks=dict(logger=dict(interval=1, progress_bar=False)),
+        **kwargs,
+    )
+
+
+def test_an_exported_checkpoint_does_not_become_the_resume_point(tmp_path: Path) -> None:
+    """MMEngine's save_checkpoint leaves last_checkpoint alone: auto-resume takes epoch_2,
+    with its optimizer state, not a weights-only export."""
+    run = _runner(tmp_path / "wd", 2)
+    run.train()
+    run.save_checkpoint(
+        run.work_dir, "deploy.pth", save_optimizer=False, save_param_scheduler=False
+    )
+    run.save_checkpoint(tmp_path / "exports", "deploy.pth", None, False, False)  # positional
+    assert read_pointer(run.work_dir) == (run.work_dir / "epoch_2.pth").absolute()
+    assert "optimizer" not in torch.load(tmp_path / "exports" / "deploy.pth", weights_only=True)
+
+
+def test_storage_arguments_name_the_local_disk_only(tmp_path: Path) -> None:
+    run = _runner(tmp_path, 1)
+    run.train()
+    run.save_checkpoint(tmp_path, "a.pth", dict(backend="local"), by_epoch=False)
+    with pytest.raises(ConfigError, match="local disk only"):
+        run.save_checkpoint(tmp_path, "b.pth", backend_args=dict(backend="petrel"))
+    with pytest.raises(TypeError):
+        run.save_checkpoint(tmp_path, "c.pth", save_optimzer=False)  # type: ignore[call-arg]
+
+
+def test_a_checkpoint_saved_from_an_mmengine_style_hook(tmp_path: Path) -> None:
+    """MMEngine's CheckpointHook calls save_checkpoint(out_dir, name, file_client_args, ...)."""
+    saved: list[Path | None] = []
+
+    class Save(Hook):
+        def after_train_epoch(self, runner: Runner) -> None:
+            saved.append(
+                runner.save_checkpoint(
+                    runner.work_dir, "mine.pth", None, save_optimizer=True, by_epoch=True
+                )
+            )
+
+    _runner(tmp_path, 1, custom_hooks=[Save()]).train()
+    assert saved and saved[0] is not None and saved[0].name == "mine.pth"
+
+
+def test_resume_without_the_optimizer_state(tmp_path: Path) -> None:
+    run = _runner(tmp_path, 1)
+    run.train()
+    momentum = run.optim_wrapper.optimizer.state_dict()["state"]
+    assert momentum  # SGD with momentum kept buffers
+    fresh = _runner(tmp_path, 2)
+    fresh.resume(tmp_path / "epoch_1.pth", resume_optimizer=False, map_location="cpu")
+    seen: list[dict] = []
+
+    class Look(Hook):
+        def before_train_epoch(self, runner: Runner) -> None:
+            seen.append(dict(runner.optim_wrapper.optimizer.state_dict()["state"]))
+
+    fresh.register_hook(Look())
+    fresh.train()
+    assert fresh.epoch == 2 and seen[0] == {}  # resumed at epoch 1, without momentum buffers
