@@ -164,8 +164,8 @@ class RunnerAPI(Protocol):
         ...
 
     @property
-    def test_loop(self) -> LoopAPI:
-        """The test loop (built on first use)."""
+    def test_loop(self) -> LoopAPI | None:
+        """The test loop (built on first use), or None when the run has no test data."""
         ...
 
     @property
@@ -269,8 +269,15 @@ class RunnerAPI(Protocol):
         """Load weights only; the checkpoint dict."""
         ...
 
-    def build_dataloader(self, dataloader: Any, key_path: str | None = None) -> Any:
-        """A data loader from a config (seeded like the run's), or the loader given."""
+    def build_dataloader(
+        self,
+        dataloader: Any,
+        key_path: str | None = None,
+        seed: int | None = None,
+        diff_rank_seed: bool | None = None,
+    ) -> Any:
+        """A data loader from a config (seeded like the run's, unless ``seed`` /
+        ``diff_rank_seed`` say otherwise), or the loader given."""
         ...
 
     def build_evaluator(self, evaluator: Any) -> Any:

@@ -98,15 +98,28 @@ class PartsBuilding:
         return self.model.module if is_model_wrapper(self.model) else self.model
 
     @static_on_class(build_dataloader_static)  # Runner.build_dataloader(cfg, seed=...) too
-    def build_dataloader(self, dataloader: Any, key_path: str | None = None) -> Any:
+    def build_dataloader(
+        self,
+        dataloader: Any,
+        key_path: str | None = None,
+        seed: int | None = None,
+        diff_rank_seed: bool | None = None,
+    ) -> Any:
+        """A loader from a config, seeded with the run's seed; a loader is returned as it is.
+
+        ``seed`` and ``diff_rank_seed`` (MMEngine's ``BaseLoop`` passes both)
+        default to the run's.
+        """
         from ..data.dataloader import build_dataloader
 
         if not isinstance(dataloader, Mapping):
             return dataloader
+        if diff_rank_seed is None:
+            diff_rank_seed = self.randomness_cfg.get("diff_rank_seed", False)
         return build_dataloader(
             dataloader,
-            seed=self.seed,
-            diff_rank_seed=self.randomness_cfg.get("diff_rank_seed", False),
+            seed=self.seed if seed is None else seed,
+            diff_rank_seed=bool(diff_rank_seed),
             key_path=key_path or "dataloader",
         )
 

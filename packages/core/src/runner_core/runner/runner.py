@@ -283,7 +283,7 @@ class Runner(PartsBuilding, CheckpointMethods):
     def test_loop(self) -> Any:
         if self._test_loop is None:
             if self._test_dataloader is None:
-                raise RunnerError("This Runner has no test_dataloader: it cannot test.")
+                return None  # as val_loop (and MMEngine's); test() says what is missing
             self._test_loop = self.build_test_loop(self._test_cfg or {})
         return self._test_loop
 
@@ -298,7 +298,41 @@ class Runner(PartsBuilding, CheckpointMethods):
 
     @property
     def test_dataloader(self) -> Any:
-        return self.test_loop.dataloader
+        loop = self.test_loop
+        return loop.dataloader if loop is not None else None
+
+    @property
+    def val_evaluator(self) -> Any:
+        """The validation loop's evaluator (None without validation data)."""
+        return getattr(self.val_loop, "evaluator", None)
+
+    @property
+    def test_evaluator(self) -> Any:
+        """The test loop's evaluator (None without test data)."""
+        return getattr(self.test_loop, "evaluator", None)
+
+    @property
+    def val_interval(self) -> Any:
+        """The train loop's validation interval (MMEngine's shortcut)."""
+        return getattr(self.train_loop, "val_interval", None)
+
+    @property
+    def val_begin(self) -> Any:
+        """The train loop's first validated epoch / iteration (MMEngine's shortcut)."""
+        return getattr(self.train_loop, "val_begin", None)
+
+    @property
+    def model_name(self) -> str:
+        """The model's class name, inside its DDP wrapper or our adapter of a plain module."""
+        from ..model.base_model import ModuleAdapter
+
+        model = self.unwrapped_model
+        return type(model.module if isinstance(model, ModuleAdapter) else model).__name__
+
+    @property
+    def deterministic(self) -> bool:
+        """``randomness.deterministic``."""
+        return bool(self.randomness_cfg.get("deterministic", False))
 
     @property
     def epoch(self) -> int:
@@ -475,6 +509,8 @@ class Runner(PartsBuilding, CheckpointMethods):
     def test(self) -> dict[str, Any]:
         """Test; return the metrics."""
         loop = self.test_loop
+        if loop is None:
+            raise RunnerError("This Runner has no test_dataloader: it cannot test.")
         self._start([loop])
         self.call_hooks("before_run")
         self._load_once()

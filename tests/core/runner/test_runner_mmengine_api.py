@@ -1,4 +1,4 @@
-"""Runner.save_checkpoint and Runner.resume take MMEngine's arguments and keep its meaning."""
+"""The Runner takes MMEngine's arguments and offers its shortcuts, with its meaning."""
 
 from __future__ import annotations
 
@@ -86,3 +86,24 @@ def test_resume_without_the_optimizer_state(tmp_path: Path) -> None:
     fresh.register_hook(Look())
     fresh.train()
     assert fresh.epoch == 2 and seen[0] == {}  # resumed at epoch 1, without momentum buffers
+
+
+def test_mmengines_runner_shortcuts(tmp_path: Path) -> None:
+    x = torch.randn(8, 2)
+    data = dict(dataset=TensorDataset(x, x.sum(1, keepdim=True)), batch_size=4)
+    run = _runner(
+        tmp_path,
+        3,
+        randomness=dict(seed=3, deterministic=True),
+        val_dataloader=data,
+        val_evaluator=dict(type="Accuracy"),
+    )
+    assert run.model_name == "Linear" and run.deterministic is True
+    assert run.val_interval == 1 and run.val_begin == 1
+    assert type(run.val_evaluator).__name__ == "Evaluator"
+    assert run.test_loop is None and run.test_evaluator is None and run.test_dataloader is None
+    with pytest.raises(RuntimeError, match="no test_dataloader"):
+        run.test()
+    # the call MMEngine's BaseLoop makes
+    loader = run.build_dataloader(data, seed=5, diff_rank_seed=False)
+    assert loader.sampler.seed == 5
