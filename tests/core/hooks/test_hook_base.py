@@ -140,6 +140,8 @@ def test_get_hooks_info_names_each_point_and_its_hooks(runner: Runner) -> None:
     # priorities by name where they have one, as MMEngine's table shows them
     assert "  (NORMAL      ) IterTimerHook" in info.splitlines()
     assert "  (55          ) Probe" in info.splitlines()
+    points = [line[:-1] for line in info.splitlines() if not line.startswith(" ")]
+    assert points[0] == "before_run" and points[-1] == "after_run"  # the order a run reaches
 
 
 def test_priorities_outside_mmengines_range_are_refused(runner: Runner) -> None:

@@ -406,9 +406,13 @@ class HookManager(Sequence[Hook]):
                 pass
 
     def order_table(self) -> str:
-        """Per hook point, the hooks in the order they run (logged at start)."""
+        """Per hook point, the hooks in the order they run (logged at start).
+
+        Standard points in the order a run reaches them (MMEngine's
+        ``Hook.stages``), then declared and custom points by name.
+        """
         lines = []
-        for name in [*STANDARD_POINTS, *sorted(self._declared), *sorted(self._custom_points())]:
+        for name in [*Hook.stages, *sorted(self._declared), *sorted(self._custom_points())]:
             hooks = [e for e in self._entries if name in e.methods]
             if hooks:
                 lines.append(f"{name}:")

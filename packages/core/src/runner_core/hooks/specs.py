@@ -168,8 +168,9 @@ def hook_point_names() -> tuple[str, ...]:
     import sys
 
     module = sys.modules[__name__]
-    return tuple(
-        name
-        for name, fn in inspect.getmembers(module, inspect.isfunction)
+    specs = [
+        fn
+        for _, fn in inspect.getmembers(module, inspect.isfunction)
         if getattr(fn, f"{PROJECT}_spec", None) is not None
-    )
+    ]
+    return tuple(fn.__name__ for fn in sorted(specs, key=lambda fn: fn.__code__.co_firstlineno))
