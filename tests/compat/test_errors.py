@@ -129,3 +129,21 @@ def test_hook_and_optim_dict_lookups_are_mmengines_types() -> None:
         wrappers["b"]
     with pytest.raises(KeyError):
         wrappers["b"]
+
+
+def test_runner_build_errors_are_mmengines_types(tmp_path: Path) -> None:
+    """MMEngine's Runner raises KeyError / TypeError / ValueError / AssertionError here."""
+    runner = Runner(model=torch.nn.Linear(2, 2), work_dir=str(tmp_path))
+    cases = [
+        (lambda: runner.build_model(dict(foo=1)), KeyError, "no 'type'"),
+        (lambda: runner.build_model(None), TypeError, "needs a model"),
+        (lambda: runner.build_dataloader(dict(batch_size=2)), KeyError, "no 'dataset'"),
+        (lambda: runner.build_optim_wrapper(dict(type="OptimWrapper")), ValueError, "optimizer"),
+        (lambda: runner.build_train_loop(5), TypeError, "train_cfg"),
+        (lambda: runner.register_hook(object()), TypeError, "is not a Hook"),
+        (lambda: LinearLR(dict(type="OptimWrapper")), AssertionError, "Optimizer"),  # type: ignore[arg-type]
+    ]
+    for call, expected, match in cases:
+        with pytest.raises(expected, match=match) as err:
+            call()
+        assert not str(err.value).startswith(("'", '"'))  # KeyError's quoting is not added

@@ -74,6 +74,10 @@ class HookKeyError(HookError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class HookTypeError(HookError, TypeError):
+    """Something that is not a hook was registered as one (a TypeError, as MMEngine)."""
+
+
 class HookAssertionError(HookError, AssertionError):
     """A hook option out of range: a check MMEngine makes with ``assert``."""
 

@@ -29,7 +29,7 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset, Sampler
 
 from ..distributed.utils import broadcast_object, get_dist_info, sync_random_seed
-from ..errors import ConfigError, did_you_mean
+from ..errors import ConfigError, ConfigKeyError, did_you_mean
 from ..registry.registry import accepts_argument
 from .sampler import SeededBatchSampler
 
@@ -350,7 +350,7 @@ def _registries() -> Any:
 
 def _build_dataset(dataset_cfg: Any, key_path: str) -> Any:
     if dataset_cfg is _MISSING or dataset_cfg is None:
-        raise ConfigError(
+        raise ConfigKeyError(
             f"{key_path} has no 'dataset'. Add dataset=dict(type='<registered dataset>', ...) "
             f"or pass a dataset object."
         )

@@ -21,7 +21,7 @@ from typing import Any, overload
 
 import pluggy
 
-from ..errors import HookError, did_you_mean
+from ..errors import HookError, HookTypeError, did_you_mean
 from . import specs
 from .hook import BASE_ATTRIBUTES, Hook, Priority, get_priority
 
@@ -139,7 +139,7 @@ class HookManager(Sequence[Hook]):
         """Add ``hook`` after the hooks of equal priority; ``priority`` (a name,
         a :class:`Priority` or an int) overrides and replaces the hook's own."""
         if not isinstance(hook, Hook):
-            raise HookError(
+            raise HookTypeError(
                 f"{hook!r} is not a Hook: hooks must subclass runner_core.hooks.Hook "
                 f"(got {type(hook).__name__})."
             )

@@ -20,7 +20,7 @@ from typing import Any, cast
 from torch import nn
 from torch.optim import Optimizer
 
-from ..errors import BuildError, ConfigError, RegistryError, did_you_mean
+from ..errors import BuildError, BuildValueError, ConfigError, RegistryError, did_you_mean
 from ..registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS, OPTIMIZERS
 from .optim_wrapper import OptimWrapper
 from .optim_wrapper_dict import OptimWrapperDict
@@ -392,7 +392,7 @@ def build_optim_wrapper(model: nn.Module, cfg: Any) -> OptimWrapper | OptimWrapp
             wrappers[name] = build_optim_wrapper(children[name], sub_cfg)
         return OptimWrapperDict(**wrappers)
     if "optimizer" not in cfg and "constructor" not in cfg:
-        raise BuildError(
+        raise BuildValueError(
             f"optim_wrapper config {dict(cfg)!r} has no 'optimizer' key; add e.g. "
             "optimizer=dict(type='SGD', lr=0.01), or give one config per model part "
             "(generator=dict(optimizer=...), discriminator=dict(optimizer=...))."

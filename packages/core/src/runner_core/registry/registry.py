@@ -27,7 +27,14 @@ from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
-from ..errors import BuildError, PluginError, RegistryError, RegistryImportError, did_you_mean
+from ..errors import (
+    BuildError,
+    BuildKeyError,
+    PluginError,
+    RegistryError,
+    RegistryImportError,
+    did_you_mean,
+)
 from . import discovery
 from .scope import entry_in_scope, find_scope, get_default_scope, infer_scope, split_scope_key
 
@@ -356,7 +363,7 @@ def build_from_cfg(
     for key, value in defaults.items():
         args.setdefault(key, value)
     if "type" not in args:
-        raise BuildError(
+        raise BuildKeyError(
             f"Cannot build a {registry.name} from {dict(cfg)!r}{where}: it has no 'type' key. "
             f"Add type='<name>' naming a registered {registry.name}."
         )

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import ConfigError, HookError, did_you_mean
+from ..errors import ConfigError, ConfigTypeError, HookError, did_you_mean
 from ..registry import DEFAULT_HOOK_SETS, EVALUATORS, HOOKS, LOOPS, METRICS
 
 DEFAULT_SET_ENV = "RUNNER_DEFAULT_HOOKS"
@@ -61,7 +61,7 @@ def build_loop(runner: Any, cfg: Any, mode: str, default_args: dict[str, Any]) -
     """Build a loop from a config (or pass a built one) and fix its mode."""
     if not isinstance(cfg, Mapping):
         if not hasattr(cfg, "run"):  # train_cfg=5: not a config, not a loop
-            raise ConfigError(
+            raise ConfigTypeError(
                 f"{mode}_cfg={cfg!r} is not valid: give a dict, e.g. "
                 + (
                     "train_cfg=dict(by_epoch=True, max_epochs=10)"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ConfigTypeError
 from ..registry import MODELS
 from . import build as _build
 from .static_methods import build_dataloader as build_dataloader_static
@@ -42,7 +42,7 @@ class PartsBuilding:
         from ..model import ModuleAdapter, is_model
 
         if model is None:
-            raise ConfigError(
+            raise ConfigTypeError(
                 "The Runner needs a model: pass model=... or a 'model' key in the config."
             )
         if isinstance(model, Mapping):

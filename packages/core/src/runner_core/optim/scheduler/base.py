@@ -20,7 +20,7 @@ import inspect
 from collections.abc import Mapping
 from typing import Any, ClassVar, cast
 
-from ...errors import BuildError, BuildKeyError, BuildValueError, did_you_mean
+from ...errors import BuildAssertionError, BuildError, BuildKeyError, BuildValueError, did_you_mean
 from .step_order import count_optimizer_steps, warn_if_stepped_first
 
 INF = int(1e9)
@@ -38,7 +38,7 @@ def param_groups_of(optimizer: Any) -> list[dict[str, Any]]:
         )
     groups = getattr(optimizer, "param_groups", None)
     if not isinstance(groups, list):
-        raise BuildError(
+        raise BuildAssertionError(
             "A parameter scheduler needs a torch.optim.Optimizer or an OptimWrapper, got "
             f"{type(optimizer).__name__}."
         )
