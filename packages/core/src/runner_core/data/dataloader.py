@@ -132,7 +132,26 @@ def seed_all(seed: int) -> None:
     torch.default_generator.manual_seed(seed)
 
 
-class InProcessSeeding:
+class IteratorWrapper:
+    """An iterator over a loader's iterator that passes ``len`` and attributes through."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __iter__(self) -> IteratorWrapper:
+        return self
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def __next__(self) -> Any:
+        return next(self._inner)
+
+
+class InProcessSeeding(IteratorWrapper):
     """Without workers, load each batch under its seed, then restore this process's streams.
 
     The seed is the one a worker would use (``SeededBatchSampler.batch_seed``),
@@ -149,19 +168,10 @@ class InProcessSeeding:
     """
 
     def __init__(self, inner: Any, batch_sampler: SeededBatchSampler) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._sampler = batch_sampler
         self._epoch = batch_sampler.current_epoch()
         self._next = batch_sampler.first_batch()
-
-    def __iter__(self) -> InProcessSeeding:
-        return self
-
-    def __len__(self) -> int:
-        return len(self._inner)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
     def __next__(self) -> Any:
         import random

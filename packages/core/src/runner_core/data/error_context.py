@@ -20,7 +20,7 @@ from typing import Any
 
 from torch.utils.data import DataLoader
 
-from .dataloader import InProcessSeeding
+from .dataloader import InProcessSeeding, IteratorWrapper
 from .sampler import SeededBatchSampler
 
 __all__ = ["CONTEXT_NOTE_PREFIX", "ContextDataLoader"]
@@ -70,22 +70,14 @@ class ContextDataLoader(DataLoader):
         return _ContextIterator(self, inner, start, epoch)
 
 
-class _ContextIterator:
+class _ContextIterator(IteratorWrapper):
     def __init__(self, loader: ContextDataLoader, inner: Any, start: int, epoch: Any) -> None:
-        self._loader, self._inner = loader, inner
+        super().__init__(inner)
+        self._loader = loader
         self._start_samples, self._epoch = start, epoch
         size = loader.batch_size or getattr(loader.batch_sampler, "batch_size", None) or 1
         self._first_batch = start // size
         self._done = 0
-
-    def __iter__(self) -> _ContextIterator:
-        return self
-
-    def __len__(self) -> int:
-        return len(self._inner)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
     def __next__(self) -> Any:
         try:
