@@ -159,16 +159,15 @@ default_hooks = dict(logger=dict(interval=2, progress_bar=False))
 """
 
 
-def test_a_pruned_trial_stops_cleanly_after_its_validation(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The pruner says stop after epoch 1 of 3: the run ends there, checkpoint written."""
+def _pruning_study(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: str) -> tuple:
+    """One-trial options over ``config`` (tiny.py in tmp_path), and a study whose pruner
+    always says stop."""
     from runner_sweep.space import check_space
-    from runner_sweep.sweep import SweepOptions, run_trial
+    from runner_sweep.sweep import SweepOptions
 
     monkeypatch.syspath_prepend(str(ROOT / "tests" / "cli"))  # tiny_task.py
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "tiny.py").write_text(TINY_3_EPOCHS)
+    (tmp_path / "tiny.py").write_text(config)
     opts = SweepOptions(
         config="tiny.py",
         space=check_space({"optim_wrapper.optimizer.lr": dict(type="float", low=0.01, high=0.1)}),
@@ -178,6 +177,16 @@ def test_a_pruned_trial_stops_cleanly_after_its_validation(
     study = optuna.create_study(
         direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=1000.0)
     )
+    return opts, study
+
+
+def test_a_pruned_trial_stops_cleanly_after_its_validation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pruner says stop after epoch 1 of 3: the run ends there, checkpoint written."""
+    from runner_sweep.sweep import run_trial
+
+    opts, study = _pruning_study(tmp_path, monkeypatch, TINY_3_EPOCHS)
     trial = study.ask()
     with pytest.raises(optuna.TrialPruned):
         run_trial(opts, trial, note=lambda _: None)
@@ -403,24 +412,12 @@ def test_a_trial_that_trained_to_its_end_is_never_pruned(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, train_cfg: str
 ) -> None:
     """The pruner says stop at the last validation: nothing is left to save, so COMPLETE."""
-    from runner_sweep.space import check_space
-    from runner_sweep.sweep import SweepOptions, run_trial
+    from runner_sweep.sweep import run_trial
 
-    monkeypatch.syspath_prepend(str(ROOT / "tests" / "cli"))  # tiny_task.py
-    monkeypatch.chdir(tmp_path)
     config = TINY_3_EPOCHS.replace(
         "train_cfg = dict(by_epoch=True, max_epochs=3, val_interval=1)", train_cfg
     )
-    (tmp_path / "tiny.py").write_text(config)
-    opts = SweepOptions(
-        config="tiny.py",
-        space=check_space({"optim_wrapper.optimizer.lr": dict(type="float", low=0.01, high=0.1)}),
-        trials=1,
-        work_dir=tmp_path / "wd",
-    )
-    study = optuna.create_study(
-        direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=1000.0)
-    )
+    opts, study = _pruning_study(tmp_path, monkeypatch, config)
     study.optimize(lambda trial: run_trial(opts, trial, note=lambda _: None), n_trials=1)
     (trial,) = study.trials
     assert trial.state.name == "COMPLETE"
