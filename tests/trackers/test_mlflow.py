@@ -9,6 +9,7 @@ import time
 import urllib.request
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -210,27 +211,33 @@ def _artifact_names(client, run_id: str, folder: str | None = None) -> list[str]
     return found
 
 
-def test_failed_checkpoint_tags_still_upload_artifacts_and_end_the_run(
-    train, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from runner_trackers import MLflowVisBackend
+def _finished_run_with_warnings(train: Any, tmp_path: Path) -> tuple[Any, set[str], list[str]]:
+    """Train with an MLflow sqlite store; the FINISHED run, its artifact names and the
+    TrackerWarning messages."""
     from runner_trackers.base import TrackerWarning
 
-    def refuse(self, last, best) -> None:
-        raise OSError("the store refused a tag")
-
-    monkeypatch.setattr(MLflowVisBackend, "log_checkpoints", refuse)
     uri = f"sqlite:///{tmp_path / 'store.db'}"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert train(f"dict(type='MLflowVisBackend', tracking_uri='{uri}')") == 0
     client, run = _only_run(uri, "Default")
     assert run.info.status == "FINISHED"
-    names = _artifact_names(client, run.info.run_id)
-    assert any(n.endswith(".log") for n in names) and "config.py" in names
-    # the failed step warned on its own
     messages = [str(w.message) for w in caught if issubclass(w.category, TrackerWarning)]
-    assert len(messages) == 1
+    return run, set(_artifact_names(client, run.info.run_id)), messages
+
+
+def test_failed_checkpoint_tags_still_upload_artifacts_and_end_the_run(
+    train, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runner_trackers import MLflowVisBackend
+
+    def refuse(self, last, best) -> None:
+        raise OSError("the store refused a tag")
+
+    monkeypatch.setattr(MLflowVisBackend, "log_checkpoints", refuse)
+    run, names, messages = _finished_run_with_warnings(train, tmp_path)
+    assert any(n.endswith(".log") for n in names) and "config.py" in names
+    assert len(messages) == 1  # the failed step warned on its own
     assert "could not record the checkpoint paths: OSError: the store refused a tag" in messages[0]
 
 
@@ -238,8 +245,6 @@ def test_a_failed_upload_skips_neither_the_other_files_nor_the_end(
     train, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from mlflow.tracking import MlflowClient
-
-    from runner_trackers.base import TrackerWarning
 
     real = MlflowClient.log_artifact
 
@@ -249,18 +254,10 @@ def test_a_failed_upload_skips_neither_the_other_files_nor_the_end(
         real(self, run_id, local_path, artifact_path)
 
     monkeypatch.setattr(MlflowClient, "log_artifact", log_artifact)
-    uri = f"sqlite:///{tmp_path / 'store.db'}"
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        assert train(f"dict(type='MLflowVisBackend', tracking_uri='{uri}')") == 0
-    client, run = _only_run(uri, "Default")
-    assert run.info.status == "FINISHED"
-    names = _artifact_names(client, run.info.run_id)
+    run, names, messages = _finished_run_with_warnings(train, tmp_path)
     assert not any(n.endswith(".log") for n in names)
     assert any(n.endswith("vis_data/scalars.json") for n in names) and "config.py" in names
     assert {"last_checkpoint", "best_checkpoint"} <= set(run.data.tags)
-    # the failed step warned on its own, naming the file
-    messages = [str(w.message) for w in caught if issubclass(w.category, TrackerWarning)]
-    assert len(messages) == 1
+    assert len(messages) == 1  # the failed step warned on its own, naming the file
     assert "could not upload the work dir's files as artifacts" in messages[0]
     assert "1 file(s) not uploaded" in messages[0] and "no reading the log" in messages[0]
