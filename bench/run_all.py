@@ -972,6 +972,14 @@ def render(result: dict[str, Any]) -> str:
         "more µs per iteration here than on the VM (+47 to +55 against +34.5) while "
         "torch's step takes half as long, so W1's ratio depends on the machine more "
         "than on this stop's code.",
+        "- Re-run of 2026-12-02 17:25 on the same kind of Intel Xeon, "
+        "`bench/w1_paired.py --trials 6`, this stop's code twice and the previous stop's "
+        "(f833390, from a worktree) once: full set × 1.159 and × 1.151 against × 1.155 "
+        "(+58 to +61 µs per iteration); no hooks × 1.071 and × 1.045 against × 1.053; "
+        "raw/raw 0.998. No change beyond the method's noise. Ruled out as well: page "
+        "faults. W1's training window has 75 minor faults in the raw loop and ~750 in "
+        "ours, but traced per iteration ours takes 0.05 per iteration in steady state; "
+        "the rest come before the first iteration and at the epoch's end.",
         "- `EMAHook` (not in the default set; `bench/ema_update.py`, 50 conv + "
         "BatchNorm blocks: 200 parameters, 350 state entries, about ResNet-50's count): "
         "before averaging starts, `follow` called `model.state_dict()` once per entry, "
