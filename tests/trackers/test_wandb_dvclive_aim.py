@@ -59,6 +59,36 @@ def test_dvclive_files_hold_params_every_scalar_and_checkpoints(train, tmp_path:
     assert list((live / "artifacts").rglob("config.py"))  # the run's config, copied
 
 
+def test_dvclive_a_file_that_cannot_be_copied_still_ends_the_run(
+    train, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("dvclive")
+    import shutil
+    import warnings
+
+    import yaml
+
+    from runner_trackers.base import TrackerWarning
+
+    real = shutil.copy2
+
+    def copy2(src: object, dst: object, **kwargs: object) -> object:
+        if str(src).endswith("config.py"):
+            raise PermissionError("no reading the config")
+        return real(src, dst, **kwargs)
+
+    monkeypatch.setattr(shutil, "copy2", copy2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert train("dict(type='DVCLiveVisBackend')") == 0
+    live = _run_folder(tmp_path / "wd") / "vis_data" / "dvclive"
+    assert yaml.safe_load((live / "params.yaml").read_text())["status"] == "FINISHED"
+    copied = [p.name for p in (live / "artifacts").rglob("*")]
+    assert "scalars.json" in copied and "config.py" not in copied  # the others were copied
+    messages = [str(w.message) for w in caught if issubclass(w.category, TrackerWarning)]
+    assert len(messages) == 1 and "2 file(s) not copied" in messages[0]  # two config.py files
+
+
 def test_aim_repo_holds_params_every_scalar_and_status(train, tmp_path: Path) -> None:
     pytest.importorskip("aim")
     from aim import Repo, Run

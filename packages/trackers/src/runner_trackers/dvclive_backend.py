@@ -79,20 +79,37 @@ class DVCLiveVisBackend(TrackerBackend):
         self._live.log_params(paths)
 
     def end(self, status: str) -> None:
+        # copying and ending are separate steps: a file that cannot be copied still ends the run
+        self._attempt("copy the work dir's files as artifacts", self._copy_artifacts)
+        self._live.log_params({"status": status})
+        self._live.end()
+
+    def _copy_artifacts(self) -> None:
+        """Copy each matching file on its own; raise once, naming the files that failed."""
         import shutil
 
         work_dir = self._work_dir()
-        if work_dir is not None and work_dir.is_dir() and self.artifact_suffix:
-            target = self.dir / "artifacts"
-            for path in sorted(work_dir.rglob("*")):
-                rel = path.relative_to(work_dir)
-                if self.dir in path.parents or {"dvclive", "wandb", "mlartifacts"} & set(rel.parts):
-                    continue
-                if path.is_file() and path.name.endswith(self.artifact_suffix):
+        if work_dir is None or not work_dir.is_dir() or not self.artifact_suffix:
+            return
+        target = self.dir / "artifacts"
+        failed: list[str] = []
+        first: OSError | None = None
+        for path in sorted(work_dir.rglob("*")):
+            rel = path.relative_to(work_dir)
+            if self.dir in path.parents or {"dvclive", "wandb", "mlartifacts"} & set(rel.parts):
+                continue
+            if path.is_file() and path.name.endswith(self.artifact_suffix):
+                try:
                     (target / rel).parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(path, target / rel)
-        self._live.log_params({"status": status})
-        self._live.end()
+                except OSError as exc:
+                    failed.append(rel.as_posix())
+                    first = first or exc
+        if first is not None:
+            raise OSError(
+                f"{len(failed)} file(s) not copied ({', '.join(failed[:5])}"
+                f"{', ...' if len(failed) > 5 else ''}); the first error: {first}"
+            ) from first
 
     def __repr__(self) -> str:
         return f"DVCLiveVisBackend(dir={str(self.dir)!r})"
