@@ -459,12 +459,17 @@ def test_optuna_failure_reports_are_hidden_unless_debug() -> None:
     assert seen == [*hidden, *shown, "Trial 5 failed with value None."]
 
 
-def _tiny_sweep(tmp_path: Path, *extra: str, hold: Path | None = None) -> subprocess.Popen[str]:
+def _tiny_sweep(
+    tmp_path: Path, *extra: str, hold: Path | None = None, release: Path | None = None
+) -> subprocess.Popen[str]:
     path = os.pathsep.join([str(HERE), str(ROOT / "tests" / "cli"), *sys.path])
     env = {**os.environ, "PYTHONPATH": path, "NO_COLOR": "1", "OMP_NUM_THREADS": "1"}
     env.pop("SWEEP_TEST_HOLD", None)
+    env.pop("SWEEP_TEST_RELEASE", None)
     if hold is not None:
         env["SWEEP_TEST_HOLD"] = str(hold)
+    if release is not None:
+        env["SWEEP_TEST_RELEASE"] = str(release)
     args = ["tiny.py", "--space", "space.py", "--trials", "1", "--work-dir", "wd", *extra]
     return subprocess.Popen(
         [sys.executable, "-m", "runner_cli", "sweep", *args],
@@ -505,6 +510,32 @@ def test_ctrl_c_says_the_same_command_continues_the_study(tmp_path: Path) -> Non
     assert last.startswith("runner-cli sweep: interrupted (Ctrl-C).")
     assert "run the same command again to continue the study" in last
     assert "Traceback" not in err and "Trial 0 failed" not in err
+    study = optuna.load_study(
+        study_name="tiny", storage=f"sqlite:///{tmp_path / 'wd' / 'study.db'}"
+    )
+    assert [t.state.name for t in study.trials] == ["FAIL"]  # cut short: not counted
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_sweep_with_one_line_and_the_trial_marked_fail(tmp_path: Path) -> None:
+    """A preempted trial saves its checkpoint; the sweep says how to continue, no traceback."""
+    (tmp_path / "tiny.py").write_text(
+        TINY_1_EPOCH.replace("imports=['tiny_task']", "imports=['tiny_task', 'hold_hook']")
+        + "custom_hooks = [dict(type='HoldHook')]\n"
+    )
+    (tmp_path / "space.py").write_text(TINY_SPACE)
+    marker, release = tmp_path / "held", tmp_path / "release"
+    proc = _tiny_sweep(tmp_path, hold=marker, release=release)
+    _wait_for(marker, proc)
+    proc.send_signal(signal.SIGTERM)  # the run's handler notes it; the iteration ends, saves
+    release.write_text("go")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, err[-3000:]
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("runner-cli sweep: stopped by a signal (SIGTERM received")
+    assert "run the same command again to continue the study" in last
+    assert "Traceback" not in err
+    assert list((tmp_path / "wd" / "trials" / "000").glob("iter_*.pth"))
     study = optuna.load_study(
         study_name="tiny", storage=f"sqlite:///{tmp_path / 'wd' / 'study.db'}"
     )

@@ -85,7 +85,14 @@ def run(args: argparse.Namespace) -> int:
 
     from .output import note, print_mapping, print_table
     from .space import load_space
-    from .sweep import SweepOptions, best_rows, sweep, trial_rows, write_best_config
+    from .sweep import (
+        SweepOptions,
+        TrialPreempted,
+        best_rows,
+        sweep,
+        trial_rows,
+        write_best_config,
+    )
 
     if not Path(args.config).is_file():
         raise ConfigError(
@@ -120,12 +127,11 @@ def run(args: argparse.Namespace) -> int:
         with contextlib.redirect_stdout(sys.stderr):
             study = sweep(opts, note)
     except KeyboardInterrupt:
-        note(
-            f"runner-cli sweep: interrupted (Ctrl-C). The study {opts.study_name!r} in "
-            f"{opts.storage_url} keeps its finished trials (a trial cut short is marked FAIL "
-            "and not counted): run the same command again to continue the study."
-        )
+        note(_stopped("interrupted (Ctrl-C)", opts))
         return EXIT_INTERRUPTED
+    except TrialPreempted as stop:
+        note(_stopped(f"stopped by a signal ({stop})", opts))
+        return stop.exit_status
     headers, rows = trial_rows(study)
     print_table(headers, rows, title=f"study {opts.study_name} ({opts.storage_url})")
     best = best_rows(study)
@@ -139,3 +145,11 @@ def run(args: argparse.Namespace) -> int:
         f"`runner-cli plot {work_dir}`."
     )
     return 0
+
+
+def _stopped(how: str, opts: Any) -> str:
+    return (
+        f"runner-cli sweep: {how}. The study {opts.study_name!r} in {opts.storage_url} keeps "
+        "its finished trials (a trial cut short is marked FAIL and not counted): run the same "
+        "command again to continue the study."
+    )

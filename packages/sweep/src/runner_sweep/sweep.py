@@ -254,7 +254,12 @@ def run_trial(opts: SweepOptions, trial: Any, note: Callable[[str], None]) -> fl
     runner = Runner.from_cfg(cfg)
     reporter = TrialReportHook(trial, opts.metric)
     runner.register_hook(reporter)
-    runner.train()
+    from runner_core.runner.preemption import TrainingPreempted
+
+    try:
+        runner.train()
+    except TrainingPreempted as stop:  # an Exception now, so Optuna marks the trial FAIL
+        raise TrialPreempted(str(stop), stop.exit_status) from stop
     if not reporter.values:
         raise ConfigError(
             f"Trial {trial.number} trained without a validation, so it has no score: set "
@@ -273,6 +278,14 @@ def _short(params: Mapping[str, Any]) -> str:
     return ", ".join(
         f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
     )
+
+
+class TrialPreempted(Exception):
+    """A trial's run stopped on SIGTERM/SIGUSR1 (its checkpoint saved); the sweep stops too."""
+
+    def __init__(self, message: str, exit_status: int) -> None:
+        super().__init__(message)
+        self.exit_status = exit_status
 
 
 class Surplus(Exception):
