@@ -28,3 +28,12 @@ def test_bad_options_are_config_errors() -> None:
         ProfilerHook(on_trace_ready=dict(type="log_trac"))
     with pytest.raises(ConfigError, match="records nothing"):
         ProfilerHook(activity_with_cpu=False)
+
+
+def test_profiling_more_epochs_than_the_run_has_is_refused(make_runner: Any) -> None:
+    runner = make_runner(
+        train_cfg=dict(by_epoch=True, max_epochs=2),
+        custom_hooks=[dict(type="ProfilerHook", by_epoch=True, profile_times=3)],
+    )
+    with pytest.raises(ValueError, match=r"profile_times=3\) profiles more epochs than the run"):
+        runner.train()  # MMEngine raises a ValueError here too

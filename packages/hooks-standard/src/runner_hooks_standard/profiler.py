@@ -109,6 +109,13 @@ class ProfilerHook(Hook):
     def before_train(self, runner: RunnerAPI) -> None:
         import torch
 
+        longest = runner.max_epochs if self.by_epoch else runner.max_iters
+        if longest is not None and longest < self.profile_times:
+            unit = "epochs" if self.by_epoch else "iterations"
+            raise ConfigError(  # MMEngine refuses it too (a ValueError)
+                f"ProfilerHook(profile_times={self.profile_times}) profiles more {unit} than "
+                f"the run has ({longest}): set profile_times to at most {longest}."
+            )
         activities = []
         if self.activity_with_cpu:
             activities.append(torch.profiler.ProfilerActivity.CPU)
