@@ -303,3 +303,48 @@ def test_loading_without_workers_leaves_the_python_and_torch_streams_where_they_
     batches = list(loader)
     assert len(batches) == 4
     assert (random.random(), torch.rand(()).item()) == expected
+
+
+def test_a_sampler_drawing_from_torchs_stream_still_reshuffles_each_epoch() -> None:
+    """Without workers, a torch RandomSampler is not drawn under a batch's seed."""
+    loader = build_dataloader(
+        dict(
+            dataset=RangeDataset(8),
+            sampler=torch.utils.data.RandomSampler(RangeDataset(8)),
+            batch_size=8,
+        ),
+        seed=5,
+    )
+    torch.manual_seed(0)
+    orders = [next(iter(loader)).tolist() for _ in range(3)]
+    assert len({tuple(o) for o in orders}) == 3
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_a_sampler_without_set_start_resumes_by_skipping(num_workers: int) -> None:
+    from runner_core.data.positions import iter_from
+
+    loader = build_dataloader(
+        dict(
+            dataset=RangeDataset(8),
+            sampler=torch.utils.data.SequentialSampler(RangeDataset(8)),
+            batch_size=2,
+            num_workers=num_workers,
+        ),
+        seed=5,
+    )
+    with pytest.warns(UserWarning, match="cannot start mid-epoch"):
+        batches = [b.tolist() for b in iter_from(loader, 2)]
+    assert batches == [[4, 5], [6, 7]]
+
+
+def test_without_workers_a_dataset_gets_plain_index_lists() -> None:
+    seen: list[type] = []
+
+    class Batched(RangeDataset):
+        def __getitems__(self, indices: list[int]) -> list[torch.Tensor]:
+            seen.append(type(indices))
+            return [torch.tensor(i) for i in indices]
+
+    list(build_dataloader(dict(dataset=Batched(4), batch_size=2), seed=0))
+    assert seen == [list, list]

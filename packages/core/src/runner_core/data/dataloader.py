@@ -318,12 +318,22 @@ def build_dataloader(
                 batch_sampler_cfg, sampler, batch_size, f"{key_path}.batch_sampler"
             )
             sampler = None
-        else:
-            # batches carry their seed, so augmentation resumes exactly, with or without workers
+        elif num_workers > 0 or hasattr(sampler, "set_start"):
+            # each batch is loaded under its own seed, so augmentation resumes exactly and
+            # does not depend on num_workers. Without workers only for samplers that resume
+            # (ours: they draw from their own generator); one drawing from torch's global
+            # stream at its first batch would draw under that batch's seed every epoch
             batch_sampler = SeededBatchSampler(
-                sampler, batch_size, bool(loader_kwargs.pop("drop_last", False)), seed, rank
+                sampler,
+                batch_size,
+                bool(loader_kwargs.pop("drop_last", False)),
+                seed,
+                rank,
+                carry_seed=num_workers > 0,
             )
             sampler = None
+        else:
+            loader_kwargs["batch_size"] = batch_size
 
     num_workers = int(loader_kwargs.get("num_workers", 0))
     if num_workers == 0:  # torch refuses these without workers; they mean nothing then

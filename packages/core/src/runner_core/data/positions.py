@@ -6,6 +6,8 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+from .sampler import SeededBatchSampler
+
 
 def set_epoch(dataloader: Any, epoch: int) -> None:
     """Tell the loader's sampler (or batch sampler) which epoch it is."""
@@ -33,7 +35,15 @@ def iter_from(dataloader: Any, start_batch: int) -> Iterator[Any]:
     if batch_size and sampler is not None and hasattr(sampler, "set_start"):
         sampler.set_start(start_batch * batch_size)
         return iter(dataloader)
-    if batch_sampler is not None and hasattr(batch_sampler, "set_start"):
+    # our seeded batch sampler starts late only through a sampler that can
+    wraps_one_that_cannot = isinstance(batch_sampler, SeededBatchSampler) and not hasattr(
+        sampler, "set_start"
+    )
+    if (
+        batch_sampler is not None
+        and hasattr(batch_sampler, "set_start")
+        and not wraps_one_that_cannot
+    ):
         batch_sampler.set_start(start_batch)
         return iter(dataloader)
     warnings.warn(

@@ -241,11 +241,20 @@ class SeededBatchSampler(BatchSampler):
     sampler: Any
 
     def __init__(
-        self, sampler: Any, batch_size: int, drop_last: bool, seed: int, rank: int
+        self,
+        sampler: Any,
+        batch_size: int,
+        drop_last: bool,
+        seed: int,
+        rank: int,
+        carry_seed: bool = True,
     ) -> None:
         super().__init__(sampler, batch_size, drop_last)
         self.seed = int(seed)
         self.rank = int(rank)
+        #: batches are ``SeededBatch`` lists (for workers); without workers plain lists,
+        #: the loader computing each batch's seed from its position
+        self.carry_seed = bool(carry_seed)
 
     def set_start(self, batches: int) -> None:
         """Make the next epoch begin at batch ``batches`` (the sampler skips the samples)."""
@@ -267,6 +276,9 @@ class SeededBatchSampler(BatchSampler):
         return hash((self.seed & 0xFFFFFFFF, self.rank, epoch, index)) & 0x7FFFFFFFFFFFFFFF
 
     def __iter__(self) -> Iterator[list[int]]:
+        if not self.carry_seed:
+            yield from super().__iter__()
+            return
         epoch = self.current_epoch()
         for i, batch in enumerate(super().__iter__(), self.first_batch()):
             yield SeededBatch(batch, self.batch_seed(epoch, i))
