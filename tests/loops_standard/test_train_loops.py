@@ -53,6 +53,11 @@ def test_dynamic_intervals_switch_where_mmengine_switches(cfg, train_cfg, expect
     by_epoch = train_cfg.pop("by_epoch")
     record = _train(cfg, by_epoch=by_epoch, **train_cfg)
     assert [e if by_epoch else i for e, i in record.validated_at] == expected
+    # a fresh (resumed) loop answers the same schedule, whatever interval it last applied
+    cfg["train_cfg"] = dict(by_epoch=by_epoch, **train_cfg)
+    loop = Runner.from_cfg(Config(cfg)).train_loop
+    last = train_cfg.get("max_epochs", train_cfg.get("max_iters"))
+    assert [n for n in range(1, last + 1) if loop.validates_at(n)] == expected
 
 
 def test_the_guide_val_cfg_interval_sets_the_train_loop_interval(cfg) -> None:

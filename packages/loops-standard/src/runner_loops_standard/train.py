@@ -103,22 +103,26 @@ class BaseTrainLoop(BaseLoop):
     def max_iters(self) -> int:
         return self._max_iters
 
-    def update_val_interval(self, progress: int) -> None:
-        """Apply ``dynamic_intervals`` after ``progress`` epochs (iterations) are done.
+    def interval_at(self, progress: int) -> int:
+        """The validation interval in force after ``progress`` epochs (iterations).
 
-        As MMEngine does, a milestone ``m`` is in force from the end of
-        ``m - 1`` on: ``[(4, 3)]`` with ``val_interval=2`` validates after
-        epochs 2 and 3 (3 is a multiple of the new interval), then 6.
+        As MMEngine counts it, a ``dynamic_intervals`` milestone ``m`` is in
+        force from the end of ``m - 1`` on: ``[(4, 3)]`` with
+        ``val_interval=2`` validates after epochs 2 and 3 (3 is a multiple of
+        the new interval), then 6.
         """
-        self.val_interval = self.dynamic_intervals[
-            bisect.bisect(self.dynamic_milestones, progress + 1) - 1
-        ]
+        return self.dynamic_intervals[bisect.bisect(self.dynamic_milestones, progress + 1) - 1]
+
+    def update_val_interval(self, progress: int) -> None:
+        """Apply ``dynamic_intervals`` after ``progress`` epochs (iterations) are done."""
+        self.val_interval = self.interval_at(progress)
 
     def should_validate(self, progress: int, last: int) -> bool:
-        """Validation is due after ``progress`` epochs/iterations (of ``last``)."""
+        """Validation is due after ``progress`` epochs/iterations (of ``last``), with the
+        interval in force then (``dynamic_intervals``), whatever the loop last applied."""
         return (
             progress >= self.val_begin
-            and (progress % self.val_interval == 0 or progress == last)
+            and (progress % self.interval_at(progress) == 0 or progress == last)
             and self.runner.has_validation()
         )
 
