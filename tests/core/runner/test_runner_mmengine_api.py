@@ -107,3 +107,23 @@ def test_mmengines_runner_shortcuts(tmp_path: Path) -> None:
     # the call MMEngine's BaseLoop makes
     loader = run.build_dataloader(data, seed=5, diff_rank_seed=False)
     assert loader.sampler.seed == 5
+
+
+def test_a_setup_env_override_reads_rank_after_super(tmp_path: Path) -> None:
+    """MMEngine's setup_env sets the rank: an override may read it right after super()."""
+    seen: list[int] = []
+
+    class MyRunner(Runner):
+        def setup_env(self, env_cfg: Any) -> None:
+            super().setup_env(env_cfg)
+            seen.append(self.rank)
+
+    MyRunner(model=nn.Linear(2, 1), work_dir=str(tmp_path))
+    assert seen == [0]
+
+
+def test_build_dataloader_takes_mmengines_positional_seed(tmp_path: Path) -> None:
+    x = torch.randn(8, 2)
+    run = _runner(tmp_path, 1)
+    loader = run.build_dataloader(dict(dataset=TensorDataset(x, x), batch_size=4), 7)
+    assert loader.sampler.seed == 7

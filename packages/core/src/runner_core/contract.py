@@ -272,9 +272,9 @@ class RunnerAPI(Protocol):
     def build_dataloader(
         self,
         dataloader: Any,
-        key_path: str | None = None,
         seed: int | None = None,
         diff_rank_seed: bool | None = None,
+        key_path: str | None = None,
     ) -> Any:
         """A data loader from a config (seeded like the run's, unless ``seed`` /
         ``diff_rank_seed`` say otherwise), or the loader given."""

@@ -101,14 +101,15 @@ class PartsBuilding:
     def build_dataloader(
         self,
         dataloader: Any,
-        key_path: str | None = None,
         seed: int | None = None,
         diff_rank_seed: bool | None = None,
+        key_path: str | None = None,
     ) -> Any:
         """A loader from a config, seeded with the run's seed; a loader is returned as it is.
 
-        ``seed`` and ``diff_rank_seed`` (MMEngine's ``BaseLoop`` passes both)
-        default to the run's.
+        ``seed`` and ``diff_rank_seed`` (MMEngine's order; its ``BaseLoop``
+        passes both) default to the run's; ``key_path`` names the config key
+        in errors.
         """
         from ..data.dataloader import build_dataloader
 
@@ -171,7 +172,7 @@ class PartsBuilding:
         if not isinstance(loop, Mapping):
             return _build.build_loop(self, loop, "train", {})
         cfg = _build.train_loop_cfg(loop, self._val_cfg)
-        train_loader = self.build_dataloader(self._train_dataloader, "train_dataloader")
+        train_loader = self.build_dataloader(self._train_dataloader, key_path="train_dataloader")
         self._train_dataloader = train_loader
         return _build.build_loop(self, cfg, "train", {"dataloader": train_loader})
 
@@ -185,7 +186,9 @@ class PartsBuilding:
         if not isinstance(loop, Mapping):
             return _build.build_loop(self, loop, mode, {})
         cfg = _build.eval_loop_cfg(loop, "ValLoop" if mode == "val" else "TestLoop")
-        loader = self.build_dataloader(getattr(self, f"_{mode}_dataloader"), f"{mode}_dataloader")
+        loader = self.build_dataloader(
+            getattr(self, f"_{mode}_dataloader"), key_path=f"{mode}_dataloader"
+        )
         evaluator = getattr(self, f"_{mode}_evaluator")
         return _build.build_loop(self, cfg, mode, {"dataloader": loader, "evaluator": evaluator})
 

@@ -234,7 +234,10 @@ class Runner(PartsBuilding, CheckpointMethods):
             self.setup_env()  # type: ignore[call-arg]
         else:
             self.setup_env(self.env_cfg)
-        # read after any override, from the process group it may have started
+        self._read_world()  # after any override too, from the process group it may have started
+
+    def _read_world(self) -> None:
+        """``rank``, ``world_size`` and ``distributed`` from the process group."""
         from ..distributed import utils as dist_utils
 
         self.rank = dist_utils.get_rank()
@@ -261,6 +264,7 @@ class Runner(PartsBuilding, CheckpointMethods):
         from ..distributed.launch import raise_open_files_limit
 
         raise_open_files_limit(env_cfg.get("resource_limit", 4096))
+        self._read_world()  # an override calling super() may read self.rank right after
 
     # -- loops and counters --------------------------------------------------------------
     @property
