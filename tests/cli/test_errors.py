@@ -302,3 +302,20 @@ def test_command_line_mistakes_get_hints(argv: list[str], needle: str, capsys) -
     with pytest.raises(SystemExit) as stop:
         main(argv)
     assert stop.value.code == 2 and needle in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "prog"),
+    [
+        (["config", "check", "c.py", "--bogus"], "runner-cli config check: error"),
+        (["--bogus", "train", "c.py"], "runner-cli: error"),
+    ],
+)
+def test_an_unknown_option_is_reported_by_the_parser_it_was_given_to(
+    argv: list[str], prog: str, capsys
+) -> None:
+    from runner_cli.main import main
+
+    with pytest.raises(SystemExit):
+        main(argv)
+    assert f"{prog}: unrecognized arguments: --bogus" in capsys.readouterr().err

@@ -42,9 +42,19 @@ class CliParser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         #: every option string added (argparse keeps its own list private)
         self.option_names: list[str] = []
-        #: subcommand name -> its parser, filled by build_parser
-        self.subcommands: dict[str, argparse.ArgumentParser] = {}
+        #: the subcommands' choices action, once add_subparsers made it
+        self.subcommand_action: Any = None
         super().__init__(*args, **kwargs)
+
+    def add_subparsers(self, **kwargs: Any) -> Any:
+        self.subcommand_action = super().add_subparsers(**kwargs)
+        return self.subcommand_action
+
+    @property
+    def subcommands(self) -> dict[str, Any]:
+        """Subcommand name -> its parser (argparse keeps the list on the action)."""
+        action = self.subcommand_action
+        return dict(action.choices) if action is not None else {}
 
     def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
         action = super().add_argument(*args, **kwargs)
@@ -101,8 +111,18 @@ def build_parser() -> tuple[CliParser, PluginCommands]:
         importlib.import_module(name).register(subparsers)
     builtin = list(subparsers.choices)
     plugins = add_plugin_commands(subparsers, builtin)
-    parser.subcommands = dict(subparsers.choices)
     return parser, plugins
+
+
+def _reporting_parser(parser: CliParser, argv: list[str], extras: list[str]) -> Any:
+    """The innermost (sub)command parser reached before the first unknown word."""
+    first = min((argv.index(word) for word in extras if word in argv), default=len(argv))
+    current: Any = parser
+    for word in argv[:first]:
+        if not isinstance(current, CliParser):
+            break
+        current = current.subcommands.get(word, current)
+    return current
 
 
 def _requested_command(argv: Sequence[str]) -> str | None:
@@ -131,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _ARGV[:] = argv
     args, extras = parser.parse_known_args(argv)
     if extras:  # reported by the subcommand's parser: its usage, its options
-        sub = parser.subcommands.get(getattr(args, "command", None) or "", parser)
+        sub = _reporting_parser(parser, argv, extras)
         sub.error(f"unrecognized arguments: {' '.join(extras)}")
     try:
         return int(args.handler(args) or 0)
