@@ -493,13 +493,25 @@ def test_a_failed_trial_is_one_line_without_optunas_traceback(tmp_path: Path) ->
     assert out == ""
 
 
-@pytest.mark.slow
-def test_ctrl_c_says_the_same_command_continues_the_study(tmp_path: Path) -> None:
+def _write_held_sweep(tmp_path: Path) -> None:
+    """A one-epoch sweep config whose trial parks in HoldHook, and its space file."""
     (tmp_path / "tiny.py").write_text(
         TINY_1_EPOCH.replace("imports=['tiny_task']", "imports=['tiny_task', 'hold_hook']")
         + "custom_hooks = [dict(type='HoldHook')]\n"
     )
     (tmp_path / "space.py").write_text(TINY_SPACE)
+
+
+def _trial_states(tmp_path: Path) -> list[str]:
+    study = optuna.load_study(
+        study_name="tiny", storage=f"sqlite:///{tmp_path / 'wd' / 'study.db'}"
+    )
+    return [t.state.name for t in study.trials]
+
+
+@pytest.mark.slow
+def test_ctrl_c_says_the_same_command_continues_the_study(tmp_path: Path) -> None:
+    _write_held_sweep(tmp_path)
     marker = tmp_path / "held"
     proc = _tiny_sweep(tmp_path, hold=marker)
     _wait_for(marker, proc)
@@ -510,20 +522,13 @@ def test_ctrl_c_says_the_same_command_continues_the_study(tmp_path: Path) -> Non
     assert last.startswith("runner-cli sweep: interrupted (Ctrl-C).")
     assert "run the same command again to continue the study" in last
     assert "Traceback" not in err and "Trial 0 failed" not in err
-    study = optuna.load_study(
-        study_name="tiny", storage=f"sqlite:///{tmp_path / 'wd' / 'study.db'}"
-    )
-    assert [t.state.name for t in study.trials] == ["FAIL"]  # cut short: not counted
+    assert _trial_states(tmp_path) == ["FAIL"]  # cut short: not counted
 
 
 @pytest.mark.slow
 def test_sigterm_stops_the_sweep_with_one_line_and_the_trial_marked_fail(tmp_path: Path) -> None:
     """A preempted trial saves its checkpoint; the sweep says how to continue, no traceback."""
-    (tmp_path / "tiny.py").write_text(
-        TINY_1_EPOCH.replace("imports=['tiny_task']", "imports=['tiny_task', 'hold_hook']")
-        + "custom_hooks = [dict(type='HoldHook')]\n"
-    )
-    (tmp_path / "space.py").write_text(TINY_SPACE)
+    _write_held_sweep(tmp_path)
     marker, release = tmp_path / "held", tmp_path / "release"
     proc = _tiny_sweep(tmp_path, hold=marker, release=release)
     _wait_for(marker, proc)
@@ -536,7 +541,4 @@ def test_sigterm_stops_the_sweep_with_one_line_and_the_trial_marked_fail(tmp_pat
     assert "run the same command again to continue the study" in last
     assert "Traceback" not in err
     assert list((tmp_path / "wd" / "trials" / "000").glob("iter_*.pth"))
-    study = optuna.load_study(
-        study_name="tiny", storage=f"sqlite:///{tmp_path / 'wd' / 'study.db'}"
-    )
-    assert [t.state.name for t in study.trials] == ["FAIL"]  # cut short: not counted
+    assert _trial_states(tmp_path) == ["FAIL"]  # cut short: not counted
