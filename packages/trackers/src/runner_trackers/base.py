@@ -32,7 +32,7 @@ import os
 import sys
 import warnings
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -127,6 +127,45 @@ def find_checkpoints(work_dir: Path | None) -> tuple[str | None, dict[str, str]]
         last = None
     best = {p.stem: str(p.resolve()) for p in sorted(work_dir.glob("best_*.pth"))}
     return (str(Path(last).resolve()) if last is not None else None), best
+
+
+def work_dir_files(
+    work_dir: Path,
+    suffixes: str | tuple[str, ...],
+    skip_names: Iterable[str],
+    skip_dirs: Iterable[Path],
+) -> Iterator[Path]:
+    """The work dir's files ending in ``suffixes``, outside folders named ``skip_names``
+    (local tracker stores) and outside ``skip_dirs`` (the backend's own)."""
+    names, dirs = set(skip_names), list(skip_dirs)
+    for path in sorted(work_dir.rglob("*")):
+        if names & set(path.relative_to(work_dir).parts):
+            continue
+        if any(path == d or d in path.parents for d in dirs):
+            continue
+        if path.is_file() and path.name.endswith(suffixes):
+            yield path
+
+
+def for_each_file(
+    paths: Iterable[Path], work_dir: Path, action: Callable[[Path], object], done: str
+) -> None:
+    """Run ``action`` on each file on its own; then raise once, naming (relative to
+    ``work_dir``) the files it failed on, so one bad file never stops the others."""
+    failed: list[str] = []
+    first: Exception | None = None
+    for path in paths:
+        try:
+            action(path)
+        except Exception as exc:
+            failed.append(path.relative_to(work_dir).as_posix())
+            first = first or exc
+    if first is not None:
+        raise RuntimeError(
+            f"{len(failed)} file(s) not {done} ({', '.join(failed[:5])}"
+            f"{', ...' if len(failed) > 5 else ''}); the first error: "
+            f"{type(first).__name__}: {first}"
+        ) from first
 
 
 def outcome_of(exc: BaseException | None) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .base import TrackerBackend
+from .base import TrackerBackend, for_each_file, work_dir_files
 
 
 class DVCLiveVisBackend(TrackerBackend):
@@ -85,31 +85,22 @@ class DVCLiveVisBackend(TrackerBackend):
         self._live.end()
 
     def _copy_artifacts(self) -> None:
-        """Copy each matching file on its own; raise once, naming the files that failed."""
+        """Copy each matching work-dir file on its own; one error for all failures."""
         import shutil
 
         work_dir = self._work_dir()
         if work_dir is None or not work_dir.is_dir() or not self.artifact_suffix:
             return
         target = self.dir / "artifacts"
-        failed: list[str] = []
-        first: OSError | None = None
-        for path in sorted(work_dir.rglob("*")):
+
+        def copy(path: Path) -> None:
             rel = path.relative_to(work_dir)
-            if self.dir in path.parents or {"dvclive", "wandb", "mlartifacts"} & set(rel.parts):
-                continue
-            if path.is_file() and path.name.endswith(self.artifact_suffix):
-                try:
-                    (target / rel).parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(path, target / rel)
-                except OSError as exc:
-                    failed.append(rel.as_posix())
-                    first = first or exc
-        if first is not None:
-            raise OSError(
-                f"{len(failed)} file(s) not copied ({', '.join(failed[:5])}"
-                f"{', ...' if len(failed) > 5 else ''}); the first error: {first}"
-            ) from first
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target / rel)
+
+        stores = ("dvclive", "wandb", "mlartifacts")
+        files = work_dir_files(work_dir, self.artifact_suffix, stores, [self.dir])
+        for_each_file(files, work_dir, copy, "copied")
 
     def __repr__(self) -> str:
         return f"DVCLiveVisBackend(dir={str(self.dir)!r})"

@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-from .base import TrackerBackend
+from .base import TrackerBackend, for_each_file, work_dir_files
 
 #: MLflow rejects longer parameter values (6000 characters).
 MAX_PARAM_CHARS = 6000
@@ -164,41 +164,21 @@ class MLflowVisBackend(TrackerBackend):
         self._attempt("upload the work dir's files as artifacts", self._upload_artifacts)
         self.experiment.set_terminated(self.run_id, status=status)
 
-    def _artifact_files(self, work_dir: Path) -> Iterator[Path]:
-        """The work dir's files with an ``artifact_suffix``, outside any local tracker store."""
-        if not work_dir.is_dir() or not self.artifact_suffix:
+    def _upload_artifacts(self) -> None:
+        """Upload each work-dir file with an ``artifact_suffix``, outside any local
+        tracker store and this backend's own file store; one error for all failures."""
+        work_dir = self._work_dir()
+        if work_dir is None or not work_dir.is_dir() or not self.artifact_suffix:
             return
         store = self._file_store()
-        for path in sorted(work_dir.rglob("*")):
-            if set(path.relative_to(work_dir).parts) & TRACKER_STORES:
-                continue  # a local tracker store inside the work dir is not an artifact
-            if store is not None and (path == store or store in path.parents):
-                continue  # nor is this backend's own file store
-            if path.is_file() and path.name.endswith(self.artifact_suffix):
-                yield path
+        skip_dirs = [] if store is None else [store]
 
-    def _upload_artifacts(self) -> None:
-        """Upload each file on its own; raise once, naming the files that failed."""
-        work_dir = self._work_dir()
-        if work_dir is None:
-            return
-        failed: list[str] = []
-        first: Exception | None = None
-        for path in self._artifact_files(work_dir):
+        def upload(path: Path) -> None:
             where = path.parent.relative_to(work_dir).as_posix()
-            try:
-                self.experiment.log_artifact(
-                    self.run_id, str(path), None if where == "." else where
-                )
-            except Exception as exc:
-                failed.append(path.relative_to(work_dir).as_posix())
-                first = first or exc
-        if first is not None:
-            raise RuntimeError(
-                f"{len(failed)} file(s) not uploaded ({', '.join(failed[:5])}"
-                f"{', ...' if len(failed) > 5 else ''}); the first error: "
-                f"{type(first).__name__}: {first}"
-            ) from first
+            self.experiment.log_artifact(self.run_id, str(path), None if where == "." else where)
+
+        files = work_dir_files(work_dir, self.artifact_suffix, TRACKER_STORES, skip_dirs)
+        for_each_file(files, work_dir, upload, "uploaded")
 
     def __repr__(self) -> str:
         return f"MLflowVisBackend(exp_name={self.exp_name!r}, tracking_uri={self.tracking_uri!r})"
