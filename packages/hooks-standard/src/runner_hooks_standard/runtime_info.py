@@ -145,18 +145,18 @@ class RuntimeInfoHook(Hook):
         elif type(outputs) is dict or isinstance(outputs, Mapping):
             self._record_outputs(outputs)
         clipper = self._clipper
-        recorded = self._recorded_norms
         if clipper is None:
             for key, wrapper, read in self._grad_norm_sources:
-                norm = read(wrapper)
-                if norm is not None and norm is not recorded.get(key):
-                    recorded[key] = norm
-                    self._hub.update_scalar(key, norm)
+                self._record_norm(key, read(wrapper))
         elif clipper.clip_grad_kwargs:  # clipping is on (set_clip_grad may turn it on mid-run)
-            norm = clipper.grad_norm
-            if norm is not None and norm is not recorded.get("train/grad_norm"):
-                recorded["train/grad_norm"] = norm  # as MMEngine: only when the optimizer steps
-                self._hub.update_scalar("train/grad_norm", norm)
+            self._record_norm("train/grad_norm", clipper.grad_norm)
+
+    def _record_norm(self, key: str, norm: Any) -> None:
+        """Record a clipping norm once: as MMEngine, only when the optimizer stepped."""
+        recorded = self._recorded_norms
+        if norm is not None and norm is not recorded.get(key):
+            recorded[key] = norm
+            self._hub.update_scalar(key, norm)
 
     def _record_outputs(self, outputs: Mapping[str, Any]) -> None:
         """Every term of a step's outputs as ``train/<key>``."""

@@ -163,8 +163,9 @@ class InProcessSeeding(IteratorWrapper):
     ~70 µs per batch (numpy copies its whole state through Python), and
     models draw from torch; main-process code that draws from ``np.random``
     gets other numbers than with workers (still the same on every run and
-    after a resume). A sampler that draws from the global streams (none of
-    ours does) draws under the first batch's seed. Costs ~20 µs per batch.
+    after a resume). Used only with samplers that can start mid-epoch (ours,
+    which draw from their own generator): one that drew from the global
+    streams would draw under the first batch's seed. Costs ~20 µs per batch.
     """
 
     def __init__(self, inner: Any, batch_sampler: SeededBatchSampler) -> None:
