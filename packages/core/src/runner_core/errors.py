@@ -21,12 +21,14 @@ class RunnerError(RuntimeError):
     (``runner.train()`` without a train loop, for instance).
     """
 
+    def __str__(self) -> str:
+        if isinstance(self, KeyError):  # KeyError would wrap the message in quotes
+            return str(self.args[0]) if self.args else ""
+        return super().__str__()
+
 
 class RegistryError(RunnerError, KeyError):
     """A name could not be resolved or built through a registry."""
-
-    def __str__(self) -> str:  # KeyError would wrap the message in quotes
-        return str(self.args[0]) if self.args else ""
 
 
 class RegistryImportError(RegistryError, ImportError):
@@ -51,9 +53,6 @@ class BuildValueError(BuildError, ValueError):
 class BuildKeyError(BuildError, KeyError):
     """A required key of a build config is absent or names nothing (a KeyError, as MMEngine)."""
 
-    def __str__(self) -> str:  # KeyError would wrap the message in quotes
-        return str(self.args[0]) if self.args else ""
-
 
 class BuildAssertionError(BuildValueError, AssertionError):
     """Arguments that contradict each other: a check MMEngine makes with ``assert``."""
@@ -69,9 +68,6 @@ class HookError(RunnerError, ValueError):
 
 class HookKeyError(HookError, KeyError):
     """A hook option names nothing known (a priority, an EMA type): a KeyError, as MMEngine."""
-
-    def __str__(self) -> str:  # KeyError would wrap the message in quotes
-        return str(self.args[0]) if self.args else ""
 
 
 class HookTypeError(HookError, TypeError):
@@ -92,9 +88,6 @@ class ConfigTypeError(ConfigError, TypeError):
 
 class ConfigKeyError(ConfigError, KeyError):
     """A config key is reserved, or a required key is absent."""
-
-    def __str__(self) -> str:  # KeyError would wrap the message in quotes
-        return str(self.args[0]) if self.args else ""
 
 
 class ConfigAssertionError(ConfigError, AssertionError):

@@ -21,9 +21,6 @@ class CollateError(RunnerError, ValueError):
 class CollateKeyError(CollateError, KeyError):
     """A sample lacks a key the batch's first sample has (a KeyError, as in MMEngine)."""
 
-    def __str__(self) -> str:  # KeyError would quote the whole message
-        return str(self.args[0])
-
 
 def default_collate(batch: Sequence[Any]) -> Any:
     """Torch's ``default_collate``: stack tensors, numbers and arrays; recurse into dicts and sequences.

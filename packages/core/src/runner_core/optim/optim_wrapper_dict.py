@@ -21,9 +21,6 @@ class MissingOptimWrapperError(RunnerError, KeyError, AssertionError):
     """``optim_wrapper['name']`` names no wrapper: a KeyError, and the AssertionError
     MMEngine raises."""
 
-    def __str__(self) -> str:  # KeyError would wrap the message in quotes
-        return str(self.args[0]) if self.args else ""
-
 
 class OptimWrapperDict(OptimWrapper):
     """A read-only mapping of name -> OptimWrapper.
