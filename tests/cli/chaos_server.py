@@ -32,9 +32,9 @@ def _warm_up() -> None:
     from runner_core.registry import HOOKS, LOOPS
 
     for key in ("EpochBasedTrainLoop", "ValLoop"):
-        LOOPS.get(key)
+        LOOPS.lookup(key)
     for key in ("CheckpointHook", "LoggerHook"):
-        HOOKS.get(key)
+        HOOKS.lookup(key)
     # What a fork server does: the imported modules' objects move to the collector's
     # permanent generation. Without it every child, at its exit, walks those ~300,000
     # objects again and again while the interpreter shuts down (1.5 s each on a loaded

@@ -194,3 +194,17 @@ def test_subclasses_change_the_rule_by_weight_or_by_blend() -> None:
             model.weight.fill_(4.0)
             ema.update_parameters(model)
         assert float(ema.module.weight) == expected, cls.__name__
+
+
+def test_ema_type_names_an_averaged_model_registered_in_models() -> None:
+    from runner_core.registry import MODELS
+
+    class TEMA(ExponentialMovingAverage):
+        pass
+
+    MODELS.register_module(name="TEMA", module=TEMA)
+    try:
+        assert EMAHook(ema_type="TEMA").ema_cls is TEMA
+        assert MODELS.get("StochasticWeightAverage") is StochasticWeightAverage
+    finally:
+        MODELS.module_dict.pop("TEMA")

@@ -120,3 +120,24 @@ def test_the_runner_initialises_the_model_before_training(tmp_path: Path) -> Non
     )
     runner.train()
     assert model.lin.weight.tolist() == [[0.5, 0.5]] and model.lin.bias.tolist() == [0.25]
+
+
+def test_an_initializer_registered_in_weight_initializers_is_used() -> None:
+    from runner_core.registry import WEIGHT_INITIALIZERS
+
+    class FillInit:
+        def __init__(self, val: float, layer: str | None = None) -> None:
+            self.val, self.layer = val, layer
+
+        def __call__(self, module: nn.Module) -> None:
+            for m in module.modules():
+                if type(m).__name__ == self.layer:
+                    nn.init.constant_(m.weight, self.val)
+
+    WEIGHT_INITIALIZERS.register_module(name="TFill", module=FillInit)
+    try:
+        net = Net(dict(type="TFill", layer="Linear", val=0.25))
+        net.init_weights()
+        assert torch.all(net.fc.weight == 0.25) and torch.all(net.head.weight == 0.25)
+    finally:
+        WEIGHT_INITIALIZERS.module_dict.pop("TFill")

@@ -111,7 +111,7 @@ def test_unknown_key_suggests_plugin_keys(fake_dist) -> None:
         {"sugg_mod": "class DigitsCNN: pass\n"},
     )
     with pytest.raises(RegistryError, match="Did you mean 'DigitsCNN'"):
-        Registry("widget", GROUP).get("DigitCNN")
+        Registry("widget", GROUP).lookup("DigitCNN")
 
 
 def test_standard_packages_register_through_entry_points() -> None:
@@ -142,10 +142,10 @@ def test_unknown_key_declared_in_an_editable_source_says_to_reinstall(
         json.dumps({"url": source.as_uri(), "dir_info": {"editable": True}})
     )
     with pytest.raises(RegistryError) as caught:
-        HOOKS.get("NewHook")
+        HOOKS.lookup("NewHook")
     message = str(caught.value)
     assert "declares 'NewHook'" in message and "reinstall it (pip install -e" in message
     assert str(source) in message
     with pytest.raises(RegistryError) as caught:  # an unrelated typo gets no such advice
-        HOOKS.get("NoSuchHook")
+        HOOKS.lookup("NoSuchHook")
     assert "reinstall" not in str(caught.value)

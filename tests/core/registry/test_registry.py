@@ -44,8 +44,10 @@ def test_unknown_key_suggests_close_names() -> None:
     reg = Registry("thing", "runner.things-test")
     reg.register_module(name="CheckpointHook", module=dict)
     with pytest.raises(RegistryError) as err:
-        reg.get("ChekpointHook")
+        reg.lookup("ChekpointHook")
     assert "Did you mean 'CheckpointHook'?" in str(err.value)
+    with pytest.raises(RegistryError, match="Did you mean 'CheckpointHook'"):
+        reg.build({"type": "ChekpointHook"})
 
 
 def test_wrong_keyword_names_class_argument_and_key_path() -> None:
@@ -104,3 +106,191 @@ def test_missing_type_is_a_clear_error() -> None:
     reg = Registry("thing", "runner.things-test")
     with pytest.raises(BuildError, match="no 'type' key"):
         reg.build({"size": 1}, _key_path="model")
+
+
+# -- MMEngine's registry API --------------------------------------------------------------
+def _widgets(scope: str) -> Registry:
+    reg = Registry("thing", scope=scope)
+
+    @reg.register_module()
+    class Net:
+        def __init__(self, depth: int, stages: int = 4) -> None:
+            self.depth, self.stages = depth, stages
+
+    return reg
+
+
+def test_build_from_cfg_takes_mmengine_arguments() -> None:
+    from runner_core.registry import build_from_cfg
+
+    reg = _widgets("t_build_from_cfg")
+    net = build_from_cfg(dict(type="Net", depth=18), reg, dict(stages=3))
+    assert (net.depth, net.stages) == (18, 3)
+    net = build_from_cfg(cfg=dict(type="Net", depth=1), registry=reg, default_args=None)
+    assert (net.depth, net.stages) == (1, 4)
+
+
+def test_build_from_cfg_accepts_a_config_and_refuses_other_objects() -> None:
+    from runner_core.config import Config
+    from runner_core.registry import build_from_cfg
+
+    reg = _widgets("t_build_from_cfg_types")
+    assert build_from_cfg(Config(dict(type="Net", depth=2)), reg).depth == 2
+    for bad in (None, [dict(type="Net", depth=2)], object()):
+        with pytest.raises(TypeError, match="should be a dict, ConfigDict or Config"):
+            build_from_cfg(bad, reg)
+        with pytest.raises(TypeError, match="should be a dict, ConfigDict or Config"):
+            reg.build(bad)
+
+
+def test_build_calls_build_func_with_the_given_arguments() -> None:
+    seen = []
+
+    def my_build(cfg: dict, registry: Registry, default_args: dict | None = None, scale: int = 1):
+        seen.append((registry, default_args, scale))
+        return cfg["v"] * scale
+
+    reg = Registry("thing", build_func=my_build, scope="t_build_func_kwargs")
+    assert reg.build(dict(type="X", v=2), scale=10) == 20
+    assert seen == [(reg, None, 10)]
+
+
+def test_scope_key_builds_from_that_scopes_registry() -> None:
+    root = Registry("thing", scope="t_scope_root")
+    child = Registry("thing", parent=root, scope="t_scope_child")
+    root.register_module(name="Net", module=lambda: "root")
+    child.register_module(name="Net", module=lambda: "child")
+    assert root.build(dict(type="Net")) == "root"
+    assert root.build(dict(type="Net", _scope_="t_scope_child")) == "child"
+    assert child.build(dict(type="Net", _scope_="t_scope_root")) == "root"
+    with root.switch_scope_and_registry("t_scope_child") as chosen:
+        assert chosen is child
+    with root.switch_scope_and_registry(None) as chosen:
+        assert chosen is root
+
+
+def test_get_returns_none_for_an_unknown_name_and_lookup_raises() -> None:
+    reg = _widgets("t_get_unknown")
+    assert reg.get("Unknown") is None
+    assert reg.get("Net").__name__ == "Net"
+    with pytest.raises(RegistryError, match="Did you mean 'Net'"):
+        reg.lookup("Nett")
+
+
+def test_duplicate_child_scope_is_an_assertion_error() -> None:
+    root = Registry("thing", scope="t_dup_root")
+    first = Registry("thing", parent=root, scope="lib")
+    with pytest.raises(AssertionError, match="scope 'lib' exists"):
+        Registry("thing", parent=root, scope="lib")
+    assert root.children == {"lib": first}
+
+
+def test_module_dict_is_the_live_table_of_registrations() -> None:
+    reg = _widgets("t_module_dict")
+    reg.module_dict.pop("Net")
+    assert "Net" not in reg
+    reg.register_module(name="Net", module=dict)  # no 'already registered' error
+    assert reg.get("Net") is dict
+
+
+def test_split_scope_key_and_infer_scope_are_static_methods() -> None:
+    assert Registry.split_scope_key("mmdet.ResNet") == ("mmdet", "ResNet")
+    assert Registry.split_scope_key("ResNet") == (None, "ResNet")
+    assert Registry.infer_scope() == "tests"
+
+
+def test_mmengine_root_registries_and_helpers_exist() -> None:
+    import runner_core
+    import runner_core.registry as registry
+
+    for name in (
+        "RUNNER_CONSTRUCTORS",
+        "TASK_UTILS",
+        "WEIGHT_INITIALIZERS",
+        "INFERENCERS",
+        "STRATEGIES",
+    ):
+        assert isinstance(getattr(registry, name), Registry)
+        assert getattr(runner_core, name) is getattr(registry, name)
+    assert runner_core.build_from_cfg is registry.build_from_cfg
+    assert runner_core.count_registered_modules is registry.count_registered_modules
+    root = Registry("thing", scope="t_tree_root")
+    Registry("thing", parent=root, scope="t_tree_child").register_module(name="A", module=dict)
+    tree = registry.traverse_registry_tree(root.children["t_tree_child"], verbose=False)
+    assert [(node["scope"], node["modules"]) for node in tree][1] == ("t_tree_child", ["A"])
+
+
+def test_init_default_scope_sets_the_default_scope() -> None:
+    from runner_core.registry import init_default_scope
+    from runner_core.registry.scope import get_default_scope, set_default_scope
+
+    try:
+        init_default_scope("runner_core")
+        assert get_default_scope() == "runner_core"
+    finally:
+        set_default_scope(None)
+
+
+def test_models_build_a_list_into_a_sequential() -> None:
+    from runner_core.model import Sequential
+    from runner_core.registry import MODELS
+
+    seq = MODELS.build([dict(type="Linear", in_features=2, out_features=3), dict(type="ReLU")])
+    assert isinstance(seq, Sequential)
+    assert [type(m).__name__ for m in seq] == ["Linear", "ReLU"]
+
+
+def test_param_schedulers_build_converts_to_iter_based() -> None:
+    from runner_core.registry import PARAM_SCHEDULERS
+
+    opt = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)
+    cfg = dict(type="StepLR", optimizer=opt, step_size=2, convert_to_iter_based=True)
+    sched = PARAM_SCHEDULERS.build(cfg, default_args=dict(epoch_length=10))
+    assert (sched.step_size, sched.by_epoch) == (20, False)
+    plain = PARAM_SCHEDULERS.build(dict(type="StepLR", optimizer=opt, step_size=2))
+    assert (plain.step_size, plain.by_epoch) == (2, True)
+
+
+def test_runners_build_calls_from_cfg(tmp_path) -> None:
+    from runner_core import Runner
+    from runner_core.config import Config
+    from runner_core.registry import RUNNERS
+
+    cfg = dict(model=dict(type="Linear", in_features=2, out_features=1), work_dir=str(tmp_path))
+    assert type(RUNNERS.build(cfg)) is Runner
+    assert type(RUNNERS.build(Config(dict(cfg, runner_type="Runner")))) is Runner
+
+
+def test_manager_classes_are_built_through_get_instance() -> None:
+    from runner_core.registry import VISUALIZERS
+    from runner_core.visualization import Visualizer
+
+    first = VISUALIZERS.build(dict(type="Visualizer", name="t_manager_vis"))
+    again = VISUALIZERS.build(dict(type="Visualizer", name="t_manager_vis"))
+    assert again is first and Visualizer.get_current_instance() is first
+
+
+def test_scoped_key_imports_the_scopes_registry_module(tmp_path, monkeypatch) -> None:
+    import sys
+
+    from runner_core.registry import MODELS
+
+    pkg = tmp_path / "t_autoscope"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "registry.py").write_text(
+        "from runner_core.registry import MODELS as ROOT, Registry\n"
+        "MODELS = Registry('model', parent=ROOT, locations=['t_autoscope.models'])\n"
+    )
+    (pkg / "models.py").write_text(
+        "from torch import nn\nfrom t_autoscope.registry import MODELS\n"
+        "@MODELS.register_module()\nclass AutoNet(nn.Identity):\n    pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        assert type(MODELS.build(dict(type="t_autoscope.AutoNet"))).__name__ == "AutoNet"
+        assert "t_autoscope.registry" in sys.modules
+    finally:
+        MODELS.children.pop("t_autoscope", None)
+        for name in [m for m in sys.modules if m.split(".")[0] == "t_autoscope"]:
+            del sys.modules[name]

@@ -98,7 +98,7 @@ class ConfigChecker:
         kind = _stored_type(spec)
         if not isinstance(kind, str):
             return kind if callable(kind) else None
-        return self._guard(f"{key_path}.type", lambda: registry.get(kind))
+        return self._guard(f"{key_path}.type", lambda: registry.lookup(kind))
 
     def check_args(
         self, cls: Any, args: Mapping[str, Any], key_path: str, injected: Iterable[str] = ()
@@ -235,7 +235,7 @@ class ConfigChecker:
         )
         collate = loader.get("collate_fn")
         if isinstance(collate, str):
-            self._guard(f"{key}.collate_fn", lambda: FUNCTIONS.get(collate))
+            self._guard(f"{key}.collate_fn", lambda: FUNCTIONS.lookup(collate))
         elif isinstance(collate, Mapping):
             self.resolve(FUNCTIONS, collate, f"{key}.collate_fn")
         self.check_loader_options(loader, key)
@@ -338,7 +338,7 @@ class ConfigChecker:
         kind = _stored_type(spec)
         if isinstance(kind, str):
             try:
-                cls = OPTIMIZERS.get(kind)
+                cls = OPTIMIZERS.lookup(kind)
             except RegistryError as exc:
                 import torch.optim
 
@@ -463,7 +463,7 @@ class ConfigChecker:
 
         runner_type = self.cfg.get("runner_type")
         if isinstance(runner_type, str):
-            self._guard("runner_type", lambda: RUNNERS.get(runner_type))
+            self._guard("runner_type", lambda: RUNNERS.lookup(runner_type))
         wrapper = self.cfg.get("model_wrapper_cfg")
         if isinstance(wrapper, Mapping) and "type" in wrapper:
             self.resolve(MODEL_WRAPPERS, wrapper, "model_wrapper_cfg")

@@ -39,6 +39,29 @@ _LAZY = {
     "EVALUATORS": "runner_core.registry",
     "VISBACKENDS": "runner_core.registry",
     "FUNCTIONS": "runner_core.registry",
+    # the rest of what MMEngine's top-level package re-exports from mmengine.registry
+    **dict.fromkeys(
+        [
+            "RUNNER_CONSTRUCTORS",
+            "STRATEGIES",
+            "MODEL_WRAPPERS",
+            "WEIGHT_INITIALIZERS",
+            "OPTIM_WRAPPER_CONSTRUCTORS",
+            "TASK_UTILS",
+            "EVALUATOR",
+            "VISUALIZERS",
+            "LOG_PROCESSORS",
+            "INFERENCERS",
+            "build_from_cfg",
+            "build_model_from_cfg",
+            "build_runner_from_cfg",
+            "build_scheduler_from_cfg",
+            "count_registered_modules",
+            "traverse_registry_tree",
+            "init_default_scope",
+        ],
+        "runner_core.registry",
+    ),
 }
 
 __all__ = ["__version__", *_LAZY]

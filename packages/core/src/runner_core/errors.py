@@ -35,6 +35,10 @@ class RegistryImportError(RegistryError, ImportError):
     """A registry's ``locations`` module could not be imported (MMEngine: ImportError)."""
 
 
+class RegistryDeclarationError(RunnerError, AssertionError):
+    """A ``Registry(...)`` declaration clashes with the tree (MMEngine asserts: AssertionError)."""
+
+
 class PluginError(RegistryError):
     """An installed plugin is broken or conflicts with another one."""
 

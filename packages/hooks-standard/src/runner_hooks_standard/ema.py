@@ -148,6 +148,7 @@ class StochasticWeightAverage(ExponentialMovingAverage):
         return 1.0 / (steps // self.interval + 1)
 
 
+#: the built-in averaged models (each also offered in MODELS, through an entry point)
 EMA_TYPES = {
     "ExponentialMovingAverage": ExponentialMovingAverage,
     "MomentumAnnealingEMA": MomentumAnnealingEMA,
@@ -159,9 +160,9 @@ class EMAHook(Hook):
     """Keep an exponential moving average of the model's weights.
 
     Args:
-        ema_type: ``'ExponentialMovingAverage'`` (default),
-            ``'MomentumAnnealingEMA'``, ``'StochasticWeightAverage'``, or a
-            class taking ``(model, momentum=, interval=, update_buffers=)``.
+        ema_type: a name in ``MODELS``: ``'ExponentialMovingAverage'`` (default),
+            ``'MomentumAnnealingEMA'``, ``'StochasticWeightAverage'`` or one registered
+            there; or a class taking ``(model, momentum=, interval=, update_buffers=)``.
         momentum: weight of the new weights in each update.
         begin_iter, begin_epoch: averaging starts with the ``begin_iter``-th
             iteration and the ``begin_epoch``-th epoch (counted from 1, as
@@ -186,13 +187,17 @@ class EMAHook(Hook):
         interval: int = 1,
         **ema_kwargs: Any,
     ) -> None:
-        if isinstance(ema_type, str):
-            if ema_type not in EMA_TYPES:
+        if isinstance(ema_type, str):  # a name in MODELS, as MMEngine builds it
+            from runner_core.registry import MODELS
+
+            found: type | None = MODELS.get(ema_type)
+            if found is None:
                 raise HookKeyError(
                     f"EMAHook: unknown ema_type {ema_type!r}.{did_you_mean(ema_type, EMA_TYPES)} "
-                    f"Known: {', '.join(EMA_TYPES)} (or pass a class)."
+                    f"Known: {', '.join(EMA_TYPES)}, averaged models registered with "
+                    "@MODELS.register_module() (or pass a class)."
                 )
-            ema_type = EMA_TYPES[ema_type]
+            ema_type = found
         for name, value in (("begin_iter", begin_iter), ("begin_epoch", begin_epoch)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise HookAssertionError(f"EMAHook: {name} must be an int >= 0, got {value!r}.")

@@ -448,7 +448,7 @@ def _resolve_type(
     obj_type = args.pop("type")
     if isinstance(obj_type, str):
         try:
-            obj_type = registry.get(obj_type)
+            obj_type = registry.lookup(obj_type)
         except KeyError as exc:
             exc.args = (
                 f"{exc.args[0] if exc.args else obj_type} (at config key {key_path + '.type'!r})",
@@ -500,7 +500,7 @@ def _resolve_function(spec: Any, key_path: str) -> Callable[..., Any]:
         return functools.partial(fn, **args) if args else fn
     if isinstance(spec, str):
         try:
-            return _registries().FUNCTIONS.get(spec)
+            return _registries().FUNCTIONS.lookup(spec)
         except KeyError as exc:
             exc.args = (f"{exc.args[0] if exc.args else spec} (at config key {key_path!r})",)
             raise

@@ -84,14 +84,36 @@ def _class_names(module: nn.Module) -> set[str]:
     return {cls.__name__ for cls in type(module).__mro__}
 
 
+def _registered_initializer(kind: Any) -> Any:
+    """A class offered in ``WEIGHT_INITIALIZERS`` under ``kind`` (built-in names win), or None."""
+    if isinstance(kind, type):
+        return kind
+    if not isinstance(kind, str) or kind in _WEIGHT_INITS or kind == "Pretrained":
+        return None
+    from ..registry import WEIGHT_INITIALIZERS
+
+    return WEIGHT_INITIALIZERS.get(kind)
+
+
 def _initializer(cfg: Mapping[str, Any], where: str, whole: bool) -> Callable[[nn.Module], None]:
     """``module -> None`` applying one ``init_cfg`` entry (not ``Pretrained``)."""
     cfg = dict(cfg)
     kind = cfg.pop("type", None)
+    registered = _registered_initializer(kind)
+    if registered is not None:  # MMEngine's form: a class called with the module
+        cfg.pop("override", None)
+        from ..registry import check_arguments
+
+        check_arguments(registered, cfg, where)
+        built = registered(**cfg)
+        if whole and hasattr(built, "wholemodule"):
+            built.wholemodule = True
+        return built
     if kind not in _WEIGHT_INITS:
         raise BuildKeyError(
             f"{where}: unknown initializer type {kind!r}; known: "
-            f"{', '.join([*_WEIGHT_INITS, 'Pretrained'])}."
+            f"{', '.join([*_WEIGHT_INITS, 'Pretrained'])}, and what "
+            "@WEIGHT_INITIALIZERS.register_module() adds."
             + did_you_mean(str(kind), [*_WEIGHT_INITS, "Pretrained"])
         )
     init, params = _WEIGHT_INITS[kind]

@@ -86,7 +86,7 @@ def check_wrapper_numbers(cfg: Mapping[str, Any], key_path: str) -> None:
 def _resolve_optimizer(type_: Any) -> Any:
     """The optimizer class; unknown names get suggestions from ``torch.optim`` too."""
     try:
-        return OPTIMIZERS.get(type_) if isinstance(type_, str) else type_
+        return OPTIMIZERS.lookup(type_) if isinstance(type_, str) else type_
     except RegistryError as exc:
         import torch.optim
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from . import discovery
-from .count import count_registered_modules
+from .build_functions import (
+    build_from_cfg,
+    build_model_from_cfg,
+    build_runner_from_cfg,
+    build_scheduler_from_cfg,
+)
+from .count import count_registered_modules, traverse_registry_tree
 from .registry import (
     Registry,
     accepts_argument,
-    build_from_cfg,
     check_arguments,
     current_build_path,
     import_dotted,
@@ -21,6 +26,7 @@ from .root import (
     EVALUATORS,
     FUNCTIONS,
     HOOKS,
+    INFERENCERS,
     LOG_PROCESSORS,
     LOOPS,
     METRICS,
@@ -31,11 +37,16 @@ from .root import (
     OPTIMIZERS,
     PARAM_SCHEDULERS,
     PLUGINS,
+    RUNNER_CONSTRUCTORS,
     RUNNERS,
+    STRATEGIES,
+    TASK_UTILS,
     TRANSFORMS,
     VISBACKENDS,
     VISUALIZERS,
+    WEIGHT_INITIALIZERS,
 )
+from .scope import init_default_scope
 
 __all__ = [
     "ALL_REGISTRIES",
@@ -46,6 +57,7 @@ __all__ = [
     "EVALUATORS",
     "FUNCTIONS",
     "HOOKS",
+    "INFERENCERS",
     "LOG_PROCESSORS",
     "LOOPS",
     "METRICS",
@@ -57,15 +69,24 @@ __all__ = [
     "PARAM_SCHEDULERS",
     "PLUGINS",
     "RUNNERS",
+    "RUNNER_CONSTRUCTORS",
     "Registry",
+    "STRATEGIES",
+    "TASK_UTILS",
     "TRANSFORMS",
     "VISBACKENDS",
     "VISUALIZERS",
+    "WEIGHT_INITIALIZERS",
     "build_from_cfg",
+    "build_model_from_cfg",
+    "build_runner_from_cfg",
+    "build_scheduler_from_cfg",
     "accepts_argument",
     "check_arguments",
     "count_registered_modules",
     "current_build_path",
     "discovery",
     "import_dotted",
+    "init_default_scope",
+    "traverse_registry_tree",
 ]

@@ -1,4 +1,5 @@
-"""``count_registered_modules``: what every registry tree offers, as MMEngine reports it.
+"""``count_registered_modules`` and ``traverse_registry_tree``: what every registry tree
+offers, as MMEngine reports it.
 
 Entry points are counted from metadata, so the report imports no plugin.
 """
@@ -32,6 +33,12 @@ def _tree_info(registry: Registry, verbose: bool) -> list[dict[str, Any]]:
             )
         pending.extend(node.children.values())
     return found
+
+
+def traverse_registry_tree(registry: Registry, verbose: bool = True) -> list[dict[str, Any]]:
+    """One ``{'num_modules', 'scope', 'modules'}`` per registry of the tree ``registry`` is
+    in, from its root down (MMEngine's, with the names listed rather than grouped by folder)."""
+    return _tree_info(registry.root, verbose)
 
 
 def count_registered_modules(save_path: str | Path | None = None, verbose: bool = True) -> dict:

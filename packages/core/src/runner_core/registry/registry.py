@@ -1,6 +1,8 @@
 """The Registry: find buildable things by name, build them from configs.
 
-Resolution order for ``get(key)``:
+``get(key)`` returns None for a name no one offers (as MMEngine's does);
+``lookup(key)`` raises a RegistryError that says what is known instead.
+Resolution order for both:
 
 1. in-process registrations (``@REG.register_module()``) — they win;
 2. ``'<distribution>::<Key>'`` picks the entry point of one distribution
@@ -14,9 +16,10 @@ Resolution order for ``get(key)``:
 
 A scoped key ``'<scope>.<Key>'`` (MMEngine's ``'mmdet.ResNet'``) is first
 looked up in the registry of that scope in the tree, then among the entry
-points of the distribution (or package) of that name. On a miss, the
-``locations`` modules are imported once (they register their classes) and
-the lookup is tried again.
+points of the distribution (or package) of that name; ``<scope>.registry``
+is imported first when that scope is not in the tree yet (as MMEngine does).
+On a miss, the ``locations`` modules are imported once (they register their
+classes) and the lookup is tried again.
 """
 
 from __future__ import annotations
@@ -24,19 +27,21 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 from ..errors import (
     BuildError,
-    BuildKeyError,
     PluginError,
+    RegistryDeclarationError,
     RegistryError,
     RegistryImportError,
     did_you_mean,
 )
 from . import discovery
-from .scope import entry_in_scope, find_scope, get_default_scope, infer_scope, split_scope_key
+from . import scope as _scopes
+from .scope import entry_in_scope, find_scope, get_default_scope, import_scope_registry
 
 _MISSING = object()
 
@@ -70,9 +75,9 @@ class Registry:
 
     Args:
         name: the registry's name, e.g. ``'hook'``; shown in errors.
-        build_func: replaces the default ``build``; called as MMEngine calls it,
-            ``build_func(cfg, registry=registry, default_args=...)``. A child
-            without one uses its parent's.
+        build_func: what ``build`` calls, as MMEngine calls it:
+            ``build_func(cfg, *args, **kwargs, registry=registry)``. A child
+            without one uses its parent's; a root one ``build_from_cfg``.
         parent: a registry to fall back to for names this one does not know.
         scope: the library this registry belongs to (default: the top-level
             package of the declaring module); used in messages and scoped keys.
@@ -107,16 +112,25 @@ class Registry:
         self.var_name = name.upper()  # set to the module-level name by registry.root
         self.parent = parent
         self.group: str = group or (parent.group if parent is not None else f"runner.{name}s")
-        self._scope = scope if scope is not None else infer_scope()
+        self._scope = scope if scope is not None else _scopes.infer_scope()
         self._locations = list(locations or [])
         self._locations_imported = not self._locations
         self.children: dict[str, Registry] = {}
         if parent is not None:
+            if self._scope in parent.children:
+                raise RegistryDeclarationError(
+                    f"Registry({name!r}, scope={self._scope!r}): scope {self._scope!r} exists "
+                    f"in the {parent.name} registry already (declared by "
+                    f"{parent.children[self._scope]!r}); a library declares one child per "
+                    "registry tree: import the existing one, or pass another scope=."
+                )
             parent.children[self._scope] = self
         self._fallback = fallback
-        if build_func is None and parent is not None:
-            build_func = parent._build_func
-        self._build_func: Callable[..., Any] | None = build_func
+        if build_func is None:
+            from .build_functions import build_from_cfg
+
+            build_func = parent.build_func if parent is not None else build_from_cfg
+        self.build_func: Callable[..., Any] = build_func
         self._local: dict[str, Any] = {}
         self._loaded: dict[str, Any] = {}  # entry points already imported
 
@@ -134,8 +148,37 @@ class Registry:
 
     @property
     def module_dict(self) -> dict[str, Any]:
-        """Names registered in-process and entry points already loaded (a copy; imports nothing)."""
-        return {**self._loaded, **self._local}
+        """The in-process registrations, live as MMEngine's (popping a name unregisters it).
+
+        Entry points are not in it: ``keys()`` lists them, from metadata.
+        """
+        return self._local
+
+    @staticmethod
+    def infer_scope() -> str:
+        """The top-level package of the calling module (a Registry's default scope)."""
+        return _scopes.infer_scope()
+
+    @staticmethod
+    def split_scope_key(key: str) -> tuple[str | None, str]:
+        """``'mmdet.ResNet'`` -> ``('mmdet', 'ResNet')``; ``'ResNet'`` -> ``(None, 'ResNet')``."""
+        return _scopes.split_scope_key(key)
+
+    @contextmanager
+    def switch_scope_and_registry(self, scope: str | None) -> Iterator[Registry]:
+        """Yield the registry of ``scope`` in this tree (this one if there is none), with
+        ``scope`` the default scope inside the block; None switches nothing.
+
+        How a config's ``_scope_='mmdet'`` builds from the mmdet registry.
+        """
+        if scope is None:
+            yield self
+            return
+        with _scopes.overwrite_default_scope(scope):
+            found = find_scope(self.root, scope)
+            if found is None and import_scope_registry(scope):
+                found = find_scope(self.root, scope)
+            yield found if found is not None else self
 
     def import_from_location(self) -> bool:
         """Import the ``locations`` modules once; True if this call imported them."""
@@ -201,8 +244,19 @@ class Registry:
     def __repr__(self) -> str:
         return f"Registry({self.name!r}, group={self.group!r}, keys={len(self)})"
 
-    def get(self, key: str, default: Any = _MISSING) -> Any:
-        """Resolve ``key`` to the registered object (see the module docstring)."""
+    def get(self, key: str, default: Any = None) -> Any:
+        """The object offered as ``key``, or ``default`` (None) if no one offers it, as
+        MMEngine's ``get``. A plugin that fails to load, or two offering ``key``, still
+        raise a PluginError: that is no unknown name."""
+        return self._find(key, default)
+
+    def lookup(self, key: str) -> Any:
+        """``get`` for code that needs the object: an unknown ``key`` raises a RegistryError
+        that says what is known (did you mean, where names come from)."""
+        return self._find(key, _MISSING)
+
+    def _find(self, key: str, default: Any) -> Any:
+        """Resolve ``key`` (see the module docstring); ``default`` _MISSING raises."""
         default_scope = get_default_scope()
         if default_scope is not None and default_scope != self._scope and self.children:
             owner = find_scope(self, default_scope)  # MMEngine's default_scope goes first
@@ -220,10 +274,10 @@ class Registry:
             return self._loaded[key]
         try:
             obj = self._resolve(key)
-        except RegistryError:
+        except RegistryError as exc:
             if self.import_from_location():
                 return self._get(key, default)
-            if default is not _MISSING:
+            if default is not _MISSING and not isinstance(exc, PluginError):
                 return default
             raise
         if obj is None:
@@ -248,7 +302,7 @@ class Registry:
             obj = chosen[0].load()
             self._loaded[key] = obj
             return obj
-        scope, bare = split_scope_key(key)
+        scope, bare = _scopes.split_scope_key(key)
         if scope is not None:
             obj = self._resolve_scoped(scope, bare)
             if obj is not None:
@@ -294,6 +348,8 @@ class Registry:
         if scope == self._scope:
             return self.get(bare, default=None)
         owner = find_scope(self, scope)
+        if owner is None and import_scope_registry(scope):  # it declares its child registries
+            owner = find_scope(self, scope)
         if owner is not None:
             obj = owner.get(bare, default=None)
             if obj is not None:
@@ -318,24 +374,25 @@ class Registry:
         ) + (reinstall_hint(self.group, key) if self.group else "")
 
     # -- building -----------------------------------------------------------
-    def build(
-        self,
-        cfg: Any,
-        default_args: Mapping[str, Any] | None = None,
-        *,
-        _key_path: str | None = None,
-        **more_default_args: Any,
-    ) -> Any:
-        """Build ``cfg['type']`` with the other keys as keyword arguments.
+    def build(self, cfg: Any, *args: Any, _key_path: str | None = None, **kwargs: Any) -> Any:
+        """Build ``cfg`` by calling ``build_func(cfg, *args, **kwargs, registry=self)``, as
+        MMEngine does (``default_args=`` fills keys the config does not set).
 
-        ``cfg`` that is not a mapping is returned as it is (already built).
-        ``default_args`` fill keys the config does not set.
+        With our own build functions, other keyword arguments are default arguments
+        too (``HOOKS.build(cfg, module=model)``), and ``_key_path`` (the config key
+        being built, e.g. ``'default_hooks.checkpoint'``) is named in errors.
         """
-        defaults = dict(default_args or {})
-        defaults.update(more_default_args)
-        if self._build_func is not None:
-            return self._build_func(cfg, registry=self, default_args=defaults)
-        return build_from_cfg(self, cfg, defaults, _key_path)
+        from .build_functions import KEYED_BUILD_FUNCS
+
+        if self.build_func not in KEYED_BUILD_FUNCS or len(args) > 1:
+            return self.build_func(cfg, *args, **kwargs, registry=self)
+        default_args = args[0] if args else kwargs.pop("default_args", None)
+        if kwargs:
+            default_args = {**(default_args or {}), **kwargs}
+        call: dict[str, Any] = {} if default_args is None else {"default_args": default_args}
+        if _key_path is not None:
+            call["_key_path"] = _key_path
+        return self.build_func(cfg, registry=self, **call)
 
 
 #: the config key of the object whose constructor is running (see current_build_path)
@@ -350,46 +407,6 @@ def current_build_path() -> str | None:
     with a known key; None outside such a build.
     """
     return _BUILDING.get()
-
-
-def build_from_cfg(
-    registry: Registry, cfg: Any, defaults: Mapping[str, Any], key_path: str | None = None
-) -> Any:
-    """The default build: resolve ``type``, check the arguments, call."""
-    if not isinstance(cfg, Mapping):
-        return cfg
-    where = f" (config key {key_path!r})" if key_path else ""
-    args = dict(cfg)
-    for key, value in defaults.items():
-        args.setdefault(key, value)
-    if "type" not in args:
-        raise BuildKeyError(
-            f"Cannot build a {registry.name} from {dict(cfg)!r}{where}: it has no 'type' key. "
-            f"Add type='<name>' naming a registered {registry.name}."
-        )
-    obj_type = args.pop("type")
-    args.pop("_scope_", None)
-    if isinstance(obj_type, str):
-        try:
-            obj_cls = registry.get(obj_type)
-        except RegistryError as exc:
-            if key_path:
-                exc.args = (f"{exc.args[0]} (at config key {key_path + '.type'!r})",)
-            raise
-    elif callable(obj_type):
-        obj_cls = obj_type
-    else:
-        raise BuildError(
-            f"'type' must be a registered name, a class or a callable, got {obj_type!r}{where}."
-        )
-    check_arguments(obj_cls, args, key_path)
-    if not key_path:
-        return obj_cls(**args)
-    token = _BUILDING.set(key_path)
-    try:
-        return obj_cls(**args)
-    finally:
-        _BUILDING.reset(token)
 
 
 def accepts_argument(obj: Any, name: str, unknown: bool = False) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from .build_functions import build_model_from_cfg, build_runner_from_cfg, build_scheduler_from_cfg
 from .registry import Registry
 
 
@@ -34,14 +35,19 @@ def _torch_attr(module_name: str, base_name: str) -> Any:
     return fallback
 
 
-RUNNERS = Registry("runner", group="runner.runners")
+RUNNERS = Registry("runner", build_runner_from_cfg, group="runner.runners")
+RUNNER_CONSTRUCTORS = Registry("runner constructor", group="runner.runner_constructors")
 LOOPS = Registry("loop", group="runner.loops")
 HOOKS = Registry("hook", group="runner.hooks")
 DEFAULT_HOOK_SETS = Registry("default hooks set", group="runner.default_hooks")
 DEFAULT_HOOK_SETS.chosen_by = "default_hooks_set"  # not type=: the config chooses a set so
 MODELS = Registry(
-    "model", group="runner.models", fallback=_torch_attr("torch.nn", "torch.nn.Module")
+    "model",
+    build_model_from_cfg,
+    group="runner.models",
+    fallback=_torch_attr("torch.nn", "torch.nn.Module"),
 )
+WEIGHT_INITIALIZERS = Registry("weight initializer", group="runner.weight_initializers")
 MODEL_WRAPPERS = Registry("model wrapper", group="runner.model_wrappers")
 DATASETS = Registry("dataset", group="runner.datasets")
 DATA_SAMPLERS = Registry("data sampler", group="runner.data_samplers")
@@ -56,13 +62,18 @@ OPTIM_WRAPPERS = Registry("optim wrapper", group="runner.optim_wrappers")
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
     "optim wrapper constructor", group="runner.optim_wrapper_constructors"
 )
-PARAM_SCHEDULERS = Registry("parameter scheduler", group="runner.param_schedulers")
+PARAM_SCHEDULERS = Registry(
+    "parameter scheduler", build_scheduler_from_cfg, group="runner.param_schedulers"
+)
 METRICS = Registry("metric", group="runner.metrics")
 EVALUATORS = Registry("evaluator", group="runner.evaluators")
+TASK_UTILS = Registry("task util", group="runner.task_utils")
 VISUALIZERS = Registry("visualizer", group="runner.visualizers")
 VISBACKENDS = Registry("visualization backend", group="runner.visbackends")
 PLUGINS = Registry("CLI plugin", group="runner.plugins")
 LOG_PROCESSORS = Registry("log processor", group="runner.log_processors")
+INFERENCERS = Registry("inferencer", group="runner.inferencers")
+STRATEGIES = Registry("strategy", group="runner.strategies")
 
 # MMEngine spells this one in the singular.
 EVALUATOR = EVALUATORS

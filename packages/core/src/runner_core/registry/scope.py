@@ -9,7 +9,10 @@ class from any registry of the tree.
 
 from __future__ import annotations
 
+import importlib
 import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -76,7 +79,6 @@ def set_default_scope(scope: str | None) -> None:
     _default_scope = scope
     if scope is None:
         return
-    import importlib
     import warnings
 
     try:
@@ -91,3 +93,35 @@ def set_default_scope(scope: str | None) -> None:
 
 def get_default_scope() -> str | None:
     return _default_scope
+
+
+def init_default_scope(scope: str) -> None:
+    """MMEngine's ``init_default_scope``: make ``scope`` the default scope (``mmdet.apis``
+    calls it before building a model outside a Runner)."""
+    set_default_scope(scope)
+
+
+@contextmanager
+def overwrite_default_scope(scope: str | None) -> Iterator[None]:
+    """Make ``scope`` the default scope inside the block (nothing changes for None), so that
+    what a ``_scope_`` config builds in turn is looked up in that scope too."""
+    global _default_scope
+    if scope is None:
+        yield
+        return
+    before = _default_scope
+    _default_scope = scope
+    try:
+        yield
+    finally:
+        _default_scope = before
+
+
+def import_scope_registry(scope: str) -> bool:
+    """Import ``<scope>.registry`` (where a library declares its child registries), as
+    MMEngine does for a scoped key; True if it is imported. A scope without one is no error."""
+    try:
+        importlib.import_module(f"{scope}.registry")
+    except (ImportError, AttributeError):
+        return False
+    return True

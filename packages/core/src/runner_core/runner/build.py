@@ -136,7 +136,7 @@ def active_default_set(
             return None, {}
     if chosen == "none":  # an explicit empty set: only the hooks the config names
         return "none", {}
-    factory = DEFAULT_HOOK_SETS.get(chosen)
+    factory = DEFAULT_HOOK_SETS.lookup(chosen)
     try:
         hooks = factory() if callable(factory) else factory
         return chosen, {k: copy.deepcopy(v) for k, v in dict(hooks).items()}

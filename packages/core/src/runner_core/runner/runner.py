@@ -201,7 +201,7 @@ class Runner(PartsBuilding, CheckpointMethods):
             cfg = Config(copy.deepcopy(dict(cfg)))
         runner_type = cfg.get("runner_type")
         if runner_type is not None and cls is Runner:
-            target = RUNNERS.get(runner_type) if isinstance(runner_type, str) else runner_type
+            target = RUNNERS.lookup(runner_type) if isinstance(runner_type, str) else runner_type
             if target is not cls:
                 return target.from_cfg(cfg)
         check_top_level_keys(cfg)

@@ -74,7 +74,7 @@ class Visualizer:
                 f"{where} = {dict(spec)!r} has no 'type'; add e.g. type='LocalVisBackend' or "
                 "type='TensorBoardVisBackend'."
             )
-        cls = VISBACKENDS.get(kind) if isinstance(kind, str) else kind
+        cls = VISBACKENDS.lookup(kind) if isinstance(kind, str) else kind
         defaults = {}
         if (
             self.save_dir is not None

@@ -53,7 +53,7 @@ def _build_one(
         )
     kind = cfg.pop("type")
     try:
-        cls = PARAM_SCHEDULERS.get(kind) if isinstance(kind, str) else kind
+        cls = PARAM_SCHEDULERS.lookup(kind) if isinstance(kind, str) else kind
     except RegistryError as exc:  # name the key, as other builds do
         exc.args = (f"{exc.args[0]} (at config key {where + '.type'!r})",)
         raise

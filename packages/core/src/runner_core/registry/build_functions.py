@@ -1,0 +1,184 @@
+"""The build functions a registry calls, MMEngine's ``build_*_from_cfg``.
+
+``build_from_cfg(cfg, registry, default_args=None)`` resolves ``cfg['type']``
+in ``registry`` (or, with ``_scope_``, in the registry of that scope), checks
+the other keys against the signature and calls it. The root registries use
+MMEngine's specialised ones: ``MODELS`` builds a list into a ``Sequential``,
+``PARAM_SCHEDULERS`` honours ``convert_to_iter_based``, ``RUNNERS`` calls
+``Runner.from_cfg``. Each takes a keyword-only ``_key_path`` (the config key
+being built), which our own callers pass so errors name it; torch is imported
+only inside them.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..errors import BuildError, BuildKeyError, RegistryError
+from .registry import _BUILDING, Registry, check_arguments
+
+if TYPE_CHECKING:  # pragma: no cover
+    from torch import nn
+
+    from ..optim.scheduler.base import _ParamScheduler
+    from ..runner import Runner
+
+
+def _plain(cfg: Any, what: str) -> dict[str, Any]:
+    """``cfg`` (a dict, ConfigDict or Config) as a new dict; anything else is a TypeError."""
+    from ..config import Config
+
+    if isinstance(cfg, Config):
+        return {key: cfg[key] for key in cfg}
+    if isinstance(cfg, Mapping):
+        return dict(cfg)
+    raise BuildError(
+        f"{what} should be a dict, ConfigDict or Config, but got {type(cfg).__name__}: "
+        f"{cfg!r}. Give a config such as dict(type='<registered name>', ...); a built "
+        "object needs no building."
+    )
+
+
+def _with_defaults(cfg: Any, default_args: Any) -> dict[str, Any]:
+    args = _plain(cfg, "cfg")
+    if default_args is not None:
+        for name, value in _plain(default_args, "default_args").items():
+            args.setdefault(name, value)
+    return args
+
+
+def _is_manager(obj_cls: Any) -> bool:
+    """A class with MMEngine's ``ManagerMixin`` interface (Visualizer, MessageHub): built by
+    name through ``get_instance``, so that it is the current instance afterwards."""
+    return inspect.isclass(obj_cls) and all(
+        callable(getattr(obj_cls, m, None)) for m in ("get_instance", "get_current_instance")
+    )
+
+
+def _resolve_type(registry: Registry, obj_type: Any, where: str, key_path: str | None) -> Any:
+    if isinstance(obj_type, str):
+        try:
+            return registry.lookup(obj_type)
+        except RegistryError as exc:
+            if key_path:
+                exc.args = (f"{exc.args[0]} (at config key {key_path + '.type'!r})",)
+            raise
+    if callable(obj_type):
+        return obj_type
+    raise BuildError(
+        f"'type' must be a registered name, a class or a callable, got {obj_type!r}{where}."
+    )
+
+
+def _build_args(registry: Registry, args: dict[str, Any], key_path: str | None) -> Any:
+    """Build from merged arguments, ``_scope_`` already handled."""
+    where = f" (config key {key_path!r})" if key_path else ""
+    if "type" not in args:
+        raise BuildKeyError(
+            f"Cannot build a {registry.name} from {args!r}{where}: it has no 'type' key. "
+            f"Add type='<name>' naming a registered {registry.name}."
+        )
+    obj_cls = _resolve_type(registry, args.pop("type"), where, key_path)
+    check_arguments(obj_cls, args, key_path)
+    token = _BUILDING.set(key_path) if key_path else None
+    try:
+        if _is_manager(obj_cls) and "name" in args:
+            return obj_cls.get_instance(**args)
+        return obj_cls(**args)
+    finally:
+        if token is not None:
+            _BUILDING.reset(token)
+
+
+def build_from_cfg(
+    cfg: Any,
+    registry: Registry,
+    default_args: Mapping[str, Any] | None = None,
+    *,
+    _key_path: str | None = None,
+) -> Any:
+    """Build ``cfg['type']`` from ``registry`` with the other keys (``default_args`` fill
+    the keys ``cfg`` does not set), inside the scope ``cfg['_scope_']`` names, if any."""
+    if not isinstance(registry, Registry):
+        raise BuildError(
+            f"build_from_cfg(cfg, registry, default_args=None): registry must be a Registry, "
+            f"got {type(registry).__name__}; the config comes first."
+        )
+    args = _with_defaults(cfg, default_args)
+    with registry.switch_scope_and_registry(args.pop("_scope_", None)) as chosen:
+        return _build_args(chosen, args, _key_path)
+
+
+def build_model_from_cfg(
+    cfg: Any,
+    registry: Registry,
+    default_args: Mapping[str, Any] | None = None,
+    *,
+    _key_path: str | None = None,
+) -> nn.Module:
+    """``build_from_cfg``, and a list of configs becomes a ``Sequential`` of them."""
+    if isinstance(cfg, list):
+        from ..model.base_model import Sequential
+
+        return Sequential(
+            *(
+                build_from_cfg(
+                    one,
+                    registry,
+                    default_args,
+                    _key_path=f"{_key_path}[{i}]" if _key_path else None,
+                )
+                for i, one in enumerate(cfg)
+            )
+        )
+    return build_from_cfg(cfg, registry, default_args, _key_path=_key_path)
+
+
+def build_scheduler_from_cfg(
+    cfg: Any,
+    registry: Registry,
+    default_args: Mapping[str, Any] | None = None,
+    *,
+    _key_path: str | None = None,
+) -> _ParamScheduler:
+    """``build_from_cfg``, and ``convert_to_iter_based=True`` builds the schedule per
+    iteration with ``build_iter_from_epoch`` (``default_args`` give ``epoch_length``)."""
+    args = _with_defaults(cfg, default_args)
+    with registry.switch_scope_and_registry(args.pop("_scope_", None)) as chosen:
+        if not args.pop("convert_to_iter_based", False):
+            args.pop("epoch_length", None)
+            return _build_args(chosen, args, _key_path)
+        from ..optim.scheduler.builder import _build_bound, _by_epoch_default
+
+        where = _key_path or "param_scheduler"
+        if "type" not in args:
+            raise BuildKeyError(f"{where} {args!r} has no 'type'; add e.g. type='MultiStepLR'.")
+        cls = _resolve_type(chosen, args.pop("type"), f" (config key {where!r})", _key_path)
+        optimizer = args.pop("optimizer", None)
+        epoch_length = args.pop("epoch_length", None)
+        by_epoch = args.get("by_epoch", _by_epoch_default(cls))
+        return _build_bound(cls, args, optimizer, epoch_length, by_epoch, True, where)
+
+
+def build_runner_from_cfg(cfg: Any, registry: Registry) -> Runner:
+    """Build the Runner a config asks for: ``runner_type`` (default ``'Runner'``), by its
+    ``from_cfg``."""
+    from ..config import Config
+
+    if isinstance(cfg, Config):
+        args: Any = cfg.copy()
+    else:
+        args = _plain(cfg, "cfg")
+    scope = args.get("_scope_")
+    if "_scope_" in args:
+        del args["_scope_"]
+    with registry.switch_scope_and_registry(scope) as chosen:
+        runner_type = args.get("runner_type", "Runner")
+        runner_cls = _resolve_type(chosen, runner_type, " (config key 'runner_type')", None)
+        return runner_cls.from_cfg(args)
+
+
+#: the build functions ``Registry.build`` passes ``_key_path`` and extra default arguments to
+KEYED_BUILD_FUNCS = frozenset({build_from_cfg, build_model_from_cfg, build_scheduler_from_cfg})
