@@ -107,7 +107,7 @@ def _check_valid_and_resume(work: Path, max_epochs: int) -> str:
     assert pointer is not None
     ckpt = load_checkpoint(pointer)  # whole: CRCs verify
     assert pointer.name == f"epoch_{ckpt['meta']['epoch']}.pth"
-    assert find_latest_checkpoint(work) == pointer
+    assert find_latest_checkpoint(work) == str(pointer)
     _make(work, max_epochs, True).train()  # resume in this process finishes the run
     assert read_pointer(work).name == f"epoch_{max_epochs}.pth"
     assert not _temp_files(work)  # an abandoned temp file is removed at start

@@ -61,7 +61,8 @@ def test_find_follows_pointer(tmp_path: Path) -> None:
     best = _save(tmp_path, "best_acc_epoch_1.pth")
     _save(tmp_path, "epoch_2.pth")
     write_pointer(tmp_path, best)  # the pointer wins over the scan
-    assert find_latest_checkpoint(tmp_path) == best
+    found = find_latest_checkpoint(tmp_path)
+    assert found == str(best) and isinstance(found, str)  # a str, as MMEngine's
 
 
 def test_find_scans_when_pointer_missing(tmp_path: Path) -> None:
@@ -71,7 +72,7 @@ def test_find_scans_when_pointer_missing(tmp_path: Path) -> None:
     _save(tmp_path, "epoch_10.pth", mtime=500)  # numeric, not lexical, order; progress beats mtime
     _save(tmp_path, "epoch_9.pth", mtime=2_000)
     (tmp_path / "epoch_x.pth").write_text("not ours")
-    assert find_latest_checkpoint(tmp_path) == tmp_path / "epoch_10.pth"
+    assert find_latest_checkpoint(tmp_path) == str(tmp_path / "epoch_10.pth")
     assert [p.name for p in list_checkpoints(tmp_path)] == [
         "epoch_10.pth",
         "epoch_9.pth",
@@ -85,9 +86,9 @@ def test_find_skips_dangling_and_corrupt(tmp_path: Path) -> None:
     write_pointer(tmp_path, newer)
     data = newer.read_bytes()
     newer.write_bytes(data[: len(data) // 2])  # truncated after the fact
-    assert find_latest_checkpoint(tmp_path) == good
+    assert find_latest_checkpoint(tmp_path) == str(good)
     newer.unlink()  # dangling pointer
-    assert find_latest_checkpoint(tmp_path) == good
+    assert find_latest_checkpoint(tmp_path) == str(good)
     good.unlink()
     assert find_latest_checkpoint(tmp_path) is None
 
@@ -99,8 +100,8 @@ def test_find_catches_bit_rot_in_pointer_target(tmp_path: Path) -> None:
     raw = bytearray(bad.read_bytes())
     raw[raw.index(torch.full((4,), 2.0).numpy().tobytes())] ^= 0x40  # inside the tensor bytes
     bad.write_bytes(bytes(raw))
-    assert find_latest_checkpoint(tmp_path) == good
-    assert find_latest_checkpoint(tmp_path, verify=False) == bad
+    assert find_latest_checkpoint(tmp_path) == str(good)
+    assert find_latest_checkpoint(tmp_path, verify=False) == str(bad)
 
 
 def test_find_after_work_dir_moved(tmp_path: Path) -> None:
@@ -110,13 +111,13 @@ def test_find_after_work_dir_moved(tmp_path: Path) -> None:
     write_pointer(old, ckpt)
     new = tmp_path / "new"
     shutil.move(old, new)
-    assert find_latest_checkpoint(new) == new / "epoch_3.pth"
+    assert find_latest_checkpoint(new) == str(new / "epoch_3.pth")
 
 
 def test_mixed_kinds_use_mtime(tmp_path: Path) -> None:
     _save(tmp_path, "epoch_5.pth", mtime=1_000)
     _save(tmp_path, "iter_20.pth", mtime=2_000)
-    assert find_latest_checkpoint(tmp_path) == tmp_path / "iter_20.pth"
+    assert find_latest_checkpoint(tmp_path) == str(tmp_path / "iter_20.pth")
 
 
 def test_prune_keeps_newest_and_pointer_target(tmp_path: Path) -> None:
@@ -154,7 +155,7 @@ def test_absolute_pointer_into_another_folder_reads_the_local_copy(tmp_path: Pat
     write_pointer(original, _save(original, "epoch_1.pth"))
     (original / POINTER_NAME).write_text(str(original / "epoch_1.pth"))  # MMEngine's format
     shutil.copytree(original, copy)
-    assert find_latest_checkpoint(copy) == copy / "epoch_1.pth"
+    assert find_latest_checkpoint(copy) == str(copy / "epoch_1.pth")
     assert read_pointer(original) == original / "epoch_1.pth"  # old absolute pointers still read
 
 

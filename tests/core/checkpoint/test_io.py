@@ -144,6 +144,61 @@ def test_not_a_checkpoint(tmp_path: Path) -> None:
         load_checkpoint(tmp_path)
 
 
+def test_plain_pickle_file_is_named_as_such(tmp_path: Path) -> None:
+    import pickle
+
+    with open(tmp_path / "plain.pkl", "wb") as f:
+        pickle.dump({"state_dict": {"w": [1.0]}}, f)
+    for allow_pickle in (False, True):  # allow_pickle cannot help: torch.load cannot read it
+        with pytest.raises(CheckpointError) as err:
+            load_checkpoint(tmp_path / "plain.pkl", allow_pickle=allow_pickle)
+        msg = str(err.value)
+        assert "plain.pkl" in msg and "plain pickle file" in msg and "pickle.load" in msg
+        assert "torch.save" in msg and "magic number" not in msg
+
+
+def test_legacy_torch_format_still_loads(tmp_path: Path) -> None:
+    path = tmp_path / "legacy.pth"  # torch's pre-1.6 format: a pickle stream too
+    torch.save({"w": torch.ones(2)}, path, _use_new_zipfile_serialization=False)
+    assert torch.equal(load_checkpoint(path)["w"], torch.ones(2))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://download.openmmlab.com/mmdetection/v2.0/x/model.pth",
+        "http://host/x.pth",
+        "torchvision://resnet18",
+        "open-mmlab://resnet50_v1c",
+        "modelzoo://x",
+        "s3://bucket/x.pth",
+        "cluster:s3://bucket/x.pth",
+    ],
+)
+def test_url_is_refused_whole_and_never_downloaded(url: str) -> None:
+    from torch import nn
+
+    for load in (lambda: load_checkpoint(url), lambda: load_checkpoint(nn.Linear(2, 2), url)):
+        with pytest.raises(FileNotFoundError) as err:
+            load()
+        msg = str(err.value)
+        assert repr(url) in msg  # not folded into 'https:/...'
+        assert "never downloads" in msg and "local path" in msg
+        assert isinstance(err.value, CheckpointError)
+
+
+def test_save_checkpoint_takes_mmengines_arguments(tmp_path: Path) -> None:
+    from runner_core.errors import ConfigError
+
+    save_checkpoint({"a": 1}, tmp_path / "a.pth", None, None)
+    save_checkpoint({"a": 2}, filename=tmp_path / "b.pth", backend_args=dict(backend="local"))
+    save_checkpoint({"a": 3}, tmp_path / "c.pth", file_client_args=dict(backend="disk"))
+    assert [load_checkpoint(tmp_path / f"{n}.pth")["a"] for n in "abc"] == [1, 2, 3]
+    with pytest.raises(ConfigError, match=r"backend_args=\{'backend': 'petrel'\}.*local disk"):
+        save_checkpoint({"a": 1}, tmp_path / "d.pth", backend_args=dict(backend="petrel"))
+    assert not (tmp_path / "d.pth").exists()
+
+
 def test_not_a_dict(tmp_path: Path) -> None:
     torch.save(torch.ones(3), tmp_path / "t.pth")
     with pytest.raises(CheckpointError, match=r"t\.pth.*holds a Tensor, not a checkpoint dict"):
@@ -180,6 +235,7 @@ def test_malicious_pickle_does_not_run_by_default(tmp_path: Path) -> None:
     msg = str(err.value)
     assert "evil.pth" in msg and "exec" in msg
     assert "allow_pickle=True" in msg and "--unsafe-load" in msg and "code" in msg
+    assert "load_cfg=dict(allow_pickle=True)" in msg  # the option of a Runner's load_from / resume
     # the explicit opt-in really does unpickle (which is why it is opt-in)
     load_checkpoint(path, allow_pickle=True)
     assert marker.read_text() == "pwned"

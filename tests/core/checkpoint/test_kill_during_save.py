@@ -161,7 +161,7 @@ def _check_round(work: Path, moment: tuple[str, object]) -> None:
     assert pointed is not None and pointed.is_file(), f"{moment}: pointer dangles"
     pointed_iter = _check_loadable(pointed)
     assert latest_iter >= pointed_iter  # latest.pth is saved before the pointer moves
-    assert find_latest_checkpoint(work) == pointed
+    assert find_latest_checkpoint(work) == str(pointed)
     for path in list_checkpoints(work):  # whatever iter_N files exist are complete
         if path != pointed:
             _check_loadable(path)

@@ -136,3 +136,117 @@ def test_mmengines_model_checkpoint_helpers(tmp_path) -> None:
     assert torch.equal(other.bias, source.bias)
     with pytest.raises(TypeError, match="pass the model first"):
         load_checkpoint(str(tmp_path / "a.pth"), target)
+    # MMEngine's parameter names, and ours for a file alone
+    named = nn.Linear(2, 2)
+    assert "meta" in load_checkpoint(model=named, filename=str(tmp_path / "a.pth"))
+    assert torch.equal(named.weight, source.weight)
+    assert "meta" in load_checkpoint(path=tmp_path / "a.pth")
+
+
+class _TeacherStudent(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.student = nn.Linear(2, 2)
+        self.teacher = nn.Linear(2, 2)
+
+
+def test_given_revise_keys_apply_when_keys_already_name_model_keys(tmp_path) -> None:
+    """Initialising a teacher from a student checkpoint: the keys exist under both names."""
+    from runner_core.checkpoint import load_checkpoint
+
+    torch.manual_seed(1)
+    trained = _TeacherStudent()
+    student_only = {k: v for k, v in trained.state_dict().items() if k.startswith("student.")}
+    torch.save({"state_dict": student_only}, tmp_path / "student.pth")
+    rule = [(r"^student\.", "teacher.")]
+    for load in (
+        lambda m: load_model_state(m, student_only, revise_keys=rule),
+        lambda m: load_checkpoint(m, str(tmp_path / "student.pth"), revise_keys=rule),
+    ):
+        torch.manual_seed(2)
+        model = _TeacherStudent()
+        before = model.student.weight.clone()
+        load(model)
+        assert torch.equal(model.teacher.weight, trained.student.weight)
+        assert torch.equal(model.student.weight, before)
+
+
+def test_default_module_rule_keeps_a_child_named_module() -> None:
+    class Adapter(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.module = nn.Linear(2, 2)
+
+    source = Adapter()
+    report = load_model_state(Adapter(), source.state_dict())
+    assert report.ok and report.loaded_keys == ["module.weight", "module.bias"]
+
+
+def test_load_state_dict_hint_names_what_it_takes() -> None:
+    """load_state_dict has no revise_keys: the hint shows a rename that works there."""
+    from runner_core.checkpoint import load_state_dict
+
+    model = _net()
+    other = {f"backbone.{k}": v for k, v in _state(_net()).items()}
+    with pytest.raises(CheckpointError) as err:
+        load_state_dict(model, other)
+    msg = str(err.value)
+    assert "Try revise_keys" not in msg and "was applied" not in msg
+    assert r"{re.sub(r'^backbone\.', '', k): v for k, v in state_dict.items()}" in msg
+
+
+@pytest.mark.parametrize("call", ["load_state_dict", "load_checkpoint"])
+def test_logger_takes_mmengines_forms(tmp_path, capsys, call) -> None:
+    from runner_core.checkpoint import load_checkpoint, load_state_dict
+    from runner_core.logging import RunLogger
+
+    torch.save({"state_dict": _state(_net(out=3))}, tmp_path / "c.pth")
+
+    def load(logger) -> None:
+        if call == "load_state_dict":
+            load_state_dict(_net(out=5), _state(_net(out=3)), logger=logger)
+        else:
+            load_checkpoint(_net(out=5), str(tmp_path / "c.pth"), logger=logger)
+
+    load(None)  # MMEngine prints what did not match when given no logger
+    assert "2.weight: checkpoint [3, 8] vs model [5, 8]" in capsys.readouterr().out
+    load("silent")
+    assert capsys.readouterr().out == ""
+    records: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]
+    named = logging.getLogger("test.checkpoint.named")
+    current = RunLogger.get_current_instance()
+    for logger in (current, named):
+        logger.addHandler(handler)
+    try:
+        for logger in ("current", current, "test.checkpoint.named"):
+            load(logger)
+    finally:
+        for logger in (current, named):
+            logger.removeHandler(handler)
+    assert len(records) == 3 and all("shape mismatch" in r for r in records)
+
+
+class _GAN(nn.Module):
+    def __init__(self, wrap: bool) -> None:
+        super().__init__()
+        self.generator: nn.Module = nn.Linear(2, 2)
+        self.discriminator: nn.Module = nn.Sequential(nn.BatchNorm1d(2))
+        if wrap:  # MMEngine's MMSeparateDistributedDataParallel wraps each child
+            self.generator = nn.DataParallel(self.generator)
+            self.discriminator = nn.DataParallel(nn.DataParallel(self.discriminator))
+
+
+def test_get_state_dict_unwraps_wrapped_children() -> None:
+    from runner_core.checkpoint import get_state_dict, weights_to_cpu
+
+    wrapped = _GAN(wrap=True)
+    state = get_state_dict(nn.DataParallel(wrapped))
+    plain = _GAN(wrap=False)
+    assert list(state) == list(plain.state_dict())
+    plain.load_state_dict(state, strict=True)
+    assert list(state._metadata) == list(plain.state_dict()._metadata)
+    assert list(get_state_dict(wrapped, prefix="gan.")) == [f"gan.{k}" for k in state]
+    # the per-module versions (BatchNorm's) stay with the weights
+    assert weights_to_cpu(state)._metadata == state._metadata

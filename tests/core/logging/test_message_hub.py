@@ -201,6 +201,23 @@ def test_resumed_false_keys_stay_out_of_checkpoints() -> None:
     state = hub.state_dict()
     assert list(state["log_scalars"]) == ["kept"] and state["runtime_info"] == {"epoch": 3}
     assert hub.instance_name == "resumed-test"
+    # MMEngine's format: its MessageHub.load_state_dict asserts 'resumed_keys' is there
+    assert state["resumed_keys"] == {"kept": True, "dropped": False, "note": False, "epoch": True}
+
+
+def test_loaded_resumed_keys_decide_what_the_next_checkpoint_keeps() -> None:
+    hub = MessageHub("resumed-load-test")
+    hub.load_state_dict(
+        {
+            "log_scalars": {"loss": {"values": [1.0], "max_length": 1000}},
+            "runtime_info": {"epoch": 1, "note": "x"},
+            "resumed_keys": {"loss": True, "epoch": True, "note": False, "absent": True},
+        }
+    )
+    assert hub.get_info("note") == "x"  # loaded, as MMEngine does, but not saved again
+    state = hub.state_dict()
+    assert state["runtime_info"] == {"epoch": 1} and list(state["log_scalars"]) == ["loss"]
+    assert state["resumed_keys"] == {"loss": True, "epoch": True, "note": False}
 
 
 def test_mmengine_constructors() -> None:

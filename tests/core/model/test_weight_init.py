@@ -81,6 +81,24 @@ def test_pretrained_weights_are_loaded_last_and_win(tmp_path: Path) -> None:
     assert torch.equal(part.fc.weight, source.weight)
 
 
+def test_pretrained_reports_what_did_not_fit_to_the_run_log(tmp_path: Path) -> None:
+    import logging
+
+    from runner_core.logging import RunLogger
+
+    torch.save({"state_dict": {"fc.weight": torch.ones(5, 4)}}, tmp_path / "w.pth")
+    records: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]
+    current = RunLogger.get_current_instance()  # MMEngine's Pretrained: logger='current'
+    current.addHandler(handler)
+    try:
+        Net(dict(type="Pretrained", checkpoint=str(tmp_path / "w.pth"))).init_weights()
+    finally:
+        current.removeHandler(handler)
+    assert any("fc.weight: checkpoint [5, 4] vs model [3, 4]" in r for r in records)
+
+
 def test_bad_init_cfg_names_the_entry() -> None:
     with pytest.raises(KeyError, match=r"init_cfg\[1\].*Did you mean 'Kaiming'"):
         Net([dict(type="Constant", val=1, layer="Linear"), dict(type="Kaimig")]).init_weights()

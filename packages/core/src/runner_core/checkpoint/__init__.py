@@ -2,9 +2,10 @@
 
 API (all failures raise :class:`CheckpointError`, naming the file and the fix):
 
-* ``save_checkpoint(checkpoint, path, *, fsync=True) -> Path``: atomic, durable (``atomic.py``)
+* ``save_checkpoint(checkpoint, filename, file_client_args=None, backend_args=None, *,
+  fsync=True) -> Path``: atomic, durable (``atomic.py``)
 * ``load_checkpoint(path, *, map_location='cpu', allow_pickle=False, verify=True) -> dict``
-  (``safe_load.py``)
+  (``safe_load.py``); a URL is refused, never downloaded (``remote.py``)
 * ``verify_checkpoint(path) -> int``: check the archive's CRC-32s (``integrity.py``)
 * ``to_safe(obj)`` / ``find_unsafe(obj)``: plain data for ``weights_only`` loading
   (``plain_data.py``)
@@ -13,7 +14,7 @@ API (all failures raise :class:`CheckpointError`, naming the file and the fix):
   (``background.py``)
 * ``hold_ctrl_c()``: a Ctrl-C during a save stops the run after it (``interrupts.py``)
 * ``write_pointer(work_dir, path)`` / ``read_pointer(work_dir)``: ``last_checkpoint`` (``find.py``)
-* ``find_latest_checkpoint(work_dir) -> Path | None``, ``list_checkpoints(folder)``
+* ``find_latest_checkpoint(work_dir) -> str | None``, ``list_checkpoints(folder)``
 * ``prune_checkpoints(folder, max_keep_ckpts, *, work_dir=None, protect=())``
 * ``load_model_state(model, state_dict, *, strict=False, revise_keys=..., logger=None)
   -> LoadReport`` (``state.py``)

@@ -20,7 +20,7 @@ import pickle
 import re
 import secrets
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +29,13 @@ import torch
 from runner_core.checkpoint.errors import CheckpointError
 from runner_core.checkpoint.interrupts import hold_ctrl_c
 from runner_core.checkpoint.plain_data import find_unsafe
+from runner_core.checkpoint.remote import url_scheme
 from runner_core.checkpoint.writeback import with_early_writeback
 
 __all__ = [
     "TEMP_FILE_PATTERN",
     "TEST_GATE_ENV",
+    "check_local_backend",
     "cleanup_orphaned_temp_files",
     "save_checkpoint",
     "write_bytes_atomic",
@@ -141,24 +143,50 @@ def _wait_at_test_gate(gate: str, should_stop: Callable[[], bool] | None) -> Non
         time.sleep(0.005)
 
 
+def check_local_backend(args: Mapping[str, Any] | None, name: str) -> None:
+    """MMEngine's storage arguments: only the local disk (or nothing) is supported."""
+    if not args:
+        return
+    backend = dict(args).get("backend", "local")
+    if backend not in ("local", "disk"):
+        from runner_core.errors import ConfigError
+
+        raise ConfigError(
+            f"save_checkpoint({name}={dict(args)!r}): checkpoints are written to the local "
+            "disk only (atomically, then fsynced). Save to a local path and copy the file "
+            "to remote storage afterwards."
+        )
+
+
 def save_checkpoint(
     checkpoint: dict,
-    path: str | Path,
+    filename: str | Path,
+    file_client_args: Mapping[str, Any] | None = None,
+    backend_args: Mapping[str, Any] | None = None,
     *,
     fsync: bool = True,
     should_stop: Callable[[], bool] | None = None,
 ) -> Path:
-    """Save ``checkpoint`` to ``path`` atomically and durably; return the path.
+    """Save ``checkpoint`` to ``filename`` atomically and durably; return the path.
 
-    A crash at any moment leaves either the previous file or the complete new
-    one at ``path``. ``fsync=False`` skips the two fsyncs (faster, still
+    MMEngine's arguments in MMEngine's order; ``file_client_args`` and
+    ``backend_args`` may name the local disk only. A crash at any moment
+    leaves either the previous file or the complete new one at
+    ``filename``. ``fsync=False`` skips the two fsyncs (faster, still
     atomic against a crashing process, but not against a power cut). Parent
     folders are created. Objects that ``weights_only`` loading would refuse
     produce a warning naming them (convert them with :func:`to_safe`).
     ``should_stop`` is polled between records: when it returns True the save
     is abandoned (temp file removed, ``CheckpointAbandoned`` raised).
     """
-    path = Path(path)
+    check_local_backend(file_client_args, "file_client_args")
+    check_local_backend(backend_args, "backend_args")
+    if url_scheme(filename) is not None:
+        raise CheckpointError(
+            f"save_checkpoint: {os.fspath(filename)!r} is a URL; checkpoints are written to "
+            "the local disk only. Save to a local path and copy the file afterwards."
+        )
+    path = Path(filename)
     if not isinstance(checkpoint, dict):
         raise CheckpointError(
             f"save_checkpoint({str(path)!r}) expects a dict (e.g. {{'meta': ..., 'state_dict': "

@@ -123,8 +123,9 @@ def _is_complete(path: Path, verify: bool) -> bool:
     return True
 
 
-def find_latest_checkpoint(work_dir: str | Path, *, verify: bool = True) -> Path | None:
-    """The newest complete checkpoint of ``work_dir``, or None when there is none.
+def find_latest_checkpoint(work_dir: str | Path, *, verify: bool = True) -> str | None:
+    """The path of the newest complete checkpoint of ``work_dir`` (a ``str``, as MMEngine's),
+    or None when there is none.
 
     Follows ``last_checkpoint`` when its target verifies, else scans the
     folder (see the module docstring). ``verify=False`` only checks that each
@@ -142,7 +143,7 @@ def find_latest_checkpoint(work_dir: str | Path, *, verify: bool = True) -> Path
             candidates.append(local)
         for candidate in candidates:
             if candidate.is_file() and _is_complete(candidate, verify):
-                return candidate
+                return str(candidate)
             tried.add(candidate.absolute())
         _log.warning(
             "%s points at %s, which is missing or broken; scanning %s instead.",
@@ -152,7 +153,7 @@ def find_latest_checkpoint(work_dir: str | Path, *, verify: bool = True) -> Path
         )
     for candidate in list_checkpoints(work_dir):
         if candidate.absolute() not in tried and _is_complete(candidate, verify):
-            return candidate
+            return str(candidate)
     return None
 
 

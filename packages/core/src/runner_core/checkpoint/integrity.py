@@ -48,6 +48,10 @@ def _missing_file_error(path: Path) -> CheckpointError:  # a CheckpointNotFoundE
     return CheckpointNotFoundError(f"Checkpoint file {str(path)!r} does not exist.{hint}")
 
 
+#: how torch's pre-1.6 (legacy) format starts: its magic number, pickled as a 10-byte long
+_LEGACY_MAGIC = b"\x8a\x0a" + (0x1950A86A20F9469CFC6C).to_bytes(10, "little")
+
+
 def _sniff(path: Path) -> str:
     """Return 'zip' or 'legacy' for a torch checkpoint, raise CheckpointError otherwise."""
     if not path.exists():
@@ -59,7 +63,7 @@ def _sniff(path: Path) -> str:
             "newest complete checkpoint in it."
         )
     with open(path, "rb") as f:
-        head = f.read(16)
+        head = f.read(32)
     if not head:
         raise CheckpointError(
             f"Checkpoint {str(path)!r} is empty (0 bytes): the save that wrote it was interrupted "
@@ -68,8 +72,15 @@ def _sniff(path: Path) -> str:
         )
     if head.startswith(b"PK\x03\x04"):
         return "zip"
-    if head[:1] == b"\x80":  # a pickle stream: torch's pre-1.6 format
-        return "legacy"
+    if head[:1] == b"\x80":  # a pickle stream: torch's pre-1.6 format, or a plain pickle
+        if _LEGACY_MAGIC in head:
+            return "legacy"
+        raise CheckpointError(
+            f"{str(path)!r} is a plain pickle file (written by pickle.dump, not torch.save), "
+            "which torch.load cannot read, with or without allow_pickle. If you trust it, read "
+            "it with pickle.load(open(path, 'rb')), or re-save its contents with "
+            "torch.save(obj, path) to use it as a checkpoint."
+        )
     if len(head) >= 9 and head[8:9] == b"{":
         what = "a safetensors file; load it with safetensors.torch.load_file()"
     elif all(32 <= b < 127 or b in (9, 10, 13) for b in head):

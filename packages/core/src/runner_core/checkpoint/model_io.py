@@ -17,25 +17,63 @@ from typing import Any
 
 from torch import nn
 
+from ..logging.print_log import print_log
 from .safe_load import load_checkpoint as _load_file
-from .state import LoadReport, load_model_state, unwrap_model
+from .state import DDP_PREFIX_RULE, LoadReport, load_model_state
+
+
+def _wrapper_paths(module: nn.Module) -> list[str]:
+    """Names of the data-parallel wrappers inside ``module``, deepest first."""
+    from ..distributed.model_wrappers import is_model_wrapper
+
+    found = [name for name, child in module.named_modules() if name and is_model_wrapper(child)]
+    return sorted(found, key=lambda name: name.count("."), reverse=True)
+
+
+def _unwrapped_name(name: str, wrappers: Sequence[str]) -> str | None:
+    """``name`` (a key or module path) with each wrapper's ``.module`` dropped; None for a
+    wrapper's own path, which an unwrapped model does not have."""
+    for path in wrappers:  # deepest first: an outer wrapper's path is still intact
+        inner = path + ".module"
+        if name == path:
+            return None
+        if name == inner or name.startswith(inner + "."):
+            name = path + name[len(inner) :]
+    return name
 
 
 def get_state_dict(
     module: nn.Module, destination: Any = None, prefix: str = "", keep_vars: bool = False
 ) -> Any:
-    """The module's state dict without a DDP/FSDP wrapper's ``module.`` prefix."""
-    inner = unwrap_model(module)
-    if destination is None:
-        return inner.state_dict(prefix=prefix, keep_vars=keep_vars)
-    return inner.state_dict(destination=destination, prefix=prefix, keep_vars=keep_vars)
+    """The module's state dict without any wrapper's ``module.`` prefix, also of wrapped
+    children (``model.generator = DDP(...)``), as MMEngine's: it loads into the bare model."""
+    from ..distributed.model_wrappers import is_model_wrapper
+
+    while is_model_wrapper(module):
+        module = module.module  # type: ignore[assignment]
+    state = module.state_dict(keep_vars=keep_vars)
+    wrappers = _wrapper_paths(module)
+    out: Any = OrderedDict() if destination is None else destination
+    for key, value in state.items():
+        out[prefix + (_unwrapped_name(key, wrappers) or key)] = value
+    metadata = getattr(out, "_metadata", None)
+    if metadata is None:
+        metadata = out._metadata = OrderedDict()
+    for path, version in getattr(state, "_metadata", {}).items():
+        name = _unwrapped_name(path, wrappers)
+        if name is not None:  # a wrapper's own version entry: the bare model has none
+            metadata[(prefix + name if name else prefix[:-1])] = version
+    return out
 
 
 def weights_to_cpu(state_dict: Mapping[str, Any]) -> OrderedDict[str, Any]:
-    """A copy of ``state_dict`` with every tensor on the CPU (what a checkpoint stores)."""
-    return OrderedDict(
+    """A copy of ``state_dict`` with every tensor on the CPU (what a checkpoint stores); the
+    per-module versions (``_metadata``) that ``load_state_dict`` reads are kept."""
+    out = OrderedDict(
         (key, value.cpu() if hasattr(value, "cpu") else value) for key, value in state_dict.items()
     )
+    out._metadata = getattr(state_dict, "_metadata", OrderedDict())  # type: ignore[attr-defined]
+    return out
 
 
 def checkpoint_weights(checkpoint: Any) -> Mapping[str, Any]:
@@ -47,14 +85,28 @@ def checkpoint_weights(checkpoint: Any) -> Mapping[str, Any]:
     return weights if isinstance(weights, Mapping) else {}
 
 
+def _report(report: LoadReport, logger: logging.Logger | str | None) -> LoadReport:
+    """MMEngine's ``logger=None`` prints what did not match (load_model_state then logs nothing)."""
+    if logger is None and not report.ok:
+        print_log(str(report), None)
+    return report
+
+
 def load_state_dict(
     module: nn.Module,
     state_dict: Mapping[str, Any],
     strict: bool = False,
-    logger: logging.Logger | None = None,
+    logger: logging.Logger | str | None = None,
 ) -> LoadReport:
-    """Load ``state_dict`` into ``module``; mismatches are reported (``strict``: refused)."""
-    return load_model_state(module, state_dict, strict=strict, revise_keys=(), logger=logger)
+    """Load ``state_dict`` into ``module``; mismatches are reported (``strict``: refused).
+
+    ``logger`` as MMEngine's: a ``logging.Logger``, ``'current'``,
+    ``'silent'``, a logger name, or None (mismatches printed).
+    """
+    report = load_model_state(
+        module, state_dict, strict=strict, revise_keys=(), logger=logger, revise_hint=None
+    )
+    return _report(report, logger)
 
 
 def load_checkpoint_into(
@@ -62,18 +114,19 @@ def load_checkpoint_into(
     filename: str | Path,
     map_location: Any = "cpu",
     strict: bool = False,
-    logger: logging.Logger | None = None,
-    revise_keys: Sequence[tuple[str, str]] = ((r"^module\.", ""),),
+    logger: logging.Logger | str | None = None,
+    revise_keys: Sequence[tuple[str, str]] = (DDP_PREFIX_RULE,),
     *,
     allow_pickle: bool = False,
 ) -> dict[str, Any]:
     """MMEngine's ``load_checkpoint(model, filename)``: load the file's weights into ``model``.
 
     Returns the whole checkpoint dict. The weights are its ``state_dict``
-    (or the file itself when it is a bare state dict).
+    (or the file itself when it is a bare state dict). ``logger`` as for
+    :func:`load_state_dict`.
     """
     checkpoint = _load_file(filename, map_location=map_location or "cpu", allow_pickle=allow_pickle)
-    load_model_state(
+    report = load_model_state(
         model,
         checkpoint_weights(checkpoint),
         strict=strict,
@@ -81,4 +134,5 @@ def load_checkpoint_into(
         logger=logger,
         source=filename,
     )
+    _report(report, logger)
     return checkpoint

@@ -15,8 +15,9 @@ from typing import Any
 
 import torch
 
-from runner_core.checkpoint.errors import CheckpointError
+from runner_core.checkpoint.errors import CheckpointError, CheckpointNotFoundError
 from runner_core.checkpoint.integrity import _open_zip, _sniff, verify_checkpoint
+from runner_core.checkpoint.remote import remote_checkpoint_message, url_scheme
 from runner_core.errors import did_you_mean
 
 __all__ = ["MapLocation", "load_checkpoint"]
@@ -59,26 +60,30 @@ def _unsafe_error(path: Path, exc: Exception) -> CheckpointError:
         "only rebuild by fully unpickling the file, and unpickling can run any code the file's "
         "author put in it (delete files, steal credentials, install malware). By default only "
         "tensors and plain Python data (dict, list, tuple, str, int, float, bool, None) are "
-        "loaded. If you trust where this file came from, opt in explicitly with "
-        "load_checkpoint(..., allow_pickle=True) or the CLI flag --unsafe-load; to allow only "
+        "loaded. If you trust where this file came from, opt in explicitly: "
+        "load_checkpoint(..., allow_pickle=True), for a Runner's load_from / resume "
+        "load_cfg=dict(allow_pickle=True), or the CLI flag --unsafe-load; to allow only "
         f"this class, call {allow} first. For your own checkpoints, store plain data instead "
         "(runner_core.checkpoint.to_safe converts numpy arrays and scalars)."
     )
 
 
 def load_checkpoint(
-    path: str | Path,
+    model: Any = None,
+    filename: str | Path | None = None,
     *args: Any,
     map_location: MapLocation = "cpu",
     allow_pickle: bool = False,
     verify: bool = True,
+    path: str | Path | None = None,
     **mmengine_kwargs: Any,
 ) -> dict:
-    """Load a checkpoint dict safely.
+    """Load a checkpoint dict safely: ``load_checkpoint(path)``.
 
     MMEngine's form ``load_checkpoint(model, filename, map_location=None,
-    strict=False, logger=None, revise_keys=...)`` (a model first) loads the
-    file into the model and returns the checkpoint, as MMEngine's does
+    strict=False, logger=None, revise_keys=...)`` (a model first, the
+    parameters named as MMEngine names them) loads the file into the model
+    and returns the checkpoint, as MMEngine's does
     (:func:`runner_core.checkpoint.model_io.load_checkpoint_into`).
 
     ``map_location`` is ``'cpu'`` (default), a device string, a
@@ -86,24 +91,31 @@ def load_checkpoint(
     ``allow_pickle=False`` loads with ``weights_only=True`` and refuses files
     that need full unpickling; ``verify=True`` checks the per-record CRC-32s
     first (one extra read of the file). Every failure is a
-    :class:`CheckpointError` naming the file and the problem.
+    :class:`CheckpointError` naming the file and the problem; a URL is refused
+    (runner never downloads).
     """
-    if hasattr(path, "state_dict") and hasattr(path, "load_state_dict"):  # a model first
+    if hasattr(model, "state_dict") and hasattr(model, "load_state_dict"):  # a model first
         from .model_io import load_checkpoint_into
 
-        model: Any = path
-        if len(args) < 2:  # MMEngine's map_location comes third when positional
+        if filename is None:
+            filename = path
+        if len(args) < 1:  # MMEngine's map_location comes third when positional
             mmengine_kwargs.setdefault("map_location", map_location)
         mmengine_kwargs.setdefault("allow_pickle", allow_pickle)
-        return load_checkpoint_into(model, *args, **mmengine_kwargs)
-    if args or mmengine_kwargs:
+        return load_checkpoint_into(model, filename, *args, **mmengine_kwargs)  # type: ignore[arg-type]
+    given = [value for value in (model, filename, path) if value is not None]
+    if len(given) != 1 or args or mmengine_kwargs:
+        unexpected = [*given[1:], *args, *mmengine_kwargs]
         raise TypeError(
             "load_checkpoint(path, *, map_location=..., allow_pickle=..., verify=...) loads a "
             "file; to load it into a model, pass the model first (MMEngine's "
             "load_checkpoint(model, filename, strict=..., revise_keys=...)) or use "
-            f"Runner.load_checkpoint. Unexpected: {list(args) + list(mmengine_kwargs)}."
+            f"Runner.load_checkpoint. Unexpected: {unexpected or 'no path given'}."
         )
-    path = Path(path)
+    location = given[0]
+    if url_scheme(location) is not None:
+        raise CheckpointNotFoundError(remote_checkpoint_message(location))
+    path = Path(location)
     _check_map_location(map_location)
     kind = _sniff(path)
     if kind == "zip":

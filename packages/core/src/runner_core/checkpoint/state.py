@@ -5,7 +5,8 @@
 
 * key rewrites (``revise_keys``, regex -> replacement, applied in order) are
   applied first; the default strips the ``module.`` prefix that
-  DistributedDataParallel adds;
+  DistributedDataParallel adds (skipped when every key already names one of
+  the model's own, as for a model whose child is called ``module``);
 * a DDP/DataParallel-wrapped model is unwrapped, so wrapped and unwrapped
   checkpoints load into wrapped and unwrapped models alike;
 * shape-mismatched keys are skipped and reported instead of crashing (unless
@@ -34,10 +35,13 @@ import torch
 from torch import nn
 
 from runner_core.checkpoint.errors import CheckpointError
+from runner_core.logging.print_log import print_log
 
 __all__ = ["LoadReport", "load_model_state", "unwrap_model"]
 
 _SHOW = 10  # keys listed per category before "... and N more"
+#: the default rewrite: DistributedDataParallel's ``module.`` prefix dropped
+DDP_PREFIX_RULE = (r"^module\.", "")
 
 
 @dataclass
@@ -117,19 +121,34 @@ def _revise_state(
     return revised
 
 
-def _prefix_hint(ckpt_keys: list[str], model_keys: list[str]) -> str:
-    """Suggest a revise_keys rule when a prefix explains the difference."""
+def _prefix_rule(ckpt_keys: list[str], model_keys: list[str]) -> tuple[str, str] | None:
+    """A key rewrite, as (pattern, replacement) source text, when a prefix explains the difference."""
     model_set = set(model_keys)
     for key in ckpt_keys[:50]:
         head, _, rest = key.partition(".")
         if rest and rest in model_set:
-            return f" Try revise_keys=[(r'^{re.escape(head)}\\.', '')]."
+            return f"r'^{re.escape(head)}\\.'", "''"
     ckpt_set = set(ckpt_keys)
     for key in model_keys[:50]:
         head, _, rest = key.partition(".")
         if rest and rest in ckpt_set:
-            return f" Try revise_keys=[(r'^', '{head}.')]."
-    return ""
+            return "r'^'", f"'{head}.'"
+    return None
+
+
+def _prefix_hint(ckpt_keys: list[str], model_keys: list[str], revise_hint: str | None) -> str:
+    found = _prefix_rule(ckpt_keys, model_keys)
+    if found is None:
+        return ""
+    pattern, repl = found
+    rules = f"[({pattern}, {repl})]"
+    if revise_hint is not None:
+        return f" Try {revise_hint.format(rule=rules)}."
+    return (  # the caller takes no revise_keys: rename, or load the file with them
+        f" Rename the keys first, e.g. {{re.sub({pattern}, {repl}, k): v for k, v in "
+        f"state_dict.items()}}, or load the file with load_checkpoint(model, filename, "
+        f"revise_keys={rules})."
+    )
 
 
 def load_model_state(
@@ -137,17 +156,23 @@ def load_model_state(
     state_dict: Mapping[str, Any],
     *,
     strict: bool = False,
-    revise_keys: Sequence[tuple[str, str]] = ((r"^module\.", ""),),
-    logger: logging.Logger | None = None,
+    revise_keys: Sequence[tuple[str, str]] = (DDP_PREFIX_RULE,),
+    logger: logging.Logger | str | None = None,
     source: str | Path | None = None,
+    strict_hint: str = "Pass strict=False to load the matching keys only.",
+    revise_hint: str | None = "revise_keys={rule}",
 ) -> LoadReport:
     """Load ``state_dict`` into ``model`` (unwrapping DDP) and report what matched.
 
     ``source`` (the checkpoint's path) only makes messages clearer. With
     ``strict=False`` mismatched shapes are skipped and missing/unexpected
     keys reported; with ``strict=True`` any of them raises
-    :class:`CheckpointError` and nothing is loaded. When ``logger`` is given,
-    the report is logged (warning level when something did not match).
+    :class:`CheckpointError` and nothing is loaded. When ``logger`` is given
+    (a ``logging.Logger``, ``'current'``, ``'silent'`` or a logger name, as
+    for :func:`~runner_core.logging.print_log`), the report is logged
+    (warning level when something did not match). ``strict_hint`` and
+    ``revise_hint`` (``{rule}`` is the suggested rules) word the fixes in
+    error messages the way the caller takes its options.
     """
     name = str(source) if source is not None else None
     shown = name or "<state dict>"
@@ -161,9 +186,11 @@ def load_model_state(
         state_dict = inner
     target = unwrap_model(model)
     own = target.state_dict()
-    # keys that already name the model's own entries need no rewriting: a model whose
-    # child is called ``module`` (ModuleAdapter) would otherwise lose it to '^module\.'
-    rules = [] if own and all(str(k) in own for k in state_dict) else list(revise_keys)
+    rules = [(str(pattern), str(repl)) for pattern, repl in revise_keys]
+    if DDP_PREFIX_RULE in rules and own and all(str(k) in own for k in state_dict):
+        # keys that already name the model's own entries keep them: a model whose child is
+        # called ``module`` (ModuleAdapter) would otherwise lose it to the default rule
+        rules.remove(DDP_PREFIX_RULE)
     revised = _revise_state(state_dict, rules, name)
 
     report = LoadReport(source=name)
@@ -183,17 +210,18 @@ def load_model_state(
 
     if own and revised and not loadable and not report.mismatched_keys:
         model_keys, ckpt_keys = list(own), list(revised)
+        applied = f" (revise_keys={rules!r} was applied)" if rules else ""
         raise CheckpointError(
             f"Checkpoint {shown} does not fit this model ({type(target).__name__}): no key in "
-            f"common. Checkpoint keys: {ckpt_keys[:4]}; model keys: {model_keys[:4]}. It is "
-            f"probably a checkpoint of another model, or its keys carry a different prefix "
-            f"(revise_keys={list(revise_keys)!r} was applied).{_prefix_hint(ckpt_keys, model_keys)}"
+            f"common, so even a non-strict load would change nothing. Checkpoint keys: "
+            f"{ckpt_keys[:4]}; model keys: {model_keys[:4]}. It is probably a checkpoint of "
+            f"another model, or its keys carry a different prefix{applied}."
+            + _prefix_hint(ckpt_keys, model_keys, revise_hint)
         )
     if strict and not report.ok:
         raise CheckpointError(
             f"strict loading of checkpoint {shown} into {type(target).__name__} failed; nothing "
-            f"was loaded. Pass strict=False to load the matching keys only.\n"
-            + "\n".join(str(report).splitlines()[1:])
+            f"was loaded. {strict_hint}\n" + "\n".join(str(report).splitlines()[1:])
         )
     metadata = getattr(revised, "_metadata", None)
     if metadata is not None:
@@ -201,5 +229,5 @@ def load_model_state(
     target.load_state_dict(loadable, strict=False)
 
     if logger is not None:
-        logger.log(logging.INFO if report.ok else logging.WARNING, "%s", report)
+        print_log(str(report), logger, logging.INFO if report.ok else logging.WARNING)
     return report

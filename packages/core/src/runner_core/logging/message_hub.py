@@ -444,10 +444,12 @@ class MessageHub:
     def state_dict(self) -> dict[str, Any]:
         skip = self._not_resumed
         info = {k: v for k, v in self._info.items() if k not in skip and _is_plain(v)}
-        return {
-            "log_scalars": {k: b.state_dict() for k, b in self._scalars.items() if k not in skip},
-            "runtime_info": info,
-        }
+        scalars = {k: b.state_dict() for k, b in self._scalars.items() if k not in skip}
+        # MMEngine's MessageHub refuses a state without resumed_keys (its resume asserts it)
+        # (True: saved; False: left out on purpose; info that is not plain data: not listed)
+        resumed = {k: k not in skip for k in self._scalars}
+        resumed.update({k: k not in skip for k in self._info if k in info or k in skip})
+        return {"log_scalars": scalars, "runtime_info": info, "resumed_keys": resumed}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         # in place: a hook holding a buffer keeps seeing the restored history
@@ -458,6 +460,10 @@ class MessageHub:
             else:
                 self._scalars[key] = HistoryBuffer.from_state_dict(buf_state)
         self._info.update(state.get("runtime_info", {}))
+        # whether later checkpoints save each loaded key (MMEngine's checkpoints say it too)
+        for key, keep in (state.get("resumed_keys") or {}).items():
+            if key in self._scalars or key in self._info:
+                self._resumed(key, bool(keep))
 
 
 def _history_state(state: Any, key: str) -> dict[str, Any]:

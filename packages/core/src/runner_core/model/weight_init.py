@@ -173,7 +173,8 @@ def _load_pretrained(module: nn.Module, cfg: Mapping[str, Any], where: str) -> N
             raise BuildError(
                 f"{where}: no key of {checkpoint} starts with {head!r} (prefix={prefix!r})."
             )
-    load_model_state(module, weights, strict=False, source=str(checkpoint))
+    # what did not fit goes to the run's log, as MMEngine's Pretrained (logger='current')
+    load_model_state(module, weights, strict=False, source=str(checkpoint), logger="current")
 
 
 def _entries(init_cfg: Any) -> list[Any]:

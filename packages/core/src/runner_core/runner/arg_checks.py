@@ -74,6 +74,10 @@ def check_runner_values(cfg: Mapping[str, Any]) -> None:
 
 
 def _require_checkpoint(path: Any, key: str) -> None:
+    from ..checkpoint.remote import remote_checkpoint_message, url_scheme
+
+    if url_scheme(path) is not None:  # never downloaded: say so before the path is mangled
+        raise ConfigFileNotFoundError(remote_checkpoint_message(path, key))
     found = os.path.expanduser(os.fspath(path))
     if os.path.isfile(found):
         return

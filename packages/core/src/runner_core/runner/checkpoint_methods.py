@@ -60,8 +60,17 @@ class CheckpointMethods:
         memory now and written by that writer's thread; ``after_write(path)``
         runs once file and pointer are in place.
         """
-        _check_local_backend(file_client_args, "file_client_args")
-        _check_local_backend(backend_args, "backend_args")
+        from ..checkpoint.atomic import check_local_backend
+
+        check_local_backend(file_client_args, "file_client_args")
+        check_local_backend(backend_args, "backend_args")
+        if meta is not None and not isinstance(meta, Mapping):
+            from ..errors import ConfigTypeError
+
+            raise ConfigTypeError(
+                f"save_checkpoint(meta={meta!r}): meta should be a dict or None, got "
+                f"{type(meta).__name__}. Pass e.g. meta=dict(note={meta!r})."
+            )
         return checkpointing.save(
             self,
             self._train_loop,
@@ -131,18 +140,3 @@ class CheckpointMethods:
                 self.randomness_cfg.get("diff_rank_seed", False),
             )
             self.message_hub.update_info("seed", self.seed)
-
-
-def _check_local_backend(args: Mapping[str, Any] | None, name: str) -> None:
-    """MMEngine's storage arguments: only the local disk (or nothing) is supported."""
-    if not args:
-        return
-    backend = dict(args).get("backend", "local")
-    if backend not in ("local", "disk"):
-        from ..errors import ConfigError
-
-        raise ConfigError(
-            f"save_checkpoint({name}={dict(args)!r}): checkpoints are written to the local "
-            "disk only (atomically, then fsynced). Save to a local out_dir and copy the file "
-            "to remote storage afterwards."
-        )

@@ -268,6 +268,16 @@ def _flush_records(runner: Any) -> None:
         runner.logger.warning("Could not flush the visualizer before saving: %s", exc)
 
 
+#: how a Runner's load options are spelled in load errors
+_STRICT_HINT = (
+    "Set load_cfg=dict(strict=False) (or call runner.load_checkpoint(..., strict=False)) to "
+    "load the matching keys only."
+)
+_REVISE_HINT = (
+    "load_cfg=dict(revise_keys={rule}) (or runner.load_checkpoint(..., revise_keys={rule}))"
+)
+
+
 def load_weights(
     runner: Any, filename: str | Path, map_location: Any, strict: bool | None, revise_keys: Any
 ) -> dict[str, Any]:
@@ -284,6 +294,8 @@ def load_weights(
     kwargs: dict[str, Any] = {
         "strict": bool(strict if strict is not None else opts.get("strict", False)),
         "logger": runner.logger,
+        "strict_hint": _STRICT_HINT,
+        "revise_hint": _REVISE_HINT,
     }
     if revise_keys is not None or "revise_keys" in opts:
         kwargs["revise_keys"] = revise_keys if revise_keys is not None else opts["revise_keys"]
@@ -364,15 +376,18 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
     if _is_sharded(runner):  # FSDP: every rank keeps its slice of the full state
         from ..distributed.checkpoint import load_full_state
 
-        load_full_state(runner, ckpt)
+        load_full_state(runner, ckpt, strict=bool(runner.load_cfg.get("strict", False)))
     else:
-        load_model_state(  # the runner's own checkpoint: keys as saved, all of them
+        # non-strict by default, as MMEngine: what does not fit is reported as a warning
+        load_model_state(
             runner.unwrapped_model,
             ckpt["state_dict"],
-            strict=True,
-            revise_keys=(),
+            strict=bool(runner.load_cfg.get("strict", False)),
+            revise_keys=runner.load_cfg.get("revise_keys", ()),  # keys as saved by default
             logger=runner.logger,
             source=path,
+            strict_hint="Set load_cfg=dict(strict=False) to load the matching keys only.",
+            revise_hint="load_cfg=dict(revise_keys={rule})",
         )
         wanted = runner.resume_state.resume_optimizer
         if wanted and "optimizer" in ckpt and runner.optim_wrapper is not None:

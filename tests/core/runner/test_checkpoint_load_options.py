@@ -1,0 +1,110 @@
+"""How a Runner loads checkpoints: resume's strictness, load_cfg, revise_keys, URLs, meta."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from runner_core import Runner
+from runner_core.checkpoint import CheckpointError
+from runner_core.model import BaseModel
+
+
+class Data(Dataset):
+    def __init__(self) -> None:
+        g = torch.Generator().manual_seed(0)
+        self.x = torch.randn(8, 2, generator=g)
+
+    def __len__(self) -> int:
+        return 8
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return {"inputs": self.x[i], "labels": self.x[i].sum(0, keepdim=True)}
+
+
+class Net(BaseModel):
+    def __init__(self, extra: bool = False, teacher: bool = False) -> None:
+        super().__init__()
+        self.student = nn.Linear(2, 1)
+        if teacher:
+            self.teacher = nn.Linear(2, 1)
+        if extra:  # a buffer added since the checkpoint (a new statistic, an EMA counter)
+            self.register_buffer("extra", torch.zeros(1))
+
+    def forward(self, inputs: Any, labels: Any = None, mode: str = "tensor") -> Any:
+        out = self.student(inputs)
+        return {"loss": ((out - labels) ** 2).mean()} if mode == "loss" else out
+
+
+def _runner(work_dir: Path, max_epochs: int, model: nn.Module, **kwargs: Any) -> Runner:
+    torch.manual_seed(0)
+    return Runner(
+        model=model,
+        work_dir=str(work_dir),
+        train_dataloader=dict(dataset=Data(), batch_size=4),
+        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+        default_hooks=dict(logger=dict(interval=1, progress_bar=False)),
+        **kwargs,
+    )
+
+
+def test_resume_loads_non_strictly_unless_load_cfg_says_strict(tmp_path: Path, capsys) -> None:
+    _runner(tmp_path / "a", 1, Net()).train()
+    ckpt = tmp_path / "a" / "epoch_1.pth"
+    resumed = _runner(tmp_path / "b", 2, Net(extra=True), resume=ckpt)
+    resumed.train()  # as MMEngine: what does not fit is reported, training goes on
+    assert (resumed.epoch, resumed.iter) == (2, 4)
+    assert "missing in checkpoint (kept as initialised) (1):\n  extra" in capsys.readouterr().out
+    strict = _runner(tmp_path / "c", 2, Net(extra=True), resume=ckpt, load_cfg=dict(strict=True))
+    with pytest.raises(CheckpointError, match=r"Set load_cfg=dict\(strict=False\)"):
+        strict.train()
+
+
+def test_given_revise_keys_apply_through_the_runner(tmp_path: Path) -> None:
+    torch.manual_seed(1)
+    trained = Net(teacher=True)
+    student = {k: v for k, v in trained.state_dict().items() if k.startswith("student.")}
+    torch.save({"state_dict": student}, tmp_path / "student.pth")
+    runner = _runner(tmp_path / "wd", 1, Net(teacher=True))
+    before = runner.model.student.weight.clone()
+    runner.load_checkpoint(tmp_path / "student.pth", revise_keys=[(r"^student\.", "teacher.")])
+    assert torch.equal(runner.model.teacher.weight, trained.student.weight)
+    assert torch.equal(runner.model.student.weight, before)
+
+
+def test_load_errors_name_the_runner_option(tmp_path: Path) -> None:
+    torch.save({"state_dict": {"net.student.weight": torch.ones(1, 2)}}, tmp_path / "p.pth")
+    # (a prefix the default rule does not strip: the hint names the option to give)
+    runner = _runner(tmp_path / "wd", 1, Net())
+    with pytest.raises(
+        CheckpointError, match=r"load_cfg=dict\(revise_keys=\[\(r'\^net\\\.', ''\)\]"
+    ):
+        runner.load_checkpoint(tmp_path / "p.pth")
+
+
+def test_a_url_is_refused_with_the_way_to_use_it(tmp_path: Path) -> None:
+    url = "https://download.openmmlab.com/mmdetection/v2.0/x/model.pth"
+    runner = _runner(tmp_path, 1, Net(), load_from=url)
+    with pytest.raises(FileNotFoundError, match=r"'https://download\.openmmlab.*never downloads"):
+        runner.train()
+    # from a config, before anything is built: an input error naming the key
+    from runner_core import Config
+    from runner_core.errors import ConfigError
+
+    cfg = Config(dict(model=dict(type="Net"), work_dir=str(tmp_path), resume="s3://bucket/x.pth"))
+    with pytest.raises(ConfigError, match=r"resume 's3://bucket/x\.pth' is a URL \(s3://\)"):
+        Runner.from_cfg(cfg)
+
+
+def test_meta_must_be_a_dict(tmp_path: Path) -> None:
+    runner = _runner(tmp_path, 1, Net())
+    runner.train()
+    with pytest.raises(TypeError, match="meta should be a dict or None, got str"):
+        runner.save_checkpoint(tmp_path, "x.pth", meta="x")  # type: ignore[arg-type]
+    assert not (tmp_path / "x.pth").exists()
