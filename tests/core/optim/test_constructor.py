@@ -221,3 +221,76 @@ def test_clear_errors() -> None:
         build_optim_wrapper(model, dict(optimizer=dict(type="SGD", lr=0.1, momentun=0.9)))
     with pytest.raises(BuildError, match="accumulative_count"):
         build_optim_wrapper(model, dict(optimizer=dict(type="SGD", lr=0.1), accumulative_count=2))
+
+
+def test_a_custom_key_with_a_leading_dot_matches_a_parameter_on_the_model() -> None:
+    """MMEngine matches f'{prefix}.{name}': mmpretrain's '.cls_token' finds model.cls_token."""
+
+    class ViTLike(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.cls_token = nn.Parameter(torch.zeros(1, 8))
+            self.pos_embed = nn.Parameter(torch.zeros(1, 8))
+            self.head = nn.Linear(8, 2)
+
+    model = ViTLike()
+    wrapper = build_optim_wrapper(
+        model,
+        dict(
+            optimizer=dict(type="AdamW", lr=LR, weight_decay=0.05),
+            paramwise_cfg=dict(
+                custom_keys={".cls_token": dict(decay_mult=0.0), "pos_embed": dict(lr_mult=0.5)}
+            ),
+        ),
+    )
+    assert _settings(wrapper, model) == {
+        "cls_token": (LR, 0.0),
+        "pos_embed": (pytest.approx(LR * 0.5), 0.05),  # a key without the dot still matches
+        "head.weight": (LR, 0.05),
+        "head.bias": (LR, 0.05),
+    }
+
+
+def test_norm_decay_mult_covers_mmengines_norm_layers_only() -> None:
+    model = nn.Sequential(nn.GroupNorm(1, 4), nn.LocalResponseNorm(2))
+    if hasattr(nn, "RMSNorm"):
+        model.append(nn.RMSNorm(4))
+    wrapper = build_optim_wrapper(
+        model,
+        dict(
+            optimizer=dict(type="SGD", lr=LR, weight_decay=WD),
+            paramwise_cfg=dict(norm_decay_mult=0.0),
+        ),
+    )
+    got = _settings(wrapper, model)
+    assert got["0.weight"] == (LR, 0.0) and got["0.bias"] == (LR, 0.0)
+    if hasattr(nn, "RMSNorm"):
+        assert got["2.weight"] == (LR, WD)  # as in MMEngine: not a norm layer there
+
+
+def test_flat_decay_mult_without_weight_decay_warns_and_builds() -> None:
+    """MMEngine ignores it (an AdamW config relying on the default weight decay)."""
+    model = nn.Sequential(nn.Linear(2, 2), nn.LayerNorm(2))
+    with pytest.warns(UserWarning, match="flat_decay_mult is ignored"):
+        wrapper = build_optim_wrapper(
+            model,
+            dict(optimizer=dict(type="AdamW", lr=LR), paramwise_cfg=dict(flat_decay_mult=0.0)),
+        )
+    assert [g["weight_decay"] for g in wrapper.param_groups] == [0.01] * 4
+
+
+def test_errors_are_the_exceptions_mmengine_raises() -> None:
+    model = nn.Linear(2, 2)
+    no_wd = dict(type="SGD", lr=0.1)
+    for paramwise in (
+        dict(custom_keys={"bias": dict(decay_mult=0.0)}),
+        dict(bias_decay_mult=0.0),
+        dict(norm_decay_mult=0.0),
+        dict(dwconv_decay_mult=0.0),
+    ):
+        with pytest.raises(ValueError, match="weight_decay") as info:
+            build_optim_wrapper(model, dict(optimizer=no_wd, paramwise_cfg=paramwise))
+        assert isinstance(info.value, BuildError)
+    with pytest.raises(AssertionError, match="'optimizer'") as info:
+        DefaultOptimWrapperConstructor(dict(type="OptimWrapper"))
+    assert isinstance(info.value, BuildError)

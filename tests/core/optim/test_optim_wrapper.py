@@ -222,6 +222,55 @@ def test_amp_float16_uses_a_grad_scaler_saved_in_state_dict() -> None:
         AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), dtype="foat16")
 
 
+def _two_group_amp(dtype: str) -> tuple[nn.Module, AmpOptimWrapper]:
+    model = _model()
+    groups = [{"params": model[0].parameters(), "lr": 0.01}, {"params": model[2].parameters()}]
+    return model, AmpOptimWrapper(torch.optim.SGD(groups, lr=0.1), dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_amp_state_dict_keeps_base_param_settings_in_mmengines_layout(dtype: str) -> None:
+    model, wrapper = _two_group_amp(dtype)
+    wrapper.update_params(_loss(model, *_data(8)))
+    for group in [*wrapper.param_groups, wrapper.base_param_settings]:
+        group["lr"] *= 0.1  # what a scheduler does
+    state = copy.deepcopy(wrapper.state_dict())
+    expected = {"base_param_settings", "param_groups", "state"}
+    if dtype == "float16":  # bfloat16 runs without a GradScaler, so there is none to save
+        expected.add("loss_scaler")
+    assert set(state) == expected
+    _, other = _two_group_amp(dtype)
+    other.load_state_dict(state)
+    assert other.get_lr() == wrapper.get_lr()
+    assert other.get_lr()["base_lr"] == [pytest.approx(0.01)]
+    # a state dict saved before base_param_settings was written still loads
+    older = {k: v for k, v in state.items() if k != "base_param_settings"}
+    _, old = _two_group_amp(dtype)
+    old.load_state_dict(older)
+    assert old.get_lr()["lr"] == [pytest.approx(0.001), pytest.approx(0.01)]
+
+
+def test_amp_dtypes_and_mmengines_assertion_error() -> None:
+    assert AmpOptimWrapper.valid_dtypes == ("float16", "bfloat16")
+    model = _model()
+    for bad in ("int8", "float32"):
+        with pytest.raises(AssertionError, match="dtype") as info:
+            AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), dtype=bad)
+        assert isinstance(info.value, BuildError)
+
+
+def test_optim_wrapper_dict_errors_are_mmengines_assertion_errors() -> None:
+    model = _model()
+    with pytest.raises(AssertionError, match="must be an OptimWrapper") as info:
+        OptimWrapperDict(a=torch.optim.SGD(model.parameters(), lr=0.1))  # type: ignore[arg-type]
+    assert isinstance(info.value, BuildError)
+    wrappers = OptimWrapperDict(a=OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1)))
+    with pytest.raises(AssertionError, match="does not match"):
+        wrappers.load_state_dict({"b": {}})
+    with pytest.raises(KeyError):  # as before
+        wrappers.load_state_dict({"b": {}})
+
+
 def test_optim_wrapper_dict() -> None:
     gen, disc = _model(0), _model(1)
     wrappers = OptimWrapperDict(

@@ -127,3 +127,42 @@ def test_build_dataloader_takes_mmengines_positional_seed(tmp_path: Path) -> Non
     run = _runner(tmp_path, 1)
     loader = run.build_dataloader(dict(dataset=TensorDataset(x, x), batch_size=4), 7)
     assert loader.sampler.seed == 7
+
+
+def test_auto_scale_lr_scales_every_wrapper_of_an_optim_wrapper_dict(tmp_path: Path) -> None:
+    """One optimizer per model part (a GAN): MMEngine scales each wrapper's lr."""
+    from runner_core import BaseModel
+    from runner_core.optim import OptimWrapper
+
+    class TwoParts(BaseModel):
+        def __init__(self) -> None:
+            super().__init__()
+            self.gen, self.disc = nn.Linear(2, 2), nn.Linear(2, 1)
+
+        def forward(self, inputs: Any, labels: Any = None, mode: str = "tensor") -> Any:
+            return self.disc(self.gen(inputs))
+
+        def train_step(self, data: Any, optim_wrapper: Any) -> dict[str, torch.Tensor]:
+            inputs = data[0] if isinstance(data, (list, tuple)) else data
+            for name in ("gen", "disc"):
+                loss = self(inputs).pow(2).mean()
+                optim_wrapper[name].update_params(loss)
+            return dict(loss=loss.detach())
+
+    model = TwoParts()
+    x = torch.randn(8, 2)
+    run = Runner(
+        model=model,
+        work_dir=str(tmp_path),
+        train_dataloader=dict(dataset=TensorDataset(x), batch_size=4),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(
+            gen=OptimWrapper(torch.optim.SGD(model.gen.parameters(), lr=0.1)),
+            disc=OptimWrapper(torch.optim.SGD(model.disc.parameters(), lr=0.01)),
+        ),
+        auto_scale_lr=dict(enable=True, base_batch_size=2),
+        default_hooks=dict(logger=dict(interval=1, progress_bar=False)),
+    )
+    run.train()
+    lrs = run.optim_wrapper.get_lr()
+    assert lrs["gen.lr"] == pytest.approx([0.2]) and lrs["disc.lr"] == pytest.approx([0.02])

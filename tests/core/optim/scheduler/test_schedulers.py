@@ -281,6 +281,46 @@ def test_build_iter_from_epoch_classmethod() -> None:
     )
 
 
+def test_mmengines_assertion_errors() -> None:
+    for call in (
+        lambda: MultiStepLR.build_iter_from_epoch(
+            _sgd(), milestones=[1], by_epoch=False, epoch_length=5
+        ),
+        lambda: MultiStepLR.build_iter_from_epoch(_sgd(), milestones=[1], epoch_length=None),
+        lambda: CosineRestartLR(_sgd(), periods=[2, 3], restart_weights=[1]),
+    ):
+        with pytest.raises(AssertionError) as info:
+            call()
+        assert isinstance(info.value, BuildError)
+
+
+def test_cosine_restart_get_position_from_periods() -> None:
+    """MMEngine's public static helper: the period an iteration falls in."""
+    find = CosineRestartLR.get_position_from_periods
+    assert [find(i, [100, 200, 300, 400]) for i in (0, 50, 100, 210, 300, 399, 400)] == [
+        0,
+        0,
+        1,
+        2,
+        3,
+        3,
+        None,
+    ]
+
+
+def test_print_value_for_a_step_of_yours(capsys: pytest.CaptureFixture[str]) -> None:
+    """MMEngine's schedulers report a new value through print_value(is_verbose, group, value),
+    which a subclass overriding step() calls too."""
+    opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(2))], lr=0.1)
+    sched = StepMomentum(opt, step_size=1, verbose=True)
+    capsys.readouterr()
+    sched.print_value(True, 0, 0.8)
+    sched.print_value(False, 0, 0.7)
+    assert capsys.readouterr().out.strip().endswith("of param group 0 to 8.0000e-01.")
+    sched.step()
+    assert "param group 0" in capsys.readouterr().out
+
+
 def test_an_unknown_scheduler_type_names_its_config_key() -> None:
     from runner_core.optim.scheduler import build_param_schedulers
 

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.optim import Optimizer
 
-from ..errors import BuildError, did_you_mean
+from ..errors import BuildAssertionError, BuildError, did_you_mean
 from .optim_wrapper import NULL_CONTEXT, OptimWrapper
 
 _DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -48,7 +48,7 @@ def _resolve_dtype(dtype: Any) -> torch.dtype | None:
         aliases = {"fp16": "float16", "half": "float16", "bf16": "bfloat16"}
         if name in aliases:
             return _DTYPES[aliases[name]]
-    raise BuildError(
+    raise BuildAssertionError(
         f"AmpOptimWrapper got dtype={dtype!r}; use None (the device's autocast default), "
         "'float16' or 'bfloat16'." + did_you_mean(str(dtype), _DTYPES)
     )
@@ -73,6 +73,10 @@ class AmpOptimWrapper(OptimWrapper):
             bfloat16 on CPU), ``'float16'`` or ``'bfloat16'``.
         use_fsdp: use FSDP's sharded GradScaler.
     """
+
+    #: the ``dtype`` names accepted (MMEngine's attribute; its float32/float64 are refused
+    #: here, as autocast cannot run in them)
+    valid_dtypes: tuple[str, ...] = tuple(_DTYPES)
 
     def __init__(
         self,
@@ -155,15 +159,21 @@ class AmpOptimWrapper(OptimWrapper):
         return _entered_together(sync_context, autocast)
 
     def state_dict(self) -> dict[str, Any]:
-        """The optimizer's state dict plus ``loss_scaler`` (the GradScaler's state)."""
-        state = self.optimizer.state_dict()
+        """OptimWrapper's state dict plus ``loss_scaler`` (the GradScaler's state), MMEngine's layout.
+
+        bfloat16 runs without a GradScaler, so its state dict has no ``loss_scaler``.
+        """
+        state = super().state_dict()
         if self.loss_scaler is not None:
             state["loss_scaler"] = self.loss_scaler.state_dict()
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a state dict of ours or MMEngine's; one without ``loss_scaler`` or
+        ``base_param_settings`` (older checkpoints, bfloat16) leaves those as they are."""
         state = dict(state_dict)
         scaler_state = state.pop("loss_scaler", None)
-        if scaler_state is not None and self.loss_scaler is not None:
+        # an empty scaler state comes from a disabled GradScaler: nothing to restore
+        if scaler_state and self.loss_scaler is not None:
             self.loss_scaler.load_state_dict(scaler_state)
-        self.optimizer.load_state_dict(state)
+        super().load_state_dict(state)

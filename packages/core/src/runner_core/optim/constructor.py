@@ -20,7 +20,14 @@ from typing import Any, cast
 from torch import nn
 from torch.optim import Optimizer
 
-from ..errors import BuildError, BuildValueError, ConfigError, RegistryError, did_you_mean
+from ..errors import (
+    BuildAssertionError,
+    BuildError,
+    BuildValueError,
+    ConfigError,
+    RegistryError,
+    did_you_mean,
+)
 from ..registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS, OPTIMIZERS
 from .optim_wrapper import OptimWrapper
 from .optim_wrapper_dict import OptimWrapperDict
@@ -36,13 +43,14 @@ PARAMWISE_KEYS = (
     "bypass_duplicate",
 )
 
+#: What ``norm_decay_mult`` applies to: MMEngine's list, so configs give its numbers
+#: (an ``nn.RMSNorm`` weight is a 1-D parameter: ``flat_decay_mult`` or ``custom_keys``).
 _NORM_TYPES: tuple[type, ...] = (
     nn.modules.batchnorm._BatchNorm,
     nn.modules.instancenorm._InstanceNorm,
     nn.GroupNorm,
     nn.LayerNorm,
-    nn.LocalResponseNorm,
-) + ((nn.RMSNorm,) if hasattr(nn, "RMSNorm") else ())
+)
 
 
 def _unwrap(model: nn.Module) -> nn.Module:
@@ -109,7 +117,8 @@ class DefaultOptimWrapperConstructor:
         optim_wrapper_cfg: ``dict(type='OptimWrapper', optimizer=dict(type=..., lr=...),
             ...)``; ``type`` defaults to ``'OptimWrapper'``.
         paramwise_cfg: per-parameter multipliers. ``custom_keys`` maps a
-            substring of the parameter's full name to ``dict(lr_mult=...,
+            substring of ``'<module path>.<name>'`` (``'.cls_token'`` for a
+            parameter on the model itself, as in MMEngine) to ``dict(lr_mult=...,
             decay_mult=...)`` (plus any other group option); the longest key
             wins, ties alphabetically, and a matching key overrides every other
             rule. ``bias_lr_mult``, ``bias_decay_mult``, ``norm_decay_mult``,
@@ -127,7 +136,7 @@ class DefaultOptimWrapperConstructor:
                 f"{optim_wrapper_cfg!r}."
             )
         if "optimizer" not in optim_wrapper_cfg:
-            raise BuildError(
+            raise BuildAssertionError(
                 f"optim_wrapper config {dict(optim_wrapper_cfg)!r} has no 'optimizer' key; add "
                 "e.g. optimizer=dict(type='SGD', lr=0.01, momentum=0.9)."
             )
@@ -206,21 +215,27 @@ class DefaultOptimWrapperConstructor:
                     "has no 'lr'; set optimizer.lr."
                 )
             if "decay_mult" in options and self.base_wd is None:
-                raise BuildError(
+                raise BuildValueError(
                     f"paramwise_cfg.custom_keys[{key!r}] sets decay_mult but the optimizer "
                     "config has no 'weight_decay'; set optimizer.weight_decay."
                 )
         if type(self) is DefaultOptimWrapperConstructor:  # custom ones may read their own keys
             self._warn_unused_custom_options(custom_keys)
         needs_wd = [
-            k
-            for k in ("bias_decay_mult", "norm_decay_mult", "dwconv_decay_mult", "flat_decay_mult")
-            if k in cfg
+            k for k in ("bias_decay_mult", "norm_decay_mult", "dwconv_decay_mult") if k in cfg
         ]
         if needs_wd and self.base_wd is None:
-            raise BuildError(
+            raise BuildValueError(
                 f"paramwise_cfg sets {needs_wd} but the optimizer config has no 'weight_decay'; "
                 "set optimizer.weight_decay."
+            )
+        if "flat_decay_mult" in cfg and self.base_wd is None:
+            # MMEngine ignores it silently and builds (AdamW configs relying on its default)
+            warnings.warn(
+                "paramwise_cfg.flat_decay_mult is ignored: the optimizer config has no "
+                "'weight_decay', so every group keeps the optimizer's default; set "
+                "optimizer.weight_decay for the multiplier to apply.",
+                stacklevel=3,
             )
         needs_lr = [k for k in ("bias_lr_mult", "dcn_offset_lr_mult") if k in cfg]
         if needs_lr and self.base_lr is None:
@@ -269,7 +284,9 @@ class DefaultOptimWrapperConstructor:
                 )
                 continue
 
-            matched = next((key for key in sorted_keys if key in full_name), None)
+            # MMEngine matches f"{prefix}.{name}": a parameter on the model itself is
+            # '.cls_token' there, which mmpretrain's custom_keys={'.cls_token': ...} rely on
+            matched = next((key for key in sorted_keys if key in f"{prefix}.{name}"), None)
             if matched is not None:
                 options = custom_keys[matched]
                 if self.base_lr is not None:

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 from torch import nn
 
-from ..errors import BuildError, RunnerError, did_you_mean
+from ..errors import BuildAssertionError, RunnerError, did_you_mean
 from .optim_wrapper import OptimWrapper
 
 
@@ -34,7 +34,7 @@ class OptimWrapperDict(OptimWrapper):
     def __init__(self, **optim_wrappers: OptimWrapper) -> None:
         for name, wrapper in optim_wrappers.items():
             if not isinstance(wrapper, OptimWrapper) or isinstance(wrapper, OptimWrapperDict):
-                raise BuildError(
+                raise BuildAssertionError(
                     f"OptimWrapperDict value {name!r} must be an OptimWrapper, got "
                     f"{type(wrapper).__name__}. Wrap the optimizer first: OptimWrapper(optimizer)."
                 )
@@ -145,7 +145,7 @@ class OptimWrapperDict(OptimWrapper):
         unknown = [k for k in state_dict if k not in self.optim_wrappers]
         if unknown:
             hints = "".join(did_you_mean(k, self.optim_wrappers) for k in unknown)
-            raise KeyError(
+            raise MissingOptimWrapperError(
                 f"Optimizer state for {unknown} does not match any wrapper of this "
                 f"OptimWrapperDict ({list(self.optim_wrappers)}).{hints}"
             )

@@ -18,6 +18,7 @@ from ..errors import ConfigError, RunnerError
 from ..hooks import Hook, HookManager
 from ..logging import MessageHub, get_logger
 from ..logging.log_processor import build_log_processor
+from ..optim.optim_wrapper_dict import OptimWrapperDict
 from ..project import default_work_dir
 from ..registry import RUNNERS
 from ..registry.scope import set_default_scope
@@ -544,8 +545,12 @@ class Runner(PartsBuilding, CheckpointMethods):
         if scale.get("enable") and scale.get("base_batch_size"):
             batch = getattr(self.train_loop.dataloader, "batch_size", None) or 1
             factor = batch * self.world_size / scale["base_batch_size"]
-            for group in self.optim_wrapper.param_groups:
-                group["lr"] = group["lr"] * factor
+            # an OptimWrapperDict (one optimizer per model part) scales each of its wrappers
+            wrapper = self.optim_wrapper
+            wrappers = wrapper.values() if isinstance(wrapper, OptimWrapperDict) else [wrapper]
+            for each in wrappers:
+                for group in each.param_groups:
+                    group["lr"] = group["lr"] * factor
             self.logger.info("auto_scale_lr: lr scaled by %.4g", factor)
         if self._param_scheduler_cfg is None:
             return []

@@ -253,12 +253,12 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
         ``epoch_length`` (the number of iterations per epoch).
         """
         if not by_epoch:
-            raise BuildError(
+            raise BuildAssertionError(
                 f"{cls.__name__}: convert_to_iter_based=True converts an epoch-based schedule; "
                 "it got by_epoch=False. Drop one of the two."
             )
         if not isinstance(epoch_length, int) or epoch_length <= 0:
-            raise BuildError(
+            raise BuildAssertionError(
                 f"{cls.__name__}.build_iter_from_epoch needs epoch_length, the number of "
                 f"iterations per epoch, as a positive int; got {epoch_length!r}."
             )
@@ -298,9 +298,16 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
             values = self._get_value()
             for i, (group, value) in enumerate(zip(groups, values)):
                 group[name] = value
-                if self.verbose:
-                    print(f"{type(self).__name__}: set {name} of param group {i} to {value:.4e}.")
+                self.print_value(self.verbose, i, value)
         self._last_value = [group[name] for group in groups]
+
+    def print_value(self, is_verbose: bool, group: int, value: Any) -> None:
+        """Print a new value when ``is_verbose`` (MMEngine's hook for a ``step()`` of yours)."""
+        if is_verbose:
+            print(
+                f"{type(self).__name__}: set {self.param_name} of param group {group} to "
+                f"{value:.4e}."
+            )
 
     def get_last_value(self) -> list[Any]:
         """The values of the last step, one per param group (the base settings left out)."""

@@ -382,7 +382,7 @@ class CosineRestartParamScheduler(_ParamScheduler):
         self.periods = list(periods)
         self.restart_weights = list(restart_weights)
         if len(self.periods) != len(self.restart_weights):
-            raise BuildValueError(
+            raise BuildAssertionError(
                 f"{cls_name} needs one restart weight per period, got periods={self.periods} "
                 f"and restart_weights={self.restart_weights}."
             )
@@ -391,8 +391,17 @@ class CosineRestartParamScheduler(_ParamScheduler):
         self.cumulative_periods = [sum(self.periods[: i + 1]) for i in range(len(self.periods))]
         super().__init__(optimizer, param_name, **common)
 
+    @staticmethod
+    def get_position_from_periods(iteration: int, cumulative_periods: list[int]) -> int | None:
+        """The index of the first cumulative period end past ``iteration`` (None past the last).
+
+        MMEngine's public helper: with ``cumulative_periods=[100, 200]``, 50 gives 0,
+        100 gives 1 and 200 gives None.
+        """
+        return next((i for i, end in enumerate(cumulative_periods) if iteration < end), None)
+
     def _get_value(self) -> list[Any]:
-        idx = next((i for i, c in enumerate(self.cumulative_periods) if self.last_step < c), None)
+        idx = self.get_position_from_periods(self.last_step, self.cumulative_periods)
         if idx is None:  # past the last period: leave the value alone
             return self._current()
         weight = self.restart_weights[idx]

@@ -130,10 +130,7 @@ class ReduceOnPlateauParamScheduler(_ParamScheduler):
                     new = max(old * self.factor, min_value)
                     if old - new > self.eps:
                         group[name] = new
-                        if self.verbose:
-                            print(
-                                f"{type(self).__name__}: set {name} of param group {i} to {new:.4e}."
-                            )
+                        self.print_value(self.verbose, i, new)
                 self.cooldown_counter = self.cooldown
                 self.num_bad_epochs = 0
         self._last_value = [group[name] for group in groups]
