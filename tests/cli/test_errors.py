@@ -165,6 +165,21 @@ def test_config_check_for_a_command_needs_its_parts(cli, tmp_path: Path) -> None
     assert "no test_dataloader and no test_evaluator" in done.stderr
 
 
+def test_config_check_knows_mmengines_debugging_loader_keys(cli, tmp_path: Path) -> None:
+    head = (
+        "custom_imports = dict(imports=['tiny_task'])\nmodel = dict(type='TinyNet')\n"
+        "test_evaluator = dict(type='Accuracy')\n"
+    )
+    loader = "dict(dataset=dict(type='TinyDataset'), batch_size=2, disable_subprocess_warning=True"
+    (tmp_path / "ok.py").write_text(f"{head}test_dataloader = {loader}, num_batch_per_epoch=2)\n")
+    done = cli("config", "check", "ok.py")
+    assert done.returncode == 0, done.stderr
+    (tmp_path / "bad.py").write_text(f"{head}test_dataloader = {loader}, num_batch_per_epoch=0)\n")
+    done = cli("config", "check", "bad.py")
+    assert done.returncode == 2
+    assert "test_dataloader.num_batch_per_epoch: 0 is not valid" in done.stderr
+
+
 # -- checkpoints ---------------------------------------------------------------------------
 def test_checkpoint_missing_truncated_or_of_another_model(
     cli, trained: Path, tmp_path: Path

@@ -230,3 +230,58 @@ def test_missing_data_prefix_key_is_an_assertion_error(tmp_path: Path) -> None:
     ann = _ann_file(tmp_path, [dict(value=1)])
     with pytest.raises(AssertionError, match="data_prefix has key 'img_path'"):
         BaseDataset(ann_file=ann, data_root=str(tmp_path))
+
+
+def test_datasets_are_torch_datasets_and_add_up(tmp_path: Path) -> None:
+    """As MMEngine: BaseDataset is a torch Dataset, ConcatDataset a torch ConcatDataset."""
+    import torch.utils.data as tud
+
+    ann = _ann_file(tmp_path, ENTRIES)
+    a = ToyDatasetForCompat(ann_file=ann, data_root=str(tmp_path))
+    b = ToyDatasetForCompat(ann_file=ann, data_root=str(tmp_path), lazy_init=True)
+    assert isinstance(a, tud.Dataset)
+    both = a + b  # torch's Dataset.__add__
+    assert isinstance(both, tud.ConcatDataset) and len(both) == 8
+    assert both[5]["value"] == 1
+    concat = ConcatDataset([a, b], lazy_init=True)
+    assert isinstance(concat, tud.ConcatDataset) and not concat._fully_initialized
+    assert len(concat) == 8 and concat.cumulative_sizes == [4, 8]
+    assert concat[6]["value"] == 2 and concat.datasets == [a, b]
+    repeat = RepeatDataset(a, times=2)
+    assert isinstance(repeat, tud.Dataset) and len(repeat + a) == 12
+
+
+def test_metainfo_may_be_a_config(tmp_path: Path) -> None:
+    from runner_core.config import Config
+
+    ds = ToyDatasetForCompat(
+        ann_file=_ann_file(tmp_path, ENTRIES),
+        data_root=str(tmp_path),
+        metainfo=Config(dict(classes=["a", "b"], extra=dict(k=1))),
+    )
+    assert ds.metainfo["classes"] == ["a", "b"] and ds.metainfo["extra"] == dict(k=1)
+    with pytest.raises(TypeError, match="metainfo must be a dict or a Config, got list"):
+        ToyDatasetForCompat(ann_file="x.json", metainfo=[1], lazy_init=True)
+
+
+@pytest.mark.parametrize("ann_file", ["", None])
+def test_missing_ann_file_is_a_type_error_as_in_mmengine(ann_file: Any) -> None:
+    from runner_core.errors import ConfigError
+
+    for expected in (TypeError, ConfigError):
+        with pytest.raises(expected, match="needs ann_file"):
+            BaseDataset(ann_file=ann_file)
+
+
+@pytest.mark.parametrize("serialize", [True, False])
+def test_subset_index_out_of_range_is_an_assertion_and_index_error(
+    tmp_path: Path, serialize: bool
+) -> None:
+    ds = ToyDatasetForCompat(
+        ann_file=_ann_file(tmp_path, ENTRIES), data_root=str(tmp_path), serialize_data=serialize
+    )
+    for expected in (AssertionError, IndexError):
+        with pytest.raises(expected, match=r"subset indices \[10\] are out of range for 4"):
+            ds.get_subset([0, 10])
+    assert [ds.get_subset([-4, 3]).get_data_info(i)["value"] for i in range(2)] == [0, 3]
+    assert len(ds) == 4  # unchanged by the refused subset

@@ -54,6 +54,14 @@ def test_get_pop_and_delete() -> None:
     assert elem.keys() == []
 
 
+def test_pop_with_three_arguments_is_an_assertion_error_as_in_mmengine() -> None:
+    elem = BaseDataElement(scores=torch.zeros(1))
+    for expected in (AssertionError, TypeError):
+        with pytest.raises(expected, match="pop expects 1 or 2 arguments, got 3"):
+            elem.pop("scores", None, None)
+    assert "scores" in elem
+
+
 def test_to_cpu_detach_numpy_and_to_tensor_return_new_elements() -> None:
     grad = torch.ones(2, requires_grad=True)
     elem = BaseDataElement(metainfo=dict(img_id=3), scores=grad * 2)
@@ -148,6 +156,9 @@ def test_pixel_data_shapes_and_cropping() -> None:
         pixels.other = torch.zeros(1, 10, 10)
     crop = pixels[5:15, 0]
     assert crop.seg.shape == (3, 10, 1) and crop.img_id == 1
+    for expected in (AssertionError, TypeError):  # MMEngine asserts (height, width)
+        with pytest.raises(expected, match="indexed by \\(height, width\\)"):
+            pixels[0, 0, 0]
 
 
 def test_default_collate_keeps_data_elements_as_lists() -> None:

@@ -348,3 +348,87 @@ def test_without_workers_a_dataset_gets_plain_index_lists() -> None:
 
     list(build_dataloader(dict(dataset=Batched(4), batch_size=2), seed=0))
     assert seen == [list, list]
+
+
+def test_num_batch_per_epoch_limits_each_epoch_to_the_first_samples() -> None:
+    """MMEngine's debugging key: an epoch of 2 batches over the first 2 * 2 * world samples."""
+    loader = build_dataloader(
+        dict(
+            dataset=RangeDataset(10),
+            batch_size=2,
+            num_batch_per_epoch=2,
+            sampler=dict(type="DefaultSampler", shuffle=True),
+        ),
+        seed=3,
+        rank=1,
+        world_size=2,
+    )
+    assert len(loader) == 2 and len(loader.dataset) == 8
+    batches = [b.tolist() for b in loader]
+    order = DefaultSampler(RangeDataset(8), seed=3, rank=1, world_size=2)
+    assert [i for batch in batches for i in batch] == list(order)
+    # a mid-epoch resume skips the first batch of the shortened epoch
+    resumed = build_dataloader(
+        dict(
+            dataset=RangeDataset(10),
+            batch_size=2,
+            num_batch_per_epoch=2,
+            sampler=dict(type="DefaultSampler", shuffle=True),
+        ),
+        seed=3,
+        rank=1,
+        world_size=2,
+    )
+    resumed.batch_sampler.set_start(1)
+    assert [b.tolist() for b in resumed] == batches[1:]
+
+
+def test_num_batch_per_epoch_keeps_the_dataset_attributes_and_never_overruns() -> None:
+    dataset = RangeDataset(5)
+    dataset.metainfo = dict(classes=["a"])
+    loader = build_dataloader(
+        dict(dataset=dataset, batch_size=4, num_batch_per_epoch=3, num_workers=1), seed=0
+    )
+    assert loader.dataset.metainfo == dict(classes=["a"]) and len(loader.dataset) == 5
+    assert [b.tolist() for b in loader] == [[0, 1, 2, 3], [4]]
+    infinite = build_dataloader(
+        dict(
+            dataset=RangeDataset(10),
+            batch_size=2,
+            num_batch_per_epoch=1,
+            sampler=dict(type="InfiniteSampler", shuffle=False),
+        ),
+        seed=0,
+    )
+    stream = iter(infinite)
+    assert [next(stream).tolist() for _ in range(3)] == [[0, 1], [0, 1], [0, 1]]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2"])
+def test_bad_num_batch_per_epoch_names_the_key(bad: object) -> None:
+    with pytest.raises(ConfigError, match="val_dataloader.num_batch_per_epoch=.* is not valid"):
+        build_dataloader(
+            dict(dataset=RangeDataset(4), num_batch_per_epoch=bad), key_path="val_dataloader"
+        )
+
+
+def test_disable_subprocess_warning_silences_warnings_in_later_workers() -> None:
+    import warnings
+
+    loader = build_dataloader(
+        dict(dataset=RangeDataset(4), batch_size=2, disable_subprocess_warning=True), seed=0
+    )
+    assert [b.tolist() for b in loader] == [[0, 1], [2, 3]]
+    assert loader.worker_init_fn.quiet is True
+    state = torch.get_rng_state()
+    try:
+        with warnings.catch_warnings():
+            before = list(warnings.filters)
+            loader.worker_init_fn(0)  # the first worker still warns
+            assert warnings.filters == before
+            loader.worker_init_fn(1)
+            assert warnings.filters[0] == ("ignore", None, Warning, None, 0)
+    finally:
+        torch.set_rng_state(state)
+    with pytest.raises(ConfigError, match="disable_subprocess_warning must be True or False"):
+        build_dataloader(dict(dataset=RangeDataset(4), disable_subprocess_warning="yes"))

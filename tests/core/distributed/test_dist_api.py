@@ -125,6 +125,19 @@ def test_collect_results_single_process_is_cut_to_size(device: str, tmp_path: Pa
     assert dist.collect_results_gpu(results, 2) == ["a", None]
 
 
+def test_results_to_cpu_moves_tensors_and_data_elements() -> None:
+    from runner_core.distributed.collectives import results_to_cpu
+    from runner_core.structures import LabelData
+
+    element = LabelData(label=torch.tensor([2]))
+    element.set_metainfo(dict(img_id=7))
+    moved = results_to_cpu([1, "a", (torch.ones(1), {"e": element})])
+    assert moved[:2] == [1, "a"] and moved[2][0].tolist() == [1.0]
+    copy = moved[2][1]["e"]
+    assert isinstance(copy, LabelData) and copy is not element  # element.to('cpu'): a new one
+    assert copy.label.tolist() == [2] and copy.img_id == 7
+
+
 def test_collect_results_rejects_an_unknown_device() -> None:
     with pytest.raises(NotImplementedError, match=r"device='GPU'.*Did you mean 'gpu'\?"):
         dist.collect_results([1], 1, device="GPU")

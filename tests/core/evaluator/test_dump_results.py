@@ -26,3 +26,12 @@ def test_dump_results_writes_every_prediction_on_the_cpu(tmp_path: Path) -> None
 def test_dump_results_needs_a_pickle_path(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"end it with '\.pkl'"):
         DumpResults(out_file_path=str(tmp_path / "preds.json"))
+
+
+def test_out_file_path_is_a_str_as_in_mmengine(tmp_path: Path) -> None:
+    out = tmp_path / "sub" / "preds.pkl"
+    dump = DumpResults(out_file_path=out)  # a Path is accepted and kept as a str
+    assert isinstance(dump.out_file_path, str) and dump.out_file_path == str(out)
+    dump.process(None, [{"pred": 1}])
+    assert dump.evaluate(1) == {}
+    assert pickle.loads(out.read_bytes()) == [{"pred": 1}]

@@ -93,6 +93,13 @@ def test_offline_evaluate() -> None:
     assert evaluator.offline_evaluate([1, 2, 3, 4, 5], chunk_size=2) == {"spy/n": 5}
 
 
+def test_offline_evaluate_length_mismatch_is_an_assertion_and_a_value_error() -> None:
+    """MMEngine asserts the lengths agree; ``except ValueError`` keeps working too."""
+    for expected in (AssertionError, ValueError):
+        with pytest.raises(expected, match="1 data samples but 2 data items"):
+            Evaluator(SpyMetric()).offline_evaluate([1], [1, 2])
+
+
 def test_offline_evaluate_batches_the_data_like_a_loader() -> None:
     spy = SpyMetric()
     data = [{"inputs": torch.tensor([i]), "id": i} for i in range(5)]

@@ -59,8 +59,15 @@ def test_prefix_argument_overrides_default_prefix() -> None:
 
 
 def test_bad_collect_device_is_an_error() -> None:
-    with pytest.raises(ValueError, match="collect_device must be 'cpu' or 'gpu'"):
+    with pytest.raises(ValueError, match="collect_device must be 'cpu', 'gpu' or 'npu'"):
         OrderMetric(collect_device="tpu")
+
+
+def test_npu_collect_device_is_accepted_as_in_mmengine() -> None:
+    metric = OrderMetric(collect_device="npu")
+    metric.process(None, [1, 2])
+    assert metric.collect_device == "npu"
+    assert metric.evaluate(2) == {"order/ids": [1, 2], "order/count": 2}
 
 
 def test_base_metric_is_abstract() -> None:
@@ -100,3 +107,36 @@ def test_no_results_warning_goes_to_the_run_log(tmp_path: Any) -> None:
     finally:
         get_logger()  # back to a console-only logger
     assert "OrderMetric got no results to evaluate" in log_file.read_text()
+
+
+def test_compute_metrics_gets_data_elements_moved_to_the_cpu() -> None:
+    """As MMEngine's ``_to_cpu``: each kept element is replaced by ``element.to('cpu')``."""
+    import torch
+
+    from runner_core.structures import InstanceData, LabelData
+
+    class Where:
+        """A field on a pretend device: records where ``.to()`` sent it."""
+
+        def __init__(self, device: str) -> None:
+            self.device = device
+
+        def to(self, device: str) -> Where:
+            return Where(device)
+
+    kept = LabelData(score=Where("cuda:0"), label=torch.tensor([1]))
+    kept.set_metainfo(dict(img_id=3))
+    nested = InstanceData(scores=torch.ones(2))
+
+    class KeepElements(OrderMetric):
+        def compute_metrics(self, results: list[Any]) -> dict[str, Any]:
+            return {"results": results}
+
+    metric = KeepElements()
+    metric.process(None, [kept, {"inner": [nested]}])
+    got = metric.evaluate(2)["order/results"]
+    assert type(got[0]) is LabelData and got[0] is not kept
+    assert got[0].score.device == "cpu" and got[0].label.tolist() == [1]
+    assert got[0].img_id == 3
+    assert type(got[1]["inner"][0]) is InstanceData and got[1]["inner"][0] is not nested
+    assert got[1]["inner"][0].scores.tolist() == [1.0, 1.0]

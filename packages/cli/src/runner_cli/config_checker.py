@@ -246,7 +246,7 @@ class ConfigChecker:
         from runner_core.errors import did_you_mean
 
         own = {"dataset", "sampler", "batch_sampler", "batch_size", "shuffle", "collate_fn"}
-        own |= {"worker_init_fn"}
+        own |= {"worker_init_fn", "num_batch_per_epoch", "disable_subprocess_warning"}
         allowed = (set(inspect.signature(DataLoader).parameters) | own) - {"self"}
         for option in loader:
             if option not in allowed:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader, IterableDataset, Sampler
+from torch.utils.data import DataLoader, Dataset, IterableDataset, Sampler
 
 from ..distributed.utils import broadcast_object, get_dist_info, sync_random_seed
 from ..errors import ConfigError, ConfigKeyError, did_you_mean
@@ -44,6 +44,8 @@ _OWN_KEYS = {
     "shuffle",
     "collate_fn",
     "worker_init_fn",
+    "num_batch_per_epoch",
+    "disable_subprocess_warning",
 }
 
 
@@ -54,7 +56,9 @@ class WorkerSeeder:
     when the workers start. Under ``fork`` the workers see the sampler as it was
     then; under ``spawn`` the epoch is captured when this object is pickled,
     which also happens when the workers start. A user ``worker_init_fn`` runs
-    after the seeding.
+    after the seeding. ``quiet`` silences Python warnings in every worker but
+    the first (``disable_subprocess_warning``), so a warning is shown once, not
+    once per worker.
     """
 
     def __init__(
@@ -63,11 +67,13 @@ class WorkerSeeder:
         rank: int,
         sampler: Any = None,
         user_fn: Callable[[int], Any] | None = None,
+        quiet: bool = False,
     ) -> None:
         self.seed = int(seed)
         self.rank = int(rank)
         self.sampler = sampler
         self.user_fn = user_fn
+        self.quiet = bool(quiet)
         self._epoch: int | None = None
 
     @property
@@ -109,6 +115,10 @@ class WorkerSeeder:
         np.random.seed(np_seed)
         torch.manual_seed(torch_seed)
         _seed_each_batch(torch.utils.data.get_worker_info())
+        if self.quiet and worker_id != 0:
+            import warnings
+
+            warnings.simplefilter("ignore")
         if self.user_fn is not None:
             self.user_fn(worker_id)
 
@@ -233,7 +243,11 @@ def build_dataloader(
     ``batch_sampler`` (config built with ``sampler`` and ``batch_size`` filled
     in); ``collate_fn`` (a FUNCTIONS name, ``dict(type=name, **kwargs)`` or a
     callable; default ``default_collate``); ``worker_init_fn`` (runs after the
-    worker seeding); other keys (``num_workers``, ``pin_memory``,
+    worker seeding); ``num_batch_per_epoch`` (a debugging aid, as in MMEngine:
+    use only the first ``num_batch_per_epoch * batch_size * world_size``
+    samples of the dataset, so an epoch has that many batches per rank);
+    ``disable_subprocess_warning`` (silence warnings in all data workers but
+    the first); other keys (``num_workers``, ``pin_memory``,
     ``drop_last``, ``persistent_workers``, ``prefetch_factor``, ...) go to
     ``DataLoader``. A DataLoader object is returned as it is.
 
@@ -261,7 +275,17 @@ def build_dataloader(
     sampler_seed = broadcast_object(seed, src=0) if diff_rank_seed else seed
 
     check_loader_numbers(cfg, key_path)
+    quiet_workers = cfg.pop("disable_subprocess_warning", False)
+    if not isinstance(quiet_workers, bool):
+        raise ConfigError(
+            f"{key_path}.disable_subprocess_warning must be True or False, got {quiet_workers!r}."
+        )
+    num_batch_per_epoch = cfg.pop("num_batch_per_epoch", None)
     dataset = _build_dataset(cfg.pop("dataset", _MISSING), key_path)
+    if num_batch_per_epoch is not None:
+        dataset = _sliced(
+            dataset, int(num_batch_per_epoch) * _batch_size(cfg) * world_size, key_path
+        )
     batch_size = int(cfg.pop("batch_size", 1))
     shuffle = cfg.pop("shuffle", None)
     sampler_cfg = cfg.pop("sampler", None)
@@ -345,7 +369,9 @@ def build_dataloader(
     if generator is None:
         generator = torch.Generator()
         generator.manual_seed(int(seed) & ((1 << 63) - 1))
-    seeder = WorkerSeeder(seed, rank, sampler if sampler is not None else batch_sampler, user_init)
+    seeder = WorkerSeeder(
+        seed, rank, sampler if sampler is not None else batch_sampler, user_init, quiet_workers
+    )
     from .error_context import ContextDataLoader  # data errors name dataset, sample and batch
 
     loader = ContextDataLoader(
@@ -393,10 +419,59 @@ def _build_dataset(dataset_cfg: Any, key_path: str) -> Any:
     return dataset
 
 
+class SlicedDataset(Dataset):
+    """The first ``length`` samples of a map-style dataset (``num_batch_per_epoch``).
+
+    Samplers see only ``len(self)``, so shuffling, rank splitting and resuming
+    work on the shortened index range exactly as on a whole dataset. Other
+    attributes (``metainfo``, ``get_data_info``, ...) are the wrapped
+    dataset's.
+    """
+
+    def __init__(self, dataset: Any, length: int) -> None:
+        self.dataset = dataset
+        self.length = int(length)
+
+    def __getattr__(self, name: str) -> Any:
+        dataset = self.__dict__.get("dataset")  # absent while unpickling in a worker
+        if dataset is None:
+            raise AttributeError(name)
+        return getattr(dataset, name)
+
+    def __getitem__(self, idx: int) -> Any:
+        return self.dataset[idx]
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.dataset!r}, length={self.length})"
+
+
+def _batch_size(cfg: Mapping[str, Any]) -> int:
+    """The loader's batch size: ``batch_size``, else the batch sampler config's, else 1."""
+    if "batch_size" in cfg:
+        return int(cfg["batch_size"])
+    batch_sampler = cfg.get("batch_sampler")
+    if isinstance(batch_sampler, Mapping) and "batch_size" in batch_sampler:
+        return int(batch_sampler["batch_size"])
+    return 1
+
+
+def _sliced(dataset: Any, length: int, key_path: str) -> Any:
+    if isinstance(dataset, IterableDataset):
+        raise ConfigError(
+            f"{key_path}.num_batch_per_epoch is set, but the dataset {type(dataset).__name__} is "
+            f"an IterableDataset, which has no length to cut; remove {key_path}.num_batch_per_epoch."
+        )
+    # never longer than the dataset: a sampler would otherwise hand out missing indices
+    return SlicedDataset(dataset, min(length, len(dataset)))
+
+
 def check_loader_numbers(cfg: Mapping[str, Any], key_path: str) -> None:
     """Refuse a dataloader config's bad numbers (``batch_size``, ``num_workers``,
-    ``prefetch_factor``) with a ConfigError naming the key: ``build_dataloader``
-    and ``runner-cli config check`` apply the same rules."""
+    ``prefetch_factor``, ``num_batch_per_epoch``) with a ConfigError naming the
+    key: ``build_dataloader`` and ``runner-cli config check`` apply the same rules."""
     from ..value_checks import check_number
 
     value = cfg.get("batch_size", 1)
@@ -414,6 +489,14 @@ def check_loader_numbers(cfg: Mapping[str, Any], key_path: str) -> None:
     )
     if cfg.get("prefetch_factor") is not None and num_workers > 0:
         check_number(cfg["prefetch_factor"], f"{key_path}.prefetch_factor", minimum=1, integer=True)
+    if cfg.get("num_batch_per_epoch") is not None:
+        check_number(
+            cfg["num_batch_per_epoch"],
+            f"{key_path}.num_batch_per_epoch",
+            minimum=1,
+            integer=True,
+            example="num_batch_per_epoch=5 (train and validate on 5 batches per epoch)",
+        )
 
 
 def _check_loader_kwargs(cfg: dict[str, Any], key_path: str) -> dict[str, Any]:
@@ -511,4 +594,4 @@ def _resolve_function(spec: Any, key_path: str) -> Callable[..., Any]:
     )
 
 
-__all__ = ["WorkerSeeder", "build_dataloader", "check_loader_numbers"]
+__all__ = ["SlicedDataset", "WorkerSeeder", "build_dataloader", "check_loader_numbers"]

@@ -17,7 +17,10 @@ import pickle
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..errors import ConfigError, RunnerError
+from torch.utils.data import Dataset
+
+from ..config import Config
+from ..errors import ConfigTypeError, RunnerError
 from .compose import Compose
 
 
@@ -31,6 +34,10 @@ class DatasetTypeError(DatasetError, TypeError):
 
 class DatasetAssertionError(DatasetError, AssertionError):
     """A check MMEngine makes with ``assert`` (an AssertionError too)."""
+
+
+class DatasetIndexError(DatasetAssertionError, IndexError):
+    """A subset index out of range: MMEngine asserts (serialized data) or raises IndexError."""
 
 
 def force_full_init(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -92,13 +99,17 @@ def load_annotation_file(path: str) -> Any:
     )
 
 
-class BaseDataset:
+class BaseDataset(Dataset):
     """A dataset of ``data_list`` entries (dicts), each sent through ``pipeline``.
+
+    A ``torch.utils.data.Dataset``, as MMEngine's: ``a + b`` gives torch's
+    ``ConcatDataset``.
 
     Args:
         ann_file: the annotation file (relative to ``data_root`` unless absolute).
-        metainfo: extra meta information; a string value naming a file is read
-            as a list of lines (class names), as MMEngine does.
+        metainfo: extra meta information (a dict or a ``Config``); a string
+            value naming a file is read as a list of lines (class names), as
+            MMEngine does.
         data_root: the folder ``ann_file`` and ``data_prefix`` are relative to.
         data_prefix: ``{key: folder}``; ``parse_data_info`` joins each folder to
             the entry's ``key`` value.
@@ -117,7 +128,7 @@ class BaseDataset:
     def __init__(
         self,
         ann_file: str | None = "",
-        metainfo: Mapping[str, Any] | None = None,
+        metainfo: Mapping[str, Any] | Config | None = None,
         data_root: str | None = "",
         data_prefix: dict | None = None,
         filter_cfg: dict | None = None,
@@ -147,13 +158,16 @@ class BaseDataset:
 
     # -- metainfo ---------------------------------------------------------------------
     @classmethod
-    def _load_metainfo(cls, metainfo: Mapping[str, Any] | None = None) -> dict:
+    def _load_metainfo(cls, metainfo: Mapping[str, Any] | Config | None = None) -> dict:
         merged = copy.deepcopy(cls.METAINFO)
         if metainfo is None:
             return merged
+        if isinstance(metainfo, Config):
+            metainfo = dict(metainfo.items())
         if not isinstance(metainfo, Mapping):
             raise TypeError(
-                f"{cls.__name__}: metainfo must be a dict, got {type(metainfo).__name__}."
+                f"{cls.__name__}: metainfo must be a dict or a Config, got "
+                f"{type(metainfo).__name__}."
             )
         for key, value in metainfo.items():
             if isinstance(value, str) and os.path.isfile(value):
@@ -194,8 +208,8 @@ class BaseDataset:
 
     def load_data_list(self) -> list[dict]:
         """Read ``ann_file`` and parse each raw entry; override for other layouts."""
-        if not self.ann_file:
-            raise ConfigError(
+        if not self.ann_file:  # a TypeError too, as MMEngine's load() of '' or None
+            raise ConfigTypeError(
                 f"{type(self).__name__} needs ann_file (or an override of load_data_list())."
             )
         annotations = load_annotation_file(self.ann_file)
@@ -307,6 +321,13 @@ class BaseDataset:
     def _subset_list(self, indices: int | Sequence[int]) -> list[dict]:
         if isinstance(indices, int):
             return self.data_list[:indices] if indices >= 0 else self.data_list[indices:]
+        size = len(self.data_list)
+        outside = [i for i in indices if not -size <= i < size]
+        if outside:
+            raise DatasetIndexError(
+                f"{type(self).__name__}: subset indices {outside} are out of range for "
+                f"{size} samples; use indices in [-{size}, {size})."
+            )
         return [self.data_list[i] for i in indices]
 
     @force_full_init

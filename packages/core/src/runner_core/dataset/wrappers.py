@@ -2,7 +2,8 @@
 
 Each takes datasets or their configs (built from ``DATASETS``), forwards
 ``metainfo`` and ``get_data_info``, and supports ``lazy_init`` like
-``BaseDataset``.
+``BaseDataset``. Each is a ``torch.utils.data.Dataset``; ``ConcatDataset`` is
+a ``torch.utils.data.ConcatDataset`` too, as MMEngine's.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from torch.utils.data import ConcatDataset as TorchConcatDataset
+from torch.utils.data import Dataset
 
 from ..errors import BuildError
 from .base_dataset import DatasetError, DatasetTypeError, force_full_init
@@ -37,7 +41,7 @@ def _full_init(dataset: Any) -> None:
         init()
 
 
-class _Wrapper:
+class _Wrapper(Dataset):
     _fully_initialized: bool = False
     _metainfo: dict  # set by each wrapper's __init__
 
@@ -87,8 +91,15 @@ def _same_meta(first: Any, other: Any) -> bool:
         return bool(np.array_equal(np.asarray(first), np.asarray(other)))
 
 
-class ConcatDataset(_Wrapper):
-    """Datasets one after the other; their metainfo must agree except ``ignore_keys``."""
+class ConcatDataset(_Wrapper, TorchConcatDataset):
+    """Datasets one after the other; their metainfo must agree except ``ignore_keys``.
+
+    A torch ``ConcatDataset`` for ``isinstance`` checks; torch's ``__init__`` is
+    not run (it would size the datasets at once, defeating ``lazy_init``):
+    ``datasets`` is set here and ``cumulative_sizes`` by ``full_init``.
+    """
+
+    datasets: list[Any]  # any map-style datasets, not only torch's
 
     def __init__(
         self,

@@ -217,28 +217,35 @@ _PLAIN = frozenset({int, float, bool, str, bytes, complex, type(None)})
 
 
 def results_to_cpu(obj: Any) -> Any:
-    """Move tensors found in lists, tuples and dicts to the CPU.
+    """Move tensors and data elements found in lists, tuples and dicts to the CPU.
 
-    Numbers and strings are passed over without a function call each, so a
-    metric that keeps one number per sample pays next to nothing here.
+    A data element (``InstanceData``, ``LabelData``, ...) becomes a new element
+    from ``element.to('cpu')``, as MMEngine's ``BaseMetric`` does, so a metric
+    that keeps elements gets CPU fields in ``compute_metrics``. Numbers and
+    strings are passed over without a function call each, so a metric that
+    keeps one number per sample pays next to nothing here.
     """
     import torch
 
-    return _moved(obj, torch.Tensor)
+    from ..structures.base_data_element import BaseDataElement
+
+    return _moved(obj, torch.Tensor, BaseDataElement)
 
 
-def _moved(obj: Any, tensor: type[Any]) -> Any:
+def _moved(obj: Any, tensor: type[Any], element: type[Any]) -> Any:
     kind = type(obj)
     if kind in _PLAIN:
         return obj
     if isinstance(obj, tensor):
         return obj.cpu()
+    if isinstance(obj, element):
+        return obj.to("cpu")
     if kind is list:
-        return [v if type(v) in _PLAIN else _moved(v, tensor) for v in obj]
+        return [v if type(v) in _PLAIN else _moved(v, tensor, element) for v in obj]
     if isinstance(obj, Mapping):
-        return cast(Any, kind)({key: _moved(value, tensor) for key, value in obj.items()})
+        return cast(Any, kind)({key: _moved(value, tensor, element) for key, value in obj.items()})
     if isinstance(obj, (list, tuple)) and not hasattr(obj, "_fields"):
-        return kind(v if type(v) in _PLAIN else _moved(v, tensor) for v in obj)
+        return kind(v if type(v) in _PLAIN else _moved(v, tensor, element) for v in obj)
     return obj
 
 

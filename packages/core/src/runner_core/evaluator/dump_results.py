@@ -9,6 +9,7 @@ atomically, so an interrupted test never leaves half a pickle behind.
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,8 @@ class DumpResults(BaseMetric):
     """Save the model's predictions (one entry per sample, on the CPU) to ``out_file_path``.
 
     Args:
-        out_file_path: a ``.pkl`` or ``.pickle`` file; its folder is created.
+        out_file_path: a ``.pkl`` or ``.pickle`` file (a path object is kept as a
+            str); its folder is created.
         collect_device: as :class:`BaseMetric`.
         collect_dir: accepted for MMEngine configs and ignored.
 
@@ -38,7 +40,7 @@ class DumpResults(BaseMetric):
                 f"DumpResults out_file_path={str(out_file_path)!r} must be a pickle file: "
                 "end it with '.pkl' or '.pickle'."
             )
-        self.out_file_path = Path(out_file_path)
+        self.out_file_path: str = os.fspath(out_file_path)  # a str, as MMEngine's
 
     def process(self, data_batch: Any, data_samples: Any) -> None:
         self.results.extend(results_to_cpu(list(data_samples)))
@@ -47,10 +49,9 @@ class DumpResults(BaseMetric):
         from ..checkpoint.atomic import write_bytes_atomic
         from ..logging.print_log import print_log
 
-        self.out_file_path.parent.mkdir(parents=True, exist_ok=True)
-        write_bytes_atomic(
-            pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL), self.out_file_path
-        )
+        path = Path(self.out_file_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL), path)
         print_log(
             f"Saved {len(results)} results to {self.out_file_path}.",
             logger="current",

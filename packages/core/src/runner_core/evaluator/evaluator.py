@@ -5,8 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ..errors import RunnerError
 from ..structures.base_data_element import BaseDataElement
 from .metric import BaseMetric
+
+
+class EvaluatorLengthError(RunnerError, ValueError, AssertionError):
+    """``offline_evaluate`` got predictions and data of different lengths.
+
+    An AssertionError too: MMEngine checks the lengths with ``assert``.
+    """
 
 
 def _build_metric(spec: Any, where: str) -> BaseMetric:
@@ -99,8 +107,9 @@ class Evaluator:
         batch: a dict of lists for dict samples.
         """
         if data is not None and len(data) != len(data_samples):
-            raise ValueError(
-                f"offline_evaluate got {len(data_samples)} data samples but {len(data)} data items."
+            raise EvaluatorLengthError(
+                f"offline_evaluate got {len(data_samples)} data samples but {len(data)} data items; "
+                "pass one data item per prediction (or data=None)."
             )
         from ..data.collate import pseudo_collate
 
@@ -118,4 +127,4 @@ class Evaluator:
         return f"Evaluator({', '.join(type(m).__name__ for m in self.metrics)})"
 
 
-__all__ = ["Evaluator"]
+__all__ = ["Evaluator", "EvaluatorLengthError"]

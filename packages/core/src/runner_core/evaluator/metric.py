@@ -12,7 +12,12 @@ import logging
 from abc import ABCMeta, abstractmethod
 from typing import Any
 
-from ..distributed.collectives import collect_results, interleave_results, results_to_cpu
+from ..distributed.collectives import (
+    COLLECT_DEVICES,
+    collect_results,
+    interleave_results,
+    results_to_cpu,
+)
 from ..distributed.utils import broadcast_object, get_cpu_group, is_distributed, is_main_process
 
 
@@ -20,9 +25,10 @@ class BaseMetric(metaclass=ABCMeta):
     """A metric: ``process`` each batch, then ``evaluate`` once per loop.
 
     Args:
-        collect_device: ``'cpu'`` gathers results over a gloo group (tensors in
-            results are moved to the CPU first); ``'gpu'`` uses the default
-            process group as it is (NCCL on GPUs).
+        collect_device: ``'cpu'`` gathers results over a gloo group (tensors and
+            data elements in results are moved to the CPU first); ``'gpu'`` uses the default
+            process group as it is (NCCL on GPUs); ``'npu'`` the same, for Ascend
+            NPUs (HCCL).
         prefix: put before every metric key as ``'<prefix>/<key>'``; None or
             ``''`` uses the class attribute ``default_prefix`` (as MMEngine).
         collect_dir: accepted for MMEngine configs and ignored: results are
@@ -37,9 +43,10 @@ class BaseMetric(metaclass=ABCMeta):
         prefix: str | None = None,
         collect_dir: str | None = None,
     ) -> None:
-        if collect_device not in ("cpu", "gpu"):
+        if collect_device not in COLLECT_DEVICES:
             raise ValueError(
-                f"{type(self).__name__}: collect_device must be 'cpu' or 'gpu', got {collect_device!r}."
+                f"{type(self).__name__}: collect_device must be 'cpu', 'gpu' or 'npu', got "
+                f"{collect_device!r}."
             )
         self.collect_device = collect_device
         self.collect_dir = collect_dir

@@ -112,8 +112,8 @@ class BaseDataElement:
 
     def pop(self, *args: Any) -> Any:
         """Remove a field and return it; ``pop(key, default)`` as ``dict.pop``."""
-        if not 1 <= len(args) <= 2:
-            raise TypeError(f"pop expects 1 or 2 arguments, got {len(args)}.")
+        if not 1 <= len(args) <= 2:  # MMEngine asserts: a DataElementError too
+            raise DataElementTypeError(f"pop expects 1 or 2 arguments, got {len(args)}.")
         name = args[0]
         if name in self._metainfo_fields or name in self._data_fields:
             value = getattr(self, name)

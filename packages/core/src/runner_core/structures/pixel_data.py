@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from .base_data_element import _PRIVATE, BaseDataElement, DataElementError
+from .base_data_element import _PRIVATE, BaseDataElement, DataElementError, DataElementTypeError
 
 
 class PixelData(BaseDataElement):
@@ -42,8 +42,8 @@ class PixelData(BaseDataElement):
 
     def __getitem__(self, item: Any) -> PixelData:
         """``pixel_data[y0:y1, x0:x1]`` (ints keep their dimension) -> a cropped PixelData."""
-        if not isinstance(item, tuple) or len(item) != 2:
-            raise TypeError(
+        if not isinstance(item, tuple) or len(item) != 2:  # MMEngine asserts the length
+            raise DataElementTypeError(
                 f"PixelData is indexed by (height, width), e.g. data[0:10, 5:20]; got {item!r}."
             )
         shape = self.shape or (0, 0)
