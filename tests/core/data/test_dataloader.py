@@ -352,33 +352,23 @@ def test_without_workers_a_dataset_gets_plain_index_lists() -> None:
 
 def test_num_batch_per_epoch_limits_each_epoch_to_the_first_samples() -> None:
     """MMEngine's debugging key: an epoch of 2 batches over the first 2 * 2 * world samples."""
-    loader = build_dataloader(
-        dict(
+
+    def build() -> DataLoader:
+        cfg = dict(
             dataset=RangeDataset(10),
             batch_size=2,
             num_batch_per_epoch=2,
             sampler=dict(type="DefaultSampler", shuffle=True),
-        ),
-        seed=3,
-        rank=1,
-        world_size=2,
-    )
+        )
+        return build_dataloader(cfg, seed=3, rank=1, world_size=2)
+
+    loader = build()
     assert len(loader) == 2 and len(loader.dataset) == 8
     batches = [b.tolist() for b in loader]
     order = DefaultSampler(RangeDataset(8), seed=3, rank=1, world_size=2)
     assert [i for batch in batches for i in batch] == list(order)
     # a mid-epoch resume skips the first batch of the shortened epoch
-    resumed = build_dataloader(
-        dict(
-            dataset=RangeDataset(10),
-            batch_size=2,
-            num_batch_per_epoch=2,
-            sampler=dict(type="DefaultSampler", shuffle=True),
-        ),
-        seed=3,
-        rank=1,
-        world_size=2,
-    )
+    resumed = build()
     resumed.batch_sampler.set_start(1)
     assert [b.tolist() for b in resumed] == batches[1:]
 
