@@ -8,7 +8,13 @@ import pytest
 import torch
 from torch import nn
 
-from runner_core.checkpoint import CheckpointError, LoadReport, load_model_state
+from runner_core.checkpoint import (
+    CheckpointError,
+    LoadReport,
+    get_state_dict,
+    load_checkpoint,
+    load_model_state,
+)
 
 
 def _net(out: int = 3) -> nn.Module:
@@ -171,6 +177,18 @@ def test_given_revise_keys_apply_when_keys_already_name_model_keys(tmp_path) -> 
         assert torch.equal(model.student.weight, before)
 
 
+def test_revise_keys_take_compiled_patterns(tmp_path) -> None:
+    import re
+
+    model = nn.Sequential(nn.Linear(2, 1))
+    torch.save(
+        {"state_dict": {"net.0.weight": torch.ones(1, 2), "net.0.bias": torch.ones(1)}},
+        tmp_path / "c.pth",
+    )
+    load_checkpoint(model, str(tmp_path / "c.pth"), revise_keys=[(re.compile(r"^net\."), "")])
+    assert torch.equal(model[0].weight, torch.ones(1, 2))
+
+
 def test_default_module_rule_keeps_a_child_named_module() -> None:
     class Adapter(nn.Module):
         def __init__(self) -> None:
@@ -250,3 +268,10 @@ def test_get_state_dict_unwraps_wrapped_children() -> None:
     assert list(get_state_dict(wrapped, prefix="gan.")) == [f"gan.{k}" for k in state]
     # the per-module versions (BatchNorm's) stay with the weights
     assert weights_to_cpu(state)._metadata == state._metadata
+
+
+def test_get_state_dict_fills_a_plain_dict_destination() -> None:
+    model = nn.Linear(2, 1)
+    out: dict = {}
+    assert get_state_dict(model, destination=out, prefix="m.") is out
+    assert sorted(out) == ["m.bias", "m.weight"]

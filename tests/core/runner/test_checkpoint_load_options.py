@@ -66,6 +66,24 @@ def test_resume_loads_non_strictly_unless_load_cfg_says_strict(tmp_path: Path, c
         strict.train()
 
 
+def test_resume_loads_the_runs_own_keys_whatever_load_cfg_renames(tmp_path: Path) -> None:
+    """load_cfg's revise_keys are for load_from: a resume (MMEngine's tools/train.py --resume
+    keeps load_cfg) must not rename the run's own keys and lose its trained weights."""
+    seed = dict(seed=0)
+
+    def net() -> Net:
+        torch.manual_seed(0)
+        return Net()
+
+    _runner(tmp_path / "a", 1, net(), randomness=seed).train()
+    rename = dict(revise_keys=[(r"^student\.", "old_student.")])
+    resumed = _runner(tmp_path / "a", 2, net(), resume=True, load_cfg=rename, randomness=seed)
+    resumed.train()  # trains epoch 2 from epoch 1's weights
+    again = _runner(tmp_path / "b", 2, net(), randomness=seed)
+    again.train()
+    assert torch.equal(resumed.model.student.weight, again.model.student.weight)
+
+
 def test_given_revise_keys_apply_through_the_runner(tmp_path: Path) -> None:
     torch.manual_seed(1)
     trained = Net(teacher=True)

@@ -58,6 +58,8 @@ def get_state_dict(
         out[prefix + (_unwrapped_name(key, wrappers) or key)] = value
     metadata = getattr(out, "_metadata", None)
     if metadata is None:
+        if destination is not None:  # a plain dict of the caller's: no room for versions
+            return out
         metadata = out._metadata = OrderedDict()
     for path, version in getattr(state, "_metadata", {}).items():
         name = _unwrapped_name(path, wrappers)

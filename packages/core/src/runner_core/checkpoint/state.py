@@ -186,7 +186,7 @@ def load_model_state(
         state_dict = inner
     target = unwrap_model(model)
     own = target.state_dict()
-    rules = [(str(pattern), str(repl)) for pattern, repl in revise_keys]
+    rules = [(pattern, repl) for pattern, repl in revise_keys]  # compiled patterns too
     if DDP_PREFIX_RULE in rules and own and all(str(k) in own for k in state_dict):
         # keys that already name the model's own entries keep them: a model whose child is
         # called ``module`` (ModuleAdapter) would otherwise lose it to the default rule

@@ -378,16 +378,20 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
 
         load_full_state(runner, ckpt, strict=bool(runner.load_cfg.get("strict", False)))
     else:
-        # non-strict by default, as MMEngine: what does not fit is reported as a warning
+        # non-strict by default, as MMEngine: what does not fit is reported as a warning.
+        # Keys load as saved (less a DDP prefix, as MMEngine's resume): load_cfg's revise_keys
+        # are written for load_from's foreign weights, and would misplace the run's own ones.
         load_model_state(
             runner.unwrapped_model,
             ckpt["state_dict"],
             strict=bool(runner.load_cfg.get("strict", False)),
-            revise_keys=runner.load_cfg.get("revise_keys", ()),  # keys as saved by default
             logger=runner.logger,
             source=path,
             strict_hint="Set load_cfg=dict(strict=False) to load the matching keys only.",
-            revise_hint="load_cfg=dict(revise_keys={rule})",
+            revise_hint=(
+                "load_from=<this file> with load_cfg=dict(revise_keys={rule}) and resume=False "
+                "(a resume loads keys as saved), to start from these weights"
+            ),
         )
         wanted = runner.resume_state.resume_optimizer
         if wanted and "optimizer" in ckpt and runner.optim_wrapper is not None:
