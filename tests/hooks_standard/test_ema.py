@@ -208,3 +208,11 @@ def test_ema_type_names_an_averaged_model_registered_in_models() -> None:
         assert MODELS.get("StochasticWeightAverage") is StochasticWeightAverage
     finally:
         MODELS.module_dict.pop("TEMA")
+
+
+def test_builtin_ema_types_resolve_without_their_entry_points(monkeypatch) -> None:
+    """An install whose metadata predates the runner.models entry points still knows them."""
+    from runner_core.registry import MODELS
+
+    monkeypatch.setattr(MODELS, "get", lambda key, default=None: default)
+    assert EMAHook(ema_type="StochasticWeightAverage").ema_cls is StochasticWeightAverage

@@ -270,6 +270,23 @@ def test_manager_classes_are_built_through_get_instance() -> None:
     assert again is first and Visualizer.get_current_instance() is first
 
 
+def test_each_runner_gets_its_own_visualizer_whatever_its_name(tmp_path) -> None:
+    """OpenMMLab configs all say name='visualizer': a second Runner in one process (a sweep,
+    a notebook) must not take over the first one's visualizer and write into its folder."""
+    from torch import nn
+
+    from runner_core import Runner
+
+    cfg = dict(type="Visualizer", name="visualizer", vis_backends=[dict(type="LocalVisBackend")])
+    runners = [
+        Runner(model=nn.Linear(2, 1), work_dir=str(tmp_path / w), visualizer=dict(cfg))
+        for w in ("a", "b")
+    ]
+    first, second = (r.visualizer for r in runners)
+    assert first is not second
+    assert str(tmp_path / "b") in str(second.save_dir)
+
+
 def test_scoped_key_imports_the_scopes_registry_module(tmp_path, monkeypatch) -> None:
     import sys
 
@@ -293,4 +310,25 @@ def test_scoped_key_imports_the_scopes_registry_module(tmp_path, monkeypatch) ->
     finally:
         MODELS.children.pop("t_autoscope", None)
         for name in [m for m in sys.modules if m.split(".")[0] == "t_autoscope"]:
+            del sys.modules[name]
+
+
+def test_a_scope_registry_that_fails_to_import_shows_why(tmp_path, monkeypatch) -> None:
+    """A ``<scope>.registry`` needing a missing package reports that package, not an unknown
+    name (only a scope without a registry module is no error)."""
+    import sys
+
+    from runner_core.registry import MODELS
+
+    pkg = tmp_path / "t_brokenscope"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "registry.py").write_text("import t_missing_dependency_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        with pytest.raises(ModuleNotFoundError, match="t_missing_dependency_xyz"):
+            MODELS.build(dict(type="t_brokenscope.Net"))
+        assert MODELS.get("t_noscope_at_all.Net") is None
+    finally:
+        for name in [m for m in sys.modules if m.split(".")[0] == "t_brokenscope"]:
             del sys.modules[name]

@@ -190,7 +190,9 @@ class EMAHook(Hook):
         if isinstance(ema_type, str):  # a name in MODELS, as MMEngine builds it
             from runner_core.registry import MODELS
 
-            found: type | None = MODELS.get(ema_type)
+            # the built-in names also without their entry points (an install whose metadata
+            # predates them)
+            found: type | None = MODELS.get(ema_type) or EMA_TYPES.get(ema_type)
             if found is None:
                 raise HookKeyError(
                     f"EMAHook: unknown ema_type {ema_type!r}.{did_you_mean(ema_type, EMA_TYPES)} "

@@ -84,7 +84,10 @@ def _build_args(registry: Registry, args: dict[str, Any], key_path: str | None) 
     check_arguments(obj_cls, args, key_path)
     token = _BUILDING.set(key_path) if key_path else None
     try:
-        if _is_manager(obj_cls) and "name" in args:
+        # MMEngine's reuse by name, for a build of yours; a Runner's own builds (the ones with a
+        # key path) construct, so a second Runner never takes over the first one's visualizer
+        # (OpenMMLab configs all say name='visualizer')
+        if key_path is None and _is_manager(obj_cls) and "name" in args:
             return obj_cls.get_instance(**args)
         return obj_cls(**args)
     finally:

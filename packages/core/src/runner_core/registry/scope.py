@@ -120,8 +120,11 @@ def overwrite_default_scope(scope: str | None) -> Iterator[None]:
 def import_scope_registry(scope: str) -> bool:
     """Import ``<scope>.registry`` (where a library declares its child registries), as
     MMEngine does for a scoped key; True if it is imported. A scope without one is no error."""
+    name = f"{scope}.registry"
     try:
-        importlib.import_module(f"{scope}.registry")
-    except (ImportError, AttributeError):
+        importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name not in (scope, name):
+            raise  # the module exists but needs a missing one: that is the error to see
         return False
     return True
