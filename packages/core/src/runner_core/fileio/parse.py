@@ -1,0 +1,64 @@
+"""Text files as lists and dicts (class-name files, split files): MMEngine's ``fileio.parse``."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .local import check_local, get_text
+
+__all__ = ["dict_from_file", "list_from_file"]
+
+
+def list_from_file(
+    filename: str | Path,
+    prefix: str = "",
+    offset: int = 0,
+    max_num: int = 0,
+    encoding: str = "utf-8",
+    file_client_args: dict[str, Any] | None = None,
+    backend_args: dict[str, Any] | None = None,
+) -> list[str]:
+    """The lines of a local text file, without line ends, each after ``prefix``.
+
+    The first ``offset`` lines are skipped; at most ``max_num`` lines are
+    returned (0 or less: all).
+    """
+    check_local(filename, backend_args, file_client_args)
+    items: list[str] = []
+    with io.StringIO(get_text(filename, encoding)) as f:
+        for _ in range(offset):
+            f.readline()
+        for line in f:
+            if 0 < max_num <= len(items):
+                break
+            items.append(prefix + line.rstrip("\n\r"))
+    return items
+
+
+def dict_from_file(
+    filename: str | Path,
+    key_type: Callable[[str], Any] = str,
+    encoding: str = "utf-8",
+    file_client_args: dict[str, Any] | None = None,
+    backend_args: dict[str, Any] | None = None,
+) -> dict[Any, Any]:
+    """A local text file of whitespace-separated columns as ``{first: rest}``.
+
+    The key is ``key_type(first column)``; the value the second column, or the
+    list of the others when there are more than two.
+    """
+    check_local(filename, backend_args, file_client_args)
+    mapping: dict[Any, Any] = {}
+    with io.StringIO(get_text(filename, encoding)) as f:
+        for number, line in enumerate(f, start=1):
+            items = line.rstrip("\n").split()
+            if len(items) < 2:
+                raise ValueError(
+                    f"{filename}:{number}: dict_from_file needs at least two columns (a key and "
+                    f"a value) on every line, got {line.rstrip()!r}."
+                )
+            mapping[key_type(items[0])] = items[1:] if len(items) > 2 else items[1]
+    return mapping

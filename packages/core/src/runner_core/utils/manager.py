@@ -1,0 +1,98 @@
+"""``ManagerMixin``: instances kept by name, for objects code far away must reach.
+
+MMEngine's ``MessageHub``, ``MMLogger`` and ``Visualizer`` are
+``ManagerMixin`` subclasses; runner's keep their instances themselves (weakly,
+so a finished run's go away) and offer the same four names, so
+``isinstance(MessageHub.get_current_instance(), ManagerMixin)`` holds as in
+MMEngine. A project's own class subclasses this one to get
+``get_instance(name)`` / ``get_current_instance()``.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from abc import ABCMeta
+from collections import OrderedDict
+from typing import Any, ClassVar, TypeVar
+
+from ..errors import RunnerError
+
+__all__ = ["ManagerMixin"]
+
+T = TypeVar("T", bound="ManagerMixin")
+_MANAGER_API = ("get_instance", "get_current_instance", "check_instance_created")
+_lock = threading.RLock()
+
+
+class ManagerError(RunnerError, AssertionError):
+    """A ManagerMixin instance was named wrongly (MMEngine asserts: AssertionError)."""
+
+
+class ManagerMixin(metaclass=ABCMeta):  # noqa: B024 - ABCMeta for __subclasshook__ only
+    """Keeps every instance made by ``get_instance(name)``; the latest is the current one.
+
+    Each subclass has its own instances. Creating an instance directly
+    (``Cls(name='x')``) does not register it, as in MMEngine.
+    """
+
+    _instance_dict: ClassVar[OrderedDict[str, Any]] = OrderedDict()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._instance_dict = OrderedDict()
+
+    def __init__(self, name: str = "", **kwargs: Any) -> None:
+        if not isinstance(name, str) or not name:
+            raise ManagerError(
+                f"{type(self).__name__}(name={name!r}): the name must be a non-empty string; "
+                "it is the key get_instance(name) finds the instance by."
+            )
+        self._instance_name = name
+
+    @classmethod
+    def __subclasshook__(cls, other: type) -> Any:
+        # a class offering the interface (runner's MessageHub, RunLogger) counts
+        if cls is ManagerMixin and all(callable(getattr(other, n, None)) for n in _MANAGER_API):
+            return True
+        return NotImplemented
+
+    @classmethod
+    def get_instance(cls: type[T], name: str, **kwargs: Any) -> T:
+        """The instance called ``name``, created (and made current) from ``kwargs`` if missing."""
+        if not isinstance(name, str):
+            raise ManagerError(
+                f"{cls.__name__}.get_instance: the name must be a str, got {type(name).__name__}."
+            )
+        with _lock:
+            instances = cls._instance_dict
+            if name not in instances:
+                instances[name] = cls(name=name, **kwargs)
+            elif kwargs:
+                warnings.warn(
+                    f"{cls.__name__} instance {name!r} already exists: get_instance ignores the "
+                    f"arguments {sorted(kwargs)}.",
+                    stacklevel=2,
+                )
+            return instances[name]
+
+    @classmethod
+    def get_current_instance(cls: type[T]) -> T:
+        """The instance ``get_instance`` created last."""
+        with _lock:
+            if not cls._instance_dict:
+                raise RuntimeError(
+                    f"Before calling {cls.__name__}.get_current_instance(), you should call "
+                    f"get_instance(name=xxx) at least once: {cls.__name__} has no instance yet."
+                )
+            return next(reversed(cls._instance_dict.values()))
+
+    @classmethod
+    def check_instance_created(cls, name: str) -> bool:
+        """Whether ``get_instance(name)`` has made an instance of that name."""
+        return name in cls._instance_dict
+
+    @property
+    def instance_name(self) -> str:
+        """The name the instance was created with."""
+        return self._instance_name

@@ -1,0 +1,142 @@
+"""Type checks and small helpers OpenMMLab code calls everywhere (MMEngine's ``utils.misc``).
+
+Datasets, transforms and tools written for MMEngine check their arguments with
+``is_list_of`` / ``is_seq_of`` and turn sizes into tuples with ``to_2tuple``;
+these behave as MMEngine 0.10.7's, so that code moves over with its imports.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from itertools import repeat
+from types import ModuleType
+from typing import Any
+
+__all__ = [
+    "import_modules_from_strings",
+    "is_installed",
+    "is_list_of",
+    "is_method_overridden",
+    "is_seq_of",
+    "is_str",
+    "is_tuple_of",
+    "to_1tuple",
+    "to_2tuple",
+    "to_3tuple",
+    "to_4tuple",
+    "to_ntuple",
+]
+
+
+def is_str(x: Any) -> bool:
+    """Whether ``x`` is a ``str`` (kept because MMEngine code still calls it)."""
+    return isinstance(x, str)
+
+
+def is_seq_of(
+    seq: Any, expected_type: type | tuple[type, ...], seq_type: type | None = None
+) -> bool:
+    """Whether ``seq`` is a sequence (of ``seq_type`` if given) whose items are all ``expected_type``."""
+    container: Any = Sequence if seq_type is None else seq_type
+    if not isinstance(seq, container):
+        return False
+    return all(isinstance(item, expected_type) for item in seq)
+
+
+def is_list_of(seq: Any, expected_type: type | tuple[type, ...]) -> bool:
+    """Whether ``seq`` is a ``list`` whose items are all ``expected_type``."""
+    return is_seq_of(seq, expected_type, seq_type=list)
+
+
+def is_tuple_of(seq: Any, expected_type: type | tuple[type, ...]) -> bool:
+    """Whether ``seq`` is a ``tuple`` whose items are all ``expected_type``."""
+    return is_seq_of(seq, expected_type, seq_type=tuple)
+
+
+def is_method_overridden(method: str, base_class: type, derived_class: type | Any) -> bool:
+    """Whether ``derived_class`` (a class or an instance) overrides ``base_class.method``.
+
+    Hooks and loops use it to skip work a subclass did not ask for.
+    """
+    if not isinstance(base_class, type):
+        raise TypeError(
+            f"is_method_overridden({method!r}, ...) needs a class as base_class, got an instance "
+            f"of {type(base_class).__name__}: pass its class instead."
+        )
+    if not isinstance(derived_class, type):
+        derived_class = type(derived_class)
+    return bool(getattr(derived_class, method) != getattr(base_class, method))
+
+
+def to_ntuple(n: int) -> Callable[[Any], Any]:
+    """A function that repeats a scalar ``n`` times and returns iterables unchanged.
+
+    ``to_2tuple(3) == (3, 3)``; ``to_2tuple((3, 5))`` stays ``(3, 5)`` (as
+    MMEngine's and PyTorch's, an iterable is not checked for its length).
+    """
+
+    def parse(x: Any) -> Any:
+        if isinstance(x, Iterable):
+            return x
+        return tuple(repeat(x, n))
+
+    return parse
+
+
+to_1tuple = to_ntuple(1)
+to_2tuple = to_ntuple(2)
+to_3tuple = to_ntuple(3)
+to_4tuple = to_ntuple(4)
+
+
+def import_modules_from_strings(
+    imports: str | list[str] | None, allow_failed_imports: bool = False
+) -> ModuleType | None | list[ModuleType | None]:
+    """Import modules by name (a config's ``custom_imports``).
+
+    A single name returns its module, a list a list of modules; nothing
+    (``None``, ``[]``) returns None. With ``allow_failed_imports`` a module that
+    fails to import warns and gives None instead of raising ImportError.
+    """
+    if not imports:
+        return None
+    single = isinstance(imports, str)
+    names = [imports] if isinstance(imports, str) else imports
+    if not isinstance(names, list):
+        raise TypeError(
+            f"import_modules_from_strings needs a module name or a list of them, got "
+            f"{type(names).__name__} {names!r:.80}."
+        )
+    imported: list[ModuleType | None] = []
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(
+                f"import_modules_from_strings: {name!r:.80} is a {type(name).__name__}, not a "
+                "module name: write it as a dotted string, e.g. 'my_project.models'."
+            )
+        try:
+            imported.append(importlib.import_module(name))
+        except ImportError as exc:
+            if not allow_failed_imports:
+                raise ImportError(f"Failed to import {name}: {exc}") from exc
+            warnings.warn(f"{name} failed to import and is ignored.", UserWarning, stacklevel=2)
+            imported.append(None)
+    return imported[0] if single else imported
+
+
+def is_installed(package: str) -> bool:
+    """Whether ``package`` is installed: a distribution of that name, or an importable module."""
+    try:
+        importlib.metadata.distribution(package)
+        return True
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        pass
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):  # a dotted name whose parent is missing
+        return False
+    return spec is not None and spec.origin is not None

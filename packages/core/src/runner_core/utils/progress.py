@@ -1,0 +1,119 @@
+"""A text progress bar for scripts and dataset preparation (MMEngine's ``ProgressBar``).
+
+``tools/*.py`` scripts written for MMEngine wrap their loops in
+``track_progress`` / ``track_iter_progress``; the bar is plain text (``\\r``
+redraws), written to ``file`` (stdout by default), in MMEngine's format.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TextIO
+
+from .timer import Timer
+
+__all__ = ["ProgressBar", "track_iter_progress", "track_progress"]
+
+
+class ProgressBar:
+    """A bar of ``task_num`` steps (``task_num=0``: a counter), advanced by ``update()``."""
+
+    def __init__(
+        self, task_num: int = 0, bar_width: int = 50, start: bool = True, file: TextIO | None = None
+    ) -> None:
+        self.task_num = task_num
+        self.bar_width = bar_width
+        self.completed = 0
+        self.file: TextIO = sys.stdout if file is None else file
+        self.timer = Timer(start=False)
+        if start:
+            self.start()
+
+    @property
+    def terminal_width(self) -> int:
+        """Columns of the terminal (80 when there is none)."""
+        return shutil.get_terminal_size().columns
+
+    def start(self) -> None:
+        """Draw the empty bar and start the clock."""
+        if self.task_num > 0:
+            self.file.write(f"[{' ' * self.bar_width}] 0/{self.task_num}, elapsed: 0s, ETA:")
+        else:
+            self.file.write("completed: 0, elapsed: 0s")
+        self.file.flush()
+        self.timer = Timer()
+
+    def update(self, num_tasks: int = 1) -> None:
+        """Advance by ``num_tasks`` (> 0) and redraw."""
+        if num_tasks <= 0:
+            raise ValueError(f"ProgressBar.update(num_tasks={num_tasks}): num_tasks must be > 0.")
+        self.completed += num_tasks
+        elapsed = self.timer.since_start()
+        fps = self.completed / elapsed if elapsed > 0 else float("inf")
+        if self.task_num > 0:
+            fraction = self.completed / float(self.task_num)
+            eta = int(elapsed * (1 - fraction) / fraction + 0.5)
+            msg = (
+                f"\r[{{}}] {self.completed}/{self.task_num}, {fps:.1f} task/s, "
+                f"elapsed: {int(elapsed + 0.5)}s, ETA: {eta:5}s"
+            )
+            width = self.terminal_width
+            bar_width = max(2, min(self.bar_width, width - len(msg) + 2, int(width * 0.6)))
+            marks = int(bar_width * fraction)
+            self.file.write(msg.format(">" * marks + " " * (bar_width - marks)))
+        else:
+            self.file.write(
+                f"completed: {self.completed}, elapsed: {int(elapsed + 0.5)}s, {fps:.1f} tasks/s"
+            )
+        self.file.flush()
+
+
+def _tasks_and_count(tasks: Any) -> tuple[Iterable[Any], int]:
+    """``(iterable, count)`` tuples as given; a sequence counts itself."""
+    if isinstance(tasks, tuple):
+        if len(tasks) != 2 or not isinstance(tasks[0], Iterable) or not isinstance(tasks[1], int):
+            raise TypeError(
+                "tasks given as a tuple must be (iterable of tasks, number of tasks), got "
+                f"{tasks!r:.80}; pass a list to have it counted."
+            )
+        return tasks[0], tasks[1]
+    if isinstance(tasks, Sequence):
+        return tasks, len(tasks)
+    raise TypeError(
+        f'"tasks" must be a tuple object or a sequence object, but got {type(tasks).__name__}: '
+        "pass a list, or (iterable, number of tasks)."
+    )
+
+
+def track_progress(
+    func: Callable[..., Any],
+    tasks: Sequence[Any] | tuple[Iterable[Any], int],
+    bar_width: int = 50,
+    file: TextIO | None = None,
+    **kwargs: Any,
+) -> list[Any]:
+    """``[func(task, **kwargs) for task in tasks]``, drawing a progress bar as it goes."""
+    items, count = _tasks_and_count(tasks)
+    bar = ProgressBar(count, bar_width, file=file)
+    results = []
+    for task in items:
+        results.append(func(task, **kwargs))
+        bar.update()
+    bar.file.write("\n")
+    return results
+
+
+def track_iter_progress(
+    tasks: Sequence[Any] | tuple[Iterable[Any], int],
+    bar_width: int = 50,
+    file: TextIO | None = None,
+) -> Iterator[Any]:
+    """Yield each task, advancing a progress bar after the loop body has run."""
+    items, count = _tasks_and_count(tasks)
+    bar = ProgressBar(count, bar_width, file=file)
+    for task in items:
+        yield task
+        bar.update()
+    bar.file.write("\n")
