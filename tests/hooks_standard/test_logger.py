@@ -265,3 +265,75 @@ def test_eval_lines_show_the_pass_eta_and_the_pass_mean_times(fake_runner: Any) 
     # after 2 of 4 batches at a mean of 2 s: 4 s left; the window (1) shows the last time
     assert lines[0].startswith("Epoch(test) [2/4]  eta: 0:00:04  time: 3.0000  data_time: 1.5000")
     assert lines[-1] == "Epoch(test) [4/4]  acc: 0.5000  data_time: 2.5000  time: 5.0000"
+
+
+# -- MMEngine's LogProcessor methods -----------------------------------------------------------
+def test_the_base_log_processor_methods_return_the_hooks_lines(
+    make_runner: Any, read_jsonl: Any
+) -> None:
+    from runner_core.logging.log_processor import LogProcessor
+
+    runner = make_runner(val=True, default_hooks=dict(logger=dict(interval=4)))
+    runner.train()
+    processor = runner.log_processor
+    assert type(processor) is LogProcessor
+    # after the run: the hub still holds the last window and the last validation's metrics
+    tag, line = processor.get_log_after_iter(runner, 7, "train")
+    logged = [x for x in log_lines(runner) if x.startswith("Epoch(train) [3][8/8]")]
+    assert line.startswith("Epoch(train) [3][8/8]  lr: 1.0000e-01  eta: ")
+    assert tag["lr"] == pytest.approx(0.1) and tag["iter"] == runner.iter + 1 and "loss" in tag
+    assert tag["epoch"] == runner.epoch + 1 and not logged  # built on demand, not logged
+    tag, line = processor.get_log_after_epoch(runner, 4, "val")
+    closing = [x for x in log_lines(runner) if x.startswith("Epoch(val) [2][4/4]  accuracy")]
+    assert line == closing[-1].replace("Epoch(val) [2]", f"Epoch(val) [{runner.epoch}]")
+    assert set(tag) == {"accuracy/top1", "data_time", "time"}
+    with pytest.raises(AssertionError, match="mode must be one of"):
+        processor.get_log_after_epoch(runner, 4, "train")
+
+
+def test_a_log_processor_overriding_mmengines_methods_makes_the_lines(
+    make_runner: Any, read_jsonl: Any
+) -> None:
+    from runner_core.logging.log_processor import LogProcessor
+    from runner_core.registry import LOG_PROCESSORS
+
+    @LOG_PROCESSORS.register_module(force=True)
+    class ShoutingLogProcessorForTests(LogProcessor):
+        def get_log_after_iter(self, runner: Any, batch_idx: int, mode: str) -> tuple[dict, str]:
+            tag, line = super().get_log_after_iter(runner, batch_idx, mode)
+            return dict(tag, shout=1.0), f"LOUD {mode} {batch_idx} | {line}"
+
+        def get_log_after_epoch(
+            self, runner: Any, batch_idx: int, mode: str, with_non_scalar: bool = False
+        ) -> tuple[dict, str]:
+            tag, line = super().get_log_after_epoch(runner, batch_idx, mode, with_non_scalar)
+            return dict(tag, done=1.0), f"EPOCH {mode} | {line}"
+
+    runner = make_runner(
+        val=True,
+        log_processor=dict(type="ShoutingLogProcessorForTests"),
+        default_hooks=dict(logger=dict(interval=3)),
+    )
+    runner.train()
+    lines = log_lines(runner)
+    train = [x for x in lines if x.startswith("LOUD train")]
+    assert [x.split(" | ")[0] for x in train] == ["LOUD train 2", "LOUD train 5"] * 2
+    assert train[0].split(" | ")[1].startswith("Epoch(train) [1][3/8]  lr: 1.0000e-01")
+    assert [x.split(" | ")[0] for x in lines if x.startswith("LOUD val")] == ["LOUD val 2"] * 2
+    closing = [x for x in lines if x.startswith("EPOCH val")]
+    assert [x.split(" | ")[1].split("  ")[:2] for x in closing] == [
+        ["Epoch(val) [1][4/4]", closing[0].split("  ")[1]],
+        ["Epoch(val) [2][4/4]", closing[1].split("  ")[1]],
+    ]
+    assert all("accuracy/top1: " in x for x in closing)
+    records = scalars(runner, read_jsonl)
+    assert [r["step"] for r in records if "shout" in r] == [3, 6, 11, 14]
+    assert [(r["step"], r["epoch"]) for r in records if "done" in r] == [(1, 1), (2, 2)]
+
+
+def test_file_client_args_is_accepted_as_none_only() -> None:
+    from runner_core.errors import HookError
+
+    assert LoggerHook(interval=5, file_client_args=None).interval == 5
+    with pytest.raises(HookError, match="file_client_args"):
+        LoggerHook(file_client_args=dict(backend="disk"))

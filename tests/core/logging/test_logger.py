@@ -75,3 +75,12 @@ def test_two_run_loggers_keep_their_own_files(tmp_path: Path) -> None:
         "current",
     ]
     assert not (tmp_path / "other.log").exists()
+
+
+def test_log_file_is_the_file_the_logger_writes(tmp_path: Path) -> None:
+    from runner_core.logging import MMLogger
+
+    path = tmp_path / "t_log_file.log"
+    logger = MMLogger.get_instance("t_log_file", log_file=str(path), rank=0)
+    assert logger.log_file == str(path)
+    assert MMLogger.get_instance("t_log_file_console", rank=0).log_file is None

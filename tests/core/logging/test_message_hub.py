@@ -249,3 +249,43 @@ def test_an_mmengine_checkpoints_history_buffers_are_loaded() -> None:
     assert hub.get_scalar("train/loss").mean() == 3.0 and hub.get_info("epoch") == 2
     with pytest.raises(TypeError, match="neither this runner's history state"):
         hub.load_state_dict({"log_scalars": {"x": object()}})
+
+
+def test_mmengines_keyword_names_work() -> None:
+    buf = HistoryBuffer()
+    for v in range(20):
+        buf.update(log_val=float(v), count=1)
+    assert (buf.mean(window_size=5), buf.max(window_size=5), buf.min(window_size=5)) == (
+        17.0,
+        19.0,
+        15.0,
+    )
+    assert buf.statistics("mean", window_size=2) == 18.5
+    hub = MessageHub("t_keywords")
+    hub.update_scalars(log_dict={"train/acc": 0.5, "train/n": dict(value=6.0, count=3)})
+    assert hub.get_scalar("train/acc").current() == 0.5
+    assert hub.get_scalar("train/n").mean(window_size=1) == 2.0
+
+
+def test_register_statistics_adds_a_statistic_every_buffer_has() -> None:
+    @HistoryBuffer.register_statistics
+    def weighted_mean_for_tests(self: HistoryBuffer, window_size: int, weight: list) -> float:
+        values = self._log_history[-window_size:]  # MMEngine's numpy arrays
+        return float((values * weight).sum() / self._count_history[-window_size:].sum())
+
+    try:
+        assert weighted_mean_for_tests.__name__ == "weighted_mean_for_tests"
+        buf = HistoryBuffer([1.0, 2.0], [1, 1])
+        assert buf.statistics("weighted_mean_for_tests", 2, [2, 1]) == 2.0
+        with pytest.raises(AssertionError, match="exists already"):
+            HistoryBuffer.register_statistics(weighted_mean_for_tests)
+        with pytest.raises(AssertionError, match="exists already"):
+
+            def mean(self: HistoryBuffer) -> float:
+                return 0.0
+
+            HistoryBuffer.register_statistics(mean)
+        with pytest.raises(KeyError, match="register_statistics"):
+            buf.statistics("weighted_maen_for_tests")
+    finally:
+        HistoryBuffer._statistics_methods.pop("weighted_mean_for_tests", None)

@@ -91,3 +91,62 @@ def test_importing_it_imports_no_plotting_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_mmengines_positional_order_and_names(tmp_path: Path) -> None:
+    from runner_core.errors import ConfigError
+
+    vis = Visualizer("t_positional", None, [dict(type="MemoryBackendForTests")], tmp_path)
+    assert vis.instance_name == "t_positional" and vis.image is None
+    vis.add_scalars({"loss": 1.0}, step=1)
+    assert vis.get_backend("MemoryBackendForTests").records == [({"loss": 1.0}, 1)]
+    assert Visualizer("t_no_backends").add_scalars({"loss": 1.0}) is None  # no backends
+    image = [[0, 0, 0]]
+    assert Visualizer(name="t_image", image=image).image is image
+    with pytest.raises(TypeError, match="not a string") as info:
+        Visualizer("t_str", None, "LocalVisBackend")
+    assert isinstance(info.value, ConfigError)
+
+
+def test_an_mmengine_style_backend_subclassing_basevisbackend_runs(tmp_path: Path) -> None:
+    import torch
+
+    from runner_core import Runner
+    from runner_core.visualization import BaseVisBackend, force_init_env
+
+    seen: list[Any] = []
+
+    @VISBACKENDS.register_module(force=True)
+    class SubclassedBackendForTests(BaseVisBackend):
+        def __init__(self, save_dir: str, init_kwargs: dict | None = None) -> None:
+            super().__init__(save_dir, init_kwargs)
+
+        def _init_env(self) -> None:
+            seen.append(("init", self._save_dir, self._init_kwargs))
+
+        @force_init_env
+        def add_scalars(
+            self, scalar_dict: dict, step: int = 0, file_path: str | None = None, **kwargs: Any
+        ) -> None:
+            seen.append(("scalars", dict(scalar_dict), step))
+
+    runner = Runner(
+        model=torch.nn.Linear(2, 2),
+        work_dir=str(tmp_path),
+        train_dataloader=dict(dataset=[(torch.zeros(2), torch.tensor(0))] * 4, batch_size=2),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+        visualizer=dict(
+            vis_backends=[dict(type="SubclassedBackendForTests", init_kwargs={"a": 1})]
+        ),
+        default_hooks=dict(logger=dict(interval=1)),
+    )
+    backend = runner.visualizer.get_backend("SubclassedBackendForTests")
+    assert isinstance(backend, BaseVisBackend) and backend.experiment is backend
+    runner.train()  # add_config, add_scalar, add_image, add_graph, close: the base's no-ops
+    assert seen[0] == ("init", str(Path(runner.log_dir) / "vis_data"), {"a": 1})
+    steps = [entry[2] for entry in seen if entry[0] == "scalars"]
+    assert steps == [1, 2] and [e for e in seen if e[0] == "init"] == [seen[0]]
+    runner.visualizer.add_scalar("x", 1.0)
+    runner.visualizer.add_graph(runner.model, None)
+    runner.visualizer.close()

@@ -14,30 +14,34 @@ text log file always gets the plain lines.
 
 Between logging iterations the hook only compares two integers: the loss
 values are averaged (and moved off the device) on logging iterations only.
+The lines are built by the run's ``LogProcessor`` helpers; a processor that
+overrides MMEngine's ``get_log_after_iter`` or ``get_log_after_epoch`` is
+called instead, and the hook logs the line it returns.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import resource
 import shutil
-import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
 from runner_core.contract import RunnerAPI
-from runner_core.errors import ConfigError
+from runner_core.errors import ConfigError, HookError
 from runner_core.hooks import Hook, Priority
-from runner_core.logging.log_processor import LogProcessor, log_processor_of
+from runner_core.logging.log_processor import (
+    LogProcessor,
+    eval_position,
+    format_eta,
+    format_value,
+    log_processor_of,
+    train_position,
+)
 
-from .metric_summary import summarise_groups
-from .progress import ProgressDisplay, format_eta, wants_progress
-
-# Scalars shown before the loss terms, in this order.
-_TIME_KEYS = ("time", "data_time")
+from .progress import ProgressDisplay, wants_progress
 
 
 def _check_positive(name: str, value: Any) -> int:
@@ -81,6 +85,8 @@ class LoggerHook(Hook):
             False forces it on or off.
         backend_args: accepted for MMEngine configs; only local ``out_dir``
             paths are supported.
+        file_client_args: MMEngine's older storage option; only None is
+            accepted (as ``CheckpointHook``'s): ``out_dir`` is a local path.
     """
 
     priority = Priority.BELOW_NORMAL
@@ -98,7 +104,13 @@ class LoggerHook(Hook):
         window_size: int | str | None = None,
         progress_bar: bool | None = None,
         backend_args: Mapping[str, Any] | None = None,
+        file_client_args: Mapping[str, Any] | None = None,
     ) -> None:
+        if file_client_args is not None:
+            raise HookError(
+                "LoggerHook(file_client_args=...) is not supported: logs are copied to local "
+                "paths only. Remove it, or mount the storage and point out_dir at it."
+            )
         self.interval = _check_positive("interval", interval)
         self.ignore_last = ignore_last
         self.interval_exp_name = _check_positive("interval_exp_name", interval_exp_name)
@@ -124,6 +136,9 @@ class LoggerHook(Hook):
             )
         # run state
         self._processor = LogProcessor()
+        # whether the processor overrides MMEngine's methods (then they make the lines)
+        self._custom_iter = False
+        self._custom_epoch = False
         self._by_epoch = True
         self._window: int | None = 10
         self._epoch_len: int | None = None
@@ -140,6 +155,9 @@ class LoggerHook(Hook):
     def before_run(self, runner: RunnerAPI) -> None:
         self._json_log = f"{runner.timestamp}.json"
         self._processor = log_processor_of(runner)
+        kind = type(self._processor)  # decided once per run: the usual path stays as fast
+        self._custom_iter = kind.get_log_after_iter is not LogProcessor.get_log_after_iter
+        self._custom_epoch = kind.get_log_after_epoch is not LogProcessor.get_log_after_epoch
         window = self.window_size if self.window_size is not None else self._processor.window_size
         self._window = None if window == "global" else int(window)
         if self.num_digits is None:
@@ -190,22 +208,25 @@ class LoggerHook(Hook):
             if self._display is not None:  # the last, shorter window of an epoch
                 self._display.tick_train(n, runner.message_hub, force=True)
             return
-        self._log_train(runner, n)
+        self._log_train(runner, n, batch_idx)
 
-    def _log_train(self, runner: RunnerAPI, n: int) -> None:
-        hub = runner.message_hub
-        tag = self._train_scalars(hub)
-        tag.update(self._processor.custom_values(hub.log_scalars, "train", n))
-        tag["memory"] = _memory_mb(runner)
-        eta = hub.get_info("eta")
-        lead = self._train_position(runner, n)
-        line = lead + "  " + self._format(tag, eta)
-        record = self._processor.scalar_record(tag, "train")
-        if self._by_epoch:
-            record["epoch"] = runner.epoch + 1
-        record["iter"] = runner.iter + 1
+    def _log_train(self, runner: RunnerAPI, n: int, batch_idx: int) -> None:
+        if self._custom_iter:
+            tag, line = self._processor.get_log_after_iter(runner, batch_idx, "train")
+            record = dict(tag)
+        else:
+            record, line, tag = self._processor.train_log(
+                runner,
+                n,
+                by_epoch=self._by_epoch,
+                epoch_len=self._epoch_len,
+                window=self._window,
+                digits=cast(int, self.num_digits),  # before_run sets it
+                on_error=self._warn_once,
+            )
         if self._display is not None and self._display.live:
             _log_to_files(runner.logger, line)
+            eta = runner.message_hub.get_info("eta")
             self._display.update_train(n, format_eta(eta), self._status(tag))
         else:
             runner.logger.info(line)
@@ -220,41 +241,7 @@ class LoggerHook(Hook):
             self._info(runner, f"Exp name: {runner.experiment_name}")
 
     def _train_position(self, runner: RunnerAPI, n: int) -> str:
-        if self._by_epoch:
-            total = self._epoch_len
-            width = len(str(total)) if total else len(str(n))
-            of = f"/{total}" if total else ""
-            return f"Epoch(train) [{runner.epoch + 1}][{n:>{width}}{of}]"
-        total = runner.max_iters
-        width = len(str(total)) if total else len(str(n))
-        return f"Iter(train) [{n:>{width}}/{total}]"
-
-    def _train_scalars(self, hub: Any) -> dict[str, float]:
-        """lr and momentum (current), times and every other train scalar (window mean)."""
-        rates: dict[str, float] = {}
-        times: dict[str, float] = {}
-        rest: dict[str, float] = {}
-        for key, buf in hub.log_scalars.items():
-            if not key.startswith("train/"):
-                continue
-            name = key[6:]
-            try:
-                if _is_rate(name):
-                    rates[name] = buf.current()
-                elif name in _TIME_KEYS:
-                    times[name] = buf.mean(self._window)
-                elif self._processor.averages(name):
-                    rest[name] = buf.mean(self._window)
-                else:
-                    rest[name] = buf.current()
-            except (ValueError, RuntimeError, TypeError) as exc:
-                self._warn_once(key, exc)
-        ordered = dict(rates)
-        ordered.update((k, times[k]) for k in _TIME_KEYS if k in times)
-        if "loss" in rest:
-            ordered["loss"] = rest.pop("loss")
-        ordered.update(rest)
-        return ordered
+        return train_position(self._by_epoch, runner.epoch, n, self._epoch_len, runner.max_iters)
 
     def _warn_once(self, key: str, exc: Exception) -> None:
         if key not in self._warned_keys:
@@ -265,35 +252,14 @@ class LoggerHook(Hook):
                 stacklevel=2,
             )
 
-    def _format(self, tag: Mapping[str, Any], eta: float | None = None) -> str:
-        """``lr: ..  eta: ..  time: ..  data_time: ..  memory: ..  loss: ..`` (MMEngine's order)."""
-        digits = cast(int, self.num_digits)  # before_run sets it
-        rates, times, rest = [], [], []
-        for key, value in tag.items():
-            if key == "memory" or key.endswith("momentum"):  # momentum: in the records only
-                continue
-            if _is_rate(key):
-                rates.append(f"{key}: {value:.{digits}e}")
-            elif key in _TIME_KEYS:
-                times.append(f"{key}: {_fmt(value, digits)}")
-            else:
-                rest.append(f"{key}: {_fmt(value, digits)}")
-        parts = rates
-        if eta is not None:
-            parts.append(f"eta: {format_eta(eta)}")
-        parts += times
-        if "memory" in tag:
-            parts.append(f"memory: {tag['memory']}")
-        return "  ".join(parts + rest)
-
     def _status(self, tag: Mapping[str, Any]) -> str:
         shown = [
-            f"{k}: {_fmt(v, cast(int, self.num_digits))}"
+            f"{k}: {format_value(v, cast(int, self.num_digits))}"
             for k, v in tag.items()
             if "loss" in k and not isinstance(v, str)
         ][:3]
         lr = next((v for k, v in tag.items() if k.endswith("lr")), None)
-        if lr is not None:
+        if isinstance(lr, (int, float)):
             shown.append(f"lr: {lr:.2e}")
         return "  ".join(shown)
 
@@ -348,43 +314,31 @@ class LoggerHook(Hook):
         logger = runner.logger
         if not logger.isEnabledFor(logging.INFO):  # e.g. log_level='WARNING': no line to build
             return
+        if self._custom_iter:
+            logger.info(self._processor.get_log_after_iter(runner, batch_idx, mode)[1])
+            return
         loop = runner.val_loop if mode == "val" else runner.test_loop
         try:
             total: int | None = len(loop.dataloader) if loop is not None else None
         except TypeError:
             total = None
-        hub = runner.message_hub
         # MMEngine's progress line: eta (of this pass), time, data_time
-        tag = self._eval_times(hub, mode, self._window, _TIME_KEYS)
-        eta = None
-        times = hub.log_scalars.get(f"{mode}/time")
-        if total and times is not None and len(times):
-            eta = times.mean(n) * (total - n)
-        tag["memory"] = _memory_mb(runner)
-        lead = self._eval_position(runner, mode, n, total)
-        logger.info(lead + "  " + self._format(tag, eta))
-
-    def _eval_times(
-        self, hub: Any, mode: str, window: int | None, keys: tuple[str, ...]
-    ) -> dict[str, float]:
-        """The ``<mode>/<key>`` means over the last ``window`` iterations, in ``keys``' order."""
-        tag = {}
-        for name in keys:
-            buf = hub.log_scalars.get(f"{mode}/{name}")
-            if buf is not None and len(buf):
-                tag[name] = buf.mean(window)
-        return tag
+        _, line = self._processor.eval_iter_log(
+            runner,
+            mode,
+            n,
+            total,
+            window=self._window,
+            digits=cast(int, self.num_digits),  # before_run sets it
+            position=self._eval_position(runner, mode, n, total),
+        )
+        logger.info(line)
 
     def _eval_position(self, runner: RunnerAPI, mode: str, n: int, total: int | None) -> str:
-        width = len(str(total)) if total else len(str(n))
-        of = f"{n:>{width}}/{total}" if total else f"{n}"
-        if self._training and not self._by_epoch:
-            return f"Iter({mode}) [{of}]"
         if self._training:
-            return f"Epoch({mode}) [{runner.epoch}][{of}]"
-        if self._processor.by_epoch is False:  # log_processor=dict(by_epoch=False)
-            return f"Iter({mode}) [{of}]"
-        return f"Epoch({mode}) [{of}]"
+            return eval_position(mode, n, total, self._by_epoch, runner.epoch)
+        # log_processor=dict(by_epoch=False): Iter(...)
+        return eval_position(mode, n, total, self._processor.by_epoch is not False, None)
 
     def after_val_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
         self._log_metrics(runner, "val", metrics)
@@ -396,34 +350,29 @@ class LoggerHook(Hook):
         if self._display is not None:
             self._display.finish_eval()
         n = self._eval_done
-        tag: dict[str, Any] = {}
-        texts = []
-        for key, value in (metrics or {}).items():
-            number = _as_number(value)
-            if number is None:
-                texts.append(f"{key}: {value}")
-            else:
-                tag[key] = number
-        metric_keys = list(tag)
-        # MMEngine's closing line: data_time, then time, each the whole pass's mean
-        tag.update(self._eval_times(runner.message_hub, mode, max(n, 1), _TIME_KEYS[::-1]))
-        lead = self._eval_position(runner, mode, n, n)
-        digits = cast(int, self.num_digits)  # before_run sets it
-        # large groups (one value per class) are summarised here; the scalars keep them all
-        shown = summarise_groups({k: tag[k] for k in metric_keys})
-        shown.update((k, v) for k, v in tag.items() if k not in metric_keys)
-        if self._processor.log_with_hierarchy:  # MMEngine names val/test lines' values so
-            shown = self._processor.scalar_record(shown, mode)
-        body = "  ".join([f"{k}: {_fmt(v, digits)}" for k, v in shown.items()] + texts)
-        runner.logger.info(lead + "  " + body)
-        record = self._processor.scalar_record(tag, mode)
+        if self._custom_epoch:
+            tag_, line = self._processor.get_log_after_epoch(runner, n, mode)
+            record = dict(tag_)
+            has_metrics = bool(record)
+        else:
+            # large groups (one value per class) are summarised on the line; the record keeps all
+            tag, line, has_metrics = self._processor.epoch_log(
+                runner,
+                mode,
+                metrics,
+                n,
+                digits=cast(int, self.num_digits),  # before_run sets it
+                position=self._eval_position(runner, mode, n, n),
+            )
+            record = self._processor.scalar_record(tag, mode)
+        runner.logger.info(line)
         if self._training and self._by_epoch:
             record["epoch"] = runner.epoch
             step = runner.epoch if self.log_metric_by_epoch else runner.iter
         else:
             record["iter"] = runner.iter
             step = runner.iter
-        if getattr(runner, "rank", 0) != 0 or not metric_keys:
+        if getattr(runner, "rank", 0) != 0 or not has_metrics:
             return
         visualizer = getattr(runner, "visualizer", None)
         if visualizer is not None:  # MMEngine's <timestamp>.json has train and val records only
@@ -475,50 +424,6 @@ class LoggerHook(Hook):
 
     def __repr__(self) -> str:
         return f"LoggerHook(interval={self.interval}, ignore_last={self.ignore_last})"
-
-
-def _is_rate(name: str) -> bool:
-    return name.endswith("lr") or name.endswith("momentum")
-
-
-def _fmt(value: Any, digits: int) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def _as_number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return value
-    numel = getattr(value, "numel", None)
-    size = numel() if callable(numel) else getattr(value, "size", None)
-    if size == 1 and hasattr(value, "item"):
-        return value.item()
-    return None
-
-
-# Linux reports the whole process's peak RSS for RUSAGE_THREAD too (``ru_maxrss`` belongs to the
-# address space, which the threads share), without RUSAGE_SELF's walk over every thread's CPU
-# time: in W1, on cloud VMs, that walk took 0.6-1.1 ms per log line on average (spikes of 5 ms),
-# RUSAGE_THREAD 20 us.
-_RUSAGE_WHO = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
-
-
-def _memory_mb(runner: RunnerAPI) -> int:
-    """Peak memory in MB: CUDA memory allocated on a GPU run, else the process's max RSS."""
-    device = getattr(runner, "device", None)
-    if device is not None and getattr(device, "type", None) == "cuda":
-        import torch
-
-        peak = torch.cuda.max_memory_allocated(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        return int(peak // (1024 * 1024))
-    rss = resource.getrusage(_RUSAGE_WHO).ru_maxrss
-    return int(rss // (1024 * 1024) if sys.platform == "darwin" else rss // 1024)
 
 
 def _log_to_files(logger: logging.Logger, message: str) -> None:

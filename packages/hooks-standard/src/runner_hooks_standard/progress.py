@@ -9,12 +9,13 @@ LoggerHook decides; see :func:`wants_progress`).
 from __future__ import annotations
 
 import atexit
-import datetime
 import logging
 import os
 import sys
 import time
 from typing import Any
+
+from runner_core.logging.log_processor import format_eta  # re-exported: the bar shows it too
 
 # The display is redrawn by rich's own thread; the hook pushes new numbers at
 # most this often, so a training iteration pays a clock read, not a redraw.
@@ -31,13 +32,6 @@ def wants_progress(stream: Any = None) -> bool:
         return bool(isatty and isatty())
     except ValueError:  # a closed stream
         return False
-
-
-def format_eta(seconds: float | None) -> str:
-    """``H:MM:SS`` (``-`` when unknown)."""
-    if seconds is None:
-        return "-"
-    return str(datetime.timedelta(seconds=int(seconds)))
 
 
 class ProgressDisplay:

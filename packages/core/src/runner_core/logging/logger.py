@@ -65,6 +65,8 @@ class RunLogger(logging.Logger):
     def __init__(self, logger_name: str = LOGGER_NAME, instance_name: str = LOGGER_NAME) -> None:
         super().__init__(logger_name)
         self.instance_name = instance_name
+        #: the file this logger writes (MMEngine's ``MMLogger.log_file``); None: console only
+        self.log_file: str | None = None
         self.propagate = False
 
     @classmethod
@@ -147,6 +149,7 @@ def get_logger(
             fh = logging.FileHandler(log_file, mode="a", encoding="utf-8")
             fh.setFormatter(SecondsFormatter(_FORMAT, "%Y/%m/%d %H:%M:%S"))
             logger.addHandler(fh)
+            logger.log_file = str(log_file)
     else:
         logger.setLevel(logging.WARNING)
         console = logging.StreamHandler(sys.stderr)

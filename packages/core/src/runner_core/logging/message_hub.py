@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import weakref
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from itertools import islice, repeat, starmap, takewhile
 from operator import is_, is_not, methodcaller
@@ -118,6 +118,9 @@ class HistoryBuffer:
 
     __slots__ = ("_values", "_counts", "append")
 
+    #: statistics added with ``register_statistics``, by name (shared by every buffer)
+    _statistics_methods: dict[str, Callable[..., Any]] = {}
+
     def __init__(
         self,
         log_history: Sequence[Any] = (),
@@ -135,10 +138,10 @@ class HistoryBuffer:
             self._counts = deque(count_history, maxlen=max_length)
         self.append = self._values.append
 
-    def update(self, value: Any, count: int = 1) -> None:
-        """Record ``value``, a sum over ``count`` samples (MMEngine's ``HistoryBuffer.update``)."""
+    def update(self, log_val: Any, count: int = 1) -> None:
+        """Record ``log_val``, a sum over ``count`` samples (MMEngine's ``HistoryBuffer.update``)."""
         if count == 1 and self._counts is None:
-            self._values.append(value)
+            self._values.append(log_val)
             return
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ScalarError(f"HistoryBuffer.update: count must be an int >= 1, got {count!r}.")
@@ -147,7 +150,7 @@ class HistoryBuffer:
             counts = self._counts = deque(repeat(1, len(self._values)), maxlen=self._values.maxlen)
         elif len(counts) < len(self._values):  # values appended with count 1 since
             counts.extend(repeat(1, len(self._values) - len(counts)))
-        self._values.append(value)
+        self._values.append(log_val)
         counts.append(count)
 
     @property
@@ -218,9 +221,9 @@ class HistoryBuffer:
             return values
         return [_as_float(v) for v in values]  # e.g. a tensor recorded before a float
 
-    def mean(self, window: int | None = None) -> float:
-        """Mean of the last ``window`` values (all kept values when None), weighted by counts."""
-        values = self._numbers(window)
+    def mean(self, window_size: int | None = None) -> float:
+        """Mean of the last ``window_size`` values (all kept when None), weighted by counts."""
+        values = self._numbers(window_size)
         if self._counts is None:
             return float(sum(values)) / len(values)
         return float(sum(values)) / sum(self._count_window(len(values)))
@@ -231,23 +234,60 @@ class HistoryBuffer:
         counts += [1] * (len(self._values) - len(counts))
         return counts[len(counts) - n :]
 
-    def statistics(self, method_name: str, *args: Any, **kwargs: Any) -> float:
-        """MMEngine's ``statistics('mean', 10)``: one of mean, max, min, current."""
-        if method_name not in ("mean", "max", "min", "current"):
+    @classmethod
+    def register_statistics(cls, method: Callable[..., Any]) -> Callable[..., Any]:
+        """Make ``method(buffer, *args)`` callable as ``buffer.statistics(method.__name__, *args)``.
+
+        MMEngine's decorator, for log processors with their own statistics
+        (``custom_cfg`` entries naming them). ``_log_history`` and
+        ``_count_history`` read the values as MMEngine's numpy arrays.
+        """
+        name = getattr(method, "__name__", None)
+        if not isinstance(name, str) or not callable(method):
+            raise ScalarError(
+                f"HistoryBuffer.register_statistics takes a function, got {method!r}."
+            )
+        if name in _BUILTIN_STATISTICS or name in cls._statistics_methods:
+            raise ScalarError(
+                f"HistoryBuffer.register_statistics: a statistic {name!r} exists already; "
+                "give the function another name (a method cannot be registered twice)."
+            )
+        cls._statistics_methods[name] = method
+        return method
+
+    def statistics(self, method_name: str, *args: Any, **kwargs: Any) -> Any:
+        """MMEngine's ``statistics('mean', 10)``: mean, max, min, current or a registered one."""
+        if method_name in _BUILTIN_STATISTICS:
+            method: Any = getattr(self, method_name)
+            return float(method(*args, **kwargs))
+        custom = self._statistics_methods.get(method_name)
+        if custom is None:
             from ..errors import did_you_mean
 
+            known = [*_BUILTIN_STATISTICS, *self._statistics_methods]
             raise KeyError(
-                f"HistoryBuffer has no statistic {method_name!r}; use mean, max, min or current."
-                + did_you_mean(method_name, ["mean", "max", "min", "current"])
+                f"HistoryBuffer has no statistic {method_name!r}; use one of {known}, or add "
+                "one with @HistoryBuffer.register_statistics." + did_you_mean(method_name, known)
             )
-        method: Any = getattr(self, method_name)
-        return float(method(*args, **kwargs))
+        return custom(self, *args, **kwargs)
 
-    def max(self, window: int | None = None) -> float:
-        return float(max(self._numbers(window)))
+    def max(self, window_size: int | None = None) -> float:
+        """Largest of the last ``window_size`` values (all kept when None)."""
+        return float(max(self._numbers(window_size)))
 
-    def min(self, window: int | None = None) -> float:
-        return float(min(self._numbers(window)))
+    def min(self, window_size: int | None = None) -> float:
+        """Smallest of the last ``window_size`` values (all kept when None)."""
+        return float(min(self._numbers(window_size)))
+
+    @property
+    def _log_history(self) -> Any:
+        """The values as MMEngine's numpy array (what its registered statistics read)."""
+        return self.data[0]
+
+    @property
+    def _count_history(self) -> Any:
+        """The counts as MMEngine's numpy array (what its registered statistics read)."""
+        return self.data[1]
 
     def __len__(self) -> int:
         return len(self._values)
@@ -287,6 +327,9 @@ class HistoryBuffer:
         buf = cls(max_length=state.get("max_length") or 1000)
         buf.load_state_dict(state)
         return buf
+
+
+_BUILTIN_STATISTICS = ("mean", "max", "min", "current")
 
 
 class MessageHub:
@@ -387,10 +430,10 @@ class MessageHub:
         return buf
 
     def update_scalars(
-        self, values: dict[str, Any], resumed: bool = True, prefix: str = ""
+        self, log_dict: Mapping[str, Any], resumed: bool = True, prefix: str = ""
     ) -> None:
         """Record several scalars; a value may be ``dict(value=..., count=n)`` (as in MMEngine)."""
-        for key, value in values.items():
+        for key, value in log_dict.items():
             count = 1
             if isinstance(value, Mapping):
                 if "value" not in value:

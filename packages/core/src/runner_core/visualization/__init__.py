@@ -5,6 +5,7 @@ Importing this package is cheap (no torch, no matplotlib).
 
 from __future__ import annotations
 
+from .vis_backend import BaseVisBackend, force_init_env
 from .visualizer import Visualizer
 
-__all__ = ["Visualizer"]
+__all__ = ["BaseVisBackend", "Visualizer", "force_init_env"]

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import BuildError
+from ..errors import BuildError, ConfigTypeError
 from ..registry.registry import accepts_argument
 
 _current: weakref.ReferenceType[Visualizer] | None = None
@@ -28,23 +28,43 @@ _current: weakref.ReferenceType[Visualizer] | None = None
 class Visualizer:
     """Send scalars and the config to every configured backend.
 
+    MMEngine's arguments, in its order.
+
     Args:
+        name: the visualizer's name (``instance_name``; ``get_instance(name)``
+            finds it while it is the current one).
+        image: MMEngine's image to draw on; kept as ``image`` (this
+            Visualizer has no drawing methods).
         vis_backends: backend configs (``dict(type='LocalVisBackend')``) or
             built backends; one config or a list. None means no backend.
         save_dir: its ``vis_data`` sub-folder is given to each backend that
             takes ``save_dir`` and whose config does not set one (MMEngine's
             layout: ``save_dir='out'`` writes ``out/vis_data/scalars.json``).
-        name: a name for this visualizer (kept for MMEngine compatibility).
+        fig_save_cfg, fig_show_cfg: MMEngine's matplotlib figure options,
+            kept as attributes (nothing is drawn).
     """
 
     def __init__(
         self,
+        name: str = "visualizer",
+        image: Any = None,
         vis_backends: Any = None,
         save_dir: str | Path | None = None,
-        name: str = "visualizer",
+        fig_save_cfg: Mapping[str, Any] | None = None,
+        fig_show_cfg: Mapping[str, Any] | None = None,
     ) -> None:
         global _current
+        if isinstance(vis_backends, (str, bytes)):
+            raise ConfigTypeError(
+                f"Visualizer(vis_backends={vis_backends!r}): give backend configs such as "
+                "[dict(type='LocalVisBackend')] or built backends, not a string. (The first "
+                "argument is the visualizer's name, as in MMEngine: Visualizer('vis', "
+                "vis_backends=[...]).)"
+            )
         self.name = name
+        self.image = image
+        self.fig_save_cfg = dict(fig_save_cfg or {})
+        self.fig_show_cfg = dict(fig_show_cfg or {})
         #: where the backends write: ``<save_dir>/vis_data``
         self.save_dir = None if save_dir is None else str(Path(save_dir) / "vis_data")
         #: the dataset's ``metainfo`` (class names, palette), set by the val/test loops
@@ -85,6 +105,11 @@ class Visualizer:
         return VISBACKENDS.build(cfg, default_args=defaults, _key_path=where)
 
     # -- MMEngine-style access ---------------------------------------------------------
+    @property
+    def instance_name(self) -> str:
+        """The visualizer's name (MMEngine's ``ManagerMixin.instance_name``)."""
+        return self.name
+
     @classmethod
     def get_current_instance(cls) -> Visualizer | None:
         """The most recently built visualizer (so a model can log without the runner)."""
@@ -165,6 +190,12 @@ class Visualizer:
         for backend in self._backends.values():
             if hasattr(backend, "add_image"):
                 backend.add_image(name, array, step=step)
+
+    def add_graph(self, model: Any, data_batch: Any, **kwargs: Any) -> None:
+        """Give the model (and a batch to trace it with) to every backend that records graphs."""
+        for backend in self._backends.values():
+            if hasattr(backend, "add_graph"):
+                backend.add_graph(model, data_batch, **kwargs)
 
     def add_config(self, cfg: Any) -> None:
         """Give the run's config to every backend that records configs."""
