@@ -125,6 +125,28 @@ def test_interval_and_bad_arguments(tmp_path: Path) -> None:
         EMAHook(ema_type="ExponentialMovingAverag")
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "named", "hint"),
+    [
+        (dict(momentun=0.1), "ExponentialMovingAverage", "momentum"),
+        (dict(ema_type="MomentumAnnealingEMA", gama=10), "MomentumAnnealingEMA", "gamma"),
+    ],
+)
+def test_an_argument_typo_names_the_averaged_model_and_suggests(kwargs, named, hint) -> None:
+    from runner_core.errors import BuildError
+    from runner_core.registry import HOOKS
+
+    key = "custom_hooks[0]"
+    bad = next(k for k in kwargs if k != "ema_type")
+    with pytest.raises(BuildError) as info:
+        HOOKS.build(dict(type="EMAHook", **kwargs), _key_path=key)
+    message = str(info.value)
+    assert isinstance(info.value, TypeError)  # MMEngine: the averaged model's TypeError
+    assert f"EMAHook(ema_type={named!r})" in message
+    assert f"{named} got an unexpected argument {bad!r} (at '{key}.{bad}')" in message
+    assert f"Did you mean {hint!r}?" in message
+
+
 def test_an_update_never_reads_the_device() -> None:
     """The update count is kept on the host too: no device sync per iteration.
 

@@ -134,3 +134,16 @@ def test_stack_batch_pads_height_and_width_only() -> None:
     with pytest.raises(AssertionError, match="expects a list of tensors"):
         stack_batch(torch.ones(2, 3, 3, 3))
     assert stack_batch([torch.ones(3, 2, 3), torch.ones(3, 4, 1)]).shape == (2, 3, 4, 3)
+
+
+def test_device_follows_to_cpu_and_the_model() -> None:
+    from runner_core.model import ImgDataPreprocessor
+
+    for cls in (BaseDataPreprocessor, ImgDataPreprocessor):
+        pre = cls()
+        assert pre.device == torch.device("cpu")  # mmdet reads data_preprocessor.device
+        assert pre.to("meta").device == torch.device("meta")
+        assert pre.cpu().device == torch.device("cpu")
+    model = ModuleAdapter(nn.Linear(3, 2))
+    model.to("meta")
+    assert model.data_preprocessor.device == torch.device("meta")

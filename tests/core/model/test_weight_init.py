@@ -159,3 +159,169 @@ def test_an_initializer_registered_in_weight_initializers_is_used() -> None:
         assert torch.all(net.fc.weight == 0.25) and torch.all(net.head.weight == 0.25)
     finally:
         WEIGHT_INITIALIZERS.module_dict.pop("TFill")
+
+
+# the helpers OpenMMLab heads call in their own init_weights(): MMEngine 0.10.7's numbers,
+# (weight sum, bias sum) of a Conv2d(3, 4, 3) built and initialised right after manual_seed(0)
+HELPER_SUMS = [
+    ("constant_init", dict(val=0.5, bias=0.25), (54.0, 1.0)),
+    ("xavier_init", dict(gain=2, distribution="uniform", bias=0.1), (-4.97123, 0.4)),
+    ("xavier_init", {}, (-0.20716, 0.0)),
+    ("normal_init", dict(mean=1, std=0.1), (107.88373, 0.0)),
+    ("trunc_normal_init", dict(std=0.5, a=-0.3, b=0.4), (1.83398, 0.0)),
+    ("uniform_init", dict(a=-1, b=2, bias=3), (41.91854, 12.0)),
+    ("kaiming_init", {}, (-0.27404, 0.0)),
+    (
+        "kaiming_init",
+        dict(a=0.1, mode="fan_in", nonlinearity="leaky_relu", distribution="uniform"),
+        (-3.77799, 0.0),
+    ),
+    ("caffe2_xavier_init", dict(bias=1), (-2.68477, 4.0)),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "sums"), HELPER_SUMS)
+def test_init_helpers_give_mmengines_weights(
+    name: str, kwargs: dict, sums: tuple[float, float]
+) -> None:
+    import runner_core.model
+
+    torch.manual_seed(0)
+    conv = nn.Conv2d(3, 4, 3)
+    getattr(runner_core.model, name)(conv, **kwargs)
+    weight, bias = conv.weight.detach(), conv.bias.detach()
+    assert (round(float(weight.sum()), 5), round(float(bias.sum()), 5)) == sums
+
+
+def test_init_helpers_skip_a_missing_bias_and_check_the_distribution() -> None:
+    from runner_core.model import constant_init, kaiming_init, xavier_init
+
+    linear = nn.Linear(2, 2, bias=False)
+    constant_init(linear, 0.5)
+    assert linear.weight.tolist() == [[0.5, 0.5], [0.5, 0.5]]
+    constant_init(nn.ReLU(), 1)  # no weight, no bias: nothing to do
+    with pytest.raises(AssertionError, match="'uniform' or 'normal'"):
+        kaiming_init(linear, distribution="gauss")
+    with pytest.raises(ValueError, match="'uniform' or 'normal'"):
+        xavier_init(linear, distribution="gauss")
+
+
+def test_the_init_cfg_names_are_the_public_initializer_classes() -> None:
+    from runner_core.model import (
+        Caffe2XavierInit,
+        ConstantInit,
+        KaimingInit,
+        NormalInit,
+        PretrainedInit,
+        TruncNormalInit,
+        UniformInit,
+        XavierInit,
+    )
+    from runner_core.registry import WEIGHT_INITIALIZERS
+
+    for cls in (
+        ConstantInit,
+        XavierInit,
+        NormalInit,
+        TruncNormalInit,
+        UniformInit,
+        KaimingInit,
+        Caffe2XavierInit,
+        PretrainedInit,
+    ):
+        short = cls.__name__[: -len("Init")]
+        assert WEIGHT_INITIALIZERS.get(short) is cls
+        assert WEIGHT_INITIALIZERS.get(cls.__name__) is cls
+    # called directly, as MMEngine's: layer names a class or a direct base
+    net = nn.Sequential(nn.Conv2d(1, 2, 1), nn.Linear(2, 2))
+    ConstantInit(val=2, bias=1, layer="_ConvNd")(net)
+    assert net[0].weight.sum().item() == 4.0 and net[0].bias.tolist() == [1.0, 1.0]
+    assert net[1].weight.sum().item() != 8.0
+    init = KaimingInit(bias_prob=0.01, layer=["Linear"])
+    assert init.bias == pytest.approx(-4.59512) and init.layer == ["Linear"]
+
+
+def test_a_base_init_subclass_registered_by_a_user_works_from_init_cfg() -> None:
+    from runner_core.model import BaseInit
+    from runner_core.registry import WEIGHT_INITIALIZERS
+
+    class HalfInit(BaseInit):  # MMEngine's way: __call__ walks the module itself
+        def __init__(self, scale: float = 0.5, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.scale = scale
+
+        def __call__(self, module: nn.Module) -> None:
+            for m in module.modules():
+                if self.wholemodule or type(m).__name__ in self.layer:
+                    nn.init.constant_(m.weight, self.scale)
+                    nn.init.constant_(m.bias, self.bias)
+
+    WEIGHT_INITIALIZERS.register_module(module=HalfInit)
+    try:
+        net = Net(
+            dict(type="HalfInit", layer="Linear", bias=0.1, override=dict(name="head", scale=2.0))
+        )
+        net.init_weights()
+        assert torch.all(net.fc.weight == 0.5) and torch.all(net.fc.bias == 0.1)
+        assert torch.all(net.head.weight == 2.0)  # the override: the whole 'head'
+    finally:
+        WEIGHT_INITIALIZERS.module_dict.pop("HalfInit")
+
+
+def test_an_override_initialises_every_submodule_of_its_target() -> None:
+    class Model(BaseModule):
+        def __init__(self) -> None:
+            super().__init__(
+                init_cfg=dict(
+                    type="Normal",
+                    layer="Conv2d",
+                    std=0.1,
+                    override=dict(name="head", type="Kaiming", bias=0.5),
+                )
+            )
+            self.conv = nn.Conv2d(2, 2, 1)
+            self.head = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+
+    torch.manual_seed(0)
+    model = Model()
+    model.init_weights()
+    sums = {k: round(float(v.sum()), 5) for k, v in model.state_dict().items()}
+    # MMEngine 0.10.7, the same model and seed
+    assert sums == {
+        "conv.weight": 0.18383,
+        "conv.bias": 0.0,
+        "head.0.weight": 2.27552,
+        "head.0.bias": 1.5,
+        "head.2.weight": 1.5842,
+        "head.2.bias": 0.5,
+    }
+
+
+def test_update_init_info_records_the_changed_parameters() -> None:
+    from runner_core.model import ConstantInit, update_init_info
+
+    linear = nn.Linear(2, 2)
+    nn.init.zeros_(linear.bias)  # ConstantInit's bias=0 leaves it as it is
+    linear._params_init_info = {  # type: ignore[assignment]
+        p: {"init_info": "default", "tmp_mean_value": p.data.mean()} for p in linear.parameters()
+    }
+    ConstantInit(val=3, layer="Linear")(linear)  # calls update_init_info itself
+    infos = [linear._params_init_info[p]["init_info"] for p in linear.parameters()]  # type: ignore[index]
+    assert infos == ["ConstantInit: val=3, bias=0", "default"]  # only what changed
+    with pytest.raises(AssertionError, match="_params_init_info"):
+        update_init_info(nn.Linear(1, 1), "x")
+
+
+def test_module_dict_takes_init_cfg() -> None:
+    from runner_core.model import ModuleDict
+
+    heads = ModuleDict(
+        dict(cls=nn.Linear(2, 2), reg=nn.Linear(2, 1)),
+        init_cfg=dict(type="Constant", layer="Linear", val=0.5, bias=0.25),
+    )
+    assert isinstance(heads, BaseModule) and isinstance(heads, nn.ModuleDict)
+    heads.init_weights()
+    assert heads["reg"].weight.tolist() == [[0.5, 0.5]] and heads["cls"].bias.tolist() == [
+        0.25,
+        0.25,
+    ]

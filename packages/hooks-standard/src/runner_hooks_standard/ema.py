@@ -10,11 +10,12 @@ Checkpoints follow MMEngine's layout, so ``load_from`` of an EMA checkpoint
 tests the averaged model: ``state_dict`` holds the averaged weights and
 ``ema_state_dict`` the training weights (``module.``-prefixed) plus the update
 count ``steps``. Resuming swaps them back, so training continues exactly.
+
+The averaged models themselves are ``runner_core.model``'s (re-exported here).
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,131 +25,23 @@ from torch import nn
 from runner_core.contract import RunnerAPI
 from runner_core.errors import HookAssertionError, HookError, HookKeyError, did_you_mean
 from runner_core.hooks import Hook, Priority
+from runner_core.model.averaged_model import (
+    BaseAveragedModel,
+    ExponentialMovingAverage,
+    MomentumAnnealingEMA,
+    StochasticWeightAverage,
+)
 
+__all__ = [
+    "BaseAveragedModel",
+    "EMAHook",
+    "ExponentialMovingAverage",
+    "MomentumAnnealingEMA",
+    "StochasticWeightAverage",
+]
 
-class ExponentialMovingAverage(nn.Module):
-    """A copy of ``model`` whose floating-point parameters track an EMA of the model's.
-
-    ``steps`` counts updates; the first update copies the model, later ones
-    (every ``interval``-th) blend with ``momentum``. With
-    ``update_buffers=False`` buffers (BatchNorm statistics) are copied from
-    the model instead of averaged.
-
-    A subclass changes the rule by overriding :meth:`weight` (the weight of
-    the new values in a ``lerp``; all tensors are then updated in one
-    ``torch._foreach_lerp_`` call) or, for a rule that is not a ``lerp``,
-    :meth:`blend` (called per tensor).
-    """
-
-    def __init__(
-        self,
-        model: nn.Module,
-        momentum: float = 0.0002,
-        interval: int = 1,
-        update_buffers: bool = False,
-    ) -> None:
-        super().__init__()
-        if not 0.0 < momentum < 1.0:
-            raise HookAssertionError(
-                f"EMAHook momentum must be in (0, 1), got {momentum!r}. It is the weight of the "
-                "new weights in each update (MMEngine's convention; 0.0002 is typical)."
-            )
-        if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
-            raise HookError(f"EMAHook interval must be a positive int, got {interval!r}.")
-        self.module = copy.deepcopy(model).requires_grad_(False)
-        self.momentum = float(momentum)
-        self.interval = interval
-        self.update_buffers = bool(update_buffers)
-        self.steps: torch.Tensor
-        self.register_buffer("steps", torch.tensor(0, dtype=torch.long))
-        # The count as a Python int too: reading the buffer every iteration would wait
-        # for the device it lives on. The buffer is what checkpoints hold; loading one
-        # re-reads it (once).
-        self._steps = 0
-        self.register_load_state_dict_post_hook(_reread_steps)
-
-    def _tracked(self, model: nn.Module) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-        if self.update_buffers:  # keep_vars: the tensors themselves, no detached view per entry
-            return self.module.state_dict(keep_vars=True), model.state_dict(keep_vars=True)
-        return dict(self.module.named_parameters()), dict(model.named_parameters())
-
-    def weight(self, steps: int) -> float:
-        """The weight of the new values in update number ``steps`` (``lerp``'s ``weight``)."""
-        return self.momentum
-
-    def blend(self, averaged: torch.Tensor, source: torch.Tensor, steps: int) -> None:
-        """Move ``averaged`` toward ``source`` in place."""
-        averaged.lerp_(source, self.weight(steps))
-
-    @torch.no_grad()
-    def update_parameters(self, model: nn.Module) -> None:
-        """One update from ``model`` (the first copies it)."""
-        averaged, source = self._tracked(model)
-        steps = self._steps
-        if steps == 0:
-            _copy_all(list(averaged.values()), [source[key] for key in averaged])
-        elif steps % self.interval == 0:
-            targets, news = [], []
-            for key, avg in averaged.items():
-                if avg.dtype.is_floating_point:
-                    targets.append(avg)
-                    news.append(source[key].to(avg.device))
-            if type(self).blend is ExponentialMovingAverage.blend:  # a lerp: one call for all
-                torch._foreach_lerp_(targets, news, self.weight(steps))
-            else:
-                for avg, new in zip(targets, news):
-                    self.blend(avg, new, steps)
-        if not self.update_buffers:
-            _copy_all(list(self.module.buffers()), list(model.buffers()))
-        self.steps += 1  # on the buffer's device, no wait
-        self._steps = steps + 1
-
-    @torch.no_grad()
-    def follow(self, model: nn.Module) -> None:
-        """Make the average equal to ``model`` (before averaging starts)."""
-        averaged = self.module.state_dict(keep_vars=True)
-        source = model.state_dict(keep_vars=True)
-        _copy_all(list(averaged.values()), [source[key] for key in averaged])
-
-
-def _reread_steps(module: nn.Module, incompatible_keys: Any) -> None:
-    """After ``load_state_dict``: the Python count follows the loaded ``steps`` buffer."""
-    if isinstance(module, ExponentialMovingAverage):
-        module._steps = int(module.steps)
-
-
-def _copy_all(targets: list[torch.Tensor], sources: list[torch.Tensor]) -> None:
-    """``target.copy_(source)`` for each pair, in one call (torch refuses empty lists)."""
-    if targets:
-        torch._foreach_copy_(targets, sources)
-
-
-class MomentumAnnealingEMA(ExponentialMovingAverage):
-    """EMA whose momentum starts large and anneals: ``max(momentum, gamma / (gamma + steps))``."""
-
-    def __init__(
-        self, model: nn.Module, momentum: float = 0.0002, gamma: int = 100, **kwargs: Any
-    ) -> None:
-        super().__init__(model, momentum, **kwargs)
-        if gamma <= 0:
-            raise HookAssertionError(f"MomentumAnnealingEMA gamma must be > 0, got {gamma!r}.")
-        self.gamma = gamma
-
-    def weight(self, steps: int) -> float:
-        return max(self.momentum, self.gamma / (self.gamma + steps))
-
-
-class StochasticWeightAverage(ExponentialMovingAverage):
-    """The plain mean of all updates (SWA)."""
-
-    def __init__(self, model: nn.Module, momentum: float = 0.5, **kwargs: Any) -> None:
-        super().__init__(model, momentum, **kwargs)
-
-    def weight(self, steps: int) -> float:
-        return 1.0 / (steps // self.interval + 1)
-
-
-#: the built-in averaged models (each also offered in MODELS, through an entry point)
+#: the built-in averaged models (runner_core's, each also offered in MODELS through its
+#: entry point)
 EMA_TYPES = {
     "ExponentialMovingAverage": ExponentialMovingAverage,
     "MomentumAnnealingEMA": MomentumAnnealingEMA,
@@ -207,12 +100,13 @@ class EMAHook(Hook):
         self.ema_cfg = dict(
             momentum=momentum, interval=interval, update_buffers=update_buffers, **ema_kwargs
         )
+        _check_ema_arguments(ema_type, self.ema_cfg)
         # build once on a throwaway module so bad arguments fail at construction
         ema_type(nn.Linear(1, 1), **self.ema_cfg)
         self.begin_iter = begin_iter
         self.begin_epoch = begin_epoch
         self.strict_load = bool(strict_load)
-        self.ema_model: ExponentialMovingAverage | None = None
+        self.ema_model: BaseAveragedModel | None = None
         self._src_model: nn.Module | None = None
         self._swapped = False
 
@@ -274,7 +168,7 @@ class EMAHook(Hook):
     def _swap(self) -> None:
         """Exchange the model's weights with the average's (in place, no copy kept)."""
         assert self.ema_model is not None and self._src_model is not None
-        averaged, source = self.ema_model._tracked(self._src_model)
+        averaged, source = self.ema_model.tracked(self._src_model)
         for key, avg in averaged.items():
             src = source[key]
             tmp = src.data.clone()
@@ -308,7 +202,55 @@ class EMAHook(Hook):
         self.ema_model.module.load_state_dict(usable, strict=self.strict_load)
 
 
-def _swap_in_checkpoint(checkpoint: Mapping[str, Any], ema_model: ExponentialMovingAverage) -> None:
+def _check_ema_arguments(ema_cls: Any, ema_cfg: Mapping[str, Any]) -> None:
+    """Refuse an argument the averaged model does not take, naming it and the closest one.
+
+    The averaged models pass ``**kwargs`` on to their base class, so a typo
+    (``gama=10``) would otherwise surface as a bare TypeError naming the base
+    class. The arguments it takes are gathered along its bases, up to the
+    first ``__init__`` without ``**kwargs``; a class whose chain never ends
+    there is left to the trial build.
+    """
+    import inspect
+
+    from runner_core.errors import BuildError
+    from runner_core.registry import check_arguments
+
+    if not isinstance(ema_cls, type):
+        return
+    taken: dict[str, inspect.Parameter] = {}
+    for klass in ema_cls.__mro__:
+        init = vars(klass).get("__init__")
+        if init is None:
+            continue
+        try:
+            params = inspect.signature(init).parameters
+        except (TypeError, ValueError):
+            return
+        for name, param in list(params.items())[1:]:  # after self
+            if param.kind not in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                taken.setdefault(name, param.replace(kind=param.KEYWORD_ONLY))
+        if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            break
+    else:
+        return
+
+    def arguments(**kwargs: Any) -> None:  # stands for the class in check_arguments
+        del kwargs
+
+    arguments.__signature__ = inspect.Signature(list(taken.values()))  # type: ignore[attr-defined]
+    arguments.__module__, arguments.__qualname__ = ema_cls.__module__, ema_cls.__qualname__
+    try:
+        check_arguments(arguments, {"model": None, **ema_cfg})
+    except BuildError as exc:
+        raise BuildError(
+            f"EMAHook(ema_type={ema_cls.__name__!r}): {exc} EMAHook passes the arguments it "
+            "does not take itself (ema_type, momentum, begin_iter, begin_epoch, "
+            "update_buffers, strict_load, interval) to its averaged model."
+        ) from None
+
+
+def _swap_in_checkpoint(checkpoint: Mapping[str, Any], ema_model: BaseAveragedModel) -> None:
     """Exchange the tracked entries of ``state_dict`` and ``ema_state_dict`` (``module.`` keys)."""
     state, ema_state = checkpoint["state_dict"], checkpoint["ema_state_dict"]
     keys = (

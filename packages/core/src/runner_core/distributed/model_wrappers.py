@@ -137,6 +137,11 @@ class DistributedDataParallel(_TorchDDP):
         return self.module.test_step(data)
 
 
+#: MMEngine's name (``mmengine.model.MMDistributedDataParallel``), which configs give as
+#: ``model_wrapper_cfg=dict(type='MMDistributedDataParallel')``: the same class.
+MMDistributedDataParallel = DistributedDataParallel
+
+
 # -- FSDP2 -------------------------------------------------------------------------------------
 _DTYPES = {
     "fp32": torch.float32,

@@ -5,10 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..lazy import lazy_exports
+from .averaged_model import (
+    BaseAveragedModel,
+    ExponentialMovingAverage,
+    MomentumAnnealingEMA,
+    StochasticWeightAverage,
+)
 from .base_model import (
     BaseModel,
     BaseModule,
     ModuleAdapter,
+    ModuleDict,
     ModuleList,
     Sequential,
     is_model,
@@ -18,34 +25,81 @@ from .base_model import (
 from .data_preprocessor import BaseDataPreprocessor, ImgDataPreprocessor, cast_data, stack_batch
 from .sync_bn import convert_sync_batchnorm, revert_sync_batchnorm
 from .tta import BaseTTAModel, apply_tta
-from .weight_init import bias_init_with_prob, initialize
+from .weight_init import (
+    BaseInit,
+    Caffe2XavierInit,
+    ConstantInit,
+    KaimingInit,
+    NormalInit,
+    PretrainedInit,
+    TruncNormalInit,
+    UniformInit,
+    XavierInit,
+    bias_init_with_prob,
+    caffe2_xavier_init,
+    constant_init,
+    initialize,
+    kaiming_init,
+    normal_init,
+    trunc_normal_init,
+    uniform_init,
+    update_init_info,
+    xavier_init,
+)
 
 __all__ = [
+    "BaseAveragedModel",
     "BaseDataPreprocessor",
+    "BaseInit",
     "BaseModel",
     "BaseModule",
     "BaseTTAModel",
+    "Caffe2XavierInit",
+    "ConstantInit",
+    "ExponentialMovingAverage",
     "ImgDataPreprocessor",
+    "KaimingInit",
+    "MMDistributedDataParallel",
     "ModuleAdapter",
+    "ModuleDict",
     "ModuleList",
+    "MomentumAnnealingEMA",
+    "NormalInit",
+    "PretrainedInit",
     "Sequential",
+    "StochasticWeightAverage",
+    "TruncNormalInit",
+    "UniformInit",
+    "XavierInit",
     "apply_tta",
     "bias_init_with_prob",
+    "caffe2_xavier_init",
     "cast_data",
+    "constant_init",
     "convert_sync_batchnorm",
     "initialize",
     "is_model",
     "is_model_wrapper",
+    "kaiming_init",
+    "normal_init",
     "parse_losses",
     "revert_sync_batchnorm",
     "run_forward",
     "stack_batch",
+    "trunc_normal_init",
+    "uniform_init",
+    "update_init_info",
+    "xavier_init",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..distributed.model_wrappers import is_model_wrapper
+    from ..distributed.model_wrappers import MMDistributedDataParallel, is_model_wrapper
 
 # the wrappers module imports this package's BaseModel: load it on first use
 __getattr__, __dir__ = lazy_exports(
-    __name__, {"is_model_wrapper": "runner_core.distributed.model_wrappers"}, globals()
+    __name__,
+    dict.fromkeys(
+        ["is_model_wrapper", "MMDistributedDataParallel"], "runner_core.distributed.model_wrappers"
+    ),
+    globals(),
 )

@@ -124,6 +124,14 @@ class ModuleList(BaseModule, nn.ModuleList):
         nn.ModuleList.__init__(self, modules)
 
 
+class ModuleDict(BaseModule, nn.ModuleDict):
+    """``nn.ModuleDict`` with ``init_cfg`` (MMEngine's ``ModuleDict``)."""
+
+    def __init__(self, modules: Any = None, init_cfg: Any = None) -> None:
+        BaseModule.__init__(self, init_cfg)
+        nn.ModuleDict.__init__(self, modules)
+
+
 class Sequential(BaseModule, nn.Sequential):
     """``nn.Sequential`` with ``init_cfg`` (MMEngine's ``Sequential``)."""
 

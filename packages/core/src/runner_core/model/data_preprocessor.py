@@ -49,6 +49,11 @@ class BaseDataPreprocessor(nn.Module):
         self.non_blocking = non_blocking
         self._device: torch.device = torch.device("cpu")
 
+    @property
+    def device(self) -> torch.device:
+        """Where batches go: kept current by ``.to()``, ``.cuda()``, ``.cpu()`` (MMEngine's)."""
+        return self._device
+
     def cast_data(self, data: Any) -> Any:
         device = self._device
         if device == CPU or device.type == "cpu":  # the cheap test first (``cpu:0`` needs both)

@@ -17,21 +17,22 @@ import copy
 from collections.abc import Mapping, MutableMapping
 from typing import Any, cast
 
-from torch import nn
-
 from ..errors import BuildError, ConfigError
+from .base_model import BaseModel
 
 
-class BaseTTAModel(nn.Module):
+class BaseTTAModel(BaseModel):
     """Wrap a model; run it on every augmented view; merge the predictions.
 
     Args:
         module: the model (or its config, built from ``MODELS``).
-        data_preprocessor: accepted for MMEngine configs; each view goes
-            through the wrapped model's own preprocessor.
+        data_preprocessor: with a ``module`` config, the wrapped model's
+            preprocessor (as MMEngine puts it there); each view goes through
+            the wrapped model's own preprocessor.
 
     Subclasses implement ``merge_preds(data_samples_list)``: one list of
     predictions (one per view) per sample in, one prediction per sample out.
+    A ``BaseModel``, as MMEngine's: ``init_weights`` initialises the wrapped model.
     """
 
     def __init__(self, module: Any, data_preprocessor: Any = None) -> None:
@@ -39,6 +40,8 @@ class BaseTTAModel(nn.Module):
         if isinstance(module, Mapping):
             from ..registry import MODELS
 
+            if data_preprocessor is not None:
+                module = {**module, "data_preprocessor": data_preprocessor}
             module = MODELS.build(module, _key_path="tta_model.module")
         if not callable(getattr(module, "test_step", None)):
             raise BuildError(
@@ -46,7 +49,6 @@ class BaseTTAModel(nn.Module):
                 "Derive it from runner_core.BaseModel."
             )
         self.module = module
-        self.data_preprocessor = data_preprocessor
 
     def merge_preds(self, data_samples_list: list[list[Any]]) -> list[Any]:
         """Merge the views' predictions of each sample (override in a subclass)."""
@@ -72,6 +74,12 @@ class BaseTTAModel(nn.Module):
 
     def val_step(self, data: Any) -> list[Any]:
         return self.test_step(data)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            f"{type(self).__name__}.forward is not called in testing: call test_step(data), "
+            "or implement forward in the subclass."
+        )
 
     def train_step(self, data: Any, optim_wrapper: Any) -> Any:
         from ..errors import RunnerError

@@ -15,62 +15,110 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import torch
 from torch import nn
 
-from ..errors import BuildError, BuildKeyError, did_you_mean
+from ..errors import BuildAssertionError, BuildError, BuildKeyError, did_you_mean
+
+# -- the helpers OpenMMLab heads call in their own init_weights() -------------
 
 
-def _trunc_normal(weight: Any, mean: float, std: float, a: float, b: float) -> None:
-    """A normal cut to ``[a, b]`` by inverting its CDF on uniform draws.
+def _fill(module: nn.Module, init_weight: Callable[[torch.Tensor], Any], bias: float) -> None:
+    """Initialise ``module.weight`` with ``init_weight`` and fill ``module.bias``, where present."""
+    weight = getattr(module, "weight", None)
+    if isinstance(weight, torch.Tensor):
+        init_weight(weight)
+    module_bias = getattr(module, "bias", None)
+    if isinstance(module_bias, torch.Tensor):
+        nn.init.constant_(module_bias, bias)
+
+
+def _check_distribution(distribution: str) -> None:
+    if distribution not in ("uniform", "normal"):
+        raise BuildAssertionError(
+            f"distribution must be 'uniform' or 'normal', got {distribution!r}."
+        )
+
+
+def trunc_normal_(
+    tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0
+) -> torch.Tensor:
+    """Fill ``tensor`` with a normal cut to ``[a, b]``, by inverting its CDF on uniform draws.
 
     Written out rather than ``nn.init.trunc_normal_``: recent torch draws it
     another way, and the same seed must give MMEngine's weights.
     """
-    import torch
 
     def cdf(x: float) -> float:
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
     low, high = cdf((a - mean) / std), cdf((b - mean) / std)
     with torch.no_grad():
-        weight.uniform_(2 * low - 1, 2 * high - 1)
-        weight.erfinv_()
-        weight.mul_(std * math.sqrt(2.0))
-        weight.add_(mean)
-        weight.clamp_(min=a, max=b)
+        tensor.uniform_(2 * low - 1, 2 * high - 1)
+        tensor.erfinv_()
+        tensor.mul_(std * math.sqrt(2.0))
+        tensor.add_(mean)
+        tensor.clamp_(min=a, max=b)
+    return tensor
 
 
-def _xavier(weight: Any, gain: float, distribution: str) -> None:
+def constant_init(module: nn.Module, val: float, bias: float = 0) -> None:
+    """Fill ``module``'s weight with ``val`` and its bias with ``bias`` (MMEngine's helper)."""
+    _fill(module, lambda w: nn.init.constant_(w, val), bias)
+
+
+def xavier_init(
+    module: nn.Module, gain: float = 1, bias: float = 0, distribution: str = "normal"
+) -> None:
+    """Glorot initialisation of ``module``'s weight; ``distribution``: 'normal' or 'uniform'."""
+    _check_distribution(distribution)
     if distribution == "uniform":
-        nn.init.xavier_uniform_(weight, gain=gain)
+        _fill(module, lambda w: nn.init.xavier_uniform_(w, gain=gain), bias)
     else:
-        nn.init.xavier_normal_(weight, gain=gain)
+        _fill(module, lambda w: nn.init.xavier_normal_(w, gain=gain), bias)
 
 
-def _kaiming(weight: Any, a: float, mode: Any, nonlinearity: Any, distribution: str) -> None:
-    if distribution == "uniform":
-        nn.init.kaiming_uniform_(weight, a=a, mode=mode, nonlinearity=nonlinearity)
-    else:
-        nn.init.kaiming_normal_(weight, a=a, mode=mode, nonlinearity=nonlinearity)
+def normal_init(module: nn.Module, mean: float = 0, std: float = 1, bias: float = 0) -> None:
+    """Draw ``module``'s weight from N(mean, std^2); fill its bias with ``bias``."""
+    _fill(module, lambda w: nn.init.normal_(w, mean, std), bias)
 
 
-#: initializer name -> (weight init, its extra arguments and their defaults)
-_WEIGHT_INITS: dict[str, tuple[Callable[..., Any], dict[str, Any]]] = {
-    "Constant": (lambda w, val: nn.init.constant_(w, val), {"val": None}),
-    "Normal": (lambda w, mean, std: nn.init.normal_(w, mean, std), {"mean": 0, "std": 1}),
-    "TruncNormal": (_trunc_normal, {"mean": 0, "std": 1, "a": -2, "b": 2}),
-    "Uniform": (lambda w, a, b: nn.init.uniform_(w, a, b), {"a": 0, "b": 1}),
-    "Xavier": (_xavier, {"gain": 1, "distribution": "normal"}),
-    "Kaiming": (
-        _kaiming,
-        {"a": 0, "mode": "fan_out", "nonlinearity": "relu", "distribution": "normal"},
-    ),
-    # MMEngine's name for Kaiming with Caffe2's defaults
-    "Caffe2Xavier": (
-        _kaiming,
-        {"a": 1, "mode": "fan_in", "nonlinearity": "leaky_relu", "distribution": "uniform"},
-    ),
-}
+def trunc_normal_init(
+    module: nn.Module,
+    mean: float = 0,
+    std: float = 1,
+    a: float = -2,
+    b: float = 2,
+    bias: float = 0,
+) -> None:
+    """Draw ``module``'s weight from N(mean, std^2) cut to ``[a, b]``; fill its bias."""
+    _fill(module, lambda w: trunc_normal_(w, mean, std, a, b), bias)
+
+
+def uniform_init(module: nn.Module, a: float = 0, b: float = 1, bias: float = 0) -> None:
+    """Draw ``module``'s weight from U(a, b); fill its bias with ``bias``."""
+    _fill(module, lambda w: nn.init.uniform_(w, a, b), bias)
+
+
+def kaiming_init(
+    module: nn.Module,
+    a: float = 0,
+    mode: str = "fan_out",
+    nonlinearity: str = "relu",
+    bias: float = 0,
+    distribution: str = "normal",
+) -> None:
+    """He initialisation of ``module``'s weight; ``distribution``: 'normal' or 'uniform'."""
+    _check_distribution(distribution)
+    init = nn.init.kaiming_uniform_ if distribution == "uniform" else nn.init.kaiming_normal_
+    _fill(module, lambda w: init(w, a=a, mode=mode, nonlinearity=nonlinearity), bias)  # type: ignore[arg-type]
+
+
+def caffe2_xavier_init(module: nn.Module, bias: float = 0) -> None:
+    """Caffe2's ``XavierFill``: which is PyTorch's uniform Kaiming with ``a=1``, ``fan_in``."""
+    kaiming_init(
+        module, a=1, mode="fan_in", nonlinearity="leaky_relu", bias=bias, distribution="uniform"
+    )
 
 
 def bias_init_with_prob(prior_prob: float) -> float:
@@ -78,103 +126,340 @@ def bias_init_with_prob(prior_prob: float) -> float:
     return float(-math.log((1 - prior_prob) / prior_prob))
 
 
-def _class_names(module: nn.Module) -> set[str]:
-    """The module's class name and its bases' (``layer='Conv'`` also matches ``Conv2d``'s
-    subclasses by their base names, as MMEngine matches them)."""
-    return {cls.__name__ for cls in type(module).__mro__}
+def update_init_info(module: nn.Module, init_info: str) -> None:
+    """Record ``init_info`` for each parameter of ``module`` whose value an initializer changed.
+
+    MMEngine's bookkeeping: ``module._params_init_info`` maps each parameter to
+    ``{'init_info': str, 'tmp_mean_value': tensor}``; an initializer calls this
+    after it ran, so the log can say how each parameter started.
+    """
+    info = getattr(module, "_params_init_info", None)
+    if info is None:
+        raise BuildAssertionError(
+            f"update_init_info needs {type(module).__name__}._params_init_info (a dict from "
+            "each parameter to its init_info and tmp_mean_value); set it before initialising."
+        )
+    for name, param in module.named_parameters():
+        if param not in info:
+            raise BuildAssertionError(
+                f"{type(module).__name__} got a new parameter {name!r} while initialising its "
+                "weights; init_weights must not add or replace parameters."
+            )
+        mean = param.data.mean().cpu()
+        if info[param]["tmp_mean_value"] != mean:
+            info[param]["init_info"] = init_info
+            info[param]["tmp_mean_value"] = mean
 
 
-def _registered_initializer(kind: Any) -> Any:
-    """A class offered in ``WEIGHT_INITIALIZERS`` under ``kind`` (built-in names win), or None."""
-    if isinstance(kind, type):
+# -- the initializers that init_cfg entries name ---------------------------
+
+
+def _layer_names(module: nn.Module) -> set[str]:
+    """The module's class name and its direct bases' (``layer='_ConvNd'`` matches
+    ``Conv2d``), as MMEngine matches them."""
+    cls = type(module)
+    return {cls.__name__, *(base.__name__ for base in cls.__bases__)}
+
+
+class BaseInit:
+    """An ``init_cfg`` initializer: called with a module, it initialises the submodules
+    whose class (or a direct base) is named in ``layer`` (every submodule when
+    ``wholemodule``: an ``override`` target), children first.
+
+    Subclasses implement ``init_module(m)`` for one submodule, or ``__call__``
+    themselves, as MMEngine's do; register them in ``WEIGHT_INITIALIZERS`` to
+    name them in ``init_cfg``.
+    """
+
+    def __init__(
+        self,
+        *,
+        bias: float = 0,
+        bias_prob: float | None = None,
+        layer: str | list[str] | None = None,
+    ) -> None:
+        self.wholemodule = False
+        if isinstance(bias, bool) or not isinstance(bias, (int, float)):
+            raise BuildError(f"{type(self).__name__}: bias must be a number, got {bias!r}.")
+        if bias_prob is not None and not isinstance(bias_prob, float):
+            raise BuildError(
+                f"{type(self).__name__}: bias_prob must be a float (e.g. 0.01), got {bias_prob!r}."
+            )
+        if layer is not None and not isinstance(layer, (str, list)):
+            raise BuildError(
+                f"{type(self).__name__}: layer must be a class name or a list of them, got "
+                f"{layer!r}."
+            )
+        self.bias = bias_init_with_prob(bias_prob) if bias_prob is not None else bias
+        self.layer: list[str] = [layer] if isinstance(layer, str) else list(layer or [])
+
+    def init_module(self, module: nn.Module) -> None:
+        """Initialise one matching submodule (override in a subclass)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement init_module(module) or __call__(module)."
+        )
+
+    def __call__(self, module: nn.Module) -> None:
+        layers = set(self.layer)
+
+        def visit(m: nn.Module) -> None:
+            if self.wholemodule or layers & _layer_names(m):
+                self.init_module(m)
+
+        module.apply(visit)  # children first, as MMEngine: the same random draws in order
+        if hasattr(module, "_params_init_info"):
+            update_init_info(module, self._get_init_info())
+
+    def _get_init_info(self) -> str:
+        return f"{type(self).__name__}, bias={self.bias}"
+
+
+class ConstantInit(BaseInit):
+    """``dict(type='Constant', val=..., bias=0, layer=...)``: weights filled with ``val``."""
+
+    def __init__(
+        self,
+        val: float,
+        *,
+        bias: float = 0,
+        bias_prob: float | None = None,
+        layer: str | list[str] | None = None,
+    ) -> None:
+        super().__init__(bias=bias, bias_prob=bias_prob, layer=layer)
+        self.val = val
+
+    def init_module(self, module: nn.Module) -> None:
+        constant_init(module, self.val, self.bias)
+
+    def _get_init_info(self) -> str:
+        return f"{type(self).__name__}: val={self.val}, bias={self.bias}"
+
+
+class XavierInit(BaseInit):
+    """``dict(type='Xavier', gain=1, distribution='normal', ...)``: Glorot initialisation."""
+
+    def __init__(
+        self,
+        gain: float = 1,
+        distribution: str = "normal",
+        *,
+        bias: float = 0,
+        bias_prob: float | None = None,
+        layer: str | list[str] | None = None,
+    ) -> None:
+        super().__init__(bias=bias, bias_prob=bias_prob, layer=layer)
+        _check_distribution(distribution)
+        self.gain = gain
+        self.distribution = distribution
+
+    def init_module(self, module: nn.Module) -> None:
+        xavier_init(module, self.gain, self.bias, self.distribution)
+
+    def _get_init_info(self) -> str:
+        return (
+            f"{type(self).__name__}: gain={self.gain}, distribution={self.distribution}, "
+            f"bias={self.bias}"
+        )
+
+
+class NormalInit(BaseInit):
+    """``dict(type='Normal', mean=0, std=1, ...)``: weights drawn from N(mean, std^2)."""
+
+    def __init__(
+        self,
+        mean: float = 0,
+        std: float = 1,
+        *,
+        bias: float = 0,
+        bias_prob: float | None = None,
+        layer: str | list[str] | None = None,
+    ) -> None:
+        super().__init__(bias=bias, bias_prob=bias_prob, layer=layer)
+        self.mean = mean
+        self.std = std
+
+    def init_module(self, module: nn.Module) -> None:
+        normal_init(module, self.mean, self.std, self.bias)
+
+    def _get_init_info(self) -> str:
+        return f"{type(self).__name__}: mean={self.mean}, std={self.std}, bias={self.bias}"
+
+
+class TruncNormalInit(BaseInit):
+    """``dict(type='TruncNormal', mean=0, std=1, a=-2, b=2, ...)``: a normal cut to [a, b]."""
+
+    def __init__(
+        self,
+        mean: float = 0,
+        std: float = 1,
+        a: float = -2,
+        b: float = 2,
+        *,
+        bias: float = 0,
+        bias_prob: float | None = None,
+        layer: str | list[str] | None = None,
+    ) -> None:
+        super().__init__(bias=bias, bias_prob=bias_prob, layer=layer)
+        self.mean = mean
+        self.std = std
+        self.a = a
+        self.b = b
+
+    def init_module(self, module: nn.Module) -> None:
+        trunc_normal_init(module, self.mean, self.std, self.a, self.b, self.bias)
+
+    def _get_init_info(self) -> str:
+        return (
+            f"{type(self).__name__}: a={self.a}, b={self.b}, mean={self.mean}, std={self.std}, "
+            f"bias={self.bias}"
+        )
+
+
+class UniformInit(BaseInit):
+    """``dict(type='Uniform', a=0, b=1, ...)``: weights drawn from U(a, b)."""
+
+    def __init__(
+        self,
+        a: float = 0,
+        b: float = 1,
+        *,
+        bias: float = 0,
+        bias_prob: float | None = None,
+        layer: str | list[str] | None = None,
+    ) -> None:
+        super().__init__(bias=bias, bias_prob=bias_prob, layer=layer)
+        self.a = a
+        self.b = b
+
+    def init_module(self, module: nn.Module) -> None:
+        uniform_init(module, self.a, self.b, self.bias)
+
+    def _get_init_info(self) -> str:
+        return f"{type(self).__name__}: a={self.a}, b={self.b}, bias={self.bias}"
+
+
+class KaimingInit(BaseInit):
+    """``dict(type='Kaiming', a=0, mode='fan_out', nonlinearity='relu', distribution='normal')``."""
+
+    def __init__(
+        self,
+        a: float = 0,
+        mode: str = "fan_out",
+        nonlinearity: str = "relu",
+        distribution: str = "normal",
+        *,
+        bias: float = 0,
+        bias_prob: float | None = None,
+        layer: str | list[str] | None = None,
+    ) -> None:
+        super().__init__(bias=bias, bias_prob=bias_prob, layer=layer)
+        _check_distribution(distribution)
+        self.a = a
+        self.mode = mode
+        self.nonlinearity = nonlinearity
+        self.distribution = distribution
+
+    def init_module(self, module: nn.Module) -> None:
+        kaiming_init(module, self.a, self.mode, self.nonlinearity, self.bias, self.distribution)
+
+    def _get_init_info(self) -> str:
+        return (
+            f"{type(self).__name__}: a={self.a}, mode={self.mode}, "
+            f"nonlinearity={self.nonlinearity}, distribution ={self.distribution}, "
+            f"bias={self.bias}"
+        )
+
+
+class Caffe2XavierInit(KaimingInit):
+    """``dict(type='Caffe2Xavier')``: Caffe2's ``XavierFill`` (uniform Kaiming, ``a=1``)."""
+
+    def __init__(
+        self,
+        *,
+        bias: float = 0,
+        bias_prob: float | None = None,
+        layer: str | list[str] | None = None,
+    ) -> None:
+        super().__init__(
+            a=1,
+            mode="fan_in",
+            nonlinearity="leaky_relu",
+            distribution="uniform",
+            bias=bias,
+            bias_prob=bias_prob,
+            layer=layer,
+        )
+
+
+class PretrainedInit:
+    """``dict(type='Pretrained', checkpoint=..., prefix=None)``: load a checkpoint's weights.
+
+    With ``prefix`` (``'backbone.'``) only the keys under it are loaded, the
+    prefix dropped: a sub-model from a bigger checkpoint. Keys that do not fit
+    go to the run's log, as MMEngine's ``logger='current'``.
+    """
+
+    def __init__(
+        self, checkpoint: str, prefix: str | None = None, map_location: Any = "cpu"
+    ) -> None:
+        self.checkpoint = checkpoint
+        self.prefix = prefix
+        self.map_location = map_location
+        self.wholemodule = False
+
+    def __call__(self, module: nn.Module) -> None:
+        from ..checkpoint.model_io import checkpoint_weights
+        from ..checkpoint.safe_load import load_checkpoint
+        from ..checkpoint.state import load_model_state
+
+        if not self.checkpoint:
+            raise BuildError("Pretrained needs checkpoint='<path>' (init_cfg).")
+        checkpoint = str(self.checkpoint)
+        weights = checkpoint_weights(load_checkpoint(checkpoint, map_location=self.map_location))
+        if self.prefix:  # a sub-model of a bigger checkpoint: 'backbone.' keys, prefix dropped
+            head = self.prefix if self.prefix.endswith(".") else self.prefix + "."
+            weights = {k[len(head) :]: v for k, v in weights.items() if k.startswith(head)}
+            if not weights:
+                raise BuildError(
+                    f"Pretrained: no key of {checkpoint} starts with {head!r} "
+                    f"(prefix={self.prefix!r}); check the prefix against the checkpoint's keys."
+                )
+        load_model_state(module, weights, strict=False, source=checkpoint, logger="current")
+        if hasattr(module, "_params_init_info"):
+            update_init_info(module, self._get_init_info())
+
+    def _get_init_info(self) -> str:
+        return f"{type(self).__name__}: load from {self.checkpoint}"
+
+
+def _initializer_class(kind: Any, where: str) -> Any:
+    """The initializer ``type=`` names: a class, or a ``WEIGHT_INITIALIZERS`` key."""
+    if isinstance(kind, type) or callable(kind):
         return kind
-    if not isinstance(kind, str) or kind in _WEIGHT_INITS or kind == "Pretrained":
-        return None
     from ..registry import WEIGHT_INITIALIZERS
 
-    return WEIGHT_INITIALIZERS.get(kind)
+    found = WEIGHT_INITIALIZERS.get(kind) if isinstance(kind, str) else None
+    if found is None:
+        keys = WEIGHT_INITIALIZERS.keys()  # 'ConstantInit' is also 'Constant': name that once
+        known = [k for k in keys if not (k.endswith("Init") and k[: -len("Init")] in keys)]
+        raise BuildKeyError(
+            f"{where}: unknown initializer type {kind!r}; known: {', '.join(known)}, and what "
+            "@WEIGHT_INITIALIZERS.register_module() adds." + did_you_mean(str(kind), known)
+        )
+    return found
 
 
 def _initializer(cfg: Mapping[str, Any], where: str, whole: bool) -> Callable[[nn.Module], None]:
-    """``module -> None`` applying one ``init_cfg`` entry (not ``Pretrained``)."""
+    """The initializer one ``init_cfg`` entry builds (``override`` is not its argument)."""
+    from ..registry import check_arguments
+
     cfg = dict(cfg)
-    kind = cfg.pop("type", None)
-    registered = _registered_initializer(kind)
-    if registered is not None:  # MMEngine's form: a class called with the module
-        cfg.pop("override", None)
-        from ..registry import check_arguments
-
-        check_arguments(registered, cfg, where)
-        built = registered(**cfg)
-        if whole and hasattr(built, "wholemodule"):
-            built.wholemodule = True
-        return built
-    if kind not in _WEIGHT_INITS:
-        raise BuildKeyError(
-            f"{where}: unknown initializer type {kind!r}; known: "
-            f"{', '.join([*_WEIGHT_INITS, 'Pretrained'])}, and what "
-            "@WEIGHT_INITIALIZERS.register_module() adds."
-            + did_you_mean(str(kind), [*_WEIGHT_INITS, "Pretrained"])
-        )
-    init, params = _WEIGHT_INITS[kind]
-    layer = cfg.pop("layer", None)
-    layers = {layer} if isinstance(layer, str) else set(layer or ())
-    bias = cfg.pop("bias", 0)
-    bias_prob = cfg.pop("bias_prob", None)
-    if bias_prob is not None:
-        bias = bias_init_with_prob(bias_prob)
+    cls = _initializer_class(cfg.pop("type", None), where)
     cfg.pop("override", None)
-    args = {name: cfg.pop(name, default) for name, default in params.items()}
-    if kind == "Constant" and args["val"] is None:
-        raise BuildError(f"{where}: Constant needs val=..., e.g. dict(type='Constant', val=1).")
-    if cfg:
-        raise BuildError(
-            f"{where}: {kind} does not take {sorted(cfg)}; it takes "
-            f"{', '.join(['layer', 'bias', 'bias_prob', 'override', *params])}."
-            + "".join(did_you_mean(k, [*params, "layer", "bias", "bias_prob"]) for k in cfg)
-        )
-
-    def apply_one(module: nn.Module) -> None:
-        weight = getattr(module, "weight", None)
-        if isinstance(weight, nn.Parameter):
-            init(weight, **args)
-        module_bias = getattr(module, "bias", None)
-        if isinstance(module_bias, nn.Parameter):
-            nn.init.constant_(module_bias, bias)
-
-    def apply(module: nn.Module) -> None:
-        if whole:
-            apply_one(module)
-            return
-
-        def visit(m: nn.Module) -> None:  # every submodule whose class (or a base) is named
-            if layers & _class_names(m):
-                apply_one(m)
-
-        module.apply(visit)  # children first, as MMEngine: the same random draws in order
-
-    return apply
-
-
-def _load_pretrained(module: nn.Module, cfg: Mapping[str, Any], where: str) -> None:
-    from ..checkpoint.model_io import checkpoint_weights
-    from ..checkpoint.safe_load import load_checkpoint
-    from ..checkpoint.state import load_model_state
-
-    checkpoint = cfg.get("checkpoint")
-    if not checkpoint:
-        raise BuildError(f"{where}: Pretrained needs checkpoint='<path>'.")
-    weights = checkpoint_weights(load_checkpoint(str(checkpoint)))
-    prefix = cfg.get("prefix")
-    if prefix:  # a sub-model of a bigger checkpoint: 'backbone.' keys, prefix dropped
-        head = prefix if prefix.endswith(".") else prefix + "."
-        weights = {k[len(head) :]: v for k, v in weights.items() if k.startswith(head)}
-        if not weights:
-            raise BuildError(
-                f"{where}: no key of {checkpoint} starts with {head!r} (prefix={prefix!r})."
-            )
-    # what did not fit goes to the run's log, as MMEngine's Pretrained (logger='current')
-    load_model_state(module, weights, strict=False, source=str(checkpoint), logger="current")
+    check_arguments(cls, cfg, where)
+    built = cls(**cfg)
+    built.wholemodule = whole  # MMEngine's flag: an override target is initialised whole
+    return built
 
 
 def _entries(init_cfg: Any) -> list[Any]:
@@ -183,7 +468,13 @@ def _entries(init_cfg: Any) -> list[Any]:
 
 
 def _is_pretrained(cfg: Any) -> bool:
-    return isinstance(cfg, Mapping) and cfg.get("type") == "Pretrained"
+    """Whether an entry loads a checkpoint (those run last, after the children's own init)."""
+    if not isinstance(cfg, Mapping):
+        return False
+    kind = cfg.get("type")
+    if isinstance(kind, type):
+        return issubclass(kind, PretrainedInit)
+    return kind in ("Pretrained", "PretrainedInit")
 
 
 def _apply(module: nn.Module, init_cfg: Any, where: str, pretrained: bool | None) -> None:
@@ -196,10 +487,9 @@ def _apply(module: nn.Module, init_cfg: Any, where: str, pretrained: bool | None
         here = where if len(cfgs) == 1 else f"{where}[{i}]"
         if not isinstance(cfg, Mapping):
             raise BuildError(f"{here} must be a dict(type=..., ...), got {cfg!r}.")
-        if _is_pretrained(cfg):
-            _load_pretrained(module, cfg, here)
-            continue
         _initializer(cfg, here, whole=False)(module)
+        if _is_pretrained(cfg):
+            continue
         overrides = cfg.get("override") or []
         for j, override in enumerate([overrides] if isinstance(overrides, Mapping) else overrides):
             _override(module, cfg, override, f"{here}.override[{j}]")
@@ -224,9 +514,6 @@ def _override(
         )
     if "type" not in override:  # the entry's own initializer, with these arguments changed
         override = {**{k: v for k, v in cfg.items() if k not in ("layer", "override")}, **override}
-    if override.get("type") == "Pretrained":
-        _load_pretrained(target, override, where)
-        return
     override.pop("layer", None)
     _initializer(override, where, whole=True)(target)
 

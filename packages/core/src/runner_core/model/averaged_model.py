@@ -1,0 +1,185 @@
+"""Averaged models: a copy of a model whose weights track an average of its weights.
+
+``EMAHook`` (runner-hooks-standard) keeps one and evaluates it in place of
+the model; they live here, with the model classes, because MMEngine users
+import them from ``mmengine.model`` and build them from ``MODELS``.
+
+``steps`` counts updates; the first update copies the model, later ones
+(every ``interval``-th) blend the new weights in. With
+``update_buffers=False`` buffers (BatchNorm statistics) are copied from the
+model instead of averaged. ``device`` keeps the average on another device
+than the model (MMEngine's ``device=``: e.g. ``'cpu'`` to spare GPU memory).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..errors import HookAssertionError, HookError
+
+
+class BaseAveragedModel(nn.Module):
+    """The averaging machinery; a subclass says how a tensor moves toward the model's.
+
+    A rule that is a ``lerp`` overrides :meth:`weight` (the weight of the new
+    values); every tensor is then updated in one ``torch._foreach_lerp_``
+    call. Another rule overrides :meth:`blend` or MMEngine's
+    :meth:`avg_func` (called per tensor, in place).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        interval: int = 1,
+        device: torch.device | str | None = None,
+        update_buffers: bool = False,
+    ) -> None:
+        super().__init__()
+        if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
+            raise HookError(f"EMAHook interval must be a positive int, got {interval!r}.")
+        self.module = copy.deepcopy(model).requires_grad_(False)
+        if device is not None:
+            self.module = self.module.to(device)
+        self.device = None if device is None else torch.device(device)
+        self.interval = interval
+        self.update_buffers = bool(update_buffers)
+        self.steps: torch.Tensor
+        self.register_buffer("steps", torch.tensor(0, dtype=torch.long, device=device))
+        # The count as a Python int too: reading the buffer every iteration would wait
+        # for the device it lives on. The buffer is what checkpoints hold; loading one
+        # re-reads it (once).
+        self._steps = 0
+        self.register_load_state_dict_post_hook(_reread_steps)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The averaged model's forward."""
+        return self.module(*args, **kwargs)
+
+    def tracked(self, model: nn.Module) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """The averaged tensors and ``model``'s matching ones, by name (what updates and swaps touch).
+
+        Parameters only, or parameters and buffers with ``update_buffers``; the
+        tensors themselves, so in-place changes reach the models.
+        """
+        if self.update_buffers:  # keep_vars: the tensors themselves, no detached view per entry
+            return self.module.state_dict(keep_vars=True), model.state_dict(keep_vars=True)
+        return dict(self.module.named_parameters()), dict(model.named_parameters())
+
+    def weight(self, steps: int) -> float:
+        """The weight of the new values in update number ``steps`` (``lerp``'s ``weight``)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement weight(steps) (a lerp rule) or "
+            "avg_func(averaged_param, source_param, steps)."
+        )
+
+    def blend(self, averaged: torch.Tensor, source: torch.Tensor, steps: int) -> None:
+        """Move ``averaged`` toward ``source`` in place."""
+        averaged.lerp_(source, self.weight(steps))
+
+    def avg_func(
+        self, averaged_param: torch.Tensor, source_param: torch.Tensor, steps: int
+    ) -> None:
+        """MMEngine's name for :meth:`blend`: a subclass written for MMEngine overrides this."""
+        self.blend(averaged_param, source_param, steps)
+
+    @torch.no_grad()
+    def update_parameters(self, model: nn.Module) -> None:
+        """One update from ``model`` (the first copies it)."""
+        averaged, source = self.tracked(model)
+        steps = self._steps
+        if steps == 0:
+            _copy_all(list(averaged.values()), [source[key] for key in averaged])
+        elif steps % self.interval == 0:
+            targets, news = [], []
+            for key, avg in averaged.items():
+                if avg.dtype.is_floating_point:
+                    targets.append(avg)
+                    news.append(source[key].to(avg.device))
+            cls = type(self)
+            if cls.blend is BaseAveragedModel.blend and cls.avg_func is BaseAveragedModel.avg_func:
+                torch._foreach_lerp_(targets, news, self.weight(steps))  # a lerp: one call
+            else:
+                for avg, new in zip(targets, news):
+                    self.avg_func(avg, new, steps)
+        if not self.update_buffers:
+            _copy_all(list(self.module.buffers()), list(model.buffers()))
+        self.steps += 1  # on the buffer's device, no wait
+        self._steps = steps + 1
+
+    @torch.no_grad()
+    def follow(self, model: nn.Module) -> None:
+        """Make the average equal to ``model`` (before averaging starts)."""
+        averaged = self.module.state_dict(keep_vars=True)
+        source = model.state_dict(keep_vars=True)
+        _copy_all(list(averaged.values()), [source[key] for key in averaged])
+
+
+def _reread_steps(module: nn.Module, incompatible_keys: Any) -> None:
+    """After ``load_state_dict``: the Python count follows the loaded ``steps`` buffer."""
+    if isinstance(module, BaseAveragedModel):
+        module._steps = int(module.steps)
+
+
+def _copy_all(targets: list[torch.Tensor], sources: list[torch.Tensor]) -> None:
+    """``target.copy_(source)`` for each pair, in one call (torch refuses empty lists)."""
+    if not targets:
+        return
+    if all(t.device == s.device for t, s in zip(targets, sources)):
+        torch._foreach_copy_(targets, sources)
+    else:  # an average on another device (device=): copy_ moves each tensor
+        for target, source in zip(targets, sources):
+            target.copy_(source)
+
+
+class ExponentialMovingAverage(BaseAveragedModel):
+    """``ema = (1 - momentum) * ema + momentum * w``: MMEngine's convention, ``momentum``
+    is the weight of the *new* value."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        momentum: float = 0.0002,
+        interval: int = 1,
+        device: torch.device | str | None = None,
+        update_buffers: bool = False,
+    ) -> None:
+        if not 0.0 < momentum < 1.0:
+            raise HookAssertionError(
+                f"EMAHook momentum must be in (0, 1), got {momentum!r}. It is the weight of the "
+                "new weights in each update (MMEngine's convention; 0.0002 is typical)."
+            )
+        super().__init__(model, interval, device, update_buffers)
+        self.momentum = float(momentum)
+
+    def weight(self, steps: int) -> float:
+        return self.momentum
+
+
+class MomentumAnnealingEMA(ExponentialMovingAverage):
+    """EMA whose momentum starts large and anneals: ``max(momentum, gamma / (gamma + steps))``."""
+
+    def __init__(
+        self, model: nn.Module, momentum: float = 0.0002, gamma: int = 100, **kwargs: Any
+    ) -> None:
+        super().__init__(model, momentum, **kwargs)
+        if gamma <= 0:
+            raise HookAssertionError(f"MomentumAnnealingEMA gamma must be > 0, got {gamma!r}.")
+        self.gamma = gamma
+
+    def weight(self, steps: int) -> float:
+        return max(self.momentum, self.gamma / (self.gamma + steps))
+
+
+class StochasticWeightAverage(ExponentialMovingAverage):
+    """The plain mean of all updates (SWA); ``momentum`` is accepted (``EMAHook`` passes
+    it to every averaged model) and unused."""
+
+    def __init__(self, model: nn.Module, momentum: float = 0.5, **kwargs: Any) -> None:
+        super().__init__(model, momentum, **kwargs)
+
+    def weight(self, steps: int) -> float:
+        return 1.0 / (steps // self.interval + 1)

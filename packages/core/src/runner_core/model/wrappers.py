@@ -1,0 +1,22 @@
+"""``mmengine.model.wrappers``'s names: the data-parallel wrapper and ``is_model_wrapper``.
+
+The wrappers themselves live in ``runner_core.distributed.model_wrappers``
+(with the launcher and the collectives they need); this module gives them the
+import path MMEngine code uses, loading them (and ``torch.distributed``) on
+first access.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+__all__ = ["MMDistributedDataParallel", "is_model_wrapper"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..distributed.model_wrappers import MMDistributedDataParallel, is_model_wrapper
+
+__getattr__, __dir__ = lazy_exports(
+    __name__, dict.fromkeys(__all__, "runner_core.distributed.model_wrappers"), globals()
+)

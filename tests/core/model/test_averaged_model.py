@@ -1,0 +1,58 @@
+"""Averaged models: importable from runner_core.model and built from MODELS, as MMEngine's."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from runner_core.model import (
+    BaseAveragedModel,
+    ExponentialMovingAverage,
+    MomentumAnnealingEMA,
+    StochasticWeightAverage,
+)
+from runner_core.registry import MODELS
+
+
+def _linear(value: float) -> nn.Linear:
+    linear = nn.Linear(1, 1)
+    nn.init.constant_(linear.weight, value)
+    nn.init.constant_(linear.bias, value)
+    return linear
+
+
+def test_the_averaged_models_are_runner_cores_and_in_models() -> None:
+    for cls in (ExponentialMovingAverage, MomentumAnnealingEMA, StochasticWeightAverage):
+        assert issubclass(cls, BaseAveragedModel)
+        assert MODELS.get(cls.__name__) is cls
+        assert [e.distribution for e in MODELS.entry_points(cls.__name__)] == ["runner-core"]
+    ema = MODELS.build(dict(type="ExponentialMovingAverage", model=_linear(0.0), momentum=0.5))
+    assert isinstance(ema, ExponentialMovingAverage)
+    for value in (0.0, 4.0, 8.0):  # the first update copies; then ema += 0.5 * (w - ema)
+        ema.update_parameters(_linear(value))
+    assert ema.module.weight.item() == 5.0 and int(ema.steps) == 3
+    assert ema(torch.ones(1, 1)).item() == 10.0  # forward is the averaged module's
+
+
+def test_device_keeps_the_average_on_that_device() -> None:
+    model = _linear(1.0)
+    ema = ExponentialMovingAverage(model, momentum=0.5, device="meta")
+    assert ema.module.weight.device == torch.device("meta")
+    assert ema.steps.device == torch.device("meta")
+    assert model.weight.device == torch.device("cpu")  # the model stays where it is
+    ema.update_parameters(model)
+    ema.update_parameters(_linear(3.0))
+    assert ema.module.weight.device == torch.device("meta") and ema._steps == 2
+
+
+def test_an_mmengine_style_subclass_with_avg_func_averages() -> None:
+    class MaxAverage(BaseAveragedModel):  # MMEngine's hook: avg_func, per tensor, in place
+        def avg_func(
+            self, averaged_param: torch.Tensor, source_param: torch.Tensor, steps: int
+        ) -> None:
+            averaged_param.copy_(torch.maximum(averaged_param, source_param))
+
+    average = MaxAverage(_linear(2.0))
+    for value in (2.0, 5.0, 3.0):
+        average.update_parameters(_linear(value))
+    assert average.module.weight.item() == 5.0 and average.module.bias.item() == 5.0
