@@ -63,6 +63,8 @@ def test_find_follows_pointer(tmp_path: Path) -> None:
     write_pointer(tmp_path, best)  # the pointer wins over the scan
     found = find_latest_checkpoint(tmp_path)
     assert found == str(best) and isinstance(found, str)  # a str, as MMEngine's
+    assert find_latest_checkpoint(path=tmp_path) == str(best)  # MMEngine's parameter name
+    assert find_latest_checkpoint(path=str(tmp_path), verify=False) == str(best)
 
 
 def test_find_scans_when_pointer_missing(tmp_path: Path) -> None:

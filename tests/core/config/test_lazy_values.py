@@ -138,3 +138,14 @@ def test_plain_config_dict_values_are_unchanged() -> None:
     assert cd.a == "torch.optim.AdamW" and type(cd.a) is str
     assert list(cd.items()) == [("a", "torch.optim.AdamW"), ("b", {"c": 1})]
     assert list(cd.values())[1] == {"c": 1}
+
+
+def test_build_lazy_turns_a_stored_import_path_into_the_object(write, probe_module: str) -> None:
+    cfg = Config.fromfile(
+        write("c.py", f"from {probe_module} import Net\nmodel = dict(type=Net)\n")
+    )
+    stored = dict.__getitem__(cfg.model, "type")  # what dict methods see: the path
+    assert stored == f"{probe_module}.Net"
+    assert cfg.model.build_lazy(stored) is sys.modules[probe_module].Net
+    assert cfg.model.build_lazy(3) == 3  # anything else as it is
+    assert ConfigDict().build_lazy("torch.optim.SGD") == "torch.optim.SGD"  # a plain str too

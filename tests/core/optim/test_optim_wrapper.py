@@ -376,3 +376,42 @@ def test_a_retained_graph_is_not_kept_and_copies_drop_the_graph() -> None:
         before = params[0].detach().clone()
         other.update_params(sum(p.sum() for p in params))
         torch.testing.assert_close(params[0].detach(), before - 0.1)
+
+
+def test_base_optim_wrapper_is_abstract_and_gives_subclasses_the_shared_interface() -> None:
+    from runner_core.optim import BaseOptimWrapper
+    from runner_core.optim.scheduler import MultiStepLR
+
+    class Incomplete(BaseOptimWrapper):
+        def backward(self, loss: torch.Tensor, **kwargs: Any) -> None:
+            loss.backward(**kwargs)
+
+    param = nn.Parameter(torch.ones(2))
+    with pytest.raises(TypeError, match="abstract"):
+        BaseOptimWrapper(torch.optim.SGD([param], lr=1.0))  # type: ignore[abstract]
+    with pytest.raises(TypeError, match="update_params"):
+        Incomplete(torch.optim.SGD([param], lr=1.0))  # type: ignore[abstract]
+
+    class Plain(Incomplete):
+        def update_params(self, loss: torch.Tensor) -> None:
+            self.backward(loss)
+            self.step()
+            self.zero_grad()
+
+        def step(self, **kwargs: Any) -> None:
+            self.optimizer.step(**kwargs)
+
+        def zero_grad(self, **kwargs: Any) -> None:
+            self.optimizer.zero_grad(**kwargs)
+
+    wrapper = Plain(torch.optim.SGD([param], lr=1.0, momentum=0.5))
+    scheduler = MultiStepLR(wrapper, milestones=[1], gamma=0.1)  # schedulers drive it
+    wrapper.update_params((param**2).sum())  # grad 2 -> 1 - 2 = -1
+    scheduler.step()
+    assert param.detach().tolist() == [-1.0, -1.0]
+    assert wrapper.get_lr() == {"lr": [pytest.approx(0.1)]}
+    assert wrapper.get_momentum() == {"momentum": [0.5]}
+    state = wrapper.state_dict()
+    other = Plain(torch.optim.SGD([nn.Parameter(torch.ones(2))], lr=1.0, momentum=0.5))
+    other.load_state_dict(state)
+    assert other.param_groups[0]["lr"] == pytest.approx(0.1)

@@ -14,7 +14,7 @@ API (all failures raise :class:`CheckpointError`, naming the file and the fix):
   (``background.py``)
 * ``hold_ctrl_c()``: a Ctrl-C during a save stops the run after it (``interrupts.py``)
 * ``write_pointer(work_dir, path)`` / ``read_pointer(work_dir)``: ``last_checkpoint`` (``find.py``)
-* ``find_latest_checkpoint(work_dir) -> str | None``, ``list_checkpoints(folder)``
+* ``find_latest_checkpoint(path) -> str | None`` (``path``: the work dir), ``list_checkpoints(folder)``
 * ``prune_checkpoints(folder, max_keep_ckpts, *, work_dir=None, protect=())``
 * ``load_model_state(model, state_dict, *, strict=False, revise_keys=..., logger=None)
   -> LoadReport`` (``state.py``)

@@ -123,15 +123,15 @@ def _is_complete(path: Path, verify: bool) -> bool:
     return True
 
 
-def find_latest_checkpoint(work_dir: str | Path, *, verify: bool = True) -> str | None:
-    """The path of the newest complete checkpoint of ``work_dir`` (a ``str``, as MMEngine's),
-    or None when there is none.
+def find_latest_checkpoint(path: str | Path, *, verify: bool = True) -> str | None:
+    """The path of the newest complete checkpoint in the work dir ``path`` (a ``str``, as
+    MMEngine's, whose parameter name this keeps), or None when there is none.
 
     Follows ``last_checkpoint`` when its target verifies, else scans the
     folder (see the module docstring). ``verify=False`` only checks that each
     candidate is a whole zip archive (cheaper for huge files).
     """
-    work_dir = Path(work_dir)
+    work_dir = Path(path)
     tried: set[Path] = set()
     target = read_pointer(work_dir)
     if target is not None:

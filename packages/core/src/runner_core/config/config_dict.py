@@ -109,6 +109,14 @@ class ConfigDict(dict):
         """
         return resolve_value(dict.pop(self, key, default))
 
+    def build_lazy(self, value: Any) -> Any:
+        """The real object for a value a pure-Python config imported; any other value as is.
+
+        MMEngine's hook for code that reads values with ``dict`` methods (which
+        see the stored import path) and wants what item access would give.
+        """
+        return resolve_value(value)
+
     def items(self) -> _ResolvedItems:  # type: ignore[override]
         return _ResolvedItems(self)
 

@@ -13,22 +13,26 @@ _LAZY = {
     "DefaultSampler": "runner_core.data.sampler",
     "InfiniteSampler": "runner_core.data.sampler",
     "default_collate": "runner_core.data.collate",
+    "COLLATE_FUNCTIONS": "runner_core.data.collate",
+    "worker_init_fn": "runner_core.data.worker_init",
     "pseudo_collate": "runner_core.data.collate",
     "build_dataloader": "runner_core.data.dataloader",
     "WorkerSeeder": "runner_core.data.dataloader",
 }
 
 __all__ = [
+    "COLLATE_FUNCTIONS",
     "DefaultSampler",
     "InfiniteSampler",
     "WorkerSeeder",
     "build_dataloader",
     "default_collate",
     "pseudo_collate",
+    "worker_init_fn",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .collate import default_collate, pseudo_collate
+    from .collate import COLLATE_FUNCTIONS, default_collate, pseudo_collate
     from .dataloader import WorkerSeeder, build_dataloader
     from .sampler import DefaultSampler, InfiniteSampler
 

@@ -12,6 +12,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from ..errors import RunnerError
+from ..registry import FUNCTIONS
+
+#: MMEngine's older name for the FUNCTIONS registry (``mmengine.dataset.COLLATE_FUNCTIONS``),
+#: where ``collate_fn=dict(type=...)`` names are looked up; the same object, not a copy.
+COLLATE_FUNCTIONS = FUNCTIONS
 
 
 class CollateError(RunnerError, ValueError):
@@ -109,4 +114,10 @@ def pseudo_collate(batch: Sequence[Any]) -> Any:
     return batch
 
 
-__all__ = ["CollateError", "CollateKeyError", "default_collate", "pseudo_collate"]
+__all__ = [
+    "COLLATE_FUNCTIONS",
+    "CollateError",
+    "CollateKeyError",
+    "default_collate",
+    "pseudo_collate",
+]

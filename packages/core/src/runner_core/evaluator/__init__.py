@@ -1,4 +1,4 @@
-"""Evaluation: ``Evaluator``, ``BaseMetric``, the ``Accuracy`` metric and ``DumpResults``.
+"""Evaluation: ``Evaluator``, ``BaseMetric``, ``Accuracy``, ``DumpResults``, ``get_metric_value``.
 
 Importing this package is cheap; the torch-backed names load on first use.
 """
@@ -15,6 +15,8 @@ _LAZY = {
     "interleave_results": "runner_core.evaluator.metric",
     "Accuracy": "runner_core.evaluator.accuracy",
     "DumpResults": "runner_core.evaluator.dump_results",
+    "get_metric_value": "runner_core.evaluator.metric_value",
+    "MetricNotFoundError": "runner_core.evaluator.metric_value",
 }
 
 __all__ = [
@@ -22,6 +24,8 @@ __all__ = [
     "BaseMetric",
     "DumpResults",
     "Evaluator",
+    "MetricNotFoundError",
+    "get_metric_value",
     "interleave_results",
 ]
 
@@ -30,5 +34,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .dump_results import DumpResults
     from .evaluator import Evaluator
     from .metric import BaseMetric, interleave_results
+    from .metric_value import MetricNotFoundError, get_metric_value
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -11,16 +11,23 @@ from typing import TYPE_CHECKING
 from runner_core.lazy import lazy_exports
 
 _LAZY = {
+    "BaseOptimWrapper": "runner_core.optim.base",
     "OptimWrapper": "runner_core.optim.optim_wrapper",
     "AmpOptimWrapper": "runner_core.optim.amp_optim_wrapper",
     "OptimWrapperDict": "runner_core.optim.optim_wrapper_dict",
     "DefaultOptimWrapperConstructor": "runner_core.optim.constructor",
     "build_optim_wrapper": "runner_core.optim.constructor",
     "build_param_schedulers": "runner_core.optim.scheduler",
+    # the registries mmengine.optim re-exports
+    "OPTIMIZERS": "runner_core.registry",
+    "OPTIM_WRAPPER_CONSTRUCTORS": "runner_core.registry",
 }
 
 __all__ = [
+    "OPTIMIZERS",
+    "OPTIM_WRAPPER_CONSTRUCTORS",
     "AmpOptimWrapper",
+    "BaseOptimWrapper",
     "DefaultOptimWrapperConstructor",
     "OptimWrapper",
     "OptimWrapperDict",
@@ -29,7 +36,9 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIMIZERS
     from .amp_optim_wrapper import AmpOptimWrapper
+    from .base import BaseOptimWrapper
     from .constructor import DefaultOptimWrapperConstructor, build_optim_wrapper
     from .optim_wrapper import OptimWrapper
     from .optim_wrapper_dict import OptimWrapperDict

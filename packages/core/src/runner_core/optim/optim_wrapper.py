@@ -28,6 +28,7 @@ from torch import nn
 from torch.optim import Optimizer
 
 from ..errors import BuildAssertionError, BuildError, BuildValueError, did_you_mean
+from .base import BaseOptimWrapper
 
 # A reusable, stateless "do nothing" context: returned by optim_context when
 # there is nothing to enter, so the hot path allocates no generator per step.
@@ -79,7 +80,7 @@ def _has_batch_norm(model: nn.Module) -> bool:
     return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
 
 
-class OptimWrapper:
+class OptimWrapper(BaseOptimWrapper):
     """Wrap an optimizer with gradient accumulation and gradient clipping.
 
     Args:
@@ -113,7 +114,7 @@ class OptimWrapper:
                 f"accumulative_counts must be >= 1, got {accumulative_counts}; use 1 to step "
                 "every iteration."
             )
-        self.optimizer = optimizer
+        super().__init__(optimizer)
         self._accumulative_counts = accumulative_counts
         parsed = _parse_clip_grad(clip_grad)
         self._clip_func: Any
@@ -126,14 +127,6 @@ class OptimWrapper:
         self._last_grad_norm: Any = None
         self._grad_norm_float: tuple[Any, float] | None = None  # (that norm, its float)
         self._kept_graph: torch.Tensor | None = None  # see the module docstring
-        #: MMEngine's base settings: with several param groups (``paramwise_cfg``), a
-        #: group outside the optimizer holds the configured values; the schedulers move
-        #: it with the others (``scheduled_groups``), so ``get_lr()['base_lr']`` and the
-        #: logs show the schedule itself beside param group 0's multiplied ``lr``. Unlike
-        #: MMEngine's, it is not in ``param_groups``, which holds real groups only.
-        self.base_param_settings: dict[str, Any] | None = None
-        if len(optimizer.param_groups) > 1:
-            self.base_param_settings = {"params": torch.tensor([0.0]), **optimizer.defaults}
 
     # -- the training step ----------------------------------------------------
     def update_params(
@@ -324,54 +317,9 @@ class OptimWrapper:
     def accumulative_counts(self) -> int:
         return self._accumulative_counts
 
-    # -- what hooks and schedulers read ---------------------------------------
-    @property
-    def param_groups(self) -> list[dict[str, Any]]:
-        return self.optimizer.param_groups
-
-    @property
-    def defaults(self) -> dict[str, Any]:
-        return self.optimizer.defaults
-
-    def get_lr(self) -> dict[str, list[float]]:
-        """``{'lr': [lr of each param group]}``, and ``'base_lr'`` first with several groups."""
-        lrs = {"lr": [float(group["lr"]) for group in self.optimizer.param_groups]}
-        if self.base_param_settings is not None:
-            return {"base_lr": [float(self.base_param_settings["lr"])], **lrs}
-        return lrs
-
-    def get_momentum(self) -> dict[str, list[float]]:
-        """``{'momentum': [...]}``: SGD's momentum, Adam's ``betas[0]``, else 0."""
-        momentum = []
-        for group in self.optimizer.param_groups:
-            if "momentum" in group:
-                momentum.append(float(group["momentum"]))
-            elif "betas" in group:
-                momentum.append(float(group["betas"][0]))
-            else:
-                momentum.append(0.0)
-        return {"momentum": momentum}
-
-    # -- checkpoints ----------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
-        """The optimizer's state dict (what a checkpoint stores under ``optimizer``).
-
-        The accumulation counters are not saved: the Runner restores them with
-        ``initialize_count_status`` from the resumed iteration. The base
-        settings are, under MMEngine's key ``base_param_settings``.
-        """
-        state = self.optimizer.state_dict()
-        if self.base_param_settings is not None:
-            state["base_param_settings"] = dict(self.base_param_settings)
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        base = state_dict.get("base_param_settings")
-        if base is not None:
-            state_dict = {k: v for k, v in state_dict.items() if k != "base_param_settings"}
-            if self.base_param_settings is not None:
-                self.base_param_settings.update(base)
-        self.optimizer.load_state_dict(state_dict)
+    # param_groups, defaults, get_lr, get_momentum, state_dict and load_state_dict come from
+    # BaseOptimWrapper. The accumulation counters are not in the state dict: the Runner
+    # restores them with ``initialize_count_status`` from the resumed iteration.
 
     def __repr__(self) -> str:
         clip = ""

@@ -1,8 +1,66 @@
-"""The Runner (and, as in ``mmengine.runner``, its ``LogProcessor``)."""
+"""The Runner, and what ``mmengine.runner`` re-exports beside it.
+
+MMEngine users import seeding, autocast, checkpoint helpers, ``BaseLoop`` and
+``Priority`` from ``mmengine.runner``; the same imports work from here (the
+non-Runner names load on first access). The standard loops live in the
+``runner_loops_standard`` plugin package, which the core never imports.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
 from ..logging.log_processor import LogProcessor
 from .runner import Runner
 
-__all__ = ["LogProcessor", "Runner"]
+_LAZY = {
+    "set_random_seed": "runner_core.runner.randomness",
+    "autocast": "runner_core.runner.amp",
+    "BaseLoop": "runner_core.loop",
+    "Priority": "runner_core.hooks",
+    "get_priority": "runner_core.hooks",
+    **dict.fromkeys(
+        [
+            "find_latest_checkpoint",
+            "load_checkpoint",
+            "save_checkpoint",
+            "get_state_dict",
+            "weights_to_cpu",
+            "load_state_dict",
+        ],
+        "runner_core.checkpoint",
+    ),
+}
+
+__all__ = [
+    "BaseLoop",
+    "LogProcessor",
+    "Priority",
+    "Runner",
+    "autocast",
+    "find_latest_checkpoint",
+    "get_priority",
+    "get_state_dict",
+    "load_checkpoint",
+    "load_state_dict",
+    "save_checkpoint",
+    "set_random_seed",
+    "weights_to_cpu",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..checkpoint import (
+        find_latest_checkpoint,
+        get_state_dict,
+        load_checkpoint,
+        load_state_dict,
+        save_checkpoint,
+        weights_to_cpu,
+    )
+    from ..hooks import Priority, get_priority
+    from ..loop import BaseLoop
+    from .amp import autocast
+    from .randomness import set_random_seed
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -1,0 +1,93 @@
+"""Names MMEngine code imports from ``mmengine``, ``mmengine.runner``, ``.dataset``, ``.optim``,
+``.evaluator`` and ``.model`` resolve from the matching ``runner_core`` module."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+
+def test_top_level_reexports_config_and_logging_names() -> None:
+    import runner_core
+    from runner_core.config import DictAction, read_base
+    from runner_core.logging import HistoryBuffer, MMLogger
+
+    assert runner_core.DictAction is DictAction
+    assert runner_core.read_base is read_base
+    assert runner_core.MMLogger is MMLogger
+    assert runner_core.HistoryBuffer is HistoryBuffer
+    assert {"DictAction", "read_base", "MMLogger", "HistoryBuffer"} <= set(runner_core.__all__)
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "home", "home_name"),
+    [
+        ("runner_core.runner", "set_random_seed", "runner_core.runner.randomness", None),
+        ("runner_core.runner", "autocast", "runner_core.runner.amp", None),
+        ("runner_core.runner", "BaseLoop", "runner_core.loop", None),
+        ("runner_core.runner", "Priority", "runner_core.hooks", None),
+        ("runner_core.runner", "get_priority", "runner_core.hooks", None),
+        ("runner_core.runner", "find_latest_checkpoint", "runner_core.checkpoint", None),
+        ("runner_core.runner", "load_checkpoint", "runner_core.checkpoint", None),
+        ("runner_core.runner", "save_checkpoint", "runner_core.checkpoint", None),
+        ("runner_core.runner", "get_state_dict", "runner_core.checkpoint", None),
+        ("runner_core.runner", "weights_to_cpu", "runner_core.checkpoint", None),
+        ("runner_core.runner", "load_state_dict", "runner_core.checkpoint", None),
+        ("runner_core.evaluator", "get_metric_value", "runner_core.evaluator.metric_value", None),
+        ("runner_core.dataset", "worker_init_fn", "runner_core.data", None),
+        ("runner_core.dataset", "COLLATE_FUNCTIONS", "runner_core.registry", "FUNCTIONS"),
+        ("runner_core.data", "COLLATE_FUNCTIONS", "runner_core.registry", "FUNCTIONS"),
+        ("runner_core.dataset", "DefaultSampler", "runner_core.data", None),
+        ("runner_core.dataset", "InfiniteSampler", "runner_core.data", None),
+        ("runner_core.dataset", "default_collate", "runner_core.data", None),
+        ("runner_core.dataset", "pseudo_collate", "runner_core.data", None),
+        ("runner_core.optim", "OPTIMIZERS", "runner_core.registry", None),
+        ("runner_core.optim", "OPTIM_WRAPPER_CONSTRUCTORS", "runner_core.registry", None),
+        ("runner_core.optim", "BaseOptimWrapper", "runner_core.optim.base", None),
+        (
+            "runner_core.model",
+            "MMDistributedDataParallel",
+            "runner_core.distributed.model_wrappers",
+            "DistributedDataParallel",
+        ),
+        (
+            "runner_core.model.wrappers",
+            "MMDistributedDataParallel",
+            "runner_core.distributed.model_wrappers",
+            "DistributedDataParallel",
+        ),
+        (
+            "runner_core.model.wrappers",
+            "is_model_wrapper",
+            "runner_core.distributed.model_wrappers",
+            None,
+        ),
+    ],
+)
+def test_mmengine_import_paths_give_our_objects(
+    module: str, name: str, home: str, home_name: str | None
+) -> None:
+    mod = importlib.import_module(module)
+    assert name in mod.__all__
+    assert getattr(mod, name) is getattr(importlib.import_module(home), home_name or name)
+
+
+def test_collate_functions_is_where_collate_fn_names_are_found() -> None:
+    from runner_core.data import default_collate, pseudo_collate
+    from runner_core.dataset import COLLATE_FUNCTIONS
+
+    assert COLLATE_FUNCTIONS.get("pseudo_collate") is pseudo_collate
+    assert COLLATE_FUNCTIONS.get("default_collate") is default_collate
+
+
+def test_optim_wrapper_is_a_base_optim_wrapper() -> None:
+    import torch
+
+    from runner_core.optim import AmpOptimWrapper, BaseOptimWrapper, OptimWrapper, OptimWrapperDict
+
+    assert issubclass(OptimWrapper, BaseOptimWrapper)
+    assert issubclass(AmpOptimWrapper, BaseOptimWrapper)
+    assert issubclass(OptimWrapperDict, BaseOptimWrapper)
+    wrapper = OptimWrapper(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1))
+    assert isinstance(wrapper, BaseOptimWrapper)
