@@ -89,6 +89,10 @@ def test_top_level_typo_did_you_mean(cli, tmp_path: Path, tiny_config) -> None:
         (["train_dataloader.batch_size=-4"], ["train_dataloader.batch_size", "-4"]),
         (["train_dataloader.dataset.size=0"], ["train_dataloader.dataset", "empty", "0 samples"]),
         (["train_cfg=None"], ["no train_cfg", "train_cfg=dict("]),
+        (
+            ["env_cfg.mp_cfg.opencv_num_thread=0"],
+            ["env_cfg.mp_cfg", "'opencv_num_thread'", "Did you mean one of 'opencv_num_threads'"],
+        ),
     ],
     ids=[
         "unknown-type",
@@ -98,6 +102,7 @@ def test_top_level_typo_did_you_mean(cli, tmp_path: Path, tiny_config) -> None:
         "batch-neg",
         "empty",
         "no-train-cfg",
+        "mp-cfg-typo",
     ],
 )
 def test_config_mistakes_in_train(cli, tiny_config, options: list[str], needles: list[str]) -> None:

@@ -134,8 +134,24 @@ def test_save_best_less_rule_and_auto(tmp_path: Path) -> None:
 
 def test_save_best_unknown_metric_is_a_clear_error(tmp_path: Path) -> None:
     runner = make_runner(tmp_path, save_best="accuracy", scores=[0.5, 0.9, 0.7], key="acc")
-    with pytest.raises(HookError, match=r"no key 'accuracy'.*Metrics: \['acc', 'other'\]"):
+    with pytest.raises(HookError, match=r"no key 'accuracy'.*Metrics: \['acc', 'other'\]") as info:
         runner.train()
+    assert isinstance(info.value, KeyError)  # MMEngine's metrics[key]
+
+
+def test_bad_arguments_are_the_classes_mmengine_raises() -> None:
+    with pytest.raises(HookError, match="interval must be a positive int") as info:
+        CheckpointHook(interval="1")
+    assert isinstance(info.value, TypeError)  # MMEngine: '1' > 0
+    with pytest.raises(HookError, match="interval must be a positive int") as info:
+        CheckpointHook(interval=0)
+    assert not isinstance(info.value, TypeError)
+    with pytest.raises(HookError, match="must be 'greater' or 'less'. Did you mean 'less'") as info:
+        CheckpointHook(save_best="loss", rule="lesser")
+    assert isinstance(info.value, KeyError)  # MMEngine's rule check
+    with pytest.raises(HookError, match="give one rule per key") as info:
+        CheckpointHook(save_best=["acc", "loss"], rule=["greater"])
+    assert isinstance(info.value, AssertionError)
 
 
 def test_published_copy_has_hash_suffix_and_only_published_keys(tmp_path: Path) -> None:

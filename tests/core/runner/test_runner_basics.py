@@ -204,6 +204,20 @@ def test_a_model_that_is_not_a_module_is_a_config_error(tmp_path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("evaluator", "key"),
+    [
+        ([dict(type="Accuracy"), dict(type="Acuracy")], "val_evaluator[1].type"),
+        (dict(type="Acuracy"), "val_evaluator.type"),
+    ],
+)
+def test_an_unknown_metric_names_its_evaluator_key(tmp_path, evaluator, key) -> None:
+    runner = Runner.from_cfg(Config(tiny_cfg(tmp_path, val_evaluator=evaluator)))
+    with pytest.raises(KeyError, match=r"Did you mean 'Accuracy'\?") as info:
+        runner.val()
+    assert f"(at config key {key!r})" in str(info.value)
+
+
+@pytest.mark.parametrize(
     ("section", "value", "message"),
     [
         ("randomness", dict(sed=3), "randomness has no option 'sed'. Did you mean 'seed'?"),

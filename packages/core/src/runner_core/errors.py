@@ -31,6 +31,13 @@ class RegistryError(RunnerError, KeyError):
     """A name could not be resolved or built through a registry."""
 
 
+class RegistryTypeError(RegistryError, TypeError):
+    """An unknown name where MMEngine calls what ``get()`` returns (None): a TypeError there.
+
+    The optimizer type and a dataloader's ``collate_fn``.
+    """
+
+
 class RegistryImportError(RegistryError, ImportError):
     """A registry's ``locations`` module could not be imported (MMEngine: ImportError)."""
 
@@ -75,7 +82,8 @@ class HookKeyError(HookError, KeyError):
 
 
 class HookTypeError(HookError, TypeError):
-    """Something that is not a hook was registered as one (a TypeError, as MMEngine)."""
+    """A hook argument of the wrong type (``interval='1'``), or something that is not a hook
+    registered as one: a TypeError, as MMEngine."""
 
 
 class HookAssertionError(HookError, AssertionError):

@@ -16,7 +16,7 @@ import numbers
 from collections.abc import Iterator
 from typing import Any
 
-from .errors import ConfigError, RunnerError
+from .errors import ConfigError, ConfigTypeError, RunnerError
 
 __all__ = ["check_number", "config_errors"]
 
@@ -30,7 +30,8 @@ def check_number(
     integer: bool = False,
     example: str = "",
 ) -> Any:
-    """Return ``value`` if it is a number in range; else raise ConfigError naming ``key``.
+    """Return ``value`` if it is a number in range; else raise ConfigError naming ``key``
+    (a ConfigTypeError, also a TypeError, when it is not a number at all).
 
     ``minimum``: smallest allowed value; ``above``: the value must be larger;
     ``integer``: whole numbers only (``2.0`` is accepted as 2). Booleans are
@@ -43,7 +44,8 @@ def check_number(
     if above is not None:
         bounds = f" > {above}"
     hint = f" e.g. {example}." if example else ""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    ok = is_number
     if ok and integer and value != int(value):
         ok = False
     if ok and value != value:  # NaN
@@ -58,7 +60,9 @@ def check_number(
             if key[:1].islower() and " " not in key
             else ""
         )
-        raise ConfigError(f"{key}={value!r} is not valid: it must be {kind}{bounds}.{hint}{where}")
+        # not a number at all (lr='0.1') is a TypeError too, as torch's comparison raises
+        error = ConfigError if is_number else ConfigTypeError
+        raise error(f"{key}={value!r} is not valid: it must be {kind}{bounds}.{hint}{where}")
     return int(value) if integer else value
 
 

@@ -33,7 +33,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner_core.contract import RunnerAPI
-from runner_core.errors import HookError, did_you_mean
+from runner_core.errors import (
+    HookAssertionError,
+    HookError,
+    HookKeyError,
+    HookTypeError,
+    did_you_mean,
+)
 from runner_core.hooks import Hook, Priority
 
 from .checkpoint_files import publish, remove_checkpoint
@@ -134,7 +140,9 @@ class CheckpointHook(Hook):
     ) -> None:
         self._check_storage(backend_args=backend_args, file_client_args=file_client_args)
         if isinstance(interval, bool) or not isinstance(interval, int) or interval == 0:
-            raise HookError(
+            # a TypeError for a non-int (interval='1'), as MMEngine's comparison raises
+            wrong_type = isinstance(interval, bool) or not isinstance(interval, int)
+            raise (HookTypeError if wrong_type else HookError)(
                 f"CheckpointHook: interval must be a positive int (or -1 to save only the last "
                 f"checkpoint), got {interval!r}."
             )
@@ -217,15 +225,15 @@ class CheckpointHook(Hook):
             rules: list[Any] = [None] * len(keys)
         else:
             rules = [rule] * len(keys) if isinstance(rule, str) else list(rule)
-            if len(rules) != len(keys):
-                raise HookError(
+            if len(rules) != len(keys):  # MMEngine asserts this
+                raise HookAssertionError(
                     f"CheckpointHook: rule={rule!r} has {len(rules)} entries but save_best="
                     f"{keys!r} has {len(keys)} keys; give one rule per key (or a single string)."
                 )
         resolved: list[str | None] = []
         for key, r in zip(keys, rules):
-            if r is not None and r not in _RULES:
-                raise HookError(
+            if r is not None and r not in _RULES:  # a KeyError, as in MMEngine
+                raise HookKeyError(
                     f"CheckpointHook: rule {r!r} for save_best key {key!r} must be 'greater' or "
                     f"'less'.{did_you_mean(str(r), _RULES)}"
                 )
@@ -571,8 +579,8 @@ class CheckpointHook(Hook):
             keys = self.save_best
         assert self.out_dir is not None
         for key, rule in zip(keys, self.rules):
-            if key not in metrics:
-                raise HookError(
+            if key not in metrics:  # a KeyError, as MMEngine's metrics[key]
+                raise HookKeyError(
                     f"CheckpointHook(save_best={key!r}): the validation metrics have no key "
                     f"{key!r}.{did_you_mean(key, list(metrics))} Metrics: {sorted(metrics)}."
                 )

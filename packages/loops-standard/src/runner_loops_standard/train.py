@@ -18,14 +18,21 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from runner_core.contract import RunnerAPI
-from runner_core.errors import ConfigError
+from runner_core.errors import ConfigAssertionError, ConfigError, ConfigTypeError
 from runner_core.loop import BaseLoop
 
 
-def _positive_int(value: Any, key: str, minimum: int = 1) -> int:
-    """``value`` as an int >= ``minimum``, or a ConfigError naming ``key``."""
+def _positive_int(
+    value: Any, key: str, minimum: int = 1, not_int: type[ConfigError] = ConfigTypeError
+) -> int:
+    """``value`` as an int >= ``minimum``, or a ConfigError naming ``key``.
+
+    A value that is not a whole number raises ``not_int``: a TypeError by
+    default, as MMEngine's arithmetic on it would; an AssertionError for the
+    keys MMEngine asserts are ints (max_epochs, max_iters).
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
-        raise ConfigError(
+        raise not_int(
             f"{key} must be a whole number >= {minimum}, got {value!r} "
             f"({type(value).__name__}). Set it to an integer, e.g. {key.split('.')[-1]}={max(minimum, 1)}."
         )
@@ -169,7 +176,9 @@ class EpochBasedTrainLoop(BaseTrainLoop):
         dynamic_intervals: Sequence[tuple[int, int]] | None = None,
     ) -> None:
         super().__init__(runner, dataloader, val_begin, val_interval, dynamic_intervals)
-        self._max_epochs = _positive_int(max_epochs, "train_cfg.max_epochs")
+        self._max_epochs = _positive_int(
+            max_epochs, "train_cfg.max_epochs", not_int=ConfigAssertionError
+        )
         self._max_iters = self._max_epochs * len(self.dataloader)
 
     def run(self) -> Any:
@@ -233,7 +242,9 @@ class IterBasedTrainLoop(BaseTrainLoop):
         dynamic_intervals: Sequence[tuple[int, int]] | None = None,
     ) -> None:
         super().__init__(runner, dataloader, val_begin, val_interval, dynamic_intervals)
-        self._max_iters = _positive_int(max_iters, "train_cfg.max_iters")
+        self._max_iters = _positive_int(
+            max_iters, "train_cfg.max_iters", not_int=ConfigAssertionError
+        )
         self._max_epochs = 1
         try:
             self._epoch_length: int | None = len(self.dataloader)

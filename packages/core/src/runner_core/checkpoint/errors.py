@@ -20,3 +20,7 @@ class CheckpointError(RunnerError, RuntimeError):
 
 class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
     """The checkpoint file does not exist (MMEngine raises FileNotFoundError here)."""
+
+
+class CheckpointEOFError(CheckpointError, EOFError):
+    """The checkpoint file is empty (MMEngine's ``torch.load`` raises EOFError there)."""

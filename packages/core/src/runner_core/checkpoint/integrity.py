@@ -17,7 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from runner_core.checkpoint.atomic import TEMP_FILE_PATTERN
-from runner_core.checkpoint.errors import CheckpointError, CheckpointNotFoundError
+from runner_core.checkpoint.errors import (
+    CheckpointEOFError,
+    CheckpointError,
+    CheckpointNotFoundError,
+)
 from runner_core.errors import did_you_mean
 
 __all__ = ["CHECKPOINT_SUFFIXES", "verify_checkpoint"]
@@ -56,16 +60,16 @@ def _sniff(path: Path) -> str:
     """Return 'zip' or 'legacy' for a torch checkpoint, raise CheckpointError otherwise."""
     if not path.exists():
         raise _missing_file_error(path)
-    if path.is_dir():
-        raise CheckpointError(
+    if path.is_dir():  # a FileNotFoundError too, as MMEngine's isfile check raises
+        raise CheckpointNotFoundError(
             f"Checkpoint path {str(path)!r} is a folder, not a file. Pass a file such as "
             f"'{path}/epoch_1.pth', or use find_latest_checkpoint({str(path)!r}) to pick the "
             "newest complete checkpoint in it."
         )
     with open(path, "rb") as f:
         head = f.read(32)
-    if not head:
-        raise CheckpointError(
+    if not head:  # an EOFError too, as torch.load raises for an empty file
+        raise CheckpointEOFError(
             f"Checkpoint {str(path)!r} is empty (0 bytes): the save that wrote it was interrupted "
             "or the disk was full. Use an earlier checkpoint (find_latest_checkpoint skips broken "
             "files)."

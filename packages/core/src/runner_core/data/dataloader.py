@@ -29,7 +29,14 @@ import torch
 from torch.utils.data import DataLoader, Dataset, IterableDataset, Sampler
 
 from ..distributed.utils import broadcast_object, get_dist_info, sync_random_seed
-from ..errors import ConfigError, ConfigKeyError, did_you_mean
+from ..errors import (
+    ConfigError,
+    ConfigKeyError,
+    ConfigTypeError,
+    RegistryError,
+    RegistryTypeError,
+    did_you_mean,
+)
 from ..registry.registry import accepts_argument
 from .sampler import SeededBatchSampler
 
@@ -509,7 +516,8 @@ def _check_loader_kwargs(cfg: dict[str, Any], key_path: str) -> dict[str, Any]:
             f" {key_path}.{key} is not a dataloader option.{did_you_mean(key, names)}"
             for key in unknown
         )
-        raise ConfigError(f"{hints.strip()} Known options: {', '.join(names)}.")
+        # a TypeError too: MMEngine passes these keys to DataLoader as keyword arguments
+        raise ConfigTypeError(f"{hints.strip()} Known options: {', '.join(names)}.")
     return dict(cfg)
 
 
@@ -585,7 +593,10 @@ def _resolve_function(spec: Any, key_path: str) -> Callable[..., Any]:
         try:
             return _registries().FUNCTIONS.lookup(spec)
         except KeyError as exc:
-            exc.args = (f"{exc.args[0] if exc.args else spec} (at config key {key_path!r})",)
+            message = f"{exc.args[0] if exc.args else spec} (at config key {key_path!r})"
+            if type(exc) is RegistryError:  # unknown: MMEngine calls the None it got, a TypeError
+                raise RegistryTypeError(message) from None
+            exc.args = (message,)
             raise
     if callable(spec):
         return spec

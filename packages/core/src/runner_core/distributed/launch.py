@@ -27,7 +27,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..errors import ConfigKeyError, RunnerError, did_you_mean
+from ..errors import ConfigError, ConfigKeyError, ConfigTypeError, RunnerError, did_you_mean
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -53,8 +53,6 @@ def infer_launcher() -> str:
 
 def _check_launcher(launcher: str) -> str:
     if launcher not in LAUNCHERS:
-        from ..errors import ConfigError
-
         raise ConfigError(
             f"launcher={launcher!r} is not a launcher; choose one of {', '.join(LAUNCHERS)} "
             "('pytorch' under torchrun, 'slurm' under srun, 'none' for one process)."
@@ -211,8 +209,6 @@ def init_dist(
     """
     _check_launcher(launcher)
     if init_backend != "torch":
-        from ..errors import ConfigError
-
         raise ConfigError(
             f"init_dist: init_backend={init_backend!r} is not supported; only 'torch' "
             "(torch.distributed.init_process_group) is. DeepSpeed and ColossalAI start "
@@ -293,7 +289,8 @@ def setup_multiprocessing(
     if unknown:
         known = ("mp_start_method", "opencv_num_threads", "omp_num_threads")
         hints = "".join(did_you_mean(key, known) for key in unknown)
-        raise RunnerError(
+        # a TypeError too: MMEngine passes mp_cfg as keyword arguments
+        raise ConfigTypeError(
             f"env_cfg.mp_cfg has unknown key(s) {sorted(unknown)}; it accepts "
             f"{', '.join(known)}.{hints}"
         )
@@ -301,8 +298,8 @@ def setup_multiprocessing(
         import multiprocessing
 
         methods = multiprocessing.get_all_start_methods()
-        if mp_start_method not in methods:
-            raise RunnerError(
+        if mp_start_method not in methods:  # a ValueError, as multiprocessing raises
+            raise ConfigError(
                 f"env_cfg.mp_cfg.mp_start_method={mp_start_method!r} is not available here; "
                 f"choose one of {methods}." + did_you_mean(str(mp_start_method), methods)
             )
@@ -313,8 +310,6 @@ def setup_multiprocessing(
         ("omp_num_threads", omp_num_threads),
     ):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            from ..errors import ConfigError
-
             raise ConfigError(
                 f"env_cfg.mp_cfg.{key}={value!r} is not valid: give a whole number of threads "
                 "per process, e.g. 1."
@@ -408,8 +403,6 @@ def raise_open_files_limit(wanted: Any) -> None:
     above the hard limit; a no-op where the ``resource`` module does not exist.
     """
     if isinstance(wanted, bool) or not isinstance(wanted, int) or wanted < 1:
-        from ..errors import ConfigError
-
         raise ConfigError(
             f"env_cfg.resource_limit={wanted!r} is not valid: give the number of open files "
             "to allow, e.g. 4096."

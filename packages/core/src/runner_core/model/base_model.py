@@ -23,6 +23,7 @@ from typing import Any, cast
 import torch
 from torch import nn
 
+from ..errors import RunnerError
 from ..optim.optim_wrapper import NULL_CONTEXT
 from .data_preprocessor import CPU, BaseDataPreprocessor
 
@@ -68,13 +69,21 @@ def parse_losses(losses: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
             value.detach() if isinstance(value, torch.Tensor) else torch.as_tensor(value)
         )
     if not terms:
-        raise ValueError(
+        raise LossKeyError(
             f"forward(mode='loss') returned no key containing 'loss' (keys: {list(losses)})."
         )
     total = terms[0] if len(terms) == 1 else sum(terms[1:], terms[0])
     if "loss" in log_vars:  # the model's own 'loss' term is what is logged, as in MMEngine
         return total, log_vars
     return total, {"loss": total.detach(), **log_vars}  # the total, first (MMEngine's order)
+
+
+class LossKeyError(RunnerError, ValueError, AttributeError):
+    """The model's loss dict has no 'loss' term to optimize.
+
+    An AttributeError too: MMEngine fails there calling ``.backward()`` on the
+    float its ``parse_losses`` sums to.
+    """
 
 
 def _not_a_loss(name: str, value: Any) -> TypeError:

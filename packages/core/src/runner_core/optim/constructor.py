@@ -26,6 +26,7 @@ from ..errors import (
     BuildValueError,
     ConfigError,
     RegistryError,
+    RegistryTypeError,
     did_you_mean,
 )
 from ..registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS, OPTIMIZERS
@@ -107,7 +108,9 @@ def _resolve_optimizer(type_: Any) -> Any:
         message = str(exc)
         if hint and hint not in message:
             message = f"{message}{hint}"
-        raise RegistryError(f"{message} (at config key 'optim_wrapper.optimizer.type')") from None
+        raise RegistryTypeError(
+            f"{message} (at config key 'optim_wrapper.optimizer.type')"
+        ) from None
 
 
 class DefaultOptimWrapperConstructor:

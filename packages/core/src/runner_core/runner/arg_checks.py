@@ -23,6 +23,12 @@ from ..errors import (
 
 __all__ = ["check_runner_sections", "check_runner_values"]
 
+
+class SectionOptionError(ConfigTypeError, AssertionError):
+    """An unknown ``auto_scale_lr`` option: a TypeError like our other unknown options, and
+    an AssertionError, which MMEngine's check for ``base_batch_size`` raises."""
+
+
 #: the options each section has (the Runner reads nothing else in them)
 _SECTION_OPTIONS = {
     "randomness": ("seed", "deterministic", "diff_rank_seed"),
@@ -83,9 +89,8 @@ def _require_checkpoint(path: Any, key: str) -> None:
         return
     folder = os.path.isdir(found)
     reason = "is a folder, not a file" if folder else "does not exist"
-    # a missing file is also a FileNotFoundError, which MMEngine raises here
-    error = ConfigError if folder else ConfigFileNotFoundError
-    raise error(
+    # a FileNotFoundError (a folder too), which MMEngine's isfile check raises here
+    raise ConfigFileNotFoundError(
         f"{key}={os.fspath(path)!r} {reason} (relative paths start from {os.getcwd()!r}). Give "
         f"the path of a checkpoint file{', or resume=True for the newest one in the work dir' if key == 'resume' else ''}."
     )
@@ -114,7 +119,9 @@ def check_runner_sections(sections: Mapping[str, Any]) -> None:
             if section == "env_cfg":
                 warnings.warn(message + " It is ignored.", stacklevel=3)
             else:
-                raise ConfigTypeError(message)
+                raise (SectionOptionError if section == "auto_scale_lr" else ConfigTypeError)(
+                    message
+                )
     scale = sections.get("auto_scale_lr")
     if isinstance(scale, Mapping) and scale.get("enable") and not scale.get("base_batch_size"):
         raise ConfigAssertionError(

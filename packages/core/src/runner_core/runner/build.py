@@ -11,6 +11,7 @@ import copy
 import difflib
 import warnings
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from ..errors import ConfigError, ConfigTypeError, HookError, did_you_mean
@@ -29,18 +30,29 @@ def train_loop_cfg(train_cfg: Mapping[str, Any], val_cfg: Mapping[str, Any] | No
     if "max_iter" in cfg and "max_iters" not in cfg:
         warnings.warn("train_cfg key 'max_iter' is read as 'max_iters'.", stacklevel=3)
         cfg["max_iters"] = cfg.pop("max_iter")
+    if "type" in cfg and "by_epoch" in cfg:
+        # both pick the loop; MMEngine refuses the pair too (a RuntimeError, as ours is)
+        raise ConfigError(
+            f"train_cfg has both type={cfg['type']!r} and by_epoch={cfg['by_epoch']!r}, "
+            "which each choose the training loop: keep only one of them "
+            "(by_epoch=True/False picks EpochBasedTrainLoop/IterBasedTrainLoop)."
+        )
     by_epoch = cfg.pop("by_epoch", None)
     if "type" not in cfg:
         if by_epoch is None:
             by_epoch = "max_iters" not in cfg
         cfg["type"] = "EpochBasedTrainLoop" if by_epoch else "IterBasedTrainLoop"
+        # TypeErrors too: MMEngine passes these keys to the loop as keyword arguments
         if by_epoch and "max_epochs" not in cfg:
-            raise ConfigError(
+            raise ConfigTypeError(
                 "train_cfg has by_epoch=True but no max_epochs: add max_epochs=N "
                 "(or by_epoch=False, max_iters=N for an iteration-based run)."
             )
         if not by_epoch and "max_iters" not in cfg:
-            raise ConfigError("train_cfg has by_epoch=False but no max_iters: add max_iters=N.")
+            extra = " (max_epochs is for by_epoch=True)" if "max_epochs" in cfg else ""
+            raise ConfigTypeError(
+                f"train_cfg has by_epoch=False but no max_iters: add max_iters=N{extra}."
+            )
     if val_cfg and "interval" in val_cfg and "val_interval" not in cfg:
         cfg["val_interval"] = val_cfg["interval"]
     return cfg
@@ -83,16 +95,26 @@ def build_loop(runner: Any, cfg: Any, mode: str, default_args: dict[str, Any]) -
 
 
 # -- evaluators ------------------------------------------------------------------------
+#: the config key of the evaluator being built (``val_evaluator``), named in its errors
+EVALUATOR_KEY: ContextVar[str] = ContextVar("EVALUATOR_KEY", default="evaluator")
+
+
 def build_evaluator(cfg: Any) -> Any:
     """An Evaluator from an Evaluator, a metric, a list of them, or configs."""
     from ..evaluator import BaseMetric, Evaluator
 
+    key = EVALUATOR_KEY.get()
     if isinstance(cfg, Evaluator):
         return cfg
     if isinstance(cfg, BaseMetric):
         return Evaluator([cfg])
     if isinstance(cfg, (list, tuple)):
-        return Evaluator(list(cfg))
+        return Evaluator(
+            [
+                METRICS.build(spec, _key_path=f"{key}[{i}]") if isinstance(spec, Mapping) else spec
+                for i, spec in enumerate(cfg)
+            ]
+        )
     if isinstance(cfg, Mapping):
         kind = cfg.get("type", "Evaluator")  # a class, when a pure-Python config imported it
         if (
@@ -105,7 +127,7 @@ def build_evaluator(cfg: Any) -> Any:
             spec = dict(cfg)
             spec.setdefault("type", "Evaluator")
             return EVALUATORS.build(spec)
-        return Evaluator([METRICS.build(cfg)])
+        return Evaluator([METRICS.build(cfg, _key_path=key)])
     return cfg
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import ConfigError, ConfigTypeError
+from ..errors import ConfigTypeError
 from ..registry import MODELS
 from . import build as _build
 from .static_methods import build_dataloader as build_dataloader_static
@@ -53,8 +53,8 @@ class PartsBuilding:
         import torch
 
         if not is_model(model):
-            if not isinstance(model, torch.nn.Module):
-                raise ConfigError(
+            if not isinstance(model, torch.nn.Module):  # a TypeError, as in MMEngine
+                raise ConfigTypeError(
                     f"model must be a config dict (type=...), a BaseModel or an nn.Module, got "
                     f"{type(model).__name__}: {model!r}. With --cfg-options, set its keys one by "
                     f"one (model.type=..., model.hidden=...)."
@@ -190,7 +190,14 @@ class PartsBuilding:
             getattr(self, f"_{mode}_dataloader"), key_path=f"{mode}_dataloader"
         )
         evaluator = getattr(self, f"_{mode}_evaluator")
-        return _build.build_loop(self, cfg, mode, {"dataloader": loader, "evaluator": evaluator})
+        # the loop builds the evaluator (runner.build_evaluator): errors name val_evaluator[i]
+        token = _build.EVALUATOR_KEY.set(f"{mode}_evaluator")
+        try:
+            return _build.build_loop(
+                self, cfg, mode, {"dataloader": loader, "evaluator": evaluator}
+            )
+        finally:
+            _build.EVALUATOR_KEY.reset(token)
 
 
 def _no_buffer_sync() -> dict[str, bool]:

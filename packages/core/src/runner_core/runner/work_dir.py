@@ -22,6 +22,14 @@ from ..errors import RunnerError
 from .work_dir_lock import acquire_work_dir_lock
 
 
+class WorkDirError(RunnerError, OSError):
+    """The work dir cannot be created or written.
+
+    An ``OSError`` too (with the ``errno`` of the failure), as MMEngine's
+    ``os.makedirs`` raises there.
+    """
+
+
 def make_timestamp() -> str:
     """``YYYYmmdd_HHMMSS``, shared by all ranks."""
     from ..distributed.utils import broadcast_object
@@ -53,11 +61,13 @@ def prepare_work_dir(
             fh.write("ok")
         probe.unlink()
     except OSError as exc:
-        raise RunnerError(
+        error = WorkDirError(
             f"The work dir {str(work)!r} is not writable ({exc.strerror or exc}). Logs and "
             f"checkpoints go there: pass a writable folder with work_dir=... (CLI: --work-dir), "
             f"or free some space."
-        ) from exc
+        )
+        error.errno = exc.errno  # without strerror, str() stays the message above
+        raise error from exc
     return work, work / broadcast_object(run.name, src=0)
 
 

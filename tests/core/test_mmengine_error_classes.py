@@ -1,0 +1,160 @@
+"""Each input mistake raises our error, which is also the standard class MMEngine raises.
+
+Code written against MMEngine 0.10.7 (``except TypeError:``) keeps catching
+these; our own callers keep catching today's class (ConfigError, ...).
+"""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from runner_core import Runner
+from runner_core.checkpoint import CheckpointError, load_checkpoint
+from runner_core.errors import ConfigError, ConfigTypeError, RegistryError, RunnerError
+
+
+def test_a_value_that_is_not_a_number_is_a_type_error() -> None:
+    from runner_core.value_checks import check_number
+
+    with pytest.raises(ConfigError, match=r"optim_wrapper.optimizer.lr='0.1' is not valid") as info:
+        check_number("0.1", "optim_wrapper.optimizer.lr", minimum=0)
+    assert isinstance(info.value, TypeError)  # MMEngine (torch): '0.1' < 0.0
+    with pytest.raises(ConfigError, match="randomness.seed='a'") as info:
+        check_number("a", "randomness.seed", minimum=0, integer=True)
+    assert isinstance(info.value, TypeError)
+    with pytest.raises(ConfigError) as info:  # a number out of range stays a ValueError only
+        check_number(-1, "optim_wrapper.optimizer.lr", minimum=0)
+    assert not isinstance(info.value, TypeError)
+
+
+def test_mp_cfg_typo_is_a_type_error_and_a_bad_start_method_a_value_error() -> None:
+    from runner_core.distributed.launch import setup_multiprocessing
+
+    with pytest.raises(ConfigError, match="Did you mean one of 'opencv_num_threads'") as info:
+        setup_multiprocessing(opencv_num_thread=0)
+    assert isinstance(info.value, TypeError)  # MMEngine: unexpected keyword argument
+    with pytest.raises(ConfigError, match="mp_start_method='forkk' is not available") as info:
+        setup_multiprocessing(mp_start_method="forkk")
+    assert isinstance(info.value, ValueError)  # MMEngine: multiprocessing's ValueError
+
+
+@pytest.mark.parametrize(
+    ("train_cfg", "message"),
+    [
+        (dict(by_epoch=False, max_epochs=2), r"by_epoch=False but no max_iters.*max_epochs is for"),
+        (dict(by_epoch=True, max_iters=4), "by_epoch=True but no max_epochs"),
+    ],
+)
+def test_a_loop_count_for_the_other_loop_is_a_type_error(train_cfg, message) -> None:
+    from runner_core.runner.build import train_loop_cfg
+
+    with pytest.raises(ConfigError, match=message) as info:
+        train_loop_cfg(train_cfg, None)
+    assert isinstance(info.value, TypeError)  # MMEngine: the loop's unexpected keyword
+
+
+@pytest.mark.parametrize(
+    "train_cfg",
+    [
+        dict(type="EpochBasedTrainLoop", by_epoch=True, max_epochs=2),
+        dict(type="EpochBasedTrainLoop", by_epoch=False, max_epochs=2),
+        dict(type="IterBasedTrainLoop", by_epoch=True, max_iters=4),
+    ],
+)
+def test_train_cfg_with_both_type_and_by_epoch_is_refused(train_cfg) -> None:
+    from runner_core.runner.build import train_loop_cfg
+
+    with pytest.raises(ConfigError) as info:
+        train_loop_cfg(train_cfg, None)
+    assert isinstance(info.value, RuntimeError)  # MMEngine: RuntimeError
+    message = str(info.value)
+    assert f"train_cfg has both type={train_cfg['type']!r} and by_epoch=" in message
+    assert "keep only one of them" in message
+
+
+def test_a_model_that_is_not_a_module_is_a_type_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="model must be a config dict") as info:
+        Runner(model="QAModel", work_dir=str(tmp_path))
+    assert isinstance(info.value, TypeError)  # MMEngine's isinstance check in build_model
+
+
+def test_auto_scale_lr_typo_is_an_assertion_error() -> None:
+    from runner_core.runner.arg_checks import check_runner_sections
+
+    with pytest.raises(ConfigTypeError, match="Did you mean 'base_batch_size'") as info:
+        check_runner_sections({"auto_scale_lr": dict(enable=True, base_batch_sise=16)})
+    assert isinstance(info.value, AssertionError)  # MMEngine: assert 'base_batch_size' in ...
+    with pytest.raises(ConfigTypeError) as info:  # randomness: a TypeError only, as MMEngine
+        check_runner_sections({"randomness": dict(sed=1)})
+    assert not isinstance(info.value, AssertionError)
+
+
+def test_a_folder_given_as_checkpoint_is_a_file_not_found_error(tmp_path: Path) -> None:
+    from runner_core.runner.arg_checks import check_runner_values
+
+    with pytest.raises(ConfigError, match="is a folder, not a file") as info:
+        check_runner_values({"load_from": str(tmp_path)})
+    assert isinstance(info.value, FileNotFoundError)
+    with pytest.raises(CheckpointError, match="is a folder, not a file") as info:
+        load_checkpoint(tmp_path)
+    assert isinstance(info.value, FileNotFoundError)  # MMEngine's isfile check
+
+
+def test_an_empty_checkpoint_is_an_eof_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.pth"
+    empty.write_bytes(b"")
+    with pytest.raises(CheckpointError, match=r"is empty \(0 bytes\)") as info:
+        load_checkpoint(empty)
+    assert isinstance(info.value, EOFError)  # MMEngine: torch.load's EOFError
+
+
+@pytest.mark.parametrize(("under", "code"), [(True, errno.ENOTDIR), (False, errno.EEXIST)])
+def test_a_work_dir_that_cannot_be_a_folder_is_an_os_error(tmp_path: Path, under, code) -> None:
+    from runner_core.runner.work_dir import prepare_work_dir
+
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with pytest.raises(RunnerError, match="is not writable") as info:
+        prepare_work_dir(afile / "wd" if under else afile, "20250101_000000")
+    assert isinstance(info.value, OSError)  # MMEngine: os.makedirs
+    assert info.value.errno == code
+
+
+def test_a_loss_dict_without_loss_is_an_attribute_error() -> None:
+    from runner_core.model import BaseModel
+
+    class NoLoss(BaseModel):
+        def forward(self, inputs, data_samples=None, mode="tensor"):
+            return inputs
+
+    with pytest.raises(ValueError, match="returned no key containing 'loss'") as info:
+        NoLoss().parse_losses({"mse": torch.tensor(1.0)})
+    assert isinstance(info.value, AttributeError)  # MMEngine: float.backward()
+    assert isinstance(info.value, RunnerError)
+
+
+def test_an_unknown_optimizer_is_a_type_error_too() -> None:
+    from runner_core.optim import DefaultOptimWrapperConstructor
+
+    constructor = DefaultOptimWrapperConstructor(dict(optimizer=dict(type="SDG", lr=0.1)))
+    with pytest.raises(RegistryError, match="'SDG' is not in the optimizer registry") as info:
+        constructor(nn.Linear(2, 2))
+    assert isinstance(info.value, KeyError)
+    assert isinstance(info.value, TypeError)  # MMEngine: inspect.signature(None)
+
+
+def test_dataloader_mistakes_are_type_errors() -> None:
+    data = [dict(inputs=torch.zeros(2))] * 4
+    with pytest.raises(RegistryError, match="Did you mean 'pseudo_collate'") as info:
+        Runner.build_dataloader(
+            dict(dataset=data, batch_size=2, collate_fn=dict(type="pseudo_colate"))
+        )
+    assert isinstance(info.value, TypeError)  # MMEngine: partial(None)
+    with pytest.raises(ConfigError, match="Did you mean 'shuffle'") as info:
+        Runner.build_dataloader(dict(dataset=data, batch_size=2, shufle=True))
+    assert isinstance(info.value, TypeError)  # MMEngine: DataLoader's unexpected keyword
