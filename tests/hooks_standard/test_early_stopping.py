@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import torch
 
 from runner_core.errors import ConfigError, HookError
 from runner_core.evaluator import BaseMetric
@@ -29,13 +30,20 @@ class ScoreByEpoch(BaseMetric):
 SCORES = [1.0, 2.0, 3.0, 3.0, 3.05, 2.0, 3.0, 3.0, 3.0, 3.0]
 
 
-def run(make_runner: Any, max_epochs: int, resume: bool = False) -> Any:
-    metric = ScoreByEpoch(SCORES)
+def run(
+    make_runner: Any,
+    max_epochs: int,
+    resume: bool = False,
+    scores: list[float] = SCORES,
+    **hook: Any,
+) -> Any:
+    metric = ScoreByEpoch(scores)
+    hook = hook or dict(patience=3)
     runner = make_runner(
         val=True,
         val_evaluator=metric,
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
-        custom_hooks=[dict(type="EarlyStoppingHook", monitor="score", rule="greater", patience=3)],
+        custom_hooks=[dict(type="EarlyStoppingHook", monitor="score", rule="greater", **hook)],
         resume=resume,
     )
     metric.runner = runner
@@ -55,6 +63,33 @@ def test_a_resumed_run_stops_where_the_full_run_does(make_runner: Any) -> None:
     assert first.epoch == 4
     resumed = run(make_runner, max_epochs=10, resume=True)
     assert resumed.epoch == 6
+
+
+@pytest.mark.parametrize(
+    ("scores", "hook", "stopped_at"),
+    [
+        (SCORES, dict(patience=3), 6),
+        ([1.0, 2.0, 3.0, 4.0], dict(stopping_threshold=2.5), 3),
+        ([1.0, float("nan"), 3.0], dict(), 2),
+    ],
+    ids=["patience", "stopping_threshold", "check_finite"],
+)
+def test_resuming_a_run_that_stopped_early_trains_no_further(
+    make_runner: Any, scores: list[float], hook: dict, stopped_at: int
+) -> None:
+    """Like resuming a finished run: no training, no new or rewritten checkpoint."""
+    first = run(make_runner, max_epochs=10, scores=scores, **hook)
+    assert first.epoch == stopped_at
+    work = first.work_dir
+    files = {p.name: p.read_bytes() for p in work.iterdir() if p.is_file()}
+    assert f"epoch_{stopped_at}.pth" in files
+    weights = {k: v.clone() for k, v in first.model.state_dict().items()}
+    resumed = run(make_runner, max_epochs=10, resume=True, scores=scores, **hook)
+    assert (resumed.epoch, resumed.iter) == (first.epoch, first.iter)
+    assert all(torch.equal(v, weights[k]) for k, v in resumed.model.state_dict().items())
+    assert {p.name: p.read_bytes() for p in work.iterdir() if p.is_file()} == files
+    logs = "".join(p.read_text() for p in work.glob("*/*.log"))
+    assert f"had stopped early after epoch {stopped_at}" in logs
 
 
 def test_state_round_trip_and_rule_inference() -> None:

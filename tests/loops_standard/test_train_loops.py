@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import pytest
+import torch
 from loop_record import Record
+from torch.utils.data import Dataset
 
 from runner_core import Config, Runner
 from runner_core.errors import ConfigError
+from runner_core.hooks import Hook
+from runner_core.registry import DATASETS
 
 
 def _train(cfg: dict, **train_cfg) -> Record:
@@ -90,6 +94,34 @@ def test_bad_values_fail_before_training_naming_the_key(cfg, train_cfg, key) -> 
     assert record.train_iters == 0
 
 
+@pytest.mark.parametrize(
+    ("train_cfg", "mmengine_class"),
+    [
+        (dict(by_epoch=True, max_epochs="2"), AssertionError),  # MMEngine asserts an int
+        (dict(by_epoch=True, max_epochs=2.5), AssertionError),
+        (dict(by_epoch=False, max_iters="4"), AssertionError),
+        (dict(by_epoch=True, max_epochs=2, val_interval="2"), TypeError),  # epoch % '2'
+    ],
+)
+def test_a_count_that_is_not_an_int_is_the_class_mmengine_raises(
+    cfg, train_cfg, mmengine_class
+) -> None:
+    cfg["train_cfg"] = train_cfg
+    if not train_cfg["by_epoch"]:
+        cfg["default_hooks"] = dict(checkpoint=dict(by_epoch=False, interval=1))
+    runner = Runner.from_cfg(Config(cfg))
+    with pytest.raises(ConfigError, match="must be a whole number") as info:
+        runner.train()
+    assert isinstance(info.value, mmengine_class)
+
+
+def test_a_count_out_of_range_is_not_a_type_error(cfg) -> None:
+    cfg["train_cfg"] = dict(by_epoch=True, max_epochs=2, val_interval=0)
+    with pytest.raises(ConfigError, match="val_interval must be >= 1") as info:
+        Runner.from_cfg(Config(cfg)).train()
+    assert not isinstance(info.value, (TypeError, AssertionError))
+
+
 def test_a_train_step_error_names_the_iteration(cfg) -> None:
     cfg["train_cfg"] = dict(by_epoch=True, max_epochs=2)
     runner = Runner.from_cfg(Config(cfg))
@@ -109,3 +141,63 @@ def test_a_train_step_error_names_the_iteration(cfg) -> None:
     notes = " ".join(getattr(info.value, "__notes__", []))
     # 45 iterations per epoch: the 50th is the 5th batch (index 4) of epoch 2
     assert "iteration 50 (epoch 2, batch 4)" in notes
+
+
+@DATASETS.register_module(force=True)
+class NoisyPointsForTests(Dataset):
+    """100 fixed points (6.25 batches of 16) with fresh noise on every read: augmentation."""
+
+    def __init__(self) -> None:
+        self.x = torch.randn(100, 64, generator=torch.Generator().manual_seed(0))
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return {"inputs": self.x[i] + 0.1 * torch.randn(64), "labels": torch.tensor(i % 10)}
+
+
+class _BatchSums(Hook):
+    """The input sum of each training batch, by iteration."""
+
+    def __init__(self) -> None:
+        self.sums: dict[int, float] = {}
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        self.sums[runner.iter] = float(data_batch["inputs"].sum())
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_infinite_sampler_resumes_exactly_past_the_first_pass(cfg, tmp_path, num_workers) -> None:
+    """InfiniteSampler has the dataset's len() but one endless stream: a run resumed at
+    iteration 20 (past the first pass of 7 batches) must feed the batches, and augment
+    them, exactly as the uninterrupted run did."""
+    loader = dict(
+        dataset=dict(type="NoisyPointsForTests"),
+        sampler=dict(type="InfiniteSampler", shuffle=True),
+        batch_size=16,
+        num_workers=num_workers,
+        persistent_workers=num_workers > 0,
+    )
+
+    def run(work: str, **extra) -> tuple[Runner, _BatchSums]:
+        c = dict(cfg, work_dir=str(tmp_path / work), train_dataloader=loader, **extra)
+        c["train_cfg"] = dict(by_epoch=False, max_iters=30, val_interval=1000)
+        c["default_hooks"] = dict(
+            logger=dict(type="LoggerHook", interval=1000),
+            checkpoint=dict(type="CheckpointHook", interval=10, by_epoch=False),
+        )
+        runner = Runner.from_cfg(Config(c))
+        sums = _BatchSums()
+        runner.register_hook(sums)
+        runner.train()
+        return runner, sums
+
+    straight, straight_sums = run("a")
+    resumed, resumed_sums = run("b", resume=str(tmp_path / "a" / "iter_20.pth"))
+    # runner.iter counts completed iterations: the resumed run does iterations 21..30
+    assert sorted(resumed_sums.sums) == list(range(20, 30))
+    assert resumed_sums.sums == {i: straight_sums.sums[i] for i in range(20, 30)}
+    weights = straight.model.state_dict()
+    for key, value in resumed.model.state_dict().items():
+        assert torch.equal(value, weights[key]), key

@@ -177,3 +177,25 @@ def test_infinite_sampler_resumes_at_a_position() -> None:
 def test_infinite_sampler_rejects_empty_dataset() -> None:
     with pytest.raises(ValueError, match="non-empty"):
         InfiniteSampler(CountingDataset(0), seed=0, rank=0, world_size=1)
+
+
+def test_is_endless_tells_loops_which_loaders_never_end() -> None:
+    """InfiniteSampler has a len() (MMEngine's) yet never ends: its marker says so."""
+    from torch.utils.data import DataLoader, IterableDataset
+
+    from runner_core.data import build_dataloader, is_endless
+
+    ds = CountingDataset(10)
+    infinite = InfiniteSampler(ds, seed=0, rank=0, world_size=1)
+    assert is_endless(infinite) and not is_endless(DefaultSampler(ds, seed=0))
+    cfg = dict(dataset=ds, batch_size=4, collate_fn=dict(type="pseudo_collate"))
+    built = build_dataloader({**cfg, "sampler": dict(type="InfiniteSampler", seed=0)}, seed=0)
+    assert len(built) == 3 and is_endless(built)
+    assert not is_endless(build_dataloader({**cfg, "sampler": dict(type="DefaultSampler")}, seed=0))
+    assert is_endless(DataLoader(ds, sampler=infinite, batch_size=4))
+
+    class Stream(IterableDataset):
+        def __iter__(self):
+            return iter(range(3))
+
+    assert is_endless(DataLoader(Stream()))  # no len(): nothing to count passes with

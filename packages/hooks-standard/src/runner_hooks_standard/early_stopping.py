@@ -39,8 +39,10 @@ class EarlyStoppingHook(Hook):
         patience: validations without improvement before stopping.
         stopping_threshold: stop as soon as the metric is better than this value.
 
-    The best score and the count of validations without improvement are
-    saved in checkpoints, so a resumed run stops where the full run would.
+    The best score, the count of validations without improvement and the
+    decision to stop are saved in checkpoints, so a resumed run stops where
+    the full run would, and resuming a run that already stopped early ends it
+    at once, like resuming a finished run (MMEngine trains on).
     """
 
     priority = Priority.LOWEST
@@ -77,6 +79,8 @@ class EarlyStoppingHook(Hook):
         self.stopping_threshold = stopping_threshold
         self.best_score = -math.inf if rule == "greater" else math.inf
         self.wait_count = 0
+        #: where and why this run was stopped (``{'epoch', 'iter', 'reason'}``), else None
+        self.stopped: dict[str, Any] | None = None
         self._training = False
 
     def before_train(self, runner: RunnerAPI) -> None:
@@ -86,6 +90,20 @@ class EarlyStoppingHook(Hook):
                 f"EarlyStoppingHook: the train loop {type(runner.train_loop).__name__} has no "
                 "stop_training flag, so it cannot be stopped early.",
                 stacklevel=2,
+            )
+        elif self.stopped is not None:  # resumed from the checkpoint of a run that stopped early
+            runner.train_loop.stop_training = True
+            by_epoch = getattr(runner.train_loop, "by_epoch", True) is not False
+            where = (
+                f"epoch {self.stopped['epoch']}"
+                if by_epoch
+                else f"iteration {self.stopped['iter']}"
+            )
+            runner.logger.info(
+                "Not training: this run had stopped early after %s (%s), so resuming it ends "
+                "at once. To train further, start a new run with load_from= this checkpoint.",
+                where,
+                self.stopped["reason"],
             )
 
     def after_train(self, runner: RunnerAPI) -> None:
@@ -136,16 +154,25 @@ class EarlyStoppingHook(Hook):
                     )
         if reason is not None:
             runner.train_loop.stop_training = True
+            self.stopped = {"epoch": runner.epoch, "iter": runner.iter, "reason": reason}
             by_epoch = getattr(runner.train_loop, "by_epoch", True) is not False
             where = f"epoch {runner.epoch}" if by_epoch else f"iteration {runner.iter}"
             runner.logger.info("Early stopping after %s: %s.", where, reason)  # as the log counts
 
     def state_dict(self) -> dict[str, Any]:
-        return {"best_score": float(self.best_score), "wait_count": int(self.wait_count)}
+        state: dict[str, Any] = {
+            "best_score": float(self.best_score),
+            "wait_count": int(self.wait_count),
+        }
+        if self.stopped is not None:  # only then: checkpoints of running runs stay as they were
+            state["stopped"] = dict(self.stopped)
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best_score = float(state.get("best_score", self.best_score))
         self.wait_count = int(state.get("wait_count", 0))
+        stopped = state.get("stopped")
+        self.stopped = dict(stopped) if isinstance(stopped, dict) else None
 
     def __repr__(self) -> str:
         return (

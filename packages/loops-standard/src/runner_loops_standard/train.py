@@ -246,10 +246,13 @@ class IterBasedTrainLoop(BaseTrainLoop):
             max_iters, "train_cfg.max_iters", not_int=ConfigAssertionError
         )
         self._max_epochs = 1
-        try:
-            self._epoch_length: int | None = len(self.dataloader)
-        except TypeError:  # an infinite sampler
-            self._epoch_length = None
+        from runner_core.data import is_endless
+
+        # an endless sampler (InfiniteSampler) has a len() but one never-ending stream: a
+        # resumed run starts that stream at batch self._iter, not at a pass of len() batches
+        self._epoch_length: int | None = (
+            None if is_endless(self.dataloader) else len(self.dataloader)
+        )
 
     def run(self) -> Any:
         runner = self.runner

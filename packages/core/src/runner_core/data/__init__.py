@@ -12,6 +12,7 @@ from runner_core.lazy import lazy_exports
 _LAZY = {
     "DefaultSampler": "runner_core.data.sampler",
     "InfiniteSampler": "runner_core.data.sampler",
+    "is_endless": "runner_core.data.sampler",
     "default_collate": "runner_core.data.collate",
     "COLLATE_FUNCTIONS": "runner_core.data.collate",
     "worker_init_fn": "runner_core.data.worker_init",
@@ -27,6 +28,7 @@ __all__ = [
     "WorkerSeeder",
     "build_dataloader",
     "default_collate",
+    "is_endless",
     "pseudo_collate",
     "worker_init_fn",
 ]
@@ -34,6 +36,7 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover
     from .collate import COLLATE_FUNCTIONS, default_collate, pseudo_collate
     from .dataloader import WorkerSeeder, build_dataloader
-    from .sampler import DefaultSampler, InfiniteSampler
+    from .sampler import DefaultSampler, InfiniteSampler, is_endless
+    from .worker_init import worker_init_fn
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

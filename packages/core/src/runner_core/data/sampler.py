@@ -9,6 +9,14 @@ there, without touching the skipped samples' data, and later iterations start
 at 0 again. ``state_dict()`` / ``load_state_dict()`` carry
 ``{'epoch', 'seed', 'position'}`` where ``position`` is that pending start;
 the Runner fills it in from the consumed batches when it saves a checkpoint.
+
+Endless samplers: ``InfiniteSampler`` reports the dataset's length (as
+MMEngine's does) but never ends, so ``len()`` cannot tell a loop that its
+iterator runs forever. Such a sampler says so with the class attribute
+``endless = True`` (set it on a custom sampler of your own too), and loops ask
+:func:`is_endless`: they then count batches along the one endless stream (a run
+resumed after ``n`` batches starts the stream at batch ``n``) instead of in
+``len()``-sized passes.
 """
 
 from __future__ import annotations
@@ -44,6 +52,8 @@ def _check_position(position: int) -> int:
 class _ResumableSampler(Sampler[int]):
     """What both samplers share: an epoch, a seed and a one-shot start position."""
 
+    #: whether ``__iter__`` never ends, whatever ``__len__`` says (see :func:`is_endless`)
+    endless: bool = False
     epoch: int
     seed: int
     _start: int
@@ -153,6 +163,8 @@ class InfiniteSampler(_ResumableSampler):
         rank, world_size: override the process group's values (tests).
     """
 
+    endless = True
+
     def __init__(
         self,
         dataset: Sized,
@@ -208,7 +220,32 @@ class InfiniteSampler(_ResumableSampler):
         )
 
 
-__all__ = ["DefaultSampler", "InfiniteSampler"]
+def is_endless(source: Any) -> bool:
+    """Whether a data loader (or sampler, or batch sampler) yields batches forever.
+
+    True when its sampler is marked ``endless = True`` (``InfiniteSampler``),
+    or when it has no ``len()`` at all. Loops need this because an endless
+    sampler still has a length (the dataset's, as in MMEngine): counting
+    resumed batches in passes of that length would start the stream at the
+    wrong place, since the stream itself never starts a new pass.
+    """
+    batch_sampler = getattr(source, "batch_sampler", None)
+    candidates = (
+        source,
+        batch_sampler,
+        getattr(batch_sampler, "sampler", None),
+        getattr(source, "sampler", None),
+    )
+    if any(getattr(c, "endless", False) is True for c in candidates if c is not None):
+        return True
+    try:
+        len(source)
+    except TypeError:
+        return True
+    return False
+
+
+__all__ = ["DefaultSampler", "InfiniteSampler", "is_endless"]
 
 
 class SeededBatch(list):
