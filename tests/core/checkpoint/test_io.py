@@ -272,6 +272,32 @@ def test_to_safe_converts_paths_namedtuples_and_dict_subclasses() -> None:
     assert find_unsafe(safe) == []
 
 
+def test_plain_histories_pass_through_and_odd_items_are_still_named() -> None:
+    """Long float lists (message-hub histories) skip the per-item walk; mixed ones do not."""
+    import enum
+
+    class Level(enum.IntEnum):
+        LOW = 1
+
+    class Floats(list):
+        pass
+
+    history = [float(i) for i in range(5000)]
+    mixed = [*history[:100], np.float64(0.5), Level.LOW, *history[:100]]
+    obj = {"hub": {"loss": history, "odd": mixed, "sub": Floats([1.0, 2.0]), "t": (1, 2.0)}}
+    assert find_unsafe({"hub": {"loss": history}}) == []
+    assert find_unsafe(obj) == [
+        "checkpoint['hub']['odd'][100]: numpy.float64",
+        f"checkpoint['hub']['odd'][101]: {Level.__module__}.{Level.__qualname__}",
+        f"checkpoint['hub']['sub']: {Floats.__module__}.{Floats.__qualname__}",
+    ]
+    safe = to_safe(obj)
+    assert safe["hub"]["loss"] == history and safe["hub"]["loss"] is not history
+    assert type(safe["hub"]["odd"][100]) is float and type(safe["hub"]["odd"][101]) is int
+    assert type(safe["hub"]["sub"]) is list and type(safe["hub"]["t"]) is tuple
+    assert find_unsafe(safe) == []
+
+
 def test_map_location(tmp_path: Path) -> None:
     path = save_checkpoint({"w": torch.ones(2)}, tmp_path / "c.pth")
     assert load_checkpoint(path, map_location="cpu")["w"].device.type == "cpu"

@@ -52,13 +52,28 @@ def find_unsafe(obj: Any, _where: str = "checkpoint") -> list[str]:
             for key, item in value.items():
                 if type(key) not in _SAFE_LEAVES:
                     found.append(f"{where} key {key!r}: {_type_name(key)}")
-                stack.append((f"{where}[{key!r}]", item))
+                if type(item) not in _SAFE_LEAVES:  # name only what needs a look
+                    stack.append((f"{where}[{key!r}]", item))
         elif kind in (list, tuple, set, frozenset):
+            if _all_leaves(value):  # a message hub's float histories: thousands per save
+                continue
             items = sorted(value, key=repr) if kind in (set, frozenset) else value
-            stack.extend((f"{where}[{i}]", item) for i, item in enumerate(items))
+            stack.extend(
+                (f"{where}[{i}]", item)
+                for i, item in enumerate(items)
+                if type(item) not in _SAFE_LEAVES
+            )
         else:
             found.append(f"{where}: {_type_name(value)}")
     return sorted(found)
+
+
+def _all_leaves(items: Any) -> bool:
+    """Whether a container holds only plain leaves (checked in C: ``set`` of their types)."""
+    return set(map(type, items)) <= _SAFE_LEAF_SET
+
+
+_SAFE_LEAF_SET = frozenset(_SAFE_LEAVES)
 
 
 def _extra_safe_types() -> set[type]:
@@ -94,9 +109,9 @@ def to_safe(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {to_safe(k): to_safe(v) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [to_safe(v) for v in obj]
+        return list(obj) if _all_leaves(obj) else [to_safe(v) for v in obj]
     if isinstance(obj, tuple):  # namedtuples become plain tuples
-        return tuple(to_safe(v) for v in obj)
+        return tuple(obj) if _all_leaves(obj) else tuple(to_safe(v) for v in obj)
     if isinstance(obj, set | frozenset):
         return {to_safe(v) for v in obj}
     if isinstance(obj, os.PathLike):

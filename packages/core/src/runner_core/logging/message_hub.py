@@ -307,7 +307,10 @@ class HistoryBuffer:
 
     def _floats(self) -> list[float]:
         self._settle()
-        return [_as_float(v) for v in self._values]
+        values = self._values
+        if not any(map(_not_a_float_type, map(type, values))):  # the usual case, in C
+            return list(values)
+        return [_as_float(v) for v in values]
 
     def state_dict(self) -> dict[str, Any]:
         state: dict[str, Any] = {"values": self._floats(), "max_length": self._values.maxlen}
