@@ -149,3 +149,43 @@ def test_unknown_key_declared_in_an_editable_source_says_to_reinstall(
     with pytest.raises(RegistryError) as caught:  # an unrelated typo gets no such advice
         HOOKS.lookup("NoSuchHook")
     assert "reinstall" not in str(caught.value)
+
+
+def test_scan_reads_metadata_only_of_distributions_offering_plugins(monkeypatch) -> None:
+    """Start-up must not parse every installed package's METADATA (~0.1 ms each)."""
+    from importlib import metadata
+
+    from runner_core.registry import discovery
+
+    read: list[str] = []
+
+    class FakeDist:
+        def __init__(self, name: str, groups: list[str]) -> None:
+            self.name = name
+            self.entry_points = [
+                metadata.EntryPoint(f"K{i}", f"{name}_mod:K", group)
+                for i, group in enumerate(groups)
+            ]
+
+        @property
+        def metadata(self) -> dict[str, str]:
+            read.append(self.name)
+            return {"Name": self.name}
+
+        @property
+        def version(self) -> str:
+            read.append(self.name)
+            return "1.0"
+
+    fakes = [FakeDist(f"other{i}", ["console_scripts"]) for i in range(50)]
+    fakes.append(FakeDist("plugin", ["runner.models", "console_scripts"]))
+    monkeypatch.setattr(metadata, "distributions", lambda: iter(fakes))
+    discovery.refresh()
+    try:
+        found = discovery.all_entries()
+    finally:
+        discovery.refresh()  # the next test scans the real installation again
+    assert [(e.key, e.distribution, e.version) for e in found["runner.models"]] == [
+        ("K0", "plugin", "1.0")
+    ]
+    assert set(read) == {"plugin"}

@@ -60,10 +60,11 @@ def _scan() -> dict[str, list[PluginEntry]]:
             eps = dist.entry_points
         except Exception:  # unreadable metadata: nothing to offer
             continue
+        ours = [ep for ep in eps if ep.group.startswith(GROUP_PREFIX)]
+        if not ours:  # most installed packages: their METADATA is never parsed
+            continue
         name = dist.metadata["Name"] or "<unknown distribution>"
-        for ep in eps:
-            if not ep.group.startswith(GROUP_PREFIX):
-                continue
+        for ep in ours:
             # A distribution found twice on sys.path (editable + site) counts once.
             ident = (ep.group, ep.name, name)
             if ident in seen:
