@@ -78,3 +78,26 @@ def test_the_command_spares_the_exit_collection_but_main_leaves_the_collector_al
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert "0 True" in proc.stdout.splitlines(), proc.stdout
+
+
+def test_the_command_ends_idle_data_workers_before_the_exit_collection() -> None:
+    """Persistent data-loader workers still alive when ``runner-cli`` ends are stopped
+    before its collection: collected with their closed queues, a loader's shutdown
+    waited out two 5 s timeouts per loader."""
+    code = (
+        "import multiprocessing, sys, torch\n"
+        "from torch.utils.data import DataLoader\n"
+        "from runner_cli.main import console\n"
+        "loader = DataLoader(list(range(8)), batch_size=2, num_workers=2,\n"
+        "                    persistent_workers=True)\n"
+        "next(iter(loader))\n"
+        "before = sum(c.daemon for c in multiprocessing.active_children())\n"
+        "sys.argv = ['runner-cli', 'plugins']\n"
+        "status = console()\n"
+        "after = sum(c.daemon for c in multiprocessing.active_children())\n"
+        "print('workers', before, after, status, flush=True)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "workers 2 0 0" in proc.stdout.splitlines(), (proc.stdout, proc.stderr)

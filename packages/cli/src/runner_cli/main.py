@@ -189,8 +189,29 @@ def _spare_the_exit_collection() -> None:
         return
     import gc
 
+    _stop_daemon_workers()
     gc.collect()
     gc.freeze()
+
+
+def _stop_daemon_workers() -> None:
+    """End daemonic child processes (idle data-loader workers) before the collection.
+
+    ``multiprocessing`` ends them at exit anyway. Collected first, a
+    persistent loader's iterator and its queues are finalized in no set
+    order: with its index queues closed, the iterator's shutdown cannot tell
+    the workers to stop and waits out two 5 s timeouts per loader.
+    """
+    import multiprocessing
+
+    children = [child for child in multiprocessing.active_children() if child.daemon]
+    for child in children:
+        child.terminate()
+    for child in children:
+        child.join(1.0)
+        if child.is_alive():  # a worker ignoring SIGTERM (e.g. still inside a preemption)
+            child.kill()
+            child.join()
 
 
 if __name__ == "__main__":
