@@ -156,8 +156,14 @@ def test_background_failure_is_raised_naming_the_file(
 
     monkeypatch.setattr(ckpt_pkg, "save_checkpoint", failing_save)
     runner = make_runner(tmp_path, max_epochs=4, async_save=True)
-    with pytest.raises(CheckpointError, match=r"epoch_2\.pth.*No space left on device"):
+    with pytest.raises(CheckpointError, match=r"epoch_2\.pth.*No space left on device") as err:
         runner.train()
+    # an OSError with the OS's errno, as a direct save (and MMEngine's) raises it
+    assert isinstance(err.value, OSError) and err.value.errno == 28
+    assert str(err.value).startswith(
+        f"The background save of checkpoint {str(tmp_path / 'epoch_2.pth')!r} failed: "
+        "[Errno 28] No space left on device."
+    )
     assert read_pointer(tmp_path).name == "epoch_1.pth"  # the earlier checkpoint stands
     assert load_checkpoint(tmp_path / "epoch_1.pth")["meta"]["epoch"] == 1
     assert not (tmp_path / "epoch_2.pth").exists()

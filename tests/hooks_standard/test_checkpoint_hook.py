@@ -444,3 +444,39 @@ def test_a_last_iteration_save_is_not_repeated_after_the_epoch_end(tmp_path: Pat
     for key, value in whole.model.state_dict().items():
         assert torch.equal(resumed.model.state_dict()[key], value), key
     assert resumed.optim_wrapper.get_lr()["lr"] == whole.optim_wrapper.get_lr()["lr"]
+
+
+def test_mmengines_best_ckpt_path_names_the_best_file_and_survives_resume(
+    tmp_path: Path,
+) -> None:
+    fresh = hook_of(make_runner(tmp_path / "x", interval=1, save_best="acc", scores=[0.5]))
+    assert fresh.best_ckpt_path is None  # nothing saved yet, as MMEngine's
+    make_runner(tmp_path, max_epochs=2, interval=1, save_best="acc", scores=[0.5, 0.9]).train()
+    resumed = make_runner(
+        tmp_path, max_epochs=3, interval=1, save_best="acc", scores=[0.1], resume=True
+    )
+    resumed.train()  # epoch 3 does not improve: the path is the one the resume restored
+    hook = hook_of(resumed)
+    assert hook.best_ckpt_path == str((tmp_path / "best_acc_epoch_2.pth").absolute())
+    assert resumed.load_checkpoint(hook.best_ckpt_path)["meta"]["epoch"] == 2
+    with pytest.raises(AttributeError, match="best_ckpt_path for one key"):
+        hook.best_ckpt_path_dict  # noqa: B018
+    assert not hasattr(hook_of(make_runner(tmp_path / "none")), "best_ckpt_path")
+
+
+def test_mmengines_best_ckpt_path_dict_for_several_keys(tmp_path: Path) -> None:
+    runner = make_runner(
+        tmp_path,
+        interval=1,
+        save_best=["acc", "other"],
+        rule=["greater", "greater"],
+        scores=[0.5, 0.9, 0.7],
+    )
+    assert hook_of(runner).best_ckpt_path_dict == {"acc": None, "other": None}
+    runner.train()
+    hook = hook_of(runner)
+    assert hook.best_ckpt_path_dict == {
+        "acc": str((tmp_path / "best_acc_epoch_2.pth").absolute()),
+        "other": str((tmp_path / "best_other_epoch_1.pth").absolute()),  # 1.0 every epoch
+    }
+    assert not hasattr(hook, "best_ckpt_path")

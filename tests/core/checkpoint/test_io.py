@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import pickle
 import random
 import stat
 import struct
@@ -85,6 +87,59 @@ def test_failed_save_keeps_previous_file_and_leaves_no_temp(tmp_path: Path) -> N
             save_checkpoint(bad, path)
     assert os.listdir(tmp_path) == ["latest.pth"]
     assert torch.equal(load_checkpoint(path)["state_dict"]["w"], torch.full((64, 64), 1.0))
+
+
+class _FullDisk:
+    """The temp file on a disk that fills up after ``room`` bytes: then every write fails."""
+
+    def __init__(self, f: object, room: int) -> None:
+        self.f, self.room = f, room
+
+    def write(self, data: bytes) -> int:
+        if len(data) > self.room:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.room -= len(data)
+        return self.f.write(data)  # type: ignore[attr-defined]
+
+    def flush(self) -> None:
+        self.f.flush()  # type: ignore[attr-defined]
+
+
+def test_full_disk_is_an_oserror_whose_first_line_says_so(monkeypatch, tmp_path: Path) -> None:
+    # as MMEngine: OSError errno 28, not torch's "[enforce fail at inline_container.cc]" text
+    import runner_core.checkpoint.atomic as atomic
+
+    path = save_checkpoint(_ckpt(1.0), tmp_path / "epoch_3.pth")
+    monkeypatch.setattr(atomic, "with_early_writeback", lambda f: _FullDisk(f, room=4096))
+    with pytest.raises(OSError) as err:
+        save_checkpoint(_ckpt(2.0), path)
+    exc = err.value
+    assert isinstance(exc, CheckpointError) and isinstance(exc, RuntimeError)
+    assert (exc.errno, exc.strerror, exc.filename) == (
+        errno.ENOSPC,
+        os.strerror(errno.ENOSPC),
+        str(path),
+    )
+    assert str(exc).startswith(
+        f"Could not save checkpoint {str(path)!r}: [Errno {errno.ENOSPC}] No space left on device."
+    )
+    assert "enforce fail" not in str(exc) and "Free disk space" in str(exc)
+    assert os.listdir(tmp_path) == ["epoch_3.pth"]  # temp file removed, previous file whole
+    assert torch.equal(load_checkpoint(path)["state_dict"]["w"], torch.full((64, 64), 1.0))
+    copy = pickle.loads(pickle.dumps(exc))
+    assert (type(copy), str(copy), copy.errno) == (type(exc), str(exc), exc.errno)
+
+
+def test_unwritable_folder_is_a_permission_error_naming_it(monkeypatch, tmp_path: Path) -> None:
+    def refuse(self: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    target = tmp_path / "ro" / "epoch_1.pth"
+    with pytest.raises(PermissionError) as err:
+        save_checkpoint(_ckpt(), target)
+    assert isinstance(err.value, CheckpointError) and err.value.errno == errno.EACCES
+    assert f"[Errno {errno.EACCES}] Permission denied: {str(tmp_path / 'ro')!r}" in str(err.value)
 
 
 def test_overwrite_replaces_content(tmp_path: Path) -> None:

@@ -208,6 +208,38 @@ class CheckpointHook(Hook):
         self.kept_ckpts: list[str] = []
         self.last_ckpt: str | None = None
 
+    # -- MMEngine's names for the best files ------------------------------------------
+    @property
+    def best_ckpt_path(self) -> str | None:
+        """The best checkpoint's absolute path (None before the first), with one ``save_best`` key.
+
+        MMEngine's attribute, read e.g. as ``runner.load_checkpoint(hook.best_ckpt_path)``;
+        restored on resume, the same on every rank. Read-only: ``best_ckpt`` is the record.
+        """
+        if len(self.save_best) != 1:
+            raise AttributeError(self._no_best_attribute("best_ckpt_path"))
+        key = self._auto_key if self.save_best == ["auto"] else self.save_best[0]
+        return (self.best_ckpt.get(key) or None) if key is not None else None
+
+    @property
+    def best_ckpt_path_dict(self) -> dict[str, str | None]:
+        """``{key: absolute path or None}`` with several ``save_best`` keys (MMEngine's attribute).
+
+        A new dict on each read: changing it changes nothing in the hook.
+        """
+        if len(self.save_best) < 2:
+            raise AttributeError(self._no_best_attribute("best_ckpt_path_dict"))
+        return {key: self.best_ckpt.get(key) or None for key in self.save_best}
+
+    def _no_best_attribute(self, name: str) -> str:
+        if not self.save_best:
+            return f"CheckpointHook has no {name}: it keeps no best checkpoint (save_best=None)."
+        other = "best_ckpt_path_dict" if name == "best_ckpt_path" else "best_ckpt_path"
+        return (
+            f"CheckpointHook has no {name} with save_best={self.save_best!r}: read {other} "
+            "instead (best_ckpt_path for one key, best_ckpt_path_dict for several), as in MMEngine."
+        )
+
     # -- construction checks -------------------------------------------------------
     @staticmethod
     def _check_storage(**storage: Any) -> None:

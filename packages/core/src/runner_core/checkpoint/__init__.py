@@ -1,6 +1,7 @@
 """Checkpoint I/O: atomic save, verified and safe load, finding, pruning, loading into a model.
 
-API (all failures raise :class:`CheckpointError`, naming the file and the fix):
+API (all failures raise :class:`CheckpointError`, naming the file and the fix; a write the
+OS refused raises :class:`CheckpointWriteError`, an ``OSError`` with its ``errno`` too):
 
 * ``save_checkpoint(checkpoint, filename, file_client_args=None, backend_args=None, *,
   fsync=True) -> Path``: atomic, durable (``atomic.py``)
@@ -29,7 +30,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from runner_core.checkpoint.errors import CheckpointError, CheckpointNotFoundError
+from runner_core.checkpoint.errors import (
+    CheckpointError,
+    CheckpointNotFoundError,
+    CheckpointPermissionError,
+    CheckpointWriteError,
+)
 from runner_core.lazy import lazy_exports
 
 _LAZY = {
@@ -64,6 +70,8 @@ __all__ = [  # literal, so linters see the lazy names as exported
     "TEMP_FILE_PATTERN",
     "CheckpointError",
     "CheckpointNotFoundError",
+    "CheckpointPermissionError",
+    "CheckpointWriteError",
     "LoadReport",
     "cleanup_orphaned_temp_files",
     "find_latest_checkpoint",
@@ -85,7 +93,13 @@ __all__ = [  # literal, so linters see the lazy names as exported
     "write_bytes_atomic",
     "write_pointer",
 ]
-assert set(__all__) == {"CheckpointError", "CheckpointNotFoundError", *_LAZY}
+_ERRORS = {
+    "CheckpointError",
+    "CheckpointNotFoundError",
+    "CheckpointPermissionError",
+    "CheckpointWriteError",
+}
+assert set(__all__) == {*_ERRORS, *_LAZY}
 
 if TYPE_CHECKING:  # pragma: no cover
     from runner_core.checkpoint.atomic import (

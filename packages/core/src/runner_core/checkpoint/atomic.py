@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from runner_core.checkpoint.errors import CheckpointError
+from runner_core.checkpoint.errors import CheckpointError, os_error_in, write_error
 from runner_core.checkpoint.interrupts import hold_ctrl_c
 from runner_core.checkpoint.plain_data import find_unsafe
 from runner_core.checkpoint.remote import url_scheme
@@ -219,6 +219,14 @@ def save_checkpoint(
                 raise CheckpointAbandoned(f"The save of {str(path)!r} was abandoned.") from exc
             if ctrl_c.pressed > 1:  # a second Ctrl-C gave the save up: an interrupt, not a failure
                 raise KeyboardInterrupt from exc
+            os_error = os_error_in(exc)
+            if os_error is not None:  # the OS's reason, not torch's archive writer's
+                raise write_error(
+                    f"Could not save checkpoint {str(path)!r}",
+                    os_error,
+                    str(path),
+                    "Nothing was written over the previous file at that path (if any).",
+                ) from exc
             raise CheckpointError(
                 f"Could not save checkpoint {str(path)!r}: {type(exc).__name__}: {exc}. "
                 "Nothing was written over the previous file at that path (if any). Check free "

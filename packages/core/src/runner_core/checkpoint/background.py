@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from runner_core.checkpoint.errors import CheckpointError
+from runner_core.checkpoint.errors import CheckpointError, os_error_in, write_error
 
 __all__ = [
     "BackgroundWriter",
@@ -219,6 +219,15 @@ class BackgroundWriter:
         assert error is not None
         if isinstance(error, CheckpointAbandoned):
             return
+        os_error = os_error_in(error)
+        if os_error is not None:  # an OSError still (disk full, permissions), as a direct save
+            raise write_error(
+                f"The background save of checkpoint {str(self._path)!r} failed",
+                os_error,
+                str(self._path),
+                "The previous checkpoint and the 'last_checkpoint' pointer were left as they "
+                "were, ready to resume from.",
+            ) from error
         raise CheckpointError(
             f"The background save of checkpoint {str(self._path)!r} failed: "
             f"{type(error).__name__}: {error}. The previous checkpoint and the "

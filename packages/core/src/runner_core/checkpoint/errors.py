@@ -6,6 +6,8 @@ catch the error, such as the CLI, does not pay for importing torch.
 
 from __future__ import annotations
 
+import os
+
 from runner_core.errors import RunnerError
 
 
@@ -24,3 +26,75 @@ class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
 
 class CheckpointEOFError(CheckpointError, EOFError):
     """The checkpoint file is empty (MMEngine's ``torch.load`` raises EOFError there)."""
+
+
+class CheckpointWriteError(CheckpointError, OSError):
+    """The operating system refused a checkpoint write: disk full, no permission, read-only.
+
+    An ``OSError`` too, carrying the OS's ``errno`` and ``strerror``, as
+    MMEngine's save raises it (``[Errno 28] No space left on device``), so
+    ``except OSError`` and ``exc.errno == errno.ENOSPC`` keep working.
+    ``filename`` is the checkpoint that could not be written.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        errno: int | None = None,
+        strerror: str | None = None,
+        filename: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.errno, self.strerror, self.filename = errno, strerror, filename
+
+    def __str__(self) -> str:  # the message, not OSError's "[Errno n] strerror: filename"
+        return str(self.args[0]) if self.args else ""
+
+    def __reduce__(self) -> tuple[object, ...]:  # OSError's would rebuild from errno alone
+        return (type(self), (str(self), self.errno, self.strerror, self.filename))
+
+
+class CheckpointPermissionError(CheckpointWriteError, PermissionError):
+    """A checkpoint folder or file is not writable (MMEngine raises PermissionError here)."""
+
+
+def os_error_in(exc: BaseException) -> OSError | None:
+    """The first ``OSError`` in ``exc`` or the errors it was raised from or during.
+
+    ``torch.save`` turns a failed write into a ``RuntimeError`` about its
+    archive whose ``__context__`` is the ``OSError`` that says why.
+    """
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError):
+            return current
+        todo += [current.__cause__, current.__context__]
+    return None
+
+
+def write_error(action: str, os_error: OSError, path: str, then: str) -> CheckpointWriteError:
+    """A :class:`CheckpointWriteError` for ``path``: "<action>: [Errno n] <OS message>. <then>"."""
+    from errno import EACCES, EDQUOT, ENOSPC, EPERM, EROFS
+
+    number, reason = os_error.errno, os_error.strerror or str(os_error) or type(os_error).__name__
+    cause = f"[Errno {number}] {reason}" if number is not None else reason
+    where = os_error.filename
+    temp_prefix = f".{os.path.basename(path)}.tmp-"  # our temp file: removed, so not named
+    named = os.fsdecode(where) if isinstance(where, str | bytes) else None
+    if named and named != path and not os.path.basename(named).startswith(temp_prefix):
+        cause += f": {named!r}"  # e.g. the folder that could not be created
+    if number in (ENOSPC, EDQUOT):
+        fix = "Free disk space (or quota) on that filesystem, or save somewhere else."
+    elif number in (EACCES, EPERM, EROFS):
+        fix = "Make the folder writable by this user, or save somewhere else."
+    else:
+        fix = "Check the disk and the folder, or save somewhere else."
+    kind = (
+        CheckpointPermissionError if isinstance(os_error, PermissionError) else CheckpointWriteError
+    )
+    return kind(f"{action}: {cause}. {then} {fix}", number, reason, path)

@@ -53,7 +53,8 @@ def after_run(runner: RunnerAPI) -> None:
 @hookspec
 def before_save_checkpoint(runner: RunnerAPI, checkpoint: dict) -> None:
     """Just before a checkpoint is written. ``checkpoint`` is the dict about to
-    be saved; add to it (e.g. EMA weights) or edit it in place."""
+    be saved; add to it (e.g. EMA weights) or edit it in place. Runs on rank 0
+    only (the rank that writes the file), as in MMEngine: no collectives here."""
 
 
 @hookspec

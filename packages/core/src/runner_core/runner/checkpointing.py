@@ -211,6 +211,8 @@ def save(
 ) -> Path | None:
     """Build the checkpoint (every rank), save it atomically, then move the pointer (rank 0).
 
+    ``before_save_checkpoint`` hooks run on rank 0 only, on the checkpoint it writes.
+
     With ``background`` (a :class:`~runner_core.checkpoint.background.BackgroundWriter`)
     the state is copied to host memory here and written by the writer's
     thread; ``after_write`` runs after the file and the pointer are in place
@@ -221,11 +223,12 @@ def save(
     from ..checkpoint.interrupts import hold_ctrl_c
 
     wait_for_writes()  # one write at a time, in order: the pointer never moves backwards
+    # every rank: gathering the state takes collectives (FSDP's full state, per-rank streams)
     ckpt = build_state(runner, loop, save_optimizer, save_param_scheduler, meta)
+    if runner.rank != 0:  # hooks see the checkpoint only where it is written, as in MMEngine
+        return None
     runner.call_hooks("before_save_checkpoint", checkpoint=ckpt)
     ckpt = to_safe(ckpt)  # numpy metrics in hook / message-hub state: the safe loader reads them
-    if runner.rank != 0:
-        return None
     _flush_records(runner)
     if background is None:
         with hold_ctrl_c():  # a Ctrl-C here stops the run once file and pointer agree

@@ -1,0 +1,73 @@
+"""Which ranks take part in a checkpoint save, and which run ``before_save_checkpoint``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from runner_core import Runner
+from runner_core.checkpoint import load_checkpoint
+from runner_core.hooks import Hook
+from runner_core.model import BaseModel
+
+
+class Data(Dataset):
+    def __len__(self) -> int:
+        return 8
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        x = torch.full((2,), float(i))
+        return {"inputs": x, "labels": x.sum(0, keepdim=True)}
+
+
+class Net(BaseModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(2, 1)
+
+    def forward(self, inputs: Any, labels: Any = None, mode: str = "tensor") -> Any:
+        out = self.fc(inputs)
+        return {"loss": ((out - labels) ** 2).mean()} if mode == "loss" else out
+
+
+class Export(Hook):
+    """An MMEngine-era hook that edits the checkpoint and assumes it runs once per save."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []  # the rank of each before_save_checkpoint call
+        self.states_taken = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        self.states_taken += 1  # the state is gathered on every rank
+        return {"seen": 1}
+
+    def before_save_checkpoint(self, runner: Any, checkpoint: dict) -> None:
+        self.calls.append(runner.rank)
+        checkpoint["meta"]["exported"] = True
+
+
+def test_before_save_checkpoint_runs_on_rank_0_only(tmp_path: Path) -> None:
+    # MMEngine's Runner.save_checkpoint is @master_only: its hooks never run on other ranks
+    hook = Export()
+    runner = Runner(
+        model=Net(),
+        work_dir=str(tmp_path),
+        train_dataloader=dict(dataset=Data(), batch_size=4),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+        default_hooks=dict(logger=dict(interval=1, progress_bar=False), checkpoint=None),
+        custom_hooks=[hook],
+    )
+    runner.train()
+    runner.rank = 1  # another process of a multi-process run
+    assert runner.save_checkpoint(tmp_path, "other.pth") is None
+    assert hook.calls == [] and hook.states_taken == 1  # state built, hook not run
+    assert not (tmp_path / "other.pth").exists()
+    runner.rank = 0
+    saved = runner.save_checkpoint(tmp_path, "main.pth")
+    assert hook.calls == [0]
+    assert load_checkpoint(saved)["meta"]["exported"] is True
