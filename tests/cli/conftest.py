@@ -60,7 +60,7 @@ def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
 
 @pytest.fixture
 def popen_cli(tmp_path: Path) -> Callable[..., subprocess.Popen[str]]:
-    def start(*args: str) -> subprocess.Popen[str]:
+    def start(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [sys.executable, "-m", "runner_cli", *args],
             cwd=tmp_path,
@@ -68,6 +68,7 @@ def popen_cli(tmp_path: Path) -> Callable[..., subprocess.Popen[str]]:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            **kwargs,
         )
 
     return start

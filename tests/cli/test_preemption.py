@@ -113,6 +113,39 @@ def test_signals_are_configurable_and_checked_before_training(cli, tiny_config):
     assert done.returncode == 2 and "'slurm_requeue'" in done.stderr, done.stderr
 
 
+@pytest.mark.parametrize(
+    ("start_method", "persistent"), [("fork", True), ("spawn", False), ("forkserver", True)]
+)
+def test_sigterm_to_the_process_group_with_data_workers_stops_cleanly(
+    popen_cli, tiny_config, tmp_path, start_method, persistent
+):
+    # `timeout` and `kill -TERM -PGID` signal the data workers too: they must not die
+    # before the main process has saved (they ignore the signal; it shuts them down),
+    # and persistent ones must still end when the process exits
+    config = str(tiny_config(RUN))
+    workers = [
+        "train_dataloader.num_workers=2",
+        f"train_dataloader.persistent_workers={persistent}",
+        f"train_dataloader.multiprocessing_context={start_method}",
+    ]
+    proc = popen_cli("train", config, "--work-dir", "wd", *SLOW, *workers, start_new_session=True)
+    seen = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        seen.append(line)
+        if "Epoch(train) [1][3/8]" in line:  # the workers are running
+            os.killpg(proc.pid, signal.SIGTERM)
+            break
+    out, err = proc.communicate(timeout=60)
+    output = "".join(seen) + out + err
+    assert proc.returncode == 143, output
+    assert "exited unexpectedly" not in output and "killed by signal" not in output
+    saved = read_pointer(tmp_path / "wd")
+    assert saved is not None and saved.name.startswith("iter_"), output
+    assert saved.name in next(line for line in output.splitlines() if "SIGTERM received" in line)
+    assert 3 <= load_checkpoint(saved)["meta"]["iter"] < 24
+
+
 def test_sigterm_with_preemption_off_ends_the_process_as_usual(popen_cli, tiny_config):
     config = str(tiny_config(RUN + "\nenv_cfg = dict(preemption=dict(signals=[]))\n"))
     proc = popen_cli("train", config, "--work-dir", "wd", *SLOW)

@@ -19,3 +19,38 @@ def test_sync_batchnorm_is_converted_and_reverted_with_its_state() -> None:
     plain.eval()
     assert plain(torch.ones(2, 3, 5, 5)).shape == (2, 4, 5, 5)  # runs in one process
     assert not is_model_wrapper(plain)
+
+
+def test_sync_bn_torch_converts_only_in_a_distributed_run_on_gpu_ranks() -> None:
+    from runner_core.model.sync_bn import sync_bn_for_run
+
+    def model() -> nn.Module:
+        net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+        net[1].running_mean.fill_(0.5)
+        return net
+
+    synced = sync_bn_for_run(model(), "torch", "cuda", distributed=True)  # types only: no GPU used
+    assert isinstance(synced[1], nn.SyncBatchNorm)
+    assert synced[1].running_mean.tolist() == [0.5] * 4
+    assert type(sync_bn_for_run(model(), "torch", "cuda", distributed=False)[1]) is nn.BatchNorm1d
+    assert type(sync_bn_for_run(model(), None, "cuda", distributed=True)[1]) is nn.BatchNorm1d
+
+
+def test_sync_bn_refuses_cpu_ranks_mmcv_and_other_values() -> None:
+    import pytest
+
+    from runner_core.errors import ConfigError
+    from runner_core.model import convert_sync_batchnorm
+    from runner_core.model.sync_bn import sync_bn_for_run
+
+    net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    with pytest.raises(ConfigError, match=r"sync_bn='torch'.*GPU.*Remove sync_bn"):
+        sync_bn_for_run(net, "torch", "cpu", distributed=True)  # torch's forward fails there
+    with pytest.raises(ValueError, match=r"sync_bn must be 'torch'.*'mmcv'.*not available"):
+        sync_bn_for_run(net, "mmcv", "cuda", distributed=True)  # MMEngine's ValueError class
+    assert sync_bn_for_run(net, "mmcv", "cpu", distributed=False) is net  # unused: as MMEngine
+    with pytest.raises(ValueError, match=r"sync_bn must be 'torch'.*got 'Torch'"):
+        sync_bn_for_run(net, "Torch", "cpu", distributed=False)  # a typo fails in one process too
+    with pytest.raises(ValueError, match="implementation must be 'torch'"):
+        convert_sync_batchnorm(net, "mmcv")
+    assert isinstance(convert_sync_batchnorm(net, "torch")[1], nn.SyncBatchNorm)  # MMEngine's call

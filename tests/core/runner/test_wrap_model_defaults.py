@@ -19,6 +19,14 @@ SCRIPT = textwrap.dedent(
     from runner_core import Config
     from runner_core.runner.building import PartsBuilding
 
+    from runner_core.registry import MODEL_WRAPPERS
+
+    @MODEL_WRAPPERS.register_module()
+    class Unwrapped(nn.Module):
+        def __init__(self, module):
+            super().__init__()
+            self.module = module
+
     td.init_process_group("gloo", init_method="tcp://127.0.0.1:{port}", rank=0, world_size=1)
 
     def wrapped(cfg, wrapper_cfg=None):
@@ -31,6 +39,15 @@ SCRIPT = textwrap.dedent(
     print("top-level", top_level.broadcast_buffers, top_level.find_unused_parameters)
     explicit = wrapped(Config(dict()), dict(type="MMDistributedDataParallel"))
     print("explicit", explicit.broadcast_buffers, explicit.find_unused_parameters)
+    bn = lambda: nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    runner = types.SimpleNamespace(distributed=True, cfg=Config(dict(sync_bn="torch")), device="cpu")
+    try:
+        PartsBuilding.wrap_model(runner, None, bn())
+    except ValueError as exc:
+        print("sync_bn on cpu:", type(exc).__name__)
+    runner.device = "cuda"  # the conversion happens before the wrapper: a plain one shows it
+    synced = PartsBuilding.wrap_model(runner, dict(type="Unwrapped"), bn())
+    print("sync_bn", type(synced.module[1]).__name__)
     td.destroy_process_group()
     """
 )
@@ -48,4 +65,6 @@ def test_default_ddp_is_mmengines(tmp_path) -> None:
         "default False False",  # MMEngine: broadcast_buffers=False
         "top-level False True",  # the config's find_unused_parameters key
         "explicit True False",  # a model_wrapper_cfg starts from torch's defaults
+        "sync_bn on cpu: ConfigError",  # torch's SyncBatchNorm refuses CPU tensors
+        "sync_bn SyncBatchNorm",  # the config's sync_bn='torch', applied before wrapping
     ]

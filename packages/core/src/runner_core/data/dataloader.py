@@ -38,6 +38,7 @@ from ..errors import (
     did_you_mean,
 )
 from ..registry.registry import accepts_argument
+from . import worker_signals
 from .sampler import SeededBatchSampler
 
 _MISSING = object()
@@ -65,7 +66,10 @@ class WorkerSeeder:
     which also happens when the workers start. A user ``worker_init_fn`` runs
     after the seeding. ``quiet`` silences Python warnings in every worker but
     the first (``disable_subprocess_warning``), so a warning is shown once, not
-    once per worker.
+    once per worker. Workers started during training first ignore the
+    preemption signals until training ends (:mod:`.worker_signals`), so a
+    SIGTERM sent to the whole process group stops the run cleanly instead of
+    killing the workers.
     """
 
     def __init__(
@@ -82,6 +86,7 @@ class WorkerSeeder:
         self.user_fn = user_fn
         self.quiet = bool(quiet)
         self._epoch: int | None = None
+        self._signals: worker_signals.Watch | None = None  # set when pickled (spawn)
 
     @property
     def epoch(self) -> int:
@@ -97,6 +102,7 @@ class WorkerSeeder:
         state = dict(self.__dict__)
         state["_epoch"] = self.epoch
         state["sampler"] = None  # workers need the epoch, not the whole sampler
+        state["_signals"] = worker_signals.current()  # a spawned worker's module is fresh
         return state
 
     def worker_seeds(self, worker_id: int) -> tuple[int, list[int], int]:
@@ -117,6 +123,9 @@ class WorkerSeeder:
 
         import numpy as np
 
+        signals = self._signals or worker_signals.current()
+        if signals is not None:
+            signals.install()
         py_seed, np_seed, torch_seed = self.worker_seeds(worker_id)
         random.seed(py_seed)
         np.random.seed(np_seed)

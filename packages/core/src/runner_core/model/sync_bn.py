@@ -2,7 +2,9 @@
 
 A model trained with ``SyncBatchNorm`` (several GPUs) is reverted to plain
 batch norm to run in one process (tests, export, CPU); one written with
-plain batch norm is converted for synchronised statistics across ranks.
+plain batch norm is converted for synchronised statistics across ranks;
+the config's top-level ``sync_bn='torch'`` does that in a distributed run
+(``Runner.wrap_model``), as in MMEngine.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ..errors import ConfigError
+
 
 class _BatchNormXd(_BatchNorm):
     """Batch norm for inputs of any rank: what a ``SyncBatchNorm`` turns back into."""
@@ -21,9 +25,58 @@ class _BatchNormXd(_BatchNorm):
         return None
 
 
-def convert_sync_batchnorm(module: nn.Module, process_group: Any = None) -> nn.Module:
-    """Every batch norm layer of ``module`` as ``SyncBatchNorm`` (torch's conversion)."""
-    return nn.SyncBatchNorm.convert_sync_batchnorm(module, process_group)
+#: The ``sync_bn`` values a config may give (MMEngine's ``'mmcv'`` needs mmcv's own layer).
+SYNC_BN_VALUES = ("torch",)
+#: Devices torch's ``SyncBatchNorm`` synchronises (its forward refuses others, CPU included).
+_SYNC_DEVICES = ("cuda", "xpu", "hpu")
+
+
+def convert_sync_batchnorm(module: nn.Module, implementation: str = "torch") -> nn.Module:
+    """Every batch norm layer of ``module`` as ``SyncBatchNorm`` (MMEngine's signature).
+
+    ``implementation='torch'`` is torch's ``SyncBatchNorm``; MMEngine's
+    ``'mmcv'`` (mmcv's own layer) is not available.
+    """
+    _check_implementation(implementation, "implementation")
+    return nn.SyncBatchNorm.convert_sync_batchnorm(module)
+
+
+def sync_bn_for_run(model: nn.Module, sync_bn: Any, device: Any, distributed: bool) -> nn.Module:
+    """The model with the config's ``sync_bn`` applied, before the DDP wrapper (as MMEngine).
+
+    Only a distributed run converts (one process has nothing to synchronise);
+    a value that is neither None nor ``'torch'`` is refused in every run, so a
+    typo shows before the job reaches the cluster (``'mmcv'`` only where it
+    would be used: MMEngine ignores it in one process too).
+    """
+    if sync_bn is None or (sync_bn == "mmcv" and not distributed):
+        return model
+    _check_implementation(sync_bn, "sync_bn")
+    if not distributed or not any(isinstance(m, _BatchNorm) for m in model.modules()):
+        return model
+    kind = torch.device(device).type if device is not None else "cpu"
+    if kind not in (*_SYNC_DEVICES, torch._C._get_privateuse1_backend_name()):
+        raise ConfigError(
+            f"sync_bn={sync_bn!r}: torch's SyncBatchNorm synchronises batch statistics only "
+            f"between GPU (CUDA/XPU) ranks, and this distributed run is on {kind}, where its "
+            f"forward pass fails. Remove sync_bn from the config for a {kind} run (each rank "
+            f"then keeps its own BatchNorm statistics)."
+        )
+    return convert_sync_batchnorm(model, sync_bn)
+
+
+def _check_implementation(value: Any, key: str) -> None:
+    if value in SYNC_BN_VALUES:
+        return
+    hint = (
+        " mmcv's SyncBatchNorm is not available here; torch's does the same job."
+        if value == "mmcv"
+        else ""
+    )
+    raise ConfigError(
+        f"{key} must be 'torch' (torch.nn.SyncBatchNorm), got {value!r}.{hint} Write "
+        f"{key}='torch', or leave it out to keep plain BatchNorm."
+    )
 
 
 def revert_sync_batchnorm(module: nn.Module) -> nn.Module:

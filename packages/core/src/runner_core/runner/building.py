@@ -75,14 +75,20 @@ class PartsBuilding:
         Without ``model_wrapper_cfg`` this is MMEngine's default wrapper: DDP
         with ``broadcast_buffers=False`` (each rank keeps its own BatchNorm
         statistics; ``SyncBuffersHook`` averages them) and the config's
-        top-level ``find_unused_parameters`` key.
+        top-level ``find_unused_parameters`` key. The top-level ``sync_bn='torch'``
+        turns BatchNorm layers into ``SyncBatchNorm`` first (distributed runs only).
         """
+        from ..distributed.model_wrappers import is_model_wrapper
+        from ..model.sync_bn import sync_bn_for_run
+
+        cfg = self.cfg if self.cfg is not None else {}
+        if not is_model_wrapper(model):  # a wrapped model is the user's own business
+            model = sync_bn_for_run(model, cfg.get("sync_bn"), self.device, self.distributed)
         if not self.distributed:
             return model
         from ..distributed.model_wrappers import wrap_model
 
         if model_wrapper_cfg is None:
-            cfg = self.cfg if self.cfg is not None else {}
             model_wrapper_cfg = {
                 "type": "DistributedDataParallel",
                 **_no_buffer_sync(),

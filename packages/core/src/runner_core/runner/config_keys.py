@@ -25,6 +25,7 @@ OTHER_KNOWN_KEYS = (
     "tta_model",  # read by `runner-cli test --tta` (runner_core.model.tta.apply_tta)
     "tta_pipeline",
     "find_unused_parameters",  # MMEngine's default DDP wrapper reads it (Runner.wrap_model)
+    "sync_bn",  # 'torch': BatchNorm -> SyncBatchNorm in distributed runs (Runner.wrap_model)
 )
 
 

@@ -20,7 +20,8 @@ that follows), and then:
 
 Configured with ``env_cfg=dict(preemption=dict(signals=['SIGTERM', 'SIGUSR1'],
 slurm_requeue=False))``; ``signals=[]`` turns it off. Outside ``train()`` the
-signals keep their usual meaning. In a multi-process run the flags are summed
+signals keep their usual meaning. Data-loader workers ignore them (only this
+process reacts, then shuts the workers down). In a multi-process run the flags are summed
 over ranks without waiting, about every 0.1 s of training (the sum started at
 one check is read at the next), so all ranks stop at the same iteration,
 shortly after the signal arrived.
@@ -35,6 +36,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ..data import worker_signals
 from ..errors import ConfigError, did_you_mean
 from ..hooks import Hook, Priority
 
@@ -296,7 +298,9 @@ def watch(runner: Any) -> Iterator[PreemptionHook | None]:
     """During training: the signals set a flag that :class:`PreemptionHook` acts on.
 
     The previous handlers come back when training ends, however it ends. Only
-    the main thread can install handlers; elsewhere this does nothing.
+    the main thread can install handlers; elsewhere this does nothing. Data
+    workers started meanwhile ignore the signals (a signal sent to the process
+    group must not kill them before this process has saved).
     """
     signals, requeue = preemption_settings(getattr(runner, "env_cfg", {}) or {})
     if not signals or threading.current_thread() is not threading.main_thread():
@@ -318,7 +322,8 @@ def watch(runner: Any) -> Iterator[PreemptionHook | None]:
     previous = {sig: signal.signal(sig, on_signal) for sig in signals}
     hook.woken_by_signal = True
     try:
-        yield hook
+        with worker_signals.ignored_in_workers(signals):  # only this process reacts
+            yield hook
     finally:
         hook.woken_by_signal = False
         for sig, handler in previous.items():

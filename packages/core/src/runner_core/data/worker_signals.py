@@ -1,0 +1,90 @@
+"""The preemption signals data-loader workers ignore while training, so only the main process reacts.
+
+``timeout``, ``kill -TERM -PGID`` and schedulers signal the whole process
+group, data workers included. A worker left to SIGTERM's default action (or
+to torch's worker handler, which re-raises it) dies, and the main process
+then fails with "DataLoader worker exited unexpectedly" before it can save
+its preemption checkpoint. While :func:`ignored_in_workers` is active (the
+Runner's ``preemption.watch``, during training), the workers that
+``build_dataloader`` starts ignore those signals; the main process stops at
+the end of the iteration and shuts them down as usual (Ctrl-C works the same
+way: torch's worker loop swallows ``KeyboardInterrupt``).
+
+The workers cannot just ignore the signals for good: at exit, Python's
+``multiprocessing`` stops daemonic workers still alive (persistent workers,
+or an iterator a traceback keeps) with SIGTERM and waits for them, which
+would wait forever. So they ignore them only while a switch in shared memory
+says training runs; after that SIGTERM ends a worker quietly (torch's own
+worker handler does so for its parent's SIGTERM) and other signals have
+their default effect.
+Workers read the switch when they start (``WorkerSeeder``): a forked worker
+inherits this module's state, a spawned one (``spawn`` / ``forkserver``)
+unpickles it with the seeder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+__all__ = ["Watch", "current", "ignored_in_workers"]
+
+
+class Watch:
+    """The signals workers ignore, and the shared switch saying whether they still do."""
+
+    def __init__(self, signals: Iterable[int]) -> None:
+        import multiprocessing
+
+        self.signals = tuple(int(s) for s in signals)
+        self.active: Any = multiprocessing.RawValue("b", 1)  # shared with forked workers
+
+    def __getstate__(self) -> dict[str, Any]:
+        from multiprocessing import context
+
+        if context.get_spawning_popen() is None:  # a copy, not a worker: no shared switch
+            return {"signals": self.signals, "active": None}
+        return dict(self.__dict__)
+
+    def install(self) -> None:
+        """In a data worker: ignore the signals while the switch is on (replaces torch's handlers)."""
+        if self.active is None:
+            return
+        for signum in self.signals:
+            signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        if self.active.value:
+            return  # training: the main process saves, then stops this worker
+        if signum == signal.SIGTERM:  # after training: stop quietly, as torch's worker handler
+            os._exit(0)  # does for its parent's terminate() (multiprocessing's exit)
+        signal.signal(signum, signal.SIG_DFL)  # any other: the signal's usual effect
+        os.kill(os.getpid(), signum)
+
+
+_current: Watch | None = None
+
+
+def current() -> Watch | None:
+    """The signals data workers started now ignore (None: none)."""
+    return _current
+
+
+@contextlib.contextmanager
+def ignored_in_workers(signals: Iterable[int]) -> Iterator[None]:
+    """Data workers started inside the block ignore ``signals`` until it ends."""
+    global _current
+    signals = tuple(signals)
+    if not signals:
+        yield
+        return
+    previous, _current = _current, Watch(signals)
+    watch = _current
+    try:
+        yield
+    finally:
+        watch.active.value = 0
+        _current = previous
