@@ -77,7 +77,13 @@ def test_epoch_checkpoints_pointer_and_contents(tmp_path: Path) -> None:
     assert ckpt["meta"]["epoch"] == 2 and ckpt["meta"]["iter"] == 4
     assert {"torch", "runner-core", "runner-hooks-standard"} <= set(ckpt["meta"]["versions"])
     assert {"state_dict", "optimizer", "message_hub", "rng", "loop", "hooks"} <= set(ckpt)
-    assert ckpt["loop"] == {"epoch": 2, "iter": 4, "batch_in_epoch": 0}
+    assert ckpt["loop"] == {
+        "epoch": 2,
+        "iter": 4,
+        "batch_in_epoch": 0,
+        "samples_in_epoch": 0,
+        "world_size": 1,
+    }
     assert ckpt["hooks"]["checkpoint"]["last_ckpt"] == "epoch_2.pth"  # relative to the work dir
 
 

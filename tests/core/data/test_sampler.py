@@ -199,3 +199,55 @@ def test_is_endless_tells_loops_which_loaders_never_end() -> None:
             return iter(range(3))
 
     assert is_endless(DataLoader(Stream()))  # no len(): nothing to count passes with
+
+
+@pytest.mark.parametrize(
+    ("size", "old_world", "new_world", "batches_done", "round_up"),
+    [(32, 1, 2, 6, True), (32, 2, 1, 2, True), (30, 4, 3, 1, True), (30, 2, 3, 3, False)],
+)
+def test_global_start_splits_the_rest_of_the_epoch_among_another_world_size(
+    size, old_world, new_world, batches_done, round_up
+):
+    """A run with ``old_world`` ranks (batch 4) stopped after ``batches_done`` batches; the
+    ranks of a run with ``new_world`` train every sample it had not reached exactly once."""
+
+    def make(rank: int, world: int) -> DefaultSampler:
+        return DefaultSampler(range(size), seed=7, round_up=round_up, rank=rank, world_size=world)
+
+    trained = []
+    for rank in range(old_world):
+        sampler = make(rank, old_world)
+        sampler.set_epoch(3)
+        trained += list(sampler)[: batches_done * 4]
+    consumed = batches_done * 4 * old_world
+    rest = []
+    for rank in range(new_world):
+        sampler = make(rank, new_world)
+        sampler.set_epoch(3)
+        sampler.set_global_start(consumed)
+        share = list(sampler)
+        assert len(list(sampler)) == sampler.num_samples  # one-shot: the next epoch is whole
+        rest.append(share)
+    if round_up:  # every rank the same number of samples (no rank waits for another)
+        assert len({len(share) for share in rest}) == 1
+    unique_rest = {i for share in rest for i in share}
+    assert sorted(trained + sorted(unique_rest)) == list(range(size))
+
+
+def test_global_start_at_the_same_world_size_is_set_start():
+    for rank in range(2):
+        a = DefaultSampler(range(30), seed=1, rank=rank, world_size=2)
+        b = DefaultSampler(range(30), seed=1, rank=rank, world_size=2)
+        a.set_start(8)
+        b.set_global_start(16)
+        assert list(a) == list(b)
+
+
+def test_infinite_sampler_global_start_continues_the_global_stream():
+    whole = list(itertools.islice(InfiniteSampler(range(10), seed=2, rank=0, world_size=1), 40))
+    shares = []
+    for rank in range(3):
+        sampler = InfiniteSampler(range(10), seed=2, rank=rank, world_size=3)
+        sampler.set_global_start(12)
+        shares.append(list(itertools.islice(sampler, 4)))
+    assert sorted(sum(shares, [])) == sorted(whole[12:24])

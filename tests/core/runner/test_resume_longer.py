@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import torch
 from digits import digits_cfg
 
 from runner_core import Config, Runner
@@ -27,7 +28,9 @@ class LrRecorder(Hook):
         self.lrs.append(runner.optim_wrapper.param_groups[0]["lr"])
 
 
-def _train(work_dir: str, epochs: int, scheduler: dict[str, Any], resume: bool) -> LrRecorder:
+def _train(
+    work_dir: str, epochs: int, scheduler: dict[str, Any], resume: bool, weights: dict | None = None
+) -> LrRecorder:
     recorder = LrRecorder()
     cfg = digits_cfg(
         work_dir,
@@ -41,6 +44,8 @@ def _train(work_dir: str, epochs: int, scheduler: dict[str, Any], resume: bool) 
     runner = Runner.from_cfg(Config(cfg))
     runner.register_hook(recorder)
     runner.train()
+    if weights is not None:
+        weights.update(runner.unwrapped_model.state_dict())
     return recorder
 
 
@@ -52,8 +57,8 @@ def test_resume_into_longer_run_stretches_schedule_without_end(tmp_path, capsys)
     # epochs 3 and 4 keep decaying towards eta_min; with the checkpoint's end (2) the
     # rate would stay at epoch 2's value for both
     epoch3, epoch4 = resumed.lrs[0], resumed.lrs[-1]
-    assert epoch3 == pytest.approx(first.lrs[-1])
-    assert epoch3 > epoch4 > 0.001
+    # the step after epoch 2, which the old end cut off, is taken: no epoch at a stale rate
+    assert first.lrs[-1] > epoch3 > epoch4 > 0.001
     out = capsys.readouterr().out
     assert "param_scheduler[0] (CosineAnnealingLR) has no configured end" in out
     assert "end 2 -> 4" in out
@@ -66,4 +71,22 @@ def test_configured_end_is_kept_from_checkpoint(tmp_path, capsys) -> None:
     resumed = _train(str(tmp_path), 4, cosine, resume=True)
     # the configured schedule is over: the rate stays at its last value, as in MMEngine
     assert resumed.lrs == pytest.approx([first.lrs[-1]] * 4)
+    assert "has no configured end" not in capsys.readouterr().out
+
+
+def test_extending_a_finished_run_equals_the_longer_uninterrupted_run(tmp_path, capsys) -> None:
+    # milestones count from the start, whatever the run's length: raising max_epochs and
+    # resuming must give the 4-epoch run exactly (the lr drop after epoch 2 included)
+    steps = dict(type="MultiStepLR", by_epoch=True, milestones=[2], gamma=0.1)
+    uninterrupted: dict = {}
+    reference = _train(str(tmp_path / "ref"), 4, steps, resume=False, weights=uninterrupted)
+    _train(str(tmp_path / "run"), 2, steps, resume=False)
+    capsys.readouterr()
+    extended: dict = {}
+    resumed = _train(str(tmp_path / "run"), 4, steps, resume=True, weights=extended)
+    assert resumed.lrs == reference.lrs[4:]
+    assert uninterrupted.keys() == extended.keys()
+    for name, value in uninterrupted.items():
+        assert torch.equal(value, extended[name]), name
+    # its values do not follow the end, so there is nothing to warn about
     assert "has no configured end" not in capsys.readouterr().out

@@ -109,8 +109,11 @@ class BaseLoop(ABC):
         """The loop's position, as a checkpoint saved now should record it.
 
         Training loops return at least ``epoch`` and ``iter`` (completed) and
-        may add ``batch_in_epoch`` (batches done in the current epoch) and
-        ``mid_epoch``. Evaluation loops keep no position: ``{}``.
+        may add ``batch_in_epoch`` (batches done in the current epoch),
+        ``mid_epoch``, and ``world_size`` with ``samples_in_epoch`` (samples
+        all ranks consumed in the epoch, so that a run resumed with another
+        number of processes continues where this one stopped). Evaluation
+        loops keep no position: ``{}``.
         """
         return {}
 
@@ -118,25 +121,31 @@ class BaseLoop(ABC):
         """Continue from a position :meth:`state_dict` returned."""
 
     # -- data ---------------------------------------------------------------------------
-    def iter_batches(self, start: int = 0, epoch: int | None = None) -> Iterator[tuple[int, Any]]:
+    def iter_batches(
+        self, start: int = 0, epoch: int | None = None, *, global_start: int | None = None
+    ) -> Iterator[tuple[int, Any]]:
         """``(batch index, batch)`` pairs of this loop's data, from batch ``start`` on.
 
         ``epoch`` is told to the sampler first (each epoch shuffles
         differently, reproducibly). A ``start`` past 0 skips that many
         batches without loading them (a sampler that cannot skip is advanced
-        with a warning). A resumed run gets its random streams back here, at
-        the moment that matches the checkpoint: before the iterator is created
-        when the checkpoint was taken between data passes, right after it
-        when it was taken inside one.
+        with a warning). ``global_start``, for a run resumed with another
+        number of processes: the samples all ranks of the saving run consumed
+        in this pass; the ranks split the rest of the pass and ``start`` only
+        numbers the batches (see :func:`~runner_core.data.positions.iter_from`).
+        A resumed run gets its random streams back here, at the moment that
+        matches the checkpoint: before the iterator is created when the
+        checkpoint was taken between data passes, right after it when it was
+        taken inside one.
         """
         from .data.positions import iter_from, set_epoch
 
         if epoch is not None:
             set_epoch(self.dataloader, epoch)
         resume = self.runner.resume_state
-        if start <= 0:
+        if start <= 0 and global_start is None:
             resume.restore_rng()
             return enumerate(iter(self.dataloader))
-        batches = iter_from(self.dataloader, start)
+        batches = iter_from(self.dataloader, start, global_start=global_start)
         resume.restore_rng()
         return enumerate(batches, start)

@@ -85,6 +85,11 @@ class BaseTrainLoop(BaseLoop):
         # (epochs done, iters done, batches done in the epoch) as a checkpoint
         # taken right now should record them
         self._pos = (0, 0, 0)
+        # samples of the epoch consumed before its batch 0 as this run counts batches:
+        # non-zero only in an epoch resumed from another world size
+        self._offset = 0
+        # the position load_state_dict got, until the next pass starts from it
+        self._loaded: dict[str, Any] | None = None
         self.val_begin = _positive_int(val_begin, "train_cfg.val_begin", minimum=0)
         self.val_interval = _positive_int(val_interval, "train_cfg.val_interval")
         self.stop_training = False
@@ -146,15 +151,73 @@ class BaseTrainLoop(BaseLoop):
             f"(epoch {self._epoch + 1}, batch {idx})."
         )
 
+    def _samples_per_batch(self) -> int | None:
+        """Samples one iteration consumes on all ranks together (None: unknown batch size)."""
+        batch_size = getattr(self.dataloader, "batch_size", None)
+        if not isinstance(batch_size, int):
+            return None
+        return batch_size * int(getattr(self.runner, "world_size", 1))
+
     def state_dict(self) -> dict[str, Any]:
         epoch, iters, batch = self._pos
-        return {"epoch": epoch, "iter": iters, "batch_in_epoch": batch}
+        if self._loaded is not None and self._pos == self._loaded["pos"]:
+            return dict(self._loaded["state"])  # nothing ran since the resume
+        state: dict[str, Any] = {"epoch": epoch, "iter": iters, "batch_in_epoch": batch}
+        per = self._samples_per_batch()
+        if per is not None:
+            # the global position, so that another number of processes can continue from it
+            state["world_size"] = int(getattr(self.runner, "world_size", 1))
+            state["samples_in_epoch"] = self._offset + batch * per if batch else 0
+        return state
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self._epoch = int(state["epoch"])
         self._iter = int(state["iter"])
         self._resume_batch = int(state.get("batch_in_epoch", 0))
         self._pos = (self._epoch, self._iter, self._resume_batch)
+        self._loaded = {"pos": self._pos, "state": dict(state)}
+
+    def _resume_position(self) -> tuple[int, int | None]:
+        """Where the next pass starts: ``(batch index, global start)``, once.
+
+        Resumed by as many processes as saved the position, each rank goes on
+        in its own slice (global start None). Resumed by another number, the
+        ranks' slices differ: the saved ``samples_in_epoch`` (all ranks
+        together) is handed to the sampler, which skips that much of the
+        epoch's global order and splits the rest among this run's ranks
+        (every sample of the epoch trained once); the batch index is then
+        only the count of whole new-size batches that covers. A sampler that
+        cannot do that restarts the epoch (samples repeat, none is skipped).
+        """
+        start, self._resume_batch = self._resume_batch, 0
+        loaded = self._loaded["state"] if self._loaded is not None else {}
+        self._offset = 0
+        samples, saved_world = loaded.get("samples_in_epoch"), loaded.get("world_size")
+        per = self._samples_per_batch()
+        if start <= 0 or samples is None or saved_world is None or per is None:
+            return start, None
+        samples = int(samples)
+        if samples == start * per:  # same layout: each rank resumes in its own slice
+            return start, None
+        from runner_core.data.positions import can_start_globally
+
+        world = int(getattr(self.runner, "world_size", 1))
+        if not can_start_globally(self.dataloader):
+            self.runner.logger.warning(
+                "The checkpoint was saved by %d process(es) after %d samples of epoch %d; "
+                "this run has %d, and its sampler (no set_global_start) cannot split the "
+                "rest of the epoch among them: the epoch restarts from its first batch, so "
+                "those %d samples are trained again.",
+                int(saved_world),
+                samples,
+                self._epoch + 1,
+                world,
+                samples,
+            )
+            return 0, None
+        first = samples // per
+        self._offset = samples - first * per
+        return first, samples
 
 
 class EpochBasedTrainLoop(BaseTrainLoop):
@@ -195,13 +258,15 @@ class EpochBasedTrainLoop(BaseTrainLoop):
     def run_epoch(self) -> None:
         """One epoch: ``before_train_epoch``, :meth:`run_iter` per batch, ``after_train_epoch``."""
         runner = self.runner
-        start, self._resume_batch = self._resume_batch, 0
+        start, global_start = self._resume_position()
         runner.hook_points.before_train_epoch(runner)
         runner.model.train()
         run_iter = self.run_iter
-        for idx, data_batch in self.iter_batches(start, epoch=self._epoch):
+        batches = self.iter_batches(start, epoch=self._epoch, global_start=global_start)
+        for idx, data_batch in batches:
             run_iter(idx, data_batch)
         self._pos = (self._epoch + 1, self._iter, 0)
+        self._offset = 0
         runner.hook_points.after_train_epoch(runner)
         self._epoch += 1
 

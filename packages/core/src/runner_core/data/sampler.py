@@ -6,7 +6,10 @@ would be wrong). The Runner knows how many batches the loop consumed and tells
 the sampler where to start: ``sampler.set_start(consumed_batches * batch_size)``
 (positions count samples of this rank). The next ``__iter__`` then yields from
 there, without touching the skipped samples' data, and later iterations start
-at 0 again. ``state_dict()`` / ``load_state_dict()`` carry
+at 0 again. A run resumed with another number of processes cannot count in
+this rank's samples (the ranks' slices differ); it calls
+``sampler.set_global_start(samples)`` instead, with the samples all ranks of
+the saving run consumed, and the ranks split the rest of the epoch's order. ``state_dict()`` / ``load_state_dict()`` carry
 ``{'epoch', 'seed', 'position'}`` where ``position`` is that pending start;
 the Runner fills it in from the consumed batches when it saves a checkpoint.
 
@@ -57,6 +60,7 @@ class _ResumableSampler(Sampler[int]):
     epoch: int
     seed: int
     _start: int
+    _global_start: int | None = None
 
     def set_epoch(self, epoch: int) -> None:
         """Pick the epoch whose shuffle the next ``__iter__`` uses."""
@@ -65,6 +69,17 @@ class _ResumableSampler(Sampler[int]):
     def set_start(self, position: int) -> None:
         """Make the next ``__iter__`` (only that one) begin at sample ``position`` of this rank."""
         self._start = _check_position(position)
+
+    def set_global_start(self, position: int) -> None:
+        """Make the next ``__iter__`` (only that one) yield this rank's share of the
+        epoch's global order from sample ``position`` on (all ranks counted together).
+
+        For a run resumed with another number of processes: the saving run's
+        ranks consumed the order's first ``position`` samples, whatever their
+        number, and the ranks now split what is left, so each remaining sample
+        is drawn exactly once.
+        """
+        self._global_start = _check_position(position)
 
     def state_dict(self) -> dict[str, Any]:
         """``{'epoch', 'seed', 'position'}``: enough to replay the same order."""
@@ -110,6 +125,7 @@ class DefaultSampler(_ResumableSampler):
         self.rank, self.world_size = _rank_and_world(rank, world_size)
         self.epoch = 0
         self._start = 0
+        self._global_start: int | None = None
         size = len(dataset)
         if self.round_up:
             self.num_samples = math.ceil(size / self.world_size)
@@ -134,8 +150,24 @@ class DefaultSampler(_ResumableSampler):
 
     def __iter__(self) -> Iterator[int]:
         start, self._start = self._start, 0
+        global_start, self._global_start = self._global_start, None
+        if global_start is not None:
+            return iter(self._rest_from(global_start)[self.rank :: self.world_size])
         mine = self._epoch_indices()[self.rank : self.total_size : self.world_size]
         return iter(mine[start:])
+
+    def _rest_from(self, position: int) -> list[int]:
+        """The epoch's order (all ranks) from ``position`` on, padded as this world
+        size pads it: for ``position`` a multiple of the world size, exactly the
+        samples an uninterrupted epoch would still yield."""
+        if position >= len(self.dataset):
+            return []
+        rest = self._epoch_indices()[position:]
+        if self.round_up and len(rest) % self.world_size:
+            # another world size consumed ``position``: pad the rest evenly again
+            total = math.ceil(len(rest) / self.world_size) * self.world_size
+            rest = (rest * math.ceil(total / len(rest)))[:total]
+        return rest
 
     def __len__(self) -> int:
         """Samples this rank yields in a whole epoch (a resumed epoch yields fewer)."""
@@ -180,6 +212,7 @@ class InfiniteSampler(_ResumableSampler):
         self.rank, self.world_size = _rank_and_world(rank, world_size)
         self.epoch = 0
         self._start = 0
+        self._global_start: int | None = None
         if len(dataset) == 0:
             raise ValueError(
                 f"InfiniteSampler needs a non-empty dataset, got an empty {type(dataset).__name__}."
@@ -193,9 +226,11 @@ class InfiniteSampler(_ResumableSampler):
         generator.manual_seed(self.seed + k)
         return torch.randperm(size, generator=generator).tolist()
 
-    def _stream(self, start: int) -> Iterator[int]:
+    def _stream(self, start: int, global_start: int | None = None) -> Iterator[int]:
         size = len(self.dataset)
-        global_pos = self.rank + start * self.world_size
+        if global_start is None:
+            global_start = start * self.world_size
+        global_pos = self.rank + global_start
         k, offset = divmod(global_pos, size)
         while True:
             indices = self._pass(k)
@@ -207,7 +242,8 @@ class InfiniteSampler(_ResumableSampler):
 
     def __iter__(self) -> Iterator[int]:
         start, self._start = self._start, 0
-        return self._stream(start)
+        global_start, self._global_start = self._global_start, None
+        return self._stream(start, global_start)
 
     def __len__(self) -> int:
         """The dataset's length, on every rank (MMEngine's value: the stream has no end)."""

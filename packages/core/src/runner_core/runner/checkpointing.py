@@ -440,21 +440,32 @@ def _rank_local_state(runner: Any, ckpt: Mapping[str, Any], path: str) -> Mappin
 
     A checkpoint from a multi-process run carries every rank's (``per_rank``);
     resumed with the same number of processes, each rank takes its own. With
-    another number (or in one process) rank 0's apply, and the run continues
-    correctly but not bit-exactly.
+    another number (or in one process) rank 0's apply, and the warning says
+    what else differs from the saving run.
     """
     per_rank = ckpt.get("per_rank")
     world = getattr(runner, "world_size", 1)
     if per_rank and len(per_rank) == world:
         return per_rank[getattr(runner, "rank", 0)]
+    saved = len(per_rank) if per_rank else 1
     if per_rank or world > 1:
         runner.logger.warning(
-            "%s was saved by %s process(es) and is resumed by %d: random streams and "
-            "unfinished gradient accumulation come from rank 0, so the run continues "
-            "correctly but not bit-exactly.",
+            "%s was saved by %d process(es) and is resumed by %d. Random streams and "
+            "unfinished gradient accumulation come from rank 0, so the run is not "
+            "bit-exact. An interrupted epoch goes on from the samples all %d process(es) "
+            "had consumed, its rest split among the %d now (a sampler without "
+            "set_global_start restarts the epoch instead; an iteration-based loop goes on "
+            "at each rank's own batch count, so samples of the current pass can be skipped "
+            "or repeated). runner.iter goes on counting iterations of either size, so "
+            "iteration-based schedules and intervals no longer match epochs. The learning "
+            "rate keeps the saving run's auto_scale_lr scaling (for its batch size x %d "
+            "process(es)).",
             path,
-            len(per_rank) if per_rank else 1,
+            saved,
             world,
+            saved,
+            world,
+            saved,
         )
     return ckpt
 

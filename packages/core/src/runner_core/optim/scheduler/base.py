@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from collections.abc import Mapping
 from typing import Any, ClassVar, cast
 
@@ -137,6 +138,8 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
     )
     #: set by the builder when ``end`` was taken from the run's length, not configured
     end_follows_run = False
+    #: whether the values depend on ``end`` (a resume into a run of another length warns)
+    values_follow_end: ClassVar[bool] = True
     # Arguments counted in steps, multiplied by the epoch length by
     # ``build_iter_from_epoch`` (begin and end always are).
     _step_count_args: tuple[str, ...] = ()
@@ -327,12 +330,15 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
         When this scheduler's ``end`` was not configured but taken from the
         run's length (``end_follows_run``) and the resumed run is longer or
         shorter than the checkpoint's, only the progress (``progress_keys``)
-        is loaded: the schedule follows this run, instead of staying at its
-        final value past the old end (what loading everything, MMEngine's way,
-        does). Otherwise it is :meth:`load_state_dict`. Returns the arguments
-        kept from this run that differ from the checkpoint's, ``{name: (old, new)}``.
+        is loaded and ``end`` stays this run's; the steps the old end cut off
+        that lie before the new one are taken again, so an extended run
+        continues like an uninterrupted run of the new length. Otherwise it is
+        :meth:`load_state_dict`. Returns the arguments kept from this run that
+        change the schedule's values, ``{name: (old, new)}``: none for a
+        schedule whose values do not depend on its end (``values_follow_end``).
         """
-        if not self.end_follows_run or state_dict.get("end", self.end) == self.end:
+        old_end = state_dict.get("end", self.end)
+        if not self.end_follows_run or old_end == self.end:
             self.load_state_dict(state_dict)
             return {}
         kept = {
@@ -341,7 +347,19 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
             if key in state_dict and key not in self.progress_keys and state_dict[key] != value
         }
         self.__dict__.update({k: state_dict[k] for k in self.progress_keys if k in state_dict})
-        return kept
+        self._take_cut_off_steps(int(old_end))
+        return kept if self.values_follow_end else {}
+
+    def _take_cut_off_steps(self, old_end: int) -> None:
+        """Take the steps already counted (``_global_step``) that the old end skipped."""
+        done, first = self._global_step, max(self.begin, old_end, 1)
+        if first > done or first >= self.end:
+            return
+        self._global_step = first - 1
+        with warnings.catch_warnings():  # not a user's step: no call-order warning
+            warnings.simplefilter("ignore")
+            while self._global_step < done:
+                self.step()
 
     def __repr__(self) -> str:
         if self._unbound is not None:

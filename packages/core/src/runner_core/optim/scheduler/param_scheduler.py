@@ -106,6 +106,8 @@ class LinearParamScheduler(_ParamScheduler):
 class StepParamScheduler(_ParamScheduler):
     """Multiply by ``gamma`` every ``step_size`` steps."""
 
+    values_follow_end = False  # counted from begin; the end only stops it
+
     _step_count_args = ("step_size",)
 
     def __init__(
@@ -130,6 +132,8 @@ class StepParamScheduler(_ParamScheduler):
 
 class MultiStepParamScheduler(_ParamScheduler):
     """Multiply by ``gamma`` at each milestone (``gamma**k`` for a milestone listed k times)."""
+
+    values_follow_end = False  # counted from begin; the end only stops it
 
     _step_count_args = ("milestones",)
 
@@ -160,6 +164,8 @@ class MultiStepParamScheduler(_ParamScheduler):
 
 class ExponentialParamScheduler(_ParamScheduler):
     """Multiply by ``gamma`` every step."""
+
+    values_follow_end = False  # counted from begin; the end only stops it
 
     def __init__(
         self,
