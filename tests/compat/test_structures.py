@@ -75,6 +75,27 @@ def test_to_cpu_detach_numpy_and_to_tensor_return_new_elements() -> None:
     assert elem.cpu().scores.device.type == "cpu"
 
 
+def test_missing_field_is_a_plain_attribute_error_and_derived_elements_keep_their_class() -> None:
+    """Fields are typed Any for type checkers only: at runtime a missing one is
+    Python's AttributeError, and derived elements are of the caller's class."""
+
+    class DetSample(BaseDataElement):
+        pass
+
+    class DetInstances(InstanceData):
+        pass
+
+    elem = DetSample(metainfo=dict(img_id=3), scores=torch.ones(2))
+    with pytest.raises(AttributeError, match="'DetSample' object has no attribute 'nope'"):
+        elem.nope  # noqa: B018
+    assert getattr(elem, "nope", 5) == 5 and not hasattr(elem, "nope")
+    derived = [elem.new(), elem.clone(), elem.to("cpu"), elem.cpu(), elem.detach(), elem.numpy()]
+    assert all(type(d) is DetSample and d.img_id == 3 for d in derived)
+    inst = DetInstances(labels=torch.tensor([1, 2, 3]))
+    assert all(type(x) is DetInstances for x in (inst[0], inst[1:], inst[[0, 2]], inst.clone()))
+    assert torch.equal(inst["labels"], inst.labels)
+
+
 def test_to_dict_recurses_into_nested_elements() -> None:
     inner = InstanceData(labels=torch.tensor([1]))
     outer = BaseDataElement(metainfo=dict(img_id=1), gt_instances=inner)

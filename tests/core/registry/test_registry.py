@@ -33,6 +33,19 @@ def test_register_under_names_and_force() -> None:
     assert reg.get("A") is list
 
 
+def test_register_module_returns_what_it_registers() -> None:
+    """As a decorator, with ``module=`` or with ``module`` positional: the object itself."""
+    reg = Registry("thing", "runner.things-test")
+
+    @reg.register_module()
+    def make(size: int) -> int:
+        return size
+
+    assert make(3) == 3 and reg.get("make") is make
+    assert reg.register_module(module=dict) is dict
+    assert reg.register_module("L", False, list) is list and reg.get("L") is list
+
+
 def test_type_may_be_a_class_or_a_dotted_path() -> None:
     reg = Registry("thing", "runner.things-test")
     assert isinstance(reg.build({"type": "collections:OrderedDict"}), dict)

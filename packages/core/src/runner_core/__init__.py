@@ -119,12 +119,92 @@ _LAZY = {
 
 __all__ = ["__version__", *_LAZY]
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:  # pragma: no cover  (each name from the module _LAZY loads it from)
     from .config import Config as Config
     from .config import ConfigDict as ConfigDict
+    from .config import DictAction as DictAction
+    from .config import read_base as read_base
+    from .evaluator import BaseMetric as BaseMetric
+    from .evaluator import Evaluator as Evaluator
+    from .fileio import dict_from_file as dict_from_file
+    from .fileio import dump as dump
+    from .fileio import exists as exists
+    from .fileio import get as get
+    from .fileio import get_local_path as get_local_path
+    from .fileio import get_text as get_text
+    from .fileio import isdir as isdir
+    from .fileio import isfile as isfile
+    from .fileio import join_path as join_path
+    from .fileio import list_dir_or_file as list_dir_or_file
+    from .fileio import list_from_file as list_from_file
+    from .fileio import load as load
+    from .fileio import put as put
+    from .fileio import put_text as put_text
     from .hooks import Hook as Hook
     from .hooks import Priority as Priority
+    from .logging import HistoryBuffer as HistoryBuffer
+    from .logging import MessageHub as MessageHub
+    from .logging import MMLogger as MMLogger
+    from .logging import print_log as print_log
     from .loop import BaseLoop as BaseLoop
+    from .model import BaseDataPreprocessor as BaseDataPreprocessor
+    from .model import BaseModel as BaseModel
+    from .registry import DATA_SAMPLERS as DATA_SAMPLERS
+    from .registry import DATASETS as DATASETS
+    from .registry import EVALUATOR as EVALUATOR
+    from .registry import EVALUATORS as EVALUATORS
+    from .registry import FUNCTIONS as FUNCTIONS
+    from .registry import HOOKS as HOOKS
+    from .registry import INFERENCERS as INFERENCERS
+    from .registry import LOG_PROCESSORS as LOG_PROCESSORS
+    from .registry import LOOPS as LOOPS
+    from .registry import METRICS as METRICS
+    from .registry import MODEL_WRAPPERS as MODEL_WRAPPERS
+    from .registry import MODELS as MODELS
+    from .registry import OPTIM_WRAPPER_CONSTRUCTORS as OPTIM_WRAPPER_CONSTRUCTORS
+    from .registry import OPTIM_WRAPPERS as OPTIM_WRAPPERS
+    from .registry import OPTIMIZERS as OPTIMIZERS
+    from .registry import PARAM_SCHEDULERS as PARAM_SCHEDULERS
+    from .registry import RUNNER_CONSTRUCTORS as RUNNER_CONSTRUCTORS
+    from .registry import RUNNERS as RUNNERS
+    from .registry import STRATEGIES as STRATEGIES
+    from .registry import TASK_UTILS as TASK_UTILS
+    from .registry import TRANSFORMS as TRANSFORMS
+    from .registry import VISBACKENDS as VISBACKENDS
+    from .registry import VISUALIZERS as VISUALIZERS
+    from .registry import WEIGHT_INITIALIZERS as WEIGHT_INITIALIZERS
+    from .registry import Registry as Registry
+    from .registry import build_from_cfg as build_from_cfg
+    from .registry import build_model_from_cfg as build_model_from_cfg
+    from .registry import build_runner_from_cfg as build_runner_from_cfg
+    from .registry import build_scheduler_from_cfg as build_scheduler_from_cfg
+    from .registry import count_registered_modules as count_registered_modules
+    from .registry import init_default_scope as init_default_scope
+    from .registry import traverse_registry_tree as traverse_registry_tree
     from .runner import Runner as Runner
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+    from .utils import ManagerMixin as ManagerMixin
+    from .utils import ProgressBar as ProgressBar
+    from .utils import Timer as Timer
+    from .utils import TimerError as TimerError
+    from .utils import check_file_exist as check_file_exist
+    from .utils import digit_version as digit_version
+    from .utils import import_modules_from_strings as import_modules_from_strings
+    from .utils import is_filepath as is_filepath
+    from .utils import is_installed as is_installed
+    from .utils import is_list_of as is_list_of
+    from .utils import is_method_overridden as is_method_overridden
+    from .utils import is_seq_of as is_seq_of
+    from .utils import is_str as is_str
+    from .utils import is_tuple_of as is_tuple_of
+    from .utils import mkdir_or_exist as mkdir_or_exist
+    from .utils import scandir as scandir
+    from .utils import symlink as symlink
+    from .utils import to_1tuple as to_1tuple
+    from .utils import to_2tuple as to_2tuple
+    from .utils import to_3tuple as to_3tuple
+    from .utils import to_4tuple as to_4tuple
+    from .utils import to_ntuple as to_ntuple
+    from .utils import track_iter_progress as track_iter_progress
+    from .utils import track_progress as track_progress
+else:  # type checkers see the real names above, so a misspelled import is an error
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -4,9 +4,15 @@ Packages re-export torch-backed names without importing torch at
 ``import`` time (PEP 562 module ``__getattr__``)::
 
     _LAZY = {"Runner": "runner_core.runner", "LoadReport": ".state"}
-    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+
+    if TYPE_CHECKING:  # type checkers cannot follow __getattr__: give them the names
+        from runner_core.runner import Runner as Runner
+        from .state import LoadReport as LoadReport
+    else:  # hidden from them, so a misspelled import is an error, not Any
+        __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
 A module path starting with ``.`` is relative to the package.
+tests/test_lazy_exports.py checks every table against its TYPE_CHECKING block.
 """
 
 from __future__ import annotations

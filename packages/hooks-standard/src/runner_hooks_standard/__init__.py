@@ -7,6 +7,8 @@ imports none of them until a name is used.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from runner_core.lazy import lazy_exports
 
 from .__about__ import __version__
@@ -36,4 +38,26 @@ _LAZY = {
 
 __all__ = ["__version__", *_LAZY]
 
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+if TYPE_CHECKING:  # pragma: no cover
+    from .aliases import OptimzierHook as OptimzierHook
+    from .aliases import TextLoggerHook as TextLoggerHook
+    from .checkpoint import CheckpointHook as CheckpointHook
+    from .defaults import standard_default_hooks as standard_default_hooks
+    from .early_stopping import EarlyStoppingHook as EarlyStoppingHook
+    from .ema import EMAHook as EMAHook
+    from .empty_cache import EmptyCacheHook as EmptyCacheHook
+    from .invalid_loss import CheckInvalidLossHook as CheckInvalidLossHook
+    from .invalid_loss import InvalidLossError as InvalidLossError
+    from .logger import LoggerHook as LoggerHook
+    from .optimizer import OptimizerHook as OptimizerHook
+    from .param_scheduler import ParamSchedulerHook as ParamSchedulerHook
+    from .prepare_tta import PrepareTTAHook as PrepareTTAHook
+    from .profiler import ProfilerHook as ProfilerHook
+    from .runtime_info import RuntimeInfoHook as RuntimeInfoHook
+    from .sampler_seed import DistSamplerSeedHook as DistSamplerSeedHook
+    from .sync_buffers import SyncBuffersHook as SyncBuffersHook
+    from .timer import IterTimerHook as IterTimerHook
+    from .vis_backends.local import LocalVisBackend as LocalVisBackend
+    from .vis_backends.tensorboard import TensorBoardVisBackend as TensorBoardVisBackend
+else:  # type checkers see the real names above, so a misspelled import is an error
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -6,6 +6,8 @@ this package imports no tracker library until a backend is built.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from runner_core.lazy import lazy_exports
 
 from .__about__ import __version__
@@ -20,4 +22,11 @@ _LAZY = {
 
 __all__ = ["__version__", *_LAZY]
 
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+if TYPE_CHECKING:  # pragma: no cover
+    from .aim_backend import AimVisBackend as AimVisBackend
+    from .base import TrackerBackend as TrackerBackend
+    from .dvclive_backend import DVCLiveVisBackend as DVCLiveVisBackend
+    from .mlflow_backend import MLflowVisBackend as MLflowVisBackend
+    from .wandb_backend import WandbVisBackend as WandbVisBackend
+else:  # type checkers see the real names above, so a misspelled import is an error
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

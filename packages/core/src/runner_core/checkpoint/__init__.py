@@ -123,5 +123,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from runner_core.checkpoint.plain_data import find_unsafe, to_safe
     from runner_core.checkpoint.safe_load import load_checkpoint
     from runner_core.checkpoint.state import LoadReport, load_model_state, unwrap_model
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -38,5 +38,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from .dataloader import WorkerSeeder, build_dataloader
     from .sampler import DefaultSampler, InfiniteSampler, is_endless
     from .worker_init import worker_init_fn
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -46,5 +46,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from .wrappers import ClassBalancedDataset as ClassBalancedDataset
     from .wrappers import ConcatDataset as ConcatDataset
     from .wrappers import RepeatDataset as RepeatDataset
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

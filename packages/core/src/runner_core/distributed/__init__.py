@@ -112,5 +112,5 @@ if TYPE_CHECKING:  # pragma: no cover
         gather_object,
     )
     from .launch import infer_launcher, init_dist
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -35,5 +35,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from .evaluator import Evaluator
     from .metric import BaseMetric, interleave_results
     from .metric_value import MetricNotFoundError, get_metric_value
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

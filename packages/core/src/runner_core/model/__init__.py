@@ -94,12 +94,12 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..distributed.model_wrappers import MMDistributedDataParallel, is_model_wrapper
-
-# the wrappers module imports this package's BaseModel: load it on first use
-__getattr__, __dir__ = lazy_exports(
-    __name__,
-    dict.fromkeys(
-        ["is_model_wrapper", "MMDistributedDataParallel"], "runner_core.distributed.model_wrappers"
-    ),
-    globals(),
-)
+else:  # the wrappers module imports this package's BaseModel: load it on first use
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        dict.fromkeys(
+            ["is_model_wrapper", "MMDistributedDataParallel"],
+            "runner_core.distributed.model_wrappers",
+        ),
+        globals(),
+    )

@@ -16,7 +16,7 @@ __all__ = ["MMDistributedDataParallel", "is_model_wrapper"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..distributed.model_wrappers import MMDistributedDataParallel, is_model_wrapper
-
-__getattr__, __dir__ = lazy_exports(
-    __name__, dict.fromkeys(__all__, "runner_core.distributed.model_wrappers"), globals()
-)
+else:
+    __getattr__, __dir__ = lazy_exports(
+        __name__, dict.fromkeys(__all__, "runner_core.distributed.model_wrappers"), globals()
+    )

@@ -43,5 +43,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from .optim_wrapper import OptimWrapper
     from .optim_wrapper_dict import OptimWrapperDict
     from .scheduler import build_param_schedulers
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -29,7 +29,7 @@ import inspect
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from ..errors import (
     BuildError,
@@ -44,6 +44,7 @@ from . import scope as _scopes
 from .scope import entry_in_scope, find_scope, get_default_scope, import_scope_registry
 
 _MISSING = object()
+_T = TypeVar("_T")
 
 
 def import_dotted(path: str) -> Any:
@@ -197,6 +198,17 @@ class Registry:
         return True
 
     # -- registration -------------------------------------------------------
+    # typed so that a decorated class or function keeps its type for type checkers
+    @overload
+    def register_module(
+        self, name: str | list[str] | None = None, force: bool = False, module: None = None
+    ) -> Callable[[_T], _T]: ...
+    @overload
+    def register_module(
+        self, name: str | list[str] | None = None, force: bool = False, *, module: _T
+    ) -> _T: ...
+    @overload
+    def register_module(self, name: str | list[str] | None, force: bool, module: _T) -> _T: ...
     def register_module(
         self, name: str | list[str] | None = None, force: bool = False, module: Any = None
     ) -> Any:

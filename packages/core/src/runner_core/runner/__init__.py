@@ -62,5 +62,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..loop import BaseLoop
     from .amp import autocast
     from .randomness import set_random_seed
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -32,5 +32,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from .instance_data import InstanceData as InstanceData
     from .label_data import LabelData as LabelData
     from .pixel_data import PixelData as PixelData
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -9,10 +9,17 @@ both: setting an attribute adds a data field, ``set_metainfo`` metainfo.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
-from typing import Any
+import sys
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from ..errors import RunnerError
+
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from typing import Self
+    else:
+        from typing_extensions import Self
 
 _PRIVATE = ("_metainfo_fields", "_data_fields")
 
@@ -106,6 +113,11 @@ class BaseDataElement:
 
     __delitem__ = __delattr__
 
+    if TYPE_CHECKING:
+        # Fields are set at runtime, so type checkers cannot know them: reading one is
+        # ``Any`` to them. At runtime a missing field is Python's own AttributeError.
+        def __getattr__(self, name: str) -> Any: ...
+
     # -- reading fields ---------------------------------------------------------------
     def get(self, key: str, default: Any = None) -> Any:
         return getattr(self, key, default)
@@ -164,40 +176,40 @@ class BaseDataElement:
         return dict(self.metainfo_items())
 
     # -- deriving elements ------------------------------------------------------------
-    def new(self, *, metainfo: dict | None = None, **kwargs: Any) -> BaseDataElement:
+    def new(self, *, metainfo: dict | None = None, **kwargs: Any) -> Self:
         """An element of the same type: this metainfo (or ``metainfo``), these data (or ``kwargs``)."""
         new = type(self)()
         new.set_metainfo(dict(self.metainfo_items()) if metainfo is None else metainfo)
         new.set_data(kwargs if kwargs else dict(self.items()))
         return new
 
-    def clone(self) -> BaseDataElement:
+    def clone(self) -> Self:
         """A shallow copy: the same data objects, a copy of the metainfo."""
         clone = type(self)()
         clone.set_metainfo(dict(self.metainfo_items()))
         clone.set_data(dict(self.items()))
         return clone
 
-    def _map(self, fn: Any) -> BaseDataElement:
+    def _map(self, fn: Callable[[Any], Any]) -> Self:
         """A new element whose data fields are ``fn(value)`` (nested elements recurse)."""
         new = self.new()
         new.set_data({k: fn(v) for k, v in self.items()})
         return new
 
-    def to(self, *args: Any, **kwargs: Any) -> BaseDataElement:
+    def to(self, *args: Any, **kwargs: Any) -> Self:
         """Apply ``.to(*args, **kwargs)`` to every data field that has it."""
         return self._map(lambda v: v.to(*args, **kwargs) if hasattr(v, "to") else v)
 
-    def cpu(self) -> BaseDataElement:
+    def cpu(self) -> Self:
         return self._map(lambda v: v.cpu() if hasattr(v, "cpu") else v)
 
-    def cuda(self) -> BaseDataElement:
+    def cuda(self) -> Self:
         return self._map(lambda v: v.cuda() if hasattr(v, "cuda") else v)
 
-    def detach(self) -> BaseDataElement:
+    def detach(self) -> Self:
         return self._map(lambda v: v.detach() if hasattr(v, "detach") else v)
 
-    def numpy(self) -> BaseDataElement:
+    def numpy(self) -> Self:
         """Tensors become numpy arrays (detached, on the CPU)."""
         import torch
 
@@ -208,7 +220,7 @@ class BaseDataElement:
 
         return self._map(convert)
 
-    def to_tensor(self) -> BaseDataElement:
+    def to_tensor(self) -> Self:
         """Numpy arrays become tensors."""
         import numpy as np
         import torch

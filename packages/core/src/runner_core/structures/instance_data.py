@@ -8,8 +8,9 @@ all of them at once, and elements of several samples concatenate with
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sized
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 from .base_data_element import (
     _PRIVATE,
@@ -18,6 +19,15 @@ from .base_data_element import (
     DataElementTypeError,
     DataElementValueError,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+    if sys.version_info >= (3, 11):
+        from typing import Self
+    else:
+        from typing_extensions import Self
 
 
 class InstanceData(BaseDataElement):
@@ -41,6 +51,10 @@ class InstanceData(BaseDataElement):
 
     __setitem__ = __setattr__
 
+    @overload
+    def __getitem__(self, item: str) -> Any: ...
+    @overload
+    def __getitem__(self, item: int | slice | list[Any] | np.ndarray | torch.Tensor) -> Self: ...
     def __getitem__(self, item: Any) -> Any:
         """A field by name, or the instances selected by an int, slice, indices or mask."""
         if isinstance(item, str):
