@@ -150,3 +150,12 @@ def test_priorities_outside_mmengines_range_are_refused(runner: Runner) -> None:
     with pytest.raises(ValueError, match="out of range"):
         runner.register_hook(Hook(), priority=-1)
     runner.register_hook(Hook(), priority=100)  # the ends are fine
+
+
+def test_mmengines_data_batch_alias_is_importable() -> None:
+    """Typed OpenMMLab hooks import it for their signatures (mmengine.hooks.hook.DATA_BATCH)."""
+    from typing import Optional, Union
+
+    from runner_core.hooks.hook import DATA_BATCH
+
+    assert DATA_BATCH == Optional[Union[dict, tuple, list]]  # noqa: UP007, UP045

@@ -166,3 +166,35 @@ def test_auto_scale_lr_scales_every_wrapper_of_an_optim_wrapper_dict(tmp_path: P
     run.train()
     lrs = run.optim_wrapper.get_lr()
     assert lrs["gen.lr"] == pytest.approx([0.2]) and lrs["disc.lr"] == pytest.approx([0.02])
+
+
+def test_a_build_model_override_with_mmengines_signature(tmp_path: Path) -> None:
+    """MMEngine calls ``self.build_model(model)`` with the Runner's ``data_preprocessor``
+    already in the model's config; an override with that signature gets both."""
+    from runner_core.model import BaseModel, ImgDataPreprocessor
+    from runner_core.registry import MODELS
+
+    @MODELS.register_module(name="BuildModelOverrideNet", force=True)
+    class Net(BaseModel):
+        def __init__(self, data_preprocessor: Any = None) -> None:
+            super().__init__(data_preprocessor=data_preprocessor)
+            self.lin = nn.Linear(2, 1)
+
+        def forward(self, inputs: Any, data_samples: Any = None, mode: str = "tensor") -> Any:
+            return self.lin(inputs)
+
+    seen: list[Any] = []
+
+    class MyRunner(Runner):
+        def build_model(self, model: Any) -> nn.Module:
+            seen.append(model)
+            return super().build_model(model)
+
+    run = MyRunner(
+        model=dict(type="BuildModelOverrideNet"),
+        data_preprocessor=dict(type="ImgDataPreprocessor", mean=[1.0], std=[2.0]),
+        work_dir=str(tmp_path),
+    )
+    assert seen[0]["data_preprocessor"]["type"] == "ImgDataPreprocessor"
+    assert isinstance(run.model.data_preprocessor, ImgDataPreprocessor)
+    assert run.model.data_preprocessor.mean.flatten().tolist() == [1.0]

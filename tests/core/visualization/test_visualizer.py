@@ -150,3 +150,54 @@ def test_an_mmengine_style_backend_subclassing_basevisbackend_runs(tmp_path: Pat
     runner.visualizer.add_scalar("x", 1.0)
     runner.visualizer.add_graph(runner.model, None)
     runner.visualizer.close()
+
+
+@pytest.fixture
+def no_visualizers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start from a process where no visualizer exists (other tests build some)."""
+    from runner_core.visualization import visualizer as module
+
+    monkeypatch.setattr(module, "_current", None)
+    monkeypatch.setattr(module, "_kept", {})
+
+
+def test_get_instance_keeps_what_it_makes(no_visualizers: None, tmp_path: Path) -> None:
+    """MMEngine's ManagerMixin: configure once without keeping the result, find it later."""
+    import gc
+
+    Visualizer.get_instance("t_kept_vis", save_dir=tmp_path)
+    gc.collect()
+    current = Visualizer.get_current_instance()
+    assert type(current) is Visualizer and current.name == "t_kept_vis"
+    assert current.save_dir == str(tmp_path / "vis_data")
+    assert Visualizer.get_instance("t_kept_vis") is current
+    assert Visualizer.check_instance_created("t_kept_vis")
+
+
+def test_a_runners_visualizer_goes_away_with_its_runner(
+    no_visualizers: None, tmp_path: Path
+) -> None:
+    import gc
+    import weakref
+
+    from torch import nn
+
+    from runner_core import Runner
+
+    kept = Visualizer.get_instance("t_user_vis")
+    runner = Runner(
+        model=nn.Linear(2, 1),
+        work_dir=str(tmp_path),
+        visualizer=dict(name="visualizer", vis_backends=[dict(type="LocalVisBackend")]),
+    )
+    assert Visualizer.get_current_instance() is runner.visualizer
+    gone = weakref.ref(runner.visualizer)
+    del runner
+    gc.collect()
+    assert gone() is None
+    assert Visualizer.get_current_instance() is kept
+
+
+def test_get_current_instance_without_one_raises_runtime_error(no_visualizers: None) -> None:
+    with pytest.raises(RuntimeError, match=r"get_instance\('vis'"):
+        Visualizer.get_current_instance()

@@ -187,9 +187,15 @@ class RunnerAPI(Protocol):
         ...
 
     @property
-    def max_epochs(self) -> int | None: ...
+    def max_epochs(self) -> int:
+        """The train loop's ``max_epochs`` (typed ``int`` for a hook's arithmetic in
+        training; None at run time when no train loop is built, or it has none)."""
+        ...
+
     @property
-    def max_iters(self) -> int | None: ...
+    def max_iters(self) -> int:
+        """The train loop's ``max_iters``; None in the same cases as ``max_epochs``."""
+        ...
 
     # -- hooks ----------------------------------------------------------------------------------
     @property

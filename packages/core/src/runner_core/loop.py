@@ -57,7 +57,9 @@ class BaseLoop(ABC):
         self.dataloader = (
             runner.build_dataloader(dataloader) if isinstance(dataloader, Mapping) else dataloader
         )
-        self.evaluator = runner.build_evaluator(evaluator) if evaluator is not None else None
+        #: the evaluator, or None for a loop built without one (typed ``Any``, as a val or
+        #: test loop always has one: ``self.evaluator.evaluate(...)`` type-checks unguarded)
+        self.evaluator: Any = runner.build_evaluator(evaluator) if evaluator is not None else None
         if self.evaluator is not None:
             self._share_dataset_meta(runner)
 
@@ -80,29 +82,37 @@ class BaseLoop(ABC):
     def run(self) -> Any:
         """Run the loop."""
 
-    def run_iter(self, idx: int, data_batch: Any) -> Any:
-        """Run one model step of this loop's mode and feed the evaluator.
+    if TYPE_CHECKING:
+        # MMEngine's BaseLoop has no run_iter and its loops define it as run_iter(data_batch)
+        # (IterBasedTrainLoop) or run_iter(idx, data_batch): typed as taking anything, so a
+        # subclass's own signature type-checks whichever it is.
+        def run_iter(self, *args: Any, **kwargs: Any) -> Any: ...
 
-        Calls no hooks: a loop written on ``BaseLoop`` calls them around this
-        method (as the Runner guide's custom loop does). The standard loops
-        override it with MMEngine's meaning: the hook points, the step, and
-        (for training) the counters. A val or test step runs without autograd,
-        as MMEngine's ``ValLoop.run_iter`` does; switching the model to eval
-        mode is the loop's ``run`` (as in MMEngine).
-        """
-        runner = self.runner
-        model = runner.model
-        mode = self.mode
-        if mode == "train":
-            return model.train_step(data_batch, optim_wrapper=runner.optim_wrapper)
-        import torch
+    else:
 
-        with torch.no_grad():
-            step = model.test_step if mode == "test" else model.val_step
-            outputs = step(data_batch)
-        if self.evaluator is not None:
-            self.evaluator.process(data_samples=outputs, data_batch=data_batch)
-        return outputs
+        def run_iter(self, idx: int, data_batch: Any) -> Any:
+            """Run one model step of this loop's mode and feed the evaluator.
+
+            Calls no hooks: a loop written on ``BaseLoop`` calls them around this
+            method (as the Runner guide's custom loop does). The standard loops
+            override it with MMEngine's meaning: the hook points, the step, and
+            (for training) the counters. A val or test step runs without autograd,
+            as MMEngine's ``ValLoop.run_iter`` does; switching the model to eval
+            mode is the loop's ``run`` (as in MMEngine).
+            """
+            runner = self.runner
+            model = runner.model
+            mode = self.mode
+            if mode == "train":
+                return model.train_step(data_batch, optim_wrapper=runner.optim_wrapper)
+            import torch
+
+            with torch.no_grad():
+                step = model.test_step if mode == "test" else model.val_step
+                outputs = step(data_batch)
+            if self.evaluator is not None:
+                self.evaluator.process(data_samples=outputs, data_batch=data_batch)
+            return outputs
 
     # -- position, for checkpoints ----------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -341,7 +341,7 @@ class IterBasedTrainLoop(BaseTrainLoop):
         runner.call_hook("after_train")
         return runner.model
 
-    def run_iter(self, data_batch: Any) -> None:  # type: ignore[override]  # MMEngine's signature
+    def run_iter(self, data_batch: Any) -> None:  # MMEngine's signature
         """One iteration (``batch_idx`` is the iteration number, as in MMEngine)."""
         runner = self.runner
         points = self._points

@@ -15,7 +15,7 @@ import functools
 import os
 import pickle
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from torch.utils.data import Dataset
 
@@ -40,7 +40,10 @@ class DatasetIndexError(DatasetAssertionError, IndexError):
     """A subset index out of range: MMEngine asserts (serialized data) or raises IndexError."""
 
 
-def force_full_init(method: Callable[..., Any]) -> Callable[..., Any]:
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def force_full_init(method: _F) -> _F:
     """Decorate a dataset method that needs the data list: run ``full_init()`` first.
 
     Works on any class with a ``full_init`` method, as MMEngine's does: it is
@@ -61,7 +64,7 @@ def force_full_init(method: Callable[..., Any]) -> Callable[..., Any]:
             self._fully_initialized = True
         return method(self, *args, **kwargs)
 
-    return wrapper
+    return cast(_F, wrapper)  # the same signature: user code keeps its types
 
 
 def _join(root: str, path: str) -> str:

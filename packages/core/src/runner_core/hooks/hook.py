@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Collection
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Optional, Union
 
 if TYPE_CHECKING:
     from ..contract import RunnerAPI
+
+#: MMEngine's alias for a hook's ``data_batch`` argument (``mmengine.hooks.hook.DATA_BATCH``),
+#: which typed hooks import for their signatures.
+DATA_BATCH = Optional[Union[dict, tuple, list]]  # noqa: UP007, UP045 (runtime alias)
 
 #: The standard hook points in the order a training run reaches them (MMEngine's order).
 STAGES: tuple[str, ...] = (
@@ -107,6 +111,11 @@ class Hook:
 
     Class attribute ``priority`` is the default priority (``NORMAL``); a config
     can override it with ``priority=`` in the hook's dict.
+
+    The ``runner`` argument is typed ``Any`` here so that an override may
+    annotate it ``Runner`` (as OpenMMLab code does), ``RunnerAPI``, or not at
+    all, and still type-check; what a hook may rely on is
+    :class:`~runner_core.contract.RunnerAPI` (see :mod:`runner_core.hooks.specs`).
     """
 
     priority: int | str = Priority.NORMAL
@@ -115,108 +124,108 @@ class Hook:
     stages: ClassVar[tuple[str, ...]] = STAGES
 
     # -- run ---------------------------------------------------------------------
-    def before_run(self, runner: RunnerAPI) -> None:
+    def before_run(self, runner: Any) -> None:
         """See :func:`runner_core.hooks.specs.before_run`."""
 
-    def after_run(self, runner: RunnerAPI) -> None:
+    def after_run(self, runner: Any) -> None:
         """See :func:`runner_core.hooks.specs.after_run`."""
 
-    def before_train(self, runner: RunnerAPI) -> None:
+    def before_train(self, runner: Any) -> None:
         """See :func:`runner_core.hooks.specs.before_train`."""
 
-    def after_train(self, runner: RunnerAPI) -> None:
+    def after_train(self, runner: Any) -> None:
         """See :func:`runner_core.hooks.specs.after_train`."""
 
-    def before_val(self, runner: RunnerAPI) -> None:
+    def before_val(self, runner: Any) -> None:
         """See :func:`runner_core.hooks.specs.before_val`."""
 
-    def after_val(self, runner: RunnerAPI) -> None:
+    def after_val(self, runner: Any) -> None:
         """See :func:`runner_core.hooks.specs.after_val`."""
 
-    def before_test(self, runner: RunnerAPI) -> None:
+    def before_test(self, runner: Any) -> None:
         """See :func:`runner_core.hooks.specs.before_test`."""
 
-    def after_test(self, runner: RunnerAPI) -> None:
+    def after_test(self, runner: Any) -> None:
         """See :func:`runner_core.hooks.specs.after_test`."""
 
     # -- checkpoints -------------------------------------------------------------
-    def before_save_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
+    def before_save_checkpoint(self, runner: Any, checkpoint: dict) -> None:
         """See :func:`runner_core.hooks.specs.before_save_checkpoint`."""
 
-    def after_load_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
+    def after_load_checkpoint(self, runner: Any, checkpoint: dict) -> None:
         """See :func:`runner_core.hooks.specs.after_load_checkpoint`."""
 
     # -- epochs ------------------------------------------------------------------
-    def before_train_epoch(self, runner: RunnerAPI) -> None:
+    def before_train_epoch(self, runner: Any) -> None:
         """See :func:`runner_core.hooks.specs.before_train_epoch`."""
         self._before_epoch(runner, mode="train")
 
-    def before_val_epoch(self, runner: RunnerAPI) -> None:
+    def before_val_epoch(self, runner: Any) -> None:
         """See :func:`runner_core.hooks.specs.before_val_epoch`."""
         self._before_epoch(runner, mode="val")
 
-    def before_test_epoch(self, runner: RunnerAPI) -> None:
+    def before_test_epoch(self, runner: Any) -> None:
         """See :func:`runner_core.hooks.specs.before_test_epoch`."""
         self._before_epoch(runner, mode="test")
 
-    def after_train_epoch(self, runner: RunnerAPI) -> None:
+    def after_train_epoch(self, runner: Any) -> None:
         """See :func:`runner_core.hooks.specs.after_train_epoch`."""
         self._after_epoch(runner, mode="train")
 
-    def after_val_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
+    def after_val_epoch(self, runner: Any, metrics: dict[str, Any] | None = None) -> None:
         """See :func:`runner_core.hooks.specs.after_val_epoch`."""
         self._after_epoch(runner, mode="val")
 
-    def after_test_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
+    def after_test_epoch(self, runner: Any, metrics: dict[str, Any] | None = None) -> None:
         """See :func:`runner_core.hooks.specs.after_test_epoch`."""
         self._after_epoch(runner, mode="test")
 
     # -- iterations --------------------------------------------------------------
-    def before_train_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None) -> None:
+    def before_train_iter(self, runner: Any, batch_idx: int, data_batch: Any = None) -> None:
         """See :func:`runner_core.hooks.specs.before_train_iter`."""
         self._before_iter(runner, batch_idx=batch_idx, data_batch=data_batch, mode="train")
 
-    def before_val_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None) -> None:
+    def before_val_iter(self, runner: Any, batch_idx: int, data_batch: Any = None) -> None:
         """See :func:`runner_core.hooks.specs.before_val_iter`."""
         self._before_iter(runner, batch_idx=batch_idx, data_batch=data_batch, mode="val")
 
-    def before_test_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None) -> None:
+    def before_test_iter(self, runner: Any, batch_idx: int, data_batch: Any = None) -> None:
         """See :func:`runner_core.hooks.specs.before_test_iter`."""
         self._before_iter(runner, batch_idx=batch_idx, data_batch=data_batch, mode="test")
 
     def after_train_iter(
-        self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None, outputs: Any = None
+        self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
     ) -> None:
         """See :func:`runner_core.hooks.specs.after_train_iter`."""
         self._after_iter(runner, batch_idx, data_batch, outputs, mode="train")
 
     def after_val_iter(
-        self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None, outputs: Any = None
+        self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
     ) -> None:
         """See :func:`runner_core.hooks.specs.after_val_iter`."""
         self._after_iter(runner, batch_idx, data_batch, outputs, mode="val")
 
     def after_test_iter(
-        self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None, outputs: Any = None
+        self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
     ) -> None:
         """See :func:`runner_core.hooks.specs.after_test_iter`."""
         self._after_iter(runner, batch_idx, data_batch, outputs, mode="test")
 
     # -- MMEngine's mode-generic helpers -------------------------------------------
-    def _before_epoch(self, runner: RunnerAPI, mode: str = "train") -> None:
+    def _before_epoch(self, runner: Any, mode: str = "train") -> None:
         """Override to act before every train, val and test epoch."""
 
-    def _after_epoch(self, runner: RunnerAPI, mode: str = "train") -> None:
+    def _after_epoch(self, runner: Any, mode: str = "train") -> None:
         """Override to act after every train, val and test epoch."""
 
     def _before_iter(
-        self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None, mode: str = "train"
+        self, runner: Any, batch_idx: int, data_batch: Any = None, mode: str = "train"
     ) -> None:
         """Override to act before every train, val and test iteration."""
 
     def _after_iter(
         self,
-        runner: RunnerAPI,
+        runner: Any,
         batch_idx: int,
         data_batch: Any = None,
         outputs: Any = None,
@@ -239,7 +248,7 @@ class Hook:
                 triggered.update(stages)
         return [stage for stage in STAGES if stage in triggered]
 
-    def idle_points(self, runner: RunnerAPI) -> Collection[str]:
+    def idle_points(self, runner: Any) -> Collection[str]:
         """The points this hook implements that have nothing to do in this training run.
 
         Asked once per ``train()``, right after ``before_train`` (so the hook

@@ -252,7 +252,7 @@ class DefaultOptimWrapperConstructor:
         params: list[dict[str, Any]],
         module: nn.Module,
         prefix: str = "",
-        is_dcn_module: bool = False,
+        is_dcn_module: int | float | None = None,
     ) -> None:
         """Append one param group per parameter of ``module`` and its children."""
         cfg = self.paramwise_cfg

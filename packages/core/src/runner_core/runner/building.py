@@ -8,6 +8,7 @@ state declared below.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigTypeError
@@ -27,7 +28,7 @@ class PartsBuilding:
     randomness_cfg: dict[str, Any]
     rank: int
     cfg: Any
-    log_dir: Any
+    log_dir: Path
     optim_wrapper: Any
     model: Any
     _train_loop: Any
@@ -37,8 +38,14 @@ class PartsBuilding:
     _val_cfg: Any
     _val_evaluator: Any
     _test_evaluator: Any
+    _data_preprocessor: Any  # the Runner's data_preprocessor= (for a plain nn.Module)
 
-    def build_model(self, model: Any, data_preprocessor: Any = None) -> Any:
+    def build_model(self, model: Any) -> Any:
+        """The model from a config dict (type=...) or as it is, on the run's device.
+
+        A plain ``nn.Module`` is adapted to the ``BaseModel`` steps, with the
+        Runner's ``data_preprocessor=`` (a config's goes into its model dict).
+        """
         from ..model import ModuleAdapter, is_model
 
         if model is None:
@@ -46,10 +53,7 @@ class PartsBuilding:
                 "The Runner needs a model: pass model=... or a 'model' key in the config."
             )
         if isinstance(model, Mapping):
-            cfg = dict(model)
-            if data_preprocessor is not None and "data_preprocessor" not in cfg:
-                cfg["data_preprocessor"] = data_preprocessor
-            model = MODELS.build(cfg, _key_path="model")
+            model = MODELS.build(dict(model), _key_path="model")
         import torch
 
         if not is_model(model):
@@ -59,6 +63,7 @@ class PartsBuilding:
                     f"{type(model).__name__}: {model!r}. With --cfg-options, set its keys one by "
                     f"one (model.type=..., model.hidden=...)."
                 )
+            data_preprocessor = getattr(self, "_data_preprocessor", None)
             model = ModuleAdapter(model, data_preprocessor=data_preprocessor)
 
         device = (

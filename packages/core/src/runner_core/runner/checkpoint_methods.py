@@ -16,7 +16,10 @@ from .randomness import set_random_seed
 from .resume import ResumeState
 
 if TYPE_CHECKING:
+    import logging
+
     from ..checkpoint.background import BackgroundWriter
+    from ..logging import MessageHub
 
 
 class CheckpointMethods:
@@ -25,8 +28,8 @@ class CheckpointMethods:
     # set by Runner.__init__
     seed: int
     randomness_cfg: dict[str, Any]
-    logger: Any
-    message_hub: Any
+    logger: logging.Logger
+    message_hub: MessageHub
     _train_loop: Any
     _resume_state: ResumeState
     _has_loaded: bool

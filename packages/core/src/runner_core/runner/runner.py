@@ -9,9 +9,10 @@ loops, optimizer, schedulers, evaluators) only when ``train()``, ``val()`` or
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..distributed.launch import fail_fast
 from ..errors import ConfigError, RunnerError
@@ -40,11 +41,15 @@ from .work_dir import make_timestamp, prepare_work_dir
 __all__ = ["OTHER_KNOWN_KEYS", "RUNNER_KEYS", "Runner", "check_top_level_keys"]
 
 if TYPE_CHECKING:
+    from torch import nn
+
     from ..contract import RunnerAPI
     from ..hooks.manager import HookPoints
 
+_F = TypeVar("_F", bound=Callable[..., Any])
 
-def _flush_records_on_error(method: Any) -> Any:
+
+def _flush_records_on_error(method: _F) -> _F:
     """If a run fails, finish checkpoint writes and write out the logged records first."""
     import functools
 
@@ -64,7 +69,7 @@ def _flush_records_on_error(method: Any) -> Any:
                     pass
             raise
 
-    return wrapper
+    return cast(_F, wrapper)  # the same signature: Runner.train() stays typed
 
 
 class Runner(PartsBuilding, CheckpointMethods):
@@ -167,7 +172,7 @@ class Runner(PartsBuilding, CheckpointMethods):
         )
         self.timestamp = self.log_dir.name  # a new folder: "<time>_1" if that second is taken
         self.log_level = log_level
-        self.logger = get_logger(
+        self.logger: logging.Logger = get_logger(  # RunnerAPI's type (a RunLogger)
             f"{self.experiment_name}:{self.log_dir}",  # this run's own logger
             self.log_dir / f"{self.timestamp}.log" if self.rank == 0 else None,
             log_level,
@@ -181,8 +186,12 @@ class Runner(PartsBuilding, CheckpointMethods):
         self._dump_config()
         self.visualizer = self.build_visualizer(visualizer)
 
-        # the model, wrapped for distributed runs
-        self.model = self.build_model(model, data_preprocessor)
+        # the model, wrapped for distributed runs; data_preprocessor goes into the model's
+        # config as in MMEngine, so build_model(self, model) keeps MMEngine's signature
+        self._data_preprocessor = data_preprocessor
+        if isinstance(model, Mapping) and data_preprocessor is not None:
+            model = {"data_preprocessor": data_preprocessor, **model}
+        self.model = self.build_model(model)
         self.model = self.wrap_model(self.model_wrapper_cfg, self.model)
 
         # hooks
@@ -348,12 +357,18 @@ class Runner(PartsBuilding, CheckpointMethods):
         return self._train_loop.iter if self._train_loop is not None else 0
 
     @property
-    def max_epochs(self) -> int | None:
-        return getattr(self._train_loop, "max_epochs", None)
+    def max_epochs(self) -> int:
+        """The train loop's ``max_epochs``, typed ``int`` for the arithmetic of hooks that
+        run in training. None before the train loop is built or when it has no such
+        attribute (MMEngine's, ``train_loop.max_epochs``, raises then)."""
+        value: Any = getattr(self._train_loop, "max_epochs", None)
+        return value
 
     @property
-    def max_iters(self) -> int | None:
-        return getattr(self._train_loop, "max_iters", None)
+    def max_iters(self) -> int:
+        """The train loop's ``max_iters``; None in the same cases as :attr:`max_epochs`."""
+        value: Any = getattr(self._train_loop, "max_iters", None)  # None: see max_epochs
+        return value
 
     # -- hooks -----------------------------------------------------------------------------
     @property
@@ -449,8 +464,9 @@ class Runner(PartsBuilding, CheckpointMethods):
 
     @fail_fast
     @_flush_records_on_error
-    def train(self) -> Any:
-        """Train; return the trained model."""
+    def train(self) -> nn.Module:
+        """Train; return the trained model (what the train loop's ``run()`` returns: the
+        standard loops return ``runner.model``, as MMEngine's do)."""
         self._check_can_train()
         checkpoint = self._find_resume_checkpoint()
         if checkpoint is not None:

@@ -19,10 +19,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import BuildError, ConfigTypeError
+from ..errors import BuildError, ConfigTypeError, RunnerError
 from ..registry.registry import accepts_argument
 
+# The latest built visualizer, held weakly: a Runner's own goes away with its Runner (40
+# Runners in one process do not pile up their visualizers). Those made by get_instance are
+# also held strongly by name, as MMEngine's ManagerMixin holds them: a caller configures one
+# and finds it again later with get_current_instance() without keeping a reference.
 _current: weakref.ReferenceType[Visualizer] | None = None
+_kept: dict[str, Visualizer] = {}
 
 
 class Visualizer:
@@ -32,7 +37,7 @@ class Visualizer:
 
     Args:
         name: the visualizer's name (``instance_name``; ``get_instance(name)``
-            finds it while it is the current one).
+            finds it while it is the current one, or when ``get_instance`` made it).
         image: MMEngine's image to draw on; kept as ``image`` (this
             Visualizer has no drawing methods).
         vis_backends: backend configs (``dict(type='LocalVisBackend')``) or
@@ -111,18 +116,46 @@ class Visualizer:
         return self.name
 
     @classmethod
-    def get_current_instance(cls) -> Visualizer | None:
-        """The most recently built visualizer (so a model can log without the runner)."""
+    def _latest(cls) -> Visualizer | None:
+        """The most recently built visualizer still alive, else the last ``get_instance`` made."""
         found = _current() if _current is not None else None
+        if found is None and _kept:
+            found = next(reversed(_kept.values()))
         return found if isinstance(found, cls) else None
 
     @classmethod
+    def get_current_instance(cls) -> Visualizer:
+        """The most recently built visualizer (so a model can log without the runner).
+
+        Raises ``RuntimeError`` (a ``RunnerError``) when there is none, as
+        MMEngine's ``ManagerMixin`` does.
+        """
+        found = cls._latest()
+        if found is None:
+            raise RunnerError(
+                f"{cls.__name__}.get_current_instance(): no {cls.__name__} exists yet. Build one "
+                f"first: {cls.__name__}.get_instance('vis', vis_backends=[...]), or a Runner "
+                "with visualizer=dict(...)."
+            )
+        return found
+
+    @classmethod
     def get_instance(cls, name: str, **kwargs: Any) -> Visualizer:
-        """The current visualizer if it is called ``name``, else a new one built from ``kwargs``."""
-        found = cls.get_current_instance()
+        """The current visualizer if it is called ``name``, else the one ``get_instance`` made
+        under that name, else a new one built from ``kwargs`` (kept until the process ends)."""
+        found = cls._latest()
         if found is not None and found.name == name:
             return found
-        return cls(name=name, **kwargs)
+        kept = _kept.get(name)
+        if isinstance(kept, cls):
+            return kept
+        made = _kept[name] = cls(name=name, **kwargs)
+        return made
+
+    @classmethod
+    def check_instance_created(cls, name: str) -> bool:
+        """Whether ``get_instance(name)`` has made a visualizer of that name (MMEngine's)."""
+        return isinstance(_kept.get(name), cls)
 
     @property
     def backends(self) -> dict[str, Any]:

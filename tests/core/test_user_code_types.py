@@ -1,0 +1,192 @@
+"""MMEngine-style user code type-checks against our packages (they ship ``py.typed``).
+
+OpenMMLab hooks annotate ``runner: Runner``, loops override ``run_iter`` with
+MMEngine's signatures, hooks do arithmetic on ``runner.max_iters``: none of
+that may be a mypy error when a project switches from MMEngine to ours. One
+user module is checked in a subprocess, with its own mypy settings (not the
+project's); torch is left out of the analysis to keep the check fast.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("mypy") is None,
+    reason="mypy is not installed (requirements-dev.txt installs it)",
+)
+
+USER_MODULE = """
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader
+
+from runner_core import Runner
+from runner_core.contract import RunnerAPI
+from runner_core.dataset import force_full_init
+from runner_core.hooks import Hook
+from runner_core.hooks.hook import DATA_BATCH
+from runner_core.loop import BaseLoop
+from runner_core.optim import DefaultOptimWrapperConstructor
+from runner_core.visualization import Visualizer
+from runner_loops_standard import IterBasedTrainLoop, ValLoop
+
+
+class RunnerHook(Hook):  # runner annotated as Runner, as mmdet/mmseg hooks are
+    def before_train(self, runner: Runner) -> None:
+        runner.logger.info("start")
+
+    def after_train_iter(self, runner: Runner, batch_idx: int, data_batch: DATA_BATCH = None,
+                         outputs: Optional[dict] = None) -> None:
+        if self.every_n_train_iters(runner, 1) and self.is_last_train_iter(runner):
+            left: int = runner.max_iters - runner.iter
+            print(left, runner.epoch / runner.max_epochs)
+
+    def after_val_epoch(self, runner: Runner, metrics: Optional[Dict[str, float]] = None) -> None:
+        pass
+
+
+class ApiHook(Hook):  # annotated with the plugin contract
+    def after_train_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: DATA_BATCH = None,
+                         outputs: Optional[dict] = None) -> None:
+        print(runner.max_iters - runner.iter)
+
+
+class UntypedHook(Hook):
+    def before_train(self, runner) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
+class VisHook(Hook):  # the line every OpenMMLab visualization hook has
+    def __init__(self) -> None:
+        self._visualizer: Visualizer = Visualizer.get_current_instance()
+
+
+class RawLoop(BaseLoop):  # MMEngine's BaseLoop has no run_iter: any signature
+    def __init__(self, runner: Runner, dataloader: dict) -> None:
+        super().__init__(runner, dataloader)
+
+    def run(self) -> None:
+        for data_batch in self.dataloader:
+            self.run_iter(data_batch)
+
+    def run_iter(self, data_batch: Sequence[dict]) -> None:
+        self.runner.model.train_step(data_batch, optim_wrapper=self.runner.optim_wrapper)
+
+
+class MyIterLoop(IterBasedTrainLoop):
+    def run_iter(self, data_batch: Sequence[dict]) -> None:
+        super().run_iter(data_batch)
+
+
+class MyValLoop(ValLoop):
+    def run(self) -> dict:
+        self.runner.model.eval()
+        for idx, data_batch in enumerate(self.dataloader):
+            self.run_iter(idx, data_batch)
+        metrics: dict = self.evaluator.evaluate(len(self.dataloader.dataset))
+        return metrics
+
+    @torch.no_grad()
+    def run_iter(self, idx: int, data_batch: Sequence[dict]) -> None:
+        outputs = self.runner.model.val_step(data_batch)
+        self.evaluator.process(data_samples=outputs, data_batch=data_batch)
+
+
+class MyRunner(Runner):
+    def train(self) -> nn.Module:
+        return super().train()
+
+    def build_model(self, model: Union[nn.Module, Dict]) -> nn.Module:
+        built: nn.Module = super().build_model(model)
+        return built
+
+
+def use(runner: Runner) -> nn.Module:
+    metrics: dict = runner.val()
+    print(metrics, runner.log_dir / "x", runner.message_hub.get_info("epoch"))
+    runner.val(1)  # E: Too many arguments
+    reveal_type(Runner.train)  # E: Revealed type is "def (self: runner_core.runner.runner.Runner)
+    return runner.train()
+
+
+class LoaderRunner(Runner):  # MMEngine's Runner.build_dataloader is a staticmethod
+    @staticmethod
+    def build_dataloader(dataloader: Union[DataLoader, Dict], seed: Optional[int] = None,
+                         diff_rank_seed: bool = False) -> DataLoader:
+        return Runner.build_dataloader(dataloader, seed, diff_rank_seed)
+
+
+class MyConstructor(DefaultOptimWrapperConstructor):
+    def add_params(self, params: List[dict], module: nn.Module, prefix: str = "",
+                   is_dcn_module: Optional[Union[int, float]] = None) -> None:
+        for name, child in module.named_children():
+            super().add_params(params, child, prefix=f"{prefix}.{name}",
+                               is_dcn_module=is_dcn_module)
+
+
+class MyDataset:
+    def full_init(self) -> None:
+        pass
+
+    @force_full_init
+    def get_data_info(self, idx: int) -> dict:
+        return {}
+
+
+wrong: int = MyDataset().get_data_info(0)  # E: Incompatible types in assignment
+"""
+
+MYPY_INI = """
+[mypy]
+disallow_untyped_defs = True
+warn_return_any = True
+warn_unused_ignores = True
+
+[mypy-torch.*,numpy.*]
+follow_imports = skip
+follow_untyped_imports = True
+"""
+
+
+def test_mmengine_style_user_code_type_checks(tmp_path: Path) -> None:
+    module = tmp_path / "user_code.py"
+    module.write_text(textwrap.dedent(USER_MODULE))
+    (tmp_path / "mypy.ini").write_text(MYPY_INI)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--no-incremental",
+            "--config-file",
+            "mypy.ini",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--no-error-summary",
+            "user_code.py",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    lines = module.read_text().splitlines()
+    expected = {i + 1: line.split("# E: ", 1)[1] for i, line in enumerate(lines) if "# E: " in line}
+    reported: dict[int, list[str]] = {}
+    for line in proc.stdout.splitlines():
+        found = re.match(r"user_code\.py:(\d+): (?:error|note): (.*)", line)
+        if found:
+            reported.setdefault(int(found[1]), []).append(found[2])
+    unexpected = {n: msgs for n, msgs in reported.items() if n not in expected}
+    assert not unexpected, f"false errors in MMEngine-style code:\n{proc.stdout}{proc.stderr}"
+    for n, message in expected.items():  # the signatures are kept, not erased to Any
+        assert any(message in m for m in reported.get(n, [])), (n, message, proc.stdout)
