@@ -123,7 +123,7 @@ def test_full_disk_is_an_oserror_whose_first_line_says_so(monkeypatch, tmp_path:
     assert str(exc).startswith(
         f"Could not save checkpoint {str(path)!r}: [Errno {errno.ENOSPC}] No space left on device."
     )
-    assert "enforce fail" not in str(exc) and "Free disk space" in str(exc)
+    assert "enforce fail" not in str(exc) and "free disk space" in str(exc)
     assert os.listdir(tmp_path) == ["epoch_3.pth"]  # temp file removed, previous file whole
     assert torch.equal(load_checkpoint(path)["state_dict"]["w"], torch.full((64, 64), 1.0))
     copy = pickle.loads(pickle.dumps(exc))

@@ -79,7 +79,7 @@ def os_error_in(exc: BaseException) -> OSError | None:
 
 def write_error(action: str, os_error: OSError, path: str, then: str) -> CheckpointWriteError:
     """A :class:`CheckpointWriteError` for ``path``: "<action>: [Errno n] <OS message>. <then>"."""
-    from errno import EACCES, EDQUOT, ENOSPC, EPERM, EROFS
+    from errno import EACCES, EDQUOT, EFBIG, ENOSPC, EPERM, EROFS
 
     number, reason = os_error.errno, os_error.strerror or str(os_error) or type(os_error).__name__
     cause = f"[Errno {number}] {reason}" if number is not None else reason
@@ -89,7 +89,12 @@ def write_error(action: str, os_error: OSError, path: str, then: str) -> Checkpo
     if named and named != path and not os.path.basename(named).startswith(temp_prefix):
         cause += f": {named!r}"  # e.g. the folder that could not be created
     if number in (ENOSPC, EDQUOT):
-        fix = "Free disk space (or quota) on that filesystem, or save somewhere else."
+        fix = "Check free disk space (and quota) on that filesystem, or save somewhere else."
+    elif number == EFBIG:  # the file-size limit (ulimit -f) or the filesystem's
+        fix = (
+            "Raise the file-size limit (ulimit -f) if one is set, check free disk space, "
+            "or save somewhere else."
+        )
     elif number in (EACCES, EPERM, EROFS):
         fix = "Make the folder writable by this user, or save somewhere else."
     else:
