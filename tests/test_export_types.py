@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from user_code_mypy import run_mypy
 
 USER_CODE = """
 from typing import Any, assert_type
@@ -108,26 +107,12 @@ def _expected(code: str) -> set[tuple[int, str]]:
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is not installed")
 def test_user_code_gets_real_types_from_our_exports(tmp_path: Path) -> None:
-    (tmp_path / "user_code.py").write_text(USER_CODE)
-    (tmp_path / "mypy.ini").write_text(MYPY_INI)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--no-incremental",
-            "--config-file",
-            "mypy.ini",
-            "--strict",
-            "--no-error-summary",
-            "--hide-error-context",
-            "user_code.py",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
-    errors = re.findall(r"^user_code\.py:(\d+): error: .*\[([\w-]+)\]$", proc.stdout, re.M)
-    assert {(int(line), code) for line, code in errors} == _expected(USER_CODE), (
-        f"mypy --strict on the user code:\n{proc.stdout}{proc.stderr}"
-    )
+    flags = ("--strict", "--hide-error-context", "--show-error-codes")
+    output, reported = run_mypy(tmp_path, USER_CODE, MYPY_INI, *flags)
+    errors = {
+        (line, code)
+        for line, messages in reported.items()
+        for message in messages
+        for code in re.findall(r"\[([\w-]+)\]$", message)
+    }
+    assert errors == _expected(USER_CODE), f"mypy --strict on the user code:\n{output}"

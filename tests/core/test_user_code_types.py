@@ -10,13 +10,11 @@ project's); torch is left out of the analysis to keep the check fast.
 from __future__ import annotations
 
 import importlib.util
-import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from user_code_mypy import run_mypy
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("mypy") is None,
@@ -159,34 +157,11 @@ follow_untyped_imports = True
 
 
 def test_mmengine_style_user_code_type_checks(tmp_path: Path) -> None:
-    module = tmp_path / "user_code.py"
-    module.write_text(textwrap.dedent(USER_MODULE))
-    (tmp_path / "mypy.ini").write_text(MYPY_INI)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--no-incremental",
-            "--config-file",
-            "mypy.ini",
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "--no-error-summary",
-            "user_code.py",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
-    lines = module.read_text().splitlines()
+    code = textwrap.dedent(USER_MODULE)
+    output, reported = run_mypy(tmp_path, code, MYPY_INI)
+    lines = code.splitlines()
     expected = {i + 1: line.split("# E: ", 1)[1] for i, line in enumerate(lines) if "# E: " in line}
-    reported: dict[int, list[str]] = {}
-    for line in proc.stdout.splitlines():
-        found = re.match(r"user_code\.py:(\d+): (?:error|note): (.*)", line)
-        if found:
-            reported.setdefault(int(found[1]), []).append(found[2])
     unexpected = {n: msgs for n, msgs in reported.items() if n not in expected}
-    assert not unexpected, f"false errors in MMEngine-style code:\n{proc.stdout}{proc.stderr}"
+    assert not unexpected, f"false errors in MMEngine-style code:\n{output}"
     for n, message in expected.items():  # the signatures are kept, not erased to Any
-        assert any(message in m for m in reported.get(n, [])), (n, message, proc.stdout)
+        assert any(message in m for m in reported.get(n, [])), (n, message, output)
