@@ -113,9 +113,9 @@ def test_signals_are_configurable_and_checked_before_training(cli, tiny_config):
     assert done.returncode == 2 and "'slurm_requeue'" in done.stderr, done.stderr
 
 
-@pytest.mark.parametrize(
-    ("start_method", "persistent"), [("fork", True), ("spawn", False), ("forkserver", True)]
-)
+# not forkserver: the group's SIGTERM also stops Python's fork server, and torch's
+# workers exit when their parent does (documented in docs/distributed.md)
+@pytest.mark.parametrize(("start_method", "persistent"), [("fork", True), ("spawn", False)])
 def test_sigterm_to_the_process_group_with_data_workers_stops_cleanly(
     popen_cli, tiny_config, tmp_path, start_method, persistent
 ):

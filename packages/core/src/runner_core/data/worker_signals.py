@@ -19,7 +19,10 @@ worker handler does so for its parent's SIGTERM) and other signals have
 their default effect.
 Workers read the switch when they start (``WorkerSeeder``): a forked worker
 inherits this module's state, a spawned one (``spawn`` / ``forkserver``)
-unpickles it with the seeder.
+unpickles it with the seeder. Not covered: with ``forkserver`` a group's
+SIGTERM also stops Python's fork server, and torch's workers exit once their
+parent (that server) is gone (docs/distributed.md says to signal the
+training process alone there).
 """
 
 from __future__ import annotations
