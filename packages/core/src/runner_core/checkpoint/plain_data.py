@@ -17,19 +17,21 @@ import torch
 __all__ = ["find_unsafe", "to_safe"]
 
 
-_SAFE_LEAVES: tuple[type, ...] = (
-    str,
-    bytes,
-    int,
-    float,
-    bool,
-    complex,
-    type(None),
-    torch.Size,
-    torch.dtype,
-    torch.device,
-    torch.layout,
-    torch.memory_format,
+_SAFE_LEAVES: frozenset[type] = frozenset(
+    (
+        str,
+        bytes,
+        int,
+        float,
+        bool,
+        complex,
+        type(None),
+        torch.Size,
+        torch.dtype,
+        torch.device,
+        torch.layout,
+        torch.memory_format,
+    )
 )
 
 
@@ -70,10 +72,7 @@ def find_unsafe(obj: Any, _where: str = "checkpoint") -> list[str]:
 
 def _all_leaves(items: Any) -> bool:
     """Whether a container holds only plain leaves (checked in C: ``set`` of their types)."""
-    return set(map(type, items)) <= _SAFE_LEAF_SET
-
-
-_SAFE_LEAF_SET = frozenset(_SAFE_LEAVES)
+    return set(map(type, items)) <= _SAFE_LEAVES
 
 
 def _extra_safe_types() -> set[type]:
