@@ -195,6 +195,21 @@ def test_resume_auto_falls_back_when_pointer_is_broken(tmp_path: Path) -> None:
     assert load(tmp_path / "epoch_2.pth")["meta"]["epoch"] == 2
 
 
+def test_resume_auto_stops_when_every_checkpoint_is_damaged(tmp_path: Path) -> None:
+    make_runner(tmp_path, max_epochs=2, interval=1).train()
+    for name in ("epoch_1.pth", "epoch_2.pth"):
+        (tmp_path / name).write_bytes(b"garbage")
+    runner = make_runner(tmp_path, max_epochs=3, interval=1, resume=True)
+    with pytest.raises(CheckpointError, match="none of the 2 checkpoint") as caught:
+        runner.train()
+    assert isinstance(caught.value, RuntimeError)
+    assert "epoch_2.pth, epoch_1.pth" in str(caught.value)
+    # nothing was trained on top of them: the damaged files are as they were
+    assert (tmp_path / "epoch_1.pth").read_bytes() == b"garbage"
+    assert (tmp_path / "epoch_2.pth").read_bytes() == b"garbage"
+    assert not (tmp_path / "epoch_3.pth").exists()
+
+
 def run_log(runner: Runner) -> str:
     """The run's log file, as written so far."""
     for handler in runner.logger.handlers:

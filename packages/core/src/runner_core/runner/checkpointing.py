@@ -344,6 +344,7 @@ def find_resume_checkpoint(runner: Any) -> dict[str, Any] | None:
         path = find_latest_checkpoint(runner.work_dir)  # verified while searching
         verify = False
         if path is None:
+            _refuse_to_overwrite_damaged(runner.work_dir)
             runner.logger.warning(
                 "resume=True but %s holds no complete checkpoint: training starts from scratch.",
                 runner.work_dir,
@@ -359,6 +360,32 @@ def find_resume_checkpoint(runner: Any) -> dict[str, Any] | None:
     meta = ckpt.setdefault("meta", {})
     meta["_path"] = meta["resumed_from"] = str(path)
     return ckpt
+
+
+def _refuse_to_overwrite_damaged(work_dir: str | Path) -> None:
+    """Stop a resume that found checkpoints but none complete, instead of starting over.
+
+    Starting from scratch would train for hours before anyone read the
+    warning, and would overwrite the damaged files (the evidence, and maybe
+    repairable) with new ones of the same names.
+    """
+    from ..checkpoint import CheckpointError, list_checkpoints, read_pointer
+
+    found = list_checkpoints(work_dir)
+    target = read_pointer(work_dir)
+    if target is not None and target.is_file() and target not in found:
+        found.insert(0, target)
+    if not found:
+        return
+    names = ", ".join(p.name for p in found[:5]) + (", ..." if len(found) > 5 else "")
+    raise CheckpointError(
+        f"resume=True but none of the {len(found)} checkpoint(s) in {str(work_dir)!r} is "
+        f"complete ({names}; the warnings above give each one's fault), so there is nothing "
+        "to resume from. Starting from scratch would overwrite them, so the run stops here. "
+        "To start over, move them out of the work dir (or choose another work_dir); to "
+        "resume from a file you trust, pass resume='<path>' (runner-cli train CONFIG "
+        "--resume PATH)."
+    )
 
 
 def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
