@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +17,9 @@ from torch import nn
 
 from runner_core import Runner
 from runner_core.checkpoint import CheckpointError, read_pointer
-from runner_core.errors import BuildError, HookError
+from runner_core.errors import BuildError, ConfigError, HookError
 from runner_core.hooks import Hook
+from runner_core.runner.work_dir_lock import LOCK_NAME, WorkDirBusyError
 from runner_hooks_standard.checkpoint import CheckpointHook, infer_rule
 
 
@@ -111,6 +115,23 @@ def test_out_dir_and_filename_tmpl(tmp_path: Path) -> None:
     ).train()
     assert names(tmp_path / "store" / "exp1") == {"ckpt_2.pth", "ckpt_3.pth"}
     assert read_pointer(work) == (tmp_path / "store" / "exp1" / "ckpt_3.pth").absolute()
+
+
+def test_out_dir_in_use_by_another_run_is_refused_untouched(tmp_path: Path) -> None:
+    """Two runs whose work dirs share a name would share out_dir/<name>."""
+    shared = tmp_path / "store" / "exp1"
+    shared.mkdir(parents=True)
+    other = {"pid": os.getppid(), "host": socket.gethostname(), "started": "earlier"}
+    (shared / LOCK_NAME).write_text(json.dumps(other))
+    in_flight = shared / ".epoch_4.pth.tmp-1-abcd"  # the other run's save being written
+    in_flight.write_bytes(b"partial")
+    runner = make_runner(tmp_path / "a" / "exp1", out_dir=str(tmp_path / "store"))
+    with pytest.raises(WorkDirBusyError, match=f"pid {os.getppid()}") as caught:
+        runner.train()
+    assert isinstance(caught.value, ConfigError)
+    assert "'exp1'" in str(caught.value) and "another out_dir" in str(caught.value)
+    assert in_flight.read_bytes() == b"partial"
+    assert sorted(p.name for p in shared.iterdir()) == [in_flight.name, LOCK_NAME]
 
 
 def test_save_best_keeps_one_resumable_file(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ from runner_core.errors import (
 )
 from runner_core.hooks import Hook, Priority
 
-from .checkpoint_files import publish, remove_checkpoint
+from .checkpoint_files import lock_out_dir, publish, remove_checkpoint
 from .checkpoint_progress import (
     by_epoch_loop,
     hook_states,
@@ -89,7 +89,8 @@ class CheckpointHook(Hook):
             checkpoint (``iter_N.pth``, with a warning): set ``by_epoch=False``
             to save every ``interval`` iterations.
         save_optimizer, save_param_scheduler: include those states.
-        out_dir: save into ``out_dir/<basename of work_dir>`` instead of the work dir.
+        out_dir: save into ``out_dir/<basename of work_dir>`` instead of the work dir
+            (locked for the run as the work dir is: one run saves there at a time).
         max_keep_ckpts: keep only the newest N periodic checkpoints (``-1``: all).
         save_last: also save at the end of training (last epoch/iteration, or
             an early stop).
@@ -354,8 +355,11 @@ class CheckpointHook(Hook):
             from runner_core.checkpoint import cleanup_orphaned_temp_files
 
             self.out_dir.mkdir(parents=True, exist_ok=True)
+            shared = self.out_dir.resolve() != work_dir.resolve()
+            if shared:  # other runs may save there: take its lock before touching it
+                lock_out_dir(self.out_dir, work_dir)
             removed = cleanup_orphaned_temp_files(self.out_dir)
-            if self.out_dir.resolve() != work_dir.resolve():
+            if shared:
                 removed += cleanup_orphaned_temp_files(work_dir)
             if removed:
                 runner.logger.info(

@@ -15,7 +15,36 @@ from pathlib import Path
 from runner_core.contract import RunnerAPI
 from runner_core.errors import HookError
 
-__all__ = ["publish", "remove_checkpoint"]
+__all__ = ["lock_out_dir", "publish", "remove_checkpoint"]
+
+
+def lock_out_dir(out_dir: Path, work_dir: Path) -> None:
+    """Take ``out_dir``'s run lock, as the work dir's is taken, before writing there.
+
+    ``out_dir/<name of the work dir>`` is shared by every run whose work dir
+    has that name: without the lock two of them would overwrite each other's
+    checkpoints, and one's start-up cleanup would delete the other's save in
+    progress. Raises ``WorkDirBusyError`` (a ``ConfigError``) naming the other run.
+    """
+    from runner_core.runner.work_dir_lock import (
+        LOCK_NAME,
+        WorkDirBusyError,
+        acquire_work_dir_lock,
+        read_lock,
+    )
+
+    try:
+        acquire_work_dir_lock(out_dir)
+    except WorkDirBusyError:
+        other = read_lock(out_dir) or {}
+        raise WorkDirBusyError(
+            f"CheckpointHook saves into {str(out_dir)!r} (out_dir/<name of the work dir>), "
+            f"which another run is using (pid {other.get('pid', '?')} on host "
+            f"{other.get('host', '?')!r}, started {other.get('started', '?')}): runs whose "
+            f"work dirs share the name {work_dir.name!r} would overwrite each other's "
+            "checkpoints there. Give this run's work dir another name, or CheckpointHook "
+            f"another out_dir; if that run is gone, delete {str(out_dir / LOCK_NAME)!r}."
+        ) from None
 
 
 def publish(runner: RunnerAPI, path: Path, keys: Sequence[str], fsync: bool) -> Path:
