@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import socket
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,26 @@ def test_out_dir_and_filename_tmpl(tmp_path: Path) -> None:
     ).train()
     assert names(tmp_path / "store" / "exp1") == {"ckpt_2.pth", "ckpt_3.pth"}
     assert read_pointer(work) == (tmp_path / "store" / "exp1" / "ckpt_3.pth").absolute()
+
+
+def test_filename_tmpl_takes_format_specs_and_prunes_and_resumes(tmp_path: Path) -> None:
+    make_runner(tmp_path, interval=1, filename_tmpl="epoch_{:03d}.pth", max_keep_ckpts=2).train()
+    assert names(tmp_path) == {"epoch_002.pth", "epoch_003.pth"}
+    runner = make_runner(
+        tmp_path, max_epochs=4, interval=1, filename_tmpl="epoch_{:03d}.pth", resume=True
+    )
+    runner.train()
+    assert runner.iter == 8 and load(tmp_path / "epoch_004.pth")["meta"]["epoch"] == 4
+    make_runner(tmp_path / "positional", interval=3, filename_tmpl="ckpt_{0}.pth").train()
+    assert names(tmp_path / "positional") == {"ckpt_3.pth"}
+
+
+@pytest.mark.parametrize(
+    ("tmpl", "fault"), [("ckpt.pth", "no '{}' field"), ("ckpt_{name}.pth", "KeyError")]
+)
+def test_filename_tmpl_without_one_number_field_is_refused(tmpl: str, fault: str) -> None:
+    with pytest.raises(HookError, match=re.escape(fault)):
+        CheckpointHook(filename_tmpl=tmpl)
 
 
 def test_out_dir_in_use_by_another_run_is_refused_untouched(tmp_path: Path) -> None:

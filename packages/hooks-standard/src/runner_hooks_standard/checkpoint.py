@@ -77,6 +77,24 @@ def _as_str_list(value: Any, name: str) -> list[str]:
     return list(items)
 
 
+def _check_filename_tmpl(tmpl: Any) -> None:
+    """Any ``str.format`` template of one number, as MMEngine takes (``'epoch_{:03d}.pth'``)."""
+    try:
+        names = {tmpl.format(1), tmpl.format(2)}
+    except (AttributeError, IndexError, KeyError, ValueError) as exc:
+        raise HookError(
+            f"CheckpointHook: filename_tmpl={tmpl!r} is not a str.format template of one "
+            f"number ({type(exc).__name__}: {exc}); write e.g. 'ckpt_{{}}.pth' or "
+            "'epoch_{:03d}.pth'."
+        ) from None
+    if len(names) < 2:
+        raise HookError(
+            f"CheckpointHook: filename_tmpl={tmpl!r} has no '{{}}' field for the "
+            "epoch/iteration number, so every checkpoint would get the same name; write "
+            "e.g. 'ckpt_{}.pth' or 'epoch_{:03d}.pth'."
+        )
+
+
 class CheckpointHook(Hook):
     """Save checkpoints periodically, the best ones, and the last one.
 
@@ -101,7 +119,8 @@ class CheckpointHook(Hook):
             from the key name when None.
         greater_keys, less_keys: substrings used for that inference (replace
             MMEngine's defaults).
-        filename_tmpl: e.g. ``'ckpt_{}.pth'``; default ``epoch_{}.pth`` / ``iter_{}.pth``.
+        filename_tmpl: a ``str.format`` template of the number, e.g. ``'ckpt_{}.pth'`` or
+            ``'epoch_{:03d}.pth'``; default ``epoch_{}.pth`` / ``iter_{}.pth``.
         published_keys: after training, write ``<name>-<sha256[:8]>.pth``
             copies of the last and best checkpoints with only these keys.
         save_begin: the first epoch/iteration saved, then every ``interval`` after it.
@@ -149,11 +168,8 @@ class CheckpointHook(Hook):
             )
         if isinstance(save_begin, bool) or not isinstance(save_begin, int) or save_begin < 0:
             raise HookError(f"CheckpointHook: save_begin must be an int >= 0, got {save_begin!r}.")
-        if filename_tmpl is not None and "{}" not in filename_tmpl:
-            raise HookError(
-                f"CheckpointHook: filename_tmpl={filename_tmpl!r} has no '{{}}' for the "
-                "epoch/iteration number; write e.g. 'ckpt_{}.pth'."
-            )
+        if filename_tmpl is not None:
+            _check_filename_tmpl(filename_tmpl)
         self.interval = interval
         self.by_epoch = bool(by_epoch)
         self.save_optimizer = bool(save_optimizer)
