@@ -1,4 +1,4 @@
-"""Error types shared across runner, and the "did you mean" helper.
+"""Error types shared across runner, the "did you mean" helper, and :func:`add_note`.
 
 Every error a user can trigger by bad input should be one of these, carry a
 single readable paragraph, and name the file, key or plugin at fault.
@@ -136,6 +136,27 @@ class ConfigImportError(ConfigError, ImportError):
 
 class ConfigModuleNotFoundError(ConfigImportError, ModuleNotFoundError):
     """A config imports from a module that is not installed (MMEngine: ModuleNotFoundError)."""
+
+
+def add_note(exc: BaseException, note: str) -> None:
+    """Attach ``note`` to ``exc`` (shown under its traceback), keeping its type.
+
+    ``BaseException.add_note`` exists from Python 3.11; on 3.10 calling it
+    raised an AttributeError in place of the user's own exception. There the
+    note goes into ``__notes__`` as 3.11 would put it (the ``exceptiongroup``
+    backport prints those). An exception that takes no attributes gets none.
+    """
+    adder = getattr(exc, "add_note", None)
+    if adder is not None:
+        adder(note)
+        return
+    notes = getattr(exc, "__notes__", None)
+    if notes is None:
+        try:
+            exc.__notes__ = notes = []
+        except AttributeError:
+            return
+    notes.append(note)
 
 
 def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str:

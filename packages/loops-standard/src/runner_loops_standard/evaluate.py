@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from runner_core.contract import RunnerAPI
+from runner_core.errors import add_note
 from runner_core.loop import BaseLoop
 
 #: mode -> (hook point before the batch, the model's step, hook point after it)
@@ -64,7 +65,7 @@ class BaseEvalLoop(BaseLoop):
         try:
             outputs = getattr(runner.model, step)(data_batch)
         except Exception as exc:
-            exc.add_note(f"Raised in {step} at {self.mode} batch {idx}.")
+            add_note(exc, f"Raised in {step} at {self.mode} batch {idx}.")
             raise
         if self.evaluator is not None:
             self.evaluator.process(data_samples=outputs, data_batch=data_batch)

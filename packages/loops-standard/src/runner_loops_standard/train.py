@@ -18,7 +18,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from runner_core.contract import RunnerAPI
-from runner_core.errors import ConfigAssertionError, ConfigError, ConfigTypeError
+from runner_core.errors import (
+    ConfigAssertionError,
+    ConfigError,
+    ConfigTypeError,
+    add_note,
+)
 from runner_core.loop import BaseLoop
 
 
@@ -146,9 +151,10 @@ class BaseTrainLoop(BaseLoop):
 
     def note_failed_step(self, exc: BaseException, idx: int) -> None:
         """Name the iteration, epoch and batch on an exception from a training step."""
-        exc.add_note(
+        add_note(
+            exc,
             f"Raised in train_step at iteration {self._iter + 1} "
-            f"(epoch {self._epoch + 1}, batch {idx})."
+            f"(epoch {self._epoch + 1}, batch {idx}).",
         )
 
     def _samples_per_batch(self) -> int | None:

@@ -20,6 +20,7 @@ from typing import Any
 
 from torch.utils.data import DataLoader
 
+from ..errors import add_note
 from .dataloader import InProcessSeeding, IteratorWrapper
 from .sampler import SeededBatchSampler
 
@@ -99,17 +100,6 @@ def _base_sampler(loader: Any) -> Any:
     return getattr(batch_sampler, "sampler", None) or getattr(loader, "sampler", None)
 
 
-def _add_note(exc: BaseException, note: str) -> None:
-    notes = getattr(exc, "__notes__", None)
-    if notes is None:
-        try:
-            exc.__notes__ = []
-        except AttributeError:
-            return
-        notes = exc.__notes__
-    notes.append(note)
-
-
 def _annotate(exc: BaseException, it: _ContextIterator) -> None:
     if any(str(n).startswith(CONTEXT_NOTE_PREFIX) for n in getattr(exc, "__notes__", [])):
         return
@@ -124,7 +114,7 @@ def _annotate(exc: BaseException, it: _ContextIterator) -> None:
             exc.args = (short,)
         except Exception:  # an exception type that refuses new args keeps its text
             pass
-        _add_note(exc, _WORKER_NOTE_PREFIX + message)
+        add_note(exc, _WORKER_NOTE_PREFIX + message)
     position = it._first_batch + it._done  # 0-based batch of the epoch that failed
     index = None if from_worker else _index_from_frames(exc)
     if index is None:
@@ -137,7 +127,7 @@ def _annotate(exc: BaseException, it: _ContextIterator) -> None:
     else:
         when = f"batch {position + 1}{of}"
     what = f"sample {index}" if index is not None else f"batch {position + 1}"
-    _add_note(exc, f"{CONTEXT_NOTE_PREFIX}{what} of {type(dataset).__name__} ({key}, {when})")
+    add_note(exc, f"{CONTEXT_NOTE_PREFIX}{what} of {type(dataset).__name__} ({key}, {when})")
 
 
 def _length(loader: Any) -> int | None:

@@ -21,7 +21,7 @@ from typing import Any, overload
 
 import pluggy
 
-from ..errors import HookError, HookTypeError, did_you_mean
+from ..errors import HookError, HookTypeError, add_note, did_you_mean
 from . import specs
 from .hook import BASE_ATTRIBUTES, Hook, Priority, get_priority
 
@@ -397,8 +397,8 @@ class HookManager(Sequence[Hook]):
         if hook is not None and not getattr(exc, "_runner_annotated", False):
             role = self.role_of(hook)
             role_txt = f", role {role!r}" if role else ""
-            exc.add_note(
-                f"Raised by hook {type(hook).__name__} (at hook point {name!r}{role_txt})."
+            add_note(
+                exc, f"Raised by hook {type(hook).__name__} (at hook point {name!r}{role_txt})."
             )
             try:
                 exc._runner_annotated = True  # type: ignore[attr-defined]

@@ -27,6 +27,7 @@ from ..errors import (
     ConfigError,
     RegistryError,
     RegistryTypeError,
+    add_note,
     did_you_mean,
 )
 from ..registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS, OPTIMIZERS
@@ -354,10 +355,11 @@ class DefaultOptimWrapperConstructor:
                 return OPTIMIZERS.build(cfg, _key_path="optim_wrapper.optimizer")
         except ConfigError as exc:
             if "more than one parameter group" in str(exc) and self.paramwise_cfg:
-                exc.add_note(
+                add_note(
+                    exc,
                     "The model shares parameters between modules (tied weights): set "
                     "optim_wrapper.paramwise_cfg.bypass_duplicate=True to keep each shared "
-                    "parameter in its first group only."
+                    "parameter in its first group only.",
                 )
             raise
 
