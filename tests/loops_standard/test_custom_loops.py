@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import torch
 from loop_record import Record
 
@@ -210,3 +211,25 @@ def test_run_iter_of_a_val_loop_runs_without_autograd(tmp_path) -> None:
     )
     runner.val()
     assert model.grad_enabled == [False, False]
+
+
+class _GlobalResumeLoop(BaseLoop):
+    """A loop of one's own that resumes a pass from a global position (``global_start``)."""
+
+    def run(self) -> list[tuple[int, list[int]]]:
+        return [(idx, batch.tolist()) for idx, batch in self.iter_batches(3, 0, global_start=12)]
+
+
+def test_iter_batches_numbers_a_restarted_pass_from_zero() -> None:
+    """A sampler without set_global_start cannot go on from a global position: the pass
+    restarts from its first batch, and the batch indices say so (0, 1, ... not 3, 4, ...)."""
+    from types import SimpleNamespace
+
+    from torch.utils.data import DataLoader, DistributedSampler
+
+    runner = SimpleNamespace(resume_state=SimpleNamespace(restore_rng=lambda: None))
+    sampler = DistributedSampler(range(16), num_replicas=2, rank=0, shuffle=False)
+    loop = _GlobalResumeLoop(runner, DataLoader(range(16), batch_size=2, sampler=sampler))
+    with pytest.warns(UserWarning, match="restarts from its first batch"):
+        batches = loop.run()
+    assert batches == [(0, [0, 2]), (1, [4, 6]), (2, [8, 10]), (3, [12, 14])]

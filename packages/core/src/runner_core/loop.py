@@ -121,9 +121,10 @@ class BaseLoop(ABC):
         Training loops return at least ``epoch`` and ``iter`` (completed) and
         may add ``batch_in_epoch`` (batches done in the current epoch),
         ``mid_epoch``, and ``world_size`` with ``samples_in_epoch`` (samples
-        all ranks consumed in the epoch, so that a run resumed with another
-        number of processes continues where this one stopped). Evaluation
-        loops keep no position: ``{}``.
+        all ranks consumed in the epoch; an iteration-based loop:
+        ``data_pass`` and ``samples_in_pass``), so that a run resumed with
+        another number of processes continues where this one stopped.
+        Evaluation loops keep no position: ``{}``.
         """
         return {}
 
@@ -142,13 +143,15 @@ class BaseLoop(ABC):
         with a warning). ``global_start``, for a run resumed with another
         number of processes: the samples all ranks of the saving run consumed
         in this pass; the ranks split the rest of the pass and ``start`` only
-        numbers the batches (see :func:`~runner_core.data.positions.iter_from`).
+        numbers the batches (see :func:`~runner_core.data.positions.iter_from`);
+        a sampler that cannot split it (no ``set_global_start``) restarts the
+        pass, with a warning, and the indices then start at 0.
         A resumed run gets its random streams back here, at the moment that
         matches the checkpoint: before the iterator is created when the
         checkpoint was taken between data passes, right after it when it was
         taken inside one.
         """
-        from .data.positions import iter_from, set_epoch
+        from .data.positions import can_start_globally, iter_from, set_epoch
 
         if epoch is not None:
             set_epoch(self.dataloader, epoch)
@@ -156,6 +159,8 @@ class BaseLoop(ABC):
         if start <= 0 and global_start is None:
             resume.restore_rng()
             return enumerate(iter(self.dataloader))
+        if global_start is not None and not can_start_globally(self.dataloader):
+            start = 0  # the pass restarts from its first batch (iter_from warns)
         batches = iter_from(self.dataloader, start, global_start=global_start)
         resume.restore_rng()
         return enumerate(batches, start)

@@ -184,16 +184,11 @@ class BaseTrainLoop(BaseLoop):
         self._loaded = {"pos": self._pos, "state": dict(state)}
 
     def _resume_position(self) -> tuple[int, int | None]:
-        """Where the next pass starts: ``(batch index, global start)``, once.
+        """Where the next epoch starts: ``(batch index, global start)``, once.
 
         Resumed by as many processes as saved the position, each rank goes on
         in its own slice (global start None). Resumed by another number, the
-        ranks' slices differ: the saved ``samples_in_epoch`` (all ranks
-        together) is handed to the sampler, which skips that much of the
-        epoch's global order and splits the rest among this run's ranks
-        (every sample of the epoch trained once); the batch index is then
-        only the count of whole new-size batches that covers. A sampler that
-        cannot do that restarts the epoch (samples repeat, none is skipped).
+        ranks' slices differ: see :meth:`_start_globally`.
         """
         start, self._resume_batch = self._resume_batch, 0
         loaded = self._loaded["state"] if self._loaded is not None else {}
@@ -205,19 +200,36 @@ class BaseTrainLoop(BaseLoop):
         samples = int(samples)
         if samples == start * per:  # same layout: each rank resumes in its own slice
             return start, None
+        return self._start_globally(samples, int(saved_world), f"epoch {self._epoch + 1}")
+
+    def _start_globally(self, samples: int, saved_world: int, where: str) -> tuple[int, int | None]:
+        """``(batch index, global start)`` for a pass of the data (``where``, for the
+        warning) that a run of ``saved_world`` processes left after ``samples``
+        samples, all ranks together, when this run's ranks cannot go on in their
+        own slices (another number of them, or another batch size).
+
+        The samples are handed to the sampler, which skips that much of the
+        pass's global order and splits the rest among this run's ranks (every
+        sample of the pass trained once); the batch index is then only the
+        count of whole new-size batches that covers, and ``_offset`` the rest.
+        A sampler that cannot do that restarts the pass (samples repeat, none
+        is skipped).
+        """
         from runner_core.data.positions import can_start_globally
 
-        world = int(getattr(self.runner, "world_size", 1))
+        per = self._samples_per_batch() or 1
         if not can_start_globally(self.dataloader):
             self.runner.logger.warning(
-                "The checkpoint was saved by %d process(es) after %d samples of epoch %d; "
-                "this run has %d, and its sampler (no set_global_start) cannot split the "
-                "rest of the epoch among them: the epoch restarts from its first batch, so "
-                "those %d samples are trained again.",
-                int(saved_world),
+                "The checkpoint was saved by %d process(es) after %d samples of %s; this run "
+                "has %d process(es) of batch %s, and its sampler (no set_global_start) cannot "
+                "split the rest among them: %s restarts from its first batch, so those %d "
+                "samples are trained again.",
+                saved_world,
                 samples,
-                self._epoch + 1,
-                world,
+                where,
+                int(getattr(self.runner, "world_size", 1)),
+                getattr(self.dataloader, "batch_size", None),
+                where,
                 samples,
             )
             return 0, None
@@ -296,9 +308,11 @@ class IterBasedTrainLoop(BaseTrainLoop):
 
     The whole run is one "epoch" for the hooks (``before_train_epoch`` and
     ``after_train_epoch`` fire once); passes over the data are counted
-    separately so each pass shuffles differently. Validation runs after
-    iteration ``i`` when ``i >= val_begin`` and ``i`` is a multiple of
-    ``val_interval`` (or the last one).
+    separately so each pass shuffles differently. A checkpoint records the
+    pass and the samples of it all ranks consumed: a run resumed with another
+    number of processes goes on from there, the new ranks splitting the rest.
+    Validation runs after iteration ``i`` when ``i >= val_begin`` and ``i``
+    is a multiple of ``val_interval`` (or the last one).
     """
 
     by_epoch = False
@@ -320,20 +334,24 @@ class IterBasedTrainLoop(BaseTrainLoop):
         from runner_core.data import is_endless
 
         # an endless sampler (InfiniteSampler) has a len() but one never-ending stream: a
-        # resumed run starts that stream at batch self._iter, not at a pass of len() batches
+        # resumed run goes on in that stream, not at a pass of len() batches
         self._epoch_length: int | None = (
             None if is_endless(self.dataloader) else len(self.dataloader)
         )
+        # where the current pass over the data started, set once per pass by run():
+        # (pass, the iteration count at its batch index 0, samples before that index)
+        self._pass_start: tuple[int, int, int] | None = None
 
     def run(self) -> Any:
         runner = self.runner
         runner.call_hook("before_train")
         runner.hook_points.before_train_epoch(runner)
         runner.model.train()
-        length = self._epoch_length
-        data_epoch, start = divmod(self._iter, length) if length else (0, self._iter)
+        data_pass, start, global_start = self._resume_pass()
         while self._iter < self._max_iters and not self.stop_training:
-            for _, data_batch in self.iter_batches(start, epoch=data_epoch):
+            self._pass_start = (data_pass, self._iter - start, self._offset)
+            batches = self.iter_batches(start, epoch=data_pass, global_start=global_start)
+            for _, data_batch in batches:
                 self.run_iter(data_batch)
                 self.update_val_interval(self._iter)
                 if self.should_validate(self._iter, self._max_iters):
@@ -341,7 +359,7 @@ class IterBasedTrainLoop(BaseTrainLoop):
                     runner.model.train()
                 if self._iter >= self._max_iters or self.stop_training:
                     break
-            data_epoch, start = data_epoch + 1, 0
+            data_pass, start, global_start, self._offset = data_pass + 1, 0, None, 0
         self._pos = (1, self._iter, 0)
         runner.hook_points.after_train_epoch(runner)
         runner.call_hook("after_train")
@@ -362,7 +380,60 @@ class IterBasedTrainLoop(BaseTrainLoop):
         points.after_train_iter(runner, idx, data_batch, outputs)
         self._iter += 1
 
+    def _resume_pass(self) -> tuple[int, int, int | None]:
+        """Where the data starts: ``(pass, batch index, global start)``.
+
+        The saved ``data_pass`` and ``samples_in_pass`` (all ranks together;
+        for an endless sampler, the position in its one global stream) are the
+        global position. Resumed by as many processes with the same batch size,
+        each rank goes on in its own slice, as the saving run would have.
+        Otherwise the ranks split the rest of the pass (:meth:`_start_globally`).
+        A checkpoint without that position (older runs, a loader without a
+        ``batch_size``) goes on at this rank's own batch count.
+        """
+        self._offset = 0
+        length = self._epoch_length
+        loaded = self._loaded["state"] if self._loaded is not None else {}
+        samples, saved_world = loaded.get("samples_in_pass"), loaded.get("world_size")
+        per = self._samples_per_batch()
+        global_start = None
+        if samples is None or saved_world is None or per is None:
+            data_pass, start = divmod(self._iter, length) if length else (0, self._iter)
+        else:
+            data_pass, samples = int(loaded.get("data_pass", 0)), int(samples)
+            start, rest = divmod(samples, per)
+            same_world = int(saved_world) == int(getattr(self.runner, "world_size", 1))
+            if rest or (samples and not same_world):  # not this run's layout
+                where = f"data pass {data_pass + 1}" if length else "the endless data stream"
+                start, global_start = self._start_globally(samples, int(saved_world), where)
+        self._pass_start = (data_pass, self._iter - start, self._offset)
+        return data_pass, start, global_start
+
     def state_dict(self) -> dict[str, Any]:
         _, iters, _ = self._pos
+        if self._loaded is not None and iters == self._loaded["pos"][1]:
+            return dict(self._loaded["state"])  # nothing ran since the resume
         # the loop's single epoch is under way once an iteration ran
-        return {"epoch": 0, "iter": iters, "batch_in_epoch": 0, "mid_epoch": iters > 0}
+        state: dict[str, Any] = {
+            "epoch": 0,
+            "iter": iters,
+            "batch_in_epoch": 0,
+            "mid_epoch": iters > 0,
+        }
+        per = self._samples_per_batch()
+        if per is not None:
+            # the global data position, so that another number of processes can go on from it
+            length = self._epoch_length
+            pass_start = self._pass_start
+            if pass_start is None:  # no pass started by run(): passes of len() from 0
+                data_pass, batch = divmod(iters, length) if length else (0, iters)
+                pass_start = (data_pass, iters - batch, 0)
+            data_pass, first_iter, offset = pass_start
+            done = iters - first_iter  # this rank's batch index in the pass
+            samples = offset + done * per
+            if length is not None and done >= length:  # the pass is over
+                data_pass, samples = data_pass + 1, 0
+            state["world_size"] = int(getattr(self.runner, "world_size", 1))
+            state["data_pass"] = data_pass
+            state["samples_in_pass"] = samples
+        return state

@@ -479,11 +479,10 @@ def _rank_local_state(runner: Any, ckpt: Mapping[str, Any], path: str) -> Mappin
         runner.logger.warning(
             "%s was saved by %d process(es) and is resumed by %d. Random streams and "
             "unfinished gradient accumulation come from rank 0, so the run is not "
-            "bit-exact. An interrupted epoch goes on from the samples all %d process(es) "
-            "had consumed, its rest split among the %d now (a sampler without "
-            "set_global_start restarts the epoch instead; an iteration-based loop goes on "
-            "at each rank's own batch count, so samples of the current pass can be skipped "
-            "or repeated). runner.iter goes on counting iterations of either size, so "
+            "bit-exact. An interrupted epoch (or data pass) goes on from the samples all "
+            "%d process(es) had consumed, its rest split among the %d now (a sampler "
+            "without set_global_start restarts it instead). runner.iter goes on counting "
+            "iterations of either size, so "
             "iteration-based schedules and intervals no longer match epochs. The learning "
             "rate keeps the saving run's auto_scale_lr scaling (for its batch size x %d "
             "process(es)).",
