@@ -105,8 +105,43 @@ def test_log_with_hierarchy_prefixes_the_validation_line(tmp_path: Path) -> None
     )
     runner.val()
     log = next(Path(runner.log_dir).glob("*.log")).read_text()
-    line = next(line for line in log.splitlines() if "Epoch(val) [2/2]" in line)
+    line = next(line for line in log.splitlines() if "Epoch(val) [0][2/2]" in line)
     assert "val/seen: 2.0000" in line and "val/time: " in line and " seen:" not in line
+
+
+def test_mmengines_methods_give_the_epoch_form_outside_training(tmp_path: Path) -> None:
+    """MMEngine: ``Epoch(val) [0][n/n]`` without a train loop, ``[e]`` after ``train()``,
+    and ``with_non_scalar`` puts the other values before the times."""
+    x = torch.randn(32, 4, generator=torch.Generator().manual_seed(1))
+    data = TensorDataset(x, (x[:, 0] > 0).long())
+    runner = Runner(
+        model=nn.Linear(4, 2),
+        work_dir=str(tmp_path),
+        train_dataloader=dict(dataset=data, batch_size=4),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+        val_dataloader=dict(dataset=TensorDataset(x[:8], (x[:8, 0] > 0).long()), batch_size=4),
+        val_cfg=dict(),
+        val_evaluator=dict(type="Accuracy"),
+    )
+    processor = runner.log_processor
+    runner.val()
+    runner.message_hub.update_info("val/per_class", [1.0, 2.0])
+    tag, line = processor.get_log_after_epoch(runner, 2, "val")
+    assert line.startswith("Epoch(val) [0][2/2]  accuracy/top1: ")
+    assert list(tag) == ["accuracy/top1", "data_time", "time"]
+    tag, _ = processor.get_log_after_epoch(runner, 2, "val", with_non_scalar=True)
+    assert list(tag) == ["accuracy/top1", "per_class", "data_time", "time"]
+    _, line = processor.get_log_after_iter(runner, 0, "val")
+    assert line.startswith("Epoch(val) [0][1/2]  ")
+    runner.train()
+    _, line = processor.get_log_after_epoch(runner, 2, "val")
+    assert line.startswith("Epoch(val) [1][2/2]  ")
+    assert (
+        LogProcessor(by_epoch=False)
+        .get_log_after_epoch(runner, 2, "val")[1]
+        .startswith("Iter(val) [2/2]  ")
+    )
 
 
 def test_the_runner_builds_its_log_processor_from_the_registry(tmp_path: Path) -> None:

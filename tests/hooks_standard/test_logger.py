@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from runner_core.errors import ConfigError
+from runner_core.evaluator import BaseMetric
 from runner_hooks_standard.logger import LoggerHook
 
 
@@ -57,7 +58,10 @@ def test_epoch_run_lines_and_records(make_runner: Any, read_jsonl: Any) -> None:
     assert [(r["epoch"], r["iter"]) for r in train_records] == [(1, 3), (1, 6), (2, 11), (2, 14)]
     assert all(r["lr"] == pytest.approx(0.1) and r["memory"] > 0 for r in train_records)
     val_records = [r for r in records if "accuracy/top1" in r]
-    assert [(r["step"], r["epoch"]) for r in val_records] == [(1, 1), (2, 2)]
+    # MMEngine's validation record: the metrics and the pass's times at the epoch, no counters
+    # (mmaction2's analyze_logs groups records by `epoch`: a validation one would join training)
+    assert [r["step"] for r in val_records] == [1, 2]
+    assert all(set(r) == {"accuracy/top1", "data_time", "time", "step"} for r in val_records)
     # the logged loss is the mean of the last 10 (window) losses at that iteration
     losses = runner.message_hub.get_scalar("train/loss").data()
     assert train_records[-1]["loss"] == pytest.approx(sum(losses[4:14]) / 10)
@@ -104,7 +108,13 @@ def test_iteration_based_lines_and_val_records(make_runner: Any, read_jsonl: Any
     assert vals == ["Iter(val) [4/4]", "Iter(val) [4/4]"]
     val_records = [r for r in scalars(runner, read_jsonl) if "accuracy/top1" in r]
     # MMEngine#683: validation curves of iteration runs are plotted against the iteration
-    assert [(r["step"], r["iter"]) for r in val_records] == [(6, 6), (12, 12)]
+    assert [r["step"] for r in val_records] == [6, 12]
+    assert all(set(r) == {"accuracy/top1", "data_time", "time", "step"} for r in val_records)
+    runner.val()  # after an iteration-based train(): still Iter(val), at the iteration
+    assert [line.split("  ")[0] for line in log_lines(runner) if "accuracy" in line][-1] == (
+        "Iter(val) [4/4]"
+    )
+    assert scalars(runner, read_jsonl)[-1]["step"] == 12
 
 
 def test_a_run_shorter_than_the_interval_is_still_logged(make_runner: Any) -> None:
@@ -197,7 +207,115 @@ def test_standalone_test_run_logs_metrics(make_runner: Any, read_jsonl: Any) -> 
     assert lines[0].startswith(f"Epoch(test) [4/4]  accuracy/top1: {metrics['accuracy/top1']:.4f}")
     records = scalars(runner, read_jsonl)
     assert records[-1]["accuracy/top1"] == pytest.approx(metrics["accuracy/top1"])
-    assert records[-1]["step"] == 0 and records[-1]["iter"] == 0
+    assert records[-1]["step"] == 0 and "iter" not in records[-1]
+
+
+def test_val_outside_training_is_logged_at_the_runners_epoch(
+    make_runner: Any, read_jsonl: Any
+) -> None:
+    """MMEngine: ``Epoch(val) [0][n/n]`` (step 0) before any training, ``[2]`` (step 2) after
+    a 2-epoch train(): the epoch, not the iteration, and no epoch/iter keys in the record."""
+    runner = make_runner(val=True, default_hooks=dict(logger=dict(interval=3)))
+    runner.val()
+    runner.train()
+    runner.val()
+    closing = [line.split("  ")[0] for line in log_lines(runner) if "accuracy/top1" in line]
+    progress = [line.split("  ")[0] for line in log_lines(runner) if "Epoch(val)" in line]
+    assert closing == ["Epoch(val) [0][4/4]", "Epoch(val) [1][4/4]", "Epoch(val) [2][4/4]"] + [
+        "Epoch(val) [2][4/4]"
+    ]
+    assert progress[0] == "Epoch(val) [0][3/4]"
+    records = [r for r in scalars(runner, read_jsonl) if "accuracy/top1" in r]
+    assert [r["step"] for r in records] == [0, 1, 2, 2]
+    assert all(set(r) == {"accuracy/top1", "data_time", "time", "step"} for r in records)
+
+
+class PerClass(BaseMetric):
+    """A metric like mmpretrain's ``average=None`` ones: per-class lists and tensors."""
+
+    default_prefix = "single-label"
+
+    def process(self, data_batch: Any, data_samples: Any) -> None:
+        self.results.append(1)
+
+    def compute_metrics(self, results: list) -> dict:
+        return {
+            "recall": [100.0, 5.5],
+            "precision": torch.tensor([50.0, 25.0]),
+            "names": ("neg", "pos"),
+            "accuracy": float(len(results)),
+        }
+
+
+@pytest.mark.parametrize("custom_processor", [False, True])
+def test_the_test_json_keeps_non_scalar_metrics_as_mmengine_dumps_them(
+    make_runner: Any, read_jsonl: Any, custom_processor: bool
+) -> None:
+    extra: dict[str, Any] = {}
+    if custom_processor:  # MMEngine calls get_log_after_epoch(..., with_non_scalar=True)
+        from runner_core.logging.log_processor import LogProcessor
+        from runner_core.registry import LOG_PROCESSORS
+
+        @LOG_PROCESSORS.register_module(force=True)
+        class EpochOverridingLogProcessorForTests(LogProcessor):
+            def get_log_after_epoch(
+                self, runner: Any, batch_idx: int, mode: str, with_non_scalar: bool = False
+            ) -> tuple[dict, str]:
+                return super().get_log_after_epoch(runner, batch_idx, mode, with_non_scalar)
+
+        extra["log_processor"] = dict(type="EpochOverridingLogProcessorForTests")
+    runner = make_runner(
+        train_dataloader=None,
+        train_cfg=None,
+        optim_wrapper=None,
+        test_dataloader=dict(dataset=_test_data(), batch_size=8),
+        test_evaluator=PerClass(),
+        **extra,
+    )
+    runner.test()
+    test = json.loads((Path(runner.log_dir) / f"{runner.timestamp}.json").read_text())
+    assert list(test) == [
+        "single-label/accuracy",
+        "single-label/recall",
+        "single-label/precision",
+        "single-label/names",
+        "data_time",
+        "time",
+    ]
+    assert test["single-label/accuracy"] == 2.0
+    assert test["single-label/recall"] == [100.0, 5.5]
+    assert test["single-label/precision"] == [50.0, 25.0]
+    assert test["single-label/names"] == ["neg", "pos"]
+    # the visualizer gets the numbers (MMEngine sends it no test record at all)
+    assert set(scalars(runner, read_jsonl)[-1]) == {"single-label/accuracy", "data_time"} | {
+        "time",
+        "step",
+    }
+
+
+def test_json_log_path_serves_a_subclass_written_as_mmengines_docs_show(
+    make_runner: Any, read_jsonl: Any
+) -> None:
+    class MyLogger(LoggerHook):
+        def after_train_iter(
+            self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
+        ) -> None:
+            if self.every_n_train_iters(runner, self.interval):
+                tag, line = runner.log_processor.get_log_after_iter(runner, batch_idx, "train")
+                runner.logger.info("MY " + line)
+                runner.visualizer.add_scalars(
+                    tag, step=runner.iter + 1, file_path=self.json_log_path
+                )
+
+    hook = MyLogger(interval=4, progress_bar=False)
+    assert hook.json_log_path is None  # MMEngine's: set in before_run
+    runner = make_runner(default_hooks=dict(logger=hook))
+    runner.train()
+    assert hook.json_log_path == f"{runner.timestamp}.json"
+    copy = read_jsonl(Path(runner.log_dir) / "vis_data" / hook.json_log_path)
+    assert [r["step"] for r in copy] == [4, 8, 12, 16]
+    assert copy == scalars(runner, read_jsonl)
+    assert len([line for line in log_lines(runner) if line.startswith("MY Epoch(train)")]) == 4
 
 
 def _data() -> tuple[torch.Tensor, torch.Tensor]:
@@ -232,7 +350,7 @@ def test_mmengines_json_logs_are_written_beside_scalars_json(
     assert len(scalars(runner, read_jsonl)) == 7  # and the test record
     # <run folder>/<timestamp>.json: the test metrics, as MMEngine writes them
     test = json.loads((Path(runner.log_dir) / f"{runner.timestamp}.json").read_text())
-    assert set(test) >= {"accuracy/top1", "iter"}
+    assert list(test) == ["accuracy/top1", "data_time", "time"]  # MMEngine's keys, no iter
 
 
 def test_test_lines_say_iter_with_iteration_based_logging(make_runner: Any) -> None:
@@ -328,7 +446,8 @@ def test_a_log_processor_overriding_mmengines_methods_makes_the_lines(
     assert all("accuracy/top1: " in x for x in closing)
     records = scalars(runner, read_jsonl)
     assert [r["step"] for r in records if "shout" in r] == [3, 6, 11, 14]
-    assert [(r["step"], r["epoch"]) for r in records if "done" in r] == [(1, 1), (2, 2)]
+    assert [r["step"] for r in records if "done" in r] == [1, 2]
+    assert all("epoch" not in r and "iter" not in r for r in records if "done" in r)
 
 
 def test_file_client_args_is_accepted_as_none_only() -> None:

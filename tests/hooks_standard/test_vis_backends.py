@@ -29,6 +29,26 @@ def test_local_backend_appends_one_flushed_record_per_call(tmp_path: Path) -> No
     assert [r["step"] for r in records] == [10, 1, 20]
 
 
+def test_local_backend_file_path_follows_mmengines_rules(tmp_path: Path) -> None:
+    """MMEngine: ``file_path`` is a .json file relative to save_dir (sub-folders kept), never
+    the scalar file itself (AssertionError); the record goes to both files."""
+    from runner_hooks_standard.vis_backends.local import ScalarFileError
+
+    backend = LocalVisBackend(save_dir=tmp_path / "vis")
+    backend.add_scalars({"loss": 1.0}, step=1, file_path="logs/run.json")
+    backend.add_scalars({"loss": 2.0}, step=2, file_path="./logs/../logs/run.json")  # same file
+    for bad in ("run.txt", "scalars.json", "./scalars.json"):
+        with pytest.raises(ScalarFileError, match="file_path") as caught:
+            backend.add_scalars({"loss": 3.0}, step=3, file_path=bad)
+        assert isinstance(caught.value, AssertionError)
+    backend.close()
+    extra = (tmp_path / "vis" / "logs" / "run.json").read_text().splitlines()
+    assert [json.loads(x) for x in extra] == [{"loss": 1.0, "step": 1}, {"loss": 2.0, "step": 2}]
+    records = (tmp_path / "vis" / "scalars.json").read_text().splitlines()
+    assert [json.loads(x)["step"] for x in records] == [1, 2]  # a refused name writes nothing
+    assert not (tmp_path / "vis" / "run.txt").exists()
+
+
 def test_local_backend_writes_the_config_once(tmp_path: Path) -> None:
     from runner_core.config import Config
 

@@ -6,11 +6,13 @@ Every ``interval`` iterations it writes one line::
 
 and, through the runner's visualizer, one record in ``vis_data/scalars.json``
 and ``vis_data/<timestamp>.json`` (``LocalVisBackend``, MMEngine's two files)
-and any other backend (TensorBoard, ...). Test metrics also go to
-``<run folder>/<timestamp>.json``, as MMEngine writes them. At the end of
-validation/testing it writes the metrics the same way. In an interactive
-terminal a live progress bar stands in for the scrolling training lines; the
-text log file always gets the plain lines.
+and any other backend (TensorBoard, ...). At the end of validation/testing
+it writes the metrics the same way (``{metrics, data_time, time, step}``, as
+MMEngine's validation records); the test metrics, non-numeric ones (per-class
+lists, tensors) included, also go to ``<run folder>/<timestamp>.json``, as
+MMEngine writes them. In an interactive terminal a live progress bar stands
+in for the scrolling training lines; the text log file always gets the plain
+lines.
 
 Between logging iterations the hook only compares two integers: the loss
 values are averaged (and moved off the device) on logging iterations only.
@@ -25,6 +27,7 @@ import json
 import logging
 import shutil
 import warnings
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -33,7 +36,9 @@ from runner_core.contract import RunnerAPI
 from runner_core.errors import ConfigError, HookError
 from runner_core.hooks import Hook, Priority
 from runner_core.logging.log_processor import (
+    TIME_KEYS,
     LogProcessor,
+    as_number,
     eval_position,
     format_eta,
     format_value,
@@ -73,7 +78,8 @@ class LoggerHook(Hook):
         keep_local: with ``out_dir``, keep the local copies (False deletes them
             after copying).
         log_metric_by_epoch: validation records use the epoch as their
-            ``step`` (epoch-based runs); False uses the iteration.
+            ``step`` (epoch-based runs, and ``val()`` outside training); False
+            uses the iteration.
         num_digits: digits after the point; None reads
             ``log_processor=dict(num_digits=...)`` (default 4).
         window_size: iterations the losses and times are averaged over;
@@ -149,11 +155,13 @@ class LoggerHook(Hook):
         self._eval_done = 0
         self._display: ProgressDisplay | None = None
         self._warned_keys: set[str] = set()
-        self._json_log = "scalars.json"  # <timestamp>.json once the run is known
+        #: MMEngine's: the ``<timestamp>.json`` file name (set in ``before_run``) that
+        #: ``visualizer.add_scalars(..., file_path=...)`` writes beside ``scalars.json``
+        self.json_log_path: str | None = None
 
     # -- set-up ---------------------------------------------------------------------------
     def before_run(self, runner: RunnerAPI) -> None:
-        self._json_log = f"{runner.timestamp}.json"
+        self.json_log_path = f"{runner.timestamp}.json"
         self._processor = log_processor_of(runner)
         kind = type(self._processor)  # decided once per run: the usual path stays as fast
         self._custom_iter = kind.get_log_after_iter is not LogProcessor.get_log_after_iter
@@ -232,7 +240,7 @@ class LoggerHook(Hook):
             runner.logger.info(line)
         visualizer = getattr(runner, "visualizer", None)
         if visualizer is not None and getattr(runner, "rank", 0) == 0:
-            visualizer.add_scalars(record, step=runner.iter + 1, file_path=self._json_log)
+            visualizer.add_scalars(record, step=runner.iter + 1, file_path=self.json_log_path)
         self._logged_in_epoch = True
         if runner.iter + 1 >= self._next_exp_name:
             self._next_exp_name += self.interval_exp_name * (
@@ -334,11 +342,14 @@ class LoggerHook(Hook):
         )
         logger.info(line)
 
+    def _eval_by_epoch(self, runner: RunnerAPI) -> bool:
+        # outside training: MMEngine's Epoch(val) [0][n/n] too, unless by_epoch=False or the
+        # train loop (built by an earlier train()) counts iterations
+        return self._by_epoch if self._training else self._processor.eval_by_epoch(runner)
+
     def _eval_position(self, runner: RunnerAPI, mode: str, n: int, total: int | None) -> str:
-        if self._training:
-            return eval_position(mode, n, total, self._by_epoch, runner.epoch)
-        # log_processor=dict(by_epoch=False): Iter(...)
-        return eval_position(mode, n, total, self._processor.by_epoch is not False, None)
+        epoch = runner.epoch if mode == "val" else None  # validation lines carry the epoch
+        return eval_position(mode, n, total, self._eval_by_epoch(runner), epoch)
 
     def after_val_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
         self._log_metrics(runner, "val", metrics)
@@ -351,9 +362,14 @@ class LoggerHook(Hook):
             self._display.finish_eval()
         n = self._eval_done
         if self._custom_epoch:
-            tag_, line = self._processor.get_log_after_epoch(runner, n, mode)
-            record = dict(tag_)
-            has_metrics = bool(record)
+            if mode == "test":  # as MMEngine calls it: the test file keeps non-scalar values
+                tag_, line = self._processor.get_log_after_epoch(runner, n, mode, True)
+            else:
+                tag_, line = self._processor.get_log_after_epoch(runner, n, mode)
+            record = full = dict(tag_)
+            has_metrics = dumps = bool(full)
+            if mode == "test":  # the visualizer gets the numbers
+                record = {k: v for k, v in full.items() if as_number(v) is not None}
         else:
             # large groups (one value per class) are summarised on the line; the record keeps all
             tag, line, has_metrics = self._processor.epoch_log(
@@ -364,25 +380,39 @@ class LoggerHook(Hook):
                 digits=cast(int, self.num_digits),  # before_run sets it
                 position=self._eval_position(runner, mode, n, n),
             )
-            record = self._processor.scalar_record(tag, mode)
+            record = full = self._processor.scalar_record(tag, mode)
+            dumps = has_metrics
+            if mode == "test":  # MMEngine's order: numbers, the other values, then the times
+                numbers = {k: v for k, v in tag.items() if k not in TIME_KEYS}
+                others = {k: v for k, v in (metrics or {}).items() if k not in tag}
+                times = {k: v for k, v in tag.items() if k in TIME_KEYS}
+                full = self._processor.scalar_record({**numbers, **others, **times}, mode)
+                dumps = has_metrics or bool(others)
         runner.logger.info(line)
-        if self._training and self._by_epoch:
-            record["epoch"] = runner.epoch
-            step = runner.epoch if self.log_metric_by_epoch else runner.iter
+        # MMEngine's val records: {metrics, data_time, time} at the epoch (outside training
+        # too: 0 before any), or at the iteration in iteration-based runs (see the docs)
+        if mode == "val" and self.log_metric_by_epoch and self._eval_by_epoch(runner):
+            step = runner.epoch
         else:
-            record["iter"] = runner.iter
             step = runner.iter
-        if getattr(runner, "rank", 0) != 0 or not has_metrics:
+        if getattr(runner, "rank", 0) != 0:
             return
         visualizer = getattr(runner, "visualizer", None)
-        if visualizer is not None:  # MMEngine's <timestamp>.json has train and val records only
-            file_path = self._json_log if mode == "val" else None
+        if visualizer is not None and has_metrics:  # MMEngine's <timestamp>.json: train, val
+            file_path = self.json_log_path if mode == "val" else None
             visualizer.add_scalars(record, step=step, file_path=file_path)
-        if mode == "test":  # MMEngine's <run folder>/<timestamp>.json: the test metrics alone
+        if mode == "test" and dumps:  # MMEngine's <run folder>/<timestamp>.json: test metrics
             from runner_core.checkpoint import write_bytes_atomic
 
-            data = json.dumps(record).encode("utf-8")
-            write_bytes_atomic(data, Path(runner.log_dir) / self._json_log, fsync=False)
+            data = json.dumps(self._process_tags(full)).encode("utf-8")
+            name = self.json_log_path or f"{runner.timestamp}.json"
+            write_bytes_atomic(data, Path(runner.log_dir) / name, fsync=False)
+
+    @staticmethod
+    def _process_tags(tags: Mapping[str, Any]) -> OrderedDict[str, Any]:
+        """MMEngine's: the tags as JSON values; tensors and arrays become lists, values JSON
+        has no form for become null."""
+        return OrderedDict((str(k), _json_value(v)) for k, v in tags.items())
 
     def after_val(self, runner: RunnerAPI) -> None:
         if self._display is not None:
@@ -424,6 +454,17 @@ class LoggerHook(Hook):
 
     def __repr__(self) -> str:
         return f"LoggerHook(interval={self.interval}, ignore_last={self.ignore_last})"
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_json_value(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    tolist = getattr(value, "tolist", None)  # tensors, numpy arrays and numbers
+    return tolist() if callable(tolist) else None
 
 
 def _log_to_files(logger: logging.Logger, message: str) -> None:

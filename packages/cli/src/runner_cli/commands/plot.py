@@ -3,9 +3,9 @@
 Reads ``vis_data/scalars.json`` (JSON lines written by ``LocalVisBackend``)
 of the newest run folder of a work dir, or of a given run folder. One subplot
 per key, one line per run. Training records carry ``iter``, so their x axis
-is the iteration; validation records of epoch-based runs carry ``epoch`` and
-are drawn by their step (the epoch). Needs matplotlib: ``pip install
-runner-cli[plot]``.
+is the iteration; validation records (MMEngine's: no ``iter``) are drawn by
+their step, the epoch in epoch-based runs (whose training records carry
+``epoch``). Needs matplotlib: ``pip install runner-cli[plot]``.
 """
 
 from __future__ import annotations
@@ -116,6 +116,7 @@ def _has_training_records(scalars: Path) -> bool:
 def read_run(scalars: Path, label: str) -> Run:
     """Parse the JSON lines; a half-written last line (a run still going) is skipped."""
     series: dict[str, Series] = {}
+    epoch_based = False  # training records with ``epoch``: validation steps are epochs
     lines = scalars.read_text(encoding="utf-8").splitlines()
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -128,10 +129,11 @@ def read_run(scalars: Path, label: str) -> Run:
             raise UsageError(f"{scalars}:{number} is not a JSON record ({exc.msg}).") from exc
         if not isinstance(record, dict):
             continue
+        epoch_based = epoch_based or "epoch" in record  # (older runs' validation ones too)
         if "iter" in record:
             x, kind = record["iter"], "iter"
         else:
-            x, kind = record.get("step", number), "epoch" if "epoch" in record else "step"
+            x, kind = record.get("step", number), "epoch" if epoch_based else "step"
         stage = "val" if _is_validation(record) else "train"
         for key, value in record.items():
             if key in ("step", "iter", "epoch") or isinstance(value, bool):

@@ -345,10 +345,24 @@ class LogProcessor:
         tag, line, _ = self.epoch_log(
             runner, mode, metrics, batch_idx, digits=self.num_digits, position=position
         )
-        record = self.scalar_record(tag, mode)
-        if with_non_scalar:
-            record.update(self.scalar_record(others, mode))
-        return record, line
+        if with_non_scalar:  # MMEngine's order: numbers, the other values, then the times
+            times = {k: tag.pop(k) for k in TIME_KEYS[::-1] if k in tag}
+            tag.update(others)
+            tag.update(times)
+        return self.scalar_record(tag, mode), line
+
+    def eval_by_epoch(self, runner: Any) -> bool:
+        """Whether validation/test lines say ``Epoch(...)`` (else ``Iter(...)``).
+
+        ``by_epoch`` when set; else the train loop's unit, and epochs when no
+        train loop is built (a ``val()``/``test()``-only run), as MMEngine's
+        default ``by_epoch=True`` gives there.
+        """
+        if self.by_epoch is not None:
+            return bool(self.by_epoch)
+        if getattr(runner, "max_iters", None) is None:  # RunnerAPI: None until the loop is built
+            return True
+        return bool(getattr(runner.train_loop, "by_epoch", True))
 
     def _trains_by_epoch(self, runner: Any) -> bool:
         if self.by_epoch is not None:
@@ -356,11 +370,9 @@ class LogProcessor:
         return bool(getattr(runner.train_loop, "by_epoch", True))
 
     def _eval_position(self, runner: Any, mode: str, n: int, total: int | None) -> str:
-        # inside training (RuntimeInfoHook recorded max_iters) validation lines carry the epoch
-        training = mode == "val" and runner.message_hub.get_info("max_iters") is not None
-        if training:
-            return eval_position(mode, n, total, self._trains_by_epoch(runner), runner.epoch)
-        return eval_position(mode, n, total, self.by_epoch is not False, None)
+        # validation lines carry the runner's epoch, also outside training (0 before any)
+        epoch = runner.epoch if mode == "val" else None
+        return eval_position(mode, n, total, self.eval_by_epoch(runner), epoch)
 
 
 def _check_mode(mode: str, allowed: Sequence[str]) -> None:
@@ -438,7 +450,7 @@ def train_position(
 
 
 def eval_position(mode: str, n: int, total: int | None, by_epoch: bool, epoch: int | None) -> str:
-    """``Epoch(val) [e][n/total]`` inside training (``epoch`` given), else ``Epoch(test) [n/total]``;
+    """``Epoch(val) [e][n/total]`` (``epoch`` given: validation), else ``Epoch(test) [n/total]``;
     ``Iter(...)`` instead when the log is not by epoch."""
     width = len(str(total)) if total else len(str(n))
     of = f"{n:>{width}}/{total}" if total else f"{n}"

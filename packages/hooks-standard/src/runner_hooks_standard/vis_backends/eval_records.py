@@ -1,13 +1,14 @@
 """Keep validation bookkeeping off the training curves of step-based backends.
 
 The LoggerHook sends one record per training log (step = iteration, with
-``time``, ``data_time`` and ``epoch``) and one per validation (step = epoch
-in epoch-based runs, with ``time``, ``data_time`` and ``epoch`` too). In a
-backend that draws one curve per key against the step (TensorBoard), the
-shared keys then jump between iteration and epoch steps: a zig-zag. A
-validation record's bookkeeping keys are therefore written as ``val/<key>``,
-and its position counters (``epoch``, ``iter``: the step already says
-where) are dropped. Metrics keep their names.
+``time``, ``data_time``, ``iter`` and ``epoch``) and one per validation
+(step = epoch in epoch-based runs, with ``time`` and ``data_time`` too, as
+MMEngine's). In a backend that draws one curve per key against the step
+(TensorBoard), the shared keys then jump between iteration and epoch steps:
+a zig-zag. A validation record's bookkeeping keys are therefore written as
+``val/<key>``, and position counters (``epoch``, ``iter``: the step already
+says where), which records of other writers may carry, are dropped. Metrics
+keep their names.
 """
 
 from __future__ import annotations

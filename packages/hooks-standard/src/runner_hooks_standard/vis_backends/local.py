@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from runner_core.errors import RunnerError
+
 #: Records are flushed at most this often (and at every close/flush), so logging
 #: does not pay a write per record; a killed process loses at most this long.
 FLUSH_SECONDS = 1.0
+
+
+class ScalarFileError(RunnerError, AssertionError, ValueError):
+    """An ``add_scalars`` ``file_path`` MMEngine's ``LocalVisBackend`` refuses (it asserts)."""
 
 
 def to_plain(value: Any) -> Any:
@@ -89,30 +96,49 @@ class LocalVisBackend:
 
     def _file(self, file_path: str | None) -> IO[str]:
         fh = self._files.get(file_path)
-        if fh is None:
-            path = self.scalar_path if file_path is None else self.save_dir / file_path
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fh = self._files[file_path] = open(path, "a", encoding="utf-8")
+        if fh is None:  # the first record for this name: check it, share a file's handle
+            path = os.path.abspath(self.scalar_path)
+            if file_path is not None:
+                path = self._extra_path(file_path, path)
+            fh = next((f for f in self._files.values() if f.name == path), None)
+            if fh is None:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                fh = open(path, "a", encoding="utf-8")
+            self._files[file_path] = fh
         return fh
+
+    def _extra_path(self, file_path: str, scalar_path: str) -> str:
+        """MMEngine's rules: a ``.json`` file, relative to ``save_dir``, not the scalar file."""
+        path = os.path.abspath(os.path.join(self.save_dir, file_path))
+        if not str(file_path).endswith(".json"):
+            raise ScalarFileError(
+                f"LocalVisBackend.add_scalars(file_path={file_path!r}): the records are JSON "
+                "lines, so file_path must name a .json file (e.g. the LoggerHook's "
+                "json_log_path, '<timestamp>.json')."
+            )
+        if path == scalar_path:
+            raise ScalarFileError(
+                f"LocalVisBackend.add_scalars(file_path={file_path!r}) names the scalar file "
+                f"itself ({self.scalar_save_file!r}), which gets every record anyway: pass "
+                "another name (e.g. the LoggerHook's json_log_path) or file_path=None."
+            )
+        return path
 
     def add_scalars(
         self, scalar_dict: Mapping[str, Any], step: int = 0, file_path: str | None = None
     ) -> None:
         """Append ``{**scalar_dict, 'step': step}`` to the scalar file, and to ``file_path``.
 
-        ``file_path`` (a file name in ``save_dir``) gets the same record too,
-        as in MMEngine: the LoggerHook names ``<timestamp>.json``, the file
-        OpenMMLab's log analysis tools read.
+        ``file_path`` (a ``.json`` file, relative to ``save_dir``) gets the same
+        record too, as in MMEngine: the LoggerHook names ``<timestamp>.json``
+        (its ``json_log_path``), the file OpenMMLab's log analysis tools read.
         """
         record = {str(k): to_plain(v) for k, v in scalar_dict.items()}
         record["step"] = int(step)
         line = json.dumps(record) + "\n"
-        fh = self._file(None)
-        fh.write(line)
-        if file_path is not None:  # one handle per file, however it is named
-            name = Path(file_path).name
-            if name != self.scalar_save_file:
-                self._file(name).write(line)
+        if file_path is not None:  # checked first: a refused name writes nothing
+            self._file(file_path).write(line)
+        self._file(None).write(line)
         now = time.monotonic()
         if now - self._flushed_at >= FLUSH_SECONDS:  # at most a second's records pending
             self.flush()
