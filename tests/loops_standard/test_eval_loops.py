@@ -101,3 +101,65 @@ def test_a_val_loop_class_as_test_cfg_runs_the_test_points(cfg) -> None:
     metrics = runner.test()
     assert runner.test_loop.mode == "test" and points.seen == ["after_test_epoch"]
     assert "error_rate" in metrics
+
+
+def _modes(model: torch.nn.Module) -> set[bool]:
+    return {m.training for m in model.modules()}
+
+
+def test_val_and_test_leave_the_model_in_eval_mode_as_mmengine(cfg) -> None:
+    """A notebook that evaluates, then predicts with runner.model, gets MMEngine's
+    deterministic outputs: dropout off, BatchNorm statistics frozen."""
+    cfg.update(
+        test_dataloader=cfg["val_dataloader"],
+        test_evaluator=cfg["val_evaluator"],
+        test_cfg=dict(),
+    )
+    runner = Runner.from_cfg(Config(cfg))
+    runner.model.train()
+    runner.test()
+    assert _modes(runner.model) == {False}
+    runner.model.train()
+    runner.val()
+    assert _modes(runner.model) == {False}
+
+
+class _ModeAtEveryStep(Record):
+    """Records the model's mode at every training step; with ``validate_at``, validates
+    right after that batch of every epoch, as a third-party loop or hook may."""
+
+    def __init__(self, validate_at: int | None = None) -> None:
+        super().__init__()
+        self.validate_at = validate_at
+        self.training_at_step: list[set[bool]] = []
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        self.training_at_step.append(_modes(runner.model))
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        super().after_train_iter(runner, batch_idx, data_batch, outputs)
+        if batch_idx == self.validate_at:
+            runner.run_validation()
+
+
+def test_validation_in_the_middle_of_an_epoch_puts_training_mode_back(cfg) -> None:
+    runner = Runner.from_cfg(Config(cfg))
+    modes = _ModeAtEveryStep(validate_at=1)
+    runner.register_hook(modes)
+    runner.train()
+    assert len(modes.validated_at) == 4  # two mid-epoch, two on schedule
+    assert len(modes.training_at_step) == modes.train_iters > 4
+    assert all(m == {True} for m in modes.training_at_step)
+    assert _modes(runner.model) == {True}  # as before the last validation
+
+
+def test_iteration_loop_trains_in_training_mode_after_validating(cfg) -> None:
+    cfg["train_cfg"] = dict(by_epoch=False, max_iters=6, val_interval=2)
+    cfg["default_hooks"] = dict(checkpoint=dict(by_epoch=False, interval=3))
+    runner = Runner.from_cfg(Config(cfg))
+    modes = _ModeAtEveryStep()
+    runner.register_hook(modes)
+    runner.train()
+    assert modes.validated_at == [(0, 2), (0, 4), (0, 6)]
+    assert len(modes.training_at_step) == 6
+    assert all(m == {True} for m in modes.training_at_step)

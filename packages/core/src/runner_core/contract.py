@@ -231,8 +231,9 @@ class RunnerAPI(Protocol):
         ...
 
     def run_validation(self) -> dict[str, Any] | None:
-        """Validate inside training without moving training's random streams;
-        the metrics, or None when there is no validation data."""
+        """Validate inside training without moving training's random streams, the
+        model left in the mode it was in; the metrics, or None when there is no
+        validation data."""
         ...
 
     def has_validation(self) -> bool:

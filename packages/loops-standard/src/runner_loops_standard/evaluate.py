@@ -42,17 +42,17 @@ class BaseEvalLoop(BaseLoop):
         runner = self.runner
         mode = self.mode
         runner.call_hook(f"before_{mode}")
-        model = runner.model  # read after before_<mode>: a hook may wrap it (PrepareTTAHook)
-        was_training = model.training
         runner.call_hook(f"before_{mode}_epoch")
-        model.eval()
+        # read after the hooks: one may wrap the model (PrepareTTAHook). Left in eval mode, as
+        # MMEngine leaves it, so predictions with runner.model after val()/test() are
+        # deterministic; Runner.run_validation puts training's mode back.
+        runner.model.eval()
         with torch.no_grad(), self.autocast():
             for idx, data_batch in enumerate(self.dataloader):
                 self.run_iter(idx, data_batch)
         metrics = self.evaluate()
         runner.call_hook(f"after_{mode}_epoch", metrics=metrics)
         runner.call_hook(f"after_{mode}")
-        model.train(was_training)
         return metrics
 
     def run_iter(self, idx: int, data_batch: Any) -> Any:

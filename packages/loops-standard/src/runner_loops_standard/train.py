@@ -355,8 +355,7 @@ class IterBasedTrainLoop(BaseTrainLoop):
                 self.run_iter(data_batch)
                 self.update_val_interval(self._iter)
                 if self.should_validate(self._iter, self._max_iters):
-                    runner.run_validation()
-                    runner.model.train()
+                    runner.run_validation()  # puts the model back in training mode
                 if self._iter >= self._max_iters or self.stop_training:
                     break
             data_pass, start, global_start, self._offset = data_pass + 1, 0, None, 0

@@ -544,10 +544,14 @@ class Runner(PartsBuilding, CheckpointMethods):
         return self._val_loop is not None or self._val_dataloader is not None
 
     def run_validation(self) -> dict[str, Any] | None:
-        """Validation inside training: never moves training's random streams."""
+        """Validation inside training: never moves training's random streams, and leaves
+        the model in the mode it found it (the val loop leaves it in eval mode, as after
+        ``val()``), so the iterations after a mid-epoch validation still train."""
         loop = self.val_loop
         if loop is None:
             return None
+        model = self.model
+        was_training = model.training
         # checkpoints saved during validation record training's streams, not validation's
         self._resume_state.training_rng = capture_rng_state()
         try:
@@ -555,6 +559,7 @@ class Runner(PartsBuilding, CheckpointMethods):
                 return loop.run()
         finally:
             self._resume_state.training_rng = None
+            model.train(was_training)
 
     def _scale_and_build_schedulers(self) -> Any:
         scale = self.auto_scale_lr or {}
