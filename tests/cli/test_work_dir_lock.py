@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -11,8 +13,17 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+from checkpoint_runs import make_runner
+
+from runner_core.hooks import Hook
 from runner_core.runner.work_dir import prepare_work_dir
-from runner_core.runner.work_dir_lock import LOCK_NAME, WorkDirBusyError, acquire_work_dir_lock
+from runner_core.runner.work_dir_lock import (
+    LOCK_NAME,
+    WorkDirBusyError,
+    acquire_work_dir_lock,
+    release_work_dir_lock,
+)
 
 LONG_RUN = """
 train_cfg = dict(by_epoch=True, max_epochs=100000, val_interval=100000)
@@ -101,3 +112,92 @@ def test_run_folders_of_the_same_second_never_collide(tmp_path: Path) -> None:
     }
     assert all(p.is_dir() for p in folders)
     assert json.loads((tmp_path / LOCK_NAME).read_text())["pid"] == os.getpid()
+
+
+def _other_process_takes(work_dir: Path) -> subprocess.CompletedProcess[str]:
+    """Another process (a terminal, ``runner-cli test``) takes the work dir's lock."""
+    code = (
+        "import sys; from runner_core.runner.work_dir_lock import acquire_work_dir_lock as a; "
+        "a(sys.argv[1]); print('taken')"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, str(work_dir)], capture_output=True, text=True, timeout=120
+    )
+
+
+class LockDuringTraining(Hook):
+    """Reads the lock's owner while training runs."""
+
+    def __init__(self) -> None:
+        self.pids: list[int | None] = []
+
+    def before_train(self, runner) -> None:
+        lock = Path(runner.work_dir) / LOCK_NAME
+        self.pids.append(json.loads(lock.read_text())["pid"] if lock.exists() else None)
+
+
+def test_a_runner_gives_the_lock_back_when_its_call_ends(tmp_path: Path) -> None:
+    """A notebook that trained lets another process use the work dir, and takes the lock
+    back for its next call, failing if that process still holds it."""
+    lock = tmp_path / LOCK_NAME
+    seen = LockDuringTraining()
+    runner = make_runner(tmp_path, max_epochs=1, interval=1, custom_hooks=[seen])
+    assert json.loads(lock.read_text())["pid"] == os.getpid()  # built: run folder, log
+    runner.train()
+    assert seen.pids == [os.getpid()]
+    assert not lock.exists()
+    other = _other_process_takes(tmp_path)  # exits: its lock is stale afterwards
+    assert other.returncode == 0 and other.stdout.strip() == "taken", other.stderr
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock.write_text(json.dumps({"pid": sleeper.pid, "host": socket.gethostname()}))
+        runner.train_loop._max_epochs = 2  # one more epoch, if the lock allowed it
+        with pytest.raises(WorkDirBusyError, match=f"pid {sleeper.pid}"):
+            runner.train()
+        assert runner.epoch == 1
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    runner.train()  # the other run is gone: stale lock taken over
+    assert seen.pids == [os.getpid()] * 2 and runner.epoch == 2
+    assert not lock.exists()
+
+
+def test_runners_of_one_process_share_the_lock_until_the_last_is_collected(
+    tmp_path: Path,
+) -> None:
+    lock = tmp_path / LOCK_NAME
+    first = make_runner(tmp_path, interval=1)
+    second = make_runner(tmp_path, interval=1)
+    del first
+    gc.collect()
+    assert json.loads(lock.read_text())["pid"] == os.getpid()  # the second still uses it
+    del second
+    gc.collect()
+    assert not lock.exists()
+    assert _other_process_takes(tmp_path).returncode == 0
+
+
+def test_a_lock_that_vanished_with_its_work_dir_is_created_again(tmp_path: Path) -> None:
+    work = tmp_path / "wd"
+    make_runner(work, max_epochs=1, interval=1).train()
+    shutil.rmtree(work)  # a sweep's or a test's cleanup
+    seen = LockDuringTraining()
+    runner = make_runner(work, max_epochs=1, interval=1, custom_hooks=[seen])
+    runner.train()
+    assert seen.pids == [os.getpid()]
+    shutil.rmtree(work)
+    (work).mkdir()
+    runner.train_loop._max_epochs = 2
+    runner.train()  # a Runner whose lock file vanished while it held it
+    assert seen.pids == [os.getpid()] * 2
+
+
+def test_holds_are_counted_per_process(tmp_path: Path) -> None:
+    acquire_work_dir_lock(tmp_path)
+    acquire_work_dir_lock(tmp_path)
+    release_work_dir_lock(tmp_path)
+    assert (tmp_path / LOCK_NAME).exists()
+    release_work_dir_lock(tmp_path)
+    assert not (tmp_path / LOCK_NAME).exists()

@@ -155,6 +155,37 @@ def test_out_dir_in_use_by_another_run_is_refused_untouched(tmp_path: Path) -> N
     assert sorted(p.name for p in shared.iterdir()) == [in_flight.name, LOCK_NAME]
 
 
+class _OutDirLockSeen(Hook):
+    """Reads out_dir's lock at every epoch; raises in epoch ``fail_at`` (1-based)."""
+
+    def __init__(self, lock: Path, fail_at: int = 0) -> None:
+        self.lock, self.fail_at = lock, fail_at
+        self.pids: list[int | None] = []
+
+    def after_train_epoch(self, runner) -> None:
+        self.pids.append(json.loads(self.lock.read_text())["pid"] if self.lock.exists() else None)
+        if runner.epoch + 1 == self.fail_at:
+            raise RuntimeError("boom")
+
+
+def test_out_dir_lock_is_held_during_the_call_and_released_after_it(tmp_path: Path) -> None:
+    """As the work dir's: another run may use out_dir once train() ended, also by an error."""
+    lock = tmp_path / "store" / "exp1" / LOCK_NAME
+    failing = _OutDirLockSeen(lock, fail_at=1)
+    runner = make_runner(
+        tmp_path / "a" / "exp1", out_dir=str(tmp_path / "store"), custom_hooks=[failing]
+    )
+    with pytest.raises(RuntimeError, match="boom"):
+        runner.train()
+    assert failing.pids == [os.getpid()] and not lock.exists()
+    seen = _OutDirLockSeen(lock)
+    make_runner(
+        tmp_path / "b" / "exp1", out_dir=str(tmp_path / "store"), custom_hooks=[seen]
+    ).train()
+    assert seen.pids == [os.getpid()] * 3 and not lock.exists()
+    assert "epoch_3.pth" in names(tmp_path / "store" / "exp1")
+
+
 def test_save_best_keeps_one_resumable_file(tmp_path: Path) -> None:
     runner = make_runner(tmp_path, interval=1, save_best="acc", scores=[0.5, 0.9, 0.7])
     runner.train()

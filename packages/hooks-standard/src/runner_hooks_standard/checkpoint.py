@@ -208,6 +208,7 @@ class CheckpointHook(Hook):
         self.rules = self._resolve_rules(self.save_best, rule)
 
         self.out_dir: Path | None = None
+        self._out_dir_hold: Any = None  # out_dir's lock, when other runs may save there too
         self._training = False
         self._metrics: dict[str, Any] | None = None
         self._last_saved_at: tuple[int, int] | None = None  # (epoch, iter) of the newest save
@@ -373,7 +374,9 @@ class CheckpointHook(Hook):
             self.out_dir.mkdir(parents=True, exist_ok=True)
             shared = self.out_dir.resolve() != work_dir.resolve()
             if shared:  # other runs may save there: take its lock before touching it
-                lock_out_dir(self.out_dir, work_dir)
+                self._out_dir_hold = lock_out_dir(
+                    self.out_dir, work_dir, owner=self, hold=self._out_dir_hold
+                )
             removed = cleanup_orphaned_temp_files(self.out_dir)
             if shared:
                 removed += cleanup_orphaned_temp_files(work_dir)
@@ -500,6 +503,8 @@ class CheckpointHook(Hook):
 
     def after_run(self, runner: RunnerAPI) -> None:
         self._wait_writer()  # the last checkpoint exists when train() returns
+        if self._out_dir_hold is not None:  # (a failed call releases it as it ends)
+            self._out_dir_hold.release()
 
     def _check_writer(self) -> None:
         if self._writer is not None:

@@ -11,30 +11,43 @@ import hashlib
 import io
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runner_core.contract import RunnerAPI
 from runner_core.errors import HookError
 
+if TYPE_CHECKING:
+    from runner_core.runner.work_dir_lock import WorkDirHold
+
 __all__ = ["lock_out_dir", "publish", "remove_checkpoint"]
 
 
-def lock_out_dir(out_dir: Path, work_dir: Path) -> None:
+def lock_out_dir(
+    out_dir: Path, work_dir: Path, owner: object, hold: WorkDirHold | None = None
+) -> WorkDirHold:
     """Take ``out_dir``'s run lock, as the work dir's is taken, before writing there.
 
     ``out_dir/<name of the work dir>`` is shared by every run whose work dir
     has that name: without the lock two of them would overwrite each other's
     checkpoints, and one's start-up cleanup would delete the other's save in
-    progress. Raises ``WorkDirBusyError`` (a ``ConfigError``) naming the other run.
+    progress. Held as the work dir's is: until the run call (``train()``,
+    ``val()``, ``test()``) ends, or ``owner`` is garbage-collected. Returns
+    the hold; pass it back as ``hold`` at the next call. Raises
+    ``WorkDirBusyError`` (a ``ConfigError``) naming the other run.
     """
     from runner_core.runner.work_dir_lock import (
         LOCK_NAME,
         WorkDirBusyError,
-        acquire_work_dir_lock,
+        WorkDirHold,
         read_lock,
     )
 
+    if hold is None or hold.folder != out_dir:
+        if hold is not None:
+            hold.release()
+        hold = WorkDirHold(out_dir, owner=owner)
     try:
-        acquire_work_dir_lock(out_dir)
+        hold.acquire()
     except WorkDirBusyError:
         other = read_lock(out_dir) or {}
         raise WorkDirBusyError(
@@ -45,6 +58,7 @@ def lock_out_dir(out_dir: Path, work_dir: Path) -> None:
             "checkpoints there. Give this run's work dir another name, or CheckpointHook "
             f"another out_dir; if that run is gone, delete {str(out_dir / LOCK_NAME)!r}."
         ) from None
+    return hold
 
 
 def publish(runner: RunnerAPI, path: Path, keys: Sequence[str], fsync: bool) -> Path:

@@ -37,6 +37,7 @@ from .randomness import capture_rng_state, isolated_rng, set_random_seed
 from .resume import ResumeState
 from .run_header import log_run_header
 from .work_dir import make_timestamp, prepare_work_dir
+from .work_dir_lock import WorkDirHold, run_call
 
 __all__ = ["OTHER_KNOWN_KEYS", "RUNNER_KEYS", "Runner", "check_top_level_keys"]
 
@@ -70,6 +71,23 @@ def _flush_records_on_error(method: _F) -> _F:
             raise
 
     return cast(_F, wrapper)  # the same signature: Runner.train() stays typed
+
+
+def _holding_work_dir(method: _F) -> _F:
+    """Hold the work dir's lock during the call, and give it (and every lock a hook took
+    in the call) back when it ends: the process may live on (a notebook, a sweep), and
+    another process may then use the work dir."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self: Runner, *args: Any, **kwargs: Any) -> Any:
+        with run_call():
+            hold = getattr(self, "_work_dir_hold", None)
+            if hold is not None:
+                hold.acquire()  # WorkDirBusyError if another process took it since
+            return method(self, *args, **kwargs)
+
+    return cast(_F, wrapper)
 
 
 class Runner(PartsBuilding, CheckpointMethods):
@@ -169,6 +187,11 @@ class Runner(PartsBuilding, CheckpointMethods):
             work_dir = default_work_dir(getattr(cfg, "filename", None), self.experiment_name)
         self.work_dir, self.log_dir = prepare_work_dir(
             work_dir, self.timestamp, create=self.rank == 0
+        )
+        # the lock prepare_work_dir took (rank 0): held until the first run call ends, taken
+        # again for each later one, given back when this Runner is garbage-collected
+        self._work_dir_hold = (
+            WorkDirHold(self.work_dir, owner=self, held=True) if self.rank == 0 else None
         )
         self.timestamp = self.log_dir.name  # a new folder: "<time>_1" if that second is taken
         self.log_level = log_level
@@ -463,6 +486,7 @@ class Runner(PartsBuilding, CheckpointMethods):
             raise ConfigError(missing_message("train", missing, "This Runner"))
 
     @fail_fast
+    @_holding_work_dir
     @_flush_records_on_error
     def train(self) -> nn.Module:
         """Train; return the trained model (what the train loop's ``run()`` returns: the
@@ -512,6 +536,7 @@ class Runner(PartsBuilding, CheckpointMethods):
                     broadcast(tensor, src=0)
 
     @fail_fast
+    @_holding_work_dir
     @_flush_records_on_error
     def val(self) -> dict[str, Any]:
         """Validate; return the metrics."""
@@ -526,6 +551,7 @@ class Runner(PartsBuilding, CheckpointMethods):
         return metrics
 
     @fail_fast
+    @_holding_work_dir
     @_flush_records_on_error
     def test(self) -> dict[str, Any]:
         """Test; return the metrics."""

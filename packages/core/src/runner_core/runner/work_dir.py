@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from ..errors import RunnerError
-from .work_dir_lock import acquire_work_dir_lock
+from .work_dir_lock import acquire_work_dir_lock, release_work_dir_lock
 
 
 class WorkDirError(RunnerError, OSError):
@@ -44,23 +44,28 @@ def prepare_work_dir(
 
     A folder that cannot be created or written gets one clear error before
     anything starts, instead of a failure at the first checkpoint. The work
-    dir's lock is taken first (one run per work dir, see ``work_dir_lock``),
-    and the run folder is new: ``<timestamp>_1`` when a run started in the
-    same second already has ``<timestamp>``. Its name is the run's timestamp.
+    dir's lock is taken first (one run per work dir, see ``work_dir_lock``; the
+    caller owns that hold: ``WorkDirHold(work, held=True)`` gives it back), and
+    the run folder is new: ``<timestamp>_1`` when a run started in the same
+    second already has ``<timestamp>``. Its name is the run's timestamp.
     """
     from ..distributed.utils import broadcast_object
 
     work = Path(work_dir).expanduser().resolve()
     if not create:  # other ranks: rank 0 picks the run folder
         return work, work / broadcast_object(timestamp, src=0)
+    locked = False
     try:
         acquire_work_dir_lock(work)  # before anything is written: one run per work dir
+        locked = True
         run = _new_run_folder(work, timestamp)
         probe = run / f".write-test-{os.getpid()}"
         with open(probe, "w") as fh:
             fh.write("ok")
         probe.unlink()
     except OSError as exc:
+        if locked:
+            release_work_dir_lock(work)
         error = WorkDirError(
             f"The work dir {str(work)!r} is not writable ({exc.strerror or exc}). Logs and "
             f"checkpoints go there: pass a writable folder with work_dir=... (CLI: --work-dir), "

@@ -10,29 +10,53 @@ is detected (the pid no longer runs, or now belongs to a process started
 later) and taken over with a message. A lock from another host cannot be
 checked from here; the message says how to remove it by hand.
 
-The lock belongs to the process: several Runners of one process (a notebook,
-a test) share it, and it is removed when the process exits.
+The lock is held while a Runner of this process uses the work dir: from
+building it (it writes the run folder and the log) to the end of its first
+``train()``/``val()``/``test()``, and again during each later call (taken
+back at the call's start: :class:`WorkDirBusyError` if another process took
+the work dir meanwhile). Several Runners of one process (a notebook, a test,
+a sweep) share it: each owns a :class:`WorkDirHold`, and the file goes when
+the last of them is released (its call ended, the Runner was
+garbage-collected, or the process exits). A lock file that vanished (the
+work dir deleted and made again) is created again.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import contextvars
 import json
 import logging
 import os
 import socket
 import time
+import weakref
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["LOCK_NAME", "WorkDirBusyError", "acquire_work_dir_lock", "read_lock"]
+__all__ = [
+    "LOCK_NAME",
+    "WorkDirBusyError",
+    "WorkDirHold",
+    "acquire_work_dir_lock",
+    "read_lock",
+    "release_work_dir_lock",
+    "run_call",
+]
 
 LOCK_NAME = "runner.lock"
 
 _log = logging.getLogger("runner_core.work_dir")
-_held: set[Path] = set()
+#: lock path -> how many holds of this process are on it
+_holders: dict[Path, int] = {}
+#: the holds to release when the current run call ends (innermost call last)
+_calls: contextvars.ContextVar[tuple[list[WorkDirHold], ...]] = contextvars.ContextVar(
+    "runner_work_dir_calls", default=()
+)
 
 
 class WorkDirBusyError(ConfigError):
@@ -100,29 +124,56 @@ def _create(lock: Path, record: dict[str, Any]) -> bool:
     return True
 
 
-def acquire_work_dir_lock(work_dir: str | Path) -> Path:
-    """Take ``work_dir``'s lock for this process (created if needed); return the lock path.
+def _is_mine(record: dict[str, Any] | None) -> bool:
+    return (
+        record is not None
+        and record.get("pid") == os.getpid()
+        and record.get("host") == socket.gethostname()
+    )
 
+
+def acquire_work_dir_lock(work_dir: str | Path) -> Path:
+    """Take one hold on ``work_dir``'s lock for this process; return the lock path.
+
+    The lock file is created unless this process has it already (re-created
+    if it vanished); give the hold back with :func:`release_work_dir_lock`.
     Raises :class:`WorkDirBusyError` when another live run holds it.
     """
-    work = Path(work_dir)
+    lock = _take(Path(work_dir))
+    key = _key(work_dir)
+    _holders[key] = _holders.get(key, 0) + 1
+    return lock
+
+
+def release_work_dir_lock(work_dir: str | Path) -> None:
+    """Give back one hold taken by :func:`acquire_work_dir_lock`; the last one of this
+    process removes the lock file (if it is still this process's)."""
+    key = _key(work_dir)
+    left = _holders.get(key, 0) - 1
+    if left > 0:
+        _holders[key] = left
+        return
+    _holders.pop(key, None)
+    _remove_if_mine(key)
+
+
+def _key(work_dir: str | Path) -> Path:
+    """The lock's path, spelled one way for every spelling of the folder."""
+    return Path(work_dir).expanduser().resolve() / LOCK_NAME
+
+
+def _take(work: Path) -> Path:
+    """Make ``work``'s lock file this process's (created, or taken over when stale)."""
     lock = work / LOCK_NAME
-    if lock in _held:
+    if _is_mine(read_lock(work)):
         return lock
     work.mkdir(parents=True, exist_ok=True)
     mine = _record()
     for _ in range(5):  # a few rounds: another process may take over at the same moment
         if _create(lock, mine):
-            _held.add(lock)
-            atexit.register(_release, lock, mine["pid"])
             return lock
         other = read_lock(work)
-        if (
-            other is not None
-            and other.get("pid") == mine["pid"]
-            and other.get("host") == mine["host"]
-        ):
-            _held.add(lock)  # left by this very process (a Runner built earlier)
+        if _is_mine(other):
             return lock
         if not _is_stale(other, mine["host"]):
             raise WorkDirBusyError(_busy_message(work, other))
@@ -139,6 +190,61 @@ def acquire_work_dir_lock(work_dir: str | Path) -> Path:
                 who,
             )
     raise WorkDirBusyError(_busy_message(work, read_lock(work)))
+
+
+class WorkDirHold:
+    """One owner's use of a folder's lock (a Runner's work dir, a hook's output folder).
+
+    :meth:`acquire` takes it unless this hold has it (and makes the file again
+    if it vanished); :meth:`release` gives it back; both may be called again.
+    Acquired inside a run call (:func:`run_call`: the Runner's ``train()``,
+    ``val()`` and ``test()``), the hold is released when that call ends,
+    however it ends. With ``owner``, it is released when the owner is
+    garbage-collected (at the latest when the process exits).
+
+    Args:
+        folder: the folder whose ``runner.lock`` this is.
+        owner: release the hold when this object is garbage-collected.
+        held: the caller already took one hold with :func:`acquire_work_dir_lock`
+            for this object to own.
+    """
+
+    def __init__(self, folder: str | Path, owner: object = None, held: bool = False) -> None:
+        self.folder = Path(folder)
+        self.held = held
+        if owner is not None:
+            weakref.finalize(owner, self.release)
+
+    def acquire(self) -> None:
+        """Hold the lock; :class:`WorkDirBusyError` when another live run has it."""
+        if self.held:
+            _take(self.folder)  # still ours, or made again if it vanished
+        else:
+            acquire_work_dir_lock(self.folder)
+            self.held = True
+        calls = _calls.get()
+        if calls and not any(self in holds for holds in calls):
+            calls[-1].append(self)  # ends with this call (the outermost that took it)
+
+    def release(self) -> None:
+        """Give the lock back (the file goes when no other hold of this process has it)."""
+        if self.held:
+            self.held = False
+            release_work_dir_lock(self.folder)
+
+
+@contextlib.contextmanager
+def run_call() -> Iterator[None]:
+    """One run call (the Runner's ``train()``, ``val()``, ``test()``): the
+    :class:`WorkDirHold` objects acquired in it are released when it ends."""
+    holds: list[WorkDirHold] = []
+    token = _calls.set((*_calls.get(), holds))
+    try:
+        yield
+    finally:
+        _calls.reset(token)
+        for hold in reversed(holds):
+            hold.release()
 
 
 def _take_over(lock: Path, seen: dict[str, Any] | None) -> bool:
@@ -177,18 +283,17 @@ def _busy_message(work: Path, other: dict[str, Any] | None) -> str:
     )
 
 
-def _release(lock: Path, pid: int) -> None:
-    """Remove the lock at exit if it is still this process's."""
-    if os.getpid() != pid:  # a forked child (data-loader worker) exiting: not ours
-        return
-    record = read_lock(lock.parent)
-    if (
-        record is not None
-        and record.get("pid") == pid
-        and record.get("host") == (socket.gethostname())
-    ):
+def _remove_if_mine(lock: Path) -> None:
+    """Remove the lock file if it is this process's (not a forked child's parent's)."""
+    if _is_mine(read_lock(lock.parent)):
         try:
             lock.unlink()
         except OSError:
             pass
-    _held.discard(lock)
+
+
+@atexit.register
+def _release_at_exit() -> None:
+    """At exit: remove the locks this process still holds."""
+    while _holders:
+        _remove_if_mine(_holders.popitem()[0])
