@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ from runner_core.runner.preemption import TrainingPreempted
 ITERS_PER_EPOCH = 8
 
 
-def _runner(work_dir: Path, hooks: list[Hook]) -> Runner:
+def _runner(work_dir: Path, hooks: list[Hook], env_cfg: dict | None = None) -> Runner:
     gen = torch.Generator().manual_seed(0)
     data = TensorDataset(
         torch.randn(32, 4, generator=gen), torch.randint(0, 3, (32,), generator=gen)
@@ -36,6 +38,7 @@ def _runner(work_dir: Path, hooks: list[Hook]) -> Runner:
         optim_wrapper={"optimizer": {"type": "SGD", "lr": 0.1}},
         default_hooks_set="none",
         custom_hooks=hooks,
+        env_cfg=env_cfg,
     )
 
 
@@ -86,3 +89,107 @@ def test_a_signal_during_an_epochs_last_hooks_stops_before_validating(tmp_path: 
     assert not sender.validated
     assert read_pointer(tmp_path) == tmp_path / f"iter_{ITERS_PER_EPOCH}.pth"
     assert runner.iter == ITERS_PER_EPOCH and runner.epoch == 1
+
+
+def _log(runner: Runner) -> str:
+    return (runner.log_dir / f"{runner.timestamp}.log").read_text()
+
+
+@pytest.fixture
+def usr1_restored():
+    before = signal.getsignal(signal.SIGUSR1)
+    yield
+    signal.signal(signal.SIGUSR1, before)
+
+
+def test_a_python_handler_of_the_user_is_left_alone_and_named_in_one_info_line(
+    tmp_path: Path, usr1_restored
+) -> None:
+    """A sweep's own "finish this trial, then stop" handler keeps working, as in MMEngine."""
+    calls: list[int] = []
+
+    def finish_then_stop(signum, frame) -> None:
+        calls.append(signum)
+
+    signal.signal(signal.SIGUSR1, finish_then_stop)
+    runner = _runner(tmp_path, [SignalAt("step", at=5)])
+    runner.train()  # not preempted: the handler is the user's
+    assert runner.iter == 2 * ITERS_PER_EPOCH and calls == [signal.SIGUSR1]
+    assert signal.getsignal(signal.SIGUSR1) is finish_then_stop
+    lines = [line for line in _log(runner).splitlines() if "SIGUSR1 has a handler" in line]
+    assert len(lines) == 1 and "finish_then_stop" in lines[0]
+    assert "env_cfg=dict(preemption=dict(signals=['SIGTERM', 'SIGUSR1']))" in lines[0]
+    assert "SIGTERM has" not in _log(runner)  # SIGTERM had its default action: taken over
+
+
+def test_a_listed_signal_is_taken_over_and_chains_to_the_users_handler(
+    tmp_path: Path, usr1_restored
+) -> None:
+    calls: list[int] = []
+
+    def finish_then_stop(signum, frame) -> None:
+        calls.append(signum)
+
+    signal.signal(signal.SIGUSR1, finish_then_stop)
+    runner = _runner(
+        tmp_path, [SignalAt("step", at=5)], env_cfg=dict(preemption=dict(signals=["SIGUSR1"]))
+    )
+    with pytest.raises(TrainingPreempted):
+        runner.train()
+    assert calls == [signal.SIGUSR1]  # after the stop was recorded
+    assert read_pointer(tmp_path) == tmp_path / "iter_5.pth"
+    assert signal.getsignal(signal.SIGUSR1) is finish_then_stop
+
+
+def test_an_ignored_signal_is_taken_over_and_ignored_again_afterwards(
+    tmp_path: Path, usr1_restored
+) -> None:
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+    with pytest.raises(TrainingPreempted):
+        _runner(tmp_path, [SignalAt("step", at=5)]).train()
+    assert signal.getsignal(signal.SIGUSR1) == signal.SIG_IGN
+
+
+_NATIVE_HANDLER_RUN = """
+import faulthandler, os, signal, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from test_preemption import SignalAt, TrainingPreempted, _runner
+work, listed = Path(sys.argv[2]), sys.argv[3] == "listed"
+faulthandler.register(signal.SIGUSR1, all_threads=False)  # a stack dump on SIGUSR1, set in C
+env = dict(preemption=dict(signals=["SIGUSR1"])) if listed else None
+try:
+    _runner(work, [SignalAt("step", at=5)], env_cfg=env).train()
+    print("TRAINED", flush=True)
+except TrainingPreempted:
+    print("PREEMPTED", flush=True)
+os.kill(os.getpid(), signal.SIGUSR1)  # after training: the dump again, not a kill
+time.sleep(0.2)
+print("ALIVE", flush=True)
+"""
+
+
+@pytest.mark.parametrize("listed", [False, True])
+def test_a_handler_set_outside_python_is_left_alone_or_put_back(
+    tmp_path: Path, listed: bool
+) -> None:
+    """faulthandler.register(SIGUSR1) is invisible to signal.getsignal: by default it
+    keeps dumping stacks during training; listed, it is taken over and comes back."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _NATIVE_HANDLER_RUN,
+            str(Path(__file__).parent),
+            str(tmp_path),
+            "listed" if listed else "default",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = [line for line in done.stdout.splitlines() if line in ("TRAINED", "PREEMPTED", "ALIVE")]
+    assert out == (["PREEMPTED", "ALIVE"] if listed else ["TRAINED", "ALIVE"])
+    dumps = done.stderr.count("Current thread") + done.stderr.count("Stack (most recent")
+    assert dumps == (1 if listed else 2), done.stderr[-3000:]

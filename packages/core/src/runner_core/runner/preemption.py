@@ -19,8 +19,17 @@ that follows), and then:
    ``128 + signal`` (143 for SIGTERM), as if the signal had ended the process.
 
 Configured with ``env_cfg=dict(preemption=dict(signals=['SIGTERM', 'SIGUSR1'],
-slurm_requeue=False))``; ``signals=[]`` turns it off. Outside ``train()`` the
-signals keep their usual meaning. Data-loader workers ignore them (only this
+slurm_requeue=False))``; ``signals=[]`` turns it off. By default a signal is
+taken over only when nothing of this process handles it (its default action,
+or ignored: a scheduler kills the job a little later anyway). One with a
+handler of the user's (a sweep's "finish this trial, then stop" SIGTERM, a
+``faulthandler.register(signal.SIGUSR1)`` stack dump, set in C and invisible
+to ``signal.getsignal``) is left alone, with one info line saying how to hand
+it over: listed explicitly in ``signals``, it is taken over and, after the
+stop is recorded, the user's Python handler is called too. Whatever was
+there comes back when training ends (a handler set in C, too, where
+``sigaction`` can be called: see :mod:`.signal_handlers`), so outside
+``train()`` the signals keep their usual meaning. Data-loader workers ignore them (only this
 process reacts, then shuts the workers down). In a multi-process run the flags are summed
 over ranks without waiting, about every 0.1 s of training (the sum started at
 one check is read at the next), so all ranks stop at the same iteration,
@@ -39,6 +48,7 @@ from typing import Any
 from ..data import worker_signals
 from ..errors import ConfigError, did_you_mean
 from ..hooks import Hook, Priority
+from . import signal_handlers
 
 __all__ = [
     "DEFAULT_SIGNALS",
@@ -247,7 +257,7 @@ class PreemptionHook(Hook):
         sent, self._in_flight = self._in_flight, None
         return self._settled_sum(sent)
 
-    def reset(self) -> None:
+    def _reset(self) -> None:
         """Forget the last run's agreement state (called when training starts)."""
         self.received = None
         self._in_flight = None
@@ -293,17 +303,62 @@ def _requeue(runner: Any) -> None:
         runner.logger.info("Requeued SLURM job %s (scontrol requeue).", job)
 
 
+def _listed(env_cfg: Mapping[str, Any]) -> bool:
+    """Whether the user named the signals (``env_cfg.preemption.signals``)."""
+    cfg = env_cfg.get("preemption")
+    return isinstance(cfg, Mapping) and "signals" in cfg
+
+
+def _left_alone(sig: signal.Signals, found: signal_handlers.Disposition, names: str) -> str:
+    if found.kind == "python":
+        owner = getattr(found.python, "__qualname__", None) or repr(found.python)
+        whose = f"a handler of this process ({owner})"
+        then = "then call your handler"
+    else:
+        whose = "a handler installed outside Python (faulthandler.register, a C extension)"
+        then = "it replaces that handler during training"
+    return (
+        f"{sig.name} has {whose}: runner leaves {sig.name} alone, so during training it does "
+        f"not save a checkpoint and stop the run. To have runner do that ({then}), list it: "
+        f"env_cfg=dict(preemption=dict(signals={names}))."
+    )
+
+
 @contextlib.contextmanager
 def watch(runner: Any) -> Iterator[PreemptionHook | None]:
     """During training: the signals set a flag that :class:`PreemptionHook` acts on.
 
-    The previous handlers come back when training ends, however it ends. Only
-    the main thread can install handlers; elsewhere this does nothing. Data
-    workers started meanwhile ignore the signals (a signal sent to the process
-    group must not kill them before this process has saved).
+    A signal the user handles is left alone unless listed explicitly (see the
+    module's docstring); a listed one's Python handler is called after the
+    flag is set. What was there comes back when training ends, however it
+    ends. Only the main thread can install handlers; elsewhere this does
+    nothing. Data workers started meanwhile ignore the signals taken over (a
+    signal sent to the process group must not kill them before this process
+    has saved).
     """
-    signals, requeue = preemption_settings(getattr(runner, "env_cfg", {}) or {})
+    env_cfg = getattr(runner, "env_cfg", {}) or {}
+    signals, requeue = preemption_settings(env_cfg)
     if not signals or threading.current_thread() is not threading.main_thread():
+        yield None
+        return
+    listed = _listed(env_cfg)
+    found = {sig: signal_handlers.current(sig) for sig in signals}
+    taken = [sig for sig in signals if listed or found[sig].kind in ("default", "ignored")]
+    names = repr([sig.name for sig in signals])
+    for sig in signals:
+        if sig not in taken:
+            runner.logger.info(_left_alone(sig, found[sig], names))
+        elif found[sig].kind == "native" and found[sig].native is None:
+            runner.logger.warning(
+                "env_cfg.preemption.signals lists %s, which has a handler installed outside "
+                "Python (faulthandler.register, a C extension): runner replaces it during "
+                "training and cannot put it back here, so afterwards %s has its default "
+                "effect. Install that handler again after train(), or leave %s out.",
+                sig.name,
+                sig.name,
+                sig.name,
+            )
+    if not taken:
         yield None
         return
     hook = next((h for h in runner.hooks if isinstance(h, PreemptionHook)), None)
@@ -311,20 +366,28 @@ def watch(runner: Any) -> Iterator[PreemptionHook | None]:
         hook = PreemptionHook(slurm_requeue=requeue)
         runner.hooks.register(hook, Priority.LOWEST, "preemption")
     hook.slurm_requeue = requeue
-    hook.reset()
+    hook._reset()
     hook.distributed = bool(getattr(runner, "distributed", False))
+    # the user's Python handlers of listed signals, called after the stop is recorded
+    chained = {int(sig): found[sig].python for sig in taken if found[sig].kind == "python"}
 
     def on_signal(signum: int, frame: Any) -> None:
         if hook.received is None:
             hook.received = signum
             runner.hooks.wake_soon(hook)  # it sat out the iterations until now
+        user = chained.get(signum)
+        if user is not None:
+            user(signum, frame)
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in signals}
+    installed = []
     hook.woken_by_signal = True
     try:
-        with worker_signals.ignored_in_workers(signals):  # only this process reacts
+        for sig in taken:
+            signal.signal(sig, on_signal)
+            installed.append(sig)
+        with worker_signals.ignored_in_workers(taken):  # only this process reacts
             yield hook
     finally:
         hook.woken_by_signal = False
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        for sig in installed:
+            signal_handlers.restore(sig, found[sig])
