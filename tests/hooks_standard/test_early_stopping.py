@@ -9,6 +9,7 @@ import torch
 
 from runner_core.errors import ConfigError, HookError
 from runner_core.evaluator import BaseMetric
+from runner_core.hooks import Hook
 from runner_hooks_standard.early_stopping import EarlyStoppingHook
 
 
@@ -63,6 +64,38 @@ def test_a_resumed_run_stops_where_the_full_run_does(make_runner: Any) -> None:
     assert first.epoch == 4
     resumed = run(make_runner, max_epochs=10, resume=True)
     assert resumed.epoch == 6
+
+
+class KilledAfterSave(Hook):
+    """Stops the run right after the checkpoint of ``epoch``, before its validation."""
+
+    priority = "LOWEST"  # after CheckpointHook's after_train_epoch
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def after_train_epoch(self, runner: Any) -> None:
+        if runner.epoch + 1 == self.epoch:
+            raise RuntimeError("killed")
+
+
+def test_a_run_resumed_before_its_validation_counts_that_validation(make_runner: Any) -> None:
+    """The resumed run validates epoch 5 again; early stopping must count it (stop at 6)."""
+    metric = ScoreByEpoch(SCORES)
+    first = make_runner(
+        val=True,
+        val_evaluator=metric,
+        train_cfg=dict(by_epoch=True, max_epochs=10),
+        custom_hooks=[
+            dict(type="EarlyStoppingHook", monitor="score", rule="greater", patience=3),
+            KilledAfterSave(epoch=5),
+        ],
+    )
+    metric.runner = first
+    with pytest.raises(RuntimeError, match="killed"):
+        first.train()
+    resumed = run(make_runner, max_epochs=10, resume=True)
+    assert resumed.epoch == 6 and resumed.train_loop.stop_training
 
 
 @pytest.mark.parametrize(

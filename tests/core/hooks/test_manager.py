@@ -325,3 +325,45 @@ def test_a_declared_points_arguments_are_checked_when_the_run_starts() -> None:
     m.declare_points({"after_qa_val": ("runner", "n_batches")})
     with pytest.raises(HookError, match=r"takes 'nbatches'.*Did you mean 'n_batches'\?"):
         m.validate()
+
+
+def test_after_point_runs_once_every_hook_has_had_the_point() -> None:
+    """A resumed run's missed validation must reach lower-priority hooks after their before_train."""
+    log: list = []
+    m = HookManager()
+
+    class Defers(Hook):
+        priority = "VERY_LOW"
+
+        def before_train(self) -> None:
+            log.append("defers.before_train")
+            m.after_point(lambda: log.append("deferred"))
+
+    class Lowest(Hook):
+        priority = "LOWEST"
+
+        def before_train(self) -> None:
+            log.append("lowest.before_train")
+
+    m.register(Lowest())
+    m.register(Defers())
+    m.call("before_train", {"runner": None})
+    assert log == ["defers.before_train", "lowest.before_train", "deferred"]
+    m.after_point(lambda: log.append("at once"))  # no point being called
+    assert log[-1] == "at once"
+
+
+def test_after_point_actions_of_a_point_that_raised_are_dropped() -> None:
+    ran: list = []
+    m = HookManager()
+
+    class DefersThenFails(Hook):
+        def before_train(self) -> None:
+            m.after_point(lambda: ran.append("deferred"))
+            raise ValueError("boom")
+
+    m.register(DefersThenFails())
+    with pytest.raises(ValueError, match="boom"):
+        m.call("before_train", {"runner": None})
+    m.call("after_train", {"runner": None})
+    assert ran == []

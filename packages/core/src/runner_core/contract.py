@@ -48,6 +48,12 @@ class HookSequence(Protocol):
         point called on; safe in a signal handler."""
         ...
 
+    def after_point(self, action: Callable[[], object]) -> None:
+        """Run ``action`` once the hook point being called through ``call_hook``
+        (``before_train``, ``after_val``, ...) has reached every hook; at once when
+        no such point is being called (the per-iteration fast path included)."""
+        ...
+
 
 @runtime_checkable
 class LoopAPI(Protocol):

@@ -396,7 +396,9 @@ class CheckpointHook(Hook):
             self._last_saved_at = self._progress(runner)
             self._states_at_save = hook_states(runner, self)
             self._schedulers_at_save = scheduler_states(runner)
-            self._validate_missed(runner)
+            # once every hook has had its before_train: hooks of lower priority (early
+            # stopping) must see that validation with their own set-up done
+            runner.hooks.after_point(lambda: self._validate_missed(runner))
         if self._dropping and runner.rank == 0:  # the run died between a save and its pruning
             for old in self._dropping:
                 if old not in self.kept_ckpts:

@@ -99,6 +99,9 @@ class HookManager(Sequence[Hook]):
         self._idle: dict[int, frozenset[str]] = {}
         #: ids of idle hooks to call again from the next point on (:meth:`wake_soon`)
         self._waking: set[int] = set()
+        #: :meth:`call` dispatches in progress, and what :meth:`after_point` deferred
+        self._calling = 0
+        self._deferred: list[Callable[[], object]] = []
         #: ``points.<name>(runner, ...)``: the fastest way to call a standard hook
         #: point, arguments in the spec's order; a no-op when no hook implements it.
         self.points = HookPoints()
@@ -359,6 +362,20 @@ class HookManager(Sequence[Hook]):
             if id(e.hook) in self._idle
         }
 
+    def after_point(self, action: Callable[[], object]) -> None:
+        """Run ``action`` once the point being dispatched by :meth:`call` has reached
+        every hook, or at once when none is (the fast ``points`` included).
+
+        For work that other hooks must see with their own set-up for the point
+        done: a hook's ``before_train`` that validates (a resumed run's missed
+        validation) would otherwise reach hooks of lower priority before their
+        ``before_train``. If the point raises, the actions are dropped.
+        """
+        if self._calling:
+            self._deferred.append(action)
+        else:
+            action()
+
     # -- dispatch -------------------------------------------------------------------
     def has(self, name: str) -> bool:
         """True if some registered hook implements ``name``."""
@@ -370,6 +387,21 @@ class HookManager(Sequence[Hook]):
         Right after ``before_train`` the hooks' :meth:`Hook.idle_points` are
         settled; after ``after_train`` every point is called again.
         """
+        self._calling += 1
+        try:
+            self._dispatch(name, kwargs)
+        except BaseException:
+            if self._calling == 1:
+                self._deferred.clear()
+            raise
+        finally:
+            self._calling -= 1
+        if self._deferred and not self._calling:
+            actions, self._deferred = self._deferred, []
+            for action in actions:
+                action()
+
+    def _dispatch(self, name: str, kwargs: dict[str, Any]) -> None:
         if self._waking:
             self._wake_now()
         if self._armed and name in self._armed:
