@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,14 @@ def test_wheels_install_into_a_clean_venv_and_find_plugins(tmp_path: Path) -> No
         "runner_hooks_standard",
         "runner_loops_standard",
     ]
+    license_text = (ROOT / "LICENSE").read_bytes()
+    for wheel in wheels.glob("*.whl"):  # the Apache-2.0 text each one declares, and a readme
+        with zipfile.ZipFile(wheel) as zf:
+            (licence,) = [n for n in zf.namelist() if n.endswith(".dist-info/licenses/LICENSE")]
+            assert zf.read(licence) == license_text, wheel.name
+            (meta,) = [n for n in zf.namelist() if n.endswith(".dist-info/METADATA")]
+            metadata = zf.read(meta).decode()
+        assert "License-File: LICENSE" in metadata and "Description-Content-Type" in metadata
 
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", str(venv)])
@@ -127,3 +136,26 @@ def test_ecosystem_wheels_carry_their_entry_points_and_extras(tmp_path: Path) ->
     assert "sweep = runner_sweep.command:register" in sweep["entry_points.txt"]
     assert "study = runner_sweep.plot:plot_study" in sweep["entry_points.txt"]
     assert "Requires-Dist: optuna" in sweep["METADATA"]
+
+
+ALL_MEMBERS = [*MEMBERS, "trackers", "sweep"]
+
+
+@pytest.mark.parametrize("member", ALL_MEMBERS)
+def test_each_distribution_ships_the_license_and_a_readme(member: str) -> None:
+    """Every distribution declares Apache-2.0; its wheel and sdist carry the text.
+
+    hatchling takes license files from the member's own folder (PEP 639 paths
+    cannot leave it), so each holds a copy of the repository's LICENSE.
+    """
+    from runner_core.project import load_toml
+
+    folder = ROOT / "packages" / member
+    project = load_toml(folder / "pyproject.toml")["project"]
+    assert project["license"] == "Apache-2.0"
+    assert project["license-files"] == ["LICENSE"]
+    assert (folder / "LICENSE").read_bytes() == (ROOT / "LICENSE").read_bytes()
+    assert (folder / project["readme"]).is_file()
+    text = (ROOT / "LICENSE").read_text()
+    assert "Apache License\n                           Version 2.0, January 2004" in text
+    assert "Copyright runner contributors" in text
