@@ -153,3 +153,48 @@ def test_config_check_refuses_the_numbers_train_refuses(tiny_here: Path, capsys)
     assert "optim_wrapper.optimizer.lr: 'abc' is not valid" in err
     assert "train_dataloader.num_workers: 1.5 is not valid" in err
     assert "randomness.seed: 'abc' is not valid" in err
+
+
+def _uninstall_group(monkeypatch: pytest.MonkeyPatch, group: str, registry: object) -> None:
+    """Hide every installed entry point of ``group``, as if its distributions were removed."""
+    from runner_core.registry import discovery
+
+    entries = discovery.all_entries
+    monkeypatch.setattr(
+        discovery, "all_entries", lambda: {g: e for g, e in entries().items() if g != group}
+    )
+    monkeypatch.setattr(registry, "_loaded", {})
+    monkeypatch.setattr(registry, "_local", {})
+
+
+def test_config_check_says_no_default_hooks_set_is_installed(
+    tiny_here: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """Without runner-hooks-standard, config check said OK and the run had no default hooks."""
+    from runner_core.registry import DEFAULT_HOOK_SETS
+
+    from .conftest import TINY_CONFIG
+
+    _uninstall_group(monkeypatch, "runner.default_hooks", DEFAULT_HOOK_SETS)
+    (tiny_here / "bare.py").write_text(TINY_CONFIG.replace("default_hooks = ", "_unused = "))
+    assert main(["config", "check", "bare.py"]) == 0
+    err = capsys.readouterr().err
+    assert "runner-cli: warning: default_hooks_set: No default-hooks set is installed" in err
+    assert "`pip install runner-hooks-standard`" in err
+    # tiny.py updates the logger role: there is no default logger to update
+    assert main(["config", "check", "tiny.py"]) == 2
+    err = capsys.readouterr().err
+    assert "default_hooks.logger" in err and "no default-hooks set is installed" in err
+
+
+def test_config_check_names_the_package_of_the_missing_standard_loops(
+    tiny_here: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from runner_core.registry import LOOPS
+
+    _uninstall_group(monkeypatch, "runner.loops", LOOPS)
+    assert main(["config", "check", "tiny.py"]) == 2
+    err = capsys.readouterr().err
+    assert "train_cfg: train_cfg names no type, so the Runner runs the standard loop" in err
+    assert "`pip install runner-loops-standard`" in err
+    assert "val_cfg: val_cfg names no type" in err and "train_cfg.type" not in err

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 HELLO = """
 def register(subparsers):
     parser = subparsers.add_parser("hello", help="say hello")
@@ -143,3 +145,133 @@ def test_the_ecosystem_distributions_are_listed_like_any_plugin() -> None:
     assert commands["sweep"] == "runner-sweep"
     plotters = {e["key"]: e["distribution"] for e in groups["runner.plotters"]}
     assert plotters["study"] == "runner-sweep"
+
+
+def test_a_plugin_exiting_in_register_does_not_end_other_commands(
+    cli, fake_dist, tmp_path: Path
+) -> None:
+    """sys.exit() in register() ended --help, plugins and train with its message only."""
+    fake_dist(
+        "exit-plugin",
+        {"runner.plugins": {"exitcmd": "exit_mod:register"}},
+        {"exit_mod": "import sys\ndef register(subparsers):\n    sys.exit('cannot register')\n"},
+        "0.2",
+    )
+    for args in (["--help"], ["plugins"]):
+        done = cli(*args, path=_site(tmp_path))
+        assert done.returncode == 0, done.stderr
+        assert "runner-cli: warning: The runner-cli plugin 'exitcmd'" in done.stderr
+        assert "exit-plugin 0.2" in done.stderr and "SystemExit: cannot register" in done.stderr
+    done = cli("exitcmd", path=_site(tmp_path))
+    assert done.returncode == 2 and "pip uninstall exit-plugin" in done.stderr
+
+
+WRONG_KIND = """
+SOME_STRING = "i am not a hook"
+
+class NotAHook:
+    def __init__(self, runner=None, **kw):
+        self.kw = kw
+
+    def run(self):
+        return None
+
+def make_thing():
+    return 42
+"""
+
+
+def test_check_reports_entry_points_of_the_wrong_kind(cli, fake_dist, tmp_path: Path) -> None:
+    """They loaded, so --check and config check said ok; the run failed naming no plugin."""
+    fake_dist(
+        "wrongkind-plugin",
+        {
+            "runner.hooks": {
+                "StringHook": "wrongkind_mod:SOME_STRING",
+                "NotAHook": "wrongkind_mod:NotAHook",
+                "FuncHook": "wrongkind_mod:make_thing",
+            },
+            "runner.loops": {"NotALoop": "wrongkind_mod:NotAHook"},
+            "runner.default_hooks": {"wrongset": "wrongkind_mod:SOME_STRING"},
+        },
+        {"wrongkind_mod": WRONG_KIND},
+    )
+    done = cli("plugins", "--check", path=_site(tmp_path))
+    assert done.returncode == 1
+    rows = {
+        (line.split("\t")[0], line.split("\t")[1]): line.split("\t")[-1]
+        for line in done.stdout.splitlines()
+        if "\twrongkind-plugin\t" in line
+    }
+    assert rows == {
+        ("runner.hooks", "StringHook"): "FAILED",
+        ("runner.hooks", "NotAHook"): "FAILED",
+        ("runner.hooks", "FuncHook"): "ok",  # a function may return a hook: not called
+        ("runner.loops", "NotALoop"): "FAILED",
+        ("runner.default_hooks", "wrongset"): "FAILED",
+    }
+    assert "entry point 'NotALoop' in group 'runner.loops' of wrongkind-plugin" in done.stderr
+    assert "does not subclass runner_core.loop.BaseLoop" in done.stderr
+
+    (tmp_path / "c.py").write_text(
+        "model = dict(type='Linear', in_features=2, out_features=2)\n"
+        "custom_hooks = [dict(type='StringHook'), dict(type='NotAHook')]\n"
+    )
+    done = cli("config", "check", "c.py", path=_site(tmp_path))
+    assert done.returncode == 2
+    assert "custom_hooks[0].type: 'StringHook' in the hook registry is an object of type str" in (
+        done.stderr
+    )
+    assert "custom_hooks[1].type: 'NotAHook' in the hook registry is the class" in done.stderr
+    assert "pip uninstall wrongkind-plugin" in done.stderr
+
+
+def test_check_fails_when_two_plugins_offer_the_default_set(cli, fake_dist, tmp_path: Path) -> None:
+    """Every run choosing no set fails; --check exited 0 and said "active set 'standard'"."""
+    fake_dist(
+        "stdset-plugin",
+        {"runner.default_hooks": {"standard": "stdset_mod:my_standard"}},
+        {"stdset_mod": "def my_standard():\n    return {}\n"},
+    )
+    done = cli("plugins", path=_site(tmp_path))
+    assert done.returncode == 0  # the listing itself is fine
+    done = cli("plugins", "--check", path=_site(tmp_path))
+    assert done.returncode == 1
+    assert "every run that chooses no other set fails" in done.stdout
+    assert "a config naming it fails" not in done.stdout
+    assert "default_hooks_set='runner-hooks-standard::standard'" in done.stdout
+    assert "warning: the active default-hooks set 'standard' (chosen by default)" in done.stdout
+
+
+def test_a_hook_constructor_error_names_its_key_and_plugin_on_the_command_line(
+    fake_dist, tmp_path: Path
+) -> None:
+    import torch
+
+    from runner_cli.errors import describe
+    from runner_core import Runner
+    from runner_core.registry import HOOKS
+
+    fake_dist(
+        "raising-plugin",
+        {"runner.hooks": {"InitBoomHookC": "raising_mod:InitBoomHook"}},
+        {
+            "raising_mod": "from runner_core import Hook\n"
+            "class InitBoomHook(Hook):\n"
+            "    def __init__(self):\n"
+            "        raise ValueError('InitBoomHook cannot be constructed: bad setup')\n"
+        },
+        "0.7",
+    )
+    try:
+        with pytest.raises(ValueError) as err:
+            Runner(
+                model=torch.nn.Linear(2, 2),
+                work_dir=str(tmp_path / "wd"),
+                custom_hooks=[dict(type="InitBoomHookC")],
+            )
+    finally:
+        HOOKS._loaded.pop("InitBoomHookC", None)
+    text = describe(err.value)
+    assert text.startswith("unexpected ValueError: InitBoomHook cannot be constructed: bad setup.")
+    assert "config key 'custom_hooks[0]'" in text and "raising-plugin 0.7" in text

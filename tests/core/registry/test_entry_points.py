@@ -189,3 +189,83 @@ def test_scan_reads_metadata_only_of_distributions_offering_plugins(monkeypatch)
         ("K0", "plugin", "1.0")
     ]
     assert set(read) == {"plugin"}
+
+
+def test_the_registry_knows_which_plugin_a_key_came_from(fake_dist) -> None:
+    fake_dist(
+        "origin-plugin",
+        {GROUP: {"Cog": "origin_mod:Cog"}},
+        {"origin_mod": "class Cog: pass\n"},
+        version="2.1",
+    )
+    reg = Registry("widget", GROUP)
+    reg.register_module(name="Local", module=type("Local", (), {}))
+    reg.get("Cog")
+    entry = reg.origin("Cog")
+    assert entry is not None and (entry.distribution, entry.version) == ("origin-plugin", "2.1")
+    assert "entry point 'Cog' in group 'runner.widgets' of origin-plugin 2.1" in entry.where()
+    assert reg.origin("Local") is None  # registered in-process: no plugin to name
+    child = Registry("widget", parent=reg, scope="origin_child_scope")
+    assert child.get("Cog") is reg.get("Cog") and child.origin("Cog") is entry
+
+
+def test_an_entry_that_cannot_be_called_is_a_build_error_naming_its_plugin(fake_dist) -> None:
+    """A constant behind an entry point failed as "'str' object is not callable"."""
+    from runner_core.errors import BuildError
+
+    fake_dist(
+        "const-plugin",
+        {GROUP: {"Const": "const_mod:CONST"}},
+        {"const_mod": "CONST = 'i am not a widget'\n"},
+    )
+    reg = Registry("widget", GROUP)
+    with pytest.raises(BuildError) as err:
+        reg.build(dict(type="Const"), _key_path="gadgets[0]")
+    assert isinstance(err.value, TypeError)  # what calling it raised before
+    msg = str(err.value)
+    for part in (
+        "'Const' in the widget registry (at config key 'gadgets[0].type') is an object of type str",
+        "not a class or a function",
+        "entry point 'Const' in group 'runner.widgets' of const-plugin 1.0",
+        "pip uninstall const-plugin",
+    ):
+        assert part in msg, msg
+
+
+@pytest.mark.parametrize(
+    ("group", "obj", "problem"),
+    [
+        (
+            "runner.hooks",
+            "a string",
+            "is an object of type str ('a string'), not a class or a function",
+        ),
+        ("runner.hooks", dict, "is the class builtins.dict, which does not subclass runner_core"),
+        ("runner.loops", dict, "does not subclass runner_core.loop.BaseLoop"),
+        (
+            "runner.default_hooks",
+            "x",
+            "is an object of type str ('x'), not a function returning a dict",
+        ),
+        ("runner.models", 3, "is an object of type int (3), not a class or a function"),
+    ],
+)
+def test_kind_problem_says_what_a_group_cannot_hold(group: str, obj: object, problem: str) -> None:
+    from runner_core.registry.kinds import kind_problem
+
+    assert problem in (kind_problem(group, obj) or "")
+
+
+def test_kind_problem_accepts_what_a_registry_can_build() -> None:
+    from runner_core.hooks import Hook
+    from runner_core.loop import BaseLoop
+    from runner_core.registry.kinds import kind_problem
+
+    def factory() -> Hook:  # a function may return the right object: not called here
+        return Hook()
+
+    assert kind_problem("runner.hooks", Hook) is None
+    assert kind_problem("runner.hooks", factory) is None
+    assert kind_problem("runner.loops", BaseLoop) is None
+    assert kind_problem("runner.default_hooks", {"timer": {"type": "IterTimerHook"}}) is None
+    assert kind_problem("runner.models", dict) is None  # other groups: any class

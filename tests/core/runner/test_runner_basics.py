@@ -324,3 +324,233 @@ def test_the_log_starts_with_the_environment_and_names_each_save(tmp_path) -> No
     assert f"torch {_torch.__version__}" in log and f"seed {runner.seed} " in log
     assert "runner-core " in log
     assert "Saving checkpoint at 1 epochs" in log  # MMEngine's line
+
+
+# -- what is missing or wrong among the installed plugins ------------------------------------
+def _small_runner(tmp_path, **kwargs) -> Runner:
+    data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,)))
+    kwargs.setdefault("train_cfg", dict(by_epoch=True, max_epochs=1))
+    return Runner(
+        model=torch.nn.Linear(2, 2),
+        work_dir=str(tmp_path),
+        train_dataloader=dict(dataset=data, batch_size=4),
+        optimizer=dict(type="SGD", lr=0.1),
+        **kwargs,
+    )
+
+
+def _uninstall_group(monkeypatch, group: str, registry) -> None:
+    """Hide every installed entry point of ``group``, as if its distributions were removed."""
+    from runner_core.registry import discovery
+
+    entries = discovery.all_entries
+
+    monkeypatch.setattr(
+        discovery, "all_entries", lambda: {g: e for g, e in entries().items() if g != group}
+    )
+    monkeypatch.setattr(registry, "_loaded", {})
+    monkeypatch.setattr(registry, "_local", {})
+
+
+def test_no_default_hooks_set_installed_warns_and_names_the_package(tmp_path, monkeypatch) -> None:
+    """Without runner-hooks-standard a run had no scheduler, checkpoint or log, silently."""
+    import warnings
+
+    from runner_core.registry import DEFAULT_HOOK_SETS
+
+    _uninstall_group(monkeypatch, "runner.default_hooks", DEFAULT_HOOK_SETS)
+    with pytest.warns(UserWarning, match=r"No default-hooks set is installed") as caught:
+        runner = _small_runner(tmp_path / "a")
+    assert len(caught) == 1
+    text = str(caught[0].message)
+    assert "`pip install runner-hooks-standard`" in text and "default_hooks_set='none'" in text
+    assert list(runner.hooks) == [] and runner.default_hooks_set is None
+
+    # updating a default role needs a set to update: the error says none is installed
+    with pytest.raises(KeyError, match=r"no default-hooks set is installed") as err:
+        with pytest.warns(UserWarning, match="No default-hooks set"):
+            _small_runner(tmp_path / "b", default_hooks=dict(checkpoint=dict(interval=1)))
+    assert "`pip install runner-hooks-standard`" in str(err.value)
+    assert "default_hooks.checkpoint" in str(err.value)
+
+    # 'none' chosen on purpose: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert list(_small_runner(tmp_path / "c", default_hooks_set="none").hooks) == []
+
+
+def test_a_role_the_active_set_lacks_cannot_be_updated(tmp_path) -> None:
+    from runner_core.errors import BuildKeyError
+
+    with pytest.raises(BuildKeyError, match=r"default_hooks_set='none' has no default hooks"):
+        _small_runner(tmp_path, default_hooks_set="none", default_hooks=dict(logger=dict()))
+    with pytest.raises(BuildKeyError, match=r"set 'standard' has no role 'csv'.*its roles: "):
+        _small_runner(tmp_path, default_hooks=dict(csv=dict(interval=3)))
+
+
+@pytest.mark.parametrize(
+    ("train_cfg", "key"),
+    [
+        (dict(by_epoch=True, max_epochs=1), "train_cfg names no type"),
+        (dict(max_iters=2), "train_cfg names no type"),
+        (dict(type="EpochBasedTrainLoop", max_epochs=1), "train_cfg.type='EpochBasedTrainLoop'"),
+    ],
+)
+def test_missing_standard_loops_name_their_distribution(
+    tmp_path, monkeypatch, train_cfg, key
+) -> None:
+    """Without runner-loops-standard the error blamed 'train_cfg.type', a key not written."""
+    from runner_core.errors import RegistryError
+    from runner_core.registry import LOOPS
+
+    _uninstall_group(monkeypatch, "runner.loops", LOOPS)
+    runner = _small_runner(tmp_path, train_cfg=train_cfg)
+    with pytest.raises(RegistryError) as err:
+        runner.train()
+    msg = str(err.value)
+    assert key in msg and "`pip install runner-loops-standard`" in msg
+    if "type" not in train_cfg:
+        assert "train_cfg.type" not in msg
+
+
+def test_a_shadowed_standard_loop_is_fixed_by_the_suggested_type(
+    tmp_path, monkeypatch, fake_dist
+) -> None:
+    """Two distributions offer EpochBasedTrainLoop: the suggested type works with by_epoch."""
+    from runner_core.errors import PluginError
+    from runner_core.registry import LOOPS
+
+    fake_dist(
+        "loop-shadow",
+        {"runner.loops": {"EpochBasedTrainLoop": "loop_shadow_mod:MyLoop"}},
+        {
+            "loop_shadow_mod": "from runner_loops_standard.train import EpochBasedTrainLoop as MyLoop\n"
+        },
+    )
+    monkeypatch.setattr(LOOPS, "_loaded", {})
+    runner = _small_runner(tmp_path / "a")
+    with pytest.raises(PluginError) as err:
+        runner.train()
+    msg = str(err.value)
+    assert "type='runner-loops-standard::EpochBasedTrainLoop'" in msg
+    assert "(at config key 'train_cfg')" in msg  # by_epoch picked the loop, not a type key
+    qualified = dict(type="runner-loops-standard::EpochBasedTrainLoop", by_epoch=True, max_epochs=1)
+    runner = _small_runner(tmp_path / "b", train_cfg=qualified)
+    runner.train()
+    assert runner.iter == 2
+    contradicting = dict(qualified, by_epoch=False)
+    with pytest.raises(ConfigError, match="both type="):
+        _small_runner(tmp_path / "c", train_cfg=contradicting).train()
+
+
+WRONG_KIND = """
+SOME_STRING = "i am not a hook"
+
+class NotAHook:
+    def __init__(self, runner=None, **kw):
+        self.kw = kw
+
+    def run(self):
+        return None
+
+class InitBoomHook:
+    pass
+"""
+
+
+@pytest.fixture
+def wrong_kind_plugin(fake_dist):
+    from runner_core.registry import HOOKS, LOOPS
+
+    fake_dist(
+        "wrong-kind-plugin",
+        {
+            "runner.hooks": {
+                "StringHookT": "wrong_kind_mod:SOME_STRING",
+                "NotAHookT": "wrong_kind_mod:NotAHook",
+                "InitBoomHookT": "init_boom_mod:InitBoomHook",
+            },
+            "runner.loops": {"NotALoopT": "wrong_kind_mod:NotAHook"},
+        },
+        {
+            "wrong_kind_mod": WRONG_KIND,
+            "init_boom_mod": (
+                "from runner_core import Hook\n"
+                "class InitBoomHook(Hook):\n"
+                "    def __init__(self):\n"
+                "        raise ValueError('InitBoomHook cannot be constructed: bad setup')\n"
+            ),
+        },
+        version="0.4",
+    )
+    yield
+    for registry in (HOOKS, LOOPS):  # keys of a distribution that is gone after the test
+        for key in ("StringHookT", "NotAHookT", "InitBoomHookT", "NotALoopT"):
+            registry._loaded.pop(key, None)
+            registry._origins.pop(key, None)
+
+
+@pytest.mark.usefixtures("wrong_kind_plugin")
+def test_a_plugin_hook_of_the_wrong_kind_is_named_at_build(tmp_path) -> None:
+    from runner_core.errors import BuildError, HookTypeError
+
+    with pytest.raises(BuildError) as err:  # was: 'str' object is not callable
+        _small_runner(tmp_path / "a", custom_hooks=[dict(type="StringHookT")])
+    assert isinstance(err.value, TypeError)
+    msg = str(err.value)
+    assert "custom_hooks[0].type" in msg and "wrong-kind-plugin 0.4" in msg
+    assert "'StringHookT' in the hook registry" in msg
+
+    with pytest.raises(HookTypeError) as err:  # was: <NotAHook object at 0x..> is not a Hook
+        _small_runner(tmp_path / "b", custom_hooks=[dict(type="NotAHookT")])
+    msg = str(err.value)
+    for part in (
+        "custom_hooks[0]",
+        "'NotAHookT'",
+        "wrong-kind-plugin 0.4",
+        "runner_core.hooks.Hook",
+    ):
+        assert part in msg, msg
+
+
+@pytest.mark.usefixtures("wrong_kind_plugin")
+def test_a_plugin_loop_that_is_no_loop_is_named_before_the_run(tmp_path) -> None:
+    """It failed with AttributeError: 'NotAHook' object has no attribute 'iter', mid-run."""
+    from runner_core.errors import ConfigTypeError
+
+    runner = _small_runner(tmp_path, train_cfg=dict(type="NotALoopT", max_epochs=1))
+    with pytest.raises(ConfigTypeError) as err:
+        runner.train()
+    msg = str(err.value)
+    for part in ("train_cfg", "'NotALoopT'", "wrong-kind-plugin 0.4", "runner_core.loop.BaseLoop"):
+        assert part in msg, msg
+
+
+@pytest.mark.usefixtures("wrong_kind_plugin")
+def test_a_hook_constructor_error_keeps_its_type_and_names_key_and_plugin(tmp_path) -> None:
+    with pytest.raises(ValueError, match="bad setup") as err:
+        _small_runner(tmp_path, custom_hooks=[PointRecorder(), dict(type="InitBoomHookT")])
+    assert type(err.value) is ValueError  # MMEngine code catches the original type
+    (note,) = err.value.__notes__
+    assert note.startswith("Raised in the constructor of 'InitBoomHookT'")
+    assert "config key 'custom_hooks[1]'" in note and "wrong-kind-plugin 0.4" in note
+
+
+def test_a_misspelt_default_hooks_set_says_where_it_was_chosen(tmp_path, monkeypatch) -> None:
+    from runner_core.errors import RegistryError
+    from runner_core.runner.build import active_default_set
+
+    monkeypatch.setenv("RUNNER_DEFAULT_HOOKS", "standrd")
+    with pytest.raises(RegistryError) as err:
+        active_default_set(None, None)
+    msg = str(err.value)
+    assert "'standrd', chosen by $RUNNER_DEFAULT_HOOKS, is not installed" in msg
+    assert "Did you mean 'standard'?" in msg
+
+    monkeypatch.delenv("RUNNER_DEFAULT_HOOKS")
+    (tmp_path / "pyproject.toml").write_text('[tool.runner]\ndefault_hooks_set = "qaa"\n')
+    (tmp_path / "configs").mkdir()
+    config = tmp_path / "configs" / "exp.py"
+    config.write_text("")
+    with pytest.raises(RegistryError, match=r"chosen by \[tool.runner\] in .*pyproject.toml"):
+        active_default_set(None, str(config))

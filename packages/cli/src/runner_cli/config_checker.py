@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -68,6 +69,8 @@ class ConfigChecker:
         self.cfg = cfg
         self.command = command
         self.problems: list[Problem] = []
+        #: what a run would warn about (no default-hooks set installed): printed, not failed
+        self.warnings: list[Problem] = []
         self.checked = 0  # how many typed parts were checked
 
     # -- helpers -----------------------------------------------------------------------
@@ -98,7 +101,26 @@ class ConfigChecker:
         kind = _stored_type(spec)
         if not isinstance(kind, str):
             return kind if callable(kind) else None
-        return self._guard(f"{key_path}.type", lambda: registry.lookup(kind))
+        found = self._guard(f"{key_path}.type", lambda: registry.lookup(kind))
+        return None if found is None else self.check_kind(registry, kind, found, key_path)
+
+    def check_kind(self, registry: Any, kind: str, found: Any, key_path: str) -> Any:
+        """``found`` if it can be what ``registry`` builds, else None with a problem naming the
+        plugin that offered it (a string, a class that is no Hook)."""
+        from runner_core.registry.kinds import kind_problem
+
+        problem = kind_problem(registry.group, found)
+        if problem is None:
+            return found
+        entry = registry.origin(kind)
+        source = (
+            f" It comes from the {entry.where()}: fix that entry point of {entry.distribution}, "
+            f"or uninstall it (`pip uninstall {entry.distribution}`)."
+            if entry
+            else ""
+        )
+        self.add(f"{key_path}.type", f"{kind!r} in the {registry.name} registry {problem}.{source}")
+        return None
 
     def check_args(
         self, cls: Any, args: Mapping[str, Any], key_path: str, injected: Iterable[str] = ()
@@ -270,7 +292,6 @@ class ConfigChecker:
             self.check_dataset(inner, f"{key_path}.datasets{suffix}")
 
     def check_loops(self) -> None:
-        from runner_core.registry import LOOPS
         from runner_core.runner.build import eval_loop_cfg, train_loop_cfg
 
         train_cfg = self.cfg.get("train_cfg")
@@ -279,16 +300,34 @@ class ConfigChecker:
                 "train_cfg", lambda: train_loop_cfg(train_cfg, self.cfg.get("val_cfg"))
             )
             if resolved is not None:
-                self.check_part(LOOPS, resolved, "train_cfg", injected=("runner", "dataloader"))
+                self.check_loop(resolved, "train", "type" in train_cfg, ("runner", "dataloader"))
         for mode, default in (("val", "ValLoop"), ("test", "TestLoop")):
             loop_cfg = self.cfg.get(f"{mode}_cfg")
             if isinstance(loop_cfg, Mapping):
-                self.check_part(
-                    LOOPS,
+                self.check_loop(
                     eval_loop_cfg(loop_cfg, default),
-                    f"{mode}_cfg",
-                    injected=("runner", "dataloader", "evaluator"),
+                    mode,
+                    "type" in loop_cfg,
+                    ("runner", "dataloader", "evaluator"),
                 )
+
+    def check_loop(
+        self, spec: dict[str, Any], mode: str, type_given: bool, injected: Iterable[str]
+    ) -> None:
+        """One loop config, its type looked up as the Runner does (errors name the key the
+        config has, and the distribution of a missing standard loop)."""
+        from runner_core.registry import LOOPS
+        from runner_core.runner.build import loop_class
+
+        key = f"{mode}_cfg"
+        kind = _stored_type(spec)
+        if not isinstance(kind, str) or "_scope_" in spec:
+            self.check_part(LOOPS, spec, key, injected=injected)
+            return
+        found = self._guard(key, lambda: loop_class(kind, mode, type_given))
+        cls = None if found is None else self.check_kind(LOOPS, kind, found, key)
+        if cls is not None:
+            self.check_args(cls, spec, key, injected)
 
     def check_optim(self) -> None:
         wrapper = self.cfg.get("optim_wrapper")
@@ -414,16 +453,26 @@ class ConfigChecker:
         from runner_core.registry import HOOKS
         from runner_core.runner.build import active_default_set, merge_default_hooks
 
-        chosen = self._guard(
-            "default_hooks_set",
-            lambda: active_default_set(
-                self.cfg.get("default_hooks_set"), getattr(self.cfg, "filename", None)
-            ),
-        )
-        defaults = chosen[1] if chosen else {}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            chosen = self._guard(
+                "default_hooks_set",
+                lambda: active_default_set(
+                    self.cfg.get("default_hooks_set"), getattr(self.cfg, "filename", None)
+                ),
+            )
+        for warning in caught:  # what the run would warn: no set installed, or none chosen
+            self.warnings.append(Problem("default_hooks_set", str(warning.message)))
         overrides = self.cfg.get("default_hooks")
         if isinstance(overrides, Mapping):
-            merged = self._guard("default_hooks", lambda: merge_default_hooks(defaults, overrides))
+            if chosen is None:  # the set failed (reported): check the hooks given whole
+                merged = {
+                    r: v for r, v in overrides.items() if isinstance(v, Mapping) and "type" in v
+                }
+            else:
+                merged = self._guard(
+                    "default_hooks", lambda: merge_default_hooks(chosen[1], overrides, chosen[0])
+                )
             for role, value in (overrides or {}).items():
                 if value is not None and merged and isinstance(merged.get(role), Mapping):
                     self.check_part(

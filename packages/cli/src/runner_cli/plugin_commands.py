@@ -23,8 +23,9 @@ The contract, for a distribution that wants ``runner-cli export ...``::
 * The handler raises runner's errors (``ConfigError``, ...) or ``UsageError``
   for bad input: runner-cli prints them as one paragraph with the right exit
   status, as for its own commands.
-* A plugin that fails to load, or claims a name that a built-in command or
-  another plugin already has, does not break the other commands: it is
+* A plugin that fails to load, fails (or calls ``sys.exit``) in ``register``,
+  or claims a name that a built-in command or another plugin already has,
+  does not break the other commands: it is
   reported with a one-line warning, and running its command says what is
   wrong and how to fix it (exit status 2).
 """
@@ -111,10 +112,11 @@ def add_plugin_commands(subparsers: Any, builtin: list[str]) -> PluginCommands:
                 f"{holder} already provides; it was not added. Uninstall one of the two "
                 f"(`pip uninstall {entry.distribution}`), or rename the plugin's subcommand."
             )
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit() in register() ends no command
             found.problems[key] = (
-                f"The runner-cli plugin {key!r} ({owner}) failed while adding its subcommand: "
-                f"{type(exc).__name__}: {' '.join(str(exc).split())}. Fix or reinstall "
-                f"{entry.distribution}, or uninstall it (`pip uninstall {entry.distribution}`)."
+                f"The runner-cli plugin {key!r} (entry point in group {GROUP!r} of {owner}) "
+                f"failed while adding its subcommand: {type(exc).__name__}: "
+                f"{' '.join(str(exc).split())}. Fix or reinstall {entry.distribution}, or "
+                f"uninstall it (`pip uninstall {entry.distribution}`)."
             )
     return found

@@ -38,14 +38,17 @@ def register_check(actions: Any) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from ..config_checker import check_config
+    from ..config_checker import ConfigChecker
     from ..run_setup import load_config
 
     cfg = load_config(args.config, args.cfg_options)
-    problems, checked = check_config(cfg, args.command_for)
+    checker = ConfigChecker(cfg, args.command_for)
+    problems = checker.run()
     name = cfg.filename or args.config
+    for warning in checker.warnings:  # what a run would warn about: said, not failed
+        print(f"runner-cli: warning: {warning}", file=sys.stderr)
     if not problems:
-        print(f"{name}: OK ({checked} typed parts checked).")
+        print(f"{name}: OK ({checker.checked} typed parts checked).")
         return 0
     lines = [f"runner-cli: error: {name} has {len(problems)} problem(s):"]
     lines += [f"  - {problem}" for problem in problems]

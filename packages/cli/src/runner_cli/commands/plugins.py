@@ -3,7 +3,9 @@
 Lists each entry point of every ``runner.*`` group (registry key,
 distribution, version, target) without importing anything, flags keys that
 two distributions offer, and shows the default-hooks set a run would use.
-``--check`` imports every target and reports the ones that fail (exit 1).
+``--check`` imports every target and reports the ones that fail or are not
+what their group holds (a hook that is no Hook), and conflicts that make
+runs naming nothing fail (exit 1).
 """
 
 from __future__ import annotations
@@ -68,11 +70,34 @@ def default_hooks_status(config: str | None = None) -> dict[str, Any]:
             f"{source} = {chosen!r} names no installed default-hooks set "
             f"(installed: {', '.join(installed) or 'none'})."
         )
-    return {"installed": installed, "active": chosen, "chosen_by": source, "problem": problem}
+    offered = sorted({e.distribution for e in DEFAULT_HOOK_SETS.entry_points(chosen or "")})
+    if len(offered) > 1:
+        problem = (
+            f"the active default-hooks set {chosen!r} (chosen by {source}) is offered by "
+            f"{', '.join(offered)}, so every run that uses it fails: uninstall one, or choose one "
+            f"with default_hooks_set='{offered[0]}::{chosen}' (or ${DEFAULT_SET_ENV})."
+        )
+    warning = None
+    if chosen is None and not installed:  # runs get no default hooks: said, not failed
+        from runner_core.standard import NO_SET_INSTALLED
+
+        warning = NO_SET_INSTALLED
+    return {
+        "installed": installed,
+        "active": chosen,
+        "chosen_by": source,
+        "problem": problem,
+        "warning": warning,
+    }
 
 
-def _conflicts(entries: dict[str, list[Any]]) -> list[str]:
+def _conflicts(entries: dict[str, list[Any]], active_set: str | None) -> tuple[list[str], int]:
+    """One line per key two distributions offer, and how many of them break runs that
+    name nothing (the active default-hooks set, a loop ``train_cfg``/``val_cfg`` picks)."""
+    from runner_core.standard import STANDARD_LOOPS
+
     found = []
+    breaking = 0
     for group, items in sorted(entries.items()):
         by_key: dict[str, set[str]] = {}
         for entry in items:
@@ -80,12 +105,28 @@ def _conflicts(entries: dict[str, list[Any]]) -> list[str]:
         for key, dists in sorted(by_key.items()):
             if len(dists) > 1:
                 names = sorted(dists)
-                picks = " or ".join(f"'{d}::{key}'" for d in names)
+                field = "default_hooks_set=" if group == "runner.default_hooks" else "type="
+                picks = " or ".join(f"{field}'{d}::{key}'" for d in names)
+                if group == "runner.default_hooks" and key == active_set:
+                    breaking += 1
+                    fails = (
+                        "it is the active default-hooks set, so every run that chooses no "
+                        "other set fails"
+                    )
+                elif group == "runner.loops" and key in STANDARD_LOOPS:
+                    breaking += 1
+                    fails = (
+                        "every config naming it fails, and so does every loop config without "
+                        "type= that runs it (by_epoch picks EpochBasedTrainLoop or "
+                        "IterBasedTrainLoop, val_cfg ValLoop, test_cfg TestLoop),"
+                    )
+                else:
+                    fails = "a config naming it fails"
                 found.append(
-                    f"{key!r} in {group} is offered by {', '.join(names)}: a config naming it "
-                    f"fails until you pick one ({picks}) or uninstall one."
+                    f"{key!r} in {group} is offered by {', '.join(names)}: {fails} until you "
+                    f"pick one ({picks}) or uninstall one."
                 )
-    return found
+    return found, breaking
 
 
 def run(args: argparse.Namespace) -> int:
@@ -97,14 +138,11 @@ def run(args: argparse.Namespace) -> int:
     if args.check:
         for items in entries.values():
             for entry in items:
-                try:
-                    entry.load()
-                except Exception as exc:
-                    failures[(entry.group, entry.key, entry.distribution)] = " ".join(
-                        str(exc).split()
-                    )
+                problem = _check_entry(entry)
+                if problem is not None:
+                    failures[(entry.group, entry.key, entry.distribution)] = problem
     hooks = default_hooks_status(args.config)
-    conflicts = _conflicts(entries)
+    conflicts, breaking = _conflicts(entries, hooks["active"])
     if args.json:
         data = {
             "groups": {
@@ -134,14 +172,40 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
     else:
         _print_listing(entries, hooks, conflicts, failures, args.check)
+    status = 0
     if failures:
         print(
-            f"runner-cli: error: {len(failures)} entry point(s) failed to import: "
+            f"runner-cli: error: {len(failures)} entry point(s) failed to import or are not "
+            "what their group holds: "
             + " ".join(f"[{i}] {msg}" for i, msg in enumerate(failures.values(), 1)),
             file=sys.stderr,
         )
-        return EXIT_FAILURE
-    return 0
+        status = EXIT_FAILURE
+    if args.check and (breaking or hooks["problem"]):
+        print(
+            "runner-cli: error: runs whose config chooses no default-hooks set or loop type "
+            "would fail: see the conflict and warning lines.",
+            file=sys.stderr,
+        )
+        status = EXIT_FAILURE
+    return status
+
+
+def _check_entry(entry: Any) -> str | None:
+    """Import one entry point and check it is what its group holds; the problem, or None."""
+    from runner_core.registry.kinds import kind_problem
+
+    try:
+        obj = entry.load()
+    except Exception as exc:
+        return " ".join(str(exc).split())
+    problem = kind_problem(entry.group, obj)
+    if problem is None:
+        return None
+    return (
+        f"The plugin {entry.where()} loads, but {problem}: fix that entry point of "
+        f"{entry.distribution}, or uninstall it (`pip uninstall {entry.distribution}`)."
+    )
 
 
 def _print_listing(
@@ -170,7 +234,8 @@ def _print_listing(
         f"default hooks: active set {active!r} (chosen by {hooks['chosen_by']}; "
         f"installed: {installed})"
     )
-    if hooks["problem"]:
-        print(f"warning: {hooks['problem']}")
+    for key in ("problem", "warning"):
+        if hooks.get(key):
+            print(f"warning: {hooks[key]}")
     for text in conflicts:
         print(f"conflict: {text}")

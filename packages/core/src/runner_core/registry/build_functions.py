@@ -72,6 +72,26 @@ def _resolve_type(registry: Registry, obj_type: Any, where: str, key_path: str |
     )
 
 
+def _not_buildable(registry: Registry, key: str, obj: Any, key_path: str | None) -> None:
+    """Raise a BuildError for a registered object that cannot be called, naming its plugin."""
+    from .kinds import kind_problem
+
+    entry = registry.origin(key)
+    source = f" It comes from the {entry.where()}." if entry else ""
+    fix = (
+        f"fix that entry point of {entry.distribution}, or uninstall it "
+        f"(`pip uninstall {entry.distribution}`)"
+        if entry
+        else "register a class or a function under that name"
+    )
+    at = f" (at config key {key_path + '.type'!r})" if key_path else ""
+    raise BuildError(
+        f"{key!r} in the {registry.name} registry{at} "
+        f"{kind_problem(registry.group, obj) or 'cannot be called'}, so nothing can be built "
+        f"from it.{source} To fix it: {fix}."
+    )
+
+
 def _build_args(registry: Registry, args: dict[str, Any], key_path: str | None) -> Any:
     """Build from merged arguments, ``_scope_`` already handled."""
     where = f" (config key {key_path!r})" if key_path else ""
@@ -80,7 +100,10 @@ def _build_args(registry: Registry, args: dict[str, Any], key_path: str | None) 
             f"Cannot build a {registry.name} from {args!r}{where}: it has no 'type' key. "
             f"Add type='<name>' naming a registered {registry.name}."
         )
-    obj_cls = _resolve_type(registry, args.pop("type"), where, key_path)
+    obj_type = args.pop("type")
+    obj_cls = _resolve_type(registry, obj_type, where, key_path)
+    if not callable(obj_cls):  # a plugin's entry point naming a constant: say whose
+        _not_buildable(registry, obj_type, obj_cls, key_path)
     check_arguments(obj_cls, args, key_path)
     token = _BUILDING.set(key_path) if key_path else None
     try:

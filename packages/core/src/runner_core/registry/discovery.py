@@ -31,6 +31,13 @@ class PluginEntry:
     def describe(self) -> str:
         return f"{self.key} = {self.target!r} from {self.distribution} {self.version}"
 
+    def where(self) -> str:
+        """This entry point and its distribution, as errors about what it gave name them."""
+        return (
+            f"entry point {self.key!r} in group {self.group!r} of {self.distribution} "
+            f"{self.version} (target {self.target!r})"
+        )
+
     def load(self) -> Any:
         """Import the target; a failure names key, entry point and distribution."""
         module_name, _, attr = self.target.partition(":")

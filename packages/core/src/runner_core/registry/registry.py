@@ -134,6 +134,7 @@ class Registry:
         self.build_func: Callable[..., Any] = build_func
         self._local: dict[str, Any] = {}
         self._loaded: dict[str, Any] = {}  # entry points already imported
+        self._origins: dict[str, discovery.PluginEntry] = {}  # key -> the entry point it came from
 
     # -- MMEngine's tree --------------------------------------------------------
     @property
@@ -244,6 +245,16 @@ class Registry:
         eps = discovery.entries(self.group)
         return [e for e in eps if key is None or e.key == key]
 
+    def origin(self, key: str) -> discovery.PluginEntry | None:
+        """The plugin entry point ``key`` was loaded from, to name it in errors about what it
+        gave; None for a key registered in-process, not loaded yet, or not from a plugin."""
+        node: Registry | None = self
+        while node is not None:
+            if key in node._origins and key not in node._local:
+                return node._origins[key]
+            node = node.parent
+        return None
+
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self.get(key, default=None) is not None
 
@@ -313,6 +324,7 @@ class Registry:
                 )
             obj = chosen[0].load()
             self._loaded[key] = obj
+            self._origins[key] = chosen[0]
             return obj
         scope, bare = _scopes.split_scope_key(key)
         if scope is not None:
@@ -332,6 +344,7 @@ class Registry:
         if eps:
             obj = eps[0].load()
             self._loaded[key] = obj
+            self._origins[key] = eps[0]
             return obj
         if self._fallback is not None:
             obj = self._fallback(key)
@@ -370,6 +383,7 @@ class Registry:
         if chosen:
             obj = chosen[0].load()
             self._loaded[f"{scope}.{bare}"] = obj
+            self._origins[f"{scope}.{bare}"] = chosen[0]
             return obj
         return None
 

@@ -14,8 +14,22 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
 
-from ..errors import ConfigError, ConfigTypeError, HookError, did_you_mean
-from ..registry import DEFAULT_HOOK_SETS, EVALUATORS, HOOKS, LOOPS, METRICS
+from ..errors import (
+    BuildKeyError,
+    ConfigError,
+    ConfigTypeError,
+    HookError,
+    HookTypeError,
+    PluginError,
+    RegistryError,
+    RunnerError,
+    add_note,
+    did_you_mean,
+)
+from ..hooks import Hook
+from ..loop import BaseLoop
+from ..registry import DEFAULT_HOOK_SETS, EVALUATORS, HOOKS, LOOPS, METRICS, Registry
+from ..standard import NO_SET_INSTALLED, STANDARD_HOOKS_DIST, STANDARD_LOOPS, STANDARD_LOOPS_DIST
 
 DEFAULT_SET_ENV = "RUNNER_DEFAULT_HOOKS"
 
@@ -30,6 +44,10 @@ def train_loop_cfg(train_cfg: Mapping[str, Any], val_cfg: Mapping[str, Any] | No
     if "max_iter" in cfg and "max_iters" not in cfg:
         warnings.warn("train_cfg key 'max_iter' is read as 'max_iters'.", stacklevel=3)
         cfg["max_iters"] = cfg.pop("max_iter")
+    if "type" in cfg and "by_epoch" in cfg and _agrees_with_by_epoch(cfg["type"], cfg["by_epoch"]):
+        # 'runner-loops-standard::EpochBasedTrainLoop' (the way out of a name two plugins
+        # offer) with the by_epoch that picks that loop anyway: one choice, not two
+        cfg.pop("by_epoch")
     if "type" in cfg and "by_epoch" in cfg:
         # both pick the loop; MMEngine refuses the pair too (a RuntimeError, as ours is)
         raise ConfigError(
@@ -58,6 +76,13 @@ def train_loop_cfg(train_cfg: Mapping[str, Any], val_cfg: Mapping[str, Any] | No
     return cfg
 
 
+def _agrees_with_by_epoch(kind: Any, by_epoch: Any) -> bool:
+    """A distribution-qualified standard loop type that ``by_epoch`` would pick too."""
+    if not isinstance(kind, str) or "::" not in kind or not isinstance(by_epoch, bool):
+        return False
+    return kind.partition("::")[2] == ("EpochBasedTrainLoop" if by_epoch else "IterBasedTrainLoop")
+
+
 def eval_loop_cfg(cfg: Mapping[str, Any] | None, default_type: str) -> dict:
     out = dict(cfg or {})
     out.pop("interval", None)  # the guide's val_cfg=dict(interval=N) belongs to the train loop
@@ -69,8 +94,51 @@ def eval_loop_cfg(cfg: Mapping[str, Any] | None, default_type: str) -> dict:
 _EVAL_MODES = ("val", "test")
 
 
-def build_loop(runner: Any, cfg: Any, mode: str, default_args: dict[str, Any]) -> Any:
-    """Build a loop from a config (or pass a built one) and fix its mode."""
+def loop_class(kind: str, mode: str, type_given: bool = True) -> Any:
+    """The loop class ``kind`` names for ``<mode>_cfg``.
+
+    Errors name the config key the user wrote: ``train_cfg.type``, or
+    ``train_cfg`` when the Runner picked the type (``by_epoch``, the default
+    ``ValLoop``). A standard loop no installed distribution offers says which
+    distribution to install.
+    """
+    key = f"{mode}_cfg.type" if type_given else f"{mode}_cfg"
+    try:
+        return LOOPS.lookup(kind)
+    except PluginError as exc:  # two plugins offer it, or it failed to load
+        exc.args = (f"{exc.args[0]} (at config key {key!r})",)
+        raise
+    except RegistryError as exc:
+        if kind.rpartition("::")[2] not in STANDARD_LOOPS:
+            exc.args = (f"{exc.args[0]} (at config key {key!r})",)
+            raise
+        raise RegistryError(_missing_standard_loop(kind, mode, type_given)) from exc
+
+
+def _missing_standard_loop(kind: str, mode: str, type_given: bool) -> str:
+    if type_given:
+        what = f"{mode}_cfg.type={kind!r} names one of the standard loops"
+    else:
+        picked = {
+            "EpochBasedTrainLoop": " (by_epoch=True, or max_epochs without max_iters, picks it)",
+            "IterBasedTrainLoop": " (by_epoch=False, or max_iters, picks it)",
+        }.get(kind, "")
+        what = f"{mode}_cfg names no type, so the Runner runs the standard loop {kind!r}{picked}"
+    return (
+        f"{what}, and no installed distribution offers it: the standard loops come with "
+        f"{STANDARD_LOOPS_DIST}. Install it (`pip install {STANDARD_LOOPS_DIST}`), or name an "
+        f"installed loop with {mode}_cfg=dict(type='...') (see `runner-cli plugins`)."
+    )
+
+
+def build_loop(
+    runner: Any, cfg: Any, mode: str, default_args: dict[str, Any], *, type_given: bool = True
+) -> Any:
+    """Build a loop from a config (or pass a built one) and fix its mode.
+
+    ``type_given=False``: the Runner chose the config's type (errors name
+    ``<mode>_cfg``, not a ``type`` key the config does not have).
+    """
     if not isinstance(cfg, Mapping):
         if not hasattr(cfg, "run"):  # train_cfg=5: not a config, not a loop
             raise ConfigTypeError(
@@ -84,14 +152,59 @@ def build_loop(runner: Any, cfg: Any, mode: str, default_args: dict[str, Any]) -
             )
         loop = cfg
     else:
+        spec = dict(cfg)
+        kind = spec.get("type")
+        if isinstance(kind, str) and "_scope_" not in spec:
+            spec["type"] = loop_class(kind, mode, type_given)
         loop = LOOPS.build(
-            cfg, default_args=dict(runner=runner, **default_args), _key_path=f"{mode}_cfg"
+            spec, default_args=dict(runner=runner, **default_args), _key_path=f"{mode}_cfg"
         )
+        if not isinstance(loop, BaseLoop):
+            raise ConfigTypeError(
+                wrong_kind_message(LOOPS, kind, loop, f"{mode}_cfg", "runner_core.loop.BaseLoop")
+            )
     current = getattr(loop, "mode", None)
     if current is None or (current in _EVAL_MODES and mode in _EVAL_MODES):
         # a ValLoop subclass as test_cfg runs the test points and test_step
         loop.mode = mode
     return loop
+
+
+def wrong_kind_message(registry: Registry, kind: Any, obj: Any, key_path: str, base: str) -> str:
+    """Why the object built at ``key_path`` cannot be used, naming the plugin that offered it."""
+    name = kind if isinstance(kind, str) else getattr(kind, "__qualname__", repr(kind))
+    entry = registry.origin(kind) if isinstance(kind, str) else None
+    source = f" (the {entry.where()})" if entry else ""
+    fix = (
+        f"fix that entry point of {entry.distribution}, or uninstall it "
+        f"(`pip uninstall {entry.distribution}`), or "
+        if entry
+        else ""
+    )
+    return (
+        f"{key_path}: {name!r} in the {registry.name} registry{source} gave a "
+        f"{type(obj).__name__}, which is not a {base} (a {registry.name} must subclass it). "
+        f"To fix it: {fix}name another {registry.name} at config key {key_path + '.type'!r}."
+    )
+
+
+def note_constructor(exc: BaseException, registry: Registry, kind: Any, key_path: str) -> None:
+    """Name the config key and the plugin on an error a constructor raised (type kept).
+
+    Our own errors already name their key; any other exception (a plugin
+    hook's ``ValueError``) gets a note, which runner-cli prints with it.
+    """
+    notes = getattr(exc, "__notes__", None) or []
+    if isinstance(exc, RunnerError) or any(str(n).startswith(_CONSTRUCTOR_NOTE) for n in notes):
+        return
+    name = kind if isinstance(kind, str) else getattr(kind, "__qualname__", repr(kind))
+    entry = registry.origin(kind) if isinstance(kind, str) else None
+    source = f"; the {entry.where()}" if entry else ""
+    add_note(exc, f"{_CONSTRUCTOR_NOTE}{name!r}, built from config key {key_path!r}{source}.")
+
+
+#: how note_constructor's notes start ("Raised in ...": runner-cli shows them with the error)
+_CONSTRUCTOR_NOTE = "Raised in the constructor of "
 
 
 # -- evaluators ------------------------------------------------------------------------
@@ -142,7 +255,7 @@ def active_default_set(
     from ..project import choose_default_set
 
     available = DEFAULT_HOOK_SETS.keys()
-    chosen = choose_default_set(name, config_path)[0]
+    chosen, source = choose_default_set(name, config_path)
     if chosen is None:
         if "standard" in available:
             chosen = "standard"
@@ -155,10 +268,28 @@ def active_default_set(
                     f"is chosen: set default_hooks_set='<name>' in the config.",
                     stacklevel=3,
                 )
+            else:
+                warnings.warn(NO_SET_INSTALLED, stacklevel=3)
             return None, {}
     if chosen == "none":  # an explicit empty set: only the hooks the config names
         return "none", {}
-    factory = DEFAULT_HOOK_SETS.lookup(chosen)
+    try:
+        factory = DEFAULT_HOOK_SETS.lookup(chosen)
+    except PluginError as exc:  # two plugins offer it, or it failed to load: who chose it
+        chooser = (
+            "the default: no config, $RUNNER_DEFAULT_HOOKS or [tool.runner] chose another"
+            if source == "default"
+            else f"chosen by {source}"
+        )
+        exc.args = (f"{exc.args[0]} (the default-hooks set {chosen!r} is {chooser}.)",)
+        raise
+    except RegistryError as exc:  # a misspelt name: say where it was written
+        raise RegistryError(
+            f"The default-hooks set {chosen!r}, chosen by {source}, is not installed."
+            f"{did_you_mean(chosen, available)} Installed sets: {', '.join(available) or 'none'} "
+            "(see `runner-cli plugins`). Fix the name there, or install the plugin that offers "
+            "it; 'none' runs only the hooks the config names."
+        ) from exc
     try:
         hooks = factory() if callable(factory) else factory
         return chosen, {k: copy.deepcopy(v) for k, v in dict(hooks).items()}
@@ -174,12 +305,15 @@ def active_default_set(
 
 
 def merge_default_hooks(
-    defaults: dict[str, Any], overrides: Mapping[str, Any] | None
+    defaults: dict[str, Any],
+    overrides: Mapping[str, Any] | None,
+    set_name: str | None = None,
 ) -> dict[str, Any]:
     """Per role: ``None`` removes, a dict without ``type`` updates, anything else replaces.
 
     A role close to a known one (``chekpoint``) is an error with "did you mean";
-    a distinct new role adds a hook.
+    a distinct new role adds a hook. A dict without ``type`` for a role the
+    set (``set_name``, None for no set) does not have is an error saying why.
     """
     merged = dict(defaults)
     for role, value in (overrides or {}).items():
@@ -201,9 +335,39 @@ def merge_default_hooks(
             and isinstance(merged.get(role), Mapping)
         ):
             merged[role] = {**merged[role], **value}
+        elif isinstance(value, Mapping) and "type" not in value and role not in merged:
+            raise BuildKeyError(_nothing_to_update(role, value, defaults, set_name))
         else:
             merged[role] = value
     return merged
+
+
+def _nothing_to_update(
+    role: str, value: Mapping[str, Any], defaults: Mapping[str, Any], set_name: str | None
+) -> str:
+    """Why ``default_hooks.<role>`` (a dict without ``type``) has no default hook to update."""
+    given = f"default_hooks.{role}={dict(value)!r} has no 'type', so it updates the default hook"
+    add = f"or give the whole hook, e.g. {role}=dict(type='<hook>', ...)"
+    if set_name == "none":
+        return (
+            f"{given} of that role, but default_hooks_set='none' has no default hooks: choose "
+            f"a set that has the role, {add}."
+        )
+    if set_name is None and not defaults:
+        if not DEFAULT_HOOK_SETS.keys():
+            return (
+                f"{given} of that role, but no default-hooks set is installed to give one. "
+                f"Install the standard set (`pip install {STANDARD_HOOKS_DIST}`), {add}."
+            )
+        return (
+            f"{given} of that role, but no default-hooks set is chosen: set "
+            f"default_hooks_set='<name>', {add}."
+        )
+    which = f" {set_name!r}" if set_name else ""
+    return (
+        f"{given} of that role, but the default-hooks set{which} has no role {role!r} "
+        f"(its roles: {', '.join(defaults) or 'none'}): {add}."
+    )
 
 
 def build_hook(cfg: Any, key_path: str) -> tuple[Any, Any]:
@@ -212,7 +376,17 @@ def build_hook(cfg: Any, key_path: str) -> tuple[Any, Any]:
         return cfg, None
     spec = dict(cfg)
     priority = spec.pop("priority", None)
-    return HOOKS.build(spec, _key_path=key_path), priority
+    kind = spec.get("type")
+    try:
+        hook = HOOKS.build(spec, _key_path=key_path)
+    except Exception as exc:
+        note_constructor(exc, HOOKS, kind, key_path)
+        raise
+    if not isinstance(hook, Hook):
+        raise HookTypeError(
+            wrong_kind_message(HOOKS, kind, hook, key_path, "runner_core.hooks.Hook")
+        )
+    return hook, priority
 
 
 def check_duplicate_roles(built: list[tuple[str, Any]]) -> None:

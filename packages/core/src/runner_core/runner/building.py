@@ -185,7 +185,9 @@ class PartsBuilding:
         cfg = _build.train_loop_cfg(loop, self._val_cfg)
         train_loader = self.build_dataloader(self._train_dataloader, key_path="train_dataloader")
         self._train_dataloader = train_loader
-        return _build.build_loop(self, cfg, "train", {"dataloader": train_loader})
+        return _build.build_loop(
+            self, cfg, "train", {"dataloader": train_loader}, type_given="type" in loop
+        )
 
     def build_val_loop(self, loop: Any) -> Any:
         return self._build_eval_loop(loop, "val")
@@ -205,7 +207,11 @@ class PartsBuilding:
         token = _build.EVALUATOR_KEY.set(f"{mode}_evaluator")
         try:
             return _build.build_loop(
-                self, cfg, mode, {"dataloader": loader, "evaluator": evaluator}
+                self,
+                cfg,
+                mode,
+                {"dataloader": loader, "evaluator": evaluator},
+                type_given="type" in loop,
             )
         finally:
             _build.EVALUATOR_KEY.reset(token)

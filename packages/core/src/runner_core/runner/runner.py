@@ -422,7 +422,9 @@ class Runner(PartsBuilding, CheckpointMethods):
 
     def register_default_hooks(self, hooks: Mapping[str, Any] | None = None) -> None:
         """Register the active default-hooks set, updated by ``hooks`` (role -> cfg)."""
-        merged = _build.merge_default_hooks(self._default_hook_cfgs, hooks)
+        merged = _build.merge_default_hooks(
+            self._default_hook_cfgs, hooks, set_name=self.default_hooks_set
+        )
         built = []
         given = hooks or {}
         for role, cfg in merged.items():
