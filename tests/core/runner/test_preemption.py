@@ -193,3 +193,29 @@ def test_a_handler_set_outside_python_is_left_alone_or_put_back(
     assert out == (["PREEMPTED", "ALIVE"] if listed else ["TRAINED", "ALIVE"])
     dumps = done.stderr.count("Current thread") + done.stderr.count("Stack (most recent")
     assert dumps == (1 if listed else 2), done.stderr[-3000:]
+
+
+_PLAIN_SCRIPT = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from test_preemption import SignalAt, _runner
+_runner(Path(sys.argv[2]), [SignalAt("step", at=5)]).train()  # nothing catches the stop
+print("NOT REACHED", flush=True)
+"""
+
+
+def test_a_script_that_does_not_catch_the_stop_exits_with_128_plus_the_signal(
+    tmp_path: Path,
+) -> None:
+    """As the docs say of a preempted run (and as runner-cli exits): 128 + SIGUSR1."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PLAIN_SCRIPT, str(Path(__file__).parent), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 128 + signal.SIGUSR1, done.stderr[-3000:]
+    assert "NOT REACHED" not in done.stdout and "Traceback" not in done.stderr
+    assert "SIGUSR1 received: stopped after iteration 5" in done.stdout  # the hook's one line
+    assert read_pointer(tmp_path) == tmp_path / "iter_5.pth"

@@ -67,17 +67,25 @@ _REFUSED = {"SIGINT": "Ctrl-C already stops a run cleanly", "SIGKILL": "it canno
 resume_hint = "build the Runner again with resume=True and the same work_dir"
 
 
-class TrainingPreempted(BaseException):
+class TrainingPreempted(SystemExit):
     """Training stopped on a preemption signal after saving a resumable checkpoint.
 
-    A ``BaseException`` like ``KeyboardInterrupt``: it is a requested stop, not
-    a failure, and must pass through ``except Exception`` blocks.
+    A requested stop, not a failure: it passes through ``except Exception``
+    blocks, and as a ``SystemExit`` whose ``code`` is ``128 + signal`` a script
+    that does not catch it exits with the status the signal itself would have
+    given (143 for SIGTERM), without a traceback: a scheduler reading the
+    status sees a preempted job, and the one log line the hook wrote says
+    where the checkpoint is. ``str()`` is that line's message.
     """
 
     def __init__(self, message: str, signum: int, checkpoint: str | None) -> None:
-        super().__init__(message)
+        super().__init__(128 + signum)
+        self.message = message
         self.signum = signum
         self.checkpoint = checkpoint
+
+    def __str__(self) -> str:
+        return self.message
 
     @property
     def exit_status(self) -> int:
