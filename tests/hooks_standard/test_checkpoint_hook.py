@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
@@ -574,3 +575,107 @@ def test_mmengines_best_ckpt_path_dict_for_several_keys(tmp_path: Path) -> None:
         "other": str((tmp_path / "best_other_epoch_1.pth").absolute()),  # 1.0 every epoch
     }
     assert not hasattr(hook, "best_ckpt_path")
+
+
+def test_resumed_state_naming_other_files_deletes_none_of_them(tmp_path: Path) -> None:
+    # a plain-data checkpoint passed from elsewhere whose hook state names files that are
+    # not checkpoints of this hook: resuming from it must leave them all in place
+    source = tmp_path / "src"
+    make_runner(
+        source, max_epochs=1, interval=1, max_keep_ckpts=1, save_best="acc", scores=[0.5]
+    ).train()
+    ckpt = load(source / "epoch_1.pth")
+    work, outside = tmp_path / "wd", tmp_path / "outside"
+    for folder in (work / "mydata", work / ".git", outside, work / "epoch_7.pth"):
+        folder.mkdir(parents=True)
+    decoys = [
+        work / "notes.txt",
+        work / "mydata" / "train.csv",
+        work / ".git" / "HEAD",
+        work / "train.py",
+        work / "important.txt",
+        work / "best.txt",
+        outside / "important.txt",
+        outside / "epoch_3.pth",
+    ]
+    for decoy in decoys:
+        decoy.write_text("precious")
+    (work / "epoch_9.pth").symlink_to(work / "notes.txt")  # a link named as a checkpoint
+    state = ckpt["hooks"]["checkpoint"]
+    state["dropping"] = ["notes.txt", "mydata/train.csv", ".git/HEAD", "../outside/important.txt"]
+    state["kept_ckpts"] = [
+        "/somewhere/else/important.txt",
+        "/home/u/project/train.py",  # an absolute name is read as this name in the work dir
+        "epoch_9.pth",
+        "epoch_7.pth",  # a folder
+        "epoch_1.pth",
+    ]
+    state["best_ckpt"], state["best_score"] = {"acc": "best.txt"}, {"acc": -1.0}
+    shared = tmp_path / "shared.pth"
+    torch.save(ckpt, shared)
+
+    runner = make_runner(
+        work,
+        max_epochs=3,
+        interval=1,
+        max_keep_ckpts=1,
+        save_best="acc",
+        scores=[0.6, 0.7],
+        resume=str(shared),  # type: ignore[arg-type]
+    )
+    runner.train()
+    for decoy in decoys:
+        assert decoy.read_text() == "precious", decoy
+    assert (work / "epoch_9.pth").is_symlink() and (work / "epoch_7.pth").is_dir()
+    assert names(work) >= {"epoch_3.pth", "best_acc_epoch_3.pth"}
+    log = run_log(runner)
+    (warning,) = [line for line in log.splitlines() if "ignoring" in line]
+    for entry in ("'notes.txt'", "'/home/u/project/train.py'", "'best.txt'"):
+        assert entry in warning
+    assert "never deleted" in warning
+    # the hook's own pruning still works after the resume (epoch_1 was named, epoch_3 kept)
+    assert hook_of(runner).kept_ckpts == [str((work / "epoch_3.pth").absolute())]
+
+
+def test_resume_with_a_subfolder_template_prunes_and_replaces_best(tmp_path: Path) -> None:
+    hook = dict(interval=1, max_keep_ckpts=1, save_best="acc", filename_tmpl="ckpts/ep_{:02d}.pth")
+    make_runner(tmp_path, max_epochs=2, scores=[0.5, 0.9], **hook).train()
+    # MMEngine's name for the best file: every '/' of best_<key>_<name> made '_'
+    assert names(tmp_path) == {"best_acc_ckpts_ep_02.pth"}
+    assert names(tmp_path / "ckpts") == {"ep_02.pth"}
+    copy = tmp_path.parent / f"{tmp_path.name}-copy"
+    shutil.copytree(tmp_path, copy)
+    runner = make_runner(copy, max_epochs=3, scores=[0.95], resume=True, **hook)
+    runner.train()
+    assert names(copy / "ckpts") == {"ep_03.pth"}  # the resumed run prunes ep_02
+    assert names(copy) == {"best_acc_ckpts_ep_03.pth"}  # and replaces the best file
+    assert names(tmp_path / "ckpts") == {"ep_02.pth"}  # the original is untouched
+    assert names(tmp_path) == {"best_acc_ckpts_ep_02.pth"}
+    assert "ignoring" not in run_log(runner)
+
+
+@pytest.mark.parametrize(
+    ("tmpl", "fault"),
+    [
+        ("../ckpts_of_run/epoch_{}.pth", "'..'"),
+        ("a/../../b_{}.pth", "'..'"),
+        ("/tmp/store/ep_{}.pth", "absolute path"),
+        ("ep\n{}.pth", "control character"),
+    ],
+)
+def test_filename_tmpl_leaving_the_run_folder_is_refused(tmpl: str, fault: str) -> None:
+    with pytest.raises(HookError, match=re.escape(fault)) as caught:
+        CheckpointHook(filename_tmpl=tmpl)
+    assert repr(tmpl) in str(caught.value) and "out_dir=" in str(caught.value)
+    CheckpointHook(filename_tmpl="ckpts/epoch_{}.pth")  # a subfolder is fine
+
+
+def test_malformed_hook_state_names_the_checkpoint_and_key(tmp_path: Path) -> None:
+    make_runner(tmp_path / "src", max_epochs=1, interval=1).train()
+    ckpt = load(tmp_path / "src" / "epoch_1.pth")
+    ckpt["hooks"]["checkpoint"]["kept_ckpts"] = 5
+    bad = tmp_path / "bad.pth"
+    torch.save(ckpt, bad)
+    runner = make_runner(tmp_path / "wd", max_epochs=2, resume=str(bad))  # type: ignore[arg-type]
+    with pytest.raises(CheckpointError, match=r"'hooks\.checkpoint'.*'kept_ckpts' holds 5"):
+        runner.train()

@@ -168,3 +168,31 @@ def test_pointer_outside_the_work_dir_stays_absolute(tmp_path: Path) -> None:
     (tmp_path / "work").mkdir()
     write_pointer(tmp_path / "work", ckpt)
     assert (tmp_path / "work" / POINTER_NAME).read_text() == str(ckpt.absolute())
+
+
+@pytest.mark.parametrize("name", ["ep\n1.pth", "ep\r1.pth", " epoch_1.pth"])
+def test_pointer_refuses_a_path_it_could_not_read_back(tmp_path: Path, name: str) -> None:
+    target = _save(tmp_path, name)
+    with pytest.raises(CheckpointError, match="could not be read back") as caught:
+        write_pointer(tmp_path, target)
+    assert repr(name) in str(caught.value) and "filename_tmpl" in str(caught.value)
+    assert read_pointer(tmp_path) is None  # nothing written
+
+
+def test_prune_and_list_skip_folders_and_symlinks(tmp_path: Path) -> None:
+    outside = tmp_path / "important.txt"
+    outside.write_text("precious")
+    work = tmp_path / "wd"
+    work.mkdir()
+    (work / "epoch_1.pth").symlink_to(outside)
+    (work / "epoch_2.pth").mkdir()
+    (work / "epoch_2.pth" / "notes.txt").write_text("x")
+    for n in (3, 4, 5):
+        _save(work, f"epoch_{n}.pth")
+    write_pointer(work, work / "epoch_5.pth")
+    assert [p.name for p in list_checkpoints(work)] == ["epoch_5.pth", "epoch_4.pth", "epoch_3.pth"]
+    removed = prune_checkpoints(work, 1)
+    assert sorted(p.name for p in removed) == ["epoch_3.pth", "epoch_4.pth"]
+    assert (work / "epoch_1.pth").is_symlink() and outside.read_text() == "precious"
+    assert (work / "epoch_2.pth" / "notes.txt").read_text() == "x"
+    assert (work / "epoch_5.pth").is_file()

@@ -126,3 +126,54 @@ def test_meta_must_be_a_dict(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="meta should be a dict or None, got str"):
         runner.save_checkpoint(tmp_path, "x.pth", meta="x")  # type: ignore[arg-type]
     assert not (tmp_path / "x.pth").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "expected"),
+    [
+        (lambda c: c.__setitem__("meta", "oops"), "'meta' is a str ('oops')", "a dict"),
+        (lambda c: c.__setitem__("hooks", 5), "'hooks' is an int (5)", "a dict of hook states"),
+        (lambda c: c.__setitem__("loop", "abc"), "'loop' is a str", "a dict"),
+        (lambda c: c["meta"].__setitem__("epoch", "abc"), "'meta.epoch' is a str", "an int"),
+        (
+            lambda c: c.__setitem__("rng", {"torch": torch.zeros(3, dtype=torch.uint8)}),
+            "'rng.python' is None (or missing)",
+            "a dict with 'version'",
+        ),
+        (
+            lambda c: c["rng"]["numpy"].__setitem__("keys", torch.zeros(3)),
+            "'rng.numpy.keys' is a Tensor",
+            "a Tensor of 624 numbers",
+        ),
+    ],
+)
+def test_a_malformed_resume_checkpoint_names_the_file_and_key(
+    tmp_path: Path, change: Any, key: str, expected: str
+) -> None:
+    _runner(tmp_path / "a", 1, Net()).train()
+    ckpt = torch.load(tmp_path / "a" / "epoch_1.pth", weights_only=True)
+    change(ckpt)
+    bad = tmp_path / "bad.pth"
+    torch.save(ckpt, bad)
+    runner = _runner(tmp_path / "b", 2, Net(), resume=bad)
+    with pytest.raises(CheckpointError) as caught:
+        runner.train()
+    message = str(caught.value)
+    assert isinstance(caught.value, RuntimeError)
+    assert f"Cannot resume from {str(bad)!r}: its {key}" in message
+    assert f"expected {expected}" in message
+    assert runner.iter == 0  # nothing was trained
+
+
+def test_a_pointer_at_a_file_outside_the_work_dir_starts_fresh(tmp_path: Path, capsys) -> None:
+    outside = tmp_path / "hostname"
+    outside.write_text("vm\n")
+    work = tmp_path / "wd"
+    work.mkdir()
+    (work / "last_checkpoint").write_text(str(outside))
+    runner = _runner(work, 1, Net(), resume=True)
+    runner.train()  # no checkpoint of the work dir would be overwritten: a fresh start
+    assert runner.iter == 2 and (work / "epoch_1.pth").is_file()
+    out = capsys.readouterr().out
+    assert "training starts from scratch" in out and "none of the" not in out
+    assert outside.read_text() == "vm\n"

@@ -554,3 +554,19 @@ def test_a_misspelt_default_hooks_set_says_where_it_was_chosen(tmp_path, monkeyp
     config.write_text("")
     with pytest.raises(RegistryError, match=r"chosen by \[tool.runner\] in .*pyproject.toml"):
         active_default_set(None, str(config))
+
+
+@pytest.mark.parametrize("name", ["../x", "<absolute>", ".", "..", "a/b"])
+def test_an_experiment_name_that_is_a_path_is_refused_without_work_dir(
+    tmp_path, monkeypatch, name
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    if name == "<absolute>":  # (inside tmp_path: without the check the run writes there)
+        name = str(tmp_path / "elsewhere")
+    cfg = tiny_cfg(tmp_path, experiment_name=name)
+    del cfg["work_dir"]
+    with pytest.raises(ConfigError, match=r"experiment_name=.*work_dir=") as caught:
+        Runner.from_cfg(Config(cfg))
+    assert repr(name) in str(caught.value)
+    assert not (tmp_path / "work_dirs").exists()
+    Runner.from_cfg(Config(tiny_cfg(tmp_path / "given", experiment_name=name)))  # work_dir set

@@ -120,7 +120,20 @@ def choose_default_set(
 
 def default_work_dir(config_path: str | Path | None, name: str) -> Path:
     """``<work_dir_root>/<name>``: the root from ``[tool.runner]`` (relative to its file),
-    else ``work_dirs`` (relative to the current folder)."""
+    else ``work_dirs`` (relative to the current folder).
+
+    ``name`` (the experiment name) must be one folder name: with a path
+    separator, or as ``'.'``/``'..'``, the work dir would land elsewhere
+    (``'../../x'``, ``'/abs'``), which is a ``ConfigError``.
+    """
+    separators = {"/", os.sep, os.altsep or "/"}
+    if name in ("", ".", "..") or any(sep in name for sep in separators):
+        raise ConfigError(
+            f"experiment_name={name!r} cannot name the work dir (it would be "
+            f"{DEFAULT_WORK_DIR_ROOT}/<experiment_name>): it must be one folder name, without "
+            "a path separator and other than '.' or '..', or the run would write elsewhere. Use a "
+            "plain name, or set work_dir= to choose the folder."
+        )
     settings = project_settings(config_path)
     root = settings.get("work_dir_root")
     if root and settings.path is not None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 from runner_core.contract import RunnerAPI
@@ -42,7 +42,14 @@ from runner_core.errors import (
 )
 from runner_core.hooks import Hook, Priority
 
-from .checkpoint_files import lock_out_dir, publish, remove_checkpoint
+from .checkpoint_files import (
+    DEFAULT_TEMPLATES,
+    best_name,
+    is_own_name,
+    lock_out_dir,
+    publish,
+    remove_checkpoint,
+)
 from .checkpoint_progress import (
     by_epoch_loop,
     hook_states,
@@ -78,7 +85,8 @@ def _as_str_list(value: Any, name: str) -> list[str]:
 
 
 def _check_filename_tmpl(tmpl: Any) -> None:
-    """Any ``str.format`` template of one number, as MMEngine takes (``'epoch_{:03d}.pth'``)."""
+    """Any ``str.format`` template of one number, as MMEngine takes (``'epoch_{:03d}.pth'``),
+    whose names stay inside the run's folder (MMEngine also takes ``'../x_{}.pth'``)."""
     try:
         names = {tmpl.format(1), tmpl.format(2)}
     except (AttributeError, IndexError, KeyError, ValueError) as exc:
@@ -93,6 +101,31 @@ def _check_filename_tmpl(tmpl: Any) -> None:
             "epoch/iteration number, so every checkpoint would get the same name; write "
             "e.g. 'ckpt_{}.pth' or 'epoch_{:03d}.pth'."
         )
+    for name in sorted(names):
+        fault = _path_fault(name)
+        if fault:
+            raise HookError(
+                f"CheckpointHook: filename_tmpl={tmpl!r} makes names like {name!r}: {fault}. "
+                "A checkpoint name is a file name, optionally below a subfolder "
+                "of the run's folder ('ckpts/epoch_{}.pth'); to save into another folder, "
+                "pass CheckpointHook(out_dir=...)."
+            )
+
+
+def _path_fault(name: str) -> str | None:
+    """Why a checkpoint name would leave the run's folder or break its records, or None.
+
+    Outside the folder, pruning cannot delete the files (it deletes only
+    inside the run's folders) and the disk fills; a control character makes
+    the ``last_checkpoint`` pointer unreadable, so a resume starts over.
+    """
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "a control character (a line break, a tab) would make the pointer unreadable"
+    if PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute():
+        return "an absolute path leads outside the run's folder"
+    if ".." in PurePosixPath(name.replace("\\", "/")).parts:
+        return "'..' leads outside the run's folder"
+    return None
 
 
 class CheckpointHook(Hook):
@@ -114,13 +147,15 @@ class CheckpointHook(Hook):
             an early stop).
         save_best: a metric key, a list of keys, or ``'auto'`` (the first
             metric); keeps ``best_{key}_{epoch|iter}_{N}.pth`` per key (with
-            ``filename_tmpl``: ``best_{key}_`` and that name).
+            ``filename_tmpl``: ``best_{key}_`` and that name, every ``/`` made ``_``).
         rule: ``'greater'`` / ``'less'`` (or a list, one per key); inferred
             from the key name when None.
         greater_keys, less_keys: substrings used for that inference (replace
             MMEngine's defaults).
         filename_tmpl: a ``str.format`` template of the number, e.g. ``'ckpt_{}.pth'`` or
-            ``'epoch_{:03d}.pth'``; default ``epoch_{}.pth`` / ``iter_{}.pth``.
+            ``'epoch_{:03d}.pth'``; default ``epoch_{}.pth`` / ``iter_{}.pth``. A name
+            inside the run's folder (a subfolder is fine): no absolute path, ``..`` or
+            control character (use ``out_dir`` for another folder).
         published_keys: after training, write ``<name>-<sha256[:8]>.pth``
             copies of the last and best checkpoints with only these keys.
         save_begin: the first epoch/iteration saved, then every ``interval`` after it.
@@ -317,13 +352,36 @@ class CheckpointHook(Hook):
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        res = self._resolve
-        self.kept_ckpts = [res(p) for p in state.get("kept_ckpts", [])]
-        self._dropping = [res(p) for p in state.get("dropping", [])]
+        """Restore the hook's records; a file name that is not one of the hook's own is dropped.
+
+        The records name files the hook deletes later (pruning, a replaced
+        best file), and the state may come from a checkpoint passed from
+        elsewhere: only names the hook itself could have written (see
+        :func:`~.checkpoint_files.is_own_name`) are kept, the rest is ignored
+        with one warning.
+        """
+        ignored: list[str] = []
+
+        def own(text: Any, best_key: str | None = None) -> str | None:
+            path = self._resolve(text) if isinstance(text, str) and text else None
+            if path is not None and self._is_own_file(path, best_key):
+                return path
+            ignored.append(repr(text))
+            return None
+
+        kept = [own(p) for p in _state_list(state, "kept_ckpts")]
+        dropping = [own(p) for p in _state_list(state, "dropping")]
+        self.kept_ckpts = [p for p in kept if p is not None]
+        self._dropping = [p for p in dropping if p is not None]
         last = state.get("last_ckpt")
-        self.last_ckpt = res(last) if last else None
-        self.best_score = {k: float(v) for k, v in state.get("best_score", {}).items()}
-        self.best_ckpt = {k: res(v) if v else "" for k, v in state.get("best_ckpt", {}).items()}
+        self.last_ckpt = own(last) if last else None
+        self.best_score = {k: float(v) for k, v in _state_dict(state, "best_score").items()}
+        self.best_ckpt = {
+            k: (own(v, str(k)) or "") if v else ""
+            for k, v in _state_dict(state, "best_ckpt").items()
+        }
+        if ignored:
+            self._warn_ignored(list(dict.fromkeys(ignored)))
         validated = state.get("validated")
         self._validated = (int(validated[0]), int(validated[1])) if validated else None
         self._resumed = True
@@ -333,6 +391,7 @@ class CheckpointHook(Hook):
 
     _auto_key: str | None = None
     _work_dir: Path | None = None
+    _logger: Any = None  # the run's, from before_run: load_state_dict has no runner
 
     def _record(self, path: str) -> str:
         if self._work_dir is None:
@@ -352,6 +411,38 @@ class CheckpointHook(Hook):
 
         return str(resolve_recorded(str(text), self._work_dir, self.out_dir))
 
+    def _is_own_file(self, path: str, best_key: str | None) -> bool:
+        """``path`` lies in the checkpoint folder, named as this hook names its checkpoints."""
+        if self.out_dir is None:  # loaded outside a run: no folder to check against (a run
+            return True  # calls before_run, which sets it, before it resumes)
+        target = Path(path)
+        try:
+            name = (Path(os.path.realpath(target.parent)) / target.name).relative_to(
+                os.path.realpath(self.out_dir)
+            )
+        except ValueError:
+            return False
+        templates = [self.filename_tmpl] if self.filename_tmpl else list(DEFAULT_TEMPLATES)
+        return is_own_name(name.as_posix(), templates, best_key)
+
+    def _warn_ignored(self, entries: list[str]) -> None:
+        shown = ", ".join(entries[:10]) + (
+            f" and {len(entries) - 10} more" if len(entries) > 10 else ""
+        )
+        tmpl = repr(self.filename_tmpl) if self.filename_tmpl else "'epoch_{}.pth' / 'iter_{}.pth'"
+        message = (
+            f"CheckpointHook: ignoring {shown} in the resumed checkpoint's hook state: not a "
+            f"checkpoint this hook writes (a file in {str(self.out_dir)!r} named by "
+            f"filename_tmpl {tmpl}, or best_<key>_<that name>), so it is never deleted "
+            "or replaced. Delete old checkpoints of another naming yourself."
+        )
+        if self._logger is not None:
+            self._logger.warning(message)
+        else:
+            import warnings
+
+            warnings.warn(message, stacklevel=3)
+
     def _own_folders(self) -> list[Path]:
         return [p for p in (self._work_dir, self.out_dir) if p is not None]
 
@@ -359,6 +450,7 @@ class CheckpointHook(Hook):
     def before_run(self, runner: RunnerAPI) -> None:
         work_dir = Path(runner.work_dir)
         self._work_dir = work_dir.absolute()
+        self._logger = runner.logger
         self._recorded = {}
         if self.out_dir_arg is None:
             self.out_dir = work_dir
@@ -647,8 +739,7 @@ class CheckpointHook(Hook):
             best = self.best_score.get(key)
             if best is not None and not (score > best if rule == "greater" else score < best):
                 continue
-            # MMEngine's name: best_<key>_ and the periodic file's name (filename_tmpl)
-            filename = f"best_{key.replace('/', '_')}_{self._filename(runner)}"
+            filename = best_name(key, self._filename(runner))
             path = str((self.out_dir / filename).absolute())
             previous = self.best_ckpt.get(key)
             self.best_score[key], self.best_ckpt[key] = score, path
@@ -678,6 +769,26 @@ class CheckpointHook(Hook):
             f"CheckpointHook(interval={self.interval}, by_epoch={self.by_epoch}, "
             f"max_keep_ckpts={self.max_keep_ckpts}, save_best={self.save_best or None})"
         )
+
+
+def _state_list(state: Mapping[str, Any], key: str) -> list[Any]:
+    value = state.get(key, [])
+    if not isinstance(value, list | tuple):
+        raise HookTypeError(
+            f"CheckpointHook state: {key!r} holds {value!r:.40} ({type(value).__name__}), "
+            "expected a list of file names."
+        )
+    return list(value)
+
+
+def _state_dict(state: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = state.get(key, {})
+    if not isinstance(value, Mapping):
+        raise HookTypeError(
+            f"CheckpointHook state: {key!r} holds {value!r:.40} ({type(value).__name__}), "
+            "expected a dict keyed by metric."
+        )
+    return value
 
 
 def _deleter(

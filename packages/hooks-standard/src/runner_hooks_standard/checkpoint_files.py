@@ -1,7 +1,10 @@
-"""Files the checkpoint hook writes besides checkpoints, and deleting the ones it replaces.
+"""The names of the checkpoint hook's files, deleting the ones it replaces, publishing.
 
-Deleting is limited to this run's own folders (a copied work dir must never
-delete the original's files); publishing writes a key-filtered copy named by
+Deleting is limited to files the hook could have written itself: regular
+files in this run's own folders (a copied work dir must never delete the
+original's files) whose names its ``filename_tmpl`` makes (:func:`is_own_name`),
+since the names to delete also come from a resumed checkpoint, which may have
+been passed from elsewhere. Publishing writes a key-filtered copy named by
 its content hash, as MMEngine's ``published_keys`` does.
 """
 
@@ -9,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Sequence
-from pathlib import Path
+import re
+import stat
+from collections.abc import Iterable, Sequence
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from runner_core.contract import RunnerAPI
@@ -19,7 +24,59 @@ from runner_core.errors import HookError
 if TYPE_CHECKING:
     from runner_core.runner.work_dir_lock import WorkDirHold
 
-__all__ = ["lock_out_dir", "publish", "remove_checkpoint"]
+__all__ = [
+    "DEFAULT_TEMPLATES",
+    "best_name",
+    "is_own_name",
+    "lock_out_dir",
+    "publish",
+    "remove_checkpoint",
+]
+
+#: the periodic checkpoints' names without ``filename_tmpl`` (by epoch, by iteration)
+DEFAULT_TEMPLATES = ("epoch_{}.pth", "iter_{}.pth")
+
+
+def best_name(key: str, filename: str) -> str:
+    """MMEngine's best-checkpoint name: ``best_<key>_<periodic name>``, every ``/`` made ``_``.
+
+    So it is one file beside the periodic ones, also for a key like
+    ``'accuracy/top1'`` or ``filename_tmpl='ckpts/epoch_{}.pth'``.
+    """
+    return f"best_{key}_{filename}".replace("/", "_")
+
+
+def _numbers(text: str) -> set[int]:
+    """Every number written in ``text`` (each run of digits and its parts, up to 20 digits)."""
+    found: set[int] = set()
+    for run in re.finditer(r"\d+", text):
+        digits = run.group()
+        for start in range(len(digits)):
+            for end in range(start + 1, min(len(digits), start + 20) + 1):
+                found.add(int(digits[start:end]))
+    return found
+
+
+def is_own_name(name: str, templates: Iterable[str], best_key: str | None = None) -> bool:
+    """Whether the hook names a checkpoint ``name`` (relative to its folder) with ``templates``.
+
+    A periodic name is ``template.format(n)`` for some integer ``n``; with
+    ``best_key``, the best checkpoint's name built from such a name.
+    """
+    if len(name) > 4096:
+        return False
+    templates, wanted = tuple(templates), PurePosixPath(name)
+    for number in _numbers(name):
+        for template in templates:
+            try:
+                made = template.format(number)
+            except (IndexError, KeyError, ValueError, AttributeError, TypeError):
+                continue
+            if best_key is None and PurePosixPath(made) == wanted:
+                return True
+            if best_key is not None and best_name(best_key, made) == name:
+                return True
+    return False
 
 
 def lock_out_dir(
@@ -85,7 +142,8 @@ def publish(runner: RunnerAPI, path: Path, keys: Sequence[str], fsync: bool) -> 
 
 
 def remove_checkpoint(path: Path, runner: RunnerAPI, folders: Sequence[Path] = ()) -> None:
-    """Delete an old checkpoint of this run; a file outside the run's folders is never touched."""
+    """Delete an old checkpoint of this run; a file outside the run's folders is never touched,
+    nor a symlink or a folder (the hook writes regular files only)."""
     from runner_core.checkpoint.paths import may_delete
 
     if not may_delete(path, folders or [Path(runner.work_dir)]):
@@ -95,6 +153,12 @@ def remove_checkpoint(path: Path, runner: RunnerAPI, folders: Sequence[Path] = (
         )
         return
     try:
+        if not stat.S_ISREG(path.lstat().st_mode):
+            runner.logger.warning(
+                "Not deleting %s: it is a symlink or a folder, not a checkpoint this run wrote.",
+                path,
+            )
+            return
         path.unlink()
     except FileNotFoundError:
         return

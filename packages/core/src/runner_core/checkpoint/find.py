@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import re
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -62,14 +63,33 @@ _log = logging.getLogger(__name__)
 def write_pointer(work_dir: str | Path, checkpoint_path: str | Path, *, fsync: bool = True) -> Path:
     """Atomically make ``work_dir/last_checkpoint`` name ``checkpoint_path``; return the pointer."""
     checkpoint_path = Path(checkpoint_path)
+    pointer = Path(work_dir) / POINTER_NAME
     if not checkpoint_path.is_file():
         raise CheckpointError(
-            f"write_pointer refuses to point {str(Path(work_dir) / POINTER_NAME)!r} at "
+            f"write_pointer refuses to point {str(pointer)!r} at "
             f"{str(checkpoint_path)!r}: that file does not exist. Call it after save_checkpoint "
             "has returned."
         )
     text = record_path(checkpoint_path, work_dir)
-    return write_bytes_atomic(text.encode("utf-8"), Path(work_dir) / POINTER_NAME, fsync=fsync)
+    data = _pointer_bytes(text)
+    if data is None:  # read_pointer would not find it again: a resume would start over
+        raise CheckpointError(
+            f"write_pointer refuses to point {str(pointer)!r} at {text!r}: the path has a "
+            "line break, a control character, surrounding spaces or bytes that are not UTF-8, "
+            "so the pointer could not be read back and resume=True would start over. Save "
+            "checkpoints under a plain path (check CheckpointHook's filename_tmpl and out_dir)."
+        )
+    return write_bytes_atomic(data, pointer, fsync=fsync)
+
+
+def _pointer_bytes(text: str) -> bytes | None:
+    """``text`` as the pointer file's bytes, or None when :func:`read_pointer` would misread it."""
+    if not text or text != text.strip() or any(ord(c) < 32 or ord(c) == 127 for c in text):
+        return None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a file name of undecodable bytes (surrogate escapes)
+        return None
 
 
 def read_pointer(work_dir: str | Path) -> Path | None:
@@ -90,7 +110,11 @@ def read_pointer(work_dir: str | Path) -> Path | None:
 
 
 def list_checkpoints(folder: str | Path) -> list[Path]:
-    """``epoch_N.pth`` / ``iter_N.pth`` files in ``folder``, newest progress first."""
+    """``epoch_N.pth`` / ``iter_N.pth`` files in ``folder``, newest progress first.
+
+    Only regular files: a folder or a symlink of such a name is not a
+    checkpoint this run wrote, so it is never resumed from nor pruned.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         return []
@@ -100,10 +124,12 @@ def list_checkpoints(folder: str | Path) -> list[Path]:
         if match is None:
             continue
         try:
-            mtime = entry.stat().st_mtime
+            info = entry.lstat()
         except FileNotFoundError:  # pruned meanwhile
             continue
-        found.append((match["kind"], int(match["n"]), mtime, entry))
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        found.append((match["kind"], int(match["n"]), info.st_mtime, entry))
     if len({kind for kind, *_ in found}) > 1:  # N of epochs and of iters do not compare
         found.sort(key=lambda t: (t[2], t[1]), reverse=True)
     else:
@@ -168,8 +194,8 @@ def prune_checkpoints(
 
     Keeps the newest ``max_keep_ckpts`` of each kind (``<= 0`` keeps all),
     the target of ``last_checkpoint`` in ``work_dir`` (default: ``folder``)
-    and every path in ``protect``. Other names (``best_*.pth``, ...) are
-    never touched. Call it after :func:`write_pointer` (see module docstring).
+    and every path in ``protect``. Other names (``best_*.pth``, ...), folders
+    and symlinks are never touched. Call it after :func:`write_pointer` (see module docstring).
     """
     if max_keep_ckpts is None or max_keep_ckpts <= 0:
         return []
@@ -189,6 +215,8 @@ def prune_checkpoints(
             if old.resolve() in keep:
                 continue
             try:
+                if not stat.S_ISREG(old.lstat().st_mode):  # replaced since it was listed
+                    continue
                 old.unlink()
             except FileNotFoundError:
                 continue

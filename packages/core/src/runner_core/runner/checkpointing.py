@@ -357,6 +357,7 @@ def find_resume_checkpoint(runner: Any) -> dict[str, Any] | None:
         allow_pickle=bool(runner.load_cfg.get("allow_pickle", False)),
         verify=verify,
     )
+    check_resume_structure(ckpt, str(path))
     meta = ckpt.setdefault("meta", {})
     meta["_path"] = meta["resumed_from"] = str(path)
     return ckpt
@@ -369,12 +370,24 @@ def _refuse_to_overwrite_damaged(work_dir: str | Path) -> None:
     warning, and would overwrite the damaged files (the evidence, and maybe
     repairable) with new ones of the same names.
     """
+    import stat
+
     from ..checkpoint import CheckpointError, list_checkpoints, read_pointer
+    from ..checkpoint.paths import is_inside
 
     found = list_checkpoints(work_dir)
     target = read_pointer(work_dir)
-    if target is not None and target.is_file() and target not in found:
-        found.insert(0, target)
+    if target is not None:
+        # only a file of the work dir counts (one the run would overwrite): a pointer at a
+        # file elsewhere (another run's, or no checkpoint at all) leaves nothing to protect
+        if not is_inside(target, work_dir):
+            target = Path(work_dir) / target.name  # a copied work dir: its own file
+        try:
+            regular = stat.S_ISREG(target.lstat().st_mode)
+        except OSError:
+            regular = False
+        if regular and is_inside(target, work_dir) and target not in found:
+            found.insert(0, target)
     if not found:
         return
     names = ", ".join(p.name for p in found[:5]) + (", ..." if len(found) > 5 else "")
@@ -386,6 +399,75 @@ def _refuse_to_overwrite_damaged(work_dir: str | Path) -> None:
         "resume from a file you trust, pass resume='<path>' (runner-cli train CONFIG "
         "--resume PATH)."
     )
+
+
+#: what each part of a training checkpoint is, where present (``per_rank``: see below)
+_PARTS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "meta": (Mapping, "a dict"),
+    "state_dict": (Mapping, "a dict of tensors"),
+    "optimizer": (Mapping, "a dict"),
+    "param_schedulers": ((list, Mapping), "a list (or a dict of lists)"),
+    "message_hub": (Mapping, "a dict"),
+    "loop": (Mapping, "a dict"),
+    "hooks": (Mapping, "a dict of hook states (dicts)"),
+    "rng": (Mapping, "a dict of random-stream states"),
+    "accumulated_grads": (Mapping, "a dict of tensors"),
+    "per_rank": (list, "a list of dicts, one per process"),
+}
+
+
+def _malformed(path: str, key: str, value: Any, expected: str) -> Exception:
+    from ..checkpoint import CheckpointError
+
+    what = "it" if key == "checkpoint" else f"its {key!r}"
+    return CheckpointError(
+        f"Cannot resume from {path!r}: {what} is {_kind(value)}, expected {expected}. "
+        "The file loads but is not a training checkpoint as a run writes it (edited, or "
+        "written by other code); resume from another checkpoint, or start from its weights "
+        "with load_from (resume=False)."
+    )
+
+
+def _kind(value: Any) -> str:
+    """``value`` described for an error: ``an int (5)``, ``None (or missing)``."""
+    if value is None:
+        return "None (or missing)"
+    name, text = type(value).__name__, repr(value)
+    article = "an" if name[0].lower() in "aeiou" else "a"
+    return f"{article} {name} ({text[:40]}{'...' if len(text) > 40 else ''})"
+
+
+def check_resume_structure(ckpt: Any, path: str) -> None:
+    """Raise a ``CheckpointError`` naming the key when ``ckpt`` is not shaped like a
+    training checkpoint (a dict of the parts :func:`build_state` writes), before any of it
+    is used: a bare ``TypeError`` deep in the resume would name neither file nor key."""
+    if not isinstance(ckpt, Mapping):
+        raise _malformed(path, "checkpoint", ckpt, "a dict")
+    for key, (kind, expected) in _PARTS.items():
+        if key in ckpt and not isinstance(ckpt[key], kind):
+            raise _malformed(path, key, ckpt[key], expected)
+    for name, state in ckpt.get("hooks", {}).items():
+        if not isinstance(state, Mapping):
+            raise _malformed(path, f"hooks.{name}", state, "a dict (the hook's state)")
+    meta, loop = ckpt.get("meta", {}), ckpt.get("loop", {})
+    for where, part in (("loop", loop), ("meta", meta)):
+        for key in ("epoch", "iter"):
+            value = part.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise _malformed(path, f"{where}.{key}", value, "an int")
+    ranks = ckpt.get("per_rank") or []
+    for i, local in enumerate(ranks):
+        if not isinstance(local, Mapping):
+            raise _malformed(path, f"per_rank[{i}]", local, "a dict")
+    for where, local in [("", ckpt), *((f"per_rank[{i}].", r) for i, r in enumerate(ranks))]:
+        rng = local.get("rng")
+        if rng is not None:
+            from .randomness import rng_state_fault
+
+            fault = rng_state_fault(rng)
+            if fault is not None:
+                key, value, expected = fault
+                raise _malformed(path, f"{where}rng.{key}".rstrip("."), value, expected)
 
 
 def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
@@ -449,7 +531,16 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
     for i, hook in enumerate(runner.hooks):
         key = _hook_key(runner, hook, i)
         if key in states:
-            hook.load_state_dict(states[key])
+            try:
+                hook.load_state_dict(states[key])
+            except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+                from ..checkpoint import CheckpointError
+
+                raise CheckpointError(
+                    f"Cannot resume from {path!r}: its 'hooks.{key}' state does not fit "
+                    f"{type(hook).__name__} ({type(exc).__name__}: {exc}). Resume from a "
+                    "checkpoint this hook wrote, or remove the hook's entry from the file."
+                ) from exc
     local = _rank_local_state(runner, ckpt, path)
     grads = local.get("accumulated_grads")
     runner.resume_state.carried_grads = bool(grads)

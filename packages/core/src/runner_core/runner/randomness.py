@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -73,6 +73,56 @@ def capture_rng_state() -> dict[str, Any]:
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
+
+
+def rng_state_fault(state: Any) -> tuple[str, Any, str] | None:
+    """What is wrong with a stored :func:`capture_rng_state` result, or None.
+
+    ``(key, value, expected)``, e.g. ``('python', None, 'a dict ...')``; ``key``
+    is dotted, empty for ``state`` itself. Checked before a resume uses it, so a
+    malformed checkpoint is named instead of failing as a bare ``KeyError``.
+    """
+    if not isinstance(state, Mapping):
+        return "", state, "a dict of random-stream states"
+    parts: list[tuple[str, Any, str]] = [
+        ("python", dict, "a dict with 'version', 'state' and 'gauss'"),
+        ("numpy", dict, "a dict with 'kind', 'keys', 'pos', 'has_gauss', 'cached_gaussian'"),
+        ("torch", torch.Tensor, "a uint8 tensor (torch.get_rng_state())"),
+    ]
+    for key, kind, expected in parts:
+        value = state.get(key)
+        if not isinstance(value, Mapping if kind is dict else kind):
+            return key, value, expected
+    if state["torch"].dtype != torch.uint8:
+        return "torch", state["torch"], "a uint8 tensor (torch.get_rng_state())"
+    fields: list[tuple[str, str, Any, int | None]] = [
+        ("python", "version", int, None),
+        ("python", "state", torch.Tensor, 625),
+        ("python", "gauss", (float, type(None)), None),
+        ("numpy", "kind", str, None),
+        ("numpy", "keys", torch.Tensor, 624),
+        ("numpy", "pos", int, None),
+        ("numpy", "has_gauss", int, None),
+        ("numpy", "cached_gaussian", (float, int), None),
+    ]
+    for part, key, kind, size in fields:
+        value = state[part].get(key)
+        ok = isinstance(value, kind) and not isinstance(value, bool)
+        if ok and size is not None and value.numel() != size:
+            ok = False
+        if not ok:
+            names = kind if isinstance(kind, tuple) else (kind,)
+            expected = " or ".join("None" if k is type(None) else k.__name__ for k in names)
+            if size is not None:
+                expected += f" of {size} numbers"
+            article = "an" if expected[0] in "aeiou" else "a"
+            return f"{part}.{key}", value, f"{article} {expected}"
+    cuda = state.get("cuda")
+    if cuda is not None and not (
+        isinstance(cuda, list | tuple) and all(isinstance(t, torch.Tensor) for t in cuda)
+    ):
+        return "cuda", cuda, "a list of uint8 tensors (torch.cuda.get_rng_state_all())"
+    return None
 
 
 def restore_rng_state(state: dict[str, Any]) -> None:
