@@ -40,6 +40,38 @@ def test_test_prints_metrics_and_writes_json(trained: Path, cli, tmp_path: Path)
     assert json.loads(written[0].read_text()) == metrics  # same data, same weights
 
 
+@pytest.mark.parametrize("target", ["checkpoint", "config", "folder", "not-json"])
+def test_out_that_would_overwrite_an_input_is_refused_before_evaluating(
+    trained: Path, tmp_path: Path, capsys, target: str
+) -> None:
+    shutil.copytree(trained, tmp_path, dirs_exist_ok=True)
+    config, ckpt = tmp_path / "tiny.py", tmp_path / "wd" / "epoch_2.pth"
+    (tmp_path / "results").mkdir()
+    out, fault = {
+        "checkpoint": (ckpt, "is the checkpoint"),
+        "config": (config, "is the config"),
+        "folder": (tmp_path / "results", "is a folder"),
+        "not-json": (tmp_path / "metrics.pkl", "does not end in .json"),
+    }[target]
+    before = {p: p.read_bytes() for p in (config, ckpt)}
+    runs = len(list((tmp_path / "wd").iterdir()))
+    work = ["--work-dir", str(tmp_path / "wd")]
+    assert main(["test", str(config), str(ckpt), *work, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {str(out)!r} {fault}" in err
+    assert {p: p.read_bytes() for p in (config, ckpt)} == before
+    assert len(list((tmp_path / "wd").iterdir())) == runs  # refused before any run started
+    assert not (tmp_path / "metrics.pkl").exists()
+
+
+def test_out_replaces_an_existing_json_file(trained: Path, cli, tmp_path: Path) -> None:
+    shutil.copytree(trained, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "m.json").write_text("old")
+    done = cli("val", "tiny.py", "wd/epoch_2.pth", "--work-dir", "wd", "--out", "m.json")
+    assert done.returncode == 0, done.stderr
+    assert "accuracy/top1" in json.loads((tmp_path / "m.json").read_text())
+
+
 def test_resume_auto_continues_and_amp_seed_options(trained: Path, cli, tmp_path: Path) -> None:
     shutil.copytree(trained, tmp_path, dirs_exist_ok=True)
     before = hashlib.sha256((tmp_path / "wd" / "epoch_2.pth").read_bytes()).hexdigest()

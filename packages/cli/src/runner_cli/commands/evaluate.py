@@ -35,7 +35,8 @@ def register(subparsers: Any) -> None:
         parser.add_argument(
             "--out",
             metavar="FILE",
-            help=f"write the metrics as JSON here (default: <run folder>/{mode}_metrics.json)",
+            help=f"write the metrics as JSON to this .json file, replacing one that exists "
+            f"(default: <run folder>/{mode}_metrics.json)",
         )
         parser.add_argument(
             "--tta",
@@ -64,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
     )
 
     checkpoint = require_file(args.checkpoint, "checkpoint")
+    if args.out:  # checked before the evaluation, which may take hours
+        _check_out(args.out, {"config": args.config, "checkpoint": str(checkpoint)})
     cfg = load_config(args.config, args.cfg_options)
     apply_work_dir(cfg, args.work_dir, args.config)
     if args.tta:
@@ -92,6 +95,34 @@ def run(args: argparse.Namespace) -> int:
     _write_json(out, plain)
     note(f"Metrics written to {out}")
     return 0
+
+
+def _check_out(out: str, inputs: dict[str, str]) -> None:
+    """``--out`` must name a ``.json`` file that is none of the command's inputs.
+
+    The metrics replace the file whole; an input (the checkpoint, the
+    config) given by mistake would be lost, and a folder fails only after
+    the evaluation.
+    """
+    from ..errors import UsageError
+
+    path = Path(out).expanduser()
+    for what, given in inputs.items():
+        if path.exists() and Path(given).exists() and os.path.samefile(path, given):
+            raise UsageError(
+                f"--out {out!r} is the {what} ({given!r}): writing the metrics there would "
+                "replace it. Name a new .json file, e.g. --out metrics.json."
+            )
+    if path.is_dir():
+        raise UsageError(
+            f"--out {out!r} is a folder; --out names the JSON file to write, e.g. "
+            f"--out {os.path.join(out, 'metrics.json')!r}."
+        )
+    if path.suffix.lower() != ".json":
+        raise UsageError(
+            f"--out {out!r} does not end in .json: the metrics are written as JSON, replacing "
+            "any file of that name. Name a .json file, e.g. --out metrics.json."
+        )
 
 
 def _plain(value: Any) -> Any:
