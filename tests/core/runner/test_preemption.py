@@ -72,11 +72,25 @@ def test_the_hook_sleeps_per_iteration_and_the_signal_stops_the_iteration_it_cam
     runner = _runner(tmp_path, [sender])
     with pytest.raises(TrainingPreempted) as stop:
         runner.train()
-    assert sender.idle_before == {"PreemptionHook": ["after_train_iter"]}
+    assert sender.idle_before == {"PreemptionHook": ["after_train_iter", "before_train_iter"]}
     assert stop.value.signum == signal.SIGUSR1
     assert read_pointer(tmp_path) == tmp_path / "iter_5.pth"
     assert runner.iter == 4  # iteration 5 finished its hooks; the counter had not moved yet
     assert runner.hooks.idle_table() == {}  # awake again once training ended
+
+
+def test_a_signal_during_the_hooks_after_the_step_stops_before_the_next_iteration(
+    tmp_path: Path,
+) -> None:
+    """Arriving after the sleeping hook's turn at after_train_iter, the signal still stops
+    the run after the iteration it came in, not after the next one."""
+    runner = _runner(tmp_path, [SignalAt("after_train_iter", at=5)])
+    with pytest.raises(
+        TrainingPreempted, match=r"stopped after iteration 5 \(Epoch\(train\) \[1\]\[5/"
+    ):
+        runner.train()
+    assert read_pointer(tmp_path) == tmp_path / "iter_5.pth"
+    assert runner.iter == 5
 
 
 def test_a_signal_during_an_epochs_last_hooks_stops_before_validating(tmp_path: Path) -> None:

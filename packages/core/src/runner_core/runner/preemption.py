@@ -168,8 +168,15 @@ class PreemptionHook(Hook):
 
     def idle_points(self, runner: Any) -> tuple[str, ...]:
         if self._sleeps_per_iteration and self.received is None:
-            return ("after_train_iter",)
+            return ("before_train_iter", "after_train_iter")
         return ()
+
+    def before_train_iter(self, runner: Any, batch_idx: int, data_batch: Any = None) -> None:
+        # Called only once woken: a signal that came while the previous iteration's hooks
+        # ran, after this hook's turn. That iteration is done: stop before the next one.
+        if self._sleeps_per_iteration and self.received is not None:
+            done = runner.iter
+            self._stop(runner, self.received, done, _position(runner, batch_idx - 1, done))
 
     def after_train_iter(
         self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
@@ -273,14 +280,22 @@ class PreemptionHook(Hook):
         self._checked_at = None
 
 
-def _position(runner: Any, batch_idx: int) -> str:
-    """Where training stopped, counted the way the log counts (1-based)."""
-    done = runner.iter + 1
+def _position(runner: Any, batch_idx: int, done: int | None = None) -> str:
+    """Where training stopped, counted the way the log counts (1-based).
+
+    ``batch_idx`` is the finished iteration's batch (0-based); ``done`` the
+    iterations finished with it (default: the one whose hooks run now). A
+    ``batch_idx`` of -1 is the previous epoch's last batch.
+    """
+    done = runner.iter + 1 if done is None else done
     loader = getattr(runner.train_loop, "dataloader", None)
     length = len(loader) if loader is not None and hasattr(loader, "__len__") else None
     if runner.max_epochs is not None and getattr(runner.train_loop, "by_epoch", True) is not False:
+        epoch = runner.epoch + 1
+        if batch_idx < 0 and length:
+            epoch, batch_idx = runner.epoch, length - 1
         of = f"/{length}" if length else ""
-        return f"iteration {done} (Epoch(train) [{runner.epoch + 1}][{batch_idx + 1}{of}])"
+        return f"iteration {done} (Epoch(train) [{epoch}][{batch_idx + 1}{of}])"
     return f"iteration {done} (Iter(train) [{done}/{runner.max_iters}])"
 
 
