@@ -66,7 +66,11 @@ def test_sqlite_store_gets_params_every_scalar_checkpoint_tags_and_finished(
 
 @pytest.mark.parametrize(
     ("kind", "status", "code"),
-    [("RuntimeError", "FAILED", 1), ("KeyboardInterrupt", "KILLED", 130)],
+    [
+        ("RuntimeError", "FAILED", 1),
+        ("KeyboardInterrupt", "KILLED", 130),
+        ("TrainingPreempted", "KILLED", 143),
+    ],
 )
 def test_run_ends_failed_or_killed_as_the_training_did(
     train, tmp_path: Path, kind: str, status: str, code: int

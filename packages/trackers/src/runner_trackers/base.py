@@ -11,7 +11,7 @@ of a distributed run may log. So each backend here:
   logging, so a server that went away never stops training;
 * ends the tracker run with the run's outcome: ``FINISHED`` when the
   Runner closes the visualizer after the run, ``FAILED`` or ``KILLED``
-  (Ctrl-C) when the Runner flushes it while an error is propagating, or
+  (Ctrl-C, a preemption stop) when the Runner flushes it while an error is propagating, or
   at interpreter exit when nothing closed it;
 * tags the run with the newest (``last_checkpoint`` pointer) and best
   (``best_*.pth``) checkpoint paths of the work dir when it ends; each
@@ -172,7 +172,9 @@ def outcome_of(exc: BaseException | None) -> str:
     """The tracker status of a run that ended with ``exc`` (None: it finished)."""
     if exc is None:
         return FINISHED
-    if isinstance(exc, KeyboardInterrupt):
+    from runner_core.runner.preemption import TrainingPreempted
+
+    if isinstance(exc, (KeyboardInterrupt, TrainingPreempted)):  # stopped from outside
         return KILLED
     if isinstance(exc, SystemExit) and exc.code in (0, None):
         return FINISHED
