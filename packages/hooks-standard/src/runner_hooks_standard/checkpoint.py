@@ -429,7 +429,9 @@ class CheckpointHook(Hook):
         shown = ", ".join(entries[:10]) + (
             f" and {len(entries) - 10} more" if len(entries) > 10 else ""
         )
-        tmpl = repr(self.filename_tmpl) if self.filename_tmpl else "'epoch_{}.pth' / 'iter_{}.pth'"
+        tmpl = " / ".join(
+            map(repr, [self.filename_tmpl] if self.filename_tmpl else DEFAULT_TEMPLATES)
+        )
         message = (
             f"CheckpointHook: ignoring {shown} in the resumed checkpoint's hook state: not a "
             f"checkpoint this hook writes (a file in {str(self.out_dir)!r} named by "
@@ -644,9 +646,10 @@ class CheckpointHook(Hook):
 
     def _filename(self, runner: RunnerAPI) -> str:
         epoch, iters = self._progress(runner)
+        by_epoch_tmpl, by_iter_tmpl = DEFAULT_TEMPLATES
         if self.by_epoch:
-            return (self.filename_tmpl or "epoch_{}.pth").format(epoch)
-        return (self.filename_tmpl or "iter_{}.pth").format(iters)
+            return (self.filename_tmpl or by_epoch_tmpl).format(epoch)
+        return (self.filename_tmpl or by_iter_tmpl).format(iters)
 
     def _save(
         self,

@@ -170,10 +170,17 @@ def build_loop(
     return loop
 
 
+def _offered(registry: Registry, kind: Any) -> tuple[str, Any]:
+    """How errors name a config's ``type`` (a name, or a class given directly), and the
+    entry point that offered a name (None: not from a plugin)."""
+    if isinstance(kind, str):
+        return kind, registry.origin(kind)
+    return getattr(kind, "__qualname__", repr(kind)), None
+
+
 def wrong_kind_message(registry: Registry, kind: Any, obj: Any, key_path: str, base: str) -> str:
     """Why the object built at ``key_path`` cannot be used, naming the plugin that offered it."""
-    name = kind if isinstance(kind, str) else getattr(kind, "__qualname__", repr(kind))
-    entry = registry.origin(kind) if isinstance(kind, str) else None
+    name, entry = _offered(registry, kind)
     source = f" (the {entry.where()})" if entry else ""
     fix = (
         f"fix that entry point of {entry.distribution}, or uninstall it "
@@ -197,8 +204,7 @@ def note_constructor(exc: BaseException, registry: Registry, kind: Any, key_path
     notes = getattr(exc, "__notes__", None) or []
     if isinstance(exc, RunnerError) or any(str(n).startswith(_CONSTRUCTOR_NOTE) for n in notes):
         return
-    name = kind if isinstance(kind, str) else getattr(kind, "__qualname__", repr(kind))
-    entry = registry.origin(kind) if isinstance(kind, str) else None
+    name, entry = _offered(registry, kind)
     source = f"; the {entry.where()}" if entry else ""
     add_note(exc, f"{_CONSTRUCTOR_NOTE}{name!r}, built from config key {key_path!r}{source}.")
 
