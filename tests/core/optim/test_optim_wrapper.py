@@ -298,6 +298,55 @@ def test_optim_wrapper_dict() -> None:
         OptimWrapperDict(g=torch.optim.SGD(gen.parameters(), lr=0.1))
 
 
+def _dict_run(updates_per_iter: int, iters: int, counts: int) -> tuple[list[float], list[float]]:
+    """An OptimWrapperDict's wrapper updated ``updates_per_iter`` times per iteration, with the
+    Runner's iteration counter: (the loss factor of each micro-batch, the update of each)."""
+    param = nn.Parameter(torch.zeros(()))
+    model = nn.Linear(1, 1)
+    wrappers = OptimWrapperDict(
+        d=OptimWrapper(torch.optim.SGD([param], lr=1.0), accumulative_counts=counts)
+    )
+    clock = {"iter": 0}
+    wrappers.initialize_count_status(model, 0, iters, iteration=lambda: clock["iter"])
+    factors, moves = [], []
+    for it in range(iters):
+        clock["iter"] = it
+        for _ in range(updates_per_iter):
+            factors.append(wrappers["d"].scale_loss(torch.tensor(1.0)).item())
+            before = param.item()
+            wrappers["d"].update_params(-param)  # gradient -1 per micro-batch, before scaling
+            moves.append(param.item() - before)
+    return factors, moves
+
+
+def test_dict_wrapper_updated_twice_per_iteration_scales_as_mmengine() -> None:
+    """max_counts=max_iters does not count its updates: every window is a full one."""
+    factors, moves = _dict_run(updates_per_iter=2, iters=5, counts=2)
+    assert factors == [0.5] * 10
+    assert moves == [0, 1.0] * 5
+
+
+def test_dict_wrapper_updated_once_per_iteration_has_its_last_window() -> None:
+    """The run's length holds for it: the last window (1 of 2 iterations) steps, unscaled."""
+    factors, moves = _dict_run(updates_per_iter=1, iters=5, counts=2)
+    assert factors == [0.5, 0.5, 0.5, 0.5, 1.0]
+    assert moves == [0, 1.0, 0, 1.0, 1.0]
+
+
+def test_dict_without_the_iteration_counter_leaves_max_counts_unset_as_mmengine() -> None:
+    model = nn.Linear(1, 1)
+    wrappers = OptimWrapperDict(
+        g=OptimWrapper(torch.optim.SGD(model.parameters(), lr=1.0), accumulative_counts=2)
+    )
+    wrappers.initialize_count_status(model, 0, 5)
+    assert wrappers["g"].max_counts == -1
+    wrappers.initialize_count_status(model, 4, 5, counts={"g": 2}, iteration=lambda: 4)
+    assert wrappers["g"].inner_count == 2 and wrappers["g"].max_counts == 5
+    # a copy cannot read the run's iteration: it goes without max_counts, as MMEngine's
+    assert pickle.loads(pickle.dumps(wrappers["g"])).max_counts == -1
+    assert wrappers["g"].max_counts == 5
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_amp_default_on_cuda_is_float16_with_dynamic_scaler() -> None:
     model = _model().cuda()

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import torch
@@ -124,6 +124,8 @@ class OptimWrapper(BaseOptimWrapper):
         self._inner_count = 0
         self._max_counts = -1
         self._remainder_counts = -1
+        # the run's iteration counter when max_counts is only assumed (OptimWrapperDict)
+        self._iteration: Callable[[], int] | None = None
         self._last_grad_norm: Any = None
         self._grad_norm_float: tuple[Any, float] | None = None  # (that norm, its float)
         self._kept_graph: torch.Tensor | None = None  # see the module docstring
@@ -186,6 +188,9 @@ class OptimWrapper(BaseOptimWrapper):
         # a graph cannot be copied or pickled, and a copy has not back-propagated anything
         state = self.__dict__.copy()
         state["_kept_graph"] = None
+        if state.get("_iteration") is not None:
+            # a copy cannot check max_counts against the run's iterations: it goes without
+            state.update(_iteration=None, _max_counts=-1, _remainder_counts=-1)
         return state
 
     def step(self, **kwargs: Any) -> None:
@@ -202,7 +207,11 @@ class OptimWrapper(BaseOptimWrapper):
         counts = self._accumulative_counts
         if counts == 1:
             return loss
-        if self._max_counts == -1 or self._inner_count < self._max_counts - self._remainder_counts:
+        if (
+            self._max_counts == -1
+            or self._inner_count < self._max_counts - self._remainder_counts
+            or not self._max_counts_hold(backwarded=0)
+        ):
             return loss / counts
         return loss / self._remainder_counts
 
@@ -255,13 +264,15 @@ class OptimWrapper(BaseOptimWrapper):
 
     # -- accumulation bookkeeping ---------------------------------------------
     def initialize_count_status(self, model: nn.Module, init_counts: int, max_counts: int) -> None:
-        """Tell the wrapper the current and the total number of iterations.
+        """Tell the wrapper its updates so far and the total (the run's iterations).
 
-        The Runner calls this before training and on resume, so the last,
-        incomplete accumulation window is scaled by its true size.
+        The Runner calls this before training and on resume (with the count the
+        checkpoint stored), so the last, incomplete accumulation window is
+        scaled by its true size.
         """
         counts = self._accumulative_counts
         self._inner_count = init_counts
+        self._iteration = None
         self._max_counts = max_counts if max_counts and max_counts > 0 else -1
         # Size of the last, incomplete window (a full window when it divides).
         self._remainder_counts = (
@@ -270,7 +281,7 @@ class OptimWrapper(BaseOptimWrapper):
         if counts > 1:
             if init_counts % counts != 0:
                 warnings.warn(
-                    f"Resumed at iteration {init_counts}, which is not a multiple of "
+                    f"Resumed after {init_counts} updates, which is not a multiple of "
                     f"accumulative_counts={counts}: the gradients of the interrupted window are "
                     "lost and that window steps with fewer micro-batches.",
                     stacklevel=2,
@@ -286,12 +297,33 @@ class OptimWrapper(BaseOptimWrapper):
     def should_update(self) -> bool:
         """Whether the micro-batch just backwarded completes a window."""
         count = self._inner_count
-        return count % self._accumulative_counts == 0 or count == self._max_counts
+        return count % self._accumulative_counts == 0 or (
+            count == self._max_counts and self._max_counts_hold(backwarded=1)
+        )
 
     def should_sync(self) -> bool:
         """Whether the coming backward must all-reduce gradients (DDP)."""
         count = self._inner_count + 1
-        return count % self._accumulative_counts == 0 or count == self._max_counts
+        return count % self._accumulative_counts == 0 or (
+            count == self._max_counts and self._max_counts_hold(backwarded=0)
+        )
+
+    def _max_counts_hold(self, backwarded: int) -> bool:
+        """Whether ``max_counts`` counts this wrapper's updates (checked in the last window only).
+
+        Always when it was given as such. An ``OptimWrapperDict`` gives its
+        wrappers the run's length assuming one update per iteration, with the
+        run's iteration counter: the assumption holds while the count equals the
+        iterations run (``backwarded``: this iteration's backward is done). A
+        wrapper updated more (or less) often forgets ``max_counts`` for good and
+        scales and steps as MMEngine's wrappers of a dict, which never have it.
+        """
+        iteration = self._iteration
+        if iteration is None or self._inner_count - backwarded == iteration():
+            return True
+        self._iteration = None
+        self._max_counts = self._remainder_counts = -1
+        return False
 
     def optim_context(self, model: nn.Module) -> contextlib.AbstractContextManager[Any]:
         """The context ``train_step`` runs the forward in.
@@ -306,7 +338,7 @@ class OptimWrapper(BaseOptimWrapper):
 
     @property
     def inner_count(self) -> int:
-        """Micro-batches backwarded so far (iterations, counting resumed ones)."""
+        """Micro-batches this wrapper backwarded so far, counting those before a resume."""
         return self._inner_count
 
     @property
@@ -318,8 +350,9 @@ class OptimWrapper(BaseOptimWrapper):
         return self._accumulative_counts
 
     # param_groups, defaults, get_lr, get_momentum, state_dict and load_state_dict come from
-    # BaseOptimWrapper. The accumulation counters are not in the state dict: the Runner
-    # restores them with ``initialize_count_status`` from the resumed iteration.
+    # BaseOptimWrapper. The accumulation counter is not in the state dict (MMEngine's format):
+    # a checkpoint stores ``inner_count`` beside it, and the Runner restores it with
+    # ``initialize_count_status`` (from the resumed iteration for a checkpoint without it).
 
     def __repr__(self) -> str:
         clip = ""

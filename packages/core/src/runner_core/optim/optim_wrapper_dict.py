@@ -8,7 +8,7 @@ dict for checkpoints, count status for all.
 
 from __future__ import annotations
 
-from collections.abc import ItemsView, Iterator, KeysView, ValuesView
+from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from typing import Any, NoReturn
 
 from torch import nn
@@ -118,9 +118,30 @@ class OptimWrapperDict(OptimWrapper):
         return None
 
     # -- what the Runner needs from all of them -------------------------------
-    def initialize_count_status(self, model: nn.Module, init_counts: int, max_counts: int) -> None:
-        for wrapper in self.optim_wrappers.values():
-            wrapper.initialize_count_status(model, init_counts, max_counts)
+    def initialize_count_status(
+        self,
+        model: nn.Module,
+        init_counts: int,
+        max_counts: int,
+        *,
+        counts: Mapping[str, int] | None = None,
+        iteration: Callable[[], int] | None = None,
+    ) -> None:
+        """Start each wrapper's update count: ``counts[name]`` (its own, which a
+        checkpoint stores) where given, else ``init_counts`` (the iteration).
+
+        ``max_counts`` (the run's iterations) is the number of a wrapper's
+        updates only when ``train_step`` updates it once per iteration, which
+        the dict cannot know. So a wrapper gets it only with ``iteration`` (the
+        run's iteration counter; the Runner passes it), and checks it in its
+        last window: one whose count did not keep pace with the iterations
+        drops it. Without ``iteration`` no wrapper gets it, as in MMEngine.
+        """
+        counts = counts or {}
+        for name, wrapper in self.optim_wrappers.items():
+            start = counts.get(name, init_counts)
+            wrapper.initialize_count_status(model, start, max_counts if iteration else -1)
+            wrapper._iteration = iteration
 
     def get_lr(self) -> dict[str, list[float]]:
         """``{'<name>.lr': [...], ...}``."""

@@ -4,9 +4,11 @@ A checkpoint holds plain data and tensors only (it loads with
 ``weights_only=True``): ``meta`` (progress, seed, versions, config text),
 ``state_dict``, ``optimizer``, ``param_schedulers``, ``message_hub``, ``rng``
 (every random stream), ``loop`` (the train loop's position, including the
-batch inside the epoch), ``hooks`` (each hook's own state, by role) and, when
-saved inside a gradient-accumulation window, ``accumulated_grads`` (the
-gradients summed so far, by parameter name).
+batch inside the epoch), ``hooks`` (each hook's own state, by role),
+``optim_counts`` (each optim wrapper's own update count: an int, or
+``{name: int}`` for an ``OptimWrapperDict``) and, when saved inside a
+gradient-accumulation window, ``accumulated_grads`` (the gradients summed so
+far, by parameter name).
 
 Exact resume rests on three things: the RNG state stored is training's own
 (a checkpoint written during validation stores the state validation will
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import time
 import warnings
+import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -105,6 +108,9 @@ def build_state(
     ckpt["rng"] = training_rng if training_rng is not None else capture_rng_state()
     if position:
         ckpt["loop"] = dict(position)
+    counts = _optim_counts(runner.optim_wrapper)
+    if counts is not None:
+        ckpt["optim_counts"] = counts
     grads = _accumulated_grads(runner, int(info["iter"]))
     if grads:
         ckpt["accumulated_grads"] = grads
@@ -123,18 +129,43 @@ def build_state(
     return ckpt
 
 
-def _accumulation_counts(optim_wrapper: Any) -> int:
-    counts = getattr(optim_wrapper, "accumulative_counts", 1)
-    if not isinstance(counts, int):  # OptimWrapperDict: the largest window decides
-        wrappers = getattr(optim_wrapper, "optim_wrappers", None) or {}
-        counts = max((getattr(w, "accumulative_counts", 1) for w in wrappers.values()), default=1)
-    return int(counts)
+def _own_count(wrapper: Any) -> int | None:
+    count = getattr(wrapper, "inner_count", None)
+    return count if isinstance(count, int) and not isinstance(count, bool) else None
+
+
+def _optim_counts(optim_wrapper: Any) -> int | dict[str, int] | None:
+    """Each wrapper's own update count, which resume restores (``optim_counts``).
+
+    Not the iteration: a GAN's ``train_step`` may update a wrapper every
+    other iteration, or twice in one.
+    """
+    wrappers = getattr(optim_wrapper, "optim_wrappers", None)
+    if isinstance(wrappers, Mapping):
+        found = {name: _own_count(w) for name, w in wrappers.items()}
+        return {name: count for name, count in found.items() if count is not None}
+    return _own_count(optim_wrapper)
+
+
+def _open_window(optim_wrapper: Any, iters_done: int) -> int:
+    """``accumulative_counts`` of a wrapper inside an accumulation window, or 0 if none is.
+
+    Each wrapper's own update count decides (the iteration for a wrapper without one).
+    """
+    wrappers = getattr(optim_wrapper, "optim_wrappers", None)
+    for wrapper in wrappers.values() if isinstance(wrappers, Mapping) else [optim_wrapper]:
+        counts = getattr(wrapper, "accumulative_counts", 1)
+        own = _own_count(wrapper)
+        done = iters_done if own is None else own
+        if isinstance(counts, int) and counts > 1 and done % counts:
+            return counts
+    return 0
 
 
 def _accumulated_grads(runner: Any, iters_done: int) -> dict[str, Any]:
-    """The gradients summed so far when ``iters_done`` is inside an accumulation window."""
-    counts = _accumulation_counts(runner.optim_wrapper)
-    if counts <= 1 or iters_done % counts == 0:
+    """The gradients summed so far when a wrapper is inside an accumulation window."""
+    counts = _open_window(runner.optim_wrapper, iters_done)
+    if not counts:
         return {}
     if _is_sharded(runner):
         runner.logger.warning(
@@ -169,17 +200,37 @@ def _restore_grads(runner: Any, grads: Mapping[str, Any], path: str) -> None:
 def init_optim_counts(runner: Any) -> None:
     """Tell the optim wrapper where training starts, for gradient accumulation.
 
-    When the resumed checkpoint carried the gradients of an interrupted
-    accumulation window, the window continues exactly, so the wrapper's
-    "gradients are lost" warning does not apply and is not shown.
+    Each wrapper starts from its own update count as the resumed checkpoint
+    stored it (``optim_counts``), else from the iteration (a checkpoint
+    without it, MMEngine's, or a fresh start). When the checkpoint carried the
+    gradients of an interrupted accumulation window, the window continues
+    exactly, so the wrapper's "gradients are lost" warning does not apply and
+    is not shown.
     """
+    from ..optim import OptimWrapperDict
+
     wrapper = runner.optim_wrapper
     if not hasattr(wrapper, "initialize_count_status"):
         return
+    saved = runner.resume_state.optim_counts
+    model = runner.unwrapped_model
     with warnings.catch_warnings():
         if runner.resume_state.carried_grads:
-            warnings.filterwarnings("ignore", message=r"Resumed at iteration \d+, which is not")
-        wrapper.initialize_count_status(runner.unwrapped_model, runner.iter, runner.max_iters)
+            warnings.filterwarnings("ignore", message=r"Resumed after \d+ updates, which is not")
+        if isinstance(wrapper, OptimWrapperDict):
+            runner_ref = weakref.ref(runner)  # the wrappers must not keep the runner alive
+
+            def iteration() -> int:
+                alive = runner_ref()
+                return -1 if alive is None else int(alive.iter)
+
+            counts = saved if isinstance(saved, Mapping) else None
+            wrapper.initialize_count_status(
+                model, runner.iter, runner.max_iters, counts=counts, iteration=iteration
+            )
+        else:
+            start = saved if isinstance(saved, int) else runner.iter
+            wrapper.initialize_count_status(model, start, runner.max_iters)
 
 
 def _is_sharded(runner: Any) -> bool:
@@ -412,6 +463,7 @@ _PARTS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "hooks": (Mapping, "a dict of hook states (dicts)"),
     "rng": (Mapping, "a dict of random-stream states"),
     "accumulated_grads": (Mapping, "a dict of tensors"),
+    "optim_counts": ((int, Mapping), "an int (or a dict of ints, one per optim wrapper)"),
     "per_rank": (list, "a list of dicts, one per process"),
 }
 
@@ -449,6 +501,10 @@ def check_resume_structure(ckpt: Any, path: str) -> None:
     for name, state in ckpt.get("hooks", {}).items():
         if not isinstance(state, Mapping):
             raise _malformed(path, f"hooks.{name}", state, "a dict (the hook's state)")
+    counts = ckpt.get("optim_counts")
+    for name, count in counts.items() if isinstance(counts, Mapping) else [("", counts)]:
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
+            raise _malformed(path, f"optim_counts.{name}".rstrip("."), count, "an int")
     meta, loop = ckpt.get("meta", {}), ckpt.get("loop", {})
     for where, part in (("loop", loop), ("meta", meta)):
         for key in ("epoch", "iter"):
@@ -541,6 +597,7 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
                     f"{type(hook).__name__} ({type(exc).__name__}: {exc}). Resume from a "
                     "checkpoint this hook wrote, or remove the hook's entry from the file."
                 ) from exc
+    runner.resume_state.optim_counts = ckpt.get("optim_counts")
     local = _rank_local_state(runner, ckpt, path)
     grads = local.get("accumulated_grads")
     runner.resume_state.carried_grads = bool(grads)

@@ -45,6 +45,8 @@ class ResumeState:
         self.resume_param_scheduler = True
         #: whether the checkpoint carried the gradients of an unfinished accumulation window
         self.carried_grads = False
+        #: each optim wrapper's update count as the checkpoint stored it (``optim_counts``)
+        self.optim_counts: int | dict[str, int] | None = None
         #: set while validating inside training: the streams a checkpoint must record
         self.training_rng: dict[str, Any] | None = None
         #: checkpoint metadata computed once per run (versions, config text)
