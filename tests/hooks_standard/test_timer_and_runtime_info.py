@@ -172,6 +172,36 @@ def test_runtime_info_with_several_optimizers(fake_runner: Any) -> None:
     assert hub.get_scalar("train/disc.momentum").current() == pytest.approx(0.9)
 
 
+def test_grad_norm_of_an_optim_wrapper_dict_is_train_grad_norm_as_in_mmengine(
+    fake_runner: Any,
+) -> None:
+    """MMEngine's clipping wrappers of a dict each write ``train/grad_norm`` when they step."""
+    from runner_core.optim import OptimWrapper, OptimWrapperDict
+
+    gen, disc = torch.nn.Linear(2, 1), torch.nn.Linear(2, 1)
+    wrapper = OptimWrapperDict(
+        gen=OptimWrapper(torch.optim.SGD(gen.parameters(), lr=0.1)),
+        disc=OptimWrapper(
+            torch.optim.SGD(disc.parameters(), lr=0.1), clip_grad=dict(max_norm=100.0)
+        ),
+    )
+    runner = fake_runner(optim_wrapper=wrapper)
+    hook = RuntimeInfoHook()
+    hook.before_train(runner)
+    norms = []
+    for i in range(3):
+        x = torch.full((1, 2), float(i + 1))
+        wrapper["gen"].update_params(gen(x).sum())
+        wrapper["disc"].update_params(disc(x).sum())
+        norms.append(wrapper["disc"].last_grad_norm)
+        hook.after_train_iter(runner, i, outputs=None)
+    hub = runner.message_hub
+    assert hub.get_scalar("train/grad_norm").data() == pytest.approx(norms)
+    assert hub.get_scalar("train/grad_norm").current() == pytest.approx(norms[-1])
+    assert hub.get_scalar("train/disc.grad_norm").data() == pytest.approx(norms)
+    assert "train/gen.grad_norm" not in hub.log_scalars  # it does not clip
+
+
 def test_metrics_are_published_after_validation_and_test(fake_runner: Any) -> None:
     runner = fake_runner()
     hook = RuntimeInfoHook()

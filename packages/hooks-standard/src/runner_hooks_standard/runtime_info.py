@@ -21,7 +21,9 @@ class RuntimeInfoHook(Hook):
     ``train/<name>.lr`` for each wrapper of an ``OptimWrapperDict``), and
     ``train/base_lr`` (the schedule's own value) with several param groups,
     ``train/grad_norm`` when gradients are clipped (once per optimizer step, as
-    MMEngine records it), and every term of the
+    MMEngine records it; with an ``OptimWrapperDict`` each clipping wrapper's
+    norm, in the dict's order, and also as ``train/<name>.grad_norm``), and
+    every term of the
     model's outputs as ``train/<key>``. Output tensors are stored as they are
     (detached); the history turns them into floats when it is read, all
     together, so no iteration waits on the device or pays for a read nobody
@@ -38,6 +40,7 @@ class RuntimeInfoHook(Hook):
         self._groups_of: Any = None
         self._grad_norm_sources: list[tuple[str, Any, Any]] = []
         self._clipper: Any = None  # the one wrapper, when it says whether it clips
+        self._shared_norm_key: str | None = None  # an OptimWrapperDict's norms: also here
         # the norm last recorded per key: a wrapper's norm is a new object after each
         # clipping step, so one that did not step (accumulation) is not recorded again
         self._recorded_norms: dict[str, Any] = {}
@@ -62,10 +65,13 @@ class RuntimeInfoHook(Hook):
         self._hub = hub
         self._out_bufs: dict[str, Any] = {}  # train/<key> -> its history's append
         self._clipper = None
+        self._shared_norm_key = None
         self._base: dict[str, Any] | None = None  # the wrapper's base settings (base_lr)
         sources: list[tuple[str, Any]] = []
         if hasattr(wrapper, "items") and callable(wrapper.items):  # OptimWrapperDict
             sources = [(f"train/{name}.grad_norm", w) for name, w in wrapper.items()]
+            # MMEngine's wrappers all write train/grad_norm as they clip: the last one wins
+            self._shared_norm_key = "train/grad_norm"
             self._get_lr = getattr(wrapper, "get_lr", None)
             self._get_momentum = getattr(wrapper, "get_momentum", None)
         elif wrapper is not None:
@@ -146,17 +152,22 @@ class RuntimeInfoHook(Hook):
             self._record_outputs(outputs)
         clipper = self._clipper
         if clipper is None:
+            shared = self._shared_norm_key
             for key, wrapper, read in self._grad_norm_sources:
-                self._record_norm(key, read(wrapper))
+                norm = read(wrapper)
+                if self._record_norm(key, norm) and shared is not None:
+                    self._hub.update_scalar(shared, norm)
         elif clipper.clip_grad_kwargs:  # clipping is on (set_clip_grad may turn it on mid-run)
             self._record_norm("train/grad_norm", clipper.grad_norm)
 
-    def _record_norm(self, key: str, norm: Any) -> None:
+    def _record_norm(self, key: str, norm: Any) -> bool:
         """Record a clipping norm once: as MMEngine, only when the optimizer stepped."""
         recorded = self._recorded_norms
         if norm is not None and norm is not recorded.get(key):
             recorded[key] = norm
             self._hub.update_scalar(key, norm)
+            return True
+        return False
 
     def _record_outputs(self, outputs: Mapping[str, Any]) -> None:
         """Every term of a step's outputs as ``train/<key>``."""
