@@ -132,3 +132,73 @@ def test_no_schedulers_is_fine(fake_runner: Any) -> None:
     hook.before_train(runner)
     hook.after_train_iter(runner, 0)
     hook.after_train_epoch(runner)
+
+
+class NoInitWarmupHook(ParamSchedulerHook):
+    """mmyolo's pattern (YOLOv5ParamSchedulerHook): no super().__init__(), own before_train."""
+
+    priority = 9
+
+    def __init__(self, warmup: int = 2) -> None:
+        self.warmup = warmup
+
+    def before_train(self, runner: Any) -> None:
+        self.base = [g["lr"] for g in runner.optim_wrapper.optimizer.param_groups]
+
+    def before_train_iter(self, runner: Any) -> None:
+        if runner.iter <= self.warmup:
+            for base, group in zip(self.base, runner.optim_wrapper.optimizer.param_groups):
+                group["lr"] = base * runner.iter / self.warmup
+
+
+def test_subclass_without_init_runs_and_steps_the_schedulers(make_runner: Any) -> None:
+    recorder = LrRecorder()
+    runner = make_runner(
+        default_hooks=dict(param_scheduler=NoInitWarmupHook()),
+        param_scheduler=dict(type="MultiStepLR", milestones=[3], gamma=0.1, by_epoch=False),
+        custom_hooks=[recorder],
+    )
+    runner.train()
+    # its own warm-up for iterations 0..2, then the configured scheduler (x0.1 from iteration 3)
+    assert recorder.lrs[:5] == pytest.approx([0.0, 0.05, 0.1, 0.01, 0.01])
+
+
+class OwnBeforeTrainHook(ParamSchedulerHook):
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = False
+
+    def before_train(self, runner: Any) -> None:
+        self.started = True
+
+
+def test_subclass_overriding_before_train_still_steps_the_schedulers(make_runner: Any) -> None:
+    hook = OwnBeforeTrainHook()
+    recorder = LrRecorder()
+    runner = make_runner(
+        train_cfg=dict(by_epoch=True, max_epochs=3),
+        default_hooks=dict(param_scheduler=hook),
+        param_scheduler=dict(type="MultiStepLR", milestones=[1, 2], gamma=0.1, by_epoch=True),
+        custom_hooks=[recorder],
+    )
+    runner.train()
+    assert hook.started
+    assert recorder.lrs[::8] == pytest.approx([0.1, 0.01, 0.001])  # as MMEngine's hook
+
+
+class OwnAfterIterHook(ParamSchedulerHook):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def after_train_iter(
+        self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
+    ) -> None:
+        self.calls += 1
+        super().after_train_iter(runner, batch_idx, data_batch, outputs)
+
+
+def test_subclass_with_its_own_after_train_iter_is_not_left_out(make_runner: Any) -> None:
+    hook = OwnAfterIterHook()
+    make_runner(default_hooks=dict(param_scheduler=hook)).train()  # no by-iteration schedulers
+    assert hook.calls == 16

@@ -26,15 +26,23 @@ class ParamSchedulerHook(Hook):
     """
 
     priority = Priority.LOW
+    step_on_update_only: bool = False
+    # The schedulers by when they step, read from runner.param_schedulers: afresh in
+    # idle_points (once per run, right after before_train), else on first use. Class
+    # defaults, not __init__ work: subclasses (mmyolo's) skip __init__ and override
+    # before_train, and MMEngine's stateless hook still steps the schedulers for them.
+    _by_iter: list[tuple[Any, Any]] | None = None  # (scheduler, its optim wrapper)
+    _by_epoch: list[Any] | None = None
+    _on_val: list[Any] | None = None
 
     def __init__(self, step_on_update_only: bool = False) -> None:
         self.step_on_update_only = step_on_update_only
-        self._by_iter: list[tuple[Any, Any]] = []  # (scheduler, its optim wrapper)
-        self._by_epoch: list[Any] = []
-        self._on_val: list[Any] = []
 
-    def before_train(self, runner: RunnerAPI) -> None:
-        self._by_iter, self._by_epoch, self._on_val = [], [], []
+    def _split(self, runner: RunnerAPI) -> list[tuple[Any, Any]]:
+        """Sort ``runner.param_schedulers`` by when they step; returns the by-iteration ones."""
+        by_iter: list[tuple[Any, Any]] = []
+        by_epoch: list[Any] = []
+        on_val: list[Any] = []
         for scheduler, wrapper in _each(runner.param_schedulers, runner.optim_wrapper):
             if not hasattr(scheduler, "step"):
                 from runner_core.errors import HookError
@@ -44,15 +52,21 @@ class ParamSchedulerHook(Hook):
                     "ParamSchedulerHook steps schedulers built from param_scheduler=... configs."
                 )
             if getattr(scheduler, "by_epoch", True):
-                self._by_epoch.append(scheduler)
+                by_epoch.append(scheduler)
             else:
-                self._by_iter.append((scheduler, wrapper))
+                by_iter.append((scheduler, wrapper))
             if getattr(scheduler, "need_val_args", False):
-                self._on_val.append(scheduler)
+                on_val.append(scheduler)
+        self._by_iter, self._by_epoch, self._on_val = by_iter, by_epoch, on_val
+        return by_iter
 
     def idle_points(self, runner: RunnerAPI) -> Collection[str]:
-        """No scheduler steps per iteration: nothing to do after each one."""
-        return () if self._by_iter else ("after_train_iter",)
+        """No scheduler steps per iteration: nothing to do after each one
+        (unless a subclass does its own work there)."""
+        by_iter = self._split(runner)
+        if by_iter or type(self).after_train_iter is not ParamSchedulerHook.after_train_iter:
+            return ()
+        return ("after_train_iter",)
 
     def after_train_iter(
         self,
@@ -61,25 +75,32 @@ class ParamSchedulerHook(Hook):
         data_batch: Any = None,
         outputs: Any = None,
     ) -> None:
-        if not self._by_iter:
+        by_iter = self._by_iter
+        if by_iter is None:
+            by_iter = self._split(runner)
+        if not by_iter:
             return
         if self.step_on_update_only:
-            for scheduler, wrapper in self._by_iter:
+            for scheduler, wrapper in by_iter:
                 should = getattr(wrapper, "should_update", None)
                 if should is None or should():
                     scheduler.step()
         else:
-            for scheduler, _ in self._by_iter:
+            for scheduler, _ in by_iter:
                 scheduler.step()
 
     def after_train_epoch(self, runner: RunnerAPI) -> None:
-        for scheduler in self._by_epoch:
+        if self._by_epoch is None:
+            self._split(runner)
+        for scheduler in self._by_epoch or ():
             scheduler.step()
 
     def after_val_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
-        if not metrics or not self._on_val:
+        if not metrics:
             return
-        for scheduler in self._on_val:
+        if self._on_val is None:
+            self._split(runner)
+        for scheduler in self._on_val or ():
             scheduler.step(metrics)
 
     def __repr__(self) -> str:
