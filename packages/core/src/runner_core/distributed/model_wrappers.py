@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import nn
@@ -22,6 +22,9 @@ from torch.nn.parallel import DistributedDataParallel as _TorchDDP
 
 from ..errors import RunnerError, did_you_mean
 from ..model.base_model import BaseModel, ModuleAdapter, parse_losses, run_forward
+
+if TYPE_CHECKING:
+    from ..registry import Registry
 
 #: MMEngine's wrapper names, accepted for its configs.
 _ALIASES = {
@@ -297,18 +300,33 @@ def is_fsdp(model: Any) -> bool:
     )
 
 
-def is_model_wrapper(model: Any) -> bool:
+def is_model_wrapper(model: Any, registry: Registry | None = None) -> bool:
     """True for a data-parallel wrapper whose ``.module`` is the user's model.
 
     DDP, DataParallel, this module's FSDP wrapper and any class registered in
-    ``MODEL_WRAPPERS``. A model that merely has a ``module`` attribute (like
-    ``ModuleAdapter``) is not a wrapper.
+    ``registry`` (MMEngine's argument; default ``MODEL_WRAPPERS``) or in one of
+    its child registries, where downstream libraries register theirs. A model
+    that merely has a ``module`` attribute (like ``ModuleAdapter``) is not a
+    wrapper.
     """
     if isinstance(model, (_TorchDDP, nn.DataParallel, FullyShardedDataParallel)):
         return True
-    from ..registry import MODEL_WRAPPERS
+    if not hasattr(model, "module"):
+        return False
+    if registry is None:
+        from ..registry import MODEL_WRAPPERS
 
-    return hasattr(model, "module") and type(model).__name__ in MODEL_WRAPPERS.keys()
+        return _registered_in(model, MODEL_WRAPPERS)
+    return _registered_in(model, registry)
+
+
+def _registered_in(model: Any, registry: Registry) -> bool:
+    """``model``'s class (or a base) is registered in ``registry`` or a child of it
+    (entry points by name: they are not imported to ask)."""
+    classes = tuple(c for c in registry.module_dict.values() if isinstance(c, type))
+    if isinstance(model, classes) or type(model).__name__ in registry.keys():
+        return True
+    return any(_registered_in(model, child) for child in registry.children.values())
 
 
 # -- building ------------------------------------------------------------------------------------
