@@ -331,3 +331,43 @@ def test_an_unknown_scheduler_type_names_its_config_key() -> None:
             wrapper,
             max_epochs=4,
         )
+
+
+class WeightDecayMixin:
+    """mmpretrain's pattern (MMEngine's LRSchedulerMixin): fixes param_name positionally."""
+
+    def __init__(self, optimizer, *args, **kwargs) -> None:
+        super().__init__(optimizer, "weight_decay", *args, **kwargs)
+
+
+class CosineAnnealingWeightDecay(WeightDecayMixin, CosineAnnealingParamScheduler):
+    pass
+
+
+def test_another_librarys_param_name_mixin_builds_from_config() -> None:
+    def wd_after_steps(scheduler) -> list[float]:
+        values = []
+        for _ in range(4):
+            scheduler.step()
+            values.append(round(scheduler.optimizer.param_groups[0]["weight_decay"], 6))
+        return values
+
+    def sgd() -> torch.optim.SGD:
+        return _sgd(weight_decay=0.01)
+
+    cfg = dict(type=CosineAnnealingWeightDecay, T_max=4, eta_min=0.0, end=4)
+    [built] = build_param_schedulers([cfg], OptimWrapper(sgd()))
+    assert built.param_name == "weight_decay"
+    assert wd_after_steps(built) == [0.008536, 0.005, 0.001464, 0.001464]  # MMEngine's values
+    positional = CosineAnnealingWeightDecay(sgd(), 4, 0.0, 0, 4)  # T_max, eta_min, begin, end
+    assert wd_after_steps(positional) == [0.008536, 0.005, 0.001464, 0.001464]
+    converted = CosineAnnealingWeightDecay.build_iter_from_epoch(
+        sgd(), T_max=4, eta_min=0.0, end=4, epoch_length=2
+    )
+    assert wd_after_steps(converted) == [0.009619, 0.008536, 0.006913, 0.005]
+    with pytest.raises(BuildError, match="T_mx"):  # ordinary arguments are still checked
+        build_param_schedulers([dict(cfg, T_mx=4)], OptimWrapper(sgd()))
+    with pytest.raises(BuildError, match="param_name"):  # ...and so are ordinary schedulers
+        build_param_schedulers(
+            [dict(type="CosineAnnealingParamScheduler", T_max=4)], OptimWrapper(sgd())
+        )

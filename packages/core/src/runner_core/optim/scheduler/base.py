@@ -413,11 +413,46 @@ def _public_signature(cls: type) -> inspect.Signature:
     that it does not name, then its keyword-only ones (MMEngine puts, e.g.,
     ``eta_min_ratio`` after ``verbose``). Classes that fix ``param_name`` (the
     ``*LR`` / ``*Momentum`` variants) show it without ``param_name``.
+
+    Another library's mixin ``__init__(self, optimizer, *args, **kwargs)``
+    (MMEngine's pattern; mmpretrain's ``WeightDecaySchedulerMixin``) passes
+    ``param_name`` on positionally as a rule: then ``param_name`` is an
+    optional keyword at the end, so configs build without it and positional
+    arguments after ``optimizer`` fill the arguments that follow it.
     """
     params = _full_parameters(cls.__mro__)
     if getattr(cls, "_fixed_param_name", None) is not None:
-        params = [p for p in params if p.name != "param_name"]
+        return inspect.Signature([p for p in params if p.name != "param_name"])
+    mixin = _pass_through_mixin(cls)
+    if mixin is not None and any(p.name == "param_name" for p in params):
+        optional = inspect.Parameter(
+            "param_name", inspect.Parameter.KEYWORD_ONLY, default=_SetBy(mixin)
+        )
+        params = [p for p in params if p.name != "param_name"] + [optional]
     return inspect.Signature(params)
+
+
+def _pass_through_mixin(cls: type) -> type | None:
+    """The first class in ``cls``'s MRO whose ``__init__`` takes ``*args`` (a mixin
+    that passes the arguments on, adding its own), or None."""
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None or klass is object:
+            continue
+        params = inspect.signature(init).parameters.values()
+        if any(p.kind is p.VAR_POSITIONAL for p in params):
+            return klass
+    return None
+
+
+class _SetBy:
+    """The default shown for an argument a mixin supplies."""
+
+    def __init__(self, mixin: type) -> None:
+        self.mixin = mixin
+
+    def __repr__(self) -> str:
+        return f"<set by {self.mixin.__name__}>"
 
 
 def _full_parameters(mro: tuple[type, ...]) -> list[inspect.Parameter]:
