@@ -251,7 +251,11 @@ class HookManager(Sequence[Hook]):
                 + " Rename them to the hook point they implement, or prefix helper methods "
                 "with '_' (public methods of a Hook are hook implementations)."
             )
-        self._custom_uncalled = self._custom_points() - set(self._declared)
+        # a helper method (mmdet's MeanTeacherHook.momentum_update) is no point: only names
+        # that look like one are reported if no loop calls them
+        self._custom_uncalled = {
+            m for m in self._custom_points() - set(self._declared) if _looks_like_point(m, known)
+        }
 
     def _check_custom_signature(self, hook: Any, name: str) -> None:
         fn = getattr(hook, name)
@@ -261,7 +265,8 @@ class HookManager(Sequence[Hook]):
             raise HookError(f"{type(hook).__name__}.{name} has no usable signature.") from exc
 
     def uncalled_custom_points(self) -> set[str]:
-        """Custom points some hook implements but no loop called (so far)."""
+        """Custom points that look like hook points (see :func:`_looks_like_point`), some
+        hook implements them, and no loop called them (so far)."""
         return set(self._custom_uncalled)
 
     def warn_uncalled(self) -> None:
@@ -552,6 +557,14 @@ def _check_arguments(hook: Any, point: str, passed: tuple[str, ...]) -> None:
         f"point {point!r} does not pass.{hints} It passes: {', '.join(passed)}; a hook method "
         "takes any of them by name (and may leave the others out)."
     )
+
+
+def _looks_like_point(name: str, known: list[str]) -> bool:
+    """A ``before_``/``after_`` name, or one close to a hook point: maybe misspelt, so worth
+    a warning when no loop calls it (other public methods of a hook are helpers)."""
+    if name.startswith(("before_", "after_")):
+        return True
+    return bool(difflib.get_close_matches(name, known, n=1, cutoff=0.7))
 
 
 def _compile_point(
