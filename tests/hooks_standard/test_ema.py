@@ -238,3 +238,19 @@ def test_builtin_ema_types_resolve_without_their_entry_points(monkeypatch) -> No
 
     monkeypatch.setattr(MODELS, "get", lambda key, default=None: default)
     assert EMAHook(ema_type="StochasticWeightAverage").ema_cls is StochasticWeightAverage
+
+
+def test_mmengine_names_for_subclasses(tmp_path: Path) -> None:
+    """mmpretrain's EMAHook subclass reads src_model and calls MMEngine's swap methods."""
+    runner, watch, hook = run(tmp_path, momentum=0.25)
+    assert hook.src_model is runner.unwrapped_model
+    model_weight = hook.src_model.module.weight.detach().clone()
+    average = hook.ema_model.module.module.weight.detach().clone()
+    hook._swap_ema_parameters()
+    assert torch.equal(hook.src_model.module.weight, average)
+    hook._swap_ema_parameters()
+    assert torch.equal(hook.src_model.module.weight, model_weight)
+    ckpt = torch.load(tmp_path / "epoch_2.pth", weights_only=True)
+    hook._swap_ema_state_dict(ckpt)  # back to training weights in state_dict
+    assert torch.equal(ckpt["state_dict"]["module.weight"], watch.train_weights[-1])
+    assert torch.equal(ckpt["ema_state_dict"]["module.module.weight"], average)

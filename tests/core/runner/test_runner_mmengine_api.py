@@ -198,3 +198,10 @@ def test_a_build_model_override_with_mmengines_signature(tmp_path: Path) -> None
     assert seen[0]["data_preprocessor"]["type"] == "ImgDataPreprocessor"
     assert isinstance(run.model.data_preprocessor, ImgDataPreprocessor)
     assert run.model.data_preprocessor.mean.flatten().tolist() == [1.0]
+
+
+def test_mmengines_private_resume_flag_reads_the_resume_request(tmp_path: Path) -> None:
+    # mmpretrain's EMAHook reads runner._resume
+    assert _runner(tmp_path / "a", 1)._resume is False
+    assert _runner(tmp_path / "b", 1, resume=True)._resume is True
+    assert _runner(tmp_path / "c", 1, resume=str(tmp_path / "x.pth"))._resume is True

@@ -107,13 +107,14 @@ class EMAHook(Hook):
         self.begin_epoch = begin_epoch
         self.strict_load = bool(strict_load)
         self.ema_model: BaseAveragedModel | None = None
-        self._src_model: nn.Module | None = None
+        #: the model the average follows (without a DDP/FSDP wrapper), set in before_run
+        self.src_model: nn.Module | None = None
         self._swapped = False
 
     # -- set-up ----------------------------------------------------------------
     def before_run(self, runner: RunnerAPI) -> None:
         model = runner.unwrapped_model  # without a DDP/FSDP wrapper
-        self._src_model = model
+        self.src_model = model
         if self.ema_model is None:
             self.ema_model = self.ema_cls(model, **self.ema_cfg)
 
@@ -145,11 +146,11 @@ class EMAHook(Hook):
         data_batch: Any = None,
         outputs: Any = None,
     ) -> None:
-        assert self.ema_model is not None and self._src_model is not None
+        assert self.ema_model is not None and self.src_model is not None
         if self._started(runner):
-            self.ema_model.update_parameters(self._src_model)
+            self.ema_model.update_parameters(self.src_model)
         else:
-            self.ema_model.follow(self._src_model)
+            self.ema_model.follow(self.src_model)
 
     # -- evaluation: the average stands in for the model ----------------------
     def before_val_epoch(self, runner: RunnerAPI) -> None:
@@ -167,14 +168,22 @@ class EMAHook(Hook):
     @torch.no_grad()
     def _swap(self) -> None:
         """Exchange the model's weights with the average's (in place, no copy kept)."""
-        assert self.ema_model is not None and self._src_model is not None
-        averaged, source = self.ema_model.tracked(self._src_model)
+        assert self.ema_model is not None and self.src_model is not None
+        averaged, source = self.ema_model.tracked(self.src_model)
         for key, avg in averaged.items():
             src = source[key]
             tmp = src.data.clone()
             src.data.copy_(avg.data)
             avg.data.copy_(tmp)
         self._swapped = not self._swapped
+
+    # MMEngine's names, for subclasses written for it (mmpretrain's EMAHook)
+    _swap_ema_parameters = _swap
+
+    def _swap_ema_state_dict(self, checkpoint: dict) -> None:
+        """Exchange the model's and the average's weights in ``checkpoint`` (MMEngine's name)."""
+        assert self.ema_model is not None
+        _swap_in_checkpoint(checkpoint, self.ema_model)
 
     # -- checkpoints -----------------------------------------------------------
     def before_save_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:

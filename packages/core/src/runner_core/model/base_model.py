@@ -226,6 +226,12 @@ class BaseModel(BaseModule):
     def test_step(self, data: Any) -> Any:
         return run_forward(self, self._preprocess(data, False), "predict")
 
+    def _run_forward(self, data: Any, mode: str) -> Any:
+        """Call forward with preprocessed ``data`` (a dict as keywords, a list or tuple as
+        positional arguments, else one argument) and ``mode``: MMEngine's name, which
+        loops written for it call (mmpretrain's retrieval loops)."""
+        return run_forward(self, data, mode)
+
 
 class ModuleAdapter(BaseModel):
     """Lets a plain ``nn.Module`` (``forward(inputs) -> logits``) be trained.

@@ -409,6 +409,12 @@ class Runner(PartsBuilding, CheckpointMethods):
         """What to resume from and what a resumed run still has to hand over."""
         return self._resume_state
 
+    @property
+    def _resume(self) -> bool:
+        """MMEngine's private flag, read by hooks written for it (mmpretrain's EMAHook):
+        ``resume_state.requested``."""
+        return self._resume_state.requested
+
     def register_hook(
         self, hook: Hook | Mapping[str, Any], priority: int | str | None = None
     ) -> None:
