@@ -26,10 +26,12 @@ def _snapshot(folder: Path) -> dict[str, str]:
     }
 
 
-def test_pointer_and_hook_state_are_relative_to_the_work_dir(cli, tiny_config, tmp_path):
+def test_hook_state_is_relative_and_the_pointer_is_mmengines(cli, tiny_config, tmp_path):
     done = cli("train", str(tiny_config(KEEP_ONE_AND_BEST)), "--work-dir", "A")
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "A" / "last_checkpoint").read_text() == "epoch_2.pth"
+    # absolute, as MMEngine writes it (its resume=True opens it from any cwd); a copy of the
+    # work dir still resumes from its own file (test_copied_work_dir_continues_on_its_own_files)
+    assert (tmp_path / "A" / "last_checkpoint").read_text() == str(tmp_path / "A" / "epoch_2.pth")
     state = load_checkpoint(tmp_path / "A" / "epoch_2.pth")["hooks"]["checkpoint"]
     assert state["kept_ckpts"] == ["epoch_2.pth"] and state["last_ckpt"] == "epoch_2.pth"
     assert state["best_ckpt"] == {"accuracy/top1": "best_accuracy_top1_epoch_2.pth"}
@@ -39,8 +41,8 @@ def test_copied_work_dir_continues_on_its_own_files(cli, tiny_config, tmp_path):
     config = tiny_config(KEEP_ONE_AND_BEST)
     assert cli("train", str(config), "--work-dir", "A").returncode == 0
     original = tmp_path / "A"
-    # an old-style record: absolute pointer into the original, as MMEngine writes it
-    (original / "last_checkpoint").write_text(str(original / "epoch_2.pth"))
+    # the pointer names the original's file (absolute, as MMEngine writes it)
+    assert (original / "last_checkpoint").read_text() == str(original / "epoch_2.pth")
     shutil.copytree(original, tmp_path / "B")
     before = _snapshot(original)
 

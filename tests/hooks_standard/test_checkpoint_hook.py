@@ -679,3 +679,52 @@ def test_malformed_hook_state_names_the_checkpoint_and_key(tmp_path: Path) -> No
     runner = make_runner(tmp_path / "wd", max_epochs=2, resume=str(bad))  # type: ignore[arg-type]
     with pytest.raises(CheckpointError, match=r"'hooks\.checkpoint'.*'kept_ckpts' holds 5"):
         runner.train()
+
+
+def _as_mmengine_checkpoint(work: Path, runtime_info: dict[str, Any]) -> None:
+    """Make ``work/epoch_2.pth`` look as MMEngine's CheckpointHook leaves it: no hook state,
+    the record in the message hub's runtime info."""
+    ckpt = load(work / "epoch_2.pth")
+    del ckpt["hooks"]
+    ckpt["message_hub"]["runtime_info"].update(runtime_info)
+    torch.save(ckpt, work / "epoch_2.pth")
+
+
+def test_resume_of_an_mmengine_checkpoint_takes_over_its_best_and_kept_records(
+    tmp_path: Path,
+) -> None:
+    hook = dict(interval=1, max_keep_ckpts=2, save_best="acc")
+    old, work = tmp_path / "old", tmp_path / "wd"
+    make_runner(old, max_epochs=2, scores=[0.5, 0.9], **hook).train()
+    shutil.copytree(old, work)
+    # MMEngine records the best file as an absolute path in its (old) work dir
+    info = {"best_score": 0.9, "best_ckpt": str(old / "best_acc_epoch_2.pth")}
+    _as_mmengine_checkpoint(work, {**info, "keep_ckpt_ids": [1, 2]})
+    runner = make_runner(work, max_epochs=4, scores=[0.6, 0.95], resume=True, **hook)
+    runner.logger.setLevel(logging.INFO)
+    runner.train()
+    # epoch 3 (0.6) is worse than MMEngine's best 0.9: no best file for it; epoch 4 (0.95)
+    # replaces the taken-over best file, and the kept ids let max_keep_ckpts prune epoch_1/2
+    assert names(work) == {"epoch_3.pth", "epoch_4.pth", "best_acc_epoch_4.pth"}
+    assert hook_of(runner).best_score == {"acc": 0.95}
+    assert names(old) == {"epoch_1.pth", "epoch_2.pth", "best_acc_epoch_2.pth"}  # untouched
+    (line,) = [m for m in run_log(runner).splitlines() if "took over" in m]
+    assert "best acc 0.9000 (best_acc_epoch_2.pth)" in line
+    assert "kept checkpoints epoch_1.pth, epoch_2.pth" in line
+
+
+@pytest.mark.parametrize("save_best", ["acc", "auto"])
+def test_resume_of_an_mmengine_checkpoint_keeps_its_score_but_not_a_foreign_file_name(
+    tmp_path: Path, save_best: str
+) -> None:
+    work = tmp_path / "wd"
+    make_runner(work, max_epochs=2, interval=1, save_best="acc", scores=[0.5, 0.9]).train()
+    (work / "notes.txt").write_text("precious")
+    _as_mmengine_checkpoint(work, {"best_score": 0.9, "best_ckpt": str(work / "notes.txt")})
+    hook = dict(interval=1, save_best=save_best)
+    runner = make_runner(work, max_epochs=3, scores=[0.6], resume=True, **hook)
+    runner.train()
+    assert hook_of(runner).best_score == {"acc": 0.9}  # epoch 3's 0.6 is not a new best
+    assert "best_acc_epoch_3.pth" not in names(work)
+    assert (work / "notes.txt").read_text() == "precious"
+    assert "ignoring" in run_log(runner) and "notes.txt" in run_log(runner)

@@ -34,7 +34,8 @@ def test_pointer_round_trip(tmp_path: Path) -> None:
     ckpt = _save(tmp_path, "epoch_1.pth")
     pointer = write_pointer(tmp_path, ckpt)
     assert pointer == tmp_path / POINTER_NAME
-    assert pointer.read_text() == "epoch_1.pth"  # relative: a copied work dir names its own file
+    # absolute, as MMEngine writes it: its resume=True opens the text as a path from any cwd
+    assert pointer.read_text() == str(ckpt.absolute())
     assert read_pointer(tmp_path) == ckpt
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
@@ -161,6 +162,15 @@ def test_absolute_pointer_into_another_folder_reads_the_local_copy(tmp_path: Pat
     assert read_pointer(original) == original / "epoch_1.pth"  # old absolute pointers still read
 
 
+def test_copied_work_dir_with_a_subfolder_resumes_from_its_own_file(tmp_path: Path) -> None:
+    original, copy = tmp_path / "A", tmp_path / "B"
+    _save(original, "epoch_2.pth", value=1.0)  # a decoy of the same name one level up
+    write_pointer(original, _save(original / "ckpts", "epoch_2.pth", value=2.0))
+    shutil.copytree(original, copy)
+    # the pointer names A's file; the copy resumes from the same path inside B
+    assert find_latest_checkpoint(copy) == str(copy / "ckpts" / "epoch_2.pth")
+
+
 def test_pointer_outside_the_work_dir_stays_absolute(tmp_path: Path) -> None:
     store = tmp_path / "store"
     store.mkdir()
@@ -170,12 +180,13 @@ def test_pointer_outside_the_work_dir_stays_absolute(tmp_path: Path) -> None:
     assert (tmp_path / "work" / POINTER_NAME).read_text() == str(ckpt.absolute())
 
 
-@pytest.mark.parametrize("name", ["ep\n1.pth", "ep\r1.pth", " epoch_1.pth"])
+@pytest.mark.parametrize("name", ["ep\n1.pth", "ep\r1.pth", "epoch_1.pth "])
 def test_pointer_refuses_a_path_it_could_not_read_back(tmp_path: Path, name: str) -> None:
     target = _save(tmp_path, name)
     with pytest.raises(CheckpointError, match="could not be read back") as caught:
         write_pointer(tmp_path, target)
-    assert repr(name) in str(caught.value) and "filename_tmpl" in str(caught.value)
+    assert repr(str(target.absolute())) in str(caught.value)
+    assert "filename_tmpl" in str(caught.value)
     assert read_pointer(tmp_path) is None  # nothing written
 
 

@@ -484,6 +484,8 @@ class CheckpointHook(Hook):
     def before_train(self, runner: RunnerAPI) -> None:
         self._check_writer()
         self._training = True
+        if not self._resumed and not self.best_score and not self.kept_ckpts:
+            self._take_over_mmengine_record(runner)
         if self._resumed:
             self._resumed = False
             # the checkpoint resumed from is this progress point's save
@@ -610,6 +612,74 @@ class CheckpointHook(Hook):
         if self._writer is not None:
             self._writer.wait()
 
+    # -- resuming an MMEngine checkpoint ------------------------------------------------------
+    def _take_over_mmengine_record(self, runner: RunnerAPI) -> None:
+        """Resumed from a checkpoint without this hook's state: take over MMEngine's record.
+
+        MMEngine's CheckpointHook keeps its record in the message hub's runtime
+        info (``best_score``/``best_ckpt``, ``_<key>`` appended with several
+        keys, and ``keep_ckpt_ids``), which a resume restores. Without it a
+        worse score would become "best so far". File names pass the rules of
+        :meth:`load_state_dict` (this hook's names, in this run's folder), so a
+        loaded checkpoint never makes the hook delete a file it did not write.
+        """
+        hub = runner.message_hub
+        taken: list[str] = []
+        ignored: list[str] = []
+        keys = [] if self.save_best == ["auto"] else self.save_best
+        for key in keys:
+            suffix = "" if len(keys) == 1 else f"_{key}"
+            found = self._mmengine_best(hub, suffix, key, ignored)
+            if found is not None:
+                taken.append(self._adopt_best(hub, key, suffix, *found))
+        if self.save_best == ["auto"]:  # the key is the first metric: known at the validation
+            self._mmengine_auto = self._mmengine_best(hub, "", None, ignored)
+            if self._mmengine_auto is not None:
+                taken.append(f"best_score {self._mmengine_auto[0]:.4f} (for save_best='auto')")
+        ids = hub.get_info("keep_ckpt_ids")
+        if self.max_keep_ckpts > 0 and isinstance(ids, Sequence) and not isinstance(ids, str):
+            tmpl = self.filename_tmpl or DEFAULT_TEMPLATES[0 if self.by_epoch else 1]
+            assert self.out_dir is not None, "before_run sets out_dir"
+            for n in ids:
+                if isinstance(n, int) and not isinstance(n, bool):
+                    path = str((self.out_dir / tmpl.format(n)).absolute())
+                    if self._is_own_file(path, None):
+                        self.kept_ckpts.append(path)
+            if self.kept_ckpts:
+                shown = ", ".join(Path(p).name for p in self.kept_ckpts)
+                taken.append(f"kept checkpoints {shown} (pruned by max_keep_ckpts)")
+        if ignored:
+            self._warn_ignored(list(dict.fromkeys(ignored)))
+        if taken:
+            runner.logger.info(
+                "CheckpointHook: the resumed checkpoint has no state of this hook; took over "
+                "MMEngine's record from its message hub: %s.",
+                "; ".join(taken),
+            )
+
+    def _mmengine_best(
+        self, hub: Any, suffix: str, key: str | None, ignored: list[str]
+    ) -> tuple[float, str | None] | None:
+        """MMEngine's best score and best file (None: not this hook's) for one key, or None."""
+        score = hub.get_info(f"best_score{suffix}")
+        if isinstance(score, bool) or not isinstance(score, int | float):
+            return None
+        text = hub.get_info(f"best_ckpt{suffix}")
+        path = self._resolve(text) if isinstance(text, str) and text else None
+        if key is not None and path is not None and not self._is_own_file(path, key):
+            ignored.append(repr(text))
+            path = None
+        return float(score), path
+
+    def _adopt_best(self, hub: Any, key: str, suffix: str, score: float, path: str | None) -> str:
+        self.best_score[key], self.best_ckpt[key] = score, path or ""
+        hub.update_info(f"best_score/{key}", score)
+        if path:  # as this hook records it (MMEngine's is the old work dir's absolute path)
+            hub.update_info(f"best_ckpt{suffix}", self._record(path))
+        return f"best {key} {score:.4f}" + (f" ({Path(path).name})" if path else "")
+
+    _mmengine_auto: tuple[float, str | None] | None = None
+
     # -- best tracking across interrupts -----------------------------------------------------
     def _validate_missed(self, runner: Any) -> None:
         """Resumed from a checkpoint saved just before its validation: run that validation now.
@@ -728,6 +798,13 @@ class CheckpointHook(Hook):
                         "rule='greater' or rule='less'."
                     )
                 self.rules = [rule]
+                if self._mmengine_auto is not None:  # MMEngine's record, taken over at resume
+                    score, path = self._mmengine_auto
+                    if path and not self._is_own_file(path, self._auto_key):
+                        self._warn_ignored([repr(path)])
+                        path = None
+                    self._adopt_best(runner.message_hub, self._auto_key, "", score, path)
+                    self._mmengine_auto = None
             keys = [self._auto_key]
         else:
             keys = self.save_best
@@ -762,7 +839,7 @@ class CheckpointHook(Hook):
             hub = runner.message_hub
             hub.update_info(f"best_score/{key}", score)
             # MMEngine's keys: best_score / best_ckpt, or per key when several are tracked;
-            # the path as the hook records it (relative to the work dir, as last_checkpoint)
+            # the path as the hook records it (relative to the work dir, as in its state)
             suffix = "" if len(keys) == 1 else f"_{key}"
             hub.update_info(f"best_score{suffix}", score)
             hub.update_info(f"best_ckpt{suffix}", self._record(path))

@@ -1,18 +1,22 @@
 """Finding the newest complete checkpoint in a work dir, and pruning old ones safely.
 
 The pointer
-    ``work_dir/last_checkpoint`` holds the path of the newest checkpoint as
-    text, relative to ``work_dir`` when the file is inside it (so a copied or
-    moved work dir stays self-contained; MMEngine writes an absolute path,
-    which is still read). :func:`write_pointer` replaces it
-    atomically and refuses to point at a file that does not exist; call it
-    only after :func:`~runner_core.checkpoint.atomic.save_checkpoint` returned.
+    ``work_dir/last_checkpoint`` holds the absolute path of the newest
+    checkpoint, as MMEngine writes it (MMEngine's ``resume=True`` opens the
+    text as a path, so a relative one would only work from inside the work
+    dir); a relative path, as older runs wrote, is read relative to
+    ``work_dir``. :func:`write_pointer` replaces it atomically and refuses to
+    point at a file that does not exist; call it only after
+    :func:`~runner_core.checkpoint.atomic.save_checkpoint` returned.
 
 Finding
     :func:`find_latest_checkpoint` trusts the pointer only if its target
     verifies (CRC check, see ``io.py``). An absolute target outside
     ``work_dir`` (the work dir was copied or moved) is read as the same file
-    name inside ``work_dir`` when that exists; the original is not touched. Otherwise it scans
+    inside ``work_dir`` when that exists (the longest tail of the target's
+    path found there: ``ckpts/epoch_2.pth`` for a ``filename_tmpl`` with a
+    subfolder), so a copied work dir stays self-contained; the original is
+    not touched. Otherwise it scans
     ``epoch_N.pth`` / ``iter_N.pth`` in ``work_dir``, highest N first (newest
     modification time breaks ties, and orders files when both kinds are
     present), and returns the first that verifies. ``None`` means there is no
@@ -35,6 +39,7 @@ Pruning (``max_keep_ckpts``)
 from __future__ import annotations
 
 import logging
+import os
 import re
 import stat
 from collections.abc import Iterable
@@ -43,7 +48,7 @@ from pathlib import Path
 from runner_core.checkpoint.atomic import write_bytes_atomic
 from runner_core.checkpoint.errors import CheckpointError
 from runner_core.checkpoint.integrity import _open_zip, _sniff, verify_checkpoint
-from runner_core.checkpoint.paths import is_inside, record_path
+from runner_core.checkpoint.paths import is_inside
 
 __all__ = [
     "POINTER_NAME",
@@ -70,14 +75,15 @@ def write_pointer(work_dir: str | Path, checkpoint_path: str | Path, *, fsync: b
             f"{str(checkpoint_path)!r}: that file does not exist. Call it after save_checkpoint "
             "has returned."
         )
-    text = record_path(checkpoint_path, work_dir)
+    text = os.path.abspath(checkpoint_path)  # MMEngine's resume opens it as it stands
     data = _pointer_bytes(text)
     if data is None:  # read_pointer would not find it again: a resume would start over
         raise CheckpointError(
             f"write_pointer refuses to point {str(pointer)!r} at {text!r}: the path has a "
             "line break, a control character, surrounding spaces or bytes that are not UTF-8, "
             "so the pointer could not be read back and resume=True would start over. Save "
-            "checkpoints under a plain path (check CheckpointHook's filename_tmpl and out_dir)."
+            "checkpoints under a plain path (check the work dir, CheckpointHook's "
+            "filename_tmpl and out_dir)."
         )
     return write_bytes_atomic(data, pointer, fsync=fsync)
 
@@ -95,8 +101,9 @@ def _pointer_bytes(text: str) -> bytes | None:
 def read_pointer(work_dir: str | Path) -> Path | None:
     """The path ``work_dir/last_checkpoint`` names, or None if it is missing, empty or unreadable.
 
-    A relative path in the pointer is taken relative to ``work_dir``. The
-    target is not checked; :func:`find_latest_checkpoint` does that.
+    A relative path in the pointer (older runs wrote those) is taken relative
+    to ``work_dir``. The target is not checked, nor mapped into a copied work
+    dir; :func:`find_latest_checkpoint` does that.
     """
     pointer = Path(work_dir) / POINTER_NAME
     try:
@@ -107,6 +114,17 @@ def read_pointer(work_dir: str | Path) -> Path | None:
         return None
     target = Path(text)
     return target if target.is_absolute() else Path(work_dir) / target
+
+
+def _same_file_in(work_dir: Path, target: Path) -> Path:
+    """``target``'s file in a copied or moved ``work_dir``: the longest tail of its path that
+    is a file there (``ckpts/epoch_2.pth`` before ``epoch_2.pth``), else its name there."""
+    parts = target.parts[1:]  # without the root
+    for start in range(len(parts) - 1):
+        candidate = work_dir.joinpath(*parts[start:])
+        if candidate.is_file():
+            return candidate
+    return work_dir / target.name
 
 
 def list_checkpoints(folder: str | Path) -> list[Path]:
@@ -162,7 +180,7 @@ def find_latest_checkpoint(path: str | Path, *, verify: bool = True) -> str | No
     target = read_pointer(work_dir)
     if target is not None:
         candidates = [target]
-        local = work_dir / target.name
+        local = _same_file_in(work_dir, target)
         if not is_inside(target, work_dir) and local.is_file():
             candidates = [local]  # a copied or moved work dir: its own file, not the original's
         elif not target.exists():

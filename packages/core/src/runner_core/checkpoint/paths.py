@@ -1,13 +1,14 @@
 """Paths a run records about its own files, kept relative so a work dir is self-contained.
 
-A run writes the names of its checkpoints in several places: the
-``last_checkpoint`` pointer and the checkpoint hook's state (the files it
-keeps, its best checkpoints). Absolute paths there tie a work dir to the place
-it was created: copied to ``B/`` and continued, it would resume from, and then
-prune, the files of the original. So a path inside the work dir is recorded
-relative to it, and a recorded absolute path that lies outside the folders of
-the current run (an old record, or one copied from elsewhere) is read as the
-same file name inside this run's folder. Only files inside the run's folders
+A run writes the names of its checkpoints in the checkpoint hook's state
+(the files it keeps, its best checkpoints). Absolute paths there tie a work dir
+to the place it was created: copied to ``B/`` and continued, it would resume
+from, and then prune, the files of the original. So a path inside the work dir
+is recorded relative to it, and a recorded absolute path that lies outside
+the folders of the current run (an old record, or one copied from elsewhere)
+is read as the same file name inside this run's folder. (The
+``last_checkpoint`` pointer is absolute, as MMEngine reads it; ``find.py``
+maps it into a copied work dir the same way.) Only files inside the run's folders
 are ever deleted (:func:`may_delete`).
 """
 
