@@ -21,6 +21,7 @@ from runner_core import Runner
 from runner_core.checkpoint import CheckpointError, read_pointer
 from runner_core.errors import BuildError, ConfigError, HookError
 from runner_core.hooks import Hook
+from runner_core.runner import BaseLoop
 from runner_core.runner.work_dir_lock import LOCK_NAME, WorkDirBusyError
 from runner_hooks_standard.checkpoint import CheckpointHook, infer_rule
 
@@ -728,3 +729,71 @@ def test_resume_of_an_mmengine_checkpoint_keeps_its_score_but_not_a_foreign_file
     assert "best_acc_epoch_3.pth" not in names(work)
     assert (work / "notes.txt").read_text() == "precious"
     assert "ignoring" in run_log(runner) and "notes.txt" in run_log(runner)
+
+
+class MMEngineStyleLoop(BaseLoop):
+    """A training loop written for MMEngine: counts in ``_epoch``/``_iter``, has no state_dict."""
+
+    def __init__(self, runner: Any, dataloader: Any, max_epochs: int = 3) -> None:
+        super().__init__(runner, dataloader)
+        self._max_epochs, self._epoch, self._iter = max_epochs, 0, 0
+        self.started: list[int] = []
+
+    @property
+    def epoch(self) -> int:
+        return self._epoch
+
+    @property
+    def iter(self) -> int:
+        return self._iter
+
+    @property
+    def max_epochs(self) -> int:
+        return self._max_epochs
+
+    @property
+    def max_iters(self) -> int:
+        return self._max_epochs * len(self.dataloader)
+
+    def run(self) -> Any:
+        runner = self.runner
+        runner.call_hook("before_train")
+        while self._epoch < self._max_epochs:
+            self.started.append(self._epoch)
+            runner.call_hook("before_train_epoch")
+            for idx, batch in enumerate(self.dataloader):
+                runner.call_hook("before_train_iter", batch_idx=idx, data_batch=batch)
+                outputs = runner.model.train_step(batch, optim_wrapper=runner.optim_wrapper)
+                runner.call_hook(
+                    "after_train_iter", batch_idx=idx, data_batch=batch, outputs=outputs
+                )
+                self._iter += 1
+            runner.call_hook("after_train_epoch")
+            self._epoch += 1
+        runner.call_hook("after_train")
+        return runner.model
+
+
+def test_loop_without_position_is_numbered_as_mmengine_does(tmp_path: Path) -> None:
+    loop = dict(type=MMEngineStyleLoop, max_epochs=2)
+    make_runner(tmp_path / "e", train_cfg=loop, interval=1).train()
+    assert names(tmp_path / "e") == {"epoch_1.pth", "epoch_2.pth"}
+    meta = load(tmp_path / "e" / "epoch_2.pth")["meta"]
+    assert (meta["epoch"], meta["iter"]) == (2, 4)
+    assert read_pointer(tmp_path / "e") == (tmp_path / "e" / "epoch_2.pth").absolute()
+    make_runner(tmp_path / "i", train_cfg=loop, interval=3, by_epoch=False).train()
+    assert names(tmp_path / "i") == {"iter_3.pth", "iter_4.pth"}  # the 4th: save_last
+    meta = load(tmp_path / "i" / "iter_3.pth")["meta"]
+    assert (meta["epoch"], meta["iter"]) == (1, 3)
+
+
+def test_loop_without_position_resumes_where_it_stopped(tmp_path: Path) -> None:
+    make_runner(tmp_path, train_cfg=dict(type=MMEngineStyleLoop, max_epochs=2), interval=1).train()
+    runner = make_runner(
+        tmp_path, train_cfg=dict(type=MMEngineStyleLoop, max_epochs=3), interval=1, resume=True
+    )
+    runner.train()
+    assert runner.train_loop.started == [2]  # MMEngine's resume sets _epoch/_iter
+    assert names(tmp_path) == {"epoch_1.pth", "epoch_2.pth", "epoch_3.pth"}
+    meta = load(tmp_path / "epoch_3.pth")["meta"]
+    assert (meta["epoch"], meta["iter"]) == (3, 6)

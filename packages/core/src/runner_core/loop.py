@@ -128,8 +128,17 @@ class BaseLoop(ABC):
         """
         return {}
 
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:  # noqa: B027 (optional)
-        """Continue from a position :meth:`state_dict` returned."""
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Continue from a position :meth:`state_dict` returned.
+
+        By default MMEngine's resume: a loop that counts in ``_epoch`` and
+        ``_iter`` (as loops written for MMEngine do) gets the saved counts.
+        """
+        for key in ("epoch", "iter"):
+            value = state.get(key)
+            settable = not isinstance(getattr(type(self), f"_{key}", None), property)
+            if isinstance(value, int) and settable and hasattr(self, f"_{key}"):
+                setattr(self, f"_{key}", value)
 
     # -- data ---------------------------------------------------------------------------
     def iter_batches(

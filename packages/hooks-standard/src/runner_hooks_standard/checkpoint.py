@@ -526,7 +526,7 @@ class CheckpointHook(Hook):
         )
         last = self.save_last and done == runner.max_epochs
         if periodic or last:
-            self._save_progress(runner)
+            self._save_progress(runner, at="after_train_epoch")
 
     def idle_points(self, runner: RunnerAPI) -> Collection[str]:
         """Saving by epoch without a background writer: nothing to do per iteration."""
@@ -551,7 +551,7 @@ class CheckpointHook(Hook):
         )
         last = self.save_last and done == runner.max_iters
         if periodic or last:
-            self._save_progress(runner)
+            self._save_progress(runner, at="after_train_iter")
 
     def after_val_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
         self._check_writer()
@@ -710,9 +710,21 @@ class CheckpointHook(Hook):
         runner.run_validation()
 
     # -- saving -----------------------------------------------------------------------------
+    _at: str | None = None  # the point saving now ("after_train_epoch"/"_iter"): see _progress
+
     def _progress(self, runner: RunnerAPI) -> tuple[int, int]:
+        """(epochs, iterations) completed, as the file name and ``meta`` count them.
+
+        A loop without a position of its own (``state_dict()`` empty, as a
+        custom loop on BaseLoop) is read from ``runner.epoch``/``runner.iter``,
+        which count the epoch (iteration) under way as not done until after
+        ``after_train_epoch`` (``after_train_iter``): there MMEngine adds one.
+        """
         state = runner.train_loop.state_dict() if hasattr(runner.train_loop, "state_dict") else {}
-        return int(state.get("epoch", runner.epoch)), int(state.get("iter", runner.iter))
+        at = self._at
+        epoch = runner.epoch + 1 if at == "after_train_epoch" else runner.epoch
+        iters = runner.iter + 1 if at == "after_train_iter" else runner.iter
+        return int(state.get("epoch", epoch)), int(state.get("iter", iters))
 
     def _filename(self, runner: RunnerAPI) -> str:
         epoch, iters = self._progress(runner)
@@ -735,18 +747,27 @@ class CheckpointHook(Hook):
         when saving in the background.
         """
         assert self.out_dir is not None, "before_run sets out_dir"
+        epoch, iters = self._progress(runner)
         return runner.save_checkpoint(
             self.out_dir,
             filename,
             save_optimizer=self.save_optimizer,
             save_param_scheduler=self.save_param_scheduler,
+            meta={"epoch": epoch, "iter": iters},  # what the file name counts
             update_pointer=update_pointer,
             fsync=self.fsync,
             background=self._writer,
             after_write=after_write,
         )
 
-    def _save_progress(self, runner: RunnerAPI, again: bool = False) -> None:
+    def _save_progress(self, runner: RunnerAPI, again: bool = False, at: str | None = None) -> None:
+        self._at = at
+        try:
+            self._save_progress_now(runner, again)
+        finally:
+            self._at = None
+
+    def _save_progress_now(self, runner: RunnerAPI, again: bool) -> None:
         assert self.out_dir is not None
         filename = self._filename(runner)
         if not again:  # MMEngine's line
