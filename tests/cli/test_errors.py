@@ -186,6 +186,27 @@ def test_config_check_knows_mmengines_debugging_loader_keys(cli, tmp_path: Path)
 
 
 # -- checkpoints ---------------------------------------------------------------------------
+def test_checkpoint_url_is_refused_as_a_url_not_a_missing_file(cli, tiny_config) -> None:
+    tiny_config()
+    url = "https://download.openmmlab.com/x/y.pth"
+    done = cli("test", "tiny.py", url)
+    _one_paragraph_error(done, 2, f"The checkpoint {url!r} is a URL", "never downloads")
+    done = cli("train", "tiny.py", "--resume", "torchvision://resnet50")
+    _one_paragraph_error(done, 2, "--resume 'torchvision://resnet50' is a URL", "never downloads")
+
+
+@pytest.mark.parametrize("url", ["https://h/x.pth", "open-mmlab://resnet50_v1c"])
+def test_require_file_names_a_url_unmangled(url: str) -> None:
+    from runner_cli.errors import UsageError
+    from runner_cli.run_setup import require_file
+
+    with pytest.raises(UsageError, match="is a URL") as caught:
+        require_file(url, "checkpoint")
+    assert repr(url) in str(caught.value) and "does not exist" not in str(caught.value)
+    with pytest.raises(UsageError, match="is a URL.*local files only"):
+        require_file(url, "config file")
+
+
 def test_checkpoint_missing_truncated_or_of_another_model(
     cli, trained: Path, tmp_path: Path
 ) -> None:

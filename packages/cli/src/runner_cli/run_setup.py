@@ -84,10 +84,23 @@ def require_parts(cfg: Any, command: str) -> None:
 
 
 def require_file(path: str, what: str, flag: str | None = None) -> Path:
-    """A path given on the command line must exist (a usage error otherwise)."""
+    """A path given on the command line must exist (a usage error otherwise).
+
+    A URL is refused before ``Path`` folds its ``//`` into a local-looking
+    path, with the core's reason (runner never downloads).
+    """
+    from runner_core.checkpoint.remote import remote_checkpoint_message, url_scheme
+
+    named = f"{flag} " if flag else ""
+    if url_scheme(path) is not None:
+        if "checkpoint" in what:
+            raise UsageError(remote_checkpoint_message(path, f"The {what} {named}".rstrip()))
+        raise UsageError(
+            f"The {what} {named}{path!r} is a URL: runner-cli reads local files only and never "
+            "downloads. Download the file once and pass its local path."
+        )
     found = Path(path).expanduser()
     if not found.is_file():
-        named = f"{flag} " if flag else ""
         reason = "is a folder, not a file" if found.is_dir() else "does not exist"
         raise UsageError(
             f"The {what} {named}{str(found)!r} {reason}. Check the path (relative paths start "
