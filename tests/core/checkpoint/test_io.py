@@ -291,6 +291,7 @@ def test_malicious_pickle_does_not_run_by_default(tmp_path: Path) -> None:
     assert "evil.pth" in msg and "exec" in msg
     assert "allow_pickle=True" in msg and "--unsafe-load" in msg and "code" in msg
     assert "load_cfg=dict(allow_pickle=True)" in msg  # the option of a Runner's load_from / resume
+    assert "add_safe_globals" not in msg  # exec is no class to allow
     # the explicit opt-in really does unpickle (which is why it is opt-in)
     load_checkpoint(path, allow_pickle=True)
     assert marker.read_text() == "pwned"
@@ -464,8 +465,12 @@ def test_an_mmengine_checkpoint_loads_without_mmengine_installed(tmp_path: Path)
                 sys.modules[name] = old
     if saved["mmengine"] is not None:  # pragma: no cover
         pytest.skip("mmengine is installed here: nothing stands in")
-    with pytest.raises(CheckpointError, match="mmengine"):
+    with pytest.raises(CheckpointError, match="mmengine") as refused:
         load_checkpoint(tmp_path / "mm.pth")  # refused without the opt-in, as any pickle
+    # the way in is the opt-in; an allow-list of MMEngine's classes cannot be followed here
+    assert "This is an MMEngine checkpoint" in str(refused.value)
+    assert "--unsafe-load" in str(refused.value)
+    assert "add_safe_globals" not in str(refused.value)
     ckpt = load_checkpoint(tmp_path / "mm.pth", allow_pickle=True)
     stand_in = ckpt["message_hub"]["log_scalars"]["loss"]
     assert isinstance(stand_in, PickledStandIn)
@@ -473,3 +478,47 @@ def test_an_mmengine_checkpoint_loads_without_mmengine_installed(tmp_path: Path)
     hub = MessageHub("from-mmengine")
     hub.load_state_dict(ckpt["message_hub"])
     assert hub.get_scalar("loss").mean() == 3.0
+
+
+class Tag:
+    """A user class a checkpoint pickles (importable here)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+
+def test_refusal_suggests_the_allow_list_only_when_it_works(tmp_path: Path) -> None:
+    torch.save({"state_dict": {}, "tag": Tag("a")}, tmp_path / "tag.pth")
+    with pytest.raises(CheckpointError) as refused:
+        load_checkpoint(tmp_path / "tag.pth")
+    name = f"{Tag.__module__}.Tag"
+    assert f"torch.serialization.add_safe_globals([{name}])" in str(refused.value)
+    with torch.serialization.safe_globals([Tag]):  # following the advice loads it
+        assert load_checkpoint(tmp_path / "tag.pth")["tag"].label == "a"
+    # with numpy inside too, allowing the class is not enough: no such advice
+    torch.save({"tag": Tag("b"), "arr": np.zeros(2)}, tmp_path / "both.pth")
+    with pytest.raises(CheckpointError) as refused:
+        load_checkpoint(tmp_path / "both.pth")
+    assert name in str(refused.value) and "numpy" in str(refused.value)
+    assert "add_safe_globals" not in str(refused.value)
+
+
+def test_missing_module_with_allow_pickle_is_a_module_not_found_error(tmp_path: Path) -> None:
+    import types
+
+    module = types.ModuleType("gone_mod")
+
+    class Palette:
+        pass
+
+    Palette.__module__, Palette.__qualname__ = "gone_mod", "Palette"
+    module.Palette = Palette  # type: ignore[attr-defined]
+    sys.modules["gone_mod"] = module
+    try:
+        torch.save({"state_dict": {}, "meta": {"palette": Palette()}}, tmp_path / "p.pth")
+    finally:
+        del sys.modules["gone_mod"]
+    with pytest.raises(ModuleNotFoundError) as caught:  # as MMEngine's torch.load raises
+        load_checkpoint(tmp_path / "p.pth", allow_pickle=True)
+    assert isinstance(caught.value, CheckpointError) and caught.value.name == "gone_mod"
+    assert "p.pth" in str(caught.value) and "gone_mod.Palette" in str(caught.value)

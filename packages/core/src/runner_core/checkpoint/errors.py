@@ -24,6 +24,15 @@ class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
     """The checkpoint file does not exist (MMEngine raises FileNotFoundError here)."""
 
 
+class CheckpointModuleNotFoundError(CheckpointError, ModuleNotFoundError):
+    """Unpickling (``allow_pickle=True``) needs a module that is not installed (MMEngine's
+    ``torch.load`` raises ModuleNotFoundError here); ``name`` is the module."""
+
+    def __init__(self, message: str, name: str | None = None) -> None:
+        super().__init__(message)
+        self.name = name
+
+
 class CheckpointEOFError(CheckpointError, EOFError):
     """The checkpoint file is empty (MMEngine's ``torch.load`` raises EOFError there)."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import sys
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,11 @@ from typing import Any
 
 import torch
 
-from runner_core.checkpoint.errors import CheckpointError, CheckpointNotFoundError
+from runner_core.checkpoint.errors import (
+    CheckpointError,
+    CheckpointModuleNotFoundError,
+    CheckpointNotFoundError,
+)
 from runner_core.checkpoint.integrity import _open_zip, _sniff, verify_checkpoint
 from runner_core.checkpoint.remote import remote_checkpoint_message, url_scheme
 from runner_core.errors import did_you_mean
@@ -47,24 +52,62 @@ def _check_map_location(map_location: MapLocation) -> None:
         )
 
 
+def _unsafe_globals(path: Path, exc: Exception) -> list[str]:
+    """Every class or function the file needs beyond plain data (torch >= 2.5 lists them all
+    without unpickling); else the one ``torch.load`` named."""
+    lister = getattr(torch.serialization, "get_unsafe_globals_in_checkpoint", None)
+    if lister is not None:
+        try:
+            return sorted(set(lister(path)))
+        except Exception:  # noqa: BLE001 - only for the message: fall back to torch's
+            pass
+    return sorted(set(_GLOBAL_RE.findall(str(exc))))
+
+
+def _loaded_class(name: str) -> type | None:
+    """The class ``name`` (``module.Class``) if its module is already imported, else None.
+
+    Nothing is imported: the names come from the file being refused.
+    """
+    module_name, _, qualname = name.rpartition(".")
+    obj: Any = sys.modules.get(module_name)
+    for attr in qualname.split(".") if obj is not None else ():
+        obj = getattr(obj, attr, None)
+    return obj if isinstance(obj, type) else None
+
+
 def _unsafe_error(path: Path, exc: Exception) -> CheckpointError:
-    names = sorted(set(_GLOBAL_RE.findall(str(exc))))
-    what = ", ".join(names) if names else "a Python object that is not plain data"
-    allow = (
-        f"torch.serialization.add_safe_globals([{names[0]}])"
-        if names
-        else ("torch.serialization.add_safe_globals([...])")
+    names = _unsafe_globals(path, exc)
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    what = shown or "a Python object that is not plain data"
+    opt_in = (
+        "load_checkpoint(..., allow_pickle=True), for a Runner's load_from / resume "
+        "load_cfg=dict(allow_pickle=True), or the CLI flag --unsafe-load"
     )
+    if any(n.split(".", 1)[0] in STAND_IN_PACKAGES for n in names):
+        how = (
+            f"This is an MMEngine checkpoint (its message hub pickles MMEngine's objects), which "
+            f"only loads by unpickling: if you trust where it came from, opt in with {opt_in} "
+            "(MMEngine need not be installed: its objects load as stand-ins)."
+        )
+    else:
+        how = f"If you trust where this file came from, opt in explicitly: {opt_in}"
+        classes = [_loaded_class(n) for n in names]
+        if names and all(classes):
+            how += (
+                "; to allow only these classes, call "
+                f"torch.serialization.add_safe_globals([{', '.join(names)}]) first"
+            )
+        how += (
+            ". For your own checkpoints, store plain data instead "
+            "(runner_core.checkpoint.to_safe converts numpy arrays and scalars)."
+        )
     return CheckpointError(
         f"Refusing to load checkpoint {str(path)!r}: it contains {what}, which torch.load can "
         "only rebuild by fully unpickling the file, and unpickling can run any code the file's "
         "author put in it (delete files, steal credentials, install malware). By default only "
         "tensors and plain Python data (dict, list, tuple, str, int, float, bool, None) are "
-        "loaded. If you trust where this file came from, opt in explicitly: "
-        "load_checkpoint(..., allow_pickle=True), for a Runner's load_from / resume "
-        "load_cfg=dict(allow_pickle=True), or the CLI flag --unsafe-load; to allow only "
-        f"this class, call {allow} first. For your own checkpoints, store plain data instead "
-        "(runner_core.checkpoint.to_safe converts numpy arrays and scalars)."
+        f"loaded. {how}"
     )
 
 
@@ -137,7 +180,17 @@ def load_checkpoint(
             f"Checkpoint {str(path)!r} could not be unpickled: {exc}. The file is corrupt or was "
             "written by incompatible code."
         ) from exc
-    except (RuntimeError, EOFError, OSError, ValueError, AttributeError, ImportError) as exc:
+    except ImportError as exc:  # allow_pickle: a pickled object's module is not installed
+        missing = getattr(exc, "needed_for", None) or exc.name or "?"
+        raise CheckpointModuleNotFoundError(
+            f"Checkpoint {str(path)!r} holds an object of {missing}, and its module "
+            f"{exc.name or missing!r} cannot be imported here ({exc}). Install the package "
+            "that defines it (or put its code on PYTHONPATH) and load again, or load the "
+            "checkpoint where it is installed and re-save it as plain data "
+            "(runner_core.checkpoint.to_safe).",
+            name=exc.name,
+        ) from exc
+    except (RuntimeError, EOFError, OSError, ValueError, AttributeError) as exc:
         raise CheckpointError(
             f"torch.load could not read checkpoint {str(path)!r} (map_location={map_location!r}): "
             f"{type(exc).__name__}: {exc}"
@@ -199,8 +252,9 @@ class _StandInUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         try:
             return super().find_class(module, name)
-        except ImportError:
+        except ImportError as exc:
             if module.split(".", 1)[0] not in STAND_IN_PACKAGES:
+                exc.needed_for = f"{module}.{name}"  # type: ignore[attr-defined]
                 raise
         cls = _STAND_IN_CLASSES.get((module, name))
         if cls is None:
