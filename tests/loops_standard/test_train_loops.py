@@ -201,3 +201,59 @@ def test_infinite_sampler_resumes_exactly_past_the_first_pass(cfg, tmp_path, num
     weights = straight.model.state_dict()
     for key, value in resumed.model.state_dict().items():
         assert torch.equal(value, weights[key]), key
+
+
+class _CountingSampler(torch.utils.data.SequentialSampler):
+    """Fails the test once iterated more often than a loop that stops would iterate it."""
+
+    def __iter__(self):
+        self.passes = getattr(self, "passes", 0) + 1
+        assert self.passes < 5, "the loop kept starting passes over an empty loader"
+        return super().__iter__()
+
+
+class _Nothing(torch.utils.data.IterableDataset):
+    def __iter__(self):
+        self.passes = getattr(self, "passes", 0) + 1
+        assert self.passes < 5, "the loop kept starting passes over an empty loader"
+        return iter(())
+
+
+class _Three(Dataset):
+    def __len__(self) -> int:
+        return 3
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return {"inputs": torch.zeros(64), "labels": torch.tensor(0)}
+
+
+@pytest.mark.parametrize("case", ["drop_last", "empty IterableDataset"])
+def test_an_iteration_loop_over_a_loader_without_batches_stops(cfg, case) -> None:
+    """MMEngine raises StopIteration; a pass without a batch must not start another."""
+    from runner_loops_standard import EmptyDataError
+
+    if case == "drop_last":
+        dataset = _Three()
+        loader = dict(dataset=dataset, sampler=_CountingSampler(dataset), batch_size=4)
+        loader["drop_last"] = True
+    else:
+        loader = dict(dataset=_Nothing(), sampler=None, batch_size=4)
+    c = dict(cfg, train_dataloader=loader, val_dataloader=None, val_cfg=None, val_evaluator=None)
+    c["train_cfg"] = dict(by_epoch=False, max_iters=3)
+    runner = Runner.from_cfg(Config(c))
+    with pytest.raises(StopIteration) as info:
+        runner.train()
+    assert isinstance(info.value, EmptyDataError) and isinstance(info.value, RuntimeError)
+    message = str(info.value)
+    assert "train_dataloader gave no batch in data pass 1" in message
+    assert "drop_last" in message and "IterableDataset" in message
+
+
+def test_an_epoch_loop_over_a_loader_without_batches_runs_its_empty_epochs(cfg) -> None:
+    """As MMEngine: the epochs end at once, without an error."""
+    dataset = _Three()
+    loader = dict(dataset=dataset, sampler=_CountingSampler(dataset), batch_size=4, drop_last=True)
+    c = dict(cfg, train_dataloader=loader, val_dataloader=None, val_cfg=None, val_evaluator=None)
+    runner = Runner.from_cfg(Config(c))
+    runner.train()
+    assert (runner.epoch, runner.iter) == (2, 0)

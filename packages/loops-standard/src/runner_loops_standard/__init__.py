@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from .__about__ import __version__
 from .evaluate import BaseEvalLoop, TestLoop, ValLoop
-from .train import BaseTrainLoop, EpochBasedTrainLoop, IterBasedTrainLoop
+from .train import BaseTrainLoop, EmptyDataError, EpochBasedTrainLoop, IterBasedTrainLoop
 
 __all__ = [
     "BaseEvalLoop",
     "BaseTrainLoop",
+    "EmptyDataError",
     "EpochBasedTrainLoop",
     "IterBasedTrainLoop",
     "TestLoop",

@@ -22,9 +22,39 @@ from runner_core.errors import (
     ConfigAssertionError,
     ConfigError,
     ConfigTypeError,
+    RunnerError,
     add_note,
 )
 from runner_core.loop import BaseLoop
+
+
+class EmptyDataError(RunnerError, StopIteration):
+    """A whole pass over ``train_dataloader`` gave no batch, so an iteration-based
+    loop would start pass after pass forever.
+
+    A ``StopIteration``, as MMEngine's loop raises there (and a ``RuntimeError``,
+    as every runner error: what a ``StopIteration`` raised inside a generator
+    turns into).
+    """
+
+
+def _empty_pass_error(loader: Any, data_pass: int, max_iters: int) -> EmptyDataError:
+    """The error for a pass of ``loader`` that gave no batch, with its likely cause."""
+    dataset = getattr(loader, "dataset", None)
+    try:
+        size = f"{len(dataset)} sample(s)"  # type: ignore[arg-type]
+    except (TypeError, NotImplementedError):
+        size = "no len()"
+    return EmptyDataError(
+        f"train_dataloader gave no batch in data pass {data_pass + 1} (dataset "
+        f"{type(dataset).__name__}, {size}; batch_size={getattr(loader, 'batch_size', None)}, "
+        f"drop_last={getattr(loader, 'drop_last', None)}), so IterBasedTrainLoop cannot reach "
+        f"max_iters={max_iters}: it would start pass after pass forever. Likely causes: "
+        "drop_last=True with fewer samples per process than batch_size, an empty dataset, "
+        "or an IterableDataset that yields nothing (or whose __iter__ returns an iterator "
+        "already used up by an earlier pass). Set drop_last=False or a batch_size no larger "
+        "than the dataset, and check that the dataset yields samples on every iter()."
+    )
 
 
 def _positive_int(
@@ -351,6 +381,7 @@ class IterBasedTrainLoop(BaseTrainLoop):
         while self._iter < self._max_iters and not self.stop_training:
             self._pass_start = (data_pass, self._iter - start, self._offset)
             batches = self.iter_batches(start, epoch=data_pass, global_start=global_start)
+            iters_before = self._iter
             for _, data_batch in batches:
                 self.run_iter(data_batch)
                 self.update_val_interval(self._iter)
@@ -358,6 +389,8 @@ class IterBasedTrainLoop(BaseTrainLoop):
                     runner.run_validation()  # puts the model back in training mode
                 if self._iter >= self._max_iters or self.stop_training:
                     break
+            if self._iter == iters_before and start == 0 and global_start is None:
+                raise _empty_pass_error(self.dataloader, data_pass, self._max_iters)
             data_pass, start, global_start, self._offset = data_pass + 1, 0, None, 0
         self._pos = (1, self._iter, 0)
         runner.hook_points.after_train_epoch(runner)
