@@ -227,7 +227,9 @@ def test_iter_batches_numbers_a_restarted_pass_from_zero() -> None:
 
     from torch.utils.data import DataLoader, DistributedSampler
 
-    runner = SimpleNamespace(resume_state=SimpleNamespace(restore_rng=lambda: None))
+    from runner_core.runner.resume import ResumeState
+
+    runner = SimpleNamespace(resume_state=ResumeState())
     sampler = DistributedSampler(range(16), num_replicas=2, rank=0, shuffle=False)
     loop = _GlobalResumeLoop(runner, DataLoader(range(16), batch_size=2, sampler=sampler))
     with pytest.warns(UserWarning, match="restarts from its first batch"):

@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from torchrun_helpers import free_port, torchrun_args, worker_env
 
 from runner_core.data.sampler import DefaultSampler, InfiniteSampler
+from runner_core.runner.resume import ResumeState
 from runner_loops_standard import EpochBasedTrainLoop, IterBasedTrainLoop
 
 SIZE = 30
@@ -65,11 +66,6 @@ class _Model:
         return {}
 
 
-class _Resume:
-    def restore_rng(self) -> None:
-        pass
-
-
 class _Runner:
     """What the training loops use of a Runner, for one rank of ``world_size``."""
 
@@ -78,7 +74,7 @@ class _Runner:
         self.hook_points = _Points(stop)
         self.model = _Model()
         self.optim_wrapper = None
-        self.resume_state = _Resume()
+        self.resume_state = ResumeState()  # nothing to resume: its streams stay as they are
         self.logger = logging.getLogger("test_resume_other_world_size")
 
     def call_hook(self, name: str, **kwargs: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import random
+from typing import Any
 
 import numpy as np
 import pytest
@@ -333,9 +334,40 @@ def test_a_sampler_without_set_start_resumes_by_skipping(num_workers: int) -> No
         ),
         seed=5,
     )
-    with pytest.warns(UserWarning, match="cannot start mid-epoch"):
+    with pytest.warns(UserWarning, match="cannot start mid-epoch") as caught:
         batches = [b.tolist() for b in iter_from(loader, 2)]
     assert batches == [[4, 5], [6, 7]]
+    # without the streams the epoch started with, it must not imply the order is right
+    assert "the resumed data may differ" in str(caught[0].message)
+
+
+class _PairBatches(torch.utils.data.Sampler):
+    """A custom batch sampler (mmdet-style) without set_start."""
+
+    def __init__(self, sampler: Any, batch_size: int = 2, drop_last: bool = False) -> None:
+        self.sampler = sampler
+
+    def __iter__(self) -> Any:
+        indices = list(self.sampler)
+        return iter([indices[i : i + 2] for i in range(0, len(indices), 2)])
+
+    def __len__(self) -> int:
+        return (len(self.sampler) + 1) // 2
+
+
+def test_a_batch_sampler_that_cannot_start_mid_epoch_is_the_one_named() -> None:
+    """DefaultSampler could start late; the custom batch sampler over it cannot."""
+    from runner_core.data.positions import iter_from
+
+    dataset = RangeDataset(8)
+    loader = DataLoader(dataset, batch_sampler=_PairBatches(DefaultSampler(dataset, shuffle=False)))
+    with pytest.warns(UserWarning, match="cannot start mid-epoch") as caught:
+        batches = [b.tolist() for b in iter_from(loader, 2)]
+    assert batches == [[4, 5], [6, 7]]
+    message = str(caught[0].message)
+    assert (
+        "batch sampler (_PairBatches)" in message and "DefaultSampler" not in message.split(":")[0]
+    )
 
 
 def test_without_workers_a_dataset_gets_plain_index_lists() -> None:

@@ -158,18 +158,90 @@ class BaseLoop(ABC):
         A resumed run gets its random streams back here, at the moment that
         matches the checkpoint: before the iterator is created when the
         checkpoint was taken between data passes, right after it when it was
-        taken inside one.
+        taken inside one. A loader that cannot start mid-pass (its order is
+        drawn when its iterator starts, and batches are loaded to skip them)
+        has the streams of the pass's start recorded
+        (``runner.resume_state.pass_rng``, saved with the position), and a
+        resume inside the pass starts its iterator under them.
         """
-        from .data.positions import can_start_globally, iter_from, set_epoch
+        from .data.positions import can_start_globally, can_start_mid_epoch, iter_from, set_epoch
 
         if epoch is not None:
             set_epoch(self.dataloader, epoch)
         resume = self.runner.resume_state
+        training = self.mode in (None, "train")
+        resumed, pass_rng = resume.take_resumed_pass() if training else (False, None)
+        # the first pass of a resumed run starts workers the interrupted run started earlier
+        aside = resumed and self._workers_start_aside()
         if start <= 0 and global_start is None:
             resume.restore_rng()
-            return enumerate(iter(self.dataloader))
+            self._note_pass_start(resume)
+            return enumerate(self._start_iterator(lambda: iter(self.dataloader), aside))
         if global_start is not None and not can_start_globally(self.dataloader):
             start = 0  # the pass restarts from its first batch (iter_from warns)
-        batches = iter_from(self.dataloader, start, global_start=global_start)
+            self._note_pass_start(resume)
+        replay = (
+            global_start is None
+            and pass_rng is not None
+            and not can_start_mid_epoch(self.dataloader)
+        )
+        if replay:
+            from .runner.randomness import restore_rng_state
+
+            assert pass_rng is not None
+            restore_rng_state(pass_rng)  # the pass's order, drawn as the interrupted run drew it
+            resume.pass_rng = pass_rng  # a later checkpoint in this pass records it again
+        elif global_start is None:
+            resume.pass_rng = None  # unknown: a checkpoint inside this pass cannot hold it
+        batches = self._start_iterator(
+            lambda: iter_from(
+                self.dataloader, start, global_start=global_start, epoch_rng_restored=replay
+            ),
+            aside,
+        )
         resume.restore_rng()
         return enumerate(batches, start)
+
+    def _workers_start_aside(self) -> bool:
+        """Whether a resumed run starts this loader's workers aside (see
+        :func:`~runner_core.data.positions.workers_seeded_aside`), and warn that they
+        cannot go on exactly."""
+        import warnings
+
+        from .data.positions import draws_worker_seed_once
+
+        if not draws_worker_seed_once(self.dataloader):
+            return False
+        warnings.warn(
+            "train_dataloader is a DataLoader built outside the runner with "
+            "persistent_workers=True and no generator: its workers started with a seed "
+            "drawn once, in the interrupted run's first epoch, and kept their random "
+            "state since, so the resumed workers (started anew) cannot go on with the same "
+            "random draws (e.g. augmentations in the dataset); the order of the samples is "
+            "resumed. To resume exactly, build the loader from a config "
+            "(train_dataloader=dict(dataset=..., ...)) or set persistent_workers=False.",
+            stacklevel=3,
+        )
+        return True
+
+    def _start_iterator(self, start: Any, aside: bool) -> Any:
+        if not aside:
+            return start()
+        from .data.positions import workers_seeded_aside
+
+        with workers_seeded_aside(self.dataloader):
+            return start()
+
+    def _note_pass_start(self, resume: Any) -> None:
+        """Record the random streams a training pass starts with, for a loader that
+        cannot start mid-pass (only there: it costs a copy of every stream per pass)."""
+        if self.mode not in (None, "train"):
+            return
+        from .data.positions import can_start_mid_epoch
+
+        if can_start_mid_epoch(self.dataloader):
+            resume.pass_rng = None
+        else:
+            from .runner.randomness import capture_rng_state
+
+            resume.pass_rng = capture_rng_state()

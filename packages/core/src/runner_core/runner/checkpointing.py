@@ -106,8 +106,12 @@ def build_state(
     # inside validation, training's streams are the ones validation will put back
     training_rng = runner.resume_state.training_rng
     ckpt["rng"] = training_rng if training_rng is not None else capture_rng_state()
+    pass_rng = runner.resume_state.pass_rng
     if position:
         ckpt["loop"] = dict(position)
+        if pass_rng is not None and is_mid_epoch(position):
+            # the order of a pass its loader draws when it starts: a resume draws it again
+            ckpt["loop"]["pass_rng"] = pass_rng
     counts = _optim_counts(runner.optim_wrapper)
     if counts is not None:
         ckpt["optim_counts"] = counts
@@ -118,7 +122,10 @@ def build_state(
         # random streams and unsynced gradients differ per rank: keep every rank's
         from ..distributed.utils import all_gather_object
 
-        ckpt["per_rank"] = all_gather_object({"rng": ckpt["rng"], "accumulated_grads": grads})
+        local: dict[str, Any] = {"rng": ckpt["rng"], "accumulated_grads": grads}
+        if "pass_rng" in ckpt.get("loop", {}):
+            local["pass_rng"] = pass_rng
+        ckpt["per_rank"] = all_gather_object(local)
     hook_states = {}
     for i, hook in enumerate(runner.hooks):
         state = hook.state_dict()
@@ -515,15 +522,20 @@ def check_resume_structure(ckpt: Any, path: str) -> None:
     for i, local in enumerate(ranks):
         if not isinstance(local, Mapping):
             raise _malformed(path, f"per_rank[{i}]", local, "a dict")
-    for where, local in [("", ckpt), *((f"per_rank[{i}].", r) for i, r in enumerate(ranks))]:
-        rng = local.get("rng")
+    places = [("", ckpt), *((f"per_rank[{i}].", r) for i, r in enumerate(ranks))]
+    for where, local, name in [
+        *((w, r, "rng") for w, r in places),
+        *((w, r, "pass_rng") for w, r in places[1:]),
+        ("loop.", loop, "pass_rng"),
+    ]:
+        rng = local.get(name)
         if rng is not None:
             from .randomness import rng_state_fault
 
             fault = rng_state_fault(rng)
             if fault is not None:
                 key, value, expected = fault
-                raise _malformed(path, f"{where}rng.{key}".rstrip("."), value, expected)
+                raise _malformed(path, f"{where}{name}.{key}".rstrip("."), value, expected)
 
 
 def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
@@ -604,7 +616,11 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
     if grads:
         _restore_grads(runner, grads, path)
     # training's random streams come back at the moment that matches the checkpoint
-    runner.resume_state.hand_over(local.get("rng"), runner.hooks, is_mid_epoch(position))
+    # a loader that cannot start mid-pass draws the interrupted pass's order under these
+    pass_rng = local.get("pass_rng") if local is not ckpt else position.get("pass_rng")
+    runner.resume_state.hand_over(
+        local.get("rng"), runner.hooks, is_mid_epoch(position), pass_rng=pass_rng
+    )
     runner.logger.info(
         "Resumed after %d completed epochs, %d iterations", runner.epoch, runner.iter
     )

@@ -51,7 +51,13 @@ class ResumeState:
         self.training_rng: dict[str, Any] | None = None
         #: checkpoint metadata computed once per run (versions, config text)
         self.static_meta: dict[str, Any] | None = None
+        #: the streams as they were when the current pass over the training data (epoch)
+        #: started, kept only for a loader that cannot start mid-pass: a checkpoint taken
+        #: inside the pass stores them, so that a resume draws the pass's order again
+        self.pass_rng: dict[str, Any] | None = None
         self._pending_rng: dict[str, Any] | None = None
+        self._pending_pass_rng: dict[str, Any] | None = None
+        self._resumed_pass_pending = False
 
     # -- what to load ----------------------------------------------------------------
     def request(self, resume: bool | str | Path, load_from: str | Path | None = None) -> None:
@@ -81,17 +87,34 @@ class ResumeState:
     def has_pending_rng(self) -> bool:
         return self._pending_rng is not None
 
-    def hand_over(self, rng: dict[str, Any] | None, hooks: HookManager, mid_epoch: bool) -> None:
+    def hand_over(
+        self,
+        rng: dict[str, Any] | None,
+        hooks: HookManager,
+        mid_epoch: bool,
+        pass_rng: dict[str, Any] | None = None,
+    ) -> None:
         """Keep ``rng`` until the resumed loop reaches the checkpoint's moment.
 
         ``mid_epoch``: the checkpoint was taken inside an epoch, so
         ``before_train_epoch`` comes before that moment and must not restore.
+        ``pass_rng``: the streams the interrupted pass started with (see
+        :attr:`pass_rng`), for the loop to draw the pass's order under again.
         """
         self._pending_rng = rng
+        self._pending_pass_rng = pass_rng if mid_epoch else None
+        self._resumed_pass_pending = True
         if rng is None:
             return
         points = ["before_train_iter"] if mid_epoch else ["before_train_epoch", "before_train_iter"]
         hooks.once_before(points, self.restore_rng)
+
+    def take_resumed_pass(self) -> tuple[bool, dict[str, Any] | None]:
+        """For the training loop's next pass: whether it is the first of a resumed run,
+        and the streams the interrupted pass started with (None without them); once."""
+        first, self._resumed_pass_pending = self._resumed_pass_pending, False
+        pass_rng, self._pending_pass_rng = self._pending_pass_rng, None
+        return first, pass_rng
 
     def restore_rng(self) -> None:
         """Put the checkpoint's random streams back now (once; later calls do nothing)."""
