@@ -14,12 +14,44 @@ def _batch() -> list[torch.Tensor]:
     return [torch.randn(4, 3), torch.tensor([0, 1, 0, 1])]
 
 
-def test_a_cpu_batch_is_passed_through_without_a_copy() -> None:
+def test_a_cpu_batch_comes_in_new_containers_holding_the_same_tensors() -> None:
     batch = _batch()
     for device in ("cpu", "cpu:0"):
         pre = BaseDataPreprocessor().to(device)
         out = pre(batch)
-        assert out is batch
+        assert out is not batch and all(a is b for a, b in zip(out, batch))  # no tensor copy
+
+
+def _sample_batch() -> dict:
+    from runner_core.structures import BaseDataElement
+
+    sample = BaseDataElement(metainfo=dict(img_id=1), gt=torch.ones(2))
+    return {"inputs": [torch.zeros(3, 4, 4)], "data_samples": [sample]}
+
+
+def test_what_the_model_writes_onto_the_batch_stays_out_of_the_loaders_batch() -> None:
+    # MMEngine's cast_data builds new containers and data elements (BaseDataElement.to())
+    from runner_core.model import BaseModel, ImgDataPreprocessor
+
+    for pre in (BaseDataPreprocessor(), ImgDataPreprocessor(mean=[0, 0, 0], std=[1, 1, 1])):
+        batch = _sample_batch()
+        out = pre(batch, False)
+        out["data_samples"][0].pred = torch.zeros(1)  # what a model's predict() does
+        out["extra"] = 1  # what a train_step of its own may do
+        assert out is not batch and out["data_samples"] is not batch["data_samples"]
+        assert "pred" not in batch["data_samples"][0] and "extra" not in batch
+        assert out["data_samples"][0].gt is batch["data_samples"][0].gt  # the same tensor
+        assert out["data_samples"][0].img_id == 1
+
+    class Predictor(BaseModel):
+        def forward(self, inputs, data_samples=None, mode="tensor"):  # type: ignore[no-untyped-def]
+            for sample in data_samples:
+                sample.pred = inputs[0].sum()
+            return data_samples
+
+    batch = _sample_batch()
+    (predicted,) = Predictor().val_step(batch)  # the plain preprocessor on the CPU
+    assert "pred" in predicted and "pred" not in batch["data_samples"][0]
 
 
 def test_batches_follow_the_model_to_another_device() -> None:
@@ -28,7 +60,8 @@ def test_batches_follow_the_model_to_another_device() -> None:
     moved = model.data_preprocessor(_batch())
     assert [t.device.type for t in moved] == ["meta", "meta"]
     batch = _batch()
-    assert ModuleAdapter(nn.Linear(3, 2)).data_preprocessor(batch) is batch
+    out = ModuleAdapter(nn.Linear(3, 2)).data_preprocessor(batch)
+    assert out is not batch and out[0] is batch[0]
 
 
 def test_training_on_the_cpu_gives_the_loss_of_the_plain_module() -> None:
@@ -109,6 +142,9 @@ def test_bad_arguments_are_value_errors(kwargs, message) -> None:
 
     with pytest.raises(ValueError, match=message):
         ImgDataPreprocessor(**kwargs)
+    if "pad_size_divisor" not in kwargs:  # the others MMEngine asserts
+        with pytest.raises(AssertionError, match=message):
+            ImgDataPreprocessor(**kwargs)
 
 
 def test_three_value_mean_needs_three_channel_images() -> None:
@@ -116,6 +152,8 @@ def test_three_value_mean_needs_three_channel_images() -> None:
 
     pre = ImgDataPreprocessor(mean=[1, 2, 3], std=[1, 1, 1])
     with pytest.raises(ValueError, match="3 channels"):
+        pre({"inputs": [torch.zeros(1, 4, 4)]})
+    with pytest.raises(AssertionError, match="3 channels"):  # MMEngine asserts
         pre({"inputs": [torch.zeros(1, 4, 4)]})
 
 
@@ -126,14 +164,41 @@ def test_img_preprocessor_passes_data_samples_none_when_the_batch_has_none() -> 
     assert out["data_samples"] is None and out["inputs"].shape == (1, 3, 2, 2)
 
 
-def test_stack_batch_pads_height_and_width_only() -> None:
+def test_stack_batch_pads_every_dim_but_the_first() -> None:
     from runner_core.model import stack_batch
 
-    with pytest.raises(ValueError, match="differ before them"):
-        stack_batch([torch.ones(1, 3, 3), torch.ones(3, 3, 3)])  # a grey and a colour image
+    for error in (ValueError, RuntimeError):  # MMEngine: RuntimeError (torch.stack)
+        with pytest.raises(error, match="differ in it: \\[1, 3\\]"):
+            stack_batch([torch.ones(1, 3, 3), torch.ones(3, 3, 3)])  # a grey and a colour image
+        with pytest.raises(error, match="does not pad 1-D tensors.*lengths \\[3, 5\\]"):
+            stack_batch([torch.ones(3), torch.ones(5)])
     with pytest.raises(AssertionError, match="expects a list of tensors"):
         stack_batch(torch.ones(2, 3, 3, 3))
     assert stack_batch([torch.ones(3, 2, 3), torch.ones(3, 4, 1)]).shape == (2, 3, 4, 3)
+    assert stack_batch([torch.ones(3), torch.ones(3)], 4).shape == (2, 3)
+
+
+def test_stack_batch_pads_clips_in_time_and_maps_in_width_as_mmengine() -> None:
+    from runner_core.model import stack_batch
+
+    # (C, T, H, W) clips of 4 and 6 frames: MMEngine pads T too
+    clips = stack_batch([torch.ones(3, 4, 5, 5), torch.ones(3, 6, 5, 5)], pad_value=-1)
+    assert clips.shape == (2, 3, 6, 5, 5)
+    assert torch.all(clips[0, :, 4:] == -1) and torch.all(clips[0, :, :4] == 1)
+    assert stack_batch([torch.ones(3, 4, 5, 5)], pad_size_divisor=4).shape == (1, 3, 4, 8, 8)
+    # (H, W) maps: the first dim is not padded, the second to a multiple of 8
+    maps = stack_batch([torch.ones(5, 6), torch.ones(5, 9)], pad_size_divisor=8)
+    assert maps.shape == (2, 5, 16) and torch.all(maps[0, :, 6:] == 0)
+
+
+def test_stack_batch_of_nothing_or_mixed_ranks_is_an_assertion_error() -> None:
+    from runner_core.model import stack_batch
+
+    for error in (AssertionError, ValueError):  # MMEngine asserts; ValueError as before
+        with pytest.raises(error, match="at least one tensor"):
+            stack_batch([])
+        with pytest.raises(error, match=r"one rank, got ranks \[3, 2\]"):
+            stack_batch([torch.ones(3, 4, 4), torch.ones(4, 4)])
 
 
 def test_device_follows_to_cpu_and_the_model() -> None:

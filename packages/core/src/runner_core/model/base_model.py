@@ -25,7 +25,7 @@ from torch import nn
 
 from ..errors import RunnerError
 from ..optim.optim_wrapper import NULL_CONTEXT
-from .data_preprocessor import CPU, BaseDataPreprocessor
+from .data_preprocessor import CPU, BaseDataPreprocessor, cast_data
 
 
 def run_forward(model: Callable[..., Any], data: Any, mode: str) -> Any:
@@ -169,19 +169,15 @@ class BaseModel(BaseModule):
         self.data_preprocessor = data_preprocessor
 
     def _preprocess(self, data: Any, training: bool) -> Any:
-        """Run the data preprocessor, or skip it when it would return ``data`` unchanged.
-
-        A plain ``BaseDataPreprocessor`` on the CPU only moves tensors to the
-        CPU, where a loader's batches already are; skipping the module call
-        saves a few microseconds per step.
-        """
+        """Run the data preprocessor (a plain ``BaseDataPreprocessor`` on the CPU without
+        the module call: its ``cast_data`` alone, a few microseconds less per step)."""
         pre = self._modules.get("data_preprocessor")  # not nn.Module.__getattr__: every step
         if pre is None:
             pre = self.data_preprocessor
         # ``device == CPU``, not ``device.type == 'cpu'``: the ``type`` getter builds
         # its string through a C++ stream, ten times the comparison, every step
         if type(pre) is BaseDataPreprocessor and pre._device == CPU:
-            return data
+            return cast_data(data, CPU)  # new containers and data elements, as the call's
         return pre(data, training)
 
     def _apply(self, fn: Any, *args: Any, **kwargs: Any) -> BaseModel:
@@ -252,6 +248,16 @@ class ModuleAdapter(BaseModel):
         super().__init__(data_preprocessor)
         self.module = module
         self.loss_fn = loss_fn if loss_fn is not None else nn.functional.cross_entropy
+
+    def _preprocess(self, data: Any, training: bool) -> Any:
+        """As BaseModel's, but a plain ``BaseDataPreprocessor`` on the CPU returns ``data``
+        itself: the batch is only split into inputs and targets, whose tensors the
+        preprocessor would share anyway, so new containers would cost a step and protect
+        nothing."""
+        pre = self._modules.get("data_preprocessor")
+        if type(pre) is BaseDataPreprocessor and pre._device == CPU:
+            return data
+        return super()._preprocess(data, training)
 
     @staticmethod
     def _split(data: Any) -> tuple[Any, Any]:

@@ -12,11 +12,30 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..errors import RunnerError
 from ..structures.base_data_element import DataElementTypeError
 
 
+class DataPreprocessorError(RunnerError, ValueError):
+    """A preprocessor argument or batch it cannot use.
+
+    A ``RuntimeError`` too, what MMEngine's ``stack_batch`` raises (from
+    ``torch.stack``) for tensors that differ in their first dim.
+    """
+
+
+class DataPreprocessorAssertionError(DataPreprocessorError, AssertionError):
+    """A preprocessor check MMEngine makes with ``assert`` (an AssertionError too)."""
+
+
 def cast_data(data: Any, device: torch.device | None, non_blocking: bool = False) -> Any:
-    """Move every tensor in ``data`` to ``device`` keeping the structure."""
+    """Move every tensor in ``data`` to ``device`` in new containers and data elements.
+
+    The tensors already on ``device`` are the same objects (``.to`` is then a
+    no-op), so on the CPU this costs no copy; the containers and data elements
+    are new, as MMEngine's, so what the model writes onto them (a data
+    sample's prediction) stays out of the loader's batch.
+    """
     if device is None:
         return data
     if isinstance(data, torch.Tensor):
@@ -38,10 +57,10 @@ CPU = torch.device("cpu")
 
 
 class BaseDataPreprocessor(nn.Module):
-    """Moves batches to the model's device.
+    """Moves batches to the model's device (MMEngine's ``cast_data``).
 
-    On CPU-only runs the move is skipped entirely: a batch from the data
-    loader already lives on the CPU.
+    The model gets new containers and data elements holding the batch's
+    tensors (on the CPU: the same tensor objects, no copy).
     """
 
     def __init__(self, non_blocking: bool = False) -> None:
@@ -56,8 +75,8 @@ class BaseDataPreprocessor(nn.Module):
 
     def cast_data(self, data: Any) -> Any:
         device = self._device
-        if device == CPU or device.type == "cpu":  # the cheap test first (``cpu:0`` needs both)
-            return data
+        if device != CPU and device.type == "cpu":  # ``cpu:0``: ``.to`` would copy each tensor
+            device = CPU
         return cast_data(data, device, self.non_blocking)
 
     def forward(self, data: Any, training: bool = False) -> Any:
@@ -84,11 +103,13 @@ class BaseDataPreprocessor(nn.Module):
 def stack_batch(
     tensors: Sequence[torch.Tensor], pad_size_divisor: int = 1, pad_value: float = 0
 ) -> torch.Tensor:
-    """Stack images of different sizes: each padded (right and bottom) to the largest.
+    """Stack tensors of different sizes, each padded (at the end) to the largest.
 
-    The padded height and width are rounded up to a multiple of
-    ``pad_size_divisor`` (MMEngine's ``stack_batch``; detectors with strided
-    backbones need sizes divisible by 32).
+    MMEngine's ``stack_batch``: the first dim is channels and is never padded;
+    every other dim (H and W of images, also T of ``(C, T, H, W)`` clips, W of
+    ``(H, W)`` maps) is padded to the largest size, rounded up to a multiple
+    of ``pad_size_divisor`` (detectors with strided backbones need sizes
+    divisible by 32).
     """
     if not isinstance(tensors, (list, tuple)):  # MMEngine asserts the same
         raise DataElementTypeError(
@@ -96,24 +117,36 @@ def stack_batch(
             "is already one tensor needs no stacking."
         )
     if not tensors:
-        raise ValueError("stack_batch needs at least one tensor.")
-    dims = {t.dim() for t in tensors}
-    if len(dims) != 1:
-        raise ValueError(f"stack_batch needs tensors of one rank, got ranks {sorted(dims)}.")
-    leading = {tuple(t.shape[:-2]) for t in tensors}
-    if len(leading) != 1:  # only height and width are padded: never invent channels
-        raise ValueError(
-            f"stack_batch pads height and width only; the tensors differ before them: "
-            f"{sorted(leading)}. Convert them to one number of channels first (e.g. grey "
-            "images to 3 channels in the pipeline)."
+        raise DataPreprocessorAssertionError("stack_batch needs at least one tensor.")
+    shapes = [tuple(t.shape) for t in tensors]
+    ranks = {len(shape) for shape in shapes}
+    if len(ranks) != 1:
+        raise DataPreprocessorAssertionError(
+            f"stack_batch needs tensors of one rank, got ranks {[len(s) for s in shapes]}."
         )
-    sizes = torch.tensor([t.shape for t in tensors])
-    target = torch.amax(sizes, dim=0)
-    if pad_size_divisor > 1 and target.numel() >= 2:
-        target[-2:] = (target[-2:] + pad_size_divisor - 1) // pad_size_divisor * pad_size_divisor
+    rank = len(shapes[0])
+    if rank == 0:
+        return torch.stack(list(tensors))
+    firsts = sorted({shape[0] for shape in shapes})
+    if len(firsts) != 1:  # the first dim is channels: never invent any
+        if rank == 1:
+            raise DataPreprocessorError(
+                f"stack_batch does not pad 1-D tensors (their one dim counts as channels, as "
+                f"in MMEngine), got lengths {firsts}. Pad them to one length in the pipeline, "
+                "or give each a leading dim ((1, L)) so that L is padded."
+            )
+        raise DataPreprocessorError(
+            f"stack_batch pads every dim but the first (channels), and the tensors differ in "
+            f"it: {firsts}. Convert them to one number of channels first (e.g. grey images to "
+            "3 channels in the pipeline)."
+        )
+    target = [max(sizes) for sizes in zip(*shapes)]
+    if pad_size_divisor > 1:
+        d = pad_size_divisor
+        target[1:] = [-(-size // d) * d for size in target[1:]]
     padded = []
-    for tensor, size in zip(tensors, sizes):
-        missing = (target - size).tolist()
+    for tensor, shape in zip(tensors, shapes):
+        missing = [want - have for want, have in zip(target, shape)]
         if any(missing):
             # F.pad takes (last dim before, after, next-to-last before, after, ...)
             pads = [amount for m in reversed(missing) for amount in (0, m)]
@@ -149,26 +182,28 @@ class ImgDataPreprocessor(BaseDataPreprocessor):
     ) -> None:
         super().__init__(non_blocking)
         if (mean is None) != (std is None):
-            raise ValueError("ImgDataPreprocessor needs both mean and std, or neither.")
+            raise DataPreprocessorAssertionError(
+                "ImgDataPreprocessor needs both mean and std, or neither."
+            )
         if bgr_to_rgb and rgb_to_bgr:
-            raise ValueError(
+            raise DataPreprocessorAssertionError(
                 "ImgDataPreprocessor: set bgr_to_rgb or rgb_to_bgr, not both (each swaps the "
                 "first and third channel)."
             )
         if isinstance(pad_size_divisor, bool) or not isinstance(pad_size_divisor, int):
-            raise ValueError(
+            raise DataPreprocessorError(
                 f"ImgDataPreprocessor pad_size_divisor must be a positive int, got "
                 f"{pad_size_divisor!r}."
             )
         if pad_size_divisor < 1:
-            raise ValueError(
+            raise DataPreprocessorError(
                 f"ImgDataPreprocessor pad_size_divisor must be >= 1, got {pad_size_divisor}."
             )
         self._normalize = mean is not None
         if mean is not None and std is not None:
             for name, values in (("mean", mean), ("std", std)):
                 if len(values) not in (1, 3):
-                    raise ValueError(
+                    raise DataPreprocessorAssertionError(
                         f"ImgDataPreprocessor {name} needs 1 value (gray images) or 3 (RGB), "
                         f"got {len(values)}: {list(values)}."
                     )
@@ -220,7 +255,7 @@ class ImgDataPreprocessor(BaseDataPreprocessor):
         image_rank = 4 if batched else 3
         if self._channel_conversion and x.dim() == image_rank:
             if x.shape[channel_dim] != 3:
-                raise ValueError(
+                raise DataPreprocessorError(
                     "ImgDataPreprocessor bgr_to_rgb/rgb_to_bgr needs 3-channel images, got "
                     f"shape {tuple(x.shape)}."
                 )
@@ -229,7 +264,7 @@ class ImgDataPreprocessor(BaseDataPreprocessor):
         if not self._normalize:
             return x
         if x.dim() == image_rank and self.mean.shape[0] == 3 and x.shape[channel_dim] != 3:
-            raise ValueError(
+            raise DataPreprocessorAssertionError(
                 "ImgDataPreprocessor mean and std have 3 values, so images need 3 channels, "
                 f"got shape {tuple(x.shape)}."
             )
