@@ -108,6 +108,20 @@ def test_bad_init_cfg_names_the_entry() -> None:
         Net(dict(type="Constant", val=1, override=dict(name="haed"))).init_weights()
 
 
+def test_init_cfg_errors_are_the_exception_classes_mmengine_raises(tmp_path: Path) -> None:
+    # code written for MMEngine catches these: ValueError / AssertionError, our messages
+    with pytest.raises(ValueError, match=r"override\[0\] needs name='<submodule>'"):
+        Net(
+            dict(type="Constant", val=1, layer="Linear", override=dict(type="Constant", val=2))
+        ).init_weights()
+    with pytest.raises(AssertionError, match=r"init_cfg must be a dict\(type=..., ...\)"):
+        Net(["Constant"]).init_weights()
+    torch.save({"state_dict": {"backbone.w": torch.ones(1)}}, tmp_path / "ckpt.pth")
+    cfg = dict(type="Pretrained", checkpoint=str(tmp_path / "ckpt.pth"), prefix="neck")
+    with pytest.raises(AssertionError, match="starts with 'neck.'"):
+        Net(cfg).init_weights()
+
+
 class InitModel(BaseModel):
     def __init__(self) -> None:
         super().__init__(init_cfg=dict(type="Constant", layer="Linear", val=0.5, bias=0.25))

@@ -18,7 +18,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import BuildAssertionError, BuildError, BuildKeyError, did_you_mean
+from ..errors import (
+    BuildAssertionError,
+    BuildError,
+    BuildKeyError,
+    BuildValueError,
+    did_you_mean,
+)
 
 # -- the helpers OpenMMLab heads call in their own init_weights() -------------
 
@@ -419,8 +425,8 @@ class PretrainedInit:
         if self.prefix:  # a sub-model of a bigger checkpoint: 'backbone.' keys, prefix dropped
             head = self.prefix if self.prefix.endswith(".") else self.prefix + "."
             weights = {k[len(head) :]: v for k, v in weights.items() if k.startswith(head)}
-            if not weights:
-                raise BuildError(
+            if not weights:  # MMEngine asserts: an AssertionError too
+                raise BuildAssertionError(
                     f"Pretrained: no key of {checkpoint} starts with {head!r} "
                     f"(prefix={self.prefix!r}); check the prefix against the checkpoint's keys."
                 )
@@ -485,8 +491,8 @@ def _apply(module: nn.Module, init_cfg: Any, where: str, pretrained: bool | None
         if pretrained is not None and _is_pretrained(cfg) != pretrained:
             continue
         here = where if len(cfgs) == 1 else f"{where}[{i}]"
-        if not isinstance(cfg, Mapping):
-            raise BuildError(f"{here} must be a dict(type=..., ...), got {cfg!r}.")
+        if not isinstance(cfg, Mapping):  # MMEngine asserts: an AssertionError too
+            raise BuildAssertionError(f"{here} must be a dict(type=..., ...), got {cfg!r}.")
         _initializer(cfg, here, whole=False)(module)
         if _is_pretrained(cfg):
             continue
@@ -505,6 +511,11 @@ def _override(
 ) -> None:
     override = dict(override)
     name = override.pop("name", None)
+    if name is None:  # MMEngine: a ValueError
+        raise BuildValueError(
+            f"{where} needs name='<submodule>' (the child of {type(module).__name__} it "
+            f"initialises), got {dict(override)!r}."
+        )
     target = getattr(module, name, None) if isinstance(name, str) else None
     if not isinstance(target, nn.Module):
         children = [n for n, _ in module.named_children()]
