@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
@@ -56,3 +57,23 @@ def test_an_mmengine_style_subclass_with_avg_func_averages() -> None:
     for value in (2.0, 5.0, 3.0):
         average.update_parameters(_linear(value))
     assert average.module.weight.item() == 5.0 and average.module.bias.item() == 5.0
+
+
+def test_positional_arguments_follow_mmengines_signatures() -> None:
+    swa = StochasticWeightAverage(_linear(0.0), 2, None, True)  # interval, device, update_buffers
+    assert (swa.interval, swa.device, swa.update_buffers) == (2, None, True)
+    assert StochasticWeightAverage(_linear(0.0), 3).interval == 3
+    assert StochasticWeightAverage(_linear(0.0), momentum=0.1).interval == 1  # EMAHook passes it
+    anneal = MomentumAnnealingEMA(_linear(0.0), 0.01, 10, 2, None, True)
+    assert (anneal.momentum, anneal.gamma, anneal.interval) == (0.01, 10, 2)
+    assert anneal.update_buffers is True
+    with pytest.raises(TypeError):
+        StochasticWeightAverage(_linear(0.0), 1, None, False, 0.5)  # momentum by keyword only
+
+
+def test_a_bad_momentum_names_the_averaged_model_not_the_hook() -> None:
+    with pytest.raises(AssertionError, match=r"^MomentumAnnealingEMA momentum must be in \(0, 1\)"):
+        MomentumAnnealingEMA(_linear(0.0), momentum=2)
+    with pytest.raises(ValueError, match="^StochasticWeightAverage interval must be") as info:
+        StochasticWeightAverage(_linear(0.0), 0)
+    assert "EMAHook" not in str(info.value)

@@ -40,7 +40,9 @@ class BaseAveragedModel(nn.Module):
     ) -> None:
         super().__init__()
         if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:
-            raise HookError(f"EMAHook interval must be a positive int, got {interval!r}.")
+            raise HookError(
+                f"{type(self).__name__} interval must be a positive int, got {interval!r}."
+            )
         self.module = copy.deepcopy(model).requires_grad_(False)
         if device is not None:
             self.module = self.module.to(device)
@@ -149,8 +151,9 @@ class ExponentialMovingAverage(BaseAveragedModel):
     ) -> None:
         if not 0.0 < momentum < 1.0:
             raise HookAssertionError(
-                f"EMAHook momentum must be in (0, 1), got {momentum!r}. It is the weight of the "
-                "new weights in each update (MMEngine's convention; 0.0002 is typical)."
+                f"{type(self).__name__} momentum must be in (0, 1), got {momentum!r}. It is the "
+                "weight of the new weights in each update (MMEngine's convention; 0.0002 is "
+                "typical)."
             )
         super().__init__(model, interval, device, update_buffers)
         self.momentum = float(momentum)
@@ -163,9 +166,15 @@ class MomentumAnnealingEMA(ExponentialMovingAverage):
     """EMA whose momentum starts large and anneals: ``max(momentum, gamma / (gamma + steps))``."""
 
     def __init__(
-        self, model: nn.Module, momentum: float = 0.0002, gamma: int = 100, **kwargs: Any
+        self,
+        model: nn.Module,
+        momentum: float = 0.0002,
+        gamma: int = 100,
+        interval: int = 1,
+        device: torch.device | str | None = None,
+        update_buffers: bool = False,
     ) -> None:
-        super().__init__(model, momentum, **kwargs)
+        super().__init__(model, momentum, interval, device, update_buffers)
         if gamma <= 0:
             raise HookAssertionError(f"MomentumAnnealingEMA gamma must be > 0, got {gamma!r}.")
         self.gamma = gamma
@@ -175,11 +184,22 @@ class MomentumAnnealingEMA(ExponentialMovingAverage):
 
 
 class StochasticWeightAverage(ExponentialMovingAverage):
-    """The plain mean of all updates (SWA); ``momentum`` is accepted (``EMAHook`` passes
-    it to every averaged model) and unused."""
+    """The plain mean of all updates (SWA).
 
-    def __init__(self, model: nn.Module, momentum: float = 0.5, **kwargs: Any) -> None:
-        super().__init__(model, momentum, **kwargs)
+    MMEngine's arguments and order; ``momentum`` is also accepted, by keyword
+    only (``EMAHook`` passes it to every averaged model), and unused.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        interval: int = 1,
+        device: torch.device | str | None = None,
+        update_buffers: bool = False,
+        *,
+        momentum: float = 0.5,
+    ) -> None:
+        super().__init__(model, momentum, interval, device, update_buffers)
 
     def weight(self, steps: int) -> float:
         return 1.0 / (steps // self.interval + 1)
