@@ -23,6 +23,7 @@ from .base_model import (
     run_forward,
 )
 from .data_preprocessor import BaseDataPreprocessor, ImgDataPreprocessor, cast_data, stack_batch
+from .loss_utils import detect_anomalous_params, merge_dict
 from .sync_bn import convert_sync_batchnorm, revert_sync_batchnorm
 from .tta import BaseTTAModel, apply_tta
 from .weight_init import (
@@ -77,10 +78,12 @@ __all__ = [
     "cast_data",
     "constant_init",
     "convert_sync_batchnorm",
+    "detect_anomalous_params",
     "initialize",
     "is_model",
     "is_model_wrapper",
     "kaiming_init",
+    "merge_dict",
     "normal_init",
     "parse_losses",
     "revert_sync_batchnorm",
