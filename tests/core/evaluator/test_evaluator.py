@@ -53,6 +53,29 @@ def test_data_elements_reach_metrics_as_dicts() -> None:
     assert second == {"plain": 1}
 
 
+def test_a_generator_or_tuple_reaches_every_metric_as_one_list() -> None:
+    """MMEngine builds one list per batch: a generator is read once, for all metrics."""
+    from runner_core.structures import BaseDataElement
+
+    first, second = SpyMetric(), SpyMetric(prefix="b")
+    evaluator = Evaluator([first, second])
+    evaluator.process((i for i in range(3)), "batch")
+    evaluator.process((BaseDataElement(v=7), 8))
+    assert evaluator.evaluate(5) == {"spy/n": 5, "b/n": 5}
+    assert [samples for _, samples in first.calls] == [[0, 1, 2], [{"v": 7}, 8]]
+    assert all(type(samples) is list for _, samples in first.calls + second.calls)
+    assert first.calls[0][1] is second.calls[0][1]  # one list per batch, as in MMEngine
+
+
+def test_batched_forms_are_not_split_into_samples() -> None:
+    spy = SpyMetric()
+    batched = {"pred": torch.eye(2), "gt": torch.tensor([0, 1])}
+    logits = torch.eye(2)
+    Evaluator([spy]).process(batched)
+    Evaluator([spy]).process(logits)
+    assert spy.calls[0][1] is batched and spy.calls[1][1] is logits
+
+
 def test_evaluate_passes_size_and_merges() -> None:
     evaluator = Evaluator([SpyMetric(), dict(type="Accuracy", topk=1)])
     spy = evaluator.metrics[0]
@@ -91,6 +114,23 @@ def test_non_metric_is_an_error() -> None:
 def test_offline_evaluate() -> None:
     evaluator = Evaluator(SpyMetric())
     assert evaluator.offline_evaluate([1, 2, 3, 4, 5], chunk_size=2) == {"spy/n": 5}
+
+
+def test_offline_evaluate_reads_any_iterable_in_chunks() -> None:
+    """MMEngine chunks ``iter(data_samples)``: a generator works, every metric sees it all."""
+    first, second = SpyMetric(), SpyMetric(prefix="b")
+    evaluator = Evaluator([first, second])
+    got = evaluator.offline_evaluate((i for i in range(5)), chunk_size=2)
+    assert got == {"spy/n": 5, "b/n": 5}
+    assert [samples for _, samples in second.calls] == [[0, 1], [2, 3], [4]]
+    spy = SpyMetric()
+    data = ({"id": i} for i in range(3))
+    assert Evaluator(spy).offline_evaluate(iter([10, 11, 12]), data, chunk_size=2) == {"spy/n": 3}
+    assert [batch["id"] for batch, _ in spy.calls] == [[0, 1], [2]]
+    with pytest.raises(AssertionError, match="3 data samples but 2 data items"):
+        Evaluator(SpyMetric()).offline_evaluate(iter([1, 2, 3]), iter([1, 2]), chunk_size=2)
+    with pytest.raises(ValueError, match="chunk_size must be a positive int, got 0"):
+        Evaluator(SpyMetric()).offline_evaluate([1], chunk_size=0)
 
 
 def test_offline_evaluate_length_mismatch_is_an_assertion_and_a_value_error() -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
 from typing import Any
 
 from ..errors import RunnerError
@@ -28,6 +29,24 @@ def _build_metric(spec: Any, where: str) -> BaseMetric:
             f"{type(spec).__name__}: {spec!r}."
         )
     return spec
+
+
+def _sample_list(data_samples: Any) -> Any:
+    """One list of the samples for all metrics, data elements as dicts (MMEngine's copy).
+
+    Batched forms (a dict of tensors, a tensor or array, one data element) are
+    not split into samples; they, and non-iterables, are returned as they are.
+    """
+    if type(data_samples) is not list and (  # the loops' common case skips these checks
+        isinstance(data_samples, (Mapping, BaseDataElement, str, bytes))
+        or hasattr(data_samples, "__array__")  # a tensor or an array
+        or not isinstance(data_samples, Iterable)
+    ):
+        return data_samples
+    return [
+        sample.to_dict() if isinstance(sample, BaseDataElement) else sample
+        for sample in data_samples
+    ]
 
 
 class Evaluator:
@@ -64,17 +83,14 @@ class Evaluator:
         The argument order is MMEngine's: ``Evaluator.process(data_samples, data_batch)``
         but ``BaseMetric.process(data_batch, data_samples)``. Data elements
         (``BaseDataElement`` and its subclasses) reach the metrics as dicts
-        (``to_dict()``), as in MMEngine, so metrics index them by key.
+        (``to_dict()``), as in MMEngine, so metrics index them by key. A list,
+        tuple or generator of samples becomes one new list that every metric
+        gets (a generator is read once); a batched form (a dict of tensors, a
+        tensor, an array) reaches the metrics as it is.
         """
-        if isinstance(data_samples, (list, tuple)) and any(
-            isinstance(sample, BaseDataElement) for sample in data_samples
-        ):
-            data_samples = [
-                sample.to_dict() if isinstance(sample, BaseDataElement) else sample
-                for sample in data_samples
-            ]
+        samples = _sample_list(data_samples)
         for metric in self.metrics:
-            metric.process(data_batch, data_samples)
+            metric.process(data_batch, samples)
 
     def evaluate(self, size: int | None = None) -> dict[str, Any]:
         """Every metric's results, merged into one dict.
@@ -98,33 +114,63 @@ class Evaluator:
         return merged
 
     def offline_evaluate(
-        self, data_samples: Sequence[Any], data: Sequence[Any] | None = None, chunk_size: int = 1
+        self, data_samples: Iterable[Any], data: Iterable[Any] | None = None, chunk_size: int = 1
     ) -> dict[str, Any]:
         """Evaluate saved predictions (one entry per sample) without a model.
 
-        ``data`` (one entry per sample, or None) reaches the metrics in chunks
-        of ``chunk_size``, each batched by ``pseudo_collate`` like a loader's
-        batch: a dict of lists for dict samples.
+        ``data_samples`` and ``data`` may be any iterables (a generator is read
+        once, in chunks, as MMEngine does). ``data`` (one entry per sample, or
+        None) reaches the metrics in chunks of ``chunk_size``, each batched by
+        ``pseudo_collate`` like a loader's batch: a dict of lists for dict samples.
         """
-        if data is not None and len(data) != len(data_samples):
-            raise EvaluatorLengthError(
-                f"offline_evaluate got {len(data_samples)} data samples but {len(data)} data items; "
-                "pass one data item per prediction (or data=None)."
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ValueError(
+                f"offline_evaluate: chunk_size must be a positive int, got {chunk_size!r}."
             )
+        if isinstance(data, Sized) and isinstance(data_samples, Sized):
+            if len(data) != len(data_samples):
+                raise _length_error(len(data_samples), len(data))
         from ..data.collate import pseudo_collate
 
-        for start in range(0, len(data_samples), chunk_size):
-            samples = list(data_samples[start : start + chunk_size])
-            # the data as a loader would batch it (MMEngine collates it the same way)
-            batch = None if data is None else pseudo_collate(list(data[start : start + chunk_size]))
+        sample_iter = _read_once(data_samples)
+        data_iter = None if data is None else _read_once(data)
+        size = 0
+        while True:
+            samples = list(itertools.islice(sample_iter, chunk_size))
+            batch = None
+            if data_iter is not None:
+                items = list(itertools.islice(data_iter, chunk_size))
+                if len(items) != len(samples):  # iterables without a length: found out here
+                    raise _length_error(size + len(samples), size + len(items), partial=True)
+                # the data as a loader would batch it (MMEngine collates it the same way)
+                batch = pseudo_collate(items) if items else None
+            if not samples:
+                break
+            size += len(samples)
             self.process(samples, batch)
-        return self.evaluate(len(data_samples))
+        return self.evaluate(size)
 
     def __iter__(self) -> Iterable[BaseMetric]:
         return iter(self.metrics)
 
     def __repr__(self) -> str:
         return f"Evaluator({', '.join(type(m).__name__ for m in self.metrics)})"
+
+
+def _read_once(values: Iterable[Any]) -> Iterator[Any]:
+    """An iterator over ``values``; a sized one stops at its length (a dataset read by
+    ``__getitem__`` may never raise the IndexError that ends a plain iteration)."""
+    if isinstance(values, Sized):
+        return itertools.islice(values, len(values))
+    return iter(values)
+
+
+def _length_error(n_samples: int, n_data: int, partial: bool = False) -> EvaluatorLengthError:
+    counted = " (counted until the shorter one ran out)" if partial else ""
+    return EvaluatorLengthError(
+        f"offline_evaluate got {n_samples} data samples but {n_data} data items{counted}; "
+        "pass one data item per prediction (or data=None)."
+    )
 
 
 __all__ = ["Evaluator", "EvaluatorLengthError"]
