@@ -293,6 +293,43 @@ def test_the_test_json_keeps_non_scalar_metrics_as_mmengine_dumps_them(
     }
 
 
+class Verdict(BaseMetric):
+    """A metric with a bool value, e.g. a pass/fail check."""
+
+    def process(self, data_batch: Any, data_samples: Any) -> None:
+        self.results.append(1)
+
+    def compute_metrics(self, results: list) -> dict:
+        return {"acc": 0.5, "passed": True}
+
+
+@pytest.mark.parametrize("custom_processor", [False, True])
+def test_a_bool_metric_is_a_scalar_as_in_mmengine(
+    make_runner: Any, read_jsonl: Any, custom_processor: bool
+) -> None:
+    """MMEngine counts bools as scalars: ``passed: True`` on the line among the metrics
+    (before the times) and ``"passed": true`` in scalars.json."""
+    extra: dict[str, Any] = {}
+    if custom_processor:  # the hub path: MMEngine's get_log_after_epoch
+        from runner_core.logging.log_processor import LogProcessor
+        from runner_core.registry import LOG_PROCESSORS
+
+        @LOG_PROCESSORS.register_module(force=True)
+        class BoolEpochLogProcessorForTests(LogProcessor):
+            def get_log_after_epoch(
+                self, runner: Any, batch_idx: int, mode: str, with_non_scalar: bool = False
+            ) -> tuple[dict, str]:
+                return super().get_log_after_epoch(runner, batch_idx, mode, with_non_scalar)
+
+        extra["log_processor"] = dict(type="BoolEpochLogProcessorForTests")
+    runner = make_runner(val=True, val_evaluator=Verdict(prefix="check"), **extra)
+    assert runner.val() == {"check/acc": 0.5, "check/passed": True}
+    (closing,) = [line for line in log_lines(runner) if "check/acc" in line]
+    assert re.search(r"check/acc: 0\.5000  check/passed: True  data_time: ", closing), closing
+    record = scalars(runner, read_jsonl)[-1]
+    assert record["check/passed"] is True and record["check/acc"] == 0.5
+
+
 def test_json_log_path_serves_a_subclass_written_as_mmengines_docs_show(
     make_runner: Any, read_jsonl: Any
 ) -> None:

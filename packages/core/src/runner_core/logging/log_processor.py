@@ -474,9 +474,11 @@ def eval_times(
 
 
 def as_number(value: Any) -> Any:
-    """A metric as a number (one-element tensors and arrays read); None for anything else."""
-    if isinstance(value, bool):
-        return None
+    """A metric as a number (one-element tensors and arrays read); None for anything else.
+
+    Bools are numbers, as to MMEngine's ``_is_scalar``: ``passed=True`` goes to
+    the scalar records (``true`` in ``scalars.json``) and shows as ``True``.
+    """
     if isinstance(value, (int, float)):
         return value
     numel = getattr(value, "numel", None)
