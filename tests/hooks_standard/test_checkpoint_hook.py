@@ -578,6 +578,26 @@ def test_mmengines_best_ckpt_path_dict_for_several_keys(tmp_path: Path) -> None:
     assert not hasattr(hook, "best_ckpt_path")
 
 
+def test_mmengines_key_indicators_and_is_better_than(tmp_path: Path) -> None:
+    two = CheckpointHook(interval=1, save_best=["acc", "loss"], rule=["greater", "less"])
+    assert two.key_indicators == ["acc", "loss"]
+    better = two.is_better_than
+    assert set(better) == {"acc", "loss"}
+    assert better["acc"](0.9, 0.5) and not better["acc"](0.5, 0.9)
+    assert better["loss"](0.1, 0.2) and not better["loss"](0.2, 0.1)
+    assert CheckpointHook(interval=1, save_best="top1_acc").is_better_than["top1_acc"](2, 1)
+    auto = make_runner(tmp_path, interval=1, save_best="auto", key="mAP", scores=[0.1, 0.2, 0.3])
+    hook = hook_of(auto)
+    assert hook.key_indicators == ["auto"] and hook.is_better_than == {}  # as MMEngine's
+    auto.train()  # the first validation picks the key and its rule
+    assert hook.key_indicators == ["mAP"] and hook.is_better_than["mAP"](0.2, 0.1)
+    hook.key_indicators.append("x")  # read-only views: the hook is unchanged
+    hook.is_better_than.clear()
+    assert hook.key_indicators == ["mAP"] and list(hook.is_better_than) == ["mAP"]
+    none = CheckpointHook(interval=1)
+    assert not hasattr(none, "key_indicators") and not hasattr(none, "is_better_than")
+
+
 def test_resumed_state_naming_other_files_deletes_none_of_them(tmp_path: Path) -> None:
     # a plain-data checkpoint passed from elsewhere whose hook state names files that are
     # not checkpoints of this hook: resuming from it must leave them all in place

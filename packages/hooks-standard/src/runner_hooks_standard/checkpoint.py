@@ -27,6 +27,7 @@ pieces without that state live in ``checkpoint_rules`` (which score is best),
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -283,6 +284,34 @@ class CheckpointHook(Hook):
         if len(self.save_best) < 2:
             raise AttributeError(self._no_best_attribute("best_ckpt_path_dict"))
         return {key: self.best_ckpt.get(key) or None for key in self.save_best}
+
+    @property
+    def key_indicators(self) -> list[str]:
+        """MMEngine's list of the tracked metric keys: ``save_best`` as a list, ``['auto']``
+        until ``'auto'`` has picked the first metric, then that metric's key.
+
+        A new list on each read: changing it changes nothing in the hook.
+        """
+        if not self.save_best:
+            raise AttributeError(self._no_best_attribute("key_indicators"))
+        if self.save_best == ["auto"] and self._auto_key is not None:
+            return [self._auto_key]
+        return list(self.save_best)
+
+    @property
+    def is_better_than(self) -> dict[str, Callable[[Any, Any], Any]]:
+        """MMEngine's ``{key: comparison}``: ``operator.gt`` for rule ``'greater'``,
+        ``operator.lt`` for ``'less'`` (keys whose rule is not known yet are left out).
+
+        A new dict on each read: the hook compares by ``rules`` itself.
+        """
+        if not self.save_best:
+            raise AttributeError(self._no_best_attribute("is_better_than"))
+        return {
+            key: operator.gt if rule == "greater" else operator.lt
+            for key, rule in zip(self.key_indicators, self.rules)
+            if rule is not None
+        }
 
     def _no_best_attribute(self, name: str) -> str:
         if not self.save_best:
