@@ -220,6 +220,7 @@ def init_optim_counts(runner: Any) -> None:
     if not hasattr(wrapper, "initialize_count_status"):
         return
     saved = runner.resume_state.optim_counts
+    runner.resume_state.optim_counts = None  # used once: a later train() counts from its iteration
     model = runner.unwrapped_model
     with warnings.catch_warnings():
         if runner.resume_state.carried_grads:
