@@ -109,20 +109,30 @@ class BaseModule(nn.Module):
         self.is_init = False
 
     def init_weights(self) -> None:
-        """Initialise the weights from ``init_cfg`` and the children's own ``init_weights``."""
+        """Initialise the weights from ``init_cfg`` and the children's own ``init_weights``.
+
+        The top-level call writes which initializer set each parameter to the
+        run's log file, as MMEngine does (:mod:`~runner_core.model.init_report`).
+        """
+        from .init_report import finish_report, start_report
         from .weight_init import init_weights_of
 
-        if self.is_init:
-            import warnings
+        record = start_report(self)
+        try:
+            if self.is_init:
+                import warnings
 
-            warnings.warn(
-                f"init_weights of {type(self).__name__} has been called more than once; "
-                "the weights were left as they are.",
-                stacklevel=2,
-            )
-            return
-        init_weights_of(self, self.init_cfg, list(self.children()))
-        self.is_init = True
+                warnings.warn(
+                    f"init_weights of {type(self).__name__} has been called more than once; "
+                    "the weights were left as they are.",
+                    stacklevel=2,
+                )
+                return
+            init_weights_of(self, self.init_cfg, list(self.children()))
+            self.is_init = True
+        finally:
+            if record is not None:
+                finish_report(self, record)
 
 
 class ModuleList(BaseModule, nn.ModuleList):

@@ -540,4 +540,9 @@ def init_weights_of(module: nn.Module, init_cfg: Any, children: Sequence[nn.Modu
         init = getattr(target, "init_weights", None)
         if callable(init) and not getattr(target, "is_init", False):
             init()
+            if hasattr(target, "_params_init_info"):  # a child's own init_weights (MMEngine's)
+                update_init_info(
+                    target,
+                    f"Initialized by user-defined `init_weights` in {type(target).__name__} ",
+                )
     _apply(module, init_cfg, where, pretrained=True)
