@@ -69,9 +69,20 @@ def _write(module: nn.Module, record: dict[Any, dict[str, Any]]) -> None:
     )
     logger = RunLogger.get_current_instance()
     files = [h for h in logger.handlers if isinstance(h, logging.FileHandler)]
+    text = "Name of parameter - Initialization information\n" + entries
     for handler in files:
-        handler.flush()  # its lines so far come first
-        with open(handler.baseFilename, "a", encoding="utf-8") as stream:
-            stream.write("Name of parameter - Initialization information\n" + entries)
+        # through the handler, formatted as the bare text: a file it cannot write is
+        # reported as for any log line (logging's handleError), never raised into the run
+        record = logging.LogRecord(logger.name, logging.INFO, __file__, 0, text, None, None)
+        handler.acquire()
+        try:
+            formatter, handler.formatter = handler.formatter, _BARE
+            handler.handle(record)
+        finally:
+            handler.formatter = formatter
+            handler.release()
     if not files:
-        logger.debug("Name of parameter - Initialization information\n%s", entries)
+        logger.debug("%s", text)
+
+
+_BARE = logging.Formatter("%(message)s")
