@@ -73,11 +73,11 @@ def _write(module: nn.Module, record: dict[Any, dict[str, Any]]) -> None:
     for handler in files:
         # through the handler, formatted as the bare text: a file it cannot write is
         # reported as for any log line (logging's handleError), never raised into the run
-        record = logging.LogRecord(logger.name, logging.INFO, __file__, 0, text, None, None)
+        line = logging.LogRecord(logger.name, logging.INFO, __file__, 0, text, None, None)
         handler.acquire()
         try:
             formatter, handler.formatter = handler.formatter, _BARE
-            handler.handle(record)
+            handler.handle(line)
         finally:
             handler.formatter = formatter
             handler.release()
