@@ -285,6 +285,22 @@ def test_resume_auto_stops_when_every_checkpoint_is_damaged(tmp_path: Path) -> N
     assert not (tmp_path / "epoch_3.pth").exists()
 
 
+def test_resume_of_a_copied_work_dir_stops_when_its_subfolder_checkpoint_is_damaged(
+    tmp_path: Path,
+) -> None:
+    """The pointer names the original's file; its copy (``ckpts/...``) is the copy's own."""
+    hook = dict(interval=2, filename_tmpl="ckpts/ep_{}.pth")
+    original = tmp_path / "a"
+    make_runner(original, max_epochs=2, **hook).train()
+    copy = tmp_path / "b"
+    shutil.copytree(original, copy)
+    (copy / "ckpts" / "ep_2.pth").write_bytes(b"garbage")
+    runner = make_runner(copy, max_epochs=3, resume=True, **hook)
+    with pytest.raises(CheckpointError, match="none of the 1 checkpoint"):
+        runner.train()
+    assert (copy / "ckpts" / "ep_2.pth").read_bytes() == b"garbage"
+
+
 def run_log(runner: Runner) -> str:
     """The run's log file, as written so far."""
     for handler in runner.logger.handlers:

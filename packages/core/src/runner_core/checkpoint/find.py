@@ -48,7 +48,7 @@ from pathlib import Path
 from runner_core.checkpoint.atomic import write_bytes_atomic
 from runner_core.checkpoint.errors import CheckpointError
 from runner_core.checkpoint.integrity import _open_zip, _sniff, verify_checkpoint
-from runner_core.checkpoint.paths import is_inside
+from runner_core.checkpoint.paths import is_inside, same_file_in
 
 __all__ = [
     "POINTER_NAME",
@@ -116,17 +116,6 @@ def read_pointer(work_dir: str | Path) -> Path | None:
     return target if target.is_absolute() else Path(work_dir) / target
 
 
-def _same_file_in(work_dir: Path, target: Path) -> Path:
-    """``target``'s file in a copied or moved ``work_dir``: the longest tail of its path that
-    is a file there (``ckpts/epoch_2.pth`` before ``epoch_2.pth``), else its name there."""
-    parts = target.parts[1:]  # without the root
-    for start in range(len(parts) - 1):
-        candidate = work_dir.joinpath(*parts[start:])
-        if candidate.is_file():
-            return candidate
-    return work_dir / target.name
-
-
 def list_checkpoints(folder: str | Path) -> list[Path]:
     """``epoch_N.pth`` / ``iter_N.pth`` files in ``folder``, newest progress first.
 
@@ -180,7 +169,7 @@ def find_latest_checkpoint(path: str | Path, *, verify: bool = True) -> str | No
     target = read_pointer(work_dir)
     if target is not None:
         candidates = [target]
-        local = _same_file_in(work_dir, target)
+        local = same_file_in(work_dir, target)
         if not is_inside(target, work_dir) and local.is_file():
             candidates = [local]  # a copied or moved work dir: its own file, not the original's
         elif not target.exists():

@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["is_inside", "may_delete", "record_path", "resolve_recorded"]
+__all__ = ["is_inside", "may_delete", "record_path", "resolve_recorded", "same_file_in"]
 
 
 def is_inside(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> bool:
@@ -58,6 +58,20 @@ def resolve_recorded(
     if any(is_inside(path, folder) for folder in folders):
         return path
     return Path(os.path.abspath(Path(out_dir if out_dir is not None else work_dir) / path.name))
+
+
+def same_file_in(work_dir: str | os.PathLike[str], target: str | os.PathLike[str]) -> Path:
+    """``target``'s file in a copied or moved ``work_dir``: the longest tail of its path that
+    is a file there (``ckpts/epoch_2.pth`` before ``epoch_2.pth``), else its name there.
+
+    For the ``last_checkpoint`` pointer, which names an absolute path as MMEngine writes it.
+    """
+    parts = Path(target).parts[1:]  # without the root
+    for start in range(len(parts) - 1):
+        candidate = Path(work_dir).joinpath(*parts[start:])
+        if candidate.is_file():
+            return candidate
+    return Path(work_dir) / Path(target).name
 
 
 def may_delete(path: str | os.PathLike[str], folders: Iterable[str | os.PathLike[str]]) -> bool:

@@ -432,7 +432,7 @@ def _refuse_to_overwrite_damaged(work_dir: str | Path) -> None:
     import stat
 
     from ..checkpoint import CheckpointError, list_checkpoints, read_pointer
-    from ..checkpoint.paths import is_inside
+    from ..checkpoint.paths import is_inside, same_file_in
 
     found = list_checkpoints(work_dir)
     target = read_pointer(work_dir)
@@ -440,7 +440,7 @@ def _refuse_to_overwrite_damaged(work_dir: str | Path) -> None:
         # only a file of the work dir counts (one the run would overwrite): a pointer at a
         # file elsewhere (another run's, or no checkpoint at all) leaves nothing to protect
         if not is_inside(target, work_dir):
-            target = Path(work_dir) / target.name  # a copied work dir: its own file
+            target = same_file_in(work_dir, target)  # a copied work dir: its own file
         try:
             regular = stat.S_ISREG(target.lstat().st_mode)
         except OSError:
