@@ -667,11 +667,10 @@ class CheckpointHook(Hook):
                 taken.append(f"best_score {self._mmengine_auto[0]:.4f} (for save_best='auto')")
         ids = hub.get_info("keep_ckpt_ids")
         if self.max_keep_ckpts > 0 and isinstance(ids, Sequence) and not isinstance(ids, str):
-            tmpl = self.filename_tmpl or DEFAULT_TEMPLATES[0 if self.by_epoch else 1]
             assert self.out_dir is not None, "before_run sets out_dir"
             for n in ids:
                 if isinstance(n, int) and not isinstance(n, bool):
-                    path = str((self.out_dir / tmpl.format(n)).absolute())
+                    path = str((self.out_dir / self._template.format(n)).absolute())
                     if self._is_own_file(path, None):
                         self.kept_ckpts.append(path)
             if self.kept_ckpts:
@@ -755,12 +754,14 @@ class CheckpointHook(Hook):
         iters = runner.iter + 1 if at == "after_train_iter" else runner.iter
         return int(state.get("epoch", epoch)), int(state.get("iter", iters))
 
+    @property
+    def _template(self) -> str:
+        """The name template of this hook's progress checkpoints (``epoch_{}.pth`` by default)."""
+        return self.filename_tmpl or DEFAULT_TEMPLATES[0 if self.by_epoch else 1]
+
     def _filename(self, runner: RunnerAPI) -> str:
         epoch, iters = self._progress(runner)
-        by_epoch_tmpl, by_iter_tmpl = DEFAULT_TEMPLATES
-        if self.by_epoch:
-            return (self.filename_tmpl or by_epoch_tmpl).format(epoch)
-        return (self.filename_tmpl or by_iter_tmpl).format(iters)
+        return self._template.format(epoch if self.by_epoch else iters)
 
     def _save(
         self,
