@@ -19,6 +19,7 @@ SCRIPT = textwrap.dedent(
     from runner_core.errors import RunnerError
     from runner_core.model import BaseModel
     from runner_core.optim.optim_wrapper import OptimWrapper
+    from runner_core.optim.optim_wrapper_dict import OptimWrapperDict
 
     td.init_process_group("gloo", init_method="tcp://127.0.0.1:{port}", rank=0, world_size=1)
 
@@ -53,6 +54,42 @@ SCRIPT = textwrap.dedent(
     acc.train_step(torch.randn(4, 3), ow)
     acc.train_step(torch.randn(4, 3), ow)
     assert syncs == [False, True], syncs
+
+    # a GAN: one OptimWrapperDict, each self(...) inside its own wrapper's optim_context
+    class GAN(BaseModel):
+        def __init__(self):
+            super().__init__()
+            self.gen, self.disc = nn.Linear(3, 3), nn.Linear(3, 1)
+        def forward(self, x, mode="tensor"):
+            return self.disc(x if mode == "d" else self.gen(x))
+        def train_step(self, data, optim_wrapper):
+            with optim_wrapper["disc"].optim_context(self):
+                ld = self(data, mode="d").pow(2).mean()
+            optim_wrapper["disc"].update_params(ld)
+            with optim_wrapper["gen"].optim_context(self):
+                lg = self(data, mode="g").mean()
+            optim_wrapper["gen"].update_params(lg)
+            return {{"loss_d": ld.detach(), "loss_g": lg.detach()}}
+
+    def gan_syncs(gen_counts, disc_counts, steps):
+        gan = wrap_model(GAN(), {{"type": "MMDistributedDataParallel", "find_unused_parameters": True}}, "cpu")
+        owd = OptimWrapperDict(
+            gen=OptimWrapper(torch.optim.SGD(gan.module.gen.parameters(), lr=0.1), accumulative_counts=gen_counts),
+            disc=OptimWrapper(torch.optim.SGD(gan.module.disc.parameters(), lr=0.1), accumulative_counts=disc_counts),
+        )
+        for name, wrapper in owd.items():
+            wrapper.initialize_count_status(gan.module, 0, 100)
+        syncs, fwd = [], gan.forward
+        gan.forward = lambda *a, **k: syncs.append(gan.require_backward_grad_sync) or fwd(*a, **k)
+        for _ in range(steps):
+            gan.train_step(torch.randn(4, 3), owd)
+        assert [w.inner_count for w in owd.values()] == [steps, steps]
+        return syncs
+
+    # one wrapper syncing is enough to reduce every gradient of the step
+    assert gan_syncs(2, 1, 2) == [True] * 4, gan_syncs(2, 1, 2)
+    # no wrapper updating: no all-reduce until the windows close
+    assert gan_syncs(2, 2, 2) == [False, False, True, True], gan_syncs(2, 2, 2)
 
     bad = wrap_model(Custom(call_self=False), None, "cpu")
     try:

@@ -88,7 +88,7 @@ class DistributedDataParallel(_TorchDDP):
 
     def _custom_train_step(self, data: Any, optim_wrapper: Any) -> dict[str, Any]:
         self._routed_forwards = 0
-        with optim_wrapper.optim_context(self), self._route_forward_through_ddp():
+        with self._sync_context(optim_wrapper), self._route_forward_through_ddp():
             out = self.module.train_step(data, optim_wrapper)
         if self._routed_forwards == 0:
             raise RunnerError(
@@ -99,6 +99,22 @@ class DistributedDataParallel(_TorchDDP):
                 "forward(..., mode='loss')."
             )
         return out
+
+    def _sync_context(self, optim_wrapper: Any) -> contextlib.AbstractContextManager[Any]:
+        """The gradient-sync context for a whole custom ``train_step``.
+
+        One wrapper decides it itself. With several (an ``OptimWrapperDict``:
+        a GAN), every forward in the step runs under one context, so DDP
+        skips the all-reduce only when no wrapper syncs on its coming
+        backward; otherwise the gradients a window left local are reduced
+        with this step's.
+        """
+        wrappers = getattr(optim_wrapper, "optim_wrappers", None)
+        if not isinstance(wrappers, Mapping):
+            return cast(contextlib.AbstractContextManager[Any], optim_wrapper.optim_context(self))
+        if wrappers and not any(w.should_sync() for w in wrappers.values()):
+            return self.no_sync()
+        return contextlib.nullcontext()
 
     @contextlib.contextmanager
     def _route_forward_through_ddp(self) -> Iterator[None]:
