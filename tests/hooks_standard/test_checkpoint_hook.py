@@ -196,6 +196,8 @@ def test_save_best_keeps_one_resumable_file(tmp_path: Path) -> None:
     ckpt = load(tmp_path / "best_acc_epoch_2.pth")
     assert "optimizer" in ckpt and ckpt["meta"]["epoch"] == 2  # resumable, unlike MMEngine's
     assert ckpt["hooks"]["checkpoint"]["best_score"] == {"acc": 0.9}
+    info = ckpt["message_hub"]["runtime_info"]  # the best file names itself, as MMEngine's
+    assert (info["best_score"], info["best_ckpt"]) == (0.9, "best_acc_epoch_2.pth")
     # validation after epoch 3 did not improve; epoch 2's validation did and was written
     # back into epoch_2.pth so resuming from it remembers the best score
     assert load(tmp_path / "epoch_2.pth")["hooks"]["checkpoint"]["best_score"] == {"acc": 0.9}

@@ -875,7 +875,19 @@ class CheckpointHook(Hook):
             previous = self.best_ckpt.get(key)
             self.best_score[key], self.best_ckpt[key] = score, path
             drop_previous = _deleter(previous, path, runner, self._own_folders())
-
+            # MMEngine's keys: best_score / best_ckpt, or per key when several are tracked;
+            # the path as the hook records it (relative to the work dir, as in its state).
+            # Set before the save, so that the best file's own message hub names itself.
+            suffix = "" if len(keys) == 1 else f"_{key}"
+            hub = runner.message_hub
+            noted = {
+                f"best_score/{key}": score,
+                f"best_score{suffix}": score,
+                f"best_ckpt{suffix}": self._record(path),
+            }
+            missing = object()
+            before = {name: hub.get_info(name, missing) for name in noted}
+            hub.update_info_dict(noted)
             try:
                 self._save(runner, filename, update_pointer=False, after_write=drop_previous)
             except BaseException:
@@ -885,15 +897,13 @@ class CheckpointHook(Hook):
                 else:
                     self.best_score[key] = best
                     self.best_ckpt[key] = previous or ""
+                for name, value in before.items():
+                    if value is missing:
+                        hub.pop_info(name)
+                    else:
+                        hub.update_info(name, value)
                 raise
             runner.logger.info("The best %s so far is %.4f: saved %s", key, score, filename)
-            hub = runner.message_hub
-            hub.update_info(f"best_score/{key}", score)
-            # MMEngine's keys: best_score / best_ckpt, or per key when several are tracked;
-            # the path as the hook records it (relative to the work dir, as in its state)
-            suffix = "" if len(keys) == 1 else f"_{key}"
-            hub.update_info(f"best_score{suffix}", score)
-            hub.update_info(f"best_ckpt{suffix}", self._record(path))
 
     def __repr__(self) -> str:
         return (
