@@ -20,6 +20,7 @@ from torch.utils.data import TensorDataset
 
 from runner_core import BaseModel, Runner
 from runner_core.logging import MessageHub
+from runner_core.model import ModuleAdapter
 from runner_core.optim import OptimWrapper
 
 
@@ -122,7 +123,7 @@ def test_a_checkpoint_without_counts_resumes_from_the_iteration(tmp_path: Path) 
 def test_a_single_optim_wrappers_count_is_saved_as_an_int(tmp_path: Path) -> None:
     x = torch.randn(8, 2)
     runner = Runner(
-        model=nn.Sequential(nn.Linear(2, 1)),
+        model=ModuleAdapter(nn.Sequential(nn.Linear(2, 1)), loss_fn=nn.functional.mse_loss),
         work_dir=str(tmp_path),
         train_dataloader=dict(dataset=TensorDataset(x, x[:, :1]), batch_size=4),
         train_cfg=dict(by_epoch=False, max_iters=3),

@@ -570,3 +570,65 @@ def test_an_experiment_name_that_is_a_path_is_refused_without_work_dir(
     assert repr(name) in str(caught.value)
     assert not (tmp_path / "work_dirs").exists()
     Runner.from_cfg(Config(tiny_cfg(tmp_path / "given", experiment_name=name)))  # work_dir set
+
+
+# -- plain modules the adapter cannot train as they are -------------------------------------
+class _LightningStyle(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = torch.nn.Linear(2, 2)
+        self.steps = 0
+
+    def forward(self, x):
+        return self.net(x)
+
+    def training_step(self, batch, batch_idx):
+        self.steps += 1
+        return self.net(batch[0]).sum()
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def test_a_lightning_style_module_is_refused_when_training_starts(tmp_path) -> None:
+    module = _LightningStyle()
+    data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,)))
+    runner = Runner(
+        model=module,
+        work_dir=str(tmp_path),
+        train_dataloader=dict(dataset=data, batch_size=4),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+        val_dataloader=dict(dataset=data, batch_size=4),
+        val_evaluator=dict(type="Accuracy"),
+    )
+    # MMEngine's class: AssertionError (it refuses a model without train_step in train())
+    with pytest.raises(AssertionError, match="_LightningStyle is a plain nn.Module with") as info:
+        runner.train()
+    message = str(info.value)
+    assert "train_step(data, optim_wrapper)" in message
+    assert "runner_core.model.BaseModel" in message and "mode='loss'" in message
+    assert "loss_fn=" in message
+    assert module.steps == 0
+    assert "accuracy/top1" in runner.val()  # evaluating it needs no training step
+
+
+def test_a_model_without_parameters_is_named_as_the_cause(tmp_path) -> None:
+    from runner_core.model import BaseModel
+
+    class NoParams(BaseModel):
+        def forward(self, inputs, labels=None, mode="tensor"):
+            return {"loss": inputs.sum() * 0} if mode == "loss" else inputs
+
+    data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,)))
+    runner = Runner(
+        model=NoParams(),
+        work_dir=str(tmp_path),
+        train_dataloader=dict(dataset=data, batch_size=4),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+    )
+    with pytest.raises(ValueError, match="The model NoParams has no parameters") as info:
+        runner.train()
+    assert isinstance(info.value, ConfigError)
+    assert "Check the values under optim_wrapper.optimizer" not in str(info.value)

@@ -14,6 +14,7 @@ from runner_core import Runner
 from runner_core.checkpoint import read_pointer
 from runner_core.errors import ConfigError
 from runner_core.hooks import Hook
+from runner_core.model import ModuleAdapter
 
 
 def _runner(work_dir: Path, max_epochs: int, **kwargs: Any) -> Runner:
@@ -21,7 +22,7 @@ def _runner(work_dir: Path, max_epochs: int, **kwargs: Any) -> Runner:
     g = torch.Generator().manual_seed(0)
     x = torch.randn(8, 2, generator=g)
     return Runner(
-        model=nn.Linear(2, 1),
+        model=ModuleAdapter(nn.Linear(2, 1), loss_fn=nn.functional.mse_loss),  # a regression
         work_dir=str(work_dir),
         train_dataloader=dict(dataset=TensorDataset(x, x.sum(1, keepdim=True)), batch_size=4),
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),

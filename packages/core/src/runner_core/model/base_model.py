@@ -86,6 +86,13 @@ class LossKeyError(RunnerError, ValueError, AttributeError):
     """
 
 
+class ModelContractError(RunnerError, AssertionError):
+    """A model the Runner cannot train as it was given.
+
+    An AssertionError, as MMEngine's Runner refuses a model without ``train_step``.
+    """
+
+
 def _not_a_loss(name: str, value: Any) -> TypeError:
     """MMEngine's TypeError for a loss dict value, naming the key and the fix."""
     return TypeError(
@@ -244,7 +251,9 @@ class ModuleAdapter(BaseModel):
 
     Batches are ``(inputs, targets)`` tuples/lists or dicts with ``inputs`` and
     one of ``targets``/``labels``/``gt_label``. Training minimises
-    ``loss_fn(module(inputs), targets)`` (cross-entropy by default);
+    ``loss_fn(module(inputs), targets)`` (cross-entropy by default: its first
+    call refuses an output of one column, whose cross-entropy is 0 whatever the
+    weights, then ``loss_fn`` is ``torch.nn.functional.cross_entropy`` itself);
     ``val_step``/``test_step`` return ``{'pred': logits, 'gt': targets}``,
     which the ``Accuracy`` metric reads.
     """
@@ -257,7 +266,25 @@ class ModuleAdapter(BaseModel):
     ) -> None:
         super().__init__(data_preprocessor)
         self.module = module
-        self.loss_fn = loss_fn if loss_fn is not None else nn.functional.cross_entropy
+        self.loss_fn = loss_fn if loss_fn is not None else self._checked_cross_entropy
+
+    def _checked_cross_entropy(self, out: Any, targets: Any) -> torch.Tensor:
+        """The default loss on its first call: refuse an output cross-entropy cannot train,
+        then hand ``loss_fn`` to ``F.cross_entropy`` itself, so later steps pay nothing."""
+        if isinstance(out, torch.Tensor) and out.dim() >= 2 and out.shape[1] == 1:
+            name = type(self._modules["module"]).__name__
+            raise ModelContractError(
+                f"{name} gives one output column (output shape {tuple(out.shape)}), and a plain "
+                "nn.Module is trained with cross-entropy unless a loss_fn is given: over a "
+                "single class that loss is 0 whatever the weights, so nothing would be "
+                "learned. For regression (or any other loss), pass loss_fn: "
+                "Runner(model=ModuleAdapter(module, loss_fn=torch.nn.functional.mse_loss)) "
+                "with `from runner_core.model import ModuleAdapter`; or subclass "
+                "runner_core.model.BaseModel with forward(..., mode='loss') returning a dict "
+                "of losses. For classification, give the module one output per class."
+            )
+        self.loss_fn = nn.functional.cross_entropy
+        return nn.functional.cross_entropy(out, targets)
 
     def _preprocess(self, data: Any, training: bool) -> Any:
         """As BaseModel's, but a plain ``BaseDataPreprocessor`` on the CPU returns ``data``

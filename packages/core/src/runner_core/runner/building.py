@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigTypeError
+from ..errors import ConfigError, ConfigTypeError
 from ..registry import MODELS
 from . import build as _build
 from .static_methods import build_dataloader as build_dataloader_static
@@ -158,9 +158,22 @@ class PartsBuilding:
         return visualizer
 
     def build_optim_wrapper(self, optim_wrapper: Any) -> Any:
+        """The optim wrapper over the model's parameters, when training starts.
+
+        A plain module written for Lightning (``training_step``), adapted with
+        the default loss, is refused here: training would skip its step (MMEngine
+        refuses every plain module in ``train()``; validation and tests may use it).
+        """
         from ..optim.constructor import build_optim_wrapper
 
-        return build_optim_wrapper(self.unwrapped_model, optim_wrapper)
+        model = self.unwrapped_model
+        _refuse_lightning_style(model)
+        try:
+            return build_optim_wrapper(model, optim_wrapper)
+        except ConfigError as exc:
+            if "empty parameter list" in str(exc) and not any(True for _ in model.parameters()):
+                raise _no_parameters_error(model) from exc
+            raise
 
     def build_param_scheduler(self, scheduler: Any) -> Any:
         from ..optim.scheduler import build_param_schedulers
@@ -215,6 +228,51 @@ class PartsBuilding:
             )
         finally:
             _build.EVALUATOR_KEY.reset(token)
+
+
+def _refuse_lightning_style(model: Any) -> None:
+    """Refuse a plain module whose own training step (Lightning's) the Runner would skip:
+    one the adapter trains with its default loss."""
+    import torch
+
+    from ..model.base_model import ModelContractError, ModuleAdapter
+
+    if not isinstance(model, ModuleAdapter):
+        return
+    loss_fn = model.loss_fn
+    default = getattr(loss_fn, "__func__", None) is ModuleAdapter._checked_cross_entropy
+    if not (default or loss_fn is torch.nn.functional.cross_entropy):
+        return
+    module = model.module
+    found = [
+        m for m in ("training_step", "configure_optimizers") if callable(getattr(module, m, None))
+    ]
+    if found:
+        raise ModelContractError(
+            f"{type(module).__name__} is a plain nn.Module with {' and '.join(found)} (a "
+            "LightningModule's methods), which the Runner never calls: it calls "
+            "model.train_step(data, optim_wrapper), builds the optimizer from "
+            "optim_wrapper=dict(optimizer=...), and would train a plain module's output with "
+            "cross-entropy. Subclass runner_core.model.BaseModel and implement "
+            "forward(..., mode='loss') returning a dict of losses (BaseModel.train_step calls "
+            "forward(**batch, mode='loss') and steps the optimizer), or implement "
+            "train_step(data, optim_wrapper) yourself; or pass the module with its loss as "
+            "ModuleAdapter(module, loss_fn=...) (from runner_core.model)."
+        )
+
+
+def _no_parameters_error(model: Any) -> ConfigError:
+    """The error for a model without parameters, whose optimizer torch refuses."""
+    from ..model.base_model import ModuleAdapter
+
+    inner = model.module if isinstance(model, ModuleAdapter) else model
+    return ConfigError(
+        f"The model {type(inner).__name__} has no parameters, so there is nothing to train: "
+        "torch refuses an optimizer over an empty parameter list (ValueError: optimizer got an "
+        "empty parameter list). Check that its layers are built in __init__ and assigned as "
+        "attributes (an nn.Module, nn.Parameter, or nn.ModuleList, not a plain list), or use "
+        "runner.val()/runner.test() for a model that only evaluates."
+    )
 
 
 def _no_buffer_sync() -> dict[str, bool]:
