@@ -257,3 +257,37 @@ def test_an_epoch_loop_over_a_loader_without_batches_runs_its_empty_epochs(cfg) 
     runner = Runner.from_cfg(Config(c))
     runner.train()
     assert (runner.epoch, runner.iter) == (2, 0)
+
+
+def test_a_forward_that_refuses_the_batch_keys_keeps_its_type_and_gets_a_hint(cfg) -> None:
+    from runner_core.model import BaseModel
+
+    class LitForward(BaseModel):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = torch.nn.Linear(64, 10)
+
+        def forward(self, x):
+            return self.net(x)
+
+    cfg["model"] = LitForward()
+    with pytest.raises(
+        TypeError, match=r"LitForward.forward\(\) got an unexpected keyword"
+    ) as info:
+        Runner.from_cfg(Config(cfg)).train()
+    assert str(info.value).endswith("got an unexpected keyword argument 'inputs'")  # unchanged
+    notes = " ".join(getattr(info.value, "__notes__", []))
+    assert "iteration 1 (epoch 1, batch 0)" in notes
+    assert "BaseModel.train_step calls forward(**data, mode='loss')" in notes
+    assert "forward(inputs=..., labels=..., mode='loss')" in notes  # the digits batch's keys
+
+
+def test_frozen_parameters_keep_torch_error_and_get_a_hint(cfg) -> None:
+    runner = Runner.from_cfg(Config(cfg))
+    for p in runner.model.parameters():
+        p.requires_grad_(False)
+    with pytest.raises(RuntimeError, match="^element 0 of tensors does not require grad") as info:
+        runner.train()
+    notes = " ".join(getattr(info.value, "__notes__", []))
+    assert "No parameter of" in notes and "requires_grad=False" in notes
+    assert "optimizer was built over frozen parameters" in notes

@@ -180,12 +180,22 @@ class BaseTrainLoop(BaseLoop):
         )
 
     def note_failed_step(self, exc: BaseException, idx: int) -> None:
-        """Name the iteration, epoch and batch on an exception from a training step."""
+        """Name the iteration, epoch and batch on an exception from a training step, with a
+        hint at its likely cause where one is known (a forward that does not take the
+        batch's keys, a loss without gradient)."""
         add_note(
             exc,
             f"Raised in train_step at iteration {self._iter + 1} "
             f"(epoch {self._epoch + 1}, batch {idx}).",
         )
+        from runner_core.model.step_hints import train_step_hint
+
+        try:
+            hint = train_step_hint(exc, self.runner.model)
+        except Exception:  # a hint never replaces the user's own error
+            hint = None
+        if hint is not None:
+            add_note(exc, hint)
 
     def _samples_per_batch(self) -> int | None:
         """Samples one iteration consumes on all ranks together (None: unknown batch size)."""
