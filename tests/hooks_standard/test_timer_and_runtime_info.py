@@ -250,3 +250,46 @@ def test_loop_stage_last_ckpt_and_dataset_meta_info_as_mmengine(make_runner: Any
     hub = runner.message_hub
     assert hub.get_info("loop_stage") is None  # popped when training ended
     assert hub.get_info("last_ckpt").endswith("epoch_1.pth")
+
+
+def test_a_bare_loss_tensor_from_train_step_is_logged_as_loss(fake_runner: Any) -> None:
+    runner = fake_runner(optim_wrapper=Wrapper())
+    hook = RuntimeInfoHook()
+    hook.before_train(runner)
+    loss = torch.tensor(0.5, requires_grad=True) * 1
+    hook.after_train_iter(runner, 0, outputs=loss)  # Lightning's habit: the loss alone
+    stored = runner.message_hub.get_scalar("train/loss")._values[-1]
+    assert not stored.requires_grad  # no graph kept
+    hook.after_train_iter(runner, 1, outputs=torch.tensor([1.0, 2.0]))  # per sample: its mean
+    assert runner.message_hub.get_scalar("train/loss").data[0].tolist() == [0.5, 1.5]
+
+
+def test_a_train_step_returning_a_bare_loss_shows_it_in_the_log_and_scalars(
+    make_runner: Any,
+) -> None:
+    import json
+
+    from runner_core.model import BaseModel
+
+    class BareLoss(BaseModel):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = torch.nn.Linear(4, 2)
+
+        def forward(self, inputs: Any, labels: Any = None, mode: str = "tensor") -> Any:
+            return self.net(inputs)
+
+        def train_step(self, data: Any, optim_wrapper: Any) -> Any:
+            inputs, labels = data
+            loss = torch.nn.functional.cross_entropy(self.net(inputs), labels)
+            optim_wrapper.update_params(loss)
+            return loss
+
+    runner = make_runner(model=BareLoss(), default_hooks=dict(logger=dict(interval=2)))
+    runner.train()
+    assert "train/loss" in runner.message_hub.log_scalars
+    log = next(runner.log_dir.glob("*.log")).read_text()
+    assert "loss: " in log.split("Epoch(train) [1][2/8]")[1].splitlines()[0]
+    rows = [json.loads(line) for line in (runner.log_dir / "vis_data" / "scalars.json").open()]
+    trained = [row for row in rows if "lr" in row]
+    assert trained and all("loss" in row for row in trained)

@@ -24,7 +24,8 @@ class RuntimeInfoHook(Hook):
     MMEngine records it; with an ``OptimWrapperDict`` each clipping wrapper's
     norm, in the dict's order, and also as ``train/<name>.grad_norm``), and
     every term of the
-    model's outputs as ``train/<key>``. Output tensors are stored as they are
+    model's outputs as ``train/<key>`` (outputs that are a bare loss tensor as
+    ``train/loss``). Output tensors are stored as they are
     (detached); the history turns them into floats when it is read, all
     together, so no iteration waits on the device or pays for a read nobody
     needs yet. After validation/testing, each metric as ``val/<key>`` /
@@ -150,6 +151,8 @@ class RuntimeInfoHook(Hook):
                 self._record_outputs(outputs)
         elif type(outputs) is dict or isinstance(outputs, Mapping):
             self._record_outputs(outputs)
+        elif outputs is not None:
+            self._record_bare_loss(outputs)
         clipper = self._clipper
         if clipper is None:
             shared = self._shared_norm_key
@@ -168,6 +171,15 @@ class RuntimeInfoHook(Hook):
             self._hub.update_scalar(key, norm)
             return True
         return False
+
+    def _record_bare_loss(self, outputs: Any) -> None:
+        """A ``train_step`` returning the loss tensor alone (Lightning's ``training_step``
+        habit) has it logged as ``train/loss``, as a bare tensor from ``forward(mode='loss')``
+        is (its mean, for a per-sample loss)."""
+        import torch
+
+        if isinstance(outputs, torch.Tensor) and outputs.is_floating_point():
+            self._record_outputs({"loss": outputs if outputs.dim() == 0 else outputs.mean()})
 
     def _record_outputs(self, outputs: Mapping[str, Any]) -> None:
         """Every term of a step's outputs as ``train/<key>``."""
