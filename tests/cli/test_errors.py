@@ -360,3 +360,10 @@ def test_an_unknown_option_is_reported_by_the_parser_it_was_given_to(
     with pytest.raises(SystemExit):
         main(argv)
     assert f"{prog}: unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+def test_unexpected_errors_under_debug_do_not_ask_for_debug() -> None:
+    from runner_cli.errors import describe
+
+    assert "run again with --debug" in describe(RuntimeError("x"))
+    assert "run again with --debug" not in describe(RuntimeError("x"), debug=True)

@@ -48,7 +48,7 @@ def exit_status_for(exc: BaseException) -> int:
 _RAISED_IN = ("Raised by hook ", "Raised in ")
 
 
-def describe(exc: BaseException) -> str:
+def describe(exc: BaseException, debug: bool = False) -> str:
     """The message shown for ``exc``: its own text for runner's errors, the type otherwise."""
     from runner_core.errors import RunnerError
 
@@ -70,13 +70,11 @@ def describe(exc: BaseException) -> str:
             f"{reason}: {exc.filename!r}. Check that the path exists, is writable and that "
             "the disk has free space."
         )
-    return (
-        f"unexpected {type(exc).__name__}: {message or '(no message)'} "
-        "(run again with --debug for the traceback)"
-    )
+    hint = "" if debug else " (run again with --debug for the traceback)"
+    return f"unexpected {type(exc).__name__}: {message or '(no message)'}{hint}"
 
 
-def report(exc: BaseException, stream: TextIO | None = None) -> int:
+def report(exc: BaseException, stream: TextIO | None = None, debug: bool = False) -> int:
     """Print ``exc`` as one paragraph on stderr; return the exit status for it."""
-    print(f"runner-cli: error: {describe(exc)}", file=stream or sys.stderr)
+    print(f"runner-cli: error: {describe(exc, debug)}", file=stream or sys.stderr)
     return exit_status_for(exc)

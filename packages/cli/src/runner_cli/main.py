@@ -161,11 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 1
     except Exception as exc:
-        if debug or getattr(args, "debug", False):
+        debug = debug or bool(getattr(args, "debug", False))
+        if debug:
             import traceback
 
             traceback.print_exc()  # then the same one-paragraph report and exit status
-        return report(exc)
+        return report(exc, debug=debug)
 
 
 def console() -> int:
