@@ -542,3 +542,249 @@ def test_sigterm_stops_the_sweep_with_one_line_and_the_trial_marked_fail(tmp_pat
     assert "Traceback" not in err
     assert list((tmp_path / "wd" / "trials" / "000").glob("iter_*.pth"))
     assert _trial_states(tmp_path) == ["FAIL"]  # cut short: not counted
+
+
+def _main_sweep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, space: str, *extra: str, config: str = ""
+) -> int:
+    """``runner-cli sweep tiny.py`` in-process, in ``tmp_path``, work dir ``wd``."""
+    from runner_cli.main import main
+
+    monkeypatch.syspath_prepend(str(ROOT / "tests" / "cli"))  # tiny_task.py
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
+    (tmp_path / "tiny.py").write_text(config or TINY_1_EPOCH)
+    (tmp_path / "space.py").write_text(space)
+    return main(["sweep", "tiny.py", "--space", "space.py", "--work-dir", "wd", *extra])
+
+
+def _study(tmp_path: Path, name: str = "tiny") -> optuna.Study:
+    storage = f"sqlite:///{tmp_path / 'wd' / 'study.db'}"
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+def test_a_named_study_keeps_its_files_apart_and_a_moved_folder_is_drawn(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from runner_cli.main import main
+
+    assert _main_sweep(tmp_path, monkeypatch, TINY_SPACE, "--trials", "1", "--seed", "0") == 0
+    first = (tmp_path / "wd" / "trials" / "000" / "epoch_1.pth").read_bytes()
+    assert _main_sweep(tmp_path, monkeypatch, TINY_SPACE, "--trials", "1", "--study", "b") == 0
+    named = tmp_path / "wd" / "studies" / "b"
+    assert (named / "trials" / "000" / "epoch_1.pth").is_file()
+    assert (tmp_path / "wd" / "trials" / "000" / "epoch_1.pth").read_bytes() == first
+    assert not (tmp_path / "wd" / "trials" / "001").exists()
+    assert json.loads((tmp_path / "wd" / "sweep.json").read_text())["study"] == "tiny"
+    assert json.loads((named / "sweep.json").read_text())["study"] == "b"
+    assert "studies/b/best" in (named / "best_config.py").read_text()
+    assert "wd/best" in (tmp_path / "wd" / "best_config.py").read_text()
+    assert "runner-cli plot wd/studies/b`" in capsys.readouterr().err
+
+    # moved (say, fetched from a cluster): drawn from the folder's own study.db
+    (tmp_path / "wd").rename(tmp_path / "moved")
+    png = tmp_path / "b.png"
+    assert main(["plot", str(tmp_path / "moved" / "studies" / "b"), "--out", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (tmp_path / "wd").exists()
+
+
+def test_a_trial_is_never_written_into_a_folder_holding_another_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runner_sweep.sweep import run_trial
+
+    opts, study = _pruning_study(tmp_path, monkeypatch, TINY_1_EPOCH)
+    taken = tmp_path / "wd" / "trials" / "000"
+    taken.mkdir(parents=True)
+    (taken / "epoch_1.pth").write_bytes(b"another study's run")
+    with pytest.raises(ConfigError, match=r"trials/000' already holds another run"):
+        run_trial(opts, study.ask(), note=lambda _: None)
+    assert (taken / "epoch_1.pth").read_bytes() == b"another study's run"
+
+
+#: TINY_1_EPOCH checking the loss at every iteration; lr=1e300 overflows in the first step
+TINY_NAN = TINY_1_EPOCH.replace(
+    "default_hooks = dict(logger=dict(interval=2, progress_bar=False))",
+    "default_hooks = dict(logger=dict(interval=2, progress_bar=False), "
+    "check_invalid_loss=dict(type='CheckInvalidLossHook', interval=1))",
+)
+
+
+def test_a_failed_trial_is_recorded_and_the_grid_sweep_goes_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lr=1e300 makes training raise: that trial FAILs, the other completes, the grid ends."""
+    space = "space = {'optim_wrapper.optimizer.lr': dict(type='categorical', choices=[1e300, 0.1])}"
+    args = ("--trials", "5", "--sampler", "grid", "--seed", "0", "--pruner", "none")
+    assert _main_sweep(tmp_path, monkeypatch, space, *args, config=TINY_NAN) == 0
+    out, err = capsys.readouterr()
+    trials = {t.params["optim_wrapper.optimizer.lr"]: t for t in _study(tmp_path).trials}
+    assert sorted(trials) == [0.1, 1e300]  # each grid point once, then the sweep stops
+    assert trials[0.1].state.name == "COMPLETE" and trials[1e300].state.name == "FAIL"
+    reason = trials[1e300].user_attrs["failed_because"]
+    assert reason.startswith("RuntimeError: value cannot be converted") and "\n" not in reason
+    assert f"trial {trials[1e300].number} failed: {reason}" in err
+    assert "every point of the grid (2) has been tried" in err
+    assert f"{trials[0.1].number}\tCOMPLETE" in out and "\tFAIL\t" in out
+    assert "lr=0.1" in (tmp_path / "wd" / "best_config.py").read_text()
+
+
+def test_a_sweep_whose_trials_all_fail_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    space = "space = {'optim_wrapper.optimizer.lr': dict(type='categorical', choices=[1e300])}"
+    args = ("--trials", "1", "--pruner", "none")
+    assert _main_sweep(tmp_path, monkeypatch, space, *args, config=TINY_NAN) == 1
+    err = capsys.readouterr().err
+    assert "no trial completed (1 failed: their reasons are above)" in err
+    assert not (tmp_path / "wd" / "best_config.py").exists()
+
+
+def test_an_input_error_in_a_trial_stops_the_sweep_and_leaves_no_table_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runner_sweep.sweep import stops_the_sweep, trial_rows
+
+    args = ("--trials", "3", "--metric", "accuracy/top2")
+    assert _main_sweep(tmp_path, monkeypatch, TINY_SPACE, *args) == 2
+    assert "--metric 'accuracy/top2'" in capsys.readouterr().err
+    study = _study(tmp_path)
+    assert [t.state.name for t in study.trials] == ["FAIL"]  # stopped at once
+    assert trial_rows(study)[1] == []  # not a result: left out of later tables
+    from runner_core.errors import BuildValueError, RegistryError
+    from runner_hooks_standard.invalid_loss import InvalidLossError
+
+    assert stops_the_sweep(RegistryError("x")) and stops_the_sweep(ImportError("x"))
+    assert not stops_the_sweep(BuildValueError("x")) and not stops_the_sweep(RuntimeError("x"))
+    assert not stops_the_sweep(InvalidLossError("NaN loss"))  # a NaN loss fails one trial
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "step", "points"),
+    [
+        (0.05, 0.95, 0.1, [0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95]),
+        (0, 1.2, 0.6, [0.0, 0.6, 1.2]),
+        (0.1, 0.3, 0.1, [0.1, 0.2, 0.3]),
+    ],
+)
+def test_float_grids_stay_in_range_without_drift(
+    low: float, high: float, step: float, points: list[float]
+) -> None:
+    from runner_sweep.space import check_space, grid
+
+    space = check_space({"p": dict(type="float", low=low, high=high, step=step)})
+    assert grid(space)["p"] == points
+
+
+@pytest.mark.parametrize(
+    ("entry", "match"),
+    [
+        (dict(type="float", low=0, high=1, step=0.6), r"step=0.6 does not divide.*high=0.6"),
+        (dict(type="float", low=0.05, high=1.0, step=0.1), r"high=0.95"),
+        (dict(type="int", low=16, high=128, step=10), r"high=126"),
+    ],
+)
+def test_a_step_that_does_not_divide_the_range_is_refused(entry: dict, match: str) -> None:
+    from runner_sweep.space import check_space
+
+    with pytest.raises(ConfigError, match=match):
+        check_space({"p": entry})
+
+
+@pytest.mark.parametrize(
+    ("key", "match"),
+    [
+        ("optimizer.lr", r"no 'optimizer'.*Did you mean 'optim_wrapper.optimizer.lr'"),
+        ("lr", r"'lr' is a variable of the config file.*'optim_wrapper.optimizer.lr'"),
+        ("optim_wrapper.optimiser.lr", r"Did you mean 'optim_wrapper.optimizer'"),
+        ("nope", r"'nope' is not a config key the run reads"),
+    ],
+)
+def test_space_keys_nothing_reads_exit_2_before_any_study(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    key: str,
+    match: str,
+) -> None:
+    import re
+
+    config = TINY_1_EPOCH.replace(
+        "optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1))",
+        "lr = 0.1\noptim_wrapper = dict(optimizer=dict(type='SGD', lr=lr))",
+    )
+    space = f"space = {{{key!r}: dict(type='float', low=0.01, high=0.1)}}"
+    assert _main_sweep(tmp_path, monkeypatch, space, "--trials", "1", config=config) == 2
+    err = capsys.readouterr().err
+    assert re.search(rf"space\['{re.escape(key)}'\] in space.py: .*{match}", err), err
+    assert not (tmp_path / "wd").exists()  # no study, no trial
+
+
+def test_plot_finds_the_database_of_a_moved_folder_or_relative_url(tmp_path: Path) -> None:
+    from runner_sweep.plot import storage_of
+
+    folder = tmp_path / "moved"
+    folder.mkdir()
+    (folder / "study.db").write_bytes(b"")
+    old = {"study": "s", "storage": "sqlite:////gone/wd/study.db"}  # an older sweep.json
+    assert storage_of(folder, old) == f"sqlite:///{(folder / 'study.db').resolve()}"
+    new = {"study": "s", "storage": "sqlite:////gone/wd/study.db", "storage_file": "study.db"}
+    assert storage_of(folder, new) == f"sqlite:///{(folder / 'study.db').resolve()}"
+    (folder / "rel.db").write_bytes(b"")  # a relative URL: from the sweep folder
+    rel = {"study": "s", "storage": "sqlite:///rel.db"}
+    assert storage_of(folder, rel) == f"sqlite:///{(folder / 'rel.db').resolve()}"
+    with pytest.raises(ConfigError, match=r"no database is at .*moved/gone.db'"):
+        storage_of(folder, {"study": "s", "storage": "sqlite:///gone.db"})
+    assert not (Path.cwd() / "gone.db").exists()
+
+
+def test_a_relative_sqlite_storage_is_recorded_absolute(tmp_path: Path, monkeypatch) -> None:
+    import json
+
+    from runner_sweep.sweep import write_sweep_file
+
+    monkeypatch.chdir(tmp_path)
+    opts = _metric_opts(tmp_path, None)
+    opts.storage = "sqlite:///rel.db"
+    assert opts.storage_url == f"sqlite:///{(tmp_path / 'rel.db').resolve()}"
+    write_sweep_file(opts)
+    record = json.loads((tmp_path / "wd" / "sweep.json").read_text())
+    assert record["storage"] == opts.storage_url and "storage_file" not in record
+
+
+def test_storage_and_package_errors_name_the_fix(tmp_path: Path, monkeypatch) -> None:
+    from runner_sweep.sweep import MissingPackageError, import_optuna, open_study
+
+    opts = _metric_opts(tmp_path, None)
+    opts.storage = f"sqlite:///{tmp_path}/missing/x.db"
+    with pytest.raises(ConfigError, match=r"--storage sqlite:///.*the folder .*missing'"):
+        open_study(opts)
+    opts.storage = "postgresql://u:p@localhost:1/db"
+    import importlib.util
+
+    if not any(importlib.util.find_spec(m) for m in ("psycopg", "psycopg2")):  # no driver here
+        with pytest.raises(MissingPackageError, match=r"'psycopg2?' is not installed: pip install"):
+            open_study(opts)
+    monkeypatch.setitem(sys.modules, "optuna", None)  # import optuna: ModuleNotFoundError
+    with pytest.raises(MissingPackageError, match=r"pip install runner-sweep"):
+        import_optuna()
+
+
+def test_continuing_a_study_with_a_changed_parameter_kind_is_refused_before_a_trial(
+    tmp_path: Path,
+) -> None:
+    from runner_sweep.space import check_space
+    from runner_sweep.sweep import open_study
+
+    opts = _metric_opts(tmp_path, None)
+    study, _ = open_study(opts)
+    trial = study.ask()
+    trial.suggest_float("lr", 0.01, 0.1)
+    study.tell(trial, 0.5)
+    opts.space = check_space({"lr": dict(type="categorical", choices=[0.01, 0.1])})
+    with pytest.raises(ConfigError, match=r"space\['lr'\] changed.*--study NEW_NAME"):
+        open_study(opts)
+    assert len(study.trials) == 1

@@ -22,9 +22,11 @@ def register(subparsers: Any) -> None:
         "sweep",
         help="search hyperparameters with Optuna: each trial is a training run",
         description="Run a hyperparameter sweep on Optuna. Each trial trains CONFIG with the "
-        "trial's values applied like --cfg-options, in WORK_DIR/trials/NNN. Several processes "
-        "may work on one study (same --storage and --study); running the command again "
-        "continues the study until it has --trials finished trials.",
+        "trial's values applied like --cfg-options, in WORK_DIR/trials/NNN (another --study "
+        "NAME: WORK_DIR/studies/NAME/trials/NNN). Several processes may work on one study "
+        "(same --storage and --study); running the command again continues the study until it "
+        "has --trials finished trials. A trial whose training fails is recorded as FAIL and "
+        "the sweep goes on; an input error (config, space, --metric) stops it.",
     )
     parser.add_argument("config", help="the config file")
     parser.add_argument(
@@ -39,7 +41,7 @@ def register(subparsers: Any) -> None:
         type=int,
         required=True,
         metavar="N",
-        help="finished trials the study should have",
+        help="finished trials (complete, pruned, or failed in training) the study should have",
     )
     parser.add_argument(
         "--work-dir",
@@ -50,13 +52,36 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--storage", metavar="URL", help="Optuna RDB storage (default: sqlite:///WORK_DIR/study.db)"
     )
-    parser.add_argument("--study", metavar="NAME", help="study name (default: the config's name)")
+    parser.add_argument(
+        "--study",
+        metavar="NAME",
+        help="study name (default: the config's name); another study keeps its trials, "
+        "sweep.json and best_config.py in WORK_DIR/studies/NAME",
+    )
     parser.add_argument(
         "--metric", metavar="KEY", help="validation metric to optimise (default: the first one)"
     )
-    parser.add_argument("--direction", choices=["maximize", "minimize"], default="maximize")
-    parser.add_argument("--sampler", choices=["tpe", "random", "grid"], default="tpe")
-    parser.add_argument("--pruner", choices=["median", "none"], default="median")
+    parser.add_argument(
+        "--direction",
+        choices=["maximize", "minimize"],
+        default="maximize",
+        help="whether a higher or a lower metric is better (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--sampler",
+        choices=["tpe", "random", "grid"],
+        default="tpe",
+        help="how values are picked (default: %(default)s); grid needs a step on every float "
+        "and stops once every point was tried",
+    )
+    parser.add_argument(
+        "--pruner",
+        choices=["median", "none"],
+        default="median",
+        help="stop unpromising trials early (default: %(default)s: Optuna's MedianPruner, "
+        "n_startup_trials=2, n_warmup_steps=0: from the third trial on, a trial whose "
+        "validation is worse than the median of earlier trials at the same validation stops)",
+    )
     parser.add_argument(
         "--seed",
         type=int,
@@ -84,15 +109,19 @@ def run(args: argparse.Namespace) -> int:
     from runner_core.errors import ConfigError
 
     from .output import note, print_mapping, print_table
-    from .space import load_space
+    from .space import check_paths, load_space
     from .sweep import (
         SweepOptions,
         TrialPreempted,
         best_rows,
+        import_optuna,
+        load_config,
         sweep,
         trial_rows,
         write_best_config,
     )
+
+    import_optuna()  # not installed: say how to install it, before anything else
 
     if not Path(args.config).is_file():
         raise ConfigError(
@@ -107,9 +136,12 @@ def run(args: argparse.Namespace) -> int:
 
     stem = f"{Path(args.config).stem}-sweep"
     work_dir = Path(args.work_dir) if args.work_dir else default_work_dir(args.config, stem)
+    space = load_space(args.space)
+    # every key must name a setting the run reads: checked before any study or trial exists
+    check_paths(space, load_config(args.config, list(args.cfg_options)).to_dict(), args.space)
     opts = SweepOptions(
         config=args.config,
-        space=load_space(args.space),
+        space=space,
         trials=args.trials,
         work_dir=work_dir,
         storage=args.storage,
@@ -136,13 +168,18 @@ def run(args: argparse.Namespace) -> int:
     print_table(headers, rows, title=f"study {opts.study_name} ({opts.storage_url})")
     best = best_rows(study)
     if best is None:
-        note("runner-cli sweep: no trial completed, so there is no best configuration.")
+        failed = sum(1 for row in rows if row[1] == "FAIL")
+        why = f" ({failed} failed: their reasons are above)" if failed else ""
+        note(
+            f"runner-cli sweep: no trial completed{why}, so there is no best configuration "
+            "and no best_config.py."
+        )
         return 1
     print_mapping(best, title="best trial")
     path = write_best_config(opts, study)
     note(
         f"runner-cli sweep: best config written to {path}; draw the study with "
-        f"`runner-cli plot {work_dir}`."
+        f"`runner-cli plot {opts.study_dir}`."
     )
     return 0
 

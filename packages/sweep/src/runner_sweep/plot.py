@@ -9,24 +9,68 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from .sweep import SWEEP_FILE
+from runner_core.errors import ConfigError
+
+from .sweep import STUDIES_DIR, SWEEP_FILE, import_optuna, sqlite_file
+
+
+def storage_of(folder: Path, record: dict[str, Any]) -> str:
+    """The storage URL to draw the sweep folder ``folder`` from.
+
+    A SQLite file is looked for in this order: where ``storage_file`` (recorded
+    relative to the folder) points, so a moved or copied folder is drawn from
+    its own database; for an older sweep.json, the folder's own study.db when
+    the recorded file was a study.db elsewhere; then the recorded path (a
+    relative one from the folder). A database that is not there is an error,
+    never a new empty one.
+    """
+    url = str(record["storage"])
+    file = sqlite_file(url)
+    if file is None:
+        return url
+    candidates = []
+    if record.get("storage_file"):
+        candidates.append(folder / str(record["storage_file"]))
+    elif file.name == "study.db" and file.is_absolute() and file.parent != folder.resolve():
+        candidates.append(folder / "study.db")
+    candidates.append(file if file.is_absolute() else folder / file)
+    for candidate in candidates:
+        if candidate.is_file():
+            return f"sqlite:///{candidate.resolve()}"
+    raise ConfigError(
+        f"{str(folder / SWEEP_FILE)!r} records the study {record.get('study')!r} in {url}, "
+        f"but no database is at {' or '.join(repr(str(c)) for c in candidates)}. Copy the "
+        "study's database there (or draw the folder the sweep ran in)."
+    )
 
 
 def plot_study(runs: Sequence[str | Path], out: str | Path) -> Path | None:
     """Draw the study of a sweep folder into ``out``; None when ``runs`` is not one sweep folder."""
-    if len(runs) != 1 or not (Path(runs[0]) / SWEEP_FILE).is_file():
+    if len(runs) != 1:
+        return None
+    folder = Path(runs[0])
+    if not (folder / SWEEP_FILE).is_file():
+        studies = sorted((folder / STUDIES_DIR).glob(f"*/{SWEEP_FILE}"))
+        if studies:  # a work dir holding only named studies: say which folders to draw
+            listed = ", ".join(str(s.parent) for s in studies)
+            raise ConfigError(
+                f"{str(folder)!r} holds no default study, but named studies in {listed}: "
+                "give `runner-cli plot` one of those folders."
+            )
         return None
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import optuna
+
+    optuna = import_optuna()
     from optuna.trial import TrialState
 
-    record = json.loads((Path(runs[0]) / SWEEP_FILE).read_text())
+    record = json.loads((folder / SWEEP_FILE).read_text())
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.load_study(study_name=record["study"], storage=record["storage"])
+    study = optuna.load_study(study_name=record["study"], storage=storage_of(folder, record))
     metric = study.user_attrs.get("metric", "objective value")
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     pruned = study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import runpy
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +158,14 @@ def _check_range(entry: str, kind: str, args: dict[str, Any]) -> dict[str, Any]:
                 f"{where}: log=True and step={step!r} cannot be combined (Optuna samples a log "
                 "scale without steps): drop step for a log scale, or drop log=True for steps."
             )
+        span, stride = Decimal(str(high)) - Decimal(str(low)), Decimal(str(step))
+        if span % stride:
+            top = Decimal(str(low)) + (span // stride) * stride
+            raise ConfigError(
+                f"{where}: step={step!r} does not divide the range {low!r}..{high!r}, so "
+                f"{high!r} could never be tried (Optuna would lower high to {_plain(top)}). "
+                f"Set high={_plain(top)}, or a step that divides high - low."
+            )
     if log and kind == "float" and low <= 0:
         raise ConfigError(
             f"{where}: log=True needs low > 0 (a log scale has no zero or negative values), "
@@ -169,6 +178,11 @@ def _check_range(entry: str, kind: str, args: dict[str, Any]) -> dict[str, Any]:
             f"got low={low!r}: set low=1 or more, or drop log=True."
         )
     return args
+
+
+def _plain(value: Decimal) -> str:
+    """A decimal as Python would write the number (``0.6``, ``12``)."""
+    return repr(int(value)) if value == value.to_integral_value() else repr(float(value))
 
 
 def _positive_example(high: float) -> str:
@@ -190,7 +204,7 @@ def suggest(trial: Any, space: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
 
 
 def grid(space: Mapping[str, Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """The grid sampler's search space: categorical choices, or int ranges by step."""
+    """The grid sampler's search space: categorical choices, or int/float ranges by step."""
     out: dict[str, list[Any]] = {}
     for key, spec in space.items():
         if spec["type"] == "categorical":
@@ -198,11 +212,123 @@ def grid(space: Mapping[str, Mapping[str, Any]]) -> dict[str, list[Any]]:
         elif spec["type"] == "int":
             out[key] = list(range(spec["low"], spec["high"] + 1, spec.get("step") or 1))
         elif spec.get("step"):
-            count = int(round((spec["high"] - spec["low"]) / spec["step"])) + 1
-            out[key] = [spec["low"] + i * spec["step"] for i in range(count)]
+            out[key] = float_grid(spec["low"], spec["high"], spec["step"])
         else:
             raise ConfigError(
                 f"--sampler grid needs a finite grid, but space[{key!r}] is a float without "
                 "step: add step=..., make it categorical, or use --sampler tpe/random."
             )
     return out
+
+
+def float_grid(low: float, high: float, step: float) -> list[float]:
+    """``low, low + step, ...`` up to ``high``, in decimal arithmetic (no float drift).
+
+    As Optuna's ``suggest_float(step=...)``: the largest point is the largest
+    multiple of ``step`` above ``low`` that is not above ``high``.
+    """
+    start, stride = Decimal(str(low)), Decimal(str(step))
+    count = int((Decimal(str(high)) - start) // stride) + 1
+    return [float(start + i * stride) for i in range(count)]
+
+
+def distributions(space: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Optuna's distribution for each entry (what ``suggest`` asks for)."""
+    from optuna.distributions import (
+        CategoricalDistribution,
+        FloatDistribution,
+        IntDistribution,
+    )
+
+    out: dict[str, Any] = {}
+    for key, spec in space.items():
+        args = {k: v for k, v in spec.items() if k != "type"}
+        if spec["type"] == "float":
+            out[key] = FloatDistribution(**args)
+        elif spec["type"] == "int":
+            out[key] = IntDistribution(**args)
+        else:
+            out[key] = CategoricalDistribution(list(args["choices"]))
+    return out
+
+
+def check_paths(space: Mapping[str, Any], cfg: Mapping[str, Any], where: str) -> None:
+    """Every key must be a path the run reads: checked against the loaded config ``cfg``.
+
+    The parents of a path must exist in the config (a value put under a key
+    nothing reads changes nothing). A top-level key must be a dict or a key
+    the Runner reads: a config's own variable (``lr = 0.01`` used as
+    ``optimizer=dict(lr=lr)``) was substituted when the file was loaded, so
+    setting it afterwards changes nothing.
+    """
+    from runner_core.runner.config_keys import OTHER_KNOWN_KEYS
+    from runner_core.runner.runner import RUNNER_KEYS
+
+    known = (*RUNNER_KEYS, *OTHER_KNOWN_KEYS)
+    for key in space:
+        entry = f"space[{key!r}] in {where}"
+        parts = key.split(".")
+        node: Any = cfg
+        for depth, part in enumerate(parts[:-1]):
+            child = _child(node, part)
+            if child is _MISSING:
+                at = ".".join(parts[:depth]) or "the top level"
+                keys = list(node) if isinstance(node, Mapping) else []
+                full = ".".join(parts[: depth + 1])
+                near = [".".join([*parts[:depth], str(k)]) for k in keys]
+                raise ConfigError(
+                    f"{entry}: the config has no {'.'.join(parts[: depth + 1])!r}, so nothing "
+                    f"would read {key!r}.{_suggest(cfg, parts, near, full)} Keys at {at}: "
+                    f"{', '.join(map(str, keys)) or '(none)'}."
+                )
+            if not isinstance(child, (Mapping, list, tuple)):
+                raise ConfigError(
+                    f"{entry}: {'.'.join(parts[: depth + 1])!r} is {child!r} in the config, not a "
+                    f"dict, so {key!r} names nothing. Give the path of a value inside a dict."
+                )
+            node = child
+        if len(parts) > 1 or key in known:
+            continue
+        value = cfg.get(key, _MISSING)
+        if value is _MISSING:
+            raise ConfigError(
+                f"{entry}: {key!r} is not a config key the run reads (a top-level key must be "
+                f"one the Runner reads).{_suggest(cfg, parts, known, key)} Give the full path, "
+                "e.g. 'optim_wrapper.optimizer.lr'."
+            )
+        if not isinstance(value, Mapping):
+            raise ConfigError(
+                f"{entry}: {key!r} is a variable of the config file, not a setting the run "
+                "reads: variables are substituted where the file uses them when it is loaded, "
+                f"so setting {key!r} afterwards changes nothing.{_suggest(cfg, parts, (), key)} "
+                "Give the full path of the setting to tune."
+            )
+
+
+_MISSING = object()
+
+
+def _child(node: Any, part: str) -> Any:
+    if isinstance(node, Mapping):
+        return node.get(part, _MISSING)
+    if isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+        return node[int(part)]
+    return _MISSING
+
+
+def _leaf_paths(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """``(dotted path, value)`` of every value in nested dicts."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            path = f"{prefix}{key}"
+            yield path, value
+            yield from _leaf_paths(value, f"{path}.")
+
+
+def _suggest(cfg: Mapping[str, Any], parts: list[str], near: Any, word: str) -> str:
+    """`` Did you mean ...?`` : paths in the config ending with the key's path, else a close key."""
+    tail = ".".join(parts)
+    ends = [p for p, _ in _leaf_paths(cfg) if p.endswith(f".{tail}")]
+    if ends:
+        return " Did you mean " + " or ".join(repr(p) for p in ends[:3]) + "?"
+    return did_you_mean(word, [str(k) for k in near])

@@ -10,6 +10,15 @@ A worker that dies (killed, machine lost) leaves its trial RUNNING. On this
 machine a worker notices at once (the trial records host and process id)
 and marks it FAIL; elsewhere Optuna's heartbeat does after a grace period.
 The failed trial's parameters are queued again, so the sweep loses nothing.
+
+A trial whose training fails (a NaN loss, an exception in the model) is a
+FAIL trial with its reason in the ``failed_because`` user attribute; it
+counts towards ``--trials`` and the sweep goes on. A mistake every trial
+would repeat (:func:`stops_the_sweep`) stops the sweep at once instead.
+
+The default study (named after the config) keeps its files in WORK_DIR
+itself; any other ``--study NAME`` keeps them in WORK_DIR/studies/NAME, so
+studies sharing a work dir (and its study.db) never overwrite each other.
 """
 
 from __future__ import annotations
@@ -27,15 +36,52 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner_core.errors import ConfigError
+from runner_core.errors import (
+    BuildError,
+    BuildValueError,
+    ConfigError,
+    HookError,
+    RegistryError,
+    RunnerError,
+)
 
-from .space import grid, suggest
+from .space import distributions, grid, suggest
 
 #: seconds between a worker's heartbeats, and after how long without one a trial is stale
 HEARTBEAT_SECONDS = 30
 GRACE_SECONDS = 120
 #: the file that marks a work dir as a sweep (read by ``runner-cli plot``)
 SWEEP_FILE = "sweep.json"
+#: where a study other than the default one keeps its trials and summary files
+STUDIES_DIR = "studies"
+
+
+class MissingPackageError(RunnerError, ModuleNotFoundError):
+    """A package the sweep needs (Optuna, a database driver) is not installed."""
+
+
+def import_optuna() -> Any:
+    """``optuna``, or a :class:`MissingPackageError` saying how to install it."""
+    try:
+        import optuna
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] != "optuna":
+            raise
+        raise MissingPackageError(
+            "runner-cli sweep needs Optuna, which is not installed in this environment: "
+            "pip install runner-sweep (or pip install optuna)."
+        ) from exc
+    return optuna
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of an ``sqlite:///PATH`` URL (relative or absolute), else None."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url[len("sqlite:///") :].split("?", 1)[0]
+    if not path or path == ":memory:":
+        return None
+    return Path(path)
 
 
 @dataclass
@@ -59,11 +105,29 @@ class SweepOptions:
 
     @property
     def storage_url(self) -> str:
-        return self.storage or f"sqlite:///{(self.work_dir / 'study.db').resolve()}"
+        """The storage URL; a relative SQLite path is made absolute (from the cwd, as given)."""
+        if self.storage is None:
+            return f"sqlite:///{(self.work_dir / 'study.db').resolve()}"
+        file = sqlite_file(self.storage)
+        if file is not None and not file.is_absolute():
+            query = self.storage.partition("?")[2]
+            return f"sqlite:///{file.resolve()}" + (f"?{query}" if query else "")
+        return self.storage
 
     @property
     def study_name(self) -> str:
         return self.study or Path(self.config).stem
+
+    @property
+    def study_dir(self) -> Path:
+        """Where this study's trials, sweep.json and best_config.py go.
+
+        WORK_DIR for the default study (named after the config), as before;
+        WORK_DIR/studies/NAME for any other ``--study NAME``.
+        """
+        if self.study is None or self.study == Path(self.config).stem:
+            return self.work_dir
+        return self.work_dir / STUDIES_DIR / self.study
 
 
 def load_config(path: str, cfg_options: list[str]) -> Any:
@@ -117,21 +181,20 @@ def make_pruner(name: str) -> Any:
 def open_study(opts: SweepOptions) -> tuple[Any, Any]:
     """Create or load the study (several workers may race to create it: both succeed);
     return it and its storage."""
-    import optuna
+    optuna = import_optuna()
 
+    check_study_name(opts)
     opts.work_dir.mkdir(parents=True, exist_ok=True)
+    file = sqlite_file(opts.storage_url)
+    if file is not None and not file.parent.is_dir():
+        raise ConfigError(
+            f"--storage {opts.storage}: the folder {str(file.parent)!r} of the database file "
+            "does not exist. Create it first (mkdir -p), or give --storage a path in an "
+            "existing folder."
+        )
     for attempt in range(1, 6):
         try:
-            with warnings.catch_warnings():  # heartbeats are "experimental" since Optuna 2.9
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                storage = optuna.storages.RDBStorage(
-                    opts.storage_url,
-                    heartbeat_interval=HEARTBEAT_SECONDS,
-                    grace_period=GRACE_SECONDS,
-                    engine_kwargs={"connect_args": {"timeout": 60}}
-                    if opts.storage_url.startswith("sqlite")
-                    else {},
-                )
+            storage = _rdb_storage(optuna, opts)
             study = optuna.create_study(
                 storage=storage,
                 study_name=opts.study_name,
@@ -155,7 +218,80 @@ def open_study(opts: SweepOptions) -> tuple[Any, Any]:
     stored = study.user_attrs.get("metric")
     if opts.metric is not None and stored is not None and stored != opts.metric:
         raise ConfigError(_metric_mismatch(opts, stored))
+    check_space_matches_study(opts, study)
     return study, storage
+
+
+#: the package to install for a database driver SQLAlchemy could not import
+_DRIVER_PACKAGES = {
+    "psycopg": "'psycopg[binary]'",
+    "psycopg2": "psycopg2-binary",
+    "MySQLdb": "mysqlclient",
+    "pymysql": "PyMySQL",
+}
+
+
+def _rdb_storage(optuna: Any, opts: SweepOptions) -> Any:
+    """Optuna's RDB storage for ``opts.storage_url``; a missing database driver is named."""
+    try:
+        with warnings.catch_warnings():  # heartbeats are "experimental" since Optuna 2.9
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                opts.storage_url,
+                heartbeat_interval=HEARTBEAT_SECONDS,
+                grace_period=GRACE_SECONDS,
+                engine_kwargs={"connect_args": {"timeout": 60}}
+                if opts.storage_url.startswith("sqlite")
+                else {},
+            )
+    except ImportError as exc:
+        missing = exc if exc.name else exc.__cause__  # Optuna re-raises SQLAlchemy's
+        name = (getattr(missing, "name", None) or "").split(".")[0]
+        if not name or name == "optuna":
+            raise
+        package = _DRIVER_PACKAGES.get(name, name)
+        raise MissingPackageError(
+            f"--storage {opts.storage_url.split('://')[0]}://...: its database driver "
+            f"{name!r} is not installed: pip install {package} (or give --storage another "
+            "URL; the default is a SQLite file in WORK_DIR)."
+        ) from exc
+
+
+def check_study_name(opts: SweepOptions) -> None:
+    """A study name is a folder name under WORK_DIR/studies: no separators, no leading dot."""
+    name = opts.study_name
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        raise ConfigError(
+            f"--study {name!r}: a study name cannot be empty, contain '/' or '\\', or start "
+            "with '.' (its files go to WORK_DIR/studies/NAME). Give a plain name such as "
+            "--study lr-search."
+        )
+
+
+def check_space_matches_study(opts: SweepOptions, study: Any) -> None:
+    """Refuse a space whose entry Optuna cannot continue the study with, before any trial.
+
+    Optuna itself would refuse it only inside the next trial (leaving a FAIL
+    trial): changing a parameter's kind, or a categorical's choices.
+    """
+    from optuna.distributions import check_distribution_compatibility
+
+    wanted = distributions(opts.space)
+    seen: set[str] = set()
+    for trial in study.get_trials(deepcopy=False):
+        for name, old in trial.distributions.items():
+            if name in seen or name not in wanted:
+                continue
+            seen.add(name)
+            try:
+                check_distribution_compatibility(old, wanted[name])
+            except ValueError as exc:
+                raise ConfigError(
+                    f"space[{name!r}] changed since the study {opts.study_name!r} in "
+                    f"{opts.storage_url} tried it: it was {old}, now {wanted[name]}, and "
+                    f"Optuna cannot continue a study with it ({str(exc).rstrip('.')}). Put the entry back as "
+                    f"it was, or give --study NEW_NAME (or another --work-dir) for a new study."
+                ) from exc
 
 
 def _metric_mismatch(opts: SweepOptions, stored: str) -> str:
@@ -216,21 +352,75 @@ def recover_dead_trials(study: Any, rdb: Any) -> list[int]:
     return recovered
 
 
-def finished_count(study: Any) -> tuple[int, int]:
-    """(complete + pruned trials, running trials)."""
+def counted(trial: Any) -> bool:
+    """Whether ``trial`` counts towards ``--trials``: complete, pruned, or failed in training.
+
+    A trial cut short (Ctrl-C, a signal, its worker died) or refused before
+    training does not count: its values are tried again.
+    """
     from optuna.trial import TrialState
 
-    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+    if trial.state in (TrialState.COMPLETE, TrialState.PRUNED):
+        return True
+    return trial.state == TrialState.FAIL and bool(trial.user_attrs.get("counted"))
+
+
+def finished_count(study: Any) -> tuple[int, int]:
+    """(counted trials: complete, pruned or failed in training; running trials)."""
+    from optuna.trial import TrialState
+
+    done = [t for t in study.get_trials(deepcopy=False) if counted(t)]
     running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     return len(done), len(running)
 
 
-def trial_dir(work_dir: Path, number: int) -> Path:
-    return work_dir / "trials" / f"{number:03d}"
+def grid_exhausted(opts: SweepOptions, study: Any) -> int | None:
+    """With ``--sampler grid``, the grid's size once every point has a counted trial, else None.
+
+    Optuna's grid sampler would start over on points already tried.
+    """
+    if opts.sampler != "grid":
+        return None
+    points = grid(opts.space)
+    size = 1
+    for values in points.values():
+        size *= len(values)
+    tried = {
+        tuple(repr(t.params.get(key)) for key in points)
+        for t in study.get_trials(deepcopy=False)
+        if counted(t)
+    }
+    return size if len(tried) >= size else None
+
+
+def trial_dir(study_dir: Path, number: int) -> Path:
+    return study_dir / "trials" / f"{number:03d}"
+
+
+def stops_the_sweep(exc: BaseException) -> bool:
+    """Whether a trial's error is a mistake every trial would repeat, so the sweep stops.
+
+    Those are the input errors: a config, registry or hook error (a misspelt
+    key or type, a --metric the evaluator never reports), a build error about
+    the arguments themselves (not a :class:`BuildValueError`, which a sampled
+    value can cause), and an import or syntax error. Anything else (a NaN
+    loss, an exception while training) fails only this trial.
+    """
+    if isinstance(exc, BuildValueError):
+        return False
+    return isinstance(
+        exc, (ConfigError, RegistryError, HookError, BuildError, ImportError, SyntaxError)
+    )
+
+
+def one_line(exc: BaseException) -> str:
+    """``exc`` as one line: its message, after its type unless it is one of runner's errors."""
+    message = " ".join(str(exc).split()) or "(no message)"
+    return message if isinstance(exc, RunnerError) else f"{type(exc).__name__}: {message}"
 
 
 def run_trial(opts: SweepOptions, trial: Any, note: Callable[[str], None]) -> float:
-    """One ordinary run in ``WORK_DIR/trials/NNN`` with the trial's parameters applied."""
+    """One ordinary run in ``STUDY_DIR/trials/NNN`` with the trial's parameters applied."""
     import optuna
 
     from runner_core import Runner
@@ -240,7 +430,14 @@ def run_trial(opts: SweepOptions, trial: Any, note: Callable[[str], None]) -> fl
     trial.set_user_attr("host", socket.gethostname())
     trial.set_user_attr("pid", os.getpid())
     params = suggest(trial, opts.space)
-    folder = trial_dir(opts.work_dir, trial.number)
+    folder = trial_dir(opts.study_dir, trial.number)
+    if folder.is_dir() and any(folder.iterdir()):
+        raise ConfigError(
+            f"The trial folder {str(folder)!r} already holds another run, so trial "
+            f"{trial.number} of the study {opts.study_name!r} would overwrite it (was the "
+            "study's database deleted or replaced?). Move that folder's trials away, or give "
+            "another --work-dir or --study."
+        )
     trial.set_user_attr("work_dir", str(folder.resolve()))
     note(f"runner-cli sweep: trial {trial.number} in {folder}: {_short(params)}")
     cfg = load_config(opts.config, opts.cfg_options)
@@ -292,6 +489,10 @@ class Surplus(Exception):
     """Another worker took the study's last trial slot while this one asked for a trial."""
 
 
+class TrialFailed(Exception):
+    """A trial's training failed; Optuna marks it FAIL and the sweep goes on."""
+
+
 #: Optuna's report of a trial that raised: a warning with the traceback, then "with value None"
 _TRIAL_FAILED = re.compile(r"Trial \d+ failed with ")
 _NO_VALUE = re.compile(r"Trial \d+ failed with value None\.$")
@@ -329,7 +530,7 @@ def optuna_failure_reports(show: bool) -> Iterator[None]:
 
 def sweep(opts: SweepOptions, note: Callable[[str], None], poll: float = 1.0) -> Any:
     """Run trials until the study has ``opts.trials`` finished ones; return the study."""
-    import optuna
+    optuna = import_optuna()
     from optuna.trial import TrialState
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -342,12 +543,24 @@ def sweep(opts: SweepOptions, note: Callable[[str], None], poll: float = 1.0) ->
         ahead = [
             t
             for t in study.get_trials(deepcopy=False)
-            if t.number < trial.number and t.state != TrialState.FAIL
+            if t.number < trial.number and (t.state == TrialState.RUNNING or counted(t))
         ]
         if len(ahead) >= opts.trials:
             trial.set_user_attr("failed_because", "surplus: the study already had its trials")
             raise Surplus
-        return run_trial(opts, trial, note)
+        try:
+            return run_trial(opts, trial, note)
+        except (optuna.TrialPruned, TrialPreempted):
+            raise
+        except Exception as exc:
+            reason = one_line(exc)
+            trial.set_user_attr("failed_because", reason)
+            if stops_the_sweep(exc):  # not a result: left out of the table, not counted
+                trial.set_user_attr("setup_error", True)
+                raise
+            trial.set_user_attr("counted", True)
+            note(f"runner-cli sweep: trial {trial.number} failed: {reason}")
+            raise TrialFailed(reason) from exc
 
     waiting = False
     while True:
@@ -361,6 +574,14 @@ def sweep(opts: SweepOptions, note: Callable[[str], None], poll: float = 1.0) ->
         done, running = finished_count(study)
         if done >= opts.trials:
             break
+        size = grid_exhausted(opts, study)
+        if size is not None:
+            note(
+                f"runner-cli sweep: every point of the grid ({size}) has been tried, so the "
+                f"study stops at {done} trials rather than repeat points for --trials "
+                f"{opts.trials}."
+            )
+            break
         if done + running >= opts.trials:
             # the last trials run in other workers: wait, and take over if one dies
             if not waiting:
@@ -372,28 +593,38 @@ def sweep(opts: SweepOptions, note: Callable[[str], None], poll: float = 1.0) ->
             # optimize() (rather than ask/tell) keeps Optuna's heartbeat for the trial,
             # marks pruned trials PRUNED and failed ones FAIL before re-raising
             with optuna_failure_reports(show=opts.debug):
-                study.optimize(objective, n_trials=1, catch=())
+                study.optimize(objective, n_trials=1, catch=(TrialFailed,))
         except Surplus:
             continue
     return study
 
 
 def write_sweep_file(opts: SweepOptions) -> None:
-    """``WORK_DIR/sweep.json``: where the study is (``runner-cli plot WORK_DIR`` reads it)."""
-    record = {
+    """``STUDY_DIR/sweep.json``: where the study is (``runner-cli plot STUDY_DIR`` reads it).
+
+    A SQLite file inside WORK_DIR is also recorded relative to STUDY_DIR
+    (``storage_file``), so a moved or copied sweep folder is drawn from its own
+    database.
+    """
+    record: dict[str, Any] = {
         "config": str(Path(opts.config).resolve()),
         "storage": opts.storage_url,
         "study": opts.study_name,
         "direction": opts.direction,
     }
-    path = opts.work_dir / SWEEP_FILE
+    file = sqlite_file(opts.storage_url)
+    work_dir = opts.work_dir.resolve()
+    if file is not None and file.resolve().is_relative_to(work_dir):
+        record["storage_file"] = os.path.relpath(file.resolve(), opts.study_dir.resolve())
+    opts.study_dir.mkdir(parents=True, exist_ok=True)
+    path = opts.study_dir / SWEEP_FILE
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(record, indent=2) + "\n")
     os.replace(tmp, path)
 
 
 def write_best_config(opts: SweepOptions, study: Any) -> Path | None:
-    """``WORK_DIR/best_config.py``: the config with the best trial's parameters applied."""
+    """``STUDY_DIR/best_config.py``: the config with the best trial's parameters applied."""
     from optuna.trial import TrialState
 
     if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
@@ -401,8 +632,8 @@ def write_best_config(opts: SweepOptions, study: Any) -> Path | None:
     best = study.best_trial
     cfg = load_config(opts.config, opts.cfg_options)
     cfg.merge_from_dict(dict(best.params))
-    cfg.merge_from_dict({"work_dir": str(opts.work_dir / "best")})
-    path = opts.work_dir / "best_config.py"
+    cfg.merge_from_dict({"work_dir": str(opts.study_dir / "best")})
+    path = opts.study_dir / "best_config.py"
     cfg.dump(path)
     return path
 
@@ -416,8 +647,10 @@ def trial_rows(study: Any) -> tuple[list[str], list[list[Any]]]:
     headers = ["trial", "state", metric, *keys, "seconds"]
     rows = []
     for t in study.get_trials(deepcopy=False):
-        if t.user_attrs.get("failed_because", "").startswith("surplus"):
-            continue
+        if t.user_attrs.get("setup_error") or t.user_attrs.get("failed_because", "").startswith(
+            "surplus"
+        ):
+            continue  # not results: a trial refused before training, or a surplus one
         seconds = (
             f"{(t.datetime_complete - t.datetime_start).total_seconds():.1f}"
             if t.datetime_complete and t.datetime_start

@@ -44,9 +44,13 @@ def register(subparsers: Any) -> None:
         "plot",
         help="draw logged scalars (loss, lr, metrics) of runs into a PNG",
         description="Draw the scalars of one or several runs. Each RUN is a work dir (its "
-        "newest run folder is used), a run folder, or a scalars.json file.",
+        "newest run folder is used), a run folder, or a scalars.json file. With runner-sweep "
+        "installed, a sweep folder (one holding sweep.json: WORK_DIR, or "
+        "WORK_DIR/studies/NAME) draws its study's history and parameter importances.",
     )
-    parser.add_argument("runs", nargs="+", metavar="RUN", help="work dir, run folder or file")
+    parser.add_argument(
+        "runs", nargs="+", metavar="RUN", help="work dir, run folder, file, or sweep folder"
+    )
     parser.add_argument(
         "--keys",
         help="comma-separated keys to draw, e.g. loss,accuracy/top1 (default: every logged "
