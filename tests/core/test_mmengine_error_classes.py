@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from runner_core import Runner
-from runner_core.checkpoint import CheckpointError, load_checkpoint
+from runner_core.checkpoint import CheckpointEOFError, CheckpointError, load_checkpoint
 from runner_core.errors import ConfigError, ConfigTypeError, RegistryError, RunnerError
 
 
@@ -111,6 +111,7 @@ def test_an_empty_checkpoint_is_an_eof_error(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match=r"is empty \(0 bytes\)") as info:
         load_checkpoint(empty)
     assert isinstance(info.value, EOFError)  # MMEngine: torch.load's EOFError
+    assert isinstance(info.value, CheckpointEOFError)  # public
 
 
 @pytest.mark.parametrize(("under", "code"), [(True, errno.ENOTDIR), (False, errno.EEXIST)])
@@ -158,3 +159,4 @@ def test_dataloader_mistakes_are_type_errors() -> None:
     with pytest.raises(ConfigError, match="Did you mean 'shuffle'") as info:
         Runner.build_dataloader(dict(dataset=data, batch_size=2, shufle=True))
     assert isinstance(info.value, TypeError)  # MMEngine: DataLoader's unexpected keyword
+

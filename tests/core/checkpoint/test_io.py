@@ -21,6 +21,7 @@ import torch
 from runner_core.checkpoint import (
     TEMP_FILE_PATTERN,
     CheckpointError,
+    CheckpointModuleNotFoundError,
     cleanup_orphaned_temp_files,
     find_unsafe,
     load_checkpoint,
@@ -521,4 +522,6 @@ def test_missing_module_with_allow_pickle_is_a_module_not_found_error(tmp_path: 
     with pytest.raises(ModuleNotFoundError) as caught:  # as MMEngine's torch.load raises
         load_checkpoint(tmp_path / "p.pth", allow_pickle=True)
     assert isinstance(caught.value, CheckpointError) and caught.value.name == "gone_mod"
+    # its own class is public, to catch it apart from other missing modules
+    assert isinstance(caught.value, CheckpointModuleNotFoundError)
     assert "p.pth" in str(caught.value) and "gone_mod.Palette" in str(caught.value)

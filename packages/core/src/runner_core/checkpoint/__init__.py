@@ -1,7 +1,11 @@
 """Checkpoint I/O: atomic save, verified and safe load, finding, pruning, loading into a model.
 
 API (all failures raise :class:`CheckpointError`, naming the file and the fix; a write the
-OS refused raises :class:`CheckpointWriteError`, an ``OSError`` with its ``errno`` too):
+OS refused raises :class:`CheckpointWriteError`, an ``OSError`` with its ``errno`` too; a
+missing file, an empty one and a pickle needing a missing module raise
+:class:`CheckpointNotFoundError`, :class:`CheckpointEOFError` and
+:class:`CheckpointModuleNotFoundError`, also the ``FileNotFoundError``, ``EOFError`` and
+``ModuleNotFoundError`` MMEngine's loading raises):
 
 * ``save_checkpoint(checkpoint, filename, file_client_args=None, backend_args=None, *,
   fsync=True) -> Path``: atomic, durable (``atomic.py``)
@@ -31,7 +35,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from runner_core.checkpoint.errors import (
+    CheckpointEOFError,
     CheckpointError,
+    CheckpointModuleNotFoundError,
     CheckpointNotFoundError,
     CheckpointPermissionError,
     CheckpointWriteError,
@@ -68,7 +74,9 @@ __all__ = [  # literal, so linters see the lazy names as exported
     "BackgroundWriter",
     "POINTER_NAME",
     "TEMP_FILE_PATTERN",
+    "CheckpointEOFError",
     "CheckpointError",
+    "CheckpointModuleNotFoundError",
     "CheckpointNotFoundError",
     "CheckpointPermissionError",
     "CheckpointWriteError",
@@ -94,7 +102,9 @@ __all__ = [  # literal, so linters see the lazy names as exported
     "write_pointer",
 ]
 _ERRORS = {
+    "CheckpointEOFError",
     "CheckpointError",
+    "CheckpointModuleNotFoundError",
     "CheckpointNotFoundError",
     "CheckpointPermissionError",
     "CheckpointWriteError",
