@@ -63,8 +63,36 @@ def test_overriding_run_iter_keeps_no_grad_autocast_and_hook_points(cfg) -> None
     loop = runner.val_loop
     assert loop.batches == len(loop.dataloader) > 0
     assert loop.grad_enabled == {False}
-    assert record.val_dtypes == {torch.bfloat16}  # the hook points ran, under autocast
+    assert record.val_dtypes == {torch.bfloat16}  # the hook points ran; the step autocast
     assert "accuracy/top1" in metrics
+
+
+def test_fp16_autocasts_the_step_only_not_hooks_or_metrics(cfg) -> None:
+    """As MMEngine: a metric's or hook's own arithmetic keeps full precision."""
+    from runner_core.evaluator import BaseMetric
+    from runner_core.hooks import Hook
+
+    seen: dict[str, set[bool]] = {"metric": set(), "hook": set(), "step": set()}
+
+    class Probe(BaseMetric):
+        def process(self, data_batch, data_samples) -> None:
+            seen["metric"].add(torch.is_autocast_enabled("cpu"))
+            self.results.append(1)
+
+        def compute_metrics(self, results) -> dict:
+            return {"n": len(results)}
+
+    class Points(Hook):
+        def after_val_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+            seen["hook"].add(torch.is_autocast_enabled("cpu"))
+            seen["step"].add(outputs["pred"].dtype == torch.bfloat16)
+
+    cfg["val_cfg"] = dict(fp16=True)
+    cfg["val_evaluator"] = Probe()
+    runner = Runner.from_cfg(Config(cfg))
+    runner.register_hook(Points())
+    assert runner.val()["n"] > 0
+    assert seen == {"metric": {False}, "hook": {False}, "step": {True}}
 
 
 def test_overriding_evaluate_adds_metrics_that_hooks_see(cfg) -> None:

@@ -2,8 +2,11 @@
 
 Extension points, as in MMEngine: ``run_iter(idx, data_batch)`` (one batch:
 hook points, the model step, the evaluator) and, ours, ``evaluate()`` (the
-metrics of the whole pass). Overriding either keeps ``torch.no_grad``,
-``fp16`` autocast and the fast hook path, which live in ``run()``.
+metrics of the whole pass). Overriding either keeps ``torch.no_grad`` and
+the fast hook path, which live in ``run()``. ``fp16`` autocast covers the
+model's step only, in ``run_iter`` (as MMEngine's): data loading, hooks and
+metrics run in full precision, and a ``run_iter`` of your own calls the step
+inside ``self.autocast()`` to keep it.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ class BaseEvalLoop(BaseLoop):
         # MMEngine leaves it, so predictions with runner.model after val()/test() are
         # deterministic; Runner.run_validation puts training's mode back.
         runner.model.eval()
-        with torch.no_grad(), self.autocast():
+        with torch.no_grad():
             for idx, data_batch in enumerate(self.dataloader):
                 self.run_iter(idx, data_batch)
         metrics = self.evaluate()
@@ -56,14 +59,18 @@ class BaseEvalLoop(BaseLoop):
         return metrics
 
     def run_iter(self, idx: int, data_batch: Any) -> Any:
-        """One batch: ``before_<mode>_iter``, the model step, the evaluator,
-        ``after_<mode>_iter``; returns the model's outputs."""
+        """One batch: ``before_<mode>_iter``, the model step (under autocast with
+        ``fp16``), the evaluator, ``after_<mode>_iter``; returns the model's outputs."""
         runner = self.runner
         points = runner.hook_points
         before, step, after = _ITER_NAMES[self.mode or "val"]
         getattr(points, before)(runner, idx, data_batch)
         try:
-            outputs = getattr(runner.model, step)(data_batch)
+            if self.fp16:  # the step alone: metrics and hooks keep full precision
+                with self.autocast():
+                    outputs = getattr(runner.model, step)(data_batch)
+            else:
+                outputs = getattr(runner.model, step)(data_batch)
         except Exception as exc:
             add_note(exc, f"Raised in {step} at {self.mode} batch {idx}.")
             raise
