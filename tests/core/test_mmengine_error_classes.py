@@ -160,3 +160,84 @@ def test_dataloader_mistakes_are_type_errors() -> None:
         Runner.build_dataloader(dict(dataset=data, batch_size=2, shufle=True))
     assert isinstance(info.value, TypeError)  # MMEngine: DataLoader's unexpected keyword
 
+
+@pytest.mark.parametrize(
+    ("arguments", "standard", "message"),
+    [
+        (dict(log_level="WARNNING"), KeyError, "Did you mean 'WARNING'"),
+        (dict(randomness=dict(seed=1.5)), TypeError, r"randomness.seed=1.5 is not valid"),
+        (
+            dict(env_cfg=dict(mp_cfg=dict(opencv_num_threads="2"))),
+            TypeError,
+            "opencv_num_threads='2' is not valid",
+        ),
+        (dict(env_cfg=["cudnn_benchmark"]), AttributeError, "env_cfg is a list, but it must be"),
+        (dict(randomness=[42]), TypeError, "randomness is a list, but it must be"),
+        (
+            dict(default_hooks=[dict(type="LoggerHook")]),
+            AttributeError,
+            "default_hooks is a list, but it must be a dict of role name -> hook config",
+        ),
+        (
+            dict(custom_hooks=dict(type="EMAHook")),
+            TypeError,
+            "custom_hooks is a dict, but it must be a list of hook configs",
+        ),
+        (dict(work_dir=123), TypeError, "work_dir=123 is not valid"),
+        (
+            dict(log_processor=dict(custom_cfg=[dict(data_src="loss", method_name="maximum")])),
+            KeyError,
+            r"method_name must be one of .*Did you mean 'max'",
+        ),
+        (
+            dict(log_processor=dict(custom_cfg=[dict(method_name="max")])),
+            AssertionError,
+            r"custom_cfg\[0\] needs data_src",
+        ),
+        (
+            dict(log_processor=dict(custom_cfg=dict(data_src="loss", method_name="max"))),
+            TypeError,
+            "custom_cfg must be a list of dict",
+        ),
+        (
+            dict(log_processor=dict(custom_cfg=[dict(data_src="loss"), dict(data_src="loss")])),
+            AssertionError,
+            "logs 'loss' twice",
+        ),
+        (dict(log_processor=dict(window_size="10")), AssertionError, "window_size='10'"),
+    ],
+)
+def test_runner_argument_mistakes_are_mmengines_error_classes(
+    tmp_path: Path, arguments: dict, standard: type, message: str
+) -> None:
+    arguments.setdefault("work_dir", str(tmp_path))
+    with pytest.raises(ConfigError, match=message) as info:
+        Runner(model=nn.Linear(2, 2), **arguments)
+    assert isinstance(info.value, standard)  # what MMEngine 0.10.7 raises
+    assert not str(info.value).startswith(("'", '"'))  # a KeyError's message is not quoted
+
+
+def test_compile_mistakes_are_mmengines_error_classes() -> None:
+    from runner_core.runner.compile import compile_options
+
+    with pytest.raises(ConfigError, match="compile must be True, False or a dict") as info:
+        compile_options("yes")
+    assert isinstance(info.value, AssertionError)  # MMEngine asserts a dict or a bool
+    with pytest.raises(ConfigError, match="Did you mean 'backend'") as info:
+        compile_options(dict(backnd="eager"))
+    assert isinstance(info.value, TypeError)  # torch.compile's unexpected keyword
+
+
+def test_a_negative_seed_stays_a_value_error_only(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="randomness.seed=-1") as info:
+        Runner(model=nn.Linear(2, 2), work_dir=str(tmp_path), randomness=dict(seed=-1))
+    assert not isinstance(info.value, TypeError)  # numpy's seeding: a ValueError
+
+
+def test_a_number_as_experiment_name_is_a_name_as_in_mmengine(tmp_path: Path) -> None:
+    from runner_core import Config
+
+    cfg = Config(dict(model=dict(type="Linear", in_features=2, out_features=2)))
+    cfg.work_dir, cfg.experiment_name = str(tmp_path), 123
+    runner = Runner.from_cfg(cfg)
+    assert runner.experiment_name == "123"

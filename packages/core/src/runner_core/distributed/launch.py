@@ -310,7 +310,7 @@ def setup_multiprocessing(
         ("omp_num_threads", omp_num_threads),
     ):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ConfigError(
+            raise ConfigTypeError(  # a TypeError too, as cv2.setNumThreads raises
                 f"env_cfg.mp_cfg.{key}={value!r} is not valid: give a whole number of threads "
                 "per process, e.g. 1."
             )

@@ -26,7 +26,14 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..errors import ConfigError, RunnerError, did_you_mean
+from ..errors import (
+    ConfigAssertionError,
+    ConfigError,
+    ConfigKeyError,
+    ConfigTypeError,
+    RunnerError,
+    did_you_mean,
+)
 from .metric_summary import summarise_groups
 
 _METHODS = ("mean", "min", "max", "current")
@@ -39,6 +46,11 @@ TIME_KEYS = ("time", "data_time")
 
 class LogModeError(RunnerError, AssertionError, ValueError):
     """A log was asked for a mode other than train, val or test (MMEngine asserts the same)."""
+
+
+class WindowSizeError(ConfigTypeError, AssertionError):
+    """``window_size`` that is not a whole number >= 1 or ``'global'``: an AssertionError
+    too, which MMEngine's check of its type raises."""
 
 
 class LogProcessor:
@@ -68,12 +80,23 @@ class LogProcessor:
         if window_size != "global":
             from ..value_checks import check_number
 
-            window_size = check_number(
-                window_size,
-                "log_processor.window_size",
-                minimum=1,
-                integer=True,
-                example="10 or 'global'",
+            try:
+                window_size = check_number(
+                    window_size,
+                    "log_processor.window_size",
+                    minimum=1,
+                    integer=True,
+                    example="10 or 'global'",
+                )
+            except ConfigError as exc:
+                raise WindowSizeError(str(exc)) from None
+        if isinstance(custom_cfg, (str, Mapping)) or not isinstance(
+            custom_cfg, (Sequence, type(None))
+        ):  # MMEngine indexes into it: a TypeError there
+            raise ConfigTypeError(
+                f"log_processor.custom_cfg must be a list of dict(data_src=..., "
+                f"method_name=...), got {'a dict' if isinstance(custom_cfg, Mapping) else repr(custom_cfg)}. Wrap a single entry in a list: "
+                "custom_cfg=[dict(data_src='loss', method_name='max')]."
             )
         self.window_size = window_size
         self.by_epoch = by_epoch
@@ -84,8 +107,8 @@ class LogProcessor:
         seen: dict[str, str] = {}
         for entry in self.custom_cfg:
             name = entry.get("log_name", entry["data_src"])
-            if name in seen:
-                raise ConfigError(
+            if name in seen:  # an AssertionError too, as MMEngine's check
+                raise ConfigAssertionError(
                     f"log_processor.custom_cfg logs {name!r} twice (for {seen[name]!r} and "
                     f"{entry['data_src']!r}); give each entry its own log_name."
                 )
@@ -93,8 +116,8 @@ class LogProcessor:
 
     def _check_entry(self, index: int, entry: Mapping[str, Any]) -> dict[str, Any]:
         where = f"log_processor.custom_cfg[{index}]"
-        if not isinstance(entry, Mapping):
-            raise ConfigError(
+        if not isinstance(entry, Mapping):  # MMEngine indexes into it: a TypeError
+            raise ConfigTypeError(
                 f"{where} must be a dict(data_src=..., method_name=...), got {entry!r}."
             )
         unknown = [k for k in entry if k not in _CFG_KEYS]
@@ -103,23 +126,27 @@ class LogProcessor:
             raise ConfigError(
                 f"{where} has unknown key(s) {unknown}; allowed: {list(_CFG_KEYS)}.{hints}"
             )
-        if "data_src" not in entry:
-            raise ConfigError(f"{where} needs data_src, the scalar to summarize (e.g. 'loss').")
+        if "data_src" not in entry:  # MMEngine asserts it: an AssertionError too
+            raise ConfigAssertionError(
+                f"{where} needs data_src, the scalar to summarize (e.g. 'loss')."
+            )
         method = entry.get("method_name", "mean")
-        if method not in _METHODS:
-            raise ConfigError(
+        if method not in _METHODS:  # MMEngine: KeyError, from HistoryBuffer's statistics
+            raise ConfigKeyError(
                 f"{where}.method_name must be one of {list(_METHODS)}, got {method!r}."
                 + did_you_mean(str(method), _METHODS)
             )
         window = entry.get("window_size")
-        if window == "epoch" and self.by_epoch is False:
-            raise ConfigError(f"{where}: window_size='epoch' needs an epoch-based log (by_epoch).")
+        if window == "epoch" and self.by_epoch is False:  # MMEngine asserts it
+            raise ConfigAssertionError(
+                f"{where}: window_size='epoch' needs an epoch-based log (by_epoch)."
+            )
         if (
             window is not None
             and window not in ("epoch", "global")
             and (isinstance(window, bool) or not isinstance(window, int) or window < 1)
         ):
-            raise ConfigError(
+            raise ConfigTypeError(  # MMEngine: a TypeError when it reads the window
                 f"{where}.window_size must be a positive int, 'epoch' or 'global', got {window!r}."
             )
         return dict(entry, method_name=method)

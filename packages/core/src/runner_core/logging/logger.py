@@ -163,9 +163,10 @@ def _level(level: str | int) -> int:
         return level
     value = logging.getLevelName(str(level).upper())
     if not isinstance(value, int):
-        from ..errors import ConfigError, did_you_mean
+        from ..errors import ConfigKeyError, did_you_mean
 
-        raise ConfigError(
+        # a KeyError too: MMEngine looks the name up in logging's table of levels
+        raise ConfigKeyError(
             f"log_level={level!r} is not a logging level."
             + did_you_mean(str(level).upper(), ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
         )

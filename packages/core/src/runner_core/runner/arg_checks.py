@@ -8,18 +8,20 @@ that does not exist is a mistake in the input, not a failure of the run),
 
 from __future__ import annotations
 
+import numbers
 import os
 import warnings
 from collections.abc import Mapping
 from typing import Any
 
 from ..errors import (
-    ConfigAssertionError,
     ConfigError,
     ConfigFileNotFoundError,
     ConfigTypeError,
     did_you_mean,
 )
+from .lr_scaling import EXAMPLE as _SCALE_EXAMPLE
+from .lr_scaling import base_batch_size
 
 __all__ = ["check_runner_sections", "check_runner_values"]
 
@@ -28,6 +30,23 @@ class SectionOptionError(ConfigTypeError, AssertionError):
     """An unknown ``auto_scale_lr`` option: a TypeError like our other unknown options, and
     an AssertionError, which MMEngine's check for ``base_batch_size`` raises."""
 
+
+class SectionTypeError(ConfigTypeError, AttributeError):
+    """A Runner section that must be a dict and is not (``auto_scale_lr=True``,
+    ``env_cfg=[...]``, ``default_hooks=[...]``): a TypeError, and an AttributeError,
+    which MMEngine raises calling the value's ``.get`` or ``.items``."""
+
+
+#: the sections that must be dicts: what each holds, with an example
+_DICT_SECTIONS = {
+    "auto_scale_lr": f"a dict of options, e.g. {_SCALE_EXAMPLE}",
+    "env_cfg": "a dict of options, e.g. env_cfg=dict(cudnn_benchmark=True)",
+    "randomness": "a dict of options, e.g. randomness=dict(seed=42)",
+    "default_hooks": (
+        "a dict of role name -> hook config, e.g. "
+        "default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1))"
+    ),
+}
 
 #: the options each section has (the Runner reads nothing else in them)
 _SECTION_OPTIONS = {
@@ -64,6 +83,9 @@ def check_runner_values(cfg: Mapping[str, Any]) -> None:
             )
         _require_checkpoint(load_from, "load_from")
     name = cfg.get("experiment_name")
+    # a number is a name too (MMEngine formats it into the run's names)
+    if isinstance(name, numbers.Real) and not isinstance(name, bool):
+        name = str(name)
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise ConfigError(
             f"experiment_name={name!r} is not valid: give a non-empty name (or leave it unset to "
@@ -97,14 +119,16 @@ def _require_checkpoint(path: Any, key: str) -> None:
 
 
 def check_runner_sections(sections: Mapping[str, Any]) -> None:
-    """Refuse an unknown option in ``randomness`` or ``auto_scale_lr``; warn for ``env_cfg``.
+    """Refuse a section of the wrong kind or an unknown option in ``randomness`` or
+    ``auto_scale_lr``; warn for ``env_cfg``.
 
     A typo there was silently ignored (``randomness=dict(sed=3)`` trained with
     another seed). MMEngine raises a TypeError for ``randomness`` (our error is
     one) and ignores ``env_cfg`` keys, which downstream projects may extend:
-    those only warn. ``auto_scale_lr`` enabled without ``base_batch_size`` is
-    refused too (MMEngine: RuntimeError; ours a ConfigError, a RuntimeError).
+    those only warn. ``auto_scale_lr`` enabled without a usable
+    ``base_batch_size`` is refused here, not when training starts.
     """
+    _check_containers(sections)
     for section, allowed in _SECTION_OPTIONS.items():
         options = sections.get(section)
         if not isinstance(options, Mapping):
@@ -123,9 +147,35 @@ def check_runner_sections(sections: Mapping[str, Any]) -> None:
                     message
                 )
     scale = sections.get("auto_scale_lr")
-    if isinstance(scale, Mapping) and scale.get("enable") and not scale.get("base_batch_size"):
-        raise ConfigAssertionError(
-            "auto_scale_lr is enabled but has no base_batch_size (the total batch size the "
-            "learning rate was tuned for): add e.g. auto_scale_lr=dict(enable=True, "
-            "base_batch_size=256)."
+    if isinstance(scale, Mapping) and scale.get("enable"):
+        base_batch_size(scale)
+
+
+def _check_containers(sections: Mapping[str, Any]) -> None:
+    """Each section of the right kind: a dict, a list, a path (named, with an example)."""
+    for section, what in _DICT_SECTIONS.items():
+        value = sections.get(section)
+        if value is not None and not isinstance(value, Mapping):
+            raise SectionTypeError(f"{section} is {_kind(value)}, but it must be {what}.")
+    hooks = sections.get("custom_hooks")
+    if hooks is not None and not isinstance(hooks, (list, tuple)):
+        # a TypeError, as MMEngine's registering of each item raises
+        raise ConfigTypeError(
+            f"custom_hooks is {_kind(hooks)}, but it must be a list of hook configs (or hooks), "
+            "e.g. custom_hooks=[dict(type='EMAHook')]: wrap a single hook in a list."
         )
+    work_dir = sections.get("work_dir")
+    if work_dir is not None and not isinstance(work_dir, (str, os.PathLike)):
+        raise ConfigTypeError(  # a TypeError, as MMEngine's os.path.abspath raises
+            f"work_dir={work_dir!r} is not valid: give the path of a folder, e.g. "
+            "work_dir='work_dirs/my_run'."
+        )
+
+
+def _kind(value: Any) -> str:
+    """``'a dict'`` / ``'a list'`` for a container (a ConfigDict's repr is long), else the repr."""
+    if isinstance(value, Mapping):
+        return "a dict"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return repr(value)

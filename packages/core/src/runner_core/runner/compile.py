@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigAssertionError, ConfigTypeError
 
 
 def compile_options(value: Any) -> dict[str, Any] | None:
@@ -32,11 +32,12 @@ def compile_options(value: Any) -> dict[str, Any] | None:
             from ..errors import did_you_mean
 
             hints = "".join(did_you_mean(str(k), allowed) for k in unknown)
-            raise ConfigError(
+            # a TypeError too, as torch.compile's call with an unknown keyword raises
+            raise ConfigTypeError(
                 f"compile has unknown option(s) {unknown}; torch.compile takes {allowed}.{hints}"
             )
         return dict(value)
-    raise ConfigError(
+    raise ConfigAssertionError(  # MMEngine asserts a dict or a bool: an AssertionError too
         f"compile must be True, False or a dict of torch.compile options, got {value!r}."
     )
 

@@ -7,6 +7,7 @@ States are stored as plain tensors and lists so checkpoints load with
 from __future__ import annotations
 
 import contextlib
+import numbers
 import os
 import random
 from collections.abc import Iterator, Mapping
@@ -18,9 +19,18 @@ import torch
 
 def check_seed(seed: Any) -> int:
     """``randomness.seed`` as an int, or a ConfigError naming the key (build and config check)."""
+    from ..errors import ConfigError, ConfigTypeError
     from ..value_checks import check_number
 
-    checked: int = check_number(seed, "randomness.seed", minimum=0, integer=True, example="seed=42")
+    try:
+        checked: int = check_number(
+            seed, "randomness.seed", minimum=0, integer=True, example="seed=42"
+        )
+    except ConfigError as exc:
+        if isinstance(exc, TypeError) or isinstance(seed, numbers.Integral):
+            raise  # a negative int: a ValueError, as numpy's seeding raises
+        # a fractional or NaN seed: a TypeError too, as numpy's cast to an integer raises
+        raise ConfigTypeError(str(exc)) from None
     return checked
 
 

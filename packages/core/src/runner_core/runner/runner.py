@@ -32,6 +32,7 @@ from .checkpoint_methods import CheckpointMethods
 from .compile import compile_options, maybe_compile
 from .config_keys import OTHER_KNOWN_KEYS, constructor_keys
 from .config_keys import check_top_level_keys as _check_keys
+from .lr_scaling import base_batch_size, train_batch_size
 from .parts import check_incomplete_evaluation, check_orphans, missing_message, missing_parts
 from .randomness import capture_rng_state, isolated_rng, set_random_seed
 from .resume import ResumeState
@@ -110,7 +111,6 @@ class Runner(PartsBuilding, CheckpointMethods):
         val_cfg: Mapping[str, Any] | None = None,
         test_cfg: Mapping[str, Any] | None = None,
         auto_scale_lr: Mapping[str, Any] | None = None,
-        optimizer: Any = None,
         optim_wrapper: Any = None,
         param_scheduler: Any = None,
         val_evaluator: Any = None,
@@ -129,6 +129,8 @@ class Runner(PartsBuilding, CheckpointMethods):
         randomness: Mapping[str, Any] | None = None,
         experiment_name: str | None = None,
         cfg: Any = None,
+        *,  # ours, after MMEngine's positional order (model ... cfg)
+        optimizer: Any = None,
         default_hooks_set: str | None = None,
         model_wrapper_cfg: Mapping[str, Any] | None = None,
         load_cfg: Mapping[str, Any] | None = None,
@@ -141,6 +143,10 @@ class Runner(PartsBuilding, CheckpointMethods):
 
         # lazily built parts: a config until the run that needs it
         self._train_dataloader = train_dataloader
+        # what auto_scale_lr scales by (MMEngine's): a loader with a batch sampler has none
+        self._train_batch_size_cfg = (
+            train_dataloader.get("batch_size") if isinstance(train_dataloader, Mapping) else None
+        )
         self._val_dataloader = val_dataloader
         self._test_dataloader = test_dataloader
         self._train_cfg = train_cfg
@@ -182,7 +188,7 @@ class Runner(PartsBuilding, CheckpointMethods):
         if experiment_name is None:
             filename = getattr(cfg, "filename", None)
             experiment_name = Path(filename).stem if filename else "run"
-        self.experiment_name = experiment_name
+        self.experiment_name = str(experiment_name)  # a number too, as MMEngine formats it
         if work_dir is None:  # work_dirs/<name>, or [tool.runner] work_dir_root/<name>
             work_dir = default_work_dir(getattr(cfg, "filename", None), self.experiment_name)
         self.work_dir, self.log_dir = prepare_work_dir(
@@ -597,9 +603,9 @@ class Runner(PartsBuilding, CheckpointMethods):
 
     def _scale_and_build_schedulers(self) -> Any:
         scale = self.auto_scale_lr or {}
-        if scale.get("enable") and scale.get("base_batch_size"):
-            batch = getattr(self.train_loop.dataloader, "batch_size", None) or 1
-            factor = batch * self.world_size / scale["base_batch_size"]
+        if scale.get("enable"):
+            batch = train_batch_size(self._train_batch_size_cfg, self.train_loop.dataloader)
+            factor = batch * self.world_size / base_batch_size(scale)
             # an OptimWrapperDict (one optimizer per model part) scales each of its wrappers
             wrapper = self.optim_wrapper
             wrappers = wrapper.values() if isinstance(wrapper, OptimWrapperDict) else [wrapper]
