@@ -281,6 +281,29 @@ def test_build_iter_from_epoch_classmethod() -> None:
     )
 
 
+@pytest.mark.parametrize("milestones", ["[1", "1", [1, "2"], [1.5], 3, None])
+@pytest.mark.parametrize("family", ["MultiStepLR", "MultiStepMomentum", "MultiStepParamScheduler"])
+def test_milestones_that_no_step_can_reach_are_refused(family: str, milestones) -> None:
+    """A malformed --cfg-options value (``'[1'``) used to give a schedule that never decays."""
+    cls = getattr(scheduler_pkg, family)
+    extra = {"param_name": "lr"} if family == "MultiStepParamScheduler" else {}
+    with pytest.raises(TypeError, match="milestones") as info:
+        cls(_sgd(), milestones=milestones, **extra)
+    assert isinstance(info.value, BuildError)
+    with pytest.raises(TypeError, match=r"got '\[1'"):  # as given, not repeated per iteration
+        MultiStepLR.build_iter_from_epoch(_sgd(), milestones="[1", epoch_length=4)
+
+
+def test_whole_number_milestones_are_steps() -> None:
+    opt = _sgd()
+    sched = MultiStepLR(opt, milestones=(1, 2.0), gamma=0.5)
+    assert sched.milestones == {1: 1, 2: 1}
+    for _ in range(2):
+        opt.step()
+        sched.step()
+    assert _lrs(opt) == pytest.approx(0.025)
+
+
 def test_mmengines_assertion_errors() -> None:
     for call in (
         lambda: MultiStepLR.build_iter_from_epoch(

@@ -73,8 +73,8 @@ def per_group(value: Any, optimizer: Any, name: str, owner: str) -> list[Any]:
 
 def _scale_steps(value: Any, epoch_length: int) -> Any:
     """An epoch count (or a list of them) as an iteration count."""
-    if value is None:
-        return None
+    if value is None or isinstance(value, str):  # a bad value: refused as it was given
+        return value
     if isinstance(value, (list, tuple)):
         return [v * epoch_length for v in value]
     return value * epoch_length

@@ -11,6 +11,7 @@ show in its signature (``_ParamScheduler.__init_subclass__``). The ``*LR`` and
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -145,12 +146,8 @@ class MultiStepParamScheduler(_ParamScheduler):
         gamma: float = 0.1,
         **common: Any,
     ) -> None:
-        if isinstance(milestones, (int, float)) or not isinstance(milestones, (Sequence, set)):
-            raise BuildError(
-                f"{type(self).__name__} needs milestones as a list of steps, got {milestones!r}."
-            )
         counts: dict[int, int] = {}
-        for m in milestones:
+        for m in _milestone_steps(type(self).__name__, milestones):
             counts[m] = counts.get(m, 0) + 1
         self.milestones = counts  # a plain dict, so checkpoints stay weights_only-loadable
         self.gamma = gamma
@@ -160,6 +157,36 @@ class MultiStepParamScheduler(_ParamScheduler):
         if self.last_step not in self.milestones:
             return self._current()
         return self._scaled(self.gamma ** self.milestones[self.last_step])
+
+
+def _milestone_steps(scheduler: str, milestones: Any) -> list[int]:
+    """``milestones`` as whole-number steps, or a BuildError (a TypeError) naming them.
+
+    A string is refused: ``--cfg-options param_scheduler.milestones=[8`` gives
+    ``'[8'``, which no step equals, so the schedule would silently never decay.
+    """
+    steps = milestones if isinstance(milestones, (Sequence, set)) else None
+    if steps is None or isinstance(milestones, (str, bytes)):
+        raise BuildError(
+            f"{scheduler} needs milestones as a list of steps (epochs, or iterations with "
+            f"by_epoch=False), e.g. milestones=[8, 11]; got {milestones!r}."
+        )
+    bad = [m for m in steps if not _whole_number(m)]
+    if bad:
+        raise BuildError(
+            f"{scheduler} milestones must be whole numbers of steps, e.g. milestones=[8, 11]; "
+            f"got {milestones!r} (not a step: {', '.join(repr(m) for m in bad)})."
+        )
+    return [int(m) for m in steps]
+
+
+def _whole_number(value: Any) -> bool:
+    # a finite whole number (NaN and infinity are not integers)
+    return (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and float(value).is_integer()
+    )
 
 
 class ExponentialParamScheduler(_ParamScheduler):
