@@ -33,7 +33,9 @@ class EarlyStoppingHook(Hook):
     Args:
         monitor: the metric key to watch (``'accuracy/top1'``).
         rule: ``'greater'`` or ``'less'``; None infers it from the name.
-        min_delta: the smallest change that counts as an improvement.
+        min_delta: the smallest change that counts as an improvement (0.1, MMEngine's
+            default, made for percentages; Lightning's is 0.0: give a smaller one for a
+            metric between 0 and 1).
         strict: a missing ``monitor`` key is an error (else a warning).
         check_finite: stop when the metric becomes NaN or infinite.
         patience: validations without improvement before stopping.
