@@ -84,12 +84,12 @@ class _Runner:
         return False
 
 
-def _sampler(kind: str, rank: int, world: int) -> Any:
+def _sampler(kind: str, rank: int, world: int, size: int = SIZE) -> Any:
     if kind == "default":
-        return DefaultSampler(range(SIZE), seed=3, rank=rank, world_size=world)
+        return DefaultSampler(range(size), seed=3, rank=rank, world_size=world)
     if kind == "infinite":
-        return InfiniteSampler(range(SIZE), seed=3, rank=rank, world_size=world)
-    return DistributedSampler(range(SIZE), num_replicas=world, rank=rank, seed=3)  # torch's
+        return InfiniteSampler(range(size), seed=3, rank=rank, world_size=world)
+    return DistributedSampler(range(size), num_replicas=world, rank=rank, seed=3)  # torch's
 
 
 def _run(
@@ -100,6 +100,7 @@ def _run(
     state: dict | None,
     by_epoch: bool = False,
     stop: int | None = None,
+    size: int = SIZE,
 ) -> tuple[list[int], dict]:
     """Train every rank of ``world`` (``batch`` each) from ``state`` to ``end`` (iterations,
     or epochs when ``by_epoch``), or until it stops after ``stop`` iterations; the samples
@@ -108,7 +109,9 @@ def _run(
     saved: dict = {}
     for rank in range(world):
         runner = _Runner(rank, world, stop)
-        loader = DataLoader(range(SIZE), batch_size=batch, sampler=_sampler(kind, rank, world))
+        loader = DataLoader(
+            range(size), batch_size=batch, sampler=_sampler(kind, rank, world, size)
+        )
         loop: Any
         if by_epoch:
             loop = EpochBasedTrainLoop(runner, loader, max_epochs=end)  # type: ignore[arg-type]
@@ -174,6 +177,7 @@ def test_the_saved_position_is_global_and_a_finished_pass_is_the_next_one() -> N
         "world_size": 1,
         "data_pass": 1,
         "samples_in_pass": 8,  # pass 0 took 8 iterations (the last of 2 samples)
+        "dataset_length": SIZE,  # what the position is a position in
     }
     assert (states[1]["world_size"], states[1]["data_pass"], states[1]["samples_in_pass"]) == (
         2,
@@ -282,3 +286,30 @@ def test_resume_with_two_gloo_processes_trains_each_sample_of_the_pass_once(
         assert Counter(trained) == dict.fromkeys(range(SIZE), 2), case
     saved = torch.load(work / "iter_default" / "stop.pth", weights_only=False)["loop"]
     assert (saved["world_size"], saved["data_pass"], saved["samples_in_pass"]) == (1, 1, 8)
+
+
+@pytest.mark.parametrize("size", [18, 6, 50])
+def test_an_epoch_resumed_with_another_dataset_length_restarts(size, caplog) -> None:
+    """Stopped after 3 of 8 batches of epoch 2 (12 of 30 samples), resumed with a dataset of
+    another length: the saved position would skip samples of the new dataset's order (or,
+    with 6, the whole epoch), so the epoch restarts and trains every new sample once."""
+    _, state = _run("default", 1, 4, 2, None, by_epoch=True, stop=8 + 3)
+    assert (state["batch_in_epoch"], state["dataset_length"]) == (3, SIZE)
+    with caplog.at_level(logging.WARNING, logger="test_resume_other_world_size"):
+        after, _ = _run("default", 1, 4, 2, state, by_epoch=True, size=size)
+    assert Counter(after) == dict.fromkeys(range(size), 1)
+    assert f"training dataset of {SIZE} samples, and this run's training dataset has {size}" in (
+        caplog.text
+    )
+    assert "epoch 2 restarts from its first batch" in caplog.text
+
+
+@pytest.mark.parametrize("kind", ["default", "infinite"])
+def test_an_iteration_pass_resumed_with_another_dataset_length_restarts(kind, caplog) -> None:
+    """10 iterations of 4 over 30 samples (pass 1 at sample 8), resumed over 16 samples: the
+    pass (the endless stream) starts again, so the first 4 iterations cover all 16."""
+    _, state = _run(kind, 1, 4, 10, None)
+    with caplog.at_level(logging.WARNING, logger="test_resume_other_world_size"):
+        after, _ = _run(kind, 1, 4, 14, state, size=16)
+    assert Counter(after) == dict.fromkeys(range(16), 1)
+    assert "restarts from its first batch" in caplog.text

@@ -26,6 +26,7 @@ from runner_core.errors import (
     add_note,
 )
 from runner_core.loop import BaseLoop
+from runner_core.runner.resume import AUTO
 
 
 class EmptyDataError(RunnerError, StopIteration):
@@ -204,6 +205,45 @@ class BaseTrainLoop(BaseLoop):
             return None
         return batch_size * int(getattr(self.runner, "world_size", 1))
 
+    def _dataset_length(self) -> int | None:
+        """``len()`` of the training dataset (None: it has none)."""
+        try:
+            return int(len(self.dataloader.dataset))
+        except (AttributeError, TypeError, NotImplementedError):
+            return None
+
+    def _dataset_changed(self, loaded: Mapping[str, Any], where: str) -> bool:
+        """Whether the dataset a mid-pass position was saved in has another length now.
+
+        The position (samples or batches into the pass's order) then points into
+        an order of other samples: applied, it would skip some samples of the
+        new dataset (or the whole pass). The pass restarts instead (as MMEngine
+        restarts an epoch), with a warning. A checkpoint without ``dataset_length``
+        (older runs, a dataset without ``len()``) is taken as the same dataset.
+        """
+        saved, now = loaded.get("dataset_length"), self._dataset_length()
+        if saved is None or now is None or int(saved) == now:
+            return False
+        source = getattr(getattr(self.runner, "resume_state", None), "source", None)
+        if source is None or str(source) == AUTO:
+            work_dir = getattr(self.runner, "work_dir", None)
+            named = f"the newest checkpoint of {work_dir}" if work_dir else "the checkpoint"
+        else:
+            named = str(source)
+        self.runner.logger.warning(
+            "Resuming from %s: it was saved in the middle of %s of a training dataset of %d "
+            "samples, and this run's training dataset has %d. The saved position does not "
+            "fit the new dataset (resuming there would skip samples of it), so %s restarts "
+            "from its first batch: samples the interrupted run already trained in it are "
+            "trained again. Resume with the same dataset to continue exactly.",
+            named,
+            where,
+            int(saved),
+            now,
+            where,
+        )
+        return True
+
     def state_dict(self) -> dict[str, Any]:
         epoch, iters, batch = self._pos
         if self._loaded is not None and self._pos == self._loaded["pos"]:
@@ -214,6 +254,9 @@ class BaseTrainLoop(BaseLoop):
             # the global position, so that another number of processes can continue from it
             state["world_size"] = int(getattr(self.runner, "world_size", 1))
             state["samples_in_epoch"] = self._offset + batch * per if batch else 0
+        length = self._dataset_length() if batch else None
+        if length is not None:  # what the position is a position in
+            state["dataset_length"] = length
         return state
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -233,6 +276,8 @@ class BaseTrainLoop(BaseLoop):
         start, self._resume_batch = self._resume_batch, 0
         loaded = self._loaded["state"] if self._loaded is not None else {}
         self._offset = 0
+        if start > 0 and self._dataset_changed(loaded, f"epoch {self._epoch + 1}"):
+            return 0, None
         samples, saved_world = loaded.get("samples_in_epoch"), loaded.get("world_size")
         per = self._samples_per_batch()
         if start <= 0 or samples is None or saved_world is None or per is None:
@@ -441,6 +486,15 @@ class IterBasedTrainLoop(BaseTrainLoop):
         global_start = None
         if samples is None or saved_world is None or per is None:
             data_pass, start = divmod(self._iter, length) if length else (0, self._iter)
+            if start and self._dataset_changed(loaded, "the data pass"):
+                start = 0
+        elif int(samples) and self._dataset_changed(
+            loaded,
+            f"data pass {int(loaded.get('data_pass', 0)) + 1}"
+            if length
+            else "the endless data stream",
+        ):
+            data_pass, start = (int(loaded.get("data_pass", 0)), 0) if length else (0, 0)
         else:
             data_pass, samples = int(loaded.get("data_pass", 0)), int(samples)
             start, rest = divmod(samples, per)
@@ -478,4 +532,7 @@ class IterBasedTrainLoop(BaseTrainLoop):
             state["world_size"] = int(getattr(self.runner, "world_size", 1))
             state["data_pass"] = data_pass
             state["samples_in_pass"] = samples
+        dataset_length = self._dataset_length() if iters else None
+        if dataset_length is not None:  # what the position is a position in
+            state["dataset_length"] = dataset_length
         return state
