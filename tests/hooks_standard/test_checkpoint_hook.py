@@ -262,6 +262,20 @@ def test_resume_restores_kept_list_and_prunes_across_runs(tmp_path: Path) -> Non
     assert names(tmp_path) == {"epoch_3.pth", "epoch_4.pth"}
 
 
+def test_a_limit_set_at_resume_keeps_files_saved_without_one(tmp_path: Path) -> None:
+    # as MMEngine: only files saved while a limit is in force are pruned later
+    make_runner(tmp_path, max_epochs=3, interval=1).train()  # max_keep_ckpts=-1: keep all
+    assert load(tmp_path / "epoch_3.pth")["hooks"]["checkpoint"]["kept_ckpts"] == []
+    runner = make_runner(tmp_path, max_epochs=6, interval=1, max_keep_ckpts=2, resume=True)
+    runner.train()
+    old = {"epoch_1.pth", "epoch_2.pth", "epoch_3.pth"}
+    assert names(tmp_path) == old | {"epoch_5.pth", "epoch_6.pth"}  # epoch_4 pruned
+    # a limit lowered at resume still prunes what the earlier limit recorded
+    make_runner(tmp_path / "b", max_epochs=3, interval=1, max_keep_ckpts=3).train()
+    make_runner(tmp_path / "b", max_epochs=5, interval=1, max_keep_ckpts=1, resume=True).train()
+    assert names(tmp_path / "b") == {"epoch_5.pth"}
+
+
 def test_resume_auto_falls_back_when_pointer_is_broken(tmp_path: Path) -> None:
     make_runner(tmp_path, max_epochs=2, interval=1).train()
     (tmp_path / "epoch_2.pth").write_bytes(b"garbage")  # the pointer's target is now corrupt

@@ -143,7 +143,9 @@ class CheckpointHook(Hook):
         save_optimizer, save_param_scheduler: include those states.
         out_dir: save into ``out_dir/<basename of work_dir>`` instead of the work dir
             (locked for the run as the work dir is: one run saves there at a time).
-        max_keep_ckpts: keep only the newest N periodic checkpoints (``-1``: all).
+        max_keep_ckpts: keep only the newest N periodic checkpoints (``-1``: all). Only
+            files saved while a limit is in force count: a limit set when resuming a run
+            that had none never deletes that run's files (as in MMEngine).
         save_last: also save at the end of training (last epoch/iteration, or
             an early stop).
         save_best: a metric key, a list of keys, or ``'auto'`` (the first
@@ -806,14 +808,17 @@ class CheckpointHook(Hook):
             runner.logger.info("Saving checkpoint at %s", done)
         path = str((self.out_dir / filename).absolute())
         old_kept, old_last = list(self.kept_ckpts), self.last_ckpt
-        kept = [p for p in self.kept_ckpts if p != path] + [path]
-        drop: list[str] = []
-        if self.max_keep_ckpts > 0 and len(kept) > self.max_keep_ckpts:
-            drop, kept = kept[: -self.max_keep_ckpts], kept[-self.max_keep_ckpts :]
+        # files are recorded for pruning only while a limit is in force (as MMEngine's
+        # keep_ckpt_ids): a limit set at a later resume never deletes those saved without one
+        kept, drop = list(self.kept_ckpts), []
+        if self.max_keep_ckpts > 0:
+            kept = [p for p in kept if p != path] + [path]
+            if len(kept) > self.max_keep_ckpts:
+                drop, kept = kept[: -self.max_keep_ckpts], kept[-self.max_keep_ckpts :]
         # the state this checkpoint records is the state after it is saved
         self.kept_ckpts, self.last_ckpt, self._dropping = kept, path, drop
         if len(self._recorded) > 2 * len(kept) + 16:  # forget files no longer kept
-            self._recorded = {p: self._recorded[p] for p in kept if p in self._recorded}
+            self._recorded = {p: self._recorded[p] for p in (*kept, path) if p in self._recorded}
         folders = self._own_folders()
 
         def prune(saved: Path) -> None:  # the new file is complete and the pointer names it
