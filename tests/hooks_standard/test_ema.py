@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -254,3 +255,49 @@ def test_mmengine_names_for_subclasses(tmp_path: Path) -> None:
     hook._swap_ema_state_dict(ckpt)  # back to training weights in state_dict
     assert torch.equal(ckpt["state_dict"]["module.weight"], watch.train_weights[-1])
     assert torch.equal(ckpt["ema_state_dict"]["module.module.weight"], average)
+
+
+def _resume_log(work_dir: Path, hooks: list[Hook]) -> tuple[Runner, str]:
+    """Resume the run in ``work_dir`` for one more epoch with ``hooks``; the run's log."""
+    runner = Runner(
+        model=nn.Linear(2, 2),
+        work_dir=work_dir,
+        train_dataloader=dict(dataset=Data(), batch_size=2),
+        train_cfg=dict(by_epoch=True, max_epochs=3),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.5)),
+        default_hooks_set="none",
+        default_hooks=dict(checkpoint=dict(type="CheckpointHook", interval=1)),
+        custom_hooks=hooks,
+        randomness=dict(seed=0),
+        visualizer=False,
+        log_level="WARNING",
+        resume=True,
+    )
+    runner.train()
+    for handler in runner.logger.handlers:
+        handler.flush()
+    return runner, (runner.log_dir / f"{runner.timestamp}.log").read_text(encoding="utf-8")
+
+
+def test_resuming_ema_state_without_an_ema_hook_warns(tmp_path: Path) -> None:
+    """As in MMEngine the run goes on from the averaged weights (what state_dict holds);
+    the warning says so, naming the checkpoint."""
+    _, watch, hook = run(tmp_path, momentum=0.25)
+    average = hook.ema_model.module.module.weight.detach().clone()
+
+    class First(Hook):
+        priority = Priority.VERY_HIGH
+
+        def before_train(self, runner: Any) -> None:
+            self.weight = runner.model.module.weight.detach().clone()
+
+    copy = tmp_path.parent / f"{tmp_path.name}-copy"
+    shutil.copytree(tmp_path, copy)
+    first = First()
+    _, log = _resume_log(tmp_path, [first])
+    assert torch.equal(first.weight, average)
+    (line,) = [line for line in log.splitlines() if "holds EMA state" in line]
+    assert str(tmp_path / "epoch_2.pth") in line and "averaged ones" in line
+    # with the hook configured, it takes the state: no warning
+    runner, log = _resume_log(copy, [EMAHook(momentum=0.25)])
+    assert runner.iter == 12 and "holds EMA state" not in log

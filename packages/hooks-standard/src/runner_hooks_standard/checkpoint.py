@@ -512,6 +512,13 @@ class CheckpointHook(Hook):
                     ", ".join(p.name for p in removed),
                 )
 
+    def after_load_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
+        """A resumed checkpoint with EMA state and no EMAHook to take it: warn (see
+        :func:`~.ema.warn_unused_ema_state`)."""
+        from .ema import warn_unused_ema_state
+
+        warn_unused_ema_state(runner, checkpoint)
+
     def before_train(self, runner: RunnerAPI) -> None:
         self._check_writer()
         self._training = True

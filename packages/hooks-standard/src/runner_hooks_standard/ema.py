@@ -211,6 +211,33 @@ class EMAHook(Hook):
         self.ema_model.module.load_state_dict(usable, strict=self.strict_load)
 
 
+def warn_unused_ema_state(runner: RunnerAPI, checkpoint: Mapping[str, Any]) -> None:
+    """Warn when a resumed checkpoint holds EMA state that no hook of this run takes.
+
+    An EMAHook saves the average in ``state_dict`` (MMEngine's layout) and
+    the training weights in ``ema_state_dict``; resumed without the hook, the
+    run silently goes on training the averaged weights, as MMEngine's does.
+    Called at resume by the checkpoint hook (present in almost every run), as
+    the EMAHook itself is what is missing.
+    """
+    meta = checkpoint.get("meta")
+    if not isinstance(meta, Mapping) or "resumed_from" not in meta:
+        return  # not a resume (load_from reads the averaged weights, as intended)
+    if "ema_state_dict" not in checkpoint:
+        return
+    if any(isinstance(h, EMAHook) or hasattr(h, "ema_model") for h in runner.hooks):
+        return  # the hook (or one of MMEngine's kind, with its ema_model) restores it
+    runner.logger.warning(
+        "Resuming from %s: it holds EMA state (ema_state_dict, saved by an EMAHook) that "
+        "no hook of this run uses. Training continues from the weights in its state_dict, "
+        "which are the averaged ones (an EMAHook saves the average there, as MMEngine "
+        "does), not the training weights in ema_state_dict, and the average is not kept "
+        "on. Add the same EMAHook to custom_hooks to resume both, or use "
+        "load_from=<this file> without resume to start from the averaged weights on purpose.",
+        meta["resumed_from"],
+    )
+
+
 def _check_ema_arguments(ema_cls: Any, ema_cfg: Mapping[str, Any]) -> None:
     """Refuse an argument the averaged model does not take, naming it and the closest one.
 
