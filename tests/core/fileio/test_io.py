@@ -50,6 +50,19 @@ def test_json_writes_sets_ranges_and_numpy_values() -> None:
         dump({"o": object()}, file_format="json")
 
 
+def test_json_writes_numpy_array_subclasses() -> None:
+    # MMEngine checks isinstance(obj, np.ndarray): masked and record arrays (classes
+    # defined in numpy.ma / numpy.rec) are written as lists too
+    text = dump(
+        {
+            "masked": np.ma.masked_array([1, 2]),
+            "rec": np.rec.fromrecords([(1, 2.5)], names="a,b"),
+        },
+        file_format="json",
+    )
+    assert json.loads(text) == {"masked": [1, 2], "rec": [[1, 2.5]]}
+
+
 def test_file_objects_and_kwargs(tmp_path: Path) -> None:
     out = io.StringIO()
     dump([1, 2], out, file_format="json", indent=2)

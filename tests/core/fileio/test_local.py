@@ -9,6 +9,7 @@ import pytest
 
 from runner_core.fileio import (
     FileBackendError,
+    FileContentError,
     RemoteFileError,
     dict_from_file,
     dump,
@@ -86,6 +87,15 @@ def test_dict_from_file(tmp_path: Path) -> None:
     f.write_text("1 cat\nlonely\n")
     with pytest.raises(ValueError, match=r"map.txt:2: dict_from_file needs at least two columns"):
         dict_from_file(f)
+
+
+def test_dict_from_file_short_line_is_an_assertion_error(tmp_path: Path) -> None:
+    # MMEngine asserts every line has two columns: code catching AssertionError keeps working
+    f = tmp_path / "map.txt"
+    f.write_text("1 cat\n\n2 dog\n")
+    with pytest.raises(AssertionError, match=r"map.txt:2:") as info:
+        dict_from_file(f)
+    assert isinstance(info.value, FileContentError) and isinstance(info.value, ValueError)
 
 
 URLS = [

@@ -11,6 +11,7 @@ import pytest
 import runner_core
 from runner_core.utils import (
     digit_version,
+    has_method,
     import_modules_from_strings,
     is_installed,
     is_list_of,
@@ -62,12 +63,25 @@ class _Inherits(_Base):
     pass
 
 
+class _Holder:
+    value = 3
+
+
 def test_is_method_overridden() -> None:
     assert is_method_overridden("step", _Base, _Overrides) is True
     assert is_method_overridden("step", _Base, _Overrides()) is True
     assert is_method_overridden("step", _Base, _Inherits) is False
-    with pytest.raises(TypeError, match="needs a class as base_class"):
+    with pytest.raises(TypeError, match="needs a class as base_class") as info:
         is_method_overridden("step", _Base(), _Overrides)  # type: ignore[arg-type]
+    assert isinstance(info.value, AssertionError)  # MMEngine asserts
+
+
+def test_has_method() -> None:
+    assert has_method(_Overrides(), "step") is True
+    assert has_method(_Overrides, "step") is True
+    assert has_method(_Overrides(), "missing") is False
+    assert has_method(_Holder(), "value") is False  # an attribute that is not callable
+    assert runner_core.has_method is has_method
 
 
 def test_import_modules_from_strings() -> None:

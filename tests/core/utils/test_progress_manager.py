@@ -27,8 +27,9 @@ def test_progress_bar_writes_mmengine_format() -> None:
     assert len(frames) == 5
     assert frames[-1].startswith("[") and " 4/4, " in frames[-1] and "ETA:     0s" in frames[-1]
     assert bar.completed == 4
-    with pytest.raises(ValueError, match="num_tasks must be > 0"):
+    with pytest.raises(ValueError, match="num_tasks must be > 0") as info:
         bar.update(0)
+    assert isinstance(info.value, AssertionError)  # MMEngine asserts num_tasks > 0
 
 
 def test_progress_bar_without_a_total_counts() -> None:
@@ -45,6 +46,20 @@ def test_track_progress_returns_results_and_ends_the_line() -> None:
     assert track_progress(str, (iter(range(2)), 2), file=out) == ["0", "1"]
     with pytest.raises(TypeError, match='"tasks" must be a tuple object or a sequence'):
         track_progress(str, iter(range(2)))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("tasks", [(1, 2, 3), ([1], "2"), (5, 1)])
+def test_a_malformed_tasks_tuple_is_an_assertion_error(tasks: Any) -> None:
+    # MMEngine asserts (iterable, int): code catching AssertionError keeps working
+    for call in (
+        lambda: track_progress(str, tasks, file=io.StringIO()),
+        lambda: list(track_iter_progress(tasks, file=io.StringIO())),
+    ):
+        with pytest.raises(
+            TypeError, match="must be \\(iterable of tasks, number of tasks\\)"
+        ) as info:
+            call()
+        assert isinstance(info.value, AssertionError)
 
 
 def test_track_iter_progress_yields_each_task() -> None:

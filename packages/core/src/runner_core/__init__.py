@@ -93,6 +93,7 @@ _LAZY = {
             "is_list_of",
             "is_tuple_of",
             "is_method_overridden",
+            "has_method",
             "is_installed",
             "import_modules_from_strings",
             "to_1tuple",
@@ -188,6 +189,7 @@ if TYPE_CHECKING:  # pragma: no cover  (each name from the module _LAZY loads it
     from .utils import TimerError as TimerError
     from .utils import check_file_exist as check_file_exist
     from .utils import digit_version as digit_version
+    from .utils import has_method as has_method
     from .utils import import_modules_from_strings as import_modules_from_strings
     from .utils import is_filepath as is_filepath
     from .utils import is_installed as is_installed

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .errors import (
     FileBackendError,
+    FileContentError,
     FileFormatError,
     FileIOError,
     MissingFormatError,
@@ -34,6 +35,7 @@ from .parse import dict_from_file, list_from_file
 
 __all__ = [
     "FileBackendError",
+    "FileContentError",
     "FileFormatError",
     "FileIOError",
     "MissingFormatError",

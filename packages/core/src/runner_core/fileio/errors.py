@@ -6,6 +6,7 @@ from ..errors import RunnerError
 
 __all__ = [
     "FileBackendError",
+    "FileContentError",
     "FileFormatError",
     "FileIOError",
     "MissingFormatError",
@@ -35,3 +36,7 @@ class FileFormatError(FileIOError, TypeError):
 
 class MissingFormatError(FileIOError, ValueError):
     """``dump`` to a string without ``file_format`` (MMEngine: ValueError)."""
+
+
+class FileContentError(FileIOError, ValueError, AssertionError):
+    """A text file's lines are not what ``dict_from_file`` reads (MMEngine asserts: AssertionError)."""

@@ -16,11 +16,22 @@ from typing import IO, Any
 __all__ = ["FORMATS", "Format"]
 
 
+def _is_numpy_value(obj: Any) -> bool:
+    """Whether ``obj`` is a numpy array or scalar, subclasses included (``np.ma``, ``np.rec``).
+
+    MMEngine's ``isinstance(obj, (np.ndarray, np.generic))``, without importing numpy.
+    """
+    return any(
+        cls.__module__ == "numpy" and cls.__name__ in ("ndarray", "generic")
+        for cls in type(obj).__mro__
+    )
+
+
 def json_default(obj: Any) -> Any:
     """What ``json`` cannot write by itself: sets and ranges as lists, numpy values as numbers."""
     if isinstance(obj, (set, range)):
         return list(obj)
-    if type(obj).__module__ == "numpy" and hasattr(obj, "tolist"):  # ndarray and numpy scalars
+    if _is_numpy_value(obj):
         return obj.tolist()
     raise TypeError(f"{type(obj)} is unsupported for json dump")
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .errors import FileContentError
 from .local import check_local, get_text
 
 __all__ = ["dict_from_file", "list_from_file"]
@@ -56,7 +57,7 @@ def dict_from_file(
         for number, line in enumerate(f, start=1):
             items = line.rstrip("\n").split()
             if len(items) < 2:
-                raise ValueError(
+                raise FileContentError(
                     f"{filename}:{number}: dict_from_file needs at least two columns (a key and "
                     f"a value) on every line, got {line.rstrip()!r}."
                 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .manager import ManagerMixin
 from .misc import (
+    has_method,
     import_modules_from_strings,
     is_installed,
     is_list_of,
@@ -32,6 +33,7 @@ __all__ = [
     "TimerError",
     "check_file_exist",
     "digit_version",
+    "has_method",
     "import_modules_from_strings",
     "is_filepath",
     "is_installed",

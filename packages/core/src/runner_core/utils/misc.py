@@ -16,7 +16,11 @@ from itertools import repeat
 from types import ModuleType
 from typing import Any
 
+from ..errors import RunnerError
+
 __all__ = [
+    "BaseClassError",
+    "has_method",
     "import_modules_from_strings",
     "is_installed",
     "is_list_of",
@@ -30,6 +34,10 @@ __all__ = [
     "to_4tuple",
     "to_ntuple",
 ]
+
+
+class BaseClassError(RunnerError, TypeError, AssertionError):
+    """``is_method_overridden`` got an instance as ``base_class`` (MMEngine asserts)."""
 
 
 def is_str(x: Any) -> bool:
@@ -63,13 +71,18 @@ def is_method_overridden(method: str, base_class: type, derived_class: type | An
     Hooks and loops use it to skip work a subclass did not ask for.
     """
     if not isinstance(base_class, type):
-        raise TypeError(
+        raise BaseClassError(
             f"is_method_overridden({method!r}, ...) needs a class as base_class, got an instance "
             f"of {type(base_class).__name__}: pass its class instead."
         )
     if not isinstance(derived_class, type):
         derived_class = type(derived_class)
     return bool(getattr(derived_class, method) != getattr(base_class, method))
+
+
+def has_method(obj: object, method: str) -> bool:
+    """Whether ``obj`` (an object or a class) has a callable attribute named ``method``."""
+    return hasattr(obj, method) and callable(getattr(obj, method))
 
 
 def to_ntuple(n: int) -> Callable[[Any], Any]:

@@ -12,9 +12,24 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
+from ..errors import RunnerError
 from .timer import Timer
 
-__all__ = ["ProgressBar", "track_iter_progress", "track_progress"]
+__all__ = [
+    "ProgressArgumentError",
+    "ProgressTasksError",
+    "ProgressBar",
+    "track_iter_progress",
+    "track_progress",
+]
+
+
+class ProgressArgumentError(RunnerError, ValueError, AssertionError):
+    """``ProgressBar.update`` got a count below 1 (MMEngine asserts: AssertionError)."""
+
+
+class ProgressTasksError(RunnerError, TypeError, AssertionError):
+    """``tasks`` given as a tuple is not ``(iterable, int)`` (MMEngine asserts: AssertionError)."""
 
 
 class ProgressBar:
@@ -48,7 +63,9 @@ class ProgressBar:
     def update(self, num_tasks: int = 1) -> None:
         """Advance by ``num_tasks`` (> 0) and redraw."""
         if num_tasks <= 0:
-            raise ValueError(f"ProgressBar.update(num_tasks={num_tasks}): num_tasks must be > 0.")
+            raise ProgressArgumentError(
+                f"ProgressBar.update(num_tasks={num_tasks}): num_tasks must be > 0."
+            )
         self.completed += num_tasks
         elapsed = self.timer.since_start()
         fps = self.completed / elapsed if elapsed > 0 else float("inf")
@@ -74,7 +91,7 @@ def _tasks_and_count(tasks: Any) -> tuple[Iterable[Any], int]:
     """``(iterable, count)`` tuples as given; a sequence counts itself."""
     if isinstance(tasks, tuple):
         if len(tasks) != 2 or not isinstance(tasks[0], Iterable) or not isinstance(tasks[1], int):
-            raise TypeError(
+            raise ProgressTasksError(
                 "tasks given as a tuple must be (iterable of tasks, number of tasks), got "
                 f"{tasks!r:.80}; pass a list to have it counted."
             )
