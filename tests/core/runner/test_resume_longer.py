@@ -29,7 +29,13 @@ class LrRecorder(Hook):
 
 
 def _train(
-    work_dir: str, epochs: int, scheduler: dict[str, Any], resume: bool, weights: dict | None = None
+    work_dir: str,
+    epochs: int,
+    scheduler: dict[str, Any],
+    resume: bool,
+    weights: dict | None = None,
+    batch_size: int = 720,  # 2 iterations per epoch (480: 3)
+    **overrides: Any,
 ) -> LrRecorder:
     recorder = LrRecorder()
     cfg = digits_cfg(
@@ -39,8 +45,9 @@ def _train(
         resume=resume,
         val_dataloader=None,
         val_evaluator=None,
+        **overrides,
     )
-    cfg["train_dataloader"]["batch_size"] = 720  # 2 iterations per epoch
+    cfg["train_dataloader"]["batch_size"] = batch_size
     runner = Runner.from_cfg(Config(cfg))
     runner.register_hook(recorder)
     runner.train()
@@ -74,10 +81,15 @@ def test_configured_end_is_kept_from_checkpoint(tmp_path, capsys) -> None:
     assert "has no configured end" not in capsys.readouterr().out
 
 
-def test_extending_a_finished_run_equals_the_longer_uninterrupted_run(tmp_path, capsys) -> None:
+@pytest.mark.parametrize("convert", [False, True])
+def test_extending_a_finished_run_equals_the_longer_uninterrupted_run(
+    tmp_path, capsys, convert: bool
+) -> None:
     # milestones count from the start, whatever the run's length: raising max_epochs and
     # resuming must give the 4-epoch run exactly (the lr drop after epoch 2 included)
     steps = dict(type="MultiStepLR", by_epoch=True, milestones=[2], gamma=0.1)
+    if convert:  # counted in iterations of an unchanged length: the same
+        steps["convert_to_iter_based"] = True
     uninterrupted: dict = {}
     reference = _train(str(tmp_path / "ref"), 4, steps, resume=False, weights=uninterrupted)
     _train(str(tmp_path / "run"), 2, steps, resume=False)
@@ -89,4 +101,32 @@ def test_extending_a_finished_run_equals_the_longer_uninterrupted_run(tmp_path, 
     for name, value in uninterrupted.items():
         assert torch.equal(value, extended[name]), name
     # its values do not follow the end, so there is nothing to warn about
-    assert "has no configured end" not in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "has no configured end" not in out
+    assert "an epoch is now" not in out
+
+
+@pytest.mark.parametrize(
+    "scheduler",
+    [
+        dict(type="MultiStepLR", milestones=[1, 3], gamma=0.1),
+        dict(type="StepLR", step_size=1, gamma=0.5),
+    ],
+)
+def test_converted_schedule_resumed_with_another_epoch_length(
+    tmp_path, capsys, scheduler: dict[str, Any]
+) -> None:
+    # epoch-based milestones run per iteration (convert_to_iter_based); resumed after epoch 1
+    # with a smaller batch (an epoch of 3 iterations, not 2), the drop the checkpoint already
+    # made at epoch 1 is not made again: the lr follows an uninterrupted run of that batch size
+    converted = dict(scheduler, by_epoch=True, convert_to_iter_based=True)
+    reference = _train(str(tmp_path / "ref"), 4, converted, resume=False, batch_size=480)
+    _train(str(tmp_path / "run"), 4, converted, resume=False)
+    capsys.readouterr()
+    checkpoint = str(tmp_path / "run" / "epoch_1.pth")
+    resumed = _train(
+        str(tmp_path / "run"), 4, converted, resume=True, batch_size=480, load_from=checkpoint
+    )
+    assert resumed.lrs == pytest.approx(reference.lrs[3:])
+    out = capsys.readouterr().out
+    assert "an epoch is now 3 iterations (2 in" in out

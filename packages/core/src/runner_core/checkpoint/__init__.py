@@ -37,9 +37,11 @@ from typing import TYPE_CHECKING
 from runner_core.checkpoint.errors import (
     CheckpointEOFError,
     CheckpointError,
+    CheckpointKeyError,
     CheckpointModuleNotFoundError,
     CheckpointNotFoundError,
     CheckpointPermissionError,
+    CheckpointValueError,
     CheckpointWriteError,
 )
 from runner_core.lazy import lazy_exports
@@ -76,9 +78,11 @@ __all__ = [  # literal, so linters see the lazy names as exported
     "TEMP_FILE_PATTERN",
     "CheckpointEOFError",
     "CheckpointError",
+    "CheckpointKeyError",
     "CheckpointModuleNotFoundError",
     "CheckpointNotFoundError",
     "CheckpointPermissionError",
+    "CheckpointValueError",
     "CheckpointWriteError",
     "LoadReport",
     "cleanup_orphaned_temp_files",
@@ -104,9 +108,11 @@ __all__ = [  # literal, so linters see the lazy names as exported
 _ERRORS = {
     "CheckpointEOFError",
     "CheckpointError",
+    "CheckpointKeyError",
     "CheckpointModuleNotFoundError",
     "CheckpointNotFoundError",
     "CheckpointPermissionError",
+    "CheckpointValueError",
     "CheckpointWriteError",
 }
 assert set(__all__) == {*_ERRORS, *_LAZY}

@@ -37,6 +37,16 @@ class CheckpointEOFError(CheckpointError, EOFError):
     """The checkpoint file is empty (MMEngine's ``torch.load`` raises EOFError there)."""
 
 
+class CheckpointKeyError(CheckpointError, KeyError):
+    """A resumed optimizer state lacks what the configured optimizer needs (another optimizer
+    type): torch fails there at the first step with a bare KeyError ('step', 'betas')."""
+
+
+class CheckpointValueError(CheckpointError, ValueError):
+    """A resumed optimizer state has other param groups than the configured optimizer (torch's
+    ``load_state_dict`` raises ValueError there)."""
+
+
 class CheckpointWriteError(CheckpointError, OSError):
     """The operating system refused a checkpoint write: disk full, no permission, read-only.
 

@@ -102,6 +102,10 @@ def build_state(
         ckpt["param_schedulers"] = _map_schedulers(
             runner.param_schedulers, lambda s: s.state_dict()
         )
+        # the classes the states are for: a resume with another list refuses them
+        info["param_scheduler_types"] = _map_schedulers(
+            runner.param_schedulers, lambda s: type(s).__name__
+        )
     ckpt["message_hub"] = runner.message_hub.state_dict()
     # inside validation, training's streams are the ones validation will put back
     training_rng = runner.resume_state.training_rng
@@ -554,6 +558,7 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
         )
     # hooks see (and may rewrite) the checkpoint first: EMAHook swaps its weights back
     runner.call_hooks("after_load_checkpoint", checkpoint=ckpt)
+    _check_fit(runner, ckpt, path)  # before anything is restored
     if _is_sharded(runner):  # FSDP: every rank keeps its slice of the full state
         from ..distributed.checkpoint import load_full_state
 
@@ -579,7 +584,7 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
             runner.optim_wrapper.load_state_dict(ckpt["optimizer"])
     wanted = runner.resume_state.resume_param_scheduler
     if wanted and "param_schedulers" in ckpt and runner.param_schedulers:
-        _load_schedulers(runner, runner.param_schedulers, ckpt["param_schedulers"])
+        _load_schedulers(runner, runner.param_schedulers, ckpt["param_schedulers"], path)
     if "message_hub" in ckpt:
         runner.message_hub.load_state_dict(ckpt["message_hub"])
     loop = runner.train_loop
@@ -661,7 +666,20 @@ def _rank_local_state(runner: Any, ckpt: Mapping[str, Any], path: str) -> Mappin
     return ckpt
 
 
-def _load_schedulers(runner: Any, schedulers: Any, states: Any) -> None:
+def _check_fit(runner: Any, ckpt: Mapping[str, Any], path: str) -> None:
+    """Refuse optimizer / scheduler states written for another configuration (see resume_fit)."""
+    from .resume_fit import check_optimizer_fits, check_schedulers_fit
+
+    wanted = runner.resume_state
+    if wanted.resume_param_scheduler and "param_schedulers" in ckpt and runner.param_schedulers:
+        saved_types = ckpt.get("meta", {}).get("param_scheduler_types")
+        check_schedulers_fit(runner.param_schedulers, ckpt["param_schedulers"], saved_types, path)
+    has_optimizer = "optimizer" in ckpt and runner.optim_wrapper is not None
+    if wanted.resume_optimizer and has_optimizer and not _is_sharded(runner):
+        check_optimizer_fits(runner, ckpt["optimizer"], path)
+
+
+def _load_schedulers(runner: Any, schedulers: Any, states: Any, path: str) -> None:
     if isinstance(schedulers, Mapping):
         pairs = [
             (f"param_scheduler[{key!r}][{i}]", s, st)
@@ -673,12 +691,26 @@ def _load_schedulers(runner: Any, schedulers: Any, states: Any) -> None:
             (f"param_scheduler[{i}]", s, st) for i, (s, st) in enumerate(zip(schedulers, states))
         ]
     for where, scheduler, state in pairs:
+        _warn_unit_switch(runner, where, scheduler, state, path)
         resume_from = getattr(scheduler, "resume_from", None)
         if resume_from is None:  # a third-party scheduler: its own state, whole
             scheduler.load_state_dict(state)
             continue
         kept = resume_from(state)
-        if kept:
+        length = kept.pop("_epoch_length", None)
+        if length is not None:
+            runner.logger.warning(
+                "%s (%s) converts epochs to iterations, and an epoch is now %d iterations "
+                "(%d in %s): its progress is converted to the new length and the schedule "
+                "(milestones, begin, end) is this run's, built for it; runner.iter goes on "
+                "counting iterations of either size.",
+                where,
+                type(scheduler).__name__,
+                length[1],
+                length[0],
+                path,
+            )
+        elif kept:
             changes = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in kept.items())
             runner.logger.warning(
                 "%s (%s) has no configured end, so it follows the run's length, which "
@@ -689,3 +721,34 @@ def _load_schedulers(runner: Any, schedulers: Any, states: Any) -> None:
                 changes,
                 getattr(scheduler, "last_step", "?"),
             )
+
+
+def _warn_unit_switch(runner: Any, where: str, scheduler: Any, state: Any, path: str) -> None:
+    """Warn when a scheduler counted epochs in the checkpoint and iterations now, or back.
+
+    Its saved progress is a count of the old unit, taken as a count of the new
+    one: 2 epochs become 2 iterations, so a milestone set in iterations
+    comes that much later (or never, in a short run).
+    """
+    saved = state.get("by_epoch") if isinstance(state, Mapping) else None
+    now = getattr(scheduler, "by_epoch", None)
+    if not isinstance(saved, bool) or not isinstance(now, bool) or saved == now:
+        return
+    unit = {True: "epochs", False: "iterations"}
+    runner.logger.warning(
+        "%s (%s) counted %s in %s (by_epoch=%s) and counts %s now (by_epoch=%s): its saved "
+        "progress (%s %s) is taken as %s, so the schedule is not where the run is. Resume "
+        "with the scheduler's by_epoch as saved, or start from the weights with "
+        "load_from=%r and resume=False.",
+        where,
+        type(scheduler).__name__,
+        unit[saved],
+        path,
+        saved,
+        unit[now],
+        now,
+        state.get("_global_step", "?"),
+        unit[saved],
+        unit[now],
+        path,
+    )

@@ -144,6 +144,8 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
     # ``build_iter_from_epoch`` (begin and end always are).
     _step_count_args: tuple[str, ...] = ()
     _unbound: dict[str, Any] | None = None
+    #: iterations per epoch of a converted schedule (``convert_to_iter_based``), else None
+    _epoch_length: int | None = None
     __signature__: ClassVar[inspect.Signature]  # set by __init_subclass__
 
     def __init__(
@@ -273,7 +275,9 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
         arguments["begin"] = int(begin * epoch_length)
         arguments["end"] = end if end == INF else int(end * epoch_length)
         arguments["by_epoch"] = False
-        return cls(**arguments)
+        scheduler = cls(**arguments)
+        scheduler._epoch_length = epoch_length  # saved: a resume sees a changed length
+        return scheduler
 
     # -- stepping -------------------------------------------------------------
     def _get_value(self) -> list[Any]:
@@ -336,7 +340,17 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
         :meth:`load_state_dict`. Returns the arguments kept from this run that
         change the schedule's values, ``{name: (old, new)}``: none for a
         schedule whose values do not depend on its end (``values_follow_end``).
+
+        A converted schedule (``convert_to_iter_based``) whose epoch is now
+        another number of iterations (another batch size or dataset length)
+        keeps this run's arguments, built for the new length, and takes the
+        checkpoint's progress converted to it (see :meth:`_resume_rescaled`);
+        it returns ``{'_epoch_length': (old, new)}``.
         """
+        old_length = state_dict.get("_epoch_length")
+        if self._epoch_length and isinstance(old_length, int) and old_length > 0:
+            if old_length != self._epoch_length:
+                return self._resume_rescaled(state_dict, old_length)
         old_end = state_dict.get("end", self.end)
         if not self.end_follows_run or old_end == self.end:
             self.load_state_dict(state_dict)
@@ -349,6 +363,39 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
         self.__dict__.update({k: state_dict[k] for k in self.progress_keys if k in state_dict})
         self._take_cut_off_steps(int(old_end))
         return kept if self.values_follow_end else {}
+
+    def _resume_rescaled(
+        self, state_dict: Mapping[str, Any], old_length: int
+    ) -> dict[str, tuple[Any, Any]]:
+        """Resume a converted schedule whose epoch had ``old_length`` iterations.
+
+        The saved step counts are in old iterations while this run's
+        milestones, ``begin`` and ``end`` are in new ones: the progress is
+        taken in epochs and converted (rounded down, so a step before a
+        milestone in the old run stays before it), and a milestone the
+        checkpoint already applied is not applied again.
+        """
+        new_length = int(self._epoch_length or old_length)
+
+        def convert(step: int) -> int:
+            return step if step < 0 or step >= INF else step * new_length // old_length
+
+        self.__dict__.update(
+            {
+                k: state_dict[k]
+                for k in self.progress_keys
+                if k in state_dict and k not in ("last_step", "_global_step")
+            }
+        )
+        done = convert(int(state_dict.get("_global_step", -1)))
+        old_end = convert(int(state_dict.get("end", self.end)))
+        self._global_step = done
+        last = min(done, old_end - 1, self.end - 1)
+        started = int(state_dict.get("last_step", -1)) >= 0 and last >= self.begin
+        self.last_step = last - self.begin if started else -1
+        if old_end < self.end:
+            self._take_cut_off_steps(old_end)
+        return {"_epoch_length": (old_length, new_length)}
 
     def _take_cut_off_steps(self, old_end: int) -> None:
         """Take the steps already counted (``_global_step``) that the old end skipped."""
