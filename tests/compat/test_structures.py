@@ -255,3 +255,37 @@ def test_instance_data_refuses_float_and_uint8_indices() -> None:
     assert data[np.array([3, 1], dtype=np.int32)].labels.tolist() == [3, 1]
     assert data[np.array([False, True, True, False])].names == ["b", "c"]
     assert len(data[[]]) == 0
+
+
+@pytest.mark.parametrize("device", ["npu", "mlu", "musa"])
+def test_vendor_device_methods_move_tensors_and_nested_elements(
+    device: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MMEngine's ``npu()/mlu()/musa()``: tensors and nested elements move, the rest stays."""
+    monkeypatch.setattr(torch.Tensor, device, lambda self: self + 100, raising=False)
+
+    class DetSample(BaseDataElement):
+        pass
+
+    sample = DetSample(metainfo=dict(img_id=2), scores=torch.zeros(2), names=["a", "b"])
+    sample.inner = InstanceData(labels=torch.tensor([1, 2]))
+    moved = getattr(sample, device)()
+    assert type(moved) is DetSample and moved.img_id == 2
+    assert moved.scores.tolist() == [100.0, 100.0] and sample.scores.tolist() == [0.0, 0.0]
+    assert moved.inner.labels.tolist() == [101, 102] and moved.names == ["a", "b"]
+
+
+def test_vendor_device_method_without_the_extension_is_an_attribute_error() -> None:
+    elem = BaseDataElement(scores=torch.zeros(1))
+    assert BaseDataElement(names=["a"]).npu().names == ["a"]  # nothing to move: fine
+    if not hasattr(torch.Tensor, "npu"):
+        with pytest.raises(AttributeError, match="torch_npu"):
+            elem.npu()
+
+
+def test_instance_data_float_indices_are_an_index_error_as_in_mmengine() -> None:
+    """MMEngine hands float indices to torch, which raises IndexError: code catching it works."""
+    data = _instances()
+    for floats in ([0.0, 1.0], np.array([0.1, 0.9, 0.2, 0.7])):
+        with pytest.raises(IndexError, match="integers or a boolean mask"):
+            data[floats]

@@ -15,6 +15,7 @@ from ..lazy import lazy_exports
 _LAZY = {
     "BaseDataElement": ".base_data_element",
     "DataElementError": ".base_data_element",
+    "DataElementIndexError": ".base_data_element",
     "DataElementTypeError": ".base_data_element",
     "DataElementValueError": ".base_data_element",
     "InstanceData": ".instance_data",
@@ -27,6 +28,7 @@ __all__ = list(_LAZY)
 if TYPE_CHECKING:  # pragma: no cover
     from .base_data_element import BaseDataElement as BaseDataElement
     from .base_data_element import DataElementError as DataElementError
+    from .base_data_element import DataElementIndexError as DataElementIndexError
     from .base_data_element import DataElementTypeError as DataElementTypeError
     from .base_data_element import DataElementValueError as DataElementValueError
     from .instance_data import InstanceData as InstanceData

@@ -32,6 +32,10 @@ class DataElementTypeError(DataElementError, TypeError):
     """An index or a value of the wrong type (MMEngine asserts here)."""
 
 
+class DataElementIndexError(DataElementTypeError, IndexError):
+    """Float indices; MMEngine passes them on to torch, which raises IndexError."""
+
+
 class DataElementValueError(DataElementError, ValueError):
     """A field that cannot be selected from or concatenated (MMEngine: ValueError)."""
 
@@ -205,6 +209,35 @@ class BaseDataElement:
 
     def cuda(self) -> Self:
         return self._map(lambda v: v.cuda() if hasattr(v, "cuda") else v)
+
+    def npu(self) -> Self:
+        """Tensors (and nested elements) to the Ascend NPU; needs ``torch_npu``."""
+        return self._to_accelerator("npu")
+
+    def mlu(self) -> Self:
+        """Tensors (and nested elements) to the Cambricon MLU; needs ``torch_mlu``."""
+        return self._to_accelerator("mlu")
+
+    def musa(self) -> Self:
+        """Tensors (and nested elements) to the Moore Threads GPU; needs ``torch_musa``."""
+        return self._to_accelerator("musa")
+
+    def _to_accelerator(self, method: str) -> Self:
+        """MMEngine's rule for vendor devices: only tensors and nested elements move, so
+        a missing vendor extension is the tensor's AttributeError, not a silent no-op."""
+        import torch
+
+        def move(v: Any) -> Any:
+            if not isinstance(v, (torch.Tensor, BaseDataElement)):
+                return v
+            if not hasattr(v, method):
+                raise AttributeError(
+                    f"{type(self).__name__}.{method}(): tensors have no .{method}() here; "
+                    f"install and import torch_{method} (the vendor's PyTorch extension) first."
+                )
+            return getattr(v, method)()
+
+        return self._map(move)
 
     def detach(self) -> Self:
         return self._map(lambda v: v.detach() if hasattr(v, "detach") else v)

@@ -16,6 +16,7 @@ from .base_data_element import (
     _PRIVATE,
     BaseDataElement,
     DataElementError,
+    DataElementIndexError,
     DataElementTypeError,
     DataElementValueError,
 )
@@ -74,7 +75,7 @@ class InstanceData(BaseDataElement):
             elif array.dtype.kind in "iu":
                 array = array.astype(np.int64)
             elif array.dtype != np.bool_:  # floats would be truncated into wrong rows
-                raise DataElementTypeError(
+                raise DataElementIndexError(
                     f"InstanceData indices must be integers or a boolean mask, got an array of "
                     f"{array.dtype}. For a mask from scores, compare them: inst[scores > 0.5]."
                 )
