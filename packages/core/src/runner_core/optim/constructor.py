@@ -12,11 +12,13 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
+import torch
 from torch import nn
 from torch.optim import Optimizer
 
@@ -30,6 +32,7 @@ from ..errors import (
     add_note,
     did_you_mean,
 )
+from ..logging.print_log import print_log
 from ..registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS, OPTIMIZERS
 from .optim_wrapper import OptimWrapper
 from .optim_wrapper_dict import OptimWrapperDict
@@ -64,9 +67,17 @@ def _unwrap(model: nn.Module) -> nn.Module:
     )
 
 
+_DCN_NAMES = frozenset({"DeformConv2d", "ModulatedDeformConv2d"})
+
+
 def _is_dcn(module: nn.Module) -> bool:
-    """Deformable convolutions (mmcv or torchvision), recognised by class name."""
-    return type(module).__name__ in {"DeformConv2d", "ModulatedDeformConv2d", "DeformConv2dPack"}
+    """Deformable convolutions (mmcv or torchvision), recognised by class name.
+
+    Subclasses count, as MMEngine's ``isinstance`` check does: mmcv's
+    ``DeformConv2dPack`` and ``ModulatedDeformConv2dPack`` (mmdet's DCNv2) hold
+    the ``conv_offset`` that ``dcn_offset_lr_mult`` is for.
+    """
+    return any(cls.__name__ in _DCN_NAMES for cls in type(module).__mro__)
 
 
 def check_optimizer_numbers(cfg: Mapping[str, Any], key_path: str) -> None:
@@ -149,6 +160,13 @@ class DefaultOptimWrapperConstructor:
         self.optimizer_cfg = (
             optimizer_cfg if isinstance(optimizer_cfg, Optimizer) else dict(optimizer_cfg)
         )
+        if paramwise_cfg is not None and not isinstance(paramwise_cfg, Mapping):
+            raise BuildError(
+                f"optim_wrapper.paramwise_cfg must be a dict or None, got "
+                f"{type(paramwise_cfg).__name__}: {paramwise_cfg!r}; e.g. "
+                "paramwise_cfg=dict(norm_decay_mult=0.0, custom_keys={'backbone': "
+                "dict(lr_mult=0.1)})."
+            )
         self.paramwise_cfg = dict(paramwise_cfg or {})
         if isinstance(optimizer_cfg, Optimizer):
             self.base_lr = self.base_wd = None
@@ -320,6 +338,9 @@ class DefaultOptimWrapperConstructor:
                     elif param.ndim == 1 and not is_dcn_module and flat_decay_mult is not None:
                         group["weight_decay"] = self.base_wd * flat_decay_mult
             params.append(group)
+            for key, value in group.items():  # MMEngine's log lines, which users grep for
+                if key != "params":
+                    print_log(f"paramwise_options -- {full_name}:{key}={value}", logger="current")
 
         child_is_dcn = _is_dcn(module)
         for child_name, child in module.named_children():
@@ -377,12 +398,45 @@ class DefaultOptimWrapperConstructor:
             )
 
 
-def _is_multi_optimizer_cfg(cfg: Mapping[str, Any]) -> bool:
-    if any(k in cfg for k in ("type", "optimizer", "constructor")):
-        return False
-    return bool(cfg) and all(
-        isinstance(v, (Mapping, Optimizer, OptimWrapper)) for v in cfg.values()
-    )
+def _multi_optimizer_parts(cfg: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``{part: its config}`` for a config with one optimizer per model part, else None.
+
+    The parts may come with ``type='OptimWrapperDict'``, or with mmagic's
+    ``constructor='MultiOptimWrapperConstructor'`` when no plugin registers it
+    (it builds the same thing: one wrapper per child module).
+    """
+    parts = dict(cfg)
+    if parts.get("type") in ("OptimWrapperDict", OptimWrapperDict) and "optimizer" not in parts:
+        del parts["type"]
+    if (
+        parts.get("constructor") == "MultiOptimWrapperConstructor"
+        and "MultiOptimWrapperConstructor" not in OPTIM_WRAPPER_CONSTRUCTORS
+        and parts.pop("paramwise_cfg", None) is None  # mmagic refuses one here too
+    ):
+        del parts["constructor"]
+    if any(k in parts for k in ("type", "optimizer", "constructor")):
+        return None
+    if parts and all(isinstance(v, (Mapping, Optimizer, OptimWrapper)) for v in parts.values()):
+        return parts
+    return None
+
+
+def _copy_cfg(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of a config that shares the built objects in it (an optimizer, a module)."""
+    memo: dict[int, Any] = {}
+
+    def share_built(value: Any) -> None:
+        if isinstance(value, (Optimizer, nn.Module, OptimWrapper, torch.Tensor, Iterator)):
+            memo[id(value)] = value
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                share_built(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                share_built(item)
+
+    share_built(cfg)
+    return dict(copy.deepcopy(cfg, memo))
 
 
 def build_optim_wrapper(model: nn.Module, cfg: Any) -> OptimWrapper | OptimWrapperDict:
@@ -396,11 +450,12 @@ def build_optim_wrapper(model: nn.Module, cfg: Any) -> OptimWrapper | OptimWrapp
             f"optim_wrapper must be a dict, an OptimWrapper or a torch.optim.Optimizer, got "
             f"{type(cfg).__name__}: {cfg!r}."
         )
-    if _is_multi_optimizer_cfg(cfg):
+    parts = _multi_optimizer_parts(cfg)
+    if parts is not None:
         inner = _unwrap(model)
         children = dict(inner.named_children())
         wrappers = {}
-        for name, sub_cfg in cfg.items():
+        for name, sub_cfg in parts.items():
             if isinstance(sub_cfg, (OptimWrapper, Optimizer)):
                 wrappers[name] = build_optim_wrapper(inner, sub_cfg)
                 continue
@@ -419,7 +474,9 @@ def build_optim_wrapper(model: nn.Module, cfg: Any) -> OptimWrapper | OptimWrapp
             "optimizer=dict(type='SGD', lr=0.01), or give one config per model part "
             "(generator=dict(optimizer=...), discriminator=dict(optimizer=...))."
         )
-    wrapper_cfg = dict(cfg)
+    # A constructor may edit what it is given (mmseg's layer-decay one pops keys from
+    # paramwise_cfg): it gets a copy, as in MMEngine, so the same config builds again.
+    wrapper_cfg = _copy_cfg(cfg)
     constructor_type = wrapper_cfg.pop("constructor", "DefaultOptimWrapperConstructor")
     paramwise_cfg = wrapper_cfg.pop("paramwise_cfg", None)
     constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(
