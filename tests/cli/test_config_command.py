@@ -198,3 +198,23 @@ def test_config_check_names_the_package_of_the_missing_standard_loops(
     assert "train_cfg: train_cfg names no type, so the Runner runs the standard loop" in err
     assert "`pip install runner-loops-standard`" in err
     assert "val_cfg: val_cfg names no type" in err and "train_cfg.type" not in err
+
+
+def test_config_check_reads_one_optimizer_per_part_as_train_builds_it(
+    tiny_here: Path, capsys
+) -> None:
+    """type='OptimWrapperDict' with per-part configs, mmagic's constructor, MMEngine's names."""
+    from .conftest import TINY_CONFIG
+
+    parts = "fc=dict(optimizer=dict(type='TorchAdafactor', lr=0.01))"
+    for head in ("type='OptimWrapperDict', ", "constructor='MultiOptimWrapperConstructor', "):
+        (tiny_here / "parts.py").write_text(TINY_CONFIG + f"optim_wrapper = dict({head}{parts})\n")
+        assert main(["config", "check", "parts.py"]) == 0, capsys.readouterr().err
+    # a typo inside a part is named by its part
+    (tiny_here / "typo.py").write_text(
+        TINY_CONFIG + "optim_wrapper = dict(type='OptimWrapperDict', "
+        "fc=dict(optimizer=dict(type='SGDD', lr=0.1)))\n"
+    )
+    assert main(["config", "check", "typo.py"]) == 2
+    err = capsys.readouterr().err
+    assert "optim_wrapper.fc.optimizer" in err and "SGD" in err

@@ -332,11 +332,13 @@ class ConfigChecker:
     def check_optim(self) -> None:
         wrapper = self.cfg.get("optim_wrapper")
         if isinstance(wrapper, Mapping):
-            single = any(k in wrapper for k in ("type", "optimizer", "constructor"))
-            if single or not wrapper:
+            from runner_core.optim.constructor import multi_optimizer_parts
+
+            parts = multi_optimizer_parts(wrapper)
+            if parts is None:
                 self.check_one_wrapper(wrapper, "optim_wrapper")
             else:
-                for name, part in wrapper.items():
+                for name, part in parts.items():
                     if isinstance(part, Mapping):
                         self.check_one_wrapper(part, f"optim_wrapper.{name}")
         optimizer = self.cfg.get("optimizer")

@@ -398,7 +398,7 @@ class DefaultOptimWrapperConstructor:
             )
 
 
-def _multi_optimizer_parts(cfg: Mapping[str, Any]) -> dict[str, Any] | None:
+def multi_optimizer_parts(cfg: Mapping[str, Any]) -> dict[str, Any] | None:
     """``{part: its config}`` for a config with one optimizer per model part, else None.
 
     The parts may come with ``type='OptimWrapperDict'``, or with mmagic's
@@ -450,7 +450,7 @@ def build_optim_wrapper(model: nn.Module, cfg: Any) -> OptimWrapper | OptimWrapp
             f"optim_wrapper must be a dict, an OptimWrapper or a torch.optim.Optimizer, got "
             f"{type(cfg).__name__}: {cfg!r}."
         )
-    parts = _multi_optimizer_parts(cfg)
+    parts = multi_optimizer_parts(cfg)
     if parts is not None:
         inner = _unwrap(model)
         children = dict(inner.named_children())

@@ -16,8 +16,12 @@ from .build_functions import build_model_from_cfg, build_runner_from_cfg, build_
 from .registry import Registry
 
 
-def _torch_attr(module_name: str, base_name: str) -> Any:
-    """A fallback that resolves ``Name`` to ``<module>.Name`` if it subclasses ``base``."""
+def _torch_attr(module_name: str, base_name: str, aliases: dict[str, str] | None = None) -> Any:
+    """A fallback that resolves ``Name`` to ``<module>.Name`` if it subclasses ``base``.
+
+    ``aliases`` maps the names MMEngine registers a torch class under, where they
+    differ from torch's own, to torch's name.
+    """
 
     def fallback(key: str) -> Any:
         if not key.isidentifier():
@@ -25,7 +29,7 @@ def _torch_attr(module_name: str, base_name: str) -> Any:
         import importlib
 
         module = importlib.import_module(module_name)
-        obj = getattr(module, key, None)
+        obj = getattr(module, (aliases or {}).get(key, key), None)
         base_mod, _, base_attr = base_name.rpartition(".")
         base = getattr(importlib.import_module(base_mod), base_attr)
         if isinstance(obj, type) and issubclass(obj, base) and obj is not base:
@@ -56,7 +60,10 @@ FUNCTIONS = Registry("function", group="runner.functions")
 OPTIMIZERS = Registry(
     "optimizer",
     group="runner.optimizers",
-    fallback=_torch_attr("torch.optim", "torch.optim.Optimizer"),
+    # MMEngine registers torch's Adafactor as 'TorchAdafactor' (its own name is transformers')
+    fallback=_torch_attr(
+        "torch.optim", "torch.optim.Optimizer", aliases={"TorchAdafactor": "Adafactor"}
+    ),
 )
 OPTIM_WRAPPERS = Registry("optim wrapper", group="runner.optim_wrappers")
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
