@@ -96,7 +96,7 @@ def load_annotation_file(path: str) -> Any:
     if suffix in (".pkl", ".pickle"):
         with open(path, "rb") as handle:
             return pickle.load(handle)  # noqa: S301 - the user's own annotation file
-    raise DatasetError(
+    raise DatasetTypeError(  # a TypeError, as MMEngine's load() raises
         f"Annotation file {path!r}: unsupported format {suffix!r}; use .json, .yaml or .pkl, "
         "or override load_data_list() to read it."
     )
@@ -203,10 +203,9 @@ class BaseDataset(Dataset):
         self.data_list = self.load_data_list()
         self.data_list = self.filter_data()
         if self._indices is not None:
-            self.data_list = self._subset_list(self._indices)
+            self.data_list = self._get_unserialized_subset(self._indices)
         if self.serialize_data:
-            self.data_bytes, self.data_address = self._serialize(self.data_list)
-            self.data_list = []
+            self.data_bytes, self.data_address = self._serialize_data()
         self._fully_initialized = True
 
     def load_data_list(self) -> list[dict]:
@@ -265,13 +264,20 @@ class BaseDataset(Dataset):
         )
 
     # -- serialization ----------------------------------------------------------------
-    @staticmethod
-    def _serialize(data_list: list[dict]) -> tuple[Any, Any]:
+    def _serialize_data(self) -> tuple[Any, Any]:
+        """Pack ``data_list`` into ``(data_bytes, data_address)`` and empty the list.
+
+        MMEngine's name: mmdet/mmyolo/mmdet3d datasets that override
+        ``full_init`` call ``self.data_bytes, self.data_address = self._serialize_data()``.
+        """
         import numpy as np
 
-        chunks = [np.frombuffer(pickle.dumps(d, protocol=4), dtype=np.uint8) for d in data_list]
+        chunks = [
+            np.frombuffer(pickle.dumps(d, protocol=4), dtype=np.uint8) for d in self.data_list
+        ]
         ends = np.cumsum([len(c) for c in chunks], dtype=np.int64)
         buffer = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.uint8)
+        self.data_list = []  # a new list: one the subclass still holds is left as it is
         return buffer, ends
 
     # -- access -----------------------------------------------------------------------
@@ -283,8 +289,9 @@ class BaseDataset(Dataset):
     def get_data_info(self, idx: int) -> dict:
         """A copy of entry ``idx`` with its ``sample_idx``."""
         if self.serialize_data:
-            end = int(self.data_address[idx])
-            start = 0 if idx % len(self) == 0 else int(self.data_address[idx - 1])
+            end = int(self.data_address[idx])  # an IndexError out of range, empty included
+            pos = idx + len(self) if idx < 0 else idx
+            start = int(self.data_address[pos - 1]) if pos > 0 else 0
             info = pickle.loads(self.data_bytes[start:end].tobytes())  # noqa: S301 - our own
         else:
             info = copy.deepcopy(self.data_list[idx])
@@ -321,33 +328,94 @@ class BaseDataset(Dataset):
         return int(np.random.randint(0, len(self)))
 
     # -- subsets ----------------------------------------------------------------------
-    def _subset_list(self, indices: int | Sequence[int]) -> list[dict]:
-        if isinstance(indices, int):
-            return self.data_list[:indices] if indices >= 0 else self.data_list[indices:]
-        size = len(self.data_list)
-        outside = [i for i in indices if not -size <= i < size]
+    def _check_indices(self, indices: Any, size: int) -> int | list[int]:
+        """``indices`` as an int or a list of ints in range (numpy integers and arrays too)."""
+        import numbers
+
+        if isinstance(indices, numbers.Integral):
+            return int(indices)
+        if isinstance(indices, (str, bytes, Mapping)) or not hasattr(indices, "__iter__"):
+            raise DatasetTypeError(
+                f"{type(self).__name__}: indices must be an int (the first N, or the last N if "
+                f"negative) or a sequence of ints, got {type(indices).__name__}: {indices!r}."
+            )
+        chosen = list(indices)
+        wrong = [i for i in chosen if not isinstance(i, numbers.Integral)]
+        if wrong:
+            raise DatasetTypeError(
+                f"{type(self).__name__}: indices must be ints, got {wrong[:5]!r}."
+            )
+        outside = [int(i) for i in chosen if not -size <= i < size]
         if outside:
             raise DatasetIndexError(
                 f"{type(self).__name__}: subset indices {outside} are out of range for "
                 f"{size} samples; use indices in [-{size}, {size})."
             )
-        return [self.data_list[i] for i in indices]
+        return [int(i) for i in chosen]
+
+    def _get_unserialized_subset(self, indices: int | Sequence[int]) -> list[dict]:
+        """The entries of ``data_list`` that ``indices`` picks (MMEngine's name, used by mmdet)."""
+        chosen = self._check_indices(indices, len(self.data_list))
+        if isinstance(chosen, int):
+            return self.data_list[:chosen] if chosen >= 0 else self.data_list[chosen:]
+        return [self.data_list[i] for i in chosen]
+
+    def _get_serialized_subset(self, indices: int | Sequence[int]) -> tuple[Any, Any]:
+        """``(data_bytes, data_address)`` of the entries ``indices`` picks, without unpickling.
+
+        The result is a copy: the full buffer is freed once nothing else holds it.
+        """
+        import numpy as np
+
+        ends = self.data_address
+        size = len(ends)
+        starts = np.concatenate([np.zeros(1, dtype=np.int64), ends[:-1]]) if size else ends
+        chosen = self._check_indices(indices, size)
+        if isinstance(chosen, int):
+            picked = range(size)[:chosen] if chosen >= 0 else range(size)[chosen:]
+            if not len(picked):
+                return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int64)
+            first, last = picked[0], picked[-1]
+            data = self.data_bytes[int(starts[first]) : int(ends[last])].copy()
+            return data, (ends[first : last + 1] - starts[first]).astype(np.int64)
+        if not chosen:
+            return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int64)
+        pieces = [self.data_bytes[int(starts[i]) : int(ends[i])] for i in chosen]
+        return np.concatenate(pieces), np.cumsum([len(p) for p in pieces], dtype=np.int64)
+
+    def _copy_without_annotation(self, memo: dict | None = None) -> BaseDataset:
+        """A deep copy of everything but ``data_list``/``data_bytes``/``data_address``.
+
+        MMEngine's name; ``get_subset`` fills the copy's data itself.
+        """
+        memo = {} if memo is None else memo
+        other = type(self).__new__(type(self))
+        memo[id(self)] = other
+        skip = ("data_list", "data_bytes", "data_address")
+        for key, value in self.__dict__.items():
+            if key not in skip:
+                other.__dict__[key] = copy.deepcopy(value, memo)
+        other.data_list, other.data_bytes, other.data_address = [], None, None
+        return other
 
     @force_full_init
     def get_subset_(self, indices: int | Sequence[int]) -> None:
-        """Keep only ``indices`` (an int N: the first N, -N: the last N), in place."""
-        entries = [self.get_data_info(i) for i in range(len(self))]
-        for entry in entries:
-            entry.pop("sample_idx", None)
-        self.data_list = entries
-        self.data_list = self._subset_list(indices)
+        """Keep only ``indices`` (an int N: the first N, -N: the last N), in place.
+
+        Works on the stored entries, so a ``get_data_info`` override is not
+        applied to them twice.
+        """
         if self.serialize_data:
-            self.data_bytes, self.data_address = self._serialize(self.data_list)
-            self.data_list = []
+            self.data_bytes, self.data_address = self._get_serialized_subset(indices)
+        else:
+            self.data_list = self._get_unserialized_subset(indices)
 
     @force_full_init
     def get_subset(self, indices: int | Sequence[int]) -> BaseDataset:
-        """A copy holding only ``indices``."""
-        subset = copy.deepcopy(self)
-        subset.get_subset_(indices)
+        """A copy holding only ``indices``; this dataset is left as it is."""
+        subset = self._copy_without_annotation()
+        if self.serialize_data:
+            subset.data_bytes, subset.data_address = self._get_serialized_subset(indices)
+        else:
+            subset.data_list = copy.deepcopy(self._get_unserialized_subset(indices))
         return subset

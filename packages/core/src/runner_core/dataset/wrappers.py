@@ -65,6 +65,7 @@ class _Wrapper(Dataset):
         return dataset.get_data_info(index)
 
     def _locate(self, idx: int) -> tuple[Any, int]:  # pragma: no cover - abstract
+        """The wrapped dataset and its index for ``idx``, from ``_get_ori_dataset_idx``."""
         raise NotImplementedError
 
     def get_subset_(self, indices: int | Sequence[int]) -> None:
@@ -129,7 +130,14 @@ class ConcatDataset(_Wrapper, TorchConcatDataset):
                         f"datasets[{i}] but a {type(first[key]).__name__} in datasets[0]; give "
                         "both the same type, or list the key in ignore_keys."
                     )
-                if key not in first or key not in other or not _same_meta(first[key], other[key]):
+                if key not in first or key not in other:
+                    has, lacks = (0, i) if key in first else (i, 0)
+                    raise DatasetError(
+                        f"ConcatDataset: datasets[{has}] has metainfo {key!r} but "
+                        f"datasets[{lacks}] has none; give both the key, or list it in "
+                        "ignore_keys if that is intended."
+                    )
+                if not _same_meta(first[key], other[key]):
                     raise DatasetError(
                         f"ConcatDataset: datasets[0] and datasets[{i}] have different metainfo "
                         f"{key!r} ({first.get(key)!r} vs {other.get(key)!r}); list it in "
@@ -152,7 +160,9 @@ class ConcatDataset(_Wrapper, TorchConcatDataset):
     def __len__(self) -> int:
         return self.cumulative_sizes[-1]
 
-    def _locate(self, idx: int) -> tuple[Any, int]:
+    @force_full_init
+    def _get_ori_dataset_idx(self, idx: int) -> tuple[int, int]:
+        """``(dataset index, sample index)`` of ``idx``; a subclass may override it (MMEngine's)."""
         if idx < 0:
             if -idx > len(self):
                 raise ValueError(f"index {idx} is out of range for {len(self)} samples.")
@@ -161,7 +171,11 @@ class ConcatDataset(_Wrapper, TorchConcatDataset):
         if which >= len(self.datasets):
             raise IndexError(f"index {idx} is out of range for {len(self)} samples.")
         start = self.cumulative_sizes[which - 1] if which else 0
-        return self.datasets[which], idx - start
+        return which, idx - start
+
+    def _locate(self, idx: int) -> tuple[Any, int]:
+        which, sample = self._get_ori_dataset_idx(idx)
+        return self.datasets[which], sample
 
 
 class RepeatDataset(_Wrapper):
@@ -187,8 +201,13 @@ class RepeatDataset(_Wrapper):
     def __len__(self) -> int:
         return self.times * self._ori_len
 
+    @force_full_init
+    def _get_ori_dataset_idx(self, idx: int) -> int:
+        """The wrapped dataset's index of ``idx``; MMEngine's name, a subclass may override it."""
+        return idx % self._ori_len
+
     def _locate(self, idx: int) -> tuple[Any, int]:
-        return self.dataset, idx % self._ori_len
+        return self.dataset, self._get_ori_dataset_idx(idx)
 
 
 class ClassBalancedDataset(_Wrapper):
@@ -229,9 +248,14 @@ class ClassBalancedDataset(_Wrapper):
     def __len__(self) -> int:
         return len(self.repeat_indices)
 
+    @force_full_init
+    def _get_ori_dataset_idx(self, idx: int) -> int:
+        """The wrapped dataset's index of ``idx``; MMEngine's name, a subclass may override it."""
+        return self.repeat_indices[idx]
+
     def _locate(self, idx: int) -> tuple[Any, int]:
-        return self.dataset, self.repeat_indices[idx]
+        return self.dataset, self._get_ori_dataset_idx(idx)
 
     @force_full_init
     def get_cat_ids(self, idx: int) -> list[int]:
-        return self.dataset.get_cat_ids(self.repeat_indices[idx])
+        return self.dataset.get_cat_ids(self._get_ori_dataset_idx(idx))

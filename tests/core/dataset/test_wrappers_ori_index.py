@@ -1,0 +1,81 @@
+"""The dataset wrappers' ``_get_ori_dataset_idx``, which mmdet/mmdet3d wrapper subclasses use."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from runner_core.dataset import (
+    BaseDataset,
+    ClassBalancedDataset,
+    ConcatDataset,
+    RepeatDataset,
+)
+
+
+class CatDataset(BaseDataset):
+    def get_cat_ids(self, idx: int) -> list[int]:
+        return list(self.get_data_info(idx)["cats"])
+
+
+@pytest.fixture
+def ann(tmp_path: Path) -> str:
+    entries = [dict(img_path=f"{i}.png", value=i, cats=[0] if i else [1]) for i in range(5)]
+    path = tmp_path / "ann.json"
+    path.write_text(json.dumps(dict(metainfo=dict(task="t"), data_list=entries)))
+    return str(path)
+
+
+def test_ori_dataset_idx_as_mmengine_returns_it(ann: str) -> None:
+    concat = ConcatDataset([CatDataset(ann), CatDataset(ann, indices=2)])
+    assert concat._get_ori_dataset_idx(6) == (1, 1)
+    assert concat._get_ori_dataset_idx(-1) == (1, 1)
+    repeat = RepeatDataset(CatDataset(ann), times=3)
+    assert repeat._get_ori_dataset_idx(13) == 3
+    balanced = ClassBalancedDataset(CatDataset(ann), oversample_thr=0.5)
+    assert balanced.repeat_indices == [0, 0, 1, 2, 3, 4]
+    assert balanced._get_ori_dataset_idx(2) == 1
+
+
+def test_ori_dataset_idx_is_lazy_like_the_rest(ann: str) -> None:
+    repeat = RepeatDataset(CatDataset(ann, lazy_init=True), times=2, lazy_init=True)
+    assert repeat._get_ori_dataset_idx(7) == 2
+    assert repeat._fully_initialized
+
+
+class ReversedRepeat(RepeatDataset):
+    def _get_ori_dataset_idx(self, idx: int) -> int:
+        return self._ori_len - 1 - idx % self._ori_len
+
+
+class SecondFirstConcat(ConcatDataset):
+    def _get_ori_dataset_idx(self, idx: int) -> tuple[int, int]:
+        return 1, 0
+
+
+class FirstOnlyBalanced(ClassBalancedDataset):
+    def _get_ori_dataset_idx(self, idx: int) -> int:
+        return 0
+
+
+def test_a_subclass_overriding_ori_dataset_idx_is_followed(ann: str) -> None:
+    repeat = ReversedRepeat(CatDataset(ann), times=2)
+    assert repeat.get_data_info(0)["value"] == 4
+    assert repeat[1]["value"] == 3
+    concat = SecondFirstConcat([CatDataset(ann), CatDataset(ann, indices=[3])])
+    assert concat.get_data_info(0)["value"] == 3
+    assert concat[2]["value"] == 3
+    balanced = FirstOnlyBalanced(CatDataset(ann), oversample_thr=0.5)
+    assert balanced.get_cat_ids(3) == [1]
+    assert balanced[4]["value"] == 0
+
+
+def test_concat_names_the_dataset_missing_a_metainfo_key(ann: str) -> None:
+    with pytest.raises(ValueError, match=r"datasets\[1\] has metainfo 'more' but datasets\[0\]"):
+        ConcatDataset([CatDataset(ann), CatDataset(ann, metainfo=dict(more=1))])
+    concat = ConcatDataset(
+        [CatDataset(ann), CatDataset(ann, metainfo=dict(more=1))], ignore_keys="more"
+    )
+    assert "more" not in concat.metainfo
