@@ -183,3 +183,54 @@ def test_tensorboard_images_and_mmengine_backend_names(tmp_path: Path) -> None:
     extra = tmp_path / "vis_data" / "extra.json"
     assert json.loads(extra.read_text().splitlines()[0])["acc"] == 0.5
     assert Visualizer.get_instance(visualizer.name) is visualizer
+
+
+def test_backends_are_mmengine_style_basevisbackends(tmp_path: Path) -> None:
+    """OpenMMLab code calls ``_init_env()``, subclasses with ``@force_init_env`` and
+    redirects images through ``_save_dir``/``_img_save_dir``, as in MMEngine."""
+    import numpy as np
+
+    from runner_core.visualization import BaseVisBackend, force_init_env
+
+    seen: list[str] = []
+
+    class CountingLocal(LocalVisBackend):
+        def _init_env(self) -> None:
+            seen.append("init")
+
+        @force_init_env
+        def add_scalars(
+            self, scalar_dict: Any, step: int = 0, file_path: Any = None, **kwargs: Any
+        ) -> None:
+            super().add_scalars(scalar_dict, step, file_path, **kwargs)
+
+    backend = CountingLocal(save_dir=tmp_path / "vis_data")
+    assert isinstance(backend, BaseVisBackend) and backend._save_dir == str(tmp_path / "vis_data")
+    backend.add_scalars({"loss": 1.0}, step=1)
+    backend.add_scalars({"loss": 2.0}, step=2)
+    assert seen == ["init"]
+    backend._save_dir = str(tmp_path / "out")  # mmdet's inferencer: images straight into out/
+    backend._img_save_dir = "."
+    backend.add_image("pred", np.zeros((2, 2, 3), dtype=np.uint8), step=0)
+    backend.add_scalars({"loss": 3.0}, step=3)
+    backend.close()
+    assert (tmp_path / "out" / "pred_0.png").is_file()
+    assert (tmp_path / "out" / "scalars.json").read_text().count("step") == 1
+
+    board = TensorBoardVisBackend(save_dir=tmp_path / "tb")
+    assert isinstance(board, BaseVisBackend)
+    board._init_env()  # opens the writer, as MMEngine's
+    assert board.experiment is not None
+    board.close()
+
+
+def test_missing_tensorboard_is_an_import_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MMEngine raises ImportError for it (at the first write; here when built)."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "tensorboard" else real(name)
+    )
+    with pytest.raises(ImportError, match="tensorboard"):
+        TensorBoardVisBackend(save_dir="x")

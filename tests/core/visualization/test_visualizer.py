@@ -100,7 +100,7 @@ def test_mmengines_positional_order_and_names(tmp_path: Path) -> None:
     assert vis.instance_name == "t_positional" and vis.image is None
     vis.add_scalars({"loss": 1.0}, step=1)
     assert vis.get_backend("MemoryBackendForTests").records == [({"loss": 1.0}, 1)]
-    assert Visualizer("t_no_backends").add_scalars({"loss": 1.0}) is None  # no backends
+    Visualizer("t_no_backends").add_scalars({"loss": 1.0})  # no backends: nothing to do
     image = [[0, 0, 0]]
     assert Visualizer(name="t_image", image=image).image is image
     with pytest.raises(TypeError, match="not a string") as info:
@@ -201,3 +201,22 @@ def test_a_runners_visualizer_goes_away_with_its_runner(
 def test_get_current_instance_without_one_raises_runtime_error(no_visualizers: None) -> None:
     with pytest.raises(RuntimeError, match=r"get_instance\('vis'"):
         Visualizer.get_current_instance()
+
+
+def test_a_runners_visualizer_is_named_after_its_experiment(
+    no_visualizers: None, tmp_path: Path
+) -> None:
+    """MMEngine's default name: hooks find the run's visualizer by the experiment's name."""
+    from torch import nn
+
+    from runner_core import Runner
+
+    runner = Runner(model=nn.Linear(2, 1), work_dir=str(tmp_path), experiment_name="exp7")
+    assert runner.visualizer.name == "exp7"
+    assert Visualizer.get_instance(runner.experiment_name) is runner.visualizer
+    named = Runner(
+        model=nn.Linear(2, 1),
+        work_dir=str(tmp_path / "b"),
+        visualizer=dict(name="mine", vis_backends=[dict(type="LocalVisBackend")]),
+    )
+    assert named.visualizer.name == "mine"

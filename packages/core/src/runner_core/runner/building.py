@@ -29,6 +29,7 @@ class PartsBuilding:
     rank: int
     cfg: Any
     log_dir: Path
+    experiment_name: str
     optim_wrapper: Any
     model: Any
     _train_loop: Any
@@ -152,6 +153,8 @@ class PartsBuilding:
             cfg["vis_backends"] = [{"type": "LocalVisBackend"}]
         cfg.setdefault("type", "Visualizer")
         cfg.setdefault("save_dir", str(self.log_dir))  # the backends write to its vis_data/
+        # MMEngine's default, so Visualizer.get_instance(runner.experiment_name) finds it
+        cfg.setdefault("name", self.experiment_name)
         visualizer = VISUALIZERS.build(cfg, _key_path="visualizer")
         if self.rank == 0 and self.cfg is not None and hasattr(visualizer, "add_config"):
             visualizer.add_config(self.cfg)

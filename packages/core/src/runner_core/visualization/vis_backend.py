@@ -9,6 +9,7 @@ registered in ``VISBACKENDS``) runs unchanged.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -26,7 +27,9 @@ class BaseVisBackend:
             ``_init_env`` (MMEngine's name).
     """
 
-    def __init__(self, save_dir: str | None = None, init_kwargs: dict | None = None) -> None:
+    def __init__(
+        self, save_dir: str | os.PathLike[str] | None = None, init_kwargs: dict | None = None
+    ) -> None:
         # MMEngine's attribute names, which its backends read (plain attributes: a subclass
         # may set its own ``save_dir``)
         self._save_dir = save_dir

@@ -9,11 +9,13 @@ folder of their own, as in MMEngine.
 
 Unlike MMEngine's, this Visualizer draws nothing and imports no plotting
 library: it is a fan-out for scalars, images (``add_image``: arrays a hook
-made, written as PNG without OpenCV) and the config.
+made, written as PNG without OpenCV) and the config. Its ``draw_*`` methods
+raise an error that says what to use instead (see ``drawing``).
 """
 
 from __future__ import annotations
 
+import warnings
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -21,6 +23,19 @@ from typing import Any
 
 from ..errors import BuildError, ConfigTypeError, RunnerError
 from ..registry.registry import accepts_argument
+from .drawing import DrawingMixin
+
+
+def _requires_save_dir(cls: Any) -> bool:
+    """Whether ``cls(...)`` has a ``save_dir`` argument without a default."""
+    import inspect
+
+    try:
+        param = inspect.signature(cls).parameters.get("save_dir")
+    except (TypeError, ValueError):
+        return False
+    return param is not None and param.default is inspect.Parameter.empty
+
 
 # The latest built visualizer, held weakly: a Runner's own goes away with its Runner (40
 # Runners in one process do not pile up their visualizers). Those made by get_instance are
@@ -30,7 +45,7 @@ _current: weakref.ReferenceType[Visualizer] | None = None
 _kept: dict[str, Visualizer] = {}
 
 
-class Visualizer:
+class Visualizer(DrawingMixin):
     """Send scalars and the config to every configured backend.
 
     MMEngine's arguments, in its order.
@@ -38,10 +53,12 @@ class Visualizer:
     Args:
         name: the visualizer's name (``instance_name``; ``get_instance(name)``
             finds it while it is the current one, or when ``get_instance`` made it).
-        image: MMEngine's image to draw on; kept as ``image`` (this
-            Visualizer has no drawing methods).
-        vis_backends: backend configs (``dict(type='LocalVisBackend')``) or
-            built backends; one config or a list. None means no backend.
+        image: MMEngine's image to draw on; kept as ``image`` and given to
+            ``set_image`` (``get_image`` returns it: nothing is drawn).
+        vis_backends: backend configs (``dict(type='LocalVisBackend')``,
+            ``name='tb'`` to key it for ``get_backend``) or built backends; one
+            config or a list. None means no backend. A backend that needs a
+            ``save_dir`` is left out, with a warning, when there is none (MMEngine's rule).
         save_dir: its ``vis_data`` sub-folder is given to each backend that
             takes ``save_dir`` and whose config does not set one (MMEngine's
             layout: ``save_dir='out'`` writes ``out/vis_data/scalars.json``).
@@ -68,6 +85,8 @@ class Visualizer:
             )
         self.name = name
         self.image = image
+        if image is not None:
+            self.set_image(image)
         self.fig_save_cfg = dict(fig_save_cfg or {})
         self.fig_show_cfg = dict(fig_show_cfg or {})
         #: where the backends write: ``<save_dir>/vis_data``
@@ -79,20 +98,33 @@ class Visualizer:
         if isinstance(vis_backends, Mapping) or not isinstance(vis_backends, Sequence):
             vis_backends = [] if vis_backends is None else [vis_backends]
         for i, spec in enumerate(vis_backends):
+            named = spec.get("name") if isinstance(spec, Mapping) else None
             backend = self._build_backend(spec, i)
-            key = type(backend).__name__
-            if key in self._backends:  # two of a kind: keep both, number the second
-                key = f"{key}_{i}"
+            if backend is None:  # needs a save_dir nobody gave: skipped, with a warning
+                continue
+            if named is not None:  # MMEngine's dict(type=..., name='tb'): get_backend('tb')
+                key = str(named)
+                if key in self._backends:
+                    raise BuildError(
+                        f"visualizer.vis_backends[{i}]: the backend name {key!r} is taken by "
+                        "an earlier backend; give each backend its own name=."
+                    )
+            else:
+                key = type(backend).__name__
+                if key in self._backends:  # two of a kind: keep both, number the second
+                    key = f"{key}_{i}"
             self._backends[key] = backend
         _current = weakref.ref(self)
 
     def _build_backend(self, spec: Any, index: int) -> Any:
+        """The backend ``spec`` describes, or None for one that needs a ``save_dir`` and has none."""
         if not isinstance(spec, Mapping):
             return spec
         from ..registry import VISBACKENDS
 
         where = f"visualizer.vis_backends[{index}]"
         cfg = dict(spec)
+        cfg.pop("name", None)  # the Visualizer's key for it, not a backend argument
         kind = cfg.get("type")
         if kind is None:
             raise BuildError(
@@ -101,12 +133,21 @@ class Visualizer:
             )
         cls = VISBACKENDS.lookup(kind) if isinstance(kind, str) else kind
         defaults = {}
-        if (
-            self.save_dir is not None
-            and "save_dir" not in cfg
-            and accepts_argument(cls, "save_dir")
-        ):
-            defaults["save_dir"] = self.save_dir
+        if cfg.get("save_dir") is None and accepts_argument(cls, "save_dir"):
+            if self.save_dir is not None and "save_dir" not in cfg:
+                defaults["save_dir"] = self.save_dir
+            elif _requires_save_dir(cls):
+                # MMEngine's rule: a file-writing backend without a folder is left out, so a
+                # config made for training (a LocalVisBackend) still builds a visualizer to
+                # draw with in a notebook or an inference script.
+                warnings.warn(
+                    f"{where} ({kind if isinstance(kind, str) else cls.__name__}) is left out: "
+                    "it writes files and neither it nor the Visualizer has a save_dir. Pass "
+                    "Visualizer(save_dir='...') or give the backend save_dir='...'.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+                return None
         return VISBACKENDS.build(cfg, default_args=defaults, _key_path=where)
 
     # -- MMEngine-style access ---------------------------------------------------------
@@ -156,6 +197,16 @@ class Visualizer:
     def check_instance_created(cls, name: str) -> bool:
         """Whether ``get_instance(name)`` has made a visualizer of that name (MMEngine's)."""
         return isinstance(_kept.get(name), cls)
+
+    @property
+    def _vis_backends(self) -> dict[str, Any]:
+        """MMEngine's attribute, which OpenMMLab hooks read (``.values()``) and reset (``= {}``)."""
+        return self._backends
+
+    @_vis_backends.setter
+    def _vis_backends(self, backends: dict[str, Any]) -> None:
+        self._backends = dict(backends)
+        self._takes_file_path = {}
 
     @property
     def backends(self) -> dict[str, Any]:
@@ -230,11 +281,11 @@ class Visualizer:
             if hasattr(backend, "add_graph"):
                 backend.add_graph(model, data_batch, **kwargs)
 
-    def add_config(self, cfg: Any) -> None:
-        """Give the run's config to every backend that records configs."""
+    def add_config(self, config: Any, **kwargs: Any) -> None:
+        """Give the run's config to every backend that records configs (MMEngine's ``config=``)."""
         for backend in self._backends.values():
             if hasattr(backend, "add_config"):
-                backend.add_config(cfg)
+                backend.add_config(config, **kwargs)
 
     def flush(self) -> None:
         for backend in self._backends.values():

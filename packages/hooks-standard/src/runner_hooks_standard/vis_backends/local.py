@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from runner_core.errors import RunnerError
+from runner_core.visualization.vis_backend import BaseVisBackend
 
 #: Records are flushed at most this often (and at every close/flush), so logging
 #: does not pay a write per record; a killed process loses at most this long.
@@ -34,7 +35,7 @@ def to_plain(value: Any) -> Any:
     return str(value)
 
 
-class LocalVisBackend:
+class LocalVisBackend(BaseVisBackend):
     """Write scalars to ``<save_dir>/<scalar_save_file>``, one JSON object per line.
 
     Each ``add_scalars`` call appends one record (the scalars plus ``step``);
@@ -55,19 +56,12 @@ class LocalVisBackend:
 
     def __init__(
         self,
-        save_dir: str | Path,
+        save_dir: str | os.PathLike[str] | None,
         img_save_dir: str = "vis_image",
         config_save_file: str = "config.py",
         scalar_save_file: str = "scalars.json",
     ) -> None:
-        if save_dir is None:
-            from runner_core.errors import BuildError
-
-            raise BuildError(
-                "LocalVisBackend needs save_dir: build it through the Runner's visualizer "
-                "(which passes <run folder>/vis_data) or give save_dir='...'."
-            )
-        self.save_dir = Path(save_dir)
+        super().__init__(save_dir)  # sets save_dir through _save_dir
         self.img_save_dir = img_save_dir
         self.scalar_save_file = scalar_save_file
         self.config_save_file = config_save_file
@@ -76,6 +70,32 @@ class LocalVisBackend:
         self._files: dict[str | None, IO[str]] = {}
         self._flushed_at = float("-inf")
         self._config_written = False
+
+    # MMEngine's private names, which OpenMMLab inferencers set to redirect the images
+    @property
+    def _save_dir(self) -> str:
+        return str(self.save_dir)
+
+    @_save_dir.setter
+    def _save_dir(self, save_dir: str | os.PathLike[str] | None) -> None:
+        if save_dir is None:
+            from runner_core.errors import BuildError
+
+            raise BuildError(
+                "LocalVisBackend needs save_dir: build it through the Runner's visualizer "
+                "(which passes <run folder>/vis_data) or give save_dir='...'."
+            )
+        self.save_dir = Path(save_dir)
+        if getattr(self, "_files", None):  # scalar files reopen under the new folder
+            self.close()
+
+    @property
+    def _img_save_dir(self) -> str:
+        return self.img_save_dir
+
+    @_img_save_dir.setter
+    def _img_save_dir(self, img_save_dir: str) -> None:
+        self.img_save_dir = img_save_dir
 
     @property
     def scalar_path(self) -> Path:
@@ -86,7 +106,7 @@ class LocalVisBackend:
         """The backend itself (MMEngine's ``LocalVisBackend.experiment``)."""
         return self
 
-    def add_image(self, name: str, image: Any, step: int = 0) -> None:
+    def add_image(self, name: str, image: Any, step: int = 0, **kwargs: Any) -> None:
         """Write ``image`` (see ``Visualizer.add_image``) to ``<img_save_dir>/<name>_<step>.png``."""
         from runner_core.visualization.png import encode_png
 
@@ -125,7 +145,11 @@ class LocalVisBackend:
         return path
 
     def add_scalars(
-        self, scalar_dict: Mapping[str, Any], step: int = 0, file_path: str | None = None
+        self,
+        scalar_dict: Mapping[str, Any],
+        step: int = 0,
+        file_path: str | None = None,
+        **kwargs: Any,
     ) -> None:
         """Append ``{**scalar_dict, 'step': step}`` to the scalar file, and to ``file_path``.
 
@@ -144,20 +168,20 @@ class LocalVisBackend:
             self.flush()
             self._flushed_at = now
 
-    def add_scalar(self, name: str, value: Any, step: int = 0) -> None:
+    def add_scalar(self, name: str, value: Any, step: int = 0, **kwargs: Any) -> None:
         self.add_scalars({name: value}, step=step)
 
-    def add_config(self, cfg: Any) -> None:
+    def add_config(self, config: Any, **kwargs: Any) -> None:
         """Write the config to ``<save_dir>/<config_save_file>`` (the first call only)."""
         if self._config_written:
             return
         path = self.save_dir / self.config_save_file
         path.parent.mkdir(parents=True, exist_ok=True)
-        if hasattr(cfg, "dump"):
-            cfg.dump(path)
+        if hasattr(config, "dump"):
+            config.dump(path)
         else:
-            text = getattr(cfg, "pretty_text", None)
-            path.write_text(text if isinstance(text, str) else repr(cfg), encoding="utf-8")
+            text = getattr(config, "pretty_text", None)
+            path.write_text(text if isinstance(text, str) else repr(config), encoding="utf-8")
         self._config_written = True
 
     def flush(self) -> None:

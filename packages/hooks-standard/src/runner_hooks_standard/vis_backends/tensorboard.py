@@ -12,21 +12,26 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from runner_core.errors import BuildError
+from runner_core.visualization.vis_backend import BaseVisBackend
+
 INSTALL_HINT = "pip install 'runner-hooks-standard[tensorboard]'"
+
+
+class TensorBoardMissingError(BuildError, ImportError):
+    """``tensorboard`` is not installed (MMEngine raises an ImportError, at the first write)."""
 
 
 def _check_tensorboard() -> None:
     if importlib.util.find_spec("tensorboard") is None:
-        from runner_core.errors import BuildError
-
-        raise BuildError(
+        raise TensorBoardMissingError(
             "TensorBoardVisBackend needs the 'tensorboard' package, which is not installed. "
             f"Install it with: {INSTALL_HINT} (or pip install tensorboard), or remove "
             "TensorBoardVisBackend from visualizer.vis_backends."
         )
 
 
-class TensorBoardVisBackend:
+class TensorBoardVisBackend(BaseVisBackend):
     """Log scalars (and the config as text) to TensorBoard.
 
     Args:
@@ -42,9 +47,11 @@ class TensorBoardVisBackend:
     ) -> None:
         _check_tensorboard()
         if save_dir is None:
-            from runner_core.errors import BuildError
-
-            raise BuildError("TensorBoardVisBackend needs save_dir.")
+            raise BuildError(
+                "TensorBoardVisBackend needs save_dir: build it through the Runner's "
+                "visualizer (which passes <run folder>/vis_data) or give save_dir='...'."
+            )
+        super().__init__(str(save_dir))
         self.save_dir = Path(save_dir)
         self.log_dir = self.save_dir / log_dir_name if log_dir_name else self.save_dir
         self.flush_secs = flush_secs
@@ -64,8 +71,16 @@ class TensorBoardVisBackend:
             self._writer = SummaryWriter(str(self.log_dir), flush_secs=self.flush_secs)
         return self._writer
 
+    def _init_env(self) -> None:
+        """Open the ``SummaryWriter`` (MMEngine's hook; the first write also does)."""
+        self.experiment  # noqa: B018 - creates the writer
+
     def add_scalars(
-        self, scalar_dict: Mapping[str, Any], step: int = 0, file_path: str | None = None
+        self,
+        scalar_dict: Mapping[str, Any],
+        step: int = 0,
+        file_path: str | None = None,
+        **kwargs: Any,
     ) -> None:
         """One TensorBoard scalar per key; non-numeric values are skipped. A validation
         record's time/data_time go to ``val/...`` (see eval_records)."""
@@ -77,10 +92,10 @@ class TensorBoardVisBackend:
             if number is not None:
                 writer.add_scalar(str(key), number, int(step))
 
-    def add_scalar(self, name: str, value: Any, step: int = 0) -> None:
+    def add_scalar(self, name: str, value: Any, step: int = 0, **kwargs: Any) -> None:
         self.add_scalars({name: value}, step=step)
 
-    def add_image(self, name: str, image: Any, step: int = 0) -> None:
+    def add_image(self, name: str, image: Any, step: int = 0, **kwargs: Any) -> None:
         """An (H, W, 3) RGB, RGBA or (H, W) grey image under ``name``."""
         from runner_core.visualization.png import as_image_array
 
@@ -89,9 +104,9 @@ class TensorBoardVisBackend:
             name, array, int(step), dataformats="HWC" if array.ndim == 3 else "HW"
         )
 
-    def add_config(self, cfg: Any) -> None:
-        text = getattr(cfg, "pretty_text", None)
-        text = text if isinstance(text, str) else str(cfg)
+    def add_config(self, config: Any, **kwargs: Any) -> None:
+        text = getattr(config, "pretty_text", None)
+        text = text if isinstance(text, str) else str(config)
         # Markdown code block so TensorBoard keeps the indentation.
         self.experiment.add_text("config", "```python\n" + text + "\n```")
 

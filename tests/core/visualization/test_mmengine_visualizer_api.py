@@ -1,0 +1,120 @@
+"""MMEngine code that uses the Visualizer beyond scalars: backend names, ``_vis_backends``,
+a config without ``save_dir``, and the image/drawing methods."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from runner_core.errors import BuildError
+from runner_core.registry import VISBACKENDS
+from runner_core.visualization import Visualizer
+
+
+@VISBACKENDS.register_module(force=True)
+class RecordingBackendForApiTests:
+    """No save_dir: kept whether or not the Visualizer has one."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[dict, int]] = []
+
+    def add_scalars(self, scalar_dict: dict, step: int = 0) -> None:
+        self.records.append((dict(scalar_dict), step))
+
+
+def test_backends_given_a_name_are_found_by_it(tmp_path: Path) -> None:
+    """MMEngine pops ``name`` from a backend config and keys the backend by it."""
+    vis = Visualizer(
+        "t_named_backends",
+        vis_backends=[
+            dict(type="LocalVisBackend", name="local"),
+            dict(type="RecordingBackendForApiTests", name="rec"),
+        ],
+        save_dir=tmp_path,
+    )
+    assert list(vis.backends) == ["local", "rec"]
+    assert type(vis.get_backend("local")).__name__ == "LocalVisBackend"
+    vis.add_scalars({"loss": 1.0}, step=2)
+    vis.close()
+    assert vis.get_backend("rec").records == [({"loss": 1.0}, 2)]
+    assert (tmp_path / "vis_data" / "scalars.json").is_file()
+    with pytest.raises(BuildError, match=r"vis_backends\[1\].*'rec' is taken"):
+        Visualizer(
+            "t_named_twice",
+            vis_backends=[
+                dict(type="RecordingBackendForApiTests", name="rec"),
+                dict(type="RecordingBackendForApiTests", name="rec"),
+            ],
+        )
+
+
+def test_a_file_backend_without_save_dir_is_left_out_with_a_warning() -> None:
+    """An inference script builds the training config's visualizer without a folder."""
+    with pytest.warns(UserWarning, match=r"vis_backends\[0\] \(LocalVisBackend\) is left out"):
+        vis = Visualizer(
+            "t_no_save_dir",
+            vis_backends=[dict(type="LocalVisBackend"), dict(type="RecordingBackendForApiTests")],
+        )
+    assert list(vis.backends) == ["RecordingBackendForApiTests"]
+    vis.add_scalars({"loss": 1.0})  # still works
+
+
+def test_mmengines_vis_backends_attribute_reads_and_resets(tmp_path: Path) -> None:
+    """OpenMMLab hooks iterate ``visualizer._vis_backends`` and set it to {} when showing."""
+    vis = Visualizer(
+        "t_private_backends", vis_backends=[dict(type="LocalVisBackend")], save_dir=tmp_path
+    )
+    assert list(vis._vis_backends) == ["LocalVisBackend"]
+    vis._vis_backends = {}
+    vis.add_scalars({"loss": 1.0}, step=1, file_path="extra.json")
+    assert len(vis) == 0 and not (tmp_path / "vis_data").exists()
+
+
+def test_set_image_and_get_image_hold_the_image() -> None:
+    rgb = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    vis = Visualizer("t_images", image=rgb)
+    assert np.array_equal(vis.get_image(), rgb) and (vis.width, vis.height) == (3, 2)
+    vis.set_image(np.ones((4, 5), dtype=np.float32))  # floats in [0, 1] as add_image
+    assert vis.get_image().dtype == np.uint8 and int(vis.get_image().max()) == 255
+    with pytest.raises(ValueError, match=r"set_image\(image\) first"):
+        Visualizer("t_no_image").get_image()
+
+
+def test_drawing_methods_say_what_to_use_instead() -> None:
+    from runner_core.visualization.drawing import DrawingNotAvailableError
+
+    vis = Visualizer("t_drawing")
+    for method in (
+        "draw_bboxes",
+        "draw_texts",
+        "draw_lines",
+        "draw_circles",
+        "draw_points",
+        "draw_polygons",
+        "draw_binary_masks",
+        "show",
+    ):
+        with pytest.raises(NotImplementedError, match=rf"Visualizer\.{method}\(\).*add_image"):
+            getattr(vis, method)(np.zeros((1, 4)))
+    with pytest.raises(DrawingNotAvailableError, match="matplotlib"):
+        Visualizer.draw_featmap(np.zeros((3, 4, 4)))  # a static method in MMEngine
+
+
+def test_add_datasample_does_nothing_as_in_mmengines_base_class(tmp_path: Path) -> None:
+    vis = Visualizer("t_datasample", vis_backends=[dict(type="LocalVisBackend")], save_dir=tmp_path)
+    vis.add_datasample("sample", np.zeros((2, 2, 3), dtype=np.uint8), None, step=1)
+    vis.add_scalars({"acc": np.float32(0.5), "ok": True}, step=1)
+    vis.close()
+    line = (tmp_path / "vis_data" / "scalars.json").read_text().splitlines()
+    assert [json.loads(x) for x in line] == [{"acc": 0.5, "ok": True, "step": 1}]
+
+
+def test_add_config_takes_mmengines_keyword(tmp_path: Path) -> None:
+    from runner_core.config import Config
+
+    vis = Visualizer("t_config_kw", vis_backends=[dict(type="LocalVisBackend")], save_dir=tmp_path)
+    vis.add_config(config=Config(dict(lr=0.1)))
+    assert "lr = 0.1" in (tmp_path / "vis_data" / "config.py").read_text()
