@@ -80,3 +80,92 @@ def test_a_one_column_output_trains_with_the_loss_fn_given() -> None:
     wrapper = _sgd(adapter)
     losses = [float(adapter.train_step((x, y), wrapper)["loss"]) for _ in range(20)]
     assert losses[-1] < losses[0] / 2
+
+
+# -- ModuleAdapter from a config: registered in MODELS, module and loss_fn by config --------------
+def test_a_config_builds_the_adapter_with_a_module_dict_and_a_functional_loss_name() -> None:
+    from runner_core.model import ModuleAdapter
+    from runner_core.registry import MODELS
+
+    cfg = dict(
+        type="ModuleAdapter",
+        module=dict(type="Linear", in_features=4, out_features=1),
+        loss_fn="mse_loss",
+    )
+    adapter = MODELS.build(cfg, _key_path="model")
+    assert isinstance(adapter, ModuleAdapter)
+    assert isinstance(adapter.module, torch.nn.Linear) and adapter.module.out_features == 1
+    assert adapter.loss_fn is F.mse_loss
+    x, y = torch.randn(8, 4), torch.randn(8, 1)
+    expected = F.mse_loss(adapter.module(x), y)
+    assert torch.equal(adapter.train_step((x, y), _sgd(adapter))["loss"], expected.detach())
+
+
+def test_a_loss_module_config_is_built_from_models_with_torch_nn_losses() -> None:
+    from runner_core.registry import MODELS
+
+    adapter = MODELS.build(
+        dict(
+            type="ModuleAdapter",
+            module=dict(type="Linear", in_features=4, out_features=1),
+            loss_fn=dict(type="L1Loss", reduction="sum"),
+        )
+    )
+    assert isinstance(adapter.loss_fn, torch.nn.L1Loss) and adapter.loss_fn.reduction == "sum"
+    x, y = torch.randn(8, 4), torch.randn(8, 1)
+    expected = F.l1_loss(adapter.module(x), y, reduction="sum")
+    assert torch.allclose(adapter(x, y, mode="loss")["loss"], expected)
+
+
+@pytest.mark.parametrize(
+    ("loss_fn", "message"),
+    [
+        ("mse_los", r"model\.loss_fn='mse_los' names no loss.*Did you mean 'mse_loss'"),
+        ("MSELoss", r"'MSELoss' is a torch\.nn class: write loss_fn=dict\(type='MSELoss'\)"),
+    ],
+)
+def test_an_unknown_loss_name_is_a_key_error_that_says_what_to_write(
+    loss_fn: str, message: str
+) -> None:
+    from runner_core.registry import MODELS
+
+    cfg = dict(type="ModuleAdapter", module=dict(type="Linear", in_features=2, out_features=2))
+    with pytest.raises(KeyError, match=message) as info:
+        MODELS.build({**cfg, "loss_fn": loss_fn}, _key_path="model")
+    assert isinstance(info.value, RunnerError)
+
+
+def test_a_module_or_loss_that_is_not_one_is_a_type_error() -> None:
+    from runner_core.model import ModuleAdapter
+
+    with pytest.raises(TypeError, match=r"ModuleAdapter adapts an nn\.Module, but model\.module"):
+        ModuleAdapter(F.relu)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"model\.loss_fn must be a loss.*got int"):
+        ModuleAdapter(torch.nn.Linear(2, 2), loss_fn=3)  # type: ignore[arg-type]
+
+
+def test_the_runner_trains_a_config_adapter_with_its_loss(tmp_path) -> None:
+    from torch.utils.data import TensorDataset
+
+    from runner_core.runner import Runner
+
+    torch.manual_seed(0)
+    x = torch.randn(32, 4)
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5], [3.0]])
+    runner = Runner(
+        model=dict(
+            type="ModuleAdapter",
+            module=dict(type="Linear", in_features=4, out_features=1),
+            loss_fn="mse_loss",
+        ),
+        work_dir=str(tmp_path),
+        train_dataloader=dict(
+            dataset=TensorDataset(x, y), batch_size=32, sampler=dict(type="DefaultSampler")
+        ),
+        train_cfg=dict(by_epoch=True, max_epochs=20),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+        default_hooks=dict(checkpoint=None, logger=None),
+    )
+    start = F.mse_loss(runner.model.module(x), y).item()
+    runner.train()
+    assert F.mse_loss(runner.model.module(x), y).item() < start / 4

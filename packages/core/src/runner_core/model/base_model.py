@@ -23,7 +23,7 @@ from typing import Any, cast
 import torch
 from torch import nn
 
-from ..errors import RunnerError
+from ..errors import BuildError, BuildKeyError, RunnerError, did_you_mean
 from ..optim.optim_wrapper import NULL_CONTEXT
 from .data_preprocessor import CPU, BaseDataPreprocessor, cast_data
 
@@ -256,17 +256,30 @@ class ModuleAdapter(BaseModel):
     weights, then ``loss_fn`` is ``torch.nn.functional.cross_entropy`` itself);
     ``val_step``/``test_step`` return ``{'pred': logits, 'gt': targets}``,
     which the ``Accuracy`` metric reads.
+
+    Registered in ``MODELS``, so a config can name it: ``module`` may be a
+    config dict (built from ``MODELS``, which also finds every ``torch.nn``
+    layer by class name) and ``loss_fn`` the name of a ``torch.nn.functional``
+    loss (``'mse_loss'``) or a config dict of a loss module
+    (``dict(type='MSELoss')``)::
+
+        model = dict(type='ModuleAdapter', module=dict(type='MyNet'), loss_fn='mse_loss')
     """
 
     def __init__(
         self,
-        module: nn.Module,
-        loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        module: nn.Module | Mapping[str, Any],
+        loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+        | str
+        | Mapping[str, Any]
+        | None = None,
         data_preprocessor: dict | nn.Module | None = None,
     ) -> None:
         super().__init__(data_preprocessor)
-        self.module = module
-        self.loss_fn = loss_fn if loss_fn is not None else self._checked_cross_entropy
+        self.module = _adapted_module(module)
+        self.loss_fn = (
+            _loss_function(loss_fn) if loss_fn is not None else self._checked_cross_entropy
+        )
 
     def _checked_cross_entropy(self, out: Any, targets: Any) -> torch.Tensor:
         """The default loss on its first call: refuse an output cross-entropy cannot train,
@@ -279,7 +292,9 @@ class ModuleAdapter(BaseModel):
                 "single class that loss is 0 whatever the weights, so nothing would be "
                 "learned. For regression (or any other loss), pass loss_fn: "
                 "Runner(model=ModuleAdapter(module, loss_fn=torch.nn.functional.mse_loss)) "
-                "with `from runner_core.model import ModuleAdapter`; or subclass "
+                "with `from runner_core.model import ModuleAdapter` (in a config: "
+                "model=dict(type='ModuleAdapter', module=dict(type=...), loss_fn='mse_loss')); "
+                "or subclass "
                 "runner_core.model.BaseModel with forward(..., mode='loss') returning a dict "
                 "of losses. For classification, give the module one output per class."
             )
@@ -341,6 +356,78 @@ class ModuleAdapter(BaseModel):
         return {"pred": self._modules["module"](inputs), "gt": targets}  # type: ignore[misc]
 
     test_step = val_step
+
+
+def _key_path(name: str) -> str:
+    """``'<model key>.<name>'`` while a config builds the adapter (``'model.module'``)."""
+    from ..registry.registry import current_build_path
+
+    return f"{current_build_path() or 'model'}.{name}"
+
+
+def _adapted_module(module: Any) -> nn.Module:
+    """The module to adapt: ``module`` itself, or built from ``MODELS`` if a config dict."""
+    if isinstance(module, Mapping):
+        from ..registry import MODELS
+
+        module = MODELS.build(dict(module), _key_path=_key_path("module"))
+    if not isinstance(module, nn.Module):
+        raise BuildError(
+            f"ModuleAdapter adapts an nn.Module, but {_key_path('module')} is "
+            f"{type(module).__name__}: {module!r:.80}. Give a torch.nn.Module or a config dict "
+            "that builds one (module=dict(type='MyNet', ...), its class registered with "
+            "@MODELS.register_module())."
+        )
+    return module
+
+
+def _functional_losses() -> list[str]:
+    """The names of ``torch.nn.functional``'s losses, which ``loss_fn='<name>'`` may give."""
+    import inspect
+
+    F = nn.functional
+    return [
+        n
+        for n in dir(F)
+        if not n.startswith("_")
+        and ("loss" in n or "entropy" in n or n == "kl_div")
+        and inspect.isfunction(getattr(F, n))
+    ]
+
+
+def _loss_function(loss_fn: Any) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """A callable loss from ``loss_fn``: itself, a ``torch.nn.functional`` loss by name, or a
+    loss module built from ``MODELS`` (which finds ``torch.nn``'s losses by class name)."""
+    where = _key_path("loss_fn")
+    if isinstance(loss_fn, str):
+        known = _functional_losses()
+        if loss_fn in known:
+            return cast(
+                Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                getattr(nn.functional, loss_fn),
+            )
+        cls = getattr(nn, loss_fn, None)
+        if isinstance(cls, type) and issubclass(cls, nn.Module):
+            hint = f" {loss_fn!r} is a torch.nn class: write loss_fn=dict(type={loss_fn!r})."
+        else:
+            hint = did_you_mean(loss_fn, known)
+        raise BuildKeyError(
+            f"{where}={loss_fn!r} names no loss of torch.nn.functional.{hint} A string names one "
+            f"of its loss functions ({', '.join(known[:6])}, ...); a config dict builds a "
+            "loss module (loss_fn=dict(type='MSELoss'), any torch.nn loss or a class "
+            "registered in MODELS); in Python, pass any callable(output, targets)."
+        )
+    if isinstance(loss_fn, Mapping):
+        from ..registry import MODELS
+
+        loss_fn = MODELS.build(dict(loss_fn), _key_path=where)
+    if not callable(loss_fn):
+        raise BuildError(
+            f"{where} must be a loss: a callable(output, targets), the name of a "
+            f"torch.nn.functional loss ('mse_loss') or a config dict of a loss module "
+            f"(dict(type='MSELoss')); got {type(loss_fn).__name__}: {loss_fn!r:.80}."
+        )
+    return cast(Callable[[torch.Tensor, torch.Tensor], torch.Tensor], loss_fn)
 
 
 def is_model(obj: Any) -> bool:
