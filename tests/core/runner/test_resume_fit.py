@@ -156,3 +156,21 @@ def test_adam_run_with_a_momentum_scheduler_resumes_without_it(tmp_path) -> None
     runner.resume(tmp_path / "adamw" / "epoch_1.pth", resume_param_scheduler=False)
     runner.train()
     assert runner.epoch == 2
+
+
+def test_adam_run_resumed_without_scheduler_state_takes_a_new_momentum_scheduler(tmp_path) -> None:
+    """The groups loaded from a run without a momentum scheduler have no 'momentum' mirror of
+    betas[0]; the new scheduler starts afresh on them (MMEngine: KeyError: 'momentum')."""
+    adamw = dict(optimizer=dict(type="AdamW", lr=0.001, betas=(0.9, 0.999)))
+    _runner(tmp_path / "adamw", optim_wrapper=adamw).train()
+    momentum = dict(type="MultiStepMomentum", by_epoch=True, milestones=[1], gamma=0.5)
+    runner = _runner(
+        tmp_path / "run", 2, optim_wrapper=adamw, param_scheduler=[MULTISTEP, momentum]
+    )
+    runner.resume(tmp_path / "adamw" / "epoch_1.pth", resume_param_scheduler=False)
+    runner.train()
+    optimizer = runner.optim_wrapper.optimizer
+    assert runner.epoch == 2
+    assert optimizer.param_groups[0]["betas"] == (pytest.approx(0.45), 0.999)
+    steps = {float(s["step"]) for s in optimizer.state.values()}
+    assert steps == {4.0}  # the checkpoint's Adam state went on: 2 iterations + 2

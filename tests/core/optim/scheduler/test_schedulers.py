@@ -133,6 +133,20 @@ def test_momentum_schedulers_drive_sgd_and_adam_betas() -> None:
         LinearMomentum(torch.optim.Adagrad([torch.nn.Parameter(torch.zeros(1))]))
 
 
+def test_a_momentum_scheduler_steps_adam_after_a_state_saved_without_one_is_loaded() -> None:
+    """A resume with resume_param_scheduler=False that adds the scheduler: the loaded groups
+    have no 'momentum' mirror (MMEngine: KeyError: 'momentum' at the first step)."""
+    adam = torch.optim.Adam([torch.nn.Parameter(torch.zeros(2))], lr=1e-3, betas=(0.9, 0.999))
+    saved = torch.optim.Adam([torch.nn.Parameter(torch.zeros(2))], lr=1e-3, betas=(0.9, 0.999))
+    sched = CosineAnnealingMomentum(OptimWrapper(adam), T_max=2, eta_min=0.5)
+    adam.load_state_dict(saved.state_dict())
+    assert "momentum" not in adam.param_groups[0]
+    sched.step()
+    assert adam.param_groups[0]["betas"] == (pytest.approx(0.7), 0.999)
+    sched.step()
+    assert adam.param_groups[0]["betas"] == (pytest.approx(0.5), 0.999)
+
+
 def test_reduce_on_plateau_momentum_takes_metrics() -> None:
     adam = torch.optim.Adam([torch.nn.Parameter(torch.zeros(2))], betas=(0.9, 0.99))
     sched = ReduceOnPlateauMomentum(adam, patience=0, factor=0.5)

@@ -31,6 +31,14 @@ class MomentumSchedulerMixin:
         super().__init__(optimizer, "momentum", *args, **kwargs)  # type: ignore[call-arg]
 
     def step(self, *args: Any, **kwargs: Any) -> None:
+        if self.use_betas:
+            # A loaded optimizer state replaces the groups, and one saved without a momentum
+            # scheduler has no 'momentum' mirror (a resume with resume_param_scheduler=False
+            # after adding this scheduler): mirror betas[0] again, where MMEngine raises
+            # KeyError: 'momentum'.
+            for group in scheduled_groups(self.optimizer):  # type: ignore[attr-defined]
+                if "momentum" not in group:
+                    group["momentum"] = group["betas"][0]
         super().step(*args, **kwargs)  # type: ignore[misc]
         if self.use_betas:
             for group in scheduled_groups(self.optimizer):  # type: ignore[attr-defined]
