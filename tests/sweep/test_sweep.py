@@ -701,6 +701,12 @@ def test_a_step_that_does_not_divide_the_range_is_refused(entry: dict, match: st
         ("lr", r"'lr' is a variable of the config file.*'optim_wrapper.optimizer.lr'"),
         ("optim_wrapper.optimiser.lr", r"Did you mean 'optim_wrapper.optimizer'"),
         ("nope", r"'nope' is not a config key the run reads"),
+        (
+            "optim_wrapper.optimizer.lrr",
+            r"the config has no 'optim_wrapper.optimizer.lrr'.*SGD got an unexpected argument "
+            r"'lrr'.*Did you mean 'lr'",
+        ),
+        ("param_scheduler.2", r"'param_scheduler' is a list of 1 .* index from 0 to 0"),
     ],
 )
 def test_space_keys_nothing_reads_exit_2_before_any_study(
@@ -714,13 +720,41 @@ def test_space_keys_nothing_reads_exit_2_before_any_study(
 
     config = TINY_1_EPOCH.replace(
         "optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1))",
-        "lr = 0.1\noptim_wrapper = dict(optimizer=dict(type='SGD', lr=lr))",
+        "lr = 0.1\noptim_wrapper = dict(optimizer=dict(type='SGD', lr=lr))\n"
+        "param_scheduler = [dict(type='ConstantLR', factor=0.5)]",
     )
     space = f"space = {{{key!r}: dict(type='float', low=0.01, high=0.1)}}"
     assert _main_sweep(tmp_path, monkeypatch, space, "--trials", "1", config=config) == 2
     err = capsys.readouterr().err
     assert re.search(rf"space\['{re.escape(key)}'\] in space.py: .*{match}", err), err
     assert not (tmp_path / "wd").exists()  # no study, no trial
+
+
+@pytest.mark.parametrize(
+    ("key", "entry"),
+    [
+        ("optim_wrapper.optimizer.weight_decay", dict(type="float", low=0.0, high=0.1)),
+        ("model.width", dict(type="categorical", choices=[4])),
+        ("train_dataloader.dataset.size", dict(type="int", low=16, high=64)),
+        # only part of the range is refused (a batch of 0): a failed trial, not an input error
+        ("val_dataloader.num_workers", dict(type="int", low=-1, high=0)),
+    ],
+)
+def test_a_setting_the_config_leaves_at_its_default_can_be_tuned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str, entry: dict
+) -> None:
+    from runner_sweep.space import check_paths, check_space
+    from runner_sweep.sweep import load_config
+
+    monkeypatch.syspath_prepend(str(ROOT / "tests" / "cli"))  # tiny_task.py
+    (tmp_path / "tiny.py").write_text(TINY_1_EPOCH)
+    cfg = load_config(str(tmp_path / "tiny.py"), []).to_dict()
+    *parents, leaf = key.split(".")
+    node = cfg
+    for part in parents:
+        node = node[part]
+    assert leaf not in node  # left at its default
+    check_paths(check_space({key: entry}), cfg, "space.py")  # accepted: no error
 
 
 def test_plot_finds_the_database_of_a_moved_folder_or_relative_url(tmp_path: Path) -> None:

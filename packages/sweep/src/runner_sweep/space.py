@@ -256,7 +256,9 @@ def check_paths(space: Mapping[str, Any], cfg: Mapping[str, Any], where: str) ->
     """Every key must be a path the run reads: checked against the loaded config ``cfg``.
 
     The parents of a path must exist in the config (a value put under a key
-    nothing reads changes nothing). A top-level key must be a dict or a key
+    nothing reads changes nothing); a last key the config does not set must be
+    one the object its dict builds accepts (see :func:`_check_added_key`), and
+    an index into a list must exist. A top-level key must be a dict or a key
     the Runner reads: a config's own variable (``lr = 0.01`` used as
     ``optimizer=dict(lr=lr)``) was substituted when the file was loaded, so
     setting it afterwards changes nothing.
@@ -265,6 +267,7 @@ def check_paths(space: Mapping[str, Any], cfg: Mapping[str, Any], where: str) ->
     from runner_core.runner.runner import RUNNER_KEYS
 
     known = (*RUNNER_KEYS, *OTHER_KNOWN_KEYS)
+    added: list[str] = []  # leaf keys the config does not set: judged by the config checker
     for key in space:
         entry = f"space[{key!r}] in {where}"
         parts = key.split(".")
@@ -287,7 +290,17 @@ def check_paths(space: Mapping[str, Any], cfg: Mapping[str, Any], where: str) ->
                     f"dict, so {key!r} names nothing. Give the path of a value inside a dict."
                 )
             node = child
-        if len(parts) > 1 or key in known:
+        if len(parts) > 1:
+            if isinstance(node, Mapping) and parts[-1] not in node:
+                added.append(key)
+            elif not isinstance(node, Mapping) and _child(node, parts[-1]) is _MISSING:
+                parent = ".".join(parts[:-1])
+                raise ConfigError(
+                    f"{entry}: {parent!r} is a list of {len(node)} in the config, so "
+                    f"{parts[-1]!r} names no item of it. Give an index from 0 to {len(node) - 1}."
+                )
+            continue
+        if key in known:
             continue
         value = cfg.get(key, _MISSING)
         if value is _MISSING:
@@ -303,6 +316,56 @@ def check_paths(space: Mapping[str, Any], cfg: Mapping[str, Any], where: str) ->
                 f"so setting {key!r} afterwards changes nothing.{_suggest(cfg, parts, (), key)} "
                 "Give the full path of the setting to tune."
             )
+
+    if added:
+        from runner_cli.config_checker import check_config
+
+        base = {str(p) for p in check_config(cfg)[0]}  # what the config alone has
+        for key in added:
+            _check_added_key(key, space[key], cfg, base, where)
+
+
+def _check_added_key(
+    key: str, spec: Mapping[str, Any], cfg: Mapping[str, Any], base: set[str], where: str
+) -> None:
+    """Refuse a leaf key the config does not set when no value of the entry can be set there.
+
+    A setting left at its default (``optim_wrapper.optimizer.weight_decay``) is
+    absent from the config yet fine to tune; a misspelt one
+    (``optim_wrapper.optimizer.lrr``) would fail the first trial as it is built,
+    and stop the sweep. ``runner-cli config check``'s checker judges the config
+    with each value set (the entry's bounds, or every choice), against the
+    signature of the class the key's dict builds; the key is refused only if
+    every value brings a problem the config alone does not have, so a value
+    that only some of the range makes an object refuse stays a failed trial.
+    """
+    import copy
+
+    from runner_cli.config_checker import check_config
+    from runner_core.config import Config
+
+    values = spec["choices"] if spec["type"] == "categorical" else (spec["low"], spec["high"])
+    first: list[str] = []
+    for value in values:
+        trial = Config(copy.deepcopy(dict(cfg)))
+        trial.merge_from_dict({key: value})
+        new = [str(p) for p in check_config(trial.to_dict())[0] if str(p) not in base]
+        if not new:
+            return
+        first = first or new
+    parts = key.split(".")
+    parent: Any = cfg
+    for part in parts[:-1]:
+        parent = _child(parent, part)
+    near = [".".join([*parts[:-1], str(k)]) for k in parent]
+    problems = " ".join(first)
+    hint = "" if "Did you mean" in problems else _suggest(cfg, parts, near, key)
+    raise ConfigError(
+        f"space[{key!r}] in {where}: the config has no {key!r}, and no value of the entry "
+        f"can be set there (the sweep would stop at its first trial): {problems}{hint} Give "
+        f"the path of a setting the run reads (keys at {'.'.join(parts[:-1])}: "
+        f"{', '.join(map(str, parent))})."
+    )
 
 
 _MISSING = object()
