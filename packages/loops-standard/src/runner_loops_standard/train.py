@@ -224,8 +224,12 @@ class BaseTrainLoop(BaseLoop):
         saved, now = loaded.get("dataset_length"), self._dataset_length()
         if saved is None or now is None or int(saved) == now:
             return False
-        source = getattr(getattr(self.runner, "resume_state", None), "source", None)
-        if source is None or str(source) == AUTO:
+        state = getattr(self.runner, "resume_state", None)  # a runner of a loop test may lack it
+        resumed = getattr(state, "resumed_from", None)
+        source = getattr(state, "source", None)
+        if resumed is not None:
+            named = str(resumed)  # the file itself, also for resume='auto'
+        elif source is None or str(source) == AUTO:
             work_dir = getattr(self.runner, "work_dir", None)
             named = f"the newest checkpoint of {work_dir}" if work_dir else "the checkpoint"
         else:

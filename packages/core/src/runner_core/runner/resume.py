@@ -40,6 +40,10 @@ class ResumeState:
         #: weights to load when not resuming (``load_from`` without ``resume``)
         self.weights_from: str | Path | None = None
         self.request(resume, load_from)
+        #: the checkpoint file the last ``train()`` resumed from, once it was loaded (None
+        #: before, or without a resume): ``source`` resolved, the newest checkpoint of the
+        #: work dir for ``'auto'``, so messages can name the file
+        self.resumed_from: str | None = None
         #: ``runner.resume(..., resume_optimizer=False / resume_param_scheduler=False)``
         self.resume_optimizer = True
         self.resume_param_scheduler = True

@@ -508,6 +508,7 @@ class Runner(PartsBuilding, CheckpointMethods):
         self._check_can_train()
         checkpoint = self._find_resume_checkpoint()
         if checkpoint is not None:
+            self._resume_state.resumed_from = str(checkpoint["meta"]["resumed_from"])
             self._reseed_from(checkpoint)
         loop = self.train_loop
         self.optim_wrapper = self.build_optim_wrapper(self.optim_wrapper)

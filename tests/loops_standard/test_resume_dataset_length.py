@@ -1,0 +1,56 @@
+"""A mid-epoch checkpoint resumed with a training dataset of another length: the epoch
+restarts, and the warning names the checkpoint file actually resumed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from torch.utils.data import TensorDataset
+
+from runner_core import Runner
+
+
+def _runner(work_dir: Path, size: int, **kwargs: Any) -> Runner:
+    """A linear model over ``size`` samples, batches of 4, a checkpoint every 3 iterations."""
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.randn(size, 4, generator=gen), torch.randint(0, 3, (size,), generator=gen)
+    return Runner(
+        model=torch.nn.Linear(4, 3),
+        work_dir=str(work_dir),
+        train_dataloader=dict(
+            dataset=TensorDataset(x, y),
+            batch_size=4,
+            sampler=dict(type="DefaultSampler", shuffle=False),
+        ),
+        train_cfg=dict(by_epoch=True, max_epochs=2),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+        default_hooks=dict(
+            checkpoint=dict(type="CheckpointHook", interval=3, by_epoch=False, save_last=False),
+            logger=None,
+        ),
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("how", ["auto", "path"])
+def test_the_restart_warning_names_the_checkpoint_file_resumed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], how: str
+) -> None:
+    _runner(tmp_path, 20).train()  # 5 iterations per epoch: the newest, iter_9, is in epoch 2
+    newest = tmp_path / "iter_9.pth"
+    assert newest.is_file() and not (tmp_path / "iter_10.pth").exists()
+    capsys.readouterr()
+    if how == "auto":  # the newest checkpoint of the work dir
+        runner = _runner(tmp_path, 24, resume=True)
+    else:
+        runner = _runner(tmp_path / "again", 24, resume=str(newest))
+    assert runner.resume_state.resumed_from is None  # nothing loaded yet
+    runner.train()
+    out = capsys.readouterr().out
+    warning = next(line for line in out.splitlines() if "restarts from its first batch" in line)
+    assert f"Resuming from {newest}: it was saved in the middle of epoch 2" in warning
+    assert "the newest checkpoint of" not in warning
+    assert runner.resume_state.resumed_from == str(newest)
