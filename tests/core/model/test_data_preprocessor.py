@@ -44,7 +44,7 @@ def test_what_the_model_writes_onto_the_batch_stays_out_of_the_loaders_batch() -
         assert out["data_samples"][0].img_id == 1
 
     class Predictor(BaseModel):
-        def forward(self, inputs, data_samples=None, mode="tensor"):  # type: ignore[no-untyped-def]
+        def forward(self, inputs, data_samples=None, mode="tensor"):
             for sample in data_samples:
                 sample.pred = inputs[0].sum()
             return data_samples
@@ -173,7 +173,7 @@ def test_stack_batch_pads_every_dim_but_the_first() -> None:
         with pytest.raises(error, match="does not pad 1-D tensors.*lengths \\[3, 5\\]"):
             stack_batch([torch.ones(3), torch.ones(5)])
     with pytest.raises(AssertionError, match="expects a list of tensors"):
-        stack_batch(torch.ones(2, 3, 3, 3))
+        stack_batch(torch.ones(2, 3, 3, 3))  # type: ignore[arg-type]
     assert stack_batch([torch.ones(3, 2, 3), torch.ones(3, 4, 1)]).shape == (2, 3, 4, 3)
     assert stack_batch([torch.ones(3), torch.ones(3)], 4).shape == (2, 3)
 
@@ -212,3 +212,60 @@ def test_device_follows_to_cpu_and_the_model() -> None:
     model = ModuleAdapter(nn.Linear(3, 2))
     model.to("meta")
     assert model.data_preprocessor.device == torch.device("meta")
+
+
+def test_a_mapping_its_class_cannot_rebuild_from_a_dict_comes_back_as_a_dict() -> None:
+    # MMEngine's cast_data returns a dict for every Mapping; a defaultdict used to crash
+    from collections import OrderedDict, defaultdict
+
+    batch: defaultdict = defaultdict(list, inputs=torch.ones(2))
+    out = BaseDataPreprocessor()(batch)
+    assert type(out) is dict and out["inputs"] is batch["inputs"]
+    ordered = BaseDataPreprocessor()(OrderedDict(inputs=torch.ones(2)))
+    assert type(ordered) is OrderedDict
+
+
+def test_non_blocking_reaches_the_data_elements() -> None:
+    from runner_core.structures import BaseDataElement
+
+    seen: list[dict] = []
+
+    class Sample(BaseDataElement):
+        def to(self, *args, **kwargs):
+            seen.append(kwargs)
+            return super().to(*args, **kwargs)
+
+    pre = BaseDataPreprocessor(non_blocking=True)
+    out = pre({"inputs": torch.ones(1), "data_samples": [Sample(gt=torch.ones(1))]})
+    assert seen == [{"non_blocking": True}] and isinstance(out["data_samples"][0], Sample)
+
+
+def test_cuda_takes_an_index_a_device_or_a_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    # nn.Module.cuda takes all three; torch.device('cuda', torch.device(...)) used to raise
+    monkeypatch.setattr(nn.Module, "cuda", lambda self, device=None: self)
+    pre = BaseDataPreprocessor()
+    assert pre.cuda(1).device == torch.device("cuda:1")
+    assert pre.cuda(torch.device("cuda:2")).device == torch.device("cuda:2")
+    assert pre.cuda("cuda:3").device == torch.device("cuda:3")
+
+
+def test_subclasses_written_for_mmengine_read_its_attribute_names() -> None:
+    # mmyolo's YOLOv5DetDataPreprocessor and mmdet3d's Det3DDataPreprocessor read these
+    from runner_core.model import ImgDataPreprocessor
+
+    class YoloLike(ImgDataPreprocessor):
+        def forward(self, data, training=False):
+            data = self.cast_data(data)
+            inputs = data["inputs"]
+            if self._channel_conversion and inputs.shape[1] == 3:
+                inputs = inputs[:, [2, 1, 0], ...]
+            if self._enable_normalize:
+                inputs = (inputs - self.mean) / self.std
+            return {"inputs": inputs, "data_samples": data.get("data_samples")}
+
+    pre = YoloLike(mean=[0, 0, 0], std=[2, 2, 2], bgr_to_rgb=True, non_blocking=True)
+    out = pre({"inputs": torch.arange(3.0).view(1, 3, 1, 1)})
+    assert out["inputs"].flatten().tolist() == [1.0, 0.5, 0.0]
+    assert pre._non_blocking is True and not ImgDataPreprocessor()._enable_normalize
+    pre._non_blocking = False
+    assert pre.non_blocking is False

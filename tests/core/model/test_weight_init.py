@@ -339,3 +339,34 @@ def test_module_dict_takes_init_cfg() -> None:
         0.25,
         0.25,
     ]
+
+
+def test_malformed_init_cfg_and_override_are_named_in_the_error() -> None:
+    # MMEngine: AssertionError (init_cfg), TypeError (override), KeyError('type')
+    with pytest.raises(AssertionError, match=r"Net.init_cfg must be a dict.*or a list of them, "):
+        Net("Kaiming").init_weights()  # used to complain about the character 'K'
+    with pytest.raises(TypeError, match=r"init_cfg.override must be a dict\(name="):
+        Net(dict(type="Normal", layer="Linear", override="head")).init_weights()
+    with pytest.raises(TypeError, match=r"override\[0\] must be a dict"):
+        Net(dict(type="Normal", layer="Linear", override=["head"])).init_weights()
+    with pytest.raises(KeyError, match=r"init_cfg\[1\] has no type="):
+        Net([dict(type="Normal", layer="Linear"), dict(layer="Linear")]).init_weights()
+
+
+def test_bias_init_with_prob_is_mmengines_to_the_last_bit() -> None:
+    from runner_core.model import bias_init_with_prob
+
+    # MMEngine 0.10.7's values (numpy's log); math.log gives ...613 and ...12
+    assert bias_init_with_prob(0.459) == -0.16436906878593616
+    assert bias_init_with_prob(0.496) == -0.016000341346441117
+    assert bias_init_with_prob(0.01) == -4.59511985013459
+
+
+def test_trunc_normal_warns_when_the_mean_is_far_outside_the_bounds() -> None:
+    from runner_core.model import trunc_normal_init
+
+    torch.manual_seed(0)
+    linear = nn.Linear(3, 3)
+    with pytest.warns(UserWarning, match="more than 2 std"):
+        trunc_normal_init(linear, mean=5, std=1, a=-2, b=2)
+    assert bool(((linear.weight > 0) & (linear.weight <= 2)).all())  # still cut to [a, b]

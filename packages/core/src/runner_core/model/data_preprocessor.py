@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from ..errors import RunnerError
-from ..structures.base_data_element import DataElementTypeError
+from ..structures.base_data_element import BaseDataElement, DataElementTypeError
 
 
 class DataPreprocessorError(RunnerError, ValueError):
@@ -41,11 +41,19 @@ def cast_data(data: Any, device: torch.device | None, non_blocking: bool = False
     if isinstance(data, torch.Tensor):
         return data.to(device, non_blocking=non_blocking)
     if isinstance(data, Mapping):
-        return type(data)({k: cast_data(v, device, non_blocking) for k, v in data.items()})  # type: ignore[call-arg]
+        cast = {k: cast_data(v, device, non_blocking) for k, v in data.items()}
+        if type(data) is dict:
+            return cast
+        try:  # an OrderedDict stays one; a defaultdict, whose first argument is its
+            return type(data)(cast)  # type: ignore[call-arg]
+        except TypeError:  # factory, or a Mapping built otherwise, is a dict (as MMEngine's)
+            return cast
     if isinstance(data, tuple) and hasattr(data, "_fields"):  # namedtuple
         return type(data)(*(cast_data(v, device, non_blocking) for v in data))
     if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
         return type(data)(cast_data(v, device, non_blocking) for v in data)  # type: ignore[call-arg]
+    if isinstance(data, BaseDataElement):  # MMEngine passes non_blocking to them too
+        return data.to(device, non_blocking=non_blocking)
     to = getattr(data, "to", None)
     if callable(to):
         return to(device)
@@ -69,6 +77,15 @@ class BaseDataPreprocessor(nn.Module):
         self._device: torch.device = torch.device("cpu")
 
     @property
+    def _non_blocking(self) -> bool:
+        """MMEngine's name, which subclasses written for it read (``non_blocking`` here)."""
+        return self.non_blocking
+
+    @_non_blocking.setter
+    def _non_blocking(self, value: bool) -> None:
+        self.non_blocking = value
+
+    @property
     def device(self) -> torch.device:
         """Where batches go: kept current by ``.to()``, ``.cuda()``, ``.cpu()`` (MMEngine's)."""
         return self._device
@@ -90,8 +107,11 @@ class BaseDataPreprocessor(nn.Module):
         return super().to(*args, **kwargs)
 
     def cuda(self, device: Any = None) -> BaseDataPreprocessor:
-        self._device = torch.device(
-            "cuda", torch.cuda.current_device() if device is None else device
+        if device is None:
+            device = torch.cuda.current_device()
+        # an index, or a device (``torch.device('cuda:1')``, ``'cuda:1'``), as nn.Module takes
+        self._device = (
+            torch.device("cuda", device) if isinstance(device, int) else torch.device(device)
         )
         return super().cuda(device)
 
@@ -199,7 +219,7 @@ class ImgDataPreprocessor(BaseDataPreprocessor):
             raise DataPreprocessorError(
                 f"ImgDataPreprocessor pad_size_divisor must be >= 1, got {pad_size_divisor}."
             )
-        self._normalize = mean is not None
+        self._enable_normalize = mean is not None
         if mean is not None and std is not None:
             for name, values in (("mean", mean), ("std", std)):
                 if len(values) not in (1, 3):
@@ -261,7 +281,7 @@ class ImgDataPreprocessor(BaseDataPreprocessor):
                 )
             x = x.flip(channel_dim)
         x = x.float()
-        if not self._normalize:
+        if not self._enable_normalize:
             return x
         if x.dim() == image_rank and self.mean.shape[0] == 3 and x.shape[channel_dim] != 3:
             raise DataPreprocessorAssertionError(

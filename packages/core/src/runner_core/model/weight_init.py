@@ -58,6 +58,15 @@ def trunc_normal_(
     def cdf(x: float) -> float:
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
+    if mean < a - 2 * std or mean > b + 2 * std:
+        import warnings
+
+        warnings.warn(
+            f"trunc_normal_: mean={mean} is more than 2 std ({std}) outside [a, b] = [{a}, {b}], "
+            "where this inverse-CDF draw loses precision and the values may be wrong; check "
+            "mean, std, a and b.",
+            stacklevel=2,
+        )
     low, high = cdf((a - mean) / std), cdf((b - mean) / std)
     with torch.no_grad():
         tensor.uniform_(2 * low - 1, 2 * high - 1)
@@ -128,8 +137,14 @@ def caffe2_xavier_init(module: nn.Module, bias: float = 0) -> None:
 
 
 def bias_init_with_prob(prior_prob: float) -> float:
-    """The bias that makes a sigmoid output ``prior_prob`` (MMEngine's helper)."""
-    return float(-math.log((1 - prior_prob) / prior_prob))
+    """The bias that makes a sigmoid output ``prior_prob`` (MMEngine's helper).
+
+    Through numpy's ``log``, as MMEngine: ``math.log`` differs in the last bit
+    for some probabilities (0.459, 0.496, ...), and so would the logged bias.
+    """
+    import numpy as np
+
+    return float(-np.log((1 - prior_prob) / prior_prob))
 
 
 def update_init_info(module: nn.Module, init_info: str) -> None:
@@ -444,6 +459,12 @@ def _initializer_class(kind: Any, where: str) -> Any:
         return kind
     from ..registry import WEIGHT_INITIALIZERS
 
+    if kind is None:  # MMEngine: KeyError('type')
+        raise BuildKeyError(
+            f"{where} has no type=; name its initializer, e.g. dict(type='Kaiming', "
+            "layer='Conv2d') or dict(type='Pretrained', checkpoint='<path>')."
+        )
+
     found = WEIGHT_INITIALIZERS.get(kind) if isinstance(kind, str) else None
     if found is None:
         keys = WEIGHT_INITIALIZERS.keys()  # 'ConstantInit' is also 'Constant': name that once
@@ -468,9 +489,19 @@ def _initializer(cfg: Mapping[str, Any], where: str, whole: bool) -> Callable[[n
     return built
 
 
-def _entries(init_cfg: Any) -> list[Any]:
+def _entries(init_cfg: Any, where: str) -> list[Any]:
     """``init_cfg`` as a list of entries (one dict or a list of them)."""
-    return [init_cfg] if isinstance(init_cfg, Mapping) else list(init_cfg or [])
+    if isinstance(init_cfg, Mapping):
+        return [init_cfg]
+    if init_cfg is None or isinstance(init_cfg, (list, tuple)):
+        return list(init_cfg or [])
+    # MMEngine asserts (BaseModule) or raises a TypeError (initialize): this is both
+    raise BuildAssertionError(
+        f"{where} must be a dict(type=..., ...) or a list of them, got {init_cfg!r}; "
+        f"e.g. init_cfg=dict(type={init_cfg!r}, layer='Conv2d')."
+        if isinstance(init_cfg, str)
+        else f"{where} must be a dict(type=..., ...) or a list of them, got {init_cfg!r}."
+    )
 
 
 def _is_pretrained(cfg: Any) -> bool:
@@ -486,7 +517,7 @@ def _is_pretrained(cfg: Any) -> bool:
 def _apply(module: nn.Module, init_cfg: Any, where: str, pretrained: bool | None) -> None:
     """Apply the entries of ``init_cfg`` (only the ``Pretrained`` ones, or only the others,
     when ``pretrained`` says so); errors name an entry by its place in ``init_cfg``."""
-    cfgs = _entries(init_cfg)
+    cfgs = _entries(init_cfg, where)
     for i, cfg in enumerate(cfgs):
         if pretrained is not None and _is_pretrained(cfg) != pretrained:
             continue
@@ -497,7 +528,20 @@ def _apply(module: nn.Module, init_cfg: Any, where: str, pretrained: bool | None
         if _is_pretrained(cfg):
             continue
         overrides = cfg.get("override") or []
-        for j, override in enumerate([overrides] if isinstance(overrides, Mapping) else overrides):
+        if isinstance(overrides, Mapping):
+            overrides = [overrides]
+        if not isinstance(overrides, (list, tuple)):  # MMEngine: a TypeError
+            raise BuildError(
+                f"{here}.override must be a dict(name='<submodule>', ...) or a list of them, "
+                f"got {overrides!r}; e.g. override=dict(name={overrides!r}, type='Normal', "
+                "std=0.01)."
+            )
+        for j, override in enumerate(overrides):
+            if not isinstance(override, Mapping):
+                raise BuildError(
+                    f"{here}.override[{j}] must be a dict(name='<submodule>', ...), got "
+                    f"{override!r}."
+                )
             _override(module, cfg, override, f"{here}.override[{j}]")
 
 
