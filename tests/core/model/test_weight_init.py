@@ -370,3 +370,42 @@ def test_trunc_normal_warns_when_the_mean_is_far_outside_the_bounds() -> None:
     with pytest.warns(UserWarning, match="more than 2 std"):
         trunc_normal_init(linear, mean=5, std=1, a=-2, b=2)
     assert bool(((linear.weight > 0) & (linear.weight <= 2)).all())  # still cut to [a, b]
+
+
+def test_a_module_that_sets_mmengines_is_init_itself_is_not_initialised_again() -> None:
+    """mmcv's MultiScaleDeformableAttention ends its init_weights with self._is_init = True."""
+    from torch import nn
+
+    from runner_core.model import BaseModule
+
+    class SelfInit(BaseModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+
+        def init_weights(self) -> None:
+            nn.init.constant_(self.fc.weight, 3.0)
+            self._is_init = True
+
+    class Parent(BaseModule):
+        def __init__(self) -> None:
+            super().__init__(init_cfg=dict(type="Constant", val=1.0, layer="Linear"))
+            self.attn = SelfInit()
+
+    model = Parent()
+    model.attn.init_weights()
+    assert model.attn.is_init
+    model.init_weights()  # the parent's Constant init reaches the child's Linear, as in MMEngine
+    assert model.is_init and model._is_init
+    assert model.attn.fc.weight.eq(1.0).all()  # the child's own init is not run again
+    assert "init_cfg={'type': 'Constant'" in repr(model)
+    assert "init_cfg" not in repr(nn.Sequential()) and "init_cfg" not in repr(SelfInit())
+
+
+def test_a_data_preprocessor_that_is_not_one_is_a_type_error() -> None:
+    from runner_core.errors import BuildError
+    from runner_core.model import BaseModel
+
+    with pytest.raises(TypeError, match="data_preprocessor") as info:
+        BaseModel(data_preprocessor="ImgDataPreprocessor")  # type: ignore[arg-type]
+    assert isinstance(info.value, BuildError)

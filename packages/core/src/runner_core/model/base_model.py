@@ -113,7 +113,22 @@ class BaseModule(nn.Module):
     def __init__(self, init_cfg: Any = None) -> None:
         super().__init__()
         self.init_cfg = copy.deepcopy(init_cfg)
-        self.is_init = False
+        # MMEngine's attribute: mmcv's MultiScaleDeformableAttention.init_weights sets
+        # ``self._is_init = True`` itself, and DETR-style modules test it
+        self._is_init = False
+
+    @property
+    def is_init(self) -> bool:
+        """Whether ``init_weights`` has run (then it leaves the weights alone)."""
+        return self._is_init
+
+    @is_init.setter
+    def is_init(self, value: bool) -> None:
+        self._is_init = value
+
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        return f"{text}\ninit_cfg={self.init_cfg}" if self.init_cfg else text
 
     def init_weights(self) -> None:
         """Initialise the weights from ``init_cfg`` and the children's own ``init_weights``.
@@ -182,6 +197,13 @@ class BaseModel(BaseModule):
             cfg.setdefault("type", "BaseDataPreprocessor")
             data_preprocessor = cast(
                 nn.Module, MODELS.build(cfg, _key_path="model.data_preprocessor")
+            )
+        elif not isinstance(data_preprocessor, nn.Module):
+            raise BuildError(  # a TypeError, as MMEngine's
+                f"{type(self).__name__}(data_preprocessor=...) must be a config dict, an "
+                f"nn.Module or None, got {type(data_preprocessor).__name__}: "
+                f"{data_preprocessor!r:.80}; e.g. data_preprocessor=dict(type="
+                "'ImgDataPreprocessor', mean=[...], std=[...])."
             )
         self.data_preprocessor = data_preprocessor
 
