@@ -249,7 +249,9 @@ class LoggerHook(Hook):
             self._info(runner, f"Exp name: {runner.experiment_name}")
 
     def _train_position(self, runner: RunnerAPI, n: int) -> str:
-        return train_position(self._by_epoch, runner.epoch, n, self._epoch_len, runner.max_iters)
+        return train_position(
+            self._by_epoch, runner.epoch, n, self._epoch_len, runner.max_iters, runner.max_epochs
+        )
 
     def _warn_once(self, key: str, exc: Exception) -> None:
         if key not in self._warned_keys:
@@ -338,7 +340,7 @@ class LoggerHook(Hook):
             total,
             window=self._window,
             digits=cast(int, self.num_digits),  # before_run sets it
-            position=self._eval_position(runner, mode, n, total),
+            position=self._eval_position(runner, mode, n, total, align=True),
         )
         logger.info(line)
 
@@ -347,9 +349,13 @@ class LoggerHook(Hook):
         # train loop (built by an earlier train()) counts iterations
         return self._by_epoch if self._training else self._processor.eval_by_epoch(runner)
 
-    def _eval_position(self, runner: RunnerAPI, mode: str, n: int, total: int | None) -> str:
+    def _eval_position(
+        self, runner: RunnerAPI, mode: str, n: int, total: int | None, align: bool = False
+    ) -> str:
         epoch = runner.epoch if mode == "val" else None  # validation lines carry the epoch
-        return eval_position(mode, n, total, self._eval_by_epoch(runner), epoch)
+        # MMEngine right-aligns the epoch of the per-iteration lines to max_epochs (align)
+        max_epochs = getattr(runner, "max_epochs", None) if align else None
+        return eval_position(mode, n, total, self._eval_by_epoch(runner), epoch, max_epochs)
 
     def after_val_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
         self._log_metrics(runner, "val", metrics)

@@ -250,7 +250,9 @@ class LogProcessor:
         tag: dict[str, Any] = self.train_scalars(hub.log_scalars, window, on_error)
         tag.update(self.custom_values(hub.log_scalars, "train", n))
         tag["memory"] = memory_mb(runner)
-        lead = train_position(by_epoch, runner.epoch, n, epoch_len, runner.max_iters)
+        lead = train_position(
+            by_epoch, runner.epoch, n, epoch_len, runner.max_iters, runner.max_epochs
+        )
         line = lead + "  " + format_scalars(tag, digits, hub.get_info("eta"))
         record = self.scalar_record(tag, "train")
         if by_epoch:
@@ -303,9 +305,15 @@ class LogProcessor:
                 texts.append(f"{key}: {value}")
             else:
                 tag[key] = number
-        metric_keys = list(tag)
         # MMEngine's closing line: data_time, then time, each the whole pass's mean
-        tag.update(eval_times(runner.message_hub.log_scalars, mode, max(n, 1), TIME_KEYS[::-1]))
+        scalars = runner.message_hub.log_scalars
+        times = eval_times(scalars, mode, max(n, 1), TIME_KEYS[::-1])
+        # custom_cfg statistics of this mode's scalars (e.g. the best accuracy so far): a
+        # log_name is shown after the metrics, an entry without one replaces its scalar
+        for key, value in self.custom_values(scalars, mode, max(n, 1)).items():
+            (times if key in times else tag)[key] = value
+        metric_keys = list(tag)
+        tag.update(times)
         shown: dict[str, Any] = summarise_groups({k: tag[k] for k in metric_keys})
         shown.update((k, v) for k, v in tag.items() if k not in metric_keys)
         if self.log_with_hierarchy:  # MMEngine names val/test lines' values so
@@ -337,7 +345,7 @@ class LogProcessor:
             return record, line
         n = batch_idx + 1
         total = _loop_length(runner, mode)
-        position = self._eval_position(runner, mode, n, total)
+        position = self._eval_position(runner, mode, n, total, align=True)
         tag, line = self.eval_iter_log(
             runner, mode, n, total, window=self.window, digits=digits, position=position
         )
@@ -396,10 +404,14 @@ class LogProcessor:
             return bool(self.by_epoch)
         return bool(getattr(runner.train_loop, "by_epoch", True))
 
-    def _eval_position(self, runner: Any, mode: str, n: int, total: int | None) -> str:
-        # validation lines carry the runner's epoch, also outside training (0 before any)
+    def _eval_position(
+        self, runner: Any, mode: str, n: int, total: int | None, align: bool = False
+    ) -> str:
+        # validation lines carry the runner's epoch, also outside training (0 before any);
+        # MMEngine aligns the epoch on the per-iteration lines only (align)
         epoch = runner.epoch if mode == "val" else None
-        return eval_position(mode, n, total, self.eval_by_epoch(runner), epoch)
+        max_epochs = getattr(runner, "max_epochs", None) if align else None
+        return eval_position(mode, n, total, self.eval_by_epoch(runner), epoch, max_epochs)
 
 
 def _check_mode(mode: str, allowed: Sequence[str]) -> None:
@@ -465,26 +477,50 @@ def format_scalars(tag: Mapping[str, Any], digits: int, eta: float | None = None
 
 
 def train_position(
-    by_epoch: bool, epoch: int, n: int, epoch_len: int | None, max_iters: int | None
+    by_epoch: bool,
+    epoch: int,
+    n: int,
+    epoch_len: int | None,
+    max_iters: int | None,
+    max_epochs: int | None = None,
 ) -> str:
-    """``Epoch(train) [e][ n/len]`` or ``Iter(train) [ n/max_iters]``."""
+    """``Epoch(train) [e][ n/len]`` or ``Iter(train) [ n/max_iters]``.
+
+    The epoch is right-aligned to ``max_epochs``' width, as MMEngine aligns it
+    (``Epoch(train)  [1][10/10]`` above ``Epoch(train) [10][10/10]``).
+    """
     if by_epoch:
         width = len(str(epoch_len)) if epoch_len else len(str(n))
         of = f"/{epoch_len}" if epoch_len else ""
-        return f"Epoch(train) [{epoch + 1}][{n:>{width}}{of}]"
+        return f"Epoch(train){epoch_field(epoch + 1, max_epochs)}[{n:>{width}}{of}]"
     width = len(str(max_iters)) if max_iters else len(str(n))
     return f"Iter(train) [{n:>{width}}/{max_iters}]"
 
 
-def eval_position(mode: str, n: int, total: int | None, by_epoch: bool, epoch: int | None) -> str:
+def epoch_field(epoch: int, max_epochs: int | None) -> str:
+    """`` [e]``, padded on the left to the width of ``max_epochs`` (MMEngine's alignment)."""
+    text = f"[{epoch}]"
+    pad = 1 + (len(str(max_epochs)) - len(str(epoch)) if max_epochs else 0)
+    return " " * max(pad, 1) + text
+
+
+def eval_position(
+    mode: str,
+    n: int,
+    total: int | None,
+    by_epoch: bool,
+    epoch: int | None,
+    max_epochs: int | None = None,
+) -> str:
     """``Epoch(val) [e][n/total]`` (``epoch`` given: validation), else ``Epoch(test) [n/total]``;
-    ``Iter(...)`` instead when the log is not by epoch."""
+    ``Iter(...)`` instead when the log is not by epoch. ``max_epochs`` (given for the
+    per-iteration lines of a validation inside training) right-aligns the epoch."""
     width = len(str(total)) if total else len(str(n))
     of = f"{n:>{width}}/{total}" if total else f"{n}"
     if not by_epoch:
         return f"Iter({mode}) [{of}]"
     if epoch is not None:
-        return f"Epoch({mode}) [{epoch}][{of}]"
+        return f"Epoch({mode}){epoch_field(epoch, max_epochs)}[{of}]"
     return f"Epoch({mode}) [{of}]"
 
 

@@ -1,8 +1,10 @@
 """The run's logger: python ``logging``, rank-aware, one per run (MMEngine's ``MMLogger``).
 
 Rank 0 logs to the console and to the run folder's log file at ``log_level``;
-other ranks log warnings and errors only, to the console, prefixed with their
-rank, so a multi-process run prints one stream of progress.
+other ranks log errors only, to the console, prefixed with their rank, so a
+multi-process run prints one stream of progress (MMEngine's levels). A warning
+is printed once: the same text again is dropped, as MMEngine's
+``FilterDuplicateWarning`` does (a warning inside a loop does not flood the log).
 
 Each Runner gets its own :class:`RunLogger` (a ``logging.Logger`` named
 ``runner`` in its lines, kept by instance name as MMEngine keeps its
@@ -47,6 +49,30 @@ class SecondsFormatter(logging.Formatter):
         return text
 
 
+class WarnOnce(logging.Filter):
+    """Drop a WARNING whose text was logged before (MMEngine's ``FilterDuplicateWarning``).
+
+    Other levels pass. Compares the formatted message, so one template with
+    different arguments still shows each.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.WARNING:
+            return True
+        try:
+            text = record.getMessage()
+        except Exception:  # a bad format: let the handler report it
+            return True
+        if text in self._seen:
+            return False
+        self._seen.add(text)
+        return True
+
+
 class RunLogger(logging.Logger):
     """A run's logger, kept by instance name: MMEngine's ``MMLogger`` (also importable as that).
 
@@ -76,14 +102,16 @@ class RunLogger(logging.Logger):
         logger_name: str = LOGGER_NAME,
         log_file: str | Path | None = None,
         log_level: str | int = "INFO",
+        file_mode: str = "w",
         rank: int | None = None,
         **ignored: Any,
     ) -> RunLogger:
         """The logger called ``name``; created (and made current) if there is none yet.
 
-        MMEngine's other arguments (``file_mode``, ``distributed``,
-        ``file_handler_cfg``) are accepted and ignored: the file is appended
-        to, and ranks other than 0 log warnings only.
+        ``file_mode='w'`` (MMEngine's default) starts ``log_file`` afresh,
+        ``'a'`` appends to it. MMEngine's other arguments (``distributed``,
+        ``file_handler_cfg``) are accepted and ignored: ranks other than 0
+        log errors only, to the console.
         """
         found = cls._instances.get(name)
         if found is not None:
@@ -92,7 +120,9 @@ class RunLogger(logging.Logger):
             from ..distributed.utils import get_rank
 
             rank = get_rank()
-        return get_logger(name, log_file, log_level, rank, logger_name=logger_name)
+        return get_logger(
+            name, log_file, log_level, rank, logger_name=logger_name, file_mode=file_mode
+        )
 
     @classmethod
     def get_current_instance(cls) -> RunLogger:
@@ -117,8 +147,11 @@ def get_logger(
     rank: int = 0,
     *,
     logger_name: str = LOGGER_NAME,
+    file_mode: str = "a",
 ) -> RunLogger:
     """Create the run logger called ``name`` for this run, and make it the current one.
+
+    ``file_mode``: ``'a'`` appends to ``log_file``, ``'w'`` empties it first.
 
     A logger of the same name made before is replaced (its file closed), so
     building a second Runner of one name does not duplicate lines; loggers
@@ -127,6 +160,13 @@ def get_logger(
     made one after another in a process do not hold a file each.
     """
     level = _level(log_level)
+    if file_mode not in ("w", "a"):
+        from ..errors import ConfigError
+
+        raise ConfigError(
+            f"file_mode={file_mode!r} for the log file {str(log_file)!r}: use 'w' (start the "
+            "file afresh) or 'a' (append to it)."
+        )
     previous = RunLogger._instances.get(name)
     if previous is not None:
         for handler in list(previous.handlers):
@@ -143,15 +183,19 @@ def get_logger(
         logger.setLevel(level)
         console = logging.StreamHandler(sys.stdout)
         console.setFormatter(SecondsFormatter(_FORMAT, "%m/%d %H:%M:%S"))
+        # on each handler, as MMEngine's (a handler a user adds still gets every record)
+        console.addFilter(WarnOnce())
         logger.addHandler(console)
         if log_file is not None:
             Path(log_file).parent.mkdir(parents=True, exist_ok=True)
-            fh = logging.FileHandler(log_file, mode="a", encoding="utf-8")
+            fh = logging.FileHandler(log_file, mode=file_mode, encoding="utf-8")
+            fh.mode = "a"  # reopened after a close (see above): appended to, not emptied
             fh.setFormatter(SecondsFormatter(_FORMAT, "%Y/%m/%d %H:%M:%S"))
+            fh.addFilter(WarnOnce())
             logger.addHandler(fh)
             logger.log_file = str(log_file)
-    else:
-        logger.setLevel(logging.WARNING)
+    else:  # MMEngine's other ranks: errors only
+        logger.setLevel(logging.ERROR)
         console = logging.StreamHandler(sys.stderr)
         console.setFormatter(logging.Formatter(f"[rank {rank}] {_FORMAT}"))
         logger.addHandler(console)

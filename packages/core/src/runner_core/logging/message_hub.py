@@ -16,6 +16,7 @@ each step's detached outputs through ``history(key).append`` instead.
 
 from __future__ import annotations
 
+import copy
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -359,6 +360,19 @@ class MessageHub:
         self.name = name
         self._scalars: dict[str, HistoryBuffer] = dict(log_scalars or {})
         self._info: dict[str, Any] = dict(runtime_info or {})
+        for key, buf in self._scalars.items():  # MMEngine asserts both (AssertionErrors)
+            if not isinstance(buf, HistoryBuffer):
+                raise ScalarError(
+                    f"MessageHub({name!r}, log_scalars=...): {key!r} holds "
+                    f"{type(buf).__name__}, not a HistoryBuffer; pass "
+                    f"log_scalars={{{key!r}: HistoryBuffer([...])}}."
+                )
+        for key in resumed_keys or {}:
+            if key not in self._scalars and key not in self._info:
+                raise ScalarError(
+                    f"MessageHub({name!r}, resumed_keys=...): {key!r} is neither in "
+                    "log_scalars nor in runtime_info; resumed_keys names keys of those two."
+                )
         # keys recorded with resumed=False: left out of checkpoints (MMEngine's resumed_keys)
         self._not_resumed: set[str] = {k for k, keep in (resumed_keys or {}).items() if not keep}
         MessageHub._instances.pop(name, None)
@@ -436,7 +450,11 @@ class MessageHub:
         self, log_dict: Mapping[str, Any], resumed: bool = True, prefix: str = ""
     ) -> None:
         """Record several scalars; a value may be ``dict(value=..., count=n)`` (as in MMEngine)."""
-        for key, value in log_dict.items():
+        try:
+            items = log_dict.items()
+        except AttributeError:  # no isinstance check: this may run every iteration
+            raise _not_a_dict("update_scalars", log_dict) from None
+        for key, value in items:
             count = 1
             if isinstance(value, Mapping):
                 if "value" not in value:
@@ -468,6 +486,8 @@ class MessageHub:
             self._resumed(key, resumed)
 
     def update_info_dict(self, info: dict[str, Any], resumed: bool = True) -> None:
+        if not isinstance(info, Mapping):
+            raise _not_a_dict("update_info_dict", info)
         self._info.update(info)
         if not resumed or self._not_resumed:
             for key in info:
@@ -489,7 +509,10 @@ class MessageHub:
     # checkpoints: plain data only, so checkpoints load with weights_only=True
     def state_dict(self) -> dict[str, Any]:
         skip = self._not_resumed
-        info = {k: v for k, v in self._info.items() if k not in skip and _is_plain(v)}
+        # copies, as MMEngine's: the state does not change when the hub's values do later
+        info = {
+            k: copy.deepcopy(v) for k, v in self._info.items() if k not in skip and _is_plain(v)
+        }
         scalars = {k: b.state_dict() for k, b in self._scalars.items() if k not in skip}
         # MMEngine's MessageHub refuses a state without resumed_keys (its resume asserts it)
         # (True: saved; False: left out on purpose; info that is not plain data: not listed)
@@ -497,7 +520,20 @@ class MessageHub:
         resumed.update({k: k not in skip for k in self._info if k in info or k in skip})
         return {"log_scalars": scalars, "runtime_info": info, "resumed_keys": resumed}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def load_state_dict(self, state: dict[str, Any] | MessageHub) -> None:
+        """Load ``state_dict()``'s output, or copy all of another hub (as MMEngine's).
+
+        Values are copied: later changes to either hub do not show in the other.
+        """
+        if isinstance(state, MessageHub):  # MMEngine: old checkpoints pickled the hub itself
+            other = state
+            state = {  # all of it, the keys not resumed and info that is not plain data too
+                "log_scalars": {k: b.state_dict() for k, b in other.log_scalars.items()},
+                "runtime_info": other.runtime_info,
+                "resumed_keys": other.resumed_keys,
+            }
+        elif not isinstance(state, Mapping):
+            raise _not_a_dict("load_state_dict", state)
         # in place: a hook holding a buffer keeps seeing the restored history
         for key, buf_state in state.get("log_scalars", {}).items():
             buf_state = _history_state(buf_state, key)
@@ -505,11 +541,22 @@ class MessageHub:
                 self._scalars[key].load_state_dict(buf_state)
             else:
                 self._scalars[key] = HistoryBuffer.from_state_dict(buf_state)
-        self._info.update(state.get("runtime_info", {}))
+        for key, value in state.get("runtime_info", {}).items():
+            try:
+                self._info[key] = copy.deepcopy(value)
+            except Exception:  # e.g. a lock or a module holding one: kept as it is, as MMEngine
+                self._info[key] = value
         # whether later checkpoints save each loaded key (MMEngine's checkpoints say it too)
         for key, keep in (state.get("resumed_keys") or {}).items():
             if key in self._scalars or key in self._info:
                 self._resumed(key, bool(keep))
+
+
+def _not_a_dict(method: str, value: Any) -> ScalarError:
+    return ScalarError(
+        f"MessageHub.{method} takes a dict, got {type(value).__name__} {value!r:.80}; "
+        "e.g. {'key': value}."
+    )
 
 
 def _history_state(state: Any, key: str) -> dict[str, Any]:

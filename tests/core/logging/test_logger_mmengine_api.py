@@ -1,0 +1,86 @@
+"""MMLogger behaviour MMEngine users rely on: file_mode, warnings once, quiet other ranks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from runner_core.errors import ConfigError
+from runner_core.logging import MMLogger
+from runner_core.logging.logger import get_logger
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_current_logger() -> Iterator[None]:
+    """These tests make loggers current (one of rank 1): later tests get back the one before."""
+    from runner_core.logging import RunLogger
+
+    before = RunLogger._current
+    yield
+    RunLogger._current = before
+
+
+def _close(logger: logging.Logger) -> None:
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        handler.close()
+
+
+def _messages(path: Path) -> list[str]:
+    return [line.split(" - ", 2)[2] for line in path.read_text().splitlines()]
+
+
+def test_file_mode_w_starts_the_file_afresh_and_a_appends(tmp_path: Path) -> None:
+    fresh, kept = tmp_path / "fresh.log", tmp_path / "kept.log"
+    fresh.write_text("old line\n")
+    kept.write_text("old line\n")
+    first = MMLogger.get_instance("qa-file-mode-default", log_file=fresh)  # MMEngine: 'w'
+    first.info("new")
+    second = MMLogger.get_instance("qa-file-mode-a", log_file=kept, file_mode="a")
+    second.info("new")
+    first.info("after a close")  # making `second` closed first's file: reopened, appended to
+    _close(first)
+    _close(second)
+    assert fresh.read_text().splitlines()[0] != "old line"
+    assert _messages(fresh) == ["INFO - new", "INFO - after a close"]
+    assert kept.read_text().splitlines()[0] == "old line"
+    with pytest.raises(ConfigError, match=r"file_mode='r'.*'w'.*'a'"):
+        get_logger("qa-file-mode-bad", log_file=tmp_path / "x.log", file_mode="r")
+
+
+def test_the_same_warning_is_logged_once_as_mmengines_filter(tmp_path: Path) -> None:
+    path = tmp_path / "run.log"
+    logger = get_logger("qa-warn-once", log_file=path)
+    for _ in range(3):
+        logger.warning("the loss is NaN")
+        logger.info("a line")
+    logger.warning("value %s", 1)
+    logger.warning("value %s", 2)  # another text: shown
+    logger.error("boom")
+    logger.error("boom")  # errors are all shown
+    _close(logger)
+    assert _messages(path) == [
+        "WARNING - the loss is NaN",
+        "INFO - a line",
+        "INFO - a line",
+        "INFO - a line",
+        "WARNING - value 1",
+        "WARNING - value 2",
+        "ERROR - boom",
+        "ERROR - boom",
+    ]
+
+
+def test_other_ranks_print_errors_only_as_mmengine(capsys: pytest.CaptureFixture[str]) -> None:
+    logger = get_logger("qa-rank-1", rank=1)
+    logger.info("progress")
+    logger.warning("a warning every rank would print")
+    logger.error("rank 1 failed")
+    _close(logger)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "a warning" not in captured.err and "progress" not in captured.err
+    assert "[rank 1]" in captured.err and "rank 1 failed" in captured.err

@@ -1,0 +1,57 @@
+"""MessageHub calls MMEngine users make from custom hooks: their errors and copies."""
+
+from __future__ import annotations
+
+import pytest
+
+from runner_core.logging import HistoryBuffer, MessageHub
+
+
+def test_update_scalars_and_update_info_dict_refuse_a_non_dict_as_mmengine() -> None:
+    hub = MessageHub("qa-not-a-dict")
+    with pytest.raises(AssertionError, match=r"update_scalars takes a dict, got list"):
+        hub.update_scalars([("loss", 1.0)])  # type: ignore[arg-type]
+    with pytest.raises(AssertionError, match=r"update_info_dict takes a dict, got list"):
+        hub.update_info_dict([("epoch", 1)])  # type: ignore[arg-type]
+    hub.update_scalars({"loss": 1.0})
+    assert hub.get_scalar("loss").current() == 1.0
+
+
+def test_the_constructor_checks_its_histories_and_resumed_keys_as_mmengine() -> None:
+    with pytest.raises(AssertionError, match=r"'loss' holds list, not a HistoryBuffer"):
+        MessageHub("qa-init", log_scalars={"loss": [1.0, 2.0]})  # type: ignore[dict-item]
+    with pytest.raises(AssertionError, match=r"'lr' is neither in log_scalars nor"):
+        MessageHub("qa-init", log_scalars={"loss": HistoryBuffer([1.0])}, resumed_keys={"lr": True})
+    hub = MessageHub("qa-init", log_scalars={"loss": HistoryBuffer([1.0, 3.0])})
+    assert hub.get_scalar("loss").mean() == 2.0
+
+
+def test_load_state_dict_takes_another_hub_and_copies_all_of_it() -> None:
+    """MMEngine loads a pickled hub too: every scalar and info, the keys not resumed included."""
+    source = MessageHub("qa-source")
+    source.update_scalar("train/loss", 2.0)
+    source.update_scalar("train/loss", 4.0)
+    source.update_scalar("train/tmp", 1.0, resumed=False)
+    source.update_info("classes", ["cat", "dog"])
+    target = MessageHub("qa-target")
+    target.load_state_dict(source)
+    assert target.get_scalar("train/loss").data() == [2.0, 4.0]
+    assert target.get_scalar("train/tmp").current() == 1.0
+    assert target.resumed_keys["train/tmp"] is False
+    source.get_info("classes").append("bird")  # a copy: the source changing does not show
+    source.update_scalar("train/loss", 6.0)
+    assert target.get_info("classes") == ["cat", "dog"]
+    assert target.get_scalar("train/loss").data() == [2.0, 4.0]
+
+
+def test_state_dict_and_load_state_dict_copy_the_runtime_info_as_mmengine() -> None:
+    hub = MessageHub("qa-copies")
+    best = {"accuracy": [0.5]}
+    hub.update_info("best", best)
+    state = hub.state_dict()
+    best["accuracy"].append(0.9)  # changed after the state was taken
+    assert state["runtime_info"]["best"] == {"accuracy": [0.5]}
+    other = MessageHub("qa-copies-2")
+    other.load_state_dict(state)
+    state["runtime_info"]["best"]["accuracy"].append(0.7)
+    assert other.get_info("best") == {"accuracy": [0.5]}
