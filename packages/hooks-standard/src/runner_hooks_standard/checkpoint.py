@@ -422,6 +422,7 @@ class CheckpointHook(Hook):
 
     _auto_key: str | None = None
     _work_dir: Path | None = None
+    _resumed_from: Path | None = None  # the checkpoint file a resume loaded
     _logger: Any = None  # the run's, from before_run: load_state_dict has no runner
 
     def _record(self, path: str) -> str:
@@ -514,14 +515,19 @@ class CheckpointHook(Hook):
 
     def after_load_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
         """A resumed checkpoint with EMA state and no EMAHook to take it: warn (see
-        :func:`~.ema.warn_unused_ema_state`)."""
+        :func:`~.ema.warn_unused_ema_state`). Notes the resumed file, whose folder may hold
+        the record of its validation (a resume into another work dir)."""
         from .ema import warn_unused_ema_state
 
         warn_unused_ema_state(runner, checkpoint)
+        meta = checkpoint.get("meta")
+        resumed = meta.get("resumed_from") if isinstance(meta, Mapping) else None
+        self._resumed_from = Path(resumed) if isinstance(resumed, str) else None
 
     def before_train(self, runner: RunnerAPI) -> None:
         self._check_writer()
         self._training = True
+        runner.logger.info("Checkpoints will be saved to %s.", self.out_dir)  # MMEngine's line
         if not self._resumed and not self.best_score and not self.kept_ckpts:
             self._take_over_mmengine_record(runner)
         if self._resumed:
@@ -735,6 +741,9 @@ class CheckpointHook(Hook):
             self._work_dir, self.last_ckpt, progress
         ):
             return
+        resumed = self._resumed_from  # resumed from another work dir: its record is there
+        if resumed is not None and validation_recorded(resumed.parent, str(resumed), progress):
+            return
         if not validation_due(runner, progress):
             return
         kind, n = ("epoch", progress[0]) if by_epoch_loop(runner) else ("iteration", progress[1])
@@ -878,6 +887,8 @@ class CheckpointHook(Hook):
                     f"CheckpointHook(save_best={key!r}): the validation metrics have no key "
                     f"{key!r}.{did_you_mean(key, list(metrics))} Metrics: {sorted(metrics)}."
                 )
+            if metrics[key] is None:  # a metric that had nothing to score: skipped, as MMEngine
+                continue
             score = float(metrics[key])
             best = self.best_score.get(key)
             if best is not None and not (score > best if rule == "greater" else score < best):
@@ -915,7 +926,15 @@ class CheckpointHook(Hook):
                     else:
                         hub.update_info(name, value)
                 raise
-            runner.logger.info("The best %s so far is %.4f: saved %s", key, score, filename)
+            epoch, iters = self._progress(runner)
+            runner.logger.info(  # MMEngine's line, which log parsers look for
+                "The best checkpoint with %.4f %s at %d %s is saved to %s.",
+                score,
+                key,
+                epoch if self.by_epoch else iters,
+                "epoch" if self.by_epoch else "iter",
+                filename,
+            )
 
     def __repr__(self) -> str:
         return (
@@ -950,7 +969,7 @@ def _deleter(
     """After a new best file is written: delete the best file it replaces."""
 
     def drop_previous(_: Path) -> None:
-        if previous and previous != path:
-            remove_checkpoint(Path(previous), runner, folders)
+        if previous and previous != path and remove_checkpoint(Path(previous), runner, folders):
+            runner.logger.info("The previous best checkpoint %s is removed", previous)  # MMEngine's
 
     return drop_previous

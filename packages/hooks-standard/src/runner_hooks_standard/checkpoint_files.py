@@ -141,9 +141,9 @@ def publish(runner: RunnerAPI, path: Path, keys: Sequence[str], fsync: bool) -> 
     return target
 
 
-def remove_checkpoint(path: Path, runner: RunnerAPI, folders: Sequence[Path] = ()) -> None:
+def remove_checkpoint(path: Path, runner: RunnerAPI, folders: Sequence[Path] = ()) -> bool:
     """Delete an old checkpoint of this run; a file outside the run's folders is never touched,
-    nor a symlink or a folder (the hook writes regular files only)."""
+    nor a symlink or a folder (the hook writes regular files only). True when it was deleted."""
     from runner_core.checkpoint.paths import may_delete
 
     if not may_delete(path, folders or [Path(runner.work_dir)]):
@@ -151,16 +151,18 @@ def remove_checkpoint(path: Path, runner: RunnerAPI, folders: Sequence[Path] = (
             "Not deleting %s: it is outside this run's work dir, so it belongs to another run.",
             path,
         )
-        return
+        return False
     try:
         if not stat.S_ISREG(path.lstat().st_mode):
             runner.logger.warning(
                 "Not deleting %s: it is a symlink or a folder, not a checkpoint this run wrote.",
                 path,
             )
-            return
+            return False
         path.unlink()
     except FileNotFoundError:
-        return
+        return False
     except OSError as exc:  # an old file that cannot go is no reason to stop training
         runner.logger.warning("Could not delete old checkpoint %s: %s", path, exc)
+        return False
+    return True
