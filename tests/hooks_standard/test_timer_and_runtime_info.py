@@ -252,6 +252,26 @@ def test_loop_stage_last_ckpt_and_dataset_meta_info_as_mmengine(make_runner: Any
     assert hub.get_info("last_ckpt").endswith("epoch_1.pth")
 
 
+def test_the_hubs_epoch_is_the_epoch_in_progress_as_in_mmengine(make_runner: Any) -> None:
+    """MMEngine's hub holds the 0-based epoch in progress until the next epoch starts; a hook
+    ported from it reads the same number at the end of an epoch and in its validation."""
+    from runner_core.hooks import Hook
+
+    seen: list[tuple[str, int, int]] = []
+
+    class Probe(Hook):
+        def after_train_epoch(self, runner) -> None:
+            seen.append(("epoch end", runner.epoch, runner.message_hub.get_info("epoch")))
+
+        def after_val_epoch(self, runner, metrics=None) -> None:
+            seen.append(("val", runner.epoch, runner.message_hub.get_info("epoch")))
+
+    runner = make_runner(val=True, custom_hooks=[Probe()], train_cfg=dict(max_epochs=2))
+    runner.train()
+    assert seen == [("epoch end", 0, 0), ("val", 1, 0), ("epoch end", 1, 1), ("val", 2, 1)]
+    assert runner.message_hub.get_info("epoch") == 1
+
+
 def test_a_bare_loss_tensor_from_train_step_is_logged_as_loss(fake_runner: Any) -> None:
     runner = fake_runner(optim_wrapper=Wrapper())
     hook = RuntimeInfoHook()

@@ -217,9 +217,6 @@ class RuntimeInfoHook(Hook):
     def after_test(self, runner: RunnerAPI) -> None:
         runner.message_hub.pop_info("loop_stage")
 
-    def after_train_epoch(self, runner: RunnerAPI) -> None:
-        runner.message_hub.update_info("epoch", runner.epoch + 1)
-
     def after_val_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
         _publish_metrics(runner.message_hub, "val", metrics)
 
