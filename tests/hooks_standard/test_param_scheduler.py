@@ -202,3 +202,27 @@ def test_subclass_with_its_own_after_train_iter_is_not_left_out(make_runner: Any
     hook = OwnAfterIterHook()
     make_runner(default_hooks=dict(param_scheduler=hook)).train()  # no by-iteration schedulers
     assert hook.calls == 16
+
+
+def test_verbose_schedulers_write_into_the_run_log(make_runner: Any) -> None:
+    """verbose=True reports through the run's logger, as MMEngine's print_log('current')
+    does, so the new values are in the run's log file (not only on stdout)."""
+    from pathlib import Path
+
+    runner = make_runner(
+        val=True,
+        param_scheduler=[
+            dict(type="StepLR", step_size=1, gamma=0.5, verbose=True),
+            dict(
+                type="ReduceOnPlateauLR",
+                monitor="accuracy/top1",
+                rule="greater",
+                patience=-1,
+                verbose=True,
+            ),
+        ],
+    )
+    runner.train()
+    text = (Path(runner.log_dir) / f"{runner.timestamp}.log").read_text()
+    assert "Adjusting parameter value of group 0 to 5.0000e-02." in text
+    assert "in epoch 0." in text  # the plateau's first judged validation

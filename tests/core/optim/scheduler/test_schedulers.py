@@ -353,9 +353,14 @@ def test_print_value_for_a_step_of_yours(capsys: pytest.CaptureFixture[str]) -> 
     capsys.readouterr()
     sched.print_value(True, 0, 0.8)
     sched.print_value(False, 0, 0.7)
-    assert capsys.readouterr().out.strip().endswith("of param group 0 to 8.0000e-01.")
+    # MMEngine's words, through the run's logger (print_log(logger='current'))
+    assert (
+        capsys.readouterr()
+        .out.strip()
+        .endswith("Adjusting parameter value of group 0 to 8.0000e-01.")
+    )
     sched.step()
-    assert "param group 0" in capsys.readouterr().out
+    assert "of group 0 to" in capsys.readouterr().out
 
 
 def test_an_unknown_scheduler_type_names_its_config_key() -> None:

@@ -5,8 +5,9 @@ scheduler is active on the steps ``begin <= step < end`` of its own counter
 (epochs when ``by_epoch`` else iterations), values are computed in the
 chainable (recursive) form wherever torch does so too, which lets several
 schedulers act on one parameter (a warm-up overlapping a decay), and the
-formulas are written like torch's ``lr_scheduler`` so that, where both have
-the same schedule, the values are bit-equal.
+formulas are written as MMEngine writes them, so the values are bit-equal to
+MMEngine's (and to torch's ``lr_scheduler`` where torch has the same schedule
+written the same way; ``PolyLR`` rounds as MMEngine's, not as ``PolynomialLR``).
 
 A scheduler created without an optimizer (``MultiStepLR(milestones=[80, 90])``,
 as in the Runner guide) is *unbound*: it only records its arguments, and
@@ -169,7 +170,10 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
         self.end = end
         self.by_epoch = by_epoch
         if not isinstance(last_step, int) or last_step < -1:
-            raise BuildValueError(f"last_step must be an int >= -1, got {last_step!r}.")
+            raise BuildAssertionError(  # MMEngine asserts it
+                f"{type(self).__name__} needs last_step as an int >= -1 (-1 for a fresh "
+                f"schedule), got {last_step!r}."
+            )
         initial_key = f"initial_{param_name}"
         if last_step == -1:
             for i, group in enumerate(groups):
@@ -309,12 +313,15 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
         self._last_value = [group[name] for group in groups]
 
     def print_value(self, is_verbose: bool, group: int, value: Any) -> None:
-        """Print a new value when ``is_verbose`` (MMEngine's hook for a ``step()`` of yours)."""
+        """Log a new value when ``is_verbose`` (MMEngine's hook for a ``step()`` of yours).
+
+        Through the run's logger, as MMEngine does, so ``verbose=True`` lands
+        in the run's log file too.
+        """
         if is_verbose:
-            print(
-                f"{type(self).__name__}: set {self.param_name} of param group {group} to "
-                f"{value:.4e}."
-            )
+            from ...logging import print_log
+
+            print_log(f"Adjusting parameter value of group {group} to {value:.4e}.", "current")
 
     def get_last_value(self) -> list[Any]:
         """The values of the last step, one per param group (the base settings left out)."""

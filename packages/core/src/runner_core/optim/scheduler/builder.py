@@ -92,7 +92,7 @@ def _build_bound(
                 "only an epoch-based schedule can be converted. Drop one of the two."
             )
         if epoch_length is None:
-            raise BuildError(
+            raise BuildAssertionError(  # MMEngine asserts it
                 f"{where} ({cls.__name__}) sets convert_to_iter_based=True, which needs the "
                 "number of iterations per epoch (the length of the train dataloader): pass "
                 "epoch_length to build_param_schedulers."
@@ -123,6 +123,10 @@ _NUMERIC_ARGS = (
 )
 
 
+#: Of those, the ones that may also be one number per param group (``OneCycleLR(eta_max=[...])``).
+_PER_GROUP_ARGS = ("eta_max",)
+
+
 def check_scheduler_numbers(cfg: Mapping[str, Any], where: str) -> None:
     """Refuse a scheduler config's arguments that must be numbers but are not (``gamma='x'``
     fails only mid-training otherwise), naming ``<where>.<argument>``."""
@@ -130,7 +134,10 @@ def check_scheduler_numbers(cfg: Mapping[str, Any], where: str) -> None:
 
     for key in _NUMERIC_ARGS:
         value = cfg.get(key)
-        if value is not None and not (key == "end" and value == INF):
+        if key in _PER_GROUP_ARGS and isinstance(value, (list, tuple)):
+            for i, item in enumerate(value):
+                check_number(item, f"{where}.{key}[{i}]")
+        elif value is not None and not (key == "end" and value == INF):
             check_number(value, f"{where}.{key}")
 
 

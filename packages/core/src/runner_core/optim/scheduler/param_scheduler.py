@@ -1,6 +1,6 @@
 """The generic parameter schedulers: one per schedule shape, on any ``param_name``.
 
-Semantics are MMEngine's and values torch's (see :mod:`.base`). Each class
+Semantics and values are MMEngine's, bit for bit (see :mod:`.base`). Each class
 names only its own arguments; the common ones (``begin``, ``end``,
 ``last_step``, ``by_epoch``, ``verbose``) arrive as ``**common`` and still
 show in its signature (``_ParamScheduler.__init_subclass__``). The ``*LR`` and
@@ -290,8 +290,9 @@ class PolyParamScheduler(_ParamScheduler):
         t, total = self.last_step, self.total_iters
         if t == 0 or t > total:
             return self._current()
-        # (total - t) / (total - t + 1), written as torch's PolynomialLR writes it.
-        decay = ((1.0 - t / total) / (1.0 - (t - 1) / total)) ** self.power
+        # (total - t) / (total - t + 1), written as MMEngine writes it so that MMEngine
+        # configs give bit-equal values (torch's PolynomialLR form rounds differently).
+        decay = (1 - 1 / (total - t + 1)) ** self.power
         eta_min = self.eta_min
         return [(value - eta_min) * decay + eta_min for value in self._current()]
 

@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ...errors import BuildError, BuildValueError, did_you_mean
+from ...errors import BuildAssertionError, BuildError, BuildValueError, did_you_mean
 from .base import _ParamScheduler, common_arguments, per_group, scheduled_groups
 
 
@@ -60,6 +60,8 @@ class ReduceOnPlateauParamScheduler(_ParamScheduler):
                 f"{cls_name} needs rule 'less' or 'greater', got {rule!r}."
                 + did_you_mean(str(rule), ("less", "greater"))
             )
+        if threshold < 0:
+            raise BuildValueError(f"{cls_name} needs threshold >= 0, got {threshold}.")
         if threshold_rule not in ("rel", "abs"):
             raise BuildValueError(
                 f"{cls_name} needs threshold_rule 'rel' or 'abs', got {threshold_rule!r}."
@@ -81,7 +83,12 @@ class ReduceOnPlateauParamScheduler(_ParamScheduler):
         self.eps = eps
         self.best = math.inf if rule == "less" else -math.inf
         self.num_bad_epochs = 0
-        self.last_step = max(last_step, 0)
+        if not isinstance(last_step, int) or last_step < -1:
+            raise BuildAssertionError(  # MMEngine asserts it
+                f"{cls_name} needs last_step as an int >= -1 (-1 for a fresh schedule), "
+                f"got {last_step!r}."
+            )
+        self.last_step = last_step  # counts the judged validations: 0 after the first
         self._global_step = 0
         self.verbose = verbose
         self._last_value = [group[param_name] for group in groups]
@@ -134,6 +141,18 @@ class ReduceOnPlateauParamScheduler(_ParamScheduler):
                 self.cooldown_counter = self.cooldown
                 self.num_bad_epochs = 0
         self._last_value = [group[name] for group in groups]
+
+    def print_value(self, is_verbose: bool, group: int, value: Any) -> None:
+        """Log a lowered value when ``is_verbose``, with the epoch or iteration, as MMEngine does."""
+        if is_verbose:
+            from ...logging import print_log
+
+            unit = "epoch" if self.by_epoch else "iter"
+            print_log(
+                f"Adjusting parameter value of group {group} to {value:.4e} "
+                f"in {unit} {self.last_step}.",
+                "current",
+            )
 
     def _get_value(self) -> list[Any]:
         return [
