@@ -7,6 +7,13 @@ the fast hook path, which live in ``run()``. ``fp16`` autocast covers the
 model's step only, in ``run_iter`` (as MMEngine's): data loading, hooks and
 metrics run in full precision, and a ``run_iter`` of your own calls the step
 inside ``self.autocast()`` to keep it.
+
+A step whose outputs end with a ``BaseDataElement`` holding only ``loss`` (a
+dict of name -> tensor or list of tensors), as MMEngine 0.10's loops read it,
+has that element taken off (the evaluator and ``after_<mode>_iter`` get the
+rest) and each loss averaged over the batches into the metrics, with their
+sum ``val_loss``/``test_loss``. A ``run_iter`` of your own calls
+``self.take_losses(outputs)`` for that.
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ import torch
 
 from runner_core.contract import RunnerAPI
 from runner_core.errors import add_note
+from runner_core.logging import HistoryBuffer
 from runner_core.loop import BaseLoop
+from runner_core.structures import BaseDataElement
 
 #: mode -> (hook point before the batch, the model's step, hook point after it)
 _ITER_NAMES = {
@@ -40,6 +49,20 @@ class BaseEvalLoop(BaseLoop):
     ) -> None:
         super().__init__(runner, dataloader, evaluator)
         self.fp16 = bool(fp16)
+        #: the losses the step returned in this pass, by name (MMEngine's ``val_loss``/
+        #: ``test_loss`` attribute, under the loop's mode)
+        self.losses: dict[str, HistoryBuffer] = {}
+
+    # MMEngine's names of ``losses`` (ValLoop.val_loss, TestLoop.test_loss), settable as there
+    @property
+    def val_loss(self) -> dict[str, HistoryBuffer]:
+        return self.losses
+
+    @val_loss.setter
+    def val_loss(self, value: dict[str, HistoryBuffer]) -> None:
+        self.losses = value
+
+    test_loss = val_loss
 
     def run(self) -> dict[str, Any]:
         runner = self.runner
@@ -50,10 +73,13 @@ class BaseEvalLoop(BaseLoop):
         # MMEngine leaves it, so predictions with runner.model after val()/test() are
         # deterministic; Runner.run_validation puts training's mode back.
         runner.model.eval()
+        self.losses.clear()
         with torch.no_grad():
             for idx, data_batch in enumerate(self.dataloader):
                 self.run_iter(idx, data_batch)
         metrics = self.evaluate()
+        if self.losses:
+            metrics.update(self.loss_metrics())
         runner.call_hook(f"after_{mode}_epoch", metrics=metrics)
         runner.call_hook(f"after_{mode}")
         return metrics
@@ -74,10 +100,44 @@ class BaseEvalLoop(BaseLoop):
         except Exception as exc:
             add_note(exc, f"Raised in {step} at {self.mode} batch {idx}.")
             raise
+        outputs = self.take_losses(outputs)
         if self.evaluator is not None:
             self.evaluator.process(data_samples=outputs, data_batch=data_batch)
         getattr(points, after)(runner, idx, data_batch, outputs)
         return outputs
+
+    def take_losses(self, outputs: Any) -> Any:
+        """``outputs`` without a trailing loss element, whose losses go to ``self.losses``.
+
+        The element is a ``BaseDataElement`` whose only field is ``loss``, as
+        MMEngine's loops recognise it; anything else is returned unchanged.
+        """
+        if not isinstance(outputs, (list, tuple)) or not outputs:
+            return outputs
+        last = outputs[-1]
+        if not isinstance(last, BaseDataElement) or last.keys() != ["loss"]:
+            return outputs
+        losses = self.losses
+        for name, value in last.loss.items():
+            history = losses.get(name)
+            if history is None:
+                history = losses[name] = HistoryBuffer(max_length=1_000_000)
+            # tensors are read when the metrics are: no device wait per batch
+            for each in value if isinstance(value, (list, tuple)) else (value,):
+                history.update(each.detach() if isinstance(each, torch.Tensor) else each)
+        return outputs[:-1]
+
+    def loss_metrics(self) -> dict[str, float]:
+        """Each loss's mean over the pass's batches, and ``<mode>_loss``: the sum of
+        those whose name contains ``loss`` (MMEngine's names and numbers)."""
+        out: dict[str, float] = {}
+        total: float = 0
+        for name, history in self.losses.items():
+            out[name] = mean = history.mean()
+            if "loss" in name:
+                total += mean
+        out[f"{self.mode}_loss"] = total
+        return out
 
     def evaluate(self) -> dict[str, Any]:
         """The metrics of the pass (``{}`` without an evaluator)."""

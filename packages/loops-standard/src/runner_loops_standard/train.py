@@ -359,6 +359,10 @@ class EpochBasedTrainLoop(BaseTrainLoop):
             self.update_val_interval(self._epoch)
             if self.should_validate(self._epoch, self._max_epochs):
                 runner.run_validation()
+                # MMEngine's mode: eval until run_epoch's model.train(), so hooks before
+                # it (before_train_epoch, after_train, after_run) and the model returned
+                # after a final validation see the model as validation left it
+                runner.model.eval()
         runner.call_hook("after_train")
         return runner.model
 
@@ -437,6 +441,7 @@ class IterBasedTrainLoop(BaseTrainLoop):
         runner.hook_points.before_train_epoch(runner)
         runner.model.train()
         data_pass, start, global_start = self._resume_pass()
+        validated = -1  # the iteration the latest validation ran after
         while self._iter < self._max_iters and not self.stop_training:
             self._pass_start = (data_pass, self._iter - start, self._offset)
             batches = self.iter_batches(start, epoch=data_pass, global_start=global_start)
@@ -446,11 +451,14 @@ class IterBasedTrainLoop(BaseTrainLoop):
                 self.update_val_interval(self._iter)
                 if self.should_validate(self._iter, self._max_iters):
                     runner.run_validation()  # puts the model back in training mode
+                    validated = self._iter
                 if self._iter >= self._max_iters or self.stop_training:
                     break
             if self._iter == iters_before and start == 0 and global_start is None:
                 raise _empty_pass_error(self.dataloader, data_pass, self._max_iters)
             data_pass, start, global_start, self._offset = data_pass + 1, 0, None, 0
+        if validated == self._iter:  # ended on a validation: eval mode, as MMEngine leaves it
+            runner.model.eval()
         self._pos = (1, self._iter, 0)
         runner.hook_points.after_train_epoch(runner)
         runner.call_hook("after_train")
