@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import signal
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,3 +63,29 @@ def fake_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., 
     from runner_core.registry import discovery
 
     discovery.refresh()
+
+
+@pytest.fixture
+def info_logger() -> Iterator[Callable[[], Any]]:
+    """Make a fresh current run logger at INFO, for tests of what goes to
+    ``logger='current'``; the previous current logger comes back afterwards.
+
+    A factory: called in the test's body, its console is the ``sys.stdout``
+    that ``capsys`` reads (during fixture set-up ``sys.stdout`` is another stream).
+    """
+    from runner_core.logging import RunLogger
+    from runner_core.logging.logger import get_logger
+
+    before = RunLogger._current
+    made: list[Any] = []
+
+    def make() -> Any:
+        made.append(get_logger("test-info-logger", log_level="INFO"))
+        return made[-1]
+
+    yield make
+    for logger in made:
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+            handler.close()
+    RunLogger._current = before

@@ -131,16 +131,14 @@ def test_a_built_optimizer_in_the_config_is_not_copied() -> None:
     assert wrapper.optimizer.param_groups[0]["params"][0] is model.weight
 
 
-def test_each_parameters_options_are_logged_as_mmengine_does() -> None:
-    from runner_core.logging.logger import RunLogger
-
+def test_each_parameters_options_are_logged_as_mmengine_does(info_logger: Any) -> None:
     records: list[str] = []
 
     class Keep(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             records.append(record.getMessage())
 
-    logger = RunLogger.get_current_instance()
+    logger = info_logger()
     handler = Keep(level=logging.INFO)
     logger.addHandler(handler)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 import tomllib
@@ -345,9 +346,12 @@ def test_cosine_restart_get_position_from_periods() -> None:
     ]
 
 
-def test_print_value_for_a_step_of_yours(capsys: pytest.CaptureFixture[str]) -> None:
+def test_print_value_for_a_step_of_yours(
+    capsys: pytest.CaptureFixture[str], info_logger: Any
+) -> None:
     """MMEngine's schedulers report a new value through print_value(is_verbose, group, value),
     which a subclass overriding step() calls too."""
+    info_logger()
     opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(2))], lr=0.1)
     sched = StepMomentum(opt, step_size=1, verbose=True)
     capsys.readouterr()
