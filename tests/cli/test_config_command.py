@@ -218,3 +218,10 @@ def test_config_check_reads_one_optimizer_per_part_as_train_builds_it(
     assert main(["config", "check", "typo.py"]) == 2
     err = capsys.readouterr().err
     assert "optim_wrapper.fc.optimizer" in err and "SGD" in err
+    # a paramwise_cfg beside the parts belongs inside each part
+    (tiny_here / "beside.py").write_text(
+        TINY_CONFIG + "optim_wrapper = dict(type='OptimWrapperDict', paramwise_cfg=dict(), "
+        "fc=dict(optimizer=dict(type='SGD', lr=0.1)))\n"
+    )
+    assert main(["config", "check", "beside.py"]) == 2
+    assert "give each part its own" in capsys.readouterr().err

@@ -190,3 +190,14 @@ def test_one_optimizer_per_part_with_the_dict_type_or_mmagics_constructor(
         "generator.momentum": [0.0, 0.0],
         "discriminator.momentum": [0.5],
     }
+
+
+def test_a_paramwise_cfg_beside_the_parts_of_an_optim_wrapper_dict_is_named() -> None:
+    cfg = dict(
+        type="OptimWrapperDict",
+        paramwise_cfg=dict(bias_lr_mult=2.0),
+        generator=dict(optimizer=dict(type="SGD", lr=0.1)),
+        discriminator=dict(optimizer=dict(type="SGD", lr=0.1)),
+    )
+    with pytest.raises(BuildError, match="give each part its own"):
+        build_optim_wrapper(_GAN(), cfg)

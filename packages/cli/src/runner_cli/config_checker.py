@@ -332,9 +332,14 @@ class ConfigChecker:
     def check_optim(self) -> None:
         wrapper = self.cfg.get("optim_wrapper")
         if isinstance(wrapper, Mapping):
+            from runner_core.errors import BuildError
             from runner_core.optim.constructor import multi_optimizer_parts
 
-            parts = multi_optimizer_parts(wrapper)
+            try:
+                parts = multi_optimizer_parts(wrapper)
+            except BuildError as exc:  # parts with a paramwise_cfg beside them
+                self.add("optim_wrapper", str(exc))
+                parts = {}
             if parts is None:
                 self.check_one_wrapper(wrapper, "optim_wrapper")
             else:

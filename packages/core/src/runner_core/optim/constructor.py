@@ -408,6 +408,12 @@ def multi_optimizer_parts(cfg: Mapping[str, Any]) -> dict[str, Any] | None:
     parts = dict(cfg)
     if parts.get("type") in ("OptimWrapperDict", OptimWrapperDict) and "optimizer" not in parts:
         del parts["type"]
+        if "paramwise_cfg" in parts:
+            raise BuildError(
+                "optim_wrapper=dict(type='OptimWrapperDict', ...) has a paramwise_cfg beside "
+                "its parts; give each part its own: dict(type='OptimWrapperDict', "
+                "generator=dict(optimizer=..., paramwise_cfg=...), discriminator=dict(...))."
+            )
     if (
         parts.get("constructor") == "MultiOptimWrapperConstructor"
         and "MultiOptimWrapperConstructor" not in OPTIM_WRAPPER_CONSTRUCTORS
