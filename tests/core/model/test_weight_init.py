@@ -409,3 +409,19 @@ def test_a_data_preprocessor_that_is_not_one_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="data_preprocessor") as info:
         BaseModel(data_preprocessor="ImgDataPreprocessor")  # type: ignore[arg-type]
     assert isinstance(info.value, BuildError)
+
+
+def test_a_module_pickled_with_is_init_in_its_dict_keeps_it() -> None:
+    """Modules pickled before is_init became a property over _is_init still load and say so."""
+    import pickle
+
+    from runner_core.model import BaseModule
+
+    module = BaseModule()
+    state = module.__dict__
+    state["is_init"] = state.pop("_is_init")  # how an older pickle holds it
+    state["is_init"] = True
+    loaded = pickle.loads(pickle.dumps(module))
+    assert loaded.is_init
+    with pytest.warns(UserWarning, match="more than once"):
+        loaded.init_weights()  # leaves the weights alone

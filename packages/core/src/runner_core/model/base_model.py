@@ -120,7 +120,9 @@ class BaseModule(nn.Module):
     @property
     def is_init(self) -> bool:
         """Whether ``init_weights`` has run (then it leaves the weights alone)."""
-        return self._is_init
+        state = self.__dict__
+        # a module pickled before is_init became a property holds it under its own name
+        return bool(state.get("_is_init", state.get("is_init", False)))
 
     @is_init.setter
     def is_init(self, value: bool) -> None:
