@@ -35,10 +35,11 @@ class MomentumSchedulerMixin:
             # A loaded optimizer state replaces the groups, and one saved without a momentum
             # scheduler has no 'momentum' mirror (a resume with resume_param_scheduler=False
             # after adding this scheduler): mirror betas[0] again, where MMEngine raises
-            # KeyError: 'momentum'.
-            for group in scheduled_groups(self.optimizer):  # type: ignore[attr-defined]
-                if "momentum" not in group:
-                    group["momentum"] = group["betas"][0]
+            # KeyError: 'momentum'. A load replaces every group: the first one tells.
+            groups = scheduled_groups(self.optimizer)  # type: ignore[attr-defined]
+            if groups and "momentum" not in groups[0]:
+                for group in groups:
+                    group.setdefault("momentum", group["betas"][0])
         super().step(*args, **kwargs)  # type: ignore[misc]
         if self.use_betas:
             for group in scheduled_groups(self.optimizer):  # type: ignore[attr-defined]
