@@ -54,3 +54,11 @@ def test_the_restart_warning_names_the_checkpoint_file_resumed(
     assert f"Resuming from {newest}: it was saved in the middle of epoch 2" in warning
     assert "the newest checkpoint of" not in warning
     assert runner.resume_state.resumed_from == str(newest)
+
+
+def test_a_train_without_a_resume_records_none(tmp_path: Path) -> None:
+    """resumed_from is the current train()'s: an earlier call's file does not stay."""
+    runner = _runner(tmp_path, 8)
+    runner.resume_state.resumed_from = str(tmp_path / "from_an_earlier_train.pth")
+    runner.train()
+    assert runner.resume_state.resumed_from is None

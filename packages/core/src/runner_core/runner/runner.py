@@ -507,6 +507,7 @@ class Runner(PartsBuilding, CheckpointMethods):
         standard loops return ``runner.model``, as MMEngine's do)."""
         self._check_can_train()
         checkpoint = self._find_resume_checkpoint()
+        self._resume_state.resumed_from = None  # this train()'s, not an earlier one's
         if checkpoint is not None:
             self._resume_state.resumed_from = str(checkpoint["meta"]["resumed_from"])
             self._reseed_from(checkpoint)
