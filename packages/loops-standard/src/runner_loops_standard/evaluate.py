@@ -11,9 +11,9 @@ inside ``self.autocast()`` to keep it.
 A step whose outputs end with a ``BaseDataElement`` holding only ``loss`` (a
 dict of name -> tensor or list of tensors), as MMEngine 0.10's loops read it,
 has that element taken off (the evaluator and ``after_<mode>_iter`` get the
-rest) and each loss averaged over the batches into the metrics, with their
-sum ``val_loss``/``test_loss``. A ``run_iter`` of your own calls
-``self.take_losses(outputs)`` for that.
+rest) and each loss averaged over the batches (of every rank, so all ranks
+agree) into the metrics, with their sum ``val_loss``/``test_loss``. A
+``run_iter`` of your own calls ``self.take_losses(outputs)`` for that.
 """
 
 from __future__ import annotations
@@ -78,8 +78,8 @@ class BaseEvalLoop(BaseLoop):
             for idx, data_batch in enumerate(self.dataloader):
                 self.run_iter(idx, data_batch)
         metrics = self.evaluate()
-        if self.losses:
-            metrics.update(self.loss_metrics())
+        # every rank, even one without losses: in a multi-process run the means are gathered
+        metrics.update(self.loss_metrics())
         runner.call_hook(f"after_{mode}_epoch", metrics=metrics)
         runner.call_hook(f"after_{mode}")
         return metrics
@@ -129,11 +129,27 @@ class BaseEvalLoop(BaseLoop):
 
     def loss_metrics(self) -> dict[str, float]:
         """Each loss's mean over the pass's batches, and ``<mode>_loss``: the sum of
-        those whose name contains ``loss`` (MMEngine's names and numbers)."""
+        those whose name contains ``loss`` (MMEngine's names); ``{}`` without losses.
+
+        In a multi-process run the mean is over the batches of every rank, so all
+        ranks hold the same numbers, as they hold the same evaluator metrics
+        (MMEngine keeps each rank's own: rank 0 logged half the data, and hooks
+        reading the loss, such as ``save_best``, decided differently on each rank).
+        Every rank must call it: one object gather per pass.
+        """
+        means = {name: history.mean() for name, history in self.losses.items()}
+        from runner_core.distributed import all_gather_object, get_world_size
+
+        if get_world_size() > 1:
+            means = _mean_over_ranks(
+                all_gather_object({n: (means[n] * len(h), len(h)) for n, h in self.losses.items()})
+            )
+        if not means:
+            return {}
         out: dict[str, float] = {}
         total: float = 0
-        for name, history in self.losses.items():
-            out[name] = mean = history.mean()
+        for name, mean in means.items():
+            out[name] = mean
             if "loss" in name:
                 total += mean
         out[f"{self.mode}_loss"] = total
@@ -154,6 +170,18 @@ class BaseEvalLoop(BaseLoop):
         device = self.runner.device.type
         dtype = torch.float16 if device == "cuda" else torch.bfloat16
         return torch.autocast(device_type=device, dtype=dtype)
+
+
+def _mean_over_ranks(per_rank: list[dict[str, tuple[float, int]]]) -> dict[str, float]:
+    """Each loss's mean over all ranks' batches, from each rank's (sum, count) by name; the
+    names in order of first appearance (a rank may have had no batches)."""
+    sums: dict[str, list[float]] = {}
+    for losses in per_rank:
+        for name, (total, count) in losses.items():
+            kept = sums.setdefault(name, [0.0, 0])
+            kept[0] += total
+            kept[1] += count
+    return {name: total / count for name, (total, count) in sums.items() if count}
 
 
 class ValLoop(BaseEvalLoop):
