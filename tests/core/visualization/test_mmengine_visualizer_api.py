@@ -118,3 +118,27 @@ def test_add_config_takes_mmengines_keyword(tmp_path: Path) -> None:
     vis = Visualizer("t_config_kw", vis_backends=[dict(type="LocalVisBackend")], save_dir=tmp_path)
     vis.add_config(config=Config(dict(lr=0.1)))
     assert "lr = 0.1" in (tmp_path / "vis_data" / "config.py").read_text()
+
+
+def test_ranks_other_than_zero_record_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MMEngine's add_* methods are master_only: a hook calling them on every rank must not
+    put a second process's records into rank 0's files."""
+    from runner_core.distributed import utils
+
+    vis = Visualizer(
+        name="t_rank1_vis", vis_backends=[dict(type="LocalVisBackend")], save_dir=tmp_path
+    )
+    monkeypatch.setattr(utils, "get_rank", lambda group=None: 1)
+    vis.add_scalars({"rank_mark": 1.0}, step=1)
+    vis.add_scalar("rank_mark", 1.0, step=1)
+    vis.add_image("img", np.zeros((4, 4, 3), dtype=np.uint8), step=1)
+    vis.add_config({"a": 1})
+    vis.close()
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+    monkeypatch.setattr(utils, "get_rank", lambda group=None: 0)
+    vis.add_scalars({"rank_mark": 0.0}, step=2)
+    vis.close()
+    lines = (tmp_path / "vis_data" / "scalars.json").read_text().splitlines()
+    assert [json.loads(line)["rank_mark"] for line in lines] == [0.0]

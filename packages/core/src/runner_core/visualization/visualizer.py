@@ -26,6 +26,14 @@ from ..registry.registry import accepts_argument
 from .drawing import DrawingMixin
 
 
+def _writes_here() -> bool:
+    """Whether this process records: rank 0 only, as MMEngine's ``@master_only`` methods (a
+    hook calling ``add_scalars`` on every rank must not have two processes in one file)."""
+    from ..distributed.utils import get_rank
+
+    return get_rank() == 0
+
+
 def _requires_save_dir(cls: Any) -> bool:
     """Whether ``cls(...)`` has a ``save_dir`` argument without a default."""
     import inspect
@@ -236,8 +244,10 @@ class Visualizer(DrawingMixin):
 
         ``file_path`` (a file name for backends that write files) is passed
         only when given and only to backends whose ``add_scalars`` takes it,
-        so backends that do not know it still work.
+        so backends that do not know it still work. Ranks other than 0 record nothing.
         """
+        if not _writes_here():
+            return
         if file_path is None:
             for backend in self._backends.values():
                 backend.add_scalars(scalar_dict, step=step)
@@ -253,6 +263,8 @@ class Visualizer(DrawingMixin):
 
     def add_scalar(self, name: str, value: Any, step: int = 0, **kwargs: Any) -> None:
         """Record one scalar at ``step`` in every backend (``file_path=`` as in ``add_scalars``)."""
+        if not _writes_here():
+            return
         if kwargs.get("file_path") is not None:
             self.add_scalars({name: value}, step=step, file_path=kwargs["file_path"])
             return
@@ -268,6 +280,8 @@ class Visualizer(DrawingMixin):
         ``LocalVisBackend`` writes ``<save_dir>/vis_image/<name>_<step>.png``;
         TensorBoard shows it under ``name``. Backends without images skip it.
         """
+        if not _writes_here():
+            return
         from .png import as_image_array
 
         array = as_image_array(image, f"Visualizer.add_image({name!r})")
@@ -277,12 +291,16 @@ class Visualizer(DrawingMixin):
 
     def add_graph(self, model: Any, data_batch: Any, **kwargs: Any) -> None:
         """Give the model (and a batch to trace it with) to every backend that records graphs."""
+        if not _writes_here():
+            return
         for backend in self._backends.values():
             if hasattr(backend, "add_graph"):
                 backend.add_graph(model, data_batch, **kwargs)
 
     def add_config(self, config: Any, **kwargs: Any) -> None:
         """Give the run's config to every backend that records configs (MMEngine's ``config=``)."""
+        if not _writes_here():
+            return
         for backend in self._backends.values():
             if hasattr(backend, "add_config"):
                 backend.add_config(config, **kwargs)
