@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import pytest
 from checkpoint_runs import make_runner
 
 from runner_core import Runner
@@ -89,3 +90,35 @@ def test_resume_into_another_work_dir_does_not_repeat_a_recorded_validation(
     second.train()  # a repeated validation would ask the scripted metric for a second score
     assert not [line for line in lines if "validating it now" in line]
     assert second.iter == 6
+
+
+@pytest.mark.parametrize("rank0_recorded", [True, False])
+def test_rank_zeros_record_decides_the_missed_validation_for_every_rank(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rank0_recorded: bool
+) -> None:
+    """With several ranks, a rank that cannot see the record (per-node storage, a copied
+    checkpoint) must not validate alone: its collectives would wait for the others forever."""
+    import runner_core.distributed as dist
+
+    first = make_runner(tmp_path / "a", max_epochs=2, scores=[0.5, 0.5], interval=1)
+    first.train()
+    checkpoint = Path(first.work_dir) / "epoch_2.pth"
+    copied = tmp_path / "copied" / "epoch_2.pth"  # the checkpoint alone, without its record
+    copied.parent.mkdir()
+    copied.write_bytes(checkpoint.read_bytes())
+    asked: list[bool] = []
+
+    def rank0_says(obj: object, src: int = 0, group: object = None) -> bool:
+        asked.append(bool(obj))
+        return rank0_recorded
+
+    monkeypatch.setattr(dist, "get_world_size", lambda group=None: 2)
+    monkeypatch.setattr(dist, "broadcast_object", rank0_says)
+    scores = [0.5, 0.5] if not rank0_recorded else [0.5]  # a validation asks for one more
+    second = make_runner(
+        tmp_path / "b", max_epochs=3, scores=scores, interval=1, resume=str(copied)
+    )  # type: ignore[arg-type]
+    lines = info_lines(second)
+    second.train()
+    assert asked == [False]  # this rank could not see the record
+    assert bool([line for line in lines if "validating it now" in line]) is not rank0_recorded

@@ -737,12 +737,16 @@ class CheckpointHook(Hook):
         progress = self._progress(runner)
         if progress == (0, 0) or progress == self._validated:
             return
-        if self._work_dir is not None and validation_recorded(
-            self._work_dir, self.last_ckpt, progress
-        ):
-            return
         resumed = self._resumed_from  # resumed from another work dir: its record is there
-        if resumed is not None and validation_recorded(resumed.parent, str(resumed), progress):
+        recorded = (
+            self._work_dir is not None
+            and validation_recorded(self._work_dir, self.last_ckpt, progress)
+        ) or (resumed is not None and validation_recorded(resumed.parent, str(resumed), progress))
+        from runner_core.distributed import broadcast_object, get_world_size
+
+        if get_world_size() > 1:  # rank 0's files decide: a rank alone in a validation hangs
+            recorded = broadcast_object(bool(recorded))
+        if recorded:
             return
         if not validation_due(runner, progress):
             return
