@@ -301,3 +301,14 @@ def test_resuming_ema_state_without_an_ema_hook_warns(tmp_path: Path) -> None:
     # with the hook configured, it takes the state: no warning
     runner, log = _resume_log(copy, [EMAHook(momentum=0.25)])
     assert runner.iter == 12 and "holds EMA state" not in log
+
+
+def test_building_the_hook_draws_nothing_from_the_seeded_stream() -> None:
+    """With the same seed, a model built after EMAHook starts from the same weights as one
+    built without it (as in MMEngine): comparisons with and without EMA stay fair."""
+    from runner_hooks_standard.ema import EMAHook
+
+    torch.manual_seed(0)
+    before = torch.get_rng_state()
+    EMAHook(momentum=0.01)
+    assert torch.equal(torch.get_rng_state(), before)

@@ -101,8 +101,10 @@ class EMAHook(Hook):
             momentum=momentum, interval=interval, update_buffers=update_buffers, **ema_kwargs
         )
         _check_ema_arguments(ema_type, self.ema_cfg)
-        # build once on a throwaway module so bad arguments fail at construction
-        ema_type(nn.Linear(1, 1), **self.ema_cfg)
+        # build once on a throwaway module so bad arguments fail at construction; its
+        # weights drawn from nothing random, so adding the hook leaves the seeded stream (and
+        # the model's starting weights) as they are
+        ema_type(nn.utils.skip_init(nn.Linear, 1, 1), **self.ema_cfg)
         self.begin_iter = begin_iter
         self.begin_epoch = begin_epoch
         self.strict_load = bool(strict_load)
