@@ -299,3 +299,17 @@ def test_val_step_losses_become_metrics_as_in_mmengine(tmp_path) -> None:
     assert len(seen) == 4
     assert all(len(out) == 3 and all(isinstance(o, dict) for o in out) for out in seen)
     assert set(runner.val_loop.val_loss) == {"loss_cls", "parts"}  # MMEngine's attribute
+
+
+def test_a_loss_element_without_a_dict_is_an_attribute_error_naming_the_step() -> None:
+    from runner_core.errors import RunnerError
+    from runner_core.structures import BaseDataElement
+    from runner_loops_standard.evaluate import ValLoop
+
+    loop = object.__new__(ValLoop)  # take_losses reads only the mode and its losses
+    loop.losses = {}
+    with pytest.raises(
+        AttributeError, match=r"val_step .* BaseDataElement\(loss=dict\(loss=value\)\)"
+    ) as info:
+        loop.take_losses([{"pred": 1}, BaseDataElement(loss=torch.tensor(0.5))])
+    assert isinstance(info.value, RunnerError)

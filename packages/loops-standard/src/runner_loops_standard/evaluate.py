@@ -19,15 +19,22 @@ agree) into the metrics, with their sum ``val_loss``/``test_loss``. A
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 
 from runner_core.contract import RunnerAPI
-from runner_core.errors import add_note
+from runner_core.errors import RunnerError, add_note
 from runner_core.logging import HistoryBuffer
 from runner_core.loop import BaseLoop
 from runner_core.structures import BaseDataElement
+
+
+class StepLossError(RunnerError, AttributeError):
+    """A ``val_step``/``test_step`` loss element that is not a dict of losses (MMEngine fails
+    there with an ``AttributeError``)."""
+
 
 #: mode -> (hook point before the batch, the model's step, hook point after it)
 _ITER_NAMES = {
@@ -117,6 +124,14 @@ class BaseEvalLoop(BaseLoop):
         last = outputs[-1]
         if not isinstance(last, BaseDataElement) or last.keys() != ["loss"]:
             return outputs
+        if not isinstance(last.loss, Mapping):
+            step = _ITER_NAMES[self.mode][1]
+            raise StepLossError(
+                f"The model's {step} ended its outputs with BaseDataElement(loss=...) holding "
+                f"a {type(last.loss).__name__}, not a dict of losses: return "
+                "BaseDataElement(loss=dict(loss=value)) (one entry per loss, each a tensor or "
+                "a list of tensors)."
+            )
         losses = self.losses
         for name, value in last.loss.items():
             history = losses.get(name)
