@@ -155,10 +155,13 @@ def test_an_mmengine_style_backend_subclassing_basevisbackend_runs(tmp_path: Pat
 @pytest.fixture
 def no_visualizers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Start from a process where no visualizer exists (other tests build some)."""
+    import weakref
+
     from runner_core.visualization import visualizer as module
 
     monkeypatch.setattr(module, "_current", None)
     monkeypatch.setattr(module, "_kept", {})
+    monkeypatch.setattr(module, "_by_name", weakref.WeakValueDictionary())
 
 
 def test_get_instance_keeps_what_it_makes(no_visualizers: None, tmp_path: Path) -> None:
@@ -220,3 +223,23 @@ def test_a_runners_visualizer_is_named_after_its_experiment(
         visualizer=dict(name="mine", vis_backends=[dict(type="LocalVisBackend")]),
     )
     assert named.visualizer.name == "mine"
+
+
+def test_get_instance_finds_a_runners_visualizer_by_name_after_another_was_made(
+    no_visualizers: None, tmp_path: Path
+) -> None:
+    """OpenMMLab configs name it 'visualizer'; a hook asking for the experiment's name first
+    makes another one, and get_instance('visualizer') must still find the Runner's."""
+    from torch import nn
+
+    from runner_core import Runner
+
+    runner = Runner(
+        model=nn.Linear(2, 1),
+        work_dir=str(tmp_path),
+        experiment_name="exp9",
+        visualizer=dict(name="visualizer", vis_backends=[dict(type="LocalVisBackend")]),
+    )
+    other = Visualizer.get_instance(runner.experiment_name)
+    assert other is not runner.visualizer
+    assert Visualizer.get_instance("visualizer") is runner.visualizer

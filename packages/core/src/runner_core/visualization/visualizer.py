@@ -51,6 +51,9 @@ def _requires_save_dir(cls: Any) -> bool:
 # and finds it again later with get_current_instance() without keeping a reference.
 _current: weakref.ReferenceType[Visualizer] | None = None
 _kept: dict[str, Visualizer] = {}
+# Every built visualizer by name, held weakly (the newest of a name wins): get_instance finds
+# a Runner's own visualizer by its name after another visualizer was built since.
+_by_name: weakref.WeakValueDictionary[str, Visualizer] = weakref.WeakValueDictionary()
 
 
 class Visualizer(DrawingMixin):
@@ -123,6 +126,7 @@ class Visualizer(DrawingMixin):
                     key = f"{key}_{i}"
             self._backends[key] = backend
         _current = weakref.ref(self)
+        _by_name[str(name)] = self
 
     def _build_backend(self, spec: Any, index: int) -> Any:
         """The backend ``spec`` describes, or None for one that needs a ``save_dir`` and has none."""
@@ -190,11 +194,15 @@ class Visualizer(DrawingMixin):
 
     @classmethod
     def get_instance(cls, name: str, **kwargs: Any) -> Visualizer:
-        """The current visualizer if it is called ``name``, else the one ``get_instance`` made
-        under that name, else a new one built from ``kwargs`` (kept until the process ends)."""
+        """The current visualizer if it is called ``name``, else the newest live one of that
+        name (a Runner's), else the one ``get_instance`` made under that name, else a new one
+        built from ``kwargs`` (kept until the process ends)."""
         found = cls._latest()
         if found is not None and found.name == name:
             return found
+        alive = _by_name.get(name)  # a Runner's, named so, though another was built since
+        if isinstance(alive, cls):
+            return alive
         kept = _kept.get(name)
         if isinstance(kept, cls):
             return kept
