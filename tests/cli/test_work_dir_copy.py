@@ -70,3 +70,15 @@ def test_checkpoint_passed_from_elsewhere_is_read_never_pruned(cli, tiny_config,
     assert "epoch_4.pth" in names and "epoch_3.pth" not in names  # pruned its own
     resumed = torch.load(tmp_path / "C" / "epoch_4.pth", weights_only=True)
     assert resumed["meta"]["epoch"] == 4
+
+
+def test_a_copied_finished_run_names_its_own_newest_checkpoint(cli, tiny_config, tmp_path):
+    """Resuming a copy of a finished run trains nothing more; the closing line must name the
+    copy's file, not the original's that the copied pointer holds."""
+    config = tiny_config(KEEP_ONE_AND_BEST)
+    assert cli("train", str(config), "--work-dir", "A").returncode == 0
+    shutil.copytree(tmp_path / "A", tmp_path / "B")
+    done = cli("train", str(config), "--work-dir", "B", "--resume", "auto")
+    assert done.returncode == 0, done.stderr
+    said = done.stdout + done.stderr
+    assert f"The newest checkpoint is {tmp_path / 'B' / 'epoch_2.pth'}." in said

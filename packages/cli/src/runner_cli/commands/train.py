@@ -167,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _newest_checkpoint(runner: Any) -> str:
     from runner_core.checkpoint import read_pointer
+    from runner_core.checkpoint.paths import same_file_in
 
     try:
         path = read_pointer(runner.work_dir)
@@ -174,7 +175,8 @@ def _newest_checkpoint(runner: Any) -> str:
         path = None
     if path is None:
         return f"No checkpoint has been saved in {runner.work_dir}."
-    return f"The newest checkpoint is {path}."
+    here = same_file_in(runner.work_dir, path)  # a copied work dir's pointer names the original
+    return f"The newest checkpoint is {here if here.is_file() else path}."
 
 
 def _interrupted_message(runner: Any, args: argparse.Namespace) -> str:
