@@ -138,9 +138,9 @@ def test_get_hooks_info_names_each_point_and_its_hooks(runner: Runner) -> None:
     info = runner.get_hooks_info()
     assert "after_train_iter:" in info and "CheckpointHook" in info
     # priorities by name where they have one, as MMEngine's table shows them
-    assert "  (NORMAL      ) IterTimerHook" in info.splitlines()
-    assert "  (55          ) Probe" in info.splitlines()
-    points = [line[:-1] for line in info.splitlines() if not line.startswith(" ")]
+    assert f"(NORMAL      ) {'IterTimerHook':<35}" in info.splitlines()
+    assert f"(55          ) {'Probe':<35}" in info.splitlines()
+    points = [line[:-1] for line in info.splitlines() if line.endswith(":")]
     assert points[0] == "before_run" and points[-1] == "after_run"  # the order a run reaches
 
 

@@ -92,9 +92,13 @@ def get_priority(priority: int | str | Priority | None, default: int = Priority.
                 f"or a name ({', '.join(Priority.__members__)})."
             )
         return int(priority)
-    from ..errors import HookError
+    from ..errors import HookTypeError  # a TypeError, as MMEngine raises
 
-    raise HookError(f"A hook priority must be a name or an int, got {priority!r}.")
+    raise HookTypeError(
+        f"A hook priority must be a name or an int, got {priority!r} "
+        f"({type(priority).__name__}): use 0 (HIGHEST) to 100 (LOWEST), or a name "
+        f"({', '.join(Priority.__members__)})."
+    )
 
 
 class Hook:

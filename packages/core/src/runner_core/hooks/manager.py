@@ -146,9 +146,14 @@ class HookManager(Sequence[Hook]):
                 f"{hook!r} is not a Hook: hooks must subclass runner_core.hooks.Hook "
                 f"(got {type(hook).__name__})."
             )
-        if priority is not None:
+        given = priority if priority is not None else getattr(hook, "priority", None)
+        try:
+            prio = get_priority(given)
+        except HookError as exc:  # say which hook: a config may list many
+            role_txt = f" (role {role!r})" if role else ""
+            raise type(exc)(f"{type(hook).__name__}{role_txt}: {exc}") from None
+        if priority is not None:  # only once valid: a refused hook is left as it was
             hook.priority = priority  # kept as given, as MMEngine does ('LOW' stays 'LOW')
-        prio = get_priority(getattr(hook, "priority", None))
         methods = hook_methods(hook)
         for name in methods:
             caller = getattr(self._pm.hook, name, None)
@@ -445,26 +450,30 @@ class HookManager(Sequence[Hook]):
     def order_table(self) -> str:
         """Per hook point, the hooks in the order they run (logged at start).
 
-        Standard points in the order a run reaches them (MMEngine's
-        ``Hook.stages``), then declared and custom points by name.
+        MMEngine's ``get_hooks_info`` text, line for line (scripts compare
+        it): standard points in the order a run reaches them
+        (``Hook.stages``), then declared and custom points by name.
         """
-        lines = []
+        blocks = []
         for name in [*Hook.stages, *sorted(self._declared), *sorted(self._custom_points())]:
-            hooks = [e for e in self._entries if name in e.methods]
-            if hooks:
-                lines.append(f"{name}:")
-                lines += [
-                    f"  ({_priority_name(e.priority):<12}) {type(e.hook).__name__}" for e in hooks
-                ]
-        return "\n".join(lines)
+            rows = [
+                f"({_priority_label(e):<12}) {type(e.hook).__name__:<35}"
+                for e in self._entries
+                if name in e.methods
+            ]
+            if rows:
+                blocks.append(f"{name}:\n" + "\n".join(rows) + "\n -------------------- ")
+        return "\n".join(blocks)
 
 
-def _priority_name(priority: int) -> str:
-    """``NORMAL`` for 50, as MMEngine's table shows it; other numbers as they are."""
+def _priority_label(entry: _Entry) -> str:
+    """The hook's priority as MMEngine's table shows it: the level's name for a level's
+    number or member (``NORMAL`` for 50), anything else as the hook holds it (``'low'``, 55)."""
+    shown = getattr(entry.hook, "priority", entry.priority)
     try:
-        return Priority(priority).name
+        return Priority(shown).name
     except ValueError:
-        return str(priority)
+        return str(shown)
 
 
 class HookPoints:
