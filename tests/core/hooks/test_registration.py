@@ -110,3 +110,9 @@ def test_equal_priorities_run_default_hooks_first_then_custom_hooks(tmp_path) ->
         50,
         Priority.NORMAL,
     ]
+
+
+def test_a_bad_priority_in_custom_hooks_names_its_entry(tmp_path) -> None:
+    hooks = [dict(type="EMAHook"), dict(type="EmptyCacheHook", priority="NORMALL")]
+    with pytest.raises(KeyError, match=r"custom_hooks\[1\]: EmptyCacheHook.*NORMAL"):
+        Runner(model=nn.Linear(2, 2), work_dir=str(tmp_path), custom_hooks=hooks)

@@ -450,9 +450,14 @@ class Runner(PartsBuilding, CheckpointMethods):
 
     def register_custom_hooks(self, hooks: list[Any]) -> None:
         """Register ``custom_hooks`` (objects or configs)."""
+        from ..errors import HookError
+
         for i, cfg in enumerate(hooks or []):
             hook, priority = _build.build_hook(cfg, f"custom_hooks[{i}]")
-            self._hooks.register(hook, priority, None)
+            try:
+                self._hooks.register(hook, priority, None)
+            except HookError as exc:  # which entry of a long list: its place says
+                raise type(exc)(f"custom_hooks[{i}]: {exc.args[0] if exc.args else exc}") from None
 
     def register_hooks(
         self,
