@@ -51,3 +51,56 @@ def test_a_data_preprocessor_goes_to_the_wrapped_models_config() -> None:
         assert tta.module.data_preprocessor is pre
     finally:
         MODELS.module_dict.pop("InnerForTTA")
+
+
+def test_a_batch_from_the_plain_pipeline_is_refused_naming_the_field() -> None:
+    """MMEngine indexes a batched tensor as views (wrong data) or fails with an IndexError."""
+    from runner_core.model.tta import TTABatchError
+    from runner_core.structures import BaseDataElement
+
+    tta = MeanTTA(module=Inner())
+    with pytest.raises(TypeError, match="'inputs' is a Tensor.*tta_pipeline"):
+        tta.test_step({"inputs": torch.ones(2, 2)})  # batch_size 2, no views
+    with pytest.raises(IndexError, match="'data_samples' has 1 views and 'inputs' has 2"):
+        tta.test_step({"inputs": [torch.ones(1, 2)] * 2, "data_samples": [[None]]})
+    plain = {"inputs": [torch.ones(2)] * 2, "data_samples": [BaseDataElement()] * 2}
+    with pytest.raises(TTABatchError, match="one data element per sample"):
+        tta.val_step(plain)  # pseudo_collate of the plain pipeline
+    with pytest.raises(TTABatchError, match="without views"):
+        tta.test_step({})
+
+
+def test_errors_are_the_ones_mmengine_raises() -> None:
+    from runner_core import Config
+    from runner_core.model import apply_tta
+
+    with pytest.raises(AssertionError, match="test_step"):  # MMEngine asserts
+        MeanTTA(module=nn.Linear(2, 1))
+    with pytest.raises(TypeError, match="test_step"):  # neither a dict nor a module
+        MeanTTA(module="Inner")
+    with pytest.raises(AssertionError, match="tta_model"):  # build_runner_with_tta asserts
+        apply_tta(Config(dict(model=dict(type="InnerForTTA"))))
+
+
+def test_apply_tta_gives_the_val_loader_the_tta_pipeline_too() -> None:
+    """The model is the TTA model in val() too (runner-cli val --tta): it needs views there."""
+    from runner_core import Config
+    from runner_core.model import apply_tta
+
+    loader = dict(dataset=dict(type="D", pipeline=[dict(type="Plain")]), batch_size=2)
+    cfg = Config(
+        dict(
+            model=dict(type="InnerForTTA"),
+            val_dataloader=loader,
+            test_dataloader=loader,
+            tta_model=dict(type="MeanTTA"),
+            tta_pipeline=[dict(type="Views")],
+        )
+    )
+    apply_tta(cfg)
+    assert cfg.val_dataloader.dataset.pipeline == [dict(type="Views")]
+    assert cfg.test_dataloader.dataset.pipeline == [dict(type="Views")]
+    only_val = Config(
+        dict(model={}, val_dataloader=loader, tta_model=dict(type="M"), tta_pipeline=[])
+    )
+    assert apply_tta(only_val).val_dataloader.dataset.pipeline == []

@@ -18,6 +18,10 @@ class PrepareTTAHook(Hook):
     config route, ``tta_model`` with ``runner-cli test --tta``, does the same
     when the Runner is built; this hook is for code that builds the Runner
     itself: ``custom_hooks=[dict(type='PrepareTTAHook', tta_cfg=...)]``.
+
+    A model that is already a TTA model (a second ``runner.test()``, or a
+    config applied with ``--tta``) is left as it is: wrapped twice, each
+    batch would be split into views twice (MMEngine's hook wraps it again).
     """
 
     priority = Priority.NORMAL
@@ -31,10 +35,12 @@ class PrepareTTAHook(Hook):
         self.tta_cfg = dict(tta_cfg)
 
     def before_test(self, runner: RunnerAPI) -> None:
-        from runner_core.model import is_model_wrapper
+        from runner_core.model import BaseTTAModel, is_model_wrapper
         from runner_core.registry import MODELS
 
         model = runner.model
+        if isinstance(runner.unwrapped_model, BaseTTAModel):
+            return
         if is_model_wrapper(model):
             model.module = MODELS.build({**self.tta_cfg, "module": model.module})
         else:

@@ -42,7 +42,7 @@ def register(subparsers: Any) -> None:
             "--tta",
             action="store_true",
             help="test-time augmentation: the config's tta_model wraps model, tta_pipeline "
-            "replaces the test pipeline",
+            "replaces the test and val pipelines",
         )
         add_launcher(parser)
         parser.add_argument(

@@ -17,8 +17,16 @@ import copy
 from collections.abc import Mapping, MutableMapping
 from typing import Any, cast
 
-from ..errors import BuildError, ConfigError
+from ..errors import BuildAssertionError, ConfigAssertionError, ConfigError, ConfigTypeError
 from .base_model import BaseModel
+
+
+class TTABatchError(ConfigTypeError, IndexError):
+    """A batch given to ``BaseTTAModel.test_step`` is not one of augmented views.
+
+    MMEngine fails on it with a TypeError (not a dict or a list) or an
+    IndexError (fields with fewer views), or predicts on the wrong data.
+    """
 
 
 class BaseTTAModel(BaseModel):
@@ -44,7 +52,9 @@ class BaseTTAModel(BaseModel):
                 module = {**module, "data_preprocessor": data_preprocessor}
             module = MODELS.build(module, _key_path="tta_model.module")
         if not callable(getattr(module, "test_step", None)):
-            raise BuildError(
+            # an AssertionError (MMEngine asserts) that is also the TypeError MMEngine
+            # raises for a module that is neither a dict nor an nn.Module
+            raise BuildAssertionError(
                 f"BaseTTAModel wraps a model with test_step(); got {type(module).__name__}. "
                 "Derive it from runner_core.BaseModel."
             )
@@ -59,13 +69,13 @@ class BaseTTAModel(BaseModel):
     def test_step(self, data: Any) -> list[Any]:
         """Split the batch into views, predict each, merge per sample."""
         if isinstance(data, Mapping):
-            views = len(next(iter(data.values())))
+            views = _count_views(data.items())
             per_view: list[Any] = [{k: v[i] for k, v in data.items()} for i in range(views)]
         elif isinstance(data, (list, tuple)):
-            views = len(data[0])
+            views = _count_views((f"[{i}]", field) for i, field in enumerate(data))
             per_view = [[field[i] for field in data] for i in range(views)]
         else:
-            raise TypeError(
+            raise TTABatchError(
                 "BaseTTAModel.test_step expects a dict or a list of per-view fields, got "
                 f"{type(data).__name__}."
             )
@@ -73,6 +83,7 @@ class BaseTTAModel(BaseModel):
         return self.merge_preds([list(sample) for sample in zip(*predictions)])
 
     def val_step(self, data: Any) -> list[Any]:
+        """As ``test_step``: the val loop of a TTA config gets views too (``apply_tta``)."""
         return self.test_step(data)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -105,14 +116,59 @@ class BaseTTAModel(BaseModel):
         return self.module.load_state_dict(state_dict, strict=strict, **kwargs)
 
 
+def _count_views(fields: Any) -> int:
+    """The number of views in a batch's fields: each must be a list of them, all as long.
+
+    A batch from a plain (non-TTA) pipeline has tensors, or one data element
+    per sample, where views belong; MMEngine would index them as views and
+    predict on the wrong data, so it is refused here with the likely cause.
+    """
+    hint = (
+        " A TTA model needs a test pipeline that gives every sample a list of augmented views "
+        "in every field (tta_pipeline with --tta / apply_tta); this batch looks like one from "
+        "the plain pipeline."
+    )
+    views: int | None = None
+    first = ""
+    for name, value in fields:
+        if not isinstance(value, (list, tuple)):
+            raise TTABatchError(
+                f"BaseTTAModel.test_step: batch field {name!r} is a {type(value).__name__}, "
+                "not a list with one entry per augmented view." + hint
+            )
+        if name == "data_samples" and any(_is_data_element(v) for v in value):
+            raise TTABatchError(
+                "BaseTTAModel.test_step: batch field 'data_samples' holds one data element per "
+                "sample, not one list of them per augmented view." + hint
+            )
+        if views is None:
+            views, first = len(value), name
+        elif len(value) != views:
+            raise TTABatchError(
+                f"BaseTTAModel.test_step: batch field {name!r} has {len(value)} views and "
+                f"{first!r} has {views}; every field needs one entry per augmented view." + hint
+            )
+    if not views:
+        raise TTABatchError("BaseTTAModel.test_step got a batch without views." + hint)
+    return views
+
+
+def _is_data_element(value: Any) -> bool:
+    from ..structures import BaseDataElement
+
+    return isinstance(value, BaseDataElement)
+
+
 def apply_tta(cfg: Any) -> Any:
     """Turn a config into its TTA form, as MMEngine's ``tools/test.py --tta`` does.
 
     ``model`` becomes ``tta_model`` with ``module=<the model>``, and the test
-    dataset's ``pipeline`` becomes ``tta_pipeline`` (when given). Returns ``cfg``.
+    dataset's ``pipeline`` becomes ``tta_pipeline`` (when given), and so does the
+    validation dataset's, when the config has one: the TTA model gets views in
+    ``val()`` too (``runner-cli val --tta``). Returns ``cfg``.
     """
     if "tta_model" not in cfg:
-        raise ConfigError(
+        raise ConfigAssertionError(
             "Test-time augmentation needs a tta_model in the config, e.g. "
             "tta_model=dict(type='MyTTAModel'); add it or drop --tta."
         )
@@ -121,13 +177,20 @@ def apply_tta(cfg: Any) -> Any:
     cfg["model"] = tta_model
     pipeline = cfg.get("tta_pipeline")
     if pipeline is not None:
-        loader = cfg.get("test_dataloader")
-        dataset = loader.get("dataset") if isinstance(loader, Mapping) else None
-        if not isinstance(dataset, Mapping):
+        datasets = {split: _dataset_of(cfg, split) for split in ("test", "val")}
+        if datasets["test"] is None and datasets["val"] is None:
             raise ConfigError(
                 "tta_pipeline replaces test_dataloader.dataset.pipeline, but the config has no "
                 "test_dataloader.dataset dict."
             )
-        # a config's dataset dict is mutable; Mapping is what the check above can name
-        cast(MutableMapping[str, Any], dataset)["pipeline"] = copy.deepcopy(pipeline)
+        for dataset in datasets.values():
+            if dataset is not None:
+                dataset["pipeline"] = copy.deepcopy(pipeline)
     return cfg
+
+
+def _dataset_of(cfg: Any, split: str) -> MutableMapping[str, Any] | None:
+    """``<split>_dataloader.dataset`` when it is a dict (a config's dicts are mutable)."""
+    loader = cfg.get(f"{split}_dataloader")
+    dataset = loader.get("dataset") if isinstance(loader, Mapping) else None
+    return cast(MutableMapping[str, Any], dataset) if isinstance(dataset, Mapping) else None
