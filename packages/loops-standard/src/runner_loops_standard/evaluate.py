@@ -125,7 +125,7 @@ class BaseEvalLoop(BaseLoop):
         if not isinstance(last, BaseDataElement) or last.keys() != ["loss"]:
             return outputs
         if not isinstance(last.loss, Mapping):
-            step = _ITER_NAMES[self.mode][1]
+            step = f"{self.mode}_step"
             raise StepLossError(
                 f"The model's {step} ended its outputs with BaseDataElement(loss=...) holding "
                 f"a {type(last.loss).__name__}, not a dict of losses: return "
