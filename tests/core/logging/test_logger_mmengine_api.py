@@ -74,6 +74,26 @@ def test_the_same_warning_is_logged_once_as_mmengines_filter(tmp_path: Path) -> 
     ]
 
 
+def test_a_handler_added_on_another_rank_sees_its_warnings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """MMEngine filters other ranks at the console only: a handler of yours there (a file
+    per rank, an alert) still gets warnings."""
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    logger = get_logger("qa-rank-1-handler", rank=1)
+    logger.addHandler(Keep(level=logging.WARNING))
+    logger.info("progress")
+    logger.warning("rank 1 sees a strange batch")
+    _close(logger)
+    assert seen == ["rank 1 sees a strange batch"]
+    assert "strange batch" not in capsys.readouterr().err
+
+
 def test_other_ranks_print_errors_only_as_mmengine(capsys: pytest.CaptureFixture[str]) -> None:
     logger = get_logger("qa-rank-1", rank=1)
     logger.info("progress")

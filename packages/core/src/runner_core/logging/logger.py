@@ -194,9 +194,10 @@ def get_logger(
             fh.addFilter(WarnOnce())
             logger.addHandler(fh)
             logger.log_file = str(log_file)
-    else:  # MMEngine's other ranks: errors only
-        logger.setLevel(logging.ERROR)
+    else:  # MMEngine's other ranks: errors only on the console; a handler of yours sees all
+        logger.setLevel(level)
         console = logging.StreamHandler(sys.stderr)
+        console.setLevel(logging.ERROR)
         console.setFormatter(logging.Formatter(f"[rank {rank}] {_FORMAT}"))
         logger.addHandler(console)
     return logger
