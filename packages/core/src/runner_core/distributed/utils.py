@@ -357,8 +357,9 @@ def all_reduce(
 
     ``op`` is one of ``REDUCE_OPS``, in any case. The tensor travels to the
     backend's device and back (a CPU tensor over NCCL works). An integer
-    tensor's 'mean' is truncated toward zero, as MMEngine's. A no-op in a
-    single process (MMEngine returns None; this returns ``data`` too).
+    tensor's 'mean' is truncated toward zero, as MMEngine's; a bool tensor's is
+    True where any rank's is. A no-op in a single process (MMEngine returns
+    None; this returns ``data`` too).
     """
     name = check_reduce_op(op)
     dist = _dist_module()
@@ -372,7 +373,8 @@ def all_reduce(
     on_device = cast_data_device(data, get_comm_device(group))
     if name == "mean":
         dist.all_reduce(on_device, op=dist.ReduceOp.SUM, group=group)
-        if on_device.is_floating_point() or on_device.is_complex():
+        if on_device.is_floating_point() or on_device.is_complex() or on_device.dtype == torch.bool:
+            # bool: the sum is an OR, and a non-zero quotient copies back as True (MMEngine's)
             data.copy_(torch.true_divide(on_device, world_size))
         else:  # exact, where MMEngine's float32 detour rounds large sums
             data.copy_(torch.div(on_device, world_size, rounding_mode="trunc"))
