@@ -122,6 +122,12 @@ class Evaluator:
         once, in chunks, as MMEngine does). ``data`` (one entry per sample, or
         None) reaches the metrics in chunks of ``chunk_size``, each batched by
         ``pseudo_collate`` like a loader's batch: a dict of lists for dict samples.
+
+        In a multi-process run every rank passes the same, whole predictions;
+        each rank processes its round-robin share (samples ``rank, rank + w,
+        ...``, as ``DefaultSampler`` splits a dataset), so the gathered results
+        are every sample once, in order. (MMEngine gathers every rank's full
+        copy and cuts it to the length: half the samples twice, the rest never.)
         """
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
             raise ValueError(
@@ -131,30 +137,60 @@ class Evaluator:
             if len(data) != len(data_samples):
                 raise _length_error(len(data_samples), len(data))
         from ..data.collate import pseudo_collate
+        from ..distributed.utils import get_dist_info
 
-        sample_iter = _read_once(data_samples)
-        data_iter = None if data is None else _read_once(data)
-        size = 0
+        rank, world_size = get_dist_info()
+        sample_count = _Counted(_read_once(data_samples))
+        data_count = None if data is None else _Counted(_read_once(data))
+        sample_iter = _share(sample_count, rank, world_size)
+        data_iter = None if data_count is None else _share(data_count, rank, world_size)
         while True:
             samples = list(itertools.islice(sample_iter, chunk_size))
             batch = None
             if data_iter is not None:
+                assert data_count is not None
                 items = list(itertools.islice(data_iter, chunk_size))
                 if len(items) != len(samples):  # iterables without a length: found out here
-                    raise _length_error(size + len(samples), size + len(items), partial=True)
+                    raise _length_error(sample_count.n, data_count.n, partial=True)
                 # the data as a loader would batch it (MMEngine collates it the same way)
                 batch = pseudo_collate(items) if items else None
             if not samples:
                 break
-            size += len(samples)
             self.process(samples, batch)
-        return self.evaluate(size)
+        # both read to their end now: a rank whose share matched still sees a mismatch
+        # in the totals, so every rank raises (none is left waiting in evaluate's gather)
+        if data_count is not None and data_count.n != sample_count.n:
+            raise _length_error(sample_count.n, data_count.n, partial=True)
+        return self.evaluate(sample_count.n)
 
     def __iter__(self) -> Iterable[BaseMetric]:
         return iter(self.metrics)
 
     def __repr__(self) -> str:
         return f"Evaluator({', '.join(type(m).__name__ for m in self.metrics)})"
+
+
+class _Counted:
+    """An iterator that counts the items read from it (``n``)."""
+
+    def __init__(self, values: Iterator[Any]) -> None:
+        self._values = values
+        self.n = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> Any:
+        value = next(self._values)
+        self.n += 1
+        return value
+
+
+def _share(values: Iterator[Any], rank: int, world_size: int) -> Iterator[Any]:
+    """This rank's round-robin share of ``values`` (all of them in one process)."""
+    if world_size == 1:
+        return values
+    return itertools.islice(values, rank, None, world_size)
 
 
 def _read_once(values: Iterable[Any]) -> Iterator[Any]:
