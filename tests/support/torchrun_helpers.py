@@ -86,3 +86,17 @@ def run_worker(
             f"exit {proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
         )
     return Run(out, proc)
+
+
+def rank_reports(script: Path, out: Path, nproc: int = 2) -> list[dict[str, Any]]:
+    """Run ``script OUT`` under torchrun with ``nproc`` ranks; each writes ``OUT/rank<r>.json``,
+    returned in rank order (a check script's findings, one dict per rank)."""
+    proc = subprocess.run(
+        [*torchrun_args(nproc), str(script), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=worker_env(),
+    )
+    assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    return [json.loads((out / f"rank{r}.json").read_text()) for r in range(nproc)]

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-from torchrun_helpers import torchrun_args, worker_env
+from torchrun_helpers import rank_reports
 
 WORKER = Path(__file__).with_name("_dist_api_worker.py")
 
 
 @pytest.fixture(scope="module")
 def ranks(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
-    out = tmp_path_factory.mktemp("dist_api")
-    proc = subprocess.run(
-        [*torchrun_args(2), str(WORKER), str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=worker_env(),
-    )
-    assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
-    return [json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)]
+    return rank_reports(WORKER, tmp_path_factory.mktemp("dist_api"))
 
 
 pytestmark = pytest.mark.slow
