@@ -29,9 +29,9 @@ from .drawing import DrawingMixin
 def _writes_here() -> bool:
     """Whether this process records: rank 0 only, as MMEngine's ``@master_only`` methods (a
     hook calling ``add_scalars`` on every rank must not have two processes in one file)."""
-    from ..distributed.utils import get_rank
+    from ..distributed.utils import is_main_process
 
-    return get_rank() == 0
+    return is_main_process()
 
 
 def _requires_save_dir(cls: Any) -> bool:
