@@ -422,7 +422,6 @@ class CheckpointHook(Hook):
 
     _auto_key: str | None = None
     _work_dir: Path | None = None
-    _resumed_from: Path | None = None  # the checkpoint file a resume loaded
     _logger: Any = None  # the run's, from before_run: load_state_dict has no runner
 
     def _record(self, path: str) -> str:
@@ -515,14 +514,10 @@ class CheckpointHook(Hook):
 
     def after_load_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
         """A resumed checkpoint with EMA state and no EMAHook to take it: warn (see
-        :func:`~.ema.warn_unused_ema_state`). Notes the resumed file, whose folder may hold
-        the record of its validation (a resume into another work dir)."""
+        :func:`~.ema.warn_unused_ema_state`)."""
         from .ema import warn_unused_ema_state
 
         warn_unused_ema_state(runner, checkpoint)
-        meta = checkpoint.get("meta")
-        resumed = meta.get("resumed_from") if isinstance(meta, Mapping) else None
-        self._resumed_from = Path(resumed) if isinstance(resumed, str) else None
 
     def before_train(self, runner: RunnerAPI) -> None:
         self._check_writer()
@@ -737,11 +732,12 @@ class CheckpointHook(Hook):
         progress = self._progress(runner)
         if progress == (0, 0) or progress == self._validated:
             return
-        resumed = self._resumed_from  # resumed from another work dir: its record is there
+        # resumed from another work dir: its record is beside the file this train() resumed
+        resumed = runner.resume_state.resumed_from
         recorded = (
             self._work_dir is not None
             and validation_recorded(self._work_dir, self.last_ckpt, progress)
-        ) or (resumed is not None and validation_recorded(resumed.parent, str(resumed), progress))
+        ) or (resumed is not None and validation_recorded(Path(resumed).parent, resumed, progress))
         from runner_core.distributed import broadcast_object, get_world_size
 
         if get_world_size() > 1:  # rank 0's files decide: a rank alone in a validation hangs
