@@ -313,3 +313,28 @@ def test_a_train_step_returning_a_bare_loss_shows_it_in_the_log_and_scalars(
     rows = [json.loads(line) for line in (runner.log_dir / "vis_data" / "scalars.json").open()]
     trained = [row for row in rows if "lr" in row]
     assert trained and all("loss" in row for row in trained)
+
+
+def test_the_run_identity_is_in_the_hub_as_mmengine_puts_it(make_runner: Any) -> None:
+    from runner_core.config import Config
+
+    cfg = Config(dict(train_cfg=dict(by_epoch=True, max_epochs=1), note="kept"))
+    runner = make_runner(
+        cfg=cfg, experiment_name="exp1", train_cfg=dict(by_epoch=True, max_epochs=1)
+    )
+    runner.train()
+    hub = runner.message_hub
+    assert hub.get_info("seed") == 1
+    assert hub.get_info("experiment_name") == "exp1"
+    assert hub.get_info("cfg") == cfg.pretty_text
+    assert "note = 'kept'" in hub.get_info("cfg")
+    # the hub saved with each checkpoint carries it, as MMEngine's does
+    ckpt = torch.load(runner.work_dir / "epoch_1.pth", weights_only=False)
+    assert ckpt["message_hub"]["runtime_info"]["experiment_name"] == "exp1"
+
+
+def test_a_run_without_a_config_publishes_an_empty_text(make_runner: Any) -> None:
+    runner = make_runner(train_cfg=dict(by_epoch=True, max_epochs=1))
+    runner.train()
+    assert runner.message_hub.get_info("cfg") == ""
+    assert runner.message_hub.get_info("seed") == 1

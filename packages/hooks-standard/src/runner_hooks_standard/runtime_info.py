@@ -14,8 +14,10 @@ from runner_core.loop import loader_metainfo
 class RuntimeInfoHook(Hook):
     """Publish what other hooks and the logger read from ``runner.message_hub``.
 
-    Info: ``epoch``, ``iter``, ``max_epochs``, ``max_iters``, ``loop_stage``
-    (``'train'``, ``'val'`` or ``'test'`` while that loop runs) and the
+    Info: ``cfg`` (the config's text, ``''`` without one), ``seed`` and
+    ``experiment_name`` once per run; ``epoch``, ``iter``, ``max_epochs``,
+    ``max_iters``, ``loop_stage`` (``'train'``, ``'val'`` or ``'test'`` while
+    that loop runs) and the
     training set's ``dataset_meta``. Scalars per
     training iteration: ``train/lr`` and ``train/momentum`` (param group 0;
     ``train/<name>.lr`` for each wrapper of an ``OptimWrapperDict``), and
@@ -46,6 +48,18 @@ class RuntimeInfoHook(Hook):
         # clipping step, so one that did not step (accumulation) is not recorded again
         self._recorded_norms: dict[str, Any] = {}
         self._momentum_key: str | None = None
+
+    def before_run(self, runner: RunnerAPI) -> None:
+        # what MMEngine's hook publishes once per run, for code that reads the run's
+        # identity from the hub (and for the hub saved in each checkpoint)
+        cfg = runner.cfg
+        runner.message_hub.update_info_dict(
+            {
+                "cfg": "" if cfg is None else _config_text(cfg),
+                "seed": runner.seed,
+                "experiment_name": runner.experiment_name,
+            }
+        )
 
     def before_train(self, runner: RunnerAPI) -> None:
         hub = runner.message_hub
@@ -225,6 +239,15 @@ class RuntimeInfoHook(Hook):
 
     def __repr__(self) -> str:
         return "RuntimeInfoHook()"
+
+
+def _config_text(cfg: Any) -> str:
+    """The config as its file would read (``pretty_text``); a config that cannot be
+    printed must not stop the run, so its error is put in its place."""
+    try:
+        return str(getattr(cfg, "pretty_text", cfg))
+    except Exception as exc:
+        return f"<config text unavailable: {exc}>"
 
 
 def _grad_norm_reader(wrapper: Any) -> Any:
