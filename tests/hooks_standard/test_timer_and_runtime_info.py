@@ -338,3 +338,20 @@ def test_a_run_without_a_config_publishes_an_empty_text(make_runner: Any) -> Non
     runner.train()
     assert runner.message_hub.get_info("cfg") == ""
     assert runner.message_hub.get_info("seed") == 1
+
+
+def test_a_resumed_run_publishes_its_own_config_not_the_checkpoints(make_runner: Any) -> None:
+    from runner_core.config import Config
+
+    first = make_runner(cfg=Config(dict(note="first")), train_cfg=dict(by_epoch=True, max_epochs=1))
+    first.train()
+    resumed = make_runner(
+        cfg=Config(dict(note="second")),
+        experiment_name="second-run",
+        train_cfg=dict(by_epoch=True, max_epochs=2),
+        resume=True,
+    )
+    resumed.train()
+    assert resumed.epoch == 2
+    assert "note = 'second'" in resumed.message_hub.get_info("cfg")
+    assert resumed.message_hub.get_info("experiment_name") == "second-run"

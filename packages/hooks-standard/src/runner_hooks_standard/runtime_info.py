@@ -48,23 +48,24 @@ class RuntimeInfoHook(Hook):
         # clipping step, so one that did not step (accumulation) is not recorded again
         self._recorded_norms: dict[str, Any] = {}
         self._momentum_key: str | None = None
+        self._identity: dict[str, Any] = {}
 
     def before_run(self, runner: RunnerAPI) -> None:
         # what MMEngine's hook publishes once per run, for code that reads the run's
         # identity from the hub (and for the hub saved in each checkpoint)
         cfg = runner.cfg
-        runner.message_hub.update_info_dict(
-            {
-                "cfg": "" if cfg is None else _config_text(cfg),
-                "seed": runner.seed,
-                "experiment_name": runner.experiment_name,
-            }
-        )
+        self._identity = {
+            "cfg": "" if cfg is None else _config_text(cfg),
+            "seed": runner.seed,
+            "experiment_name": runner.experiment_name,
+        }
+        runner.message_hub.update_info_dict(self._identity)
 
     def before_train(self, runner: RunnerAPI) -> None:
         hub = runner.message_hub
         hub.update_info_dict(
             {
+                **self._identity,  # again: a resume has loaded the checkpoint's hub since
                 "loop_stage": "train",
                 "epoch": runner.epoch,
                 "iter": runner.iter,
