@@ -152,9 +152,8 @@ def test_negative_start_is_an_error() -> None:
 def test_infinite_sampler_is_endless_and_split_across_ranks() -> None:
     ds = CountingDataset(7)
     stream = list(itertools.islice(InfiniteSampler(ds, seed=4, rank=0, world_size=1), 21))
-    passes = [
-        torch.randperm(7, generator=torch.Generator().manual_seed(4 + k)).tolist() for k in range(3)
-    ]
+    generator = torch.Generator().manual_seed(4)  # MMEngine's: one generator for all passes
+    passes = [torch.randperm(7, generator=generator).tolist() for _ in range(3)]
     assert stream == passes[0] + passes[1] + passes[2]
     r0 = list(itertools.islice(InfiniteSampler(ds, seed=4, rank=0, world_size=2), 10))
     r1 = list(itertools.islice(InfiniteSampler(ds, seed=4, rank=1, world_size=2), 10))

@@ -32,6 +32,7 @@ import torch
 from torch.utils.data import BatchSampler, Sampler
 
 from ..distributed.utils import get_dist_info, sync_random_seed
+from ..errors import ConfigTypeError
 
 
 def _rank_and_world(rank: int | None, world_size: int | None) -> tuple[int, int]:
@@ -43,6 +44,20 @@ def _rank_and_world(rank: int | None, world_size: int | None) -> tuple[int, int]
             f"Sampler got rank={rank} and world_size={world_size}; need 0 <= rank < world_size."
         )
     return rank, world_size
+
+
+def _dataset_length(dataset: Any, sampler: str) -> int:
+    """``len(dataset)``, or an error that says the sampler needs it (a TypeError, as ``len``'s)."""
+    try:
+        return len(dataset)
+    except TypeError:
+        if hasattr(dataset, "__len__"):
+            raise  # the dataset's own __len__ failed: its error is the one to see
+    raise ConfigTypeError(
+        f"{sampler} needs a dataset with a length, but {type(dataset).__name__} has no "
+        f"__len__. Give the dataset a __len__ returning its number of samples, or use a "
+        f"sampler that does not ask for one (a torch IterableDataset needs no sampler at all)."
+    )
 
 
 def _check_position(position: int) -> int:
@@ -126,7 +141,7 @@ class DefaultSampler(_ResumableSampler):
         self.epoch = 0
         self._start = 0
         self._global_start: int | None = None
-        size = len(dataset)
+        size = _dataset_length(dataset, type(self).__name__)
         if self.round_up:
             self.num_samples = math.ceil(size / self.world_size)
             self.total_size = self.num_samples * self.world_size
@@ -183,10 +198,12 @@ class DefaultSampler(_ResumableSampler):
 class InfiniteSampler(_ResumableSampler):
     """An endless, rank-aware stream of indices for iteration-based training.
 
-    The global stream is the concatenation of passes over the dataset, pass
-    ``k`` shuffled with ``seed + k``; rank ``r`` of ``w`` takes every ``w``-th
-    index starting at ``r``. ``set_start(position)`` skips ``position`` of this
-    rank's indices arithmetically (whole passes are never generated).
+    The global stream is the concatenation of passes over the dataset,
+    shuffled by one generator seeded once with ``seed`` (pass ``k`` is its
+    ``k``-th ``randperm``: MMEngine's order); rank ``r`` of ``w`` takes every
+    ``w``-th index starting at ``r``. ``set_start(position)`` finds its pass
+    arithmetically and replays only the shuffles before it (one ``randperm``
+    per pass, no data is read).
 
     Args:
         dataset: anything with ``__len__``; its items are never read here.
@@ -206,6 +223,11 @@ class InfiniteSampler(_ResumableSampler):
         rank: int | None = None,
         world_size: int | None = None,
     ) -> None:
+        size = _dataset_length(dataset, type(self).__name__)
+        if size == 0:
+            raise ValueError(
+                f"InfiniteSampler needs a non-empty dataset, got an empty {type(dataset).__name__}."
+            )
         self.dataset = dataset
         self.shuffle = bool(shuffle)
         self.seed = sync_random_seed() if seed is None else int(seed)
@@ -213,32 +235,29 @@ class InfiniteSampler(_ResumableSampler):
         self.epoch = 0
         self._start = 0
         self._global_start: int | None = None
-        if len(dataset) == 0:
-            raise ValueError(
-                f"InfiniteSampler needs a non-empty dataset, got an empty {type(dataset).__name__}."
-            )
 
-    def _pass(self, k: int) -> list[int]:
-        size = len(self.dataset)
+    def _passes(self, size: int, first: int) -> Iterator[list[int]]:
+        """Passes ``first``, ``first + 1``, ... of the global stream."""
         if not self.shuffle:
-            return list(range(size))
+            while True:
+                yield list(range(size))
         generator = torch.Generator()
-        generator.manual_seed(self.seed + k)
-        return torch.randperm(size, generator=generator).tolist()
+        generator.manual_seed(self.seed)
+        for _ in range(first):  # a resumed stream: replay the earlier passes' shuffles
+            torch.randperm(size, generator=generator)
+        while True:
+            yield torch.randperm(size, generator=generator).tolist()
 
     def _stream(self, start: int, global_start: int | None = None) -> Iterator[int]:
         size = len(self.dataset)
         if global_start is None:
             global_start = start * self.world_size
-        global_pos = self.rank + global_start
-        k, offset = divmod(global_pos, size)
-        while True:
-            indices = self._pass(k)
+        k, offset = divmod(self.rank + global_start, size)
+        for indices in self._passes(size, k):
             while offset < size:
                 yield indices[offset]
                 offset += self.world_size
             offset -= size
-            k += 1
 
     def __iter__(self) -> Iterator[int]:
         start, self._start = self._start, 0
