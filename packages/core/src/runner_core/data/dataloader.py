@@ -417,17 +417,27 @@ def _build_dataset(dataset_cfg: Any, key_path: str) -> Any:
             f"{key_path} has no 'dataset'. Add dataset=dict(type='<registered dataset>', ...) "
             f"or pass a dataset object."
         )
+    if isinstance(dataset_cfg, str):
+        raise ConfigTypeError(
+            f"{key_path}.dataset is the string {dataset_cfg!r}, not a dataset. To build a "
+            f"registered dataset, write {key_path}.dataset=dict(type={dataset_cfg!r}, ...)."
+        )
     if isinstance(dataset_cfg, Mapping):
         dataset = _registries().DATASETS.build(dataset_cfg, _key_path=f"{key_path}.dataset")
+        full_init = getattr(dataset, "full_init", None)
+        if callable(full_init):  # as MMEngine: a lazily built dataset loads before the loader
+            full_init()
     else:
         dataset = dataset_cfg
     if not isinstance(dataset, IterableDataset):
-        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
-            raise ConfigError(
-                f"{key_path}.dataset is a {type(dataset).__name__}, which has no __len__/__getitem__; "
-                f"a dataset must be a map-style dataset (len(ds), ds[i]) or an IterableDataset."
+        if not hasattr(dataset, "__getitem__"):
+            raise ConfigTypeError(
+                f"{key_path}.dataset is a {type(dataset).__name__}, which has no __getitem__; "
+                f"a dataset must be a map-style dataset (ds[i], and len(ds) for the standard "
+                f"samplers) or a torch IterableDataset."
             )
-        if len(dataset) == 0:
+        # no __len__: the sampler says whether it needs one (a custom sampler may not)
+        if hasattr(dataset, "__len__") and len(dataset) == 0:
             raise ConfigError(
                 f"{key_path}.dataset ({type(dataset).__name__}) is empty: it has 0 samples. "
                 f"Check its data path / annotation file and its filters."
@@ -479,6 +489,11 @@ def _sliced(dataset: Any, length: int, key_path: str) -> Any:
         raise ConfigError(
             f"{key_path}.num_batch_per_epoch is set, but the dataset {type(dataset).__name__} is "
             f"an IterableDataset, which has no length to cut; remove {key_path}.num_batch_per_epoch."
+        )
+    if not hasattr(dataset, "__len__"):
+        raise ConfigTypeError(
+            f"{key_path}.num_batch_per_epoch is set, but the dataset {type(dataset).__name__} has "
+            f"no __len__ to cut; give it a __len__ or remove {key_path}.num_batch_per_epoch."
         )
     # never longer than the dataset: a sampler would otherwise hand out missing indices
     return SlicedDataset(dataset, min(length, len(dataset)))

@@ -9,7 +9,8 @@ note (``exc.__notes__``, shown by Python's traceback and by ``runner-cli``):
 ``while loading sample 300 of CorruptDataset (train_dataloader, Epoch(train)
 [2][5/8])``. The index comes from the failing frame when the sample was
 loaded in this process; for a worker, the failing batch's samples are loaded
-again here, one by one, to find it. A worker's message is cut back to its
+again here, one by one, to find it; when each loads on its own (``collate_fn``
+failed), the note names the batch's indices instead. A worker's message is cut back to its
 last line, and its traceback is kept as a second note for the log file.
 """
 
@@ -30,6 +31,7 @@ __all__ = ["CONTEXT_NOTE_PREFIX", "ContextDataLoader"]
 CONTEXT_NOTE_PREFIX = "while loading "
 _WORKER_NOTE_PREFIX = "traceback in the data-loader worker:\n"
 _FETCH_FILE = "torch/utils/data/_utils/fetch.py"
+_SHOWN = 16  # indices of a failing batch named in its note
 
 
 class ContextDataLoader(DataLoader):
@@ -117,8 +119,9 @@ def _annotate(exc: BaseException, it: _ContextIterator) -> None:
         add_note(exc, _WORKER_NOTE_PREFIX + message)
     position = it._first_batch + it._done  # 0-based batch of the epoch that failed
     index = None if from_worker else _index_from_frames(exc)
+    batch: list[int] | None = None
     if index is None:
-        index = _find_failing_sample(it, position)
+        index, batch = _find_failing_sample(it, position)
     total = _length(loader)
     of = f"/{total}" if total else ""
     key = getattr(loader, "key_path", "dataloader")
@@ -126,7 +129,14 @@ def _annotate(exc: BaseException, it: _ContextIterator) -> None:
         when = f"Epoch(train) [{int(it._epoch) + 1}][{position + 1}{of}]"
     else:
         when = f"batch {position + 1}{of}"
-    what = f"sample {index}" if index is not None else f"batch {position + 1}"
+    if index is not None:
+        what = f"sample {index}"
+    elif batch:  # every sample loads on its own: putting them together failed (collate_fn)
+        shown = ", ".join(map(str, batch[:_SHOWN])) + (", ..." if len(batch) > _SHOWN else "")
+        what = f"samples [{shown}]"
+        when += "; each sample loaded again alone without error: check collate_fn"
+    else:
+        what = f"batch {position + 1}"
     add_note(exc, f"{CONTEXT_NOTE_PREFIX}{what} of {type(dataset).__name__} ({key}, {when})")
 
 
@@ -150,12 +160,15 @@ def _index_from_frames(exc: BaseException) -> Any:
     return found if isinstance(found, int) else None
 
 
-def _find_failing_sample(it: _ContextIterator, position: int) -> int | None:
-    """Load the failing batch's samples again, here, one by one; the first that raises."""
+def _find_failing_sample(
+    it: _ContextIterator, position: int
+) -> tuple[int | None, list[int] | None]:
+    """Load the failing batch's samples again, here, one by one: the first that raises,
+    and the batch's indices (None when the loader has no batch sampler to ask)."""
     loader = it._loader
     batch_sampler = getattr(loader, "batch_sampler", None)
     if batch_sampler is None:
-        return None
+        return None, None
     base = _base_sampler(loader)
     if base is not None and hasattr(base, "_start"):
         base._start = it._start_samples
@@ -168,9 +181,11 @@ def _find_failing_sample(it: _ContextIterator, position: int) -> int | None:
     finally:
         if base is not None and hasattr(base, "_start"):
             base._start = 0
-    for index in indices or []:
+    if indices is None:
+        return None, None
+    for index in indices:
         try:
             loader.dataset[index]
         except Exception:
-            return int(index)
-    return None
+            return int(index), None
+    return None, [int(i) for i in indices]
