@@ -118,7 +118,7 @@ class RuntimeInfoHook(Hook):
             one = sources[0][1]
             if isinstance(one, OptimWrapper) and type(one).grad_norm is OptimWrapper.grad_norm:
                 # its norm comes from clipping: per iteration one attribute read says
-                # whether there is one (clip_grad_kwargs is empty while clipping is off)
+                # whether there is one (clip_grad_kwargs is None while clipping is off)
                 self._clipper = one
 
     def before_train_epoch(self, runner: RunnerAPI) -> None:

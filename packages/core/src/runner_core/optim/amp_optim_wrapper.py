@@ -54,6 +54,20 @@ def _resolve_dtype(dtype: Any) -> torch.dtype | None:
     )
 
 
+def _parse_loss_scale(loss_scale: Any) -> tuple[float | None, dict[str, Any]]:
+    """``loss_scale`` -> (the static scale or None, the GradScaler's keyword arguments)."""
+    if loss_scale == "dynamic":
+        return None, {}
+    if isinstance(loss_scale, (int, float)) and not isinstance(loss_scale, bool):
+        return float(loss_scale), {"init_scale": float(loss_scale)}
+    if isinstance(loss_scale, dict):
+        return None, dict(loss_scale)
+    raise BuildError(
+        f"AmpOptimWrapper got loss_scale={loss_scale!r}; use 'dynamic', a float (static "
+        "scale) or a dict of torch.amp.GradScaler arguments, e.g. dict(init_scale=2.**16)."
+    )
+
+
 @contextlib.contextmanager
 def _entered_together(
     outer: contextlib.AbstractContextManager[Any], inner: contextlib.AbstractContextManager[Any]
@@ -96,35 +110,21 @@ class AmpOptimWrapper(OptimWrapper):
         if cast_dtype is None:
             cast_dtype = _default_autocast_dtype(self.device_type)
         self.cast_dtype = cast_dtype
-        self._scale_update_param: float | None = None
+        # checked whatever the dtype, so a bad value fails before float16 is chosen
+        self._scale_update_param, self._scale_kwargs = _parse_loss_scale(loss_scale)
         self.loss_scaler: Any = None
         if cast_dtype is torch.float16:
-            self.loss_scaler = self._make_scaler(loss_scale, use_fsdp)
+            self.loss_scaler = self._make_scaler(use_fsdp)
 
-    def _make_scaler(self, loss_scale: Any, use_fsdp: bool) -> Any:
+    def _make_scaler(self, use_fsdp: bool) -> Any:
+        scale_kwargs = self._scale_kwargs
         if use_fsdp:
             from torch.distributed.fsdp.sharded_grad_scaler import ShardedGradScaler
 
-            def scaler_cls(**kw: Any) -> Any:
-                return ShardedGradScaler(device=self.device_type, **kw)
-        else:
-
-            def scaler_cls(**kw: Any) -> Any:
-                if hasattr(torch.amp, "GradScaler"):  # torch >= 2.3
-                    return torch.amp.GradScaler(self.device_type, **kw)
-                return torch.cuda.amp.GradScaler(**kw)
-
-        if loss_scale == "dynamic":
-            return scaler_cls()
-        if isinstance(loss_scale, (int, float)) and not isinstance(loss_scale, bool):
-            self._scale_update_param = float(loss_scale)
-            return scaler_cls(init_scale=float(loss_scale))
-        if isinstance(loss_scale, dict):
-            return scaler_cls(**loss_scale)
-        raise BuildError(
-            f"AmpOptimWrapper got loss_scale={loss_scale!r}; use 'dynamic', a float (static "
-            "scale) or a dict of torch.amp.GradScaler arguments, e.g. dict(init_scale=2.**16)."
-        )
+            return ShardedGradScaler(device=self.device_type, **scale_kwargs)
+        if hasattr(torch.amp, "GradScaler"):  # torch >= 2.3
+            return torch.amp.GradScaler(self.device_type, **scale_kwargs)
+        return torch.cuda.amp.GradScaler(**scale_kwargs)
 
     def backward(self, loss: torch.Tensor, **kwargs: Any) -> None:
         if self.loss_scaler is not None:
@@ -138,7 +138,7 @@ class AmpOptimWrapper(OptimWrapper):
         if scaler is None:
             super().step(**kwargs)
             return
-        if self._clip_func is not None:
+        if self._clip_func is not None and self.clip_grad_kwargs:
             scaler.unscale_(self.optimizer)
             self._clip_grad()
         scaler.step(self.optimizer, **kwargs)

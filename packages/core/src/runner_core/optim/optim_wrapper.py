@@ -116,11 +116,14 @@ class OptimWrapper(BaseOptimWrapper):
             )
         super().__init__(optimizer)
         self._accumulative_counts = accumulative_counts
-        parsed = _parse_clip_grad(clip_grad)
-        self._clip_func: Any
-        self.clip_grad_kwargs: dict[str, Any]
-        self._clip_func, self.clip_grad_kwargs = parsed if parsed else (None, {})
-        self._plain_step = self._is_plain_step()
+        self._clip_func: Any = None
+        #: the clipping function's keyword arguments; None while clipping is off (as
+        #: MMEngine's: ``clip_grad_kwargs is None`` tells). Setting it to None turns
+        #: clipping off, as in MMEngine; ``set_clip_grad`` changes it properly.
+        self.clip_grad_kwargs: dict[str, Any] | None = None
+        #: MMEngine's name of the value clipping returns: 'grad_norm' or 'grad_value'
+        self.grad_name: str | None = None
+        self.set_clip_grad(clip_grad)
         self._inner_count = 0
         self._max_counts = -1
         self._remainder_counts = -1
@@ -195,7 +198,7 @@ class OptimWrapper(BaseOptimWrapper):
 
     def step(self, **kwargs: Any) -> None:
         """Clip (if configured) and step the optimizer."""
-        if self._clip_func is not None:
+        if self._clip_func is not None and self.clip_grad_kwargs:
             self._clip_grad()
         self.optimizer.step(**kwargs)
 
@@ -213,19 +216,21 @@ class OptimWrapper(BaseOptimWrapper):
             or not self._max_counts_hold(backwarded=0)
         ):
             return loss / counts
-        return loss / self._remainder_counts
+        # MMEngine's remainder is 0 when the windows divide the run: that last one is full
+        return loss / (self._remainder_counts or counts)
 
     def _clip_grad(self) -> None:
+        # a frozen parameter's stale gradient is neither clipped nor counted, as in MMEngine
         params = [
             p
             for group in self.optimizer.param_groups
             for p in group["params"]
-            if p.grad is not None
+            if p.grad is not None and p.requires_grad
         ]
         if params:
             # Keep the tensor: turning it into a float syncs the device, so that
             # happens only when someone reads ``last_grad_norm``.
-            self._last_grad_norm = self._clip_func(params, **self.clip_grad_kwargs)
+            self._last_grad_norm = self._clip_func(params, **cast(dict, self.clip_grad_kwargs))
 
     @property
     def grad_norm(self) -> Any:
@@ -240,8 +245,37 @@ class OptimWrapper(BaseOptimWrapper):
     def set_clip_grad(self, clip_grad: dict[str, Any] | None) -> None:
         """Change gradient clipping (``clip_grad=`` semantics; None turns it off)."""
         parsed = _parse_clip_grad(clip_grad)
-        self._clip_func, self.clip_grad_kwargs = parsed if parsed else (None, {})
+        if parsed is None:
+            self._clip_func = self.clip_grad_kwargs = self.grad_name = None
+        else:
+            self._clip_func, self.clip_grad_kwargs = parsed
+            norm = self._clip_func is torch.nn.utils.clip_grad_norm_
+            self.grad_name = "grad_norm" if norm else "grad_value"
         self._plain_step = self._is_plain_step()
+
+    @property
+    def clip_func(self) -> Any:
+        """The clipping function (``clip_grad_norm_`` or ``clip_grad_value_``; None while off).
+
+        MMEngine's attribute, which wrappers of one's own call in their ``step``.
+        """
+        return self._clip_func
+
+    @clip_func.setter
+    def clip_func(self, func: Any) -> None:
+        self._clip_func = func
+        self._plain_step = self._is_plain_step()
+
+    @property
+    def message_hub(self) -> Any:
+        """The current ``MessageHub`` (MMEngine's attribute, for wrappers that log).
+
+        This wrapper logs nothing itself: ``RuntimeInfoHook`` publishes
+        ``train/grad_norm`` from :attr:`grad_norm`.
+        """
+        from ..logging.message_hub import MessageHub
+
+        return MessageHub.get_current_instance()
 
     def _is_plain_step(self) -> bool:
         """No accumulation, no clipping, and a class that keeps our backward/step/zero_grad."""
@@ -274,10 +308,8 @@ class OptimWrapper(BaseOptimWrapper):
         self._inner_count = init_counts
         self._iteration = None
         self._max_counts = max_counts if max_counts and max_counts > 0 else -1
-        # Size of the last, incomplete window (a full window when it divides).
-        self._remainder_counts = (
-            (self._max_counts % counts or counts) if self._max_counts > 0 else -1
-        )
+        # Size of the last, incomplete window; 0 when the windows divide the run (MMEngine's)
+        self._remainder_counts = self._max_counts % counts if self._max_counts > 0 else -1
         if counts > 1:
             if init_counts % counts != 0:
                 warnings.warn(

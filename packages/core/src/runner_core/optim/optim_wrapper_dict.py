@@ -22,6 +22,12 @@ class MissingOptimWrapperError(RunnerError, KeyError, AssertionError):
     MMEngine raises."""
 
 
+class AmbiguousOptimWrapperError(RunnerError, NotImplementedError, AttributeError):
+    """A single wrapper's method or attribute asked of the dict: MMEngine's NotImplementedError,
+    and an AttributeError, as MMEngine's dict has no ``defaults`` or ``_inner_count``
+    (so ``hasattr(optim_wrapper, 'defaults')`` is False there and here)."""
+
+
 class OptimWrapperDict(OptimWrapper):
     """A read-only mapping of name -> OptimWrapper.
 
@@ -69,11 +75,12 @@ class OptimWrapperDict(OptimWrapper):
         return self.optim_wrappers.items()
 
     # -- what a single wrapper does, refused ----------------------------------
-    def _each(self, method: str) -> NoReturn:
+    def _each(self, method: str, attribute: bool = False) -> NoReturn:
         names = list(self.optim_wrappers) or ["<name>"]
-        raise NotImplementedError(
-            f"OptimWrapperDict.{method}() is ambiguous with several optimizers; call it on "
-            f"each wrapper, e.g. optim_wrapper[{names[0]!r}].{method}(...) "
+        what, use = (method, method) if attribute else (f"{method}()", f"{method}(...)")
+        raise AmbiguousOptimWrapperError(
+            f"OptimWrapperDict.{what} is ambiguous with several optimizers; use "
+            f"each wrapper's, e.g. optim_wrapper[{names[0]!r}].{use} "
             f"(wrappers: {list(self.optim_wrappers)})."
         )
 
@@ -110,7 +117,7 @@ class OptimWrapperDict(OptimWrapper):
 
     @property
     def defaults(self) -> NoReturn:
-        self._each("defaults")
+        self._each("defaults", attribute=True)
 
     @property
     def last_grad_norm(self) -> None:
