@@ -39,6 +39,7 @@ def test_python_dump_round_trips_exactly(tmp_path: Path) -> None:
     assert max(len(line) for line in cfg.pretty_text.splitlines()) <= 100
 
 
+@pytest.mark.filterwarnings("ignore:dumping the config to JSON")  # RICH has number keys
 @pytest.mark.parametrize("suffix", [".json", ".yaml", ".yml"])
 def test_json_yaml_dump_round_trips(tmp_path: Path, suffix: str) -> None:
     cfg = Config(RICH)
@@ -51,8 +52,8 @@ def test_json_yaml_dump_round_trips(tmp_path: Path, suffix: str) -> None:
 
 def test_dump_without_file_returns_text_in_the_source_format(write) -> None:
     cfg = Config.fromfile(write("c.yaml", "a: 1\n"))
-    assert cfg.dump().strip() == "a: 1"
-    assert json.loads(cfg.dump(file_format="json")) == {"a": 1}
+    assert (cfg.dump() or "").strip() == "a: 1"
+    assert json.loads(cfg.dump(file_format="json") or "") == {"a": 1}
     assert cfg.dump(file_format="py") == "a = 1\n"
 
 

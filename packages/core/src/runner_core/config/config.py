@@ -6,15 +6,24 @@ import argparse
 import copy
 import difflib
 import os
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from runner_core.errors import add_note
+
 from .auto_argparser import build_auto_argparser
 from .config_dict import ConfigDict
 from .custom_imports import import_custom_modules as import_custom
-from .errors import ConfigError, ConfigFormatError, ConfigKeyError, ConfigTypeError
-from .formatting import format_json, format_python, format_yaml
+from .errors import (
+    ConfigError,
+    ConfigFileNotFoundError,
+    ConfigFormatError,
+    ConfigKeyError,
+    ConfigTypeError,
+)
+from .formatting import format_json, format_python, format_yaml, non_string_keys
 from .lazy import finalize_lazy, to_builtin
 from .loader import load_file
 from .merge import merge_into
@@ -120,7 +129,16 @@ class Config:
             path = os.path.join(folder, "config" + file_format)
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(cfg_str)
-            cfg = Config.fromfile(path)
+            try:
+                cfg = Config.fromfile(path)
+            except ConfigFileNotFoundError as exc:
+                add_note(
+                    exc,
+                    "Config.fromstring reads the text from a temporary folder, so a relative "
+                    "base path points there: write base paths as absolute paths, or save the "
+                    "text to a file next to its bases and use Config.fromfile.",
+                )
+                raise
         object.__setattr__(cfg, "_filename", None)
         return cfg
 
@@ -234,6 +252,15 @@ class Config:
             text = self.pretty_text
         elif file_format == "json":
             text = format_json(self._cfg_dict) + "\n"
+            paths = non_string_keys(self._cfg_dict)
+            if paths:
+                warnings.warn(
+                    f"dumping the config to JSON turns the number (or other non-string) keys "
+                    f"of {', '.join(paths[:3])}{' and more' if len(paths) > 3 else ''} into "
+                    "strings, so the file does not load back to the same config; dump to "
+                    ".py or .yaml to keep them.",
+                    stacklevel=2,
+                )
         elif file_format == "yaml":
             text = format_yaml(self._cfg_dict)
         else:

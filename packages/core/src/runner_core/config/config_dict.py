@@ -22,6 +22,7 @@ from typing import Any
 
 from runner_core.errors import did_you_mean
 
+from .errors import MissingKeyError
 from .lazy import ImportedName, to_builtin
 
 
@@ -85,7 +86,10 @@ class ConfigDict(dict):
         if type(item) in (dict, OrderedDict):
             return cls(item)
         if isinstance(item, (list, tuple)):
-            return type(item)(cls._hook(elem) for elem in item)
+            items = [cls._hook(elem) for elem in item]
+            if hasattr(item, "_fields"):  # a namedtuple takes its fields as arguments
+                return type(item)(*items)
+            return type(item)(items)
         return item
 
     # -- item and attribute access ------------------------------------------------
@@ -130,9 +134,10 @@ class ConfigDict(dict):
             return self[name]
         except KeyError:
             keys = [k for k in dict.keys(self) if isinstance(k, str)]
+            hint = did_you_mean(name, keys)
             raise AttributeError(
-                f"'{type(self).__name__}' object has no attribute {name!r}."
-                + did_you_mean(name, keys)
+                f"'{type(self).__name__}' object has no attribute {name!r}"
+                + (f".{hint}" if hint else "")
             ) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -142,7 +147,11 @@ class ConfigDict(dict):
         try:
             del self[name]
         except KeyError:
-            raise AttributeError(name) from None
+            # MMEngine raises KeyError here; Python's own convention is AttributeError
+            raise MissingKeyError(
+                f"cannot delete {name!r}: this {type(self).__name__} has no such key "
+                "(cfg.pop(key) drops a key only if it is present)."
+            ) from None
 
     # -- dict behaviour that MMEngine configs rely on --------------------------------
     def update(self, *args: Any, **kwargs: Any) -> None:
@@ -224,4 +233,5 @@ class ConfigDict(dict):
         return to_builtin(self)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({dict.__repr__(self)})"
+        # a plain dict's repr, as MMEngine prints configs (print(cfg.model))
+        return dict.__repr__(self)

@@ -32,8 +32,16 @@ __all__ = [
     "ConfigSyntaxError",
     "ConfigTypeError",
     "CustomImportError",
+    "MissingKeyError",
 ]
 
 
 class CustomImportError(ConfigError, ImportError):
     """A module listed in a config's ``custom_imports`` could not be imported."""
+
+
+class MissingKeyError(AttributeError, KeyError):
+    """``del cfg.key`` of a key that is absent: MMEngine's KeyError, Python's AttributeError."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""

@@ -42,21 +42,32 @@ def _object_path(value: Any) -> str:
     return repr(value)
 
 
-def _scalar(value: Any) -> str:
+def _is_named_object(value: Any) -> bool:
+    """A class or function (``type=MyModel``): written as its dotted path in every format."""
+    return isinstance(value, type) or callable(value)
+
+
+def _scalar(value: Any, float_free: bool = True) -> str:
     if isinstance(value, str):
         return repr(str(value))
-    if value is None or isinstance(value, (bool, int)):
-        return repr(value)
+    if value is None or isinstance(value, (bool, int, bytes, complex)):
+        return repr(value)  # Python literals (bytes and complex too, as MMEngine writes them)
     if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else f"float({repr(value)!r})"
-    if isinstance(value, (type,)) or callable(value):
+        if math.isfinite(value):
+            return repr(value)
+        if float_free:
+            return f"float({repr(value)!r})"
+        # a top-level key named `float` shadows the builtin in the dumped file
+        return {"inf": "1e999", "-inf": "-1e999"}.get(repr(value), "(1e999 - 1e999)")
+    if _is_named_object(value):
         return repr(_object_path(value))
     return repr(repr(value))
 
 
 class _PythonWriter:
-    def __init__(self, use_dict_call: bool) -> None:
+    def __init__(self, use_dict_call: bool, float_free: bool = True) -> None:
         self.use_dict_call = use_dict_call
+        self.float_free = float_free
 
     def _dict_style(self, value: Mapping[Any, Any]) -> bool:
         return self.use_dict_call and all(_is_identifier(k) for k in value)
@@ -75,7 +86,13 @@ class _PythonWriter:
             if len(value) == 1:
                 return f"({self.inline(value[0])},)"
             return "(" + ", ".join(self.inline(v) for v in value) + ")"
-        return _scalar(value)
+        if isinstance(value, (set, frozenset)):
+            # sorted text, so the dump does not change with the hash seed
+            members = ", ".join(sorted(self.inline(v) for v in value))
+            if isinstance(value, frozenset):
+                return f"frozenset({{{members}}})" if value else "frozenset()"
+            return f"{{{members}}}" if value else "set()"
+        return _scalar(value, self.float_free)
 
     def block(self, value: Any, indent: int, prefix_width: int) -> str:
         """``value`` formatted to start after ``prefix_width`` columns at ``indent`` levels."""
@@ -121,7 +138,7 @@ class _PythonWriter:
 
 def format_python(cfg: Mapping[Any, Any]) -> str:
     """Python config source that loads back to ``cfg``."""
-    writer = _PythonWriter(use_dict_call="dict" not in cfg)
+    writer = _PythonWriter(use_dict_call="dict" not in cfg, float_free="float" not in cfg)
     lines = []
     for key, value in _raw_items(cfg):
         if not _is_identifier(key):
@@ -134,7 +151,11 @@ def format_python(cfg: Mapping[Any, Any]) -> str:
 
 
 def to_jsonable(value: Any, keep_tuples: bool = False) -> Any:
-    """Builtin JSON types; tuples become lists (unless ``keep_tuples``), other objects ``repr``."""
+    """Builtin JSON types; tuples become lists (unless ``keep_tuples``).
+
+    Classes and functions become their dotted path (as in ``pretty_text``),
+    other objects their ``repr``.
+    """
     if isinstance(value, Mapping):
         out = {}
         for key, item in _raw_items(value):
@@ -152,7 +173,27 @@ def to_jsonable(value: Any, keep_tuples: bool = False) -> Any:
         return str(value)
     if value is None or isinstance(value, (bool, int, float)):
         return value
+    if _is_named_object(value):
+        return _object_path(value)  # the path pretty_text writes, not "<class '...'>"
     return repr(value)
+
+
+def non_string_keys(value: Any, where: str = "") -> list[str]:
+    """Dotted paths of the dicts inside ``value`` that have keys other than strings.
+
+    JSON turns such keys into strings (``{86: 87}`` loads back as ``{'86': 87}``),
+    so a JSON dump of them does not load back to the same config.
+    """
+    found: list[str] = []
+    if isinstance(value, Mapping):
+        if any(not isinstance(key, str) for key in value):
+            found.append(where or "(top level)")
+        for key, item in _raw_items(value):
+            found += non_string_keys(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found += non_string_keys(item, f"{where}.{index}" if where else str(index))
+    return found
 
 
 def format_json(cfg: Mapping[Any, Any], indent: int | None = 4) -> str:

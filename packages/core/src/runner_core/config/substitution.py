@@ -15,12 +15,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from .errors import ConfigKeyError
+from .errors import ConfigError, ConfigKeyError
 
 BASE_KEY = "_base_"
 
 _ENV_PATTERN = re.compile(r"\{\{['\"]?\s*\$(\w+)\s*:\s*(\S*?)\s*['\"]?\}\}")
 _BASE_REF_PATTERN = re.compile(r"\{\{\s*" + BASE_KEY + r"\.([\w.]+)\s*\}\}")
+# the same reference as a whole quoted string: "{{_base_.x}}" (JSON needs the quotes)
+_QUOTED_BASE_REF_PATTERN = re.compile(r"(['\"])" + _BASE_REF_PATTERN.pattern + r"\1")
 
 
 def predefined_variables(filename: str) -> dict[str, str]:
@@ -72,19 +74,25 @@ def substitute_environment_variables(text: str, filename: str) -> tuple[str, dic
 def pre_substitute_base_references(text: str) -> tuple[str, dict[str, str]]:
     """Turn each ``{{_base_.a.b}}`` into a unique quoted placeholder string.
 
+    A reference that is already a whole quoted string (``"{{_base_.a.b}}"``,
+    the only way to write it in valid JSON) is replaced quotes and all, so it
+    too becomes the base value; MMEngine leaves the quotes, which gives broken
+    JSON or a string holding the placeholder.
+
     Returns the new text and ``{placeholder: 'a.b'}``.
     """
     placeholders: dict[str, str] = {}
     by_path: dict[str, str] = {}
 
     def replace(match: re.Match[str]) -> str:
-        path = match.group(1)
+        path = match.group(match.lastindex or 1)
         if path not in by_path:
             key = f"_{path}_{uuid.uuid4().hex[:6]}"
             by_path[path] = key
             placeholders[key] = path
         return f'"{by_path[path]}"'
 
+    text = _QUOTED_BASE_REF_PATTERN.sub(replace, text)
     return _BASE_REF_PATTERN.sub(replace, text), placeholders
 
 
@@ -121,6 +129,9 @@ def substitute_base_references(
     if isinstance(value, str):
         if value in placeholders:
             return copy.deepcopy(_lookup_base(placeholders[value], base, filename))
+        for key, path in placeholders.items():
+            if key in value:
+                _refuse_partial_reference(value, key, path, filename)
         return value
     if isinstance(value, dict):
         result = copy.copy(value)
@@ -134,3 +145,20 @@ def substitute_base_references(
     if isinstance(value, tuple):
         return tuple(substitute_base_references(v, placeholders, base, filename) for v in value)
     return value
+
+
+def _refuse_partial_reference(value: str, key: str, path: str, filename: str) -> None:
+    """``lr = {{_base_.lr}} * 2`` or ``'x_{{_base_.lr}}'``: an error, not a garbled string.
+
+    The reference is replaced by a placeholder string before the file runs, so
+    an expression or a longer string around it works on that placeholder; in
+    MMEngine the value silently becomes a string such as ``'_lr_1a2b3c_lr_1a2b3c'``.
+    """
+    reference = f"{{{{{BASE_KEY}.{path}}}}}"
+    shown = value.replace(f'"{key}"', reference).replace(key, reference)
+    raise ConfigError(
+        f"{filename}: {reference} is used inside an expression or a longer string (the "
+        f"value came out as {shown!r}); such a reference must be a whole value, e.g. "
+        f"x = {reference}. To compute with a base value in a Python config, use the "
+        f"variable: {BASE_KEY}.{path} (e.g. {BASE_KEY}.{path} * 2, or an f-string)."
+    )
