@@ -1,7 +1,8 @@
-"""Wrapping a model for data-parallel training: DDP (default) and FSDP2.
+"""Wrapping a model for data-parallel training: DDP (default), one DDP per child (a GAN's
+parts) and FSDP2.
 
 The loops call ``model.train_step(batch, optim_wrapper)`` on whatever
-``runner.model`` is, so both wrappers keep the model contract: ``train_step``
+``runner.model`` is, so the wrappers keep the model contract: ``train_step``
 runs the user's forward *through* the wrapper (DDP only all-reduces gradients
 of a forward it ran; FSDP only gathers shards in its own forward hooks),
 ``val_step``/``test_step`` go straight to the user's model.
@@ -13,7 +14,8 @@ is the user's model, which is what the optimizer, checkpoints and hooks see.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import torch
@@ -22,6 +24,7 @@ from torch.nn.parallel import DistributedDataParallel as _TorchDDP
 
 from ..errors import RunnerError, did_you_mean
 from ..model.base_model import BaseModel, ModuleAdapter, parse_losses, run_forward
+from ..model.loss_utils import detect_anomalous_params
 
 if TYPE_CHECKING:
     from ..registry import Registry
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
 _ALIASES = {
     "MMDistributedDataParallel": "DistributedDataParallel",
     "MMFullyShardedDataParallel": "FullyShardedDataParallel",
+    "MMSeparateDistributedDataParallel": "SeparateDistributedDataParallel",
     "DDP": "DistributedDataParallel",
     "FSDP": "FullyShardedDataParallel",
 }
@@ -42,23 +46,131 @@ def _uses_default_train_step(model: nn.Module) -> bool:
     return step is BaseModel.train_step or step is ModuleAdapter.train_step
 
 
-def _loss_forward(call: Any, model: nn.Module, data: Any) -> Any:
-    """Preprocess ``data`` and run ``call`` (the wrapper) in loss mode, as the model would."""
-    data = cast(Any, model).data_preprocessor(data, True)  # a BaseModel-style model's
+def _forward(call: Any, model: nn.Module, data: Any, mode: str) -> Any:
+    """Run ``call`` (the wrapper) on preprocessed ``data`` in ``mode``, as the model would."""
     if isinstance(model, ModuleAdapter):
         inputs, targets = model._split(data)
-        return call(inputs, targets, mode="loss")
-    return run_forward(call, data, "loss")
+        return call(inputs, targets, mode=mode)
+    return run_forward(call, data, mode)
 
 
-def _default_train_step(wrapper: nn.Module, data: Any, optim_wrapper: Any) -> dict[str, Any]:
+def _default_train_step(
+    wrapper: nn.Module, data: Any, optim_wrapper: Any, detect_anomalous: bool = False
+) -> dict[str, Any]:
     """BaseModel.train_step with the forward routed through ``wrapper``."""
+    model = cast(nn.Module, wrapper.module)
     with optim_wrapper.optim_context(wrapper):
-        losses = _loss_forward(wrapper, cast(nn.Module, wrapper.module), data)
-    parse = getattr(wrapper.module, "parse_losses", parse_losses)  # a model's own rule wins
+        data = cast(Any, model).data_preprocessor(data, True)  # a BaseModel-style model's
+        losses = _forward(wrapper, model, data, "loss")
+    parse = getattr(model, "parse_losses", parse_losses)  # a model's own rule wins
     loss, log_vars = parse(losses)
     optim_wrapper.update_params(loss)
+    if detect_anomalous:
+        detect_anomalous_params(loss, wrapper)
     return log_vars
+
+
+@contextlib.contextmanager
+def _forward_through(
+    inner: nn.Module,
+    ddp: _TorchDDP,
+    on_call: Callable[[Any], None] | None = None,
+    expose_no_sync: bool = False,
+) -> Iterator[None]:
+    """Make ``inner(...)`` run ``ddp``'s forward until the block ends.
+
+    A model's own ``train_step`` calls ``self(...)`` (or a GAN its
+    ``self.generator(...)``); DDP only all-reduces gradients of a forward it
+    ran. ``expose_no_sync`` also lends ``inner`` the DDP's ``no_sync``, so
+    ``optim_wrapper.optim_context(inner)`` skips the all-reduce on an
+    accumulation step, as with MMEngine's wrapped sub-modules.
+    """
+    names = ("forward", "no_sync") if expose_no_sync else ("forward",)
+    saved = {k: inner.__dict__[k] for k in names if k in inner.__dict__}
+    original = inner.forward
+    depth = 0
+
+    def routed(*args: Any, **kwargs: Any) -> Any:
+        nonlocal depth
+        if depth:  # DDP's own call of the module: the real forward
+            return original(*args, **kwargs)
+        depth += 1
+        try:
+            out = ddp(*args, **kwargs)
+        finally:
+            depth -= 1
+        if on_call is not None:
+            on_call(out)
+        return out
+
+    inner.forward = routed
+    if expose_no_sync:
+        cast(Any, inner).no_sync = ddp.no_sync
+    try:
+        yield
+    finally:
+        for name in names:  # an attribute the model set itself comes back
+            if name in saved:
+                inner.__dict__[name] = saved[name]
+            else:
+                inner.__dict__.pop(name, None)
+
+
+def _tensors(value: Any) -> Iterator[torch.Tensor]:
+    """The tensors in a forward's output (nested dicts, lists, tuples)."""
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _tensors(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _tensors(item)
+
+
+def _reducer_param_names(ddp: _TorchDDP) -> list[str]:
+    """The names of the parameters DDP reduces, in its reducer's order (its error's indices)."""
+    ignored: set[str] = getattr(ddp, "parameters_to_ignore", set())
+    names, seen = [], set()
+    for module_name, module in ddp.module.named_modules():
+        for param_name, param in module.named_parameters(recurse=False):
+            full = f"{module_name}.{param_name}"
+            if not param.requires_grad or full in ignored or id(param) in seen:
+                continue
+            seen.add(id(param))
+            names.append(full if module_name else param_name)
+    return names
+
+
+#: How torch's reducer says a parameter got no gradient in the iteration before.
+_UNFINISHED_REDUCTION = "Expected to have finished reduction in the prior iteration"
+_UNUSED_INDICES = re.compile(r"Parameter indices which did not receive grad for rank \d+: ([\d ]+)")
+_UNUSED_NAMES = re.compile(r"Parameters which did not receive grad for rank \d+: ([^\n]+)")
+
+
+def _unused_parameters_error(ddp: _TorchDDP, exc: RuntimeError) -> RunnerError | None:
+    """torch's "Expected to have finished reduction" error with the parameters named and the
+    config key to set; None for any other error."""
+    text = str(exc)
+    if _UNFINISHED_REDUCTION not in text:
+        return None
+    names: list[str] = []
+    if match := _UNUSED_NAMES.search(text):  # TORCH_DISTRIBUTED_DEBUG=INFO/DETAIL
+        names = [n.strip() for n in match.group(1).split(",") if n.strip()]
+    elif match := _UNUSED_INDICES.search(text):
+        known = _reducer_param_names(ddp)
+        names = [known[int(i)] for i in match.group(1).split() if int(i) < len(known)]
+    which = f"parameter(s) {', '.join(names)}" if names else "some parameters"
+    return RunnerError(
+        f"DistributedDataParallel: {which} of {type(ddp.module).__name__} got no gradient in "
+        "the previous iteration (they took no part in the loss), and DDP waits for a "
+        "gradient of every parameter unless told otherwise. Set "
+        "model_wrapper_cfg=dict(type='MMDistributedDataParallel', "
+        "find_unused_parameters=True) (or the config's top-level "
+        "find_unused_parameters=True when model_wrapper_cfg is not set), or give those "
+        "parameters requires_grad=False, or make them part of the loss. torch's message: "
+        f"{text.splitlines()[0]}"
+    )
 
 
 class DistributedDataParallel(_TorchDDP):
@@ -67,38 +179,63 @@ class DistributedDataParallel(_TorchDDP):
     ``train_step`` runs the forward through DDP, so gradients are all-reduced,
     inside ``optim_wrapper.optim_context(self)``, so accumulation steps that do
     not update skip the all-reduce (``no_sync``). A model with its own
-    ``train_step`` keeps it: every ``self(...)`` call inside it is routed
-    through DDP's forward.
+    ``train_step`` keeps it (MMEngine's wrapper ignores it): every
+    ``self(...)`` call inside it is routed through DDP's forward. A wrapper
+    of your own that overrides ``train_step`` can call ``self._run_forward``
+    as MMEngine's do.
+
+    ``detect_anomalous_params=True`` logs (level ERROR) each parameter the
+    loss does not depend on, every iteration, as MMEngine does (a debugging
+    aid: it walks the autograd graph).
     """
 
     def __init__(self, module: nn.Module, detect_anomalous_params: bool = False, **kwargs: Any):
         super().__init__(module, **kwargs)
         self.detect_anomalous_params = detect_anomalous_params
-        self._routing_depth = 0
-        self._routed_forwards = 0
 
     def train_step(self, data: Any, optim_wrapper: Any) -> dict[str, Any]:
-        if _uses_default_train_step(self.module):
-            out = _default_train_step(self, data, optim_wrapper)
-        else:
-            out = self._custom_train_step(data, optim_wrapper)
-        if self.detect_anomalous_params:
-            self._report_unused_params()
-        return out
+        try:
+            if _uses_default_train_step(self.module):
+                return _default_train_step(self, data, optim_wrapper, self.detect_anomalous_params)
+            return self._custom_train_step(data, optim_wrapper)
+        except RuntimeError as exc:
+            if (clear := _unused_parameters_error(self, exc)) is not None:
+                raise clear from exc
+            raise
 
     def _custom_train_step(self, data: Any, optim_wrapper: Any) -> dict[str, Any]:
-        self._routed_forwards = 0
-        with self._sync_context(optim_wrapper), self._route_forward_through_ddp():
+        outputs: list[Any] = []
+        calls = [0]
+
+        def seen(out: Any) -> None:
+            calls[0] += 1
+            if self.detect_anomalous_params:
+                outputs.append(out)
+
+        with (
+            self._sync_context(optim_wrapper),
+            _forward_through(cast(nn.Module, self.module), self, seen),
+        ):
             out = self.module.train_step(data, optim_wrapper)
-        if self._routed_forwards == 0:
+        if calls[0] == 0:
             raise RunnerError(
                 f"{type(self.module).__name__}.train_step never called the model itself "
                 "(self(...)), so DistributedDataParallel could not synchronise gradients and "
                 "the ranks would drift apart. Call self(...) (forward) inside train_step "
                 "instead of sub-modules directly, or derive from BaseModel and implement "
-                "forward(..., mode='loss')."
+                "forward(..., mode='loss'); a GAN that drives its sub-modules one by one "
+                "takes model_wrapper_cfg=dict(type='MMSeparateDistributedDataParallel')."
             )
+        if outputs:
+            self._detect_in(outputs)
         return out
+
+    def _detect_in(self, outputs: list[Any]) -> None:
+        """``detect_anomalous_params`` for a model's own ``train_step``: the parameters none of
+        its forward outputs depend on."""
+        roots = [t for t in _tensors(outputs) if t.grad_fn is not None]
+        if roots:  # one node whose graph reaches every output's
+            detect_anomalous_params(cast(torch.Tensor, sum(t.float().sum() for t in roots)), self)
 
     def _sync_context(self, optim_wrapper: Any) -> contextlib.AbstractContextManager[Any]:
         """The gradient-sync context for a whole custom ``train_step``.
@@ -116,38 +253,10 @@ class DistributedDataParallel(_TorchDDP):
             return self.no_sync()
         return contextlib.nullcontext()
 
-    @contextlib.contextmanager
-    def _route_forward_through_ddp(self) -> Iterator[None]:
-        """Make ``module(...)`` inside ``module.train_step`` run DDP's forward."""
-        inner = self.module
-        original = inner.forward
-
-        def routed(*args: Any, **kwargs: Any) -> Any:
-            if self._routing_depth:  # DDP's own call of the module: the real forward
-                return original(*args, **kwargs)
-            self._routing_depth += 1
-            self._routed_forwards += 1
-            try:
-                return self(*args, **kwargs)
-            finally:
-                self._routing_depth -= 1
-
-        inner.forward = routed
-        try:
-            yield
-        finally:
-            del inner.forward
-
-    def _report_unused_params(self) -> None:
-        unused = [
-            name for name, p in self.module.named_parameters() if p.requires_grad and p.grad is None
-        ]
-        if unused:
-            raise RunnerError(
-                f"Parameters took no part in the loss: {unused}. Set "
-                "model_wrapper_cfg=dict(type='DistributedDataParallel', "
-                "find_unused_parameters=True) or remove them from the model."
-            )
+    def _run_forward(self, data: Any, mode: str) -> Any:
+        """Call DDP's forward with preprocessed ``data`` unpacked (MMEngine's method, which a
+        wrapper of yours overriding ``train_step`` calls)."""
+        return _forward(self, cast(nn.Module, self.module), data, mode)
 
     def val_step(self, data: Any) -> Any:
         return self.module.val_step(data)
@@ -159,6 +268,111 @@ class DistributedDataParallel(_TorchDDP):
 #: MMEngine's name (``mmengine.model.MMDistributedDataParallel``), which configs give as
 #: ``model_wrapper_cfg=dict(type='MMDistributedDataParallel')``: the same class.
 MMDistributedDataParallel = DistributedDataParallel
+
+
+def _buffer_sync(broadcast_buffers: bool | None, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """No buffer broadcast in ``forward`` unless asked for, in this torch's words (torch 2.13
+    deprecates ``broadcast_buffers`` for ``forward_sync_buffers``, with a warning)."""
+    import inspect
+
+    if broadcast_buffers is not None or "forward_sync_buffers" in kwargs:
+        return {} if broadcast_buffers is None else {"broadcast_buffers": broadcast_buffers}
+    if "forward_sync_buffers" in inspect.signature(_TorchDDP.__init__).parameters:
+        return {"forward_sync_buffers": False}
+    return {"broadcast_buffers": False}
+
+
+class SeparateDistributedDataParallel(nn.Module):
+    """One DDP per trainable child module (a GAN's generator and discriminator), as
+    MMEngine's ``MMSeparateDistributedDataParallel``.
+
+    Each child is updated by its own optimizer at its own time, which one
+    DDP over the whole model cannot follow. ``train_step`` is the model's:
+    while it runs, calling a child (``self.generator(x)``) runs that child's
+    DDP forward, and ``optim_wrapper['generator'].optim_context(self.generator)``
+    skips its all-reduce on accumulation steps. Unlike MMEngine's, the
+    children stay the user's modules (``model.generator`` is no DDP), so
+    checkpoints keep the single-process keys.
+
+    Args:
+        module: the model.
+        broadcast_buffers: sync buffers from rank 0 in each forward (default: no).
+        find_unused_parameters: passed to each child's DDP.
+        **kwargs: the other ``DistributedDataParallel`` arguments.
+    """
+
+    def __init__(
+        self,
+        module: nn.Module,
+        broadcast_buffers: bool | None = None,
+        find_unused_parameters: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__()
+        own = [n for n, p in module.named_parameters(recurse=False) if p.requires_grad]
+        if own:
+            raise RunnerError(
+                f"SeparateDistributedDataParallel wraps each child module of "
+                f"{type(module).__name__} in its own DDP, but the model holds trainable "
+                f"parameters itself ({', '.join(own)}); no DDP would synchronise their "
+                "gradients and the ranks would drift apart (MMEngine lets them). Move them "
+                "into a child module, or use model_wrapper_cfg=dict("
+                "type='MMDistributedDataParallel')."
+            )
+        self.module: Any = module
+        options = {
+            **_buffer_sync(broadcast_buffers, kwargs),
+            "find_unused_parameters": find_unused_parameters,
+            **kwargs,
+        }
+        # not sub-modules of the wrapper: the children are in self.module already
+        self._ddps: dict[str, _TorchDDP] = {
+            name: _TorchDDP(child, **options)
+            for name, child in module.named_children()
+            if any(p.requires_grad for p in child.parameters())
+        }
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self.module(*args, **kwargs)
+
+    def train_step(self, data: Any, optim_wrapper: Any) -> Any:
+        with contextlib.ExitStack() as stack:
+            for ddp in self._ddps.values():
+                stack.enter_context(
+                    _forward_through(cast(nn.Module, ddp.module), ddp, expose_no_sync=True)
+                )
+            return self.module.train_step(data, optim_wrapper)
+
+    def val_step(self, data: Any) -> Any:
+        return self.module.val_step(data)
+
+    def test_step(self, data: Any) -> Any:
+        return self.module.test_step(data)
+
+    @contextlib.contextmanager
+    def no_sync(self) -> Iterator[None]:
+        """Every child DDP's ``no_sync`` at once."""
+        with contextlib.ExitStack() as stack:
+            for ddp in self._ddps.values():
+                stack.enter_context(ddp.no_sync())
+            yield
+
+    def train(self, mode: bool = True) -> SeparateDistributedDataParallel:
+        super().train(mode)
+        for ddp in self._ddps.values():
+            ddp.training = mode
+        return self
+
+    def state_dict(self, *args: Any, **kwargs: Any) -> Any:  # nn.Module's overloads
+        return self.module.state_dict(*args, **kwargs)
+
+    def load_state_dict(self, *args: Any, **kwargs: Any) -> Any:
+        return self.module.load_state_dict(*args, **kwargs)
+
+
+#: MMEngine's name, which mmagic-style GAN configs give as ``model_wrapper_cfg=dict(
+#: type='MMSeparateDistributedDataParallel', ...)``: the same class.
+MMSeparateDistributedDataParallel = SeparateDistributedDataParallel
 
 
 # -- FSDP2 -------------------------------------------------------------------------------------
@@ -319,13 +533,16 @@ def is_fsdp(model: Any) -> bool:
 def is_model_wrapper(model: Any, registry: Registry | None = None) -> bool:
     """True for a data-parallel wrapper whose ``.module`` is the user's model.
 
-    DDP, DataParallel, this module's FSDP wrapper and any class registered in
+    DDP, DataParallel, this module's FSDP and separate-DDP wrappers and any class registered in
     ``registry`` (MMEngine's argument; default ``MODEL_WRAPPERS``) or in one of
     its child registries, where downstream libraries register theirs. A model
     that merely has a ``module`` attribute (like ``ModuleAdapter``) is not a
     wrapper.
     """
-    if isinstance(model, (_TorchDDP, nn.DataParallel, FullyShardedDataParallel)):
+    if isinstance(
+        model,
+        (_TorchDDP, nn.DataParallel, FullyShardedDataParallel, SeparateDistributedDataParallel),
+    ):
         return True
     if not hasattr(model, "module"):
         return False
@@ -350,23 +567,32 @@ def wrap_model(model: nn.Module, cfg: Mapping[str, Any] | None, device: Any) -> 
     """Wrap ``model`` as ``cfg`` says (``DistributedDataParallel`` when None).
 
     ``cfg=dict(type='DistributedDataParallel', find_unused_parameters=...,
-    broadcast_buffers=..., static_graph=...)`` or
+    broadcast_buffers=..., static_graph=...)``,
+    ``dict(type='SeparateDistributedDataParallel', ...)`` or
     ``dict(type='FullyShardedDataParallel', mixed_precision=..., ...)``; any
     other type is built from the ``MODEL_WRAPPERS`` registry with ``module=model``.
+    A model that is a wrapper already is returned as it is (MMEngine's rule).
     """
     from ..registry import MODEL_WRAPPERS
 
+    if is_model_wrapper(model):
+        return model
     cfg = dict(cfg or {"type": "DistributedDataParallel"})
     wrapper_type = cfg.pop("type", "DistributedDataParallel")
     if isinstance(wrapper_type, str):
         wrapper_type = _ALIASES.get(wrapper_type, wrapper_type)
     device = torch.device(device) if device is not None else torch.device("cpu")
-    if wrapper_type in ("DistributedDataParallel", DistributedDataParallel):
+    ddp_types = {
+        "DistributedDataParallel": DistributedDataParallel,
+        "SeparateDistributedDataParallel": SeparateDistributedDataParallel,
+    }
+    if wrapper_type in (*ddp_types, *ddp_types.values()):
+        cls = ddp_types.get(wrapper_type, wrapper_type)
         if device.type == "cuda":
             index = device.index if device.index is not None else torch.cuda.current_device()
             cfg.setdefault("device_ids", [index])
-        _check_kwargs(DistributedDataParallel, cfg, "DistributedDataParallel")
-        return DistributedDataParallel(module=model, **cfg)
+        _check_kwargs(cls, cfg, cls.__name__)
+        return cast(nn.Module, cls(module=model, **cfg))
     if wrapper_type in ("FullyShardedDataParallel", FullyShardedDataParallel):
         _check_kwargs(FullyShardedDataParallel, cfg, "FullyShardedDataParallel")
         return FullyShardedDataParallel(module=model, **cfg)
@@ -380,7 +606,7 @@ def _check_kwargs(cls: type, cfg: Mapping[str, Any], name: str) -> None:
 
     init = cast(Any, cls).__init__  # the class's own __init__, read off the class
     params = set(inspect.signature(init).parameters) - {"self", "module", "args", "kwargs"}
-    if cls is DistributedDataParallel:
+    if cls in (DistributedDataParallel, SeparateDistributedDataParallel):
         params |= set(inspect.signature(_TorchDDP.__init__).parameters) - {"self", "module"}
     unknown = [k for k in cfg if k not in params]
     if unknown:

@@ -61,6 +61,7 @@ __all__ = [
     "ImgDataPreprocessor",
     "KaimingInit",
     "MMDistributedDataParallel",
+    "MMSeparateDistributedDataParallel",
     "ModuleAdapter",
     "ModuleDict",
     "ModuleList",
@@ -96,12 +97,16 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..distributed.model_wrappers import MMDistributedDataParallel, is_model_wrapper
+    from ..distributed.model_wrappers import (
+        MMDistributedDataParallel,
+        MMSeparateDistributedDataParallel,
+        is_model_wrapper,
+    )
 else:  # the wrappers module imports this package's BaseModel: load it on first use
     __getattr__, __dir__ = lazy_exports(
         __name__,
         dict.fromkeys(
-            ["is_model_wrapper", "MMDistributedDataParallel"],
+            ["is_model_wrapper", "MMDistributedDataParallel", "MMSeparateDistributedDataParallel"],
             "runner_core.distributed.model_wrappers",
         ),
         globals(),

@@ -1,4 +1,4 @@
-"""``mmengine.model.wrappers``'s names: the data-parallel wrapper and ``is_model_wrapper``.
+"""``mmengine.model.wrappers``'s names: the data-parallel wrappers and ``is_model_wrapper``.
 
 The wrappers themselves live in ``runner_core.distributed.model_wrappers``
 (with the launcher and the collectives they need); this module gives them the
@@ -12,10 +12,14 @@ from typing import TYPE_CHECKING
 
 from ..lazy import lazy_exports
 
-__all__ = ["MMDistributedDataParallel", "is_model_wrapper"]
+__all__ = ["MMDistributedDataParallel", "MMSeparateDistributedDataParallel", "is_model_wrapper"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..distributed.model_wrappers import MMDistributedDataParallel, is_model_wrapper
+    from ..distributed.model_wrappers import (
+        MMDistributedDataParallel,
+        MMSeparateDistributedDataParallel,
+        is_model_wrapper,
+    )
 else:
     __getattr__, __dir__ = lazy_exports(
         __name__, dict.fromkeys(__all__, "runner_core.distributed.model_wrappers"), globals()
