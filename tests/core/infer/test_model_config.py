@@ -1,0 +1,96 @@
+"""What ``model=`` may be: a config file, a Config or dict, or None with a checkpoint; not a name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runner_core.checkpoint import save_checkpoint
+from runner_core.config import Config
+from runner_core.infer import BaseInferencer, InferencerError, ModelZooError
+
+PIPELINE = {"dataset": {"pipeline": [{"type": "InferLoadVector"}]}}
+
+
+def _build(cls: Any, *args: Any, **kwargs: Any) -> Any:
+    return cls(*args, device="cpu", show_progress=False, **kwargs)
+
+
+def _labels(inferencer: Any, setup: Any) -> list[int]:
+    return [p["label"] for p in inferencer(setup.inputs)["predictions"]]
+
+
+def test_a_model_name_asks_for_a_config_file_and_local_weights(vector_inferencer: Any) -> None:
+    with pytest.raises(ModelZooError, match="retinanet_r18_fpn_1x_coco") as info:
+        _build(vector_inferencer, "retinanet_r18_fpn_1x_coco", scope="mmdet")
+    message = str(info.value)
+    assert "never downloads" in message and "config file" in message and "weights=" in message
+    # what MMEngine raises there: ValueError (unknown name) or AssertionError (no scope)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, AssertionError)
+
+
+def test_list_models_raises_rather_than_listing_nothing() -> None:
+    with pytest.raises(ModelZooError, match=r"list_models\(scope='mmdet'"):
+        BaseInferencer.list_models("mmdet")
+
+
+def test_a_config_path_that_is_not_there_is_named(vector_inferencer: Any) -> None:
+    with pytest.raises(FileNotFoundError, match=r"configs/missing\.py"):
+        _build(vector_inferencer, "configs/missing.py")
+
+
+def test_no_model_and_no_weights_is_refused(vector_inferencer: Any) -> None:
+    with pytest.raises(InferencerError, match="weights=None give no config"):
+        _build(vector_inferencer)
+
+
+def test_model_of_another_type_is_a_type_error(vector_inferencer: Any) -> None:
+    with pytest.raises(TypeError, match="model must be a config file path.*got int"):
+        _build(vector_inferencer, 42)
+
+
+def test_a_dict_config_is_copied(setup: Any, vector_inferencer: Any) -> None:
+    given: dict[str, Any] = {
+        "model": {"type": "InferLinear", "pretrained": "x.pth"},
+        "test_dataloader": PIPELINE,
+    }
+    inferencer = _build(vector_inferencer, given, weights=setup.weights)
+    assert given["model"]["pretrained"] == "x.pth"  # the caller's dict is left as it was
+    assert _labels(inferencer, setup) == setup.expected_labels()
+    loaded = Config.fromfile(setup.config)
+    from_config = _build(vector_inferencer, loaded, weights=setup.weights)
+    assert from_config.cfg is not loaded and _labels(from_config, setup) == setup.expected_labels()
+
+
+def test_a_models_own_dict_is_refused_naming_the_missing_key(
+    setup: Any, vector_inferencer: Any
+) -> None:
+    with pytest.raises(AttributeError, match=r"no 'model' dict.*its keys: in_features, type"):
+        _build(vector_inferencer, {"type": "InferLinear", "in_features": 4}, weights=setup.weights)
+
+
+@pytest.mark.parametrize("where", ["meta", "message_hub"])
+def test_model_none_reads_the_config_saved_in_the_checkpoint(
+    setup: Any, vector_inferencer: Any, tmp_path: Path, where: str
+) -> None:
+    text = setup.config.read_text()
+    saved: dict[str, Any] = {"state_dict": setup.reference.state_dict()}
+    if where == "meta":  # runner's and older MMEngine's place
+        saved["meta"] = {"cfg": text, "dataset_meta": {"classes": ["a", "b", "c"]}}
+    else:  # MMEngine's: the message hub's runtime info
+        saved["message_hub"] = {"runtime_info": {"cfg": text}}
+        saved["meta"] = {"dataset_meta": {"classes": ["a", "b", "c"]}}
+    path = tmp_path / "with_cfg.pth"
+    save_checkpoint(saved, path)
+    inferencer = _build(vector_inferencer, weights=path)
+    assert inferencer.cfg.model.type == "InferLinear"
+    assert _labels(inferencer, setup) == setup.expected_labels()
+
+
+def test_model_none_with_a_checkpoint_without_config_is_named(
+    setup: Any, vector_inferencer: Any
+) -> None:
+    with pytest.raises(InferencerError, match=r"weights\.pth.* holds no config"):
+        _build(vector_inferencer, weights=setup.weights)
