@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import inspect
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from runner_core.contract import RunnerAPI
-from runner_core.errors import ConfigError, did_you_mean
+from runner_core.errors import (
+    ConfigAssertionError,
+    ConfigError,
+    ConfigKeyError,
+    ConfigTypeError,
+    did_you_mean,
+)
 from runner_core.hooks import Hook, Priority
 
 _TRACE_TYPES = ("log_trace", "tb_trace")
+
+
+def _parameters(fn: Callable[..., Any]) -> list[str]:
+    return [name for name in inspect.signature(fn).parameters if name != "self"]
+
+
+def _check_keys(what: str, given: Iterable[str], known: list[str]) -> None:
+    """Refuse keys ``fn`` does not take now, not after a profiled run (MMEngine: a TypeError)."""
+    for key in given:
+        if key not in known:
+            raise ConfigTypeError(
+                f"ProfilerHook {what} has no argument {key!r}.{did_you_mean(key, known)} "
+                f"It takes {', '.join(known)}."
+            )
 
 
 class ProfilerHook(Hook):
@@ -23,13 +44,18 @@ class ProfilerHook(Hook):
         schedule: ``torch.profiler.schedule`` arguments (``dict(wait=1,
             warmup=1, active=2)``); the profiler then steps every iteration.
         on_trace_ready: a callable, ``dict(type='log_trace', sort_by=...,
-            row_limit=...)`` (print a table) or ``dict(type='tb_trace',
-            dir_name=...)`` (TensorBoard plugin traces, default
+            row_limit=...)`` (log a table, by default the 20 rows of most
+            ``self_cpu_time_total``; the other keys of
+            ``key_averages().table()`` work too) or ``dict(type='tb_trace',
+            dir_name=..., worker_name=...)`` (TensorBoard plugin traces in
+            ``dir_name``, relative to the run folder; default
             ``<run folder>/tf_tracing_logs``).
         record_shapes, profile_memory, with_stack, with_flops: as in ``torch.profiler.profile``.
         json_trace_path: where the Chrome trace (open in ``chrome://tracing``
             or Perfetto) is written; default ``<run folder>/profiler_trace.json``
-            when neither ``schedule`` nor ``on_trace_ready`` is given.
+            when ``on_trace_ready`` is not given. With a ``schedule`` it holds
+            the last recorded cycle. ``tb_trace`` writes its own traces, so it
+            takes no ``json_trace_path``.
     """
 
     priority = Priority.VERY_LOW
@@ -49,20 +75,50 @@ class ProfilerHook(Hook):
         with_flops: bool = False,
         json_trace_path: str | Path | None = None,
     ) -> None:
+        import torch
+
         if profile_times < 1:
             raise ConfigError(f"ProfilerHook profile_times must be >= 1, got {profile_times}.")
         if not (activity_with_cpu or activity_with_cuda):
-            raise ConfigError(
+            raise ConfigAssertionError(  # torch asserts: "No valid profiler activities found"
                 "ProfilerHook records nothing: set activity_with_cpu=True and/or "
                 "activity_with_cuda=True."
             )
+        if schedule is not None:
+            if not isinstance(schedule, Mapping):
+                raise ConfigAssertionError(  # MMEngine asserts a dict
+                    f"ProfilerHook schedule must be a dict of torch.profiler.schedule "
+                    f"arguments (dict(wait=1, warmup=1, active=2)), got {schedule!r}."
+                )
+            _check_keys("schedule", schedule, _parameters(torch.profiler.schedule))
         if isinstance(on_trace_ready, Mapping):
-            kind = on_trace_ready.get("type")
+            options = dict(on_trace_ready)
+            if "type" not in options:
+                raise ConfigKeyError(  # MMEngine: KeyError 'type'
+                    f"ProfilerHook on_trace_ready={options!r} has no 'type': use "
+                    "dict(type='log_trace', ...) or dict(type='tb_trace', ...)."
+                )
+            kind = options.pop("type")
             if kind not in _TRACE_TYPES:
                 raise ConfigError(
                     f"ProfilerHook on_trace_ready type must be one of {_TRACE_TYPES}, got "
                     f"{kind!r}.{did_you_mean(str(kind), _TRACE_TYPES)}"
                 )
+            if kind == "log_trace":
+                from torch.autograd.profiler_util import EventList
+
+                _check_keys("on_trace_ready 'log_trace'", options, _parameters(EventList.table))
+            else:
+                known = _parameters(torch.profiler.tensorboard_trace_handler)
+                _check_keys("on_trace_ready 'tb_trace'", options, known)
+                if json_trace_path is not None:
+                    raise ConfigError(  # MMEngine warns, then fails after profiling
+                        "ProfilerHook cannot take json_trace_path with "
+                        "on_trace_ready=dict(type='tb_trace'): the TensorBoard handler "
+                        "already writes the Chrome trace (<dir_name>/<worker_name>."
+                        "<time>.pt.trace.json) and torch saves a trace once. Drop "
+                        "json_trace_path, or name the file with worker_name=..."
+                    )
         elif on_trace_ready is not None and not callable(on_trace_ready):
             raise ConfigError(
                 f"ProfilerHook on_trace_ready must be a callable or a dict, got {on_trace_ready!r}."
@@ -81,30 +137,99 @@ class ProfilerHook(Hook):
         self.trace_path: Path | None = None
         self._profiler: Any = None
         self._done = 0
+        self._written = False
+        self._stopping = False
 
-    def _trace_handler(self, runner: RunnerAPI) -> Any:
+    def _handler(self, runner: RunnerAPI) -> Callable[[Any], None] | None:
+        """The ``on_trace_ready`` the options ask for (None: nothing to do per cycle)."""
         import torch
 
         spec = self.on_trace_ready
-        if spec is None:
-            return None
-        if callable(spec):
+        if spec is None or callable(spec):
             return spec
-        spec = dict(spec)
-        kind = spec.pop("type")
+        options = dict(spec)
+        kind = options.pop("type")
         if kind == "tb_trace":
-            folder = spec.pop("dir_name", None) or str(Path(runner.log_dir) / "tf_tracing_logs")
-            return torch.profiler.tensorboard_trace_handler(folder, **spec)
-        sort_by = spec.get("sort_by", "self_cpu_time_total")
-        row_limit = spec.get("row_limit", 20)
+            folder = Path(runner.log_dir) / (options.pop("dir_name", None) or "tf_tracing_logs")
+            runner.logger.info(  # MMEngine's line
+                "trace_files of ProfilerHook will be saved to %s.", folder
+            )
+            return torch.profiler.tensorboard_trace_handler(str(folder), **options)
+        options.setdefault("sort_by", "self_cpu_time_total")
+        options.setdefault("row_limit", 20)
 
         def log_trace(prof: Any) -> None:
-            runner.logger.info(
-                "Profiler summary:\n%s",
-                prof.key_averages().table(sort_by=sort_by, row_limit=row_limit),
-            )
+            runner.logger.info("Profiler summary:\n%s", prof.key_averages().table(**options))
 
         return log_trace
+
+    def _on_trace_ready(self, runner: RunnerAPI) -> Callable[[Any], None] | None:
+        """The handler, then the Chrome trace of the same cycle to ``trace_path``.
+
+        A cycle's results can be saved once, and after ``__exit__`` only the
+        last one is left, so the trace is written here. With a schedule, the
+        cycle ``__exit__`` cuts short is written only when no cycle was and it
+        recorded an iteration: the profiler steps after each iteration and
+        stops right after a step, so the step in progress holds none.
+        """
+        handler = self._handler(runner)
+        path = self.trace_path
+        if path is None:
+            return handler
+
+        def ready(prof: Any) -> None:
+            if handler is not None:
+                handler(prof)
+            if self._stopping and not self._worth_writing_at_exit(prof):
+                return
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                prof.export_chrome_trace(str(path))
+            except RuntimeError as exc:  # the handler saved this cycle itself
+                runner.logger.warning(
+                    "ProfilerHook could not write %s: %s (the on_trace_ready handler "
+                    "saved this trace already; leave json_trace_path out).",
+                    path,
+                    exc,
+                )
+                return
+            self._written = True
+
+        return ready
+
+    def _worth_writing_at_exit(self, prof: Any) -> bool:
+        import torch
+
+        if self.schedule is None:
+            return True  # the one and only cycle
+        if self._written:
+            return False  # keep the last complete cycle
+        last = prof.step_num - 1  # the last step that ran an iteration
+        return last >= 0 and prof.schedule(last) == torch.profiler.ProfilerAction.RECORD
+
+    def _activities(self, runner: RunnerAPI) -> list[Any]:
+        import torch
+
+        wanted = []
+        if self.activity_with_cpu:
+            wanted.append(torch.profiler.ProfilerActivity.CPU)
+        if self.activity_with_cuda:
+            wanted.append(torch.profiler.ProfilerActivity.CUDA)
+        supported = torch.profiler.supported_activities()
+        missing = [a.name for a in wanted if a not in supported]
+        if missing and len(missing) == len(wanted):
+            raise ConfigAssertionError(  # torch asserts: "No activities specified"
+                f"ProfilerHook cannot record {', '.join(missing)} activity on this machine "
+                f"(torch supports {', '.join(sorted(a.name for a in supported))}): set "
+                "activity_with_cpu=True, or run where CUDA is available."
+            )
+        if missing:
+            runner.logger.warning(
+                "ProfilerHook: this machine cannot record %s activity; profiling %s only.",
+                ", ".join(missing),
+                ", ".join(a.name for a in wanted if a in supported),
+            )
+        return wanted
 
     def before_train(self, runner: RunnerAPI) -> None:
         import torch
@@ -116,20 +241,19 @@ class ProfilerHook(Hook):
                 f"ProfilerHook(profile_times={self.profile_times}) profiles more {unit} than "
                 f"the run has ({longest}): set profile_times to at most {longest}."
             )
-        activities = []
-        if self.activity_with_cpu:
-            activities.append(torch.profiler.ProfilerActivity.CPU)
-        if self.activity_with_cuda:
-            activities.append(torch.profiler.ProfilerActivity.CUDA)
-        schedule = torch.profiler.schedule(**self.schedule) if self.schedule else None
+        activities = self._activities(runner)
         if self.json_trace_path is not None:
             self.trace_path = Path(self.json_trace_path)
-        elif self.schedule is None and self.on_trace_ready is None:
+        elif self.on_trace_ready is None:
             self.trace_path = Path(runner.log_dir) / "profiler_trace.json"
+        else:
+            self.trace_path = None
+        schedule = torch.profiler.schedule(**self.schedule) if self.schedule else None
+        self._written = self._stopping = False
         self._profiler = torch.profiler.profile(
             activities=activities,
             schedule=schedule,
-            on_trace_ready=self._trace_handler(runner),
+            on_trace_ready=self._on_trace_ready(runner),
             record_shapes=self.record_shapes,
             profile_memory=self.profile_memory,
             with_stack=self.with_stack,
@@ -172,11 +296,22 @@ class ProfilerHook(Hook):
 
     def _stop(self, runner: RunnerAPI) -> None:
         profiler, self._profiler = self._profiler, None
-        profiler.__exit__(None, None, None)
-        if self.trace_path is not None:
-            self.trace_path.parent.mkdir(parents=True, exist_ok=True)
-            profiler.export_chrome_trace(str(self.trace_path))
+        self._stopping = True
+        profiler.__exit__(None, None, None)  # hands a cycle in progress to on_trace_ready
+        if self.trace_path is None:
+            return
+        if self._written:
             runner.logger.info("ProfilerHook: trace written to %s", self.trace_path)
+        elif self.schedule is not None:
+            runner.logger.warning(
+                "ProfilerHook recorded nothing: profiling stopped after %d %s, before the "
+                "schedule %s reached its active steps; no trace written to %s. Raise "
+                "profile_times or lower wait/warmup/skip_first.",
+                self._done,
+                "epoch(s)" if self.by_epoch else "iteration(s)",
+                self.schedule,
+                self.trace_path,
+            )
 
     def __repr__(self) -> str:
         return f"ProfilerHook(by_epoch={self.by_epoch}, profile_times={self.profile_times})"

@@ -201,19 +201,25 @@ class Hook:
         self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
     ) -> None:
         """See :func:`runner_core.hooks.specs.after_train_iter`."""
-        self._after_iter(runner, batch_idx, data_batch, outputs, mode="train")
+        self._after_iter(
+            runner, batch_idx=batch_idx, data_batch=data_batch, outputs=outputs, mode="train"
+        )
 
     def after_val_iter(
         self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
     ) -> None:
         """See :func:`runner_core.hooks.specs.after_val_iter`."""
-        self._after_iter(runner, batch_idx, data_batch, outputs, mode="val")
+        self._after_iter(
+            runner, batch_idx=batch_idx, data_batch=data_batch, outputs=outputs, mode="val"
+        )
 
     def after_test_iter(
         self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
     ) -> None:
         """See :func:`runner_core.hooks.specs.after_test_iter`."""
-        self._after_iter(runner, batch_idx, data_batch, outputs, mode="test")
+        self._after_iter(
+            runner, batch_idx=batch_idx, data_batch=data_batch, outputs=outputs, mode="test"
+        )
 
     # -- MMEngine's mode-generic helpers -------------------------------------------
     def _before_epoch(self, runner: Any, mode: str = "train") -> None:
@@ -277,9 +283,14 @@ class Hook:
     # -- predicates hooks commonly need -----------------------------------------
     @staticmethod
     def every_n_epochs(runner: RunnerAPI, n: int, start: int = 0) -> bool:
-        """True after every ``n``-th completed epoch (counting from ``start``)."""
+        """True when ``runner.epoch + 1 - start`` is a multiple of ``n`` (0 included).
+
+        So ``start`` itself counts, as in MMEngine: ``every_n_epochs(runner, 2,
+        start=3)`` is True in the third epoch (``runner.epoch == 2``), then the
+        fifth, seventh...; False before ``start`` and for ``n < 1``.
+        """
         done = runner.epoch + 1 - start
-        return n > 0 and done > 0 and done % n == 0
+        return n > 0 and done >= 0 and done % n == 0
 
     @staticmethod
     def every_n_inner_iters(batch_idx: int, n: int) -> bool:
@@ -288,14 +299,31 @@ class Hook:
 
     @staticmethod
     def every_n_train_iters(runner: RunnerAPI, n: int, start: int = 0) -> bool:
-        """True after every ``n``-th training iteration (counting from ``start``)."""
+        """True when ``runner.iter + 1 - start`` is a multiple of ``n`` (0 included),
+        as :meth:`every_n_epochs` for training iterations."""
         done = runner.iter + 1 - start
-        return n > 0 and done > 0 and done % n == 0
+        return n > 0 and done >= 0 and done % n == 0
 
     @staticmethod
     def end_of_epoch(dataloader: Any, batch_idx: int) -> bool:
-        """True at the last batch of an epoch."""
-        return batch_idx + 1 == len(dataloader)
+        """True at the last batch of an epoch (the dataloader must have a length)."""
+        try:
+            return batch_idx + 1 == len(dataloader)
+        except TypeError:
+            dataset = getattr(dataloader, "dataset", dataloader)
+            if hasattr(type(dataloader), "__len__") and hasattr(type(dataset), "__len__"):
+                raise  # a __len__ that failed on its own: its message says why
+            from ..errors import HookTypeError  # a TypeError, as MMEngine's len() raises
+
+            what = type(dataloader).__name__
+            if dataset is not dataloader:
+                what += f" over {type(dataset).__name__}"
+            raise HookTypeError(
+                f"Hook.end_of_epoch needs the dataloader's length, but {what} has no "
+                "len() (an IterableDataset, or a generator): the last batch of an epoch is "
+                "unknown until it has passed. Act in after_train_epoch (or _after_epoch) "
+                "instead, or give the dataset a __len__."
+            ) from None
 
     @staticmethod
     def is_last_train_epoch(runner: RunnerAPI) -> bool:
