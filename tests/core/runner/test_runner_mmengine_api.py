@@ -206,3 +206,25 @@ def test_mmengines_private_resume_flag_reads_the_resume_request(tmp_path: Path) 
     assert _runner(tmp_path / "a", 1)._resume is False
     assert _runner(tmp_path / "b", 1, resume=True)._resume is True
     assert _runner(tmp_path / "c", 1, resume=str(tmp_path / "x.pth"))._resume is True
+
+
+def test_a_test_only_runner_has_no_train_loop_as_in_mmengine(tmp_path: Path) -> None:
+    seen: list[Any] = []
+
+    class ReadsTrainLoop(Hook):  # the check hooks written for MMEngine make
+        def before_test(self, runner: Any) -> None:
+            seen.append(runner.train_loop is not None)
+
+    data = TensorDataset(torch.randn(8, 4), torch.randint(0, 2, (8,)))
+    runner = Runner(
+        model=nn.Linear(4, 2),
+        work_dir=str(tmp_path),
+        test_dataloader=dict(dataset=data, batch_size=4),
+        test_evaluator=dict(type="Accuracy"),
+        custom_hooks=[ReadsTrainLoop()],
+    )
+    runner.test()
+    assert seen == [False]
+    assert runner.train_loop is None
+    with pytest.raises(ConfigError, match="train_cfg"):
+        runner.train_dataloader  # noqa: B018

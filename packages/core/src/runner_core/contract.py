@@ -161,7 +161,9 @@ class RunnerAPI(Protocol):
 
     @property
     def train_loop(self) -> TrainLoopAPI:
-        """The training loop (built on first use)."""
+        """The training loop (built on first use); None for a Runner without
+        ``train_cfg`` (a ``val()``/``test()``-only run), as in MMEngine. Typed
+        without None for the hooks that run in training."""
         ...
 
     @property

@@ -309,6 +309,10 @@ class Runner(PartsBuilding, CheckpointMethods):
     @property
     def train_loop(self) -> Any:
         if self._train_loop is None or isinstance(self._train_loop, Mapping):
+            if self._train_loop is None and self._train_cfg is None:
+                # as MMEngine's: a Runner without train_cfg (val()/test() only) has none,
+                # and hooks written for it test `runner.train_loop is not None`
+                return None
             if self._train_cfg is None:
                 self._check_can_train()
             self._train_loop = self.build_train_loop(self._train_cfg)
@@ -332,7 +336,10 @@ class Runner(PartsBuilding, CheckpointMethods):
 
     @property
     def train_dataloader(self) -> Any:
-        return self.train_loop.dataloader
+        loop = self.train_loop
+        if loop is None:
+            self._check_can_train()  # says what a training run lacks
+        return loop.dataloader
 
     @property
     def val_dataloader(self) -> Any:
