@@ -94,8 +94,14 @@ class CheckpointMethods:
         strict: bool | None = None,
         revise_keys: list[tuple[str, str]] | None = None,
     ) -> dict[str, Any]:
-        """Load weights only (``load_from``)."""
-        return checkpointing.load_weights(self, filename, map_location, strict, revise_keys)
+        """Load weights only (``load_from``).
+
+        Once weights are loaded, ``load_from`` is no longer applied by ``train()``,
+        ``val()`` or ``test()``, as in MMEngine: the weights loaded here stay.
+        """
+        checkpoint = checkpointing.load_weights(self, filename, map_location, strict, revise_keys)
+        self._has_loaded = True
+        return checkpoint
 
     def resume(
         self,

@@ -56,7 +56,12 @@ def _train_dataset_meta(runner: Any, loop: Any) -> dict | None:
     """The training dataset's ``metainfo``, or None (no such dataset, or it has none)."""
     loader = getattr(loop, "dataloader", None) if loop is not None else None
     if loader is None:
-        loader = getattr(runner, "train_dataloader", None)
+        from ..errors import ConfigError
+
+        try:
+            loader = runner.train_dataloader
+        except (AttributeError, ConfigError):  # a Runner for val()/test() only: no training data
+            loader = None
     return loader_metainfo(loader)
 
 
@@ -70,24 +75,29 @@ def build_state(
     """The checkpoint dict of the runner's current state (``loop``: the train loop, if built)."""
     position = loop.state_dict() if loop is not None else {}
     static = _static_meta(runner)
-    info = {
-        # progress as the file name counts it: epochs / iterations completed
-        "epoch": int(position.get("epoch", runner.epoch)),
-        "iter": int(position.get("iter", runner.iter)),
-        "seed": runner.seed,
-        "experiment_name": runner.experiment_name,
-        "time": time.strftime("%Y%m%d_%H%M%S"),
-        "versions": dict(static["versions"]),
-        "cfg": static["cfg"],
-    }
+    # MMEngine's layout: the caller's meta first, then the runner's entries in MMEngine's
+    # order (``versions`` where it has ``mmengine_version``); a value the caller gives wins
+    info = dict(meta or {})
+    # progress as the file name counts it: epochs / iterations completed
+    info.setdefault("epoch", int(position.get("epoch", runner.epoch)))
+    info.setdefault("iter", int(position.get("iter", runner.iter)))
+    info.setdefault("cfg", static["cfg"])
+    info.setdefault("seed", runner.seed)
+    info.setdefault("experiment_name", runner.experiment_name)
+    info.setdefault("time", time.strftime("%Y%m%d_%H%M%S"))
+    info.setdefault("versions", dict(static["versions"]))
     dataset_meta = _train_dataset_meta(runner, loop)
     if dataset_meta is not None:  # class names travel with the weights, as in MMEngine
-        info["dataset_meta"] = dataset_meta
-    info.update(meta or {})
+        info.setdefault("dataset_meta", dataset_meta)
     from ..checkpoint import weights_to_cpu
 
     weights = weights_to_cpu(runner.unwrapped_model.state_dict())
-    ckpt: dict[str, Any] = {"meta": info, "state_dict": weights}
+    # top-level keys in MMEngine's order too; the parts only a resume reads come after
+    ckpt: dict[str, Any] = {
+        "meta": info,
+        "state_dict": weights,
+        "message_hub": runner.message_hub.state_dict(),
+    }
     if (
         save_optimizer
         and runner.optim_wrapper is not None
@@ -106,7 +116,6 @@ def build_state(
         info["param_scheduler_types"] = _map_schedulers(
             runner.param_schedulers, lambda s: type(s).__name__
         )
-    ckpt["message_hub"] = runner.message_hub.state_dict()
     # inside validation, training's streams are the ones validation will put back
     training_rng = runner.resume_state.training_rng
     ckpt["rng"] = training_rng if training_rng is not None else capture_rng_state()
@@ -422,7 +431,7 @@ def find_resume_checkpoint(runner: Any) -> dict[str, Any] | None:
     )
     check_resume_structure(ckpt, str(path))
     meta = ckpt.setdefault("meta", {})
-    meta["_path"] = meta["resumed_from"] = str(path)
+    meta["resumed_from"] = str(path)  # what hooks (EMAHook) and the loop report
     return ckpt
 
 
@@ -547,7 +556,7 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
     """Put a checkpoint's training state back into the built runner."""
     from ..checkpoint import load_model_state
 
-    path = str(ckpt.get("meta", {}).get("_path", "<checkpoint>"))
+    path = str(ckpt.get("meta", {}).get("resumed_from", "<checkpoint>"))
     if "state_dict" not in ckpt:
         from ..checkpoint import CheckpointError
 
