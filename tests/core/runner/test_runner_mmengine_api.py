@@ -228,3 +228,15 @@ def test_a_test_only_runner_has_no_train_loop_as_in_mmengine(tmp_path: Path) -> 
     assert runner.train_loop is None
     with pytest.raises(ConfigError, match="train_cfg"):
         runner.train_dataloader  # noqa: B018
+
+
+def test_a_runner_built_from_arguments_has_an_empty_config_as_in_mmengine(tmp_path: Path) -> None:
+    from runner_core.config import Config
+
+    runner = _runner(tmp_path, max_epochs=1)
+    assert isinstance(runner.cfg, Config) and not runner.cfg
+    assert runner.cfg.get("find_unused_parameters", False) is False  # what hooks call
+    runner.train()
+    # the run folder's config.py still records the arguments the Runner was given
+    dumped = Config.fromfile(runner.log_dir / "config.py")
+    assert dumped.train_cfg == dict(by_epoch=True, max_epochs=1)

@@ -116,7 +116,8 @@ class RunnerAPI(Protocol):
     """
 
     # -- the run's identity and files ---------------------------------------------------
-    #: the config the Runner was built from (a ``Config``), or None
+    #: the config the Runner was built from (a ``Config``); an empty ``Config`` for a
+    #: Runner built from arguments, as in MMEngine
     cfg: Any
     experiment_name: str
     #: ``YYYYmmdd_HHMMSS`` of this run (names its log folder)

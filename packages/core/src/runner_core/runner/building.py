@@ -28,6 +28,7 @@ class PartsBuilding:
     randomness_cfg: dict[str, Any]
     rank: int
     cfg: Any
+    arguments_cfg: Any
     log_dir: Path
     experiment_name: str
     optim_wrapper: Any
@@ -156,7 +157,7 @@ class PartsBuilding:
         # MMEngine's default, so Visualizer.get_instance(runner.experiment_name) finds it
         cfg.setdefault("name", self.experiment_name)
         visualizer = VISUALIZERS.build(cfg, _key_path="visualizer")
-        if self.rank == 0 and self.cfg is not None and hasattr(visualizer, "add_config"):
+        if self.rank == 0 and self.arguments_cfg is None and hasattr(visualizer, "add_config"):
             visualizer.add_config(self.cfg)
         return visualizer
 

@@ -135,7 +135,8 @@ class Runner(PartsBuilding, CheckpointMethods):
         model_wrapper_cfg: Mapping[str, Any] | None = None,
         load_cfg: Mapping[str, Any] | None = None,
     ) -> None:
-        self.cfg = cfg
+        # an empty Config when built from arguments, as MMEngine's (hooks call runner.cfg.get)
+        self.cfg = cfg if cfg is not None else _empty_config()
         self.arguments_cfg = None if cfg is not None else arguments_config(locals())
         check_orphans(locals())  # a loop config, optimizer or evaluator without its data
         check_incomplete_evaluation(locals())  # validation or test data without an evaluator
@@ -633,7 +634,7 @@ class Runner(PartsBuilding, CheckpointMethods):
 
     # -- files ---------------------------------------------------------------------------------
     def _dump_config(self) -> None:
-        cfg = self.cfg if self.cfg is not None else self.arguments_cfg
+        cfg = self.cfg if self.arguments_cfg is None else self.arguments_cfg
         if self.rank != 0 or cfg is None or not hasattr(cfg, "dump"):
             return
         try:
@@ -658,3 +659,10 @@ if TYPE_CHECKING:  # the Runner keeps the plugin contract (checked by mypy)
 
     def _keeps_the_contract(runner: Runner) -> RunnerAPI:
         return runner
+
+
+def _empty_config() -> Any:
+    """``runner.cfg`` of a Runner built from arguments (what they were: ``arguments_cfg``)."""
+    from ..config import Config
+
+    return Config()
