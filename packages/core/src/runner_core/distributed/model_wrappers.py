@@ -158,7 +158,7 @@ def _unused_parameters_error(ddp: _TorchDDP, exc: RuntimeError) -> RunnerError |
     if match := _UNUSED_NAMES.search(text):  # TORCH_DISTRIBUTED_DEBUG=INFO/DETAIL
         names = [n.strip() for n in match.group(1).split(",") if n.strip()]
     elif match := _UNUSED_INDICES.search(text):
-        known = _reducer_param_names(ddp)
+        known = getattr(ddp, "_reducer_names", None) or _reducer_param_names(ddp)
         names = [known[int(i)] for i in match.group(1).split() if int(i) < len(known)]
     which = f"parameter(s) {', '.join(names)}" if names else "some parameters"
     return RunnerError(
@@ -192,6 +192,8 @@ class DistributedDataParallel(_TorchDDP):
     def __init__(self, module: nn.Module, detect_anomalous_params: bool = False, **kwargs: Any):
         super().__init__(module, **kwargs)
         self.detect_anomalous_params = detect_anomalous_params
+        # the reducer numbers parameters now: a part frozen later keeps its index in errors
+        self._reducer_names = _reducer_param_names(self)
 
     def train_step(self, data: Any, optim_wrapper: Any) -> dict[str, Any]:
         try:
