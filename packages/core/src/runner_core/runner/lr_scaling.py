@@ -5,23 +5,37 @@ MMEngine's rule: ``lr * (batch_size * world_size) / base_batch_size``, with
 with a ``batch_sampler``, mmdet's ``AspectRatioBatchSampler``, has
 ``batch_size=None`` itself). :mod:`.arg_checks` checks ``base_batch_size``
 when the Runner is built, so a mistake fails before any data is loaded.
+
+:func:`scale_lr` is ``Runner.scale_lr``: ``train()`` calls it once the
+optimizer is built, and MMEngine code may call it before ``train()``. A
+wrapper is scaled once: ``train()`` (or a second call) leaves a scaled one
+alone, where MMEngine scales it again.
 """
 
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..errors import ConfigAssertionError, ConfigError, ConfigTypeError
+from ..errors import ConfigAssertionError, ConfigError, ConfigTypeError, RunnerError
 
-__all__ = ["base_batch_size", "train_batch_size"]
+__all__ = ["base_batch_size", "per_process_batch_size", "scale_lr", "train_batch_size"]
 
 EXAMPLE = "auto_scale_lr=dict(enable=True, base_batch_size=256)"
 
 
 class ZeroBaseBatchSizeError(ConfigError, ZeroDivisionError):
     """``base_batch_size=0``: MMEngine divides by it (a ZeroDivisionError)."""
+
+
+class OptimWrapperNotBuiltError(RunnerError, AssertionError):
+    """``scale_lr`` given an optimizer config, not the built wrapper (MMEngine asserts)."""
+
+
+class SchedulersBuiltError(RunnerError):
+    """``scale_lr`` after the schedulers were built: they keep the lr they started from
+    (a RuntimeError, as MMEngine's)."""
 
 
 def base_batch_size(scale: Mapping[str, Any]) -> float:
@@ -81,3 +95,86 @@ def train_batch_size(configured: Any, loader: Any) -> int:
         + ". Set train_dataloader.batch_size in the config, give the batch sampler a "
         "batch_size attribute, or set auto_scale_lr.enable=False."
     )
+
+
+def _is_positive_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) > 0
+
+
+def _has_built(schedulers: Any) -> bool:
+    """Whether ``schedulers`` (None, a config, a list or a dict of lists) holds a built one."""
+    if schedulers is None:
+        return False
+    if isinstance(schedulers, Mapping):
+        return "type" not in schedulers and any(_has_built(s) for s in schedulers.values())
+    if isinstance(schedulers, (list, tuple)):
+        return any(_has_built(s) for s in schedulers)
+    return True
+
+
+def scale_lr(
+    optim_wrapper: Any,
+    auto_scale_lr: Mapping[str, Any] | None,
+    *,
+    scaled: list[Any],
+    batch_size: Callable[[], int],
+    world_size: int,
+    schedulers: Any,
+    logger: Any,
+) -> None:
+    """Multiply every param group's lr by (batch size x world size) / ``base_batch_size``.
+
+    Nothing without ``auto_scale_lr.enable``. ``optim_wrapper`` must be built and
+    the ``schedulers`` not yet (they start from the lr they find). A wrapper in
+    ``scaled`` is left alone, and one scaled here is added to it, so calling it
+    before ``train()`` does not scale twice. ``batch_size()`` gives the batch
+    size per process (asked only when scaling: it may build the train loader).
+    """
+    if auto_scale_lr is None:
+        return
+    if not isinstance(auto_scale_lr, Mapping):
+        raise ConfigTypeError(
+            f"auto_scale_lr={auto_scale_lr!r} is not valid: give a dict, e.g. {EXAMPLE}."
+        )
+    if not auto_scale_lr.get("enable", False):
+        return
+    from ..optim import OptimWrapper, OptimWrapperDict
+
+    if not isinstance(optim_wrapper, OptimWrapper):
+        raise OptimWrapperNotBuiltError(
+            f"scale_lr needs the built optim wrapper, got {type(optim_wrapper).__name__}: "
+            "build it first with runner.optim_wrapper = "
+            "runner.build_optim_wrapper(runner.optim_wrapper)."
+        )
+    if any(done is optim_wrapper for done in scaled):
+        logger.info("auto_scale_lr: the lr of this optim wrapper is already scaled.")
+        return
+    base = base_batch_size(auto_scale_lr)
+    real = batch_size() * world_size
+    if _has_built(schedulers):
+        raise SchedulersBuiltError(
+            "scale_lr must be called before the parameter schedulers are built: each keeps "
+            "the lr it started from. Call it right after build_optim_wrapper (train() does)."
+        )
+    factor = real / base
+    wrappers = (
+        optim_wrapper.values() if isinstance(optim_wrapper, OptimWrapperDict) else [optim_wrapper]
+    )
+    for each in wrappers:
+        for group in each.param_groups:
+            group["lr"] = group["lr"] * factor
+    scaled.append(optim_wrapper)
+    logger.info(
+        "auto_scale_lr: lr scaled by %.4g (batch size %d over base_batch_size %g)",
+        factor,
+        real,
+        base,
+    )
+
+
+def per_process_batch_size(configured: Any, loader: Callable[[], Any]) -> int:
+    """:func:`train_batch_size`, building the loader (``loader()``) only when
+    ``configured`` is not a batch size."""
+    if _is_positive_int(configured):
+        return int(configured)
+    return train_batch_size(configured, loader())

@@ -39,6 +39,8 @@ class ResumeState:
         self.source: str | Path | None = None
         #: weights to load when not resuming (``load_from`` without ``resume``)
         self.weights_from: str | Path | None = None
+        #: how many times :meth:`request` was called (a resume asked for meanwhile)
+        self.requests = 0
         self.request(resume, load_from)
         #: the checkpoint file the last ``train()`` resumed from, once it was loaded (None
         #: before, or without a resume): ``source`` resolved, the newest checkpoint of the
@@ -59,6 +61,11 @@ class ResumeState:
         #: started, kept only for a loader that cannot start mid-pass: a checkpoint taken
         #: inside the pass stores them, so that a resume draws the pass's order again
         self.pass_rng: dict[str, Any] | None = None
+        #: the checkpoint ``train()`` found, until its ``load_or_resume()`` applies it
+        self.found: dict[str, Any] | None = None
+        #: ``load_or_resume()`` from user code resumed already: the next ``train()``
+        #: neither finds, builds nor loads again
+        self.preloaded = False
         self._pending_rng: dict[str, Any] | None = None
         self._pending_pass_rng: dict[str, Any] | None = None
         self._resumed_pass_pending = False
@@ -71,6 +78,7 @@ class ResumeState:
         ``load_from=PATH`` (MMEngine's) resumes from that file, ``resume=True``
         alone or ``resume='auto'`` from the newest checkpoint in the work dir.
         """
+        self.requests += 1
         if resume is True:
             self.source = load_from if load_from is not None else AUTO
             self.weights_from = None

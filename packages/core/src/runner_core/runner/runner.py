@@ -17,9 +17,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from ..distributed.launch import fail_fast
 from ..errors import ConfigError, RunnerError
 from ..hooks import Hook, HookManager
-from ..logging import MessageHub, get_logger
-from ..logging.log_processor import build_log_processor
-from ..optim.optim_wrapper_dict import OptimWrapperDict
 from ..project import default_work_dir
 from ..registry import RUNNERS
 from ..registry.scope import set_default_scope
@@ -32,11 +29,14 @@ from .checkpoint_methods import CheckpointMethods
 from .compile import compile_options, maybe_compile
 from .config_keys import OTHER_KNOWN_KEYS, constructor_keys
 from .config_keys import check_top_level_keys as _check_keys
-from .lr_scaling import base_batch_size, train_batch_size
+from .loading import LoadOrResume
+from .lr_scaling import per_process_batch_size
+from .lr_scaling import scale_lr as _scale_lr
 from .parts import check_incomplete_evaluation, check_orphans, missing_message, missing_parts
-from .randomness import capture_rng_state, isolated_rng, set_random_seed
-from .resume import ResumeState
+from .randomness import capture_rng_state, isolated_rng
+from .resume import AUTO, ResumeState
 from .run_header import log_run_header
+from .setup_methods import SetupMethods
 from .work_dir import make_timestamp, prepare_work_dir
 from .work_dir_lock import WorkDirHold, run_call
 
@@ -91,13 +91,16 @@ def _holding_work_dir(method: _F) -> _F:
     return cast(_F, wrapper)
 
 
-class Runner(PartsBuilding, CheckpointMethods):
+class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
     """Run training, validation and testing of a model.
 
     Every part may be a built object or a config dict. See the config
     reference (docs/config-reference.md) for each argument. The ``build_*``
     methods come from :class:`~.building.PartsBuilding`, the checkpoint ones
-    from :class:`~.checkpoint_methods.CheckpointMethods`.
+    from :class:`~.checkpoint_methods.CheckpointMethods`, ``load_or_resume``
+    from :class:`~.loading.LoadOrResume`, and the set-up ones the constructor
+    calls (``build_logger``, ``build_message_hub``, ``build_log_processor``,
+    ``set_randomness``, ``dump_config``) from :class:`~.setup_methods.SetupMethods`.
     """
 
     def __init__(
@@ -161,6 +164,7 @@ class Runner(PartsBuilding, CheckpointMethods):
         self._param_scheduler_cfg = param_scheduler
         self.param_schedulers: Any = None
         self.auto_scale_lr = auto_scale_lr
+        self._lr_scaled: list[Any] = []  # the optim wrappers scale_lr scaled (each once)
         self._train_loop: Any = None
         self._val_loop: Any = None
         self._test_loop: Any = None
@@ -168,10 +172,14 @@ class Runner(PartsBuilding, CheckpointMethods):
         #: what to resume from and what a resumed run still has to hand over
         self._resume_state = ResumeState(resume, load_from)
         self._has_loaded = False  # load_from / resume applied once per Runner
+        self._load_step: str | None = None  # see LoadOrResume
+        self._in_run = False
+        self._ready_train_loop: Any = None
+        self._checkpoints_loaded = 0
         self.load_cfg = dict(load_cfg or {})
         self.launcher = launcher
         self.log_processor_cfg = dict(log_processor) if isinstance(log_processor, Mapping) else {}
-        self.log_processor = build_log_processor(log_processor)  # checks the options now
+        self.log_processor = self.build_log_processor(log_processor)  # checks the options now
         self.default_scope = default_scope
         set_default_scope(default_scope)  # MMEngine: the scope's registries answer first
         self.model_wrapper_cfg = model_wrapper_cfg
@@ -180,10 +188,11 @@ class Runner(PartsBuilding, CheckpointMethods):
         self.env_cfg = dict(env_cfg or {})
         self._call_setup_env()
         self.randomness_cfg = dict(randomness or {})
-        self.seed = set_random_seed(
-            self.randomness_cfg.get("seed"),
-            self.randomness_cfg.get("deterministic", False),
-            self.randomness_cfg.get("diff_rank_seed", False),
+        self.seed: int
+        self.set_randomness(
+            seed=self.randomness_cfg.get("seed"),
+            diff_rank_seed=self.randomness_cfg.get("diff_rank_seed", False),
+            deterministic=self.randomness_cfg.get("deterministic", False),
         )
         self.timestamp = make_timestamp()
         if experiment_name is None:
@@ -202,18 +211,14 @@ class Runner(PartsBuilding, CheckpointMethods):
         )
         self.timestamp = self.log_dir.name  # a new folder: "<time>_1" if that second is taken
         self.log_level = log_level
-        self.logger: logging.Logger = get_logger(  # RunnerAPI's type (a RunLogger)
-            f"{self.experiment_name}:{self.log_dir}",  # this run's own logger
-            self.log_dir / f"{self.timestamp}.log" if self.rank == 0 else None,
-            log_level,
-            self.rank,
-        )
+        # RunnerAPI's type (a RunLogger): this run's own logger, writing the run folder's log
+        self.logger: logging.Logger = self.build_logger(log_level=log_level)
         self._header_logged = False
-        self.message_hub = MessageHub(self.experiment_name)
+        self.message_hub = self.build_message_hub()
         self.message_hub.update_info_dict(
             {"experiment_name": self.experiment_name, "seed": self.seed}
         )
-        self._dump_config()
+        self.dump_config()
         self.visualizer = self.build_visualizer(visualizer)
 
         # the model, wrapped for distributed runs; data_preprocessor goes into the model's
@@ -429,6 +434,16 @@ class Runner(PartsBuilding, CheckpointMethods):
         ``resume_state.requested``."""
         return self._resume_state.requested
 
+    @property
+    def _load_from(self) -> str | Path | None:
+        """MMEngine's private attribute, read by subclasses written for it (their own
+        ``load_or_resume``): the file to load weights or resume from; None for none, or
+        for the newest checkpoint of the work dir."""
+        state = self._resume_state
+        if state.weights_from is not None:
+            return state.weights_from
+        return None if state.source in (None, AUTO) else state.source
+
     def register_hook(
         self, hook: Hook | Mapping[str, Any], priority: int | str | None = None
     ) -> None:
@@ -484,7 +499,14 @@ class Runner(PartsBuilding, CheckpointMethods):
     def call_hook(self, fn_name: str, **kwargs: Any) -> None:
         """Call hook point ``fn_name``; omitted arguments arrive as None."""
         kwargs["runner"] = self
+        if fn_name == "before_run":
+            self._in_run = True  # hooks are set up: load_or_resume() may load at once
         self._hooks.call(fn_name, kwargs)
+        if fn_name == "after_load_checkpoint":
+            self._checkpoints_loaded += 1  # see LoadOrResume._load_at
+        elif fn_name == "after_run":
+            self._in_run = False
+            self._ready_train_loop = None  # a run came between load_or_resume() and train()
 
     call_hooks = call_hook  # the name earlier releases used
 
@@ -499,8 +521,8 @@ class Runner(PartsBuilding, CheckpointMethods):
         self._hooks.validate()
 
     # -- running -------------------------------------------------------------------------------
-    def _check_can_train(self) -> None:
-        """Raise the parts rule's error (runner.parts) if this Runner lacks what train() needs."""
+    def _missing_for_training(self) -> list[str]:
+        """The parts train() needs that this Runner lacks (the parts rule, runner.parts)."""
         loop = self._train_loop if self._train_loop is not None else self._train_cfg
         built_loop = loop is not None and not isinstance(loop, Mapping)  # brings its data
         have = {
@@ -508,7 +530,14 @@ class Runner(PartsBuilding, CheckpointMethods):
             "train_cfg": loop,
             "optim_wrapper": self.optim_wrapper,
         }
-        missing = missing_parts(have, "train")
+        return missing_parts(have, "train")
+
+    def _can_train(self) -> bool:
+        return not self._missing_for_training()
+
+    def _check_can_train(self) -> None:
+        """Raise the parts rule's error (runner.parts) if this Runner lacks what train() needs."""
+        missing = self._missing_for_training()
         if missing:
             raise ConfigError(missing_message("train", missing, "This Runner"))
 
@@ -519,24 +548,12 @@ class Runner(PartsBuilding, CheckpointMethods):
         """Train; return the trained model (what the train loop's ``run()`` returns: the
         standard loops return ``runner.model``, as MMEngine's do)."""
         self._check_can_train()
-        checkpoint = self._find_resume_checkpoint()
-        self._resume_state.resumed_from = None  # this train()'s, not an earlier one's
-        if checkpoint is not None:
-            self._resume_state.resumed_from = str(checkpoint["meta"]["resumed_from"])
-            self._reseed_from(checkpoint)
-        loop = self.train_loop
-        self.optim_wrapper = self.build_optim_wrapper(self.optim_wrapper)
-        self.param_schedulers = self._scale_and_build_schedulers()
-        val_loop = self.val_loop
-        self._start([loop, val_loop] if val_loop is not None else [loop])
-        self.call_hooks("before_run")
-        self._init_model_weights()
-        if checkpoint is not None:
-            checkpointing.apply_resume(self, checkpoint)
-        elif self._resume_state.weights_from is not None and not self._has_loaded:
-            self.load_checkpoint(self._resume_state.weights_from)
-        self._has_loaded = True
-        checkpointing.init_optim_counts(self)
+        loop, self._ready_train_loop = self._ready_train_loop, None
+        if loop is not None:  # load_or_resume() took the steps up to the first iteration
+            self._resume_state.preloaded = False
+        else:
+            preloaded = self._resume_state.preloaded
+            loop = self._prepare_training(None if preloaded else self._find_resume_checkpoint())
         maybe_compile(self, "train_step")  # the config's compile=True / dict(...), as MMEngine
         with preemption.watch(self):  # SIGTERM/SIGUSR1: finish the iteration, save, stop
             try:
@@ -546,6 +563,72 @@ class Runner(PartsBuilding, CheckpointMethods):
         self.call_hooks("after_run")
         self._hooks.warn_uncalled()
         return model
+
+    def _prepare_training(
+        self, found: dict[str, Any] | None = None, load: Callable[[], None] | None = None
+    ) -> Any:
+        """``train()``'s steps before the first iteration; return the train loop.
+
+        ``found``: the checkpoint to resume from (found first: its seed seeds the
+        data loaders, built here). ``load`` loads after ``before_run`` and the
+        weight initialisation; by default ``load_or_resume()``, which applies
+        ``found``. After a ``load_or_resume()`` that resumed already
+        (``resume_state.preloaded``: before ``train()``, or from a ``before_run``
+        hook) nothing is loaded again.
+        """
+        state = self._resume_state
+        preloaded, state.preloaded = state.preloaded, False
+        if not preloaded:
+            state.resumed_from = None  # this train()'s, not an earlier one's
+            if found is not None:
+                state.resumed_from = str(found["meta"]["resumed_from"])
+                self._reseed_from(found)
+        loop = self.train_loop
+        if not preloaded:
+            self._build_training_parts(rebuild_schedulers=True)
+        val_loop = self.val_loop
+        self._start([loop, val_loop] if val_loop is not None else [loop])
+        self.call_hooks("before_run")
+        if preloaded or state.preloaded:  # load_or_resume() resumed (before, or in a hook)
+            state.preloaded = False  # weights, optimizer, schedulers, position: all loaded
+            return loop
+        self._init_model_weights()
+        state.found = found
+        if load is None:
+            self._load_at("train")
+        else:
+            load()
+        self._has_loaded = True
+        checkpointing.init_optim_counts(self)
+        return loop
+
+    def _build_training_parts(self, rebuild_schedulers: bool) -> None:
+        """The train loop, the optimizer (lr scaled by ``auto_scale_lr``) and the schedulers
+        over it; ``rebuild_schedulers=False`` keeps schedulers already built."""
+        _ = self.train_loop  # the schedulers' epoch length, the lr scaling's batch size
+        self.optim_wrapper = self.build_optim_wrapper(self.optim_wrapper)
+        if rebuild_schedulers or not self.param_schedulers:
+            self.param_schedulers = None  # built again below, from the scaled lr
+            self.scale_lr(self.optim_wrapper, self.auto_scale_lr)
+            cfg = self._param_scheduler_cfg
+            self.param_schedulers = [] if cfg is None else self.build_param_scheduler(cfg)
+
+    def scale_lr(self, optim_wrapper: Any, auto_scale_lr: Mapping[str, Any] | None = None) -> None:
+        """Scale every param group's lr by (batch size x world size) / ``base_batch_size``
+        when ``auto_scale_lr.enable`` (MMEngine's method; ``train()`` calls it once the
+        optimizer is built, before the schedulers). Each optim wrapper is scaled once:
+        called before ``train()``, ``train()`` does not scale it again."""
+        _scale_lr(
+            optim_wrapper,
+            auto_scale_lr,
+            scaled=self._lr_scaled,
+            batch_size=lambda: per_process_batch_size(
+                self._train_batch_size_cfg, lambda: self.train_dataloader
+            ),
+            world_size=self.world_size,
+            schedulers=self.param_schedulers,
+            logger=self.logger,
+        )
 
     def _init_model_weights(self) -> None:
         """``model.init_weights()`` (``init_cfg``) before training, as MMEngine does; in a
@@ -574,7 +657,7 @@ class Runner(PartsBuilding, CheckpointMethods):
             raise RunnerError("runner.val() needs val_dataloader (and val_evaluator).")
         self._start([loop])
         self.call_hooks("before_run")
-        self._load_once()
+        self._load_at("val")
         metrics = loop.run()
         self.call_hooks("after_run")
         return metrics
@@ -589,7 +672,7 @@ class Runner(PartsBuilding, CheckpointMethods):
             raise RunnerError("This Runner has no test_dataloader: it cannot test.")
         self._start([loop])
         self.call_hooks("before_run")
-        self._load_once()
+        self._load_at("test")
         metrics = loop.run()
         self.call_hooks("after_run")
         return metrics
@@ -615,32 +698,6 @@ class Runner(PartsBuilding, CheckpointMethods):
         finally:
             self._resume_state.training_rng = None
             model.train(was_training)
-
-    def _scale_and_build_schedulers(self) -> Any:
-        scale = self.auto_scale_lr or {}
-        if scale.get("enable"):
-            batch = train_batch_size(self._train_batch_size_cfg, self.train_loop.dataloader)
-            factor = batch * self.world_size / base_batch_size(scale)
-            # an OptimWrapperDict (one optimizer per model part) scales each of its wrappers
-            wrapper = self.optim_wrapper
-            wrappers = wrapper.values() if isinstance(wrapper, OptimWrapperDict) else [wrapper]
-            for each in wrappers:
-                for group in each.param_groups:
-                    group["lr"] = group["lr"] * factor
-            self.logger.info("auto_scale_lr: lr scaled by %.4g", factor)
-        if self._param_scheduler_cfg is None:
-            return []
-        return self.build_param_scheduler(self._param_scheduler_cfg)
-
-    # -- files ---------------------------------------------------------------------------------
-    def _dump_config(self) -> None:
-        cfg = self.cfg if self.arguments_cfg is None else self.arguments_cfg
-        if self.rank != 0 or cfg is None or not hasattr(cfg, "dump"):
-            return
-        try:
-            cfg.dump(self.log_dir / "config.py")
-        except Exception as exc:  # a config that cannot be written back must not stop training
-            self.logger.warning("Could not dump the config to %s: %s", self.log_dir, exc)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(experiment_name={self.experiment_name!r}, work_dir={str(self.work_dir)!r})"
