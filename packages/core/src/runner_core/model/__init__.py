@@ -91,6 +91,8 @@ __all__ = [
     "run_forward",
     "stack_batch",
     "trunc_normal_init",
+    "turn_on_activation_checkpointing",
+    "turn_on_efficient_conv_bn_eval",
     "uniform_init",
     "update_init_info",
     "xavier_init",
@@ -102,12 +104,23 @@ if TYPE_CHECKING:  # pragma: no cover
         MMSeparateDistributedDataParallel,
         is_model_wrapper,
     )
+    from .activation_checkpointing import turn_on_activation_checkpointing
+    from .efficient_conv_bn_eval import turn_on_efficient_conv_bn_eval
 else:  # the wrappers module imports this package's BaseModel: load it on first use
+    # torch.fx and torch.utils.checkpoint load only when a config turns these on
     __getattr__, __dir__ = lazy_exports(
         __name__,
-        dict.fromkeys(
-            ["is_model_wrapper", "MMDistributedDataParallel", "MMSeparateDistributedDataParallel"],
-            "runner_core.distributed.model_wrappers",
-        ),
+        {
+            **dict.fromkeys(
+                [
+                    "is_model_wrapper",
+                    "MMDistributedDataParallel",
+                    "MMSeparateDistributedDataParallel",
+                ],
+                "runner_core.distributed.model_wrappers",
+            ),
+            "turn_on_activation_checkpointing": ".activation_checkpointing",
+            "turn_on_efficient_conv_bn_eval": ".efficient_conv_bn_eval",
+        },
         globals(),
     )

@@ -18,6 +18,7 @@ _LAZY = {
     "DefaultOptimWrapperConstructor": "runner_core.optim.constructor",
     "build_optim_wrapper": "runner_core.optim.constructor",
     "build_param_schedulers": "runner_core.optim.scheduler",
+    "ZeroRedundancyOptimizer": "runner_core.optim.zero_optimizer",
     # the registries mmengine.optim re-exports
     "OPTIMIZERS": "runner_core.registry",
     "OPTIM_WRAPPER_CONSTRUCTORS": "runner_core.registry",
@@ -31,6 +32,7 @@ __all__ = [
     "DefaultOptimWrapperConstructor",
     "OptimWrapper",
     "OptimWrapperDict",
+    "ZeroRedundancyOptimizer",
     "build_optim_wrapper",
     "build_param_schedulers",
 ]
@@ -43,5 +45,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .optim_wrapper import OptimWrapper
     from .optim_wrapper_dict import OptimWrapperDict
     from .scheduler import build_param_schedulers
+    from .zero_optimizer import ZeroRedundancyOptimizer
 else:
     __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -26,6 +26,8 @@ OTHER_KNOWN_KEYS = (
     "tta_pipeline",
     "find_unused_parameters",  # MMEngine's default DDP wrapper reads it (Runner.wrap_model)
     "sync_bn",  # 'torch': BatchNorm -> SyncBatchNorm in distributed runs (Runner.wrap_model)
+    "activation_checkpointing",  # sub-module names (Runner.train, model.activation_checkpointing)
+    "efficient_conv_bn_eval",  # sub-module names (Runner.train, model.efficient_conv_bn_eval)
 )
 
 

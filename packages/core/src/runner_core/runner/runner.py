@@ -32,6 +32,7 @@ from .config_keys import check_top_level_keys as _check_keys
 from .loading import LoadOrResume
 from .lr_scaling import per_process_batch_size
 from .lr_scaling import scale_lr as _scale_lr
+from .model_features import turn_on_model_features
 from .parts import check_incomplete_evaluation, check_orphans, missing_message, missing_parts
 from .randomness import capture_rng_state, isolated_rng
 from .resume import AUTO, ResumeState
@@ -593,6 +594,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             state.preloaded = False  # weights, optimizer, schedulers, position: all loaded
             return loop
         self._init_model_weights()
+        turn_on_model_features(self)  # the config's activation_checkpointing, ...
         state.found = found
         if load is None:
             self._load_at("train")
