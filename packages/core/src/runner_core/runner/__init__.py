@@ -20,6 +20,7 @@ _LAZY = {
     "BaseLoop": "runner_core.loop",
     "Priority": "runner_core.hooks",
     "get_priority": "runner_core.hooks",
+    "turn_on_activation_checkpointing": "runner_core.model.activation_checkpointing",
     **dict.fromkeys(
         [
             "find_latest_checkpoint",
@@ -46,6 +47,7 @@ __all__ = [
     "load_state_dict",
     "save_checkpoint",
     "set_random_seed",
+    "turn_on_activation_checkpointing",
     "weights_to_cpu",
 ]
 
@@ -60,6 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from ..hooks import Priority, get_priority
     from ..loop import BaseLoop
+    from ..model.activation_checkpointing import turn_on_activation_checkpointing
     from .amp import autocast
     from .randomness import set_random_seed
 else:
