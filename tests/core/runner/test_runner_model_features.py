@@ -80,3 +80,28 @@ def test_a_runner_without_the_keys_keeps_the_model(tmp_path: Path) -> None:
 def test_an_unknown_name_stops_train_with_the_key(tmp_path: Path) -> None:
     with pytest.raises(SubmoduleNotFoundError, match="activation_checkpointing names 'backbone'"):
         _runner(tmp_path, activation_checkpointing="backbone").train()
+
+
+def test_a_resume_from_a_before_run_hook_keeps_the_keys(tmp_path: Path) -> None:
+    """load_or_resume() in a before_run hook resumes at once; train() still turns the
+    config's activation_checkpointing on, as MMEngine's train() does after before_run."""
+    from runner_core.hooks import Hook
+    from runner_core.model.activation_checkpointing import is_checkpointed
+
+    _runner(tmp_path).train()  # iter_2.pth to resume from
+
+    class Load(Hook):
+        def before_run(self, runner: Runner) -> None:
+            runner.load_or_resume()
+
+    runner = _runner(
+        tmp_path,
+        activation_checkpointing=["module.backbone"],
+        resume=True,
+        train_cfg={"by_epoch": False, "max_iters": 3},
+        custom_hooks=[Load()],
+    )
+    runner.train()
+    assert runner.iter == 3 and runner.resume_state.resumed_from is not None
+    assert is_checkpointed(runner.unwrapped_model.module.backbone)
+    assert runner.unwrapped_model.module.backbone.calls == 2  # 1 iteration x (fwd + bwd)

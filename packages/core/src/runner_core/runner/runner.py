@@ -592,6 +592,9 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         self.call_hooks("before_run")
         if preloaded or state.preloaded:  # load_or_resume() resumed (before, or in a hook)
             state.preloaded = False  # weights, optimizer, schedulers, position: all loaded
+            # a resume from a before_run hook or a run of one's own did not turn them on
+            # (each leaves a module it changed already as it is)
+            turn_on_model_features(self)
             return loop
         self._init_model_weights()
         turn_on_model_features(self)  # the config's activation_checkpointing, ...
