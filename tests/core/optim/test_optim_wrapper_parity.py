@@ -72,6 +72,18 @@ def test_a_wrapper_written_for_mmengine_steps_with_its_attributes() -> None:
     torch.testing.assert_close(p.detach(), torch.tensor([-0.6, -0.8]))
 
 
+def test_a_wrapper_may_set_its_message_hub_as_mmengines_init_does() -> None:
+    from runner_core.logging.message_hub import MessageHub
+
+    class OwnHub(OptimWrapper):
+        def __init__(self, optimizer: Any, **kwargs: Any) -> None:
+            super().__init__(optimizer, **kwargs)
+            self.message_hub = MessageHub.get_instance("parity_own_hub")
+
+    wrapper = OwnHub(torch.optim.SGD([nn.Parameter(torch.zeros(2))], lr=1.0))
+    assert wrapper.message_hub is MessageHub.get_instance("parity_own_hub")
+
+
 def test_a_frozen_parameters_stale_gradient_is_neither_clipped_nor_counted() -> None:
     """MMEngine clips ``p.requires_grad and p.grad is not None`` only."""
     model = _model()

@@ -268,14 +268,22 @@ class OptimWrapper(BaseOptimWrapper):
 
     @property
     def message_hub(self) -> Any:
-        """The current ``MessageHub`` (MMEngine's attribute, for wrappers that log).
+        """The current ``MessageHub`` (MMEngine's attribute, for wrappers that log), or
+        the hub a wrapper of one's own set (MMEngine's ``__init__`` assigns it).
 
         This wrapper logs nothing itself: ``RuntimeInfoHook`` publishes
         ``train/grad_norm`` from :attr:`grad_norm`.
         """
+        hub = self.__dict__.get("_message_hub")
+        if hub is not None:
+            return hub
         from ..logging.message_hub import MessageHub
 
         return MessageHub.get_current_instance()
+
+    @message_hub.setter
+    def message_hub(self, hub: Any) -> None:
+        self._message_hub = hub
 
     def _is_plain_step(self) -> bool:
         """No accumulation, no clipping, and a class that keeps our backward/step/zero_grad."""
