@@ -58,3 +58,13 @@ def test_a_misspelt_key_is_named() -> None:
     cfg = {"type": "MMSeparateDistributedDataParallel", "find_unused_parameter": True}
     with pytest.raises(RunnerError, match="find_unused_parameters"):
         wrap_model(Frozen(), cfg, "cpu")
+
+
+def test_detect_anomalous_params_is_accepted_with_a_warning_as_mmengine_takes_it() -> None:
+    with pytest.warns(UserWarning, match="detect_anomalous_params=True\\) has no effect"):
+        wrapper = wrap_model(
+            Frozen(),
+            {"type": "MMSeparateDistributedDataParallel", "detect_anomalous_params": True},
+            "cpu",
+        )
+    assert is_model_wrapper(wrapper)

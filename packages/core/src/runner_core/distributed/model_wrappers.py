@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
@@ -300,6 +301,8 @@ class SeparateDistributedDataParallel(nn.Module):
         module: the model.
         broadcast_buffers: sync buffers from rank 0 in each forward (default: no).
         find_unused_parameters: passed to each child's DDP.
+        detect_anomalous_params: accepted for MMEngine configs; it has no effect here (a
+            warning says so), as the children never run a train_step of their own.
         **kwargs: the other ``DistributedDataParallel`` arguments.
     """
 
@@ -308,9 +311,18 @@ class SeparateDistributedDataParallel(nn.Module):
         module: nn.Module,
         broadcast_buffers: bool | None = None,
         find_unused_parameters: bool = False,
+        detect_anomalous_params: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__()
+        if detect_anomalous_params:  # accepted, as MMEngine's (its children never use it)
+            warnings.warn(
+                "SeparateDistributedDataParallel(detect_anomalous_params=True) has no effect: "
+                "the model's own train_step drives the children (MMEngine's does the same). "
+                "Use model_wrapper_cfg=dict(type='MMDistributedDataParallel', "
+                "detect_anomalous_params=True) to check a model trained as a whole.",
+                stacklevel=2,
+            )
         own = [n for n, p in module.named_parameters(recurse=False) if p.requires_grad]
         if own:
             raise RunnerError(
