@@ -26,14 +26,22 @@ SOURCE = ROOT / "packages" / "core" / "src" / "runner_core" / "contract.py"
 OUTPUT = Path(__file__).resolve().parent / "reference" / "contract.md"
 
 
+def _comment_above(lines: list[str], index: int) -> str:
+    """The ``#:`` comment lines ending at ``lines[index]``, joined (empty without one)."""
+    parts: list[str] = []
+    while index >= 0 and lines[index].strip().startswith("#:"):
+        parts.insert(0, lines[index].strip()[2:].strip())
+        index -= 1
+    return " ".join(parts)
+
+
 def members(cls: ast.ClassDef, lines: list[str]) -> list[tuple[str, str, str]]:
     """``(name, signature or type, doc)`` of each public member, in source order."""
     found = []
     for node in cls.body:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             name = node.target.id
-            comment = lines[node.lineno - 2].strip()
-            doc = comment[3:].strip() if comment.startswith("#:") else ""
+            doc = _comment_above(lines, node.lineno - 2)
             found.append((name, f"`{name}: {ast.unparse(node.annotation)}`", doc))
         elif isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
             doc = (ast.get_docstring(node) or "").strip()
