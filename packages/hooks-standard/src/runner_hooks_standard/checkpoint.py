@@ -606,7 +606,12 @@ class CheckpointHook(Hook):
         if self.save_best and metrics is not None:
             self._save_best(runner, metrics)
         if self._last_saved_at == self._progress(runner) and self.last_ckpt is not None:
-            if not same_state(self._states_at_save, hook_states(runner, self)):
+            changed = not same_state(self._states_at_save, hook_states(runner, self))
+            from runner_core.distributed import broadcast_object, get_world_size
+
+            if get_world_size() > 1:  # rank 0's states are the file's: every rank saves or none
+                changed = bool(broadcast_object(changed))
+            if changed:
                 runner.logger.info(
                     "Saving %s again: validation updated the best score or other hook state, "
                     "and a resume from this checkpoint needs it.",
