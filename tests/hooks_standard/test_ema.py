@@ -312,3 +312,24 @@ def test_building_the_hook_draws_nothing_from_the_seeded_stream() -> None:
     before = torch.get_rng_state()
     EMAHook(momentum=0.01)
     assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_weights_loaded_before_the_run_start_the_average(tmp_path: Path) -> None:
+    run(tmp_path / "a", momentum=0.25)
+    checkpoint = tmp_path / "a" / "epoch_2.pth"
+    loaded = torch.load(checkpoint, weights_only=True)["state_dict"]["module.weight"]
+    torch.manual_seed(1)
+    hook = EMAHook(momentum=0.25)
+    runner = Runner(
+        model=nn.Linear(2, 2),
+        work_dir=tmp_path / "b",
+        train_dataloader=dict(dataset=Data(), batch_size=2),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.0)),  # the weights stay as loaded
+        default_hooks_set="none",
+        custom_hooks=[hook],
+        log_level="WARNING",
+    )
+    runner.load_checkpoint(checkpoint)  # before any run: the hook has no average yet
+    runner.train()
+    assert torch.equal(hook.ema_model.module.module.weight, loaded)

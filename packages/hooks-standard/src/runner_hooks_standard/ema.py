@@ -196,7 +196,10 @@ class EMAHook(Hook):
         _swap_in_checkpoint(checkpoint, self.ema_model)
 
     def after_load_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
-        assert self.ema_model is not None
+        if self.ema_model is None:
+            # weights loaded before the run (runner.load_checkpoint / load_or_resume()):
+            # before_run builds the average from the model, loaded weights included
+            return
         resuming = "resumed_from" in checkpoint.get("meta", {})
         if resuming and "ema_state_dict" in checkpoint:
             _swap_in_checkpoint(checkpoint, self.ema_model)  # training weights back to state_dict
