@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..errors import ConfigAssertionError, ConfigError, ConfigTypeError, RunnerError
 
@@ -80,7 +80,7 @@ def train_batch_size(configured: Any, loader: Any) -> int:
         getattr(loader, "batch_size", None),
         getattr(getattr(loader, "batch_sampler", None), "batch_size", None),
     ):
-        if isinstance(found, numbers.Integral) and not isinstance(found, bool) and int(found) > 0:
+        if _is_positive_int(found):
             return int(found)
     sampler = getattr(loader, "batch_sampler", None)
     raise ConfigError(
@@ -97,7 +97,7 @@ def train_batch_size(configured: Any, loader: Any) -> int:
     )
 
 
-def _is_positive_int(value: Any) -> bool:
+def _is_positive_int(value: Any) -> TypeGuard[numbers.Integral]:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) > 0
 
 
@@ -149,13 +149,13 @@ def scale_lr(
     if any(done is optim_wrapper for done in scaled):
         logger.info("auto_scale_lr: the lr of this optim wrapper is already scaled.")
         return
-    base = base_batch_size(auto_scale_lr)
-    real = batch_size() * world_size
     if _has_built(schedulers):
         raise SchedulersBuiltError(
             "scale_lr must be called before the parameter schedulers are built: each keeps "
             "the lr it started from. Call it right after build_optim_wrapper (train() does)."
         )
+    base = base_batch_size(auto_scale_lr)
+    real = batch_size() * world_size  # may build the train loader: only once it is needed
     factor = real / base
     wrappers = (
         optim_wrapper.values() if isinstance(optim_wrapper, OptimWrapperDict) else [optim_wrapper]
