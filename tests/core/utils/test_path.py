@@ -77,3 +77,33 @@ def test_symlink_replaces_an_existing_link(tmp_path: Path) -> None:
     assert link.read_text() == "2"
     with pytest.raises(FileExistsError):
         symlink(first, link, overwrite=False)
+
+
+def test_fopen_opens_a_str_or_a_path_and_refuses_the_rest(tmp_path: Path) -> None:
+    from runner_core.utils import fopen
+
+    target = tmp_path / "f.txt"
+    with fopen(str(target), "w") as handle:
+        handle.write("abc")
+    with fopen(target) as handle:
+        assert handle.read() == "abc"
+    with pytest.raises(ValueError, match="`filepath` should be a string or a Path"):
+        fopen(3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/a/b", True),
+        ("a/b", False),
+        ("./a", False),
+        ("http://host/x.pth", True),
+        ("https://host/x.pth", True),
+        ("s3://bucket/x", True),
+        ("ftp://host/x", False),  # MMEngine knows http(s) and s3 only
+    ],
+)
+def test_is_abs_counts_urls_as_absolute(path: str, expected: bool) -> None:
+    from runner_core.utils import is_abs
+
+    assert is_abs(path) is expected

@@ -5,11 +5,13 @@ MMEngine's ``MessageHub``, ``MMLogger`` and ``Visualizer`` are
 so a finished run's go away) and offer the same four names, so
 ``isinstance(MessageHub.get_current_instance(), ManagerMixin)`` holds as in
 MMEngine. A project's own class subclasses this one to get
-``get_instance(name)`` / ``get_current_instance()``.
+``get_instance(name)`` / ``get_current_instance()``. ``ManagerMeta`` is its
+metaclass, for code that builds its own (``class Meta(ManagerMeta, ...)``).
 """
 
 from __future__ import annotations
 
+import inspect
 import threading
 import warnings
 from abc import ABCMeta
@@ -18,7 +20,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ..errors import RunnerError
 
-__all__ = ["ManagerMixin"]
+__all__ = ["ManagerError", "ManagerMeta", "ManagerMixin"]
 
 T = TypeVar("T", bound="ManagerMixin")
 _MANAGER_API = ("get_instance", "get_current_instance", "check_instance_created")
@@ -29,18 +31,36 @@ class ManagerError(RunnerError, AssertionError):
     """A ManagerMixin instance was named wrongly (MMEngine asserts: AssertionError)."""
 
 
-class ManagerMixin(metaclass=ABCMeta):  # noqa: B024 - ABCMeta for __subclasshook__ only
+class ManagerMeta(ABCMeta):
+    """Gives each class its own ``_instance_dict`` and checks its ``__init__`` takes ``name``.
+
+    ``get_instance(name)`` builds instances as ``cls(name=name, ...)``, so a
+    class without a ``name`` parameter is refused when it is defined, as by
+    MMEngine's ``ManagerMeta`` (an AssertionError). An ``ABCMeta`` (MMEngine's
+    is a plain ``type``), so abstract base classes mix in without a metaclass
+    conflict.
+    """
+
+    def __init__(cls, *args: Any, **kwargs: Any) -> None:
+        params = inspect.getfullargspec(cls).args
+        if "name" not in params:
+            raise ManagerError(
+                f"{cls} must have the `name` argument: get_instance(name) creates instances "
+                f"as {cls.__name__}(name=...); add `name: str = ''` to its __init__ and pass "
+                "it on to ManagerMixin.__init__."
+            )
+        cls._instance_dict: OrderedDict[str, Any] = OrderedDict()
+        super().__init__(*args, **kwargs)
+
+
+class ManagerMixin(metaclass=ManagerMeta):  # noqa: B024 - ABCMeta for __subclasshook__ only
     """Keeps every instance made by ``get_instance(name)``; the latest is the current one.
 
     Each subclass has its own instances. Creating an instance directly
     (``Cls(name='x')``) does not register it, as in MMEngine.
     """
 
-    _instance_dict: ClassVar[OrderedDict[str, Any]] = OrderedDict()
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls._instance_dict = OrderedDict()
+    _instance_dict: ClassVar[OrderedDict[str, Any]]
 
     def __init__(self, name: str = "", **kwargs: Any) -> None:
         if not isinstance(name, str) or not name:

@@ -10,16 +10,22 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+import inspect
+import itertools
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import RunnerError
 
 __all__ = [
     "BaseClassError",
+    "SliceLengthError",
+    "apply_to",
+    "concat_list",
+    "get_object_from_string",
     "has_method",
     "import_modules_from_strings",
     "is_installed",
@@ -28,16 +34,26 @@ __all__ = [
     "is_seq_of",
     "is_str",
     "is_tuple_of",
+    "iter_cast",
+    "list_cast",
+    "slice_list",
     "to_1tuple",
     "to_2tuple",
     "to_3tuple",
     "to_4tuple",
     "to_ntuple",
+    "tuple_cast",
 ]
+
+T = TypeVar("T")
 
 
 class BaseClassError(RunnerError, TypeError, AssertionError):
     """``is_method_overridden`` got an instance as ``base_class`` (MMEngine asserts)."""
+
+
+class SliceLengthError(RunnerError, ValueError, AssertionError):
+    """``slice_list`` got an int length that does not divide the list (MMEngine asserts)."""
 
 
 def is_str(x: Any) -> bool:
@@ -153,3 +169,117 @@ def is_installed(package: str) -> bool:
     except (ImportError, ValueError):  # a dotted name whose parent is missing
         return False
     return spec is not None and spec.origin is not None
+
+
+def iter_cast(inputs: Iterable[Any], dst_type: type, return_type: type | None = None) -> Any:
+    """``dst_type`` applied to every item: a lazy iterator, or a ``return_type`` of them.
+
+    Config values read from text (``['1', '2']``) become numbers in one call.
+    """
+    if not isinstance(inputs, Iterable):
+        raise TypeError(
+            f"iter_cast: inputs must be an iterable object, got {type(inputs).__name__} "
+            f"{inputs!r:.80}."
+        )
+    if not isinstance(dst_type, type):
+        raise TypeError(
+            f'iter_cast: "dst_type" must be a valid type (int, float, ...), got {dst_type!r:.80}.'
+        )
+    cast = map(dst_type, inputs)
+    return cast if return_type is None else return_type(cast)
+
+
+def list_cast(inputs: Iterable[Any], dst_type: type[T]) -> list[T]:
+    """``iter_cast`` into a list: ``list_cast(['1', '2'], int) == [1, 2]``."""
+    return list(iter_cast(inputs, dst_type))
+
+
+def tuple_cast(inputs: Iterable[Any], dst_type: type[T]) -> tuple[T, ...]:
+    """``iter_cast`` into a tuple: ``tuple_cast(['1', '2'], int) == (1, 2)``."""
+    return tuple(iter_cast(inputs, dst_type))
+
+
+def slice_list(in_list: Sequence[T], lens: int | list[int]) -> list[Sequence[T]]:
+    """``in_list`` cut into consecutive pieces of the given lengths (an int: equal pieces).
+
+    Batched results are split back per sample this way; the lengths must add
+    up to the list's length.
+    """
+    if isinstance(lens, int):
+        if lens <= 0 or len(in_list) % lens != 0:
+            raise SliceLengthError(
+                f"slice_list: a list of {len(in_list)} items cannot be cut into pieces of "
+                f"{lens}: give a positive length that divides {len(in_list)}, or a list of "
+                "lengths."
+            )
+        lens = [lens] * (len(in_list) // lens)
+    if not isinstance(lens, list):
+        raise TypeError(
+            f'slice_list: "lens" (the "indices") must be an integer or a list of integers, got '
+            f"{type(lens).__name__} {lens!r:.80}."
+        )
+    if sum(lens) != len(in_list):
+        raise ValueError(
+            f"slice_list: sum of lens and list length does not match: {sum(lens)} != "
+            f"{len(in_list)}."
+        )
+    out: list[Sequence[T]] = []
+    start = 0
+    for length in lens:
+        out.append(in_list[start : start + length])
+        start += length
+    return out
+
+
+def concat_list(in_list: Iterable[Iterable[T]]) -> list[T]:
+    """The items of every inner iterable, in order, as one flat list."""
+    return list(itertools.chain.from_iterable(in_list))
+
+
+def apply_to(data: Any, expr: Callable[[Any], bool], apply_func: Callable[[Any], Any]) -> Any:
+    """``data`` with ``apply_func(x)`` in place of each leaf ``x`` for which ``expr(x)`` holds.
+
+    Walks dicts (keeping their type), lists, tuples and namedtuples, so a
+    nested batch can be converted (numpy arrays to tensors) in one call.
+    """
+    if isinstance(data, dict):
+        out = type(data)()
+        for key, value in data.items():
+            out[key] = apply_to(value, expr, apply_func)
+        return out
+    if isinstance(data, tuple) and hasattr(data, "_fields"):  # a namedtuple
+        return type(data)(*(apply_to(item, expr, apply_func) for item in data))
+    if isinstance(data, (tuple, list)):
+        return type(data)(apply_to(item, expr, apply_func) for item in data)
+    return apply_func(data) if expr(data) else data
+
+
+def get_object_from_string(obj_name: str) -> Any:
+    """The object a dotted path names (``'torch.optim.SGD'``), or None if there is none.
+
+    The longest importable module prefix is imported, then the rest is read as
+    attributes; a module attribute that is not itself a module wins over a
+    submodule of the same name (as ``mmcv.ops.nms``), as in MMEngine.
+    """
+    parts = obj_name.split(".")
+    module_name = parts[0]
+    index = 1
+    while True:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            return None
+        if index == len(parts):
+            return module
+        attr = getattr(module, parts[index], None)
+        if attr is not None and not inspect.ismodule(attr):
+            break
+        module_name = f"{module_name}.{parts[index]}"
+        index += 1
+    obj: Any = module
+    for part in parts[index:]:
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            return None
+    return obj

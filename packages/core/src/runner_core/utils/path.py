@@ -1,18 +1,45 @@
-"""Local path helpers (MMEngine's ``utils.path``): folders, file checks, scanning."""
+"""Local path helpers (MMEngine's ``utils.path``): folders, file checks, scanning, opening."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-__all__ = ["check_file_exist", "is_filepath", "mkdir_or_exist", "scandir", "symlink"]
+__all__ = [
+    "check_file_exist",
+    "fopen",
+    "is_abs",
+    "is_filepath",
+    "mkdir_or_exist",
+    "scandir",
+    "symlink",
+]
+
+_REMOTE_PREFIXES = ("http://", "https://", "s3://")
 
 
 def is_filepath(x: Any) -> bool:
     """Whether ``x`` can name a file: a ``str`` or a ``pathlib.Path``."""
     return isinstance(x, (str, Path))
+
+
+def fopen(filepath: str | Path, *args: Any, **kwargs: Any) -> IO[Any]:
+    """``open(filepath, ...)`` for a ``str`` or a ``Path``; anything else is a ValueError."""
+    if isinstance(filepath, str):
+        return open(filepath, *args, **kwargs)  # noqa: SIM115 - the caller closes it
+    if isinstance(filepath, Path):
+        return filepath.open(*args, **kwargs)
+    raise ValueError(
+        f"fopen: `filepath` should be a string or a Path, got {type(filepath).__name__} "
+        f"{filepath!r:.80}."
+    )
+
+
+def is_abs(path: str) -> bool:
+    """Whether ``path`` is absolute: a local absolute path or an http(s):// or s3:// URL."""
+    return os.path.isabs(path) or path.startswith(_REMOTE_PREFIXES)
 
 
 def check_file_exist(filename: str | Path, msg_tmpl: str = 'file "{}" does not exist') -> None:

@@ -1,8 +1,9 @@
 """A text progress bar for scripts and dataset preparation (MMEngine's ``ProgressBar``).
 
 ``tools/*.py`` scripts written for MMEngine wrap their loops in
-``track_progress`` / ``track_iter_progress``; the bar is plain text (``\\r``
-redraws), written to ``file`` (stdout by default), in MMEngine's format.
+``track_progress`` / ``track_iter_progress`` (``track_parallel_progress`` with
+a process pool); the bar is plain text (``\\r`` redraws), written to ``file``
+(stdout by default), in MMEngine's format.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ __all__ = [
     "ProgressTasksError",
     "ProgressBar",
     "track_iter_progress",
+    "track_parallel_progress",
     "track_progress",
 ]
 
@@ -119,6 +121,58 @@ def track_progress(
         results.append(func(task, **kwargs))
         bar.update()
     bar.file.write("\n")
+    return results
+
+
+def track_parallel_progress(
+    func: Callable[[Any], Any],
+    tasks: Sequence[Any] | tuple[Iterable[Any], int],
+    nproc: int,
+    initializer: Callable[..., Any] | None = None,
+    initargs: tuple[Any, ...] | None = None,
+    bar_width: int = 50,
+    chunksize: int = 1,
+    skip_first: bool = False,
+    keep_order: bool = True,
+    file: TextIO | None = None,
+) -> list[Any]:
+    """``[func(task) for task in tasks]`` run by ``nproc`` worker processes, with a progress bar.
+
+    ``func`` must be picklable (a module-level function). ``keep_order=False``
+    returns results as they finish (``Pool.imap_unordered``). ``skip_first``
+    starts the clock only once each worker has returned its first chunk, so
+    worker start-up does not skew the speed shown.
+    """
+    from multiprocessing import Pool
+
+    items, count = _tasks_and_count(tasks)
+    if initargs is not None and not isinstance(initargs, tuple):
+        raise TypeError(
+            f'track_parallel_progress: "initargs" must be a tuple, got {type(initargs).__name__}.'
+        )
+    warmup = nproc * chunksize if skip_first else 0
+    bar = ProgressBar(count - warmup, bar_width, start=not skip_first, file=file)
+    results: list[Any] = []
+    pool = Pool(nproc, initializer, initargs or ())
+    try:
+        if keep_order:
+            gen = pool.imap(func, items, chunksize)
+        else:
+            gen = pool.imap_unordered(func, items, chunksize)
+        for result in gen:
+            results.append(result)
+            if skip_first and len(results) <= warmup:
+                if len(results) == warmup:
+                    bar.start()
+                continue
+            bar.update()
+        bar.file.write("\n")
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
     return results
 
 

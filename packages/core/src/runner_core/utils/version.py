@@ -1,15 +1,17 @@
-"""Version strings as comparable tuples (MMEngine's ``digit_version``), without ``packaging``.
+"""Version strings as comparable tuples (MMEngine's ``digit_version``), and the git commit.
 
 Projects gate code on library versions (``digit_version(torch.__version__) >=
 digit_version('2.0.0')``); the parser below reads PEP 440 versions as
-``packaging`` does, so the tuples equal MMEngine's.
+``packaging`` does (without needing it), so the tuples equal MMEngine's.
+``get_git_hash`` gives the commit a ``version.py`` appends to its version.
 """
 
 from __future__ import annotations
 
+import os
 import re
 
-__all__ = ["digit_version"]
+__all__ = ["digit_version", "get_git_hash"]
 
 # PEP 440 (the form ``packaging.version`` accepts), case-insensitive
 _PEP440 = re.compile(
@@ -51,3 +53,30 @@ def digit_version(version_str: str, length: int = 4) -> tuple[int, ...]:
     else:
         release += [0, 0]
     return tuple(release)
+
+
+def get_git_hash(fallback: str = "unknown", digits: int | None = None) -> str:
+    """The commit checked out in the current folder's git repository (first ``digits`` chars).
+
+    ``fallback`` when there is none: git is not installed, or the folder is not
+    in a repository (MMEngine 0.10.7 returns ``''`` there; ``fallback`` is what
+    its docstring promises).
+    """
+    if digits is not None and (isinstance(digits, bool) or not isinstance(digits, int)):
+        raise TypeError(
+            f"get_git_hash: digits must be None or an integer, got {type(digits).__name__}."
+        )
+    import subprocess
+
+    env = {k: v for k in ("SYSTEMROOT", "PATH", "HOME") if (v := os.environ.get(k)) is not None}
+    env.update(LANGUAGE="C", LANG="C", LC_ALL="C")  # git's messages untranslated
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, env=env, check=False
+        )
+    except OSError:  # git missing
+        return fallback
+    sha = out.stdout.strip().decode("ascii", errors="replace")
+    if out.returncode != 0 or not sha:
+        return fallback
+    return sha if digits is None else sha[:digits]
