@@ -56,7 +56,7 @@ def test_json_writes_numpy_array_subclasses() -> None:
     text = dump(
         {
             "masked": np.ma.masked_array([1, 2]),
-            "rec": np.rec.fromrecords([(1, 2.5)], names="a,b"),
+            "rec": np.rec.fromrecords([(1, 2.5)], names="a,b"),  # type: ignore[call-overload]
         },
         file_format="json",
     )

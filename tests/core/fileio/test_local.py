@@ -8,9 +8,17 @@ from pathlib import Path
 import pytest
 
 from runner_core.fileio import (
+    BaseStorageBackend,
     FileBackendError,
     FileContentError,
     RemoteFileError,
+    copy_if_symlink_fails,
+    copyfile,
+    copyfile_from_local,
+    copyfile_to_local,
+    copytree,
+    copytree_from_local,
+    copytree_to_local,
     dict_from_file,
     dump,
     exists,
@@ -25,6 +33,9 @@ from runner_core.fileio import (
     load,
     put,
     put_text,
+    register_backend,
+    remove,
+    rmtree,
 )
 
 
@@ -132,7 +143,7 @@ def test_urls_are_refused_naming_the_path(url: str, scheme: str, call: object) -
     assert "runner reads local files only and never downloads at run time" in message
 
 
-@pytest.mark.parametrize("backend", ["petrel", "http", "lmdb", "memcached"])
+@pytest.mark.parametrize("backend", ["petrel", "http", "memcached"])
 def test_non_local_backends_are_refused(tmp_path: Path, backend: str) -> None:
     f = tmp_path / "a.json"
     f.write_text("{}")
@@ -142,14 +153,74 @@ def test_non_local_backends_are_refused(tmp_path: Path, backend: str) -> None:
     message = str(info.value)
     assert f"asks for the {backend!r} storage backend" in message and str(f) in message
     assert "runner reads local files only" in message
-    with pytest.raises(FileBackendError, match=f"'{backend}' storage backend"):
+    with (
+        pytest.raises(FileBackendError, match=f"'{backend}' storage backend"),
+        pytest.warns(DeprecationWarning, match='"file_client_args" will be deprecated'),
+    ):
         list_from_file(f, file_client_args={"backend": backend})
 
 
 def test_local_backend_args_are_accepted(tmp_path: Path) -> None:
     f = tmp_path / "a.json"
     dump({"a": 1}, f, backend_args={"backend": "local"})
-    assert load(f, file_client_args={"backend": "disk"}) == {"a": 1}
+    with pytest.warns(DeprecationWarning, match='Please use "backend_args" instead'):
+        assert load(f, file_client_args={"backend": "disk"}) == {"a": 1}
     assert load(f, backend_args={}) == {"a": 1}
     with pytest.raises(FileBackendError, match="cannot be set at the same time"):
         load(f, backend_args={}, file_client_args={})
+
+
+def test_put_text_encoding(tmp_path: Path) -> None:
+    put_text("é", tmp_path / "l.txt", encoding="latin-1")
+    assert (tmp_path / "l.txt").read_bytes() == b"\xe9"
+    assert get_text(tmp_path / "l.txt", "latin-1") == "é"
+
+
+def test_copy_and_remove_functions(tmp_path: Path) -> None:
+    src = tmp_path / "a.txt"
+    src.write_text("data")
+    (tmp_path / "dir").mkdir()
+    assert copyfile(src, tmp_path / "dir") == str(tmp_path / "dir" / "a.txt")
+    assert copyfile(str(src), str(tmp_path / "b.txt")) == str(tmp_path / "b.txt")
+    assert copyfile_from_local(str(src), str(tmp_path / "c.txt")) == str(tmp_path / "c.txt")
+    assert copyfile_to_local(str(src), str(tmp_path / "d.txt")) == str(tmp_path / "d.txt")
+    assert (tmp_path / "d.txt").read_text() == "data"
+    assert copytree(str(tmp_path / "dir"), str(tmp_path / "t1")) == str(tmp_path / "t1")
+    assert (tmp_path / "t1" / "a.txt").read_text() == "data"
+    with pytest.raises(FileExistsError):
+        copytree(tmp_path / "dir", tmp_path / "t1")  # onto an existing folder, as MMEngine
+    assert copytree_from_local(str(tmp_path / "dir"), str(tmp_path / "t2")) == str(tmp_path / "t2")
+    assert copytree_to_local(str(tmp_path / "dir"), str(tmp_path / "t3")) == str(tmp_path / "t3")
+    assert copy_if_symlink_fails(src, tmp_path / "link") is True
+    assert os.readlink(tmp_path / "link") == str(src)
+    remove(tmp_path / "b.txt")
+    assert not (tmp_path / "b.txt").exists()
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        remove(tmp_path / "b.txt")
+    with pytest.raises(IsADirectoryError):
+        remove(tmp_path / "t1")
+    rmtree(tmp_path / "t1")
+    assert not (tmp_path / "t1").exists()
+    with pytest.raises(FileNotFoundError):
+        rmtree(tmp_path / "t1")
+    with pytest.raises(RemoteFileError, match="is a URL"):
+        copyfile("s3://bucket/a.txt", tmp_path / "e.txt")
+
+
+def test_to_local_copies_ask_the_source_backend(tmp_path: Path) -> None:
+    # MMEngine asks dst's backend (the local disk), which cannot read a remote src
+    class Remote(BaseStorageBackend):
+        def get(self, filepath: object) -> bytes:
+            return b"remote"
+
+        def get_text(self, filepath: object, encoding: str = "utf-8") -> str:
+            return "remote"
+
+        def copyfile_to_local(self, src: str, dst: str) -> str:
+            Path(dst).write_bytes(self.get(src))
+            return dst
+
+    register_backend("remote", Remote, prefixes="rem")
+    dst = str(tmp_path / "local.bin")
+    assert copyfile_to_local("rem://b/x.bin", dst) == dst
+    assert Path(dst).read_bytes() == b"remote"

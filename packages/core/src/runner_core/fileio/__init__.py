@@ -1,26 +1,47 @@
-"""What OpenMMLab code imports from ``mmengine.fileio``, for local files only.
+"""What OpenMMLab code imports from ``mmengine.fileio``: MMEngine 0.10.7's names and arguments.
 
-``load``/``dump`` (json, yaml/yml, pickle/pkl), ``list_from_file``/``dict_from_file``
-and the backend functions (``get``, ``put``, ``exists``, ``join_path``,
-``get_local_path``, ...) take MMEngine 0.10.7's arguments. ``backend_args`` and
-``file_client_args`` are accepted; a URL or a non-local backend raises
-:class:`RemoteFileError` / :class:`FileBackendError`: runner never downloads at
-run time. Nothing here imports torch or numpy.
+``load``/``dump`` (json, yaml/yml, pickle/pkl, and formats added with
+``register_handler``), ``list_from_file``/``dict_from_file`` and the file
+functions (``get``, ``put``, ``exists``, ``join_path``, ``get_local_path``,
+``copyfile``, ``remove``, ...) read and write through the storage backend
+``get_file_backend`` picks for the path: the local disk for plain paths, a
+user's backend (``register_backend``) for its prefix or name. ``FileClient``
+is there for old code. Runner never downloads at run time: the remote
+backends (``HTTPBackend``, ``PetrelBackend``, ``MemcachedBackend``) exist as
+names only, and a URL nothing serves raises :class:`RemoteFileError`;
+``LmdbBackend`` works with ``pip install lmdb``. Nothing here imports torch
+or numpy.
 """
 
 from __future__ import annotations
 
+from .backends import BaseStorageBackend, HardDiskBackend, LocalBackend
 from .errors import (
+    BackendNameError,
+    BackendUnavailableError,
+    FileArgumentError,
     FileBackendError,
     FileContentError,
     FileFormatError,
     FileIOError,
     MissingFormatError,
     RemoteFileError,
+    UnsupportedOperationError,
 )
+from .file_client import FileClient
+from .handlers import BaseFileHandler, JsonHandler, PickleHandler, YamlHandler, register_handler
 from .io import dump, load
+from .lmdb_backend import LmdbBackend
 from .local import (
+    copy_if_symlink_fails,
+    copyfile,
+    copyfile_from_local,
+    copyfile_to_local,
+    copytree,
+    copytree_from_local,
+    copytree_to_local,
     exists,
+    generate_presigned_url,
     get,
     get_local_path,
     get_text,
@@ -30,20 +51,49 @@ from .local import (
     list_dir_or_file,
     put,
     put_text,
+    remove,
+    rmtree,
 )
 from .parse import dict_from_file, list_from_file
+from .registry import get_file_backend, register_backend
+from .remote import HTTPBackend, MemcachedBackend, PetrelBackend
 
 __all__ = [
+    "BackendNameError",
+    "BackendUnavailableError",
+    "BaseFileHandler",
+    "BaseStorageBackend",
+    "FileArgumentError",
     "FileBackendError",
+    "FileClient",
     "FileContentError",
     "FileFormatError",
     "FileIOError",
+    "HTTPBackend",
+    "HardDiskBackend",
+    "JsonHandler",
+    "LmdbBackend",
+    "LocalBackend",
+    "MemcachedBackend",
     "MissingFormatError",
+    "PetrelBackend",
+    "PickleHandler",
     "RemoteFileError",
+    "UnsupportedOperationError",
+    "YamlHandler",
+    "copy_if_symlink_fails",
+    "copyfile",
+    "copyfile_from_local",
+    "copyfile_to_local",
+    "copytree",
+    "copytree_from_local",
+    "copytree_to_local",
     "dict_from_file",
     "dump",
     "exists",
+    "generate_presigned_url",
     "get",
+    "get_file_backend",
     "get_local_path",
     "get_text",
     "isdir",
@@ -54,4 +104,8 @@ __all__ = [
     "load",
     "put",
     "put_text",
+    "register_backend",
+    "register_handler",
+    "remove",
+    "rmtree",
 ]

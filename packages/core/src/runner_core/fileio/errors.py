@@ -5,12 +5,16 @@ from __future__ import annotations
 from ..errors import RunnerError
 
 __all__ = [
+    "BackendNameError",
+    "BackendUnavailableError",
+    "FileArgumentError",
     "FileBackendError",
     "FileContentError",
     "FileFormatError",
     "FileIOError",
     "MissingFormatError",
     "RemoteFileError",
+    "UnsupportedOperationError",
 ]
 
 
@@ -19,7 +23,7 @@ class FileIOError(RunnerError):
 
 
 class RemoteFileError(FileIOError, FileNotFoundError):
-    """A URL (``s3://``, ``http://``) was given: runner reads local files only.
+    """A URL (``s3://``, ``http://``) no registered backend can read: runner never downloads.
 
     A FileNotFoundError, as the checkpoint loader's refusal of URLs: no local
     file has that name.
@@ -28,6 +32,38 @@ class RemoteFileError(FileIOError, FileNotFoundError):
 
 class FileBackendError(FileIOError, ValueError):
     """``backend_args`` name a storage backend other than the local disk, or clash."""
+
+
+class BackendNameError(FileBackendError, KeyError):
+    """A backend name or prefix that is not registered, or already taken.
+
+    MMEngine raises KeyError for both (``get_file_backend``, ``FileClient.register_backend``)
+    and ValueError where ``register_backend`` finds the name taken: this is both.
+    """
+
+
+class BackendUnavailableError(FileBackendError, ImportError):
+    """A backend that cannot be built here: a remote one, or LMDB without ``lmdb``.
+
+    An ImportError, as MMEngine's when ``petrel_client``, ``mc`` or ``lmdb`` is
+    missing, so ``except ImportError`` fallbacks keep working.
+    """
+
+
+class FileArgumentError(FileIOError, TypeError, AssertionError):
+    """An argument of the wrong type: a path that is not str/Path, a backend or handler that is not one.
+
+    MMEngine raises TypeError for these, and asserts (AssertionError) on paths
+    and on the type of ``register_backend``'s ``prefixes``.
+    """
+
+
+class UnsupportedOperationError(FileIOError, NotImplementedError, AttributeError):
+    """The storage backend serving a path has no such method (``generate_presigned_url`` locally).
+
+    MMEngine calls the missing method and fails with AttributeError; its docs
+    promise NotImplementedError: this is both.
+    """
 
 
 class FileFormatError(FileIOError, TypeError):

@@ -1,28 +1,39 @@
-"""MMEngine's file backend functions, for local files only.
+"""MMEngine's file functions (``get``, ``put``, ``exists``, ``copyfile``, ...).
 
-MMEngine routes every path through a storage backend chosen by its prefix
-(``s3://`` Petrel, ``http://`` HTTP, ...). Runner never reads from the network
-at run time, so these functions take the same arguments (``backend_args``,
-``file_client_args``) but refuse a URL or a non-local backend with an error
-that names the path, instead of downloading. A local path behaves as with
-MMEngine's ``LocalBackend``.
+Each picks the storage backend for its path with
+:func:`~runner_core.fileio.get_file_backend` (``backend_args``, else the
+path's prefix) and calls the method of the same name, as MMEngine's do: a
+plain path reads the local disk, a prefix a user registered
+(``register_backend('mem', MemBackend, prefixes='mem')``) reads through that
+backend. A URL no working backend serves raises
+:class:`~runner_core.fileio.RemoteFileError`: runner never downloads at run
+time.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint.remote import url_scheme
-from ..utils.path import mkdir_or_exist
-from .errors import FileBackendError, RemoteFileError
+from .errors import FileBackendError, UnsupportedOperationError
+from .registry import get_file_backend
 
 __all__ = [
-    "check_local",
+    "backend_for",
+    "check_backend_args",
+    "copy_if_symlink_fails",
+    "copyfile",
+    "copyfile_from_local",
+    "copyfile_to_local",
+    "copytree",
+    "copytree_from_local",
+    "copytree_to_local",
     "exists",
+    "generate_presigned_url",
     "get",
     "get_local_path",
     "get_text",
@@ -32,64 +43,85 @@ __all__ = [
     "list_dir_or_file",
     "put",
     "put_text",
+    "remove",
+    "rmtree",
 ]
 
-# backend names that mean the local disk (MMEngine's ``LocalBackend``; ``disk`` is
-# FileClient's ``HardDiskBackend``)
-LOCAL_BACKENDS = ("local", "disk")
+# names under which file_client_args mean the local disk (FileClient's ``disk``)
+_LOCAL_NAMES = (None, "local", "disk")
 
 
-def check_local(
+def _method(filepath: Any, name: str, backend_args: dict[str, Any] | None) -> Any:
+    """The backend for ``filepath``'s method ``name``; a clear error if the backend lacks it."""
+    backend = get_file_backend(filepath, backend_args=backend_args, enable_singleton=True)
+    try:
+        return getattr(backend, name)
+    except AttributeError:
+        raise UnsupportedOperationError(
+            f"{type(backend).__name__}, the storage backend for {os.fspath(filepath)!r}, has no "
+            f"{name}() method, so fileio.{name}() cannot be used with that path. Add {name}() to "
+            "the backend class, or use a path another backend serves."
+        ) from None
+
+
+def check_backend_args(
     filepath: Any,
-    backend_args: dict[str, Any] | None = None,
-    file_client_args: dict[str, Any] | None = None,
+    backend_args: dict[str, Any] | None,
+    file_client_args: dict[str, Any] | None,
+    stacklevel: int = 3,
 ) -> None:
-    """Refuse a URL or a non-local backend for ``filepath``, saying why; pass a local path."""
-    if backend_args is not None and file_client_args is not None:
+    """Refuse both argument sets at once; warn that ``file_client_args`` is deprecated (MMEngine)."""
+    if file_client_args is None:
+        return
+    if backend_args is not None:
         raise FileBackendError(
             f'"file_client_args" and "backend_args" cannot be set at the same time (reading '
             f"{os.fspath(filepath)!r}): keep backend_args."
         )
-    args = backend_args if backend_args is not None else file_client_args
-    backend = (args or {}).get("backend")
-    if backend is not None and backend not in LOCAL_BACKENDS:
-        raise FileBackendError(
-            f"backend_args={args!r} for {os.fspath(filepath)!r} asks for the {backend!r} storage "
-            "backend: runner reads local files only and never downloads at run time (MMEngine's "
-            "fileio backends are not available). Copy the data to a local folder and drop "
-            "backend_args (or use backend='local')."
-        )
-    scheme = url_scheme(filepath)
-    if scheme is not None:
-        raise RemoteFileError(
-            f"{os.fspath(filepath)!r} is a URL ({scheme}://): runner reads local files only and "
-            "never downloads at run time (MMEngine's fileio backends are not available). "
-            "Download or mount the data once and pass its local path."
-        )
+    warnings.warn(
+        '"file_client_args" will be deprecated in future. Please use "backend_args" instead',
+        DeprecationWarning,
+        stacklevel=stacklevel,
+    )
+
+
+def backend_for(
+    filepath: str | Path,
+    backend_args: dict[str, Any] | None = None,
+    file_client_args: dict[str, Any] | None = None,
+) -> Any:
+    """What ``load``/``dump``/``list_from_file`` read and write ``filepath`` with.
+
+    ``file_client_args`` naming the local disk (``disk``, ``local``, none)
+    choose as ``backend_args`` do; others go to ``FileClient.infer_client``, as
+    in MMEngine, so a backend registered with ``FileClient.register_backend``
+    serves them.
+    """
+    check_backend_args(filepath, backend_args, file_client_args, stacklevel=4)
+    if file_client_args is None:
+        return get_file_backend(filepath, backend_args=backend_args, enable_singleton=True)
+    if file_client_args.get("backend") in _LOCAL_NAMES and "prefix" not in file_client_args:
+        return get_file_backend(filepath, backend_args=file_client_args, enable_singleton=True)
+    from .file_client import FileClient
+
+    return FileClient.infer_client(file_client_args, filepath)
 
 
 def get(filepath: str | Path, backend_args: dict[str, Any] | None = None) -> bytes:
-    """The bytes of a local file."""
-    check_local(filepath, backend_args)
-    with open(filepath, "rb") as f:
-        return f.read()
+    """The bytes stored at ``filepath``."""
+    return _method(filepath, "get", backend_args)(filepath)
 
 
 def get_text(
     filepath: str | Path, encoding: str = "utf-8", backend_args: dict[str, Any] | None = None
 ) -> str:
-    """The text of a local file, decoded with ``encoding``."""
-    check_local(filepath, backend_args)
-    with open(filepath, encoding=encoding) as f:
-        return f.read()
+    """The text stored at ``filepath``, decoded with ``encoding``."""
+    return _method(filepath, "get_text", backend_args)(filepath, encoding)
 
 
 def put(obj: bytes, filepath: str | Path, backend_args: dict[str, Any] | None = None) -> None:
-    """Write ``obj`` to a local file, creating its folder if needed."""
-    check_local(filepath, backend_args)
-    mkdir_or_exist(os.path.dirname(filepath))
-    with open(filepath, "wb") as f:
-        f.write(obj)
+    """Write ``obj`` to ``filepath`` (a local folder is created if needed)."""
+    _method(filepath, "put", backend_args)(obj, filepath)
 
 
 def put_text(
@@ -98,50 +130,117 @@ def put_text(
     encoding: str = "utf-8",
     backend_args: dict[str, Any] | None = None,
 ) -> None:
-    """Write the text ``obj`` to a local file, creating its folder if needed."""
-    check_local(filepath, backend_args)
-    mkdir_or_exist(os.path.dirname(filepath))
-    with open(filepath, "w", encoding=encoding) as f:
-        f.write(obj)
+    """Write the text ``obj`` to ``filepath`` (a local folder is created if needed).
+
+    ``encoding`` (runner's addition) reaches the backend only when not utf-8,
+    so a backend with MMEngine's ``put_text(obj, filepath)`` works.
+    """
+    method = _method(filepath, "put_text", backend_args)
+    if encoding == "utf-8":
+        method(obj, filepath)
+    else:
+        method(obj, filepath, encoding=encoding)
 
 
 def exists(filepath: str | Path, backend_args: dict[str, Any] | None = None) -> bool:
-    """Whether the local path exists."""
-    check_local(filepath, backend_args)
-    return os.path.exists(filepath)
+    """Whether the path exists."""
+    return _method(filepath, "exists", backend_args)(filepath)
 
 
 def isdir(filepath: str | Path, backend_args: dict[str, Any] | None = None) -> bool:
-    """Whether the local path is a folder."""
-    check_local(filepath, backend_args)
-    return os.path.isdir(filepath)
+    """Whether the path is a folder."""
+    return _method(filepath, "isdir", backend_args)(filepath)
 
 
 def isfile(filepath: str | Path, backend_args: dict[str, Any] | None = None) -> bool:
-    """Whether the local path is a file."""
-    check_local(filepath, backend_args)
-    return os.path.isfile(filepath)
+    """Whether the path is a file."""
+    return _method(filepath, "isfile", backend_args)(filepath)
 
 
 def join_path(
     filepath: str | Path, *filepaths: str | Path, backend_args: dict[str, Any] | None = None
-) -> str:
-    """``os.path.join`` of the parts, as a ``str`` (as MMEngine's local backend)."""
-    check_local(filepath, backend_args)
-    return os.path.join(filepath, *filepaths)
+) -> Any:
+    """The parts joined by the path's backend: ``os.path.join``, a ``str``, for local paths."""
+    return _method(filepath, "join_path", backend_args)(filepath, *filepaths)
 
 
 @contextmanager
 def get_local_path(
     filepath: str | Path, backend_args: dict[str, Any] | None = None
-) -> Generator[str, None, None]:
-    """``with get_local_path(p) as path:`` yields ``str(p)``; the file is never removed.
+) -> Generator[Any, None, None]:
+    """``with get_local_path(p) as path:``: a local file for ``p``; a local ``p`` as ``str(p)``.
 
-    Code written for remote storage reads through this; with local files there
-    is nothing to fetch.
+    Code written for remote storage reads through this; a local file is
+    yielded as is and never removed.
     """
-    check_local(filepath, backend_args)
-    yield str(filepath)
+    with _method(filepath, "get_local_path", backend_args)(str(filepath)) as local_path:
+        yield local_path
+
+
+def copyfile(
+    src: str | Path, dst: str | Path, backend_args: dict[str, Any] | None = None
+) -> str | Path:
+    """Copy the file ``src`` to ``dst`` (into it if a folder); return the new file's path."""
+    return _method(src, "copyfile", backend_args)(src, dst)
+
+
+def copytree(
+    src: str | Path, dst: str | Path, backend_args: dict[str, Any] | None = None
+) -> str | Path:
+    """Copy the folder ``src`` to ``dst``, which must not exist; return ``dst``."""
+    return _method(src, "copytree", backend_args)(src, dst)
+
+
+def copyfile_from_local(
+    src: str | Path, dst: str | Path, backend_args: dict[str, Any] | None = None
+) -> str | Path:
+    """Copy the local file ``src`` to ``dst``'s storage; return the new file's path."""
+    return _method(dst, "copyfile_from_local", backend_args)(src, dst)
+
+
+def copytree_from_local(
+    src: str | Path, dst: str | Path, backend_args: dict[str, Any] | None = None
+) -> str | Path:
+    """Copy the local folder ``src`` to ``dst``'s storage; return ``dst``."""
+    return _method(dst, "copytree_from_local", backend_args)(src, dst)
+
+
+def copyfile_to_local(
+    src: str | Path, dst: str | Path, backend_args: dict[str, Any] | None = None
+) -> str | Path:
+    """Copy the file ``src`` from its storage to the local ``dst``; return the new file's path.
+
+    ``src``'s backend does it (MMEngine asks ``dst``'s, the local disk's,
+    which cannot read a remote ``src``).
+    """
+    return _method(src, "copyfile_to_local", backend_args)(src, dst)
+
+
+def copytree_to_local(
+    src: str | Path, dst: str | Path, backend_args: dict[str, Any] | None = None
+) -> str | Path:
+    """Copy the folder ``src`` from its storage to the local ``dst``; return ``dst``.
+
+    ``src``'s backend does it, as for :func:`copyfile_to_local`.
+    """
+    return _method(src, "copytree_to_local", backend_args)(src, dst)
+
+
+def remove(filepath: str | Path, backend_args: dict[str, Any] | None = None) -> None:
+    """Delete a file (FileNotFoundError if missing, IsADirectoryError for a folder)."""
+    _method(filepath, "remove", backend_args)(filepath)
+
+
+def rmtree(dir_path: str | Path, backend_args: dict[str, Any] | None = None) -> None:
+    """Delete a folder and everything under it."""
+    _method(dir_path, "rmtree", backend_args)(dir_path)
+
+
+def copy_if_symlink_fails(
+    src: str | Path, dst: str | Path, backend_args: dict[str, Any] | None = None
+) -> bool:
+    """Symlink ``dst`` to ``src`` (True), or copy it where links fail (False)."""
+    return _method(src, "copy_if_symlink_fails", backend_args)(src, dst)
 
 
 def list_dir_or_file(
@@ -155,25 +254,21 @@ def list_dir_or_file(
     """Yield the folders and/or files under ``dir_path``, relative to it.
 
     ``suffix`` filters files and needs ``list_dir=False``; hidden files are
-    skipped. The order is the file system's.
+    skipped. The order is the file system's. Bad arguments raise on the call.
     """
-    check_local(dir_path, backend_args)
-    if list_dir and suffix is not None:
-        raise TypeError("`suffix` should be None when `list_dir` is True")
-    if suffix is not None and not isinstance(suffix, (str, tuple)):
-        raise TypeError(f"`suffix` must be a string or tuple of strings, got {suffix!r}")
-    root = dir_path
+    method = _method(dir_path, "list_dir_or_file", backend_args)
+    return method(dir_path, list_dir, list_file, suffix, recursive)
 
-    def scan(folder: str | Path) -> Iterator[str]:
-        for entry in os.scandir(folder):
-            if not entry.name.startswith(".") and entry.is_file():
-                rel_path = os.path.relpath(entry.path, root)
-                if list_file and (suffix is None or rel_path.endswith(suffix)):
-                    yield rel_path
-            elif os.path.isdir(entry.path):
-                if list_dir:
-                    yield os.path.relpath(entry.path, root)
-                if recursive:
-                    yield from scan(entry.path)
 
-    return scan(dir_path)
+def generate_presigned_url(
+    url: str,
+    client_method: str = "get_object",
+    expires_in: int = 3600,
+    backend_args: dict[str, Any] | None = None,
+) -> str:
+    """A presigned URL for ``url`` from a backend that makes them (MMEngine: Petrel only).
+
+    The local disk makes none: UnsupportedOperationError (NotImplementedError).
+    """
+    method = _method(url, "generate_presigned_url", backend_args)
+    return method(url, client_method, expires_in)

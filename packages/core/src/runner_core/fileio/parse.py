@@ -1,4 +1,7 @@
-"""Text files as lists and dicts (class-name files, split files): MMEngine's ``fileio.parse``."""
+"""Text files as lists and dicts (class-name files, split files): MMEngine's ``fileio.parse``.
+
+The file is read through its storage backend, as ``fileio.get_text`` does.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FileContentError
-from .local import check_local, get_text
+from .local import backend_for
 
 __all__ = ["dict_from_file", "list_from_file"]
 
@@ -22,14 +25,14 @@ def list_from_file(
     file_client_args: dict[str, Any] | None = None,
     backend_args: dict[str, Any] | None = None,
 ) -> list[str]:
-    """The lines of a local text file, without line ends, each after ``prefix``.
+    """The lines of a text file, without line ends, each after ``prefix``.
 
     The first ``offset`` lines are skipped; at most ``max_num`` lines are
     returned (0 or less: all).
     """
-    check_local(filename, backend_args, file_client_args)
+    text = backend_for(filename, backend_args, file_client_args).get_text(filename, encoding)
     items: list[str] = []
-    with io.StringIO(get_text(filename, encoding)) as f:
+    with io.StringIO(text) as f:
         for _ in range(offset):
             f.readline()
         for line in f:
@@ -46,14 +49,14 @@ def dict_from_file(
     file_client_args: dict[str, Any] | None = None,
     backend_args: dict[str, Any] | None = None,
 ) -> dict[Any, Any]:
-    """A local text file of whitespace-separated columns as ``{first: rest}``.
+    """A text file of whitespace-separated columns as ``{first: rest}``.
 
     The key is ``key_type(first column)``; the value the second column, or the
     list of the others when there are more than two.
     """
-    check_local(filename, backend_args, file_client_args)
+    text = backend_for(filename, backend_args, file_client_args).get_text(filename, encoding)
     mapping: dict[Any, Any] = {}
-    with io.StringIO(get_text(filename, encoding)) as f:
+    with io.StringIO(text) as f:
         for number, line in enumerate(f, start=1):
             items = line.rstrip("\n").split()
             if len(items) < 2:
