@@ -112,9 +112,12 @@ def test_progress_bar_runs(setup: Any, vector_inferencer: Any) -> None:
 def test_default_device_and_scope(
     setup: Any, vector_inferencer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from runner_core.registry import scope
+    from collections import OrderedDict
 
-    monkeypatch.setattr(scope, "_default_scope", "runner_core")
+    from runner_core.registry import DefaultScope, scope
+
+    monkeypatch.setattr(DefaultScope, "_instance_dict", OrderedDict())
+    DefaultScope.get_instance("test", scope_name="runner_core")
     inferencer = vector_inferencer(setup.config, weights=setup.weights, show_progress=False)
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert next(inferencer.model.parameters()).device.type == expected

@@ -10,6 +10,7 @@ from .build_functions import (
     build_scheduler_from_cfg,
 )
 from .count import count_registered_modules, traverse_registry_tree
+from .default_scope import DefaultScope
 from .registry import (
     Registry,
     accepts_argument,
@@ -53,6 +54,7 @@ __all__ = [
     "DATASETS",
     "DATA_SAMPLERS",
     "DEFAULT_HOOK_SETS",
+    "DefaultScope",
     "EVALUATOR",
     "EVALUATORS",
     "FUNCTIONS",

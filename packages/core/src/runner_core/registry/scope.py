@@ -4,16 +4,21 @@ Every OpenMMLab library declares its registries as children of the root
 ones: ``Registry('model', parent=MODELS, locations=['mmdet.models'])``. The
 child's *scope* (its library, inferred from the declaring module when not
 given) names it in messages and lets ``'mmdet.ResNet'`` pick that library's
-class from any registry of the tree.
+class from any registry of the tree. The *default scope* (the library whose
+registries answer unscoped names first) is the current :class:`DefaultScope`;
+the functions here read and set it.
 """
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import inspect
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
+
+from ..utils.manager import ManagerError, _lock
+from .default_scope import DefaultScope
 
 if TYPE_CHECKING:  # pragma: no cover
     from .discovery import PluginEntry
@@ -66,18 +71,18 @@ def entry_in_scope(entry: PluginEntry, scope: str) -> bool:
     return _normal(entry.distribution) == _normal(scope) or top == scope
 
 
-_default_scope: str | None = None
+# scopes whose ``<scope>.registry`` has been imported (or tried), so a lookup tries once
+_imported: set[str] = set()
 
 
-def set_default_scope(scope: str | None) -> None:
-    """Make ``scope``'s registries answer unscoped names first (a Runner's ``default_scope``).
+def _importable(scope: str) -> bool:
+    return bool(scope) and all(part.isidentifier() for part in scope.split("."))
 
-    As in MMEngine, ``<scope>.registry`` is imported so that the library
-    declares its child registries; a scope with no such module only warns.
-    """
-    global _default_scope
-    _default_scope = scope
-    if scope is None:
+
+def _import_or_warn(scope: str, stacklevel: int) -> None:
+    """Import ``<scope>.registry`` now, warning if it cannot be (set/init_default_scope)."""
+    _imported.add(scope)
+    if not _importable(scope):
         return
     import warnings
 
@@ -87,34 +92,91 @@ def set_default_scope(scope: str | None) -> None:
         warnings.warn(
             f"default_scope={scope!r}: could not import {scope}.registry ({exc}); names are "
             "looked up in the root registries only.",
-            stacklevel=2,
+            stacklevel=stacklevel + 1,
         )
 
 
+def set_default_scope(scope: str | None, *, name: str | None = None) -> None:
+    """Make ``scope``'s registries answer unscoped names first (a Runner's ``default_scope``).
+
+    The current :class:`DefaultScope` becomes one of ``scope`` (called ``name``,
+    the Runner's experiment name, or ``scope``; suffixed with the time if the
+    name is taken); None removes every DefaultScope, so there is no default
+    scope. As in MMEngine, ``<scope>.registry`` is imported so that the library
+    declares its child registries; a scope with no such module only warns.
+    """
+    if scope is None:
+        with _lock:
+            DefaultScope._instance_dict.clear()
+        return
+    if not isinstance(scope, str) or not (name is None or isinstance(name, str)):
+        raise ManagerError(
+            f"default_scope={scope!r} (name={name!r}): the default scope must be a str naming "
+            "the library whose registries answer first (e.g. 'mmdet'), or None for none."
+        )
+    with _lock:
+        current = DefaultScope.get_current_instance()
+        if (
+            current is None
+            or current.scope_name != scope
+            or (name is not None and current.instance_name != name)
+        ):
+            DefaultScope._new_current(scope if name is None else name, scope)
+    _import_or_warn(scope, stacklevel=2)
+
+
 def get_default_scope() -> str | None:
-    return _default_scope
+    """The ``scope_name`` of the current :class:`DefaultScope` (None if there is none).
+
+    The first time a scope is seen its ``<scope>.registry`` is imported (quietly
+    if it does not exist), as MMEngine does before building in the default scope.
+    """
+    current = DefaultScope.get_current_instance()
+    if current is None:
+        return None
+    scope = current.scope_name
+    if scope not in _imported:
+        _imported.add(scope)
+        if _importable(scope):
+            import_scope_registry(scope)
+    return scope
 
 
 def init_default_scope(scope: str) -> None:
-    """MMEngine's ``init_default_scope``: make ``scope`` the default scope (``mmdet.apis``
-    calls it before building a model outside a Runner)."""
-    set_default_scope(scope)
+    """MMEngine's ``init_default_scope`` (``mmdet.apis`` calls it before building a model
+    outside a Runner): make ``scope`` the default scope.
 
-
-@contextmanager
-def overwrite_default_scope(scope: str | None) -> Iterator[None]:
-    """Make ``scope`` the default scope inside the block (nothing changes for None), so that
-    what a ``_scope_`` config builds in turn is looked up in that scope too."""
-    global _default_scope
+    The instance is called ``scope``; if that one exists but another scope is current,
+    a new ``'<scope>-<datetime>'`` one is made current and a warning is logged, as in
+    MMEngine. None removes the default scope (MMEngine asserts).
+    """
     if scope is None:
-        yield
+        set_default_scope(None)
         return
-    before = _default_scope
-    _default_scope = scope
-    try:
-        yield
-    finally:
-        _default_scope = before
+    with _lock:
+        current = DefaultScope.get_current_instance()
+        if current is None or not DefaultScope.check_instance_created(scope):
+            DefaultScope.get_instance(scope, scope_name=scope)
+        elif current.scope_name != scope:
+            import logging
+
+            from ..logging import print_log
+
+            print_log(
+                f'The current default scope "{current.scope_name}" is not "{scope}", '
+                f'`init_default_scope` will force set the current default scope to "{scope}".',
+                logger="current",
+                level=logging.WARNING,
+            )
+            DefaultScope._new_current(f"{scope}-{datetime.datetime.now()}", scope)
+    _import_or_warn(scope, stacklevel=2)
+
+
+def overwrite_default_scope(scope: str | None) -> AbstractContextManager[None]:
+    """Make ``scope`` the default scope inside the block (nothing changes for None), so that
+    what a ``_scope_`` config builds in turn is looked up in that scope too
+    (``DefaultScope.overwrite_default_scope``)."""
+    return DefaultScope.overwrite_default_scope(scope)
 
 
 def import_scope_registry(scope: str) -> bool:

@@ -179,10 +179,15 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         self._checkpoints_loaded = 0
         self.load_cfg = dict(load_cfg or {})
         self.launcher = launcher
+        if experiment_name is None:
+            filename = getattr(cfg, "filename", None)
+            experiment_name = Path(filename).stem if filename else "run"
+        self.experiment_name = str(experiment_name)  # a number too, as MMEngine formats it
+        self.default_scope = default_scope
+        if default_scope is not None:  # MMEngine: a DefaultScope named after the experiment
+            set_default_scope(default_scope, name=self.experiment_name)
         self.log_processor_cfg = dict(log_processor) if isinstance(log_processor, Mapping) else {}
         self.log_processor = self.build_log_processor(log_processor)  # checks the options now
-        self.default_scope = default_scope
-        set_default_scope(default_scope)  # MMEngine: the scope's registries answer first
         self.model_wrapper_cfg = model_wrapper_cfg
 
         # environment, randomness, folders, logging
@@ -196,10 +201,6 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             deterministic=self.randomness_cfg.get("deterministic", False),
         )
         self.timestamp = make_timestamp()
-        if experiment_name is None:
-            filename = getattr(cfg, "filename", None)
-            experiment_name = Path(filename).stem if filename else "run"
-        self.experiment_name = str(experiment_name)  # a number too, as MMEngine formats it
         if work_dir is None:  # work_dirs/<name>, or [tool.runner] work_dir_root/<name>
             work_dir = default_work_dir(getattr(cfg, "filename", None), self.experiment_name)
         self.work_dir, self.log_dir = prepare_work_dir(
