@@ -91,3 +91,52 @@ def test_optim_wrapper_is_a_base_optim_wrapper() -> None:
     assert issubclass(OptimWrapperDict, BaseOptimWrapper)
     wrapper = OptimWrapper(torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1))
     assert isinstance(wrapper, BaseOptimWrapper)
+
+
+# Names MMEngine 0.10.7's top-level package re-exports from mmengine.fileio,
+# mmengine.utils and mmengine.registry that scripts use as ``mmengine.<name>``.
+_TOP_LEVEL_FROM_SUBPACKAGES = {
+    "runner_core.fileio": [
+        "FileClient",
+        "LocalBackend",
+        "HardDiskBackend",
+        "HTTPBackend",
+        "PetrelBackend",
+        "BaseStorageBackend",
+        "get_file_backend",
+        "register_backend",
+        "register_handler",
+        "BaseFileHandler",
+        "JsonHandler",
+        "copyfile",
+        "copytree",
+        "remove",
+        "rmtree",
+    ],
+    "runner_core.utils": [
+        "ManagerMeta",
+        "deprecated_api_warning",
+        "track_parallel_progress",
+        "track_progress_rich",
+        "slice_list",
+        "concat_list",
+        "iter_cast",
+        "get_git_hash",
+        "requires_package",
+        "check_time",
+        "is_abs",
+        "get_object_from_string",
+    ],
+    "runner_core.registry": ["DefaultScope", "init_default_scope"],
+}
+
+
+@pytest.mark.parametrize(
+    ("home", "name"),
+    [(home, name) for home, names in _TOP_LEVEL_FROM_SUBPACKAGES.items() for name in names],
+)
+def test_top_level_reexports_subpackage_names(home: str, name: str) -> None:
+    import runner_core
+
+    assert name in runner_core.__all__
+    assert getattr(runner_core, name) is getattr(importlib.import_module(home), name)

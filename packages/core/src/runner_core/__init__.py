@@ -63,6 +63,7 @@ _LAZY = {
             "count_registered_modules",
             "traverse_registry_tree",
             "init_default_scope",
+            "DefaultScope",
         ],
         "runner_core.registry",
     ),
@@ -83,6 +84,31 @@ _LAZY = {
             "list_dir_or_file",
             "list_from_file",
             "dict_from_file",
+            "BaseFileHandler",
+            "BaseStorageBackend",
+            "FileClient",
+            "HTTPBackend",
+            "HardDiskBackend",
+            "JsonHandler",
+            "LmdbBackend",
+            "LocalBackend",
+            "MemcachedBackend",
+            "PetrelBackend",
+            "PickleHandler",
+            "YamlHandler",
+            "copy_if_symlink_fails",
+            "copyfile",
+            "copyfile_from_local",
+            "copyfile_to_local",
+            "copytree",
+            "copytree_from_local",
+            "copytree_to_local",
+            "generate_presigned_url",
+            "get_file_backend",
+            "register_backend",
+            "register_handler",
+            "remove",
+            "rmtree",
         ],
         "runner_core.fileio",
     ),
@@ -113,6 +139,28 @@ _LAZY = {
             "track_iter_progress",
             "Timer",
             "TimerError",
+            "ManagerMeta",
+            "apply_to",
+            "call_command",
+            "check_prerequisites",
+            "check_time",
+            "concat_list",
+            "deprecated_api_warning",
+            "deprecated_function",
+            "fopen",
+            "get_git_hash",
+            "get_installed_path",
+            "get_object_from_string",
+            "install_package",
+            "is_abs",
+            "iter_cast",
+            "list_cast",
+            "requires_executable",
+            "requires_package",
+            "slice_list",
+            "track_parallel_progress",
+            "track_progress_rich",
+            "tuple_cast",
         ],
         "runner_core.utils",
     ),
@@ -127,10 +175,31 @@ if TYPE_CHECKING:  # pragma: no cover  (each name from the module _LAZY loads it
     from .config import read_base as read_base
     from .evaluator import BaseMetric as BaseMetric
     from .evaluator import Evaluator as Evaluator
+    from .fileio import BaseFileHandler as BaseFileHandler
+    from .fileio import BaseStorageBackend as BaseStorageBackend
+    from .fileio import FileClient as FileClient
+    from .fileio import HardDiskBackend as HardDiskBackend
+    from .fileio import HTTPBackend as HTTPBackend
+    from .fileio import JsonHandler as JsonHandler
+    from .fileio import LmdbBackend as LmdbBackend
+    from .fileio import LocalBackend as LocalBackend
+    from .fileio import MemcachedBackend as MemcachedBackend
+    from .fileio import PetrelBackend as PetrelBackend
+    from .fileio import PickleHandler as PickleHandler
+    from .fileio import YamlHandler as YamlHandler
+    from .fileio import copy_if_symlink_fails as copy_if_symlink_fails
+    from .fileio import copyfile as copyfile
+    from .fileio import copyfile_from_local as copyfile_from_local
+    from .fileio import copyfile_to_local as copyfile_to_local
+    from .fileio import copytree as copytree
+    from .fileio import copytree_from_local as copytree_from_local
+    from .fileio import copytree_to_local as copytree_to_local
     from .fileio import dict_from_file as dict_from_file
     from .fileio import dump as dump
     from .fileio import exists as exists
+    from .fileio import generate_presigned_url as generate_presigned_url
     from .fileio import get as get
+    from .fileio import get_file_backend as get_file_backend
     from .fileio import get_local_path as get_local_path
     from .fileio import get_text as get_text
     from .fileio import isdir as isdir
@@ -141,6 +210,10 @@ if TYPE_CHECKING:  # pragma: no cover  (each name from the module _LAZY loads it
     from .fileio import load as load
     from .fileio import put as put
     from .fileio import put_text as put_text
+    from .fileio import register_backend as register_backend
+    from .fileio import register_handler as register_handler
+    from .fileio import remove as remove
+    from .fileio import rmtree as rmtree
     from .hooks import Hook as Hook
     from .hooks import Priority as Priority
     from .logging import HistoryBuffer as HistoryBuffer
@@ -174,6 +247,7 @@ if TYPE_CHECKING:  # pragma: no cover  (each name from the module _LAZY loads it
     from .registry import VISBACKENDS as VISBACKENDS
     from .registry import VISUALIZERS as VISUALIZERS
     from .registry import WEIGHT_INITIALIZERS as WEIGHT_INITIALIZERS
+    from .registry import DefaultScope as DefaultScope
     from .registry import Registry as Registry
     from .registry import build_from_cfg as build_from_cfg
     from .registry import build_model_from_cfg as build_model_from_cfg
@@ -183,14 +257,28 @@ if TYPE_CHECKING:  # pragma: no cover  (each name from the module _LAZY loads it
     from .registry import init_default_scope as init_default_scope
     from .registry import traverse_registry_tree as traverse_registry_tree
     from .runner import Runner as Runner
+    from .utils import ManagerMeta as ManagerMeta
     from .utils import ManagerMixin as ManagerMixin
     from .utils import ProgressBar as ProgressBar
     from .utils import Timer as Timer
     from .utils import TimerError as TimerError
+    from .utils import apply_to as apply_to
+    from .utils import call_command as call_command
     from .utils import check_file_exist as check_file_exist
+    from .utils import check_prerequisites as check_prerequisites
+    from .utils import check_time as check_time
+    from .utils import concat_list as concat_list
+    from .utils import deprecated_api_warning as deprecated_api_warning
+    from .utils import deprecated_function as deprecated_function
     from .utils import digit_version as digit_version
+    from .utils import fopen as fopen
+    from .utils import get_git_hash as get_git_hash
+    from .utils import get_installed_path as get_installed_path
+    from .utils import get_object_from_string as get_object_from_string
     from .utils import has_method as has_method
     from .utils import import_modules_from_strings as import_modules_from_strings
+    from .utils import install_package as install_package
+    from .utils import is_abs as is_abs
     from .utils import is_filepath as is_filepath
     from .utils import is_installed as is_installed
     from .utils import is_list_of as is_list_of
@@ -198,8 +286,13 @@ if TYPE_CHECKING:  # pragma: no cover  (each name from the module _LAZY loads it
     from .utils import is_seq_of as is_seq_of
     from .utils import is_str as is_str
     from .utils import is_tuple_of as is_tuple_of
+    from .utils import iter_cast as iter_cast
+    from .utils import list_cast as list_cast
     from .utils import mkdir_or_exist as mkdir_or_exist
+    from .utils import requires_executable as requires_executable
+    from .utils import requires_package as requires_package
     from .utils import scandir as scandir
+    from .utils import slice_list as slice_list
     from .utils import symlink as symlink
     from .utils import to_1tuple as to_1tuple
     from .utils import to_2tuple as to_2tuple
@@ -207,6 +300,9 @@ if TYPE_CHECKING:  # pragma: no cover  (each name from the module _LAZY loads it
     from .utils import to_4tuple as to_4tuple
     from .utils import to_ntuple as to_ntuple
     from .utils import track_iter_progress as track_iter_progress
+    from .utils import track_parallel_progress as track_parallel_progress
     from .utils import track_progress as track_progress
+    from .utils import track_progress_rich as track_progress_rich
+    from .utils import tuple_cast as tuple_cast
 else:  # type checkers see the real names above, so a misspelled import is an error
     __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
