@@ -1,0 +1,224 @@
+"""The analyzer API MMEngine's JitModelAnalysis offers: modes, handles, names, warnings, errors."""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+
+import pytest
+import torch
+from torch import nn
+
+from runner_core.analysis import FlopAnalyzer, JitModelAnalysis
+from runner_core.analysis.handles import get_shape
+
+from .conftest import make_case
+
+
+class CountCalls(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.calls = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        return self.fc(x)
+
+
+def test_ancestor_mode_owner_and_caller_match_mmengine() -> None:
+    model, inputs = make_case("shared")
+    # computed by MMEngine 0.10.7: ``a`` runs twice, once as ``inner.0``
+    owner = FlopAnalyzer(model, inputs)
+    assert dict(owner.by_module()) == {"": 384, "a": 384, "inner": 0, "inner.1": 0}
+    caller = FlopAnalyzer(model, inputs).ancestor_mode("caller")
+    assert dict(caller.by_module()) == {"": 384, "a": 384, "inner": 192, "inner.1": 0}
+    assert owner.canonical_module_name("inner.0") == "a"
+    assert owner.total("inner.0") == 384
+
+
+def test_uncalled_modules_and_their_warning(warnings_logged: list[str]) -> None:
+    model, inputs = make_case("misc")
+    analyzer = FlopAnalyzer(model, inputs)
+    # computed by MMEngine 0.10.7; nn.Identity runs nothing, so it is "uncalled" there too
+    assert analyzer.uncalled_modules() == {"ident", "unused"}
+    uncalled = [m for m in warnings_logged if "never called" in m]
+    assert len(uncalled) == 1 and uncalled[0].endswith("\nunused")  # Identity is not warned of
+
+
+def test_unsupported_operators_are_warned_once_per_analysis(warnings_logged: list[str]) -> None:
+    model, inputs = make_case("resnet")
+    analyzer = FlopAnalyzer(model, inputs)
+    analyzer.total()
+    analyzer.by_module()
+    analyzer.unsupported_ops()
+    assert sorted(m for m in warnings_logged if m.startswith("Unsupported")) == [
+        "Unsupported operator aten::add encountered 2 time(s)",
+        "Unsupported operator aten::max_pool2d encountered 1 time(s)",
+    ]
+
+
+def test_warnings_can_be_switched_off(warnings_logged: list[str]) -> None:
+    model, inputs = make_case("misc")
+    analyzer = FlopAnalyzer(model, inputs)
+    analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False).total()
+    assert warnings_logged == []
+
+
+def test_unsupported_ops_before_any_statistic_runs_the_analysis() -> None:
+    # MMEngine raises RuntimeError here; counting first is what the caller wants
+    model, inputs = make_case("resnet")
+    assert FlopAnalyzer(model, inputs).unsupported_ops("layer1") == {"aten::add": 1}
+
+
+def test_changing_handles_recounts_without_running_the_model_again() -> None:
+    model = CountCalls()
+    analyzer = FlopAnalyzer(model, (torch.randn(2, 4),))
+    assert analyzer.total() == 32 and model.calls == 1
+    analyzer.set_op_handle("aten::linear", lambda inputs, outputs: 7)
+    assert analyzer.total() == 7 and model.calls == 1
+    assert analyzer.by_operator() == Counter({"linear": 7})
+
+
+def test_a_handle_written_for_mmengine_works_unchanged() -> None:
+    def linear_macs(inputs: list, outputs: list) -> Counter[str]:
+        # jit-style: get_shape(value), value.toIValue()
+        x, w = get_shape(inputs[0]) or [], get_shape(inputs[1]) or []
+        return Counter({"fc": x[0] * x[1] * w[0], "bias": int(get_shape(inputs[2]) is not None)})
+
+    model = nn.Sequential(nn.Linear(4, 3))
+    analyzer = FlopAnalyzer(model, (torch.randn(2, 4),)).clear_op_handles()
+    analyzer.set_op_handle("aten::linear", linear_macs)
+    assert analyzer.by_operator() == Counter({"fc": 24, "bias": 1})
+
+
+def test_set_op_handle_takes_pairs_and_keywords() -> None:
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU())
+    analyzer = FlopAnalyzer(model, (torch.randn(2, 4),))
+    analyzer.set_op_handle("aten::linear", None, "aten::relu", lambda i, o: 5)
+    assert analyzer.by_operator() == Counter({"relu": 5})
+    analyzer.set_op_handle(**{"aten::relu": lambda i, o: 6})
+    assert analyzer.total() == 6
+
+
+def test_set_op_handle_with_an_odd_number_of_arguments_is_a_type_error() -> None:
+    model, inputs = make_case("mlp")
+    with pytest.raises(TypeError, match=r"set_op_handle got 3 positional arguments.*pairs"):
+        FlopAnalyzer(model, inputs).set_op_handle("aten::linear", None, "aten::relu")
+
+
+def test_a_handle_returning_something_else_than_a_number_is_a_value_error() -> None:
+    model, inputs = make_case("mlp")
+    analyzer = FlopAnalyzer(model, inputs).set_op_handle("aten::linear", lambda i, o: "many")
+    with pytest.raises(ValueError, match="The handle of aten::linear returned str"):
+        analyzer.total()
+
+
+def test_unknown_modes_are_value_errors_naming_the_choices() -> None:
+    model, inputs = make_case("mlp")
+    analyzer = FlopAnalyzer(model, inputs)
+    with pytest.raises(ValueError, match=r"ancestor_mode: unknown mode 'parent'.*'owner'"):
+        analyzer.ancestor_mode("parent")
+    with pytest.raises(
+        ValueError, match=r"tracer_warnings: unknown mode 'some'.*no_tracer_warning"
+    ):
+        analyzer.tracer_warnings("some")
+
+
+def test_an_unknown_module_name_is_a_key_error_with_a_suggestion() -> None:
+    model, inputs = make_case("mlp")
+    analyzer = FlopAnalyzer(model, inputs)
+    with pytest.raises(KeyError, match=r"'fc3' is not a submodule of the analyzed MLP.*fc1"):
+        analyzer.total("fc3")
+    with pytest.raises(AssertionError, match="by name"):  # MMEngine asserts a str
+        analyzer.total(model.fc1)  # type: ignore[arg-type]
+
+
+def test_copy_keeps_handles_and_settings_on_new_inputs() -> None:
+    model, inputs = make_case("shared")
+    analyzer = FlopAnalyzer(model, inputs).ancestor_mode("caller")
+    analyzer.set_op_handle("aten::linear", lambda i, o: 1)
+    other = analyzer.copy(new_inputs=(torch.randn(5, 8),))
+    assert dict(other.by_module()) == {"": 2, "a": 2, "inner": 1, "inner.1": 0}
+
+
+def test_inputs_and_outputs_need_not_be_tensors() -> None:
+    class Detector(nn.Module):  # data samples in, a dict with strings out
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(4, 2)
+
+        def forward(self, x: torch.Tensor, samples: list[dict], mode: str = "tensor") -> dict:
+            return {"scores": self.fc(x), "labels": [s["label"] for s in samples], "mode": mode}
+
+    analyzer = FlopAnalyzer(Detector(), (torch.randn(3, 4), [{"label": "cat"}] * 3, "predict"))
+    assert analyzer.total() == 24
+
+
+def test_data_parallel_counts_the_wrapped_model_under_both_names() -> None:
+    model = nn.DataParallel(nn.Sequential(nn.Linear(4, 4)))
+    analyzer = FlopAnalyzer(model, (torch.randn(2, 4),))
+    # computed by MMEngine 0.10.7
+    assert dict(analyzer.by_module()) == {"": 32, "module": 32, "module.0": 32}
+
+
+def test_a_module_whose_output_is_unused_still_counts() -> None:
+    # MMEngine's jit trace drops dead code: there b counts 0 and is "uncalled"
+    class Dead(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = nn.Linear(4, 4)
+            self.b = nn.Linear(4, 4)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            self.b(x)
+            return self.a(x)
+
+    analyzer = FlopAnalyzer(Dead(), (torch.randn(2, 4),))
+    assert dict(analyzer.by_module()) == {"": 64, "a": 32, "b": 32}
+    assert analyzer.uncalled_modules() == set()
+
+
+def test_operators_inside_a_custom_autograd_function_count() -> None:
+    # MMEngine's trace sees one opaque prim::PythonOp (unsupported, 0 FLOPs)
+    class MatMul(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+            return a @ b
+
+    class Model(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = nn.Parameter(torch.randn(4, 4))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return MatMul.apply(x, self.w)
+
+    assert FlopAnalyzer(Model(), (torch.randn(2, 4),)).by_operator() == Counter({"matmul": 32})
+
+
+def test_an_error_in_the_model_names_the_analysis() -> None:
+    model = nn.Linear(4, 2)
+    with pytest.raises(RuntimeError) as info:
+        FlopAnalyzer(model, (torch.randn(2, 5),)).total()
+    assert "runner_core.analysis ran Linear(*inputs)" in "".join(info.value.__notes__)
+
+
+def test_tracer_warnings_none_silences_the_forward() -> None:
+    class Warns(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            warnings.warn("from forward", UserWarning, stacklevel=1)
+            return x * 2
+
+    with pytest.warns(UserWarning, match="from forward"):
+        FlopAnalyzer(Warns(), (torch.randn(2),)).total()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        FlopAnalyzer(Warns(), (torch.randn(2),)).tracer_warnings("none").total()
+
+
+def test_jit_model_analysis_is_the_base_with_no_handles() -> None:
+    model, inputs = make_case("mlp")
+    analysis = JitModelAnalysis(model, inputs)
+    assert analysis.total() == 0
+    assert analysis.unsupported_ops() == {"aten::linear": 2}
