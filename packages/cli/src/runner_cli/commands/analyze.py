@@ -6,7 +6,13 @@ on a random input of ``--input-shape``:
 
 * parameters per module (to ``--depth`` levels), trainable or not;
 * FLOPs per sample from ``torch.utils.flop_counter.FlopCounterMode`` (torch
-  counts a multiply-add as 2 FLOPs; MMEngine's counter counts it as 1);
+  counts a multiply-add as 2 FLOPs, and only matrix products, convolutions
+  and attention);
+* FLOPs and activations per sample as MMEngine's ``get_model_complexity_info``
+  (and OpenMMLab's ``get_flops.py``, whose numbers model zoos publish) counts
+  them, from :mod:`runner_core.analysis`: a multiply-add is 1 FLOP, norms,
+  upsampling and pooling count too; activations are the output elements of
+  convolutions and matrix products;
 * an activation-memory estimate per sample: the bytes of every leaf
   module's output tensors in one forward, which is about what training
   keeps for the backward pass (torch may keep less, or more for some ops).
@@ -32,7 +38,8 @@ def register(subparsers: Any) -> None:
         "analyze",
         help="count a model's parameters, FLOPs and activation memory per sample",
         description="Build the model of CONFIG and measure one forward pass: parameters per "
-        "module, FLOPs per sample (torch.utils.flop_counter) and activation memory per sample.",
+        "module, FLOPs per sample (torch.utils.flop_counter, and as MMEngine's "
+        "get_model_complexity_info counts them) and activation memory per sample.",
     )
     parser.add_argument("config", metavar="CONFIG", help="the config file")
     parser.add_argument(
@@ -83,20 +90,34 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         return 0
     rows = [
-        [m["module"], m["type"], f"{m['params']:,}", f"{m['trainable']:,}", _flops(m["flops"])]
+        [
+            m["module"],
+            m["type"],
+            f"{m['params']:,}",
+            f"{m['trainable']:,}",
+            _flops(m["flops"]),
+            _flops(m["flops_mmengine"]),
+        ]
         for m in report["modules"]
     ]
-    print_table(["module", "type", "params", "trainable", "FLOPs/sample"], rows, "model")
-    print_mapping(
-        {
-            "parameters": f"{report['params']:,} ({report['trainable']:,} trainable)",
-            "parameter memory": _bytes(report["param_bytes"]),
-            "FLOPs per sample": _flops(report["flops_per_sample"]),
-            "activation memory per sample": _bytes(report["activation_bytes_per_sample"]),
-            "measured on": source,
-        },
-        "summary",
-    )
+    headers = ["module", "type", "params", "trainable", "FLOPs/sample", "MMEngine FLOPs/sample"]
+    print_table(headers, rows, "model")
+    summary = {
+        "parameters": f"{report['params']:,} ({report['trainable']:,} trainable)",
+        "parameter memory": _bytes(report["param_bytes"]),
+        "FLOPs per sample": _flops(report["flops_per_sample"]),
+        "FLOPs per sample (MMEngine, 1 per multiply-add)": _flops(
+            report["flops_mmengine_per_sample"]
+        ),
+        "activations per sample (MMEngine)": _flops(report["activations_per_sample"]),
+        "activation memory per sample": _bytes(report["activation_bytes_per_sample"]),
+        "measured on": source,
+    }
+    if report["uncounted_ops"]:
+        summary["operators without an MMEngine FLOP count"] = ", ".join(
+            f"{op} x{n}" for op, n in report["uncounted_ops"].items()
+        )
+    print_mapping(summary, "summary")
     return 0
 
 
@@ -193,6 +214,7 @@ def analyze(
         for handle in handles:
             handle.remove()
     flops_by_module = {name: sum(ops.values()) for name, ops in counter.get_flop_counts().items()}
+    mmengine = _mmengine_counts(model, batch, raw_input)
     root = type(model).__name__
     modules = []
     for name, module in model.named_modules():
@@ -209,6 +231,8 @@ def analyze(
                 "params": params,
                 "trainable": trainable,
                 "flops": flops_by_module.get(key, 0) / size,
+                "flops_mmengine": mmengine["flops"].get(f"model.{name}" if name else "model", 0)
+                / size,
             }
         )
     total_flops = counter.get_total_flops()
@@ -217,9 +241,44 @@ def analyze(
         "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "param_bytes": sum(p.numel() * p.element_size() for p in model.parameters()),
         "flops_per_sample": total_flops / size,
+        "flops_mmengine_per_sample": mmengine["flops"]["model"] / size,
+        "activations_per_sample": mmengine["activations"] / size,
+        "uncounted_ops": mmengine["unsupported"],
         "activation_bytes_per_sample": activation[0] / size,
         "batch_size": size,
         "modules": modules,
+    }
+
+
+def _mmengine_counts(model: Any, batch: Any, raw_input: bool) -> dict[str, Any]:
+    """FLOPs per module, total activations and uncounted operators, as MMEngine counts them.
+
+    The analyzers call a module: a wrapper running the same step as above,
+    so the model's modules are named ``model.<name>``."""
+    import torch
+
+    from runner_core.analysis import ActivationAnalyzer, FlopAnalyzer
+
+    class Step(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self) -> Any:
+            if raw_input:
+                return self.model(batch["inputs"], mode="tensor")
+            return self.model.val_step(batch)
+
+    step = Step()
+    flops, activations = FlopAnalyzer(step, ()), ActivationAnalyzer(step, ())
+    for analyzer in (flops, activations):  # the summary lists them instead
+        analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+    by_module = flops.by_module()
+    activations._recording = flops._recording  # the same forward pass
+    return {
+        "flops": by_module,
+        "activations": activations.total(),
+        "unsupported": dict(flops.unsupported_ops("model")),
     }
 
 
