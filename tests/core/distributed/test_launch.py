@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import warnings
@@ -42,6 +43,10 @@ def _clear(monkeypatch: pytest.MonkeyPatch) -> None:
         "SLURM_NTASKS",
         "MASTER_ADDR",
         "MASTER_PORT",
+        "OMPI_COMM_WORLD_RANK",
+        "OMPI_COMM_WORLD_SIZE",
+        "OMPI_COMM_WORLD_LOCAL_RANK",
+        "OMPI_COMM_WORLD_LOCAL_SIZE",
     ):
         monkeypatch.delenv(var, raising=False)
 
@@ -57,6 +62,63 @@ def test_infer_launcher(monkeypatch: pytest.MonkeyPatch):
     for var, value in (("RANK", "0"), ("WORLD_SIZE", "2"), ("LOCAL_RANK", "0")):
         monkeypatch.setenv(var, value)
     assert launch.infer_launcher() == "pytorch"
+
+
+def _set_ompi(monkeypatch: pytest.MonkeyPatch, rank: int, size: int, local_rank: int) -> None:
+    monkeypatch.setenv("OMPI_COMM_WORLD_RANK", str(rank))
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", str(size))
+    monkeypatch.setenv("OMPI_COMM_WORLD_LOCAL_RANK", str(local_rank))
+
+
+def test_infer_launcher_mpi(monkeypatch: pytest.MonkeyPatch):
+    _clear(monkeypatch)
+    _set_ompi(monkeypatch, 0, 1, 0)
+    assert launch.infer_launcher() == "none"  # `mpirun -np 1` is one process
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "4")
+    assert launch.infer_launcher() == "mpi"
+    # mpirun inside sbatch: every rank inherits the batch step's SLURM_PROCID=0
+    monkeypatch.setenv("SLURM_PROCID", "0")
+    monkeypatch.setenv("SLURM_NTASKS", "4")
+    assert launch.infer_launcher() == "mpi"
+    for var, value in (("RANK", "0"), ("WORLD_SIZE", "2"), ("LOCAL_RANK", "0")):
+        monkeypatch.setenv(var, value)
+    assert launch.infer_launcher() == "pytorch"
+
+
+def test_mpi_env_from_openmpi_variables(monkeypatch: pytest.MonkeyPatch):
+    _clear(monkeypatch)
+    _set_ompi(monkeypatch, 5, 8, 1)
+    monkeypatch.setenv("MASTER_ADDR", "gpu12")
+    env = launch._mpi_env(None)
+    assert env == {
+        "RANK": "5",
+        "WORLD_SIZE": "8",
+        "LOCAL_RANK": "1",
+        "MASTER_ADDR": "gpu12",
+        "MASTER_PORT": "29500",  # MMEngine's default too
+    }
+    monkeypatch.setenv("OMPI_COMM_WORLD_LOCAL_SIZE", "4")
+    monkeypatch.setenv("MASTER_PORT", "31000")
+    env = launch._mpi_env(None)
+    assert env["MASTER_PORT"] == "31000" and env["LOCAL_WORLD_SIZE"] == "4"
+    assert launch._mpi_env(29999)["MASTER_PORT"] == "29999"  # dist_cfg.port wins
+
+
+def test_mpi_without_master_addr_says_how_to_pass_it(monkeypatch: pytest.MonkeyPatch):
+    _clear(monkeypatch)
+    _set_ompi(monkeypatch, 1, 2, 1)
+    with pytest.raises(KeyError, match="MASTER_ADDR.*mpirun -np N -x MASTER_ADDR") as err:
+        launch.init_dist("mpi")  # MMEngine: KeyError('The environment variable MASTER_ADDR ...')
+    assert isinstance(err.value, ConfigError)
+    assert "RANK" not in os.environ  # nothing half-set
+
+
+def test_mpi_without_mpirun_says_how_to_start(monkeypatch: pytest.MonkeyPatch):
+    _clear(monkeypatch)
+    monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
+    with pytest.raises(KeyError, match="OMPI_COMM_WORLD_LOCAL_RANK.*mpirun.*torchrun") as err:
+        launch.init_dist("mpi")
+    assert isinstance(err.value, ConfigError)
 
 
 def test_slurm_env_from_srun_variables(monkeypatch: pytest.MonkeyPatch):
@@ -83,6 +145,8 @@ def test_slurm_without_srun_says_how_to_start(monkeypatch: pytest.MonkeyPatch):
 def test_unknown_launcher_suggests_the_right_one():
     with pytest.raises(RunnerError, match="Did you mean 'pytorch'"):
         launch.init_dist("pytroch")
+    with pytest.raises(RunnerError, match="none, pytorch, slurm, mpi.*Did you mean 'mpi'"):
+        launch.init_dist("mpirun")
 
 
 def test_pytorch_launcher_outside_torchrun_names_missing_variables(monkeypatch: pytest.MonkeyPatch):

@@ -42,8 +42,9 @@ def add_launcher(parser: argparse.ArgumentParser) -> None:
     ``python -m torch.distributed.launch`` passes (OpenMMLab's ``dist_train.sh``)."""
     parser.add_argument(
         "--launcher",
-        choices=("none", "pytorch", "slurm"),
-        help="how the processes were started (pytorch: torchrun; slurm: srun)",
+        choices=("none", "pytorch", "slurm", "mpi"),
+        help="how the processes were started (pytorch: torchrun; slurm: srun; "
+        "mpi: OpenMPI's mpirun)",
     )
     parser.add_argument(
         "--local_rank",

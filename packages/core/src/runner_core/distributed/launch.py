@@ -1,13 +1,17 @@
 """Starting ``torch.distributed``: launchers, backend choice and process settings.
 
-Three launchers fill in the same four facts (rank, world size, local rank and
+Four launchers fill in the same four facts (rank, world size, local rank and
 the rendezvous address) from different places:
 
 * ``none``: one process, nothing to start;
 * ``pytorch``: ``torchrun`` (or ``python -m torch.distributed.launch``) set
   ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT``;
 * ``slurm``: ``srun`` set ``SLURM_PROCID``, ``SLURM_NTASKS``, ``SLURM_LOCALID``
-  and ``SLURM_NODELIST``; the first node of the list is the master.
+  and ``SLURM_NODELIST``; the first node of the list is the master;
+* ``mpi``: OpenMPI's ``mpirun`` set ``OMPI_COMM_WORLD_RANK``,
+  ``OMPI_COMM_WORLD_SIZE`` and ``OMPI_COMM_WORLD_LOCAL_RANK``; mpirun knows no
+  rendezvous address, so ``MASTER_ADDR`` must be exported and passed on
+  (``mpirun -x MASTER_ADDR``); ``MASTER_PORT`` defaults to 29500.
 
 The backend follows the device: NCCL when CUDA is usable, gloo otherwise. A
 config that says ``backend='nccl'`` on a machine without CUDA falls back to
@@ -31,8 +35,8 @@ from ..errors import ConfigError, ConfigKeyError, ConfigTypeError, RunnerError, 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-LAUNCHERS = ("none", "pytorch", "slurm")
-#: The port used when neither the config nor ``MASTER_PORT`` names one (SLURM).
+LAUNCHERS = ("none", "pytorch", "slurm", "mpi")
+#: The port used when neither the config nor ``MASTER_PORT`` names one (SLURM, MPI).
 DEFAULT_MASTER_PORT = 29500
 _TORCHRUN_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
 
@@ -41,11 +45,19 @@ _TORCHRUN_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
 def infer_launcher() -> str:
     """The launcher that started this process, read from the environment.
 
-    ``pytorch`` when torchrun's variables are set, ``slurm`` when ``srun`` started
-    more than one task, else ``none``.
+    ``pytorch`` when torchrun's variables are set, ``mpi`` when OpenMPI's
+    ``mpirun`` started more than one process, ``slurm`` when ``srun`` started
+    more than one task, else ``none``. MPI is asked before SLURM (MMEngine asks
+    after): an ``mpirun`` inside an ``sbatch`` allocation inherits the batch
+    step's ``SLURM_PROCID=0`` and ``SLURM_NTASKS`` on every rank, while the
+    ``OMPI_COMM_WORLD_*`` variables are set per process.
     """
     if all(var in os.environ for var in _TORCHRUN_VARS):
         return "pytorch"
+    if "OMPI_COMM_WORLD_LOCAL_RANK" in os.environ and (
+        int(os.environ.get("OMPI_COMM_WORLD_SIZE", "1")) > 1
+    ):
+        return "mpi"
     if "SLURM_PROCID" in os.environ and int(os.environ.get("SLURM_NTASKS", "1")) > 1:
         return "slurm"
     return "none"
@@ -55,8 +67,8 @@ def _check_launcher(launcher: str) -> str:
     if launcher not in LAUNCHERS:
         raise ConfigError(
             f"launcher={launcher!r} is not a launcher; choose one of {', '.join(LAUNCHERS)} "
-            "('pytorch' under torchrun, 'slurm' under srun, 'none' for one process)."
-            + did_you_mean(str(launcher), LAUNCHERS)
+            "('pytorch' under torchrun, 'slurm' under srun, 'mpi' under OpenMPI's mpirun, "
+            "'none' for one process)." + did_you_mean(str(launcher), LAUNCHERS)
         )
     return launcher
 
@@ -147,6 +159,43 @@ def _slurm_env(port: int | None) -> dict[str, str]:
     }
 
 
+# -- OpenMPI -------------------------------------------------------------------------
+def _mpi_env(port: int | None) -> dict[str, str]:
+    """torchrun's variables computed from OpenMPI's (and ``MASTER_ADDR``)."""
+    try:
+        local_rank = int(os.environ["OMPI_COMM_WORLD_LOCAL_RANK"])
+        rank = int(os.environ["OMPI_COMM_WORLD_RANK"])
+        world_size = int(os.environ["OMPI_COMM_WORLD_SIZE"])
+    except KeyError as exc:
+        raise ConfigKeyError(
+            f"launcher='mpi' needs the environment variable {exc.args[0]}, which OpenMPI's "
+            "mpirun sets for each process: start the job with `mpirun -np N -x MASTER_ADDR "
+            "runner-cli train CONFIG --launcher mpi` (or `mpirun ... python your_script.py`). "
+            "MPICH and Intel MPI set other variables (PMI_RANK): under them, or without "
+            "mpirun, use launcher='pytorch' under torchrun."
+        ) from None
+    if port is None:
+        port = int(os.environ.get("MASTER_PORT", DEFAULT_MASTER_PORT))
+    if not os.environ.get("MASTER_ADDR"):
+        raise ConfigKeyError(
+            "launcher='mpi' needs the environment variable MASTER_ADDR (the address of the "
+            "host that runs rank 0), which mpirun does not set: export it and pass it to "
+            "every rank, e.g. `MASTER_ADDR=$(hostname) mpirun -np N -x MASTER_ADDR "
+            "runner-cli train CONFIG --launcher mpi` (MASTER_PORT defaults to "
+            f"{DEFAULT_MASTER_PORT}; dist_cfg.port or -x MASTER_PORT change it)."
+        )
+    env = {
+        "RANK": str(rank),
+        "WORLD_SIZE": str(world_size),
+        "LOCAL_RANK": str(local_rank),
+        "MASTER_ADDR": os.environ["MASTER_ADDR"],
+        "MASTER_PORT": str(port),
+    }
+    if "OMPI_COMM_WORLD_LOCAL_SIZE" in os.environ:
+        env["LOCAL_WORLD_SIZE"] = os.environ["OMPI_COMM_WORLD_LOCAL_SIZE"]
+    return env
+
+
 # -- backend ---------------------------------------------------------------------------------
 def resolve_backend(backend: str | None) -> str:
     """The backend to use: NCCL with CUDA, gloo without; 'nccl' falls back to gloo on CPU."""
@@ -182,7 +231,7 @@ def _check_init_kwargs(kwargs: dict[str, Any]) -> None:
         )
         raise RunnerError(
             f"env_cfg.dist_cfg has key(s) {unknown} that init_process_group does not take. "
-            f"dist_cfg accepts backend, timeout (seconds), port (slurm) and "
+            f"dist_cfg accepts backend, timeout (seconds), port (slurm, mpi) and "
             f"{', '.join(sorted(allowed))}.{hints}"
         )
 
@@ -197,14 +246,14 @@ def init_dist(
     """Initialise the default process group for ``launcher`` (no-op for ``'none'``).
 
     Args:
-        launcher: ``'none'``, ``'pytorch'`` or ``'slurm'``.
+        launcher: ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
         backend: None picks NCCL on CUDA and gloo on CPU; ``'nccl'`` without
             CUDA falls back to gloo with a warning.
         timeout: seconds a collective may wait for the other ranks before the
             job fails (a crashed rank otherwise leaves the rest waiting).
         init_backend: MMEngine's argument; only ``'torch'``
             (``torch.distributed.init_process_group``) is supported.
-        kwargs: ``port`` (slurm: the master port) and any other keyword of
+        kwargs: ``port`` (slurm, mpi: the master port) and any other keyword of
             ``torch.distributed.init_process_group``.
     """
     _check_launcher(launcher)
@@ -226,6 +275,8 @@ def init_dist(
     _check_init_kwargs(kwargs)
     if launcher == "slurm":
         os.environ.update(_slurm_env(None if port is None else int(port)))
+    elif launcher == "mpi":
+        os.environ.update(_mpi_env(None if port is None else int(port)))
     else:
         missing = [
             v for v in (*_TORCHRUN_VARS, "MASTER_ADDR", "MASTER_PORT") if v not in os.environ
