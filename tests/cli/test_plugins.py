@@ -139,7 +139,14 @@ def test_the_ecosystem_distributions_are_listed_like_any_plugin() -> None:
     )
     groups = json.loads(done.stdout)["groups"]
     backends = {e["key"]: e["distribution"] for e in groups["runner.visbackends"]}
-    for name in ("MLflowVisBackend", "WandbVisBackend", "DVCLiveVisBackend", "AimVisBackend"):
+    for name in (
+        "MLflowVisBackend",
+        "WandbVisBackend",
+        "DVCLiveVisBackend",
+        "AimVisBackend",
+        "ClearMLVisBackend",
+        "NeptuneVisBackend",
+    ):
         assert backends[name] == "runner-trackers"
     commands = {e["key"]: e["distribution"] for e in groups["runner.plugins"]}
     assert commands["sweep"] == "runner-sweep"

@@ -149,7 +149,7 @@ def get_local_group() -> Any:
 def get_local_rank() -> int:
     """The rank on this machine: in the local group if made, else ``LOCAL_RANK`` (else 0).
 
-    ``LOCAL_RANK`` is set by torchrun (and the slurm launcher), so the answer is
+    ``LOCAL_RANK`` is set by torchrun (and the slurm and mpi launchers), so the answer is
     right before the process group exists too, when the device is picked.
     """
     dist = _dist_module()
@@ -162,7 +162,7 @@ def get_local_size() -> int:
     """The number of processes on this machine (1 in a single process).
 
     From the local group if ``init_local_group`` made one, else from
-    ``LOCAL_WORLD_SIZE``, which torchrun (and the slurm launcher) set.
+    ``LOCAL_WORLD_SIZE``, which torchrun (and the slurm and mpi launchers) set.
     """
     dist = _dist_module()
     if dist is None:
