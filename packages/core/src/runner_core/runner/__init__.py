@@ -15,6 +15,7 @@ from ..logging.log_processor import LogProcessor
 from .runner import Runner
 
 _LAZY = {
+    "FlexibleRunner": "runner_core.runner.flexible_runner",
     "set_random_seed": "runner_core.runner.randomness",
     "autocast": "runner_core.runner.amp",
     "BaseLoop": "runner_core.loop",
@@ -36,6 +37,7 @@ _LAZY = {
 
 __all__ = [
     "BaseLoop",
+    "FlexibleRunner",
     "LogProcessor",
     "Priority",
     "Runner",
@@ -64,6 +66,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..loop import BaseLoop
     from ..model.activation_checkpointing import turn_on_activation_checkpointing
     from .amp import autocast
+    from .flexible_runner import FlexibleRunner
     from .randomness import set_random_seed
 else:
     __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
