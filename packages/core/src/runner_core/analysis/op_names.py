@@ -362,7 +362,9 @@ def dispatch_call(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> O
     if name == "convolution":
         return OpCall("aten::_convolution", _convolution_layout("convolution", values))
     if name in _BATCH_NORMS:
-        return OpCall("aten::batch_norm", _batch_norm_layout(name, func._overloadname, values))
+        return OpCall(
+            "aten::batch_norm", _batch_norm_layout(name, func.__name__.rpartition(".")[2], values)
+        )
     if name == "native_layer_norm":
         x, shape, w, b, eps = values[:5]
         return OpCall("aten::layer_norm", [x, shape, w, b, eps, True])

@@ -213,10 +213,10 @@ def complexity_stats_str(flops: FlopAnalyzer, activations: ActivationAnalyzer | 
         ]
         body = extra + child_lines
         if not body:
-            return f"{module._get_name()}()"
+            return f"{type(module).__name__}()"
         if len(extra) == 1 and not child_lines:
-            return f"{module._get_name()}({extra[0]})"
-        return f"{module._get_name()}(\n  " + "\n  ".join(body) + "\n)"
+            return f"{type(module).__name__}({extra[0]})"
+        return f"{type(module).__name__}(\n  " + "\n  ".join(body) + "\n)"
 
     header = (
         "N/A indicates a possibly missing statistic due to how the module was called. "
