@@ -245,6 +245,7 @@ def _cells(table: str) -> list[list[str]]:
 def test_parameter_count_table_rows_match_mmengine() -> None:
     table = parameter_count_table(ResNetLike(), max_depth=2)
     assert table.splitlines()[0].strip() == "parameter count of ResNetLike"
+    assert table.endswith("+\n")  # as MMEngine's rich table
     rows = _cells(table)
     assert rows[0] == ["name", "#elements or shape"]
     # rows as MMEngine 0.10.7 prints them (1 decimal, K/M/G; shapes for parameters)

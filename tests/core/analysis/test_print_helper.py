@@ -166,3 +166,20 @@ def test_the_model_runs_once_for_flops_and_activations() -> None:
     model = Counting()
     info = get_model_complexity_info(model, input_shape=(4,))
     assert (info["flops"], info["activations"], model.calls) == (8, 2, 1)
+
+
+def test_format_size_keeps_mmengine_private_name() -> None:
+    # mmdet/mmseg/mmyolo get_flops.py: from mmengine.analysis.print_helper import _format_size
+    from runner_core.analysis.print_helper import _format_size
+
+    assert _format_size(int(3002880.0)) == "3.003M" and _format_size(12599) == "12.599K"
+
+
+def test_tables_end_with_a_newline_as_mmengine() -> None:
+    # MMEngine 0.10.7 prints its rich tables with a final newline: print(out_table) in
+    # get_flops.py leaves a blank line after the table there, and here too
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
+    table = get_model_complexity_info(model, input_shape=(3, 8, 8), show_arch=False)["out_table"]
+    assert table.startswith("\n+") and table.endswith("+\n") and not table.endswith("\n\n")
+    flops = FlopAnalyzer(model, torch.randn(1, 3, 8, 8))
+    assert complexity_stats_table(flops, show_param_shapes=False).endswith("-+\n")

@@ -37,10 +37,18 @@ def format_size(x: float, sig_figs: int = 3, hide_zero: bool = False) -> str:
     return str(x)
 
 
+# MMEngine's private name, kept because OpenMMLab's get_flops.py scripts (mmdet, mmseg,
+# mmyolo, mmrotate) import it: ``from mmengine.analysis.print_helper import _format_size``.
+_format_size = format_size
+
+
 def render_table(
     headers: Sequence[str], rows: Sequence[Sequence[str]], title: str | None = None
 ) -> str:
-    """An ASCII table (rich's ``box.ASCII2``, as MMEngine prints), never wrapped to a terminal width."""
+    """An ASCII table (rich's ``box.ASCII2``, as MMEngine prints), never wrapped to a terminal width.
+
+    It ends with a newline, as MMEngine's tables do, so printed reports keep their spacing.
+    """
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -52,7 +60,7 @@ def render_table(
         table.add_row(*row)
     buffer = io.StringIO()
     Console(file=buffer, width=100_000, color_system=None, highlight=False).print(table, end="")
-    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
+    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
 
 
 def _quiet(analyzer: ModelAnalysis) -> None:
