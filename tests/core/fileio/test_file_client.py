@@ -20,6 +20,7 @@ from runner_core.fileio import (
     get_file_backend,
     list_from_file,
     load,
+    register_backend,
 )
 
 
@@ -150,3 +151,40 @@ def test_register_backend_with_file_client(logged: list[tuple[int, str]]) -> Non
     assert FileClient.infer_client(uri="s3://b/a.json").get("s3://b/a.json") == b'{"a": 1}'
     with pytest.warns(DeprecationWarning, match='"file_client_args" will be deprecated'):
         assert load("s3://b/a.json", file_client_args={"backend": "petrel"}) == {"a": 1}
+
+
+def test_infer_client_for_an_unknown_prefix_raises_as_mmengine(
+    logged: list[tuple[int, str]],
+) -> None:
+    # MMEngine: FileClient(prefix='oss') -> ValueError('prefix oss is not supported. ...')
+    with pytest.raises(BackendNameError) as info:
+        FileClient.infer_client(uri="oss://b/a.jpg")
+    assert isinstance(info.value, ValueError)
+    assert str(info.value).startswith(
+        "prefix oss is not supported. Currently supported ones are ['s3', 'petrel', 'http', "
+        "'https'] (FileClient.infer_client for 'oss://b/a.jpg'). Register a backend for it "
+        "with FileClient.register_backend(name, YourBackend, prefixes='oss')."
+    )
+
+
+def test_infer_client_names_a_backend_registered_for_the_fileio_functions_only(
+    logged: list[tuple[int, str]],
+) -> None:
+    """The docs' register_backend example, then an old transform (FileClient.infer_client):
+    the error says FileClient has its own registry instead of blaming the local disk."""
+    register_backend("mymem", Memory, prefixes="mymem")
+    with pytest.raises(BackendNameError, match="prefix mymem is not supported") as info:
+        FileClient.infer_client(None, "mymem://b/a.jpg")
+    assert "Memory serves mymem:// for get_file_backend and the fileio functions" in str(info.value)
+    assert "FileClient.register_backend('mymem', Memory, prefixes='mymem', force=True)" in str(
+        info.value
+    )
+    register_backend("s3", Memory, prefixes="s3")
+    with pytest.raises(RemoteFileError) as refused:
+        FileClient.infer_client(None, "s3://bucket/a.png")
+    assert str(refused.value).startswith(
+        "'s3://bucket/a.png' is a URL (s3://) that FileClient reads with PetrelBackend, which "
+        "runner_core provides as a name only (runner never downloads at run time). Memory "
+        "serves s3:// for get_file_backend"
+    )
+    assert "local disk" not in str(refused.value)

@@ -13,9 +13,11 @@ from runner_core.fileio import (
     BackendNameError,
     BaseStorageBackend,
     FileArgumentError,
+    FileClient,
     LocalBackend,
     PetrelBackend,
     RemoteFileError,
+    UnregisteredPrefixError,
     UnsupportedOperationError,
     get_file_backend,
     register_backend,
@@ -193,6 +195,11 @@ def test_urls_nothing_serves_are_refused_with_the_way_out() -> None:
     )
     with pytest.raises(RemoteFileError, match=r"no storage backend is registered for oss://"):
         fileio.exists("oss://bucket/a.jpg")
+    with pytest.raises(KeyError) as unknown:  # MMEngine: KeyError('oss') from its prefix table
+        get_file_backend("oss://bucket/a.jpg")
+    assert isinstance(unknown.value, UnregisteredPrefixError)
+    assert isinstance(unknown.value, FileNotFoundError)
+    assert str(unknown.value).startswith("'oss://bucket/a.jpg' is a URL (oss://)")
     # the local disk named for a URL does not read it either
     with pytest.raises(RemoteFileError, match=r"'https://x/a.json' is a URL \(https://\)"):
         fileio.load("https://x/a.json", backend_args={"backend": "local"})
@@ -223,3 +230,23 @@ def test_generate_presigned_url_on_a_local_path(tmp_path: Path) -> None:
     assert fileio.generate_presigned_url("sig://v.mp4", expires_in=60) == (
         "sig://v.mp4?method=get_object&expires=60"
     )
+
+
+def test_a_prefix_registered_with_file_client_only_is_named() -> None:
+    """FileClient keeps its own registry (as MMEngine): the fileio functions say where it went."""
+
+    class OnlyForClient(BaseStorageBackend):
+        def get(self, filepath: Any) -> bytes:
+            return b""
+
+        def get_text(self, filepath: Any, encoding: str = "utf-8") -> str:
+            return ""
+
+    FileClient.register_backend("clientonly", OnlyForClient, prefixes="clientonly")
+    with pytest.raises(UnregisteredPrefixError) as info:
+        fileio.get("clientonly://b/a.jpg")
+    assert (
+        "no storage backend is registered for clientonly://; OnlyForClient was registered with "
+        "FileClient.register_backend, which only FileClient uses, as in MMEngine: register it "
+        "with register_backend('clientonly', OnlyForClient, prefixes='clientonly') too"
+    ) in str(info.value)

@@ -26,6 +26,7 @@ from .errors import (
     FileIOError,
     MissingFormatError,
     RemoteFileError,
+    UnregisteredPrefixError,
     UnsupportedOperationError,
 )
 from .file_client import FileClient
@@ -79,6 +80,7 @@ __all__ = [
     "PetrelBackend",
     "PickleHandler",
     "RemoteFileError",
+    "UnregisteredPrefixError",
     "UnsupportedOperationError",
     "YamlHandler",
     "copy_if_symlink_fails",

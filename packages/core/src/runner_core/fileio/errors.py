@@ -14,6 +14,7 @@ __all__ = [
     "FileIOError",
     "MissingFormatError",
     "RemoteFileError",
+    "UnregisteredPrefixError",
     "UnsupportedOperationError",
 ]
 
@@ -27,6 +28,14 @@ class RemoteFileError(FileIOError, FileNotFoundError):
 
     A FileNotFoundError, as the checkpoint loader's refusal of URLs: no local
     file has that name.
+    """
+
+
+class UnregisteredPrefixError(RemoteFileError, KeyError):
+    """A URL whose prefix (``oss://``) no backend is registered for.
+
+    MMEngine looks the prefix up in its table and raises KeyError (``get_file_backend``,
+    ``get``, ``load``, ...): this is one too.
     """
 
 

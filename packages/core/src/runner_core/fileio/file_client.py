@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .backends import BaseStorageBackend, HardDiskBackend
-from .errors import BackendNameError, BackendUnavailableError, FileArgumentError
+from .errors import BackendNameError, BackendUnavailableError, FileArgumentError, RemoteFileError
 from .lmdb_backend import LmdbBackend
-from .registry import _check_registration, _url_refusal
+from .registry import _check_registration, _url_refusal, prefix_to_backends
 from .remote import HTTPBackend, MemcachedBackend, PetrelBackend, is_placeholder, refusal
 
 __all__ = ["FileClient"]
@@ -29,6 +29,21 @@ _DEPRECATION = (
     '"FileClient" will be deprecated in future. Please use io functions in '
     "https://mmengine.readthedocs.io/en/latest/api/fileio.html#file-io"
 )
+
+
+def _not_for_file_client(prefix: str) -> str:
+    """The fix when ``register_backend`` (not ``FileClient.register_backend``) serves ``prefix``
+    (people register there, as the docs say, and then old code reads through FileClient)."""
+    other = prefix_to_backends.get(prefix)
+    if other is None or is_placeholder(other):
+        return ""
+    return (
+        f" {other.__name__} serves {prefix}:// for get_file_backend and the fileio functions "
+        "(it was registered with register_backend), but FileClient keeps its own registry, as "
+        f"in MMEngine: read with fileio.get(path, backend_args=...) instead, or also call "
+        f"FileClient.register_backend({prefix!r}, {other.__name__}, prefixes={prefix!r}, "
+        "force=True)."
+    )
 
 
 class FileClient:
@@ -120,7 +135,8 @@ class FileClient:
     ) -> FileClient:
         """``FileClient(**file_client_args)``, or without them the client for ``uri``'s prefix.
 
-        A URL whose prefix no working backend serves raises RemoteFileError.
+        A prefix FileClient does not know raises BackendNameError (a ValueError, as
+        MMEngine's); one it has as a name only (``s3``, ``http``) raises RemoteFileError.
         """
         if file_client_args is not None:
             name: Any = file_client_args.get("backend")
@@ -142,8 +158,26 @@ class FileClient:
         prefix = cls.parse_uri_prefix(uri)
         if prefix is not None:
             served = cls._prefix_to_backends.get(prefix)
-            if served is None or is_placeholder(served):
-                raise _url_refusal(uri, prefix)
+            if served is None:  # MMEngine: FileClient(prefix=...) raises ValueError
+                raise BackendNameError(
+                    f"prefix {prefix} is not supported. Currently supported ones are "
+                    f"{list(cls._prefix_to_backends)} (FileClient.infer_client for "
+                    f"{os.fspath(uri)!r})."
+                    + (
+                        _not_for_file_client(prefix)
+                        or " Register a backend for it with FileClient.register_backend(name, "
+                        f"YourBackend, prefixes={prefix!r})."
+                    )
+                )
+            if is_placeholder(served):
+                elsewhere = _not_for_file_client(prefix)
+                if not elsewhere:
+                    raise _url_refusal(uri, prefix)
+                raise RemoteFileError(
+                    f"{os.fspath(uri)!r} is a URL ({prefix}://) that FileClient reads with "
+                    f"{served.__name__}, which runner_core provides as a name only (runner never "
+                    f"downloads at run time).{elsewhere}"
+                )
         return cls(prefix=prefix)
 
     @classmethod

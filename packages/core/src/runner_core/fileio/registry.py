@@ -31,6 +31,7 @@ from .errors import (
     FileArgumentError,
     FileBackendError,
     RemoteFileError,
+    UnregisteredPrefixError,
 )
 from .lmdb_backend import LmdbBackend
 from .remote import HTTPBackend, MemcachedBackend, PetrelBackend, is_placeholder, refusal
@@ -166,6 +167,15 @@ def _url_refusal(uri: Any, prefix: str) -> RemoteFileError:
     served = prefix_to_backends.get(prefix)
     if served is None:
         owner = f"no storage backend is registered for {prefix}://"
+        from .file_client import FileClient  # imports this module: here, not at the top
+
+        client_only = FileClient._prefix_to_backends.get(prefix)
+        if client_only is not None and not is_placeholder(client_only):
+            owner += (
+                f"; {client_only.__name__} was registered with FileClient.register_backend, "
+                "which only FileClient uses, as in MMEngine: register it with "
+                f"register_backend({prefix!r}, {client_only.__name__}, prefixes={prefix!r}) too"
+            )
     elif is_placeholder(served):
         owner = (
             f"the {prefix}:// prefix belongs to {served.__name__}, which runner_core provides "
@@ -173,7 +183,8 @@ def _url_refusal(uri: Any, prefix: str) -> RemoteFileError:
         )
     else:  # backend_args named the local disk for it
         owner = f"backend_args name the local disk, not {served.__name__} which serves {prefix}://"
-    return RemoteFileError(
+    error = UnregisteredPrefixError if served is None else RemoteFileError  # KeyError as MMEngine
+    return error(
         f"{os.fspath(uri)!r} is a URL ({prefix}://): runner reads local files only and never "
         f"downloads at run time ({owner}). Download or mount the data once and pass its local "
         f"path, or register a backend of your own for it: register_backend('my{prefix}', "
