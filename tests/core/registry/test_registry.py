@@ -345,3 +345,20 @@ def test_a_scope_registry_that_fails_to_import_shows_why(tmp_path, monkeypatch) 
     finally:
         for name in [m for m in sys.modules if m.split(".")[0] == "t_brokenscope"]:
             del sys.modules[name]
+
+
+def test_switching_to_no_scope_yields_the_default_scopes_registry() -> None:
+    """mmcv's build_conv_layer does ``with MODELS.switch_scope_and_registry(None) as reg``
+    and builds from ``reg``: under default_scope='mmdet' that is mmdet's registry."""
+    from runner_core.registry import DefaultScope
+    from runner_core.registry.scope import get_default_scope
+
+    root = Registry("thing", scope="t_switch_none_root")
+    child = Registry("thing", parent=root, scope="t_switch_none_child")
+    with DefaultScope.overwrite_default_scope("t_switch_none_child"):
+        with root.switch_scope_and_registry(None) as chosen:
+            assert chosen is child
+            assert get_default_scope() == "t_switch_none_child"
+    with DefaultScope.overwrite_default_scope("t_switch_none_elsewhere"):
+        with root.switch_scope_and_registry(None) as chosen:
+            assert chosen is root  # no registry of that scope in this tree

@@ -169,12 +169,15 @@ class Registry:
     @contextmanager
     def switch_scope_and_registry(self, scope: str | None) -> Iterator[Registry]:
         """Yield the registry of ``scope`` in this tree (this one if there is none), with
-        ``scope`` the default scope inside the block; None switches nothing.
+        ``scope`` the default scope inside the block; None keeps the default scope and
+        yields its registry, as MMEngine's (mmcv's ``build_conv_layer`` relies on it).
 
         How a config's ``_scope_='mmdet'`` builds from the mmdet registry.
         """
         if scope is None:
-            yield self
+            current = get_default_scope()
+            found = find_scope(self, current) if current is not None else None
+            yield found if found is not None else self
             return
         with _scopes.overwrite_default_scope(scope):
             found = find_scope(self.root, scope)
