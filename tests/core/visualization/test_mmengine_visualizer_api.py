@@ -1,5 +1,5 @@
 """MMEngine code that uses the Visualizer beyond scalars: backend names, ``_vis_backends``,
-a config without ``save_dir``, and the image/drawing methods."""
+a config without ``save_dir``, and the image methods (drawing: test_drawing.py)."""
 
 from __future__ import annotations
 
@@ -79,28 +79,9 @@ def test_set_image_and_get_image_hold_the_image() -> None:
     assert np.array_equal(vis.get_image(), rgb) and (vis.width, vis.height) == (3, 2)
     vis.set_image(np.ones((4, 5), dtype=np.float32))  # floats in [0, 1] as add_image
     assert vis.get_image().dtype == np.uint8 and int(vis.get_image().max()) == 255
+    assert vis.get_image().shape == (4, 5, 3)  # grey made RGB: get_image is RGB, as MMEngine
     with pytest.raises(ValueError, match=r"set_image\(image\) first"):
         Visualizer("t_no_image").get_image()
-
-
-def test_drawing_methods_say_what_to_use_instead() -> None:
-    from runner_core.visualization.drawing import DrawingNotAvailableError
-
-    vis = Visualizer("t_drawing")
-    for method in (
-        "draw_bboxes",
-        "draw_texts",
-        "draw_lines",
-        "draw_circles",
-        "draw_points",
-        "draw_polygons",
-        "draw_binary_masks",
-        "show",
-    ):
-        with pytest.raises(NotImplementedError, match=rf"Visualizer\.{method}\(\).*add_image"):
-            getattr(vis, method)(np.zeros((1, 4)))
-    with pytest.raises(DrawingNotAvailableError, match="matplotlib"):
-        Visualizer.draw_featmap(np.zeros((3, 4, 4)))  # a static method in MMEngine
 
 
 def test_add_datasample_does_nothing_as_in_mmengines_base_class(tmp_path: Path) -> None:

@@ -7,10 +7,11 @@ backend without touching this module. Backends receive ``<save_dir>/vis_data``
 (the Runner's ``save_dir`` is the run folder) unless their config sets a
 folder of their own, as in MMEngine.
 
-Unlike MMEngine's, this Visualizer draws nothing and imports no plotting
-library: it is a fan-out for scalars, images (``add_image``: arrays a hook
-made, written as PNG without OpenCV) and the config. Its ``draw_*`` methods
-raise an error that says what to use instead (see ``drawing``).
+It fans scalars, images (``add_image``, written as PNG without OpenCV) and
+the config out to the backends, and draws as MMEngine's does (``set_image``,
+``draw_bboxes`` and the other ``draw_*`` methods, ``get_image``: see
+``drawing``) with matplotlib, an optional dependency imported only when
+drawing starts (``pip install "runner-core[draw]"``).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ _by_name: weakref.WeakValueDictionary[str, Visualizer] = weakref.WeakValueDictio
 
 
 class Visualizer(DrawingMixin):
-    """Send scalars and the config to every configured backend.
+    """Send scalars, images and the config to every configured backend; draw on images.
 
     MMEngine's arguments, in its order.
 
@@ -65,7 +66,7 @@ class Visualizer(DrawingMixin):
         name: the visualizer's name (``instance_name``; ``get_instance(name)``
             finds it while it is the current one, or when ``get_instance`` made it).
         image: MMEngine's image to draw on; kept as ``image`` and given to
-            ``set_image`` (``get_image`` returns it: nothing is drawn).
+            ``set_image``.
         vis_backends: backend configs (``dict(type='LocalVisBackend')``,
             ``name='tb'`` to key it for ``get_backend``) or built backends; one
             config or a list. None means no backend. A backend that needs a
@@ -73,8 +74,9 @@ class Visualizer(DrawingMixin):
         save_dir: its ``vis_data`` sub-folder is given to each backend that
             takes ``save_dir`` and whose config does not set one (MMEngine's
             layout: ``save_dir='out'`` writes ``out/vis_data/scalars.json``).
-        fig_save_cfg, fig_show_cfg: MMEngine's matplotlib figure options,
-            kept as attributes (nothing is drawn).
+        fig_save_cfg, fig_show_cfg: ``matplotlib.figure.Figure`` options of
+            the figure drawn on and of the ``show`` window (MMEngine's; both
+            ``dict(frameon=False)`` by default).
     """
 
     def __init__(
@@ -98,8 +100,9 @@ class Visualizer(DrawingMixin):
         self.image = image
         if image is not None:
             self.set_image(image)
-        self.fig_save_cfg = dict(fig_save_cfg or {})
-        self.fig_show_cfg = dict(fig_show_cfg or {})
+        # MMEngine's defaults: frameless figures
+        self.fig_save_cfg = dict(frameon=False) if fig_save_cfg is None else dict(fig_save_cfg)
+        self.fig_show_cfg = dict(frameon=False) if fig_show_cfg is None else dict(fig_show_cfg)
         #: where the backends write: ``<save_dir>/vis_data``
         self.save_dir = None if save_dir is None else str(Path(save_dir) / "vis_data")
         #: the dataset's ``metainfo`` (class names, palette), set by the val/test loops
