@@ -29,6 +29,7 @@ _LAZY = {
     "PrepareTTAHook": ".prepare_tta",
     "CheckInvalidLossHook": ".invalid_loss",
     "InvalidLossError": ".invalid_loss",
+    "NaiveVisualizationHook": ".naive_visualization",
     "TextLoggerHook": ".aliases",
     "OptimzierHook": ".aliases",
     "LocalVisBackend": ".vis_backends.local",
@@ -49,6 +50,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .invalid_loss import CheckInvalidLossHook as CheckInvalidLossHook
     from .invalid_loss import InvalidLossError as InvalidLossError
     from .logger import LoggerHook as LoggerHook
+    from .naive_visualization import NaiveVisualizationHook as NaiveVisualizationHook
     from .optimizer import OptimizerHook as OptimizerHook
     from .param_scheduler import ParamSchedulerHook as ParamSchedulerHook
     from .prepare_tta import PrepareTTAHook as PrepareTTAHook
