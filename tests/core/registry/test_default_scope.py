@@ -275,3 +275,39 @@ def test_set_default_scope_warns_when_the_scope_has_no_registry_module() -> None
     with pytest.warns(UserWarning, match="could not import ds_missing.registry"):
         set_default_scope("ds_missing")
     assert get_default_scope() == "ds_missing"
+
+
+def test_a_runner_without_default_scope_does_not_inherit_the_previous_runners(
+    tmp_path: Path,
+) -> None:
+    """MMEngine's Runner defaults to default_scope='mmengine', so every Runner resets the
+    scope: a second Runner must build the root registry's class, not the first one's."""
+    from torch import nn
+
+    from runner_core import Runner
+
+    child = Registry("model", parent=MODELS, scope="t_runner_scope_lib")
+
+    class RootNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layer = nn.Linear(2, 2)
+
+    class LibNet(RootNet):
+        pass
+
+    MODELS.register_module(name="TRunnerScopeNet", module=RootNet)
+    child.register_module(name="TRunnerScopeNet", module=LibNet)
+    first = Runner(
+        model=dict(type="TRunnerScopeNet"),
+        work_dir=str(tmp_path / "a"),
+        default_scope="t_runner_scope_lib",
+    )
+    assert type(first.model.module) is LibNet  # plain nn.Modules are adapted
+    second = Runner(model=dict(type="TRunnerScopeNet"), work_dir=str(tmp_path / "b"))
+    assert type(second.model.module) is RootNet
+    assert DefaultScope.get_current_instance().scope_name == "runner_core"
+    third = Runner(
+        model=dict(type="TRunnerScopeNet"), work_dir=str(tmp_path / "c"), default_scope=None
+    )
+    assert type(third.model.module) is RootNet  # None keeps the current (root) scope

@@ -65,7 +65,7 @@ class FlexibleRunner(Runner):
         log_processor: Mapping[str, Any] | None = None,
         log_level: str | int = "INFO",
         visualizer: Any = None,
-        default_scope: str | None = None,
+        default_scope: str | None = "runner_core",
         randomness: Mapping[str, Any] | None = None,
         compile: bool | Mapping[str, Any] = False,
         cfg: Any = None,

@@ -129,7 +129,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         log_processor: Mapping[str, Any] | None = None,
         log_level: str | int = "INFO",
         visualizer: Any = None,
-        default_scope: str | None = None,
+        default_scope: str | None = "runner_core",
         randomness: Mapping[str, Any] | None = None,
         experiment_name: str | None = None,
         cfg: Any = None,
@@ -184,7 +184,8 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             experiment_name = Path(filename).stem if filename else "run"
         self.experiment_name = str(experiment_name)  # a number too, as MMEngine formats it
         self.default_scope = default_scope
-        if default_scope is not None:  # MMEngine: a DefaultScope named after the experiment
+        # MMEngine: a DefaultScope named after the experiment; None keeps the current one
+        if default_scope is not None:
             set_default_scope(default_scope, name=self.experiment_name)
         self.log_processor_cfg = dict(log_processor) if isinstance(log_processor, Mapping) else {}
         self.log_processor = self.build_log_processor(log_processor)  # checks the options now
