@@ -92,3 +92,25 @@ def test_strategy_options_are_checked_as_mmengine_does() -> None:
 def test_a_wrapper_of_ones_own_gets_its_options_as_given() -> None:
     built = STRATEGIES.build(dict(type="FSDPStrategy", model_wrapper=dict(type="MyFSDP", foo=1)))
     assert built.model_wrapper_cfg() == {"type": "MyFSDP", "foo": 1}
+
+
+def test_a_single_layer_class_or_name_is_one_unit_not_its_letters() -> None:
+    block = nn.TransformerEncoderLayer
+    by_name = dict(type="transformer_auto_wrap_policy", transformer_layer_cls="Block")
+    assert _cfg(auto_wrap_policy=by_name)["wrap_modules"] == ["Block"]
+    by_class = functools.partial(transformer_auto_wrap_policy, transformer_layer_cls=block)
+    assert _cfg(auto_wrap_policy=by_class)["wrap_modules"] == [block]
+    as_dict = dict(type="ModuleWrapPolicy", module_classes="Block")
+    assert _cfg(auto_wrap_policy=as_dict)["wrap_modules"] == ["Block"]
+
+
+def test_cpu_offload_off_stays_off_and_a_value_that_is_no_switch_is_refused() -> None:
+    from torch.distributed.fsdp import CPUOffload
+
+    assert _cfg(cpu_offload=dict(offload_params=False))["offload_params"] is False
+    assert _cfg(cpu_offload=dict(offload_params=True))["offload_params"] is True
+    assert _cfg(cpu_offload=CPUOffload(offload_params=False))["offload_params"] is False
+    assert _cfg(cpu_offload=False)["offload_params"] is False
+    for bad in ("no", 1, dict(offload_params=True, pin_memory=True)):
+        with pytest.raises(TypeError, match="cpu_offload.*True / False"):  # MMEngine: TypeError
+            _cfg(cpu_offload=bad)

@@ -136,7 +136,7 @@ def fsdp_wrapper_cfg(model_wrapper: Mapping[str, Any] | None) -> dict[str, Any]:
         elif key == "sharding_strategy":
             out["reshard_after_forward"] = _resharding(value)
         elif key == "cpu_offload":
-            out["offload_params"] = bool(getattr(value, "offload_params", value))
+            out["offload_params"] = _offload(value)
         elif key == "mixed_precision":
             out["mixed_precision"] = _mixed_precision(value)
         elif key in _REFUSED:
@@ -170,15 +170,37 @@ def _wrap_policy(policy: Any) -> dict[str, Any]:
     if name == "size_based_auto_wrap_policy" and set(kwargs) <= {"min_num_params"}:
         return {"min_num_params": int(kwargs.get("min_num_params", 100_000_000))}  # torch's default
     if name == "transformer_auto_wrap_policy" and set(kwargs) == {"transformer_layer_cls"}:
-        return {"wrap_modules": list(kwargs["transformer_layer_cls"])}
+        return {"wrap_modules": _classes(kwargs["transformer_layer_cls"])}
     if name == "ModuleWrapPolicy" and set(kwargs) == {"module_classes"}:
-        return {"wrap_modules": list(kwargs["module_classes"])}
+        return {"wrap_modules": _classes(kwargs["module_classes"])}
     raise ConfigError(
         f"strategy.model_wrapper.auto_wrap_policy={policy!r} cannot be turned into FSDP2 "
         "units: runner understands torch's size_based_auto_wrap_policy (min_num_params=N), "
         "transformer_auto_wrap_policy (transformer_layer_cls={Block}) and ModuleWrapPolicy. "
         "Name the classes to shard as units instead: model_wrapper=dict(wrap_modules=['Block'])."
     )
+
+
+def _classes(value: Any) -> list[Any]:
+    """``wrap_modules`` for a policy's classes: one class or name is one unit, not its letters."""
+    return [value] if isinstance(value, (str, type)) else list(value)
+
+
+def _offload(value: Any) -> bool:
+    """``offload_params`` for FSDP1's ``cpu_offload``: a bool, a ``CPUOffload`` or its dict.
+
+    Anything else would be true as a Python value and offload silently, so it is refused.
+    """
+    if isinstance(value, Mapping) and set(value) <= {"offload_params"}:
+        value = value.get("offload_params", False)
+    else:
+        value = getattr(value, "offload_params", value)
+    if not isinstance(value, bool):
+        raise ConfigTypeError(
+            f"strategy.model_wrapper.cpu_offload={value!r}: give True / False, "
+            "dict(offload_params=True) or torch's CPUOffload(offload_params=True)."
+        )
+    return value
 
 
 def _resharding(value: Any) -> bool:
