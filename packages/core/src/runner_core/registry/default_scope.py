@@ -45,11 +45,16 @@ class DefaultScope(ManagerMixin):
 
     @classmethod
     def get_current_instance(cls) -> DefaultScope | None:  # type: ignore[override]
-        """The latest instance, or None before any: the default scope is optional."""
-        with _lock:
-            if not cls._instance_dict:
-                return None
-            return next(reversed(cls._instance_dict.values()))
+        """The latest instance, or None before any: the default scope is optional.
+
+        Read without the lock (every registry lookup asks); only a read that meets
+        another thread's change is repeated under it.
+        """
+        try:
+            return next(reversed(cls._instance_dict.values()), None)
+        except RuntimeError:  # the dict changed while it was read
+            with _lock:
+                return next(reversed(cls._instance_dict.values()), None)
 
     @classmethod
     def _new_current(cls, name: str, scope_name: str) -> DefaultScope:
