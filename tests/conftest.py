@@ -1,4 +1,5 @@
-"""Shared test setup: Ctrl-C as a terminal sends it, and fake installed distributions."""
+"""Shared test setup: Ctrl-C as a terminal sends it, the default scope kept per test, and
+fake installed distributions."""
 
 from __future__ import annotations
 
@@ -22,6 +23,19 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@pytest.fixture(autouse=True)
+def _default_scope_per_test() -> Iterator[None]:
+    """The DefaultScope instances a test makes (a Runner makes one) end with it: the
+    default scope is process state, and a later test would otherwise look up names in
+    whatever scope the one before left current."""
+    from runner_core.registry.default_scope import DefaultScope
+
+    saved = list(DefaultScope._instance_dict.items())
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(saved)
 
 
 @pytest.fixture
