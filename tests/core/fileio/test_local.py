@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.error import URLError
 
 import pytest
 
@@ -11,6 +12,8 @@ from runner_core.fileio import (
     BaseStorageBackend,
     FileBackendError,
     FileContentError,
+    FileIOError,
+    RemoteBackendUnavailableError,
     RemoteFileError,
     copy_if_symlink_fails,
     copyfile,
@@ -135,9 +138,15 @@ URLS = [
     ],
 )
 def test_urls_are_refused_naming_the_path(url: str, scheme: str, call: object) -> None:
-    with pytest.raises(RemoteFileError) as info:
+    with pytest.raises(FileIOError) as info:
         call(url)  # type: ignore[operator]
-    assert isinstance(info.value, FileNotFoundError)  # as the checkpoint loader's refusal
+    if scheme == "s3":  # MMEngine's PetrelBackend: ImportError without petrel_client
+        assert isinstance(info.value, RemoteBackendUnavailableError)
+        assert isinstance(info.value, ImportError)
+    else:  # MMEngine's HTTPBackend: urlopen's URLError offline
+        assert isinstance(info.value, RemoteFileError)
+        assert isinstance(info.value, URLError)
+        assert isinstance(info.value, FileNotFoundError)  # as the checkpoint loader's refusal
     message = str(info.value)
     assert message.startswith(f"{url!r} is a URL ({scheme}://): ")
     assert "runner reads local files only and never downloads at run time" in message
@@ -203,7 +212,7 @@ def test_copy_and_remove_functions(tmp_path: Path) -> None:
     assert not (tmp_path / "t1").exists()
     with pytest.raises(FileNotFoundError):
         rmtree(tmp_path / "t1")
-    with pytest.raises(RemoteFileError, match="is a URL"):
+    with pytest.raises(ImportError, match="is a URL"):  # MMEngine: no petrel_client
         copyfile("s3://bucket/a.txt", tmp_path / "e.txt")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.error import URLError
 
 import pytest
 
@@ -15,8 +16,11 @@ from runner_core.fileio import (
     FileArgumentError,
     FileClient,
     LocalBackend,
+    MemcachedBackend,
     PetrelBackend,
+    RemoteBackendUnavailableError,
     RemoteFileError,
+    UnreachableURLError,
     UnregisteredPrefixError,
     UnsupportedOperationError,
     get_file_backend,
@@ -184,7 +188,7 @@ def test_unknown_names_and_bad_arguments_are_named(tmp_path: Path) -> None:
 
 
 def test_urls_nothing_serves_are_refused_with_the_way_out() -> None:
-    with pytest.raises(RemoteFileError) as info:
+    with pytest.raises(RemoteBackendUnavailableError) as info:
         fileio.get("s3://bucket/a.jpg")
     assert str(info.value) == (
         "'s3://bucket/a.jpg' is a URL (s3://): runner reads local files only and never "
@@ -250,3 +254,54 @@ def test_a_prefix_registered_with_file_client_only_is_named() -> None:
         "FileClient.register_backend, which only FileClient uses, as in MMEngine: register it "
         "with register_backend('clientonly', OnlyForClient, prefixes='clientonly') too"
     ) in str(info.value)
+
+
+@pytest.mark.parametrize("url", ["s3://b/k.jpg", "petrel://b/k.jpg", "cluster:s3://b/k.jpg"])
+def test_petrel_urls_raise_the_import_error_mmengine_raises(url: str) -> None:
+    # MMEngine builds PetrelBackend for these and raises ImportError without petrel_client:
+    # `except ImportError:` fallbacks written against it must catch ours
+    for call in (
+        lambda: get_file_backend(url),
+        lambda: get_file_backend(url, enable_singleton=True),
+        lambda: FileClient.infer_client(uri=url),
+        lambda: fileio.get(url),
+    ):
+        with pytest.raises(ImportError) as info:
+            call()
+        assert isinstance(info.value, RemoteBackendUnavailableError)
+        message = str(info.value)
+        assert message.startswith(f"{url!r} is a URL (")
+        assert "belongs to PetrelBackend" in message
+        assert "Download or mount the data once and pass its local path" in message
+
+
+def test_a_memcached_prefix_raises_an_import_error_too() -> None:
+    register_backend("mc", MemcachedBackend, prefixes="mc")  # still a name only
+    with pytest.raises(ImportError, match=r"^'mc://k' is a URL \(mc://\)") as info:
+        get_file_backend("mc://k")
+    assert isinstance(info.value, RemoteBackendUnavailableError)
+
+
+@pytest.mark.parametrize("url", ["http://x/a.json", "https://x/a.json"])
+def test_http_urls_raise_the_url_error_mmengine_raises_offline(url: str) -> None:
+    # MMEngine's HTTPBackend builds and reads with urlopen: URLError where it cannot connect
+    for call in (
+        lambda: get_file_backend(url),
+        lambda: FileClient.infer_client(uri=url),
+        lambda: fileio.load(url),
+    ):
+        with pytest.raises(URLError) as info:
+            call()
+        error = info.value
+        assert isinstance(error, UnreachableURLError) and isinstance(error, FileNotFoundError)
+        assert str(error).startswith(f"{url!r} is a URL (")  # not "<urlopen error ...>"
+        assert error.reason == str(error)
+        assert not isinstance(error, ImportError)
+
+
+def test_the_local_disk_named_for_a_url_finds_no_file_as_mmengine() -> None:
+    # MMEngine builds LocalBackend, which finds no such file: FileNotFoundError, not ImportError
+    with pytest.raises(RemoteFileError) as info:
+        fileio.get("s3://b/k.jpg", backend_args={"backend": "local"})
+    assert isinstance(info.value, FileNotFoundError)
+    assert not isinstance(info.value, ImportError)

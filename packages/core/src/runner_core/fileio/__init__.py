@@ -8,7 +8,9 @@ functions (``get``, ``put``, ``exists``, ``join_path``, ``get_local_path``,
 user's backend (``register_backend``) for its prefix or name. ``FileClient``
 is there for old code. Runner never downloads at run time: the remote
 backends (``HTTPBackend``, ``PetrelBackend``, ``MemcachedBackend``) exist as
-names only, and a URL nothing serves raises :class:`RemoteFileError`;
+names only, and a URL nothing serves raises :class:`RemoteFileError` (for
+``s3://``/``petrel://``, :class:`RemoteBackendUnavailableError`, an ImportError
+as MMEngine's);
 ``LmdbBackend`` works with ``pip install lmdb``. Nothing here imports torch
 or numpy.
 """
@@ -25,7 +27,9 @@ from .errors import (
     FileFormatError,
     FileIOError,
     MissingFormatError,
+    RemoteBackendUnavailableError,
     RemoteFileError,
+    UnreachableURLError,
     UnregisteredPrefixError,
     UnsupportedOperationError,
 )
@@ -79,7 +83,9 @@ __all__ = [
     "MissingFormatError",
     "PetrelBackend",
     "PickleHandler",
+    "RemoteBackendUnavailableError",
     "RemoteFileError",
+    "UnreachableURLError",
     "UnregisteredPrefixError",
     "UnsupportedOperationError",
     "YamlHandler",

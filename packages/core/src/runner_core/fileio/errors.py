@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.error import URLError
+
 from ..errors import RunnerError
 
 __all__ = [
@@ -13,7 +15,9 @@ __all__ = [
     "FileFormatError",
     "FileIOError",
     "MissingFormatError",
+    "RemoteBackendUnavailableError",
     "RemoteFileError",
+    "UnreachableURLError",
     "UnregisteredPrefixError",
     "UnsupportedOperationError",
 ]
@@ -57,6 +61,31 @@ class BackendUnavailableError(FileBackendError, ImportError):
     An ImportError, as MMEngine's when ``petrel_client``, ``mc`` or ``lmdb`` is
     missing, so ``except ImportError`` fallbacks keep working.
     """
+
+
+class RemoteBackendUnavailableError(BackendUnavailableError):
+    """A URL whose prefix (``s3://``, ``petrel://``) belongs to a remote backend runner has as a name only.
+
+    MMEngine builds its PetrelBackend there and raises ImportError without
+    ``petrel_client``: this is an ImportError too, so ``except ImportError``
+    fallbacks keep working. It cannot also be a :class:`RemoteFileError`:
+    Python cannot derive one class from both ImportError and FileNotFoundError.
+    """
+
+
+class UnreachableURLError(RemoteFileError, URLError):
+    """An ``http://``/``https://`` URL: runner's HTTPBackend is a name only.
+
+    MMEngine reads it with ``urlopen``, which raises URLError (an OSError) when
+    the host cannot be reached: this is one too, and a RemoteFileError.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.reason = message  # URLError's attribute: why the URL could not be opened
+
+    def __str__(self) -> str:  # URLError's would wrap the message in "<urlopen error ...>"
+        return str(self.args[0]) if self.args else ""
 
 
 class FileArgumentError(FileIOError, TypeError, AssertionError):

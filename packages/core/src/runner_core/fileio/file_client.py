@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .backends import BaseStorageBackend, HardDiskBackend
-from .errors import BackendNameError, BackendUnavailableError, FileArgumentError, RemoteFileError
+from .errors import BackendNameError, BackendUnavailableError, FileArgumentError
 from .lmdb_backend import LmdbBackend
-from .registry import _check_registration, _url_refusal, prefix_to_backends
+from .registry import _check_registration, _placeholder_error, _url_refusal, prefix_to_backends
 from .remote import HTTPBackend, MemcachedBackend, PetrelBackend, is_placeholder, refusal
 
 __all__ = ["FileClient"]
@@ -136,7 +136,8 @@ class FileClient:
         """``FileClient(**file_client_args)``, or without them the client for ``uri``'s prefix.
 
         A prefix FileClient does not know raises BackendNameError (a ValueError, as
-        MMEngine's); one it has as a name only (``s3``, ``http``) raises RemoteFileError.
+        MMEngine's); one it has as a name only raises what MMEngine's backend would (an
+        ImportError for ``s3``, a URLError for ``http``).
         """
         if file_client_args is not None:
             name: Any = file_client_args.get("backend")
@@ -173,7 +174,7 @@ class FileClient:
                 elsewhere = _not_for_file_client(prefix)
                 if not elsewhere:
                     raise _url_refusal(uri, prefix)
-                raise RemoteFileError(
+                raise _placeholder_error(served)(
                     f"{os.fspath(uri)!r} is a URL ({prefix}://) that FileClient reads with "
                     f"{served.__name__}, which runner_core provides as a name only (runner never "
                     f"downloads at run time).{elsewhere}"

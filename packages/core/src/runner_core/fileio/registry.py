@@ -8,7 +8,8 @@ functions (``get``, ``put``, ...) go through it, so a backend registered here
 serves them for its prefix.
 
 Differences: a URL no working backend serves raises
-:class:`~runner_core.fileio.RemoteFileError` (runner never downloads);
+:class:`~runner_core.fileio.RemoteFileError` (runner never downloads; for
+``s3://`` an ImportError, for ``http://`` a URLError, as MMEngine's);
 ``backend='disk'`` means the local disk too; the remote backends that exist
 only as names (:mod:`.remote`) give up their name and prefixes to a user's
 backend without ``force=True``; a registration is checked whole before
@@ -30,7 +31,10 @@ from .errors import (
     BackendUnavailableError,
     FileArgumentError,
     FileBackendError,
+    FileIOError,
+    RemoteBackendUnavailableError,
     RemoteFileError,
+    UnreachableURLError,
     UnregisteredPrefixError,
 )
 from .lmdb_backend import LmdbBackend
@@ -162,8 +166,21 @@ def _args_key(backend_args: dict[str, Any]) -> Hashable:
         return repr(sorted(backend_args.items(), key=lambda kv: str(kv[0])))
 
 
-def _url_refusal(uri: Any, prefix: str) -> RemoteFileError:
-    """The refusal of a URL no working backend serves (same words as before backends existed)."""
+def _placeholder_error(cls: type[BaseStorageBackend]) -> type[FileIOError]:
+    """The error for a URL served by the name-only ``cls``: what ``except`` written for MMEngine catches.
+
+    MMEngine's HTTPBackend opens the URL (URLError offline); its Petrel and
+    Memcached backends raise ImportError without their client library.
+    """
+    return UnreachableURLError if issubclass(cls, HTTPBackend) else RemoteBackendUnavailableError
+
+
+def _url_refusal(uri: Any, prefix: str, named_local: bool = False) -> FileIOError:
+    """The refusal of a URL no working backend serves (same words as before backends existed).
+
+    ``named_local``: ``backend_args`` named the local disk, which finds no such
+    file (as MMEngine's LocalBackend would), whoever serves the prefix.
+    """
     served = prefix_to_backends.get(prefix)
     if served is None:
         owner = f"no storage backend is registered for {prefix}://"
@@ -183,7 +200,11 @@ def _url_refusal(uri: Any, prefix: str) -> RemoteFileError:
         )
     else:  # backend_args named the local disk for it
         owner = f"backend_args name the local disk, not {served.__name__} which serves {prefix}://"
-    error = UnregisteredPrefixError if served is None else RemoteFileError  # KeyError as MMEngine
+    error: type[FileIOError] = RemoteFileError
+    if served is None:
+        error = UnregisteredPrefixError  # KeyError as MMEngine
+    elif is_placeholder(served) and not named_local:
+        error = _placeholder_error(served)
     return error(
         f"{os.fspath(uri)!r} is a URL ({prefix}://): runner reads local files only and never "
         f"downloads at run time ({owner}). Download or mount the data once and pass its local "
@@ -213,7 +234,7 @@ def _build(prefix: str, backend_args: dict[str, Any], uri: Any) -> BaseStorageBa
         if is_placeholder(cls):
             raise BackendUnavailableError(refusal(cls, name, where))
         if prefix and cls is LocalBackend:  # the local disk named for a URL
-            raise _url_refusal(uri, prefix)
+            raise _url_refusal(uri, prefix, named_local=True)
         return _construct(cls, kwargs, where)
     cls = prefix_to_backends.get(prefix)
     if cls is None or is_placeholder(cls):
