@@ -84,3 +84,19 @@ def test_mmcv_full_available(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     (tmp_path / "mmcv" / "_ext.py").write_text("")
     assert mmcv_full_available()
     sys.modules.pop("mmcv", None)
+
+
+def test_the_optimizer_and_sync_bn_use_these_checks() -> None:
+    # one definition of a norm layer: paramwise_cfg's norm_decay_mult, the warning about
+    # BatchNorm under gradient accumulation and sync_bn='torch' ask the functions above
+    from runner_core.model import sync_bn
+    from runner_core.optim import constructor, optim_wrapper
+    from runner_core.utils.dl_utils import misc
+
+    assert constructor._NORM_TYPES is misc.NORM_TYPES
+    assert optim_wrapper._has_batch_norm is has_batch_norm
+    assert sync_bn.has_batch_norm is has_batch_norm
+    # what they count, as MMEngine (RMSNorm is not a norm layer there)
+    norms = [nn.BatchNorm1d(2), nn.SyncBatchNorm(2), nn.InstanceNorm1d(2), nn.GroupNorm(1, 2)]
+    assert all(isinstance(m, misc.NORM_TYPES) for m in [*norms, nn.LayerNorm(2)])
+    assert not isinstance(nn.RMSNorm(2), misc.NORM_TYPES)

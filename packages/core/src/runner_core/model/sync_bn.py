@@ -16,6 +16,7 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..errors import ConfigError
+from ..utils.dl_utils.misc import has_batch_norm
 
 
 class _BatchNormXd(_BatchNorm):
@@ -52,7 +53,7 @@ def sync_bn_for_run(model: nn.Module, sync_bn: Any, device: Any, distributed: bo
     if sync_bn is None or (sync_bn == "mmcv" and not distributed):
         return model
     _check_implementation(sync_bn, "sync_bn")
-    if not distributed or not any(isinstance(m, _BatchNorm) for m in model.modules()):
+    if not distributed or not has_batch_norm(model):
         return model
     kind = torch.device(device).type if device is not None else "cpu"
     if kind not in (*_SYNC_DEVICES, torch._C._get_privateuse1_backend_name()):

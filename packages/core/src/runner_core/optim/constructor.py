@@ -34,6 +34,7 @@ from ..errors import (
 )
 from ..logging.print_log import print_log
 from ..registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS, OPTIMIZERS
+from ..utils.dl_utils.misc import NORM_TYPES
 from .optim_wrapper import OptimWrapper
 from .optim_wrapper_dict import OptimWrapperDict
 
@@ -50,12 +51,7 @@ PARAMWISE_KEYS = (
 
 #: What ``norm_decay_mult`` applies to: MMEngine's list, so configs give its numbers
 #: (an ``nn.RMSNorm`` weight is a 1-D parameter: ``flat_decay_mult`` or ``custom_keys``).
-_NORM_TYPES: tuple[type, ...] = (
-    nn.modules.batchnorm._BatchNorm,
-    nn.modules.instancenorm._InstanceNorm,
-    nn.GroupNorm,
-    nn.LayerNorm,
-)
+_NORM_TYPES = NORM_TYPES
 
 
 def _unwrap(model: nn.Module) -> nn.Module:

@@ -28,6 +28,7 @@ from torch import nn
 from torch.optim import Optimizer
 
 from ..errors import BuildAssertionError, BuildError, BuildValueError, did_you_mean
+from ..utils.dl_utils.misc import has_batch_norm as _has_batch_norm
 from .base import BaseOptimWrapper
 
 # A reusable, stateless "do nothing" context: returned by optim_context when
@@ -74,10 +75,6 @@ def _parse_clip_grad(clip_grad: Any) -> tuple[Any, dict[str, Any]] | None:
         torch.nn.utils.clip_grad_norm_ if clip_type == "norm" else torch.nn.utils.clip_grad_value_
     )
     return func, kwargs
-
-
-def _has_batch_norm(model: nn.Module) -> bool:
-    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
 
 
 class OptimWrapper(BaseOptimWrapper):

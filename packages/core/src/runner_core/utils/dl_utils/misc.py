@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 
 __all__ = ["ImageTensorError", "has_batch_norm", "is_norm", "mmcv_full_available", "tensor2imgs"]
 
-_NORM_BASES = (_BatchNorm, _InstanceNorm, nn.GroupNorm, nn.LayerNorm)
+#: What counts as a normalisation layer (MMEngine's list): ``is_norm``, and the layers
+#: ``paramwise_cfg``'s ``norm_decay_mult`` applies to. ``_BatchNorm`` covers SyncBatchNorm;
+#: ``nn.RMSNorm`` is not one (as in MMEngine).
+NORM_TYPES: tuple[type[nn.Module], ...] = (_BatchNorm, _InstanceNorm, nn.GroupNorm, nn.LayerNorm)
 
 
 class ImageTensorError(RunnerError, ValueError, AssertionError):
@@ -44,7 +47,7 @@ def is_norm(layer: nn.Module, exclude: type | tuple[type, ...] | None = None) ->
             )
         if isinstance(layer, exclude):
             return False
-    return isinstance(layer, _NORM_BASES)
+    return isinstance(layer, NORM_TYPES)
 
 
 def has_batch_norm(model: nn.Module) -> bool:
