@@ -58,6 +58,18 @@ def test_top_level_reexports_config_and_logging_names() -> None:
             "DistributedDataParallel",
         ),
         (
+            "runner_core.model",
+            "MMFullyShardedDataParallel",
+            "runner_core.distributed.mm_fsdp",
+            None,
+        ),
+        (
+            "runner_core.model.wrappers",
+            "MMFullyShardedDataParallel",
+            "runner_core.distributed.mm_fsdp",
+            None,
+        ),
+        (
             "runner_core.model.wrappers",
             "is_model_wrapper",
             "runner_core.distributed.model_wrappers",

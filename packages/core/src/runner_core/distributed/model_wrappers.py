@@ -30,10 +30,10 @@ from ..model.loss_utils import detect_anomalous_params
 if TYPE_CHECKING:
     from ..registry import Registry
 
-#: MMEngine's wrapper names, accepted for its configs.
+#: MMEngine's wrapper names, accepted for its configs. (``MMFullyShardedDataParallel`` is a
+#: class of its own, ``runner_core.distributed.mm_fsdp``: it takes MMEngine's FSDP1 arguments.)
 _ALIASES = {
     "MMDistributedDataParallel": "DistributedDataParallel",
-    "MMFullyShardedDataParallel": "FullyShardedDataParallel",
     "MMSeparateDistributedDataParallel": "SeparateDistributedDataParallel",
     "DDP": "DistributedDataParallel",
     "FSDP": "FullyShardedDataParallel",

@@ -61,6 +61,7 @@ __all__ = [
     "ImgDataPreprocessor",
     "KaimingInit",
     "MMDistributedDataParallel",
+    "MMFullyShardedDataParallel",
     "MMSeparateDistributedDataParallel",
     "ModuleAdapter",
     "ModuleDict",
@@ -99,6 +100,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..distributed.mm_fsdp import MMFullyShardedDataParallel
     from ..distributed.model_wrappers import (
         MMDistributedDataParallel,
         MMSeparateDistributedDataParallel,
@@ -119,6 +121,7 @@ else:  # the wrappers module imports this package's BaseModel: load it on first 
                 ],
                 "runner_core.distributed.model_wrappers",
             ),
+            "MMFullyShardedDataParallel": "runner_core.distributed.mm_fsdp",
             "turn_on_activation_checkpointing": ".activation_checkpointing",
             "turn_on_efficient_conv_bn_eval": ".efficient_conv_bn_eval",
         },

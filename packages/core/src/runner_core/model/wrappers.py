@@ -12,9 +12,15 @@ from typing import TYPE_CHECKING
 
 from ..lazy import lazy_exports
 
-__all__ = ["MMDistributedDataParallel", "MMSeparateDistributedDataParallel", "is_model_wrapper"]
+__all__ = [
+    "MMDistributedDataParallel",
+    "MMFullyShardedDataParallel",
+    "MMSeparateDistributedDataParallel",
+    "is_model_wrapper",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..distributed.mm_fsdp import MMFullyShardedDataParallel
     from ..distributed.model_wrappers import (
         MMDistributedDataParallel,
         MMSeparateDistributedDataParallel,
@@ -22,5 +28,10 @@ if TYPE_CHECKING:  # pragma: no cover
     )
 else:
     __getattr__, __dir__ = lazy_exports(
-        __name__, dict.fromkeys(__all__, "runner_core.distributed.model_wrappers"), globals()
+        __name__,
+        {
+            **dict.fromkeys(__all__, "runner_core.distributed.model_wrappers"),
+            "MMFullyShardedDataParallel": "runner_core.distributed.mm_fsdp",
+        },
+        globals(),
     )

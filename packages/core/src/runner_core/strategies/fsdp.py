@@ -112,49 +112,66 @@ def _state_dict_type(value: Any) -> str:
 def fsdp_wrapper_cfg(model_wrapper: Mapping[str, Any] | None) -> dict[str, Any]:
     """The Runner's ``model_wrapper_cfg`` for ``FSDPStrategy(model_wrapper=...)``.
 
-    ``auto_wrap_policy`` (torch's ``size_based_auto_wrap_policy`` /
-    ``transformer_auto_wrap_policy`` / ``ModuleWrapPolicy``, as a dict, a
-    ``functools.partial`` or the object) -> ``min_num_params`` / ``wrap_modules``;
-    ``sharding_strategy`` ``FULL_SHARD`` / ``SHARD_GRAD_OP`` ->
-    ``reshard_after_forward`` True / False; ``cpu_offload`` -> ``offload_params``;
-    ``mixed_precision`` keeps ``param_dtype`` and ``reduce_dtype``. A wrapper type
-    of one's own gets ``model_wrapper`` as it is.
+    The FSDP wrapper names get :func:`fsdp1_options`' translation; a wrapper
+    type of one's own gets ``model_wrapper`` as it is.
     """
     cfg = dict(model_wrapper or {})
     wrapper = cfg.pop("type", "FullyShardedDataParallel")
     name = wrapper if isinstance(wrapper, str) else getattr(wrapper, "__name__", "")
     if name not in _FSDP_NAMES:  # a wrapper of one's own, registered in MODEL_WRAPPERS
         return {"type": wrapper, **cfg}
-    out: dict[str, Any] = {"type": "FullyShardedDataParallel"}
-    for key, value in cfg.items():
+    return {"type": "FullyShardedDataParallel", **fsdp1_options(cfg, stacklevel=4)}
+
+
+def fsdp1_options(
+    options: Mapping[str, Any],
+    where: str = "strategy.model_wrapper",
+    replicate: str = "strategy=dict(type='DDPStrategy')",
+    stacklevel: int = 2,
+) -> dict[str, Any]:
+    """Our FSDP2 wrapper's arguments for MMEngine's FSDP1 ``options``.
+
+    ``auto_wrap_policy`` (torch's ``size_based_auto_wrap_policy`` /
+    ``transformer_auto_wrap_policy`` / ``ModuleWrapPolicy``, as a name, a dict,
+    a ``functools.partial`` or the object) -> ``min_num_params`` / ``wrap_modules``;
+    ``sharding_strategy`` ``FULL_SHARD`` / ``SHARD_GRAD_OP`` ->
+    ``reshard_after_forward`` True / False; ``cpu_offload`` -> ``offload_params``;
+    ``mixed_precision`` keeps ``param_dtype`` and ``reduce_dtype``; our wrapper's
+    own arguments pass as they are. Shared by ``FSDPStrategy`` and
+    ``MMFullyShardedDataParallel``; errors name the option as ``where.key`` and
+    point to ``replicate`` for ``NO_SHARD``; a warning points ``stacklevel`` frames up
+    from this function, as :func:`warnings.warn` counts.
+    """
+    out: dict[str, Any] = {}
+    for key, value in options.items():
         if key in _OURS:
             out[key] = value
         elif key in _NO_EFFECT or value is None:
             continue
         elif key == "auto_wrap_policy":
-            out.update(_wrap_policy(value))
+            out.update(_wrap_policy(value, where))
         elif key == "sharding_strategy":
-            out["reshard_after_forward"] = _resharding(value)
+            out["reshard_after_forward"] = _resharding(value, where, replicate)
         elif key == "cpu_offload":
-            out["offload_params"] = _offload(value)
+            out["offload_params"] = _offload(value, where)
         elif key == "mixed_precision":
-            out["mixed_precision"] = _mixed_precision(value)
+            out["mixed_precision"] = _mixed_precision(value, where, stacklevel + 1)
         elif key in _REFUSED:
             raise ConfigError(
-                f"strategy.model_wrapper.{key} (an FSDP1 option) has no FSDP2 counterpart in "
+                f"{where}.{key} (an FSDP1 option) has no FSDP2 counterpart in "
                 "runner's FullyShardedDataParallel; remove it (device_mesh=... chooses the ranks "
                 "to shard over)."
             )
         else:  # MMEngine hands it to torch's FSDP: a TypeError there
             known = (*_OURS, *_NO_EFFECT, *_TRANSLATED, *_REFUSED)
             raise ConfigTypeError(
-                f"strategy.model_wrapper has an unknown FSDP option {key!r}.{did_you_mean(key, known)}"
+                f"{where} has an unknown FSDP option {key!r}.{did_you_mean(key, known)}"
                 f" It takes {', '.join(known)} (see docs/distributed.md)."
             )
     return out
 
 
-def _wrap_policy(policy: Any) -> dict[str, Any]:
+def _wrap_policy(policy: Any, where: str) -> dict[str, Any]:
     """``min_num_params`` or ``wrap_modules`` for an FSDP1 ``auto_wrap_policy``."""
     if hasattr(policy, "_module_classes"):  # a ModuleWrapPolicy object
         return {"wrap_modules": list(policy._module_classes)}
@@ -174,7 +191,7 @@ def _wrap_policy(policy: Any) -> dict[str, Any]:
     if name == "ModuleWrapPolicy" and set(kwargs) == {"module_classes"}:
         return {"wrap_modules": _classes(kwargs["module_classes"])}
     raise ConfigError(
-        f"strategy.model_wrapper.auto_wrap_policy={policy!r} cannot be turned into FSDP2 "
+        f"{where}.auto_wrap_policy={policy!r} cannot be turned into FSDP2 "
         "units: runner understands torch's size_based_auto_wrap_policy (min_num_params=N), "
         "transformer_auto_wrap_policy (transformer_layer_cls={Block}) and ModuleWrapPolicy. "
         "Name the classes to shard as units instead: model_wrapper=dict(wrap_modules=['Block'])."
@@ -186,7 +203,7 @@ def _classes(value: Any) -> list[Any]:
     return [value] if isinstance(value, (str, type)) else list(value)
 
 
-def _offload(value: Any) -> bool:
+def _offload(value: Any, where: str) -> bool:
     """``offload_params`` for FSDP1's ``cpu_offload``: a bool, a ``CPUOffload`` or its dict.
 
     Anything else would be true as a Python value and offload silently, so it is refused.
@@ -197,13 +214,13 @@ def _offload(value: Any) -> bool:
         value = getattr(value, "offload_params", value)
     if not isinstance(value, bool):
         raise ConfigTypeError(
-            f"strategy.model_wrapper.cpu_offload={value!r}: give True / False, "
+            f"{where}.cpu_offload={value!r}: give True / False, "
             "dict(offload_params=True) or torch's CPUOffload(offload_params=True)."
         )
     return value
 
 
-def _resharding(value: Any) -> bool:
+def _resharding(value: Any, where: str, replicate: str) -> bool:
     """``reshard_after_forward`` for an FSDP1 ``sharding_strategy`` (name or enum member)."""
     name = str(getattr(value, "name", value))
     if name == "FULL_SHARD":
@@ -212,17 +229,17 @@ def _resharding(value: Any) -> bool:
         return False
     if name == "NO_SHARD":
         raise ConfigError(
-            "strategy.model_wrapper.sharding_strategy='NO_SHARD' replicates the model: use "
-            "strategy=dict(type='DDPStrategy'), which does the same."
+            f"{where}.sharding_strategy='NO_SHARD' replicates the model: use "
+            f"{replicate}, which does the same."
         )
     raise ConfigError(
-        f"strategy.model_wrapper.sharding_strategy={name!r} is not supported by runner's FSDP2 "
+        f"{where}.sharding_strategy={name!r} is not supported by runner's FSDP2 "
         "wrapper; use 'FULL_SHARD' or 'SHARD_GRAD_OP' (for hybrid sharding, pass a 2-D "
         "device_mesh=...: fully_shard replicates over its first dimension)."
     )
 
 
-def _mixed_precision(value: Any) -> dict[str, Any]:
+def _mixed_precision(value: Any, where: str, stacklevel: int) -> dict[str, Any]:
     """Our wrapper's ``mixed_precision`` from FSDP1's (a dict or a ``MixedPrecision``)."""
     import dataclasses
 
@@ -230,16 +247,16 @@ def _mixed_precision(value: Any) -> dict[str, Any]:
         value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     if not isinstance(value, Mapping):
         raise ConfigTypeError(
-            f"strategy.model_wrapper.mixed_precision={value!r}: give a dict, e.g. "
+            f"{where}.mixed_precision={value!r}: give a dict, e.g. "
             "dict(param_dtype='bf16', reduce_dtype='fp32')."
         )
     kept = {k: v for k, v in value.items() if k in ("param_dtype", "reduce_dtype", "output_dtype")}
     dropped = [k for k in ("buffer_dtype", "keep_low_precision_grads") if value.get(k)]
     if dropped:
         warnings.warn(
-            f"strategy.model_wrapper.mixed_precision: {dropped} have no FSDP2 counterpart and "
+            f"{where}.mixed_precision: {dropped} have no FSDP2 counterpart and "
             "are ignored (buffers keep their dtype; gradients are reduced in reduce_dtype).",
-            stacklevel=4,
+            stacklevel=stacklevel,
         )
     unknown = [
         k
@@ -256,7 +273,7 @@ def _mixed_precision(value: Any) -> dict[str, Any]:
     ]
     if unknown:
         raise ConfigTypeError(
-            f"strategy.model_wrapper.mixed_precision has unknown key(s) {unknown}; it takes "
+            f"{where}.mixed_precision has unknown key(s) {unknown}; it takes "
             "param_dtype, reduce_dtype (and FSDP1's buffer_dtype, keep_low_precision_grads, "
             "cast_forward_inputs, cast_root_forward_inputs, which FSDP2 does not use)."
         )
