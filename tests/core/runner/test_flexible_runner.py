@@ -184,7 +184,7 @@ def test_fsdp_strategy_builds_in_one_process_and_maps_onto_the_fsdp2_wrapper(tmp
     )
     assert isinstance(runner.strategy, FSDPStrategy) and isinstance(runner.strategy, DDPStrategy)
     assert runner.model_wrapper_cfg == {
-        "type": "FullyShardedDataParallel",
+        "type": "MMFullyShardedDataParallel",
         "min_num_params": 10_000_000,
         "reshard_after_forward": False,
     }
@@ -234,7 +234,7 @@ def test_ddp_strategy_on_two_gloo_ranks_trains_the_same_weights(ddp_ranks) -> No
 @pytest.mark.slow
 def test_fsdp_strategy_on_two_gloo_ranks_shards_and_matches_ddp(tmp_path, ddp_ranks) -> None:
     r0, r1 = _torchrun(tmp_path, {"type": "FSDPStrategy"})
-    assert (r0["strategy"], r0["wrapper"]) == ("FSDPStrategy", "FullyShardedDataParallel")
+    assert (r0["strategy"], r0["wrapper"]) == ("FSDPStrategy", "MMFullyShardedDataParallel")
     for key, shard in r0["params"].items():  # each rank holds its part of every parameter
         whole = ddp_ranks[1][0]["params"][key]
         assert shard.shape[0] + r1["params"][key].shape[0] == whole.shape[0]

@@ -51,7 +51,7 @@ def test_sharding_offload_and_mixed_precision_map_and_no_op_options_are_dropped(
         limit_all_gathers=True,
     )
     assert cfg == {
-        "type": "FullyShardedDataParallel",
+        "type": "MMFullyShardedDataParallel",
         "reshard_after_forward": False,
         "offload_params": True,
         "mixed_precision": {"param_dtype": "bf16", "reduce_dtype": torch.float32},

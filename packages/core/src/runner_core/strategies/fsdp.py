@@ -112,7 +112,9 @@ def _state_dict_type(value: Any) -> str:
 def fsdp_wrapper_cfg(model_wrapper: Mapping[str, Any] | None) -> dict[str, Any]:
     """The Runner's ``model_wrapper_cfg`` for ``FSDPStrategy(model_wrapper=...)``.
 
-    The FSDP wrapper names get :func:`fsdp1_options`' translation; a wrapper
+    The FSDP wrapper names get :func:`fsdp1_options`' translation and build
+    ``MMFullyShardedDataParallel``, as MMEngine's ``FSDPStrategy`` does (so
+    ``isinstance(runner.model, MMFullyShardedDataParallel)`` holds); a wrapper
     type of one's own gets ``model_wrapper`` as it is.
     """
     cfg = dict(model_wrapper or {})
@@ -120,7 +122,7 @@ def fsdp_wrapper_cfg(model_wrapper: Mapping[str, Any] | None) -> dict[str, Any]:
     name = wrapper if isinstance(wrapper, str) else getattr(wrapper, "__name__", "")
     if name not in _FSDP_NAMES:  # a wrapper of one's own, registered in MODEL_WRAPPERS
         return {"type": wrapper, **cfg}
-    return {"type": "FullyShardedDataParallel", **fsdp1_options(cfg, stacklevel=4)}
+    return {"type": "MMFullyShardedDataParallel", **fsdp1_options(cfg, stacklevel=4)}
 
 
 def fsdp1_options(
