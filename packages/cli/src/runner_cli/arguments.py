@@ -40,9 +40,11 @@ def add_work_dir(parser: argparse.ArgumentParser) -> None:
 def add_launcher(parser: argparse.ArgumentParser) -> None:
     """``--launcher``, and the ``--local_rank``/``--local-rank`` that
     ``python -m torch.distributed.launch`` passes (OpenMMLab's ``dist_train.sh``)."""
+    from runner_core.distributed.launch import LAUNCHERS  # the core's list: one to keep
+
     parser.add_argument(
         "--launcher",
-        choices=("none", "pytorch", "slurm", "mpi"),
+        choices=LAUNCHERS,
         help="how the processes were started (pytorch: torchrun; slurm: srun; "
         "mpi: OpenMPI's mpirun)",
     )
