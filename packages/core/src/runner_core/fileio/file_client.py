@@ -20,7 +20,13 @@ from typing import Any, ClassVar
 from .backends import BaseStorageBackend, HardDiskBackend
 from .errors import BackendNameError, BackendUnavailableError, FileArgumentError
 from .lmdb_backend import LmdbBackend
-from .registry import _check_registration, _placeholder_error, _url_refusal, prefix_to_backends
+from .registry import (
+    _check_registration,
+    _placeholder_error,
+    _url_refusal,
+    parse_uri_prefix,
+    prefix_to_backends,
+)
 from .remote import HTTPBackend, MemcachedBackend, PetrelBackend, is_placeholder, refusal
 
 __all__ = ["FileClient"]
@@ -119,15 +125,8 @@ class FileClient:
     @staticmethod
     def parse_uri_prefix(uri: str | Path) -> str | None:
         """The prefix of ``uri`` (``'s3'`` for ``s3://...``, ``cluster:s3://...``); None if plain."""
-        if not isinstance(uri, (str, Path)):
-            raise FileArgumentError(
-                f"A file path must be a str or a pathlib.Path, got {type(uri).__name__} "
-                f"{uri!r:.80}."
-            )
-        text = str(uri)
-        if "://" not in text:
-            return None
-        return text.split("://", 1)[0].rsplit(":", 1)[-1]
+        prefix = parse_uri_prefix(uri)
+        return prefix if "://" in str(uri) else None
 
     @classmethod
     def infer_client(
