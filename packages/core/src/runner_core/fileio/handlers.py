@@ -153,13 +153,14 @@ class PickleHandler(BaseFileHandler):
         super().dump_to_path(obj, filepath, mode=mode, **kwargs)
 
 
-#: file extension (or ``file_format``) -> the handler ``load``/``dump`` use
+_yaml, _pickle = YamlHandler(), PickleHandler()
+#: file extension (or ``file_format``) -> the handler ``load``/``dump`` use (one per format)
 file_handlers: dict[str, BaseFileHandler] = {
     "json": JsonHandler(),
-    "yaml": YamlHandler(),
-    "yml": YamlHandler(),
-    "pickle": PickleHandler(),
-    "pkl": PickleHandler(),
+    "yaml": _yaml,
+    "yml": _yaml,
+    "pickle": _pickle,
+    "pkl": _pickle,
 }
 
 
