@@ -11,7 +11,6 @@ the functions here read and set it.
 
 from __future__ import annotations
 
-import datetime
 import importlib
 import inspect
 from contextlib import AbstractContextManager
@@ -168,7 +167,7 @@ def init_default_scope(scope: str) -> None:
                 logger="current",
                 level=logging.WARNING,
             )
-            DefaultScope._new_current(f"{scope}-{datetime.datetime.now()}", scope)
+            DefaultScope._new_current(scope, scope)  # taken: named '<scope>-<datetime>'
     _import_or_warn(scope, stacklevel=2)
 
 
