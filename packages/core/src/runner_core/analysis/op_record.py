@@ -168,12 +168,7 @@ def record(
     :meth:`tracer_warnings`'s: which warnings the forward pass may show."""
     rec = _Recorder()
     handles = []
-    done: set[int] = set()
-    for _, module in named_modules_with_dup(model):
-        if id(module) in done:
-            continue
-        done.add(id(module))
-        name = names[module]
+    for module, name in names.items():  # each module once, under its canonical name
 
         def push(mod: nn.Module, args: Any, name: str = name) -> None:
             rec.stack.append(name)
