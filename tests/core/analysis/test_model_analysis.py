@@ -222,3 +222,20 @@ def test_jit_model_analysis_is_the_base_with_no_handles() -> None:
     analysis = JitModelAnalysis(model, inputs)
     assert analysis.total() == 0
     assert analysis.unsupported_ops() == {"aten::linear": 2}
+
+
+def test_share_forward_counts_activations_from_the_flop_analysis_pass() -> None:
+    """get_model_complexity_info and runner-cli analyze run the model once for both."""
+    from runner_core.analysis import ActivationAnalyzer
+    from runner_core.analysis.errors import AnalysisError
+
+    calls = []
+    model = nn.Linear(4, 3)
+    model.register_forward_hook(lambda *_: calls.append(1))
+    inputs = (torch.randn(2, 4),)
+    flops = FlopAnalyzer(model, inputs)
+    activations = ActivationAnalyzer(model, inputs).share_forward(flops)
+    assert (flops.total(), activations.total()) == (24, 6)
+    assert len(calls) == 1
+    with pytest.raises(AnalysisError, match="analyzes another model"):
+        ActivationAnalyzer(nn.Linear(4, 3), inputs).share_forward(flops)

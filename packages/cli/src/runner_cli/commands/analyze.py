@@ -206,10 +206,7 @@ def analyze(
     counter = FlopCounterMode(display=False)  # counts every module; depth is for display
     try:
         with torch.no_grad(), counter:
-            if raw_input:
-                model(batch["inputs"], mode="tensor")
-            else:
-                model.val_step(batch)
+            _step(model, batch, raw_input)
     finally:
         for handle in handles:
             handle.remove()
@@ -250,6 +247,13 @@ def analyze(
     }
 
 
+def _step(model: Any, batch: Any, raw_input: bool) -> Any:
+    """The forward pass analyzed: ``model(inputs, mode='tensor')`` or ``val_step(batch)``."""
+    if raw_input:
+        return model(batch["inputs"], mode="tensor")
+    return model.val_step(batch)
+
+
 def _mmengine_counts(model: Any, batch: Any, raw_input: bool) -> dict[str, Any]:
     """FLOPs per module, total activations and uncounted operators, as MMEngine counts them.
 
@@ -265,16 +269,14 @@ def _mmengine_counts(model: Any, batch: Any, raw_input: bool) -> dict[str, Any]:
             self.model = model
 
         def forward(self) -> Any:
-            if raw_input:
-                return self.model(batch["inputs"], mode="tensor")
-            return self.model.val_step(batch)
+            return _step(self.model, batch, raw_input)
 
     step = Step()
     flops, activations = FlopAnalyzer(step, ()), ActivationAnalyzer(step, ())
     for analyzer in (flops, activations):  # the summary lists them instead
         analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
     by_module = flops.by_module()
-    activations._recording = flops._recording  # the same forward pass
+    activations.share_forward(flops)  # the same forward pass
     return {
         "flops": by_module,
         "activations": activations.total(),

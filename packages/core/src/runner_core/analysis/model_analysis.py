@@ -197,6 +197,19 @@ class ModelAnalysis:
             .ancestor_mode(self._ancestor_mode)
         )
 
+    def share_forward(self: T, other: ModelAnalysis) -> T:
+        """Count from the forward pass ``other`` records (running it if it has not run) instead
+        of running the model again: FLOPs and activations of one pass. ``other`` analyzes the
+        same model with the same inputs (not MMEngine's API; MMEngine runs the model twice)."""
+        if other._model is not self._model:
+            raise AnalysisError(
+                f"{type(self).__name__}.share_forward: {type(other).__name__} analyzes another "
+                "model; share a forward pass only between analyses of one model and its inputs."
+            )
+        self._recording = other._recorded()
+        self._stats = None
+        return self
+
     def tracer_warnings(self: T, mode: str) -> T:
         """Which warnings the forward pass may show: ``'all'``, ``'no_tracer_warning'``
         (default: all but ``torch.jit.TracerWarning``) or ``'none'``."""
@@ -246,12 +259,17 @@ class ModelAnalysis:
         parts = self.canonical_module_name(module_name).split(".")
         return {"", *(".".join(parts[: k + 1]) for k in range(len(parts)))}
 
-    def _analyze(self) -> Statistics:
-        if self._stats is not None:
-            return self._stats
+    def _recorded(self) -> Recording:
+        """The recorded forward pass, run on the first call."""
         if self._recording is None:
             modules = {m: n for m, n in self._aliases.items() if isinstance(m, nn.Module)}
             self._recording = record(self._model, self._inputs, modules, self._warn_trace)
+        return self._recording
+
+    def _analyze(self) -> Statistics:
+        if self._stats is not None:
+            return self._stats
+        recording = self._recorded()
         counts: dict[str, Counter[str]] = {}
         unsupported: dict[str, Counter[str]] = {}
         for _, module in named_modules_with_dup(self._model):
@@ -260,11 +278,11 @@ class ModelAnalysis:
             unsupported[name] = Counter()
         caller = self._ancestor_mode == "caller"
         seen: set[str] = set()
-        for scope in self._recording.touched:
+        for scope in recording.touched:
             seen.update(scope)
             if not caller:
                 seen.update(self._get_all_ancestors(scope[-1]))
-        for op in self._recording.ops:
+        for op in recording.ops:
             ancestors = set(op.scope) if caller else self._get_all_ancestors(op.scope[-1])
             handle = self._op_handles.get(op.kind)
             if handle is None:

@@ -289,8 +289,7 @@ def get_model_complexity_info(
 
     flop_handler = FlopAnalyzer(model, inputs)
     flops = flop_handler.total()
-    activation_handler = ActivationAnalyzer(model, inputs)
-    activation_handler._recording = flop_handler._recording  # one forward pass for both
+    activation_handler = ActivationAnalyzer(model, inputs).share_forward(flop_handler)
     activations = activation_handler.total()
     params = parameter_count(model)[""]
     table = arch = ""
