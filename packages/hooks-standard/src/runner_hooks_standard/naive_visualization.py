@@ -154,10 +154,9 @@ class NaiveVisualizationHook(Hook):
 
     def input_to_image(self, inputs: Any, sample: Any = None) -> Any:
         """The (H, W, 3) RGB ``uint8`` image of one (C, H, W) input, as described above."""
-        import numpy as np
         import torch
 
-        from runner_core.visualization.png import as_image_array
+        from runner_core.visualization.png import as_rgb_array
 
         tensor = torch.as_tensor(inputs).detach().cpu()
         if tensor.ndim == 2:
@@ -185,10 +184,7 @@ class NaiveVisualizationHook(Hook):
             tensor = torch.nn.functional.interpolate(
                 tensor[None], size=(int(ori[0]), int(ori[1])), mode="bilinear", align_corners=False
             )[0]
-        image = as_image_array(tensor.permute(1, 2, 0).numpy(), "NaiveVisualizationHook")
-        if image.ndim == 2:
-            image = np.repeat(image[..., None], 3, axis=2)
-        return image
+        return as_rgb_array(tensor.permute(1, 2, 0).numpy(), "NaiveVisualizationHook")
 
 
 def _unpadded_size(sample: Any, height: int, width: int) -> tuple[int, int]:

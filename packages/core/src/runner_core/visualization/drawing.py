@@ -74,16 +74,13 @@ class DrawingMixin:
         """
         import numpy as np
 
-        from .png import as_image_array
+        from .png import as_rgb_array
 
         if image is None:  # MMEngine asserts it
             raise DrawingValueError(
                 "Visualizer.set_image(None): give an image array (H, W, 3) RGB."
             )
-        array = as_image_array(image, "Visualizer.set_image")
-        if array.ndim == 2:
-            array = np.repeat(array[..., None], 3, axis=2)
-        self._image = np.ascontiguousarray(array[..., :3])
+        self._image = np.ascontiguousarray(as_rgb_array(image, "Visualizer.set_image"))
         self.height, self.width = self._image.shape[:2]
         self._default_font_size = max(np.sqrt(self.height * self.width) // 90, 10)
         self._canvas_current = False

@@ -94,17 +94,6 @@ def _resize_image(image: Any, shape: tuple[int, int]) -> Any:
     return resized[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
 
 
-def _overlay_image(overlaid_image: Any) -> Any:
-    import numpy as np
-
-    from .png import as_image_array
-
-    image = as_image_array(overlaid_image, _WHERE + "(overlaid_image=...)")
-    if image.ndim == 2:
-        image = np.repeat(image[..., None], 3, axis=2)
-    return image[..., :3]
-
-
 def _check_shape_arg(name: str, value: Any) -> tuple[int, int]:
     if (
         not isinstance(value, (tuple, list))
@@ -148,7 +137,13 @@ def draw_featmap(
     featmap = featmap.detach().cpu().float()
     if resize_shape is not None:
         resize_shape = _check_shape_arg("resize_shape", resize_shape)
-    image = None if overlaid_image is None else _overlay_image(overlaid_image)
+    from .png import as_rgb_array
+
+    image = (
+        None
+        if overlaid_image is None
+        else as_rgb_array(overlaid_image, _WHERE + "(overlaid_image=...)")
+    )
     if image is not None and image.shape[:2] != tuple(featmap.shape[1:]):
         warnings.warn(
             f"{_WHERE}: overlaid_image is {image.shape[:2]} and featmap {tuple(featmap.shape[1:])} "

@@ -36,6 +36,16 @@ def as_image_array(image: Any, where: str = "add_image") -> Any:
     return array
 
 
+def as_rgb_array(image: Any, where: str) -> Any:
+    """``image`` as an (H, W, 3) RGB ``uint8`` array: grey repeated, alpha dropped."""
+    import numpy as np
+
+    array = as_image_array(image, where)
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=2)
+    return array[..., :3]
+
+
 def encode_png(image: Any) -> bytes:
     """The PNG file of a (H, W), (H, W, 3) or (H, W, 4) image (see :func:`as_image_array`)."""
     import numpy as np
