@@ -45,6 +45,21 @@ def _warn_outside(what: str, inside: bool) -> None:
         )
 
 
+def _figure_part(index: int, name: str, doc: str) -> Any:
+    """MMEngine's ``fig_save_canvas``/``fig_save``/``ax_save`` attribute: part ``index`` of
+    the figure, built on first read; assigning replaces that part."""
+
+    def read(self: DrawingMixin) -> Any:
+        return self._parts(f"Visualizer.{name}")[index]
+
+    def write(self: DrawingMixin, value: Any) -> None:
+        parts = list(self._figure_parts or (None, None, None))
+        parts[index] = value
+        self._figure_parts = (parts[0], parts[1], parts[2])
+
+    return property(read, write, doc=f"{doc} (MMEngine's attribute)")
+
+
 class DrawingMixin:
     """The image being drawn on, MMEngine's ``draw_*`` methods, ``get_image`` and ``show``.
 
@@ -61,8 +76,9 @@ class DrawingMixin:
     fig_save_cfg: dict[str, Any]
     fig_show_cfg: dict[str, Any]
     _figure_parts: tuple[Any, Any, Any] | None = None  # (canvas, figure, axes), built lazily
-    _canvas_current = False  # the canvas shows the image set_image was given last
-    _drawn = False  # something was drawn since set_image: get_image renders the canvas
+    #: the canvas shows the image set_image was given last and may hold drawings:
+    #: get_image renders it
+    _drawn = False
     _show_figure: Any = None  # show()'s pyplot window, reused
 
     # -- the image ---------------------------------------------------------------------
@@ -83,7 +99,6 @@ class DrawingMixin:
         self._image = np.ascontiguousarray(as_rgb_array(image, "Visualizer.set_image"))
         self.height, self.width = self._image.shape[:2]
         self._default_font_size = max(np.sqrt(self.height * self.width) // 90, 10)
-        self._canvas_current = False
         self._drawn = False
 
     def get_image(self) -> Any:
@@ -114,10 +129,8 @@ class DrawingMixin:
         if self._figure_parts is None:
             cfg = getattr(self, "fig_save_cfg", None)
             self._figure_parts = self._initialize_fig(dict(frameon=False) if cfg is None else cfg)
-        if self._image is not None:
-            if not self._canvas_current:
-                fit_to_image(self._figure_parts[1], self._figure_parts[2], self._image)
-                self._canvas_current = True
+        if self._image is not None and not self._drawn:
+            fit_to_image(self._figure_parts[1], self._figure_parts[2], self._image)
             self._drawn = True
         return self._figure_parts
 
@@ -131,37 +144,9 @@ class DrawingMixin:
         self._need_image(what)
         return self._parts(f"Visualizer.{what}")[2]
 
-    def _set_part(self, index: int, value: Any) -> None:
-        parts = list(self._figure_parts or (None, None, None))
-        parts[index] = value
-        self._figure_parts = (parts[0], parts[1], parts[2])
-
-    @property
-    def fig_save_canvas(self) -> Any:
-        """The Agg canvas drawn on (MMEngine's attribute)."""
-        return self._parts("Visualizer.fig_save_canvas")[0]
-
-    @fig_save_canvas.setter
-    def fig_save_canvas(self, value: Any) -> None:
-        self._set_part(0, value)
-
-    @property
-    def fig_save(self) -> Any:
-        """The matplotlib ``Figure`` drawn on (MMEngine's attribute)."""
-        return self._parts("Visualizer.fig_save")[1]
-
-    @fig_save.setter
-    def fig_save(self, value: Any) -> None:
-        self._set_part(1, value)
-
-    @property
-    def ax_save(self) -> Any:
-        """The axes drawn on, one data unit per pixel (MMEngine's attribute)."""
-        return self._parts("Visualizer.ax_save")[2]
-
-    @ax_save.setter
-    def ax_save(self, value: Any) -> None:
-        self._set_part(2, value)
+    fig_save_canvas = _figure_part(0, "fig_save_canvas", "The Agg canvas drawn on.")
+    fig_save = _figure_part(1, "fig_save", "The matplotlib ``Figure`` drawn on.")
+    ax_save = _figure_part(2, "ax_save", "The axes drawn on, one data unit per pixel.")
 
     @property
     def dpi(self) -> float:
