@@ -29,6 +29,7 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import os
+import re
 import sys
 import warnings
 import weakref
@@ -127,6 +128,33 @@ def find_checkpoints(work_dir: Path | None) -> tuple[str | None, dict[str, str]]
         last = None
     best = {p.stem: str(p.resolve()) for p in sorted(work_dir.glob("best_*.pth"))}
     return (str(Path(last).resolve()) if last is not None else None), best
+
+
+#: folders local tracker stores write into (never uploaded as artifacts)
+TRACKER_STORES = {"mlartifacts", "mlruns", "wandb", "dvclive", ".aim"}
+#: the tag of the newest best checkpoint; each best checkpoint is also tagged
+#: ``best_checkpoint.<file stem>``. No tag name may be a path prefix of another
+#: (``X`` and ``X/...``): MLflow's file store keeps each tag as a file.
+BEST_TAG = "best_checkpoint"
+#: characters MLflow accepts in a tag name on every platform (others become ``_``)
+_UNSAFE_TAG_CHARS = re.compile(r"[^\w.\- ]")
+
+
+def checkpoint_tags(last: str | None, best: Mapping[str, str]) -> dict[str, str]:
+    """The checkpoint tags of a run: ``last_checkpoint``, ``best_checkpoint`` (the newest
+    best file) and ``best_checkpoint.<stem>`` per best file.
+
+    No name is a path prefix of another, so a store that keeps tags as files
+    (MLflow's file store) can hold them all.
+    """
+    tags: dict[str, str] = {}
+    if last is not None:
+        tags["last_checkpoint"] = last
+    for stem, path in best.items():
+        tags[f"{BEST_TAG}.{_UNSAFE_TAG_CHARS.sub('_', stem)}"] = path
+    if best:  # the newest best file, for one-line lookups
+        tags[BEST_TAG] = max(best.values(), key=os.path.getmtime)
+    return tags
 
 
 def work_dir_files(

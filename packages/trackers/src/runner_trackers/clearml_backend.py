@@ -16,13 +16,14 @@ from .base import (
     FAILED,
     FINISHED,
     KILLED,
+    TRACKER_STORES,
     TrackerBackend,
+    checkpoint_tags,
     config_dict,
     for_each_file,
     tracked,
     work_dir_files,
 )
-from .mlflow_backend import TRACKER_STORES, checkpoint_tags
 
 #: the status message of a task that did not finish
 _REASONS = {FAILED: "failed", KILLED: "stopped from outside (Ctrl-C or a preemption signal)"}

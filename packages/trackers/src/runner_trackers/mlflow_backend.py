@@ -7,7 +7,6 @@ backends (or a user's own MLflow calls) never step on each other.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -15,20 +14,18 @@ from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-from .base import TrackerBackend, for_each_file, work_dir_files
+from .base import (
+    TRACKER_STORES,
+    TrackerBackend,
+    checkpoint_tags,
+    for_each_file,
+    work_dir_files,
+)
 
 #: MLflow rejects longer parameter values (6000 characters).
 MAX_PARAM_CHARS = 6000
-#: folders local tracker stores write into (never uploaded as artifacts)
-TRACKER_STORES = {"mlartifacts", "mlruns", "wandb", "dvclive", ".aim"}
 #: MLflow accepts at most this many params / metrics in one ``log_batch``.
 BATCH = 100
-#: the tag of the newest best checkpoint; each best checkpoint is also tagged
-#: ``best_checkpoint.<file stem>``. No tag name may be a path prefix of another
-#: (``X`` and ``X/...``): MLflow's file store keeps each tag as a file.
-BEST_TAG = "best_checkpoint"
-#: characters MLflow accepts in a tag name on every platform (others become ``_``)
-_UNSAFE_TAG_CHARS = re.compile(r"[^\w.\- ]")
 
 
 class MLflowVisBackend(TrackerBackend):
@@ -182,20 +179,3 @@ class MLflowVisBackend(TrackerBackend):
 
     def __repr__(self) -> str:
         return f"MLflowVisBackend(exp_name={self.exp_name!r}, tracking_uri={self.tracking_uri!r})"
-
-
-def checkpoint_tags(last: str | None, best: Mapping[str, str]) -> dict[str, str]:
-    """The checkpoint tags of a run: ``last_checkpoint``, ``best_checkpoint`` (the newest
-    best file) and ``best_checkpoint.<stem>`` per best file.
-
-    No name is a path prefix of another, so a store that keeps tags as files
-    (MLflow's file store) can hold them all.
-    """
-    tags: dict[str, str] = {}
-    if last is not None:
-        tags["last_checkpoint"] = last
-    for stem, path in best.items():
-        tags[f"{BEST_TAG}.{_UNSAFE_TAG_CHARS.sub('_', stem)}"] = path
-    if best:  # the newest best file, for one-line lookups
-        tags[BEST_TAG] = max(best.values(), key=os.path.getmtime)
-    return tags

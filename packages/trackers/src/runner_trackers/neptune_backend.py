@@ -12,8 +12,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .base import FINISHED, TrackerBackend
-from .mlflow_backend import checkpoint_tags
+from .base import FINISHED, TrackerBackend, checkpoint_tags
 
 
 def _neptune(module: str = "neptune") -> Any:
