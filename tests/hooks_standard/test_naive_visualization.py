@@ -13,6 +13,7 @@ from torch import nn
 
 from runner_core import BaseModel, Runner
 from runner_core.errors import HookError
+from runner_core.model import ImgDataPreprocessor
 from runner_core.registry import HOOKS
 from runner_core.structures import BaseDataElement
 from runner_core.visualization import Visualizer
@@ -184,3 +185,67 @@ def test_bad_arguments_and_batches_say_what_is_expected() -> None:
     runner: Any = type("R", (), {"visualizer": Visualizer("t_nv"), "rank": 0})()
     with pytest.raises(HookError, match=r"dict\(inputs=..., data_samples=...\)"):
         hook.after_test_iter(runner, 0, data_batch=5, outputs=None)
+
+
+def night_photo() -> torch.Tensor:
+    """A (3, 4, 5) 0-255 image whose pixels are all 0 or 1 (nearly black)."""
+    return (torch.arange(60).reshape(3, 4, 5) % 2).to(torch.uint8)
+
+
+def test_a_dark_uint8_image_is_not_brightened() -> None:
+    image = NaiveVisualizationHook().input_to_image(night_photo())
+    assert np.array_equal(image, night_photo().permute(1, 2, 0).numpy())
+
+
+def test_mean_std_in_0_255_units_keep_a_dark_image_dark() -> None:
+    mean, std = torch.tensor(MEAN).reshape(3, 1, 1), torch.tensor(STD).reshape(3, 1, 1)
+    normalised = (night_photo().float() - mean) / std
+    sample = BaseDataElement(metainfo=dict(img_norm_cfg=dict(mean=MEAN, std=STD)))
+    image = NaiveVisualizationHook().input_to_image(normalised, sample)
+    assert np.array_equal(image, night_photo().permute(1, 2, 0).numpy())
+
+
+def test_mean_std_in_0_1_units_are_scaled_to_0_255() -> None:
+    mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+    pixels = torch.tensor([0.0, 0.2, 1.0]).reshape(1, 1, 3).expand(3, 1, 3)
+    normalised = (pixels - torch.tensor(mean).reshape(3, 1, 1)) / torch.tensor(std).reshape(3, 1, 1)
+    sample = BaseDataElement(metainfo=dict(img_norm_cfg=dict(mean=mean, std=std)))
+    image = NaiveVisualizationHook().input_to_image(normalised, sample)
+    assert image[0, :, 0].tolist() == [0, 51, 255]
+
+
+def test_a_float_image_with_nothing_known_is_0_1_within_0_1() -> None:
+    hook = NaiveVisualizationHook()
+    assert hook.input_to_image(torch.full((1, 2, 2), 0.5))[0, 0].tolist() == [128] * 3
+    assert hook.input_to_image(torch.full((1, 2, 2), 1.5))[0, 0].tolist() == [2] * 3
+
+
+class DarkFloatImages(torch.utils.data.Dataset):
+    """Un-normalised float 0-255 night photos: the data preprocessor normalises them."""
+
+    def __len__(self) -> int:
+        return 2
+
+    def __getitem__(self, i: int) -> dict:
+        meta = dict(img_path=f"night_{i}.png")
+        return dict(inputs=night_photo().float(), data_samples=BaseDataElement(metainfo=meta))
+
+
+def test_the_data_preprocessors_mean_std_tell_the_units_of_raw_inputs(tmp_path: Path) -> None:
+    model = Predictor()
+    model.data_preprocessor = ImgDataPreprocessor(mean=[123.675, 116.28, 103.53], std=[58.4] * 3)
+    runner = Runner(
+        model=model,
+        work_dir=str(tmp_path),
+        test_dataloader=dict(
+            dataset=DarkFloatImages(), batch_size=2, collate_fn=dict(type="pseudo_collate")
+        ),
+        test_evaluator=Collect(),
+        test_cfg=dict(),
+        visualizer=RecordingVisualizer("t_naive_vis_dark"),
+        custom_hooks=[NaiveVisualizationHook()],
+    )
+    runner.test()
+    images = [c["image"] for c in runner.visualizer.calls]
+    assert len(images) == 2
+    assert all(np.array_equal(im, night_photo().permute(1, 2, 0).numpy()) for im in images)

@@ -11,7 +11,16 @@ data sample's metainfo:
 2. cut the padding off: keep ``img_shape`` (h, w), else MMEngine's ``scale``
    (w, h) when the sample has a ``pad_shape``;
 3. resize (bilinear) back to ``ori_shape`` (h, w) when that differs, so
-   predictions in original-image coordinates line up.
+   predictions in original-image coordinates line up;
+4. bring it to 0-255 from what is known, never from its pixel values alone
+   (a night photo whose pixels are all 0 or 1 must stay dark): an integer
+   (``uint8``) input is 0-255; a ``mean``/``std`` above 1 (MMEngine's configs
+   give them in 0-255 units) means 0-255, one within [0, 1] (torchvision's
+   ImageNet values, ``0.5``/``0.5``) means 0-1 and is scaled by 255. The
+   sample's ``img_norm_cfg`` decides first; a batch without one was not
+   normalised, and the model's ``data_preprocessor`` ``mean``/``std`` tell
+   the units it expects. Only a float input with none of these is taken as
+   0-1 when its values lie within [0, 1].
 
 Then it calls ``runner.visualizer.add_datasample(name, image, data_sample,
 draw_gt, draw_pred, show, wait_time, step)``: ``name`` is the file name of
@@ -133,11 +142,13 @@ class NaiveVisualizationHook(Hook):
         if not self.every_n_inner_iters(batch_idx, self.interval):
             return
         per_image = outputs if isinstance(outputs, Sequence) else []
+        model = getattr(runner, "unwrapped_model", None)
+        preprocessor = getattr(model, "data_preprocessor", None)
         for i, (inputs, sample) in enumerate(_pairs(data_batch)):
             output = per_image[i] if i < len(per_image) else None
             if not (isinstance(output, Mapping) or hasattr(output, "metainfo")):
                 output = None  # not a data sample per image (a tensor, a score): keep the input's
-            image = self.input_to_image(inputs, sample)
+            image = self.input_to_image(inputs, sample, preprocessor)
             path = _meta(sample, "img_path")
             name = os.path.basename(str(path)) if path else "test_img"
             visualizer.add_datasample(
@@ -152,8 +163,12 @@ class NaiveVisualizationHook(Hook):
             )
             self._count += 1
 
-    def input_to_image(self, inputs: Any, sample: Any = None) -> Any:
-        """The (H, W, 3) RGB ``uint8`` image of one (C, H, W) input, as described above."""
+    def input_to_image(self, inputs: Any, sample: Any = None, data_preprocessor: Any = None) -> Any:
+        """The (H, W, 3) RGB ``uint8`` image of one (C, H, W) input, as described above.
+
+        ``data_preprocessor`` (the model's) only tells the units of inputs that
+        carry no ``img_norm_cfg``; the batch reaches this hook before it.
+        """
         import torch
 
         from runner_core.visualization.png import as_rgb_array
@@ -166,9 +181,18 @@ class NaiveVisualizationHook(Hook):
                 "NaiveVisualizationHook: an input image should be (C, H, W) with 1 or 3 "
                 f"channels, got shape {tuple(tensor.shape)}."
             )
+        integer_input = not (tensor.is_floating_point() or tensor.is_complex())
         tensor = tensor.double()
         norm = _meta(sample, "img_norm_cfg") or {}
         mean, std = norm.get("mean"), norm.get("std")
+        if integer_input:
+            unit_range: bool | None = False
+        elif norm:
+            unit_range = _unit_range(mean, std)
+        else:
+            unit_range = _unit_range(
+                getattr(data_preprocessor, "mean", None), getattr(data_preprocessor, "std", None)
+            )
         if std is not None:
             tensor = tensor * torch.as_tensor(std, dtype=torch.double).reshape(-1, 1, 1)
         if mean is not None:
@@ -184,7 +208,35 @@ class NaiveVisualizationHook(Hook):
             tensor = torch.nn.functional.interpolate(
                 tensor[None], size=(int(ori[0]), int(ori[1])), mode="bilinear", align_corners=False
             )[0]
+        if unit_range is None:  # nothing known: a float image within [0, 1] is taken as 0-1
+            unit_range = (
+                tensor.numel() > 0 and float(tensor.min()) >= 0 and float(tensor.max()) <= 1
+            )
+        if unit_range:
+            tensor = tensor * 255.0
+        # uint8 here, so that as_rgb_array does not guess the range from the values again
+        tensor = tensor.clamp(0, 255).round().to(torch.uint8)
         return as_rgb_array(tensor.permute(1, 2, 0).numpy(), "NaiveVisualizationHook")
+
+
+def _unit_range(mean: Any, std: Any) -> bool | None:
+    """Whether normalising ``mean``/``std`` are in 0-1 units; None when they tell nothing.
+
+    MMEngine's configs give them in 0-255 units (``mean=[123.675, ...]``);
+    torchvision-style ones lie within [0, 1]. No values, or the identity
+    (mean 0, std 1), fit both.
+    """
+    import torch
+
+    if mean is None and std is None:
+        return None
+    means = torch.as_tensor(0.0 if mean is None else mean, dtype=torch.double).flatten()
+    stds = torch.as_tensor(1.0 if std is None else std, dtype=torch.double).flatten()
+    if bool((means.abs() > 1).any()) or bool((stds > 1).any()):
+        return False
+    if bool((means == 0).all()) and bool((stds == 1).all()):
+        return None
+    return True
 
 
 def _unpadded_size(sample: Any, height: int, width: int) -> tuple[int, int]:
