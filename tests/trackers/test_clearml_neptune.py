@@ -230,6 +230,26 @@ def test_clearml_tracked_config_keys_and_reopen_after_close(
     assert second.logger.scalars == [("accuracy/top1", "accuracy/top1", 91.0, 1)]
 
 
+@pytest.mark.parametrize("store", ["mlruns", "mlartifacts", "wandb", "dvclive", ".aim", ".neptune"])
+def test_clearml_uploads_no_file_of_a_local_tracker_store(
+    clearml: type[FakeTask], tmp_path: Path, store: str
+) -> None:
+    """A store in the work dir (``--work-dir .``; Neptune keeps offline runs in ``./.neptune``)
+    holds the tracker's own records, not the run's files."""
+    from runner_trackers import ClearMLVisBackend
+
+    (tmp_path / "cfg.py").write_text("lr = 0.1\n")
+    offline_run = tmp_path / store / "offline" / "run__1"
+    offline_run.mkdir(parents=True)
+    (offline_run / "metadata.json").write_text("{}")
+    (offline_run / "setup.py").write_text("# a file the tracker copied\n")
+    backend = ClearMLVisBackend(artifact_suffix=(".py", ".json"))
+    backend.add_config(_config(tmp_path))  # the config names the work dir
+    backend.close()
+    (task,) = clearml.made
+    assert task.artifacts == {"cfg.py": str(tmp_path / "cfg.py")}
+
+
 def test_clearml_other_ranks_never_log(
     clearml: type[FakeTask], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -115,3 +115,17 @@ def test_aim_repo_holds_params_every_scalar_and_status(train, tmp_path: Path) ->
         assert series["accuracy/top1"] == [1, 2]
     finally:
         run.close()
+
+
+@pytest.mark.parametrize("store", ["mlruns", "mlartifacts", "wandb", ".aim", ".neptune"])
+def test_dvclive_copies_no_file_of_another_tracker_store(tmp_path: Path, store: str) -> None:
+    from runner_trackers.dvclive_backend import DVCLiveVisBackend
+
+    work_dir = tmp_path / "wd"
+    (work_dir / store / "run1").mkdir(parents=True)
+    (work_dir / store / "run1" / "meta.yaml").write_text("a: 1\n")  # another tracker's file
+    (work_dir / "cfg.yaml").write_text("b: 2\n")
+    backend = DVCLiveVisBackend(save_dir=work_dir / "20261204_000000" / "vis_data")
+    backend._copy_artifacts()
+    copied = sorted(p.relative_to(backend.dir).as_posix() for p in backend.dir.rglob("*.yaml"))
+    assert copied == ["artifacts/cfg.yaml"]

@@ -130,8 +130,9 @@ def find_checkpoints(work_dir: Path | None) -> tuple[str | None, dict[str, str]]
     return (str(Path(last).resolve()) if last is not None else None), best
 
 
-#: folders local tracker stores write into (never uploaded as artifacts)
-TRACKER_STORES = {"mlartifacts", "mlruns", "wandb", "dvclive", ".aim"}
+#: folders local tracker stores write into (never uploaded as artifacts); ``.neptune``
+#: holds Neptune's offline runs (in the working directory, or ``$NEPTUNE_DATA_DIRECTORY``)
+TRACKER_STORES = {"mlartifacts", "mlruns", "wandb", "dvclive", ".aim", ".neptune"}
 #: the tag of the newest best checkpoint; each best checkpoint is also tagged
 #: ``best_checkpoint.<file stem>``. No tag name may be a path prefix of another
 #: (``X`` and ``X/...``): MLflow's file store keeps each tag as a file.

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .base import TrackerBackend, for_each_file, work_dir_files
+from .base import TRACKER_STORES, TrackerBackend, for_each_file, work_dir_files
 
 
 class DVCLiveVisBackend(TrackerBackend):
@@ -98,8 +98,7 @@ class DVCLiveVisBackend(TrackerBackend):
             (target / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target / rel)
 
-        stores = ("dvclive", "wandb", "mlartifacts")
-        files = work_dir_files(work_dir, self.artifact_suffix, stores, [self.dir])
+        files = work_dir_files(work_dir, self.artifact_suffix, TRACKER_STORES, [self.dir])
         for_each_file(files, work_dir, copy, "copied")
 
     def __repr__(self) -> str:
