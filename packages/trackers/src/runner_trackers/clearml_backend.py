@@ -2,12 +2,25 @@
 
 ``clearml.Task.set_offline(True)`` (or ``CLEARML_OFFLINE_MODE=1``) keeps the
 task on disk for a later ``clearml-task`` import.
+
+``Task.init`` installs ClearML's own handlers for SIGTERM and SIGINT (among
+others): on SIGTERM it ends the task and kills the process again, so a
+preemption SIGTERM would never reach the runner's clean stop (checkpoint,
+exit 143), and a Ctrl-C could not be held while a checkpoint is written. This
+backend puts back what those two signals did before ``Task.init``, and again
+after ``Task.close`` (which puts back what ClearML saw at ``Task.init``: a
+training's handler, stale once training is over); it ends the task itself,
+``stopped`` on a preemption stop. A SIGTERM outside training then ends the
+process at once, as without ClearML; the ClearML server marks such a task
+aborted once it stops reporting (its non-responsive-task watchdog).
 """
 
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +45,30 @@ _REASONS = {FAILED: "failed", KILLED: "stopped from outside (Ctrl-C or a preempt
 def _task_class() -> Any:
     """``clearml.Task``, imported at first use (typed Any: clearml is optional and huge)."""
     return importlib.import_module("clearml").Task
+
+
+#: the signals the runner handles itself: SIGTERM (the preemption stop) and SIGINT
+#: (Ctrl-C, held while a checkpoint is written)
+_RUNNER_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _dispositions() -> dict[int, Any]:
+    """What the runner's signals do now (a handler set outside Python included)."""
+    from runner_core.runner import signal_handlers
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}  # only the main thread can change them, ClearML's Task.init included
+    return {int(sig): signal_handlers.current(sig) for sig in _RUNNER_SIGNALS}
+
+
+def _put_back(saved: dict[int, Any]) -> None:
+    """Undo what ClearML changed of the runner's signals since ``saved`` was taken."""
+    from runner_core.runner import signal_handlers
+
+    for sig, was in saved.items():
+        now = signal_handlers.current(sig)
+        if (now.kind, now.python) != (was.kind, was.python):
+            signal_handlers.restore(sig, was)
 
 
 class ClearMLVisBackend(TrackerBackend):
@@ -83,7 +120,11 @@ class ClearMLVisBackend(TrackerBackend):
             # written to again after close: continue the same task; an int
             # continue_last_task is the step offset (0: steps as given)
             kwargs.update(reuse_last_task_id=self._task.id, continue_last_task=0)
-        self._task = _task_class().init(**kwargs)
+        saved = _dispositions()
+        try:
+            self._task = _task_class().init(**kwargs)
+        finally:
+            _put_back(saved)  # see the module's docstring
 
     def add_config(self, cfg: Any, **kwargs: Any) -> None:
         """Connect the config (nested, as MMEngine) as the task's configuration."""
@@ -119,7 +160,11 @@ class ClearMLVisBackend(TrackerBackend):
         Task = _task_class()
         exc = sys.exc_info()[1]
         task_id = self._task.id
-        self._task.close()  # flushes the reports; ClearML marks the task completed
+        saved = _dispositions()
+        try:
+            self._task.close()  # flushes the reports; ClearML marks the task completed
+        finally:
+            _put_back(saved)  # ClearML puts back what it saw at Task.init
         if status == FINISHED or getattr(Task, "is_offline", lambda: False)():
             return
         # a closed task object is read-only in ClearML: a fresh handle sets the outcome
