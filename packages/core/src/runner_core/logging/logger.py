@@ -10,7 +10,10 @@ Each Runner gets its own :class:`RunLogger` (a ``logging.Logger`` named
 ``runner`` in its lines, kept by instance name as MMEngine keeps its
 ``MMLogger`` instances), so two runners in one process each write their own
 log file, and the latest created is the current one (``print_log(...,
-logger='current')``, ``RunLogger.get_current_instance()``).
+logger='current')``, ``RunLogger.get_current_instance()``), except in a
+thread that made (or claimed) one of its own while another thread made the
+latest: there its own is, so runs trained at once in two threads keep their
+lines apart (see :mod:`.thread_current`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import sys
 import weakref
 from pathlib import Path
 from typing import Any
+
+from .thread_current import CurrentPerThread
 
 LOGGER_NAME = "runner"
 _FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
@@ -87,6 +92,7 @@ class RunLogger(logging.Logger):
     # is also held strongly
     _instances: weakref.WeakValueDictionary[str, RunLogger] = weakref.WeakValueDictionary()
     _current: RunLogger | None = None
+    _per_thread = CurrentPerThread()
 
     def __init__(self, logger_name: str = LOGGER_NAME, instance_name: str = LOGGER_NAME) -> None:
         super().__init__(logger_name)
@@ -126,10 +132,18 @@ class RunLogger(logging.Logger):
 
     @classmethod
     def get_current_instance(cls) -> RunLogger:
-        """The latest created run logger; a console logger named ``runner`` if there is none."""
+        """The latest created run logger (in a thread training a run of its own, that
+        run's: see :meth:`claim_current`); a console logger named ``runner`` if there is none."""
         if cls._current is None:
             return cls.get_instance(LOGGER_NAME)
-        return cls._current
+        return cls._per_thread.pick(
+            cls._current, lambda own: cls._instances.get(own.instance_name) is own
+        )
+
+    def claim_current(self) -> None:
+        """Make this logger current in the calling thread while another thread made the
+        latest (a Runner built in one thread and trained in another claims its own)."""
+        RunLogger._per_thread.claim(self)
 
     @classmethod
     def check_instance_created(cls, name: str) -> bool:
@@ -179,6 +193,7 @@ def get_logger(
     logger = RunLogger(logger_name, name)
     RunLogger._instances[name] = logger
     RunLogger._current = logger
+    RunLogger._per_thread.made(logger)
     if rank == 0:
         logger.setLevel(level)
         console = logging.StreamHandler(sys.stdout)

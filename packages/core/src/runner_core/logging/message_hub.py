@@ -26,6 +26,7 @@ from operator import is_, is_not, methodcaller
 from typing import Any
 
 from ..errors import RunnerError
+from .thread_current import CurrentPerThread
 
 # The read path below runs its loops in C (map, takewhile, starmap): a log line reads
 # every history, fifty values at W1's interval, and each Python-level step of a loop
@@ -341,7 +342,9 @@ class MessageHub:
 
     Every hub is kept by name, as MMEngine's are, so code far from the runner
     (a model, a metric) reaches the run's hub with ``get_current_instance()``
-    (the latest created) or ``get_instance(experiment_name)``.
+    (the latest created; in a thread that made or claimed a hub of its own
+    while another thread made the latest, its own: see
+    :mod:`~runner_core.logging.thread_current`) or ``get_instance(experiment_name)``.
     """
 
     # Every live hub, in creation order (the last is current). Weak, so the hubs of
@@ -349,6 +352,7 @@ class MessageHub:
     # strongly, as a caller expects to find one again by name later.
     _instances: weakref.WeakValueDictionary[str, MessageHub] = weakref.WeakValueDictionary()
     _kept: dict[str, MessageHub] = {}
+    _per_thread = CurrentPerThread()
 
     def __init__(
         self,
@@ -378,6 +382,7 @@ class MessageHub:
         MessageHub._instances.pop(name, None)
         MessageHub._kept.pop(name, None)
         MessageHub._instances[name] = self
+        MessageHub._per_thread.made(self)
 
     @classmethod
     def get_instance(cls, name: str, **kwargs: Any) -> MessageHub:
@@ -405,13 +410,19 @@ class MessageHub:
 
     @classmethod
     def get_current_instance(cls) -> MessageHub:
-        """The most recently created hub still alive; one named 'runner' if there is none."""
+        """The most recently created hub still alive (in a thread training a run of its
+        own, that run's: see :meth:`claim_current`); one named 'runner' if there is none."""
         names = list(cls._instances.keys())
         for name in reversed(names):
             hub = cls._instances.get(name)
             if hub is not None:
-                return hub
+                return cls._per_thread.pick(hub, lambda own: cls._instances.get(own.name) is own)
         return cls.get_instance("runner")
+
+    def claim_current(self) -> None:
+        """Make this hub current in the calling thread while another thread made the latest
+        (a Runner built in one thread and trained in another claims its own)."""
+        MessageHub._per_thread.claim(self)
 
     @classmethod
     def check_instance_created(cls, name: str) -> bool:
