@@ -19,6 +19,12 @@ a sweep) share it: each owns a :class:`WorkDirHold`, and the file goes when
 the last of them is released (its call ended, the Runner was
 garbage-collected, or the process exits). A lock file that vanished (the
 work dir deleted and made again) is created again.
+
+Within one process the lock still keeps runs apart in time: while a run
+call of one thread uses the work dir (a web app's or a job queue's worker
+training in the background), building a Runner on it or starting a run call
+from another thread stops with :class:`WorkDirBusyError`, as another
+process would.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 import weakref
 from collections.abc import Iterator
@@ -53,8 +60,22 @@ LOCK_NAME = "runner.lock"
 _log = logging.getLogger("runner_core.work_dir")
 #: lock path -> how many holds of this process are on it
 _holders: dict[Path, int] = {}
-#: the holds to release when the current run call ends (innermost call last)
-_calls: contextvars.ContextVar[tuple[list[WorkDirHold], ...]] = contextvars.ContextVar(
+#: lock path -> the thread whose run call uses that work dir now
+_running: dict[Path, threading.Thread] = {}
+#: one at a time: the counts, the running table and the lock file (threads of a process)
+_guard = threading.RLock()
+
+
+class _Call:
+    """What one run call took: holds to release, work dirs to mark free, at its end."""
+
+    def __init__(self) -> None:
+        self.holds: list[WorkDirHold] = []
+        self.running: list[Path] = []
+
+
+#: the run calls in progress in this thread (innermost last)
+_calls: contextvars.ContextVar[tuple[_Call, ...]] = contextvars.ContextVar(
     "runner_work_dir_calls", default=()
 )
 
@@ -137,11 +158,14 @@ def acquire_work_dir_lock(work_dir: str | Path) -> Path:
 
     The lock file is created unless this process has it already (re-created
     if it vanished); give the hold back with :func:`release_work_dir_lock`.
-    Raises :class:`WorkDirBusyError` when another live run holds it.
+    Raises :class:`WorkDirBusyError` when another live run holds it (another
+    process, or a run call of another thread of this one).
     """
-    lock = _take(Path(work_dir))
     key = _key(work_dir)
-    _holders[key] = _holders.get(key, 0) + 1
+    with _guard:
+        _check_not_running_elsewhere(key, Path(work_dir))
+        lock = _take(Path(work_dir))
+        _holders[key] = _holders.get(key, 0) + 1
     return lock
 
 
@@ -149,12 +173,26 @@ def release_work_dir_lock(work_dir: str | Path) -> None:
     """Give back one hold taken by :func:`acquire_work_dir_lock`; the last one of this
     process removes the lock file (if it is still this process's)."""
     key = _key(work_dir)
-    left = _holders.get(key, 0) - 1
-    if left > 0:
-        _holders[key] = left
+    with _guard:
+        left = _holders.get(key, 0) - 1
+        if left > 0:
+            _holders[key] = left
+            return
+        _holders.pop(key, None)
+        _remove_if_mine(key)
+
+
+def _check_not_running_elsewhere(key: Path, work: Path) -> None:
+    """:class:`WorkDirBusyError` if a run call of another live thread uses the work dir."""
+    other = _running.get(key)
+    if other is None or other is threading.current_thread() or not other.is_alive():
         return
-    _holders.pop(key, None)
-    _remove_if_mine(key)
+    raise WorkDirBusyError(
+        f"The work dir {str(work)!r} is in use by another run of this process (a run call "
+        f"in thread {other.name!r}): two runs in one work dir would mix their logs and "
+        "overwrite each other's checkpoints. Wait for that run to end (join its thread), or "
+        "give this run another work_dir=..."
+    )
 
 
 def _key(work_dir: str | Path) -> Path:
@@ -217,14 +255,28 @@ class WorkDirHold:
 
     def acquire(self) -> None:
         """Hold the lock; :class:`WorkDirBusyError` when another live run has it."""
-        if self.held:
-            _take(self.folder)  # still ours, or made again if it vanished
-        else:
-            acquire_work_dir_lock(self.folder)
-            self.held = True
         calls = _calls.get()
-        if calls and not any(self in holds for holds in calls):
-            calls[-1].append(self)  # ends with this call (the outermost that took it)
+        key = _key(self.folder)
+        if calls and self.held:  # held since its Runner was built: this call ends it anyway
+            self._ends_with(calls)
+        with _guard:
+            _check_not_running_elsewhere(key, self.folder)
+            if self.held:
+                _take(self.folder)  # still ours, or made again if it vanished
+            else:
+                acquire_work_dir_lock(self.folder)
+                self.held = True
+            if calls and _running.get(key) is not threading.current_thread():
+                # this thread's run call uses it from now on (a dead thread's mark is stale)
+                _running[key] = threading.current_thread()
+                calls[-1].running.append(key)
+        if calls:
+            self._ends_with(calls)
+
+    def _ends_with(self, calls: tuple[_Call, ...]) -> None:
+        """Release this hold when the outermost run call that took it ends."""
+        if not any(self in call.holds for call in calls):
+            calls[-1].holds.append(self)
 
     def release(self) -> None:
         """Give the lock back (the file goes when no other hold of this process has it)."""
@@ -236,14 +288,19 @@ class WorkDirHold:
 @contextlib.contextmanager
 def run_call() -> Iterator[None]:
     """One run call (the Runner's ``train()``, ``val()``, ``test()``): the
-    :class:`WorkDirHold` objects acquired in it are released when it ends."""
-    holds: list[WorkDirHold] = []
-    token = _calls.set((*_calls.get(), holds))
+    :class:`WorkDirHold` objects acquired in it are released when it ends, and
+    their folders are free for the run calls of other threads again."""
+    call = _Call()
+    token = _calls.set((*_calls.get(), call))
     try:
         yield
     finally:
         _calls.reset(token)
-        for hold in reversed(holds):
+        with _guard:
+            for key in call.running:
+                if _running.get(key) is threading.current_thread():
+                    del _running[key]
+        for hold in reversed(call.holds):
             hold.release()
 
 
@@ -295,5 +352,6 @@ def _remove_if_mine(lock: Path) -> None:
 @atexit.register
 def _release_at_exit() -> None:
     """At exit: remove the locks this process still holds."""
-    while _holders:
-        _remove_if_mine(_holders.popitem()[0])
+    with _guard:
+        while _holders:
+            _remove_if_mine(_holders.popitem()[0])
