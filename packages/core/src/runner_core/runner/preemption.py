@@ -30,7 +30,10 @@ stop is recorded, the user's Python handler is called too. Whatever was
 there comes back when training ends (a handler set in C, too, where
 ``sigaction`` can be called: see :mod:`.signal_handlers`), so outside
 ``train()`` the signals keep their usual meaning. Data-loader workers ignore them (only this
-process reacts, then shuts the workers down). In a multi-process run the flags are summed
+process reacts, then shuts the workers down). Python lets only the main thread
+handle signals: ``train()`` called from another thread (a web app's or a job
+queue's worker) logs one line saying so, and the signals keep their usual
+effect. In a multi-process run the flags are summed
 over ranks without waiting, about every 0.1 s of training (the sum started at
 one check is read at the next), so all ranks stop at the same iteration,
 shortly after the signal arrived.
@@ -347,6 +350,16 @@ def _left_alone(sig: signal.Signals, found: signal_handlers.Disposition, names: 
     )
 
 
+def _off_the_main_thread(signals: list[signal.Signals]) -> str:
+    names = " and ".join(sig.name for sig in signals)
+    return (
+        f"train() runs in thread {threading.current_thread().name!r}, not the main thread, "
+        f"and only the main thread can handle signals: {names} keep their usual effect "
+        "during this run, without saving a checkpoint first. To stop on preemption with a "
+        "resumable checkpoint, call train() from the main thread."
+    )
+
+
 @contextlib.contextmanager
 def watch(runner: Any) -> Iterator[PreemptionHook | None]:
     """During training: the signals set a flag that :class:`PreemptionHook` acts on.
@@ -354,14 +367,18 @@ def watch(runner: Any) -> Iterator[PreemptionHook | None]:
     A signal the user handles is left alone unless listed explicitly (see the
     module's docstring); a listed one's Python handler is called after the
     flag is set. What was there comes back when training ends, however it
-    ends. Only the main thread can install handlers; elsewhere this does
-    nothing. Data workers started meanwhile ignore the signals taken over (a
+    ends. Only the main thread can install handlers; elsewhere this logs
+    one line saying so and does nothing else. Data workers started meanwhile ignore the signals taken over (a
     signal sent to the process group must not kill them before this process
     has saved).
     """
     env_cfg = getattr(runner, "env_cfg", {}) or {}
     signals, requeue = preemption_settings(env_cfg)
-    if not signals or threading.current_thread() is not threading.main_thread():
+    if not signals:
+        yield None
+        return
+    if threading.current_thread() is not threading.main_thread():
+        runner.logger.info(_off_the_main_thread(signals))
         yield None
         return
     listed = _listed(env_cfg)

@@ -1,0 +1,140 @@
+"""Training embedded in a bigger program: train() from worker threads (a web app, a job queue)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from runner_core import Runner
+from runner_core.hooks import Hook
+from runner_core.logging import MessageHub, print_log
+from runner_core.runner.work_dir_lock import LOCK_NAME, WorkDirBusyError
+
+WATCHED = (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT)
+
+
+def _runner(work_dir: Path, name: str, hooks: list[Hook] | None = None) -> Runner:
+    gen = torch.Generator().manual_seed(0)
+    data = TensorDataset(
+        torch.randn(16, 4, generator=gen), torch.randint(0, 3, (16,), generator=gen)
+    )
+    return Runner(
+        model=nn.Linear(4, 3),
+        work_dir=str(work_dir),
+        experiment_name=name,
+        train_dataloader=DataLoader(data, batch_size=4),
+        train_cfg={"by_epoch": True, "max_epochs": 1},
+        optim_wrapper={"optimizer": {"type": "SGD", "lr": 0.1}},
+        default_hooks_set="none",
+        custom_hooks=hooks or [],
+    )
+
+
+def _in_thread(target: Callable[[], Any]) -> dict[str, Any]:
+    """Run ``target`` in a new thread; return what it returned or raised."""
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            out["value"] = target()
+        except BaseException as exc:
+            out["error"] = exc
+
+    thread = threading.Thread(target=run, name="worker")
+    thread.start()
+    thread.join(60)
+    return out
+
+
+class Pause(Hook):
+    """Holds training at its second iteration until ``go`` is set."""
+
+    def __init__(self) -> None:
+        self.reached = threading.Event()
+        self.go = threading.Event()
+
+    def before_train_iter(self, runner: Any, batch_idx: int, data_batch: Any = None) -> None:
+        if runner.iter == 1:
+            self.reached.set()
+            self.go.wait(60)
+
+
+def test_train_from_a_worker_thread_says_preemption_is_off_and_leaves_signals_alone(
+    tmp_path: Path,
+) -> None:
+    before = {sig: signal.getsignal(sig) for sig in WATCHED}
+    runner = _runner(tmp_path, "worker")
+    out = _in_thread(runner.train)
+    assert "error" not in out, out
+    assert runner.iter == 4
+    assert {sig: signal.getsignal(sig) for sig in WATCHED} == before
+    assert not (tmp_path / LOCK_NAME).exists()
+    log = Path(runner.logger.log_file).read_text()  # type: ignore[attr-defined]
+    assert "train() runs in thread 'worker', not the main thread" in log
+    assert "SIGTERM and SIGUSR1 keep their usual effect" in log
+
+
+def test_a_second_run_in_the_same_work_dir_from_another_thread_is_refused(
+    tmp_path: Path,
+) -> None:
+    pause = Pause()
+    first = _runner(tmp_path, "first", [pause])
+    waiting = _runner(tmp_path, "waiting")  # built before the first trains: refused at train()
+    thread = threading.Thread(target=first.train, name="trainer")
+    thread.start()
+    try:
+        assert pause.reached.wait(60)
+        with pytest.raises(WorkDirBusyError, match="in thread 'trainer'"):
+            _runner(tmp_path, "second")  # would overwrite the first run's checkpoints
+        with pytest.raises(WorkDirBusyError, match="another run of this process"):
+            waiting.train()
+    finally:
+        pause.go.set()
+        thread.join(60)
+    assert first.iter == 4
+    later = _runner(tmp_path, "later")  # free again once the first run's call ended
+    later.train()
+    assert later.iter == 4
+    assert not (tmp_path / LOCK_NAME).exists()
+
+
+class Mark(Hook):
+    """Logs through the 'current' logger and hub, meeting the other thread at every step."""
+
+    def __init__(self, tag: str, barrier: threading.Barrier) -> None:
+        self.tag, self.barrier = tag, barrier
+        self.hubs: set[str] = set()
+
+    def before_train_iter(self, runner: Any, batch_idx: int, data_batch: Any = None) -> None:
+        self.barrier.wait(60)  # both runs are in training: the latest built is the other's
+        self.hubs.add(MessageHub.get_current_instance().name)
+        print_log(f"current-of {self.tag}", logger="current")
+
+
+def test_two_runs_training_at_once_in_two_threads_keep_their_logs_apart(tmp_path: Path) -> None:
+    barrier = threading.Barrier(2)
+    marks = {tag: Mark(tag, barrier) for tag in "ab"}
+    runners: dict[str, Runner] = {}
+
+    def run(tag: str) -> None:
+        runners[tag] = _runner(tmp_path / tag, f"run-{tag}", [marks[tag]])
+        runners[tag].train()
+
+    threads = [threading.Thread(target=run, args=(tag,)) for tag in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for tag, other in (("a", "b"), ("b", "a")):
+        log = Path(runners[tag].logger.log_file).read_text()  # type: ignore[attr-defined]
+        assert log.count(f"current-of {tag}") == 4
+        assert f"current-of {other}" not in log
+        assert marks[tag].hubs == {f"run-{tag}"}
