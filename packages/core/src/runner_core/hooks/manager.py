@@ -102,6 +102,8 @@ class HookManager(Sequence[Hook]):
         #: :meth:`call` dispatches in progress, and what :meth:`after_point` deferred
         self._calling = 0
         self._deferred: list[Callable[[], object]] = []
+        #: point name -> what :meth:`watch` runs before and after each :meth:`call` of it
+        self._watches: dict[str, tuple[list[Callable[[], object]], list[Callable[[], object]]]] = {}
         #: ``points.<name>(runner, ...)``: the fastest way to call a standard hook
         #: point, arguments in the spec's order; a no-op when no hook implements it.
         self.points = HookPoints()
@@ -386,6 +388,27 @@ class HookManager(Sequence[Hook]):
         else:
             action()
 
+    def watch(
+        self,
+        name: str,
+        *,
+        before: Callable[[], object] | None = None,
+        after: Callable[[], object] | None = None,
+    ) -> None:
+        """Run ``before`` right before, and ``after`` right after, every :meth:`call` of
+        point ``name``, whether hooks implement it or not (``after`` not if it raised).
+
+        For the Runner's own bookkeeping of run-level points (``before_run`` and
+        ``after_run`` mark when hooks are set up), wherever they are called from:
+        its run methods, or a script calling ``runner.call_hook('before_run')``.
+        ``points`` never runs them, so the loops' fast path pays nothing.
+        """
+        befores, afters = self._watches.setdefault(name, ([], []))
+        if before is not None:
+            befores.append(before)
+        if after is not None:
+            afters.append(after)
+
     # -- dispatch -------------------------------------------------------------------
     def has(self, name: str) -> bool:
         """True if some registered hook implements ``name``."""
@@ -395,8 +418,13 @@ class HookManager(Sequence[Hook]):
         """Call hook point ``name``; arguments the caller omitted arrive as None.
 
         Right after ``before_train`` the hooks' :meth:`Hook.idle_points` are
-        settled; after ``after_train`` every point is called again.
+        settled; after ``after_train`` every point is called again. What
+        :meth:`watch` set up for ``name`` runs around the hooks.
         """
+        watches = self._watches.get(name)
+        if watches is not None:
+            for action in watches[0]:
+                action()
         self._calling += 1
         try:
             self._dispatch(name, kwargs)
@@ -409,6 +437,9 @@ class HookManager(Sequence[Hook]):
         if self._deferred and not self._calling:
             actions, self._deferred = self._deferred, []
             for action in actions:
+                action()
+        if watches is not None:
+            for action in watches[1]:
                 action()
 
     def _dispatch(self, name: str, kwargs: dict[str, Any]) -> None:

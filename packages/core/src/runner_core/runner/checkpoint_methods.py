@@ -33,6 +33,7 @@ class CheckpointMethods:
     _train_loop: Any
     _resume_state: ResumeState
     _has_loaded: bool
+    _checkpoints_loaded: int
 
     def save_checkpoint(
         self,
@@ -101,6 +102,7 @@ class CheckpointMethods:
         """
         checkpoint = checkpointing.load_weights(self, filename, map_location, strict, revise_keys)
         self._has_loaded = True
+        self._checkpoints_loaded += 1  # see LoadOrResume._load_at
         return checkpoint
 
     def resume(
@@ -121,13 +123,6 @@ class CheckpointMethods:
         self._resume_state.request(filename)
         self._resume_state.resume_optimizer = bool(resume_optimizer)
         self._resume_state.resume_param_scheduler = bool(resume_param_scheduler)
-
-    def _load_once(self) -> None:
-        """``load_from`` for val()/test(): only if nothing was loaded or trained yet."""
-        source = self._resume_state.weights_from or self._resume_state.source
-        if source not in (None, "auto") and not self._has_loaded:
-            self.load_checkpoint(source)  # type: ignore[arg-type]
-        self._has_loaded = True
 
     def _find_resume_checkpoint(self) -> dict[str, Any] | None:
         if not self._resume_state.requested:

@@ -15,6 +15,8 @@ do, so a subclass may override it; ``train()`` has found its checkpoint before
   resume stays exact), and the next ``train()`` starts from there.
 
 Either way the next ``train()``, ``val()`` or ``test()`` does not load again.
+Which file each of them reads, and whether it resumes or loads weights only,
+is decided in one place: :meth:`ResumeState.choose`.
 """
 
 from __future__ import annotations
@@ -31,20 +33,43 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
+class RunPhase:
+    """Whether hooks are set up (between ``before_run`` and ``after_run``).
+
+    Kept up to date by the hook manager (:meth:`HookManager.watch`), so a run
+    method of the user's own, or a script that calls
+    ``runner.call_hook('before_run')`` itself, counts too. A separate object
+    that the watches update, so that the hook manager holds no reference to
+    the Runner (which gives its work dir back when it is garbage-collected).
+    """
+
+    __slots__ = ("in_run", "ready_train_loop")
+
+    def __init__(self) -> None:
+        self.in_run = False
+        #: the train loop a load_or_resume() before any run prepared, for the next train()
+        self.ready_train_loop: Any = None
+
+    def start(self) -> None:
+        self.in_run = True  # load_or_resume() may load at once
+
+    def end(self) -> None:
+        self.in_run = False
+        self.ready_train_loop = None  # a run came between load_or_resume() and train()
+
+
 class LoadOrResume:
     """``load_or_resume()`` and the load step of ``train()``, ``val()`` and ``test()``."""
 
     # set by Runner.__init__
     logger: logging.Logger
+    work_dir: Path
     _resume_state: ResumeState
     _has_loaded: bool
     #: which run method is loading ("train", "val", "test"); None: a call from user code
     _load_step: str | None
-    #: between before_run and after_run (hooks are set up)
-    _in_run: bool
-    #: the train loop a load_or_resume() before any run prepared, for the next train()
-    _ready_train_loop: Any
-    #: how many checkpoints reached ``after_load_checkpoint`` (every load and resume does)
+    _run_phase: RunPhase
+    #: how many checkpoints were loaded or resumed (``load_checkpoint``, each resume)
     _checkpoints_loaded: int
 
     if TYPE_CHECKING:  # defined by the Runner and its other mixins
@@ -52,7 +77,6 @@ class LoadOrResume:
         def _can_train(self) -> bool: ...
         def _find_resume_checkpoint(self) -> dict[str, Any] | None: ...
         def _reseed_from(self, checkpoint: Any) -> None: ...
-        def _load_once(self) -> None: ...
         def _build_training_parts(self, rebuild_schedulers: bool) -> None: ...
         def _prepare_training(
             self, found: dict[str, Any] | None = None, load: Callable[[], None] | None = None
@@ -66,7 +90,7 @@ class LoadOrResume:
         if step == "train":
             self._load_for_training()
         elif step is not None:  # val() / test(): the weights only
-            self._load_once()
+            self._load_weights_once(step)
         elif not self._has_loaded:
             self._load_now()
 
@@ -75,39 +99,74 @@ class LoadOrResume:
         state = self._resume_state
         found, state.found = state.found, None
         if found is not None:
-            checkpointing.apply_resume(self, found)
-        elif state.weights_from is not None and not self._has_loaded:
-            self.load_checkpoint(state.weights_from)
+            self._apply_resume(found)
+            return
+        choice = state.choose("train", loaded=self._has_loaded)
+        if choice is not None and choice.how == "weights":
+            self._load_weights(choice.file)
+
+    def _load_weights_once(self, step: str) -> None:
+        """val()'s and test()'s load: weights only, if nothing was loaded or trained yet."""
+        choice = self._resume_state.choose(step, loaded=self._has_loaded)
+        if choice is not None:
+            self._load_weights(choice.file)
+        self._has_loaded = True
 
     def _load_now(self) -> None:
         """A call from user code: load or resume at once (see the module's docs)."""
         state = self._resume_state
-        if state.requested and self._can_train():
-            checkpoint = self._find_resume_checkpoint()
-            if checkpoint is None:  # resume=True in a work dir without checkpoints
-                return
-            if not self._in_run:
-                self._ready_train_loop = self._prepare_training(checkpoint, self._load_for_training)
-            else:
-                state.resumed_from = str(checkpoint["meta"]["resumed_from"])
-                self._reseed_from(checkpoint)
-                self._build_training_parts(rebuild_schedulers=False)
-                checkpointing.apply_resume(self, checkpoint)
-                checkpointing.init_optim_counts(self)
-            state.preloaded = True  # the next train() neither finds, builds nor loads again
-            self._has_loaded = True
+        choice = state.choose(None, can_train=self._can_train(), loaded=self._has_loaded)
+        if choice is None:
             return
-        source = state.weights_from or (state.source if state.source != AUTO else None)
-        if source is not None:  # load_from, or a Runner that cannot train: weights only
-            self.load_checkpoint(source)
+        if choice.how == "weights":  # load_from, or a Runner that cannot train
+            self._load_weights(choice.file)
+            return
+        checkpoint = self._find_resume_checkpoint()
+        if checkpoint is None:  # resume=True in a work dir without checkpoints
+            return
+        phase = self._run_phase
+        if not phase.in_run:
+            phase.ready_train_loop = self._prepare_training(checkpoint, self._load_for_training)
+        else:
+            state.resumed_from = str(checkpoint["meta"]["resumed_from"])
+            self._reseed_from(checkpoint)
+            self._build_training_parts(rebuild_schedulers=False)
+            self._apply_resume(checkpoint)
+            checkpointing.init_optim_counts(self)
+        state.preloaded = True  # the next train() neither finds, builds nor loads again
+        self._has_loaded = True
+
+    def _load_weights(self, file: str | Path) -> None:
+        """Load the weights of ``file``; :data:`AUTO`: of the newest complete checkpoint of
+        the work dir (a warning when it has none)."""
+        if file == AUTO:
+            from ..checkpoint import find_latest_checkpoint
+            from ..checkpoint.background import wait_for_writes
+
+            wait_for_writes()  # a save of this process still being written: see it whole
+            newest = find_latest_checkpoint(self.work_dir)
+            if newest is None:
+                self.logger.warning(
+                    "Nothing to resume from: %s holds no complete checkpoint, so the model "
+                    "keeps its current weights.",
+                    self.work_dir,
+                )
+                return
+            self.logger.info("Loading the weights of %s, the newest checkpoint", newest)
+            file = newest
+        self.load_checkpoint(file)
+
+    def _apply_resume(self, checkpoint: dict[str, Any]) -> None:
+        checkpointing.apply_resume(self, checkpoint)
+        self._checkpoints_loaded += 1  # see _load_at
 
     def _load_at(self, step: str) -> None:
         """Call ``load_or_resume()`` as ``step`` (``train()``, ``val()``, ``test()``) loads.
 
         A subclass's own ``load_or_resume`` may call MMEngine's ``self.resume(file)``,
         which loads at once there and only records the file here: when nothing was
-        loaded in the call (no checkpoint reached ``after_load_checkpoint``), what it
-        asked for is loaded right after it returns.
+        loaded in the call (neither ``load_checkpoint`` nor a resume), what it asked
+        for is loaded right after it returns.
         """
         state = self._resume_state
         asked, loads = state.requests, self._checkpoints_loaded
@@ -136,8 +195,9 @@ class LoadOrResume:
         """Load what an overriding ``load_or_resume`` asked for with ``self.resume(file)``."""
         state = self._resume_state
         if step != "train":
-            if state.source not in (None, AUTO):
-                self.load_checkpoint(state.source)  # type: ignore[arg-type]
+            choice = state.choose(step)  # the weights of the file it asked for
+            if choice is not None:
+                self._load_weights(choice.file)
             return
         same = found is not None and os.path.realpath(str(state.source)) == os.path.realpath(
             found["meta"]["resumed_from"]
@@ -148,4 +208,4 @@ class LoadOrResume:
         state.resumed_from = str(checkpoint["meta"]["resumed_from"])
         if not same:
             self._reseed_from(checkpoint)
-        checkpointing.apply_resume(self, checkpoint)
+        self._apply_resume(checkpoint)

@@ -20,15 +20,25 @@ of this.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:
     from ..hooks import HookManager
 
 #: the value of ``source`` that means "the newest complete checkpoint in the work dir"
 AUTO = "auto"
+
+
+class LoadChoice(NamedTuple):
+    """What one load step reads (:meth:`ResumeState.choose`)."""
+
+    #: ``"resume"``: the whole training state; ``"weights"``: the model's weights only
+    how: Literal["resume", "weights"]
+    #: a checkpoint file, or :data:`AUTO`: the newest complete checkpoint of the work dir
+    file: str | Path
 
 
 class ResumeState:
@@ -79,6 +89,8 @@ class ResumeState:
         alone or ``resume='auto'`` from the newest checkpoint in the work dir.
         """
         self.requests += 1
+        if isinstance(load_from, str) and load_from == AUTO:
+            load_from = _auto_load_from(resume)
         if resume is True:
             self.source = load_from if load_from is not None else AUTO
             self.weights_from = None
@@ -93,6 +105,37 @@ class ResumeState:
     def requested(self) -> bool:
         """Whether this run resumes (from a file or the work dir)."""
         return self.source is not None
+
+    @property
+    def named_file(self) -> str | Path | None:
+        """The checkpoint file ``load_from`` / ``resume`` name; None for none, or for the
+        newest checkpoint of the work dir (MMEngine's ``runner._load_from``)."""
+        file = self.weights_from if self.weights_from is not None else self.source
+        return None if file == AUTO else file
+
+    def choose(
+        self, step: str | None, *, can_train: bool = False, loaded: bool = False
+    ) -> LoadChoice | None:
+        """Which checkpoint a load step reads, and how; None: nothing.
+
+        The one place that decides, for ``train()``, ``val()``, ``test()``
+        (``step`` ``"train"``, ``"val"``, ``"test"``) and ``load_or_resume()``
+        called from user code (``step`` None). ``loaded``: weights were loaded
+        already (``runner.load_checkpoint``, an earlier run or load).
+
+        A resume asked for is resumed by ``train()`` (even after a
+        ``load_checkpoint``), and by a call from user code on a Runner that can
+        train. ``val()``, ``test()`` and a Runner that cannot train load its
+        weights (the newest checkpoint's for :data:`AUTO`), as MMEngine's
+        ``val()`` ends up doing: its resume loads them. Otherwise ``load_from``
+        loads its weights. Nothing is loaded twice, except a resume by ``train()``.
+        """
+        if self.source is not None and (step == "train" or (step is None and can_train)):
+            return None if loaded and step is None else LoadChoice("resume", self.source)
+        file = self.weights_from if self.weights_from is not None else self.source
+        if loaded or file is None:
+            return None
+        return LoadChoice("weights", file)
 
     # -- random streams --------------------------------------------------------------
     @property
@@ -141,6 +184,30 @@ class ResumeState:
             f"ResumeState(source={self.source!r}, weights_from={self.weights_from!r}, "
             f"pending_rng={self.has_pending_rng})"
         )
+
+
+def _auto_load_from(resume: bool | str | Path) -> str:
+    """``load_from='auto'``: a file of that name in the current folder (as MMEngine reads
+    it), else an error: ``'auto'`` is a value of ``resume``, not of ``load_from``."""
+    if os.path.isfile(AUTO):
+        return os.path.join(os.curdir, AUTO)  # the file, never the work dir's newest
+    from ..errors import ConfigFileNotFoundError
+
+    if resume is True:
+        fix = (
+            "Leave load_from unset: resume=True alone resumes from the newest checkpoint of "
+            "the work dir"
+        )
+    else:
+        fix = (
+            "To resume from the newest checkpoint of the work dir, use resume='auto' (or "
+            "resume=True) without load_from"
+        )
+    raise ConfigFileNotFoundError(
+        "load_from='auto' names no checkpoint file: load_from loads the weights of one file, "
+        f"and there is no file named 'auto' in {os.getcwd()!r}. {fix}; to start from the "
+        "weights of another run, give the path of its checkpoint."
+    )
 
 
 def is_mid_epoch(loop_state: Mapping[str, Any]) -> bool:

@@ -29,13 +29,13 @@ from .checkpoint_methods import CheckpointMethods
 from .compile import compile_options, maybe_compile
 from .config_keys import OTHER_KNOWN_KEYS, constructor_keys
 from .config_keys import check_top_level_keys as _check_keys
-from .loading import LoadOrResume
+from .loading import LoadOrResume, RunPhase
 from .lr_scaling import per_process_batch_size
 from .lr_scaling import scale_lr as _scale_lr
 from .model_features import turn_on_model_features
 from .parts import check_incomplete_evaluation, check_orphans, missing_message, missing_parts
 from .randomness import capture_rng_state, isolated_rng
-from .resume import AUTO, ResumeState
+from .resume import ResumeState
 from .run_header import log_run_header
 from .setup_methods import SetupMethods
 from .work_dir import make_timestamp, prepare_work_dir
@@ -174,8 +174,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         self._resume_state = ResumeState(resume, load_from)
         self._has_loaded = False  # load_from / resume applied once per Runner
         self._load_step: str | None = None  # see LoadOrResume
-        self._in_run = False
-        self._ready_train_loop: Any = None
+        self._run_phase = RunPhase()  # between before_run and after_run (see LoadOrResume)
         self._checkpoints_loaded = 0
         self.load_cfg = dict(load_cfg or {})
         self.launcher = launcher
@@ -234,6 +233,8 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
         # hooks
         self._hooks = HookManager()
+        self._hooks.watch("before_run", before=self._run_phase.start)
+        self._hooks.watch("after_run", after=self._run_phase.end)
         self.default_hooks_set, self._default_hook_cfgs = _build.active_default_set(
             default_hooks_set, getattr(cfg, "filename", None)
         )
@@ -442,10 +443,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         """MMEngine's private attribute, read by subclasses written for it (their own
         ``load_or_resume``): the file to load weights or resume from; None for none, or
         for the newest checkpoint of the work dir."""
-        state = self._resume_state
-        if state.weights_from is not None:
-            return state.weights_from
-        return None if state.source in (None, AUTO) else state.source
+        return self._resume_state.named_file
 
     def register_hook(
         self, hook: Hook | Mapping[str, Any], priority: int | str | None = None
@@ -502,14 +500,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
     def call_hook(self, fn_name: str, **kwargs: Any) -> None:
         """Call hook point ``fn_name``; omitted arguments arrive as None."""
         kwargs["runner"] = self
-        if fn_name == "before_run":
-            self._in_run = True  # hooks are set up: load_or_resume() may load at once
         self._hooks.call(fn_name, kwargs)
-        if fn_name == "after_load_checkpoint":
-            self._checkpoints_loaded += 1  # see LoadOrResume._load_at
-        elif fn_name == "after_run":
-            self._in_run = False
-            self._ready_train_loop = None  # a run came between load_or_resume() and train()
 
     call_hooks = call_hook  # the name earlier releases used
 
@@ -551,7 +542,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         """Train; return the trained model (what the train loop's ``run()`` returns: the
         standard loops return ``runner.model``, as MMEngine's do)."""
         self._check_can_train()
-        loop, self._ready_train_loop = self._ready_train_loop, None
+        loop, self._run_phase.ready_train_loop = self._run_phase.ready_train_loop, None
         if loop is not None:  # load_or_resume() took the steps up to the first iteration
             self._resume_state.preloaded = False
         else:
