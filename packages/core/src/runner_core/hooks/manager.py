@@ -281,7 +281,7 @@ class HookManager(Sequence[Hook]):
             warnings.warn(
                 "These hook methods were never called because no loop calls a hook point "
                 f"of that name: {', '.join(sorted(self._custom_uncalled))}. Check the spelling, "
-                "or make your loop call them with runner.call_hooks(...).",
+                "or make your loop call them with runner.call_hook(...).",
                 stacklevel=2,
             )
 

@@ -299,7 +299,7 @@ def save(
     ckpt = build_state(runner, loop, save_optimizer, save_param_scheduler, meta)
     if runner.rank != 0:  # hooks see the checkpoint only where it is written, as in MMEngine
         return None
-    runner.call_hooks("before_save_checkpoint", checkpoint=ckpt)
+    runner.call_hook("before_save_checkpoint", checkpoint=ckpt)
     ckpt = to_safe(ckpt)  # numpy metrics in hook / message-hub state: the safe loader reads them
     _flush_records(runner)
     if background is None:
@@ -364,7 +364,7 @@ def load_weights(
         filename, map_location=map_location, allow_pickle=bool(opts.get("allow_pickle", False))
     )
     # hooks see (and may rewrite) the checkpoint before it reaches the model, as in MMEngine
-    runner.call_hooks("after_load_checkpoint", checkpoint=ckpt)
+    runner.call_hook("after_load_checkpoint", checkpoint=ckpt)
     state = checkpoint_weights(ckpt)
     kwargs: dict[str, Any] = {
         "strict": bool(strict if strict is not None else opts.get("strict", False)),
@@ -566,7 +566,7 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
             "without resume."
         )
     # hooks see (and may rewrite) the checkpoint first: EMAHook swaps its weights back
-    runner.call_hooks("after_load_checkpoint", checkpoint=ckpt)
+    runner.call_hook("after_load_checkpoint", checkpoint=ckpt)
     _check_fit(runner, ckpt, path)  # before anything is restored
     if _is_sharded(runner):  # FSDP: every rank keeps its slice of the full state
         from ..distributed.checkpoint import load_full_state

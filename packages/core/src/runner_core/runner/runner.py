@@ -554,7 +554,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
                 model = loop.run()
             finally:  # after_train wakes idle points (Hook.idle_points); an error skips it
                 self._hooks.wake_idle()
-        self.call_hooks("after_run")
+        self.call_hook("after_run")
         self._hooks.warn_uncalled()
         return model
 
@@ -582,7 +582,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             self._build_training_parts(rebuild_schedulers=True)
         val_loop = self.val_loop
         self._start([loop, val_loop] if val_loop is not None else [loop])
-        self.call_hooks("before_run")
+        self.call_hook("before_run")
         if preloaded or state.preloaded:  # load_or_resume() resumed (before, or in a hook)
             state.preloaded = False  # weights, optimizer, schedulers, position: all loaded
             # a resume from a before_run hook or a run of one's own did not turn them on
@@ -654,10 +654,10 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         if loop is None:
             raise RunnerError("runner.val() needs val_dataloader (and val_evaluator).")
         self._start([loop])
-        self.call_hooks("before_run")
+        self.call_hook("before_run")
         self._load_at("val")
         metrics = loop.run()
-        self.call_hooks("after_run")
+        self.call_hook("after_run")
         return metrics
 
     @fail_fast
@@ -669,10 +669,10 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         if loop is None:
             raise RunnerError("This Runner has no test_dataloader: it cannot test.")
         self._start([loop])
-        self.call_hooks("before_run")
+        self.call_hook("before_run")
         self._load_at("test")
         metrics = loop.run()
-        self.call_hooks("after_run")
+        self.call_hook("after_run")
         return metrics
 
     def has_validation(self) -> bool:
