@@ -138,3 +138,21 @@ def test_two_runs_training_at_once_in_two_threads_keep_their_logs_apart(tmp_path
         assert log.count(f"current-of {tag}") == 4
         assert f"current-of {other}" not in log
         assert marks[tag].hubs == {f"run-{tag}"}
+
+
+def test_runs_built_in_the_main_thread_and_trained_in_two_threads_keep_their_logs_apart(
+    tmp_path: Path,
+) -> None:
+    barrier = threading.Barrier(2)
+    marks = {tag: Mark(tag, barrier) for tag in "ab"}
+    runners = {tag: _runner(tmp_path / tag, f"run-{tag}", [marks[tag]]) for tag in "ab"}
+    threads = [threading.Thread(target=runners[tag].train) for tag in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for tag, other in (("a", "b"), ("b", "a")):
+        log = Path(runners[tag].logger.log_file).read_text()  # type: ignore[attr-defined]
+        assert log.count(f"current-of {tag}") == 4
+        assert f"current-of {other}" not in log
+        assert marks[tag].hubs == {f"run-{tag}"}

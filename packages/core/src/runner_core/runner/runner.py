@@ -84,6 +84,10 @@ def _holding_work_dir(method: _F) -> _F:
     @functools.wraps(method)
     def wrapper(self: Runner, *args: Any, **kwargs: Any) -> Any:
         with run_call():
+            for owned in (getattr(self, "logger", None), getattr(self, "message_hub", None)):
+                claim = getattr(owned, "claim_current", None)
+                if claim is not None:  # this thread's print_log(logger='current') is ours
+                    claim()
             hold = getattr(self, "_work_dir_hold", None)
             if hold is not None:
                 hold.acquire()  # WorkDirBusyError if another process took it since
