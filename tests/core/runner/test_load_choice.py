@@ -232,7 +232,7 @@ def test_a_subclass_call_hook_that_calls_super_keeps_a_script_resume_at_once(
     runner.load_or_resume()
     assert (runner.epoch, _weight(runner)) == (1, pytest.approx(trained[1]))
     runner.call_hook("after_run")
-    assert seen == ["before_run", "after_run"]
+    assert seen == ["before_run", "after_load_checkpoint", "after_run"]  # as MMEngine's
     assert not runner._run_phase.in_run
 
 
