@@ -10,7 +10,10 @@ missing file, an empty one and a pickle needing a missing module raise
 * ``save_checkpoint(checkpoint, filename, file_client_args=None, backend_args=None, *,
   fsync=True) -> Path``: atomic, durable (``atomic.py``)
 * ``load_checkpoint(path, *, map_location='cpu', allow_pickle=False, verify=True) -> dict``
-  (``safe_load.py``); a URL is refused, never downloaded (``remote.py``)
+  (``safe_load.py``); a URL is read through the storage backend registered for its prefix,
+  else refused, never downloaded (``storage.py``, ``remote.py``)
+* ``RemotePath``: a checkpoint location on a registered storage backend, which
+  ``save_checkpoint`` returns for a URL or for ``backend_args`` naming a backend (``storage.py``)
 * ``verify_checkpoint(path) -> int``: check the archive's CRC-32s (``integrity.py``)
 * ``to_safe(obj)`` / ``find_unsafe(obj)``: plain data for ``weights_only`` loading
   (``plain_data.py``)
@@ -18,7 +21,8 @@ missing file, an empty one and a pickle needing a missing module raise
 * ``BackgroundWriter`` / ``wait_for_writes()``: saves written in a background thread
   (``background.py``)
 * ``hold_ctrl_c()``: a Ctrl-C during a save stops the run after it (``interrupts.py``)
-* ``write_pointer(work_dir, path)`` / ``read_pointer(work_dir)``: ``last_checkpoint`` (``find.py``)
+* ``write_pointer(work_dir, path)`` / ``read_pointer(work_dir)`` /
+  ``read_pointer_location(work_dir)``: ``last_checkpoint`` (``find.py``)
 * ``find_latest_checkpoint(path) -> str | None`` (``path``: the work dir), ``list_checkpoints(folder)``
 * ``prune_checkpoints(folder, max_keep_ckpts, *, work_dir=None, protect=())``
 * ``load_model_state(model, state_dict, *, strict=False, revise_keys=..., logger=None)
@@ -57,6 +61,8 @@ _LAZY = {
     "TEMP_FILE_PATTERN": ".atomic",
     "write_pointer": ".find",
     "read_pointer": ".find",
+    "read_pointer_location": ".find",
+    "RemotePath": ".storage",
     "find_latest_checkpoint": ".find",
     "list_checkpoints": ".find",
     "prune_checkpoints": ".find",
@@ -75,6 +81,7 @@ _LAZY = {
 __all__ = [  # literal, so linters see the lazy names as exported
     "BackgroundWriter",
     "POINTER_NAME",
+    "RemotePath",
     "TEMP_FILE_PATTERN",
     "CheckpointEOFError",
     "CheckpointError",
@@ -96,6 +103,7 @@ __all__ = [  # literal, so linters see the lazy names as exported
     "load_state_dict",
     "prune_checkpoints",
     "read_pointer",
+    "read_pointer_location",
     "save_checkpoint",
     "to_safe",
     "unwrap_model",
@@ -131,6 +139,7 @@ if TYPE_CHECKING:  # pragma: no cover
         list_checkpoints,
         prune_checkpoints,
         read_pointer,
+        read_pointer_location,
         write_pointer,
     )
     from runner_core.checkpoint.integrity import verify_checkpoint
@@ -139,5 +148,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from runner_core.checkpoint.plain_data import find_unsafe, to_safe
     from runner_core.checkpoint.safe_load import load_checkpoint
     from runner_core.checkpoint.state import LoadReport, load_model_state, unwrap_model
+    from runner_core.checkpoint.storage import RemotePath
 else:
     __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -8,13 +8,16 @@ the target, never a mix; at worst an orphaned temp file, which
 into the temp file (no in-memory copy of the archive), and it is made to
 write the per-record CRC-32s that :mod:`.integrity` verifies at load time.
 A durable save starts the disk write while it serialises (:mod:`.writeback`),
-so its final fsync waits for little more than the last chunk.
+so its final fsync waits for little more than the last chunk. A checkpoint
+for a storage backend the user registered (:mod:`.storage`) is serialised
+the same way into memory and handed to the backend's ``put``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import pickle
 import re
@@ -22,20 +25,19 @@ import secrets
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import torch
 
 from runner_core.checkpoint.errors import CheckpointError, os_error_in, write_error
 from runner_core.checkpoint.interrupts import hold_ctrl_c
 from runner_core.checkpoint.plain_data import find_unsafe
-from runner_core.checkpoint.remote import url_scheme
+from runner_core.checkpoint.storage import RemotePath, put, save_target
 from runner_core.checkpoint.writeback import with_early_writeback
 
 __all__ = [
     "TEMP_FILE_PATTERN",
     "TEST_GATE_ENV",
-    "check_local_backend",
     "cleanup_orphaned_temp_files",
     "save_checkpoint",
     "write_bytes_atomic",
@@ -112,7 +114,7 @@ def _crc32_on() -> Iterator[None]:
 class _GuardedFile:
     """The temp file as ``torch.save`` sees it: a write can be given up between records."""
 
-    def __init__(self, f: Any, should_stop: Callable[[], bool] | None, path: Path) -> None:
+    def __init__(self, f: Any, should_stop: Callable[[], bool] | None, path: Path | str) -> None:
         self._f, self._should_stop, self._path = f, should_stop, path
         self._gate = os.environ.get(TEST_GATE_ENV)
 
@@ -143,19 +145,28 @@ def _wait_at_test_gate(gate: str, should_stop: Callable[[], bool] | None) -> Non
         time.sleep(0.005)
 
 
-def check_local_backend(args: Mapping[str, Any] | None, name: str) -> None:
-    """MMEngine's storage arguments: only the local disk (or nothing) is supported."""
-    if not args:
-        return
-    backend = dict(args).get("backend", "local")
-    if backend not in ("local", "disk"):
-        from runner_core.errors import ConfigError
+@overload
+def save_checkpoint(
+    checkpoint: dict,
+    filename: Path,
+    file_client_args: None = None,
+    backend_args: None = None,
+    *,
+    fsync: bool = True,
+    should_stop: Callable[[], bool] | None = None,
+) -> Path: ...
 
-        raise ConfigError(
-            f"save_checkpoint({name}={dict(args)!r}): checkpoints are written to the local "
-            "disk only (atomically, then fsynced). Save to a local path and copy the file "
-            "to remote storage afterwards."
-        )
+
+@overload
+def save_checkpoint(
+    checkpoint: dict,
+    filename: str | Path,
+    file_client_args: Mapping[str, Any] | None = None,
+    backend_args: Mapping[str, Any] | None = None,
+    *,
+    fsync: bool = True,
+    should_stop: Callable[[], bool] | None = None,
+) -> Path | RemotePath: ...
 
 
 def save_checkpoint(
@@ -166,27 +177,25 @@ def save_checkpoint(
     *,
     fsync: bool = True,
     should_stop: Callable[[], bool] | None = None,
-) -> Path:
+) -> Path | RemotePath:
     """Save ``checkpoint`` to ``filename`` atomically and durably; return the path.
 
-    MMEngine's arguments in MMEngine's order; ``file_client_args`` and
-    ``backend_args`` may name the local disk only. A crash at any moment
-    leaves either the previous file or the complete new one at
-    ``filename``. ``fsync=False`` skips the two fsyncs (faster, still
-    atomic against a crashing process, but not against a power cut). Parent
-    folders are created. Objects that ``weights_only`` loading would refuse
-    produce a warning naming them (convert them with :func:`to_safe`).
+    MMEngine's arguments in MMEngine's order. A crash at any moment leaves
+    either the previous file or the complete new one at ``filename``.
+    ``fsync=False`` skips the two fsyncs (faster, still atomic against a
+    crashing process, but not against a power cut). Parent folders are
+    created. Objects that ``weights_only`` loading would refuse produce a
+    warning naming them (convert them with :func:`to_safe`).
     ``should_stop`` is polled between records: when it returns True the save
     is abandoned (temp file removed, ``CheckpointAbandoned`` raised).
+
+    A URL (``'s3://bucket/x.pth'``), or ``backend_args`` /
+    ``file_client_args`` naming a storage backend, saves through a backend
+    you registered with ``runner_core.fileio.register_backend``: the same
+    bytes are serialised in memory and handed to its ``put`` (see
+    :mod:`.storage`), and a :class:`~.storage.RemotePath` is returned.
     """
-    check_local_backend(file_client_args, "file_client_args")
-    check_local_backend(backend_args, "backend_args")
-    if url_scheme(filename) is not None:
-        raise CheckpointError(
-            f"save_checkpoint: {os.fspath(filename)!r} is a URL; checkpoints are written to "
-            "the local disk only. Save to a local path and copy the file afterwards."
-        )
-    path = Path(filename)
+    path = save_target(filename, file_client_args, backend_args)
     if not isinstance(checkpoint, dict):
         raise CheckpointError(
             f"save_checkpoint({str(path)!r}) expects a dict (e.g. {{'meta': ..., 'state_dict': "
@@ -204,6 +213,9 @@ def save_checkpoint(
         )
     with hold_ctrl_c() as ctrl_c:  # a Ctrl-C mid-save stops the run after the file is whole
         try:
+            if isinstance(path, RemotePath):
+                _serialize_and_put(checkpoint, path, should_stop)
+                return path
             with _crc32_on(), _atomic_target(path, fsync=fsync) as f:
                 # durable: the disk write starts chunk by chunk, and the fsync waits little
                 out = with_early_writeback(f) if fsync else f
@@ -234,6 +246,20 @@ def save_checkpoint(
                 "pickled."
             ) from exc
     return path
+
+
+def _serialize_and_put(
+    checkpoint: dict, target: RemotePath, should_stop: Callable[[], bool] | None
+) -> None:
+    """Serialise once into memory, as a local save writes it (CRC records), then ``put``."""
+    buffer = io.BytesIO()
+    plain = should_stop is None and TEST_GATE_ENV not in os.environ
+    out: Any = buffer if plain else _GuardedFile(buffer, should_stop, target)
+    with _crc32_on():
+        torch.save(checkpoint, out)
+    data = buffer.getvalue()
+    del buffer, out  # one copy of the archive in memory while it is sent, not two
+    put(data, target)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from runner_core.checkpoint.errors import CheckpointError, os_error_in, write_error
+from runner_core.checkpoint.storage import RemotePath
 
 __all__ = [
     "BackgroundWriter",
@@ -141,7 +142,7 @@ class BackgroundWriter:
 
     def __init__(self) -> None:
         self._thread: threading.Thread | None = None
-        self._path: Path | None = None
+        self._path: Path | RemotePath | None = None
         self._error: BaseException | None = None
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -156,19 +157,20 @@ class BackgroundWriter:
         return not self._done.is_set()
 
     @property
-    def path(self) -> Path | None:
-        """The file of the newest write submitted."""
+    def path(self) -> Path | RemotePath | None:
+        """The file of the newest write submitted (a URL for a storage backend's)."""
         return self._path
 
     def should_stop(self) -> bool:
         """Polled by the write between records: True once :meth:`abandon` was called."""
         return self._stop.is_set()
 
-    def submit(self, path: Path, job: Callable[[], object]) -> None:
+    def submit(self, path: Path | RemotePath, job: Callable[[], object]) -> None:
         """Run ``job`` (which writes ``path``) in the background, after the previous one."""
         self.wait()
         self._stop.clear()
-        self._path, self._error = Path(path), None
+        self._path = path if isinstance(path, RemotePath) else Path(path)
+        self._error = None
         self._done.clear()
         go = threading.Event()
         thread = threading.Thread(

@@ -9,6 +9,12 @@ The pointer
     point at a file that does not exist; call it only after
     :func:`~runner_core.checkpoint.atomic.save_checkpoint` returned.
 
+    A checkpoint saved through a storage backend (``CheckpointHook(out_dir=
+    's3://bucket/exp')``, see ``storage.py``) is named by its URL, as MMEngine
+    writes it; the pointer itself stays local. :func:`read_pointer` gives
+    ``None`` for such a pointer (it returns local paths), :func:`read_pointer_location`
+    the text.
+
 Finding
     :func:`find_latest_checkpoint` trusts the pointer only if its target
     verifies (CRC check, see ``io.py``). An absolute target outside
@@ -16,7 +22,11 @@ Finding
     inside ``work_dir`` when that exists (the longest tail of the target's
     path found there: ``ckpts/epoch_2.pth`` for a ``filename_tmpl`` with a
     subfolder), so a copied work dir stays self-contained; the original is
-    not touched. Otherwise it scans
+    not touched. A URL in the pointer is read through the backend registered
+    for its prefix and verified (the bytes are kept for the load that
+    follows); one that is missing, damaged or has no registered backend raises
+    :class:`CheckpointError` (a remote folder is not scanned: starting over
+    would train on top of it). Otherwise it scans
     ``epoch_N.pth`` / ``iter_N.pth`` in ``work_dir``, highest N first (newest
     modification time breaks ties, and orders files when both kinds are
     present), and returns the first that verifies. ``None`` means there is no
@@ -47,8 +57,21 @@ from pathlib import Path
 
 from runner_core.checkpoint.atomic import write_bytes_atomic
 from runner_core.checkpoint.errors import CheckpointError
-from runner_core.checkpoint.integrity import _open_zip, _sniff, verify_checkpoint
+from runner_core.checkpoint.integrity import (
+    _open_zip,
+    _sniff,
+    verify_checkpoint,
+    verify_checkpoint_bytes,
+)
 from runner_core.checkpoint.paths import is_inside, same_file_in
+from runner_core.checkpoint.remote import url_scheme
+from runner_core.checkpoint.storage import (
+    RemotePath,
+    fetch,
+    keep_for_load,
+    load_source,
+    remote_isfile,
+)
 
 __all__ = [
     "POINTER_NAME",
@@ -56,6 +79,7 @@ __all__ = [
     "list_checkpoints",
     "prune_checkpoints",
     "read_pointer",
+    "read_pointer_location",
     "write_pointer",
 ]
 
@@ -66,16 +90,23 @@ _log = logging.getLogger(__name__)
 
 
 def write_pointer(work_dir: str | Path, checkpoint_path: str | Path, *, fsync: bool = True) -> Path:
-    """Atomically make ``work_dir/last_checkpoint`` name ``checkpoint_path``; return the pointer."""
-    checkpoint_path = Path(checkpoint_path)
+    """Atomically make ``work_dir/last_checkpoint`` name ``checkpoint_path``; return the pointer.
+
+    ``checkpoint_path`` may be a URL a registered storage backend serves (what
+    ``save_checkpoint`` returned for one), written as it stands.
+    """
     pointer = Path(work_dir) / POINTER_NAME
-    if not checkpoint_path.is_file():
-        raise CheckpointError(
-            f"write_pointer refuses to point {str(pointer)!r} at "
-            f"{str(checkpoint_path)!r}: that file does not exist. Call it after save_checkpoint "
-            "has returned."
-        )
-    text = os.path.abspath(checkpoint_path)  # MMEngine's resume opens it as it stands
+    if isinstance(checkpoint_path, RemotePath) or url_scheme(checkpoint_path) is not None:
+        text = _remote_pointer_text(pointer, checkpoint_path)
+    else:
+        checkpoint_path = Path(checkpoint_path)
+        if not checkpoint_path.is_file():
+            raise CheckpointError(
+                f"write_pointer refuses to point {str(pointer)!r} at "
+                f"{str(checkpoint_path)!r}: that file does not exist. Call it after "
+                "save_checkpoint has returned."
+            )
+        text = os.path.abspath(checkpoint_path)  # MMEngine's resume opens it as it stands
     data = _pointer_bytes(text)
     if data is None:  # read_pointer would not find it again: a resume would start over
         raise CheckpointError(
@@ -86,6 +117,27 @@ def write_pointer(work_dir: str | Path, checkpoint_path: str | Path, *, fsync: b
             "filename_tmpl and out_dir)."
         )
     return write_bytes_atomic(data, pointer, fsync=fsync)
+
+
+def _remote_pointer_text(pointer: Path, location: str | Path) -> str:
+    """The pointer's text for a checkpoint on a storage backend: its URL, which must exist."""
+    if not isinstance(location, RemotePath):  # a URL given by hand: check it is there
+        target = load_source(location, f"write_pointer({str(pointer)!r}):")
+        if remote_isfile(target) is False:
+            raise CheckpointError(
+                f"write_pointer refuses to point {str(pointer)!r} at {str(location)!r}: "
+                f"storage backend {target.backend_name} does not hold it. Call it after "
+                "save_checkpoint has returned."
+            )
+        return str(target)
+    if url_scheme(location) is None:  # a plain path, through a backend named in backend_args
+        raise CheckpointError(
+            f"write_pointer refuses to point {str(pointer)!r} at {str(location)!r}, saved "
+            f"through storage backend {location.backend_name}: a resume would read that path "
+            "from the local disk. Save it under a URL of the backend's prefix "
+            "(out_dir='<prefix>://...'), or to the local disk."
+        )
+    return str(location)
 
 
 def _pointer_bytes(text: str) -> bytes | None:
@@ -99,12 +151,34 @@ def _pointer_bytes(text: str) -> bytes | None:
 
 
 def read_pointer(work_dir: str | Path) -> Path | None:
-    """The path ``work_dir/last_checkpoint`` names, or None if it is missing, empty or unreadable.
+    """The path ``work_dir/last_checkpoint`` names, or None if it is missing, empty or unreadable,
+    or names a URL (a checkpoint on a storage backend: see :func:`read_pointer_location`).
 
     A relative path in the pointer (older runs wrote those) is taken relative
     to ``work_dir``. The target is not checked, nor mapped into a copied work
     dir; :func:`find_latest_checkpoint` does that.
     """
+    return _local_target(work_dir, _pointer_text(work_dir))
+
+
+def read_pointer_location(work_dir: str | Path) -> str | None:
+    """What ``work_dir/last_checkpoint`` names, as text: a URL as it stands (a checkpoint on a
+    storage backend), else the path :func:`read_pointer` gives; None as there."""
+    text = _pointer_text(work_dir)
+    if text is not None and url_scheme(text) is not None:
+        return text
+    local = _local_target(work_dir, text)
+    return None if local is None else str(local)
+
+
+def _local_target(work_dir: str | Path, text: str | None) -> Path | None:
+    if text is None or url_scheme(text) is not None:
+        return None
+    target = Path(text)
+    return target if target.is_absolute() else Path(work_dir) / target
+
+
+def _pointer_text(work_dir: str | Path) -> str | None:
     pointer = Path(work_dir) / POINTER_NAME
     try:
         text = pointer.read_text(encoding="utf-8").strip()
@@ -112,8 +186,7 @@ def read_pointer(work_dir: str | Path) -> Path | None:
         return None
     if not text or "\n" in text or "\x00" in text:
         return None
-    target = Path(text)
-    return target if target.is_absolute() else Path(work_dir) / target
+    return text
 
 
 def list_checkpoints(folder: str | Path) -> list[Path]:
@@ -165,8 +238,11 @@ def find_latest_checkpoint(path: str | Path, *, verify: bool = True) -> str | No
     candidate is a whole zip archive (cheaper for huge files).
     """
     work_dir = Path(path)
+    text = _pointer_text(work_dir)
+    if text is not None and url_scheme(text) is not None:
+        return _remote_latest(work_dir / POINTER_NAME, text, verify)
     tried: set[Path] = set()
-    target = read_pointer(work_dir)
+    target = _local_target(work_dir, text)
     if target is not None:
         candidates = [target]
         local = same_file_in(work_dir, target)
@@ -188,6 +264,37 @@ def find_latest_checkpoint(path: str | Path, *, verify: bool = True) -> str | No
         if candidate.absolute() not in tried and _is_complete(candidate, verify):
             return str(candidate)
     return None
+
+
+def _remote_latest(pointer: Path, location: str, verify: bool) -> str:
+    """The pointer's URL once its backend holds a whole checkpoint there; else CheckpointError."""
+    scheme = url_scheme(location)
+    try:
+        target = load_source(location)
+    except CheckpointError as exc:
+        raise CheckpointError(
+            f"{str(pointer)!r} names {location!r}, a URL ({scheme}://) that no storage backend "
+            "you registered serves, so the run cannot resume from it. Register the backend that "
+            "saved it (import the module that calls runner_core.fileio.register_backend, e.g. "
+            "through custom_imports) before resuming, or pass resume='<local copy>'."
+        ) from exc
+    try:
+        if verify:
+            data = fetch(target)
+            verify_checkpoint_bytes(data, location)
+            keep_for_load(target, data)  # the resume's load reads these, not the storage again
+        elif remote_isfile(target) is False:
+            raise CheckpointError(
+                f"{location!r} does not exist on storage backend {target.backend_name}."
+            )
+    except CheckpointError as exc:
+        raise CheckpointError(
+            f"{str(pointer)!r} names {location!r}, which cannot be resumed from: {exc} A "
+            "remote folder is not scanned for an older checkpoint (starting over would train "
+            "on top of them): pass resume='<URL of an earlier checkpoint>', or move the "
+            "pointer away to start from scratch."
+        ) from exc
+    return location
 
 
 def prune_checkpoints(

@@ -8,13 +8,16 @@ docs/benchmarks.md ("Checkpoints"), with the figures.
 
 from __future__ import annotations
 
+import io
 import mmap
 import os
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import IO
 
 from runner_core.checkpoint.atomic import TEMP_FILE_PATTERN
 from runner_core.checkpoint.errors import (
@@ -24,7 +27,13 @@ from runner_core.checkpoint.errors import (
 )
 from runner_core.errors import did_you_mean
 
-__all__ = ["CHECKPOINT_SUFFIXES", "verify_checkpoint"]
+__all__ = [
+    "CHECKPOINT_SUFFIXES",
+    "open_zip",
+    "sniff_head",
+    "verify_checkpoint",
+    "verify_checkpoint_bytes",
+]
 
 #: File suffixes listed when a checkpoint path is wrong.
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin", ".safetensors")
@@ -68,9 +77,15 @@ def _sniff(path: Path) -> str:
         )
     with open(path, "rb") as f:
         head = f.read(32)
+    return sniff_head(head, str(path))
+
+
+def sniff_head(head: bytes, name: str) -> str:
+    """'zip' or 'legacy' for a checkpoint starting with ``head`` (its first 32 bytes) named
+    ``name``; raise CheckpointError for anything else."""
     if not head:  # an EOFError too, as torch.load raises for an empty file
         raise CheckpointEOFError(
-            f"Checkpoint {str(path)!r} is empty (0 bytes): the save that wrote it was interrupted "
+            f"Checkpoint {name!r} is empty (0 bytes): the save that wrote it was interrupted "
             "or the disk was full. Use an earlier checkpoint (find_latest_checkpoint skips broken "
             "files)."
         )
@@ -80,7 +95,7 @@ def _sniff(path: Path) -> str:
         if _LEGACY_MAGIC in head:
             return "legacy"
         raise CheckpointError(
-            f"{str(path)!r} is a plain pickle file (written by pickle.dump, not torch.save), "
+            f"{name!r} is a plain pickle file (written by pickle.dump, not torch.save), "
             "which torch.load cannot read, with or without allow_pickle. If you trust it, read "
             "it with pickle.load(open(path, 'rb')), or re-save its contents with "
             "torch.save(obj, path) to use it as a checkpoint."
@@ -92,17 +107,22 @@ def _sniff(path: Path) -> str:
     else:
         what = f"a file starting with bytes {head[:8]!r}"
     raise CheckpointError(
-        f"{str(path)!r} is not a torch checkpoint (expected a torch.save zip archive): it looks "
+        f"{name!r} is not a torch checkpoint (expected a torch.save zip archive): it looks "
         f"like {what}. Check that the path names a .pth file written by torch.save."
     )
 
 
 def _open_zip(path: Path) -> zipfile.ZipFile:
+    return open_zip(path, str(path), lambda: path.stat().st_size)
+
+
+def open_zip(source: Path | IO[bytes], name: str, size: Callable[[], int]) -> zipfile.ZipFile:
+    """The zip archive of the checkpoint ``name`` read from ``source`` (``size``: its length)."""
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise CheckpointError(
-            f"Checkpoint {str(path)!r} is truncated or corrupt ({path.stat().st_size} bytes; "
+            f"Checkpoint {name!r} is truncated or corrupt ({size()} bytes; "
             f"zip error: {exc}). The zip directory is written last, so the save that wrote this "
             "file was most likely interrupted (killed, crashed, disk full). Use an earlier "
             "checkpoint; find_latest_checkpoint skips broken files."
@@ -112,7 +132,7 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
         archive.close()
         shown = ", ".join(names[:5]) or "nothing"
         raise CheckpointError(
-            f"{str(path)!r} is a zip archive but not a torch checkpoint: it has no 'data.pkl' "
+            f"{name!r} is a zip archive but not a torch checkpoint: it has no 'data.pkl' "
             f"record (it holds {shown}). Check that the path names a file written by torch.save."
         )
     return archive
@@ -130,28 +150,45 @@ def verify_checkpoint(path: str | Path) -> int:
         return 0
     with _open_zip(path) as archive, open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
-        infos = archive.infolist()
         with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
             view = memoryview(mapped)
             try:
-
-                def check(info: zipfile.ZipInfo) -> bool:
-                    return _verify_record(path, archive, info, view, size)
-
-                # zlib.crc32 releases the GIL: records (one per storage) verify in parallel.
-                workers = min(4, os.cpu_count() or 1, len(infos))
-                if workers > 1 and size > (16 << 20):
-                    with ThreadPoolExecutor(workers, thread_name_prefix="ckpt-verify") as pool:
-                        results = list(pool.map(check, infos))
-                else:
-                    results = [check(info) for info in infos]
+                return _verify_records(str(path), archive, view, size)
             finally:
                 view.release()
+
+
+def verify_checkpoint_bytes(data: bytes, name: str) -> int:
+    """:func:`verify_checkpoint` for a checkpoint held in memory (read from a storage
+    backend); ``name`` is its location, for the messages."""
+    if sniff_head(data[:32], name) != "zip":
+        return 0
+    with open_zip(io.BytesIO(data), name, lambda: len(data)) as archive:
+        view = memoryview(data)
+        try:
+            return _verify_records(name, archive, view, len(data))
+        finally:
+            view.release()
+
+
+def _verify_records(path: str, archive: zipfile.ZipFile, view: memoryview, size: int) -> int:
+    infos = archive.infolist()
+
+    def check(info: zipfile.ZipInfo) -> bool:
+        return _verify_record(path, archive, info, view, size)
+
+    # zlib.crc32 releases the GIL: records (one per storage) verify in parallel.
+    workers = min(4, os.cpu_count() or 1, len(infos))
+    if workers > 1 and size > (16 << 20):
+        with ThreadPoolExecutor(workers, thread_name_prefix="ckpt-verify") as pool:
+            results = list(pool.map(check, infos))
+    else:
+        results = [check(info) for info in infos]
     return sum(results)
 
 
 def _verify_record(
-    path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, view: memoryview, size: int
+    path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, view: memoryview, size: int
 ) -> bool:
     if info.file_size and info.CRC == 0:
         return False  # written with compute_crc32=False: nothing to compare against
@@ -177,7 +214,7 @@ def _verify_record(
     return True
 
 
-def _corrupt(path: Path, record: str, why: str) -> CheckpointError:
+def _corrupt(path: str, record: str, why: str) -> CheckpointError:
     what = "tensor data" if "/data/" in record or record.startswith("data/") else "metadata"
     return CheckpointError(
         f"Checkpoint {str(path)!r} is corrupt: record {record!r} ({what}) failed verification: "

@@ -1,11 +1,12 @@
-"""Checkpoint locations that are URLs: refused, with the way to use them.
+"""Checkpoint locations that are URLs: which ones, and why one nobody serves is refused.
 
 MMEngine's ``CheckpointLoader`` downloads ``https://``, ``torchvision://``,
 ``open-mmlab://``, ``s3://`` (...) checkpoints while a run starts. Runner never
-downloads at run time (a run must not depend on the network, nor load a file
-nobody looked at): such a location is refused before ``pathlib`` folds its
-``//`` into a misleading local path. No torch import, so config checks can
-use it.
+downloads by itself (a run must not depend on the network, nor load a file
+nobody looked at): a URL is read and written only through a storage backend
+the user registered (``runner_core.fileio.register_backend``, see
+:mod:`.storage`); any other is refused before ``pathlib`` folds its ``//``
+into a misleading local path. No torch import, so config checks can use it.
 """
 
 from __future__ import annotations
@@ -30,9 +31,12 @@ def url_scheme(location: Any) -> str | None:
 
 def remote_checkpoint_message(location: Any, what: str = "Checkpoint") -> str:
     """Why a URL cannot be loaded and what to do instead (``what``: the option at fault)."""
+    scheme = url_scheme(location)
     return (
-        f"{what} {os.fspath(location)!r} is a URL ({url_scheme(location)}://): runner never "
-        "downloads checkpoints at run time (there is no CheckpointLoader and no URL schemes, "
-        "unlike MMEngine). Download the file once (e.g. with wget or "
-        "torch.hub.download_url_to_file) and pass its local path."
+        f"{what} {os.fspath(location)!r} is a URL ({scheme}://): runner never "
+        "downloads checkpoints by itself (there is no CheckpointLoader and no URL schemes, "
+        "unlike MMEngine), and no storage backend you registered serves that prefix. Download "
+        "the file once (e.g. with wget or torch.hub.download_url_to_file) and pass its local "
+        "path, or register a backend for your storage: "
+        f"runner_core.fileio.register_backend('my{scheme}', YourBackend, prefixes={scheme!r})."
     )

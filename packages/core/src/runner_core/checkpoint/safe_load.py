@@ -6,6 +6,7 @@ tensors and plain data load unless the caller opts in with ``allow_pickle``.
 
 from __future__ import annotations
 
+import io
 import pickle
 import re
 import sys
@@ -19,10 +20,17 @@ import torch
 from runner_core.checkpoint.errors import (
     CheckpointError,
     CheckpointModuleNotFoundError,
-    CheckpointNotFoundError,
 )
-from runner_core.checkpoint.integrity import _open_zip, _sniff, verify_checkpoint
-from runner_core.checkpoint.remote import remote_checkpoint_message, url_scheme
+from runner_core.checkpoint.integrity import (
+    _open_zip,
+    _sniff,
+    open_zip,
+    sniff_head,
+    verify_checkpoint,
+    verify_checkpoint_bytes,
+)
+from runner_core.checkpoint.remote import url_scheme
+from runner_core.checkpoint.storage import RemotePath, fetch, load_source
 from runner_core.errors import did_you_mean
 
 __all__ = ["MapLocation", "load_checkpoint"]
@@ -52,13 +60,15 @@ def _check_map_location(map_location: MapLocation) -> None:
         )
 
 
-def _unsafe_globals(path: Path, exc: Exception) -> list[str]:
+def _unsafe_globals(source: Path | io.BytesIO, exc: Exception) -> list[str]:
     """Every class or function the file needs beyond plain data (torch >= 2.5 lists them all
     without unpickling); else the one ``torch.load`` named."""
     lister = getattr(torch.serialization, "get_unsafe_globals_in_checkpoint", None)
     if lister is not None:
         try:
-            return sorted(set(lister(path)))
+            if isinstance(source, io.BytesIO):
+                source.seek(0)
+            return sorted(set(lister(source)))
         except Exception:  # noqa: BLE001 - only for the message: fall back to torch's
             pass
     return sorted(set(_GLOBAL_RE.findall(str(exc))))
@@ -76,8 +86,8 @@ def _loaded_class(name: str) -> type | None:
     return obj if isinstance(obj, type) else None
 
 
-def _unsafe_error(path: Path, exc: Exception) -> CheckpointError:
-    names = _unsafe_globals(path, exc)
+def _unsafe_error(source: Path | io.BytesIO, path: str, exc: Exception) -> CheckpointError:
+    names = _unsafe_globals(source, exc)
     shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
     what = shown or "a Python object that is not plain data"
     opt_in = (
@@ -103,7 +113,7 @@ def _unsafe_error(path: Path, exc: Exception) -> CheckpointError:
             "(runner_core.checkpoint.to_safe converts numpy arrays and scalars)."
         )
     return CheckpointError(
-        f"Refusing to load checkpoint {str(path)!r}: it contains {what}, which torch.load can "
+        f"Refusing to load checkpoint {path!r}: it contains {what}, which torch.load can "
         "only rebuild by fully unpickling the file, and unpickling can run any code the file's "
         "author put in it (delete files, steal credentials, install malware). By default only "
         "tensors and plain Python data (dict, list, tuple, str, int, float, bool, None) are "
@@ -134,8 +144,11 @@ def load_checkpoint(
     ``allow_pickle=False`` loads with ``weights_only=True`` and refuses files
     that need full unpickling; ``verify=True`` checks the per-record CRC-32s
     first (one extra read of the file). Every failure is a
-    :class:`CheckpointError` naming the file and the problem; a URL is refused
-    (runner never downloads).
+    :class:`CheckpointError` naming the file and the problem. A URL is read
+    through the storage backend registered for its prefix
+    (``runner_core.fileio.register_backend``, see :mod:`.storage`), with the
+    same checks; one no registered backend serves is refused (runner never
+    downloads by itself).
     """
     if hasattr(model, "state_dict") and hasattr(model, "load_state_dict"):  # a model first
         from .model_io import load_checkpoint_into
@@ -156,8 +169,16 @@ def load_checkpoint(
             f"Runner.load_checkpoint. Unexpected: {unexpected or 'no path given'}."
         )
     location = given[0]
-    if url_scheme(location) is not None:
-        raise CheckpointNotFoundError(remote_checkpoint_message(location))
+    if isinstance(location, RemotePath) or url_scheme(location) is not None:
+        source = load_source(location)  # a registered backend serves it, or refused
+        _check_map_location(map_location)
+        data = fetch(source)
+        name = str(source)
+        if verify:
+            verify_checkpoint_bytes(data, name)
+        elif sniff_head(data[:32], name) == "zip":
+            open_zip(io.BytesIO(data), name, lambda: len(data)).close()
+        return _torch_load(io.BytesIO(data), name, map_location, allow_pickle)
     path = Path(location)
     _check_map_location(map_location)
     kind = _sniff(path)
@@ -166,24 +187,31 @@ def load_checkpoint(
             verify_checkpoint(path)
         else:
             _open_zip(path).close()
+    return _torch_load(path, str(path), map_location, allow_pickle)
+
+
+def _torch_load(
+    source: Path | io.BytesIO, path: str, map_location: MapLocation, allow_pickle: bool
+) -> dict:
+    """``torch.load`` of a checked file (or bytes), failures as CheckpointErrors naming ``path``."""
     try:
         if allow_pickle:
             obj = torch.load(
-                path, map_location=map_location, weights_only=False, pickle_module=_stand_ins
+                source, map_location=map_location, weights_only=False, pickle_module=_stand_ins
             )
         else:
-            obj = torch.load(path, map_location=map_location, weights_only=True)
+            obj = torch.load(source, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         if not allow_pickle and "weights only" in str(exc).lower():
-            raise _unsafe_error(path, exc) from exc
+            raise _unsafe_error(source, path, exc) from exc
         raise CheckpointError(
-            f"Checkpoint {str(path)!r} could not be unpickled: {exc}. The file is corrupt or was "
+            f"Checkpoint {path!r} could not be unpickled: {exc}. The file is corrupt or was "
             "written by incompatible code."
         ) from exc
     except ImportError as exc:  # allow_pickle: a pickled object's module is not installed
         missing = getattr(exc, "needed_for", None) or exc.name or "?"
         raise CheckpointModuleNotFoundError(
-            f"Checkpoint {str(path)!r} holds an object of {missing}, and its module "
+            f"Checkpoint {path!r} holds an object of {missing}, and its module "
             f"{exc.name or missing!r} cannot be imported here ({exc}). Install the package "
             "that defines it (or put its code on PYTHONPATH) and load again, or load the "
             "checkpoint where it is installed and re-save it as plain data "
@@ -192,12 +220,12 @@ def load_checkpoint(
         ) from exc
     except (RuntimeError, EOFError, OSError, ValueError, AttributeError) as exc:
         raise CheckpointError(
-            f"torch.load could not read checkpoint {str(path)!r} (map_location={map_location!r}): "
+            f"torch.load could not read checkpoint {path!r} (map_location={map_location!r}): "
             f"{type(exc).__name__}: {exc}"
         ) from exc
     if not isinstance(obj, dict):
         raise CheckpointError(
-            f"{str(path)!r} holds a {type(obj).__name__}, not a checkpoint dict. Runner "
+            f"{path!r} holds a {type(obj).__name__}, not a checkpoint dict. Runner "
             "checkpoints are dicts ({'meta': ..., 'state_dict': ...}); a bare state_dict is a "
             "dict too. Re-save it as torch.save({'state_dict': model.state_dict()}, path)."
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from . import checkpointing
 from .randomness import set_random_seed
@@ -53,9 +53,12 @@ class CheckpointMethods:
     ) -> Path | None:
         """Save the training state atomically; return the path (on rank 0).
 
-        MMEngine's arguments in MMEngine's order. ``file_client_args`` and
-        ``backend_args`` may name the local disk only; ``by_epoch`` is
-        accepted and not needed (the loop's own position is recorded).
+        MMEngine's arguments in MMEngine's order; ``by_epoch`` is accepted and
+        not needed (the loop's own position is recorded). An ``out_dir`` URL
+        (``'s3://bucket/exp'``), or ``backend_args`` / ``file_client_args``
+        naming a storage backend, saves through a backend registered with
+        ``runner_core.fileio.register_backend`` (its ``put``; the path returned
+        is then a :class:`~runner_core.checkpoint.RemotePath`, the URL).
         ``update_pointer=True`` also points ``last_checkpoint`` at the file,
         which a resume then starts from; a plain call (an export) leaves the
         pointer alone, as MMEngine's does. ``fsync=False`` skips flushing to
@@ -64,10 +67,11 @@ class CheckpointMethods:
         memory now and written by that writer's thread; ``after_write(path)``
         runs once file and pointer are in place.
         """
-        from ..checkpoint.atomic import check_local_backend
+        from ..checkpoint.storage import save_target_in
 
-        check_local_backend(file_client_args, "file_client_args")
-        check_local_backend(backend_args, "backend_args")
+        target = save_target_in(
+            out_dir, filename, file_client_args, backend_args, call="Runner.save_checkpoint"
+        )
         if meta is not None and not isinstance(meta, Mapping):
             from ..errors import ConfigTypeError
 
@@ -78,7 +82,9 @@ class CheckpointMethods:
         return checkpointing.save(
             self,
             self._train_loop,
-            Path(out_dir) / filename,
+            # a RemotePath (a str carrying its backend) travels where a Path does: the
+            # checkpoint functions checkpointing.save calls write either
+            cast(Path, target),
             save_optimizer,
             save_param_scheduler,
             meta,
