@@ -18,6 +18,13 @@ With ``async_save=True`` a save copies the state to host memory and returns;
 a background thread writes the file, then the pointer, then prunes, in that
 order (see :mod:`runner_core.checkpoint.background`).
 
+``out_dir='s3://bucket/exp'`` (or ``backend_args`` naming a backend) saves
+through a storage backend registered with ``runner_core.fileio.register_backend``,
+as MMEngine's hook does: each file goes through the backend's ``put``, the
+``last_checkpoint`` pointer stays in the local work dir holding the URL,
+and old and replaced best files go through its ``remove``, after the new
+file is in place (see :mod:`runner_core.checkpoint.storage`).
+
 Over 500 lines on purpose: the periodic, best, re-save and resume
 bookkeeping share state that has to change together around each save; the
 pieces without that state live in ``checkpoint_rules`` (which score is best),
@@ -33,6 +40,8 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
+from runner_core.checkpoint.remote import url_scheme
+from runner_core.checkpoint.storage import RemotePath
 from runner_core.contract import RunnerAPI
 from runner_core.errors import (
     HookAssertionError,
@@ -50,6 +59,7 @@ from .checkpoint_files import (
     lock_out_dir,
     publish,
     remove_checkpoint,
+    remove_remote_checkpoint,
 )
 from .checkpoint_progress import (
     by_epoch_loop,
@@ -142,7 +152,9 @@ class CheckpointHook(Hook):
             to save every ``interval`` iterations.
         save_optimizer, save_param_scheduler: include those states.
         out_dir: save into ``out_dir/<basename of work_dir>`` instead of the work dir
-            (locked for the run as the work dir is: one run saves there at a time).
+            (locked for the run as the work dir is: one run saves there at a time). A
+            URL (``'s3://bucket/exp'``) saves through the storage backend registered for
+            its prefix (not locked: a remote folder has no lock).
         max_keep_ckpts: keep only the newest N periodic checkpoints (``-1``: all). Only
             files saved while a limit is in force count: a limit set when resuming a run
             that had none never deletes that run's files (as in MMEngine).
@@ -168,9 +180,14 @@ class CheckpointHook(Hook):
             only while the state is copied to host memory (one extra copy
             of the state in RAM, kept for the run and reused by each save). At most one
             write runs at a time; a failed write is raised at the next hook
-            point; the run's end waits for the write.
-        backend_args, file_client_args: MMEngine's storage options; only
-            local files are written here, so they must be None.
+            point; the run's end waits for the write. With a remote ``out_dir`` the
+            thread also serialises the file in memory and uploads it.
+        backend_args, file_client_args: MMEngine's storage options for ``out_dir``:
+            ``backend_args=dict(backend=<name>, ...)`` picks a backend registered with
+            ``register_backend`` (and its constructor's arguments); ``file_client_args``,
+            MMEngine's older spelling, one registered with ``FileClient.register_backend``.
+            Naming a backend other than the local disk needs an ``out_dir`` URL, which
+            ``last_checkpoint`` then names.
     """
 
     priority = Priority.VERY_LOW
@@ -196,7 +213,9 @@ class CheckpointHook(Hook):
         backend_args: Mapping[str, Any] | None = None,
         file_client_args: Mapping[str, Any] | None = None,
     ) -> None:
-        self._check_storage(backend_args=backend_args, file_client_args=file_client_args)
+        self._check_storage(out_dir, backend_args, file_client_args)
+        self.backend_args = backend_args
+        self.file_client_args = file_client_args
         if isinstance(interval, bool) or not isinstance(interval, int) or interval == 0:
             # a TypeError for a non-int (interval='1'), as MMEngine's comparison raises
             wrong_type = isinstance(interval, bool) or not isinstance(interval, int)
@@ -245,7 +264,9 @@ class CheckpointHook(Hook):
             raise HookError("CheckpointHook: save_best='auto' cannot be combined with other keys.")
         self.rules = self._resolve_rules(self.save_best, rule)
 
-        self.out_dir: Path | None = None
+        #: the run's checkpoint folder, set by before_run: a local Path, or a RemotePath
+        #: (the URL, with the storage backend that serves it) for a remote out_dir
+        self.out_dir: Path | RemotePath | None = None
         self._out_dir_hold: Any = None  # out_dir's lock, when other runs may save there too
         self._training = False
         self._metrics: dict[str, Any] | None = None
@@ -326,14 +347,40 @@ class CheckpointHook(Hook):
 
     # -- construction checks -------------------------------------------------------
     @staticmethod
-    def _check_storage(**storage: Any) -> None:
-        """MMEngine's storage options are accepted by name, and only as None."""
-        for name, value in storage.items():
-            if value is not None:
+    def _check_storage(
+        out_dir: Any, backend_args: Mapping[str, Any] | None, file_client_args: Any
+    ) -> None:
+        """A backend named for a local out_dir is refused: the pointer would name a local path.
+
+        ``last_checkpoint`` holds the checkpoint's location and a resume reads
+        a plain path from the local disk, so a checkpoint saved through another
+        backend must be named by a URL (MMEngine saves there and its resume
+        then fails to find the file).
+        """
+        if backend_args is not None and file_client_args is not None:  # MMEngine: ValueError
+            raise HookError(
+                'CheckpointHook: "file_client_args" and "backend_args" cannot be set at the '
+                "same time; keep backend_args (file_client_args is MMEngine's deprecated "
+                "spelling)."
+            )
+        for name, args in (("backend_args", backend_args), ("file_client_args", file_client_args)):
+            if args is None:
+                continue
+            if not isinstance(args, Mapping):
+                raise HookTypeError(
+                    f"CheckpointHook({name}={args!r}): expected a dict such as "
+                    "dict(backend='mys3'), or None."
+                )
+            named = args.get("backend")
+            remote = named not in (None, "local", "disk") or "prefix" in args
+            if remote and (out_dir is None or url_scheme(out_dir) is None):
                 raise HookError(
-                    f"CheckpointHook({name}=...) is not supported: checkpoints are written to "
-                    "local paths only (atomically). Remove it, or mount the storage and point "
-                    "out_dir at it."
+                    f"CheckpointHook({name}={dict(args)!r}) with out_dir={out_dir!r}: "
+                    "checkpoints saved through a storage backend need an out_dir URL of it "
+                    "(out_dir='s3://bucket/exp'), which the 'last_checkpoint' pointer names "
+                    "and resume=True reads back; with a local out_dir a resume would look for "
+                    "the files on the local disk. Give out_dir as a URL, or drop "
+                    f"{name} to save to the local disk."
                 )
 
     def _resolve_rules(self, keys: list[str], rule: Any) -> list[str | None]:
@@ -425,8 +472,8 @@ class CheckpointHook(Hook):
     _logger: Any = None  # the run's, from before_run: load_state_dict has no runner
 
     def _record(self, path: str) -> str:
-        if self._work_dir is None:
-            return str(path)
+        if self._work_dir is None or isinstance(self.out_dir, RemotePath):
+            return str(path)  # a URL is recorded as it stands (as MMEngine records it)
         recorded = self._recorded.get(path)
         if recorded is None:
             from runner_core.checkpoint.paths import record_path
@@ -438,14 +485,25 @@ class CheckpointHook(Hook):
         """A recorded path as this run's file (a foreign absolute path: same name, own folder)."""
         if self._work_dir is None:
             return str(text)
+        out_dir = self.out_dir
+        if isinstance(out_dir, RemotePath):
+            if url_scheme(text) is not None:  # another folder's URL: the same name in ours
+                inside = str(text).startswith(out_dir.rstrip("/") + "/")
+                return str(text) if inside else str(out_dir.joinpath(str(text).rsplit("/", 1)[-1]))
+            out_dir = None  # a local record (a local run's checkpoint): below the work dir
         from runner_core.checkpoint.paths import resolve_recorded
 
-        return str(resolve_recorded(str(text), self._work_dir, self.out_dir))
+        return str(resolve_recorded(str(text), self._work_dir, out_dir))
 
     def _is_own_file(self, path: str, best_key: str | None) -> bool:
         """``path`` lies in the checkpoint folder, named as this hook names its checkpoints."""
         if self.out_dir is None:  # loaded outside a run: no folder to check against (a run
             return True  # calls before_run, which sets it, before it resumes)
+        templates = [self.filename_tmpl] if self.filename_tmpl else list(DEFAULT_TEMPLATES)
+        if isinstance(self.out_dir, RemotePath):
+            base = self.out_dir.rstrip("/") + "/"
+            inside = path.startswith(base)
+            return inside and is_own_name(path[len(base) :], templates, best_key)
         target = Path(path)
         try:
             name = (Path(os.path.realpath(target.parent)) / target.name).relative_to(
@@ -453,7 +511,6 @@ class CheckpointHook(Hook):
             )
         except ValueError:
             return False
-        templates = [self.filename_tmpl] if self.filename_tmpl else list(DEFAULT_TEMPLATES)
         return is_own_name(name.as_posix(), templates, best_key)
 
     def _warn_ignored(self, entries: list[str]) -> None:
@@ -477,7 +534,27 @@ class CheckpointHook(Hook):
             warnings.warn(message, stacklevel=3)
 
     def _own_folders(self) -> list[Path]:
-        return [p for p in (self._work_dir, self.out_dir) if p is not None]
+        return [p for p in (self._work_dir, self.out_dir) if isinstance(p, Path)]
+
+    def _location(self, filename: str) -> str:
+        """Where this hook's file ``filename`` goes: an absolute path, or a URL."""
+        assert self.out_dir is not None, "before_run sets out_dir"
+        if isinstance(self.out_dir, RemotePath):
+            return str(self.out_dir.joinpath(filename))
+        return str((self.out_dir / filename).absolute())
+
+    def _file(self, path: str) -> Path | RemotePath:
+        """A recorded location as the object that reads and writes it."""
+        if isinstance(self.out_dir, RemotePath):
+            return RemotePath(path, self.out_dir.backend)
+        return Path(path)
+
+    def _remove(self, runner: RunnerAPI, path: str) -> bool:
+        """Delete a file this hook wrote and no longer keeps (never one of another run)."""
+        if isinstance(self.out_dir, RemotePath):
+            target = RemotePath(path, self.out_dir.backend)
+            return remove_remote_checkpoint(target, runner, self.out_dir)
+        return remove_checkpoint(Path(path), runner, self._own_folders())
 
     # -- hook points ------------------------------------------------------------------
     def before_run(self, runner: RunnerAPI) -> None:
@@ -488,7 +565,7 @@ class CheckpointHook(Hook):
         if self.out_dir_arg is None:
             self.out_dir = work_dir
         else:
-            self.out_dir = Path(self.out_dir_arg) / work_dir.resolve().name
+            self.out_dir = self._out_dir_in(work_dir)
         if self.async_save:
             from runner_core.checkpoint import BackgroundWriter
 
@@ -496,21 +573,37 @@ class CheckpointHook(Hook):
         if runner.rank == 0:
             from runner_core.checkpoint import cleanup_orphaned_temp_files
 
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            shared = self.out_dir.resolve() != work_dir.resolve()
-            if shared:  # other runs may save there: take its lock before touching it
-                self._out_dir_hold = lock_out_dir(
-                    self.out_dir, work_dir, owner=self, hold=self._out_dir_hold
-                )
-            removed = cleanup_orphaned_temp_files(self.out_dir)
-            if shared:
-                removed += cleanup_orphaned_temp_files(work_dir)
+            if isinstance(self.out_dir, RemotePath):  # nothing to create or lock there
+                removed = cleanup_orphaned_temp_files(work_dir)  # the pointer's temp file
+            else:
+                self.out_dir.mkdir(parents=True, exist_ok=True)
+                shared = self.out_dir.resolve() != work_dir.resolve()
+                if shared:  # other runs may save there: take its lock before touching it
+                    self._out_dir_hold = lock_out_dir(
+                        self.out_dir, work_dir, owner=self, hold=self._out_dir_hold
+                    )
+                removed = cleanup_orphaned_temp_files(self.out_dir)
+                if shared:
+                    removed += cleanup_orphaned_temp_files(work_dir)
             if removed:
                 runner.logger.info(
                     "Removed %d temp file(s) left by an interrupted save: %s",
                     len(removed),
                     ", ".join(p.name for p in removed),
                 )
+
+    def _out_dir_in(self, work_dir: Path) -> Path | RemotePath:
+        """``out_dir/<name of the work dir>``: a local folder, or a URL on its storage backend."""
+        from runner_core.checkpoint.storage import save_target_in
+
+        assert self.out_dir_arg is not None
+        return save_target_in(
+            self.out_dir_arg,
+            work_dir.resolve().name,
+            self.file_client_args,
+            self.backend_args,
+            call=f"CheckpointHook(out_dir={os.fspath(self.out_dir_arg)!r})",
+        )
 
     def after_load_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
         """A resumed checkpoint with EMA state and no EMAHook to take it: warn (see
@@ -537,7 +630,7 @@ class CheckpointHook(Hook):
         if self._dropping and runner.rank == 0:  # the run died between a save and its pruning
             for old in self._dropping:
                 if old not in self.kept_ckpts:
-                    remove_checkpoint(Path(old), runner, self._own_folders())
+                    self._remove(runner, old)
         self._dropping = []
         loop = runner.train_loop
         if self.by_epoch and getattr(loop, "by_epoch", True) is False:
@@ -641,7 +734,7 @@ class CheckpointHook(Hook):
             self._wait_writer()  # publishing reads the files back
             targets = [self.last_ckpt, *self.best_ckpt.values()]
             for path in dict.fromkeys(p for p in targets if p):
-                publish(runner, Path(path), self.published_keys, self.fsync)
+                publish(runner, self._file(path), self.published_keys, self.fsync)
 
     def after_run(self, runner: RunnerAPI) -> None:
         self._wait_writer()  # the last checkpoint exists when train() returns
@@ -682,10 +775,9 @@ class CheckpointHook(Hook):
                 taken.append(f"best_score {self._mmengine_auto[0]:.4f} (for save_best='auto')")
         ids = hub.get_info("keep_ckpt_ids")
         if self.max_keep_ckpts > 0 and isinstance(ids, Sequence) and not isinstance(ids, str):
-            assert self.out_dir is not None, "before_run sets out_dir"
             for n in ids:
                 if isinstance(n, int) and not isinstance(n, bool):
-                    path = str((self.out_dir / self._template.format(n)).absolute())
+                    path = self._location(self._template.format(n))
                     if self._is_own_file(path, None):
                         self.kept_ckpts.append(path)
             if self.kept_ckpts:
@@ -742,7 +834,11 @@ class CheckpointHook(Hook):
         recorded = (
             self._work_dir is not None
             and validation_recorded(self._work_dir, self.last_ckpt, progress)
-        ) or (resumed is not None and validation_recorded(Path(resumed).parent, resumed, progress))
+        ) or (
+            resumed is not None
+            and url_scheme(resumed) is None  # a URL's record is in this work dir, checked above
+            and validation_recorded(Path(resumed).parent, resumed, progress)
+        )
         from runner_core.distributed import broadcast_object, get_world_size
 
         if get_world_size() > 1:  # rank 0's files decide: a rank alone in a validation hangs
@@ -801,9 +897,12 @@ class CheckpointHook(Hook):
         """
         assert self.out_dir is not None, "before_run sets out_dir"
         epoch, iters = self._progress(runner)
+        remote = isinstance(self.out_dir, RemotePath)
         return runner.save_checkpoint(
             self.out_dir,
             filename,
+            self.file_client_args if remote else None,
+            backend_args=self.backend_args if remote else None,
             save_optimizer=self.save_optimizer,
             save_param_scheduler=self.save_param_scheduler,
             meta={"epoch": epoch, "iter": iters},  # what the file name counts
@@ -821,13 +920,12 @@ class CheckpointHook(Hook):
             self._at = None
 
     def _save_progress_now(self, runner: RunnerAPI, again: bool) -> None:
-        assert self.out_dir is not None
         filename = self._filename(runner)
         if not again:  # MMEngine's line
             epoch, iters = self._progress(runner)
             done = f"{epoch} epochs" if self.by_epoch else f"{iters} iterations"
             runner.logger.info("Saving checkpoint at %s", done)
-        path = str((self.out_dir / filename).absolute())
+        path = self._location(filename)
         old_kept, old_last = list(self.kept_ckpts), self.last_ckpt
         # files are recorded for pruning only while a limit is in force (as MMEngine's
         # keep_ckpt_ids): a limit set at a later resume never deletes those saved without one
@@ -840,11 +938,10 @@ class CheckpointHook(Hook):
         self.kept_ckpts, self.last_ckpt, self._dropping = kept, path, drop
         if len(self._recorded) > 2 * len(kept) + 16:  # forget files no longer kept
             self._recorded = {p: self._recorded[p] for p in (*kept, path) if p in self._recorded}
-        folders = self._own_folders()
 
         def prune(saved: Path) -> None:  # the new file is complete and the pointer names it
             for old in drop:
-                remove_checkpoint(Path(old), runner, folders)
+                self._remove(runner, old)
 
         try:
             self._save(runner, filename, update_pointer=not again, after_write=prune)
@@ -885,7 +982,6 @@ class CheckpointHook(Hook):
             keys = [self._auto_key]
         else:
             keys = self.save_best
-        assert self.out_dir is not None
         for key, rule in zip(keys, self.rules):
             if key not in metrics:  # a KeyError, as MMEngine's metrics[key]
                 raise HookKeyError(
@@ -899,10 +995,10 @@ class CheckpointHook(Hook):
             if best is not None and not (score > best if rule == "greater" else score < best):
                 continue
             filename = best_name(key, self._filename(runner))
-            path = str((self.out_dir / filename).absolute())
+            path = self._location(filename)
             previous = self.best_ckpt.get(key)
             self.best_score[key], self.best_ckpt[key] = score, path
-            drop_previous = _deleter(previous, path, runner, self._own_folders())
+            drop_previous = _deleter(previous, path, runner, self._remove)
             # MMEngine's keys: best_score / best_ckpt, or per key when several are tracked;
             # the path as the hook records it (relative to the work dir, as in its state).
             # Set before the save, so that the best file's own message hub names itself.
@@ -969,12 +1065,15 @@ def _state_dict(state: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 
 def _deleter(
-    previous: str | None, path: str, runner: RunnerAPI, folders: list[Path]
+    previous: str | None,
+    path: str,
+    runner: RunnerAPI,
+    remove: Callable[[RunnerAPI, str], bool],
 ) -> Callable[[Path], None]:
     """After a new best file is written: delete the best file it replaces."""
 
     def drop_previous(_: Path) -> None:
-        if previous and previous != path and remove_checkpoint(Path(previous), runner, folders):
+        if previous and previous != path and remove(runner, previous):
             runner.logger.info("The previous best checkpoint %s is removed", previous)  # MMEngine's
 
     return drop_previous

@@ -4,8 +4,10 @@ Deleting is limited to files the hook could have written itself: regular
 files in this run's own folders (a copied work dir must never delete the
 original's files) whose names its ``filename_tmpl`` makes (:func:`is_own_name`),
 since the names to delete also come from a resumed checkpoint, which may have
-been passed from elsewhere. Publishing writes a key-filtered copy named by
-its content hash, as MMEngine's ``published_keys`` does.
+been passed from elsewhere. On a storage backend (``out_dir='s3://...'``) the
+same holds below the run's remote folder, and files go through the backend's
+``remove`` (:func:`remove_remote_checkpoint`). Publishing writes a key-filtered
+copy named by its content hash, as MMEngine's ``published_keys`` does.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from runner_core.contract import RunnerAPI
 from runner_core.errors import HookError
 
 if TYPE_CHECKING:
+    from runner_core.checkpoint import RemotePath
     from runner_core.runner.work_dir_lock import WorkDirHold
 
 __all__ = [
@@ -31,6 +34,7 @@ __all__ = [
     "lock_out_dir",
     "publish",
     "remove_checkpoint",
+    "remove_remote_checkpoint",
 ]
 
 #: the periodic checkpoints' names without ``filename_tmpl`` (by epoch, by iteration)
@@ -118,11 +122,14 @@ def lock_out_dir(
     return hold
 
 
-def publish(runner: RunnerAPI, path: Path, keys: Sequence[str], fsync: bool) -> Path:
-    """Write ``<stem>-<sha256[:8]>.pth`` next to ``path``, holding only ``keys``."""
+def publish(
+    runner: RunnerAPI, path: Path | RemotePath, keys: Sequence[str], fsync: bool
+) -> Path | RemotePath:
+    """Write ``<stem>-<sha256[:8]>.pth`` next to ``path``, holding only ``keys`` (through the
+    storage backend for a :class:`~runner_core.checkpoint.RemotePath`)."""
     import torch
 
-    from runner_core.checkpoint import load_checkpoint, write_bytes_atomic
+    from runner_core.checkpoint import RemotePath, load_checkpoint, write_bytes_atomic
 
     ckpt = load_checkpoint(path)
     missing = [k for k in keys if k not in ckpt]
@@ -135,10 +142,43 @@ def publish(runner: RunnerAPI, path: Path, keys: Sequence[str], fsync: bool) -> 
     torch.save({k: ckpt[k] for k in keys}, buffer)
     data = buffer.getvalue()
     digest = hashlib.sha256(data).hexdigest()[:8]
-    target = path.with_name(f"{path.stem}-{digest}.pth")
-    write_bytes_atomic(data, target, fsync=fsync)
+    published = f"{PurePosixPath(path.name).stem}-{digest}.pth"
+    target: Path | RemotePath
+    if isinstance(path, RemotePath):
+        from runner_core.checkpoint.storage import put
+
+        target = RemotePath(str(path)[: -len(path.name)] + published, path.backend)
+        put(data, target)
+    else:
+        target = path.with_name(published)
+        write_bytes_atomic(data, target, fsync=fsync)
     runner.logger.info("Published %s (keys %s)", target.name, ", ".join(keys))
     return target
+
+
+def remove_remote_checkpoint(target: RemotePath, runner: RunnerAPI, out_dir: str) -> bool:
+    """Delete an old checkpoint of this run through its storage backend; one outside the
+    run's remote folder ``out_dir`` is never touched. True when it was deleted."""
+    from runner_core.checkpoint.storage import remove
+
+    if not str(target).startswith(out_dir.rstrip("/") + "/"):
+        runner.logger.warning(
+            "Not deleting %s: it is outside this run's folder %s, so it belongs to another run.",
+            target,
+            out_dir,
+        )
+        return False
+    try:
+        return remove(target)
+    except Exception as exc:  # noqa: BLE001 - an old file that cannot go is no reason to stop
+        runner.logger.warning(
+            "Could not delete old checkpoint %s through storage backend %s: %s: %s",
+            target,
+            target.backend_name,
+            type(exc).__name__,
+            exc,
+        )
+        return False
 
 
 def remove_checkpoint(path: Path, runner: RunnerAPI, folders: Sequence[Path] = ()) -> bool:
