@@ -312,22 +312,26 @@ def test_load_from_and_resume_urls_given_to_the_runner(
     assert resumed.iter == 4  # epoch 2 only
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runner/arg_checks.py _require_checkpoint refuses every URL in a config's "
-    "load_from/resume before a registered backend is asked (owned by another helper)",
-)
 def test_load_from_a_url_in_a_config(store: type[FolderStore], tmp_path: Path) -> None:
     trained = _runner(tmp_path / "a", max_epochs=1)
     trained.save_checkpoint("s3://bucket/exp", "w.pth")
     x = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
-    Runner.from_cfg(
-        dict(
+
+    def cfg(load_from: str) -> dict[str, Any]:
+        return dict(
             model=ModuleAdapter(nn.Linear(2, 1), loss_fn=nn.functional.mse_loss),
             work_dir=str(tmp_path / "b"),
             train_dataloader=dict(dataset=TensorDataset(x, x), batch_size=4),
             train_cfg=dict(by_epoch=True, max_epochs=1),
             optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
-            load_from="s3://bucket/exp/w.pth",
+            load_from=load_from,
         )
-    )
+
+    runner = Runner.from_cfg(cfg("s3://bucket/exp/w.pth"))
+    runner.load_or_resume()
+    expected = trained.model.state_dict()
+    for key, value in runner.model.state_dict().items():
+        assert torch.equal(value, expected[key])
+    del runner
+    with pytest.raises(FileNotFoundError, match=r"load_from='s3://bucket/exp/nope.pth' does not"):
+        Runner.from_cfg(cfg("s3://bucket/exp/nope.pth"))

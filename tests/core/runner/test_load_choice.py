@@ -147,6 +147,15 @@ def test_load_from_auto_is_refused_naming_load_from(
     assert isinstance(info.value, FileNotFoundError)  # MMEngine's error
 
 
+def test_load_from_auto_in_a_config_suggests_resume_auto(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    cfg = dict(model=ModuleAdapter(nn.Linear(2, 1)), work_dir=str(tmp_path / "wd"))
+    with pytest.raises(FileNotFoundError, match=r"load_from='auto' does not exist.*resume='auto'"):
+        Runner.from_cfg({**cfg, "load_from": "auto"})
+
+
 def test_load_from_auto_reads_a_file_named_auto_in_every_run_method(
     trained: tuple[Path, float], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

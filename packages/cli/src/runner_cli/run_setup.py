@@ -83,18 +83,20 @@ def require_parts(cfg: Any, command: str) -> None:
         raise ConfigError(missing_parts_message(cfg, command, missing))
 
 
-def require_file(path: str, what: str, flag: str | None = None) -> Path:
+def require_file(path: str, what: str, flag: str | None = None) -> Path | str:
     """A path given on the command line must exist (a usage error otherwise).
 
-    A URL is refused before ``Path`` folds its ``//`` into a local-looking
-    path, with the core's reason (runner never downloads).
+    A checkpoint URL must be served by a storage backend the config's
+    ``custom_imports`` registered (``register_backend``) and exist there; it
+    is returned as it stands. Any other URL is refused before ``Path`` folds
+    its ``//`` into a local-looking path (runner never downloads).
     """
-    from runner_core.checkpoint.remote import remote_checkpoint_message, url_scheme
+    from runner_core.checkpoint.remote import url_scheme
 
     named = f"{flag} " if flag else ""
     if url_scheme(path) is not None:
         if "checkpoint" in what:
-            raise UsageError(remote_checkpoint_message(path, f"The {what} {named}".rstrip()))
+            return _require_remote_checkpoint(path, f"The {what} {named}".rstrip())
         raise UsageError(
             f"The {what} {named}{path!r} is a URL: runner-cli reads local files only and never "
             "downloads. Download the file once and pass its local path."
@@ -107,6 +109,22 @@ def require_file(path: str, what: str, flag: str | None = None) -> Path:
             f"from {str(Path.cwd())!r})."
         )
     return found
+
+
+def _require_remote_checkpoint(url: str, what: str) -> str:
+    from runner_core.checkpoint.errors import CheckpointNotFoundError
+    from runner_core.checkpoint.storage import load_source, remote_isfile
+
+    try:
+        target = load_source(url, what)
+    except CheckpointNotFoundError as exc:  # no registered backend serves it
+        raise UsageError(str(exc)) from None
+    if remote_isfile(target) is False:
+        raise UsageError(
+            f"{what} {url!r} does not exist on storage backend {target.backend_name}. Check "
+            "the URL (a checkpoint file, not its folder)."
+        )
+    return url
 
 
 def set_load_options(cfg: Any, *, strict: bool | None = None, allow_pickle: bool = False) -> None:

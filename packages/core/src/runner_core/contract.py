@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import torch
 
     from .checkpoint.background import BackgroundWriter
+    from .checkpoint.storage import RemotePath
     from .hooks import Hook
     from .hooks.manager import HookPoints
     from .logging import MessageHub
@@ -263,12 +264,15 @@ class RunnerAPI(Protocol):
         update_pointer: bool = False,
         fsync: bool = True,
         background: BackgroundWriter | None = None,
-        after_write: Callable[[Path], object] | None = None,
-    ) -> Path | None:
+        after_write: Callable[[Path | RemotePath], object] | None = None,
+    ) -> Path | RemotePath | None:
         """Save the training state atomically; the path on rank 0, else None.
 
-        MMEngine's arguments in its order (storage arguments: local disk
-        only). ``update_pointer=True`` makes the file the one a resume starts
+        MMEngine's arguments in its order. An ``out_dir`` URL, or storage
+        arguments naming a backend registered with
+        ``runner_core.fileio.register_backend``, save through that backend
+        (a :class:`~runner_core.checkpoint.RemotePath` is returned, the URL).
+        ``update_pointer=True`` makes the file the one a resume starts
         from (``last_checkpoint``); by default, as in MMEngine, the pointer
         stays. With ``background`` only the copy to host memory happens now,
         the write in that writer's thread; ``after_write(path)`` runs once

@@ -887,8 +887,8 @@ class CheckpointHook(Hook):
         runner: RunnerAPI,
         filename: str,
         update_pointer: bool,
-        after_write: Callable[[Path], object] | None = None,
-    ) -> Path | None:
+        after_write: Callable[[Path | RemotePath], object] | None = None,
+    ) -> Path | RemotePath | None:
         """Save now, or (``async_save``) snapshot now and write in the background.
 
         ``after_write`` (pruning, deleting a replaced best file) runs on rank 0
@@ -939,7 +939,8 @@ class CheckpointHook(Hook):
         if len(self._recorded) > 2 * len(kept) + 16:  # forget files no longer kept
             self._recorded = {p: self._recorded[p] for p in (*kept, path) if p in self._recorded}
 
-        def prune(saved: Path) -> None:  # the new file is complete and the pointer names it
+        def prune(saved: Path | RemotePath) -> None:
+            # the new file is complete and the pointer names it
             for old in drop:
                 self._remove(runner, old)
 
@@ -1069,10 +1070,10 @@ def _deleter(
     path: str,
     runner: RunnerAPI,
     remove: Callable[[RunnerAPI, str], bool],
-) -> Callable[[Path], None]:
+) -> Callable[[Path | RemotePath], None]:
     """After a new best file is written: delete the best file it replaces."""
 
-    def drop_previous(_: Path) -> None:
+    def drop_previous(_: Path | RemotePath) -> None:
         if previous and previous != path and remove(runner, previous):
             runner.logger.info("The previous best checkpoint %s is removed", previous)  # MMEngine's
 

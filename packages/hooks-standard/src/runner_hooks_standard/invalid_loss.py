@@ -238,9 +238,9 @@ def _message(runner: RunnerAPI, outputs: Any, done: int, epoch: int, batch_idx: 
         terms, noun = f"loss = {_describe(outputs)}", "loss"
     saved = ""
     try:
-        from runner_core.checkpoint import read_pointer
+        from runner_core.checkpoint import read_pointer_location
 
-        latest = read_pointer(runner.work_dir)
+        latest = read_pointer_location(runner.work_dir)  # a URL too (a remote out_dir)
         if latest is not None:
             saved = f" The newest checkpoint, {latest}, was saved before this and is intact."
     except Exception:  # the message must not fail because of the pointer file

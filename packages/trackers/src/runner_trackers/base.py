@@ -120,14 +120,17 @@ def find_checkpoints(work_dir: Path | None) -> tuple[str | None, dict[str, str]]
     """(newest checkpoint from the ``last_checkpoint`` pointer, best checkpoints by file stem)."""
     if work_dir is None or not work_dir.is_dir():
         return None, {}
-    from runner_core.checkpoint import read_pointer
+    from runner_core.checkpoint import read_pointer_location
+    from runner_core.checkpoint.remote import url_scheme
 
     try:
-        last = read_pointer(work_dir)
+        last = read_pointer_location(work_dir)
     except Exception:  # a damaged pointer is not worth a warning here
         last = None
+    if last is not None and url_scheme(last) is None:
+        last = str(Path(last).resolve())  # a URL (a remote out_dir) stays as it stands
     best = {p.stem: str(p.resolve()) for p in sorted(work_dir.glob("best_*.pth"))}
-    return (str(Path(last).resolve()) if last is not None else None), best
+    return last, best
 
 
 #: folders local tracker stores write into (never uploaded as artifacts); ``.neptune``

@@ -55,6 +55,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from runner_core.checkpoint.remote import url_scheme
+
     from ..run_setup import (
         apply_work_dir,
         build_runner,
@@ -64,10 +66,14 @@ def run(args: argparse.Namespace) -> int:
         set_load_options,
     )
 
-    checkpoint = require_file(args.checkpoint, "checkpoint")
+    # a URL's backend may be registered by the config's custom_imports: checked after them
+    remote = url_scheme(args.checkpoint) is not None
+    checkpoint = args.checkpoint if remote else require_file(args.checkpoint, "checkpoint")
     if args.out:  # checked before the evaluation, which may take hours
         _check_out(args.out, {"config": args.config, "checkpoint": str(checkpoint)})
     cfg = load_config(args.config, args.cfg_options)
+    if remote:
+        checkpoint = require_file(args.checkpoint, "checkpoint")
     apply_work_dir(cfg, args.work_dir, args.config)
     if args.tta:
         from runner_core.model.tta import apply_tta
@@ -90,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     if runner.rank != 0:  # one table and one file for the job, not one per process
         return 0
     plain = {str(k): _plain(v) for k, v in dict(metrics or {}).items()}
-    print_mapping(plain, title=f"{args.mode} metrics ({checkpoint.name})")
+    print_mapping(plain, title=f"{args.mode} metrics ({Path(str(checkpoint)).name})")
     out = Path(args.out) if args.out else Path(runner.log_dir) / f"{args.mode}_metrics.json"
     _write_json(out, plain)
     note(f"Metrics written to {out}")

@@ -166,15 +166,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _newest_checkpoint(runner: Any) -> str:
-    from runner_core.checkpoint import read_pointer
+    from pathlib import Path
+
+    from runner_core.checkpoint import read_pointer_location
     from runner_core.checkpoint.paths import same_file_in
+    from runner_core.checkpoint.remote import url_scheme
 
     try:
-        path = read_pointer(runner.work_dir)
+        location = read_pointer_location(runner.work_dir)
     except Exception:  # a damaged pointer must not hide the real message
-        path = None
-    if path is None:
+        location = None
+    if location is None:
         return f"No checkpoint has been saved in {runner.work_dir}."
+    if url_scheme(location) is not None:  # saved through a storage backend (out_dir URL)
+        return f"The newest checkpoint is {location}."
+    path = Path(location)
     here = same_file_in(runner.work_dir, path)  # a copied work dir's pointer names the original
     return f"The newest checkpoint is {here if here.is_file() else path}."
 

@@ -102,20 +102,43 @@ def check_runner_values(cfg: Mapping[str, Any]) -> None:
 
 
 def _require_checkpoint(path: Any, key: str) -> None:
-    from ..checkpoint.remote import remote_checkpoint_message, url_scheme
+    from ..checkpoint.remote import url_scheme
 
-    if url_scheme(path) is not None:  # never downloaded: say so before the path is mangled
-        raise ConfigFileNotFoundError(remote_checkpoint_message(path, key))
+    if url_scheme(path) is not None:  # on a storage backend the user registered, or refused
+        _require_remote_checkpoint(path, key)
+        return
     found = os.path.expanduser(os.fspath(path))
     if os.path.isfile(found):
         return
     folder = os.path.isdir(found)
     reason = "is a folder, not a file" if folder else "does not exist"
+    if key == "resume":
+        hint = ", or resume=True for the newest one in the work dir"
+    elif os.fspath(path) == "auto":
+        hint = " (to resume from the newest checkpoint of the work dir: resume='auto')"
+    else:
+        hint = ""
     # a FileNotFoundError (a folder too), which MMEngine's isfile check raises here
     raise ConfigFileNotFoundError(
         f"{key}={os.fspath(path)!r} {reason} (relative paths start from {os.getcwd()!r}). Give "
-        f"the path of a checkpoint file{', or resume=True for the newest one in the work dir' if key == 'resume' else ''}."
+        f"the path of a checkpoint file{hint}."
     )
+
+
+def _require_remote_checkpoint(path: Any, key: str) -> None:
+    """A checkpoint URL needs a registered backend that serves it, and the file there."""
+    from ..checkpoint.errors import CheckpointNotFoundError
+    from ..checkpoint.storage import load_source, remote_isfile
+
+    try:
+        target = load_source(path, key)
+    except CheckpointNotFoundError as exc:  # never downloaded by runner itself
+        raise ConfigFileNotFoundError(str(exc)) from None
+    if remote_isfile(target) is False:
+        raise ConfigFileNotFoundError(
+            f"{key}={os.fspath(path)!r} does not exist on storage backend "
+            f"{target.backend_name}. Check the URL (a checkpoint file, not its folder)."
+        )
 
 
 def check_runner_sections(sections: Mapping[str, Any]) -> None:

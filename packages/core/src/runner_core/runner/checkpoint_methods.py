@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from . import checkpointing
 from .randomness import set_random_seed
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import logging
 
     from ..checkpoint.background import BackgroundWriter
+    from ..checkpoint.storage import RemotePath
     from ..logging import MessageHub
 
 
@@ -49,8 +50,8 @@ class CheckpointMethods:
         update_pointer: bool = False,
         fsync: bool = True,
         background: BackgroundWriter | None = None,
-        after_write: Callable[[Path], object] | None = None,
-    ) -> Path | None:
+        after_write: Callable[[Path | RemotePath], object] | None = None,
+    ) -> Path | RemotePath | None:
         """Save the training state atomically; return the path (on rank 0).
 
         MMEngine's arguments in MMEngine's order; ``by_epoch`` is accepted and
@@ -82,9 +83,7 @@ class CheckpointMethods:
         return checkpointing.save(
             self,
             self._train_loop,
-            # a RemotePath (a str carrying its backend) travels where a Path does: the
-            # checkpoint functions checkpointing.save calls write either
-            cast(Path, target),
+            target,
             save_optimizer,
             save_param_scheduler,
             meta,

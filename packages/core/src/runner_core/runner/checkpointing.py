@@ -24,12 +24,15 @@ import warnings
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..loop import loader_metainfo
 from .randomness import capture_rng_state
 from .resume import AUTO, is_mid_epoch
 from .run_header import run_versions
+
+if TYPE_CHECKING:
+    from ..checkpoint.storage import RemotePath
 
 
 def _static_meta(runner: Any) -> dict[str, Any]:
@@ -272,15 +275,15 @@ def _map_schedulers(schedulers: Any, fn: Any) -> Any:
 def save(
     runner: Any,
     loop: Any,
-    path: Path,
+    path: Path | RemotePath,
     save_optimizer: bool,
     save_param_scheduler: bool,
     meta: Any,
     update_pointer: bool,
     fsync: bool = True,
     background: Any = None,
-    after_write: Callable[[Path], object] | None = None,
-) -> Path | None:
+    after_write: Callable[[Path | RemotePath], object] | None = None,
+) -> Path | RemotePath | None:
     """Build the checkpoint (every rank), save it atomically, then move the pointer (rank 0).
 
     ``before_save_checkpoint`` hooks run on rank 0 only, on the checkpoint it writes.
