@@ -69,7 +69,10 @@ class WorkerSeeder:
     once per worker. Workers started during training first ignore the
     preemption signals until training ends (:mod:`.worker_signals`), so a
     SIGTERM sent to the whole process group stops the run cleanly instead of
-    killing the workers.
+    killing the workers. A spawned worker (``spawn`` / ``forkserver``) also
+    enters the main process's registry default scope, which a forked one
+    inherits, so a dataset building from the registries there finds the same
+    classes.
     """
 
     def __init__(
@@ -87,6 +90,7 @@ class WorkerSeeder:
         self.quiet = bool(quiet)
         self._epoch: int | None = None
         self._signals: worker_signals.Watch | None = None  # set when pickled (spawn)
+        self._scope: tuple[str, str] | None = None  # (instance, scope) set when pickled
 
     @property
     def epoch(self) -> int:
@@ -103,6 +107,7 @@ class WorkerSeeder:
         state["_epoch"] = self.epoch
         state["sampler"] = None  # workers need the epoch, not the whole sampler
         state["_signals"] = worker_signals.current()  # a spawned worker's module is fresh
+        state["_scope"] = _current_scope()  # so is its registry's default scope
         return state
 
     def worker_seeds(self, worker_id: int) -> tuple[int, list[int], int]:
@@ -126,6 +131,8 @@ class WorkerSeeder:
         signals = self._signals or worker_signals.current()
         if signals is not None:
             signals.install()
+        if self._scope is not None:
+            _enter_scope(*self._scope)
         py_seed, np_seed, torch_seed = self.worker_seeds(worker_id)
         random.seed(py_seed)
         np.random.seed(np_seed)
@@ -137,6 +144,24 @@ class WorkerSeeder:
             warnings.simplefilter("ignore")
         if self.user_fn is not None:
             self.user_fn(worker_id)
+
+
+def _current_scope() -> tuple[str, str] | None:
+    """This process's default scope (instance name, scope), for a spawned worker to enter."""
+    from ..registry.default_scope import DefaultScope
+
+    current = DefaultScope.get_current_instance()
+    return None if current is None else (current.instance_name, current.scope_name)
+
+
+def _enter_scope(name: str, scope: str) -> None:
+    """In a spawned worker, make the main process's default scope current, as a forked
+    worker inherits it: a dataset that builds from the registries there (a pipeline built
+    on first use) finds the same classes. A worker that already has one keeps it."""
+    from ..registry.default_scope import DefaultScope
+
+    if DefaultScope.get_current_instance() is None:
+        DefaultScope.get_instance(name, scope_name=scope)
 
 
 def seed_all(seed: int) -> None:
@@ -380,6 +405,9 @@ def build_dataloader(
     if num_workers == 0:  # torch refuses these without workers; they mean nothing then
         loader_kwargs.pop("persistent_workers", None)
         loader_kwargs.pop("prefetch_factor", None)
+        loader_kwargs.pop("multiprocessing_context", None)
+    else:
+        _check_start_method(loader_kwargs.get("multiprocessing_context"), key_path)
 
     generator = loader_kwargs.pop("generator", None)
     if generator is None:
@@ -403,6 +431,21 @@ def build_dataloader(
     if isinstance(batch_sampler, SeededBatchSampler):
         loader.show_batching(batch_sampler.sampler, batch_size, batch_sampler.drop_last)
     return loader
+
+
+def _check_start_method(context: Any, key_path: str) -> None:
+    """A ``multiprocessing_context`` given by name must be a start method of this platform."""
+    if not isinstance(context, str):
+        return  # None, or a context object torch checks itself
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    if context not in methods:  # a ValueError too, as torch raises
+        raise ConfigError(
+            f"{key_path}.multiprocessing_context={context!r} is not a start method available "
+            f"here; choose one of {methods}, or leave it out to use the process-wide one "
+            f"(env_cfg.mp_cfg.mp_start_method).{did_you_mean(context, methods)}"
+        )
 
 
 def _registries() -> Any:
