@@ -11,11 +11,16 @@ note (``exc.__notes__``, shown by Python's traceback and by ``runner-cli``):
 loaded in this process; for a worker, the failing batch's samples are loaded
 again here, one by one, to find it; when each loads on its own (``collate_fn``
 failed), the note names the batch's indices instead. A worker's message is cut back to its
-last line, and its traceback is kept as a second note for the log file.
+last line, and its traceback is kept as a second note for the log file. A worker
+that died (a crash, the OOM killer) is named as such, and its batch is not loaded
+again here: what ended the worker could end this process too. Workers that
+cannot start under ``spawn`` / ``forkserver`` are explained by
+:mod:`.worker_pickling`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +29,12 @@ from torch.utils.data import DataLoader
 from ..errors import add_note
 from .dataloader import InProcessSeeding, IteratorWrapper
 from .sampler import SeededBatchSampler
+from .worker_pickling import (
+    explain_pickling_failure,
+    interactive_main_names,
+    is_pickling_failure,
+    start_method,
+)
 
 __all__ = ["CONTEXT_NOTE_PREFIX", "ContextDataLoader"]
 
@@ -69,7 +80,12 @@ class ContextDataLoader(DataLoader):
             # generator is lazy, so the start it reads is still the one set)
             inner = InProcessSeeding(super().__iter__(), self.batch_sampler)
         else:
-            inner = super().__iter__()
+            try:
+                inner = super().__iter__()
+            except Exception as exc:
+                if self.num_workers > 0 and is_pickling_failure(exc):  # spawn / forkserver
+                    explain_pickling_failure(self, exc)
+                raise
         return _ContextIterator(self, inner, start, epoch)
 
 
@@ -118,10 +134,12 @@ def _annotate(exc: BaseException, it: _ContextIterator) -> None:
             pass
         add_note(exc, _WORKER_NOTE_PREFIX + message)
     position = it._first_batch + it._done  # 0-based batch of the epoch that failed
-    index = None if from_worker else _index_from_frames(exc)
+    died = None if from_worker else _worker_death(exc)
+    index = None if from_worker or died is not None else _index_from_frames(exc)
     batch: list[int] | None = None
-    if index is None:
+    if index is None and died is None:  # a dead worker's batch could stop this process too
         index, batch = _find_failing_sample(it, position)
+    method = start_method(loader) if loader.num_workers > 0 else "fork"
     total = _length(loader)
     of = f"/{total}" if total else ""
     key = getattr(loader, "key_path", "dataloader")
@@ -134,10 +152,56 @@ def _annotate(exc: BaseException, it: _ContextIterator) -> None:
     elif batch:  # every sample loads on its own: putting them together failed (collate_fn)
         shown = ", ".join(map(str, batch[:_SHOWN])) + (", ..." if len(batch) > _SHOWN else "")
         what = f"samples [{shown}]"
-        when += "; each sample loaded again alone without error: check collate_fn"
+        if method == "fork":
+            when += "; each sample loaded again alone without error: check collate_fn"
+        else:  # or the worker lacks what this process set up at run time
+            when += (
+                "; each sample loaded again alone in the main process without error: check "
+                f"collate_fn, and what a worker started with {method!r} lacks (it imports "
+                "only the modules the dataset's pickle names: registrations or globals "
+                "made at run time in the main process are not there)"
+            )
     else:
         what = f"batch {position + 1}"
+    if died is not None:
+        when += (
+            f"; a data-loader worker process died ({died}); its own error, if any, is printed "
+            "above; the batch is not loaded again here, as what stopped the worker could stop "
+            "this process too"
+        )
+        if method != "fork":
+            when += _spawn_death_hint(loader, method)
     add_note(exc, f"{CONTEXT_NOTE_PREFIX}{what} of {type(dataset).__name__} ({key}, {when})")
+
+
+def _spawn_death_hint(loader: Any, method: str) -> str:
+    """Why a worker started with ``spawn`` / ``forkserver`` may have died at its start."""
+    names = interactive_main_names(loader)
+    if names:
+        return (
+            f"; a worker started with {method!r} cannot import {', '.join(names)} from "
+            "__main__, which here has no file it could import (a notebook, python -c): move "
+            "them into a .py module and import them from there, or set "
+            f"{loader.key_path}.multiprocessing_context='fork' (not on Windows) or "
+            f"{loader.key_path}.num_workers=0"
+        )
+    return (
+        f"; a worker started with {method!r} runs the main script again, so code there that "
+        "builds and trains the Runner must sit under `if __name__ == '__main__':`"
+    )
+
+
+# torch's words for a worker process that ended (its exit code seen, or SIGCHLD's handler)
+_DEATH = re.compile(r"DataLoader worker \(pids?(\(s\))? [^)]*\) (exited unexpectedly|is killed)")
+_DEATH_CAUSE = re.compile(r"(is killed by signal: [^.]*|exited unexpectedly with exit code -?\d+)")
+
+
+def _worker_death(exc: BaseException) -> str | None:
+    """How a worker died (``'killed by signal: Killed'``), or None if ``exc`` is no worker death."""
+    if not isinstance(exc, RuntimeError) or not _DEATH.match(str(exc)):
+        return None
+    found = _DEATH_CAUSE.search(f"{exc} {exc.__cause__ or ''}")
+    return found.group(1).removeprefix("is ") if found else "exited unexpectedly"
 
 
 def _length(loader: Any) -> int | None:
