@@ -205,6 +205,23 @@ def test_setup_multiprocessing(monkeypatch: pytest.MonkeyPatch):
         launch.setup_multiprocessing(mp_start_method="forky")
 
 
+def test_setup_multiprocessing_warns_when_it_changes_a_start_method_already_set() -> None:
+    import multiprocessing
+
+    before = multiprocessing.get_start_method(allow_none=True)
+    try:
+        multiprocessing.set_start_method("spawn", force=True)
+        with pytest.warns(UserWarning, match="'fork'.*previous setting 'spawn'"):
+            launch.setup_multiprocessing(mp_start_method="fork")
+        assert multiprocessing.get_start_method() == "fork"
+        multiprocessing.set_start_method(None, force=True)  # nothing set yet: no warning
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            launch.setup_multiprocessing(mp_start_method="spawn")
+    finally:
+        multiprocessing.set_start_method(before, force=True)
+
+
 def test_model_adapter_is_not_a_wrapper():
     from torch import nn
 

@@ -354,7 +354,18 @@ def setup_multiprocessing(
                 f"env_cfg.mp_cfg.mp_start_method={mp_start_method!r} is not available here; "
                 f"choose one of {methods}." + did_you_mean(str(mp_start_method), methods)
             )
-        if multiprocessing.get_start_method(allow_none=True) != mp_start_method:
+        current = multiprocessing.get_start_method(allow_none=True)
+        if current != mp_start_method:
+            if current is not None:  # set by the program or an earlier Runner: say so
+                import warnings
+
+                warnings.warn(  # MMEngine's warning, with the key to change
+                    f"Multi-processing start method {mp_start_method!r} "
+                    f"(env_cfg.mp_cfg.mp_start_method) is different from the previous setting "
+                    f"{current!r}; it is set to {mp_start_method!r} for the whole process. "
+                    "Remove mp_start_method from the config to keep the process's method.",
+                    stacklevel=2,
+                )
             multiprocessing.set_start_method(mp_start_method, force=True)
     for key, value in (
         ("opencv_num_threads", opencv_num_threads),
