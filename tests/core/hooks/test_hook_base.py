@@ -141,7 +141,8 @@ def test_get_hooks_info_names_each_point_and_its_hooks(runner: Runner) -> None:
     assert f"(NORMAL      ) {'IterTimerHook':<35}" in info.splitlines()
     assert f"(55          ) {'Probe':<35}" in info.splitlines()
     points = [line[:-1] for line in info.splitlines() if line.endswith(":")]
-    assert points[0] == "before_run" and points[-1] == "after_run"  # the order a run reaches
+    assert points[0] == "before_run" and points[-2] == "after_run"  # the order a run reaches
+    assert points[-1] == "on_exception"  # LoggerHook's (not an MMEngine stage: after them)
 
 
 def test_priorities_outside_mmengines_range_are_refused(runner: Runner) -> None:

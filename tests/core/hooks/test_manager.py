@@ -144,11 +144,12 @@ def test_unknown_priority_name_suggests() -> None:
         HookManager().register(Recorder([], "x", "HIHG"))
 
 
-def test_hook_points_are_the_22_mmengine_points_with_docstrings() -> None:
+def test_hook_points_are_the_22_mmengine_points_and_on_exception_with_docstrings() -> None:
     from runner_core.hooks import specs
+    from runner_core.hooks.hook import STAGES
 
     names = hook_point_names()
-    assert len(names) == 22
+    assert len(names) == 23 and set(names) == {*STAGES, "on_exception"}
     for name in names:
         assert getattr(specs, name).__doc__, name
 

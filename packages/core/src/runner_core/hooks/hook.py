@@ -46,6 +46,10 @@ STAGES: tuple[str, ...] = (
     "after_run",
 )
 
+#: Hook points beyond MMEngine's: a hook may implement them like the ``STAGES``, but
+#: ``Hook.stages`` stays MMEngine's list (code that walks it calls each with ``runner``).
+EXTRA_STAGES: tuple[str, ...] = ("on_exception",)
+
 #: MMEngine's mode-generic helpers and the points that call them.
 _HELPER_STAGES: dict[str, tuple[str, ...]] = {
     f"_{when}_{unit}": tuple(f"{when}_{mode}_{unit}" for mode in ("train", "val", "test"))
@@ -111,7 +115,9 @@ class Hook:
     costs nothing at the points it leaves alone. MMEngine's mode-generic
     helpers ``_before_epoch``, ``_after_epoch``, ``_before_iter`` and
     ``_after_iter`` work too: overriding one makes the hook run at the
-    train, val and test variants of that point, with ``mode`` set.
+    train, val and test variants of that point, with ``mode`` set. When a run
+    call fails, ``on_exception`` is called instead of the ``after_*`` points
+    still due: release there what a ``before_*`` point took.
 
     Class attribute ``priority`` is the default priority (``NORMAL``); a config
     can override it with ``priority=`` in the hook's dict.
@@ -133,6 +139,9 @@ class Hook:
 
     def after_run(self, runner: Any) -> None:
         """See :func:`runner_core.hooks.specs.after_run`."""
+
+    def on_exception(self, runner: Any, exception: BaseException) -> None:
+        """See :func:`runner_core.hooks.specs.on_exception`."""
 
     def before_train(self, runner: Any) -> None:
         """See :func:`runner_core.hooks.specs.before_train`."""
@@ -244,19 +253,21 @@ class Hook:
         """Override to act after every train, val and test iteration."""
 
     def get_triggered_stages(self) -> list[str]:
-        """The standard hook points this hook implements, in run order.
+        """The standard hook points this hook implements, in run order
+        (``on_exception`` last).
 
         A point counts when the subclass overrides it, or overrides the
         mode-generic helper that the point calls.
         """
         own = type(self)
+        known = (*STAGES, *EXTRA_STAGES)
         triggered = {
-            stage for stage in STAGES if getattr(own, stage, None) is not getattr(Hook, stage)
+            stage for stage in known if getattr(own, stage, None) is not getattr(Hook, stage)
         }
         for helper, stages in _HELPER_STAGES.items():
             if getattr(own, helper, None) is not getattr(Hook, helper):
                 triggered.update(stages)
-        return [stage for stage in STAGES if stage in triggered]
+        return [stage for stage in known if stage in triggered]
 
     def idle_points(self, runner: Any) -> Collection[str]:
         """The points this hook implements that have nothing to do in this training run.
@@ -340,4 +351,4 @@ class Hook:
 
 
 #: Names of ``Hook`` that are not hook implementations (helpers, state, predicates).
-BASE_ATTRIBUTES = frozenset(dir(Hook)) - set(STAGES)
+BASE_ATTRIBUTES = frozenset(dir(Hook)) - set(STAGES) - set(EXTRA_STAGES)

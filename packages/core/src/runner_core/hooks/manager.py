@@ -23,9 +23,12 @@ import pluggy
 
 from ..errors import HookError, HookTypeError, add_note, did_you_mean
 from . import specs
-from .hook import BASE_ATTRIBUTES, Hook, Priority, get_priority
+from .hook import BASE_ATTRIBUTES, EXTRA_STAGES, Hook, Priority, get_priority
 
 STANDARD_POINTS = specs.hook_point_names()
+#: Points called while an error is on its way out: each hook on its own, so that one
+#: hook's failure there neither hides that error nor skips the other hooks.
+ISOLATED_POINTS = frozenset({"on_exception"})
 
 
 @dataclass
@@ -202,7 +205,12 @@ class HookManager(Sequence[Hook]):
             if idle:  # those hooks are left out of this point (Hook.idle_points)
                 caller = self._pm.subset_hook_caller(name, idle)
                 impls = caller.get_hookimpls()
-            fire = _compile_point(self, name, caller, impls, argnames) if impls else None
+            if not impls:
+                fire = None
+            elif name in ISOLATED_POINTS:
+                fire = _isolated_point(name, impls, argnames)
+            else:
+                fire = _compile_point(self, name, caller, impls, argnames)
             callers[name] = (caller, argnames, fire)
         self._callers = callers
         self._apply_points()
@@ -483,10 +491,12 @@ class HookManager(Sequence[Hook]):
 
         MMEngine's ``get_hooks_info`` text, line for line (scripts compare
         it): standard points in the order a run reaches them
-        (``Hook.stages``), then declared and custom points by name.
+        (``Hook.stages``), then ``on_exception``, then declared and custom
+        points by name.
         """
         blocks = []
-        for name in [*Hook.stages, *sorted(self._declared), *sorted(self._custom_points())]:
+        names = [*Hook.stages, *EXTRA_STAGES, *sorted(self._declared)]
+        for name in [*names, *sorted(self._custom_points())]:
             rows = [
                 f"({_priority_label(e):<12}) {type(e.hook).__name__:<35}"
                 for e in self._entries
@@ -538,6 +548,7 @@ class HookPoints:
     after_test_epoch: Callable[..., None]
     before_test_iter: Callable[..., None]
     after_test_iter: Callable[..., None]
+    on_exception: Callable[..., None]
 
 
 def _noop(*args: Any, **kwargs: Any) -> None:
@@ -647,6 +658,71 @@ def _compile_point(
     fire = namespace["fire"]
     fire.__qualname__ = fire.__name__ = name
     return fire
+
+
+def _isolated_point(name: str, impls: list[Any], argnames: tuple[str, ...]) -> Any:
+    """``name`` (an :data:`ISOLATED_POINTS` point) as a function that calls each
+    implementation on its own, in priority order.
+
+    An ``Exception`` a hook raises is logged with the hook's name and noted on
+    the ``exception`` argument (the error ending the run), and the next hook
+    runs; a ``KeyboardInterrupt`` (Ctrl-C again while cleaning up) or other
+    ``BaseException`` skips the hooks not yet called. Either way the call
+    returns, so the error being handled goes on as it was.
+    """
+    calls = []
+    for impl in reversed(impls):  # pluggy calls the last registered first
+        defaulted = [k for k in (getattr(impl, "kwargnames", ()) or ()) if k in argnames]
+        calls.append((impl.plugin, impl.function, (*impl.argnames, *defaulted)))
+
+    def fire(*args: Any, **kwargs: Any) -> None:
+        if len(args) > len(argnames) or any(key not in argnames for key in kwargs):
+            raise TypeError(f"hook point {name!r} takes {', '.join(argnames)}")
+        given = dict(zip(argnames, args))
+        given.update(kwargs)
+        for n, (hook, fn, takes) in enumerate(calls):
+            try:
+                fn(**{key: given.get(key) for key in takes})
+            except Exception as err:
+                _report_isolated(name, hook, err, given, skipped=[])
+            except BaseException as err:  # a second Ctrl-C: stop cleaning up
+                _report_isolated(name, hook, err, given, skipped=[h for h, _, _ in calls[n + 1 :]])
+                return
+
+    fire.__qualname__ = fire.__name__ = name
+    return fire
+
+
+def _report_isolated(
+    name: str, hook: Any, err: BaseException, given: Mapping[str, Any], skipped: list[Any]
+) -> None:
+    """Log a hook's failure at an isolated point and note it on the error being handled."""
+    import logging
+
+    handling = given.get("exception")
+    what = type(handling).__name__ if isinstance(handling, BaseException) else "an error"
+    who = f"{type(hook).__name__}.{name}"
+    if isinstance(err, Exception):
+        message = (
+            f"{who} raised {type(err).__name__}: {err} while the run was stopping on {what}; "
+            f"the other hooks' {name} still run and the {what} goes on. Fix the hook: "
+            f"{name} must not fail."
+        )
+    else:
+        left = ", ".join(type(h).__name__ for h in skipped) or "none"
+        message = (
+            f"{who} was interrupted ({type(err).__name__}) while the run was stopping on "
+            f"{what}; the {name} of the hooks after it were skipped ({left})."
+        )
+    logger = getattr(given.get("runner"), "logger", None)
+    if not isinstance(logger, logging.Logger):
+        logger = logging.getLogger("runner_core")
+    if isinstance(err, Exception):
+        logger.error(message, exc_info=(type(err), err, err.__traceback__))
+    else:
+        logger.warning(message)
+    if isinstance(handling, BaseException):
+        add_note(handling, message)
 
 
 def _culprit(exc: BaseException, hooks: list[Any]) -> Any:

@@ -17,6 +17,8 @@ order a training run reaches them::
       after_train
       before_test ... after_test                     (runner.test())
     after_run
+    on_exception                                     (the call raised: instead of
+                                                      the after_* points still due)
 
 Counters: ``runner.iter`` / ``runner.epoch`` count completed iterations /
 epochs; they increase right after ``after_train_iter`` / ``after_train_epoch``.
@@ -47,6 +49,24 @@ def before_run(runner: RunnerAPI) -> None:
 @hookspec
 def after_run(runner: RunnerAPI) -> None:
     """Once, when ``train()``, ``val()`` or ``test()`` ends normally."""
+
+
+@hookspec
+def on_exception(runner: RunnerAPI, exception: BaseException) -> None:
+    """Once, when ``train()``, ``val()`` or ``test()`` ends with an exception
+    of any kind (``KeyboardInterrupt`` from Ctrl-C and ``SystemExit``
+    included), before it propagates, on the rank it was raised on. Release
+    here what your ``before_*`` points took (a live display, a profiler,
+    swapped weights): the ``after_*`` points of the interrupted run are not
+    called. Background checkpoint writes have finished by then (a write this
+    point starts is finished before the error goes on). A run call made
+    inside another (a hook calling ``runner.val()`` during ``train()``) does
+    not call it: the outermost call does, if the error reaches it. An error
+    raised here never hides ``exception``: it is logged with the hook's name
+    and noted on ``exception``, and the other hooks' ``on_exception`` still
+    run; a second Ctrl-C here skips the hooks not yet called. Other ranks may
+    have stopped: no collectives here. Not an MMEngine point (Lightning has
+    one of the name)."""
 
 
 # -- checkpoints -----------------------------------------------------------------

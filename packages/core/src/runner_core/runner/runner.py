@@ -8,6 +8,7 @@ loops, optimizer, schedulers, evaluators) only when ``train()``, ``val()`` or
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import logging
 from collections.abc import Callable, Mapping
@@ -52,18 +53,35 @@ if TYPE_CHECKING:
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
+#: ids of the Runners with a run call in progress in this thread (or task): a call made
+#: inside another leaves ``on_exception`` to the outermost one
+_running: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
+    "runner_core_run_calls", default=frozenset()
+)
+
+
 def _flush_records_on_error(method: _F) -> _F:
-    """If a run fails, finish checkpoint writes and write out the logged records first."""
+    """If a run fails, finish checkpoint writes, let the hooks clean up (``on_exception``)
+    and write out the logged records before the error goes on."""
     import functools
 
     @functools.wraps(method)
     def wrapper(self: Runner, *args: Any, **kwargs: Any) -> Any:
+        running = _running.get()
+        outermost = id(self) not in running
+        token = _running.set(running | {id(self)})
         try:
             return method(self, *args, **kwargs)
-        except BaseException:
+        except BaseException as exc:
             from ..checkpoint.background import finish_writes
 
             finish_writes(log=self.logger.warning)  # never leave a save half-written
+            if outermost:
+                try:  # each hook on its own; a failing one is logged and noted on exc
+                    self.call_hook("on_exception", exception=exc)
+                except Exception as err:  # a call_hook override that fails: never hide exc
+                    self.logger.error("on_exception failed: %s", err, exc_info=err)
+                finish_writes(log=self.logger.warning)  # a save an on_exception started
             flush = getattr(getattr(self, "visualizer", None), "flush", None)
             if flush is not None:
                 try:
@@ -71,6 +89,8 @@ def _flush_records_on_error(method: _F) -> _F:
                 except Exception:  # never hide the real error
                     pass
             raise
+        finally:
+            _running.reset(token)
 
     return cast(_F, wrapper)  # the same signature: Runner.train() stays typed
 
