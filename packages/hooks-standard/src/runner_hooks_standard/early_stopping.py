@@ -111,6 +111,11 @@ class EarlyStoppingHook(Hook):
     def after_train(self, runner: RunnerAPI) -> None:
         self._training = False
 
+    def on_exception(self, runner: RunnerAPI, exception: BaseException) -> None:
+        """A training run that failed is no longer training: a ``val()`` called after it
+        must not count against the patience, nor stop the next ``train()``."""
+        self._training = False
+
     def _better(self, value: float, than: float) -> bool:
         return value > than if self.rule == "greater" else value < than
 

@@ -167,6 +167,17 @@ class EMAHook(Hook):
     def after_test_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
         self._swap()
 
+    def on_exception(self, runner: RunnerAPI, exception: BaseException) -> None:
+        """A validation or test that failed (or was interrupted) between its two swaps
+        left the averaged weights in the model: swap the training weights back, so a
+        checkpoint saved now, or a ``train()`` run again in the same process, has them."""
+        if self._swapped:
+            self._swap()
+            runner.logger.info(
+                "EMAHook: the run stopped during validation or testing; the model has its "
+                "training weights back (the averaged ones were swapped in)."
+            )
+
     @torch.no_grad()
     def _swap(self) -> None:
         """Exchange the model's weights with the average's (in place, no copy kept)."""

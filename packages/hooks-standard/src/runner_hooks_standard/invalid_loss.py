@@ -86,6 +86,22 @@ class CheckInvalidLossHook(Hook):
     def after_train(self, runner: RunnerAPI) -> None:
         self._check(runner)
 
+    def on_exception(self, runner: RunnerAPI, exception: BaseException) -> None:
+        """Check the losses not yet checked when the run failed: a NaN among them is
+        likely why, so it is logged and noted on the error. Then they are dropped, so
+        a next ``train()`` of this Runner does not report this run's iterations."""
+        try:
+            self._check(runner)
+        except InvalidLossError as err:
+            from runner_core.errors import add_note
+
+            runner.logger.error("Before the run stopped: %s", err)
+            add_note(exception, f"Before the run stopped: {err}")
+        except Exception:  # the device failed: its losses cannot be read
+            pass
+        finally:
+            self._pending = []
+
     def _check(self, runner: RunnerAPI) -> None:
         kept, self._pending = self._pending, []
         if not kept:

@@ -439,6 +439,15 @@ class LoggerHook(Hook):
         if self.out_dir is not None and getattr(runner, "rank", 0) == 0:
             self._copy_out(runner)
 
+    def on_exception(self, runner: RunnerAPI, exception: BaseException) -> None:
+        """A failed or interrupted run: give the terminal back (the live display's
+        ``sys.stdout`` proxy, refresh thread and the logger's console handlers), so a
+        notebook or an IPython session prints as before; the next run starts afresh."""
+        self._training = False
+        self._eval_done = 0
+        if self._display is not None:
+            self._display.stop()
+
     def _copy_out(self, runner: RunnerAPI) -> None:
         local = Path(runner.log_dir)
         target = self.out_dir / Path(runner.work_dir).name / local.name  # type: ignore[operator]

@@ -294,6 +294,13 @@ class ProfilerHook(Hook):
         if self._profiler is not None:
             self._stop(runner)
 
+    def on_exception(self, runner: RunnerAPI, exception: BaseException) -> None:
+        """A run that failed or was interrupted while profiling: stop the profiler (it
+        would go on recording every op the process runs, in memory) and write the trace
+        of what it recorded, which may be what shows why the run was slow."""
+        if self._profiler is not None:
+            self._stop(runner)
+
     def _stop(self, runner: RunnerAPI) -> None:
         profiler, self._profiler = self._profiler, None
         self._stopping = True

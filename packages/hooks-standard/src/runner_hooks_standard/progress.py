@@ -96,18 +96,32 @@ class ProgressDisplay:
                     self._swapped.append((handler, old))
 
     def stop(self) -> None:
+        """Put the console handlers and ``sys.stdout`` back and end rich's refresh thread.
+
+        Safe to call twice (``after_train``, then ``after_run`` or ``on_exception``).
+        The bars drawn stay on the screen; the next :meth:`start` begins with none,
+        not with the tasks of the run that ended (an interrupted epoch's half bar).
+        """
         if not self.live:
             return
-        for handler, old in self._swapped:
-            stream = handler.stream
-            if hasattr(stream, "flush"):
-                stream.flush()
-            handler.setStream(old)
-        self._swapped.clear()
-        self.progress.stop()
-        self.live = False
-        atexit.unregister(self.stop)
-        self._train = self._eval = None
+        try:
+            for handler, old in self._swapped:
+                stream = handler.stream
+                try:
+                    if hasattr(stream, "flush"):
+                        stream.flush()
+                finally:
+                    handler.setStream(old)
+        finally:
+            self._swapped.clear()
+            self.live = False
+            atexit.unregister(self.stop)
+            try:
+                self.progress.stop()
+            finally:
+                for task in list(self.progress.task_ids):
+                    self.progress.remove_task(task)
+                self._train = self._eval = None
 
     # -- tasks ----------------------------------------------------------------------------
     def start_train(self, description: str, total: int | None, completed: int = 0) -> None:
