@@ -202,3 +202,30 @@ def _kind(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "a list"
     return repr(value)
+
+
+def check_not_bootstrapping() -> None:
+    """Refuse a Runner built while a spawned child process re-runs the main script.
+
+    Under the ``spawn`` / ``forkserver`` start methods every child (each
+    data-loader worker) imports the main script again; a script that builds
+    its Runner outside ``if __name__ == '__main__':`` would make every worker
+    build one too, and fail on the work dir's lock with a message about
+    another run. Python raises a RuntimeError of its own only once the child
+    tries to start processes itself.
+    """
+    import multiprocessing
+    import sys
+
+    if not getattr(multiprocessing.current_process(), "_inheriting", False):
+        return
+    from ..errors import RunnerError
+
+    script = getattr(sys.modules.get("__main__"), "__file__", None) or "the main script"
+    raise RunnerError(
+        f"A Runner is being built while a child process (a data-loader worker started with "
+        f"the 'spawn' or 'forkserver' method) re-imports {script}: the code that builds and "
+        "trains the Runner is not under an `if __name__ == '__main__':` guard. Move it under "
+        "that guard (or into a function called from there), or use the 'fork' start method "
+        "(env_cfg=dict(mp_cfg=dict(mp_start_method='fork')))."
+    )

@@ -23,7 +23,7 @@ from ..registry import RUNNERS
 from ..registry.scope import set_default_scope
 from . import build as _build
 from . import checkpointing, preemption
-from .arg_checks import check_runner_sections, check_runner_values
+from .arg_checks import check_not_bootstrapping, check_runner_sections, check_runner_values
 from .args_config import arguments_config
 from .building import PartsBuilding
 from .checkpoint_methods import CheckpointMethods
@@ -163,6 +163,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         model_wrapper_cfg: Mapping[str, Any] | None = None,
         load_cfg: Mapping[str, Any] | None = None,
     ) -> None:
+        check_not_bootstrapping()  # a spawned worker re-running a script without a guard
         # an empty Config when built from arguments, as MMEngine's (hooks call runner.cfg.get)
         self.cfg = cfg if cfg is not None else _empty_config()
         self.arguments_cfg = None if cfg is not None else arguments_config(locals())
