@@ -233,15 +233,6 @@ def consolidate_sharded(path: str | Path, out_file: str | Path) -> Path:
 
 
 # -- the Runner's checkpoints --------------------------------------------------------------------
-def runner_is_sharded(runner: Any) -> bool:
-    """True when the runner's model is FSDP-sharded (its checkpoints need the collectives here)."""
-    if not getattr(runner, "distributed", False):
-        return False
-    from .model_wrappers import is_fsdp
-
-    return is_fsdp(runner.model)
-
-
 def _optimizer_of(optim_wrapper: Any) -> torch.optim.Optimizer | None:
     return getattr(optim_wrapper, "optimizer", None) if optim_wrapper is not None else None
 

@@ -261,9 +261,10 @@ def _is_sharded(runner: Any) -> bool:
     """True for an FSDP-sharded model, whose state needs runner_core.distributed.checkpoint."""
     if not getattr(runner, "distributed", False):
         return False
-    from ..distributed.checkpoint import runner_is_sharded
+    # not ..distributed.checkpoint: it needs torch >= 2.2, and every DDP save asks this
+    from ..distributed.model_wrappers import is_fsdp
 
-    return runner_is_sharded(runner)
+    return is_fsdp(runner.model)
 
 
 def _map_schedulers(schedulers: Any, fn: Any) -> Any:
