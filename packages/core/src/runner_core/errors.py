@@ -11,6 +11,7 @@ catching it while the message stays ours.
 from __future__ import annotations
 
 import difflib
+import importlib
 from collections.abc import Iterable
 
 
@@ -143,13 +144,19 @@ def add_note(exc: BaseException, note: str) -> None:
 
     ``BaseException.add_note`` exists from Python 3.11; on 3.10 calling it
     raised an AttributeError in place of the user's own exception. There the
-    note goes into ``__notes__`` as 3.11 would put it (the ``exceptiongroup``
-    backport prints those). An exception that takes no attributes gets none.
+    note goes into ``__notes__`` as 3.11 would put it, and the ``exceptiongroup``
+    backport, when installed, is imported: it makes 3.10's tracebacks (and
+    ``logging``'s) print them, which they otherwise drop. An exception that
+    takes no attributes gets none.
     """
     adder = getattr(exc, "add_note", None)
     if adder is not None:
         adder(note)
         return
+    try:  # Python 3.10: importing the backport teaches ``traceback`` to print notes
+        importlib.import_module("exceptiongroup")
+    except ImportError:
+        pass
     notes = getattr(exc, "__notes__", None)
     if notes is None:
         try:
