@@ -37,7 +37,9 @@ __all__ = ["MapLocation", "load_checkpoint"]
 
 MapLocation = str | torch.device | Callable[..., Any] | dict[str, str] | None
 
-_GLOBAL_RE = re.compile(r"GLOBAL ([\w.]+)")
+#: the class torch.load refused: "GLOBAL mod.Name was not an allowed global" (torch >= 2.4),
+#: "Unsupported class mod.Name" before
+_GLOBAL_RE = re.compile(r"(?:GLOBAL|Unsupported class) ([\w.]+)")
 
 
 def _check_map_location(map_location: MapLocation) -> None:
@@ -103,7 +105,8 @@ def _unsafe_error(source: Path | io.BytesIO, path: str, exc: Exception) -> Check
     else:
         how = f"If you trust where this file came from, opt in explicitly: {opt_in}"
         classes = [_loaded_class(n) for n in names]
-        if names and all(classes):
+        # torch.serialization.add_safe_globals: torch >= 2.4
+        if names and all(classes) and hasattr(torch.serialization, "add_safe_globals"):
             how += (
                 "; to allow only these classes, call "
                 f"torch.serialization.add_safe_globals([{', '.join(names)}]) first"
