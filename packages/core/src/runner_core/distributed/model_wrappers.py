@@ -494,7 +494,15 @@ class FullyShardedDataParallel(nn.Module):
         device_mesh: Any = None,
     ) -> None:
         super().__init__()
-        from torch.distributed.fsdp import CPUOffloadPolicy, OffloadPolicy, fully_shard
+        try:
+            from torch.distributed.fsdp import CPUOffloadPolicy, OffloadPolicy, fully_shard
+        except ImportError:  # FSDP2's public API: torch 2.6
+            raise RunnerError(
+                f"FullyShardedDataParallel here shards with FSDP2 (torch.distributed.fsdp."
+                f"fully_shard), which needs torch 2.6 or later; this is torch "
+                f"{torch.__version__}. Upgrade torch, or train with DistributedDataParallel "
+                "(model_wrapper_cfg=dict(type='MMDistributedDataParallel'))."
+            ) from None
 
         kwargs: dict[str, Any] = {
             "reshard_after_forward": reshard_after_forward,
