@@ -141,11 +141,36 @@ class ImportedName(str):
 
     def _error(self, kind: type[ConfigImportError], reason: str) -> ConfigImportError:
         where = f"{self.location}: " if self.location else ""
-        return kind(
+        error = kind(
             f"{where}the config imports {str(self)!r}, which cannot be imported ({reason}). "
             "Install the package that provides it, or fix the import in the config; the "
             "config loads and dumps without it, only reading this value needs it."
         )
+        error.reason = reason  # type: ignore[attr-defined]  # for messages that wrap it
+        return error
+
+
+def real_class_base(value: Any, class_name: str, location: str) -> Any:
+    """The real object behind a lazily imported base of ``class class_name(...)``.
+
+    A class statement needs real bases (Python calls the type of a base to
+    make the class), so a config's class that derives from a lazily imported
+    class imports it right there; other bases pass through unchanged.
+    """
+    if not isinstance(value, LazyObject):
+        return value
+    try:
+        return ImportedName(value.dotted_path, value._location).resolve()
+    except ConfigImportError as exc:
+        reason = getattr(exc, "reason", str(exc))
+        imported_at = f" (imported at {value._location})" if value._location else ""
+        raise type(exc)(
+            f"{location}: class {class_name} derives from {value.dotted_path!r}{imported_at}, "
+            "so reading the config imports it for real (a class needs its real base class), "
+            f"and that failed ({reason}). Install the package that "
+            f"provides it, or define {class_name} in a module of your project and name it in "
+            f"the config (import it, or register it and write type='{class_name}')."
+        ) from exc
 
 
 def finalize_lazy(value: Any) -> Any:

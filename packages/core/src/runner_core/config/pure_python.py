@@ -6,6 +6,9 @@ can name classes (``type=Name``) of packages that are not installed; the value
 becomes the string ``'pkg.Name'``. This follows MMEngine's ``lazy_import``
 mode, including its detection rule and the order in which bases are applied
 (all ``read_base`` imports take effect before the file's own code runs).
+Only imports that run while the file is read are recorded: those in function
+bodies are real imports when the function is called, and a class statement
+gets its lazily imported bases for real.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from .config_dict import ConfigDict
 from .errors import ConfigError, ConfigFileNotFoundError, ConfigKeyError
 from .execution import CONFIG_MODULE_ALIASES, make_globals, parse_source, run_module
 from .files import check_not_in_chain, format_chain, read_text
-from .lazy import LazyObject
+from .lazy import LazyObject, real_class_base
 from .substitution import BASE_KEY
 
 _LAZY_FACTORY = "__runner_lazy_object__"
+_CLASS_BASE = "__runner_class_base__"
 
 
 @contextlib.contextmanager
@@ -222,6 +226,32 @@ class _ImportRewriter(ast.NodeTransformer):
             assigns.append(self._lazy_assign(target, f"{module}.{alias.name}", node))
         return assigns
 
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Any:
+        """Left as written: a function's body runs when it is called, after the config
+        is read, so an import there is a real import (``import torch`` in a method)."""
+        return node
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> Any:
+        """A class body runs now (its imports stay lazy); its bases must be real classes."""
+        self.generic_visit(node)
+        location = f"{self.filename}, line {node.lineno}"
+
+        def real(expr: ast.expr) -> ast.expr:
+            call = ast.Call(
+                func=ast.Name(id=_CLASS_BASE, ctx=ast.Load()),
+                args=[expr, ast.Constant(node.name), ast.Constant(location)],
+                keywords=[],
+            )
+            return ast.copy_location(call, expr)
+
+        node.bases = [real(base) for base in node.bases]
+        for keyword in node.keywords:
+            if keyword.arg == "metaclass":
+                keyword.value = real(keyword.value)
+        return node
+
     def visit_Import(self, node: ast.Import) -> Any:
         result: list[ast.stmt] = []
         for alias in node.names:
@@ -276,20 +306,24 @@ def load_pure_python(
         imported |= base.imported_names
         texts.extend(base.texts)
 
-    namespace = make_globals(filename, {_LAZY_FACTORY: LazyObject})
+    namespace = make_globals(filename, {_LAZY_FACTORY: LazyObject, _CLASS_BASE: real_class_base})
     rewriter = _ImportRewriter(filename, namespace, bases)
     tree = rewriter.visit(tree)
     run_module(tree, filename, namespace)
 
+    # Functions (and lambdas) defined in the file stay config values, as in MMEngine's
+    # lazy_import mode; imported modules and imported functions (read_base) do not.
+    imported_here = imported | rewriter.imported
     values = {
         key: value
         for key, value in namespace.items()
         if not key.startswith("__")
-        and not isinstance(value, (types.FunctionType, types.ModuleType))
+        and not isinstance(value, types.ModuleType)
+        and not (isinstance(value, types.FunctionType) and key in imported_here)
     }
     texts.append(f"{filename}\n{source}")
     return PurePythonResult(
         cfg=to_lazy_config_dict(values),
-        imported_names=imported | rewriter.imported,
+        imported_names=imported_here,
         texts=texts,
     )
