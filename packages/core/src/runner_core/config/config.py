@@ -23,7 +23,14 @@ from .errors import (
     ConfigKeyError,
     ConfigTypeError,
 )
-from .formatting import format_json, format_python, format_yaml, non_string_keys
+from .formatting import (
+    format_json,
+    format_python,
+    format_yaml,
+    non_string_keys,
+    unimportable_note,
+    unimportable_objects,
+)
 from .lazy import finalize_lazy, to_builtin
 from .loader import load_file
 from .merge import merge_into
@@ -76,6 +83,9 @@ class Config:
         object.__setattr__(self, "_env_variables", dict(env_variables or {}))
         # names a pure-Python config imported (not config keys); see to_dict(keep_imported=)
         object.__setattr__(self, "_imported", {})
+        # top-level functions and modules of a classic config file, left out of the keys
+        # as MMEngine does: name -> "function" / "module", for the error when one is read
+        object.__setattr__(self, "_dropped", {})
 
     # -- construction ----------------------------------------------------------------
     @staticmethod
@@ -110,6 +120,7 @@ class Config:
             env_variables=loaded.env_variables,
         )
         object.__setattr__(cfg, "_imported", finalize_lazy(imported))
+        object.__setattr__(cfg, "_dropped", dict(loaded.dropped))
         if import_custom_modules and cfg_dict.get("custom_imports"):
             import_custom(cfg)
         return cfg
@@ -158,8 +169,14 @@ class Config:
 
     @property
     def pretty_text(self) -> str:
-        """The resolved config as Python source (loads back to the same dict)."""
-        return format_python(self._cfg_dict)
+        """The resolved config as Python source (loads back to the same dict).
+
+        Classes and functions the config file itself defines cannot be written
+        back (only their names): the text then opens with a comment saying so.
+        """
+        found = unimportable_objects(self._cfg_dict)
+        text = format_python(self._cfg_dict)
+        return unimportable_note(found) + text if found else text
 
     # -- conversion and changes --------------------------------------------------------
     def to_dict(self, keep_imported: bool = False) -> dict[str, Any]:
@@ -248,6 +265,20 @@ class Config:
                 )
             file_format = _FORMATS[extension]
         file_format = _FORMATS.get("." + file_format.lstrip("."), file_format)
+        found = unimportable_objects(self._cfg_dict)
+        if found:
+            keys = [where for where, _ in found]
+            target = os.fspath(file) if file is not None else "the dumped text"
+            warnings.warn(
+                f"{self._filename or 'config'}: {', '.join(keys[:3])}"
+                f"{' and more' if len(keys) > 3 else ''} hold classes or functions defined "
+                f"in the config file itself (or lambdas); a dump cannot hold their code and "
+                f"writes them as names nothing can import ({found[0][1]!r}), so {target} "
+                "does not load back to a working config. Define them in a module of your "
+                "project and import it in the config (or list it in custom_imports and "
+                "write type='Name'), or keep the original config file.",
+                stacklevel=2,
+            )
         if file_format == "py":
             text = self.pretty_text
         elif file_format == "json":
@@ -275,7 +306,21 @@ class Config:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        return getattr(self._cfg_dict, name)
+        try:
+            return getattr(self._cfg_dict, name)
+        except AttributeError:
+            kind = vars(self).get("_dropped", {}).get(name)
+            if kind is None:
+                raise
+        what = "defines" if kind == "function" else "imports"
+        raise AttributeError(
+            f"{name!r} is not a key of the config {self._filename}: it is a {kind} the file "
+            f"{what}, and a classic config (one without `with read_base():` or imports of "
+            "classes) keeps neither the functions it defines nor the modules it imports, "
+            f"as in MMEngine. Use it inside the file (e.g. fn=dict(type={name})), put it "
+            "in a module of your project and import it where you need it, or write the "
+            "config in the pure-Python style, which keeps functions."
+        ) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in RESERVED_KEYS:
@@ -318,6 +363,7 @@ class Config:
     def __copy__(self) -> Config:
         other = Config(copy.copy(self._cfg_dict), self._text, self._filename, self._env_variables)
         object.__setattr__(other, "_imported", dict(self._imported))
+        object.__setattr__(other, "_dropped", dict(self._dropped))
         return other
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Config:
@@ -325,16 +371,25 @@ class Config:
             copy.deepcopy(self._cfg_dict, memo), self._text, self._filename, self._env_variables
         )
         object.__setattr__(other, "_imported", copy.deepcopy(self._imported, memo))
+        object.__setattr__(other, "_dropped", dict(self._dropped))
         return other
 
     def copy(self) -> Config:
         return self.__copy__()
 
     def __getstate__(self) -> tuple[Any, ...]:
-        return (self._cfg_dict, self._filename, self._text, self._env_variables, self._imported)
+        return (
+            self._cfg_dict,
+            self._filename,
+            self._text,
+            self._env_variables,
+            self._imported,
+            self._dropped,
+        )
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        object.__setattr__(self, "_imported", {})  # absent from states pickled before it
-        names = ("_cfg_dict", "_filename", "_text", "_env_variables", "_imported")
+        object.__setattr__(self, "_imported", {})  # absent from states pickled before them
+        object.__setattr__(self, "_dropped", {})
+        names = ("_cfg_dict", "_filename", "_text", "_env_variables", "_imported", "_dropped")
         for name, value in zip(names, state):
             object.__setattr__(self, name, value)

@@ -28,6 +28,10 @@ from .errors import (
     ConfigTypeError,
 )
 
+# ``__name__`` of a config file's code, hence ``__module__`` of the classes and
+# functions it defines: no module of that name exists to import them from.
+CONFIG_MODULE_NAME = "__config__"
+
 # Modules whose names a config may import for real: they resolve to this package.
 CONFIG_MODULE_ALIASES = ("mmengine.config", "runner_core.config")
 
@@ -90,7 +94,7 @@ def make_globals(filename: str, extra: dict[str, Any] | None = None) -> dict[str
     namespace: dict[str, Any] = {
         "__builtins__": config_builtins,
         "__file__": filename,
-        "__name__": "__config__",
+        "__name__": CONFIG_MODULE_NAME,
     }
     if extra:
         namespace.update(extra)

@@ -19,6 +19,7 @@ from collections.abc import ItemsView, Mapping
 from typing import Any
 
 from .errors import ConfigError
+from .execution import CONFIG_MODULE_NAME
 from .yaml_loading import safe_dumper
 
 LINE_WIDTH = 88
@@ -45,6 +46,56 @@ def _object_path(value: Any) -> str:
 def _is_named_object(value: Any) -> bool:
     """A class or function (``type=MyModel``): written as its dotted path in every format."""
     return isinstance(value, type) or callable(value)
+
+
+def _not_importable(value: Any) -> bool:
+    """A class or function whose dotted path names nothing importable.
+
+    Those the config file itself defines (``class MyDataset: ...`` in the
+    config), lambdas and functions local to another function.
+    """
+    if not (isinstance(value, type) or callable(value)):
+        return False
+    qualname = getattr(value, "__qualname__", None)
+    if not isinstance(qualname, str):
+        return False
+    module = getattr(value, "__module__", None)
+    return module == CONFIG_MODULE_NAME or "<lambda>" in qualname or "<locals>" in qualname
+
+
+def unimportable_objects(value: Any, where: str = "") -> list[tuple[str, str]]:
+    """``(key path, written path)`` of each class or function a dump cannot write back.
+
+    A dump writes a class as its dotted path; for these the path imports
+    nothing, so the dumped file does not load back to a working config.
+    """
+    if _not_importable(value):
+        return [(where or "(top level)", _object_path(value))]
+    found: list[tuple[str, str]] = []
+    if isinstance(value, Mapping):
+        for key, item in _raw_items(value):
+            found += unimportable_objects(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for index, item in enumerate(value):
+            found += unimportable_objects(item, f"{where}.{index}" if where else str(index))
+    return found
+
+
+def unimportable_note(found: list[tuple[str, str]], limit: int = 8) -> str:
+    """Comment lines opening a ``.py`` dump that holds :func:`unimportable_objects`."""
+    lines = [
+        "# NOTE: this dump does not load back to a working config. These values are",
+        "# classes or functions defined in the config file itself (or lambdas); a dump",
+        "# cannot hold their code, so they are written as names nothing can import:",
+    ]
+    lines += [f"#   {where} = {path!r}" for where, path in found[:limit]]
+    if len(found) > limit:
+        lines.append(f"#   ... and {len(found) - limit} more")
+    lines += [
+        "# Define them in a module of your project and import it in the config (or list",
+        "# it in custom_imports and write type='Name'), or keep the original config file.",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _scalar(value: Any, float_free: bool = True) -> str:

@@ -19,6 +19,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+from runner_core.errors import add_note
+
 from .config_dict import ConfigDict
 from .errors import ConfigError, ConfigFileNotFoundError, ConfigFormatError, ConfigKeyError
 from .execution import make_globals, parse_source, run_module
@@ -46,6 +48,9 @@ class LoadedConfig:
     texts: list[str] = field(default_factory=list)
     env_variables: dict[str, str] = field(default_factory=dict)
     imported_names: set[str] = field(default_factory=set)
+    # top-level names a classic file defined but that are no config keys:
+    # name -> "function" or "module" (MMEngine drops them too)
+    dropped: dict[str, str] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -213,6 +218,7 @@ def load_file(
     base_cfg = ConfigDict()
     base_origin: dict[str, str] = {}
     texts: list[str] = []
+    dropped: dict[str, str] = {}
     for reference in base_files:
         path, scope = resolve_base_path(reference, filename)
         if not os.path.isfile(path):
@@ -230,6 +236,7 @@ def load_file(
         )
         texts.extend(loaded.texts)
         env_variables.update(loaded.env_variables)
+        dropped.update(loaded.dropped)
         duplicates = sorted(set(base_cfg) & set(loaded.cfg), key=str)
         if duplicates:
             first = base_origin[duplicates[0]]
@@ -245,7 +252,18 @@ def load_file(
     if tree is not None:
         tree = _RemoveBaseAssignments().visit(tree)
         namespace = make_globals(filename, {BASE_KEY: base_cfg})
-        run_module(tree, filename, namespace)
+        try:
+            run_module(tree, filename, namespace)
+        except ConfigError as exc:
+            if requested_lazy is False and is_pure_python(tree):
+                add_note(
+                    exc,
+                    f"{filename} is written in the pure-Python style (`with read_base():` "
+                    "or imports of classes) but was read as a classic config because "
+                    "lazy_import=False was given; load it with lazy_import=None (the style "
+                    "is detected) or lazy_import=True.",
+                )
+            raise
         cfg_dict = {
             key: value
             for key, value in namespace.items()
@@ -258,6 +276,7 @@ def load_file(
     for key, value in list(cfg_dict.items()):
         if isinstance(value, (types.FunctionType, types.ModuleType)):
             cfg_dict.pop(key)
+            dropped[key] = "module" if isinstance(value, types.ModuleType) else "function"
 
     if DEPRECATION_KEY in cfg_dict:
         info = cfg_dict.pop(DEPRECATION_KEY) or {}
@@ -273,4 +292,5 @@ def load_file(
     merged = merge_into(cfg_dict, base_cfg)
     merged = {key: value for key, value in merged.items() if not str(key).startswith("__")}
     texts.append(f"{filename}\n{source}")
-    return LoadedConfig(cfg=merged, texts=texts, env_variables=env_variables)
+    dropped = {key: kind for key, kind in dropped.items() if key not in merged}
+    return LoadedConfig(cfg=merged, texts=texts, env_variables=env_variables, dropped=dropped)
