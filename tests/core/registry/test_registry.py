@@ -53,6 +53,12 @@ def test_type_may_be_a_class_or_a_dotted_path() -> None:
     assert reg.build({"type": list}) == []
 
 
+def test_a_dumped_configs_own_class_says_to_move_it_into_a_module() -> None:
+    reg = Registry("thing", "runner.things-test")
+    with pytest.raises(RegistryError, match="defined in a config file.*module of your project"):
+        reg.build({"type": "__config__.MyDS"})
+
+
 def test_unknown_key_suggests_close_names() -> None:
     reg = Registry("thing", "runner.things-test")
     reg.register_module(name="CheckpointHook", module=dict)

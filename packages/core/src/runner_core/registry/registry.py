@@ -362,10 +362,17 @@ class Registry:
             try:
                 obj = import_dotted(key)
             except (ImportError, AttributeError) as exc:
+                in_config = key.startswith("__config__.")  # a dumped config's own class
+                hint = (
+                    " It names a class or function defined in a config file, which a dumped "
+                    "config cannot import: define it in a module of your project and import "
+                    "it in the config (or register it and write its name)."
+                    if in_config
+                    else did_you_mean(key.rpartition(".")[2], self.keys())
+                )
                 raise RegistryError(
                     f"{key!r} is not a key of the {self.name} registry and could not be "
-                    f"imported as a dotted path ({type(exc).__name__}: {exc})."
-                    + did_you_mean(key.rpartition(".")[2], self.keys())
+                    f"imported as a dotted path ({type(exc).__name__}: {exc}).{hint}"
                 ) from exc
             self._loaded[key] = obj
             return obj
