@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from typing import Any, cast
 
 import torch
 from torch import nn
 
 from ..errors import BuildError, BuildKeyError, RunnerError, did_you_mean
-from ..optim.optim_wrapper import NULL_CONTEXT
 from .data_preprocessor import CPU, BaseDataPreprocessor, cast_data
 
 
@@ -248,7 +248,9 @@ class BaseModel(BaseModule):
     def train_step(self, data: Any, optim_wrapper: Any) -> dict[str, torch.Tensor]:
         """Forward in loss mode, back-propagate and step through ``optim_wrapper``."""
         context = optim_wrapper.optim_context(self)
-        if context is NULL_CONTEXT:  # the plain step: no context to enter and leave
+        # the plain step: no context to enter and leave (a type test, which torch.compile
+        # traces; an identity test with a module's instance breaks its graph)
+        if type(context) is nullcontext:
             losses = run_forward(self, self._preprocess(data, True), "loss")
         else:
             with context:
@@ -358,7 +360,9 @@ class ModuleAdapter(BaseModel):
 
     def train_step(self, data: Any, optim_wrapper: Any) -> dict[str, torch.Tensor]:
         context = optim_wrapper.optim_context(self)
-        if context is NULL_CONTEXT:  # the plain step: no context to enter and leave
+        # the plain step: no context to enter and leave (a type test, which torch.compile
+        # traces; an identity test with a module's instance breaks its graph)
+        if type(context) is nullcontext:
             loss = self._loss(data)
         else:
             with context:

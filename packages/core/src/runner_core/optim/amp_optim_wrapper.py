@@ -17,7 +17,7 @@ from torch import nn
 from torch.optim import Optimizer
 
 from ..errors import BuildAssertionError, BuildError, did_you_mean
-from .optim_wrapper import NULL_CONTEXT, OptimWrapper
+from .optim_wrapper import OptimWrapper
 
 _DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16}
 
@@ -154,7 +154,7 @@ class AmpOptimWrapper(OptimWrapper):
         """Autocast to ``cast_dtype`` (plus DDP ``no_sync`` while accumulating)."""
         autocast = torch.autocast(device_type=self.device_type, dtype=self.cast_dtype)
         sync_context = super().optim_context(model)
-        if sync_context is NULL_CONTEXT:
+        if type(sync_context) is contextlib.nullcontext:  # traceable by torch.compile
             return autocast
         return _entered_together(sync_context, autocast)
 
