@@ -822,3 +822,23 @@ def test_continuing_a_study_with_a_changed_parameter_kind_is_refused_before_a_tr
     with pytest.raises(ConfigError, match=r"space\['lr'\] changed.*--study NEW_NAME"):
         open_study(opts)
     assert len(study.trials) == 1
+
+
+def test_each_compiled_trial_starts_with_fresh_compiler_caches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TorchDynamo keeps 8 compiled versions of a frame; trials in one process would
+    otherwise run the optimizer step uncompiled from the 9th on."""
+    import torch
+
+    from runner_cli.main import main
+
+    resets: list[int] = []
+    monkeypatch.setattr(torch.compiler, "reset", lambda: resets.append(1))
+    monkeypatch.syspath_prepend(str(ROOT / "tests" / "cli"))  # tiny_task.py
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.py").write_text(TINY_1_EPOCH + "compile = dict(backend='eager')\n")
+    (tmp_path / "space.py").write_text(TINY_SPACE)
+    args = ["sweep", "tiny.py", "--space", "space.py", "--trials", "2", "--work-dir", "wd"]
+    assert main([*args, "--seed", "0"]) == 0
+    assert len(resets) == 2

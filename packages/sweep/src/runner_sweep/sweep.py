@@ -448,6 +448,10 @@ def run_trial(opts: SweepOptions, trial: Any, note: Callable[[str], None]) -> fl
             f"{opts.config} has no val_dataloader / val_evaluator: a sweep scores each trial by "
             "its validation metric. Add both (and train_cfg.val_interval)."
         )
+    if cfg.get("compile"):  # each trial compiles anew; TorchDynamo's caches hold 8 at most
+        import torch
+
+        torch.compiler.reset()
     runner = Runner.from_cfg(cfg)
     reporter = TrialReportHook(trial, opts.metric)
     runner.register_hook(reporter)
