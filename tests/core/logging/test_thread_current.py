@@ -94,13 +94,16 @@ def test_a_run_built_in_one_thread_claims_its_logger_in_the_thread_that_trains_i
     latest = get_logger("qa-thread-built-later")
     MessageHub("qa-thread-built-later")
     worker = Worker()
+
+    def during_a_run_call() -> tuple[RunLogger, MessageHub]:
+        with built.claimed_current(), hub.claimed_current():  # what a run call does
+            return RunLogger.get_current_instance(), MessageHub.get_current_instance()
+
     try:
         assert worker.run(RunLogger.get_current_instance) is latest
-        worker.run(built.claim_current)  # what the Runner does as its run call starts
-        worker.run(hub.claim_current)
-        assert worker.run(RunLogger.get_current_instance) is built
-        assert worker.run(MessageHub.get_current_instance) is hub
+        assert worker.run(during_a_run_call) == (built, hub)
         assert RunLogger.get_current_instance() is latest  # the main thread's is unchanged
+        assert worker.run(RunLogger.get_current_instance) is latest  # the call has ended
     finally:
         worker.stop()
         _close(built, latest)

@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from runner_core import Runner
 from runner_core.hooks import Hook
-from runner_core.logging import MessageHub, print_log
+from runner_core.logging import MessageHub, RunLogger, print_log
 from runner_core.runner.work_dir_lock import LOCK_NAME, WorkDirBusyError
 
 WATCHED = (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT)
@@ -156,3 +156,39 @@ def test_runs_built_in_the_main_thread_and_trained_in_two_threads_keep_their_log
         assert log.count(f"current-of {tag}") == 4
         assert f"current-of {other}" not in log
         assert marks[tag].hubs == {f"run-{tag}"}
+
+
+class Probe(Hook):
+    """Records, at each iteration, whether the current hub and logger are the run's own;
+    with ``gate``/``go``: holds the first iteration until ``go`` is set."""
+
+    def __init__(self, gate: threading.Event | None = None, go: threading.Event | None = None):
+        self.gate, self.go = gate, go
+        self.own: list[tuple[bool, bool]] = []
+
+    def after_train_iter(
+        self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
+    ) -> None:
+        if batch_idx == 0 and self.gate is not None and self.go is not None:
+            self.gate.set()
+            self.go.wait(60)
+        hub, logger = MessageHub.get_current_instance(), RunLogger.get_current_instance()
+        self.own.append((hub is runner.message_hub, logger is runner.logger))
+
+
+def test_a_run_keeps_its_logger_and_hub_after_another_threads_run_has_ended(
+    tmp_path: Path,
+) -> None:
+    """One thread per job: job B builds, trains and ends while job A trains. A's
+    logger='current' lines must not go to B's log from then on."""
+    gate, go = threading.Event(), threading.Event()
+    probe_a = Probe(gate, go)
+    job_a = threading.Thread(target=lambda: _runner(tmp_path / "a", "job-a", [probe_a]).train())
+    job_a.start()
+    assert gate.wait(60)
+    job_b = threading.Thread(target=lambda: _runner(tmp_path / "b", "job-b", [Probe()]).train())
+    job_b.start()
+    job_b.join(60)
+    go.set()
+    job_a.join(60)
+    assert probe_a.own == [(True, True)] * 4

@@ -18,6 +18,7 @@ lines apart (see :mod:`.thread_current`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import weakref
@@ -132,18 +133,22 @@ class RunLogger(logging.Logger):
 
     @classmethod
     def get_current_instance(cls) -> RunLogger:
-        """The latest created run logger (in a thread training a run of its own, that
-        run's: see :meth:`claim_current`); a console logger named ``runner`` if there is none."""
-        if cls._current is None:
+        """The latest created run logger (in a thread running a run of its own, that
+        run's: see :mod:`.thread_current`); a console logger named ``runner`` if there is
+        none."""
+        current = cls._current
+        if current is None:
             return cls.get_instance(LOGGER_NAME)
+        if not cls._per_thread.shared:  # one thread so far: MMEngine's rule, at its cost
+            return current
         return cls._per_thread.pick(
-            cls._current, lambda own: cls._instances.get(own.instance_name) is own
+            current, lambda own: cls._instances.get(own.instance_name) is own
         )
 
-    def claim_current(self) -> None:
-        """Make this logger current in the calling thread while another thread made the
-        latest (a Runner built in one thread and trained in another claims its own)."""
-        RunLogger._per_thread.claim(self)
+    def claimed_current(self) -> contextlib.AbstractContextManager[None]:
+        """This logger is current in the calling thread for the ``with`` block, whichever
+        thread made the latest (a Runner's run call claims its own)."""
+        return RunLogger._per_thread.claimed(self)
 
     @classmethod
     def check_instance_created(cls, name: str) -> bool:

@@ -16,6 +16,7 @@ each step's detached outputs through ``history(key).append`` instead.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import weakref
 from collections import deque
@@ -410,19 +411,21 @@ class MessageHub:
 
     @classmethod
     def get_current_instance(cls) -> MessageHub:
-        """The most recently created hub still alive (in a thread training a run of its
-        own, that run's: see :meth:`claim_current`); one named 'runner' if there is none."""
+        """The most recently created hub still alive (in a thread running a run of its
+        own, that run's: see :mod:`.thread_current`); one named 'runner' if there is none."""
         names = list(cls._instances.keys())
         for name in reversed(names):
             hub = cls._instances.get(name)
             if hub is not None:
+                if not cls._per_thread.shared:  # one thread so far: MMEngine's rule
+                    return hub
                 return cls._per_thread.pick(hub, lambda own: cls._instances.get(own.name) is own)
         return cls.get_instance("runner")
 
-    def claim_current(self) -> None:
-        """Make this hub current in the calling thread while another thread made the latest
-        (a Runner built in one thread and trained in another claims its own)."""
-        MessageHub._per_thread.claim(self)
+    def claimed_current(self) -> contextlib.AbstractContextManager[None]:
+        """This hub is current in the calling thread for the ``with`` block, whichever
+        thread made the latest (a Runner's run call claims its own)."""
+        return MessageHub._per_thread.claimed(self)
 
     @classmethod
     def check_instance_created(cls, name: str) -> bool:

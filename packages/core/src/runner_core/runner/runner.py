@@ -8,6 +8,7 @@ loops, optimizer, schedulers, evaluators) only when ``train()``, ``val()`` or
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import copy
 import logging
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..distributed.launch import fail_fast
-from ..errors import ConfigError, RunnerError
+from ..errors import ConfigError, RunnerError, add_note
 from ..hooks import Hook, HookManager
 from ..project import default_work_dir
 from ..registry import RUNNERS
@@ -55,7 +56,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 #: ids of the Runners with a run call in progress in this thread (or task): a call made
 #: inside another leaves ``on_exception`` to the outermost one
-_running: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
+_in_run_calls: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
     "runner_core_run_calls", default=frozenset()
 )
 
@@ -67,9 +68,9 @@ def _flush_records_on_error(method: _F) -> _F:
 
     @functools.wraps(method)
     def wrapper(self: Runner, *args: Any, **kwargs: Any) -> Any:
-        running = _running.get()
+        running = _in_run_calls.get()
         outermost = id(self) not in running
-        token = _running.set(running | {id(self)})
+        token = _in_run_calls.set(running | {id(self)})
         try:
             return method(self, *args, **kwargs)
         except BaseException as exc:
@@ -80,7 +81,13 @@ def _flush_records_on_error(method: _F) -> _F:
                 try:  # each hook on its own; a failing one is logged and noted on exc
                     self.call_hook("on_exception", exception=exc)
                 except Exception as err:  # a call_hook override that fails: never hide exc
-                    self.logger.error("on_exception failed: %s", err, exc_info=err)
+                    message = (
+                        f"{type(self).__name__}.call_hook('on_exception') raised "
+                        f"{type(err).__name__}: {err}; fix the override: it must pass "
+                        "on_exception on to the hooks without raising."
+                    )
+                    self.logger.error(message, exc_info=err)
+                    add_note(exc, message)
                 finish_writes(log=self.logger.warning)  # a save an on_exception started
             flush = getattr(getattr(self, "visualizer", None), "flush", None)
             if flush is not None:
@@ -90,7 +97,7 @@ def _flush_records_on_error(method: _F) -> _F:
                     pass
             raise
         finally:
-            _running.reset(token)
+            _in_run_calls.reset(token)
 
     return cast(_F, wrapper)  # the same signature: Runner.train() stays typed
 
@@ -103,14 +110,14 @@ def _holding_work_dir(method: _F) -> _F:
 
     @functools.wraps(method)
     def wrapper(self: Runner, *args: Any, **kwargs: Any) -> Any:
-        with run_call():
-            for owned in (getattr(self, "logger", None), getattr(self, "message_hub", None)):
-                claim = getattr(owned, "claim_current", None)
-                if claim is not None:  # this thread's print_log(logger='current') is ours
-                    claim()
+        with run_call(), contextlib.ExitStack() as claims:
             hold = getattr(self, "_work_dir_hold", None)
             if hold is not None:
                 hold.acquire()  # WorkDirBusyError if another process took it since
+            for owned in (getattr(self, "logger", None), getattr(self, "message_hub", None)):
+                claimed = getattr(owned, "claimed_current", None)
+                if claimed is not None:  # print_log(logger='current') in this call is ours
+                    claims.enter_context(claimed())
             return method(self, *args, **kwargs)
 
     return cast(_F, wrapper)
