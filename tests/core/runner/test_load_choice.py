@@ -267,3 +267,17 @@ def test_hook_manager_watch_runs_around_the_hooks() -> None:
     order.clear()
     hooks.points.before_run(None)  # the fast path runs no watch
     assert order == ["hook"]
+
+
+def test_a_failed_run_ends_the_run_phase(tmp_path: Path) -> None:
+    """After a train() that raised, load_or_resume() from user code is again a call
+    outside a run (it prepares the next train() instead of loading into hooks)."""
+
+    class Boom(Hook):
+        def before_train_epoch(self, runner: Any) -> None:
+            raise RuntimeError("boom")
+
+    runner = _runner(tmp_path / "wd", custom_hooks=[Boom()])
+    with pytest.raises(RuntimeError, match="boom"):
+        runner.train()
+    assert not runner._run_phase.in_run

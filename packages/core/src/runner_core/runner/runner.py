@@ -267,6 +267,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         self._hooks = HookManager()
         self._hooks.watch("before_run", before=self._run_phase.start)
         self._hooks.watch("after_run", after=self._run_phase.end)
+        self._hooks.watch("on_exception", after=self._run_phase.end)  # a failed run ended too
         self.default_hooks_set, self._default_hook_cfgs = _build.active_default_set(
             default_hooks_set, getattr(cfg, "filename", None)
         )
