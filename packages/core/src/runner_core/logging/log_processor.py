@@ -307,6 +307,14 @@ class LogProcessor:
                 tag[key] = number
         # MMEngine's closing line: data_time, then time, each the whole pass's mean
         scalars = runner.message_hub.log_scalars
+        # other scalars a hook put in the hub under this mode before this line (mmpretrain's
+        # EMAHook: ``val/accuracy/top1_origin``), after the metrics, as MMEngine shows them
+        prefix = f"{mode}/"
+        for name, buf in scalars.items():
+            key = name[len(prefix) :]
+            if name.startswith(prefix) and key not in TIME_KEYS and key not in (metrics or {}):
+                if len(buf):
+                    tag[key] = buf.current()
         times = eval_times(scalars, mode, max(n, 1), TIME_KEYS[::-1])
         # custom_cfg statistics of this mode's scalars (e.g. the best accuracy so far): a
         # log_name is shown after the metrics, an entry without one replaces its scalar
