@@ -37,7 +37,9 @@ class PartsBuilding:
     _train_dataloader: Any
     _val_dataloader: Any
     _test_dataloader: Any
+    _train_cfg: Any
     _val_cfg: Any
+    _test_cfg: Any
     _val_evaluator: Any
     _test_evaluator: Any
     _data_preprocessor: Any  # the Runner's data_preprocessor= (for a plain nn.Module)
@@ -197,6 +199,10 @@ class PartsBuilding:
         )
 
     def build_train_loop(self, loop: Any) -> Any:
+        if loop is None and self._train_cfg is not None:
+            # MMEngine keeps the config in ``runner._train_loop`` until the loop is built, and
+            # scripts build it themselves: runner.build_train_loop(runner._train_loop)
+            loop = self._train_cfg
         if not isinstance(loop, Mapping):
             return _build.build_loop(self, loop, "train", {})
         cfg = _build.train_loop_cfg(loop, self._val_cfg)
@@ -213,6 +219,9 @@ class PartsBuilding:
         return self._build_eval_loop(loop, "test")
 
     def _build_eval_loop(self, loop: Any, mode: str) -> Any:
+        if loop is None and getattr(self, f"_{mode}_dataloader") is not None:
+            # runner.build_test_loop(runner._test_loop), as scripts written for MMEngine do
+            loop = getattr(self, f"_{mode}_cfg") or {}
         if not isinstance(loop, Mapping):
             return _build.build_loop(self, loop, mode, {})
         cfg = _build.eval_loop_cfg(loop, "ValLoop" if mode == "val" else "TestLoop")
