@@ -173,12 +173,15 @@ class DefaultOptimWrapperConstructor:
         self._validate()
 
     def _warn_unused_custom_options(self, custom_keys: Mapping[str, Any]) -> None:
-        """Warn about ``custom_keys`` options nothing reads (``decay_multi``, ``lr_mlt``).
+        """Warn about ``custom_keys`` options that look like a misspelled name
+        (``decay_multi``, ``lr_mlt``).
 
         Every option goes into its param group, as in MMEngine, so an option
-        the optimizer takes per group (``momentum``, ``betas``) works; any other
-        is silently unused there. A warning, not an error: real OpenMMLab
-        configs carry such typos, and MMEngine runs them.
+        the optimizer takes per group (``momentum``, ``betas``) works, and so
+        does one of the user's own that a hook reads from the group
+        (mmpretrain's ``fix_lr``, read by its ``SimSiamHook``): only a name
+        close to a known one is taken for a typo. A warning, not an error: real
+        OpenMMLab configs carry such typos, and MMEngine runs them.
         """
         if not custom_keys or isinstance(self.optimizer_cfg, Optimizer):
             return
@@ -192,11 +195,13 @@ class DefaultOptimWrapperConstructor:
         known = ["lr_mult", "decay_mult", *(n for n in params if n not in ("self", "params"))]
         for key, options in custom_keys.items():
             for option in options:
-                if option not in known:
+                hint = did_you_mean(option, known) if option not in known else ""
+                if hint:
                     warnings.warn(
                         f"paramwise_cfg.custom_keys[{key!r}] sets {option!r}, which is neither "
                         f"lr_mult/decay_mult nor an argument of {getattr(type_, '__name__', type_)}"
-                        f"; it goes into the param group unused.{did_you_mean(option, known)}",
+                        f"; it goes into the param group, where nothing but code of yours reads "
+                        f"it.{hint}",
                         stacklevel=4,
                     )
 
