@@ -190,7 +190,7 @@ class CheckpointHook(Hook):
             ``last_checkpoint`` then names.
     """
 
-    priority = Priority.VERY_LOW
+    priority: int | str = Priority.VERY_LOW
 
     def __init__(
         self,

@@ -47,7 +47,7 @@ class EarlyStoppingHook(Hook):
     at once, like resuming a finished run (MMEngine trains on).
     """
 
-    priority = Priority.LOWEST
+    priority: int | str = Priority.LOWEST
 
     def __init__(
         self,

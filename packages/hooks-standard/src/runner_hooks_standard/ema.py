@@ -67,7 +67,7 @@ class EMAHook(Hook):
         **ema_kwargs: more arguments of the average class (``gamma`` ...).
     """
 
-    priority = Priority.NORMAL
+    priority: int | str = Priority.NORMAL
 
     def __init__(
         self,

@@ -24,7 +24,7 @@ class EmptyCacheHook(Hook):
     mode-generic helpers).
     """
 
-    priority = Priority.NORMAL
+    priority: int | str = Priority.NORMAL
 
     def __init__(
         self, before_epoch: bool = False, after_epoch: bool = True, after_iter: bool = False

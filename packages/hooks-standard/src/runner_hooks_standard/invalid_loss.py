@@ -40,7 +40,7 @@ class CheckInvalidLossHook(Hook):
     ``default_hooks=dict(check_invalid_loss=None)``.
     """
 
-    priority = Priority.ABOVE_NORMAL
+    priority: int | str = Priority.ABOVE_NORMAL
 
     def __init__(self, interval: int = 50) -> None:
         if isinstance(interval, bool) or not isinstance(interval, int) or interval < 1:

@@ -95,7 +95,7 @@ class LoggerHook(Hook):
             accepted (as ``CheckpointHook``'s): ``out_dir`` is a local path.
     """
 
-    priority = Priority.BELOW_NORMAL
+    priority: int | str = Priority.BELOW_NORMAL
 
     def __init__(
         self,

@@ -92,7 +92,7 @@ class NaiveVisualizationHook(Hook):
             images with OpenCV keep them BGR; the visualizer takes RGB).
     """
 
-    priority = Priority.NORMAL
+    priority: int | str = Priority.NORMAL
 
     def __init__(
         self,

@@ -30,7 +30,7 @@ class OptimizerHook(Hook):
         detect_anomalous_params: MMCV's option; accepted with a warning.
     """
 
-    priority = Priority.ABOVE_NORMAL
+    priority: int | str = Priority.ABOVE_NORMAL
 
     def __init__(
         self,

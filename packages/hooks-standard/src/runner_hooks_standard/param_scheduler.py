@@ -25,7 +25,7 @@ class ParamSchedulerHook(Hook):
     optimizer stepped (then ``begin``/``end`` count updates).
     """
 
-    priority = Priority.LOW
+    priority: int | str = Priority.LOW
     step_on_update_only: bool = False
     # The schedulers by when they step, read from runner.param_schedulers: afresh in
     # idle_points (once per run, right after before_train), else on first use. Class

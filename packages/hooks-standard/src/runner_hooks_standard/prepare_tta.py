@@ -24,7 +24,7 @@ class PrepareTTAHook(Hook):
     batch would be split into views twice (MMEngine's hook wraps it again).
     """
 
-    priority = Priority.NORMAL
+    priority: int | str = Priority.NORMAL
 
     def __init__(self, tta_cfg: Mapping[str, Any]) -> None:
         if not isinstance(tta_cfg, Mapping) or "type" not in tta_cfg:

@@ -58,7 +58,7 @@ class ProfilerHook(Hook):
             takes no ``json_trace_path``.
     """
 
-    priority = Priority.VERY_LOW
+    priority: int | str = Priority.VERY_LOW
 
     def __init__(
         self,

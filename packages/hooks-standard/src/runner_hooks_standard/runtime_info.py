@@ -34,7 +34,7 @@ class RuntimeInfoHook(Hook):
     ``test/<key>``.
     """
 
-    priority = Priority.VERY_HIGH
+    priority: int | str = Priority.VERY_HIGH
 
     def __init__(self) -> None:
         self._stage_before_val: str | None = None  # loop_stage to go back to after validation

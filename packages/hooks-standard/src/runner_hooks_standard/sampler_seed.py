@@ -13,7 +13,7 @@ class DistSamplerSeedHook(Hook):
     samplers without ``set_epoch`` (torch's ``RandomSampler``) are left alone.
     """
 
-    priority = Priority.NORMAL
+    priority: int | str = Priority.NORMAL
 
     def before_train_epoch(self, runner: RunnerAPI) -> None:
         loader = runner.train_loop.dataloader

@@ -15,7 +15,7 @@ class SyncBuffersHook(Hook):
     distributed run.
     """
 
-    priority = Priority.NORMAL
+    priority: int | str = Priority.NORMAL
 
     def _sync(self, runner: RunnerAPI) -> None:
         if getattr(runner, "world_size", 1) <= 1:

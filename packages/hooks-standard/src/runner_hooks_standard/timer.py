@@ -20,7 +20,7 @@ class IterTimerHook(Hook):
     others) times the iterations left.
     """
 
-    priority = Priority.NORMAL
+    priority: int | str = Priority.NORMAL
 
     def __init__(self) -> None:
         self._clock = time.perf_counter
