@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pytest
@@ -160,3 +161,41 @@ def test_mmengines_data_batch_alias_is_importable() -> None:
     from runner_core.hooks.hook import DATA_BATCH
 
     assert DATA_BATCH == Optional[Union[dict, tuple, list]]  # noqa: UP007, UP045
+
+
+def test_overriding_a_helper_that_inherited_points_never_call_warns() -> None:
+    """mmagic's IterTimerHook subclass overrides _after_iter; ours implements each point
+    itself, so the override would be silently unused."""
+
+    class Direct(Hook):
+        def after_train_iter(
+            self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
+        ) -> None:
+            pass
+
+    with pytest.warns(UserWarning, match=r"overrides _after_iter, but the after_train_iter"):
+
+        class Sub(Direct):
+            def _after_iter(
+                self,
+                runner: Any,
+                batch_idx: int,
+                data_batch: Any = None,
+                outputs: Any = None,
+                mode: str = "train",
+            ) -> None:
+                pass
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+
+        class Plain(Hook):  # Hook's points call the helper: nothing to warn about
+            def _after_iter(
+                self,
+                runner: Any,
+                batch_idx: int,
+                data_batch: Any = None,
+                outputs: Any = None,
+                mode: str = "train",
+            ) -> None:
+                pass

@@ -230,6 +230,28 @@ class Hook:
             runner, batch_idx=batch_idx, data_batch=data_batch, outputs=outputs, mode="test"
         )
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Warn when a subclass overrides a mode-generic helper (``_after_iter``...) that
+        the points it inherits never call: the standard hooks implement each point
+        themselves, where MMEngine's go through the helper (mmagic's ``IterTimerHook``
+        subclass overrides ``_after_iter``), so the override would be silently unused."""
+        super().__init_subclass__(**kwargs)
+        for helper, stages in _HELPER_STAGES.items():
+            if helper not in cls.__dict__:
+                continue
+            bypassed = [stage for stage in stages if _bypasses(cls, stage, helper)]
+            if bypassed:
+                import warnings
+
+                warnings.warn(
+                    f"{cls.__qualname__} overrides {helper}, but the {', '.join(bypassed)} "
+                    f"it inherits never call it (they are implemented by "
+                    f"{_owner(cls, bypassed[0]).__qualname__} itself), so the override is "
+                    f"unused there. Override {', '.join(bypassed)} instead, or derive from "
+                    "Hook.",
+                    stacklevel=2,
+                )
+
     # -- MMEngine's mode-generic helpers -------------------------------------------
     def _before_epoch(self, runner: Any, mode: str = "train") -> None:
         """Override to act before every train, val and test epoch."""
@@ -352,3 +374,20 @@ class Hook:
 
 #: Names of ``Hook`` that are not hook implementations (helpers, state, predicates).
 BASE_ATTRIBUTES = frozenset(dir(Hook)) - set(STAGES) - set(EXTRA_STAGES)
+
+
+def _owner(cls: type, name: str) -> type:
+    """The class in ``cls``'s MRO that defines ``name``."""
+    return next(k for k in cls.__mro__ if name in k.__dict__)
+
+
+def _bypasses(cls: type, stage: str, helper: str) -> bool:
+    """Whether ``cls`` inherits ``stage`` from an ancestor below ``Hook`` whose code does
+    not call ``helper``."""
+    if stage in cls.__dict__:
+        return False  # the subclass implements the point itself: its own business
+    owner = _owner(cls, stage)
+    if owner is Hook:
+        return False
+    code = getattr(owner.__dict__[stage], "__code__", None)
+    return code is not None and helper not in code.co_names
