@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import errno
 import io
+import pickle
 import struct
+import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +35,7 @@ from runner_core.checkpoint import (
     write_pointer,
 )
 from runner_core.checkpoint.integrity import verify_checkpoint_bytes
+from runner_core.checkpoint.storage import kept_for_load, names_storage_backend
 from runner_core.errors import ConfigError
 from runner_core.fileio import BaseStorageBackend, FileClient, register_backend, registry
 from runner_core.model import ModuleAdapter
@@ -113,14 +116,21 @@ def test_save_puts_the_bytes_a_local_save_writes(store: type[FolderStore], tmp_p
 def test_backend_args_and_file_client_args_choose_the_backend(
     store: type[FolderStore], tmp_path: Path
 ) -> None:
-    register_backend("other", FolderStore)  # by name only: no prefix of its own
+    class Other(FolderStore):  # by name only: no prefix of its own; its own folder
+        root = tmp_path / "other-root"
+
+    class Client(FolderStore):  # in FileClient's own registry
+        root = tmp_path / "client-root"
+
+    register_backend("other", Other)
     save_checkpoint(_ckpt(), "s3://bucket/a.pth", backend_args=dict(backend="other"))
-    FileClient.register_backend("teststore", FolderStore)
-    save_checkpoint(_ckpt(), "s3://bucket/b.pth", file_client_args=dict(backend="teststore"))
-    assert [op for op, _ in store.ops] == ["put", "put"]
+    FileClient.register_backend("clientstore", Client)
+    save_checkpoint(_ckpt(), "s3://bucket/b.pth", file_client_args=dict(backend="clientstore"))
+    assert (Other.root / "bucket/a.pth").is_file() and (Client.root / "bucket/b.pth").is_file()
+    assert not (store.root / "bucket").exists()  # not the backend of the s3 prefix
     # a plain path through a named backend, as MMEngine's put(bytes, filename)
     save_checkpoint(_ckpt(), "plain/c.pth", backend_args=dict(backend="other"))
-    assert store.ops[-1] == ("put", "plain/c.pth")
+    assert (Other.root / "plain/c.pth").is_file() and not (tmp_path / "plain").exists()
     with pytest.raises(ConfigError, match="cannot be set at the same time"):
         save_checkpoint(
             _ckpt(), "s3://bucket/d.pth", dict(backend="teststore"), dict(backend="teststore")
@@ -139,11 +149,16 @@ def test_a_failing_put_names_the_file_and_backend_and_keeps_the_previous_file(
     message = str(caught.value)
     assert "'s3://bucket/x.pth'" in message and "FolderStore" in message
     assert "ConnectionError: bucket unreachable" in message
+    assert "Check the storage (credentials, network, bucket, quota)" in message  # an OSError too
     assert isinstance(caught.value.__cause__, ConnectionError)
     store.fail = OSError(errno.EDQUOT, "Disk quota exceeded")  # still an OSError, with errno
     with pytest.raises(CheckpointWriteError) as as_os:
         save_checkpoint({"v": torch.tensor(3.0)}, "s3://bucket/x.pth")
     assert as_os.value.errno == errno.EDQUOT and as_os.value.filename == "s3://bucket/x.pth"
+    assert "Check the storage" in str(as_os.value)
+    store.fail = RuntimeError("403 Forbidden")  # not an OSError: the same advice
+    with pytest.raises(CheckpointError, match=r"403 Forbidden\..*Check the storage"):
+        save_checkpoint({"v": torch.tensor(3.0)}, "s3://bucket/x.pth")
     assert load_checkpoint("s3://bucket/x.pth")["v"] == 1.0  # the previous file stands
 
 
@@ -188,6 +203,45 @@ def test_missing_remote_file_is_a_file_not_found_error(store: type[FolderStore])
         load_checkpoint("s3://bucket/none.pth")
 
 
+class Bare(BaseStorageBackend):
+    """A key-value store without isfile/exists whose get raises KeyError for a missing key."""
+
+    def get(self, filepath: str) -> bytes:
+        raise KeyError(filepath)
+
+    def get_text(self, filepath: str, encoding: str = "utf-8") -> str:
+        raise KeyError(filepath)
+
+
+def test_a_failed_read_through_a_file_client_without_isfile_names_the_file(
+    store: type[FolderStore],
+) -> None:
+    FileClient.register_backend("bare", Bare)
+    target = RemotePath("s3://bucket/none.pth", FileClient(backend="bare"))
+    with pytest.raises(CheckpointError, match=r"Could not read checkpoint 's3://bucket/none"):
+        load_checkpoint(target)  # FileClient.isfile raised AttributeError here before
+
+
+def test_a_remote_path_pickles_with_its_backend_or_as_its_location(
+    store: type[FolderStore],
+) -> None:
+    saved = save_checkpoint(_ckpt(), "s3://bucket/x.pth")
+    copy = pickle.loads(pickle.dumps(saved))
+    assert isinstance(copy, RemotePath) and copy == saved
+    assert isinstance(copy.backend, FolderStore)
+    assert torch.equal(load_checkpoint(copy)["state_dict"]["w"], _ckpt()["state_dict"]["w"])
+
+    class Connected(FolderStore):  # holds what cannot be pickled, as a network client does
+        lock = threading.Lock()
+
+        def __init__(self) -> None:
+            self.connection = threading.Lock()
+
+    plain = pickle.loads(pickle.dumps(RemotePath("s3://bucket/x.pth", Connected())))
+    assert type(plain) is str and plain == "s3://bucket/x.pth"
+    assert load_checkpoint(plain)["meta"] == {"epoch": 1}  # read through the s3 backend
+
+
 @pytest.mark.parametrize(
     "url", ["https://host/x.pth", "torchvision://resnet18", "open-mmlab://r50", "oss://b/x.pth"]
 )
@@ -204,21 +258,28 @@ def test_urls_no_registered_backend_serves_are_still_refused(
 
 
 # -- the pointer -----------------------------------------------------------------------------
-def test_pointer_names_the_url_and_resume_downloads_once(
-    store: type[FolderStore], tmp_path: Path
-) -> None:
+def test_pointer_names_the_url(store: type[FolderStore], tmp_path: Path) -> None:
     saved = save_checkpoint(_ckpt(), "s3://bucket/exp/epoch_1.pth")
     write_pointer(tmp_path, saved)
     assert (tmp_path / "last_checkpoint").read_text() == "s3://bucket/exp/epoch_1.pth"  # MMEngine's
     assert read_pointer(tmp_path) is None  # not a local path
     assert read_pointer_location(tmp_path) == "s3://bucket/exp/epoch_1.pth"
-    store.ops.clear()
-    found = find_latest_checkpoint(tmp_path)  # verified: fetched once ...
-    assert found == "s3://bucket/exp/epoch_1.pth"
-    load_checkpoint(found, verify=False)  # ... and the load that follows reads those bytes
-    assert store.ops == [("get", "s3://bucket/exp/epoch_1.pth")]
+    assert find_latest_checkpoint(tmp_path) == "s3://bucket/exp/epoch_1.pth"
     with pytest.raises(CheckpointError, match="does not hold it"):
         write_pointer(tmp_path, "s3://bucket/exp/epoch_9.pth")
+
+
+def test_a_load_after_a_new_upload_reads_the_new_bytes(
+    store: type[FolderStore], tmp_path: Path
+) -> None:
+    url = "s3://bucket/exp/epoch_1.pth"
+    write_pointer(tmp_path, save_checkpoint({"v": torch.tensor(1.0)}, url))
+    assert find_latest_checkpoint(tmp_path) == url  # keeps nothing of what it verified ...
+    save_checkpoint({"v": torch.tensor(2.0)}, url)
+    assert load_checkpoint(url)["v"] == 2.0  # ... so the load reads the storage again
+    with kept_for_load(url, (store.root / "bucket/exp/epoch_1.pth").read_bytes()):
+        save_checkpoint({"v": torch.tensor(3.0)}, url)  # a put drops the bytes kept for it
+        assert load_checkpoint(url)["v"] == 3.0
 
 
 def test_a_pointer_to_a_missing_remote_file_or_unknown_prefix_stops_the_resume(
@@ -267,6 +328,44 @@ def test_runner_saves_to_and_loads_from_the_backend(
     other = _runner(tmp_path / "b")
     other.load_checkpoint("s3://bucket/exports/deploy.pth")  # what load_from does
     assert all(torch.equal(weights[k], v) for k, v in other.model.state_dict().items())
+
+
+def test_runner_resume_from_the_pointer_downloads_once(
+    store: type[FolderStore], tmp_path: Path
+) -> None:
+    first = _runner(tmp_path / "a", max_epochs=1)
+    first.train()
+    first.save_checkpoint("s3://bucket/exp", "epoch_1.pth", update_pointer=True)
+    store.ops.clear()
+    resumed = _runner(tmp_path / "a", resume=True)
+    resumed.train()
+    assert resumed.resume_state.resumed_from == "s3://bucket/exp/epoch_1.pth"
+    assert store.ops == [("get", "s3://bucket/exp/epoch_1.pth")]  # verified and loaded
+
+
+def test_a_pointer_the_save_would_refuse_is_refused_before_the_upload(
+    store: type[FolderStore], tmp_path: Path
+) -> None:
+    register_backend("other", FolderStore)
+    run = _runner(tmp_path / "a", max_epochs=1)
+    run.train()
+    with pytest.raises(ConfigError, match=r"refuses to point .*a resume would read that path"):
+        run.save_checkpoint(
+            str(tmp_path / "plain"),
+            "epoch_1.pth",
+            backend_args=dict(backend="other"),
+            update_pointer=True,
+        )
+    assert store.ops == []  # nothing uploaded for a pointer that cannot name it
+
+
+def test_a_prefix_chooses_a_backend_only_in_file_client_args() -> None:
+    """As MMEngine's FileClient(prefix='s3'); backend_args' other keys go to the constructor."""
+    assert names_storage_backend(dict(prefix="s3"), "file_client_args")
+    assert not names_storage_backend(dict(prefix="s3"), "backend_args")
+    assert names_storage_backend(dict(backend="mys3"), "backend_args")
+    assert not names_storage_backend(dict(backend="local"), "file_client_args")
+    assert not names_storage_backend(None)
 
 
 def test_runner_save_with_a_failing_put_leaves_the_pointer(
@@ -333,5 +432,5 @@ def test_load_from_a_url_in_a_config(store: type[FolderStore], tmp_path: Path) -
     for key, value in runner.model.state_dict().items():
         assert torch.equal(value, expected[key])
     del runner
-    with pytest.raises(FileNotFoundError, match=r"load_from='s3://bucket/exp/nope.pth' does not"):
+    with pytest.raises(FileNotFoundError, match=r"load_from 's3://bucket/exp/nope.pth' does not"):
         Runner.from_cfg(cfg("s3://bucket/exp/nope.pth"))

@@ -151,9 +151,14 @@ def test_load_from_auto_in_a_config_suggests_resume_auto(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    cfg = dict(model=ModuleAdapter(nn.Linear(2, 1)), work_dir=str(tmp_path / "wd"))
-    with pytest.raises(FileNotFoundError, match=r"load_from='auto' does not exist.*resume='auto'"):
+    cfg: dict[str, Any] = dict(model=ModuleAdapter(nn.Linear(2, 1)), work_dir=str(tmp_path / "wd"))
+    wanted = r"load_from='auto' names no checkpoint file.*use resume='auto'"
+    with pytest.raises(FileNotFoundError, match=wanted) as from_cfg:
         Runner.from_cfg({**cfg, "load_from": "auto"})
+    with pytest.raises(FileNotFoundError, match=wanted) as direct:
+        Runner(**cfg, load_from="auto")
+    assert str(from_cfg.value) == str(direct.value)  # one message, however the Runner is made
+    assert not (tmp_path / "wd").exists()  # refused before the work dir is made
 
 
 def test_load_from_auto_reads_a_file_named_auto_in_every_run_method(

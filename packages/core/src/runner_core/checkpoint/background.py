@@ -221,6 +221,12 @@ class BackgroundWriter:
         assert error is not None
         if isinstance(error, CheckpointAbandoned):
             return
+        if isinstance(error, CheckpointError) and isinstance(self._path, RemotePath):
+            # the upload's own message names the file, the backend and the fix (storage.put)
+            from runner_core.errors import add_note
+
+            add_note(error, f"Raised by the background save of {str(self._path)!r} (async_save).")
+            raise error
         os_error = os_error_in(error)
         if os_error is not None:  # an OSError still (disk full, permissions), as a direct save
             raise write_error(

@@ -23,8 +23,9 @@ Finding
     path found there: ``ckpts/epoch_2.pth`` for a ``filename_tmpl`` with a
     subfolder), so a copied work dir stays self-contained; the original is
     not touched. A URL in the pointer is read through the backend registered
-    for its prefix and verified (the bytes are kept for the load that
-    follows); one that is missing, damaged or has no registered backend raises
+    for its prefix and verified (a resume loads the bytes it verified, see
+    :func:`_latest_with_bytes`; nothing is kept after the search itself); one
+    that is missing, damaged or has no registered backend raises
     :class:`CheckpointError` (a remote folder is not scanned: starting over
     would train on top of it). Otherwise it scans
     ``epoch_N.pth`` / ``iter_N.pth`` in ``work_dir``, highest N first (newest
@@ -68,7 +69,7 @@ from runner_core.checkpoint.remote import url_scheme
 from runner_core.checkpoint.storage import (
     RemotePath,
     fetch,
-    keep_for_load,
+    is_remote,
     load_source,
     remote_isfile,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "POINTER_NAME",
     "find_latest_checkpoint",
     "list_checkpoints",
+    "pointer_fault",
     "prune_checkpoints",
     "read_pointer",
     "read_pointer_location",
@@ -96,7 +98,7 @@ def write_pointer(work_dir: str | Path, checkpoint_path: str | Path, *, fsync: b
     ``save_checkpoint`` returned for one), written as it stands.
     """
     pointer = Path(work_dir) / POINTER_NAME
-    if isinstance(checkpoint_path, RemotePath) or url_scheme(checkpoint_path) is not None:
+    if is_remote(checkpoint_path):
         text = _remote_pointer_text(pointer, checkpoint_path)
     else:
         checkpoint_path = Path(checkpoint_path)
@@ -130,14 +132,27 @@ def _remote_pointer_text(pointer: Path, location: str | Path) -> str:
                 "save_checkpoint has returned."
             )
         return str(target)
-    if url_scheme(location) is None:  # a plain path, through a backend named in backend_args
-        raise CheckpointError(
-            f"write_pointer refuses to point {str(pointer)!r} at {str(location)!r}, saved "
-            f"through storage backend {location.backend_name}: a resume would read that path "
-            "from the local disk. Save it under a URL of the backend's prefix "
-            "(out_dir='<prefix>://...'), or to the local disk."
-        )
+    fault = pointer_fault(pointer, location)
+    if fault is not None:
+        raise CheckpointError(fault)
     return str(location)
+
+
+def pointer_fault(pointer: Path, location: RemotePath) -> str | None:
+    """Why ``pointer`` cannot name ``location``, saved through a storage backend, or None.
+
+    A plain path saved through a backend named in ``backend_args`` would be
+    read from the local disk by a resume. ``Runner.save_checkpoint`` asks
+    before it uploads, :func:`write_pointer` after.
+    """
+    if url_scheme(location) is not None:
+        return None
+    return (
+        f"write_pointer refuses to point {str(pointer)!r} at {str(location)!r}, saved "
+        f"through storage backend {location.backend_name}: a resume would read that path "
+        "from the local disk. Save it under a URL of the backend's prefix "
+        "(out_dir='<prefix>://...'), or to the local disk."
+    )
 
 
 def _pointer_bytes(text: str) -> bytes | None:
@@ -237,10 +252,21 @@ def find_latest_checkpoint(path: str | Path, *, verify: bool = True) -> str | No
     folder (see the module docstring). ``verify=False`` only checks that each
     candidate is a whole zip archive (cheaper for huge files).
     """
+    return _latest_with_bytes(path, verify=verify)[0]
+
+
+def _latest_with_bytes(path: str | Path, *, verify: bool = True) -> tuple[str | None, bytes | None]:
+    """:func:`find_latest_checkpoint`, with the bytes of a remote checkpoint it downloaded and
+    verified (None for a local file): the resume path loads those (``kept_for_load``)
+    instead of downloading the file twice."""
     work_dir = Path(path)
     text = _pointer_text(work_dir)
     if text is not None and url_scheme(text) is not None:
         return _remote_latest(work_dir / POINTER_NAME, text, verify)
+    return _local_latest(work_dir, text, verify), None
+
+
+def _local_latest(work_dir: Path, text: str | None, verify: bool) -> str | None:
     tried: set[Path] = set()
     target = _local_target(work_dir, text)
     if target is not None:
@@ -266,8 +292,9 @@ def find_latest_checkpoint(path: str | Path, *, verify: bool = True) -> str | No
     return None
 
 
-def _remote_latest(pointer: Path, location: str, verify: bool) -> str:
-    """The pointer's URL once its backend holds a whole checkpoint there; else CheckpointError."""
+def _remote_latest(pointer: Path, location: str, verify: bool) -> tuple[str, bytes | None]:
+    """The pointer's URL once its backend holds a whole checkpoint there, with the bytes
+    verified (``verify``); else CheckpointError."""
     scheme = url_scheme(location)
     try:
         target = load_source(location)
@@ -278,11 +305,11 @@ def _remote_latest(pointer: Path, location: str, verify: bool) -> str:
             "saved it (import the module that calls runner_core.fileio.register_backend, e.g. "
             "through custom_imports) before resuming, or pass resume='<local copy>'."
         ) from exc
+    data = None
     try:
         if verify:
             data = fetch(target)
             verify_checkpoint_bytes(data, location)
-            keep_for_load(target, data)  # the resume's load reads these, not the storage again
         elif remote_isfile(target) is False:
             raise CheckpointError(
                 f"{location!r} does not exist on storage backend {target.backend_name}."
@@ -294,7 +321,7 @@ def _remote_latest(pointer: Path, location: str, verify: bool) -> str:
             "on top of them): pass resume='<URL of an earlier checkpoint>', or move the "
             "pointer away to start from scratch."
         ) from exc
-    return location
+    return location, data
 
 
 def prune_checkpoints(

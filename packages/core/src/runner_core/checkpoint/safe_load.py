@@ -29,8 +29,7 @@ from runner_core.checkpoint.integrity import (
     verify_checkpoint,
     verify_checkpoint_bytes,
 )
-from runner_core.checkpoint.remote import url_scheme
-from runner_core.checkpoint.storage import RemotePath, fetch, load_source
+from runner_core.checkpoint.storage import fetch, is_remote, load_source
 from runner_core.errors import did_you_mean
 
 __all__ = ["MapLocation", "load_checkpoint"]
@@ -172,7 +171,7 @@ def load_checkpoint(
             f"Runner.load_checkpoint. Unexpected: {unexpected or 'no path given'}."
         )
     location = given[0]
-    if isinstance(location, RemotePath) or url_scheme(location) is not None:
+    if is_remote(location):
         source = load_source(location)  # a registered backend serves it, or refused
         _check_map_location(map_location)
         data = fetch(source)

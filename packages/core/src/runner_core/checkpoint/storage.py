@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +42,14 @@ from runner_core.checkpoint.remote import remote_checkpoint_message, url_scheme
 __all__ = [
     "RemotePath",
     "fetch",
-    "keep_for_load",
+    "is_remote",
+    "kept_for_load",
     "load_source",
+    "names_storage_backend",
     "put",
     "remote_isfile",
     "remove",
+    "require_remote_file",
     "save_target",
     "save_target_in",
     "storage_backend",
@@ -80,11 +84,29 @@ class RemotePath(str):
         """``names`` below this location, joined as the backend joins paths."""
         return RemotePath(_join(self.backend, str(self), *names), self.backend)
 
+    def relative_name(self, location: str | os.PathLike[str]) -> str | None:
+        """``location``'s name below this folder (``'epoch_1.pth'``), or None when it lies
+        outside it (another run's folder, another bucket)."""
+        base, text = self.rstrip("/") + "/", os.fspath(location)
+        return text[len(base) :] if text.startswith(base) and len(text) > len(base) else None
+
     def __copy__(self) -> RemotePath:  # immutable; the backend (a client) is not copied
         return self
 
     def __deepcopy__(self, memo: dict[int, Any]) -> RemotePath:
         return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its backend when the backend pickles, else as the plain location
+        (a backend holding a connection or a lock does not): a URL is then read through
+        the backend the unpickling process registered for its prefix."""
+        import pickle
+
+        try:
+            pickle.dumps(self.backend)
+        except Exception:  # noqa: BLE001 - whatever the backend's objects raise
+            return (str, (str(self),))
+        return (RemotePath, (str(self), self.backend))
 
 
 def _join(backend: Any, base: str, *names: str) -> str:
@@ -101,6 +123,28 @@ def _is_local(backend: Any) -> bool:
     from runner_core.fileio import LocalBackend
 
     return isinstance(getattr(backend, "client", backend), LocalBackend)
+
+
+def is_remote(location: Any) -> bool:
+    """Whether ``location`` is read and written through a storage backend: a
+    :class:`RemotePath`, or a URL (a backend registered for its prefix serves it, or none)."""
+    return isinstance(location, RemotePath) or url_scheme(location) is not None
+
+
+def names_storage_backend(args: Mapping[str, Any] | None, kind: str = "backend_args") -> bool:
+    """Whether ``backend_args`` / ``file_client_args`` (``kind``) choose a backend other
+    than the local disk, as MMEngine reads them.
+
+    ``backend`` names one in both (``'local'`` and ``'disk'`` are the local disk);
+    ``prefix`` chooses one only in ``file_client_args`` (``FileClient(prefix='s3')``):
+    in ``backend_args`` every key but ``backend`` goes to the backend's constructor,
+    the backend itself being chosen by the location's prefix.
+    """
+    if not args:
+        return False
+    return args.get("backend") not in _LOCAL_NAMES or (
+        kind == "file_client_args" and "prefix" in args
+    )
 
 
 def storage_backend(
@@ -134,8 +178,8 @@ def storage_backend(
     scheme = url_scheme(text)
     given = dict(args) if args else {}
     named = given.get("backend")
-    by_client = kind == "file_client_args" and "prefix" in given
-    if named in _LOCAL_NAMES and not by_client:
+    chosen = names_storage_backend(given, kind)
+    if not chosen:
         if scheme is None:
             return None
         if named is not None:
@@ -147,12 +191,12 @@ def storage_backend(
     from runner_core.fileio import FileClient, FileIOError, get_file_backend
 
     try:
-        if kind == "file_client_args" and (named not in _LOCAL_NAMES or by_client):
+        if kind == "file_client_args" and chosen:
             backend = FileClient.infer_client(given, text)
         else:
             backend = get_file_backend(text, backend_args=given, enable_singleton=True)
     except FileIOError as exc:
-        if named is None and not by_client:  # a URL, by its prefix
+        if not chosen:  # a URL, by its prefix
             raise CheckpointError(
                 f"{call}: {text!r} is a URL ({scheme}://) that no storage backend you "
                 "registered serves, and runner never uploads or downloads by itself "
@@ -229,6 +273,22 @@ def load_source(location: str | os.PathLike[str], what: str = "Checkpoint") -> R
     return RemotePath(text, backend)
 
 
+def require_remote_file(location: str | os.PathLike[str], what: str) -> RemotePath:
+    """The URL ``location`` as a :class:`RemotePath`, once a registered backend serves it and
+    does not say the file is missing (``what``: the option at fault, for messages).
+
+    Raises :class:`CheckpointNotFoundError` otherwise; the config checks and the
+    CLI turn it into their own error types.
+    """
+    target = load_source(location, what)
+    if remote_isfile(target) is False:
+        raise CheckpointNotFoundError(
+            f"{what} {os.fspath(location)!r} does not exist on storage backend "
+            f"{target.backend_name}. Check the URL (a checkpoint file, not its folder)."
+        )
+    return target
+
+
 def put(data: bytes, target: RemotePath) -> None:
     """Write ``data`` at ``target`` through its backend; a failure names the file and backend."""
     method = getattr(target.backend, "put", None)
@@ -238,12 +298,16 @@ def put(data: bytes, target: RemotePath) -> None:
             f"Cannot save {where}: the backend has no put() method. Add put(obj, filepath) to "
             "the backend class, or save to a local path."
         )
+    _forget(target)  # a load after this put reads the new bytes, never ones kept before
     try:
         method(data, str(target))
     except Exception as exc:  # the backend's own errors (network, credentials, quota)
         then = "The previous checkpoint and the 'last_checkpoint' pointer were left as they were."
-        message = f"Could not save {where}: {type(exc).__name__}: {exc}. {then}"
-        os_error = os_error_in(exc)
+        message = (
+            f"Could not save {where}: {type(exc).__name__}: {exc}. {then} Check the storage "
+            "(credentials, network, bucket, quota) and the backend's put()."
+        )
+        os_error = os_error_in(exc)  # ConnectionError and TimeoutError are OSErrors too
         if os_error is not None:  # still an OSError, with its errno
             kind = (
                 CheckpointPermissionError
@@ -251,33 +315,51 @@ def put(data: bytes, target: RemotePath) -> None:
                 else CheckpointWriteError
             )
             raise kind(message, os_error.errno, os_error.strerror, str(target)) from exc
-        raise CheckpointError(
-            f"{message} Check the storage (credentials, bucket, quota) and the backend's put()."
-        ) from exc
+        raise CheckpointError(message) from exc
 
 
-# The bytes find_latest_checkpoint fetched and verified, for the load that follows (one
-# file at most): a resume from remote storage downloads the checkpoint once, not twice.
+# The bytes a resume's search fetched and verified, for its load (one file at most, only
+# inside kept_for_load): a resume from remote storage downloads the checkpoint once.
 _kept: dict[str, bytes] = {}
 _kept_lock = threading.Lock()
 
 
-def keep_for_load(target: RemotePath, data: bytes) -> None:
-    """Keep ``data`` (just fetched and verified) for the next :func:`fetch` of ``target``."""
+@contextmanager
+def kept_for_load(location: str, data: bytes | None) -> Iterator[None]:
+    """Inside the block, the first :func:`fetch` of ``location`` returns ``data`` (just
+    fetched and verified) instead of downloading again; None keeps nothing.
+
+    Only the resume path uses it, around the load right after its search: the
+    bytes (possibly gigabytes) are never held past the block, and a :func:`put`
+    of the same location drops them.
+    """
+    if data is None:
+        yield
+        return
     with _kept_lock:
         _kept.clear()
-        _kept[str(target)] = data
+        _kept[str(location)] = data
+    try:
+        yield
+    finally:
+        with _kept_lock:
+            _kept.clear()
+
+
+def _forget(target: RemotePath) -> None:
+    with _kept_lock:
+        _kept.pop(str(target), None)
 
 
 def fetch(target: RemotePath) -> bytes:
-    """The checkpoint's bytes through its backend's ``get`` (or those :func:`keep_for_load` kept).
+    """The checkpoint's bytes through its backend's ``get`` (or those :func:`kept_for_load`
+    holds for it).
 
     A missing object raises :class:`CheckpointNotFoundError`, any other
     failure :class:`CheckpointError`; both name the file and the backend.
     """
     with _kept_lock:
         kept = _kept.pop(str(target), None)
-        _kept.clear()
     if kept is not None:
         return kept
     where = f"storage backend {target.backend_name}"
@@ -312,7 +394,7 @@ def remote_isfile(target: RemotePath) -> bool | None:
             continue
         try:
             return bool(method(str(target)))
-        except NotImplementedError:
+        except (NotImplementedError, AttributeError):  # a FileClient whose client lacks it
             continue
     return None
 

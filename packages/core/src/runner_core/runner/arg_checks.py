@@ -81,7 +81,8 @@ def check_runner_values(cfg: Mapping[str, Any]) -> None:
             raise ConfigError(
                 f"load_from={load_from!r} is not valid: give the path of a checkpoint file (or None)."
             )
-        _require_checkpoint(load_from, "load_from")
+        if not _is_auto_without_file(load_from):  # ResumeState explains that one
+            _require_checkpoint(load_from, "load_from")
     name = cfg.get("experiment_name")
     # a number is a name too (MMEngine formats it into the run's names)
     if isinstance(name, numbers.Real) and not isinstance(name, bool):
@@ -101,6 +102,12 @@ def check_runner_values(cfg: Mapping[str, Any]) -> None:
                 )
 
 
+def _is_auto_without_file(load_from: Any) -> bool:
+    """``load_from='auto'`` with no file of that name: the Runner's ``ResumeState`` raises
+    its own message (``'auto'`` is a value of ``resume``), for a config as for arguments."""
+    return isinstance(load_from, str) and load_from == "auto" and not os.path.isfile("auto")
+
+
 def _require_checkpoint(path: Any, key: str) -> None:
     from ..checkpoint.remote import url_scheme
 
@@ -112,12 +119,7 @@ def _require_checkpoint(path: Any, key: str) -> None:
         return
     folder = os.path.isdir(found)
     reason = "is a folder, not a file" if folder else "does not exist"
-    if key == "resume":
-        hint = ", or resume=True for the newest one in the work dir"
-    elif os.fspath(path) == "auto":
-        hint = " (to resume from the newest checkpoint of the work dir: resume='auto')"
-    else:
-        hint = ""
+    hint = ", or resume=True for the newest one in the work dir" if key == "resume" else ""
     # a FileNotFoundError (a folder too), which MMEngine's isfile check raises here
     raise ConfigFileNotFoundError(
         f"{key}={os.fspath(path)!r} {reason} (relative paths start from {os.getcwd()!r}). Give "
@@ -128,17 +130,12 @@ def _require_checkpoint(path: Any, key: str) -> None:
 def _require_remote_checkpoint(path: Any, key: str) -> None:
     """A checkpoint URL needs a registered backend that serves it, and the file there."""
     from ..checkpoint.errors import CheckpointNotFoundError
-    from ..checkpoint.storage import load_source, remote_isfile
+    from ..checkpoint.storage import require_remote_file
 
     try:
-        target = load_source(path, key)
-    except CheckpointNotFoundError as exc:  # never downloaded by runner itself
+        require_remote_file(path, key)
+    except CheckpointNotFoundError as exc:  # never downloaded by runner itself, or missing
         raise ConfigFileNotFoundError(str(exc)) from None
-    if remote_isfile(target) is False:
-        raise ConfigFileNotFoundError(
-            f"{key}={os.fspath(path)!r} does not exist on storage backend "
-            f"{target.backend_name}. Check the URL (a checkpoint file, not its folder)."
-        )
 
 
 def check_runner_sections(sections: Mapping[str, Any]) -> None:

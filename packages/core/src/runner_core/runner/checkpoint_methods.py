@@ -27,6 +27,7 @@ class CheckpointMethods:
     """``save_checkpoint``, ``load_checkpoint``, ``resume`` (MMEngine's names)."""
 
     # set by Runner.__init__
+    work_dir: Path
     seed: int
     randomness_cfg: dict[str, Any]
     logger: logging.Logger
@@ -68,11 +69,18 @@ class CheckpointMethods:
         memory now and written by that writer's thread; ``after_write(path)``
         runs once file and pointer are in place.
         """
-        from ..checkpoint.storage import save_target_in
+        from ..checkpoint.storage import RemotePath, save_target_in
 
         target = save_target_in(
             out_dir, filename, file_client_args, backend_args, call="Runner.save_checkpoint"
         )
+        if update_pointer and isinstance(target, RemotePath):  # refused before the upload
+            from ..checkpoint.find import POINTER_NAME, pointer_fault
+            from ..errors import ConfigError
+
+            fault = pointer_fault(Path(self.work_dir) / POINTER_NAME, target)
+            if fault is not None:
+                raise ConfigError(fault)
         if meta is not None and not isinstance(meta, Mapping):
             from ..errors import ConfigTypeError
 

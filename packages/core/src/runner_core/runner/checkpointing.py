@@ -409,15 +409,18 @@ def _default_revise_keys(model: Any, state: Any) -> list[tuple[str, str]]:
 
 def find_resume_checkpoint(runner: Any) -> dict[str, Any] | None:
     """Load the checkpoint to resume from, or None (fresh start, with a warning)."""
-    from ..checkpoint import find_latest_checkpoint, load_checkpoint
+    from ..checkpoint import load_checkpoint
     from ..checkpoint.background import wait_for_writes
+    from ..checkpoint.find import _latest_with_bytes
+    from ..checkpoint.storage import kept_for_load
 
     wait_for_writes()  # a save of this process still being written: resume sees it whole
     source = runner.resume_state.source
     path = None if source == AUTO else source
-    verify = True
+    verify, data = True, None
     if path is None:
-        path = find_latest_checkpoint(runner.work_dir)  # verified while searching
+        # verified while searching; a remote file's bytes are loaded, not downloaded again
+        path, data = _latest_with_bytes(runner.work_dir)
         verify = False
         if path is None:
             _refuse_to_overwrite_damaged(runner.work_dir)
@@ -427,12 +430,13 @@ def find_resume_checkpoint(runner: Any) -> dict[str, Any] | None:
             )
             return None
     runner.logger.info("Resuming from %s", path)
-    ckpt = load_checkpoint(
-        path,
-        map_location="cpu",
-        allow_pickle=bool(runner.load_cfg.get("allow_pickle", False)),
-        verify=verify,
-    )
+    with kept_for_load(str(path), data):
+        ckpt = load_checkpoint(
+            path,
+            map_location="cpu",
+            allow_pickle=bool(runner.load_cfg.get("allow_pickle", False)),
+            verify=verify,
+        )
     check_resume_structure(ckpt, str(path))
     meta = ckpt.setdefault("meta", {})
     meta["resumed_from"] = str(path)  # what hooks (EMAHook) and the loop report

@@ -139,22 +139,25 @@ class LoadOrResume:
     def _load_weights(self, file: str | Path) -> None:
         """Load the weights of ``file``; :data:`AUTO`: of the newest complete checkpoint of
         the work dir (a warning when it has none)."""
-        if file == AUTO:
-            from ..checkpoint import find_latest_checkpoint
-            from ..checkpoint.background import wait_for_writes
+        if file != AUTO:
+            self.load_checkpoint(file)
+            return
+        from ..checkpoint.background import wait_for_writes
+        from ..checkpoint.find import _latest_with_bytes
+        from ..checkpoint.storage import kept_for_load
 
-            wait_for_writes()  # a save of this process still being written: see it whole
-            newest = find_latest_checkpoint(self.work_dir)
-            if newest is None:
-                self.logger.warning(
-                    "Nothing to resume from: %s holds no complete checkpoint, so the model "
-                    "keeps its current weights.",
-                    self.work_dir,
-                )
-                return
-            self.logger.info("Loading the weights of %s, the newest checkpoint", newest)
-            file = newest
-        self.load_checkpoint(file)
+        wait_for_writes()  # a save of this process still being written: see it whole
+        newest, data = _latest_with_bytes(self.work_dir)  # a remote file: downloaded once
+        if newest is None:
+            self.logger.warning(
+                "Nothing to resume from: %s holds no complete checkpoint, so the model "
+                "keeps its current weights.",
+                self.work_dir,
+            )
+            return
+        self.logger.info("Loading the weights of %s, the newest checkpoint", newest)
+        with kept_for_load(newest, data):
+            self.load_checkpoint(newest)
 
     def _apply_resume(self, checkpoint: dict[str, Any]) -> None:
         checkpointing.apply_resume(self, checkpoint)
