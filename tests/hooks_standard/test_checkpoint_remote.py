@@ -186,6 +186,11 @@ def test_a_failing_upload_keeps_the_previous_checkpoint_and_pointer(
     message = str(caught.value)
     assert f"'{OUT}/work/epoch_3.pth'" in message and "FolderStore" in message
     assert "connection reset by peer" in message
+    # the upload's own message, once, with the storage advice (not the local disk's)
+    assert message.count("Could not save") == 1 and ".." not in message
+    assert "Check the storage" in message and "Check the disk" not in message
+    notes = " ".join(getattr(caught.value, "__notes__", []))
+    assert ("background save" in notes) is async_save
     assert stored(store) == {"epoch_2.pth"}  # not pruned: its replacement never arrived
     assert read_pointer_location(runner.work_dir) == f"{OUT}/work/epoch_2.pth"
     store.fail_on = set()
@@ -194,15 +199,45 @@ def test_a_failing_upload_keeps_the_previous_checkpoint_and_pointer(
     assert resumed.resume_state.resumed_from == f"{OUT}/work/epoch_2.pth"
 
 
+def test_resume_true_loads_the_newest_weights_from_the_backend_once(
+    store: type[FolderStore], tmp_path: Path
+) -> None:
+    trained = make_runner(tmp_path / "work", max_epochs=1, scores=[0.5])
+    trained.train()
+    store.ops.clear()
+    evaluated = make_runner(tmp_path / "work", resume=True, scores=[0.5])
+    evaluated.val()  # resume=True in val(): the weights of the newest checkpoint
+    assert store.ops == [("get", f"{OUT}/work/epoch_1.pth")]  # verified and loaded
+    for key, value in trained.model.state_dict().items():
+        assert torch.equal(value, evaluated.model.state_dict()[key]), key
+
+
 def test_backend_args_name_the_backend_and_need_an_out_dir_url(
     store: type[FolderStore], tmp_path: Path
 ) -> None:
-    register_backend("named", FolderStore)  # a name only: the URL's prefix is not asked
+    class Named(FolderStore):  # its own folder, and the prefix it serves
+        root = tmp_path / "named-objects"
+        ops: list[tuple[str, str]] = []
+
+    register_backend("named", Named, prefixes="named")
     runner = make_runner(
-        tmp_path / "work", max_epochs=1, out_dir="s3://bucket/b", backend_args=dict(backend="named")
+        tmp_path / "work",
+        max_epochs=1,
+        out_dir="named://bucket/b",
+        backend_args=dict(backend="named"),
     )
     runner.train()
-    assert stored(store, "bucket/b/work") == {"epoch_1.pth"}
+    assert stored(Named, "bucket/b/work") == {"epoch_1.pth"} and store.ops == []
+    resumed = make_runner(
+        tmp_path / "work",
+        max_epochs=2,
+        out_dir="named://bucket/b",
+        backend_args=dict(backend="named"),
+        resume=True,
+    )
+    resumed.train()
+    assert resumed.resume_state.resumed_from == "named://bucket/b/work/epoch_1.pth"
+    assert stored(Named, "bucket/b/work") == {"epoch_1.pth", "epoch_2.pth"}
     with pytest.raises(
         HookError, match=r"backend_args=\{'backend': 'named'\}\) with out_dir=None.*URL"
     ):
@@ -212,6 +247,30 @@ def test_backend_args_name_the_backend_and_need_an_out_dir_url(
             out_dir=OUT, backend_args=dict(backend="named"), file_client_args=dict(backend="named")
         )
     CheckpointHook(out_dir="local/dir", backend_args=dict(backend="local"))  # the local disk
+    # in backend_args a prefix is a constructor argument, as in MMEngine: not a backend
+    CheckpointHook(out_dir="local/dir", backend_args=dict(prefix="s3"))
+    with pytest.raises(HookError, match=r"file_client_args=\{'prefix': 's3'\}\) with out_dir"):
+        CheckpointHook(out_dir="local/dir", file_client_args=dict(prefix="s3"))
+
+
+def test_a_named_backend_that_a_resume_would_not_read_through_is_refused(
+    store: type[FolderStore], tmp_path: Path
+) -> None:
+    class Named(FolderStore):
+        root = tmp_path / "named-objects"
+
+    register_backend("named", Named)  # s3:// stays served by teststore (FolderStore)
+    runner = make_runner(
+        tmp_path / "work", max_epochs=1, out_dir="s3://bucket/b", backend_args=dict(backend="named")
+    )
+    with pytest.raises(HookError) as caught:
+        runner.train()
+    message = str(caught.value)
+    assert "resume (resume=True) reads s3:// through the backend registered for that prefix" in (
+        message
+    )
+    assert "register_backend('named', Named, prefixes='s3')" in message
+    assert store.ops == [] and not Named.root.exists()  # refused before any upload
 
 
 def test_an_out_dir_no_registered_backend_serves_is_refused(

@@ -96,7 +96,7 @@ def require_file(path: str, what: str, flag: str | None = None) -> Path | str:
     named = f"{flag} " if flag else ""
     if url_scheme(path) is not None:
         if "checkpoint" in what:
-            return _require_remote_checkpoint(path, f"The {what} {named}".rstrip())
+            return require_remote_checkpoint(path, f"The {what} {named}".rstrip())
         raise UsageError(
             f"The {what} {named}{path!r} is a URL: runner-cli reads local files only and never "
             "downloads. Download the file once and pass its local path."
@@ -111,19 +111,16 @@ def require_file(path: str, what: str, flag: str | None = None) -> Path | str:
     return found
 
 
-def _require_remote_checkpoint(url: str, what: str) -> str:
+def require_remote_checkpoint(url: str, what: str) -> str:
+    """A checkpoint URL must be served by a registered storage backend (the config's
+    ``custom_imports`` register it: call this after loading the config) and exist there."""
     from runner_core.checkpoint.errors import CheckpointNotFoundError
-    from runner_core.checkpoint.storage import load_source, remote_isfile
+    from runner_core.checkpoint.storage import require_remote_file
 
     try:
-        target = load_source(url, what)
-    except CheckpointNotFoundError as exc:  # no registered backend serves it
+        require_remote_file(url, what)
+    except CheckpointNotFoundError as exc:  # no registered backend serves it, or missing
         raise UsageError(str(exc)) from None
-    if remote_isfile(target) is False:
-        raise UsageError(
-            f"{what} {url!r} does not exist on storage backend {target.backend_name}. Check "
-            "the URL (a checkpoint file, not its folder)."
-        )
     return url
 
 

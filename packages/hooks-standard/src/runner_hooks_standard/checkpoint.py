@@ -41,7 +41,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 from runner_core.checkpoint.remote import url_scheme
-from runner_core.checkpoint.storage import RemotePath
+from runner_core.checkpoint.storage import RemotePath, names_storage_backend
 from runner_core.contract import RunnerAPI
 from runner_core.errors import (
     HookAssertionError,
@@ -187,7 +187,9 @@ class CheckpointHook(Hook):
             ``register_backend`` (and its constructor's arguments); ``file_client_args``,
             MMEngine's older spelling, one registered with ``FileClient.register_backend``.
             Naming a backend other than the local disk needs an ``out_dir`` URL, which
-            ``last_checkpoint`` then names.
+            ``last_checkpoint`` then names. ``resume=True`` reads that URL through the
+            backend registered for its prefix (without these arguments), so the named
+            backend must be that one: register it with ``prefixes='<scheme>'``.
     """
 
     priority: int | str = Priority.VERY_LOW
@@ -355,7 +357,8 @@ class CheckpointHook(Hook):
         ``last_checkpoint`` holds the checkpoint's location and a resume reads
         a plain path from the local disk, so a checkpoint saved through another
         backend must be named by a URL (MMEngine saves there and its resume
-        then fails to find the file).
+        then fails to find the file). Whether the URL's prefix is served by the
+        named backend is checked when the run starts (:meth:`_check_resume_reads`).
         """
         if backend_args is not None and file_client_args is not None:  # MMEngine: ValueError
             raise HookError(
@@ -371,16 +374,17 @@ class CheckpointHook(Hook):
                     f"CheckpointHook({name}={args!r}): expected a dict such as "
                     "dict(backend='mys3'), or None."
                 )
-            named = args.get("backend")
-            remote = named not in (None, "local", "disk") or "prefix" in args
-            if remote and (out_dir is None or url_scheme(out_dir) is None):
+            if names_storage_backend(args, name) and (
+                out_dir is None or url_scheme(out_dir) is None
+            ):
                 raise HookError(
                     f"CheckpointHook({name}={dict(args)!r}) with out_dir={out_dir!r}: "
-                    "checkpoints saved through a storage backend need an out_dir URL of it "
+                    "checkpoints saved through a storage backend need an out_dir URL "
                     "(out_dir='s3://bucket/exp'), which the 'last_checkpoint' pointer names "
-                    "and resume=True reads back; with a local out_dir a resume would look for "
-                    "the files on the local disk. Give out_dir as a URL, or drop "
-                    f"{name} to save to the local disk."
+                    "and resume=True reads back through the backend registered for the URL's "
+                    "prefix; with a local out_dir a resume would look for the files on the "
+                    "local disk. Give out_dir as a URL of a prefix that backend is registered "
+                    f"for, or drop {name} to save to the local disk."
                 )
 
     def _resolve_rules(self, keys: list[str], rule: Any) -> list[str | None]:
@@ -488,7 +492,7 @@ class CheckpointHook(Hook):
         out_dir = self.out_dir
         if isinstance(out_dir, RemotePath):
             if url_scheme(text) is not None:  # another folder's URL: the same name in ours
-                inside = str(text).startswith(out_dir.rstrip("/") + "/")
+                inside = out_dir.relative_name(str(text)) is not None
                 return str(text) if inside else str(out_dir.joinpath(str(text).rsplit("/", 1)[-1]))
             out_dir = None  # a local record (a local run's checkpoint): below the work dir
         from runner_core.checkpoint.paths import resolve_recorded
@@ -501,9 +505,8 @@ class CheckpointHook(Hook):
             return True  # calls before_run, which sets it, before it resumes)
         templates = [self.filename_tmpl] if self.filename_tmpl else list(DEFAULT_TEMPLATES)
         if isinstance(self.out_dir, RemotePath):
-            base = self.out_dir.rstrip("/") + "/"
-            inside = path.startswith(base)
-            return inside and is_own_name(path[len(base) :], templates, best_key)
+            inside = self.out_dir.relative_name(path)
+            return inside is not None and is_own_name(inside, templates, best_key)
         target = Path(path)
         try:
             name = (Path(os.path.realpath(target.parent)) / target.name).relative_to(
@@ -551,10 +554,11 @@ class CheckpointHook(Hook):
 
     def _remove(self, runner: RunnerAPI, path: str) -> bool:
         """Delete a file this hook wrote and no longer keeps (never one of another run)."""
-        if isinstance(self.out_dir, RemotePath):
-            target = RemotePath(path, self.out_dir.backend)
+        target = self._file(path)
+        if isinstance(target, RemotePath):
+            assert isinstance(self.out_dir, RemotePath), "_file makes a RemotePath only then"
             return remove_remote_checkpoint(target, runner, self.out_dir)
-        return remove_checkpoint(Path(path), runner, self._own_folders())
+        return remove_checkpoint(target, runner, self._own_folders())
 
     # -- hook points ------------------------------------------------------------------
     def before_run(self, runner: RunnerAPI) -> None:
@@ -597,12 +601,51 @@ class CheckpointHook(Hook):
         from runner_core.checkpoint.storage import save_target_in
 
         assert self.out_dir_arg is not None
-        return save_target_in(
+        out_dir = save_target_in(
             self.out_dir_arg,
             work_dir.resolve().name,
             self.file_client_args,
             self.backend_args,
             call=f"CheckpointHook(out_dir={os.fspath(self.out_dir_arg)!r})",
+        )
+        if isinstance(out_dir, RemotePath):
+            self._check_resume_reads(out_dir)
+        return out_dir
+
+    def _check_resume_reads(self, out_dir: RemotePath) -> None:
+        """Refuse a backend named in ``backend_args`` / ``file_client_args`` that does not
+        serve ``out_dir``'s prefix: ``resume=True`` reads the pointer's URL through the
+        backend registered for the prefix, so it would not find what this one saved."""
+        from runner_core.checkpoint.errors import CheckpointError
+        from runner_core.checkpoint.storage import load_source
+
+        kind, args = (
+            ("file_client_args", self.file_client_args)
+            if self.file_client_args is not None
+            else ("backend_args", self.backend_args)
+        )
+        if not names_storage_backend(args, kind):
+            return  # chosen by the prefix: the same backend reads it back
+        assert args is not None
+        saver = type(getattr(out_dir.backend, "client", out_dir.backend))
+        try:
+            reader: type | None = type(load_source(str(out_dir)).backend)
+        except CheckpointError:  # no backend serves the prefix
+            reader = None
+        if reader is saver:
+            return
+        scheme = url_scheme(out_dir)
+        name = args.get("backend") or saver.__name__
+        served = f"{reader.__name__} is" if reader else "none is"
+        replace = f" (force=True to replace {reader.__name__})" if reader else ""
+        raise HookError(
+            f"CheckpointHook(out_dir={os.fspath(self.out_dir_arg or '')!r}, {kind}="
+            f"{dict(args)!r}) saves through storage backend {saver.__name__}, but a resume "
+            f"(resume=True) reads {scheme}:// through the backend registered for that prefix "
+            f"({served} registered for it), so it would not find these checkpoints. Register "
+            f"{name!r} with prefixes={scheme!r}: runner_core.fileio.register_backend("
+            f"{name!r}, {saver.__name__}, prefixes={scheme!r}){replace}; or drop {kind} to "
+            f"save through the backend registered for {scheme}://."
         )
 
     def after_load_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:

@@ -156,12 +156,12 @@ def publish(
     return target
 
 
-def remove_remote_checkpoint(target: RemotePath, runner: RunnerAPI, out_dir: str) -> bool:
+def remove_remote_checkpoint(target: RemotePath, runner: RunnerAPI, out_dir: RemotePath) -> bool:
     """Delete an old checkpoint of this run through its storage backend; one outside the
     run's remote folder ``out_dir`` is never touched. True when it was deleted."""
     from runner_core.checkpoint.storage import remove
 
-    if not str(target).startswith(out_dir.rstrip("/") + "/"):
+    if out_dir.relative_name(target) is None:
         runner.logger.warning(
             "Not deleting %s: it is outside this run's folder %s, so it belongs to another run.",
             target,

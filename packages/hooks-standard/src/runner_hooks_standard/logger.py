@@ -91,8 +91,8 @@ class LoggerHook(Hook):
             False forces it on or off.
         backend_args: accepted for MMEngine configs; only local ``out_dir``
             paths are supported.
-        file_client_args: MMEngine's older storage option; only None is
-            accepted (as ``CheckpointHook``'s): ``out_dir`` is a local path.
+        file_client_args: MMEngine's older storage option; any value but None
+            raises ``HookError``: log files are copied to a local ``out_dir`` only.
     """
 
     priority: int | str = Priority.BELOW_NORMAL

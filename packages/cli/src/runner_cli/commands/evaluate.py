@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         load_config,
         require_file,
         require_parts,
+        require_remote_checkpoint,
         set_load_options,
     )
 
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         _check_out(args.out, {"config": args.config, "checkpoint": str(checkpoint)})
     cfg = load_config(args.config, args.cfg_options)
     if remote:
-        checkpoint = require_file(args.checkpoint, "checkpoint")
+        require_remote_checkpoint(args.checkpoint, "The checkpoint")
     apply_work_dir(cfg, args.work_dir, args.config)
     if args.tta:
         from runner_core.model.tta import apply_tta
