@@ -30,6 +30,12 @@ class Meta(type):
 
 def full(n, value):
     return [value] * n
+
+from typing import Generic, TypeVar
+T = TypeVar("T")
+
+class Box(Generic[T]):
+    kind = "box"
 """
 
 
@@ -41,6 +47,7 @@ def helper_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     (folder / "cfg_code_helper.py").write_text(HELPER, encoding="utf-8")
     monkeypatch.syspath_prepend(str(folder))
     monkeypatch.delitem(sys.modules, "cfg_code_helper", raising=False)
+    monkeypatch.setattr("runner_core.config.lazy._RESOLVED", {})  # each test has its own module
     return "cfg_code_helper"
 
 
@@ -117,6 +124,153 @@ def test_import_in_a_class_body_stays_lazy(write) -> None:
     assert cfg.Holder.value == 1
 
 
+# -- top-level imports, used by the config's functions after reading ---------------------
+
+
+def test_a_function_uses_the_top_level_imports_for_real_when_it_runs(write, helper_module) -> None:
+    # the QA case: `import numpy as np` at the top, `collate_fn=helper` calling np.asarray
+    cfg = Config.fromfile(
+        write(
+            "c.py",
+            f"""
+            import {helper_module} as h
+            from {helper_module} import full, Base, Box
+
+            def helper(n):
+                return h.full(n, 1)
+
+            def direct(n, fill=full):
+                return full(n, 2) + fill(1, 3)
+
+            def checks(x):
+                return isinstance(x, Base), issubclass(h.Box, Box), h.Box.kind, h.Box[int]
+
+            class Transform:
+                def __call__(self, n):
+                    return full(n, "t")
+
+            def handed_on():
+                return Box  # used by nothing before it is handed on
+
+            train_dataloader = dict(collate_fn=helper, dataset=dict(type=Base))
+            """,
+        )
+    )
+    assert helper_module not in sys.modules  # reading imports nothing
+    assert cfg.train_dataloader.collate_fn(2) == [1, 1]
+    # once its module is imported, a name is real even where nothing touches it first
+    assert cfg.handed_on() is importlib.import_module(helper_module).Box
+    assert cfg.direct(1) == [2, 3]
+    helper = importlib.import_module(helper_module)
+    assert cfg.checks(helper.Base()) == (True, True, "box", helper.Box[int])
+    assert cfg.Transform()(1) == ["t"]
+    # the function's global names now hold the real objects (plain lookups from now on)
+    assert cfg.helper.__globals__["h"] is helper and cfg.helper.__globals__["full"] is helper.full
+    # the config's values are unchanged: dotted paths, dumped as such
+    assert cfg.to_dict()["train_dataloader"]["dataset"] == {"type": "cfg_code_helper.Base"}
+
+
+def test_names_from_modules_imported_before_reading_are_real_in_functions(
+    write, helper_module
+) -> None:
+    helper = importlib.import_module(helper_module)
+    cfg = Config.fromfile(
+        write("c.py", f"from {helper_module} import Box\ndef handed_on():\n    return Box\n")
+    )
+    assert cfg.handed_on() is helper.Box
+
+
+def test_import_of_a_submodule_without_alias_is_real_in_functions(
+    write, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `import pkg.sub` binds `pkg` and imports pkg.sub, as Python does
+    package = tmp_path / "site2" / "cfg_code_pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "sub.py").write_text("VALUE = 3\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(package.parent))
+    for name in ("cfg_code_pkg.sub", "cfg_code_pkg"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    source = "import cfg_code_pkg.sub\ndef value():\n    return cfg_code_pkg.sub.VALUE\n"
+    assert Config.fromfile(write("c.py", source)).value() == 3
+
+
+def test_a_class_statement_in_a_function_gets_the_real_lazy_base(write, helper_module) -> None:
+    cfg = Config.fromfile(
+        write(
+            "c.py",
+            f"""
+            from {helper_module} import Base
+
+            def make():
+                class Local(Base):
+                    pass
+                return Local
+            """,
+        )
+    )
+    assert cfg.make().kind == "real base"
+
+
+def test_a_function_calling_an_import_while_the_config_is_read_is_refused(
+    write, helper_module
+) -> None:
+    path = write(
+        "c.py",
+        f"""
+        from {helper_module} import full
+
+        def helper(n):
+            return full(n, 1)
+
+        x = helper(2)
+        """,
+    )
+    with pytest.raises(ConfigError, match=r"cannot be called while the config is read") as info:
+        Config.fromfile(path)
+    assert f"{path}, line 1: 'cfg_code_helper.full'" in str(info.value)
+    assert helper_module not in sys.modules
+
+
+def test_a_function_using_a_package_that_is_not_installed_names_the_import(write) -> None:
+    path = write(
+        "c.py",
+        """
+        import not_installed_pkg as nip
+
+        def helper(x):
+            return nip.asarray(x)
+        """,
+    )
+    cfg = Config.fromfile(path)  # reading needs no package
+    with pytest.raises(ConfigModuleNotFoundError, match=rf"{path}, line 1: the config imports"):
+        cfg.helper(1)
+
+
+def test_a_generic_base_class_from_a_lazy_import(write, helper_module) -> None:
+    # `class D(Dataset[int])`: the real Dataset is subscripted, not the placeholder
+    cfg = Config.fromfile(
+        write(
+            "c.py",
+            f"""
+            import {helper_module} as h
+            from {helper_module} import Box
+
+            class D(Box[int]):
+                pass
+
+            class E(h.Box[str]):
+                pass
+
+            dataset = dict(type=D)
+            """,
+        )
+    )
+    helper = importlib.import_module(helper_module)
+    assert issubclass(cfg.D, helper.Box) and cfg.D.kind == "box"
+    assert issubclass(cfg.E, helper.Box)
+
+
 # -- what a config keeps: functions, lambdas, classes --------------------------------------
 
 
@@ -183,8 +337,13 @@ def test_classic_config_drops_functions_and_says_why(write) -> None:
     assert list(cfg.keys()) == ["lr", "value"] and cfg.value == 4
     with pytest.raises(AttributeError, match=r"'double' is not a key .*function the file defines"):
         cfg.double  # noqa: B018
-    with pytest.raises(AttributeError, match=r"'math' is not a key .*module the file imports"):
+    with pytest.raises(
+        AttributeError, match=r"'math' is not a key .*module the file imports"
+    ) as info:
         cfg.math  # noqa: B018
+    # a module has no `type=` use and is not kept in the pure-Python style either
+    assert "Import math in the code that needs it" in str(info.value)
+    assert "type=" not in str(info.value) and "keeps functions" not in str(info.value)
     with pytest.raises(AttributeError, match="has no attribute 'valeu'. Did you mean"):
         cfg.valeu  # noqa: B018
     # the hint survives copies and pickling

@@ -11,8 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from runner_core.errors import add_note
-
+from ..errors import add_note
 from .auto_argparser import build_auto_argparser
 from .config_dict import ConfigDict
 from .custom_imports import import_custom_modules as import_custom
@@ -312,14 +311,20 @@ class Config:
             kind = vars(self).get("_dropped", {}).get(name)
             if kind is None:
                 raise
-        what = "defines" if kind == "function" else "imports"
+        if kind == "module":
+            raise AttributeError(
+                f"{name!r} is not a key of the config {self._filename}: it is a module the "
+                "file imports, and a config keeps no modules it imports, in either style "
+                f"(MMEngine's classic configs drop them too). Import {name} in the code that "
+                "needs it."
+            ) from None
         raise AttributeError(
-            f"{name!r} is not a key of the config {self._filename}: it is a {kind} the file "
-            f"{what}, and a classic config (one without `with read_base():` or imports of "
-            "classes) keeps neither the functions it defines nor the modules it imports, "
-            f"as in MMEngine. Use it inside the file (e.g. fn=dict(type={name})), put it "
-            "in a module of your project and import it where you need it, or write the "
-            "config in the pure-Python style, which keeps functions."
+            f"{name!r} is not a key of the config {self._filename}: it is a function the "
+            "file defines, and a classic config (one without `with read_base():` or imports "
+            "of classes) keeps no functions it defines, as in MMEngine. Use it inside the "
+            f"file (e.g. fn=dict(type={name})), put it in a module of your project and "
+            "import it where you need it, or write the config in the pure-Python style, "
+            "which keeps functions."
         ) from None
 
     def __setattr__(self, name: str, value: Any) -> None:

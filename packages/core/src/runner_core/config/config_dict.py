@@ -20,8 +20,7 @@ from collections import OrderedDict
 from collections.abc import ItemsView, Iterable, Iterator, Mapping, ValuesView
 from typing import Any
 
-from runner_core.errors import did_you_mean
-
+from ..errors import did_you_mean
 from .errors import MissingKeyError
 from .lazy import ImportedName, to_builtin
 

@@ -7,7 +7,7 @@ place (a syntax error is a ``SyntaxError``, a missing ``{{_base_.x}}`` a
 
 from __future__ import annotations
 
-from runner_core.errors import (
+from ..errors import (
     ConfigAttributeError,
     ConfigError,
     ConfigFileNotFoundError,

@@ -12,6 +12,7 @@ import ast
 import builtins
 import importlib
 import sys
+import threading
 import traceback
 import types
 from typing import Any
@@ -34,6 +35,9 @@ CONFIG_MODULE_NAME = "__config__"
 
 # Modules whose names a config may import for real: they resolve to this package.
 CONFIG_MODULE_ALIASES = ("mmengine.config", "runner_core.config")
+
+# How many config files are being read (their code running) in this thread.
+_READING = threading.local()
 
 # What an exception raised by config code becomes: a ConfigError that is still
 # the exception MMEngine lets through (it runs config code unguarded). Most
@@ -114,9 +118,19 @@ def parse_source(source: str, filename: str) -> ast.Module:
         ) from None
 
 
+def reading_config() -> bool:
+    """Whether this thread is reading a config file (running its top-level code).
+
+    A pure-Python config's imports stay placeholders while it is read; the
+    functions it defines use them for real when they run afterwards.
+    """
+    return getattr(_READING, "depth", 0) > 0
+
+
 def run_module(tree: ast.Module, filename: str, namespace: dict[str, Any]) -> None:
     """Execute ``tree`` in ``namespace``; a failure names the config file and line."""
     code = compile(ast.fix_missing_locations(tree), filename, "exec")
+    _READING.depth = getattr(_READING, "depth", 0) + 1
     try:
         exec(code, namespace)
     except ConfigError:
@@ -131,3 +145,5 @@ def run_module(tree: ast.Module, filename: str, namespace: dict[str, Any]) -> No
             (ours for theirs, ours in _ERROR_TYPES if isinstance(exc, theirs)), ConfigError
         )
         raise error(f"{where}: running the config raised {type(exc).__name__}: {exc}") from exc
+    finally:
+        _READING.depth -= 1

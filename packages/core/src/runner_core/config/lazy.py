@@ -6,39 +6,93 @@
 :class:`ImportedName`, a ``str`` holding the dotted path (``'torch.optim.SGD'``,
 what MMEngine dumps). ``ConfigDict`` hands out ``resolve()``'s result, the
 real object, whenever such a value is read (MMEngine's ``LazyObject.build()``),
-so the import happens on first read, never while the config loads.
+so the import happens on first read, never while the config loads. Functions
+the config defines see their file's imports as LazyObjects that import on use
+once reading is over (see :class:`LazyObject`).
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
-from .errors import ConfigError, ConfigImportError, ConfigModuleNotFoundError
+from .errors import ConfigImportError, ConfigModuleNotFoundError, ConfigTypeError
+from .execution import reading_config
 
 # dotted path -> imported object: a value read many times is imported once
 _RESOLVED: dict[str, Any] = {}
 
 
 class LazyObject:
-    """A name imported by a pure-Python config; attribute access stays lazy."""
+    """A name imported by a pure-Python config.
 
-    __slots__ = ("_dotted", "_location")
+    While the config is read it only records: attribute access gives another
+    LazyObject, calling it is an error. Code of the config that runs after
+    reading (a function, a method) uses it for real: calling it, reading an
+    attribute, ``isinstance`` or a class statement imports the object, and the
+    config's own global name (``home``) is rebound to it, so from then on the
+    function sees the real module or class at plain-lookup speed.
+    """
+
+    __slots__ = ("_dotted", "_location", "_home")
     _dotted: str
     _location: str | None
+    _home: tuple[dict[str, Any], str] | None
 
-    def __init__(self, dotted: str, location: str | None = None) -> None:
+    def __init__(
+        self,
+        dotted: str,
+        location: str | None = None,
+        home: tuple[dict[str, Any], str] | None = None,
+    ) -> None:
         object.__setattr__(self, "_dotted", dotted)
         object.__setattr__(self, "_location", location)
+        object.__setattr__(self, "_home", home)
 
     @property
     def dotted_path(self) -> str:
         return self._dotted
 
-    def __getattr__(self, name: str) -> LazyObject:
+    def _real(self) -> Any:
+        """The imported object; the config global that held this placeholder now holds it."""
+        real = ImportedName(self._dotted, self._location).resolve()
+        if self._home is not None:
+            namespace, name = self._home
+            if namespace.get(name) is self:
+                namespace[name] = real
+                _settle(namespace)
+        return real
+
+    def _refuse(self, action: str) -> ConfigTypeError:
+        name = self._dotted.rsplit(".", 1)[-1]
+        return ConfigTypeError(
+            f"{self._location}: {self._dotted!r} is imported lazily in a pure-Python config "
+            f"and cannot be {action} while the config is read (by the file's top-level code, "
+            "or a function it calls there): reading a config never imports packages. Use it "
+            f"as a value (e.g. type={name}) and let the registry build it; functions and "
+            "methods the config defines may use it when they run after the config is read."
+        )
+
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        return LazyObject(f"{self._dotted}.{name}", self._location)
+        if reading_config():
+            return LazyObject(f"{self._dotted}.{name}", self._location)
+        real = self._real()
+        try:
+            return getattr(real, name)
+        except AttributeError:
+            if not isinstance(real, types.ModuleType):
+                raise
+            submodule = f"{real.__name__}.{name}"  # `import a.b` binds `a` and imports a.b
+            try:
+                return importlib.import_module(submodule)
+            except ModuleNotFoundError as exc:
+                if exc.name != submodule:
+                    raise
+            raise
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(
@@ -47,11 +101,23 @@ class LazyObject:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        raise ConfigError(
-            f"{self._location}: {self._dotted!r} is imported lazily in a pure-Python config "
-            "and cannot be called while the config is read; use it as a value "
-            f"(e.g. type={self._dotted.rsplit('.', 1)[-1]}) and let the registry build it."
-        )
+        if reading_config():
+            raise self._refuse("called")
+        return self._real()(*args, **kwargs)
+
+    def __instancecheck__(self, instance: Any) -> bool:
+        if reading_config():
+            raise self._refuse("used in isinstance()")
+        return isinstance(instance, self._real())
+
+    def __subclasscheck__(self, subclass: type) -> bool:
+        if reading_config():
+            raise self._refuse("used in issubclass()")
+        return issubclass(subclass, self._real())
+
+    def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[Any, ...]:
+        """A class statement in a function body gets the real base (top-level ones too)."""
+        return (self._real(),)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> LazyObject:
         return self
@@ -73,6 +139,42 @@ class LazyObject:
 
     def __str__(self) -> str:
         return self._dotted
+
+
+def bind_globals(namespace: dict[str, Any]) -> None:
+    """Prepare a config's globals, once it is read, for the functions it defines.
+
+    Each placeholder becomes one that rebinds its name to the real object on
+    first use; those whose module is imported already are rebound now.
+    """
+    for name, value in list(namespace.items()):
+        if isinstance(value, LazyObject):
+            namespace[name] = LazyObject(value._dotted, value._location, (namespace, name))
+    _settle(namespace)
+
+
+def _settle(namespace: dict[str, Any]) -> None:
+    """Rebind the config's other global placeholders whose module is already imported.
+
+    A name handed on untouched (``dtype=float32``) cannot import itself; once
+    the config's code runs, what the imported modules provide is real for it
+    too. Nothing is imported here: the other names stay placeholders.
+    """
+    for name, value in list(namespace.items()):
+        if not isinstance(value, LazyObject) or value._home is None:
+            continue
+        parts = value._dotted.split(".")
+        for split in range(len(parts), 0, -1):
+            obj = sys.modules.get(".".join(parts[:split]))
+            if obj is None:
+                continue
+            try:
+                for attr in parts[split:]:
+                    obj = getattr(obj, attr)
+            except AttributeError:
+                break  # left as it is: using it reports the failure
+            namespace[name] = obj
+            break
 
 
 class ImportedName(str):
@@ -126,7 +228,7 @@ class ImportedName(str):
                 raise self._error(kind, f"{type(exc).__name__}: {exc}") from exc
             for attr in parts[split:]:
                 if not hasattr(obj, attr):
-                    from runner_core.errors import did_you_mean
+                    from ..errors import did_you_mean
 
                     owner = getattr(obj, "__name__", module_name)
                     raise self._error(

@@ -19,8 +19,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner_core.errors import add_note
-
+from ..errors import add_note
 from .config_dict import ConfigDict
 from .errors import ConfigError, ConfigFileNotFoundError, ConfigFormatError, ConfigKeyError
 from .execution import make_globals, parse_source, run_module

@@ -8,7 +8,9 @@ mode, including its detection rule and the order in which bases are applied
 (all ``read_base`` imports take effect before the file's own code runs).
 Only imports that run while the file is read are recorded: those in function
 bodies are real imports when the function is called, and a class statement
-gets its lazily imported bases for real.
+gets its lazily imported bases for real. A function the file defines that
+uses a top-level import (``np.asarray`` after ``import numpy as np``) gets
+the real module when it runs after reading.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from .config_dict import ConfigDict
 from .errors import ConfigError, ConfigFileNotFoundError, ConfigKeyError
 from .execution import CONFIG_MODULE_ALIASES, make_globals, parse_source, run_module
 from .files import check_not_in_chain, format_chain, read_text
-from .lazy import LazyObject, real_class_base
+from .lazy import LazyObject, bind_globals, real_class_base
 from .substitution import BASE_KEY
 
 _LAZY_FACTORY = "__runner_lazy_object__"
@@ -203,7 +205,7 @@ class _ImportRewriter(ast.NodeTransformer):
                     self.namespace.update(dict.items(base))
                     continue
                 if alias.name not in base:
-                    from runner_core.errors import did_you_mean
+                    from ..errors import did_you_mean
 
                     raise ConfigKeyError(
                         f"{self.filename}:{node.lineno}: the base config {module!r} does not "
@@ -239,6 +241,9 @@ class _ImportRewriter(ast.NodeTransformer):
         location = f"{self.filename}, line {node.lineno}"
 
         def real(expr: ast.expr) -> ast.expr:
+            if isinstance(expr, ast.Subscript):  # Dataset[int]: the real Dataset, then [int]
+                expr.value = real(expr.value)
+                return expr
             call = ast.Call(
                 func=ast.Name(id=_CLASS_BASE, ctx=ast.Load()),
                 args=[expr, ast.Constant(node.name), ast.Constant(location)],
@@ -321,6 +326,7 @@ def load_pure_python(
         and not isinstance(value, types.ModuleType)
         and not (isinstance(value, types.FunctionType) and key in imported_here)
     }
+    bind_globals(namespace)  # the file's functions run after reading: imports become real
     texts.append(f"{filename}\n{source}")
     return PurePythonResult(
         cfg=to_lazy_config_dict(values),

@@ -106,7 +106,7 @@ def _lookup_base(path: str, base: dict[str, Any], filename: str) -> Any:
             else:
                 value = dict.__getitem__(value, part) if isinstance(value, dict) else value[part]
         except (KeyError, IndexError, TypeError):
-            from runner_core.errors import did_you_mean
+            from ..errors import did_you_mean
 
             hint = did_you_mean(part, value.keys()) if isinstance(value, dict) else ""
             raise ConfigKeyError(
