@@ -286,3 +286,46 @@ def test_a_misspelt_multiprocessing_context_names_the_key() -> None:
         r"Did you mean 'spawn'\?",
     ):
         build_dataloader(cfg, seed=0, key_path="train_dataloader")
+
+
+class _BigLockedDataset:
+    """An in-memory dataset (32 MiB) with a part that cannot be pickled."""
+
+    def __init__(self) -> None:
+        self.samples = bytes(32 * 2**20)
+        self.lock = threading.Lock()
+
+
+def test_finding_the_unpicklable_part_keeps_no_pickled_copy_of_the_dataset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After a worker died (maybe killed for memory), the search for the part at fault
+    pickles the dataset again: it must not hold the pickled bytes in the main process."""
+    import multiprocessing
+    import sys
+    import tracemalloc
+    from types import SimpleNamespace
+
+    from runner_core.data.worker_pickling import (
+        explain_pickling_failure,
+        interactive_main_names,
+    )
+
+    loader = SimpleNamespace(
+        dataset=_BigLockedDataset(),
+        collate_fn=None,
+        worker_init_fn=None,
+        key_path="train_dataloader",
+        multiprocessing_context=multiprocessing.get_context("spawn"),
+    )
+    monkeypatch.setitem(sys.modules, "__main__", ModuleType("__main__"))  # a notebook's
+    exc = TypeError("cannot pickle '_thread.lock' object")
+    tracemalloc.start()
+    try:
+        explain_pickling_failure(loader, exc)
+        assert interactive_main_names(loader) == []
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "train_dataloader.dataset.lock (a lock object) cannot be pickled" in str(exc)
+    assert peak < 8 * 2**20, f"{peak / 2**20:.0f} MiB held while searching"

@@ -97,7 +97,6 @@ def interactive_main_names(loader: Any) -> list[str]:
     (its message goes to the kernel's terminal, not to the notebook). Called
     after a worker died, never before workers start (it pickles the dataset).
     """
-    import io
     import sys
     from multiprocessing.reduction import ForkingPickler
 
@@ -114,7 +113,7 @@ def interactive_main_names(loader: Any) -> list[str]:
 
     for _, obj in _parts(loader):
         try:
-            Finder(io.BytesIO(), 4).dump(obj)
+            Finder(_Discard(), 4).dump(obj)
         except Exception:
             continue
     return sorted(found)
@@ -134,11 +133,22 @@ def _parts(loader: Any) -> list[tuple[str, Any]]:
     ]
 
 
+class _Discard:
+    """A file that forgets what is written: pickling to it keeps no copy of the dataset.
+
+    These checks run after a worker died, perhaps for want of memory; a
+    ``BytesIO`` would hold a whole pickled dataset in the main process.
+    """
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+
 def _picklable(obj: Any) -> bool:
     from multiprocessing.reduction import ForkingPickler
 
     try:
-        ForkingPickler.dumps(obj)
+        ForkingPickler(_Discard()).dump(obj)
     except Exception:
         return False
     return True
