@@ -14,5 +14,9 @@ def test_fsdp_on_a_torch_without_fully_shard_names_the_version_needed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delattr(torch.distributed.fsdp, "fully_shard")
-    with pytest.raises(RunnerError, match=r"torch 2\.6 or later.*MMDistributedDataParallel"):
+    with pytest.raises(
+        RunnerError, match=r"torch 2\.6 or later.*MMDistributedDataParallel"
+    ) as info:
         FullyShardedDataParallel(nn.Linear(2, 2))
+    # still an ImportError: `except ImportError` feature checks keep working
+    assert isinstance(info.value, ImportError)

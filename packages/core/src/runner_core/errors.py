@@ -43,6 +43,13 @@ class RegistryImportError(RegistryError, ImportError):
     """A registry's ``locations`` module could not be imported (MMEngine: ImportError)."""
 
 
+class DependencyError(RunnerError, ImportError):
+    """An installed package is too old (or absent) for what was asked.
+
+    An ``ImportError`` too, so ``except ImportError`` feature checks keep working.
+    """
+
+
 class RegistryDeclarationError(RunnerError, AssertionError):
     """A ``Registry(...)`` declaration clashes with the tree (MMEngine asserts: AssertionError)."""
 

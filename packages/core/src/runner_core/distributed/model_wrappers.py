@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as _TorchDDP
 
-from ..errors import RunnerError, did_you_mean
+from ..errors import DependencyError, RunnerError, did_you_mean
 from ..model.base_model import BaseModel, ModuleAdapter, parse_losses, run_forward
 from ..model.loss_utils import detect_anomalous_params
 
@@ -497,7 +497,7 @@ class FullyShardedDataParallel(nn.Module):
         try:
             from torch.distributed.fsdp import CPUOffloadPolicy, OffloadPolicy, fully_shard
         except ImportError:  # FSDP2's public API: torch 2.6
-            raise RunnerError(
+            raise DependencyError(
                 f"FullyShardedDataParallel here shards with FSDP2 (torch.distributed.fsdp."
                 f"fully_shard), which needs torch 2.6 or later; this is torch "
                 f"{torch.__version__}. Upgrade torch, or train with DistributedDataParallel "

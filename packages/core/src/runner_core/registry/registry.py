@@ -362,7 +362,9 @@ class Registry:
             try:
                 obj = import_dotted(key)
             except (ImportError, AttributeError) as exc:
-                in_config = key.startswith("__config__.")  # a dumped config's own class
+                from ..config.execution import CONFIG_MODULE_NAME
+
+                in_config = key.startswith(f"{CONFIG_MODULE_NAME}.")  # a dumped config's class
                 hint = (
                     " It names a class or function defined in a config file, which a dumped "
                     "config cannot import: define it in a module of your project and import "
