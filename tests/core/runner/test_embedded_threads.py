@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 from collections.abc import Callable
@@ -186,9 +187,14 @@ def test_a_run_keeps_its_logger_and_hub_after_another_threads_run_has_ended(
     job_a = threading.Thread(target=lambda: _runner(tmp_path / "a", "job-a", [probe_a]).train())
     job_a.start()
     assert gate.wait(60)
-    job_b = threading.Thread(target=lambda: _runner(tmp_path / "b", "job-b", [Probe()]).train())
-    job_b.start()
-    job_b.join(60)
+
+    def run_job_b() -> None:  # a job queue keeps no reference to a finished job's thread
+        job_b = threading.Thread(target=lambda: _runner(tmp_path / "b", "job-b", [Probe()]).train())
+        job_b.start()
+        job_b.join(60)
+
+    run_job_b()
+    gc.collect()
     go.set()
     job_a.join(60)
     assert probe_a.own == [(True, True)] * 4

@@ -41,6 +41,7 @@ class CurrentPerThread:
         #: True once a second thread made or claimed an instance: before, ``pick`` is moot
         self.shared = False
         self._first: weakref.ref[threading.Thread] | None = None
+        self._lock = threading.Lock()
         self._maker: weakref.WeakKeyDictionary[Any, weakref.ref[threading.Thread]] = (
             weakref.WeakKeyDictionary()
         )
@@ -52,11 +53,12 @@ class CurrentPerThread:
         )
 
     def _seen(self, thread: threading.Thread) -> None:
-        first = _deref(self._first)
-        if first is None:
-            self._first = weakref.ref(thread)
-        elif first is not thread:
-            self.shared = True
+        with self._lock:  # two threads seen at once must not both pass for the first
+            first = _deref(self._first)
+            if first is None:
+                self._first = weakref.ref(thread)
+            elif first is not thread:
+                self.shared = True
 
     def made(self, obj: Any) -> None:
         """``obj`` was just created in this thread: it is this thread's own latest."""
@@ -86,16 +88,19 @@ class CurrentPerThread:
         """
         here = threading.current_thread()
         try:
-            maker = _deref(self._maker.get(latest))
+            made_by = self._maker.get(latest)
         except TypeError:  # not weakly referable (set by hand): nobody made it here
             return latest
-        if maker is None or maker is here:
+        if made_by is None:  # not made through made(): nothing to tell
+            return latest
+        maker = made_by()  # None: its thread ended and is gone
+        if maker is here:
             return latest
         claims = self._claims.get(here)
         claimed = _deref(claims[-1]) if claims else None
         if claimed is not None and registered(claimed):
             return claimed
-        if not maker.is_alive():
+        if maker is None or not maker.is_alive():
             return latest
         own = _deref(self._own.get(here))
         if own is not None and registered(own):
