@@ -273,6 +273,26 @@ def test_a_named_backend_that_a_resume_would_not_read_through_is_refused(
     assert store.ops == [] and not Named.root.exists()  # refused before any upload
 
 
+def test_a_backend_with_a_client_attribute_of_its_own_is_accepted(
+    store: type[FolderStore], tmp_path: Path
+) -> None:
+    """An S3 backend keeps self.client = boto3.client('s3'): only a FileClient's client is
+    the backend doing the work."""
+
+    class WithClient(FolderStore):
+        root = tmp_path / "wc"
+
+        def __init__(self, **kwargs: object) -> None:
+            self.client = object()
+
+    register_backend("wc", WithClient, prefixes="wc", force=True)
+    runner = make_runner(
+        tmp_path / "work", max_epochs=1, out_dir="wc://bucket/b", backend_args=dict(backend="wc")
+    )
+    runner.train()
+    assert stored(WithClient, "bucket/b/work") == {"epoch_1.pth"}
+
+
 def test_an_out_dir_no_registered_backend_serves_is_refused(
     store: type[FolderStore], tmp_path: Path
 ) -> None:

@@ -617,7 +617,7 @@ class CheckpointHook(Hook):
         serve ``out_dir``'s prefix: ``resume=True`` reads the pointer's URL through the
         backend registered for the prefix, so it would not find what this one saved."""
         from runner_core.checkpoint.errors import CheckpointError
-        from runner_core.checkpoint.storage import load_source
+        from runner_core.checkpoint.storage import load_source, storage_of
 
         kind, args = (
             ("file_client_args", self.file_client_args)
@@ -627,7 +627,7 @@ class CheckpointHook(Hook):
         if not names_storage_backend(args, kind):
             return  # chosen by the prefix: the same backend reads it back
         assert args is not None
-        saver = type(getattr(out_dir.backend, "client", out_dir.backend))
+        saver = type(storage_of(out_dir.backend))
         try:
             reader: type | None = type(load_source(str(out_dir)).backend)
         except CheckpointError:  # no backend serves the prefix

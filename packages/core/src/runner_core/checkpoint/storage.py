@@ -53,6 +53,7 @@ __all__ = [
     "save_target",
     "save_target_in",
     "storage_backend",
+    "storage_of",
 ]
 
 #: ``backend`` values of ``backend_args`` / ``file_client_args`` that mean the local disk
@@ -78,7 +79,7 @@ class RemotePath(str):
     @property
     def backend_name(self) -> str:
         """The backend's class name, for messages (a ``FileClient``'s own backend)."""
-        return type(getattr(self.backend, "client", self.backend)).__name__
+        return type(storage_of(self.backend)).__name__
 
     def joinpath(self, *names: str) -> RemotePath:
         """``names`` below this location, joined as the backend joins paths."""
@@ -119,10 +120,18 @@ def _join(backend: Any, base: str, *names: str) -> str:
     return "/".join([base.rstrip("/"), *names])
 
 
+def storage_of(backend: Any) -> Any:
+    """The storage backend doing the work: a ``FileClient``'s own backend, else ``backend``
+    (whose ``client`` attribute, a boto3 client say, is its own business)."""
+    from runner_core.fileio import FileClient
+
+    return backend.client if isinstance(backend, FileClient) else backend
+
+
 def _is_local(backend: Any) -> bool:
     from runner_core.fileio import LocalBackend
 
-    return isinstance(getattr(backend, "client", backend), LocalBackend)
+    return isinstance(storage_of(backend), LocalBackend)
 
 
 def is_remote(location: Any) -> bool:
