@@ -173,7 +173,7 @@ def test_overriding_a_helper_that_inherited_points_never_call_warns() -> None:
         ) -> None:
             pass
 
-    with pytest.warns(UserWarning, match=r"overrides _after_iter, but the after_train_iter"):
+    with pytest.warns(UserWarning, match=r"overrides _after_iter, but the points it inherits"):
 
         class Sub(Direct):
             def _after_iter(
@@ -190,6 +190,26 @@ def test_overriding_a_helper_that_inherited_points_never_call_warns() -> None:
         warnings.simplefilter("error")
 
         class Plain(Hook):  # Hook's points call the helper: nothing to warn about
+            def _after_iter(
+                self,
+                runner: Any,
+                batch_idx: int,
+                data_batch: Any = None,
+                outputs: Any = None,
+                mode: str = "train",
+            ) -> None:
+                pass
+
+    class CallsSuper(Hook):  # its point goes on to Hook's, which calls the helper
+        def after_train_iter(
+            self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
+        ) -> None:
+            super().after_train_iter(runner, batch_idx, data_batch, outputs)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+
+        class ThroughSuper(CallsSuper):
             def _after_iter(
                 self,
                 runner: Any,

@@ -243,12 +243,12 @@ class Hook:
             if bypassed:
                 import warnings
 
+                points = ", ".join(bypassed)
                 warnings.warn(
-                    f"{cls.__qualname__} overrides {helper}, but the {', '.join(bypassed)} "
-                    f"it inherits never call it (they are implemented by "
-                    f"{_owner(cls, bypassed[0]).__qualname__} itself), so the override is "
-                    f"unused there. Override {', '.join(bypassed)} instead, or derive from "
-                    "Hook.",
+                    f"{cls.__qualname__} overrides {helper}, but the points it inherits "
+                    f"({points}) never call it: {_owner(cls, bypassed[0]).__qualname__} "
+                    f"implements them itself, so the override is unused there. Override "
+                    f"{points} instead, or derive from Hook.",
                     stacklevel=2,
                 )
 
@@ -383,11 +383,26 @@ def _owner(cls: type, name: str) -> type:
 
 def _bypasses(cls: type, stage: str, helper: str) -> bool:
     """Whether ``cls`` inherits ``stage`` from an ancestor below ``Hook`` whose code does
-    not call ``helper``."""
+    not reach ``helper`` (directly, or through ``super()`` up to ``Hook``'s point)."""
     if stage in cls.__dict__:
         return False  # the subclass implements the point itself: its own business
-    owner = _owner(cls, stage)
-    if owner is Hook:
-        return False
-    code = getattr(owner.__dict__[stage], "__code__", None)
-    return code is not None and helper not in code.co_names
+    import inspect
+
+    for owner in cls.__mro__:
+        if stage not in owner.__dict__:
+            continue
+        if owner is Hook:
+            return False  # Hook's point calls the helper
+        code = getattr(inspect.unwrap(owner.__dict__[stage]), "__code__", None)
+        if code is None or _mentions(code, helper):
+            return False  # cannot tell, or it calls the helper
+        if "super" not in code.co_names:
+            return True
+    return False
+
+
+def _mentions(code: Any, name: str) -> bool:
+    """Whether ``code`` or a function nested in it uses ``name``."""
+    if name in code.co_names:
+        return True
+    return any(_mentions(const, name) for const in code.co_consts if hasattr(const, "co_names"))
