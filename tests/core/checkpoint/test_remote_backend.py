@@ -434,3 +434,14 @@ def test_load_from_a_url_in_a_config(store: type[FolderStore], tmp_path: Path) -
     del runner
     with pytest.raises(FileNotFoundError, match=r"load_from 's3://bucket/exp/nope.pth' does not"):
         Runner.from_cfg(cfg("s3://bucket/exp/nope.pth"))
+
+
+def test_kept_bytes_of_one_resume_survive_another_resume_ending() -> None:
+    """Two resumes at once (two threads) each keep their own download until their load."""
+    from runner_core.checkpoint import storage
+
+    with storage.kept_for_load("s3://bucket/a.pth", b"A"):
+        with storage.kept_for_load("s3://bucket/b.pth", b"B"):
+            pass
+        assert storage._kept.get("s3://bucket/a.pth") == b"A"
+    assert storage._kept == {}

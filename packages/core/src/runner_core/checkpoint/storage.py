@@ -345,14 +345,15 @@ def kept_for_load(location: str, data: bytes | None) -> Iterator[None]:
     if data is None:
         yield
         return
-    with _kept_lock:
-        _kept.clear()
-        _kept[str(location)] = data
+    key = str(location)
+    with _kept_lock:  # per location: another thread's resume keeps its own
+        _kept[key] = data
     try:
         yield
     finally:
         with _kept_lock:
-            _kept.clear()
+            if _kept.get(key) is data:
+                del _kept[key]
 
 
 def _forget(target: RemotePath) -> None:

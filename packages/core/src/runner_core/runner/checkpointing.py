@@ -437,6 +437,7 @@ def find_resume_checkpoint(runner: Any) -> dict[str, Any] | None:
             allow_pickle=bool(runner.load_cfg.get("allow_pickle", False)),
             verify=verify,
         )
+    del data  # the checkpoint's bytes: not held while the run goes on
     check_resume_structure(ckpt, str(path))
     meta = ckpt.setdefault("meta", {})
     meta["resumed_from"] = str(path)  # what hooks (EMAHook) and the loop report
