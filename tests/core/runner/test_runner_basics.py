@@ -274,6 +274,16 @@ def test_a_loop_config_that_is_not_a_dict_is_a_config_error(tmp_path) -> None:
         runner.train()
 
 
+def test_building_a_loop_from_none_without_its_data_names_the_missing_loader(tmp_path) -> None:
+    """runner.build_test_loop(runner._test_loop), as MMEngine scripts write it, on a Runner
+    that has no test data: the error says what is missing (MMEngine: a TypeError)."""
+    runner = Runner(model=torch.nn.Linear(2, 2), work_dir=str(tmp_path))
+    with pytest.raises(
+        TypeError, match=r"build_test_loop\(None\): this Runner has no test_dataloader"
+    ):
+        runner.build_test_loop(None)
+
+
 def _broken_set() -> dict:
     return {}["oops"]
 

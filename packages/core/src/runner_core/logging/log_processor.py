@@ -293,8 +293,10 @@ class LogProcessor:
     ) -> tuple[dict[str, Any], str, bool]:
         """``(tag, line, has_metrics)`` at the end of validation/testing.
 
-        ``tag`` holds the numeric metrics and the pass's mean data_time and
-        time; other metric values (arrays, text) are shown on the line only.
+        ``tag`` holds the numeric metrics, other ``{mode}/`` scalars hooks put
+        in the message hub (as MMEngine shows them), and the pass's mean
+        data_time and time; other metric values (arrays, text) are shown on the
+        line only.
         Large metric groups are folded on the line (``summarise_groups``).
         """
         tag: dict[str, Any] = {}

@@ -219,8 +219,16 @@ class PartsBuilding:
         return self._build_eval_loop(loop, "test")
 
     def _build_eval_loop(self, loop: Any, mode: str) -> Any:
-        if loop is None and getattr(self, f"_{mode}_dataloader") is not None:
+        if loop is None:
             # runner.build_test_loop(runner._test_loop), as scripts written for MMEngine do
+            if getattr(self, f"_{mode}_dataloader") is None:
+                from ..errors import ConfigTypeError
+
+                raise ConfigTypeError(  # a TypeError too, as building None is in MMEngine
+                    f"build_{mode}_loop(None): this Runner has no {mode}_dataloader, so there "
+                    f"is no {mode} loop to build. Give the Runner {mode}_dataloader, "
+                    f"{mode}_cfg and {mode}_evaluator (or pass a loop config)."
+                )
             loop = getattr(self, f"_{mode}_cfg") or {}
         if not isinstance(loop, Mapping):
             return _build.build_loop(self, loop, mode, {})
