@@ -88,6 +88,8 @@ def _flush_records_on_error(method: _F) -> _F:
                     )
                     self.logger.error(message, exc_info=err)
                     add_note(exc, message)
+                finally:
+                    self._run_phase.end()  # the failed run has ended, whatever the hooks did
                 finish_writes(log=self.logger.warning)  # a save an on_exception started
             flush = getattr(getattr(self, "visualizer", None), "flush", None)
             if flush is not None:
@@ -267,7 +269,6 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         self._hooks = HookManager()
         self._hooks.watch("before_run", before=self._run_phase.start)
         self._hooks.watch("after_run", after=self._run_phase.end)
-        self._hooks.watch("on_exception", after=self._run_phase.end)  # a failed run ended too
         self.default_hooks_set, self._default_hook_cfgs = _build.active_default_set(
             default_hooks_set, getattr(cfg, "filename", None)
         )
