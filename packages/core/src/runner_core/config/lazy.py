@@ -156,9 +156,11 @@ def bind_globals(namespace: dict[str, Any]) -> None:
 def _settle(namespace: dict[str, Any]) -> None:
     """Rebind the config's other global placeholders whose module is already imported.
 
-    A name handed on untouched (``dtype=float32``) cannot import itself; once
-    the config's code runs, what the imported modules provide is real for it
-    too. Nothing is imported here: the other names stay placeholders.
+    A name handed on untouched (``dtype=float32``, ``except MyError:``,
+    ``x * SCALE``) cannot import itself; once the config's code runs, what the
+    imported modules provide is real for it too. Nothing is imported here: the
+    other names stay placeholders (documented: import such names inside the
+    function).
     """
     for name, value in list(namespace.items()):
         if not isinstance(value, LazyObject) or value._home is None:
