@@ -617,13 +617,9 @@ class CheckpointHook(Hook):
         serve ``out_dir``'s prefix: ``resume=True`` reads the pointer's URL through the
         backend registered for the prefix, so it would not find what this one saved."""
         from runner_core.checkpoint.errors import CheckpointError
-        from runner_core.checkpoint.storage import load_source, storage_of
+        from runner_core.checkpoint.storage import load_source, storage_args, storage_of
 
-        kind, args = (
-            ("file_client_args", self.file_client_args)
-            if self.file_client_args is not None
-            else ("backend_args", self.backend_args)
-        )
+        kind, args = storage_args(self.file_client_args, self.backend_args)
         if not names_storage_backend(args, kind):
             return  # chosen by the prefix: the same backend reads it back
         assert args is not None

@@ -52,6 +52,7 @@ __all__ = [
     "require_remote_file",
     "save_target",
     "save_target_in",
+    "storage_args",
     "storage_backend",
     "storage_of",
 ]
@@ -140,6 +141,16 @@ def is_remote(location: Any) -> bool:
     return isinstance(location, RemotePath) or url_scheme(location) is not None
 
 
+def storage_args(
+    file_client_args: Mapping[str, Any] | None, backend_args: Mapping[str, Any] | None
+) -> tuple[str, Mapping[str, Any] | None]:
+    """``(kind, args)``: the storage arguments in force, ``file_client_args`` when given
+    (MMEngine's older spelling, read by ``FileClient``), else ``backend_args``."""
+    if file_client_args is not None:
+        return "file_client_args", file_client_args
+    return "backend_args", backend_args
+
+
 def names_storage_backend(args: Mapping[str, Any] | None, kind: str = "backend_args") -> bool:
     """Whether ``backend_args`` / ``file_client_args`` (``kind``) choose a backend other
     than the local disk, as MMEngine reads them.
@@ -178,11 +189,7 @@ def storage_backend(
             f"(for {os.fspath(location)!r}); keep backend_args (file_client_args is MMEngine's "
             "deprecated spelling)."
         )
-    kind, args = (
-        ("file_client_args", file_client_args)
-        if file_client_args is not None
-        else ("backend_args", backend_args)
-    )
+    kind, args = storage_args(file_client_args, backend_args)
     text = os.fspath(location)
     scheme = url_scheme(text)
     given = dict(args) if args else {}
