@@ -437,15 +437,13 @@ def _check_start_method(context: Any, key_path: str) -> None:
     """A ``multiprocessing_context`` given by name must be a start method of this platform."""
     if not isinstance(context, str):
         return  # None, or a context object torch checks itself
-    import multiprocessing
+    from ..distributed.launch import check_start_method
 
-    methods = multiprocessing.get_all_start_methods()
-    if context not in methods:  # a ValueError too, as torch raises
-        raise ConfigError(
-            f"{key_path}.multiprocessing_context={context!r} is not a start method available "
-            f"here; choose one of {methods}, or leave it out to use the process-wide one "
-            f"(env_cfg.mp_cfg.mp_start_method).{did_you_mean(context, methods)}"
-        )
+    check_start_method(
+        context,
+        f"{key_path}.multiprocessing_context",
+        ", or leave it out to use the process-wide one (env_cfg.mp_cfg.mp_start_method)",
+    )
 
 
 def _registries() -> Any:

@@ -326,6 +326,19 @@ def release_at_exit() -> None:
 
 
 # -- process settings ------------------------------------------------------------------------
+def check_start_method(method: Any, key: str, alternative: str = "") -> None:
+    """:class:`ConfigError` (a ``ValueError``, as multiprocessing's) naming ``key`` when
+    ``method`` is not a start method of this platform; ``alternative``: more advice."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    if method not in methods:
+        raise ConfigError(
+            f"{key}={method!r} is not available here; choose one of "
+            f"{methods}{alternative}." + did_you_mean(str(method), methods)
+        )
+
+
 def setup_multiprocessing(
     mp_start_method: str | None = None,
     opencv_num_threads: int | None = None,
@@ -348,12 +361,7 @@ def setup_multiprocessing(
     if mp_start_method is not None:
         import multiprocessing
 
-        methods = multiprocessing.get_all_start_methods()
-        if mp_start_method not in methods:  # a ValueError, as multiprocessing raises
-            raise ConfigError(
-                f"env_cfg.mp_cfg.mp_start_method={mp_start_method!r} is not available here; "
-                f"choose one of {methods}." + did_you_mean(str(mp_start_method), methods)
-            )
+        check_start_method(mp_start_method, "env_cfg.mp_cfg.mp_start_method")
         current = multiprocessing.get_start_method(allow_none=True)
         if current != mp_start_method:
             if current is not None:  # set by the program or an earlier Runner: say so
