@@ -173,7 +173,10 @@ class Config:
         Classes and functions the config file itself defines cannot be written
         back (only their names): the text then opens with a comment saying so.
         """
-        found = unimportable_objects(self._cfg_dict)
+        return self._python_text(unimportable_objects(self._cfg_dict))
+
+    def _python_text(self, found: list[tuple[str, str]]) -> str:
+        """The Python source, opening with the note on ``found`` (unimportable values)."""
         text = format_python(self._cfg_dict)
         return unimportable_note(found) + text if found else text
 
@@ -279,7 +282,7 @@ class Config:
                 stacklevel=2,
             )
         if file_format == "py":
-            text = self.pretty_text
+            text = self._python_text(found)  # the walk above, not a second one
         elif file_format == "json":
             text = format_json(self._cfg_dict) + "\n"
             paths = non_string_keys(self._cfg_dict)
