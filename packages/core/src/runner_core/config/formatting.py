@@ -54,7 +54,7 @@ def _not_importable(value: Any) -> bool:
     Those the config file itself defines (``class MyDataset: ...`` in the
     config), lambdas and functions local to another function.
     """
-    if not (isinstance(value, type) or callable(value)):
+    if not _is_named_object(value):
         return False
     qualname = getattr(value, "__qualname__", None)
     if not isinstance(qualname, str):

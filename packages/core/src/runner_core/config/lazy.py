@@ -264,7 +264,7 @@ def real_class_base(value: Any, class_name: str, location: str) -> Any:
     if not isinstance(value, LazyObject):
         return value
     try:
-        return ImportedName(value.dotted_path, value._location).resolve()
+        return value._real()
     except ConfigImportError as exc:
         reason = getattr(exc, "reason", str(exc))
         imported_at = f" (imported at {value._location})" if value._location else ""

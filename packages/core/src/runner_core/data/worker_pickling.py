@@ -224,8 +224,10 @@ def _describe(obj: Any) -> str:
 
 
 def _where(module: str, filename: str | None, line: int | None = None) -> str:
+    from ..config.execution import CONFIG_MODULE_NAME
+
     at = f", line {line}" if line else ""
-    if (module or "").startswith("__config__"):  # how Config runs a Python config file
+    if (module or "").startswith(CONFIG_MODULE_NAME):  # how Config runs a Python config file
         return f"the config file {filename}{at}" if filename else "the config file"
     if filename and not filename.startswith("<"):
         return f"{filename}{at}"
