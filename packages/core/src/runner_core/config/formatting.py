@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import keyword
 import math
+import os
 from collections.abc import ItemsView, Mapping
 from typing import Any
 
@@ -98,7 +99,17 @@ def unimportable_note(found: list[tuple[str, str]], limit: int = 8) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _path_text(value: Any) -> Any:
+    """A ``pathlib.Path`` (any ``os.PathLike``) as its path string; anything else unchanged.
+
+    A config may hold ``work_dir=Path(...)``: written as its ``repr`` it would
+    load back as the string ``"PosixPath('...')"``, a folder of that name.
+    """
+    return os.fspath(value) if isinstance(value, os.PathLike) else value
+
+
 def _scalar(value: Any, float_free: bool = True) -> str:
+    value = _path_text(value)
     if isinstance(value, str):
         return repr(str(value))
     if value is None or isinstance(value, (bool, int, bytes, complex)):
@@ -220,6 +231,7 @@ def to_jsonable(value: Any, keep_tuples: bool = False) -> Any:
         return tuple(to_jsonable(item, keep_tuples) for item in value)
     if isinstance(value, (list, tuple)):
         return [to_jsonable(item, keep_tuples) for item in value]
+    value = _path_text(value)
     if isinstance(value, str):
         return str(value)
     if value is None or isinstance(value, (bool, int, float)):

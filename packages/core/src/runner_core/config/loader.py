@@ -32,6 +32,7 @@ from .substitution import (
     substitute_base_references,
     substitute_environment_variables,
     substitute_predefined_variables,
+    substitution_quoting_hint,
 )
 from .yaml_loading import load_yaml
 
@@ -127,9 +128,14 @@ class _RemoveBaseAssignments(ast.NodeTransformer):
 
 
 def resolve_base_path(reference: str, filename: str) -> tuple[str, str | None]:
-    """The absolute path of a ``_base_`` entry, and its scope for ``pkg::path``."""
-    if "::" in reference:
-        scope, _, relative = reference.partition("::")
+    """The absolute path of a ``_base_`` entry, and its scope for ``pkg::path``.
+
+    Only a Python package name before ``::`` makes it a package's config: a
+    folder named ``exp::v2`` in a relative path (``./exp::v2/base.py``) is a
+    path, where MMEngine looks for a package ``./exp``.
+    """
+    scope, _, relative = reference.partition("::")
+    if relative and all(part.isidentifier() for part in scope.split(".")):
         package = scope.split(".")[0]
         spec = importlib.util.find_spec(package)
         if spec is None or not spec.submodule_search_locations:
@@ -175,6 +181,11 @@ def load_file(
 ) -> LoadedConfig:
     """Resolve ``filename`` and its bases to one dict (MMEngine semantics)."""
     filename = os.path.abspath(os.path.expanduser(str(filename)))
+    if os.path.isdir(filename):  # before its extension: "unsupported type '(none)'" misleads
+        raise ConfigFileNotFoundError(
+            f"{filename} is a folder, not a config file; pass the config file inside it "
+            "(e.g. .../configs/my_config.py)."
+        )
     extension = _check_extension(filename, chain)
     requested_lazy = lazy_import
     check_not_in_chain(filename, chain)
@@ -206,11 +217,20 @@ def load_file(
 
     tree: ast.Module | None = None
     data: dict[str, Any] | None = None
-    if extension == ".py":
-        tree = parse_source(text, filename)
+    try:
+        if extension == ".py":
+            tree = parse_source(text, filename)
+        else:
+            data = _parse_data_file(text, filename)
+    except ConfigError as exc:  # a syntax error: maybe a pasted path broke a string
+        hint = substitution_quoting_hint(source, filename) if use_predefined_variables else ""
+        if not hint:
+            raise
+        raise type(exc)(f"{exc}{hint}") from None
+    if tree is not None:
         base_files = _base_files_of_python(tree, filename)
     else:
-        data = _parse_data_file(text, filename)
+        assert data is not None
         base_files = _as_base_list(data.get(BASE_KEY, []), filename)
 
     here = (*chain, filename)

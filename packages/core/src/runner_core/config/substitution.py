@@ -43,6 +43,43 @@ def substitute_predefined_variables(text: str, filename: str) -> str:
     return text
 
 
+#: characters that end or change a string literal (Python, JSON, YAML) a path is pasted into
+_LITERAL_BREAKERS = ("'", '"', "\\", "\n")
+
+
+#: each variable computed from ``__file__`` (a .py config's own path), which needs no quoting
+_FROM_FILE = {
+    "fileDirname": "os.path.dirname(__file__)",
+    "fileBasename": "os.path.basename(__file__)",
+    "fileBasenameNoExtension": "os.path.splitext(os.path.basename(__file__))[0]",
+    "fileExtname": "os.path.splitext(__file__)[1]",
+}
+
+
+def substitution_quoting_hint(source: str, filename: str) -> str:
+    """Why a file that does not parse may be fine as written: a pasted path broke a literal.
+
+    ``{{ fileDirname }}`` and friends are replaced as text (as in MMEngine), so
+    a folder named ``it's`` inside ``'{{ fileDirname }}/data'`` ends the string
+    early. Returns a sentence for the syntax error, or ``''`` when no template
+    the file uses has such a value.
+    """
+    for name, value in predefined_variables(filename).items():
+        used = re.search(r"\{\{\s*" + name + r"\s*\}\}", source)
+        if used and any(char in value for char in _LITERAL_BREAKERS):
+            return (
+                f" This may come from {used.group(0)} in the file: it is replaced as text by "
+                f"{value!r}, whose quote or backslash ends or changes the string it is pasted "
+                "into. Rename the folder or file without quotes and backslashes"
+                + (
+                    f", or compute it in Python (import os): {_FROM_FILE[name]}."
+                    if filename.endswith(".py")
+                    else "."
+                )
+            )
+    return ""
+
+
 def _literal(value: str) -> Callable[[re.Match[str]], str]:
     """A ``re.sub`` replacement inserting ``value`` as it is (no backslash escapes)."""
     return lambda _m: value
