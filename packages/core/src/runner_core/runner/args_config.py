@@ -2,13 +2,14 @@
 
 MMEngine dumps a config for every run, built from arguments too, so a run
 folder always says how it was started. Arguments that are plain config data
-(dicts, lists, strings, numbers) are written as they were given; objects (a
-model instance, a DataLoader) cannot be written back as config and are left
-out, as are arguments left at None.
+(dicts, lists, strings, numbers; a ``pathlib.Path`` as its path string) are
+written as they were given; objects (a model instance, a DataLoader) cannot
+be written back as config and are left out, as are arguments left at None.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,7 +17,7 @@ _NOT_CONFIG = ("self", "cfg", "__class__")
 
 
 def _is_plain(value: Any) -> bool:
-    if value is None or isinstance(value, (str, int, float, bool)):
+    if value is None or isinstance(value, (str, int, float, bool, os.PathLike)):
         return True
     if isinstance(value, Mapping):
         return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())

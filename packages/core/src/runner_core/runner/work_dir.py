@@ -14,7 +14,9 @@ Layout::
 
 from __future__ import annotations
 
+import errno
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -51,6 +53,7 @@ def prepare_work_dir(
     """
     from ..distributed.utils import broadcast_object
 
+    check_work_dir_name(work_dir)
     work = Path(work_dir).expanduser().resolve()
     if not create:  # other ranks: rank 0 picks the run folder
         return work, work / broadcast_object(timestamp, src=0)
@@ -66,11 +69,15 @@ def prepare_work_dir(
     except OSError as exc:
         if locked:
             release_work_dir_lock(work)
-        error = WorkDirError(
-            f"The work dir {str(work)!r} is not writable ({exc.strerror or exc}). Logs and "
-            f"checkpoints go there: pass a writable folder with work_dir=... (CLI: --work-dir), "
-            f"or free some space."
-        )
+        if exc.errno == errno.ENAMETOOLONG:
+            message = _too_long_message(work, timestamp)
+        else:
+            message = (
+                f"The work dir {str(work)!r} is not writable ({exc.strerror or exc}). Logs and "
+                f"checkpoints go there: pass a writable folder with work_dir=... (CLI: "
+                f"--work-dir), or free some space."
+            )
+        error = WorkDirError(message)
         error.errno = exc.errno  # without strerror, str() stays the message above
         raise error from exc
     return work, work / broadcast_object(run.name, src=0)
@@ -87,3 +94,64 @@ def _new_run_folder(work: Path, timestamp: str) -> Path:
             continue
         return run
     raise FileExistsError(f"{work / timestamp}_999 exists: too many runs in one second")
+
+
+def check_work_dir_name(work_dir: str | Path) -> None:
+    """Refuse, before anything runs, a work dir whose name the run could not write down.
+
+    The log, the config dump and the ``last_checkpoint`` pointer hold the path
+    as one line of UTF-8 text, so the first checkpoint would fail (after a
+    whole epoch) on a name with a line break, a tab or another control
+    character, or one this Python cannot encode: under a non-UTF-8 locale
+    (``LANG=C`` with locale coercion off) a non-ASCII name from the command line
+    arrives as undecodable bytes, and one given in Python cannot be encoded for
+    the file system (MMEngine fails with a ``UnicodeEncodeError`` at the first
+    checkpoint).
+    """
+    text = os.path.abspath(os.path.expanduser(str(work_dir)))
+    control = sorted({c for c in text if ord(c) < 32 or ord(c) == 127})
+    if control:
+        raise WorkDirError(
+            f"The work dir {text!r} has a control character ({', '.join(map(repr, control))}) "
+            "in its name: the last_checkpoint pointer holds the path as one line of text, so "
+            "the first checkpoint would fail. Choose a name without line breaks and tabs "
+            "(check the quoting of work_dir=... or --work-dir)."
+        )
+    try:
+        os.fsencode(text)
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise WorkDirError(
+            f"The work dir {text!r} has characters this Python cannot write as file names and "
+            f"text (file system encoding {sys.getfilesystemencoding()!r}): its log and "
+            "checkpoint pointer would fail at the first checkpoint. Run under a UTF-8 locale "
+            "(export LANG=C.UTF-8, or PYTHONUTF8=1), or use an ASCII work dir."
+        ) from None
+
+
+def _too_long_message(work: Path, timestamp: str) -> str:
+    """Which name of ``work`` is over the file system's limit, in bytes (what limits count)."""
+    existing = next((p for p in (work, *work.parents) if os.path.isdir(p)), Path("/"))
+    try:
+        name_max = os.pathconf(existing, "PC_NAME_MAX")
+        path_max = os.pathconf(existing, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        name_max, path_max = 255, 4096
+    longest = max(work.parts[1:] or ("",), key=lambda part: len(os.fsencode(part)))
+    if len(os.fsencode(longest)) > name_max:
+        what = (
+            f"its folder name {longest[:40]!r}... is {len(os.fsencode(longest))} bytes "
+            f"(UTF-8), over the limit of {name_max} bytes per name"
+        )
+    else:  # the whole path: the run folder and its log add about 40 bytes
+        inner = f"{timestamp}_1/{timestamp}_1.log"
+        what = (
+            f"its path is {len(os.fsencode(str(work)))} bytes (UTF-8), and with the "
+            f"{len(inner) + 1} bytes of the run folder and log inside it, over the limit of "
+            f"{path_max} bytes per path"
+        )
+    shown = str(work) if len(str(work)) <= 200 else f"...{str(work)[-120:]}"
+    return (
+        f"The work dir {shown!r} cannot be created: {what}. Choose a shorter work dir "
+        f"(work_dir=..., CLI: --work-dir), or a config file with a shorter name."
+    )
