@@ -12,15 +12,54 @@ from typing import Any
 
 from .errors import UsageError
 
+#: keys whose ``--cfg-options`` value is a path: a string keeps its spaces and commas
+PATH_OPTION_KEYS = ("work_dir", "load_from", "resume")
+
+
+def parse_options(cfg_options: Sequence[str]) -> dict[str, Any]:
+    """``--cfg-options`` read as MMEngine reads them, except path values, kept as typed.
+
+    MMEngine's reading drops every space and splits at commas, so
+    ``work_dir=runs/lr=0.1,bs=8`` becomes a list (no folder) and
+    ``work_dir='runs/my run'`` the folder ``runs/myrun``. A path is never a
+    list: for ``work_dir``, ``load_from`` and ``resume`` the text is taken as
+    written, without a pair of surrounding quotes; numbers, booleans and None
+    keep their reading (``resume=True``, ``load_from=None``).
+    """
+    from runner_core.config import parse_cfg_options
+    from runner_core.errors import ConfigError
+
+    options: dict[str, Any] = {}
+    for item in cfg_options:
+        key, _, text = item.partition("=")
+        if key.strip() not in PATH_OPTION_KEYS:
+            options.update(parse_cfg_options([item]))
+            continue
+        try:
+            value = parse_cfg_options([item])[key.strip()]
+        except ConfigError:  # e.g. an unbalanced bracket in a folder name
+            value = None
+        if value is None or isinstance(value, (str, list, tuple)):
+            value = None if text.strip() == "None" else _unquoted(text.strip())
+        options[key.strip()] = value
+    return options
+
+
+def _unquoted(text: str) -> str:
+    """``text`` without one pair of surrounding quotes (a name may end with a quote)."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
 
 def load_config(path: str, cfg_options: Sequence[str]) -> Any:
     """``Config.fromfile(path)`` with ``--cfg-options`` merged in (both errors are ConfigError)."""
-    from runner_core.config import Config, parse_cfg_options
+    from runner_core.config import Config
     from runner_core.config.depth import MAX_DEPTH, check_depth
     from runner_core.errors import ConfigError
 
     try:
-        options = parse_cfg_options(cfg_options)
+        options = parse_options(cfg_options)
     except RecursionError:
         raise ConfigError(
             "--cfg-options holds a value nested too deeply to read (hundreds of brackets); "
