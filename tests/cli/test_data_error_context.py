@@ -76,3 +76,42 @@ def test_a_failing_test_run_writes_its_traceback_to_its_log(cli, tiny_config, tm
     assert "while loading sample 37 of CorruptDataset (test_dataloader, batch 3/4)" in done.stderr
     log = next((tmp_path / "wd").glob("*/*.log")).read_text()
     assert "The run failed" in log and "sample 37 is corrupt" in log
+
+
+SPAWN_WITH_A_CLASS_IN_THE_CONFIG = """
+from tiny_task import TinyDataset
+
+
+class InConfigDataset(TinyDataset):
+    pass
+
+
+train_dataloader = dict(
+    dataset=dict(type=InConfigDataset), batch_size=8, num_workers=1,
+    multiprocessing_context='spawn',
+)
+"""
+
+
+def test_workers_that_cannot_be_spawned_are_a_config_error_not_an_unexpected_one(
+    cli, tiny_config, tmp_path
+):
+    """A dataset class written in the config cannot reach spawned workers: the diagnosis
+    is reported as an input error (exit status 2), not as an unexpected PicklingError."""
+    config = tiny_config(SPAWN_WITH_A_CLASS_IN_THE_CONFIG)
+    done = cli("train", str(config), "--work-dir", "wd")
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("runner-cli: error:")]
+    assert len(errors) == 1, done.stderr
+    message = errors[0]
+    assert message.startswith(
+        "runner-cli: error: The data-loader workers of train_dataloader start with 'spawn'"
+    ), message
+    # a subclass adding no method: still a class the workers cannot import, not an object
+    # to create in the worker
+    assert "(an instance of class InConfigDataset defined in the config file)" in message
+    assert "Define it at the top level of a module" in message
+    assert "unexpected" not in message and "--debug" not in message
+    assert "train_dataloader.num_workers=0" in message
+    log = next((tmp_path / "wd").glob("*/*.log")).read_text()
+    assert "import of module '__config__' failed" in log  # pickle's own error, as the cause

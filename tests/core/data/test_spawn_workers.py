@@ -22,6 +22,7 @@ from digits import DigitsMLPForTests  # noqa: F401  (registers the model)
 
 from runner_core import Config, Runner
 from runner_core.data.dataloader import WorkerSeeder, build_dataloader
+from runner_core.errors import ConfigError
 from runner_core.hooks import Hook
 from runner_core.registry.default_scope import DefaultScope
 
@@ -143,6 +144,8 @@ def test_a_dataset_class_written_in_the_config_names_the_file_and_the_fixes(tmp_
     loader = build_dataloader(cfg.train_dataloader, seed=0, key_path="train_dataloader")
     with pytest.raises(pickle.PicklingError) as info:  # the type torch and MMEngine raise
         iter(loader)
+    assert isinstance(info.value, ConfigError)  # a config to fix (runner-cli: exit status 2)
+    assert "import of module '__config__' failed" in str(info.value.__cause__)  # pickle's own
     message = str(info.value)
     assert (
         "The data-loader workers of train_dataloader start with 'spawn'" in message
@@ -155,6 +158,38 @@ def test_a_dataset_class_written_in_the_config_names_the_file_and_the_fixes(tmp_
     assert "train_dataloader.num_workers=0" in message
 
 
+CONFIG_WITH_A_SUBCLASS = """
+from collections import UserList
+
+
+class InConfigPoints(UserList):  # no method of its own
+    pass
+
+train_dataloader = dict(
+    dataset=dict(type=InConfigPoints, initlist=[[0.0], [1.0]]), batch_size=2, num_workers=1,
+    multiprocessing_context='spawn',
+)
+"""
+
+
+@pytest.mark.filterwarnings("ignore:Got pickle error")
+def test_a_subclass_without_methods_written_in_the_config_is_code_to_move(tmp_path) -> None:
+    """Its code is what cannot travel: not an object to create in the worker."""
+    path = tmp_path / "with_subclass.py"
+    path.write_text(textwrap.dedent(CONFIG_WITH_A_SUBCLASS))
+    cfg = Config.fromfile(str(path))
+    loader = build_dataloader(cfg.train_dataloader, seed=0, key_path="train_dataloader")
+    with pytest.raises(pickle.PicklingError) as info:
+        iter(loader)
+    message = str(info.value)
+    assert (
+        "train_dataloader.dataset (an instance of class InConfigPoints defined in the config "
+        "file) cannot be pickled"
+    ) in message, message
+    assert "Define it at the top level of a module" in message
+    assert "Create it in the worker" not in message
+
+
 @pytest.mark.filterwarnings("ignore:Got pickle error")
 def test_an_unpicklable_part_is_named_down_to_its_attribute(support) -> None:
     dataset = support.NoisyPointsSpawn()
@@ -163,6 +198,7 @@ def test_an_unpicklable_part_is_named_down_to_its_attribute(support) -> None:
     loader = build_dataloader(cfg, seed=0, key_path="val_dataloader")
     with pytest.raises(TypeError) as info:
         iter(loader)
+    assert isinstance(info.value, ConfigError)
     message = str(info.value)
     assert "val_dataloader.dataset.lock (a lock object) cannot be pickled" in message, message
     assert "Create it in the worker instead" in message
@@ -171,6 +207,7 @@ def test_an_unpicklable_part_is_named_down_to_its_attribute(support) -> None:
     loader = build_dataloader(cfg, seed=0, key_path="val_dataloader")
     with pytest.raises(AttributeError) as lambda_info:  # Python: "Can't pickle local object ..."
         iter(loader)
+    assert isinstance(lambda_info.value, ConfigError)
     assert f"val_dataloader.collate_fn (a lambda defined in {__file__}, line" in str(
         lambda_info.value
     )
@@ -322,10 +359,11 @@ def test_finding_the_unpicklable_part_keeps_no_pickled_copy_of_the_dataset(
     exc = TypeError("cannot pickle '_thread.lock' object")
     tracemalloc.start()
     try:
-        explain_pickling_failure(loader, exc)
+        with pytest.raises(TypeError) as info:
+            explain_pickling_failure(loader, exc)
         assert interactive_main_names(loader) == []
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert "train_dataloader.dataset.lock (a lock object) cannot be pickled" in str(exc)
+    assert "train_dataloader.dataset.lock (a lock object) cannot be pickled" in str(info.value)
     assert peak < 8 * 2**20, f"{peak / 2**20:.0f} MiB held while searching"

@@ -102,6 +102,15 @@ class ConfigError(RunnerError, ValueError):
     """A config value is missing, of the wrong kind or out of range."""
 
 
+class WorkerStartError(ConfigError):
+    """Data-loader workers cannot start as configured: ``spawn`` / ``forkserver`` could not
+    pickle the dataset, ``collate_fn`` or ``worker_init_fn`` they need.
+
+    Raised as a subclass that is also what pickling raised (``pickle.PicklingError``,
+    ``TypeError``, ``AttributeError``: see ``runner_core.data.worker_pickling``).
+    """
+
+
 class ConfigTypeError(ConfigError, TypeError):
     """A config was given an object of the wrong type (``Config([0, 1])``)."""
 

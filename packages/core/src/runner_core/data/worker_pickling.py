@@ -9,22 +9,51 @@ cannot make that trip. Python then fails with ``Can't pickle <class
 config works under ``fork``). :func:`explain_pickling_failure` rewrites that
 message into one paragraph naming the loader key, the part at fault (down to
 the attribute: ``train_dataloader.dataset.pipeline[1]``), where it is defined,
-and the fixes. It keeps the exception's type (what torch raised, as under
-MMEngine) and runs only on that failure path.
+and the fixes. The error raised is a
+:class:`~runner_core.errors.WorkerStartError` (a ``ConfigError``: ``runner-cli``
+reports a config to fix, exit status 2) and still an instance of what pickling
+raised (``pickle.PicklingError``, ``TypeError``, ``AttributeError``, as under
+MMEngine), with the original error as its cause. It runs only on that failure path.
 """
 
 from __future__ import annotations
 
 import functools
+import pickle
 import types
-from typing import Any
+from typing import Any, NoReturn
+
+from ..errors import WorkerStartError
 
 __all__ = [
+    "WorkerPicklingAttributeError",
+    "WorkerPicklingError",
+    "WorkerPicklingTypeError",
     "explain_pickling_failure",
     "interactive_main_names",
     "is_pickling_failure",
     "start_method",
 ]
+
+
+class WorkerPicklingError(WorkerStartError, pickle.PicklingError):
+    """A class the workers cannot import (``Can't pickle <class '__config__.X'>``)."""
+
+
+class WorkerPicklingTypeError(WorkerStartError, TypeError):
+    """An object that cannot be pickled at all (``cannot pickle '_thread.lock' object``)."""
+
+
+class WorkerPicklingAttributeError(WorkerStartError, AttributeError):
+    """A lambda or local function (``Can't pickle local object``, before Python 3.14)."""
+
+
+#: what pickling raised -> the diagnosis raised in its place (first match wins)
+_DIAGNOSED: tuple[tuple[type[BaseException], type[WorkerStartError]], ...] = (
+    (pickle.PicklingError, WorkerPicklingError),
+    (TypeError, WorkerPicklingTypeError),
+    (AttributeError, WorkerPicklingAttributeError),
+)
 
 _REDUCTION_FILE = "multiprocessing/reduction.py"
 _MAX_DEPTH = 6  # attribute levels searched for the unpicklable part
@@ -42,8 +71,11 @@ def is_pickling_failure(exc: BaseException) -> bool:
     return False
 
 
-def explain_pickling_failure(loader: Any, exc: BaseException) -> None:
-    """Rewrite ``exc`` (a failed worker start of ``loader``) to name the part at fault and the fix."""
+def explain_pickling_failure(loader: Any, exc: BaseException) -> NoReturn:
+    """Raise the diagnosis of ``exc`` (a failed worker start of ``loader``): the part at
+    fault and the fix, as a :class:`WorkerStartError` of ``exc``'s kind (see the module
+    docstring), caused by ``exc``. Another kind of error is raised again, its message
+    rewritten (the CLI then reports it as unexpected: the dataset's own code raised it)."""
     key = getattr(loader, "key_path", "dataloader")
     method = start_method(loader)
     found = _culprit(loader)
@@ -58,10 +90,14 @@ def explain_pickling_failure(loader: Any, exc: BaseException) -> None:
         f"pickled copy of the dataset, collate_fn and worker_init_fn; {what} cannot be "
         f"pickled ({exc}). {fix.format(key=key)}"
     )
+    for raised, diagnosis in _DIAGNOSED:
+        if isinstance(exc, raised):
+            raise diagnosis(message) from exc
     try:
         exc.args = (message,)
     except Exception:  # an exception type that refuses new args keeps its own text
         pass
+    raise exc
 
 
 _FIX_CODE = (
@@ -218,15 +254,20 @@ def _describe(obj: Any) -> str:
         return f"{name} defined in {where}"
     cls = obj if isinstance(obj, type) else type(obj)
     if not isinstance(obj, type) and not _unimportable_user_class(cls):
-        return f"a {cls.__qualname__} object"
+        article = "an" if cls.__qualname__[:1].lower() in "aeiou" else "a"
+        return f"{article} {cls.__qualname__} object"
     kind = "class" if isinstance(obj, type) else "an instance of class"
     return f"{kind} {cls.__qualname__} defined in {_where(cls.__module__, _class_file(cls))}"
 
 
 def _where(module: str, filename: str | None, line: int | None = None) -> str:
+    import sys
+
     from ..config.execution import CONFIG_MODULE_NAME
 
     at = f", line {line}" if line else ""
+    if filename is None:  # a class without methods of its own: its module's file
+        filename = getattr(sys.modules.get(module or ""), "__file__", None)
     if (module or "").startswith(CONFIG_MODULE_NAME):  # how Config runs a Python config file
         return f"the config file {filename}{at}" if filename else "the config file"
     if filename and not filename.startswith("<"):
@@ -245,8 +286,20 @@ def _class_file(cls: type) -> str | None:
 
 
 def _unimportable_user_class(cls: type) -> bool:
-    """A class written in Python (it has methods) that a worker cannot import by name."""
-    return _class_file(cls) is not None and not _picklable(cls)
+    """A class written in Python that a worker cannot import by name: it has methods of its
+    own, or (a subclass adding none) lives in a config file, a notebook or a function.
+
+    Not a C type that only refuses pickling by name (``_thread.lock``): its instance is
+    what cannot be sent.
+    """
+    import sys
+
+    if _picklable(cls):
+        return False
+    if _class_file(cls) is not None:
+        return True
+    module = sys.modules.get(cls.__module__ or "")
+    return module is None or module.__name__ == "__main__" or "<locals>" in cls.__qualname__
 
 
 def _fix_for(obj: Any) -> str:
