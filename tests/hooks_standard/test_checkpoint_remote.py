@@ -21,7 +21,12 @@ import pytest
 import torch
 
 from runner_core import Runner
-from runner_core.checkpoint import CheckpointError, load_checkpoint, read_pointer_location
+from runner_core.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    read_pointer_location,
+    storage,
+)
 from runner_core.errors import HookError
 from runner_core.fileio import BaseStorageBackend, FileClient, register_backend, registry
 from runner_core.hooks import Hook
@@ -76,6 +81,7 @@ def store(tmp_path: Path) -> Iterator[type[FolderStore]]:
         FileClient._instances,
     ]
     saved = [dict(table) for table in tables]
+    storage._folders.clear()  # folders earlier tests saved to with storage arguments
     FolderStore.root, FolderStore.ops, FolderStore.fail_on = tmp_path / "objects", [], set()
     register_backend("teststore", FolderStore, prefixes="s3")
     yield FolderStore
@@ -83,6 +89,7 @@ def store(tmp_path: Path) -> Iterator[type[FolderStore]]:
         table.clear()
         table.update(content)
     registry._instances.clear()
+    storage._folders.clear()
 
 
 def stored(store: type[FolderStore], folder: str = "bucket/exp/work") -> set[str]:
@@ -266,11 +273,54 @@ def test_a_named_backend_that_a_resume_would_not_read_through_is_refused(
     with pytest.raises(HookError) as caught:
         runner.train()
     message = str(caught.value)
-    assert "resume (resume=True) reads s3:// through the backend registered for that prefix" in (
-        message
-    )
+    assert (
+        "outside this run (load_checkpoint(url) in another script) s3:// URLs are read "
+        "through the backend registered for that prefix (FolderStore is registered for it)"
+    ) in message
     assert "register_backend('named', Named, prefixes='s3')" in message
     assert store.ops == [] and not Named.root.exists()  # refused before any upload
+
+
+class EndpointStore(FolderStore):
+    """An S3 client: which server it talks to is a constructor argument (each server a
+    folder of ``root``); ``ops`` record the server too."""
+
+    def __init__(self, endpoint: str = "https://s3.default.example") -> None:
+        self.endpoint = endpoint
+
+    def _file(self, filepath: str) -> Path:
+        return self.root / self.endpoint.split("://", 1)[-1] / str(filepath).split("://", 1)[-1]
+
+    def get(self, filepath: str) -> bytes:
+        self.ops.append(("get", f"{self.endpoint} {filepath}"))
+        return self._file(filepath).read_bytes()
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_resume_true_reads_through_the_constructor_arguments_it_saved_with(
+    store: type[FolderStore], tmp_path: Path, named: bool
+) -> None:
+    """MMEngine's backend_args carry the client's settings (endpoint, credentials) besides
+    the backend's name; last_checkpoint holds only the URL. The resume, in a new process,
+    must read it from the server the checkpoint was written to, not from a client rebuilt
+    from the URL's prefix with its default settings."""
+    register_backend("mys3", EndpointStore, prefixes="s3", force=True)
+    args: dict[str, Any] = dict(endpoint="http://minio.local:9000")
+    if named:
+        args["backend"] = "mys3"
+    make_runner(tmp_path / "work", max_epochs=2, backend_args=args).train()
+    written = store.root / "minio.local:9000" / "bucket" / "exp" / "work"
+    assert {p.name for p in written.iterdir()} == {"epoch_1.pth", "epoch_2.pth"}
+    storage._folders.clear()  # what a new process remembers
+    store.ops.clear()
+    resumed = make_runner(tmp_path / "work", max_epochs=3, backend_args=args, resume=True)
+    resumed.train()
+    assert resumed.resume_state.resumed_from == f"{OUT}/work/epoch_2.pth"
+    assert store.ops[0] == ("get", f"http://minio.local:9000 {OUT}/work/epoch_2.pth")
+    assert (written / "epoch_3.pth").is_file()
+    assert not (store.root / "s3.default.example").exists()  # never asked the default server
+    # a load by URL below that folder, later in the process, reads from the same server
+    assert load_checkpoint(f"{OUT}/work/epoch_3.pth")["meta"]["epoch"] == 3
 
 
 def test_a_backend_with_a_client_attribute_of_its_own_is_accepted(

@@ -76,6 +76,10 @@ def load_config(path: str, cfg_options: Sequence[str]) -> Any:
     check_depth(cfg.to_dict() if hasattr(cfg, "to_dict") else dict(cfg), path)
     if options:
         cfg.merge_from_dict(options)
+    # a checkpoint URL on the command line is then read as the checkpoint hook saves it
+    from runner_core.checkpoint.storage import remember_config_storage
+
+    remember_config_storage(cfg)
     return cfg
 
 

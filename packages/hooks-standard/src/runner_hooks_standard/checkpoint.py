@@ -41,7 +41,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 from runner_core.checkpoint.remote import url_scheme
-from runner_core.checkpoint.storage import RemotePath, names_storage_backend
+from runner_core.checkpoint.storage import RemotePath, names_storage_backend, remember_storage
 from runner_core.contract import RunnerAPI
 from runner_core.errors import (
     HookAssertionError,
@@ -187,9 +187,13 @@ class CheckpointHook(Hook):
             ``register_backend`` (and its constructor's arguments); ``file_client_args``,
             MMEngine's older spelling, one registered with ``FileClient.register_backend``.
             Naming a backend other than the local disk needs an ``out_dir`` URL, which
-            ``last_checkpoint`` then names. ``resume=True`` reads that URL through the
-            backend registered for its prefix (without these arguments), so the named
-            backend must be that one: register it with ``prefixes='<scheme>'``.
+            ``last_checkpoint`` then names. ``resume=True`` reads that URL through a
+            backend built with these same arguments (endpoint, credentials): from the
+            hook's construction on (for a config, from its checks on), URLs below
+            ``out_dir`` are read with them, ``resume='<URL>'`` and ``load_from`` too.
+            Elsewhere (``load_checkpoint(url)`` in another script) a URL is read
+            through the backend registered for its prefix, so the named backend must
+            be that one: register it with ``prefixes='<scheme>'``.
     """
 
     priority: int | str = Priority.VERY_LOW
@@ -218,6 +222,10 @@ class CheckpointHook(Hook):
         self._check_storage(out_dir, backend_args, file_client_args)
         self.backend_args = backend_args
         self.file_client_args = file_client_args
+        if out_dir is not None and url_scheme(out_dir) is not None:
+            # a resume looks for its checkpoint before before_run: read the URLs below
+            # out_dir through these arguments from now on (no backend is built here)
+            remember_storage(out_dir, file_client_args, backend_args)
         if isinstance(interval, bool) or not isinstance(interval, int) or interval == 0:
             # a TypeError for a non-int (interval='1'), as MMEngine's comparison raises
             wrong_type = isinstance(interval, bool) or not isinstance(interval, int)
@@ -614,8 +622,10 @@ class CheckpointHook(Hook):
 
     def _check_resume_reads(self, out_dir: RemotePath) -> None:
         """Refuse a backend named in ``backend_args`` / ``file_client_args`` that does not
-        serve ``out_dir``'s prefix: ``resume=True`` reads the pointer's URL through the
-        backend registered for the prefix, so it would not find what this one saved."""
+        serve ``out_dir``'s prefix: outside this run (``load_checkpoint(url)`` in another
+        script) a checkpoint URL is read through the backend registered for the prefix,
+        which would not find what this one saved. (This run reads through this hook's
+        arguments: see :func:`runner_core.checkpoint.storage.remember_storage`.)"""
         from runner_core.checkpoint.errors import CheckpointError
         from runner_core.checkpoint.storage import load_source, storage_args, storage_of
 
@@ -625,7 +635,7 @@ class CheckpointHook(Hook):
         assert args is not None
         saver = type(storage_of(out_dir.backend))
         try:
-            reader: type | None = type(load_source(str(out_dir)).backend)
+            reader: type | None = type(load_source(str(out_dir), by_prefix=True).backend)
         except CheckpointError:  # no backend serves the prefix
             reader = None
         if reader is saver:
@@ -636,9 +646,10 @@ class CheckpointHook(Hook):
         replace = f" (force=True to replace {reader.__name__})" if reader else ""
         raise HookError(
             f"CheckpointHook(out_dir={os.fspath(self.out_dir_arg or '')!r}, {kind}="
-            f"{dict(args)!r}) saves through storage backend {saver.__name__}, but a resume "
-            f"(resume=True) reads {scheme}:// through the backend registered for that prefix "
-            f"({served} registered for it), so it would not find these checkpoints. Register "
+            f"{dict(args)!r}) saves through storage backend {saver.__name__}, but outside "
+            f"this run (load_checkpoint(url) in another script) {scheme}:// URLs are read "
+            f"through the backend registered for that prefix ({served} registered for it), "
+            "which would not find these checkpoints. Register "
             f"{name!r} with prefixes={scheme!r}: runner_core.fileio.register_backend("
             f"{name!r}, {saver.__name__}, prefixes={scheme!r}){replace}; or drop {kind} to "
             f"save through the backend registered for {scheme}://."

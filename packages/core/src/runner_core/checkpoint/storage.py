@@ -19,6 +19,16 @@ the previous checkpoint and the pointer as they were.
 A :class:`RemotePath` is the location (a ``str``) carrying the backend that
 serves it, so it travels the code paths of local saves (pointer, background
 writer, pruning) unchanged. No torch import here.
+
+Reading back
+    A URL is read through the backend registered for its prefix, built
+    without arguments (MMEngine's loaders do the same), except below a folder
+    given storage arguments in this process (``CheckpointHook(out_dir=
+    's3://bucket/exp', backend_args=dict(backend='mys3', endpoint=...))``,
+    remembered when the hook is built, before a resume reads
+    ``last_checkpoint``; or a save there): the same arguments build the
+    reading backend, so ``resume=True`` reads the checkpoint from the endpoint,
+    with the credentials, it was written with (see :func:`remember_storage`).
 """
 
 from __future__ import annotations
@@ -47,6 +57,8 @@ __all__ = [
     "load_source",
     "names_storage_backend",
     "put",
+    "remember_config_storage",
+    "remember_storage",
     "remote_isfile",
     "remove",
     "require_remote_file",
@@ -240,6 +252,61 @@ def _config_error(exc: BaseException) -> type[Exception]:
     return ConfigTypeError if isinstance(exc, TypeError) else ConfigError
 
 
+# The storage arguments of folders saved to in this process (``'s3://bucket/exp/'`` ->
+# ``(kind, args)``): a read below one builds its backend with them (see the module docstring).
+_folders: dict[str, tuple[str, dict[str, Any]]] = {}
+_folders_lock = threading.Lock()
+
+
+def remember_storage(
+    folder: str | os.PathLike[str],
+    file_client_args: Mapping[str, Any] | None = None,
+    backend_args: Mapping[str, Any] | None = None,
+) -> None:
+    """Read URLs below ``folder`` through a backend built with these storage arguments.
+
+    Called by ``CheckpointHook`` for its ``out_dir`` and for each save target
+    (:func:`save_target`, :func:`save_target_in`): ``last_checkpoint`` holds only
+    the URL, so without this a resume would rebuild the backend from the prefix
+    without the constructor arguments (endpoint, credentials) the checkpoint was
+    written with. No arguments forget the folder: its prefix decides again.
+    """
+    text = os.fspath(folder)
+    if url_scheme(text) is None:
+        return
+    key = text.rstrip("/") + "/"
+    kind, args = storage_args(file_client_args, backend_args)
+    with _folders_lock:
+        if args:
+            _folders[key] = (kind, dict(args))
+        else:
+            _folders.pop(key, None)
+
+
+def remember_config_storage(cfg: Mapping[str, Any]) -> None:
+    """:func:`remember_storage` for the config's ``default_hooks.checkpoint`` out_dir URL.
+
+    A checkpoint URL given by hand (``resume='s3://...'``, ``load_from``,
+    ``runner-cli train --resume URL``) is checked before the hooks are built;
+    read through the hook's storage arguments, it is found where the hook saved it.
+    """
+    hooks = cfg.get("default_hooks")
+    hook = hooks.get("checkpoint") if isinstance(hooks, Mapping) else None
+    if not isinstance(hook, Mapping) or not isinstance(hook.get("out_dir"), (str, os.PathLike)):
+        return  # a built hook remembered its arguments itself
+    file_client_args, backend_args = hook.get("file_client_args"), hook.get("backend_args")
+    if all(args is None or isinstance(args, Mapping) for args in (file_client_args, backend_args)):
+        if file_client_args is None or backend_args is None:  # both: the hook's own error
+            remember_storage(hook["out_dir"], file_client_args, backend_args)
+
+
+def _remembered(location: str) -> tuple[str, dict[str, Any]] | None:
+    """The storage arguments of the innermost remembered folder holding ``location``."""
+    with _folders_lock:
+        found = [key for key in _folders if location.startswith(key)]
+        return _folders[max(found, key=len)] if found else None
+
+
 def save_target(
     filename: str | os.PathLike[str],
     file_client_args: Mapping[str, Any] | None = None,
@@ -250,7 +317,11 @@ def save_target(
     if isinstance(filename, RemotePath):
         return filename
     backend = storage_backend(filename, file_client_args, backend_args, call)
-    return Path(filename) if backend is None else RemotePath(os.fspath(filename), backend)
+    if backend is None:
+        return Path(filename)
+    text = os.fspath(filename)
+    remember_storage(text.rsplit("/", 1)[0], file_client_args, backend_args)
+    return RemotePath(text, backend)
 
 
 def save_target_in(
@@ -266,11 +337,17 @@ def save_target_in(
     backend = storage_backend(out_dir, file_client_args, backend_args, call)
     if backend is None:
         return Path(out_dir) / filename
+    remember_storage(out_dir, file_client_args, backend_args)
     return RemotePath(_join(backend, os.fspath(out_dir), filename), backend)
 
 
-def load_source(location: str | os.PathLike[str], what: str = "Checkpoint") -> RemotePath:
-    """The registered backend that serves the URL ``location``.
+def load_source(
+    location: str | os.PathLike[str], what: str = "Checkpoint", *, by_prefix: bool = False
+) -> RemotePath:
+    """The registered backend that serves the URL ``location``: built with the storage
+    arguments of the save that wrote below its folder (:func:`remember_storage`), else
+    (and always with ``by_prefix``, as another process reads it) the one registered for
+    its prefix.
 
     Raises :class:`CheckpointNotFoundError` (a ``FileNotFoundError``) with the
     usual advice when no working backend serves it: ``http(s)://``,
@@ -282,6 +359,13 @@ def load_source(location: str | os.PathLike[str], what: str = "Checkpoint") -> R
     from runner_core.fileio import FileIOError, get_file_backend
 
     text = os.fspath(location)
+    saved_with = None if by_prefix else _remembered(text)
+    if saved_with is not None:  # the backend (same arguments: same object) that saved there
+        kind, args = saved_with
+        fca, ba = (args, None) if kind == "file_client_args" else (None, args)
+        backend = storage_backend(text, fca, ba, call=f"reading {text!r} ({kind}={args!r})")
+        if backend is not None:
+            return RemotePath(text, backend)
     try:
         backend = get_file_backend(text, enable_singleton=True)
     except FileIOError as exc:

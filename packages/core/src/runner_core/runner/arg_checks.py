@@ -67,6 +67,9 @@ _SWITCHES = (
 
 def check_runner_values(cfg: Mapping[str, Any]) -> None:
     """Raise ConfigError naming the key for a bad ``resume``/``load_from``/switch value."""
+    from ..checkpoint.storage import remember_config_storage
+
+    remember_config_storage(cfg)  # a checkpoint URL is read as the hook will save it
     resume = cfg.get("resume", False)
     if resume is not None and not isinstance(resume, (bool, str, os.PathLike)):
         raise ConfigError(
