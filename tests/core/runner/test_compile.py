@@ -106,6 +106,55 @@ def test_options_torch_compile_refuses_fail_at_build_naming_the_key(tmp_path: Pa
         )
 
 
+_BAD_COMPILE = [
+    (dict(dynamic="yes"), AssertionError, r"compile.dynamic='yes'"),
+    (dict(mode="max-autotune", options={"a": 1}), RuntimeError, "compile gives both mode="),
+    (dict(bakend="eager"), TypeError, r"unknown option\(s\) \['bakend'\].*'backend'"),
+    (dict(target="forward"), TypeError, "target is FlexibleRunner's key"),
+    ("yes", AssertionError, "compile must be True, False or a dict"),
+]
+
+
+@pytest.mark.parametrize(("value", "kind", "message"), _BAD_COMPILE)
+def test_a_bad_compile_fails_when_the_runner_is_built_either_way(
+    tmp_path: Path, value: Any, kind: type, message: str
+) -> None:
+    """Runner(..., cfg=dict(compile=...)) refuses what Runner.from_cfg refuses, with the
+    same error, before the run's folder is made (MMEngine: only when train() compiles)."""
+    with pytest.raises(kind, match=message) as built:
+        _runner(tmp_path / "direct", value)
+    assert not (tmp_path / "direct").exists()
+    with pytest.raises(kind, match=message) as from_cfg:
+        Runner.from_cfg(
+            dict(
+                model=dict(
+                    type="ModuleAdapter", module=dict(type="Linear", in_features=1, out_features=1)
+                ),
+                work_dir=str(tmp_path / "from_cfg"),
+                compile=value,
+            )
+        )
+    assert type(built.value) is type(from_cfg.value)
+    assert str(built.value) == str(from_cfg.value)
+    assert isinstance(built.value, ConfigError)
+
+
+def test_a_good_compile_given_in_cfg_compiles_at_train_not_at_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def fake_compile(fn: Any, **options: Any) -> Any:
+        calls.append(options)
+        return fn
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    runner, _ = _runner(tmp_path, dict(backend="eager", dynamic=False))
+    assert calls == []
+    runner.train()
+    assert calls == [dict(backend="eager", dynamic=False)]
+
+
 def test_an_unknown_backend_names_the_compile_key(tmp_path: Path) -> None:
     runner, _ = _runner(tmp_path, dict(backend="nonexistent"))
     with pytest.raises(

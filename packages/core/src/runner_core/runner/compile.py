@@ -5,9 +5,10 @@ replaces ``model.train_step`` by its compiled version; the options go to
 ``torch.compile`` (``backend``, ``mode``, ``dynamic``, ...). The method is
 compiled, not the module, so checkpoints keep their keys (no ``_orig_mod.``).
 
-The option names and the values' types are checked when the Runner is built;
-the backend's and mode's names only when ``train()`` compiles, since looking
-them up imports TorchDynamo (seconds), which a Runner that only tests needs not.
+The option names and the values' types are checked when the Runner is built
+(by ``Runner.from_cfg`` or ``Runner(..., cfg=dict(compile=...))`` alike); the
+backend's and mode's names only when ``train()`` compiles, since looking them
+up imports TorchDynamo (seconds), which a Runner that only tests needs not.
 """
 
 from __future__ import annotations
@@ -54,6 +55,20 @@ def compile_options(value: Any) -> dict[str, Any] | None:
     raise ConfigAssertionError(  # MMEngine asserts a dict or a bool: an AssertionError too
         f"compile must be True, False or a dict of torch.compile options, got {value!r}."
     )
+
+
+def check_config_compile(runner_cls: type, cfg: Any) -> None:
+    """Refuse a bad ``cfg.compile`` when a ``runner_cls`` is built, not at ``train()``.
+
+    A Runner class whose constructor takes ``compile`` itself (``FlexibleRunner``,
+    as MMEngine's) checks that argument, which may carry its own ``target`` key,
+    and writes the options ``train()`` uses into the config: skipped here.
+    """
+    from .config_keys import constructor_keys
+
+    if cfg is None or "compile" in constructor_keys(runner_cls):
+        return
+    compile_options(cfg.get("compile"))
 
 
 def _check_values(options: Mapping[str, Any]) -> None:

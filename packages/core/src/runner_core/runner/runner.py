@@ -28,7 +28,7 @@ from .arg_checks import check_not_bootstrapping, check_runner_sections, check_ru
 from .args_config import arguments_config
 from .building import PartsBuilding
 from .checkpoint_methods import CheckpointMethods
-from .compile import compile_options, maybe_compile
+from .compile import check_config_compile, compile_options, maybe_compile
 from .config_keys import OTHER_KNOWN_KEYS, constructor_keys
 from .config_keys import check_top_level_keys as _check_keys
 from .loading import LoadOrResume, RunPhase
@@ -175,6 +175,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         check_not_bootstrapping()  # a spawned worker re-running a script without a guard
         # an empty Config when built from arguments, as MMEngine's (hooks call runner.cfg.get)
         self.cfg = cfg if cfg is not None else _empty_config()
+        check_config_compile(type(self), self.cfg)  # a bad compile= fails now, not at train()
         self.arguments_cfg = None if cfg is not None else arguments_config(locals())
         check_orphans(locals())  # a loop config, optimizer or evaluator without its data
         check_incomplete_evaluation(locals())  # validation or test data without an evaluator
