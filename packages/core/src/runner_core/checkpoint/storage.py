@@ -283,7 +283,7 @@ def remember_storage(
             _folders.pop(key, None)
 
 
-def remember_config_storage(cfg: Mapping[str, Any]) -> None:
+def remember_config_storage(cfg: Any) -> None:
     """:func:`remember_storage` for the config's ``default_hooks.checkpoint`` out_dir URL.
 
     A checkpoint URL given by hand (``resume='s3://...'``, ``load_from``,
