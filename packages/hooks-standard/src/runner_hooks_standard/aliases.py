@@ -8,6 +8,7 @@ a DeprecationWarning that says what to write instead.
 from __future__ import annotations
 
 import inspect
+import sys
 import warnings
 from typing import Any
 
@@ -20,8 +21,11 @@ class RenamedHookWarning(DeprecationWarning):
 
 
 # Python hides DeprecationWarnings raised outside __main__; this one is about the
-# user's config, so show it (once per place, the default action).
-warnings.filterwarnings("default", category=RenamedHookWarning)
+# user's config, so show it (once per place, the default action), unless the user
+# chose what warnings do (-W, PYTHONWARNINGS, -X dev): then their choice holds,
+# e.g. -W error::DeprecationWarning makes it an error.
+if not sys.warnoptions and not sys.flags.dev_mode:
+    warnings.filterwarnings("default", category=RenamedHookWarning)
 
 
 def TextLoggerHook(**kwargs: Any) -> LoggerHook:  # noqa: N802 - a config type name

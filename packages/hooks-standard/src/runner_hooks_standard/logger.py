@@ -442,11 +442,22 @@ class LoggerHook(Hook):
     def on_exception(self, runner: RunnerAPI, exception: BaseException) -> None:
         """A failed or interrupted run: give the terminal back (the live display's
         ``sys.stdout`` proxy, refresh thread and the logger's console handlers), so a
-        notebook or an IPython session prints as before; the next run starts afresh."""
+        notebook or an IPython session prints as before; the next run starts afresh.
+        The visualizer is flushed, then closed as after a run that ended: its scalar
+        files and TensorBoard's writer thread would otherwise outlive the run (one
+        more per failed trial of a sweep); a backend written to again reopens. The
+        flush comes first: a tracker backend ends its run FAILED or KILLED there
+        (from the exception being handled), before ``close`` would say FINISHED."""
         self._training = False
         self._eval_done = 0
         if self._display is not None:
             self._display.stop()
+        visualizer = getattr(runner, "visualizer", None)
+        if visualizer is not None and hasattr(visualizer, "close"):
+            flush = getattr(visualizer, "flush", None)
+            if flush is not None:
+                flush()
+            visualizer.close()
 
     def _copy_out(self, runner: RunnerAPI) -> None:
         local = Path(runner.log_dir)

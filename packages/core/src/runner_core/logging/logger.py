@@ -22,6 +22,7 @@ import contextlib
 import logging
 import sys
 import weakref
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,16 @@ class SecondsFormatter(logging.Formatter):
             text = super().formatTime(record, datefmt)
             self._kept = (second, text)
         return text
+
+
+class RunFileHandler(logging.FileHandler):
+    """The run's log file: closed when a run call ends, reopened (appended to) by the next
+    line, in a run folder made again if it was deleted meanwhile (a sweep's or a test's
+    cleanup), as the scalar files are, so logging after that never raises."""
+
+    def _open(self) -> Any:
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()
 
 
 class WarnOnce(logging.Filter):
@@ -101,6 +112,7 @@ class RunLogger(logging.Logger):
         #: the file this logger writes (MMEngine's ``MMLogger.log_file``); None: console only
         self.log_file: str | None = None
         self.propagate = False
+        self._run_calls: list[None] = []  # one entry per run call in progress (nested ones too)
 
     @classmethod
     def get_instance(
@@ -145,10 +157,27 @@ class RunLogger(logging.Logger):
             current, lambda own: cls._instances.get(own.instance_name) is own
         )
 
-    def claimed_current(self) -> contextlib.AbstractContextManager[None]:
+    @contextlib.contextmanager
+    def claimed_current(self) -> Iterator[None]:
         """This logger is current in the calling thread for the ``with`` block, whichever
-        thread made the latest (a Runner's run call claims its own)."""
-        return RunLogger._per_thread.claimed(self)
+        thread made the latest (a Runner's run call claims its own).
+
+        When the outermost such block ends (the run call has finished or failed),
+        the log files are closed (:meth:`close_files`): a notebook or a sweep that
+        builds run after run holds no file of a finished one.
+        """
+        self._run_calls.append(None)
+        try:
+            with RunLogger._per_thread.claimed(self):
+                yield
+        finally:
+            self._run_calls.pop()
+            if not self._run_calls:
+                self.close_files()
+
+    def close_files(self) -> None:
+        """Close this logger's log files; its next line reopens them (appending)."""
+        _close_files(self.handlers)
 
     @classmethod
     def check_instance_created(cls, name: str) -> bool:
@@ -192,10 +221,11 @@ def get_logger(
             previous.removeHandler(handler)
             handler.close()
     if RunLogger._current is not None:
-        for handler in RunLogger._current.handlers:
-            if isinstance(handler, logging.FileHandler):
-                handler.close()  # mode 'a': reopened on its next line
+        _close_files(RunLogger._current.handlers)
     logger = RunLogger(logger_name, name)
+    # a logger dropped with its file open would leave the file to the garbage collector
+    # (a ResourceWarning); the finalizer holds the handlers, not the logger
+    weakref.finalize(logger, _close_files, logger.handlers)
     RunLogger._instances[name] = logger
     RunLogger._current = logger
     RunLogger._per_thread.made(logger)
@@ -208,7 +238,7 @@ def get_logger(
         logger.addHandler(console)
         if log_file is not None:
             Path(log_file).parent.mkdir(parents=True, exist_ok=True)
-            fh = logging.FileHandler(log_file, mode=file_mode, encoding="utf-8")
+            fh = RunFileHandler(log_file, mode=file_mode, encoding="utf-8")
             fh.mode = "a"  # reopened after a close (see above): appended to, not emptied
             fh.setFormatter(SecondsFormatter(_FORMAT, "%Y/%m/%d %H:%M:%S"))
             fh.addFilter(WarnOnce())
@@ -221,6 +251,13 @@ def get_logger(
         console.setFormatter(logging.Formatter(f"[rank {rank}] {_FORMAT}"))
         logger.addHandler(console)
     return logger
+
+
+def _close_files(handlers: list[logging.Handler]) -> None:
+    """Close the file handlers among ``handlers`` (mode 'a': a later line reopens the file)."""
+    for handler in list(handlers):
+        if isinstance(handler, logging.FileHandler):
+            handler.close()
 
 
 def _level(level: str | int) -> int:
