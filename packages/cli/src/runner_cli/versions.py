@@ -23,7 +23,7 @@ def collect_versions() -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = [("torch", _version("torch") or "not installed")]
     found: dict[str, str] = {}
     for dist in metadata.distributions():
-        name = dist.metadata["Name"] or ""
+        name = discovery.metadata_field(dist, "Name") or ""
         if name.lower().replace("_", "-").startswith("runner-"):
             found[name] = dist.version or "?"
     for entries in discovery.all_entries().values():

@@ -59,6 +59,22 @@ class PluginEntry:
 _cache: dict[tuple[str, ...], dict[str, list[PluginEntry]]] = {}
 
 
+def metadata_field(dist: metadata.Distribution, field: str) -> str | None:
+    """The ``field`` (e.g. ``'Name'``) of ``dist``'s metadata; None for a broken
+    distribution folder without it (an interrupted uninstall leaves such folders).
+
+    Asked first, not looked up blindly (nor through ``dist.name``/``dist.version``): for
+    a missing field Python 3.12 and 3.13 warn (DeprecationWarning) and 3.14 raises
+    KeyError, where 3.10 and 3.11 gave None; newer ``importlib_metadata`` also raise
+    when the METADATA file is missing.
+    """
+    try:
+        found = dist.metadata
+    except OSError:  # importlib_metadata's MetadataNotFound: no METADATA file at all
+        return None
+    return found[field] if field in found else None
+
+
 def _scan() -> dict[str, list[PluginEntry]]:
     by_group: dict[str, list[PluginEntry]] = {}
     seen: set[tuple[str, str, str]] = set()
@@ -70,7 +86,11 @@ def _scan() -> dict[str, list[PluginEntry]]:
         ours = [ep for ep in eps if ep.group.startswith(GROUP_PREFIX)]
         if not ours:  # most installed packages: their METADATA is never parsed
             continue
-        name = dist.metadata["Name"] or "<unknown distribution>"
+        name = metadata_field(dist, "Name") or "<unknown distribution>"
+        try:
+            version = dist.version or "?"
+        except (KeyError, OSError):  # no Version field (3.14) or no METADATA file
+            version = "?"
         for ep in ours:
             # A distribution found twice on sys.path (editable + site) counts once.
             ident = (ep.group, ep.name, name)
@@ -78,7 +98,7 @@ def _scan() -> dict[str, list[PluginEntry]]:
                 continue
             seen.add(ident)
             by_group.setdefault(ep.group, []).append(
-                PluginEntry(ep.group, ep.name, ep.value, name, dist.version or "?")
+                PluginEntry(ep.group, ep.name, ep.value, name, version)
             )
     return by_group
 

@@ -15,6 +15,8 @@ from importlib import metadata
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from .discovery import metadata_field
+
 
 def editable_sources() -> list[tuple[str, Path]]:
     """(distribution name, source folder) of every editable install on ``sys.path``."""
@@ -34,7 +36,7 @@ def editable_sources() -> list[tuple[str, Path]]:
             continue
         url = urlparse(info.get("url", ""))
         if url.scheme == "file":
-            found.append((dist.metadata["Name"] or "?", Path(unquote(url.path))))
+            found.append((metadata_field(dist, "Name") or "?", Path(unquote(url.path))))
     return found
 
 
