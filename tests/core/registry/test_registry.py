@@ -81,6 +81,20 @@ def test_wrong_keyword_names_class_argument_and_key_path() -> None:
     assert "Did you mean 'lr'?" in msg
 
 
+def test_a_positional_only_argument_is_named_as_such_not_as_unknown() -> None:
+    reg = Registry("thing", "runner.positional-test")
+
+    def scaled(factor: float, /, offset: float = 0.0) -> float:
+        return factor + offset
+
+    reg.register_module(module=scaled)
+    with pytest.raises(BuildError) as err:
+        reg.build({"type": "scaled", "factor": 2.0})
+    msg = str(err.value)
+    assert "takes 'factor' by position only, and a config passes arguments by name" in msg
+    assert "Did you mean" not in msg and "unexpected argument" not in msg
+
+
 def test_options_a_constructor_checks_itself_name_the_config_key() -> None:
     from runner_core.registry import check_arguments, current_build_path
 

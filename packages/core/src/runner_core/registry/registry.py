@@ -501,6 +501,14 @@ def check_arguments(
     parts = []
     for k in unknown:
         at = f"{key_path}.{k}" if key_path else k
+        if k in params and params[k].kind is params[k].POSITIONAL_ONLY:
+            # a config passes every argument by name (list(iterable=...) fails)
+            parts.append(
+                f"{name} takes {k!r} by position only, and a config passes arguments by "
+                f"name (at {at!r}): register a function that takes it by name and calls "
+                f"{name}, and name that function as the type."
+            )
+            continue
         parts.append(
             f"{name} got an unexpected argument {k!r} (at {at!r}).{did_you_mean(k, allowed_names)}"
         )
