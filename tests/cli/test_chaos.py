@@ -71,7 +71,8 @@ class _Server:
             text=True,
         )
         self.replies: queue.Queue[dict] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
         assert self.replies.get(timeout=120) == {"ready": True}
         self.cwd = cwd
 
@@ -97,6 +98,9 @@ class _Server:
         if self.proc.stdin is not None:
             self.proc.stdin.close()
         self.proc.wait(timeout=60)
+        self._reader.join(timeout=10)  # it has seen the pipe's end: close it (no leak warning)
+        if self.proc.stdout is not None and not self._reader.is_alive():
+            self.proc.stdout.close()
 
 
 def _stop_at(server: _Server, pid: int, out: Path, marker: str, nth: int, delay: float, sig):

@@ -17,7 +17,8 @@ def test_train_writes_checkpoints_logs_and_scalars(trained: Path) -> None:
     assert (wd / "epoch_1.pth").is_file() and (wd / "epoch_2.pth").is_file()
     assert (wd / "last_checkpoint").read_text().strip().endswith("epoch_2.pth")
     (run,) = [p for p in wd.iterdir() if p.is_dir()]
-    records = [json.loads(line) for line in (run / "vis_data" / "scalars.json").open()]
+    scalars = (run / "vis_data" / "scalars.json").read_text().splitlines()
+    records = [json.loads(line) for line in scalars]
     assert any("loss" in r and "lr" in r for r in records)
     assert [r["step"] for r in records if "accuracy/top1" in r] == [1, 2]
 

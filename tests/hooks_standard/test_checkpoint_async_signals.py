@@ -76,12 +76,13 @@ def _make(work: Path, max_epochs: int, resume: bool) -> Runner:
 
 def _start(work: Path, gate: Path, max_epochs: int, log: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != TEST_GATE_ENV}
-    return subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(work), str(max_epochs), TEST_GATE_ENV, str(gate)],
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
+    with log.open("w") as out:  # the child writes through its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(work), str(max_epochs), TEST_GATE_ENV, str(gate)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def _until(condition, proc: subprocess.Popen, what: str, log: Path) -> None:

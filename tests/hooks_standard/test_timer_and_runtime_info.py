@@ -310,7 +310,8 @@ def test_a_train_step_returning_a_bare_loss_shows_it_in_the_log_and_scalars(
     assert "train/loss" in runner.message_hub.log_scalars
     log = next(runner.log_dir.glob("*.log")).read_text()
     assert "loss: " in log.split("Epoch(train) [1][2/8]")[1].splitlines()[0]
-    rows = [json.loads(line) for line in (runner.log_dir / "vis_data" / "scalars.json").open()]
+    scalars = (runner.log_dir / "vis_data" / "scalars.json").read_text().splitlines()
+    rows = [json.loads(line) for line in scalars]
     trained = [row for row in rows if "lr" in row]
     assert trained and all("loss" in row for row in trained)
 

@@ -129,7 +129,8 @@ class ScriptServer:
         self._next = 0
         self._replies: dict[int, queue.Queue[dict[str, Any]]] = {}
         self._ready: queue.Queue[dict[str, Any]] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
         assert self._ready.get(timeout=180) == {"ready": True}
 
     def _read(self) -> None:
@@ -177,6 +178,14 @@ class ScriptServer:
             self.proc.kill()
             self.proc.wait()
             raise
+        finally:
+            self._close_stdout()
+
+    def _close_stdout(self) -> None:
+        """Close the reply pipe once the reader has seen its end (no unclosed-file warning)."""
+        self._reader.join(timeout=10)
+        if self.proc.stdout is not None and not self._reader.is_alive():
+            self.proc.stdout.close()
 
     def __enter__(self) -> ScriptServer:
         return self
