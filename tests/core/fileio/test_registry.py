@@ -222,6 +222,24 @@ def test_a_backend_without_the_method_says_so(memory: dict[str, bytes]) -> None:
     )
 
 
+def test_a_backend_missing_a_required_method_names_it_when_built() -> None:
+    class Half(BaseStorageBackend):
+        def get(self, filepath: Any) -> bytes:
+            return b""
+
+    register_backend("half", Half, prefixes="half")
+    FileClient.register_backend("half", Half)
+    for build in (
+        lambda: get_file_backend("half://bucket/x"),
+        lambda: FileClient(backend="half"),
+    ):
+        with pytest.raises(FileArgumentError) as info:
+            build()
+        assert isinstance(info.value, TypeError)  # Python's error for an abstract class
+        assert "Storage backend Half" in str(info.value)
+        assert "does not implement get_text" in str(info.value)
+
+
 def test_generate_presigned_url_on_a_local_path(tmp_path: Path) -> None:
     with pytest.raises(NotImplementedError, match="LocalBackend, the storage backend for"):
         fileio.generate_presigned_url(str(tmp_path / "video.mp4"))

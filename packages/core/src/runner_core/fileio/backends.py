@@ -53,6 +53,26 @@ class BaseStorageBackend(metaclass=ABCMeta):
         """The text stored at ``filepath``."""
 
 
+def require_concrete(cls: type, where: str) -> None:
+    """Refuse to build a backend class that leaves a required method unwritten.
+
+    Python's own error ("Can't instantiate abstract class ...") comes from deep
+    inside a save or a load; this one names the backend and the methods to add.
+    """
+    import inspect
+
+    from .errors import FileArgumentError
+
+    missing = sorted(getattr(cls, "__abstractmethods__", ()))
+    if inspect.isabstract(cls) and missing:
+        raise FileArgumentError(
+            f"Storage backend {cls.__name__} ({where}) cannot be built: it does not implement "
+            f"{', '.join(missing)}, which every storage backend must (BaseStorageBackend's "
+            f"abstract methods). Add {' and '.join(f'def {m}(self, filepath, ...)' for m in missing)} "
+            f"to {cls.__name__}, then register it again."
+        )
+
+
 class LocalBackend(BaseStorageBackend):
     """The local file system (paths without a ``scheme://`` prefix), as MMEngine's."""
 

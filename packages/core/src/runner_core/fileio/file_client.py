@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .backends import BaseStorageBackend, HardDiskBackend
+from .backends import BaseStorageBackend, HardDiskBackend, require_concrete
 from .errors import BackendNameError, BackendUnavailableError, FileArgumentError
 from .lmdb_backend import LmdbBackend
 from .registry import (
@@ -107,6 +107,7 @@ class FileClient:
             if is_placeholder(backend_cls):
                 label = f"FileClient(backend={backend!r})" if backend else f"prefix={prefix!r}"
                 raise BackendUnavailableError(refusal(backend_cls, backend or prefix, f"{label} "))
+            require_concrete(backend_cls, f"FileClient(backend={backend!r}, prefix={prefix!r})")
             instance = super().__new__(cls)
             instance.client = backend_cls(**kwargs)
             cls._instances[arg_key] = instance

@@ -25,7 +25,7 @@ from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
-from .backends import BaseStorageBackend, LocalBackend
+from .backends import BaseStorageBackend, LocalBackend, require_concrete
 from .errors import (
     BackendNameError,
     BackendUnavailableError,
@@ -247,6 +247,7 @@ def _construct(
     cls: type[BaseStorageBackend], kwargs: dict[str, Any], where: str
 ) -> BaseStorageBackend:
     """``cls(**kwargs)``; arguments its constructor does not take are named, with its signature."""
+    require_concrete(cls, where.strip())
     try:
         signature = inspect.signature(cls)
     except (TypeError, ValueError):  # no signature to check against: let the call say
