@@ -147,6 +147,17 @@ def test_compile_options_are_checked_when_built(tmp_path) -> None:
     assert runner.cfg["compile"] == {"backend": "eager"}  # what the Runner's train() compiles
 
 
+def test_a_subclass_taking_kwargs_reads_the_flexible_runners_keys(tmp_path) -> None:
+    class MyFlexibleRunner(FlexibleRunner):  # MMEngine-style: everything to the base
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+
+    cfg = _digits(tmp_path, compile=dict(target="train_step", backend="eager"))
+    runner = MyFlexibleRunner.from_cfg(cfg)
+    assert runner.model is not None  # the config's model reached the base's __init__
+    assert runner.cfg["compile"] == {"backend": "eager"}
+
+
 def test_a_strategy_object_and_its_options_win_over_the_runners(tmp_path) -> None:
     strategy = DDPStrategy(
         model_wrapper=dict(find_unused_parameters=True),

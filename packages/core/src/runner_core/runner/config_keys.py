@@ -33,10 +33,26 @@ OTHER_KNOWN_KEYS = (
 
 @functools.cache
 def constructor_keys(cls: type) -> tuple[str, ...]:
-    """The keyword arguments of ``cls.__init__`` a config can set (all but ``cfg``)."""
-    params = inspect.signature(vars(cls).get("__init__") or cls).parameters.values()
+    """The keyword arguments of ``cls.__init__`` a config can set (all but ``cfg``).
+
+    A subclass whose ``__init__`` takes ``**kwargs`` (``def __init__(self, *args,
+    **kwargs)``, MMEngine-style) hands them to its base: the base's arguments
+    count too, up the classes until an ``__init__`` without ``**kwargs``.
+    """
     kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    return tuple(p.name for p in params if p.kind in kinds and p.name not in ("self", "cfg"))
+    keys: list[str] = []
+    for klass in cls.__mro__:
+        init = vars(klass).get("__init__")
+        if init is None or klass is object:
+            continue
+        try:
+            params = inspect.signature(init).parameters.values()
+        except (TypeError, ValueError):  # no signature (a C class): nothing more to learn
+            break
+        keys += [p.name for p in params if p.kind in kinds and p.name not in ("self", "cfg")]
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+            break
+    return tuple(dict.fromkeys(keys))
 
 
 def top_level_typos(cfg: Mapping[str, Any], runner_keys: tuple[str, ...]) -> list[KeyTypo]:
