@@ -323,6 +323,25 @@ def test_resume_true_reads_through_the_constructor_arguments_it_saved_with(
     assert load_checkpoint(f"{OUT}/work/epoch_3.pth")["meta"]["epoch"] == 3
 
 
+def test_a_folder_saved_without_arguments_is_read_by_prefix_below_one_saved_with(
+    store: type[FolderStore], tmp_path: Path
+) -> None:
+    """Two Runners of one process (a notebook, a sweep): the second saves below the
+    first's out_dir with the default client; its resume must not borrow the first's
+    endpoint."""
+    register_backend("mys3", EndpointStore, prefixes="s3", force=True)
+    make_runner(
+        tmp_path / "a", max_epochs=1, backend_args=dict(endpoint="http://minio.local:9000")
+    ).train()
+    make_runner(tmp_path / "b", max_epochs=1, out_dir=f"{OUT}/sub").train()
+    default = store.root / "s3.default.example" / "bucket" / "exp" / "sub" / "b"
+    assert (default / "epoch_1.pth").is_file()
+    resumed = make_runner(tmp_path / "b", max_epochs=2, out_dir=f"{OUT}/sub", resume=True)
+    resumed.train()
+    assert resumed.resume_state.resumed_from == f"{OUT}/sub/b/epoch_1.pth"
+    assert (default / "epoch_2.pth").is_file()
+
+
 def test_a_backend_with_a_client_attribute_of_its_own_is_accepted(
     store: type[FolderStore], tmp_path: Path
 ) -> None:

@@ -253,8 +253,9 @@ def _config_error(exc: BaseException) -> type[Exception]:
 
 
 # The storage arguments of folders saved to in this process (``'s3://bucket/exp/'`` ->
-# ``(kind, args)``): a read below one builds its backend with them (see the module docstring).
-_folders: dict[str, tuple[str, dict[str, Any]]] = {}
+# ``(kind, args)``, or None for "by its prefix"): a read below one builds its backend with
+# those of the innermost such folder (see the module docstring).
+_folders: dict[str, tuple[str, dict[str, Any]] | None] = {}
 _folders_lock = threading.Lock()
 
 
@@ -269,7 +270,8 @@ def remember_storage(
     (:func:`save_target`, :func:`save_target_in`): ``last_checkpoint`` holds only
     the URL, so without this a resume would rebuild the backend from the prefix
     without the constructor arguments (endpoint, credentials) the checkpoint was
-    written with. No arguments forget the folder: its prefix decides again.
+    written with. No arguments: URLs below ``folder`` are read by their prefix,
+    even below a folder another run saved to with arguments.
     """
     text = os.fspath(folder)
     if url_scheme(text) is None:
@@ -277,10 +279,7 @@ def remember_storage(
     key = text.rstrip("/") + "/"
     kind, args = storage_args(file_client_args, backend_args)
     with _folders_lock:
-        if args:
-            _folders[key] = (kind, dict(args))
-        else:
-            _folders.pop(key, None)
+        _folders[key] = (kind, dict(args)) if args else None
 
 
 def remember_config_storage(cfg: Any) -> None:
@@ -301,7 +300,8 @@ def remember_config_storage(cfg: Any) -> None:
 
 
 def _remembered(location: str) -> tuple[str, dict[str, Any]] | None:
-    """The storage arguments of the innermost remembered folder holding ``location``."""
+    """The storage arguments of the innermost remembered folder holding ``location``
+    (None: none, or that folder was saved to without arguments: read by prefix)."""
     with _folders_lock:
         found = [key for key in _folders if location.startswith(key)]
         return _folders[max(found, key=len)] if found else None
