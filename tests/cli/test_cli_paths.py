@@ -53,7 +53,12 @@ def test_train_and_resume_a_moved_work_dir_with_odd_names(cli, tmp_path: Path) -
         ('load_from="my ckpts/epoch 1.pth"', "my ckpts/epoch 1.pth"),
         ("resume=ckpts/a,(b.pth", "ckpts/a,(b.pth"),  # no bracket check on a path
         ("load_from=None", None),
+        ("load_from='None'", None),  # as MMEngine reads it
         ("resume=True", True),
+        ("resume=false", False),
+        ("resume=auto", "auto"),
+        ("work_dir=2024", "2024"),  # MMEngine: the int 2024, refused as a work dir
+        ("load_from=1e3", "1e3"),
     ],
 )
 def test_path_options_keep_their_spaces_and_commas(option: str, value: object) -> None:
@@ -61,3 +66,11 @@ def test_path_options_keep_their_spaces_and_commas(option: str, value: object) -
         option.partition("=")[0]: value,
         "train_cfg.milestones": [1, 2],  # other values are read as MMEngine reads them
     }
+
+
+@pytest.mark.parametrize("option", ["work_dir", "resume=", "load_from=''"])
+def test_a_path_option_without_a_value_is_refused(option: str) -> None:
+    from runner_core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="KEY=VALUE|has no value"):
+        parse_options([option])

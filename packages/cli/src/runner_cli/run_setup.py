@@ -22,27 +22,38 @@ def parse_options(cfg_options: Sequence[str]) -> dict[str, Any]:
     MMEngine's reading drops every space and splits at commas, so
     ``work_dir=runs/lr=0.1,bs=8`` becomes a list (no folder) and
     ``work_dir='runs/my run'`` the folder ``runs/myrun``. A path is never a
-    list: for ``work_dir``, ``load_from`` and ``resume`` the text is taken as
-    written, without a pair of surrounding quotes; numbers, booleans and None
-    keep their reading (``resume=True``, ``load_from=None``).
+    list, nor a number (``work_dir=2024`` is that folder): for ``work_dir``,
+    ``load_from`` and ``resume`` the text is taken as written, without a pair
+    of surrounding quotes; ``None`` is None and ``resume=True``/``False`` a bool.
     """
     from runner_core.config import parse_cfg_options
-    from runner_core.errors import ConfigError
 
     options: dict[str, Any] = {}
     for item in cfg_options:
-        key, _, text = item.partition("=")
-        if key.strip() not in PATH_OPTION_KEYS:
+        key, sep, text = item.partition("=")
+        if not sep or key.strip() not in PATH_OPTION_KEYS:  # without '=': MMEngine's error
             options.update(parse_cfg_options([item]))
             continue
-        try:
-            value = parse_cfg_options([item])[key.strip()]
-        except ConfigError:  # e.g. an unbalanced bracket in a folder name
-            value = None
-        if value is None or isinstance(value, (str, list, tuple)):
-            value = None if text.strip() == "None" else _unquoted(text.strip())
-        options[key.strip()] = value
+        options[key.strip()] = _path_value(key.strip(), text.strip())
     return options
+
+
+def _path_value(key: str, text: str) -> Any:
+    """The value of ``--cfg-options key=text`` for a path key (see :func:`parse_options`)."""
+    from runner_core.errors import ConfigError
+
+    value = _unquoted(text)
+    if value == "None":
+        return None
+    if key == "resume" and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if not value:
+        raise ConfigError(
+            f"--cfg-options {key}= has no value: give a path ({key}=path/to/...)"
+            + (", or leave the option out" if key == "work_dir" else ", or None")
+            + "."
+        )
+    return value
 
 
 def _unquoted(text: str) -> str:
