@@ -20,11 +20,22 @@ class RenamedHookWarning(DeprecationWarning):
     """A config uses an old or misspelled hook type name."""
 
 
+def _user_chose_for_it() -> bool:
+    """Whether a -W / PYTHONWARNINGS option could apply to RenamedHookWarning (no
+    category, or one of its bases), as ``-W error::DeprecationWarning`` or ``-W ignore``."""
+    chosen = {"", "Warning", "DeprecationWarning", "RenamedHookWarning"}
+    for option in sys.warnoptions:
+        fields = [*option.split(":"), "", ""]
+        if fields[2].strip().rsplit(".", 1)[-1] in chosen:
+            return True
+    return False
+
+
 # Python hides DeprecationWarnings raised outside __main__; this one is about the
 # user's config, so show it (once per place, the default action), unless the user
-# chose what warnings do (-W, PYTHONWARNINGS, -X dev): then their choice holds,
-# e.g. -W error::DeprecationWarning makes it an error.
-if not sys.warnoptions and not sys.flags.dev_mode:
+# chose what happens to it (-W, PYTHONWARNINGS): then their choice holds. An option
+# about other warnings (PYTHONWARNINGS=ignore::FutureWarning) leaves it shown.
+if not _user_chose_for_it():
     warnings.filterwarnings("default", category=RenamedHookWarning)
 
 
