@@ -30,6 +30,9 @@ def strict_metadata(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     nameless.mkdir()
     (nameless / "METADATA").write_text("Metadata-Version: 2.1\n")
     (nameless / "entry_points.txt").write_text("[runner.hooks]\nNamelessHook = gone:Hook\n")
+    versionless = tmp_path / "runner_versionless-3.0.dist-info"  # Name without Version
+    versionless.mkdir()
+    (versionless / "METADATA").write_text("Metadata-Version: 2.1\nName: runner-versionless\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(discovery, "metadata", backport)
     monkeypatch.setattr(versions, "metadata", backport)
@@ -45,6 +48,7 @@ def test_version_lists_the_packages_despite_a_nameless_distribution(
         warnings.simplefilter("error", DeprecationWarning)
         rows = dict(versions.collect_versions())
     assert "runner-core" in rows and "torch" in rows
+    assert rows["runner-versionless"] == "?"
 
 
 def test_plugin_discovery_names_a_nameless_distribution_instead_of_failing(

@@ -170,7 +170,7 @@ def test_scan_reads_metadata_only_of_distributions_offering_plugins(monkeypatch)
         @property
         def metadata(self) -> dict[str, str]:
             read.append(self.name)
-            return {"Name": self.name}
+            return {"Name": self.name, "Version": "1.0"}
 
         @property
         def version(self) -> str:

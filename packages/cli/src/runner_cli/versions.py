@@ -25,7 +25,7 @@ def collect_versions() -> list[tuple[str, str]]:
     for dist in metadata.distributions():
         name = discovery.metadata_field(dist, "Name") or ""
         if name.lower().replace("_", "-").startswith("runner-"):
-            found[name] = dist.version or "?"
+            found[name] = discovery.metadata_field(dist, "Version") or "?"
     for entries in discovery.all_entries().values():
         for entry in entries:
             found.setdefault(entry.distribution, entry.version)

@@ -61,7 +61,12 @@ _cache: dict[tuple[str, ...], dict[str, list[PluginEntry]]] = {}
 
 def metadata_field(dist: metadata.Distribution, field: str) -> str | None:
     """The ``field`` (e.g. ``'Name'``) of ``dist``'s metadata; None for a broken
-    distribution folder without it (an interrupted uninstall leaves such folders).
+    distribution folder without it (an interrupted uninstall leaves such folders)."""
+    return metadata_fields(dist, field)[0]
+
+
+def metadata_fields(dist: metadata.Distribution, *fields: str) -> tuple[str | None, ...]:
+    """The ``fields`` of ``dist``'s metadata (read once), None for each one missing.
 
     Asked first, not looked up blindly (nor through ``dist.name``/``dist.version``): for
     a missing field Python 3.12 and 3.13 warn (DeprecationWarning) and 3.14 raises
@@ -71,8 +76,8 @@ def metadata_field(dist: metadata.Distribution, field: str) -> str | None:
     try:
         found = dist.metadata
     except OSError:  # importlib_metadata's MetadataNotFound: no METADATA file at all
-        return None
-    return found[field] if field in found else None
+        return tuple(None for _ in fields)
+    return tuple(found[field] if field in found else None for field in fields)
 
 
 def _scan() -> dict[str, list[PluginEntry]]:
@@ -86,11 +91,8 @@ def _scan() -> dict[str, list[PluginEntry]]:
         ours = [ep for ep in eps if ep.group.startswith(GROUP_PREFIX)]
         if not ours:  # most installed packages: their METADATA is never parsed
             continue
-        name = metadata_field(dist, "Name") or "<unknown distribution>"
-        try:
-            version = dist.version or "?"
-        except (KeyError, OSError):  # no Version field (3.14) or no METADATA file
-            version = "?"
+        name, version = metadata_fields(dist, "Name", "Version")
+        name, version = name or "<unknown distribution>", version or "?"
         for ep in ours:
             # A distribution found twice on sys.path (editable + site) counts once.
             ident = (ep.group, ep.name, name)
