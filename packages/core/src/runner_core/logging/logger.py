@@ -13,7 +13,9 @@ log file, and the latest created is the current one (``print_log(...,
 logger='current')``, ``RunLogger.get_current_instance()``), except in a
 thread that made (or claimed) one of its own while another thread made the
 latest: there its own is, so runs trained at once in two threads keep their
-lines apart (see :mod:`.thread_current`).
+lines apart (see :mod:`.thread_current`). The log file is closed when a run
+call (``train()``, ``val()``, ``test()``) ends and reopened, appended to, by the
+next line: a notebook or a sweep holds no file of a finished run.
 """
 
 from __future__ import annotations
