@@ -18,6 +18,7 @@ from typing import Any
 from torch import nn
 
 from ..logging.print_log import print_log
+from .safe_load import MmapChoice
 from .safe_load import load_checkpoint as _load_file
 from .state import DDP_PREFIX_RULE, LoadReport, load_model_state
 
@@ -120,14 +121,21 @@ def load_checkpoint_into(
     revise_keys: Sequence[tuple[str, str]] = (DDP_PREFIX_RULE,),
     *,
     allow_pickle: bool = False,
+    mmap: MmapChoice = None,
 ) -> dict[str, Any]:
     """MMEngine's ``load_checkpoint(model, filename)``: load the file's weights into ``model``.
 
     Returns the whole checkpoint dict. The weights are its ``state_dict``
     (or the file itself when it is a bare state dict). ``logger`` as for
-    :func:`load_state_dict`.
+    :func:`load_state_dict`. ``mmap=True`` maps the file instead of reading
+    it, so the weights are not held twice while they are copied into the
+    model; the returned dict's tensors then read from the file, which must
+    not be rewritten in place while they are alive (see
+    :func:`~runner_core.checkpoint.safe_load.load_checkpoint`).
     """
-    checkpoint = _load_file(filename, map_location=map_location or "cpu", allow_pickle=allow_pickle)
+    checkpoint = _load_file(
+        filename, map_location=map_location or "cpu", allow_pickle=allow_pickle, mmap=mmap
+    )
     report = load_model_state(
         model,
         checkpoint_weights(checkpoint),

@@ -2,16 +2,27 @@
 
 Full unpickling can run any code the file's author put in it, so only
 tensors and plain data load unless the caller opts in with ``allow_pickle``.
+
+A local file can be memory-mapped (``mmap``) so that its tensors are read
+from the file on demand instead of being copied into the process: a large
+checkpoint is then not held twice (once loaded, once in the model). Why
+this is not the default for a dict handed back to the caller, and where the
+Runner maps, is told in :func:`load_checkpoint` and docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import copy
+import inspect
 import io
+import os
 import pickle
 import re
 import sys
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +43,12 @@ from runner_core.checkpoint.integrity import (
 from runner_core.checkpoint.storage import fetch, is_remote, load_source
 from runner_core.errors import did_you_mean
 
-__all__ = ["MapLocation", "load_checkpoint"]
+__all__ = ["MapLocation", "MmapChoice", "load_checkpoint", "mapped_for_load"]
 
 MapLocation = str | torch.device | Callable[..., Any] | dict[str, str] | None
+#: ``load_checkpoint(mmap=...)``: None (decide), True/False, or the top-level keys that may
+#: stay mapped (every other entry is copied into memory right after loading)
+MmapChoice = bool | Collection[str] | None
 
 #: the class torch.load refused: "GLOBAL mod.Name was not an allowed global" (torch >= 2.4),
 #: "Unsupported class mod.Name" before
@@ -131,6 +145,7 @@ def load_checkpoint(
     allow_pickle: bool = False,
     verify: bool = True,
     path: str | Path | None = None,
+    mmap: MmapChoice = None,
     **mmengine_kwargs: Any,
 ) -> dict:
     """Load a checkpoint dict safely: ``load_checkpoint(path)``.
@@ -151,6 +166,28 @@ def load_checkpoint(
     (``runner_core.fileio.register_backend``, see :mod:`.storage`), with the
     same checks; one no registered backend serves is refused (runner never
     downloads by itself).
+
+    ``mmap=True`` maps a local file instead of reading it (``torch.load(...,
+    mmap=True)``, copy-on-write): CPU tensors are backed by the file, so
+    loading into a model needs no second copy of the weights in memory, and
+    changing a returned tensor never changes the file. Replacing the file by
+    a rename (as every save of runner does) or deleting it is safe; but
+    while a returned tensor is alive, the file must not be rewritten in place:
+    ``torch.save(checkpoint, same_path)`` truncates the file under its own
+    tensors and dies of SIGBUS with the file left empty. Hence ``mmap=None``
+    (default) maps only where nothing can come back backed by the file: a
+    ``map_location`` on another device (the tensors are copied there), or
+    inside :func:`mapped_for_load` (the Runner's own loads), or where torch's
+    own default says so (``torch.utils.serialization.config.load.mmap``). A
+    collection of top-level keys (a resume: ``('state_dict',
+    'ema_state_dict')``) maps the file but copies every other entry into
+    memory at once: those entries are kept (an optimizer keeps the loaded
+    state tensors themselves). A file is
+    read the usual way where mapping is impossible or unsafe: a URL (bytes),
+    torch's pre-1.6 format, torch without ``mmap`` (< 2.1), a mapping that
+    fails (a filesystem without mmap), Windows (a mapped file cannot be
+    replaced or deleted), or torch's default mmap flags set to ``MAP_SHARED``
+    (writes would reach the file).
     """
     if hasattr(model, "state_dict") and hasattr(model, "load_state_dict"):  # a model first
         from .model_io import load_checkpoint_into
@@ -160,6 +197,7 @@ def load_checkpoint(
         if len(args) < 1:  # MMEngine's map_location comes third when positional
             mmengine_kwargs.setdefault("map_location", map_location)
         mmengine_kwargs.setdefault("allow_pickle", allow_pickle)
+        mmengine_kwargs.setdefault("mmap", mmap)
         return load_checkpoint_into(model, filename, *args, **mmengine_kwargs)  # type: ignore[arg-type]
     given = [value for value in (model, filename, path) if value is not None]
     if len(given) != 1 or args or mmengine_kwargs:
@@ -171,6 +209,7 @@ def load_checkpoint(
             f"Runner.load_checkpoint. Unexpected: {unexpected or 'no path given'}."
         )
     location = given[0]
+    mapped = _mapped_keys(mmap)
     if is_remote(location):
         source = load_source(location)  # a registered backend serves it, or refused
         _check_map_location(map_location)
@@ -189,20 +228,143 @@ def load_checkpoint(
             verify_checkpoint(path)
         else:
             _open_zip(path).close()
+    use_mmap = kind == "zip" and _can_map(path, map_location, mmap)
+    if use_mmap:
+        try:
+            obj = _torch_load(path, str(path), map_location, allow_pickle, mmap=True)
+        except CheckpointError as exc:
+            if not isinstance(exc.__cause__, (RuntimeError, OSError)):
+                raise  # the file itself is at fault: reading it again would not help
+            # e.g. a filesystem without mmap: the same load, read the usual way
+            return _torch_load(path, str(path), map_location, allow_pickle)
+        return obj if mapped is None else _in_memory_except(obj, mapped)
     return _torch_load(path, str(path), map_location, allow_pickle)
 
 
+#: real paths the Runner loads for itself inside :func:`mapped_for_load`
+_MAPPED_PATHS: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "runner_core_mapped_paths", default=frozenset()
+)
+
+
+@contextlib.contextmanager
+def mapped_for_load(location: str | os.PathLike[str]) -> Iterator[None]:
+    """Inside the block, ``load_checkpoint(location)`` maps the file by default (``mmap=None``).
+
+    For a load whose result the caller drops once it is in the model (the
+    Runner's ``load_from``): nothing backed by the file outlives the load.
+    Loads of other files are not affected.
+    """
+    token = _MAPPED_PATHS.set(_MAPPED_PATHS.get() | {os.path.realpath(location)})
+    try:
+        yield
+    finally:
+        _MAPPED_PATHS.reset(token)
+
+
+def _mapped_keys(mmap: MmapChoice) -> frozenset[str] | None:
+    """The keys a partial mapping keeps mapped; None for True/False/None."""
+    if mmap is None or isinstance(mmap, bool):
+        return None
+    if isinstance(mmap, str | bytes) or not isinstance(mmap, Collection):
+        raise TypeError(
+            f"load_checkpoint(mmap={mmap!r}): mmap is True, False, None (decide) or a "
+            "collection of top-level keys that may stay mapped, e.g. ('state_dict',)."
+        )
+    return frozenset(mmap)
+
+
+def _on_other_device(map_location: MapLocation) -> bool:
+    """Whether every tensor lands on a device other than the CPU (so none maps the file)."""
+    if isinstance(map_location, str | torch.device):
+        return torch.device(map_location).type not in ("cpu", "meta")
+    return False
+
+
+def _to_cpu(map_location: MapLocation) -> bool:
+    return isinstance(map_location, str | torch.device) and torch.device(map_location).type == "cpu"
+
+
+def _can_map(path: Path, map_location: MapLocation, mmap: MmapChoice) -> bool:
+    """Whether to load ``path`` (a zip checkpoint) with ``torch.load(mmap=True)``."""
+    if mmap is None:
+        wanted = _on_other_device(map_location) or (
+            os.path.realpath(path) in _MAPPED_PATHS.get() or _torch_maps_by_default()
+        )
+    elif isinstance(mmap, bool):
+        wanted = mmap
+    else:  # a partial mapping copies the rest in memory: only CPU tensors, all of them
+        wanted = _to_cpu(map_location)
+    return wanted and os.name == "posix" and _torch_can_map_private()
+
+
+def _torch_maps_by_default() -> bool:
+    """torch's own default for ``torch.load(mmap=None)`` (``config.load.mmap``, torch >= 2.6)."""
+    serialization = sys.modules.get("torch.utils.serialization")
+    config = getattr(getattr(serialization, "config", None), "load", None)
+    return bool(getattr(config, "mmap", False))
+
+
+def _torch_can_map_private() -> bool:
+    """torch.load takes ``mmap`` (>= 2.1) and maps copy-on-write (``MAP_PRIVATE``, its
+    default): with ``MAP_SHARED`` an in-place change of a tensor would write the file."""
+    if "mmap" not in _load_parameters():
+        return False
+    flags = getattr(torch.serialization, "get_default_mmap_options", None)  # torch >= 2.2
+    if flags is None:
+        return True  # torch 2.1 always maps privately
+    import mmap as mmap_module
+
+    return flags() == getattr(mmap_module, "MAP_PRIVATE", None)
+
+
+_LOAD_PARAMETERS: tuple[Any, frozenset[str]] | None = None
+
+
+def _load_parameters() -> frozenset[str]:
+    """The keyword parameters of the current ``torch.load`` (cached per function)."""
+    global _LOAD_PARAMETERS
+    load = torch.load
+    if _LOAD_PARAMETERS is None or _LOAD_PARAMETERS[0] is not load:
+        try:
+            names = frozenset(inspect.signature(load).parameters)
+        except (TypeError, ValueError):
+            names = frozenset()
+        _LOAD_PARAMETERS = (load, names)
+    return _LOAD_PARAMETERS[1]
+
+
+def _in_memory_except(obj: dict, mapped: frozenset[str]) -> dict:
+    """``obj`` with every top-level entry but ``mapped`` copied into memory (one memo:
+    tensors sharing storage still share it), so none of them reads from the file."""
+    memo: dict[int, Any] = {}
+    for key in list(obj):
+        if key not in mapped:
+            obj[key] = copy.deepcopy(obj[key], memo)
+    return obj
+
+
 def _torch_load(
-    source: Path | io.BytesIO, path: str, map_location: MapLocation, allow_pickle: bool
+    source: Path | io.BytesIO,
+    path: str,
+    map_location: MapLocation,
+    allow_pickle: bool,
+    mmap: bool = False,
 ) -> dict:
     """``torch.load`` of a checked file (or bytes), failures as CheckpointErrors naming ``path``."""
+    # mmap given always when torch takes it: torch's own default (config.load.mmap) may map
+    options: dict[str, Any] = {"mmap": mmap} if "mmap" in _load_parameters() else {}
     try:
         if allow_pickle:
             obj = torch.load(
-                source, map_location=map_location, weights_only=False, pickle_module=_stand_ins
+                source,
+                map_location=map_location,
+                weights_only=False,
+                pickle_module=_stand_ins,
+                **options,
             )
         else:
-            obj = torch.load(source, map_location=map_location, weights_only=True)
+            obj = torch.load(source, map_location=map_location, weights_only=True, **options)
     except pickle.UnpicklingError as exc:
         if not allow_pickle and "weights only" in str(exc).lower():
             raise _unsafe_error(source, path, exc) from exc

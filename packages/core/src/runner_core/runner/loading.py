@@ -21,6 +21,7 @@ is decided in one place: :meth:`ResumeState.choose`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,7 @@ class LoadOrResume:
     # set by Runner.__init__
     logger: logging.Logger
     work_dir: Path
+    load_cfg: dict[str, Any]
     _resume_state: ResumeState
     _has_loaded: bool
     #: which run method is loading ("train", "val", "test"); None: a call from user code
@@ -140,7 +142,8 @@ class LoadOrResume:
         """Load the weights of ``file``; :data:`AUTO`: of the newest complete checkpoint of
         the work dir (a warning when it has none)."""
         if file != AUTO:
-            self.load_checkpoint(file)
+            with self._mapped(file):
+                self.load_checkpoint(file)
             return
         from ..checkpoint.background import wait_for_writes
         from ..checkpoint.find import _latest_with_bytes
@@ -156,8 +159,18 @@ class LoadOrResume:
             )
             return
         self.logger.info("Loading the weights of %s, the newest checkpoint", newest)
-        with kept_for_load(newest, data):
+        with kept_for_load(newest, data), self._mapped(newest):
             self.load_checkpoint(newest)
+
+    def _mapped(self, file: str | Path) -> contextlib.AbstractContextManager[None]:
+        """Map ``file`` while ``load_from`` loads it: the checkpoint is dropped once its weights
+        are in the model, so they are never held twice (``load_cfg=dict(mmap=False)``: read it)."""
+        from ..checkpoint.safe_load import mapped_for_load
+        from ..checkpoint.storage import is_remote
+
+        if not self.load_cfg.get("mmap", True) or is_remote(file):
+            return contextlib.nullcontext()
+        return mapped_for_load(file)
 
     def _apply_resume(self, checkpoint: dict[str, Any]) -> None:
         checkpointing.apply_resume(self, checkpoint)

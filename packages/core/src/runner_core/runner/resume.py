@@ -31,6 +31,12 @@ if TYPE_CHECKING:
 #: the value of ``source`` that means "the newest complete checkpoint in the work dir"
 AUTO = "auto"
 
+#: the entries of a checkpoint a resume maps from the file rather than reads
+#: (``load_checkpoint(mmap=...)``): weights, copied into the model (and its EMA copy) and
+#: dropped. The rest is read into memory: the optimizer keeps the loaded state tensors
+#: themselves, which must not depend on the file staying as it is.
+MAPPED_ON_RESUME = ("state_dict", "ema_state_dict")
+
 
 class LoadChoice(NamedTuple):
     """What one load step reads (:meth:`ResumeState.choose`)."""
