@@ -72,6 +72,19 @@ def test_round_trip_is_safe_and_exact(tmp_path: Path) -> None:
     assert verify_checkpoint(path) >= 4  # data.pkl + tensor records all checked
 
 
+def test_a_path_under_the_home_folder_loads_as_in_mmengine(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    save_checkpoint({"state_dict": {"w": torch.arange(3.0)}}, tmp_path / "ckpt.pth")
+    loaded = load_checkpoint("~/ckpt.pth")  # MMEngine's load_from_local expands '~'
+    assert torch.equal(loaded["state_dict"]["w"], torch.arange(3.0))
+    model = torch.nn.Linear(3, 1)
+    torch.save({"state_dict": model.state_dict()}, tmp_path / "model.pth")
+    assert load_checkpoint(torch.nn.Linear(3, 1), "~/model.pth")["state_dict"].keys() == {
+        "weight",
+        "bias",
+    }
+
+
 def test_save_creates_parent_folders_and_normal_permissions(tmp_path: Path) -> None:
     path = save_checkpoint({"a": 1}, tmp_path / "deep" / "er" / "c.pth")
     mode = stat.S_IMODE(path.stat().st_mode)

@@ -220,7 +220,7 @@ def load_checkpoint(
         elif sniff_head(data[:32], name) == "zip":
             open_zip(io.BytesIO(data), name, lambda: len(data)).close()
         return _torch_load(io.BytesIO(data), name, map_location, allow_pickle)
-    path = Path(location)
+    path = Path(location).expanduser()  # '~/ckpt.pth', as MMEngine's load_from_local
     _check_map_location(map_location)
     kind = _sniff(path)
     if kind == "zip":
@@ -255,7 +255,8 @@ def mapped_for_load(location: str | os.PathLike[str]) -> Iterator[None]:
     Runner's ``load_from``): nothing backed by the file outlives the load.
     Loads of other files are not affected.
     """
-    token = _MAPPED_PATHS.set(_MAPPED_PATHS.get() | {os.path.realpath(location)})
+    real = os.path.realpath(os.path.expanduser(location))
+    token = _MAPPED_PATHS.set(_MAPPED_PATHS.get() | {real})
     try:
         yield
     finally:
