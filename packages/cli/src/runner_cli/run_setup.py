@@ -6,7 +6,7 @@ on what a command needs and on the words used when something is missing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -180,7 +180,15 @@ def require_remote_checkpoint(url: str, what: str) -> str:
 
 def set_load_options(cfg: Any, *, strict: bool | None = None, allow_pickle: bool = False) -> None:
     """Fill ``load_cfg``: a strict default (only if the config says nothing) and pickling."""
-    load_cfg = dict(cfg.get("load_cfg") or {})
+    given = cfg.get("load_cfg")
+    if given is not None and not isinstance(given, Mapping):
+        from runner_core.errors import ConfigTypeError
+
+        raise ConfigTypeError(
+            f"load_cfg is {given!r}, but it must be a dict of options, e.g. "
+            "load_cfg=dict(strict=False)."
+        )
+    load_cfg = dict(given or {})
     if strict is not None:
         load_cfg.setdefault("strict", strict)
     if allow_pickle:

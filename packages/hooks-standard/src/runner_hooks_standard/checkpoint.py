@@ -219,6 +219,11 @@ class CheckpointHook(Hook):
         backend_args: Mapping[str, Any] | None = None,
         file_client_args: Mapping[str, Any] | None = None,
     ) -> None:
+        if out_dir is not None and not isinstance(out_dir, (str, os.PathLike)):
+            raise HookTypeError(  # MMEngine fails joining it with a path: a TypeError
+                f"CheckpointHook: out_dir must be a folder path or URL (a string) or None, got "
+                f"{out_dir!r}; e.g. default_hooks=dict(checkpoint=dict(out_dir='/shared/ckpts'))."
+            )
         self._check_storage(out_dir, backend_args, file_client_args)
         self.backend_args = backend_args
         self.file_client_args = file_client_args
@@ -399,6 +404,11 @@ class CheckpointHook(Hook):
         if rule is None:
             rules: list[Any] = [None] * len(keys)
         else:
+            if not isinstance(rule, (str, Sequence)):
+                raise HookTypeError(
+                    f"CheckpointHook: rule must be 'greater', 'less' or a list of them (one per "
+                    f"save_best key), got {rule!r}."
+                )
             rules = [rule] * len(keys) if isinstance(rule, str) else list(rule)
             if len(rules) != len(keys):  # MMEngine asserts this
                 raise HookAssertionError(

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import warnings
 from collections import OrderedDict
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from runner_core.contract import RunnerAPI
-from runner_core.errors import ConfigError, HookError
+from runner_core.errors import ConfigError, HookError, HookTypeError
 from runner_core.hooks import Hook, Priority
 from runner_core.logging.log_processor import (
     TIME_KEYS,
@@ -122,7 +123,19 @@ class LoggerHook(Hook):
         self.interval_exp_name = _check_positive("interval_exp_name", interval_exp_name)
         if isinstance(out_suffix, str):
             out_suffix = (out_suffix,)
+        if not isinstance(out_suffix, Sequence) or not all(
+            isinstance(suffix, str) for suffix in out_suffix
+        ):  # a TypeError, as MMEngine's check of it
+            raise HookTypeError(
+                f"LoggerHook out_suffix must be a file ending or a list of them, got "
+                f"{out_suffix!r}; e.g. default_hooks=dict(logger=dict(out_suffix=['.json', '.log']))."
+            )
         self.out_suffix = tuple(out_suffix)
+        if out_dir is not None and not isinstance(out_dir, (str, os.PathLike)):
+            raise HookTypeError(  # MMEngine: TypeError('out_dir should be None or string')
+                f"LoggerHook out_dir must be a folder path (a string) or None, got {out_dir!r}; "
+                "e.g. default_hooks=dict(logger=dict(out_dir='/shared/logs'))."
+            )
         self.out_dir = None if out_dir is None else Path(out_dir)
         self.keep_local = keep_local
         if not keep_local and out_dir is None:

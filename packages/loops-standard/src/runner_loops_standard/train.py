@@ -77,6 +77,21 @@ def _positive_int(
     return int(value)
 
 
+def _refuse_endless_sampler(loader: Any) -> None:
+    """An ``InfiniteSampler`` never ends an epoch: epoch 1 would run forever (MMEngine's does)."""
+    from runner_core.data.sampler import InfiniteSampler
+
+    inner = getattr(getattr(loader, "batch_sampler", None), "sampler", None)
+    for sampler in (getattr(loader, "sampler", None), inner):
+        if isinstance(sampler, InfiniteSampler):
+            raise ConfigError(
+                "train_dataloader.sampler is an InfiniteSampler, whose stream of samples never "
+                "ends, so epoch 1 of the epoch-based training loop would never finish. Use "
+                "sampler=dict(type='DefaultSampler', shuffle=True) with by_epoch=True, or keep "
+                "the InfiniteSampler with train_cfg=dict(by_epoch=False, max_iters=N)."
+            )
+
+
 def _dynamic_intervals(value: Any) -> list[tuple[int, int]]:
     out = []
     for i, item in enumerate(value or []):
@@ -349,6 +364,7 @@ class EpochBasedTrainLoop(BaseTrainLoop):
         self._max_epochs = _positive_int(
             max_epochs, "train_cfg.max_epochs", not_int=ConfigAssertionError
         )
+        _refuse_endless_sampler(self.dataloader)
         self._max_iters = self._max_epochs * len(self.dataloader)
 
     def run(self) -> Any:

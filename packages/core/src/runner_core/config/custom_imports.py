@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+from ..errors import add_note
 from .errors import ConfigTypeError, CustomImportError
 
 
@@ -60,4 +61,7 @@ def import_custom_modules(cfg: Mapping[str, Any] | Any) -> list[types.ModuleType
                 warnings.warn(message + " Skipped (allow_failed_imports=True).", stacklevel=2)
                 continue
             raise CustomImportError(message) from exc
+        except Exception as exc:  # the module's own code failed: its error, with where
+            add_note(exc, f"Raised in module {name!r}, imported by custom_imports of {filename}.")
+            raise
     return modules

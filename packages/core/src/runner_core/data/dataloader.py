@@ -30,6 +30,7 @@ from torch.utils.data import DataLoader, Dataset, IterableDataset, Sampler
 
 from ..distributed.utils import broadcast_object, get_dist_info, sync_random_seed
 from ..errors import (
+    BuildError,
     ConfigError,
     ConfigKeyError,
     ConfigTypeError,
@@ -433,6 +434,30 @@ def build_dataloader(
     return loader
 
 
+def refuse_config_like(loader: Any, key_path: str) -> None:
+    """Refuse what is neither a config dict nor an iterable of batches but looks meant as one.
+
+    Any other object is used as the loader, as in MMEngine: a string would give
+    its letters as batches, a list of loader configs its dicts, and the first
+    training step fails far from the key that is wrong.
+    """
+    if isinstance(loader, (str, bytes)):
+        raise ConfigTypeError(
+            f"{key_path} is the string {loader!r}, not a dataloader: give a dict such as "
+            f"{key_path}=dict(dataset=dict(type='MyDataset'), batch_size=32), or a DataLoader."
+        )
+    if (
+        isinstance(loader, (list, tuple))
+        and loader
+        and all(isinstance(item, Mapping) and "dataset" in item for item in loader)
+    ):
+        raise ConfigTypeError(
+            f"{key_path} is a list of {len(loader)} dataloader config(s), but it takes one: "
+            f"write {key_path}=dict(dataset=..., batch_size=...) (to join datasets, use "
+            "dataset=dict(type='ConcatDataset', datasets=[...]))."
+        )
+
+
 def _check_start_method(context: Any, key_path: str) -> None:
     """A ``multiprocessing_context`` given by name must be a start method of this platform."""
     if not isinstance(context, str):
@@ -561,6 +586,8 @@ def check_loader_numbers(cfg: Mapping[str, Any], key_path: str) -> None:
     )
     if cfg.get("prefetch_factor") is not None and num_workers > 0:
         check_number(cfg["prefetch_factor"], f"{key_path}.prefetch_factor", minimum=1, integer=True)
+    if "timeout" in cfg:  # torch refuses it only when the loader is made, as its own words
+        check_number(cfg["timeout"], f"{key_path}.timeout", minimum=0, example="timeout=60")
     if cfg.get("num_batch_per_epoch") is not None:
         check_number(
             cfg["num_batch_per_epoch"],
@@ -613,13 +640,27 @@ def _resolve_type(
     return obj_type, args
 
 
+def _refuse_name(spec: Any, key_path: str) -> None:
+    """A bare name where a sampler config belongs: torch would iterate its letters."""
+    if isinstance(spec, (str, bytes)):
+        raise ConfigTypeError(
+            f"{key_path} is the string {spec!r}, not a sampler. Write "
+            f"{key_path.rsplit('.', 1)[-1]}=dict(type={spec!r}, ...) to build a registered one."
+        )
+
+
 def _build_sampler(
     sampler_cfg: Any, dataset: Any, seed: int, placement: dict[str, int], key_path: str
 ) -> Sampler:
+    _refuse_name(sampler_cfg, key_path)
     if not isinstance(sampler_cfg, Mapping):
         return sampler_cfg  # a sampler object
     registries = _registries()
     sampler_type, args = _resolve_type(sampler_cfg, registries.DATA_SAMPLERS, key_path)
+    if args.get("seed") is not None:  # int('x') deep in the sampler otherwise
+        from ..value_checks import check_number
+
+        check_number(args["seed"], f"{key_path}.seed", minimum=0, integer=True, example="seed=0")
     defaults: dict[str, Any] = {"dataset": dataset}
     if accepts_argument(sampler_type, "seed"):
         defaults["seed"] = seed
@@ -632,6 +673,7 @@ def _build_sampler(
 
 
 def _build_batch_sampler(cfg: Any, sampler: Any, batch_size: int, key_path: str) -> Any:
+    _refuse_name(cfg, key_path)
     if not isinstance(cfg, Mapping):
         return cfg
     registries = _registries()
@@ -644,6 +686,24 @@ def _build_batch_sampler(cfg: Any, sampler: Any, batch_size: int, key_path: str)
     )
 
 
+def _check_bound(fn: Callable[..., Any], args: dict[str, Any], key_path: str) -> None:
+    """Refuse keyword arguments ``fn`` does not take now, not at the first batch."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return  # a builtin without a signature: torch will say
+    try:
+        signature.bind_partial(**args)
+    except TypeError as exc:
+        name = getattr(fn, "__name__", repr(fn))
+        known = [p for p in signature.parameters if p not in ("self", "cls")]
+        hints = "".join(did_you_mean(key, known) for key in args if key not in known)
+        raise BuildError(
+            f"{key_path} gives {name} arguments it does not take ({exc}).{hints} "
+            f"Its arguments are: {', '.join(known) or '(none)'}; fix config key {key_path!r}."
+        ) from None
+
+
 def _resolve_function(spec: Any, key_path: str) -> Callable[..., Any]:
     """A FUNCTIONS name, ``dict(type=name_or_callable, **kwargs)`` or a callable."""
     if isinstance(spec, Mapping):
@@ -653,7 +713,10 @@ def _resolve_function(spec: Any, key_path: str) -> Callable[..., Any]:
                 f"{key_path} has no 'type'. Write e.g. {key_path.rsplit('.', 1)[-1]}=dict(type='pseudo_collate')."
             )
         fn = _resolve_function(args.pop("type"), f"{key_path}.type")
-        return functools.partial(fn, **args) if args else fn
+        if not args:
+            return fn
+        _check_bound(fn, args, key_path)
+        return functools.partial(fn, **args)
     if isinstance(spec, str):
         try:
             return _registries().FUNCTIONS.lookup(spec)
@@ -670,4 +733,10 @@ def _resolve_function(spec: Any, key_path: str) -> Callable[..., Any]:
     )
 
 
-__all__ = ["SlicedDataset", "WorkerSeeder", "build_dataloader", "check_loader_numbers"]
+__all__ = [
+    "SlicedDataset",
+    "WorkerSeeder",
+    "build_dataloader",
+    "check_loader_numbers",
+    "refuse_config_like",
+]

@@ -168,7 +168,7 @@ class BaseDataset(Dataset):
         if isinstance(metainfo, Config):
             metainfo = dict(metainfo.items())
         if not isinstance(metainfo, Mapping):
-            raise TypeError(
+            raise ConfigTypeError(
                 f"{cls.__name__}: metainfo must be a dict or a Config, got "
                 f"{type(metainfo).__name__}."
             )
@@ -190,7 +190,7 @@ class BaseDataset(Dataset):
             self.ann_file = _join(self.data_root, self.ann_file)
         for key, prefix in self.data_prefix.items():
             if not isinstance(prefix, str):
-                raise TypeError(
+                raise ConfigTypeError(
                     f"{type(self).__name__}: data_prefix[{key!r}] must be a str, got "
                     f"{type(prefix).__name__}."
                 )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from torch.utils.data import ConcatDataset as TorchConcatDataset
 from torch.utils.data import Dataset
 
-from ..errors import BuildError
+from ..errors import BuildError, ConfigError, ConfigTypeError
 from .base_dataset import DatasetError, DatasetTypeError, force_full_init
 
 
@@ -114,8 +114,9 @@ class ConcatDataset(_Wrapper, TorchConcatDataset):
         if isinstance(ignore_keys, str):
             ignore_keys = [ignore_keys]
         elif ignore_keys is not None and not isinstance(ignore_keys, list):
-            raise TypeError(
-                f"ignore_keys must be a str or a list, got {type(ignore_keys).__name__}."
+            raise ConfigTypeError(
+                f"ConcatDataset ignore_keys must be a str or a list, got "
+                f"{type(ignore_keys).__name__}."
             )
         self.ignore_keys = list(ignore_keys or [])
         first = getattr(self.datasets[0], "metainfo", {})
@@ -183,8 +184,9 @@ class RepeatDataset(_Wrapper):
 
     def __init__(self, dataset: Any, times: int, lazy_init: bool = False) -> None:
         self.dataset = _build(dataset, "RepeatDataset.dataset")
-        if not isinstance(times, int) or times < 1:
-            raise ValueError(f"RepeatDataset needs times >= 1, got {times!r}.")
+        if isinstance(times, bool) or not isinstance(times, int) or times < 1:
+            error = ConfigError if isinstance(times, int) else ConfigTypeError
+            raise error(f"RepeatDataset needs a whole number times >= 1, got {times!r}.")
         self.times = times
         self._metainfo = copy.deepcopy(getattr(self.dataset, "metainfo", {}))
         if not lazy_init:

@@ -384,6 +384,11 @@ def setup_multiprocessing(
                 f"env_cfg.mp_cfg.{key}={value!r} is not valid: give a whole number of threads "
                 "per process, e.g. 1."
             )
+    if omp_num_threads is not None and omp_num_threads < 1:  # torch.set_num_threads refuses it
+        raise ConfigError(
+            f"env_cfg.mp_cfg.omp_num_threads={omp_num_threads!r} is not valid: give 1 or more "
+            "threads per process, e.g. 1 (or leave it out to keep the default)."
+        )
     if opencv_num_threads is not None:
         try:
             import cv2

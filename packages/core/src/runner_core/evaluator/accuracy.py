@@ -140,6 +140,16 @@ class Accuracy(BaseMetric):
             raise ConfigError(f"Accuracy topk must be positive integers, got {topk!r}.")
         self.topk = tuple(int(k) for k in ks)
         self.thrs = (thrs,) if thrs is None or isinstance(thrs, (int, float)) else tuple(thrs)
+        if isinstance(thrs, (str, bytes)) or any(
+            thr is not None and (isinstance(thr, bool) or not isinstance(thr, (int, float)))
+            for thr in self.thrs
+        ):  # float('x') failed in the constructor, a str at the first comparison
+            from ..errors import ConfigTypeError
+
+            raise ConfigTypeError(
+                f"Accuracy thrs must be a number, None or a list of them, got {thrs!r}; "
+                "e.g. thrs=(0.0, 0.5)."
+            )
         if not self.thrs:
             raise ConfigError("Accuracy thrs must name at least one threshold (or be None).")
         pairs = len(self.topk) * len(self.thrs)
@@ -295,7 +305,9 @@ class Accuracy(BaseMetric):
             raise ValueError(f"Accuracy: {scores.shape[0]} predictions but {gt.shape[0]} labels.")
         maxk = max(self.topk)
         if maxk > scores.shape[1]:
-            raise ValueError(
+            from ..errors import ConfigError  # the metric's topk is wrong for this model
+
+            raise ConfigError(
                 f"Accuracy topk={self.topk} asks for top-{maxk} but the predictions have "
                 f"only {scores.shape[1]} classes; lower topk."
             )

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
 from typing import Any
 
-from ..errors import RunnerError
+from ..errors import ConfigTypeError, RunnerError
 from ..structures.base_data_element import BaseDataElement
 from .metric import BaseMetric
 
@@ -24,7 +24,7 @@ def _build_metric(spec: Any, where: str) -> BaseMetric:
 
         spec = METRICS.build(spec, _key_path=where)
     if not isinstance(spec, BaseMetric):
-        raise TypeError(
+        raise ConfigTypeError(
             f"{where} must be a BaseMetric or a dict(type='<metric name>', ...), got "
             f"{type(spec).__name__}: {spec!r}."
         )

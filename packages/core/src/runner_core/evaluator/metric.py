@@ -44,7 +44,9 @@ class BaseMetric(metaclass=ABCMeta):
         collect_dir: str | None = None,
     ) -> None:
         if collect_device not in COLLECT_DEVICES:
-            raise ValueError(
+            from ..errors import ConfigError  # a ValueError: a config's bad value
+
+            raise ConfigError(
                 f"{type(self).__name__}: collect_device must be 'cpu', 'gpu' or 'npu', got "
                 f"{collect_device!r}."
             )

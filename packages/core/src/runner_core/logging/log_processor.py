@@ -53,6 +53,32 @@ class WindowSizeError(ConfigTypeError, AssertionError):
     too, which MMEngine's check of its type raises."""
 
 
+class MeanPatternError(ConfigError, re.error):
+    """``mean_pattern`` that does not compile: a ``re.error`` too, as MMEngine's compile raises."""
+
+    def __init__(self, message: str) -> None:
+        ConfigError.__init__(self, message)
+        self.msg, self.pattern, self.pos = message, None, None
+
+
+def _compiled_mean_pattern(pattern: Any) -> re.Pattern[str] | None:
+    """``mean_pattern`` compiled; a non-string or a broken regex names the key."""
+    if pattern is None or isinstance(pattern, re.Pattern):
+        return pattern
+    if not isinstance(pattern, str):  # a TypeError, as re.compile raises
+        raise ConfigTypeError(
+            f"log_processor.mean_pattern must be a regular expression string (or None), got "
+            f"{pattern!r}; e.g. mean_pattern=r'.*(loss|time|data_time|grad_norm).*'."
+        )
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise MeanPatternError(
+            f"log_processor.mean_pattern={pattern!r} is not a valid regular expression ({exc}); "
+            f"e.g. mean_pattern=r'.*(loss|time|data_time|grad_norm).*'."
+        ) from None
+
+
 class LogProcessor:
     """Smoothing window, epoch/iteration display and custom statistics of logged scalars.
 
@@ -100,9 +126,14 @@ class LogProcessor:
             )
         self.window_size = window_size
         self.by_epoch = by_epoch
-        self.num_digits = num_digits
+        from ..value_checks import check_number
+
+        # a bad one failed only at the first log line, deep in a format string
+        self.num_digits = check_number(
+            num_digits, "log_processor.num_digits", minimum=0, integer=True, example="4"
+        )
         self.log_with_hierarchy = bool(log_with_hierarchy)
-        self.mean_pattern = None if mean_pattern is None else re.compile(mean_pattern)
+        self.mean_pattern = _compiled_mean_pattern(mean_pattern)
         self.custom_cfg = [self._check_entry(i, e) for i, e in enumerate(custom_cfg or [])]
         seen: dict[str, str] = {}
         for entry in self.custom_cfg:

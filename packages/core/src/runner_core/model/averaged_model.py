@@ -14,12 +14,22 @@ than the model (MMEngine's ``device=``: e.g. ``'cpu'`` to spare GPU memory).
 from __future__ import annotations
 
 import copy
+import numbers
 from typing import Any
 
 import torch
 from torch import nn
 
-from ..errors import HookAssertionError, HookError
+from ..errors import HookAssertionError, HookError, HookTypeError
+
+
+def _require_number(value: Any, what: str, example: str) -> None:
+    """A non-number (``momentum='0.001'``) fails comparing it: a TypeError naming the option."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise HookTypeError(
+            f"{what} must be a number, got {value!r}; e.g. "
+            f"custom_hooks=[dict(type='EMAHook', {example})]."
+        )
 
 
 class BaseAveragedModel(nn.Module):
@@ -149,6 +159,7 @@ class ExponentialMovingAverage(BaseAveragedModel):
         device: torch.device | str | None = None,
         update_buffers: bool = False,
     ) -> None:
+        _require_number(momentum, f"{type(self).__name__} momentum", "momentum=0.0002")
         if not 0.0 < momentum < 1.0:
             raise HookAssertionError(
                 f"{type(self).__name__} momentum must be in (0, 1), got {momentum!r}. It is the "
@@ -175,6 +186,7 @@ class MomentumAnnealingEMA(ExponentialMovingAverage):
         update_buffers: bool = False,
     ) -> None:
         super().__init__(model, momentum, interval, device, update_buffers)
+        _require_number(gamma, "MomentumAnnealingEMA gamma", "gamma=100")
         if gamma <= 0:
             raise HookAssertionError(f"MomentumAnnealingEMA gamma must be > 0, got {gamma!r}.")
         self.gamma = gamma

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.optim import Optimizer
 
-from ..errors import BuildAssertionError, BuildError, did_you_mean
+from ..errors import BuildAssertionError, BuildError, BuildValueError, did_you_mean
 from .optim_wrapper import OptimWrapper
 
 _DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -59,6 +59,11 @@ def _parse_loss_scale(loss_scale: Any) -> tuple[float | None, dict[str, Any]]:
     if loss_scale == "dynamic":
         return None, {}
     if isinstance(loss_scale, (int, float)) and not isinstance(loss_scale, bool):
+        if not loss_scale > 0:  # a scale <= 0 zeroes or flips every gradient
+            raise BuildValueError(
+                f"AmpOptimWrapper got loss_scale={loss_scale!r}; a static loss scale must be a "
+                "number > 0, e.g. loss_scale=512.0 (or 'dynamic')."
+            )
         return float(loss_scale), {"init_scale": float(loss_scale)}
     if isinstance(loss_scale, dict):
         return None, dict(loss_scale)

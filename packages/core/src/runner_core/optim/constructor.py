@@ -98,6 +98,21 @@ def check_wrapper_numbers(cfg: Mapping[str, Any], key_path: str) -> None:
         check_number(clip["max_norm"], f"{key_path}.clip_grad.max_norm", above=0)
     if isinstance(clip, Mapping) and "clip_value" in clip:
         check_number(clip["clip_value"], f"{key_path}.clip_grad.clip_value", above=0)
+    norm_type = clip.get("norm_type") if isinstance(clip, Mapping) else None
+    # torch reads it with float() at the first clipped step: 'inf' works, 'abc' fails there
+    if norm_type is not None and not (isinstance(norm_type, str) and _is_infinity(norm_type)):
+        check_number(
+            norm_type,
+            f"{key_path}.clip_grad.norm_type",
+            example="norm_type=2 (or 'inf' for the largest absolute value)",
+        )
+
+
+def _is_infinity(text: str) -> bool:
+    try:
+        return abs(float(text)) == float("inf")
+    except ValueError:
+        return False
 
 
 def _resolve_optimizer(type_: Any) -> Any:
@@ -119,6 +134,42 @@ def _resolve_optimizer(type_: Any) -> Any:
         raise RegistryTypeError(
             f"{message} (at config key 'optim_wrapper.optimizer.type')"
         ) from None
+
+
+#: paramwise_cfg keys that multiply the optimizer's lr or weight_decay
+_MULTIPLIERS = (
+    "bias_lr_mult",
+    "bias_decay_mult",
+    "norm_decay_mult",
+    "dwconv_decay_mult",
+    "flat_decay_mult",
+    "dcn_offset_lr_mult",
+)
+
+
+def _check_multipliers(cfg: Mapping[str, Any]) -> None:
+    """Multipliers must be numbers >= 0: ``'0.1'`` failed building the groups as
+    "can't multiply sequence", and a negative lr_mult turns descent into ascent."""
+    from ..value_checks import check_number
+
+    where = "optim_wrapper.paramwise_cfg"
+    for key in _MULTIPLIERS:
+        if cfg.get(key) is not None:
+            check_number(cfg[key], f"{where}.{key}", minimum=0, example=f"{key}=0.0")
+    custom_keys = cfg.get("custom_keys")
+    if not isinstance(custom_keys, Mapping):
+        return  # _validate says what it must be
+    for name, options in custom_keys.items():
+        if not isinstance(options, Mapping):
+            continue
+        for key in ("lr_mult", "decay_mult"):
+            if options.get(key) is not None:
+                check_number(
+                    options[key],
+                    f"{where}.custom_keys.{name}.{key}",
+                    minimum=0,
+                    example=f"{key}=0.1",
+                )
 
 
 class DefaultOptimWrapperConstructor:
@@ -153,6 +204,13 @@ class DefaultOptimWrapperConstructor:
             )
         self.optim_wrapper_cfg = dict(optim_wrapper_cfg)
         optimizer_cfg = self.optim_wrapper_cfg.pop("optimizer")
+        if not isinstance(optimizer_cfg, (Mapping, Optimizer)):
+            raise BuildError(
+                f"optim_wrapper.optimizer must be a dict such as dict(type='SGD', lr=0.01) (or "
+                f"a built torch.optim.Optimizer), got {type(optimizer_cfg).__name__}: "
+                f"{optimizer_cfg!r}. With --cfg-options, set its keys one by one "
+                "(optim_wrapper.optimizer.type=SGD optim_wrapper.optimizer.lr=0.01)."
+            )
         self.optimizer_cfg = (
             optimizer_cfg if isinstance(optimizer_cfg, Optimizer) else dict(optimizer_cfg)
         )
@@ -207,6 +265,7 @@ class DefaultOptimWrapperConstructor:
 
     def _validate(self) -> None:
         cfg = self.paramwise_cfg
+        _check_multipliers(cfg)
         # A subclass (a custom constructor) may read keys of its own, as MMDet's
         # layer-decay constructors do; only the default constructor knows them all.
         unknown = [k for k in cfg if k not in PARAMWISE_KEYS]

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import (
+    ConfigAssertionError,
     ConfigError,
     ConfigFileNotFoundError,
     ConfigTypeError,
@@ -42,6 +43,7 @@ _DICT_SECTIONS = {
     "auto_scale_lr": f"a dict of options, e.g. {_SCALE_EXAMPLE}",
     "env_cfg": "a dict of options, e.g. env_cfg=dict(cudnn_benchmark=True)",
     "randomness": "a dict of options, e.g. randomness=dict(seed=42)",
+    "load_cfg": "a dict of options, e.g. load_cfg=dict(strict=False)",
     "default_hooks": (
         "a dict of role name -> hook config, e.g. "
         "default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1))"
@@ -180,12 +182,30 @@ def _check_containers(sections: Mapping[str, Any]) -> None:
         value = sections.get(section)
         if value is not None and not isinstance(value, Mapping):
             raise SectionTypeError(f"{section} is {_kind(value)}, but it must be {what}.")
+    env_cfg = sections.get("env_cfg")
+    for key, example in (
+        ("mp_cfg", "mp_cfg=dict(mp_start_method='fork', omp_num_threads=1)"),
+        ("dist_cfg", "dist_cfg=dict(backend='nccl', timeout=1800)"),
+    ):  # MMEngine passes them on as keyword arguments: a TypeError there
+        value = env_cfg.get(key) if isinstance(env_cfg, Mapping) else None
+        if value is not None and not isinstance(value, Mapping):
+            raise SectionTypeError(
+                f"env_cfg.{key} is {_kind(value)}, but it must be a dict of options, e.g. "
+                f"env_cfg=dict({example})."
+            )
     hooks = sections.get("custom_hooks")
     if hooks is not None and not isinstance(hooks, (list, tuple)):
         # a TypeError, as MMEngine's registering of each item raises
         raise ConfigTypeError(
             f"custom_hooks is {_kind(hooks)}, but it must be a list of hook configs (or hooks), "
             "e.g. custom_hooks=[dict(type='EMAHook')]: wrap a single hook in a list."
+        )
+    scope = sections.get("default_scope")
+    if scope is not None and not isinstance(scope, str):
+        # an AssertionError too, as MMEngine's DefaultScope asserts a str name
+        raise ConfigAssertionError(
+            f"default_scope={scope!r} is not valid: give the name of the library whose "
+            "registries answer first, e.g. default_scope='mmdet', or None."
         )
     work_dir = sections.get("work_dir")
     if work_dir is not None and not isinstance(work_dir, (str, os.PathLike)):

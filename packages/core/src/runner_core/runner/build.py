@@ -72,6 +72,10 @@ def train_loop_cfg(train_cfg: Mapping[str, Any], val_cfg: Mapping[str, Any] | No
                 f"train_cfg has by_epoch=False but no max_iters: add max_iters=N{extra}."
             )
     if val_cfg and "interval" in val_cfg and "val_interval" not in cfg:
+        from ..value_checks import check_number
+
+        # checked here: the loop would name train_cfg.val_interval, which the config lacks
+        check_number(val_cfg["interval"], "val_cfg.interval", minimum=1, integer=True)
         cfg["val_interval"] = val_cfg["interval"]
     return cfg
 
@@ -218,6 +222,14 @@ _CONSTRUCTOR_NOTE = "Raised in the constructor of "
 EVALUATOR_KEY: ContextVar[str] = ContextVar("EVALUATOR_KEY", default="evaluator")
 
 
+def _metric_name_message(key: str, name: Any) -> str:
+    """A metric given by its bare name: used as it is, it failed at the first val batch."""
+    return (
+        f"{key} is the string {name!r}, not a metric: write dict(type={name!r}) in its place "
+        "(or a built metric)."
+    )
+
+
 def build_evaluator(cfg: Any) -> Any:
     """An Evaluator from an Evaluator, a metric, a list of them, or configs."""
     from ..evaluator import BaseMetric, Evaluator
@@ -227,7 +239,12 @@ def build_evaluator(cfg: Any) -> Any:
         return cfg
     if isinstance(cfg, BaseMetric):
         return Evaluator([cfg])
+    if isinstance(cfg, (str, bytes)):
+        raise ConfigTypeError(_metric_name_message(key, cfg))
     if isinstance(cfg, (list, tuple)):
+        for i, spec in enumerate(cfg):
+            if isinstance(spec, (str, bytes)):
+                raise ConfigTypeError(_metric_name_message(f"{key}[{i}]", spec))
         return Evaluator(
             [
                 METRICS.build(spec, _key_path=f"{key}[{i}]") if isinstance(spec, Mapping) else spec
@@ -245,7 +262,10 @@ def build_evaluator(cfg: Any) -> Any:
         ):
             spec = dict(cfg)
             spec.setdefault("type", "Evaluator")
-            return EVALUATORS.build(spec)
+            metrics = spec.get("metrics")
+            if isinstance(metrics, (str, bytes)):
+                raise ConfigTypeError(_metric_name_message(f"{key}.metrics", metrics))
+            return EVALUATORS.build(spec, _key_path=key)
         return Evaluator([METRICS.build(cfg, _key_path=key)])
     return cfg
 
@@ -260,6 +280,11 @@ def active_default_set(
     ``'none'`` is the empty set. Returns (name, role -> cfg)."""
     from ..project import choose_default_set
 
+    if name is not None and not isinstance(name, str):
+        raise ConfigTypeError(
+            f"default_hooks_set={name!r} is not valid: give the name of an installed "
+            "default-hooks set, e.g. default_hooks_set='standard' (or 'none')."
+        )
     available = DEFAULT_HOOK_SETS.keys()
     chosen, source = choose_default_set(name, config_path)
     if chosen is None:

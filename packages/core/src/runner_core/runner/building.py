@@ -126,9 +126,10 @@ class PartsBuilding:
         passes both) default to the run's; ``key_path`` names the config key
         in errors.
         """
-        from ..data.dataloader import build_dataloader
+        from ..data.dataloader import build_dataloader, refuse_config_like
 
         if not isinstance(dataloader, Mapping):
+            refuse_config_like(dataloader, key_path or "dataloader")
             return dataloader
         if diff_rank_seed is None:
             diff_rank_seed = self.randomness_cfg.get("diff_rank_seed", False)
@@ -145,6 +146,15 @@ class PartsBuilding:
     def build_visualizer(self, visualizer: Any) -> Any:
         from ..registry import VISUALIZERS
 
+        if isinstance(visualizer, (str, bytes, list, tuple, int, float)) and not isinstance(
+            visualizer, bool
+        ):  # visualizer=False turns it off
+            # used as the visualizer, it failed at the first logged scalar
+            raise ConfigTypeError(
+                f"visualizer must be a dict such as dict(type='Visualizer', "
+                f"vis_backends=[dict(type='LocalVisBackend')]) or a Visualizer, got "
+                f"{type(visualizer).__name__}: {visualizer!r}."
+            )
         if visualizer is not None and not isinstance(visualizer, Mapping):
             return visualizer
         cfg = dict(visualizer or {})

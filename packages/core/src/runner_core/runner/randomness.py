@@ -31,7 +31,16 @@ def check_seed(seed: Any) -> int:
             raise  # a negative int: a ValueError, as numpy's seeding raises
         # a fractional or NaN seed: a TypeError too, as numpy's cast to an integer raises
         raise ConfigTypeError(str(exc)) from None
+    if checked >= _SEED_LIMIT:  # torch's generators take 64-bit seeds; samplers add the epoch
+        raise ConfigError(
+            f"randomness.seed={checked!r} is not valid: it must be below 2**63 "
+            f"({_SEED_LIMIT}), e.g. seed=42."
+        )
     return checked
+
+
+#: seeds are refused from here on (MMEngine's numpy seeding refuses those from 2**32)
+_SEED_LIMIT = 2**63
 
 
 def set_random_seed(

@@ -286,6 +286,14 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         runner_type = cfg.get("runner_type")
         if runner_type is not None and cls is Runner:
             target = RUNNERS.lookup(runner_type) if isinstance(runner_type, str) else runner_type
+            if not callable(getattr(target, "from_cfg", None)):  # runner_type=5
+                from ..errors import ConfigTypeError
+
+                raise ConfigTypeError(
+                    f"runner_type={runner_type!r} is not valid: give the name of a registered "
+                    "runner (runner_type='Runner', or one from @RUNNERS.register_module()) or "
+                    "a Runner class."
+                )
             if target is not cls:
                 return target.from_cfg(cfg)
         check_top_level_keys(cfg)

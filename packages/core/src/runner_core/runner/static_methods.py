@@ -64,7 +64,9 @@ def build_dataloader(dataloader: Any, seed: int | None = None, diff_rank_seed: b
     anything else, a DataLoader included, is returned as it is.
     """
     from ..data.dataloader import build_dataloader as build
+    from ..data.dataloader import refuse_config_like
 
     if not isinstance(dataloader, Mapping):
+        refuse_config_like(dataloader, "dataloader")
         return dataloader
     return build(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)

@@ -133,6 +133,11 @@ class Visualizer(DrawingMixin):
 
     def _build_backend(self, spec: Any, index: int) -> Any:
         """The backend ``spec`` describes, or None for one that needs a ``save_dir`` and has none."""
+        if isinstance(spec, (str, bytes)):  # used as a backend, it failed at the first scalar
+            raise ConfigTypeError(
+                f"visualizer.vis_backends[{index}] is the string {spec!r}, not a backend: write "
+                f"dict(type={spec!r}) (or give a built backend)."
+            )
         if not isinstance(spec, Mapping):
             return spec
         from ..registry import VISBACKENDS

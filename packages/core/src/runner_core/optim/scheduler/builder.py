@@ -65,6 +65,7 @@ def _build_one(
     cfg.pop("_scope_", None)
     by_epoch = cfg.get("by_epoch", _by_epoch_default(cls))
     follows_run = False
+    check_scheduler_numbers(cfg, where)  # begin='x' would fail comparing with the end below
     if "end" not in cfg:
         default_end = max_epochs if by_epoch else max_iters
         if default_end is not None and default_end > cfg.get("begin", 0):
@@ -85,6 +86,7 @@ def _build_bound(
     convert: bool,
     where: str,
 ) -> _ParamScheduler:
+    check_scheduler_numbers(cfg, where)
     if convert:
         if not by_epoch:
             raise BuildAssertionError(
@@ -103,7 +105,6 @@ def _build_bound(
                 optimizer=optim_wrapper, epoch_length=epoch_length, **cfg
             )
     _check(cls, cfg, where)
-    check_scheduler_numbers(cfg, where)
     with config_errors(where, cls.__name__):  # torch's and our own argument errors, keyed
         return cls(optimizer=optim_wrapper, **cfg)
 

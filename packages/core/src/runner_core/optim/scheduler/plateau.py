@@ -10,7 +10,13 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ...errors import BuildAssertionError, BuildError, BuildValueError, did_you_mean
+from ...errors import (
+    BuildAssertionError,
+    BuildError,
+    BuildValueError,
+    ConfigKeyError,
+    did_you_mean,
+)
 from .base import _ParamScheduler, common_arguments, per_group, scheduled_groups
 
 
@@ -116,10 +122,11 @@ class ReduceOnPlateauParamScheduler(_ParamScheduler):
         name = self.param_name
         if self.begin <= self._global_step < self.end:
             if self.monitor not in metrics:
-                raise KeyError(
+                # the config's monitor is wrong: an input error, a KeyError as MMEngine's
+                raise ConfigKeyError(
                     f"{type(self).__name__} monitors {self.monitor!r}, which the validation "
                     f"metrics {list(metrics)} do not have.{did_you_mean(self.monitor, metrics)} "
-                    "Set monitor= to one of them."
+                    "Set its monitor= (in param_scheduler) to one of them."
                 )
             self.last_step += 1
             current = float(metrics[self.monitor])
