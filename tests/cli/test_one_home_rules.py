@@ -62,7 +62,14 @@ def test_runner_keys_are_the_constructor_arguments() -> None:
         def __init__(self, model, extra_switch: bool = False, **kwargs) -> None:
             super().__init__(model, **kwargs)
 
-    assert constructor_keys(WithExtra) == ("model", "extra_switch")
+    # **kwargs goes to the base: its arguments are config keys too, each once.
+    assert constructor_keys(WithExtra) == ("model", "extra_switch", *RUNNER_KEYS[1:])
+
+    class Closed(Runner):
+        def __init__(self, model, only: int = 0) -> None:
+            super().__init__(model)
+
+    assert constructor_keys(Closed) == ("model", "only")
 
 
 def test_train_checks_top_level_keys_once(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
