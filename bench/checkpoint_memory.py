@@ -5,6 +5,7 @@ Run on demand (not part of the tests)::
     python bench/checkpoint_memory.py                      # ~512 MB of weights (+ Adam)
     python bench/checkpoint_memory.py --mb 256 --only load_raw,load_ours
     python bench/checkpoint_memory.py --peers /tmp/peers/bin/python   # + MMEngine 0.10.7
+    python bench/run_all.py --only checkpoint_memory   # the docs/benchmarks.md section
 
 Every row runs in a fresh child process: it builds what the operation needs
 (model, optimizer, Runner), frees what setup left over, resets the peak RSS
@@ -108,7 +109,7 @@ def _settle() -> None:
         pass
 
 
-def measure(op: Callable[[], Any]) -> dict[str, Any]:
+def measure_op(op: Callable[[], Any]) -> dict[str, Any]:
     """Run ``op`` once; its peak RSS, peak and kept anonymous memory (MB) and wall time (s)."""
     _settle()
     os.sync()  # no earlier write still being flushed: a save's time is its own
@@ -137,7 +138,7 @@ def warmed(make: Callable[[], Callable[[], Any]]) -> dict[str, Any]:
     first()
     del first
     _settle()
-    return measure(make())
+    return measure_op(make())
 
 
 def _layers(mb: int) -> int:
@@ -236,15 +237,25 @@ def _setup(args: argparse.Namespace) -> dict[str, Any]:
     runner = make_runner(args.mb, str(folder / "ours_run"))
     runner.train()
     runner.save_checkpoint(str(folder), "runner.pth")
-    return {"files": {p.name: p.stat().st_size / MB for p in folder.glob("*.pth")}}
+    return {
+        "files": {p.name: p.stat().st_size / MB for p in folder.glob("*.pth")},
+        "torch": torch.__version__,
+    }
 
 
 def _setup_mmengine(args: argparse.Namespace) -> dict[str, Any]:
+    import mmengine
+    import torch
+
     folder = Path(args.dir)
     runner = make_runner(args.mb, str(folder / "mm_run"), framework="mmengine")
     runner.train()
     runner.save_checkpoint(str(folder), "mmengine.pth")
-    return {"size_mb": (folder / "mmengine.pth").stat().st_size / MB}
+    return {
+        "size_mb": (folder / "mmengine.pth").stat().st_size / MB,
+        "mmengine": mmengine.__version__,
+        "torch": torch.__version__,
+    }
 
 
 def _train_state(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
@@ -256,14 +267,14 @@ def op_save_raw(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
     _model, state = _train_state(args)
-    return measure(lambda: torch.save(state, Path(args.dir) / "out.pth"))
+    return measure_op(lambda: torch.save(state, Path(args.dir) / "out.pth"))
 
 
 def op_save_ours(args: argparse.Namespace) -> dict[str, Any]:
     from runner_core.checkpoint import save_checkpoint
 
     _model, state = _train_state(args)
-    return measure(lambda: save_checkpoint(state, Path(args.dir) / "out.pth"))
+    return measure_op(lambda: save_checkpoint(state, Path(args.dir) / "out.pth"))
 
 
 def _trained_runner(args: argparse.Namespace) -> Any:
@@ -285,13 +296,13 @@ def op_save_runner_raw(args: argparse.Namespace) -> dict[str, Any]:
         }
         torch.save(state, Path(args.dir) / "out.pth")
 
-    return measure(save)
+    return measure_op(save)
 
 
 def op_save_runner(args: argparse.Namespace) -> dict[str, Any]:
     runner = _trained_runner(args)
     runner.save_checkpoint(args.dir, "warm.pth")  # imports, the config text (cached)
-    return measure(lambda: runner.save_checkpoint(args.dir, "out.pth"))
+    return measure_op(lambda: runner.save_checkpoint(args.dir, "out.pth"))
 
 
 def op_save_runner_async(args: argparse.Namespace) -> dict[str, Any]:
@@ -301,7 +312,7 @@ def op_save_runner_async(args: argparse.Namespace) -> dict[str, Any]:
     runner = _trained_runner(args)
     runner.save_checkpoint(args.dir, "warm.pth")
     writer = BackgroundWriter()
-    snap = measure(lambda: runner.save_checkpoint(args.dir, "out.pth", background=writer))
+    snap = measure_op(lambda: runner.save_checkpoint(args.dir, "out.pth", background=writer))
     _settle()
     Path("/proc/self/clear_refs").write_text("5")
     anon0 = _status("RssAnon")
@@ -318,7 +329,7 @@ def op_save_mmengine(args: argparse.Namespace) -> dict[str, Any]:
     runner = make_runner(args.mb, str(Path(args.dir) / "mm_save_run"), framework="mmengine")
     runner.train()
     runner.save_checkpoint(args.dir, "warm.pth")
-    return measure(lambda: runner.save_checkpoint(args.dir, "out.pth"))
+    return measure_op(lambda: runner.save_checkpoint(args.dir, "out.pth"))
 
 
 def op_load_raw(args: argparse.Namespace, mmap: bool = False) -> dict[str, Any]:
@@ -331,7 +342,7 @@ def op_load_raw(args: argparse.Namespace, mmap: bool = False) -> dict[str, Any]:
         ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
         model.load_state_dict(ckpt["state_dict"])
 
-    return measure(load)
+    return measure_op(load)
 
 
 def op_load_raw_mmap(args: argparse.Namespace) -> dict[str, Any]:
@@ -342,7 +353,7 @@ def op_load_ours(args: argparse.Namespace) -> dict[str, Any]:
     from runner_core.checkpoint import load_checkpoint
 
     model = make_net(args.mb)
-    return measure(lambda: load_checkpoint(model, Path(args.dir) / "weights.pth"))
+    return measure_op(lambda: load_checkpoint(model, Path(args.dir) / "weights.pth"))
 
 
 def op_load_runner(args: argparse.Namespace) -> dict[str, Any]:
@@ -358,7 +369,7 @@ def op_load_ours_mmap(args: argparse.Namespace) -> dict[str, Any]:
     from runner_core.checkpoint import load_checkpoint
 
     model = make_net(args.mb)
-    return measure(lambda: load_checkpoint(model, Path(args.dir) / "weights.pth", mmap=True))
+    return measure_op(lambda: load_checkpoint(model, Path(args.dir) / "weights.pth", mmap=True))
 
 
 def _load_from(args: argparse.Namespace, framework: str) -> dict[str, Any]:
@@ -385,7 +396,7 @@ def op_load_mmengine(args: argparse.Namespace) -> dict[str, Any]:
     from mmengine.runner.checkpoint import load_checkpoint
 
     model = make_net(args.mb, "mmengine")
-    return measure(lambda: load_checkpoint(model, str(Path(args.dir) / "weights.pth")))
+    return measure_op(lambda: load_checkpoint(model, str(Path(args.dir) / "weights.pth")))
 
 
 def op_resume_raw(args: argparse.Namespace) -> dict[str, Any]:
@@ -401,7 +412,7 @@ def op_resume_raw(args: argparse.Namespace) -> dict[str, Any]:
         model.load_state_dict(ckpt["state_dict"])
         optim.load_state_dict(ckpt["optimizer"])
 
-    return measure(resume)
+    return measure_op(resume)
 
 
 def op_resume_ours(args: argparse.Namespace) -> dict[str, Any]:
@@ -445,29 +456,62 @@ def op_resume_mmengine_ours_file(args: argparse.Namespace) -> dict[str, Any]:
 
 #: row name -> (operation, interpreter: "ours" or "peers", what it is)
 ROWS: dict[str, tuple[str, str, str]] = {
-    "save_raw": ("save_raw", "ours", "(a) torch.save(model+Adam state)"),
-    "save_ours": ("save_ours", "ours", "(a) save_checkpoint(same dict)"),
-    "save_runner_raw": ("save_runner_raw", "ours", "(a) torch.save(runner model+optim states)"),
-    "save_runner": ("save_runner", "ours", "(a) Runner.save_checkpoint (sync)"),
-    "save_runner_async": ("save_runner_async", "ours", "(a) async_save snapshot"),
-    "save_mmengine": ("save_mmengine", "peers", "(d) MMEngine Runner.save_checkpoint"),
-    "load_raw": ("load_raw", "ours", "(b) torch.load + load_state_dict"),
-    "load_raw_mmap": ("load_raw_mmap", "ours", "(b) same, torch.load(mmap=True)"),
-    "load_ours": ("load_ours", "ours", "(b) load_checkpoint(model, path)"),
-    "load_ours_mmap": ("load_ours_mmap", "ours", "(b) load_checkpoint(model, path, mmap=True)"),
-    "load_runner": ("load_runner", "ours", "(b) runner.load_checkpoint(path)"),
-    "load_from_ours": ("load_from_ours", "ours", "(b) Runner load_from=path"),
-    "load_mmengine": ("load_mmengine", "peers", "(d) mmengine load_checkpoint(model, path)"),
-    "load_from_mmengine": ("load_from_mmengine", "peers", "(d) MMEngine Runner load_from=path"),
-    "resume_raw": ("resume_raw", "ours", "(c) torch.load + model/optim load_state_dict"),
-    "resume_ours": ("resume_ours", "ours", "(c) Runner resume (model + Adam)"),
-    "resume_mmengine": ("resume_mmengine", "peers", "(d) MMEngine Runner resume, its file"),
+    "save_raw": ("save_raw", "ours", "torch.save(model + Adam state) (raw)"),
+    "save_ours": ("save_ours", "ours", "`save_checkpoint` (same dict)"),
+    "save_runner_raw": (
+        "save_runner_raw",
+        "ours",
+        "torch.save(Runner's model + optimizer states) (raw)",
+    ),
+    "save_runner": ("save_runner", "ours", "`Runner.save_checkpoint` (sync)"),
+    "save_runner_async": (
+        "save_runner_async",
+        "ours",
+        "`CheckpointHook(async_save=True)`: the snapshot",
+    ),
+    "save_mmengine": ("save_mmengine", "peers", "MMEngine `Runner.save_checkpoint`"),
+    "load_raw": ("load_raw", "ours", "torch.load + `load_state_dict` (raw)"),
+    "load_raw_mmap": ("load_raw_mmap", "ours", "torch.load(mmap=True) + `load_state_dict` (raw)"),
+    "load_ours": ("load_ours", "ours", "`load_checkpoint(model, path)`"),
+    "load_ours_mmap": ("load_ours_mmap", "ours", "`load_checkpoint(model, path, mmap=True)`"),
+    "load_runner": ("load_runner", "ours", "`runner.load_checkpoint(path)` (returns the dict)"),
+    "load_from_ours": ("load_from_ours", "ours", "Runner `load_from=path`"),
+    "load_mmengine": ("load_mmengine", "peers", "MMEngine `load_checkpoint(model, path)`"),
+    "load_from_mmengine": ("load_from_mmengine", "peers", "MMEngine Runner `load_from=path`"),
+    "resume_raw": (
+        "resume_raw",
+        "ours",
+        "torch.load + model and Adam `load_state_dict` (raw resume)",
+    ),
+    "resume_ours": ("resume_ours", "ours", "Runner resume (model + Adam)"),
+    "resume_mmengine": ("resume_mmengine", "peers", "MMEngine Runner resume (its own file)"),
     "resume_mmengine_ours_file": (
         "resume_mmengine_ours_file",
         "peers",
-        "(d) MMEngine Runner resume, our file",
+        "MMEngine Runner resume (our file)",
     ),
 }
+#: the rows in the order docs/benchmarks.md shows them: loads, resumes, saves
+DOC_ORDER = (
+    "load_raw",
+    "load_raw_mmap",
+    "load_ours",
+    "load_ours_mmap",
+    "load_from_ours",
+    "load_runner",
+    "load_mmengine",
+    "load_from_mmengine",
+    "resume_raw",
+    "resume_ours",
+    "resume_mmengine",
+    "resume_mmengine_ours_file",
+    "save_raw",
+    "save_ours",
+    "save_runner_raw",
+    "save_runner",
+    "save_runner_async",
+    "save_mmengine",
+)
 
 
 def _child(args: argparse.Namespace) -> None:
@@ -498,6 +542,294 @@ def _table(rows: list[tuple[str, dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
+def measure(
+    mb: int = 512,
+    peers: str | None = None,
+    only: list[str] | None = None,
+    folder: str | None = None,
+) -> dict[str, Any]:
+    """Every row in its own child process; the peers' rows only with ``peers`` (a python)."""
+    rows = list(only or ROWS)
+    skipped: dict[str, str] = {}
+    if not peers:
+        skipped = {r: "no peers python (MMEngine)" for r in rows if ROWS[r][1] == "peers"}
+        rows = [r for r in rows if r not in skipped]
+    peers_env = child_env({"TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"})
+    out: dict[str, Any] = {
+        "mb": mb,
+        "layers": _layers(mb),
+        "width": WIDTH,
+        "machine": machine_info(),
+        "peers": peers,
+        "skipped": skipped,
+    }
+    with tempfile.TemporaryDirectory(prefix="ckpt-mem-", dir=folder) as tmp:
+        env = child_env()
+        base = [str(Path(__file__).resolve()), "--mb", str(mb), "--dir", tmp]
+        setup = run_child(sys.executable, [*base, "--child", "setup"], env=env)
+        out["files"] = setup["files"]
+        out["torch"] = setup["torch"]
+        if peers and any(ROWS[r][1] == "peers" for r in rows):
+            got = run_child(peers, [*base, "--child", "setup_mmengine"], env=peers_env)
+            out["files"]["mmengine.pth"] = got["size_mb"]
+            out["peers_versions"] = {"mmengine": got["mmengine"], "torch": got["torch"]}
+        results: dict[str, dict[str, Any]] = {}
+        for name in rows:
+            op, where, _ = ROWS[name]
+            python = peers if where == "peers" and peers else sys.executable
+            run_env = peers_env if where == "peers" else env
+            try:
+                results[name] = run_child(python, [*base, "--child", op], env=run_env)
+            except RuntimeError as exc:
+                last = [ln for ln in str(exc).splitlines() if ln.strip()][-1][:80]
+                results[name] = {"error": f"failed: {last}"}
+            print(f"  {name}: {results[name]}", file=sys.stderr, flush=True)
+    out["rows"] = results
+    return out
+
+
+# -- the docs/benchmarks.md section ----------------------------------------------------------
+#: Slack for "the same memory as": allocator rounding, the sampler thread, small dicts.
+SAME_MB = 16.0
+#: The code before load_from and resume mapped the file (commit 8241793), measured with
+#: this script on 2026-12-04; it cannot be re-measured from this tree.
+BEFORE_NOTE = (
+    "Before `load_from` and resume mapped the file (the code before commit 8241793; "
+    "measured with this script, 512 MB of weights, on 2026-12-04, Intel Xeon, 2 cores, "
+    "23.5 GB RAM, no swap, "
+    "Linux 6.18, Python 3.11.7, torch 2.13.0+cpu; fixed figures, not re-measured): Runner "
+    "`load_from=path` peak anon 512 MB, peak RSS 512 MB, 0.55 s; Runner resume (model + "
+    "Adam) peak anon 1537 MB, peak RSS 1536 MB, 1.37–1.75 s in two runs; "
+    "`load_checkpoint(model, path, mmap=True)` did not exist. The other rows measured "
+    "the same memory before and after that change (within 2 MB)."
+)
+MAPPING_NOTE = (
+    "Mapping is copy-on-write (`MAP_PRIVATE`): an in-place optimizer step on a mapped "
+    "tensor stays in memory, the file's bytes (CRC) do not change. Replacing the file by "
+    "a rename (every runner save) or deleting it (`max_keep_ckpts`) after a mapped load "
+    "leaves the loaded values intact (Linux keeps the inode). A file is read instead of "
+    "mapped when it is remote (bytes from a storage backend), in torch's pre-1.6 format, "
+    "on torch without `torch.load(mmap=...)` (< 2.1), on Windows, when torch's default "
+    "mmap flags are `MAP_SHARED`, or when mapping fails (some FUSE filesystems). "
+    "`load_cfg=dict(mmap=False)` reads it for `load_from` and resume."
+)
+
+
+def _ok_rows(rows: dict[str, Any], *names: str) -> bool:
+    return all(n in rows and "error" not in rows[n] for n in names)
+
+
+def _mb(rows: dict[str, Any], name: str, key: str = "peak_anon_mb") -> str:
+    return f"{rows[name][key]:.0f}"
+
+
+def _notes(result: dict[str, Any]) -> list[str]:
+    """What the rows say, each claim written from the figures and only when they hold."""
+    rows = result["rows"]
+    weights = result["files"]["weights.pth"]
+    notes: list[str] = []
+    anon = {n: r["peak_anon_mb"] for n, r in rows.items() if "error" not in r}
+    if _ok_rows(rows, "load_raw", "load_ours", "load_runner"):
+        worst = max(anon["load_ours"], anon["load_runner"]) - anon["load_raw"]
+        held = (
+            "hold what `torch.load` + `load_state_dict` holds (the file's tensors and the "
+            "model at once: the weights twice)"
+            if worst <= SAME_MB
+            else f"hold up to {worst:.0f} MB more than `torch.load` + `load_state_dict`"
+        )
+        notes.append(
+            "- **Loads that read the file** (`load_checkpoint(model, path)`, "
+            f"`runner.load_checkpoint(path)`) {held}: {_mb(rows, 'load_ours')} and "
+            f"{_mb(rows, 'load_runner')} MB against {_mb(rows, 'load_raw')} MB."
+        )
+    saves = [n for n in ("save_ours", "save_runner") if _ok_rows(rows, n)]
+    if saves and _ok_rows(rows, "save_raw"):
+        worst_save = max(anon[n] for n in saves)
+        text = (
+            "- **Saves stream into the file**: `save_checkpoint` and `Runner.save_checkpoint` "
+            f"need {worst_save:.0f} MB extra at most, as `torch.save` does "
+            f"({_mb(rows, 'save_raw')} MB)"
+            if worst_save <= anon["save_raw"] + SAME_MB
+            else f"- **Saves** need up to {worst_save:.0f} MB extra (`torch.save`: "
+            f"{_mb(rows, 'save_raw')} MB)"
+        )
+        if _ok_rows(rows, "save_mmengine"):
+            size = result["files"].get("mmengine.pth")
+            text += (
+                "; MMEngine's save serialises into a `BytesIO` first "
+                f"(+{_mb(rows, 'save_mmengine')} MB"
+                + (f" for a {size:.0f} MB file)" if size else ")")
+            )
+        notes.append(text + ".")
+    if _ok_rows(rows, "save_runner_async"):
+        notes.append(
+            "- **The async snapshot** is its documented cost: one copy of the state "
+            f"({_mb(rows, 'save_runner_async', 'kept_anon_mb')} MB), kept between saves "
+            "for the next one."
+        )
+    if _ok_rows(rows, "load_from_ours", "load_raw"):
+        lf, raw = rows["load_from_ours"], rows["load_raw"]
+        mapped = lf["peak_anon_mb"] <= SAME_MB
+        text = (
+            "- **`load_from` maps the file**, so the weights are copied into the model "
+            f"straight from the page cache: {lf['peak_anon_mb']:.0f} MB anonymous against "
+            f"{raw['peak_anon_mb']:.0f} MB for `torch.load` + `load_state_dict`"
+            if mapped
+            else f"- **`load_from`** holds {lf['peak_anon_mb']:.0f} MB anonymous "
+            f"(`torch.load` + `load_state_dict`: {raw['peak_anon_mb']:.0f} MB)"
+        )
+        if _ok_rows(rows, "load_from_mmengine"):
+            text += f" and {_mb(rows, 'load_from_mmengine')} MB for MMEngine's"
+        text += f"; {lf['seconds']:.2f} s against {raw['seconds']:.2f} s"
+        notes.append(text + " (the CRC check still reads the file once).")
+    if _ok_rows(rows, "resume_ours", "resume_raw"):
+        ours, raw = rows["resume_ours"], rows["resume_raw"]
+        once = ours["peak_anon_mb"] <= raw["peak_anon_mb"] - weights + SAME_MB
+        text = (
+            "- **Resume maps the weights and reads the rest**: anonymous memory is "
+            f"{ours['peak_anon_mb']:.0f} MB, the Adam state ({2 * weights:.0f} MB, which "
+            "training keeps anyway), against "
+            f"{raw['peak_anon_mb']:.0f} MB for the raw resume (weights + Adam state)"
+            if once
+            else f"- **Resume** holds {ours['peak_anon_mb']:.0f} MB anonymous (raw resume: "
+            f"{raw['peak_anon_mb']:.0f} MB)"
+        )
+        if _ok_rows(rows, "resume_mmengine"):
+            text += f" and {_mb(rows, 'resume_mmengine')} MB for MMEngine's"
+        text += (
+            ". The optimizer state is read into memory on purpose: "
+            "`Optimizer.load_state_dict` keeps the loaded tensors themselves, and training "
+            "state must not depend on the file afterwards."
+        )
+        if ours["peak_rss_mb"] > raw["peak_rss_mb"] + SAME_MB:
+            text += (
+                f" Peak RSS is higher ({ours['peak_rss_mb']:.0f} MB against "
+                f"{raw['peak_rss_mb']:.0f}) because the pages of the file that were read "
+                "are counted while mapped; they are reclaimable page cache."
+            )
+        notes.append(text)
+    if _ok_rows(rows, "load_ours", "load_ours_mmap"):
+        notes.append(
+            "- **Functions that hand the checkpoint back read it**, as `torch.load` and "
+            "MMEngine do, unless asked (`mmap=True`): a mapped tensor reads the file for as "
+            'long as it lives, and `torch.save(ckpt, same_path)` (a common "load, edit, '
+            'save back") truncates the file under it, kills the process with SIGBUS and '
+            "leaves the file empty (`tests/core/checkpoint/test_load_memory.py`). "
+            f"`load_checkpoint(model, path, mmap=True)` needs {_mb(rows, 'load_ours_mmap')} "
+            f"MB instead of {_mb(rows, 'load_ours')}."
+        )
+    notes.append(
+        "- Save times are bound by this VM's disk and by the data written, and moved by "
+        "up to × 2.5 between five runs of the same row on 2026-12-04: only the memory "
+        "columns of "
+        "the save rows are meaningful here. Save time against `torch.save` is measured in "
+        '"Checkpoints: save and load".'
+    )
+    return notes
+
+
+def _targets(result: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """Held once: load_from and resume need the weights' memory once, not twice; and no
+    save, load or resume needs more than the raw torch calls doing the same."""
+    rows = result["rows"]
+    weights = result["files"]["weights.pth"]
+    targets: list[tuple[str, str, bool]] = []
+    if _ok_rows(rows, "load_from_ours", "load_raw", "resume_ours", "resume_raw"):
+        lf, lraw = rows["load_from_ours"]["peak_anon_mb"], rows["load_raw"]["peak_anon_mb"]
+        rs, rraw = rows["resume_ours"]["peak_anon_mb"], rows["resume_raw"]["peak_anon_mb"]
+        targets.append(
+            (
+                "`load_from` / resume hold the weights once (peak anon ≤ raw torch's − "
+                f"the weights + {SAME_MB:.0f} MB)",
+                f"load_from +{lf:.0f} MB, resume +{rs:.0f} MB (raw: +{lraw:.0f}, "
+                f"+{rraw:.0f}; weights {weights:.0f} MB)",
+                lf <= lraw - weights + SAME_MB and rs <= rraw - weights + SAME_MB,
+            )
+        )
+    pairs = {
+        "save_ours": "save_raw",
+        "save_runner": "save_runner_raw",
+        "load_ours": "load_raw",
+        "load_ours_mmap": "load_raw_mmap",
+        "load_runner": "load_raw",
+        "load_from_ours": "load_raw",
+        "resume_ours": "resume_raw",
+    }
+    diffs = {
+        ours: rows[ours]["peak_anon_mb"] - rows[raw]["peak_anon_mb"]
+        for ours, raw in pairs.items()
+        if _ok_rows(rows, ours, raw)
+    }
+    if len(diffs) == len(pairs):
+        worst = max(diffs, key=lambda n: diffs[n])
+        targets.append(
+            (
+                f"checkpoint save, load and resume peak anon ≤ raw torch's + {SAME_MB:.0f} MB "
+                "(the async snapshot aside)",
+                f"most over raw: {ROWS[worst][2]} {diffs[worst]:+.0f} MB",
+                diffs[worst] <= SAME_MB,
+            )
+        )
+    return targets
+
+
+def render(result: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, bool]]]:
+    """The docs/benchmarks.md section and its targets."""
+    files = result["files"]
+    m = result["machine"]
+    peers = result.get("peers_versions")
+    versions = f"torch {result['torch']}" + (
+        f", MMEngine {peers['mmengine']} on torch {peers['torch']}" if peers else ""
+    )
+    runner_file = files.get("runner.pth", 0.0)
+    lines = [
+        "## Checkpoints: peak memory of save, load and resume",
+        "",
+        f"`python bench/checkpoint_memory.py --mb {result['mb']}"
+        + (" --peers PYTHON" if result.get("peers") else "")
+        + f"`: a model of {result['layers']} × `Linear({result['width']}, "
+        f"{result['width']})` ({files['weights.pth']:.0f} MB of float32 weights) and, "
+        f"where there is one, its Adam state after one step ({2 * files['weights.pth']:.0f} "
+        f"MB); files of {files['weights.pth']:.0f} MB (weights only) and "
+        f"{runner_file:.0f} MB (a Runner checkpoint). Every row is one fresh process: it "
+        "builds what the operation needs, frees what setup left, resets the peak RSS "
+        "(`/proc/self/clear_refs`), calls `os.sync()`, and measures one operation (Runner "
+        "rows: the second of two, so the first one's lazy imports are not counted). "
+        f"{m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; {versions}. Growth over "
+        "the process's memory right before the operation, MB:",
+        "",
+        "- **peak anon**: the most anonymous memory (RssAnon, sampled every ~1 ms): what "
+        "must fit in RAM or the container's limit, and what the OOM killer counts.",
+        "- **peak RSS**: VmHWM, what `top` shows at worst. It also counts the pages of a "
+        "memory-mapped file that were read: clean page cache, which the kernel drops "
+        "under pressure instead of killing the process.",
+        "- **kept anon**: still held after the operation, its result dropped.",
+        "- **time**: wall time of the one operation, page cache warm.",
+        "",
+        "| operation | peak anon (MB) | peak RSS (MB) | kept anon (MB) | time (s) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    rows = result["rows"]
+    for name in DOC_ORDER:
+        label = ROWS[name][2]
+        r = rows.get(name)
+        if r is None:
+            why = result.get("skipped", {}).get(name)
+            if why:
+                lines.append(f"| {label} | not run: {why} | | | |")
+            continue
+        if "error" in r:
+            lines.append(f"| {label} | {r['error']} | | | |")
+            continue
+        lines.append(
+            f"| {label} | {r['peak_anon_mb']:.0f} | {r['peak_rss_mb']:.0f} | "
+            f"{r['kept_anon_mb']:.0f} | {r['seconds']:.2f} |"
+        )
+    lines += ["", BEFORE_NOTE, "", "What the rows say:", "", *_notes(result), ""]
+    lines += [MAPPING_NOTE, ""]
+    return lines, _targets(result)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mb", type=int, default=512, help="model weights, MB (Adam: x3)")
@@ -505,48 +837,25 @@ def main() -> None:
     parser.add_argument("--peers", default=None, help="python of a venv with mmengine 0.10.7")
     parser.add_argument("--only", default=None, help="comma-separated rows (default: all)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--json-out", default=None)
+    parser.add_argument("--json-out", default=None, help="write the results here as JSON")
     args = parser.parse_args()
     if args.child:
         _child(args)
         return
-    rows = [r for r in (args.only.split(",") if args.only else ROWS)]
-    if not args.peers:
-        rows = [r for r in rows if ROWS[r][1] != "peers"]
-    with tempfile.TemporaryDirectory(prefix="ckpt-mem-", dir=args.dir) as tmp:
-        env = child_env()
-        base = [str(Path(__file__).resolve()), "--mb", str(args.mb), "--dir", tmp]
-        files = run_child(sys.executable, [*base, "--child", "setup"], env=env)
-        if args.peers and any(ROWS[r][1] == "peers" for r in rows):
-            peers_env = child_env({"TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"})
-            run_child(args.peers, [*base, "--child", "setup_mmengine"], env=peers_env)
-        results: list[tuple[str, dict[str, Any]]] = []
-        for name in rows:
-            op, where, _ = ROWS[name]
-            python = args.peers if where == "peers" else sys.executable
-            child_args = [*base, "--child", op]
-            run_env = (
-                child_env({"TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"}) if where == "peers" else env
-            )
-            try:
-                results.append((name, run_child(python, child_args, env=run_env)))
-            except RuntimeError as exc:
-                last = [ln for ln in str(exc).splitlines() if ln.strip()][-1][:80]
-                results.append((name, {"error": f"failed: {last}"}))
-            print(f"{name}: {results[-1][1]}", file=sys.stderr, flush=True)
-    info = machine_info()
-    import torch
-
+    only = args.only.split(",") if args.only else None
+    result = measure(args.mb, args.peers, only, args.dir)
+    info = result["machine"]
     print(
-        f"\n{args.mb} MB of weights ({_layers(args.mb)} x Linear({WIDTH}, {WIDTH})); files (MB): "
-        f"{ {k: round(v) for k, v in files['files'].items()} }; torch {torch.__version__}; "
-        f"{info['cpu']}, {info['cores']} cores, {info['memory_gb']} GB\n"
+        f"\n{args.mb} MB of weights ({result['layers']} x Linear({WIDTH}, {WIDTH})); "
+        f"files (MB): { {k: round(v) for k, v in result['files'].items()} }; "
+        f"torch {result['torch']}; {info['cpu']}, {info['cores']} cores, "
+        f"{info['memory_gb']} GB\n"
     )
-    print(_table(results))
-    for name, r in results:
+    print(_table(list(result["rows"].items())))
+    for name, r in result["rows"].items():
         if r.get("note"):
             print(f"\n{ROWS[name][2]}: {r['note']}")
-    write_json(args.json_out, {"machine": info, "files": files, "rows": dict(results)})
+    write_json(args.json_out, result)
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ SECTIONS = (
     "ddp",
     "startup",
     "checkpoints",
+    "checkpoint_memory",
 )
 PROFILE_BEFORE = HERE / "results" / "profile_before.json"
 #: main before issue #16's per-iteration work: the profile section's "before"
@@ -169,6 +170,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         print("Checkpoints: training stall, sync against async_save", flush=True)
         result["checkpoints"]["async"] = checkpoint_async.measure(sizes, 3 if args.quick else 7)
+    if "checkpoint_memory" in args.only:
+        import checkpoint_memory
+
+        print("Checkpoints: peak memory of save, load and resume (a few minutes)", flush=True)
+        result["checkpoint_memory"] = checkpoint_memory.measure(128 if args.quick else 512, peers)
     if "val" in args.only:
         print("Validation: ValLoop + Accuracy", flush=True)
         result["val"] = val_loop.measure(2 if args.quick else 5, w1_python)
@@ -649,6 +655,13 @@ def render(result: dict[str, Any]) -> str:
             )
         )
         measured_by("checkpoints")
+    if result.get("checkpoint_memory"):
+        import checkpoint_memory
+
+        section_lines, section_targets = checkpoint_memory.render(result["checkpoint_memory"])
+        lines += section_lines
+        targets += section_targets
+        measured_by("checkpoint_memory")
 
     for section, module in (("val", val_loop), ("data", data_loading), ("ddp", ddp)):
         if result.get(section):
