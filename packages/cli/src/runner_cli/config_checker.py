@@ -2,15 +2,23 @@
 
 Each ``type`` is looked up in the registry its key path implies (``model`` in
 MODELS, ``*_dataloader.dataset`` in DATASETS, ...) and its keyword arguments
-are compared with the target's signature (importing the class is fine,
-calling it is not: no dataset is read, no model is constructed). Arguments
-the Runner fills in itself (a loop's ``runner``, a sampler's ``dataset``, an
-optimizer's ``params``) count as given. Problems are collected, not raised, so
-one run of ``runner-cli config check`` shows all of them.
+are compared with the target's signature. Arguments the Runner fills in itself
+(a loop's ``runner``, a sampler's ``dataset``, an optimizer's ``params``) count
+as given. The values are then checked by the functions the Runner and its
+builders call, and the cheap parts whose constructors check their own values
+are built as a run builds them: the log processor, hooks, metrics and
+evaluators, the optim wrapper constructor, and the optimizer and its wrapper
+over a one-weight stand-in for the model. Only classes of runner's own packages
+and torch are built (a plugin's constructor may read files or connect to a
+server); no dataset, model, work dir or file is touched. What is left unchecked
+is listed in :data:`NOT_CHECKED` and, per config, in ``ConfigChecker.not_built``.
+Problems are collected, not raised, so one run of ``runner-cli config check``
+shows all of them.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import warnings
@@ -19,6 +27,39 @@ from dataclasses import dataclass
 from typing import Any
 
 from .run_setup import missing_parts_message
+
+#: what ``config check`` never checks: known only once the data, the model or the
+#: first validation exist (printed with its result)
+NOT_CHECKED = (
+    "the model, the datasets and the loops built over them are not built: their own values "
+    "(train_cfg numbers such as max_epochs, an InfiniteSampler in an epoch-based loop) and "
+    "the data's contents",
+    "what the data or the first validation decides: a metric's topk against the number of "
+    "classes, the metric a scheduler or hook monitors, paramwise_cfg custom_keys against "
+    "the model's parameters",
+    "the device and the cluster: mixed precision, fused optimizers and distributed settings "
+    "are checked as on this machine's CPU; a checkpoint URL in load_from/resume is not fetched",
+)
+
+#: the packages whose parts are built to check their values: their constructors only
+#: check and store their arguments (a plugin's may read files or connect to a server)
+_BUILT_PACKAGES = frozenset(
+    {"runner_core", "runner_hooks_standard", "runner_loops_standard", "torch"}
+)
+
+
+def _built_here(cls: Any) -> bool:
+    """Whether ``cls`` comes from a package whose parts are cheap to build."""
+    module = getattr(cls, "__module__", None) or ""
+    return module.split(".", 1)[0] in _BUILT_PACKAGES
+
+
+def _first_key(message: str, known: Iterable[str]) -> str | None:
+    """The top-level key a message starts with (``env_cfg.mp_cfg is ...`` -> ``env_cfg``)."""
+    head = message.split(" ", 1)[0]
+    for sep in ("=", ".", "["):
+        head = head.split(sep, 1)[0]
+    return head if head in set(known) else None
 
 
 @dataclass(frozen=True)
@@ -72,6 +113,9 @@ class ConfigChecker:
         #: what a run would warn about (no default-hooks set installed): printed, not failed
         self.warnings: list[Problem] = []
         self.checked = 0  # how many typed parts were checked
+        self.built = 0  # how many parts were built to check their values
+        #: parts left unbuilt (a plugin's class): "key (module.Class)"
+        self.not_built: list[str] = []
 
     # -- helpers -----------------------------------------------------------------------
     def add(self, key_path: str, message: str) -> None:
@@ -88,6 +132,38 @@ class ConfigChecker:
         except ImportError as exc:  # a class whose module cannot be imported
             self.add(key_path, f"cannot be imported: {type(exc).__name__}: {exc}")
         return None
+
+    def _build(self, key_path: str, fn: Callable[[], Any]) -> Any:
+        """Build a cheap part as a run would: its error becomes a problem at ``key_path``,
+        whatever the constructor raised (a run would fail on it too)."""
+        from runner_core.errors import RunnerError
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # what a run warns about is not this check's
+            try:
+                built = fn()
+            except RunnerError as exc:
+                self.add(*_deepest_key(key_path, str(exc)))
+                return None
+            except Exception as exc:
+                self.add(key_path, f"building it as a run does raised {type(exc).__name__}: {exc}")
+                return None
+        self.built += 1
+        return built
+
+    def _skip(self, key_path: str, cls: Any) -> None:
+        name = f"{getattr(cls, '__module__', '?')}.{getattr(cls, '__qualname__', cls)}"
+        self.not_built.append(f"{key_path} ({name})")
+
+    def _guard_top(self, fn: Callable[[], Any], default: str) -> None:
+        """Run a whole-config check; its error is reported at the key its message names."""
+        from runner_core.errors import RunnerError
+
+        try:
+            fn()
+        except RunnerError as exc:
+            message = str(exc)
+            self.add(*_deepest_key(_first_key(message, self.cfg) or default, message))
 
     def resolve(self, registry: Any, spec: Mapping[str, Any], key_path: str) -> Any:
         """The class ``spec['type']`` names, or None (with a problem recorded)."""
@@ -160,6 +236,8 @@ class ConfigChecker:
     def run(self) -> list[Problem]:
         self.check_top_level_keys()
         self.check_parts_present()
+        self.check_runner_arguments()
+        self.check_log_processor()
         self.check_model()
         for mode in ("train", "val", "test"):
             self.check_dataloader(mode)
@@ -180,6 +258,55 @@ class ConfigChecker:
 
         for typo in top_level_typos(self.cfg, RUNNER_KEYS):  # the Runner raises the first
             self.add(typo.key, typo_message(typo, RUNNER_KEYS))
+
+    def check_runner_arguments(self) -> None:
+        """What ``Runner.from_cfg`` and the constructor refuse before building any part:
+        ``resume``/``load_from``/switches, the sections' kinds and options, ``log_level``,
+        ``env_cfg.mp_cfg``. A checkpoint URL is not looked up (the run does that)."""
+        from runner_core.checkpoint.remote import url_scheme
+        from runner_core.logging.logger import check_log_level
+        from runner_core.runner.arg_checks import check_runner_sections, check_runner_values
+
+        local = {
+            key: value
+            for key, value in self.cfg.items()
+            if key not in ("resume", "load_from")
+            or not isinstance(value, str)
+            or url_scheme(value) is None
+        }
+        self._guard_top(lambda: check_runner_values(local), "load_from")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            self._guard_top(lambda: check_runner_sections(self.cfg), "env_cfg")
+        for warning in caught:  # an unknown env_cfg option: ignored by the run, said here
+            self.warnings.append(Problem("env_cfg", str(warning.message)))
+        if self.cfg.get("log_level") is not None:
+            self._guard("log_level", lambda: check_log_level(self.cfg["log_level"]))
+        env_cfg = self.cfg.get("env_cfg")
+        mp_cfg = env_cfg.get("mp_cfg") if isinstance(env_cfg, Mapping) else None
+        if isinstance(mp_cfg, Mapping):
+            from runner_core.distributed.launch import check_mp_cfg
+
+            self._guard("env_cfg.mp_cfg", lambda: check_mp_cfg(**dict(mp_cfg)))
+
+    def check_log_processor(self) -> None:
+        """Build the LogProcessor, as the Runner's constructor does first of all."""
+        from runner_core.logging.log_processor import build_log_processor
+        from runner_core.registry import LOG_PROCESSORS
+        from runner_core.runner.setup_methods import check_log_processor_value
+
+        spec = self.cfg.get("log_processor")
+        before = len(self.problems)
+        self._guard("log_processor", lambda: check_log_processor_value(spec))
+        if not isinstance(spec, Mapping) or len(self.problems) > before:
+            return
+        cls = self.check_part(LOG_PROCESSORS, spec, "log_processor", default_type="LogProcessor")
+        if cls is None or len(self.problems) > before:
+            return
+        if _built_here(cls):
+            self._build("log_processor", lambda: build_log_processor(spec))
+        else:
+            self._skip("log_processor", cls)
 
     def check_parts_present(self) -> None:
         from runner_core.runner.parts import (
@@ -234,8 +361,14 @@ class ConfigChecker:
         if loader is None:
             return
         if not isinstance(loader, Mapping):
-            self.add(key, f"must be a dict(dataset=..., batch_size=...), got {loader!r}.")
+            from runner_core.data.dataloader import refuse_config_like
+
+            before = len(self.problems)
+            self._guard(key, lambda: refuse_config_like(loader, key))  # the run's words
+            if len(self.problems) == before:
+                self.add(key, f"must be a dict(dataset=..., batch_size=...), got {loader!r}.")
             return
+        before = len(self.problems)
         if loader.get("dataset") is None:
             self.add(key, "has no 'dataset'. Add dataset=dict(type='<registered dataset>', ...).")
         else:
@@ -261,6 +394,10 @@ class ConfigChecker:
         elif isinstance(collate, Mapping):
             self.resolve(FUNCTIONS, collate, f"{key}.collate_fn")
         self.check_loader_options(loader, key)
+        if len(self.problems) == before:  # what building the loader refuses without data
+            from runner_core.data.dataloader import check_loader_parts
+
+            self._guard(key, lambda: check_loader_parts(loader, key))
 
     def check_loader_options(self, loader: Mapping[str, Any], key: str) -> None:
         from torch.utils.data import DataLoader
@@ -348,11 +485,15 @@ class ConfigChecker:
                         self.check_one_wrapper(part, f"optim_wrapper.{name}")
         optimizer = self.cfg.get("optimizer")
         if isinstance(optimizer, Mapping):
+            before = len(self.problems)
             self.check_optimizer(optimizer, "optimizer")
+            if wrapper is None and len(self.problems) == before:  # the Runner wraps it so
+                self.build_optim_wrapper({"optimizer": optimizer}, "optimizer")
 
     def check_one_wrapper(self, wrapper: Mapping[str, Any], key_path: str) -> None:
         from runner_core.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS
 
+        before = len(self.problems)
         constructor = wrapper.get("constructor")
         if constructor is not None:
             self.resolve(
@@ -376,6 +517,53 @@ class ConfigChecker:
             drop=("optimizer", "constructor", "paramwise_cfg"),
             default_type="OptimWrapper",
         )
+        if len(self.problems) == before:
+            self.build_optim_wrapper(wrapper, key_path)
+
+    def build_optim_wrapper(self, wrapper: Mapping[str, Any], key_path: str) -> None:
+        """Build the constructor (it checks ``optimizer`` and ``paramwise_cfg``), then the
+        optimizer and wrapper over a one-weight stand-in for the model, as a run builds them
+        over the model: the optimizer's own checks (``momentum=-1``) and the wrapper's
+        (``loss_scale``) run. ``paramwise_cfg`` is left out of the second build: its groups
+        follow the model's parameters, which this check does not have."""
+        from runner_core.registry import (
+            OPTIM_WRAPPER_CONSTRUCTORS,
+            OPTIM_WRAPPERS,
+            OPTIMIZERS,
+        )
+
+        parts = [
+            (f"{key_path}.constructor", OPTIM_WRAPPER_CONSTRUCTORS, wrapper.get("constructor")),
+            (key_path, OPTIM_WRAPPERS, wrapper.get("type", "OptimWrapper")),
+        ]
+        optimizer = wrapper.get("optimizer")
+        if isinstance(optimizer, Mapping):
+            parts.append((f"{key_path}.optimizer", OPTIMIZERS, _stored_type(optimizer)))
+        for where, registry, kind in parts:
+            if kind is None:
+                continue
+            try:
+                cls = registry.lookup(kind) if isinstance(kind, str) else kind
+            except Exception:  # reported by the signature checks above
+                return
+            if not _built_here(cls):
+                self._skip(where, cls)
+                return
+
+        def build(with_paramwise: bool) -> Any:
+            cfg = copy.deepcopy(dict(wrapper))
+            kind = cfg.pop("constructor", "DefaultOptimWrapperConstructor")
+            paramwise = cfg.pop("paramwise_cfg", None) if with_paramwise else None
+            cfg.pop("paramwise_cfg", None)
+            spec = {"type": kind, "optim_wrapper_cfg": cfg, "paramwise_cfg": paramwise}
+            return OPTIM_WRAPPER_CONSTRUCTORS.build(spec, _key_path=f"{key_path}.constructor")
+
+        if self._build(key_path, lambda: build(True)) is None:
+            return
+        import torch
+
+        stand_in = torch.nn.utils.skip_init(torch.nn.Linear, 1, 1)  # no random draw
+        self._build(key_path, lambda: build(False)(stand_in))
 
     def check_optimizer(self, spec: Mapping[str, Any], key_path: str) -> None:
         from runner_core.errors import RegistryError, did_you_mean
@@ -446,18 +634,48 @@ class ConfigChecker:
         spec = self.cfg.get(key)
         if spec is None:
             return
+        before = len(self.problems)
+        classes: list[tuple[str, Any]] = []
         if isinstance(spec, Mapping):
             kind = _stored_type(spec, "Evaluator")
             if kind == "Evaluator" or (isinstance(kind, str) and kind in EVALUATORS.keys()):
-                self.check_part(EVALUATORS, spec, key, default_type="Evaluator", drop=("metrics",))
+                cls = self.check_part(EVALUATORS, spec, key, default_type="Evaluator")
+                classes.append((key, cls))
                 for suffix, metric in _items(spec.get("metrics") or []):
-                    self.check_part(METRICS, metric, f"{key}.metrics{suffix}")
+                    where = f"{key}.metrics{suffix}"
+                    classes.append((where, self.check_part(METRICS, metric, where)))
+                self.build_evaluator(key, spec, classes, before)
                 return
         for suffix, metric in _items(spec):
-            self.check_part(METRICS, metric, f"{key}{suffix}")
+            classes.append((f"{key}{suffix}", self.check_part(METRICS, metric, f"{key}{suffix}")))
+        self.build_evaluator(key, spec, classes, before)
+
+    def build_evaluator(
+        self, key: str, spec: Any, classes: list[tuple[str, Any]], before: int
+    ) -> None:
+        """Build the evaluator as a run does (metrics check their options then, and a name
+        where a metric config belongs is refused) when every class in it is runner's own."""
+        if len(self.problems) > before:
+            return
+        others = [
+            (where, cls) for where, cls in classes if cls is not None and not _built_here(cls)
+        ]
+        for where, cls in others:
+            self._skip(where, cls)
+        if others:
+            return
+        from runner_core.runner.build import EVALUATOR_KEY, build_evaluator
+
+        def build() -> Any:
+            token = EVALUATOR_KEY.set(key)
+            try:
+                return build_evaluator(spec)
+            finally:
+                EVALUATOR_KEY.reset(token)
+
+        self._build(key, build)
 
     def check_hooks(self) -> None:
-        from runner_core.registry import HOOKS
         from runner_core.runner.build import active_default_set, merge_default_hooks
 
         with warnings.catch_warnings(record=True) as caught:
@@ -482,9 +700,7 @@ class ConfigChecker:
                 )
             for role, value in (overrides or {}).items():
                 if value is not None and merged and isinstance(merged.get(role), Mapping):
-                    self.check_part(
-                        HOOKS, merged[role], f"default_hooks.{role}", drop=("priority",)
-                    )
+                    self.check_hook(merged[role], f"default_hooks.{role}")
         for suffix, hook in _items(self.cfg.get("custom_hooks") or []):
             if isinstance(hook, str):  # what the Runner would reject: say so here too
                 self.add(
@@ -493,14 +709,32 @@ class ConfigChecker:
                     "--cfg-options 'custom_hooks=[dict(type=\"EMAHook\")]'.",
                 )
                 continue
-            self.check_part(HOOKS, hook, f"custom_hooks{suffix}", drop=("priority",))
+            self.check_hook(hook, f"custom_hooks{suffix}")
+
+    def check_hook(self, spec: Any, key_path: str) -> None:
+        """Check a hook's arguments, then build it as the Runner does (a hook's constructor
+        checks its values; it touches nothing until the run calls it)."""
+        from runner_core.registry import HOOKS
+        from runner_core.runner.build import build_hook
+
+        before = len(self.problems)
+        cls = self.check_part(HOOKS, spec, key_path, drop=("priority",))
+        if cls is None or len(self.problems) > before:
+            return
+        if _built_here(cls):
+            self._build(key_path, lambda: build_hook(spec, key_path))
+        else:
+            self._skip(key_path, cls)
 
     def check_visualizer(self) -> None:
         from runner_core.registry import VISBACKENDS, VISUALIZERS
+        from runner_core.runner.building import check_visualizer_value
+        from runner_core.visualization.visualizer import refuse_backend_name
 
         visualizer = self.cfg.get("visualizer")
         backends = self.cfg.get("vis_backends")
         base = "vis_backends"
+        self._guard("visualizer", lambda: check_visualizer_value(visualizer))
         if isinstance(visualizer, Mapping):
             self.check_part(
                 VISUALIZERS,
@@ -511,15 +745,18 @@ class ConfigChecker:
             )
             if visualizer.get("vis_backends") is not None:
                 backends, base = visualizer["vis_backends"], "visualizer.vis_backends"
-        for suffix, backend in _items(backends or []):
+        for index, (suffix, backend) in enumerate(_items(backends or [])):
+            # the run reads vis_backends as the visualizer's: its words name that key
+            self._guard(f"{base}{suffix}", functools.partial(refuse_backend_name, backend, index))
             self.check_part(VISBACKENDS, backend, f"{base}{suffix}", injected=("save_dir",))
 
     def check_runner_type(self) -> None:
-        from runner_core.registry import MODEL_WRAPPERS, RUNNERS
+        from runner_core.registry import MODEL_WRAPPERS
+        from runner_core.runner.runner import runner_class
 
         runner_type = self.cfg.get("runner_type")
-        if isinstance(runner_type, str):
-            self._guard("runner_type", lambda: RUNNERS.lookup(runner_type))
+        if runner_type is not None:
+            self._guard("runner_type", lambda: runner_class(runner_type))
         wrapper = self.cfg.get("model_wrapper_cfg")
         if isinstance(wrapper, Mapping) and "type" in wrapper:
             self.resolve(MODEL_WRAPPERS, wrapper, "model_wrapper_cfg")

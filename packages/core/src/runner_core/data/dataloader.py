@@ -649,6 +649,27 @@ def _refuse_name(spec: Any, key_path: str) -> None:
         )
 
 
+def _check_sampler_seed(args: Mapping[str, Any], key_path: str) -> None:
+    if args.get("seed") is not None:  # int('x') deep in the sampler otherwise
+        from ..value_checks import check_number
+
+        check_number(args["seed"], f"{key_path}.seed", minimum=0, integer=True, example="seed=0")
+
+
+def check_loader_parts(cfg: Mapping[str, Any], key_path: str) -> None:
+    """Refuse what :func:`build_dataloader` refuses before it needs the dataset: a name
+    where a sampler config belongs, a sampler's ``seed``, ``collate_fn`` and
+    ``worker_init_fn`` (unknown, or given arguments they do not take). Imports
+    what they name and builds nothing (``runner-cli config check`` calls it)."""
+    for name in ("sampler", "batch_sampler"):
+        _refuse_name(cfg.get(name), f"{key_path}.{name}")
+    if isinstance(cfg.get("sampler"), Mapping):
+        _check_sampler_seed(cfg["sampler"], f"{key_path}.sampler")
+    _resolve_function(cfg.get("collate_fn", "default_collate"), f"{key_path}.collate_fn")
+    if cfg.get("worker_init_fn") is not None:
+        _resolve_function(cfg["worker_init_fn"], f"{key_path}.worker_init_fn")
+
+
 def _build_sampler(
     sampler_cfg: Any, dataset: Any, seed: int, placement: dict[str, int], key_path: str
 ) -> Sampler:
@@ -657,10 +678,7 @@ def _build_sampler(
         return sampler_cfg  # a sampler object
     registries = _registries()
     sampler_type, args = _resolve_type(sampler_cfg, registries.DATA_SAMPLERS, key_path)
-    if args.get("seed") is not None:  # int('x') deep in the sampler otherwise
-        from ..value_checks import check_number
-
-        check_number(args["seed"], f"{key_path}.seed", minimum=0, integer=True, example="seed=0")
+    _check_sampler_seed(args, key_path)
     defaults: dict[str, Any] = {"dataset": dataset}
     if accepts_argument(sampler_type, "seed"):
         defaults["seed"] = seed
@@ -738,5 +756,6 @@ __all__ = [
     "WorkerSeeder",
     "build_dataloader",
     "check_loader_numbers",
+    "check_loader_parts",
     "refuse_config_like",
 ]

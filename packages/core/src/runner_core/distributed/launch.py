@@ -339,17 +339,14 @@ def check_start_method(method: Any, key: str, alternative: str = "") -> None:
         )
 
 
-def setup_multiprocessing(
+def check_mp_cfg(
     mp_start_method: str | None = None,
     opencv_num_threads: int | None = None,
     omp_num_threads: int | None = None,
     **unknown: Any,
 ) -> None:
-    """Apply ``env_cfg.mp_cfg``: worker start method and per-process thread counts.
-
-    Each process of a multi-process job gets its own thread pools; without a
-    cap, N processes x all-cores threads oversubscribe the CPU.
-    """
+    """Refuse what :func:`setup_multiprocessing` refuses in ``env_cfg.mp_cfg``, changing
+    nothing (``runner-cli config check`` calls this too)."""
     if unknown:
         known = ("mp_start_method", "opencv_num_threads", "omp_num_threads")
         hints = "".join(did_you_mean(key, known) for key in unknown)
@@ -359,22 +356,7 @@ def setup_multiprocessing(
             f"{', '.join(known)}.{hints}"
         )
     if mp_start_method is not None:
-        import multiprocessing
-
         check_start_method(mp_start_method, "env_cfg.mp_cfg.mp_start_method")
-        current = multiprocessing.get_start_method(allow_none=True)
-        if current != mp_start_method:
-            if current is not None:  # set by the program or an earlier Runner: say so
-                import warnings
-
-                warnings.warn(  # MMEngine's warning, with the key to change
-                    f"Multi-processing start method {mp_start_method!r} "
-                    f"(env_cfg.mp_cfg.mp_start_method) is different from the previous setting "
-                    f"{current!r}; it is set to {mp_start_method!r} for the whole process. "
-                    "Remove mp_start_method from the config to keep the process's method.",
-                    stacklevel=2,
-                )
-            multiprocessing.set_start_method(mp_start_method, force=True)
     for key, value in (
         ("opencv_num_threads", opencv_num_threads),
         ("omp_num_threads", omp_num_threads),
@@ -389,6 +371,36 @@ def setup_multiprocessing(
             f"env_cfg.mp_cfg.omp_num_threads={omp_num_threads!r} is not valid: give 1 or more "
             "threads per process, e.g. 1 (or leave it out to keep the default)."
         )
+
+
+def setup_multiprocessing(
+    mp_start_method: str | None = None,
+    opencv_num_threads: int | None = None,
+    omp_num_threads: int | None = None,
+    **unknown: Any,
+) -> None:
+    """Apply ``env_cfg.mp_cfg``: worker start method and per-process thread counts.
+
+    Each process of a multi-process job gets its own thread pools; without a
+    cap, N processes x all-cores threads oversubscribe the CPU.
+    """
+    check_mp_cfg(mp_start_method, opencv_num_threads, omp_num_threads, **unknown)
+    if mp_start_method is not None:
+        import multiprocessing
+
+        current = multiprocessing.get_start_method(allow_none=True)
+        if current != mp_start_method:
+            if current is not None:  # set by the program or an earlier Runner: say so
+                import warnings
+
+                warnings.warn(  # MMEngine's warning, with the key to change
+                    f"Multi-processing start method {mp_start_method!r} "
+                    f"(env_cfg.mp_cfg.mp_start_method) is different from the previous setting "
+                    f"{current!r}; it is set to {mp_start_method!r} for the whole process. "
+                    "Remove mp_start_method from the config to keep the process's method.",
+                    stacklevel=2,
+                )
+            multiprocessing.set_start_method(mp_start_method, force=True)
     if opencv_num_threads is not None:
         try:
             import cv2

@@ -209,7 +209,7 @@ def get_logger(
     closed too, and reopened (appended to) when it writes again, so runs
     made one after another in a process do not hold a file each.
     """
-    level = _level(log_level)
+    level = check_log_level(log_level)
     if file_mode not in ("w", "a"):
         from ..errors import ConfigError
 
@@ -262,7 +262,8 @@ def _close_files(handlers: list[logging.Handler]) -> None:
             handler.close()
 
 
-def _level(level: str | int) -> int:
+def check_log_level(level: str | int) -> int:
+    """The number of the logging level ``level`` names; ConfigKeyError for an unknown name."""
     if isinstance(level, int):
         return level
     value = logging.getLevelName(str(level).upper())

@@ -18,6 +18,19 @@ from .static_methods import build_dataloader as build_dataloader_static
 from .static_methods import static_on_class
 
 
+def check_visualizer_value(visualizer: Any) -> None:
+    """Refuse a ``visualizer`` that is a name, list or number: used as the visualizer, it
+    failed at the first logged scalar (``runner-cli config check`` calls this too)."""
+    if isinstance(visualizer, (str, bytes, list, tuple, int, float)) and not isinstance(
+        visualizer, bool
+    ):  # visualizer=False turns it off
+        raise ConfigTypeError(
+            f"visualizer must be a dict such as dict(type='Visualizer', "
+            f"vis_backends=[dict(type='LocalVisBackend')]) or a Visualizer, got "
+            f"{type(visualizer).__name__}: {visualizer!r}."
+        )
+
+
 class PartsBuilding:
     """Build the model, data loaders, evaluators, visualizer, optimizer, schedulers, loops."""
 
@@ -146,15 +159,7 @@ class PartsBuilding:
     def build_visualizer(self, visualizer: Any) -> Any:
         from ..registry import VISUALIZERS
 
-        if isinstance(visualizer, (str, bytes, list, tuple, int, float)) and not isinstance(
-            visualizer, bool
-        ):  # visualizer=False turns it off
-            # used as the visualizer, it failed at the first logged scalar
-            raise ConfigTypeError(
-                f"visualizer must be a dict such as dict(type='Visualizer', "
-                f"vis_backends=[dict(type='LocalVisBackend')]) or a Visualizer, got "
-                f"{type(visualizer).__name__}: {visualizer!r}."
-            )
+        check_visualizer_value(visualizer)
         if visualizer is not None and not isinstance(visualizer, Mapping):
             return visualizer
         cfg = dict(visualizer or {})

@@ -285,15 +285,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             cfg = Config(copy.deepcopy(dict(cfg)))
         runner_type = cfg.get("runner_type")
         if runner_type is not None and cls is Runner:
-            target = RUNNERS.lookup(runner_type) if isinstance(runner_type, str) else runner_type
-            if not callable(getattr(target, "from_cfg", None)):  # runner_type=5
-                from ..errors import ConfigTypeError
-
-                raise ConfigTypeError(
-                    f"runner_type={runner_type!r} is not valid: give the name of a registered "
-                    "runner (runner_type='Runner', or one from @RUNNERS.register_module()) or "
-                    "a Runner class."
-                )
+            target = runner_class(runner_type)
             if target is not cls:
                 return target.from_cfg(cfg)
         check_top_level_keys(cfg)
@@ -757,6 +749,21 @@ if TYPE_CHECKING:  # the Runner keeps the plugin contract (checked by mypy)
 
     def _keeps_the_contract(runner: Runner) -> RunnerAPI:
         return runner
+
+
+def runner_class(runner_type: Any) -> Any:
+    """The class ``runner_type`` names (a registered name or a Runner class); RegistryError
+    for an unknown name, ConfigTypeError for a value with no ``from_cfg`` (``runner_type=5``)."""
+    target = RUNNERS.lookup(runner_type) if isinstance(runner_type, str) else runner_type
+    if not callable(getattr(target, "from_cfg", None)):
+        from ..errors import ConfigTypeError
+
+        raise ConfigTypeError(
+            f"runner_type={runner_type!r} is not valid: give the name of a registered "
+            "runner (runner_type='Runner', or one from @RUNNERS.register_module()) or "
+            "a Runner class."
+        )
+    return target
 
 
 def _empty_config() -> Any:

@@ -23,6 +23,17 @@ if TYPE_CHECKING:
     import logging
 
 
+def check_log_processor_value(log_processor: Any) -> None:
+    """Refuse a ``log_processor`` that is neither a dict, a LogProcessor nor None
+    (``runner-cli config check`` calls this too)."""
+    if log_processor is not None and not isinstance(log_processor, (Mapping, LogProcessor)):
+        raise ConfigTypeError(  # a TypeError, as MMEngine's
+            f"log_processor must be a dict or a LogProcessor, got "
+            f"{type(log_processor).__name__}: {log_processor!r}. Give e.g. "
+            "log_processor=dict(window_size=10)."
+        )
+
+
 class SetupMethods:
     """``build_logger``, ``build_message_hub``, ``build_log_processor``, ``set_randomness``,
     ``dump_config``."""
@@ -47,12 +58,7 @@ class SetupMethods:
         a mistake in the options fails before anything is written: an override
         must not read ``work_dir``, ``log_dir`` or ``logger``.
         """
-        if log_processor is not None and not isinstance(log_processor, (Mapping, LogProcessor)):
-            raise ConfigTypeError(  # a TypeError, as MMEngine's
-                f"log_processor must be a dict or a LogProcessor, got "
-                f"{type(log_processor).__name__}: {log_processor!r}. Give e.g. "
-                "log_processor=dict(window_size=10)."
-            )
+        check_log_processor_value(log_processor)
         return _build_log_processor(log_processor)
 
     def build_logger(

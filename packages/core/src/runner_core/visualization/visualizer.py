@@ -46,6 +46,16 @@ def _requires_save_dir(cls: Any) -> bool:
     return param is not None and param.default is inspect.Parameter.empty
 
 
+def refuse_backend_name(spec: Any, index: int) -> None:
+    """A bare name where a backend config belongs: used as a backend, it failed at the first
+    scalar (``runner-cli config check`` calls this too)."""
+    if isinstance(spec, (str, bytes)):
+        raise ConfigTypeError(
+            f"visualizer.vis_backends[{index}] is the string {spec!r}, not a backend: write "
+            f"dict(type={spec!r}) (or give a built backend)."
+        )
+
+
 # The latest built visualizer, held weakly: a Runner's own goes away with its Runner (40
 # Runners in one process do not pile up their visualizers). Those made by get_instance are
 # also held strongly by name, as MMEngine's ManagerMixin holds them: a caller configures one
@@ -133,11 +143,7 @@ class Visualizer(DrawingMixin):
 
     def _build_backend(self, spec: Any, index: int) -> Any:
         """The backend ``spec`` describes, or None for one that needs a ``save_dir`` and has none."""
-        if isinstance(spec, (str, bytes)):  # used as a backend, it failed at the first scalar
-            raise ConfigTypeError(
-                f"visualizer.vis_backends[{index}] is the string {spec!r}, not a backend: write "
-                f"dict(type={spec!r}) (or give a built backend)."
-            )
+        refuse_backend_name(spec, index)
         if not isinstance(spec, Mapping):
             return spec
         from ..registry import VISBACKENDS
