@@ -98,6 +98,24 @@ def test_run_folder_holds_log_and_config(tmp_path) -> None:
     assert (run / "vis_data" / "scalars.json").exists()
 
 
+def test_visualizer_false_trains_and_logs_without_vis_files(tmp_path) -> None:
+    cfg = tiny_cfg(tmp_path)
+    cfg["visualizer"] = False
+    runner = Runner.from_cfg(Config(cfg))
+    runner.train()
+    assert runner.visualizer is None
+    assert "Epoch(train)" in (runner.log_dir / f"{runner.timestamp}.log").read_text()
+    assert not (runner.log_dir / "vis_data").exists()
+
+
+def test_visualizer_true_is_refused_naming_the_key(tmp_path) -> None:
+    cfg = tiny_cfg(tmp_path)
+    cfg["visualizer"] = True
+    with pytest.raises(TypeError, match=r"visualizer must be a dict.*False for no visualizer"):
+        Runner.from_cfg(Config(cfg))
+    assert not any(tmp_path.iterdir())  # refused before the run folder is made
+
+
 def test_lazy_building_test_needs_no_training_parts(tmp_path) -> None:
     trained = Runner.from_cfg(Config(tiny_cfg(tmp_path / "a")))
     trained.train()

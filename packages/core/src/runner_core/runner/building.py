@@ -19,15 +19,14 @@ from .static_methods import static_on_class
 
 
 def check_visualizer_value(visualizer: Any) -> None:
-    """Refuse a ``visualizer`` that is a name, list or number: used as the visualizer, it
-    failed at the first logged scalar (``runner-cli config check`` calls this too)."""
-    if isinstance(visualizer, (str, bytes, list, tuple, int, float)) and not isinstance(
-        visualizer, bool
-    ):  # visualizer=False turns it off
+    """Refuse a ``visualizer`` that is True, a name, a list or a number: used as the
+    visualizer, it failed at the first logged scalar (``runner-cli config check`` calls
+    this too). ``visualizer=False`` is accepted: no visualizer, nothing written."""
+    if visualizer is not False and isinstance(visualizer, (str, bytes, list, tuple, int, float)):
         raise ConfigTypeError(
             f"visualizer must be a dict such as dict(type='Visualizer', "
-            f"vis_backends=[dict(type='LocalVisBackend')]) or a Visualizer, got "
-            f"{type(visualizer).__name__}: {visualizer!r}."
+            f"vis_backends=[dict(type='LocalVisBackend')]), a Visualizer, or False for no "
+            f"visualizer, got {type(visualizer).__name__}: {visualizer!r}."
         )
 
 
@@ -160,6 +159,8 @@ class PartsBuilding:
         from ..registry import VISUALIZERS
 
         check_visualizer_value(visualizer)
+        if visualizer is False:  # no visualizer: the hooks skip what they would draw or log
+            return None
         if visualizer is not None and not isinstance(visualizer, Mapping):
             return visualizer
         cfg = dict(visualizer or {})

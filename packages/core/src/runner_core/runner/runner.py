@@ -26,7 +26,7 @@ from . import build as _build
 from . import checkpointing, preemption
 from .arg_checks import check_not_bootstrapping, check_runner_sections, check_runner_values
 from .args_config import arguments_config
-from .building import PartsBuilding
+from .building import PartsBuilding, check_visualizer_value
 from .checkpoint_methods import CheckpointMethods
 from .compile import check_config_compile, compile_options, maybe_compile
 from .config_keys import OTHER_KNOWN_KEYS, constructor_keys
@@ -223,6 +223,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             set_default_scope(default_scope, name=self.experiment_name)
         self.log_processor_cfg = dict(log_processor) if isinstance(log_processor, Mapping) else {}
         self.log_processor = self.build_log_processor(log_processor)  # checks the options now
+        check_visualizer_value(visualizer)  # a bad value fails before the run folder is made
         self.model_wrapper_cfg = model_wrapper_cfg
 
         # environment, randomness, folders, logging
