@@ -199,9 +199,11 @@ def load_model_state(
         if key not in own:
             report.unexpected_keys.append(key)
             continue
-        want = tuple(own[key].shape)
+        # not every entry is a tensor: a quantized module stores a dtype and packed params
+        mine = own[key]
+        want = tuple(mine.shape) if isinstance(mine, torch.Tensor) else None
         have = tuple(value.shape) if isinstance(value, torch.Tensor) else None
-        if have is not None and have != want:
+        if have is not None and want is not None and have != want:
             report.mismatched_keys.append((key, have, want))
             continue
         loadable[key] = value
