@@ -157,3 +157,27 @@ def test_an_evaluator_class_as_type_builds_that_evaluator() -> None:
 
     built = build_evaluator(ConfigDict(type=Evaluator, metrics=[dict(type="Accuracy")]))
     assert type(built) is Evaluator and isinstance(built.metrics[0], Accuracy)
+
+
+@pytest.mark.parametrize(
+    ("spec", "key"),
+    [
+        (
+            dict(type="Evaluator", metrics=[dict(type="Accuracy", topk=0)]),
+            "val_evaluator.metrics[0]",
+        ),
+        ([dict(type="Accuracy"), dict(type="Accuracy", topk=0)], "val_evaluator[1]"),
+        (dict(type="Accuracy", topk=0), "val_evaluator"),
+    ],
+)
+def test_a_metric_refusing_a_value_names_its_config_key(spec: Any, key: str) -> None:
+    from runner_core.errors import ConfigError
+    from runner_core.runner.build import EVALUATOR_KEY, build_evaluator
+
+    token = EVALUATOR_KEY.set("val_evaluator")
+    try:
+        with pytest.raises(ConfigError, match="topk") as caught:
+            build_evaluator(spec)
+    finally:
+        EVALUATOR_KEY.reset(token)
+    assert str(caught.value).endswith(f"(at config key {key!r})")

@@ -59,10 +59,14 @@ class Evaluator:
     """
 
     def __init__(self, metrics: BaseMetric | Mapping[str, Any] | Sequence[Any]) -> None:
+        from ..registry.registry import current_build_path
+
+        parent = current_build_path()  # 'val_evaluator' when a Runner builds it from a config
+        where = f"{parent}.metrics" if parent else "metrics"
         if isinstance(metrics, (BaseMetric, Mapping)):
             metrics = [metrics]
         self.metrics: list[BaseMetric] = [
-            _build_metric(spec, f"metrics[{i}]") for i, spec in enumerate(metrics)
+            _build_metric(spec, f"{where}[{i}]") for i, spec in enumerate(metrics)
         ]
         self._dataset_meta: dict | None = None
 

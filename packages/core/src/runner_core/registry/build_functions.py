@@ -16,7 +16,7 @@ import inspect
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BuildError, BuildKeyError, RegistryError
+from ..errors import BuildError, BuildKeyError, RegistryError, RunnerError
 from .registry import _BUILDING, Registry, check_arguments
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -113,6 +113,12 @@ def _build_args(registry: Registry, args: dict[str, Any], key_path: str | None) 
         if key_path is None and _is_manager(obj_cls) and "name" in args:
             return obj_cls.get_instance(**args)
         return obj_cls(**args)
+    except RunnerError as exc:  # a constructor refusing a value: say where it is
+        said = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else None
+        # the innermost build names the key (a metric in an evaluator in a loop's build)
+        if key_path and said is not None and key_path not in said and "config key" not in said:
+            exc.args = (f"{said} (at config key {key_path!r})",)
+        raise
     finally:
         if token is not None:
             _BUILDING.reset(token)
