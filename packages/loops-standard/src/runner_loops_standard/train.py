@@ -78,18 +78,22 @@ def _positive_int(
 
 
 def _refuse_endless_sampler(loader: Any) -> None:
-    """An ``InfiniteSampler`` never ends an epoch: epoch 1 would run forever (MMEngine's does)."""
-    from runner_core.data.sampler import InfiniteSampler
+    """An endless sampler (``InfiniteSampler``) never ends an epoch of the standard
+    ``run_epoch``: epoch 1 would run forever (MMEngine's does)."""
+    from runner_core.data import is_endless
 
-    inner = getattr(getattr(loader, "batch_sampler", None), "sampler", None)
-    for sampler in (getattr(loader, "sampler", None), inner):
-        if isinstance(sampler, InfiniteSampler):
-            raise ConfigError(
-                "train_dataloader.sampler is an InfiniteSampler, whose stream of samples never "
-                "ends, so epoch 1 of the epoch-based training loop would never finish. Use "
-                "sampler=dict(type='DefaultSampler', shuffle=True) with by_epoch=True, or keep "
-                "the InfiniteSampler with train_cfg=dict(by_epoch=False, max_iters=N)."
-            )
+    try:
+        len(loader)
+    except TypeError:
+        return  # no len() at all: the loop's own len() says so, in torch's words
+    if is_endless(loader):
+        raise ConfigError(
+            "train_dataloader.sampler is an InfiniteSampler, whose stream of samples never "
+            "ends, so epoch 1 of the epoch-based training loop would never finish. Use "
+            "sampler=dict(type='DefaultSampler', shuffle=True) with by_epoch=True, or keep "
+            "the InfiniteSampler with train_cfg=dict(by_epoch=False, max_iters=N) (or "
+            "override run_epoch to end each epoch yourself)."
+        )
 
 
 def _dynamic_intervals(value: Any) -> list[tuple[int, int]]:
@@ -364,7 +368,9 @@ class EpochBasedTrainLoop(BaseTrainLoop):
         self._max_epochs = _positive_int(
             max_epochs, "train_cfg.max_epochs", not_int=ConfigAssertionError
         )
-        _refuse_endless_sampler(self.dataloader)
+        if type(self).run_epoch is EpochBasedTrainLoop.run_epoch:
+            # a subclass's own run_epoch may end its epochs itself, after N iterations
+            _refuse_endless_sampler(self.dataloader)
         self._max_iters = self._max_epochs * len(self.dataloader)
 
     def run(self) -> Any:
