@@ -84,6 +84,10 @@ BATCHED = [
     ),
     ("train_dataloader = 'x'", ["train_dataloader is the string 'x'"]),
     ("train_dataloader = [train_dataloader]", ["train_dataloader is a list of 1 dataloader"]),
+    (
+        "train_dataloader = dict(train_dataloader),",
+        ["train_dataloader is a tuple", "trailing comma (`train_dataloader = dict(...),`)"],
+    ),
     ("val_dataloader = 'x'", ["val_dataloader is the string 'x'"]),
     ("optim_wrapper = dict(optimizer=None)", ["optim_wrapper.optimizer must be a dict"]),
     ("optim_wrapper = dict(optimizer='SGD')", ["optim_wrapper.optimizer must be a dict", "'SGD'"]),

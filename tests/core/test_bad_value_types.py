@@ -152,3 +152,125 @@ def test_dataset_wrapper_arguments() -> None:
     with pytest.raises(TypeError, match="ignore_keys must be a str or a list") as keys:
         ConcatDataset([data, data], ignore_keys=5)
     assert isinstance(keys.value, ConfigError)
+
+
+def test_sampler_seed_may_be_negative() -> None:
+    """torch generators take negative seeds, and MMEngine's samplers pass any int on."""
+    from runner_core.runner import Runner
+
+    data = torch.utils.data.TensorDataset(torch.arange(6.0))
+    for kind in ("DefaultSampler", "InfiniteSampler"):
+        loader = Runner.build_dataloader(
+            dict(dataset=data, sampler=dict(type=kind, seed=-1), batch_size=2)
+        )
+        assert loader.sampler.seed == -1
+        assert len(next(iter(loader))[0]) == 2
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_integer_check_names_the_key_for_inf_and_nan(value) -> None:
+    from runner_core.value_checks import check_number
+
+    with pytest.raises(ValueError, match=r"a\.b=.* is not valid: it must be an integer") as info:
+        check_number(value, "a.b", integer=True, minimum=0)
+    assert isinstance(info.value, ConfigError)
+
+
+def test_accuracy_thresholds_may_be_numpy_numbers() -> None:
+    import numpy as np
+
+    from runner_core.evaluator import Accuracy
+
+    assert Accuracy(thrs=np.float32(0.5)).thrs == (0.5,)
+    metric = Accuracy(thrs=[np.float32(0.5), None, np.int64(0)])
+    metric.process({}, {"pred": torch.tensor([[0.0, 3.0], [2.0, 0.0]]), "gt": torch.tensor([1, 1])})
+    assert metric.compute_metrics(metric.results) == {
+        "top1_thr-0.50": 50.0,
+        "top1_no-thr": 50.0,
+        "top1_thr-0.00": 50.0,
+    }
+
+
+def test_ema_momentum_may_be_a_0d_tensor() -> None:
+    from runner_core.model.averaged_model import ExponentialMovingAverage, MomentumAnnealingEMA
+    from runner_hooks_standard.ema import EMAHook
+
+    ema = ExponentialMovingAverage(torch.nn.Linear(1, 1), momentum=torch.tensor(0.25))
+    assert ema.momentum == 0.25 and isinstance(ema.momentum, float)
+    assert MomentumAnnealingEMA(torch.nn.Linear(1, 1), gamma=torch.tensor(10)).weight(10) == 0.5
+    EMAHook(momentum=torch.tensor(0.01))
+    with pytest.raises(TypeError, match="momentum must be a number"):
+        ExponentialMovingAverage(torch.nn.Linear(1, 1), momentum=torch.tensor([0.1]))
+
+
+def test_clip_norm_type_may_be_text_that_float_reads() -> None:
+    from runner_core.optim.constructor import build_optim_wrapper
+
+    model = torch.nn.Linear(2, 1)
+
+    def build(norm_type):
+        return build_optim_wrapper(
+            model,
+            {
+                "optimizer": {"type": "SGD", "lr": 0.1},
+                "clip_grad": {"max_norm": 1.0, "norm_type": norm_type},
+            },
+        )
+
+    for norm_type in ("2", "inf", "1.5"):
+        wrapper = build(norm_type)
+        model(torch.ones(4, 2)).sum().backward()
+        wrapper.step()  # torch's clip_grad_norm_ reads float(norm_type)
+        wrapper.zero_grad()
+    with pytest.raises(TypeError, match=r"clip_grad\.norm_type='nan'"):
+        build("nan")
+
+
+def test_batches_with_a_dataset_key_are_not_loader_configs() -> None:
+    from runner_core.runner import Runner
+
+    batches = [{"dataset": torch.tensor([1, 2]), "x": torch.zeros(1)}]
+    assert Runner.build_dataloader(batches) is batches
+    named = [{"dataset": "mnist", "inputs": torch.zeros(1)}]
+    assert Runner.build_dataloader(named) is named
+    with pytest.raises(TypeError, match="list of 1 dataloader config"):
+        Runner.build_dataloader([dict(dataset="x", batch_size=2)])
+    data = torch.utils.data.TensorDataset(torch.zeros(2))
+    with pytest.raises(TypeError, match="list of 2 dataloader config"):
+        Runner.build_dataloader([dict(dataset=data), dict(dataset=dict(type="X"))])
+    with pytest.raises(TypeError, match=r"trailing comma \(`dataloader = dict\(\.\.\.\),`\)"):
+        Runner.build_dataloader((dict(dataset=dict(type="X"), batch_size=2),))
+
+
+def test_dotted_custom_key_is_shown_as_an_index_without_cfg_options() -> None:
+    from runner_core.optim.constructor import build_optim_wrapper
+
+    with pytest.raises(ValueError) as dotted:
+        build_optim_wrapper(
+            torch.nn.Linear(2, 1),
+            {
+                "optimizer": {"type": "SGD", "lr": 0.1, "weight_decay": 0.1},
+                "paramwise_cfg": {"custom_keys": {"backbone.cls_token": {"decay_mult": -1}}},
+            },
+        )
+    message = str(dotted.value)
+    assert "paramwise_cfg.custom_keys['backbone.cls_token'].decay_mult=-1" in message
+    assert "--cfg-options" not in message
+
+
+def test_ema_gamma_example_names_the_ema_type() -> None:
+    from runner_core.model.averaged_model import MomentumAnnealingEMA
+
+    with pytest.raises(TypeError, match="ema_type='MomentumAnnealingEMA', gamma=100"):
+        MomentumAnnealingEMA(torch.nn.Linear(1, 1), gamma="x")
+
+
+@pytest.mark.parametrize("monitor", ["acc", "top-1"])
+def test_plateau_monitor_hint_matches_parts_of_slashed_keys(monitor) -> None:
+    from runner_core.optim.scheduler import ReduceOnPlateauLR
+
+    sgd = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    with pytest.raises(KeyError, match=r"Did you mean one of 'accuracy/top1', 'accuracy/top5'"):
+        ReduceOnPlateauLR(sgd, monitor=monitor).step(
+            {"accuracy/top1": 1.0, "accuracy/top5": 1.0, "loss": 1.0}
+        )

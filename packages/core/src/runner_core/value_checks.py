@@ -12,13 +12,18 @@ before any training.
 from __future__ import annotations
 
 import contextlib
+import math
 import numbers
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from .errors import ConfigError, ConfigTypeError, RunnerError
 
 __all__ = ["check_number", "config_errors"]
+
+#: a config key --cfg-options can set: lower-case dotted names (list items by number)
+_DOTTED_KEY = re.compile(r"[a-z_]\w*(\.\w+)*")
 
 
 def check_number(
@@ -46,18 +51,20 @@ def check_number(
     hint = f" e.g. {example}." if example else ""
     is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
     ok = is_number
-    if ok and integer and value != int(value):
-        ok = False
     if ok and value != value:  # NaN
+        ok = False
+    # int() of inf or NaN raises a bare OverflowError/ValueError naming no key
+    if ok and integer and (not math.isfinite(value) or value != int(value)):
         ok = False
     if ok and minimum is not None and value < minimum:
         ok = False
     if ok and above is not None and value <= above:
         ok = False
     if not ok:
+        # --cfg-options reaches dotted names only: not custom_keys['a.b'] nor metrics[0]
         where = (
             f" Fix it in the config (or with --cfg-options {key}=...)."
-            if key[:1].islower() and " " not in key
+            if _DOTTED_KEY.fullmatch(key)
             else ""
         )
         # not a number at all (lr='0.1') is a TypeError too, as torch's comparison raises

@@ -446,16 +446,28 @@ def refuse_config_like(loader: Any, key_path: str) -> None:
             f"{key_path} is the string {loader!r}, not a dataloader: give a dict such as "
             f"{key_path}=dict(dataset=dict(type='MyDataset'), batch_size=32), or a DataLoader."
         )
-    if (
-        isinstance(loader, (list, tuple))
-        and loader
-        and all(isinstance(item, Mapping) and "dataset" in item for item in loader)
-    ):
+    if isinstance(loader, (list, tuple)) and loader and all(map(_is_loader_config, loader)):
+        if isinstance(loader, tuple) and len(loader) == 1:
+            raise ConfigTypeError(
+                f"{key_path} is a tuple holding one dataloader config, not the config: a "
+                f"trailing comma (`{key_path.rsplit('.', 1)[-1]} = dict(...),`) makes a tuple. "
+                "Remove the comma after the closing parenthesis."
+            )
         raise ConfigTypeError(
             f"{key_path} is a list of {len(loader)} dataloader config(s), but it takes one: "
             f"write {key_path}=dict(dataset=..., batch_size=...) (to join datasets, use "
             "dataset=dict(type='ConcatDataset', datasets=[...]))."
         )
+
+
+def _is_loader_config(item: Any) -> bool:
+    """A dataloader config, not a batch that happens to have a ``'dataset'`` key: its
+    dataset is a config or a Dataset, or it sets ``batch_size`` or ``sampler``."""
+    if not isinstance(item, Mapping) or "dataset" not in item:
+        return False
+    return (
+        isinstance(item["dataset"], (Mapping, Dataset)) or "batch_size" in item or "sampler" in item
+    )
 
 
 def _check_start_method(context: Any, key_path: str) -> None:
@@ -653,7 +665,7 @@ def _check_sampler_seed(args: Mapping[str, Any], key_path: str) -> None:
     if args.get("seed") is not None:  # int('x') deep in the sampler otherwise
         from ..value_checks import check_number
 
-        check_number(args["seed"], f"{key_path}.seed", minimum=0, integer=True, example="seed=0")
+        check_number(args["seed"], f"{key_path}.seed", integer=True, example="seed=0")
 
 
 def check_loader_parts(cfg: Mapping[str, Any], key_path: str) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -96,6 +97,11 @@ class _Batch(NamedTuple):
 _CHUNK_SCORES = 1 << 16
 
 
+def _is_real(value: Any) -> bool:
+    """A real number (numpy scalars too), but not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 class Accuracy(BaseMetric):
     """Top-k accuracy, in percent, keyed ``accuracy/top1``, ``accuracy/top5``, ...
 
@@ -139,17 +145,22 @@ class Accuracy(BaseMetric):
         if not ks or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in ks):
             raise ConfigError(f"Accuracy topk must be positive integers, got {topk!r}.")
         self.topk = tuple(int(k) for k in ks)
-        self.thrs = (thrs,) if thrs is None or isinstance(thrs, (int, float)) else tuple(thrs)
-        if isinstance(thrs, (str, bytes)) or any(
-            thr is not None and (isinstance(thr, bool) or not isinstance(thr, (int, float)))
-            for thr in self.thrs
-        ):  # float('x') failed in the constructor, a str at the first comparison
+        # any real number counts, numpy's included (np.float32(0.5) from a computed config)
+        many: tuple[Any, ...] | None = (thrs,) if thrs is None or _is_real(thrs) else None
+        if many is None and not isinstance(thrs, (str, bytes)):
+            try:
+                many = tuple(thrs)  # type: ignore[arg-type]
+            except TypeError:
+                pass
+        if many is None or any(thr is not None and not _is_real(thr) for thr in many):
+            # float('x') failed in the constructor, a str at the first comparison
             from ..errors import ConfigTypeError
 
             raise ConfigTypeError(
                 f"Accuracy thrs must be a number, None or a list of them, got {thrs!r}; "
                 "e.g. thrs=(0.0, 0.5)."
             )
+        self.thrs = many
         if not self.thrs:
             raise ConfigError("Accuracy thrs must name at least one threshold (or be None).")
         pairs = len(self.topk) * len(self.thrs)

@@ -23,13 +23,23 @@ from torch import nn
 from ..errors import HookAssertionError, HookError, HookTypeError
 
 
-def _require_number(value: Any, what: str, example: str) -> None:
-    """A non-number (``momentum='0.001'``) fails comparing it: a TypeError naming the option."""
+def _require_number(value: Any, what: str, example: str) -> Any:
+    """The number ``value`` holds; a non-number (``momentum='0.001'``) fails comparing it:
+    a TypeError naming the option. A 0-d tensor is read as its number, as MMEngine's
+    arithmetic with it works."""
+    if (
+        isinstance(value, torch.Tensor)
+        and value.ndim == 0
+        and not value.is_complex()
+        and value.dtype != torch.bool
+    ):
+        return value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise HookTypeError(
             f"{what} must be a number, got {value!r}; e.g. "
             f"custom_hooks=[dict(type='EMAHook', {example})]."
         )
+    return value
 
 
 class BaseAveragedModel(nn.Module):
@@ -159,7 +169,7 @@ class ExponentialMovingAverage(BaseAveragedModel):
         device: torch.device | str | None = None,
         update_buffers: bool = False,
     ) -> None:
-        _require_number(momentum, f"{type(self).__name__} momentum", "momentum=0.0002")
+        momentum = _require_number(momentum, f"{type(self).__name__} momentum", "momentum=0.0002")
         if not 0.0 < momentum < 1.0:
             raise HookAssertionError(
                 f"{type(self).__name__} momentum must be in (0, 1), got {momentum!r}. It is the "
@@ -186,7 +196,9 @@ class MomentumAnnealingEMA(ExponentialMovingAverage):
         update_buffers: bool = False,
     ) -> None:
         super().__init__(model, momentum, interval, device, update_buffers)
-        _require_number(gamma, "MomentumAnnealingEMA gamma", "gamma=100")
+        gamma = _require_number(
+            gamma, "MomentumAnnealingEMA gamma", "ema_type='MomentumAnnealingEMA', gamma=100"
+        )
         if gamma <= 0:
             raise HookAssertionError(f"MomentumAnnealingEMA gamma must be > 0, got {gamma!r}.")
         self.gamma = gamma

@@ -99,8 +99,9 @@ def check_wrapper_numbers(cfg: Mapping[str, Any], key_path: str) -> None:
     if isinstance(clip, Mapping) and "clip_value" in clip:
         check_number(clip["clip_value"], f"{key_path}.clip_grad.clip_value", above=0)
     norm_type = clip.get("norm_type") if isinstance(clip, Mapping) else None
-    # torch reads it with float() at the first clipped step: 'inf' works, 'abc' fails there
-    if norm_type is not None and not (isinstance(norm_type, str) and _is_infinity(norm_type)):
+    # torch reads it with float() at the first clipped step: '2' and 'inf' work, 'abc'
+    # fails there
+    if norm_type is not None and not (isinstance(norm_type, str) and _is_float_text(norm_type)):
         check_number(
             norm_type,
             f"{key_path}.clip_grad.norm_type",
@@ -108,11 +109,13 @@ def check_wrapper_numbers(cfg: Mapping[str, Any], key_path: str) -> None:
         )
 
 
-def _is_infinity(text: str) -> bool:
+def _is_float_text(text: str) -> bool:
+    """Whether ``float(text)`` is a number, as torch's clipping reads ``norm_type``."""
     try:
-        return abs(float(text)) == float("inf")
+        value = float(text)
     except ValueError:
         return False
+    return value == value  # not NaN
 
 
 def _resolve_optimizer(type_: Any) -> Any:
@@ -162,11 +165,13 @@ def _check_multipliers(cfg: Mapping[str, Any]) -> None:
     for name, options in custom_keys.items():
         if not isinstance(options, Mapping):
             continue
+        # a name with dots ('backbone.cls_token') is one key: written as an index, not a path
+        path = f".{name}" if str(name).isidentifier() else f"[{name!r}]"
         for key in ("lr_mult", "decay_mult"):
             if options.get(key) is not None:
                 check_number(
                     options[key],
-                    f"{where}.custom_keys.{name}.{key}",
+                    f"{where}.custom_keys{path}.{key}",
                     minimum=0,
                     example=f"{key}=0.1",
                 )

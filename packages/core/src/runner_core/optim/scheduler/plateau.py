@@ -20,6 +20,34 @@ from ...errors import (
 from .base import _ParamScheduler, common_arguments, per_group, scheduled_groups
 
 
+def _monitor_hint(monitor: Any, metrics: Mapping[str, Any]) -> str:
+    """`` Did you mean ...?`` for a monitor, also matched against the parts of
+    ``'prefix/name'`` metric keys: ``'acc'`` finds ``'accuracy/top1'``, ``'top-1'``
+    finds ``'accuracy/top1'``, where the whole keys are too far apart."""
+    hint = did_you_mean(str(monitor), metrics)
+    if hint:
+        return hint
+    word = str(monitor).rsplit("/", 1)[-1].lower()
+    scores: dict[str, float] = {}
+    for key in map(str, metrics):
+        for part in {key.split("/", 1)[0].lower(), key.rsplit("/", 1)[-1].lower()}:
+            score = 1.0 if len(word) >= 2 and part.startswith(word) else _ratio(word, part)
+            if score >= 0.6:
+                scores[key] = max(score, scores.get(key, 0.0))
+    close = sorted(scores, key=lambda key: (-scores[key], key))[:3]
+    if not close:
+        return ""
+    if len(close) == 1:
+        return f" Did you mean {close[0]!r}?"
+    return " Did you mean one of " + ", ".join(repr(key) for key in close) + "?"
+
+
+def _ratio(a: str, b: str) -> float:
+    import difflib
+
+    return difflib.SequenceMatcher(None, a, b).ratio()
+
+
 class ReduceOnPlateauParamScheduler(_ParamScheduler):
     """Multiply by ``factor`` when the monitored validation metric stops improving.
 
@@ -125,7 +153,7 @@ class ReduceOnPlateauParamScheduler(_ParamScheduler):
                 # the config's monitor is wrong: an input error, a KeyError as MMEngine's
                 raise ConfigKeyError(
                     f"{type(self).__name__} monitors {self.monitor!r}, which the validation "
-                    f"metrics {list(metrics)} do not have.{did_you_mean(self.monitor, metrics)} "
+                    f"metrics {list(metrics)} do not have.{_monitor_hint(self.monitor, metrics)} "
                     "Set its monitor= (in param_scheduler) to one of them."
                 )
             self.last_step += 1
