@@ -144,16 +144,22 @@ def verify_checkpoint(path: str | Path) -> int:
     Returns the number of records checked (0 for a legacy-format file or one
     saved with CRCs turned off, which cannot be checked). Raises
     :class:`CheckpointError` for a missing, truncated or corrupt file.
+    The file is mapped; where it cannot be (some FUSE and network
+    filesystems), it is read in chunks instead.
     """
     path = Path(path)
     if _sniff(path) != "zip":
         return 0
     with _open_zip(path) as archive, open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
-        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        try:
+            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # no mmap on this filesystem: the same check, by reads
+            return _verify_records(str(path), archive, _FileBytes(f), size, parallel=False)
+        with mapped:
             view = memoryview(mapped)
             try:
-                return _verify_records(str(path), archive, view, size)
+                return _verify_records(str(path), archive, _ViewBytes(view), size)
             finally:
                 view.release()
 
@@ -166,20 +172,63 @@ def verify_checkpoint_bytes(data: bytes, name: str) -> int:
     with open_zip(io.BytesIO(data), name, lambda: len(data)) as archive:
         view = memoryview(data)
         try:
-            return _verify_records(name, archive, view, len(data))
+            return _verify_records(name, archive, _ViewBytes(view), len(data))
         finally:
             view.release()
 
 
-def _verify_records(path: str, archive: zipfile.ZipFile, view: memoryview, size: int) -> int:
+class _ViewBytes:
+    """The checkpoint's bytes in memory, or mapped: slices cost no copy."""
+
+    def __init__(self, view: memoryview) -> None:
+        self.view = view
+
+    def read(self, start: int, size: int) -> bytes:
+        return bytes(self.view[start : start + size])
+
+    def crc32(self, begin: int, end: int) -> int:
+        return zlib.crc32(self.view[begin:end])
+
+
+class _FileBytes:
+    """The checkpoint's bytes read from its open file, a chunk at a time (one reader)."""
+
+    CHUNK = 16 << 20
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self.file = file
+
+    def read(self, start: int, size: int) -> bytes:
+        self.file.seek(start)
+        return self.file.read(size)
+
+    def crc32(self, begin: int, end: int) -> int:
+        crc = 0
+        self.file.seek(begin)
+        while begin < end:
+            chunk = self.file.read(min(self.CHUNK, end - begin))
+            if not chunk:  # the file shrank while it was checked: no CRC-32 matches -1
+                return -1
+            crc = zlib.crc32(chunk, crc)
+            begin += len(chunk)
+        return crc
+
+
+def _verify_records(
+    path: str,
+    archive: zipfile.ZipFile,
+    data: _ViewBytes | _FileBytes,
+    size: int,
+    parallel: bool = True,
+) -> int:
     infos = archive.infolist()
 
     def check(info: zipfile.ZipInfo) -> bool:
-        return _verify_record(path, archive, info, view, size)
+        return _verify_record(path, archive, info, data, size)
 
     # zlib.crc32 releases the GIL: records (one per storage) verify in parallel.
     workers = min(4, os.cpu_count() or 1, len(infos))
-    if workers > 1 and size > (16 << 20):
+    if parallel and workers > 1 and size > (16 << 20):
         with ThreadPoolExecutor(workers, thread_name_prefix="ckpt-verify") as pool:
             results = list(pool.map(check, infos))
     else:
@@ -188,7 +237,11 @@ def _verify_records(path: str, archive: zipfile.ZipFile, view: memoryview, size:
 
 
 def _verify_record(
-    path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, view: memoryview, size: int
+    path: str,
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    data: _ViewBytes | _FileBytes,
+    size: int,
 ) -> bool:
     if info.file_size and info.CRC == 0:
         return False  # written with compute_crc32=False: nothing to compare against
@@ -201,7 +254,7 @@ def _verify_record(
             raise _corrupt(path, info.filename, str(exc)) from exc
         return True
     start = info.header_offset
-    header = bytes(view[start : start + 30])
+    header = data.read(start, 30)
     if len(header) < 30 or header[:4] != b"PK\x03\x04":
         raise _corrupt(path, info.filename, "its local zip header is damaged")
     name_len, extra_len = struct.unpack("<HH", header[26:30])
@@ -209,7 +262,7 @@ def _verify_record(
     end = begin + info.compress_size
     if end > size:
         raise _corrupt(path, info.filename, "the file ends before this record does (truncated)")
-    if zlib.crc32(view[begin:end]) != info.CRC:
+    if data.crc32(begin, end) != info.CRC:
         raise _corrupt(path, info.filename, "its bytes do not match the CRC-32 stored at save time")
     return True
 
