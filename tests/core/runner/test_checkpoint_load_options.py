@@ -177,3 +177,33 @@ def test_a_pointer_at_a_file_outside_the_work_dir_starts_fresh(tmp_path: Path, c
     out = capsys.readouterr().out
     assert "training starts from scratch" in out and "none of the" not in out
     assert outside.read_text() == "vm\n"
+
+
+@pytest.mark.parametrize(
+    ("load_cfg", "expected"),
+    [
+        (
+            {"mapp": False},
+            r"load_cfg has no option 'mapp'\. Did you mean 'mmap'\? Its options: strict, "
+            r"revise_keys, allow_pickle, mmap\.",
+        ),
+        ({"stric": True}, r"no option 'stric'\. Did you mean 'strict'\?"),
+        ({"mmap": "no"}, r"load_cfg\.mmap='no' is not valid: it must be True or False\."),
+        ({"mmap": None}, r"load_cfg\.mmap=None is not valid"),
+        ({"allow_pickle": "no"}, r"load_cfg\.allow_pickle='no' is not valid"),
+        ({"strict": 1}, r"load_cfg\.strict=1 is not valid"),
+    ],
+)
+def test_an_unknown_load_cfg_option_or_a_switch_that_is_not_a_bool_is_refused(
+    tmp_path: Path, load_cfg: dict[str, Any], expected: str
+) -> None:
+    """A typo (mapp=False) used to be ignored, and mmap='no' read as True."""
+    from runner_core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=expected):
+        Runner(model=Net(), work_dir=str(tmp_path), load_cfg=load_cfg)
+
+
+def test_every_load_cfg_option_is_accepted(tmp_path: Path) -> None:
+    load_cfg = dict(strict=None, revise_keys=[(r"^module\.", "")], allow_pickle=False, mmap=False)
+    assert Runner(model=Net(), work_dir=str(tmp_path), load_cfg=load_cfg).load_cfg == load_cfg

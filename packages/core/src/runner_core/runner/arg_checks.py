@@ -55,6 +55,7 @@ _SECTION_OPTIONS = {
     "randomness": ("seed", "deterministic", "diff_rank_seed"),
     "auto_scale_lr": ("enable", "base_batch_size"),
     "env_cfg": ("cudnn_benchmark", "mp_cfg", "dist_cfg", "preemption", "resource_limit"),
+    "load_cfg": ("strict", "revise_keys", "allow_pickle", "mmap"),
 }
 
 _SWITCHES = (
@@ -144,8 +145,9 @@ def _require_remote_checkpoint(path: Any, key: str) -> None:
 
 
 def check_runner_sections(sections: Mapping[str, Any]) -> None:
-    """Refuse a section of the wrong kind or an unknown option in ``randomness`` or
-    ``auto_scale_lr``; warn for ``env_cfg``.
+    """Refuse a section of the wrong kind or an unknown option in ``randomness``,
+    ``auto_scale_lr`` or ``load_cfg`` (or a switch of it that is not a bool); warn for
+    ``env_cfg``.
 
     A typo there was silently ignored (``randomness=dict(sed=3)`` trained with
     another seed). MMEngine raises a TypeError for ``randomness`` (our error is
@@ -174,6 +176,24 @@ def check_runner_sections(sections: Mapping[str, Any]) -> None:
     scale = sections.get("auto_scale_lr")
     if isinstance(scale, Mapping) and scale.get("enable"):
         base_batch_size(scale)
+    _check_load_switches(sections.get("load_cfg"))
+
+
+def _check_load_switches(load_cfg: Any) -> None:
+    """``load_cfg``'s switches are True or False: ``mmap='no'`` would be read as True (and
+    ``allow_pickle='no'`` would unpickle). ``strict`` and ``allow_pickle`` may be None
+    (their defaults); ``mmap`` is only ever set to turn mapping off."""
+    if not isinstance(load_cfg, Mapping):
+        return
+    for key, may_be_none in (("mmap", False), ("allow_pickle", True), ("strict", True)):
+        if key not in load_cfg:
+            continue
+        value = load_cfg[key]
+        if not isinstance(value, bool) and not (may_be_none and value is None):
+            raise ConfigTypeError(
+                f"load_cfg.{key}={value!r} is not valid: it must be True or False"
+                + (" (or None for the default)." if may_be_none else ".")
+            )
 
 
 def _check_containers(sections: Mapping[str, Any]) -> None:
