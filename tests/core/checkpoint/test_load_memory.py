@@ -460,6 +460,63 @@ def test_a_mapping_that_fails_falls_back_to_reading(
         load_checkpoint(saved, mmap=True)
 
 
+def _counting_torch_load(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Count torch.load's calls (the ``mmap`` of each) without changing what it does."""
+    calls: list[bool] = []
+    real = torch.load
+
+    def load(*args: Any, mmap: bool = False, **kwargs: Any) -> Any:
+        calls.append(mmap)
+        return real(*args, mmap=mmap, **kwargs)
+
+    monkeypatch.setattr(torch, "load", load)
+    return calls
+
+
+def test_a_damaged_file_that_fails_a_mapped_load_is_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record missing from the zip (whole, every CRC right): torch.load's failure is about
+    the file, not the mapping, so it is reported at once instead of read a second time."""
+    import zipfile
+
+    folder = tmp_path / "mmap"  # the path names mmap: the message about the file still does not
+    folder.mkdir()
+    good, bad = folder / "good.pth", folder / "bad.pth"
+    save_checkpoint(_state(), good)
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w", zipfile.ZIP_STORED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename.replace("data/0", "data/999"), src.read(info))
+    calls = _counting_torch_load(monkeypatch)
+    with pytest.raises(
+        CheckpointError, match=r"bad\.pth.*RuntimeError.*failed locating file data/0"
+    ):
+        load_checkpoint(bad, mmap=True)
+    assert calls == [True]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RuntimeError("PytorchStreamReader failed reading zip archive: failed finding central"),
+        OSError(5, "Input/output error"),
+    ],
+)
+def test_a_failure_other_than_mapping_is_reported_not_read_again(
+    saved: Path, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    calls: list[bool] = []
+
+    def load(*args: Any, mmap: bool = False, **kwargs: Any) -> Any:
+        calls.append(mmap)
+        raise error
+
+    monkeypatch.setattr(torch, "load", load)
+    with pytest.raises(CheckpointError, match=f"{type(error).__name__}: .*{error.args[-1]}"):
+        load_checkpoint(saved, mmap=True)
+    assert calls == [True]
+
+
 def test_mapped_for_load_maps_only_the_file_it_names(tmp_path: Path) -> None:
     from runner_core.checkpoint.safe_load import mapped_for_load
 
@@ -473,33 +530,190 @@ def test_mapped_for_load_maps_only_the_file_it_names(tmp_path: Path) -> None:
     assert not file_backed(load_checkpoint(a)["state_dict"]["w"])
 
 
+def _weights_seen_mapped(model: nn.Module) -> dict[str, bool]:
+    """Record whether the weights handed to ``model.load_state_dict`` are file-backed."""
+    seen: dict[str, bool] = {}
+    original = model.load_state_dict
+
+    def load_state_dict(state: Any, *args: Any, **kwargs: Any) -> Any:
+        seen["mapped"] = any(file_backed(t) for t in state.values())
+        return original(state, *args, **kwargs)
+
+    model.load_state_dict = load_state_dict  # type: ignore[method-assign, assignment]
+    return seen
+
+
 @pytest.mark.parametrize("load_cfg", [{}, {"mmap": False}])
 def test_load_from_maps_its_file_unless_load_cfg_says_not_to(
     tmp_path: Path, load_cfg: dict[str, Any]
 ) -> None:
     from runner_core import Runner
-    from runner_core.hooks import Hook
-
-    class Look(Hook):
-        mapped: bool | None = None
-
-        def after_load_checkpoint(self, runner: Any, checkpoint: dict) -> None:
-            self.mapped = file_backed(checkpoint["state_dict"]["layers.0.weight"])
 
     torch.manual_seed(1)
     source = Big(1, 16)
     path = tmp_path / "w.pth"
     save_checkpoint({"state_dict": source.state_dict()}, path)
-    look = Look()
     runner = Runner(
         model=Big(1, 16), work_dir=str(tmp_path / "run"), load_from=str(path), load_cfg=load_cfg
     )
-    runner.register_hook(look)
+    seen = _weights_seen_mapped(runner.model)
     runner.load_or_resume()
-    assert look.mapped is (load_cfg == {})
-    assert torch.equal(runner.model.layers[0].weight, source.layers[0].weight)
+    assert seen["mapped"] is (load_cfg == {})
+    assert torch.equal(
+        runner.model.state_dict()["layers.0.weight"], source.state_dict()["layers.0.weight"]
+    )
     # runner.load_checkpoint hands the checkpoint back: read, as torch.load reads it
     assert not file_backed(runner.load_checkpoint(str(path))["state_dict"]["layers.0.weight"])
+
+
+# -- code of the user's own that sees the checkpoint: "load, edit, save back" ----------------------
+def _train_runner(folder: Path, runner_class: Any = None, **kwargs: Any) -> Any:
+    """A Runner over Big(1, 16) that trains 2 iterations and saves no checkpoint."""
+    from torch.utils.data import TensorDataset
+
+    from runner_core import Runner
+
+    gen = torch.Generator().manual_seed(5)
+    pairs = TensorDataset(torch.randn(4, 16, generator=gen), torch.randn(4, 16, generator=gen))
+    options: dict[str, Any] = {
+        "default_hooks": dict(checkpoint=None, logger=dict(interval=100, progress_bar=False)),
+        **kwargs,
+    }
+    return (runner_class or Runner)(
+        model=Big(1, 16),
+        work_dir=str(folder),
+        train_dataloader=dict(
+            dataset=pairs,
+            batch_size=2,
+            collate_fn=lambda rows: {
+                "inputs": torch.stack([r[0] for r in rows]),
+                "labels": torch.stack([r[1] for r in rows]),
+            },
+        ),
+        train_cfg=dict(by_epoch=False, max_iters=2),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.01)),
+        **options,
+    )
+
+
+def _save_back(checkpoint: dict, path: Path) -> bool:
+    """Edit the checkpoint and ``torch.save`` it over its own file; False (nothing saved)
+    while its tensors are mapped: the save would truncate the file under them and the
+    process would die of SIGBUS (with pytest in it), leaving the file empty."""
+    if any(file_backed(t) for t in checkpoint["state_dict"].values()):
+        return False
+    checkpoint.setdefault("meta", {})["edited"] = True
+    torch.save(checkpoint, path)
+    return True
+
+
+@pytest.mark.parametrize("how", ["load_from", "resume"])
+def test_a_hook_that_saves_the_loaded_checkpoint_back_to_its_file_gets_it_read(
+    tmp_path: Path, how: str
+) -> None:
+    """A hook's ``after_load_checkpoint`` that rewrites the file in place: the file is read for
+    it (not mapped), the run finishes and the file stays a valid, edited checkpoint."""
+    from runner_core.hooks import Hook
+
+    class SaveBack(Hook):
+        def __init__(self, path: Path) -> None:
+            self.path = path
+            self.saved: bool | None = None
+
+        def after_load_checkpoint(self, runner: Any, checkpoint: dict) -> None:
+            self.saved = _save_back(checkpoint, self.path)
+
+    first = _train_runner(tmp_path / "first")
+    first.train()
+    first.save_checkpoint(str(tmp_path), "iter_2.pth")
+    path = tmp_path / "iter_2.pth"
+    weights = torch.load(path, weights_only=True)["state_dict"]
+    hook = SaveBack(path)
+    load = {"load_from": str(path)} if how == "load_from" else {"resume": str(path)}
+    runner = _train_runner(tmp_path / "second", custom_hooks=[hook], **load)
+    runner.train()
+    assert hook.saved is True
+    back = load_checkpoint(path)  # verified: a whole, loadable file
+    assert back["meta"]["edited"] is True
+    assert all(torch.equal(back["state_dict"][k], v) for k, v in weights.items())
+
+
+def test_a_runner_subclass_that_saves_the_loaded_checkpoint_back_gets_it_read(
+    tmp_path: Path,
+) -> None:
+    from runner_core import Runner
+
+    class EditingRunner(Runner):
+        saved: bool | None = None
+
+        def load_checkpoint(self, filename: Any, *args: Any, **kwargs: Any) -> dict:
+            checkpoint = super().load_checkpoint(filename, *args, **kwargs)
+            self.saved = _save_back(checkpoint, Path(filename))
+            return checkpoint
+
+    torch.manual_seed(1)
+    path = tmp_path / "w.pth"
+    save_checkpoint({"state_dict": Big(1, 16).state_dict()}, path)
+    runner = _train_runner(tmp_path / "run", EditingRunner, load_from=str(path))
+    runner.train()
+    assert runner.saved is True
+    assert load_checkpoint(path)["meta"]["edited"] is True
+
+
+def test_runners_own_hooks_that_see_the_checkpoint_keep_the_mapping(tmp_path: Path) -> None:
+    """EMAHook and CheckpointHook implement after_load_checkpoint and neither keeps nor
+    rewrites the file: load_from still maps it with them (and with a subclass of theirs
+    that leaves the point alone)."""
+    from runner_hooks_standard import EMAHook
+
+    class MyEMA(EMAHook):
+        pass
+
+    torch.manual_seed(1)
+    path = tmp_path / "w.pth"
+    save_checkpoint({"state_dict": Big(1, 16).state_dict()}, path)
+    runner = _train_runner(
+        tmp_path / "run",
+        load_from=str(path),
+        custom_hooks=[MyEMA()],
+        default_hooks=dict(
+            checkpoint=dict(type="CheckpointHook", interval=100),
+            logger=dict(interval=100, progress_bar=False),
+        ),
+    )
+    seen = _weights_seen_mapped(runner.model)
+    runner.load_or_resume()
+    assert seen["mapped"] is True
+
+
+@pytest.mark.parametrize("marked", [True, False])
+def test_a_plugin_hook_marked_copies_checkpoint_keeps_the_mapping(
+    tmp_path: Path, marked: bool
+) -> None:
+    """A third-party hook says it copies what it reads with @copies_checkpoint, as runner's
+    own hooks do; an unmarked one (or an override in a subclass of a marked one) gets a
+    read file."""
+    from runner_core.hooks import Hook, copies_checkpoint
+
+    class Reader(Hook):
+        def after_load_checkpoint(self, runner, checkpoint) -> None:
+            self.keys = list(checkpoint["state_dict"])
+
+    if marked:
+        Reader.after_load_checkpoint = copies_checkpoint(Reader.after_load_checkpoint)
+
+    class Override(Reader):
+        def after_load_checkpoint(self, runner, checkpoint) -> None:
+            self.keys = []
+
+    torch.manual_seed(1)
+    path = tmp_path / "w.pth"
+    save_checkpoint({"state_dict": Big(1, 16).state_dict()}, path)
+    for hook, mapped in ((Reader(), marked), (Override(), False)):
+        runner = _train_runner(tmp_path / f"run-{mapped}", load_from=str(path), custom_hooks=[hook])
+        seen = _weights_seen_mapped(runner.model)
+        runner.load_or_resume()
+        assert seen["mapped"] is mapped
 
 
 def test_a_wrong_mmap_value_is_refused(saved: Path) -> None:

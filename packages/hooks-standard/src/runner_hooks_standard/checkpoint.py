@@ -50,7 +50,7 @@ from runner_core.errors import (
     HookTypeError,
     did_you_mean,
 )
-from runner_core.hooks import Hook, Priority
+from runner_core.hooks import Hook, Priority, copies_checkpoint
 
 from .checkpoint_files import (
     DEFAULT_TEMPLATES,
@@ -665,6 +665,7 @@ class CheckpointHook(Hook):
             f"save through the backend registered for {scheme}://."
         )
 
+    @copies_checkpoint  # reads it, copies into the model: the file may be mapped
     def after_load_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
         """A resumed checkpoint with EMA state and no EMAHook to take it: warn (see
         :func:`~.ema.warn_unused_ema_state`)."""

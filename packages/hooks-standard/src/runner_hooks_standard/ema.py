@@ -24,7 +24,7 @@ from torch import nn
 
 from runner_core.contract import RunnerAPI
 from runner_core.errors import HookAssertionError, HookError, HookKeyError, did_you_mean
-from runner_core.hooks import Hook, Priority
+from runner_core.hooks import Hook, Priority, copies_checkpoint
 from runner_core.model.averaged_model import (
     BaseAveragedModel,
     ExponentialMovingAverage,
@@ -206,6 +206,7 @@ class EMAHook(Hook):
         checkpoint["ema_state_dict"] = ema_state
         _swap_in_checkpoint(checkpoint, self.ema_model)
 
+    @copies_checkpoint  # reads it, copies into the model: the file may be mapped
     def after_load_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
         if self.ema_model is None:
             # weights loaded before the run (runner.load_checkpoint / load_or_resume()):

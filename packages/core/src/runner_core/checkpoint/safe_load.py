@@ -7,7 +7,8 @@ A local file can be memory-mapped (``mmap``) so that its tensors are read
 from the file on demand instead of being copied into the process: a large
 checkpoint is then not held twice (once loaded, once in the model). Why
 this is not the default for a dict handed back to the caller, and where the
-Runner maps, is told in :func:`load_checkpoint` and docs/benchmarks.md.
+Runner maps, is told in :func:`load_checkpoint`; the memory it saves, in
+docs/benchmarks.md ("Checkpoints: peak memory of save, load and resume").
 """
 
 from __future__ import annotations
@@ -233,12 +234,24 @@ def load_checkpoint(
         try:
             obj = _torch_load(path, str(path), map_location, allow_pickle, mmap=True)
         except CheckpointError as exc:
-            if not isinstance(exc.__cause__, (RuntimeError, OSError)):
+            if not _mapping_failed(exc.__cause__, path):
                 raise  # the file itself is at fault: reading it again would not help
             # e.g. a filesystem without mmap: the same load, read the usual way
             return _torch_load(path, str(path), map_location, allow_pickle)
         return obj if mapped is None else _in_memory_except(obj, mapped)
     return _torch_load(path, str(path), map_location, allow_pickle)
+
+
+def _mapping_failed(exc: BaseException | None, path: Path) -> bool:
+    """Whether a mapped ``torch.load`` of ``path`` failed at mapping the file (torch: "unable
+    to mmap ... No such device"), not at reading it: only then may a plain read succeed.
+    The path is left out of the message first (a folder may be named "mmap")."""
+    if not isinstance(exc, (RuntimeError, OSError, ValueError)):
+        return False
+    message = str(exc)
+    for name in sorted({str(path), os.path.realpath(path)}, key=len, reverse=True):
+        message = message.replace(name, "")
+    return "mmap" in message.lower()
 
 
 #: real paths the Runner loads for itself inside :func:`mapped_for_load`

@@ -13,6 +13,8 @@ import enum
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, ClassVar, Optional, Union
 
+from .checkpoint_use import copies_checkpoint
+
 if TYPE_CHECKING:
     from ..contract import RunnerAPI
 
@@ -165,6 +167,7 @@ class Hook:
     def before_save_checkpoint(self, runner: Any, checkpoint: dict) -> None:
         """See :func:`runner_core.hooks.specs.before_save_checkpoint`."""
 
+    @copies_checkpoint  # does nothing: the Runner may map the file
     def after_load_checkpoint(self, runner: Any, checkpoint: dict) -> None:
         """See :func:`runner_core.hooks.specs.after_load_checkpoint`."""
 

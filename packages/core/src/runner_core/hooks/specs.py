@@ -80,7 +80,13 @@ def before_save_checkpoint(runner: RunnerAPI, checkpoint: dict) -> None:
 @hookspec
 def after_load_checkpoint(runner: RunnerAPI, checkpoint: dict) -> None:
     """Right after a checkpoint was loaded for weights or resume, before
-    training continues. Read your own state back from ``checkpoint``."""
+    training continues. Read your own state back from ``checkpoint``.
+
+    ``load_from`` and resume memory-map the checkpoint file (the weights are
+    not held twice) only when every hook's ``after_load_checkpoint`` is
+    marked ``@runner_core.hooks.copies_checkpoint``: it copies what it needs
+    and neither keeps the checkpoint's tensors nor rewrites its file. An
+    unmarked one gets a checkpoint read into memory, which it may keep."""
 
 
 # -- training ------------------------------------------------------------------------

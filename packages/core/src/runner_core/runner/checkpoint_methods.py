@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..hooks.checkpoint_use import copies_checkpoint
 from . import checkpointing
 from .randomness import set_random_seed
 from .resume import ResumeState
@@ -101,6 +102,7 @@ class CheckpointMethods:
             after_write,
         )
 
+    @copies_checkpoint  # loads into the model: load_from may map the file
     def load_checkpoint(
         self,
         filename: str | Path,

@@ -413,6 +413,7 @@ def find_resume_checkpoint(runner: Any) -> dict[str, Any] | None:
     from ..checkpoint.background import wait_for_writes
     from ..checkpoint.find import _latest_with_bytes
     from ..checkpoint.storage import kept_for_load
+    from .loading import may_map
     from .resume import MAPPED_ON_RESUME
 
     wait_for_writes()  # a save of this process still being written: resume sees it whole
@@ -438,7 +439,8 @@ def find_resume_checkpoint(runner: Any) -> dict[str, Any] | None:
             allow_pickle=bool(runner.load_cfg.get("allow_pickle", False)),
             verify=verify,
             # the weights are mapped, not held twice; the optimizer state is read in
-            mmap=MAPPED_ON_RESUME if runner.load_cfg.get("mmap", True) else False,
+            # (all of it read: load_cfg=dict(mmap=False), or a hook of the user's own sees it)
+            mmap=MAPPED_ON_RESUME if may_map(runner) else False,
         )
     del data  # the checkpoint's bytes: not held while the run goes on
     check_resume_structure(ckpt, str(path))

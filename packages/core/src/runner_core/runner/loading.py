@@ -26,6 +26,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..hooks.checkpoint_use import leaves_checkpoint_file
 from . import checkpointing
 from .resume import AUTO, ResumeState
 
@@ -164,11 +165,21 @@ class LoadOrResume:
 
     def _mapped(self, file: str | Path) -> contextlib.AbstractContextManager[None]:
         """Map ``file`` while ``load_from`` loads it: the checkpoint is dropped once its weights
-        are in the model, so they are never held twice (``load_cfg=dict(mmap=False)``: read it)."""
+        are in the model, so they are never held twice (``load_cfg=dict(mmap=False)``: read it).
+
+        A ``load_checkpoint`` of a subclass may keep the checkpoint or save it back to
+        its own path (``torch.save`` truncates the file under the mapped tensors: SIGBUS
+        and an empty file), so the file is read for one not marked
+        :func:`~runner_core.hooks.copies_checkpoint`, as for :func:`may_map`'s hooks.
+        """
         from ..checkpoint.safe_load import mapped_for_load
         from ..checkpoint.storage import is_remote
 
-        if not self.load_cfg.get("mmap", True) or is_remote(file):
+        if (
+            not may_map(self)
+            or is_remote(file)
+            or not leaves_checkpoint_file(self, "load_checkpoint")
+        ):
             return contextlib.nullcontext()
         return mapped_for_load(file)
 
@@ -225,3 +236,17 @@ class LoadOrResume:
         if not same:
             self._reseed_from(checkpoint)
         self._apply_resume(checkpoint)
+
+
+def may_map(runner: Any) -> bool:
+    """Whether ``load_from`` and resume may map the checkpoint file (resume: its weights).
+
+    Not with ``load_cfg=dict(mmap=False)``, nor when a registered hook's
+    ``after_load_checkpoint`` is not marked
+    :func:`~runner_core.hooks.copies_checkpoint`: the hook is handed the
+    checkpoint and may keep it or rewrite the file in place ("load, edit, save
+    back"), which a mapping does not survive. Such a load reads the file.
+    """
+    if not runner.load_cfg.get("mmap", True):
+        return False
+    return all(leaves_checkpoint_file(hook, "after_load_checkpoint") for hook in runner.hooks)
