@@ -660,3 +660,15 @@ def test_a_model_without_parameters_is_named_as_the_cause(tmp_path) -> None:
         runner.train()
     assert isinstance(info.value, ConfigError)
     assert "Check the values under optim_wrapper.optimizer" not in str(info.value)
+
+
+def test_from_cfg_hands_a_subclass_its_own_constructor_arguments(tmp_path) -> None:
+    class TaggedRunner(Runner):
+        def __init__(self, *args, tag: str = "default", **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.tag = tag
+
+    cfg = tiny_cfg(tmp_path, tag="hello")
+    assert TaggedRunner.from_cfg(Config(cfg)).tag == "hello"
+    with pytest.raises(ConfigError, match="tga"):  # a typo of it is still a typo
+        TaggedRunner.from_cfg(Config(tiny_cfg(tmp_path, tga="hello")))

@@ -289,10 +289,13 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             target = runner_class(runner_type)
             if target is not cls:
                 return target.from_cfg(cfg)
-        check_top_level_keys(cfg)
+        # a subclass's own constructor arguments are config keys too (MMEngine's from_cfg
+        # lists them by hand in each subclass)
+        keys = RUNNER_KEYS if cls is Runner else constructor_keys(cls)  # type: ignore[arg-type]  # a class hashes
+        _check_keys(cfg, keys)
         compile_options(cfg.get("compile"))  # a bad compile= fails now, not at train()
         check_runner_values(cfg)  # resume/load_from/switches: input errors before building
-        kwargs = {key: copy.deepcopy(cfg.get(key)) for key in RUNNER_KEYS if key in cfg}
+        kwargs = {key: copy.deepcopy(cfg.get(key)) for key in keys if key in cfg}
         if "visualizer" not in kwargs and "vis_backends" in cfg:
             kwargs["visualizer"] = {"vis_backends": copy.deepcopy(cfg.get("vis_backends"))}
         kwargs.setdefault("model", None)
