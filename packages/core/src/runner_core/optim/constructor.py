@@ -140,14 +140,7 @@ def _resolve_optimizer(type_: Any) -> Any:
 
 
 #: paramwise_cfg keys that multiply the optimizer's lr or weight_decay
-_MULTIPLIERS = (
-    "bias_lr_mult",
-    "bias_decay_mult",
-    "norm_decay_mult",
-    "dwconv_decay_mult",
-    "flat_decay_mult",
-    "dcn_offset_lr_mult",
-)
+_MULTIPLIERS = tuple(key for key in PARAMWISE_KEYS if key.endswith("_mult"))
 
 
 def _check_multipliers(cfg: Mapping[str, Any]) -> None:
