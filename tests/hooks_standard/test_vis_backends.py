@@ -234,3 +234,11 @@ def test_missing_tensorboard_is_an_import_error(monkeypatch: pytest.MonkeyPatch)
     )
     with pytest.raises(ImportError, match="tensorboard"):
         TensorBoardVisBackend(save_dir="x")
+
+
+def test_mmengine_spelling_of_the_tensorboard_backend_imports() -> None:
+    from runner_core.registry import VISBACKENDS
+    from runner_hooks_standard.vis_backends import TensorBoardVisBackend, TensorboardVisBackend
+
+    assert TensorboardVisBackend is TensorBoardVisBackend
+    assert VISBACKENDS.lookup("TensorboardVisBackend") is TensorBoardVisBackend

@@ -10,4 +10,7 @@ from __future__ import annotations
 from .local import LocalVisBackend
 from .tensorboard import TensorBoardVisBackend
 
-__all__ = ["LocalVisBackend", "TensorBoardVisBackend"]
+#: MMEngine's spelling, for code that imports the class by that name
+TensorboardVisBackend = TensorBoardVisBackend
+
+__all__ = ["LocalVisBackend", "TensorBoardVisBackend", "TensorboardVisBackend"]
