@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 
 class RunnerError(RuntimeError):
@@ -189,6 +189,11 @@ def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str:
     if not close:
         lowered = {c.lower(): c for c in pool}
         close = [lowered[c] for c in difflib.get_close_matches(word.lower(), list(lowered), n=n)]
+    return suggestion(close)
+
+
+def suggestion(close: Sequence[str]) -> str:
+    """`` Did you mean 'x'?`` or `` Did you mean one of 'x', 'y'?`` for ``close`` ('' if empty)."""
     if not close:
         return ""
     if len(close) == 1:

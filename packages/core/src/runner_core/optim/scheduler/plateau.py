@@ -16,6 +16,7 @@ from ...errors import (
     BuildValueError,
     ConfigKeyError,
     did_you_mean,
+    suggestion,
 )
 from .base import _ParamScheduler, common_arguments, per_group, scheduled_groups
 
@@ -34,12 +35,7 @@ def _monitor_hint(monitor: Any, metrics: Mapping[str, Any]) -> str:
             score = 1.0 if len(word) >= 2 and part.startswith(word) else _ratio(word, part)
             if score >= 0.6:
                 scores[key] = max(score, scores.get(key, 0.0))
-    close = sorted(scores, key=lambda key: (-scores[key], key))[:3]
-    if not close:
-        return ""
-    if len(close) == 1:
-        return f" Did you mean {close[0]!r}?"
-    return " Did you mean one of " + ", ".join(repr(key) for key in close) + "?"
+    return suggestion(sorted(scores, key=lambda key: (-scores[key], key))[:3])
 
 
 def _ratio(a: str, b: str) -> float:
