@@ -567,14 +567,28 @@ def test_load_from_maps_its_file_unless_load_cfg_says_not_to(
 
 
 # -- code of the user's own that sees the checkpoint: "load, edit, save back" ----------------------
-def _train_runner(folder: Path, runner_class: Any = None, **kwargs: Any) -> Any:
-    """A Runner over Big(1, 16) that trains 2 iterations and saves no checkpoint."""
+def pairs_loader(count: int, width: int) -> dict[str, Any]:
+    """A train_dataloader config of ``count`` fixed (inputs, labels) pairs for Big, batch 2."""
     from torch.utils.data import TensorDataset
 
+    gen = torch.Generator().manual_seed(5)
+    pairs = TensorDataset(
+        torch.randn(count, width, generator=gen), torch.randn(count, width, generator=gen)
+    )
+    return dict(
+        dataset=pairs,
+        batch_size=2,
+        collate_fn=lambda rows: {
+            "inputs": torch.stack([r[0] for r in rows]),
+            "labels": torch.stack([r[1] for r in rows]),
+        },
+    )
+
+
+def _train_runner(folder: Path, runner_class: Any = None, **kwargs: Any) -> Any:
+    """A Runner over Big(1, 16) that trains 2 iterations and saves no checkpoint."""
     from runner_core import Runner
 
-    gen = torch.Generator().manual_seed(5)
-    pairs = TensorDataset(torch.randn(4, 16, generator=gen), torch.randn(4, 16, generator=gen))
     options: dict[str, Any] = {
         "default_hooks": dict(checkpoint=None, logger=dict(interval=100, progress_bar=False)),
         **kwargs,
@@ -582,14 +596,7 @@ def _train_runner(folder: Path, runner_class: Any = None, **kwargs: Any) -> Any:
     return (runner_class or Runner)(
         model=Big(1, 16),
         work_dir=str(folder),
-        train_dataloader=dict(
-            dataset=pairs,
-            batch_size=2,
-            collate_fn=lambda rows: {
-                "inputs": torch.stack([r[0] for r in rows]),
-                "labels": torch.stack([r[1] for r in rows]),
-            },
-        ),
+        train_dataloader=pairs_loader(4, 16),
         train_cfg=dict(by_epoch=False, max_iters=2),
         optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.01)),
         **options,

@@ -30,27 +30,16 @@ pytestmark = pytest.mark.skipif(
 # -- the child's cases (run as a script: test_load_memory is importable beside it) ------------
 def _runner(folder: Path, layers: int, width: int, iters: int, **kwargs: Any) -> Any:
     """A Runner over ``layers`` x Linear(width, width), Adam, no checkpoint of its own."""
-    from test_load_memory import Big
-    from torch.utils.data import TensorDataset
+    from test_load_memory import Big, pairs_loader
 
     from runner_core import Runner
 
-    gen = torch.Generator().manual_seed(5)
-    pairs = TensorDataset(
-        torch.randn(8, width, generator=gen), torch.randn(8, width, generator=gen)
-    )
+    loader = pairs_loader(8, width)
     torch.manual_seed(0)
     return Runner(
         model=Big(layers, width),
         work_dir=str(folder),
-        train_dataloader=dict(
-            dataset=pairs,
-            batch_size=2,
-            collate_fn=lambda rows: {
-                "inputs": torch.stack([r[0] for r in rows]),
-                "labels": torch.stack([r[1] for r in rows]),
-            },
-        ),
+        train_dataloader=loader,
         train_cfg=dict(by_epoch=False, max_iters=iters),
         optim_wrapper=dict(optimizer=dict(type="Adam", lr=0.01)),
         default_hooks=dict(checkpoint=None, logger=dict(interval=100, progress_bar=False)),
