@@ -4,7 +4,8 @@ A checkpoint holds plain data and tensors only (it loads with
 ``weights_only=True``): ``meta`` (progress, seed, versions, config text),
 ``state_dict``, ``optimizer``, ``param_schedulers``, ``message_hub``, ``rng``
 (every random stream), ``loop`` (the train loop's position, including the
-batch inside the epoch), ``hooks`` (each hook's own state, by role),
+batch inside the epoch), ``hooks`` (each hook's own state, by role or class: see
+:mod:`.hook_states`),
 ``optim_counts`` (each optim wrapper's own update count: an int, or
 ``{name: int}`` for an ``OptimWrapperDict``) and, when saved inside a
 gradient-accumulation window, ``accumulated_grads`` (the gradients summed so
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..loop import loader_metainfo
+from .hook_states import collect_hook_states, restore_hook_states
 from .randomness import capture_rng_state
 from .resume import AUTO, is_mid_epoch
 from .run_header import run_versions
@@ -48,11 +50,6 @@ def _static_meta(runner: Any) -> dict[str, Any]:
         cached = {"versions": run_versions(), "cfg": cfg_text}
         runner.resume_state.static_meta = cached
     return cached
-
-
-def _hook_key(runner: Any, hook: Any, index: int) -> str:
-    role = runner.hooks.role_of(hook)
-    return role if role else f"{type(hook).__name__}#{index}"
 
 
 def _train_dataset_meta(runner: Any, loop: Any) -> dict | None:
@@ -142,11 +139,7 @@ def build_state(
         if "pass_rng" in ckpt.get("loop", {}):
             local["pass_rng"] = pass_rng
         ckpt["per_rank"] = all_gather_object(local)
-    hook_states = {}
-    for i, hook in enumerate(runner.hooks):
-        state = hook.state_dict()
-        if state:
-            hook_states[_hook_key(runner, hook, i)] = state
+    hook_states = collect_hook_states(runner)
     if hook_states:
         ckpt["hooks"] = hook_states
     return ckpt
@@ -624,20 +617,7 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
         "iter": int(meta.get("iter", 0)),
     }
     loop.load_state_dict(position)
-    states = ckpt.get("hooks", {})
-    for i, hook in enumerate(runner.hooks):
-        key = _hook_key(runner, hook, i)
-        if key in states:
-            try:
-                hook.load_state_dict(states[key])
-            except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
-                from ..checkpoint import CheckpointError
-
-                raise CheckpointError(
-                    f"Cannot resume from {path!r}: its 'hooks.{key}' state does not fit "
-                    f"{type(hook).__name__} ({type(exc).__name__}: {exc}). Resume from a "
-                    "checkpoint this hook wrote, or remove the hook's entry from the file."
-                ) from exc
+    restore_hook_states(runner, ckpt.get("hooks", {}), path)
     runner.resume_state.optim_counts = ckpt.get("optim_counts")
     local = _rank_local_state(runner, ckpt, path)
     grads = local.get("accumulated_grads")

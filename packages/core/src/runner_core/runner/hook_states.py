@@ -1,0 +1,93 @@
+"""Each hook's own state in a checkpoint, under a key that survives changes to the hook list.
+
+A default hook's state is stored under its role (``checkpoint``, ``logger``).
+A custom hook's is stored under its class name, and the n-th hook of one class
+under ``Name[n]`` (n ≥ 2, counted in the order the hooks run). Counting per
+class, not over all hooks, lets a run resume after a default role was removed
+or another default set chosen: the keys of the hooks that stay do not move.
+
+Checkpoints written before this scheme keyed custom hooks ``Name#i``, ``i`` the
+hook's index among all hooks; those are still read, matched to the class's
+hooks in order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+_LEGACY_KEY = re.compile(r"^(?P<name>.+)#(?P<index>\d+)$")
+
+
+def hook_state_keys(runner: Any) -> list[tuple[Any, str]]:
+    """Every hook of ``runner`` with the key its state is stored under, in run order."""
+    seen: dict[str, int] = {}
+    keyed = []
+    for hook in runner.hooks:
+        role = runner.hooks.role_of(hook)
+        if role:
+            keyed.append((hook, role))
+            continue
+        name = type(hook).__name__
+        seen[name] = seen.get(name, 0) + 1
+        keyed.append((hook, name if seen[name] == 1 else f"{name}[{seen[name]}]"))
+    return keyed
+
+
+def collect_hook_states(runner: Any) -> dict[str, Any]:
+    """The non-empty ``state_dict()`` of every hook, by key."""
+    states = {}
+    for hook, key in hook_state_keys(runner):
+        state = hook.state_dict()
+        if state:
+            states[key] = state
+    return states
+
+
+def _with_legacy_keys(states: Mapping[str, Any]) -> dict[str, Any]:
+    """``states`` with old ``Name#i`` keys renamed to ``Name``, ``Name[2]``, ... in ``i`` order."""
+    legacy: dict[str, list[tuple[int, str]]] = {}
+    renamed = {}
+    for key, state in states.items():
+        match = _LEGACY_KEY.match(key)
+        if match is None:
+            renamed[key] = state
+        else:
+            legacy.setdefault(match["name"], []).append((int(match["index"]), key))
+    for name, keys in legacy.items():
+        for n, (_, key) in enumerate(sorted(keys), start=1):
+            renamed.setdefault(name if n == 1 else f"{name}[{n}]", states[key])
+    return renamed
+
+
+def restore_hook_states(runner: Any, states: Mapping[str, Any], path: str) -> None:
+    """Give each hook its state from ``states``; warn about states no hook claims.
+
+    A state left over means a hook of the run that wrote the checkpoint is not
+    in this one: its state (a best score, a counter) is dropped, which the user
+    should hear about rather than find out from a changed result.
+    """
+    from ..checkpoint import CheckpointError
+
+    unclaimed = _with_legacy_keys(states)
+    for hook, key in hook_state_keys(runner):
+        if key not in unclaimed:
+            continue
+        state = unclaimed.pop(key)
+        try:
+            hook.load_state_dict(state)
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+            raise CheckpointError(
+                f"Cannot resume from {path!r}: its 'hooks.{key}' state does not fit "
+                f"{type(hook).__name__} ({type(exc).__name__}: {exc}). Resume from a "
+                "checkpoint this hook wrote, or remove the hook's entry from the file."
+            ) from exc
+    if unclaimed:
+        runner.logger.warning(
+            "%s holds the state of hooks this run does not have: %s. Their state is not "
+            "restored; add those hooks back (default_hooks / custom_hooks) to resume it, "
+            "or ignore this if you removed them on purpose.",
+            path,
+            ", ".join(sorted(unclaimed)),
+        )

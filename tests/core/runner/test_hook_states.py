@@ -1,0 +1,94 @@
+"""Custom hooks get their state back on resume, under keys that do not depend on the other hooks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from runner_core import Runner
+from runner_core.checkpoint import load_checkpoint, save_checkpoint
+from runner_core.hooks import Hook
+from runner_core.model import ModuleAdapter
+
+
+class Counting(Hook):
+    """Counts the training iterations it saw, across resumes."""
+
+    def __init__(self, start: int = 0) -> None:
+        self.seen = start
+
+    def after_train_iter(
+        self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
+    ) -> None:
+        self.seen += 1
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"seen": self.seen}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.seen = state["seen"]
+
+
+def _runner(work_dir: Path, epochs: int, hooks: list[Hook], **kwargs: Any) -> Runner:
+    x = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
+    return Runner(
+        model=ModuleAdapter(nn.Linear(2, 1), loss_fn=nn.functional.mse_loss),
+        work_dir=str(work_dir),
+        train_dataloader=dict(dataset=TensorDataset(x, x.sum(1, keepdim=True)), batch_size=4),
+        train_cfg=dict(by_epoch=True, max_epochs=epochs),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+        custom_hooks=hooks,
+        **kwargs,
+    )
+
+
+def test_two_hooks_of_one_class_are_stored_by_class_and_ordinal(tmp_path: Path) -> None:
+    _runner(tmp_path, 1, [Counting(), Counting(start=100)]).train()
+    states = load_checkpoint(str(tmp_path / "epoch_1.pth"))["hooks"]
+    assert states["Counting"] == {"seen": 2} and states["Counting[2]"] == {"seen": 102}
+
+
+def test_resume_with_a_default_hook_removed_restores_custom_state(tmp_path: Path) -> None:
+    first = Counting()
+    _runner(tmp_path, 1, [first]).train()
+    assert first.seen == 2
+    # the timer sits before the custom hook: removing it used to shift the hook's key
+    again = Counting()
+    _runner(tmp_path, 2, [again], resume=True, default_hooks=dict(timer=None)).train()
+    assert again.seen == 4
+
+
+def test_resume_with_other_default_set_restores_custom_state(tmp_path: Path) -> None:
+    _runner(tmp_path, 1, [Counting()]).train()
+    again = Counting()
+    _runner(tmp_path, 2, [again], resume=True, default_hooks_set="none").train()
+    assert again.seen == 4
+
+
+def test_checkpoints_keyed_by_global_index_still_resume(tmp_path: Path) -> None:
+    _runner(tmp_path, 1, [Counting(), Counting(start=100)]).train()
+    path = str(tmp_path / "epoch_1.pth")
+    ckpt = load_checkpoint(path)
+    # the scheme of earlier versions: class name and index among all hooks
+    ckpt["hooks"] = {
+        **{k: v for k, v in ckpt["hooks"].items() if not k.startswith("Counting")},
+        "Counting#9": {"seen": 102},
+        "Counting#8": {"seen": 2},
+    }
+    save_checkpoint(ckpt, path)
+    a, b = Counting(), Counting()
+    _runner(tmp_path, 2, [a, b], resume=True).train()
+    assert (a.seen, b.seen) == (4, 104)
+
+
+def test_state_no_hook_claims_is_reported(tmp_path: Path, capsys: Any) -> None:
+    _runner(tmp_path, 1, [Counting()]).train()
+    capsys.readouterr()
+    _runner(tmp_path, 2, [], resume=True).train()
+    out = capsys.readouterr().out
+    assert "holds the state of hooks this run does not have: Counting" in out
+    assert "epoch_1.pth" in out
