@@ -55,3 +55,18 @@ def test_non_contiguous_tensors_are_copied_whole() -> None:
     frozen = snapshot({"v": view})
     base.zero_()
     assert torch.equal(frozen["v"], torch.arange(12.0).reshape(3, 4).t())
+
+
+def test_state_dict_metadata_is_kept() -> None:
+    # load_state_dict reads module versions from _metadata (BatchNorm's num_batches_tracked)
+    state = nn.BatchNorm1d(2).state_dict()
+    assert snapshot({"state_dict": state})["state_dict"]._metadata == state._metadata
+
+
+def test_tensors_of_an_earlier_snapshot_are_not_copied_again() -> None:
+    weights = snapshot(nn.Linear(2, 2).state_dict())
+    extra = torch.ones(3)
+    frozen = snapshot({"state_dict": weights, "extra": extra}, done=[weights])
+    assert all(frozen["state_dict"][k] is v for k, v in weights.items())
+    assert frozen["state_dict"] is not weights  # containers are rebuilt all the same
+    assert torch.equal(frozen["extra"], extra) and frozen["extra"] is not extra

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -275,3 +277,28 @@ def test_get_state_dict_fills_a_plain_dict_destination() -> None:
     out: dict = {}
     assert get_state_dict(model, destination=out, prefix="m.") is out
     assert sorted(out) == ["m.bias", "m.weight"]
+
+
+def test_saved_checkpoints_keep_module_versions(tmp_path: Path) -> None:
+    # MMEngine's checkpoints carry _metadata (weights_to_cpu keeps it); sync and async alike
+    from runner_core import Runner
+    from runner_core.checkpoint import BackgroundWriter
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bn = nn.BatchNorm1d(2)
+
+        def forward(self, *args: Any, **kwargs: Any) -> dict:
+            return {}
+
+    runner = Runner(model=Net(), work_dir=str(tmp_path), visualizer=False)
+    writer = BackgroundWriter()
+    runner.save_checkpoint(str(tmp_path), "sync.pth", save_optimizer=False)
+    runner.save_checkpoint(str(tmp_path), "async.pth", save_optimizer=False, background=writer)
+    writer.wait()
+    for name in ("sync.pth", "async.pth"):
+        versions = torch.load(tmp_path / name, weights_only=True)["state_dict"]._metadata
+        assert {k: v for k, v in versions.items() if k.endswith("bn")} == {
+            "module.bn": {"version": 2}  # a plain nn.Module is trained inside ModuleAdapter
+        }, name

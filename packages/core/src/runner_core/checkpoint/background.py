@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ class CheckpointAbandoned(CheckpointError):
     """A background write was given up on request; the previous checkpoint stands."""
 
 
-def snapshot(obj: Any, pool: dict[Any, list[Any]] | None = None) -> Any:
+def snapshot(obj: Any, pool: dict[Any, list[Any]] | None = None, done: Iterable[Any] = ()) -> Any:
     """A copy of ``obj`` that later training steps cannot change: tensors copied to CPU.
 
     dict / OrderedDict / list / tuple are rebuilt; every tensor becomes a
@@ -48,9 +48,14 @@ def snapshot(obj: Any, pool: dict[Any, list[Any]] | None = None) -> Any:
     shared. The extra host memory is the size of the tensors. ``pool`` holds
     buffers of an earlier snapshot whose write has finished: a tensor of the
     same shape and dtype is copied into one of them (no fresh allocation and
-    page faults; pinned memory for device tensors, allocated once).
+    page faults; pinned memory for device tensors, allocated once). The
+    tensors of ``done``, earlier snapshots (of the weights, taken before the
+    hooks saw the checkpoint), are already copies: kept, not copied again.
+    An ``OrderedDict``'s attributes (a state dict's ``_metadata``) are kept.
     """
     copier = _Copier(pool if pool is not None else {})
+    for earlier in done:
+        copier.mark_done(earlier)
     frozen = copier.copy(obj)
     copier.finish()
     return frozen
@@ -74,12 +79,27 @@ class _Copier:
         self.targets: list[Any] = []  # host buffers of the CPU tensors, copied in finish()
         self.sources: list[Any] = []
         self.on_device = False
+        self.done: dict[int, Any] = {}  # id -> tensor already copied (kept alive here)
+
+    def mark_done(self, frozen: Any) -> None:
+        """Take the tensors of ``frozen`` (a snapshot) as they are when met again."""
+        stack = [frozen]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, self.torch.Tensor):
+                self.done[id(item)] = item
+            elif isinstance(item, dict):
+                stack.extend(item.values())
+            elif isinstance(item, list | tuple):
+                stack.extend(item)
 
     def copy(self, obj: Any) -> Any:
         if isinstance(obj, self.torch.Tensor):
-            return self._host_copy(obj)
+            return obj if id(obj) in self.done else self._host_copy(obj)
         if isinstance(obj, OrderedDict):
-            return OrderedDict((k, self.copy(v)) for k, v in obj.items())
+            rebuilt = OrderedDict((k, self.copy(v)) for k, v in obj.items())
+            rebuilt.__dict__.update(vars(obj))  # a state dict's _metadata (module versions)
+            return rebuilt
         if isinstance(obj, dict):
             return {k: self.copy(v) for k, v in obj.items()}
         if isinstance(obj, list):

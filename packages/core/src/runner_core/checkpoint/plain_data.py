@@ -104,7 +104,10 @@ def to_safe(obj: Any) -> Any:
     if isinstance(obj, torch.Tensor) or type(obj) in _SAFE_LEAVES:
         return obj
     if isinstance(obj, OrderedDict):
-        return OrderedDict((to_safe(k), to_safe(v)) for k, v in obj.items())
+        rebuilt = OrderedDict((to_safe(k), to_safe(v)) for k, v in obj.items())
+        # a state dict's _metadata (module versions, read by load_state_dict) loads safely too
+        rebuilt.__dict__.update({k: to_safe(v) for k, v in vars(obj).items()})
+        return rebuilt
     if isinstance(obj, dict):
         return {to_safe(k): to_safe(v) for k, v in obj.items()}
     if isinstance(obj, list):

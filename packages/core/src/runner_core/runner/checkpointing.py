@@ -71,8 +71,14 @@ def build_state(
     save_optimizer: bool,
     save_param_scheduler: bool,
     meta: Mapping[str, Any] | None,
+    weights_to_host: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The checkpoint dict of the runner's current state (``loop``: the train loop, if built)."""
+    """The checkpoint dict of the runner's current state (``loop``: the train loop, if built).
+
+    ``weights_to_host`` copies the model's state dict to CPU memory (default:
+    ``weights_to_cpu``); an async save passes its own, which copies into
+    reused pinned buffers without blocking per tensor.
+    """
     position = loop.state_dict() if loop is not None else {}
     static = _static_meta(runner)
     # MMEngine's layout: the caller's meta first, then the runner's entries in MMEngine's
@@ -89,9 +95,11 @@ def build_state(
     dataset_meta = _train_dataset_meta(runner, loop)
     if dataset_meta is not None:  # class names travel with the weights, as in MMEngine
         info.setdefault("dataset_meta", dataset_meta)
-    from ..checkpoint import weights_to_cpu
+    if weights_to_host is None:
+        from ..checkpoint import weights_to_cpu
 
-    weights = weights_to_cpu(runner.unwrapped_model.state_dict())
+        weights_to_host = weights_to_cpu
+    weights = weights_to_host(runner.unwrapped_model.state_dict())
     # top-level keys in MMEngine's order too; the parts only a resume reads come after
     ckpt: dict[str, Any] = {
         "meta": info,
@@ -260,6 +268,10 @@ def _is_sharded(runner: Any) -> bool:
     return is_fsdp(runner.model)
 
 
+def _as_is(weights: Mapping[str, Any]) -> Mapping[str, Any]:
+    return weights
+
+
 def _map_schedulers(schedulers: Any, fn: Any) -> Any:
     if isinstance(schedulers, Mapping):
         return {k: [fn(s) for s in v] for k, v in schedulers.items()}
@@ -292,8 +304,23 @@ def save(
     from ..checkpoint.interrupts import hold_ctrl_c
 
     wait_for_writes()  # one write at a time, in order: the pointer never moves backwards
+    to_host: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
+    frozen_weights: list[Mapping[str, Any]] = []
+    pool: dict[Any, list[Any]] = {}
+    if runner.rank != 0:  # its state is thrown away: no copy of the weights to host memory
+        to_host = _as_is
+    elif background is not None:
+        pool, background.buffers = background.buffers, {}
+
+        def to_host(weights: Mapping[str, Any]) -> Mapping[str, Any]:
+            # hooks see the weights in host memory, as in a synchronous save; copied into
+            # the pinned buffers of the last async save, so a GPU model's copy does not
+            # block per tensor, and not copied again by the snapshot below
+            frozen_weights.append(snapshot(weights, pool))
+            return frozen_weights[-1]
+
     # every rank: gathering the state takes collectives (FSDP's full state, per-rank streams)
-    ckpt = build_state(runner, loop, save_optimizer, save_param_scheduler, meta)
+    ckpt = build_state(runner, loop, save_optimizer, save_param_scheduler, meta, to_host)
     if runner.rank != 0:  # hooks see the checkpoint only where it is written, as in MMEngine
         return None
     runner.call_hook("before_save_checkpoint", checkpoint=ckpt)
@@ -307,9 +334,9 @@ def save(
             if after_write is not None:
                 after_write(saved)
         return saved
-    pool, background.buffers = background.buffers, {}
-    frozen = snapshot(ckpt, pool)  # the only part training waits for
-    del ckpt, pool  # buffers of another shape are freed
+    frozen = snapshot(ckpt, pool, done=frozen_weights)  # the only part training waits for
+    del ckpt
+    pool, frozen_weights = {}, []  # buffers of another shape are freed
     work_dir = runner.work_dir
 
     def write() -> None:
