@@ -47,7 +47,8 @@ def register(subparsers: Any) -> None:
         "--work-dir",
         metavar="DIR",
         help="the sweep's folder (default: work_dirs/<config name>-sweep, or under "
-        "[tool.runner] work_dir_root)",
+        "[tool.runner] work_dir_root; a name too long for the file system is cut short, "
+        "with a hash of the whole name)",
     )
     parser.add_argument(
         "--storage", metavar="URL", help="Optuna RDB storage (default: sqlite:///WORK_DIR/study.db)"
@@ -132,10 +133,15 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--trials {args.trials}: give a number of trials of at least 1.")
     if args.seed is not None and not 0 <= args.seed < 2**32:
         raise ConfigError(f"--seed {args.seed}: give a seed from 0 to {2**32 - 1}.")
-    from runner_core.project import default_work_dir
+    from .folders import default_sweep_dir
 
-    stem = f"{Path(args.config).stem}-sweep"
-    work_dir = Path(args.work_dir) if args.work_dir else default_work_dir(args.config, stem)
+    work_dir = Path(args.work_dir) if args.work_dir else default_sweep_dir(args.config)
+    if work_dir.name != f"{Path(args.config).stem}-sweep" and not args.work_dir:
+        note(
+            f"runner-cli sweep: the config's name with '-sweep' added is too long for a folder "
+            f"name here, so the sweep's folder is {str(work_dir)!r} (the name cut short, with a "
+            "hash of the whole name; the same on every run). Give --work-dir DIR to choose it."
+        )
     space = load_space(args.space)
     # every key must name a setting the run reads: checked before any study or trial exists
     check_paths(space, load_config(args.config, list(args.cfg_options)).to_dict(), args.space)

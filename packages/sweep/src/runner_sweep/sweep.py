@@ -125,7 +125,7 @@ class SweepOptions:
         WORK_DIR for the default study (named after the config), as before;
         WORK_DIR/studies/NAME for any other ``--study NAME``.
         """
-        if self.study is None or self.study == Path(self.config).stem:
+        if not self.study or self.study == Path(self.config).stem:  # '--study ""' too
             return self.work_dir
         return self.work_dir / STUDIES_DIR / self.study
 
@@ -258,13 +258,29 @@ def _rdb_storage(optuna: Any, opts: SweepOptions) -> Any:
 
 
 def check_study_name(opts: SweepOptions) -> None:
-    """A study name is a folder name under WORK_DIR/studies: no separators, no leading dot."""
+    """A ``--study`` name other than the default is a folder name under WORK_DIR/studies:
+    no separators, no leading dot, not longer than the file system allows.
+
+    The default study (named after the config) keeps its files in WORK_DIR itself,
+    so its name, whatever the config file is called, names no folder.
+    """
+    if opts.study_dir == opts.work_dir:
+        return
     name = opts.study_name
     if not name or "/" in name or "\\" in name or name.startswith("."):
         raise ConfigError(
             f"--study {name!r}: a study name cannot be empty, contain '/' or '\\', or start "
             "with '.' (its files go to WORK_DIR/studies/NAME). Give a plain name such as "
             "--study lr-search."
+        )
+    from .folders import name_bytes, name_max
+
+    limit = name_max(opts.study_dir.parent)
+    if name_bytes(name) > limit:
+        raise ConfigError(
+            f"--study {name[:40]}... ({name_bytes(name)} bytes) is too long: a study's files go "
+            f"to WORK_DIR/studies/NAME, and a folder name may have at most {limit} bytes here. "
+            "Give a shorter name such as --study lr-search."
         )
 
 
