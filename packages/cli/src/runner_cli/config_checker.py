@@ -12,6 +12,9 @@ over a one-weight stand-in for the model. Only classes of runner's own packages
 and torch are built (a plugin's constructor may read files or connect to a
 server); no dataset, model, work dir or file is touched. What is left unchecked
 is listed in :data:`NOT_CHECKED` and, per config, in ``ConfigChecker.not_built``.
+Every hook's class (a plugin's too: only inspected) has its methods checked
+against the hook points, the standard ones and the config's loops', as a run
+checks them when it starts.
 Problems are collected, not raised, so one run of ``runner-cli config check``
 shows all of them.
 """
@@ -116,6 +119,8 @@ class ConfigChecker:
         self.built = 0  # how many parts were built to check their values
         #: parts left unbuilt (a plugin's class): "key (module.Class)"
         self.not_built: list[str] = []
+        #: the hook points the config's loops call beyond the standard ones (name -> arguments)
+        self.loop_points: dict[str, tuple[str, ...]] = {}
 
     # -- helpers -----------------------------------------------------------------------
     def add(self, key_path: str, message: str) -> None:
@@ -178,7 +183,20 @@ class ConfigChecker:
         if not isinstance(kind, str):
             return kind if callable(kind) else None
         found = self._guard(f"{key_path}.type", lambda: registry.lookup(kind))
-        return None if found is None else self.check_kind(registry, kind, found, key_path)
+        if found is None:
+            return None
+        self.check_shadowing(registry, kind, f"{key_path}.type")
+        return self.check_kind(registry, kind, found, key_path)
+
+    def check_shadowing(self, registry: Any, kind: str, key_path: str) -> None:
+        """Warn when a plugin's entry point gave ``kind`` where the registry would otherwise
+        give torch's class of that name (``type='Linear'``): the config builds the plugin's."""
+        entry = registry.origin(kind)
+        if entry is None:
+            return
+        hidden = registry.fallback_object(kind)
+        if hidden is not None:
+            self.warnings.append(Problem(key_path, shadow_message(registry, entry, hidden)))
 
     def check_kind(self, registry: Any, kind: str, found: Any, key_path: str) -> Any:
         """``found`` if it can be what ``registry`` builds, else None with a problem naming the
@@ -459,12 +477,18 @@ class ConfigChecker:
         key = f"{mode}_cfg"
         kind = _stored_type(spec)
         if not isinstance(kind, str) or "_scope_" in spec:
-            self.check_part(LOOPS, spec, key, injected=injected)
+            self.note_loop_points(self.check_part(LOOPS, spec, key, injected=injected))
             return
         found = self._guard(key, lambda: loop_class(kind, mode, type_given))
         cls = None if found is None else self.check_kind(LOOPS, kind, found, key)
         if cls is not None:
             self.check_args(cls, spec, key, injected)
+            self.note_loop_points(cls)
+
+    def note_loop_points(self, cls: Any) -> None:
+        """Add the hook points loop class ``cls`` declares (``hook_points``), which the
+        hooks' methods are checked against."""
+        self.loop_points.update(loop_points(cls))
 
     def check_optim(self) -> None:
         wrapper = self.cfg.get("optim_wrapper")
@@ -581,6 +605,7 @@ class ConfigChecker:
                 message = str(exc)
                 self.add(f"{key_path}.type", message + (hint if hint not in message else ""))
                 return
+            self.check_shadowing(OPTIMIZERS, kind, f"{key_path}.type")
         else:
             cls = self.resolve(OPTIMIZERS, spec, key_path)
             if cls is None:
@@ -721,10 +746,31 @@ class ConfigChecker:
         cls = self.check_part(HOOKS, spec, key_path, drop=("priority",))
         if cls is None or len(self.problems) > before:
             return
+        built = None
         if _built_here(cls):
-            self._build(key_path, lambda: build_hook(spec, key_path))
+            built = self._build(key_path, lambda: build_hook(spec, key_path))
         else:
             self._skip(key_path, cls)
+        self.check_hook_methods(built[0] if built is not None else cls, spec, key_path)
+
+    def check_hook_methods(self, hook: Any, spec: Mapping[str, Any], key_path: str) -> None:
+        """The hook's methods against the hook points (the standard ones and the config's
+        loops'), as the run checks them when it starts: a misspelled point, a parameter the
+        point cannot fill. Only the class is inspected; a function's hook is unknown here."""
+        from runner_core.hooks.method_checks import (
+            check_hook_class,
+            hook_class_of,
+            problems_message,
+        )
+        from runner_core.registry import HOOKS
+
+        cls = hook_class_of(hook)
+        problems = [] if cls is None else check_hook_class(cls, self.loop_points)
+        if not problems:
+            return
+        kind = _stored_type(spec)
+        entry = HOOKS.origin(kind) if isinstance(kind, str) else None
+        self.add(key_path, problems_message(problems, entry))
 
     def check_visualizer(self) -> None:
         from runner_core.registry import VISBACKENDS, VISUALIZERS
@@ -760,6 +806,46 @@ class ConfigChecker:
         wrapper = self.cfg.get("model_wrapper_cfg")
         if isinstance(wrapper, Mapping) and "type" in wrapper:
             self.resolve(MODEL_WRAPPERS, wrapper, "model_wrapper_cfg")
+
+
+def loop_points(cls: Any) -> dict[str, tuple[str, ...]]:
+    """The hook points loop class ``cls`` declares in ``hook_points`` (name -> the
+    arguments it passes), as the Runner adds them when a run starts."""
+    points = getattr(cls, "hook_points", None) if inspect.isclass(cls) else None
+    if isinstance(points, Mapping):
+        return {str(k): tuple(v) for k, v in points.items()}
+    if isinstance(points, Iterable) and not isinstance(points, str):
+        return {str(k): () for k in points}
+    return {}
+
+
+def shadow_message(registry: Any, entry: Any, hidden: Any) -> str:
+    """Why a plugin's entry point named like a torch class the registry falls back to is
+    worth a warning: every config naming that class gets the plugin's instead."""
+    torch_name = _public_path(hidden)
+    dist = entry.distribution
+    return (
+        f"{entry.key!r} is the {entry.where()}, which hides {torch_name} (what the "
+        f"{registry.name} registry gives for {entry.key!r} otherwise): every config with "
+        f"type={entry.key!r} builds the plugin's object, not torch's. If you meant torch's, "
+        f"write type={torch_name!r}; if you meant the plugin's, type='{dist}::{entry.key}' says "
+        f"so; or ask {dist}'s authors to rename the entry point."
+    )
+
+
+def _public_path(obj: Any) -> str:
+    """``obj``'s dotted path through the shortest module that exports it (``torch.nn.Linear``,
+    not ``torch.nn.modules.linear.Linear``)."""
+    import sys
+
+    module = getattr(obj, "__module__", None) or "?"
+    name = getattr(obj, "__qualname__", None) or repr(obj)
+    parts = module.split(".")
+    for end in range(1, len(parts) + 1):
+        prefix = ".".join(parts[:end])
+        if getattr(sys.modules.get(prefix), name, None) is obj:
+            return f"{prefix}.{name}"
+    return f"{module}.{name}"
 
 
 def check_config(cfg: Mapping[str, Any], command: str | None = None) -> tuple[list[Problem], int]:

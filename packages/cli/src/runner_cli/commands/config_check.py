@@ -3,10 +3,11 @@
 Resolves the config (bases, ``--cfg-options``), then checks, without building
 anything heavy, that each ``type`` names a registered object, that its keyword
 arguments exist, that the values are ones a run accepts (the Runner's own
-checks; the cheap parts, such as hooks and metrics, are built), and that the
-parts a command needs are there (see :mod:`runner_cli.config_checker`). All
-problems are reported at once; the exit status is 2 if there is any. What it
-cannot check without the model and the data is printed with the result.
+checks; the cheap parts, such as hooks and metrics, are built), that every
+hook's methods are hook points it can be called at (a plugin's hook too), and
+that the parts a command needs are there (see :mod:`runner_cli.config_checker`).
+All problems are reported at once; the exit status is 2 if there is any. What
+it cannot check without the model and the data is printed with the result.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ def register_check(actions: Any) -> None:
         help="check a config: registered types, keyword arguments, required parts",
         description="Check CONFIG without training, building the model or reading data: every "
         "'type' names a registered object, its keyword arguments exist, its values are ones a "
-        "run accepts (cheap parts such as hooks and metrics are built to check them), and the "
-        "parts a command needs are set.",
+        "run accepts (cheap parts such as hooks and metrics are built to check them), hooks' "
+        "methods match the hook points, and the parts a command needs are set.",
     )
     parser.add_argument("config", metavar="CONFIG", help="a .py, .json, .yaml or .yml config file")
     add_cfg_options(parser)

@@ -4,13 +4,16 @@ Lists each entry point of every ``runner.*`` group (registry key,
 distribution, version, target) without importing anything, flags keys that
 two distributions offer, and shows the default-hooks set a run would use.
 ``--check`` imports every target and reports the ones that fail or are not
-what their group holds (a hook that is no Hook), and conflicts that make
-runs naming nothing fail (exit 1).
+what their group holds (a hook that is no Hook, or whose methods no hook point
+calls as written), and conflicts that make runs naming nothing fail (exit 1);
+it also warns about keys that hide a torch class a registry would otherwise
+give for that name (a model ``Linear``, an optimizer ``Adam``).
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 from typing import Any
@@ -135,12 +138,15 @@ def run(args: argparse.Namespace) -> int:
     discovery.refresh()
     entries = discovery.all_entries()
     failures: dict[tuple[str, str, str], str] = {}
+    shadows: list[str] = []
     if args.check:
+        points = _loop_points(entries.get("runner.loops", []))
         for items in entries.values():
             for entry in items:
-                problem = _check_entry(entry)
+                problem = _check_entry(entry, points)
                 if problem is not None:
                     failures[(entry.group, entry.key, entry.distribution)] = problem
+        shadows = _shadows(entries)
     hooks = default_hooks_status(args.config)
     conflicts, breaking = _conflicts(entries, hooks["active"])
     if args.json:
@@ -164,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
             },
             "default_hooks": hooks,
             "conflicts": conflicts,
+            **({"shadows": shadows} if args.check else {}),
             "failures": [
                 {"group": g, "key": k, "distribution": d, "error": msg}
                 for (g, k, d), msg in failures.items()
@@ -172,6 +179,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
     else:
         _print_listing(entries, hooks, conflicts, failures, args.check)
+        for text in shadows:
+            print(f"warning: {text}")
     status = 0
     if failures:
         print(
@@ -191,21 +200,64 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
-def _check_entry(entry: Any) -> str | None:
-    """Import one entry point and check it is what its group holds; the problem, or None."""
+def _check_entry(entry: Any, points: dict[str, tuple[str, ...]]) -> str | None:
+    """Import one entry point and check it is what its group holds (a hook class: its
+    methods against the hook points, the standard ones and ``points``, the installed
+    loops'); the problem, or None."""
+    from runner_core.hooks.method_checks import check_hook_class, hook_class_of, problems_message
     from runner_core.registry.kinds import kind_problem
 
     try:
         obj = entry.load()
     except Exception as exc:
         return " ".join(str(exc).split())
-    problem = kind_problem(entry.group, obj)
-    if problem is None:
-        return None
-    return (
-        f"The plugin {entry.where()} loads, but {problem}: fix that entry point of "
-        f"{entry.distribution}, or uninstall it (`pip uninstall {entry.distribution}`)."
+    fix = (
+        f"fix that entry point of {entry.distribution}, or uninstall it "
+        f"(`pip uninstall {entry.distribution}`)."
     )
+    problem = kind_problem(entry.group, obj)
+    if problem is not None:
+        return f"The plugin {entry.where()} loads, but {problem}: {fix}"
+    cls = hook_class_of(obj) if entry.group == "runner.hooks" and inspect.isclass(obj) else None
+    wrong = [] if cls is None else check_hook_class(cls, points)
+    if wrong:
+        return (
+            f"The plugin {entry.where()} loads, but every run using it would stop when it "
+            f"starts: {problems_message(wrong)} {fix[0].upper()}{fix[1:]}"
+        )
+    return None
+
+
+def _loop_points(loops: list[Any]) -> dict[str, tuple[str, ...]]:
+    """The hook points the installed loops declare (a plugin's hook may implement its
+    loop's): name -> the arguments they pass. A loop that fails to load is reported
+    by itself."""
+    from ..config_checker import loop_points
+
+    points: dict[str, tuple[str, ...]] = {}
+    for entry in loops:
+        try:
+            points.update(loop_points(entry.load()))
+        except Exception:  # reported as that entry point's failure
+            continue
+    return points
+
+
+def _shadows(entries: dict[str, list[Any]]) -> list[str]:
+    """One line per entry point named like a torch class its registry falls back to
+    (``runner.models`` ``Linear``): every config naming that class gets the plugin's."""
+    from runner_core.registry import ALL_REGISTRIES
+
+    from ..config_checker import shadow_message
+
+    found = []
+    registries = {r.group: r for r in ALL_REGISTRIES.values()}
+    for group, registry in sorted(registries.items()):
+        for entry in sorted(entries.get(group, []), key=lambda e: (e.key, e.distribution)):
+            hidden = registry.fallback_object(entry.key)
+            if hidden is not None:
+                found.append(shadow_message(registry, entry, hidden))
+    return found
 
 
 def _print_listing(

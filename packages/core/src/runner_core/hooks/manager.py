@@ -13,7 +13,6 @@ directly (a measurable share of a small model's iteration otherwise).
 from __future__ import annotations
 
 import difflib
-import inspect
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,9 +20,10 @@ from typing import Any, overload
 
 import pluggy
 
-from ..errors import HookError, HookTypeError, add_note, did_you_mean
+from ..errors import HookError, HookTypeError, add_note
 from . import specs
-from .hook import BASE_ATTRIBUTES, EXTRA_STAGES, Hook, Priority, get_priority
+from .hook import EXTRA_STAGES, Hook, Priority, get_priority
+from .method_checks import MethodProblem, check_hook_class, custom_methods
 
 STANDARD_POINTS = specs.hook_point_names()
 #: Points called while an error is on its way out: each hook on its own, so that one
@@ -44,16 +44,7 @@ def hook_methods(hook: Hook) -> tuple[str, ...]:
     """The hook points ``hook`` implements: the standard points its class
     overrides (:meth:`Hook.get_triggered_stages`) and its other public methods
     (custom points)."""
-    names = list(hook.get_triggered_stages())
-    standard = set(STANDARD_POINTS)
-    for name in dir(type(hook)):
-        if name.startswith("_") or name in BASE_ATTRIBUTES or name in standard:
-            continue
-        attr = getattr(type(hook), name, None)
-        if isinstance(attr, property) or not callable(attr):
-            continue
-        names.append(name)
-    return tuple(names)
+    return (*hook.get_triggered_stages(), *custom_methods(type(hook)))
 
 
 class _PluginManager(pluggy.PluginManager):
@@ -157,14 +148,14 @@ class HookManager(Sequence[Hook]):
         except HookError as exc:  # say which hook: a config may list many
             role_txt = f" (role {role!r})" if role else ""
             raise type(exc)(f"{type(hook).__name__}{role_txt}: {exc}") from None
+        methods = hook_methods(hook)
+        standard = [name for name in methods if name in STANDARD_POINTS]
+        wrong = check_hook_class(type(hook), methods=standard)
+        if wrong:  # a parameter the point cannot fill would get None or nothing, silently
+            # the Runner names a custom hook's config key itself (custom_hooks[i])
+            raise HookError(_problems_text([(hook, role, wrong)], key=role is not None))
         if priority is not None:  # only once valid: a refused hook is left as it was
             hook.priority = priority  # kept as given, as MMEngine does ('LOW' stays 'LOW')
-        methods = hook_methods(hook)
-        for name in methods:
-            caller = getattr(self._pm.hook, name, None)
-            spec = getattr(caller, "spec", None)
-            if spec is not None:
-                _check_arguments(hook, name, tuple(spec.argnames))
         self._pm.implemented[id(hook)] = methods
         self._entries.append(_Entry(hook, prio, self._seq, role, methods))
         self._seq += 1
@@ -237,47 +228,29 @@ class HookManager(Sequence[Hook]):
 
     # -- checks ---------------------------------------------------------------------
     def validate(self) -> None:
-        """Fail on hook methods that look like misspelled hook points.
+        """Fail on hook methods that no hook point would call as written.
 
         A public method close to a known point (``afer_train_iter``) is an
-        error; a distinct name is a custom point that some loop may call.
-        Called by the Runner when a run starts, after loops declared theirs.
+        error; a distinct name is a custom point that some loop may call. The
+        methods of loop-declared points are checked against the arguments the
+        loop passes (see :func:`~runner_core.hooks.method_checks.check_hook_class`).
+        Called by the Runner when a run starts, after loops declared theirs:
+        the error names each hook's config key and plugin, where known.
         """
-        known = [*STANDARD_POINTS, *self._declared]
-        problems = []
+        found = []
         for e in self._entries:
-            for m in e.methods:
-                if m in known:
-                    if self._declared.get(m):  # a loop said which arguments it passes
-                        _check_arguments(e.hook, m, self._declared[m])
-                    continue
-                close = difflib.get_close_matches(m, known, n=1, cutoff=0.85)
-                if close:
-                    role = f" (role {e.role!r})" if e.role else ""
-                    problems.append(
-                        f"{type(e.hook).__name__}{role}.{m}: did you mean {close[0]!r}?"
-                    )
-                else:
-                    self._check_custom_signature(e.hook, m)
-        if problems:
-            raise HookError(
-                "Hook methods that match no hook point: "
-                + "; ".join(problems)
-                + " Rename them to the hook point they implement, or prefix helper methods "
-                "with '_' (public methods of a Hook are hook implementations)."
-            )
+            wrong = check_hook_class(type(e.hook), self._declared, e.methods)
+            if wrong:
+                found.append((e.hook, e.role, wrong))
+        if found:
+            intro = "Hook methods that no hook point calls as written (found as the run starts): "
+            raise HookError(_problems_text(found, key=True, intro=intro))
         # a helper method (mmdet's MeanTeacherHook.momentum_update) is no point: only names
         # that look like one are reported if no loop calls them
+        known = [*STANDARD_POINTS, *self._declared]
         self._custom_uncalled = {
             m for m in self._custom_points() - set(self._declared) if _looks_like_point(m, known)
         }
-
-    def _check_custom_signature(self, hook: Any, name: str) -> None:
-        fn = getattr(hook, name)
-        try:
-            inspect.signature(fn)
-        except (TypeError, ValueError) as exc:  # pragma: no cover - exotic callables
-            raise HookError(f"{type(hook).__name__}.{name} has no usable signature.") from exc
 
     def uncalled_custom_points(self) -> set[str]:
         """Custom points that look like hook points (see :func:`_looks_like_point`), some
@@ -587,27 +560,33 @@ def _wake_first(manager: HookManager, name: str) -> Callable[..., None]:
     return waking
 
 
-def _check_arguments(hook: Any, point: str, passed: tuple[str, ...]) -> None:
-    """Refuse a hook method whose parameter names are not all among the point's arguments.
+def _problems_text(
+    found: list[tuple[Hook, str | None, list[MethodProblem]]], key: bool, intro: str = ""
+) -> str:
+    """One paragraph for hooks' method problems, each hook's preceded by where it came
+    from: its config key (``key``; else its ``default_hooks`` role) and the plugin entry
+    point that offered it, where known."""
+    from ..registry import HOOKS
+    from ..registry.registry import built_from
+    from .method_checks import fixes_text, problems_text
 
-    The points call each method with the arguments it names; a misspelled
-    one (``output`` for ``outputs``) would otherwise get None forever, or
-    fail in pluggy with no hint of the fix.
-    """
-    try:
-        params = inspect.signature(getattr(hook, point)).parameters.values()
-    except (TypeError, ValueError):  # pragma: no cover - exotic callables
-        return
-    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    unknown = [p.name for p in params if p.kind in named and p.name not in passed]
-    if not unknown:
-        return
-    hints = "".join(did_you_mean(name, passed) for name in unknown)
-    raise HookError(
-        f"{type(hook).__name__}.{point} takes {', '.join(map(repr, unknown))}, which the hook "
-        f"point {point!r} does not pass.{hints} It passes: {', '.join(passed)}; a hook method "
-        "takes any of them by name (and may leave the others out)."
-    )
+    parts = []
+    dists = []
+    for hook, role, wrong in found:
+        built = built_from(hook)
+        entry = (built.entry if built is not None else None) or HOOKS.origin_of(type(hook))
+        where = ""
+        if key and built is not None:
+            where = f"config key {built.key_path!r}"
+        elif role is not None:
+            where = f"default_hooks role {role!r}"
+        if entry is not None:
+            dists.append(entry.distribution)
+            origin = f"{type(hook).__name__} from the {entry.where()}"
+            where = f"{where} ({origin})" if where else origin
+        parts.append((f"{where}: " if where else "") + problems_text(wrong))
+    problems = [p for _, _, wrong in found for p in wrong]
+    return f"{intro}{' '.join(parts)} {fixes_text(problems, dists)}".strip()
 
 
 def _looks_like_point(name: str, known: list[str]) -> bool:
@@ -645,6 +624,7 @@ def _compile_point(
                 call = [*args, *defaulted]  # the spec's order (MMEngine's signatures): positional
             else:
                 call = [*args, *(f"{k}={k}" for k in defaulted)]
+            call += [f"{k}={k}" for k in _by_keyword(impl.function, argnames, [*args, *defaulted])]
             body.append(f"    _f{n}({', '.join(call)})")
     namespace.update(_annotate=manager._annotate, _name=name)
     source = (
@@ -660,6 +640,26 @@ def _compile_point(
     return fire
 
 
+def _by_keyword(function: Any, argnames: Sequence[str], named: Sequence[str]) -> list[str]:
+    """The point's arguments ``function`` takes beyond the ordinary parameters pluggy
+    found (``named``): its keyword-only ones, or all the others for a ``**kwargs``.
+
+    MMEngine passes a hook's arguments by keyword, so ``def after_train_iter(self,
+    runner, **kwargs)`` gets them there; pluggy's calls would leave them out.
+    Worked out once, when a point is compiled: nothing per call.
+    """
+    import inspect
+
+    try:
+        params = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):  # a callable without a signature gets what pluggy found
+        return []
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return [a for a in argnames if a not in named]
+    keyword_only = {p.name for p in params if p.kind is p.KEYWORD_ONLY}
+    return [a for a in argnames if a in keyword_only and a not in named]
+
+
 def _isolated_point(name: str, impls: list[Any], argnames: tuple[str, ...]) -> Any:
     """``name`` (an :data:`ISOLATED_POINTS` point) as a function that calls each
     implementation on its own, in priority order.
@@ -673,7 +673,9 @@ def _isolated_point(name: str, impls: list[Any], argnames: tuple[str, ...]) -> A
     calls = []
     for impl in reversed(impls):  # pluggy calls the last registered first
         defaulted = [k for k in (getattr(impl, "kwargnames", ()) or ()) if k in argnames]
-        calls.append((impl.plugin, impl.function, (*impl.argnames, *defaulted)))
+        named = (*impl.argnames, *defaulted)
+        extra = _by_keyword(impl.function, argnames, named)
+        calls.append((impl.plugin, impl.function, (*named, *extra)))
 
     def fire(*args: Any, **kwargs: Any) -> None:
         if len(args) > len(argnames) or any(key not in argnames for key in kwargs):

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BuildError, BuildKeyError, RegistryError, RunnerError
-from .registry import _BUILDING, Registry, check_arguments
+from .registry import _BUILDING, Registry, check_arguments, remember_build
 
 if TYPE_CHECKING:  # pragma: no cover
     from torch import nn
@@ -112,7 +112,11 @@ def _build_args(registry: Registry, args: dict[str, Any], key_path: str | None) 
         # (OpenMMLab configs all say name='visualizer')
         if key_path is None and _is_manager(obj_cls) and "name" in args:
             return obj_cls.get_instance(**args)
-        return obj_cls(**args)
+        built = obj_cls(**args)
+        if key_path:  # for errors found later (a hook's misspelled method at run start)
+            origin = registry.origin(obj_type) if isinstance(obj_type, str) else None
+            remember_build(built, key_path, origin)
+        return built
     except RunnerError as exc:  # a constructor refusing a value: say where it is
         said = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else None
         # the innermost build names the key (a metric in an evaluator in a loop's build)

@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
 from ..errors import (
@@ -258,6 +260,22 @@ class Registry:
             node = node.parent
         return None
 
+    def origin_of(self, obj: Any) -> discovery.PluginEntry | None:
+        """The plugin entry point that gave ``obj`` (a class, say) when it was loaded: for
+        errors about an object built outside a config. None if none did (yet)."""
+        node: Registry | None = self
+        while node is not None:
+            for key, entry in node._origins.items():
+                if node._loaded.get(key) is obj and key not in node._local:
+                    return entry
+            node = node.parent
+        return None
+
+    def fallback_object(self, key: str) -> Any:
+        """What this registry's fallback gives for ``key`` (``torch.nn.Linear`` for the model
+        registry's ``'Linear'``), None for nothing: an entry point of that name hides it."""
+        return None if self._fallback is None else self._fallback(key)
+
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self.get(key, default=None) is not None
 
@@ -435,6 +453,43 @@ class Registry:
 
 #: the config key of the object whose constructor is running (see current_build_path)
 _BUILDING: ContextVar[str | None] = ContextVar("runner_building", default=None)
+
+
+@dataclass(frozen=True)
+class BuiltFrom:
+    """Where a registry built an object from: the config key, and the plugin entry point
+    that offered its ``type`` (None: not from a plugin)."""
+
+    key_path: str
+    entry: discovery.PluginEntry | None
+
+
+#: id(object) -> (a weak reference to it, where it was built from); see built_from
+_BUILT: dict[int, tuple[weakref.ref[Any], BuiltFrom]] = {}
+
+
+def built_from(obj: Any) -> BuiltFrom | None:
+    """Where a registry built ``obj`` from, for errors found after the build (a hook's
+    misspelled method at run start); None if no keyed build made it."""
+    found = _BUILT.get(id(obj))
+    if found is None or found[0]() is not obj:
+        return None
+    return found[1]
+
+
+def remember_build(obj: Any, key_path: str, entry: discovery.PluginEntry | None) -> None:
+    """Note where ``obj`` was built from (see :func:`built_from`); forgotten when it dies."""
+    key = id(obj)
+
+    def forget(ref: weakref.ref[Any]) -> None:
+        if _BUILT.get(key, (None,))[0] is ref:
+            del _BUILT[key]
+
+    try:
+        ref = weakref.ref(obj, forget)
+    except TypeError:  # no weak references to it (an int a function returned): not noted
+        return
+    _BUILT[key] = (ref, BuiltFrom(key_path, entry))
 
 
 def current_build_path() -> str | None:

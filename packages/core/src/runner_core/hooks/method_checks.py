@@ -1,0 +1,224 @@
+"""A Hook class's methods checked against the hook points, before a run calls them.
+
+A method named close to a point (``afer_train_iter``) is never called. A
+point passes a method the arguments it names, and, as MMEngine passes them by
+keyword, the rest to a ``**kwargs``: a misspelled parameter (``output``) would
+get None, and a bare ``*args`` nothing, silently. :func:`check_hook_class` inspects the class only (nothing
+is built or called), so the Runner (:meth:`HookManager.validate`),
+``runner-cli config check`` and ``runner-cli plugins --check`` find the same
+problems and say them in the same words.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import did_you_mean
+from . import specs
+from .hook import _HELPER_STAGES, BASE_ATTRIBUTES, EXTRA_STAGES, STAGES, Hook
+
+if TYPE_CHECKING:
+    from ..registry.discovery import PluginEntry
+
+STANDARD_POINTS = specs.hook_point_names()
+#: how close a public method's name must be to a point's to be taken for a misspelling
+CLOSE = 0.85
+
+# what a :class:`MethodProblem` is about
+MISSPELLED = "misspelled"  # a name close to a point's: never called
+UNKNOWN_ARGUMENT = "unknown-argument"  # a parameter the point does not pass
+VAR_ARGUMENTS = (
+    "var-arguments"  # *args (no **kwargs) where the arguments it does not name go nowhere
+)
+NO_SIGNATURE = "no-signature"  # a callable without one: nothing can be passed to it
+#: the kinds about a method's parameters (the others are about its name)
+ARGUMENT_KINDS = frozenset({UNKNOWN_ARGUMENT, VAR_ARGUMENTS})
+
+_ORDINARY = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+@dataclass(frozen=True)
+class MethodProblem:
+    """One method of a hook class that no hook point calls as written."""
+
+    hook: str  # the class's name
+    method: str
+    kind: str  # one of the kinds above
+    detail: str  # what is wrong and the fix, after "<hook>.<method> "
+
+    def __str__(self) -> str:
+        return f"{self.hook}.{self.method} {self.detail}"
+
+
+def point_arguments(name: str) -> tuple[str, ...] | None:
+    """The arguments standard hook point ``name`` passes, in the spec's order (None: no
+    standard point)."""
+    spec = getattr(specs, name, None)
+    if name not in STANDARD_POINTS or spec is None:
+        return None
+    code = spec.__code__
+    return tuple(code.co_varnames[: code.co_argcount])
+
+
+def custom_methods(cls: type) -> list[str]:
+    """``cls``'s public methods that are neither standard points nor ``Hook``'s own
+    helpers: custom points (some loop may call them), or misspelled points."""
+    standard = set(STANDARD_POINTS)
+    names = []
+    for name in dir(cls):
+        if name.startswith("_") or name in BASE_ATTRIBUTES or name in standard:
+            continue
+        attr = getattr(cls, name, None)
+        if isinstance(attr, property) or not callable(attr):
+            continue
+        names.append(name)
+    return names
+
+
+def point_methods(cls: type) -> tuple[str, ...]:
+    """The points a hook of class ``cls`` implements: the standard ones it overrides
+    (directly or through a mode-generic helper, as :meth:`Hook.get_triggered_stages`
+    counts them) and its custom ones."""
+    known = (*STAGES, *EXTRA_STAGES)
+    triggered = {s for s in known if getattr(cls, s, None) is not getattr(Hook, s)}
+    for helper, stages in _HELPER_STAGES.items():
+        if getattr(cls, helper, None) is not getattr(Hook, helper):
+            triggered.update(stages)
+    return (*(s for s in known if s in triggered), *custom_methods(cls))
+
+
+def check_hook_class(
+    cls: type,
+    declared: Mapping[str, Iterable[str]] | None = None,
+    methods: Iterable[str] | None = None,
+) -> list[MethodProblem]:
+    """The methods of hook class ``cls`` that no hook point calls as written.
+
+    ``declared`` are the points custom loops call (name -> the arguments they
+    pass; none named: any); ``methods`` the names to check (default: the
+    points the class implements, :func:`point_methods`). A public method far
+    from every point is a custom point and only needs a signature.
+    """
+    loops = {name: tuple(args) for name, args in (declared or {}).items()}
+    known = [*STANDARD_POINTS, *loops]
+    problems: list[MethodProblem] = []
+    for name in point_methods(cls) if methods is None else methods:
+        passed = point_arguments(name)
+        if passed is None and name in loops:
+            passed = loops[name] or None  # a loop that named no arguments passes any
+        if passed is not None:
+            problems += _argument_problems(cls, name, passed)
+            continue
+        if name in loops:
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=CLOSE)
+        if close:
+            detail = f"matches no hook point: did you mean {close[0]!r}?"
+            problems.append(MethodProblem(cls.__name__, name, MISSPELLED, detail))
+        elif _parameters(cls, name) is None:
+            detail = "has no signature that can be read, so no hook point can call it."
+            problems.append(MethodProblem(cls.__name__, name, NO_SIGNATURE, detail))
+    return problems
+
+
+def problems_message(problems: Sequence[MethodProblem], entry: PluginEntry | None = None) -> str:
+    """The problems of one hook class as one paragraph, with the fixes and the plugin
+    entry point that offered the class (if any)."""
+    source = ""
+    if entry is not None:
+        source = f" {problems[0].hook} comes from the {entry.where()}."
+    dists = [entry.distribution] if entry is not None else []
+    return f"{problems_text(problems)}{source} {fixes_text(problems, dists)}".strip()
+
+
+def problems_text(problems: Iterable[MethodProblem]) -> str:
+    """The problems, one sentence (or a few) each."""
+    return " ".join(_sentence(str(p)) for p in problems)
+
+
+def fixes_text(problems: Iterable[MethodProblem], distributions: Iterable[str] = ()) -> str:
+    """How to fix ``problems`` beyond what each says, with the plugins (distribution
+    names) whose hooks they are; '' if nothing to add."""
+    text = ""
+    if any(p.kind == MISSPELLED for p in problems):
+        text += (
+            "Rename a misspelled method to the hook point it implements, or prefix helper "
+            "methods with '_' (public methods of a Hook are hook implementations)."
+        )
+    for dist in dict.fromkeys(distributions):
+        text += (
+            f" A plugin's hook is fixed in the plugin: report it to {dist}'s authors, or "
+            f"uninstall it (`pip uninstall {dist}`)."
+        )
+    return text.strip()
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def _parameters(cls: type, name: str) -> list[inspect.Parameter] | None:
+    """The parameters a call on a hook passes to method ``name`` (``self`` left out);
+    None for a callable without a readable signature."""
+    try:
+        attr = getattr(cls, name)
+        params = list(inspect.signature(attr).parameters.values())
+        raw = inspect.getattr_static(cls, name)
+    except (AttributeError, TypeError, ValueError):
+        return None
+    bound = inspect.isfunction(attr) and not isinstance(raw, staticmethod)
+    if bound and params and params[0].kind in _ORDINARY:
+        params = params[1:]  # self
+    return params
+
+
+def _argument_problems(cls: type, name: str, passed: tuple[str, ...]) -> list[MethodProblem]:
+    """What keeps the arguments ``passed`` from reaching method ``name`` as it expects."""
+    params = _parameters(cls, name)
+    if params is None:  # pragma: no cover - exotic callables
+        return []
+    hook = cls.__name__
+    found = []
+    keyword_only = inspect.Parameter.KEYWORD_ONLY
+    unknown = [p.name for p in params if p.kind in (*_ORDINARY, keyword_only)]
+    unknown = [n for n in unknown if n not in passed]
+    if unknown:
+        hints = "".join(did_you_mean(n, passed) for n in unknown)
+        found.append(
+            MethodProblem(
+                hook,
+                name,
+                UNKNOWN_ARGUMENT,
+                f"takes {', '.join(map(repr, unknown))}, which the hook point {name!r} does not "
+                f"pass.{hints} It passes: {', '.join(passed)}; a hook method takes any of them "
+                "by name (and may leave the others out).",
+            )
+        )
+    # keyword-only parameters and **kwargs get their arguments by keyword, as in MMEngine
+    named = {p.name for p in params if p.kind in (*_ORDINARY, keyword_only)}
+    star = next((p for p in params if p.kind is p.VAR_POSITIONAL), None)
+    lost = [a for a in passed if a not in named]
+    if star is not None and lost and not any(p.kind is p.VAR_KEYWORD for p in params):
+        found.append(
+            MethodProblem(
+                hook,
+                name,
+                VAR_ARGUMENTS,
+                f"takes *{star.name}, which receives nothing: a hook point passes arguments by "
+                f"name, so {', '.join(lost)} never reach it (MMEngine's call, by keyword, fails "
+                f"on it). Name the ones it uses: def {name}(self, {', '.join(passed)}), or take "
+                "**kwargs.",
+            )
+        )
+    return found
+
+
+def hook_class_of(obj: Any) -> type | None:
+    """The Hook subclass ``obj`` is, or is an instance of (None for anything else: a
+    function that returns a hook cannot be checked without calling it)."""
+    cls = obj if inspect.isclass(obj) else type(obj)
+    return cls if issubclass(cls, Hook) else None

@@ -1,0 +1,220 @@
+"""Hook methods no hook point calls as written: found as data, refused before training,
+and the run's error names the config key and the plugin the hook came from."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import pytest
+from checkpoint_runs import make_runner
+
+from runner_core.errors import HookError
+from runner_core.hooks import Hook, HookManager
+from runner_core.hooks.method_checks import (
+    MISSPELLED,
+    UNKNOWN_ARGUMENT,
+    VAR_ARGUMENTS,
+    check_hook_class,
+)
+
+
+def test_every_kind_of_problem_is_returned_as_data_and_the_rest_passes() -> None:
+    class Mixed(Hook):
+        def afer_train_iter(self, runner):  # misspelled: never called
+            pass
+
+        def after_val_epoch(self, runner, metric):  # 'metrics'
+            pass
+
+        def before_train_iter(self, runner, *args):  # batch_idx, data_batch go nowhere
+            pass
+
+        def after_test_iter(self, runner, *, outputs=None):  # passed by keyword: fine
+            pass
+
+        def after_val_iter(self, runner, **kwargs):  # all but runner by keyword: fine
+            pass
+
+        def after_train_epoch(self, runner):  # a subset of the arguments: fine
+            pass
+
+        def before_valloader2_iter(self, batch_idx, data_batch):  # a custom point: fine
+            pass
+
+        def momentum_update(self):  # a helper: fine
+            pass
+
+    found = {(p.method, p.kind): str(p) for p in check_hook_class(Mixed)}
+    assert set(found) == {
+        ("afer_train_iter", MISSPELLED),
+        ("after_val_epoch", UNKNOWN_ARGUMENT),
+        ("before_train_iter", VAR_ARGUMENTS),
+    }
+    assert found["afer_train_iter", MISSPELLED] == (
+        "Mixed.afer_train_iter matches no hook point: did you mean 'after_train_iter'?"
+    )
+    assert "Did you mean 'metrics'?" in found["after_val_epoch", UNKNOWN_ARGUMENT]
+    assert "batch_idx, data_batch never reach it" in found["before_train_iter", VAR_ARGUMENTS]
+
+
+def test_static_class_and_wrapped_methods_are_read_as_a_call_sees_them() -> None:
+    def logged(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    def unwrapped(fn):
+        def wrapper(*args, **kwargs):
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    class Fine(Hook):
+        @staticmethod
+        def before_run(runner):
+            pass
+
+        @classmethod
+        def after_run(cls, runner):
+            pass
+
+        @logged
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+            pass
+
+    class Hidden(Hook):
+        @unwrapped  # pluggy sees (*args, **kwargs): every argument goes by keyword
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+            pass
+
+    assert check_hook_class(Fine) == []
+    assert check_hook_class(Hidden) == []
+
+
+def test_loop_declared_points_are_known_names_with_their_arguments() -> None:
+    class Custom(Hook):
+        def after_qa_val(self, runner, nbatches):
+            pass
+
+        def after_qa_tset(self, runner):
+            pass
+
+    declared = {"after_qa_val": ("runner", "n_batches"), "after_qa_test": ()}
+    found = {p.method: p for p in check_hook_class(Custom, declared)}
+    assert found["after_qa_val"].kind == UNKNOWN_ARGUMENT
+    assert "Did you mean 'n_batches'?" in str(found["after_qa_val"])
+    assert found["after_qa_tset"].kind == MISSPELLED
+    assert "did you mean 'after_qa_test'?" in str(found["after_qa_tset"])
+    # undeclared, one reads as a misspelled standard point: why the checks take the loops'
+    alone = [(p.method, str(p)) for p in check_hook_class(Custom)]
+    assert alone == [
+        ("after_qa_val", "Custom.after_qa_val matches no hook point: did you mean 'after_val'?")
+    ]
+
+
+def test_keyword_only_and_kwargs_methods_get_every_argument_as_in_mmengine() -> None:
+    """MMEngine passes a hook's arguments by keyword; pluggy's calls passed only the ordinary
+    parameters a method names, so ``**kwargs`` stayed empty and ``outputs=`` None."""
+    seen: dict[str, Any] = {}
+
+    class Kwargs(Hook):
+        def after_train_iter(self, runner, **kwargs):
+            seen["kwargs"] = kwargs
+
+    class KeywordOnly(Hook):
+        def after_train_iter(self, runner, batch_idx, *, outputs=None):
+            seen["keyword_only"] = (batch_idx, outputs)
+
+    class Isolated(Hook):
+        def on_exception(self, runner, **kwargs):
+            seen["isolated"] = kwargs
+
+    m = HookManager()
+    for hook in (Kwargs(), KeywordOnly(), Isolated()):
+        m.register(hook)
+    m.points.after_train_iter("r", 3, {"x": 1}, {"loss": 2})
+    assert seen["kwargs"] == {"batch_idx": 3, "data_batch": {"x": 1}, "outputs": {"loss": 2}}
+    assert seen["keyword_only"] == (3, {"loss": 2})
+    m.points.on_exception("r", exception=KeyError("k"))
+    assert isinstance(seen["isolated"]["exception"], KeyError)
+
+
+def test_star_args_that_would_receive_nothing_are_refused_at_registration() -> None:
+    class Star(Hook):
+        def after_train_iter(self, runner, *args):
+            pass
+
+    m = HookManager()
+    with pytest.raises(HookError, match=r"Star.after_train_iter takes \*args, which receives"):
+        m.register(Star(), priority="LOW")
+    assert len(m) == 0 and Star.priority == "NORMAL"  # nothing half-registered
+
+
+TYPO_MOD = """
+from runner_core.hooks import Hook
+
+class TypoHook(Hook):
+    def afer_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        pass
+"""
+
+
+def _train(tmp_path: Path, **hooks: Any) -> HookError:
+    from runner_core.registry import HOOKS
+
+    try:
+        runner = make_runner(tmp_path / "wd", max_epochs=1, **hooks)
+        with pytest.raises(HookError) as err:
+            runner.train()
+    finally:
+        for key in ("TypoHookM", "typo-hooks::TypoHookM"):
+            HOOKS._loaded.pop(key, None)
+            HOOKS._origins.pop(key, None)
+    return err.value
+
+
+def test_the_runs_error_names_the_config_key_and_the_plugin(fake_dist, tmp_path: Path) -> None:
+    fake_dist("typo-hooks", {"runner.hooks": {"TypoHookM": "typo_hooks_m:TypoHook"}},
+              {"typo_hooks_m": TYPO_MOD}, "0.3")  # fmt: skip
+    custom = [dict(type="EMAHook"), dict(type="TypoHookM")]
+    text = str(_train(tmp_path, custom_hooks=custom))
+    assert "config key 'custom_hooks[1]' (TypoHook from the entry point 'TypoHookM'" in text
+    assert "of typo-hooks 0.3" in text and "`pip uninstall typo-hooks`" in text
+    assert "TypoHook.afer_train_iter matches no hook point: did you mean 'after_train_iter'?" in (
+        text
+    )
+
+
+def test_a_hook_object_given_as_it_is_is_named_by_its_class(tmp_path: Path) -> None:
+    class Typo(Hook):
+        def befor_train(self, runner):
+            pass
+
+    text = str(_train(tmp_path, custom_hooks=[Typo()]))
+    assert text.startswith("Hook methods that no hook point calls as written")
+    assert "Typo.befor_train matches no hook point: did you mean 'before_train'?" in text
+    assert "config key" not in text and "pip uninstall" not in text
+
+
+def test_a_default_hook_is_named_by_its_key_or_role(fake_dist) -> None:
+    from runner_core.registry import HOOKS
+    from runner_core.runner.build import build_hook
+
+    fake_dist("typo-hooks", {"runner.hooks": {"TypoHookM": "typo_hooks_m:TypoHook"}},
+              {"typo_hooks_m": TYPO_MOD})  # fmt: skip
+    try:
+        built, _ = build_hook(dict(type="TypoHookM"), "default_hooks.logger")
+        given = type(built)()  # the plugin's class, built outside a config
+        for hook, where in ((built, "config key 'default_hooks.logger'"), (given, "role 'logger'")):
+            m = HookManager()
+            m.register(hook, role="logger")
+            with pytest.raises(HookError) as err:
+                m.validate()
+            assert f"{where} (TypoHook from the entry point 'TypoHookM'" in str(err.value)
+    finally:
+        HOOKS._loaded.pop("TypoHookM", None)
+        HOOKS._origins.pop("TypoHookM", None)
