@@ -22,8 +22,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .errors import RunnerError
+
 if TYPE_CHECKING:
     from .contract import RunnerAPI
+
+
+class LoopInitError(RunnerError, AttributeError):
+    """A loop whose ``__init__`` did not call its base class's (an AttributeError, as the
+    first missing attribute is in MMEngine)."""
 
 
 def loader_metainfo(loader: Any) -> dict | None:
@@ -245,3 +252,46 @@ class BaseLoop(ABC):
             from .runner.randomness import capture_rng_state
 
             resume.pass_rng = capture_rng_state()
+
+
+def check_initialised(loop: Any, key: str) -> None:
+    """Raise :class:`LoopInitError` if ``loop`` was built without its base class's
+    ``__init__`` (``super().__init__(...)`` forgotten), before the run reads what that
+    sets (MMEngine fails later, on ``'_iter'`` or ``'_runner'``). The Runner calls it
+    once, when it builds the loop of ``key`` (``'train_cfg'``...)."""
+    if not isinstance(loop, BaseLoop):
+        return
+    if not hasattr(loop, "runner") and hasattr(loop, "_runner"):
+        # an MMEngine-style __init__ that set MMEngine's attribute itself (MMEngine's
+        # BaseLoop.runner is a property over it)
+        loop.runner = loop._runner
+    try:
+        loop.runner  # noqa: B018  (BaseLoop.__init__ sets it)
+        for name in ("epoch", "iter"):  # the counters the Runner reads (BaseTrainLoop's)
+            if isinstance(getattr(type(loop), name, None), property):
+                getattr(loop, name)
+    except AttributeError as exc:
+        raise LoopInitError(_not_initialised(type(loop), key, exc)) from None
+
+
+def _not_initialised(cls: type, key: str, exc: AttributeError) -> str:
+    import inspect
+
+    # the __init__ a super().__init__(...) in cls.__init__ reaches
+    base = next((c for c in cls.__mro__[1:] if "__init__" in vars(c)), BaseLoop)
+    try:
+        init = vars(base).get("__init__", BaseLoop.__init__)
+        params = list(inspect.signature(init).parameters.values())[1:]  # no self
+        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        args = ", ".join(p.name for p in params if p.kind in positional and p.default is p.empty)
+        shown = [str(p.replace(annotation=inspect.Parameter.empty)) for p in params]
+        takes = f"{base.__name__}.__init__ takes ({', '.join(shown)})"
+    except (TypeError, ValueError):
+        args, takes = "runner, dataloader", ""
+    return (
+        f"{key}: the loop {cls.__qualname__} has no attribute {exc.name or '?'!r}: its "
+        f"__init__ did not run {base.__name__}.__init__, which sets up what the Runner "
+        f"reads (runner, dataloader{', the counters' if base is not BaseLoop else ''}). "
+        f"Call super().__init__({args}) in {cls.__qualname__}.__init__"
+        + (f" ({takes})." if takes else ".")
+    )

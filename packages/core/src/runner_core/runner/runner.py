@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from ..distributed.launch import fail_fast
 from ..errors import ConfigError, RunnerError, add_note
 from ..hooks import Hook, HookManager
+from ..loop import check_initialised
 from ..project import default_work_dir
 from ..registry import RUNNERS
 from ..registry.scope import set_default_scope
@@ -364,7 +365,9 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
                 return None
             if self._train_cfg is None:
                 self._check_can_train()
-            self._train_loop = self.build_train_loop(self._train_cfg)
+            loop = self.build_train_loop(self._train_cfg)
+            check_initialised(loop, "train_cfg")
+            self._train_loop = loop
         return self._train_loop
 
     @property
@@ -372,7 +375,9 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         if self._val_loop is None:
             if self._val_dataloader is None:
                 return None
-            self._val_loop = self.build_val_loop(self._val_cfg or {})
+            loop = self.build_val_loop(self._val_cfg or {})
+            check_initialised(loop, "val_cfg")
+            self._val_loop = loop
         return self._val_loop
 
     @property
@@ -380,7 +385,9 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         if self._test_loop is None:
             if self._test_dataloader is None:
                 return None  # as val_loop (and MMEngine's); test() says what is missing
-            self._test_loop = self.build_test_loop(self._test_cfg or {})
+            loop = self.build_test_loop(self._test_cfg or {})
+            check_initialised(loop, "test_cfg")
+            self._test_loop = loop
         return self._test_loop
 
     @property
