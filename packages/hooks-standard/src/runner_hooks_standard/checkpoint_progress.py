@@ -57,8 +57,17 @@ def scheduler_states(runner: RunnerAPI) -> list[Any]:
     """Every parameter scheduler's state (a dict of lists for several optimizers: flattened)."""
     schedulers = getattr(runner, "param_schedulers", None) or []
     if isinstance(schedulers, Mapping):
-        schedulers = [s for group in schedulers.values() for s in group]
-    return [s.state_dict() for s in schedulers if hasattr(s, "state_dict")]
+        if "type" in schedulers:  # one config: a Runner that has not trained (not built yet)
+            return []
+        groups = schedulers.values()
+        schedulers = [s for g in groups for s in (g if isinstance(g, (list, tuple)) else [g])]
+    elif not isinstance(schedulers, (list, tuple)):
+        schedulers = [schedulers]
+    return [
+        s.state_dict()
+        for s in schedulers
+        if not isinstance(s, Mapping) and callable(getattr(s, "state_dict", None))
+    ]
 
 
 def same_state(a: Any, b: Any) -> bool:

@@ -43,7 +43,10 @@ class ParamSchedulerHook(Hook):
         by_iter: list[tuple[Any, Any]] = []
         by_epoch: list[Any] = []
         on_val: list[Any] = []
-        for scheduler, wrapper in _each(runner.param_schedulers, runner.optim_wrapper):
+        schedulers = runner.param_schedulers
+        if _configs(schedulers):  # a Runner that has not trained: nothing built to step yet
+            schedulers = None
+        for scheduler, wrapper in _each(schedulers, runner.optim_wrapper):
             if not hasattr(scheduler, "step"):
                 from runner_core.errors import HookError
 
@@ -105,6 +108,14 @@ class ParamSchedulerHook(Hook):
 
     def __repr__(self) -> str:
         return f"ParamSchedulerHook(step_on_update_only={self.step_on_update_only})"
+
+
+def _configs(schedulers: Any) -> bool:
+    """Whether ``schedulers`` holds configs: ``runner.param_schedulers`` holds what was
+    passed until ``train()`` builds it, as MMEngine's (whose hook skips it then too)."""
+    if isinstance(schedulers, Mapping) and "type" in schedulers:
+        return True
+    return any(isinstance(s, Mapping) for s, _ in _each(schedulers, None))
 
 
 def _each(schedulers: Any, optim_wrapper: Any) -> Iterator[tuple[Any, Any]]:

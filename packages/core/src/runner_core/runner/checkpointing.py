@@ -116,7 +116,12 @@ def build_state(
         from ..distributed.checkpoint import fill_full_state
 
         fill_full_state(runner, ckpt, "optimizer" in ckpt)
-    if save_param_scheduler and runner.param_schedulers:
+    # before train() builds them, param_schedulers holds the configs passed: nothing to save
+    if (
+        save_param_scheduler
+        and runner.param_schedulers
+        and _built_schedulers(runner.param_schedulers)
+    ):
         ckpt["param_schedulers"] = _map_schedulers(
             runner.param_schedulers, lambda s: s.state_dict()
         )
@@ -266,6 +271,20 @@ def _is_sharded(runner: Any) -> bool:
     from ..distributed.model_wrappers import is_fsdp
 
     return is_fsdp(runner.model)
+
+
+def _built_schedulers(value: Any) -> bool:
+    """Whether ``value`` is built schedulers as a checkpoint records them: a list, or a
+    dict of lists (per optimizer), of objects with ``state_dict`` (no config among them)."""
+
+    def built(group: Any) -> bool:
+        return isinstance(group, (list, tuple)) and all(
+            not isinstance(s, Mapping) and callable(getattr(s, "state_dict", None)) for s in group
+        )
+
+    if isinstance(value, Mapping):
+        return "type" not in value and all(built(group) for group in value.values())
+    return built(value)
 
 
 def _as_is(weights: Mapping[str, Any]) -> Mapping[str, Any]:

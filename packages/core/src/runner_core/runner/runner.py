@@ -54,6 +54,9 @@ if TYPE_CHECKING:
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
+#: ``Runner._built_schedulers`` before train() built any
+_NOT_BUILT: Any = object()
+
 
 #: ids of the Runners with a run call in progress in this thread (or task): a call made
 #: inside another leaves ``on_exception`` to the outermost one
@@ -199,7 +202,11 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             optim_wrapper = {"optimizer": optimizer}
         self.optim_wrapper: Any = optim_wrapper
         self._param_scheduler_cfg = param_scheduler
-        self.param_schedulers: Any = None
+        #: MMEngine's attribute: what was passed (a config, a list of them, a dict per
+        #: optimizer, or built schedulers) until train() builds them, then the built ones
+        #: (a list, or a dict of lists; ``[]`` without any)
+        self.param_schedulers: Any = param_scheduler
+        self._built_schedulers: Any = _NOT_BUILT  # param_schedulers while it holds them
         self.auto_scale_lr = auto_scale_lr
         self._lr_scaled: list[Any] = []  # the optim wrappers scale_lr scaled (each once)
         self._train_loop: Any = None
@@ -651,11 +658,23 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         over it; ``rebuild_schedulers=False`` keeps schedulers already built."""
         _ = self.train_loop  # the schedulers' epoch length, the lr scaling's batch size
         self.optim_wrapper = self.build_optim_wrapper(self.optim_wrapper)
-        if rebuild_schedulers or not self.param_schedulers:
-            self.param_schedulers = None  # built again below, from the scaled lr
-            self.scale_lr(self.optim_wrapper, self.auto_scale_lr)
+        built = self._schedulers_built()
+        if not built:  # what was passed, or what user code put there since (MMEngine's)
+            self._param_scheduler_cfg = self.param_schedulers
+        if rebuild_schedulers or not built:
             cfg = self._param_scheduler_cfg
-            self.param_schedulers = [] if cfg is None else self.build_param_scheduler(cfg)
+            self.param_schedulers = None  # built again below, from the scaled lr
+            try:
+                self.scale_lr(self.optim_wrapper, self.auto_scale_lr)
+                schedulers = [] if cfg is None else self.build_param_scheduler(cfg)
+            except BaseException:
+                self.param_schedulers = cfg  # what was passed, for the next train()
+                raise
+            self.param_schedulers = self._built_schedulers = schedulers
+
+    def _schedulers_built(self) -> bool:
+        """Whether ``param_schedulers`` holds the schedulers train() built (not a config)."""
+        return self.param_schedulers is self._built_schedulers
 
     def scale_lr(self, optim_wrapper: Any, auto_scale_lr: Mapping[str, Any] | None = None) -> None:
         """Scale every param group's lr by (batch size x world size) / ``base_batch_size``
