@@ -60,6 +60,7 @@ from .checkpoint_files import (
     publish,
     remove_checkpoint,
     remove_remote_checkpoint,
+    step_of,
 )
 from .checkpoint_progress import (
     by_epoch_loop,
@@ -84,6 +85,8 @@ __all__ = [
 ]
 
 _RULES = ("greater", "less")
+#: an info key the message hub did not hold (put back as absent when a save fails)
+_MISSING: Any = object()
 
 
 def _as_str_list(value: Any, name: str) -> list[str]:
@@ -681,6 +684,10 @@ class CheckpointHook(Hook):
             self._take_over_mmengine_record(runner)
         if self._resumed:
             self._resumed = False
+            hub = runner.message_hub
+            if self.max_keep_ckpts > 0 and hub.get_info("keep_ckpt_ids") is None:
+                # a checkpoint saved before it was recorded there
+                hub.update_info("keep_ckpt_ids", self._kept_ids())
             # the checkpoint resumed from is this progress point's save
             self._last_saved_at = self._progress(runner)
             self._states_at_save = hook_states(runner, self)
@@ -997,6 +1004,10 @@ class CheckpointHook(Hook):
                 drop, kept = kept[: -self.max_keep_ckpts], kept[-self.max_keep_ckpts :]
         # the state this checkpoint records is the state after it is saved
         self.kept_ckpts, self.last_ckpt, self._dropping = kept, path, drop
+        hub = runner.message_hub
+        old_ids = hub.get_info("keep_ckpt_ids", _MISSING)
+        if self.max_keep_ckpts > 0:  # MMEngine's record, in this checkpoint's message hub
+            hub.update_info("keep_ckpt_ids", self._kept_ids())
         if len(self._recorded) > 2 * len(kept) + 16:  # forget files no longer kept
             self._recorded = {p: self._recorded[p] for p in (*kept, path) if p in self._recorded}
 
@@ -1009,6 +1020,10 @@ class CheckpointHook(Hook):
             self._save(runner, filename, update_pointer=not again, after_write=prune)
         except BaseException:
             self.kept_ckpts, self.last_ckpt, self._dropping = old_kept, old_last, []
+            if self.max_keep_ckpts > 0 and old_ids is _MISSING:
+                hub.pop_info("keep_ckpt_ids")
+            elif self.max_keep_ckpts > 0:
+                hub.update_info("keep_ckpt_ids", old_ids)
             raise
         self._last_saved_at = self._progress(runner)
         self._states_at_save = hook_states(runner, self)
@@ -1017,6 +1032,12 @@ class CheckpointHook(Hook):
         # MMEngine's info key; absolute, so kept out of checkpoints (a copied work dir would
         # name the original's file)
         runner.message_hub.update_info("last_ckpt", path, resumed=False)
+
+    def _kept_ids(self) -> list[int]:
+        """The kept checkpoints as MMEngine's ``keep_ckpt_ids`` names them: their numbers."""
+        template = self._template
+        ids = [step_of(p, template) for p in self.kept_ckpts]
+        return [n for n in ids if n is not None]
 
     def _save_best(self, runner: RunnerAPI, metrics: Mapping[str, Any]) -> None:
         if self.save_best == ["auto"]:

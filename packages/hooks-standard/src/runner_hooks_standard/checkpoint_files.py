@@ -35,6 +35,7 @@ __all__ = [
     "publish",
     "remove_checkpoint",
     "remove_remote_checkpoint",
+    "step_of",
 ]
 
 #: the periodic checkpoints' names without ``filename_tmpl`` (by epoch, by iteration)
@@ -81,6 +82,23 @@ def is_own_name(name: str, templates: Iterable[str], best_key: str | None = None
             if best_key is not None and best_name(best_key, made) == name:
                 return True
     return False
+
+
+def step_of(path: str, template: str) -> int | None:
+    """The number ``n`` whose ``template.format(n)`` ends ``path`` (the id MMEngine's
+    ``keep_ckpt_ids`` holds for that checkpoint), or None for a name it does not make."""
+    depth = len(PurePosixPath(template).parts)
+    tail = "/".join(path.replace("\\", "/").split("/")[-depth:])
+    if len(tail) > 4096:
+        return None
+    for number in sorted(_numbers(tail)):
+        try:
+            made = template.format(number)
+        except (IndexError, KeyError, ValueError, AttributeError, TypeError):
+            return None
+        if PurePosixPath(made) == PurePosixPath(tail):
+            return number
+    return None
 
 
 def lock_out_dir(
