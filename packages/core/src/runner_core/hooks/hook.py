@@ -61,7 +61,13 @@ _HELPER_STAGES: dict[str, tuple[str, ...]] = {
 
 
 class Priority(enum.IntEnum):
-    """Lower runs first. Ties keep registration order."""
+    """Lower runs first. Ties keep registration order.
+
+    A member equals its number and its name: MMEngine's hooks hold their
+    priority as a name (``'NORMAL'``), and code written for them compares
+    ``hook.priority == 'NORMAL'``. (Hashing is the number's: a dict keyed by
+    names is not found by members.)
+    """
 
     HIGHEST = 0
     VERY_HIGH = 10
@@ -72,6 +78,18 @@ class Priority(enum.IntEnum):
     LOW = 70
     VERY_LOW = 90
     LOWEST = 100
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            return self.name == other
+        return int.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        if isinstance(other, str):
+            return self.name != other
+        return int.__ne__(self, other)
+
+    __hash__ = int.__hash__
 
 
 def get_priority(priority: int | str | Priority | None, default: int = Priority.NORMAL) -> int:
