@@ -153,7 +153,8 @@ class RunnerAPI(Protocol):
     model: Any
     #: the optim wrapper (an ``OptimWrapper`` or ``OptimWrapperDict``) once training started
     optim_wrapper: Any
-    #: the parameter schedulers (a list, or a dict of lists for several optimizers)
+    #: the parameter schedulers (a list, or a dict of lists for several optimizers) once
+    #: training started; before, what was passed (configs), as in MMEngine
     param_schedulers: Any
 
     @property
