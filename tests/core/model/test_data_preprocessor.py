@@ -240,6 +240,28 @@ def test_non_blocking_reaches_the_data_elements() -> None:
     assert seen == [{"non_blocking": True}] and isinstance(out["data_samples"][0], Sample)
 
 
+def test_batches_go_to_a_gpu_without_a_wait_and_back_with_one() -> None:
+    # a blocking host-to-GPU copy synchronises the stream once per tensor, every step
+    seen: list[tuple[str, bool]] = []
+
+    class Recorded(torch.Tensor):
+        def to(self, device, non_blocking=False):  # type: ignore[override]
+            seen.append((str(device), non_blocking))
+            return self
+
+    batch = {"inputs": torch.ones(2).as_subclass(Recorded), "labels": [torch.ones(1)]}
+    batch["labels"][0] = batch["labels"][0].as_subclass(Recorded)
+    pre = BaseDataPreprocessor()
+    pre._device = torch.device("cuda", 0)  # where .cuda() puts it; no GPU needed to cast
+    pre(batch)
+    assert seen == [("cuda:0", True), ("cuda:0", True)]
+    assert pre.non_blocking is False  # the user's setting (MMEngine's default) is kept
+    seen.clear()
+    pre._device = torch.device("cpu")  # to the CPU a non-blocking copy is unsafe: blocking
+    pre(batch)
+    assert seen == [("cpu", False), ("cpu", False)]
+
+
 def test_cuda_takes_an_index_a_device_or_a_name(monkeypatch: pytest.MonkeyPatch) -> None:
     # nn.Module.cuda takes all three; torch.device('cuda', torch.device(...)) used to raise
     monkeypatch.setattr(nn.Module, "cuda", lambda self, device=None: self)

@@ -92,9 +92,19 @@ class BaseDataPreprocessor(nn.Module):
 
     def cast_data(self, data: Any) -> Any:
         device = self._device
-        if device != CPU and device.type == "cpu":  # ``cpu:0``: ``.to`` would copy each tensor
-            device = CPU
-        return cast_data(data, device, self.non_blocking)
+        non_blocking = self.non_blocking
+        if device != CPU:
+            kind = device.type
+            if kind == "cpu":  # ``cpu:0``: ``.to`` would copy each tensor
+                device = CPU
+            elif kind == "cuda":
+                # host to GPU without a wait: a blocking copy synchronises the stream once
+                # per tensor (two per step for (inputs, labels), where the GPU could run
+                # ahead); a non-blocking copy from pageable memory is safe, as the driver
+                # stages it before returning. (Data on the GPU to the CPU, where a
+                # non-blocking copy is not safe, stays blocking: that device is the CPU.)
+                non_blocking = True
+        return cast_data(data, device, non_blocking)
 
     def forward(self, data: Any, training: bool = False) -> Any:
         return self.cast_data(data)
