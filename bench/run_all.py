@@ -43,6 +43,7 @@ from _common import (  # noqa: E402
     ratio_target,
     spread,
 )
+from gpu_report import render_gpu  # noqa: E402
 from w1_overhead import LABELS  # noqa: E402
 
 SECTIONS = (
@@ -1026,6 +1027,7 @@ def render(result: dict[str, Any]) -> str:
         "without fsync the ratio follows that noise (1.39 ×, 0.78 ×, 1.32 ×, 1.24 × in "
         "earlier runs; 0.68 × in the latest).",
         "",
+        *render_gpu(result),
         "## How to reproduce",
         "",
         "```",
@@ -1035,6 +1037,7 @@ def render(result: dict[str, Any]) -> str:
         ".venv/bin/python bench/w1_paired.py --trials 8 --ablate  # W1 in co-scheduled pairs",
         ".venv/bin/python bench/profile_w1.py         # W1 in one process, best of 5",
         ".venv/bin/python bench/profile_w1.py --cprofile ours_full",
+        "bash bench/gpu_check.sh  # on a CUDA machine; then bench/gpu_report.py records it",
         "```",
         "",
         "MMEngine and Lightning are measured from a scratch environment (see the "
