@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 
 from runner_cli.main import main
 
@@ -97,7 +98,8 @@ def test_resume_auto_continues_and_amp_seed_options(trained: Path, cli, tmp_path
     ).exists()
     assert hashlib.sha256((tmp_path / "wd" / "epoch_2.pth").read_bytes()).hexdigest() == before
     dumped = sorted((tmp_path / "wd").glob("*/config.py"))[-1].read_text()
-    assert "AmpOptimWrapper" in dumped and "bfloat16" in dumped
+    dtype = "float16" if torch.cuda.is_available() else "bfloat16"  # what --amp picks there
+    assert "type='AmpOptimWrapper'" in dumped and f"dtype='{dtype}'" in dumped
     assert "deterministic=True" in dumped
 
 

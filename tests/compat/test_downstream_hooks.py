@@ -712,7 +712,8 @@ def test_ema_subclass_evaluates_both_weights_and_loads_ema_weights(tmp_path: Pat
     runner.train()
     origin = runner.message_hub.log_scalars["val/acc/top1_origin"]
     assert len(origin) == 2 and len(seen.val) == 2
-    trained = {k: v.clone() for k, v in runner.model.state_dict().items()}
+    # checkpoints hold CPU tensors (MMEngine's weights_to_cpu); the model may be on a GPU
+    trained = {k: v.cpu().clone() for k, v in runner.model.state_dict().items()}
     ckpt = torch.load(tmp_path / "work" / "epoch_2.pth", weights_only=True)
     # saved swapped, as MMEngine saves: the average as the model, the training weights as EMA
     averaged = ckpt["state_dict"]
@@ -732,7 +733,7 @@ def test_ema_subclass_evaluates_both_weights_and_loads_ema_weights(tmp_path: Pat
     lines = _lines(again)
     again.train()
     assert "Initialize the model parameters with EMA parameters" in lines
-    assert all(torch.equal(again.model.state_dict()[k], averaged[k]) for k in swapped)
+    assert all(torch.equal(again.model.state_dict()[k].cpu(), averaged[k]) for k in swapped)
 
 
 def test_val_scalars_a_hook_puts_in_the_hub_are_logged(tmp_path: Path) -> None:
@@ -939,8 +940,9 @@ def test_a_test_loop_of_its_own_runs_forward_and_evaluates_twice(tmp_path: Path)
     )
     model = runner.model
     x = torch.stack([runner.test_dataloader.dataset[i]["inputs"] for i in range(8)])
+    x = x.to(next(model.parameters()).device)  # the runner put the model on its device
     with torch.no_grad():
-        sim = model.feats(x) @ (2 * model.feats(x)).t()
+        sim = (model.feats(x) @ (2 * model.feats(x)).t()).cpu()
     i2t = 100.0 * float((sim.argmax(1) == torch.arange(8)).float().mean())
     t2i = 100.0 * float((sim.argmax(0) == torch.arange(8)).float().mean())
     metrics = runner.test()
@@ -1001,8 +1003,10 @@ def test_precise_bn_recomputes_statistics_over_the_train_loader(tmp_path: Path) 
     runner.train()
     assert lines.count("Running Precise BN for 8 samples...") == 2
     model = runner.model
+    device = next(model.parameters()).device  # the runner put the model on its device
+    batches = itertools.islice(runner.train_dataloader, 2)
     with torch.no_grad():
-        feats = [model.backbone(b["inputs"]) for b in itertools.islice(runner.train_dataloader, 2)]
+        feats = [model.backbone(b["inputs"].to(device)) for b in batches]
     expected = sum(f.mean(0) for f in feats) / 2
     assert torch.allclose(model.bn.running_mean, expected, atol=1e-6)
 
@@ -1124,8 +1128,8 @@ def test_a_module_averaged_in_after_train_iter_is_saved_with_the_model(tmp_path:
         expected = expected + (w - expected) * 0.5
     assert torch.allclose(runner.model.gen_ema.head.fc.weight, expected)
     ckpt = torch.load(tmp_path / "work" / "epoch_2.pth", weights_only=True)
-    assert torch.equal(
-        ckpt["state_dict"]["gen_ema.head.fc.weight"], runner.model.gen_ema.head.fc.weight
+    assert torch.equal(  # saved on the CPU, wherever the model is
+        ckpt["state_dict"]["gen_ema.head.fc.weight"], runner.model.gen_ema.head.fc.weight.cpu()
     )
 
 

@@ -90,8 +90,11 @@ def test_fifteen_minutes_tutorial(tmp_path: Path) -> None:
     runner.train()
     metrics = runner.val()
     model = runner.model.eval()
+    device = next(model.parameters()).device  # the runner put the model on its device
     with torch.no_grad():
-        correct = sum(int((model.resnet(x).argmax(1) == y).sum()) for x, y in val_dataloader)
+        correct = sum(
+            int((model.resnet(x.to(device)).argmax(1).cpu() == y).sum()) for x, y in val_dataloader
+        )
     assert float(metrics["accuracy"]) == pytest.approx(100 * correct / 64)
     losses = runner.message_hub.get_scalar("train/loss").data()
     assert sum(losses[-8:]) < sum(losses[:8])  # it learned
@@ -229,7 +232,7 @@ def test_gan_tutorial(tmp_path: Path) -> None:
     runner.train()
     hub = runner.message_hub
     assert {"train/loss_gen", "train/loss_disc_fake", "train/loss_disc_real"} <= set(hub)
-    assert any(not torch.equal(a, b) for a, b in zip(before, generator.parameters()))
+    assert any(not torch.equal(a, b.cpu()) for a, b in zip(before, generator.parameters()))
 
 
 # --- Hook tutorial --------------------------------------------------------------------------

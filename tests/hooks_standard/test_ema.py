@@ -106,9 +106,13 @@ def test_average_matches_hand_computation(tmp_path: Path, begin_iter: int) -> No
 def test_checkpoint_layout_is_mmengines(tmp_path: Path) -> None:
     runner, watch, hook = run(tmp_path, momentum=0.25)
     ckpt = torch.load(tmp_path / "epoch_2.pth", weights_only=True)
-    # state_dict holds the average (what load_from should test), ema_state_dict the training weights
-    assert torch.equal(ckpt["state_dict"]["module.weight"], hook.ema_model.module.module.weight)
-    assert torch.equal(ckpt["ema_state_dict"]["module.module.weight"], watch.train_weights[-1])
+    # state_dict holds the average (what load_from should test), ema_state_dict the training
+    # weights; both on the CPU, wherever the model ran
+    average = hook.ema_model.module.module.weight.cpu()
+    assert torch.equal(ckpt["state_dict"]["module.weight"], average)
+    assert torch.equal(
+        ckpt["ema_state_dict"]["module.module.weight"], watch.train_weights[-1].cpu()
+    )
     assert int(ckpt["ema_state_dict"]["steps"]) == 8
 
 
@@ -252,9 +256,9 @@ def test_mmengine_names_for_subclasses(tmp_path: Path) -> None:
     hook._swap_ema_parameters()
     assert torch.equal(hook.src_model.module.weight, model_weight)
     ckpt = torch.load(tmp_path / "epoch_2.pth", weights_only=True)
-    hook._swap_ema_state_dict(ckpt)  # back to training weights in state_dict
-    assert torch.equal(ckpt["state_dict"]["module.weight"], watch.train_weights[-1])
-    assert torch.equal(ckpt["ema_state_dict"]["module.module.weight"], average)
+    hook._swap_ema_state_dict(ckpt)  # back to training weights in state_dict (CPU tensors)
+    assert torch.equal(ckpt["state_dict"]["module.weight"], watch.train_weights[-1].cpu())
+    assert torch.equal(ckpt["ema_state_dict"]["module.module.weight"], average.cpu())
 
 
 def _resume_log(work_dir: Path, hooks: list[Hook]) -> tuple[Runner, str]:
@@ -332,4 +336,4 @@ def test_weights_loaded_before_the_run_start_the_average(tmp_path: Path) -> None
     )
     runner.load_checkpoint(checkpoint)  # before any run: the hook has no average yet
     runner.train()
-    assert torch.equal(hook.ema_model.module.module.weight, loaded)
+    assert torch.equal(hook.ema_model.module.module.weight.cpu(), loaded)

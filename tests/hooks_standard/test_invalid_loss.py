@@ -207,15 +207,31 @@ class NanFrom(nn.Module):
 def test_with_the_line_on_the_same_iterations_each_loss_is_read_once(
     make_runner: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The check reads the losses through the loss history; the log line finds them read."""
+    """The check reads the losses through the loss history; the log line finds them read.
+
+    A CPU scalar is read with ``item()``; GPU scalars are stacked and read together with
+    one ``tolist()`` (one device wait): each tensor in such a stack counts as read."""
     reads: list[torch.Tensor] = []  # held, so that no two reads share an id
-    item = torch.Tensor.item
+    stacks: dict[int, tuple[torch.Tensor, list[torch.Tensor]]] = {}
+    item, tolist, stack = torch.Tensor.item, torch.Tensor.tolist, torch.stack
 
     def counted(self: torch.Tensor) -> Any:
         reads.append(self)
         return item(self)
 
+    def stacked(tensors: Any, *args: Any, **kwargs: Any) -> torch.Tensor:
+        out = stack(tensors, *args, **kwargs)
+        stacks[id(out)] = (out, list(tensors))
+        return out
+
+    def counted_together(self: torch.Tensor) -> Any:
+        held = stacks.get(id(self))
+        reads.extend(held[1] if held is not None and held[0] is self else [self])
+        return tolist(self)
+
     monkeypatch.setattr(torch.Tensor, "item", counted)
+    monkeypatch.setattr(torch.Tensor, "tolist", counted_together)
+    monkeypatch.setattr(torch, "stack", stacked)
     runner = make_runner(
         model=NanFrom(nan_at=7),
         default_hooks=dict(

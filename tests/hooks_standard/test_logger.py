@@ -67,6 +67,9 @@ def test_epoch_run_lines_and_records(make_runner: Any, read_jsonl: Any) -> None:
     assert train_records[-1]["loss"] == pytest.approx(sum(losses[4:14]) / 10)
 
 
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason="the Runner trains on the GPU here: memory is CUDA's peak"
+)
 def test_memory_on_the_cpu_is_the_process_peak_rss_in_mb(make_runner: Any, read_jsonl: Any) -> None:
     """What ``ps`` and RUSAGE_SELF call the peak RSS, whichever call the hook uses to read it."""
     import resource
@@ -79,6 +82,30 @@ def test_memory_on_the_cpu_is_the_process_peak_rss_in_mb(make_runner: Any, read_
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // scale
     memories = [r["memory"] for r in scalars(runner, read_jsonl) if "loss" in r]
     assert memories and all(before <= m <= after for m in memories), (before, memories, after)
+
+
+def test_memory_on_a_gpu_is_the_peak_cuda_allocation_since_the_last_line_in_mb(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As MMEngine: ``torch.cuda.max_memory_allocated`` in whole MB, then the peak is reset,
+    so each line shows the peak of its own window (pinned here without a GPU)."""
+    from runner_core.logging.log_processor import memory_mb
+
+    device = torch.device("cuda", 0)
+    peaks = iter([65 * 1024 * 1024 + 123, 3 * 1024 * 1024 - 1])
+    calls: list[tuple[str, Any]] = []
+
+    def peak(where: Any = None) -> int:
+        calls.append(("peak", where))
+        return next(peaks)
+
+    monkeypatch.setattr(torch.cuda, "max_memory_allocated", peak)
+    monkeypatch.setattr(
+        torch.cuda, "reset_peak_memory_stats", lambda d=None: calls.append(("reset", d))
+    )
+    runner = SimpleNamespace(device=device)
+    assert [memory_mb(runner), memory_mb(runner)] == [65, 2]
+    assert calls == [("peak", device), ("reset", device)] * 2
 
 
 def test_ignore_last_false_logs_the_end_of_each_epoch(make_runner: Any) -> None:

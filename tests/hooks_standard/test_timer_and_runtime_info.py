@@ -300,7 +300,9 @@ def test_a_train_step_returning_a_bare_loss_shows_it_in_the_log_and_scalars(
             return self.net(inputs)
 
         def train_step(self, data: Any, optim_wrapper: Any) -> Any:
-            inputs, labels = data
+            # a train_step of its own casts the batch itself, as under MMEngine: onto the
+            # model's device (the Runner puts the model on the GPU when there is one)
+            inputs, labels = self.data_preprocessor(data, True)
             loss = torch.nn.functional.cross_entropy(self.net(inputs), labels)
             optim_wrapper.update_params(loss)
             return loss

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from loop_record import Record
 
@@ -17,6 +19,16 @@ def _runner(cfg: dict) -> tuple[Runner, Record]:
     return runner, record
 
 
+def _device_type(runner: Runner) -> str:
+    """Where the Runner put the model: 'cuda' when there is a GPU, else 'cpu'."""
+    return next(runner.model.parameters()).device.type
+
+
+def _half(runner: Runner) -> torch.dtype:
+    """What fp16 evaluation autocasts to there: float16 on CUDA, bfloat16 on the CPU."""
+    return torch.float16 if _device_type(runner) == "cuda" else torch.bfloat16
+
+
 def test_fp16_evaluates_under_autocast_and_keeps_accuracy(cfg) -> None:
     runner, record = _runner(cfg)
     runner.train()
@@ -27,7 +39,7 @@ def test_fp16_evaluates_under_autocast_and_keeps_accuracy(cfg) -> None:
     half_runner, half_record = _runner(cfg)
     half = half_runner.val()["accuracy/top1"]
     # bfloat16 on CPU (float16 on CUDA); the model's logits come out in it
-    assert half_record.val_dtypes == {torch.bfloat16}
+    assert half_record.val_dtypes == {_half(half_runner)}
     assert abs(half - full) <= 1.0
 
 
@@ -63,7 +75,7 @@ def test_overriding_run_iter_keeps_no_grad_autocast_and_hook_points(cfg) -> None
     loop = runner.val_loop
     assert loop.batches == len(loop.dataloader) > 0
     assert loop.grad_enabled == {False}
-    assert record.val_dtypes == {torch.bfloat16}  # the hook points ran; the step autocast
+    assert record.val_dtypes == {_half(runner)}  # the hook points ran; the step autocast
     assert "accuracy/top1" in metrics
 
 
@@ -73,10 +85,11 @@ def test_fp16_autocasts_the_step_only_not_hooks_or_metrics(cfg) -> None:
     from runner_core.hooks import Hook
 
     seen: dict[str, set[bool]] = {"metric": set(), "hook": set(), "step": set()}
+    where: dict[str, Any] = {}  # the autocast device type and dtype of this machine's run
 
     class Probe(BaseMetric):
         def process(self, data_batch, data_samples) -> None:
-            seen["metric"].add(torch.is_autocast_enabled("cpu"))
+            seen["metric"].add(torch.is_autocast_enabled(where["device"]))
             self.results.append(1)
 
         def compute_metrics(self, results) -> dict:
@@ -84,13 +97,14 @@ def test_fp16_autocasts_the_step_only_not_hooks_or_metrics(cfg) -> None:
 
     class Points(Hook):
         def after_val_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
-            seen["hook"].add(torch.is_autocast_enabled("cpu"))
-            seen["step"].add(outputs["pred"].dtype == torch.bfloat16)
+            seen["hook"].add(torch.is_autocast_enabled(where["device"]))
+            seen["step"].add(outputs["pred"].dtype == where["dtype"])
 
     cfg["val_cfg"] = dict(fp16=True)
     cfg["val_evaluator"] = Probe()
     runner = Runner.from_cfg(Config(cfg))
     runner.register_hook(Points())
+    where.update(device=_device_type(runner), dtype=_half(runner))
     assert runner.val()["n"] > 0
     assert seen == {"metric": {False}, "hook": {False}, "step": {True}}
 

@@ -281,9 +281,10 @@ def test_val_step_losses_become_metrics_as_in_mmengine(tmp_path) -> None:
         test_evaluator=dict(type="ParityAcc"),
     )
     model.eval()
+    device = next(model.parameters()).device  # the runner put the model on its device
     with torch.no_grad():
         losses = [
-            nn.functional.cross_entropy(model.bn(model.fc(x)), y).item()
+            nn.functional.cross_entropy(model.bn(model.fc(x.to(device))), y.to(device)).item()
             for x, y in (
                 (torch.tensor([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]), torch.tensor([0, 1, 0])),
                 (torch.tensor([[3.0, 3.0], [4.0, 4.0], [5.0, 5.0]]), torch.tensor([1, 0, 1])),

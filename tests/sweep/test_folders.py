@@ -46,6 +46,7 @@ def test_sweep_with_a_config_name_near_the_limit(
 ) -> None:
     """The default folder, <config name>-sweep, was over the limit: a bare OSError
     ("File name too long") before any trial. Now it is shortened, and said so."""
+    pytest.importorskip("optuna")  # the sweep command opens an Optuna study
     import runner_sweep.sweep as sweep_module
     from runner_cli.main import main
 

@@ -119,6 +119,7 @@ def test_aim_repo_holds_params_every_scalar_and_status(train, tmp_path: Path) ->
 
 @pytest.mark.parametrize("store", ["mlruns", "mlartifacts", "wandb", ".aim", ".neptune"])
 def test_dvclive_copies_no_file_of_another_tracker_store(tmp_path: Path, store: str) -> None:
+    pytest.importorskip("dvclive")  # the backend refuses to build without it
     from runner_trackers.dvclive_backend import DVCLiveVisBackend
 
     work_dir = tmp_path / "wd"
