@@ -27,7 +27,8 @@ The contract, for a distribution that wants ``runner-cli export ...``::
   or claims a name that a built-in command or another plugin already has,
   does not break the other commands: it is
   reported with a one-line warning, and running its command says what is
-  wrong and how to fix it (exit status 2).
+  wrong and how to fix it (exit status 2); ``runner-cli plugins --check``
+  counts it as a failure (exit status 1).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ distribution, version, target) without importing anything, flags keys that
 two distributions offer, and shows the default-hooks set a run would use.
 ``--check`` imports every target and reports the ones that fail or are not
 what their group holds (a hook that is no Hook, or whose methods no hook point
-calls as written), and conflicts that make runs naming nothing fail (exit 1);
+calls as written), subcommand plugins whose ``register()`` fails or claims a
+taken name, and conflicts that make runs naming nothing fail (exit 1);
 it also warns about keys that hide a torch class a registry would otherwise
 give for that name (a model ``Linear``, an optimizer ``Adam``).
 """
@@ -21,6 +22,7 @@ from typing import Any
 from ..arguments import add_debug
 from ..errors import EXIT_FAILURE
 from ..output import is_terminal, print_table
+from ..plugin_commands import GROUP
 
 DEFAULT_SET_ENV = "RUNNER_DEFAULT_HOOKS"  # read by runner_core.runner.build.active_default_set
 
@@ -146,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
                 problem = _check_entry(entry, points)
                 if problem is not None:
                     failures[(entry.group, entry.key, entry.distribution)] = problem
+        failures.update(_command_failures(entries.get(GROUP, []), failures))
         shadows = _shadows(entries)
     hooks = default_hooks_status(args.config)
     conflicts, breaking = _conflicts(entries, hooks["active"])
@@ -184,8 +187,8 @@ def run(args: argparse.Namespace) -> int:
     status = 0
     if failures:
         print(
-            f"runner-cli: error: {len(failures)} entry point(s) failed to import or are not "
-            "what their group holds: "
+            f"runner-cli: error: {len(failures)} entry point(s) failed to import, are not "
+            "what their group holds, or add no subcommand: "
             + " ".join(f"[{i}] {msg}" for i, msg in enumerate(failures.values(), 1)),
             file=sys.stderr,
         )
@@ -226,6 +229,24 @@ def _check_entry(entry: Any, points: dict[str, tuple[str, ...]]) -> str | None:
             f"starts: {problems_message(wrong)} {fix[0].upper()}{fix[1:]}"
         )
     return None
+
+
+def _command_failures(
+    commands: list[Any], failures: dict[tuple[str, str, str], str]
+) -> dict[tuple[str, str, str], str]:
+    """The ``runner.plugins`` entry points that load but add no subcommand (``register()``
+    raised or claimed a taken name), as the parser every ``runner-cli`` run builds finds
+    them. Keys two distributions offer are left to the conflict lines."""
+    from ..main import build_parser
+
+    _, added = build_parser()
+    found = {}
+    for entry in commands:
+        ident = (entry.group, entry.key, entry.distribution)
+        offered = {e.distribution for e in commands if e.key == entry.key}
+        if entry.key in added.problems and ident not in failures and len(offered) == 1:
+            found[ident] = " ".join(added.problems[entry.key].split())
+    return found
 
 
 def _loop_points(loops: list[Any]) -> dict[str, tuple[str, ...]]:
