@@ -21,6 +21,7 @@ shows all of them.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import inspect
@@ -34,9 +35,9 @@ from .run_setup import missing_parts_message
 #: what ``config check`` never checks: known only once the data, the model or the
 #: first validation exist (printed with its result)
 NOT_CHECKED = (
-    "the model, the datasets and the loops built over them are not built: their own values "
-    "(train_cfg numbers such as max_epochs, an InfiniteSampler in an epoch-based loop) and "
-    "the data's contents",
+    "the model, the datasets and the loops built over them are not built: what only they "
+    "tell (an InfiniteSampler in an epoch-based loop, a plugin loop's own values) and the "
+    "data's contents",
     "what the data or the first validation decides: a metric's topk against the number of "
     "classes, the metric a scheduler or hook monitors, paramwise_cfg custom_keys against "
     "the model's parameters",
@@ -126,49 +127,47 @@ class ConfigChecker:
     def add(self, key_path: str, message: str) -> None:
         self.problems.append(Problem(key_path, message))
 
-    def _guard(self, key_path: str, fn: Callable[[], Any]) -> Any:
-        """Run ``fn``; a runner error becomes a problem at ``key_path`` (None returned)."""
+    def _guard(
+        self, key_path: str, fn: Callable[[], Any], *, top: bool = False, build: bool = False
+    ) -> Any:
+        """Run one check (or build) ``fn``; what it raises becomes a problem, None returned.
+
+        A runner error is reported at the key its message starts with, if under
+        ``key_path`` (with ``top``: any top-level key, ``key_path`` when it names none).
+        ``build``: ``fn`` builds a cheap part as a run would, so any error counts (the run
+        would fail on it too), its warnings are the run's business, and a success is
+        counted in ``built``. Otherwise an ImportError (a class whose module cannot be
+        imported) counts too, and other errors propagate.
+        """
         from runner_core.errors import RunnerError
 
-        try:
-            return fn()
-        except RunnerError as exc:
-            self.add(*_deepest_key(key_path, str(exc)))
-        except ImportError as exc:  # a class whose module cannot be imported
-            self.add(key_path, f"cannot be imported: {type(exc).__name__}: {exc}")
-        return None
-
-    def _build(self, key_path: str, fn: Callable[[], Any]) -> Any:
-        """Build a cheap part as a run would: its error becomes a problem at ``key_path``,
-        whatever the constructor raised (a run would fail on it too)."""
-        from runner_core.errors import RunnerError
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # what a run warns about is not this check's
+        with warnings.catch_warnings() if build else contextlib.nullcontext():
+            if build:
+                warnings.simplefilter("ignore")
             try:
-                built = fn()
+                result = fn()
             except RunnerError as exc:
-                self.add(*_deepest_key(key_path, str(exc)))
+                message = str(exc)
+                where = (_first_key(message, self.cfg) or key_path) if top else key_path
+                self.add(*_deepest_key(where, message))
                 return None
             except Exception as exc:
-                self.add(key_path, f"building it as a run does raised {type(exc).__name__}: {exc}")
+                if build:
+                    self.add(
+                        key_path, f"building it as a run does raised {type(exc).__name__}: {exc}"
+                    )
+                elif isinstance(exc, ImportError):
+                    self.add(key_path, f"cannot be imported: {type(exc).__name__}: {exc}")
+                else:
+                    raise
                 return None
-        self.built += 1
-        return built
+        if build:
+            self.built += 1
+        return result
 
     def _skip(self, key_path: str, cls: Any) -> None:
         name = f"{getattr(cls, '__module__', '?')}.{getattr(cls, '__qualname__', cls)}"
         self.not_built.append(f"{key_path} ({name})")
-
-    def _guard_top(self, fn: Callable[[], Any], default: str) -> None:
-        """Run a whole-config check; its error is reported at the key its message names."""
-        from runner_core.errors import RunnerError
-
-        try:
-            fn()
-        except RunnerError as exc:
-            message = str(exc)
-            self.add(*_deepest_key(_first_key(message, self.cfg) or default, message))
 
     def resolve(self, registry: Any, spec: Mapping[str, Any], key_path: str) -> Any:
         """The class ``spec['type']`` names, or None (with a problem recorded)."""
@@ -272,10 +271,29 @@ class ConfigChecker:
 
     def check_top_level_keys(self) -> None:
         from runner_core.runner.config_keys import top_level_typos, typo_message
-        from runner_core.runner.runner import RUNNER_KEYS
 
-        for typo in top_level_typos(self.cfg, RUNNER_KEYS):  # the Runner raises the first
-            self.add(typo.key, typo_message(typo, RUNNER_KEYS))
+        keys = self.runner_keys()
+        for typo in top_level_typos(self.cfg, keys):  # the Runner raises the first
+            self.add(typo.key, typo_message(typo, keys))
+
+    def runner_keys(self) -> tuple[str, ...]:
+        """The top-level keys the run's Runner reads: the constructor's arguments of the
+        class ``runner_type`` names (looked up as the run does; a custom Runner's own keys
+        count), the plain Runner's when it names none or nothing (reported by
+        :meth:`check_runner_type`)."""
+        from runner_core.runner.config_keys import constructor_keys
+        from runner_core.runner.runner import RUNNER_KEYS, Runner, runner_class
+
+        runner_type = self.cfg.get("runner_type")
+        if runner_type is None:
+            return RUNNER_KEYS
+        try:
+            cls = runner_class(runner_type)
+        except Exception:  # an unknown name, a value with no from_cfg: reported later
+            return RUNNER_KEYS
+        if cls is Runner or not inspect.isclass(cls):
+            return RUNNER_KEYS
+        return constructor_keys(cls)  # type: ignore[arg-type]  # a class hashes
 
     def check_runner_arguments(self) -> None:
         """What ``Runner.from_cfg`` and the constructor refuse before building any part:
@@ -292,10 +310,10 @@ class ConfigChecker:
             or not isinstance(value, str)
             or url_scheme(value) is None
         }
-        self._guard_top(lambda: check_runner_values(local), "load_from")
+        self._guard("load_from", lambda: check_runner_values(local), top=True)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            self._guard_top(lambda: check_runner_sections(self.cfg), "env_cfg")
+            self._guard("env_cfg", lambda: check_runner_sections(self.cfg), top=True)
         for warning in caught:  # an unknown env_cfg option: ignored by the run, said here
             self.warnings.append(Problem("env_cfg", str(warning.message)))
         if self.cfg.get("log_level") is not None:
@@ -322,7 +340,7 @@ class ConfigChecker:
         if cls is None or len(self.problems) > before:
             return
         if _built_here(cls):
-            self._build("log_processor", lambda: build_log_processor(spec))
+            self._guard("log_processor", lambda: build_log_processor(spec), build=True)
         else:
             self._skip("log_processor", cls)
 
@@ -476,14 +494,22 @@ class ConfigChecker:
 
         key = f"{mode}_cfg"
         kind = _stored_type(spec)
+        before = len(self.problems)
         if not isinstance(kind, str) or "_scope_" in spec:
-            self.note_loop_points(self.check_part(LOOPS, spec, key, injected=injected))
-            return
-        found = self._guard(key, lambda: loop_class(kind, mode, type_given))
-        cls = None if found is None else self.check_kind(LOOPS, kind, found, key)
-        if cls is not None:
-            self.check_args(cls, spec, key, injected)
-            self.note_loop_points(cls)
+            cls = self.check_part(LOOPS, spec, key, injected=injected)
+        else:
+            found = self._guard(key, lambda: loop_class(kind, mode, type_given))
+            cls = None if found is None else self.check_kind(LOOPS, kind, found, key)
+            if cls is not None:
+                self.check_args(cls, spec, key, injected)
+        self.note_loop_points(cls)
+        # the loop's own checks of its numbers (max_epochs, val_interval, ...), which a run
+        # makes once the data is built: a loop class offers them as check_cfg(cfg), which
+        # checks the keys it is given (one at a time here, to report each bad one)
+        check = getattr(cls, "check_cfg", None)
+        if callable(check) and len(self.problems) == before:
+            for name, value in spec.items():
+                self._guard(key, functools.partial(check, {name: value}))
 
     def note_loop_points(self, cls: Any) -> None:
         """Add the hook points loop class ``cls`` declares (``hook_points``), which the
@@ -582,12 +608,12 @@ class ConfigChecker:
             spec = {"type": kind, "optim_wrapper_cfg": cfg, "paramwise_cfg": paramwise}
             return OPTIM_WRAPPER_CONSTRUCTORS.build(spec, _key_path=f"{key_path}.constructor")
 
-        if self._build(key_path, lambda: build(True)) is None:
+        if self._guard(key_path, lambda: build(True), build=True) is None:
             return
         import torch
 
         stand_in = torch.nn.utils.skip_init(torch.nn.Linear, 1, 1)  # no random draw
-        self._build(key_path, lambda: build(False)(stand_in))
+        self._guard(key_path, lambda: build(False)(stand_in), build=True)
 
     def check_optimizer(self, spec: Mapping[str, Any], key_path: str) -> None:
         from runner_core.errors import RegistryError, did_you_mean
@@ -698,7 +724,7 @@ class ConfigChecker:
             finally:
                 EVALUATOR_KEY.reset(token)
 
-        self._build(key, build)
+        self._guard(key, build, build=True)
 
     def check_hooks(self) -> None:
         from runner_core.runner.build import active_default_set, merge_default_hooks
@@ -748,7 +774,7 @@ class ConfigChecker:
             return
         built = None
         if _built_here(cls):
-            built = self._build(key_path, lambda: build_hook(spec, key_path))
+            built = self._guard(key_path, lambda: build_hook(spec, key_path), build=True)
         else:
             self._skip(key_path, cls)
         self.check_hook_methods(built[0] if built is not None else cls, spec, key_path)

@@ -14,7 +14,8 @@ which live in the methods around them.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from runner_core.contract import RunnerAPI
@@ -110,6 +111,22 @@ def _dynamic_intervals(value: Any) -> list[tuple[int, int]]:
     return sorted(out)
 
 
+#: train_cfg's numbers and the rule each follows, the one place both the constructors
+#: and ``check_cfg`` (``runner-cli config check``, which has no data) take it from
+_NUMBER_RULES: dict[str, Callable[[Any], Any]] = {
+    "val_begin": functools.partial(_positive_int, key="train_cfg.val_begin", minimum=0),
+    "val_interval": functools.partial(_positive_int, key="train_cfg.val_interval"),
+    "dynamic_intervals": _dynamic_intervals,
+    # MMEngine asserts these are ints: an AssertionError for a value that is not
+    "max_epochs": functools.partial(
+        _positive_int, key="train_cfg.max_epochs", not_int=ConfigAssertionError
+    ),
+    "max_iters": functools.partial(
+        _positive_int, key="train_cfg.max_iters", not_int=ConfigAssertionError
+    ),
+}
+
+
 class BaseTrainLoop(BaseLoop):
     """What both training loops share: counters, position, validation schedule.
 
@@ -122,6 +139,18 @@ class BaseTrainLoop(BaseLoop):
     by_epoch = True
     _max_epochs: int
     _max_iters: int
+    #: the train_cfg keys of ``_NUMBER_RULES`` this loop takes, in the order it checks them
+    _number_keys: tuple[str, ...] = ("val_begin", "val_interval", "dynamic_intervals")
+
+    @classmethod
+    def check_cfg(cls, cfg: Mapping[str, Any]) -> None:
+        """Raise the ConfigError building this loop from ``cfg`` would raise for its numbers
+        (``max_epochs``, ``val_interval``, ...): the same rules, without building data, so
+        ``runner-cli config check`` can say it before a run does. Keys ``cfg`` leaves out get
+        the loop's defaults, which are valid."""
+        for key in cls._number_keys:
+            if key in cfg:
+                _NUMBER_RULES[key](cfg[key])
 
     def __init__(
         self,
@@ -145,11 +174,11 @@ class BaseTrainLoop(BaseLoop):
         self._offset = 0
         # the position load_state_dict got, until the next pass starts from it
         self._loaded: dict[str, Any] | None = None
-        self.val_begin = _positive_int(val_begin, "train_cfg.val_begin", minimum=0)
-        self.val_interval = _positive_int(val_interval, "train_cfg.val_interval")
+        self.val_begin = _NUMBER_RULES["val_begin"](val_begin)
+        self.val_interval = _NUMBER_RULES["val_interval"](val_interval)
         self.stop_training = False
         milestones, intervals = [0], [self.val_interval]
-        for milestone, interval in _dynamic_intervals(dynamic_intervals):
+        for milestone, interval in _NUMBER_RULES["dynamic_intervals"](dynamic_intervals):
             milestones.append(milestone)
             intervals.append(interval)
         self.dynamic_milestones, self.dynamic_intervals = milestones, intervals
@@ -355,6 +384,8 @@ class EpochBasedTrainLoop(BaseTrainLoop):
     (from the end of the epoch before, as MMEngine does).
     """
 
+    _number_keys = (*BaseTrainLoop._number_keys, "max_epochs")
+
     def __init__(
         self,
         runner: RunnerAPI,
@@ -365,9 +396,7 @@ class EpochBasedTrainLoop(BaseTrainLoop):
         dynamic_intervals: Sequence[tuple[int, int]] | None = None,
     ) -> None:
         super().__init__(runner, dataloader, val_begin, val_interval, dynamic_intervals)
-        self._max_epochs = _positive_int(
-            max_epochs, "train_cfg.max_epochs", not_int=ConfigAssertionError
-        )
+        self._max_epochs = _NUMBER_RULES["max_epochs"](max_epochs)
         if type(self).run_epoch is EpochBasedTrainLoop.run_epoch:
             # a subclass's own run_epoch may end its epochs itself, after N iterations
             _refuse_endless_sampler(self.dataloader)
@@ -431,6 +460,7 @@ class IterBasedTrainLoop(BaseTrainLoop):
     """
 
     by_epoch = False
+    _number_keys = (*BaseTrainLoop._number_keys, "max_iters")
 
     def __init__(
         self,
@@ -442,9 +472,7 @@ class IterBasedTrainLoop(BaseTrainLoop):
         dynamic_intervals: Sequence[tuple[int, int]] | None = None,
     ) -> None:
         super().__init__(runner, dataloader, val_begin, val_interval, dynamic_intervals)
-        self._max_iters = _positive_int(
-            max_iters, "train_cfg.max_iters", not_int=ConfigAssertionError
-        )
+        self._max_iters = _NUMBER_RULES["max_iters"](max_iters)
         self._max_epochs = 1
         from runner_core.data import is_endless
 
