@@ -8,6 +8,8 @@ is shown unless ``--debug`` is given.
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from typing import TextIO
 
@@ -64,6 +66,8 @@ def describe(exc: BaseException, debug: bool = False) -> str:
         message = f"{(message or '(no message)').rstrip('.')}. {' '.join(where)}"
     if isinstance(exc, (UsageError, CommandFailed, RunnerError)):
         return message or type(exc).__name__
+    if isinstance(exc, OSError) and exc.filename and exc.errno == errno.ENAMETOOLONG:
+        return too_long_message(os.fsdecode(exc.filename))
     if isinstance(exc, OSError) and exc.filename:
         reason = exc.strerror or message
         return (
@@ -72,6 +76,45 @@ def describe(exc: BaseException, debug: bool = False) -> str:
         )
     hint = "" if debug else " (run again with --debug for the traceback)"
     return f"unexpected {type(exc).__name__}: {message or '(no message)'}{hint}"
+
+
+def _limits(path: str) -> tuple[int, int]:
+    """(bytes per name, bytes per path) of the file system ``path`` would be on (its
+    nearest existing folder's); 255 and 4096, the usual ones, where it cannot be asked."""
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.isdir(folder) and folder != os.path.dirname(folder):
+        folder = os.path.dirname(folder)
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX"), os.pathconf(folder, "PC_PATH_MAX")
+    except (AttributeError, OSError, ValueError):  # no pathconf (Windows), or no answer
+        return 255, 4096
+
+
+def too_long_message(path: str) -> str:
+    """A "File name too long" (ENAMETOOLONG): which name of ``path`` is over the file
+    system's limit, by how much (limits count bytes, not characters), and the fix."""
+    name_max, path_max = _limits(path)
+    parts = [part for part in path.replace(os.sep, "/").split("/") if part]
+    over = [part for part in parts if len(os.fsencode(part)) > name_max]
+    shown = path if len(path) <= 160 else f"...{path[-100:]}"
+    if over:
+        name = over[-1]
+        which = "its last component" if name == parts[-1] else "its component"
+        short = name if len(name) <= 60 else f"{name[:40]}...{name[-12:]}"
+        what = (
+            f"{which} {short!r} is {len(os.fsencode(name))} bytes, over this file system's "
+            f"limit of {name_max} bytes per name"
+        )
+    else:
+        what = (
+            f"it is {len(os.fsencode(path))} bytes, over this file system's limit of "
+            f"{path_max} bytes per path"
+        )
+    return (
+        f"File name too long: {shown!r}: {what}. Use a shorter name: a shorter work dir "
+        "(work_dir=..., CLI: --work-dir), experiment_name, config file name (the default work "
+        "dir is work_dirs/<config name>) or output file name."
+    )
 
 
 def report(exc: BaseException, stream: TextIO | None = None, debug: bool = False) -> int:
