@@ -326,7 +326,9 @@ def save(
     to_host: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
     frozen_weights: list[Mapping[str, Any]] = []
     pool: dict[Any, list[Any]] = {}
-    if runner.rank != 0:  # its state is thrown away: no copy of the weights to host memory
+    if runner.rank != 0 or _is_sharded(runner):
+        # another rank's state is thrown away, and a sharded model's local weights are
+        # replaced by the gathered full state: no copy of them to host memory
         to_host = _as_is
     elif background is not None:
         pool, background.buffers = background.buffers, {}
