@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import pickle
+import warnings
 import weakref
 from typing import Any
 
@@ -198,6 +199,48 @@ def test_amp_bfloat16_on_cpu() -> None:
     assert AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1)).cast_dtype is torch.bfloat16
 
 
+def test_amp_context_is_one_object_that_nests_and_follows_dtype_and_device() -> None:
+    """One autocast for every step (a compiled step guards it by identity); entered inside
+    itself, as a DDP wrapper's context around a model's own train_step does, each exit
+    restores what its entry found."""
+    model = _model()
+    wrapper = AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), dtype="bfloat16")
+    context = wrapper.optim_context(model)
+    assert wrapper.optim_context(model) is context
+    x = _data(2)[0]
+    with context:
+        with context:
+            assert model(x).dtype is torch.bfloat16
+        assert model(x).dtype is torch.bfloat16  # still autocast after the inner exit
+    assert model(x).dtype is torch.float32 and not torch.is_autocast_enabled("cpu")
+    with pytest.raises(ValueError), context:
+        raise ValueError  # an exception leaves autocast as it found it too
+    assert not torch.is_autocast_enabled("cpu")
+    for copied in (copy.deepcopy(wrapper), pickle.loads(pickle.dumps(wrapper))):
+        with copied.optim_context(model):
+            assert model(x).dtype is torch.bfloat16
+    assert model(x).dtype is torch.float32
+    wrapper.cast_dtype = torch.float16  # set by hand: the context follows
+    with wrapper.optim_context(model):
+        assert model(x).dtype is torch.float16
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # no CUDA here: that autocast is disabled
+        wrapper.device_type = "cuda"  # as for a model moved to the GPU after the wrapper
+    assert wrapper.optim_context(model) is not context
+    with wrapper.optim_context(model):
+        assert model(x).dtype is torch.float32
+    wrapper.initialize_count_status(model, 0, 1)  # back to the parameters' device type
+    with wrapper.optim_context(model):
+        assert wrapper.device_type == "cpu" and model(x).dtype is torch.float16
+
+
+def test_amp_on_a_device_type_without_autocast_fails_where_the_step_enters_it() -> None:
+    model = _model().to(torch.device("meta"))
+    wrapper = AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), dtype="bfloat16")
+    with pytest.raises(RuntimeError, match="meta"):
+        wrapper.optim_context(model)
+
+
 def test_amp_float16_uses_a_grad_scaler_saved_in_state_dict() -> None:
     model = _model()
     wrapper = AmpOptimWrapper(
@@ -377,14 +420,21 @@ def test_a_step_wrapped_on_the_instance_is_called() -> None:
 
 
 def _accumulator(loss: torch.Tensor, param: torch.Tensor) -> Any:
-    """The AccumulateGrad node of ``param`` in ``loss``'s graph."""
-    todo, seen = [loss.grad_fn], set()
+    """The AccumulateGrad node of ``param`` in ``loss``'s graph.
+
+    The parameter's node is torch's own link from it (``get_gradient_edge``), matched by
+    its metadata dict (one per node, whatever Python object wraps the node): the suite's
+    GPU run (torch 2.11) found no node whose ``node.variable is param``."""
+    edge = getattr(torch.autograd.graph, "get_gradient_edge", None)  # torch >= 2.2
+    own = edge(param).node.metadata if edge is not None else None
+    todo: list[Any] = [loss.grad_fn]
+    nodes: list[Any] = []
     while todo:
         node = todo.pop()
-        if node is None or id(node) in seen:
+        if node is None or any(node is seen for seen in nodes):
             continue
-        seen.add(id(node))
-        if getattr(node, "variable", None) is param:
+        nodes.append(node)  # kept alive: an id() could be reused by a node freed meanwhile
+        if node.metadata is own if own is not None else getattr(node, "variable", None) is param:
             return node
         todo.extend(n for n, _ in node.next_functions)
     raise AssertionError("parameter not in the graph")

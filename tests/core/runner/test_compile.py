@@ -207,7 +207,8 @@ def test_train_step_forward_and_loss_sum_are_one_graph(tmp_path: Path) -> None:
     assert any({"linear", "add"} <= ops(gm) for gm in graphs), [sorted(ops(gm)) for gm in graphs]
 
 
-def test_amp_compiled_step_does_not_recompile_every_iteration(tmp_path: Path) -> None:
+def _train_amp_failing_on_recompile(tmp_path: Path, wrapper_type: Any) -> None:
+    """Train 8 compiled AMP iterations; a recompile after the first two raises."""
     if not hasattr(torch.compiler, "set_stance"):
         pytest.skip("torch.compiler.set_stance needs torch >= 2.6")
 
@@ -221,7 +222,7 @@ def test_amp_compiled_step_does_not_recompile_every_iteration(tmp_path: Path) ->
         tmp_path,
         dict(backend="eager"),
         optim_wrapper=dict(
-            type="AmpOptimWrapper", dtype="bfloat16", optimizer=dict(type="SGD", lr=0.01)
+            type=wrapper_type, dtype="bfloat16", optimizer=dict(type="SGD", lr=0.01)
         ),
         train_cfg=dict(by_epoch=True, max_epochs=2),
     )
@@ -231,3 +232,23 @@ def test_amp_compiled_step_does_not_recompile_every_iteration(tmp_path: Path) ->
     finally:
         torch.compiler.set_stance("default")
     assert len(losses.losses) == 8
+
+
+def test_amp_compiled_step_does_not_recompile_every_iteration(tmp_path: Path) -> None:
+    _train_amp_failing_on_recompile(tmp_path, "AmpOptimWrapper")
+
+
+def test_amp_step_whose_graph_breaks_in_optim_context_does_not_recompile(tmp_path: Path) -> None:
+    """torch 2.11 on CUDA breaks the compiled step's graph inside ``optim_context``: the
+    autocast returned then enters the rest of the step as an input, which torch.compile
+    guards by identity. A new autocast per step recompiled the step every iteration (until
+    the recompile limit left it uncompiled); the wrapper hands out one. The break is
+    forced here, on the CPU."""
+    from runner_core.optim import AmpOptimWrapper
+
+    class BreakingAmp(AmpOptimWrapper):
+        def optim_context(self, model: nn.Module) -> Any:
+            torch._dynamo.graph_break()
+            return super().optim_context(model)
+
+    _train_amp_failing_on_recompile(tmp_path, BreakingAmp)

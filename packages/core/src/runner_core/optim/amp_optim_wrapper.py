@@ -73,6 +73,34 @@ def _parse_loss_scale(loss_scale: Any) -> tuple[float | None, dict[str, Any]]:
     )
 
 
+class _ReusedAutocast(torch.autocast):
+    """The one ``torch.autocast`` an AmpOptimWrapper hands to every step.
+
+    ``torch.compile`` guards an autocast object it receives by identity. When the
+    compiled ``train_step`` breaks its graph inside ``optim_context`` (torch 2.11 on
+    CUDA does), a new object per step fails that guard and the step is compiled
+    again every iteration, until the recompile limit leaves it uncompiled. Entered
+    again while entered (a DDP wrapper's context around a model's own ``train_step``
+    that enters it too), each level restores what it found, as separate objects would.
+    """
+
+    _levels: list[dict[str, Any]]  # per entry: the state its exit must restore
+
+    def __enter__(self) -> Any:
+        levels = self.__dict__.setdefault("_levels", [])
+        levels.append({k: v for k, v in vars(self).items() if k.startswith("prev")})
+        return super().__enter__()
+
+    def __exit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        try:
+            super().__exit__(exc_type, exc_val, exc_tb)
+        finally:  # the enclosing level's saved state, for its own exit
+            state = vars(self)
+            for key in [k for k in state if k.startswith("prev")]:
+                del state[key]
+            state.update(self._levels.pop())
+
+
 @contextlib.contextmanager
 def _entered_together(
     outer: contextlib.AbstractContextManager[Any], inner: contextlib.AbstractContextManager[Any]
@@ -108,18 +136,47 @@ class AmpOptimWrapper(OptimWrapper):
     ) -> None:
         super().__init__(optimizer, accumulative_counts=accumulative_counts, clip_grad=clip_grad)
         params = (p for g in optimizer.param_groups for p in g["params"])
-        self.device_type = _param_device_type(params) or (
+        self._device_type = _param_device_type(params) or (
             "cuda" if torch.cuda.is_available() else "cpu"
         )
         cast_dtype = _resolve_dtype(dtype)
         if cast_dtype is None:
-            cast_dtype = _default_autocast_dtype(self.device_type)
-        self.cast_dtype = cast_dtype
+            cast_dtype = _default_autocast_dtype(self._device_type)
+        self.cast_dtype = cast_dtype  # builds the autocast every step enters
         # checked whatever the dtype, so a bad value fails before float16 is chosen
         self._scale_update_param, self._scale_kwargs = _parse_loss_scale(loss_scale)
         self.loss_scaler: Any = None
         if cast_dtype is torch.float16:
             self.loss_scaler = self._make_scaler(use_fsdp)
+
+    @property
+    def device_type(self) -> str:
+        """The device type autocast runs on: the parameters' (set again when training starts)."""
+        return self._device_type
+
+    @device_type.setter
+    def device_type(self, value: str) -> None:
+        self._device_type = value
+        self._new_autocast()
+
+    @property
+    def cast_dtype(self) -> torch.dtype:
+        """The dtype the forward autocasts to."""
+        return self._cast_dtype
+
+    @cast_dtype.setter
+    def cast_dtype(self, value: torch.dtype) -> None:
+        self._cast_dtype = value
+        self._new_autocast()
+
+    def _new_autocast(self) -> None:
+        """Build the autocast for the current device type and dtype (None: the default)."""
+        autocast = None
+        try:
+            autocast = _ReusedAutocast(device_type=self._device_type, dtype=self.cast_dtype)
+        except (AttributeError, RuntimeError):
+            pass  # one half not set yet, or a device type autocast lacks: raised at the step
+        self._autocast: _ReusedAutocast | None = autocast
 
     def _make_scaler(self, use_fsdp: bool) -> Any:
         scale_kwargs = self._scale_kwargs
@@ -151,13 +208,16 @@ class AmpOptimWrapper(OptimWrapper):
 
     def initialize_count_status(self, model: nn.Module, init_counts: int, max_counts: int) -> None:
         device_type = _param_device_type(model.parameters())
-        if device_type is not None:
+        if device_type is not None and device_type != self._device_type:
             self.device_type = device_type
         super().initialize_count_status(model, init_counts, max_counts)
 
     def optim_context(self, model: nn.Module) -> contextlib.AbstractContextManager[Any]:
-        """Autocast to ``cast_dtype`` (plus DDP ``no_sync`` while accumulating)."""
-        autocast = torch.autocast(device_type=self.device_type, dtype=self.cast_dtype)
+        """Autocast to ``cast_dtype`` (plus DDP ``no_sync`` while accumulating): the same
+        autocast object every step (see ``_ReusedAutocast``)."""
+        autocast = self._autocast
+        if autocast is None:  # torch's error for a device type without autocast, here
+            autocast = _ReusedAutocast(device_type=self.device_type, dtype=self.cast_dtype)
         sync_context = super().optim_context(model)
         if type(sync_context) is contextlib.nullcontext:  # traceable by torch.compile
             return autocast
