@@ -157,7 +157,10 @@ def test_inputs_and_outputs_need_not_be_tensors() -> None:
 
 def test_data_parallel_counts_the_wrapped_model_under_both_names() -> None:
     model = nn.DataParallel(nn.Sequential(nn.Linear(4, 4)))
-    analyzer = FlopAnalyzer(model, (torch.randn(2, 4),))
+    # DataParallel moves the model to the first GPU where there is one; the analysis runs
+    # the wrapped model on the inputs as given (as MMEngine's trace): they go there too
+    device = next(model.parameters()).device
+    analyzer = FlopAnalyzer(model, (torch.randn(2, 4, device=device),))
     # computed by MMEngine 0.10.7
     assert dict(analyzer.by_module()) == {"": 32, "module": 32, "module.0": 32}
 

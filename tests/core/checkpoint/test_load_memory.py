@@ -62,7 +62,12 @@ def settle() -> None:
 
 
 def file_backed(tensor: torch.Tensor) -> bool:
-    """Whether ``tensor``'s memory lies in a mapping of a file (/proc/self/maps)."""
+    """Whether ``tensor``'s memory lies in a mapping of a file (/proc/self/maps).
+
+    Never for a tensor on a GPU (where the Runner puts the model when one is there): it
+    does not read the file, and its address is no host address to look up."""
+    if tensor.device.type != "cpu":
+        return False
     address = tensor.data_ptr()
     with open("/proc/self/maps") as f:
         for line in f:
@@ -137,8 +142,8 @@ def _case_load_from(folder: Path) -> dict[str, Any]:
     settle()
     before = anon_bytes()
     r.load_or_resume()
-    exact = all(
-        torch.equal(r.model.state_dict()[k], v) for k, v in reference_weights(folder).items()
+    exact = all(  # the Runner put the model on the GPU where there is one
+        torch.equal(r.model.state_dict()[k].cpu(), v) for k, v in reference_weights(folder).items()
     )
     return {"growth_mb": (seen["at_copy"] - before) / MB, "exact": exact}
 
@@ -560,7 +565,7 @@ def test_load_from_maps_its_file_unless_load_cfg_says_not_to(
     runner.load_or_resume()
     assert seen["mapped"] is (load_cfg == {})
     assert torch.equal(
-        runner.model.state_dict()["layers.0.weight"], source.state_dict()["layers.0.weight"]
+        runner.model.state_dict()["layers.0.weight"].cpu(), source.state_dict()["layers.0.weight"]
     )
     # runner.load_checkpoint hands the checkpoint back: read, as torch.load reads it
     assert not file_backed(runner.load_checkpoint(str(path))["state_dict"]["layers.0.weight"])

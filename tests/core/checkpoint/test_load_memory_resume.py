@@ -73,7 +73,9 @@ def _case_memory(folder: Path) -> dict[str, Any]:
         "growth_mb": (seen["at_copy"] - before) / MB,
         "optimizer_mb": sum(t.nbytes for t in _optimizer_tensors(runner)) / MB,
         "optimizer_mapped": any(file_backed(t) for t in _optimizer_tensors(runner)),
-        "exact": all(torch.equal(v, saved[k]) for k, v in runner.model.state_dict().items()),
+        "exact": all(  # the model is on the GPU where there is one; ``saved`` on the CPU
+            torch.equal(v.cpu(), saved[k]) for k, v in runner.model.state_dict().items()
+        ),
     }
 
 

@@ -239,7 +239,9 @@ from runner_core.distributed.launch import init_dist
 
 os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0",
                   MASTER_ADDR="127.0.0.1", MASTER_PORT=sys.argv[1])
-init_dist("pytorch")
+# gloo, whatever the machine: with CUDA the default is NCCL, whose group the exit handler
+# leaves to the script, and on which DDP cannot wrap this CPU model
+init_dist("pytorch", backend="gloo")
 
 class Owner:  # a Runner-like owner in a reference cycle with its DDP model
     pass

@@ -166,6 +166,9 @@ def test_the_runner_trains_a_config_adapter_with_its_loss(tmp_path) -> None:
         optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
         default_hooks=dict(checkpoint=None, logger=None),
     )
+    # the Runner put the model on the GPU where there is one: the data follows it
+    device = next(runner.model.parameters()).device
+    x, y = x.to(device), y.to(device)
     start = F.mse_loss(runner.model.module(x), y).item()
     runner.train()
     assert F.mse_loss(runner.model.module(x), y).item() < start / 4

@@ -159,7 +159,7 @@ def test_hooks_see_the_checkpoint_as_saved_on_each_load(tmp_path: Path) -> None:
     runner = _runner(tmp_path / "c", hook)
     returned = runner.load_checkpoint(renamed_path)
     assert list(returned) == list(saved) and len(hook.loads) == 1
-    assert torch.equal(runner.model.lin.bias, saved["state_dict"]["lin.bias"] + 3)
+    assert torch.equal(runner.model.lin.bias.cpu(), saved["state_dict"]["lin.bias"] + 3)
 
 
 def test_weights_loaded_by_hand_are_not_replaced_by_load_from(tmp_path: Path) -> None:
@@ -205,5 +205,5 @@ def test_a_runner_without_training_parts_saves_its_weights(tmp_path: Path) -> No
     runner.save_checkpoint(tmp_path, "export.pth", save_optimizer=False)
     ckpt = _load(tmp_path / "export.pth")
     assert list(ckpt["meta"]) == [*MMENGINE_META, "my_key"]
-    assert torch.equal(ckpt["state_dict"]["lin.bias"], runner.model.lin.bias.detach())
+    assert torch.equal(ckpt["state_dict"]["lin.bias"], runner.model.lin.bias.detach().cpu())
     assert "optimizer" not in ckpt and "param_schedulers" not in ckpt

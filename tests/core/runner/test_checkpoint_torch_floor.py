@@ -53,9 +53,9 @@ def test_a_ddp_run_saves_and_loads_without_torch_distributed_checkpoint_state_di
 
     runner.save_checkpoint(str(tmp_path), "again.pth")
     saved = torch.load(tmp_path / "again.pth", weights_only=True)
-    assert torch.equal(saved["state_dict"]["lin.weight"], runner.model.lin.weight.detach())
+    assert torch.equal(saved["state_dict"]["lin.weight"], runner.model.lin.weight.detach().cpu())
 
     with torch.no_grad():
         runner.model.lin.weight.zero_()
     runner.load_checkpoint(str(tmp_path / "again.pth"))
-    assert torch.equal(runner.model.lin.weight.detach(), saved["state_dict"]["lin.weight"])
+    assert torch.equal(runner.model.lin.weight.detach().cpu(), saved["state_dict"]["lin.weight"])

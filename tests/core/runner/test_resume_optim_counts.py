@@ -36,7 +36,7 @@ class EveryOtherGen(BaseModel):
         return self.gen(inputs)
 
     def train_step(self, data: Any, optim_wrapper: Any) -> dict[str, torch.Tensor]:
-        inputs = data[0]
+        inputs = self.data_preprocessor(data, True)[0]  # to the model's device, as MMEngine's
         d_loss = self.disc(self.gen(inputs).detach()).pow(2).mean()
         optim_wrapper["disc"].update_params(d_loss)
         if MessageHub.get_current_instance().get_info("iter") % 2 == 0:

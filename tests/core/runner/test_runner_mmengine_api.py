@@ -144,6 +144,7 @@ def test_auto_scale_lr_scales_every_wrapper_of_an_optim_wrapper_dict(tmp_path: P
             return self.disc(self.gen(inputs))
 
         def train_step(self, data: Any, optim_wrapper: Any) -> dict[str, torch.Tensor]:
+            data = self.data_preprocessor(data, True)  # to the model's device, as MMEngine's
             inputs = data[0] if isinstance(data, (list, tuple)) else data
             for name in ("gen", "disc"):
                 loss = self(inputs).pow(2).mean()

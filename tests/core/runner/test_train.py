@@ -31,10 +31,11 @@ class LossRecorder(Hook):
         self.losses.append(outputs["loss"].item())
 
 
-def hand_written_losses(seed: int, epochs: int) -> list[float]:
-    """The same training, written as a plain PyTorch loop."""
+def hand_written_losses(seed: int, epochs: int, device: torch.device) -> list[float]:
+    """The same training, written as a plain PyTorch loop on ``device`` (the Runner's: the
+    GPU where there is one, whose dropout draws from the GPU's generator)."""
     torch.manual_seed(123)
-    model = DigitsMLPForTests(dropout=0.3)
+    model = DigitsMLPForTests(dropout=0.3).to(device)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -52,7 +53,8 @@ def hand_written_losses(seed: int, epochs: int) -> list[float]:
         sampler.set_epoch(epoch)
         for batch in loader:
             opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(model(batch["inputs"]), batch["labels"])
+            inputs, labels = batch["inputs"].to(device), batch["labels"].to(device)
+            loss = torch.nn.functional.cross_entropy(model(inputs), labels)
             loss.backward()
             opt.step()
             losses.append(loss.item())
@@ -77,6 +79,6 @@ def test_loss_sequence_equals_a_hand_written_loop_to_the_bit(tmp_path) -> None:
         randomness=dict(seed=7),
     )
     runner.train()
-    expected = hand_written_losses(seed=7, epochs=2)
+    expected = hand_written_losses(seed=7, epochs=2, device=next(model.parameters()).device)
     assert len(recorder.losses) == len(expected) == 90
     assert recorder.losses == expected  # exact float equality, every iteration
