@@ -514,3 +514,32 @@ def test_base_optim_wrapper_is_abstract_and_gives_subclasses_the_shared_interfac
     other = Plain(torch.optim.SGD([nn.Parameter(torch.ones(2))], lr=1.0, momentum=0.5))
     other.load_state_dict(state)
     assert other.param_groups[0]["lr"] == pytest.approx(0.1)
+
+
+def test_a_default_dtype_follows_the_model_to_a_gpu_with_a_scaler(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An AmpOptimWrapper built over CPU weights, the model then trained on a GPU: float16
+    and a GradScaler, as MMEngine's (it had kept the CPU's bfloat16 and no scaler); a
+    scaler state resumed before the move is not lost. A dtype given is kept."""
+    import runner_core.optim.amp_optim_wrapper as amp
+
+    model = nn.Linear(2, 2)
+    default = AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    given = AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), dtype="bfloat16")
+    assert default.cast_dtype is torch.bfloat16 and default.loss_scaler is None
+    resumed = {**default.state_dict(), "loss_scaler": {"scale": 8.0, "growth_factor": 2.0,
+               "backoff_factor": 0.5, "growth_interval": 2000, "_growth_tracker": 0}}  # fmt: skip
+    default.load_state_dict(resumed)  # a resume loads before training starts
+    # no GPU here: the model's weights read as CUDA's, the scaler is a CPU one
+    monkeypatch.setattr(amp, "_param_device_type", lambda params: "cuda")
+    monkeypatch.setattr(
+        AmpOptimWrapper, "_make_scaler", lambda self, fsdp: torch.amp.GradScaler("cpu")
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # autocast('cuda') without CUDA says it is disabled
+        default.initialize_count_status(model, 0, 10)
+        given.initialize_count_status(model, 0, 10)
+    assert default.device_type == "cuda" and default.cast_dtype is torch.float16
+    assert default.loss_scaler.get_scale() == 8.0
+    assert given.cast_dtype is torch.bfloat16 and given.loss_scaler is None

@@ -140,11 +140,15 @@ class AmpOptimWrapper(OptimWrapper):
             "cuda" if torch.cuda.is_available() else "cpu"
         )
         cast_dtype = _resolve_dtype(dtype)
+        #: no dtype given: the device's default, chosen again if the model moves (below)
+        self._default_dtype = cast_dtype is None
         if cast_dtype is None:
             cast_dtype = _default_autocast_dtype(self._device_type)
         self.cast_dtype = cast_dtype  # builds the autocast every step enters
         # checked whatever the dtype, so a bad value fails before float16 is chosen
         self._scale_update_param, self._scale_kwargs = _parse_loss_scale(loss_scale)
+        self._use_fsdp = use_fsdp
+        self._pending_scaler_state: dict[str, Any] | None = None
         self.loss_scaler: Any = None
         if cast_dtype is torch.float16:
             self.loss_scaler = self._make_scaler(use_fsdp)
@@ -210,6 +214,13 @@ class AmpOptimWrapper(OptimWrapper):
         device_type = _param_device_type(model.parameters())
         if device_type is not None and device_type != self._device_type:
             self.device_type = device_type
+            if self._default_dtype:  # built over CPU parameters, trained on a GPU: float16
+                self.cast_dtype = _default_autocast_dtype(device_type)  # and a scaler, as
+                if self.cast_dtype is torch.float16 and self.loss_scaler is None:  # MMEngine
+                    self.loss_scaler = self._make_scaler(self._use_fsdp)
+                    if self._pending_scaler_state:
+                        self.loss_scaler.load_state_dict(self._pending_scaler_state)
+        self._pending_scaler_state = None
         super().initialize_count_status(model, init_counts, max_counts)
 
     def optim_context(self, model: nn.Module) -> contextlib.AbstractContextManager[Any]:
@@ -241,4 +252,6 @@ class AmpOptimWrapper(OptimWrapper):
         # an empty scaler state comes from a disabled GradScaler: nothing to restore
         if scaler_state and self.loss_scaler is not None:
             self.loss_scaler.load_state_dict(scaler_state)
+        elif scaler_state and self._default_dtype:  # the scaler comes once the model moved
+            self._pending_scaler_state = scaler_state
         super().load_state_dict(state)
