@@ -78,6 +78,36 @@ def test_async_files_and_pointer_equal_a_synchronous_run(tmp_path: Path) -> None
     assert not [p for p in (tmp_path / "async").iterdir() if ".tmp-" in p.name]
 
 
+class KeepsOldNames(Hook):
+    """Stores every weight a second time under an old name: the same tensor, two keys."""
+
+    def before_save_checkpoint(self, runner: Any, checkpoint: dict) -> None:
+        weights = checkpoint["state_dict"]
+        weights.update({"legacy." + k: v for k, v in list(weights.items())})
+
+
+class EditsTheModel(Hook):
+    """Changes the model in place as the checkpoint is taken (and keeps the change)."""
+
+    def before_save_checkpoint(self, runner: Any, checkpoint: dict) -> None:
+        with torch.no_grad():
+            for p in runner.model.parameters():
+                p.add_(100.0)
+
+
+@pytest.mark.parametrize("hook", [KeepsOldNames, EditsTheModel])
+def test_hooks_editing_the_checkpoint_or_the_model_save_what_a_sync_run_saves(
+    tmp_path: Path, hook: type
+) -> None:
+    # a tensor stored twice was offered twice to the next snapshot's buffers, which then
+    # held the momentum buffers as weights; an edit of a CPU model made in the hook was
+    # missed, the weights having been copied before the hooks ran
+    make_runner(tmp_path / "sync", max_epochs=3, custom_hooks=[hook()]).train()
+    make_runner(tmp_path / "async", max_epochs=3, custom_hooks=[hook()], async_save=True).train()
+    for name in ("epoch_1.pth", "epoch_2.pth", "epoch_3.pth"):
+        same(load_checkpoint(tmp_path / "sync" / name), load_checkpoint(tmp_path / "async" / name))
+
+
 def test_writer_runs_one_write_at_a_time() -> None:
     """A second submit waits for the running write before its own starts."""
     events: list[str] = []

@@ -70,3 +70,12 @@ def test_tensors_of_an_earlier_snapshot_are_not_copied_again() -> None:
     assert all(frozen["state_dict"][k] is v for k, v in weights.items())
     assert frozen["state_dict"] is not weights  # containers are rebuilt all the same
     assert torch.equal(frozen["extra"], extra) and frozen["extra"] is not extra
+
+
+def test_a_tensor_under_two_keys_is_copied_once_and_offered_once() -> None:
+    weight = torch.ones(3)
+    frozen = snapshot({"a": weight, "b": weight, "c": torch.zeros(3)})
+    assert frozen["a"] is frozen["b"] and frozen["a"] is not weight
+    pool: dict = {}
+    recycle(frozen, pool)
+    assert len(pool[((3,), torch.float32)]) == 2  # 'a'/'b' once, 'c'

@@ -79,7 +79,8 @@ class _Copier:
         self.targets: list[Any] = []  # host buffers of the CPU tensors, copied in finish()
         self.sources: list[Any] = []
         self.on_device = False
-        self.done: dict[int, Any] = {}  # id -> tensor already copied (kept alive here)
+        self.done: dict[int, Any] = {}  # id(tensor) -> its copy (or itself, if already one)
+        self.sources_seen: list[Any] = []
 
     def mark_done(self, frozen: Any) -> None:
         """Take the tensors of ``frozen`` (a snapshot) as they are when met again."""
@@ -95,7 +96,13 @@ class _Copier:
 
     def copy(self, obj: Any) -> Any:
         if isinstance(obj, self.torch.Tensor):
-            return obj if id(obj) in self.done else self._host_copy(obj)
+            # one copy per tensor: a tensor stored under two keys (a hook keeping old key
+            # names) stays one tensor, and is offered to the next snapshot once
+            copied = self.done.get(id(obj))
+            if copied is None:
+                copied = self.done[id(obj)] = self._host_copy(obj)
+                self.sources_seen.append(obj)  # keeps its id from being reused meanwhile
+            return copied
         if isinstance(obj, OrderedDict):
             rebuilt = OrderedDict((k, self.copy(v)) for k, v in obj.items())
             rebuilt.__dict__.update(vars(obj))  # a state dict's _metadata (module versions)
@@ -143,8 +150,10 @@ class _Copier:
 
 
 def recycle(frozen: Any, pool: dict[Any, list[Any]]) -> None:
-    """Offer the CPU tensors of a written snapshot to the next one."""
+    """Offer the CPU tensors of a written snapshot to the next one (each once, also a
+    tensor a hook stored under two keys: two copies into one buffer would mix them)."""
     stack = [frozen]
+    offered: set[int] = set()
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
@@ -153,7 +162,8 @@ def recycle(frozen: Any, pool: dict[Any, list[Any]]) -> None:
             stack.extend(item)
         elif hasattr(item, "is_contiguous") and getattr(item, "is_cpu", False):
             # is_cpu, not device.type: no device object and no string per tensor
-            if item.is_contiguous():
+            if item.is_contiguous() and id(item) not in offered:
+                offered.add(id(item))
                 pool.setdefault((tuple(item.shape), item.dtype), []).append(item)
 
 

@@ -334,9 +334,13 @@ def save(
         pool, background.buffers = background.buffers, {}
 
         def to_host(weights: Mapping[str, Any]) -> Mapping[str, Any]:
-            # hooks see the weights in host memory, as in a synchronous save; copied into
-            # the pinned buffers of the last async save, so a GPU model's copy does not
-            # block per tensor, and not copied again by the snapshot below
+            if all(getattr(t, "is_cpu", True) for t in weights.values()):
+                # the snapshot after the hooks copies them: what the hooks change in the
+                # model (in place) is saved, as in a synchronous save
+                return weights
+            # hooks see a GPU model's weights in host memory, as in a synchronous save
+            # (weights_to_cpu); copied into the pinned buffers of the last async save, so
+            # the copy does not block per tensor, and not copied again by the snapshot
             frozen_weights.append(snapshot(weights, pool))
             return frozen_weights[-1]
 
