@@ -143,6 +143,25 @@ def test_keyword_only_and_kwargs_methods_get_every_argument_as_in_mmengine() -> 
     assert isinstance(seen["isolated"]["exception"], KeyError)
 
 
+def test_a_kwargs_hook_of_a_custom_point_gets_what_the_caller_passes() -> None:
+    # runner.call_hook('after_custom_step', value=3, extra='x') in MMEngine: all by keyword
+    seen: dict[str, Any] = {}
+
+    class Open(Hook):
+        def after_custom_step(self, runner, **kwargs):
+            seen["open"] = (runner, kwargs)
+
+    class Named(Hook):
+        def after_custom_step(self, runner, value):
+            seen["named"] = (runner, value)
+
+    m = HookManager()
+    m.register(Open())
+    m.register(Named())
+    m.call("after_custom_step", {"runner": "r", "value": 3, "extra": "x"})
+    assert seen == {"open": ("r", {"value": 3, "extra": "x"}), "named": ("r", 3)}
+
+
 def test_star_args_that_would_receive_nothing_are_refused_at_registration() -> None:
     class Star(Hook):
         def after_train_iter(self, runner, *args):

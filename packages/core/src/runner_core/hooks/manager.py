@@ -85,7 +85,9 @@ class HookManager(Sequence[Hook]):
         self._entries: list[_Entry] = []
         self._seq = 0
         self._declared: dict[str, tuple[str, ...]] = {}
-        self._callers: dict[str, tuple[Any, tuple[str, ...], Any]] = {}
+        #: point -> (pluggy's caller, the arguments its hooks take (None: any, a custom
+        #: point a ``**kwargs`` hook implements), the function that calls them)
+        self._callers: dict[str, tuple[Any, tuple[str, ...] | None, Any]] = {}
         self._custom_uncalled: set[str] = set()
         self._armed: set[str] = set()
         self._armed_action: Callable[[], None] = _noop
@@ -179,7 +181,7 @@ class HookManager(Sequence[Hook]):
         self._rebuild_callers()
 
     def _rebuild_callers(self) -> None:
-        callers: dict[str, tuple[Any, tuple[str, ...], Any]] = {}
+        callers: dict[str, tuple[Any, tuple[str, ...] | None, Any]] = {}
         for name in self._all_points():
             caller = getattr(self._pm.hook, name, None)
             if caller is None or not caller.get_hookimpls():
@@ -196,13 +198,17 @@ class HookManager(Sequence[Hook]):
             if idle:  # those hooks are left out of this point (Hook.idle_points)
                 caller = self._pm.subset_hook_caller(name, idle)
                 impls = caller.get_hookimpls()
+            taken: tuple[str, ...] | None = argnames
             if not impls:
                 fire = None
+            elif caller.spec is None and any(_takes_any_keyword(i.function) for i in impls):
+                # a custom point's caller names its arguments: a **kwargs hook gets them all
+                fire, taken = _open_point(self, name, impls), None
             elif name in ISOLATED_POINTS:
                 fire = _isolated_point(name, impls, argnames)
             else:
                 fire = _compile_point(self, name, caller, impls, argnames)
-            callers[name] = (caller, argnames, fire)
+            callers[name] = (caller, taken, fire)
         self._callers = callers
         self._apply_points()
 
@@ -435,7 +441,8 @@ class HookManager(Sequence[Hook]):
                 self._custom_uncalled.discard(name)
             if fire is not None:
                 given = kwargs
-                if any(key not in argnames for key in given):  # arguments no hook takes: dropped
+                if argnames is not None and any(key not in argnames for key in given):
+                    # arguments no hook takes: dropped
                     given = {key: value for key, value in given.items() if key in argnames}
                 fire(**given)
         elif name in self._custom_uncalled:
@@ -658,6 +665,36 @@ def _by_keyword(function: Any, argnames: Sequence[str], named: Sequence[str]) ->
         return [a for a in argnames if a not in named]
     keyword_only = {p.name for p in params if p.kind is p.KEYWORD_ONLY}
     return [a for a in argnames if a in keyword_only and a not in named]
+
+
+def _takes_any_keyword(function: Any) -> bool:
+    import inspect
+
+    try:
+        return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        return False
+
+
+def _open_point(manager: HookManager, name: str, impls: list[Any]) -> Any:
+    """Custom point ``name`` as a function taking any keyword arguments: each hook
+    gets the ones it names, a ``**kwargs`` hook all of them (MMEngine's call passes
+    every argument by keyword). Only custom points that such a hook implements."""
+    calls = []
+    for impl in reversed(impls):  # pluggy calls the last registered first
+        named = (*impl.argnames, *(getattr(impl, "kwargnames", ()) or ()))
+        calls.append((impl.function, named, _takes_any_keyword(impl.function)))
+
+    def fire(**given: Any) -> None:
+        try:
+            for fn, named, takes_all in calls:
+                fn(**(given if takes_all else {k: given.get(k) for k in named}))
+        except Exception as exc:
+            manager._annotate(exc, name)
+            raise
+
+    fire.__qualname__ = fire.__name__ = name
+    return fire
 
 
 def _isolated_point(name: str, impls: list[Any], argnames: tuple[str, ...]) -> Any:
