@@ -19,6 +19,9 @@ BAD = [
     (EpochBasedTrainLoop, dict(max_epochs=2, val_begin=-1)),
     (EpochBasedTrainLoop, dict(max_epochs=2, dynamic_intervals=[(1, 2, 3)])),
     (EpochBasedTrainLoop, dict(max_epochs=2, dynamic_intervals=[(1, 0)])),
+    (EpochBasedTrainLoop, dict(max_epochs=2, dynamic_intervals=5)),  # was a bare TypeError
+    (EpochBasedTrainLoop, dict(max_epochs=2, val_interval=float("nan"))),  # a ValueError
+    (IterBasedTrainLoop, dict(max_iters=float("inf"))),  # an OverflowError
     (IterBasedTrainLoop, dict(max_iters=2.5)),
     (IterBasedTrainLoop, dict(max_iters=-5, val_begin=-1)),  # the loop's order: val_begin first
 ]

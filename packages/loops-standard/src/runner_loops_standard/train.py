@@ -68,7 +68,10 @@ def _positive_int(
     default, as MMEngine's arithmetic on it would; an AssertionError for the
     keys MMEngine asserts are ints (max_epochs, max_iters).
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+    whole = isinstance(value, int) or (
+        isinstance(value, float) and value.is_integer()  # not nan or inf
+    )
+    if isinstance(value, bool) or not whole:
         raise not_int(
             f"{key} must be a whole number >= {minimum}, got {value!r} "
             f"({type(value).__name__}). Set it to an integer, e.g. {key.split('.')[-1]}={max(minimum, 1)}."
@@ -98,6 +101,11 @@ def _refuse_endless_sampler(loader: Any) -> None:
 
 
 def _dynamic_intervals(value: Any) -> list[tuple[int, int]]:
+    if value is not None and (not isinstance(value, Sequence) or isinstance(value, str)):
+        raise ConfigTypeError(
+            f"train_cfg.dynamic_intervals must be a list of (milestone, interval) pairs, got "
+            f"{value!r} ({type(value).__name__}). Example: dynamic_intervals=[(10, 2), (20, 1)]."
+        )
     out = []
     for i, item in enumerate(value or []):
         if not isinstance(item, Sequence) or isinstance(item, str) or len(item) != 2:
