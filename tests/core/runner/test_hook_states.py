@@ -92,3 +92,17 @@ def test_state_no_hook_claims_is_reported(tmp_path: Path, capsys: Any) -> None:
     out = capsys.readouterr().out
     assert "holds the state of hooks this run does not have: Counting" in out
     assert "epoch_1.pth" in out
+
+
+def test_a_role_named_like_a_custom_hooks_class_keeps_both_states(tmp_path: Path) -> None:
+    # a plugin's default set may name its roles freely: both states were saved as 'Counting'
+    def run(epochs: int, **kwargs: Any) -> tuple[Counting, Counting]:
+        role, custom = Counting(), Counting(start=1000)
+        _runner(tmp_path, epochs, [custom], default_hooks=dict(Counting=role), **kwargs).train()
+        return role, custom
+
+    run(1)
+    states = load_checkpoint(str(tmp_path / "epoch_1.pth"))["hooks"]
+    assert states["Counting"] == {"seen": 2} and states["Counting[1]"] == {"seen": 1002}
+    role, custom = run(2, resume=True)
+    assert (role.seen, custom.seen) == (4, 1004)

@@ -2,7 +2,8 @@
 
 A default hook's state is stored under its role (``checkpoint``, ``logger``).
 A custom hook's is stored under its class name, and the n-th hook of one class
-under ``Name[n]`` (n ≥ 2, counted in the order the hooks run). Counting per
+under ``Name[n]`` (n ≥ 2, counted in the order the hooks run; ``Name[1]`` for
+the first where a role is called ``Name``). Counting per
 class, not over all hooks, lets a run resume after a default role was removed
 or another default set chosen: the keys of the hooks that stay do not move.
 
@@ -21,17 +22,22 @@ _LEGACY_KEY = re.compile(r"^(?P<name>.+)#(?P<index>\d+)$")
 
 
 def hook_state_keys(runner: Any) -> list[tuple[Any, str]]:
-    """Every hook of ``runner`` with the key its state is stored under, in run order."""
+    """Every hook of ``runner`` with the key its state is stored under, in run order.
+
+    A custom hook whose class name is also a role of this run (a plugin's default set
+    may name roles freely) is ``Name[1]``, so the two states never share a key.
+    """
+    roles = [runner.hooks.role_of(hook) for hook in runner.hooks]
+    taken = set(filter(None, roles))
     seen: dict[str, int] = {}
     keyed = []
-    for hook in runner.hooks:
-        role = runner.hooks.role_of(hook)
+    for hook, role in zip(runner.hooks, roles):
         if role:
             keyed.append((hook, role))
             continue
         name = type(hook).__name__
-        seen[name] = seen.get(name, 0) + 1
-        keyed.append((hook, name if seen[name] == 1 else f"{name}[{seen[name]}]"))
+        seen[name] = n = seen.get(name, 0) + 1
+        keyed.append((hook, name if n == 1 and name not in taken else f"{name}[{n}]"))
     return keyed
 
 
