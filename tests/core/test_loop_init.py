@@ -130,3 +130,29 @@ def test_a_loop_setting_mmengines_runner_attribute_itself_runs(tmp_path: Path) -
     runner = _runner(tmp_path, train_cfg=dict(type=MMEngineStyleLoop))
     runner.train()
     assert runner.iter == 2 and runner.train_loop.runner is runner
+
+
+class LazyCounterLoop(BaseLoop):
+    """Calls super().__init__, but sets its counter only when it runs."""
+
+    mode = "train"
+
+    def __init__(self, runner: Any, dataloader: Any, max_epochs: int = 1) -> None:
+        super().__init__(runner, dataloader)
+
+    @property
+    def iter(self) -> int:
+        return self._iter
+
+    def run(self) -> Any:
+        self._iter = 0
+
+
+def test_a_counter_set_only_in_run_is_named_not_blamed_on_super_init(tmp_path: Path) -> None:
+    runner = _runner(tmp_path, train_cfg=dict(type=LazyCounterLoop))
+    with pytest.raises(LoopInitError) as caught:
+        runner.train()
+    message = str(caught.value)
+    assert "'iter' property reads '_iter', which is not set when the loop is built" in message
+    assert "Set self._iter in LazyCounterLoop.__init__" in message
+    assert "super().__init__" not in message

@@ -267,11 +267,25 @@ def check_initialised(loop: Any, key: str) -> None:
         loop.runner = loop._runner
     try:
         loop.runner  # noqa: B018  (BaseLoop.__init__ sets it)
-        for name in ("epoch", "iter"):  # the counters the Runner reads (BaseTrainLoop's)
-            if isinstance(getattr(type(loop), name, None), property):
-                getattr(loop, name)
     except AttributeError as exc:
         raise LoopInitError(_not_initialised(type(loop), key, exc)) from None
+    for name in ("epoch", "iter"):  # the counters the Runner reads (BaseTrainLoop's)
+        if isinstance(getattr(type(loop), name, None), property):
+            try:
+                getattr(loop, name)
+            except AttributeError as exc:
+                base = next((c for c in type(loop).__mro__[1:] if "__init__" in vars(c)), None)
+                if base is not BaseLoop:  # a base that sets the counters was skipped
+                    raise LoopInitError(_not_initialised(type(loop), key, exc)) from None
+                # BaseLoop.__init__ ran (runner is set): the loop's own counter is missing
+                missing = exc.name or "?"
+                raise LoopInitError(
+                    f"{key}: the loop {type(loop).__qualname__}'s {name!r} property reads "
+                    f"{missing!r}, which is not set when the loop is built: the Runner reads "
+                    f"{name!r} before the loop runs (to resume, schedule and log). Set "
+                    f"self.{missing} in {type(loop).__qualname__}.__init__ (or let the base "
+                    "class's __init__ set it)."
+                ) from None
 
 
 def _not_initialised(cls: type, key: str, exc: AttributeError) -> str:
