@@ -57,35 +57,6 @@ def _raw_cuda(loader: Any, model: Any, max_iters: int | None = None) -> int:
     return done
 
 
-def _lightning_cuda(loader: Any, model: Any, work_dir: str) -> int:
-    import lightning as L
-    from frameworks import lightning_model
-    from lightning.pytorch.loggers import CSVLogger
-
-    class Clock(L.Callback):
-        def on_train_start(self, trainer: Any, pl_module: Any) -> None:
-            w1._marks["start"] = time.perf_counter()
-
-        def on_train_end(self, trainer: Any, pl_module: Any) -> None:
-            w1._marks["stop"] = time.perf_counter()
-
-    trainer = L.Trainer(
-        max_epochs=1,
-        accelerator="gpu",
-        devices=1,
-        logger=CSVLogger(work_dir),
-        log_every_n_steps=w1.LOG_INTERVAL,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        callbacks=[Clock()],
-        default_root_dir=work_dir,
-    )
-    trainer.fit(lightning_model(model), train_dataloaders=loader)
-    return int(trainer.global_step)
-
-
 def run_one(variant: str, count_syncs: bool) -> dict[str, Any]:
     """One timed run of ``variant`` (or, with ``count_syncs``, one counted run)."""
     import tempfile
@@ -112,7 +83,7 @@ def run_one(variant: str, count_syncs: bool) -> dict[str, Any]:
         elif variant == "ours_none":
             done = w1.ours(loader, model, work_dir, "none")
         elif variant == "lightning":
-            done = _lightning_cuda(loader, model, work_dir)
+            done = w1.lightning_run(loader, model, work_dir, accelerator="gpu")
         else:
             raise SystemExit(f"unknown variant {variant!r}")
         torch.cuda.set_sync_debug_mode(0)

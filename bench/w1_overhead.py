@@ -291,7 +291,7 @@ def mmengine_run(loader: Any, model: Any, work_dir: str) -> int:
 
 
 # -- Lightning --------------------------------------------------------------------------------
-def lightning_run(loader: Any, model: Any, work_dir: str) -> int:
+def lightning_run(loader: Any, model: Any, work_dir: str, accelerator: str = "cpu") -> int:
     import lightning as L
     from frameworks import lightning_model
     from lightning.pytorch.loggers import CSVLogger
@@ -305,7 +305,7 @@ def lightning_run(loader: Any, model: Any, work_dir: str) -> int:
 
     trainer = L.Trainer(
         max_epochs=1,
-        accelerator="cpu",
+        accelerator=accelerator,
         devices=1,
         logger=CSVLogger(work_dir),
         log_every_n_steps=LOG_INTERVAL,
