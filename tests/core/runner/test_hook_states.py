@@ -106,3 +106,19 @@ def test_a_role_named_like_a_custom_hooks_class_keeps_both_states(tmp_path: Path
     assert states["Counting"] == {"seen": 2} and states["Counting[1]"] == {"seen": 1002}
     role, custom = run(2, resume=True)
     assert (role.seen, custom.seen) == (4, 1004)
+
+
+def test_a_hook_moved_between_default_and_custom_hooks_keeps_its_state(
+    tmp_path: Path, capsys: Any
+) -> None:
+    # its key changes (role 'counter' <-> class name): the class written in meta finds it
+    first = Counting()
+    _runner(tmp_path, 1, [], default_hooks=dict(counter=first)).train()
+    assert load_checkpoint(str(tmp_path / "epoch_1.pth"))["meta"]["hook_types"]["counter"] == (
+        "Counting"
+    )
+    capsys.readouterr()
+    moved = Counting()
+    _runner(tmp_path, 2, [moved], resume=True).train()
+    assert moved.seen == 4
+    assert "does not have" not in capsys.readouterr().out

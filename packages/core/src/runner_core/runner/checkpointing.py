@@ -152,7 +152,9 @@ def build_state(
         if "pass_rng" in ckpt.get("loop", {}):
             local["pass_rng"] = pass_rng
         ckpt["per_rank"] = all_gather_object(local)
-    hook_states = collect_hook_states(runner)
+    hook_states, hook_types = collect_hook_states(runner)
+    if hook_types:  # which class wrote each state: found again under another key on resume
+        info["hook_types"] = hook_types
     if hook_states:
         ckpt["hooks"] = hook_states
     return ckpt
@@ -669,7 +671,7 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
         "iter": int(meta.get("iter", 0)),
     }
     loop.load_state_dict(position)
-    restore_hook_states(runner, ckpt.get("hooks", {}), path)
+    restore_hook_states(runner, ckpt.get("hooks", {}), path, meta.get("hook_types"))
     runner.resume_state.optim_counts = ckpt.get("optim_counts")
     local = _rank_local_state(runner, ckpt, path)
     grads = local.get("accumulated_grads")

@@ -41,14 +41,16 @@ def hook_state_keys(runner: Any) -> list[tuple[Any, str]]:
     return keyed
 
 
-def collect_hook_states(runner: Any) -> dict[str, Any]:
-    """The non-empty ``state_dict()`` of every hook, by key."""
-    states = {}
+def collect_hook_states(runner: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """The non-empty ``state_dict()`` of every hook by key, and the class name of the hook
+    behind each (stored in ``meta['hook_types']``)."""
+    states, types = {}, {}
     for hook, key in hook_state_keys(runner):
         state = hook.state_dict()
         if state:
             states[key] = state
-    return states
+            types[key] = type(hook).__name__
+    return states, types
 
 
 def _with_legacy_keys(states: Mapping[str, Any]) -> dict[str, Any]:
@@ -67,28 +69,31 @@ def _with_legacy_keys(states: Mapping[str, Any]) -> dict[str, Any]:
     return renamed
 
 
-def restore_hook_states(runner: Any, states: Mapping[str, Any], path: str) -> None:
+def restore_hook_states(
+    runner: Any, states: Mapping[str, Any], path: str, types: Mapping[str, str] | None = None
+) -> None:
     """Give each hook its state from ``states``; warn about states no hook claims.
 
-    A state left over means a hook of the run that wrote the checkpoint is not
+    A hook whose key found nothing takes a state left over from a hook of its
+    class (``types``: the class behind each saved state), in order: a default
+    hook moved to ``custom_hooks`` (or the reverse) keeps its state. A state
+    still left over means a hook of the run that wrote the checkpoint is not
     in this one: its state (a best score, a counter) is dropped, which the user
     should hear about rather than find out from a changed result.
     """
-    from ..checkpoint import CheckpointError
-
     unclaimed = _with_legacy_keys(states)
+    saved_types = types if isinstance(types, Mapping) else {}
+    waiting = []
     for hook, key in hook_state_keys(runner):
-        if key not in unclaimed:
-            continue
-        state = unclaimed.pop(key)
-        try:
-            hook.load_state_dict(state)
-        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
-            raise CheckpointError(
-                f"Cannot resume from {path!r}: its 'hooks.{key}' state does not fit "
-                f"{type(hook).__name__} ({type(exc).__name__}: {exc}). Resume from a "
-                "checkpoint this hook wrote, or remove the hook's entry from the file."
-            ) from exc
+        if key in unclaimed:
+            _load(hook, key, unclaimed.pop(key), path)
+        else:
+            waiting.append(hook)
+    for hook in waiting:  # same class, another key
+        name = type(hook).__name__
+        other = next((k for k in unclaimed if saved_types.get(k) == name), None)
+        if other is not None:
+            _load(hook, other, unclaimed.pop(other), path)
     if unclaimed:
         runner.logger.warning(
             "%s holds the state of hooks this run does not have: %s. Their state is not "
@@ -97,3 +102,16 @@ def restore_hook_states(runner: Any, states: Mapping[str, Any], path: str) -> No
             path,
             ", ".join(sorted(unclaimed)),
         )
+
+
+def _load(hook: Any, key: str, state: Any, path: str) -> None:
+    from ..checkpoint import CheckpointError
+
+    try:
+        hook.load_state_dict(state)
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        raise CheckpointError(
+            f"Cannot resume from {path!r}: its 'hooks.{key}' state does not fit "
+            f"{type(hook).__name__} ({type(exc).__name__}: {exc}). Resume from a "
+            "checkpoint this hook wrote, or remove the hook's entry from the file."
+        ) from exc
