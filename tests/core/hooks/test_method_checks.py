@@ -162,6 +162,28 @@ def test_a_kwargs_hook_of_a_custom_point_gets_what_the_caller_passes() -> None:
     assert seen == {"open": ("r", {"value": 3, "extra": "x"}), "named": ("r", 3)}
 
 
+def test_a_custom_points_defaulted_argument_gets_the_callers_value_or_its_default() -> None:
+    # MMEngine's call_hook passes what it is given by keyword: 3, then the default 5
+    seen: list[Any] = []
+
+    class Defaulted(Hook):
+        def after_custom_step(self, runner, value=5):
+            seen.append(value)
+
+    class Open(Hook):
+        def after_custom_step(self, runner, **kwargs):
+            pass
+
+    for hooks in ([Defaulted()], [Defaulted(), Open()]):
+        seen.clear()
+        m = HookManager()
+        for hook in hooks:
+            m.register(hook)
+        m.call("after_custom_step", {"runner": "r", "value": 3})
+        m.call("after_custom_step", {"runner": "r"})
+        assert seen == [3, 5], hooks
+
+
 def test_star_args_that_would_receive_nothing_are_refused_at_registration() -> None:
     class Star(Hook):
         def after_train_iter(self, runner, *args):

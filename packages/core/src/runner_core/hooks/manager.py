@@ -201,8 +201,9 @@ class HookManager(Sequence[Hook]):
             taken: tuple[str, ...] | None = argnames
             if not impls:
                 fire = None
-            elif caller.spec is None and any(_takes_any_keyword(i.function) for i in impls):
-                # a custom point's caller names its arguments: a **kwargs hook gets them all
+            elif caller.spec is None:
+                # a custom point's caller names its arguments (runner.call_hook(name, ...)):
+                # each hook gets those it takes, a **kwargs hook all of them
                 fire, taken = _open_point(self, name, impls), None
             elif name in ISOLATED_POINTS:
                 fire = _isolated_point(name, impls, argnames)
@@ -677,18 +678,24 @@ def _takes_any_keyword(function: Any) -> bool:
 
 
 def _open_point(manager: HookManager, name: str, impls: list[Any]) -> Any:
-    """Custom point ``name`` as a function taking any keyword arguments: each hook
-    gets the ones it names, a ``**kwargs`` hook all of them (MMEngine's call passes
-    every argument by keyword). Only custom points that such a hook implements."""
+    """Custom point ``name`` as a function taking any keyword arguments, as MMEngine's
+    ``call_hook`` passes them: each hook gets the ones it names (a required one the
+    caller left out as None, a defaulted one only if given, so its default holds), a
+    ``**kwargs`` hook all of them. Standard points are compiled (``_compile_point``)."""
     calls = []
     for impl in reversed(impls):  # pluggy calls the last registered first
-        named = (*impl.argnames, *(getattr(impl, "kwargnames", ()) or ()))
-        calls.append((impl.function, named, _takes_any_keyword(impl.function)))
+        defaulted = tuple(getattr(impl, "kwargnames", ()) or ())
+        calls.append((impl.function, impl.argnames, defaulted, _takes_any_keyword(impl.function)))
 
     def fire(**given: Any) -> None:
         try:
-            for fn, named, takes_all in calls:
-                fn(**(given if takes_all else {k: given.get(k) for k in named}))
+            for fn, required, defaulted, takes_all in calls:
+                if takes_all:
+                    fn(**given)
+                    continue
+                args = {k: given.get(k) for k in required}
+                args.update({k: given[k] for k in defaulted if k in given})
+                fn(**args)
         except Exception as exc:
             manager._annotate(exc, name)
             raise
