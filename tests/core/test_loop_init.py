@@ -156,3 +156,21 @@ def test_a_counter_set_only_in_run_is_named_not_blamed_on_super_init(tmp_path: P
     assert "'iter' property reads '_iter', which is not set when the loop is built" in message
     assert "Set self._iter in LazyCounterLoop.__init__" in message
     assert "super().__init__" not in message
+
+
+class OwnCounterEpochLoop(EpochBasedTrainLoop):
+    """Calls super().__init__, and reads a counter of its own that it sets later."""
+
+    def __init__(self, runner: Any, dataloader: Any, max_epochs: int) -> None:
+        super().__init__(runner, dataloader, max_epochs)
+
+    @property
+    def iter(self) -> int:
+        return self._my_iter
+
+
+def test_an_own_counter_of_a_standard_loops_subclass_is_named(tmp_path: Path) -> None:
+    runner = _runner(tmp_path, train_cfg=dict(type=OwnCounterEpochLoop, max_epochs=1))
+    with pytest.raises(LoopInitError, match=r"'iter' property reads '_my_iter'") as caught:
+        runner.train()
+    assert "super().__init__" not in str(caught.value)

@@ -274,10 +274,11 @@ def check_initialised(loop: Any, key: str) -> None:
             try:
                 getattr(loop, name)
             except AttributeError as exc:
-                base = next((c for c in type(loop).__mro__[1:] if "__init__" in vars(c)), None)
-                if base is not BaseLoop:  # a base that sets the counters was skipped
+                owner = next(c for c in type(loop).__mro__ if name in vars(c))
+                if owner.__module__.split(".")[0] in ("runner_core", "runner_loops_standard"):
+                    # our counter: its base's __init__, which sets it, was skipped
                     raise LoopInitError(_not_initialised(type(loop), key, exc)) from None
-                # BaseLoop.__init__ ran (runner is set): the loop's own counter is missing
+                # the loop's own counter property reads what its own code never set
                 missing = exc.name or "?"
                 raise LoopInitError(
                     f"{key}: the loop {type(loop).__qualname__}'s {name!r} property reads "
