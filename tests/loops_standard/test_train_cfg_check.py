@@ -54,3 +54,13 @@ def test_each_loop_checks_only_its_own_keys() -> None:
     """max_iters is no argument of the epoch-based loop: reported as such, not as a number."""
     EpochBasedTrainLoop.check_cfg(dict(max_epochs=2, max_iters="x"))
     IterBasedTrainLoop.check_cfg(dict(max_iters=2, max_epochs="x"))
+
+
+def test_numpy_numbers_are_whole_numbers_too() -> None:
+    import numpy as np
+
+    cfg = dict(max_epochs=np.int64(3), val_interval=np.float32(2.0), val_begin=np.float64(1.0))
+    EpochBasedTrainLoop.check_cfg(cfg)
+    loop = _build(EpochBasedTrainLoop, cfg)
+    assert (loop.max_epochs, loop.val_interval, loop.val_begin) == (3, 2, 1)
+    assert type(loop.max_epochs) is int

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -68,8 +69,9 @@ def _positive_int(
     default, as MMEngine's arithmetic on it would; an AssertionError for the
     keys MMEngine asserts are ints (max_epochs, max_iters).
     """
-    whole = isinstance(value, int) or (
-        isinstance(value, float) and value.is_integer()  # not nan or inf
+    # numpy's ints and floats too (a sweep's np.arange), as MMEngine's int(x) == x takes them
+    whole = isinstance(value, numbers.Integral) or (
+        isinstance(value, numbers.Real) and float(value).is_integer()  # not nan or inf
     )
     if isinstance(value, bool) or not whole:
         raise not_int(
