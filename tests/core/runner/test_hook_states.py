@@ -114,11 +114,24 @@ def test_a_hook_moved_between_default_and_custom_hooks_keeps_its_state(
     # its key changes (role 'counter' <-> class name): the class written in meta finds it
     first = Counting()
     _runner(tmp_path, 1, [], default_hooks=dict(counter=first)).train()
-    assert load_checkpoint(str(tmp_path / "epoch_1.pth"))["meta"]["hook_types"]["counter"] == (
-        "Counting"
-    )
+    written = load_checkpoint(str(tmp_path / "epoch_1.pth"))["meta"]["hook_types"]
+    assert written["counter"] == {"class": "Counting", "role": True}
     capsys.readouterr()
     moved = Counting()
     _runner(tmp_path, 2, [moved], resume=True).train()
     assert moved.seen == 4
     assert "does not have" not in capsys.readouterr().out
+
+
+def test_a_role_removed_leaves_its_state_to_no_custom_hook_of_its_name(
+    tmp_path: Path, capsys: Any
+) -> None:
+    # saved: role 'Counting' and custom 'Counting[1]'; resumed without the role, the custom
+    # hook's key is 'Counting' again: it must take its own state, not the role's
+    role, custom = Counting(), Counting(start=1000)
+    _runner(tmp_path, 1, [custom], default_hooks=dict(Counting=role)).train()
+    capsys.readouterr()
+    again = Counting()
+    _runner(tmp_path, 2, [again], resume=True).train()
+    assert again.seen == 1004
+    assert "does not have: Counting." in capsys.readouterr().out

@@ -21,8 +21,9 @@ from typing import Any
 _LEGACY_KEY = re.compile(r"^(?P<name>.+)#(?P<index>\d+)$")
 
 
-def hook_state_keys(runner: Any) -> list[tuple[Any, str]]:
-    """Every hook of ``runner`` with the key its state is stored under, in run order.
+def hook_state_keys(runner: Any) -> list[tuple[Any, str, bool]]:
+    """Every hook of ``runner`` with the key its state is stored under, and whether that
+    key is its role, in run order.
 
     A custom hook whose class name is also a role of this run (a plugin's default set
     may name roles freely) is ``Name[1]``, so the two states never share a key.
@@ -33,23 +34,23 @@ def hook_state_keys(runner: Any) -> list[tuple[Any, str]]:
     keyed = []
     for hook, role in zip(runner.hooks, roles):
         if role:
-            keyed.append((hook, role))
+            keyed.append((hook, role, True))
             continue
         name = type(hook).__name__
         seen[name] = n = seen.get(name, 0) + 1
-        keyed.append((hook, name if n == 1 and name not in taken else f"{name}[{n}]"))
+        keyed.append((hook, name if n == 1 and name not in taken else f"{name}[{n}]", False))
     return keyed
 
 
-def collect_hook_states(runner: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    """The non-empty ``state_dict()`` of every hook by key, and the class name of the hook
-    behind each (stored in ``meta['hook_types']``)."""
+def collect_hook_states(runner: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The non-empty ``state_dict()`` of every hook by key, and what wrote each: the
+    hook's class name and whether the key is a role (``meta['hook_types']``)."""
     states, types = {}, {}
-    for hook, key in hook_state_keys(runner):
+    for hook, key, is_role in hook_state_keys(runner):
         state = hook.state_dict()
         if state:
             states[key] = state
-            types[key] = type(hook).__name__
+            types[key] = {"class": type(hook).__name__, "role": is_role}
     return states, types
 
 
@@ -69,31 +70,47 @@ def _with_legacy_keys(states: Mapping[str, Any]) -> dict[str, Any]:
     return renamed
 
 
+def _writers(types: Any) -> dict[str, tuple[str | None, bool | None]]:
+    """``meta['hook_types']`` as key -> (class name, is a role); None where not known."""
+    found: dict[str, tuple[str | None, bool | None]] = {}
+    for key, info in types.items() if isinstance(types, Mapping) else ():
+        if isinstance(info, Mapping):
+            role = info.get("role")
+            found[key] = (info.get("class"), role if isinstance(role, bool) else None)
+    return found
+
+
 def restore_hook_states(
-    runner: Any, states: Mapping[str, Any], path: str, types: Mapping[str, str] | None = None
+    runner: Any, states: Mapping[str, Any], path: str, types: Any = None
 ) -> None:
     """Give each hook its state from ``states``; warn about states no hook claims.
 
-    A hook whose key found nothing takes a state left over from a hook of its
-    class (``types``: the class behind each saved state), in order: a default
-    hook moved to ``custom_hooks`` (or the reverse) keeps its state. A state
-    still left over means a hook of the run that wrote the checkpoint is not
-    in this one: its state (a best score, a counter) is dropped, which the user
-    should hear about rather than find out from a changed result.
+    A hook takes the state under its key if a hook of its kind (role or custom)
+    wrote it. One whose key found nothing takes a state left over from a hook of
+    its class (``types``, ``meta['hook_types']``: what wrote each state), one of
+    its own kind first: a default hook moved to ``custom_hooks`` (or the reverse)
+    keeps its state. A state still left over means a hook of the run that wrote
+    the checkpoint is not in this one: its state (a best score, a counter) is
+    dropped, which the user should hear about rather than find out from a
+    changed result.
     """
     unclaimed = _with_legacy_keys(states)
-    saved_types = types if isinstance(types, Mapping) else {}
+    writers = _writers(types)
     waiting = []
-    for hook, key in hook_state_keys(runner):
-        if key in unclaimed:
+    for hook, key, is_role in hook_state_keys(runner):
+        kind = writers.get(key, (None, None))[1]
+        if key in unclaimed and kind in (None, is_role):
             _load(hook, key, unclaimed.pop(key), path)
         else:
-            waiting.append(hook)
-    for hook in waiting:  # same class, another key
+            waiting.append((hook, is_role))
+    for hook, is_role in waiting:  # same class, another key: its own kind first
         name = type(hook).__name__
-        other = next((k for k in unclaimed if saved_types.get(k) == name), None)
-        if other is not None:
-            _load(hook, other, unclaimed.pop(other), path)
+        same = [k for k in unclaimed if writers.get(k, (None, None))[0] == name]
+        same.sort(key=lambda k: writers[k][1] != is_role)  # stable: saved order otherwise
+        for other in same[:1]:
+            state = unclaimed.pop(other)
+            if not _load(hook, other, state, path, strict=False):
+                unclaimed[other] = state  # another class of that name: left, and reported
     if unclaimed:
         runner.logger.warning(
             "%s holds the state of hooks this run does not have: %s. Their state is not "
@@ -104,14 +121,19 @@ def restore_hook_states(
         )
 
 
-def _load(hook: Any, key: str, state: Any, path: str) -> None:
+def _load(hook: Any, key: str, state: Any, path: str, strict: bool = True) -> bool:
+    """``hook.load_state_dict(state)``; a state that does not fit is an error (``strict``)
+    or False (a state found by class name only, which may be another class's)."""
     from ..checkpoint import CheckpointError
 
     try:
         hook.load_state_dict(state)
     except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        if not strict:
+            return False
         raise CheckpointError(
             f"Cannot resume from {path!r}: its 'hooks.{key}' state does not fit "
             f"{type(hook).__name__} ({type(exc).__name__}: {exc}). Resume from a "
             "checkpoint this hook wrote, or remove the hook's entry from the file."
         ) from exc
+    return True
