@@ -531,6 +531,7 @@ def test_a_default_dtype_follows_the_model_to_a_gpu_with_a_scaler(
     resumed = {**default.state_dict(), "loss_scaler": {"scale": 8.0, "growth_factor": 2.0,
                "backoff_factor": 0.5, "growth_interval": 2000, "_growth_tracker": 0}}  # fmt: skip
     default.load_state_dict(resumed)  # a resume loads before training starts
+    assert default.state_dict()["loss_scaler"]["scale"] == 8.0  # a save meanwhile keeps it
     # no GPU here: the model's weights read as CUDA's, the scaler is a CPU one
     monkeypatch.setattr(amp, "_param_device_type", lambda params: "cuda")
     monkeypatch.setattr(

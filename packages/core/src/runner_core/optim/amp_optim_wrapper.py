@@ -242,6 +242,8 @@ class AmpOptimWrapper(OptimWrapper):
         state = super().state_dict()
         if self.loss_scaler is not None:
             state["loss_scaler"] = self.loss_scaler.state_dict()
+        elif self._pending_scaler_state:  # resumed, the model not yet moved: kept as loaded
+            state["loss_scaler"] = dict(self._pending_scaler_state)
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
