@@ -527,6 +527,8 @@ def test_a_default_dtype_follows_the_model_to_a_gpu_with_a_scaler(
     model = nn.Linear(2, 2)
     default = AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
     given = AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), dtype="bfloat16")
+    half = AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), dtype="float16")
+    cpu_scaler = half.loss_scaler
     assert default.cast_dtype is torch.bfloat16 and default.loss_scaler is None
     resumed = {**default.state_dict(), "loss_scaler": {"scale": 8.0, "growth_factor": 2.0,
                "backoff_factor": 0.5, "growth_interval": 2000, "_growth_tracker": 0}}  # fmt: skip
@@ -544,3 +546,7 @@ def test_a_default_dtype_follows_the_model_to_a_gpu_with_a_scaler(
     assert default.device_type == "cuda" and default.cast_dtype is torch.float16
     assert default.loss_scaler.get_scale() == 8.0
     assert given.cast_dtype is torch.bfloat16 and given.loss_scaler is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        half.initialize_count_status(model, 0, 10)
+    assert half.loss_scaler is not cpu_scaler  # made again for the model's new device

@@ -214,6 +214,11 @@ class AmpOptimWrapper(OptimWrapper):
         device_type = _param_device_type(model.parameters())
         if device_type is not None and device_type != self._device_type:
             self.device_type = device_type
+            if self.loss_scaler is not None:  # a scaler for the device the model is on now
+                kept = self.loss_scaler.state_dict()
+                self.loss_scaler = self._make_scaler(self._use_fsdp)
+                if kept:
+                    self.loss_scaler.load_state_dict(kept)
             if self._default_dtype:  # built over CPU parameters, trained on a GPU: float16
                 self.cast_dtype = _default_autocast_dtype(device_type)  # and a scaler, as
                 if self.cast_dtype is torch.float16 and self.loss_scaler is None:  # MMEngine
