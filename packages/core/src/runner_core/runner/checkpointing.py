@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 import warnings
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -336,15 +337,19 @@ def save(
         pool, background.buffers = background.buffers, {}
 
         def to_host(weights: Mapping[str, Any]) -> Mapping[str, Any]:
-            if all(getattr(t, "is_cpu", True) for t in weights.values()):
-                # the snapshot after the hooks copies them: what the hooks change in the
-                # model (in place) is saved, as in a synchronous save
-                return weights
             # hooks see a GPU model's weights in host memory, as in a synchronous save
-            # (weights_to_cpu); copied into the pinned buffers of the last async save, so
-            # the copy does not block per tensor, and not copied again by the snapshot
-            frozen_weights.append(snapshot(weights, pool))
-            return frozen_weights[-1]
+            # (weights_to_cpu): copied now into the pinned buffers of the last async save,
+            # so the copy does not block per tensor, and not copied again by the snapshot.
+            # CPU weights stay as they are until that snapshot, after the hooks: what a
+            # hook changes in the model (in place) is saved, as in a synchronous save.
+            on_device = {k: v for k, v in weights.items() if not getattr(v, "is_cpu", True)}
+            if not on_device:
+                return weights
+            frozen_weights.append(snapshot(on_device, pool))
+            mixed: OrderedDict[str, Any] = OrderedDict(weights)
+            mixed.__dict__.update(vars(weights))  # _metadata: module versions
+            mixed.update(frozen_weights[-1])
+            return mixed
 
     # every rank: gathering the state takes collectives (FSDP's full state, per-rank streams)
     ckpt = build_state(runner, loop, save_optimizer, save_param_scheduler, meta, to_host)
