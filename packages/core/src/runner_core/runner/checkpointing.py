@@ -290,6 +290,30 @@ def _built_schedulers(value: Any) -> bool:
     return built(value)
 
 
+def _device_weights_copier(
+    pool: dict[Any, list[Any]], frozen: list[Mapping[str, Any]]
+) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
+    """``weights_to_host`` for an async save: a GPU model's weights copied to host memory
+    before the hooks see them, as a synchronous save's ``weights_to_cpu`` does, but into
+    the reused pinned buffers of ``pool`` (non-blocking, one wait) and noted in ``frozen``
+    so the snapshot after the hooks does not copy them again. CPU weights stay as they
+    are until that snapshot: what a hook changes in the model (in place) is saved, as in
+    a synchronous save."""
+    from ..checkpoint.background import snapshot
+
+    def to_host(weights: Mapping[str, Any]) -> Mapping[str, Any]:
+        on_device = {k: v for k, v in weights.items() if not getattr(v, "is_cpu", True)}
+        if not on_device:
+            return weights
+        frozen.append(snapshot(on_device, pool))
+        mixed: OrderedDict[str, Any] = OrderedDict(weights)
+        mixed.__dict__.update(vars(weights))  # _metadata: module versions
+        mixed.update(frozen[-1])
+        return mixed
+
+    return to_host
+
+
 def _as_is(weights: Mapping[str, Any]) -> Mapping[str, Any]:
     return weights
 
@@ -335,22 +359,7 @@ def save(
         to_host = _as_is
     elif background is not None:
         pool, background.buffers = background.buffers, {}
-
-        def to_host(weights: Mapping[str, Any]) -> Mapping[str, Any]:
-            # hooks see a GPU model's weights in host memory, as in a synchronous save
-            # (weights_to_cpu): copied now into the pinned buffers of the last async save,
-            # so the copy does not block per tensor, and not copied again by the snapshot.
-            # CPU weights stay as they are until that snapshot, after the hooks: what a
-            # hook changes in the model (in place) is saved, as in a synchronous save.
-            on_device = {k: v for k, v in weights.items() if not getattr(v, "is_cpu", True)}
-            if not on_device:
-                return weights
-            frozen_weights.append(snapshot(on_device, pool))
-            mixed: OrderedDict[str, Any] = OrderedDict(weights)
-            mixed.__dict__.update(vars(weights))  # _metadata: module versions
-            mixed.update(frozen_weights[-1])
-            return mixed
-
+        to_host = _device_weights_copier(pool, frozen_weights)
     # every rank: gathering the state takes collectives (FSDP's full state, per-rank streams)
     ckpt = build_state(runner, loop, save_optimizer, save_param_scheduler, meta, to_host)
     if runner.rank != 0:  # hooks see the checkpoint only where it is written, as in MMEngine
@@ -367,8 +376,7 @@ def save(
                 after_write(saved)
         return saved
     frozen = snapshot(ckpt, pool, done=frozen_weights)  # the only part training waits for
-    del ckpt
-    pool, frozen_weights = {}, []  # buffers of another shape are freed
+    del ckpt, pool, frozen_weights, to_host  # buffers of another shape are freed
     work_dir = runner.work_dir
 
     def write() -> None:
