@@ -202,7 +202,10 @@ class EMAHook(Hook):
     def before_save_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
         """Store the average as MMEngine does: averaged weights in ``state_dict``."""
         assert self.ema_model is not None
-        ema_state = {k: v.detach().cpu().clone() for k, v in self.ema_model.state_dict().items()}
+        # one copy to host memory (``.cpu().clone()`` copied a GPU tensor twice)
+        ema_state = {
+            k: v.detach().to("cpu", copy=True) for k, v in self.ema_model.state_dict().items()
+        }
         checkpoint["ema_state_dict"] = ema_state
         _swap_in_checkpoint(checkpoint, self.ema_model)
 
