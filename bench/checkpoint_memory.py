@@ -454,42 +454,27 @@ def op_resume_mmengine_ours_file(args: argparse.Namespace) -> dict[str, Any]:
     return _mmengine_resume(args, "runner.pth")
 
 
-#: row name -> (operation, interpreter: "ours" or "peers", what it is)
-ROWS: dict[str, tuple[str, str, str]] = {
-    "save_raw": ("save_raw", "ours", "torch.save(model + Adam state) (raw)"),
-    "save_ours": ("save_ours", "ours", "`save_checkpoint` (same dict)"),
-    "save_runner_raw": (
-        "save_runner_raw",
-        "ours",
-        "torch.save(Runner's model + optimizer states) (raw)",
-    ),
-    "save_runner": ("save_runner", "ours", "`Runner.save_checkpoint` (sync)"),
-    "save_runner_async": (
-        "save_runner_async",
-        "ours",
-        "`CheckpointHook(async_save=True)`: the snapshot",
-    ),
-    "save_mmengine": ("save_mmengine", "peers", "MMEngine `Runner.save_checkpoint`"),
-    "load_raw": ("load_raw", "ours", "torch.load + `load_state_dict` (raw)"),
-    "load_raw_mmap": ("load_raw_mmap", "ours", "torch.load(mmap=True) + `load_state_dict` (raw)"),
-    "load_ours": ("load_ours", "ours", "`load_checkpoint(model, path)`"),
-    "load_ours_mmap": ("load_ours_mmap", "ours", "`load_checkpoint(model, path, mmap=True)`"),
-    "load_runner": ("load_runner", "ours", "`runner.load_checkpoint(path)` (returns the dict)"),
-    "load_from_ours": ("load_from_ours", "ours", "Runner `load_from=path`"),
-    "load_mmengine": ("load_mmengine", "peers", "MMEngine `load_checkpoint(model, path)`"),
-    "load_from_mmengine": ("load_from_mmengine", "peers", "MMEngine Runner `load_from=path`"),
-    "resume_raw": (
-        "resume_raw",
-        "ours",
-        "torch.load + model and Adam `load_state_dict` (raw resume)",
-    ),
-    "resume_ours": ("resume_ours", "ours", "Runner resume (model + Adam)"),
-    "resume_mmengine": ("resume_mmengine", "peers", "MMEngine Runner resume (its own file)"),
-    "resume_mmengine_ours_file": (
-        "resume_mmengine_ours_file",
-        "peers",
-        "MMEngine Runner resume (our file)",
-    ),
+#: row name (also the child operation that measures it) -> (interpreter: "ours" or
+#: "peers", what it is)
+ROWS: dict[str, tuple[str, str]] = {
+    "save_raw": ("ours", "torch.save(model + Adam state) (raw)"),
+    "save_ours": ("ours", "`save_checkpoint` (same dict)"),
+    "save_runner_raw": ("ours", "torch.save(Runner's model + optimizer states) (raw)"),
+    "save_runner": ("ours", "`Runner.save_checkpoint` (sync)"),
+    "save_runner_async": ("ours", "`CheckpointHook(async_save=True)`: the snapshot"),
+    "save_mmengine": ("peers", "MMEngine `Runner.save_checkpoint`"),
+    "load_raw": ("ours", "torch.load + `load_state_dict` (raw)"),
+    "load_raw_mmap": ("ours", "torch.load(mmap=True) + `load_state_dict` (raw)"),
+    "load_ours": ("ours", "`load_checkpoint(model, path)`"),
+    "load_ours_mmap": ("ours", "`load_checkpoint(model, path, mmap=True)`"),
+    "load_runner": ("ours", "`runner.load_checkpoint(path)` (returns the dict)"),
+    "load_from_ours": ("ours", "Runner `load_from=path`"),
+    "load_mmengine": ("peers", "MMEngine `load_checkpoint(model, path)`"),
+    "load_from_mmengine": ("peers", "MMEngine Runner `load_from=path`"),
+    "resume_raw": ("ours", "torch.load + model and Adam `load_state_dict` (raw resume)"),
+    "resume_ours": ("ours", "Runner resume (model + Adam)"),
+    "resume_mmengine": ("peers", "MMEngine Runner resume (its own file)"),
+    "resume_mmengine_ours_file": ("peers", "MMEngine Runner resume (our file)"),
 }
 #: the rows in the order docs/benchmarks.md shows them: loads, resumes, saves
 DOC_ORDER = (
@@ -533,10 +518,10 @@ def _table(rows: list[tuple[str, dict[str, Any]]]) -> str:
     ]
     for name, r in rows:
         if "error" in r:
-            lines.append(f"| {ROWS[name][2]} | {r['error']} | | | |")
+            lines.append(f"| {ROWS[name][1]} | {r['error']} | | | |")
             continue
         lines.append(
-            f"| {ROWS[name][2]} | {r['peak_rss_mb']:.0f} | {r['peak_anon_mb']:.0f} | "
+            f"| {ROWS[name][1]} | {r['peak_rss_mb']:.0f} | {r['peak_anon_mb']:.0f} | "
             f"{r['kept_anon_mb']:.0f} | {r['seconds']:.2f} |"
         )
     return "\n".join(lines)
@@ -552,7 +537,7 @@ def measure(
     rows = list(only or ROWS)
     skipped: dict[str, str] = {}
     if not peers:
-        skipped = {r: "no peers python (MMEngine)" for r in rows if ROWS[r][1] == "peers"}
+        skipped = {r: "no peers python (MMEngine)" for r in rows if ROWS[r][0] == "peers"}
         rows = [r for r in rows if r not in skipped]
     peers_env = child_env({"TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"})
     out: dict[str, Any] = {
@@ -569,17 +554,17 @@ def measure(
         setup = run_child(sys.executable, [*base, "--child", "setup"], env=env)
         out["files"] = setup["files"]
         out["torch"] = setup["torch"]
-        if peers and any(ROWS[r][1] == "peers" for r in rows):
+        if peers and any(ROWS[r][0] == "peers" for r in rows):
             got = run_child(peers, [*base, "--child", "setup_mmengine"], env=peers_env)
             out["files"]["mmengine.pth"] = got["size_mb"]
             out["peers_versions"] = {"mmengine": got["mmengine"], "torch": got["torch"]}
         results: dict[str, dict[str, Any]] = {}
         for name in rows:
-            op, where, _ = ROWS[name]
+            where = ROWS[name][0]
             python = peers if where == "peers" and peers else sys.executable
             run_env = peers_env if where == "peers" else env
             try:
-                results[name] = run_child(python, [*base, "--child", op], env=run_env)
+                results[name] = run_child(python, [*base, "--child", name], env=run_env)
             except RuntimeError as exc:
                 last = [ln for ln in str(exc).splitlines() if ln.strip()][-1][:80]
                 results[name] = {"error": f"failed: {last}"}
@@ -766,7 +751,7 @@ def _targets(result: dict[str, Any]) -> list[tuple[str, str, bool]]:
             (
                 f"checkpoint save, load and resume peak anon ≤ raw torch's + {SAME_MB:.0f} MB "
                 "(the async snapshot aside)",
-                f"most over raw: {ROWS[worst][2]} {diffs[worst]:+.0f} MB",
+                f"most over raw: {ROWS[worst][1]} {diffs[worst]:+.0f} MB",
                 diffs[worst] <= SAME_MB,
             )
         )
@@ -811,7 +796,7 @@ def render(result: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, bool
     ]
     rows = result["rows"]
     for name in DOC_ORDER:
-        label = ROWS[name][2]
+        label = ROWS[name][1]
         r = rows.get(name)
         if r is None:
             why = result.get("skipped", {}).get(name)
@@ -854,7 +839,7 @@ def main() -> None:
     print(_table(list(result["rows"].items())))
     for name, r in result["rows"].items():
         if r.get("note"):
-            print(f"\n{ROWS[name][2]}: {r['note']}")
+            print(f"\n{ROWS[name][1]}: {r['note']}")
     write_json(args.json_out, result)
 
 
