@@ -85,8 +85,8 @@ class HookManager(Sequence[Hook]):
         self._entries: list[_Entry] = []
         self._seq = 0
         self._declared: dict[str, tuple[str, ...]] = {}
-        #: point -> (pluggy's caller, the arguments its hooks take (None: any, a custom
-        #: point a ``**kwargs`` hook implements), the function that calls them)
+        #: point -> (pluggy's caller, the arguments its spec passes (None: a custom point,
+        #: which takes what its caller names), the function that calls its hooks)
         self._callers: dict[str, tuple[Any, tuple[str, ...] | None, Any]] = {}
         self._custom_uncalled: set[str] = set()
         self._armed: set[str] = set()
@@ -186,30 +186,24 @@ class HookManager(Sequence[Hook]):
             caller = getattr(self._pm.hook, name, None)
             if caller is None or not caller.get_hookimpls():
                 continue
-            if caller.spec is not None:
-                argnames = tuple(caller.spec.argnames)
-            else:
-                wanted = dict.fromkeys(self._declared.get(name, ()))
-                for impl in caller.get_hookimpls():
-                    wanted.update(dict.fromkeys(impl.argnames))
-                argnames = tuple(wanted)
+            # a custom point (no spec) takes whatever its caller names: None
+            argnames = tuple(caller.spec.argnames) if caller.spec is not None else None
             impls = caller.get_hookimpls()
             idle = [i.plugin for i in impls if name in self._idle.get(id(i.plugin), ())]
             if idle:  # those hooks are left out of this point (Hook.idle_points)
                 caller = self._pm.subset_hook_caller(name, idle)
                 impls = caller.get_hookimpls()
-            taken: tuple[str, ...] | None = argnames
             if not impls:
                 fire = None
-            elif caller.spec is None:
-                # a custom point's caller names its arguments (runner.call_hook(name, ...)):
-                # each hook gets those it takes, a **kwargs hook all of them
-                fire, taken = _open_point(self, name, impls), None
+            elif argnames is None:
+                # runner.call_hook(name, ...): each hook gets the arguments it takes, a
+                # **kwargs hook all of them
+                fire = _open_point(self, name, impls)
             elif name in ISOLATED_POINTS:
                 fire = _isolated_point(name, impls, argnames)
             else:
                 fire = _compile_point(self, name, caller, impls, argnames)
-            callers[name] = (caller, taken, fire)
+            callers[name] = (caller, argnames, fire)
         self._callers = callers
         self._apply_points()
 
