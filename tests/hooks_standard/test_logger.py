@@ -122,6 +122,19 @@ def test_an_epoch_shorter_than_the_interval_is_still_logged(make_runner: Any) ->
     assert heads == ["Epoch(train) [1][8/8]", "Epoch(train) [2][8/8]"]
 
 
+def test_an_epoch_run_shown_by_iteration_logs_by_the_batch_of_the_epoch(
+    make_runner: Any,
+) -> None:
+    # as MMEngine: log_processor.by_epoch=False changes how the position is shown, not when
+    # a line is written (every `interval` batches of each epoch, counted from its start)
+    runner = make_runner(
+        default_hooks=dict(logger=dict(interval=3)), log_processor=dict(by_epoch=False)
+    )
+    runner.train()
+    heads = [line.split("  ")[0] for line in log_lines(runner) if "(train)" in line]
+    assert heads == [f"Iter(train) [{i:2}/16]" for i in (3, 6, 11, 14)]
+
+
 def test_iteration_based_lines_and_val_records(make_runner: Any, read_jsonl: Any) -> None:
     runner = make_runner(
         val=True,

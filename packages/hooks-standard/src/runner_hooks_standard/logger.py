@@ -159,6 +159,7 @@ class LoggerHook(Hook):
         self._custom_iter = False
         self._custom_epoch = False
         self._by_epoch = True
+        self._epoch_loop = True  # the train loop runs epochs (intervals count batches of the epoch)
         self._window: int | None = 10
         self._epoch_len: int | None = None
         self._last_n: int | None = None  # the n (batch or iteration) that ends an epoch
@@ -190,9 +191,8 @@ class LoggerHook(Hook):
     def before_train(self, runner: RunnerAPI) -> None:
         self._training = True
         by_epoch = self._processor.by_epoch
-        self._by_epoch = (
-            loop_is_epoch_based(runner.train_loop) if by_epoch is None else bool(by_epoch)
-        )
+        self._epoch_loop = loop_is_epoch_based(runner.train_loop)
+        self._by_epoch = self._epoch_loop if by_epoch is None else bool(by_epoch)
         self._next_exp_name = runner.iter + self.interval_exp_name
         self._info(runner, f"Exp name: {runner.experiment_name}")
         if self._display is not None:
@@ -203,7 +203,9 @@ class LoggerHook(Hook):
             self._epoch_len = len(runner.train_dataloader)
         except TypeError:  # an infinite loader
             self._epoch_len = None
-        self._last_n = self._epoch_len if self._by_epoch else runner.max_iters
+        # when to log follows the loop (MMEngine counts an epoch-based run's batches), whatever
+        # log_processor.by_epoch says about how the position is shown
+        self._last_n = self._epoch_len if self._epoch_loop else runner.max_iters
         self._logged_in_epoch = False
         if self._display is not None:
             if self._by_epoch:
@@ -220,12 +222,13 @@ class LoggerHook(Hook):
         data_batch: Any = None,
         outputs: Any = None,
     ) -> None:
+        k = batch_idx + 1 if self._epoch_loop else runner.iter + 1
         n = batch_idx + 1 if self._by_epoch else runner.iter + 1
-        if n % self.interval and n != self._last_n:
+        if k % self.interval and k != self._last_n:
             if self._display is not None:
                 self._display.tick_train(n, runner.message_hub)
             return
-        if n % self.interval and self.ignore_last and self._logged_in_epoch:
+        if k % self.interval and self.ignore_last and self._logged_in_epoch:
             if self._display is not None:  # the last, shorter window of an epoch
                 self._display.tick_train(n, runner.message_hub, force=True)
             return
