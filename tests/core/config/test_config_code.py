@@ -475,3 +475,30 @@ def test_lazy_import_false_on_a_pure_python_config_says_how_to_load_it(write) ->
         Config.fromfile(path, lazy_import=False)
     assert any("lazy_import=None" in note for note in getattr(info.value, "__notes__", []))
     assert Config.fromfile(path).lr == 0.1
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        ("x = 1\nassert x == 2, 'x must be 2'\n", AssertionError),
+        ("values = [1]\ny = values[3]\n", IndexError),
+        ("y = 1 / 0\n", ZeroDivisionError),
+        ("raise PermissionError('denied')\n", PermissionError),
+    ],
+)
+def test_an_error_of_the_configs_own_code_keeps_its_type(write, code: str, kind: type) -> None:
+    # MMEngine lets these through: `except IndexError:` written for it must still catch them
+    path = write("cfg.py", code)
+    with pytest.raises(kind) as info:
+        Config.fromfile(path)
+    assert isinstance(info.value, ConfigError)
+    assert f"{path}:" in str(info.value)
+    again = pickle.loads(pickle.dumps(info.value))  # across processes (spawned workers)
+    assert type(again) is type(info.value) and str(again) == str(info.value)
+
+
+def test_an_error_type_that_cannot_carry_the_message_is_a_plain_config_error(write) -> None:
+    path = write("cfg.py", "b'\\xff'.decode('utf-8')\n")
+    with pytest.raises(ConfigError, match=r"UnicodeDecodeError") as info:
+        Config.fromfile(path)
+    assert type(info.value) is ConfigError

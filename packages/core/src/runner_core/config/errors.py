@@ -8,6 +8,7 @@ place (a syntax error is a ``SyntaxError``, a missing ``{{_base_.x}}`` a
 from __future__ import annotations
 
 from ..errors import (
+    ConfigAssertionError,
     ConfigAttributeError,
     ConfigError,
     ConfigFileNotFoundError,
@@ -21,6 +22,7 @@ from ..errors import (
 )
 
 __all__ = [
+    "ConfigAssertionError",
     "ConfigAttributeError",
     "ConfigError",
     "ConfigFileNotFoundError",

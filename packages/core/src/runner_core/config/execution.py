@@ -18,6 +18,7 @@ import types
 from typing import Any
 
 from .errors import (
+    ConfigAssertionError,
     ConfigAttributeError,
     ConfigError,
     ConfigFileNotFoundError,
@@ -50,7 +51,39 @@ _ERROR_TYPES: tuple[tuple[type[BaseException], type[ConfigError]], ...] = (
     (ModuleNotFoundError, ConfigModuleNotFoundError),
     (ImportError, ConfigImportError),
     (FileNotFoundError, ConfigFileNotFoundError),
+    (AssertionError, ConfigAssertionError),
 )
+
+# ConfigErrors made on first use for any other type config code raises (IndexError,
+# ZeroDivisionError, PermissionError, a library's own error), so ``except IndexError:``
+# written for MMEngine still catches it; None where a type cannot take one message.
+_DERIVED: dict[type[BaseException], type[ConfigError] | None] = {}
+
+
+def _rebuild(kind: type[BaseException], message: str) -> ConfigError:
+    """Unpickle a derived error in a process that has not made its class yet."""
+    return config_error_type(kind)(message)
+
+
+def config_error_type(kind: type[BaseException]) -> type[ConfigError]:
+    """The ConfigError that is also a ``kind``: what config code's ``kind`` becomes."""
+    for theirs, ours in _ERROR_TYPES:
+        if issubclass(kind, theirs):
+            return ours
+    if kind not in _DERIVED:
+        try:
+            derived = type(
+                f"Config{kind.__name__}",
+                (ConfigError, kind),
+                # by its original type, not its name: no module holds the class to import
+                {"__reduce__": lambda self: (_rebuild, (kind, str(self)))},
+            )
+            # a type that needs several arguments or words its own text stays plain
+            fits = str(derived("probe")) == "probe"
+        except Exception:  # noqa: BLE001 - incompatible layouts, odd constructors
+            fits = False
+        _DERIVED[kind] = derived if fits else None
+    return _DERIVED[kind] or ConfigError
 
 
 def _config_api_module() -> types.ModuleType:
@@ -141,9 +174,7 @@ def run_module(tree: ast.Module, filename: str, namespace: dict[str, Any]) -> No
             if frame.filename == filename:
                 line = frame.lineno
         where = f"{filename}:{line}" if line else filename
-        error = next(
-            (ours for theirs, ours in _ERROR_TYPES if isinstance(exc, theirs)), ConfigError
-        )
+        error = config_error_type(type(exc))
         raise error(f"{where}: running the config raised {type(exc).__name__}: {exc}") from exc
     finally:
         _READING.depth -= 1
