@@ -95,6 +95,7 @@ def test_yaml_dump_writes_tuples_as_mmengine_does_and_round_trips(tmp_path: Path
             topk=(1, 5),
             nested=((1, (2, 3)), [4, (5,)]),
             empty=(),
+            ranges={(0, 32): "small", (32, (96, 128)): "large"},  # tuple keys stay tuples
         )
     )
     path = tmp_path / "out.yaml"

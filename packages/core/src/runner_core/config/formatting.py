@@ -221,7 +221,9 @@ def to_jsonable(value: Any, keep_tuples: bool = False) -> Any:
     if isinstance(value, Mapping):
         out = {}
         for key, item in _raw_items(value):
-            if not (isinstance(key, (str, int, float, bool)) or key is None):
+            if keep_tuples and isinstance(key, tuple):
+                key = to_jsonable(key, keep_tuples)  # YAML writes a !!python/tuple key
+            elif not (isinstance(key, (str, int, float, bool)) or key is None):
                 key = repr(key)
             elif isinstance(key, str):
                 key = str(key)
