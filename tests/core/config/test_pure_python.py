@@ -80,6 +80,38 @@ def test_runner_core_read_base_import_works(write) -> None:
     assert Config.fromfile(child).to_dict() == {"a": {"type": "x_pkg.A", "n": 1}}
 
 
+def test_read_base_under_another_name_reads_the_bases(write) -> None:
+    write("base.py", "a = 1\n")
+    child = write(
+        "child.py",
+        """
+        from mmengine.config import read_base as rb
+        with rb():
+            from .base import *
+        b = a + 1
+        """,
+    )
+    assert Config.fromfile(child).to_dict() == {"a": 1, "b": 2}
+
+
+def test_a_second_read_base_block_is_named_with_the_first(write) -> None:
+    write("b1.py", "a = 1\n")
+    write("b2.py", "b = 2\n")
+    child = write(
+        "child.py",
+        """
+        from mmengine.config import read_base
+        with read_base():
+            from .b1 import *
+        x = 1
+        with read_base():
+            from .b2 import *
+        """,
+    )
+    with pytest.raises(ConfigError, match=r"child.py:5: a second .* first is at line 2"):
+        Config.fromfile(child)
+
+
 def test_read_base_is_a_noop_context_manager() -> None:
     with read_base():
         pass

@@ -68,13 +68,23 @@ def _is_base_assignment(node: ast.AST) -> bool:
     )
 
 
-def _is_read_base(node: ast.With) -> bool:
+def _is_read_base(node: ast.With, names: frozenset[str] = frozenset({"read_base"})) -> bool:
+    """Whether ``node`` is ``with read_base():`` (or an alias in ``names``)."""
     expr = node.items[0].context_expr
     return (
         isinstance(expr, ast.Call)
         and isinstance(expr.func, (ast.Name, ast.Attribute))
-        and (expr.func.id if isinstance(expr.func, ast.Name) else expr.func.attr) == "read_base"
+        and (expr.func.id if isinstance(expr.func, ast.Name) else expr.func.attr) in names
     )
+
+
+def _read_base_names(tree: ast.Module) -> frozenset[str]:
+    """``read_base`` and what the file imports it as (``import read_base as rb``)."""
+    names = {"read_base"}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            names.update(a.asname for a in node.names if a.name == "read_base" and a.asname)
+    return frozenset(names)
 
 
 def is_pure_python(tree: ast.Module) -> bool:
@@ -84,10 +94,11 @@ def is_pure_python(tree: ast.Module) -> bool:
     assignment (classic), a ``with read_base():`` block (pure-Python), a
     relative import or an import of a non-stdlib module (pure-Python).
     """
+    names = _read_base_names(tree)
     for node in ast.walk(tree):
         if _is_base_assignment(node):
             return False
-        if isinstance(node, ast.With) and node.items and _is_read_base(node):
+        if isinstance(node, ast.With) and node.items and _is_read_base(node, names):
             return True
         if isinstance(node, ast.ImportFrom):
             if node.level:
@@ -111,6 +122,8 @@ class PurePythonResult:
 
 def _take_base_imports(tree: ast.Module, filename: str) -> list[ast.ImportFrom]:
     """Find the ``with read_base():`` block, unindent it in place, return its imports."""
+    names = _read_base_names(tree)
+    found: tuple[int, ast.With] | None = None
     for index, node in enumerate(tree.body):
         if _is_base_assignment(node):
             raise ConfigError(
@@ -119,19 +132,28 @@ def _take_base_imports(tree: ast.Module, filename: str) -> list[ast.ImportFrom]:
                 f"`{BASE_KEY} = ...`. Use one style: either `{BASE_KEY} = [...]` with "
                 "string types, or `with read_base(): from .base import *`."
             )
-        if not isinstance(node, ast.With) or not _is_read_base(node):
+        if not isinstance(node, ast.With) or not _is_read_base(node, names):
             continue
-        imports: list[ast.ImportFrom] = []
-        for stmt in node.body:
-            if not isinstance(stmt, ast.ImportFrom) or stmt.module is None:
-                raise ConfigError(
-                    f"{filename}:{stmt.lineno}: only `from <config module> import ...` "
-                    "statements may appear inside `with read_base():`."
-                )
-            imports.append(stmt)
-        tree.body[index : index + 1] = node.body
-        return imports
-    return []
+        if found is not None:
+            raise ConfigError(
+                f"{filename}:{node.lineno}: a second `with read_base():` block (the first is "
+                f"at line {found[1].lineno}). A config reads its bases in one block: move "
+                "these imports into the first."
+            )
+        found = (index, node)
+    if found is None:
+        return []
+    index, block = found
+    imports: list[ast.ImportFrom] = []
+    for stmt in block.body:
+        if not isinstance(stmt, ast.ImportFrom) or stmt.module is None:
+            raise ConfigError(
+                f"{filename}:{stmt.lineno}: only `from <config module> import ...` "
+                "statements may appear inside `with read_base():`."
+            )
+        imports.append(stmt)
+    tree.body[index : index + 1] = block.body
+    return imports
 
 
 def _find_checkout_root(filename: str, package: str) -> str | None:
