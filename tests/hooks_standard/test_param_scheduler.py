@@ -226,3 +226,31 @@ def test_verbose_schedulers_write_into_the_run_log(make_runner: Any) -> None:
     text = (Path(runner.log_dir) / f"{runner.timestamp}.log").read_text()
     assert "Adjusting parameter value of group 0 to 5.0000e-02." in text
     assert "in epoch 0." in text  # the plateau's first judged validation
+
+
+class SecondStage(Hook):
+    """Replaces the schedule at the start of epoch 2 with a per-iteration warm-up."""
+
+    priority = Priority.HIGH
+
+    def before_train_epoch(self, runner: Any) -> None:
+        if runner.epoch == 1:
+            from runner_core.optim.scheduler import LinearLR
+
+            warmup = LinearLR(runner.optim_wrapper, start_factor=0.1, by_epoch=False, end=4)
+            runner.param_schedulers = [warmup]
+
+
+def test_schedulers_a_hook_swaps_in_mid_run_are_stepped(make_runner: Any) -> None:
+    # MMEngine's hook reads runner.param_schedulers at every call: a schedule a hook puts
+    # there mid-run steps, per iteration too, although the run began without one
+    recorder = LrRecorder()
+    runner = make_runner(
+        param_scheduler=[dict(type="MultiStepLR", milestones=[1], gamma=0.5, by_epoch=True)],
+        custom_hooks=[SecondStage(), recorder],
+    )
+    runner.train()
+    epoch_1, epoch_2 = recorder.lrs[:8], recorder.lrs[8:]
+    assert epoch_1 == [0.1] * 8
+    # from the halved 0.05: x0.1, then linearly back to it at the 4th iteration
+    assert epoch_2 == pytest.approx([0.005, 0.02, 0.035] + [0.05] * 5)

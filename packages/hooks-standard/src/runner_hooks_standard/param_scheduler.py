@@ -28,12 +28,15 @@ class ParamSchedulerHook(Hook):
     priority: int | str = Priority.LOW
     step_on_update_only: bool = False
     # The schedulers by when they step, read from runner.param_schedulers: afresh in
-    # idle_points (once per run, right after before_train), else on first use. Class
+    # idle_points (once per run, right after before_train), on first use, and again
+    # whenever it holds other schedulers than then (``_read``: a hook may replace or
+    # append to it mid-run, and MMEngine's hook reads it at every call). Class
     # defaults, not __init__ work: subclasses (mmyolo's) skip __init__ and override
     # before_train, and MMEngine's stateless hook still steps the schedulers for them.
     _by_iter: list[tuple[Any, Any]] | None = None  # (scheduler, its optim wrapper)
     _by_epoch: list[Any] | None = None
     _on_val: list[Any] | None = None
+    _read: tuple[int, ...] = ()  # the ids of what the lists were read from
 
     def __init__(self, step_on_update_only: bool = False) -> None:
         self.step_on_update_only = step_on_update_only
@@ -44,6 +47,7 @@ class ParamSchedulerHook(Hook):
         by_epoch: list[Any] = []
         on_val: list[Any] = []
         schedulers = runner.param_schedulers
+        self._read = _ids(schedulers)
         if _configs(schedulers):  # a Runner that has not trained: nothing built to step yet
             schedulers = None
         for scheduler, wrapper in _each(schedulers, runner.optim_wrapper):
@@ -63,6 +67,18 @@ class ParamSchedulerHook(Hook):
         self._by_iter, self._by_epoch, self._on_val = by_iter, by_epoch, on_val
         return by_iter
 
+    def _current(self, runner: RunnerAPI) -> None:
+        """Sort the schedulers again if ``runner.param_schedulers`` changed since; wake
+        an idle ``after_train_iter`` when by-iteration schedulers came with the change."""
+        if self._by_iter is not None and _ids(runner.param_schedulers) == self._read:
+            return
+        idle = self._by_iter == []  # idle_points found none: after_train_iter sat out
+        if self._split(runner) and idle:
+            runner.hooks.wake_soon(self)
+
+    def before_train_epoch(self, runner: RunnerAPI) -> None:
+        self._current(runner)
+
     def idle_points(self, runner: RunnerAPI) -> Collection[str]:
         """No scheduler steps per iteration: nothing to do after each one
         (unless a subclass does its own work there)."""
@@ -79,7 +95,7 @@ class ParamSchedulerHook(Hook):
         outputs: Any = None,
     ) -> None:
         by_iter = self._by_iter
-        if by_iter is None:
+        if by_iter is None or _ids(runner.param_schedulers) != self._read:
             by_iter = self._split(runner)
         if not by_iter:
             return
@@ -93,16 +109,14 @@ class ParamSchedulerHook(Hook):
                 scheduler.step()
 
     def after_train_epoch(self, runner: RunnerAPI) -> None:
-        if self._by_epoch is None:
-            self._split(runner)
+        self._current(runner)
         for scheduler in self._by_epoch or ():
             scheduler.step()
 
     def after_val_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
         if not metrics:
             return
-        if self._on_val is None:
-            self._split(runner)
+        self._current(runner)
         for scheduler in self._on_val or ():
             scheduler.step(metrics)
 
@@ -116,6 +130,13 @@ def _configs(schedulers: Any) -> bool:
     if isinstance(schedulers, Mapping) and "type" in schedulers:
         return True
     return any(isinstance(s, Mapping) for s, _ in _each(schedulers, None))
+
+
+def _ids(schedulers: Any) -> tuple[int, ...]:
+    """What ``runner.param_schedulers`` holds, by identity: compared to see a change."""
+    if type(schedulers) is list:  # the usual case, per iteration: no generator
+        return (id(schedulers), *map(id, schedulers))
+    return (id(schedulers), *(id(s) for s, _ in _each(schedulers, None)))
 
 
 def _each(schedulers: Any, optim_wrapper: Any) -> Iterator[tuple[Any, Any]]:
