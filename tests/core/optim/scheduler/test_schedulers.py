@@ -417,3 +417,47 @@ def test_another_librarys_param_name_mixin_builds_from_config() -> None:
         build_param_schedulers(
             [dict(type="CosineAnnealingParamScheduler", T_max=4)], OptimWrapper(sgd())
         )
+
+
+def _one_cycle_state_as(state: dict[str, Any], writer: str) -> dict[str, Any]:
+    """Our OneCycleLR state as MMEngine writes it, or as runner wrote it before 0.1.x's
+    key rename (phases keyed start/end)."""
+    state = dict(state)
+    if writer == "mmengine":  # its annealing function, here the stand-in a safe load makes
+        from runner_core.checkpoint.safe_load import StandInAttribute
+
+        del state["anneal_strategy"]
+        name = "mmengine.optim.scheduler.param_scheduler.OneCycleParamScheduler"
+        state["anneal_func"] = StandInAttribute(f"{name}._annealing_linear")
+    else:
+        state["_schedule_phases"] = [
+            {"end_step": p["end_step"], "start": p["start_lr"], "end": p["end_lr"]}
+            for p in state["_schedule_phases"]
+        ]
+    return state
+
+
+@pytest.mark.parametrize("writer", ["mmengine", "runner-before"])
+def test_one_cycle_resumes_from_mmengines_state_and_our_older_one(writer: str) -> None:
+    def run(steps: int, state: dict[str, Any] | None = None) -> tuple[list[float], Any]:
+        opt = _sgd()
+        sched = OneCycleLR(
+            opt, eta_max=0.5, total_steps=20, by_epoch=False, anneal_strategy="linear"
+        )
+        if state is not None:
+            opt.param_groups[0]["lr"] = state.pop("_lr")
+            sched = OneCycleLR(opt, eta_max=0.5, total_steps=20, by_epoch=False)  # cos
+            sched.load_state_dict(state)
+        lrs = []
+        for _ in range(steps):
+            opt.step()
+            sched.step()
+            lrs.append(_lrs(opt))
+        return lrs, (opt, sched)
+
+    whole, _ = run(15)
+    first, (opt, sched) = run(5)
+    state = {**_one_cycle_state_as(sched.state_dict(), writer), "_lr": _lrs(opt)}
+    rest, _ = run(10, state)
+    assert first + rest == pytest.approx(whole)  # the saved linear annealing, not cos
+    assert "start_lr" in sched.state_dict()["_schedule_phases"][0]  # MMEngine's keys

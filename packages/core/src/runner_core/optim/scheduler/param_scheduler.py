@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...errors import BuildAssertionError, BuildError, BuildValueError, ConfigError, did_you_mean
@@ -341,16 +341,18 @@ class OneCycleParamScheduler(_ParamScheduler):
         pct_start = float(pct_start)
         total = self.total_steps
         initial, top, low = f"initial_{param_name}", f"max_{param_name}", f"min_{param_name}"
+        # MMEngine's keys ('start_lr'/'end_lr' whatever the parameter), so that checkpoints
+        # resume across the two libraries
         if three_phase:
             self._schedule_phases: list[dict[str, Any]] = [
-                {"end_step": float(pct_start * total) - 1, "start": initial, "end": top},
-                {"end_step": float(2 * pct_start * total) - 2, "start": top, "end": initial},
-                {"end_step": total - 1, "start": initial, "end": low},
+                {"end_step": float(pct_start * total) - 1, "start_lr": initial, "end_lr": top},
+                {"end_step": float(2 * pct_start * total) - 2, "start_lr": top, "end_lr": initial},
+                {"end_step": total - 1, "start_lr": initial, "end_lr": low},
             ]
         else:
             self._schedule_phases = [
-                {"end_step": float(pct_start * total) - 1, "start": initial, "end": top},
-                {"end_step": total - 1, "start": top, "end": low},
+                {"end_step": float(pct_start * total) - 1, "start_lr": initial, "end_lr": top},
+                {"end_step": total - 1, "start_lr": top, "end_lr": low},
             ]
         groups = scheduled_groups(optimizer)
         max_values = per_group(eta_max, optimizer, "eta_max", cls_name)
@@ -367,6 +369,25 @@ class OneCycleParamScheduler(_ParamScheduler):
             cos_out = math.cos(math.pi * pct) + 1
             return end + (start - end) / 2.0 * cos_out
         return (end - start) * pct + start
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Also MMEngine's state (``anneal_func``) and runner's older phase keys."""
+        state = dict(state_dict)
+        func = state.pop("anneal_func", None)
+        if "anneal_strategy" not in state and func is not None:
+            # MMEngine's _annealing_cos / _annealing_linear (a stand-in without mmengine)
+            name = getattr(func, "__name__", None) or repr(func)
+            state["anneal_strategy"] = "linear" if "linear" in name else "cos"
+        phases = state.get("_schedule_phases")
+        if phases is not None:
+            state["_schedule_phases"] = [
+                {
+                    "start_lr" if k == "start" else "end_lr" if k == "end" else k: v
+                    for k, v in phase.items()
+                }
+                for phase in phases
+            ]
+        super().load_state_dict(state)
 
     def _get_value(self) -> list[Any]:
         step_num = self.last_step
@@ -385,7 +406,10 @@ class OneCycleParamScheduler(_ParamScheduler):
                     pct = (step_num - start_step) / (end_step - start_step)
                     values.append(
                         self._anneal(
-                            self.anneal_strategy, group[phase["start"]], group[phase["end"]], pct
+                            self.anneal_strategy,
+                            group[phase["start_lr"]],
+                            group[phase["end_lr"]],
+                            pct,
                         )
                     )
                     break
