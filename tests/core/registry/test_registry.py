@@ -382,3 +382,53 @@ def test_switching_to_no_scope_yields_the_default_scopes_registry() -> None:
     with DefaultScope.overwrite_default_scope("t_switch_none_elsewhere"):
         with root.switch_scope_and_registry(None) as chosen:
             assert chosen is root  # no registry of that scope in this tree
+
+
+def test_a_childs_locations_are_imported_before_its_parent_is_asked(tmp_path, monkeypatch) -> None:
+    """As in MMEngine: mmdet's own ``Resize`` wins over the root's from its first lookup,
+    not only after some unrelated miss has imported mmdet's transforms."""
+    import sys
+
+    pkg = tmp_path / "t_firstlookup"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "transforms.py").write_text(
+        "from tests_t_firstlookup_registry import CHILD\n"
+        "@CHILD.register_module()\nclass Resize:\n    src = 'child'\n"
+    )
+    root = Registry("thing", scope="t_firstlookup_root")
+
+    @root.register_module()
+    class Resize:
+        src = "root"
+
+    child = Registry(
+        "thing", parent=root, scope="t_firstlookup", locations=["t_firstlookup.transforms"]
+    )
+    registry_module = type(sys)("tests_t_firstlookup_registry")
+    registry_module.CHILD = child  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "tests_t_firstlookup_registry", registry_module)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        assert child.build(dict(type="Resize")).src == "child"
+        assert root.get("Resize").src == "root"
+    finally:
+        for name in [m for m in sys.modules if m.split(".")[0] == "t_firstlookup"]:
+            del sys.modules[name]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(name=["make", 5]), "name must be a str or a list of str"),
+        (dict(force=1), "force must be a bool"),
+        (dict(module=5), "registers a class or a function"),
+    ],
+)
+def test_register_module_refuses_what_would_break_the_registry_later(
+    kwargs: dict, match: str
+) -> None:
+    registry = Registry("thing", scope="t_register_checks")
+    with pytest.raises(TypeError, match=match):
+        registry.register_module(**kwargs)(lambda: None)  # module=: raises at once
+    assert len(registry) == 0 and list(registry.keys()) == []

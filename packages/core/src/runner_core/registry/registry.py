@@ -219,10 +219,20 @@ class Registry:
         self, name: str | list[str] | None = None, force: bool = False, module: Any = None
     ) -> Any:
         """Register a class or function, as a decorator or directly with ``module=``."""
-        if name is not None and not isinstance(name, (str, list)):
-            raise TypeError(f"name must be a str or a list of str, got {type(name).__name__}")
+        if name is not None and not (
+            isinstance(name, str)
+            or (isinstance(name, list) and all(isinstance(n, str) for n in name))
+        ):
+            raise TypeError(f"name must be a str or a list of str, got {name!r}")
+        if not isinstance(force, bool):  # MMEngine's check
+            raise TypeError(f"force must be a bool, got {type(force).__name__}")
 
         def _register(obj: Any) -> Any:
+            if not callable(obj):  # MMEngine's check: a registry holds classes and functions
+                raise TypeError(
+                    f"register_module() registers a class or a function, got "
+                    f"{type(obj).__name__}: {obj!r:.80}"
+                )
             names = [obj.__name__] if name is None else [name] if isinstance(name, str) else name
             for key in names:
                 if not force and key in self._local and self._local[key] is not obj:
@@ -316,6 +326,10 @@ class Registry:
             return self._local[key]
         if key in self._loaded:
             return self._loaded[key]
+        # MMEngine imports a registry's ``locations`` before its first lookup, so that a child's
+        # own class wins over a parent's (or torch's, or a plugin's) of the same name
+        if self.import_from_location() and key in self._local:
+            return self._local[key]
         try:
             obj = self._resolve(key)
         except RegistryError as exc:
