@@ -40,3 +40,13 @@ def test_wrapper_registered_in_a_child_registry_is_a_wrapper(child: Registry) ->
     assert is_model_wrapper(wrapped, other) is False
     assert is_model_wrapper(nn.Linear(2, 2)) is False
     assert is_model_wrapper(ModuleAdapter(nn.Linear(2, 2))) is False
+
+
+def test_mmengines_wrapper_names_are_registry_keys() -> None:
+    # code that builds the wrapper itself (a custom Runner, a strategy), as in MMEngine
+    from runner_core.model import MMDistributedDataParallel, MMSeparateDistributedDataParallel
+
+    assert MODEL_WRAPPERS.get("MMDistributedDataParallel") is MMDistributedDataParallel
+    assert MODEL_WRAPPERS.get("MMSeparateDistributedDataParallel") is (
+        MMSeparateDistributedDataParallel
+    )
