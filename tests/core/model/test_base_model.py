@@ -172,3 +172,12 @@ def test_the_runner_trains_a_config_adapter_with_its_loss(tmp_path) -> None:
     start = F.mse_loss(runner.model.module(x), y).item()
     runner.train()
     assert F.mse_loss(runner.model.module(x), y).item() < start / 4
+
+
+def test_a_models_own_loss_term_is_logged_first_as_in_mmengine() -> None:
+    # MMEngine's log_vars has 'loss' first whatever the model's order: the log line's order
+    loss, log_vars = BaseModel().parse_losses(
+        dict(loss_cls=torch.tensor(1.0), loss=torch.tensor(2.0))
+    )
+    assert list(log_vars) == ["loss", "loss_cls"]
+    assert log_vars["loss"].item() == 2.0 and loss.item() == 3.0

@@ -73,7 +73,9 @@ def parse_losses(losses: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
             f"forward(mode='loss') returned no key containing 'loss' (keys: {list(losses)})."
         )
     total = terms[0] if len(terms) == 1 else sum(terms[1:], terms[0])
-    if "loss" in log_vars:  # the model's own 'loss' term is what is logged, as in MMEngine
+    if "loss" in log_vars:  # the model's own 'loss' term is what is logged, as in MMEngine,
+        if next(iter(log_vars)) != "loss":  # and first, where MMEngine has it
+            log_vars = {"loss": log_vars["loss"], **log_vars}
         return total, log_vars
     return total, {"loss": total.detach(), **log_vars}  # the total, first (MMEngine's order)
 
