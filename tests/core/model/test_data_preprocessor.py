@@ -291,3 +291,13 @@ def test_subclasses_written_for_mmengine_read_its_attribute_names() -> None:
     assert pre._non_blocking is True and not ImgDataPreprocessor()._enable_normalize
     pre._non_blocking = False
     assert pre.non_blocking is False
+
+
+def test_grey_hw_images_get_their_channel_from_a_one_value_mean() -> None:
+    # as MMEngine's (1, 1, 1) mean broadcasts it: a Conv2d(1, ...) takes the batch
+    from runner_core.model import ImgDataPreprocessor
+
+    images = [torch.full((4, 5), 33.0), torch.full((4, 5), 111.0)]
+    out = ImgDataPreprocessor(mean=[33.0], std=[78.0])(dict(inputs=images))["inputs"]
+    assert out.shape == (2, 1, 4, 5)
+    assert out[:, 0, 0, 0].tolist() == [0.0, 1.0]

@@ -298,7 +298,8 @@ class ImgDataPreprocessor(BaseDataPreprocessor):
                 "ImgDataPreprocessor mean and std have 3 values, so images need 3 channels, "
                 f"got shape {tuple(x.shape)}."
             )
-        if x.dim() >= 3:
+        if x.dim() >= 3 or (not batched and x.dim() == 2 and self.mean.shape[0] == 1):
+            # an (H, W) grey image of a list becomes (1, H, W), as MMEngine's broadcast makes it
             return (x - self.mean) / self.std
         return (x - self.mean.view(-1)) / self.std.view(-1)
 
