@@ -54,3 +54,12 @@ def test_sync_bn_refuses_cpu_ranks_mmcv_and_other_values() -> None:
     with pytest.raises(ValueError, match="implementation must be 'torch'"):
         convert_sync_batchnorm(net, "mmcv")
     assert isinstance(convert_sync_batchnorm(net, "torch")[1], nn.SyncBatchNorm)  # MMEngine's call
+
+
+def test_revert_keeps_the_quantisation_config() -> None:
+    # quantisation-aware training (mmrazor) sets qconfig on the BN layers, as MMEngine keeps it
+    from runner_core.model import revert_sync_batchnorm
+
+    synced = nn.SyncBatchNorm(4)
+    synced.qconfig = torch.ao.quantization.get_default_qat_qconfig()
+    assert revert_sync_batchnorm(synced).qconfig is synced.qconfig

@@ -99,6 +99,8 @@ def revert_sync_batchnorm(module: nn.Module) -> nn.Module:
         result.running_var = module.running_var
         result.num_batches_tracked = module.num_batches_tracked
         result.training = module.training
+        if hasattr(module, "qconfig"):  # quantisation-aware training's config, as MMEngine keeps
+            result.qconfig = module.qconfig
     for name, child in module.named_children():
         result.add_module(name, revert_sync_batchnorm(child))
     return result
