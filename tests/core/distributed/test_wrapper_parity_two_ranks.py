@@ -2,7 +2,9 @@
 
 The losses pinned here are MMEngine's, from its Runner on the same models and
 data (``MMDistributedDataParallel`` with accumulation, a registered wrapper of
-one's own, ``MMSeparateDistributedDataParallel`` on a GAN); ours match bitwise.
+one's own, ``MMSeparateDistributedDataParallel`` on a GAN). They were taken on an
+Intel Xeon, where ours match them bitwise; another CPU's float kernels round
+differently (an AMD EPYC's: 1.6e-7 relative), so they are compared to 1e-5.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ GAN = [
 ]
 
 
+def mmengines(values: list[float]) -> Any:
+    """MMEngine's ``values``, to this CPU's float rounding (see the module docstring)."""
+    return pytest.approx(values, rel=1e-5)
+
+
 @pytest.fixture(scope="module")
 def ranks(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     reports = rank_reports(WORKER, tmp_path_factory.mktemp("wrapper_parity"))
@@ -56,13 +63,13 @@ def test_registered_wrapper_overriding_train_step_uses_run_forward(
     for rank, res in enumerate(ranks):
         assert res["own_wrapper"] == ["StepCountingDDP", True, "Net"]
         assert res["own_wrapper_calls"] == 4
-        assert res["own_wrapper_losses"] == ACCUMULATED[rank]
+        assert res["own_wrapper_losses"] == mmengines(ACCUMULATED[rank])
 
 
 def test_own_train_step_accumulates_without_all_reduce(ranks: list[dict[str, Any]]) -> None:
     zero, one = ranks
     for rank, res in enumerate(ranks):  # MMEngine's numbers (its DDP runs forward(mode='loss'))
-        assert res["own_step_losses"] == ACCUMULATED[rank]
+        assert res["own_step_losses"] == mmengines(ACCUMULATED[rank])
     # accumulation iterations keep each rank's gradient; update iterations clear them
     assert zero["own_step_grads"][0] != one["own_step_grads"][0]
     assert zero["own_step_grads"][1] is None and one["own_step_grads"][1] is None
@@ -71,8 +78,8 @@ def test_own_train_step_accumulates_without_all_reduce(ranks: list[dict[str, Any
 def test_separate_ddp_trains_a_gan_as_mmengine(ranks: list[dict[str, Any]]) -> None:
     for rank, res in enumerate(ranks):
         assert res["separate"] == ["SeparateDistributedDataParallel", True, "Sequential"]
-        got = [(d["loss_d"], d["loss_g"]) for d in res["separate_losses"]]
-        assert got == GAN[rank]
+        got = [loss for d in res["separate_losses"] for loss in (d["loss_d"], d["loss_g"])]
+        assert got == mmengines([loss for pair in GAN[rank] for loss in pair])
         # the children stay the user's modules: checkpoint keys as in one process
         assert res["separate_keys"] == [
             "disc.0.bias",
