@@ -195,3 +195,24 @@ def test_local_size_without_a_local_group_or_launcher(monkeypatch: pytest.Monkey
         dist.get_local_size()
     monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
     assert dist.get_local_size() == 4
+
+
+def test_results_to_cpu_keeps_defaultdicts_and_moves_namedtuple_fields() -> None:
+    # a metric keeping per-class counts in a defaultdict, or (pred, gt) namedtuples
+    from collections import defaultdict, namedtuple
+
+    from runner_core.distributed.collectives import _moved
+    from runner_core.structures import BaseDataElement
+
+    class OnDevice:  # stands for a CUDA tensor: what _moved calls .cpu() on
+        def cpu(self) -> str:
+            return "on the cpu"
+
+    pair = namedtuple("pair", "pred gt")
+    counts: defaultdict[str, int] = defaultdict(int, cat=2)
+    moved = _moved([pair(OnDevice(), 1), counts], OnDevice, BaseDataElement)
+    assert moved[0] == pair("on the cpu", 1) and type(moved[0]) is pair
+    assert type(moved[1]) is defaultdict and moved[1]["dog"] == 0 and moved[1]["cat"] == 2
+    from runner_core.distributed.collectives import results_to_cpu
+
+    assert results_to_cpu([counts])[0].default_factory is int

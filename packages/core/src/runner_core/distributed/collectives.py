@@ -13,8 +13,9 @@ file system is needed, and ``tmpdir`` is accepted and ignored.
 
 from __future__ import annotations
 
+import copy
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import RunnerError, did_you_mean
@@ -243,9 +244,25 @@ def _moved(obj: Any, tensor: type[Any], element: type[Any]) -> Any:
     if kind is list:
         return [v if type(v) in _PLAIN else _moved(v, tensor, element) for v in obj]
     if isinstance(obj, Mapping):
-        return cast(Any, kind)({key: _moved(value, tensor, element) for key, value in obj.items()})
-    if isinstance(obj, (list, tuple)) and not hasattr(obj, "_fields"):
-        return kind(v if type(v) in _PLAIN else _moved(v, tensor, element) for v in obj)
+        moved = {key: _moved(value, tensor, element) for key, value in obj.items()}
+        if kind is dict:
+            return moved
+        try:
+            if isinstance(obj, MutableMapping):  # keeps a defaultdict's default_factory
+                clone = copy.copy(obj)
+                clone.update(moved)
+                return clone
+            return cast(Any, kind)(moved)
+        except TypeError:  # a mapping type that cannot be rebuilt: a plain dict, as MMEngine
+            return moved
+    if isinstance(obj, (list, tuple)):
+        items = [v if type(v) in _PLAIN else _moved(v, tensor, element) for v in obj]
+        try:
+            if hasattr(obj, "_fields"):  # a namedtuple: its fields moved too, its type kept
+                return kind(*items)
+            return kind(items)
+        except TypeError:  # a subclass with another constructor
+            return list(items) if isinstance(obj, list) else tuple(items)
     return obj
 
 
