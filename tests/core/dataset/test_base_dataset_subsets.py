@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
 from runner_core.dataset import BaseDataset
 
@@ -106,6 +107,10 @@ def test_copy_without_annotation_keeps_settings_and_drops_data(ann: str) -> None
         (np.int64(2), [0, 1]),
         (np.array([4, 1]), [4, 1]),
         (range(2, 4), [2, 3]),
+        # torch.randperm(n)[:k] and its list: 0-d tensors, which MMEngine takes too
+        (list(torch.tensor([4, -1])), [4, 9]),
+        (torch.tensor([4, 1]), [4, 1]),
+        (torch.tensor(2), [0, 1]),
     ],
 )
 def test_subset_indices_as_mmengine_plus_numpy(
@@ -120,7 +125,9 @@ def test_subset_indices_as_mmengine_plus_numpy(
 
 
 @pytest.mark.parametrize("serialize", [True, False])
-@pytest.mark.parametrize("indices", [2.0, "ab", [1.0], dict(a=1)])
+@pytest.mark.parametrize(
+    "indices", [2.0, "ab", [1.0], dict(a=1), torch.tensor(2.0), [torch.tensor(1.0)]]
+)
 def test_subset_indices_of_another_type_are_a_clear_type_error(
     ann: str, serialize: bool, indices: Any
 ) -> None:

@@ -79,3 +79,12 @@ def test_concat_names_the_dataset_missing_a_metainfo_key(ann: str) -> None:
         [CatDataset(ann), CatDataset(ann, metainfo=dict(more=1))], ignore_keys="more"
     )
     assert "more" not in concat.metainfo
+
+
+def test_a_negative_tensor_index_of_the_caller_is_left_as_it_was(ann: str) -> None:
+    import torch
+
+    concat = ConcatDataset([CatDataset(ann), CatDataset(ann, indices=2)])
+    index = torch.tensor(-1)
+    assert concat._get_ori_dataset_idx(index) == (1, 1)
+    assert index.item() == -1  # `+=` changed the caller's tensor in place

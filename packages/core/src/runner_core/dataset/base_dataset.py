@@ -330,28 +330,42 @@ class BaseDataset(Dataset):
     # -- subsets ----------------------------------------------------------------------
     def _check_indices(self, indices: Any, size: int) -> int | list[int]:
         """``indices`` as an int or a list of ints in range (numpy integers and arrays too)."""
-        import numbers
+        import operator
 
-        if isinstance(indices, numbers.Integral):
-            return int(indices)
-        if isinstance(indices, (str, bytes, Mapping)) or not hasattr(indices, "__iter__"):
+        def as_int(value: Any) -> int | None:
+            """``value`` as an int: Python and numpy integers, 0-d integer tensors/arrays."""
+            try:
+                return operator.index(value)
+            except TypeError:
+                return None
+
+        single = as_int(indices)
+        if single is not None and getattr(indices, "ndim", 0) == 0:
+            return single
+        if (
+            isinstance(indices, (str, bytes, Mapping))
+            or not hasattr(indices, "__iter__")
+            or getattr(indices, "ndim", None) == 0  # a 0-d float tensor or array
+        ):
             raise DatasetTypeError(
                 f"{type(self).__name__}: indices must be an int (the first N, or the last N if "
                 f"negative) or a sequence of ints, got {type(indices).__name__}: {indices!r}."
             )
-        chosen = list(indices)
-        wrong = [i for i in chosen if not isinstance(i, numbers.Integral)]
+        raw = list(indices)
+        chosen = [as_int(i) for i in raw]
+        wrong = [r for r, c in zip(raw, chosen) if c is None]
         if wrong:
             raise DatasetTypeError(
                 f"{type(self).__name__}: indices must be ints, got {wrong[:5]!r}."
             )
-        outside = [int(i) for i in chosen if not -size <= i < size]
+        ints = cast("list[int]", chosen)
+        outside = [i for i in ints if not -size <= i < size]
         if outside:
             raise DatasetIndexError(
                 f"{type(self).__name__}: subset indices {outside} are out of range for "
                 f"{size} samples; use indices in [-{size}, {size})."
             )
-        return [int(i) for i in chosen]
+        return ints
 
     def _get_unserialized_subset(self, indices: int | Sequence[int]) -> list[dict]:
         """The entries of ``data_list`` that ``indices`` picks (MMEngine's name, used by mmdet)."""

@@ -167,7 +167,7 @@ class ConcatDataset(_Wrapper, TorchConcatDataset):
         if idx < 0:
             if -idx > len(self):
                 raise ValueError(f"index {idx} is out of range for {len(self)} samples.")
-            idx += len(self)
+            idx = idx + len(self)  # not +=: a tensor index of the caller stays as it was
         which = bisect.bisect_right(self.cumulative_sizes, idx)
         if which >= len(self.datasets):
             raise IndexError(f"index {idx} is out of range for {len(self)} samples.")
