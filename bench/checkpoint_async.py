@@ -66,8 +66,9 @@ def _train_a_moment(seconds: float = 0.05) -> None:
         matrix @ matrix
 
 
-def child(megabytes: int, repeats: int, folder: str) -> dict[str, Any]:
-    """One process, one state size: interleaved sync and async saves."""
+def child(megabytes: int, repeats: int, folder: str, ema: bool = False) -> dict[str, Any]:
+    """One process, one state size: interleaved sync and async saves (with ``ema``, an
+    ``EMAHook`` adds its average of the weights to each checkpoint)."""
     import torch
     from torch import nn
 
@@ -89,7 +90,16 @@ def child(megabytes: int, repeats: int, folder: str) -> dict[str, Any]:
             return {}
 
     work = Path(folder)
-    runner = Runner(model=Holder(), work_dir=work, visualizer=False, log_level="WARNING")
+    hooks = []
+    if ema:
+        from runner_hooks_standard import EMAHook
+
+        hooks = [EMAHook()]
+    runner = Runner(
+        model=Holder(), work_dir=work, visualizer=False, log_level="WARNING", custom_hooks=hooks
+    )
+    for hook in hooks:
+        hook.before_run(runner)  # builds the average; saves then carry it
     writer = BackgroundWriter()
     stalls: dict[str, list[float]] = {"sync": [], "async": []}
     written: list[float] = []
@@ -137,17 +147,20 @@ def child(megabytes: int, repeats: int, folder: str) -> dict[str, Any]:
     }
 
 
-def measure(sizes_mb: list[int], repeats: int = 3, folder: str | None = None) -> dict[str, Any]:
+def measure(
+    sizes_mb: list[int], repeats: int = 3, folder: str | None = None, ema: bool = False
+) -> dict[str, Any]:
     """Each size in a fresh process; medians, spreads and the async/sync stall ratio."""
     sys.path.insert(0, str(HERE))
     from _common import summary
 
-    out: dict[str, Any] = {"repeats": repeats, "sizes": {}}
+    out: dict[str, Any] = {"repeats": repeats, "ema": ema, "sizes": {}}
     with tempfile.TemporaryDirectory(prefix="ckpt-async-", dir=folder) as tmp:
         out["folder"] = str(Path(tmp).parent)
         for mb in sizes_mb:
             done = subprocess.run(
-                [sys.executable, __file__, "--child", str(mb), str(repeats), tmp],
+                [sys.executable, __file__, "--child", str(mb), str(repeats), tmp]
+                + (["--ema"] if ema else []),
                 capture_output=True,
                 text=True,
                 check=True,
@@ -174,13 +187,14 @@ def main() -> None:
     parser.add_argument("--sizes-mb", type=int, nargs="+", default=[100, 1024])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--dir", default=None, help="folder to write in")
+    parser.add_argument("--ema", action="store_true", help="with an EMAHook's average")
     parser.add_argument("--child", nargs=3, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         mb, repeats, folder = args.child
-        print(json.dumps(child(int(mb), int(repeats), folder)))
+        print(json.dumps(child(int(mb), int(repeats), folder, args.ema)))
         return
-    print(json.dumps(measure(args.sizes_mb, args.repeats, args.dir), indent=2))
+    print(json.dumps(measure(args.sizes_mb, args.repeats, args.dir, args.ema), indent=2))
 
 
 if __name__ == "__main__":
