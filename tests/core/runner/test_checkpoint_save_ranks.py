@@ -71,3 +71,28 @@ def test_before_save_checkpoint_runs_on_rank_0_only(tmp_path: Path) -> None:
     saved = runner.save_checkpoint(tmp_path, "main.pth")
     assert hook.calls == [0]
     assert load_checkpoint(saved)["meta"]["exported"] is True
+
+
+class _OnDevice:
+    """Stands for a GPU tensor a hook puts in ``state_dict`` (an EMAHook's live average)."""
+
+    is_cpu = False
+
+    def cpu(self) -> torch.Tensor:
+        return torch.full((2,), 7.0)
+
+
+class _PutsDeviceWeights(Hook):
+    def before_save_checkpoint(self, runner: Any, checkpoint: dict) -> None:
+        checkpoint["state_dict"]["averaged"] = _OnDevice()
+
+
+def test_a_synchronous_save_puts_device_weights_a_hook_added_on_the_cpu(tmp_path: Path) -> None:
+    # the file's weights load on a machine without the device, as the model's own do
+    runner = Runner(
+        model=nn.Linear(2, 1), work_dir=str(tmp_path), custom_hooks=[_PutsDeviceWeights()]
+    )
+    runner.save_checkpoint(str(tmp_path), "a.pth", save_optimizer=False)
+    weights = load_checkpoint(tmp_path / "a.pth")["state_dict"]
+    assert weights["averaged"].tolist() == [7.0, 7.0]
+    assert sorted(weights) == ["averaged", "module.bias", "module.weight"]  # ModuleAdapter

@@ -202,11 +202,10 @@ class EMAHook(Hook):
     def before_save_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
         """Store the average as MMEngine does: averaged weights in ``state_dict``."""
         assert self.ema_model is not None
-        # one copy to host memory (``.cpu().clone()`` copied a GPU tensor twice)
-        ema_state = {
-            k: v.detach().to("cpu", copy=True) for k, v in self.ema_model.state_dict().items()
-        }
-        checkpoint["ema_state_dict"] = ema_state
+        # the average itself, not a copy: a synchronous save writes it before the next update
+        # (and puts a GPU's on the CPU, as it does the weights); an async one's snapshot copies
+        # it with the rest, from a GPU without waiting for the device here
+        checkpoint["ema_state_dict"] = dict(self.ema_model.state_dict())
         _swap_in_checkpoint(checkpoint, self.ema_model)
 
     @copies_checkpoint  # reads it, copies into the model: the file may be mapped

@@ -368,6 +368,7 @@ def save(
     ckpt = to_safe(ckpt)  # numpy metrics in hook / message-hub state: the safe loader reads them
     _flush_records(runner)
     if background is None:
+        _weights_on_cpu(ckpt)
         with hold_ctrl_c():  # a Ctrl-C here stops the run once file and pointer agree
             saved = save_checkpoint(ckpt, path, fsync=fsync)
             if update_pointer:  # only now: the pointer never names an incomplete file
@@ -389,6 +390,21 @@ def save(
 
     background.submit(path, write)
     return path
+
+
+def _weights_on_cpu(ckpt: dict[str, Any]) -> None:
+    """Put device tensors a hook put in ``state_dict`` on the CPU (an EMAHook's average):
+    a file's weights load anywhere, as ``weights_to_cpu`` promises for the model's own."""
+    weights = ckpt.get("state_dict")
+    if not isinstance(weights, Mapping):
+        return
+    on_device = [k for k, v in weights.items() if not getattr(v, "is_cpu", True)]
+    if on_device:
+        moved: OrderedDict[str, Any] = OrderedDict(weights)
+        moved.__dict__.update(getattr(weights, "__dict__", {}))  # _metadata: module versions
+        for key in on_device:
+            moved[key] = weights[key].cpu()
+        ckpt["state_dict"] = moved
 
 
 def _flush_records(runner: Any) -> None:
