@@ -27,6 +27,11 @@ from torch import nn
 from ..errors import BuildError, BuildKeyError, RunnerError, did_you_mean
 from .data_preprocessor import CPU, BaseDataPreprocessor, cast_data
 
+# True while torch.compile traces (a constant there); torch < 2.3 has only dynamo's
+_compiling: Callable[[], bool] = getattr(torch.compiler, "is_compiling", None) or (
+    torch._dynamo.is_compiling
+)
+
 
 def run_forward(model: Callable[..., Any], data: Any, mode: str) -> Any:
     """Call ``model`` with ``data`` unpacked the MMEngine way, plus ``mode``."""
@@ -250,9 +255,10 @@ class BaseModel(BaseModule):
     def train_step(self, data: Any, optim_wrapper: Any) -> dict[str, torch.Tensor]:
         """Forward in loss mode, back-propagate and step through ``optim_wrapper``."""
         context = optim_wrapper.optim_context(self)
-        # the plain step: no context to enter and leave (a type test, which torch.compile
-        # traces; an identity test with a module's instance breaks its graph)
-        if type(context) is nullcontext:
+        # the plain step: no context to enter and leave. Compiled, always the `with`: torch
+        # 2.11's dynamo cannot take type() of an autocast (a graph break, and a recompile per
+        # step); an identity test with a module's instance breaks its graph too
+        if not _compiling() and type(context) is nullcontext:
             losses = run_forward(self, self._preprocess(data, True), "loss")
         else:
             with context:
