@@ -234,10 +234,9 @@ class AmpOptimWrapper(OptimWrapper):
         autocast = self._autocast
         if autocast is None:  # torch's error for a device type without autocast, here
             autocast = _ReusedAutocast(device_type=self.device_type, dtype=self.cast_dtype)
-        sync_context = super().optim_context(model)
-        if type(sync_context) is contextlib.nullcontext:  # traceable by torch.compile
+        if not self._skips_sync(model):  # traceable by torch.compile
             return autocast
-        return _entered_together(sync_context, autocast)
+        return _entered_together(super().optim_context(model), autocast)
 
     def state_dict(self) -> dict[str, Any]:
         """OptimWrapper's state dict plus ``loss_scaler`` (the GradScaler's state), MMEngine's layout.

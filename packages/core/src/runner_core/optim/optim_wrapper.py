@@ -368,10 +368,18 @@ class OptimWrapper(BaseOptimWrapper):
         On non-stepping accumulation iterations it is the model's ``no_sync()``
         (DDP skips the gradient all-reduce); otherwise nothing.
         """
-        if self._accumulative_counts != 1 and not self.should_sync() and hasattr(model, "no_sync"):
+        if self._skips_sync(model):
             # nn.Module's __getattr__ is typed as returning a Tensor or Module
             return cast(Any, model).no_sync()
         return NULL_CONTEXT
+
+    def _skips_sync(self, model: nn.Module) -> bool:
+        """Whether this iteration's backward runs in the model's ``no_sync()``: accumulating
+        under DDP. Asked instead of testing the context's type, which torch.compile cannot
+        trace on torch 2.11 (a graph break and a recompile per step)."""
+        return (
+            self._accumulative_counts != 1 and not self.should_sync() and hasattr(model, "no_sync")
+        )
 
     @property
     def inner_count(self) -> int:
