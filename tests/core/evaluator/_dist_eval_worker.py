@@ -51,7 +51,7 @@ class Model(BaseModel):
 
     def forward(self, inputs: Any, idx: Any, mode: str = "tensor", **kw: Any) -> Any:
         inputs = torch.stack(inputs) if isinstance(inputs, list) else inputs
-        scores = (inputs @ W).softmax(-1)
+        scores = (inputs @ W.to(inputs.device)).softmax(-1)  # the Runner's device (a GPU)
         return [
             {"idx": int(i), "pred_score": s, "gt_label": int(i) % 3} for i, s in zip(idx, scores)
         ]
