@@ -30,9 +30,10 @@ def _json_in(text: str) -> Any:
 def read_run(folder: Path) -> dict[str, Any]:
     """The async-checkpoint and W1 results a ``gpu_check.sh`` run left in ``folder``."""
     run: dict[str, Any] = {}
-    ckpt = folder / "ckpt_async.json"
-    if ckpt.exists():
-        run["ckpt_async"] = _json_in(ckpt.read_text())
+    for key in ("ckpt_async", "ckpt_async_ema"):  # the second: with an EMAHook (--ema)
+        ckpt = folder / f"{key}.json"
+        if ckpt.exists():
+            run[key] = _json_in(ckpt.read_text())
     w1 = folder / "gpu_w1.log"
     if w1.exists():
         rounds: dict[str, list[float]] = {}
@@ -72,15 +73,19 @@ def render_gpu(result: dict[str, Any]) -> list[str]:
         "first async save | extra peak RSS (sync / async) | host memory kept |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for run in gpu["runs"]:
-        for mb, size in run.get("ckpt_async", {}).get("sizes", {}).items():
+    for run, key, what in (
+        (run, key, what)
+        for run in gpu["runs"]
+        for key, what in (("ckpt_async", ""), ("ckpt_async_ema", " + EMAHook"))
+    ):
+        for mb, size in run.get(key, {}).get("sizes", {}).items():
             sync, asyn, ratio = size["sync_stall_s"], size["async_stall_s"], size["stall_ratio"]
             peak = size.get("extra_peak_rss_mb") or {}
             peaks = " / ".join(
                 f"{peak[k]['median']:.0f} MB" if k in peak else "—" for k in ("sync", "async")
             )
             lines.append(
-                f"| {run['label']} | {mb} MB | {_s(sync['median'])} [{_s(sync['min'])}–"
+                f"| {run['label']} | {mb} MB{what} | {_s(sync['median'])} [{_s(sync['min'])}–"
                 f"{_s(sync['max'])}] | {_s(asyn['median'])} [{_s(asyn['min'])}–"
                 f"{_s(asyn['max'])}] | {ratio['median']:.3f} [{ratio['min']:.3f}–"
                 f"{ratio['max']:.3f}] | {_s(size['async_write_s']['median'])} | "
