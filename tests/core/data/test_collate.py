@@ -54,3 +54,10 @@ def test_pseudo_collate_mismatched_samples_are_named() -> None:
 
 def test_pseudo_collate_drops_keys_only_later_samples_have() -> None:
     assert pseudo_collate([{"a": 1}, {"a": 2, "b": 3}]) == {"a": [1, 2]}
+
+
+def test_collate_functions_take_mmengines_keyword() -> None:
+    # MMEngine's signature: pseudo_collate(data_batch) / default_collate(data_batch)
+    samples = [{"x": torch.tensor(1)}, {"x": torch.tensor(2)}]
+    assert pseudo_collate(data_batch=samples)["x"] == [torch.tensor(1), torch.tensor(2)]
+    assert default_collate(data_batch=samples)["x"].tolist() == [1, 2]

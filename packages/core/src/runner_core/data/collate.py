@@ -27,7 +27,7 @@ class CollateKeyError(CollateError, KeyError):
     """A sample lacks a key the batch's first sample has (a KeyError, as in MMEngine)."""
 
 
-def default_collate(batch: Sequence[Any]) -> Any:
+def default_collate(data_batch: Sequence[Any]) -> Any:
     """Torch's ``default_collate``: stack tensors, numbers and arrays; recurse into dicts and sequences.
 
     Data elements (``runner_core.structures``, e.g. a model's ``data_samples``)
@@ -37,7 +37,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
     """
     if _COLLATE is None:
         collate_fn_map()
-    return _COLLATE(batch, collate_fn_map=_COLLATE_MAP)
+    return _COLLATE(data_batch, collate_fn_map=_COLLATE_MAP)
 
 
 _COLLATE_MAP: dict[Any, Any] | None = None
@@ -66,7 +66,7 @@ def _keep_column(batch: Sequence[Any], *, collate_fn_map: Any = None) -> Sequenc
     return batch
 
 
-def pseudo_collate(batch: Sequence[Any]) -> Any:
+def pseudo_collate(data_batch: Sequence[Any]) -> Any:
     """Transpose a list of samples without stacking anything, as MMEngine's does.
 
     A list of dicts becomes a dict of lists, with the first sample's keys (a
@@ -75,34 +75,36 @@ def pseudo_collate(batch: Sequence[Any]) -> Any:
     for namedtuples), recursively; any other element type is returned as the
     batch it came in. Tensors stay separate tensors.
     """
-    if not isinstance(batch, Sequence) or isinstance(batch, (str, bytes)):
-        raise TypeError(f"pseudo_collate expects a list of samples, got {type(batch).__name__}.")
-    if len(batch) == 0:
+    if not isinstance(data_batch, Sequence) or isinstance(data_batch, (str, bytes)):
+        raise TypeError(
+            f"pseudo_collate expects a list of samples, got {type(data_batch).__name__}."
+        )
+    if len(data_batch) == 0:
         return []
-    first = batch[0]
+    first = data_batch[0]
     if isinstance(first, Mapping):
         keys = list(first)
-        for i, sample in enumerate(batch):
+        for i, sample in enumerate(data_batch):
             if not isinstance(sample, Mapping) or any(key not in sample for key in keys):
                 got = sorted(sample) if isinstance(sample, Mapping) else type(sample).__name__
                 raise CollateKeyError(
                     f"pseudo_collate: sample {i} has keys {got}, but sample 0 has {sorted(keys)}; "
                     f"every sample of a batch needs sample 0's keys."
                 )
-        collated = {key: pseudo_collate([sample[key] for sample in batch]) for key in keys}
+        collated = {key: pseudo_collate([sample[key] for sample in data_batch]) for key in keys}
         try:
             return cast(Any, type(first))(collated)
         except TypeError:
             return collated
     if isinstance(first, Sequence) and not isinstance(first, (str, bytes)):
         length = len(first)
-        for i, sample in enumerate(batch):
+        for i, sample in enumerate(data_batch):
             if len(sample) != length:
                 raise CollateError(
                     f"pseudo_collate: sample {i} has {len(sample)} elements, but sample 0 has "
                     f"{length}; every sample of a batch needs the same length."
                 )
-        columns = [pseudo_collate(column) for column in zip(*batch)]
+        columns = [pseudo_collate(column) for column in zip(*data_batch)]
         if isinstance(first, tuple) and hasattr(first, "_fields"):  # namedtuple
             return type(first)(*columns)
         if isinstance(first, (tuple, list)):
@@ -111,7 +113,7 @@ def pseudo_collate(batch: Sequence[Any]) -> Any:
             return cast(Any, type(first))(columns)
         except TypeError:
             return columns
-    return batch
+    return data_batch
 
 
 __all__ = [
