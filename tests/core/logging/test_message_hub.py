@@ -289,3 +289,27 @@ def test_register_statistics_adds_a_statistic_every_buffer_has() -> None:
             buf.statistics("weighted_maen_for_tests")
     finally:
         HistoryBuffer._statistics_methods.pop("weighted_mean_for_tests", None)
+
+
+def test_info_holding_tensors_and_numpy_values_is_saved() -> None:
+    # a downstream hook's resumable state, a metric returned as np.float32: MMEngine saves them
+    import numpy as np
+
+    hub = MessageHub("hub_info_tensors")
+    hub.update_info("ema_decay", torch.tensor(0.999))
+    hub.update_info("best", np.float32(0.91))
+    hub.update_info("counts", np.ones(3))
+    state = hub.state_dict()
+    again = MessageHub("hub_info_tensors_again")
+    again.load_state_dict(state)
+    assert again.get_info("ema_decay").item() == pytest.approx(0.999)
+    assert again.get_info("best") == pytest.approx(0.91) and type(again.get_info("best")) is float
+    assert again.get_info("counts").tolist() == [1.0, 1.0, 1.0]
+
+
+def test_a_refused_scalar_leaves_no_empty_history() -> None:
+    hub = MessageHub("hub_refused_scalar")
+    with pytest.raises((TypeError, ValueError)):
+        hub.update_scalar("train/loss_aux", 0.5, count=2.5)
+    assert "train/loss_aux" not in hub.log_scalars
+    assert "train/loss_aux" not in hub.state_dict()["log_scalars"]

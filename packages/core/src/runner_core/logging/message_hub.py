@@ -447,9 +447,12 @@ class MessageHub:
                 "update_scalars({key: dict(value=..., count=n)}); other values go to update_info."
             )
         buf = self._scalars.get(key)
-        if buf is None:
-            buf = self._scalars[key] = HistoryBuffer()
-        buf.update(value, count)
+        if buf is None:  # kept only once the first value is accepted (a refused count
+            buf = HistoryBuffer()  # must not leave an empty history that later reads fail on)
+            buf.update(value, count)
+            self._scalars[key] = buf
+        else:
+            buf.update(value, count)
         if not resumed or self._not_resumed:
             self._resumed(key, resumed)
 
@@ -524,9 +527,15 @@ class MessageHub:
     def state_dict(self) -> dict[str, Any]:
         skip = self._not_resumed
         # copies, as MMEngine's: the state does not change when the hub's values do later
-        info = {
-            k: copy.deepcopy(v) for k, v in self._info.items() if k not in skip and _is_plain(v)
-        }
+        info = {}
+        for k, v in self._info.items():
+            if k in skip:
+                continue
+            v = _to_plain(v)
+            if _is_plain(v):
+                info[k] = copy.deepcopy(v)
+            else:  # MMEngine saves it (pickled); we cannot load it with weights_only: say so
+                _warn_unsaved(k, v)
         scalars = {k: b.state_dict() for k, b in self._scalars.items() if k not in skip}
         # MMEngine's MessageHub refuses a state without resumed_keys (its resume asserts it)
         # (True: saved; False: left out on purpose; info that is not plain data: not listed)
@@ -602,8 +611,48 @@ def _is_one_number(value: Any) -> bool:
     return getattr(value, "size", None) == 1 and hasattr(value, "item")
 
 
+def _to_plain(value: Any) -> Any:
+    """numpy scalars as Python numbers, tensors detached on the CPU, containers mapped:
+    what ``torch.load(weights_only=True)`` reads back (MMEngine pickles these as they are)."""
+    import sys
+
+    np = sys.modules.get("numpy")
+    torch = sys.modules.get("torch")
+    if np is not None and isinstance(value, np.generic):
+        return value.item()
+    if np is not None and isinstance(value, np.ndarray) and torch is not None:
+        return torch.from_numpy(value.copy())  # weights_only cannot load ndarrays
+    if torch is not None and isinstance(value, torch.Tensor):
+        return value.detach().cpu().clone()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_plain(v) for v in value) if type(value) in (list, tuple) else value
+    if type(value) is dict:
+        return {k: _to_plain(v) for k, v in value.items()}
+    return value
+
+
+_warned_unsaved: set[str] = set()
+
+
+def _warn_unsaved(key: str, value: Any) -> None:
+    if key in _warned_unsaved:
+        return
+    _warned_unsaved.add(key)
+    import warnings
+
+    warnings.warn(
+        f"MessageHub.state_dict(): runtime info {key!r} ({type(value).__name__}) is not "
+        "saved in checkpoints (only plain data and tensors load with weights_only=True); "
+        f"pass update_info({key!r}, ..., resumed=False) to silence this.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
 def _is_plain(value: Any) -> bool:
     if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if type(value).__name__ == "Tensor" and type(value).__module__ == "torch":
         return True
     if isinstance(value, (list, tuple)):
         return all(_is_plain(v) for v in value)
