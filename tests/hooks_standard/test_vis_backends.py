@@ -29,6 +29,16 @@ def test_local_backend_appends_one_flushed_record_per_call(tmp_path: Path) -> No
     assert [r["step"] for r in records] == [10, 1, 20]
 
 
+def test_a_step_key_of_the_record_is_kept_as_in_mmengine(tmp_path: Path) -> None:
+    backend = LocalVisBackend(save_dir=tmp_path / "vis")
+    backend.add_scalars({"loss": 1.0, "step": 77}, step=8)
+    backend.close()
+    assert json.loads((tmp_path / "vis" / "scalars.json").read_text()) == {
+        "loss": 1.0,
+        "step": 77,
+    }
+
+
 def test_local_backend_file_path_follows_mmengines_rules(tmp_path: Path) -> None:
     """MMEngine: ``file_path`` is a .json file relative to save_dir (sub-folders kept), never
     the scalar file itself (AssertionError); the record goes to both files."""

@@ -158,7 +158,7 @@ class LocalVisBackend(BaseVisBackend):
         (its ``json_log_path``), the file OpenMMLab's log analysis tools read.
         """
         record = {str(k): to_plain(v) for k, v in scalar_dict.items()}
-        record["step"] = int(step)
+        record.setdefault("step", int(step))  # MMEngine keeps a "step" the dict gives
         line = json.dumps(record) + "\n"
         if file_path is not None:  # checked first: a refused name writes nothing
             self._file(file_path).write(line)
