@@ -68,7 +68,7 @@ BATCHED = [
     ("train_dataloader.update(timeout=-1, num_workers=1)", ["train_dataloader.timeout=-1"]),
     (
         "train_dataloader.update(collate_fn=dict(type='default_collate', foo=1))",
-        ["train_dataloader.collate_fn", "'foo'", "Its arguments are: batch"],
+        ["train_dataloader.collate_fn", "'foo'", "Its arguments are: data_batch"],
     ),
     (
         "train_dataloader.update(shuffle=False, sampler=dict(type='DefaultSampler', seed='x'))",
