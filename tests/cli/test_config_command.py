@@ -36,6 +36,14 @@ def test_dump_json_is_one_object_with_overrides(tmp_path: Path, capsys) -> None:
     assert json.loads(capsys.readouterr().out) == {"model": {"depth": 101, "out": [3]}, "lr": 0.001}
 
 
+def test_repeated_cfg_options_add_up(tmp_path: Path, capsys) -> None:
+    # as MMEngine's DictAction: `--cfg-options a=1 --cfg-options b=2` sets both
+    cfg = _write(tmp_path / "c.py", "a = 0\nb = 0\n")
+    options = ["--cfg-options", "a=1", "--cfg-options", "b=2"]
+    assert main(["config", "dump", str(cfg), "--format", "json", *options]) == 0
+    assert json.loads(capsys.readouterr().out) == {"a": 1, "b": 2}
+
+
 @pytest.mark.parametrize("fmt", ["py", "yaml"])
 def test_dump_py_and_yaml(tmp_path: Path, capsys, fmt: str) -> None:
     cfg = _write(tmp_path / "c.json", '{"a": {"b": [1, 2]}}')

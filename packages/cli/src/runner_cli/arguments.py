@@ -21,6 +21,7 @@ def add_cfg_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cfg-options",
         nargs="+",
+        action="extend",  # repeated --cfg-options add up, as MMEngine's DictAction
         default=[],
         metavar="KEY=VALUE",
         help="override config settings, e.g. train_cfg.max_epochs=5 "

@@ -93,6 +93,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--cfg-options",
         nargs="+",
+        action="extend",  # repeated --cfg-options add up, as MMEngine's DictAction
         default=[],
         metavar="KEY=VALUE",
         help="override config settings for every trial, e.g. train_cfg.max_epochs=5",

@@ -33,6 +33,7 @@ def register(subparsers: Any) -> None:
     dump.add_argument(
         "--cfg-options",
         nargs="+",
+        action="extend",  # repeated --cfg-options add up, as MMEngine's DictAction
         default=[],
         metavar="KEY=VALUE",
         help="override settings, e.g. model.backbone.depth=50 'param_scheduler.milestones=[30,60]'",
