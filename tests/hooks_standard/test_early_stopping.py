@@ -181,3 +181,18 @@ def test_boundaries_follow_mmengine(fake_runner: Any) -> None:
     assert not runner.train_loop.stop_training
     hook.after_val_epoch(runner, metrics={"score": 0.9})
     assert runner.train_loop.stop_training
+
+
+@pytest.mark.parametrize(
+    ("hook", "stopped_at"),
+    [
+        (dict(patience=0), 4),  # as patience=1 (MMEngine takes 0)
+        (dict(patience=1), 4),
+        (dict(patience=1, min_delta=-1.0), 10),  # a drop within 1 still counts: no stop
+    ],
+)
+def test_patience_zero_and_a_negative_min_delta_mean_what_they_mean_in_mmengine(
+    make_runner: Any, hook: dict, stopped_at: int
+) -> None:
+    runner = run(make_runner, max_epochs=10, scores=[1.0, 2.0, 3.0] + [3.0] * 7, **hook)
+    assert runner.epoch == stopped_at

@@ -68,13 +68,14 @@ class EarlyStoppingHook(Hook):
             )
         from runner_core.value_checks import check_number
 
-        patience = check_number(patience, "EarlyStoppingHook patience", minimum=1, integer=True)
+        # patience=0 stops at the first validation without improvement, as 1 does (MMEngine)
+        patience = check_number(patience, "EarlyStoppingHook patience", minimum=0, integer=True)
         check_number(min_delta, "EarlyStoppingHook min_delta", example="min_delta=0.1")
         if stopping_threshold is not None:
             check_number(stopping_threshold, "EarlyStoppingHook stopping_threshold")
         self.monitor = monitor
         self.rule = rule
-        self.min_delta = abs(float(min_delta))
+        self.min_delta = float(min_delta)  # signed, as MMEngine's: < 0 tolerates a small drop
         self.strict = strict
         self.check_finite = check_finite
         self.patience = patience
