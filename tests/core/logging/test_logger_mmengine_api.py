@@ -104,3 +104,12 @@ def test_other_ranks_print_errors_only_as_mmengine(capsys: pytest.CaptureFixture
     assert captured.out == ""
     assert "a warning" not in captured.err and "progress" not in captured.err
     assert "[rank 1]" in captured.err and "rank 1 failed" in captured.err
+
+
+def test_other_ranks_know_the_runs_log_file_without_writing_it(tmp_path: Path) -> None:
+    # code on any rank may take the run folder from logger.log_file, as with MMEngine's
+    log_file = tmp_path / "run" / "run.log"
+    logger = get_logger("qa-rank-1-file", log_file=log_file, rank=1)
+    logger.error("only rank 0 writes the file")
+    _close(logger)
+    assert logger.log_file == str(log_file) and not log_file.exists()

@@ -252,6 +252,8 @@ def get_logger(
         console.setLevel(logging.ERROR)
         console.setFormatter(logging.Formatter(f"[rank {rank}] {_FORMAT}"))
         logger.addHandler(console)
+        # the run's log file, written by rank 0: its folder is the run's (MMEngine has it too)
+        logger.log_file = None if log_file is None else str(log_file)
     return logger
 
 
