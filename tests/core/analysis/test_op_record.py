@@ -52,3 +52,13 @@ def test_metadata_calls_mark_the_module_called_but_are_no_operators() -> None:
 
     recording = _record(nn.Sequential(Shape()), torch.randn(2, 3))
     assert recording.ops == [] and ("", "0") in recording.touched
+
+
+def test_cross_attention_projections_are_linears_as_mmengine_names_them() -> None:
+    # a query that is not the key: F.multi_head_attention_forward multiplies by row blocks
+    # of in_proj_weight (chunk(3)), which MMEngine's jit trace still calls linear
+    attn = nn.MultiheadAttention(8, 2, batch_first=True).eval()
+    query, memory = torch.randn(2, 3, 8), torch.randn(2, 5, 8)
+    kinds = [op.kind for op in _record(attn, query, memory, memory).ops]
+    assert kinds.count("aten::linear") == 3  # q's block, k's and v's (one: k is v), output
+    assert "aten::matmul" not in kinds and "aten::mm" not in kinds

@@ -439,7 +439,9 @@ def _batch_norm_layout(name: str, overload: str, v: list[Any]) -> list[Any]:
 
 
 def _matrix_product(name: str, values: list[Any]) -> OpCall:
-    """``mm``/``addmm`` on a transposed ``nn.Parameter`` is a decomposed ``linear``."""
+    """``mm``/``addmm`` on a transposed ``nn.Parameter`` (or a block of its rows, as
+    ``F.multi_head_attention_forward`` takes with ``in_proj_weight.chunk(3)``) is a
+    decomposed ``linear``."""
     import torch
 
     mat1, mat2 = values[-2:] if name == "mm" else values[1:3]
@@ -447,10 +449,14 @@ def _matrix_product(name: str, values: list[Any]) -> OpCall:
     if (
         isinstance(base, torch.nn.Parameter)
         and base.dim() == 2
-        and tuple(mat2.shape) == tuple(base.shape)[::-1]
+        and mat2.dim() == 2
+        and base.stride(1) == 1
+        and mat2.shape[0] == base.shape[1]
+        and mat2.stride() == (1, base.stride(0))
         and (name == "mm" or (values[3] == 1 and values[4] == 1))
     ):
-        return OpCall("aten::linear", [mat1, base, values[0] if name == "addmm" else None])
+        weight = mat2.t()  # the rows of the parameter the linear uses
+        return OpCall("aten::linear", [mat1, weight, values[0] if name == "addmm" else None])
     if name == "mm":
         return OpCall("aten::matmul", [mat1, mat2])  # what a decomposed matmul multiplies with
     return OpCall("aten::addmm", values)
