@@ -51,3 +51,23 @@ def test_several_unknown_keywords_are_all_named() -> None:
     kwargs: dict[str, Any] = {"pred_out_dri": "x", "colour": 1}
     with pytest.raises(ValueError, match=r"'pred_out_dri', 'colour'\. Did you mean 'pred_out_dir'"):
         dispatch_kwargs(Small, kwargs)
+
+
+def test_a_keyword_set_an_instance_widens_is_dispatched_as_in_mmengine() -> None:
+    class Drawing(BaseInferencer):
+        visualize_kwargs = {"show"}
+
+        def _init_pipeline(self, cfg: Any) -> Any:
+            return None
+
+        def visualize(self, inputs: Any, preds: Any, **kwargs: Any) -> Any:
+            return None
+
+        def postprocess(self, preds: Any, visualization: Any, *args: Any, **kwargs: Any) -> Any:
+            return None
+
+    drawing = Drawing.__new__(Drawing)  # no model needed: dispatching reads the four sets
+    drawing.visualize_kwargs = Drawing.visualize_kwargs | {"box_color"}  # as in an __init__
+    assert drawing._dispatch_kwargs(box_color="red")[2] == {"box_color": "red"}
+    with pytest.raises(ValueError, match="box_color"):
+        dispatch_kwargs(Drawing, {"box_color": "red"})

@@ -158,7 +158,7 @@ class BaseInferencer(ABC):
         self, **kwargs: Any
     ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
         """The call's keywords for preprocess, forward, visualize and postprocess, in turn."""
-        pre, fwd, vis, post = dispatch_kwargs(type(self), kwargs)
+        pre, fwd, vis, post = dispatch_kwargs(self, kwargs)
         return pre, fwd, vis, post
 
     def _inputs_to_list(self, inputs: InputsType) -> list:

@@ -40,18 +40,23 @@ def check_kwarg_sets(cls: type) -> None:
             owner[name] = step
 
 
-def dispatch_kwargs(cls: type, kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+def dispatch_kwargs(owner: Any, kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
     """Split ``kwargs`` into the keywords of each step, in :data:`STEPS` order.
+
+    ``owner`` is the inferencer (or its class): its sets are read as attributes, so
+    an instance that widened a set in ``__init__`` is honoured, as in MMEngine.
 
     A keyword no step declares is an error naming it, with the closest known
     ones; MMEngine raises a ValueError there too.
     """
-    owner = {name: i for i, step in enumerate(STEPS) for name in getattr(cls, step)}
-    unknown = [name for name in kwargs if name not in owner]
+    cls = owner if isinstance(owner, type) else type(owner)
+    sets = {step: getattr(owner, step) for step in STEPS}
+    step_of = {name: i for i, step in enumerate(STEPS) for name in sets[step]}
+    unknown = [name for name in kwargs if name not in step_of]
     if unknown:
-        hints = "".join(did_you_mean(name, owner) for name in unknown)
+        hints = "".join(did_you_mean(name, step_of) for name in unknown)
         listing = "; ".join(
-            f"{step.removesuffix('_kwargs')}: {', '.join(sorted(getattr(cls, step))) or '-'}"
+            f"{step.removesuffix('_kwargs')}: {', '.join(sorted(sets[step])) or '-'}"
             for step in STEPS
         )
         shown = ", ".join(repr(name) for name in unknown)
@@ -62,5 +67,5 @@ def dispatch_kwargs(cls: type, kwargs: Mapping[str, Any]) -> tuple[dict[str, Any
         )
     parts: tuple[dict[str, Any], ...] = ({}, {}, {}, {})
     for name, value in kwargs.items():
-        parts[owner[name]][name] = value
+        parts[step_of[name]][name] = value
     return parts
