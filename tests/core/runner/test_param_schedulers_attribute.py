@@ -120,3 +120,14 @@ def test_a_failed_build_keeps_the_configs_for_the_next_train(tmp_path: Path) -> 
     with pytest.raises(KeyError, match="NoSuchLR"):
         runner.train()
     assert runner.param_schedulers is given
+
+
+def test_schedulers_built_before_train_know_the_epoch_length(tmp_path: Path) -> None:
+    # MMEngine scripts: runner.param_schedulers = runner.build_param_scheduler(...) before
+    # train(); convert_to_iter_based needs the loader's length (2 batches per epoch here)
+    runner = _runner(tmp_path)
+    runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+    [scheduler] = runner.build_param_scheduler(
+        dict(type="MultiStepLR", milestones=[1], convert_to_iter_based=True)
+    )
+    assert scheduler.milestones == {2: 1} and not scheduler.by_epoch

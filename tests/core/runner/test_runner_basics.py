@@ -300,6 +300,8 @@ def test_building_a_loop_from_none_without_its_data_names_the_missing_loader(tmp
         TypeError, match=r"build_test_loop\(None\): this Runner has no test_dataloader"
     ):
         runner.build_test_loop(None)
+    with pytest.raises(TypeError, match=r"build_val_loop\(\{\}\): this Runner has no val_data"):
+        runner.build_val_loop({})  # a config without its own dataloader: nothing to run
 
 
 def _broken_set() -> dict:

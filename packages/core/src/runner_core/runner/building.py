@@ -201,6 +201,12 @@ class PartsBuilding:
         from ..optim.scheduler import build_param_schedulers
 
         loop = self._train_loop
+        if loop is None and self._train_cfg is not None:
+            # called before train() (MMEngine scripts build the optim wrapper and the
+            # schedulers themselves): build the train loop now, as MMEngine's
+            # len(self.train_dataloader) does, so convert_to_iter_based and a default
+            # end know the run's length
+            loop = self.train_loop
         epoch_length = (
             len(loop.dataloader)
             if loop is not None and hasattr(loop.dataloader, "__len__")
@@ -235,16 +241,17 @@ class PartsBuilding:
         return self._build_eval_loop(loop, "test")
 
     def _build_eval_loop(self, loop: Any, mode: str) -> Any:
+        no_data = getattr(self, f"_{mode}_dataloader") is None
+        if no_data and (loop is None or (isinstance(loop, Mapping) and "dataloader" not in loop)):
+            # runner.build_test_loop(runner._test_loop) / build_test_loop(dict()), as scripts
+            # written for MMEngine do; a loop over no data would fail only when it runs
+            raise ConfigTypeError(  # a TypeError too, as building None is in MMEngine
+                f"build_{mode}_loop({loop!r}): this Runner has no {mode}_dataloader, so there "
+                f"is no {mode} loop to build. Give the Runner {mode}_dataloader, "
+                f"{mode}_cfg and {mode}_evaluator (or pass a loop config with its own "
+                f"dataloader)."
+            )
         if loop is None:
-            # runner.build_test_loop(runner._test_loop), as scripts written for MMEngine do
-            if getattr(self, f"_{mode}_dataloader") is None:
-                from ..errors import ConfigTypeError
-
-                raise ConfigTypeError(  # a TypeError too, as building None is in MMEngine
-                    f"build_{mode}_loop(None): this Runner has no {mode}_dataloader, so there "
-                    f"is no {mode} loop to build. Give the Runner {mode}_dataloader, "
-                    f"{mode}_cfg and {mode}_evaluator (or pass a loop config)."
-                )
             loop = getattr(self, f"_{mode}_cfg") or {}
         if not isinstance(loop, Mapping):
             return _build.build_loop(self, loop, mode, {})
