@@ -730,8 +730,23 @@ def _rank_local_state(runner: Any, ckpt: Mapping[str, Any], path: str) -> Mappin
     world = getattr(runner, "world_size", 1)
     if per_rank and len(per_rank) == world:
         return per_rank[getattr(runner, "rank", 0)]
-    saved = len(per_rank) if per_rank else 1
-    if per_rank or world > 1:
+    loop_state = ckpt.get("loop")
+    if per_rank:
+        saved = len(per_rank)
+    elif isinstance(loop_state, Mapping):  # ours: per_rank is written by 2+ processes only
+        saved = int(loop_state.get("world_size", 1))
+    else:
+        # MMEngine's checkpoints (and others without ``per_rank`` / ``loop``) do not
+        # record how many processes wrote them: do not claim a number
+        if world > 1:
+            runner.logger.warning(
+                "%s does not record how many processes saved it (an MMEngine "
+                "checkpoint?); random streams come from it for every rank, so the run "
+                "is not bit-exact.",
+                path,
+            )
+        return ckpt
+    if saved != world:
         runner.logger.warning(
             "%s was saved by %d process(es) and is resumed by %d. Random streams and "
             "unfinished gradient accumulation come from rank 0, so the run is not "
