@@ -313,3 +313,13 @@ def test_a_refused_scalar_leaves_no_empty_history() -> None:
         hub.update_scalar("train/loss_aux", 0.5, count=2.5)
     assert "train/loss_aux" not in hub.log_scalars
     assert "train/loss_aux" not in hub.state_dict()["log_scalars"]
+
+
+def test_info_that_cannot_be_saved_is_left_out_with_a_warning() -> None:
+    import numpy as np
+
+    hub = MessageHub("hub_info_strings")
+    hub.update_info("classes", np.array(["cat", "dog"]))  # no tensor holds strings
+    with pytest.warns(UserWarning, match="'classes'"):
+        state = hub.state_dict()
+    assert "classes" not in state["runtime_info"]

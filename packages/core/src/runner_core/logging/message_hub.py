@@ -621,7 +621,10 @@ def _to_plain(value: Any) -> Any:
     if np is not None and isinstance(value, np.generic):
         return value.item()
     if np is not None and isinstance(value, np.ndarray) and torch is not None:
-        return torch.from_numpy(value.copy())  # weights_only cannot load ndarrays
+        try:
+            return torch.from_numpy(value.copy())  # weights_only cannot load ndarrays
+        except TypeError:  # strings, objects: no tensor holds them (left out, and said so)
+            return value
     if torch is not None and isinstance(value, torch.Tensor):
         return value.detach().cpu().clone()
     if isinstance(value, (list, tuple)):
