@@ -175,7 +175,7 @@ def test_amp_bfloat16_on_cpu_is_bit_equal_to_autocast_with_a_grad_scaler() -> No
 
 
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
-@pytest.mark.parametrize("loss_scale", ["bad", None, [2.0]])
+@pytest.mark.parametrize("loss_scale", ["bad", None, [2.0], {"init_scal": 1024.0}])
 def test_amp_bad_loss_scale_is_refused_whatever_the_dtype(dtype: str, loss_scale: Any) -> None:
     """MMEngine raises a TypeError for it; bfloat16 (no GradScaler here) must not hide it."""
     with pytest.raises(BuildError, match="loss_scale") as info:

@@ -66,6 +66,19 @@ def _parse_loss_scale(loss_scale: Any) -> tuple[float | None, dict[str, Any]]:
             )
         return float(loss_scale), {"init_scale": float(loss_scale)}
     if isinstance(loss_scale, dict):
+        # checked here, whatever the dtype (MMEngine builds its GradScaler at once): with
+        # dtype=None the scaler is made only when training starts on a GPU
+        import inspect
+
+        scaler = getattr(torch.amp, "GradScaler", None) or torch.cuda.amp.GradScaler
+        allowed = set(inspect.signature(scaler.__init__).parameters) - {"self", "device"}
+        unknown = [key for key in loss_scale if key not in allowed]
+        if unknown:
+            hints = "".join(did_you_mean(str(key), allowed) for key in unknown)
+            raise BuildError(  # a TypeError, as GradScaler's own
+                f"AmpOptimWrapper got unknown loss_scale key(s) {unknown}; GradScaler takes "
+                f"{sorted(allowed)}.{hints}"
+            )
         return None, dict(loss_scale)
     raise BuildError(
         f"AmpOptimWrapper got loss_scale={loss_scale!r}; use 'dynamic', a float (static "
