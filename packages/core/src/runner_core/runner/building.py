@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..errors import ConfigError, ConfigTypeError
 from ..registry import MODELS
@@ -206,7 +206,7 @@ class PartsBuilding:
             # schedulers themselves): build the train loop now, as MMEngine's
             # len(self.train_dataloader) does, so convert_to_iter_based and a default
             # end know the run's length
-            loop = self.train_loop
+            loop = cast(Any, self).train_loop  # the Runner's property: builds it once
         epoch_length = (
             len(loop.dataloader)
             if loop is not None and hasattr(loop.dataloader, "__len__")
