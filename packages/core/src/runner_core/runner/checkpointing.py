@@ -301,15 +301,12 @@ def _device_weights_copier(
     a synchronous save."""
     from ..checkpoint.background import snapshot
 
-    def to_host(weights: Mapping[str, Any]) -> Mapping[str, Any]:
-        on_device = {k: v for k, v in weights.items() if not getattr(v, "is_cpu", True)}
-        if not on_device:
-            return weights
+    def to_pinned(on_device: dict[str, Any]) -> Mapping[str, Any]:
         frozen.append(snapshot(on_device, pool))
-        mixed: OrderedDict[str, Any] = OrderedDict(weights)
-        mixed.__dict__.update(vars(weights))  # _metadata: module versions
-        mixed.update(frozen[-1])
-        return mixed
+        return frozen[-1]
+
+    def to_host(weights: Mapping[str, Any]) -> Mapping[str, Any]:
+        return _device_tensors_moved(weights, to_pinned)
 
     return to_host
 
@@ -396,15 +393,24 @@ def _weights_on_cpu(ckpt: dict[str, Any]) -> None:
     """Put device tensors a hook put in ``state_dict`` on the CPU (an EMAHook's average):
     a file's weights load anywhere, as ``weights_to_cpu`` promises for the model's own."""
     weights = ckpt.get("state_dict")
-    if not isinstance(weights, Mapping):
-        return
-    on_device = [k for k, v in weights.items() if not getattr(v, "is_cpu", True)]
-    if on_device:
-        moved: OrderedDict[str, Any] = OrderedDict(weights)
-        moved.__dict__.update(getattr(weights, "__dict__", {}))  # _metadata: module versions
-        for key in on_device:
-            moved[key] = weights[key].cpu()
-        ckpt["state_dict"] = moved
+    if isinstance(weights, Mapping):
+        ckpt["state_dict"] = _device_tensors_moved(
+            weights, lambda on_device: {k: v.cpu() for k, v in on_device.items()}
+        )
+
+
+def _device_tensors_moved(
+    weights: Mapping[str, Any], move: Callable[[dict[str, Any]], Mapping[str, Any]]
+) -> Mapping[str, Any]:
+    """``weights`` with its device tensors replaced by ``move(them)``, in a new OrderedDict
+    that keeps ``_metadata`` (module versions); ``weights`` itself when none is on a device."""
+    on_device = {k: v for k, v in weights.items() if not getattr(v, "is_cpu", True)}
+    if not on_device:
+        return weights
+    moved: OrderedDict[str, Any] = OrderedDict(weights)
+    moved.__dict__.update(getattr(weights, "__dict__", {}))
+    moved.update(move(on_device))
+    return moved
 
 
 def _flush_records(runner: Any) -> None:
