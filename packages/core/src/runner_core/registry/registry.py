@@ -333,14 +333,10 @@ class Registry:
         try:
             obj = self._resolve(key)
         except RegistryError as exc:
-            if self.import_from_location():
-                return self._get(key, default)
             if default is not _MISSING and not isinstance(exc, PluginError):
                 return default
             raise
         if obj is None:
-            if self.import_from_location():
-                return self._get(key, default)
             if default is not _MISSING:
                 return default
             raise RegistryError(self._unknown_message(key))
