@@ -259,3 +259,20 @@ def test_a_default_hook_is_named_by_its_key_or_role(fake_dist) -> None:
     finally:
         HOOKS._loaded.pop("TypoHookM", None)
         HOOKS._origins.pop("TypoHookM", None)
+
+
+def test_a_custom_points_keyword_only_arguments_get_the_callers_values() -> None:
+    # the same as at standard points: required ones the caller's value (None if left out),
+    # defaulted ones the caller's value or their default
+    seen: list[Any] = []
+
+    class KeywordOnly(Hook):
+        def after_custom_step(self, runner, *, value, extra=5):
+            seen.append((value, extra))
+
+    m = HookManager()
+    m.register(KeywordOnly())
+    m.call("after_custom_step", {"runner": "r", "value": 3})
+    m.call("after_custom_step", {"runner": "r", "value": 4, "extra": 7})
+    m.call("after_custom_step", {"runner": "r"})
+    assert seen == [(3, 5), (4, 7), (None, 5)]

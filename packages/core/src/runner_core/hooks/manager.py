@@ -650,25 +650,29 @@ def _by_keyword(function: Any, argnames: Sequence[str], named: Sequence[str]) ->
     runner, **kwargs)`` gets them there; pluggy's calls would leave them out.
     Worked out once, when a point is compiled: nothing per call.
     """
-    import inspect
-
-    try:
-        params = inspect.signature(function).parameters.values()
-    except (TypeError, ValueError):  # a callable without a signature gets what pluggy found
-        return []
-    if any(p.kind is p.VAR_KEYWORD for p in params):
+    required, defaulted, takes_all = _keyword_params(function)
+    if takes_all:
         return [a for a in argnames if a not in named]
-    keyword_only = {p.name for p in params if p.kind is p.KEYWORD_ONLY}
+    keyword_only = {*required, *defaulted}
     return [a for a in argnames if a in keyword_only and a not in named]
 
 
-def _takes_any_keyword(function: Any) -> bool:
+def _keyword_params(function: Any) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+    """``function``'s keyword-only parameters, required and defaulted, and whether it
+    takes ``**kwargs`` (pluggy sees none of them); nothing for a callable without a
+    signature, which gets what pluggy found."""
     import inspect
 
     try:
-        return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(function).parameters.values())
+        params = list(inspect.signature(function).parameters.values())
     except (TypeError, ValueError):
-        return False
+        return (), (), False
+    keyword_only = [p for p in params if p.kind is p.KEYWORD_ONLY]
+    return (
+        tuple(p.name for p in keyword_only if p.default is p.empty),
+        tuple(p.name for p in keyword_only if p.default is not p.empty),
+        any(p.kind is p.VAR_KEYWORD for p in params),
+    )
 
 
 def _open_point(manager: HookManager, name: str, impls: list[Any]) -> Any:
@@ -678,8 +682,10 @@ def _open_point(manager: HookManager, name: str, impls: list[Any]) -> Any:
     ``**kwargs`` hook all of them. Standard points are compiled (``_compile_point``)."""
     calls = []
     for impl in reversed(impls):  # pluggy calls the last registered first
-        defaulted = tuple(getattr(impl, "kwargnames", ()) or ())
-        calls.append((impl.function, impl.argnames, defaulted, _takes_any_keyword(impl.function)))
+        keyword_required, keyword_defaulted, takes_all = _keyword_params(impl.function)
+        required = (*impl.argnames, *keyword_required)
+        defaulted = (*(getattr(impl, "kwargnames", ()) or ()), *keyword_defaulted)
+        calls.append((impl.function, required, defaulted, takes_all))
 
     def fire(**given: Any) -> None:
         try:
