@@ -27,6 +27,7 @@ from typing import Any
 from torch.utils.data import DataLoader
 
 from ..errors import add_note
+from . import worker_signals
 from .dataloader import InProcessSeeding, IteratorWrapper
 from .sampler import SeededBatchSampler
 from .worker_pickling import (
@@ -81,7 +82,8 @@ class ContextDataLoader(DataLoader):
             inner = InProcessSeeding(super().__iter__(), self.batch_sampler)
         else:
             try:
-                inner = super().__iter__()
+                with worker_signals.held_while_starting(start_method(self)):
+                    inner = super().__iter__()
             except Exception as exc:
                 if self.num_workers > 0 and is_pickling_failure(exc):  # spawn / forkserver
                     explain_pickling_failure(self, exc)

@@ -19,7 +19,13 @@ worker handler does so for its parent's SIGTERM) and other signals have
 their default effect.
 Workers read the switch when they start (``WorkerSeeder``): a forked worker
 inherits this module's state, a spawned one (``spawn`` / ``forkserver``)
-unpickles it with the seeder. Not covered: with ``forkserver`` a group's
+unpickles it with the seeder. A worker is not covered from its start: a
+spawned one runs with the signals' default action until it has imported
+torch, a forked one with torch's worker handler for a moment. So the loader
+holds the signals (blocks them) in the main process while it starts workers
+(:func:`held_while_starting`); the workers inherit the blocked mask and
+unblock it once their handler is in place, and a signal sent meanwhile waits
+for it instead of killing them. Not covered: with ``forkserver`` a group's
 SIGTERM also stops Python's fork server, and torch's workers exit once their
 parent (that server) is gone (docs/distributed.md says to signal the
 training process alone there).
@@ -33,7 +39,7 @@ import signal
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-__all__ = ["Watch", "current", "ignored_in_workers"]
+__all__ = ["Watch", "current", "held_while_starting", "ignored_in_workers"]
 
 
 class Watch:
@@ -53,11 +59,17 @@ class Watch:
         return dict(self.__dict__)
 
     def install(self) -> None:
-        """In a data worker: ignore the signals while the switch is on (replaces torch's handlers)."""
-        if self.active is None:
-            return
-        for signum in self.signals:
-            signal.signal(signum, self._on_signal)
+        """In a data worker: ignore the signals while the switch is on (replaces torch's handlers).
+
+        Then lets through the signals :func:`held_while_starting` held back
+        while this worker started: one sent meanwhile arrives now, and is ignored.
+        """
+        try:
+            if self.active is not None:
+                for signum in self.signals:
+                    signal.signal(signum, self._on_signal)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, self.signals)
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         if self.active.value:
@@ -74,6 +86,30 @@ _current: Watch | None = None
 def current() -> Watch | None:
     """The signals data workers started now ignore (None: none)."""
     return _current
+
+
+@contextlib.contextmanager
+def held_while_starting(start_method: str) -> Iterator[None]:
+    """Hold the watched signals in this thread while data workers start (see the module docstring).
+
+    ``start_method`` is how the workers start. Nothing is held outside a
+    watch, or for ``forkserver``, whose server process would keep the block
+    for good. For ``spawn``, Python's resource tracker is started first:
+    starting it unblocks SIGTERM.
+    """
+    watch = _current
+    if watch is None or start_method not in ("fork", "spawn"):
+        yield
+        return
+    if start_method == "spawn":
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, watch.signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextlib.contextmanager
