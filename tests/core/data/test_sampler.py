@@ -159,7 +159,8 @@ def test_infinite_sampler_is_endless_and_split_across_ranks() -> None:
     r1 = list(itertools.islice(InfiniteSampler(ds, seed=4, rank=1, world_size=2), 10))
     merged = [x for pair in zip(r0, r1) for x in pair]
     assert merged == stream[:20]
-    assert len(InfiniteSampler(ds, seed=0, rank=0, world_size=2)) == 7  # MMEngine: len(dataset)
+    sampler = InfiniteSampler(ds, seed=0, rank=0, world_size=2)
+    assert len(sampler) == sampler.size == 7  # MMEngine's: len(dataset), and its `size`
 
 
 def test_infinite_sampler_resumes_at_a_position() -> None:

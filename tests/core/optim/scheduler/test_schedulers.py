@@ -25,6 +25,7 @@ from runner_core.optim.scheduler import (
     LinearMomentum,
     MultiStepLR,
     OneCycleLR,
+    ReduceOnPlateauLR,
     ReduceOnPlateauMomentum,
     StepMomentum,
     build_param_schedulers,
@@ -156,6 +157,19 @@ def test_reduce_on_plateau_momentum_takes_metrics() -> None:
     assert adam.param_groups[0]["betas"] == (0.45, 0.99)
     with pytest.raises(KeyError, match="monitors 'loss'"):
         sched.step({"los": 1.0})
+
+
+def test_reduce_on_plateau_records_the_initial_value_as_every_scheduler() -> None:
+    # MMEngine's records initial_lr too; code reading group['initial_lr'] (a warm-up
+    # computed by hand, a resumed schedule) finds it whichever scheduler ran
+    sgd = _sgd(lr=0.2)
+    sched = ReduceOnPlateauLR(sgd, patience=0, factor=0.5)
+    sched.step({"loss": 1.0})
+    sched.step({"loss": 2.0})
+    assert sgd.param_groups[0]["lr"] == pytest.approx(0.1)
+    assert sgd.param_groups[0]["initial_lr"] == 0.2
+    with pytest.raises(KeyError, match="'initial_lr', needed to resume ReduceOnPlateauLR"):
+        ReduceOnPlateauLR(_sgd(), last_step=3)
 
 
 def _chain(optimizer):

@@ -229,6 +229,7 @@ class InfiniteSampler(_ResumableSampler):
                 f"InfiniteSampler needs a non-empty dataset, got an empty {type(dataset).__name__}."
             )
         self.dataset = dataset
+        self.size = size  # MMEngine's attribute: the length the stream cycles over
         self.shuffle = bool(shuffle)
         self.seed = sync_random_seed() if seed is None else int(seed)
         self.rank, self.world_size = _rank_and_world(rank, world_size)
@@ -249,7 +250,7 @@ class InfiniteSampler(_ResumableSampler):
             yield torch.randperm(size, generator=generator).tolist()
 
     def _stream(self, start: int, global_start: int | None = None) -> Iterator[int]:
-        size = len(self.dataset)
+        size = self.size
         if global_start is None:
             global_start = start * self.world_size
         k, offset = divmod(self.rank + global_start, size)
@@ -266,11 +267,11 @@ class InfiniteSampler(_ResumableSampler):
 
     def __len__(self) -> int:
         """The dataset's length, on every rank (MMEngine's value: the stream has no end)."""
-        return len(self.dataset)
+        return self.size
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(size={len(self.dataset)}, shuffle={self.shuffle}, seed={self.seed}, "
+            f"{type(self).__name__}(size={self.size}, shuffle={self.shuffle}, seed={self.seed}, "
             f"rank={self.rank}, world_size={self.world_size})"
         )
 

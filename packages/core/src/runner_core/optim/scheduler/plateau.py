@@ -118,6 +118,15 @@ class ReduceOnPlateauParamScheduler(_ParamScheduler):
                 f"{cls_name} needs last_step as an int >= -1 (-1 for a fresh schedule), "
                 f"got {last_step!r}."
             )
+        initial_key = f"initial_{param_name}"  # as every scheduler records it (MMEngine's)
+        for i, group in enumerate(groups):
+            if last_step == -1:
+                group.setdefault(initial_key, group[param_name])
+            elif initial_key not in group:
+                raise KeyError(
+                    f"param group {i} has no {initial_key!r}, needed to resume {cls_name} "
+                    f"with last_step={last_step}; load the optimizer state first."
+                )
         self.last_step = last_step  # counts the judged validations: 0 after the first
         self._global_step = 0
         self.verbose = verbose
