@@ -20,6 +20,7 @@ cannot start under ``spawn`` / ``forkserver`` are explained by
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -81,8 +82,11 @@ class ContextDataLoader(DataLoader):
             # generator is lazy, so the start it reads is still the one set)
             inner = InProcessSeeding(super().__iter__(), self.batch_sampler)
         else:
+            starting: Any = contextlib.nullcontext()
+            if self.num_workers > 0:  # workers start now (or already run: persistent)
+                starting = worker_signals.held_while_starting(start_method(self))
             try:
-                with worker_signals.held_while_starting(start_method(self)):
+                with starting:
                     inner = super().__iter__()
             except Exception as exc:
                 if self.num_workers > 0 and is_pickling_failure(exc):  # spawn / forkserver
