@@ -172,6 +172,48 @@ def test_reduce_on_plateau_records_the_initial_value_as_every_scheduler() -> Non
         ReduceOnPlateauLR(_sgd(), last_step=3)
 
 
+def test_base_lr_follows_a_scheduler_written_for_mmengines_param_groups() -> None:
+    # mmdet's QuadraticWarmupLR reads optimizer.param_groups, where MMEngine keeps the base
+    # settings as an extra group; with ours they are apart, and base_lr still warms up
+    from runner_core.optim import DefaultOptimWrapperConstructor
+    from runner_core.optim.scheduler import _ParamScheduler
+    from runner_core.optim.scheduler.lr_scheduler import LRSchedulerMixin
+
+    class QuadraticWarmupParamScheduler(_ParamScheduler):
+        def __init__(self, optimizer, param_name: str, end: int) -> None:
+            self.total_iters = end
+            super().__init__(optimizer, param_name, end=end, by_epoch=False)
+
+        def _get_value(self):
+            step, total = self.last_step, self.total_iters**2
+            if step == 0:
+                return [base * (2 * step + 1) / total for base in self.base_values]
+            return [
+                group["lr"] + base * (2 * step + 1) / total
+                for base, group in zip(self.base_values, self.optimizer.param_groups)
+            ]
+
+    class QuadraticWarmup(LRSchedulerMixin, QuadraticWarmupParamScheduler):
+        pass
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2))
+    wrapper = DefaultOptimWrapperConstructor(
+        dict(type="OptimWrapper", optimizer=dict(type="SGD", lr=0.1)),
+        dict(custom_keys={"1": dict(lr_mult=0.5)}),
+    )(model)
+    sched = QuadraticWarmup(wrapper, end=4)
+    seen = []
+    for _ in range(5):
+        lrs = wrapper.get_lr()
+        seen.append((lrs["base_lr"][0], lrs["lr"][0], lrs["lr"][-1]))
+        wrapper.step()
+        sched.step()
+    # MMEngine 0.10.7's values for the same run
+    expected = [(0.00625, 0.00625, 0.003125), (0.025, 0.025, 0.0125)]
+    expected += [(0.05625, 0.05625, 0.028125), (0.1, 0.1, 0.05), (0.1, 0.1, 0.05)]
+    assert seen == [tuple(pytest.approx(v) for v in row) for row in expected]
+
+
 def _chain(optimizer):
     return build_param_schedulers(
         [

@@ -47,6 +47,16 @@ def param_groups_of(optimizer: Any) -> list[dict[str, Any]]:
     return groups
 
 
+def _follow_group0(value0: Any, base_values: list[Any], current: Any) -> Any:
+    """The base settings' value when group 0 goes to ``value0``: the same multiple of
+    its initial value (``base_values[-1]``) as group 0's of its own; unchanged when
+    group 0 started at 0."""
+    try:
+        return base_values[-1] * (value0 / base_values[0])
+    except (ZeroDivisionError, TypeError):
+        return current
+
+
 def scheduled_groups(optimizer: Any) -> list[dict[str, Any]]:
     """The groups a scheduler moves: the optimizer's, then an OptimWrapper's base settings.
 
@@ -307,6 +317,12 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
         if self.begin <= self._global_step < self.end:
             self.last_step += 1
             values = self._get_value()
+            if len(values) < len(groups) and len(values) == len(param_groups_of(self.optimizer)):
+                # a _get_value() written for MMEngine that iterates optimizer.param_groups
+                # (mmdet's QuadraticWarmupLR) gives no value for the base settings: move them
+                # by group 0's relative change, as MMEngine's extra param group moves
+                base = _follow_group0(values[0], self.base_values, groups[-1][name])
+                values = [*values, base]
             for i, (group, value) in enumerate(zip(groups, values)):
                 group[name] = value
                 self.print_value(self.verbose, i, value)
