@@ -97,6 +97,32 @@ def test_registry_lookups_follow_get_instance(tree: tuple[Registry, Registry]) -
     assert type(root.build(dict(type="K"))).__name__ == "ChildK"
 
 
+def test_a_name_unknown_in_the_default_scope_is_reported_for_that_scope(
+    tree: tuple[Registry, Registry],
+) -> None:
+    # the Runner looks loops, schedulers and vis backends up in the root registry; under
+    # default_scope='ds_child' a typo of the child's own name names the child's registry
+    # and suggests its name, as MMEngine's 'ds_child::ds_thing' error does
+    root, child = tree
+
+    @child.register_module()
+    class MyEpochLoop:
+        pass
+
+    DefaultScope.get_instance("task", scope_name="ds_child")
+    for find in (root.lookup, lambda key: root.build(dict(type=key))):
+        with pytest.raises(KeyError) as caught:
+            find("MyEpochLop")
+        message = str(caught.value)
+        assert "(scope 'ds_child')" in message and "Did you mean 'MyEpochLoop'?" in message
+        assert (
+            "@DS_THING.register_module()" in message
+        )  # the child is declared under the root's name
+    assert root.get("MyEpochLop") is None
+    with pytest.raises(KeyError, match="could not be imported as a dotted path"):
+        root.lookup("no_such_pkg.MyEpochLoop")  # a dotted key keeps its own error
+
+
 def test_a_scoped_build_makes_its_scope_current_while_it_builds(
     tree: tuple[Registry, Registry],
 ) -> None:

@@ -112,7 +112,9 @@ class Registry:
         self.name = name
         #: the config field that names this registry's entries (in conflict advice)
         self.chosen_by = "type"
-        self.var_name = name.upper()  # set to the module-level name by registry.root
+        # set to the module-level name by registry.root; a library's child is declared under
+        # its parent's name (mmdet's MODELS = Registry('model', parent=MMENGINE_MODELS))
+        self.var_name: str = parent.var_name if parent is not None else name.upper()
         self.parent = parent
         self.group: str = group or (parent.group if parent is not None else f"runner.{name}s")
         self._scope = scope if scope is not None else _scopes.infer_scope()
@@ -317,6 +319,14 @@ class Registry:
             if owner is not None and owner is not self:
                 obj = owner._get(key, default=None)
                 if obj is not None:
+                    return obj
+                if default is _MISSING and "." not in key and ":" not in key:
+                    # unknown in both: say so for the default scope's registry, as MMEngine
+                    # ('mylib::loop'), with its names (the child's and the parent's) to suggest
+                    # (a dotted key keeps this registry's import error)
+                    obj = self._get(key, default=None)
+                    if obj is None:
+                        raise RegistryError(owner._unknown_message(key))
                     return obj
         return self._get(key, default)
 
