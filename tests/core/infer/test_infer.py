@@ -167,6 +167,46 @@ def test_visualizer_is_built_from_the_config_with_the_class_names(
     assert _quiet(vector_inferencer, setup.config, weights=setup.weights).visualizer is None
 
 
+def test_a_runner_configs_visualizer_without_type_is_a_visualizer(
+    setup: Any, vector_inferencer: Any
+) -> None:
+    # a Runner builds a Visualizer for `visualizer = dict(...)` without a type; so does this
+    config = setup.write_config("notype.py", extra="visualizer = dict(name='infer-no-type')")
+    inferencer = _quiet(vector_inferencer, config, weights=setup.weights)
+    assert type(inferencer.visualizer) is Visualizer
+    assert inferencer.visualizer.name == "infer-no-type"
+
+
+class _BatchedDict(BaseInferencer):
+    """An inferencer over a model whose predict gives one dict of batched tensors."""
+
+    def _init_pipeline(self, cfg: Any) -> Any:
+        from runner_core.dataset import Compose
+
+        return Compose(cfg.test_dataloader.dataset.pipeline)
+
+    def forward(self, inputs: Any, **kwargs: Any) -> Any:
+        rows = super().forward(inputs)  # one dict per sample, from InferLinear
+        return {
+            "scores": torch.stack([row["scores"] for row in rows]),
+            "label": [row["label"] for row in rows],
+            "step": torch.tensor(7),  # not batched: every sample gets it
+        }
+
+    def visualize(self, inputs: list, preds: Any, **kwargs: Any) -> Any:
+        return None
+
+    def postprocess(self, preds: Any, visualization: Any, *args: Any, **kwargs: Any) -> Any:
+        return preds
+
+
+def test_a_dict_of_batched_predictions_is_split_per_sample(setup: Any) -> None:
+    inferencer = _quiet(_BatchedDict, setup.config, weights=setup.weights)
+    preds = inferencer(setup.inputs, batch_size=2)
+    assert [p["label"] for p in preds] == setup.expected_labels()
+    assert all(p["scores"].shape == (3,) and int(p["step"]) == 7 for p in preds)
+
+
 def test_a_model_without_test_step_is_named(setup: Any, vector_inferencer: Any) -> None:
     config = setup.write_config("linear.py")
     config.write_text(

@@ -150,7 +150,7 @@ class BaseInferencer(ABC):
             batches = track(batches, description="Inference")
         preds: list[Any] = []
         for data in batches:
-            preds.extend(self.forward(data, **forward_kwargs))
+            preds.extend(_per_sample(self.forward(data, **forward_kwargs), type(self).__name__))
         visualization = self.visualize(ori_inputs, preds, **visualize_kwargs)
         return self.postprocess(preds, visualization, return_datasamples, **postprocess_kwargs)
 
@@ -289,6 +289,8 @@ class BaseInferencer(ABC):
         if Visualizer.check_instance_created(name):
             name = f"{name}-{timestamp}"
         cfg.visualizer["name"] = name
+        # a Runner config may leave the type out (the Runner builds a Visualizer then)
+        cfg.visualizer.setdefault("type", "Visualizer")
         visualizer = VISUALIZERS.build(cfg.visualizer, _key_path="visualizer")
         model_meta = getattr(getattr(self, "model", None), "dataset_meta", None)
         if model_meta is not None and getattr(visualizer, "dataset_meta", False) is None:
@@ -312,3 +314,30 @@ class BaseInferencer(ABC):
         library has no models", and a script would go on with nothing to run.
         """
         raise model_zoo_error(f"list_models(scope={scope!r}, patterns={patterns!r})")
+
+
+def _per_sample(preds: Any, inferencer: str) -> Any:
+    """One entry per sample. A list (MMEngine's models return one ``DataSample`` per
+    sample) is kept as is; a dict of batched values (what a ``BaseModel`` written as in
+    docs/howto/write-a-plugin-package.md returns: ``{'pred': logits, 'gt': labels}``)
+    is split along its first dimension, since ``list.extend`` would add its keys."""
+    if not isinstance(preds, Mapping):
+        return preds
+
+    def batched(value: Any) -> bool:
+        if isinstance(value, torch.Tensor):
+            return value.dim() > 0
+        return isinstance(value, (list, tuple))
+
+    sizes = {key: len(value) for key, value in preds.items() if batched(value)}
+    if len(set(sizes.values())) != 1:
+        raise TypeError(
+            f"{inferencer}: the model's test_step returned a dict whose values are not "
+            f"batches of one size ({sizes or 'no batched value'}); return one prediction "
+            "per sample (a list), or override forward() in the inferencer."
+        )
+    size = next(iter(sizes.values()))
+    return [
+        {key: (value[i] if key in sizes else value) for key, value in preds.items()}
+        for i in range(size)
+    ]
