@@ -233,3 +233,28 @@ def test_config_check_reads_one_optimizer_per_part_as_train_builds_it(
     )
     assert main(["config", "check", "beside.py"]) == 2
     assert "give each part its own" in capsys.readouterr().err
+
+
+def test_config_check_names_a_vis_backend_whose_library_is_missing(
+    tiny_here: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """train would stop at once building the backend; config check says so first."""
+    import importlib.util
+
+    from .conftest import TINY_CONFIG
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name in ("tensorboard", "neptune") else find_spec(name, *args),
+    )
+    for backend, extra in (
+        ("TensorBoardVisBackend", "runner-hooks-standard[tensorboard]"),
+        ("NeptuneVisBackend", "runner-trackers[neptune]"),
+    ):
+        visualizer = f"visualizer = dict(type='Visualizer', vis_backends=[dict(type='{backend}')])"
+        (tiny_here / "vis.py").write_text(TINY_CONFIG + visualizer + "\n")
+        assert main(["config", "check", "vis.py"]) == 2
+        err = capsys.readouterr().err
+        assert "visualizer.vis_backends[0]" in err and extra in err, err

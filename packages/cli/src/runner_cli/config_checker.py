@@ -820,7 +820,11 @@ class ConfigChecker:
         for index, (suffix, backend) in enumerate(_items(backends or [])):
             # the run reads vis_backends as the visualizer's: its words name that key
             self._guard(f"{base}{suffix}", functools.partial(refuse_backend_name, backend, index))
-            self.check_part(VISBACKENDS, backend, f"{base}{suffix}", injected=("save_dir",))
+            cls = self.check_part(VISBACKENDS, backend, f"{base}{suffix}", injected=("save_dir",))
+            # a backend whose library is missing fails when the run builds it: say so here
+            check = getattr(cls, "check_dependencies", None)
+            if callable(check):
+                self._guard(f"{base}{suffix}", check)
 
     def check_runner_type(self) -> None:
         from runner_core.registry import MODEL_WRAPPERS

@@ -238,6 +238,13 @@ class TrackerBackend:
     library: ClassVar[str] = ""
     extra: ClassVar[str] = ""
 
+    @classmethod
+    def check_dependencies(cls) -> None:
+        """Raise ``BuildError`` naming the extra when the tracker library is missing
+        (``runner-cli config check`` calls it without building the backend)."""
+        if cls.library:
+            require_library(cls.library, cls.extra, cls.__name__)
+
     def __init__(
         self, save_dir: str | Path | None = None, tracked_config_keys: Iterable[str] | None = None
     ) -> None:

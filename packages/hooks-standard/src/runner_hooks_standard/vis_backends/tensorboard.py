@@ -42,6 +42,12 @@ class TensorBoardVisBackend(BaseVisBackend):
             on ``flush()``/``close()``, which the LoggerHook calls at the end).
     """
 
+    @classmethod
+    def check_dependencies(cls) -> None:
+        """Raise ``TensorBoardMissingError`` when ``tensorboard`` is not installed
+        (``runner-cli config check`` calls it without building the backend)."""
+        _check_tensorboard()
+
     def __init__(
         self, save_dir: str | Path, log_dir_name: str = "tensorboard", flush_secs: int = 30
     ) -> None:
