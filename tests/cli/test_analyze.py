@@ -43,7 +43,8 @@ def test_counts_of_a_linear_model_on_a_real_batch(tiny: Path, capsys) -> None:
 def test_input_shape_and_table_output(tiny: Path, capsys) -> None:
     assert main(["analyze", str(tiny), "--input-shape", "4"]) == 0
     out = capsys.readouterr().out
-    assert "fc\tLinear\t10\t10\t16\t8\n" in out  # a pipe gets tab-separated rows
+    assert "fc\tLinear\t10\t10\t16\t8\n" in out  # a pipe gets tab-separated rows, named
+    assert out.startswith("module\ttype\tparams\ttrainable\tFLOPs/sample\tMMEngine FLOPs/sample\n")
     assert "FLOPs per sample: 16" in out and "a random input of shape (4,)" in out
     assert "FLOPs per sample (MMEngine, 1 per multiply-add): 8\n" in out
     assert "activations per sample (MMEngine): 2\n" in out

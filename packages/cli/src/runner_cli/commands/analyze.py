@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..arguments import add_cfg_options, add_debug
-from ..output import print_mapping, print_table
+from ..output import is_terminal, print_mapping, print_table
 
 
 def register(subparsers: Any) -> None:
@@ -101,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
         for m in report["modules"]
     ]
     headers = ["module", "type", "params", "trainable", "FLOPs/sample", "MMEngine FLOPs/sample"]
+    if not is_terminal():  # a pipe gets tab-separated rows: name the columns, as `plugins` does
+        print("\t".join(headers))
     print_table(headers, rows, "model")
     summary = {
         "parameters": f"{report['params']:,} ({report['trainable']:,} trainable)",
