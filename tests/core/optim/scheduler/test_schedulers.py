@@ -53,6 +53,21 @@ def test_every_entry_point_name_is_exported() -> None:
     assert not hasattr(scheduler_pkg, "OneCycleMomentum")
 
 
+def test_the_schedulers_mmengine_optim_exports_come_from_runner_core_optim() -> None:
+    # `from mmengine.optim import MultiStepLR` ports by changing the package name only
+    import runner_core.optim as optim_pkg
+
+    mmengine_optim_schedulers = [
+        f"{kind}{suffix}"
+        for kind in ("Constant", "CosineAnnealing", "Exponential", "Linear", "MultiStep")
+        + ("Poly", "ReduceOnPlateau", "Step")
+        for suffix in ("LR", "Momentum", "ParamScheduler")
+    ] + ["OneCycleLR", "OneCycleParamScheduler", "_ParamScheduler"]
+    for name in mmengine_optim_schedulers:
+        assert getattr(optim_pkg, name) is getattr(scheduler_pkg, name), name
+        assert name in optim_pkg.__all__
+
+
 def test_linear_lr_reaches_end_factor_at_end_minus_one() -> None:
     opt = _sgd(1.0)
     sched = LinearLR(opt, start_factor=0.1, end_factor=1.0, begin=0, end=10)

@@ -1,5 +1,8 @@
 """Optimization toolbox: optim wrappers, their constructor, parameter schedulers.
 
+The schedulers live in :mod:`runner_core.optim.scheduler`; they are also
+exported here, as ``mmengine.optim`` exports them.
+
 Importing this package imports nothing heavy; each name is loaded from its
 module on first access (``runner_core.optim.OptimWrapper``).
 """
@@ -23,6 +26,37 @@ _LAZY = {
     "OPTIMIZERS": "runner_core.registry",
     "OPTIM_WRAPPER_CONSTRUCTORS": "runner_core.registry",
 }
+# the schedulers mmengine.optim re-exports (``from mmengine.optim import MultiStepLR``)
+_SCHEDULERS = (
+    "ConstantLR",
+    "ConstantMomentum",
+    "ConstantParamScheduler",
+    "CosineAnnealingLR",
+    "CosineAnnealingMomentum",
+    "CosineAnnealingParamScheduler",
+    "ExponentialLR",
+    "ExponentialMomentum",
+    "ExponentialParamScheduler",
+    "LinearLR",
+    "LinearMomentum",
+    "LinearParamScheduler",
+    "MultiStepLR",
+    "MultiStepMomentum",
+    "MultiStepParamScheduler",
+    "OneCycleLR",
+    "OneCycleParamScheduler",
+    "PolyLR",
+    "PolyMomentum",
+    "PolyParamScheduler",
+    "ReduceOnPlateauLR",
+    "ReduceOnPlateauMomentum",
+    "ReduceOnPlateauParamScheduler",
+    "StepLR",
+    "StepMomentum",
+    "StepParamScheduler",
+    "_ParamScheduler",
+)
+_LAZY.update(dict.fromkeys(_SCHEDULERS, "runner_core.optim.scheduler"))
 
 __all__ = [
     "OPTIMIZERS",
@@ -35,6 +69,33 @@ __all__ = [
     "ZeroRedundancyOptimizer",
     "build_optim_wrapper",
     "build_param_schedulers",
+    "ConstantLR",
+    "ConstantMomentum",
+    "ConstantParamScheduler",
+    "CosineAnnealingLR",
+    "CosineAnnealingMomentum",
+    "CosineAnnealingParamScheduler",
+    "ExponentialLR",
+    "ExponentialMomentum",
+    "ExponentialParamScheduler",
+    "LinearLR",
+    "LinearMomentum",
+    "LinearParamScheduler",
+    "MultiStepLR",
+    "MultiStepMomentum",
+    "MultiStepParamScheduler",
+    "OneCycleLR",
+    "OneCycleParamScheduler",
+    "PolyLR",
+    "PolyMomentum",
+    "PolyParamScheduler",
+    "ReduceOnPlateauLR",
+    "ReduceOnPlateauMomentum",
+    "ReduceOnPlateauParamScheduler",
+    "StepLR",
+    "StepMomentum",
+    "StepParamScheduler",
+    "_ParamScheduler",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,7 +105,36 @@ if TYPE_CHECKING:  # pragma: no cover
     from .constructor import DefaultOptimWrapperConstructor, build_optim_wrapper
     from .optim_wrapper import OptimWrapper
     from .optim_wrapper_dict import OptimWrapperDict
-    from .scheduler import build_param_schedulers
+    from .scheduler import (
+        ConstantLR,
+        ConstantMomentum,
+        ConstantParamScheduler,
+        CosineAnnealingLR,
+        CosineAnnealingMomentum,
+        CosineAnnealingParamScheduler,
+        ExponentialLR,
+        ExponentialMomentum,
+        ExponentialParamScheduler,
+        LinearLR,
+        LinearMomentum,
+        LinearParamScheduler,
+        MultiStepLR,
+        MultiStepMomentum,
+        MultiStepParamScheduler,
+        OneCycleLR,
+        OneCycleParamScheduler,
+        PolyLR,
+        PolyMomentum,
+        PolyParamScheduler,
+        ReduceOnPlateauLR,
+        ReduceOnPlateauMomentum,
+        ReduceOnPlateauParamScheduler,
+        StepLR,
+        StepMomentum,
+        StepParamScheduler,
+        _ParamScheduler,
+        build_param_schedulers,
+    )
     from .zero_optimizer import ZeroRedundancyOptimizer
 else:
     __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
