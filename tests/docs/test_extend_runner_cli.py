@@ -138,7 +138,7 @@ def test_the_plotter_draws_csv_and_leaves_runs_to_runner_cli(
     installed: Path, tmp_path: Path
 ) -> None:
     pytest.importorskip("matplotlib")
-    (tmp_path / "loss.csv").write_text("step,loss\n1,2.0\n2,1.5\n3,1.1\n")
+    (tmp_path / "loss.csv").write_text("iter,loss\n1,2.0\n2,1.5\n3,1.1\n")  # LossCsvHook's
     done = _cli(tmp_path, "plot", "loss.csv", "--out", "loss.png")
     assert done.returncode == 0, done.stderr
     assert "Wrote loss.png." in done.stderr and (tmp_path / "loss.png").stat().st_size > 0
