@@ -96,6 +96,32 @@ def test_find_skips_dangling_and_corrupt(tmp_path: Path) -> None:
     assert find_latest_checkpoint(tmp_path) is None
 
 
+@pytest.mark.parametrize("where", ["ckpt_{}.pth", "ckpts/epoch_{}.pth", "out/wd/epoch_{}.pth"])
+def test_a_broken_pointer_target_falls_back_to_the_runs_own_earlier_files(
+    tmp_path: Path, where: str
+) -> None:
+    # filename_tmpl and out_dir name or place checkpoints where the scan of default names in
+    # the work dir does not look; a user who deletes (or damages) the newest one to roll back
+    # must get the one before it, not a fresh start that overwrites them
+    work_dir = tmp_path / "wd"
+    work_dir.mkdir()
+    paths = []
+    for n in (1, 2, 3):
+        target = (
+            tmp_path / "wd" / where.format(n)
+            if not where.startswith("out")
+            else tmp_path / where.format(n)
+        )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        paths.append(_save(target.parent, target.name, float(n)))
+    _save(paths[0].parent, "best_acc_epoch_9.pth")  # not a numbered sibling: never taken
+    write_pointer(work_dir, paths[2])
+    paths[2].unlink()
+    assert find_latest_checkpoint(work_dir) == str(paths[1])
+    paths[1].write_bytes(paths[1].read_bytes()[:100])  # damaged too: the one before
+    assert find_latest_checkpoint(work_dir) == str(paths[0])
+
+
 def test_find_catches_bit_rot_in_pointer_target(tmp_path: Path) -> None:
     good = _save(tmp_path, "iter_1.pth", 1.0)
     bad = _save(tmp_path, "iter_2.pth", 2.0)

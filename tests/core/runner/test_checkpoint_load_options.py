@@ -11,7 +11,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from runner_core import Runner
-from runner_core.checkpoint import CheckpointError
+from runner_core.checkpoint import CheckpointError, read_pointer
 from runner_core.model import BaseModel
 
 
@@ -207,3 +207,41 @@ def test_an_unknown_load_cfg_option_or_a_switch_that_is_not_a_bool_is_refused(
 def test_every_load_cfg_option_is_accepted(tmp_path: Path) -> None:
     load_cfg = dict(strict=None, revise_keys=[(r"^module\.", "")], allow_pickle=False, mmap=False)
     assert Runner(model=Net(), work_dir=str(tmp_path), load_cfg=load_cfg).load_cfg == load_cfg
+
+
+@pytest.mark.parametrize("checkpoint", [dict(filename_tmpl="ckpt_{}.pth"), dict(out_dir="out")])
+def test_resume_never_starts_over_on_the_runs_own_damaged_files(
+    tmp_path: Path, checkpoint: dict[str, Any]
+) -> None:
+    # filename_tmpl / out_dir put checkpoints where the default names are not: damaged, they
+    # must stop the resume as damaged epoch_N.pth files do, not be overwritten by a fresh run
+    if "out_dir" in checkpoint:
+        checkpoint = dict(out_dir=str(tmp_path / "out"))
+
+    def runner(epochs: int, **kwargs: Any) -> Runner:
+        torch.manual_seed(0)
+        return Runner(
+            model=Net(),
+            work_dir=str(tmp_path / "wd"),
+            train_dataloader=dict(dataset=Data(), batch_size=4),
+            train_cfg=dict(by_epoch=True, max_epochs=epochs),
+            optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+            default_hooks=dict(logger=dict(progress_bar=False), checkpoint=checkpoint),
+            **kwargs,
+        )
+
+    runner(2).train()
+    newest = read_pointer(tmp_path / "wd")
+    assert newest is not None and newest.name in ("ckpt_2.pth", "epoch_2.pth")
+    newest.unlink()  # rolled back by hand: the run before it resumes
+    resumed = runner(3, resume=True)
+    resumed.train()
+    assert resumed.resume_state.resumed_from == str(newest.with_name(newest.name.replace("2", "1")))
+    files = sorted(newest.parent.glob("*_[0-9].pth"))
+    damaged = {path: path.read_bytes()[:200] for path in files}
+    for path, head in damaged.items():
+        path.write_bytes(head)
+    with pytest.raises(CheckpointError, match="none of the 3 checkpoint") as caught:
+        runner(4, resume=True).train()
+    assert str(newest.parent) in str(caught.value)  # where they are: out_dir's folder too
+    assert {path: path.read_bytes() for path in files} == damaged  # nothing overwritten

@@ -232,6 +232,33 @@ def list_checkpoints(folder: str | Path) -> list[Path]:
     return [path for *_, path in found]
 
 
+def numbered_like(target: Path) -> list[Path]:
+    """Regular files in ``target``'s folder named as ``target`` with another number, highest
+    first: ``ckpt_3.pth`` -> ``ckpt_N.pth`` (a ``filename_tmpl``), ``out/run/epoch_3.pth`` (an
+    ``out_dir``). ``best_*`` files never match (the name must match from its start)."""
+    runs = list(re.finditer(r"\d+", target.name))
+    folder = target.parent
+    if not runs or not folder.is_dir():
+        return []
+    last = runs[-1]
+    pattern = re.compile(
+        re.escape(target.name[: last.start()]) + r"(\d+)" + re.escape(target.name[last.end() :])
+    )
+    found: list[tuple[int, float, Path]] = []
+    for entry in folder.iterdir():
+        match = pattern.fullmatch(entry.name)
+        if match is None:
+            continue
+        try:
+            info = entry.lstat()
+        except FileNotFoundError:
+            continue
+        if stat.S_ISREG(info.st_mode):
+            found.append((int(match[1]), info.st_mtime, entry))
+    found.sort(key=lambda t: (t[0], t[1]), reverse=True)
+    return [path for *_, path in found]
+
+
 def _is_complete(path: Path, verify: bool) -> bool:
     try:
         if verify:
@@ -269,6 +296,7 @@ def _latest_with_bytes(path: str | Path, *, verify: bool = True) -> tuple[str | 
 def _local_latest(work_dir: Path, text: str | None, verify: bool) -> str | None:
     tried: set[Path] = set()
     target = _local_target(work_dir, text)
+    siblings: list[Path] = []
     if target is not None:
         candidates = [target]
         local = same_file_in(work_dir, target)
@@ -280,15 +308,20 @@ def _local_latest(work_dir: Path, text: str | None, verify: bool) -> str | None:
             if candidate.is_file() and _is_complete(candidate, verify):
                 return str(candidate)
             tried.add(candidate.absolute())
+        # the run's own naming (filename_tmpl, out_dir): its earlier files, beside the
+        # target; the work dir's own first (a copied work dir continues on its files)
+        siblings = list(dict.fromkeys(p for c in reversed(candidates) for p in numbered_like(c)))
         _log.warning(
-            "%s points at %s, which is missing or broken; scanning %s instead.",
+            "%s points at %s, which is missing or broken; looking for the newest complete "
+            "checkpoint beside it and in %s instead.",
             work_dir / POINTER_NAME,
             target,
             work_dir,
         )
-    for candidate in list_checkpoints(work_dir):
+    for candidate in [*siblings, *list_checkpoints(work_dir)]:
         if candidate.absolute() not in tried and _is_complete(candidate, verify):
             return str(candidate)
+        tried.add(candidate.absolute())
     return None
 
 

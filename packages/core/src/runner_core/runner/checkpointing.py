@@ -541,26 +541,32 @@ def _refuse_to_overwrite_damaged(work_dir: str | Path) -> None:
     import stat
 
     from ..checkpoint import CheckpointError, list_checkpoints, read_pointer
+    from ..checkpoint.find import numbered_like
     from ..checkpoint.paths import is_inside, same_file_in
 
     found = list_checkpoints(work_dir)
     target = read_pointer(work_dir)
     if target is not None:
-        # only a file of the work dir counts (one the run would overwrite): a pointer at a
+        # a file of the work dir counts (one the run would overwrite): a pointer at a lone
         # file elsewhere (another run's, or no checkpoint at all) leaves nothing to protect
-        if not is_inside(target, work_dir):
-            target = same_file_in(work_dir, target)  # a copied work dir: its own file
+        own = target if is_inside(target, work_dir) else same_file_in(work_dir, target)
         try:
-            regular = stat.S_ISREG(target.lstat().st_mode)
+            regular = stat.S_ISREG(own.lstat().st_mode)
         except OSError:
             regular = False
-        if regular and is_inside(target, work_dir) and target not in found:
-            found.insert(0, target)
+        if regular and is_inside(own, work_dir) and own not in found:
+            found.insert(0, own)
+        # and the run's own naming (filename_tmpl, out_dir): files named like the target
+        # beside it, which the run would overwrite as well
+        for like in dict.fromkeys((own, target)):
+            found += [p for p in numbered_like(like) if p not in found]
     if not found:
         return
     names = ", ".join(p.name for p in found[:5]) + (", ..." if len(found) > 5 else "")
+    folders = dict.fromkeys([str(work_dir), *(str(p.parent) for p in found)])
     raise CheckpointError(
-        f"resume=True but none of the {len(found)} checkpoint(s) in {str(work_dir)!r} is "
+        f"resume=True but none of the {len(found)} checkpoint(s) in "
+        f"{' and '.join(map(repr, folders))} is "
         f"complete ({names}; the warnings above give each one's fault), so there is nothing "
         "to resume from. Starting from scratch would overwrite them, so the run stops here. "
         "To start over, move them out of the work dir (or choose another work_dir); to "
