@@ -103,6 +103,32 @@ def test_lock_of_another_host_is_respected_and_explains_the_manual_fix(tmp_path:
         raise AssertionError("another host's lock was taken")
 
 
+@pytest.mark.parametrize(
+    ("job", "attempt", "taken"), [("123", "1", True), ("123", "0", False), ("124", "1", False)]
+)
+def test_a_requeued_job_takes_over_the_lock_of_its_earlier_attempt_on_another_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, job: str, attempt: str, taken: bool
+) -> None:
+    # SLURM requeues a job (same id, next restart count) only once its last attempt ended,
+    # maybe on another node: `--resume auto` must go on without anyone deleting the lock
+    monkeypatch.setenv("SLURM_JOB_ID", "123")
+    monkeypatch.delenv("SLURM_RESTART_COUNT", raising=False)
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
+    first = {"pid": 1, "host": "gpu-node-7", "started": "x", "jobs": {"SLURM_JOB_ID": ["123", "0"]}}
+    (tmp_path / LOCK_NAME).write_text(json.dumps(first))
+    monkeypatch.setenv("SLURM_JOB_ID", job)
+    monkeypatch.setenv("SLURM_RESTART_COUNT", attempt)
+    if taken:
+        acquire_work_dir_lock(tmp_path)
+        record = json.loads((tmp_path / LOCK_NAME).read_text())
+        assert record["host"] == socket.gethostname()
+        assert record["jobs"] == {"SLURM_JOB_ID": [job, attempt]}  # for the next requeue
+        release_work_dir_lock(tmp_path)
+    else:  # the same attempt (another task of it) or another job: it may still run
+        with pytest.raises(WorkDirBusyError, match="gpu-node-7"):
+            acquire_work_dir_lock(tmp_path)
+
+
 def test_run_folders_of_the_same_second_never_collide(tmp_path: Path) -> None:
     folders = {prepare_work_dir(tmp_path, "20260101_120000")[1] for _ in range(3)}
     assert {p.name for p in folders} == {

@@ -118,7 +118,9 @@ def _is_stale(record: dict[str, Any] | None, host: str) -> bool:
     if record is None:
         return True  # empty or half-written: its writer died between create and write
     if record.get("host") != host:
-        return False
+        # another machine's process cannot be checked, except through the scheduler: the same
+        # job (SLURM requeue, torchrun restart) at a later attempt means that attempt is over
+        return _later_attempt_of_same_job(record)
     pid = record.get("pid")
     if not isinstance(pid, int) or not _alive(pid):
         return True
@@ -126,13 +128,49 @@ def _is_stale(record: dict[str, Any] | None, host: str) -> bool:
     return ticks is not None and _start_ticks(pid) not in (None, ticks)
 
 
-def _record() -> dict[str, Any]:
+#: (job id, attempt) variables of schedulers that restart a job only once its last attempt ended
+_JOB_ATTEMPTS = (
+    ("SLURM_JOB_ID", "SLURM_RESTART_COUNT"),
+    ("TORCHELASTIC_RUN_ID", "TORCHELASTIC_RESTART_COUNT"),
+)
+
+
+def _job_attempts() -> dict[str, list[str]]:
+    """This process's scheduler job ids and attempt numbers (torchrun's default run id
+    'none' names no job: two unrelated runs share it)."""
     return {
+        job: [os.environ[job], os.environ.get(attempt, "0")]
+        for job, attempt in _JOB_ATTEMPTS
+        if os.environ.get(job, "none") != "none"
+    }
+
+
+def _later_attempt_of_same_job(record: dict[str, Any]) -> bool:
+    """The lock was taken by an earlier attempt of this very scheduler job (requeued, restarted)."""
+    theirs = record.get("jobs")
+    if not isinstance(theirs, dict):
+        return False
+    for job, (job_id, attempt) in _job_attempts().items():
+        seen = theirs.get(job)
+        if isinstance(seen, list) and len(seen) == 2 and seen[0] == job_id:
+            try:
+                return int(attempt) > int(seen[1])
+            except ValueError:
+                return False
+    return False
+
+
+def _record() -> dict[str, Any]:
+    record: dict[str, Any] = {
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "start_ticks": _start_ticks(os.getpid()),
     }
+    jobs = _job_attempts()
+    if jobs:
+        record["jobs"] = jobs
+    return record
 
 
 def _create(lock: Path, record: dict[str, Any]) -> bool:
