@@ -254,6 +254,17 @@ def test_orphaned_temp_files_removed_at_start(tmp_path: Path) -> None:
     assert not orphan.exists()
 
 
+def test_orphaned_temp_files_in_the_templates_subfolder_are_removed_at_start(
+    tmp_path: Path,
+) -> None:
+    # filename_tmpl='ckpts/epoch_{}.pth' saves (and so leaves temp files) in ckpts/
+    (tmp_path / "ckpts").mkdir(parents=True)
+    orphan = tmp_path / "ckpts" / ".epoch_2.pth.tmp-999999-0123abcd"
+    orphan.write_bytes(b"partial")
+    make_runner(tmp_path, max_epochs=1, filename_tmpl="ckpts/epoch_{}.pth").train()
+    assert not orphan.exists() and (tmp_path / "ckpts" / "epoch_1.pth").is_file()
+
+
 def test_resume_restores_kept_list_and_prunes_across_runs(tmp_path: Path) -> None:
     make_runner(tmp_path, max_epochs=2, interval=1, max_keep_ckpts=2).train()
     runner = make_runner(tmp_path, max_epochs=4, interval=1, max_keep_ckpts=2, resume=True)

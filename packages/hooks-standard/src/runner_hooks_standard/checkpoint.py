@@ -608,6 +608,10 @@ class CheckpointHook(Hook):
                         self.out_dir, work_dir, owner=self, hold=self._out_dir_hold
                     )
                 removed = cleanup_orphaned_temp_files(self.out_dir)
+                # a filename_tmpl with a subfolder ('ckpts/epoch_{}.pth') saves there
+                sub = Path(self._template.format(0)).parent
+                if sub != Path("."):
+                    removed += cleanup_orphaned_temp_files(self.out_dir / sub)
                 if shared:
                     removed += cleanup_orphaned_temp_files(work_dir)
             if removed:
