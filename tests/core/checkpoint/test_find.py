@@ -233,3 +233,29 @@ def test_prune_and_list_skip_folders_and_symlinks(tmp_path: Path) -> None:
     assert (work / "epoch_1.pth").is_symlink() and outside.read_text() == "precious"
     assert (work / "epoch_2.pth" / "notes.txt").read_text() == "x"
     assert (work / "epoch_5.pth").is_file()
+
+
+def test_a_pointer_the_disk_refuses_is_named_and_the_old_one_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from runner_core.checkpoint import atomic
+
+    first = _save(tmp_path, "epoch_1.pth")
+    write_pointer(tmp_path, first)
+    second = _save(tmp_path, "epoch_2.pth")
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "fsync", full)
+    with pytest.raises(OSError) as caught:  # a CheckpointWriteError, an OSError as before
+        write_pointer(tmp_path, second)
+    message = str(caught.value)
+    assert isinstance(caught.value, CheckpointError) and caught.value.errno == errno.ENOSPC
+    assert f"Could not write {str(tmp_path / POINTER_NAME)!r}" in message
+    assert "free disk space" in message
+    monkeypatch.undo()
+    assert read_pointer(tmp_path) == first  # the previous pointer is intact
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]

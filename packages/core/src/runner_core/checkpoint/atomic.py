@@ -90,8 +90,16 @@ def _atomic_target(path: Path, *, fsync: bool) -> Iterator[Any]:
 def write_bytes_atomic(data: bytes, path: str | Path, *, fsync: bool = True) -> Path:
     """Write ``data`` to ``path`` so readers see the old or the new content, never a part."""
     path = Path(path)
-    with hold_ctrl_c(), _atomic_target(path, fsync=fsync) as f:
-        f.write(data)
+    try:
+        with hold_ctrl_c(), _atomic_target(path, fsync=fsync) as f:
+            f.write(data)
+    except OSError as exc:  # name the file (the pointer, a published copy): a bare errno does not
+        raise write_error(
+            f"Could not write {str(path)!r}",
+            exc,
+            str(path),
+            "Nothing was written over the previous file at that path (if any).",
+        ) from exc
     return path
 
 
