@@ -259,3 +259,15 @@ def test_a_pointer_the_disk_refuses_is_named_and_the_old_one_kept(
     monkeypatch.undo()
     assert read_pointer(tmp_path) == first  # the previous pointer is intact
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+
+
+def test_loading_a_work_dir_or_its_pointer_names_the_newest_checkpoint(tmp_path: Path) -> None:
+    _save(tmp_path, "epoch_1.pth")
+    newest = _save(tmp_path, "epoch_2.pth")
+    write_pointer(tmp_path, newest)
+    with pytest.raises(FileNotFoundError, match=f"such as {str(newest)!r}"):
+        load_checkpoint(tmp_path)  # load_from=<work dir>
+    with pytest.raises(
+        CheckpointError, match=f"pointer, not a checkpoint: it names {str(newest)!r}"
+    ):
+        load_checkpoint(tmp_path / POINTER_NAME)  # load_from=<work dir>/last_checkpoint

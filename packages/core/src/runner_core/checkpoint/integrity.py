@@ -69,14 +69,25 @@ def _sniff(path: Path) -> str:
     """Return 'zip' or 'legacy' for a torch checkpoint, raise CheckpointError otherwise."""
     if not path.exists():
         raise _missing_file_error(path)
+    from runner_core.checkpoint.find import POINTER_NAME, list_checkpoints, read_pointer
+
     if path.is_dir():  # a FileNotFoundError too, as MMEngine's isfile check raises
+        newest = [*list_checkpoints(path), path / "epoch_1.pth"][0]
         raise CheckpointNotFoundError(
             f"Checkpoint path {str(path)!r} is a folder, not a file. Pass a file such as "
-            f"'{path}/epoch_1.pth', or use find_latest_checkpoint({str(path)!r}) to pick the "
+            f"{str(newest)!r}, or use find_latest_checkpoint({str(path)!r}) to pick the "
             "newest complete checkpoint in it."
         )
     with open(path, "rb") as f:
         head = f.read(32)
+    if path.name == POINTER_NAME and not head.startswith(b"PK\x03\x04"):
+        target = read_pointer(path.parent)
+        raise CheckpointError(
+            f"{str(path)!r} is a work dir's pointer, not a checkpoint: it names "
+            f"{str(target) if target is not None else 'nothing readable'!r}. Pass that file, "
+            f"or use find_latest_checkpoint({str(path.parent)!r}) (resume=True does) to pick "
+            "the newest complete checkpoint."
+        )
     return sniff_head(head, str(path))
 
 
