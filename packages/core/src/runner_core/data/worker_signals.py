@@ -41,6 +41,8 @@ from typing import Any
 
 __all__ = ["Watch", "current", "held_while_starting", "ignored_in_workers"]
 
+_CAN_HOLD = hasattr(signal, "pthread_sigmask")  # POSIX; Windows has no signal masks
+
 
 class Watch:
     """The signals workers ignore, and the shared switch saying whether they still do."""
@@ -69,7 +71,8 @@ class Watch:
                 for signum in self.signals:
                     signal.signal(signum, self._on_signal)
         finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, self.signals)
+            if _CAN_HOLD:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, self.signals)
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         if self.active.value:
@@ -98,7 +101,7 @@ def held_while_starting(start_method: str) -> Iterator[None]:
     starting it unblocks SIGTERM.
     """
     watch = _current
-    if watch is None or start_method not in ("fork", "spawn"):
+    if watch is None or not _CAN_HOLD or start_method not in ("fork", "spawn"):
         yield
         return
     if start_method == "spawn":
