@@ -26,37 +26,6 @@ _LAZY = {
     "OPTIMIZERS": "runner_core.registry",
     "OPTIM_WRAPPER_CONSTRUCTORS": "runner_core.registry",
 }
-# the schedulers mmengine.optim re-exports (``from mmengine.optim import MultiStepLR``)
-_SCHEDULERS = (
-    "ConstantLR",
-    "ConstantMomentum",
-    "ConstantParamScheduler",
-    "CosineAnnealingLR",
-    "CosineAnnealingMomentum",
-    "CosineAnnealingParamScheduler",
-    "ExponentialLR",
-    "ExponentialMomentum",
-    "ExponentialParamScheduler",
-    "LinearLR",
-    "LinearMomentum",
-    "LinearParamScheduler",
-    "MultiStepLR",
-    "MultiStepMomentum",
-    "MultiStepParamScheduler",
-    "OneCycleLR",
-    "OneCycleParamScheduler",
-    "PolyLR",
-    "PolyMomentum",
-    "PolyParamScheduler",
-    "ReduceOnPlateauLR",
-    "ReduceOnPlateauMomentum",
-    "ReduceOnPlateauParamScheduler",
-    "StepLR",
-    "StepMomentum",
-    "StepParamScheduler",
-    "_ParamScheduler",
-)
-_LAZY.update(dict.fromkeys(_SCHEDULERS, "runner_core.optim.scheduler"))
 
 __all__ = [
     "OPTIMIZERS",
@@ -97,6 +66,9 @@ __all__ = [
     "StepParamScheduler",
     "_ParamScheduler",
 ]
+# every other name: a scheduler, as mmengine.optim re-exports them (``from mmengine.optim
+# import MultiStepLR``)
+_LAZY.update({name: "runner_core.optim.scheduler" for name in __all__ if name not in _LAZY})
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIMIZERS
