@@ -204,27 +204,35 @@ def _pointer_text(work_dir: str | Path) -> str | None:
     return text
 
 
-def list_checkpoints(folder: str | Path) -> list[Path]:
-    """``epoch_N.pth`` / ``iter_N.pth`` files in ``folder``, newest progress first.
-
-    Only regular files: a folder or a symlink of such a name is not a
-    checkpoint this run wrote, so it is never resumed from nor pruned.
-    """
-    folder = Path(folder)
+def _regular_files(
+    folder: Path, pattern: re.Pattern[str]
+) -> list[tuple[re.Match[str], float, Path]]:
+    """The regular files in ``folder`` whose whole name matches ``pattern``, with the match
+    and their mtime. A folder or a symlink of such a name is not a checkpoint this run
+    wrote, so it is never resumed from nor pruned."""
     if not folder.is_dir():
         return []
-    found: list[tuple[str, int, float, Path]] = []
+    found = []
     for entry in folder.iterdir():
-        match = _PROGRESS_NAME.match(entry.name)
+        match = pattern.fullmatch(entry.name)
         if match is None:
             continue
         try:
             info = entry.lstat()
         except FileNotFoundError:  # pruned meanwhile
             continue
-        if not stat.S_ISREG(info.st_mode):
-            continue
-        found.append((match["kind"], int(match["n"]), info.st_mtime, entry))
+        if stat.S_ISREG(info.st_mode):
+            found.append((match, info.st_mtime, entry))
+    return found
+
+
+def list_checkpoints(folder: str | Path) -> list[Path]:
+    """``epoch_N.pth`` / ``iter_N.pth`` files in ``folder``, newest progress first (regular
+    files only)."""
+    found = [
+        (match["kind"], int(match["n"]), mtime, entry)
+        for match, mtime, entry in _regular_files(Path(folder), _PROGRESS_NAME)
+    ]
     if len({kind for kind, *_ in found}) > 1:  # N of epochs and of iters do not compare
         found.sort(key=lambda t: (t[2], t[1]), reverse=True)
     else:
@@ -237,24 +245,15 @@ def numbered_like(target: Path) -> list[Path]:
     first: ``ckpt_3.pth`` -> ``ckpt_N.pth`` (a ``filename_tmpl``), ``out/run/epoch_3.pth`` (an
     ``out_dir``). ``best_*`` files never match (the name must match from its start)."""
     runs = list(re.finditer(r"\d+", target.name))
-    folder = target.parent
-    if not runs or not folder.is_dir():
+    if not runs:
         return []
     last = runs[-1]
     pattern = re.compile(
         re.escape(target.name[: last.start()]) + r"(\d+)" + re.escape(target.name[last.end() :])
     )
-    found: list[tuple[int, float, Path]] = []
-    for entry in folder.iterdir():
-        match = pattern.fullmatch(entry.name)
-        if match is None:
-            continue
-        try:
-            info = entry.lstat()
-        except FileNotFoundError:
-            continue
-        if stat.S_ISREG(info.st_mode):
-            found.append((int(match[1]), info.st_mtime, entry))
+    found = [
+        (int(m[1]), mtime, entry) for m, mtime, entry in _regular_files(target.parent, pattern)
+    ]
     found.sort(key=lambda t: (t[0], t[1]), reverse=True)
     return [path for *_, path in found]
 

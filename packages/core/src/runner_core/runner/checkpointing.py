@@ -557,8 +557,9 @@ def _refuse_to_overwrite_damaged(work_dir: str | Path) -> None:
         if regular and is_inside(own, work_dir) and own not in found:
             found.insert(0, own)
         # and the run's own naming (filename_tmpl, out_dir): files named like the target
-        # beside it, which the run would overwrite as well
-        for like in dict.fromkeys((own, target)):
+        # beside it, which the run would overwrite as well; beside the target itself only
+        # where the work dir has no copy of it (out_dir; not a copied work dir's original)
+        for like in dict.fromkeys((own, own if regular else target)):
             found += [p for p in numbered_like(like) if p not in found]
     if not found:
         return
