@@ -13,13 +13,14 @@ import json
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from runner_core import Hook
-from runner_core.checkpoint import BackgroundWriter
+from runner_core.checkpoint import BackgroundWriter, read_pointer
 from runner_core.model import ModuleAdapter
 from runner_core.registry import DEFAULT_HOOK_SETS
 from runner_core.runner import Runner
@@ -45,6 +46,8 @@ OPTIONS = {
     "kill_iter": 5,  # ... before this iteration
     "signal_rank": None,  # send SIGTERM to this rank ...
     "signal_iter": 3,  # ... before this iteration
+    "signal_name": "SIGTERM",  # ... this signal
+    "slow_save_rank0": 0.0,  # seconds rank 0 takes before writing each checkpoint
     "preempt_check_period": None,  # PreemptionHook.check_period_s (None: its default)
     "amp": False,
     "accumulate": 1,
@@ -79,7 +82,11 @@ class Faults(Hook):
         if o["kill_rank"] == runner.rank and runner.iter == o["kill_iter"] and first_attempt:
             os.kill(os.getpid(), signal.SIGKILL)
         if o["signal_rank"] == runner.rank and runner.iter == o["signal_iter"]:
-            os.kill(os.getpid(), signal.SIGTERM)  # preemption: the handler only sets a flag
+            os.kill(os.getpid(), getattr(signal, o["signal_name"]))  # the handler sets a flag
+
+    def before_save_checkpoint(self, runner, checkpoint) -> None:
+        if runner.rank == 0 and self.opts["slow_save_rank0"]:
+            time.sleep(self.opts["slow_save_rank0"])  # a big model, a slow filesystem
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         if self.opts["save_every_iter"]:
@@ -146,7 +153,9 @@ def main() -> None:
         runner.train()
     except TrainingPreempted as exc:  # every rank stops at the same iteration
         name = Path(exc.checkpoint).name if exc.checkpoint else None
+        pointer = read_pointer(runner.work_dir)  # what every rank sees on disk as it exits
         result = {"rank": runner.rank, "preempted_at": runner.iter, "checkpoint": name}
+        result.update(code=exc.code, pointer_at_exit=pointer.name if pointer else None)
         torch.save(result, Path(opts["out"]) / f"rank{runner.rank}.pt")
         torch.distributed.destroy_process_group()
         return

@@ -164,3 +164,21 @@ def test_sigterm_with_the_default_check_period_still_stops_ranks_together(tmp_pa
     stops = [run.rank(r) for r in (0, 1)]
     assert stops[0]["preempted_at"] == stops[1]["preempted_at"] >= 3
     assert (tmp_path / "work" / stops[0]["checkpoint"]).exists()
+
+
+def test_no_rank_exits_before_rank_0_has_written_the_preemption_checkpoint(tmp_path: Path):
+    # torchrun answers the first rank's exit by stopping the others (SIGKILL after 30 s): a
+    # rank leaving while rank 0 still writes would cost the checkpoint this stop is for
+    opts = {"signal_rank": 1, "signal_iter": 3, "preempt_check_period": 0.0}
+    run = run_worker(tmp_path, {**opts, "slow_save_rank0": 2.0}, check=False)
+    stops = [run.rank(r) for r in (0, 1)]
+    assert [s["pointer_at_exit"] for s in stops] == ["iter_5.pth", "iter_5.pth"]
+    assert [s["code"] for s in stops] == [143, 143]
+
+
+def test_a_signal_on_one_rank_is_named_on_every_rank(tmp_path: Path):
+    opts = {"signal_rank": 1, "signal_iter": 3, "signal_name": "SIGUSR1"}
+    run = run_worker(tmp_path, {**opts, "preempt_check_period": 0.0}, check=False)
+    stops = [run.rank(r) for r in (0, 1)]
+    assert [s["code"] for s in stops] == [138, 138]  # 128 + SIGUSR1, not SIGTERM's 143
+    assert stops[0]["preempted_at"] == stops[1]["preempted_at"]

@@ -203,6 +203,16 @@ class PreemptionHook(Hook):
         """Save ``iter_<done>.pth``, requeue if asked, log where training stopped, and raise."""
         filename = f"iter_{done}.pth"
         saved = runner.save_checkpoint(runner.work_dir, filename, update_pointer=True)
+        if self.distributed:
+            # Rank 0 writes the file; the others must not exit before it is on disk:
+            # torchrun (and srun) answer the first rank's exit by SIGTERMing the others
+            # and SIGKILLing them 30 s later, which would kill rank 0 mid-write and
+            # lose the checkpoint this stop exists for.
+            import torch.distributed as dist
+
+            from ..distributed.utils import get_cpu_group
+
+            dist.barrier(group=get_cpu_group())
         if self.slurm_requeue and runner.rank == 0:
             _requeue(runner)
         name = signal.Signals(signum).name
@@ -248,27 +258,30 @@ class PreemptionHook(Hook):
             per_iter = (now - self._checked_at[1]) / (i - self._checked_at[0])
             suggest = int(min(max(self.check_period_s / max(per_iter, 1e-9), 1), 1000))
         self._checked_at = (i, now)
-        sent = torch.tensor([self.received or 0, suggest], dtype=torch.int64)
-        work = dist.all_reduce(sent, group=get_cpu_group(), async_op=True)
+        # MAX of [signal, -interval]: every rank learns which signal came (not only that
+        # one came) and the shortest interval any rank suggests
+        sent = torch.tensor([self.received or 0, -suggest], dtype=torch.int64)
+        work = dist.all_reduce(sent, op=dist.ReduceOp.MAX, group=get_cpu_group(), async_op=True)
         previous, self._in_flight = self._in_flight, (work, sent)
-        total, interval = self._settled_sum(previous, dist.get_world_size())
+        total, interval = self._settled_sum(previous)
         self._next_check = i + interval
         if not total and last:
             total = self._settle()[0]
         if not total:
             return None
         self._settle()  # stopping: leave no sum in flight
-        return self.received or signal.SIGTERM.value
+        return self.received or total
 
     @staticmethod
-    def _settled_sum(sent: tuple[Any, Any] | None, world: int = 1) -> tuple[int, int]:
-        """``(sum of flags, agreed check interval)`` of a sum started earlier."""
+    def _settled_sum(sent: tuple[Any, Any] | None) -> tuple[int, int]:
+        """``(the highest signal number any rank got (0: none), agreed check interval)``
+        of a reduction started earlier."""
         if sent is None:
             return 0, 1
         work, values = sent
         work.wait()
-        flags, suggested = (int(v) for v in values)
-        return flags, max(1, suggested // max(world, 1))
+        signum, neg_interval = (int(v) for v in values)
+        return signum, max(1, -neg_interval)
 
     def _settle(self) -> tuple[int, int]:
         """Wait for the sum still in flight (if any) and return it."""
