@@ -241,3 +241,15 @@ def test_a_runner_built_from_arguments_has_an_empty_config_as_in_mmengine(tmp_pa
     # the run folder's config.py still records the arguments the Runner was given
     dumped = Config.fromfile(runner.log_dir / "config.py")
     assert dumped.train_cfg == dict(by_epoch=True, max_epochs=1)
+
+
+def test_model_wrapper_cfg_given_in_cfg_is_used_as_mmengine_does(tmp_path: Path) -> None:
+    # MMEngine's Runner wraps with self.cfg.get('model_wrapper_cfg') whatever its keyword
+    wrapper = dict(type="MMDistributedDataParallel", broadcast_buffers=True, static_graph=True)
+    runner = _runner(tmp_path / "a", 1, cfg=dict(model_wrapper_cfg=wrapper))
+    assert runner.model_wrapper_cfg == wrapper
+    keyword = dict(type="MMDistributedDataParallel", find_unused_parameters=True)
+    runner = _runner(
+        tmp_path / "b", 1, cfg=dict(model_wrapper_cfg=wrapper), model_wrapper_cfg=keyword
+    )
+    assert runner.model_wrapper_cfg == keyword  # the keyword, where given, as from_cfg passes it

@@ -37,6 +37,8 @@ class FlexibleRunner(Runner):
     ``optimizer``, ``default_hooks_set`` and ``load_cfg`` are the Runner's own.
     """
 
+    _wrapper_cfg_from_cfg = False  # the strategy chooses the wrapper
+
     def __init__(
         self,
         model: Any,

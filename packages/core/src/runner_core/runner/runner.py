@@ -141,6 +141,10 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
     ``set_randomness``, ``dump_config``) from :class:`~.setup_methods.SetupMethods`.
     """
 
+    #: ``Runner(..., cfg=dict(model_wrapper_cfg=...))`` wraps as that says (MMEngine); the
+    #: FlexibleRunner's strategy decides instead
+    _wrapper_cfg_from_cfg = True
+
     def __init__(
         self,
         model: Any,
@@ -232,6 +236,9 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         self.log_processor_cfg = dict(log_processor) if isinstance(log_processor, Mapping) else {}
         self.log_processor = self.build_log_processor(log_processor)  # checks the options now
         check_visualizer_value(visualizer)  # a bad value fails before the run folder is made
+        if model_wrapper_cfg is None and self._wrapper_cfg_from_cfg and hasattr(self.cfg, "get"):
+            # MMEngine reads it from cfg (runner.py: wrap_model(self.cfg.get('model_wrapper_cfg')))
+            model_wrapper_cfg = self.cfg.get("model_wrapper_cfg")
         self.model_wrapper_cfg = model_wrapper_cfg
 
         # environment, randomness, folders, logging
