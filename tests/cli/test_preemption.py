@@ -168,3 +168,33 @@ def test_resume_command_keeps_the_options(tmp_path: Path) -> None:
         f"runner-cli train 'my cfg.py' --work-dir {tmp_path / 'wd'} --resume auto "
         "--cfg-options a.b=1 --amp --seed 3"
     )
+
+
+@pytest.mark.parametrize(
+    ("env", "launch"),
+    [
+        ({"LOCAL_WORLD_SIZE": "2", "GROUP_WORLD_SIZE": "1"}, "torchrun --nproc_per_node 2"),
+        (
+            {"LOCAL_WORLD_SIZE": "8", "GROUP_WORLD_SIZE": "2"},
+            "torchrun --nnodes 2 --nproc_per_node 8 <your rendezvous options>",
+        ),
+    ],
+)
+def test_resume_command_under_torchrun_starts_with_the_launch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], launch: str
+) -> None:
+    # `runner-cli train ... --launcher pytorch` run as printed, without torchrun, only fails
+    import argparse
+
+    from runner_cli.resume_command import resume_command
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    args = argparse.Namespace(
+        config="cfg.py", cfg_options=None, amp=False, seed=None, deterministic=False,
+        launcher="pytorch", unsafe_load=False,
+    )  # fmt: skip
+    assert resume_command(args, tmp_path / "wd") == (
+        f"{launch} $(which runner-cli) train cfg.py --work-dir {tmp_path / 'wd'} "
+        "--resume auto --launcher pytorch"
+    )
