@@ -394,6 +394,25 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             self._val_loop = loop
         return self._val_loop
 
+    def release_data_workers(self) -> None:
+        """Stop the worker processes of the data loaders this Runner has built.
+
+        Loaders with ``persistent_workers=True`` keep their workers while the
+        Runner lives, and a Runner sits in reference cycles: dropped, it (with
+        its workers, model and optimizer state) is freed only at the next full
+        garbage collection, and torch then waits 5 s per worker. Code that runs
+        Runners one after another in one process (a sweep, a notebook) calls
+        this when one is done (then ``gc.collect()`` frees the rest). A later
+        ``train()``, ``val()`` or ``test()`` starts new workers.
+        """
+        from ..data.worker_shutdown import shutdown_workers
+
+        loops = (self._train_loop, self._val_loop, self._test_loop)
+        loaders = [getattr(loop, "dataloader", None) for loop in loops]
+        loaders += [self._train_dataloader, self._val_dataloader, self._test_dataloader]
+        for loader in {id(loader): loader for loader in loaders if loader is not None}.values():
+            shutdown_workers(loader)
+
     @property
     def test_loop(self) -> Any:
         if self._test_loop is None:

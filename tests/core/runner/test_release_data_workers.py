@@ -1,0 +1,44 @@
+"""``Runner.release_data_workers``: persistent data workers stop when a run is done with them."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from runner_core import Runner
+from runner_core.model import ModuleAdapter
+
+
+def _workers() -> set[int]:
+    return {child.pid for child in multiprocessing.active_children() if child.pid is not None}
+
+
+def test_persistent_workers_stop_when_released_and_a_later_call_starts_new_ones(
+    tmp_path: Path,
+) -> None:
+    x = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
+    data = TensorDataset(x, x.sum(1, keepdim=True))
+    loader = dict(dataset=data, batch_size=4, num_workers=2, persistent_workers=True)
+    before = _workers()
+    runner = Runner(
+        model=ModuleAdapter(nn.Linear(2, 1), loss_fn=nn.functional.mse_loss),
+        work_dir=str(tmp_path),
+        train_dataloader=loader,
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+        default_hooks=dict(logger=dict(progress_bar=False), checkpoint=None),
+    )
+    runner.train()
+    started = _workers() - before
+    assert len(started) == 2  # persistent: alive after the run, until the Runner is collected
+    runner.release_data_workers()
+    assert not started & _workers()  # stopped and joined, not left for the collector
+    runner.release_data_workers()  # nothing left: a no-op
+    runner.train_loop.run_epoch()  # the loader starts workers again when iterated
+    assert len(_workers() - before - started) == 2
+    runner.release_data_workers()
+    assert _workers() <= before
