@@ -401,6 +401,26 @@ def test_run_logs_go_to_stderr_and_stdout_holds_the_tables(
     assert "Epoch(train)" in err and "Epoch(val)" in err
 
 
+def test_a_finished_trial_leaves_no_data_workers_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # persistent workers would live until some later full garbage collection (then torch
+    # waits 5 s per worker), holding the trial's memory meanwhile
+    import multiprocessing
+
+    from runner_cli.main import main
+
+    monkeypatch.syspath_prepend(str(ROOT / "tests" / "cli"))  # tiny_task.py
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.py").write_text(TINY_1_EPOCH)
+    (tmp_path / "space.py").write_text(TINY_SPACE)
+    workers = ["train_dataloader.num_workers=2", "train_dataloader.persistent_workers=True"]
+    args = ["sweep", "tiny.py", "--space", "space.py", "--trials", "2", "--work-dir", "wd"]
+    before = set(multiprocessing.active_children())
+    assert main([*args, "--seed", "0", "--cfg-options", *workers]) == 0
+    assert set(multiprocessing.active_children()) <= before
+
+
 @pytest.mark.parametrize(
     "train_cfg",
     [

@@ -23,6 +23,7 @@ studies sharing a work dir (and its study.db) never overwrite each other.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -477,6 +478,8 @@ def run_trial(opts: SweepOptions, trial: Any, note: Callable[[str], None]) -> fl
         runner.train()
     except TrainingPreempted as stop:  # an Exception now, so Optuna marks the trial FAIL
         raise TrialPreempted(str(stop), stop.exit_status) from stop
+    finally:  # persistent workers would outlive the trial (see Runner.release_data_workers)
+        runner.release_data_workers()
     if not reporter.values:
         raise ConfigError(
             f"Trial {trial.number} trained without a validation, so it has no score: set "
@@ -616,6 +619,9 @@ def sweep(opts: SweepOptions, note: Callable[[str], None], poll: float = 1.0) ->
                 study.optimize(objective, n_trials=1, catch=(TrialFailed,))
         except Surplus:
             continue
+        # the trial's Runner sits in reference cycles: free its model and optimizer state
+        # (on a GPU too) now, not at some later trial's full collection
+        gc.collect()
     return study
 
 
