@@ -122,6 +122,18 @@ def test_a_broken_pointer_target_falls_back_to_the_runs_own_earlier_files(
     assert find_latest_checkpoint(work_dir) == str(paths[0])
 
 
+def test_a_deleted_preemption_save_falls_back_to_the_newest_epoch_file(tmp_path: Path) -> None:
+    # an epoch-based run saves epoch_N and, when preempted, iter_N: deleting the newest
+    # (iter_3500) goes back to the newest other file by time (epoch_3), not the older iter_
+    _save(tmp_path, "iter_1500.pth", mtime=1_000)
+    _save(tmp_path, "epoch_2.pth", mtime=2_000)
+    epoch_3 = _save(tmp_path, "epoch_3.pth", mtime=3_000)
+    newest = _save(tmp_path, "iter_3500.pth", mtime=4_000)
+    write_pointer(tmp_path, newest)
+    newest.unlink()
+    assert find_latest_checkpoint(tmp_path) == str(epoch_3)
+
+
 def test_find_catches_bit_rot_in_pointer_target(tmp_path: Path) -> None:
     good = _save(tmp_path, "iter_1.pth", 1.0)
     bad = _save(tmp_path, "iter_2.pth", 2.0)
