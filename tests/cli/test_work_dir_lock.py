@@ -129,6 +129,48 @@ def test_a_requeued_job_takes_over_the_lock_of_its_earlier_attempt_on_another_ho
             acquire_work_dir_lock(tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("theirs", "mine", "taken"),
+    [
+        # torchrun's run id is the user's --rdzv_id (the docs' examples use 100): alone it
+        # could hand a live run's lock to another run's restarted workers
+        ({"TORCHELASTIC_RUN_ID": ["100", "0"]}, {"TORCHELASTIC_RUN_ID": "100"}, False),
+        # a torchrun restart inside one SLURM attempt: the same SLURM job, a later attempt
+        (
+            {"SLURM_JOB_ID": ["123", "0"], "TORCHELASTIC_RUN_ID": ["r", "0"]},
+            {"SLURM_JOB_ID": "123", "TORCHELASTIC_RUN_ID": "r"},
+            True,
+        ),
+        # the same SLURM job but another torchrun run id: not this job's earlier attempt
+        (
+            {"SLURM_JOB_ID": ["123", "0"], "TORCHELASTIC_RUN_ID": ["r", "0"]},
+            {"SLURM_JOB_ID": "123", "TORCHELASTIC_RUN_ID": "s"},
+            False,
+        ),
+    ],
+)
+def test_a_torchrun_restart_takes_over_only_within_one_scheduler_job(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    theirs: dict[str, list[str]],
+    mine: dict[str, str],
+    taken: bool,
+) -> None:
+    for name in ("SLURM_JOB_ID", "SLURM_RESTART_COUNT", "TORCHELASTIC_RUN_ID"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in mine.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("TORCHELASTIC_RESTART_COUNT", "1")
+    first = {"pid": 1, "host": "gpu-node-7", "started": "x", "jobs": theirs}
+    (tmp_path / LOCK_NAME).write_text(json.dumps(first))
+    if taken:
+        acquire_work_dir_lock(tmp_path)
+        release_work_dir_lock(tmp_path)
+    else:
+        with pytest.raises(WorkDirBusyError, match="gpu-node-7"):
+            acquire_work_dir_lock(tmp_path)
+
+
 def test_run_folders_of_the_same_second_never_collide(tmp_path: Path) -> None:
     folders = {prepare_work_dir(tmp_path, "20260101_120000")[1] for _ in range(3)}
     assert {p.name for p in folders} == {

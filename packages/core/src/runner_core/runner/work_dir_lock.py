@@ -146,18 +146,33 @@ def _job_attempts() -> dict[str, list[str]]:
 
 
 def _later_attempt_of_same_job(record: dict[str, Any]) -> bool:
-    """The lock was taken by an earlier attempt of this very scheduler job (requeued, restarted)."""
+    """The lock was taken by an earlier attempt of this very scheduler job (requeued, restarted).
+
+    Every job id both records carry must agree (a SLURM job's torchrun restart is the same
+    SLURM attempt, a later torchrun attempt), and one scheduler-unique id must be among them:
+    torchrun's run id is the user's ``--rdzv_id``, which unrelated runs share (docs' examples
+    use 100), so alone it could hand a live run's lock to another run's restarted workers.
+    """
     theirs = record.get("jobs")
     if not isinstance(theirs, dict):
         return False
+    later = unique = False
     for job, (job_id, attempt) in _job_attempts().items():
         seen = theirs.get(job)
-        if isinstance(seen, list) and len(seen) == 2 and seen[0] == job_id:
-            try:
-                return int(attempt) > int(seen[1])
-            except ValueError:
-                return False
-    return False
+        if not (isinstance(seen, list) and len(seen) == 2):
+            continue
+        if seen[0] != job_id:
+            return False  # another job
+        try:
+            later = later or int(attempt) > int(seen[1])
+        except ValueError:
+            return False
+        unique = unique or job in _UNIQUE_JOB_IDS
+    return later and unique
+
+
+#: job ids the scheduler makes unique (torchrun's run id is chosen by the user)
+_UNIQUE_JOB_IDS = ("SLURM_JOB_ID",)
 
 
 def _record() -> dict[str, Any]:
@@ -260,10 +275,12 @@ def _take(work: Path) -> Path:
                 else "an unreadable record"
             )
             _log.warning(
-                "runner: %s was left by a run that no longer runs (%s on this host); "
-                "taking it over.",
+                "runner: %s was left by a run that no longer runs (%s on %s); taking it over.",
                 lock,
                 who,
+                "this host"
+                if other is None or other.get("host") == mine["host"]
+                else f"host {other.get('host')!r}, an earlier attempt of this job",
             )
     raise WorkDirBusyError(_busy_message(work, read_lock(work)))
 
