@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -92,6 +93,10 @@ class ContextDataLoader(DataLoader):
                 if self.num_workers > 0 and is_pickling_failure(exc):  # spawn / forkserver
                     explain_pickling_failure(self, exc)
                 raise
+        if self.num_workers > 0 and not self.persistent_workers:
+            # not kept by torch: Runner.release_data_workers reaches it through this (an
+            # error from a worker keeps it alive in a reference cycle of its traceback)
+            self._live_iterator = weakref.ref(inner)
         return _ContextIterator(self, inner, start, epoch)
 
 
@@ -134,6 +139,13 @@ def _annotate(exc: BaseException, it: _ContextIterator) -> None:
     if from_worker:
         last = [line for line in message.splitlines() if line.strip()][-1]
         short = last.split(": ", 1)[1] if ": " in last else last
+        if isinstance(exc, KeyError):  # its str() is repr(key): the text shows it quoted already
+            import ast
+
+            try:
+                short = ast.literal_eval(short)
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                pass
         try:
             exc.args = (short,)
         except Exception:  # an exception type that refuses new args keeps its text

@@ -95,6 +95,10 @@ def _flush_records_on_error(method: _F) -> _F:
                 finally:
                     self._run_phase.end()  # the failed run has ended, whatever the hooks did
                 finish_writes(log=self.logger.warning)  # a save an on_exception started
+                try:  # the traceback may keep the loaders' iterators (and workers) alive
+                    self.release_data_workers()
+                except Exception:  # never hide the real error
+                    pass
             flush = getattr(getattr(self, "visualizer", None), "flush", None)
             if flush is not None:
                 try:
@@ -262,34 +266,40 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         self._work_dir_hold = (
             WorkDirHold(self.work_dir, owner=self, held=True) if self.rank == 0 else None
         )
-        self.timestamp = self.log_dir.name  # a new folder: "<time>_1" if that second is taken
-        self.log_level = log_level
-        # RunnerAPI's type (a RunLogger): this run's own logger, writing the run folder's log
-        self.logger: logging.Logger = self.build_logger(log_level=log_level)
-        self._header_logged = False
-        self.message_hub = self.build_message_hub()
-        self.message_hub.update_info_dict(
-            {"experiment_name": self.experiment_name, "seed": self.seed}
-        )
-        self.dump_config()
-        self.visualizer = self.build_visualizer(visualizer)
+        try:  # a failure from here on gives the lock back at once: the partly built
+            # Runner may live on in the traceback (IPython keeps sys.last_traceback)
+            self.timestamp = self.log_dir.name  # a new folder: "<time>_1" if that second is taken
+            self.log_level = log_level
+            # RunnerAPI's type (a RunLogger): this run's own logger, writing the run folder's log
+            self.logger: logging.Logger = self.build_logger(log_level=log_level)
+            self._header_logged = False
+            self.message_hub = self.build_message_hub()
+            self.message_hub.update_info_dict(
+                {"experiment_name": self.experiment_name, "seed": self.seed}
+            )
+            self.dump_config()
+            self.visualizer = self.build_visualizer(visualizer)
 
-        # the model, wrapped for distributed runs; data_preprocessor goes into the model's
-        # config as in MMEngine, so build_model(self, model) keeps MMEngine's signature
-        self._data_preprocessor = data_preprocessor
-        if isinstance(model, Mapping) and data_preprocessor is not None:
-            model = {"data_preprocessor": data_preprocessor, **model}
-        self.model = self.build_model(model)
-        self.model = self.wrap_model(self.model_wrapper_cfg, self.model)
+            # the model, wrapped for distributed runs; data_preprocessor goes into the model's
+            # config as in MMEngine, so build_model(self, model) keeps MMEngine's signature
+            self._data_preprocessor = data_preprocessor
+            if isinstance(model, Mapping) and data_preprocessor is not None:
+                model = {"data_preprocessor": data_preprocessor, **model}
+            self.model = self.build_model(model)
+            self.model = self.wrap_model(self.model_wrapper_cfg, self.model)
 
-        # hooks
-        self._hooks = HookManager()
-        self._hooks.watch("before_run", before=self._run_phase.start)
-        self._hooks.watch("after_run", after=self._run_phase.end)
-        self.default_hooks_set, self._default_hook_cfgs = _build.active_default_set(
-            default_hooks_set, getattr(cfg, "filename", None)
-        )
-        self.register_hooks(default_hooks, custom_hooks)
+            # hooks
+            self._hooks = HookManager()
+            self._hooks.watch("before_run", before=self._run_phase.start)
+            self._hooks.watch("after_run", after=self._run_phase.end)
+            self.default_hooks_set, self._default_hook_cfgs = _build.active_default_set(
+                default_hooks_set, getattr(cfg, "filename", None)
+            )
+            self.register_hooks(default_hooks, custom_hooks)
+        except BaseException:
+            if self._work_dir_hold is not None:
+                self._work_dir_hold.release()
+            raise
 
     # -- construction from configs -------------------------------------------------
     @classmethod
