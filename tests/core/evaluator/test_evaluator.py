@@ -181,3 +181,27 @@ def test_a_metric_refusing_a_value_names_its_config_key(spec: Any, key: str) -> 
     finally:
         EVALUATOR_KEY.reset(token)
     assert str(caught.value).endswith(f"(at config key {key!r})")
+
+
+class _Failing(BaseMetric):
+    def __init__(self, where: str) -> None:
+        super().__init__()
+        self.where = where
+
+    def process(self, data_batch: Any, data_samples: Any) -> None:
+        if self.where == "process":
+            raise ValueError("bad sample")
+        self.results.append(1)
+
+    def compute_metrics(self, results: list) -> dict:
+        raise ZeroDivisionError("boom")
+
+
+@pytest.mark.parametrize("where", ["process", "compute_metrics"])
+def test_a_metrics_error_names_the_metric(where: str) -> None:
+    # with several metrics, the error alone does not say which one failed
+    evaluator = Evaluator([Accuracy(), _Failing(where)])
+    with pytest.raises((ValueError, ZeroDivisionError)) as caught:
+        evaluator.process([{"pred_score": torch.tensor([0.9, 0.1]), "gt_label": 0}], None)
+        evaluator.evaluate(1)
+    assert f"Raised in metric _Failing ({where})." in getattr(caught.value, "__notes__", [])

@@ -94,7 +94,11 @@ class Evaluator:
         """
         samples = _sample_list(data_samples)
         for metric in self.metrics:
-            metric.process(data_batch, samples)
+            try:
+                metric.process(data_batch, samples)
+            except Exception as exc:
+                _note_metric(exc, metric, "process")
+                raise
 
     def evaluate(self, size: int | None = None) -> dict[str, Any]:
         """Every metric's results, merged into one dict.
@@ -106,7 +110,12 @@ class Evaluator:
         merged: dict[str, Any] = {}
         owner: dict[str, str] = {}
         for metric in self.metrics:
-            for key, value in metric.evaluate(size).items():
+            try:
+                computed = metric.evaluate(size)
+            except Exception as exc:
+                _note_metric(exc, metric, "evaluate")
+                raise
+            for key, value in computed.items():
                 if key in merged:
                     raise ValueError(
                         f"Two metrics report {key!r} ({owner[key]} and {type(metric).__name__}). "
@@ -214,3 +223,11 @@ def _length_error(n_samples: int, n_data: int, partial: bool = False) -> Evaluat
 
 
 __all__ = ["Evaluator", "EvaluatorLengthError"]
+
+
+def _note_metric(exc: BaseException, metric: Any, method: str) -> None:
+    """Name the metric an error came from (``runner-cli`` shows "Raised in ..." notes)."""
+    from ..errors import add_note
+
+    what = "compute_metrics" if method == "evaluate" else method
+    add_note(exc, f"Raised in metric {type(metric).__name__} ({what}).")
