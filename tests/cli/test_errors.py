@@ -315,6 +315,10 @@ def test_ctrl_c_stops_cleanly_and_names_the_last_checkpoint(
     from runner_core.checkpoint import load_checkpoint
 
     assert "state_dict" in load_checkpoint(newest)  # complete and loadable
+    # the log file says why it ends there (the terminal got the message once, above)
+    (log,) = (tmp_path / "wd").glob("*/*.log")
+    assert "training interrupted (Ctrl-C)" in log.read_text()
+    assert err.count("training interrupted (Ctrl-C)") == 1
 
 
 def test_an_unexpected_error_from_a_hook_names_the_hook() -> None:
