@@ -241,14 +241,13 @@ class TrackerBackend:
     @classmethod
     def check_dependencies(cls) -> None:
         """Raise ``BuildError`` naming the extra when the tracker library is missing
-        (``runner-cli config check`` calls it without building the backend)."""
-        if cls.library:
-            require_library(cls.library, cls.extra, cls.__name__)
+        (building the backend checks it; ``runner-cli config check`` calls it alone)."""
+        require_library(cls.library, cls.extra, cls.__name__)
 
     def __init__(
         self, save_dir: str | Path | None = None, tracked_config_keys: Iterable[str] | None = None
     ) -> None:
-        require_library(self.library, self.extra, type(self).__name__)
+        self.check_dependencies()
         self.save_dir = None if save_dir is None else Path(save_dir)
         self.tracked_config_keys = (
             None if tracked_config_keys is None else list(tracked_config_keys)

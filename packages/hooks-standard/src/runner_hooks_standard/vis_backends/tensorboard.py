@@ -22,15 +22,6 @@ class TensorBoardMissingError(BuildError, ImportError):
     """``tensorboard`` is not installed (MMEngine raises an ImportError, at the first write)."""
 
 
-def _check_tensorboard() -> None:
-    if importlib.util.find_spec("tensorboard") is None:
-        raise TensorBoardMissingError(
-            "TensorBoardVisBackend needs the 'tensorboard' package, which is not installed. "
-            f"Install it with: {INSTALL_HINT} (or pip install tensorboard), or remove "
-            "TensorBoardVisBackend from visualizer.vis_backends."
-        )
-
-
 class TensorBoardVisBackend(BaseVisBackend):
     """Log scalars (and the config as text) to TensorBoard.
 
@@ -45,13 +36,18 @@ class TensorBoardVisBackend(BaseVisBackend):
     @classmethod
     def check_dependencies(cls) -> None:
         """Raise ``TensorBoardMissingError`` when ``tensorboard`` is not installed
-        (``runner-cli config check`` calls it without building the backend)."""
-        _check_tensorboard()
+        (building the backend checks it; ``runner-cli config check`` calls it alone)."""
+        if importlib.util.find_spec("tensorboard") is None:
+            raise TensorBoardMissingError(
+                "TensorBoardVisBackend needs the 'tensorboard' package, which is not installed. "
+                f"Install it with: {INSTALL_HINT} (or pip install tensorboard), or remove "
+                "TensorBoardVisBackend from visualizer.vis_backends."
+            )
 
     def __init__(
         self, save_dir: str | Path, log_dir_name: str = "tensorboard", flush_secs: int = 30
     ) -> None:
-        _check_tensorboard()
+        self.check_dependencies()
         if save_dir is None:
             raise BuildError(
                 "TensorBoardVisBackend needs save_dir: build it through the Runner's "
