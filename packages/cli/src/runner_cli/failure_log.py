@@ -3,7 +3,8 @@
 The terminal gets one paragraph (``errors.report``); the log file of the run
 (the ``runner`` logger's file handler, set up as soon as the Runner started
 building) gets the error with its whole traceback, notes included, so a
-failure can be investigated after the fact without ``--debug``.
+failure can be investigated after the fact without ``--debug``. A run
+stopped with Ctrl-C writes there why it ends, too.
 """
 
 from __future__ import annotations
@@ -15,25 +16,40 @@ from .errors import describe
 
 def log_failure(exc: BaseException) -> bool:
     """Write ``exc`` with its traceback to the run's log file(s); True if there was one."""
-    from runner_core.logging.logger import LOGGER_NAME, RunLogger
+    from runner_core.logging.logger import LOGGER_NAME
+
+    return log_to_files(
+        logging.LogRecord(
+            LOGGER_NAME,
+            logging.ERROR,
+            __file__,
+            0,
+            "The run failed: %s",
+            (describe(exc),),
+            (type(exc), exc, exc.__traceback__),
+        )
+    )
+
+
+def log_interruption(message: str) -> bool:
+    """Write why the run stopped (Ctrl-C) to its log file(s); True if there was one."""
+    from runner_core.logging.logger import LOGGER_NAME
+
+    record = logging.LogRecord(LOGGER_NAME, logging.WARNING, __file__, 0, "%s", (message,), None)
+    return log_to_files(record)
+
+
+def log_to_files(record: logging.LogRecord) -> bool:
+    """Hand ``record`` to the run's log file handlers only (the terminal gets its own
+    message); True if there was one."""
+    from runner_core.logging.logger import RunLogger
 
     current = RunLogger.get_current_instance()
     handlers = [h for h in current.handlers if isinstance(h, logging.FileHandler)]
-    if not handlers:
-        return False
-    record = logging.LogRecord(
-        LOGGER_NAME,
-        logging.ERROR,
-        __file__,
-        0,
-        "The run failed: %s",
-        (describe(exc),),
-        (type(exc), exc, exc.__traceback__),
-    )
     for handler in handlers:
         try:
             handler.handle(record)
             handler.flush()
         except Exception:  # a log that cannot be written must not hide the error itself
             continue
-    return True
+    return bool(handlers)

@@ -147,7 +147,9 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         message = _interrupted_message(runner, args)
         if runner is not None:  # the log file says why it ends here, as for a failure
-            _log_to_files(runner, message)
+            from ..failure_log import log_interruption
+
+            log_interruption(message)
         note(message)
         return EXIT_INTERRUPTED
     except preemption.TrainingPreempted as stop:  # the hook saved and logged one line
@@ -208,20 +210,3 @@ def _close_logs(runner: Any) -> None:
     for handler in getattr(logger, "handlers", []):
         if isinstance(handler, logging.FileHandler):
             handler.flush()
-
-
-def _log_to_files(runner: Any, message: str) -> None:
-    """Write ``message`` to the run's log file only (the terminal gets it from ``note``)."""
-    import logging
-
-    logger = getattr(runner, "logger", None)
-    record = logging.LogRecord(
-        getattr(logger, "name", "runner"), logging.WARNING, __file__, 0, "%s", (message,), None
-    )
-    for handler in getattr(logger, "handlers", []):
-        if isinstance(handler, logging.FileHandler):
-            try:
-                handler.handle(record)
-                handler.flush()
-            except Exception:  # a log that cannot be written must not hide the interruption
-                continue
