@@ -258,7 +258,7 @@ def numbered_like(target: Path) -> list[Path]:
     return [path for *_, path in found]
 
 
-def _beside(target: Path) -> list[Path]:
+def checkpoints_beside(target: Path) -> list[Path]:
     """The run's earlier files beside ``target``, newest first: for the default names
     (``epoch_N`` / ``iter_N``) as :func:`list_checkpoints` orders them, so that an
     epoch-based run's preemption saves (``iter_N``) and its ``epoch_N`` files compare by
@@ -319,7 +319,9 @@ def _local_latest(work_dir: Path, text: str | None, verify: bool) -> str | None:
             tried.add(candidate.absolute())
         # the run's own naming (filename_tmpl, out_dir): its earlier files, beside the
         # target; the work dir's own first (a copied work dir continues on its files)
-        siblings = list(dict.fromkeys(p for c in reversed(candidates) for p in _beside(c)))
+        siblings = list(
+            dict.fromkeys(p for c in reversed(candidates) for p in checkpoints_beside(c))
+        )
         _log.warning(
             "%s points at %s, which is missing or broken; looking for the newest complete "
             "checkpoint beside it and in %s instead.",

@@ -541,7 +541,7 @@ def _refuse_to_overwrite_damaged(work_dir: str | Path) -> None:
     import stat
 
     from ..checkpoint import CheckpointError, list_checkpoints, read_pointer
-    from ..checkpoint.find import numbered_like
+    from ..checkpoint.find import checkpoints_beside
     from ..checkpoint.paths import is_inside, same_file_in
 
     found = list_checkpoints(work_dir)
@@ -560,7 +560,7 @@ def _refuse_to_overwrite_damaged(work_dir: str | Path) -> None:
         # beside it, which the run would overwrite as well; beside the target itself only
         # where the work dir has no copy of it (out_dir; not a copied work dir's original)
         for like in dict.fromkeys((own, own if regular else target)):
-            found += [p for p in numbered_like(like) if p not in found]
+            found += [p for p in checkpoints_beside(like) if p not in found]
     if not found:
         return
     names = ", ".join(p.name for p in found[:5]) + (", ..." if len(found) > 5 else "")
