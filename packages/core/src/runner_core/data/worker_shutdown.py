@@ -22,17 +22,18 @@ def shutdown_workers(loader: Any) -> bool:
     Works on torch's own iterator (its shutdown is torch's, the one its
     ``__del__`` runs); anything else is left alone.
     """
-    stopped = False
     live = getattr(loader, "_live_iterator", None)  # a non-persistent pass's (ContextDataLoader)
-    iterator = live() if callable(live) else None
-    shutdown = getattr(iterator, "_shutdown_workers", None)
-    if callable(shutdown):
-        shutdown()
-        stopped = True
-    iterator = getattr(loader, "_iterator", None)
-    shutdown = getattr(iterator, "_shutdown_workers", None)
-    if callable(shutdown):
-        shutdown()
+    stopped = callable(live) and _stop(live())
+    if _stop(getattr(loader, "_iterator", None)):  # torch's own: the persistent one
         loader._iterator = None
         stopped = True
     return stopped
+
+
+def _stop(iterator: Any) -> bool:
+    """Shut ``iterator``'s workers down through torch's own shutdown; False if it has none."""
+    shutdown = getattr(iterator, "_shutdown_workers", None)
+    if not callable(shutdown):
+        return False
+    shutdown()
+    return True

@@ -113,7 +113,7 @@ class Evaluator:
             try:
                 computed = metric.evaluate(size)
             except Exception as exc:
-                _note_metric(exc, metric, "evaluate")
+                _note_metric(exc, metric, "compute_metrics")
                 raise
             for key, value in computed.items():
                 if key in merged:
@@ -226,8 +226,8 @@ __all__ = ["Evaluator", "EvaluatorLengthError"]
 
 
 def _note_metric(exc: BaseException, metric: Any, method: str) -> None:
-    """Name the metric an error came from (``runner-cli`` shows "Raised in ..." notes)."""
+    """Name the metric (and its ``method``) an error came from (``runner-cli`` shows
+    "Raised in ..." notes)."""
     from ..errors import add_note
 
-    what = "compute_metrics" if method == "evaluate" else method
-    add_note(exc, f"Raised in metric {type(metric).__name__} ({what}).")
+    add_note(exc, f"Raised in metric {type(metric).__name__} ({method}).")

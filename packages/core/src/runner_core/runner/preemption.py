@@ -33,10 +33,10 @@ there comes back when training ends (a handler set in C, too, where
 process reacts, then shuts the workers down). Python lets only the main thread
 handle signals: ``train()`` called from another thread (a web app's or a job
 queue's worker) logs one line saying so, and the signals keep their usual
-effect. In a multi-process run the flags are summed
-over ranks without waiting, about every 0.1 s of training (the sum started at
-one check is read at the next), so all ranks stop at the same iteration,
-shortly after the signal arrived.
+effect. In a multi-process run the signals are reduced
+over ranks without waiting, about every 0.1 s of training (the reduction
+started at one check is read at the next), so all ranks stop at the same
+iteration, shortly after the signal arrived, and name the same signal.
 """
 
 from __future__ import annotations
@@ -231,12 +231,13 @@ class PreemptionHook(Hook):
 
         The ranks agree without a collective on every step's critical path:
         at check iterations (about every ``check_period_s`` of training, the
-        interval agreed by all ranks) each rank starts a non-blocking sum of
-        ``[flag, its suggested interval]`` over the CPU (gloo) group and reads
-        the sum started at the previous check, long finished by then. Every
-        rank reads the same sums at the same iterations, so all stop together,
-        at most about two periods after the signal (the last iteration always
-        checks, waiting for its own sum).
+        interval agreed by all ranks) each rank starts a non-blocking MAX of
+        ``[its signal (0: none), minus its suggested interval]`` over the CPU
+        (gloo) group and reads the one started at the previous check, long
+        finished by then. Every rank reads the same results at the same
+        iterations, so all stop together, with the same signal, at most about
+        two periods after it (the last iteration always checks, waiting for
+        its own reduction).
         """
         if not self.distributed:
             return self.received
@@ -263,17 +264,17 @@ class PreemptionHook(Hook):
         sent = torch.tensor([self.received or 0, -suggest], dtype=torch.int64)
         work = dist.all_reduce(sent, op=dist.ReduceOp.MAX, group=get_cpu_group(), async_op=True)
         previous, self._in_flight = self._in_flight, (work, sent)
-        total, interval = self._settled_sum(previous)
+        agreed, interval = self._settled(previous)
         self._next_check = i + interval
-        if not total and last:
-            total = self._settle()[0]
-        if not total:
+        if not agreed and last:
+            agreed = self._settle()[0]
+        if not agreed:
             return None
-        self._settle()  # stopping: leave no sum in flight
-        return self.received or total
+        self._settle()  # stopping: leave no reduction in flight
+        return self.received or agreed
 
     @staticmethod
-    def _settled_sum(sent: tuple[Any, Any] | None) -> tuple[int, int]:
+    def _settled(sent: tuple[Any, Any] | None) -> tuple[int, int]:
         """``(the highest signal number any rank got (0: none), agreed check interval)``
         of a reduction started earlier."""
         if sent is None:
@@ -284,9 +285,9 @@ class PreemptionHook(Hook):
         return signum, max(1, -neg_interval)
 
     def _settle(self) -> tuple[int, int]:
-        """Wait for the sum still in flight (if any) and return it."""
+        """Wait for the reduction still in flight (if any) and return its result."""
         sent, self._in_flight = self._in_flight, None
-        return self._settled_sum(sent)
+        return self._settled(sent)
 
     def _reset(self) -> None:
         """Forget the last run's agreement state (called when training starts)."""

@@ -133,6 +133,8 @@ _JOB_ATTEMPTS = (
     ("SLURM_JOB_ID", "SLURM_RESTART_COUNT"),
     ("TORCHELASTIC_RUN_ID", "TORCHELASTIC_RESTART_COUNT"),
 )
+#: job ids the scheduler makes unique (torchrun's run id is chosen by the user)
+_UNIQUE_JOB_IDS = ("SLURM_JOB_ID",)
 
 
 def _job_attempts() -> dict[str, list[str]]:
@@ -169,10 +171,6 @@ def _later_attempt_of_same_job(record: dict[str, Any]) -> bool:
             return False
         unique = unique or job in _UNIQUE_JOB_IDS
     return later and unique
-
-
-#: job ids the scheduler makes unique (torchrun's run id is chosen by the user)
-_UNIQUE_JOB_IDS = ("SLURM_JOB_ID",)
 
 
 def _record() -> dict[str, Any]:
