@@ -168,6 +168,19 @@ def test_images_are_written_as_png_files_that_read_back_exactly(tmp_path: Path) 
         visualizer.add_image("chw", torch.zeros(3, 4, 5))
 
 
+def test_an_image_name_with_a_slash_writes_into_a_subfolder(tmp_path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from runner_core.visualization import Visualizer
+
+    visualizer = Visualizer(vis_backends=[dict(type="LocalVisBackend")], save_dir=tmp_path)
+    rgb = np.full((2, 3, 3), 7, dtype=np.uint8)
+    visualizer.add_image("val/sample", rgb, step=1)  # TensorBoard-style grouping
+    written = tmp_path / "vis_data" / "vis_image" / "val" / "sample_1.png"
+    assert np.array_equal(np.asarray(Image.open(written)), rgb)
+
+
 def test_tensorboard_images_and_mmengine_backend_names(tmp_path: Path) -> None:
     import numpy as np
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator

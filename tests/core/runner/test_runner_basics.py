@@ -98,6 +98,16 @@ def test_run_folder_holds_log_and_config(tmp_path) -> None:
     assert (run / "vis_data" / "scalars.json").exists()
 
 
+def test_a_plain_dict_cfg_becomes_a_config_as_in_mmengine(tmp_path) -> None:
+    cfg = tiny_cfg(tmp_path, train_cfg=dict(by_epoch=False, max_iters=2, val_interval=10))
+    cfg["note"] = "hello"
+    runner = Runner(**{k: v for k, v in cfg.items() if k != "note"}, cfg=dict(cfg))
+    assert isinstance(runner.cfg, Config) and runner.cfg.note == "hello"
+    runner.train()
+    for written in (runner.log_dir / "config.py", runner.log_dir / "vis_data" / "config.py"):
+        assert Config.fromfile(written).note == "hello"
+
+
 def test_visualizer_false_trains_and_logs_without_vis_files(tmp_path) -> None:
     cfg = tiny_cfg(tmp_path)
     cfg["visualizer"] = False

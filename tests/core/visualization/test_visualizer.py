@@ -53,6 +53,41 @@ def test_fans_out_to_every_backend(tmp_path: Path) -> None:
     assert Visualizer.get_current_instance() is vis
 
 
+@VISBACKENDS.register_module(force=True)
+class KeywordBackendForTests:
+    """A backend reading a keyword of its own, as W&B's reads ``commit``."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[dict, int, dict]] = []
+
+    def add_scalars(self, scalar_dict: dict, step: int = 0, **kwargs: Any) -> None:
+        self.calls.append((dict(scalar_dict), step, kwargs))
+
+
+def test_extra_keywords_reach_every_backend_as_in_mmengine(tmp_path: Path) -> None:
+    vis = Visualizer(
+        name="keywords",
+        vis_backends=[dict(type="KeywordBackendForTests"), dict(type="LocalVisBackend")],
+        save_dir=tmp_path,
+    )
+    vis.add_scalars({"a": 1}, step=3, commit=False)
+    vis.add_scalar("b", 2, step=4, commit=True)
+    vis.add_scalars({"c": 3}, step=5, file_path="extra.json", commit=False)
+    assert vis.get_backend("KeywordBackendForTests").calls == [
+        ({"a": 1}, 3, {"commit": False}),
+        ({"b": 2}, 4, {"commit": True}),
+        ({"c": 3}, 5, {"file_path": "extra.json", "commit": False}),  # MMEngine passes both
+    ]
+    vis.flush()
+    records = (tmp_path / "vis_data" / "scalars.json").read_text().splitlines()
+    assert [json.loads(x) for x in records] == [
+        {"a": 1, "step": 3},
+        {"b": 2, "step": 4},
+        {"c": 3, "step": 5},
+    ]
+    vis.close()
+
+
 def test_the_runner_builds_it_into_the_run_folder(tmp_path: Path) -> None:
     import torch
 

@@ -311,14 +311,19 @@ class TrackerBackend:
         self._guard("recording the config", lambda: self.log_config(flat, config_text(cfg)))
 
     def add_scalars(
-        self, scalar_dict: Mapping[str, Any], step: int = 0, file_path: str | None = None
+        self,
+        scalar_dict: Mapping[str, Any],
+        step: int = 0,
+        file_path: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        """Record every numeric value at ``step``; other values are skipped."""
+        """Record every numeric value at ``step``; other values are skipped (and
+        MMEngine's backend-specific keywords, such as W&B's ``commit``, ignored)."""
         numbers = {str(k): n for k, v in scalar_dict.items() if (n := number(v)) is not None}
         if numbers:
             self._guard("logging scalars", lambda: self.log_scalars(numbers, int(step)))
 
-    def add_scalar(self, name: str, value: Any, step: int = 0) -> None:
+    def add_scalar(self, name: str, value: Any, step: int = 0, **kwargs: Any) -> None:
         self.add_scalars({name: value}, step=step)
 
     def flush(self) -> None:

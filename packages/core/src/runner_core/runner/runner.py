@@ -186,7 +186,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
     ) -> None:
         check_not_bootstrapping()  # a spawned worker re-running a script without a guard
         # an empty Config when built from arguments, as MMEngine's (hooks call runner.cfg.get)
-        self.cfg = cfg if cfg is not None else _empty_config()
+        self.cfg = _as_config(cfg)
         check_config_compile(type(self), self.cfg)  # a bad compile= fails now, not at train()
         self.arguments_cfg = None if cfg is not None else arguments_config(locals())
         check_orphans(locals())  # a loop config, optimizer or evaluator without its data
@@ -830,6 +830,18 @@ def runner_class(runner_type: Any) -> Any:
             "a Runner class."
         )
     return target
+
+
+def _as_config(cfg: Any) -> Any:
+    """``runner.cfg``: a plain mapping becomes a ``Config``, as MMEngine's ``Config(cfg)``,
+    so ``runner.cfg.key``, ``dump_config()`` and the visualizer's ``config.py`` work."""
+    if cfg is None:
+        return _empty_config()
+    from ..config import Config
+
+    if isinstance(cfg, Mapping) and not isinstance(cfg, Config):
+        return Config(dict(cfg))
+    return cfg
 
 
 def _empty_config() -> Any:

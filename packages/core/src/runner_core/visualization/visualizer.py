@@ -260,41 +260,47 @@ class Visualizer(DrawingMixin):
 
     # -- writing -------------------------------------------------------------------------
     def add_scalars(
-        self, scalar_dict: Mapping[str, Any], step: int = 0, file_path: str | None = None
+        self,
+        scalar_dict: Mapping[str, Any],
+        step: int = 0,
+        file_path: str | None = None,
+        **kwargs: Any,
     ) -> None:
         """Record several scalars at ``step`` in every backend.
 
         ``file_path`` (a file name for backends that write files) is passed
         only when given and only to backends whose ``add_scalars`` takes it,
-        so backends that do not know it still work. Ranks other than 0 record nothing.
+        so backends that do not know it still work. Other keyword arguments go to
+        every backend, as in MMEngine. Ranks other than 0 record nothing.
         """
         if not _writes_here():
             return
         if file_path is None:
             for backend in self._backends.values():
-                backend.add_scalars(scalar_dict, step=step)
+                backend.add_scalars(scalar_dict, step=step, **kwargs)
             return
         takes = self._takes_file_path
         for key, backend in self._backends.items():
             if takes.get(key) is None:  # looked up once per backend
                 takes[key] = accepts_argument(backend.add_scalars, "file_path")
             if takes[key]:
-                backend.add_scalars(scalar_dict, step=step, file_path=file_path)
+                backend.add_scalars(scalar_dict, step=step, file_path=file_path, **kwargs)
             else:
-                backend.add_scalars(scalar_dict, step=step)
+                backend.add_scalars(scalar_dict, step=step, **kwargs)
 
     def add_scalar(self, name: str, value: Any, step: int = 0, **kwargs: Any) -> None:
         """Record one scalar at ``step`` in every backend (``file_path=`` as in ``add_scalars``)."""
         if not _writes_here():
             return
-        if kwargs.get("file_path") is not None:
-            self.add_scalars({name: value}, step=step, file_path=kwargs["file_path"])
+        file_path = kwargs.pop("file_path", None)
+        if file_path is not None:
+            self.add_scalars({name: value}, step=step, file_path=file_path, **kwargs)
             return
         for backend in self._backends.values():
             if hasattr(backend, "add_scalar"):
-                backend.add_scalar(name, value, step=step)
+                backend.add_scalar(name, value, step=step, **kwargs)
             else:
-                backend.add_scalars({name: value}, step=step)
+                backend.add_scalars({name: value}, step=step, **kwargs)
 
     def add_image(self, name: str, image: Any, step: int = 0) -> None:
         """Record an RGB image (H, W, 3), RGBA or grey array or tensor in every backend.

@@ -110,9 +110,10 @@ class LocalVisBackend(BaseVisBackend):
         """Write ``image`` (see ``Visualizer.add_image``) to ``<img_save_dir>/<name>_<step>.png``."""
         from runner_core.visualization.png import encode_png
 
-        folder = self.save_dir / self.img_save_dir
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{name}_{int(step)}.png").write_bytes(encode_png(image))
+        path = self.save_dir / self.img_save_dir / f"{name}_{int(step)}.png"
+        # a name with '/' ('val/img', TensorBoard's grouping) writes into a subfolder
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(encode_png(image))
 
     def _file(self, file_path: str | None) -> IO[str]:
         fh = self._files.get(file_path)
