@@ -89,6 +89,38 @@ def test_model_none_reads_the_config_saved_in_the_checkpoint(
     assert _labels(inferencer, setup) == setup.expected_labels()
 
 
+def test_the_saved_config_is_read_as_data_never_run(
+    setup: Any, vector_inferencer: Any, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ran"
+    text = f"import pathlib\npathlib.Path({str(marker)!r}).touch()\n" + setup.config.read_text()
+    path = tmp_path / "plain_data_but_code.pth"
+    save_checkpoint({"state_dict": setup.reference.state_dict(), "meta": {"cfg": text}}, path)
+    with pytest.raises(InferencerError, match=r"plain_data_but_code\.pth.*line 1.*model="):
+        _build(vector_inferencer, weights=path)
+    assert not marker.exists()
+
+
+def test_saved_texts_of_both_libraries_read_back_with_their_floats() -> None:
+    import math
+
+    from runner_core.config.literal import read_saved_config
+
+    mmengine_text = "a = inf\nb = nan\nc = dict({3: 'x', 'a/b': 1}, k=-1)\nd = (\n    1,\n)\n"
+    got = read_saved_config(mmengine_text)
+    assert got["a"] == math.inf and math.isnan(got["b"])
+    assert got["c"] == {3: "x", "a/b": 1, "k": -1} and got["d"] == (1,)
+    ours = Config(dict(a=float("inf"), b=float("nan"), c={3: "x"}, e={"s"}, n=dict(t="T")))
+    back = read_saved_config(ours.pretty_text)
+    assert back["a"] == math.inf and math.isnan(back["b"])
+    assert back["c"] == {3: "x"} and back["e"] == {"s"} and back["n"] == {"t": "T"}
+    shadowed = read_saved_config("float = 1\nx = (1e999 - 1e999)\ny = -1e999\n")
+    assert math.isnan(shadowed["x"]) and shadowed["y"] == -math.inf
+    for code in ("x = __import__('os')", "x = open('f')", "import os", "x = [i for i in y]"):
+        with pytest.raises(ValueError, match="line 1"):
+            read_saved_config(code)
+
+
 def test_model_none_with_a_checkpoint_without_config_is_named(
     setup: Any, vector_inferencer: Any
 ) -> None:

@@ -93,7 +93,29 @@ def config_from_checkpoint(checkpoint: Mapping[str, Any], weights: Any) -> Confi
             "message_hub.runtime_info.cfg nor meta.cfg), and model=None asks to read it from "
             "there. Pass the config too: model='<config file>'."
         )
-    return Config.fromstring(text, file_format=".py")
+    return _saved_config(text, weights)
+
+
+def _saved_config(text: str, weights: Any) -> Config:
+    """The checkpoint's config text read as data, never run: the file passed the
+    ``weights_only`` check, and executing its text would undo that promise
+    (MMEngine runs it). ``custom_imports`` are imported, as for a config file."""
+    from ..config.custom_imports import import_custom_modules
+    from ..config.literal import read_saved_config
+
+    try:
+        found = read_saved_config(text)
+    except (SyntaxError, ValueError) as exc:
+        raise InferencerError(
+            f"weights={os.fspath(weights)!r}: the config saved in this checkpoint is not plain "
+            f"data ({exc}); model=None would have to run it as Python, and a checkpoint's "
+            "text can hold any code. Pass the config file as model=. If you trust this "
+            "checkpoint, build Config.fromstring(text, file_format='.py') from its text "
+            "yourself and pass that Config as model=."
+        ) from None
+    cfg = Config(found, cfg_text=text)
+    import_custom_modules(cfg)
+    return cfg
 
 
 def check_model_key(cfg: Config | ConfigDict) -> None:
