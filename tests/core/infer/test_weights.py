@@ -112,6 +112,18 @@ def test_a_pickled_checkpoint_needs_the_configs_opt_in(
     assert _labels(inferencer, setup) == setup.expected_labels()
 
 
+def test_an_opt_in_that_is_not_a_bool_is_refused_not_read_as_true(
+    setup: Any, vector_inferencer: Any, tmp_path: Path
+) -> None:
+    from runner_core.errors import ConfigTypeError
+
+    pickled = tmp_path / "pickled.pth"
+    torch.save({"state_dict": setup.reference.state_dict(), "meta": {"x": Pickled()}}, pickled)
+    as_json = setup.write_config("str.py", extra="load_cfg = dict(allow_pickle='false')")
+    with pytest.raises(ConfigTypeError, match=r"load_cfg\.allow_pickle='false'"):
+        _build(vector_inferencer, as_json, weights=pickled)
+
+
 def test_a_pretrained_key_is_dropped_before_building(setup: Any, vector_inferencer: Any) -> None:
     # MMEngine deletes it so nothing but `weights` is loaded (InferLinear takes no such argument)
     config = setup.write_config("pretrained.py")

@@ -22,7 +22,11 @@ from ..errors import RegistryError, add_note
 def read_checkpoint(weights: str | os.PathLike[str], cfg: Any) -> dict:
     """Load the checkpoint file on the CPU, unpickling only if the config's
     ``load_cfg=dict(allow_pickle=True)`` (the Runner's key) allows it."""
+    from ..runner.arg_checks import check_load_switches
+
     load_cfg = cfg.get("load_cfg") if cfg is not None else None
+    # as a Runner: allow_pickle='false' (a JSON config) must not read as True and unpickle
+    check_load_switches(load_cfg)
     allow_pickle = (
         bool(load_cfg.get("allow_pickle", False)) if isinstance(load_cfg, Mapping) else False
     )

@@ -176,10 +176,10 @@ def check_runner_sections(sections: Mapping[str, Any]) -> None:
     scale = sections.get("auto_scale_lr")
     if isinstance(scale, Mapping) and scale.get("enable"):
         base_batch_size(scale)
-    _check_load_switches(sections.get("load_cfg"))
+    check_load_switches(sections.get("load_cfg"))
 
 
-def _check_load_switches(load_cfg: Any) -> None:
+def check_load_switches(load_cfg: Any) -> None:
     """``load_cfg``'s switches are True or False: ``mmap='no'`` would be read as True (and
     ``allow_pickle='no'`` would unpickle). ``strict`` and ``allow_pickle`` may be None
     (their defaults); ``mmap`` is only ever set to turn mapping off."""
