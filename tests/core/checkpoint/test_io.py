@@ -294,6 +294,27 @@ class _Evil:
         return (exec, (f"open({str(self.marker)!r}, 'w').write('pwned')",))
 
 
+def test_the_refusal_never_suggests_allowing_a_standard_library_class(
+    tmp_path: Path,
+) -> None:
+    import logging
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("kept")
+
+    class Truncates:
+        def __reduce__(self):  # allowing FileHandler would let the file truncate any path
+            return (logging.FileHandler, (str(victim), "w"))
+
+    path = tmp_path / "handler.pth"
+    torch.save({"state_dict": {}, "x": Truncates()}, path)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    msg = str(err.value)
+    assert "logging.FileHandler" in msg and "add_safe_globals" not in msg
+    assert victim.read_text() == "kept"
+
+
 def test_malicious_pickle_does_not_run_by_default(tmp_path: Path) -> None:
     marker = tmp_path / "marker"
     path = tmp_path / "evil.pth"

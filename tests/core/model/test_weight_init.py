@@ -154,6 +154,64 @@ def test_the_runner_initialises_the_model_before_training(tmp_path: Path) -> Non
     assert model.lin.weight.tolist() == [[0.5, 0.5]] and model.lin.bias.tolist() == [0.25]
 
 
+class _Pickled:
+    """Stands for the MMEngine objects a real checkpoint's message hub pickles."""
+
+
+class PretrainedModel(InitModel):
+    def __init__(self, checkpoint: Path, **pretrained: Any) -> None:
+        super().__init__()
+        self.init_cfg = dict(type="Pretrained", checkpoint=str(checkpoint), **pretrained)
+
+
+def _pickled_checkpoint(tmp_path: Path) -> Path:
+    path = tmp_path / "mmengine_style.pth"
+    weights = {"lin.weight": torch.full((1, 2), 3.0), "lin.bias": torch.full((1,), 4.0)}
+    torch.save({"state_dict": weights, "message_hub": _Pickled()}, path)
+    return path
+
+
+def _train(model: BaseModel, tmp_path: Path, **runner_kwargs: Any) -> None:
+    from torch.utils.data import TensorDataset
+
+    from runner_core import Runner
+
+    Runner(
+        model=model,
+        work_dir=tmp_path,
+        train_dataloader=dict(
+            dataset=TensorDataset(torch.zeros(4, 2), torch.zeros(4)), batch_size=4
+        ),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.0)),
+        default_hooks_set="none",
+        visualizer=False,
+        **runner_kwargs,
+    ).train()
+
+
+def test_a_pickled_pretrained_checkpoint_needs_an_opt_in_that_reaches_it(
+    tmp_path: Path,
+) -> None:
+    from runner_core.checkpoint import CheckpointError
+
+    path = _pickled_checkpoint(tmp_path)
+    with pytest.raises(CheckpointError, match=r"mmengine_style\.pth.*init_cfg Pretrained"):
+        _train(PretrainedModel(path), tmp_path / "refused")
+    for model, kwargs in (  # the Runner's opt-in (--unsafe-load), or the init_cfg's own
+        (PretrainedModel(path), dict(load_cfg=dict(allow_pickle=True))),
+        (PretrainedModel(path, allow_pickle=True), {}),
+    ):
+        _train(model, tmp_path / "opted_in", **kwargs)
+        assert model.lin.weight.tolist() == [[3.0, 3.0]] and model.lin.bias.tolist() == [4.0]
+    with pytest.raises(CheckpointError):  # its own False wins over the Runner's opt-in
+        _train(
+            PretrainedModel(path, allow_pickle=False),
+            tmp_path / "own_no",
+            load_cfg=dict(allow_pickle=True),
+        )
+
+
 def test_an_initializer_registered_in_weight_initializers_is_used() -> None:
     from runner_core.registry import WEIGHT_INITIALIZERS
 

@@ -102,13 +102,20 @@ def _loaded_class(name: str) -> type | None:
     return obj if isinstance(obj, type) else None
 
 
+def _in_stdlib(cls: type | None) -> bool:
+    """Whether ``cls`` comes from Python's standard library (or is a builtin)."""
+    top = getattr(cls, "__module__", "").split(".", 1)[0]
+    return top in getattr(sys, "stdlib_module_names", ()) or top in ("builtins", "posix", "nt")
+
+
 def _unsafe_error(source: Path | io.BytesIO, path: str, exc: Exception) -> CheckpointError:
     names = _unsafe_globals(source, exc)
     shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
     what = shown or "a Python object that is not plain data"
     opt_in = (
-        "load_checkpoint(..., allow_pickle=True), for a Runner's load_from / resume "
-        "load_cfg=dict(allow_pickle=True), or the CLI flag --unsafe-load"
+        "load_checkpoint(..., allow_pickle=True), for a Runner's load_from / resume / "
+        "init_cfg Pretrained load_cfg=dict(allow_pickle=True) (or allow_pickle=True in the "
+        "Pretrained init_cfg itself), or the CLI flag --unsafe-load"
     )
     if any(n.split(".", 1)[0] in STAND_IN_PACKAGES for n in names):
         how = (
@@ -119,10 +126,18 @@ def _unsafe_error(source: Path | io.BytesIO, path: str, exc: Exception) -> Check
     else:
         how = f"If you trust where this file came from, opt in explicitly: {opt_in}"
         classes = [_loaded_class(n) for n in names]
-        # torch.serialization.add_safe_globals: torch >= 2.4
-        if names and all(classes) and hasattr(torch.serialization, "add_safe_globals"):
+        # torch.serialization.add_safe_globals: torch >= 2.4. Allowing a class lets the file
+        # call it with arguments of its choosing (logging.FileHandler(path, 'w') truncates any
+        # file): suggested only for classes outside the standard library, with that warning.
+        if (
+            names
+            and all(classes)
+            and not any(_in_stdlib(c) for c in classes)
+            and hasattr(torch.serialization, "add_safe_globals")
+        ):
             how += (
-                "; to allow only these classes, call "
+                "; if these are your own classes and creating one has no side effects (the "
+                "file chooses the arguments they are called with), allow only them with "
                 f"torch.serialization.add_safe_globals([{', '.join(names)}]) first"
             )
         how += (

@@ -11,8 +11,10 @@ weights are loaded last, so they win over the others. The Runner calls
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -412,20 +414,45 @@ class Caffe2XavierInit(KaimingInit):
         )
 
 
+#: whether Pretrained may unpickle while a Runner initialises its model (its load_cfg)
+_PRETRAINED_ALLOW_PICKLE: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "runner_core_pretrained_allow_pickle", default=False
+)
+
+
+@contextlib.contextmanager
+def pretrained_allow_pickle(allow: bool) -> Iterator[None]:
+    """Inside the block, ``Pretrained`` without its own ``allow_pickle`` takes ``allow``
+    (a Runner's ``load_cfg=dict(allow_pickle=True)`` / ``--unsafe-load``)."""
+    token = _PRETRAINED_ALLOW_PICKLE.set(bool(allow))
+    try:
+        yield
+    finally:
+        _PRETRAINED_ALLOW_PICKLE.reset(token)
+
+
 class PretrainedInit:
     """``dict(type='Pretrained', checkpoint=..., prefix=None)``: load a checkpoint's weights.
 
     With ``prefix`` (``'backbone.'``) only the keys under it are loaded, the
     prefix dropped: a sub-model from a bigger checkpoint. Keys that do not fit
-    go to the run's log, as MMEngine's ``logger='current'``.
+    go to the run's log, as MMEngine's ``logger='current'``. The file loads
+    with ``weights_only``; ``allow_pickle=True`` (or, when not given, the
+    Runner's ``load_cfg=dict(allow_pickle=True)``) unpickles a file you trust,
+    e.g. an MMEngine checkpoint.
     """
 
     def __init__(
-        self, checkpoint: str, prefix: str | None = None, map_location: Any = "cpu"
+        self,
+        checkpoint: str,
+        prefix: str | None = None,
+        map_location: Any = "cpu",
+        allow_pickle: bool | None = None,
     ) -> None:
         self.checkpoint = checkpoint
         self.prefix = prefix
         self.map_location = map_location
+        self.allow_pickle = allow_pickle
         self.wholemodule = False
 
     def __call__(self, module: nn.Module) -> None:
@@ -436,7 +463,12 @@ class PretrainedInit:
         if not self.checkpoint:
             raise BuildError("Pretrained needs checkpoint='<path>' (init_cfg).")
         checkpoint = str(self.checkpoint)
-        weights = checkpoint_weights(load_checkpoint(checkpoint, map_location=self.map_location))
+        allow = (
+            _PRETRAINED_ALLOW_PICKLE.get() if self.allow_pickle is None else bool(self.allow_pickle)
+        )
+        weights = checkpoint_weights(
+            load_checkpoint(checkpoint, map_location=self.map_location, allow_pickle=allow)
+        )
         if self.prefix:  # a sub-model of a bigger checkpoint: 'backbone.' keys, prefix dropped
             head = self.prefix if self.prefix.endswith(".") else self.prefix + "."
             weights = {k[len(head) :]: v for k, v in weights.items() if k.startswith(head)}

@@ -736,7 +736,11 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         init = getattr(model, "init_weights", None)
         if not callable(init):
             return
-        init()
+        from ..model.weight_init import pretrained_allow_pickle
+
+        # init_cfg=dict(type='Pretrained', ...) loads a file too: the same opt-in as load_from
+        with pretrained_allow_pickle(bool(self.load_cfg.get("allow_pickle", False))):
+            init()
         if self.world_size > 1:  # replicated weights (DDP); FSDP's shards stay as they are
             import torch
 
