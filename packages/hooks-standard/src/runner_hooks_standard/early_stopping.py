@@ -35,7 +35,10 @@ class EarlyStoppingHook(Hook):
         rule: ``'greater'`` or ``'less'``; None infers it from the name.
         min_delta: the smallest change that counts as an improvement (0.1, MMEngine's
             default, made for percentages; Lightning's is 0.0: give a smaller one for a
-            metric between 0 and 1).
+            metric between 0 and 1). A score of exactly best + ``min_delta`` counts as an
+            improvement (MMEngine's rule), so with ``min_delta=0`` a plateau of equal
+            scores never stops training; Lightning counts such a tie as no improvement:
+            for its ``min_delta=0.0`` give a tiny positive value here (``1e-6``).
         strict: a missing ``monitor`` key is an error (else a warning).
         check_finite: stop when the metric becomes NaN or infinite.
         patience: validations without improvement before stopping.

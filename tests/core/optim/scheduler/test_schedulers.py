@@ -312,6 +312,16 @@ def test_build_passes_objects_through_and_binds_unbound_ones() -> None:
     assert out[1].is_bound and out[1].end == 100 and out[1].milestones == {80: 1, 90: 1}
 
 
+def test_a_torch_scheduler_object_is_refused_naming_the_config_to_write() -> None:
+    optimizer = _sgd(1.0)
+    onecycle = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1.0, total_steps=10)
+    with pytest.raises(BuildError, match=r"not a runner scheduler.*dict\(type='OneCycleLR'"):
+        build_param_schedulers(onecycle, OptimWrapper(optimizer))
+    lam = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    with pytest.raises(BuildError, match="runner has no LambdaLR"):
+        build_param_schedulers([lam], OptimWrapper(optimizer))
+
+
 def test_build_for_optim_wrapper_dict() -> None:
     wrappers = OptimWrapperDict(gen=OptimWrapper(_sgd(1.0)), disc=OptimWrapper(_sgd(2.0)))
     per_name = build_param_schedulers(

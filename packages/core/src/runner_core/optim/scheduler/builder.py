@@ -43,9 +43,26 @@ def _build_one(
     elif isinstance(item, Mapping):
         cfg = dict(item)
     else:
+        hint = ""
+        if type(item).__module__.startswith("torch.optim"):
+            name = type(item).__name__
+            hint = (
+                f" torch.optim.lr_scheduler.{name} is not a runner scheduler: the Runner steps, "
+                "checkpoints and resumes only its own (MMEngine's) schedulers. "
+            )
+            if name in PARAM_SCHEDULERS.keys():
+                hint += (
+                    f"Use dict(type='{name}', ...) instead (by_epoch=False steps it every "
+                    "iteration, as Lightning's interval='step')."
+                )
+            else:
+                hint += (
+                    f"runner has no {name}; compose the schedule from runner's schedulers "
+                    "(a list of dicts, each active in its begin/end window)."
+                )
         raise BuildError(
             f"{where} must be a scheduler config dict (dict(type='MultiStepLR', milestones=[8, 11])) "
-            f"or a scheduler object, got {type(item).__name__}: {item!r}."
+            f"or a runner_core.optim.scheduler object, got {type(item).__name__}: {item!r}.{hint}"
         )
     if "type" not in cfg:
         raise BuildKeyError(
