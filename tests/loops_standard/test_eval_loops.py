@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import torch
 from loop_record import Record
 
@@ -41,6 +42,29 @@ def test_fp16_evaluates_under_autocast_and_keeps_accuracy(cfg) -> None:
     # bfloat16 on CPU (float16 on CUDA); the model's logits come out in it
     assert half_record.val_dtypes == {_half(half_runner)}
     assert abs(half - full) <= 1.0
+
+
+def _test_parts(cfg: dict) -> dict:
+    return dict(test_dataloader=cfg["val_dataloader"], test_evaluator=cfg["val_evaluator"])
+
+
+def test_dtype_picks_the_autocast_dtype_and_turns_autocast_on(cfg) -> None:
+    cfg["val_cfg"] = dict(dtype="float16")  # the other one than fp16=True's CPU default
+    cfg.update(_test_parts(cfg), test_cfg=dict(fp16=True, dtype=torch.bfloat16))
+    runner, record = _runner(cfg)
+    runner.val()
+    runner.test()
+    assert record.val_dtypes == {torch.float16}
+    assert record.test_dtypes == {torch.bfloat16}
+
+
+def test_a_dtype_autocast_cannot_take_is_named_with_its_key(cfg) -> None:
+    from runner_core.errors import ConfigError
+
+    cfg.update(_test_parts(cfg), test_cfg=dict(fp16=True, dtype="float32"))
+    runner, _ = _runner(cfg)
+    with pytest.raises(ConfigError, match=r"test_cfg\.dtype='float32'.*'bfloat16'"):
+        runner.test()
 
 
 @LOOPS.register_module(force=True)

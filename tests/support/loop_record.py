@@ -14,12 +14,16 @@ class Record(Hook):
         self.validated_at: list[tuple[int, int]] = []
         self.train_iters = 0
         self.val_dtypes: set[Any] = set()
+        self.test_dtypes: set[Any] = set()
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         self.train_iters += 1
 
     def after_val_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         self.val_dtypes.add(outputs["pred"].dtype)
+
+    def after_test_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        self.test_dtypes.add(outputs["pred"].dtype)
 
     def after_val_epoch(self, runner, metrics=None):
         self.validated_at.append((runner.epoch, runner.iter))

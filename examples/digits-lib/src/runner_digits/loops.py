@@ -29,7 +29,7 @@ class PerClassValLoop(ValLoop):
     ``after_per_class_accuracy(runner, per_class)`` with ``{class: percent}``.
 
     Args:
-        runner, dataloader, evaluator, fp16: as for ``ValLoop``.
+        runner, dataloader, evaluator, fp16, dtype: as for ``ValLoop``.
         log: write the per-class table to the run's log.
     """
 
@@ -44,8 +44,9 @@ class PerClassValLoop(ValLoop):
         evaluator: Any = None,
         fp16: bool = False,
         log: bool = True,
+        dtype: Any = None,
     ) -> None:
-        super().__init__(runner, dataloader, evaluator, fp16)
+        super().__init__(runner, dataloader, evaluator, fp16, dtype=dtype)
         self.log = log
         metrics = getattr(self.evaluator, "metrics", [])
         if not any(hasattr(m, "per_class_accuracy") for m in metrics):

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 
 from runner_core.contract import RunnerAPI
-from runner_core.errors import RunnerError, add_note
+from runner_core.errors import ConfigError, RunnerError, add_note
 from runner_core.logging import HistoryBuffer
 from runner_core.loop import BaseLoop
 from runner_core.structures import BaseDataElement
@@ -49,13 +49,23 @@ class BaseEvalLoop(BaseLoop):
     Args:
         evaluator: evaluator or metric (or configs) computing the metrics.
         fp16: run under autocast (float16 on CUDA, bfloat16 on CPU).
+        dtype: autocast in this dtype instead (``'bfloat16'`` or ``'float16'``);
+            giving it turns autocast on. Ours: a model trained with
+            ``AmpOptimWrapper(dtype='bfloat16')`` evaluates in bfloat16 on CUDA too,
+            as Lightning's ``bf16-mixed`` does, where float16 could overflow.
     """
 
     def __init__(
-        self, runner: RunnerAPI, dataloader: Any, evaluator: Any = None, fp16: bool = False
+        self,
+        runner: RunnerAPI,
+        dataloader: Any,
+        evaluator: Any = None,
+        fp16: bool = False,
+        dtype: str | torch.dtype | None = None,
     ) -> None:
         super().__init__(runner, dataloader, evaluator)
-        self.fp16 = bool(fp16)
+        self.dtype = _autocast_dtype(dtype, self.mode or "val")
+        self.fp16 = bool(fp16) or self.dtype is not None
         #: the losses the step returned in this pass, by name (MMEngine's ``val_loss``/
         #: ``test_loss`` attribute, under the loop's mode)
         self.losses: dict[str, HistoryBuffer] = {}
@@ -183,8 +193,32 @@ class BaseEvalLoop(BaseLoop):
         if not self.fp16:
             return contextlib.nullcontext()
         device = self.runner.device.type
-        dtype = torch.float16 if device == "cuda" else torch.bfloat16
+        dtype = self.dtype
+        if dtype is None:
+            dtype = torch.float16 if device == "cuda" else torch.bfloat16
         return torch.autocast(device_type=device, dtype=dtype)
+
+
+# AmpOptimWrapper's names for them, aliases included
+_AUTOCAST_DTYPES = {
+    "float16": torch.float16,
+    "fp16": torch.float16,
+    "half": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "bf16": torch.bfloat16,
+}
+
+
+def _autocast_dtype(dtype: str | torch.dtype | None, mode: str) -> torch.dtype | None:
+    """``dtype`` as a torch dtype autocast takes; a ConfigError naming ``<mode>_cfg.dtype``."""
+    if dtype is None or dtype in _AUTOCAST_DTYPES.values():
+        return dtype  # type: ignore[return-value]
+    if isinstance(dtype, str) and dtype in _AUTOCAST_DTYPES:
+        return _AUTOCAST_DTYPES[dtype]
+    raise ConfigError(
+        f"{mode}_cfg.dtype={dtype!r} is not an autocast dtype: use 'bfloat16' or 'float16' "
+        "(or leave it out: fp16=True picks float16 on CUDA, bfloat16 on CPU)."
+    )
 
 
 def _mean_over_ranks(per_rank: list[dict[str, tuple[float, int]]]) -> dict[str, float]:
@@ -205,6 +239,7 @@ class ValLoop(BaseEvalLoop):
     Args:
         evaluator: evaluator or metric (or configs) computing the metrics.
         fp16: run under autocast (float16 on CUDA, bfloat16 on CPU).
+        dtype: autocast in this dtype instead (``'bfloat16'`` or ``'float16'``).
     """
 
     mode = "val"
@@ -216,6 +251,7 @@ class TestLoop(BaseEvalLoop):
     Args:
         evaluator: evaluator or metric (or configs) computing the metrics.
         fp16: run under autocast (float16 on CUDA, bfloat16 on CPU).
+        dtype: autocast in this dtype instead (``'bfloat16'`` or ``'float16'``).
     """
 
     mode = "test"
