@@ -335,6 +335,31 @@ def test_a_declared_points_arguments_are_checked_when_the_run_starts() -> None:
         m.validate()
 
 
+def test_a_declared_point_called_with_other_arguments_is_an_error() -> None:
+    """The loop declared ``metric`` but passes ``metrics``: a hook written to the
+    declaration would silently get None, so the call names the mismatch."""
+
+    class Reader(Hook):
+        def after_qa_check(self, runner, metric):
+            pass
+
+    for hooks in ([Reader()], []):  # also with no hook attached yet: the loop's own bug
+        m = HookManager()
+        for hook in hooks:
+            m.register(hook)
+        m.declare_points({"after_qa_check": ("runner", "metric")})
+        with pytest.raises(HookError, match=r"'after_qa_check'.*\(runner, metric\).*'metrics'"):
+            m.call("after_qa_check", {"runner": None, "metrics": 1})
+    m.call("after_qa_check", {"runner": None, "metric": 1})  # as declared: fine
+
+
+def test_a_loop_cannot_redeclare_a_standard_point_with_other_arguments() -> None:
+    m = HookManager()
+    with pytest.raises(HookError, match=r"standard hook point 'after_val_epoch'.*scores"):
+        m.declare_points({"after_val_epoch": ("runner", "scores")})
+    m.declare_points({"after_val_epoch": ("runner", "metrics")})  # the spec's own: fine
+
+
 def test_after_point_runs_once_every_hook_has_had_the_point() -> None:
     """A resumed run's missed validation must reach lower-priority hooks after their before_train."""
     log: list = []

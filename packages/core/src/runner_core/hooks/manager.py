@@ -170,6 +170,17 @@ class HookManager(Sequence[Hook]):
             items = {k: tuple(v) for k, v in points.items()}
         else:
             items = {k: () for k in points}
+        for name, args in items.items():
+            if name not in STANDARD_POINTS or not args:
+                continue
+            wanted = _spec_args(name)
+            if set(args) != set(wanted):
+                raise HookError(
+                    f"A loop declares the standard hook point {name!r} with the arguments "
+                    f"({', '.join(args)}), but the standard point passes "
+                    f"({', '.join(wanted)}): leave standard points out of "
+                    "hook_points, or give the custom point a name of its own."
+                )
         self._declared.update(items)
         self._rebuild_callers()
 
@@ -429,6 +440,15 @@ class HookManager(Sequence[Hook]):
             self._wake_now()
         if self._armed and name in self._armed:
             self._fire_armed()
+        declared = self._declared.get(name)
+        if declared and any(k != "runner" and k not in declared for k in kwargs):
+            extra = sorted(k for k in kwargs if k != "runner" and k not in declared)
+            raise HookError(
+                f"Hook point {name!r} is declared by a loop's hook_points with the arguments "
+                f"({', '.join(declared)}), but was called with {', '.join(map(repr, extra))}, "
+                "which hooks implementing it would never receive. Make the loop's "
+                "call_hook(...) and its hook_points declaration name the same arguments."
+            )
         found = self._callers.get(name)
         if found is not None:
             caller, argnames, fire = found
@@ -530,10 +550,15 @@ def _noop(*args: Any, **kwargs: Any) -> None:
     return None
 
 
+def _spec_args(name: str) -> tuple[str, ...]:
+    """The parameters of the standard point ``name``, as its spec declares them."""
+    code = getattr(specs, name).__code__
+    return tuple(code.co_varnames[: code.co_argcount])
+
+
 def _idle_point(name: str) -> Callable[..., None]:
     """A do-nothing ``name`` with the spec's parameters: a call allocates no ``*args``/``**kwargs``."""
-    code = getattr(specs, name).__code__
-    params = ", ".join(f"{a}=None" for a in code.co_varnames[: code.co_argcount])
+    params = ", ".join(f"{a}=None" for a in _spec_args(name))
     namespace: dict[str, Any] = {}
     source = f"def {name}({params}):\n  return None\n"
     exec(compile(source, f"<idle point {name}>", "exec"), namespace)
