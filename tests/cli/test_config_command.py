@@ -195,6 +195,22 @@ def test_config_check_says_no_default_hooks_set_is_installed(
     assert "default_hooks.logger" in err and "no default-hooks set is installed" in err
 
 
+def test_config_check_warns_when_no_hook_steps_the_schedulers(tiny_here: Path, capsys) -> None:
+    from .conftest import TINY_CONFIG
+
+    schedule = TINY_CONFIG + "param_scheduler = dict(type='MultiStepLR', milestones=[1])\n"
+    off = schedule + "default_hooks = dict(param_scheduler=None)\n"
+    (tiny_here / "off.py").write_text(off)
+    assert main(["config", "check", "off.py"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: param_scheduler: param_scheduler is set, but no hook steps it" in err
+    (tiny_here / "on.py").write_text(off + "custom_hooks = [dict(type='ParamSchedulerHook')]\n")
+    (tiny_here / "default.py").write_text(schedule)
+    for name in ("on.py", "default.py"):
+        assert main(["config", "check", name]) == 0
+        assert "no hook steps it" not in capsys.readouterr().err
+
+
 def test_config_check_names_the_package_of_the_missing_standard_loops(
     tiny_here: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:

@@ -108,6 +108,34 @@ def test_a_plain_dict_cfg_becomes_a_config_as_in_mmengine(tmp_path) -> None:
         assert Config.fromfile(written).note == "hello"
 
 
+@pytest.mark.parametrize(
+    "hooks",
+    [
+        dict(default_hooks=dict(param_scheduler=None)),
+        dict(default_hooks_set="none", default_hooks={}),
+        dict(
+            default_hooks=dict(param_scheduler=None),
+            custom_hooks=[dict(type="ParamSchedulerHook")],  # steps them: no warning
+        ),
+    ],
+)
+def test_schedulers_no_hook_steps_are_named_at_the_start(tmp_path, hooks) -> None:
+    cfg = tiny_cfg(tmp_path, train_cfg=dict(by_epoch=True, max_epochs=2), **hooks)
+    cfg["param_scheduler"] = dict(type="MultiStepLR", milestones=[1], gamma=0.1)
+    runner = Runner.from_cfg(Config(cfg))
+    messages: list[str] = []
+    runner.logger.warning = lambda msg, *args: messages.append(msg % args if args else msg)
+    runner.train()
+    lr = runner.optim_wrapper.param_groups[0]["lr"]
+    warned = [m for m in messages if "no hook steps it" in m]
+    if "custom_hooks" in hooks:
+        assert not warned and lr == pytest.approx(0.01)
+    else:
+        assert len(warned) == 1 and "ParamSchedulerHook" in warned[0]
+        assert ("'none'" in warned[0]) == ("default_hooks_set" in hooks)
+        assert lr == pytest.approx(0.1)  # what the warning says: the schedule never ran
+
+
 def test_visualizer_false_trains_and_logs_without_vis_files(tmp_path) -> None:
     cfg = tiny_cfg(tmp_path)
     cfg["visualizer"] = False

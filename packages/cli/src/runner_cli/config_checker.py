@@ -740,6 +740,7 @@ class ConfigChecker:
         for warning in caught:  # what the run would warn: no set installed, or none chosen
             self.warnings.append(Problem("default_hooks_set", str(warning.message)))
         overrides = self.cfg.get("default_hooks")
+        merged = chosen[1] if chosen is not None else None
         if isinstance(overrides, Mapping):
             if chosen is None:  # the set failed (reported): check the hooks given whole
                 merged = {
@@ -752,6 +753,7 @@ class ConfigChecker:
             for role, value in (overrides or {}).items():
                 if value is not None and merged and isinstance(merged.get(role), Mapping):
                     self.check_hook(merged[role], f"default_hooks.{role}")
+        self.check_schedulers_stepped(merged, chosen[0] if chosen is not None else None)
         for suffix, hook in _items(self.cfg.get("custom_hooks") or []):
             if isinstance(hook, str):  # what the Runner would reject: say so here too
                 self.add(
@@ -761,6 +763,28 @@ class ConfigChecker:
                 )
                 continue
             self.check_hook(hook, f"custom_hooks{suffix}")
+
+    def check_schedulers_stepped(self, merged: Any, set_name: str | None) -> None:
+        """Warn, as the run will, when param_scheduler is set but no hook steps it."""
+        from runner_core.registry import HOOKS
+        from runner_core.runner.build import unstepped_schedulers_message
+
+        if merged is None and set_name is not None:  # the set failed: reported already
+            return
+        roles = {r for r, v in (merged or {}).items() if v is not None}
+        classes = []
+        for _, hook in _items(self.cfg.get("custom_hooks") or []):
+            kind = _stored_type(hook) if isinstance(hook, Mapping) else None
+            if isinstance(kind, str):
+                with contextlib.suppress(Exception):  # an unknown type: reported on its own
+                    classes.append(HOOKS.get(kind))
+            elif kind is not None:
+                classes.append(kind)
+        message = unstepped_schedulers_message(
+            self.cfg.get("param_scheduler"), roles, classes, set_name
+        )
+        if message:
+            self.warnings.append(Problem("param_scheduler", message))
 
     def check_hook(self, spec: Any, key_path: str) -> None:
         """Check a hook's arguments, then build it as the Runner does (a hook's constructor

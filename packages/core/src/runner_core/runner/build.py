@@ -432,3 +432,38 @@ def check_duplicate_roles(built: list[tuple[str, Any]]) -> None:
                 f"misspelled role name."
             )
         seen[kind] = role
+
+
+#: the default-hooks role that steps ``param_scheduler`` (the standard set's, MMEngine's)
+SCHEDULER_ROLE = "param_scheduler"
+
+
+def unstepped_schedulers_message(
+    schedulers: Any, roles: Any, hook_classes: Any, set_name: str | None
+) -> str | None:
+    """Why nothing will step the config's schedulers, or None when something will.
+
+    A hook in the ``param_scheduler`` role (among ``roles``) steps them, as
+    does any ``ParamSchedulerHook`` (a subclass in ``custom_hooks`` included,
+    among ``hook_classes``); a run without one keeps its starting learning
+    rate, silently in MMEngine.
+    """
+    if not schedulers or SCHEDULER_ROLE in roles:
+        return None
+    for hook_class in hook_classes:
+        if any(cls.__name__ == "ParamSchedulerHook" for cls in getattr(hook_class, "__mro__", ())):
+            return None
+    if set_name is None:  # no set at all: the start already warned (NO_SET_INSTALLED)
+        where = "no default-hooks set"
+    elif set_name == "none":
+        where = "default_hooks_set='none'"
+    else:
+        where = (
+            f"the default-hooks set {set_name!r} has no {SCHEDULER_ROLE!r} role, or "
+            "default_hooks removes it"
+        )
+    return (
+        f"param_scheduler is set, but no hook steps it ({where}): the learning rate stays at "
+        f"its starting value for the whole run. Add default_hooks=dict({SCHEDULER_ROLE}="
+        "dict(type='ParamSchedulerHook')), or remove param_scheduler."
+    )

@@ -671,6 +671,14 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             self._build_training_parts(rebuild_schedulers=True)
         val_loop = self.val_loop
         self._start([loop, val_loop] if val_loop is not None else [loop])
+        unstepped = _build.unstepped_schedulers_message(
+            self.param_schedulers,
+            {self._hooks.role_of(hook) for hook in self._hooks},
+            [type(hook) for hook in self._hooks],
+            self.default_hooks_set,
+        )
+        if unstepped:
+            self.logger.warning(unstepped)
         self.call_hook("before_run")
         if preloaded or state.preloaded:  # load_or_resume() resumed (before, or in a hook)
             state.preloaded = False  # weights, optimizer, schedulers, position: all loaded
