@@ -90,6 +90,29 @@ def test_conflict_names_both_and_can_be_resolved_by_distribution(fake_dist) -> N
         sets.get("Same")
 
 
+def test_an_entry_point_hiding_the_fallbacks_object_warns_when_a_run_loads_it(
+    fake_dist,
+) -> None:
+    """A plugin offering 'SGD' takes over every config naming torch's: the run says so."""
+    import warnings
+
+    import torch
+
+    fake_dist(
+        "sgd-plugin", {GROUP: {"SGD": "sgd_mod:SGD"}}, {"sgd_mod": "class SGD: pass\n"}, "0.3"
+    )
+    reg = Registry("optimizer", GROUP, fallback=lambda key: getattr(torch.optim, key, None))
+    with pytest.warns(UserWarning) as caught:
+        assert reg.get("SGD").__module__ == "sgd_mod"
+    message = str(caught[0].message)
+    assert "of sgd-plugin 0.3" in message and "hides torch.optim.SGD" in message
+    assert "type='torch.optim.SGD'" in message and "type='sgd-plugin::SGD'" in message
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per process: the loaded key is kept
+        reg.get("SGD")
+        assert reg.get("Adam") is torch.optim.Adam  # no plugin of that name: no warning
+
+
 def test_in_process_registration_wins_over_entry_points(fake_dist) -> None:
     fake_dist(
         "shadowed", {GROUP: {"Gear": "shadowed_mod:Gear"}}, {"shadowed_mod": "class Gear: pass\n"}

@@ -195,6 +195,8 @@ class ConfigChecker:
             return
         hidden = registry.fallback_object(kind)
         if hidden is not None:
+            from runner_core.registry.shadowing import shadow_message
+
             self.warnings.append(Problem(key_path, shadow_message(registry, entry, hidden)))
 
     def check_kind(self, registry: Any, kind: str, found: Any, key_path: str) -> Any:
@@ -871,35 +873,6 @@ def loop_points(cls: Any) -> dict[str, tuple[str, ...]]:
     if isinstance(points, Iterable) and not isinstance(points, str):
         return {str(k): () for k in points}
     return {}
-
-
-def shadow_message(registry: Any, entry: Any, hidden: Any) -> str:
-    """Why a plugin's entry point named like a torch class the registry falls back to is
-    worth a warning: every config naming that class gets the plugin's instead."""
-    torch_name = _public_path(hidden)
-    dist = entry.distribution
-    return (
-        f"{entry.key!r} is the {entry.where()}, which hides {torch_name} (what the "
-        f"{registry.name} registry gives for {entry.key!r} otherwise): every config with "
-        f"type={entry.key!r} builds the plugin's object, not torch's. If you meant torch's, "
-        f"write type={torch_name!r}; if you meant the plugin's, type='{dist}::{entry.key}' says "
-        f"so; or ask {dist}'s authors to rename the entry point."
-    )
-
-
-def _public_path(obj: Any) -> str:
-    """``obj``'s dotted path through the shortest module that exports it (``torch.nn.Linear``,
-    not ``torch.nn.modules.linear.Linear``)."""
-    import sys
-
-    module = getattr(obj, "__module__", None) or "?"
-    name = getattr(obj, "__qualname__", None) or repr(obj)
-    parts = module.split(".")
-    for end in range(1, len(parts) + 1):
-        prefix = ".".join(parts[:end])
-        if getattr(sys.modules.get(prefix), name, None) is obj:
-            return f"{prefix}.{name}"
-    return f"{module}.{name}"
 
 
 def check_config(cfg: Mapping[str, Any], command: str | None = None) -> tuple[list[Problem], int]:

@@ -268,8 +268,7 @@ def _shadows(entries: dict[str, list[Any]]) -> list[str]:
     """One line per entry point named like a torch class its registry falls back to
     (``runner.models`` ``Linear``): every config naming that class gets the plugin's."""
     from runner_core.registry import ALL_REGISTRIES
-
-    from ..config_checker import shadow_message
+    from runner_core.registry.shadowing import shadow_message
 
     found = []
     registries = {r.group: r for r in ALL_REGISTRIES.values()}

@@ -386,6 +386,13 @@ class Registry:
             obj = eps[0].load()
             self._loaded[key] = obj
             self._origins[key] = eps[0]
+            hidden = None if self._fallback is None else self._fallback(key)
+            if hidden is not None and hidden is not obj:  # said once: the key is cached now
+                import warnings
+
+                from .shadowing import shadow_message
+
+                warnings.warn(shadow_message(self, eps[0], hidden), stacklevel=4)
             return obj
         if self._fallback is not None:
             obj = self._fallback(key)
