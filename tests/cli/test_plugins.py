@@ -119,7 +119,14 @@ def test_two_plugins_claim_one_name(cli, fake_dist, tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "Two installed distributions offer 'SharedNet'" in done.stderr
     assert "alpha-plugin::SharedNet" in done.stderr
-    assert "conflict: 'SharedNet'" in cli("plugins", path=_site(tmp_path)).stdout
+    listing = cli("plugins", path=_site(tmp_path)).stdout
+    assert "conflict: 'SharedNet'" in listing
+    # a subcommand is no config's type=: the advice is to uninstall one, not to pick in a config
+    assert (
+        "conflict: 'hello' in runner.plugins is offered by alpha-plugin, beta-plugin: "
+        "runner-cli adds neither subcommand"
+    ) in listing
+    assert "type='alpha-plugin::hello'" not in listing
 
 
 def test_plugin_cannot_take_a_built_in_command(cli, fake_dist, tmp_path: Path) -> None:

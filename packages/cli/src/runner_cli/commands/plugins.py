@@ -110,6 +110,16 @@ def _conflicts(entries: dict[str, list[Any]], active_set: str | None) -> tuple[l
         for key, dists in sorted(by_key.items()):
             if len(dists) > 1:
                 names = sorted(dists)
+                if group in ("runner.plugins", "runner.plotters"):  # runner-cli's, no config's
+                    what = (
+                        "runner-cli adds neither subcommand; uninstall one of them "
+                        "(`pip uninstall <name>`)"
+                        if group == "runner.plugins"
+                        else "runner-cli plot offers the runs to each in turn, and the first "
+                        "that draws them wins"
+                    )
+                    found.append(f"{key!r} in {group} is offered by {', '.join(names)}: {what}.")
+                    continue
                 field = "default_hooks_set=" if group == "runner.default_hooks" else "type="
                 picks = " or ".join(f"{field}'{d}::{key}'" for d in names)
                 if group == "runner.default_hooks" and key == active_set:
