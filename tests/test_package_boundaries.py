@@ -33,9 +33,18 @@ PACKAGES = {
     "runner_sweep": ROOT / "packages/sweep/src/runner_sweep",
 }
 RUNNER_MODULE = PACKAGES["runner_core"] / "runner" / "runner.py"
-# torch attributes with no public name that one folder of the core reads on torch
-# objects, never on ours: Tensor._base (the tensor a view was made from).
-TORCH_OBJECT_PRIVATES = {PACKAGES["runner_core"] / "analysis": {"_base"}}
+# torch attributes with no public name that one folder (or file) of the core reads on
+# torch objects, never on ours: Tensor._base (the tensor a view was made from); an
+# nn.Module's tables, which the averaged model watches by identity between updates
+# instead of walking both models every step (read only, never written).
+TORCH_OBJECT_PRIVATES = {
+    PACKAGES["runner_core"] / "analysis": {"_base"},
+    PACKAGES["runner_core"] / "model" / "averaged_model.py": {
+        "_parameters",
+        "_buffers",
+        "_modules",
+    },
+}
 
 
 def _allowed_imports(package: str) -> set[str]:

@@ -77,3 +77,52 @@ def test_a_bad_momentum_names_the_averaged_model_not_the_hook() -> None:
     with pytest.raises(ValueError, match="^StochasticWeightAverage interval must be") as info:
         StochasticWeightAverage(_linear(0.0), 0)
     assert "EMAHook" not in str(info.value)
+
+
+def _replace_a_parameter(model: nn.Sequential) -> None:
+    model[0].weight = nn.Parameter(torch.full_like(model[0].weight, 7.0))
+
+
+def _replace_a_submodule(model: nn.Sequential) -> None:
+    model[2] = _linear_like(model[2], 3.0)
+
+
+def _load_by_assignment(model: nn.Sequential) -> None:
+    state = {
+        k: torch.full_like(v, 2.0) if v.is_floating_point() else v
+        for k, v in model.state_dict().items()
+    }
+    model.load_state_dict(state, assign=True)
+
+
+def _linear_like(linear: nn.Linear, value: float) -> nn.Linear:
+    new = nn.Linear(linear.in_features, linear.out_features)
+    nn.init.constant_(new.weight, value)
+    nn.init.constant_(new.bias, value)
+    return new
+
+
+@pytest.mark.parametrize(
+    "change", [_replace_a_parameter, _replace_a_submodule, _load_by_assignment]
+)
+def test_an_update_follows_what_was_replaced_in_the_model_since_the_last(change) -> None:
+    """Updates reuse what they walked in the models; a tensor or submodule replaced since
+    must be averaged from, exactly as a fresh average walking the model now does."""
+    import copy
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    ema = ExponentialMovingAverage(model, momentum=0.5, update_buffers=True)
+    for _ in range(2):
+        ema.update_parameters(model)
+    change(model)
+    fresh = copy.deepcopy(ema)  # walks the changed model afresh at its update
+    ema.update_parameters(model)
+    fresh.update_parameters(model)
+    for (key, got), want in zip(
+        ema.module.state_dict().items(), fresh.module.state_dict().values()
+    ):
+        assert torch.equal(got, want), key
+    before = copy.deepcopy(ema.module.state_dict())
+    ema.update_parameters(model)  # and the next update still moves toward the new values
+    assert not all(torch.equal(before[k], v) for k, v in ema.module.state_dict().items())

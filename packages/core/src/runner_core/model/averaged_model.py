@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import copy
 import numbers
-from typing import Any
+import weakref
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -108,19 +109,41 @@ class BaseAveragedModel(nn.Module):
         """MMEngine's name for :meth:`blend`: a subclass written for MMEngine overrides this."""
         self.blend(averaged_param, source_param, steps)
 
+    def _pairs(self, model: nn.Module) -> _Pairs:
+        """The tensors an update touches, walked from both models once and then reused.
+
+        Walking ``named_parameters()`` / ``buffers()`` of both models every
+        iteration was most of an update's Python work on a small model. The
+        lists are kept with where each tensor lives (its module's
+        ``_parameters`` / ``_buffers`` dict and key, and each module in its
+        parent's ``_modules``) and checked there by identity every update, in
+        C: a tensor or submodule replaced or added (``setattr``, an ``_apply``
+        that does not keep it, ``load_state_dict(assign=True)``), another
+        ``model``, or a move of either model's first tensor to another device
+        rebuilds them.
+        """
+        cached = _PAIRS.get(self)
+        if (
+            cached is None
+            or cached.model_ref() is not model
+            or cached.entry_ids() != cached.ids
+            or list(map(len, cached.tables)) != cached.sizes
+            or (cached.first_averaged.device, cached.first_source.device) != cached.devices
+        ):
+            cached = _PAIRS[self] = _Pairs(self, model)
+        return cached
+
     @torch.no_grad()
     def update_parameters(self, model: nn.Module) -> None:
         """One update from ``model`` (the first copies it)."""
-        averaged, source = self.tracked(model)
+        pairs = self._pairs(model)
         steps = self._steps
         if steps == 0:
-            _copy_all(list(averaged.values()), [source[key] for key in averaged])
+            _copy_all(pairs.all_averaged, pairs.all_source)
         elif steps % self.interval == 0:
-            targets, news = [], []
-            for key, avg in averaged.items():
-                if avg.dtype.is_floating_point:
-                    targets.append(avg)
-                    news.append(source[key].to(avg.device))
+            targets, news = pairs.targets, pairs.news
+            if not pairs.same_device:
+                news = [new.to(avg.device) for avg, new in zip(targets, news)]
             cls = type(self)
             if cls.blend is BaseAveragedModel.blend and cls.avg_func is BaseAveragedModel.avg_func:
                 torch._foreach_lerp_(targets, news, self.weight(steps))  # a lerp: one call
@@ -128,8 +151,10 @@ class BaseAveragedModel(nn.Module):
                 for avg, new in zip(targets, news):
                     self.avg_func(avg, new, steps)
         if not self.update_buffers:
-            _copy_all(list(self.module.buffers()), list(model.buffers()))
-        self.steps += 1  # on the buffer's device, no wait
+            _copy_all(pairs.buffers_averaged, pairs.buffers_source)
+        # on the buffer's device, no wait; in place, as ``self.steps += 1`` ends, without the
+        # nn.Module attribute lookup and re-registration of the buffer
+        cast(torch.Tensor, self._buffers["steps"]).add_(1)
         self._steps = steps + 1
 
     @torch.no_grad()
@@ -138,6 +163,49 @@ class BaseAveragedModel(nn.Module):
         averaged = self.module.state_dict(keep_vars=True)
         source = model.state_dict(keep_vars=True)
         _copy_all(list(averaged.values()), [source[key] for key in averaged])
+
+
+class _Pairs:
+    """What one update of an averaged model from ``model`` touches (see ``_pairs``)."""
+
+    def __init__(self, averaged_model: BaseAveragedModel, model: nn.Module) -> None:
+        self.model_ref = weakref.ref(model)
+        # every parameter, buffer and submodule table of both models, and each entry in them,
+        # watched: a submodule replaced (``model.head = ...``) changes its parent's entry
+        self.tables = [
+            table
+            for module in (averaged_model.module, model)
+            for sub in module.modules()
+            for table in (sub._parameters, sub._buffers, sub._modules)
+        ]
+        self.sizes = list(map(len, self.tables))
+        self.owners: list[dict[str, Any]] = [table for table in self.tables for _ in table]
+        self.names = [name for table in self.tables for name in table]
+        self.ids = self.entry_ids()
+        averaged, source = averaged_model.tracked(model)
+        self.all_averaged = list(averaged.values())
+        self.all_source = [source[key] for key in averaged]
+        floating = [key for key, avg in averaged.items() if avg.dtype.is_floating_point]
+        self.targets = [averaged[key] for key in floating]
+        self.news = [source[key] for key in floating]
+        self.same_device = all(t.device == n.device for t, n in zip(self.targets, self.news))
+        self.buffers_averaged = list(averaged_model.module.buffers())
+        self.buffers_source = list(model.buffers())
+        # moving a model by ``.data`` (``model.cuda()`` keeps the Parameter objects) replaces
+        # nothing: the first tensor of each side is watched for its device
+        empty = torch.empty(0)
+        self.first_averaged = next(iter(self.all_averaged), empty)
+        self.first_source = next(iter(self.all_source), empty)
+        self.devices = (self.first_averaged.device, self.first_source.device)
+
+    def entry_ids(self) -> list[int]:
+        """The ids of what the watched tables hold now (None's for a removed entry), looked
+        up in C: no Python loop per tensor."""
+        return list(map(id, map(cast(Any, dict.get), self.owners, self.names)))
+
+
+#: each averaged model's ``_Pairs``, outside the module: copies and pickles go without it
+_PAIRS: weakref.WeakKeyDictionary[BaseAveragedModel, _Pairs] = weakref.WeakKeyDictionary()
 
 
 def _reread_steps(module: nn.Module, incompatible_keys: Any) -> None:
