@@ -29,7 +29,14 @@ INF = int(1e9)
 
 
 def param_groups_of(optimizer: Any) -> list[dict[str, Any]]:
-    """The ``param_groups`` of a torch optimizer or an OptimWrapper, with a clear error."""
+    """The ``param_groups`` of a torch optimizer or an OptimWrapper, with a clear error.
+
+    Every scheduler step comes here: the list is returned first, the errors
+    looked into only without one (an OptimWrapperDict's ``param_groups`` is a dict).
+    """
+    groups = getattr(optimizer, "param_groups", None)
+    if type(groups) is list:
+        return groups
     from ..optim_wrapper_dict import OptimWrapperDict
 
     if isinstance(optimizer, OptimWrapperDict):
@@ -38,7 +45,6 @@ def param_groups_of(optimizer: Any) -> list[dict[str, Any]]:
             f"({list(optimizer.keys())}); pass optim_wrapper['<name>'], or give "
             "build_param_schedulers a dict of scheduler configs keyed by those names."
         )
-    groups = getattr(optimizer, "param_groups", None)
     if not isinstance(groups, list):
         raise BuildAssertionError(
             "A parameter scheduler needs a torch.optim.Optimizer or an OptimWrapper, got "
