@@ -81,6 +81,8 @@ def test_ctrl_c_gives_the_terminal_back(make_runner: Any, monkeypatch: pytest.Mo
     assert seen and seen[0][0] and seen[0][1] is not stdout
     assert sys.stdout is stdout
     assert [h.stream for h in console] == streams
+    for thread in set(_rich_threads()) - earlier:  # told to stop; rich does not wait for it
+        thread.join(timeout=10)
     assert set(_rich_threads()) - earlier == set()
     assert "Epoch 1/2" in screen.getvalue()
     # the next run of this Runner (a notebook's next cell) starts without the old half bar
