@@ -32,7 +32,9 @@ def test_by_epoch_checkpoint_and_epoch_schedulers_skip_after_train_iter(make_run
     idle = {
         "CheckpointHook": ["after_train_iter"],
         "ParamSchedulerHook": ["after_train_iter"],
-        "PreemptionHook": ["after_train_iter", "before_train_iter"],  # woken by its signal
+        # woken by its signal
+        "PreemptionGate": ["before_train_epoch", "before_train_iter", "before_val"],
+        "PreemptionHook": ["after_train_iter"],
     }
     assert seer.seen == [idle, idle]
     assert runner.hooks.idle_table() == {}  # after training, every point again
@@ -51,7 +53,10 @@ def test_iteration_checkpoints_and_schedulers_keep_after_train_iter(make_runner:
         custom_hooks=[seer],
     )
     runner.train()
-    preemption_asleep = {"PreemptionHook": ["after_train_iter", "before_train_iter"]}
+    preemption_asleep = {
+        "PreemptionGate": ["before_train_epoch", "before_train_iter", "before_val"],
+        "PreemptionHook": ["after_train_iter"],
+    }
     assert seer.seen == [preemption_asleep, preemption_asleep]
     assert runner.optim_wrapper.get_lr()["lr"] == [pytest.approx(0.01)]  # stepped per iteration
     assert sorted(p.name for p in Path(runner.work_dir).glob("iter_*.pth")) == [

@@ -21,7 +21,9 @@ from runner_core.runner.preemption import TrainingPreempted
 ITERS_PER_EPOCH = 8
 
 
-def _runner(work_dir: Path, hooks: list[Hook], env_cfg: dict | None = None) -> Runner:
+def _runner(
+    work_dir: Path, hooks: list[Hook], env_cfg: dict | None = None, val_interval: int = 1
+) -> Runner:
     gen = torch.Generator().manual_seed(0)
     data = TensorDataset(
         torch.randn(32, 4, generator=gen), torch.randint(0, 3, (32,), generator=gen)
@@ -31,7 +33,7 @@ def _runner(work_dir: Path, hooks: list[Hook], env_cfg: dict | None = None) -> R
         model=nn.Linear(4, 3),
         work_dir=str(work_dir),
         train_dataloader=loader,
-        train_cfg={"by_epoch": True, "max_epochs": 2, "val_interval": 1},
+        train_cfg={"by_epoch": True, "max_epochs": 2, "val_interval": val_interval},
         val_dataloader=loader,
         val_cfg={},
         val_evaluator={"type": "Accuracy"},
@@ -72,7 +74,11 @@ def test_the_hook_sleeps_per_iteration_and_the_signal_stops_the_iteration_it_cam
     runner = _runner(tmp_path, [sender])
     with pytest.raises(TrainingPreempted) as stop:
         runner.train()
-    assert sender.idle_before == {"PreemptionHook": ["after_train_iter", "before_train_iter"]}
+    assert sender.idle_before == {
+        # its stops before the next step, at the highest priority, sleep too
+        "PreemptionGate": ["before_train_epoch", "before_train_iter", "before_val"],
+        "PreemptionHook": ["after_train_iter"],
+    }
     assert stop.value.signum == signal.SIGUSR1
     assert read_pointer(tmp_path) == tmp_path / "iter_5.pth"
     assert runner.iter == 4  # iteration 5 finished its hooks; the counter had not moved yet
@@ -103,6 +109,61 @@ def test_a_signal_during_an_epochs_last_hooks_stops_before_validating(tmp_path: 
     assert not sender.validated
     assert read_pointer(tmp_path) == tmp_path / f"iter_{ITERS_PER_EPOCH}.pth"
     assert runner.iter == ITERS_PER_EPOCH and runner.epoch == 1
+
+
+class Recorder(Hook):
+    """Counts the points a high-priority hook sees: what runs for a step that is not run."""
+
+    priority = "HIGH"
+
+    def __init__(self) -> None:
+        self.epochs_begun = 0
+        self.iters_begun = 0
+
+    def before_train_epoch(self, runner) -> None:
+        self.epochs_begun += 1
+
+    def before_train_iter(self, runner, batch_idx) -> None:
+        self.iters_begun += 1
+        torch.rand(1)  # a hook drawing randomness for the step it prepares
+
+
+def test_a_late_signal_stops_before_any_hook_prepares_the_next_iteration(
+    tmp_path: Path,
+) -> None:
+    """The resumed run does iteration 6's before_train_iter itself: the stopped run must
+    not have done it too (its random draws and histories would be saved twice)."""
+    recorder = Recorder()
+    runner = _runner(tmp_path, [SignalAt("after_train_iter", at=5), recorder])
+    rng_after_five = None
+
+    class RngAt(Hook):
+        priority = "LOWEST"
+
+        def after_train_iter(self, runner, batch_idx) -> None:
+            nonlocal rng_after_five
+            if runner.iter + 1 == 5:
+                rng_after_five = torch.get_rng_state()
+
+    runner.hooks.register(RngAt())
+    with pytest.raises(TrainingPreempted):
+        runner.train()
+    assert recorder.iters_begun == 5
+    assert torch.equal(torch.get_rng_state(), rng_after_five)
+
+
+def test_a_late_signal_at_an_epochs_end_stops_before_the_next_epoch_begins(
+    tmp_path: Path,
+) -> None:
+    """Without a validation in between, the stop comes before any hook's before_train_epoch
+    of the epoch the resumed run will begin."""
+    recorder = Recorder()
+    sender = SignalAt("after_train_iter", at=ITERS_PER_EPOCH)
+    runner = _runner(tmp_path, [sender, recorder], val_interval=2)  # none after epoch 1
+    with pytest.raises(TrainingPreempted, match="before epoch 2"):
+        runner.train()
+    assert recorder.epochs_begun == 1 and recorder.iters_begun == ITERS_PER_EPOCH
+    assert read_pointer(tmp_path) == tmp_path / f"iter_{ITERS_PER_EPOCH}.pth"
 
 
 def _log(runner: Runner) -> str:

@@ -55,6 +55,7 @@ from . import signal_handlers
 
 __all__ = [
     "DEFAULT_SIGNALS",
+    "PreemptionGate",
     "PreemptionHook",
     "TrainingPreempted",
     "preemption_settings",
@@ -171,15 +172,14 @@ class PreemptionHook(Hook):
 
     def idle_points(self, runner: Any) -> tuple[str, ...]:
         if self._sleeps_per_iteration and self.received is None:
-            return ("before_train_iter", "after_train_iter")
+            return ("after_train_iter",)
         return ()
 
-    def before_train_iter(self, runner: Any, batch_idx: int, data_batch: Any = None) -> None:
-        # Called only once woken: a signal that came while the previous iteration's hooks
-        # ran, after this hook's turn. That iteration is done: stop before the next one.
-        if self._sleeps_per_iteration and self.received is not None:
-            done = runner.iter
-            self._stop(runner, self.received, done, _position(runner, batch_idx - 1, done))
+    @property
+    def stops_between_iterations(self) -> bool:
+        """Whether a signal came after this hook's turn in a single-process run: the
+        :class:`PreemptionGate` stops before anything of the next step runs."""
+        return self._sleeps_per_iteration and self.received is not None
 
     def after_train_iter(
         self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
@@ -191,13 +191,6 @@ class PreemptionHook(Hook):
             return
         # this iteration is finished; the counter moves after the hook
         self._stop(runner, signum, runner.iter + 1, _position(runner, batch_idx))
-
-    def before_val(self, runner: Any) -> None:
-        # A signal that came while the last iteration's hooks ran, after this hook's turn
-        # (it sat the point out): stop now rather than after a whole validation pass.
-        if self._sleeps_per_iteration and self.received is not None:
-            done = runner.iter
-            self._stop(runner, self.received, done, f"iteration {done}, before validating")
 
     def _stop(self, runner: Any, signum: int, done: int, where: str) -> None:
         """Save ``iter_<done>.pth``, requeue if asked, log where training stopped, and raise."""
@@ -295,6 +288,44 @@ class PreemptionHook(Hook):
         self._in_flight = None
         self._next_check = 0
         self._checked_at = None
+
+
+class PreemptionGate(Hook):
+    """The stops between steps, at the *highest* priority, for :class:`PreemptionHook`.
+
+    A signal that lands after the preemption hook's ``after_train_iter`` turn
+    (while the iteration's last hooks run, the next batch loads, or a
+    validation runs) stops the run before the next iteration, validation or
+    epoch. That stop must come before any other hook's ``before_*`` point:
+    those belong to a step that is not run, and what they change (random
+    draws, ``RuntimeInfoHook``'s ``train/lr`` history) would be saved in the
+    checkpoint and done again by the resumed run, which then ends elsewhere.
+    Idle (never called) until a signal wakes it.
+    """
+
+    priority = Priority.HIGHEST
+
+    def __init__(self, main: PreemptionHook) -> None:
+        self.main = main
+
+    def idle_points(self, runner: Any) -> tuple[str, ...]:
+        if self.main.stops_between_iterations:
+            return ()
+        return ("before_train_epoch", "before_train_iter", "before_val")
+
+    def before_train_epoch(self, runner: Any) -> None:
+        self._stop(runner, f"iteration {runner.iter}, before epoch {runner.epoch + 1}")
+
+    def before_train_iter(self, runner: Any, batch_idx: int, data_batch: Any = None) -> None:
+        self._stop(runner, _position(runner, batch_idx - 1, runner.iter))
+
+    def before_val(self, runner: Any) -> None:
+        self._stop(runner, f"iteration {runner.iter}, before validating")
+
+    def _stop(self, runner: Any, where: str) -> None:
+        main = self.main
+        if main.stops_between_iterations and main.received is not None:
+            main._stop(runner, main.received, runner.iter, where)
 
 
 def _position(runner: Any, batch_idx: int, done: int | None = None) -> str:
@@ -419,6 +450,7 @@ def watch(runner: Any) -> Iterator[PreemptionHook | None]:
     if hook is None:
         hook = PreemptionHook(slurm_requeue=requeue)
         runner.hooks.register(hook, Priority.LOWEST, "preemption")
+        runner.hooks.register(PreemptionGate(hook), Priority.HIGHEST, "preemption_gate")
     hook.slurm_requeue = requeue
     hook._reset()
     hook.distributed = bool(getattr(runner, "distributed", False))
@@ -428,7 +460,11 @@ def watch(runner: Any) -> Iterator[PreemptionHook | None]:
     def on_signal(signum: int, frame: Any) -> None:
         if hook.received is None:
             hook.received = signum
-            runner.hooks.wake_soon(hook)  # it sat out the iterations until now
+            for sleeper in runner.hooks:  # they sat out the iterations until now
+                if sleeper is hook or (
+                    isinstance(sleeper, PreemptionGate) and sleeper.main is hook
+                ):
+                    runner.hooks.wake_soon(sleeper)
         user = chained.get(signum)
         if user is not None:
             user(signum, frame)
