@@ -53,7 +53,7 @@ class Nothing(BaseMetric):
         return {"acc": 0.0}
 
 
-def run(tmp_path: Path, **ema: Any) -> tuple[Runner, Watch, EMAHook]:
+def run(tmp_path: Path, extra_hooks: list[Hook] = (), **ema: Any) -> tuple[Runner, Watch, EMAHook]:
     torch.manual_seed(0)
     watch, hook = Watch(), EMAHook(**ema)
     runner = Runner(
@@ -67,7 +67,7 @@ def run(tmp_path: Path, **ema: Any) -> tuple[Runner, Watch, EMAHook]:
         optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.5)),
         default_hooks_set="none",
         default_hooks=dict(checkpoint=dict(type="CheckpointHook", interval=1)),
-        custom_hooks=[hook, watch],
+        custom_hooks=[hook, watch, *extra_hooks],
         randomness=dict(seed=0),
         visualizer=False,
         log_level="WARNING",
@@ -114,6 +114,27 @@ def test_checkpoint_layout_is_mmengines(tmp_path: Path) -> None:
         ckpt["ema_state_dict"]["module.module.weight"], watch.train_weights[-1].cpu()
     )
     assert int(ckpt["ema_state_dict"]["steps"]) == 8
+
+
+class SaveDuringValidation(Hook):
+    """A hook that saves while validation runs, as a best-checkpoint hook of one's own does."""
+
+    priority = Priority.ABOVE_NORMAL  # before EMAHook puts the training weights back
+
+    def after_val_epoch(self, runner: Any, metrics: Any = None) -> None:
+        if runner.epoch == 1:
+            runner.save_checkpoint(runner.work_dir, "in_val.pth")
+
+
+def test_a_save_during_validation_keeps_the_layout(tmp_path: Path) -> None:
+    """While validating, the model holds the average and the average model the training
+    weights: saving then must not swap them back into the wrong places."""
+    saver = SaveDuringValidation()
+    runner, watch, hook = run(tmp_path, momentum=0.25, extra_hooks=[saver])
+    ckpt = torch.load(tmp_path / "in_val.pth", weights_only=True)
+    average = hand_ema(watch.train_weights, 0.25, 0)[3].float()
+    torch.testing.assert_close(ckpt["state_dict"]["module.weight"], average, rtol=0, atol=1e-6)
+    assert torch.equal(ckpt["ema_state_dict"]["module.module.weight"], watch.train_weights[3])
 
 
 def test_interval_and_bad_arguments(tmp_path: Path) -> None:

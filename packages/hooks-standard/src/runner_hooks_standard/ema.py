@@ -206,7 +206,11 @@ class EMAHook(Hook):
         # (and puts a GPU's on the CPU, as it does the weights); an async one's snapshot copies
         # it with the rest, from a GPU without waiting for the device here
         checkpoint["ema_state_dict"] = dict(self.ema_model.state_dict())
-        _swap_in_checkpoint(checkpoint, self.ema_model)
+        if not self._swapped:
+            _swap_in_checkpoint(checkpoint, self.ema_model)
+        # else: saved during validation (a hook's runner.save_checkpoint between
+        # before_val_epoch and after_val_epoch): the model holds the average and the
+        # average model the training weights, which is already the saved layout
 
     @copies_checkpoint  # reads it, copies into the model: the file may be mapped
     def after_load_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
