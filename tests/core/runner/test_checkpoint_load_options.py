@@ -245,3 +245,27 @@ def test_resume_never_starts_over_on_the_runs_own_damaged_files(
         runner(4, resume=True).train()
     assert str(newest.parent) in str(caught.value)  # where they are: out_dir's folder too
     assert {path: path.read_bytes() for path in files} == damaged  # nothing overwritten
+
+
+def test_load_checkpoint_takes_the_allow_pickle_its_refusal_advises(tmp_path: Path) -> None:
+    """The refusal says load_checkpoint(..., allow_pickle=True): on a Runner that works too,
+    without building it again with load_cfg."""
+    from fractions import Fraction
+
+    source = Net()
+    path = tmp_path / "old.pth"
+    state = {f"module.{k}": v for k, v in source.state_dict().items()}
+    torch.save({"state_dict": state, "meta": {"ratio": Fraction(1, 3)}}, path)
+    runner = Runner(model=Net(), work_dir=str(tmp_path / "wd"))
+    with pytest.raises(CheckpointError, match=r"load_checkpoint\(\.\.\., allow_pickle=True\)"):
+        runner.load_checkpoint(path)
+    with pytest.raises(TypeError, match=r"runner\.load_checkpoint's allow_pickle='yes'"):
+        runner.load_checkpoint(path, allow_pickle="yes")
+    checkpoint = runner.load_checkpoint(path, allow_pickle=True)
+    assert checkpoint["meta"]["ratio"] == Fraction(1, 3)
+    assert torch.equal(runner.model.student.weight, source.student.weight)
+    # and load_cfg=dict(allow_pickle=True) is still the default an argument overrides
+    trusting = Runner(model=Net(), work_dir=str(tmp_path / "wd2"), load_cfg={"allow_pickle": True})
+    trusting.load_checkpoint(path)
+    with pytest.raises(CheckpointError, match="Refusing to load"):
+        trusting.load_checkpoint(path, allow_pickle=False)

@@ -286,8 +286,11 @@ class RunnerAPI(Protocol):
         map_location: Any = "cpu",
         strict: bool | None = None,
         revise_keys: list[tuple[str, str]] | None = None,
+        *,
+        allow_pickle: bool | None = None,
     ) -> dict[str, Any]:
-        """Load weights only; the checkpoint dict."""
+        """Load weights only; the checkpoint dict. ``allow_pickle=True`` loads a file
+        that needs full unpickling (one you trust); None takes ``load_cfg``'s."""
         ...
 
     def build_dataloader(

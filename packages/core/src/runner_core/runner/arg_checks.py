@@ -179,10 +179,11 @@ def check_runner_sections(sections: Mapping[str, Any]) -> None:
     check_load_switches(sections.get("load_cfg"))
 
 
-def check_load_switches(load_cfg: Any) -> None:
+def check_load_switches(load_cfg: Any, where: str = "load_cfg.{key}") -> None:
     """``load_cfg``'s switches are True or False: ``mmap='no'`` would be read as True (and
     ``allow_pickle='no'`` would unpickle). ``strict`` and ``allow_pickle`` may be None
-    (their defaults); ``mmap`` is only ever set to turn mapping off."""
+    (their defaults); ``mmap`` is only ever set to turn mapping off. ``where`` names the
+    setting in the error (``{key}`` is the switch)."""
     if not isinstance(load_cfg, Mapping):
         return
     for key, may_be_none in (("mmap", False), ("allow_pickle", True), ("strict", True)):
@@ -191,7 +192,7 @@ def check_load_switches(load_cfg: Any) -> None:
         value = load_cfg[key]
         if not isinstance(value, bool) and not (may_be_none and value is None):
             raise ConfigTypeError(
-                f"load_cfg.{key}={value!r} is not valid: it must be True or False"
+                f"{where.format(key=key)}={value!r} is not valid: it must be True or False"
                 + (" (or None for the default)." if may_be_none else ".")
             )
 

@@ -109,13 +109,19 @@ class CheckpointMethods:
         map_location: Any = "cpu",
         strict: bool | None = None,
         revise_keys: list[tuple[str, str]] | None = None,
+        *,
+        allow_pickle: bool | None = None,
     ) -> dict[str, Any]:
         """Load weights only (``load_from``).
 
         Once weights are loaded, ``load_from`` is no longer applied by ``train()``,
         ``val()`` or ``test()``, as in MMEngine: the weights loaded here stay.
+        ``allow_pickle=True`` loads a file that needs full unpickling (only one you
+        trust); None takes ``load_cfg``'s, refusing such files by default.
         """
-        checkpoint = checkpointing.load_weights(self, filename, map_location, strict, revise_keys)
+        checkpoint = checkpointing.load_weights(
+            self, filename, map_location, strict, revise_keys, allow_pickle
+        )
         self._has_loaded = True
         self._checkpoints_loaded += 1  # see LoadOrResume._load_at
         return checkpoint

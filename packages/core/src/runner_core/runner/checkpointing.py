@@ -440,15 +440,23 @@ _REVISE_HINT = (
 
 
 def load_weights(
-    runner: Any, filename: str | Path, map_location: Any, strict: bool | None, revise_keys: Any
+    runner: Any,
+    filename: str | Path,
+    map_location: Any,
+    strict: bool | None,
+    revise_keys: Any,
+    allow_pickle: bool | None = None,
 ) -> dict[str, Any]:
     from ..checkpoint import load_checkpoint, load_model_state
     from ..checkpoint.model_io import checkpoint_weights
+    from .arg_checks import check_load_switches
 
     opts = runner.load_cfg
-    ckpt = load_checkpoint(
-        filename, map_location=map_location, allow_pickle=bool(opts.get("allow_pickle", False))
-    )
+    if allow_pickle is None:
+        allow_pickle = opts.get("allow_pickle")
+    else:  # 'no' would unpickle: named as the argument it came in
+        check_load_switches({"allow_pickle": allow_pickle}, where="runner.load_checkpoint's {key}")
+    ckpt = load_checkpoint(filename, map_location=map_location, allow_pickle=bool(allow_pickle))
     # hooks see (and may rewrite) the checkpoint before it reaches the model, as in MMEngine
     runner.call_hook("after_load_checkpoint", checkpoint=ckpt)
     state = checkpoint_weights(ckpt)
