@@ -95,8 +95,9 @@ def test_check_fails_a_subcommand_plugin_whose_register_raises(
     assert done.returncode == 1, done.stderr
     (row,) = [line for line in done.stdout.splitlines() if "\tbadreg-plugin\t" in line]
     assert row.split("\t")[0] == "runner.plugins" and row.split("\t")[-1] == "FAILED"
-    error = done.stderr.splitlines()[-1]
-    assert error.startswith("runner-cli: error: 1 entry point(s) failed")
+    header, error = done.stderr.splitlines()[-2:]
+    assert header.startswith("runner-cli: error: 1 entry point(s) failed")
+    assert error.startswith("  [1] ")
     assert "'badreg' (entry point in group 'runner.plugins' of badreg-plugin 0.4" in error
     assert "RuntimeError: nope" in error
 

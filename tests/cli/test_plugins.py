@@ -226,6 +226,11 @@ def test_check_reports_entry_points_of_the_wrong_kind(cli, fake_dist, tmp_path: 
     }
     assert "entry point 'NotALoop' in group 'runner.loops' of wrongkind-plugin" in done.stderr
     assert "does not subclass runner_core.loop.BaseLoop" in done.stderr
+    # four failures, one numbered line each, after the count
+    lines = done.stderr.splitlines()
+    at = next(i for i, line in enumerate(lines) if "4 entry point(s) failed" in line)
+    assert [line[:6] for line in lines[at + 1 : at + 5]] == ["  [1] ", "  [2] ", "  [3] ", "  [4] "]
+    assert sum("wrongkind-plugin" in line for line in lines[at + 1 : at + 5]) == 4
 
     (tmp_path / "c.py").write_text(
         "model = dict(type='Linear', in_features=2, out_features=2)\n"

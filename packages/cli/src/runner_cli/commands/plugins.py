@@ -196,10 +196,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"warning: {text}")
     status = 0
     if failures:
+        # one line each: several plugins' paragraphs run together are hard to tell apart
         print(
             f"runner-cli: error: {len(failures)} entry point(s) failed to import, are not "
-            "what their group holds, or add no subcommand: "
-            + " ".join(f"[{i}] {msg}" for i, msg in enumerate(failures.values(), 1)),
+            "what their group holds, or add no subcommand:\n"
+            + "\n".join(f"  [{i}] {msg}" for i, msg in enumerate(failures.values(), 1)),
             file=sys.stderr,
         )
         status = EXIT_FAILURE
