@@ -294,3 +294,29 @@ def test_a_hook_constructor_error_names_its_key_and_plugin_on_the_command_line(
     text = describe(err.value)
     assert text.startswith("unexpected ValueError: InitBoomHook cannot be constructed: bad setup.")
     assert "config key 'custom_hooks[0]'" in text and "raising-plugin 0.7" in text
+
+
+def test_check_fails_a_plugin_made_for_other_runner_releases(
+    cli, fake_dist, tmp_path: Path
+) -> None:
+    """It imports fine, so nothing else would flag it before a run breaks inside it."""
+    info = fake_dist(
+        "pinned-plugin",
+        {"runner.hooks": {"PinnedHook": "pinned_mod:PinnedHook"}},
+        {"pinned_mod": "from runner_core.hooks import Hook\nclass PinnedHook(Hook):\n    pass\n"},
+        "1.2",
+    )
+    with (info / "METADATA").open("a") as meta:
+        meta.write("Requires-Dist: runner-core>=0.3,<0.4\nRequires-Dist: torch>=2\n")
+    done = cli("plugins", "--check", path=_site(tmp_path))
+    assert done.returncode == 1
+    (row,) = [line for line in done.stdout.splitlines() if "\tpinned-plugin\t" in line]
+    assert row.split("\t")[-1] == "ok"  # it imports; the requirement is what is wrong
+    lines = done.stderr.splitlines()
+    at = next(i for i, line in enumerate(lines) if "1 plugin distribution(s) made for" in line)
+    assert lines[at + 1] == (
+        "  - pinned-plugin requires runner-core<0.4,>=0.3, but runner-core 0.1.0 is installed"
+    )
+    done = cli("plugins", "--check", "--json", path=_site(tmp_path))
+    assert json.loads(done.stdout)["requirements"] == [lines[at + 1][4:]]
+    assert cli("plugins", path=_site(tmp_path)).returncode == 0  # listing only: not read

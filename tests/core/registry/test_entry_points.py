@@ -53,6 +53,48 @@ def test_broken_plugin_is_named_and_others_keep_working(fake_dist) -> None:
     assert reg.get("Fine").__name__ == "Fine"
 
 
+def _requires(info: Path, *lines: str) -> None:
+    """Add ``Requires-Dist`` lines to a fake distribution's METADATA."""
+    with (info / "METADATA").open("a") as meta:
+        meta.writelines(f"Requires-Dist: {line}\n" for line in lines)
+
+
+def test_a_plugin_made_for_another_core_says_so_when_it_fails_to_load(fake_dist) -> None:
+    """pip installs a new runner-core over a plugin pinned below it with only a warning;
+    the plugin's AttributeError alone would not say why."""
+    info = fake_dist(
+        "old-plugin",
+        {GROUP: {"Old": "old_plugin_mod:Old"}},
+        {"old_plugin_mod": "import runner_core\nrunner_core.gone_in_this_release\n"},
+        version="0.9",
+    )
+    _requires(
+        info,
+        "runner-core<0.1",
+        "runner-hooks-standard>=0.1",  # met: not named
+        "runner-not-installed>=1",
+        "runner-extra-thing>=9; extra == 'docs'",  # an extra's: not compared
+        "numpy<1",  # not a runner package nor torch: pip check's job
+    )
+    with pytest.raises(PluginError) as err:
+        Registry("widget", GROUP).get("Old")
+    msg = str(err.value)
+    assert "AttributeError" in msg
+    assert "old-plugin requires runner-core<0.1, but runner-core 0.1.0 is installed" in msg
+    assert "old-plugin requires runner-not-installed>=1, which is not installed" in msg
+    assert "runner-hooks-standard" not in msg and "numpy" not in msg and "extra" not in msg
+
+
+def test_a_plugin_whose_requirements_fit_fails_without_that_sentence(fake_dist) -> None:
+    info = fake_dist(
+        "fit-plugin", {GROUP: {"Fit": "fit_mod:Fit"}}, {"fit_mod": "raise ImportError('x')\n"}
+    )
+    _requires(info, "runner-core>=0.1,<1", "torch>=2")
+    with pytest.raises(PluginError) as err:
+        Registry("widget", GROUP).get("Fit")
+    assert "made for other releases" not in str(err.value)
+
+
 def test_plugin_that_exits_on_import_is_reported_not_fatal(fake_dist) -> None:
     # a module that parses sys.argv at import time raises SystemExit
     fake_dist(

@@ -6,8 +6,9 @@ two distributions offer, and shows the default-hooks set a run would use.
 ``--check`` imports every target and reports the ones that fail or are not
 what their group holds (a hook that is no Hook, or whose methods no hook point
 calls as written), subcommand plugins whose ``register()`` fails or claims a
-taken name, and conflicts that make runs naming nothing fail (exit 1);
-it also warns about keys that hide a torch class a registry would otherwise
+taken name, plugin distributions that require other releases of the runner
+packages or torch than the installed ones, and conflicts that make runs
+naming nothing fail (exit 1); it also warns about keys that hide a torch class a registry would otherwise
 give for that name (a model ``Linear``, an optimizer ``Adam``).
 """
 
@@ -151,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
     entries = discovery.all_entries()
     failures: dict[tuple[str, str, str], str] = {}
     shadows: list[str] = []
+    mismatched: list[str] = []
     if args.check:
         points = _loop_points(entries.get("runner.loops", []))
         for items in entries.values():
@@ -160,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
                     failures[(entry.group, entry.key, entry.distribution)] = problem
         failures.update(_command_failures(entries.get(GROUP, []), failures))
         shadows = _shadows(entries)
+        mismatched = _requirement_mismatches(entries)
     hooks = default_hooks_status(args.config)
     conflicts, breaking = _conflicts(entries, hooks["active"])
     if args.json:
@@ -183,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
             },
             "default_hooks": hooks,
             "conflicts": conflicts,
-            **({"shadows": shadows} if args.check else {}),
+            **({"shadows": shadows, "requirements": mismatched} if args.check else {}),
             "failures": [
                 {"group": g, "key": k, "distribution": d, "error": msg}
                 for (g, k, d), msg in failures.items()
@@ -201,6 +204,15 @@ def run(args: argparse.Namespace) -> int:
             f"runner-cli: error: {len(failures)} entry point(s) failed to import, are not "
             "what their group holds, or add no subcommand:\n"
             + "\n".join(f"  [{i}] {msg}" for i, msg in enumerate(failures.values(), 1)),
+            file=sys.stderr,
+        )
+        status = EXIT_FAILURE
+    if mismatched:
+        print(
+            f"runner-cli: error: {len(mismatched)} plugin distribution(s) made for other "
+            "releases of the runner packages or torch (pip installs them with a warning; "
+            "they may fail at run time): install releases made for each other.\n"
+            + "\n".join(f"  - {text}" for text in mismatched),
             file=sys.stderr,
         )
         status = EXIT_FAILURE
@@ -258,6 +270,15 @@ def _command_failures(
         if entry.key in added.problems and ident not in failures and len(offered) == 1:
             found[ident] = " ".join(added.problems[entry.key].split())
     return found
+
+
+def _requirement_mismatches(entries: dict[str, list[Any]]) -> list[str]:
+    """What each plugin distribution requires of the runner packages and torch that the
+    installed ones are not (``runner-core<0.2`` with 0.2.0 installed), one line each."""
+    from runner_core.registry.requirements import unmet_requirements
+
+    names = sorted({e.distribution for items in entries.values() for e in items})
+    return [text for name in names for text in unmet_requirements(name)]
 
 
 def _loop_points(loops: list[Any]) -> dict[str, tuple[str, ...]]:

@@ -46,10 +46,20 @@ class PluginEntry:
             for part in attr.split(".") if attr else []:
                 obj = getattr(obj, part)
         except (Exception, SystemExit) as exc:  # a module that parses sys.argv on import exits
+            from .requirements import unmet_requirements
+
+            unmet = unmet_requirements(self.distribution)
+            why = (
+                f" It was likely made for other releases: {'; '.join(unmet)}. Install a "
+                f"release of {self.distribution} made for the installed ones, or the versions "
+                "it asks for."
+                if unmet
+                else ""
+            )
             raise PluginError(
                 f"The plugin entry point {self.key!r} in group {self.group!r} "
                 f"(target {self.target!r}, distribution {self.distribution} {self.version}) "
-                f"failed to load: {type(exc).__name__}: {exc}. Other names keep working; "
+                f"failed to load: {type(exc).__name__}: {exc}.{why} Other names keep working; "
                 f"reinstall or fix {self.distribution}, or uninstall it "
                 f"(`pip uninstall {self.distribution}`)."
             ) from exc
