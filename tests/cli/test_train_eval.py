@@ -199,3 +199,7 @@ def test_openmmlab_launch_flags_and_auto_scale_lr(trained: Path, cli, tmp_path: 
     tested = cli("test", "tiny.py", "wd/epoch_2.pth", "--launcher", "none", "--local-rank=0")
     assert tested.returncode == 0, tested.stderr
     assert "accuracy/top1" in tested.stdout
+    # torch.distributed.launch puts it before the script's arguments: before the command
+    tested = cli("--local-rank=0", "test", "tiny.py", "wd/epoch_2.pth", "--launcher", "none")
+    assert tested.returncode == 0, tested.stderr
+    assert "accuracy/top1" in tested.stdout

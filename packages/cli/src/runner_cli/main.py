@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -105,6 +106,16 @@ def build_parser() -> tuple[CliParser, PluginCommands]:
     parser.add_argument(
         "--debug", action="store_true", help="show the full traceback when something fails"
     )
+    # `python -m torch.distributed.launch ... -m runner_cli train cfg.py` passes
+    # --local-rank=N before the script's arguments, so before the command
+    parser.add_argument(
+        "--local_rank",
+        "--local-rank",
+        dest="launcher_local_rank",
+        type=int,
+        default=None,
+        help=argparse.SUPPRESS,
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name in COMMAND_MODULES:
@@ -153,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extras:  # reported by the subcommand's parser: its usage, its options
         sub = _reporting_parser(parser, argv, extras)
         sub.error(f"unrecognized arguments: {' '.join(extras)}")
+    if args.launcher_local_rank is not None:  # as the commands' own --local-rank does
+        os.environ.setdefault("LOCAL_RANK", str(args.launcher_local_rank))
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
