@@ -294,3 +294,49 @@ def test_a_script_that_does_not_catch_the_stop_exits_with_128_plus_the_signal(
     assert "NOT REACHED" not in done.stdout and "Traceback" not in done.stderr
     assert "SIGUSR1 received: stopped after iteration 5" in done.stdout  # the hook's one line
     assert read_pointer(tmp_path) == tmp_path / "iter_5.pth"
+
+
+_SIGNALLED_AGAIN_SCRIPT = """
+import os, signal, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from runner_core.runner.preemption import TrainingPreempted
+from test_preemption import SignalAt, _runner
+try:
+    _runner(Path(sys.argv[2]), [SignalAt("step", at=5)]).train()
+except TrainingPreempted:
+    os.kill(os.getpid(), signal.SIGUSR1)  # sent again while the stopped run winds down
+    time.sleep(0.5)
+    print("NOT REACHED", flush=True)
+    raise
+"""
+
+
+def test_the_signal_sent_again_while_a_stopped_run_winds_down_keeps_the_exit_status(
+    tmp_path: Path,
+) -> None:
+    """Schedulers and users send SIGTERM twice: the second must not turn the documented
+    128 + signal into "killed by the signal" (torchrun's exitcode -15)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNALLED_AGAIN_SCRIPT, str(Path(__file__).parent), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 128 + signal.SIGUSR1, done.stderr[-3000:]
+    assert "NOT REACHED" not in done.stdout
+    assert read_pointer(tmp_path) == tmp_path / "iter_5.pth"
+
+
+def test_a_run_after_a_stopped_one_takes_the_signal_over_again(
+    tmp_path: Path, usr1_restored
+) -> None:
+    """What is left installed after a stop counts as the default action, not as a handler
+    of the user's that the next run would leave alone."""
+    with pytest.raises(TrainingPreempted):
+        _runner(tmp_path / "a", [SignalAt("step", at=5)]).train()
+    second = _runner(tmp_path / "b", [SignalAt("step", at=3)])
+    with pytest.raises(TrainingPreempted):
+        second.train()
+    assert read_pointer(tmp_path / "b") == tmp_path / "b" / "iter_3.pth"
+    assert "left alone" not in _log(second)

@@ -471,13 +471,23 @@ def watch(runner: Any) -> Iterator[PreemptionHook | None]:
 
     installed = []
     hook.woken_by_signal = True
+    stopped = False
     try:
         for sig in taken:
             signal.signal(sig, on_signal)
             installed.append(sig)
         with worker_signals.ignored_in_workers(taken):  # only this process reacts
             yield hook
+    except TrainingPreempted:
+        stopped = True
+        raise
     finally:
         hook.woken_by_signal = False
         for sig in installed:
-            signal_handlers.restore(sig, found[sig])
+            if stopped and found[sig].kind == "default":
+                # saved and on its way out with 128 + signal: a repeat of the signal
+                # (a scheduler sending it twice, `kill` again) while the process winds
+                # down (workers, process group) ends it with that status, not "killed"
+                signal.signal(sig, signal_handlers.exit_as_signalled)
+            else:
+                signal_handlers.restore(sig, found[sig])

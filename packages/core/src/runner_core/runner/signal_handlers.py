@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Disposition", "current", "restore"]
+__all__ = ["Disposition", "current", "exit_as_signalled", "restore"]
 
 #: larger than ``struct sigaction`` on every system it is read on
 _ACTION_BYTES = 512
@@ -68,9 +68,21 @@ def _read_native(signum: int) -> tuple[int, bytes] | None:
     return int(ctypes.c_void_p.from_buffer(buf).value or 0), buf.raw
 
 
+def exit_as_signalled(signum: int, frame: Any) -> None:
+    """End the process at once with status 128 + ``signum``: what the default action
+    reports to a shell, but as the exit status a preempted run promises (a second
+    SIGTERM while a stopped run winds down must not turn 143 into "killed by 15").
+    :func:`current` reports it as the default action, so the next run takes it over."""
+    import os
+
+    os._exit(128 + signum)
+
+
 def current(signum: int) -> Disposition:
     """What ``signum`` does now, as this process set it (in Python or not)."""
     python = signal.getsignal(signum)
+    if python is exit_as_signalled:
+        return Disposition("default", signal.SIG_DFL)
     if callable(python):
         return Disposition("python", python)
     native = _read_native(signum)
