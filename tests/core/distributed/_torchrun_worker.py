@@ -51,6 +51,7 @@ OPTIONS = {
     "preempt_check_period": None,  # PreemptionHook.check_period_s (None: its default)
     "amp": False,
     "accumulate": 1,
+    "batchnorm": False,  # a BatchNorm layer: running statistics each rank keeps for itself
     "timeout": 60,
     "sharded_roundtrip": False,
     "async_save": False,  # saves (and the sharded round trip) written in the background
@@ -113,7 +114,8 @@ def main() -> None:
     if opts["preempt_check_period"] is not None:
         PreemptionHook.check_period_s = opts["preempt_check_period"]
     torch.manual_seed(0)
-    net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
+    norm = [nn.BatchNorm1d(16)] if opts["batchnorm"] else []
+    net = nn.Sequential(nn.Linear(4, 16), *norm, nn.ReLU(), nn.Linear(16, 3))
     optim = {"optimizer": {"type": "SGD", "lr": 0.1, "momentum": 0.9}}
     if opts["amp"]:
         optim = {

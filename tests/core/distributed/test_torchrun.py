@@ -124,8 +124,10 @@ def test_nccl_amp_fp16_smoke(tmp_path: Path):
 
 def test_resume_inside_an_accumulation_window_is_exact_under_ddp(tmp_path: Path):
     # ranks accumulate different gradients between synced steps (no_sync): a checkpoint
-    # taken mid-window must carry every rank's own, or the resumed run drifts
-    opts = {"accumulate": 3, "save_every_iter": True}
+    # taken mid-window must carry every rank's own, or the resumed run drifts. So with
+    # BatchNorm's running statistics, which each rank updates from its own batches
+    # (broadcast_buffers=False): rank 1 must not resume with rank 0's
+    opts = {"accumulate": 3, "save_every_iter": True, "batchnorm": True}
     straight = run_worker(tmp_path / "straight", opts)
     restarted = run_worker(
         tmp_path / "restarted",

@@ -152,6 +152,9 @@ def build_state(
         local: dict[str, Any] = {"rng": ckpt["rng"], "accumulated_grads": grads}
         if "pass_rng" in ckpt.get("loop", {}):
             local["pass_rng"] = pass_rng
+        statistics = {} if _is_sharded(runner) else _running_statistics(runner.unwrapped_model)
+        if statistics:
+            local["running_stats"] = statistics
         ckpt["per_rank"] = all_gather_object(local)
     hook_states, hook_types = collect_hook_states(runner)
     if hook_types:  # which class wrote each state: found again under another key on resume
@@ -159,6 +162,39 @@ def build_state(
     if hook_states:
         ckpt["hooks"] = hook_states
     return ckpt
+
+
+def _running_statistics(model: Any) -> dict[str, Any]:
+    """Each norm layer's running statistics on this rank, by buffer name, on the CPU.
+
+    Under DDP with ``broadcast_buffers=False`` (MMEngine's default wrapper) every
+    rank updates them from its own batches, so they drift apart between
+    ``SyncBuffersHook``'s epoch-end averages; ``state_dict`` holds rank 0's. Kept per
+    rank, a resume gives each rank its own back and validates (each rank its share)
+    as the uninterrupted run would. Only layers that track running statistics
+    (``track_running_stats``): small, where every buffer could be large.
+    """
+    found: dict[str, Any] = {}
+    for prefix, module in model.named_modules():
+        if getattr(module, "track_running_stats", False) is not True:
+            continue
+        for name, buf in module.named_buffers(recurse=False):
+            if buf is not None and buf.is_floating_point():
+                found[f"{prefix}.{name}" if prefix else name] = buf.detach().cpu().clone()
+    return found
+
+
+def _restore_running_statistics(model: Any, saved: Mapping[str, Any]) -> None:
+    """Copy this rank's saved running statistics back (see :func:`_running_statistics`);
+    a buffer the model no longer has, or of another shape, keeps what ``state_dict`` gave."""
+    import torch
+
+    buffers = dict(model.named_buffers())
+    with torch.no_grad():
+        for name, value in saved.items():
+            buf = buffers.get(name)
+            if buf is not None and buf.shape == value.shape:
+                buf.copy_(value)
 
 
 def _own_count(wrapper: Any) -> int | None:
@@ -724,6 +760,9 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
     restore_hook_states(runner, ckpt.get("hooks", {}), path, meta.get("hook_types"))
     runner.resume_state.optim_counts = ckpt.get("optim_counts")
     local = _rank_local_state(runner, ckpt, path)
+    statistics = local.get("running_stats") if local is not ckpt else None
+    if statistics and not _is_sharded(runner):  # this rank's own, not rank 0's
+        _restore_running_statistics(runner.unwrapped_model, statistics)
     grads = local.get("accumulated_grads")
     runner.resume_state.carried_grads = bool(grads)
     if grads:
