@@ -3,10 +3,11 @@
 Like MMEngine's Runner: one config or a list; ``end`` defaults to the length
 of training (``max_epochs`` for ``by_epoch`` schedulers, ``max_iters``
 otherwise) when the train loop is known; ``convert_to_iter_based=True`` turns
-an epoch schedule into a per-iteration one. Unlike MMEngine, the default
-``by_epoch`` is read from the scheduler class (``OneCycleLR`` configs without
-``by_epoch`` get the right default ``end``), and schedulers created without an
-optimizer (the Runner guide's ``MultiStepLR(milestones=[80, 90])``) are bound here.
+an epoch schedule into a per-iteration one. Unlike MMEngine, a config without
+``by_epoch`` takes the scheduler class's own default when choosing the default
+``end`` (MMEngine assumes True: a plugin's class that defaults to False gets
+``max_iters`` here), and schedulers created without an optimizer (the Runner
+guide's ``MultiStepLR(milestones=[80, 90])``) are bound here.
 """
 
 from __future__ import annotations
