@@ -371,3 +371,17 @@ def test_unexpected_errors_under_debug_do_not_ask_for_debug() -> None:
 
     assert "run again with --debug" in describe(RuntimeError("x"))
     assert "run again with --debug" not in describe(RuntimeError("x"), debug=True)
+
+
+def test_a_rank_that_lost_its_peer_says_where_the_cause_is() -> None:
+    """The command line's error, not only the log line, says another rank failed first."""
+    from runner_cli.errors import describe
+    from runner_core.distributed.launch import peer_failure_note
+    from runner_core.errors import add_note
+
+    exc = RuntimeError("Connection closed by peer [127.0.0.1]:3813")
+    add_note(exc, "Raised by hook CheckpointHook (at hook point 'after_train_iter').")
+    add_note(exc, peer_failure_note())
+    text = describe(exc)
+    assert text.index("Raised by hook CheckpointHook") < text.index("Another rank most likely")
+    assert "Another rank" not in describe(RuntimeError("Connection closed by peer"))

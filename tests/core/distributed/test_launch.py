@@ -269,3 +269,53 @@ def test_exit_frees_ddp_cycles_and_closes_a_gloo_group_left_open():
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split() == ["True", "False"]
+
+
+class _Logged:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def error(self, message: str, exc_info: bool = False) -> None:
+        self.lines.append(message)
+
+
+@pytest.mark.parametrize(
+    ("error", "lost"),
+    [
+        (
+            RuntimeError(
+                "[../gloo/transport/tcp/pair.cc:553] Connection closed by peer [127.0.0.1]:3813. "
+                "This is typically caused by a remote worker crashing."
+            ),
+            True,
+        ),
+        (RuntimeError("NCCL error: remote process exited or there was a network error"), True),
+        (ValueError("injected failure at iter 3"), False),
+    ],
+)
+def test_a_rank_whose_collective_lost_its_peer_points_to_the_rank_that_failed(
+    monkeypatch: pytest.MonkeyPatch, error: Exception, lost: bool
+) -> None:
+    """Rank 0's log file held only gloo's 'closed by peer', blamed on the hook whose
+    collective it was in; the cause, another rank's error, was on that rank's stderr."""
+    from runner_core.distributed import utils
+
+    monkeypatch.setattr(utils, "is_distributed", lambda: True)
+    monkeypatch.setattr(utils, "get_rank", lambda: 0)
+    monkeypatch.setattr(utils, "get_world_size", lambda: 2)
+
+    class Fails:
+        logger = _Logged()
+
+        @launch.fail_fast
+        def train(self) -> None:
+            raise error
+
+    runner = Fails()
+    with pytest.raises(type(error)) as raised:
+        runner.train()
+    (line,) = runner.logger.lines
+    assert line.startswith(f"rank 0/2 failed: {type(error).__name__}: ")
+    notes = getattr(raised.value, "__notes__", [])
+    assert ("Another rank most likely failed first" in line) is lost
+    assert any("look for the first 'rank N/W failed' line" in n for n in notes) is lost

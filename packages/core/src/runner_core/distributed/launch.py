@@ -420,11 +420,36 @@ def setup_multiprocessing(
 
 
 # -- failures ----------------------------------------------------------------------------------
+#: How a collective fails when another rank's process went away (gloo, NCCL, the store).
+_PEER_GONE = (
+    "closed by peer",
+    "reset by peer",
+    "remote worker crashing",
+    "remote process exited",
+)
+
+
+def lost_a_peer(exc: BaseException) -> bool:
+    """Whether ``exc`` is a collective failing because another rank stopped: the other
+    rank's own error is the one that says why."""
+    text = str(exc).lower()
+    return type(exc).__name__ == "DistNetworkError" or any(s in text for s in _PEER_GONE)
+
+
 def describe_rank_failure(exc: BaseException) -> str:
     """``'rank 1/2 failed: ValueError: ...'``: the line every rank logs when it fails."""
     from .utils import get_rank, get_world_size
 
     return f"rank {get_rank()}/{get_world_size()} failed: {type(exc).__name__}: {exc}"
+
+
+def peer_failure_note() -> str:
+    """What a rank whose collective lost its peer adds to its error (and log line)."""
+    return (
+        "Another rank most likely failed first and this rank's collective lost it: look "
+        "for the first 'rank N/W failed' line (other ranks write theirs to stderr, not to "
+        "the log file) or torchrun's summary for the cause."
+    )
 
 
 def abort_process_group() -> None:
@@ -470,6 +495,11 @@ def fail_fast(method: _F) -> _F:
             if is_distributed():
                 logger = getattr(self, "logger", None)
                 message = describe_rank_failure(exc)
+                if lost_a_peer(exc):  # the cause is another rank's error: point to it
+                    from ..errors import add_note
+
+                    add_note(exc, peer_failure_note())
+                    message = f"{message} {peer_failure_note()}"
                 if logger is not None:
                     logger.error(message, exc_info=True)
                 else:  # pragma: no cover - a Runner always has a logger
