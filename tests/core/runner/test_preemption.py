@@ -152,6 +152,20 @@ def test_a_late_signal_stops_before_any_hook_prepares_the_next_iteration(
     assert torch.equal(torch.get_rng_state(), rng_after_five)
 
 
+def test_a_users_own_preemption_hook_gets_the_stops_between_steps_too(tmp_path: Path) -> None:
+    """A PreemptionHook given in custom_hooks (to set slurm_requeue, say) is the one used,
+    and a late signal still stops before the next iteration begins."""
+    from runner_core.runner.preemption import PreemptionGate, PreemptionHook
+
+    recorder, own = Recorder(), PreemptionHook()
+    runner = _runner(tmp_path, [SignalAt("after_train_iter", at=5), recorder, own])
+    with pytest.raises(TrainingPreempted, match="stopped after iteration 5"):
+        runner.train()
+    assert recorder.iters_begun == 5
+    gates = [h for h in runner.hooks if isinstance(h, PreemptionGate)]
+    assert [g.main for g in gates] == [own]
+
+
 def test_a_late_signal_at_an_epochs_end_stops_before_the_next_epoch_begins(
     tmp_path: Path,
 ) -> None:

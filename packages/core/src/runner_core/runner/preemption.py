@@ -450,6 +450,8 @@ def watch(runner: Any) -> Iterator[PreemptionHook | None]:
     if hook is None:
         hook = PreemptionHook(slurm_requeue=requeue)
         runner.hooks.register(hook, Priority.LOWEST, "preemption")
+    if not any(isinstance(h, PreemptionGate) and h.main is hook for h in runner.hooks):
+        # also for a PreemptionHook of the user's (custom_hooks): its stops between steps
         runner.hooks.register(PreemptionGate(hook), Priority.HIGHEST, "preemption_gate")
     hook.slurm_requeue = requeue
     hook._reset()
