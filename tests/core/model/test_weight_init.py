@@ -134,23 +134,8 @@ class InitModel(BaseModel):
 
 
 def test_the_runner_initialises_the_model_before_training(tmp_path: Path) -> None:
-    from torch.utils.data import TensorDataset
-
-    from runner_core import Runner
-
     model = InitModel()
-    runner = Runner(
-        model=model,
-        work_dir=tmp_path,
-        train_dataloader=dict(
-            dataset=TensorDataset(torch.zeros(4, 2), torch.zeros(4)), batch_size=4
-        ),
-        train_cfg=dict(by_epoch=True, max_epochs=1),
-        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.0)),
-        default_hooks_set="none",
-        visualizer=False,
-    )
-    runner.train()
+    _train(model, tmp_path)
     assert model.lin.weight.tolist() == [[0.5, 0.5]] and model.lin.bias.tolist() == [0.25]
 
 

@@ -294,16 +294,21 @@ print("NOT REACHED", flush=True)
 """
 
 
-def test_a_script_that_does_not_catch_the_stop_exits_with_128_plus_the_signal(
-    tmp_path: Path,
-) -> None:
-    """As the docs say of a preempted run (and as runner-cli exits): 128 + SIGUSR1."""
-    done = subprocess.run(
-        [sys.executable, "-c", _PLAIN_SCRIPT, str(Path(__file__).parent), str(tmp_path)],
+def _run_script(script: str, work_dir: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` in a fresh Python, with this folder importable and ``work_dir``."""
+    return subprocess.run(
+        [sys.executable, "-c", script, str(Path(__file__).parent), str(work_dir)],
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def test_a_script_that_does_not_catch_the_stop_exits_with_128_plus_the_signal(
+    tmp_path: Path,
+) -> None:
+    """As the docs say of a preempted run (and as runner-cli exits): 128 + SIGUSR1."""
+    done = _run_script(_PLAIN_SCRIPT, tmp_path)
     assert done.returncode == 128 + signal.SIGUSR1, done.stderr[-3000:]
     assert "NOT REACHED" not in done.stdout and "Traceback" not in done.stderr
     assert "SIGUSR1 received: stopped after iteration 5" in done.stdout  # the hook's one line
@@ -331,12 +336,7 @@ def test_the_signal_sent_again_while_a_stopped_run_winds_down_keeps_the_exit_sta
 ) -> None:
     """Schedulers and users send SIGTERM twice: the second must not turn the documented
     128 + signal into "killed by the signal" (torchrun's exitcode -15)."""
-    done = subprocess.run(
-        [sys.executable, "-c", _SIGNALLED_AGAIN_SCRIPT, str(Path(__file__).parent), str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = _run_script(_SIGNALLED_AGAIN_SCRIPT, tmp_path)
     assert done.returncode == 128 + signal.SIGUSR1, done.stderr[-3000:]
     assert "NOT REACHED" not in done.stdout
     assert read_pointer(tmp_path) == tmp_path / "iter_5.pth"
