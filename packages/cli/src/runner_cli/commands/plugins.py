@@ -8,8 +8,9 @@ what their group holds (a hook that is no Hook, or whose methods no hook point
 calls as written), subcommand plugins whose ``register()`` fails or claims a
 taken name, plugin distributions that require other releases of the runner
 packages or torch than the installed ones, and conflicts that make runs
-naming nothing fail (exit 1); it also warns about keys that hide a torch class a registry would otherwise
-give for that name (a model ``Linear``, an optimizer ``Adam``).
+naming nothing fail (exit 1); it also warns about keys that hide a torch
+class a registry would otherwise give for that name (a model ``Linear``, an
+optimizer ``Adam``).
 """
 
 from __future__ import annotations
