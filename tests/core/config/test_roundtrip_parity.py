@@ -95,7 +95,10 @@ def _write(folder: Path, name: str, text: str) -> Path:
 @pytest.mark.parametrize(
     ("line", "shown"),
     [
-        ("lr = {{_base_.lr}} * 2", "'{{_base_.lr}}{{_base_.lr}}'"),
+        ("lr = {{_base_.lr}} * 2", "child.py:2"),
+        ("idx = {{_base_.lr}}[1]", "child.py:2"),
+        ("n = len({{_base_.lr}})", "child.py:2"),
+        ("k = {{_base_.lr}}.upper()", "child.py:2"),
         ("name = 'run_{{_base_.lr}}'", "'run_{{_base_.lr}}'"),
         ("opts = [dict(x='{{ _base_.lr }}/2')]", "'{{_base_.lr}}/2'"),
     ],

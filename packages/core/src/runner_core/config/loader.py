@@ -28,6 +28,7 @@ from .merge import merge_into
 from .pure_python import is_pure_python, load_pure_python
 from .substitution import (
     BASE_KEY,
+    check_base_reference_positions,
     pre_substitute_base_references,
     substitute_base_references,
     substitute_environment_variables,
@@ -228,6 +229,7 @@ def load_file(
             raise
         raise type(exc)(f"{exc}{hint}") from None
     if tree is not None:
+        check_base_reference_positions(tree, placeholders, filename)
         base_files = _base_files_of_python(tree, filename)
     else:
         assert data is not None

@@ -8,6 +8,7 @@ the bases are loaded.
 
 from __future__ import annotations
 
+import ast
 import copy
 import os
 import re
@@ -131,6 +132,47 @@ def pre_substitute_base_references(text: str) -> tuple[str, dict[str, str]]:
 
     text = _QUOTED_BASE_REF_PATTERN.sub(replace, text)
     return _BASE_REF_PATTERN.sub(replace, text), placeholders
+
+
+#: where a ``{{_base_.x}}`` placeholder may stand in a .py config: as a whole value
+_WHOLE_VALUE_PARENTS = (
+    ast.Assign,
+    ast.AnnAssign,
+    ast.List,
+    ast.Tuple,
+    ast.Set,
+    ast.Dict,
+    ast.keyword,
+)
+
+
+def check_base_reference_positions(
+    tree: ast.Module, placeholders: dict[str, str], filename: str
+) -> None:
+    """Refuse ``{{_base_.x}}`` used inside an expression of a .py config, naming the line.
+
+    The reference is a placeholder string while the file runs, so
+    ``{{_base_.sizes}}[1]``, ``len({{_base_.sizes}})`` or
+    ``{{_base_.name}}.upper()`` would silently compute with that string
+    (MMEngine gives ``'p'``, ``13``, ``'_NAME_1A2B3C'``).
+    """
+    if not placeholders:
+        return
+    for parent in ast.walk(tree):
+        for child in ast.iter_child_nodes(parent):
+            if not (isinstance(child, ast.Constant) and child.value in placeholders):
+                continue
+            whole = isinstance(parent, _WHOLE_VALUE_PARENTS) and not (
+                isinstance(parent, ast.Dict) and child in parent.keys
+            )
+            if not whole:
+                reference = f"{{{{{BASE_KEY}.{placeholders[child.value]}}}}}"
+                raise ConfigError(
+                    f"{filename}:{child.lineno}: {reference} is used inside an expression; "
+                    f"such a reference must be a whole value, e.g. x = {reference}. To compute "
+                    f"with a base value, use the variable: {BASE_KEY}.{placeholders[child.value]} "
+                    f"(e.g. {BASE_KEY}.{placeholders[child.value]} * 2, or an f-string)."
+                )
 
 
 def _lookup_base(path: str, base: dict[str, Any], filename: str) -> Any:
