@@ -229,6 +229,14 @@ def test_yaml_python_tags_are_refused(write, tmp_path: Path) -> None:
         Config.fromfile(write("evil2.yaml", "x: !!python/object:collections.OrderedDict {}\n"))
 
 
+def test_a_yaml_key_read_as_a_value_is_refused_with_the_fix(write) -> None:
+    """`no: 1` loaded as the key False: it passed config check, then every dump (and the
+    run folder's config.py) failed with "cannot write the top-level key False"."""
+    with pytest.raises(ConfigError, match=r"c\.yaml: the top-level key False is a bool.*'no': 1"):
+        Config.fromfile(write("c.yaml", "no: 1\nlr: 0.1\n"))
+    assert Config.fromfile(write("d.yaml", "'no': 1\n"))["no"] == 1
+
+
 def test_bad_json_and_yaml_name_file_and_line(write) -> None:
     with pytest.raises(ConfigError, match=r"c\.json:2: invalid JSON"):
         Config.fromfile(write("c.json", '{"a": 1,\n "b": }\n'))

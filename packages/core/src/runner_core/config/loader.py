@@ -86,6 +86,13 @@ def _parse_data_file(text: str, filename: str) -> dict[str, Any]:
             f"{filename}: a config file must hold a mapping of keys to values at the top "
             f"level, not a {type(data).__name__}."
         )
+    for key in data:
+        if not isinstance(key, str):  # YAML 1.1 reads `no:`, `on:`, `1e3:` as values
+            raise ConfigError(
+                f"{filename}: the top-level key {key!r} is a {type(key).__name__}, not a "
+                "name: YAML reads unquoted no, yes, on, off and numbers as values. Quote the "
+                "key as written (e.g. 'no': 1) or rename it; config keys are names."
+            )
     return data
 
 
