@@ -214,6 +214,12 @@ def test_duplicate_keys_across_bases_are_refused(write) -> None:
     write("b.py", "x = 2\n")
     with pytest.raises(ConfigError, match="both define x"):
         Config.fromfile(write("c.py", "_base_ = ['a.py', 'b.py']\n"))
+    # setting it in the child does not help (nor in MMEngine): the message must not say so
+    with pytest.raises(ConfigError, match="even when d.py sets it too") as info:
+        Config.fromfile(write("d.py", "_base_ = ['a.py', 'b.py']\nx = 3\n"))
+    assert "or in none, and set it in d.py" in str(info.value)
+    with pytest.raises(ConfigError, match=r"a\.py is listed twice in _base_"):
+        Config.fromfile(write("e.py", "_base_ = ['a.py', 'a.py']\n"))
 
 
 def test_yaml_python_tags_are_refused(write, tmp_path: Path) -> None:

@@ -268,10 +268,15 @@ def load_file(
         duplicates = sorted(set(base_cfg) & set(loaded.cfg), key=str)
         if duplicates:
             first = base_origin[duplicates[0]]
+            if first == path:
+                how = f"{path} is listed twice in _base_ (directly or through another base)"
+            else:
+                how = f"its bases {first} and {path} both define {', '.join(duplicates)}"
             raise ConfigKeyError(
-                f"{filename}: its bases {first} and {path} both define {', '.join(duplicates)}; "
-                "a key may come from only one base. Move it into one of them or set it in "
-                f"{os.path.basename(filename)} itself."
+                f"{filename}: {how}; a key may come from only one base, even when "
+                f"{os.path.basename(filename)} sets it too (MMEngine refuses this as well). "
+                "Keep it in at most one base (or in none, and set it in "
+                f"{os.path.basename(filename)})."
             )
         for key in loaded.cfg:
             base_origin[key] = path
