@@ -274,3 +274,12 @@ def test_config_check_names_a_vis_backend_whose_library_is_missing(
         assert main(["config", "check", "vis.py"]) == 2
         err = capsys.readouterr().err
         assert "visualizer.vis_backends[0]" in err and extra in err, err
+
+
+def test_dump_reads_path_options_as_train_does(tmp_path: Path, capsys) -> None:
+    """`config dump` showed work_dir=runs/my run,x as ['runs/myrun', 'x'], which train,
+    val, test and config check keep as the folder typed."""
+    cfg = _write(tmp_path / "c.py", "a = 0\n")
+    options = ["--cfg-options", "work_dir=runs/my run,x", "a=1,2"]
+    assert main(["config", "dump", str(cfg), "--format", "json", *options]) == 0
+    assert json.loads(capsys.readouterr().out) == {"a": [1, 2], "work_dir": "runs/my run,x"}

@@ -46,12 +46,10 @@ def register(subparsers: Any) -> None:
 
 
 def run_dump(args: argparse.Namespace) -> int:
-    from runner_core.config import Config, parse_cfg_options
+    from ..run_setup import load_config
 
-    options = parse_cfg_options(args.cfg_options)
-    cfg = Config.fromfile(args.config)
-    if options:
-        cfg.merge_from_dict(options)
+    # the same reading of --cfg-options as train/val/test/config check (path keys as typed)
+    cfg = load_config(args.config, args.cfg_options or [])
     if args.format == "json":
         from runner_core.config.formatting import format_json
 
