@@ -95,6 +95,29 @@ def test_a_positional_only_argument_is_named_as_such_not_as_unknown() -> None:
     assert "Did you mean" not in msg and "unexpected argument" not in msg
 
 
+def test_a_delete_left_in_a_list_element_says_why_it_is_there(tmp_path) -> None:
+    """A child's list replaces the base's whole: `_delete_` in its element (MMEngine keeps
+    it too) reached the constructor as an 'unexpected argument' with no explanation."""
+    from runner_core.config import Config
+
+    (tmp_path / "base.py").write_text("schedulers = [dict(type='Step', size=2)]\n")
+    (tmp_path / "child.py").write_text(
+        "_base_ = 'base.py'\nschedulers = [dict(_delete_=True, type='Step', size=3)]\n"
+    )
+    cfg = Config.fromfile(tmp_path / "child.py")
+    reg = Registry("thing", "runner.delete-test")
+
+    def Step(size: int) -> int:  # noqa: N802 - named like the class a config names
+        return size
+
+    reg.register_module(module=Step)
+    with pytest.raises(BuildError) as err:
+        reg.build(cfg.schedulers[0])
+    msg = str(err.value)
+    assert "'_delete_' inside a list element has no effect" in msg
+    assert "Remove it from that element" in msg and "unexpected argument" not in msg
+
+
 def test_options_a_constructor_checks_itself_name_the_config_key() -> None:
     from runner_core.registry import check_arguments, current_build_path
 

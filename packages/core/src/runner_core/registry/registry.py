@@ -591,6 +591,13 @@ def check_arguments(
                 f"{name}, and name that function as the type."
             )
             continue
+        if k == "_delete_":  # left by a child config's list element: merging ignores it
+            parts.append(
+                f"{name} got '_delete_' (at {at!r}): a list in a child config replaces the "
+                "base's list whole, so '_delete_' inside a list element has no effect (in "
+                "MMEngine either) and stays in the dict. Remove it from that element."
+            )
+            continue
         parts.append(
             f"{name} got an unexpected argument {k!r} (at {at!r}).{did_you_mean(k, allowed_names)}"
         )
