@@ -143,6 +143,37 @@ def test_keyword_only_and_kwargs_methods_get_every_argument_as_in_mmengine() -> 
     assert isinstance(seen["isolated"]["exception"], KeyError)
 
 
+def test_an_extra_parameter_with_a_default_keeps_it_as_in_mmengine() -> None:
+    """MMEngine calls by keyword, so `scale=2` that no point passes keeps its default; it
+    was refused at registration. Placed before the passed ones, it must not take their
+    values either (a positional call would put data_batch into it)."""
+    seen: dict[str, Any] = {}
+
+    class After(Hook):
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None, scale=2):
+            seen["after"] = (batch_idx, data_batch, outputs, scale)
+
+    class Before(Hook):
+        def after_train_iter(self, runner, batch_idx, scale=2, data_batch=None, outputs=None):
+            seen["before"] = (batch_idx, data_batch, outputs, scale)
+
+    class NearMiss(Hook):
+        def after_train_iter(self, runner, batch_idx, data_batch=None, output=None):
+            pass
+
+    assert check_hook_class(After) == [] and check_hook_class(Before) == []
+    (problem,) = check_hook_class(NearMiss)  # a misspelled argument is still one
+    assert problem.kind == UNKNOWN_ARGUMENT and "Did you mean 'outputs'?" in str(problem)
+    m = HookManager()
+    m.register(After())
+    m.register(Before())
+    m.points.after_train_iter("r", 3, {"x": 1}, {"loss": 2})
+    assert seen == {
+        "after": (3, {"x": 1}, {"loss": 2}, 2),
+        "before": (3, {"x": 1}, {"loss": 2}, 2),
+    }
+
+
 def test_a_kwargs_hook_of_a_custom_point_gets_what_the_caller_passes() -> None:
     # runner.call_hook('after_custom_step', value=3, extra='x') in MMEngine: all by keyword
     seen: dict[str, Any] = {}

@@ -646,8 +646,13 @@ def _compile_point(
         for n, impl in enumerate(reversed(impls)):  # pluggy calls the last registered first
             namespace[f"_f{n}"] = impl.function
             args = list(impl.argnames)
-            defaulted = [k for k in (getattr(impl, "kwargnames", ()) or ()) if k in argnames]
-            if [*args, *defaulted] == list(argnames[: len(args) + len(defaulted)]):
+            kwargnames = list(getattr(impl, "kwargnames", ()) or ())
+            defaulted = [k for k in kwargnames if k in argnames]
+            # positional only when the passed parameters come first, in the spec's order (a
+            # defaulted parameter the point does not pass, before them, would take a value)
+            if [*args, *kwargnames[: len(defaulted)]] == list(
+                argnames[: len(args) + len(defaulted)]
+            ):
                 call = [*args, *defaulted]  # the spec's order (MMEngine's signatures): positional
             else:
                 call = [*args, *(f"{k}={k}" for k in defaulted)]
