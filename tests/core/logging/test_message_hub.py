@@ -323,3 +323,16 @@ def test_info_that_cannot_be_saved_is_left_out_with_a_warning() -> None:
     with pytest.warns(UserWarning, match="'classes'"):
         state = hub.state_dict()
     assert "classes" not in state["runtime_info"]
+
+
+def test_histories_made_ready_but_empty_are_not_among_log_scalars() -> None:
+    """Hooks make their histories ready before the first value (hub.history(key)); a hook
+    reading `v.current()` for every key of log_scalars then failed on them, where in
+    MMEngine a key appears with its first value."""
+    hub = MessageHub("ready-histories")
+    hub.update_scalar("train/loss", 0.5)
+    ready = hub.history("train/time")
+    assert {k: v.current() for k, v in hub.log_scalars.items()} == {"train/loss": 0.5}
+    ready.update(0.1)
+    assert hub.log_scalars is hub.log_scalars  # all filled: the hub's own dict, as before
+    assert set(hub.log_scalars) == {"train/loss", "train/time"}

@@ -494,7 +494,12 @@ class MessageHub:
 
     @property
     def log_scalars(self) -> dict[str, HistoryBuffer]:
-        return self._scalars
+        scalars = self._scalars
+        if all(map(len, scalars.values())):  # the usual case: the dict itself, as MMEngine's
+            return scalars
+        # histories a hook made ready (``history(key)``) but has not filled yet are not
+        # there yet, as in MMEngine, where a key appears with its first value
+        return {key: buf for key, buf in scalars.items() if len(buf)}
 
     # info
     def update_info(self, key: str, value: Any, resumed: bool = True) -> None:
