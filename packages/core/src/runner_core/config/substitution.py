@@ -160,18 +160,21 @@ def check_base_reference_positions(
         return
     for parent in ast.walk(tree):
         for child in ast.iter_child_nodes(parent):
-            if not (isinstance(child, ast.Constant) and child.value in placeholders):
+            if not (isinstance(child, ast.Constant) and isinstance(child.value, str)):
+                continue
+            path = placeholders.get(child.value)
+            if path is None:
                 continue
             whole = isinstance(parent, _WHOLE_VALUE_PARENTS) and not (
                 isinstance(parent, ast.Dict) and child in parent.keys
             )
             if not whole:
-                reference = f"{{{{{BASE_KEY}.{placeholders[child.value]}}}}}"
+                reference = f"{{{{{BASE_KEY}.{path}}}}}"
                 raise ConfigError(
                     f"{filename}:{child.lineno}: {reference} is used inside an expression; "
                     f"such a reference must be a whole value, e.g. x = {reference}. To compute "
-                    f"with a base value, use the variable: {BASE_KEY}.{placeholders[child.value]} "
-                    f"(e.g. {BASE_KEY}.{placeholders[child.value]} * 2, or an f-string)."
+                    f"with a base value, use the variable: {BASE_KEY}.{path} "
+                    f"(e.g. {BASE_KEY}.{path} * 2, or an f-string)."
                 )
 
 

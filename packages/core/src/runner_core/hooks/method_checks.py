@@ -184,11 +184,16 @@ def _argument_problems(cls: type, name: str, passed: tuple[str, ...]) -> list[Me
     hook = cls.__name__
     found = []
     keyword_only = inspect.Parameter.KEYWORD_ONLY
-    unknown = [p for p in params if p.kind in (*_ORDINARY, keyword_only) and p.name not in passed]
     # MMEngine calls a hook by keyword: a parameter with a default that the point does not
     # pass keeps its default there. Only a near-miss of a passed name (`output=None`) is a
     # mistake worth stopping for; a required one always is.
-    unknown = [p.name for p in unknown if p.default is p.empty or did_you_mean(p.name, passed)]
+    unknown = [
+        p.name
+        for p in params
+        if p.kind in (*_ORDINARY, keyword_only)
+        and p.name not in passed
+        and (p.default is p.empty or did_you_mean(p.name, passed))
+    ]
     if unknown:
         hints = "".join(did_you_mean(n, passed) for n in unknown)
         found.append(
