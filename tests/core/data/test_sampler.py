@@ -251,3 +251,43 @@ def test_infinite_sampler_global_start_continues_the_global_stream():
         sampler.set_global_start(12)
         shares.append(list(itertools.islice(sampler, 4)))
     assert sorted(sum(shares, [])) == sorted(whole[12:24])
+
+
+class _EvenStream(InfiniteSampler):
+    """MMEngine-style: a subclass changes the stream by overriding _infinite_indices
+    (mmseg's class-balanced samplers), and may read _indices_of_rank itself."""
+
+    def __init__(self, dataset, **kwargs) -> None:
+        super().__init__(dataset, **kwargs)
+        self.indices = self._indices_of_rank()
+
+    def _infinite_indices(self):
+        while True:
+            yield from range(0, self.size, 2)
+
+
+def test_an_infinite_sampler_subclass_stream_is_used_per_rank_and_resumed() -> None:
+    data = list(range(10))
+    assert list(itertools.islice(_EvenStream(data, seed=0), 8)) == [0, 2, 4, 6, 8, 0, 2, 4]
+    ranks = [_EvenStream(data, seed=0, rank=r, world_size=2) for r in (0, 1)]
+    assert [list(itertools.islice(s, 3)) for s in ranks] == [[0, 4, 8], [2, 6, 0]]
+    assert list(itertools.islice(ranks[1].indices, 3)) == [2, 6, 0]
+    resumed = _EvenStream(data, seed=0, rank=1, world_size=2)
+    resumed.set_start(2)  # rank 1 had taken two of its indices
+    assert list(itertools.islice(resumed, 2)) == [0, 4]
+
+
+def test_a_sampler_subclass_that_sets_mmengines_attributes_itself_works() -> None:
+    """MMEngine's samplers are plain objects: a subclass may skip super().__init__ and
+    set rank, world_size, seed, ... itself; ours crashed on '_start'."""
+
+    class Own(DefaultSampler):
+        def __init__(self, dataset) -> None:
+            self.dataset, self.rank, self.world_size = dataset, 0, 1
+            self.shuffle, self.seed, self.round_up = False, 0, True
+            self.num_samples = self.total_size = len(dataset)
+
+    sampler = Own(list(range(4)))
+    assert list(sampler) == [0, 1, 2, 3]
+    sampler.set_start(2)
+    assert list(sampler) == [2, 3]

@@ -24,6 +24,7 @@ resumed after ``n`` batches starts the stream at batch ``n``) instead of in
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator, Sized
 from typing import Any
@@ -72,9 +73,10 @@ class _ResumableSampler(Sampler[int]):
 
     #: whether ``__iter__`` never ends, whatever ``__len__`` says (see :func:`is_endless`)
     endless: bool = False
-    epoch: int
+    # defaults for subclasses that set the attributes without super().__init__ (as MMEngine's may)
+    epoch: int = 0
     seed: int
-    _start: int
+    _start: int = 0
     _global_start: int | None = None
 
     def set_epoch(self, epoch: int) -> None:
@@ -260,9 +262,24 @@ class InfiniteSampler(_ResumableSampler):
                 offset += self.world_size
             offset -= size
 
+    def _infinite_indices(self) -> Iterator[int]:
+        """The global endless stream, all ranks (MMEngine's hook: subclasses override it)."""
+        for indices in self._passes(self.size, 0):
+            yield from indices
+
+    def _indices_of_rank(self) -> Iterator[int]:
+        """This rank's share of ``_infinite_indices()`` (MMEngine's name)."""
+        return itertools.islice(self._infinite_indices(), self.rank, None, self.world_size)
+
     def __iter__(self) -> Iterator[int]:
         start, self._start = self._start, 0
         global_start, self._global_start = self._global_start, None
+        if type(self)._infinite_indices is not InfiniteSampler._infinite_indices:
+            # an MMEngine-style subclass: its own stream, resumed by skipping positions
+            skip = start * self.world_size if global_start is None else global_start
+            return itertools.islice(
+                self._infinite_indices(), self.rank + skip, None, self.world_size
+            )
         return self._stream(start, global_start)
 
     def __len__(self) -> int:
