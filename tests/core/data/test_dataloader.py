@@ -175,6 +175,23 @@ def test_batch_sampler_config() -> None:
     assert [b.tolist() for b in loader] == [[0, 1], [2, 3]]
 
 
+def test_drop_last_false_beside_a_batch_sampler_is_torchs_default_not_a_conflict() -> None:
+    """A _base_ config's drop_last=False (MMEngine and torch accept it with a batch sampler)
+    was refused; True still is, since the batch sampler decides that."""
+    from runner_core.errors import ConfigError
+
+    cfg = dict(
+        dataset=RangeDataset(5),
+        batch_size=2,
+        sampler=dict(type="DefaultSampler", shuffle=False),
+        batch_sampler=dict(type=torch.utils.data.BatchSampler, drop_last=False),
+    )
+    loader = build_dataloader({**cfg, "drop_last": False}, seed=0)
+    assert [b.tolist() for b in loader] == [[0, 1], [2, 3], [4]]
+    with pytest.raises(ConfigError, match="sets both drop_last and a batch_sampler"):
+        build_dataloader({**cfg, "drop_last": True}, seed=0)
+
+
 @pytest.mark.parametrize("num_workers", [0, 2])
 def test_iter_leaves_the_global_torch_rng_unchanged(num_workers: int) -> None:
     loader = build_dataloader(
@@ -413,6 +430,8 @@ def test_num_batch_per_epoch_keeps_the_dataset_attributes_and_never_overruns() -
     )
     assert loader.dataset.metainfo == dict(classes=["a"]) and len(loader.dataset) == 5
     assert [b.tolist() for b in loader] == [[0, 1, 2, 3], [4]]
+    # MMEngine users' samplers unwrap its _SlicedDataset through `_dataset`
+    assert loader.dataset._dataset is dataset
     infinite = build_dataloader(
         dict(
             dataset=RangeDataset(10),

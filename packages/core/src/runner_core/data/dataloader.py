@@ -376,7 +376,7 @@ def build_dataloader(
             sampler_cfg, dataset, sampler_seed, placement, f"{key_path}.sampler"
         )
         if batch_sampler_cfg is not None:
-            if "drop_last" in loader_kwargs:
+            if loader_kwargs.pop("drop_last", False):  # False is torch's default: harmless
                 raise ConfigError(
                     f"{key_path} sets both drop_last and a batch_sampler; drop_last is the batch "
                     f"sampler's job. Move it into {key_path}.batch_sampler."
@@ -541,6 +541,12 @@ class SlicedDataset(Dataset):
         if dataset is None:
             raise AttributeError(name)
         return getattr(dataset, name)
+
+    @property
+    def _dataset(self) -> Any:
+        """MMEngine's name for the wrapped dataset (``_SlicedDataset._dataset``), which
+        samplers of its users unwrap."""
+        return self.dataset
 
     def __getitem__(self, idx: int) -> Any:
         return self.dataset[idx]
