@@ -140,3 +140,27 @@ def test_compute_metrics_gets_data_elements_moved_to_the_cpu() -> None:
     assert got[0].img_id == 3
     assert type(got[1]["inner"][0]) is InstanceData and got[1]["inner"][0] is not nested
     assert got[1]["inner"][0].scores.tolist() == [1.0, 1.0]
+
+
+class Forgetful(BaseMetric):
+    def process(self, data_batch: Any, data_samples: Any) -> None:
+        self.results.append(1)
+
+    def compute_metrics(self, results: list[Any]) -> Any:
+        total = sum(results)  # noqa: F841 - and forgets to return it
+
+
+def test_compute_metrics_that_returns_no_dict_is_named_not_read_as_empty() -> None:
+    """A forgotten return gave {} (runner.test() returned {} without a word), and a list of
+    pairs was read as a dict; MMEngine fails on .keys() with an AttributeError."""
+    from runner_core.evaluator.metric import MetricResultTypeError
+
+    metric = Forgetful()
+    metric.process(None, [0])
+    with pytest.raises(
+        MetricResultTypeError, match=r"Forgetful.compute_metrics must return a dict"
+    ):
+        metric.evaluate()
+    metric.process(None, [0])
+    with pytest.raises(AttributeError, match=r"a missing return statement\?"):
+        metric.evaluate()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABCMeta, abstractmethod
+from collections.abc import Mapping
 from typing import Any
 
 from ..distributed.collectives import (
@@ -19,6 +20,12 @@ from ..distributed.collectives import (
     results_to_cpu,
 )
 from ..distributed.utils import broadcast_object, get_cpu_group, is_distributed, is_main_process
+from ..errors import RunnerError
+
+
+class MetricResultTypeError(RunnerError, TypeError, AttributeError):
+    """``compute_metrics`` returned something other than a dict (MMEngine then fails with an
+    AttributeError on ``.keys()``/``.items()``; so this is one too)."""
 
 
 class BaseMetric(metaclass=ABCMeta):
@@ -98,6 +105,12 @@ class BaseMetric(metaclass=ABCMeta):
                     level=logging.WARNING,
                 )
             metrics = self.compute_metrics(results)
+            if not isinstance(metrics, Mapping):  # None: a forgotten return gave {} silently
+                raise MetricResultTypeError(
+                    f"{type(self).__name__}.compute_metrics must return a dict of metrics "
+                    f"({{name: value}}), got {type(metrics).__name__}: {metrics!r:.80}"
+                    + (" (a missing return statement?)." if metrics is None else ".")
+                )
             if self.prefix:
                 metrics = {f"{self.prefix}/{key}": value for key, value in metrics.items()}
         if self.collect_device == "cpu":
@@ -108,4 +121,8 @@ class BaseMetric(metaclass=ABCMeta):
         return dict(metrics or {})
 
 
-__all__ = ["BaseMetric", "interleave_results"]  # the latter from distributed.collectives
+__all__ = [
+    "BaseMetric",
+    "MetricResultTypeError",
+    "interleave_results",
+]  # the latter from distributed.collectives
