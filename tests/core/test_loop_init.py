@@ -174,3 +174,16 @@ def test_an_own_counter_of_a_standard_loops_subclass_is_named(tmp_path: Path) ->
     with pytest.raises(LoopInitError, match=r"'iter' property reads '_my_iter'") as caught:
         runner.train()
     assert "super().__init__" not in str(caught.value)
+
+
+def test_a_read_only_metainfo_reaches_the_metrics_as_in_mmengine() -> None:
+    """A dataset's metainfo given as a MappingProxyType was dropped (metrics and the
+    visualizer got dataset_meta None); MMEngine hands any mapping on."""
+    from types import MappingProxyType, SimpleNamespace
+
+    from runner_core.loop import loader_metainfo
+
+    view = MappingProxyType({"classes": ("cat", "dog")})
+    meta = loader_metainfo(SimpleNamespace(dataset=SimpleNamespace(metainfo=view)))
+    assert meta == {"classes": ("cat", "dog")} and type(meta) is dict  # a checkpoint pickles it
+    assert loader_metainfo(SimpleNamespace(dataset=SimpleNamespace(metainfo="x"))) is None

@@ -36,7 +36,10 @@ class LoopInitError(RunnerError, AttributeError):
 def loader_metainfo(loader: Any) -> dict | None:
     """The ``metainfo`` of a data loader's dataset (class names...), or None without one."""
     metainfo = getattr(getattr(loader, "dataset", None), "metainfo", None)
-    return metainfo if isinstance(metainfo, dict) else None
+    if isinstance(metainfo, dict):
+        return metainfo
+    # a read-only view (MappingProxyType) or another Mapping: MMEngine hands it on as it is
+    return dict(metainfo) if isinstance(metainfo, Mapping) else None
 
 
 class BaseLoop(ABC):
