@@ -222,6 +222,13 @@ def test_save_best_unknown_metric_is_a_clear_error(tmp_path: Path) -> None:
     assert isinstance(info.value, KeyError)  # MMEngine's metrics[key]
 
 
+def test_save_best_on_a_metric_that_is_no_number_names_it(tmp_path: Path) -> None:
+    """A per-class list failed inside float() with nothing naming the metric."""
+    runner = make_runner(tmp_path, save_best="acc", scores=[[0.1, 0.2]])
+    with pytest.raises(HookError, match=r"save_best='acc'.*\[0\.1, 0\.2\] is not a number"):
+        runner.train()
+
+
 def test_bad_arguments_are_the_classes_mmengine_raises() -> None:
     with pytest.raises(HookError, match="interval must be a positive int") as info:
         CheckpointHook(interval="1")

@@ -1077,7 +1077,14 @@ class CheckpointHook(Hook):
                 )
             if metrics[key] is None:  # a metric that had nothing to score: skipped, as MMEngine
                 continue
-            score = float(metrics[key])
+            try:
+                score = float(metrics[key])
+            except (TypeError, ValueError):  # a per-class list, a string: nothing to rank
+                raise HookTypeError(
+                    f"CheckpointHook(save_best={key!r}): the metric's value "
+                    f"{metrics[key]!r:.80} is not a number, so no checkpoint can be ranked by "
+                    "it. Name a scalar metric in save_best."
+                ) from None
             best = self.best_score.get(key)
             if best is not None and not (score > best if rule == "greater" else score < best):
                 continue
