@@ -441,14 +441,16 @@ class HookManager(Sequence[Hook]):
         if self._armed and name in self._armed:
             self._fire_armed()
         declared = self._declared.get(name)
-        if declared and any(k != "runner" and k not in declared for k in kwargs):
+        if declared:
             extra = sorted(k for k in kwargs if k != "runner" and k not in declared)
-            raise HookError(
-                f"Hook point {name!r} is declared by a loop's hook_points with the arguments "
-                f"({', '.join(declared)}), but was called with {', '.join(map(repr, extra))}, "
-                "which hooks implementing it would never receive. Make the loop's "
-                "call_hook(...) and its hook_points declaration name the same arguments."
-            )
+            if extra:
+                raise HookError(
+                    f"Hook point {name!r} is declared by a loop's hook_points with the "
+                    f"arguments ({', '.join(declared)}), but was called with "
+                    f"{', '.join(map(repr, extra))}, which hooks implementing it would never "
+                    "receive. Make the loop's call_hook(...) and its hook_points declaration "
+                    "name the same arguments."
+                )
         found = self._callers.get(name)
         if found is not None:
             caller, argnames, fire = found

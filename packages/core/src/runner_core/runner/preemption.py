@@ -450,9 +450,10 @@ def watch(runner: Any) -> Iterator[PreemptionHook | None]:
     if hook is None:
         hook = PreemptionHook(slurm_requeue=requeue)
         runner.hooks.register(hook, Priority.LOWEST, "preemption")
-    if not any(isinstance(h, PreemptionGate) and h.main is hook for h in runner.hooks):
-        # also for a PreemptionHook of the user's (custom_hooks): its stops between steps
-        runner.hooks.register(PreemptionGate(hook), Priority.HIGHEST, "preemption_gate")
+    gate = next((h for h in runner.hooks if isinstance(h, PreemptionGate) and h.main is hook), None)
+    if gate is None:  # also for a PreemptionHook of the user's (custom_hooks)
+        gate = PreemptionGate(hook)
+        runner.hooks.register(gate, Priority.HIGHEST, "preemption_gate")
     hook.slurm_requeue = requeue
     hook._reset()
     hook.distributed = bool(getattr(runner, "distributed", False))
@@ -462,11 +463,8 @@ def watch(runner: Any) -> Iterator[PreemptionHook | None]:
     def on_signal(signum: int, frame: Any) -> None:
         if hook.received is None:
             hook.received = signum
-            for sleeper in runner.hooks:  # they sat out the iterations until now
-                if sleeper is hook or (
-                    isinstance(sleeper, PreemptionGate) and sleeper.main is hook
-                ):
-                    runner.hooks.wake_soon(sleeper)
+            runner.hooks.wake_soon(hook)  # both sat out the iterations until now
+            runner.hooks.wake_soon(gate)
         user = chained.get(signum)
         if user is not None:
             user(signum, frame)
