@@ -167,6 +167,67 @@ def test_defaulted_arguments_receive_the_values_given() -> None:
     assert seen == {"metrics": {"acc": 1.0}}
 
 
+def test_a_first_parameter_of_another_name_gets_the_runner_by_position() -> None:
+    """MMEngine passes the runner by position, the rest by keyword: ported hooks that
+    call it ``r`` or ``trainer`` get it, through every way a point is called."""
+    seen: list = []
+
+    class Ported(Hook):
+        def before_train_iter(self, r, batch_idx, data_batch=None):
+            seen.append(("before", r, batch_idx, data_batch))
+
+        def after_train_iter(self, trainer, batch_idx, data_batch=None, *, outputs=None):
+            seen.append(("after", trainer, batch_idx, outputs))
+
+        def after_val_epoch(self, rn, **kwargs):
+            seen.append(("val", rn, kwargs))
+
+        def on_exception(self, who, exception=None):
+            seen.append(("exc", who, type(exception).__name__))
+
+    m = HookManager()
+    hook = Ported()
+    m.register(hook)
+    m.points.before_train_iter("R", 3, "batch")
+    m.points.after_train_iter("R", 3, None, {"loss": 1.0})
+    m.call("after_val_epoch", {"runner": "R", "metrics": {"acc": 1.0}})
+    m.call("on_exception", {"runner": "R", "exception": ValueError()})
+    assert seen == [
+        ("before", "R", 3, "batch"),
+        ("after", "R", 3, {"loss": 1.0}),
+        ("val", "R", {"metrics": {"acc": 1.0}}),
+        ("exc", "R", "ValueError"),
+    ]
+    seen.clear()
+    hook.before_train_iter("direct", 0)  # the hook's own method still takes what it says
+    assert seen == [("before", "direct", 0, None)]
+    assert "r" in Ported.before_train_iter.__code__.co_varnames  # the class is untouched
+
+
+def test_a_custom_point_passes_the_runner_by_position_to_a_first_parameter() -> None:
+    seen: list = []
+
+    class Custom(Hook):
+        def after_qa_step(self, r, step):
+            seen.append((r, step))
+
+    m = HookManager()
+    m.register(Custom())
+    m.call("after_qa_step", {"runner": "R", "step": 2})
+    assert seen == [("R", 2)]
+
+
+def test_the_runner_parameter_keeps_the_checks_of_the_others() -> None:
+    class Typo(Hook):
+        def after_train_iter(self, r, batch_idx, data_batch=None, output=None):
+            pass
+
+    m = HookManager()
+    with pytest.raises(HookError, match=r"takes 'output'.*'outputs'\?"):
+        m.register(Typo())
+    assert "after_train_iter" not in vars(Typo())  # nothing installed on a refused hook
+
+
 def test_points_are_no_ops_before_any_hook_is_registered() -> None:
     """A runner with no hooks at all (default_hooks_set='none') still calls its points."""
     m = HookManager()

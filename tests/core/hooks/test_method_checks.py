@@ -174,6 +174,33 @@ def test_an_extra_parameter_with_a_default_keeps_it_as_in_mmengine() -> None:
     }
 
 
+def test_a_runner_parameter_of_another_name_passes_the_checks_and_keeps_marks(
+    tmp_path: Path,
+) -> None:
+    """MMEngine passes the runner by position: ``def before_run(self, r)`` is a valid
+    hook for it, and for ``config check`` and ``plugins --check`` here too. The function
+    the manager installs keeps a ``copies_checkpoint`` mark, so loading still maps the
+    file instead of reading it whole."""
+    from runner_core.hooks import copies_checkpoint
+    from runner_core.hooks.checkpoint_use import leaves_checkpoint_file
+
+    class Ported(Hook):
+        def before_run(self, r):
+            pass
+
+        @copies_checkpoint
+        def after_load_checkpoint(self, rn, checkpoint):
+            pass
+
+    assert check_hook_class(Ported) == []
+    hook = Ported()
+    HookManager().register(hook)
+    assert "after_load_checkpoint" in vars(hook)  # the runner-by-position function
+    assert leaves_checkpoint_file(hook, "after_load_checkpoint")
+    runner = make_runner(tmp_path, custom_hooks=[hook])
+    assert hook in list(runner.hooks)
+
+
 def test_a_kwargs_hook_of_a_custom_point_gets_what_the_caller_passes() -> None:
     # runner.call_hook('after_custom_step', value=3, extra='x') in MMEngine: all by keyword
     seen: dict[str, Any] = {}

@@ -23,7 +23,13 @@ import pluggy
 from ..errors import HookError, HookTypeError, add_note
 from . import specs
 from .hook import EXTRA_STAGES, Hook, Priority, get_priority
-from .method_checks import MethodProblem, check_hook_class, custom_methods
+from .method_checks import (
+    MethodProblem,
+    check_hook_class,
+    custom_methods,
+    point_arguments,
+    runner_parameter_of,
+)
 
 STANDARD_POINTS = specs.hook_point_names()
 #: Points called while an error is on its way out: each hook on its own, so that one
@@ -158,6 +164,8 @@ class HookManager(Sequence[Hook]):
             raise HookError(_problems_text([(hook, role, wrong)], key=role is not None))
         if priority is not None:  # only once valid: a refused hook is left as it was
             hook.priority = priority  # kept as given, as MMEngine does ('LOW' stays 'LOW')
+        for name in standard:
+            _take_runner_by_position(hook, name)
         self._pm.implemented[id(hook)] = methods
         self._entries.append(_Entry(hook, prio, self._seq, role, methods))
         self._seq += 1
@@ -674,6 +682,59 @@ def _compile_point(
     return fire
 
 
+def _take_runner_by_position(hook: Hook, name: str) -> None:
+    """Let standard point ``name`` reach a method whose first parameter takes the runner
+    under another name (``def after_train_iter(self, r, batch_idx, ...)``).
+
+    MMEngine passes the runner by position, so such hooks work there. pluggy
+    matches parameters by name, so the hook gets, on the instance, a function
+    with the method's parameters, the first one named ``runner``, that calls the
+    method; the class stays as it is, and a method that names ``runner`` pays
+    nothing.
+    """
+    import inspect
+
+    if name in vars(hook):  # set on the instance already (by us, or by its author)
+        return
+    method = getattr(hook, name)
+    alias = runner_parameter_of(method, point_arguments(name) or ())
+    if alias is None:
+        return
+    params = list(inspect.signature(method).parameters.values())
+    params[0] = params[0].replace(name="runner")
+    header, call, defaults = [], [], {}
+    star = False
+    for p in params:
+        default = ""
+        if p.default is not p.empty:
+            defaults[p.name] = p.default
+            default = f"=__defaults[{p.name!r}]"
+        if p.kind is p.VAR_POSITIONAL:
+            star = True
+            header.append(f"*{p.name}")
+            call.append(f"*{p.name}")
+        elif p.kind is p.KEYWORD_ONLY:
+            if not star:
+                star = True
+                header.append("*")
+            header.append(f"{p.name}{default}")
+            call.append(f"{p.name}={p.name}")
+        elif p.kind is p.VAR_KEYWORD:
+            header.append(f"**{p.name}")
+            call.append(f"**{p.name}")
+        else:
+            header.append(f"{p.name}{default}")
+            call.append(p.name)
+    namespace: dict[str, Any] = {"__method": method, "__defaults": defaults}
+    source = f"def {name}({', '.join(header)}):\n    return __method({', '.join(call)})\n"
+    exec(compile(source, f"<{type(hook).__name__}.{name}: runner by position>", "exec"), namespace)
+    by_position = namespace[name]
+    by_position.__qualname__ = getattr(method, "__qualname__", name)
+    by_position.__doc__ = getattr(method, "__doc__", None)
+    by_position.__dict__.update(getattr(method, "__dict__", {}))  # marks (copies_checkpoint)
+    setattr(hook, name, by_position)
+
+
 def _by_keyword(function: Any, argnames: Sequence[str], named: Sequence[str]) -> list[str]:
     """The point's arguments ``function`` takes beyond the ordinary parameters pluggy
     found (``named``): its keyword-only ones, or all the others for a ``**kwargs``.
@@ -717,16 +778,21 @@ def _open_point(manager: HookManager, name: str, impls: list[Any]) -> Any:
         keyword_required, keyword_defaulted, takes_all = _keyword_params(impl.function)
         required = (*impl.argnames, *keyword_required)
         defaulted = (*(getattr(impl, "kwargnames", ()) or ()), *keyword_defaulted)
-        calls.append((impl.function, required, defaulted, takes_all))
+        # MMEngine's call_hook passes the runner by position: a first parameter that no
+        # call names gets it (def my_point(self, r, x)); decided per call, by the names given
+        first = impl.argnames[0] if impl.argnames and impl.argnames[0] != "runner" else None
+        calls.append((impl.function, required, defaulted, takes_all, first))
 
     def fire(**given: Any) -> None:
         try:
-            for fn, required, defaulted, takes_all in calls:
+            for fn, required, defaulted, takes_all, first in calls:
                 if takes_all:
                     fn(**given)
                     continue
                 args = {k: given.get(k) for k in required}
                 args.update({k: given[k] for k in defaulted if k in given})
+                if first is not None and first not in given and "runner" in given:
+                    args[first] = given["runner"]
                 fn(**args)
         except Exception as exc:
             manager._annotate(exc, name)

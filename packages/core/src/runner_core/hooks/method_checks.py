@@ -176,11 +176,42 @@ def _parameters(cls: type, name: str) -> list[inspect.Parameter] | None:
     return params
 
 
+def runner_parameter(params: Sequence[inspect.Parameter], passed: Sequence[str]) -> str | None:
+    """The name of the parameter that receives the runner when it is not called ``runner``.
+
+    MMEngine passes the runner by position and the rest by keyword, so
+    ``def after_train_iter(self, r, batch_idx, data_batch=None, outputs=None)``
+    gets the runner in ``r``. That holds for the method's first parameter when
+    the point passes ``runner`` first and the parameter is named after nothing
+    the point passes (``params`` without ``self``); None otherwise.
+    """
+    if not params or not passed or passed[0] != "runner":
+        return None
+    first = params[0]
+    if first.kind not in _ORDINARY or first.name in passed:
+        return None
+    if any(p.name == "runner" for p in params):
+        return None
+    return first.name
+
+
+def runner_parameter_of(method: Any, passed: Sequence[str]) -> str | None:
+    """:func:`runner_parameter` of a bound method or function (None without a signature)."""
+    try:
+        params = list(inspect.signature(method).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    return runner_parameter(params, passed)
+
+
 def _argument_problems(cls: type, name: str, passed: tuple[str, ...]) -> list[MethodProblem]:
     """What keeps the arguments ``passed`` from reaching method ``name`` as it expects."""
     params = _parameters(cls, name)
     if params is None:  # pragma: no cover - exotic callables
         return []
+    alias = runner_parameter(params, passed)
+    if alias is not None:  # it takes the runner, by position as MMEngine passes it
+        params = [params[0].replace(name="runner"), *params[1:]]
     hook = cls.__name__
     found = []
     keyword_only = inspect.Parameter.KEYWORD_ONLY
