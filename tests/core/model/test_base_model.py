@@ -30,6 +30,42 @@ def test_run_forward_unpacks_data_as_mmengine() -> None:
     assert model._run_forward(x, mode="predict") == (x, None, "predict")
 
 
+def test_a_models_own_run_forward_is_what_its_steps_call() -> None:
+    """MMEngine's steps go through ``self._run_forward``: models override it to unpack
+    their batches (``data['img']``), and all three steps must use the override."""
+    from runner_core.optim import OptimWrapper
+
+    class Unpacking(BaseModel):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = torch.nn.Linear(2, 1)
+
+        def _run_forward(self, data: Any, mode: str) -> Any:
+            return self(data["img"], data["label"], mode=mode)
+
+        def forward(self, x: Any, y: Any = None, mode: str = "tensor") -> Any:
+            out = self.fc(x)
+            return {"loss": ((out - y) ** 2).mean()} if mode == "loss" else out
+
+    model = Unpacking()
+    data = {"img": torch.ones(4, 2), "label": torch.zeros(4, 1)}
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    assert set(model.train_step(data, wrapper)) == {"loss"}
+    assert model.val_step(data).shape == (4, 1) and model.test_step(data).shape == (4, 1)
+
+
+def test_initialising_twice_is_warned_in_the_runs_log_too(tmp_path: Any) -> None:
+    from runner_core.logging import MMLogger
+
+    log_file = tmp_path / "run.log"
+    MMLogger.get_instance("init-twice", log_file=str(log_file))
+    model = Echo()
+    model.init_weights()
+    with pytest.warns(UserWarning, match="called more than once"):
+        model.init_weights()
+    assert "init_weights of Echo has been called more than once" in log_file.read_text()
+
+
 # -- ModuleAdapter's default loss: cross-entropy, refused where it cannot train ------------------
 def _sgd(module: torch.nn.Module) -> Any:
     from runner_core.optim import OptimWrapper

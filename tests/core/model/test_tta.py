@@ -43,6 +43,28 @@ def test_a_tta_model_is_a_base_model_and_initialises_the_wrapped_one() -> None:
         tta(torch.ones(1, 2))
 
 
+def test_weights_saved_by_mmengines_tta_model_load_with_their_module_prefix() -> None:
+    """MMEngine's BaseTTAModel.state_dict() names the weights 'module.fc.weight'; ours the
+    wrapped model's way. Both layouts load; a wrapped model whose own keys start with
+    'module.' keeps them."""
+    source = MeanTTA(module=Inner())
+    source.init_weights()
+    tta = MeanTTA(module=Inner())
+    tta.load_state_dict({f"module.{k}": v for k, v in source.state_dict().items()})
+    assert tta.module.fc.weight.tolist() == [[0.5, 0.5]]
+
+    class Holder(BaseModel):
+        def __init__(self) -> None:
+            super().__init__()
+            self.module = nn.Linear(2, 1)
+
+    wrapped = MeanTTA(module=Holder())
+    weights = {k: torch.full_like(v, 2.0) for k, v in wrapped.state_dict().items()}
+    assert list(weights) == ["module.weight", "module.bias"]
+    wrapped.load_state_dict(weights)
+    assert wrapped.module.module.weight.tolist() == [[2.0, 2.0]]
+
+
 def test_a_data_preprocessor_goes_to_the_wrapped_models_config() -> None:
     MODELS.register_module(module=Inner, name="InnerForTTA", force=True)
     try:

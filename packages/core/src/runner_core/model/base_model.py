@@ -151,13 +151,18 @@ class BaseModule(nn.Module):
         record = start_report(self)
         try:
             if self.is_init:
+                import logging
                 import warnings
 
-                warnings.warn(
+                from ..logging import print_log
+
+                message = (
                     f"init_weights of {type(self).__name__} has been called more than once; "
-                    "the weights were left as they are.",
-                    stacklevel=2,
+                    "the weights were left as they are."
                 )
+                warnings.warn(message, stacklevel=2)
+                # and in the run's log file, as MMEngine's print_log(WARNING) puts it
+                print_log(message, logger="current", level=logging.WARNING)
                 return
             init_weights_of(self, self.init_cfg, list(self.children()))
             self.is_init = True
@@ -259,19 +264,19 @@ class BaseModel(BaseModule):
         # 2.11's dynamo cannot take type() of an autocast (a graph break, and a recompile per
         # step); an identity test with a module's instance breaks its graph too
         if not _compiling() and type(context) is nullcontext:
-            losses = run_forward(self, self._preprocess(data, True), "loss")
+            losses = self._run_forward(self._preprocess(data, True), "loss")
         else:
             with context:
-                losses = run_forward(self, self._preprocess(data, True), "loss")
+                losses = self._run_forward(self._preprocess(data, True), "loss")
         loss, log_vars = self.parse_losses(losses)
         optim_wrapper.update_params(loss)
         return log_vars
 
     def val_step(self, data: Any) -> Any:
-        return run_forward(self, self._preprocess(data, False), "predict")
+        return self._run_forward(self._preprocess(data, False), "predict")
 
     def test_step(self, data: Any) -> Any:
-        return run_forward(self, self._preprocess(data, False), "predict")
+        return self._run_forward(self._preprocess(data, False), "predict")
 
     def _run_forward(self, data: Any, mode: str) -> Any:
         """Call forward with preprocessed ``data`` (a dict as keywords, a list or tuple as

@@ -113,6 +113,12 @@ class BaseTTAModel(BaseModel):
     ) -> Any:
         if assign:  # forwarded only when set, as before it was part of the signature
             kwargs["assign"] = assign
+        if (
+            state_dict
+            and all(str(k).startswith("module.") for k in state_dict)
+            and not state_dict.keys() & self.module.state_dict().keys()
+        ):  # MMEngine's BaseTTAModel.state_dict() keys ('module.<name>'): drop the prefix
+            state_dict = {k[len("module.") :]: v for k, v in state_dict.items()}
         return self.module.load_state_dict(state_dict, strict=strict, **kwargs)
 
 
