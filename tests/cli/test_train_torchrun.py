@@ -54,3 +54,21 @@ def test_cli_train_under_torchrun_two_processes(tmp_path: Path) -> None:
     # 1,437 samples split over 2 ranks, batch 32: 23 iterations per epoch
     assert "Epoch(train) [4][20/23]" in log
     assert "accuracy/top1" in log
+
+
+@pytest.mark.slow
+def test_a_failed_rank_gives_torchrun_its_error_and_traceback(tmp_path: Path) -> None:
+    """torchrun's failure summary reads each rank's error file: without one it says
+    ``error_file: <N/A>`` and points at docs. The CLI writes it, as ``@record`` would."""
+    cfg = tmp_path / "bad.py"
+    cfg.write_text(CONFIG.replace("max_epochs=4", "max_epochs='four'"))
+    env = worker_env(PYTHONPATH=os.pathsep.join([str(SUPPORT), os.environ.get("PYTHONPATH", "")]))
+    cmd = [*torchrun_args(1), "-m", "runner_cli", "train", str(cfg), "--launcher", "pytorch"]
+    cmd += ["--work-dir", str(tmp_path / "work")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    summary = text[text.index("Root Cause") :]
+    assert "error_file: <N/A>" not in summary, summary
+    assert "Traceback (most recent call last)" in summary
+    assert "max_epochs" in summary

@@ -4,7 +4,9 @@ The terminal gets one paragraph (``errors.report``); the log file of the run
 (the ``runner`` logger's file handler, set up as soon as the Runner started
 building) gets the error with its whole traceback, notes included, so a
 failure can be investigated after the fact without ``--debug``. A run
-stopped with Ctrl-C writes there why it ends, too.
+stopped with Ctrl-C writes there why it ends, too. Under ``torchrun`` the error
+also goes to the file torchrun reads back (``record_for_torchrun``), so its
+failure summary shows the traceback of the rank that failed.
 """
 
 from __future__ import annotations
@@ -53,3 +55,24 @@ def log_to_files(record: logging.LogRecord) -> bool:
         except Exception:  # a log that cannot be written must not hide the error itself
             continue
     return bool(handlers)
+
+
+def record_for_torchrun(exc: BaseException) -> bool:
+    """Write ``exc`` to torchrun's error file ($TORCHELASTIC_ERROR_FILE) while it is handled;
+    True if written.
+
+    torchrun's summary of a failed run reads each rank's file: without one it
+    says ``error_file: <N/A>`` and only points at the ``@record`` docs. torch's
+    own handler writes it (its format), as ``@record`` would around ``main``.
+    """
+    import os
+
+    if not os.environ.get("TORCHELASTIC_ERROR_FILE"):
+        return False
+    try:
+        from torch.distributed.elastic.multiprocessing.errors import get_error_handler
+
+        get_error_handler().record_exception(exc)
+    except Exception:  # no torch, or a file that cannot be written: the report still comes
+        return False
+    return True

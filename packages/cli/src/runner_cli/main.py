@@ -174,6 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 1
     except Exception as exc:
+        from .failure_log import record_for_torchrun
+
+        record_for_torchrun(exc)
         debug = debug or bool(getattr(args, "debug", False))
         if debug:
             import traceback
