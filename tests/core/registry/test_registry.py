@@ -455,3 +455,62 @@ def test_register_module_refuses_what_would_break_the_registry_later(
     with pytest.raises(TypeError, match=match):
         registry.register_module(**kwargs)(lambda: None)  # module=: raises at once
     assert len(registry) == 0 and list(registry.keys()) == []
+
+
+def test_a_locations_module_that_fails_to_import_says_so_on_every_lookup() -> None:
+    """As MMEngine raises the ImportError each time: a lookup after the first failure
+    must not read as an unknown name ("'X' is not in the registry")."""
+    from runner_core.errors import RegistryImportError
+
+    broken = Registry("thing", scope="t_broken_loc", locations=["t_no_such_pkg_xyz.models"])
+    for _ in range(2):
+        with pytest.raises(RegistryImportError, match="t_no_such_pkg_xyz"):
+            broken.get("X")
+    with pytest.raises(ImportError, match="t_no_such_pkg_xyz"):
+        broken.build(dict(type="X"))
+
+
+def test_mmengine_scope_names_the_root_registries() -> None:
+    """Ported configs write ``type='mmengine.LogProcessor'``: the root registries are
+    ours, so the scope ``mmengine`` is theirs."""
+    from runner_core.registry import DATA_SAMPLERS, HOOKS, LOG_PROCESSORS
+
+    assert HOOKS.get("mmengine.IterTimerHook") is HOOKS.get("IterTimerHook") is not None
+    assert LOG_PROCESSORS.get("mmengine.LogProcessor") is LOG_PROCESSORS.get("LogProcessor")
+    assert (
+        DATA_SAMPLERS.build(
+            dict(type="mmengine.DefaultSampler", dataset=list(range(4)), shuffle=False)
+        ).__class__.__name__
+        == "DefaultSampler"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "suggested"),
+    [("SDG", "'SGD'"), ("Adamw", "'AdamW'"), ("Relu", "'ReLU'")],
+)
+def test_misspelt_torch_names_get_a_suggestion(key: str, suggested: str) -> None:
+    from runner_core.registry import MODELS
+
+    registry = OPTIMIZERS if key in ("SDG", "Adamw") else MODELS
+    with pytest.raises(RegistryError, match=f"Did you mean (one of )?{suggested}"):
+        registry.lookup(key)
+
+
+def test_a_misspelt_scoped_key_suggests_the_scoped_name() -> None:
+    root = Registry("thing", scope="t_scoped_hint_root")
+    child = Registry("thing", parent=root, scope="t_scoped_hint")
+
+    @child.register_module()
+    class ResNet:
+        pass
+
+    with pytest.raises(RegistryError, match="Did you mean 't_scoped_hint.ResNet'"):
+        root.build(dict(type="t_scoped_hint.ResNt"))
+
+
+def test_module_dict_answers_to_mmengines_private_name_and_keys_must_be_str() -> None:
+    reg = _widgets("t_private_module_dict")
+    assert reg._module_dict is reg.module_dict and "Net" in reg._module_dict
+    with pytest.raises(TypeError, match="must be a str"):
+        reg.get(dict)  # type: ignore[arg-type]

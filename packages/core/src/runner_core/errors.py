@@ -186,6 +186,8 @@ def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str:
     """Return ` Did you mean 'x'?` (or '') for the closest candidates."""
     pool = sorted({str(c) for c in candidates})
     close = difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
+    same = [c for c in pool if c.lower() == word.lower() and c != word]  # 'Adamw' -> 'AdamW'
+    close = (same + [c for c in close if c not in same])[:n]
     if not close:
         lowered = {c.lower(): c for c in pool}
         close = [lowered[c] for c in difflib.get_close_matches(word.lower(), list(lowered), n=n)]

@@ -160,6 +160,11 @@ class Registry:
         """
         return self._local
 
+    @property
+    def _module_dict(self) -> dict[str, Any]:
+        """MMEngine's private name for ``module_dict``; much downstream code reads it."""
+        return self._local
+
     @staticmethod
     def infer_scope() -> str:
         """The top-level package of the calling module (a Registry's default scope)."""
@@ -193,8 +198,7 @@ class Registry:
         """Import the ``locations`` modules once; True if this call imported them."""
         if self._locations_imported:
             return False
-        self._locations_imported = True
-        for location in self._locations:
+        for location in self._locations:  # flagged only once all import: a failure says so again
             try:
                 importlib.import_module(location)
             except ImportError as exc:
@@ -203,6 +207,7 @@ class Registry:
                     f"location {location!r} ({type(exc).__name__}: {exc}); fix the locations= "
                     "list of that Registry(...) declaration or install the package."
                 ) from exc
+        self._locations_imported = True
         return True
 
     # -- registration -------------------------------------------------------
@@ -313,6 +318,11 @@ class Registry:
 
     def _find(self, key: str, default: Any) -> Any:
         """Resolve ``key`` (see the module docstring); ``default`` _MISSING raises."""
+        if not isinstance(key, str):  # MMEngine's check, with its message
+            raise TypeError(
+                f"The key argument of `Registry.get` must be a str, got {type(key)}; "
+                "a class needs no lookup: pass it as the config's type."
+            )
         default_scope = get_default_scope()
         if default_scope is not None and default_scope != self._scope and self.children:
             owner = find_scope(self, default_scope)  # MMEngine's default_scope goes first
@@ -343,7 +353,8 @@ class Registry:
         try:
             obj = self._resolve(key)
         except RegistryError as exc:
-            if default is not _MISSING and not isinstance(exc, PluginError):
+            # a plugin or a locations= module that fails to import is no unknown name
+            if default is not _MISSING and not isinstance(exc, (PluginError, RegistryImportError)):
                 return default
             raise
         if obj is None:
@@ -415,7 +426,7 @@ class Registry:
                     "config cannot import: define it in a module of your project and import "
                     "it in the config (or register it and write its name)."
                     if in_config
-                    else did_you_mean(key.rpartition(".")[2], self.keys())
+                    else self._dotted_hint(key)
                 )
                 raise RegistryError(
                     f"{key!r} is not a key of the {self.name} registry and could not be "
@@ -447,7 +458,7 @@ class Registry:
     def _unknown_message(self, key: str) -> str:
         from .stale import reinstall_hint
 
-        hint = did_you_mean(key, self.keys())
+        hint = did_you_mean(key, self.suggestion_pool())
         scope = f" (scope {self._scope!r})" if self.parent is not None or self.children else ""
         return (
             f"{key!r} is not in the {self.name} registry{scope}.{hint} Known names come from "
@@ -455,6 +466,27 @@ class Registry:
             f"{self.group!r} entry points (see `runner-cli plugins`); a class can also be "
             f"named by its import path, e.g. 'my_pkg.module:MyClass'."
         ) + (reinstall_hint(self.group, key) if self.group else "")
+
+    def _dotted_hint(self, key: str) -> str:
+        """Did-you-mean for a dotted key: ``'mmdet.ResNt'`` -> ``'mmdet.ResNet'``."""
+        scope, bare = _scopes.split_scope_key(key)
+        owner = find_scope(self, scope) if scope is not None else None
+        if owner is not None:
+            return did_you_mean(key, {f"{scope}.{k}" for k in owner.suggestion_pool()})
+        return did_you_mean(key.rpartition(".")[2], self.suggestion_pool())
+
+    def suggestion_pool(self) -> set[str]:
+        """Names to suggest for a misspelt key: this registry's, its fallback's (torch's
+        optimizers, nn layers) and its ancestors'."""
+        pool: set[str] = set()
+        node: Registry | None = self
+        while node is not None:
+            pool.update(node.keys())
+            names = getattr(node._fallback, "names", None)
+            if callable(names):
+                pool.update(names())
+            node = node.parent
+        return pool
 
     # -- building -----------------------------------------------------------
     def build(self, cfg: Any, *args: Any, _key_path: str | None = None, **kwargs: Any) -> Any:

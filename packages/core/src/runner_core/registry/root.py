@@ -36,6 +36,13 @@ def _torch_attr(module_name: str, base_name: str, aliases: dict[str, str] | None
             return obj
         return None
 
+    def names() -> list[str]:  # for did-you-mean suggestions
+        import importlib
+
+        module = importlib.import_module(module_name)
+        return [n for n in [*dir(module), *(aliases or {})] if fallback(n) is not None]
+
+    fallback.names = names  # type: ignore[attr-defined]
     return fallback
 
 

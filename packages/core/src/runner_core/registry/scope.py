@@ -48,13 +48,17 @@ def split_scope_key(key: str) -> tuple[str | None, str]:
     return scope, rest
 
 
+#: scopes that name the root registries, as ported configs write them ('mmengine.LogProcessor')
+ROOT_ALIASES = frozenset({"mmengine"})
+
+
 def find_scope(registry: Registry, scope: str) -> Registry | None:
     """The registry of ``scope`` in the tree of ``registry`` (its own subtree first)."""
     for start in (registry, registry.root):
         pending = [start]
         while pending:
             node = pending.pop(0)
-            if node.scope == scope:
+            if node.scope == scope or (node.parent is None and scope in ROOT_ALIASES):
                 return node
             pending.extend(node.children.values())
     return None
