@@ -514,3 +514,11 @@ def test_module_dict_answers_to_mmengines_private_name_and_keys_must_be_str() ->
     assert reg._module_dict is reg.module_dict and "Net" in reg._module_dict
     with pytest.raises(TypeError, match="must be a str"):
         reg.get(dict)  # type: ignore[arg-type]
+
+
+def test_names_mmengines_root_registries_hold_for_models_and_wrappers() -> None:
+    from runner_core.model import BaseTTAModel
+    from runner_core.registry import MODEL_WRAPPERS, MODELS
+
+    assert MODELS.get("BaseTTAModel") is BaseTTAModel
+    assert MODEL_WRAPPERS.get("DataParallel") is torch.nn.DataParallel
