@@ -60,6 +60,35 @@ def test_custom_cfg_values_reach_the_line_and_the_scalars(tmp_path: Path) -> Non
     assert "loss_max: " in _lines(runner)[-1] and "loss_min: " in _lines(runner)[-1]
 
 
+def test_custom_cfg_uses_a_registered_statistic_with_its_own_arguments(tmp_path: Path) -> None:
+    """MMEngine calls ``buf.statistics(method_name, **the entry's other keys)``: a
+    statistic added with ``@HistoryBuffer.register_statistics`` is named in custom_cfg."""
+    from runner_core.logging import HistoryBuffer
+
+    @HistoryBuffer.register_statistics
+    def scaled_last_for_tests(self: HistoryBuffer, window_size: int, scale: float) -> float:
+        return float(self._log_history[-window_size:].mean() * scale)
+
+    try:
+        runner = _runner(
+            tmp_path,
+            custom_cfg=[
+                dict(
+                    data_src="loss",
+                    method_name="scaled_last_for_tests",
+                    window_size=2,
+                    scale=10.0,
+                    log_name="loss_x10",
+                )
+            ],
+        )
+        runner.train()
+    finally:
+        HistoryBuffer._statistics_methods.pop("scaled_last_for_tests", None)
+    losses = runner.message_hub.get_scalar("train/loss").data()
+    assert _records(runner)[-1]["loss_x10"] == pytest.approx(sum(losses[6:8]) / 2 * 10.0)
+
+
 def test_custom_cfg_without_log_name_replaces_the_value(tmp_path: Path) -> None:
     runner = _runner(tmp_path, custom_cfg=[dict(data_src="loss", method_name="current")])
     runner.train()

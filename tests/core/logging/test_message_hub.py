@@ -52,12 +52,15 @@ def test_numbers_of_every_kind_are_read_as_floats() -> None:
     assert buf.mean(2) == pytest.approx(2.75)
 
 
-def test_a_value_that_is_not_one_number_raises_when_read() -> None:
+def test_a_value_that_is_not_one_number_is_refused_and_the_buffer_stays_usable() -> None:
+    """MMEngine's update raises TypeError; a bad value kept would fail every later read."""
     buf = HistoryBuffer()
     buf.update(1.0)
-    buf.update(torch.ones(2))
-    with pytest.raises(RuntimeError, match="2 elements"):
-        buf.mean()
+    for bad in (torch.ones(2), "x", None):
+        with pytest.raises(TypeError, match="one number"):
+            buf.update(bad)
+    buf.update(3.0)
+    assert buf.mean() == 2.0
 
 
 def test_read_newest_reads_a_callers_own_tensors_once_for_both() -> None:
@@ -336,3 +339,14 @@ def test_histories_made_ready_but_empty_are_not_among_log_scalars() -> None:
     ready.update(0.1)
     assert hub.log_scalars is hub.log_scalars  # all filled: the hub's own dict, as before
     assert set(hub.log_scalars) == {"train/loss", "train/time"}
+
+
+def test_a_hub_made_with_its_constructor_does_not_become_the_current_one() -> None:
+    """As MMEngine's: only get_instance registers a hub. A hook's scratch hub must not
+    take over from the run's, which library code finds through get_current_instance."""
+    run_hub = MessageHub.get_instance("t_run_hub_kept_current")
+    run_hub.update_info("iter", 42)
+    scratch = MessageHub("t_scratch_hub")
+    assert MessageHub.get_current_instance() is run_hub
+    assert MessageHub.get_current_instance().get_info("iter") == 42
+    assert scratch is not MessageHub.get_instance("t_scratch_hub")  # not registered by name

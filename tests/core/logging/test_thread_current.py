@@ -76,9 +76,9 @@ def test_the_latest_made_is_current_everywhere_while_one_thread_makes_them() -> 
 def test_a_thread_that_made_its_own_logger_and_hub_keeps_them_current() -> None:
     worker = Worker()
     try:
-        own = worker.run(lambda: (get_logger("qa-thread-own"), MessageHub("qa-thread-own")))
+        own = worker.run(lambda: (get_logger("qa-thread-own"), MessageHub.create("qa-thread-own")))
         latest = get_logger("qa-thread-latest")  # made after, by the main thread
-        hub = MessageHub("qa-thread-latest")
+        hub = MessageHub.create("qa-thread-latest")
         assert RunLogger.get_current_instance() is latest
         assert MessageHub.get_current_instance() is hub
         assert worker.run(RunLogger.get_current_instance) is own[0]
@@ -90,9 +90,9 @@ def test_a_thread_that_made_its_own_logger_and_hub_keeps_them_current() -> None:
 
 def test_a_run_built_in_one_thread_claims_its_logger_in_the_thread_that_trains_it() -> None:
     built = get_logger("qa-thread-built")
-    hub = MessageHub("qa-thread-built")
+    hub = MessageHub.create("qa-thread-built")
     latest = get_logger("qa-thread-built-later")
-    MessageHub("qa-thread-built-later")
+    MessageHub.create("qa-thread-built-later")
     worker = Worker()
 
     def during_a_run_call() -> tuple[RunLogger, MessageHub]:

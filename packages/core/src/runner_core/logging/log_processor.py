@@ -151,7 +151,10 @@ class LogProcessor:
             raise ConfigTypeError(
                 f"{where} must be a dict(data_src=..., method_name=...), got {entry!r}."
             )
-        unknown = [k for k in entry if k not in _CFG_KEYS]
+        method = entry.get("method_name", "mean")
+        registered = _registered_statistic(method)
+        # MMEngine passes the entry's other keys to the statistic: a registered one may take them
+        unknown = [] if registered else [k for k in entry if k not in _CFG_KEYS]
         if unknown:
             hints = "".join(did_you_mean(k, _CFG_KEYS) for k in unknown)
             raise ConfigError(
@@ -161,10 +164,10 @@ class LogProcessor:
             raise ConfigAssertionError(
                 f"{where} needs data_src, the scalar to summarize (e.g. 'loss')."
             )
-        method = entry.get("method_name", "mean")
-        if method not in _METHODS:  # MMEngine: KeyError, from HistoryBuffer's statistics
+        if method not in _METHODS and not registered:  # MMEngine: KeyError, from statistics
             raise ConfigKeyError(
-                f"{where}.method_name must be one of {list(_METHODS)}, got {method!r}."
+                f"{where}.method_name must be one of {list(_METHODS)} or a statistic added "
+                f"with @HistoryBuffer.register_statistics, got {method!r}."
                 + did_you_mean(str(method), _METHODS)
             )
         window = entry.get("window_size")
@@ -213,6 +216,12 @@ class LogProcessor:
             elif window == "global":
                 window = None
             method = entry["method_name"]
+            if method not in _METHODS:  # registered: MMEngine's statistics(**entry) call
+                extra = {k: v for k, v in entry.items() if k not in _CFG_KEYS}
+                if "window_size" in entry:  # MMEngine turns 'global' into a count too
+                    extra["window_size"] = len(buf) if window is None else window
+                values[entry.get("log_name", entry["data_src"])] = buf.statistics(method, **extra)
+                continue
             value = buf.current() if method == "current" else getattr(buf, method)(window)
             values[entry.get("log_name", entry["data_src"])] = value
         return values
@@ -453,6 +462,13 @@ class LogProcessor:
         epoch = runner.epoch if mode == "val" else None
         max_epochs = getattr(runner, "max_epochs", None) if align else None
         return eval_position(mode, n, total, self.eval_by_epoch(runner), epoch, max_epochs)
+
+
+def _registered_statistic(method: Any) -> bool:
+    """Whether ``method`` names a statistic added with ``HistoryBuffer.register_statistics``."""
+    from .message_hub import HistoryBuffer
+
+    return isinstance(method, str) and method in HistoryBuffer._statistics_methods
 
 
 def _check_mode(mode: str, allowed: Sequence[str]) -> None:

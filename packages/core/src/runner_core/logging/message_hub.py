@@ -143,6 +143,12 @@ class HistoryBuffer:
 
     def update(self, log_val: Any, count: int = 1) -> None:
         """Record ``log_val``, a sum over ``count`` samples (MMEngine's ``HistoryBuffer.update``)."""
+        if type(log_val) is not float and not _recordable(log_val):  # MMEngine: TypeError
+            # refused here, so the buffer stays readable (a bad value kept would fail every read)
+            raise ScalarError(
+                f"HistoryBuffer.update got {type(log_val).__name__} {log_val!r:.80}; a value is "
+                "one number or a one-element tensor or array."
+            )
         if count == 1 and self._counts is None:
             self._values.append(log_val)
             return
@@ -380,17 +386,28 @@ class MessageHub:
                 )
         # keys recorded with resumed=False: left out of checkpoints (MMEngine's resumed_keys)
         self._not_resumed: set[str] = {k for k, keep in (resumed_keys or {}).items() if not keep}
+
+    @classmethod
+    def create(cls, name: str, **kwargs: Any) -> MessageHub:
+        """A new hub called ``name``, made the current one (replacing one of that name).
+
+        ``MessageHub(...)`` itself makes a free-standing hub, as MMEngine's
+        constructor does: a hook's scratch hub does not become the run's current one.
+        """
+        hub = cls(name, **kwargs)
         MessageHub._instances.pop(name, None)
         MessageHub._kept.pop(name, None)
-        MessageHub._instances[name] = self
-        MessageHub._per_thread.made(self)
+        MessageHub._instances[name] = hub
+        MessageHub._per_thread.made(hub)
+        return hub
 
     @classmethod
     def get_instance(cls, name: str, **kwargs: Any) -> MessageHub:
         """The hub called ``name``, created (and made current) from ``kwargs`` if there is none yet."""
         hub = cls._instances.get(name)
         if hub is None:
-            hub = cls._kept[name] = cls(name, **kwargs)
+            hub = cls.create(name, **kwargs)
+            cls._kept[name] = hub
         return hub
 
     @property
@@ -614,6 +631,16 @@ def _is_one_number(value: Any) -> bool:
     if callable(numel):
         return bool(numel() == 1)
     return getattr(value, "size", None) == 1 and hasattr(value, "item")
+
+
+def _recordable(value: Any) -> bool:
+    """One number, or a value of another library read by its ``item()`` when the history is
+    read (a value without ``numel`` or ``size`` to say it holds more than one)."""
+    if _is_one_number(value):
+        return True
+    if isinstance(value, (str, bytes)) or hasattr(value, "numel") or hasattr(value, "size"):
+        return False
+    return callable(getattr(value, "item", None))
 
 
 def _to_plain(value: Any) -> Any:

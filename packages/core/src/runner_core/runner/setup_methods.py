@@ -98,7 +98,7 @@ class SetupMethods:
         if own is not None and own.name == cfg["name"]:
             return own
         if cfg["name"] == self.experiment_name:
-            return MessageHub(**cfg)
+            return MessageHub.create(**cfg)
         return MessageHub.get_instance(**cfg)
 
     def set_randomness(
