@@ -522,3 +522,21 @@ def test_names_mmengines_root_registries_hold_for_models_and_wrappers() -> None:
 
     assert MODELS.get("BaseTTAModel") is BaseTTAModel
     assert MODEL_WRAPPERS.get("DataParallel") is torch.nn.DataParallel
+
+
+def test_a_misspelt_scope_is_named_when_the_name_is_not_found() -> None:
+    """MMEngine logs that it could not find the scope; ours notes it on the error, with
+    the scopes there are, since the name was looked up in another registry."""
+    root = Registry("thing", scope="t_scope_note_root")
+    child = Registry("thing", parent=root, scope="t_scope_note")
+
+    @child.register_module()
+    class ResNet:
+        pass
+
+    with pytest.raises(RegistryError) as info:
+        root.build(dict(type="ResNet", _scope_="t_scope_noet"))
+    note = " ".join(getattr(info.value, "__notes__", []))
+    assert "_scope_='t_scope_noet' names no registry" in note
+    assert "Did you mean one of 't_scope_note'" in note
+    assert type(root.build(dict(type="ResNet", _scope_="t_scope_note"))) is ResNet

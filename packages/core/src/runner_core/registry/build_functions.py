@@ -13,10 +13,11 @@ only inside them.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BuildError, BuildKeyError, RegistryError, RunnerError
+from ..errors import BuildError, BuildKeyError, RegistryError, RunnerError, add_note, did_you_mean
 from .registry import _BUILDING, Registry, check_arguments, remember_build
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,6 +40,37 @@ def _plain(cfg: Any, what: str) -> dict[str, Any]:
         f"{cfg!r}. Give a config such as dict(type='<registered name>', ...); a built "
         "object needs no building."
     )
+
+
+@contextmanager
+def _in_scope(registry: Registry, scope: str | None) -> Iterator[Registry]:
+    """``registry.switch_scope_and_registry(scope)``; a name the build cannot find gets a
+    note when ``scope`` names no registry of the tree, where MMEngine logs a warning: the
+    name was looked up elsewhere, and a misspelt ``_scope_`` is the likelier mistake."""
+    from .scope import find_scope
+
+    with registry.switch_scope_and_registry(scope) as chosen:
+        try:
+            yield chosen
+        except RegistryError as exc:
+            if scope is not None and find_scope(registry.root, scope) is None:
+                known = sorted(_scopes_of(registry.root))
+                add_note(
+                    exc,
+                    f"_scope_={scope!r} names no registry of the {registry.name} registries "
+                    f"(their scopes: {', '.join(known)}), so the name was looked up in scope "
+                    f"{chosen.scope!r}." + did_you_mean(scope, known),
+                )
+            raise
+
+
+def _scopes_of(root: Registry) -> set[str]:
+    found, pending = set(), [root]
+    while pending:
+        node = pending.pop()
+        found.add(node.scope)
+        pending.extend(node.children.values())
+    return found
 
 
 def _with_defaults(cfg: Any, default_args: Any) -> dict[str, Any]:
@@ -143,7 +175,7 @@ def build_from_cfg(
             f"got {type(registry).__name__}; the config comes first."
         )
     args = _with_defaults(cfg, default_args)
-    with registry.switch_scope_and_registry(args.pop("_scope_", None)) as chosen:
+    with _in_scope(registry, args.pop("_scope_", None)) as chosen:
         return _build_args(chosen, args, _key_path)
 
 
@@ -182,7 +214,7 @@ def build_scheduler_from_cfg(
     """``build_from_cfg``, and ``convert_to_iter_based=True`` builds the schedule per
     iteration with ``build_iter_from_epoch`` (``default_args`` give ``epoch_length``)."""
     args = _with_defaults(cfg, default_args)
-    with registry.switch_scope_and_registry(args.pop("_scope_", None)) as chosen:
+    with _in_scope(registry, args.pop("_scope_", None)) as chosen:
         if not args.pop("convert_to_iter_based", False):
             args.pop("epoch_length", None)
             return _build_args(chosen, args, _key_path)
@@ -210,7 +242,7 @@ def build_runner_from_cfg(cfg: Any, registry: Registry) -> Runner:
     scope = args.get("_scope_")
     if "_scope_" in args:
         del args["_scope_"]
-    with registry.switch_scope_and_registry(scope) as chosen:
+    with _in_scope(registry, scope) as chosen:
         runner_type = args.get("runner_type", "Runner")
         runner_cls = _resolve_type(chosen, runner_type, " (config key 'runner_type')", None)
         return runner_cls.from_cfg(args)
