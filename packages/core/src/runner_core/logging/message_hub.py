@@ -149,6 +149,10 @@ class HistoryBuffer:
                 f"HistoryBuffer.update got {type(log_val).__name__} {log_val!r:.80}; a value is "
                 "one number or a one-element tensor or array."
             )
+        self._add(log_val, count)
+
+    def _add(self, log_val: Any, count: int) -> None:
+        """``update`` of a value already checked (``MessageHub.update_scalar`` checks its own)."""
         if count == 1 and self._counts is None:
             self._values.append(log_val)
             return
@@ -466,10 +470,10 @@ class MessageHub:
         buf = self._scalars.get(key)
         if buf is None:  # kept only once the first value is accepted (a refused count
             buf = HistoryBuffer()  # must not leave an empty history that later reads fail on)
-            buf.update(value, count)
+            buf._add(value, count)
             self._scalars[key] = buf
         else:
-            buf.update(value, count)
+            buf._add(value, count)
         if not resumed or self._not_resumed:
             self._resumed(key, resumed)
 
