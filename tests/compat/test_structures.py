@@ -289,3 +289,53 @@ def test_instance_data_float_indices_are_an_index_error_as_in_mmengine() -> None
     for floats in ([0.0, 1.0], np.array([0.1, 0.9, 0.2, 0.7])):
         with pytest.raises(IndexError, match="integers or a boolean mask"):
             data[floats]
+
+
+def test_a_property_setter_that_refuses_a_value_leaves_no_half_set_field() -> None:
+    """mmdet's DataSample pattern: a refused value must not leave a key whose value is
+    missing (every later keys(), repr() or to() would fail)."""
+
+    class DetSample(BaseDataElement):
+        @property
+        def gt_instances(self) -> Any:
+            return self._gt_instances
+
+        @gt_instances.setter
+        def gt_instances(self, value: Any) -> None:
+            self.set_field(value, "_gt_instances", dtype=InstanceData)
+
+    sample = DetSample()
+    with pytest.raises(AssertionError):
+        sample.gt_instances = torch.ones(2)
+    assert sample.keys() == [] and "gt_instances" not in sample
+    sample.gt_instances = InstanceData(labels=torch.tensor([1]))
+    assert sample.keys() == ["gt_instances"] and "DetSample" in repr(sample.cpu())
+
+
+def test_instance_lengths_are_checked_against_the_other_fields_even_when_empty() -> None:
+    """An empty first field let any length through, and len() then depended on the set's
+    order (the hash seed); replacing the only field is still allowed."""
+    inst = InstanceData()
+    inst.bboxes = torch.zeros(0, 4)
+    with pytest.raises(AssertionError, match="holds 0 instances"):
+        inst.labels = torch.tensor([1, 2])
+    inst.bboxes = torch.zeros(2, 4)  # the only field, replaced: fine
+    inst.labels = torch.tensor([1, 2])
+    assert len(inst) == 2
+
+
+def test_selecting_from_list_fields_keeps_order_and_refuses_a_bad_index() -> None:
+    inst = InstanceData(labels=torch.arange(5), names=list("abcde"), tag="abcde")
+    picked = inst[torch.tensor([True, False, True, False, True])]
+    assert picked.names == ["a", "c", "e"] and picked.tag == "ace"
+    assert inst[torch.tensor([4, 0, -1])].names == ["e", "a", "e"]
+    with pytest.raises(IndexError):
+        inst[torch.tensor([0, 7])]
+
+
+def test_an_out_of_range_pixel_index_is_an_index_error() -> None:
+    pixels = PixelData(mask=torch.zeros(1, 4, 5))
+    assert pixels[-4, 0].shape == (1, 1)
+    for bad in ((10, 0), (-5, 0), (0, 5)):
+        with pytest.raises(IndexError, match="out of range"):
+            pixels[bad]

@@ -97,8 +97,14 @@ class BaseDataElement:
                 f"Cannot set {name!r} as a {field_type} field of {type(self).__name__}: it is "
                 f"already a {kind} field. Delete it first or use another name."
             )
+        added = name not in own
         own.add(name)
-        object.__setattr__(self, name, value)
+        try:
+            object.__setattr__(self, name, value)
+        except BaseException:
+            if added:  # a property setter refused the value: no half-set field
+                own.discard(name)
+            raise
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _PRIVATE:

@@ -43,10 +43,12 @@ class InstanceData(BaseDataElement):
                 f"InstanceData.{name} must have a length (a tensor, array, list, ...), got "
                 f"{type(value).__name__}; put per-sample values in metainfo instead."
             )
-        if len(self) > 0 and len(value) != len(self):
+        others = [k for k in self.keys() if k != name]
+        expected = len(getattr(self, others[0])) if others else len(self)
+        if (others or expected > 0) and len(value) != expected:
             raise DataElementError(
                 f"InstanceData.{name} has length {len(value)}, but this InstanceData holds "
-                f"{len(self)} instances; every data field needs one entry per instance."
+                f"{expected} instances; every data field needs one entry per instance."
             )
         super().__setattr__(name, value)
 
@@ -162,9 +164,12 @@ def _take(value: Any, indices: Any) -> Any:
         return value[indices.to(value.device)]
     if isinstance(value, np.ndarray):
         return value[indices.cpu().numpy()]
-    if isinstance(value, (str, list, tuple)) or (
-        hasattr(value, "__getitem__") and hasattr(value, "cat")
-    ):
+    if isinstance(value, (str, list, tuple)):  # linear, not a quadratic chain of +
+        picked = [value[i] for i in indices.tolist()]
+        if isinstance(value, str):
+            return "".join(picked)
+        return picked if isinstance(value, list) else tuple(picked)
+    if hasattr(value, "__getitem__") and hasattr(value, "cat"):
         parts = [value[i : i + 1] if i != -1 else value[-1:] for i in indices.tolist()]
         if not parts:
             return value[:0]

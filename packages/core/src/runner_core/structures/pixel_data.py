@@ -51,6 +51,10 @@ class PixelData(BaseDataElement):
         for axis, part in enumerate(item):
             if isinstance(part, int):
                 size = shape[axis]
+                if self.shape is not None and not -size <= part < size:
+                    raise IndexError(
+                        f"PixelData index {part} is out of range for size {size} (axis {axis})."
+                    )
                 start = part + size if part < 0 else part
                 index.append(slice(start, start + 1))
             elif isinstance(part, slice):
