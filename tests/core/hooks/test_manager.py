@@ -235,12 +235,18 @@ def test_points_are_no_ops_before_any_hook_is_registered() -> None:
         assert getattr(m.points, name)("R") is None
 
 
-def test_arguments_no_hook_takes_are_dropped() -> None:
-    """``runner.call_hook(name, **kwargs)`` with an extra keyword still reaches the hooks."""
+def test_an_argument_a_standard_point_does_not_take_is_an_error() -> None:
+    """``runner.call_hook('after_train_iter', output=...)``: MMEngine's hooks raise
+    TypeError on it; dropping it would hand every hook ``outputs=None``."""
+    from runner_core.errors import HookTypeError
+
     log: list = []
     m = HookManager()
     m.register(Recorder(log, "a"))
-    m.call("before_train_iter", {"runner": None, "batch_idx": 3, "extra": "ignored"})
+    with pytest.raises(HookTypeError, match=r"'output'.*Did you mean 'outputs'\?") as info:
+        m.call("after_train_iter", {"runner": None, "batch_idx": 3, "output": {}})
+    assert isinstance(info.value, TypeError)
+    m.call("before_train_iter", {"runner": None, "batch_idx": 3})
     assert log == [("a", 3)]
 
 

@@ -37,9 +37,36 @@ def test_it_holds_the_configs_until_train_builds_them(tmp_path: Path) -> None:
     (built,) = runner.param_schedulers
     assert isinstance(built, MultiStepLR) and built.last_step == 1  # end=2 (max_epochs): stops at 1
     assert runner.optim_wrapper.optimizer.param_groups[0]["lr"] == 0.1 * 0.1
-    runner.train()  # a second train() builds them again from the configs passed
-    assert runner.param_schedulers[0] is not built
-    assert isinstance(runner.param_schedulers[0], MultiStepLR)
+    runner.train()  # a second train() of the finished run: the schedule goes on, as MMEngine's
+    assert runner.param_schedulers[0] is built
+    assert runner.optim_wrapper.optimizer.param_groups[0]["lr"] == 0.1 * 0.1
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        dict(type="MultiStepLR", milestones=[1], by_epoch=True),
+        dict(type="LinearLR", start_factor=0.1, end=2, by_epoch=True),
+    ],
+)
+def test_a_train_that_continues_the_run_continues_its_schedule(tmp_path: Path, given) -> None:
+    """Raising max_epochs and calling train() again (a notebook's habit) must give one
+    long run's learning rates: schedulers rebuilt from their configs would start over on
+    the already scheduled lr (a MultiStepLR decaying twice)."""
+
+    def lrs_per_epoch(runner: Runner) -> list[float]:
+        return [round(v, 6) for v in runner.message_hub.get_scalar("train/lr").data()[::2]]
+
+    torch.manual_seed(0)
+    twice = _runner(tmp_path / "twice", param_scheduler=dict(given))
+    twice.train()
+    twice.train_loop._max_epochs = 4
+    twice.train()
+    torch.manual_seed(0)
+    once = _runner(tmp_path / "once", param_scheduler=dict(given))
+    once.train_loop._max_epochs = 4
+    once.train()
+    assert lrs_per_epoch(twice) == lrs_per_epoch(once)
 
 
 def test_one_config_dict_stays_a_dict_and_none_stays_none(tmp_path: Path) -> None:

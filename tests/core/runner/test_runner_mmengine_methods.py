@@ -347,3 +347,32 @@ def test_a_subclass_overriding_the_setup_methods_changes_the_run(tmp_path: Path)
     assert runner.logger.level == 10 and runner.message_hub.name == "my-hub"
     assert runner.seed == 11 and runner.message_hub.get_info("seed") == 11
     assert not (runner.log_dir / "config.py").exists()
+
+
+def test_a_runner_keeps_its_own_copy_of_the_config(tmp_path: Path) -> None:
+    """A sweep edits its Config for the next run; as MMEngine deep-copies it, the first
+    run's checkpoints must still record what it trained with."""
+    x = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
+    cfg = Config(
+        dict(
+            model=dict(type="ModuleAdapter", module=dict(type="Linear", in_features=2,
+                                                         out_features=1), loss_fn="mse_loss"),
+            work_dir=str(tmp_path / "a"),
+            train_dataloader=dict(dataset=TensorDataset(x, x.sum(1, keepdim=True)), batch_size=4),
+            train_cfg=dict(by_epoch=True, max_epochs=1),
+            optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+            default_hooks=dict(logger=dict(interval=1, progress_bar=False)),
+        )
+    )  # fmt: skip
+    runner = Runner.from_cfg(cfg)
+    cfg.optim_wrapper.optimizer.lr = 0.5
+    cfg.work_dir = str(tmp_path / "b")
+    runner.train()
+    assert runner.cfg.optim_wrapper.optimizer.lr == 0.1
+    saved = torch.load(tmp_path / "a" / "epoch_1.pth", weights_only=True)
+    assert "lr=0.1" in saved["meta"]["cfg"] and str(tmp_path / "b") not in saved["meta"]["cfg"]
+
+
+def test_build_visualizer_without_an_argument_builds_the_default(tmp_path: Path) -> None:
+    visualizer = _runner(tmp_path).build_visualizer()  # MMEngine: visualizer=None
+    assert type(visualizer).__name__ == "Visualizer"

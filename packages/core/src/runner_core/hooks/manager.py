@@ -20,7 +20,7 @@ from typing import Any, overload
 
 import pluggy
 
-from ..errors import HookError, HookTypeError, add_note
+from ..errors import HookError, HookTypeError, add_note, did_you_mean
 from . import specs
 from .hook import EXTRA_STAGES, Hook, Priority, get_priority
 from .method_checks import (
@@ -459,17 +459,16 @@ class HookManager(Sequence[Hook]):
                     "receive. Make the loop's call_hook(...) and its hook_points declaration "
                     "name the same arguments."
                 )
+        takes = _STANDARD_ARGUMENTS.get(name)
+        if takes is not None and not takes.issuperset(kwargs):
+            raise _not_taken(name, kwargs, takes)
         found = self._callers.get(name)
         if found is not None:
             caller, argnames, fire = found
             if self._custom_uncalled and name in self._custom_uncalled:
                 self._custom_uncalled.discard(name)
             if fire is not None:
-                given = kwargs
-                if argnames is not None and any(key not in argnames for key in given):
-                    # arguments no hook takes: dropped
-                    given = {key: value for key, value in given.items() if key in argnames}
-                fire(**given)
+                fire(**kwargs)
         elif name in self._custom_uncalled:
             self._custom_uncalled.discard(name)
         if name == "before_train":
@@ -564,6 +563,22 @@ def _spec_args(name: str) -> tuple[str, ...]:
     """The parameters of the standard point ``name``, as its spec declares them."""
     code = getattr(specs, name).__code__
     return tuple(code.co_varnames[: code.co_argcount])
+
+
+#: standard point -> the arguments it passes (what ``call`` checks a call's keywords against)
+_STANDARD_ARGUMENTS = {name: frozenset(_spec_args(name)) for name in STANDARD_POINTS}
+
+
+def _not_taken(name: str, given: Mapping[str, Any], takes: frozenset[str]) -> HookTypeError:
+    """``call_hook(name, output=...)``: MMEngine's hooks raise TypeError on an argument their
+    point does not take; dropped, it would hand every hook None in its place."""
+    order = _spec_args(name)
+    extra = sorted(key for key in given if key not in takes)
+    hint = "".join(did_you_mean(key, order) for key in extra)
+    return HookTypeError(
+        f"call_hook({name!r}) got {', '.join(map(repr, extra))}, which the hook point does not "
+        f"take; it takes {', '.join(order)}.{hint}"
+    )
 
 
 def _idle_point(name: str) -> Callable[..., None]:

@@ -155,7 +155,7 @@ class PartsBuilding:
     def build_evaluator(self, evaluator: Any) -> Any:
         return _build.build_evaluator(evaluator)
 
-    def build_visualizer(self, visualizer: Any) -> Any:
+    def build_visualizer(self, visualizer: Any = None) -> Any:
         from ..registry import VISUALIZERS
 
         check_visualizer_value(visualizer)

@@ -668,7 +668,10 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
                 self._reseed_from(found)
         loop = self.train_loop
         if not preloaded:
-            self._build_training_parts(rebuild_schedulers=True)
+            # a train() that continues an advanced loop (max_epochs raised, or after an
+            # error) keeps the schedulers, as MMEngine's: built again they would restart
+            # the schedule on the already-scheduled lr (a MultiStepLR decays twice)
+            self._build_training_parts(rebuild_schedulers=self.iter == 0)
         val_loop = self.val_loop
         self._start([loop, val_loop] if val_loop is not None else [loop])
         unstepped = _build.unstepped_schedulers_message(
@@ -853,6 +856,8 @@ def _as_config(cfg: Any) -> Any:
 
     if isinstance(cfg, Mapping) and not isinstance(cfg, Config):
         return Config(dict(cfg))
+    if isinstance(cfg, Config):  # MMEngine's deepcopy: the caller may edit its Config for
+        return copy.deepcopy(cfg)  # the next run (a sweep); this run's record must not change
     return cfg
 
 
