@@ -156,5 +156,41 @@ def test_empty_serialized_dataset_raises_index_error(tmp_path: Path) -> None:
 def test_unsupported_annotation_format_is_a_type_error_as_in_mmengine(tmp_path: Path) -> None:
     path = tmp_path / "ann.txt"
     path.write_text("a b c")
-    with pytest.raises(TypeError, match="unsupported format '.txt'"):
+    with pytest.raises(TypeError, match="Unsupported format: txt"):
         BaseDataset(str(path))
+
+
+def test_annotation_and_class_files_go_through_the_file_backends(tmp_path: Path) -> None:
+    """As MMEngine's: a registered storage backend serves ann_file and a class-names file,
+    and YAML that fileio.dump wrote (tuples) reads back."""
+    from runner_core.fileio import BaseStorageBackend, dump, register_backend
+
+    files = {
+        "memtest://ann.json": b'{"metainfo": {}, "data_list": [{"x": 1}, {"x": 2}]}',
+        "memtest://classes.txt": b"cat\ndog\n",
+    }
+
+    class Memory(BaseStorageBackend):
+        def get(self, filepath: Any) -> bytes:
+            return files[str(filepath)]
+
+        def get_text(self, filepath: Any, encoding: str = "utf-8") -> str:
+            return files[str(filepath)].decode(encoding)
+
+    register_backend("memtest", Memory, force=True, prefixes="memtest")
+    dataset = BaseDataset(
+        "memtest://ann.json",
+        metainfo=dict(classes="memtest://classes.txt"),
+        data_prefix=dict(),
+        serialize_data=False,
+    )
+    assert [d["x"] for d in dataset.data_list] == [1, 2]
+    assert dataset.metainfo["classes"] == ["cat", "dog"]
+    dump({"metainfo": {"size": (2, 3)}, "data_list": [{"x": 1}]}, tmp_path / "ann.yaml")
+    assert BaseDataset(str(tmp_path / "ann.yaml"), data_prefix=dict()).metainfo["size"] == (2, 3)
+
+
+def test_a_missing_class_names_file_is_warned_about() -> None:
+    with pytest.warns(UserWarning, match="no such file"):
+        dataset = BaseDataset(ann_file="", metainfo=dict(classes="data/clases.txt"), lazy_init=True)
+    assert dataset.metainfo["classes"] == "data/clases.txt"

@@ -88,3 +88,26 @@ def test_a_negative_tensor_index_of_the_caller_is_left_as_it_was(ann: str) -> No
     index = torch.tensor(-1)
     assert concat._get_ori_dataset_idx(index) == (1, 1)
     assert index.item() == -1  # `+=` changed the caller's tensor in place
+
+
+def test_a_name_or_configs_in_extra_brackets_are_no_dataset(ann: str) -> None:
+    """``datasets=[_base_.train_sets]`` (a list in the list) built a dataset of config dicts,
+    ``dataset='CatDS'`` one of characters; MMEngine raises TypeError for both."""
+    cfg = dict(type=CatDataset, ann_file=ann)
+    with pytest.raises(TypeError, match="must be a dataset"):
+        ConcatDataset(datasets=[[cfg, cfg]])
+    with pytest.raises(TypeError, match="must be a dataset"):
+        RepeatDataset(dataset="CatDataset", times=2)
+
+
+def test_compose_shows_each_transform_as_its_str() -> None:
+    from runner_core.dataset import Compose
+
+    class Named:
+        def __call__(self, data: dict) -> dict:
+            return data
+
+        def __str__(self) -> str:
+            return "Named(scale=2)"
+
+    assert "Named(scale=2)" in repr(Compose([Named()]))

@@ -72,8 +72,15 @@ def _join(root: str, path: str) -> str:
 
 
 def load_annotation_file(path: str) -> Any:
-    """Read a ``.json``, ``.yaml``/``.yml`` or ``.pkl``/``.pickle`` annotation file."""
-    if not os.path.isfile(path):
+    """Read the annotation file with ``runner_core.fileio.load``, as MMEngine's ``load``.
+
+    json, yaml/yml, pickle/pkl and formats added with ``register_handler``; a
+    URL goes through the storage backend registered for its prefix.
+    """
+    from ..fileio import load
+
+    path = os.fspath(path)
+    if "://" not in path and not os.path.isfile(path):
         from ..errors import did_you_mean
 
         folder = os.path.dirname(path) or "."
@@ -82,24 +89,13 @@ def load_annotation_file(path: str) -> Any:
             f"Annotation file {path!r} does not exist.{did_you_mean(os.path.basename(path), names)}"
             " Check ann_file and data_root."
         )
-    suffix = os.path.splitext(path)[1].lower()
-    if suffix == ".json":
-        import json
+    try:
+        return load(path)
+    except TypeError as exc:  # an unknown format: FileFormatError, a TypeError as MMEngine's
+        from ..errors import add_note
 
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    if suffix in (".yaml", ".yml"):
-        import yaml
-
-        with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
-    if suffix in (".pkl", ".pickle"):
-        with open(path, "rb") as handle:
-            return pickle.load(handle)  # noqa: S301 - the user's own annotation file
-    raise DatasetTypeError(  # a TypeError, as MMEngine's load() raises
-        f"Annotation file {path!r}: unsupported format {suffix!r}; use .json, .yaml or .pkl, "
-        "or override load_data_list() to read it."
-    )
+        add_note(exc, f"Annotation file {path!r}: override load_data_list() to read it.")
+        raise
 
 
 class BaseDataset(Dataset):
@@ -173,9 +169,21 @@ class BaseDataset(Dataset):
                 f"{type(metainfo).__name__}."
             )
         for key, value in metainfo.items():
-            if isinstance(value, str) and os.path.isfile(value):
-                with open(value, encoding="utf-8") as handle:
-                    value = [line.rstrip("\n") for line in handle if line.strip()]
+            if isinstance(value, str) and (os.path.isfile(value) or "://" in value):
+                from ..fileio import list_from_file
+
+                try:
+                    value = [line for line in list_from_file(value) if line.strip()]
+                except (OSError, LookupError, ValueError):  # not a file: keep the string
+                    pass
+            elif isinstance(value, str) and os.path.splitext(value)[1] in (".txt", ".text"):
+                import warnings
+
+                warnings.warn(
+                    f"{cls.__name__}: metainfo[{key!r}] = {value!r} looks like a file of names, "
+                    "but there is no such file; it is kept as a string.",
+                    stacklevel=3,
+                )
             merged[key] = value
         return merged
 

@@ -45,5 +45,5 @@ class Compose:
         return data
 
     def __repr__(self) -> str:
-        inner = "".join(f"\n    {t!r}" for t in self.transforms)
+        inner = "".join(f"\n    {t}" for t in self.transforms)  # str(), as MMEngine
         return f"{type(self).__name__}({inner}\n)"

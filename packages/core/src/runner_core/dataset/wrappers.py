@@ -27,7 +27,11 @@ def _build(dataset: Any, where: str) -> Any:
         from ..registry import DATASETS
 
         return DATASETS.build(dataset, _key_path=where)
-    if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
+    if (
+        isinstance(dataset, (str, bytes, list, tuple))  # a name, or configs in extra brackets
+        or not hasattr(dataset, "__getitem__")
+        or not hasattr(dataset, "__len__")
+    ):
         raise BuildError(
             f"{where} must be a dataset or a dataset config dict(type=...), got "
             f"{type(dataset).__name__}."
