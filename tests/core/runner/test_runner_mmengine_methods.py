@@ -376,3 +376,22 @@ def test_a_runner_keeps_its_own_copy_of_the_config(tmp_path: Path) -> None:
 def test_build_visualizer_without_an_argument_builds_the_default(tmp_path: Path) -> None:
     visualizer = _runner(tmp_path).build_visualizer()  # MMEngine: visualizer=None
     assert type(visualizer).__name__ == "Visualizer"
+
+
+def test_objects_in_the_config_are_not_copied_for_the_record(tmp_path: Path) -> None:
+    """runner.cfg copies the values a caller may edit, not the dataset or model objects a
+    Config may hold (an in-memory dataset would be held twice)."""
+    x = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
+    dataset = TensorDataset(x, x.sum(1, keepdim=True))
+    cfg = Config(
+        dict(
+            model=ModuleAdapter(nn.Linear(2, 1), loss_fn=nn.functional.mse_loss),
+            work_dir=str(tmp_path),
+            train_dataloader=dict(dataset=dataset, batch_size=4),
+            train_cfg=dict(by_epoch=True, max_epochs=1),
+            optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+        )
+    )
+    runner = Runner.from_cfg(cfg)
+    assert runner.cfg.train_dataloader.dataset is dataset
+    assert runner.cfg.train_dataloader is not cfg.train_dataloader

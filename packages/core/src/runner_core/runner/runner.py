@@ -856,9 +856,27 @@ def _as_config(cfg: Any) -> Any:
 
     if isinstance(cfg, Mapping) and not isinstance(cfg, Config):
         return Config(dict(cfg))
-    if isinstance(cfg, Config):  # MMEngine's deepcopy: the caller may edit its Config for
-        return copy.deepcopy(cfg)  # the next run (a sweep); this run's record must not change
+    if isinstance(cfg, Config):  # a copy, as MMEngine's deepcopy: the caller may edit its
+        return _record_copy(cfg)  # Config for the next run (a sweep); this run's must not change
     return cfg
+
+
+def _record_copy(cfg: Any) -> Any:
+    """A deep copy of ``cfg``'s plain values (containers, numbers, strings); objects in it
+    (a model, an in-memory dataset) are shared, not duplicated: what a caller edits between
+    runs are values, and the Runner builds from copies of its own (``from_cfg``)."""
+    plain = (str, bytes, int, float, complex, bool, type(None), type)
+    shared: dict[int, Any] = {}
+    pending = [cfg[key] for key in cfg]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, Mapping):
+            pending.extend(value.values())
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            pending.extend(value)
+        elif not isinstance(value, plain):
+            shared[id(value)] = value  # deepcopy's memo: returned as it is
+    return copy.deepcopy(cfg, shared)
 
 
 def _empty_config() -> Any:
