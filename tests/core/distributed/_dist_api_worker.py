@@ -52,6 +52,9 @@ def main(out: Path) -> None:
     box: list[Any] = [f"from{rank}", {"a": rank}]
     res["broadcast_object_list"] = [dist.broadcast_object_list(box, src=0) is box, box]
     res["seed_shared"] = len(set(dist.all_gather_object(dist.sync_random_seed()))) == 1
+    second = td.new_group([1])  # a group without global rank 0 (every rank must create it)
+    if rank == 1:  # its seed comes from its own first rank (src=0 would not be in it)
+        res["seed_subgroup"] = isinstance(dist.sync_random_seed(group=second), int)
 
     data = {"b": torch.tensor([1.0 + rank, 3.0]), "a": torch.tensor([[2.0 * rank]])}
     back_dict = dist.all_reduce_dict(data, op="mean")

@@ -50,6 +50,7 @@ def test_tensor_and_object_collectives(ranks: list[dict[str, Any]]) -> None:
         assert res["broadcast"] == [[5.0, 6.0], True]
         assert res["broadcast_object_list"] == [True, ["from0", {"a": 0}]]
         assert res["seed_shared"] is True
+    assert ranks[1]["seed_subgroup"] is True  # a group without global rank 0 shares one too
 
 
 def test_all_reduce_dict_and_params(ranks: list[dict[str, Any]]) -> None:

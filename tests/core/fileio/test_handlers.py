@@ -129,3 +129,33 @@ def test_registering_a_non_handler_is_a_type_error() -> None:
     with pytest.raises(TypeError, match=r"file_formats must be a str or a list of str"):
         register_handler(3)(TxtHandler)  # type: ignore[arg-type]
     assert 3 not in file_handlers
+
+
+def test_yaml_dump_writes_config_sections_numpy_values_and_paths_as_plain_data(
+    tmp_path: Path,
+) -> None:
+    """What MMEngine's yaml.Dumper writes (with !!python tags) is written as plain YAML,
+    which our safe loader reads back: a ConfigDict section, metrics that are numpy
+    values, an OrderedDict, a path."""
+    from collections import OrderedDict
+
+    from runner_core.config import ConfigDict
+    from runner_core.fileio import dump, load
+
+    data = {
+        "model": ConfigDict(type="Net", depth=np.int64(18)),
+        "metrics": OrderedDict(acc=np.float64(0.5), hist=np.arange(3)),
+        "where": tmp_path / "x",
+        "pair": (1, 2),
+    }
+    dump(data, tmp_path / "out.yaml")
+    text = (tmp_path / "out.yaml").read_text()
+    assert "!!python/object" not in text
+    assert load(tmp_path / "out.yaml") == {
+        "model": {"type": "Net", "depth": 18},
+        "metrics": {"acc": 0.5, "hist": [0, 1, 2]},
+        "where": str(tmp_path / "x"),
+        "pair": (1, 2),
+    }
+    with pytest.raises(Exception, match="cannot represent"):
+        dump({"x": object()}, file_format="yaml")  # what has no plain form is still refused

@@ -138,6 +138,13 @@ def test_digit_version_orders_releases() -> None:
         digit_version("not-a-version")
 
 
+def test_digit_version_raises_mmengines_invalid_version() -> None:
+    from packaging.version import InvalidVersion  # packaging comes with runner-cli
+
+    with pytest.raises(InvalidVersion):
+        digit_version("abc")
+
+
 def test_top_level_reexports_are_the_utils_names() -> None:
     from runner_core import fileio, utils
 

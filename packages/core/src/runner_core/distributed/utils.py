@@ -386,12 +386,14 @@ def all_reduce(
 
 
 def sync_random_seed(group: ProcessGroup | None = None) -> int:
-    """A fresh random seed drawn on rank 0 and shared with every rank of ``group``.
+    """A fresh random seed drawn on ``group``'s first rank and shared with every rank of it.
 
     Drawn from the OS (``secrets``), so asking for one does not move the
     global ``random`` / numpy / torch streams.
     """
-    return int(broadcast_object(secrets.randbelow(2**31), src=0, group=group))
+    dist = _dist_module()
+    src = 0 if dist is None or group is None else dist.get_global_rank(group, 0)
+    return int(broadcast_object(secrets.randbelow(2**31), src=src, group=group))
 
 
 def master_only(func: _F) -> _F:

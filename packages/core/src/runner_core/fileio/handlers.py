@@ -13,6 +13,7 @@ handler (MMEngine's json one takes none).
 
 from __future__ import annotations
 
+import functools
 import json
 import pickle
 from abc import ABCMeta, abstractmethod
@@ -102,6 +103,35 @@ class JsonHandler(BaseFileHandler):
         return json.dumps(obj, **kwargs)
 
 
+@functools.cache
+def yaml_data_dumper() -> type[Any]:
+    """The config's safe dumper, plus what MMEngine's ``yaml.Dumper`` writes with
+    ``!!python`` tags a safe loader refuses: dict subclasses (``OrderedDict``,
+    ``defaultdict``, ``ConfigDict``) as maps, ``str`` subclasses and paths as
+    strings, numpy values as numbers and lists (as ``json_default`` does).
+    """
+    import os
+
+    from ..config.yaml_loading import safe_dumper
+
+    base = safe_dumper()
+
+    class DataDumper(base):  # type: ignore[misc, valid-type]
+        pass
+
+    def represent_other(dumper: Any, data: Any) -> Any:
+        if _is_numpy_value(data):
+            return dumper.represent_data(data.tolist())
+        if isinstance(data, os.PathLike):
+            return dumper.represent_str(os.fspath(data))
+        return dumper.represent_undefined(data)
+
+    DataDumper.add_multi_representer(dict, lambda d, data: d.represent_dict(dict(data)))
+    DataDumper.add_multi_representer(str, lambda d, data: d.represent_str(str(data)))
+    DataDumper.add_multi_representer(object, represent_other)
+    return DataDumper
+
+
 class YamlHandler(BaseFileHandler):
     """YAML, read and written safely (``Loader``/``Dumper`` kwargs choose otherwise)."""
 
@@ -116,17 +146,13 @@ class YamlHandler(BaseFileHandler):
     def dump_to_fileobj(self, obj: Any, file: IO[Any], **kwargs: Any) -> None:
         import yaml
 
-        from ..config.yaml_loading import safe_dumper
-
-        kwargs.setdefault("Dumper", safe_dumper())
+        kwargs.setdefault("Dumper", yaml_data_dumper())
         yaml.dump(obj, file, **kwargs)
 
     def dump_to_str(self, obj: Any, **kwargs: Any) -> str:
         import yaml
 
-        from ..config.yaml_loading import safe_dumper
-
-        kwargs.setdefault("Dumper", safe_dumper())
+        kwargs.setdefault("Dumper", yaml_data_dumper())
         return yaml.dump(obj, **kwargs)
 
 

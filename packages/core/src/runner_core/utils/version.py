@@ -38,7 +38,14 @@ def digit_version(version_str: str, length: int = 4) -> tuple[int, ...]:
     """
     match = _PEP440.match(version_str)
     if match is None:
-        raise ValueError(
+        error: type[ValueError] = ValueError
+        try:  # MMEngine's error (a ValueError), when packaging is there to raise it
+            from packaging.version import InvalidVersion
+
+            error = InvalidVersion
+        except ImportError:
+            pass
+        raise error(
             f"digit_version: {version_str!r} is not a version string (PEP 440, e.g. '2.1.0', "
             "'1.0rc1', '0.4.post2')."
         )
