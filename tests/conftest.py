@@ -25,6 +25,18 @@ def pytest_configure(config: pytest.Config) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _default_scope_per_module() -> Iterator[None]:
+    """The same for a module: Runners a module-scoped fixture builds (before any test's own
+    save) leave their DefaultScope with the module, not with every test after it."""
+    from runner_core.registry.default_scope import DefaultScope
+
+    saved = list(DefaultScope._instance_dict.items())
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(saved)
+
+
 @pytest.fixture(autouse=True)
 def _default_scope_per_test() -> Iterator[None]:
     """The DefaultScope instances a test makes (a Runner makes one) end with it: the
