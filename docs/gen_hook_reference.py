@@ -104,7 +104,8 @@ def render() -> str:
         "Every hook point the standard loops call, in the order of "
         "`runner_core.hooks.specs`. A hook implements a point by defining a public "
         "method with its name; the method may take any subset of the arguments below, "
-        "by name (`runner` included). How to write one: "
+        "by name (`runner` included; as in MMEngine, a first parameter named after none of "
+        "them gets the runner). How to write one: "
         "[custom hooks](../howto/custom-hook.md); when each point runs: "
         "[hooks](../concepts/hooks.md).",
         "",
