@@ -253,6 +253,23 @@ def test_published_copy_has_hash_suffix_and_only_published_keys(tmp_path: Path) 
     assert set(load(published[0])) == {"meta", "state_dict"}
 
 
+def test_published_keys_a_file_lacks_are_left_out_without_failing_the_run(
+    tmp_path: Path,
+) -> None:
+    """As MMEngine: publishing comes after training, and a key the file lacks ('optimizer'
+    with save_optimizer=False) must not fail the finished run."""
+    make_runner(
+        tmp_path, published_keys=["meta", "state_dict", "optimizer"], save_optimizer=False
+    ).train()
+    (published,) = tmp_path.glob("epoch_3-*.pth")
+    assert set(load(published)) == {"meta", "state_dict"}
+
+
+def test_the_last_checkpoint_is_published_only_with_save_last(tmp_path: Path) -> None:
+    make_runner(tmp_path, published_keys=["meta", "state_dict"], save_last=False).train()
+    assert list(tmp_path.glob("epoch_*-*.pth")) == []
+
+
 def test_orphaned_temp_files_removed_at_start(tmp_path: Path) -> None:
     tmp_path.mkdir(exist_ok=True)
     orphan = tmp_path / ".epoch_1.pth.tmp-999999-0123abcd"

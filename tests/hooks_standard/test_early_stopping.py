@@ -196,3 +196,6 @@ def test_patience_zero_and_a_negative_min_delta_mean_what_they_mean_in_mmengine(
 ) -> None:
     runner = run(make_runner, max_epochs=10, scores=[1.0, 2.0, 3.0] + [3.0] * 7, **hook)
     assert runner.epoch == stopped_at
+    if hook == dict(patience=0):  # the message counts the validations that were judged
+        log = next(runner.log_dir.glob("*.log")).read_text()
+        assert "in the last 1 validations" in log and "in the last 0 validations" not in log

@@ -137,6 +137,16 @@ def test_a_save_during_validation_keeps_the_layout(tmp_path: Path) -> None:
     assert torch.equal(ckpt["ema_state_dict"]["module.module.weight"], watch.train_weights[3])
 
 
+def test_begin_epoch_equal_to_max_epochs_averages_the_last_epoch(tmp_path: Path) -> None:
+    """begin_epoch counts from 1, as MMEngine's (which allows it up to max_epochs)."""
+    _, watch, hook = run(tmp_path, momentum=0.25, begin_epoch=2)
+    expected = hand_ema(watch.train_weights, 0.25, 5)  # epoch 2 starts at iteration 5
+    got = hook.ema_model.module.module.weight.detach().double()
+    torch.testing.assert_close(got, expected[-1], rtol=0, atol=1e-6)
+    with pytest.raises(HookError, match="larger than max_epochs"):
+        run(tmp_path / "late", begin_epoch=3)
+
+
 def test_interval_and_bad_arguments(tmp_path: Path) -> None:
     _, watch, hook = run(tmp_path, momentum=0.5, interval=2)
     # steps 0 copies; blends happen at steps 2, 4, 6 (iterations 3, 5, 7)

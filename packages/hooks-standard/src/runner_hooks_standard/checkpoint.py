@@ -804,7 +804,8 @@ class CheckpointHook(Hook):
             runner.logger.info(best_summary(key, score, self.best_ckpt.get(key), runner.work_dir))
         if self.published_keys is not None and runner.rank == 0:
             self._wait_writer()  # publishing reads the files back
-            targets = [self.last_ckpt, *self.best_ckpt.values()]
+            # MMEngine publishes the last checkpoint only with save_last=True
+            targets = [self.last_ckpt if self.save_last else None, *self.best_ckpt.values()]
             for path in dict.fromkeys(p for p in targets if p):
                 publish(runner, self._file(path), self.published_keys, self.fsync)
 

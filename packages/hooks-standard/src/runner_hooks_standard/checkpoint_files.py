@@ -21,7 +21,6 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from runner_core.contract import RunnerAPI
-from runner_core.errors import HookError
 
 if TYPE_CHECKING:
     from runner_core.checkpoint import RemotePath
@@ -151,10 +150,13 @@ def publish(
 
     ckpt = load_checkpoint(path)
     missing = [k for k in keys if k not in ckpt]
-    if missing:
-        raise HookError(
-            f"CheckpointHook(published_keys={list(keys)!r}): {path} has no "
-            f"{missing!r}. Its keys are {sorted(ckpt)}."
+    keys = [k for k in keys if k in ckpt]
+    if missing:  # as MMEngine: publish the keys the file has (training is over; never fail here)
+        runner.logger.warning(
+            "CheckpointHook(published_keys=%r): %s has no %r; publishing the others.",
+            [*keys, *missing],
+            path.name,
+            missing,
         )
     buffer = io.BytesIO()
     torch.save({k: ckpt[k] for k in keys}, buffer)

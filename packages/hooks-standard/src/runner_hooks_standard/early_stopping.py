@@ -161,7 +161,7 @@ class EarlyStoppingHook(Hook):
                 if self.wait_count >= self.patience:
                     reason = (
                         f"{self.monitor} did not improve by {self.min_delta} or more on "
-                        f"{self.best_score:.4f} in the last {self.patience} validations"
+                        f"{self.best_score:.4f} in the last {self.wait_count} validations"
                     )
         if reason is not None:
             runner.train_loop.stop_training = True

@@ -121,18 +121,16 @@ class EMAHook(Hook):
             self.ema_model = self.ema_cls(model, **self.ema_cfg)
 
     def before_train(self, runner: RunnerAPI) -> None:
-        if runner.max_iters is not None and self.begin_iter >= runner.max_iters:
+        # begin_iter / begin_epoch count from 1: equal to max_iters / max_epochs averages
+        # the last iteration / epoch, as MMEngine allows (its check is <=)
+        if runner.max_iters is not None and self.begin_iter > runner.max_iters:
             raise HookError(
-                f"EMAHook(begin_iter={self.begin_iter}) is not smaller than max_iters="
+                f"EMAHook(begin_iter={self.begin_iter}) is larger than max_iters="
                 f"{runner.max_iters}: the average would never start."
             )
-        if (
-            runner.max_epochs is not None
-            and self.begin_epoch >= max(runner.max_epochs, 1)
-            and (self.begin_epoch > 0)
-        ):
+        if runner.max_epochs is not None and self.begin_epoch > max(runner.max_epochs, 1):
             raise HookError(
-                f"EMAHook(begin_epoch={self.begin_epoch}) is not smaller than max_epochs="
+                f"EMAHook(begin_epoch={self.begin_epoch}) is larger than max_epochs="
                 f"{runner.max_epochs}: the average would never start."
             )
 
