@@ -93,6 +93,29 @@ def test_lock_of_a_live_process_on_this_host_is_respected(tmp_path: Path) -> Non
         sleeper.wait()
 
 
+def test_processes_of_a_launcher_that_run_alone_are_told_why_they_collide(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """torchrun with launcher 'none' (or a SingleDeviceStrategy): every process is a run of
+    its own in the same work dir; the refusal says so, not only 'another run'."""
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (tmp_path / LOCK_NAME).write_text(
+            json.dumps({"pid": sleeper.pid, "host": socket.gethostname(), "started": "x"})
+        )
+        monkeypatch.setenv("WORLD_SIZE", "2")
+        with pytest.raises(WorkDirBusyError, match="one of 2 a launcher started") as info:
+            acquire_work_dir_lock(tmp_path)
+        assert "--launcher pytorch" in str(info.value)
+        monkeypatch.setenv("WORLD_SIZE", "1")
+        with pytest.raises(WorkDirBusyError) as info:
+            acquire_work_dir_lock(tmp_path)
+        assert "a launcher started" not in str(info.value)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
 def test_lock_of_another_host_is_respected_and_explains_the_manual_fix(tmp_path: Path) -> None:
     (tmp_path / LOCK_NAME).write_text(json.dumps({"pid": 1, "host": "gpu-node-7", "started": "x"}))
     try:

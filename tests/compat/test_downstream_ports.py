@@ -542,3 +542,18 @@ def test_registered_file_handler_and_round_trips(libs: dict[str, Any]) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no deprecation for backend_args
         assert load(os.fspath(tmp / "o.yaml"), backend_args=None) == obj
+
+
+def test_an_inferencers_load_weights_override_finds_load_checkpoint_to_model(
+    tmp_path: Path,
+) -> None:
+    """mmdet's and mmseg's inferencers override ``_load_weights_to_model`` with
+    ``from mmengine.runner.checkpoint import _load_checkpoint_to_model``; ported, the name
+    comes from runner_core.checkpoint, with MMEngine's arguments and return value."""
+    from runner_core.checkpoint import _load_checkpoint_to_model
+
+    source = nn.Linear(2, 1)
+    checkpoint = {"state_dict": {f"module.{k}": v for k, v in source.state_dict().items()}}
+    target = nn.Linear(2, 1)
+    assert _load_checkpoint_to_model(target, checkpoint, strict=True) is checkpoint
+    assert torch.equal(target.weight, source.weight)

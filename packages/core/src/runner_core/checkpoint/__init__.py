@@ -150,4 +150,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from runner_core.checkpoint.state import LoadReport, load_model_state, unwrap_model
     from runner_core.checkpoint.storage import RemotePath
 else:
-    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+    #: MMEngine's private names that downstream code imports from its checkpoint module
+    _PRIVATE = {"_load_checkpoint_to_model": ".model_io"}
+    __getattr__, __dir__ = lazy_exports(__name__, {**_LAZY, **_PRIVATE}, globals())

@@ -112,6 +112,24 @@ def load_state_dict(
     return _report(report, logger)
 
 
+def _load_checkpoint_to_model(
+    model: nn.Module,
+    checkpoint: Mapping[str, Any],
+    strict: bool = False,
+    logger: logging.Logger | str | None = None,
+    revise_keys: Sequence[tuple[str, str]] = (DDP_PREFIX_RULE,),
+) -> Mapping[str, Any]:
+    """MMEngine's private ``_load_checkpoint_to_model``: load a checkpoint already read
+    into ``model`` (its ``state_dict``, or itself when it is a bare state dict); returns
+    ``checkpoint``. mmdet's and mmseg's inferencers import it in ``_load_weights_to_model``.
+    """
+    report = load_model_state(
+        model, checkpoint_weights(checkpoint), strict=strict, revise_keys=revise_keys, logger=logger
+    )
+    _report(report, logger)
+    return checkpoint
+
+
 def load_checkpoint_into(
     model: nn.Module,
     filename: str | Path,

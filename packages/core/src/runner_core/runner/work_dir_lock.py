@@ -36,6 +36,7 @@ import json
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 import weakref
@@ -389,7 +390,23 @@ def _busy_message(work: Path, other: dict[str, Any] | None) -> str:
     return (
         f"The work dir {str(work)!r} is in use by another run (pid {other.get('pid', '?')} on "
         f"host {host!r}, started {other.get('started', '?')}): two runs in one work dir would "
-        f"mix their logs and overwrite each other's checkpoints. {remedy}"
+        f"mix their logs and overwrite each other's checkpoints. {remedy}{_launched_alone()}"
+    )
+
+
+def _launched_alone() -> str:
+    """Why a launcher's processes collide in one work dir: they do not train together."""
+    world = os.environ.get("WORLD_SIZE", "1")
+    if not world.isdigit() or int(world) < 2:
+        return ""
+    dist = sys.modules.get("torch.distributed")
+    if dist is not None and dist.is_available() and dist.is_initialized():
+        return ""
+    return (
+        f" This process is one of {world} a launcher started (torchrun), but it runs alone "
+        "(launcher 'none', or a SingleDeviceStrategy), so each of them is a run of its own: "
+        "pass --launcher pytorch (launcher='pytorch', or strategy=dict(type='DDPStrategy')) "
+        "to train together, or give each process its own work_dir."
     )
 
 
