@@ -177,13 +177,19 @@ def test_annotation_and_class_files_go_through_the_file_backends(tmp_path: Path)
         def get_text(self, filepath: Any, encoding: str = "utf-8") -> str:
             return files[str(filepath)].decode(encoding)
 
+    from runner_core.fileio import registry
+
     register_backend("memtest", Memory, force=True, prefixes="memtest")
-    dataset = BaseDataset(
-        "memtest://ann.json",
-        metainfo=dict(classes="memtest://classes.txt"),
-        data_prefix=dict(),
-        serialize_data=False,
-    )
+    try:
+        dataset = BaseDataset(
+            "memtest://ann.json",
+            metainfo=dict(classes="memtest://classes.txt"),
+            data_prefix=dict(),
+            serialize_data=False,
+        )
+    finally:  # the backend registry is process state: later tests list its names
+        registry.backends.pop("memtest", None)
+        registry.prefix_to_backends.pop("memtest", None)
     assert [d["x"] for d in dataset.data_list] == [1, 2]
     assert dataset.metainfo["classes"] == ["cat", "dog"]
     dump({"metainfo": {"size": (2, 3)}, "data_list": [{"x": 1}]}, tmp_path / "ann.yaml")

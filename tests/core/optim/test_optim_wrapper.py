@@ -477,6 +477,51 @@ def test_a_retained_graph_is_not_kept_and_copies_drop_the_graph() -> None:
         torch.testing.assert_close(params[0].detach(), before - 0.1)
 
 
+def test_a_backward_to_some_inputs_keeps_no_activations() -> None:
+    """``backward(loss, inputs=...)`` (a discriminator step) skips part of the graph, whose
+    nodes keep their saved activations: the wrapper must not keep that loss alive."""
+    model = _model()
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    x, y = _data(8)
+    loss = _loss(model, x, y)
+    ref = weakref.ref(loss)
+    wrapper.backward(loss, inputs=list(model[-1].parameters()))
+    del loss
+    assert ref() is None
+
+
+def test_an_optimizer_like_object_is_driven_as_mmengine_does() -> None:
+    """MMEngine checks no type: any object with an optimizer's methods (torchao's
+    CPUOffloadOptimizer, a delegating wrapper) works; anything else is still refused."""
+    model = _model()
+
+    class Delegating:
+        def __init__(self, inner: torch.optim.Optimizer) -> None:
+            self.inner = inner
+            self.param_groups = inner.param_groups
+            self.defaults = inner.defaults
+            self.state = inner.state
+
+        def step(self, closure: Any = None) -> Any:
+            return self.inner.step(closure)
+
+        def zero_grad(self, set_to_none: bool = True) -> None:
+            self.inner.zero_grad(set_to_none)
+
+        def state_dict(self) -> dict:
+            return self.inner.state_dict()
+
+        def load_state_dict(self, state: dict) -> None:
+            self.inner.load_state_dict(state)
+
+    wrapper = OptimWrapper(Delegating(torch.optim.SGD(model.parameters(), lr=0.1)))
+    before = model[0].weight.detach().clone()
+    wrapper.update_params(_loss(model, *_data(8)))
+    assert not torch.equal(before, model[0].weight) and wrapper.get_lr() == {"lr": [0.1]}
+    with pytest.raises(BuildError, match="needs a torch.optim.Optimizer"):
+        OptimWrapper(object())  # type: ignore[arg-type]
+
+
 def test_base_optim_wrapper_is_abstract_and_gives_subclasses_the_shared_interface() -> None:
     from runner_core.optim import BaseOptimWrapper
     from runner_core.optim.scheduler import MultiStepLR

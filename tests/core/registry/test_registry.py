@@ -540,3 +540,27 @@ def test_a_misspelt_scope_is_named_when_the_name_is_not_found() -> None:
     assert "_scope_='t_scope_noet' names no registry" in note
     assert "Did you mean one of 't_scope_note'" in note
     assert type(root.build(dict(type="ResNet", _scope_="t_scope_note"))) is ResNet
+
+
+def test_optimizers_of_installed_packages_are_found_as_mmengine_registers_them(
+    tmp_path, monkeypatch
+) -> None:
+    """MMEngine registers Lion (lion_pytorch) and transformers' Adafactor when they are
+    installed; 'Adafactor' must not silently become torch's, a different algorithm."""
+    import sys
+
+    for package, source in {
+        "lion_pytorch": "import torch\nclass Lion(torch.optim.SGD):\n    pass\n",
+        "transformers": "import torch\nclass Adafactor(torch.optim.SGD):\n    pass\n",
+    }.items():
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        assert OPTIMIZERS.get("Lion").__module__ == "lion_pytorch"
+        assert OPTIMIZERS.get("Adafactor").__module__ == "transformers"
+        assert OPTIMIZERS.get("TorchAdafactor") is torch.optim.Adafactor
+        assert OPTIMIZERS.get("SGD") is torch.optim.SGD
+    finally:
+        for name in ("lion_pytorch", "transformers"):
+            sys.modules.pop(name, None)

@@ -36,7 +36,7 @@ need torch, are imported on first use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from runner_core.checkpoint.errors import (
     CheckpointEOFError,
@@ -125,6 +125,21 @@ _ERRORS = {
 }
 assert set(__all__) == {*_ERRORS, *_LAZY}
 
+
+def _load_checkpoint_to_model(
+    model: Any,
+    checkpoint: Any,
+    strict: bool = False,
+    logger: Any = None,
+    revise_keys: Any = ((r"^module\.", ""),),
+) -> Any:
+    """MMEngine's private ``mmengine.runner.checkpoint._load_checkpoint_to_model``, which
+    mmdet's and mmseg's inferencers import (see ``model_io``)."""
+    from .model_io import _load_checkpoint_to_model as load
+
+    return load(model, checkpoint, strict, logger, revise_keys)
+
+
 if TYPE_CHECKING:  # pragma: no cover
     from runner_core.checkpoint.atomic import (
         TEMP_FILE_PATTERN,
@@ -150,6 +165,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from runner_core.checkpoint.state import LoadReport, load_model_state, unwrap_model
     from runner_core.checkpoint.storage import RemotePath
 else:
-    #: MMEngine's private names that downstream code imports from its checkpoint module
-    _PRIVATE = {"_load_checkpoint_to_model": ".model_io"}
-    __getattr__, __dir__ = lazy_exports(__name__, {**_LAZY, **_PRIVATE}, globals())
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

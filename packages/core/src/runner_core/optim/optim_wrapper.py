@@ -96,7 +96,11 @@ class OptimWrapper(BaseOptimWrapper):
         accumulative_counts: int = 1,
         clip_grad: dict[str, Any] | None = None,
     ) -> None:
-        if not isinstance(optimizer, Optimizer):
+        duck = all(
+            hasattr(optimizer, a)
+            for a in ("param_groups", "step", "zero_grad", "state_dict", "load_state_dict")
+        )  # MMEngine drives any such object (torchao's CPUOffloadOptimizer, wrappers of one)
+        if not isinstance(optimizer, Optimizer) and not duck:
             raise BuildError(
                 f"{type(self).__name__} needs a torch.optim.Optimizer, got "
                 f"{type(optimizer).__name__}. In a config, give optimizer=dict(type='SGD', lr=...) "
@@ -181,7 +185,13 @@ class OptimWrapper(BaseOptimWrapper):
         A subclass that overrides :meth:`backward` calls this after its own
         ``backward`` to keep the same speed-up.
         """
-        plain = not backward_kwargs.get("retain_graph") and not backward_kwargs.get("create_graph")
+        # retain_graph/create_graph keep the activations; inputs= runs part of the graph only,
+        # and the nodes it skipped keep theirs
+        plain = not (
+            backward_kwargs.get("retain_graph")
+            or backward_kwargs.get("create_graph")
+            or backward_kwargs.get("inputs") is not None
+        )
         self._kept_graph = loss if plain else None
 
     def __getstate__(self) -> dict[str, Any]:

@@ -64,13 +64,45 @@ DATASETS = Registry("dataset", group="runner.datasets")
 DATA_SAMPLERS = Registry("data sampler", group="runner.data_samplers")
 TRANSFORMS = Registry("transform", group="runner.transforms")
 FUNCTIONS = Registry("function", group="runner.functions")
+#: optimizers MMEngine registers when their package is installed (mmengine/optim/optimizer/
+#: builder.py); found before torch's, so 'Adafactor' is transformers' there as in MMEngine
+_PACKAGE_OPTIMIZERS = {
+    "Lion": "lion_pytorch",
+    "Adafactor": "transformers",
+    "DAdaptAdaGrad": "dadaptation",
+    "DAdaptAdam": "dadaptation",
+    "DAdaptSGD": "dadaptation",
+}
+
+
+def _optimizer_fallback() -> Any:
+    torch_optim = _torch_attr(
+        "torch.optim", "torch.optim.Optimizer", aliases={"TorchAdafactor": "Adafactor"}
+    )
+
+    def fallback(key: str) -> Any:
+        import importlib
+        import importlib.util
+
+        module_name = _PACKAGE_OPTIMIZERS.get(key)
+        if module_name is not None and importlib.util.find_spec(module_name) is not None:
+            return getattr(importlib.import_module(module_name), key, None)
+        found = torch_optim(key)
+        if found is None and importlib.util.find_spec("bitsandbytes") is not None:
+            # MMEngine: every bitsandbytes.optim optimizer, 'bnb_<Name>' where torch has <Name>
+            bnb_optim = importlib.import_module("bitsandbytes.optim")
+            found = getattr(bnb_optim, key.removeprefix("bnb_"), None)
+        return found
+
+    fallback.names = torch_optim.names  # type: ignore[attr-defined]
+    return fallback
+
+
 OPTIMIZERS = Registry(
     "optimizer",
     group="runner.optimizers",
     # MMEngine registers torch's Adafactor as 'TorchAdafactor' (its own name is transformers')
-    fallback=_torch_attr(
-        "torch.optim", "torch.optim.Optimizer", aliases={"TorchAdafactor": "Adafactor"}
-    ),
+    fallback=_optimizer_fallback(),
 )
 OPTIM_WRAPPERS = Registry("optim wrapper", group="runner.optim_wrappers")
 OPTIM_WRAPPER_CONSTRUCTORS = Registry(
