@@ -200,3 +200,9 @@ def test_a_missing_class_names_file_is_warned_about() -> None:
     with pytest.warns(UserWarning, match="no such file"):
         dataset = BaseDataset(ann_file="", metainfo=dict(classes="data/clases.txt"), lazy_init=True)
     assert dataset.metainfo["classes"] == "data/clases.txt"
+
+
+def test_an_upper_case_annotation_suffix_still_loads(tmp_path: Path) -> None:
+    path = tmp_path / "ann.JSON"
+    path.write_text(json.dumps({"metainfo": {}, "data_list": [{"x": 1}]}))
+    assert len(BaseDataset(path, data_prefix=dict())) == 1

@@ -217,6 +217,53 @@ def test_a_custom_point_passes_the_runner_by_position_to_a_first_parameter() -> 
     assert seen == [("R", 2)]
 
 
+class _Counter(Hook):
+    def __init__(self) -> None:
+        self.n = 0
+
+    def after_train_iter(self, r, batch_idx, data_batch=None, outputs=None):
+        self.n += 1
+
+
+def test_a_copied_or_pickled_hook_calls_its_own_methods() -> None:
+    """The function that passes the runner by position belongs to one instance: a deep
+    copy (or an unpickled hook) must count on itself, not on the original."""
+    import copy
+    import pickle
+
+    hook = _Counter()
+    HookManager().register(hook)
+    for other in (copy.deepcopy(hook), pickle.loads(pickle.dumps(hook))):
+        m = HookManager()
+        m.register(other)
+        m.points.after_train_iter("R", 0)
+        assert (hook.n, other.n) == (0, 1)
+
+
+def test_a_decorated_method_with_another_runner_name_is_called_and_the_manager_goes_on() -> None:
+    import functools
+
+    seen: list = []
+
+    def logged(fn):
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):
+            return fn(*args, **kwargs)
+
+        return inner
+
+    class Decorated(Hook):
+        @logged
+        def after_train_iter(self, r, batch_idx, data_batch=None, outputs=None):
+            seen.append((r, batch_idx))
+
+    m = HookManager()
+    m.register(Decorated())
+    m.register(Recorder([], "next"))  # the manager still takes hooks
+    m.points.after_train_iter("R", 4)
+    assert seen == [("R", 4)]
+
+
 def test_the_runner_parameter_keeps_the_checks_of_the_others() -> None:
     class Typo(Hook):
         def after_train_iter(self, r, batch_idx, data_batch=None, output=None):

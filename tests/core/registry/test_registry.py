@@ -564,3 +564,34 @@ def test_optimizers_of_installed_packages_are_found_as_mmengine_registers_them(
     finally:
         for name in ("lion_pytorch", "transformers"):
             sys.modules.pop(name, None)
+
+
+def test_a_location_that_failed_part_way_is_not_imported_again(tmp_path, monkeypatch) -> None:
+    """A locations= module that registered a class and then failed: importing it again on
+    the next lookup would report the class as registered twice, not the real error."""
+    import sys
+
+    pkg = tmp_path / "t_halfloc"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "reg.py").write_text(
+        "from runner_core.registry import Registry\n"
+        "MODELS = Registry('thing', scope='t_halfloc', locations=['t_halfloc.models'])\n"
+    )
+    (pkg / "models.py").write_text(
+        "from t_halfloc.reg import MODELS\n"
+        "@MODELS.register_module()\nclass Good:\n    pass\n"
+        "import t_no_such_dependency_xyz\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from runner_core.errors import RegistryImportError
+
+    try:
+        from t_halfloc.reg import MODELS as half
+
+        for key in ("Good", "Other"):
+            with pytest.raises(RegistryImportError, match="t_no_such_dependency_xyz"):
+                half.get(key)
+    finally:
+        for name in [m for m in sys.modules if m.split(".")[0] == "t_halfloc"]:
+            del sys.modules[name]

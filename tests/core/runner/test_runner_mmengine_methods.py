@@ -395,3 +395,18 @@ def test_objects_in_the_config_are_not_copied_for_the_record(tmp_path: Path) -> 
     runner = Runner.from_cfg(cfg)
     assert runner.cfg.train_dataloader.dataset is dataset
     assert runner.cfg.train_dataloader is not cfg.train_dataloader
+
+
+def test_the_config_record_does_not_import_what_the_config_names(tmp_path: Path) -> None:
+    """A pure-Python config's imports are resolved when a value is read; copying the
+    record must not read them (a test metric from a package this run never uses)."""
+    from runner_core.config.lazy import ImportedName
+
+    cfg = Config(
+        dict(
+            work_dir=str(tmp_path),
+            test_evaluator=dict(type=ImportedName("t_not_installed_pkg.metrics.Metric", "c.py:3")),
+        )
+    )
+    runner = Runner(model=ModuleAdapter(nn.Linear(2, 1)), work_dir=str(tmp_path), cfg=cfg)
+    assert runner.cfg is not cfg

@@ -511,9 +511,9 @@ def _json_value(value: Any) -> Any:
 
 def _log_to_files(logger: logging.Logger, message: str) -> None:
     """Send an INFO line to the logger's file handlers only (the console shows the bar)."""
-    if not logger.isEnabledFor(logging.INFO):
-        return
-    record = logger.makeRecord(logger.name, logging.INFO, __file__, 0, message, (), None)
-    for handler in logger.handlers:
-        if isinstance(handler, logging.FileHandler) and record.levelno >= handler.level:
-            handler.handle(record)
+    from runner_core.logging.logger import RunLogger
+
+    if isinstance(logger, RunLogger):
+        logger.log_to_files(logging.INFO, message)
+    else:  # a runner's logger of another kind: its lines go everywhere
+        logger.info(message)

@@ -71,7 +71,10 @@ def _join(root: str, path: str) -> str:
     return path if not root or os.path.isabs(path) or "://" in path else os.path.join(root, path)
 
 
-def load_annotation_file(path: str) -> Any:
+_ANNOTATION_FORMATS = frozenset({"json", "yaml", "yml", "pkl", "pickle"})
+
+
+def load_annotation_file(path: str | os.PathLike[str]) -> Any:
     """Read the annotation file with ``runner_core.fileio.load``, as MMEngine's ``load``.
 
     json, yaml/yml, pickle/pkl and formats added with ``register_handler``; a
@@ -89,8 +92,11 @@ def load_annotation_file(path: str) -> Any:
             f"Annotation file {path!r} does not exist.{did_you_mean(os.path.basename(path), names)}"
             " Check ann_file and data_root."
         )
+    suffix = os.path.splitext(path)[1][1:]
+    # 'ann.JSON' loaded before fileio read it (fileio, as MMEngine's, takes 'json' only)
+    fmt = suffix.lower() if suffix.lower() in _ANNOTATION_FORMATS else None
     try:
-        return load(path)
+        return load(path, file_format=fmt)
     except TypeError as exc:  # an unknown format: FileFormatError, a TypeError as MMEngine's
         from ..errors import add_note
 

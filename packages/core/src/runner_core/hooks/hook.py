@@ -150,6 +150,17 @@ class Hook:
 
     priority: int | str = Priority.NORMAL
 
+    def __getstate__(self) -> Any:
+        """Without the functions a HookManager set on the instance to pass the runner by
+        position (they call this instance's methods): a copy or an unpickled hook gets its
+        own when it is registered."""
+        state = super().__getstate__()
+        if isinstance(state, dict) and any(
+            getattr(v, "_runner_by_position", False) for v in state.values()
+        ):
+            state = {k: v for k, v in state.items() if not getattr(v, "_runner_by_position", False)}
+        return state
+
     #: MMEngine's ``Hook.stages``: the standard hook points in the order a run reaches them.
     stages: ClassVar[tuple[str, ...]] = STAGES
 

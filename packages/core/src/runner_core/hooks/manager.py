@@ -167,10 +167,17 @@ class HookManager(Sequence[Hook]):
         for name in standard:
             _take_runner_by_position(hook, name)
         self._pm.implemented[id(hook)] = methods
-        self._entries.append(_Entry(hook, prio, self._seq, role, methods))
+        entry = _Entry(hook, prio, self._seq, role, methods)
+        self._entries.append(entry)
         self._seq += 1
         self._entries.sort(key=lambda e: (e.priority, e.seq))
-        self._reregister()
+        try:
+            self._reregister()
+        except Exception:  # pluggy refused it: the manager goes on without it
+            self._entries.remove(entry)
+            self._pm.implemented.pop(id(hook), None)
+            self._reregister()
+            raise
 
     def declare_points(self, points: Mapping[str, Iterable[str]] | Iterable[str]) -> None:
         """Declare extra hook points a custom loop calls (name -> argument names)."""
@@ -746,7 +753,11 @@ def _take_runner_by_position(hook: Hook, name: str) -> None:
     by_position = namespace[name]
     by_position.__qualname__ = getattr(method, "__qualname__", name)
     by_position.__doc__ = getattr(method, "__doc__", None)
-    by_position.__dict__.update(getattr(method, "__dict__", {}))  # marks (copies_checkpoint)
+    marks = {
+        k: v for k, v in vars(getattr(method, "__func__", method)).items() if k != "__wrapped__"
+    }
+    by_position.__dict__.update(marks)  # marks (copies_checkpoint); not __wrapped__ (pluggy
+    by_position._runner_by_position = True  # would read the original signature through it)
     setattr(hook, name, by_position)
 
 

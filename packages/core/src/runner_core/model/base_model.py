@@ -154,15 +154,16 @@ class BaseModule(nn.Module):
                 import logging
                 import warnings
 
-                from ..logging import print_log
+                from ..logging import RunLogger
 
                 message = (
                     f"init_weights of {type(self).__name__} has been called more than once; "
                     "the weights were left as they are."
                 )
                 warnings.warn(message, stacklevel=2)
-                # and in the run's log file, as MMEngine's print_log(WARNING) puts it
-                print_log(message, logger="current", level=logging.WARNING)
+                # and in the run's log file, as MMEngine's print_log(WARNING) puts it there
+                # (the console has the warning already)
+                RunLogger.get_current_instance().log_to_files(logging.WARNING, message)
                 return
             init_weights_of(self, self.init_cfg, list(self.children()))
             self.is_init = True

@@ -120,6 +120,7 @@ class Registry:
         self._scope = scope if scope is not None else _scopes.infer_scope()
         self._locations = list(locations or [])
         self._locations_imported = not self._locations
+        self._locations_failed: RegistryImportError | None = None  # raised again on each lookup
         self.children: dict[str, Registry] = {}
         if parent is not None:
             if self._scope in parent.children:
@@ -198,15 +199,20 @@ class Registry:
         """Import the ``locations`` modules once; True if this call imported them."""
         if self._locations_imported:
             return False
-        for location in self._locations:  # flagged only once all import: a failure says so again
+        if self._locations_failed is not None:  # every lookup says why, as MMEngine's does;
+            raise self._locations_failed  # importing again would register its first classes twice
+        for location in self._locations:
             try:
                 importlib.import_module(location)
             except ImportError as exc:
-                raise RegistryImportError(
+                failed = RegistryImportError(
                     f"The {self.name} registry of scope {self._scope!r} could not import its "
                     f"location {location!r} ({type(exc).__name__}: {exc}); fix the locations= "
                     "list of that Registry(...) declaration or install the package."
-                ) from exc
+                )
+                failed.__cause__ = exc
+                self._locations_failed = failed
+                raise failed from exc
         self._locations_imported = True
         return True
 

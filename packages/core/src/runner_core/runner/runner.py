@@ -867,10 +867,12 @@ def _record_copy(cfg: Any) -> Any:
     runs are values, and the Runner builds from copies of its own (``from_cfg``)."""
     plain = (str, bytes, int, float, complex, bool, type(None), type)
     shared: dict[int, Any] = {}
-    pending = [cfg[key] for key in cfg]
-    while pending:
+    pending = [*dict.values(cfg._cfg_dict)]  # stored values: reading them would import
+    while pending:  # the names a pure-Python config imported (ImportedName.resolve)
         value = pending.pop()
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
+            pending.extend(dict.values(value))
+        elif isinstance(value, Mapping):
             pending.extend(value.values())
         elif isinstance(value, (list, tuple, set, frozenset)):
             pending.extend(value)
