@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import pytest
 import torch
 
 from runner_core.errors import BuildError, RegistryError
 from runner_core.registry import OPTIMIZERS, Registry
+
+
+@contextlib.contextmanager
+def _package(tmp_path, monkeypatch, name: str, files: dict[str, str]) -> Iterator[None]:
+    """Package ``name`` with ``files`` (module name -> source) importable while inside;
+    its modules are forgotten afterwards, so another test can make its own."""
+    import sys
+
+    pkg = tmp_path / name
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    for module, source in files.items():
+        (pkg / f"{module}.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        yield
+    finally:
+        for loaded in [m for m in sys.modules if m.split(".")[0] == name]:
+            del sys.modules[loaded]
 
 
 def test_register_get_and_build_with_defaults() -> None:
@@ -348,25 +370,18 @@ def test_scoped_key_imports_the_scopes_registry_module(tmp_path, monkeypatch) ->
 
     from runner_core.registry import MODELS
 
-    pkg = tmp_path / "t_autoscope"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "registry.py").write_text(
-        "from runner_core.registry import MODELS as ROOT, Registry\n"
-        "MODELS = Registry('model', parent=ROOT, locations=['t_autoscope.models'])\n"
-    )
-    (pkg / "models.py").write_text(
-        "from torch import nn\nfrom t_autoscope.registry import MODELS\n"
-        "@MODELS.register_module()\nclass AutoNet(nn.Identity):\n    pass\n"
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    try:
-        assert type(MODELS.build(dict(type="t_autoscope.AutoNet"))).__name__ == "AutoNet"
-        assert "t_autoscope.registry" in sys.modules
-    finally:
-        MODELS.children.pop("t_autoscope", None)
-        for name in [m for m in sys.modules if m.split(".")[0] == "t_autoscope"]:
-            del sys.modules[name]
+    files = {
+        "registry": "from runner_core.registry import MODELS as ROOT, Registry\n"
+        "MODELS = Registry('model', parent=ROOT, locations=['t_autoscope.models'])\n",
+        "models": "from torch import nn\nfrom t_autoscope.registry import MODELS\n"
+        "@MODELS.register_module()\nclass AutoNet(nn.Identity):\n    pass\n",
+    }
+    with _package(tmp_path, monkeypatch, "t_autoscope", files):
+        try:
+            assert type(MODELS.build(dict(type="t_autoscope.AutoNet"))).__name__ == "AutoNet"
+            assert "t_autoscope.registry" in sys.modules
+        finally:
+            MODELS.children.pop("t_autoscope", None)
 
 
 def test_a_scope_registry_that_fails_to_import_shows_why(tmp_path, monkeypatch) -> None:
@@ -569,29 +584,18 @@ def test_optimizers_of_installed_packages_are_found_as_mmengine_registers_them(
 def test_a_location_that_failed_part_way_is_not_imported_again(tmp_path, monkeypatch) -> None:
     """A locations= module that registered a class and then failed: importing it again on
     the next lookup would report the class as registered twice, not the real error."""
-    import sys
-
-    pkg = tmp_path / "t_halfloc"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "reg.py").write_text(
-        "from runner_core.registry import Registry\n"
-        "MODELS = Registry('thing', scope='t_halfloc', locations=['t_halfloc.models'])\n"
-    )
-    (pkg / "models.py").write_text(
-        "from t_halfloc.reg import MODELS\n"
-        "@MODELS.register_module()\nclass Good:\n    pass\n"
-        "import t_no_such_dependency_xyz\n"
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
     from runner_core.errors import RegistryImportError
 
-    try:
+    files = {
+        "reg": "from runner_core.registry import Registry\n"
+        "MODELS = Registry('thing', scope='t_halfloc', locations=['t_halfloc.models'])\n",
+        "models": "from t_halfloc.reg import MODELS\n"
+        "@MODELS.register_module()\nclass Good:\n    pass\n"
+        "import t_no_such_dependency_xyz\n",
+    }
+    with _package(tmp_path, monkeypatch, "t_halfloc", files):
         from t_halfloc.reg import MODELS as half
 
         for key in ("Good", "Other"):
             with pytest.raises(RegistryImportError, match="t_no_such_dependency_xyz"):
                 half.get(key)
-    finally:
-        for name in [m for m in sys.modules if m.split(".")[0] == "t_halfloc"]:
-            del sys.modules[name]
