@@ -392,6 +392,9 @@ def test_the_log_starts_with_the_environment_and_names_each_save(tmp_path) -> No
     assert f"torch {_torch.__version__}" in log and f"seed {runner.seed} " in log
     assert "runner-core " in log
     assert "Saving checkpoint at 1 epochs" in log  # MMEngine's line
+    # the config, as MMEngine's log holds it (in the file only: the console stays short)
+    assert log.index("Environment:") < log.index("Config:\n") < log.index("Epoch(train)")
+    assert "max_epochs=1" in log
 
 
 # -- what is missing or wrong among the installed plugins ------------------------------------

@@ -66,9 +66,27 @@ def environment_lines(runner: Any) -> list[str]:
 
 
 def log_run_header(runner: Any) -> None:
-    """Log the environment at INFO and the hook order at DEBUG (rank 0's log only)."""
+    """Log the environment at INFO, the config to the log file (as MMEngine's log holds it;
+    the console stays short, and the run folder has it as ``config.py`` too) and the hook
+    order at DEBUG (rank 0's log only)."""
     if getattr(runner, "rank", 0) != 0:
         return
+    import logging
+
+    from ..logging import RunLogger
+
     logger = runner.logger
     logger.info("\n".join(environment_lines(runner)))
+    text = _config_text(getattr(runner, "cfg", None))
+    if text and isinstance(logger, RunLogger):
+        logger.log_to_files(logging.INFO, f"Config:\n{text}")
     logger.debug("Hooks, per hook point in the order they run:\n%s", runner.get_hooks_info())
+
+
+def _config_text(cfg: Any) -> str:
+    """The config as its file reads (``pretty_text``); '' for none, or one that cannot be
+    printed (a run must not fail over its log)."""
+    try:
+        return str(getattr(cfg, "pretty_text", "") or "").strip()
+    except Exception:
+        return ""
