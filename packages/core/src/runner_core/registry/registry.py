@@ -210,7 +210,6 @@ class Registry:
                     f"location {location!r} ({type(exc).__name__}: {exc}); fix the locations= "
                     "list of that Registry(...) declaration or install the package."
                 )
-                failed.__cause__ = exc
                 self._locations_failed = failed
                 raise failed from exc
         self._locations_imported = True
@@ -475,7 +474,7 @@ class Registry:
 
     def _dotted_hint(self, key: str) -> str:
         """Did-you-mean for a dotted key: ``'mmdet.ResNt'`` -> ``'mmdet.ResNet'``."""
-        scope, bare = _scopes.split_scope_key(key)
+        scope = _scopes.split_scope_key(key)[0]
         owner = find_scope(self, scope) if scope is not None else None
         if owner is not None:
             return did_you_mean(key, {f"{scope}.{k}" for k in owner.suggestion_pool()})
