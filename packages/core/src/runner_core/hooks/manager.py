@@ -91,9 +91,9 @@ class HookManager(Sequence[Hook]):
         self._entries: list[_Entry] = []
         self._seq = 0
         self._declared: dict[str, tuple[str, ...]] = {}
-        #: point -> (pluggy's caller, the arguments its spec passes (None: a custom point,
-        #: which takes what its caller names), the function that calls its hooks)
-        self._callers: dict[str, tuple[Any, tuple[str, ...] | None, Any]] = {}
+        #: point a hook implements -> the function that calls its hooks (None: every one
+        #: of them is idle)
+        self._callers: dict[str, Callable[..., None] | None] = {}
         self._custom_uncalled: set[str] = set()
         self._armed: set[str] = set()
         self._armed_action: Callable[[], None] = _noop
@@ -207,7 +207,7 @@ class HookManager(Sequence[Hook]):
         self._rebuild_callers()
 
     def _rebuild_callers(self) -> None:
-        callers: dict[str, tuple[Any, tuple[str, ...] | None, Any]] = {}
+        callers: dict[str, Callable[..., None] | None] = {}
         for name in self._all_points():
             caller = getattr(self._pm.hook, name, None)
             if caller is None or not caller.get_hookimpls():
@@ -229,14 +229,13 @@ class HookManager(Sequence[Hook]):
                 fire = _isolated_point(name, impls, argnames)
             else:
                 fire = _compile_point(self, name, caller, impls, argnames)
-            callers[name] = (caller, argnames, fire)
+            callers[name] = fire
         self._callers = callers
         self._apply_points()
 
     def _apply_points(self) -> None:
         for name in STANDARD_POINTS:
-            found = self._callers.get(name)
-            fire = found[2] if found is not None else None
+            fire = self._callers.get(name)
             if fire is None:  # no hook implements it, or every one that does is idle
                 fire = _IDLE_POINTS[name]
             if name in self._armed:
@@ -469,9 +468,8 @@ class HookManager(Sequence[Hook]):
         takes = _STANDARD_ARGUMENTS.get(name)
         if takes is not None and not takes.issuperset(kwargs):
             raise _not_taken(name, kwargs, takes)
-        found = self._callers.get(name)
-        if found is not None:
-            caller, argnames, fire = found
+        if name in self._callers:
+            fire = self._callers[name]
             if self._custom_uncalled and name in self._custom_uncalled:
                 self._custom_uncalled.discard(name)
             if fire is not None:
