@@ -126,18 +126,13 @@ _ERRORS = {
 assert set(__all__) == {*_ERRORS, *_LAZY}
 
 
-def _load_checkpoint_to_model(
-    model: Any,
-    checkpoint: Any,
-    strict: bool = False,
-    logger: Any = None,
-    revise_keys: Any = ((r"^module\.", ""),),
-) -> Any:
+def _load_checkpoint_to_model(*args: Any, **kwargs: Any) -> Any:
     """MMEngine's private ``mmengine.runner.checkpoint._load_checkpoint_to_model``, which
-    mmdet's and mmseg's inferencers import (see ``model_io``)."""
+    mmdet's and mmseg's inferencers import: ``model_io``'s, imported with torch on first use
+    (this module's public names are lazy for the same reason)."""
     from .model_io import _load_checkpoint_to_model as load
 
-    return load(model, checkpoint, strict, logger, revise_keys)
+    return load(*args, **kwargs)
 
 
 if TYPE_CHECKING:  # pragma: no cover
