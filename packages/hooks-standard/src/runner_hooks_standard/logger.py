@@ -46,6 +46,7 @@ from runner_core.logging.log_processor import (
     log_processor_of,
     train_position,
 )
+from runner_core.logging.logger import log_to_files
 
 from .progress import ProgressDisplay, wants_progress
 
@@ -249,7 +250,7 @@ class LoggerHook(Hook):
                 on_error=self._warn_once,
             )
         if self._display is not None and self._display.live:
-            _log_to_files(runner.logger, line)
+            log_to_files(runner.logger, logging.INFO, line)
             eta = runner.message_hub.get_info("eta")
             self._display.update_train(n, format_eta(eta), self._status(tag))
         else:
@@ -507,13 +508,3 @@ def _json_value(value: Any) -> Any:
         return value
     tolist = getattr(value, "tolist", None)  # tensors, numpy arrays and numbers
     return tolist() if callable(tolist) else None
-
-
-def _log_to_files(logger: logging.Logger, message: str) -> None:
-    """Send an INFO line to the logger's file handlers only (the console shows the bar)."""
-    from runner_core.logging.logger import RunLogger
-
-    if isinstance(logger, RunLogger):
-        logger.log_to_files(logging.INFO, message)
-    else:  # a runner's logger of another kind: its lines go everywhere
-        logger.info(message)

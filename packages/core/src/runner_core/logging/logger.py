@@ -181,16 +181,6 @@ class RunLogger(logging.Logger):
         """Close this logger's log files; its next line reopens them (appending)."""
         _close_files(self.handlers)
 
-    def log_to_files(self, level: int, message: str) -> None:
-        """Log ``message`` to this logger's files only, for what the console shows in its
-        own way (a progress bar, a Python warning already printed)."""
-        if not self.isEnabledFor(level):
-            return
-        record = self.makeRecord(self.name, level, __file__, 0, message, (), None)
-        for handler in self.handlers:
-            if isinstance(handler, logging.FileHandler) and record.levelno >= handler.level:
-                handler.handle(record)
-
     @classmethod
     def check_instance_created(cls, name: str) -> bool:
         return name in cls._instances
@@ -198,6 +188,17 @@ class RunLogger(logging.Logger):
 
 #: MMEngine's name for it (``from mmengine.logging import MMLogger``).
 MMLogger = RunLogger
+
+
+def log_to_files(logger: logging.Logger, level: int, message: str) -> None:
+    """Log ``message`` to ``logger``'s files only, for what the console shows in its own
+    way (a progress bar, a Python warning already printed)."""
+    if not logger.isEnabledFor(level):
+        return
+    record = logger.makeRecord(logger.name, level, __file__, 0, message, (), None)
+    for handler in logger.handlers:
+        if isinstance(handler, logging.FileHandler) and record.levelno >= handler.level:
+            handler.handle(record)
 
 
 def get_logger(

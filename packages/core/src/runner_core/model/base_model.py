@@ -155,6 +155,7 @@ class BaseModule(nn.Module):
                 import warnings
 
                 from ..logging import RunLogger
+                from ..logging.logger import log_to_files
 
                 message = (
                     f"init_weights of {type(self).__name__} has been called more than once; "
@@ -163,7 +164,7 @@ class BaseModule(nn.Module):
                 warnings.warn(message, stacklevel=2)
                 # and in the run's log file, as MMEngine's print_log(WARNING) puts it there
                 # (the console has the warning already)
-                RunLogger.get_current_instance().log_to_files(logging.WARNING, message)
+                log_to_files(RunLogger.get_current_instance(), logging.WARNING, message)
                 return
             init_weights_of(self, self.init_cfg, list(self.children()))
             self.is_init = True

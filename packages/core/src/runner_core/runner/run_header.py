@@ -73,13 +73,13 @@ def log_run_header(runner: Any) -> None:
         return
     import logging
 
-    from ..logging import RunLogger
+    from ..logging.logger import log_to_files
 
     logger = runner.logger
     logger.info("\n".join(environment_lines(runner)))
     text = _config_text(getattr(runner, "cfg", None))
-    if text and isinstance(logger, RunLogger):
-        logger.log_to_files(logging.INFO, f"Config:\n{text}")
+    if text:
+        log_to_files(logger, logging.INFO, f"Config:\n{text}")
     logger.debug("Hooks, per hook point in the order they run:\n%s", runner.get_hooks_info())
 
 
