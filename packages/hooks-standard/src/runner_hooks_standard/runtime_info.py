@@ -6,6 +6,7 @@ import operator
 from collections.abc import Mapping
 from typing import Any
 
+from runner_core.config.formatting import config_text
 from runner_core.contract import RunnerAPI
 from runner_core.hooks import Hook, Priority
 from runner_core.loop import loader_metainfo
@@ -55,7 +56,7 @@ class RuntimeInfoHook(Hook):
         # identity from the hub (and for the hub saved in each checkpoint)
         cfg = runner.cfg
         self._identity = {
-            "cfg": "" if cfg is None else _config_text(cfg),
+            "cfg": config_text(cfg),
             "seed": runner.seed,
             "experiment_name": runner.experiment_name,
         }
@@ -240,15 +241,6 @@ class RuntimeInfoHook(Hook):
 
     def __repr__(self) -> str:
         return "RuntimeInfoHook()"
-
-
-def _config_text(cfg: Any) -> str:
-    """The config as its file would read (``pretty_text``); a config that cannot be
-    printed must not stop the run, so its error is put in its place."""
-    try:
-        return str(getattr(cfg, "pretty_text", cfg))
-    except Exception as exc:
-        return f"<config text unavailable: {exc}>"
 
 
 def _grad_norm_reader(wrapper: Any) -> Any:

@@ -198,6 +198,18 @@ class _PythonWriter:
         return "\n".join(lines)
 
 
+def config_text(cfg: Any) -> str:
+    """``cfg`` as its file reads (``pretty_text``), for a run's log and message hub: '' for
+    none; a config that cannot be printed gives its error in its place (a run must not
+    fail over its record)."""
+    if cfg is None:
+        return ""
+    try:
+        return str(getattr(cfg, "pretty_text", cfg))
+    except Exception as exc:
+        return f"<config text unavailable: {exc}>"
+
+
 def format_python(cfg: Mapping[Any, Any]) -> str:
     """Python config source that loads back to ``cfg``."""
     writer = _PythonWriter(use_dict_call="dict" not in cfg, float_free="float" not in cfg)

@@ -73,20 +73,12 @@ def log_run_header(runner: Any) -> None:
         return
     import logging
 
+    from ..config.formatting import config_text
     from ..logging.logger import log_to_files
 
     logger = runner.logger
     logger.info("\n".join(environment_lines(runner)))
-    text = _config_text(getattr(runner, "cfg", None))
+    text = config_text(getattr(runner, "cfg", None)).strip()
     if text:
         log_to_files(logger, logging.INFO, f"Config:\n{text}")
     logger.debug("Hooks, per hook point in the order they run:\n%s", runner.get_hooks_info())
-
-
-def _config_text(cfg: Any) -> str:
-    """The config as its file reads (``pretty_text``); '' for none, or one that cannot be
-    printed (a run must not fail over its log)."""
-    try:
-        return str(getattr(cfg, "pretty_text", "") or "").strip()
-    except Exception:
-        return ""
