@@ -102,16 +102,19 @@ def test_to_dict_recurses_into_nested_elements() -> None:
     assert outer.to_dict() == {"img_id": 1, "gt_instances": {"labels": torch.tensor([1])}}
 
 
+class DetSample(BaseDataElement):
+    """mmdet's DataSample pattern: a data field behind a property and its setter."""
+
+    @property
+    def gt_instances(self) -> InstanceData:
+        return self._gt_instances
+
+    @gt_instances.setter
+    def gt_instances(self, value: InstanceData) -> None:
+        self.set_field(value, "_gt_instances", dtype=InstanceData)
+
+
 def test_property_backed_fields_list_the_property_name() -> None:
-    class DetSample(BaseDataElement):
-        @property
-        def gt_instances(self) -> InstanceData:
-            return self._gt_instances
-
-        @gt_instances.setter
-        def gt_instances(self, value: InstanceData) -> None:
-            self.set_field(value, "_gt_instances", dtype=InstanceData)
-
     sample = DetSample()
     sample.gt_instances = InstanceData(labels=torch.tensor([0, 1]))
     assert sample.keys() == ["gt_instances"]
@@ -294,19 +297,9 @@ def test_instance_data_float_indices_are_an_index_error_as_in_mmengine() -> None
 def test_a_property_setter_that_refuses_a_value_leaves_no_half_set_field() -> None:
     """mmdet's DataSample pattern: a refused value must not leave a key whose value is
     missing (every later keys(), repr() or to() would fail)."""
-
-    class DetSample(BaseDataElement):
-        @property
-        def gt_instances(self) -> Any:
-            return self._gt_instances
-
-        @gt_instances.setter
-        def gt_instances(self, value: Any) -> None:
-            self.set_field(value, "_gt_instances", dtype=InstanceData)
-
     sample = DetSample()
     with pytest.raises(AssertionError):
-        sample.gt_instances = torch.ones(2)
+        sample.gt_instances = torch.ones(2)  # type: ignore[assignment]
     assert sample.keys() == [] and "gt_instances" not in sample
     sample.gt_instances = InstanceData(labels=torch.tensor([1]))
     assert sample.keys() == ["gt_instances"] and "DetSample" in repr(sample.cpu())
