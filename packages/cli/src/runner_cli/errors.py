@@ -67,8 +67,9 @@ def describe(exc: BaseException, debug: bool = False) -> str:
     if notes:  # a collective that lost another rank: the cause is that rank's error
         from runner_core.distributed.launch import peer_failure_note
 
-        if peer_failure_note() in notes:
-            message = f"{(message or '(no message)').rstrip('.')}. {peer_failure_note()}"
+        peer = peer_failure_note()
+        if peer in notes:
+            message = f"{(message or '(no message)').rstrip('.')}. {peer}"
     if isinstance(exc, (UsageError, CommandFailed, RunnerError)):
         return message or type(exc).__name__
     if isinstance(exc, OSError) and exc.filename and exc.errno == errno.ENAMETOOLONG:
