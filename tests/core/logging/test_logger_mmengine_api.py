@@ -113,3 +113,19 @@ def test_other_ranks_know_the_runs_log_file_without_writing_it(tmp_path: Path) -
     logger.error("only rank 0 writes the file")
     _close(logger)
     assert logger.log_file == str(log_file) and not log_file.exists()
+
+
+def test_clearing_instance_dict_as_ported_teardowns_do_forgets_the_current_logger(
+    tmp_path: Path,
+) -> None:
+    saved = dict(MMLogger._instance_dict)
+    logger = MMLogger.get_instance("ported", log_file=str(tmp_path / "a.log"))
+    try:
+        assert MMLogger.get_current_instance() is logger
+        assert MMLogger._instance_dict["ported"] is logger
+        MMLogger._instance_dict.clear()  # an MMEngine test suite's tearDown
+        fresh = MMLogger.get_current_instance()
+        assert fresh is not logger and fresh.log_file is None
+    finally:
+        _close(logger)
+        MMLogger._instance_dict.update(saved)

@@ -55,3 +55,16 @@ def test_state_dict_and_load_state_dict_copy_the_runtime_info_as_mmengine() -> N
     other.load_state_dict(state)
     state["runtime_info"]["best"]["accuracy"].append(0.7)
     assert other.get_info("best") == {"accuracy": [0.5]}
+
+
+def test_clearing_instance_dict_as_ported_teardowns_do_forgets_the_hubs() -> None:
+    saved = dict(MessageHub._instance_dict)
+    hub = MessageHub.get_instance("ported_hub")
+    try:
+        assert MessageHub._instance_dict["ported_hub"] is hub
+        MessageHub._instance_dict.clear()  # an MMEngine test suite's tearDown
+        assert not MessageHub.check_instance_created("ported_hub")
+        assert MessageHub.get_instance("ported_hub") is not hub
+    finally:
+        MessageHub._instance_dict.clear()
+        MessageHub._instance_dict.update(saved)

@@ -123,3 +123,23 @@ def test_ranks_other_than_zero_record_nothing(
     vis.close()
     lines = (tmp_path / "vis_data" / "scalars.json").read_text().splitlines()
     assert [json.loads(line)["rank_mark"] for line in lines] == [0.0]
+
+
+def test_clearing_instance_dict_as_ported_teardowns_do_forgets_every_visualizer() -> None:
+    from runner_core.visualization import visualizer as module
+
+    saved = (module._current, dict(module._kept), dict(module._by_name))
+    try:
+        made = Visualizer.get_instance("ported_vis")
+        assert Visualizer._instance_dict["ported_vis"] is made
+        assert Visualizer.get_current_instance() is made
+        Visualizer._instance_dict.clear()  # an MMEngine test suite's tearDown
+        assert not Visualizer.check_instance_created("ported_vis")
+        with pytest.raises(RuntimeError, match="no Visualizer exists yet"):
+            Visualizer.get_current_instance()
+        assert Visualizer.get_instance("ported_vis") is not made
+    finally:
+        module._current = saved[0]
+        dict.clear(module._kept)
+        module._kept.update(saved[1])
+        module._by_name.update(saved[2])

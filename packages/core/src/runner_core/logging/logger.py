@@ -105,6 +105,8 @@ class RunLogger(logging.Logger):
     # live instances by name (weak: a finished run's logger goes with it); the current one
     # is also held strongly
     _instances: weakref.WeakValueDictionary[str, RunLogger] = weakref.WeakValueDictionary()
+    #: MMEngine's name for the table, which ported tests clear between tests
+    _instance_dict = _instances
     _current: RunLogger | None = None
     _per_thread = CurrentPerThread()
 
@@ -151,8 +153,8 @@ class RunLogger(logging.Logger):
         run's: see :mod:`.thread_current`); a console logger named ``runner`` if there is
         none."""
         current = cls._current
-        if current is None:
-            return cls.get_instance(LOGGER_NAME)
+        if current is None or cls._instances.get(current.instance_name) is not current:
+            return cls.get_instance(LOGGER_NAME)  # none yet, or the table was cleared
         if not cls._per_thread.shared:  # one thread so far: MMEngine's rule, at its cost
             return current
         return cls._per_thread.pick(

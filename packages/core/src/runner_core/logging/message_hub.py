@@ -362,6 +362,8 @@ class MessageHub:
     # finished runners go away with them; hubs made by get_instance are also kept
     # strongly, as a caller expects to find one again by name later.
     _instances: weakref.WeakValueDictionary[str, MessageHub] = weakref.WeakValueDictionary()
+    #: MMEngine's name for the table, which ported tests clear between tests
+    _instance_dict = _instances
     _kept: dict[str, MessageHub] = {}
     _per_thread = CurrentPerThread()
 

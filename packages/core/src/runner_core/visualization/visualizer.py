@@ -20,7 +20,7 @@ import warnings
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import BuildError, ConfigTypeError, RunnerError
 from ..registry.registry import accepts_argument
@@ -61,7 +61,20 @@ def refuse_backend_name(spec: Any, index: int) -> None:
 # also held strongly by name, as MMEngine's ManagerMixin holds them: a caller configures one
 # and finds it again later with get_current_instance() without keeping a reference.
 _current: weakref.ReferenceType[Visualizer] | None = None
-_kept: dict[str, Visualizer] = {}
+
+
+class _KeptVisualizers(dict[str, "Visualizer"]):
+    """The visualizers ``get_instance`` made, by name; ``clear()`` forgets every visualizer
+    (the current one too), as clearing MMEngine's ``_instance_dict`` does."""
+
+    def clear(self) -> None:
+        global _current
+        _current = None
+        _by_name.clear()
+        super().clear()
+
+
+_kept = _KeptVisualizers()
 # Every built visualizer by name, held weakly (the newest of a name wins): get_instance finds
 # a Runner's own visualizer by its name after another visualizer was built since.
 _by_name: weakref.WeakValueDictionary[str, Visualizer] = weakref.WeakValueDictionary()
@@ -88,6 +101,8 @@ class Visualizer(DrawingMixin):
             the figure drawn on and of the ``show`` window (MMEngine's; both
             ``dict(frameon=False)`` by default).
     """
+
+    _instance_dict: ClassVar[dict[str, Visualizer]]  # set below the class
 
     def __init__(
         self,
@@ -352,3 +367,13 @@ class Visualizer(DrawingMixin):
 
     def __repr__(self) -> str:
         return f"Visualizer(backends=[{', '.join(self._backends)}], save_dir={self.save_dir!r})"
+
+
+#: MMEngine's ``ManagerMixin`` table (the visualizers ``get_instance`` made), which ported
+#: tests clear between tests
+Visualizer._instance_dict = _kept
+
+
+def forget_instances() -> None:
+    """Forget every visualizer built so far: ``get_current_instance()`` finds none after."""
+    _kept.clear()
