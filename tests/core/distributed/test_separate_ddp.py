@@ -27,12 +27,22 @@ class Frozen(BaseModel):
         super().__init__()
         self.gen = nn.Linear(2, 2).requires_grad_(False)
 
+    def forward(
+        self, inputs: torch.Tensor, data_samples: object = None, mode: str = "tensor"
+    ) -> torch.Tensor:
+        return self.gen(inputs)
+
 
 class OwnParameter(BaseModel):
     def __init__(self) -> None:
         super().__init__()
         self.gen = nn.Linear(2, 2)
         self.scale = nn.Parameter(torch.ones(1))
+
+    def forward(
+        self, inputs: torch.Tensor, data_samples: object = None, mode: str = "tensor"
+    ) -> torch.Tensor:
+        return self.gen(inputs) * self.scale
 
 
 def test_mmengine_names_give_the_same_class() -> None:

@@ -25,6 +25,9 @@ SCRIPT = textwrap.dedent(
             super().__init__()
             self.backbone, self.head = nn.Linear(3, 3), nn.Linear(3, 1)
 
+        def forward(self, inputs, data_samples=None, mode="tensor"):
+            return self.head(self.backbone(inputs))
+
     ddp = wrap_model(Net(), None, "cpu")
     ddp.module.backbone.requires_grad_(False)  # frozen by a hook after wrapping
     torch_error = RuntimeError(

@@ -54,16 +54,20 @@ def test_a_models_own_run_forward_is_what_its_steps_call() -> None:
     assert model.val_step(data).shape == (4, 1) and model.test_step(data).shape == (4, 1)
 
 
-def test_initialising_twice_is_warned_in_the_runs_log_too(tmp_path: Any) -> None:
+@pytest.mark.filterwarnings("error")  # a log line, as MMEngine's; not a Python warning
+def test_initialising_twice_is_logged_to_the_console_and_the_runs_log(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     from runner_core.logging import MMLogger
 
     log_file = tmp_path / "run.log"
     MMLogger.get_instance("init-twice", log_file=str(log_file))
     model = Echo()
     model.init_weights()
-    with pytest.warns(UserWarning, match="called more than once"):
-        model.init_weights()
-    assert "init_weights of Echo has been called more than once" in log_file.read_text()
+    model.init_weights()
+    line = "WARNING - init_weights of Echo has been called more than once"
+    assert line in log_file.read_text()
+    assert line in capsys.readouterr().out
 
 
 # -- ModuleAdapter's default loss: cross-entropy, refused where it cannot train ------------------
@@ -212,8 +216,14 @@ def test_the_runner_trains_a_config_adapter_with_its_loss(tmp_path) -> None:
 
 def test_a_models_own_loss_term_is_logged_first_as_in_mmengine() -> None:
     # MMEngine's log_vars has 'loss' first whatever the model's order: the log line's order
-    loss, log_vars = BaseModel().parse_losses(
-        dict(loss_cls=torch.tensor(1.0), loss=torch.tensor(2.0))
-    )
+    loss, log_vars = Echo().parse_losses(dict(loss_cls=torch.tensor(1.0), loss=torch.tensor(2.0)))
     assert list(log_vars) == ["loss", "loss_cls"]
     assert log_vars["loss"].item() == 2.0 and loss.item() == 3.0
+
+
+def test_a_model_without_forward_is_refused_when_built_as_mmengines_abstract_base() -> None:
+    class NoForward(BaseModel):
+        pass
+
+    with pytest.raises(TypeError, match="abstract method forward"):
+        NoForward()

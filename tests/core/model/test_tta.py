@@ -58,6 +58,9 @@ def test_weights_saved_by_mmengines_tta_model_load_with_their_module_prefix() ->
             super().__init__()
             self.module = nn.Linear(2, 1)
 
+        def forward(self, inputs: Any, data_samples: Any = None, mode: str = "tensor") -> Any:
+            return self.module(inputs)
+
     wrapped = MeanTTA(module=Holder())
     weights = {k: torch.full_like(v, 2.0) for k, v in wrapped.state_dict().items()}
     assert list(weights) == ["module.weight", "module.bias"]

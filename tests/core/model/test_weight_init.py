@@ -51,8 +51,9 @@ def test_same_weights_as_mmengine_for_the_same_seed() -> None:
         "head.weight": 0.9,
         "head.bias": 0.1,
     }
-    with pytest.warns(UserWarning, match="more than once"):
-        net.init_weights()
+    before = {key: value.clone() for key, value in net.state_dict().items()}
+    net.init_weights()  # a second call leaves the weights alone (and logs a warning)
+    assert all(torch.equal(before[key], value) for key, value in net.state_dict().items())
 
 
 def test_pretrained_weights_are_loaded_last_and_win(tmp_path: Path) -> None:
@@ -449,8 +450,12 @@ def test_a_data_preprocessor_that_is_not_one_is_a_type_error() -> None:
     from runner_core.errors import BuildError
     from runner_core.model import BaseModel
 
+    class Model(BaseModel):
+        def forward(self, *args: Any, **kwargs: Any) -> Any:
+            return None
+
     with pytest.raises(TypeError, match="data_preprocessor") as info:
-        BaseModel(data_preprocessor="ImgDataPreprocessor")  # type: ignore[arg-type]
+        Model(data_preprocessor="ImgDataPreprocessor")  # type: ignore[arg-type]
     assert isinstance(info.value, BuildError)
 
 
@@ -466,5 +471,99 @@ def test_a_module_pickled_with_is_init_in_its_dict_keeps_it() -> None:
     state["is_init"] = True
     loaded = pickle.loads(pickle.dumps(module))
     assert loaded.is_init
-    with pytest.warns(UserWarning, match="more than once"):
-        loaded.init_weights()  # leaves the weights alone
+    before = {key: value.clone() for key, value in loaded.state_dict().items()}
+    loaded.init_weights()  # leaves the weights alone
+    assert all(torch.equal(before[key], value) for key, value in loaded.state_dict().items())
+
+
+# -- found side by side with MMEngine 0.10.7 ----------------------------------------------------
+class _Net(BaseModule):
+    def __init__(self, init_cfg: Any = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.fc = nn.Linear(3, 2)
+        self.cls = nn.Linear(2, 2)
+
+
+@pytest.mark.parametrize("empty", [{}, [], ""])
+def test_an_empty_init_cfg_means_none_as_in_mmengine(empty: Any) -> None:
+    torch.manual_seed(0)
+    net = _Net(init_cfg=empty)
+    before = {key: value.clone() for key, value in net.state_dict().items()}
+    net.init_weights()  # mmpretrain fine-tune configs switch initialisation off so
+    assert net.is_init
+    assert all(torch.equal(before[key], value) for key, value in net.state_dict().items())
+
+
+def test_an_override_on_a_pretrained_entry_applies_after_the_load(tmp_path: Path) -> None:
+    source = _Net()
+    torch.save(source.state_dict(), tmp_path / "w.pth")
+    net = _Net(
+        init_cfg=dict(
+            type="Pretrained",
+            checkpoint=str(tmp_path / "w.pth"),
+            override=dict(name="cls", type="Constant", val=0.0),
+        )
+    )
+    net.init_weights()
+    assert torch.equal(net.fc.weight, source.fc.weight)
+    assert net.cls.weight.eq(0).all() and net.cls.bias.eq(0).all()
+
+
+def test_only_a_registered_wrapper_child_is_unwrapped_for_its_init_weights() -> None:
+    class Holder(nn.Module):  # holds a module under `.module`, but is no model wrapper
+        def __init__(self) -> None:
+            super().__init__()
+            self.module = _Net(init_cfg=dict(type="Constant", val=3.0, layer="Linear"))
+
+    class Outer(BaseModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.holder = Holder()
+
+    torch.manual_seed(0)
+    outer = Outer()
+    default = outer.holder.module.fc.weight.clone()
+    outer.init_weights()
+    # MMEngine reaches a child's init_weights only, or a wrapper's module: PyTorch's init stays
+    assert torch.equal(outer.holder.module.fc.weight, default)
+
+
+def test_missing_batchnorm_counters_are_not_reported(tmp_path: Path) -> None:
+    from runner_core.logging import MMLogger
+
+    class WithNorm(BaseModule):
+        def __init__(self, init_cfg: Any = None) -> None:
+            super().__init__(init_cfg=init_cfg)
+            self.conv = nn.Conv2d(1, 2, 1)
+            self.bn = nn.BatchNorm2d(2)
+
+    state = {k: v for k, v in WithNorm().state_dict().items() if "num_batches_tracked" not in k}
+    torch.save(state, tmp_path / "old_torchvision_style.pth")
+    log_file = tmp_path / "run.log"
+    MMLogger.get_instance("nbt", log_file=str(log_file))
+    net = WithNorm(
+        init_cfg=dict(type="Pretrained", checkpoint=str(tmp_path / "old_torchvision_style.pth"))
+    )
+    net.init_weights()
+    assert torch.equal(net.bn.running_mean, state["bn.running_mean"])
+    assert "num_batches_tracked" not in log_file.read_text()  # as MMEngine, which filters them
+
+
+def test_each_module_with_an_init_cfg_is_named_at_debug_level(tmp_path: Path) -> None:
+    from runner_core.logging import MMLogger
+
+    log_file = tmp_path / "debug.log"
+    MMLogger.get_instance("init-debug", log_file=str(log_file), log_level="DEBUG")
+    _Net(init_cfg=dict(type="Constant", val=1.0, layer="Linear")).init_weights()
+    assert "DEBUG - initialize _Net with init_cfg {'type': 'Constant'" in log_file.read_text()
+
+
+def test_a_subclass_leaving_an_abstract_method_is_refused_as_in_mmengine() -> None:
+    from abc import abstractmethod
+
+    class Head(BaseModule):
+        @abstractmethod
+        def loss(self) -> None: ...
+
+    with pytest.raises(TypeError, match="abstract method loss"):
+        Head()

@@ -64,7 +64,6 @@ def _runner(tmp_path: Path, compile_value: Any, **extra: Any) -> tuple[Runner, _
     return Runner(**kwargs), losses
 
 
-@pytest.mark.filterwarnings("ignore:init_weights of _MLP has been called more than once")
 def test_second_train_compiles_the_method_again_not_its_compiled_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -207,7 +207,10 @@ def load_model_state(
             report.mismatched_keys.append((key, have, want))
             continue
         loadable[key] = value
-    report.missing_keys = [k for k in own if k not in revised]
+    # MMEngine leaves BatchNorm's counters out: old (torchvision) checkpoints lack them
+    report.missing_keys = [
+        k for k in own if k not in revised and not k.endswith("num_batches_tracked")
+    ]
     report.loaded_keys = list(loadable)
 
     if own and revised and not loadable and not report.mismatched_keys:

@@ -17,6 +17,7 @@ A plain ``nn.Module`` is adapted by :class:`ModuleAdapter` (see its docstring).
 from __future__ import annotations
 
 import copy
+from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from typing import Any, cast
@@ -109,12 +110,14 @@ def _not_a_loss(name: str, value: Any) -> TypeError:
     )
 
 
-class BaseModule(nn.Module):
+class BaseModule(nn.Module, metaclass=ABCMeta):
     """An ``nn.Module`` whose weights start as its ``init_cfg`` says (MMEngine's ``BaseModule``).
 
     ``init_weights()`` applies ``init_cfg`` (see :mod:`runner_core.model.weight_init`),
     then calls each child's own ``init_weights``, then loads ``Pretrained``
     weights; it runs once (``is_init``). The Runner calls it before training.
+    An ``ABCMeta`` class, as MMEngine's: a subclass that leaves an
+    ``@abstractmethod`` unimplemented cannot be built.
     """
 
     def __init__(self, init_cfg: Any = None) -> None:
@@ -151,21 +154,21 @@ class BaseModule(nn.Module):
         record = start_report(self)
         try:
             if self.is_init:
-                import logging
-                import warnings
-
                 from ..logging import RunLogger
-                from ..logging.logger import log_to_files
 
-                message = (
+                # a log line, as MMEngine's print_log(WARNING): not a Python warning, which
+                # test suites running with -W error would turn into a failure
+                RunLogger.get_current_instance().warning(
                     f"init_weights of {type(self).__name__} has been called more than once; "
                     "the weights were left as they are."
                 )
-                warnings.warn(message, stacklevel=2)
-                # and in the run's log file, as MMEngine's print_log(WARNING) puts it there
-                # (the console has the warning already)
-                log_to_files(RunLogger.get_current_instance(), logging.WARNING, message)
                 return
+            if self.init_cfg:
+                from ..logging import RunLogger
+
+                RunLogger.get_current_instance().debug(
+                    f"initialize {type(self).__name__} with init_cfg {self.init_cfg}"
+                )
             init_weights_of(self, self.init_cfg, list(self.children()))
             self.is_init = True
         finally:
@@ -248,6 +251,7 @@ class BaseModel(BaseModule):
 
     # ``*args, **kwargs`` only: each model has its own signature (with ``mode=``),
     # and the type checker accepts any of them as an override of this one.
+    @abstractmethod
     def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
         raise NotImplementedError(f"{type(self).__name__} must implement forward(..., mode=...)")
 

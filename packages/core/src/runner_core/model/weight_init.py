@@ -557,8 +557,6 @@ def _apply(module: nn.Module, init_cfg: Any, where: str, pretrained: bool | None
         if not isinstance(cfg, Mapping):  # MMEngine asserts: an AssertionError too
             raise BuildAssertionError(f"{here} must be a dict(type=..., ...), got {cfg!r}.")
         _initializer(cfg, here, whole=False)(module)
-        if _is_pretrained(cfg):
-            continue
         overrides = cfg.get("override") or []
         if isinstance(overrides, Mapping):
             overrides = [overrides]
@@ -609,10 +607,15 @@ def init_weights_of(module: nn.Module, init_cfg: Any, children: Sequence[nn.Modu
     """MMEngine's ``BaseModule.init_weights`` order: this module's ``init_cfg``, then each
     child's own ``init_weights``, then the pretrained weights (which win)."""
     where = f"{type(module).__name__}.init_cfg"
+    if not init_cfg:  # MMEngine's `if self.init_cfg:`: {}, [], '' and None all mean none
+        init_cfg = None
     _apply(module, init_cfg, where, pretrained=False)
+    from ..distributed.model_wrappers import is_model_wrapper
+
     for child in children:
-        inner = getattr(child, "module", None)
-        target = child if hasattr(child, "init_weights") or inner is None else inner
+        # MMEngine unwraps only a registered model wrapper, not any child with a `.module`
+        wrapped = is_model_wrapper(child) and not hasattr(child, "init_weights")
+        target = child.module if wrapped else child
         init = getattr(target, "init_weights", None)
         if callable(init) and not getattr(target, "is_init", False):
             init()
