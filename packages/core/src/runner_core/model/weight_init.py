@@ -15,7 +15,7 @@ import contextlib
 import contextvars
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -615,7 +615,7 @@ def init_weights_of(module: nn.Module, init_cfg: Any, children: Sequence[nn.Modu
     for child in children:
         # MMEngine unwraps only a registered model wrapper, not any child with a `.module`
         wrapped = is_model_wrapper(child) and not hasattr(child, "init_weights")
-        target = child.module if wrapped else child
+        target = cast(nn.Module, child.module) if wrapped else child
         init = getattr(target, "init_weights", None)
         if callable(init) and not getattr(target, "is_init", False):
             init()
