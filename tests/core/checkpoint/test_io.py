@@ -559,3 +559,18 @@ def test_missing_module_with_allow_pickle_is_a_module_not_found_error(tmp_path: 
     # its own class is public, to catch it apart from other missing modules
     assert isinstance(caught.value, CheckpointModuleNotFoundError)
     assert "p.pth" in str(caught.value) and "gone_mod.Palette" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "advice"),
+    [
+        ("torchvision://resnet50", "get_model_weights('resnet50').DEFAULT.get_state_dict()"),
+        ("open-mmlab://resnet50_v1c", "in OpenMMLab's model zoo: download the file"),
+        ("mmcls://mobilenet_v2", "in OpenMMLab's model zoo"),
+    ],
+)
+def test_a_model_zoo_name_says_where_its_weights_come_from(url: str, advice: str) -> None:
+    with pytest.raises(FileNotFoundError, match="never downloads") as err:
+        load_checkpoint(url)
+    assert advice in str(err.value)
+    assert "register_backend" not in str(err.value)  # no storage serves a zoo name

@@ -302,3 +302,119 @@ def test_saved_checkpoints_keep_module_versions(tmp_path: Path) -> None:
         assert {k: v for k, v in versions.items() if k.endswith("bn")} == {
             "module.bn": {"version": 2}  # a plain nn.Module is trained inside ModuleAdapter
         }, name
+
+
+# -- found side by side with MMEngine 0.10.7 ----------------------------------------------------
+class _Outer(nn.Module):
+    """A model with a data-parallel child (a GAN's generator wrapped on its own)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inner = nn.DataParallel(_net())
+        self.head = nn.Linear(3, 2)
+
+
+def test_a_wrapped_child_loads_what_get_state_dict_saved(tmp_path: Path) -> None:
+    from runner_core.checkpoint import load_state_dict, save_checkpoint
+
+    source = _Outer()
+    for value in source.state_dict().values():
+        if value.is_floating_point():
+            value.normal_()
+    saved = get_state_dict(source)
+    assert "inner.0.weight" in saved  # saved without the wrapper's `.module`, as MMEngine
+    save_checkpoint({"state_dict": saved}, tmp_path / "outer.pth")
+    for load in (
+        lambda m: load_checkpoint(m, str(tmp_path / "outer.pth"), strict=True),
+        lambda m: load_state_dict(m, saved, strict=True),
+        lambda m: load_state_dict(m, source.state_dict(), strict=True),  # real names too
+    ):
+        target = _Outer()
+        load(target)
+        for key, value in source.state_dict().items():
+            assert torch.equal(target.state_dict()[key], value), key
+
+
+def test_a_registered_custom_wrapper_is_unwrapped_for_loading(tmp_path: Path) -> None:
+    from runner_core.registry import MODEL_WRAPPERS
+
+    class MyWrap(nn.Module):
+        def __init__(self, module: nn.Module) -> None:
+            super().__init__()
+            self.module = module
+
+    MODEL_WRAPPERS.register_module(module=MyWrap, force=True)
+    try:
+        weights = _state(_net(), 0.25)
+        wrapped = MyWrap(_net())
+        report = load_model_state(wrapped, weights, strict=True)
+        assert report.ok
+        assert all(
+            v.eq(0.25).all()
+            for k, v in wrapped.module.state_dict().items()
+            if "num_batches" not in k
+        )
+    finally:
+        MODEL_WRAPPERS.module_dict.pop("MyWrap", None)
+
+
+def test_missing_num_batches_tracked_passes_a_strict_load() -> None:
+    model = _net()
+    weights = {k: v for k, v in _state(model).items() if not k.endswith("num_batches_tracked")}
+    report = load_model_state(model, weights, strict=True)
+    assert report.ok and not report.missing_keys
+
+
+def test_weights_to_cpu_goes_into_nested_values() -> None:
+    from runner_core.checkpoint import weights_to_cpu
+
+    class OnDevice:
+        def cpu(self) -> str:
+            return "moved"
+
+    out = weights_to_cpu({"a": OnDevice(), "nested": {"b": [OnDevice(), (OnDevice(), 3)]}})
+    assert out == {"a": "moved", "nested": {"b": ["moved", ("moved", 3)]}}
+
+
+def test_mmengines_private_loaders_are_there(tmp_path: Path) -> None:
+    from runner_core.checkpoint import (
+        CheckpointAssertionError,
+        _load_checkpoint,
+        _load_checkpoint_with_prefix,
+        save_checkpoint,
+    )
+
+    weights = {"backbone.fc.weight": torch.ones(2), "head.w": torch.zeros(1)}
+    save_checkpoint({"state_dict": weights, "meta": {"epoch": 3}}, tmp_path / "c.pth")
+    whole = _load_checkpoint(str(tmp_path / "c.pth"), "cpu")  # map_location by position
+    assert whole["meta"] == {"epoch": 3}
+    for prefix in ("backbone", "backbone."):
+        part = _load_checkpoint_with_prefix(prefix, str(tmp_path / "c.pth"))
+        assert list(part) == ["fc.weight"]
+    with pytest.raises(AssertionError, match="neck. is not in the pretrained model") as info:
+        _load_checkpoint_with_prefix("neck", str(tmp_path / "c.pth"))
+    assert isinstance(info.value, CheckpointAssertionError)
+
+
+def test_a_mismatch_report_without_logger_is_printed_by_rank_0_only(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from runner_core.checkpoint import load_state_dict
+    from runner_core.distributed import utils
+
+    weights = {k: v for k, v in _state(_net()).items() if not k.startswith("2.")}
+    monkeypatch.setattr(utils, "get_rank", lambda group=None: 1)
+    load_state_dict(_net(), weights)
+    assert capsys.readouterr().out == ""
+    monkeypatch.setattr(utils, "get_rank", lambda group=None: 0)
+    load_state_dict(_net(), weights)
+    assert "2.weight" in capsys.readouterr().out
+
+
+def test_weights_one_level_down_are_pointed_at(tmp_path: Path) -> None:
+    from runner_core.checkpoint import save_checkpoint
+
+    save_checkpoint({"model": _state(_net())}, tmp_path / "timm_style.pth")
+    with pytest.raises(CheckpointError, match="no key in common") as err:
+        load_checkpoint(_net(), str(tmp_path / "timm_style.pth"))
+    assert "Its 'model' entry holds this model's weights" in str(err.value)

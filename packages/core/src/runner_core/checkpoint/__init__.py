@@ -39,6 +39,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from runner_core.checkpoint.errors import (
+    CheckpointAssertionError,
     CheckpointEOFError,
     CheckpointError,
     CheckpointKeyError,
@@ -90,6 +91,7 @@ __all__ = [  # literal, so linters see the lazy names as exported
     "CheckpointNotFoundError",
     "CheckpointPermissionError",
     "CheckpointValueError",
+    "CheckpointAssertionError",
     "CheckpointWriteError",
     "LoadReport",
     "cleanup_orphaned_temp_files",
@@ -121,6 +123,7 @@ _ERRORS = {
     "CheckpointNotFoundError",
     "CheckpointPermissionError",
     "CheckpointValueError",
+    "CheckpointAssertionError",
     "CheckpointWriteError",
 }
 assert set(__all__) == {*_ERRORS, *_LAZY}
@@ -131,6 +134,21 @@ def _load_checkpoint_to_model(*args: Any, **kwargs: Any) -> Any:
     mmdet's and mmseg's inferencers import: ``model_io``'s, imported with torch on first use
     (this module's public names are lazy for the same reason)."""
     from .model_io import _load_checkpoint_to_model as load
+
+    return load(*args, **kwargs)
+
+
+def _load_checkpoint(*args: Any, **kwargs: Any) -> Any:
+    """MMEngine's private ``_load_checkpoint(filename, map_location=None, logger=None)``."""
+    from .model_io import _load_checkpoint as load
+
+    return load(*args, **kwargs)
+
+
+def _load_checkpoint_with_prefix(*args: Any, **kwargs: Any) -> Any:
+    """MMEngine's private ``_load_checkpoint_with_prefix(prefix, filename, map_location=None)``,
+    which mmagic's and mmdet3d's code imports."""
+    from .model_io import _load_checkpoint_with_prefix as load
 
     return load(*args, **kwargs)
 

@@ -37,6 +37,11 @@ class CheckpointEOFError(CheckpointError, EOFError):
     """The checkpoint file is empty (MMEngine's ``torch.load`` raises EOFError there)."""
 
 
+class CheckpointAssertionError(CheckpointError, AssertionError):
+    """A checkpoint lacks what was asked of it where MMEngine asserts (no weights under the
+    ``prefix`` given to ``_load_checkpoint_with_prefix``)."""
+
+
 class CheckpointKeyError(CheckpointError, KeyError):
     """A resumed optimizer state lacks what the configured optimizer needs (another optimizer
     type): torch fails there at the first step with a bare KeyError ('step', 'betas')."""

@@ -18,6 +18,7 @@ from typing import Any
 from torch import nn
 
 from ..logging.print_log import print_log
+from .errors import CheckpointAssertionError
 from .safe_load import MmapChoice
 from .safe_load import load_checkpoint as _load_file
 from .state import DDP_PREFIX_RULE, LoadReport, load_model_state
@@ -72,11 +73,21 @@ def get_state_dict(
 def weights_to_cpu(state_dict: Mapping[str, Any]) -> OrderedDict[str, Any]:
     """A copy of ``state_dict`` with every tensor on the CPU (what a checkpoint stores); the
     per-module versions (``_metadata``) that ``load_state_dict`` reads are kept."""
-    out = OrderedDict(
-        (key, value.cpu() if hasattr(value, "cpu") else value) for key, value in state_dict.items()
-    )
+    out = OrderedDict((key, _to_cpu(value)) for key, value in state_dict.items())
     out._metadata = getattr(state_dict, "_metadata", OrderedDict())  # type: ignore[attr-defined]
     return out
+
+
+def _to_cpu(value: Any) -> Any:
+    """``value`` on the CPU, into dicts, lists and tuples as MMEngine's ``apply_to`` goes
+    (an optimizer-like state nests its tensors)."""
+    if hasattr(value, "cpu"):
+        return value.cpu()
+    if isinstance(value, Mapping):
+        return type(value)((key, _to_cpu(item)) for key, item in value.items())  # type: ignore[call-arg]
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):  # not namedtuples
+        return type(value)(_to_cpu(item) for item in value)
+    return value
 
 
 def checkpoint_weights(checkpoint: Any) -> Mapping[str, Any]:
@@ -91,7 +102,10 @@ def checkpoint_weights(checkpoint: Any) -> Mapping[str, Any]:
 def _report(report: LoadReport, logger: logging.Logger | str | None) -> LoadReport:
     """MMEngine's ``logger=None`` prints what did not match (load_model_state then logs nothing)."""
     if logger is None and not report.ok:
-        print_log(str(report), None)
+        from ..distributed.utils import get_rank
+
+        if get_rank() == 0:  # MMEngine prints on rank 0 only: one report, not one per rank
+            print_log(str(report), None)
     return report
 
 
@@ -164,3 +178,27 @@ def load_checkpoint_into(
     )
     _report(report, logger)
     return checkpoint
+
+
+def _load_checkpoint(
+    filename: str | Path, map_location: Any = None, logger: Any = None
+) -> dict[str, Any]:
+    """MMEngine's private ``_load_checkpoint(filename, map_location, logger)``: the whole
+    checkpoint, read as :func:`~.safe_load.load_checkpoint` reads it (``weights_only``)."""
+    return _load_file(filename, map_location=map_location or "cpu")
+
+
+def _load_checkpoint_with_prefix(
+    prefix: str, filename: str | Path, map_location: Any = None
+) -> dict[str, Any]:
+    """MMEngine's private ``_load_checkpoint_with_prefix``: the weights under ``prefix``
+    (``'backbone'`` or ``'backbone.'``), the prefix dropped; mmagic and mmdet3d import it."""
+    weights = checkpoint_weights(_load_checkpoint(filename, map_location))
+    head = prefix if prefix.endswith(".") else prefix + "."
+    found = {key[len(head) :]: value for key, value in weights.items() if key.startswith(head)}
+    if not found:  # MMEngine asserts
+        raise CheckpointAssertionError(
+            f"{head} is not in the pretrained model {filename}: its keys start with "
+            f"{sorted({k.split('.', 1)[0] for k in weights})[:6]}."
+        )
+    return found

@@ -29,9 +29,39 @@ def url_scheme(location: Any) -> str | None:
     return match["scheme"] if match else None
 
 
+# MMEngine's schemes that name a model in a zoo rather than a place to read from
+_ZOO_SCHEMES = {"open-mmlab", "openmmlab", "mmcls"}
+
+
+def _zoo_message(location: str, scheme: str, what: str) -> str | None:
+    """For ``torchvision://name`` and OpenMMLab's zoo names: where the weights come from."""
+    name = location.split("://", 1)[1]
+    head = (
+        f"{what} {location!r} is a URL ({scheme}://) that MMEngine resolves and downloads while "
+        "the run starts; runner never downloads by itself, and no storage backend you "
+        "registered serves that prefix."
+    )
+    if scheme == "torchvision":
+        return (
+            f"{head} It names torchvision's {name} weights: fetch them once, e.g. torch.save("
+            f"torchvision.models.get_model_weights({name!r}).DEFAULT.get_state_dict(), "
+            f"'{name}.pth') (torchvision's cache, ~/.cache/torch/hub/checkpoints, may hold the "
+            "file already), and give that file's local path instead."
+        )
+    if scheme in _ZOO_SCHEMES:
+        return (
+            f"{head} It names {name!r} in OpenMMLab's model zoo: download the file the zoo "
+            "lists for that name once (wget) and give its local path instead."
+        )
+    return None
+
+
 def remote_checkpoint_message(location: Any, what: str = "Checkpoint") -> str:
     """Why a URL cannot be loaded and what to do instead (``what``: the option at fault)."""
     scheme = url_scheme(location)
+    zoo = _zoo_message(os.fspath(location), scheme or "", what)
+    if zoo is not None:
+        return zoo
     return (
         f"{what} {os.fspath(location)!r} is a URL ({scheme}://): runner never "
         "downloads checkpoints by itself (there is no CheckpointLoader and no URL schemes, "

@@ -29,7 +29,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -88,11 +88,33 @@ def _more(items: Sequence[Any]) -> list[str]:
 
 
 def unwrap_model(model: nn.Module) -> nn.Module:
-    """Return the module inside DataParallel / DistributedDataParallel wrappers."""
-    wrappers = (nn.DataParallel, nn.parallel.DistributedDataParallel)
-    while isinstance(model, wrappers):
-        model = model.module
+    """Return the module inside data-parallel wrappers: DataParallel, DDP and any class
+    registered in ``MODEL_WRAPPERS`` (MMEngine's ``is_model_wrapper``)."""
+    from ..distributed.model_wrappers import is_model_wrapper
+
+    while is_model_wrapper(model):
+        model = cast(nn.Module, model.module)
     return model
+
+
+def _to_wrapped_children(revised: OrderedDict[str, Any], target: nn.Module) -> None:
+    """Rename, in place, keys saved without a wrapped child's ``.module`` (what
+    ``get_state_dict`` writes for ``model.gen = DDP(...)``) to the child's real keys."""
+    from .model_io import _unwrapped_name, _wrapper_paths
+
+    wrappers = _wrapper_paths(target)
+    if not wrappers:
+        return
+    real = {(_unwrapped_name(k, wrappers) or k): k for k in target.state_dict()}
+    metadata = getattr(revised, "_metadata", None)
+    items = [(real.get(key, key), value) for key, value in revised.items()]
+    revised.clear()
+    revised.update(items)
+    if metadata is not None:
+        paths = {_unwrapped_name(p, wrappers): p for p, _ in target.named_modules()}
+        revised._metadata = OrderedDict(  # type: ignore[attr-defined]
+            (paths.get(k) or k, v) for k, v in metadata.items()
+        )
 
 
 def _revise(key: str, rules: Sequence[tuple[str, str]]) -> str:
@@ -134,6 +156,17 @@ def _prefix_rule(ckpt_keys: list[str], model_keys: list[str]) -> tuple[str, str]
         if rest and rest in ckpt_set:
             return "r'^'", f"'{head}.'"
     return None
+
+
+def _nested_hint(state: Mapping[str, Any], own: Mapping[str, Any]) -> str:
+    """When the weights sit one level down (timm's and detectron2's ``{'model': weights}``)."""
+    for key, value in state.items():
+        if isinstance(value, Mapping) and any(name in own for name in list(value)[:50]):
+            return (
+                f" Its {key!r} entry holds this model's weights: load that entry, e.g. "
+                f"load_state_dict(model, load_checkpoint(path)[{key!r}])."
+            )
+    return ""
 
 
 def _prefix_hint(ckpt_keys: list[str], model_keys: list[str], revise_hint: str | None) -> str:
@@ -192,6 +225,7 @@ def load_model_state(
         # called ``module`` (ModuleAdapter) would otherwise lose it to the default rule
         rules.remove(DDP_PREFIX_RULE)
     revised = _revise_state(state_dict, rules, name)
+    _to_wrapped_children(revised, target)
 
     report = LoadReport(source=name)
     loadable: OrderedDict[str, Any] = OrderedDict()
@@ -222,6 +256,7 @@ def load_model_state(
             f"{ckpt_keys[:4]}; model keys: {model_keys[:4]}. It is probably a checkpoint of "
             f"another model, or its keys carry a different prefix{applied}."
             + _prefix_hint(ckpt_keys, model_keys, revise_hint)
+            + _nested_hint(revised, own)
         )
     if strict and not report.ok:
         raise CheckpointError(
