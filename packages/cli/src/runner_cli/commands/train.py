@@ -70,8 +70,18 @@ def enable_amp(cfg: Any) -> None:
     wrapper = dict(cfg.get("optim_wrapper") or {})
     if not wrapper and cfg.get("optimizer") is not None:
         wrapper = {"optimizer": cfg.get("optimizer")}
-    single = any(k in wrapper for k in ("type", "optimizer", "constructor"))
-    parts = {"": wrapper} if single else dict(wrapper)
+    from runner_core.optim.constructor import multi_optimizer_parts
+
+    # one wrapper per model part: type='OptimWrapperDict', mmagic's constructor, or bare parts
+    multi = multi_optimizer_parts(wrapper) if wrapper else None
+    single = multi is None and bool(wrapper)
+    parts = {"": wrapper} if single else dict(multi or {})
+    if not parts:  # nothing to train with (a config for testing only): nothing to change
+        return
+    if all(dict(part).get("type") == "AmpOptimWrapper" for part in parts.values()):
+        from ..output import note
+
+        note("runner-cli: --amp: AMP training is already enabled in the config.")
     for name, part in parts.items():
         part = dict(part)
         if part.get("type", "OptimWrapper") not in ("OptimWrapper", "AmpOptimWrapper"):
