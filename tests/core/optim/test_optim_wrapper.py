@@ -595,3 +595,17 @@ def test_a_default_dtype_follows_the_model_to_a_gpu_with_a_scaler(
         warnings.simplefilter("ignore")
         half.initialize_count_status(model, 0, 10)
     assert half.loss_scaler is not cpu_scaler  # made again for the model's new device
+
+
+@pytest.mark.parametrize("loss_scale", [512.0, dict(init_scale=1024.0)])
+def test_a_loss_scale_given_with_bfloat16_is_warned_about(loss_scale: Any) -> None:
+    params = [nn.Parameter(torch.ones(2))]
+    with pytest.warns(UserWarning, match="loss_scale is not used"):
+        wrapper = AmpOptimWrapper(
+            torch.optim.SGD(params, lr=0.1), loss_scale=loss_scale, dtype="bfloat16"
+        )
+    assert wrapper.loss_scaler is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default 'dynamic' and float16 say nothing
+        AmpOptimWrapper(torch.optim.SGD(params, lr=0.1), dtype="bfloat16")
+        AmpOptimWrapper(torch.optim.SGD(params, lr=0.1), loss_scale=512.0, dtype="float16")

@@ -9,6 +9,7 @@ exponent range and runs without one, which is also what makes it usable on CPU.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -160,6 +161,13 @@ class AmpOptimWrapper(OptimWrapper):
         self.cast_dtype = cast_dtype  # builds the autocast every step enters
         # checked whatever the dtype, so a bad value fails before float16 is chosen
         self._scale_update_param, self._scale_kwargs = _parse_loss_scale(loss_scale)
+        if cast_dtype is torch.bfloat16 and not self._default_dtype and loss_scale != "dynamic":
+            warnings.warn(
+                f"AmpOptimWrapper(dtype='bfloat16', loss_scale={loss_scale!r}): bfloat16 has "
+                "float32's range and trains without loss scaling, so loss_scale is not used; "
+                "it applies to dtype='float16'.",
+                stacklevel=2,
+            )
         self._use_fsdp = use_fsdp
         self._pending_scaler_state: dict[str, Any] | None = None
         self.loss_scaler: Any = None
