@@ -130,3 +130,34 @@ def test_dvclive_copies_no_file_of_another_tracker_store(tmp_path: Path, store: 
     backend._copy_artifacts()
     copied = sorted(p.relative_to(backend.dir).as_posix() for p in backend.dir.rglob("*.yaml"))
     assert copied == ["artifacts/cfg.yaml"]
+
+
+@pytest.mark.parametrize("committed", [True, False], ids=["with a commit", "empty"])
+def test_dvclive_leaves_a_git_checkout_that_is_no_dvc_repository_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, committed: bool
+) -> None:
+    pytest.importorskip("dvclive")
+    import subprocess
+
+    from runner_trackers.dvclive_backend import DVCLiveVisBackend
+
+    checkout = tmp_path / "project"
+    checkout.mkdir()
+    subprocess.run(["git", "init", "-q", str(checkout)], check=True)
+    if committed:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q"]
+            + ["--allow-empty", "-m", "start"],
+            cwd=checkout,
+            check=True,
+        )
+    monkeypatch.chdir(checkout)
+    backend = DVCLiveVisBackend(save_dir=checkout / "wd" / "vis_data")
+    backend.add_scalars({"loss": 0.5}, step=1)
+    backend.close()
+    assert (backend.dir / "metrics.json").is_file()
+    assert not (checkout / ".dvc").exists() and not (checkout / ".dvcignore").exists()
+    staged = subprocess.run(
+        ["git", "diff", "--cached", "--name-only"], cwd=checkout, capture_output=True, text=True
+    )
+    assert staged.stdout == ""  # dvclive alone would have staged .dvc/config

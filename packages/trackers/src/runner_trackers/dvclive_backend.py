@@ -6,11 +6,44 @@ DVCLive writes plain files (``metrics.json``, ``params.yaml``,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from .base import TRACKER_STORES, TrackerBackend, for_each_file, work_dir_files
+
+_DVC_INIT_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _no_dvc_init() -> Iterator[None]:
+    """While ``Live`` starts: use the DVC repository the run is in, if any, but never make one.
+
+    Outside a DVC repository, dvclive runs ``dvc init`` at the root of the
+    enclosing git checkout, which writes ``.dvc/`` and stages it in the user's
+    git index. Without an experiment to save there is no need for a DVC
+    repository: dvclive then writes its files alone. ``get_dvc_repo`` is the
+    one function dvclive asks (dvclive has no option for this).
+    """
+    import dvclive.live as live_module
+
+    def existing_repo() -> Any:
+        from dvc.repo import Repo  # type: ignore[import-untyped]
+
+        try:
+            return Repo()
+        except Exception:  # NotDvcRepoError, SCMError: no repository here
+            return None
+
+    with _DVC_INIT_LOCK:
+        found = live_module.get_dvc_repo
+        live_module.get_dvc_repo = existing_repo
+        try:
+            yield
+        finally:
+            live_module.get_dvc_repo = found
 
 
 class DVCLiveVisBackend(TrackerBackend):
@@ -22,7 +55,9 @@ class DVCLiveVisBackend(TrackerBackend):
         artifact_suffix: work-dir files with these endings are copied into the
             DVCLive folder's ``artifacts/`` when the run ends.
         init_kwargs: arguments of ``dvclive.Live``; by default no DVC experiment
-            is saved and no dvc.yaml written (``save_dvc_exp=False, dvcyaml=None``).
+            is saved and no dvc.yaml written (``save_dvc_exp=False, dvcyaml=None``),
+            and a git checkout that is no DVC repository is left as it is (dvclive
+            itself would run ``dvc init`` there).
         tracked_config_keys: top-level config keys written to params.yaml (None: all).
     """
 
@@ -60,7 +95,11 @@ class DVCLiveVisBackend(TrackerBackend):
         kwargs = dict(self.init_kwargs)
         if self._live is not None:  # written to again after close: keep appending
             kwargs["resume"] = True
-        self._live = Live(**kwargs)
+        if kwargs.get("save_dvc_exp"):
+            self._live = Live(**kwargs)
+            return
+        with _no_dvc_init():
+            self._live = Live(**kwargs)
 
     def log_config(self, flat: dict[str, Any], text: str) -> None:
         plain = {
