@@ -91,6 +91,28 @@ def test_unknown_key_suggests_close_names() -> None:
         reg.build({"type": "ChekpointHook"})
 
 
+@pytest.mark.parametrize(
+    ("name", "distribution"),
+    [("WandbVisBackend", "runner-trackers"), ("CheckpointHook", "runner-hooks-standard"),
+     ("ValLoop", "runner-loops-standard")],
+)  # fmt: skip
+def test_an_mmengine_name_of_a_missing_distribution_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, name: str, distribution: str
+) -> None:
+    from runner_core import standard
+
+    monkeypatch.setattr(standard, "_installed", lambda dist: dist != distribution)
+    reg = Registry("thing", "runner.things-test")
+    with pytest.raises(RegistryError) as err:
+        reg.build({"type": name})
+    assert f"comes with the {distribution} distribution, which is not installed" in str(err.value)
+    assert f"pip install {distribution}." in str(err.value)
+    monkeypatch.setattr(standard, "_installed", lambda dist: True)
+    with pytest.raises(RegistryError) as err:
+        reg.build({"type": name})
+    assert "pip install" not in str(err.value)  # installed: the usual message
+
+
 def test_wrong_keyword_names_class_argument_and_key_path() -> None:
     with pytest.raises(BuildError) as err:
         OPTIMIZERS.build(

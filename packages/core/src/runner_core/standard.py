@@ -21,3 +21,65 @@ NO_SET_INSTALLED = (
     f"(LoggerHook). Install the standard set (`pip install {STANDARD_HOOKS_DIST}`), or set "
     "default_hooks_set='none' in the config to run with only the hooks it names."
 )
+
+#: MMEngine's names that one of this project's plugin distributions provides: an unknown
+#: name among them says which distribution to install, not only "did you mean"
+PROVIDED_BY: dict[str, str] = {
+    **dict.fromkeys(STANDARD_LOOPS, STANDARD_LOOPS_DIST),
+    **dict.fromkeys(
+        (
+            "RuntimeInfoHook",
+            "IterTimerHook",
+            "LoggerHook",
+            "ParamSchedulerHook",
+            "CheckpointHook",
+            "DistSamplerSeedHook",
+            "OptimizerHook",
+            "EMAHook",
+            "EarlyStoppingHook",
+            "EmptyCacheHook",
+            "SyncBuffersHook",
+            "ProfilerHook",
+            "PrepareTTAHook",
+            "CheckInvalidLossHook",
+            "NaiveVisualizationHook",
+            "LocalVisBackend",
+            "TensorboardVisBackend",
+            "TensorBoardVisBackend",
+        ),
+        STANDARD_HOOKS_DIST,
+    ),
+    **dict.fromkeys(
+        (
+            "WandbVisBackend",
+            "MLflowVisBackend",
+            "ClearMLVisBackend",
+            "NeptuneVisBackend",
+            "DVCLiveVisBackend",
+            "AimVisBackend",
+        ),
+        "runner-trackers",
+    ),
+}
+
+
+def _installed(distribution: str) -> bool:
+    from importlib import metadata
+
+    try:
+        metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def missing_distribution_hint(name: str) -> str:
+    """`` 'X' comes with <dist>, which is not installed: pip install <dist>.`` for a name one
+    of this project's distributions provides when it is missing; else ''."""
+    distribution = PROVIDED_BY.get(name)
+    if distribution is None or _installed(distribution):
+        return ""
+    return (
+        f" {name!r} comes with the {distribution} distribution, which is not installed: "
+        f"pip install {distribution}."
+    )

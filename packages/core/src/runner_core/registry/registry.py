@@ -461,9 +461,10 @@ class Registry:
         return None
 
     def _unknown_message(self, key: str) -> str:
+        from ..standard import missing_distribution_hint
         from .stale import reinstall_hint
 
-        hint = did_you_mean(key, self.suggestion_pool())
+        hint = missing_distribution_hint(key) or did_you_mean(key, self.suggestion_pool())
         scope = f" (scope {self._scope!r})" if self.parent is not None or self.children else ""
         return (
             f"{key!r} is not in the {self.name} registry{scope}.{hint} Known names come from "
