@@ -59,16 +59,6 @@ def test_local_backend_file_path_follows_mmengines_rules(tmp_path: Path) -> None
     assert not (tmp_path / "vis" / "run.txt").exists()
 
 
-def test_local_backend_writes_the_config_once(tmp_path: Path) -> None:
-    from runner_core.config import Config
-
-    backend = LocalVisBackend(save_dir=tmp_path)
-    backend.add_config(Config(dict(a=1, b=dict(c="x"))))
-    backend.add_config(Config(dict(a=2)))
-    text = (tmp_path / "config.py").read_text()
-    assert "a = 1" in text and "c='x'" in text.replace('"', "'")
-
-
 def test_tensorboard_scalars_are_read_back_by_tensorboard(tmp_path: Path) -> None:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -265,3 +255,16 @@ def test_mmengine_spelling_of_the_tensorboard_backend_imports() -> None:
 
     assert TensorboardVisBackend is TensorBoardVisBackend
     assert VISBACKENDS.lookup("TensorboardVisBackend") is TensorBoardVisBackend
+
+
+def test_mmengines_file_attributes_and_a_newer_config_replacing_the_older(tmp_path: Path) -> None:
+    from runner_core.config import Config
+
+    backend = LocalVisBackend(save_dir=str(tmp_path))
+    # MMEngine's attributes, which its subclasses and tests read
+    assert backend._scalar_save_file == str(tmp_path / "scalars.json")
+    assert backend._config_save_file == str(tmp_path / "config.py")
+    backend.add_config(Config(dict(lr=0.1, model=dict(type="x"))))
+    assert "lr = 0.1" in (tmp_path / "config.py").read_text()
+    backend.add_config(Config(dict(lr=0.2)))
+    assert (tmp_path / "config.py").read_text() == "lr = 0.2\n"

@@ -450,3 +450,16 @@ def test_a_task_visualizer_draws_and_saves_through_local_vis_backend(tmp_path: P
     assert image[90, 15].tolist() == [20, 20, 224]  # mask: round(100 * 0.2 + (0, 0, 255) * 0.8)
     label = image[13:30, 33:80]
     assert (label < 30).all(axis=-1).any() and (label > 180).all(axis=-1).any()  # dark box, text
+
+
+def test_colours_made_of_numpy_numbers_are_taken_as_mmdets_palettes_give_them() -> None:
+    # mmdet's get_palette('random') and jitter_color build tuples of numpy integers
+    red = (np.int64(255), np.uint8(0), np.float32(0))
+    drawn = vis().draw_bboxes(np.array([10, 20, 50, 40]), edge_colors=[red]).get_image()
+    plain = vis().draw_bboxes(np.array([10, 20, 50, 40]), edge_colors=[(255, 0, 0)]).get_image()
+    assert np.array_equal(drawn, plain)
+    masks = np.zeros((1, 60, 80), bool)
+    masks[0, 5:10, 5:10] = True
+    assert vis().draw_binary_masks(masks, colors=[red]).get_image()[7, 7, 0] > 0
+    with pytest.raises(DrawingValueError, match="RGB tuple"):
+        vis().draw_bboxes(np.array([10, 20, 50, 40]), edge_colors=[(np.int64(256), 0, 0)])

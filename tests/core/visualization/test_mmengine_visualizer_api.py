@@ -143,3 +143,21 @@ def test_clearing_instance_dict_as_ported_teardowns_do_forgets_every_visualizer(
         dict.clear(module._kept)
         module._kept.update(saved[1])
         module._by_name.update(saved[2])
+
+
+def test_a_subclass_finds_its_own_current_instance_after_a_plain_one_is_built() -> None:
+    class DetVisualizer(Visualizer):
+        pass
+
+    det = DetVisualizer.get_instance("det_current")
+    plain = Visualizer.get_instance("plain_current")
+    assert Visualizer.get_current_instance() is plain
+    assert DetVisualizer.get_current_instance() is det  # MMEngine's per-class table
+
+
+def test_dataset_meta_is_stored_where_mmengine_keeps_it() -> None:
+    visualizer = Visualizer("meta_vis")
+    visualizer._dataset_meta = dict(classes=("cat", "dog"))  # as mmpretrain's inferencer sets it
+    assert visualizer.dataset_meta == dict(classes=("cat", "dog"))
+    visualizer.dataset_meta = dict(classes=("a",))
+    assert visualizer._dataset_meta == dict(classes=("a",))

@@ -8,6 +8,7 @@ tensors. These helpers apply the same rules and name the argument at fault.
 
 from __future__ import annotations
 
+import numbers
 import sys
 from typing import Any, NoReturn
 
@@ -67,7 +68,9 @@ def per_item(
 
 def _check_rgb_tuple(where: str, name: str, color: tuple) -> None:
     if len(color) != 3 or not all(
-        isinstance(c, (int, float)) and not isinstance(c, bool) and 0 <= c <= 255 for c in color
+        # numbers.Real: numpy scalars too (mmdet's palettes are tuples of np.int64/np.uint8)
+        isinstance(c, numbers.Real) and not isinstance(c, bool) and 0 <= float(c) <= 255
+        for c in color
     ):
         raise DrawingValueError(
             f"{where}: `{name}` colour {color!r} should be an RGB tuple of three numbers in "

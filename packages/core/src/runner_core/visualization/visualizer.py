@@ -61,6 +61,9 @@ def refuse_backend_name(spec: Any, index: int) -> None:
 # also held strongly by name, as MMEngine's ManagerMixin holds them: a caller configures one
 # and finds it again later with get_current_instance() without keeping a reference.
 _current: weakref.ReferenceType[Visualizer] | None = None
+# every live visualizer, oldest first: a subclass's get_current_instance() finds its newest
+# one after a visualizer of another class was built (MMEngine's per-class _instance_dict)
+_built: list[weakref.ReferenceType[Visualizer]] = []
 
 
 class _KeptVisualizers(dict[str, "Visualizer"]):
@@ -70,6 +73,7 @@ class _KeptVisualizers(dict[str, "Visualizer"]):
     def clear(self) -> None:
         global _current
         _current = None
+        _built.clear()
         _by_name.clear()
         super().clear()
 
@@ -131,7 +135,7 @@ class Visualizer(DrawingMixin):
         #: where the backends write: ``<save_dir>/vis_data``
         self.save_dir = None if save_dir is None else str(Path(save_dir) / "vis_data")
         #: the dataset's ``metainfo`` (class names, palette), set by the val/test loops
-        self.dataset_meta: dict | None = None
+        self._dataset_meta: dict | None = None
         self._backends: dict[str, Any] = {}
         self._takes_file_path: dict[str, bool] = {}  # backend key -> add_scalars(file_path=)?
         if isinstance(vis_backends, Mapping) or not isinstance(vis_backends, Sequence):
@@ -154,6 +158,8 @@ class Visualizer(DrawingMixin):
                     key = f"{key}_{i}"
             self._backends[key] = backend
         _current = weakref.ref(self)
+        _built[:] = [ref for ref in _built if ref() is not None]
+        _built.append(_current)
         _by_name[str(name)] = self
 
     def _build_backend(self, spec: Any, index: int) -> Any:
@@ -191,6 +197,16 @@ class Visualizer(DrawingMixin):
                 return None
         return VISBACKENDS.build(cfg, default_args=defaults, _key_path=where)
 
+    @property
+    def dataset_meta(self) -> dict | None:
+        """The dataset's ``metainfo``; stored in ``_dataset_meta``, MMEngine's attribute, which
+        OpenMMLab inferencers set directly."""
+        return self._dataset_meta
+
+    @dataset_meta.setter
+    def dataset_meta(self, dataset_meta: dict | None) -> None:
+        self._dataset_meta = dataset_meta
+
     # -- MMEngine-style access ---------------------------------------------------------
     @property
     def instance_name(self) -> str:
@@ -201,9 +217,13 @@ class Visualizer(DrawingMixin):
     def _latest(cls) -> Visualizer | None:
         """The most recently built visualizer still alive, else the last ``get_instance`` made."""
         found = _current() if _current is not None else None
-        if found is None and _kept:
-            found = next(reversed(_kept.values()))
-        return found if isinstance(found, cls) else None
+        if isinstance(found, cls):
+            return found
+        for ref in reversed(_built):  # the newest live one of this class
+            found = ref()
+            if isinstance(found, cls):
+                return found
+        return next((v for v in reversed(_kept.values()) if isinstance(v, cls)), None)
 
     @classmethod
     def get_current_instance(cls) -> Visualizer:

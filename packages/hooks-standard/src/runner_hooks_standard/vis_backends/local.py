@@ -69,7 +69,6 @@ class LocalVisBackend(BaseVisBackend):
         # record costs no path arithmetic
         self._files: dict[str | None, IO[str]] = {}
         self._flushed_at = float("-inf")
-        self._config_written = False
 
     # MMEngine's private names, which OpenMMLab inferencers set to redirect the images
     @property
@@ -96,6 +95,16 @@ class LocalVisBackend(BaseVisBackend):
     @_img_save_dir.setter
     def _img_save_dir(self, img_save_dir: str) -> None:
         self.img_save_dir = img_save_dir
+
+    @property
+    def _scalar_save_file(self) -> str:
+        """MMEngine's attribute: the scalar file's full path."""
+        return str(self.scalar_path)
+
+    @property
+    def _config_save_file(self) -> str:
+        """MMEngine's attribute: the config file's full path."""
+        return str(self.save_dir / self.config_save_file)
 
     @property
     def scalar_path(self) -> Path:
@@ -173,9 +182,8 @@ class LocalVisBackend(BaseVisBackend):
         self.add_scalars({name: value}, step=step)
 
     def add_config(self, config: Any, **kwargs: Any) -> None:
-        """Write the config to ``<save_dir>/<config_save_file>`` (the first call only)."""
-        if self._config_written:
-            return
+        """Write the config to ``<save_dir>/<config_save_file>``; a later call replaces it
+        with the newer config, as in MMEngine."""
         path = self.save_dir / self.config_save_file
         path.parent.mkdir(parents=True, exist_ok=True)
         if hasattr(config, "dump"):
@@ -183,7 +191,6 @@ class LocalVisBackend(BaseVisBackend):
         else:
             text = getattr(config, "pretty_text", None)
             path.write_text(text if isinstance(text, str) else repr(config), encoding="utf-8")
-        self._config_written = True
 
     def flush(self) -> None:
         for fh in self._files.values():
