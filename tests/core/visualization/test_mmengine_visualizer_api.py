@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -161,3 +162,11 @@ def test_dataset_meta_is_stored_where_mmengine_keeps_it() -> None:
     assert visualizer.dataset_meta == dict(classes=("cat", "dog"))
     visualizer.dataset_meta = dict(classes=("a",))
     assert visualizer._dataset_meta == dict(classes=("a",))
+
+
+@pytest.mark.parametrize("backend", [3, None, object()])
+def test_a_backend_that_is_neither_config_nor_backend_is_refused_when_built(backend: Any) -> None:
+    from runner_core.errors import ConfigTypeError
+
+    with pytest.raises(ConfigTypeError, match=r"vis_backends\[0\]"):
+        Visualizer("bad_backend", vis_backends=[backend])

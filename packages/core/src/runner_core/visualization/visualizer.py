@@ -61,6 +61,8 @@ def refuse_backend_name(spec: Any, index: int) -> None:
 # also held strongly by name, as MMEngine's ManagerMixin holds them: a caller configures one
 # and finds it again later with get_current_instance() without keeping a reference.
 _current: weakref.ReferenceType[Visualizer] | None = None
+# what the visualizer calls on its backends: a built backend has at least one of them
+_BACKEND_METHODS = ("add_scalars", "add_scalar", "add_image", "add_config", "add_datasample")
 # every live visualizer, oldest first: a subclass's get_current_instance() finds its newest
 # one after a visualizer of another class was built (MMEngine's per-class _instance_dict)
 _built: list[weakref.ReferenceType[Visualizer]] = []
@@ -166,6 +168,12 @@ class Visualizer(DrawingMixin):
         """The backend ``spec`` describes, or None for one that needs a ``save_dir`` and has none."""
         refuse_backend_name(spec, index)
         if not isinstance(spec, Mapping):
+            if not any(hasattr(spec, method) for method in _BACKEND_METHODS):
+                raise ConfigTypeError(
+                    f"visualizer.vis_backends[{index}] = {spec!r} is neither a backend config "
+                    "(dict(type='LocalVisBackend', ...)) nor a backend (an object with "
+                    "add_scalars, add_image or add_config)."
+                )
             return spec
         from ..registry import VISBACKENDS
 
