@@ -418,3 +418,62 @@ def test_weights_one_level_down_are_pointed_at(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="no key in common") as err:
         load_checkpoint(_net(), str(tmp_path / "timm_style.pth"))
     assert "Its 'model' entry holds this model's weights" in str(err.value)
+
+
+class _ConvsV1(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 3, 1)
+        self.conv2 = nn.Conv2d(3, 3, 1)
+
+
+class _ConvsV2(nn.Module):
+    """Version 2 renamed conv1/conv2 to conv0/conv1 and migrates older checkpoints, the way
+    torch's own modules (BatchNorm) and mmcv's do."""
+
+    _version = 2
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv0 = nn.Conv2d(3, 3, 1)
+        self.conv1 = nn.Conv2d(3, 3, 1)
+
+    def _load_from_state_dict(
+        self, state_dict: Any, prefix: str, local_metadata: Any, *args: Any, **kwargs: Any
+    ) -> None:
+        if local_metadata.get("version", 1) < 2:
+            for key in sorted(k for k in state_dict if k.startswith(prefix)):
+                for old, new in (("conv1", "conv0"), ("conv2", "conv1")):
+                    if key.startswith(prefix + old):
+                        state_dict[key.replace(old, new, 1)] = state_dict.pop(key)
+                        break
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, *args, **kwargs)
+
+
+def test_a_modules_version_migration_sees_every_checkpoint_key(tmp_path: Path) -> None:
+    from runner_core.checkpoint import save_checkpoint
+
+    old = _ConvsV1()
+    save_checkpoint(old.state_dict(), tmp_path / "v1.pth")
+    model = _ConvsV2()
+    report = load_checkpoint(model, str(tmp_path / "v1.pth"), strict=True)
+    assert report is not None
+    assert torch.equal(model.conv0.weight, old.conv1.weight)
+    assert torch.equal(model.conv1.weight, old.conv2.weight)
+    report = load_model_state(_ConvsV2(), _checkpoint_state(tmp_path / "v1.pth"))
+    assert report.ok and sorted(report.loaded_keys) == sorted(model.state_dict())
+    # a checkpoint of the same version loads as before, its keys checked before the load
+    current = _ConvsV2()
+    save_checkpoint(current.state_dict(), tmp_path / "v2.pth")
+    assert load_model_state(_ConvsV2(), _checkpoint_state(tmp_path / "v2.pth"), strict=True).ok
+
+
+def _checkpoint_state(path: Path) -> Any:
+    return load_checkpoint(str(path))
+
+
+def test_a_strict_load_that_still_misses_after_the_migration_is_refused(tmp_path: Path) -> None:
+    state = _ConvsV1().state_dict()
+    del state["conv2.bias"]  # becomes conv1.bias: still missing after the rename
+    with pytest.raises(CheckpointError, match="migrations ran and what fitted was loaded"):
+        load_model_state(_ConvsV2(), state, strict=True)

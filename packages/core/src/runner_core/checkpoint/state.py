@@ -184,6 +184,70 @@ def _prefix_hint(ckpt_keys: list[str], model_keys: list[str], revise_hint: str |
     )
 
 
+def _versions_differ(metadata: Any, target: nn.Module) -> bool:
+    """Whether a module's ``_version`` differs from the one the checkpoint recorded for it."""
+    if not metadata:
+        return False
+    for path, module in target.named_modules():
+        saved = metadata.get(path, {}).get("version")
+        if saved is not None and saved != getattr(module, "_version", 1):
+            return True
+    return False
+
+
+def _report_from_torch(report: LoadReport, own: Mapping[str, Any], result: Any) -> None:
+    """The keys torch says were left out or not taken, with modules' own renames applied."""
+    mismatched = {key for key, *_ in report.mismatched_keys}
+    missing = set(result.missing_keys)
+    report.missing_keys = [
+        k
+        for k in own
+        if k in missing and k not in mismatched and not k.endswith("num_batches_tracked")
+    ]
+    report.unexpected_keys = list(result.unexpected_keys)
+    report.loaded_keys = [k for k in own if k not in missing and k not in mismatched]
+
+
+def _refuse_unfit(
+    report: LoadReport,
+    own: Mapping[str, Any],
+    revised: Mapping[str, Any],
+    rules: list[tuple[str, str]],
+    target: nn.Module,
+    shown: str,
+    strict: bool,
+    strict_hint: str,
+    revise_hint: str | None,
+    after_load: bool = False,
+) -> None:
+    """Raise when the checkpoint shares no key with the model, or a strict load would not fit.
+
+    Before the load (the usual case) nothing has been loaded when this raises;
+    ``after_load``, the modules' migrations have run and loaded what fitted.
+    """
+    if own and revised and not report.loaded_keys and not report.mismatched_keys:
+        model_keys, ckpt_keys = list(own), list(revised)
+        applied = f" (revise_keys={rules!r} was applied)" if rules else ""
+        raise CheckpointError(
+            f"Checkpoint {shown} does not fit this model ({type(target).__name__}): no key in "
+            f"common, so even a non-strict load would change nothing. Checkpoint keys: "
+            f"{ckpt_keys[:4]}; model keys: {model_keys[:4]}. It is probably a checkpoint of "
+            f"another model, or its keys carry a different prefix{applied}."
+            + _prefix_hint(ckpt_keys, model_keys, revise_hint)
+            + _nested_hint(revised, own)
+        )
+    if strict and not report.ok:
+        done = (
+            "the modules' version migrations ran and what fitted was loaded"
+            if after_load
+            else "nothing was loaded"
+        )
+        raise CheckpointError(
+            f"strict loading of checkpoint {shown} into {type(target).__name__} failed; {done}. "
+            f"{strict_hint}\n" + "\n".join(str(report).splitlines()[1:])
+        )
+
+
 def load_model_state(
     model: nn.Module,
     state_dict: Mapping[str, Any],
@@ -231,6 +295,9 @@ def load_model_state(
     loadable: OrderedDict[str, Any] = OrderedDict()
     for key, value in revised.items():
         if key not in own:
+            # passed on all the same: a module's _load_from_state_dict may rename it (torch's
+            # idiom for checkpoints of an older module version); torch ignores the rest
+            loadable[key] = value
             report.unexpected_keys.append(key)
             continue
         # not every entry is a tensor: a quantized module stores a dtype and packed params
@@ -245,28 +312,27 @@ def load_model_state(
     report.missing_keys = [
         k for k in own if k not in revised and not k.endswith("num_batches_tracked")
     ]
-    report.loaded_keys = list(loadable)
-
-    if own and revised and not loadable and not report.mismatched_keys:
-        model_keys, ckpt_keys = list(own), list(revised)
-        applied = f" (revise_keys={rules!r} was applied)" if rules else ""
-        raise CheckpointError(
-            f"Checkpoint {shown} does not fit this model ({type(target).__name__}): no key in "
-            f"common, so even a non-strict load would change nothing. Checkpoint keys: "
-            f"{ckpt_keys[:4]}; model keys: {model_keys[:4]}. It is probably a checkpoint of "
-            f"another model, or its keys carry a different prefix{applied}."
-            + _prefix_hint(ckpt_keys, model_keys, revise_hint)
-            + _nested_hint(revised, own)
-        )
-    if strict and not report.ok:
-        raise CheckpointError(
-            f"strict loading of checkpoint {shown} into {type(target).__name__} failed; nothing "
-            f"was loaded. {strict_hint}\n" + "\n".join(str(report).splitlines()[1:])
-        )
+    report.loaded_keys = [k for k in loadable if k in own]
     metadata = getattr(revised, "_metadata", None)
+    # modules of another version than the checkpoint's migrate its keys while loading, so
+    # what fits is known only after the load: the checks below then run after it
+    migrating = _versions_differ(metadata, target)
+    if not migrating:
+        _refuse_unfit(report, own, revised, rules, target, shown, strict, strict_hint, revise_hint)
     if metadata is not None:
         loadable._metadata = metadata  # type: ignore[attr-defined]
-    target.load_state_dict(loadable, strict=False)
+    try:
+        result = target.load_state_dict(loadable, strict=False)
+    except RuntimeError as exc:  # a key a module renamed has another shape than its target
+        raise CheckpointError(
+            f"Loading checkpoint {shown} into {type(target).__name__} failed: {exc}"
+        ) from exc
+    _report_from_torch(report, own, result)
+    if migrating:
+        _refuse_unfit(
+            report, own, revised, rules, target, shown, strict, strict_hint, revise_hint,
+            after_load=True,
+        )  # fmt: skip
 
     if logger is not None:
         print_log(str(report), logger, logging.INFO if report.ok else logging.WARNING)
