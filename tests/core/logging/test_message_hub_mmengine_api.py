@@ -68,3 +68,27 @@ def test_clearing_instance_dict_as_ported_teardowns_do_forgets_the_hubs() -> Non
     finally:
         MessageHub._instance_dict.clear()
         MessageHub._instance_dict.update(saved)
+
+
+def test_a_history_buffer_is_built_from_arrays_and_tensors_as_mmengines() -> None:
+    import numpy as np
+    import torch
+
+    for values, counts in (
+        (np.array([1, 2, 3]), np.array([1, 1, 1])),
+        (torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1, 1, 1])),
+        (np.array([1.0, 2.0, 3.0]), np.array([], dtype=int)),
+    ):
+        buffer = HistoryBuffer(values, counts)
+        assert float(buffer.mean()) == 2.0 and float(buffer.current()) == 3.0
+    weighted = HistoryBuffer(np.array([2.0, 4.0]), np.array([1, 3]))
+    assert float(weighted.mean()) == 1.5  # a sum over 4 samples
+
+
+def test_a_whole_float_count_is_taken_as_mmengine_takes_it() -> None:
+    buffer = HistoryBuffer()
+    buffer.update(10.0, count=5.0)
+    buffer.update(2.0, count=1)
+    assert buffer.mean() == 2.0  # (10 + 2) / (5 + 1)
+    with pytest.raises(TypeError):
+        buffer.update(1.0, count=2.5)

@@ -130,7 +130,7 @@ class HistoryBuffer:
         count_history: Sequence[int] = (),
         max_length: int = 1000,
     ) -> None:
-        if count_history and len(count_history) != len(log_history):
+        if len(count_history) and len(count_history) != len(log_history):  # arrays too
             raise ScalarError(
                 f"HistoryBuffer got {len(log_history)} values but {len(count_history)} counts."
             )
@@ -156,6 +156,8 @@ class HistoryBuffer:
         if count == 1 and self._counts is None:
             self._values.append(log_val)
             return
+        if isinstance(count, float) and count.is_integer():  # MMEngine takes float counts
+            count = int(count)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ScalarError(f"HistoryBuffer.update: count must be an int >= 1, got {count!r}.")
         counts = self._counts
