@@ -92,3 +92,14 @@ def test_check_python_script_runs_in_this_process_with_its_argv(tmp_path: Path) 
     assert out.read_text() == "zz two words"
     check_python_script(f"{script} again")
     assert out.read_text() == "again"
+
+
+def test_params_within_mmengines_tolerance_count_as_zero() -> None:
+    linear = nn.Linear(2, 2)
+    nn.init.constant_(linear.weight, 1e-9)
+    nn.init.zeros_(linear.bias)
+    assert assert_params_all_zeros(linear) is True  # allclose to zeros, as MMEngine's
+    nn.init.constant_(linear.weight, 1e-4)
+    assert assert_params_all_zeros(linear) is False
+    with pytest.raises(AttributeError):  # no weight at all, as MMEngine's
+        assert_params_all_zeros(nn.LayerNorm(2, elementwise_affine=False))

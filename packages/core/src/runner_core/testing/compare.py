@@ -127,8 +127,9 @@ def assert_is_norm_layer(module: nn.Module) -> bool:
 
 def assert_params_all_zeros(module: nn.Module) -> bool:
     """Whether ``module.weight`` (and ``module.bias``, if it has one) are all zeros."""
-    tensors = [module.weight]
+    tensors = [module.weight.data]  # AttributeError for weight=None, as MMEngine's
     bias = getattr(module, "bias", None)
     if bias is not None:
-        tensors.append(bias)
-    return all(bool(torch.all(t.data == 0)) for t in tensors if isinstance(t, torch.Tensor))
+        tensors.append(bias.data)
+    # MMEngine's tolerance: allclose to zeros (|x| <= 1e-8 counts as zero)
+    return all(torch.allclose(t, torch.zeros_like(t)) for t in tensors)
