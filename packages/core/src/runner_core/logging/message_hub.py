@@ -141,7 +141,7 @@ class HistoryBuffer:
             self._counts = deque(count_history, maxlen=max_length)
         self.append = self._values.append
 
-    def update(self, log_val: Any, count: int = 1) -> None:
+    def update(self, log_val: Any, count: int | float = 1) -> None:
         """Record ``log_val``, a sum over ``count`` samples (MMEngine's ``HistoryBuffer.update``)."""
         if type(log_val) is not float and not _recordable(log_val):  # MMEngine: TypeError
             # refused here, so the buffer stays readable (a bad value kept would fail every read)
@@ -151,7 +151,7 @@ class HistoryBuffer:
             )
         self._add(log_val, count)
 
-    def _add(self, log_val: Any, count: int) -> None:
+    def _add(self, log_val: Any, count: int | float) -> None:
         """``update`` of a value already checked (``MessageHub.update_scalar`` checks its own)."""
         if count == 1 and self._counts is None:
             self._values.append(log_val)

@@ -127,8 +127,9 @@ def assert_is_norm_layer(module: nn.Module) -> bool:
 
 def assert_params_all_zeros(module: nn.Module) -> bool:
     """Whether ``module.weight`` (and ``module.bias``, if it has one) are all zeros."""
-    tensors = [module.weight.data]  # AttributeError for weight=None, as MMEngine's
-    bias = getattr(module, "bias", None)
+    weight: Any = module.weight
+    tensors: list[torch.Tensor] = [weight.data]  # AttributeError for weight=None, as MMEngine's
+    bias: Any = getattr(module, "bias", None)
     if bias is not None:
         tensors.append(bias.data)
     # MMEngine's tolerance: allclose to zeros (|x| <= 1e-8 counts as zero)
