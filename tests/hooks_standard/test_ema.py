@@ -143,8 +143,9 @@ def test_begin_epoch_equal_to_max_epochs_averages_the_last_epoch(tmp_path: Path)
     expected = hand_ema(watch.train_weights, 0.25, 5)  # epoch 2 starts at iteration 5
     got = hook.ema_model.module.module.weight.detach().double()
     torch.testing.assert_close(got, expected[-1], rtol=0, atol=1e-6)
-    with pytest.raises(HookError, match="larger than max_epochs"):
+    with pytest.raises(HookError, match="larger than max_epochs") as err:
         run(tmp_path / "late", begin_epoch=3)
+    assert isinstance(err.value, AssertionError)  # MMEngine asserts
 
 
 def test_interval_and_bad_arguments(tmp_path: Path) -> None:

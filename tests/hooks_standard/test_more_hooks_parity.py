@@ -257,3 +257,37 @@ def test_sampler_seed_skips_samplers_without_set_epoch(fake_runner: Callable[...
     runner.train_loop.epoch = 3
     DistSamplerSeedHook().before_train_epoch(runner)
     assert inner.epochs == [3]
+
+
+# -- the exception classes MMEngine's own hook tests expect ------------------------------------
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        (lambda: _logger(interval="100"), TypeError),
+        (lambda: _logger(interval_exp_name="100"), TypeError),
+        (lambda: _logger(interval=0), ValueError),
+        (lambda: _logger(ignore_last="False"), TypeError),  # the string would read as True
+        (lambda: _checkpoint(save_best=dict(key="acc")), AssertionError),
+        (lambda: _checkpoint(save_best=["auto", "acc"]), AssertionError),
+        (lambda: _checkpoint(save_best=["acc"], rule=1), AssertionError),
+        (lambda: ProfilerHook(schedule=dict()), TypeError),
+        (lambda: ProfilerHook(schedule=dict(wait=1, active=1)), TypeError),
+    ],
+)
+def test_bad_hook_arguments_raise_the_exception_mmengine_raises(
+    build: Callable[[], Any], expected: type[Exception]
+) -> None:
+    with pytest.raises(expected):
+        build()
+
+
+def _logger(**kwargs: Any) -> Any:
+    from runner_hooks_standard.logger import LoggerHook
+
+    return LoggerHook(**kwargs)
+
+
+def _checkpoint(**kwargs: Any) -> Any:
+    from runner_hooks_standard.checkpoint import CheckpointHook
+
+    return CheckpointHook(**kwargs)

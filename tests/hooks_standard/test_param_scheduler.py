@@ -134,6 +134,16 @@ def test_no_schedulers_is_fine(fake_runner: Any) -> None:
     hook.after_train_epoch(runner)
 
 
+def test_something_without_step_is_a_type_error_as_in_mmengine(fake_runner: Any) -> None:
+    from runner_core.errors import HookTypeError
+
+    runner = fake_runner(param_schedulers=["StepLR"], optim_wrapper=None)
+    hook = ParamSchedulerHook()
+    with pytest.raises(HookTypeError, match="which has no step"):
+        hook.before_train(runner)
+        hook.after_train_iter(runner, 0)
+
+
 class NoInitWarmupHook(ParamSchedulerHook):
     """mmyolo's pattern (YOLOv5ParamSchedulerHook): no super().__init__(), own before_train."""
 

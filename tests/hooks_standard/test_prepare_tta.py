@@ -73,3 +73,48 @@ def test_a_second_test_run_does_not_wrap_the_tta_model_again(
     assert first == pytest.approx([4.0, 8.0])  # 2 * (x + 3x) / 2
     assert runner.test()["preds"] == pytest.approx(first)
     assert isinstance(runner.model, MeanViews) and isinstance(runner.model.module, Doubler)
+
+
+class PipelineViews(Views):
+    """Views whose pipeline config is kept, to see which one the test dataset got."""
+
+    def __init__(self, pipeline: Any = None) -> None:
+        self.pipeline = pipeline
+
+
+def test_build_runner_with_tta_tests_with_the_tta_pipeline_and_model(
+    registered: Any, tmp_path: Path
+) -> None:
+    from runner_core.config import Config
+    from runner_core.errors import ConfigAssertionError
+    from runner_hooks_standard import build_runner_with_tta
+
+    MODELS.register_module(module=Doubler, name="DoublerForTTA", force=True)
+    from runner_core.registry import DATASETS
+
+    DATASETS.register_module(module=PipelineViews, name="PipelineViews", force=True)
+    try:
+        cfg = Config(
+            dict(
+                model=dict(type="DoublerForTTA"),
+                work_dir=str(tmp_path),
+                test_dataloader=dict(
+                    dataset=dict(type="PipelineViews", pipeline=[dict(type="Plain")]),
+                    batch_size=2,
+                ),
+                test_evaluator=Collect(),
+                test_cfg=dict(),
+                tta_model=dict(type="MeanViewsForHook"),
+                tta_pipeline=[dict(type="TwoViews")],
+            )
+        )
+        runner = build_runner_with_tta(cfg)
+        assert runner.test()["preds"] == pytest.approx([4.0, 8.0])
+        assert isinstance(runner.model, MeanViews)
+        assert runner.test_dataloader.dataset.pipeline == [{"type": "TwoViews"}]
+        del cfg["tta_pipeline"]
+        with pytest.raises(ConfigAssertionError, match="no tta_pipeline"):
+            build_runner_with_tta(cfg)
+    finally:
+        MODELS.module_dict.pop("DoublerForTTA", None)
+        DATASETS.module_dict.pop("PipelineViews", None)

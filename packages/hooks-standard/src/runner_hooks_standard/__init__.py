@@ -27,6 +27,7 @@ _LAZY = {
     "SyncBuffersHook": ".sync_buffers",
     "ProfilerHook": ".profiler",
     "PrepareTTAHook": ".prepare_tta",
+    "build_runner_with_tta": ".prepare_tta",
     "CheckInvalidLossHook": ".invalid_loss",
     "InvalidLossError": ".invalid_loss",
     "NaiveVisualizationHook": ".naive_visualization",
@@ -54,6 +55,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .optimizer import OptimizerHook as OptimizerHook
     from .param_scheduler import ParamSchedulerHook as ParamSchedulerHook
     from .prepare_tta import PrepareTTAHook as PrepareTTAHook
+    from .prepare_tta import build_runner_with_tta as build_runner_with_tta
     from .profiler import ProfilerHook as ProfilerHook
     from .runtime_info import RuntimeInfoHook as RuntimeInfoHook
     from .sampler_seed import DistSamplerSeedHook as DistSamplerSeedHook

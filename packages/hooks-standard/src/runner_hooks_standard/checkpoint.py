@@ -92,7 +92,7 @@ _MISSING: Any = object()
 def _as_str_list(value: Any, name: str) -> list[str]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, Sequence) or not all(isinstance(v, str) for v in items):
-        raise HookError(
+        raise HookAssertionError(  # MMEngine asserts these
             f"CheckpointHook: {name} must be a string or a list of strings, got {value!r}."
         )
     return list(items)
@@ -279,7 +279,9 @@ class CheckpointHook(Hook):
         )
         self.save_best = _as_str_list(save_best, "save_best") if save_best is not None else []
         if "auto" in self.save_best and len(self.save_best) > 1:
-            raise HookError("CheckpointHook: save_best='auto' cannot be combined with other keys.")
+            raise HookAssertionError(  # MMEngine asserts
+                "CheckpointHook: save_best='auto' cannot be combined with other keys."
+            )
         self.rules = self._resolve_rules(self.save_best, rule)
 
         #: the run's checkpoint folder, set by before_run: a local Path, or a RemotePath
@@ -408,7 +410,7 @@ class CheckpointHook(Hook):
             rules: list[Any] = [None] * len(keys)
         else:
             if not isinstance(rule, (str, Sequence)):
-                raise HookTypeError(
+                raise HookAssertionError(  # MMEngine asserts
                     f"CheckpointHook: rule must be 'greater', 'less' or a list of them (one per "
                     f"save_best key), got {rule!r}."
                 )

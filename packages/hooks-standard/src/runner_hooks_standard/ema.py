@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from runner_core.contract import RunnerAPI
-from runner_core.errors import HookAssertionError, HookError, HookKeyError, did_you_mean
+from runner_core.errors import HookAssertionError, HookKeyError, did_you_mean
 from runner_core.hooks import Hook, Priority, copies_checkpoint
 from runner_core.model.averaged_model import (
     BaseAveragedModel,
@@ -124,12 +124,12 @@ class EMAHook(Hook):
         # begin_iter / begin_epoch count from 1: equal to max_iters / max_epochs averages
         # the last iteration / epoch, as MMEngine allows (its check is <=)
         if runner.max_iters is not None and self.begin_iter > runner.max_iters:
-            raise HookError(
+            raise HookAssertionError(  # MMEngine asserts
                 f"EMAHook(begin_iter={self.begin_iter}) is larger than max_iters="
                 f"{runner.max_iters}: the average would never start."
             )
         if runner.max_epochs is not None and self.begin_epoch > max(runner.max_epochs, 1):
-            raise HookError(
+            raise HookAssertionError(  # MMEngine asserts
                 f"EMAHook(begin_epoch={self.begin_epoch}) is larger than max_epochs="
                 f"{runner.max_epochs}: the average would never start."
             )

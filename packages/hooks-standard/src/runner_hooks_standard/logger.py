@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from runner_core.contract import RunnerAPI
-from runner_core.errors import ConfigError, HookError, HookTypeError
+from runner_core.errors import ConfigError, ConfigTypeError, HookError, HookTypeError
 from runner_core.hooks import Hook, Priority
 from runner_core.logging.log_processor import (
     TIME_KEYS,
@@ -53,7 +53,13 @@ from .progress import ProgressDisplay, wants_progress
 
 def _check_positive(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(
+        # not an int at all: a TypeError too, as MMEngine raises there (a ValueError below 1)
+        error = (
+            ConfigError
+            if isinstance(value, int) and not isinstance(value, bool)
+            else ConfigTypeError
+        )
+        raise error(
             f"LoggerHook {name} must be a positive integer (iterations), got {value!r}; "
             f"e.g. default_hooks=dict(logger=dict({name}=10))."
         )
@@ -120,6 +126,10 @@ class LoggerHook(Hook):
                 "paths only. Remove it, or mount the storage and point out_dir at it."
             )
         self.interval = _check_positive("interval", interval)
+        if not isinstance(ignore_last, bool):  # 'False' would read as True
+            raise ConfigTypeError(
+                f"LoggerHook ignore_last must be True or False, got {ignore_last!r}."
+            )
         self.ignore_last = ignore_last
         self.interval_exp_name = _check_positive("interval_exp_name", interval_exp_name)
         if isinstance(out_suffix, str):

@@ -52,9 +52,9 @@ class ParamSchedulerHook(Hook):
             schedulers = None
         for scheduler, wrapper in _each(schedulers, runner.optim_wrapper):
             if not hasattr(scheduler, "step"):
-                from runner_core.errors import HookError
+                from runner_core.errors import HookTypeError
 
-                raise HookError(
+                raise HookTypeError(  # MMEngine's TypeError for what it cannot step
                     f"param_scheduler holds {scheduler!r}, which has no step(); "
                     "ParamSchedulerHook steps schedulers built from param_scheduler=... configs."
                 )

@@ -48,3 +48,33 @@ class PrepareTTAHook(Hook):
 
     def __repr__(self) -> str:
         return f"PrepareTTAHook(tta_cfg={self.tta_cfg!r})"
+
+
+def build_runner_with_tta(cfg: Any) -> Any:
+    """MMEngine's ``build_runner_with_tta``: a Runner that tests with ``cfg``'s TTA model.
+
+    The test dataset takes ``cfg.tta_pipeline``, and a :class:`PrepareTTAHook`
+    wraps the model in ``cfg.tta_model`` before testing. ``runner_type`` is
+    honoured. ``runner-cli test --tta`` (``runner_core.model.tta.apply_tta``)
+    does the same from the command line.
+    """
+    from runner_core.errors import ConfigAssertionError
+    from runner_core.registry import RUNNERS, build_runner_from_cfg
+
+    for key in ("tta_model", "tta_pipeline"):
+        if key not in cfg:  # MMEngine asserts
+            raise ConfigAssertionError(
+                f"build_runner_with_tta: the config has no {key}; define it, e.g. "
+                "tta_model=dict(type='MyTTAModel') and tta_pipeline=[...]."
+            )
+    loader = cfg.get("test_dataloader")
+    dataset = loader.get("dataset") if isinstance(loader, Mapping) else None
+    if not isinstance(dataset, Mapping):
+        raise ConfigError(
+            "build_runner_with_tta: test_dataloader.dataset must be a dataset config whose "
+            "pipeline the tta_pipeline replaces."
+        )
+    cfg["test_dataloader"]["dataset"]["pipeline"] = cfg["tta_pipeline"]
+    runner = build_runner_from_cfg(cfg, RUNNERS)
+    runner.register_hook(PrepareTTAHook(tta_cfg=cfg["tta_model"]))
+    return runner

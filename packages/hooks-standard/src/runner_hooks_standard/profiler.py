@@ -91,6 +91,13 @@ class ProfilerHook(Hook):
                     f"arguments (dict(wait=1, warmup=1, active=2)), got {schedule!r}."
                 )
             _check_keys("schedule", schedule, _parameters(torch.profiler.schedule))
+            needed = [k for k in ("wait", "warmup", "active") if k not in schedule]
+            if needed:  # torch.profiler.schedule requires them: MMEngine's TypeError
+                raise ConfigTypeError(
+                    f"ProfilerHook schedule={dict(schedule)!r} lacks {needed}; "
+                    "torch.profiler.schedule needs wait, warmup and active, e.g. "
+                    "schedule=dict(wait=1, warmup=1, active=2)."
+                )
         if isinstance(on_trace_ready, Mapping):
             options = dict(on_trace_ready)
             if "type" not in options:
