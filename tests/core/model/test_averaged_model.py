@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import torch
 from torch import nn
@@ -126,3 +128,16 @@ def test_an_update_follows_what_was_replaced_in_the_model_since_the_last(change)
     before = copy.deepcopy(ema.module.state_dict())
     ema.update_parameters(model)  # and the next update still moves toward the new values
     assert not all(torch.equal(before[k], v) for k, v in ema.module.state_dict().items())
+
+
+def test_a_momentum_above_a_half_is_warned_about_as_in_mmengine(
+    info_logger: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from runner_core.model import ExponentialMovingAverage
+
+    info_logger()
+    ExponentialMovingAverage(nn.Linear(2, 2), momentum=0.999)
+    out = capsys.readouterr().out
+    assert "WARNING" in out and "momentum=0.999" in out and "momentum=0.001 here" in out
+    ExponentialMovingAverage(nn.Linear(2, 2), momentum=0.0002)
+    assert "WARNING" not in capsys.readouterr().out

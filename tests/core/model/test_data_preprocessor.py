@@ -155,6 +155,9 @@ def test_three_value_mean_needs_three_channel_images() -> None:
         pre({"inputs": [torch.zeros(1, 4, 4)]})
     with pytest.raises(AssertionError, match="3 channels"):  # MMEngine asserts
         pre({"inputs": [torch.zeros(1, 4, 4)]})
+    for grey in (torch.zeros(4, 4), torch.zeros(10, 3)):  # (10, 3): not 3 channels either
+        with pytest.raises(AssertionError, match="3 channels"):
+            pre({"inputs": [grey]})
 
 
 def test_img_preprocessor_passes_data_samples_none_when_the_batch_has_none() -> None:

@@ -63,3 +63,23 @@ def test_revert_keeps_the_quantisation_config() -> None:
     synced = nn.SyncBatchNorm(4)
     synced.qconfig = torch.ao.quantization.get_default_qat_qconfig()
     assert revert_sync_batchnorm(synced).qconfig is synced.qconfig
+
+
+def test_a_module_that_refuses_add_module_is_left_alone_where_nothing_changes() -> None:
+    from torch import nn
+
+    from runner_core.model import revert_sync_batchnorm
+
+    class NoAddModule(nn.Module):  # MMEngine issue #638
+        def __init__(self) -> None:
+            super().__init__()
+            self.layer = nn.Linear(1, 1)
+
+        def add_module(self, name: str, module: nn.Module | None) -> None:
+            raise ValueError("add_module not supported")
+
+    model = nn.Sequential(NoAddModule(), nn.SyncBatchNorm(2))
+    reverted = revert_sync_batchnorm(model)
+    assert isinstance(reverted[1], nn.modules.batchnorm._BatchNorm)
+    assert not isinstance(reverted[1], nn.SyncBatchNorm)
+    assert reverted[0] is model[0]

@@ -244,6 +244,14 @@ class ExponentialMovingAverage(BaseAveragedModel):
                 "weight of the new weights in each update (MMEngine's convention; 0.0002 is "
                 "typical)."
             )
+        if momentum > 0.5:  # timm's decay=0.999 is 1 - momentum here: say so, as MMEngine does
+            from ..logging import RunLogger
+
+            RunLogger.get_current_instance().warning(
+                f"{type(self).__name__} momentum={momentum} is the weight of the new weights in "
+                "each update (MMEngine's convention), usually small, e.g. 0.0002; a decay such "
+                f"as timm's 0.999 is momentum={1 - momentum:g} here. Check the value."
+            )
         super().__init__(model, interval, device, update_buffers)
         self.momentum = float(momentum)
 

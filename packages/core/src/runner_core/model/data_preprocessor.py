@@ -293,7 +293,9 @@ class ImgDataPreprocessor(BaseDataPreprocessor):
         x = x.float()
         if not self._enable_normalize:
             return x
-        if x.dim() == image_rank and self.mean.shape[0] == 3 and x.shape[channel_dim] != 3:
+        wrong_channels = x.dim() == image_rank and x.shape[channel_dim] != 3
+        # an (H, W) image of a list has no channels: (10, 3) would be normalised per column
+        if self.mean.shape[0] == 3 and (wrong_channels or (not batched and x.dim() == 2)):
             raise DataPreprocessorAssertionError(
                 "ImgDataPreprocessor mean and std have 3 values, so images need 3 channels, "
                 f"got shape {tuple(x.shape)}."

@@ -102,5 +102,9 @@ def revert_sync_batchnorm(module: nn.Module) -> nn.Module:
         if hasattr(module, "qconfig"):  # quantisation-aware training's config, as MMEngine keeps
             result.qconfig = module.qconfig
     for name, child in module.named_children():
-        result.add_module(name, revert_sync_batchnorm(child))
+        converted = revert_sync_batchnorm(child)
+        # only a changed child is set again: a module whose add_module refuses names
+        # (MMEngine catches that and warns) is left alone where nothing changed
+        if converted is not child or result is not module:
+            result.add_module(name, converted)
     return result
