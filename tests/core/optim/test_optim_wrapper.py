@@ -265,6 +265,21 @@ def test_amp_float16_uses_a_grad_scaler_saved_in_state_dict() -> None:
         AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), dtype="foat16")
 
 
+def test_a_float16_scaler_state_resumed_in_bfloat16_is_said_unused(
+    info_logger: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = _model()
+    fp16 = AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), dtype="float16")
+    state = fp16.state_dict()
+    info_logger()
+    for dtype, restored in (("bfloat16", ""), (None, "restored if the model moves")):
+        bf16 = AmpOptimWrapper(torch.optim.SGD(_model().parameters(), lr=0.1), dtype=dtype)
+        bf16.load_state_dict(state)
+        out = capsys.readouterr().out
+        assert "loss scaler state (a float16 run) is not used" in out and restored in out
+        assert bf16.loss_scaler is None
+
+
 def _two_group_amp(dtype: str) -> tuple[nn.Module, AmpOptimWrapper]:
     model = _model()
     groups = [{"params": model[0].parameters(), "lr": 0.01}, {"params": model[2].parameters()}]

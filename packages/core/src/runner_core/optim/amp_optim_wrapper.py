@@ -279,6 +279,19 @@ class AmpOptimWrapper(OptimWrapper):
         # an empty scaler state comes from a disabled GradScaler: nothing to restore
         if scaler_state and self.loss_scaler is not None:
             self.loss_scaler.load_state_dict(scaler_state)
-        elif scaler_state and self._default_dtype:  # the scaler comes once the model moved
-            self._pending_scaler_state = scaler_state
+        elif scaler_state:
+            if self._default_dtype:  # the scaler comes once the model moved to a float16 device
+                self._pending_scaler_state = scaler_state
+            from ..logging import RunLogger
+
+            RunLogger.get_current_instance().warning(
+                f"The checkpoint's loss scaler state (a float16 run) is not used while this "
+                f"AmpOptimWrapper trains in {str(self.cast_dtype).removeprefix('torch.')}, "
+                "which needs no loss scaling"
+                + (
+                    " (it is restored if the model moves to a float16 device)."
+                    if self._default_dtype
+                    else "."
+                )
+            )
         super().load_state_dict(state)
