@@ -17,7 +17,7 @@ import functools
 import importlib
 import importlib.util
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import torch
@@ -54,32 +54,33 @@ def _extension(name: str) -> object | None:
         return None
 
 
+def _vendor_module(extension: str, device_type: str) -> Any:
+    """``torch.<device_type>`` once the vendor ``extension`` registered it; None without it."""
+    if _extension(extension) is None:
+        return None
+    import torch
+
+    return getattr(torch, device_type, None)
+
+
 @functools.cache
 def is_npu_available() -> bool:
     """True if Ascend's ``torch_npu`` is installed and sees an NPU."""
-    if _extension("torch_npu") is None:
-        return False
-    import torch
-
-    npu = getattr(torch, "npu", None)
+    npu = _vendor_module("torch_npu", "npu")
     if npu is None:
         return False
     try:
         # MMEngine's switch: NPUJITCompile=1 compiles dynamic shapes on the NPU
         npu.set_compile_mode(jit_compile=bool(os.getenv("NPUJITCompile", False)))
         return bool(npu.is_available())
-    except Exception:
+    except Exception:  # a broken installation counts as none
         return False
 
 
 @functools.cache
 def is_mlu_available() -> bool:
     """True if Cambricon's ``torch_mlu`` is installed and sees an MLU."""
-    if _extension("torch_mlu") is None:
-        return False
-    import torch
-
-    mlu = getattr(torch, "mlu", None)
+    mlu = _vendor_module("torch_mlu", "mlu")
     return bool(mlu is not None and mlu.is_available())
 
 
