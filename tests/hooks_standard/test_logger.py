@@ -527,6 +527,22 @@ def test_a_log_processor_overriding_mmengines_methods_makes_the_lines(
     assert all("epoch" not in r and "iter" not in r for r in records if "done" in r)
 
 
+def test_a_get_log_after_iter_replaced_on_the_instance_makes_the_lines(make_runner: Any) -> None:
+    runner = make_runner(default_hooks=dict(logger=dict(interval=4)))
+    original = runner.log_processor.get_log_after_iter
+
+    def patched(runner_: Any, batch_idx: int, mode: str) -> tuple[dict, str]:
+        tag, line = original(runner_, batch_idx, mode)
+        return tag, f"PATCHED {mode} {batch_idx}"
+
+    runner.log_processor.get_log_after_iter = patched  # as MMEngine's own tests patch it
+    runner.train()
+    assert [x for x in log_lines(runner) if x.startswith("PATCHED")][:2] == [
+        "PATCHED train 3",
+        "PATCHED train 7",
+    ]
+
+
 def test_file_client_args_is_accepted_as_none_only() -> None:
     from runner_core.errors import HookError
 

@@ -189,8 +189,15 @@ class LoggerHook(Hook):
         self.json_log_path = f"{runner.timestamp}.json"
         self._processor = log_processor_of(runner)
         kind = type(self._processor)  # decided once per run: the usual path stays as fast
-        self._custom_iter = kind.get_log_after_iter is not LogProcessor.get_log_after_iter
-        self._custom_epoch = kind.get_log_after_epoch is not LogProcessor.get_log_after_epoch
+        own = vars(self._processor)  # a method replaced on the instance (a test's patch) counts
+        self._custom_iter = (
+            "get_log_after_iter" in own
+            or kind.get_log_after_iter is not LogProcessor.get_log_after_iter
+        )
+        self._custom_epoch = (
+            "get_log_after_epoch" in own
+            or kind.get_log_after_epoch is not LogProcessor.get_log_after_epoch
+        )
         window = self.window_size if self.window_size is not None else self._processor.window_size
         self._window = None if window == "global" else int(window)
         if self.num_digits is None:
