@@ -50,6 +50,13 @@ def test_diff_is_a_unified_diff_of_the_pretty_texts(write) -> None:
     assert Config.diff(a, Config(dict(a=1, b=dict(c=[1, 2])))) == ""
 
 
+def test_diff_ignores_the_key_order_as_mmengines_sorted_text(write) -> None:
+    a = Config(dict(lr=0.1, epochs=5, model=dict(b=1, a=2)))
+    b = Config(dict(epochs=5, lr=0.1, model=dict(a=2, b=1)))
+    assert a == b and Config.diff(a, b) == ""
+    assert "-epochs = 5\n+epochs = 6\n" in Config.diff(a, Config(dict(epochs=6, lr=0.1)))
+
+
 def test_diff_loads_paths(write) -> None:
     first = write("one.py", "lr = 0.1\n")
     second = write("two.py", "lr = 0.2\n")

@@ -163,3 +163,29 @@ def test_merge_method_with_delete(write) -> None:
         """,
     )
     assert Config.fromfile(child).to_dict() == {"model": {"head": {"type": "New"}}}
+
+
+@pytest.mark.parametrize("package", ["mmengine", "runner_core"])
+def test_a_classic_config_may_load_another_with_config(write, package: str) -> None:
+    """MMEngine's test_code_in_config: `from mmengine import Config` keeps a config classic."""
+    write("simple.py", "item1 = [1, 2]\nitem2 = dict(a=0)\n")
+    path = write(
+        "code.py",
+        f"""
+        import os.path as osp
+        from {package} import Config
+
+        cfg = Config.fromfile(osp.join(osp.dirname(__file__), 'simple.py'))
+        item5 = cfg.item1[0] + cfg.item2.a
+        """,
+    )
+    assert Config.fromfile(path).item5 == 1
+
+
+def test_a_classic_config_with_a_pure_python_base_is_refused(write) -> None:
+    write("pure_base.py", "from torch.optim import SGD\n\noptimizer = dict(type=SGD, lr=0.1)\n")
+    path = write("child.py", "_base_ = './pure_base.py'\nepochs = 2\n")
+    with pytest.raises(ConfigError, match="is a pure-Python config") as err:
+        Config.fromfile(path)
+    assert isinstance(err.value, RuntimeError)  # MMEngine's RuntimeError
+    assert Config.fromfile(path, lazy_import=False).epochs == 2  # MMEngine's way out too

@@ -196,16 +196,19 @@ class Config:
 
     @staticmethod
     def diff(cfg1: str | os.PathLike[str] | Config, cfg2: str | os.PathLike[str] | Config) -> str:
-        """A unified diff of two configs' ``pretty_text`` (paths are loaded first).
+        """A unified diff of two configs' ``pretty_text`` with keys sorted (paths are loaded
+        first), so the same content in another order shows no difference.
 
         As MMEngine's ``Config.diff``, but plain text: no colour codes and no
         wrapping, so it can be written to a file or compared in a test.
         """
         first = cfg1 if isinstance(cfg1, Config) else Config.fromfile(cfg1)
         second = cfg2 if isinstance(cfg2, Config) else Config.fromfile(cfg2)
+        # keys sorted, as MMEngine's pretty_text sorts them: the same content in another
+        # order is no difference
         lines = difflib.unified_diff(
-            first.pretty_text.splitlines(),
-            second.pretty_text.splitlines(),
+            format_python(_key_sorted(first._cfg_dict)).splitlines(),
+            format_python(_key_sorted(second._cfg_dict)).splitlines(),
             fromfile=first.filename or "",
             tofile=second.filename or "",
             lineterm="",
@@ -401,3 +404,13 @@ class Config:
         names = ("_cfg_dict", "_filename", "_text", "_env_variables", "_imported", "_dropped")
         for name, value in zip(names, state):
             object.__setattr__(self, name, value)
+
+
+def _key_sorted(value: Any) -> Any:
+    """``value`` with every dict's keys in sorted order (stored values, nothing resolved)."""
+    if isinstance(value, dict):
+        items = sorted(dict.items(value), key=lambda item: str(item[0]))
+        return {key: _key_sorted(item) for key, item in items}
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(_key_sorted(item) for item in value)
+    return value

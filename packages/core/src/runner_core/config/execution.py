@@ -117,6 +117,10 @@ def _intercepting_import(
             parent = types.ModuleType("mmengine")
             parent.config = api  # type: ignore[attr-defined]
             return parent
+        if name == "mmengine" and fromlist and tuple(fromlist) == ("Config",):
+            parent = types.ModuleType("mmengine")
+            parent.Config = _config_api_module().Config  # type: ignore[attr-defined]
+            return parent
         if name == "mmengine" and fromlist and "config" in fromlist:
             parent = types.ModuleType("mmengine")
             parent.config = _config_api_module()  # type: ignore[attr-defined]

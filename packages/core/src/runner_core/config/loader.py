@@ -179,6 +179,14 @@ def _fresh_config_dicts(value: Any, scope: str | None, add_scope: bool = True) -
     return value
 
 
+def _is_pure_python_file(path: str) -> bool:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return is_pure_python(ast.parse(handle.read(), filename=path))
+    except SyntaxError:
+        return False  # e.g. `{{$ENV:8}}`: classic, substituted later
+
+
 def load_file(
     filename: str,
     *,
@@ -254,6 +262,14 @@ def load_file(
                 f"{filename}: base config {reference!r} not found (looked for {path}). "
                 f"Inheritance chain: {format_chain((*here, path))}. "
                 "Check the path in _base_ (it is relative to the file that names it)."
+            )
+        if requested_lazy is None and path.endswith(".py") and _is_pure_python_file(path):
+            raise ConfigError(
+                f"{filename}: base config {reference!r} is a pure-Python config (it uses "
+                "`with read_base():` or imports classes), but this file sets `_base_ = ...`: "
+                "a config and its bases must use one style (MMEngine refuses this too). "
+                "Read the bases with `with read_base(): from .base import *`, or load with "
+                "lazy_import=False."
             )
         loaded = load_file(
             path,

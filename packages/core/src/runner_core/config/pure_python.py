@@ -60,6 +60,15 @@ def is_builtin_module(module: str) -> bool:
     return top in sys.stdlib_module_names or top in sys.builtin_module_names
 
 
+def _is_config_class_import(node: ast.ImportFrom) -> bool:
+    """``from mmengine import Config`` (or ``runner_core``): code in a classic config."""
+    return (
+        node.module in ("mmengine", "runner_core")
+        and len(node.names) == 1
+        and node.names[0].name == "Config"
+    )
+
+
 def _is_base_assignment(node: ast.AST) -> bool:
     return (
         isinstance(node, ast.Assign)
@@ -103,6 +112,8 @@ def is_pure_python(tree: ast.Module) -> bool:
         if isinstance(node, ast.ImportFrom):
             if node.level:
                 return True
+            if _is_config_class_import(node):
+                continue  # MMEngine: `from mmengine import Config` keeps a config classic
             if node.module and not is_builtin_module(node.module):
                 return True
         if isinstance(node, ast.Import):
