@@ -55,6 +55,42 @@ def test_top_level_reexports_config_and_logging_names() -> None:
             "runner_core.model.activation_checkpointing",
             None,
         ),
+        # mmengine.optim.optimizer.* (mmdet's and mmseg's pure-Python configs import these)
+        ("runner_core.optim.optimizer", "OptimWrapper", "runner_core.optim", None),
+        ("runner_core.optim.optimizer", "build_optim_wrapper", "runner_core.optim", None),
+        (
+            "runner_core.optim.optimizer.optimizer_wrapper",
+            "OptimWrapper",
+            "runner_core.optim",
+            None,
+        ),
+        (
+            "runner_core.optim.optimizer.amp_optimizer_wrapper",
+            "AmpOptimWrapper",
+            "runner_core.optim",
+            None,
+        ),
+        (
+            "runner_core.optim.optimizer.optimizer_wrapper_dict",
+            "OptimWrapperDict",
+            "runner_core.optim",
+            None,
+        ),
+        (
+            "runner_core.optim.optimizer.default_constructor",
+            "DefaultOptimWrapperConstructor",
+            "runner_core.optim",
+            None,
+        ),
+        ("runner_core.optim.optimizer.builder", "build_optim_wrapper", "runner_core.optim", None),
+        # mmengine.fileio.backends, mmengine.utils.misc, mmengine.dist.dist
+        ("runner_core.fileio.backends", "register_backend", "runner_core.fileio", None),
+        ("runner_core.fileio.backends", "PetrelBackend", "runner_core.fileio", None),
+        ("runner_core.fileio.backends", "LmdbBackend", "runner_core.fileio", None),
+        ("runner_core.utils.misc", "requires_package", "runner_core.utils", None),
+        ("runner_core.utils.misc", "deprecated_api_warning", "runner_core.utils", None),
+        ("runner_core.distributed.dist", "sync_random_seed", "runner_core.distributed", None),
+        ("runner_core.distributed.dist", "all_reduce", "runner_core.distributed", None),
         ("runner_core.optim", "OPTIMIZERS", "runner_core.registry", None),
         ("runner_core.optim", "OPTIM_WRAPPER_CONSTRUCTORS", "runner_core.registry", None),
         ("runner_core.optim", "BaseOptimWrapper", "runner_core.optim.base", None),
@@ -165,3 +201,16 @@ def test_top_level_reexports_subpackage_names(home: str, name: str) -> None:
 
     assert name in runner_core.__all__
     assert getattr(runner_core, name) is getattr(importlib.import_module(home), name)
+
+
+def test_torch_optimizers_lists_torch_optims_classes_as_mmengines() -> None:
+    import torch
+
+    from runner_core.optim.optimizer import TORCH_OPTIMIZERS
+    from runner_core.registry import OPTIMIZERS
+
+    assert {"SGD", "Adam", "AdamW"} <= set(TORCH_OPTIMIZERS)
+    assert all(
+        issubclass(getattr(torch.optim, name), torch.optim.Optimizer) for name in TORCH_OPTIMIZERS
+    )
+    assert OPTIMIZERS.get("AdamW") is torch.optim.AdamW

@@ -294,3 +294,9 @@ def test_errors_are_the_exceptions_mmengine_raises() -> None:
     with pytest.raises(AssertionError, match="'optimizer'") as info:
         DefaultOptimWrapperConstructor(dict(type="OptimWrapper"))
     assert isinstance(info.value, BuildError)
+
+
+def test_a_config_without_optimizer_is_mmengines_assertion_error() -> None:
+    with pytest.raises(AssertionError, match="has no 'optimizer' key") as err:
+        build_optim_wrapper(nn.Linear(2, 2), {})
+    assert isinstance(err.value, ValueError)  # as before

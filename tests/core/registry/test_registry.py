@@ -621,3 +621,10 @@ def test_a_location_that_failed_part_way_is_not_imported_again(tmp_path, monkeyp
         for key in ("Good", "Other"):
             with pytest.raises(RegistryImportError, match="t_no_such_dependency_xyz"):
                 half.get(key)
+
+
+@pytest.mark.parametrize("kwargs", [dict(parent="cat"), dict(scope=1)])
+def test_a_registry_argument_of_the_wrong_type_is_refused_as_mmengine_asserts(kwargs: dict) -> None:
+    with pytest.raises(AssertionError) as err:
+        Registry("x_bad_args", **kwargs)
+    assert isinstance(err.value, TypeError)

@@ -54,6 +54,11 @@ class RegistryDeclarationError(RunnerError, AssertionError):
     """A ``Registry(...)`` declaration clashes with the tree (MMEngine asserts: AssertionError)."""
 
 
+class RegistryDeclarationTypeError(RegistryDeclarationError, TypeError):
+    """A ``Registry(...)`` argument of the wrong type (``parent``, ``scope``), which
+    MMEngine asserts."""
+
+
 class PluginError(RegistryError):
     """An installed plugin is broken or conflicts with another one."""
 

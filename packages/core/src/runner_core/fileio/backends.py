@@ -15,11 +15,23 @@ from abc import ABCMeta, abstractmethod
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..lazy import lazy_exports
 from ..utils.path import mkdir_or_exist
 
-__all__ = ["BaseStorageBackend", "HardDiskBackend", "LocalBackend"]
+__all__ = [
+    "BaseStorageBackend",
+    "HTTPBackend",
+    "HardDiskBackend",
+    "LmdbBackend",
+    "LocalBackend",
+    "MemcachedBackend",
+    "PetrelBackend",
+    "backends",
+    "prefix_to_backends",
+    "register_backend",
+]
 
 
 class BaseStorageBackend(metaclass=ABCMeta):
@@ -228,3 +240,27 @@ class HardDiskBackend(LocalBackend):
             logger="current",
             level=logging.WARNING,
         )
+
+
+# the rest of MMEngine's ``mmengine.fileio.backends`` names (custom backends are registered
+# from there): loaded on first use, as they import this module
+_LAZY = {
+    "HTTPBackend": "runner_core.fileio.remote",
+    "PetrelBackend": "runner_core.fileio.remote",
+    "MemcachedBackend": "runner_core.fileio.remote",
+    "LmdbBackend": "runner_core.fileio.lmdb_backend",
+    "backends": "runner_core.fileio.registry",
+    "prefix_to_backends": "runner_core.fileio.registry",
+    "register_backend": "runner_core.fileio.registry",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from runner_core.fileio.lmdb_backend import LmdbBackend as LmdbBackend
+    from runner_core.fileio.registry import backends as backends
+    from runner_core.fileio.registry import prefix_to_backends as prefix_to_backends
+    from runner_core.fileio.registry import register_backend as register_backend
+    from runner_core.fileio.remote import HTTPBackend as HTTPBackend
+    from runner_core.fileio.remote import MemcachedBackend as MemcachedBackend
+    from runner_core.fileio.remote import PetrelBackend as PetrelBackend
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

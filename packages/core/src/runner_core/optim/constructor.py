@@ -533,7 +533,7 @@ def build_optim_wrapper(model: nn.Module, cfg: Any) -> OptimWrapper | OptimWrapp
             wrappers[name] = build_optim_wrapper(children[name], sub_cfg)
         return OptimWrapperDict(**wrappers)
     if "optimizer" not in cfg and "constructor" not in cfg:
-        raise BuildValueError(
+        raise BuildAssertionError(  # MMEngine asserts
             f"optim_wrapper config {dict(cfg)!r} has no 'optimizer' key; add e.g. "
             "optimizer=dict(type='SGD', lr=0.01), or give one config per model part "
             "(generator=dict(optimizer=...), discriminator=dict(optimizer=...))."

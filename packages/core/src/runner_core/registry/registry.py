@@ -37,6 +37,7 @@ from ..errors import (
     BuildError,
     PluginError,
     RegistryDeclarationError,
+    RegistryDeclarationTypeError,
     RegistryError,
     RegistryImportError,
     did_you_mean,
@@ -106,8 +107,12 @@ class Registry:
             group = build_func
             build_func = None
         if parent is not None and not isinstance(parent, Registry):
-            raise TypeError(
+            raise RegistryDeclarationTypeError(
                 f"Registry({name!r}): parent must be a Registry, got {type(parent).__name__}."
+            )
+        if scope is not None and not isinstance(scope, str):
+            raise RegistryDeclarationTypeError(
+                f"Registry({name!r}): scope must be a package name (a str), got {scope!r}."
             )
         self.name = name
         #: the config field that names this registry's entries (in conflict advice)

@@ -20,11 +20,18 @@ from typing import Any, TypeVar
 
 from ..errors import RunnerError
 
+# MMEngine defines these in utils.misc; code imports them from there
+from .deprecation import deprecated_api_warning, deprecated_function
+from .prerequisites import check_prerequisites, requires_executable, requires_package
+
 __all__ = [
     "BaseClassError",
     "SliceLengthError",
     "apply_to",
+    "check_prerequisites",
     "concat_list",
+    "deprecated_api_warning",
+    "deprecated_function",
     "get_object_from_string",
     "has_method",
     "import_modules_from_strings",
@@ -36,6 +43,8 @@ __all__ = [
     "is_tuple_of",
     "iter_cast",
     "list_cast",
+    "requires_executable",
+    "requires_package",
     "slice_list",
     "to_1tuple",
     "to_2tuple",
