@@ -103,6 +103,10 @@ class HookAssertionError(HookError, AssertionError):
     """A hook option out of range: a check MMEngine makes with ``assert``."""
 
 
+class HookAssertionTypeError(HookTypeError, HookAssertionError):
+    """A hook argument of the wrong type where MMEngine asserts (``save_best=dict(...)``)."""
+
+
 class ConfigError(RunnerError, ValueError):
     """A config value is missing, of the wrong kind or out of range."""
 

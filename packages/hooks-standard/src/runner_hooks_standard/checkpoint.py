@@ -45,6 +45,7 @@ from runner_core.checkpoint.storage import RemotePath, names_storage_backend, re
 from runner_core.contract import RunnerAPI
 from runner_core.errors import (
     HookAssertionError,
+    HookAssertionTypeError,
     HookError,
     HookKeyError,
     HookTypeError,
@@ -92,7 +93,7 @@ _MISSING: Any = object()
 def _as_str_list(value: Any, name: str) -> list[str]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, Sequence) or not all(isinstance(v, str) for v in items):
-        raise HookAssertionError(  # MMEngine asserts these
+        raise HookAssertionTypeError(  # MMEngine asserts these
             f"CheckpointHook: {name} must be a string or a list of strings, got {value!r}."
         )
     return list(items)
@@ -410,7 +411,7 @@ class CheckpointHook(Hook):
             rules: list[Any] = [None] * len(keys)
         else:
             if not isinstance(rule, (str, Sequence)):
-                raise HookAssertionError(  # MMEngine asserts
+                raise HookAssertionTypeError(  # MMEngine asserts
                     f"CheckpointHook: rule must be 'greater', 'less' or a list of them (one per "
                     f"save_best key), got {rule!r}."
                 )
