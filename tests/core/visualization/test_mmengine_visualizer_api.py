@@ -129,7 +129,7 @@ def test_ranks_other_than_zero_record_nothing(
 def test_clearing_instance_dict_as_ported_teardowns_do_forgets_every_visualizer() -> None:
     from runner_core.visualization import visualizer as module
 
-    saved = (module._current, dict(module._kept), dict(module._by_name))
+    saved = (list(module._built), dict(module._kept), dict(module._by_name))
     try:
         made = Visualizer.get_instance("ported_vis")
         assert Visualizer._instance_dict["ported_vis"] is made
@@ -140,7 +140,7 @@ def test_clearing_instance_dict_as_ported_teardowns_do_forgets_every_visualizer(
             Visualizer.get_current_instance()
         assert Visualizer.get_instance("ported_vis") is not made
     finally:
-        module._current = saved[0]
+        module._built[:] = saved[0]
         dict.clear(module._kept)
         module._kept.update(saved[1])
         module._by_name.update(saved[2])

@@ -194,7 +194,6 @@ def no_visualizers(monkeypatch: pytest.MonkeyPatch) -> None:
 
     from runner_core.visualization import visualizer as module
 
-    monkeypatch.setattr(module, "_current", None)
     monkeypatch.setattr(module, "_kept", module._KeptVisualizers())
     monkeypatch.setattr(module, "_built", [])
     monkeypatch.setattr(module, "_by_name", weakref.WeakValueDictionary())

@@ -56,15 +56,15 @@ def refuse_backend_name(spec: Any, index: int) -> None:
         )
 
 
-# The latest built visualizer, held weakly: a Runner's own goes away with its Runner (40
-# Runners in one process do not pile up their visualizers). Those made by get_instance are
-# also held strongly by name, as MMEngine's ManagerMixin holds them: a caller configures one
-# and finds it again later with get_current_instance() without keeping a reference.
-_current: weakref.ReferenceType[Visualizer] | None = None
 # what the visualizer calls on its backends: a built backend has at least one of them
 _BACKEND_METHODS = ("add_scalars", "add_scalar", "add_image", "add_config", "add_datasample")
-# every live visualizer, oldest first: a subclass's get_current_instance() finds its newest
-# one after a visualizer of another class was built (MMEngine's per-class _instance_dict)
+# Every built visualizer, oldest first, held weakly: a Runner's own goes away with its Runner
+# (40 Runners in one process do not pile up their visualizers). The newest live one is the
+# current one; a subclass's get_current_instance() finds its own newest after a visualizer of
+# another class was built (MMEngine's per-class _instance_dict). Those made by get_instance
+# are also held strongly by name (_kept), as MMEngine's ManagerMixin holds them: a caller
+# configures one and finds it again later with get_current_instance() without keeping a
+# reference.
 _built: list[weakref.ReferenceType[Visualizer]] = []
 
 
@@ -73,8 +73,6 @@ class _KeptVisualizers(dict[str, "Visualizer"]):
     (the current one too), as clearing MMEngine's ``_instance_dict`` does."""
 
     def clear(self) -> None:
-        global _current
-        _current = None
         _built.clear()
         _by_name.clear()
         super().clear()
@@ -119,7 +117,6 @@ class Visualizer(DrawingMixin):
         fig_save_cfg: Mapping[str, Any] | None = None,
         fig_show_cfg: Mapping[str, Any] | None = None,
     ) -> None:
-        global _current
         if isinstance(vis_backends, (str, bytes)):
             raise ConfigTypeError(
                 f"Visualizer(vis_backends={vis_backends!r}): give backend configs such as "
@@ -159,9 +156,8 @@ class Visualizer(DrawingMixin):
                 if key in self._backends:  # two of a kind: keep both, number the second
                     key = f"{key}_{i}"
             self._backends[key] = backend
-        _current = weakref.ref(self)
         _built[:] = [ref for ref in _built if ref() is not None]
-        _built.append(_current)
+        _built.append(weakref.ref(self))
         _by_name[str(name)] = self
 
     def _build_backend(self, spec: Any, index: int) -> Any:
@@ -223,11 +219,9 @@ class Visualizer(DrawingMixin):
 
     @classmethod
     def _latest(cls) -> Visualizer | None:
-        """The most recently built visualizer still alive, else the last ``get_instance`` made."""
-        found = _current() if _current is not None else None
-        if isinstance(found, cls):
-            return found
-        for ref in reversed(_built):  # the newest live one of this class
+        """The most recently built visualizer of this class still alive, else the last
+        ``get_instance`` made."""
+        for ref in reversed(_built):
             found = ref()
             if isinstance(found, cls):
                 return found
