@@ -52,6 +52,8 @@ class LoadedConfig:
     # top-level names a classic file defined but that are no config keys:
     # name -> "function" or "module" (MMEngine drops them too)
     dropped: dict[str, str] = field(default_factory=dict)
+    #: read as a pure-Python config (``with read_base():``, imported classes)
+    pure_python: bool = False
 
     @property
     def text(self) -> str:
@@ -179,14 +181,6 @@ def _fresh_config_dicts(value: Any, scope: str | None, add_scope: bool = True) -
     return value
 
 
-def _is_pure_python_file(path: str) -> bool:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return is_pure_python(ast.parse(handle.read(), filename=path))
-    except SyntaxError:
-        return False  # e.g. `{{$ENV:8}}`: classic, substituted later
-
-
 def load_file(
     filename: str,
     *,
@@ -220,7 +214,10 @@ def load_file(
         if lazy_import:
             result = load_pure_python(filename, chain, source)
             return LoadedConfig(
-                cfg=result.cfg, texts=result.texts, imported_names=result.imported_names
+                cfg=result.cfg,
+                texts=result.texts,
+                imported_names=result.imported_names,
+                pure_python=True,
             )
 
     text = source
@@ -263,14 +260,6 @@ def load_file(
                 f"Inheritance chain: {format_chain((*here, path))}. "
                 "Check the path in _base_ (it is relative to the file that names it)."
             )
-        if requested_lazy is None and path.endswith(".py") and _is_pure_python_file(path):
-            raise ConfigError(
-                f"{filename}: base config {reference!r} is a pure-Python config (it uses "
-                "`with read_base():` or imports classes), but this file sets `_base_ = ...`: "
-                "a config and its bases must use one style (MMEngine refuses this too). "
-                "Read the bases with `with read_base(): from .base import *`, or load with "
-                "lazy_import=False."
-            )
         loaded = load_file(
             path,
             use_predefined_variables=use_predefined_variables,
@@ -278,6 +267,14 @@ def load_file(
             lazy_import=requested_lazy,
             chain=here,
         )
+        if loaded.pure_python and requested_lazy is None:
+            raise ConfigError(
+                f"{filename}: base config {reference!r} is a pure-Python config (it uses "
+                "`with read_base():` or imports classes), but this file sets `_base_ = ...`: "
+                "a config and its bases must use one style (MMEngine refuses this too). "
+                "Read the bases with `with read_base(): from .base import *`, or load with "
+                "lazy_import=False."
+            )
         texts.extend(loaded.texts)
         env_variables.update(loaded.env_variables)
         dropped.update(loaded.dropped)
