@@ -73,21 +73,12 @@ def get_state_dict(
 def weights_to_cpu(state_dict: Mapping[str, Any]) -> OrderedDict[str, Any]:
     """A copy of ``state_dict`` with every tensor on the CPU (what a checkpoint stores); the
     per-module versions (``_metadata``) that ``load_state_dict`` reads are kept."""
-    out = OrderedDict((key, _to_cpu(value)) for key, value in state_dict.items())
+    from ..utils.misc import apply_to
+
+    # into dicts, lists and tuples, as MMEngine's (an optimizer-like state nests its tensors)
+    out = OrderedDict(apply_to(dict(state_dict), lambda x: hasattr(x, "cpu"), lambda x: x.cpu()))
     out._metadata = getattr(state_dict, "_metadata", OrderedDict())  # type: ignore[attr-defined]
     return out
-
-
-def _to_cpu(value: Any) -> Any:
-    """``value`` on the CPU, into dicts, lists and tuples as MMEngine's ``apply_to`` goes
-    (an optimizer-like state nests its tensors)."""
-    if hasattr(value, "cpu"):
-        return value.cpu()
-    if isinstance(value, Mapping):
-        return type(value)((key, _to_cpu(item)) for key, item in value.items())  # type: ignore[call-arg]
-    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):  # not namedtuples
-        return type(value)(_to_cpu(item) for item in value)
-    return value
 
 
 def checkpoint_weights(checkpoint: Any) -> Mapping[str, Any]:
