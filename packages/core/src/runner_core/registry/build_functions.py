@@ -47,14 +47,14 @@ def _in_scope(registry: Registry, scope: str | None) -> Iterator[Registry]:
     """``registry.switch_scope_and_registry(scope)``; a name the build cannot find gets a
     note when ``scope`` names no registry of the tree, where MMEngine logs a warning: the
     name was looked up elsewhere, and a misspelt ``_scope_`` is the likelier mistake."""
-    from .scope import find_scope
+    from .scope import find_scope, subtree
 
     with registry.switch_scope_and_registry(scope) as chosen:
         try:
             yield chosen
         except RegistryError as exc:
             if scope is not None and find_scope(registry.root, scope) is None:
-                known = sorted(_scopes_of(registry.root))
+                known = sorted({node.scope for node in subtree(registry.root)})
                 add_note(
                     exc,
                     f"_scope_={scope!r} names no registry of the {registry.name} registries "
@@ -62,15 +62,6 @@ def _in_scope(registry: Registry, scope: str | None) -> Iterator[Registry]:
                     f"{chosen.scope!r}." + did_you_mean(scope, known),
                 )
             raise
-
-
-def _scopes_of(root: Registry) -> set[str]:
-    found, pending = set(), [root]
-    while pending:
-        node = pending.pop()
-        found.add(node.scope)
-        pending.extend(node.children.values())
-    return found
 
 
 def _with_defaults(cfg: Any, default_args: Any) -> dict[str, Any]:

@@ -12,15 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from .registry import Registry
+from .scope import subtree
 
 
 def _tree_info(registry: Registry, verbose: bool) -> list[dict[str, Any]]:
     from ..logging import print_log
 
     found: list[dict[str, Any]] = []
-    pending = [registry]
-    while pending:
-        node = pending.pop(0)
+    for node in subtree(registry):
         keys = set(node.module_dict)
         if node.parent is None or node.parent.group != node.group:  # a child shares them
             keys.update(e.key for e in node.entry_points())
@@ -31,7 +30,6 @@ def _tree_info(registry: Registry, verbose: bool) -> list[dict[str, Any]]:
                 f"Find {len(names)} modules in {node.scope}'s {node.name!r} registry",
                 logger="current",
             )
-        pending.extend(node.children.values())
     return found
 
 

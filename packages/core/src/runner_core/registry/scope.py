@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
@@ -52,15 +53,21 @@ def split_scope_key(key: str) -> tuple[str | None, str]:
 ROOT_ALIASES = frozenset({"mmengine"})
 
 
+def subtree(registry: Registry) -> Iterator[Registry]:
+    """``registry`` and every registry below it, breadth first (parents before children)."""
+    pending = [registry]
+    while pending:
+        node = pending.pop(0)
+        yield node
+        pending.extend(node.children.values())
+
+
 def find_scope(registry: Registry, scope: str) -> Registry | None:
     """The registry of ``scope`` in the tree of ``registry`` (its own subtree first)."""
     for start in (registry, registry.root):
-        pending = [start]
-        while pending:
-            node = pending.pop(0)
+        for node in subtree(start):
             if node.scope == scope or (node.parent is None and scope in ROOT_ALIASES):
                 return node
-            pending.extend(node.children.values())
     return None
 
 
