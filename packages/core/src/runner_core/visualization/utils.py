@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .drawing_args import mpl_color, rgb255
 from .featmap import heatmap
 
 __all__ = [
@@ -69,10 +70,8 @@ def color_val_matplotlib(colors: Any) -> Any:
     """RGB colours in 0-255 as matplotlib's 0-1 tuples; names pass through; lists element-wise."""
     if isinstance(colors, str):
         return colors
-    if isinstance(colors, tuple):
-        if len(colors) != 3 or not all(0 <= channel <= 255 for channel in colors):
-            raise AssertionError(f"an RGB colour is three values in 0-255, got {colors!r}")
-        return tuple(channel / 255 for channel in colors)
+    if isinstance(colors, tuple):  # checked and scaled as the draw_* methods do
+        return mpl_color("color_val_matplotlib", "colors", colors)
     if isinstance(colors, list):
         return [color_val_matplotlib(color) for color in colors]
     raise TypeError(f"Invalid type for color: {type(colors)}")
@@ -83,9 +82,7 @@ def color_str2rgb(color: str) -> tuple:
     from .canvas import require_matplotlib
 
     require_matplotlib("color_str2rgb")
-    from matplotlib.colors import to_rgb
-
-    return tuple(int(channel * 255) for channel in to_rgb(color))
+    return rgb255("color_str2rgb", "color", color)
 
 
 def convert_overlay_heatmap(feat_map: Any, img: Any = None, alpha: float = 0.5) -> Any:
