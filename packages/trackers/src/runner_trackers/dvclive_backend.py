@@ -95,10 +95,8 @@ class DVCLiveVisBackend(TrackerBackend):
         kwargs = dict(self.init_kwargs)
         if self._live is not None:  # written to again after close: keep appending
             kwargs["resume"] = True
-        if kwargs.get("save_dvc_exp"):
-            self._live = Live(**kwargs)
-            return
-        with _no_dvc_init():
+        # an experiment to save needs a DVC repository: dvclive may make one then
+        with contextlib.nullcontext() if kwargs.get("save_dvc_exp") else _no_dvc_init():
             self._live = Live(**kwargs)
 
     def log_config(self, flat: dict[str, Any], text: str) -> None:
