@@ -42,13 +42,15 @@ def _split(cfg_path: str) -> tuple[str, str]:
 
 
 def _package_root(package: str) -> str:
-    spec = importlib.util.find_spec(package.split(".")[0])
-    if spec is None or not spec.submodule_search_locations:
+    from .config.loader import package_root
+
+    root = package_root(package.split(".")[0])
+    if root is None:
         raise ConfigError(
             f"get_config: the package {package!r} is not installed; install it (pip install "
             f"{package}) and try again. runner does not install packages at run time."
         )
-    return list(spec.submodule_search_locations)[0]
+    return root
 
 
 def _metafile_entry(root: str, relative: str) -> dict[str, Any] | None:

@@ -137,6 +137,14 @@ class _RemoveBaseAssignments(ast.NodeTransformer):
         return node
 
 
+def package_root(package: str) -> str | None:
+    """The folder of the installed package ``package`` (a top-level name); None if absent."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return list(spec.submodule_search_locations)[0]
+
+
 def resolve_base_path(reference: str, filename: str) -> tuple[str, str | None]:
     """The absolute path of a ``_base_`` entry, and its scope for ``pkg::path``.
 
@@ -147,13 +155,12 @@ def resolve_base_path(reference: str, filename: str) -> tuple[str, str | None]:
     scope, _, relative = reference.partition("::")
     if relative and all(part.isidentifier() for part in scope.split(".")):
         package = scope.split(".")[0]
-        spec = importlib.util.find_spec(package)
-        if spec is None or not spec.submodule_search_locations:
+        root = package_root(package)
+        if root is None:
             raise ConfigError(
                 f"{filename}: base config {reference!r} comes from the package {package!r}, "
                 f"which is not installed; install it or use a relative path."
             )
-        root = list(spec.submodule_search_locations)[0]
         for candidate in (
             os.path.join(root, ".mim", "configs", relative),
             os.path.join(root, "configs", relative),
