@@ -12,7 +12,6 @@ must be a local file (a URL in the package's metafile is refused by
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import re
 from typing import TYPE_CHECKING, Any
