@@ -99,13 +99,12 @@ def forget_run_instances() -> None:
     from ..logging.logger import RunLogger
     from ..logging.message_hub import MessageHub
     from ..registry import DefaultScope
-    from ..visualization import visualizer
+    from ..visualization import Visualizer
 
-    RunLogger._instances.clear()
-    RunLogger._current = None
-    MessageHub._instances.clear()
-    visualizer.forget_instances()
-    DefaultScope._instance_dict.clear()
+    # the tables MMEngine's own tear-down clears
+    for kind in (RunLogger, MessageHub, Visualizer, DefaultScope):
+        kind._instance_dict.clear()
+    RunLogger._current = None  # no longer current; released with its log files
 
 
 class RunnerTestCase(TestCase):

@@ -394,8 +394,3 @@ class Visualizer(DrawingMixin):
 #: MMEngine's ``ManagerMixin`` table (the visualizers ``get_instance`` made), which ported
 #: tests clear between tests
 Visualizer._instance_dict = _kept
-
-
-def forget_instances() -> None:
-    """Forget every visualizer built so far: ``get_current_instance()`` finds none after."""
-    _kept.clear()
