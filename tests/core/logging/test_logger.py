@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from pathlib import Path
+
+import pytest
 
 from runner_core.logging.logger import SecondsFormatter, get_logger
 
@@ -59,8 +62,13 @@ def test_two_run_loggers_keep_their_own_files(tmp_path: Path) -> None:
     first.info("from a")  # its file was closed when b was made: reopened, appended to
     second.info("from b")
     print_log("current", logger="current")
-    # asking for a logger by name returns it as it is, files and all
-    assert MMLogger.get_instance("run-a", log_file=tmp_path / "other.log") is first
+    # asking for a logger by name returns it as it is, files and all, and says that the
+    # new arguments are ignored (MMEngine's ManagerMixin warns so)
+    with pytest.warns(UserWarning, match=r"'run-a' already exists.*\['log_file'\]"):
+        assert MMLogger.get_instance("run-a", log_file=tmp_path / "other.log") is first
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert MMLogger.get_instance("run-a") is first  # no arguments: nothing to warn about
     first.info("a again")
     for logger in (first, second):
         for handler in list(logger.handlers):

@@ -57,6 +57,13 @@ def test_state_dict_and_load_state_dict_copy_the_runtime_info_as_mmengine() -> N
     assert other.get_info("best") == {"accuracy": [0.5]}
 
 
+def test_get_instance_of_an_existing_hub_warns_that_it_ignores_the_arguments() -> None:
+    hub = MessageHub.get_instance("qa-existing-hub")
+    with pytest.warns(UserWarning, match=r"ignores the arguments \['runtime_info'\]"):
+        again = MessageHub.get_instance("qa-existing-hub", runtime_info={"a": 1})
+    assert again is hub and "a" not in hub.runtime_info
+
+
 def test_clearing_instance_dict_as_ported_teardowns_do_forgets_the_hubs() -> None:
     saved = dict(MessageHub._instance_dict)
     hub = MessageHub.get_instance("ported_hub")

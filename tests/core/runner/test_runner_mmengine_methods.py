@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import random
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -297,8 +298,12 @@ def test_dump_config_writes_the_run_folders_config(tmp_path: Path) -> None:
 # -- build_logger, build_message_hub, build_log_processor ------------------------------------
 def test_the_build_methods_called_again_give_the_runs_parts(tmp_path: Path) -> None:
     runner = _runner(tmp_path)
-    logger = runner.build_logger()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # as the constructor called it: nothing ignored
+        logger = runner.build_logger()
     assert logger is runner.logger and isinstance(logger, RunLogger)
+    with pytest.warns(UserWarning, match=r"ignores the arguments \['log_level'\]"):
+        assert runner.build_logger(log_level="DEBUG") is logger  # MMEngine warns too
     assert Path(str(logger.log_file)) == runner.log_dir / f"{runner.timestamp}.log"
     assert runner.build_message_hub() is runner.message_hub
     other = runner.build_message_hub(dict(name="other-hub"))

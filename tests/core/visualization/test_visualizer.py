@@ -210,6 +210,10 @@ def test_get_instance_keeps_what_it_makes(no_visualizers: None, tmp_path: Path) 
     assert current.save_dir == str(tmp_path / "vis_data")
     assert Visualizer.get_instance("t_kept_vis") is current
     assert Visualizer.check_instance_created("t_kept_vis")
+    # found by name, the new arguments are ignored, with MMEngine's warning
+    with pytest.warns(UserWarning, match=r"'t_kept_vis' already exists.*\['save_dir'\]"):
+        assert Visualizer.get_instance("t_kept_vis", save_dir=tmp_path / "b") is current
+    assert current.save_dir == str(tmp_path / "vis_data")
 
 
 def test_a_runners_visualizer_goes_away_with_its_runner(

@@ -138,6 +138,18 @@ class RunLogger(logging.Logger):
         """
         found = cls._instances.get(name)
         if found is not None:
+            given = {
+                "logger_name": logger_name != LOGGER_NAME,
+                "log_file": log_file is not None,
+                "log_level": log_level != "INFO",
+                "file_mode": file_mode != "w",
+                "rank": rank is not None,
+                **dict.fromkeys(ignored, True),
+            }
+            if any(given.values()):
+                from ..utils.manager import warn_arguments_ignored
+
+                warn_arguments_ignored(cls.__name__, name, [k for k, v in given.items() if v])
             return found
         if rank is None:
             from ..distributed.utils import get_rank

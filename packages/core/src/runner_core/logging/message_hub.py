@@ -416,6 +416,10 @@ class MessageHub:
         if hub is None:
             hub = cls.create(name, **kwargs)
             cls._kept[name] = hub
+        elif kwargs:
+            from ..utils.manager import warn_arguments_ignored
+
+            warn_arguments_ignored(cls.__name__, name, kwargs)
         return hub
 
     @property

@@ -69,11 +69,26 @@ class SetupMethods:
 
         ``kwargs`` go to ``MMLogger.get_instance`` (``name``, ``file_mode``, which is
         ``'a'`` here as in MMEngine). Called again with this run's name (the
-        default), it returns the run's logger, as MMEngine's does.
+        default), it returns the run's logger, as MMEngine's does; with other
+        arguments, ``MMLogger.get_instance`` warns that it ignores them.
         """
+        own_name = f"{self.experiment_name}:{self.log_dir}"  # this run's own
+        own = getattr(self, "logger", None)
+        if (
+            isinstance(own, RunLogger)
+            and kwargs.get("name", own_name) == own_name == own.instance_name
+        ):
+            # called again for the run's logger: the arguments the caller gave are ignored
+            given = {"log_level": log_level != "INFO", "log_file": log_file is not None}
+            ignored = [k for k, v in given.items() if v] + [k for k in kwargs if k != "name"]
+            if ignored:
+                from ..utils.manager import warn_arguments_ignored
+
+                warn_arguments_ignored(type(own).__name__, own_name, ignored)
+            return own
         if log_file is None and self.rank == 0:
             log_file = self.log_dir / f"{self.timestamp}.log"
-        kwargs.setdefault("name", f"{self.experiment_name}:{self.log_dir}")  # this run's own
+        kwargs.setdefault("name", own_name)
         kwargs.setdefault("file_mode", "a")
         kwargs.setdefault("rank", self.rank)
         return RunLogger.get_instance(log_file=log_file, log_level=log_level, **kwargs)

@@ -16,15 +16,33 @@ import threading
 import warnings
 from abc import ABCMeta
 from collections import OrderedDict
+from collections.abc import Iterable
 from typing import Any, ClassVar, TypeVar
 
 from ..errors import RunnerError
 
-__all__ = ["ManagerError", "ManagerMeta", "ManagerMixin"]
+__all__ = ["ManagerError", "ManagerMeta", "ManagerMixin", "warn_arguments_ignored"]
 
 T = TypeVar("T", bound="ManagerMixin")
 _MANAGER_API = ("get_instance", "get_current_instance", "check_instance_created")
 _lock = threading.RLock()
+
+
+def warn_arguments_ignored(
+    cls_name: str, name: str, arguments: Iterable[str], stacklevel: int = 3
+) -> None:
+    """Warn that ``get_instance(name, ...)`` found ``name`` and ignored ``arguments``.
+
+    MMEngine's ``ManagerMixin.get_instance`` warns so (a ``UserWarning``): a
+    second call that meant to set up the instance (another ``log_file``, other
+    backends) would otherwise pass silently.
+    """
+    warnings.warn(
+        f"{cls_name} instance {name!r} already exists: get_instance({name!r}, ...) returns it "
+        f"as it is and ignores the arguments {sorted(arguments)}. Pick another name for a new "
+        "instance, or change the existing one directly.",
+        stacklevel=stacklevel,
+    )
 
 
 class ManagerError(RunnerError, AssertionError):
@@ -89,11 +107,7 @@ class ManagerMixin(metaclass=ManagerMeta):  # noqa: B024 - ABCMeta for __subclas
             if name not in instances:
                 instances[name] = cls(name=name, **kwargs)
             elif kwargs:
-                warnings.warn(
-                    f"{cls.__name__} instance {name!r} already exists: get_instance ignores the "
-                    f"arguments {sorted(kwargs)}.",
-                    stacklevel=2,
-                )
+                warn_arguments_ignored(cls.__name__, name, kwargs, stacklevel=3)
             return instances[name]
 
     @classmethod

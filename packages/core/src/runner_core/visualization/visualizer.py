@@ -249,16 +249,17 @@ class Visualizer(DrawingMixin):
         name (a Runner's), else the one ``get_instance`` made under that name, else a new one
         built from ``kwargs`` (kept until the process ends)."""
         found = cls._latest()
-        if found is not None and found.name == name:
-            return found
-        alive = _by_name.get(name)  # a Runner's, named so, though another was built since
-        if isinstance(alive, cls):
-            return alive
-        kept = _kept.get(name)
-        if isinstance(kept, cls):
-            return kept
-        made = _kept[name] = cls(name=name, **kwargs)
-        return made
+        if found is None or found.name != name:
+            alive = _by_name.get(name)  # a Runner's, named so, though another was built since
+            found = alive if isinstance(alive, cls) else _kept.get(name)
+        if not isinstance(found, cls):
+            made = _kept[name] = cls(name=name, **kwargs)
+            return made
+        if kwargs:
+            from ..utils.manager import warn_arguments_ignored
+
+            warn_arguments_ignored(cls.__name__, name, kwargs)
+        return found
 
     @classmethod
     def check_instance_created(cls, name: str) -> bool:
