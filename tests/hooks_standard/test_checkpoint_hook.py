@@ -885,3 +885,47 @@ def test_loop_without_position_resumes_where_it_stopped(tmp_path: Path) -> None:
     assert names(tmp_path) == {"epoch_1.pth", "epoch_2.pth", "epoch_3.pth"}
     meta = load(tmp_path / "epoch_3.pth")["meta"]
     assert (meta["epoch"], meta["iter"]) == (3, 6)
+
+
+class _SignalAtIteration(Hook):
+    """Sends this process SIGUSR1 after iteration ``at`` (1-based): a preemption stop."""
+
+    priority = "LOWEST"
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        if runner.iter + 1 == self.at:
+            import signal
+
+            os.kill(os.getpid(), signal.SIGUSR1)
+
+
+def _preempted_twice_then_finished(work_dir: Path, first_limit: int, later_limit: int) -> None:
+    """Two iterations per epoch: stopped after iterations 3 and 5, resumed to epoch 6."""
+    from runner_core.runner.preemption import TrainingPreempted
+
+    for at, limit, resume in ((3, first_limit, False), (5, later_limit, True)):
+        runner = make_runner(
+            work_dir, max_epochs=6, interval=1, max_keep_ckpts=limit, resume=resume,
+            custom_hooks=[_SignalAtIteration(at)],
+        )  # fmt: skip
+        with pytest.raises(TrainingPreempted):
+            runner.train()
+        assert read_pointer(work_dir) == work_dir / f"iter_{at}.pth"
+    make_runner(work_dir, max_epochs=6, interval=1, max_keep_ckpts=later_limit, resume=True).train()
+
+
+def test_preemption_saves_are_pruned_with_the_kept_checkpoints(tmp_path: Path) -> None:
+    """A job preempted again and again does not pile up iter_N.pth files beside the
+    max_keep_ckpts the hook keeps: a resumed preemption file is kept as the newest one."""
+    _preempted_twice_then_finished(tmp_path, first_limit=2, later_limit=2)
+    assert names(tmp_path) == {"epoch_5.pth", "epoch_6.pth"}
+    # without a limit every file stays
+    _preempted_twice_then_finished(tmp_path / "all", first_limit=-1, later_limit=-1)
+    epochs = {f"epoch_{n}.pth" for n in range(1, 7)}
+    assert names(tmp_path / "all") == epochs | {"iter_3.pth", "iter_5.pth"}
+    # files saved while no limit was in force are never deleted by a later limit
+    _preempted_twice_then_finished(tmp_path / "late", first_limit=-1, later_limit=2)
+    assert names(tmp_path / "late") == {"epoch_1.pth", "iter_3.pth", "epoch_5.pth", "epoch_6.pth"}

@@ -161,7 +161,9 @@ class CheckpointHook(Hook):
             its prefix (not locked: a remote folder has no lock).
         max_keep_ckpts: keep only the newest N periodic checkpoints (``-1``: all). Only
             files saved while a limit is in force count: a limit set when resuming a run
-            that had none never deletes that run's files (as in MMEngine).
+            that had none never deletes that run's files (as in MMEngine). A preemption
+            stop's ``iter_N.pth`` (saved under a limit, in this hook's folder) counts too
+            once a run resumes from it, so a job requeued again and again keeps N files.
         save_last: also save at the end of training (last epoch/iteration, or
             an early stop).
         save_best: a metric key, a list of keys, or ``'auto'`` (the first
@@ -300,6 +302,9 @@ class CheckpointHook(Hook):
         self._recorded: dict[str, str] = {}
         self._validated: tuple[int, int] | None = None  # progress of the last validation seen
         self._resumed = False
+        self._own_save = False  # set while this hook's own save runs
+        # the resumed checkpoint was saved by another (a preemption stop) under a limit
+        self._adopt_resumed = False
         # state kept in checkpoints
         self.best_score: dict[str, float] = {}
         self.best_ckpt: dict[str, str] = {}
@@ -455,6 +460,10 @@ class CheckpointHook(Hook):
             state["auto"] = {"key": self._auto_key, "rule": self.rules[0]}
         if self._validated is not None:
             state["validated"] = list(self._validated)
+        if self.max_keep_ckpts > 0 and not self._own_save:
+            # saved by another (a preemption stop's iter_N.pth) while the limit was in force:
+            # a resume from that file counts it among the kept ones (_adopt_resumed_file)
+            state["kept_when_resumed"] = True
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -490,6 +499,7 @@ class CheckpointHook(Hook):
             self._warn_ignored(list(dict.fromkeys(ignored)))
         validated = state.get("validated")
         self._validated = (int(validated[0]), int(validated[1])) if validated else None
+        self._adopt_resumed = bool(state.get("kept_when_resumed"))
         self._resumed = True
         auto = state.get("auto")
         if auto and self.save_best == ["auto"]:
@@ -692,6 +702,8 @@ class CheckpointHook(Hook):
         if self._resumed:
             self._resumed = False
             hub = runner.message_hub
+            if self._adopt_resumed_file(runner):
+                hub.update_info("keep_ckpt_ids", self._kept_ids())
             if self.max_keep_ckpts > 0 and hub.get_info("keep_ckpt_ids") is None:
                 # a checkpoint saved before it was recorded there
                 hub.update_info("keep_ckpt_ids", self._kept_ids())
@@ -974,19 +986,23 @@ class CheckpointHook(Hook):
         assert self.out_dir is not None, "before_run sets out_dir"
         epoch, iters = self._progress(runner)
         remote = isinstance(self.out_dir, RemotePath)
-        return runner.save_checkpoint(
-            self.out_dir,
-            filename,
-            self.file_client_args if remote else None,
-            backend_args=self.backend_args if remote else None,
-            save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler,
-            meta={"epoch": epoch, "iter": iters},  # what the file name counts
-            update_pointer=update_pointer,
-            fsync=self.fsync,
-            background=self._writer,
-            after_write=after_write,
-        )
+        self._own_save = True
+        try:
+            return runner.save_checkpoint(
+                self.out_dir,
+                filename,
+                self.file_client_args if remote else None,
+                backend_args=self.backend_args if remote else None,
+                save_optimizer=self.save_optimizer,
+                save_param_scheduler=self.save_param_scheduler,
+                meta={"epoch": epoch, "iter": iters},  # what the file name counts
+                update_pointer=update_pointer,
+                fsync=self.fsync,
+                background=self._writer,
+                after_write=after_write,
+            )
+        finally:
+            self._own_save = False
 
     def _save_progress(self, runner: RunnerAPI, again: bool = False, at: str | None = None) -> None:
         self._at = at
@@ -1040,6 +1056,29 @@ class CheckpointHook(Hook):
         # MMEngine's info key; absolute, so kept out of checkpoints (a copied work dir would
         # name the original's file)
         runner.message_hub.update_info("last_ckpt", path, resumed=False)
+
+    def _adopt_resumed_file(self, runner: RunnerAPI) -> bool:
+        """Resumed from a file another saved under the limit: keep it with the others.
+
+        A preemption stop saves ``iter_N.pth`` through ``runner.save_checkpoint``,
+        not through this hook; a job preempted and requeued again and again
+        would pile those files up beside the ``max_keep_ckpts`` this hook
+        keeps. Resumed from one (saved while a limit was in force, in this
+        hook's folder, named as this hook names its files), the file joins the
+        kept ones as the newest, and is pruned in turn. True when it was added.
+        """
+        adopt, self._adopt_resumed = self._adopt_resumed, False
+        source = runner.resume_state.resumed_from
+        if not adopt or self.max_keep_ckpts <= 0 or not source or self.out_dir is None:
+            return False
+        if isinstance(self.out_dir, RemotePath) or url_scheme(source) is not None:
+            return False  # preemption saves in the local work dir, never remotely
+        path = str(Path(source).absolute())
+        same = {os.path.realpath(p) for p in (*self.kept_ckpts, *self.best_ckpt.values()) if p}
+        if os.path.realpath(path) in same or not self._is_own_file(path, None):
+            return False
+        self.kept_ckpts.append(path)
+        return True
 
     def _kept_ids(self) -> list[int]:
         """The kept checkpoints as MMEngine's ``keep_ckpt_ids`` names them: their numbers."""

@@ -38,8 +38,9 @@ VALIDATION_RECORD = "last_validation"
 
 
 #: the checkpoint hook's own bookkeeping that changes without a validation changing anything:
-#: its "validated" mark, and the files it was about to delete when it saved ("dropping")
-_OWN_TRANSIENT = frozenset(("validated", "dropping"))
+#: its "validated" mark, the files it was about to delete when it saved ("dropping"), and
+#: whether another saved the file ("kept_when_resumed")
+_OWN_TRANSIENT = frozenset(("validated", "dropping", "kept_when_resumed"))
 
 
 def hook_states(runner: RunnerAPI, own: Any = None) -> list[Any]:
