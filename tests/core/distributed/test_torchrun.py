@@ -83,6 +83,11 @@ def test_failure_on_one_rank_stops_the_job_naming_the_rank(tmp_path: Path):
     assert run.proc.returncode != 0
     assert "rank 1/2 failed: ValueError: injected failure at iter 3" in text
     assert not (tmp_path / "out" / "rank0.pt").exists()
+    # the cause is in the run's log file too (rank 0 writes it; rank 1 appends its errors)
+    (log,) = (tmp_path / "work").glob("*/*.log")
+    logged = log.read_text()
+    assert "ERROR - [rank 1] rank 1/2 failed: ValueError: injected failure at iter 3" in logged
+    assert "Traceback" in logged.split("[rank 1] rank 1/2 failed")[1]
 
 
 def test_elastic_restart_resumes_from_last_checkpoint(tmp_path: Path, ddp_run: Run):

@@ -113,6 +113,29 @@ def test_other_ranks_know_the_runs_log_file_without_writing_it(tmp_path: Path) -
     logger.error("only rank 0 writes the file")
     _close(logger)
     assert logger.log_file == str(log_file) and not log_file.exists()
+    assert not log_file.parent.exists()  # another machine's run folder is never made
+
+
+def test_other_ranks_append_their_errors_to_the_runs_log_file(tmp_path: Path) -> None:
+    log_file = tmp_path / "run.log"
+    rank0 = get_logger("qa-rank-0-of-two", log_file=log_file, rank=0)
+    rank1 = get_logger("qa-rank-1-of-two", log_file=log_file, rank=1)
+    rank0.info("rank 0 trains")
+    rank1.warning("a warning of rank 1")  # not in the file: as MMEngine, errors only
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        rank1.error("rank 1/2 failed: ValueError: boom", exc_info=True)
+    rank0.info("rank 0 goes on")
+    for logger in (rank0, rank1):
+        _close(logger)
+    lines = log_file.read_text().splitlines()
+    assert [line.split(" - ", 1)[1] for line in lines if " - " in line] == [
+        "runner - INFO - rank 0 trains",
+        "runner - ERROR - [rank 1] rank 1/2 failed: ValueError: boom",
+        "runner - INFO - rank 0 goes on",
+    ]
+    assert "ValueError: boom" in lines[-2] and lines[2].startswith("Traceback")
 
 
 def test_clearing_instance_dict_as_ported_teardowns_do_forgets_the_current_logger(

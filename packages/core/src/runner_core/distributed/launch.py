@@ -447,8 +447,9 @@ def peer_failure_note() -> str:
     """What a rank whose collective lost its peer adds to its error (and log line)."""
     return (
         "Another rank most likely failed first and this rank's collective lost it: look "
-        "for the first 'rank N/W failed' line (other ranks write theirs to stderr, not to "
-        "the log file) or torchrun's summary for the cause."
+        "for the first 'rank N/W failed' line in the run's log (a rank on another machine "
+        "without a shared file system writes it to its stderr only) or torchrun's summary "
+        "for the cause."
     )
 
 
@@ -479,7 +480,8 @@ def fail_fast(method: _F) -> _F:
     """Decorate a Runner method: in a multi-rank run, a failing rank says so and leaves.
 
     The error is logged as ``rank N/W failed: ...`` (on every rank, rank 0 to
-    stdout and the log file, the others to stderr), the process group is torn
+    stdout and the log file, the others to stderr and, where the run folder
+    exists for them, appended to the same log file), the process group is torn
     down and the error re-raised, so the process exits non-zero at once and
     torchrun / srun stop the other ranks instead of letting them wait in a
     collective until the timeout.

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import weakref
 from collections.abc import Iterator
@@ -279,7 +280,40 @@ def get_logger(
         logger.addHandler(console)
         # the run's log file, written by rank 0: its folder is the run's (MMEngine has it too)
         logger.log_file = None if log_file is None else str(log_file)
+        if log_file is not None:
+            logger.addHandler(PeerErrorFileHandler(log_file, rank))
     return logger
+
+
+class PeerErrorFileHandler(logging.Handler):
+    """On a rank other than 0: append its errors to the run's log file, which rank 0 writes.
+
+    A rank that fails first logs why (``rank 1/2 failed: ...``); rank 0 then
+    only sees its collective lose the peer. With this handler the cause is in
+    the run's log too, not only in that rank's stderr. Written only where the
+    run folder exists (the same machine, or a shared file system): the
+    handler never creates it. Each record is one ``O_APPEND`` write, so lines
+    of several processes do not interleave.
+    """
+
+    def __init__(self, path: str | Path, rank: int) -> None:
+        super().__init__(logging.ERROR)
+        self.path = str(path)
+        fmt = _FORMAT.replace("%(message)s", f"[rank {rank}] %(message)s")
+        self.setFormatter(logging.Formatter(fmt, "%Y/%m/%d %H:%M:%S"))  # rank 0's file's
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if not os.path.isdir(os.path.dirname(self.path) or "."):
+                return  # another machine's run folder
+            data = (self.format(record) + "\n").encode("utf-8", "backslashreplace")
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, data)
+            finally:
+                os.close(fd)
+        except Exception:
+            self.handleError(record)
 
 
 def _close_files(handlers: list[logging.Handler]) -> None:

@@ -65,7 +65,9 @@ class SetupMethods:
         self, log_level: str | int = "INFO", log_file: str | Path | None = None, **kwargs: Any
     ) -> RunLogger:
         """The run's logger (an ``MMLogger``): ``log_level`` for its handlers, the file
-        ``<run folder>/<timestamp>.log`` on rank 0 unless ``log_file`` says otherwise.
+        ``<run folder>/<timestamp>.log`` unless ``log_file`` says otherwise. Rank 0
+        writes it; the other ranks append their errors only (where the run folder
+        exists for them).
 
         ``kwargs`` go to ``MMLogger.get_instance`` (``name``, ``file_mode``, which is
         ``'a'`` here as in MMEngine). Called again with this run's name (the
@@ -86,7 +88,7 @@ class SetupMethods:
 
                 warn_arguments_ignored(type(own).__name__, own_name, ignored)
             return own
-        if log_file is None and self.rank == 0:
+        if log_file is None:  # rank 0 writes it; the others append their errors there
             log_file = self.log_dir / f"{self.timestamp}.log"
         kwargs.setdefault("name", own_name)
         kwargs.setdefault("file_mode", "a")
