@@ -23,6 +23,25 @@ def test_profiles_the_first_iterations_into_the_run_folder(make_runner: Any) -> 
     assert any("linear" in str(e.get("name", "")).lower() for e in events)
 
 
+def test_the_profiler_is_the_hooks_profiler_attribute_as_in_mmengine(make_runner: Any) -> None:
+    import torch
+
+    from runner_core.hooks import Hook
+
+    seen: list[Any] = []
+
+    class Probe(Hook):
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+            seen.append(profiler.profiler)
+
+    profiler = ProfilerHook(by_epoch=False, profile_times=2)
+    runner = make_runner(train_cfg=dict(by_epoch=True, max_epochs=1), custom_hooks=[Probe()])
+    runner.register_hook(profiler, "LOW")  # after the probe: the first two see it recording
+    runner.train()
+    assert isinstance(seen[0], torch.profiler.profile) and seen[0] is seen[1]
+    assert seen[2] is None and profiler.profiler is None  # stopped after two iterations
+
+
 def test_bad_options_are_config_errors() -> None:
     with pytest.raises(ConfigError, match="did you mean|Did you mean"):
         ProfilerHook(on_trace_ready=dict(type="log_trac"))

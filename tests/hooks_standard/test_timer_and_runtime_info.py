@@ -172,6 +172,35 @@ def test_runtime_info_with_several_optimizers(fake_runner: Any) -> None:
     assert hub.get_scalar("train/disc.momentum").current() == pytest.approx(0.9)
 
 
+def test_each_point_of_a_fresh_hook_works_alone_as_mmengine_hook_tests_call_them(
+    make_runner: Any,
+) -> None:
+    """Downstream hook tests (MMEngine's own among them) call one point of a hook on a
+    built runner, without the run's earlier points: each one still records its values."""
+    from runner_core.optim import OptimWrapper, OptimWrapperDict
+
+    runner = make_runner()
+    hook = RuntimeInfoHook()
+    hook.after_train_iter(runner, 2, outputs={"loss_cls": 1.111})
+    assert runner.message_hub.get_scalar("train/loss_cls").current() == pytest.approx(1.111)
+    hook = RuntimeInfoHook()
+    model = torch.nn.Linear(2, 2)
+    runner.optim_wrapper = OptimWrapperDict(
+        key1=OptimWrapper(torch.optim.SGD([model.weight], lr=0.01)),
+        key2=OptimWrapper(torch.optim.SGD([model.bias], lr=0.02)),
+    )
+    hook.before_train_iter(runner, 2)
+    assert runner.message_hub.get_scalar("train/key1.lr").current() == pytest.approx(0.01)
+    assert runner.message_hub.get_scalar("train/key2.lr").current() == pytest.approx(0.02)
+    # MMEngine's attribute: the stage a validation inside training goes back to
+    hook.before_train(runner)
+    hook.before_val(runner)
+    assert hook.last_loop_stage == "train"
+    hook.after_val(runner)
+    assert hook.last_loop_stage is None
+    assert runner.message_hub.get_info("loop_stage") == "train"
+
+
 def test_grad_norm_of_an_optim_wrapper_dict_is_train_grad_norm_as_in_mmengine(
     fake_runner: Any,
 ) -> None:

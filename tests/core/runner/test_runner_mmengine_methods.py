@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import warnings
 from pathlib import Path
@@ -305,6 +306,8 @@ def test_the_build_methods_called_again_give_the_runs_parts(tmp_path: Path) -> N
     with pytest.warns(UserWarning, match=r"ignores the arguments \['log_level'\]"):
         assert runner.build_logger(log_level="DEBUG") is logger  # MMEngine warns too
     assert Path(str(logger.log_file)) == runner.log_dir / f"{runner.timestamp}.log"
+    # MMEngine's private name for the run folder, which downstream hooks save beside
+    assert runner._log_dir == str(runner.log_dir) == os.path.dirname(str(logger.log_file))
     assert runner.build_message_hub() is runner.message_hub
     other = runner.build_message_hub(dict(name="other-hub"))
     assert other is MessageHub.get_instance("other-hub") and other is not runner.message_hub

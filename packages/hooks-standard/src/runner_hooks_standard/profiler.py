@@ -238,6 +238,16 @@ class ProfilerHook(Hook):
             )
         return wanted
 
+    @property
+    def profiler(self) -> Any:
+        """The ``torch.profiler.profile`` recording now (MMEngine's attribute); None
+        before training starts and once profiling stopped."""
+        return self._profiler
+
+    @profiler.setter
+    def profiler(self, profiler: Any) -> None:
+        self._profiler = profiler
+
     def before_train(self, runner: RunnerAPI) -> None:
         import torch
 

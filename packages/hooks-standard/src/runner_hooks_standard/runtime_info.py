@@ -38,7 +38,9 @@ class RuntimeInfoHook(Hook):
     priority: int | str = Priority.VERY_HIGH
 
     def __init__(self) -> None:
-        self._stage_before_val: str | None = None  # loop_stage to go back to after validation
+        #: the ``loop_stage`` to go back to after a validation (MMEngine's attribute)
+        self.last_loop_stage: str | None = None
+        self._info: dict[str, Any] | None = None  # the hub's runtime info, bound by _bind
         self._get_lr: Any = None
         self._get_momentum: Any = None
         self._groups_of: Any = None
@@ -77,6 +79,15 @@ class RuntimeInfoHook(Hook):
         metainfo = loader_metainfo(runner.train_dataloader)
         if metainfo is not None:
             hub.update_info("dataset_meta", metainfo)
+        self._bind(runner)
+
+    def _bind(self, runner: RunnerAPI) -> None:
+        """Look up, once per run, what the per-iteration points write to and read from.
+
+        ``before_train`` calls it; a point called on its own (a unit test calling
+        ``before_train_iter`` of a hook that never saw ``before_train``) binds first.
+        """
+        hub = runner.message_hub
         wrapper = runner.optim_wrapper
         self._info = hub.runtime_info
         self._hub = hub
@@ -126,7 +137,12 @@ class RuntimeInfoHook(Hook):
         runner.message_hub.update_info("epoch", runner.epoch)
 
     def before_train_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None) -> None:
-        self._info["iter"] = runner.iter
+        info = self._info
+        if info is None:  # before_train was not called
+            self._bind(runner)
+            info = self._info
+            assert info is not None, "_bind sets it"
+        info["iter"] = runner.iter
         wrapper = self._groups_of
         if wrapper is not None:
             group = wrapper.param_groups[0]
@@ -157,6 +173,8 @@ class RuntimeInfoHook(Hook):
         data_batch: Any = None,
         outputs: Any = None,
     ) -> None:
+        if self._info is None:  # before_train was not called
+            self._bind(runner)
         if type(outputs) is dict and len(outputs) == 1:
             # the usual step's outputs, {'loss': detached tensor}: one append
             loss = outputs.get("loss")
@@ -216,16 +234,16 @@ class RuntimeInfoHook(Hook):
 
     def before_val(self, runner: RunnerAPI) -> None:
         hub = runner.message_hub
-        self._stage_before_val = hub.get_info("loop_stage")
+        self.last_loop_stage = hub.get_info("loop_stage")
         hub.update_info("loop_stage", "val")
 
     def after_val(self, runner: RunnerAPI) -> None:
         # validation inside training goes back to 'train'
-        if self._stage_before_val == "train":
+        if self.last_loop_stage == "train":
             runner.message_hub.update_info("loop_stage", "train")
         else:
             runner.message_hub.pop_info("loop_stage")
-        self._stage_before_val = None
+        self.last_loop_stage = None
 
     def before_test(self, runner: RunnerAPI) -> None:
         runner.message_hub.update_info("loop_stage", "test")

@@ -534,6 +534,12 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         for the newest checkpoint of the work dir."""
         return self._resume_state.named_file
 
+    @property
+    def _log_dir(self) -> str:
+        """MMEngine's private attribute, read by downstream hooks and tools (feature-map
+        and CAM hooks saving beside the log, analysis scripts): ``str(log_dir)``."""
+        return str(self.log_dir)
+
     def register_hook(
         self, hook: Hook | Mapping[str, Any], priority: int | str | None = None
     ) -> None:
