@@ -61,3 +61,38 @@ def test_collate_functions_take_mmengines_keyword() -> None:
     samples = [{"x": torch.tensor(1)}, {"x": torch.tensor(2)}]
     assert pseudo_collate(data_batch=samples)["x"] == [torch.tensor(1), torch.tensor(2)]
     assert default_collate(data_batch=samples)["x"].tolist() == [1, 2]
+
+
+class _OtherPackagesDataSample:
+    """The interface of ``mmengine.structures.BaseDataElement``, in another package."""
+
+    def __init__(self, **fields: object) -> None:
+        self.fields = fields
+
+    def set_metainfo(self, metainfo: dict) -> None: ...
+    def metainfo_keys(self) -> list:
+        return []
+
+    def set_data(self, data: dict) -> None: ...
+    def all_keys(self) -> list:
+        return list(self.fields)
+
+    def new(self, **kwargs: object) -> _OtherPackagesDataSample:
+        return self
+
+
+def test_default_collate_keeps_another_packages_data_elements_as_a_list() -> None:
+    """Samples from an OpenMMLab library's transforms hold mmengine's data elements."""
+    samples = [
+        {"inputs": torch.zeros(3), "data_samples": _OtherPackagesDataSample(label=i)}
+        for i in range(2)
+    ]
+    batch = default_collate(samples)
+    assert batch["inputs"].shape == (2, 3)
+    assert batch["data_samples"] == [s["data_samples"] for s in samples]
+
+    class NotAnElement:  # an object without that interface is still refused, as by torch
+        set_metainfo = None
+
+    with pytest.raises(TypeError, match="default_collate: batch must contain"):
+        default_collate([{"x": NotAnElement()}, {"x": NotAnElement()}])

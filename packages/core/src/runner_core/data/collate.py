@@ -8,6 +8,7 @@ samples with boxes, ...).
 
 from __future__ import annotations
 
+from abc import ABC
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -30,7 +31,8 @@ class CollateKeyError(CollateError, KeyError):
 def default_collate(data_batch: Sequence[Any]) -> Any:
     """Torch's ``default_collate``: stack tensors, numbers and arrays; recurse into dicts and sequences.
 
-    Data elements (``runner_core.structures``, e.g. a model's ``data_samples``)
+    Data elements (``runner_core.structures``, e.g. a model's ``data_samples``,
+    or ``mmengine.structures``' made by an OpenMMLab library's transforms)
     are not stacked: their column is returned as it came, as MMEngine's
     ``default_collate`` returns it (a list under a dict key, a tuple in a
     tuple sample).
@@ -57,13 +59,40 @@ def collate_fn_map() -> dict[Any, Any]:
         from ..structures.base_data_element import BaseDataElement
 
         # torch's documented extension point; torch's own default_collate is left as it is
-        _COLLATE_MAP = {**default_collate_fn_map, BaseDataElement: _keep_column}
+        _COLLATE_MAP = {
+            **default_collate_fn_map,
+            BaseDataElement: _keep_column,
+            _ForeignDataElement: _keep_column,
+        }
         _COLLATE = collate
     return _COLLATE_MAP
 
 
 def _keep_column(batch: Sequence[Any], *, collate_fn_map: Any = None) -> Sequence[Any]:
     return batch
+
+
+class _ForeignDataElement(ABC):  # noqa: B024 - an interface check, nothing to implement
+    """Any class with a data element's interface, e.g. ``mmengine.structures``' own.
+
+    Samples made by an OpenMMLab library's transforms hold MMEngine's data
+    elements (the library imports mmengine), not ours: torch's collate would
+    refuse them. torch looks unknown types up with ``isinstance`` against the
+    map's keys, so this class matches them by their methods (cached per class
+    by ``ABCMeta``), without importing mmengine.
+    """
+
+    @classmethod
+    def __subclasshook__(cls, other: type) -> Any:
+        if cls is _ForeignDataElement and all(
+            callable(getattr(other, name, None)) for name in _DATA_ELEMENT_API
+        ):
+            return True
+        return NotImplemented
+
+
+#: the methods by which a data element from another package is recognised
+_DATA_ELEMENT_API = ("set_metainfo", "metainfo_keys", "set_data", "all_keys", "new")
 
 
 def pseudo_collate(data_batch: Sequence[Any]) -> Any:
