@@ -684,6 +684,49 @@ def test_a_lightning_style_module_is_refused_when_training_starts(tmp_path) -> N
     assert "accuracy/top1" in runner.val()  # evaluating it needs no training step
 
 
+class _OwnTrainStep(torch.nn.Module):
+    """An nn.Module with its own train_step only, as MMEngine lets a model be."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = torch.nn.Linear(2, 1)
+        self.calls = 0
+
+    def forward(self, x):  # for inference: the run must not train it with cross-entropy
+        return self.linear(x)
+
+    def train_step(self, data, optim_wrapper):
+        self.calls += 1
+        inputs, _ = data
+        loss = ((self.linear(inputs).squeeze(-1) - 1) ** 2).mean()
+        optim_wrapper.update_params(loss)
+        return {"loss": loss}
+
+
+def test_a_modules_own_train_step_is_the_one_called(tmp_path) -> None:
+    data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,)))
+    parts = dict(
+        work_dir=str(tmp_path),
+        train_dataloader=dict(dataset=data, batch_size=4),
+        train_cfg=dict(by_epoch=True, max_epochs=2),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+    )
+    model = _OwnTrainStep()
+    runner = Runner(model=model, **parts)
+    assert runner.model is model  # not adapted: its own step is used
+    runner.train()
+    assert model.calls == 4
+    # with validation it also needs val_step: refused (MMEngine asserts) before any step
+    model = _OwnTrainStep()
+    val = dict(val_dataloader=dict(dataset=data, batch_size=4), val_evaluator=dict(type="Accuracy"))
+    runner = Runner(model=model, **parts, **val)
+    with pytest.raises(AssertionError, match=r"_OwnTrainStep has no val_step.*has train_step"):
+        runner.train()
+    assert model.calls == 0
+    with pytest.raises(AssertionError, match="has no val_step"):
+        runner.val()
+
+
 def test_a_model_without_parameters_is_named_as_the_cause(tmp_path) -> None:
     from runner_core.model import BaseModel
 

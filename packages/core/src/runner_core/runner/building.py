@@ -30,6 +30,10 @@ def check_visualizer_value(visualizer: Any) -> None:
         )
 
 
+#: the model steps the loops call; a module with any of its own is not adapted
+_STEPS = ("train_step", "val_step", "test_step")
+
+
 class PartsBuilding:
     """Build the model, data loaders, evaluators, visualizer, optimizer, schedulers, loops."""
 
@@ -61,6 +65,9 @@ class PartsBuilding:
 
         A plain ``nn.Module`` is adapted to the ``BaseModel`` steps, with the
         Runner's ``data_preprocessor=`` (a config's goes into its model dict).
+        A module with steps of its own (``train_step`` without ``val_step``, as
+        MMEngine allows) is used as it is: ``train()``, ``val()`` and ``test()``
+        check for the steps they call.
         """
         from ..model import ModuleAdapter, is_model
 
@@ -72,7 +79,7 @@ class PartsBuilding:
             model = MODELS.build(dict(model), _key_path="model")
         import torch
 
-        if not is_model(model):
+        if not is_model(model) and not any(callable(getattr(model, m, None)) for m in _STEPS):
             if not isinstance(model, torch.nn.Module):  # a TypeError, as in MMEngine
                 raise ConfigTypeError(
                     f"model must be a config dict (type=...), a BaseModel or an nn.Module, got "
@@ -89,6 +96,21 @@ class PartsBuilding:
         )
         self.device = device
         return model.to(device)
+
+    def _require_model_steps(self, *steps: str) -> None:
+        """Refuse a run whose model lacks a step it calls, as MMEngine's ``train()``,
+        ``val()`` and ``test()`` assert (an ``AssertionError``), before anything runs."""
+        from ..model.base_model import ModelContractError
+
+        model = self.unwrapped_model
+        missing = [step for step in steps if not callable(getattr(model, step, None))]
+        if missing:
+            raise ModelContractError(
+                f"{type(model).__name__} has no {' or '.join(missing)}, which this run calls "
+                f"(it has {', '.join(m for m in _STEPS if m not in missing) or 'no step'}): "
+                f"implement {missing[0]}(data) on the model, or subclass "
+                "runner_core.model.BaseModel, whose steps call forward(..., mode=...)."
+            )
 
     def wrap_model(self, model_wrapper_cfg: Mapping[str, Any] | None, model: Any) -> Any:
         """Wrap the model for distributed training (DDP by default).

@@ -637,6 +637,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         """Train; return the trained model (what the train loop's ``run()`` returns: the
         standard loops return ``runner.model``, as MMEngine's do)."""
         self._check_can_train()
+        self._require_model_steps("train_step", *(("val_step",) if self.has_validation() else ()))
         loop, self._run_phase.ready_train_loop = self._run_phase.ready_train_loop, None
         if loop is not None:  # load_or_resume() took the steps up to the first iteration
             self._resume_state.preloaded = False
@@ -775,6 +776,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         loop = self.val_loop
         if loop is None:
             raise RunnerError("runner.val() needs val_dataloader (and val_evaluator).")
+        self._require_model_steps("val_step")
         self._start([loop])
         self.call_hook("before_run")
         self._load_at("val")
@@ -790,6 +792,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         loop = self.test_loop
         if loop is None:
             raise RunnerError("This Runner has no test_dataloader: it cannot test.")
+        self._require_model_steps("test_step")
         self._start([loop])
         self.call_hook("before_run")
         self._load_at("test")
