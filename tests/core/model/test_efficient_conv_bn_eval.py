@@ -96,6 +96,19 @@ def test_outputs_and_gradients_equal_the_plain_eval_bn(affine: bool) -> None:
         assert_close(g_f, g)
 
 
+def test_the_single_model_form_fuses_the_models_own_pairs_as_mmengines() -> None:
+    from runner_core.model.efficient_conv_bn_eval import (
+        turn_on_efficient_conv_bn_eval_for_single_model,
+    )
+
+    plain, fused = _pair()
+    assert turn_on_efficient_conv_bn_eval_for_single_model(fused.backbone) == 3
+    x = torch.randn(4, 3, 8, 8)
+    out, _ = _out_and_grads(_frozen_bn(plain), x)
+    out_f, _ = _out_and_grads(_frozen_bn(fused), x)
+    assert_close(out_f, out)
+
+
 def test_the_conv_output_is_not_kept_for_backward() -> None:
     plain, fused = _pair()
     turn_on_efficient_conv_bn_eval(fused, ["backbone"])

@@ -126,6 +126,10 @@ def test_points_lines_circles_and_polygons_land_where_given() -> None:
     )
     assert image[30, 20].tolist() == [0, 0, 255] == image[10, 60].tolist()
     assert image[45, 40].tolist() == [0, 0, 0]
+    # sizes as MMEngine passes them to matplotlib: lists, tuples and numpy numbers too
+    for sizes in ([100], (100,), np.int64(100), np.float32(100)):
+        image = vis().draw_points(np.array([[20, 30]]), colors="b", sizes=sizes).get_image()
+        assert image[30, 20].tolist() == [0, 0, 255], sizes
     image = vis().draw_lines(np.array([5, 75]), np.array([30, 30]), colors="r").get_image()
     rows, cols = np.nonzero(image[..., 0] > 100)
     assert (rows.min(), rows.max(), cols.min(), cols.max()) == (29, 31, 5, 75)

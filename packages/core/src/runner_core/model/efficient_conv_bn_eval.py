@@ -206,3 +206,11 @@ def turn_on_efficient_conv_bn_eval(
     """
     found = find_submodules(model, modules, "efficient_conv_bn_eval")
     return {name: _fuse_module(module, name) for name, module in found.items()}
+
+
+def turn_on_efficient_conv_bn_eval_for_single_model(model: nn.Module) -> int:
+    """MMEngine's name: fuse the conv -> eval BatchNorm pairs of ``model`` itself.
+
+    Returns how many pairs were fused (MMEngine returns None).
+    """
+    return _fuse_module(model, type(model).__name__)

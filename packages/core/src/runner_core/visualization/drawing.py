@@ -193,7 +193,12 @@ class DrawingMixin:
         if isinstance(color, tuple):  # one RGB colour, not three values to colour-map
             color = [color]
         if sizes is not None and not isinstance(sizes, (int, float)):
-            sizes = args.as_array(where, "sizes", sizes)
+            import numpy as np
+
+            # MMEngine hands `sizes` to matplotlib as they are: lists, tuples, numpy numbers
+            if not isinstance(sizes, (list, tuple, np.generic)):
+                sizes = args.as_array(where, "sizes", sizes)
+            sizes = np.asarray(sizes, dtype=float)
         axes.scatter(positions[:, 0], positions[:, 1], c=color, s=sizes, marker=marker)
         return self
 
