@@ -49,7 +49,8 @@ def test_mlflow_logs_the_image_in_the_runs_folder(
     pytest.importorskip("mlflow")
     from mlflow.tracking import MlflowClient
 
-    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")  # the default experiment's artifacts go beside the db
     backend = _backend("MLflowVisBackend", tmp_path / "vis_data")
     backend.add_image("pred", IMAGE, step=3)
     backend.close()
@@ -57,6 +58,8 @@ def test_mlflow_logs_the_image_in_the_runs_folder(
     (png,) = [a.path for a in client.list_artifacts(backend.run_id, "images") if "png" in a.path]
     local = client.download_artifacts(backend.run_id, png, str(tmp_path))
     np.testing.assert_array_equal(_png(Path(local)), IMAGE)
+    assert list((tmp_path / "vis_data" / "mlartifacts").rglob("*.png"))
+    assert not list((tmp_path / "cwd").iterdir())  # nothing in the working directory
 
 
 def test_aim_tracks_the_image(tmp_path: Path) -> None:

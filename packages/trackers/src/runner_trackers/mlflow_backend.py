@@ -102,6 +102,26 @@ class MLflowVisBackend(TrackerBackend):
         # malformed experiment. A tracking server chooses for itself.
         return None
 
+    def _create_sqlite_store(self) -> None:
+        """Create a new ``sqlite`` store with its artifact root beside the database.
+
+        MLflow creates the ``Default`` experiment with every new database, its
+        artifacts in ``./mlruns`` of the process's working directory: a run of
+        the default ``exp_name`` would upload its config, logs and images
+        wherever training was started. Made here first, the store's root (and
+        so ``Default``'s) is :meth:`_artifact_location`, as for an experiment
+        this backend creates. An existing database is left as it is.
+        """
+        if not self.tracking_uri.startswith("sqlite:///"):
+            return
+        if Path(self.tracking_uri[len("sqlite:///") :]).exists():
+            return
+        try:
+            from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+        except ImportError:  # another MLflow layout: its own default root then
+            return
+        SqlAlchemyStore(self.tracking_uri, self._artifact_location())
+
     def _file_store(self) -> Path | None:
         """The folder of a local file store (a ``file:`` URI or a plain path), else None."""
         parsed = urlparse(self.tracking_uri)
@@ -113,12 +133,13 @@ class MLflowVisBackend(TrackerBackend):
 
     # -- TrackerBackend ------------------------------------------------------------------
     def start(self) -> None:
-        client = self.experiment
         if self.run_id is not None:  # written to again after close: reopen the same run
-            client.update_run(self.run_id, status="RUNNING")
+            self.experiment.update_run(self.run_id, status="RUNNING")
             return
         if self.save_dir is not None:
             self.save_dir.mkdir(parents=True, exist_ok=True)
+        self._create_sqlite_store()  # before the client's store creates the database
+        client = self.experiment
         found = client.get_experiment_by_name(self.exp_name)
         if found is not None:
             experiment_id = found.experiment_id
