@@ -171,6 +171,44 @@ def test_an_overridden_standard_loop_resumes_bit_exactly_mid_epoch(cfg, tmp_path
         assert torch.equal(value, _weights(resumed)[key]), key
 
 
+@LOOPS.register_module(force=True)
+class DrawingIterLoop(IterBasedTrainLoop):
+    """MMEngine's pattern: a run() of its own drawing next(self.dataloader_iterator)."""
+
+    def run(self) -> Any:
+        self.runner.call_hook("before_train")
+        self.runner.call_hook("before_train_epoch")
+        self.runner.model.train()
+        while self.runner.iter < self.max_iters:
+            self.run_iter(next(self.dataloader_iterator))
+        self.runner.call_hook("after_train_epoch")
+        self.runner.call_hook("after_train")
+        return self.runner.model
+
+
+def test_a_run_drawing_from_dataloader_iterator_trains_and_resumes_as_the_standard_one(
+    cfg, tmp_path
+) -> None:
+    def run(work: str, loop: str, **extra) -> Runner:
+        c = _dropout_cfg(cfg, tmp_path / work, type=loop, max_iters=100)  # 45 batches a pass
+        c["default_hooks"] = dict(
+            logger=dict(type="LoggerHook", interval=1000),
+            checkpoint=dict(type="CheckpointHook", interval=20, by_epoch=False),
+        )
+        c.update(extra)
+        runner = Runner.from_cfg(Config(c))
+        runner.train()
+        return runner
+
+    standard = run("a", "IterBasedTrainLoop")
+    drawing = run("b", "DrawingIterLoop")
+    assert drawing.iter == 100
+    resumed = run("b", "DrawingIterLoop", resume=str(tmp_path / "b" / "iter_60.pth"))
+    for key, value in _weights(standard).items():  # the same batches, each pass reshuffled
+        assert torch.equal(value, _weights(drawing)[key]), key
+        assert torch.equal(value, _weights(resumed)[key]), key
+
+
 class _GradProbe(torch.nn.Linear):
     """Records whether autograd was on in each forward."""
 

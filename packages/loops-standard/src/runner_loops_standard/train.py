@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import functools
 import numbers
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from runner_core.contract import RunnerAPI
@@ -494,6 +494,33 @@ class IterBasedTrainLoop(BaseTrainLoop):
         # where the current pass over the data started, set once per pass by run():
         # (pass, the iteration count at its batch index 0, samples before that index)
         self._pass_start: tuple[int, int, int] | None = None
+        self._batch_stream: Iterator[Any] | None = None  # see dataloader_iterator
+
+    @property
+    def dataloader_iterator(self) -> Iterator[Any]:
+        """MMEngine's endless iterator of batches: ``next(self.dataloader_iterator)``.
+
+        For subclasses whose own ``run()`` draws the batches (MMEngine's
+        pattern). It goes on from a resumed run's position and shuffles each
+        pass as :meth:`run` does, recording the position a checkpoint saves.
+        """
+        if self._batch_stream is None:
+            self._batch_stream = self._endless_batches()
+        return self._batch_stream
+
+    def _endless_batches(self) -> Iterator[Any]:
+        data_pass, start, global_start = self._resume_pass()
+        while True:
+            self._pass_start = (data_pass, self._iter - start, self._offset)
+            drawn = False
+            for _, data_batch in self.iter_batches(
+                start, epoch=data_pass, global_start=global_start
+            ):
+                drawn = True
+                yield data_batch
+            if not drawn and start == 0 and global_start is None:
+                raise _empty_pass_error(self.dataloader, data_pass, self._max_iters)
+            data_pass, start, global_start, self._offset = data_pass + 1, 0, None, 0
 
     def run(self) -> Any:
         runner = self.runner
