@@ -83,3 +83,25 @@ def test_a_module_that_refuses_add_module_is_left_alone_where_nothing_changes() 
     assert isinstance(reverted[1], nn.modules.batchnorm._BatchNorm)
     assert not isinstance(reverted[1], nn.SyncBatchNorm)
     assert reverted[0] is model[0]
+
+
+def test_a_single_process_run_reverts_the_models_sync_bn_as_mmengine(tmp_path) -> None:
+    from runner_core import Runner
+    from runner_core.model import ModuleAdapter
+
+    net = nn.Sequential(nn.Linear(3, 4), nn.SyncBatchNorm(4), nn.Linear(4, 2))
+    net[1].running_mean.fill_(0.5)
+    weight = net[1].weight
+    data = torch.utils.data.TensorDataset(torch.randn(8, 3), torch.randint(0, 2, (8,)))
+    runner = Runner(
+        model=ModuleAdapter(net),
+        work_dir=str(tmp_path),
+        train_dataloader=dict(dataset=data, batch_size=4),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+    )
+    bn = runner.model.module[1]
+    assert not isinstance(bn, nn.SyncBatchNorm)  # trained and exported as it runs
+    assert bn.weight is weight and bn.running_mean.tolist() == [0.5] * 4
+    runner.train()  # the BatchNorm trains in one process
+    assert bn.num_batches_tracked.item() == 2

@@ -47,6 +47,7 @@ class PartsBuilding:
     arguments_cfg: Any
     log_dir: Path
     experiment_name: str
+    logger: Any
     optim_wrapper: Any
     model: Any
     _train_loop: Any
@@ -128,7 +129,7 @@ class PartsBuilding:
         if not is_model_wrapper(model):  # a wrapped model is the user's own business
             model = sync_bn_for_run(model, cfg.get("sync_bn"), self.device, self.distributed)
         if not self.distributed:
-            return model
+            return model if is_model_wrapper(model) else self._without_sync_bn(model)
         from ..distributed.model_wrappers import wrap_model
 
         if model_wrapper_cfg is None:
@@ -138,6 +139,22 @@ class PartsBuilding:
                 "find_unused_parameters": bool(cfg.get("find_unused_parameters", False)),
             }
         return wrap_model(model, model_wrapper_cfg, self.device)
+
+    def _without_sync_bn(self, model: Any) -> Any:
+        """One process has nothing to synchronise: its ``SyncBatchNorm`` layers become
+        plain batch norms (same parameters and statistics), as MMEngine's ``wrap_model``
+        reverts them, so the trained and exported model has the layers it runs with."""
+        import torch
+
+        if not any(isinstance(m, torch.nn.SyncBatchNorm) for m in model.modules()):
+            return model
+        from ..model.sync_bn import revert_sync_batchnorm
+
+        self.logger.info(
+            "Distributed training is not used: the model's SyncBatchNorm layers are reverted "
+            "to plain BatchNorm layers."
+        )
+        return revert_sync_batchnorm(model)
 
     @property
     def unwrapped_model(self) -> Any:
