@@ -114,6 +114,28 @@ def test_val_then_train_of_a_resumed_run_still_resumes_the_whole_state(
     assert runner.iter == 4  # one epoch of 2 batches after the resumed one, not two
 
 
+def test_a_second_resume_after_a_load_is_loaded_by_the_next_load_or_resume(
+    tmp_path: Path,
+) -> None:
+    """MMEngine's resume() loads at once; ours at the next load_or_resume() (or run call),
+    also when an earlier resume was loaded already."""
+    trainer = _runner(tmp_path / "wd", max_epochs=2)
+    trainer.train()
+    weights = {}
+    for epoch in (1, 2):
+        checkpoint = torch.load(tmp_path / "wd" / f"epoch_{epoch}.pth", weights_only=True)
+        weights[epoch] = float(checkpoint["state_dict"]["module.weight"][0, 0])
+    assert weights[1] != weights[2]
+    runner = _runner(tmp_path / "wd", max_epochs=3)
+    for epoch in (2, 1):
+        runner.resume(str(tmp_path / "wd" / f"epoch_{epoch}.pth"))
+        runner.load_or_resume()
+        assert (runner.epoch, runner.iter) == (epoch, 2 * epoch)
+        assert _weight(runner) == pytest.approx(weights[epoch])
+    runner.load_or_resume()  # nothing new asked for: nothing loaded again
+    assert (runner.epoch, runner.iter) == (1, 2)
+
+
 def test_val_of_a_resumed_run_without_checkpoints_keeps_the_weights_and_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

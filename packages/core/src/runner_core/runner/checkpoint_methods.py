@@ -142,6 +142,9 @@ class CheckpointMethods:
         state is read on the CPU and moved to each part's own device.
         """
         self._resume_state.request(filename)
+        # a new resume supersedes what was loaded before: load_or_resume(), val() and
+        # test() load it (MMEngine's resume() loads at once)
+        self._has_loaded = False
         self._resume_state.resume_optimizer = bool(resume_optimizer)
         self._resume_state.resume_param_scheduler = bool(resume_param_scheduler)
 
