@@ -184,6 +184,14 @@ def test_dataloader_mistakes_are_type_errors() -> None:
             "custom_hooks is a dict, but it must be a list of hook configs",
         ),
         (dict(work_dir=123), TypeError, "work_dir=123 is not valid"),
+        # refused at construction, as MMEngine's, not when training starts
+        (dict(param_scheduler="MultiStepLR"), TypeError, "param_scheduler is 'MultiStepLR'"),
+        (dict(param_scheduler=5), TypeError, "param_scheduler is 5, but it must be"),
+        (
+            dict(param_scheduler=dict(linear1="error_type")),
+            AssertionError,
+            r"param_scheduler\['linear1'\] is 'error_type'",
+        ),
         (
             dict(log_processor=dict(custom_cfg=[dict(data_src="loss", method_name="maximum")])),
             KeyError,

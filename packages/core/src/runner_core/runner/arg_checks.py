@@ -228,12 +228,43 @@ def _check_containers(sections: Mapping[str, Any]) -> None:
             f"default_scope={scope!r} is not valid: give the name of the library whose "
             "registries answer first, e.g. default_scope='mmdet', or None."
         )
+    _check_param_scheduler_kind(sections.get("param_scheduler"))
     work_dir = sections.get("work_dir")
     if work_dir is not None and not isinstance(work_dir, (str, os.PathLike)):
         raise ConfigTypeError(  # a TypeError, as MMEngine's os.path.abspath raises
             f"work_dir={work_dir!r} is not valid: give the path of a folder, e.g. "
             "work_dir='work_dirs/my_run'."
         )
+
+
+def _check_param_scheduler_kind(value: Any) -> None:
+    """``param_scheduler`` is a scheduler (config or object), a list of them, or a dict of
+    those per optimizer: refused here otherwise, as MMEngine's constructor refuses it (a
+    TypeError; an AssertionError for a per-optimizer entry), not when training starts."""
+    example = "param_scheduler=dict(type='MultiStepLR', by_epoch=True, milestones=[8, 11])"
+
+    def is_scheduler(item: Any) -> bool:
+        return isinstance(item, Mapping) or callable(getattr(item, "step", None))
+
+    if value is None or is_scheduler(value) and not isinstance(value, Mapping):
+        return
+    if isinstance(value, Mapping):
+        if "type" in value:
+            return
+        for name, entry in value.items():  # one entry per optimizer of an OptimWrapperDict
+            if not (is_scheduler(entry) or isinstance(entry, (list, tuple))):
+                raise ConfigAssertionError(
+                    f"param_scheduler[{name!r}] is {_kind(entry)}: a dict without 'type' holds "
+                    "the schedulers of each optimizer of an OptimWrapperDict, each a scheduler "
+                    f"config or a list of them. For one scheduler give its type: {example}."
+                )
+        return
+    if isinstance(value, (list, tuple)):
+        return  # each item is checked when the schedulers are built
+    raise ConfigTypeError(
+        f"param_scheduler is {_kind(value)}, but it must be a scheduler config, a scheduler, "
+        f"or a list of them, e.g. {example}."
+    )
 
 
 def _kind(value: Any) -> str:
