@@ -201,6 +201,12 @@ def test_dict_of_configs_builds_an_optim_wrapper_dict() -> None:
     assert gen_params == {id(p) for p in model.generator.parameters()}
     with pytest.raises(BuildError, match="Did you mean 'generator'"):
         build_optim_wrapper(model, dict(generater=dict(optimizer=dict(type="SGD", lr=0.1))))
+    # a built wrapper beside a config for no part: MMEngine's ValueError class too
+    built = OptimWrapper(torch.optim.SGD(model.generator.parameters(), lr=0.1))
+    with pytest.raises(ValueError, match="has no child module 'key2'"):
+        build_optim_wrapper(
+            model, dict(generator=built, key2=dict(optimizer=dict(type="SGD", lr=0.1)))
+        )
 
 
 def test_clear_errors() -> None:

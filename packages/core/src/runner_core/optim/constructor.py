@@ -524,7 +524,8 @@ def build_optim_wrapper(model: nn.Module, cfg: Any) -> OptimWrapper | OptimWrapp
                 wrappers[name] = build_optim_wrapper(inner, sub_cfg)
                 continue
             if name not in children:
-                raise BuildError(
+                # a ValueError too: MMEngine's check of a dict of built wrappers raises one
+                raise BuildValueError(
                     f"optim_wrapper has a key {name!r} (one optimizer per model part), but the "
                     f"model {type(inner).__name__} has no child module {name!r}; its children are "
                     f"{list(children)}.{did_you_mean(name, children)} A single optimizer config "
