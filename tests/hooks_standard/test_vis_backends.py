@@ -59,6 +59,19 @@ def test_local_backend_file_path_follows_mmengines_rules(tmp_path: Path) -> None
     assert not (tmp_path / "vis" / "run.txt").exists()
 
 
+@pytest.mark.parametrize(
+    ("option", "value"), [("config_save_file", "config.txt"), ("scalar_save_file", "a.yaml")]
+)
+def test_save_file_names_of_the_wrong_kind_are_refused_when_built(
+    tmp_path: Path, option: str, value: str
+) -> None:
+    """MMEngine asserts them in the constructor; a .txt config used to fail at add_config."""
+    with pytest.raises(AssertionError, match=rf"{option}='{value}'.*must end with") as caught:
+        LocalVisBackend(save_dir=tmp_path / "vis", **{option: value})
+    assert isinstance(caught.value, ValueError)  # a ConfigError too
+    assert not (tmp_path / "vis").exists()
+
+
 def test_tensorboard_scalars_are_read_back_by_tensorboard(tmp_path: Path) -> None:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 

@@ -61,6 +61,17 @@ class LocalVisBackend(BaseVisBackend):
         config_save_file: str = "config.py",
         scalar_save_file: str = "scalars.json",
     ) -> None:
+        for name, value, suffix, holds in (
+            ("config_save_file", config_save_file, ".py", "the config, dumped as Python"),
+            ("scalar_save_file", scalar_save_file, ".json", "JSON lines"),
+        ):  # MMEngine asserts both when built; refused before anything runs, not at a write
+            if not str(value).endswith(suffix):
+                from runner_core.errors import ConfigAssertionError
+
+                raise ConfigAssertionError(
+                    f"LocalVisBackend({name}={value!r}): the file holds {holds}, so its name "
+                    f"must end with {suffix!r}, e.g. {name}='{Path(str(value)).stem}{suffix}'."
+                )
         super().__init__(save_dir)  # sets save_dir through _save_dir
         self.img_save_dir = img_save_dir
         self.scalar_save_file = scalar_save_file
