@@ -161,3 +161,19 @@ def test_dvclive_leaves_a_git_checkout_that_is_no_dvc_repository_alone(
         ["git", "diff", "--cached", "--name-only"], cwd=checkout, capture_output=True, text=True
     )
     assert staged.stdout == ""  # dvclive alone would have staged .dvc/config
+
+
+def test_a_stand_in_module_of_a_test_suite_counts_as_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Downstream test suites replace the library with a MagicMock (no ``__spec__``)."""
+    from unittest.mock import MagicMock
+
+    from runner_trackers import WandbVisBackend
+
+    stand_in = MagicMock()
+    monkeypatch.setitem(__import__("sys").modules, "wandb", stand_in)
+    backend = WandbVisBackend(save_dir=tmp_path / "vis_data")
+    backend.add_scalars({"loss": 1.0}, step=1)
+    assert stand_in.init.called
+    stand_in.init.return_value.log.assert_called_with({"loss": 1.0}, commit=True)
