@@ -90,6 +90,7 @@ def test_missing_mlflow_is_an_input_error_naming_the_extra(
 ) -> None:
     import importlib.util
 
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # not importable: as if not installed
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "mlflow" else real(name, *a)

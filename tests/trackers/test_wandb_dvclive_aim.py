@@ -177,3 +177,23 @@ def test_a_stand_in_module_of_a_test_suite_counts_as_installed(
     backend.add_scalars({"loss": 1.0}, step=1)
     assert stand_in.init.called
     stand_in.init.return_value.log.assert_called_with({"loss": 1.0}, commit=True)
+
+
+def test_experiment_starts_the_run_when_read_as_mmengines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Code logging through ``backend.experiment`` before the first write gets the run."""
+    pytest.importorskip("dvclive")
+    from runner_trackers import DVCLiveVisBackend
+
+    backend = DVCLiveVisBackend(save_dir=tmp_path / "vis_data")
+    live = backend.experiment
+    assert live is not None and backend.experiment is live
+    live.log_metric("custom", 1.5)  # through the library itself
+    backend.add_scalars({"loss": 1.0}, step=1)  # the same run
+    assert backend.experiment is live
+    backend.close()
+    (tsv,) = (tmp_path / "vis_data").rglob("plots/metrics/custom.tsv")
+    assert tsv.read_text().splitlines()[1].endswith("1.5")
+    monkeypatch.setenv("RANK", "1")  # other ranks never start a run
+    assert DVCLiveVisBackend(save_dir=tmp_path / "rank1").experiment is None

@@ -37,7 +37,8 @@ class AimVisBackend(TrackerBackend):
 
     @property
     def experiment(self) -> Any:
-        """The ``aim.Run`` (None until the first write)."""
+        """The ``aim.Run``, started when first read, as MMEngine's (None on other ranks)."""
+        self._open_if_new(self._run)
         return self._run
 
     def start(self) -> None:

@@ -283,6 +283,14 @@ class TrackerBackend:
         """Close the tracker run with ``status`` (FINISHED, FAILED or KILLED)."""
         raise NotImplementedError
 
+    def _open_if_new(self, handle: Any) -> None:
+        """Start the tracker run if it was never started (``handle`` None), for the
+        ``experiment`` property: MMEngine's starts the run when it is read, so code that
+        logs through it (``experiment.define_metric(...)``) works before the first write.
+        Only on rank 0, and not for a backend that stopped after a failure."""
+        if handle is None:
+            self._guard("starting the run", lambda: None)
+
     # -- safety ----------------------------------------------------------------------------
     def _guard(self, action: str, call: Callable[[], Any]) -> bool:
         """Run ``call`` unless broken or not rank 0; on an error warn once and stop logging."""

@@ -110,7 +110,9 @@ class ClearMLVisBackend(TrackerBackend):
 
     @property
     def experiment(self) -> Any:
-        """The ``clearml.Task`` (None until the first write; MMEngine exposes the module)."""
+        """The ``clearml.Task``, started when first read, as MMEngine's (None on other ranks;
+        MMEngine exposes the module)."""
+        self._open_if_new(self._task)
         return self._task
 
     # -- TrackerBackend ------------------------------------------------------------------

@@ -82,7 +82,9 @@ class DVCLiveVisBackend(TrackerBackend):
 
     @property
     def experiment(self) -> Any:
-        """The ``dvclive.Live`` object (None until the first write)."""
+        """The ``dvclive.Live`` object, started when first read, as MMEngine's (None on
+        other ranks)."""
+        self._open_if_new(self._live)
         return self._live
 
     @property

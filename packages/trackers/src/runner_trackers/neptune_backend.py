@@ -55,7 +55,8 @@ class NeptuneVisBackend(TrackerBackend):
 
     @property
     def experiment(self) -> Any:
-        """The ``neptune`` run (None until the first write)."""
+        """The ``neptune`` run, started when first read, as MMEngine's (None on other ranks)."""
+        self._open_if_new(self._run)
         return self._run
 
     # -- TrackerBackend ------------------------------------------------------------------

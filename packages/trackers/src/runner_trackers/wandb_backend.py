@@ -59,7 +59,8 @@ class WandbVisBackend(TrackerBackend):
 
     @property
     def experiment(self) -> Any:
-        """The ``wandb`` run (None until the first write)."""
+        """The ``wandb`` run, started when first read, as MMEngine's (None on other ranks)."""
+        self._open_if_new(self._run)
         return self._run
 
     def start(self) -> None:
