@@ -91,6 +91,16 @@ def test_top_level_reexports_config_and_logging_names() -> None:
         ("runner_core.utils.misc", "deprecated_api_warning", "runner_core.utils", None),
         ("runner_core.distributed.dist", "sync_random_seed", "runner_core.distributed", None),
         ("runner_core.distributed.dist", "all_reduce", "runner_core.distributed", None),
+        # mmengine.analysis.jit_handles / .jit_analysis
+        ("runner_core.analysis.jit_handles", "Handle", "runner_core.analysis.handles", None),
+        (
+            "runner_core.analysis.jit_handles",
+            "generic_activation_jit",
+            "runner_core.analysis.handles",
+            None,
+        ),
+        ("runner_core.analysis.jit_handles", "conv_flop_jit", "runner_core.analysis.handles", None),
+        ("runner_core.analysis.jit_analysis", "JitModelAnalysis", "runner_core.analysis", None),
         ("runner_core.optim", "OPTIMIZERS", "runner_core.registry", None),
         ("runner_core.optim", "OPTIM_WRAPPER_CONSTRUCTORS", "runner_core.registry", None),
         ("runner_core.optim", "BaseOptimWrapper", "runner_core.optim.base", None),
