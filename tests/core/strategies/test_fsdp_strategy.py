@@ -85,6 +85,17 @@ def test_strategy_options_are_checked_as_mmengine_does() -> None:
     assert FSDPStrategy(state_dict_cfg=dict(state_dict_type="FULL_STATE_DICT")).state_dict_type == (
         "full"
     )
+    for bad in (
+        dict(state_dict_type=[]),
+        dict(state_dict_type="FULL_STATE_DICT", state_dict_config=[]),
+        dict(state_dict_type="FULL_STATE_DICT", optim_state_dict_config=[]),
+    ):  # MMEngine's TypeErrors, each naming the option
+        with pytest.raises(TypeError, match=next(k for k in bad if bad[k] == [])):
+            FSDPStrategy(state_dict_cfg=bad)
+    from torch.distributed.fsdp import FullStateDictConfig
+
+    full = dict(state_dict_type="FULL_STATE_DICT", state_dict_config=FullStateDictConfig())
+    assert FSDPStrategy(state_dict_cfg=full).state_dict_type == "full"
     with pytest.raises(ConfigError, match="activation_checkpointing=\\['backbone"):
         FSDPStrategy(activation_checkpointing=dict(check_fn="my_check"))
 

@@ -94,6 +94,21 @@ def _state_dict_type(value: Any) -> str:
     if isinstance(value, Mapping):
         kind = value.get("state_dict_type", "FULL_STATE_DICT")
         kind = getattr(kind, "name", kind)  # torch's StateDictType member
+        if not isinstance(kind, str):  # MMEngine: a TypeError
+            raise ConfigTypeError(
+                f"FSDPStrategy(state_dict_cfg={value!r}): state_dict_type must be a "
+                f"StateDictType or its name ('FULL_STATE_DICT'), got {type(kind).__name__}."
+            )
+        for key in ("state_dict_config", "optim_state_dict_config"):
+            # not used (checkpoints are always whole files), but checked as MMEngine does
+            option = value.get(key)
+            if option is None or isinstance(option, Mapping):
+                continue
+            if not type(option).__name__.endswith("StateDictConfig"):  # torch's classes
+                raise ConfigTypeError(
+                    f"FSDPStrategy(state_dict_cfg=...): {key} must be a dict or one of "
+                    f"torch's *StateDictConfig objects, got {type(option).__name__}."
+                )
     elif isinstance(value, str):
         kind = value
     else:  # MMEngine: a TypeError
