@@ -369,3 +369,9 @@ def test_weights_loaded_before_the_run_start_the_average(tmp_path: Path) -> None
     runner.load_checkpoint(checkpoint)  # before any run: the hook has no average yet
     runner.train()
     assert torch.equal(hook.ema_model.module.module.weight.cpu(), loaded)
+
+
+def test_a_point_before_before_run_says_what_to_call_first(tmp_path: Path) -> None:
+    runner = Runner(model=nn.Linear(2, 2), work_dir=str(tmp_path))
+    with pytest.raises(AssertionError, match=r"call hook.before_run\(runner\)"):
+        EMAHook().after_train_iter(runner, 0)

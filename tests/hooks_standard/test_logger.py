@@ -549,3 +549,11 @@ def test_file_client_args_is_accepted_as_none_only() -> None:
     assert LoggerHook(interval=5, file_client_args=None).interval == 5
     with pytest.raises(HookError, match="file_client_args"):
         LoggerHook(file_client_args=dict(backend="disk"))
+
+
+def test_a_fresh_hooks_validation_line_uses_the_processors_digits(make_runner: Any) -> None:
+    """Hook tests call after_val_epoch on a hook whose before_run never ran."""
+    runner = make_runner(val=True)
+    LoggerHook().after_val_epoch(runner, metrics={"accuracy/top1": 50.0})
+    log = (runner.log_dir / f"{runner.timestamp}.log").read_text()
+    assert "accuracy/top1: 50.0000" in log

@@ -49,6 +49,13 @@ EMA_TYPES = {
 }
 
 
+#: why a point other than before_run fails on a hook whose before_run has not run
+_NOT_SET_UP = (
+    "EMAHook: before_run builds the averaged model from runner.model; call "
+    "hook.before_run(runner) before the hook's other points (a Runner does)."
+)
+
+
 class EMAHook(Hook):
     """Keep an exponential moving average of the model's weights.
 
@@ -146,7 +153,7 @@ class EMAHook(Hook):
         data_batch: Any = None,
         outputs: Any = None,
     ) -> None:
-        assert self.ema_model is not None and self.src_model is not None
+        assert self.ema_model is not None and self.src_model is not None, _NOT_SET_UP
         if self._started(runner):
             self.ema_model.update_parameters(self.src_model)
         else:
@@ -179,7 +186,7 @@ class EMAHook(Hook):
     @torch.no_grad()
     def _swap(self) -> None:
         """Exchange the model's weights with the average's (in place, no copy kept)."""
-        assert self.ema_model is not None and self.src_model is not None
+        assert self.ema_model is not None and self.src_model is not None, _NOT_SET_UP
         averaged, source = self.ema_model.tracked(self.src_model)
         for key, avg in averaged.items():
             src = source[key]
@@ -193,13 +200,13 @@ class EMAHook(Hook):
 
     def _swap_ema_state_dict(self, checkpoint: dict) -> None:
         """Exchange the model's and the average's weights in ``checkpoint`` (MMEngine's name)."""
-        assert self.ema_model is not None
+        assert self.ema_model is not None, _NOT_SET_UP
         _swap_in_checkpoint(checkpoint, self.ema_model)
 
     # -- checkpoints -----------------------------------------------------------
     def before_save_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
         """Store the average as MMEngine does: averaged weights in ``state_dict``."""
-        assert self.ema_model is not None
+        assert self.ema_model is not None, _NOT_SET_UP
         # the average itself, not a copy: a synchronous save writes it before the next update
         # (and puts a GPU's on the CPU, as it does the weights); an async one's snapshot copies
         # it with the rest, from a GPU without waiting for the device here

@@ -31,7 +31,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from runner_core.contract import RunnerAPI
 from runner_core.errors import ConfigError, ConfigTypeError, HookError, HookTypeError
@@ -206,6 +206,12 @@ class LoggerHook(Hook):
         if show and getattr(runner, "rank", 0) == 0 and self._display is None:
             self._display = ProgressDisplay(runner.logger)
 
+    def _digits(self) -> int:
+        """The digits after the point: the hook's own, else its log processor's (before_run
+        settles it; a point called on a fresh hook, as hook tests do, reads the default)."""
+        digits = self.num_digits
+        return digits if digits is not None else self._processor.num_digits
+
     def before_train(self, runner: RunnerAPI) -> None:
         self._training = True
         by_epoch = self._processor.by_epoch
@@ -263,7 +269,7 @@ class LoggerHook(Hook):
                 by_epoch=self._by_epoch,
                 epoch_len=self._epoch_len,
                 window=self._window,
-                digits=cast(int, self.num_digits),  # before_run sets it
+                digits=self._digits(),
                 on_error=self._warn_once,
             )
         if self._display is not None and self._display.live:
@@ -298,7 +304,7 @@ class LoggerHook(Hook):
 
     def _status(self, tag: Mapping[str, Any]) -> str:
         shown = [
-            f"{k}: {format_value(v, cast(int, self.num_digits))}"
+            f"{k}: {format_value(v, self._digits())}"
             for k, v in tag.items()
             if "loss" in k and not isinstance(v, str)
         ][:3]
@@ -373,7 +379,7 @@ class LoggerHook(Hook):
             n,
             total,
             window=self._window,
-            digits=cast(int, self.num_digits),  # before_run sets it
+            digits=self._digits(),
             position=self._eval_position(runner, mode, n, total, align=True),
         )
         logger.info(line)
@@ -417,7 +423,7 @@ class LoggerHook(Hook):
                 mode,
                 metrics,
                 n,
-                digits=cast(int, self.num_digits),  # before_run sets it
+                digits=self._digits(),
                 position=self._eval_position(runner, mode, n, n),
             )
             record = full = self._processor.scalar_record(tag, mode)
