@@ -298,10 +298,16 @@ def test_randomness_typo_is_a_type_error_as_in_mmengine(tmp_path) -> None:
 
 
 def test_unknown_env_cfg_key_warns_and_is_ignored(tmp_path) -> None:
-    with pytest.warns(UserWarning, match="env_cfg has no option 'cudnn_benchmak'"):
+    with pytest.warns(UserWarning, match="env_cfg has no option 'cudnn_benchmak'") as caught:
         Runner(
             model=torch.nn.Linear(2, 2), work_dir=str(tmp_path), env_cfg=dict(cudnn_benchmak=True)
         )
+    assert caught[0].filename == __file__  # the user's line
+    # MMEngine's runner tutorial writes backend one level too high; through from_cfg too
+    cfg = Config(tiny_cfg(tmp_path / "b", env_cfg=dict(backend="nccl")))
+    with pytest.warns(UserWarning, match=r"belongs in env_cfg.dist_cfg .*backend='nccl'") as caught:
+        Runner.from_cfg(cfg)
+    assert caught[0].filename == __file__
 
 
 def test_resource_limit_raises_the_open_files_soft_limit(tmp_path) -> None:

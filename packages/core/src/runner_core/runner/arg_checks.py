@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numbers
 import os
+import sys
+import types
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -168,7 +170,13 @@ def check_runner_sections(sections: Mapping[str, Any]) -> None:
                 f"{', '.join(allowed)}."
             )
             if section == "env_cfg":
-                warnings.warn(message + " It is ignored.", stacklevel=3)
+                home = _ENV_CFG_NESTED.get(str(key))
+                if home is not None:  # the runner tutorial's env_cfg=dict(backend='nccl')
+                    message = (
+                        f"env_cfg has no option {key!r}: it belongs in env_cfg.{home} "
+                        f"(env_cfg=dict({home}=dict({key}={options[key]!r})))."
+                    )
+                warnings.warn(message + " It is ignored.", stacklevel=_outside_package())
             else:
                 raise (SectionOptionError if section == "auto_scale_lr" else ConfigTypeError)(
                     message
@@ -177,6 +185,30 @@ def check_runner_sections(sections: Mapping[str, Any]) -> None:
     if isinstance(scale, Mapping) and scale.get("enable"):
         base_batch_size(scale)
     check_load_switches(sections.get("load_cfg"))
+
+
+#: options of env_cfg's sub-dicts that are written one level too high
+_ENV_CFG_NESTED = {
+    "backend": "dist_cfg",
+    "timeout": "dist_cfg",
+    "init_method": "dist_cfg",
+    "mp_start_method": "mp_cfg",
+    "opencv_num_threads": "mp_cfg",
+    "omp_num_threads": "mp_cfg",
+    "mkl_num_threads": "mp_cfg",
+}
+
+
+def _outside_package() -> int:
+    """The ``stacklevel`` that points a warning of the caller at the first frame outside
+    runner_core: the user's ``Runner(...)`` or ``Runner.from_cfg(...)`` line, however
+    deep the constructor's call is."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame: types.FrameType | None = sys._getframe(1)
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def check_load_switches(load_cfg: Any, where: str = "load_cfg.{key}") -> None:
