@@ -151,17 +151,25 @@ def test_a_loop_written_from_the_docs_resumes_bit_exactly(cfg, tmp_path) -> None
         assert torch.equal(value, _weights(resumed)[key]), key
 
 
+def _train_saving_every_20(cfg: dict, work_dir, resume: str | None = None, **train_cfg) -> Runner:
+    """Train the dropout model with ``train_cfg``, saving ``iter_N.pth`` every 20 iterations."""
+    c = _dropout_cfg(cfg, work_dir, **train_cfg)
+    c["default_hooks"] = dict(
+        logger=dict(type="LoggerHook", interval=1000),
+        checkpoint=dict(type="CheckpointHook", interval=20, by_epoch=False),
+    )
+    if resume is not None:
+        c["resume"] = resume
+    runner = Runner.from_cfg(Config(c))
+    runner.train()
+    return runner
+
+
 def test_an_overridden_standard_loop_resumes_bit_exactly_mid_epoch(cfg, tmp_path) -> None:
     def run(work: str, **extra) -> Runner:
-        c = _dropout_cfg(cfg, tmp_path / work, type="ClippedEpochLoop", max_epochs=2)
-        c["default_hooks"] = dict(
-            logger=dict(type="LoggerHook", interval=1000),
-            checkpoint=dict(type="CheckpointHook", interval=20, by_epoch=False),
+        return _train_saving_every_20(
+            cfg, tmp_path / work, type="ClippedEpochLoop", max_epochs=2, **extra
         )
-        c.update(extra)
-        runner = Runner.from_cfg(Config(c))
-        runner.train()
-        return runner
 
     straight = run("a")
     # resume from iteration 60: inside the second epoch (45 iterations each)
@@ -189,16 +197,8 @@ class DrawingIterLoop(IterBasedTrainLoop):
 def test_a_run_drawing_from_dataloader_iterator_trains_and_resumes_as_the_standard_one(
     cfg, tmp_path
 ) -> None:
-    def run(work: str, loop: str, **extra) -> Runner:
-        c = _dropout_cfg(cfg, tmp_path / work, type=loop, max_iters=100)  # 45 batches a pass
-        c["default_hooks"] = dict(
-            logger=dict(type="LoggerHook", interval=1000),
-            checkpoint=dict(type="CheckpointHook", interval=20, by_epoch=False),
-        )
-        c.update(extra)
-        runner = Runner.from_cfg(Config(c))
-        runner.train()
-        return runner
+    def run(work: str, loop: str, **extra) -> Runner:  # 45 batches a pass
+        return _train_saving_every_20(cfg, tmp_path / work, type=loop, max_iters=100, **extra)
 
     standard = run("a", "IterBasedTrainLoop")
     drawing = run("b", "DrawingIterLoop")
