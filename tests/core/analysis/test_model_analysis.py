@@ -200,6 +200,43 @@ def test_operators_inside_a_custom_autograd_function_count() -> None:
     assert FlopAnalyzer(Model(), (torch.randn(2, 4),)).by_operator() == Counter({"matmul": 32})
 
 
+class _Kernel(torch.autograd.Function):
+    """Stands for a compiled extension (VMamba's SelectiveScanFn, mmcv's deformable conv):
+    its forward runs no torch operator the analysis can see."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(x.detach().numpy().cumsum(-1))
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        return grad
+
+
+class _WithKernel(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj = nn.Linear(8, 8)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _Kernel.apply(self.proj(x))
+
+
+def test_a_handle_for_a_custom_kernels_python_op_counts_it_as_mmengine() -> None:
+    """``prim::PythonOp.<Function>`` is the name MMEngine's trace gives a custom autograd
+    Function; analysis scripts set handles for their kernels under it."""
+    x = torch.randn(1, 4, 8)
+    analyzer = FlopAnalyzer(_WithKernel(), (x,)).set_op_handle(
+        **{"prim::PythonOp._Kernel": lambda inputs, outputs: 1000}
+    )
+    assert analyzer.by_operator() == Counter({"linear": 256, "PythonOp._Kernel": 1000})
+    assert analyzer.unsupported_ops() == Counter()
+    # without a handle the kernel is unsupported, not silently 0
+    plain = FlopAnalyzer(_WithKernel(), (x,))
+    assert plain.total() == 256
+    assert plain.unsupported_ops() == Counter({"prim::PythonOp._Kernel": 1})
+
+
 def test_an_error_in_the_model_names_the_analysis() -> None:
     model = nn.Linear(4, 2)
     with pytest.raises(RuntimeError) as info:

@@ -282,9 +282,20 @@ class ModelAnalysis:
             seen.update(scope)
             if not caller:
                 seen.update(self._get_all_ancestors(scope[-1]))
-        for op in recording.ops:
-            ancestors = set(op.scope) if caller else self._get_all_ancestors(op.scope[-1])
+        skip = 0
+        for i, op in enumerate(recording.ops):
+            if skip:
+                skip -= 1
+                continue
             handle = self._op_handles.get(op.kind)
+            if op.kind.startswith("prim::PythonOp."):
+                if handle is not None:
+                    skip = op.inner  # the handle counts the Function: not the operators it ran
+                elif any(
+                    o.kind in self._op_handles for o in recording.ops[i + 1 : i + 1 + op.inner]
+                ):
+                    continue  # no handle: the operators its forward ran count
+            ancestors = set(op.scope) if caller else self._get_all_ancestors(op.scope[-1])
             if handle is None:
                 if op.kind not in self._ignored_ops:
                     for name in ancestors:

@@ -12,6 +12,7 @@ modules being called, the scope each operator is attributed to.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
@@ -32,6 +33,7 @@ class RecordedOp(NamedTuple):
     inputs: list[OpValue]
     outputs: list[OpValue]
     scope: tuple[str, ...]  # canonical names of the modules being called, outermost first
+    inner: int = 0  # prim::PythonOp.<Function>: how many recorded operators follow from its forward
 
 
 class Recording(NamedTuple):
@@ -99,6 +101,40 @@ def _named(
         return namer(func, args, kwargs)
     except Exception:
         return None
+
+
+@contextlib.contextmanager
+def _python_ops(rec: _Recorder) -> Iterator[None]:
+    """Record each ``torch.autograd.Function.apply`` as ``prim::PythonOp.<class name>`` (the name a
+    jit trace gives it), followed by the operators its forward ran: a handle set for that name
+    counts it instead of them; with no handle they count, and a forward that ran no torch
+    operator (an extension kernel) is an unsupported operator, as in MMEngine."""
+    function = torch.autograd.function.Function
+    original = function.__dict__["apply"]
+
+    def apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        if rec.inside_op:
+            return original.__func__(cls, *args, **kwargs)
+        at = len(rec.ops)
+        scope = rec.scope()
+        out = original.__func__(cls, *args, **kwargs)
+        outputs = out if isinstance(out, (tuple, list)) else [out]
+        marker = RecordedOp(
+            f"prim::PythonOp.{cls.__name__}",
+            [OpValue.of(a) for a in args],
+            [OpValue.of(o) for o in outputs],
+            scope,
+            len(rec.ops) - at,
+        )
+        rec.ops.insert(at, marker)
+        rec.touched.add(scope)
+        return out
+
+    setattr(function, "apply", classmethod(apply))  # noqa: B010 - a method, swapped back below
+    try:
+        yield
+    finally:
+        setattr(function, "apply", original)  # noqa: B010
 
 
 class _FunctionLevel(TorchFunctionMode):
@@ -185,7 +221,7 @@ def record(
         target = model.module
     args = inputs if isinstance(inputs, tuple) else (inputs,)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _python_ops(rec):
             if warning_mode == "none":
                 warnings.simplefilter("ignore")
             elif warning_mode == "no_tracer_warning":
