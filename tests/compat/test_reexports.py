@@ -224,3 +224,22 @@ def test_torch_optimizers_lists_torch_optims_classes_as_mmengines() -> None:
         issubclass(getattr(torch.optim, name), torch.optim.Optimizer) for name in TORCH_OPTIMIZERS
     )
     assert OPTIMIZERS.get("AdamW") is torch.optim.AdamW
+
+
+def test_the_private_analysis_names_analysis_scripts_import() -> None:
+    """VMamba's analysis utilities import these MMEngine private names."""
+    from runner_core.analysis.complexity_analysis import (
+        _DEFAULT_SUPPORTED_ACT_OPS,
+        _DEFAULT_SUPPORTED_FLOP_OPS,
+        DEFAULT_ACTIVATION_HANDLES,
+        DEFAULT_FLOP_HANDLES,
+    )
+    from runner_core.analysis.jit_analysis import _IGNORED_OPS
+    from runner_core.analysis.model_analysis import IGNORED_OPS
+    from runner_core.analysis.print_helper import is_tuple_of
+    from runner_core.utils import is_tuple_of as home
+
+    assert _DEFAULT_SUPPORTED_FLOP_OPS is DEFAULT_FLOP_HANDLES
+    assert _DEFAULT_SUPPORTED_ACT_OPS is DEFAULT_ACTIVATION_HANDLES
+    assert _IGNORED_OPS is IGNORED_OPS and "aten::t" in _IGNORED_OPS
+    assert is_tuple_of is home

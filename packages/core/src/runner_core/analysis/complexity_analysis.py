@@ -58,6 +58,11 @@ DEFAULT_ACTIVATION_HANDLES: dict[str, Handle] = {
     "aten::linear": generic_activation_jit(),
 }
 
+# MMEngine's private names, imported by VMamba-style analysis scripts
+# (``from mmengine.analysis.complexity_analysis import _DEFAULT_SUPPORTED_FLOP_OPS``)
+_DEFAULT_SUPPORTED_FLOP_OPS = DEFAULT_FLOP_HANDLES
+_DEFAULT_SUPPORTED_ACT_OPS = DEFAULT_ACTIVATION_HANDLES
+
 
 class FlopAnalyzer(ModelAnalysis):
     """FLOPs of ``model(*inputs)`` per module and operator (one multiply-add = 1 FLOP).

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..utils.misc import is_tuple_of  # noqa: F401  (imported from here as MMEngine's module has it)
 from .complexity_analysis import ActivationAnalyzer, FlopAnalyzer, parameter_count
 from .errors import AnalysisError
 from .model_analysis import ModelAnalysis
