@@ -88,6 +88,33 @@ def test_extra_keywords_reach_every_backend_as_in_mmengine(tmp_path: Path) -> No
     vis.close()
 
 
+class _GlobalStepBackend:
+    """A backend naming the step as TensorBoard's API does: MMEngine passes it by position."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[str, int]] = []
+
+    def add_scalars(self, scalar_dict: dict, global_step: int = 0, **kwargs: Any) -> None:
+        self.steps.append(("scalars", global_step))
+
+    def add_scalar(self, name: str, value: Any, global_step: int = 0, **kwargs: Any) -> None:
+        self.steps.append(("scalar", global_step))
+
+    def add_image(self, name: str, image: Any, global_step: int = 0, **kwargs: Any) -> None:
+        self.steps.append(("image", global_step))
+
+
+def test_the_step_reaches_a_backend_by_position_as_in_mmengine() -> None:
+    import numpy as np
+
+    backend = _GlobalStepBackend()
+    vis = Visualizer(name="positional_step", vis_backends=[backend])
+    vis.add_scalars({"a": 1}, step=7)
+    vis.add_scalar("b", 2, step=8)
+    vis.add_image("c", np.zeros((4, 4, 3), dtype=np.uint8), step=9)
+    assert backend.steps == [("scalars", 7), ("scalar", 8), ("image", 9)]
+
+
 def test_the_runner_builds_it_into_the_run_folder(tmp_path: Path) -> None:
     import torch
 

@@ -315,16 +315,16 @@ class Visualizer(DrawingMixin):
             return
         if file_path is None:
             for backend in self._backends.values():
-                backend.add_scalars(scalar_dict, step=step, **kwargs)
+                backend.add_scalars(scalar_dict, step, **kwargs)
             return
         takes = self._takes_file_path
         for key, backend in self._backends.items():
             if takes.get(key) is None:  # looked up once per backend
                 takes[key] = accepts_argument(backend.add_scalars, "file_path")
             if takes[key]:
-                backend.add_scalars(scalar_dict, step=step, file_path=file_path, **kwargs)
+                backend.add_scalars(scalar_dict, step, file_path=file_path, **kwargs)
             else:
-                backend.add_scalars(scalar_dict, step=step, **kwargs)
+                backend.add_scalars(scalar_dict, step, **kwargs)
 
     def add_scalar(self, name: str, value: Any, step: int = 0, **kwargs: Any) -> None:
         """Record one scalar at ``step`` in every backend (``file_path=`` as in ``add_scalars``)."""
@@ -336,9 +336,9 @@ class Visualizer(DrawingMixin):
             return
         for backend in self._backends.values():
             if hasattr(backend, "add_scalar"):
-                backend.add_scalar(name, value, step=step, **kwargs)
+                backend.add_scalar(name, value, step, **kwargs)
             else:
-                backend.add_scalars({name: value}, step=step, **kwargs)
+                backend.add_scalars({name: value}, step, **kwargs)
 
     def add_image(self, name: str, image: Any, step: int = 0) -> None:
         """Record an RGB image (H, W, 3), RGBA or grey array or tensor in every backend.
@@ -353,7 +353,7 @@ class Visualizer(DrawingMixin):
         array = as_image_array(image, f"Visualizer.add_image({name!r})")
         for backend in self._backends.values():
             if hasattr(backend, "add_image"):
-                backend.add_image(name, array, step=step)
+                backend.add_image(name, array, step)
 
     def add_graph(self, model: Any, data_batch: Any, **kwargs: Any) -> None:
         """Give the model (and a batch to trace it with) to every backend that records graphs."""
