@@ -111,3 +111,25 @@ def test_compose_shows_each_transform_as_its_str() -> None:
             return "Named(scale=2)"
 
     assert "Named(scale=2)" in repr(Compose([Named()]))
+
+
+def test_a_lazy_dataset_used_before_full_init_says_so_once(
+    ann: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """MMEngine warns that the data list loads on first use (in each data loader worker,
+    when a lazy dataset reaches them): call full_init() once instead."""
+    from runner_core.logging.logger import get_logger
+
+    get_logger("qa-lazy-dataset")  # the current logger, printing to this test's stdout
+    dataset = CatDataset(ann, lazy_init=True)
+    assert dataset[1]["value"] == 1 and dataset[2]["value"] == 2
+    err = capsys.readouterr()
+    lines = [x for x in (err.out + err.err).splitlines() if "full_init()" in x]
+    assert len(lines) == 1 and "CatDataset[1] before full_init()" in lines[0]
+    other = CatDataset(ann, lazy_init=True)
+    assert len(other) == 5
+    assert "CatDataset.__len__() needs the data list" in "".join(capsys.readouterr())
+    ready = CatDataset(ann, lazy_init=True)
+    ready.full_init()
+    assert ready[0]["value"] == 0 and len(ready) == 5
+    assert "full_init()" not in "".join(capsys.readouterr())

@@ -43,6 +43,16 @@ class DatasetIndexError(DatasetAssertionError, IndexError):
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
+def _warn_not_initialized(msg: str) -> None:
+    """Say that a lazy dataset loads its data list now, as MMEngine's warning does: called
+    from user code (or in each data loader worker) that costs the load once per caller."""
+    import logging
+
+    from ..logging import print_log
+
+    print_log(msg, logger="current", level=logging.WARNING)
+
+
 def force_full_init(method: _F) -> _F:
     """Decorate a dataset method that needs the data list: run ``full_init()`` first.
 
@@ -54,6 +64,11 @@ def force_full_init(method: _F) -> _F:
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         if not getattr(self, "_fully_initialized", False):
+            _warn_not_initialized(
+                f"{type(self).__name__}.{method.__name__}() needs the data list: full_init() "
+                "runs now. After building a dataset with lazy_init=True, call full_init() "
+                "once yourself before using it."
+            )
             init = getattr(self, "full_init", None)
             if not callable(init):
                 raise AttributeError(
@@ -317,6 +332,11 @@ class BaseDataset(Dataset):
 
     def __getitem__(self, idx: int) -> Any:
         if not self._fully_initialized:
+            _warn_not_initialized(
+                f"{type(self).__name__}[{idx}] before full_init(): the data list loads now. "
+                "After building a dataset with lazy_init=True, call full_init() once yourself "
+                "(in data loader workers each would load it)."
+            )
             self.full_init()
         if self.test_mode:
             data = self.prepare_data(idx)
