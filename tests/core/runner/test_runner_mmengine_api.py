@@ -123,6 +123,22 @@ def test_a_setup_env_override_reads_rank_after_super(tmp_path: Path) -> None:
     assert seen == [0]
 
 
+def test_without_env_cfg_setup_env_gets_mmengines_default(tmp_path: Path) -> None:
+    """MMEngine's default env_cfg is dict(dist_cfg=dict(backend='nccl')); overrides read it
+    (design/runner.md). The backend is the one a distributed run here would use."""
+    got: list[Any] = []
+
+    class MyRunner(Runner):
+        def setup_env(self, env_cfg: Any) -> None:
+            got.append(env_cfg["dist_cfg"]["backend"])
+            super().setup_env(env_cfg)
+
+    MyRunner(model=nn.Linear(2, 1), work_dir=str(tmp_path / "a"))
+    assert got == ["nccl" if torch.cuda.is_available() else "gloo"]
+    with pytest.raises(KeyError, match="dist_cfg"):  # one given is used as it is, as MMEngine
+        MyRunner(model=nn.Linear(2, 1), work_dir=str(tmp_path / "b"), env_cfg={})
+
+
 def test_build_dataloader_takes_mmengines_positional_seed(tmp_path: Path) -> None:
     x = torch.randn(8, 2)
     run = _runner(tmp_path, 1)
