@@ -68,6 +68,10 @@ def test_the_guide_val_cfg_interval_sets_the_train_loop_interval(cfg) -> None:
     cfg["val_cfg"] = dict(interval=2)
     record = _train(cfg, by_epoch=True, max_epochs=4)
     assert [e for e, _ in record.validated_at] == [2, 4]
+    # both keys set and disagreeing: refused, not one of them dropped (MMEngine: a TypeError)
+    cfg["train_cfg"] = dict(by_epoch=True, max_epochs=4, val_interval=1)
+    with pytest.raises(TypeError, match=r"val_cfg.interval=2 and train_cfg.val_interval=1"):
+        Runner.from_cfg(Config(cfg)).train()
 
 
 @pytest.mark.parametrize(

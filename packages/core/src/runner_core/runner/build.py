@@ -71,6 +71,13 @@ def train_loop_cfg(train_cfg: Mapping[str, Any], val_cfg: Mapping[str, Any] | No
             raise ConfigTypeError(
                 f"train_cfg has by_epoch=False but no max_iters: add max_iters=N{extra}."
             )
+    if val_cfg and "interval" in val_cfg and "val_interval" in cfg:
+        if val_cfg["interval"] != cfg["val_interval"]:  # one would be dropped silently
+            raise ConfigTypeError(
+                f"val_cfg.interval={val_cfg['interval']!r} and train_cfg.val_interval="
+                f"{cfg['val_interval']!r} both say how often to validate: keep only "
+                "train_cfg.val_interval (MMEngine's ValLoop takes no interval)."
+            )
     if val_cfg and "interval" in val_cfg and "val_interval" not in cfg:
         from ..value_checks import check_number
 
