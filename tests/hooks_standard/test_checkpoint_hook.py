@@ -929,3 +929,24 @@ def test_preemption_saves_are_pruned_with_the_kept_checkpoints(tmp_path: Path) -
     # files saved while no limit was in force are never deleted by a later limit
     _preempted_twice_then_finished(tmp_path / "late", first_limit=-1, later_limit=2)
     assert names(tmp_path / "late") == {"epoch_1.pth", "iter_3.pth", "epoch_5.pth", "epoch_6.pth"}
+
+
+class _Milestone(Hook):
+    """A user's own save, kept for good: ``runner.save_checkpoint`` after epoch 2."""
+
+    priority = "LOWEST"
+
+    def after_train_epoch(self, runner) -> None:
+        if runner.epoch == 2:
+            runner.save_checkpoint(runner.work_dir, f"iter_{runner.iter}.pth")
+
+
+def test_a_users_own_save_resumed_from_is_never_pruned(tmp_path: Path) -> None:
+    make_runner(
+        tmp_path, max_epochs=3, interval=1, max_keep_ckpts=1, custom_hooks=[_Milestone()]
+    ).train()
+    assert names(tmp_path) == {"epoch_3.pth", "iter_6.pth"}
+    runner = make_runner(tmp_path, max_epochs=5, interval=1, max_keep_ckpts=1)
+    runner.resume(str(tmp_path / "iter_6.pth"))
+    runner.train()
+    assert names(tmp_path) == {"iter_6.pth", "epoch_5.pth"}  # only the hook's own rotate

@@ -303,8 +303,10 @@ class CheckpointHook(Hook):
         self._validated: tuple[int, int] | None = None  # progress of the last validation seen
         self._resumed = False
         self._own_save = False  # set while this hook's own save runs
-        # the resumed checkpoint was saved by another (a preemption stop) under a limit
+        # the resumed checkpoint was saved by another while the limit was in force, and
+        # (its meta says) by a preemption stop: see _adopt_resumed_file
         self._adopt_resumed = False
+        self._resumed_preempted = False
         # state kept in checkpoints
         self.best_score: dict[str, float] = {}
         self.best_ckpt: dict[str, str] = {}
@@ -688,8 +690,11 @@ class CheckpointHook(Hook):
     @copies_checkpoint  # reads it, copies into the model: the file may be mapped
     def after_load_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
         """A resumed checkpoint with EMA state and no EMAHook to take it: warn (see
-        :func:`~.ema.warn_unused_ema_state`)."""
+        :func:`~.ema.warn_unused_ema_state`). Note whether a preemption stop saved it."""
         from .ema import warn_unused_ema_state
+
+        meta = checkpoint.get("meta")
+        self._resumed_preempted = isinstance(meta, Mapping) and bool(meta.get("preempted"))
 
         warn_unused_ema_state(runner, checkpoint)
 
@@ -1058,16 +1063,21 @@ class CheckpointHook(Hook):
         runner.message_hub.update_info("last_ckpt", path, resumed=False)
 
     def _adopt_resumed_file(self, runner: RunnerAPI) -> bool:
-        """Resumed from a file another saved under the limit: keep it with the others.
+        """Resumed from a preemption stop's file saved under the limit: keep it with the
+        others.
 
-        A preemption stop saves ``iter_N.pth`` through ``runner.save_checkpoint``,
-        not through this hook; a job preempted and requeued again and again
-        would pile those files up beside the ``max_keep_ckpts`` this hook
-        keeps. Resumed from one (saved while a limit was in force, in this
-        hook's folder, named as this hook names its files), the file joins the
-        kept ones as the newest, and is pruned in turn. True when it was added.
+        A preemption stop saves ``iter_N.pth`` through ``runner.save_checkpoint``
+        (``meta['preempted']``), not through this hook; a job preempted and
+        requeued again and again would pile those files up beside the
+        ``max_keep_ckpts`` this hook keeps. Resumed from one (saved while a
+        limit was in force, in this hook's folder, named as this hook names its
+        files), the file joins the kept ones as the newest, and is pruned in
+        turn. A file a user saved with ``runner.save_checkpoint`` is never
+        adopted. True when it was added.
         """
-        adopt, self._adopt_resumed = self._adopt_resumed, False
+        # saved by a preemption stop (not a user's own save_checkpoint) under a limit
+        adopt = self._adopt_resumed and self._resumed_preempted
+        self._adopt_resumed = self._resumed_preempted = False
         source = runner.resume_state.resumed_from
         if not adopt or self.max_keep_ckpts <= 0 or not source or self.out_dir is None:
             return False

@@ -195,7 +195,11 @@ class PreemptionHook(Hook):
     def _stop(self, runner: Any, signum: int, done: int, where: str) -> None:
         """Save ``iter_<done>.pth``, requeue if asked, log where training stopped, and raise."""
         filename = f"iter_{done}.pth"
-        saved = runner.save_checkpoint(runner.work_dir, filename, update_pointer=True)
+        name = signal.Signals(signum).name
+        # meta "preempted": a checkpoint hook that keeps N files counts this one once resumed
+        saved = runner.save_checkpoint(
+            runner.work_dir, filename, meta={"preempted": name}, update_pointer=True
+        )
         if self.distributed:
             # Rank 0 writes the file; the others must not exit before it is on disk:
             # torchrun (and srun) answer the first rank's exit by SIGTERMing the others
@@ -208,7 +212,6 @@ class PreemptionHook(Hook):
             dist.barrier(group=get_cpu_group())
         if self.slurm_requeue and runner.rank == 0:
             _requeue(runner)
-        name = signal.Signals(signum).name
         line = (
             f"{name} received: stopped after {where}; saved {filename} in {runner.work_dir}. "
             f"Resume with: {resume_hint}"
