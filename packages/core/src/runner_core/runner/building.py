@@ -30,8 +30,11 @@ def check_visualizer_value(visualizer: Any) -> None:
         )
 
 
-#: the model steps the loops call; a module with any of its own is not adapted
+#: the model steps the loops call
 _STEPS = ("train_step", "val_step", "test_step")
+#: a module with one of these of its own is not adapted; not test_step, which a
+#: LightningModule has (another signature), so such a module keeps the adapter's steps
+_OWN_STEPS = ("train_step", "val_step")
 
 
 class PartsBuilding:
@@ -80,7 +83,7 @@ class PartsBuilding:
             model = MODELS.build(dict(model), _key_path="model")
         import torch
 
-        if not is_model(model) and not any(callable(getattr(model, m, None)) for m in _STEPS):
+        if not is_model(model) and not any(callable(getattr(model, m, None)) for m in _OWN_STEPS):
             if not isinstance(model, torch.nn.Module):  # a TypeError, as in MMEngine
                 raise ConfigTypeError(
                     f"model must be a config dict (type=...), a BaseModel or an nn.Module, got "
@@ -108,7 +111,7 @@ class PartsBuilding:
         if missing:
             raise ModelContractError(
                 f"{type(model).__name__} has no {' or '.join(missing)}, which this run calls "
-                f"(it has {', '.join(m for m in _STEPS if m not in missing) or 'no step'}): "
+                f"(it has {', '.join(m for m in _STEPS if callable(getattr(model, m, None))) or 'no step'}): "
                 f"implement {missing[0]}(data) on the model, or subclass "
                 "runner_core.model.BaseModel, whose steps call forward(..., mode=...)."
             )
