@@ -134,6 +134,19 @@ def test_a_second_resume_after_a_load_is_loaded_by_the_next_load_or_resume(
         assert _weight(runner) == pytest.approx(weights[epoch])
     runner.load_or_resume()  # nothing new asked for: nothing loaded again
     assert (runner.epoch, runner.iter) == (1, 2)
+    # train() after a new resume() starts from it, not from what load_or_resume() prepared
+    runner.resume(str(tmp_path / "wd" / "epoch_2.pth"))
+    runner.load_or_resume()
+    runner.resume(str(tmp_path / "wd" / "epoch_1.pth"))
+    started: list[tuple[int, int]] = []
+
+    class Start(Hook):
+        def before_train(self, runner: Any) -> None:
+            started.append((runner.epoch, runner.iter))
+
+    runner.register_hook(Start())
+    runner.train()
+    assert started == [(1, 2)] and runner.iter == 6
 
 
 def test_val_of_a_resumed_run_without_checkpoints_keeps_the_weights_and_says_so(
