@@ -118,8 +118,11 @@ def test_other_ranks_know_the_runs_log_file_without_writing_it(tmp_path: Path) -
 
 def test_other_ranks_append_their_errors_to_the_runs_log_file(tmp_path: Path) -> None:
     log_file = tmp_path / "run.log"
-    rank0 = get_logger("qa-rank-0-of-two", log_file=log_file, rank=0)
+    log_file.write_text("an earlier run's line\n")
     rank1 = get_logger("qa-rank-1-of-two", log_file=log_file, rank=1)
+    # MMLogger's default file_mode='w': emptied, then appended to, so rank 0's later lines
+    # never overwrite the one rank 1 appends (rank 0 keeps its file open meanwhile)
+    rank0 = get_logger("qa-rank-0-of-two", log_file=log_file, rank=0, file_mode="w")
     rank0.info("rank 0 trains")
     rank1.warning("a warning of rank 1")  # not in the file: as MMEngine, errors only
     try:

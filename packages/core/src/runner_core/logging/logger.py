@@ -2,7 +2,8 @@
 
 Rank 0 logs to the console and to the run folder's log file at ``log_level``;
 other ranks log errors only, to the console, prefixed with their rank, so a
-multi-process run prints one stream of progress (MMEngine's levels). A warning
+multi-process run prints one stream of progress (MMEngine's levels), and append
+them to the run's log file where its folder exists for them. A warning
 is printed once: the same text again is dropped, as MMEngine's
 ``FilterDuplicateWarning`` does (a warning inside a loop does not flood the log).
 
@@ -135,7 +136,10 @@ class RunLogger(logging.Logger):
         ``file_mode='w'`` (MMEngine's default) starts ``log_file`` afresh,
         ``'a'`` appends to it. MMEngine's other arguments (``distributed``,
         ``file_handler_cfg``) are accepted and ignored: ranks other than 0
-        log errors only, to the console.
+        log errors only, to the console and appended to ``log_file`` where its
+        folder exists for them (:class:`PeerErrorFileHandler`). For a name that
+        exists already, arguments other than the defaults are ignored with a
+        ``UserWarning``, as MMEngine's ``ManagerMixin`` warns.
         """
         found = cls._instances.get(name)
         if found is not None:
@@ -266,13 +270,16 @@ def get_logger(
         logger.addHandler(console)
         if log_file is not None:
             Path(log_file).parent.mkdir(parents=True, exist_ok=True)
-            fh = RunFileHandler(log_file, mode=file_mode, encoding="utf-8")
-            fh.mode = "a"  # reopened after a close (see above): appended to, not emptied
+            if file_mode == "w":  # emptied once, then appended to: a line another rank
+                Path(log_file).write_bytes(b"")  # appends (PeerErrorFileHandler) stays
+            # appended to, also when reopened after a close (see above)
+            fh = RunFileHandler(log_file, mode="a", encoding="utf-8")
             fh.setFormatter(SecondsFormatter(_FORMAT, "%Y/%m/%d %H:%M:%S"))
             fh.addFilter(WarnOnce())
             logger.addHandler(fh)
             logger.log_file = str(log_file)
-    else:  # MMEngine's other ranks: errors only on the console; a handler of yours sees all
+    else:  # MMEngine's other ranks: errors only (console, and the run's log file where it
+        # exists here); a handler of yours sees all
         logger.setLevel(level)
         console = logging.StreamHandler(sys.stderr)
         console.setLevel(logging.ERROR)
@@ -292,8 +299,10 @@ class PeerErrorFileHandler(logging.Handler):
     only sees its collective lose the peer. With this handler the cause is in
     the run's log too, not only in that rank's stderr. Written only where the
     run folder exists (the same machine, or a shared file system): the
-    handler never creates it. Each record is one ``O_APPEND`` write, so lines
-    of several processes do not interleave.
+    handler never creates it. Each record is one ``O_APPEND`` write, so on a
+    local file system lines of several processes do not interleave (on NFS an
+    append is not atomic: a line may be torn; none is overwritten, as rank 0
+    appends too).
     """
 
     def __init__(self, path: str | Path, rank: int) -> None:
