@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
+from typing import Any
 
 import pytest
 import torch
@@ -235,6 +236,34 @@ def test_a_handle_for_a_custom_kernels_python_op_counts_it_as_mmengine() -> None
     plain = FlopAnalyzer(_WithKernel(), (x,))
     assert plain.total() == 256
     assert plain.unsupported_ops() == Counter({"prim::PythonOp._Kernel": 1})
+
+
+def test_another_threads_functions_stay_out_of_an_analysis_and_apply_is_restored() -> None:
+    """The analysis swaps torch.autograd.Function.apply for the whole process while it runs."""
+    import threading
+
+    inside, other_done = threading.Event(), threading.Event()
+
+    class Waits(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            inside.set()  # the analysis is recording now
+            assert other_done.wait(30)
+            return x * 2
+
+    original = torch.autograd.Function.__dict__["apply"]
+    result: dict[str, Any] = {}
+    worker = threading.Thread(
+        target=lambda: result.update(
+            unsupported=FlopAnalyzer(Waits(), (torch.ones(2),)).unsupported_ops()
+        )
+    )
+    worker.start()
+    assert inside.wait(30)
+    assert _Kernel.apply(torch.ones(1, 3)).tolist() == [[1.0, 2.0, 3.0]]  # this thread's call
+    other_done.set()
+    worker.join()
+    assert "prim::PythonOp._Kernel" not in result["unsupported"]
+    assert torch.autograd.Function.__dict__["apply"] is original
 
 
 def test_an_error_in_the_model_names_the_analysis() -> None:

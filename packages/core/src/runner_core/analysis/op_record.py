@@ -13,6 +13,7 @@ modules being called, the scope each operator is attributed to.
 from __future__ import annotations
 
 import contextlib
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
@@ -103,17 +104,24 @@ def _named(
         return None
 
 
+#: one analysis at a time swaps ``torch.autograd.Function.apply`` (see _python_ops)
+_SWAP_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def _python_ops(rec: _Recorder) -> Iterator[None]:
     """Record each ``torch.autograd.Function.apply`` as ``prim::PythonOp.<class name>`` (the name a
     jit trace gives it), followed by the operators its forward ran: a handle set for that name
     counts it instead of them; with no handle they count, and a forward that ran no torch
-    operator (an extension kernel) is an unsupported operator, as in MMEngine."""
+    operator (an extension kernel) is an unsupported operator, as in MMEngine.
+
+    ``Function.apply`` is the process's: one analysis swaps it at a time (a lock), and
+    only calls from the analysing thread are recorded."""
     function = torch.autograd.function.Function
-    original = function.__dict__["apply"]
+    owner = threading.get_ident()
 
     def apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
-        if rec.inside_op:
+        if rec.inside_op or threading.get_ident() != owner:
             return original.__func__(cls, *args, **kwargs)
         at = len(rec.ops)
         scope = rec.scope()
@@ -130,11 +138,13 @@ def _python_ops(rec: _Recorder) -> Iterator[None]:
         rec.touched.add(scope)
         return out
 
-    setattr(function, "apply", classmethod(apply))  # noqa: B010 - a method, swapped back below
-    try:
-        yield
-    finally:
-        setattr(function, "apply", original)  # noqa: B010
+    with _SWAP_LOCK:
+        original = function.__dict__["apply"]
+        setattr(function, "apply", classmethod(apply))  # noqa: B010 - swapped back below
+        try:
+            yield
+        finally:
+            setattr(function, "apply", original)  # noqa: B010
 
 
 class _FunctionLevel(TorchFunctionMode):
