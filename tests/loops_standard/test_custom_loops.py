@@ -203,6 +203,10 @@ def test_a_run_drawing_from_dataloader_iterator_trains_and_resumes_as_the_standa
     standard = run("a", "IterBasedTrainLoop")
     drawing = run("b", "DrawingIterLoop")
     assert drawing.iter == 100
+    # a subclass may set its own iterator, as MMEngine's __init__ sets one
+    loop = drawing.train_loop
+    loop.dataloader_iterator = iter([("own", "batch")])
+    assert next(loop.dataloader_iterator) == ("own", "batch")
     resumed = run("b", "DrawingIterLoop", resume=str(tmp_path / "b" / "iter_60.pth"))
     for key, value in _weights(standard).items():  # the same batches, each pass reshuffled
         assert torch.equal(value, _weights(drawing)[key]), key

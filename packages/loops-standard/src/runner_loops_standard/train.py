@@ -508,6 +508,12 @@ class IterBasedTrainLoop(BaseTrainLoop):
             self._batch_stream = self._endless_batches()
         return self._batch_stream
 
+    @dataloader_iterator.setter
+    def dataloader_iterator(self, iterator: Iterator[Any]) -> None:
+        """A subclass's own iterator (MMEngine's ``__init__`` assigns one, and subclasses
+        written for it do too); ``next(self.dataloader_iterator)`` then draws from it."""
+        self._batch_stream = iterator
+
     def _endless_batches(self) -> Iterator[Any]:
         data_pass, start, global_start = self._resume_pass()
         while True:

@@ -64,17 +64,17 @@ def force_full_init(method: _F) -> _F:
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         if not getattr(self, "_fully_initialized", False):
-            _warn_not_initialized(
-                f"{type(self).__name__}.{method.__name__}() needs the data list: full_init() "
-                "runs now. After building a dataset with lazy_init=True, call full_init() "
-                "once yourself before using it."
-            )
             init = getattr(self, "full_init", None)
             if not callable(init):
                 raise AttributeError(
                     f"{type(self).__name__}.{method.__name__} is decorated with force_full_init, "
                     f"but {type(self).__name__} has no full_init() method to call first."
                 )
+            _warn_not_initialized(
+                f"{type(self).__name__}.{method.__name__}() needs the data list: full_init() "
+                "runs now. After building a dataset with lazy_init=True, call full_init() "
+                "once yourself before using it."
+            )
             init()
             self._fully_initialized = True
         return method(self, *args, **kwargs)

@@ -172,9 +172,13 @@ def check_runner_sections(sections: Mapping[str, Any]) -> None:
             if section == "env_cfg":
                 home = _ENV_CFG_NESTED.get(str(key))
                 if home is not None:  # the runner tutorial's env_cfg=dict(backend='nccl')
+                    example = (
+                        f"move {key}={options[key]!r} into it"
+                        if isinstance(options.get(home), Mapping)
+                        else f"env_cfg=dict({home}=dict({key}={options[key]!r}))"
+                    )
                     message = (
-                        f"env_cfg has no option {key!r}: it belongs in env_cfg.{home} "
-                        f"(env_cfg=dict({home}=dict({key}={options[key]!r})))."
+                        f"env_cfg has no option {key!r}: it belongs in env_cfg.{home} ({example})."
                     )
                 warnings.warn(message + " It is ignored.", stacklevel=_outside_package())
             else:
