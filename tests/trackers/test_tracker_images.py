@@ -85,3 +85,27 @@ def test_aim_tracks_the_image(tmp_path: Path) -> None:
         np.testing.assert_array_equal(np.asarray(image.to_pil_image().convert("RGB")), IMAGE)
     finally:
         run.close()
+
+
+def test_a_tracker_without_images_ignores_add_image_and_starts_no_run(tmp_path: Path) -> None:
+    from runner_trackers.base import TrackerBackend
+
+    class ScalarsOnly(TrackerBackend):
+        library = "json"  # any importable module
+        extra = "none"
+        started = 0
+
+        def start(self) -> None:
+            type(self).started += 1
+
+        def log_scalars(self, numbers: dict, step: int) -> None:
+            pass
+
+        def end(self, status: str) -> None:
+            pass
+
+    backend = ScalarsOnly(save_dir=tmp_path)
+    backend.add_image("pred", IMAGE, step=1)
+    assert ScalarsOnly.started == 0
+    backend.add_scalars({"loss": 1.0}, step=1)
+    assert ScalarsOnly.started == 1

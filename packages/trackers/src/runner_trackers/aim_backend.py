@@ -60,18 +60,10 @@ class AimVisBackend(TrackerBackend):
         for key, value in numbers.items():
             self._run.track(value, name=key, step=step)
 
-    def add_image(self, name: str, image: Any, step: int = 0, **kwargs: Any) -> None:
-        """Log an RGB (H, W, 3), RGBA or grey image as ``name`` (MMEngine's add_image)."""
-        from runner_core.visualization.png import as_image_array
+    def log_image(self, name: str, array: Any, step: int) -> None:
+        from aim import Image
 
-        array = as_image_array(image, f"{type(self).__name__}.add_image({name!r})")
-
-        def log() -> None:
-            from aim import Image
-
-            self._run.track(Image(array), name=name, step=int(step))
-
-        self._guard("logging an image", log)
+        self._run.track(Image(array), name=name, step=step)
 
     def log_checkpoints(self, last: str | None, best: dict[str, str]) -> None:
         paths = {"last": last} if last else {}

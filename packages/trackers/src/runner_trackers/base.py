@@ -276,6 +276,13 @@ class TrackerBackend:
     def log_scalars(self, numbers: dict[str, float], step: int) -> None:
         raise NotImplementedError
 
+    def log_image(self, name: str, array: Any, step: int) -> None:
+        """Record ``array`` (uint8, (H, W, 3), (H, W, 4) or (H, W)) as ``name`` at ``step``.
+
+        A backend that records images overrides this; without it ``add_image``
+        does nothing (and starts no run).
+        """
+
     def log_checkpoints(self, last: str | None, best: dict[str, str]) -> None:
         """Record the checkpoint paths (the run is still open)."""
 
@@ -324,6 +331,16 @@ class TrackerBackend:
             self.work_dir = Path(str(plain["work_dir"])).expanduser().resolve()
         flat = flatten(tracked(plain, self.tracked_config_keys))
         self._guard("recording the config", lambda: self.log_config(flat, config_text(cfg)))
+
+    def add_image(self, name: str, image: Any, step: int = 0, **kwargs: Any) -> None:
+        """Record an RGB (H, W, 3), RGBA or grey image (array or tensor) as ``name``, as
+        MMEngine's backends do; guarded like every write (a failing tracker warns once)."""
+        if type(self).log_image is TrackerBackend.log_image:
+            return  # this tracker records no images
+        from runner_core.visualization.png import as_image_array
+
+        array = as_image_array(image, f"{type(self).__name__}.add_image({name!r})")
+        self._guard("logging an image", lambda: self.log_image(name, array, int(step)))
 
     def add_scalars(
         self,

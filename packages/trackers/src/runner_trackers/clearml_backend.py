@@ -141,17 +141,9 @@ class ClearMLVisBackend(TrackerBackend):
         for key, value in numbers.items():
             logger.report_scalar(title=key, series=key, value=value, iteration=step)
 
-    def add_image(self, name: str, image: Any, step: int = 0, **kwargs: Any) -> None:
-        """Report an RGB (H, W, 3), RGBA or grey image under ``name`` at ``step``."""
-        from runner_core.visualization.png import as_image_array
-
-        array = as_image_array(image, f"ClearMLVisBackend.add_image({name!r})")
-        self._guard(
-            "logging an image",
-            lambda: self._task.get_logger().report_image(
-                title=name, series=name, iteration=int(step), image=array
-            ),
-        )
+    def log_image(self, name: str, array: Any, step: int) -> None:
+        """Report the image under ``name`` at ``step``."""
+        self._task.get_logger().report_image(title=name, series=name, iteration=step, image=array)
 
     def log_checkpoints(self, last: str | None, best: dict[str, str]) -> None:
         self._task.set_user_properties(**checkpoint_tags(last, best))

@@ -112,17 +112,9 @@ class DVCLiveVisBackend(TrackerBackend):
         for key, value in numbers.items():
             self._live.log_metric(key, value)
 
-    def add_image(self, name: str, image: Any, step: int = 0, **kwargs: Any) -> None:
-        """Log an RGB (H, W, 3), RGBA or grey image as ``name`` (MMEngine's add_image)."""
-        from runner_core.visualization.png import as_image_array
-
-        array = as_image_array(image, f"{type(self).__name__}.add_image({name!r})")
-
-        def log() -> None:
-            self._live.step = int(step)
-            self._live.log_image(f"{name}.png", array)  # dvclive writes it with Pillow
-
-        self._guard("logging an image", log)
+    def log_image(self, name: str, array: Any, step: int) -> None:
+        self._live.step = step
+        self._live.log_image(f"{name}.png", array)  # dvclive writes it with Pillow
 
     def log_checkpoints(self, last: str | None, best: dict[str, str]) -> None:
         paths = {"last_checkpoint": last} if last else {}

@@ -171,16 +171,8 @@ class MLflowVisBackend(TrackerBackend):
         for i in range(0, len(items), BATCH):
             self.experiment.log_batch(self.run_id, metrics=items[i : i + BATCH])
 
-    def add_image(self, name: str, image: Any, step: int = 0, **kwargs: Any) -> None:
-        """Log an RGB (H, W, 3), RGBA or grey image as ``name`` (MMEngine's add_image)."""
-        from runner_core.visualization.png import as_image_array
-
-        array = as_image_array(image, f"{type(self).__name__}.add_image({name!r})")
-
-        def log() -> None:
-            self.experiment.log_image(self.run_id, array, key=name, step=int(step))
-
-        self._guard("logging an image", log)
+    def log_image(self, name: str, array: Any, step: int) -> None:
+        self.experiment.log_image(self.run_id, array, key=name, step=step)
 
     def log_checkpoints(self, last: str | None, best: dict[str, str]) -> None:
         from mlflow.entities import RunTag

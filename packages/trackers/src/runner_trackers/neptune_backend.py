@@ -78,20 +78,13 @@ class NeptuneVisBackend(TrackerBackend):
         for key, value in numbers.items():
             self._run[key].append(value, step=step)
 
-    def add_image(self, name: str, image: Any, step: int = 0, **kwargs: Any) -> None:
-        """Append an RGB (H, W, 3), RGBA or grey image to the ``images`` series as ``name``."""
-        from runner_core.visualization.png import as_image_array
+    def log_image(self, name: str, array: Any, step: int) -> None:
+        """Append the image to the ``images`` series as ``name``."""
+        import numpy as np
 
-        array = as_image_array(image, f"NeptuneVisBackend.add_image({name!r})")
-
-        def log() -> None:
-            import numpy as np
-
-            file = _neptune("neptune.types").File
-            scaled = array.astype(np.float32) / 255.0  # Neptune reads float images in [0, 1]
-            self._run["images"].append(file.as_image(scaled), name=name, step=int(step))
-
-        self._guard("logging an image", log)
+        file = _neptune("neptune.types").File
+        scaled = array.astype(np.float32) / 255.0  # Neptune reads float images in [0, 1]
+        self._run["images"].append(file.as_image(scaled), name=name, step=step)
 
     def log_checkpoints(self, last: str | None, best: dict[str, str]) -> None:
         for key, path in checkpoint_tags(last, best).items():

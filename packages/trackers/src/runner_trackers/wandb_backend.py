@@ -91,18 +91,10 @@ class WandbVisBackend(TrackerBackend):
         # logged per epoch while training is logged per iteration (MMEngine does the same)
         self._run.log(numbers, commit=self.commit)
 
-    def add_image(self, name: str, image: Any, step: int = 0, **kwargs: Any) -> None:
-        """Log an RGB (H, W, 3), RGBA or grey image as ``name`` (MMEngine's add_image)."""
-        from runner_core.visualization.png import as_image_array
+    def log_image(self, name: str, array: Any, step: int) -> None:
+        import wandb
 
-        array = as_image_array(image, f"{type(self).__name__}.add_image({name!r})")
-
-        def log() -> None:
-            import wandb
-
-            self._run.log({name: wandb.Image(array)}, commit=self.commit)
-
-        self._guard("logging an image", log)
+        self._run.log({name: wandb.Image(array)}, commit=self.commit)
 
     def log_checkpoints(self, last: str | None, best: dict[str, str]) -> None:
         if last is not None:
