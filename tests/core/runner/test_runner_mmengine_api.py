@@ -137,6 +137,10 @@ def test_without_env_cfg_setup_env_gets_mmengines_default(tmp_path: Path) -> Non
     assert got == ["nccl" if torch.cuda.is_available() else "gloo"]
     with pytest.raises(KeyError, match="dist_cfg"):  # one given is used as it is, as MMEngine
         MyRunner(model=nn.Linear(2, 1), work_dir=str(tmp_path / "b"), env_cfg={})
+    from runner_core.runner import FlexibleRunner
+
+    flexible = FlexibleRunner(model=nn.Linear(2, 1), work_dir=str(tmp_path / "c"))
+    assert flexible.env_cfg["dist_cfg"]["backend"] == got[0]
 
 
 def test_build_dataloader_takes_mmengines_positional_seed(tmp_path: Path) -> None:

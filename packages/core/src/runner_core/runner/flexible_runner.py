@@ -116,7 +116,8 @@ class FlexibleRunner(Runner):
             load_from=load_from,
             resume=resume,
             launcher=launcher,
-            env_cfg={**dict(env_cfg or {}), **env},
+            # none given anywhere: the Runner's default (MMEngine's dist_cfg) applies
+            env_cfg={**dict(env_cfg or {}), **env} if env_cfg is not None or env else None,
             log_processor=log_processor,
             log_level=s.log_kwargs.get("log_level", log_level),
             visualizer=visualizer,
