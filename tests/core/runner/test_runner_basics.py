@@ -9,6 +9,7 @@ from torch.utils.data import Dataset
 
 from runner_core import Config, Runner
 from runner_core.errors import ConfigError
+from runner_core.evaluator import BaseMetric
 from runner_core.hooks import Hook, hook_point_names
 from runner_core.registry import DATASETS
 
@@ -736,6 +737,34 @@ def test_a_modules_own_train_step_is_the_one_called(tmp_path) -> None:
     assert model.calls == 0
     with pytest.raises(AssertionError, match="has no val_step"):
         runner.val()
+
+
+def test_a_module_with_only_its_own_test_step_is_tested_with_it(tmp_path) -> None:
+    class TestOnly(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = torch.nn.Linear(2, 2)
+
+        def test_step(self, data):
+            return [{"pred": self.linear(data[0]), "gt": data[1]}]
+
+    class Seen(BaseMetric):
+        def process(self, data_batch, data_samples) -> None:
+            self.results.extend(data_samples)
+
+        def compute_metrics(self, results) -> dict:
+            return {"outputs": len(results)}
+
+    data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,)))
+    model = TestOnly()
+    runner = Runner(
+        model=model,
+        work_dir=str(tmp_path),
+        test_dataloader=dict(dataset=data, batch_size=4),
+        test_evaluator=Seen(),
+    )
+    assert runner.model is model  # its own step: not adapted
+    assert runner.test() == {"outputs": 2}  # one output per batch, as its test_step returns
 
 
 def test_a_model_without_parameters_is_named_as_the_cause(tmp_path) -> None:

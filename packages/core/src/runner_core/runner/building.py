@@ -32,9 +32,19 @@ def check_visualizer_value(visualizer: Any) -> None:
 
 #: the model steps the loops call
 _STEPS = ("train_step", "val_step", "test_step")
-#: a module with one of these of its own is not adapted; not test_step, which a
-#: LightningModule has (another signature), so such a module keeps the adapter's steps
-_OWN_STEPS = ("train_step", "val_step")
+
+
+def _has_own_steps(model: Any) -> bool:
+    """Whether ``model`` brings steps of its own (used as it is, as MMEngine does).
+
+    ``test_step`` counts unless the module is Lightning-style (``training_step``):
+    a LightningModule's base class has a ``test_step(batch, batch_idx)``, which is
+    not a step of ours, so such a module keeps the adapter and its message.
+    """
+    if callable(getattr(model, "train_step", None)) or callable(getattr(model, "val_step", None)):
+        return True
+    lightning = callable(getattr(model, "training_step", None))
+    return callable(getattr(model, "test_step", None)) and not lightning
 
 
 class PartsBuilding:
@@ -83,7 +93,7 @@ class PartsBuilding:
             model = MODELS.build(dict(model), _key_path="model")
         import torch
 
-        if not is_model(model) and not any(callable(getattr(model, m, None)) for m in _OWN_STEPS):
+        if not is_model(model) and not _has_own_steps(model):
             if not isinstance(model, torch.nn.Module):  # a TypeError, as in MMEngine
                 raise ConfigTypeError(
                     f"model must be a config dict (type=...), a BaseModel or an nn.Module, got "
