@@ -266,6 +266,27 @@ def test_another_threads_functions_stay_out_of_an_analysis_and_apply_is_restored
     assert torch.autograd.Function.__dict__["apply"] is original
 
 
+def test_an_analysis_inside_a_models_forward_nests() -> None:
+    """A forward that sizes a sub-network with its own analysis (same thread)."""
+
+    class Sizing(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = nn.Linear(4, 4)
+            self.inner_flops = 0
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            self.inner_flops = FlopAnalyzer(self.inner, (x,)).total()
+            return self.inner(x)
+
+    model = Sizing()
+    original = torch.autograd.Function.__dict__["apply"]
+    # the outer forward ran the linear layer twice: once for the inner analysis
+    assert FlopAnalyzer(model, (torch.randn(2, 4),)).total() == 64
+    assert model.inner_flops == 32
+    assert torch.autograd.Function.__dict__["apply"] is original
+
+
 def test_an_error_in_the_model_names_the_analysis() -> None:
     model = nn.Linear(4, 2)
     with pytest.raises(RuntimeError) as info:

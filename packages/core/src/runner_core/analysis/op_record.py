@@ -104,8 +104,9 @@ def _named(
         return None
 
 
-#: one analysis at a time swaps ``torch.autograd.Function.apply`` (see _python_ops)
-_SWAP_LOCK = threading.Lock()
+#: one analysis at a time swaps ``torch.autograd.Function.apply`` (see _python_ops); an
+#: analysis started inside a model's forward (same thread) nests, and restores in turn
+_SWAP_LOCK = threading.RLock()
 
 
 @contextlib.contextmanager
