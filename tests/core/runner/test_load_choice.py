@@ -141,11 +141,15 @@ def test_a_second_resume_after_a_load_is_loaded_by_the_next_load_or_resume(
     started: list[tuple[int, int]] = []
 
     class Start(Hook):
+        def before_run(self, runner: Any) -> None:
+            started.append(("before_run", 0))
+
         def before_train(self, runner: Any) -> None:
             started.append((runner.epoch, runner.iter))
 
     runner.register_hook(Start())
     runner.train()
+    # the run load_or_resume() began goes on (one before_run, before the hook was added)
     assert started == [(1, 2)] and runner.iter == 6
 
 

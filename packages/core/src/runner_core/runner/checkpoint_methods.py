@@ -37,7 +37,6 @@ class CheckpointMethods:
     _resume_state: ResumeState
     _has_loaded: bool
     _checkpoints_loaded: int
-    _run_phase: Any  # RunPhase: what load_or_resume() prepared for the next train()
 
     def save_checkpoint(
         self,
@@ -144,11 +143,9 @@ class CheckpointMethods:
         """
         self._resume_state.request(filename)
         # a new resume supersedes what was loaded before: load_or_resume(), val(), test()
-        # and train() load it (MMEngine's resume() loads at once), not a training loop an
-        # earlier load_or_resume() prepared from the earlier file
+        # and train() load it (MMEngine's resume() loads at once); a training loop an
+        # earlier load_or_resume() prepared stays, and train() loads into it
         self._has_loaded = False
-        self._run_phase.ready_train_loop = None
-        self._resume_state.preloaded = False
         self._resume_state.resume_optimizer = bool(resume_optimizer)
         self._resume_state.resume_param_scheduler = bool(resume_param_scheduler)
 

@@ -640,6 +640,8 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         self._require_model_steps("train_step", *(("val_step",) if self.has_validation() else ()))
         loop, self._run_phase.ready_train_loop = self._run_phase.ready_train_loop, None
         if loop is not None:  # load_or_resume() took the steps up to the first iteration
+            if not self._has_loaded:  # a resume() asked since: load it into the begun run
+                self._load_now()
             self._resume_state.preloaded = False
         else:
             preloaded = self._resume_state.preloaded
