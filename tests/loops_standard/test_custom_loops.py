@@ -194,6 +194,25 @@ class DrawingIterLoop(IterBasedTrainLoop):
         return self.runner.model
 
 
+@LOOPS.register_module(force=True)
+class OwnIteratorLoop(IterBasedTrainLoop):
+    """MMEngine's pattern: an iterator of its own, set in __init__, that run() draws from."""
+
+    drawn = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.dataloader_iterator = self._counting(iter(self.dataloader))
+
+    def _counting(self, batches: Any) -> Any:
+        type(self).drawn = 0
+        while True:
+            for batch in batches:
+                type(self).drawn += 1
+                yield batch
+            batches = iter(self.dataloader)
+
+
 def test_a_run_drawing_from_dataloader_iterator_trains_and_resumes_as_the_standard_one(
     cfg, tmp_path
 ) -> None:
@@ -203,10 +222,10 @@ def test_a_run_drawing_from_dataloader_iterator_trains_and_resumes_as_the_standa
     standard = run("a", "IterBasedTrainLoop")
     drawing = run("b", "DrawingIterLoop")
     assert drawing.iter == 100
-    # a subclass may set its own iterator, as MMEngine's __init__ sets one
-    loop = drawing.train_loop
-    loop.dataloader_iterator = iter([("own", "batch")])
-    assert next(loop.dataloader_iterator) == ("own", "batch")
+    # a subclass may set its own iterator, as MMEngine's __init__ sets one, and the standard
+    # run() draws from it, as MMEngine's does
+    own = run("c", "OwnIteratorLoop")
+    assert own.iter == 100 and OwnIteratorLoop.drawn == 100
     resumed = run("b", "DrawingIterLoop", resume=str(tmp_path / "b" / "iter_60.pth"))
     for key, value in _weights(standard).items():  # the same batches, each pass reshuffled
         assert torch.equal(value, _weights(drawing)[key]), key

@@ -495,6 +495,7 @@ class IterBasedTrainLoop(BaseTrainLoop):
         # (pass, the iteration count at its batch index 0, samples before that index)
         self._pass_start: tuple[int, int, int] | None = None
         self._batch_stream: Iterator[Any] | None = None  # see dataloader_iterator
+        self._own_iterator = False  # a subclass set dataloader_iterator: run() draws from it
 
     @property
     def dataloader_iterator(self) -> Iterator[Any]:
@@ -511,8 +512,11 @@ class IterBasedTrainLoop(BaseTrainLoop):
     @dataloader_iterator.setter
     def dataloader_iterator(self, iterator: Iterator[Any]) -> None:
         """A subclass's own iterator (MMEngine's ``__init__`` assigns one, and subclasses
-        written for it do too); ``next(self.dataloader_iterator)`` then draws from it."""
+        written for it do too): ``next(self.dataloader_iterator)`` and :meth:`run` then
+        draw from it, as MMEngine's ``run()`` does (its position is the subclass's own
+        business: a checkpoint records the iteration count only)."""
         self._batch_stream = iterator
+        self._own_iterator = True
 
     def _endless_batches(self) -> Iterator[Any]:
         data_pass, start, global_start = self._resume_pass()
@@ -537,7 +541,11 @@ class IterBasedTrainLoop(BaseTrainLoop):
         validated = -1  # the iteration the latest validation ran after
         while self._iter < self._max_iters and not self.stop_training:
             self._pass_start = (data_pass, self._iter - start, self._offset)
-            batches = self.iter_batches(start, epoch=data_pass, global_start=global_start)
+            batches: Iterator[tuple[int, Any]]
+            if self._own_iterator:  # a subclass's own dataloader_iterator, as MMEngine's run()
+                batches = enumerate(self.dataloader_iterator, start)
+            else:
+                batches = self.iter_batches(start, epoch=data_pass, global_start=global_start)
             iters_before = self._iter
             for _, data_batch in batches:
                 self.run_iter(data_batch)
