@@ -141,6 +141,11 @@ def test_without_env_cfg_setup_env_gets_mmengines_default(tmp_path: Path) -> Non
 
     flexible = FlexibleRunner(model=nn.Linear(2, 1), work_dir=str(tmp_path / "c"))
     assert flexible.env_cfg["dist_cfg"]["backend"] == got[0]
+    strategy = dict(type="SingleDeviceStrategy", env_kwargs=dict(cudnn_benchmark=False))
+    flexible = FlexibleRunner(
+        model=nn.Linear(2, 1), work_dir=str(tmp_path / "d"), strategy=strategy
+    )
+    assert flexible.env_cfg == {"dist_cfg": {"backend": got[0]}, "cudnn_benchmark": False}
 
 
 def test_build_dataloader_takes_mmengines_positional_seed(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ConfigError, ConfigTypeError
 from .args_config import arguments_config
-from .runner import Runner
+from .runner import Runner, default_env_cfg
 
 if TYPE_CHECKING:
     from ..strategies import BaseStrategy
@@ -116,8 +116,8 @@ class FlexibleRunner(Runner):
             load_from=load_from,
             resume=resume,
             launcher=launcher,
-            # none given anywhere: the Runner's default (MMEngine's dist_cfg) applies
-            env_cfg={**dict(env_cfg or {}), **env} if env_cfg is not None or env else None,
+            # the strategy's env_kwargs over env_cfg, or over the Runner's default (MMEngine's)
+            env_cfg={**(dict(env_cfg) if env_cfg is not None else default_env_cfg()), **env},
             log_processor=log_processor,
             log_level=s.log_kwargs.get("log_level", log_level),
             visualizer=visualizer,

@@ -246,7 +246,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         self.model_wrapper_cfg = model_wrapper_cfg
 
         # environment, randomness, folders, logging
-        self.env_cfg = _default_env_cfg() if env_cfg is None else dict(env_cfg)
+        self.env_cfg = default_env_cfg() if env_cfg is None else dict(env_cfg)
         self._call_setup_env()
         self.randomness_cfg = dict(randomness or {})
         self.seed: int
@@ -899,7 +899,7 @@ def _empty_config() -> Any:
     return Config()
 
 
-def _default_env_cfg() -> dict[str, Any]:
+def default_env_cfg() -> dict[str, Any]:
     """MMEngine's ``env_cfg`` when none is given, ``dict(dist_cfg=dict(backend=...))``, so a
     ``setup_env`` override that reads ``env_cfg['dist_cfg']`` finds it; the backend is the
     one a distributed run would pick anyway (NCCL with CUDA, gloo without: MMEngine's
