@@ -931,6 +931,23 @@ def test_preemption_saves_are_pruned_with_the_kept_checkpoints(tmp_path: Path) -
     assert names(tmp_path / "late") == {"epoch_1.pth", "iter_3.pth", "epoch_5.pth", "epoch_6.pth"}
 
 
+def test_a_resumed_preemption_file_prunes_at_once(tmp_path: Path) -> None:
+    """Stopped again before the next periodic save, a job still keeps N files (+ the stop's)."""
+    from runner_core.runner.preemption import TrainingPreempted
+
+    # two iterations per epoch, saved every second epoch: epoch_2 at 4, epoch_4 at 8
+    for at, resume in ((5, False), (6, True)):
+        runner = make_runner(
+            tmp_path, max_epochs=6, interval=2, max_keep_ckpts=1, resume=resume,
+            custom_hooks=[_SignalAtIteration(at)],
+        )  # fmt: skip
+        with pytest.raises(TrainingPreempted):
+            runner.train()
+    # resumed from iter_5 (kept: epoch_2, iter_5), the limit of 1 dropped epoch_2 right away
+    assert names(tmp_path) == {"iter_5.pth", "iter_6.pth"}
+    assert read_pointer(tmp_path) == tmp_path / "iter_6.pth"
+
+
 class _Milestone(Hook):
     """A user's own save, kept for good: ``runner.save_checkpoint`` after epoch 2."""
 

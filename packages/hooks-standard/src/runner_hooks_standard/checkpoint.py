@@ -708,6 +708,15 @@ class CheckpointHook(Hook):
             self._resumed = False
             hub = runner.message_hub
             if self._adopt_resumed_file(runner):
+                # the resumed file is the newest and the pointer names it: prune the
+                # kept files beyond the limit now, not at the next periodic save (a job
+                # stopped again before that save would pile them up)
+                if len(self.kept_ckpts) > self.max_keep_ckpts:
+                    drop = self.kept_ckpts[: -self.max_keep_ckpts]
+                    self.kept_ckpts = self.kept_ckpts[-self.max_keep_ckpts :]
+                    if runner.rank == 0:
+                        for old in drop:
+                            self._remove(runner, old)
                 hub.update_info("keep_ckpt_ids", self._kept_ids())
             if self.max_keep_ckpts > 0 and hub.get_info("keep_ckpt_ids") is None:
                 # a checkpoint saved before it was recorded there
@@ -1072,8 +1081,11 @@ class CheckpointHook(Hook):
         ``max_keep_ckpts`` this hook keeps. Resumed from one (saved while a
         limit was in force, in this hook's folder, named as this hook names its
         files), the file joins the kept ones as the newest, and is pruned in
-        turn. A file a user saved with ``runner.save_checkpoint`` is never
-        adopted. True when it was added.
+        turn (at once: a job stopped again before the next periodic save keeps N
+        files too). A file a user saved with ``runner.save_checkpoint`` is never
+        adopted. The mark is read in :meth:`after_load_checkpoint`: a subclass
+        overriding it without ``super()`` adopts nothing (and deletes nothing).
+        True when it was added.
         """
         # saved by a preemption stop (not a user's own save_checkpoint) under a limit
         adopt = self._adopt_resumed and self._resumed_preempted
