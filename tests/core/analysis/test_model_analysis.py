@@ -238,6 +238,31 @@ def test_a_handle_for_a_custom_kernels_python_op_counts_it_as_mmengine() -> None
     assert plain.unsupported_ops() == Counter({"prim::PythonOp._Kernel": 1})
 
 
+def test_a_function_of_uncounted_operators_is_one_unsupported_operator() -> None:
+    """As MMEngine's trace lists it: not also the elementwise operators inside it."""
+
+    class Scale(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+            return grad * 2
+
+    class Model(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = nn.Linear(4, 4)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return Scale.apply(self.linear(x))
+
+    analyzer = FlopAnalyzer(Model(), (torch.randn(2, 4),))
+    assert analyzer.total() == 32
+    assert analyzer.unsupported_ops() == Counter({"prim::PythonOp.Scale": 1})
+
+
 def test_another_threads_functions_stay_out_of_an_analysis_and_apply_is_restored() -> None:
     """The analysis swaps torch.autograd.Function.apply for the whole process while it runs."""
     import threading

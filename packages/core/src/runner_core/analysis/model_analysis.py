@@ -295,6 +295,8 @@ class ModelAnalysis:
                     o.kind in self._op_handles for o in recording.ops[i + 1 : i + 1 + op.inner]
                 ):
                     continue  # no handle: the operators its forward ran count
+                else:  # none of them counts: one unsupported operator, as in MMEngine's trace,
+                    skip = op.inner  # not also each operator its forward ran
             ancestors = set(op.scope) if caller else self._get_all_ancestors(op.scope[-1])
             if handle is None:
                 if op.kind not in self._ignored_ops:
