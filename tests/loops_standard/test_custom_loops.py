@@ -199,18 +199,20 @@ class OwnIteratorLoop(IterBasedTrainLoop):
     """MMEngine's pattern: an iterator of its own, set in __init__, that run() draws from."""
 
     drawn = 0
+    passes: int | None = None  # None: endless
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.dataloader_iterator = self._counting(iter(self.dataloader))
+        self.dataloader_iterator = self._counting()
 
-    def _counting(self, batches: Any) -> Any:
+    def _counting(self) -> Any:
         type(self).drawn = 0
-        while True:
-            for batch in batches:
+        done = 0
+        while self.passes is None or done < self.passes:
+            for batch in self.dataloader:
                 type(self).drawn += 1
                 yield batch
-            batches = iter(self.dataloader)
+            done += 1
 
 
 def test_a_run_drawing_from_dataloader_iterator_trains_and_resumes_as_the_standard_one(
@@ -226,6 +228,15 @@ def test_a_run_drawing_from_dataloader_iterator_trains_and_resumes_as_the_standa
     # run() draws from it, as MMEngine's does
     own = run("c", "OwnIteratorLoop")
     assert own.iter == 100 and OwnIteratorLoop.drawn == 100
+    # one that runs out before max_iters is an error naming it, not an early end
+    from runner_loops_standard import EmptyDataError
+
+    OwnIteratorLoop.passes = 1
+    try:
+        with pytest.raises(EmptyDataError, match=r"dataloader_iterator ended after 45 iterations"):
+            run("d", "OwnIteratorLoop")
+    finally:
+        OwnIteratorLoop.passes = None
     resumed = run("b", "DrawingIterLoop", resume=str(tmp_path / "b" / "iter_60.pth"))
     for key, value in _weights(standard).items():  # the same batches, each pass reshuffled
         assert torch.equal(value, _weights(drawing)[key]), key

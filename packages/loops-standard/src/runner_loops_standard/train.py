@@ -496,6 +496,7 @@ class IterBasedTrainLoop(BaseTrainLoop):
         self._pass_start: tuple[int, int, int] | None = None
         self._batch_stream: Iterator[Any] | None = None  # see dataloader_iterator
         self._own_iterator = False  # a subclass set dataloader_iterator: run() draws from it
+        self._empty_pass = 0  # the pass that gave no batch, when the stream of passes ended
 
     @property
     def dataloader_iterator(self) -> Iterator[Any]:
@@ -519,6 +520,9 @@ class IterBasedTrainLoop(BaseTrainLoop):
         self._own_iterator = True
 
     def _endless_batches(self) -> Iterator[Any]:
+        """Pass after pass of the data from the resumed position, each pass shuffled by its
+        number, recording where it started (``_pass_start``) for the checkpoint's position;
+        ends only at a pass that gives no batch (``_empty_pass``)."""
         data_pass, start, global_start = self._resume_pass()
         while True:
             self._pass_start = (data_pass, self._iter - start, self._offset)
@@ -529,7 +533,10 @@ class IterBasedTrainLoop(BaseTrainLoop):
                 drawn = True
                 yield data_batch
             if not drawn and start == 0 and global_start is None:
-                raise _empty_pass_error(self.dataloader, data_pass, self._max_iters)
+                # a pass without a batch: the stream ends (an EmptyDataError raised in a
+                # generator would reach the caller as a bare RuntimeError); run() says why
+                self._empty_pass = data_pass
+                return
             data_pass, start, global_start, self._offset = data_pass + 1, 0, None, 0
 
     def run(self) -> Any:
@@ -537,17 +544,13 @@ class IterBasedTrainLoop(BaseTrainLoop):
         runner.call_hook("before_train")
         runner.hook_points.before_train_epoch(runner)
         runner.model.train()
-        data_pass, start, global_start = self._resume_pass()
         validated = -1  # the iteration the latest validation ran after
-        while self._iter < self._max_iters and not self.stop_training:
-            self._pass_start = (data_pass, self._iter - start, self._offset)
-            batches: Iterator[tuple[int, Any]]
-            if self._own_iterator:  # a subclass's own dataloader_iterator, as MMEngine's run()
-                batches = enumerate(self.dataloader_iterator, start)
-            else:
-                batches = self.iter_batches(start, epoch=data_pass, global_start=global_start)
-            iters_before = self._iter
-            for _, data_batch in batches:
+        if self._iter < self._max_iters and not self.stop_training:
+            # a subclass's own dataloader_iterator, as MMEngine's run(); else the endless
+            # stream of passes from the resumed position (not kept: a later train() starts
+            # its own from the position then)
+            batches = self.dataloader_iterator if self._own_iterator else self._endless_batches()
+            for data_batch in batches:
                 self.run_iter(data_batch)
                 self.update_val_interval(self._iter)
                 if self.should_validate(self._iter, self._max_iters):
@@ -555,9 +558,14 @@ class IterBasedTrainLoop(BaseTrainLoop):
                     validated = self._iter
                 if self._iter >= self._max_iters or self.stop_training:
                     break
-            if self._iter == iters_before and start == 0 and global_start is None:
-                raise _empty_pass_error(self.dataloader, data_pass, self._max_iters)
-            data_pass, start, global_start, self._offset = data_pass + 1, 0, None, 0
+            else:  # the batches ended before max_iters
+                if self._own_iterator:
+                    raise EmptyDataError(
+                        f"{type(self).__name__}.dataloader_iterator ended after {self._iter} "
+                        f"iterations, before max_iters={self._max_iters}: set an endless "
+                        "iterator (one that starts a new pass of the data when one ends)."
+                    )
+                raise _empty_pass_error(self.dataloader, self._empty_pass, self._max_iters)
         if validated == self._iter:  # ended on a validation: eval mode, as MMEngine leaves it
             runner.model.eval()
         self._pos = (1, self._iter, 0)
