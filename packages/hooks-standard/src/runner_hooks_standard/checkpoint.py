@@ -711,12 +711,10 @@ class CheckpointHook(Hook):
                 # the resumed file is the newest and the pointer names it: prune the
                 # kept files beyond the limit now, not at the next periodic save (a job
                 # stopped again before that save would pile them up)
-                if len(self.kept_ckpts) > self.max_keep_ckpts:
-                    drop = self.kept_ckpts[: -self.max_keep_ckpts]
-                    self.kept_ckpts = self.kept_ckpts[-self.max_keep_ckpts :]
-                    if runner.rank == 0:
-                        for old in drop:
-                            self._remove(runner, old)
+                drop, self.kept_ckpts = self._over_limit(self.kept_ckpts)
+                if runner.rank == 0:
+                    for old in drop:
+                        self._remove(runner, old)
                 hub.update_info("keep_ckpt_ids", self._kept_ids())
             if self.max_keep_ckpts > 0 and hub.get_info("keep_ckpt_ids") is None:
                 # a checkpoint saved before it was recorded there
@@ -1035,11 +1033,10 @@ class CheckpointHook(Hook):
         old_kept, old_last = list(self.kept_ckpts), self.last_ckpt
         # files are recorded for pruning only while a limit is in force (as MMEngine's
         # keep_ckpt_ids): a limit set at a later resume never deletes those saved without one
-        kept, drop = list(self.kept_ckpts), []
+        kept = list(self.kept_ckpts)
+        drop: list[str] = []
         if self.max_keep_ckpts > 0:
-            kept = [p for p in kept if p != path] + [path]
-            if len(kept) > self.max_keep_ckpts:
-                drop, kept = kept[: -self.max_keep_ckpts], kept[-self.max_keep_ckpts :]
+            drop, kept = self._over_limit([p for p in kept if p != path] + [path])
         # the state this checkpoint records is the state after it is saved
         self.kept_ckpts, self.last_ckpt, self._dropping = kept, path, drop
         hub = runner.message_hub
@@ -1070,6 +1067,11 @@ class CheckpointHook(Hook):
         # MMEngine's info key; absolute, so kept out of checkpoints (a copied work dir would
         # name the original's file)
         runner.message_hub.update_info("last_ckpt", path, resumed=False)
+
+    def _over_limit(self, kept: list[str]) -> tuple[list[str], list[str]]:
+        """``(to delete, to keep)``: the oldest of ``kept`` beyond ``max_keep_ckpts`` (> 0)."""
+        cut = max(len(kept) - self.max_keep_ckpts, 0)
+        return kept[:cut], kept[cut:]
 
     def _adopt_resumed_file(self, runner: RunnerAPI) -> bool:
         """Resumed from a preemption stop's file saved under the limit: keep it with the
