@@ -113,8 +113,8 @@ _SWAP_LOCK = threading.RLock()
 def _python_ops(rec: _Recorder) -> Iterator[None]:
     """Record each ``torch.autograd.Function.apply`` as ``prim::PythonOp.<class name>`` (the name a
     jit trace gives it), followed by the operators its forward ran: a handle set for that name
-    counts it instead of them; with no handle they count, and a forward that ran no torch
-    operator (an extension kernel) is an unsupported operator, as in MMEngine.
+    counts it instead of them; with no handle they count, and a forward none of whose
+    operators counts (an extension kernel) is one unsupported operator, as in MMEngine.
 
     ``Function.apply`` is the process's: one analysis swaps it at a time (a lock), and
     only calls from the analysing thread are recorded."""
