@@ -109,7 +109,7 @@ def test_two_plugins_claim_one_name(cli, fake_dist, tmp_path: Path) -> None:
     assert (
         "alpha-plugin" in done.stderr
         and "beta-plugin" in done.stderr
-        and "uninstall one" in done.stderr
+        and "`pip uninstall alpha-plugin` or `pip uninstall beta-plugin`" in done.stderr
     )
 
     (tmp_path / "c.py").write_text(
@@ -127,6 +127,11 @@ def test_two_plugins_claim_one_name(cli, fake_dist, tmp_path: Path) -> None:
         "runner-cli adds neither subcommand"
     ) in listing
     assert "type='alpha-plugin::hello'" not in listing
+    assert "`pip uninstall alpha-plugin` or `pip uninstall beta-plugin`" in listing
+    # the subcommand is gone for every user of the environment: --check fails, as it does
+    # for a subcommand that a built-in one hides
+    check = cli("plugins", "--check", path=_site(tmp_path))
+    assert check.returncode == 1 and "runner-cli subcommand two plugins offer" in check.stderr
 
 
 def test_plugin_cannot_take_a_built_in_command(cli, fake_dist, tmp_path: Path) -> None:

@@ -94,7 +94,7 @@ def build_parser() -> tuple[CliParser, PluginCommands]:
     """The full parser: built-in commands, then the plugins' commands."""
     parser = CliParser(
         prog="runner-cli",
-        description="Command-line tools for the runner training runner.",
+        description="Command-line tools for runner, the PyTorch training runner.",
         epilog="Exit status: 0 ok, 1 a failure while running, 2 bad command line or config, "
         "130 interrupted. Add --debug to see the traceback of an error.",
     )

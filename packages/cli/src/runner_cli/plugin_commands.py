@@ -82,12 +82,15 @@ def add_plugin_commands(subparsers: Any, builtin: list[str]) -> PluginCommands:
     for entry in discovery.entries(GROUP):
         by_key.setdefault(entry.key, []).append(entry)
     for key, entries in sorted(by_key.items()):
-        if len({e.distribution for e in entries}) > 1:
+        dists = {e.distribution for e in entries}
+        if len(dists) > 1:
             listing = "; ".join(e.describe() for e in entries)
             found.problems[key] = (
                 f"Two installed distributions offer the runner-cli subcommand {key!r} "
                 f"(entry-point group {GROUP!r}): {listing}. runner-cli cannot tell which one you "
-                f"mean, so it adds neither; uninstall one of them (`pip uninstall <name>`)."
+                f"mean, so it adds neither; uninstall one of them ("
+                + " or ".join(f"`pip uninstall {d}`" for d in sorted(dists))
+                + ")."
             )
             continue
         entry = entries[0]

@@ -100,8 +100,9 @@ def default_hooks_status(config: str | None = None) -> dict[str, Any]:
 
 def _conflicts(entries: dict[str, list[Any]], active_set: str | None) -> tuple[list[str], int]:
     """One line per key two distributions offer, and how many of them break runs that
-    name nothing (the active default-hooks set, a loop ``train_cfg``/``val_cfg`` picks)."""
-    from runner_core.standard import STANDARD_LOOPS
+    name nothing (the active default-hooks set, a loop ``train_cfg``/``val_cfg`` picks)
+    or a ``runner-cli`` subcommand (neither is added)."""
+    from runner_core.standard import STANDARD_LOOPS, STANDARD_LOOPS_DIST
 
     found = []
     breaking = 0
@@ -113,9 +114,12 @@ def _conflicts(entries: dict[str, list[Any]], active_set: str | None) -> tuple[l
             if len(dists) > 1:
                 names = sorted(dists)
                 if group in ("runner.plugins", "runner.plotters"):  # runner-cli's, no config's
+                    if group == "runner.plugins":  # the subcommand is gone: that breaks too
+                        breaking += 1
                     what = (
-                        "runner-cli adds neither subcommand; uninstall one of them "
-                        "(`pip uninstall <name>`)"
+                        "runner-cli adds neither subcommand; uninstall one of them ("
+                        + " or ".join(f"`pip uninstall {d}`" for d in names)
+                        + ")"
                         if group == "runner.plugins"
                         else "runner-cli plot offers the runs to each in turn, and the first "
                         "that draws them wins"
@@ -131,12 +135,18 @@ def _conflicts(entries: dict[str, list[Any]], active_set: str | None) -> tuple[l
                         "other set fails"
                     )
                 elif group == "runner.loops" and key in STANDARD_LOOPS:
-                    breaking += 1
-                    fails = (
-                        "every config naming it fails, and so does every loop config without "
-                        "type= that runs it (by_epoch picks EpochBasedTrainLoop or "
-                        "IterBasedTrainLoop, val_cfg ValLoop, test_cfg TestLoop),"
-                    )
+                    if STANDARD_LOOPS_DIST in dists:  # what the Runner picks stays standard
+                        fails = (
+                            "a config naming it fails (loop configs without type= still run "
+                            f"{STANDARD_LOOPS_DIST}'s)"
+                        )
+                    else:
+                        breaking += 1
+                        fails = (
+                            "every config naming it fails, and so does every loop config "
+                            "without type= that runs it (by_epoch picks EpochBasedTrainLoop or "
+                            "IterBasedTrainLoop, val_cfg ValLoop, test_cfg TestLoop),"
+                        )
                 else:
                     fails = "a config naming it fails"
                 found.append(
@@ -219,8 +229,9 @@ def run(args: argparse.Namespace) -> int:
         status = EXIT_FAILURE
     if args.check and (breaking or hooks["problem"]):
         print(
-            "runner-cli: error: runs whose config chooses no default-hooks set or loop type "
-            "would fail: see the conflict and warning lines.",
+            "runner-cli: error: runs whose config chooses no default-hooks set or loop type, "
+            "or a runner-cli subcommand two plugins offer, would fail: see the conflict and "
+            "warning lines.",
             file=sys.stderr,
         )
         status = EXIT_FAILURE
