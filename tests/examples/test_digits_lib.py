@@ -21,7 +21,7 @@ pytest.importorskip("runner_digits", reason="runner-digits is not installed (scr
 pytest.importorskip("sklearn")
 
 from runner_core import Config, Runner  # noqa: E402
-from runner_core.errors import ConfigError  # noqa: E402
+from runner_core.errors import ConfigError, PluginError  # noqa: E402
 from runner_core.registry import (  # noqa: E402
     DATASETS,
     DEFAULT_HOOK_SETS,
@@ -308,6 +308,23 @@ def test_the_digits_default_hooks_set_is_chosen_by_config_or_environment(
     monkeypatch.setenv("RUNNER_DEFAULT_HOOKS", "digits")
     by_env = runner_from(MAIN, tmp_path / "c", default_hooks=None)
     assert type(_checkpoint_hook(by_env)).__name__ == "DigitsCheckpointHook"
+
+
+def test_the_digits_set_survives_another_plugins_standard_set(
+    fake_dist: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second distribution's set called 'standard' does not break the sets built on ours."""
+    monkeypatch.setattr(DEFAULT_HOOK_SETS, "_loaded", {})  # as found by a fresh process
+    fake_dist(
+        "other-hooks",
+        {"runner.default_hooks": {"standard": "other_sets:standard"}},
+        {"other_sets": "def standard():\n    return {'timer': None}\n"},
+    )
+    with pytest.raises(PluginError, match="other-hooks"):
+        DEFAULT_HOOK_SETS.get("standard")
+    hooks = DEFAULT_HOOK_SETS.get("digits")()
+    assert hooks["checkpoint"] == {"type": "DigitsCheckpointHook"}
+    assert hooks["timer"] is not None and "logger" in hooks
 
 
 def test_validation_line_is_short_and_training_ends_naming_the_best_checkpoint(

@@ -430,6 +430,19 @@ def _uninstall_group(monkeypatch, group: str, registry) -> None:
     monkeypatch.setattr(registry, "_local", {})
 
 
+def _uninstall_dist(monkeypatch, dist: str) -> None:
+    """Hide every entry point of the distribution ``dist``, as if it were removed."""
+    from runner_core.registry import discovery
+
+    entries = discovery.all_entries
+
+    monkeypatch.setattr(
+        discovery,
+        "all_entries",
+        lambda: {g: [e for e in items if e.distribution != dist] for g, items in entries().items()},
+    )
+
+
 def test_no_default_hooks_set_installed_warns_and_names_the_package(tmp_path, monkeypatch) -> None:
     """Without runner-hooks-standard a run had no scheduler, checkpoint or log, silently."""
     import warnings
@@ -455,6 +468,27 @@ def test_no_default_hooks_set_installed_warns_and_names_the_package(tmp_path, mo
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert list(_small_runner(tmp_path / "c", default_hooks_set="none").hooks) == []
+
+
+def test_a_broken_default_hooks_set_is_named_with_its_distribution(tmp_path, fake_dist) -> None:
+    from runner_core.errors import HookError
+
+    fake_dist(
+        "broken-sets",
+        {"runner.default_hooks": {"raising": "sets_mod:raising", "listing": "sets_mod:listing"}},
+        {
+            "sets_mod": "def raising():\n    raise ValueError('no config file found.')\n"
+            "def listing():\n    return ['timer']\n"
+        },
+    )
+    with pytest.raises(HookError) as err:
+        _small_runner(tmp_path / "a", default_hooks_set="raising")
+    msg = str(err.value)
+    assert "'raising' (from broken-sets) failed to give its hooks: ValueError: no config " in msg
+    assert "found. Fix or reinstall" in msg and "found.." not in msg
+    assert "report it to broken-sets's authors" in msg and "must return" not in msg
+    with pytest.raises(HookError, match=r"It returned list, not a dict of role -> hook config"):
+        _small_runner(tmp_path / "b", default_hooks_set="listing")
 
 
 def test_a_role_the_active_set_lacks_cannot_be_updated(tmp_path) -> None:
@@ -494,24 +528,32 @@ def test_missing_standard_loops_name_their_distribution(
 def test_a_shadowed_standard_loop_is_fixed_by_the_suggested_type(
     tmp_path, monkeypatch, fake_dist
 ) -> None:
-    """Two distributions offer EpochBasedTrainLoop: the suggested type works with by_epoch."""
+    """Two distributions offer EpochBasedTrainLoop: a config that names it gets the
+    suggested type, which works with by_epoch; the loop the Runner picks by itself
+    stays the standard one (the user named nothing)."""
     from runner_core.errors import PluginError
     from runner_core.registry import LOOPS
+    from runner_loops_standard.train import EpochBasedTrainLoop
 
     fake_dist(
         "loop-shadow",
         {"runner.loops": {"EpochBasedTrainLoop": "loop_shadow_mod:MyLoop"}},
         {
-            "loop_shadow_mod": "from runner_loops_standard.train import EpochBasedTrainLoop as MyLoop\n"
+            "loop_shadow_mod": "from runner_loops_standard.train import EpochBasedTrainLoop\n"
+            "class MyLoop(EpochBasedTrainLoop):\n    pass\n"
         },
     )
     monkeypatch.setattr(LOOPS, "_loaded", {})
     runner = _small_runner(tmp_path / "a")
+    runner.train()
+    assert type(runner.train_loop) is EpochBasedTrainLoop and runner.iter == 2
+
+    named = dict(type="EpochBasedTrainLoop", max_epochs=1)
     with pytest.raises(PluginError) as err:
-        runner.train()
+        _small_runner(tmp_path / "n", train_cfg=named).train()
     msg = str(err.value)
     assert "type='runner-loops-standard::EpochBasedTrainLoop'" in msg
-    assert "(at config key 'train_cfg')" in msg  # by_epoch picked the loop, not a type key
+    assert "(at config key 'train_cfg.type')" in msg
     qualified = dict(type="runner-loops-standard::EpochBasedTrainLoop", by_epoch=True, max_epochs=1)
     runner = _small_runner(tmp_path / "b", train_cfg=qualified)
     runner.train()
@@ -519,6 +561,29 @@ def test_a_shadowed_standard_loop_is_fixed_by_the_suggested_type(
     contradicting = dict(qualified, by_epoch=False)
     with pytest.raises(ConfigError, match="both type="):
         _small_runner(tmp_path / "c", train_cfg=contradicting).train()
+
+
+def test_two_plugins_shadowing_a_standard_loop_that_is_not_installed_fail_by_name(
+    tmp_path, monkeypatch, fake_dist
+) -> None:
+    """Without runner-loops-standard, the Runner cannot tell which of two loops it means."""
+    from runner_core.errors import PluginError
+    from runner_core.registry import LOOPS
+
+    for dist in ("loops-a", "loops-b"):
+        fake_dist(
+            dist,
+            {"runner.loops": {"EpochBasedTrainLoop": "loop_twin_mod:MyLoop"}},
+            {
+                "loop_twin_mod": "from runner_loops_standard.train import EpochBasedTrainLoop as MyLoop\n"
+            },
+        )
+    _uninstall_dist(monkeypatch, "runner-loops-standard")
+    monkeypatch.setattr(LOOPS, "_loaded", {})
+    with pytest.raises(PluginError) as err:
+        _small_runner(tmp_path).train()
+    assert "loops-a::EpochBasedTrainLoop" in str(err.value)
+    assert "(at config key 'train_cfg')" in str(err.value)
 
 
 WRONG_KIND = """

@@ -15,7 +15,8 @@ from runner_core.registry import DEFAULT_HOOK_SETS
 
 def digits_default_hooks() -> dict[str, dict[str, Any]]:
     """Role -> hook config: ``standard``'s roles, ``checkpoint`` swapped for ``DigitsCheckpointHook``."""
-    standard = DEFAULT_HOOK_SETS.get("standard", default=None)
+    # qualified: another distribution's set also called 'standard' cannot break this one
+    standard = DEFAULT_HOOK_SETS.get("runner-hooks-standard::standard", default=None)
     if standard is None:
         raise PluginError(
             "The 'digits' default-hooks set builds on the 'standard' set, which is not installed. "

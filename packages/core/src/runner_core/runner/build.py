@@ -117,6 +117,12 @@ def loop_class(kind: str, mode: str, type_given: bool = True) -> Any:
     try:
         return LOOPS.lookup(kind)
     except PluginError as exc:  # two plugins offer it, or it failed to load
+        offered = {e.distribution for e in LOOPS.entry_points(kind)}
+        if not type_given and STANDARD_LOOPS_DIST in offered and len(offered) > 1:
+            # the Runner picked the standard loop by its name, and another plugin's loop
+            # shares it: the user named nothing, so the standard one is meant (as the
+            # standard hooks set names its hooks with their distribution)
+            return LOOPS.lookup(f"{STANDARD_LOOPS_DIST}::{kind}")
         exc.args = (f"{exc.args[0]} (at config key {key!r})",)
         raise
     except RegistryError as exc:
@@ -330,16 +336,25 @@ def active_default_set(
         ) from exc
     try:
         hooks = factory() if callable(factory) else factory
-        return chosen, {k: copy.deepcopy(v) for k, v in dict(hooks).items()}
     except Exception as exc:  # a plugin's set: name it, whatever went wrong inside
-        offered = [e.distribution for e in DEFAULT_HOOK_SETS.entry_points(chosen)]
-        source = f" (from {', '.join(offered)})" if offered else ""
-        raise HookError(
-            f"The default-hooks set {chosen!r}{source} failed to give its hooks: "
-            f"{type(exc).__name__}: {exc}. It must return a dict of role -> hook config; fix "
-            "or reinstall the plugin, or choose another set with default_hooks_set='...' "
-            "('standard', or 'none' for only the hooks the config names)."
-        ) from exc
+        raise HookError(_broken_set_message(chosen, exc, "")) from exc
+    try:
+        return chosen, {k: copy.deepcopy(v) for k, v in dict(hooks).items()}
+    except Exception as exc:
+        shape = f"It returned {type(hooks).__name__}, not a dict of role -> hook config. "
+        raise HookError(_broken_set_message(chosen, exc, shape)) from exc
+
+
+def _broken_set_message(chosen: str, exc: Exception, shape: str) -> str:
+    offered = [e.distribution for e in DEFAULT_HOOK_SETS.entry_points(chosen)]
+    source = f" (from {', '.join(offered)})" if offered else ""
+    authors = f"{' or '.join(offered)}'s authors" if offered else "its authors"
+    return (
+        f"The default-hooks set {chosen!r}{source} failed to give its hooks: "
+        f"{type(exc).__name__}: {str(exc).rstrip('. ')}. {shape}Fix or reinstall the plugin "
+        f"(or report it to {authors}), or choose another set with default_hooks_set='...' "
+        "('standard', or 'none' for only the hooks the config names)."
+    )
 
 
 def merge_default_hooks(
