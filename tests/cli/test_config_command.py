@@ -163,6 +163,18 @@ def test_config_check_refuses_the_numbers_train_refuses(tiny_here: Path, capsys)
     assert "randomness.seed: 'abc' is not valid" in err
 
 
+def test_config_check_refuses_a_dist_cfg_key_a_distributed_run_refuses(
+    tiny_here: Path, capsys
+) -> None:
+    """Only a distributed run reads dist_cfg: the check says it before the job is queued."""
+    typo = ["--cfg-options", "env_cfg.dist_cfg.timout=60"]
+    assert main(["config", "check", "tiny.py", *typo]) == 2
+    err = capsys.readouterr().err
+    assert "env_cfg.dist_cfg" in err and "['timout']" in err and "Did you mean 'timeout'?" in err
+    fine = ["--cfg-options", "env_cfg.dist_cfg.timeout=60", "env_cfg.dist_cfg.port=29555"]
+    assert main(["config", "check", "tiny.py", *fine]) == 0
+
+
 def _uninstall_group(monkeypatch: pytest.MonkeyPatch, group: str, registry: object) -> None:
     """Hide every installed entry point of ``group``, as if its distributions were removed."""
     from runner_core.registry import discovery

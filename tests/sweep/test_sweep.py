@@ -727,6 +727,8 @@ def test_a_step_that_does_not_divide_the_range_is_refused(entry: dict, match: st
             r"'lrr'.*Did you mean 'lr'",
         ),
         ("param_scheduler.2", r"'param_scheduler' is a list of 1 .* index from 0 to 0"),
+        # past the end of a list, deeper down: the list's length, not 'Keys at ...: (none)'
+        ("param_scheduler.2.factor", r"'param_scheduler' is a list of 1 .* index from 0 to 0"),
     ],
 )
 def test_space_keys_nothing_reads_exit_2_before_any_study(

@@ -269,3 +269,17 @@ def test_load_checkpoint_takes_the_allow_pickle_its_refusal_advises(tmp_path: Pa
     trusting.load_checkpoint(path)
     with pytest.raises(CheckpointError, match="Refusing to load"):
         trusting.load_checkpoint(path, allow_pickle=False)
+
+
+def test_resume_skipping_a_damaged_checkpoint_says_so_in_the_runs_log(tmp_path: Path) -> None:
+    """The skip lines reach the run's log file, in its format, like the other resume lines."""
+    _runner(tmp_path, 2, Net()).train()
+    newest = tmp_path / "epoch_2.pth"
+    newest.write_bytes(newest.read_bytes()[:100])
+    resumed = _runner(tmp_path, 3, Net(), resume=True)
+    resumed.train()
+    log = next(resumed.log_dir.glob("*.log")).read_text()
+    assert "Resumed after 1 completed epochs" in log and resumed.iter == 6
+    assert f"points at {newest}, which is missing or broken" in log
+    skipped = [line for line in log.splitlines() if f"Skipping checkpoint {newest}" in line]
+    assert len(skipped) == 1 and " - WARNING - " in skipped[0], skipped

@@ -300,7 +300,7 @@ class ConfigChecker:
     def check_runner_arguments(self) -> None:
         """What ``Runner.from_cfg`` and the constructor refuse before building any part:
         ``resume``/``load_from``/switches, the sections' kinds and options, ``log_level``,
-        ``env_cfg.mp_cfg``. A checkpoint URL is not looked up (the run does that)."""
+        ``env_cfg.mp_cfg``, and ``env_cfg.dist_cfg`` as a distributed run does. A checkpoint URL is not looked up (the run does that)."""
         from runner_core.checkpoint.remote import url_scheme
         from runner_core.logging.logger import check_log_level
         from runner_core.runner.arg_checks import check_runner_sections, check_runner_values
@@ -326,6 +326,11 @@ class ConfigChecker:
             from runner_core.distributed.launch import check_mp_cfg
 
             self._guard("env_cfg.mp_cfg", lambda: check_mp_cfg(**dict(mp_cfg)))
+        dist_cfg = env_cfg.get("dist_cfg") if isinstance(env_cfg, Mapping) else None
+        if isinstance(dist_cfg, Mapping):  # checked by a distributed run only: say it now
+            from runner_core.distributed.launch import check_dist_cfg
+
+            self._guard("env_cfg.dist_cfg", lambda: check_dist_cfg(dist_cfg))
 
     def check_log_processor(self) -> None:
         """Build the LogProcessor, as the Runner's constructor does first of all."""

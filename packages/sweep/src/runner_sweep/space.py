@@ -274,6 +274,12 @@ def check_paths(space: Mapping[str, Any], cfg: Mapping[str, Any], where: str) ->
         node: Any = cfg
         for depth, part in enumerate(parts[:-1]):
             child = _child(node, part)
+            if child is _MISSING and isinstance(node, (list, tuple)):  # past a list's end
+                raise ConfigError(
+                    f"{entry}: {'.'.join(parts[:depth])!r} is a list of {len(node)} in the "
+                    f"config, so {part!r} names no item of it, and nothing would read {key!r}. "
+                    f"Give an index from 0 to {len(node) - 1}."
+                )
             if child is _MISSING:
                 at = ".".join(parts[:depth]) or "the top level"
                 keys = list(node) if isinstance(node, Mapping) else []

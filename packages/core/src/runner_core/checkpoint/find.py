@@ -88,7 +88,14 @@ __all__ = [
 POINTER_NAME = "last_checkpoint"
 _PROGRESS_NAME = re.compile(r"^(?P<kind>epoch|iter)_(?P<n>\d+)\.pth$")
 
-_log = logging.getLogger(__name__)
+
+
+def _warn(message: str) -> None:
+    """Into the run's log (its file and console, in its format), as the other resume
+    messages are; before any run, a console logger."""
+    from ..logging.print_log import print_log
+
+    print_log(message, "current", logging.WARNING)
 
 
 def write_pointer(work_dir: str | Path, checkpoint_path: str | Path, *, fsync: bool = True) -> Path:
@@ -275,7 +282,7 @@ def _is_complete(path: Path, verify: bool) -> bool:
         elif _sniff(path) == "zip":
             _open_zip(path).close()
     except CheckpointError as exc:
-        _log.warning("Skipping checkpoint %s: %s", path, exc)
+        _warn(f"Skipping checkpoint {path}: {exc}")
         return False
     return True
 
@@ -322,12 +329,9 @@ def _local_latest(work_dir: Path, text: str | None, verify: bool) -> str | None:
         siblings = list(
             dict.fromkeys(p for c in reversed(candidates) for p in checkpoints_beside(c))
         )
-        _log.warning(
-            "%s points at %s, which is missing or broken; looking for the newest complete "
-            "checkpoint beside it and in %s instead.",
-            work_dir / POINTER_NAME,
-            target,
-            work_dir,
+        _warn(
+            f"{work_dir / POINTER_NAME} points at {target}, which is missing or broken; "
+            f"looking for the newest complete checkpoint beside it and in {work_dir} instead."
         )
     for candidate in [*siblings, *list_checkpoints(work_dir)]:
         if candidate.absolute() not in tried and _is_complete(candidate, verify):

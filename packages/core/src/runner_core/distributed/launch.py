@@ -28,7 +28,7 @@ import itertools
 import os
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from ..errors import ConfigError, ConfigKeyError, ConfigTypeError, RunnerError, did_you_mean
@@ -212,6 +212,13 @@ def resolve_backend(backend: str | None) -> str:
         )
         return "gloo"
     return str(backend)
+
+
+def check_dist_cfg(dist_cfg: Mapping[str, Any]) -> None:
+    """Refuse an ``env_cfg.dist_cfg`` key that ``init_dist`` would refuse, whatever the
+    launcher: ``runner-cli config check`` says so before the job reaches a cluster."""
+    named = {"backend", "timeout", "init_backend", "port"}
+    _check_init_kwargs({key: value for key, value in dist_cfg.items() if key not in named})
 
 
 def _check_init_kwargs(kwargs: dict[str, Any]) -> None:
