@@ -20,6 +20,8 @@ import pytest
 
 from runner_core.config import Config, parse_cfg_options
 from runner_core.config.formatting import to_jsonable
+from runner_core.runner.config_keys import top_level_typos
+from runner_core.runner.runner import RUNNER_KEYS
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SAMPLE_SIZE = int(os.environ.get("CONFIG_COMPAT_SAMPLE", "40"))
@@ -96,3 +98,5 @@ def test_resolves_like_mmengine(
         payload = json.loads((CORPUS / payload).read_text(encoding="utf-8"))
     want = check.normalize(payload, roots)
     assert check.canonical(got) == check.canonical(want), check.first_diff(want, got)
+    # and the Runner takes its top-level keys: none is refused as a misspelling
+    assert top_level_typos(cfg, RUNNER_KEYS) == []
