@@ -417,6 +417,67 @@ def _small_runner(tmp_path, **kwargs) -> Runner:
     )
 
 
+class _Metric(BaseMetric):
+    def process(self, data_batch, data_samples) -> None:
+        self.results.append(0)
+
+    def compute_metrics(self, results) -> dict:
+        return {"n": len(results)}
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("model", "model is the class Linear, not a model: pass an instance (model=Linear(...))"),
+        ("dataset", "train_dataloader.dataset is the class TensorDataset, not a dataset"),
+        ("evaluator", "val_evaluator is the class _Metric, not an evaluator or a metric"),
+        ("metric", "val_evaluator[0] is the class _Metric, not a metric"),
+        ("hook", "EMAHook is given as the class, not a hook: register an instance (EMAHook(...))"),
+    ],
+)
+def test_a_class_where_an_object_belongs_is_named(tmp_path, case: str, expected: str) -> None:
+    """Runner(model=MyNet) failed as "'torch.device' object has no attribute '_apply'"."""
+    from runner_core.registry import HOOKS
+
+    val = dict(
+        val_dataloader=dict(dataset=_Data(), batch_size=2),
+        val_cfg=dict(),
+        val_evaluator=_Metric if case == "evaluator" else [_Metric],
+    )
+    kwargs = {
+        "model": dict(model=torch.nn.Linear),
+        "dataset": dict(
+            train_dataloader=dict(dataset=torch.utils.data.TensorDataset, batch_size=2)
+        ),
+        "evaluator": val,
+        "metric": val,
+        "hook": dict(custom_hooks=[HOOKS.get("EMAHook")]),
+    }[case]
+    with pytest.raises(TypeError) as err:
+        if case == "model":
+            Runner(work_dir=str(tmp_path), **kwargs)
+        elif case == "dataset":
+            Runner(
+                model=torch.nn.Linear(2, 2),
+                work_dir=str(tmp_path),
+                train_cfg=dict(by_epoch=True, max_epochs=1),
+                optimizer=dict(type="SGD", lr=0.1),
+                **kwargs,
+            ).train()
+        else:
+            runner = _small_runner(tmp_path, **kwargs)
+            runner.val() if case in ("evaluator", "metric") else runner.train()
+    assert expected in str(err.value)
+
+
+class _Data(torch.utils.data.Dataset):
+    def __len__(self) -> int:
+        return 4
+
+    def __getitem__(self, i: int) -> tuple:
+        return torch.zeros(2), torch.tensor(0)
+
+
 def _uninstall_group(monkeypatch, group: str, registry) -> None:
     """Hide every installed entry point of ``group``, as if its distributions were removed."""
     from runner_core.registry import discovery

@@ -20,10 +20,21 @@ from typing import Any
 
 from .errors import ConfigError, ConfigTypeError, RunnerError
 
-__all__ = ["check_number", "config_errors"]
+__all__ = ["check_number", "config_errors", "refuse_class"]
 
 #: a config key --cfg-options can set: lower-case dotted names (list items by number)
 _DOTTED_KEY = re.compile(r"[a-z_]\w*(\.\w+)*")
+
+
+def refuse_class(value: Any, key: str, what: str) -> None:
+    """Raise ConfigTypeError for a class where an object belongs (``model=MyNet``): it
+    used to fail far away, as "'torch.device' object has no attribute '_apply'"."""
+    if isinstance(value, type):
+        name = value.__name__
+        raise ConfigTypeError(
+            f"{key} is the class {name}, not {what}: pass an instance ({key}={name}(...)) "
+            f"or a config ({key}=dict(type={name}, ...))."
+        )
 
 
 def check_number(

@@ -89,7 +89,6 @@ POINTER_NAME = "last_checkpoint"
 _PROGRESS_NAME = re.compile(r"^(?P<kind>epoch|iter)_(?P<n>\d+)\.pth$")
 
 
-
 def _warn(message: str) -> None:
     """Into the run's log (its file and console, in its format), as the other resume
     messages are; before any run, a console logger."""

@@ -506,6 +506,9 @@ def _build_dataset(dataset_cfg: Any, key_path: str) -> Any:
         if callable(full_init):  # as MMEngine: a lazily built dataset loads before the loader
             full_init()
     else:
+        from ..value_checks import refuse_class
+
+        refuse_class(dataset_cfg, f"{key_path}.dataset", "a dataset")
         dataset = dataset_cfg
     if not isinstance(dataset, IterableDataset):
         if not hasattr(dataset, "__getitem__"):

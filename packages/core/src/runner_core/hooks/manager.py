@@ -145,6 +145,12 @@ class HookManager(Sequence[Hook]):
     ) -> None:
         """Add ``hook`` after the hooks of equal priority; ``priority`` (a name,
         a :class:`Priority` or an int) overrides and replaces the hook's own."""
+        if isinstance(hook, type) and issubclass(hook, Hook):  # the class, not a hook
+            raise HookTypeError(
+                f"{hook.__name__} is given as the class, not a hook: register an instance "
+                f"({hook.__name__}(...)), or write dict(type={hook.__name__!r}, ...) in "
+                "custom_hooks."
+            )
         if not isinstance(hook, Hook):
             raise HookTypeError(
                 f"{hook!r} is not a Hook: hooks must subclass runner_core.hooks.Hook "

@@ -30,6 +30,7 @@ from ..hooks import Hook
 from ..loop import BaseLoop
 from ..registry import DEFAULT_HOOK_SETS, EVALUATORS, HOOKS, LOOPS, METRICS, Registry
 from ..standard import NO_SET_INSTALLED, STANDARD_HOOKS_DIST, STANDARD_LOOPS, STANDARD_LOOPS_DIST
+from ..value_checks import refuse_class
 
 DEFAULT_SET_ENV = "RUNNER_DEFAULT_HOOKS"
 
@@ -254,10 +255,12 @@ def build_evaluator(cfg: Any) -> Any:
         return Evaluator([cfg])
     if isinstance(cfg, (str, bytes)):
         raise ConfigTypeError(_metric_name_message(key, cfg))
+    refuse_class(cfg, key, "an evaluator or a metric")
     if isinstance(cfg, (list, tuple)):
         for i, spec in enumerate(cfg):
             if isinstance(spec, (str, bytes)):
                 raise ConfigTypeError(_metric_name_message(f"{key}[{i}]", spec))
+            refuse_class(spec, f"{key}[{i}]", "a metric")
         return Evaluator(
             [
                 METRICS.build(spec, _key_path=f"{key}[{i}]") if isinstance(spec, Mapping) else spec

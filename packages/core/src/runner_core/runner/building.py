@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from ..errors import ConfigError, ConfigTypeError
 from ..registry import MODELS
+from ..value_checks import refuse_class
 from . import build as _build
 from .static_methods import build_dataloader as build_dataloader_static
 from .static_methods import static_on_class
@@ -89,6 +90,7 @@ class PartsBuilding:
             raise ConfigTypeError(
                 "The Runner needs a model: pass model=... or a 'model' key in the config."
             )
+        refuse_class(model, "model", "a model")
         if isinstance(model, Mapping):
             model = MODELS.build(dict(model), _key_path="model")
         import torch
