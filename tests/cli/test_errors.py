@@ -111,6 +111,23 @@ def test_config_mistakes_in_train(cli, tiny_config, options: list[str], needles:
     _one_paragraph_error(done, 2, *needles)
 
 
+def test_a_model_that_cannot_train_gets_its_hint_and_the_batch_as_logged(cli, tiny_config) -> None:
+    """The Python API's hint (how forward must take the batch) used to be dropped."""
+    tiny_config()
+    done = cli(
+        "train", "tiny.py", "--work-dir", "wd", "--cfg-options", "model.type=TinyPlainForward"
+    )
+    line = _one_paragraph_error(done, 1, "unexpected TypeError", "got an unexpected keyword")
+    assert "Raised in train_step at iteration 1 (epoch 1, batch 1)." in line
+    assert "Hint: BaseModel.train_step calls forward(**data, mode='loss')" in line
+    assert line.endswith("(run again with --debug for the traceback)")
+    # a loss that is no tensor is said as runner's own error (as a loss without a 'loss'
+    # key is), not as an 'unexpected TypeError'
+    done = cli("train", "tiny.py", "--work-dir", "wd2", "--cfg-options", "model.type=TinyFloatLoss")
+    line = _one_paragraph_error(done, 1, "returned loss=0.5: loss is not a tensor")
+    assert "unexpected" not in line
+
+
 def test_debug_shows_the_traceback(cli, tiny_config) -> None:
     tiny_config()
     done = cli("train", "tiny.py", "--cfg-options", "model.type=TinyNte", "--debug")

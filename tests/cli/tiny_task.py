@@ -53,3 +53,26 @@ class TinyNet(BaseModel):
         if mode == "predict":
             return {"pred": logits, "gt": labels}
         return logits
+
+
+@MODELS.register_module(force=True)
+class TinyPlainForward(BaseModel):
+    """A BaseModel with a plain loop's forward(x): train_step cannot call it with the
+    batch's keys."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(x)
+
+
+@MODELS.register_module(force=True)
+class TinyFloatLoss(TinyNet):
+    """Returns its loss as a Python float: nothing to back-propagate."""
+
+    def forward(self, inputs: Any, labels: Any = None, mode: str = "tensor") -> Any:
+        if mode == "loss":
+            return {"loss": 0.5}
+        return super().forward(inputs, labels, mode)

@@ -143,8 +143,8 @@ def test_a_train_step_error_names_the_iteration(cfg) -> None:
     with pytest.raises(ValueError, match="bad batch") as info:
         runner.train()
     notes = " ".join(getattr(info.value, "__notes__", []))
-    # 45 iterations per epoch: the 50th is the 5th batch (index 4) of epoch 2
-    assert "iteration 50 (epoch 2, batch 4)" in notes
+    # 45 iterations per epoch: the 50th is the 5th batch of epoch 2, as the log counts
+    assert "iteration 50 (epoch 2, batch 5)" in notes
 
 
 @DATASETS.register_module(force=True)
@@ -281,7 +281,7 @@ def test_a_forward_that_refuses_the_batch_keys_keeps_its_type_and_gets_a_hint(cf
         Runner.from_cfg(Config(cfg)).train()
     assert str(info.value).endswith("got an unexpected keyword argument 'inputs'")  # unchanged
     notes = " ".join(getattr(info.value, "__notes__", []))
-    assert "iteration 1 (epoch 1, batch 0)" in notes
+    assert "iteration 1 (epoch 1, batch 1)" in notes
     assert "BaseModel.train_step calls forward(**data, mode='loss')" in notes
     assert "forward(inputs=..., labels=..., mode='loss')" in notes  # the digits batch's keys
 

@@ -52,7 +52,7 @@ _RAISED_IN = ("Raised by hook ", "Raised in ")
 
 def describe(exc: BaseException, debug: bool = False) -> str:
     """The message shown for ``exc``: its own text for runner's errors, the type otherwise."""
-    from runner_core.errors import RunnerError
+    from runner_core.errors import HINT_PREFIX, RunnerError
 
     message = one_paragraph(str(exc))
     notes = [str(note) for note in getattr(exc, "__notes__", None) or []]
@@ -64,6 +64,10 @@ def describe(exc: BaseException, debug: bool = False) -> str:
     where = [one_paragraph(note) for note in notes if note.startswith(_RAISED_IN)]
     if where:
         message = f"{(message or '(no message)').rstrip('.')}. {' '.join(where)}"
+    # how to fix an error in the user's code (the loops' step hints): kept, not dropped
+    hints = [one_paragraph(note) for note in notes if note.startswith(HINT_PREFIX)]
+    if hints:
+        message = f"{(message or '(no message)').rstrip('.')}. {' '.join(hints)}"
     if notes:  # a collective that lost another rank: the cause is that rank's error
         from runner_core.distributed.launch import peer_failure_note
 

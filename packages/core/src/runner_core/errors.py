@@ -164,6 +164,11 @@ class ConfigModuleNotFoundError(ConfigImportError, ModuleNotFoundError):
     """A config imports from a module that is not installed (MMEngine: ModuleNotFoundError)."""
 
 
+#: starts a note that says how to fix an error raised in the user's code (a forward that
+#: does not take the batch); ``runner-cli`` shows such notes with the error's one line
+HINT_PREFIX = "Hint: "
+
+
 def add_note(exc: BaseException, note: str) -> None:
     """Attach ``note`` to ``exc`` (shown under its traceback), keeping its type.
 

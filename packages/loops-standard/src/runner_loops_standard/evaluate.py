@@ -115,7 +115,7 @@ class BaseEvalLoop(BaseLoop):
             else:
                 outputs = getattr(runner.model, step)(data_batch)
         except Exception as exc:
-            add_note(exc, f"Raised in {step} at {self.mode} batch {idx}.")
+            add_note(exc, f"Raised in {step} at {self.mode} batch {idx + 1}.")  # as logged
             raise
         outputs = self.take_losses(outputs)
         if self.evaluator is not None:

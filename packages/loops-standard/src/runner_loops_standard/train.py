@@ -21,6 +21,7 @@ from typing import Any
 
 from runner_core.contract import RunnerAPI
 from runner_core.errors import (
+    HINT_PREFIX,
     ConfigAssertionError,
     ConfigError,
     ConfigTypeError,
@@ -245,7 +246,7 @@ class BaseTrainLoop(BaseLoop):
         add_note(
             exc,
             f"Raised in train_step at iteration {self._iter + 1} "
-            f"(epoch {self._epoch + 1}, batch {idx}).",
+            f"(epoch {self._epoch + 1}, batch {idx + 1}).",  # as the log line counts
         )
         from runner_core.model.step_hints import train_step_hint
 
@@ -254,7 +255,7 @@ class BaseTrainLoop(BaseLoop):
         except Exception:  # a hint never replaces the user's own error
             hint = None
         if hint is not None:
-            add_note(exc, hint)
+            add_note(exc, f"{HINT_PREFIX}{hint}")
 
     def _samples_per_batch(self) -> int | None:
         """Samples one iteration consumes on all ranks together (None: unknown batch size)."""

@@ -101,9 +101,14 @@ class ModelContractError(RunnerError, AssertionError):
     """
 
 
-def _not_a_loss(name: str, value: Any) -> TypeError:
+class LossTypeError(RunnerError, TypeError):
+    """A loss term that is no tensor: the model's fault, said in runner's own words (not
+    as an unexpected error), a TypeError as MMEngine's."""
+
+
+def _not_a_loss(name: str, value: Any) -> LossTypeError:
     """MMEngine's TypeError for a loss dict value, naming the key and the fix."""
-    return TypeError(
+    return LossTypeError(
         f"forward(mode='loss') returned {name}={value!r:.80}: {name} is not a tensor or list of "
         "tensors. Loss terms (keys containing 'loss') are back-propagated, so they must be "
         "tensors computed from the model's output; other keys may also be plain numbers."
