@@ -124,6 +124,44 @@ def test_a_work_dir_that_cannot_be_a_folder_is_an_os_error(tmp_path: Path, under
         prepare_work_dir(afile / "wd" if under else afile, "20250101_000000")
     assert isinstance(info.value, OSError)  # MMEngine: os.makedirs
     assert info.value.errno == code
+    # and its subclass, as os.makedirs raises it
+    assert isinstance(info.value, NotADirectoryError if under else FileExistsError)
+    assert str(info.value).startswith("The work dir ")
+
+
+def test_a_work_dir_without_permission_is_a_permission_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runner_core.runner import work_dir
+
+    def refused(work: Path, timestamp: str) -> Path:  # as a read-only folder refuses (not root)
+        raise PermissionError(errno.EACCES, "Permission denied", str(work / timestamp))
+
+    monkeypatch.setattr(work_dir, "_new_run_folder", refused)
+    with pytest.raises(PermissionError, match="is not writable") as info:
+        work_dir.prepare_work_dir(tmp_path / "wd", "20250101_000000")
+    assert isinstance(info.value, RunnerError) and info.value.errno == errno.EACCES
+
+
+def test_a_truncated_or_foreign_checkpoint_is_torchs_error_class(tmp_path: Path) -> None:
+    """torch.load (MMEngine's loader) raises OSError for a truncated file and
+    pickle.UnpicklingError for one that is no checkpoint; ours are those too."""
+    import pickle
+
+    from runner_core.checkpoint import CheckpointCorruptError, CheckpointUnpicklingError
+
+    whole = tmp_path / "whole.pth"
+    torch.save({"state_dict": {"w": torch.zeros(3)}}, whole)
+    cut = tmp_path / "cut.pth"
+    cut.write_bytes(whole.read_bytes()[:200])
+    with pytest.raises(CheckpointCorruptError, match="is truncated or corrupt") as info:
+        load_checkpoint(cut)
+    assert isinstance(info.value, OSError) and isinstance(info.value, RuntimeError)
+    text = tmp_path / "cfg.py"
+    text.write_text("model = dict(type='Net')\n")
+    with pytest.raises(CheckpointUnpicklingError, match="is not a torch checkpoint") as info:
+        load_checkpoint(text)
+    assert isinstance(info.value, pickle.UnpicklingError)
 
 
 def test_a_loss_dict_without_loss_is_an_attribute_error() -> None:

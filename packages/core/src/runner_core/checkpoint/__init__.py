@@ -2,9 +2,11 @@
 
 API (all failures raise :class:`CheckpointError`, naming the file and the fix; a write the
 OS refused raises :class:`CheckpointWriteError`, an ``OSError`` with its ``errno`` too; a
-missing file, an empty one and a pickle needing a missing module raise
-:class:`CheckpointNotFoundError`, :class:`CheckpointEOFError` and
-:class:`CheckpointModuleNotFoundError`, also the ``FileNotFoundError``, ``EOFError`` and
+missing file, an empty one, a truncated one, one that is no checkpoint and a pickle
+needing a missing module raise :class:`CheckpointNotFoundError`,
+:class:`CheckpointEOFError`, :class:`CheckpointCorruptError`,
+:class:`CheckpointUnpicklingError` and :class:`CheckpointModuleNotFoundError`, also the
+``FileNotFoundError``, ``EOFError``, ``OSError``, ``pickle.UnpicklingError`` and
 ``ModuleNotFoundError`` MMEngine's loading raises):
 
 * ``save_checkpoint(checkpoint, filename, file_client_args=None, backend_args=None, *,
@@ -40,12 +42,14 @@ from typing import TYPE_CHECKING, Any
 
 from runner_core.checkpoint.errors import (
     CheckpointAssertionError,
+    CheckpointCorruptError,
     CheckpointEOFError,
     CheckpointError,
     CheckpointKeyError,
     CheckpointModuleNotFoundError,
     CheckpointNotFoundError,
     CheckpointPermissionError,
+    CheckpointUnpicklingError,
     CheckpointValueError,
     CheckpointWriteError,
 )
@@ -84,12 +88,14 @@ __all__ = [  # literal, so linters see the lazy names as exported
     "POINTER_NAME",
     "RemotePath",
     "TEMP_FILE_PATTERN",
+    "CheckpointCorruptError",
     "CheckpointEOFError",
     "CheckpointError",
     "CheckpointKeyError",
     "CheckpointModuleNotFoundError",
     "CheckpointNotFoundError",
     "CheckpointPermissionError",
+    "CheckpointUnpicklingError",
     "CheckpointValueError",
     "CheckpointAssertionError",
     "CheckpointWriteError",
@@ -116,12 +122,14 @@ __all__ = [  # literal, so linters see the lazy names as exported
     "write_pointer",
 ]
 _ERRORS = {
+    "CheckpointCorruptError",
     "CheckpointEOFError",
     "CheckpointError",
     "CheckpointKeyError",
     "CheckpointModuleNotFoundError",
     "CheckpointNotFoundError",
     "CheckpointPermissionError",
+    "CheckpointUnpicklingError",
     "CheckpointValueError",
     "CheckpointAssertionError",
     "CheckpointWriteError",

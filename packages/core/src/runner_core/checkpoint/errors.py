@@ -7,6 +7,7 @@ catch the error, such as the CLI, does not pay for importing torch.
 from __future__ import annotations
 
 import os
+from pickle import UnpicklingError
 
 from runner_core.errors import RunnerError
 
@@ -35,6 +36,16 @@ class CheckpointModuleNotFoundError(CheckpointError, ModuleNotFoundError):
 
 class CheckpointEOFError(CheckpointError, EOFError):
     """The checkpoint file is empty (MMEngine's ``torch.load`` raises EOFError there)."""
+
+
+class CheckpointCorruptError(CheckpointError, OSError):
+    """The checkpoint file is truncated or its zip archive is damaged: ``torch.load``
+    raises an OSError there (torch before 2.x, a RuntimeError: this is both)."""
+
+
+class CheckpointUnpicklingError(CheckpointError, UnpicklingError):
+    """The file is no torch checkpoint (a text file, a plain pickle) or its records cannot
+    be unpickled: ``torch.load`` (MMEngine's loader) raises ``pickle.UnpicklingError``."""
 
 
 class CheckpointAssertionError(CheckpointError, AssertionError):

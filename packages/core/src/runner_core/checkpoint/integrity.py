@@ -21,9 +21,11 @@ from typing import IO
 
 from runner_core.checkpoint.atomic import TEMP_FILE_PATTERN
 from runner_core.checkpoint.errors import (
+    CheckpointCorruptError,
     CheckpointEOFError,
     CheckpointError,
     CheckpointNotFoundError,
+    CheckpointUnpicklingError,
 )
 from runner_core.errors import did_you_mean
 
@@ -105,7 +107,7 @@ def sniff_head(head: bytes, name: str) -> str:
     if head[:1] == b"\x80":  # a pickle stream: torch's pre-1.6 format, or a plain pickle
         if _LEGACY_MAGIC in head:
             return "legacy"
-        raise CheckpointError(
+        raise CheckpointUnpicklingError(
             f"{name!r} is a plain pickle file (written by pickle.dump, not torch.save), "
             "which torch.load cannot read, with or without allow_pickle. If you trust it, read "
             "it with pickle.load(open(path, 'rb')), or re-save its contents with "
@@ -117,7 +119,7 @@ def sniff_head(head: bytes, name: str) -> str:
         what = f"a text file starting with {head.decode('ascii', 'replace')!r}"
     else:
         what = f"a file starting with bytes {head[:8]!r}"
-    raise CheckpointError(
+    raise CheckpointUnpicklingError(
         f"{name!r} is not a torch checkpoint (expected a torch.save zip archive): it looks "
         f"like {what}. Check that the path names a .pth file written by torch.save."
     )
@@ -132,7 +134,7 @@ def open_zip(source: Path | IO[bytes], name: str, size: Callable[[], int]) -> zi
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise CheckpointError(
+        raise CheckpointCorruptError(
             f"Checkpoint {name!r} is truncated or corrupt ({size()} bytes; "
             f"zip error: {exc}). The zip directory is written last, so the save that wrote this "
             "file was most likely interrupted (killed, crashed, disk full). Use an earlier "

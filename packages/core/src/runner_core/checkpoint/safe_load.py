@@ -32,6 +32,7 @@ import torch
 from runner_core.checkpoint.errors import (
     CheckpointError,
     CheckpointModuleNotFoundError,
+    CheckpointUnpicklingError,
 )
 from runner_core.checkpoint.integrity import (
     _open_zip,
@@ -397,7 +398,7 @@ def _torch_load(
     except pickle.UnpicklingError as exc:
         if not allow_pickle and "weights only" in str(exc).lower():
             raise _unsafe_error(source, path, exc) from exc
-        raise CheckpointError(
+        raise CheckpointUnpicklingError(
             f"Checkpoint {path!r} could not be unpickled: {exc}. The file is corrupt or was "
             "written by incompatible code."
         ) from exc

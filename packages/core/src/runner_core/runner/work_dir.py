@@ -28,8 +28,36 @@ class WorkDirError(RunnerError, OSError):
     """The work dir cannot be created or written.
 
     An ``OSError`` too (with the ``errno`` of the failure), as MMEngine's
-    ``os.makedirs`` raises there.
+    ``os.makedirs`` raises there; of its subclass too where the OS said which
+    (``PermissionError``, ``NotADirectoryError``, ``FileExistsError``), so
+    ``except PermissionError`` around ``Runner(work_dir=...)`` keeps catching it.
     """
+
+
+class WorkDirPermissionError(WorkDirError, PermissionError):
+    """The work dir, or a folder above it, is not writable."""
+
+
+class WorkDirNotADirectoryError(WorkDirError, NotADirectoryError):
+    """A file stands where a folder of the work dir's path must be."""
+
+
+class WorkDirExistsError(WorkDirError, FileExistsError):
+    """The work dir's path names an existing file."""
+
+
+def _work_dir_error(message: str, cause: OSError) -> WorkDirError:
+    """The WorkDirError of ``cause``'s kind, carrying its errno (without strerror, so its
+    text stays ``message``)."""
+    kinds = (
+        (PermissionError, WorkDirPermissionError),
+        (NotADirectoryError, WorkDirNotADirectoryError),
+        (FileExistsError, WorkDirExistsError),
+    )
+    kind = next((ours for theirs, ours in kinds if isinstance(cause, theirs)), WorkDirError)
+    error = kind(message)
+    error.errno = cause.errno
+    return error
 
 
 def make_timestamp() -> str:
@@ -77,9 +105,7 @@ def prepare_work_dir(
                 f"checkpoints go there: pass a writable folder with work_dir=... (CLI: "
                 f"--work-dir), or free some space."
             )
-        error = WorkDirError(message)
-        error.errno = exc.errno  # without strerror, str() stays the message above
-        raise error from exc
+        raise _work_dir_error(message, exc) from exc
     return work, work / broadcast_object(run.name, src=0)
 
 
