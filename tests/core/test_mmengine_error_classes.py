@@ -143,6 +143,32 @@ def test_a_work_dir_without_permission_is_a_permission_error(
     assert isinstance(info.value, RunnerError) and info.value.errno == errno.EACCES
 
 
+def test_a_list_where_one_optimizer_or_loader_config_belongs_is_an_attribute_error(
+    tmp_path: Path,
+) -> None:
+    """MMEngine fails there calling the list's .get/.copy: an AttributeError."""
+    from runner_core.errors import BuildError
+
+    data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,)))
+    one_loader = dict(dataset=data, batch_size=2)
+    sgd = dict(type="SGD", lr=0.1)
+    cases = [
+        (dict(optimizer=[sgd]), one_loader, BuildError, "optim_wrapper.optimizer must be a dict"),
+        (dict(optimizer=sgd), [one_loader], ConfigTypeError, "is a list of 1 dataloader"),
+    ]
+    for optim_wrapper, loader, ours, words in cases:
+        runner = Runner(
+            model=nn.Linear(2, 2),
+            work_dir=str(tmp_path),
+            train_dataloader=loader,
+            optim_wrapper=optim_wrapper,
+            train_cfg=dict(max_epochs=1),
+        )
+        with pytest.raises(AttributeError, match=words) as info:
+            runner.train()
+        assert isinstance(info.value, ours)
+
+
 def test_a_truncated_or_foreign_checkpoint_is_torchs_error_class(tmp_path: Path) -> None:
     """torch.load (MMEngine's loader) raises OSError for a truncated file and
     pickle.UnpicklingError for one that is no checkpoint; ours are those too."""

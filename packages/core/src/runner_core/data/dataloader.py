@@ -58,6 +58,11 @@ _OWN_KEYS = {
 }
 
 
+class LoaderListError(ConfigTypeError, AttributeError):
+    """A list of dataloader configs where one belongs: an AttributeError too, which MMEngine
+    raises calling the list's ``.copy``/``.pop``."""
+
+
 class WorkerSeeder:
     """``worker_init_fn`` seeding ``random``, numpy and torch from ``(seed, epoch, rank, worker_id)``.
 
@@ -453,7 +458,7 @@ def refuse_config_like(loader: Any, key_path: str) -> None:
                 f"trailing comma (`{key_path.rsplit('.', 1)[-1]} = dict(...),`) makes a tuple. "
                 "Remove the comma after the closing parenthesis."
             )
-        raise ConfigTypeError(
+        raise LoaderListError(
             f"{key_path} is a list of {len(loader)} dataloader config(s), but it takes one: "
             f"write {key_path}=dict(dataset=..., batch_size=...) (to join datasets, use "
             "dataset=dict(type='ConcatDataset', datasets=[...]))."

@@ -170,6 +170,11 @@ def _check_multipliers(cfg: Mapping[str, Any]) -> None:
                 )
 
 
+class OptimizerConfigTypeError(BuildError, AttributeError):
+    """``optim_wrapper.optimizer`` is neither a dict nor an optimizer (a list of configs):
+    an AttributeError too, which MMEngine raises calling the value's ``.get``."""
+
+
 class DefaultOptimWrapperConstructor:
     """Build the optimizer (with per-parameter groups) and wrap it.
 
@@ -203,7 +208,7 @@ class DefaultOptimWrapperConstructor:
         self.optim_wrapper_cfg = dict(optim_wrapper_cfg)
         optimizer_cfg = self.optim_wrapper_cfg.pop("optimizer")
         if not isinstance(optimizer_cfg, (Mapping, Optimizer)):
-            raise BuildError(
+            raise OptimizerConfigTypeError(
                 f"optim_wrapper.optimizer must be a dict such as dict(type='SGD', lr=0.01) (or "
                 f"a built torch.optim.Optimizer), got {type(optimizer_cfg).__name__}: "
                 f"{optimizer_cfg!r}. With --cfg-options, set its keys one by one "
