@@ -264,3 +264,28 @@ def test_schedulers_a_hook_swaps_in_mid_run_are_stepped(make_runner: Any) -> Non
     assert epoch_1 == [0.1] * 8
     # from the halved 0.05: x0.1, then linearly back to it at the 4th iteration
     assert epoch_2 == pytest.approx([0.005, 0.02, 0.035] + [0.05] * 5)
+
+
+def test_a_by_epoch_scheduler_in_an_iteration_loop_is_said_to_change_nothing(
+    make_runner: Any,
+) -> None:
+    """The lr stayed 0.1 for the whole run without a word (MMEngine is silent too)."""
+    recorder = LrRecorder()
+    runner = make_runner(
+        train_cfg=dict(by_epoch=False, max_iters=6),
+        param_scheduler=[
+            dict(type="MultiStepLR", milestones=[1], gamma=0.1),  # by_epoch=True by default
+            dict(type="ReduceOnPlateauLR", monitor="loss", rule="less"),  # steps on metrics
+        ],
+        custom_hooks=[recorder],
+    )
+    runner.train()
+    assert recorder.lrs == pytest.approx([0.1] * 6)
+    log = next(runner.log_dir.glob("*.log")).read_text()
+    warned = [line for line in log.splitlines() if "has by_epoch=True, but the train loop" in line]
+    assert len(warned) == 1 and "param_scheduler MultiStepLR" in warned[0], warned
+    assert "(IterBasedTrainLoop)" in warned[0] and "convert_to_iter_based=True" in warned[0]
+    # by_epoch=False schedulers, or an epoch loop: nothing to say
+    runner = make_runner(param_scheduler=dict(type="MultiStepLR", milestones=[1], gamma=0.1))
+    runner.train()
+    assert "has by_epoch=True" not in next(runner.log_dir.glob("*.log")).read_text()

@@ -76,6 +76,26 @@ class ParamSchedulerHook(Hook):
         if self._split(runner) and idle:
             runner.hooks.wake_soon(self)
 
+    def before_train(self, runner: RunnerAPI) -> None:
+        """Say so when a by-epoch scheduler meets an iteration-based loop: the run is one
+        epoch there, so the scheduler steps once, at its end, and never changes a value
+        during training (MMEngine is silent)."""
+        self._split(runner)
+        loop = runner.train_loop
+        if getattr(loop, "by_epoch", True) is not False:
+            return
+        for scheduler in self._by_epoch or ():
+            if getattr(scheduler, "need_val_args", False):
+                continue  # it steps on validation metrics, which come during the run
+            runner.logger.warning(
+                "param_scheduler %s has by_epoch=True, but the train loop (%s) runs the "
+                "whole training as one epoch: it steps once, at the end, so it changes "
+                "nothing during training. Set by_epoch=False (begin, end and milestones in "
+                "iterations), or convert_to_iter_based=True to keep them in epochs.",
+                type(scheduler).__name__,
+                type(loop).__name__,
+            )
+
     def before_train_epoch(self, runner: RunnerAPI) -> None:
         self._current(runner)
 
