@@ -209,6 +209,20 @@ def test_copied_work_dir_with_a_subfolder_resumes_from_its_own_file(tmp_path: Pa
     assert find_latest_checkpoint(copy) == str(copy / "ckpts" / "epoch_2.pth")
 
 
+def test_a_copied_work_dir_whose_newest_file_was_deleted_uses_its_own_older_one(
+    tmp_path: Path,
+) -> None:
+    """cp -r A B, then rm B/epoch_2.pth to roll B back: B resumes from its own epoch_1, not
+    from A's epoch_2 through the pointer it copied (which names A's file, as MMEngine's)."""
+    original, copy = tmp_path / "A", tmp_path / "B"
+    _save(original, "epoch_1.pth", value=1.0)
+    write_pointer(original, _save(original, "epoch_2.pth", value=2.0))
+    (original / POINTER_NAME).write_text(str(original / "epoch_2.pth"))  # MMEngine's format
+    shutil.copytree(original, copy)
+    (copy / "epoch_2.pth").unlink()
+    assert find_latest_checkpoint(copy) == str(copy / "epoch_1.pth")
+
+
 def test_pointer_outside_the_work_dir_stays_absolute(tmp_path: Path) -> None:
     store = tmp_path / "store"
     store.mkdir()

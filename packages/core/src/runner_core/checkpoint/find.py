@@ -315,8 +315,12 @@ def _local_latest(work_dir: Path, text: str | None, verify: bool) -> str | None:
     if target is not None:
         candidates = [target]
         local = same_file_in(work_dir, target)
-        if not is_inside(target, work_dir) and local.is_file():
-            candidates = [local]  # a copied or moved work dir: its own file, not the original's
+        outside = not is_inside(target, work_dir)
+        copied = outside and (local.is_file() or bool(list_checkpoints(work_dir)))
+        if copied:
+            # a copied or moved work dir (it has checkpoints of its own): its own file, not
+            # the original's, also when that one was deleted here to roll back
+            candidates = [local]
         elif not target.exists():
             candidates.append(local)
         for candidate in candidates:
@@ -328,9 +332,14 @@ def _local_latest(work_dir: Path, text: str | None, verify: bool) -> str | None:
         siblings = list(
             dict.fromkeys(p for c in reversed(candidates) for p in checkpoints_beside(c))
         )
+        what = (
+            f"{target}, outside the work dir, whose copy here ({local}) is missing or broken"
+            if copied
+            else f"{target}, which is missing or broken"
+        )
         _warn(
-            f"{work_dir / POINTER_NAME} points at {target}, which is missing or broken; "
-            f"looking for the newest complete checkpoint beside it and in {work_dir} instead."
+            f"{work_dir / POINTER_NAME} points at {what}; looking for the newest complete "
+            f"checkpoint beside it and in {work_dir} instead."
         )
     for candidate in [*siblings, *list_checkpoints(work_dir)]:
         if candidate.absolute() not in tried and _is_complete(candidate, verify):
