@@ -97,6 +97,16 @@ def test_unknown_base_reference_is_clear(write) -> None:
         Config.fromfile(child)
 
 
+def test_a_misspelt_name_in_config_code_gets_pythons_suggestion(write) -> None:
+    cfg = write("c.py", "max_epochs = 12\ntrain_cfg = dict(max_epochs=max_epoch)\n")
+    with pytest.raises(NameError) as info:
+        Config.fromfile(cfg)
+    assert str(info.value).endswith(
+        "c.py:2: running the config raised NameError: name 'max_epoch' is not defined. "
+        "Did you mean 'max_epochs'?"
+    )
+
+
 def test_predefined_variables(write, tmp_path: Path) -> None:
     path = write(
         "sub/my_cfg.py",

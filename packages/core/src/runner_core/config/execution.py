@@ -164,6 +164,16 @@ def reading_config() -> bool:
     return getattr(_READING, "depth", 0) > 0
 
 
+def _name_hint(exc: Exception, namespace: dict[str, Any]) -> str:
+    """Python's "did you mean" for a misspelt name (its traceback prints one; the message
+    alone does not): the names the config had defined by then."""
+    if not isinstance(exc, NameError) or exc.name is None:
+        return ""
+    from ..errors import did_you_mean
+
+    return did_you_mean(exc.name, [n for n in namespace if not n.startswith("__")])
+
+
 def run_module(tree: ast.Module, filename: str, namespace: dict[str, Any]) -> None:
     """Execute ``tree`` in ``namespace``; a failure names the config file and line."""
     code = compile(ast.fix_missing_locations(tree), filename, "exec")
@@ -179,6 +189,10 @@ def run_module(tree: ast.Module, filename: str, namespace: dict[str, Any]) -> No
                 line = frame.lineno
         where = f"{filename}:{line}" if line else filename
         error = config_error_type(type(exc))
-        raise error(f"{where}: running the config raised {type(exc).__name__}: {exc}") from exc
+        hint = _name_hint(exc, namespace)
+        raise error(
+            f"{where}: running the config raised {type(exc).__name__}: {exc}"
+            + (f".{hint}" if hint else "")
+        ) from exc
     finally:
         _READING.depth -= 1
