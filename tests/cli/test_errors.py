@@ -128,6 +128,30 @@ def test_a_model_that_cannot_train_gets_its_hint_and_the_batch_as_logged(cli, ti
     assert "unexpected" not in line
 
 
+def test_warnings_are_one_line_without_the_runners_own_source(cli, tiny_config) -> None:
+    """Python's format printed runner.py:392 and its source line under the message."""
+    tiny_config("train_cfg = dict(by_epoch=True, max_epoch=1)\n")
+    done = cli("train", "tiny.py", "--work-dir", "wd")
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [line for line in done.stderr.splitlines() if "max_epoch" in line]
+    assert lines == ["runner-cli: warning: train_cfg key 'max_epoch' is read as 'max_epochs'."]
+    assert "runner.py" not in done.stderr and "UserWarning" not in done.stderr
+
+
+def test_another_packages_warning_keeps_its_kind_and_place() -> None:
+    import io
+
+    from runner_cli.errors import show_warning
+
+    out = io.StringIO()
+    show_warning(FutureWarning("x is\n  deprecated"), FutureWarning, "/site/torch/a.py", 7, out)
+    show_warning(UserWarning("ours"), UserWarning, "/site/runner_core/runner/b.py", 9, out)
+    assert out.getvalue().splitlines() == [
+        "runner-cli: warning: FutureWarning: x is deprecated (/site/torch/a.py:7)",
+        "runner-cli: warning: ours",
+    ]
+
+
 def test_debug_shows_the_traceback(cli, tiny_config) -> None:
     tiny_config()
     done = cli("train", "tiny.py", "--cfg-options", "model.type=TinyNte", "--debug")

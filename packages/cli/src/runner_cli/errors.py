@@ -3,7 +3,7 @@
 Exit statuses: 0 success; 2 the command line or the config is wrong (fix the
 input and run again); 1 something failed while running (a checkpoint that does
 not load, a NaN loss, a full disk); 130 interrupted with Ctrl-C. No traceback
-is shown unless ``--debug`` is given.
+is shown unless ``--debug`` is given. Warnings are one line too (:func:`show_warning`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -131,3 +132,29 @@ def report(exc: BaseException, stream: TextIO | None = None, debug: bool = False
     """Print ``exc`` as one paragraph on stderr; return the exit status for it."""
     print(f"runner-cli: error: {describe(exc, debug)}", file=stream or sys.stderr)
     return exit_status_for(exc)
+
+
+#: the distributions whose warnings name the user's input, not a line of their code
+_OUR_PACKAGES = ("runner_core", "runner_cli", "runner_hooks_standard", "runner_loops_standard")
+
+
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """``warnings.showwarning`` for the command: one line, as its errors are. Python's
+    default printed the runner's own file and source line ("runner.py:392: UserWarning:
+    ... self.train_loop = ..."), which says nothing to a user; another package's (torch's)
+    or the user's file keeps its location."""
+    parts = Path(filename).parts
+    where = "" if any(name in parts for name in _OUR_PACKAGES) else f" ({filename}:{lineno})"
+    kind = "" if category is UserWarning else f"{category.__name__}: "
+    text = f"runner-cli: warning: {kind}{one_paragraph(str(message))}{where}\n"
+    try:
+        (file or sys.stderr).write(text)
+    except OSError:  # a closed or broken stderr, as warnings' own printer allows
+        pass

@@ -186,7 +186,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def console() -> int:
-    """The ``runner-cli`` command: :func:`main`, then a quick interpreter exit."""
+    """The ``runner-cli`` command: :func:`main` with one-line warnings, then a quick
+    interpreter exit. (An in-process ``main()`` leaves the caller's warnings alone.)"""
+    import warnings
+
+    from .errors import show_warning
+
+    warnings.showwarning = show_warning
     code = main()
     _spare_the_exit_collection()
     return code
