@@ -777,7 +777,14 @@ def test_an_experiment_name_that_is_a_path_is_refused_without_work_dir(
 
 
 # -- plain modules the adapter cannot train as they are -------------------------------------
-class _LightningStyle(torch.nn.Module):
+class LightningModule(torch.nn.Module):
+    """Stands in for lightning's base class, which defines the step methods itself."""
+
+    def test_step(self, batch, batch_idx):
+        return None
+
+
+class _LightningStyle(LightningModule):
     def __init__(self) -> None:
         super().__init__()
         self.net = torch.nn.Linear(2, 2)
@@ -790,11 +797,39 @@ class _LightningStyle(torch.nn.Module):
         self.steps += 1
         return self.net(batch[0]).sum()
 
-    def test_step(self, batch, batch_idx):  # LightningModule's base class has one
-        return self.net(batch[0])
-
     def configure_optimizers(self):
         return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+class _PlainWithSteps(torch.nn.Module):
+    """A plain module written for Lightning, without its base class."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = torch.nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.net(x)
+
+    def training_step(self, batch, batch_idx):
+        return self.net(batch[0]).sum()
+
+    def validation_step(self, batch, batch_idx):
+        return self.net(batch[0]).sum()
+
+
+def test_a_modules_own_validation_step_is_said_to_go_uncalled(tmp_path) -> None:
+    """Its metrics and self.log calls never appeared, without a word."""
+    from runner_core.model import ModuleAdapter
+
+    with pytest.warns(UserWarning, match=r"_PlainWithSteps defines validation_step \(a "):
+        ModuleAdapter(_PlainWithSteps(), loss_fn="cross_entropy")
+    import warnings
+
+    with warnings.catch_warnings():  # lightning's own base-class steps: nothing to say
+        warnings.simplefilter("error")
+        ModuleAdapter(_LightningStyle(), loss_fn="cross_entropy")
+        ModuleAdapter(torch.nn.Linear(2, 2))
 
 
 def test_a_lightning_style_module_is_refused_when_training_starts(tmp_path) -> None:
@@ -810,7 +845,7 @@ def test_a_lightning_style_module_is_refused_when_training_starts(tmp_path) -> N
         val_evaluator=dict(type="Accuracy"),
     )
     # MMEngine's class: AssertionError (it refuses a model without train_step in train())
-    with pytest.raises(AssertionError, match="_LightningStyle is a plain nn.Module with") as info:
+    with pytest.raises(AssertionError, match="_LightningStyle is a LightningModule with") as info:
         runner.train()
     message = str(info.value)
     assert "train_step(data, optim_wrapper)" in message
@@ -818,6 +853,44 @@ def test_a_lightning_style_module_is_refused_when_training_starts(tmp_path) -> N
     assert "loss_fn=" in message
     assert module.steps == 0
     assert "accuracy/top1" in runner.val()  # evaluating it needs no training step
+
+
+def test_a_lightning_style_module_is_refused_before_a_missing_optim_wrapper_is_asked_for(
+    tmp_path,
+) -> None:
+    """Adding the optim_wrapper asked for first would only lead to the refusal."""
+    data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,)))
+    runner = Runner(
+        model=_LightningStyle(),
+        work_dir=str(tmp_path),
+        train_dataloader=dict(dataset=data, batch_size=4),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+    )
+    with pytest.raises(AssertionError, match="_LightningStyle is a LightningModule with") as info:
+        runner.train()
+    assert "docs/comparison.md" in str(info.value)
+
+
+@pytest.mark.parametrize("loss", ["function", "name"])
+def test_the_adapter_the_refusal_suggests_trains_with_the_loss_given(tmp_path, loss) -> None:
+    """ModuleAdapter(module, loss_fn=F.cross_entropy), as the refusal suggests, was refused
+    again: the check could not tell the loss given from the default one."""
+    from runner_core.model import ModuleAdapter
+
+    module = _LightningStyle()
+    data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,)))
+    loss_fn = torch.nn.functional.cross_entropy if loss == "function" else "cross_entropy"
+    runner = Runner(
+        model=ModuleAdapter(module, loss_fn=loss_fn),
+        work_dir=str(tmp_path),
+        train_dataloader=dict(dataset=data, batch_size=4),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+    )
+    before = [p.detach().clone() for p in module.parameters()]
+    runner.train()
+    assert runner.iter == 2 and module.steps == 0  # trained with the loss given, as asked
+    assert any(not torch.equal(a, b) for a, b in zip(before, module.parameters()))
 
 
 class _OwnTrainStep(torch.nn.Module):

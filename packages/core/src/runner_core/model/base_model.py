@@ -327,9 +327,13 @@ class ModuleAdapter(BaseModel):
     ) -> None:
         super().__init__(data_preprocessor)
         self.module = _adapted_module(module)
+        #: a loss chosen by the caller: the Runner then trains with it, not refusing a
+        #: module written for Lightning (its training_step is the caller's to drop)
+        self.loss_given = loss_fn is not None
         self.loss_fn = (
             _loss_function(loss_fn) if loss_fn is not None else self._checked_cross_entropy
         )
+        _warn_skipped_eval_steps(self.module)
 
     def _checked_cross_entropy(self, out: Any, targets: Any) -> torch.Tensor:
         """The default loss on its first call: refuse an output cross-entropy cannot train,
@@ -408,6 +412,35 @@ class ModuleAdapter(BaseModel):
         return {"pred": self._modules["module"](inputs), "gt": targets}  # type: ignore[misc]
 
     test_step = val_step
+
+
+def _warn_skipped_eval_steps(module: nn.Module) -> None:
+    """Say that a module's own ``validation_step``/``test_step`` (Lightning's) go uncalled:
+    the adapter evaluates ``forward(inputs)`` instead, so what they log never appears."""
+    own = [
+        name for name in ("validation_step", "test_step") if _defined_by_user(type(module), name)
+    ]
+    if own:
+        import warnings
+
+        warnings.warn(
+            f"{type(module).__name__} defines {' and '.join(own)} (a LightningModule's "
+            "methods), which the Runner never calls: ModuleAdapter evaluates "
+            "forward(inputs) and hands {'pred': ..., 'gt': ...} to val_evaluator/"
+            "test_evaluator, so what those methods compute or log does not appear. Compute "
+            "the metrics in the evaluator (e.g. val_evaluator=dict(type='Accuracy')), or "
+            "subclass runner_core.model.BaseModel and implement val_step(data)/test_step(data).",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _defined_by_user(cls: type, name: str) -> bool:
+    """Whether ``cls`` has ``name`` from a class of its own (not LightningModule's base)."""
+    for klass in cls.__mro__:
+        if name in vars(klass):
+            return klass.__name__ != "LightningModule" and klass is not nn.Module
+    return False
 
 
 def _key_path(name: str) -> str:

@@ -331,23 +331,23 @@ class PartsBuilding:
 def _refuse_lightning_style(model: Any) -> None:
     """Refuse a plain module whose own training step (Lightning's) the Runner would skip:
     one the adapter trains with its default loss."""
-    import torch
 
     from ..model.base_model import ModelContractError, ModuleAdapter
 
-    if not isinstance(model, ModuleAdapter):
-        return
-    loss_fn = model.loss_fn
-    default = getattr(loss_fn, "__func__", None) is ModuleAdapter._checked_cross_entropy
-    if not (default or loss_fn is torch.nn.functional.cross_entropy):
+    if not isinstance(model, ModuleAdapter) or getattr(model, "loss_given", False):
         return
     module = model.module
     found = [
         m for m in ("training_step", "configure_optimizers") if callable(getattr(module, m, None))
     ]
     if found:
+        kind = (
+            "a LightningModule"
+            if any(c.__name__ == "LightningModule" for c in type(module).__mro__)
+            else "a plain nn.Module"
+        )
         raise ModelContractError(
-            f"{type(module).__name__} is a plain nn.Module with {' and '.join(found)} (a "
+            f"{type(module).__name__} is {kind} with {' and '.join(found)} (a "
             "LightningModule's methods), which the Runner never calls: it calls "
             "model.train_step(data, optim_wrapper), builds the optimizer from "
             "optim_wrapper=dict(optimizer=...), and would train a plain module's output with "
@@ -355,7 +355,9 @@ def _refuse_lightning_style(model: Any) -> None:
             "forward(..., mode='loss') returning a dict of losses (BaseModel.train_step calls "
             "forward(**batch, mode='loss') and steps the optimizer), or implement "
             "train_step(data, optim_wrapper) yourself; or pass the module with its loss as "
-            "ModuleAdapter(module, loss_fn=...) (from runner_core.model)."
+            "ModuleAdapter(module, loss_fn=...) (from runner_core.model), which ignores "
+            "training_step too. A table of Lightning's features and their counterparts: "
+            "docs/comparison.md, 'Coming from PyTorch Lightning'."
         )
 
 

@@ -636,6 +636,9 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
     def train(self) -> nn.Module:
         """Train; return the trained model (what the train loop's ``run()`` returns: the
         standard loops return ``runner.model``, as MMEngine's do)."""
+        from .building import _refuse_lightning_style
+
+        _refuse_lightning_style(self.unwrapped_model)  # before 'no optim_wrapper': the cause
         self._check_can_train()
         self._require_model_steps("train_step", *(("val_step",) if self.has_validation() else ()))
         loop, self._run_phase.ready_train_loop = self._run_phase.ready_train_loop, None
