@@ -227,3 +227,14 @@ def test_a_model_without_forward_is_refused_when_built_as_mmengines_abstract_bas
 
     with pytest.raises(TypeError, match="abstract method forward"):
         NoForward()
+
+
+def test_a_forward_returning_none_says_how_to_skip_a_batch() -> None:
+    """Lightning's training_step may return None to skip a batch; here train_step does."""
+    from runner_core.model.base_model import parse_losses
+
+    with pytest.raises(TypeError, match="got NoneType. To skip a batch") as info:
+        parse_losses(None)
+    assert "return {} without calling optim_wrapper.update_params" in str(info.value)
+    with pytest.raises(TypeError, match="got str.$"):
+        parse_losses("loss")

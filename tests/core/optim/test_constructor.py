@@ -306,3 +306,18 @@ def test_a_config_without_optimizer_is_mmengines_assertion_error() -> None:
     with pytest.raises(AssertionError, match="has no 'optimizer' key") as err:
         build_optim_wrapper(nn.Linear(2, 2), {})
     assert isinstance(err.value, ValueError)  # as before
+
+
+def test_what_configure_optimizers_returns_gets_the_way_to_write_it() -> None:
+    """Lightning's {'optimizer', 'lr_scheduler'} dict failed as "unexpected argument
+    'lr_scheduler'", and ([opt], [sched]) with a many-line repr of the optimizer."""
+    model = nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.StepLR(opt, 2)
+    for given in ({"optimizer": opt, "lr_scheduler": sched}, ([opt], [sched])):
+        with pytest.raises(BuildError) as info:
+            build_optim_wrapper(model, given)
+        message = str(info.value)
+        assert "param_scheduler=dict(type='StepLR', step_size=..., by_epoch=False)" in message
+        assert "\n" not in message and "Parameter Group" not in message
+    assert isinstance(build_optim_wrapper(model, opt), OptimWrapper)  # the optimizer alone

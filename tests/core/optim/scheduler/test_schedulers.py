@@ -12,7 +12,7 @@ import tomllib
 import torch
 
 import runner_core.optim.scheduler as scheduler_pkg
-from runner_core.errors import BuildError
+from runner_core.errors import BuildError, RegistryError
 from runner_core.optim.optim_wrapper import OptimWrapper
 from runner_core.optim.optim_wrapper_dict import OptimWrapperDict
 from runner_core.optim.scheduler import (
@@ -320,6 +320,9 @@ def test_a_torch_scheduler_object_is_refused_naming_the_config_to_write() -> Non
     lam = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
     with pytest.raises(BuildError, match="runner has no LambdaLR"):
         build_param_schedulers([lam], OptimWrapper(optimizer))
+    # named in a config, it gets the same advice, not only "not in the registry"
+    with pytest.raises(RegistryError, match=r"'param_scheduler\[0\]\.type'\)\. torch's LambdaLR"):
+        build_param_schedulers([dict(type="LambdaLR")], OptimWrapper(optimizer))
 
 
 def test_build_for_optim_wrapper_dict() -> None:

@@ -53,9 +53,16 @@ def parse_losses(losses: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     if isinstance(losses, torch.Tensor):
         return losses, {"loss": losses.detach()}
     if not isinstance(losses, Mapping):
-        raise TypeError(
+        skip = (
+            " To skip a batch (Lightning's training_step returning None), override "
+            "train_step(data, optim_wrapper) and return {} without calling "
+            "optim_wrapper.update_params."
+            if losses is None
+            else ""
+        )
+        raise LossTypeError(
             f"forward(mode='loss') must return a dict of losses or a tensor, got "
-            f"{type(losses).__name__}."
+            f"{type(losses).__name__}.{skip}"
         )
     log_vars: dict[str, torch.Tensor] = {}
     terms: list[Any] = []  # tensors: they are back-propagated

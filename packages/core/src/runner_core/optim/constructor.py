@@ -508,6 +508,27 @@ def _copy_cfg(cfg: Mapping[str, Any]) -> dict[str, Any]:
     return dict(copy.deepcopy(cfg, memo))
 
 
+def _lightning_hint(cfg: Any) -> str:
+    """How to give what a LightningModule's ``configure_optimizers()`` returns, when ``cfg``
+    looks like it: a dict with ``lr_scheduler``, or ``([optimizers], [schedulers])``."""
+    shaped = (isinstance(cfg, Mapping) and "lr_scheduler" in cfg) or (
+        isinstance(cfg, (list, tuple))
+        and any(isinstance(item, Optimizer) for part in cfg for item in _items(part))
+    )
+    if not shaped:
+        return ""
+    return (
+        " Pass the optimizer alone as optim_wrapper (or optim_wrapper=dict(optimizer="
+        "dict(type='SGD', lr=...))), and the schedulers as configs, "
+        "param_scheduler=dict(type='StepLR', step_size=..., by_epoch=False) (by_epoch=False "
+        "is Lightning's interval='step'): scheduler objects are not accepted."
+    )
+
+
+def _items(part: Any) -> list[Any]:
+    return list(part) if isinstance(part, (list, tuple)) else [part]
+
+
 def build_optim_wrapper(model: nn.Module, cfg: Any) -> OptimWrapper | OptimWrapperDict:
     """Build an ``OptimWrapper`` (or ``OptimWrapperDict``) for ``model`` from ``cfg``."""
     if isinstance(cfg, OptimWrapper):
@@ -515,9 +536,16 @@ def build_optim_wrapper(model: nn.Module, cfg: Any) -> OptimWrapper | OptimWrapp
     if isinstance(cfg, Optimizer):
         return OptimWrapper(cfg)
     if not isinstance(cfg, Mapping):
+        shown = repr(cfg)  # an optimizer's repr runs over many lines
+        shown = f": {shown}" if len(shown) <= 120 and "\n" not in shown else ""
         raise BuildError(
             f"optim_wrapper must be a dict, an OptimWrapper or a torch.optim.Optimizer, got "
-            f"{type(cfg).__name__}: {cfg!r}."
+            f"{type(cfg).__name__}{shown}.{_lightning_hint(cfg)}"
+        )
+    if "lr_scheduler" in cfg:
+        raise BuildError(
+            "optim_wrapper has an 'lr_scheduler' key, which nothing here reads (it is "
+            f"Lightning's configure_optimizers() dict).{_lightning_hint(cfg)}"
         )
     parts = multi_optimizer_parts(cfg)
     if parts is not None:

@@ -20,6 +20,16 @@ from ...registry import PARAM_SCHEDULERS
 from ...value_checks import config_errors
 from .base import INF, _ParamScheduler
 
+#: torch schedulers with no counterpart here, and what to write instead
+_TORCH_ONLY = {
+    name: (
+        f"torch's {name} takes a Python function, which has no counterpart here: compose the "
+        "schedule from runner's schedulers (a list of dicts, each active in its begin/end "
+        "window)."
+    )
+    for name in ("LambdaLR", "MultiplicativeLR")
+}
+
 
 def _by_epoch_default(cls: Any) -> bool:
     try:
@@ -73,7 +83,9 @@ def _build_one(
     try:
         cls = PARAM_SCHEDULERS.lookup(kind) if isinstance(kind, str) else kind
     except RegistryError as exc:  # name the key, as other builds do
-        exc.args = (f"{exc.args[0]} (at config key {where + '.type'!r})",)
+        missing = _TORCH_ONLY.get(kind) if isinstance(kind, str) else None
+        extra = f". {missing}" if missing else ""
+        exc.args = (f"{exc.args[0]} (at config key {where + '.type'!r}){extra}",)
         raise
     if not (isinstance(cls, type) and issubclass(cls, _ParamScheduler)):
         # A third-party scheduler class: build it as it is, no conversion rules.
