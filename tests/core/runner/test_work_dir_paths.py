@@ -7,7 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
+from runner_core import Runner
 from runner_core.runner.args_config import arguments_config
 from runner_core.runner.work_dir import WorkDirError, prepare_work_dir
 from runner_core.runner.work_dir_lock import release_work_dir_lock
@@ -84,3 +86,38 @@ def test_a_path_argument_is_kept_in_the_arguments_config(tmp_path: Path) -> None
     text = out.read_text(encoding="utf-8")
     assert f"work_dir = {str(tmp_path / 'wd é')!r}" in text
     assert "load_from = 'a b.pth'" in text
+
+
+def test_a_run_folder_deleted_and_made_again_in_the_same_second_gets_its_own_logger(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rm -rf work_dir, then run again within the second (a notebook cell): the second
+    Runner took over the first one's logger, with an internal 'already exists' warning."""
+    import shutil
+    import warnings
+
+    from runner_core.runner import runner as runner_module
+
+    monkeypatch.setattr(runner_module, "make_timestamp", lambda: "20260101_000000")
+    data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,)))
+
+    def build() -> Runner:
+        return Runner(
+            model=torch.nn.Linear(2, 2),
+            work_dir=str(tmp_path / "wd"),
+            train_dataloader=dict(dataset=data, batch_size=4),
+            train_cfg=dict(by_epoch=True, max_epochs=1),
+            optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+            default_hooks=dict(logger=dict(interval=1, progress_bar=False)),
+        )
+
+    first = build()
+    first.train()
+    shutil.rmtree(tmp_path / "wd")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        second = build()
+    assert second.log_dir == first.log_dir and second.logger is not first.logger
+    second.train()
+    log = (second.log_dir / "20260101_000000.log").read_text()
+    assert log.count("Epoch(train) [1][2/2]") == 1

@@ -156,6 +156,22 @@ class RunLogger(logging.Logger):
 
                 warn_arguments_ignored(cls.__name__, name, [k for k, v in given.items() if v])
             return found
+        return cls.create(name, logger_name, log_file, log_level, file_mode, rank)
+
+    @classmethod
+    def create(
+        cls,
+        name: str,
+        logger_name: str = LOGGER_NAME,
+        log_file: str | Path | None = None,
+        log_level: str | int = "INFO",
+        file_mode: str = "w",
+        rank: int | None = None,
+        **ignored: Any,
+    ) -> RunLogger:
+        """A new logger called ``name``, made the current one: one of that name is replaced
+        (its file closed), as ``MessageHub.create`` replaces a hub. ``get_instance``'s
+        arguments; a Runner makes its own logger so."""
         if rank is None:
             from ..distributed.utils import get_rank
 

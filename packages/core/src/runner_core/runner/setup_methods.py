@@ -93,6 +93,10 @@ class SetupMethods:
         kwargs.setdefault("name", own_name)
         kwargs.setdefault("file_mode", "a")
         kwargs.setdefault("rank", self.rank)
+        if kwargs["name"] == own_name:
+            # made afresh: a logger of this name is an earlier Runner's whose run folder of
+            # the same second was deleted (rm -rf, run again), not one to take over
+            return RunLogger.create(log_file=log_file, log_level=log_level, **kwargs)
         return RunLogger.get_instance(log_file=log_file, log_level=log_level, **kwargs)
 
     def build_message_hub(self, message_hub: Mapping[str, Any] | None = None) -> MessageHub:
