@@ -13,8 +13,15 @@ created stays current, except in a thread other than the one that made it:
 * otherwise, while the maker of the latest still lives, the thread's own latest
   (one it made) is.
 
-Until a second thread makes or claims one, nothing of this runs: a
-single-threaded program sees MMEngine's behaviour at MMEngine's cost.
+A claim holds in the thread that made the latest too: with two Runners built
+in one notebook, the first one's ``train()`` logs through its own logger and
+hub, not the second's. Only an instance made in the thread during the call
+itself (a hook's ``MMLogger.get_instance('mine')``) is current over the claim,
+as the latest is in MMEngine.
+
+Until a second thread makes or claims one, or a run call claims one, nothing of
+this runs: a single-threaded program outside run calls sees MMEngine's
+behaviour at MMEngine's cost.
 """
 
 from __future__ import annotations
@@ -38,8 +45,13 @@ class CurrentPerThread:
     """Who made each instance, each thread's own latest and its claims, all held weakly."""
 
     def __init__(self) -> None:
-        #: True once a second thread made or claimed an instance: before, ``pick`` is moot
+        #: True once a second thread made or claimed an instance, and while a claim is
+        #: held: otherwise ``pick`` is moot (the latest is current)
         self.shared = False
+        self._threads_seen = False  # a second thread made or claimed one
+        self._holding = 0  # claims held now, in all threads
+        self._made = 0  # instances made so far: a claim notes the count when it starts
+        self._order: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
         self._first: weakref.ref[threading.Thread] | None = None
         self._lock = threading.Lock()
         self._maker: weakref.WeakKeyDictionary[Any, weakref.ref[threading.Thread]] = (
@@ -48,9 +60,10 @@ class CurrentPerThread:
         self._own: weakref.WeakKeyDictionary[threading.Thread, weakref.ref[Any]] = (
             weakref.WeakKeyDictionary()
         )
-        self._claims: weakref.WeakKeyDictionary[threading.Thread, list[weakref.ref[Any]]] = (
-            weakref.WeakKeyDictionary()
-        )
+        # per thread, its claims: (the claimed instance, how many were made when it began)
+        self._claims: weakref.WeakKeyDictionary[
+            threading.Thread, list[tuple[weakref.ref[Any], int]]
+        ] = weakref.WeakKeyDictionary()
 
     def _seen(self, thread: threading.Thread) -> None:
         with self._lock:  # two threads seen at once must not both pass for the first
@@ -58,7 +71,7 @@ class CurrentPerThread:
             if first is None:
                 self._first = weakref.ref(thread)
             elif first is not thread:
-                self.shared = True
+                self._threads_seen = self.shared = True
 
     def made(self, obj: Any) -> None:
         """``obj`` was just created in this thread: it is this thread's own latest."""
@@ -66,6 +79,9 @@ class CurrentPerThread:
         self._seen(thread)
         self._maker[obj] = weakref.ref(thread)
         self._own[thread] = weakref.ref(obj)
+        with self._lock:
+            self._made += 1
+            self._order[obj] = self._made
 
     @contextlib.contextmanager
     def claimed(self, obj: Any) -> Iterator[None]:
@@ -74,32 +90,45 @@ class CurrentPerThread:
         thread = threading.current_thread()
         self._seen(thread)
         stack = self._claims.setdefault(thread, [])
-        stack.append(weakref.ref(obj))
+        with self._lock:
+            stack.append((weakref.ref(obj), self._made))
+            self._holding += 1
+            self.shared = True
         try:
             yield
         finally:
-            stack.pop()
+            with self._lock:
+                stack.pop()
+                self._holding -= 1
+                self.shared = self._threads_seen or self._holding > 0
 
     def pick(self, latest: _T, registered: Callable[[Any], bool]) -> _T:
         """What is current in this thread, given the process's ``latest``.
 
         ``registered(obj)``: whether ``obj`` is still the instance of its name
-        (one replaced by a newer one of the same name is not current anywhere).
+        (one replaced by a newer one of the same name is not current anywhere, except
+        where a run call claims it: its run goes on using it).
         """
         here = threading.current_thread()
         try:
             made_by = self._maker.get(latest)
         except TypeError:  # not weakly referable (set by hand): nobody made it here
             return latest
+        maker = made_by() if made_by is not None else None  # None: gone, or not made()
+        claims = self._claims.get(here)
+        if claims:
+            ref, since = claims[-1]
+            claimed = ref()
+            if claimed is not None:  # registered or not: a later Runner of the same
+                # experiment name replaced its hub by name, yet this call's run owns it.
+                # Made in this thread during the call (a hook's own logger): the latest,
+                # as in MMEngine; anything else (another Runner's) yields to the claim
+                newer_here = maker is here and self._order.get(latest, 0) > since
+                return latest if newer_here else claimed
         if made_by is None:  # not made through made(): nothing to tell
             return latest
-        maker = made_by()  # None: its thread ended and is gone
         if maker is here:
             return latest
-        claims = self._claims.get(here)
-        claimed = _deref(claims[-1]) if claims else None
-        if claimed is not None and registered(claimed):
-            return claimed
         if maker is None or not maker.is_alive():
             return latest
         own = _deref(self._own.get(here))

@@ -22,7 +22,7 @@ from ..hooks import Hook, HookManager
 from ..loop import check_initialised
 from ..project import default_work_dir
 from ..registry import RUNNERS
-from ..registry.scope import set_default_scope
+from ..registry.scope import overwrite_default_scope, set_default_scope
 from . import build as _build
 from . import checkpointing, preemption
 from .arg_checks import check_not_bootstrapping, check_runner_sections, check_runner_values
@@ -124,10 +124,14 @@ def _holding_work_dir(method: _F) -> _F:
             hold = getattr(self, "_work_dir_hold", None)
             if hold is not None:
                 hold.acquire()  # WorkDirBusyError if another process took it since
-            for owned in (getattr(self, "logger", None), getattr(self, "message_hub", None)):
-                claimed = getattr(owned, "claimed_current", None)
+            owned = ("logger", "message_hub", "visualizer")
+            for part in (getattr(self, name, None) for name in owned):
+                claimed = getattr(part, "claimed_current", None)
                 if claimed is not None:  # print_log(logger='current') in this call is ours
                     claims.enter_context(claimed())
+            # and its parts are built in its own default scope, whichever Runner was built
+            # last (they are built lazily, at the first call that needs them)
+            claims.enter_context(overwrite_default_scope(self.default_scope))
             return method(self, *args, **kwargs)
 
     return cast(_F, wrapper)

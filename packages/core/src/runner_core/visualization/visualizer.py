@@ -16,6 +16,8 @@ drawing starts (``pip install "runner-core[draw]"``).
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import warnings
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
@@ -66,6 +68,8 @@ _BACKEND_METHODS = ("add_scalars", "add_scalar", "add_image", "add_config", "add
 # configures one and finds it again later with get_current_instance() without keeping a
 # reference.
 _built: list[weakref.ReferenceType[Visualizer]] = []
+# A run call's claim, per thread: (its Runner's visualizer, the newest one when it began)
+_claims = threading.local()
 
 
 class _KeptVisualizers(dict[str, "Visualizer"]):
@@ -217,10 +221,37 @@ class Visualizer(DrawingMixin):
         """The visualizer's name (MMEngine's ``ManagerMixin.instance_name``)."""
         return self.name
 
+    @contextlib.contextmanager
+    def claimed_current(self) -> Iterator[None]:
+        """This visualizer is current in the calling thread for the ``with`` block (a
+        Runner's run call claims its own), unless another is built during it: with two
+        Runners in a notebook, the first one's ``train()`` draws through its own."""
+        stack = _claims.__dict__.setdefault("stack", [])
+        then = Visualizer._newest(Visualizer)
+        stack.append((weakref.ref(self), then))
+        try:
+            yield
+        finally:
+            stack.pop()
+
     @classmethod
     def _latest(cls) -> Visualizer | None:
         """The most recently built visualizer of this class still alive, else the last
-        ``get_instance`` made."""
+        ``get_instance`` made; during a run call, the Runner's own (see
+        :meth:`claimed_current`)."""
+        found = Visualizer._newest(cls)
+        stack = getattr(_claims, "stack", None)
+        if stack:
+            ref, then = stack[-1]
+            claimed = ref()
+            if isinstance(claimed, cls) and (
+                then is None or Visualizer._newest(Visualizer) is then
+            ):
+                return claimed
+        return found
+
+    @staticmethod
+    def _newest(cls: type[Visualizer]) -> Visualizer | None:
         for ref in reversed(_built):
             found = ref()
             if isinstance(found, cls):
