@@ -47,6 +47,11 @@ def test_it_holds_the_configs_until_train_builds_them(tmp_path: Path) -> None:
     [
         dict(type="MultiStepLR", milestones=[1], by_epoch=True),
         dict(type="LinearLR", start_factor=0.1, end=2, by_epoch=True),
+        # milestones past the first run's end, which was taken from its length: the
+        # schedule stretches to the longer run, as a resume into it does
+        dict(type="MultiStepLR", milestones=[3], by_epoch=True),
+        dict(type="MultiStepLR", milestones=[3], by_epoch=True, convert_to_iter_based=True),
+        dict(type="LinearLR", start_factor=0.1, by_epoch=False),
     ],
 )
 def test_a_train_that_continues_the_run_continues_its_schedule(tmp_path: Path, given) -> None:

@@ -12,7 +12,7 @@ import contextlib
 import contextvars
 import copy
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -110,6 +110,17 @@ def _flush_records_on_error(method: _F) -> _F:
             _in_run_calls.reset(token)
 
     return cast(_F, wrapper)  # the same signature: Runner.train() stays typed
+
+
+def _each_scheduler(schedulers: Any) -> Iterator[Any]:
+    """The schedulers of ``runner.param_schedulers``: a list, or a dict of lists per part."""
+    if isinstance(schedulers, Mapping):
+        for part in schedulers.values():
+            yield from _each_scheduler(part)
+    elif isinstance(schedulers, (list, tuple)):
+        yield from schedulers
+    elif schedulers is not None:
+        yield schedulers
 
 
 def _holding_work_dir(method: _F) -> _F:
@@ -734,6 +745,13 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
                 self.param_schedulers = cfg  # what was passed, for the next train()
                 raise
             self.param_schedulers = self._built_schedulers = schedulers
+        else:  # kept from an earlier train(): a longer run stretches what follows its length
+            loop = self.train_loop
+            max_epochs = getattr(loop, "max_epochs", None)
+            for scheduler in _each_scheduler(self.param_schedulers):
+                follow = getattr(scheduler, "follow_run", None)
+                if follow is not None:
+                    follow(max_epochs, getattr(loop, "max_iters", None))
 
     def _schedulers_built(self) -> bool:
         """Whether ``param_schedulers`` holds the schedulers train() built (not a config)."""

@@ -426,6 +426,25 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
             self._take_cut_off_steps(old_end)
         return {"_epoch_length": (old_length, new_length)}
 
+    def follow_run(self, max_epochs: int | None, max_iters: int | None) -> None:
+        """Move ``end`` to a run's new length when it was taken from the run's length
+        (``end_follows_run``): a later ``train()`` of a longer run (``max_epochs`` raised
+        in a notebook) continues the schedule as a resume into that run does, taking the
+        steps the old end cut off; a configured ``end`` stays."""
+        if not self.end_follows_run:
+            return
+        if self.by_epoch:
+            new_end = max_epochs
+        elif self._epoch_length and max_epochs is not None:  # converted: epochs in iterations
+            new_end = max_epochs * self._epoch_length
+        else:
+            new_end = max_iters
+        if new_end is None or new_end == self.end or new_end <= self.begin:
+            return
+        old_end, self.end = self.end, new_end
+        if new_end > old_end:
+            self._take_cut_off_steps(int(old_end))
+
     def _take_cut_off_steps(self, old_end: int) -> None:
         """Take the steps already counted (``_global_step``) that the old end skipped."""
         done, first = self._global_step, max(self.begin, old_end, 1)
