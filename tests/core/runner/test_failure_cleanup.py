@@ -60,3 +60,29 @@ def test_a_run_failed_by_a_worker_stops_its_workers_and_keeps_the_error_text(
     assert str(caught.value) == "'bad sample 6'"  # as without workers, not quoted twice
     # the traceback holds the loader's iterator; its workers are stopped all the same
     assert set(multiprocessing.active_children()) <= before
+
+
+def test_a_runner_that_fails_to_build_leaves_no_log_file_open(tmp_path) -> None:
+    """A notebook re-running a cell with a hook typo kept the newest failed run's log open."""
+    import logging
+
+    import torch
+
+    from runner_core import Runner
+    from runner_core.errors import RegistryError
+    from runner_core.logging.logger import RunLogger
+
+    data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,)))
+    with pytest.raises(RegistryError, match="EMAHok"):
+        Runner(
+            model=torch.nn.Linear(2, 2),
+            work_dir=str(tmp_path),
+            train_dataloader=dict(dataset=data, batch_size=4),
+            train_cfg=dict(by_epoch=True, max_epochs=1),
+            optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+            custom_hooks=[dict(type="EMAHok")],
+        )
+    failed = RunLogger.get_current_instance()
+    files = [h for h in failed.handlers if isinstance(h, logging.FileHandler)]
+    assert files and str(tmp_path) in files[0].baseFilename
+    assert all(h.stream is None for h in files)

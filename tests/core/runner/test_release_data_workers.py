@@ -42,3 +42,45 @@ def test_persistent_workers_stop_when_released_and_a_later_call_starts_new_ones(
     assert len(_workers() - before - started) == 2
     runner.release_data_workers()
     assert _workers() <= before
+
+
+def test_a_dropped_runner_stops_its_workers_itself_and_is_freed(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A notebook that reassigns `runner` without release_data_workers(): at the next full
+    collection torch's own clean-up waited 5 s per persistent worker; the Runner's
+    finalizer stops them first, and holds nothing that keeps the Runner alive."""
+    import gc
+    import weakref
+
+    from runner_core.data import worker_shutdown
+
+    stopped: list[object] = []
+    original = worker_shutdown.shutdown_workers
+
+    def recording(loader: object) -> bool:
+        stopped.append(loader)
+        return original(loader)
+
+    monkeypatch.setattr(worker_shutdown, "shutdown_workers", recording)
+    x = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
+    data = TensorDataset(x, x.sum(1, keepdim=True))
+    loader = dict(dataset=data, batch_size=4, num_workers=2, persistent_workers=True)
+    before = _workers()
+    runner = Runner(
+        model=ModuleAdapter(nn.Linear(2, 1), loss_fn=nn.functional.mse_loss),
+        work_dir=str(tmp_path),
+        train_dataloader=loader,
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+        default_hooks=dict(logger=dict(progress_bar=False), checkpoint=None),
+    )
+    runner.train()
+    built = runner.train_dataloader
+    started = _workers() - before
+    assert len(started) == 2
+    gone = weakref.ref(runner)
+    del runner
+    gc.collect()
+    assert gone() is None  # freed: the finalizer keeps only the loaders
+    assert any(s is built for s in stopped) and not started & _workers()

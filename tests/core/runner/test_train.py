@@ -82,3 +82,29 @@ def test_loss_sequence_equals_a_hand_written_loop_to_the_bit(tmp_path) -> None:
     expected = hand_written_losses(seed=7, epochs=2, device=next(model.parameters()).device)
     assert len(recorder.losses) == len(expected) == 90
     assert recorder.losses == expected  # exact float equality, every iteration
+
+
+def test_training_works_after_the_caller_turned_grad_mode_off(tmp_path) -> None:
+    """A notebook's inference cell left torch.set_grad_enabled(False): train() failed with
+    torch's "element 0 of tensors does not require grad"."""
+    import torch
+
+    from runner_core import Runner
+
+    data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,)))
+    model = torch.nn.Linear(2, 2)
+    before = model.weight.detach().clone()
+    runner = Runner(
+        model=model,
+        work_dir=str(tmp_path),
+        train_dataloader=dict(dataset=data, batch_size=4),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+    )
+    torch.set_grad_enabled(False)
+    try:
+        runner.train()
+        assert not torch.is_grad_enabled()  # the caller's mode is back afterwards
+    finally:
+        torch.set_grad_enabled(True)
+    assert not torch.equal(before, model.weight)

@@ -12,7 +12,34 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["shutdown_workers"]
+__all__ = ["WorkerReaper", "shutdown_workers"]
+
+
+class WorkerReaper:
+    """The loaders an owner (a Runner) built, whose workers :meth:`stop` ends.
+
+    Registered with ``weakref.finalize(owner, reaper.stop)``: a Runner dropped
+    without ``release_data_workers()`` (a notebook reassigning ``runner``) is
+    freed at some later garbage collection, where torch's own clean-up of a
+    persistent loader waits 5 s per worker; stopping them first takes
+    milliseconds. It holds the loaders, never the owner, so it keeps nothing of
+    the owner alive.
+    """
+
+    def __init__(self) -> None:
+        self._loaders: dict[int, Any] = {}
+
+    def add(self, loader: Any) -> None:
+        if loader is not None:
+            self._loaders[id(loader)] = loader
+
+    def stop(self) -> None:
+        loaders, self._loaders = list(self._loaders.values()), {}
+        for loader in loaders:
+            try:
+                shutdown_workers(loader)
+            except Exception:  # a finalizer must not raise; torch cleans up the rest
+                continue
 
 
 def shutdown_workers(loader: Any) -> bool:

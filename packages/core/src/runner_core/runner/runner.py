@@ -12,10 +12,12 @@ import contextlib
 import contextvars
 import copy
 import logging
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from ..data.worker_shutdown import WorkerReaper
 from ..distributed.launch import fail_fast
 from ..errors import ConfigError, RunnerError, add_note
 from ..hooks import Hook, HookManager
@@ -241,6 +243,9 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         self._has_loaded = False  # load_from / resume applied once per Runner
         self._load_step: str | None = None  # see LoadOrResume
         self._run_phase = RunPhase()  # between before_run and after_run (see LoadOrResume)
+        # the loaders' workers stop when this Runner is freed, not 5 s each later in torch
+        self._reaper = WorkerReaper()
+        weakref.finalize(self, self._reaper.stop)
         self._checkpoints_loaded = 0
         self.load_cfg = dict(load_cfg or {})
         self.launcher = launcher
@@ -314,6 +319,9 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         except BaseException:
             if self._work_dir_hold is not None:
                 self._work_dir_hold.release()
+            close_files = getattr(getattr(self, "logger", None), "close_files", None)
+            if close_files is not None:  # a notebook re-running the cell holds no file
+                close_files()
             raise
 
     # -- construction from configs -------------------------------------------------
@@ -407,6 +415,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             loop = self.build_train_loop(self._train_cfg)
             check_initialised(loop, "train_cfg")
             self._train_loop = loop
+            self._reap_workers_of(loop)
         return self._train_loop
 
     @property
@@ -417,7 +426,13 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             loop = self.build_val_loop(self._val_cfg or {})
             check_initialised(loop, "val_cfg")
             self._val_loop = loop
+            self._reap_workers_of(loop)
         return self._val_loop
+
+    def _reap_workers_of(self, loop: Any) -> None:
+        reaper = self.__dict__.get("_reaper")
+        if reaper is not None:  # None: a subclass that skipped Runner.__init__
+            reaper.add(getattr(loop, "dataloader", None))
 
     def release_data_workers(self) -> None:
         """Stop the worker processes of the data loaders this Runner has built.
@@ -446,6 +461,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             loop = self.build_test_loop(self._test_cfg or {})
             check_initialised(loop, "test_cfg")
             self._test_loop = loop
+            self._reap_workers_of(loop)
         return self._test_loop
 
     @property
@@ -665,7 +681,12 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             preloaded = self._resume_state.preloaded
             loop = self._prepare_training(None if preloaded else self._find_resume_checkpoint())
         maybe_compile(self, "train_step")  # the config's compile=True / dict(...), as MMEngine
-        with preemption.watch(self):  # SIGTERM/SIGUSR1: finish the iteration, save, stop
+        import torch
+
+        # grad mode on, whatever the caller left (a notebook's torch.set_grad_enabled(False)
+        # in an inference cell: the step failed as "element 0 of tensors does not require
+        # grad"); the evaluation loops turn it off for themselves
+        with preemption.watch(self), torch.enable_grad():  # SIGTERM/SIGUSR1: save, stop
             try:
                 model = loop.run()
             finally:  # after_train wakes idle points (Hook.idle_points); an error skips it
