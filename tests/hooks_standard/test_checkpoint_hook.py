@@ -450,6 +450,43 @@ def test_resume_does_not_repeat_a_validation_that_changed_nothing(tmp_path: Path
     assert hook_of(resumed).best_score == {"acc": 0.9}
 
 
+class StopBeforeEpoch(Hook):
+    """Stands for a kill between a validation (recorded in last_validation) and the next
+    checkpoint: the exception ends the run there."""
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def before_train_epoch(self, runner: Any) -> None:
+        if runner.epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_a_resume_that_skips_a_recorded_validation_puts_back_its_metrics(
+    tmp_path: Path,
+) -> None:
+    """The skipped validation's scores were missing from the resumed run's history (and
+    from scalars.json when the process died before the visualizer's next flush)."""
+    info = dict(type="RuntimeInfoHook")
+    whole = make_runner(tmp_path / "whole", interval=1, scores=[0.5, 0.4, 0.3], custom_hooks=[info])
+    whole.train()
+    stopped = make_runner(
+        tmp_path / "cut", interval=1, scores=[0.5], custom_hooks=[info, StopBeforeEpoch(1)]
+    )
+    with pytest.raises(KeyboardInterrupt):
+        stopped.train()
+    record = json.loads((tmp_path / "cut" / "last_validation").read_text())
+    assert record["scalars"] == {"val/acc": 0.5, "val/other": 1.0}
+    resumed = make_runner(
+        tmp_path / "cut", interval=1, scores=[0.4, 0.3], resume=True, custom_hooks=[info]
+    )
+    resumed.train()
+    for key in ("val/acc", "val/other"):
+        assert list(resumed.message_hub.get_scalar(key).data()) == list(
+            whole.message_hub.get_scalar(key).data()
+        )
+
+
 def test_resume_repeats_a_validation_without_a_record(tmp_path: Path) -> None:
     make_runner(tmp_path, max_epochs=2, interval=1, save_best="acc", scores=[0.9, 0.5]).train()
     (tmp_path / "last_validation").unlink()  # as if the run died before the validation ended

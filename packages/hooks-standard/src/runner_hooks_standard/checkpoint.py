@@ -817,7 +817,18 @@ class CheckpointHook(Hook):
             ):
                 # nothing to rewrite: note the validation so a resume does not repeat it (one
                 # that moved a scheduler is repeated instead, and moves it the same way)
-                record_validation(self._work_dir, self.last_ckpt, self._validated, self.fsync)
+                # with what it published: a resume that skips it puts them back, and its
+                # line in the visualizer's files must outlive a kill, as the record does
+                flush = getattr(getattr(runner, "visualizer", None), "flush", None)
+                if callable(flush):
+                    flush()
+                record_validation(
+                    self._work_dir,
+                    self.last_ckpt,
+                    self._validated,
+                    self.fsync,
+                    _published_scalars(runner, metrics),
+                )
 
     def after_train(self, runner: RunnerAPI) -> None:
         # stopped early, or the last step was not on schedule. A save at the last iteration
@@ -942,8 +953,12 @@ class CheckpointHook(Hook):
         from runner_core.distributed import broadcast_object, get_world_size
 
         if get_world_size() > 1:  # rank 0's files decide: a rank alone in a validation hangs
-            recorded = broadcast_object(bool(recorded))
+            recorded = broadcast_object(recorded or None)
         if recorded:
+            # put back what the skipped validation published, as if it had run here
+            scalars = recorded.get("scalars", {}) if isinstance(recorded, dict) else {}
+            for key, value in scalars.items():
+                runner.message_hub.update_scalar(key, value)
             return
         if not validation_due(runner, progress):
             return
@@ -1203,6 +1218,19 @@ class CheckpointHook(Hook):
             f"CheckpointHook(interval={self.interval}, by_epoch={self.by_epoch}, "
             f"max_keep_ckpts={self.max_keep_ckpts}, save_best={self.save_best or None})"
         )
+
+
+def _published_scalars(runner: RunnerAPI, metrics: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``val/<metric>`` numbers a validation put into the message hub (ints and floats,
+    which JSON keeps exactly; tensors and other values are not recorded)."""
+    hub = runner.message_hub
+    return {
+        f"val/{key}": value
+        for key, value in (metrics or {}).items()
+        if isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and f"val/{key}" in hub.log_scalars
+    }
 
 
 def _state_list(state: Mapping[str, Any], key: str) -> list[Any]:

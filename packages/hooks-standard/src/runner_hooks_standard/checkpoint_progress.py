@@ -113,25 +113,36 @@ def validation_due(runner: Any, progress: tuple[int, int]) -> bool:
 
 
 def record_validation(
-    work_dir: Path, checkpoint: str, progress: tuple[int, int], fsync: bool
+    work_dir: Path,
+    checkpoint: str,
+    progress: tuple[int, int],
+    fsync: bool,
+    scalars: Mapping[str, float] | None = None,
 ) -> None:
-    """Note that the validation right after saving ``checkpoint`` (at ``progress``) finished."""
+    """Note that the validation right after saving ``checkpoint`` (at ``progress``) finished,
+    with the scalars it published to the message hub (put back by a resume that skips it)."""
     from runner_core.checkpoint import write_bytes_atomic
 
-    text = json.dumps({"checkpoint": Path(checkpoint).name, "progress": list(progress)})
+    record: dict[str, Any] = {"checkpoint": Path(checkpoint).name, "progress": list(progress)}
+    if scalars:
+        record["scalars"] = dict(scalars)
+    text = json.dumps(record)
     write_bytes_atomic(text.encode("utf-8"), work_dir / VALIDATION_RECORD, fsync=fsync)
 
 
-def validation_recorded(work_dir: Path, checkpoint: str | None, progress: tuple[int, int]) -> bool:
-    """Whether :func:`record_validation` noted this checkpoint's validation (a missing or
-    unreadable record: no)."""
+def validation_recorded(
+    work_dir: Path, checkpoint: str | None, progress: tuple[int, int]
+) -> dict | None:
+    """The record :func:`record_validation` wrote for this checkpoint's validation (truthy),
+    or None (a missing or unreadable record, or another checkpoint's)."""
     if checkpoint is None:
-        return False
+        return None
     try:
         record = json.loads((work_dir / VALIDATION_RECORD).read_text(encoding="utf-8"))
-        return bool(
-            record["checkpoint"] == Path(checkpoint).name
-            and tuple(record["progress"]) == tuple(progress)
-        )
+        if record["checkpoint"] == Path(checkpoint).name and tuple(record["progress"]) == tuple(
+            progress
+        ):
+            return record
+        return None
     except (OSError, ValueError, KeyError, TypeError):
-        return False
+        return None
