@@ -71,3 +71,23 @@ def test_a_call_in_mmengines_positional_order_trains(tmp_path: Path) -> None:
     )
     runner.train()
     assert runner.optim_wrapper.param_groups[0]["lr"] == pytest.approx(0.01)
+
+
+def test_a_misspelt_keyword_gets_a_suggestion_as_a_misspelt_config_key_does() -> None:
+    """Python's own TypeError named the keyword without one (MMEngine's too)."""
+    from runner_core import Runner
+
+    with pytest.raises(TypeError, match=r"'optim_wraper'\. Did you mean one of 'optim_wrapper'"):
+        Runner(model=None, optim_wraper=dict())
+    with pytest.raises(
+        TypeError, match=r"belongs in train_cfg: train_cfg=dict\(max_epochs=\.\.\.\)"
+    ):
+        Runner(model=None, max_epochs=3)
+
+    class Own(Runner):  # a subclass's own keywords are its __init__'s business
+        def __init__(self, *args, freeze=(), **kwargs):
+            self.freeze = freeze
+            super().__init__(*args, **kwargs)
+
+    with pytest.raises(TypeError, match="got an unexpected keyword argument 'optim_wraper'"):
+        Own(model=None, freeze=("a",), optim_wraper=dict())

@@ -166,6 +166,26 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
     #: FlexibleRunner's strategy decides instead
     _wrapper_cfg_from_cfg = True
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Runner:
+        """Refuse a misspelt keyword with a suggestion (``Runner(optim_wraper=...)``), as a
+        config's misspelt key is: Python's own TypeError names it without one. Only for
+        ``Runner.__init__`` itself: a subclass's own ``__init__`` may take other keywords."""
+        if kwargs and cls.__init__ is Runner.__init__:
+            known = constructor_keys(Runner)
+            unknown = [key for key in kwargs if key not in known and key != "cfg"]
+            if unknown:
+                from ..errors import did_you_mean
+
+                key = unknown[0]
+                hint = did_you_mean(key, known)
+                if key in ("max_epochs", "max_iters", "val_interval", "val_begin", "by_epoch"):
+                    hint = f" It belongs in train_cfg: train_cfg=dict({key}=...)."
+                raise TypeError(
+                    f"Runner() got an unexpected keyword argument {key!r}.{hint} Its "
+                    "arguments are the config's top-level keys: see docs/config-reference.md."
+                )
+        return super().__new__(cls)
+
     def __init__(
         self,
         model: Any,
