@@ -53,7 +53,7 @@ def test_out_that_would_overwrite_an_input_is_refused_before_evaluating(
         "checkpoint": (ckpt, "is the checkpoint"),
         "config": (config, "is the config"),
         "folder": (tmp_path / "results", "is a folder"),
-        "not-json": (tmp_path / "metrics.pkl", "does not end in .json"),
+        "not-json": (tmp_path / "metrics.txt", "does not end in .json or .pkl"),
     }[target]
     before = {p: p.read_bytes() for p in (config, ckpt)}
     runs = len(list((tmp_path / "wd").iterdir()))
@@ -63,7 +63,7 @@ def test_out_that_would_overwrite_an_input_is_refused_before_evaluating(
     assert f"--out {str(out)!r} {fault}" in err
     assert {p: p.read_bytes() for p in (config, ckpt)} == before
     assert len(list((tmp_path / "wd").iterdir())) == runs  # refused before any run started
-    assert not (tmp_path / "metrics.pkl").exists()
+    assert not (tmp_path / "metrics.txt").exists()
 
 
 def test_out_replaces_an_existing_json_file(trained: Path, cli, tmp_path: Path) -> None:
@@ -72,6 +72,65 @@ def test_out_replaces_an_existing_json_file(trained: Path, cli, tmp_path: Path) 
     done = cli("val", "tiny.py", "wd/epoch_2.pth", "--work-dir", "wd", "--out", "m.json")
     assert done.returncode == 0, done.stderr
     assert "accuracy/top1" in json.loads((tmp_path / "m.json").read_text())
+
+
+def test_out_pkl_dumps_one_prediction_per_sample_as_openmmlab_test_py(
+    trained: Path, cli, tmp_path: Path
+) -> None:
+    """mmdet's and mmpretrain's tools/test.py --out x.pkl: refused before, and the
+    DumpResults it stands for pickled a plain model's dict keys, not its predictions."""
+    import pickle
+
+    shutil.copytree(trained, tmp_path, dirs_exist_ok=True)
+    done = cli("test", "tiny.py", "wd/epoch_2.pth", "--work-dir", "wd", "--out", "preds.pkl")
+    assert done.returncode == 0, done.stderr
+    assert "accuracy/top1" in done.stdout  # the config's metrics too
+    with open(tmp_path / "preds.pkl", "rb") as fh:
+        preds = pickle.load(fh)
+    assert len(preds) == 32 and set(preds[0]) == {"pred", "gt"}
+    assert tuple(preds[0]["pred"].shape) == (2,) and preds[0]["gt"].dim() == 0
+    done = cli("test", "tiny.py", "wd/epoch_2.pth", "--work-dir", "wd", "--dump", "p.json")
+    assert done.returncode == 2 and "the predictions are pickled; name a .pkl file" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["test", "tiny.py", "wd/epoch_2.pth", "--show-dir", "vis"], "default_hooks.visualization"),
+        (["train", "tiny.py", "--gpus", "2"], "torchrun ... --launcher pytorch"),
+        (["train", "tiny.py", "--resume-from", "x.pth"], "use --resume PATH"),
+        (["test", "tiny.py", "wd/epoch_2.pth", "--out-item", "metrics"], "--out FILE.json"),
+        (["train", "--resume", "tiny.py"], "--resume took 'tiny.py' as the checkpoint"),
+    ],
+)
+def test_openmmlab_tools_flags_runner_cli_lacks_name_what_to_type(
+    trained: Path, cli, tmp_path: Path, argv: list[str], words: str
+) -> None:
+    shutil.copytree(trained, tmp_path, dirs_exist_ok=True)
+    done = cli(*argv)
+    assert done.returncode == 2 and words in done.stderr, done.stderr
+    assert "Did you mean" not in done.stderr  # not '--show-dir' -> '--work-dir'
+
+
+def test_no_validate_and_loader_flags_as_openmmlab_train_py(tiny_config, cli, tmp_path) -> None:
+    tiny_config()
+    done = cli(
+        "train",
+        "tiny.py",
+        "--work-dir",
+        "wd",
+        "--no-validate",
+        "--no-pin-memory",
+        "--no-persistent-workers",
+        "--cfg-options",
+        "train_cfg.max_epochs=1",
+    )
+    assert done.returncode == 0, done.stderr
+    (log,) = (tmp_path / "wd").glob("*/*.log")
+    assert "Epoch(train)" in log.read_text() and "Epoch(val)" not in log.read_text()
+    (dumped,) = (tmp_path / "wd").glob("*/config.py")
+    text = dumped.read_text()
+    assert "val_dataloader = None" in text and "pin_memory=False" in text
 
 
 def test_resume_auto_continues_and_amp_seed_options(trained: Path, cli, tmp_path: Path) -> None:

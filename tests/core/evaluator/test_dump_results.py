@@ -35,3 +35,16 @@ def test_out_file_path_is_a_str_as_in_mmengine(tmp_path: Path) -> None:
     dump.process(None, [{"pred": 1}])
     assert dump.evaluate(1) == {}
     assert pickle.loads(out.read_bytes()) == [{"pred": 1}]
+
+
+def test_a_batched_dict_of_outputs_is_dumped_one_entry_per_sample(tmp_path: Path) -> None:
+    """A plain module's val/test step returns {'pred': (B, C), 'gt': (B,)} per batch: its
+    keys were dumped, not its samples."""
+    out = tmp_path / "preds.pkl"
+    dump = DumpResults(out_file_path=out)
+    dump.process(None, {"pred": torch.arange(6.0).reshape(3, 2), "gt": torch.tensor([0, 1, 1])})
+    dump.process(None, {"pred": torch.ones(1, 2), "gt": torch.tensor([0]), "tag": "b2"})
+    assert dump.evaluate(4) == {}
+    saved = pickle.loads(out.read_bytes())
+    assert len(saved) == 4 and [int(s["gt"]) for s in saved] == [0, 1, 1, 0]
+    assert saved[1]["pred"].tolist() == [2.0, 3.0] and saved[3]["tag"] == "b2"

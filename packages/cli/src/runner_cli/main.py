@@ -83,6 +83,13 @@ class CliParser(argparse.ArgumentParser):
                 " (--cfg-options takes every word after it, the config's path too: put CONFIG "
                 "before --cfg-options)"
             )
+        if "required: CONFIG" in message and "--resume" in _ARGV:
+            after = _ARGV[_ARGV.index("--resume") + 1 : _ARGV.index("--resume") + 2]
+            if after and not after[0].startswith("-"):
+                message += (
+                    f" (--resume took {after[0]!r} as the checkpoint to resume from: put CONFIG "
+                    "before --resume, or write --resume=auto)"
+                )
         super().error(message)
 
 

@@ -17,7 +17,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..arguments import add_cfg_options, add_debug, add_launcher, add_work_dir, apply_launcher
+from ..arguments import (
+    VIS_INSTEAD,
+    add_cfg_options,
+    add_debug,
+    add_launcher,
+    add_no_pin_memory,
+    add_work_dir,
+    apply_launcher,
+    apply_loader_flags,
+    refuse,
+)
 from ..output import note, print_mapping
 
 
@@ -35,8 +45,29 @@ def register(subparsers: Any) -> None:
         parser.add_argument(
             "--out",
             metavar="FILE",
-            help=f"write the metrics as JSON to this .json file, replacing one that exists "
-            f"(default: <run folder>/{mode}_metrics.json)",
+            help=f"a .json FILE: write the metrics there, replacing one that exists "
+            f"(default: <run folder>/{mode}_metrics.json); a .pkl FILE: dump the predictions "
+            "there (as OpenMMLab's tools/test.py --out, same as --dump)",
+        )
+        parser.add_argument(
+            "--dump",
+            metavar="FILE.pkl",
+            help="dump the predictions to this pickle file (a DumpResults evaluator)",
+        )
+        parser.add_argument(
+            "--amp",
+            action="store_true",
+            help=f"run the {mode} step under autocast ({mode}_cfg.fp16=True)",
+        )
+        add_no_pin_memory(parser, persistent=False)
+        refuse(parser, ("--show",), VIS_INSTEAD, takes_value=False)
+        refuse(parser, ("--show-dir", "--interval", "--wait-time"), VIS_INSTEAD, takes_value=True)
+        refuse(
+            parser,
+            ("--out-item",),
+            "--out FILE.json writes the metrics, --out FILE.pkl (or "
+            "--dump FILE.pkl) the predictions.",
+            True,
         )
         parser.add_argument(
             "--tta",
@@ -70,6 +101,28 @@ def run(args: argparse.Namespace) -> int:
     # a URL's backend may be registered by the config's custom_imports: checked after them
     remote = url_scheme(args.checkpoint) is not None
     checkpoint = args.checkpoint if remote else require_file(args.checkpoint, "checkpoint")
+    if args.out and args.out.lower().endswith((".pkl", ".pickle")):
+        if args.dump:
+            from ..errors import UsageError
+
+            raise UsageError("--out FILE.pkl and --dump both dump the predictions: give one.")
+        args.dump, args.out = args.out, None
+    if args.dump and not args.dump.lower().endswith((".pkl", ".pickle")):
+        from ..errors import UsageError
+
+        raise UsageError(f"--dump {args.dump!r}: the predictions are pickled; name a .pkl file.")
+    if args.dump:  # a .pkl checkpoint (Detectron's) must not be replaced by the predictions
+        for given in (args.config, str(checkpoint)):
+            if (
+                Path(args.dump).exists()
+                and Path(given).exists()
+                and os.path.samefile(args.dump, given)
+            ):
+                from ..errors import UsageError
+
+                raise UsageError(
+                    f"{args.dump!r} is an input of this command: name a new .pkl file."
+                )
     if args.out:  # checked before the evaluation, which may take hours
         _check_out(args.out, {"config": args.config, "checkpoint": str(checkpoint)})
     cfg = load_config(args.config, args.cfg_options)
@@ -83,6 +136,15 @@ def run(args: argparse.Namespace) -> int:
     require_parts(cfg, args.mode)
     cfg.merge_from_dict({"load_from": str(checkpoint), "resume": False})
     apply_launcher(cfg, args)
+    apply_loader_flags(cfg, args)
+    if args.amp:
+        cfg.merge_from_dict({f"{args.mode}_cfg": {"fp16": True}})
+    if args.dump:  # mmdet's add_dump_metric: one more evaluator, after the config's
+        key = f"{args.mode}_evaluator"
+        given = cfg.get(key)
+        metrics = list(given) if isinstance(given, (list, tuple)) else ([given] if given else [])
+        metrics.append({"type": "DumpResults", "out_file_path": args.dump})
+        cfg[key] = metrics
     set_load_options(cfg, strict=True, allow_pickle=args.unsafe_load)
     # the run's log lines go to stderr, so stdout holds only the metrics (pipe-friendly)
     with contextlib.redirect_stdout(sys.stderr):
@@ -127,8 +189,9 @@ def _check_out(out: str, inputs: dict[str, str]) -> None:
         )
     if path.suffix.lower() != ".json":
         raise UsageError(
-            f"--out {out!r} does not end in .json: the metrics are written as JSON, replacing "
-            "any file of that name. Name a .json file, e.g. --out metrics.json."
+            f"--out {out!r} does not end in .json or .pkl: a .json file gets the metrics, a "
+            ".pkl file the predictions. (A folder of results, as mmseg's --out: use "
+            "--cfg-options test_evaluator.output_dir=DIR test_evaluator.keep_results=True.)"
         )
 
 

@@ -12,7 +12,17 @@ import argparse
 from collections.abc import Mapping
 from typing import Any
 
-from ..arguments import add_cfg_options, add_debug, add_launcher, add_work_dir, apply_launcher
+from ..arguments import (
+    VIS_INSTEAD,
+    add_cfg_options,
+    add_debug,
+    add_launcher,
+    add_no_pin_memory,
+    add_work_dir,
+    apply_launcher,
+    apply_loader_flags,
+    refuse,
+)
 from ..errors import EXIT_INTERRUPTED
 from ..output import note
 from ..resume_command import resume_command
@@ -39,6 +49,12 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="mixed precision: AmpOptimWrapper, bfloat16 on the CPU, float16 on CUDA",
     )
+    parser.add_argument(
+        "--no-validate",
+        action="store_true",
+        help="train without validation (val_cfg, val_dataloader and val_evaluator set to None)",
+    )
+    add_no_pin_memory(parser, persistent=True)
     parser.add_argument("--seed", type=int, help="random seed (randomness.seed)")
     parser.add_argument(
         "--deterministic",
@@ -57,6 +73,19 @@ def register(subparsers: Any) -> None:
         "--unsafe-load",
         action="store_true",
         help="allow loading checkpoints that need pickle (only for files you trust)",
+    )
+    refuse(parser, ("--show",), VIS_INSTEAD, takes_value=False)
+    refuse(parser, ("--show-dir", "--interval", "--wait-time"), VIS_INSTEAD, takes_value=True)
+    refuse(
+        parser, ("--diff-rank-seed",), "use --cfg-options randomness.diff_rank_seed=True.", False
+    )
+    refuse(parser, ("--resume-from",), "use --resume PATH (MMEngine-era spelling).", True)
+    refuse(
+        parser,
+        ("--gpus", "--gpu-ids", "--gpu-id"),
+        "runner-cli uses one device per process; "
+        "start several with torchrun ... --launcher pytorch (see docs/distributed.md).",
+        True,
     )
     add_debug(parser)
     parser.set_defaults(handler=run)
@@ -110,6 +139,9 @@ def apply_train_options(cfg: Any, args: argparse.Namespace) -> None:
         cfg.merge_from_dict({"resume": True, "load_from": str(path)})
     if args.amp:
         enable_amp(cfg)
+    if args.no_validate:  # as mmpretrain's, mmpose's and mmaction2's tools/train.py
+        cfg.merge_from_dict({"val_cfg": None, "val_dataloader": None, "val_evaluator": None})
+    apply_loader_flags(cfg, args)
     randomness: dict[str, Any] = {}
     if args.seed is not None:
         randomness["seed"] = args.seed

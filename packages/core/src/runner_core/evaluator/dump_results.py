@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,8 @@ class DumpResults(BaseMetric):
         self.out_file_path: str = os.fspath(out_file_path)  # a str, as MMEngine's
 
     def process(self, data_batch: Any, data_samples: Any) -> None:
+        if isinstance(data_samples, Mapping):  # a plain module's {'pred': (B, ...), 'gt': (B,)}
+            data_samples = _per_sample(data_samples)
         self.results.extend(results_to_cpu(list(data_samples)))
 
     def compute_metrics(self, results: list[Any]) -> dict[str, Any]:
@@ -58,6 +61,25 @@ class DumpResults(BaseMetric):
             level=logging.INFO,
         )
         return {}
+
+
+def _per_sample(batch: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``{'pred': (B, C), 'gt': (B,)}`` -> B dicts ``{'pred': (C,), 'gt': ()}``.
+
+    ``list(batch)`` would give the keys. Values without a first dimension of
+    the batch's size (a scalar, a string) are repeated in every sample.
+    """
+    sizes = {len(v) for v in batch.values() if getattr(v, "ndim", 0) >= 1}
+    if len(sizes) != 1:  # nothing batched, or no one batch size: one entry for the batch
+        return [dict(batch)]
+    (size,) = sizes
+    return [
+        {
+            k: (v[i] if getattr(v, "ndim", 0) >= 1 and len(v) == size else v)
+            for k, v in batch.items()
+        }
+        for i in range(size)
+    ]
 
 
 __all__ = ["DumpResults"]
