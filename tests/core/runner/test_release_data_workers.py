@@ -17,14 +17,11 @@ def _workers() -> set[int]:
     return {child.pid for child in multiprocessing.active_children() if child.pid is not None}
 
 
-def test_persistent_workers_stop_when_released_and_a_later_call_starts_new_ones(
-    tmp_path: Path,
-) -> None:
+def _runner_with_persistent_workers(tmp_path: Path) -> Runner:
     x = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
     data = TensorDataset(x, x.sum(1, keepdim=True))
     loader = dict(dataset=data, batch_size=4, num_workers=2, persistent_workers=True)
-    before = _workers()
-    runner = Runner(
+    return Runner(
         model=ModuleAdapter(nn.Linear(2, 1), loss_fn=nn.functional.mse_loss),
         work_dir=str(tmp_path),
         train_dataloader=loader,
@@ -32,6 +29,13 @@ def test_persistent_workers_stop_when_released_and_a_later_call_starts_new_ones(
         optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
         default_hooks=dict(logger=dict(progress_bar=False), checkpoint=None),
     )
+
+
+def test_persistent_workers_stop_when_released_and_a_later_call_starts_new_ones(
+    tmp_path: Path,
+) -> None:
+    before = _workers()
+    runner = _runner_with_persistent_workers(tmp_path)
     runner.train()
     started = _workers() - before
     assert len(started) == 2  # persistent: alive after the run, until the Runner is collected
@@ -63,18 +67,8 @@ def test_a_dropped_runner_stops_its_workers_itself_and_is_freed(
         return original(loader)
 
     monkeypatch.setattr(worker_shutdown, "shutdown_workers", recording)
-    x = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
-    data = TensorDataset(x, x.sum(1, keepdim=True))
-    loader = dict(dataset=data, batch_size=4, num_workers=2, persistent_workers=True)
     before = _workers()
-    runner = Runner(
-        model=ModuleAdapter(nn.Linear(2, 1), loss_fn=nn.functional.mse_loss),
-        work_dir=str(tmp_path),
-        train_dataloader=loader,
-        train_cfg=dict(by_epoch=True, max_epochs=1),
-        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
-        default_hooks=dict(logger=dict(progress_bar=False), checkpoint=None),
-    )
+    runner = _runner_with_persistent_workers(tmp_path)
     runner.train()
     built = runner.train_dataloader
     started = _workers() - before
