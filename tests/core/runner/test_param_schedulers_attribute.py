@@ -51,7 +51,6 @@ def test_it_holds_the_configs_until_train_builds_them(tmp_path: Path) -> None:
         # schedule stretches to the longer run, as a resume into it does
         dict(type="MultiStepLR", milestones=[3], by_epoch=True),
         dict(type="MultiStepLR", milestones=[3], by_epoch=True, convert_to_iter_based=True),
-        dict(type="LinearLR", start_factor=0.1, by_epoch=False),
     ],
 )
 def test_a_train_that_continues_the_run_continues_its_schedule(tmp_path: Path, given) -> None:
@@ -163,3 +162,14 @@ def test_schedulers_built_before_train_know_the_epoch_length(tmp_path: Path) -> 
         dict(type="MultiStepLR", milestones=[1], convert_to_iter_based=True)
     )
     assert scheduler.milestones == {2: 1} and not scheduler.by_epoch
+
+
+def test_a_schedule_whose_values_follow_its_end_keeps_it_on_a_later_train(tmp_path: Path) -> None:
+    """Moving a cosine's end without its T_max made the lr climb back up (0.1, 0.05, 0.0,
+    0.05); it keeps the first run's end, as before (a resume rebuilds it for the new one)."""
+    runner = _runner(tmp_path, param_scheduler=dict(type="CosineAnnealingLR", by_epoch=True))
+    runner.train()
+    runner.train_loop._max_epochs = 4
+    runner.train()
+    lrs = [round(v, 6) for v in runner.message_hub.get_scalar("train/lr").data()[::2]]
+    assert lrs == sorted(lrs, reverse=True), lrs  # never rises again

@@ -431,8 +431,8 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
         (``end_follows_run``): a later ``train()`` of a longer run (``max_epochs`` raised
         in a notebook) continues the schedule as a resume into that run does, taking the
         steps the old end cut off; a configured ``end`` stays."""
-        if not self.end_follows_run:
-            return
+        if not self.end_follows_run or self.values_follow_end:
+            return  # T_max / total_iters / total_steps were taken from the old end: keep it
         if self.by_epoch:
             new_end = max_epochs
         elif self._epoch_length and max_epochs is not None:  # converted: epochs in iterations
