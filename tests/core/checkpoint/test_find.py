@@ -223,6 +223,17 @@ def test_a_copied_work_dir_whose_newest_file_was_deleted_uses_its_own_older_one(
     assert find_latest_checkpoint(copy) == str(copy / "epoch_1.pth")
 
 
+def test_a_pointer_into_out_dir_is_followed_though_the_work_dir_has_checkpoints(
+    tmp_path: Path,
+) -> None:
+    """A run resumed with CheckpointHook(out_dir=...) after saving in the work dir: its
+    newest file is in out_dir, which is no copy of the work dir."""
+    work_dir, out_dir = tmp_path / "wd", tmp_path / "ckpts" / "wd"
+    _save(work_dir, "epoch_1.pth")
+    write_pointer(work_dir, _save(out_dir, "epoch_2.pth"))
+    assert find_latest_checkpoint(work_dir) == str(out_dir / "epoch_2.pth")
+
+
 def test_pointer_outside_the_work_dir_stays_absolute(tmp_path: Path) -> None:
     store = tmp_path / "store"
     store.mkdir()

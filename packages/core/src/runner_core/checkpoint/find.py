@@ -316,7 +316,12 @@ def _local_latest(work_dir: Path, text: str | None, verify: bool) -> str | None:
         candidates = [target]
         local = same_file_in(work_dir, target)
         outside = not is_inside(target, work_dir)
-        copied = outside and (local.is_file() or bool(list_checkpoints(work_dir)))
+        # a copy of the target's folder: the work dir holds the target or files of the same
+        # names as the target's folder (not a run saving to out_dir, whose files differ)
+        copied = outside and (
+            local.is_file()
+            or any((target.parent / own.name).is_file() for own in list_checkpoints(work_dir))
+        )
         if copied:
             # a copied or moved work dir (it has checkpoints of its own): its own file, not
             # the original's, also when that one was deleted here to roll back
