@@ -12,6 +12,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 from checkpoint_runs import make_runner
@@ -462,29 +463,36 @@ class StopBeforeEpoch(Hook):
             raise KeyboardInterrupt
 
 
+@pytest.mark.parametrize("kind", [float, np.float32, torch.tensor])
 def test_a_resume_that_skips_a_recorded_validation_puts_back_its_metrics(
-    tmp_path: Path,
+    tmp_path: Path, kind: Any
 ) -> None:
     """The skipped validation's scores were missing from the resumed run's history (and
-    from scalars.json when the process died before the visualizer's next flush)."""
+    from scalars.json when the process died before the visualizer's next flush); numpy
+    and tensor scores too."""
     info = dict(type="RuntimeInfoHook")
-    whole = make_runner(tmp_path / "whole", interval=1, scores=[0.5, 0.4, 0.3], custom_hooks=[info])
+
+    def scores(*values: float) -> list[Any]:
+        return [kind(v) for v in values]
+
+    whole = make_runner(
+        tmp_path / "whole", interval=1, scores=scores(0.5, 0.4, 0.3), custom_hooks=[info]
+    )
     whole.train()
     stopped = make_runner(
-        tmp_path / "cut", interval=1, scores=[0.5], custom_hooks=[info, StopBeforeEpoch(1)]
+        tmp_path / "cut", interval=1, scores=scores(0.5), custom_hooks=[info, StopBeforeEpoch(1)]
     )
     with pytest.raises(KeyboardInterrupt):
         stopped.train()
     record = json.loads((tmp_path / "cut" / "last_validation").read_text())
     assert record["scalars"] == {"val/acc": 0.5, "val/other": 1.0}
     resumed = make_runner(
-        tmp_path / "cut", interval=1, scores=[0.4, 0.3], resume=True, custom_hooks=[info]
+        tmp_path / "cut", interval=1, scores=scores(0.4, 0.3), resume=True, custom_hooks=[info]
     )
     resumed.train()
     for key in ("val/acc", "val/other"):
-        assert list(resumed.message_hub.get_scalar(key).data()) == list(
-            whole.message_hub.get_scalar(key).data()
-        )
+        got = [float(v) for v in resumed.message_hub.get_scalar(key).data()]
+        assert got == [float(v) for v in whole.message_hub.get_scalar(key).data()], key
 
 
 def test_resume_repeats_a_validation_without_a_record(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ pieces without that state live in ``checkpoint_rules`` (which score is best),
 
 from __future__ import annotations
 
+import numbers
 import operator
 import os
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -1221,16 +1222,21 @@ class CheckpointHook(Hook):
 
 
 def _published_scalars(runner: RunnerAPI, metrics: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The ``val/<metric>`` numbers a validation put into the message hub (ints and floats,
-    which JSON keeps exactly; tensors and other values are not recorded)."""
+    """The ``val/<metric>`` numbers a validation put into the message hub, as JSON keeps
+    them: integers as ints, other real numbers (numpy's, a one-element tensor) as floats;
+    values of other kinds are not recorded."""
     hub = runner.message_hub
-    return {
-        f"val/{key}": value
-        for key, value in (metrics or {}).items()
-        if isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and f"val/{key}" in hub.log_scalars
-    }
+    found: dict[str, Any] = {}
+    for key, value in (metrics or {}).items():
+        if f"val/{key}" not in hub.log_scalars or isinstance(value, bool):
+            continue
+        if getattr(value, "numel", None) is not None and value.numel() == 1:
+            value = value.item()  # a tensor: its number
+        if isinstance(value, numbers.Integral):
+            found[f"val/{key}"] = int(value)
+        elif isinstance(value, numbers.Real):
+            found[f"val/{key}"] = float(value)
+    return found
 
 
 def _state_list(state: Mapping[str, Any], key: str) -> list[Any]:
