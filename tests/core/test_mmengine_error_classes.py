@@ -141,6 +141,11 @@ def test_a_work_dir_without_permission_is_a_permission_error(
     with pytest.raises(PermissionError, match="is not writable") as info:
         work_dir.prepare_work_dir(tmp_path / "wd", "20250101_000000")
     assert isinstance(info.value, RunnerError) and info.value.errno == errno.EACCES
+    import pickle  # as a worker process hands it over: its class and errno survive
+
+    again = pickle.loads(pickle.dumps(info.value))
+    assert type(again) is type(info.value) and again.errno == errno.EACCES
+    assert str(again) == str(info.value)
 
 
 def test_a_list_where_one_optimizer_or_loader_config_belongs_is_an_attribute_error(

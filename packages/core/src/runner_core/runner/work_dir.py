@@ -33,6 +33,13 @@ class WorkDirError(RunnerError, OSError):
     ``except PermissionError`` around ``Runner(work_dir=...)`` keeps catching it.
     """
 
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno  # without strerror: str() stays the message
+
+    def __reduce__(self) -> tuple[object, ...]:  # OSError's would rebuild from errno alone
+        return (type(self), (str(self), self.errno))
+
 
 class WorkDirPermissionError(WorkDirError, PermissionError):
     """The work dir, or a folder above it, is not writable."""
@@ -55,9 +62,7 @@ def _work_dir_error(message: str, cause: OSError) -> WorkDirError:
         (FileExistsError, WorkDirExistsError),
     )
     kind = next((ours for theirs, ours in kinds if isinstance(cause, theirs)), WorkDirError)
-    error = kind(message)
-    error.errno = cause.errno
-    return error
+    return kind(message, cause.errno)
 
 
 def make_timestamp() -> str:
