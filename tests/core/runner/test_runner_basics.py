@@ -871,7 +871,7 @@ def test_a_lightning_style_module_is_refused_before_a_missing_optim_wrapper_is_a
     assert "docs/comparison.md" in str(info.value)
 
 
-@pytest.mark.parametrize("loss", ["function", "name"])
+@pytest.mark.parametrize("loss", ["function", "name", "set"])
 def test_the_adapter_the_refusal_suggests_trains_with_the_loss_given(tmp_path, loss) -> None:
     """ModuleAdapter(module, loss_fn=F.cross_entropy), as the refusal suggests, was refused
     again: the check could not tell the loss given from the default one."""
@@ -880,8 +880,11 @@ def test_the_adapter_the_refusal_suggests_trains_with_the_loss_given(tmp_path, l
     module = _LightningStyle()
     data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,)))
     loss_fn = torch.nn.functional.cross_entropy if loss == "function" else "cross_entropy"
+    adapter = ModuleAdapter(module, loss_fn=loss_fn if loss != "set" else None)
+    if loss == "set":  # set on the adapter after building it: the caller's choice too
+        adapter.loss_fn = torch.nn.functional.nll_loss
     runner = Runner(
-        model=ModuleAdapter(module, loss_fn=loss_fn),
+        model=adapter,
         work_dir=str(tmp_path),
         train_dataloader=dict(dataset=data, batch_size=4),
         train_cfg=dict(by_epoch=True, max_epochs=1),

@@ -330,11 +330,17 @@ class PartsBuilding:
 
 def _refuse_lightning_style(model: Any) -> None:
     """Refuse a plain module whose own training step (Lightning's) the Runner would skip:
-    one the adapter trains with its default loss."""
+    one the adapter trains with its default loss (a loss given, to the constructor or set
+    as ``adapter.loss_fn`` since, is the caller's choice)."""
+    import torch
 
     from ..model.base_model import ModelContractError, ModuleAdapter
 
     if not isinstance(model, ModuleAdapter) or getattr(model, "loss_given", False):
+        return
+    loss_fn = model.loss_fn
+    default = getattr(loss_fn, "__func__", None) is ModuleAdapter._checked_cross_entropy
+    if not (default or loss_fn is torch.nn.functional.cross_entropy):
         return
     module = model.module
     found = [
