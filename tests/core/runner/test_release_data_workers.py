@@ -62,9 +62,9 @@ def test_a_dropped_runner_stops_its_workers_itself_and_is_freed(
     stopped: list[object] = []
     original = worker_shutdown.shutdown_workers
 
-    def recording(loader: object) -> bool:
+    def recording(loader: object, **options: bool) -> bool:
         stopped.append(loader)
-        return original(loader)
+        return original(loader, **options)
 
     monkeypatch.setattr(worker_shutdown, "shutdown_workers", recording)
     before = _workers()
@@ -78,3 +78,40 @@ def test_a_dropped_runner_stops_its_workers_itself_and_is_freed(
     gc.collect()
     assert gone() is None  # freed: the finalizer keeps only the loaders
     assert any(s is built for s in stopped) and not started & _workers()
+
+
+def test_a_loader_passed_built_is_the_callers_and_never_stopped(tmp_path: Path) -> None:
+    """A notebook passes one DataLoader to Runner after Runner: freeing the first must
+    not stop the workers the next one iterates (its second run did 3 of 8 iterations)."""
+    import gc
+
+    from torch.utils.data import DataLoader
+
+    x = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
+    loader = DataLoader(
+        TensorDataset(x, x.sum(1, keepdim=True)),
+        batch_size=4,
+        num_workers=2,
+        persistent_workers=True,
+    )
+
+    def build(name: str) -> Runner:
+        return Runner(
+            model=ModuleAdapter(nn.Linear(2, 1), loss_fn=nn.functional.mse_loss),
+            work_dir=str(tmp_path / name),
+            train_dataloader=loader,
+            train_cfg=dict(by_epoch=True, max_epochs=1),
+            optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+            default_hooks=dict(logger=dict(progress_bar=False), checkpoint=None),
+        )
+
+    first = build("a")
+    first.train()
+    iterator = loader._iterator
+    assert iterator is not None  # its persistent workers
+    del first
+    gc.collect()
+    assert loader._iterator is iterator  # the caller's loader: left alone
+    second = build("b")
+    second.train()
+    assert second.iter == 4

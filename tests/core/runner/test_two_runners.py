@@ -105,3 +105,39 @@ def test_a_logger_a_hook_makes_during_the_call_is_current_as_in_mmengine(
     a.register_hook(MakesItsOwn())
     a.val()
     assert made
+
+
+def test_a_scope_a_hook_sets_during_train_stays_afterwards_as_in_mmengine(
+    tmp_path: Path,
+) -> None:
+    from runner_core.registry.default_scope import DefaultScope
+    from runner_core.registry.scope import get_default_scope, set_default_scope
+
+    class SetsScope(Hook):
+        def after_train(self, runner: Any) -> None:
+            set_default_scope("runner_core_hook_set")
+
+    runner = _runner(tmp_path / "a", "A", "runner_core")
+    runner.register_hook(SetsScope())
+    before = set(DefaultScope._instance_dict)
+    with pytest.warns(UserWarning, match="runner_core_hook_set"):
+        runner.train()
+    assert get_default_scope() == "runner_core_hook_set"
+    added = set(DefaultScope._instance_dict) - before
+    assert not any(name.startswith("run-call-") for name in added), added
+
+
+def test_a_visualizer_built_in_another_thread_does_not_take_a_run_calls_claim(
+    tmp_path: Path,
+) -> None:
+    import threading
+
+    a = _runner(tmp_path / "a", "A", "runner_core")
+    with a.visualizer.claimed_current():
+        built: list[Visualizer] = []  # kept alive: a dropped one is current nowhere
+        other = threading.Thread(target=lambda: built.append(Visualizer(name="in-a-thread")))
+        other.start()
+        other.join()
+        assert Visualizer.get_current_instance() is a.visualizer
+        mine = Visualizer(name="built-here-during-the-call")
+        assert Visualizer.get_current_instance() is mine  # this thread's newer one wins

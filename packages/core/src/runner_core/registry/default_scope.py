@@ -68,6 +68,26 @@ class DefaultScope(ManagerMixin):
 
     @classmethod
     @contextmanager
+    def current_during(cls, scope_name: str | None) -> Iterator[None]:
+        """Make ``scope_name`` current inside the block (a Runner's run call); on leaving,
+        only the instance made here goes. Not a snapshot put back, as
+        :meth:`overwrite_default_scope` does: run calls in two threads end out of order,
+        and a scope set during the call (a hook's ``init_default_scope``) stays, as in
+        MMEngine. Nothing is made when ``scope_name`` is None or already current."""
+        current = cls.get_current_instance()
+        if scope_name is None or (current is not None and current.scope_name == scope_name):
+            yield
+            return
+        made = cls._new_current(f"run-call-{next(_overwrites)}", scope_name)
+        try:
+            yield
+        finally:
+            with _lock:
+                if cls._instance_dict.get(made.instance_name) is made:
+                    del cls._instance_dict[made.instance_name]
+
+    @classmethod
+    @contextmanager
     def overwrite_default_scope(cls, scope_name: str | None) -> Iterator[None]:
         """Make ``scope_name`` current inside the block (None changes nothing); on leaving,
         the instances are what they were before it, as in MMEngine."""

@@ -182,6 +182,12 @@ def init_default_scope(scope: str) -> None:
     _import_or_warn(scope, stacklevel=2)
 
 
+def run_call_scope(scope: str | None) -> AbstractContextManager[None]:
+    """Make ``scope`` the default scope for a Runner's run call, whichever Runner was built
+    last (``DefaultScope.current_during``)."""
+    return DefaultScope.current_during(scope)
+
+
 def overwrite_default_scope(scope: str | None) -> AbstractContextManager[None]:
     """Make ``scope`` the default scope inside the block (nothing changes for None), so that
     what a ``_scope_`` config builds in turn is looked up in that scope too

@@ -24,7 +24,7 @@ from ..hooks import Hook, HookManager
 from ..loop import check_initialised
 from ..project import default_work_dir
 from ..registry import RUNNERS
-from ..registry.scope import overwrite_default_scope, set_default_scope
+from ..registry.scope import run_call_scope, set_default_scope
 from . import build as _build
 from . import checkpointing, preemption
 from .arg_checks import check_not_bootstrapping, check_runner_sections, check_runner_values
@@ -144,7 +144,7 @@ def _holding_work_dir(method: _F) -> _F:
                     claims.enter_context(claimed())
             # and its parts are built in its own default scope, whichever Runner was built
             # last (they are built lazily, at the first call that needs them)
-            claims.enter_context(overwrite_default_scope(self.default_scope))
+            claims.enter_context(run_call_scope(self.default_scope))
             return method(self, *args, **kwargs)
 
     return cast(_F, wrapper)
@@ -232,6 +232,11 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
         # lazily built parts: a config until the run that needs it
         self._train_dataloader = train_dataloader
+        self._given_loaders = {  # ids of loaders passed built: the caller's, never reaped
+            id(x)
+            for x in (train_dataloader, val_dataloader, test_dataloader)
+            if x is not None and not isinstance(x, Mapping)
+        }
         # what auto_scale_lr scales by (MMEngine's): a loader with a batch sampler has none
         self._train_batch_size_cfg = (
             train_dataloader.get("batch_size") if isinstance(train_dataloader, Mapping) else None
@@ -451,8 +456,10 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
     def _reap_workers_of(self, loop: Any) -> None:
         reaper = self.__dict__.get("_reaper")
-        if reaper is not None:  # None: a subclass that skipped Runner.__init__
-            reaper.add(getattr(loop, "dataloader", None))
+        loader = getattr(loop, "dataloader", None)
+        # a loader passed as an object is the caller's (another Runner may iterate it)
+        if reaper is not None and id(loader) not in self.__dict__.get("_given_loaders", ()):
+            reaper.add(loader)
 
     def release_data_workers(self) -> None:
         """Stop the worker processes of the data loaders this Runner has built.

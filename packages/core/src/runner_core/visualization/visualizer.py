@@ -17,6 +17,7 @@ drawing starts (``pip install "runner-core[draw]"``).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 import warnings
 import weakref
@@ -70,6 +71,22 @@ _BACKEND_METHODS = ("add_scalars", "add_scalar", "add_image", "add_config", "add
 _built: list[weakref.ReferenceType[Visualizer]] = []
 # A run call's claim, per thread: (its Runner's visualizer, the newest one when it began)
 _claims = threading.local()
+
+
+_build_count = itertools.count()
+
+
+def _built_here_since(then: int) -> bool:
+    """Whether this thread built a visualizer still alive after the count ``then``."""
+    here = threading.get_ident()
+    for ref in reversed(_built):
+        found = ref()
+        if found is not None and getattr(found, "_built_order", -1) > then:
+            if found._built_in == here:
+                return True
+        elif found is not None:
+            return False  # older ones follow
+    return False
 
 
 class _KeptVisualizers(dict[str, "Visualizer"]):
@@ -162,6 +179,8 @@ class Visualizer(DrawingMixin):
             self._backends[key] = backend
         _built[:] = [ref for ref in _built if ref() is not None]
         _built.append(weakref.ref(self))
+        # a run call's claim yields only to one built in its thread after it began
+        self._built_in, self._built_order = threading.get_ident(), next(_build_count)
         _by_name[str(name)] = self
 
     def _build_backend(self, spec: Any, index: int) -> Any:
@@ -227,7 +246,7 @@ class Visualizer(DrawingMixin):
         Runner's run call claims its own), unless another is built during it: with two
         Runners in a notebook, the first one's ``train()`` draws through its own."""
         stack = _claims.__dict__.setdefault("stack", [])
-        then = Visualizer._newest(Visualizer)
+        then = next(_build_count)  # what is built from now on is newer
         stack.append((weakref.ref(self), then))
         try:
             yield
@@ -244,9 +263,7 @@ class Visualizer(DrawingMixin):
         if stack:
             ref, then = stack[-1]
             claimed = ref()
-            if isinstance(claimed, cls) and (
-                then is None or Visualizer._newest(Visualizer) is then
-            ):
+            if isinstance(claimed, cls) and not _built_here_since(then):
                 return claimed
         return found
 
