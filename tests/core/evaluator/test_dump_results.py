@@ -48,3 +48,17 @@ def test_a_batched_dict_of_outputs_is_dumped_one_entry_per_sample(tmp_path: Path
     saved = pickle.loads(out.read_bytes())
     assert len(saved) == 4 and [int(s["gt"]) for s in saved] == [0, 1, 1, 0]
     assert saved[1]["pred"].tolist() == [2.0, 3.0] and saved[3]["tag"] == "b2"
+
+
+def test_per_sample_entries_pickle_their_own_rows_and_split_per_sample_lists(
+    tmp_path: Path,
+) -> None:
+    """A row kept as a view pickled the whole batch with each sample (B times the size)."""
+    out = tmp_path / "preds.pkl"
+    dump = DumpResults(out_file_path=out)
+    batch = {"pred": torch.randn(64, 1000), "img_path": [f"{i}.png" for i in range(64)]}
+    dump.process(None, batch)
+    dump.evaluate(64)
+    assert out.stat().st_size < 2 * 64 * 1000 * 4  # about the batch, not 64 batches
+    saved = pickle.loads(out.read_bytes())
+    assert saved[5]["img_path"] == "5.png" and torch.equal(saved[5]["pred"], batch["pred"][5])

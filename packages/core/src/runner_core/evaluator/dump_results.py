@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,20 +66,32 @@ class DumpResults(BaseMetric):
 def _per_sample(batch: Mapping[str, Any]) -> list[dict[str, Any]]:
     """``{'pred': (B, C), 'gt': (B,)}`` -> B dicts ``{'pred': (C,), 'gt': ()}``.
 
-    ``list(batch)`` would give the keys. Values without a first dimension of
-    the batch's size (a scalar, a string) are repeated in every sample.
+    ``list(batch)`` would give the keys. Arrays and per-sample lists (``img_path``)
+    are split along their first dimension; values without one of the batch's size
+    (a scalar, a string) are repeated in every sample. A tensor's row is copied: a
+    view would pickle the whole batch's storage with each sample.
     """
-    sizes = {len(v) for v in batch.values() if getattr(v, "ndim", 0) >= 1}
+    sizes = {len(v) for v in batch.values() if _batched(v)}
     if len(sizes) != 1:  # nothing batched, or no one batch size: one entry for the batch
         return [dict(batch)]
     (size,) = sizes
     return [
-        {
-            k: (v[i] if getattr(v, "ndim", 0) >= 1 and len(v) == size else v)
-            for k, v in batch.items()
-        }
+        {k: (_take(v, i) if _batched(v) and len(v) == size else v) for k, v in batch.items()}
         for i in range(size)
     ]
+
+
+def _batched(value: Any) -> bool:
+    """An array with a first dimension, or a list of one item per sample."""
+    if isinstance(value, (str, bytes)):
+        return False
+    return getattr(value, "ndim", 0) >= 1 or isinstance(value, Sequence)
+
+
+def _take(value: Any, index: int) -> Any:
+    item = value[index]
+    clone = getattr(item, "clone", None)  # a tensor's row is a view of the batch
+    return clone() if callable(clone) and hasattr(item, "untyped_storage") else item
 
 
 __all__ = ["DumpResults"]
