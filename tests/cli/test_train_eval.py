@@ -91,6 +91,14 @@ def test_out_pkl_dumps_one_prediction_per_sample_as_openmmlab_test_py(
     assert tuple(preds[0]["pred"].shape) == (2,) and preds[0]["gt"].dim() == 0
     done = cli("test", "tiny.py", "wd/epoch_2.pth", "--work-dir", "wd", "--dump", "p.json")
     assert done.returncode == 2 and "the predictions are pickled; name a .pkl file" in done.stderr
+    # a config whose evaluator is an Evaluator's config gets the dump among its metrics
+    (tmp_path / "ev.py").write_text(
+        "_base_ = './tiny.py'\n"
+        "test_evaluator = dict(_delete_=True, type='Evaluator', metrics=dict(type='Accuracy'))\n"
+    )
+    done = cli("test", "ev.py", "wd/epoch_2.pth", "--work-dir", "wd", "--dump", "p2.pkl")
+    assert done.returncode == 0, done.stderr
+    assert "accuracy/top1" in done.stdout and (tmp_path / "p2.pkl").is_file()
 
 
 @pytest.mark.parametrize(

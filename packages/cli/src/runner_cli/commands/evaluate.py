@@ -14,6 +14,7 @@ import json
 import math
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -142,9 +143,14 @@ def run(args: argparse.Namespace) -> int:
     if args.dump:  # mmdet's add_dump_metric: one more evaluator, after the config's
         key = f"{args.mode}_evaluator"
         given = cfg.get(key)
-        metrics = list(given) if isinstance(given, (list, tuple)) else ([given] if given else [])
-        metrics.append({"type": "DumpResults", "out_file_path": args.dump})
-        cfg[key] = metrics
+        dump = {"type": "DumpResults", "out_file_path": args.dump}
+        if isinstance(given, Mapping) and "metrics" in given:  # an Evaluator's config
+            inner = given["metrics"]
+            inner = list(inner) if isinstance(inner, (list, tuple)) else [inner]
+            cfg[key] = {**given, "metrics": [*inner, dump]}
+        else:
+            metrics = list(given) if isinstance(given, (list, tuple)) else [given] if given else []
+            cfg[key] = [*metrics, dump]
     set_load_options(cfg, strict=True, allow_pickle=args.unsafe_load)
     # the run's log lines go to stderr, so stdout holds only the metrics (pipe-friendly)
     with contextlib.redirect_stdout(sys.stderr):
