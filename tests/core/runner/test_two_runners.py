@@ -141,3 +141,25 @@ def test_a_visualizer_built_in_another_thread_does_not_take_a_run_calls_claim(
         assert Visualizer.get_current_instance() is a.visualizer
         mine = Visualizer(name="built-here-during-the-call")
         assert Visualizer.get_current_instance() is mine  # this thread's newer one wins
+        later = threading.Thread(target=lambda: built.append(Visualizer(name="in-a-thread-2")))
+        later.start()
+        later.join()
+        assert Visualizer.get_current_instance() is mine  # not the other thread's, newer still
+
+
+@pytest.mark.filterwarnings("ignore:default_scope='runner_core_before'")
+def test_a_run_calls_scope_outlives_another_call_of_the_same_scope_ending_first() -> None:
+    """Two threads' calls in one scope: the first to start made the only instance, and
+    when it ended first, the other call ran on in whatever scope was current before."""
+    from runner_core.registry.default_scope import DefaultScope
+    from runner_core.registry.scope import get_default_scope, run_call_scope, set_default_scope
+
+    set_default_scope("runner_core_before")
+    first, second = run_call_scope("runner_core"), run_call_scope("runner_core")
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first call ends while the second still runs
+    assert get_default_scope() == "runner_core"
+    second.__exit__(None, None, None)
+    assert get_default_scope() == "runner_core_before"
+    assert not any(n.startswith("run-call-") for n in DefaultScope._instance_dict)

@@ -73,9 +73,10 @@ class DefaultScope(ManagerMixin):
         only the instance made here goes. Not a snapshot put back, as
         :meth:`overwrite_default_scope` does: run calls in two threads end out of order,
         and a scope set during the call (a hook's ``init_default_scope``) stays, as in
-        MMEngine. Nothing is made when ``scope_name`` is None or already current."""
-        current = cls.get_current_instance()
-        if scope_name is None or (current is not None and current.scope_name == scope_name):
+        MMEngine. Nothing is made when ``scope_name`` is None. One is made even when that
+        scope is current already: the current one may be another call's, which may end
+        first."""
+        if scope_name is None:
             yield
             return
         made = cls._new_current(f"run-call-{next(_overwrites)}", scope_name)

@@ -76,17 +76,19 @@ _claims = threading.local()
 _build_count = itertools.count()
 
 
-def _built_here_since(then: int) -> bool:
-    """Whether this thread built a visualizer still alive after the count ``then``."""
+def _built_here_since(then: int, cls: type) -> Any:
+    """The newest visualizer of ``cls`` this thread built after the count ``then`` and
+    still alive, or None."""
     here = threading.get_ident()
     for ref in reversed(_built):
         found = ref()
-        if found is not None and getattr(found, "_built_order", -1) > then:
-            if found._built_in == here:
-                return True
-        elif found is not None:
-            return False  # older ones follow
-    return False
+        if found is None:
+            continue
+        if getattr(found, "_built_order", -1) <= then:
+            return None  # older ones follow
+        if found._built_in == here and isinstance(found, cls):
+            return found
+    return None
 
 
 class _KeptVisualizers(dict[str, "Visualizer"]):
@@ -263,8 +265,10 @@ class Visualizer(DrawingMixin):
         if stack:
             ref, then = stack[-1]
             claimed = ref()
-            if isinstance(claimed, cls) and not _built_here_since(then):
-                return claimed
+            if isinstance(claimed, cls):
+                # ``is None``: a visualizer without backends is falsy (its __len__)
+                mine = _built_here_since(then, cls)
+                return claimed if mine is None else mine
         return found
 
     @staticmethod
