@@ -5,11 +5,13 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
+import pytest
 import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
 from runner_core import Runner
+from runner_core.hooks import Hook
 from runner_core.model import ModuleAdapter
 
 
@@ -109,9 +111,20 @@ def test_a_loader_passed_built_is_the_callers_and_never_stopped(tmp_path: Path) 
     first.train()
     iterator = loader._iterator
     assert iterator is not None  # its persistent workers
+    first.release_data_workers()
     del first
     gc.collect()
     assert loader._iterator is iterator  # the caller's loader: left alone
     second = build("b")
-    second.train()
-    assert second.iter == 4
+
+    class Fails(Hook):
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+            raise RuntimeError("boom")
+
+    second.register_hook(Fails())
+    with pytest.raises(RuntimeError, match="boom"):
+        second.train()  # a failed call releases its own loaders' workers, not the caller's
+    assert loader._iterator is iterator
+    third = build("c")
+    third.train()
+    assert third.iter == 4

@@ -36,37 +36,31 @@ class WorkerReaper:
     def stop(self) -> None:
         loaders, self._loaders = list(self._loaders.values()), {}
         for loader in loaders:
-            try:  # one in the middle of a pass is someone else's now: left to torch
-                shutdown_workers(loader, only_idle=True)
+            try:
+                shutdown_workers(loader)
             except Exception:  # a finalizer must not raise; torch cleans up the rest
                 continue
 
 
-def shutdown_workers(loader: Any, only_idle: bool = False) -> bool:
+def shutdown_workers(loader: Any) -> bool:
     """Stop ``loader``'s workers, persistent ones included; True if there were any.
 
     The next iteration of the loader starts new workers, as its first did.
     Works on torch's own iterator (its shutdown is torch's, the one its
-    ``__del__`` runs); anything else is left alone. ``only_idle``: leave an
-    iterator alone while batches it asked for are outstanding (a pass is under
-    way, someone iterates it).
+    ``__del__`` runs); anything else is left alone.
     """
     live = getattr(loader, "_live_iterator", None)  # a non-persistent pass's (ContextDataLoader)
-    stopped = callable(live) and _stop(live(), only_idle)
-    if _stop(getattr(loader, "_iterator", None), only_idle):  # torch's own: the persistent one
+    stopped = callable(live) and _stop(live())
+    if _stop(getattr(loader, "_iterator", None)):  # torch's own: the persistent one
         loader._iterator = None
         stopped = True
     return stopped
 
 
-def _stop(iterator: Any, only_idle: bool = False) -> bool:
-    """Shut ``iterator``'s workers down through torch's own shutdown; False if it has none
-    (or, ``only_idle``, while it waits for batches)."""
+def _stop(iterator: Any) -> bool:
+    """Shut ``iterator``'s workers down through torch's own shutdown; False if it has none."""
     shutdown = getattr(iterator, "_shutdown_workers", None)
     if not callable(shutdown):
-        return False
-    outstanding: Any = getattr(iterator, "_tasks_outstanding", 0)
-    if only_idle and outstanding:
         return False
     shutdown()
     return True

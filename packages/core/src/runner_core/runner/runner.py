@@ -470,15 +470,19 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         garbage collection, and torch then waits 5 s per worker. Code that runs
         Runners one after another in one process (a sweep, a notebook) calls
         this when one is done (then ``gc.collect()`` frees the rest). A later
-        ``train()``, ``val()`` or ``test()`` starts new workers.
+        ``train()``, ``val()`` or ``test()`` starts new workers. A loader passed
+        in built (a ``DataLoader`` object) is the caller's and is left alone: another
+        Runner, or the caller, may go on iterating it.
         """
         from ..data.worker_shutdown import shutdown_workers
 
         loops = (self._train_loop, self._val_loop, self._test_loop)
         loaders = [getattr(loop, "dataloader", None) for loop in loops]
         loaders += [self._train_dataloader, self._val_dataloader, self._test_dataloader]
+        given = self.__dict__.get("_given_loaders", ())
         for loader in {id(loader): loader for loader in loaders if loader is not None}.values():
-            shutdown_workers(loader)
+            if id(loader) not in given:
+                shutdown_workers(loader)
 
     @property
     def test_loop(self) -> Any:
