@@ -120,6 +120,18 @@ def test_openmmlab_tools_flags_runner_cli_lacks_name_what_to_type(
     assert "Did you mean" not in done.stderr  # not '--show-dir' -> '--work-dir'
 
 
+def test_abbreviated_options_still_work_beside_the_refused_flags(capsys) -> None:
+    """--res matched --resume and the refused --resume-from: 'ambiguous option'."""
+    from runner_cli.main import build_parser
+
+    parser, _ = build_parser()
+    args, _ = parser.parse_known_args(["train", "c.py", "--res", "auto", "--work", "wd"])
+    assert args.resume == "auto" and args.work_dir == "wd"
+    with pytest.raises(SystemExit):
+        parser.parse_known_args(["train", "c.py", "--gpu", "2"])
+    assert "torchrun ... --launcher pytorch" in capsys.readouterr().err
+
+
 def test_no_validate_and_loader_flags_as_openmmlab_train_py(tiny_config, cli, tmp_path) -> None:
     tiny_config()
     done = cli(

@@ -68,7 +68,7 @@ def apply_launcher(cfg: Any, args: argparse.Namespace) -> None:
         cfg.merge_from_dict({"launcher": args.launcher})
 
 
-class _RefusedOption(argparse.Action):
+class RefusedOption(argparse.Action):
     """An OpenMMLab ``tools/*.py`` flag runner-cli does not take: a one-line error
     naming what to type instead (rather than argparse's bare "unrecognized")."""
 
@@ -95,7 +95,7 @@ def refuse(
     """Register OpenMMLab flags that runner-cli refuses with ``instead`` as the hint."""
     # not parser.add_argument: CliParser would offer them in "did you mean"
     argparse.ArgumentParser.add_argument(
-        parser, *flags, action=_RefusedOption, instead=instead, nargs="?" if takes_value else 0
+        parser, *flags, action=RefusedOption, instead=instead, nargs="?" if takes_value else 0
     )
 
 

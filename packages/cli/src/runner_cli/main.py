@@ -57,6 +57,16 @@ class CliParser(argparse.ArgumentParser):
         action = self.subcommand_action
         return dict(action.choices) if action is not None else {}
 
+    def _get_option_tuples(self, option_string: str) -> list[Any]:
+        """Abbreviations match runner-cli's own options first: a refused OpenMMLab flag
+        (``--resume-from``) must not make ``--res`` ambiguous; a prefix of refused flags
+        only (``--gpu``) still gets their hint."""
+        from .arguments import RefusedOption
+
+        found = super()._get_option_tuples(option_string)
+        real = [option for option in found if not isinstance(option[0], RefusedOption)]
+        return real or found[:1]  # refused ones alike: any of them gives the same hint
+
     def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
         action = super().add_argument(*args, **kwargs)
         self.option_names.extend(action.option_strings)
