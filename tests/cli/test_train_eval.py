@@ -91,6 +91,10 @@ def test_out_pkl_dumps_one_prediction_per_sample_as_openmmlab_test_py(
     assert tuple(preds[0]["pred"].shape) == (2,) and preds[0]["gt"].dim() == 0
     done = cli("test", "tiny.py", "wd/epoch_2.pth", "--work-dir", "wd", "--dump", "p.json")
     assert done.returncode == 2 and "the predictions are pickled; name a .pkl file" in done.stderr
+    (tmp_path / "folder.pkl").mkdir()
+    for given in ("P.PKL", "folder.pkl"):  # refused before evaluating, not by DumpResults after
+        done = cli("test", "tiny.py", "wd/epoch_2.pth", "--work-dir", "wd", "--dump", given)
+        assert done.returncode == 2 and "Epoch(test)" not in done.stderr, done.stderr
     # a config whose evaluator is an Evaluator's config gets the dump among its metrics
     (tmp_path / "ev.py").write_text(
         "_base_ = './tiny.py'\n"

@@ -143,9 +143,10 @@ def test_a_work_dir_without_permission_is_a_permission_error(
     assert isinstance(info.value, RunnerError) and info.value.errno == errno.EACCES
     import pickle  # as a worker process hands it over: its class and errno survive
 
+    info.value.add_note("while building the Runner")
     again = pickle.loads(pickle.dumps(info.value))
     assert type(again) is type(info.value) and again.errno == errno.EACCES
-    assert str(again) == str(info.value)
+    assert str(again) == str(info.value) and again.__notes__ == ["while building the Runner"]
 
 
 def test_a_list_where_one_optimizer_or_loader_config_belongs_is_an_attribute_error(

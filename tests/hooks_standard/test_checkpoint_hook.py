@@ -463,7 +463,7 @@ class StopBeforeEpoch(Hook):
             raise KeyboardInterrupt
 
 
-@pytest.mark.parametrize("kind", [float, np.float32, torch.tensor])
+@pytest.mark.parametrize("kind", [float, np.float32, np.array, torch.tensor])
 def test_a_resume_that_skips_a_recorded_validation_puts_back_its_metrics(
     tmp_path: Path, kind: Any
 ) -> None:

@@ -84,6 +84,12 @@ def test_a_misspelt_keyword_gets_a_suggestion_as_a_misspelt_config_key_does() ->
     ):
         Runner(model=None, max_epochs=3)
 
+    class Named(Runner):  # no __init__ of its own: checked, and named as itself
+        pass
+
+    with pytest.raises(TypeError, match=r"^Named\(\) got an unexpected keyword argument 'lrr'"):
+        Named(model=None, lrr=0.1)
+
     class Own(Runner):  # a subclass's own keywords are its __init__'s business
         def __init__(self, *args, freeze=(), **kwargs):
             self.freeze = freeze

@@ -1228,10 +1228,15 @@ def _published_scalars(runner: RunnerAPI, metrics: Mapping[str, Any] | None) -> 
     hub = runner.message_hub
     found: dict[str, Any] = {}
     for key, value in (metrics or {}).items():
-        if f"val/{key}" not in hub.log_scalars or isinstance(value, bool):
+        if f"val/{key}" not in hub.log_scalars:
             continue
-        if getattr(value, "numel", None) is not None and value.numel() == 1:
-            value = value.item()  # a tensor: its number
+        size = value.numel() if callable(getattr(value, "numel", None)) else None
+        if size is None:
+            size = getattr(value, "size", None)  # a numpy array or number
+        if size == 1 and callable(getattr(value, "item", None)):
+            value = value.item()  # a one-element tensor or array: its number
+        if isinstance(value, bool):
+            continue
         if isinstance(value, numbers.Integral):
             found[f"val/{key}"] = int(value)
         elif isinstance(value, numbers.Real):

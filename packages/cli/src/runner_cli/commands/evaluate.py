@@ -102,16 +102,20 @@ def run(args: argparse.Namespace) -> int:
     # a URL's backend may be registered by the config's custom_imports: checked after them
     remote = url_scheme(args.checkpoint) is not None
     checkpoint = args.checkpoint if remote else require_file(args.checkpoint, "checkpoint")
-    if args.out and args.out.lower().endswith((".pkl", ".pickle")):
+    if args.out and args.out.endswith((".pkl", ".pickle")):  # DumpResults' own rule
         if args.dump:
             from ..errors import UsageError
 
             raise UsageError("--out FILE.pkl and --dump both dump the predictions: give one.")
         args.dump, args.out = args.out, None
-    if args.dump and not args.dump.lower().endswith((".pkl", ".pickle")):
+    if args.dump and not args.dump.endswith((".pkl", ".pickle")):
         from ..errors import UsageError
 
         raise UsageError(f"--dump {args.dump!r}: the predictions are pickled; name a .pkl file.")
+    if args.dump and Path(args.dump).is_dir():  # said now, not after the evaluation
+        from ..errors import UsageError
+
+        raise UsageError(f"--dump {args.dump!r} is a folder: name a .pkl file in it.")
     if args.dump:  # a .pkl checkpoint (Detectron's) must not be replaced by the predictions
         for given in (args.config, str(checkpoint)):
             if (

@@ -181,7 +181,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
                 if key in ("max_epochs", "max_iters", "val_interval", "val_begin", "by_epoch"):
                     hint = f" It belongs in train_cfg: train_cfg=dict({key}=...)."
                 raise TypeError(
-                    f"Runner() got an unexpected keyword argument {key!r}.{hint} Its "
+                    f"{cls.__name__}() got an unexpected keyword argument {key!r}.{hint} Its "
                     "arguments are the config's top-level keys: see docs/config-reference.md."
                 )
         return super().__new__(cls)

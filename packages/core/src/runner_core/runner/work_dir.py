@@ -38,7 +38,7 @@ class WorkDirError(RunnerError, OSError):
         self.errno = errno  # without strerror: str() stays the message
 
     def __reduce__(self) -> tuple[object, ...]:  # OSError's would rebuild from errno alone
-        return (type(self), (str(self), self.errno))
+        return (type(self), (str(self), self.errno), self.__dict__)  # notes, attributes
 
 
 class WorkDirPermissionError(WorkDirError, PermissionError):
