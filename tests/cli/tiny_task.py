@@ -14,7 +14,9 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from runner_core import BaseModel
-from runner_core.registry import DATASETS, MODELS
+from runner_core.evaluator import BaseMetric
+from runner_core.hooks import Hook
+from runner_core.registry import DATASETS, HOOKS, METRICS, MODELS
 
 
 @DATASETS.register_module(force=True)
@@ -76,3 +78,31 @@ class TinyFloatLoss(TinyNet):
         if mode == "loss":
             return {"loss": 0.5}
         return super().forward(inputs, labels, mode)
+
+
+@METRICS.register_module(force=True)
+class TinyNanScore(BaseMetric):
+    """A score that is NaN (a metric dividing by an empty count)."""
+
+    def process(self, data_batch: Any, data_samples: Any) -> None:
+        self.results.append(0)
+
+    def compute_metrics(self, results: list) -> dict:
+        return {"score": float("nan")}
+
+
+@HOOKS.register_module(force=True)
+class TinyCtrlCOnce(Hook):
+    """Raises KeyboardInterrupt in the first run that finds no ``marker`` file (a user's
+    Ctrl-C in a sweep's first trial), and writes it."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def before_train(self, runner: Any) -> None:
+        import os
+
+        if not os.path.exists(self.marker):
+            with open(self.marker, "w") as fh:
+                fh.write("interrupted")
+            raise KeyboardInterrupt

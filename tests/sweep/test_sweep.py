@@ -542,7 +542,8 @@ def test_ctrl_c_says_the_same_command_continues_the_study(tmp_path: Path) -> Non
     assert last.startswith("runner-cli sweep: interrupted (Ctrl-C).")
     assert "run the same command again to continue the study" in last
     assert "Traceback" not in err and "Trial 0 failed" not in err
-    assert _trial_states(tmp_path) == ["FAIL"]  # cut short: not counted
+    # cut short: not counted, and its values queued to be tried first when it goes on
+    assert _trial_states(tmp_path) == ["FAIL", "WAITING"]
 
 
 @pytest.mark.slow
@@ -561,7 +562,8 @@ def test_sigterm_stops_the_sweep_with_one_line_and_the_trial_marked_fail(tmp_pat
     assert "run the same command again to continue the study" in last
     assert "Traceback" not in err
     assert list((tmp_path / "wd" / "trials" / "000").glob("iter_*.pth"))
-    assert _trial_states(tmp_path) == ["FAIL"]  # cut short: not counted
+    # cut short: not counted, and its values queued to be tried first when it goes on
+    assert _trial_states(tmp_path) == ["FAIL", "WAITING"]
 
 
 def _main_sweep(
@@ -661,6 +663,67 @@ def test_a_sweep_whose_trials_all_fail_says_so(
     err = capsys.readouterr().err
     assert "no trial completed (1 failed: their reasons are above)" in err
     assert not (tmp_path / "wd" / "best_config.py").exists()
+
+
+def test_a_nan_score_fails_its_trial_and_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Optuna failed NaN trials outside the objective, uncounted: the sweep never ended
+    (243 trial folders for --trials 3)."""
+    config = TINY_1_EPOCH.replace("dict(type='Accuracy')", "dict(type='TinyNanScore')")
+    args = ("--trials", "2", "--pruner", "none", "--metric", "score")
+    assert _main_sweep(tmp_path, monkeypatch, TINY_SPACE, *args, config=config) == 1
+    trials = _study(tmp_path).trials
+    assert [t.state.name for t in trials] == ["FAIL", "FAIL"]
+    assert "'score' is NaN" in trials[0].user_attrs["failed_because"]
+
+
+def test_a_trial_cut_short_by_ctrl_c_is_tried_again_and_the_grid_has_no_duplicates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After Ctrl-C its values were lost: the grid sampler counted the point as visited and
+    handed out another one again and again before the missing one."""
+    marker = tmp_path / "interrupted"
+    config = TINY_1_EPOCH + f"custom_hooks = [dict(type='TinyCtrlCOnce', marker={str(marker)!r})]\n"
+    space = "space = {'optim_wrapper.optimizer.lr': dict(type='categorical', choices=[0.05, 0.1])}"
+    args = ("--trials", "2", "--sampler", "grid", "--seed", "0", "--pruner", "none")
+    assert _main_sweep(tmp_path, monkeypatch, space, *args, config=config) == 130
+    assert _main_sweep(tmp_path, monkeypatch, space, *args, config=config) == 0
+    trials = _study(tmp_path).trials
+    done = sorted(
+        t.params["optim_wrapper.optimizer.lr"] for t in trials if t.state.name == "COMPLETE"
+    )
+    assert done == [0.05, 0.1] and len(trials) == 3
+    assert trials[0].state.name == "FAIL" and "cut short" in trials[0].user_attrs["failed_because"]
+
+
+def test_a_trial_cut_short_by_ctrl_c_has_its_values_tried_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marker = tmp_path / "interrupted"
+    config = TINY_1_EPOCH + f"custom_hooks = [dict(type='TinyCtrlCOnce', marker={str(marker)!r})]\n"
+    args = ("--trials", "1", "--sampler", "random", "--seed", "3", "--pruner", "none")
+    assert _main_sweep(tmp_path, monkeypatch, TINY_SPACE, *args, config=config) == 130
+    assert _main_sweep(tmp_path, monkeypatch, TINY_SPACE, *args, config=config) == 0
+    cut, done = _study(tmp_path).trials
+    assert cut.state.name == "FAIL" and done.state.name == "COMPLETE"
+    assert done.params == cut.params
+
+
+def test_a_categorical_choice_holding_a_tuple_continues_its_study(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The study keeps choices as JSON (a tuple comes back a list): the unchanged space
+    was refused as 'changed since the study tried it'."""
+    space = (
+        "space = {'optim_wrapper.optimizer': dict(type='categorical', choices=["
+        "dict(type='Adam', lr=0.01, betas=(0.9, 0.99), _delete_=True), "
+        "dict(type='SGD', lr=0.1, _delete_=True)])}"
+    )
+    args = ("--pruner", "none", "--seed", "0")
+    assert _main_sweep(tmp_path, monkeypatch, space, "--trials", "1", *args) == 0
+    assert _main_sweep(tmp_path, monkeypatch, space, "--trials", "2", *args) == 0
+    assert len(_study(tmp_path).trials) == 2
 
 
 def test_an_input_error_in_a_trial_stops_the_sweep_and_leaves_no_table_row(

@@ -194,6 +194,6 @@ def run(args: argparse.Namespace) -> int:
 def _stopped(how: str, opts: Any) -> str:
     return (
         f"runner-cli sweep: {how}. The study {opts.study_name!r} in {opts.storage_url} keeps "
-        "its finished trials (a trial cut short is marked FAIL and not counted): run the same "
-        "command again to continue the study."
+        "its finished trials (a trial cut short is marked FAIL and not counted, and its values "
+        "are tried again first): run the same command again to continue the study."
     )

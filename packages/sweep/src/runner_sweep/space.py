@@ -7,6 +7,7 @@ in ``--cfg-options``). A bad entry is a ``ConfigError`` naming it.
 
 from __future__ import annotations
 
+import json
 import math
 import runpy
 from collections.abc import Iterator, Mapping
@@ -85,6 +86,20 @@ def check_space(space: Any, where: str = "the search space") -> dict[str, dict[s
             choices = args["choices"]
             if not isinstance(choices, (list, tuple)) or not choices:
                 raise ConfigError(f"{entry}: choices must be a non-empty list, not {choices!r}.")
+            # a study keeps its choices as JSON (a tuple comes back a list): use them in that
+            # form from the start, so a continued study or another worker sees the same space
+            try:
+                args["choices"] = [
+                    c
+                    if c is None or isinstance(c, (bool, int, float, str))
+                    else json.loads(json.dumps(c))
+                    for c in choices
+                ]
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(
+                    f"{entry}: every choice must be None, a bool, number or string, or a "
+                    f"dict/list of those (the study stores choices as JSON): {exc}."
+                ) from exc
         else:
             args = _check_range(entry, kind, args)
         checked[key] = {"type": kind, **args}

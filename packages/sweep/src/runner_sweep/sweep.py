@@ -26,6 +26,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import math
 import os
 import re
 import socket
@@ -346,6 +347,26 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def give_back_point(study: Any, rdb: Any, trial_id: int) -> None:
+    """A running trial cut short, with the grid sampler: its grid point becomes unvisited
+    again (a finished trial's ``grid_id`` counts as visited, whatever its state). Other
+    samplers get the params queued again instead (:func:`queue_again`)."""
+    import optuna
+
+    if isinstance(study.sampler, optuna.samplers.GridSampler):
+        rdb.set_trial_system_attr(trial_id, "grid_id", None)
+
+
+def queue_again(study: Any, params: Mapping[str, Any]) -> None:
+    """Queue a cut-short trial's params, except for the grid sampler, which takes its point
+    up again by itself (:func:`give_back_point`): Optuna's ``GridSampler.after_trial``
+    fails on a queued trial (it has no ``grid_id``)."""
+    import optuna
+
+    if not isinstance(study.sampler, optuna.samplers.GridSampler):
+        study.enqueue_trial(dict(params), skip_if_exists=False)
+
+
 def recover_dead_trials(study: Any, rdb: Any) -> list[int]:
     """Mark FAIL the RUNNING trials whose worker on this host is gone; queue their params again."""
     import optuna
@@ -360,8 +381,9 @@ def recover_dead_trials(study: Any, rdb: Any) -> list[int]:
             continue  # another machine's (heartbeat covers it), just starting, or alive
         trial_id = rdb.get_trial_id_from_study_id_trial_number(study_id, trial.number)
         rdb.set_trial_user_attr(trial_id, "failed_because", "its worker process died")
+        give_back_point(study, rdb, trial_id)  # while it is RUNNING: a grid's attr
         if rdb.set_trial_state_values(trial_id, TrialState.FAIL):
-            study.enqueue_trial(trial.params, skip_if_exists=False)
+            queue_again(study, trial.params)
             recovered.append(trial.number)
     with warnings.catch_warnings():  # "experimental" since Optuna 2.9, and still there
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -491,7 +513,12 @@ def run_trial(opts: SweepOptions, trial: Any, note: Callable[[str], None]) -> fl
     if reporter.pruned:
         note(f"runner-cli sweep: trial {trial.number} pruned.")
         raise optuna.TrialPruned(f"pruned after validation {len(reporter.values)}")
-    return reporter.values[-1]
+    score = reporter.values[-1]
+    if math.isnan(score):  # Optuna would mark it FAIL without 'counted': the sweep never ends
+        raise ValueError(
+            f"the validation metric {opts.metric!r} is NaN at the trial's last validation"
+        )
+    return score
 
 
 def _short(params: Mapping[str, Any]) -> str:
@@ -573,7 +600,19 @@ def sweep(opts: SweepOptions, note: Callable[[str], None], poll: float = 1.0) ->
             raise Surplus
         try:
             return run_trial(opts, trial, note)
-        except (optuna.TrialPruned, TrialPreempted):
+        except optuna.TrialPruned:
+            raise
+        except (KeyboardInterrupt, TrialPreempted):
+            # cut short, not a result: try its values again (as for a worker that died),
+            # so a grid point is not lost and the grid sampler does not hand out duplicates
+            trial.set_user_attr("failed_because", "cut short (Ctrl-C or a signal)")
+            study_id = storage.get_study_id_from_name(study.study_name)
+            give_back_point(
+                study,
+                storage,
+                storage.get_trial_id_from_study_id_trial_number(study_id, trial.number),
+            )
+            queue_again(study, trial.params)
             raise
         except Exception as exc:
             reason = one_line(exc)
