@@ -106,3 +106,14 @@ class TinyCtrlCOnce(Hook):
             with open(self.marker, "w") as fh:
                 fh.write("interrupted")
             raise KeyboardInterrupt
+
+
+@METRICS.register_module(force=True)
+class TinyValLoss(BaseMetric):
+    """A validation loss (lower is better), as Lightning users monitor."""
+
+    def process(self, data_batch: Any, data_samples: Any) -> None:
+        self.results.append(0)
+
+    def compute_metrics(self, results: list) -> dict:
+        return {"val_loss": 1.0 / (1 + len(results))}

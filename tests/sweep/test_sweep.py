@@ -710,6 +710,32 @@ def test_a_trial_cut_short_by_ctrl_c_has_its_values_tried_next(
     assert done.params == cut.params
 
 
+def test_a_study_keeps_its_direction_and_a_loss_maximised_by_default_is_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--direction defaulted to maximize: continuing a minimize study without it exited 2,
+    and a loss was maximised without a word (the worst trial taken for the best)."""
+    args = ("--pruner", "none", "--seed", "0")
+    assert (
+        _main_sweep(
+            tmp_path, monkeypatch, TINY_SPACE, "--trials", "1", "--direction", "minimize", *args
+        )
+        == 0
+    )
+    assert _main_sweep(tmp_path, monkeypatch, TINY_SPACE, "--trials", "2", *args) == 0
+    assert _study(tmp_path).direction.name == "MINIMIZE" and len(_study(tmp_path).trials) == 2
+    capsys.readouterr()
+    config = TINY_1_EPOCH.replace("dict(type='Accuracy')", "dict(type='TinyValLoss')")
+    loss_dir = tmp_path / "loss"
+    loss_dir.mkdir()
+    assert (
+        _main_sweep(loss_dir, monkeypatch, TINY_SPACE, "--trials", "1", *args, config=config) == 0
+    )
+    err = capsys.readouterr().err
+    assert "the metric 'val_loss' looks like one where lower is better" in err
+    assert "pass --direction minimize" in err
+
+
 def test_a_categorical_choice_holding_a_tuple_continues_its_study(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -65,8 +65,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--direction",
         choices=["maximize", "minimize"],
-        default="maximize",
-        help="whether a higher or a lower metric is better (default: %(default)s)",
+        default=None,
+        help="whether a higher or a lower metric is better (default: the study's own, "
+        "maximize for a new study; a metric named like a loss gets a warning)",
     )
     parser.add_argument(
         "--sampler",

@@ -97,7 +97,8 @@ class SweepOptions:
     storage: str | None = None
     study: str | None = None
     metric: str | None = None
-    direction: str = "maximize"
+    #: None: the study's own, or ``maximize`` for a new one (``open_study`` decides)
+    direction: str | None = None
     sampler: str = "tpe"
     pruner: str = "median"
     seed: int | None = None
@@ -180,6 +181,35 @@ def make_pruner(name: str) -> Any:
     raise ConfigError(f"--pruner {name!r}: choose median or none.")
 
 
+def _stored_direction(storage: Any, name: str) -> str | None:
+    """The direction of the study ``name`` in ``storage``, or None if there is none yet."""
+    try:
+        study_id = storage.get_study_id_from_name(name)
+    except KeyError:
+        return None
+    (direction,) = storage.get_study_directions(study_id)
+    return str(direction.name.lower())
+
+
+#: metric names where lower is better: a sweep maximising one by default is said to
+_LOWER_IS_BETTER = re.compile(r"loss|err|mse|mae|rmse|perplexity|wer|cer|fid|nll", re.I)
+
+
+def direction_warning(opts: SweepOptions, given: bool) -> str | None:
+    """A line for a sweep that maximises, by default, a metric whose name says lower is
+    better (``val/loss``): Optuna users expect minimize by default, and the sweep would
+    pick the worst trial as the best and prune the good ones."""
+    if given or opts.direction != "maximize" or not opts.metric:
+        return None
+    if not _LOWER_IS_BETTER.search(opts.metric):
+        return None
+    return (
+        f"runner-cli sweep: warning: the metric {opts.metric!r} looks like one where lower is "
+        "better, but the sweep maximises it (the default): pass --direction minimize (with "
+        "--study NEW_NAME, or after deleting this study, as a study keeps its direction)."
+    )
+
+
 def open_study(opts: SweepOptions) -> tuple[Any, Any]:
     """Create or load the study (several workers may race to create it: both succeed);
     return it and its storage."""
@@ -197,6 +227,8 @@ def open_study(opts: SweepOptions) -> tuple[Any, Any]:
     for attempt in range(1, 6):
         try:
             storage = _rdb_storage(optuna, opts)
+            if opts.direction is None:  # a continued study keeps its direction
+                opts.direction = _stored_direction(storage, opts.study_name) or "maximize"
             study = optuna.create_study(
                 storage=storage,
                 study_name=opts.study_name,
@@ -584,10 +616,20 @@ def sweep(opts: SweepOptions, note: Callable[[str], None], poll: float = 1.0) ->
     from optuna.trial import TrialState
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    direction_given = opts.direction is not None
     study, storage = open_study(opts)
     write_sweep_file(opts)
     if opts.metric is None:
         opts.metric = study.user_attrs.get("metric")
+    warned: list[str] = []
+
+    def warn_direction() -> None:  # once the metric is known (the first trial's, by default)
+        line = None if warned else direction_warning(opts, direction_given)
+        if line is not None:
+            note(line)
+            warned.append(line)
+
+    warn_direction()
 
     def objective(trial: Any) -> float:
         ahead = [
@@ -658,6 +700,7 @@ def sweep(opts: SweepOptions, note: Callable[[str], None], poll: float = 1.0) ->
                 study.optimize(objective, n_trials=1, catch=(TrialFailed,))
         except Surplus:
             continue
+        warn_direction()
         # the trial's Runner sits in reference cycles: free its model and optimizer state
         # (on a GPU too) now, not at some later trial's full collection
         gc.collect()
