@@ -736,6 +736,16 @@ def test_a_study_keeps_its_direction_and_a_loss_maximised_by_default_is_said(
     assert "pass --direction minimize" in err
 
 
+def test_a_grid_over_a_float_without_step_is_refused_before_any_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was refused after the study's database was made, which stayed behind empty."""
+    args = ("--trials", "1", "--sampler", "grid")
+    assert _main_sweep(tmp_path, monkeypatch, TINY_SPACE, *args) == 2
+    assert "--sampler grid needs a finite grid" in capsys.readouterr().err
+    assert not (tmp_path / "wd").exists()
+
+
 def test_a_categorical_choice_holding_a_tuple_continues_its_study(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

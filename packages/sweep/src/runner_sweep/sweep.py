@@ -216,6 +216,8 @@ def open_study(opts: SweepOptions) -> tuple[Any, Any]:
     optuna = import_optuna()
 
     check_study_name(opts)
+    # before any file: a grid over a float without a step left an empty study.db behind
+    sampler = make_sampler(opts.sampler, opts.space, opts.seed)
     opts.work_dir.mkdir(parents=True, exist_ok=True)
     file = sqlite_file(opts.storage_url)
     if file is not None and not file.parent.is_dir():
@@ -233,7 +235,7 @@ def open_study(opts: SweepOptions) -> tuple[Any, Any]:
                 storage=storage,
                 study_name=opts.study_name,
                 direction=opts.direction,
-                sampler=make_sampler(opts.sampler, opts.space, opts.seed),
+                sampler=sampler,
                 pruner=make_pruner(opts.pruner),
                 load_if_exists=True,
             )
