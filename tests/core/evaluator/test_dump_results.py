@@ -62,3 +62,14 @@ def test_per_sample_entries_pickle_their_own_rows_and_split_per_sample_lists(
     assert out.stat().st_size < 2 * 64 * 1000 * 4  # about the batch, not 64 batches
     saved = pickle.loads(out.read_bytes())
     assert saved[5]["img_path"] == "5.png" and torch.equal(saved[5]["pred"], batch["pred"][5])
+
+
+def test_a_batch_wide_tuple_is_repeated_in_every_sample_not_split(tmp_path: Path) -> None:
+    out = tmp_path / "preds.pkl"
+    dump = DumpResults(out_file_path=out)
+    dump.process(None, {"pred": torch.zeros(2, 3), "img_shape": (224, 320)})
+    dump.process(None, {"pred": torch.zeros(4, 3), "img_shape": (224, 224)})
+    dump.evaluate(6)
+    saved = pickle.loads(out.read_bytes())
+    assert len(saved) == 6 and saved[0]["img_shape"] == (224, 320)
+    assert saved[5]["img_shape"] == (224, 224)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -66,26 +66,27 @@ class DumpResults(BaseMetric):
 def _per_sample(batch: Mapping[str, Any]) -> list[dict[str, Any]]:
     """``{'pred': (B, C), 'gt': (B,)}`` -> B dicts ``{'pred': (C,), 'gt': ()}``.
 
-    ``list(batch)`` would give the keys. Arrays and per-sample lists (``img_path``)
-    are split along their first dimension; values without one of the batch's size
-    (a scalar, a string) are repeated in every sample. A tensor's row is copied: a
-    view would pickle the whole batch's storage with each sample.
+    ``list(batch)`` would give the keys. The batch size is the arrays' first
+    dimension (a list's length only when there is no array); arrays of that size,
+    and lists of that length (``img_path``), are split; anything else (a scalar, a
+    batch-wide tuple such as ``img_shape``) is repeated in every sample. A tensor's
+    row is copied: a view would pickle the whole batch's storage with each sample.
     """
-    sizes = {len(v) for v in batch.values() if _batched(v)}
+    sizes = {len(v) for v in batch.values() if _is_array(v)}
+    if not sizes:
+        sizes = {len(v) for v in batch.values() if isinstance(v, list)}
     if len(sizes) != 1:  # nothing batched, or no one batch size: one entry for the batch
         return [dict(batch)]
     (size,) = sizes
-    return [
-        {k: (_take(v, i) if _batched(v) and len(v) == size else v) for k, v in batch.items()}
-        for i in range(size)
-    ]
+
+    def split(value: Any) -> bool:
+        return (_is_array(value) or isinstance(value, list)) and len(value) == size
+
+    return [{k: (_take(v, i) if split(v) else v) for k, v in batch.items()} for i in range(size)]
 
 
-def _batched(value: Any) -> bool:
-    """An array with a first dimension, or a list of one item per sample."""
-    if isinstance(value, (str, bytes)):
-        return False
-    return getattr(value, "ndim", 0) >= 1 or isinstance(value, Sequence)
+def _is_array(value: Any) -> bool:
+    return getattr(value, "ndim", 0) >= 1
 
 
 def _take(value: Any, index: int) -> Any:
