@@ -697,6 +697,41 @@ def test_a_trial_cut_short_by_ctrl_c_is_tried_again_and_the_grid_has_no_duplicat
     assert trials[0].state.name == "FAIL" and "cut short" in trials[0].user_attrs["failed_because"]
 
 
+def test_queued_values_the_changed_space_no_longer_has_are_not_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Optuna trained them with only a warning, and the best config could hold a value
+    outside the space."""
+    marker = tmp_path / "interrupted"
+    config = TINY_1_EPOCH + f"custom_hooks = [dict(type='TinyCtrlCOnce', marker={str(marker)!r})]\n"
+    args = ("--trials", "1", "--sampler", "random", "--seed", "3", "--pruner", "none")
+    assert _main_sweep(tmp_path, monkeypatch, TINY_SPACE, *args, config=config) == 130
+    narrowed = TINY_SPACE.replace("low=0.01, high=0.1", "low=0.001, high=0.005")
+    assert _main_sweep(tmp_path, monkeypatch, narrowed, *args, config=config) == 0
+    cut, queued, done = _study(tmp_path).trials
+    assert (
+        queued.state.name == "FAIL" and "outside the space" in queued.user_attrs["failed_because"]
+    )
+    assert 0.001 <= done.params["optim_wrapper.optimizer.lr"] <= 0.005
+    assert "marked FAIL, not run" in capsys.readouterr().err
+
+
+def test_a_grid_point_whose_trial_was_refused_is_tried_when_the_sweep_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A misspelt --metric stops the sweep at its first trial; fixed, the sweep tried the
+    other point twice and never the refused trial's."""
+    space = "space = {'optim_wrapper.optimizer.lr': dict(type='categorical', choices=[0.05, 0.1])}"
+    args = ("--trials", "2", "--sampler", "grid", "--seed", "0", "--pruner", "none")
+    assert _main_sweep(tmp_path, monkeypatch, space, *args, "--metric", "accuracy/top") == 2
+    assert _main_sweep(tmp_path, monkeypatch, space, *args, "--metric", "accuracy/top1") == 0
+    trials = _study(tmp_path).trials
+    done = sorted(
+        t.params["optim_wrapper.optimizer.lr"] for t in trials if t.state.name == "COMPLETE"
+    )
+    assert done == [0.05, 0.1]
+
+
 def test_a_trial_cut_short_by_ctrl_c_has_its_values_tried_next(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -746,6 +781,28 @@ def test_a_grid_over_a_float_without_step_is_refused_before_any_file(
     assert not (tmp_path / "wd").exists()
 
 
+@pytest.mark.parametrize(
+    ("metric", "warned"),
+    [
+        ("val_loss", True),
+        ("val/mse", True),
+        ("top1_error", True),
+        ("confidence", False),
+        ("fidelity", False),
+        ("vqa/answer_acc", False),
+        ("accuracy/top1", False),
+    ],
+)
+def test_only_a_metric_named_like_a_loss_is_warned_about(tmp_path: Path, metric, warned) -> None:
+    from runner_sweep.sweep import SweepOptions, direction_warning
+
+    opts = SweepOptions(config="c.py", space={}, trials=1, work_dir=tmp_path, metric=metric)
+    opts.direction, opts.direction_defaulted = "maximize", True
+    assert (direction_warning(opts) is not None) is warned
+    opts.direction_defaulted = False  # chosen by the user, or the study's own: not said
+    assert direction_warning(opts) is None
+
+
 def test_a_categorical_choice_holding_a_tuple_continues_its_study(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -754,12 +811,28 @@ def test_a_categorical_choice_holding_a_tuple_continues_its_study(
     space = (
         "space = {'optim_wrapper.optimizer': dict(type='categorical', choices=["
         "dict(type='Adam', lr=0.01, betas=(0.9, 0.99), _delete_=True), "
-        "dict(type='SGD', lr=0.1, _delete_=True)])}"
+        "dict(type='Adam', lr=0.02, betas=(0.8, 0.9), _delete_=True)])}"
     )
     args = ("--pruner", "none", "--seed", "0")
     assert _main_sweep(tmp_path, monkeypatch, space, "--trials", "1", *args) == 0
     assert _main_sweep(tmp_path, monkeypatch, space, "--trials", "2", *args) == 0
     assert len(_study(tmp_path).trials) == 2
+    # the trials and the best config get the choice as written: a tuple stays a tuple
+    for folder in ("trials/000", "trials/001"):
+        (dumped,) = (tmp_path / "wd" / folder).glob("*/config.py")
+        assert "betas=(" in dumped.read_text()
+    assert "betas=(" in (tmp_path / "wd" / "best_config.py").read_text()
+
+
+def test_a_categorical_choice_json_would_change_is_refused() -> None:
+    from runner_sweep.space import check_space
+
+    with pytest.raises(ConfigError, match="has a dict key that is no string"):
+        check_space({"model.weights": dict(type="categorical", choices=[{0: 1.0}])})
+    import numpy as np  # a numpy number is a number
+
+    spec = check_space({"model.width": dict(type="categorical", choices=[np.int64(4), 8])})
+    assert spec["model.width"]["choices"] == [4, 8]
 
 
 def test_an_input_error_in_a_trial_stops_the_sweep_and_leaves_no_table_row(

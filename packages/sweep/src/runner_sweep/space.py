@@ -86,20 +86,13 @@ def check_space(space: Any, where: str = "the search space") -> dict[str, dict[s
             choices = args["choices"]
             if not isinstance(choices, (list, tuple)) or not choices:
                 raise ConfigError(f"{entry}: choices must be a non-empty list, not {choices!r}.")
-            # a study keeps its choices as JSON (a tuple comes back a list): use them in that
-            # form from the start, so a continued study or another worker sees the same space
-            try:
-                args["choices"] = [
-                    c
-                    if c is None or isinstance(c, (bool, int, float, str))
-                    else json.loads(json.dumps(c))
-                    for c in choices
-                ]
-            except (TypeError, ValueError) as exc:
-                raise ConfigError(
-                    f"{entry}: every choice must be None, a bool, number or string, or a "
-                    f"dict/list of those (the study stores choices as JSON): {exc}."
-                ) from exc
+            # a study keeps its choices as JSON (a tuple comes back a list): Optuna gets them
+            # in that form from the start, so a continued study or another worker sees the
+            # same space; a trial gets the choice as written (mmcv wants its tuples)
+            forms = [_json_form(choice, entry) for choice in choices]
+            args["choices"] = forms
+            if any(type(f) is not type(c) or f != c for f, c in zip(forms, choices)):
+                args["originals"] = list(choices)
         else:
             args = _check_range(entry, kind, args)
         checked[key] = {"type": kind, **args}
@@ -204,17 +197,69 @@ def _positive_example(high: float) -> str:
     return f"{high / 1000:.0e}" if high > 0 else "1e-05"
 
 
+def _json_form(choice: Any, entry: str) -> Any:
+    """``choice`` as the study stores it (JSON: tuples become lists); a numpy number as a
+    Python one. Refused where JSON would change it otherwise (a dict key that is no str)."""
+    if hasattr(choice, "item") and not isinstance(choice, (list, tuple, dict, str, bytes)):
+        choice = choice.item()  # np.float32(0.1) and the like
+    if choice is None or isinstance(choice, (bool, int, float, str)):
+        return choice
+    try:
+        form = json.loads(json.dumps(choice))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"{entry}: every choice must be None, a bool, number or string, or a dict/list "
+            f"of those (the study stores choices as JSON): {exc}."
+        ) from exc
+    if _keys_change(choice):
+        raise ConfigError(
+            f"{entry}: the choice {choice!r} has a dict key that is no string, which the "
+            "study's JSON would turn into one: write the key as a string."
+        )
+    return form
+
+
+def _keys_change(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(not isinstance(k, str) or _keys_change(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_keys_change(v) for v in value)
+    return False
+
+
+def original_value(spec: Mapping[str, Any], value: Any) -> Any:
+    """The choice as the space file wrote it, for ``value`` in the study's JSON form."""
+    originals = spec.get("originals")
+    if not originals:
+        return value
+    try:
+        return originals[list(spec["choices"]).index(value)]
+    except ValueError:  # not one of this space's choices (an older study's)
+        return value
+
+
+def original_params(
+    space: Mapping[str, Mapping[str, Any]], params: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A trial's params with each categorical value as the space file wrote it."""
+    return {
+        key: original_value(space[key], value) if key in space else value
+        for key, value in params.items()
+    }
+
+
 def suggest(trial: Any, space: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """Ask ``trial`` for one value per entry; returns ``{config path: value}``."""
     values: dict[str, Any] = {}
     for key, spec in space.items():
-        args = {k: v for k, v in spec.items() if k != "type"}
+        args = {k: v for k, v in spec.items() if k not in ("type", "originals")}
         if spec["type"] == "float":
             values[key] = trial.suggest_float(key, **args)
         elif spec["type"] == "int":
             values[key] = trial.suggest_int(key, **args)
         else:
-            values[key] = trial.suggest_categorical(key, list(args["choices"]))
+            choice = trial.suggest_categorical(key, list(args["choices"]))
+            values[key] = original_value(spec, choice)
     return values
 
 
@@ -365,7 +410,11 @@ def _check_added_key(
     from runner_cli.config_checker import check_config
     from runner_core.config import Config
 
-    values = spec["choices"] if spec["type"] == "categorical" else (spec["low"], spec["high"])
+    values = (
+        spec.get("originals", spec["choices"])
+        if spec["type"] == "categorical"
+        else (spec["low"], spec["high"])
+    )
     first: list[str] = []
     for value in values:
         trial = Config(copy.deepcopy(dict(cfg)))

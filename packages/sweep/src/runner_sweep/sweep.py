@@ -47,7 +47,7 @@ from runner_core.errors import (
     RunnerError,
 )
 
-from .space import distributions, grid, suggest
+from .space import distributions, grid, original_params, suggest
 
 #: seconds between a worker's heartbeats, and after how long without one a trial is stale
 HEARTBEAT_SECONDS = 30
@@ -99,6 +99,8 @@ class SweepOptions:
     metric: str | None = None
     #: None: the study's own, or ``maximize`` for a new one (``open_study`` decides)
     direction: str | None = None
+    #: set by ``open_study``: this call made the study with the default direction
+    direction_defaulted: bool = False
     sampler: str = "tpe"
     pruner: str = "median"
     seed: int | None = None
@@ -192,14 +194,16 @@ def _stored_direction(storage: Any, name: str) -> str | None:
 
 
 #: metric names where lower is better: a sweep maximising one by default is said to
-_LOWER_IS_BETTER = re.compile(r"loss|err|mse|mae|rmse|perplexity|wer|cer|fid|nll", re.I)
+_LOWER_IS_BETTER = re.compile(
+    r"(?<![a-z])(loss|err|error|mse|mae|rmse|perplexity|wer|cer|fid|nll)(?![a-z])", re.I
+)
 
 
-def direction_warning(opts: SweepOptions, given: bool) -> str | None:
+def direction_warning(opts: SweepOptions) -> str | None:
     """A line for a sweep that maximises, by default, a metric whose name says lower is
     better (``val/loss``): Optuna users expect minimize by default, and the sweep would
     pick the worst trial as the best and prune the good ones."""
-    if given or opts.direction != "maximize" or not opts.metric:
+    if not opts.direction_defaulted or opts.direction != "maximize" or not opts.metric:
         return None
     if not _LOWER_IS_BETTER.search(opts.metric):
         return None
@@ -229,12 +233,11 @@ def open_study(opts: SweepOptions) -> tuple[Any, Any]:
     for attempt in range(1, 6):
         try:
             storage = _rdb_storage(optuna, opts)
-            if opts.direction is None:  # a continued study keeps its direction
-                opts.direction = _stored_direction(storage, opts.study_name) or "maximize"
+            existed = _stored_direction(storage, opts.study_name) is not None
             study = optuna.create_study(
                 storage=storage,
                 study_name=opts.study_name,
-                direction=opts.direction,
+                direction=opts.direction or "maximize",  # a study there keeps its own
                 sampler=sampler,
                 pruner=make_pruner(opts.pruner),
                 load_if_exists=True,
@@ -245,12 +248,15 @@ def open_study(opts: SweepOptions) -> tuple[Any, Any]:
             if attempt == 5 or type(exc).__name__ not in ("IntegrityError", "OperationalError"):
                 raise
             time.sleep(0.5 * attempt)
-    if study.direction.name.lower() != opts.direction:
+    stored_direction = study.direction.name.lower()
+    if opts.direction is not None and stored_direction != opts.direction:
         raise ConfigError(
             f"The study {opts.study_name!r} in {opts.storage_url} was created with direction "
-            f"{study.direction.name.lower()!r}, not {opts.direction!r}: pass --direction "
-            f"{study.direction.name.lower()}, or --study NEW_NAME for a new study."
+            f"{stored_direction!r}, not {opts.direction!r}: pass --direction "
+            f"{stored_direction} or leave --direction out, or --study NEW_NAME for a new study."
         )
+    opts.direction_defaulted = opts.direction is None and not existed
+    opts.direction = stored_direction
     stored = study.user_attrs.get("metric")
     if opts.metric is not None and stored is not None and stored != opts.metric:
         raise ConfigError(_metric_mismatch(opts, stored))
@@ -401,6 +407,39 @@ def queue_again(study: Any, params: Mapping[str, Any]) -> None:
         study.enqueue_trial(dict(params), skip_if_exists=False)
 
 
+def _fits(space: Mapping[str, Mapping[str, Any]], params: Mapping[str, Any]) -> bool:
+    """Whether queued ``params`` are a point of ``space`` (same keys, values in range)."""
+    if set(params) != set(space):
+        return False
+    for key, value in params.items():
+        spec = space[key]
+        if spec["type"] == "categorical":
+            if value not in list(spec["choices"]):
+                return False
+        elif not isinstance(value, (int, float)) or not spec["low"] <= value <= spec["high"]:
+            return False
+    return True
+
+
+def drop_queued_outside(study: Any, rdb: Any, space: Mapping[str, Mapping[str, Any]]) -> list[int]:
+    """Fail the queued trials (a cut-short trial's values) that the space, changed since,
+    no longer holds: Optuna would train them anyway, with only a warning, and one could
+    become the best with a value outside the space."""
+    from optuna.trial import TrialState
+
+    dropped = []
+    study_id = rdb.get_study_id_from_name(study.study_name)
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+        fixed = trial.system_attrs.get("fixed_params") or {}
+        if _fits(space, fixed):
+            continue
+        trial_id = rdb.get_trial_id_from_study_id_trial_number(study_id, trial.number)
+        rdb.set_trial_user_attr(trial_id, "failed_because", "queued values outside the space")
+        if rdb.set_trial_state_values(trial_id, TrialState.FAIL):
+            dropped.append(trial.number)
+    return dropped
+
+
 def recover_dead_trials(study: Any, rdb: Any) -> list[int]:
     """Mark FAIL the RUNNING trials whose worker on this host is gone; queue their params again."""
     import optuna
@@ -414,11 +453,14 @@ def recover_dead_trials(study: Any, rdb: Any) -> list[int]:
         if attrs.get("host") != host or "pid" not in attrs or _alive(int(attrs["pid"])):
             continue  # another machine's (heartbeat covers it), just starting, or alive
         trial_id = rdb.get_trial_id_from_study_id_trial_number(study_id, trial.number)
-        rdb.set_trial_user_attr(trial_id, "failed_because", "its worker process died")
-        give_back_point(study, rdb, trial_id)  # while it is RUNNING: a grid's attr
-        if rdb.set_trial_state_values(trial_id, TrialState.FAIL):
-            queue_again(study, trial.params)
-            recovered.append(trial.number)
+        try:
+            rdb.set_trial_user_attr(trial_id, "failed_because", "its worker process died")
+            give_back_point(study, rdb, trial_id)  # while it is RUNNING: a grid's attr
+            if rdb.set_trial_state_values(trial_id, TrialState.FAIL):
+                queue_again(study, trial.params)
+                recovered.append(trial.number)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # another waiting worker recovered it first
     with warnings.catch_warnings():  # "experimental" since Optuna 2.9, and still there
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)  # other machines' dead workers (heartbeat)
@@ -618,7 +660,6 @@ def sweep(opts: SweepOptions, note: Callable[[str], None], poll: float = 1.0) ->
     from optuna.trial import TrialState
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    direction_given = opts.direction is not None
     study, storage = open_study(opts)
     write_sweep_file(opts)
     if opts.metric is None:
@@ -626,12 +667,24 @@ def sweep(opts: SweepOptions, note: Callable[[str], None], poll: float = 1.0) ->
     warned: list[str] = []
 
     def warn_direction() -> None:  # once the metric is known (the first trial's, by default)
-        line = None if warned else direction_warning(opts, direction_given)
+        line = None if warned else direction_warning(opts)
         if line is not None:
             note(line)
             warned.append(line)
 
     warn_direction()
+    dropped = drop_queued_outside(study, storage, opts.space)
+    if dropped:
+        note(
+            "runner-cli sweep: queued trial(s) "
+            + ", ".join(map(str, dropped))
+            + " hold values the changed space no longer has: marked FAIL, not run."
+        )
+
+    def give_back(trial: Any) -> None:  # a grid point a trial took without a result
+        study_id = storage.get_study_id_from_name(study.study_name)
+        trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
+        give_back_point(study, storage, trial_id)
 
     def objective(trial: Any) -> float:
         ahead = [
@@ -641,6 +694,7 @@ def sweep(opts: SweepOptions, note: Callable[[str], None], poll: float = 1.0) ->
         ]
         if len(ahead) >= opts.trials:
             trial.set_user_attr("failed_because", "surplus: the study already had its trials")
+            give_back(trial)
             raise Surplus
         try:
             return run_trial(opts, trial, note)
@@ -650,12 +704,7 @@ def sweep(opts: SweepOptions, note: Callable[[str], None], poll: float = 1.0) ->
             # cut short, not a result: try its values again (as for a worker that died),
             # so a grid point is not lost and the grid sampler does not hand out duplicates
             trial.set_user_attr("failed_because", "cut short (Ctrl-C or a signal)")
-            study_id = storage.get_study_id_from_name(study.study_name)
-            give_back_point(
-                study,
-                storage,
-                storage.get_trial_id_from_study_id_trial_number(study_id, trial.number),
-            )
+            give_back(trial)
             queue_again(study, trial.params)
             raise
         except Exception as exc:
@@ -663,6 +712,7 @@ def sweep(opts: SweepOptions, note: Callable[[str], None], poll: float = 1.0) ->
             trial.set_user_attr("failed_because", reason)
             if stops_the_sweep(exc):  # not a result: left out of the table, not counted
                 trial.set_user_attr("setup_error", True)
+                give_back(trial)  # the fixed sweep tries its grid point still
                 raise
             trial.set_user_attr("counted", True)
             note(f"runner-cli sweep: trial {trial.number} failed: {reason}")
@@ -741,7 +791,7 @@ def write_best_config(opts: SweepOptions, study: Any) -> Path | None:
         return None
     best = study.best_trial
     cfg = load_config(opts.config, opts.cfg_options)
-    cfg.merge_from_dict(dict(best.params))
+    cfg.merge_from_dict(original_params(opts.space, best.params))
     cfg.merge_from_dict({"work_dir": str(opts.study_dir / "best")})
     path = opts.study_dir / "best_config.py"
     cfg.dump(path)
