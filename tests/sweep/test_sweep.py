@@ -654,6 +654,21 @@ def test_a_failed_trial_is_recorded_and_the_grid_sweep_goes_on(
     assert "lr=0.1" in (tmp_path / "wd" / "best_config.py").read_text()
 
 
+def test_plotting_a_study_without_a_finished_trial_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It drew empty axes and exited 0."""
+    from runner_cli.main import main
+
+    space = "space = {'optim_wrapper.optimizer.lr': dict(type='categorical', choices=[1e300])}"
+    args = ("--trials", "1", "--pruner", "none")
+    assert _main_sweep(tmp_path, monkeypatch, space, *args, config=TINY_NAN) == 1
+    capsys.readouterr()
+    assert main(["plot", str(tmp_path / "wd"), "--out", str(tmp_path / "s.png")]) == 2
+    assert "no complete or pruned trial yet (1 failed)" in capsys.readouterr().err
+    assert not (tmp_path / "s.png").exists()
+
+
 def test_a_sweep_whose_trials_all_fail_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -74,6 +74,13 @@ def plot_study(runs: Sequence[str | Path], out: str | Path) -> Path | None:
     metric = study.user_attrs.get("metric", "objective value")
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     pruned = study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))
+    if not complete and not pruned:  # empty axes and exit 0 said nothing
+        failed = len(study.get_trials(deepcopy=False, states=(TrialState.FAIL,)))
+        raise ConfigError(
+            f"The study {record['study']!r} of {str(folder)!r} has no complete or pruned trial "
+            f"yet ({failed} failed), so there is nothing to draw: let the sweep run until a "
+            "trial finishes (runner-cli sweep prints why each failed one failed)."
+        )
 
     fig, (history, importance) = plt.subplots(1, 2, figsize=(12, 4.5))
     fig.suptitle(f"study {record['study']}: {len(complete)} complete, {len(pruned)} pruned")
