@@ -53,6 +53,7 @@ from runner_core.errors import (
     did_you_mean,
 )
 from runner_core.hooks import Hook, Priority, copies_checkpoint
+from runner_core.logging.log_processor import as_number
 
 from .checkpoint_files import (
     DEFAULT_TEMPLATES,
@@ -1230,12 +1231,8 @@ def _published_scalars(runner: RunnerAPI, metrics: Mapping[str, Any] | None) -> 
     for key, value in (metrics or {}).items():
         if f"val/{key}" not in hub.log_scalars:
             continue
-        size = value.numel() if callable(getattr(value, "numel", None)) else None
-        if size is None:
-            size = getattr(value, "size", None)  # a numpy array or number
-        if size == 1 and callable(getattr(value, "item", None)):
-            value = value.item()  # a one-element tensor or array: its number
-        if isinstance(value, bool):
+        value = as_number(value)  # a one-element tensor or array: its number
+        if value is None or isinstance(value, bool):
             continue
         if isinstance(value, numbers.Integral):
             found[f"val/{key}"] = int(value)
