@@ -1051,3 +1051,63 @@ def test_each_compiled_trial_starts_with_fresh_compiler_caches(
     args = ["sweep", "tiny.py", "--space", "space.py", "--trials", "2", "--work-dir", "wd"]
     assert main([*args, "--seed", "0"]) == 0
     assert len(resets) == 2
+
+
+class _FakeClock:
+    """Each reading 600 s after the last: a sweep's time runs out trial by trial."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 600.0
+        return self.now
+
+
+def test_timeout_alone_starts_trials_until_the_time_is_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--timeout`` as Optuna's ``optimize(timeout=...)``: checked before each trial, a
+    running trial finishes. The clock reads 600 at the start, 1200 before trial 0, 1800
+    before trial 1 and 2400 after it: --timeout 1500 runs two trials."""
+    import runner_sweep.sweep as sweep_module
+
+    monkeypatch.setattr(sweep_module, "clock", _FakeClock())
+    args = ("--timeout", "1500", "--pruner", "none")
+    assert _main_sweep(tmp_path, monkeypatch, TINY_SPACE, *args) == 0
+    assert [t.state.name for t in _study(tmp_path).trials] == ["COMPLETE", "COMPLETE"]
+    err = capsys.readouterr().err
+    assert "--timeout 1500 s reached; no further trial is started (the study has 2 finished)" in err
+    assert (tmp_path / "wd" / "best_config.py").is_file()
+
+
+def test_trials_stop_a_sweep_before_its_timeout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import runner_sweep.sweep as sweep_module
+
+    monkeypatch.setattr(sweep_module, "clock", _FakeClock())
+    args = ("--trials", "1", "--timeout", "1e6", "--pruner", "none")
+    assert _main_sweep(tmp_path, monkeypatch, TINY_SPACE, *args) == 0
+    assert len(_study(tmp_path).trials) == 1
+    assert "--timeout" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "needs --trials N (finished trials the study should have), --timeout SECONDS"),
+        (("--timeout", "0"), "--timeout 0.0: give a number of seconds above 0."),
+        (("--timeout", "nan"), "--timeout nan: give a number of seconds above 0."),
+    ],
+)
+def test_a_sweep_without_trials_or_timeout_exits_2_before_any_study(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+    message: str,
+) -> None:
+    assert _main_sweep(tmp_path, monkeypatch, TINY_SPACE, *args) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "wd").exists()

@@ -39,9 +39,16 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--trials",
         type=int,
-        required=True,
         metavar="N",
         help="finished trials (complete, pruned, or failed in training) the study should have",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="start no trial after SECONDS in this process (the running one finishes), as "
+        "Optuna's optimize(timeout=...); with --trials, whichever comes first; alone, trials "
+        "run until the time is up",
     )
     parser.add_argument(
         "--work-dir",
@@ -131,8 +138,15 @@ def run(args: argparse.Namespace) -> int:
             f"The config file {args.config!r} does not exist (relative paths start from "
             f"{str(Path.cwd())!r})."
         )
-    if args.trials < 1:
+    if args.trials is None and args.timeout is None:
+        raise ConfigError(
+            "runner-cli sweep needs --trials N (finished trials the study should have), "
+            "--timeout SECONDS (start no trial after that time), or both."
+        )
+    if args.trials is not None and args.trials < 1:
         raise ConfigError(f"--trials {args.trials}: give a number of trials of at least 1.")
+    if args.timeout is not None and not args.timeout > 0:  # NaN too
+        raise ConfigError(f"--timeout {args.timeout}: give a number of seconds above 0.")
     if args.seed is not None and not 0 <= args.seed < 2**32:
         raise ConfigError(f"--seed {args.seed}: give a seed from 0 to {2**32 - 1}.")
     from .folders import default_sweep_dir
@@ -151,6 +165,7 @@ def run(args: argparse.Namespace) -> int:
         config=args.config,
         space=space,
         trials=args.trials,
+        timeout=args.timeout,
         work_dir=work_dir,
         storage=args.storage,
         study=args.study,

@@ -4,7 +4,8 @@ The study lives in an RDB storage, so any number of ``runner-cli sweep``
 processes (on one machine, or on several with a shared database URL) work
 on it together, and running the command again continues it. ``--trials N``
 is the number of finished (complete or pruned) trials the study should
-have; each worker stops when it has been reached.
+have; each worker stops when it has been reached, or (``--timeout``) when
+its time is up, the trial it runs then finished first.
 
 A worker that dies (killed, machine lost) leaves its trial RUNNING. On this
 machine a worker notices at once (the trial records host and process id)
@@ -92,8 +93,11 @@ class SweepOptions:
 
     config: str
     space: dict[str, dict[str, Any]]
-    trials: int
+    #: finished trials the study should have; None: as many as ``timeout`` allows
+    trials: int | None
     work_dir: Path
+    #: seconds after which this process starts no trial (``--timeout``)
+    timeout: float | None = None
     storage: str | None = None
     study: str | None = None
     metric: str | None = None
@@ -654,8 +658,14 @@ def optuna_failure_reports(show: bool) -> Iterator[None]:
             handler.removeFilter(hide)
 
 
+#: what ``--timeout`` is measured with (module-level, so a test can stand in for the time)
+clock: Callable[[], float] = time.monotonic
+
+
 def sweep(opts: SweepOptions, note: Callable[[str], None], poll: float = 1.0) -> Any:
-    """Run trials until the study has ``opts.trials`` finished ones; return the study."""
+    """Run trials until the study has ``opts.trials`` finished ones, or until
+    ``opts.timeout`` seconds have passed (a trial running then finishes); return the study."""
+    started = clock()
     optuna = import_optuna()
     from optuna.trial import TrialState
 
@@ -692,7 +702,7 @@ def sweep(opts: SweepOptions, note: Callable[[str], None], poll: float = 1.0) ->
             for t in study.get_trials(deepcopy=False)
             if t.number < trial.number and (t.state == TrialState.RUNNING or counted(t))
         ]
-        if len(ahead) >= opts.trials:
+        if opts.trials is not None and len(ahead) >= opts.trials:
             trial.set_user_attr("failed_because", "surplus: the study already had its trials")
             give_back(trial)
             raise Surplus
@@ -728,17 +738,25 @@ def sweep(opts: SweepOptions, note: Callable[[str], None], poll: float = 1.0) ->
                 + " lost their worker; marked FAIL and queued again."
             )
         done, running = finished_count(study)
-        if done >= opts.trials:
+        if opts.trials is not None and done >= opts.trials:
             break
         size = grid_exhausted(opts, study)
         if size is not None:
             note(
                 f"runner-cli sweep: every point of the grid ({size}) has been tried, so the "
-                f"study stops at {done} trials rather than repeat points for --trials "
-                f"{opts.trials}."
+                f"study stops at {done} trials rather than repeat points"
+                + (f" for --trials {opts.trials}." if opts.trials is not None else ".")
             )
             break
-        if done + running >= opts.trials:
+        if opts.timeout is not None and clock() - started >= opts.timeout:
+            note(
+                f"runner-cli sweep: --timeout {opts.timeout:g} s reached; no further trial is "
+                f"started (the study has {done} finished"
+                + (f" of --trials {opts.trials}" if opts.trials is not None else "")
+                + "). Run the same command again to continue it."
+            )
+            break
+        if opts.trials is not None and done + running >= opts.trials:
             # the last trials run in other workers: wait, and take over if one dies
             if not waiting:
                 note(f"runner-cli sweep: waiting for {running} trial(s) of other workers.")
