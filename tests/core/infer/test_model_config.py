@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +127,27 @@ def test_model_none_with_a_checkpoint_without_config_is_named(
 ) -> None:
     with pytest.raises(InferencerError, match=r"weights\.pth.* holds no config"):
         _build(vector_inferencer, weights=setup.weights)
+
+
+def test_a_saved_config_imports_only_modules_this_process_has(
+    setup: Any, vector_inferencer: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The text passed the weights_only check as data; importing a module it names would
+    run that module's code (any module on the path)."""
+    marker = tmp_path / "imported"
+    (tmp_path / "side_effect_mod.py").write_text(
+        f"import pathlib\npathlib.Path({str(marker)!r}).touch()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    text = setup.config.read_text() + "\ncustom_imports = dict(imports=['side_effect_mod'])\n"
+    path = tmp_path / "names_a_module.pth"
+    save_checkpoint({"state_dict": setup.reference.state_dict(), "meta": {"cfg": text}}, path)
+    with pytest.raises(InferencerError, match=r"names_a_module\.pth.*'side_effect_mod'.*import"):
+        _build(vector_inferencer, weights=path)
+    assert not marker.exists()
+    import side_effect_mod  # noqa: F401  (the user trusts it and imports it)
+
+    assert marker.exists()
+    inferencer = _build(vector_inferencer, weights=path)
+    assert _labels(inferencer, setup) == setup.expected_labels()
+    monkeypatch.delitem(sys.modules, "side_effect_mod")

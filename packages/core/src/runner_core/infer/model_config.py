@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import os
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -99,8 +100,9 @@ def config_from_checkpoint(checkpoint: Mapping[str, Any], weights: Any) -> Confi
 def _saved_config(text: str, weights: Any) -> Config:
     """The checkpoint's config text read as data, never run: the file passed the
     ``weights_only`` check, and executing its text would undo that promise
-    (MMEngine runs it). ``custom_imports`` are imported, as for a config file."""
-    from ..config.custom_imports import import_custom_modules
+    (MMEngine runs it). Its ``custom_imports`` are taken only when this process has
+    imported them already: importing runs a module's code, and the text can name any
+    module on the path."""
     from ..config.literal import read_saved_config
 
     try:
@@ -114,7 +116,20 @@ def _saved_config(text: str, weights: Any) -> Config:
             "yourself and pass that Config as model=."
         ) from None
     cfg = Config(found, cfg_text=text)
-    import_custom_modules(cfg)
+    custom = cfg.get("custom_imports")
+    names = custom.get("imports", []) if isinstance(custom, Mapping) else []
+    names = [names] if isinstance(names, str) else names
+    missing = [n for n in names if not isinstance(n, str) or n not in sys.modules]
+    if missing:
+        shown = ", ".join(repr(n) for n in missing)
+        first = missing[0] if isinstance(missing[0], str) else "..."
+        raise InferencerError(
+            f"weights={os.fspath(weights)!r}: the config saved in this checkpoint asks to "
+            f"import {shown} (custom_imports), which this process has not imported. Importing "
+            "runs a module's code, and a checkpoint can name any module, so model=None does not "
+            f"import it for you: import it yourself first (import {first}) if you trust "
+            "it, or pass the config file as model=."
+        )
     return cfg
 
 
