@@ -60,8 +60,7 @@ def _runner(
         ),
         train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
         optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1, momentum=0.9)),
-        default_hooks=dict(logger=dict(interval=1, progress_bar=False)),
-        **kwargs,
+        **{"default_hooks": dict(logger=dict(interval=1, progress_bar=False)), **kwargs},
     )
 
 
@@ -418,3 +417,90 @@ def test_the_config_record_does_not_import_what_the_config_names(tmp_path: Path)
     )
     runner = Runner(model=ModuleAdapter(nn.Linear(2, 1)), work_dir=str(tmp_path), cfg=cfg)
     assert runner.cfg is not cfg
+
+
+# -- overrides with MMEngine's signatures ----------------------------------------------------
+class StaticLoaderRunner(Runner):
+    """build_dataloader overridden as MMEngine declares it: a @staticmethod."""
+
+    built: list[Any] = []
+
+    @staticmethod
+    def build_dataloader(  # type: ignore[override]
+        dataloader: Any, seed: int | None = None, diff_rank_seed: bool = False
+    ) -> Any:
+        StaticLoaderRunner.built.append(dataloader)
+        return Runner.build_dataloader(dataloader, seed, diff_rank_seed)
+
+
+def test_a_static_build_dataloader_override_trains(tmp_path: Path) -> None:
+    """The Runner passed its own key_path keyword: TypeError in train()."""
+    StaticLoaderRunner.built.clear()
+    runner = _runner(tmp_path, cls=StaticLoaderRunner)
+    runner.train()
+    assert runner.iter == 4 and len(StaticLoaderRunner.built) == 1
+
+
+class MetaSaveRunner(Runner):
+    """save_checkpoint overridden with MMEngine's signature only, adding to meta."""
+
+    def save_checkpoint(  # type: ignore[override]
+        self,
+        out_dir: str,
+        filename: str,
+        file_client_args: dict | None = None,
+        save_optimizer: bool = True,
+        save_param_scheduler: bool = True,
+        meta: dict | None = None,
+        by_epoch: bool = True,
+        backend_args: dict | None = None,
+    ) -> None:
+        meta = dict(meta or {}, project="mine")
+        super().save_checkpoint(
+            out_dir,
+            filename,
+            file_client_args,
+            save_optimizer,
+            save_param_scheduler,
+            meta,
+            by_epoch,
+            backend_args,
+        )
+
+
+@pytest.mark.parametrize("async_save", [False, True])
+def test_a_save_checkpoint_override_with_mmengines_signature_keeps_the_hooks_promises(
+    tmp_path: Path, async_save: bool
+) -> None:
+    """The checkpoint hook passed update_pointer, background... as keywords: TypeError. Now
+    the override works, and the options still reach the save: the pointer moves, the
+    background writer writes, pruning runs after the write."""
+    runner = _runner(
+        tmp_path,
+        max_epochs=3,
+        cls=MetaSaveRunner,
+        default_hooks=dict(
+            logger=dict(interval=1, progress_bar=False),
+            checkpoint=dict(interval=1, max_keep_ckpts=1, async_save=async_save),
+        ),
+    )
+    runner.train()
+    assert sorted(p.name for p in tmp_path.glob("epoch_*.pth")) == ["epoch_3.pth"]
+    pointer = (tmp_path / "last_checkpoint").read_text().strip()
+    assert Path(pointer).name == "epoch_3.pth"
+    saved = torch.load(tmp_path / "epoch_3.pth", weights_only=False)
+    assert saved["meta"]["project"] == "mine" and saved["meta"]["epoch"] == 3
+
+
+def test_save_options_apply_to_the_next_save_only(tmp_path: Path) -> None:
+    from runner_core.runner import checkpoint_save_options
+
+    runner = _runner(tmp_path)
+    runner.train()
+    with checkpoint_save_options(update_pointer=True):
+        runner.save_checkpoint(tmp_path, "a.pth")
+        runner.save_checkpoint(tmp_path, "b.pth")  # a plain save, as an export
+    assert Path((tmp_path / "last_checkpoint").read_text().strip()).name == "a.pth"
+    with checkpoint_save_options(update_pointer=True):
+        runner.save_checkpoint(tmp_path, "c.pth", update_pointer=False)  # the keyword wins
+    assert Path((tmp_path / "last_checkpoint").read_text().strip()).name == "a.pth"

@@ -231,6 +231,11 @@ def note_constructor(exc: BaseException, registry: Registry, kind: Any, key_path
 _CONSTRUCTOR_NOTE = "Raised in the constructor of "
 
 
+# -- loaders ---------------------------------------------------------------------------
+#: the config key of the loader being built (``train_dataloader``), named in its errors
+LOADER_KEY: ContextVar[str] = ContextVar("LOADER_KEY", default="dataloader")
+
+
 # -- evaluators ------------------------------------------------------------------------
 #: the config key of the evaluator being built (``val_evaluator``), named in its errors
 EVALUATOR_KEY: ContextVar[str] = ContextVar("EVALUATOR_KEY", default="evaluator")

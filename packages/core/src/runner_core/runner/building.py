@@ -190,12 +190,14 @@ class PartsBuilding:
 
         ``seed`` and ``diff_rank_seed`` (MMEngine's order; its ``BaseLoop``
         passes both) default to the run's; ``key_path`` names the config key
-        in errors.
+        in errors (the Runner's own builds set it through ``LOADER_KEY``, so
+        that a subclass may override this method with MMEngine's signature).
         """
         from ..data.dataloader import build_dataloader, refuse_config_like
 
+        key_path = key_path or _build.LOADER_KEY.get()
         if not isinstance(dataloader, Mapping):
-            refuse_config_like(dataloader, key_path or "dataloader")
+            refuse_config_like(dataloader, key_path)
             return dataloader
         if diff_rank_seed is None:
             diff_rank_seed = self.randomness_cfg.get("diff_rank_seed", False)
@@ -203,7 +205,7 @@ class PartsBuilding:
             dataloader,
             seed=self.seed if seed is None else seed,
             diff_rank_seed=bool(diff_rank_seed),
-            key_path=key_path or "dataloader",
+            key_path=key_path,
         )
 
     def build_evaluator(self, evaluator: Any) -> Any:
@@ -282,7 +284,7 @@ class PartsBuilding:
         if not isinstance(loop, Mapping):
             return _build.build_loop(self, loop, "train", {})
         cfg = _build.train_loop_cfg(loop, self._val_cfg)
-        train_loader = self.build_dataloader(self._train_dataloader, key_path="train_dataloader")
+        train_loader = _build_loader(self, self._train_dataloader, "train_dataloader")
         self._train_dataloader = train_loader
         return _build.build_loop(
             self, cfg, "train", {"dataloader": train_loader}, type_given="type" in loop
@@ -310,9 +312,7 @@ class PartsBuilding:
         if not isinstance(loop, Mapping):
             return _build.build_loop(self, loop, mode, {})
         cfg = _build.eval_loop_cfg(loop, "ValLoop" if mode == "val" else "TestLoop")
-        loader = self.build_dataloader(
-            getattr(self, f"_{mode}_dataloader"), key_path=f"{mode}_dataloader"
-        )
+        loader = _build_loader(self, getattr(self, f"_{mode}_dataloader"), f"{mode}_dataloader")
         evaluator = getattr(self, f"_{mode}_evaluator")
         # the loop builds the evaluator (runner.build_evaluator): errors name val_evaluator[i]
         token = _build.EVALUATOR_KEY.set(f"{mode}_evaluator")
@@ -395,3 +395,13 @@ def _no_buffer_sync() -> dict[str, bool]:
     if "forward_sync_buffers" in inspect.signature(DistributedDataParallel.__init__).parameters:
         return {"forward_sync_buffers": False}
     return {"broadcast_buffers": False}
+
+
+def _build_loader(runner: Any, dataloader: Any, key: str) -> Any:
+    """``runner.build_dataloader(dataloader)`` with errors naming ``key``: called with
+    MMEngine's arguments only, so a subclass's ``@staticmethod`` override still works."""
+    token = _build.LOADER_KEY.set(key)
+    try:
+        return runner.build_dataloader(dataloader)
+    finally:
+        _build.LOADER_KEY.reset(token)
