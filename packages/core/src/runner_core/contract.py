@@ -262,8 +262,8 @@ class RunnerAPI(Protocol):
         by_epoch: bool = True,
         backend_args: Mapping[str, Any] | None = None,
         *,
-        update_pointer: bool = False,
-        fsync: bool = True,
+        update_pointer: bool | None = None,
+        fsync: bool | None = None,
         background: BackgroundWriter | None = None,
         after_write: Callable[[Path | RemotePath], object] | None = None,
     ) -> Path | RemotePath | None:
@@ -277,7 +277,10 @@ class RunnerAPI(Protocol):
         from (``last_checkpoint``); by default, as in MMEngine, the pointer
         stays. With ``background`` only the copy to host memory happens now,
         the write in that writer's thread; ``after_write(path)`` runs once
-        file and pointer are in place."""
+        file and pointer are in place. Hooks pass these four options through
+        :func:`runner_core.checkpoint.save_options.checkpoint_save_options` instead, so that a
+        Runner subclass overriding this method with MMEngine's signature still
+        works."""
         ...
 
     def load_checkpoint(

@@ -42,6 +42,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 from runner_core.checkpoint.remote import url_scheme
+from runner_core.checkpoint.save_options import checkpoint_save_options
 from runner_core.checkpoint.storage import RemotePath, names_storage_backend, remember_storage
 from runner_core.contract import RunnerAPI
 from runner_core.errors import (
@@ -1016,20 +1017,25 @@ class CheckpointHook(Hook):
         epoch, iters = self._progress(runner)
         remote = isinstance(self.out_dir, RemotePath)
         self._own_save = True
+        # the options MMEngine's signature lacks go around the call: a Runner subclass
+        # overriding save_checkpoint with MMEngine's arguments works as in MMEngine
+        options = checkpoint_save_options(
+            update_pointer=update_pointer,
+            fsync=self.fsync,
+            background=self._writer,
+            after_write=after_write,
+        )
         try:
-            return runner.save_checkpoint(
-                self.out_dir,
-                filename,
-                self.file_client_args if remote else None,
-                backend_args=self.backend_args if remote else None,
-                save_optimizer=self.save_optimizer,
-                save_param_scheduler=self.save_param_scheduler,
-                meta={"epoch": epoch, "iter": iters},  # what the file name counts
-                update_pointer=update_pointer,
-                fsync=self.fsync,
-                background=self._writer,
-                after_write=after_write,
-            )
+            with options:
+                return runner.save_checkpoint(
+                    self.out_dir,
+                    filename,
+                    self.file_client_args if remote else None,
+                    backend_args=self.backend_args if remote else None,
+                    save_optimizer=self.save_optimizer,
+                    save_param_scheduler=self.save_param_scheduler,
+                    meta={"epoch": epoch, "iter": iters},  # what the file name counts
+                )
         finally:
             self._own_save = False
 

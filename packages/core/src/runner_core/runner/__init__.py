@@ -18,6 +18,7 @@ _LAZY = {
     "FlexibleRunner": "runner_core.runner.flexible_runner",
     "set_random_seed": "runner_core.runner.randomness",
     "autocast": "runner_core.runner.amp",
+    "checkpoint_save_options": "runner_core.checkpoint.save_options",
     "BaseLoop": "runner_core.loop",
     "Priority": "runner_core.hooks",
     "get_priority": "runner_core.hooks",
@@ -42,6 +43,7 @@ __all__ = [
     "Priority",
     "Runner",
     "autocast",
+    "checkpoint_save_options",
     "find_latest_checkpoint",
     "get_priority",
     "get_state_dict",
@@ -62,6 +64,7 @@ if TYPE_CHECKING:  # pragma: no cover
         save_checkpoint,
         weights_to_cpu,
     )
+    from ..checkpoint.save_options import checkpoint_save_options
     from ..hooks import Priority, get_priority
     from ..loop import BaseLoop
     from ..model.activation_checkpointing import turn_on_activation_checkpointing

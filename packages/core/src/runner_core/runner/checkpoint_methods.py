@@ -49,8 +49,8 @@ class CheckpointMethods:
         by_epoch: bool = True,
         backend_args: Mapping[str, Any] | None = None,
         *,
-        update_pointer: bool = False,
-        fsync: bool = True,
+        update_pointer: bool | None = None,
+        fsync: bool | None = None,
         background: BackgroundWriter | None = None,
         after_write: Callable[[Path | RemotePath], object] | None = None,
     ) -> Path | RemotePath | None:
@@ -68,9 +68,21 @@ class CheckpointMethods:
         disk (faster; a power loss may then lose the newest checkpoint, never
         corrupt an older one). With ``background`` the state is copied to host
         memory now and written by that writer's thread; ``after_write(path)``
-        runs once file and pointer are in place.
+        runs once file and pointer are in place. The four keyword-only options
+        left out come from :func:`~runner_core.checkpoint.save_options.checkpoint_save_options`
+        around the call (for a subclass overriding this method with MMEngine's
+        signature), else ``False, True, None, None``.
         """
+        from ..checkpoint.save_options import take_save_options
         from ..checkpoint.storage import RemotePath, save_target_in
+
+        options = take_save_options()
+        if update_pointer is None:
+            update_pointer = options.update_pointer
+        if fsync is None:
+            fsync = options.fsync
+        background = background if background is not None else options.background
+        after_write = after_write if after_write is not None else options.after_write
 
         target = save_target_in(
             out_dir, filename, file_client_args, backend_args, call="Runner.save_checkpoint"

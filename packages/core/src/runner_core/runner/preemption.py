@@ -197,9 +197,10 @@ class PreemptionHook(Hook):
         filename = f"iter_{done}.pth"
         name = signal.Signals(signum).name
         # meta "preempted": a checkpoint hook that keeps N files counts this one once resumed
-        saved = runner.save_checkpoint(
-            runner.work_dir, filename, meta={"preempted": name}, update_pointer=True
-        )
+        from ..checkpoint.save_options import checkpoint_save_options
+
+        with checkpoint_save_options(update_pointer=True):  # as the checkpoint hook saves
+            saved = runner.save_checkpoint(runner.work_dir, filename, meta={"preempted": name})
         if self.distributed:
             # Rank 0 writes the file; the others must not exit before it is on disk:
             # torchrun (and srun) answer the first rank's exit by SIGTERMing the others

@@ -1,0 +1,65 @@
+"""Options for ``runner.save_checkpoint`` that MMEngine's signature has no keywords for.
+
+The checkpoint hook and a preemption stop save with options of our own
+(move the ``last_checkpoint`` pointer, write in the background, prune after
+the write). A Runner subclass written for MMEngine overrides
+``save_checkpoint`` with MMEngine's arguments only and calls ``super()``;
+passed as keywords, those options would make its override fail. So callers
+set them around the call with :func:`checkpoint_save_options`, and
+``Runner.save_checkpoint`` reads them when its own keywords are left out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .background import BackgroundWriter
+    from .storage import RemotePath
+
+__all__ = ["SaveOptions", "checkpoint_save_options", "take_save_options"]
+
+
+@dataclass(frozen=True)
+class SaveOptions:
+    """What ``Runner.save_checkpoint``'s keyword-only arguments mean (their defaults)."""
+
+    update_pointer: bool = False
+    fsync: bool = True
+    background: BackgroundWriter | None = None
+    after_write: Callable[[Path | RemotePath], object] | None = None
+
+
+_DEFAULT = SaveOptions()
+_current: ContextVar[SaveOptions] = ContextVar("checkpoint_save_options", default=_DEFAULT)
+
+
+@contextlib.contextmanager
+def checkpoint_save_options(
+    *,
+    update_pointer: bool = False,
+    fsync: bool = True,
+    background: BackgroundWriter | None = None,
+    after_write: Callable[[Path | RemotePath], object] | None = None,
+) -> Iterator[None]:
+    """Apply these options to the next ``runner.save_checkpoint(...)`` call in the block
+    (keywords given to the call win); saves nested in that one get the defaults."""
+    token = _current.set(SaveOptions(update_pointer, fsync, background, after_write))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def take_save_options() -> SaveOptions:
+    """The options set for this save; the saves it makes (a hook's own export) get the
+    defaults. ``Runner.save_checkpoint`` calls it once, on entry."""
+    options = _current.get()
+    if options is not _DEFAULT:
+        _current.set(_DEFAULT)
+    return options
