@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up the development environment in .venv: the CPU torch build (pinned,
-# overridable with TORCH_SPEC), the four workspace packages editable, and the
+# overridable with TORCH_SPEC), the workspace packages editable, and the
 # test/example dependencies. Safe to run again; it only installs what's missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."

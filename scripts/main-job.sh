@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The main job, from a fresh clone: set up .venv, train the digits CNN of the
+# The main job, from a fresh clone: set up .venv (or $VENV), train the digits CNN of the
 # runner-digits example plugin, test its best checkpoint, and plot its curves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 CONFIG=${CONFIG:-examples/digits-lib/configs/digits_cnn_epoch.py}
 WORK_DIR=${WORK_DIR:-work_dirs/digits}
-BIN=.venv/bin
+BIN="${VENV:-.venv}/bin"
 "$BIN/runner-cli" train "$CONFIG" --work-dir "$WORK_DIR" "$@"
 # the best checkpoint by validation accuracy (CheckpointHook save_best), else the newest
 CKPT=$(ls -t "$WORK_DIR"/best_*.pth 2>/dev/null | head -n 1 || true)
