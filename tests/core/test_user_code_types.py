@@ -33,6 +33,7 @@ from runner_core.contract import RunnerAPI
 from runner_core.dataset import force_full_init
 from runner_core.hooks import Hook
 from runner_core.hooks.hook import DATA_BATCH
+from runner_core.logging import MMLogger
 from runner_core.loop import BaseLoop
 from runner_core.optim import DefaultOptimWrapperConstructor
 from runner_core.visualization import Visualizer
@@ -41,7 +42,8 @@ from runner_loops_standard import IterBasedTrainLoop, ValLoop
 
 class RunnerHook(Hook):  # runner annotated as Runner, as mmdet/mmseg hooks are
     def before_train(self, runner: Runner) -> None:
-        runner.logger.info("start")
+        logger: MMLogger = runner.logger  # MMEngine's Runner.logger is an MMLogger
+        logger.info("start")
 
     def after_train_iter(self, runner: Runner, batch_idx: int, data_batch: DATA_BATCH = None,
                          outputs: Optional[dict] = None) -> None:

@@ -128,7 +128,13 @@ class RunnerAPI(Protocol):
     work_dir: Path
     #: the folder of this run's log, config dump and scalars (inside ``work_dir``)
     log_dir: Path
-    logger: logging.Logger
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The run's logger: a ``RunLogger`` (MMEngine's ``MMLogger``) on the Runner, which
+        a read-only member lets it declare (``logger: MMLogger = runner.logger`` checks)."""
+        ...
+
     message_hub: MessageHub
     #: the visualizer (vis backends), or None when none is installed
     visualizer: Any

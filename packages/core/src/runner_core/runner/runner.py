@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import copy
-import logging
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -53,6 +52,7 @@ if TYPE_CHECKING:
 
     from ..contract import RunnerAPI
     from ..hooks.manager import HookPoints
+    from ..logging.logger import RunLogger
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -316,7 +316,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             self.timestamp = self.log_dir.name  # a new folder: "<time>_1" if that second is taken
             self.log_level = log_level
             # RunnerAPI's type (a RunLogger): this run's own logger, writing the run folder's log
-            self.logger: logging.Logger = self.build_logger(log_level=log_level)
+            self.logger: RunLogger = self.build_logger(log_level=log_level)
             self._header_logged = False
             self.message_hub = self.build_message_hub()
             self.message_hub.update_info_dict(
