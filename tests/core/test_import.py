@@ -21,3 +21,10 @@ def test_lazy_names_resolve() -> None:
 
     assert runner_core.Runner.__name__ == "Runner"
     assert runner_core.LOOPS.name == "loop"
+
+
+def test_version_info_is_the_version_as_a_tuple() -> None:
+    import runner_core
+
+    assert runner_core.version_info == tuple(int(p) for p in runner_core.__version__.split("."))
+    assert runner_core.version_info >= (0, 1)  # comparable, as mmengine.version_info is

@@ -11,6 +11,12 @@ from typing import TYPE_CHECKING
 from .__about__ import __version__
 from .lazy import lazy_exports
 
+#: ``__version__`` as a tuple, as ``mmengine.version_info``: ``(0, 1, 0)``; a part that is
+#: not a number (``'0rc1'``) stays a string
+version_info: tuple[int | str, ...] = tuple(
+    int(part) if part.isdigit() else part for part in __version__.split(".")
+)
+
 _LAZY = {
     "Config": "runner_core.config",
     "ConfigDict": "runner_core.config",
@@ -166,7 +172,7 @@ _LAZY = {
     ),
 }
 
-__all__ = ["__version__", *_LAZY]
+__all__ = ["__version__", "version_info", *_LAZY]
 
 if TYPE_CHECKING:  # pragma: no cover  (each name from the module _LAZY loads it from)
     from .config import Config as Config
