@@ -121,6 +121,17 @@ def test_out_dir_and_filename_tmpl(tmp_path: Path) -> None:
     assert read_pointer(work) == (tmp_path / "store" / "exp1" / "ckpt_3.pth").absolute()
 
 
+def test_an_out_dir_that_cannot_be_made_is_named_before_training(tmp_path: Path) -> None:
+    """A bare NotADirectoryError from mkdir named neither out_dir nor the hook."""
+    from runner_core.checkpoint import CheckpointWriteError
+
+    (tmp_path / "a_file").write_text("x")
+    runner = make_runner(tmp_path / "exp1", out_dir=str(tmp_path / "a_file"))
+    with pytest.raises(CheckpointWriteError, match=r"checkpoint folder .*a_file.*out_dir=") as exc:
+        runner.train()
+    assert isinstance(exc.value, OSError) and runner.iter == 0
+
+
 def test_filename_tmpl_takes_format_specs_and_prunes_and_resumes(tmp_path: Path) -> None:
     make_runner(tmp_path, interval=1, filename_tmpl="epoch_{:03d}.pth", max_keep_ckpts=2).train()
     assert names(tmp_path) == {"epoch_002.pth", "epoch_003.pth"}

@@ -619,7 +619,18 @@ class CheckpointHook(Hook):
             if isinstance(self.out_dir, RemotePath):  # nothing to create or lock there
                 removed = cleanup_orphaned_temp_files(work_dir)  # the pointer's temp file
             else:
-                self.out_dir.mkdir(parents=True, exist_ok=True)
+                try:
+                    self.out_dir.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:  # a file there, no permission, a read-only disk
+                    from runner_core.checkpoint.errors import write_error
+
+                    given = "out_dir" if self.out_dir != work_dir else "work_dir"
+                    raise write_error(
+                        f"CheckpointHook: cannot create the checkpoint folder {str(self.out_dir)!r}",
+                        exc,
+                        str(self.out_dir),
+                        f"Nothing was trained yet; give {given}= a folder this run can create.",
+                    ) from exc
                 shared = self.out_dir.resolve() != work_dir.resolve()
                 if shared:  # other runs may save there: take its lock before touching it
                     self._out_dir_hold = lock_out_dir(
