@@ -105,6 +105,19 @@ def test_a_folder_given_as_checkpoint_is_a_file_not_found_error(tmp_path: Path) 
     assert isinstance(info.value, FileNotFoundError)  # MMEngine's isfile check
 
 
+def test_a_fifo_given_as_load_from_is_named_so(tmp_path: Path) -> None:
+    """It was said not to exist; reading it would wait for a writer forever."""
+    import os
+
+    from runner_core.runner.arg_checks import check_runner_values
+
+    fifo = tmp_path / "pipe.pth"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="is not a regular file") as info:
+        check_runner_values({"load_from": str(fifo)})
+    assert isinstance(info.value, FileNotFoundError)
+
+
 def test_an_empty_checkpoint_is_an_eof_error(tmp_path: Path) -> None:
     empty = tmp_path / "empty.pth"
     empty.write_bytes(b"")

@@ -125,8 +125,12 @@ def _require_checkpoint(path: Any, key: str) -> None:
     found = os.path.expanduser(os.fspath(path))
     if os.path.isfile(found):
         return
-    folder = os.path.isdir(found)
-    reason = "is a folder, not a file" if folder else "does not exist"
+    if os.path.isdir(found):
+        reason = "is a folder, not a file"
+    elif os.path.exists(found):  # reading a FIFO without a writer would wait forever
+        reason = "is not a regular file (a device, FIFO or socket)"
+    else:
+        reason = "does not exist"
     hint = ", or resume=True for the newest one in the work dir" if key == "resume" else ""
     # a FileNotFoundError (a folder too), which MMEngine's isfile check raises here
     raise ConfigFileNotFoundError(
