@@ -1000,3 +1000,38 @@ def test_from_cfg_hands_a_subclass_its_own_constructor_arguments(tmp_path) -> No
     assert TaggedRunner.from_cfg(Config(cfg)).tag == "hello"
     with pytest.raises(ConfigError, match="tga"):  # a typo of it is still a typo
         TaggedRunner.from_cfg(Config(tiny_cfg(tmp_path, tga="hello")))
+
+
+class _FailAt(Hook):
+    def __init__(self, point: str, when: int) -> None:
+        self.point, self.when, self.calls = point, when, 0
+
+    def _maybe(self) -> None:
+        self.calls += 1
+        if self.calls == self.when:
+            raise ValueError("boom")
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        if self.point == "after_train_iter":
+            self._maybe()
+
+    def after_train_epoch(self, runner) -> None:
+        if self.point == "after_train_epoch":
+            self._maybe()
+
+
+@pytest.mark.parametrize(
+    ("point", "when", "where"),
+    [("after_train_iter", 3, ", epoch 2, iteration 3"), ("after_train_epoch", 2, ", epoch 2")],
+)
+def test_a_hooks_error_note_says_where_the_run_was(tmp_path, point, when, where) -> None:
+    """The note named the hook and the point, not the epoch or iteration it failed at."""
+    runner = _small_runner(
+        tmp_path,
+        train_cfg=dict(by_epoch=True, max_epochs=3),
+        custom_hooks=[_FailAt(point, when)],
+        default_hooks=dict(checkpoint=None),
+    )
+    with pytest.raises(ValueError, match="boom") as err:
+        runner.train()
+    assert f"Raised by hook _FailAt (at hook point {point!r}{where})." in err.value.__notes__

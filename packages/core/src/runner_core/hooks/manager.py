@@ -487,14 +487,19 @@ class HookManager(Sequence[Hook]):
         elif name == "after_train":
             self.wake_idle()
 
-    def _annotate(self, exc: BaseException, name: str) -> None:
-        """Name the hook, its role and the hook point on an exception (traceback kept)."""
+    def _annotate(
+        self, exc: BaseException, name: str, runner: Any = None, batch_idx: Any = None
+    ) -> None:
+        """Name the hook, its role, the hook point and (when the point has one) the run's
+        position on an exception (traceback kept)."""
         hook = _culprit(exc, [e.hook for e in self._entries])
         if hook is not None and not getattr(exc, "_runner_annotated", False):
             role = self.role_of(hook)
             role_txt = f", role {role!r}" if role else ""
             add_note(
-                exc, f"Raised by hook {type(hook).__name__} (at hook point {name!r}{role_txt})."
+                exc,
+                f"Raised by hook {type(hook).__name__} (at hook point {name!r}{role_txt}"
+                f"{_position(name, runner, batch_idx)}).",
             )
             try:
                 exc._runner_annotated = True  # type: ignore[attr-defined]
@@ -699,7 +704,7 @@ def _compile_point(
         f"def fire({params}):\n"
         "  try:\n" + "\n".join("  " + line for line in body) + "\n"
         "  except Exception as exc:\n"
-        "    _annotate(exc, _name)\n"
+        "    _annotate(exc, _name, locals().get('runner'), locals().get('batch_idx'))\n"
         "    raise\n"
     )
     exec(compile(source, f"<hook point {name}>", "exec"), namespace)
@@ -897,6 +902,21 @@ def _report_isolated(
         logger.warning(message)
     if isinstance(handling, BaseException):
         add_note(handling, message)
+
+
+def _position(name: str, runner: Any, batch_idx: Any) -> str:
+    """``, epoch 2, iteration 6`` / ``, batch 3``: where the run was, for a hook's error."""
+    try:
+        if "_train_" in name and runner is not None:
+            where = f", epoch {runner.epoch + 1}"
+            if name.endswith("_iter"):
+                where += f", iteration {runner.iter + 1}"
+            return where
+        if name.endswith("_iter") and isinstance(batch_idx, int):
+            return f", batch {batch_idx + 1}"
+    except Exception:  # a stub runner without counters: no position, never a new error
+        pass
+    return ""
 
 
 def _culprit(exc: BaseException, hooks: list[Any]) -> Any:
