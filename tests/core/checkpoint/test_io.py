@@ -103,6 +103,24 @@ def test_failed_save_keeps_previous_file_and_leaves_no_temp(tmp_path: Path) -> N
     assert torch.equal(load_checkpoint(path)["state_dict"]["w"], torch.full((64, 64), 1.0))
 
 
+@pytest.mark.parametrize("char", ["a", "é"])
+def test_a_name_at_the_file_systems_limit_saves(tmp_path: Path, char: str) -> None:
+    """A 250-byte name is legal, but '.{name}.tmp-PID-xxxxxxxx' was not: ENAMETOOLONG
+    after a whole epoch, where MMEngine (writing the target directly) saves."""
+    from runner_core.checkpoint import TEMP_FILE_PATTERN, cleanup_orphaned_temp_files
+    from runner_core.checkpoint.atomic import _temp_path_for
+
+    name = char * ((250 - 4) // len(char.encode())) + ".pth"
+    assert len(name.encode()) <= 255
+    path = save_checkpoint(_ckpt(2.0), tmp_path / name)
+    assert os.listdir(tmp_path) == [name]
+    assert torch.equal(load_checkpoint(path)["state_dict"]["w"], torch.full((64, 64), 2.0))
+    temp = _temp_path_for(tmp_path / name)
+    assert len(temp.name.encode()) <= 255 and TEMP_FILE_PATTERN.match(temp.name)
+    temp.write_bytes(b"left by a killed save")  # found and cleaned up as any other
+    assert cleanup_orphaned_temp_files(tmp_path) == [temp]
+
+
 class _FullDisk:
     """The temp file on a disk that fills up after ``room`` bytes: then every write fails."""
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import io
 import os
 import pickle
@@ -47,8 +48,23 @@ __all__ = [
 TEMP_FILE_PATTERN = re.compile(r"^\.(?P<target>.+)\.tmp-(?P<pid>\d+)-(?P<token>[0-9a-f]{8})$")
 
 
+#: the longest file name most file systems take (bytes); a temp name must fit too
+_NAME_MAX = 255
+
+
 def _temp_path_for(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    """``.{name}.tmp-{pid}-{8 hex}`` beside ``path``; a name too long to take that suffix
+    (a legal 240-byte checkpoint name) is cut short and followed by a hash of itself."""
+    suffix = f".tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    name = path.name
+    if 1 + len(os.fsencode(name)) + len(suffix) > _NAME_MAX:
+        digest = hashlib.sha1(os.fsencode(name)).hexdigest()[:8]
+        budget = _NAME_MAX - 1 - len(suffix) - 1 - len(digest)
+        head = name
+        while len(os.fsencode(head)) > budget:  # by characters: never half a UTF-8 one
+            head = head[:-1]
+        name = f"{head}~{digest}"
+    return path.with_name(f".{name}{suffix}")
 
 
 def _fsync_dir(folder: Path) -> None:

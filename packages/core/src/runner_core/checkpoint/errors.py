@@ -116,12 +116,14 @@ def write_error(action: str, os_error: OSError, path: str, then: str) -> Checkpo
     """A :class:`CheckpointWriteError` for ``path``: "<action>: [Errno n] <OS message>. <then>"."""
     from errno import EACCES, EDQUOT, EFBIG, ENOSPC, EPERM, EROFS
 
+    from .atomic import TEMP_FILE_PATTERN
+
     number, reason = os_error.errno, os_error.strerror or str(os_error) or type(os_error).__name__
     cause = f"[Errno {number}] {reason}" if number is not None else reason
     where = os_error.filename
-    temp_prefix = f".{os.path.basename(path)}.tmp-"  # our temp file: removed, so not named
     named = os.fsdecode(where) if isinstance(where, str | bytes) else None
-    if named and named != path and not os.path.basename(named).startswith(temp_prefix):
+    # our temp file is removed, so it is not named
+    if named and named != path and not TEMP_FILE_PATTERN.match(os.path.basename(named)):
         cause += f": {named!r}"  # e.g. the folder that could not be created
     if number in (ENOSPC, EDQUOT):
         fix = "Check free disk space (and quota) on that filesystem, or save somewhere else."
