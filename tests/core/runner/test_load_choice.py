@@ -325,3 +325,17 @@ def test_a_failed_run_ends_the_run_phase(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="boom"):
         runner.train()
     assert not runner._run_phase.in_run
+
+
+def test_resuming_from_a_bare_state_dict_says_so_and_lists_only_its_keys(tmp_path: Path) -> None:
+    """The message listed a 'meta' key the file does not have (the resume added it)."""
+    from runner_core.checkpoint import CheckpointError
+
+    bare = tmp_path / "weights.pth"
+    torch.save(nn.Linear(2, 1).state_dict(), bare)
+    runner = _runner(tmp_path / "work", resume=True, load_from=str(bare))
+    with pytest.raises(CheckpointError) as info:
+        runner.train()
+    message = str(info.value)
+    assert "looks like a bare state_dict (parameter names) (keys: 'bias', 'weight')" in message
+    assert "'meta'" not in message and "use load_from without resume" in message

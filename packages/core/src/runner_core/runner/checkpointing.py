@@ -707,10 +707,17 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
     if "state_dict" not in ckpt:
         from ..checkpoint import CheckpointError
 
+        # the file's own keys: not the 'meta' the resume added to record where it was from
+        keys = [k for k in ckpt if not (k == "meta" and set(ckpt[k]) == {"resumed_from"})]
+        shown = sorted(map(str, keys))
+        listed = ", ".join(repr(k) for k in shown[:8]) + (", ..." if len(shown) > 8 else "")
+        bare = bool(keys) and all(hasattr(ckpt[k], "shape") for k in keys)
+        what = "it looks like a bare state_dict (parameter names)" if bare else "it has no "
         raise CheckpointError(
-            f"Cannot resume from {path!r}: it has no 'state_dict' (keys: {sorted(ckpt)}). "
-            "Resume needs a training checkpoint; to start from bare weights use load_from "
-            "without resume."
+            f"Cannot resume from {path!r}: "
+            + (what if bare else f"{what}'state_dict'")
+            + f" (keys: {listed or 'none'}). Resume needs a training checkpoint; to start "
+            "from bare weights use load_from without resume."
         )
     # hooks see (and may rewrite) the checkpoint first: EMAHook swaps its weights back
     runner.call_hook("after_load_checkpoint", checkpoint=ckpt)
