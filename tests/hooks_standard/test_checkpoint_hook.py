@@ -1023,3 +1023,20 @@ def test_a_users_own_save_resumed_from_is_never_pruned(tmp_path: Path) -> None:
     runner.resume(str(tmp_path / "iter_6.pth"))
     runner.train()
     assert names(tmp_path) == {"iter_6.pth", "epoch_5.pth"}  # only the hook's own rotate
+
+
+def test_a_fresh_run_over_an_earlier_runs_checkpoints_says_so(tmp_path: Path) -> None:
+    """MMEngine silently replaces them; a resume, and a first run, stay quiet."""
+    first = make_runner(tmp_path, max_epochs=2, interval=1)
+    first.train()
+    assert "holds checkpoints of an earlier run" not in run_log(first)
+    again = make_runner(tmp_path, max_epochs=1, interval=1)
+    again.train()
+    assert (
+        f"{tmp_path} holds checkpoints of an earlier run (epoch_1.pth, epoch_2.pth) and this "
+        "run starts from scratch (no resume): its saves replace same-named files and "
+        "last_checkpoint." in run_log(again)
+    )
+    resumed = make_runner(tmp_path, max_epochs=3, interval=1, resume=True)
+    resumed.train()
+    assert "holds checkpoints of an earlier run" not in run_log(resumed)

@@ -538,6 +538,35 @@ class CheckpointHook(Hook):
 
         return str(resolve_recorded(str(text), self._work_dir, out_dir))
 
+    def _warn_earlier_run(self, runner: RunnerAPI) -> None:
+        """A run starting from scratch where an earlier run left checkpoints (the pointer
+        names one): say that its saves will replace same-named files (MMEngine is silent)."""
+        from runner_core.checkpoint.find import POINTER_NAME
+
+        pointer = Path(runner.work_dir) / POINTER_NAME
+        if isinstance(self.out_dir, RemotePath) or self.out_dir is None or not pointer.exists():
+            return
+        templates = [self.filename_tmpl] if self.filename_tmpl else list(DEFAULT_TEMPLATES)
+        try:
+            names = sorted(
+                (p.name for p in self.out_dir.iterdir() if is_own_name(p.name, templates)),
+                key=lambda name: (len(name), name),  # epoch_2 before epoch_10
+            )
+        except OSError:
+            return
+        if not names:
+            return
+        shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+        runner.logger.warning(
+            "%s holds checkpoints of an earlier run (%s) and this run starts from scratch "
+            "(no resume): its saves replace same-named files and %s. To continue that run, "
+            "set resume=True (runner-cli train --resume); to keep it, give this run another "
+            "work_dir.",
+            self.out_dir,
+            shown,
+            POINTER_NAME,
+        )
+
     def _is_own_file(self, path: str, best_key: str | None) -> bool:
         """``path`` lies in the checkpoint folder, named as this hook names its checkpoints."""
         if self.out_dir is None:  # loaded outside a run: no folder to check against (a run
@@ -718,6 +747,8 @@ class CheckpointHook(Hook):
         runner.logger.info("Checkpoints will be saved to %s.", self.out_dir)  # MMEngine's line
         if not self._resumed and not self.best_score and not self.kept_ckpts:
             self._take_over_mmengine_record(runner)
+        if not self._resumed and runner.iter == 0 and runner.rank == 0:
+            self._warn_earlier_run(runner)
         if self._resumed:
             self._resumed = False
             hub = runner.message_hub
