@@ -183,9 +183,13 @@ def test_a_failing_on_exception_never_hides_the_original_error(tmp_path: Path) -
     assert "Traceback" in text  # the hook's own traceback, to fix it
 
 
-def test_a_second_ctrl_c_in_on_exception_skips_the_rest_and_keeps_the_first_error(
+def test_a_second_ctrl_c_in_on_exception_skips_the_rest_and_is_raised_from_the_error(
     tmp_path: Path,
 ) -> None:
+    """As Python raises a KeyboardInterrupt that comes in an ``except`` block: the first
+    error stays its cause, with the notes. It used to be swallowed, so a sweep's
+    ``except RuntimeError: continue`` went on after the user's Ctrl-C."""
+
     class SlowCleanup(Hook):
         priority = Priority.HIGH
 
@@ -195,9 +199,9 @@ def test_a_second_ctrl_c_in_on_exception_skips_the_rest_and_keeps_the_first_erro
     log: list = []
     original = RuntimeError("the real error")
     runner = _runner(tmp_path, [SlowCleanup(), Recorder(log, "after"), RaiseAt(original)])
-    with pytest.raises(RuntimeError) as raised:
+    with pytest.raises(KeyboardInterrupt) as raised:
         runner.train()
-    assert raised.value is original
+    assert raised.value.__cause__ is original
     assert log == []
     notes = "\n".join(getattr(original, "__notes__", []))
     assert "SlowCleanup.on_exception was interrupted" in notes
@@ -294,3 +298,27 @@ def test_mmengine_stages_stay_as_they_are_and_the_point_is_triggered_and_listed(
     runner = _runner(tmp_path, [Recorder([], "r")])
     points = [line[:-1] for line in runner.get_hooks_info().splitlines() if line.endswith(":")]
     assert points[-2:] == ["after_run", "on_exception"]
+
+
+def test_a_failed_run_call_writes_its_error_into_the_runs_log_file(tmp_path: Path) -> None:
+    """From the Python API the log file ended at the last progress line: a batch job that
+    lost its terminal had no record of why the run stopped."""
+    from runner_core.logging.failure import failure_logged
+
+    original = RuntimeError("the real error")
+    runner = _runner(tmp_path, [RaiseAt(original)])
+    with pytest.raises(RuntimeError):
+        runner.train()
+    text = Path(runner.logger.log_file).read_text()  # type: ignore[attr-defined]
+    assert "The run failed in train(): RuntimeError: the real error" in text
+    assert "Traceback (most recent call last)" in text and failure_logged(original)
+    assert text.count("The run failed") == 1  # written once
+
+
+def test_a_ctrl_c_is_one_line_in_the_runs_log_file(tmp_path: Path) -> None:
+    runner = _runner(tmp_path, [RaiseAt(KeyboardInterrupt())])
+    with pytest.raises(KeyboardInterrupt):
+        runner.train()
+    text = Path(runner.logger.log_file).read_text()  # type: ignore[attr-defined]
+    assert "The run was stopped by KeyboardInterrupt in train()." in text
+    assert "Traceback" not in text

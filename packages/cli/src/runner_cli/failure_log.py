@@ -17,8 +17,13 @@ from .errors import describe
 
 
 def log_failure(exc: BaseException) -> bool:
-    """Write ``exc`` with its traceback to the run's log file(s); True if there was one."""
+    """Write ``exc`` with its traceback to the run's log file(s); True if there was one
+    (or the Runner had written it there already)."""
+    from runner_core.logging.failure import failure_logged
     from runner_core.logging.logger import LOGGER_NAME
+
+    if failure_logged(exc):
+        return True
 
     return log_to_files(
         logging.LogRecord(

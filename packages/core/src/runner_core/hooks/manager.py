@@ -864,9 +864,9 @@ def _isolated_point(name: str, impls: list[Any], argnames: tuple[str, ...]) -> A
                 fn(**{key: given.get(key) for key in takes})
             except Exception as err:
                 _report_isolated(name, hook, err, given, skipped=[])
-            except BaseException as err:  # a second Ctrl-C: stop cleaning up
+            except BaseException as err:  # a second Ctrl-C: stop cleaning up, and stop
                 _report_isolated(name, hook, err, given, skipped=[h for h, _, _ in calls[n + 1 :]])
-                return
+                raise
 
     fire.__qualname__ = fire.__name__ = name
     return fire

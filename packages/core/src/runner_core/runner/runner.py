@@ -68,8 +68,9 @@ _in_run_calls: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
 
 
 def _flush_records_on_error(method: _F) -> _F:
-    """If a run fails, finish checkpoint writes, let the hooks clean up (``on_exception``)
-    and write out the logged records before the error goes on."""
+    """If a run fails, finish checkpoint writes, let the hooks clean up (``on_exception``),
+    write out the logged records and the error itself (into the run's log file) before the
+    error goes on. A second Ctrl-C during the clean-up stops it there and is raised."""
     import functools
 
     @functools.wraps(method)
@@ -83,6 +84,7 @@ def _flush_records_on_error(method: _F) -> _F:
             from ..checkpoint.background import finish_writes
 
             finish_writes(log=self.logger.warning)  # never leave a save half-written
+            interrupted: BaseException | None = None
             if outermost:
                 try:  # each hook on its own; a failing one is logged and noted on exc
                     self.call_hook("on_exception", exception=exc)
@@ -94,6 +96,8 @@ def _flush_records_on_error(method: _F) -> _F:
                     )
                     self.logger.error(message, exc_info=err)
                     add_note(exc, message)
+                except BaseException as err:  # Ctrl-C again: the user wants out, now
+                    interrupted = err
                 finally:
                     self._run_phase.end()  # the failed run has ended, whatever the hooks did
                 finish_writes(log=self.logger.warning)  # a save an on_exception started
@@ -107,6 +111,12 @@ def _flush_records_on_error(method: _F) -> _F:
                     flush()
                 except Exception:  # never hide the real error
                     pass
+            if outermost:
+                from ..logging.failure import log_failure_to_files
+
+                log_failure_to_files(self.logger, exc, f"{method.__name__}()")
+            if interrupted is not None and not isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise interrupted from exc  # a sweep's `except ValueError` must not go on
             raise
         finally:
             _in_run_calls.reset(token)
