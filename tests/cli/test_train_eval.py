@@ -286,3 +286,34 @@ def test_openmmlab_launch_flags_and_auto_scale_lr(trained: Path, cli, tmp_path: 
     tested = cli("--local-rank=0", "test", "tiny.py", "wd/epoch_2.pth", "--launcher", "none")
     assert tested.returncode == 0, tested.stderr
     assert "accuracy/top1" in tested.stdout
+
+
+def test_a_stdout_nobody_reads_does_not_lose_the_metrics_file(
+    trained: Path, tmp_path: Path
+) -> None:
+    """`runner-cli test ... | true`: the table was printed before the file was written, so
+    a broken pipe lost an evaluation that may have taken hours."""
+    import os
+    import subprocess
+    import sys
+
+    shutil.copytree(trained, tmp_path, dirs_exist_ok=True)
+    here = Path(__file__).resolve().parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(here), *sys.path]), "NO_COLOR": "1"}
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone: the first write to stdout fails
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "runner_cli", "test", "tiny.py", "wd/epoch_2.pth"]
+            + ["--work-dir", "wd", "--out", "m.json"],
+            cwd=tmp_path,
+            env=env,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert "accuracy/top1" in json.loads((tmp_path / "m.json").read_text()), done.stderr
+    assert "Traceback" not in done.stderr

@@ -1111,3 +1111,19 @@ def test_a_sweep_without_trials_or_timeout_exits_2_before_any_study(
     assert _main_sweep(tmp_path, monkeypatch, TINY_SPACE, *args) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "wd").exists()
+
+
+def test_a_stdout_nobody_reads_does_not_lose_best_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`runner-cli sweep ... | head -1`: the table was printed before best_config.py was
+    written, so the broken pipe lost it."""
+    import runner_sweep.output as output
+
+    def gone(*args: Any, **kwargs: Any) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(output, "print_table", gone)
+    args = ("--trials", "1", "--pruner", "none")
+    assert _main_sweep(tmp_path, monkeypatch, TINY_SPACE, *args) != 0
+    assert (tmp_path / "wd" / "best_config.py").is_file()

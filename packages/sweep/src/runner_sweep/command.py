@@ -188,8 +188,10 @@ def run(args: argparse.Namespace) -> int:
         note(_stopped(f"stopped by a signal ({stop})", opts))
         return stop.exit_status
     headers, rows = trial_rows(study)
-    print_table(headers, rows, title=f"study {opts.study_name} ({opts.storage_url})")
     best = best_rows(study)
+    # the file first: a stdout that fails (| head, an ASCII-only encoding) must not lose it
+    path = write_best_config(opts, study) if best is not None else None
+    print_table(headers, rows, title=f"study {opts.study_name} ({opts.storage_url})")
     if best is None:
         failed = sum(1 for row in rows if row[1] == "FAIL")
         why = f" ({failed} failed: their reasons are above)" if failed else ""
@@ -199,7 +201,6 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     print_mapping(best, title="best trial")
-    path = write_best_config(opts, study)
     note(
         f"runner-cli sweep: best config written to {path}; draw the study with "
         f"`runner-cli plot {opts.study_dir}`."

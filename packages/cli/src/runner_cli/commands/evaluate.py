@@ -169,10 +169,12 @@ def run(args: argparse.Namespace) -> int:
     if runner.rank != 0:  # one table and one file for the job, not one per process
         return 0
     plain = {str(k): _plain(v) for k, v in dict(metrics or {}).items()}
-    print_mapping(plain, title=f"{args.mode} metrics ({Path(str(checkpoint)).name})")
+    # the file first: a stdout that fails (| head, closed, an ASCII-only encoding) must not
+    # lose an evaluation that may have taken hours
     out = Path(args.out) if args.out else Path(runner.log_dir) / f"{args.mode}_metrics.json"
     _write_json(out, plain)
     note(f"Metrics written to {out}")
+    print_mapping(plain, title=f"{args.mode} metrics ({Path(str(checkpoint)).name})")
     return 0
 
 
