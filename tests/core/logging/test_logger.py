@@ -92,3 +92,55 @@ def test_log_file_is_the_file_the_logger_writes(tmp_path: Path) -> None:
     logger = MMLogger.get_instance("t_log_file", log_file=str(path), rank=0)
     assert logger.log_file == str(path)
     assert MMLogger.get_instance("t_log_file_console", rank=0).log_file is None
+
+
+class _GoneReader:
+    """A stdout whose reader left (``runner-cli train ... | head -1``)."""
+
+    encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_the_console_handler_goes_quiet_when_its_reader_left(capsys) -> None:
+    """Each record printed a '--- Logging error ---' traceback (579 lines of stderr)."""
+    import logging
+
+    from runner_core.logging.logger import ConsoleHandler
+
+    handler = ConsoleHandler(_GoneReader())  # type: ignore[arg-type]
+    logger = logging.getLogger("test_console_gone_reader")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        for n in range(3):
+            logger.warning("line %d", n)
+    finally:
+        logger.removeHandler(handler)
+    assert capsys.readouterr().err == ""
+
+
+def test_the_console_handler_escapes_what_its_encoding_lacks(capsys) -> None:
+    import io
+    import logging
+
+    from runner_core.logging.logger import ConsoleHandler
+
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="ascii")
+    handler = ConsoleHandler(stream)
+    logger = logging.getLogger("test_console_ascii")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        logger.warning("métrique café")
+        logger.warning("plain")
+    finally:
+        logger.removeHandler(handler)
+    stream.flush()
+    assert raw.getvalue().decode("ascii").splitlines() == ["m\\xe9trique caf\\xe9", "plain"]
+    assert capsys.readouterr().err == ""

@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from runner_core.logging.log_processor import format_eta  # re-exported: the bar shows it too
+from runner_core.logging.logger import ConsoleHandler
 
 # The display is redrawn by rich's own thread; the hook pushes new numbers at
 # most this often, so a training iteration pays a clock read, not a redraw.
@@ -90,7 +91,7 @@ class ProgressDisplay:
             from rich.file_proxy import FileProxy
 
             for handler in self._logger.handlers:
-                if type(handler) is logging.StreamHandler:
+                if type(handler) is logging.StreamHandler or type(handler) is ConsoleHandler:
                     old = handler.stream
                     handler.setStream(FileProxy(self.progress.console, old))
                     self._swapped.append((handler, old))

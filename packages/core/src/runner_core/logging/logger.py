@@ -279,7 +279,7 @@ def get_logger(
     RunLogger._per_thread.made(logger)
     if rank == 0:
         logger.setLevel(level)
-        console = logging.StreamHandler(sys.stdout)
+        console = ConsoleHandler(sys.stdout)
         console.setFormatter(SecondsFormatter(_FORMAT, "%m/%d %H:%M:%S"))
         # on each handler, as MMEngine's (a handler a user adds still gets every record)
         console.addFilter(WarnOnce())
@@ -297,7 +297,7 @@ def get_logger(
     else:  # MMEngine's other ranks: errors only (console, and the run's log file where it
         # exists here); a handler of yours sees all
         logger.setLevel(level)
-        console = logging.StreamHandler(sys.stderr)
+        console = ConsoleHandler(sys.stderr)
         console.setLevel(logging.ERROR)
         console.setFormatter(logging.Formatter(f"[rank {rank}] {_FORMAT}"))
         logger.addHandler(console)
@@ -339,6 +339,28 @@ class PeerErrorFileHandler(logging.Handler):
                 os.close(fd)
         except Exception:
             self.handleError(record)
+
+
+class ConsoleHandler(logging.StreamHandler):
+    """The console's handler: a reader that left (``| head``) or an encoding that lacks a
+    character (``PYTHONIOENCODING=ascii``) costs the console a line, not a traceback per
+    record. The run's log file (UTF-8) keeps every line either way."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, BrokenPipeError):
+            self.setLevel(logging.CRITICAL + 1)  # nobody reads the console any more
+            return
+        if isinstance(error, UnicodeEncodeError):
+            try:
+                encoding = getattr(self.stream, "encoding", None) or "ascii"
+                text = self.format(record) + self.terminator
+                self.stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+                self.flush()
+                return
+            except Exception:
+                pass
+        super().handleError(record)
 
 
 def _close_files(handlers: list[logging.Handler]) -> None:
