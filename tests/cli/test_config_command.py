@@ -295,3 +295,18 @@ def test_dump_reads_path_options_as_train_does(tmp_path: Path, capsys) -> None:
     options = ["--cfg-options", "work_dir=runs/my run,x", "a=1,2"]
     assert main(["config", "dump", str(cfg), "--format", "json", *options]) == 0
     assert json.loads(capsys.readouterr().out) == {"a": [1, 2], "work_dir": "runs/my run,x"}
+
+
+@pytest.mark.parametrize("fmt", ["py", "json", "yaml"])
+def test_dump_is_utf8_whatever_the_terminals_encoding(tmp_path: Path, fmt: str) -> None:
+    """A config file is UTF-8; with an ASCII stdout the dump failed (UnicodeEncodeError)."""
+    config = tmp_path / "c.py"
+    config.write_text("experiment_name = 'café 実験'\nmodel = dict(type='M')\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "runner_cli", "config", "dump", str(config), "--format", fmt],
+        env={**os.environ, "PYTHONIOENCODING": "ascii", "PYTHONPATH": os.pathsep.join(sys.path)},
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert "café 実験" in done.stdout.decode("utf-8")

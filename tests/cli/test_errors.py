@@ -426,3 +426,27 @@ def test_a_rank_that_lost_its_peer_says_where_the_cause_is() -> None:
     text = describe(exc)
     assert text.index("Raised by hook CheckpointHook") < text.index("Another rank most likely")
     assert "Another rank" not in describe(RuntimeError("Connection closed by peer"))
+
+
+def test_a_deleted_current_folder_is_said_in_one_line(tmp_path: Path) -> None:
+    """`plugins` failed with 'unexpected FileNotFoundError', train inside torch (oneMKL)."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        f"mkdir gone && cd gone && rmdir ../gone && exec {sys.executable} -m runner_cli plugins"
+    )
+    done = subprocess.run(
+        ["bash", "-c", script],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "runner-cli: error: the current folder no longer exists (deleted?); cd into an "
+        "existing folder and run again."
+    )

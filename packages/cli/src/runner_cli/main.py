@@ -210,7 +210,25 @@ def console() -> int:
     from .errors import show_warning
 
     warnings.showwarning = show_warning
-    code = main()
+    try:
+        os.getcwd()
+    except FileNotFoundError:  # torch cannot even load then (oneMKL FATAL ERROR, exit 2)
+        print(
+            "runner-cli: error: the current folder no longer exists (deleted?); cd into an "
+            "existing folder and run again.",
+            file=sys.stderr,
+        )
+        return 1
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:  # tables and notes: escape what the encoding lacks
+        reconfigure(errors="backslashreplace")
+    try:
+        code = main()
+    except KeyboardInterrupt:  # before main's own handler is in place (plugin discovery)
+        from .errors import EXIT_INTERRUPTED
+
+        print("runner-cli: interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
     _spare_the_exit_collection()
     return code
 

@@ -49,13 +49,15 @@ def print_table(
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title=title, show_header=not key_value, title_justify="left")
-        for header in headers:
-            table.add_column(header)
-        for row in rows:
-            table.add_row(*(str(cell) for cell in row))
-        Console(file=stream).print(table)
-        return
+        console = Console(file=stream)
+        if console.width >= 40:  # narrower (COLUMNS=20, COLUMNS=0): the plain lines below
+            table = Table(title=title, show_header=not key_value, title_justify="left")
+            for header in headers:
+                table.add_column(header, overflow="fold")  # a key is never cut to "métriq…"
+            for row in rows:
+                table.add_row(*(str(cell) for cell in row))
+            console.print(table)
+            return
     for row in rows:
         if key_value:
             stream.write(f"{row[0]}: {row[1]}\n")

@@ -56,5 +56,12 @@ def run_dump(args: argparse.Namespace) -> int:
         text = format_json(cfg.to_dict(), indent=None) + "\n"
     else:
         text = cfg.dump(file_format=args.format) or ""
-    sys.stdout.write(text)
+    # a config file is UTF-8 whatever the terminal's encoding (`config dump cfg.py > out.py`)
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is not None:
+        sys.stdout.flush()
+        buffer.write(text.encode("utf-8"))
+        buffer.flush()
+    else:
+        sys.stdout.write(text)
     return 0
