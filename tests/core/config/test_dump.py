@@ -128,3 +128,29 @@ def test_yaml_tuple_tag_on_a_mapping_is_invalid_yaml(write) -> None:
 
     with pytest.raises(ConfigError, match=r"c\.yaml:1: invalid YAML .*must be a sequence"):
         Config.fromfile(write("c.yaml", "x: !!python/tuple {a: 1}\n"))
+
+
+def test_a_set_dumps_to_json_in_an_order_that_does_not_follow_the_hash_seed() -> None:
+    """Its repr followed PYTHONHASHSEED: the same config dumped differently per process."""
+    import subprocess
+    import sys
+
+    code = (
+        "from runner_core.config.formatting import to_jsonable; "
+        "print(to_jsonable({'keys': {'lr', 'acc', 'loss', 'top5'}, "
+        "'frozen': frozenset({'b', 'a'}), 'empty': set()}))"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert outs == {
+        "{'keys': \"{'acc', 'loss', 'lr', 'top5'}\", 'frozen': \"frozenset({'a', 'b'})\", "
+        "'empty': 'set()'}\n"
+    }

@@ -252,6 +252,10 @@ def to_jsonable(value: Any, keep_tuples: bool = False) -> Any:
         return value
     if _is_named_object(value):
         return _object_path(value)  # the path pretty_text writes, not "<class '...'>"
+    if isinstance(value, (set, frozenset)) and value:  # its repr, in an order that does
+        # not follow the hash seed (a dump differed from run to run)
+        inner = "{" + ", ".join(sorted(map(repr, value))) + "}"
+        return inner if type(value) is set else f"{type(value).__name__}({inner})"
     return repr(value)
 
 
