@@ -289,3 +289,25 @@ def test_loading_does_not_import_torch(write) -> None:
     )
     # loading, to_dict and dumping import nothing; reading the value imports it
     assert out.stdout.split("\n")[:2] == ["False", "torch.optim.sgd True"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("c.py", "lr = 0.1\nname = 'café'\n"), ("c.json", '{"lr": 0.1, "name": "café"}')],
+)
+def test_a_config_saved_with_a_byte_order_mark_loads(tmp_path: Path, name: str, text: str) -> None:
+    """Windows editors write one; Python runs such a file, the loader refused it
+    ('invalid non-printable character U+FEFF')."""
+    path = tmp_path / name
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    cfg = Config.fromfile(str(path))
+    assert cfg.lr == 0.1 and cfg.name == "café"
+
+
+def test_a_config_not_in_utf8_names_the_line(tmp_path: Path) -> None:
+    from runner_core.errors import ConfigError
+
+    path = tmp_path / "c.py"
+    path.write_bytes("lr = 0.1\n# r\xe9sum\xe9\n".encode("cp1252"))
+    with pytest.raises(ConfigError, match=r"c\.py: line 2 is not UTF-8 .*Save the file as UTF-8"):
+        Config.fromfile(str(path))

@@ -72,7 +72,7 @@ class Config:
         filename = os.fspath(filename) if filename is not None else None
         if cfg_text is None:
             if filename and os.path.isfile(filename):
-                with open(filename, encoding="utf-8") as handle:
+                with open(filename, encoding="utf-8-sig") as handle:
                     cfg_text = handle.read()
             else:
                 cfg_text = ""

@@ -30,9 +30,13 @@ def check_not_in_chain(path: str, chain: tuple[str, ...]) -> None:
 
 
 def read_text(filename: str, chain: tuple[str, ...] = ()) -> str:
-    """The text of ``filename``; a missing base names the chain that wanted it."""
+    """The text of ``filename``; a missing base names the chain that wanted it.
+
+    UTF-8, with the byte-order mark some Windows editors write taken off (Python runs
+    such a file; its text handed to ``compile`` would not).
+    """
     try:
-        with open(filename, encoding="utf-8") as handle:
+        with open(filename, encoding="utf-8-sig") as handle:
             return handle.read()
     except FileNotFoundError:
         if chain:
@@ -43,5 +47,12 @@ def read_text(filename: str, chain: tuple[str, ...] = ()) -> str:
         raise ConfigFileNotFoundError(
             f"config file {filename} does not exist; check the path."
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        with open(filename, "rb") as handle:
+            line = handle.read(exc.start).count(b"\n") + 1
+        raise ConfigError(
+            f"cannot read config file {filename}: line {line} is not UTF-8 ({exc.reason} at "
+            f"byte {exc.start}). Save the file as UTF-8."
+        ) from None
+    except OSError as exc:
         raise ConfigError(f"cannot read config file {filename}: {exc}") from None
