@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import sys
 import threading
 from pathlib import Path
@@ -17,6 +16,7 @@ from torch import nn
 
 from runner_core.evaluator import BaseMetric
 from runner_core.hooks import Hook, Priority
+from runner_core.logging.logger import ConsoleHandler
 from runner_hooks_standard.early_stopping import EarlyStoppingHook
 from runner_hooks_standard.ema import EMAHook
 from runner_hooks_standard.logger import LoggerHook
@@ -65,7 +65,7 @@ def test_ctrl_c_gives_the_terminal_back(make_runner: Any, monkeypatch: pytest.Mo
         default_hooks=dict(logger=dict(interval=1, progress_bar=True), checkpoint=None),
         custom_hooks=[RaiseAt(KeyboardInterrupt(), at=3)],
     )
-    console = [h for h in runner.logger.handlers if type(h) is logging.StreamHandler]
+    console = [h for h in runner.logger.handlers if type(h) is ConsoleHandler]
     streams = [h.stream for h in console]
     assert console
     hook = next(h for h in runner.hooks if isinstance(h, LoggerHook))
