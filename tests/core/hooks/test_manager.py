@@ -514,3 +514,39 @@ def test_after_point_actions_of_a_point_that_raised_are_dropped() -> None:
         m.call("before_train", {"runner": None})
     m.call("after_train", {"runner": None})
     assert ran == []
+
+
+def test_a_runner_with_many_hooks_builds_its_hook_points_once(tmp_path, monkeypatch) -> None:
+    """Each registration rebuilt pluggy's order and compiled every point again: 200 custom
+    hooks took 4.7 s to build a Runner (MMEngine 0.4 s), 400 took 16.5 s."""
+    import torch
+
+    from runner_core import Runner
+    from runner_core.hooks import manager
+
+    calls: list[int] = []
+
+    class Noop(Hook):
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+            calls.append(batch_idx)
+
+    rebuilds: list[int] = []
+    original = manager.HookManager._rebuild_callers
+
+    def counted(self):  # type: ignore[no-untyped-def]
+        rebuilds.append(len(self._entries))
+        return original(self)
+
+    monkeypatch.setattr(manager.HookManager, "_rebuild_callers", counted)
+    data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,)))
+    runner = Runner(
+        model=torch.nn.Linear(2, 2),
+        work_dir=str(tmp_path),
+        train_dataloader=dict(dataset=data, batch_size=4),
+        train_cfg=dict(max_epochs=1),
+        optimizer=dict(type="SGD", lr=0.1),
+        custom_hooks=[Noop() for _ in range(200)],
+    )
+    assert len(rebuilds) <= 2 and len([h for h in runner.hooks if isinstance(h, Noop)]) == 200
+    runner.train()
+    assert len(calls) == 2 * 200  # two iterations, every hook called

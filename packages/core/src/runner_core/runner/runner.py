@@ -656,9 +656,10 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         custom_hooks: list[Any] | None = None,
     ) -> None:
         """Register the default hooks (updated by ``default_hooks``), then ``custom_hooks``."""
-        self.register_default_hooks(default_hooks)
-        if custom_hooks:
-            self.register_custom_hooks(custom_hooks)
+        with self._hooks.batch():
+            self.register_default_hooks(default_hooks)
+            if custom_hooks:
+                self.register_custom_hooks(custom_hooks)
 
     def get_hooks_info(self) -> str:
         """Per hook point, the hooks in the order they run (MMEngine's name)."""
