@@ -450,3 +450,16 @@ def test_a_deleted_current_folder_is_said_in_one_line(tmp_path: Path) -> None:
         "runner-cli: error: the current folder no longer exists (deleted?); cd into an "
         "existing folder and run again."
     )
+
+
+def test_a_full_disk_outside_a_checkpoint_save_is_one_paragraph_with_the_fix() -> None:
+    """A log or scalar file filling the disk was 'unexpected OSError: [Errno 28] ...'."""
+    import errno
+
+    from runner_cli.errors import describe
+
+    message = describe(OSError(errno.ENOSPC, "No space left on device"))
+    assert message.startswith("No space left on device. The disk, the quota or the file-size")
+    assert "free disk space, then continue the run with --resume" in message
+    named = describe(OSError(errno.EFBIG, "File too large", "/w/run/vis_data/scalars.json"))
+    assert named.startswith("File too large: '/w/run/vis_data/scalars.json'. The disk")

@@ -144,3 +144,43 @@ def test_the_console_handler_escapes_what_its_encoding_lacks(capsys) -> None:
     stream.flush()
     assert raw.getvalue().decode("ascii").splitlines() == ["m\\xe9trique caf\\xe9", "plain"]
     assert capsys.readouterr().err == ""
+
+
+class _FullDisk:
+    encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        raise OSError(28, "No space left on device")
+
+    def flush(self) -> None:
+        pass
+
+
+def test_a_full_disk_costs_the_log_file_its_lines_said_once(tmp_path, capsys) -> None:
+    """Each record printed a '--- Logging error ---' traceback; a run on a full disk drowned
+    its own report in them."""
+    import logging
+
+    from runner_core.logging.logger import RunFileHandler
+
+    handler = RunFileHandler(str(tmp_path / "run.log"))
+    real = handler.stream
+    handler.setStream(_FullDisk())  # type: ignore[arg-type]
+    logger = logging.getLogger("test_full_disk_log")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        for n in range(3):
+            logger.warning("line %d", n)
+        handler.setStream(real)  # room again: lines are written, and a next fill is said
+        logger.warning("after")
+        handler.setStream(_FullDisk())  # type: ignore[arg-type]
+        logger.warning("full again")
+    finally:
+        logger.removeHandler(handler)
+        handler.setStream(real)
+        handler.close()
+    err = capsys.readouterr().err
+    assert err.count("cannot write the log file") == 2 and "Logging error" not in err
+    assert "No space left on device" in err
+    assert (tmp_path / "run.log").read_text().splitlines()[-1].endswith("after")

@@ -65,9 +65,38 @@ class RunFileHandler(logging.FileHandler):
     line, in a run folder made again if it was deleted meanwhile (a sweep's or a test's
     cleanup), as the scalar files are, so logging after that never raises."""
 
+    _full = False  # the disk was full at a write: said once, lines dropped until it is not
+    _failed = False  # this emit failed for a full disk
+
     def _open(self) -> Any:
         Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
         return super()._open()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._failed = False
+        super().emit(record)  # a failed write ends in handleError, which returns
+        if not self._failed:
+            self._full = False  # written: there is room again
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A full disk costs the file its lines, said once on stderr, not a traceback per
+        record; the run goes on (its checkpoint saves report the disk themselves)."""
+        from errno import EDQUOT, EFBIG, ENOSPC
+
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError) and error.errno in (ENOSPC, EDQUOT, EFBIG):
+            self._failed = True
+            if not self._full:
+                self._full = True
+                try:
+                    sys.stderr.write(
+                        f"runner: cannot write the log file {self.baseFilename} "
+                        f"({error.strerror}); its lines are lost until there is room.\n"
+                    )
+                except Exception:
+                    pass
+            return
+        super().handleError(record)
 
 
 class WarnOnce(logging.Filter):
