@@ -1040,3 +1040,14 @@ def test_a_fresh_run_over_an_earlier_runs_checkpoints_says_so(tmp_path: Path) ->
     resumed = make_runner(tmp_path, max_epochs=3, interval=1, resume=True)
     resumed.train()
     assert "holds checkpoints of an earlier run" not in run_log(resumed)
+
+
+def test_a_folder_in_the_pointers_place_is_named_before_training(tmp_path: Path) -> None:
+    """It failed the first save, after a whole epoch of training."""
+    from runner_core.checkpoint import CheckpointWriteError
+
+    (tmp_path / "last_checkpoint").mkdir()
+    runner = make_runner(tmp_path, max_epochs=1)
+    with pytest.raises(CheckpointWriteError, match=r"pointer .*last_checkpoint.*move that folder"):
+        runner.train()
+    assert runner.iter == 0 and names(tmp_path) == set()

@@ -538,6 +538,24 @@ class CheckpointHook(Hook):
 
         return str(resolve_recorded(str(text), self._work_dir, out_dir))
 
+    def _check_pointer_writable(self, runner: RunnerAPI) -> None:
+        """A folder where ``last_checkpoint`` goes fails the first save, after a whole epoch:
+        said before training instead."""
+        import errno
+
+        from runner_core.checkpoint.errors import write_error
+        from runner_core.checkpoint.find import POINTER_NAME
+
+        pointer = Path(runner.work_dir) / POINTER_NAME
+        if pointer.is_dir():
+            raise write_error(
+                f"CheckpointHook: cannot write the pointer {str(pointer)!r}",
+                IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(pointer)),
+                str(pointer),
+                "Nothing was trained yet; move that folder away (it names the checkpoint "
+                "a resume starts from).",
+            )
+
     def _warn_earlier_run(self, runner: RunnerAPI) -> None:
         """A run starting from scratch where an earlier run left checkpoints (the pointer
         names one): say that its saves will replace same-named files (MMEngine is silent)."""
@@ -747,6 +765,8 @@ class CheckpointHook(Hook):
         runner.logger.info("Checkpoints will be saved to %s.", self.out_dir)  # MMEngine's line
         if not self._resumed and not self.best_score and not self.kept_ckpts:
             self._take_over_mmengine_record(runner)
+        if runner.rank == 0:
+            self._check_pointer_writable(runner)
         if not self._resumed and runner.iter == 0 and runner.rank == 0:
             self._warn_earlier_run(runner)
         if self._resumed:
