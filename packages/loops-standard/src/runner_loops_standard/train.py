@@ -415,6 +415,7 @@ class EpochBasedTrainLoop(BaseTrainLoop):
 
     def run(self) -> Any:
         runner = self.runner
+        self._warn_epoch_starts_over()
         runner.call_hook("before_train")
         while self._epoch < self._max_epochs and not self.stop_training:
             self.run_epoch()
@@ -427,6 +428,20 @@ class EpochBasedTrainLoop(BaseTrainLoop):
                 runner.model.eval()
         runner.call_hook("after_train")
         return runner.model
+
+    def _warn_epoch_starts_over(self) -> None:
+        """``train()`` again after a call that failed mid-epoch (a notebook's next cell)
+        starts that epoch over, as MMEngine does: say so, and how to go on exactly."""
+        epoch, _, batches = self._pos
+        if batches and epoch == self._epoch and self._resume_batch == 0:
+            self.runner.logger.warning(
+                "train() again after a call that stopped in epoch %d after %d batch(es): the "
+                "epoch starts over from its first batch, so those are trained again (as in "
+                "MMEngine). To go on exactly where it stopped, build a new Runner with "
+                "resume=True (it starts from the last checkpoint).",
+                epoch + 1,
+                batches,
+            )
 
     def run_epoch(self) -> None:
         """One epoch: ``before_train_epoch``, :meth:`run_iter` per batch, ``after_train_epoch``."""
