@@ -98,3 +98,32 @@ def test_a_pipe_gets_plain_lines(tmp_path: Path) -> None:
     assert out.count("Epoch(train) [") == 6
     assert "━" not in out and "\x1b[" not in out
     assert "Epoch(train) [2][12/12]" in out
+
+
+@pytest.mark.slow
+def test_a_bar_forced_into_a_pipe_leaves_log_lines_whole(tmp_path: Path) -> None:
+    """progress_bar=True with stdout a file: rich hard-wrapped every log line at 80
+    columns, so grep on the captured output missed what a line's end held."""
+    script = tmp_path / "train.py"
+    long_line = "a line logged while the bar is live, " + "x" * 80 + " END"
+    hook = (
+        "from runner_core.hooks import Hook\n"
+        "class Says(Hook):\n"
+        "    def after_train_epoch(self, runner):\n"
+        f"        runner.logger.info({long_line!r})\n"
+    )
+    forced = SCRIPT.replace("dict(interval=4)", "dict(interval=4, progress_bar=True)")
+    forced = forced.replace("runner = Runner(", hook + "runner = Runner(custom_hooks=[Says()],")
+    script.write_text(forced)
+    env = clean_env()
+    env.pop("COLUMNS")
+    out = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "work")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    ).stdout
+    said = [line for line in out.splitlines() if "a line logged while the bar" in line]
+    assert len(said) == 2 and all(line.endswith(" END") for line in said), out[-2000:]

@@ -87,7 +87,9 @@ class ProgressDisplay:
         self.live = True
         # a run that dies mid-epoch must not leave the terminal with a hidden cursor
         atexit.register(self.stop)
-        if self._logger is not None:
+        # log lines go through rich's console only on a terminal: elsewhere (a forced bar
+        # in a file or a notebook's captured stream) rich would hard-wrap them at 80 columns
+        if self._logger is not None and self.progress.console.is_terminal:
             from rich.file_proxy import FileProxy
 
             for handler in self._logger.handlers:
