@@ -64,9 +64,11 @@ class BaseLoop(ABC):
         #: the runner running this loop (a plain attribute: loops read it every iteration)
         self.runner = runner
         self._runner = runner  # MMEngine's name, which its loop subclasses use
-        self.dataloader = (
-            runner.build_dataloader(dataloader) if isinstance(dataloader, Mapping) else dataloader
-        )
+        if isinstance(dataloader, Mapping):
+            from .runner.building import loader_seed_args
+
+            dataloader = runner.build_dataloader(dataloader, **loader_seed_args(runner))
+        self.dataloader = dataloader
         #: the evaluator, or None for a loop built without one (typed ``Any``, as a val or
         #: test loop always has one: ``self.evaluator.evaluate(...)`` type-checks unguarded)
         self.evaluator: Any = runner.build_evaluator(evaluator) if evaluator is not None else None

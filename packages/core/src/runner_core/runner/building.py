@@ -398,10 +398,18 @@ def _no_buffer_sync() -> dict[str, bool]:
 
 
 def _build_loader(runner: Any, dataloader: Any, key: str) -> Any:
-    """``runner.build_dataloader(dataloader)`` with errors naming ``key``: called with
-    MMEngine's arguments only, so a subclass's ``@staticmethod`` override still works."""
+    """``runner.build_dataloader(dataloader, seed=..., diff_rank_seed=...)`` with errors
+    naming ``key``: called with MMEngine's arguments only (the run's seed, as MMEngine's
+    ``BaseLoop`` passes it), so a subclass's ``@staticmethod`` override still works."""
     token = _build.LOADER_KEY.set(key)
     try:
-        return runner.build_dataloader(dataloader)
+        return runner.build_dataloader(dataloader, **loader_seed_args(runner))
     finally:
         _build.LOADER_KEY.reset(token)
+
+
+def loader_seed_args(runner: Any) -> dict[str, Any]:
+    """The seed arguments MMEngine's loops pass to ``runner.build_dataloader``: an override
+    that hands them on to the static function then seeds as the run does."""
+    randomness = getattr(runner, "randomness_cfg", None) or {}
+    return {"seed": runner.seed, "diff_rank_seed": bool(randomness.get("diff_rank_seed", False))}
