@@ -306,6 +306,7 @@ class CheckpointHook(Hook):
         self._validated: tuple[int, int] | None = None  # progress of the last validation seen
         self._resumed = False
         self._own_save = False  # set while this hook's own save runs
+        self._warned_not_taken = False  # an override of save_checkpoint skipped ours
         # the resumed checkpoint was saved by another while the limit was in force, and
         # (its meta says) by a preemption stop: see _adopt_resumed_file
         self._adopt_resumed = False
@@ -1088,8 +1089,8 @@ class CheckpointHook(Hook):
             after_write=after_write,
         )
         try:
-            with options:
-                return runner.save_checkpoint(
+            with options as given:
+                saved = runner.save_checkpoint(
                     self.out_dir,
                     filename,
                     self.file_client_args if remote else None,
@@ -1098,8 +1099,25 @@ class CheckpointHook(Hook):
                     save_param_scheduler=self.save_param_scheduler,
                     meta={"epoch": epoch, "iter": iters},  # what the file name counts
                 )
+            if not given.taken:
+                self._warn_options_not_taken(runner)
+            return saved
         finally:
             self._own_save = False
+
+    def _warn_options_not_taken(self, runner: RunnerAPI) -> None:
+        """An override of ``save_checkpoint`` that saved without ``Runner.save_checkpoint``
+        left the pointer and pruning undone: said once (MMEngine's hook does both itself)."""
+        if self._warned_not_taken:
+            return
+        self._warned_not_taken = True
+        runner.logger.warning(
+            "%s.save_checkpoint saved without calling Runner.save_checkpoint (super()), so "
+            "CheckpointHook could not point last_checkpoint at the new file, prune old ones "
+            "(max_keep_ckpts) or save in the background: a resume will not find it. Call "
+            "super().save_checkpoint(...) in the override.",
+            type(runner).__name__,
+        )
 
     def _save_progress(self, runner: RunnerAPI, again: bool = False, at: str | None = None) -> None:
         self._at = at

@@ -25,14 +25,17 @@ if TYPE_CHECKING:
 __all__ = ["SaveOptions", "checkpoint_save_options", "take_save_options"]
 
 
-@dataclass(frozen=True)
+@dataclass
 class SaveOptions:
-    """What ``Runner.save_checkpoint``'s keyword-only arguments mean (their defaults)."""
+    """What ``Runner.save_checkpoint``'s keyword-only arguments mean (their defaults), and
+    whether a save took them (``taken``: False after the call when an override of
+    ``save_checkpoint`` saved without calling ``Runner.save_checkpoint``)."""
 
     update_pointer: bool = False
     fsync: bool = True
     background: BackgroundWriter | None = None
     after_write: Callable[[Path | RemotePath], object] | None = None
+    taken: bool = False
 
 
 _DEFAULT = SaveOptions()
@@ -46,12 +49,14 @@ def checkpoint_save_options(
     fsync: bool = True,
     background: BackgroundWriter | None = None,
     after_write: Callable[[Path | RemotePath], object] | None = None,
-) -> Iterator[None]:
+) -> Iterator[SaveOptions]:
     """Apply these options to the next ``runner.save_checkpoint(...)`` call in the block
-    (keywords given to the call win); saves nested in that one get the defaults."""
-    token = _current.set(SaveOptions(update_pointer, fsync, background, after_write))
+    (keywords given to the call win); saves nested in that one get the defaults. Yields
+    the options, whose ``taken`` says afterwards whether a save took them."""
+    options = SaveOptions(update_pointer, fsync, background, after_write)
+    token = _current.set(options)
     try:
-        yield
+        yield options
     finally:
         _current.reset(token)
 
@@ -61,5 +66,6 @@ def take_save_options() -> SaveOptions:
     defaults. ``Runner.save_checkpoint`` calls it once, on entry."""
     options = _current.get()
     if options is not _DEFAULT:
+        options.taken = True
         _current.set(_DEFAULT)
     return options
