@@ -322,3 +322,22 @@ def test_a_ctrl_c_is_one_line_in_the_runs_log_file(tmp_path: Path) -> None:
     text = Path(runner.logger.log_file).read_text()  # type: ignore[attr-defined]
     assert "The run was stopped by KeyboardInterrupt in train()." in text
     assert "Traceback" not in text
+
+
+def test_a_nested_runners_failure_reaches_both_runs_log_files(tmp_path: Path) -> None:
+    """A run whose hook runs a second Runner that fails: the error was marked logged by
+    the inner run, so the outer run's log file never got it."""
+    original = RuntimeError("inner failure")
+    inner = _runner(tmp_path / "inner", [RaiseAt(original)])
+
+    class RunsAnother(Hook):
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+            if runner.iter == 1:
+                inner.train()
+
+    outer = _runner(tmp_path / "outer", [RunsAnother()])
+    with pytest.raises(RuntimeError, match="inner failure"):
+        outer.train()
+    for runner in (inner, outer):
+        text = Path(runner.logger.log_file).read_text()  # type: ignore[attr-defined]
+        assert text.count("The run failed in train(): RuntimeError: inner failure") == 1

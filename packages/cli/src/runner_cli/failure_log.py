@@ -20,9 +20,9 @@ def log_failure(exc: BaseException) -> bool:
     """Write ``exc`` with its traceback to the run's log file(s); True if there was one
     (or the Runner had written it there already)."""
     from runner_core.logging.failure import failure_logged
-    from runner_core.logging.logger import LOGGER_NAME
+    from runner_core.logging.logger import LOGGER_NAME, RunLogger
 
-    if failure_logged(exc):
+    if failure_logged(exc, RunLogger.get_current_instance()):
         return True
 
     return log_to_files(
@@ -47,19 +47,11 @@ def log_interruption(message: str) -> bool:
 
 
 def log_to_files(record: logging.LogRecord) -> bool:
-    """Hand ``record`` to the run's log file handlers only (the terminal gets its own
-    message); True if there was one."""
-    from runner_core.logging.logger import RunLogger
+    """Hand ``record`` to the current run's log file handlers only (the terminal gets its
+    own message); True if there was one."""
+    from runner_core.logging.logger import RunLogger, record_to_files
 
-    current = RunLogger.get_current_instance()
-    handlers = [h for h in current.handlers if isinstance(h, logging.FileHandler)]
-    for handler in handlers:
-        try:
-            handler.handle(record)
-            handler.flush()
-        except Exception:  # a log that cannot be written must not hide the error itself
-            continue
-    return bool(handlers)
+    return bool(record_to_files(RunLogger.get_current_instance(), record))
 
 
 def record_for_torchrun(exc: BaseException) -> bool:

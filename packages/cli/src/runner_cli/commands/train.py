@@ -186,8 +186,8 @@ def run(args: argparse.Namespace) -> int:
         runner = build_runner(cfg)
         preemption.resume_hint = resume_command(args, runner.work_dir)
         runner.train()
-    except KeyboardInterrupt:
-        message = _interrupted_message(runner, args)
+    except KeyboardInterrupt as stop:
+        message = _interrupted_message(runner, args, stop.__cause__)
         if runner is not None:  # the log file says why it ends here, as for a failure
             from ..failure_log import log_interruption
 
@@ -232,9 +232,18 @@ def _newest_checkpoint(runner: Any) -> str:
     return f"The newest checkpoint is {here if here.is_file() else path}."
 
 
-def _interrupted_message(runner: Any, args: argparse.Namespace) -> str:
+def _interrupted_message(
+    runner: Any, args: argparse.Namespace, cause: BaseException | None = None
+) -> str:
     if runner is None:
         return "runner-cli: interrupted before training started; nothing was written."
+    if isinstance(cause, Exception):  # Ctrl-C while the run was stopping on an error
+        from ..errors import describe
+
+        return (
+            f"runner-cli: training failed: {describe(cause)} A Ctrl-C then cut the clean-up "
+            "short; the traceback is in the run's log file. Fix the error before resuming."
+        )
     # counts of completed work: no 0-based index to mistake for the log's 1-based [E]
     where = f"after {runner.iter} completed iterations ({runner.epoch} completed epochs)"
     # the exact command, as for a preemption: same options, the work dir made explicit

@@ -4,7 +4,7 @@ A script or notebook run shows the traceback on its terminal, which a batch
 job may lose; the log file in the run folder is what is read afterwards. So
 the Runner hands the error, traceback and notes included, to its logger's
 file handlers (the terminal already gets Python's own report), once per
-error: :func:`failure_logged` tells a caller (``runner-cli``) not to write
+file: :func:`failure_logged` tells a caller (``runner-cli``) not to write
 it again.
 """
 
@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import logging
 
+from .logger import record_to_files
+
 __all__ = ["failure_logged", "log_failure_to_files"]
 
-_MARK = "__runner_failure_logged__"
+#: the attribute of an exception that lists the log files it was written to
+_MARK = "__runner_failure_logged_to__"
 
 
 def log_failure_to_files(logger: logging.Logger, exc: BaseException, call: str) -> bool:
-    """Write ``exc`` to ``logger``'s file handlers, unless already written; True if
-    written. An interruption (Ctrl-C) is one line, without the traceback."""
-    if failure_logged(exc):
-        return False
-    handlers = [h for h in logger.handlers if isinstance(h, logging.FileHandler)]
-    if not handlers:
+    """Write ``exc`` to ``logger``'s log files it is not in yet; True if written. An
+    interruption (Ctrl-C) is one line, without the traceback."""
+    done: set[str] = set(getattr(exc, _MARK, ()))
+    if all(h.baseFilename in done for h in logger.handlers if isinstance(h, logging.FileHandler)):
         return False
     if isinstance(exc, Exception):
         record = logging.LogRecord(
@@ -45,19 +46,19 @@ def log_failure_to_files(logger: logging.Logger, exc: BaseException, call: str) 
             (type(exc).__name__, call),
             None,
         )
-    for handler in handlers:
-        try:
-            handler.handle(record)
-            handler.flush()
-        except Exception:  # a log that cannot be written must not hide the error itself
-            continue
+    written = record_to_files(logger, record, skip=done)
     try:
-        setattr(exc, _MARK, True)
+        setattr(exc, _MARK, tuple(done.union(written)))
     except (AttributeError, TypeError):  # an exception type without a __dict__
         pass
-    return True
+    return bool(written)
 
 
-def failure_logged(exc: BaseException) -> bool:
-    """Whether a Runner already wrote ``exc`` into its run's log file."""
-    return bool(getattr(exc, _MARK, False))
+def failure_logged(exc: BaseException, logger: logging.Logger | None = None) -> bool:
+    """Whether a Runner already wrote ``exc`` into a log file (into each of ``logger``'s,
+    when given)."""
+    done = set(getattr(exc, _MARK, ()))
+    if logger is None:
+        return bool(done)
+    files = [h.baseFilename for h in logger.handlers if isinstance(h, logging.FileHandler)]
+    return all(name in done for name in files)

@@ -26,7 +26,7 @@ import logging
 import os
 import sys
 import weakref
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -259,10 +259,30 @@ def log_to_files(logger: logging.Logger, level: int, message: str) -> None:
     way (a progress bar, a Python warning already printed)."""
     if not logger.isEnabledFor(level):
         return
-    record = logger.makeRecord(logger.name, level, __file__, 0, message, (), None)
+    record_to_files(logger, logger.makeRecord(logger.name, level, __file__, 0, message, (), None))
+
+
+def record_to_files(
+    logger: logging.Logger, record: logging.LogRecord, skip: Collection[str] = ()
+) -> list[str]:
+    """Hand ``record`` to ``logger``'s file handlers only (the console shows it in its own
+    way, or already did), each as its level allows, but those writing a file in ``skip``;
+    the files it went to."""
+    written = []
     for handler in logger.handlers:
-        if isinstance(handler, logging.FileHandler) and record.levelno >= handler.level:
+        if (
+            not isinstance(handler, logging.FileHandler)
+            or record.levelno < handler.level
+            or handler.baseFilename in skip
+        ):
+            continue
+        try:
             handler.handle(record)
+            handler.flush()
+        except Exception:  # a log that cannot be written must not hide the error itself
+            continue
+        written.append(handler.baseFilename)
+    return written
 
 
 def get_logger(
