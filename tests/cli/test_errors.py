@@ -459,7 +459,19 @@ def test_a_full_disk_outside_a_checkpoint_save_is_one_paragraph_with_the_fix() -
     from runner_cli.errors import describe
 
     message = describe(OSError(errno.ENOSPC, "No space left on device"))
-    assert message.startswith("No space left on device. The disk, the quota or the file-size")
-    assert "free disk space, then continue the run with --resume" in message
+    assert message.startswith("[Errno 28] No space left on device. The disk or the quota")
+    assert "free disk space and run again (a training run goes on with --resume" in message
     named = describe(OSError(errno.EFBIG, "File too large", "/w/run/vis_data/scalars.json"))
-    assert named.startswith("File too large: '/w/run/vis_data/scalars.json'. The disk")
+    assert named.startswith("[Errno 27] File too large: '/w/run/vis_data/scalars.json'. The")
+
+
+def test_a_ctrl_c_during_the_clean_up_of_an_error_names_the_error() -> None:
+    """The terminal said 'interrupted, continue with --resume' and hid the error that
+    ended the run (a resume would meet it again)."""
+    import argparse
+
+    from runner_cli.commands.train import _interrupted_message
+
+    message = _interrupted_message(object(), argparse.Namespace(), ValueError("boom"))
+    assert message.startswith("runner-cli: training failed: unexpected ValueError: boom")
+    assert "Fix the error before resuming." in message and "--resume" not in message

@@ -28,3 +28,9 @@ def test_version_info_is_the_version_as_a_tuple() -> None:
 
     assert runner_core.version_info == tuple(int(p) for p in runner_core.__version__.split("."))
     assert runner_core.version_info >= (0, 1)  # comparable, as mmengine.version_info is
+    from runner_core import _version_tuple
+
+    # MMEngine's parse_version_info gives these (0.10.7)
+    assert _version_tuple("0.2.0rc1") == (0, 2, 0, "rc1")
+    assert _version_tuple("1.0.0.post2") == (1, 0, 0)
+    assert _version_tuple("0.1.0+g12") == (0, 1)

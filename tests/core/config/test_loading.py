@@ -311,3 +311,12 @@ def test_a_config_not_in_utf8_names_the_line(tmp_path: Path) -> None:
     path.write_bytes("lr = 0.1\n# r\xe9sum\xe9\n".encode("cp1252"))
     with pytest.raises(ConfigError, match=r"c\.py: line 2 is not UTF-8 .*Save the file as UTF-8"):
         Config.fromfile(str(path))
+
+
+def test_a_bad_byte_after_a_byte_order_mark_is_placed_on_its_own_line(tmp_path: Path) -> None:
+    from runner_core.errors import ConfigError
+
+    path = tmp_path / "c.py"
+    path.write_bytes(b"\xef\xbb\xbflr = 0.1\nx = 1\n\xe9 = 2\n")
+    with pytest.raises(ConfigError, match=r"line 3 is not UTF-8 .*at byte 18\)"):
+        Config.fromfile(str(path))

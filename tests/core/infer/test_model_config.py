@@ -151,3 +151,18 @@ def test_a_saved_config_imports_only_modules_this_process_has(
     inferencer = _build(vector_inferencer, weights=path)
     assert _labels(inferencer, setup) == setup.expected_labels()
     monkeypatch.delitem(sys.modules, "side_effect_mod")
+
+
+def test_a_saved_configs_optional_imports_are_left_out_with_a_warning(
+    setup: Any, vector_inferencer: Any, tmp_path: Path
+) -> None:
+    """allow_failed_imports=True: the file loads with a warning, and so must the
+    checkpoint's copy (importing the module yourself is no fix when it is not installed)."""
+    text = setup.config.read_text() + (
+        "\ncustom_imports = dict(imports=['not_installed_here'], allow_failed_imports=True)\n"
+    )
+    path = tmp_path / "optional.pth"
+    save_checkpoint({"state_dict": setup.reference.state_dict(), "meta": {"cfg": text}}, path)
+    with pytest.warns(UserWarning, match=r"\['not_installed_here'\] were not imported"):
+        inferencer = _build(vector_inferencer, weights=path)
+    assert _labels(inferencer, setup) == setup.expected_labels()

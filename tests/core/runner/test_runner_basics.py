@@ -1035,3 +1035,16 @@ def test_a_hooks_error_note_says_where_the_run_was(tmp_path, point, when, where)
     with pytest.raises(ValueError, match="boom") as err:
         runner.train()
     assert f"Raised by hook _FailAt (at hook point {point!r}{where})." in err.value.__notes__
+
+
+def test_an_iteration_based_runs_hook_note_names_no_epoch(tmp_path) -> None:
+    runner = _small_runner(
+        tmp_path,
+        train_cfg=dict(by_epoch=False, max_iters=6),
+        custom_hooks=[_FailAt("after_train_iter", 3)],
+        default_hooks=dict(checkpoint=None),
+    )
+    with pytest.raises(ValueError, match="boom") as err:
+        runner.train()
+    expected = "Raised by hook _FailAt (at hook point 'after_train_iter', iteration 3)."
+    assert expected in err.value.__notes__

@@ -429,16 +429,17 @@ class StaticLoaderRunner(Runner):
     def build_dataloader(  # type: ignore[override]
         dataloader: Any, seed: int | None = None, diff_rank_seed: bool = False
     ) -> Any:
-        StaticLoaderRunner.built.append(dataloader)
+        StaticLoaderRunner.built.append((seed, diff_rank_seed))
         return Runner.build_dataloader(dataloader, seed, diff_rank_seed)
 
 
 def test_a_static_build_dataloader_override_trains(tmp_path: Path) -> None:
-    """The Runner passed its own key_path keyword: TypeError in train()."""
+    """The Runner passed its own key_path keyword: TypeError in train(). Called as
+    MMEngine's BaseLoop calls it, with the run's seed: a seeded run stays reproducible."""
     StaticLoaderRunner.built.clear()
-    runner = _runner(tmp_path, cls=StaticLoaderRunner)
+    runner = _runner(tmp_path, cls=StaticLoaderRunner, randomness=dict(seed=5))
     runner.train()
-    assert runner.iter == 4 and len(StaticLoaderRunner.built) == 1
+    assert runner.iter == 4 and StaticLoaderRunner.built == [(5, False)]
 
 
 class MetaSaveRunner(Runner):
@@ -504,3 +505,29 @@ def test_save_options_apply_to_the_next_save_only(tmp_path: Path) -> None:
     with checkpoint_save_options(update_pointer=True):
         runner.save_checkpoint(tmp_path, "c.pth", update_pointer=False)  # the keyword wins
     assert Path((tmp_path / "last_checkpoint").read_text().strip()).name == "a.pth"
+
+
+class OwnSaveRunner(Runner):
+    """save_checkpoint overridden to save by itself, never calling Runner.save_checkpoint."""
+
+    def save_checkpoint(self, out_dir, filename, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        torch.save({"state_dict": self.model.state_dict()}, Path(out_dir) / filename)
+
+
+def test_a_save_checkpoint_override_without_super_is_said_once(tmp_path: Path) -> None:
+    """The pointer and pruning moved into Runner.save_checkpoint: such an override lost
+    them without a word (MMEngine's hook does both itself)."""
+    runner = _runner(
+        tmp_path,
+        max_epochs=2,
+        cls=OwnSaveRunner,
+        default_hooks=dict(
+            logger=dict(interval=1, progress_bar=False), checkpoint=dict(interval=1)
+        ),
+    )
+    runner.train()
+    assert (tmp_path / "epoch_2.pth").is_file()
+    for handler in runner.logger.handlers:
+        handler.flush()
+    log = (runner.log_dir / f"{runner.timestamp}.log").read_text()
+    assert log.count("OwnSaveRunner.save_checkpoint saved without calling") == 1

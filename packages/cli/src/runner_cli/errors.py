@@ -80,12 +80,12 @@ def describe(exc: BaseException, debug: bool = False) -> str:
     if isinstance(exc, OSError) and exc.filename and exc.errno == errno.ENAMETOOLONG:
         return too_long_message(os.fsdecode(exc.filename))
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        # a log or scalar file that filled the disk (a checkpoint's save says so itself)
-        named = f": {os.fsdecode(exc.filename)!r}" if exc.filename else ""
+        # a log or scalar file that filled the disk (a checkpoint's save says so itself);
+        # the message keeps the notes naming the hook or loader
         return (
-            f"{exc.strerror or message}{named}. The disk, the quota or the file-size limit "
-            "(ulimit -f) is full: free disk space, then continue the run with --resume (each "
-            "checkpoint is written whole or not at all, so the saved ones are intact)."
+            f"{message.rstrip('.')}. The disk or the quota is full, or a file reached the "
+            "file-size limit (ulimit -f): free disk space and run again (a training run goes "
+            "on with --resume; each checkpoint is written whole or not at all)."
         )
     if isinstance(exc, OSError) and exc.filename:
         reason = exc.strerror or message

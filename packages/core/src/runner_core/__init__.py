@@ -11,11 +11,22 @@ from typing import TYPE_CHECKING
 from .__about__ import __version__
 from .lazy import lazy_exports
 
-#: ``__version__`` as a tuple, as ``mmengine.version_info``: ``(0, 1, 0)``; a part that is
-#: not a number (``'0rc1'``) stays a string
-version_info: tuple[int | str, ...] = tuple(
-    int(part) if part.isdigit() else part for part in __version__.split(".")
-)
+
+def _version_tuple(version: str) -> tuple[int | str, ...]:
+    """``'0.1.0'`` -> ``(0, 1, 0)``, ``'0.2.0rc1'`` -> ``(0, 2, 0, 'rc1')``: MMEngine's
+    ``parse_version_info`` rule (other parts, ``post1`` or ``0+g12``, are left out)."""
+    parts: list[int | str] = []
+    for part in version.split("."):
+        number, rc, rest = part.partition("rc")
+        if part.isdigit():
+            parts.append(int(part))
+        elif rc and number.isdigit():
+            parts += [int(number), f"rc{rest}"]
+    return tuple(parts)
+
+
+#: ``__version__`` as a tuple, as ``mmengine.version_info``: ``(0, 1, 0)``
+version_info: tuple[int | str, ...] = _version_tuple(__version__)
 
 _LAZY = {
     "Config": "runner_core.config",

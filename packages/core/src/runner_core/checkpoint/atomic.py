@@ -48,8 +48,13 @@ __all__ = [
 TEMP_FILE_PATTERN = re.compile(r"^\.(?P<target>.+)\.tmp-(?P<pid>\d+)-(?P<token>[0-9a-f]{8})$")
 
 
-#: the longest file name most file systems take (bytes); a temp name must fit too
-_NAME_MAX = 255
+def _name_max(folder: Path) -> int:
+    """The longest file name (bytes) ``folder``'s file system takes: 255 on most, 143 on
+    eCryptfs; 255 where it cannot be asked."""
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
 
 
 def _temp_path_for(path: Path) -> Path:
@@ -57,9 +62,10 @@ def _temp_path_for(path: Path) -> Path:
     (a legal 240-byte checkpoint name) is cut short and followed by a hash of itself."""
     suffix = f".tmp-{os.getpid()}-{secrets.token_hex(4)}"
     name = path.name
-    if 1 + len(os.fsencode(name)) + len(suffix) > _NAME_MAX:
+    name_max = _name_max(path.parent)
+    if 1 + len(os.fsencode(name)) + len(suffix) > name_max:
         digest = hashlib.sha1(os.fsencode(name)).hexdigest()[:8]
-        budget = _NAME_MAX - 1 - len(suffix) - 1 - len(digest)
+        budget = name_max - 1 - len(suffix) - 1 - len(digest)
         head = name
         while len(os.fsencode(head)) > budget:  # by characters: never half a UTF-8 one
             head = head[:-1]

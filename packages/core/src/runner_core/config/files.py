@@ -49,10 +49,12 @@ def read_text(filename: str, chain: tuple[str, ...] = ()) -> str:
         ) from None
     except UnicodeDecodeError as exc:
         with open(filename, "rb") as handle:
-            line = handle.read(exc.start).count(b"\n") + 1
+            data = handle.read()
+        at = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)  # after the BOM
+        line = data[:at].count(b"\n") + 1
         raise ConfigError(
             f"cannot read config file {filename}: line {line} is not UTF-8 ({exc.reason} at "
-            f"byte {exc.start}). Save the file as UTF-8."
+            f"byte {at}). Save the file as UTF-8."
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {filename}: {exc}") from None

@@ -930,7 +930,9 @@ def _position(name: str, runner: Any, batch_idx: Any) -> str:
     """``, epoch 2, iteration 6`` / ``, batch 3``: where the run was, for a hook's error."""
     try:
         if "_train_" in name and runner is not None:
-            where = f", epoch {runner.epoch + 1}"
+            # an iteration-based run has no epochs to name (the whole run is one)
+            by_epoch = getattr(getattr(runner, "train_loop", None), "by_epoch", True)
+            where = f", epoch {runner.epoch + 1}" if by_epoch else ""
             if name.endswith("_iter"):
                 where += f", iteration {runner.iter + 1}"
             return where

@@ -120,6 +120,16 @@ def _saved_config(text: str, weights: Any) -> Config:
     names = custom.get("imports", []) if isinstance(custom, Mapping) else []
     names = [names] if isinstance(names, str) else names
     missing = [n for n in names if not isinstance(n, str) or n not in sys.modules]
+    if missing and isinstance(custom, Mapping) and custom.get("allow_failed_imports"):
+        import warnings  # optional modules, as a config file's: left out, with a warning
+
+        warnings.warn(
+            f"weights={os.fspath(weights)!r}: the saved config's custom_imports "
+            f"{missing} were not imported (a checkpoint's text never imports a module "
+            "itself); allow_failed_imports=True lets the model build without them.",
+            stacklevel=3,
+        )
+        missing = []
     if missing:
         shown = ", ".join(repr(n) for n in missing)
         first = missing[0] if isinstance(missing[0], str) else "..."
