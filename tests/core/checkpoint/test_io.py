@@ -13,6 +13,7 @@ import sys
 import zipfile
 from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -592,3 +593,21 @@ def test_a_model_zoo_name_says_where_its_weights_come_from(url: str, advice: str
         load_checkpoint(url)
     assert advice in str(err.value)
     assert "register_backend" not in str(err.value)  # no storage serves a zoo name
+
+
+@pytest.mark.parametrize("reported", [-1, 0, AttributeError])
+def test_a_name_limit_the_file_system_does_not_report_counts_as_255(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reported: Any
+) -> None:
+    """pathconf's -1 or 0 (no limit reported) looped forever shortening the name; Windows
+    has no os.pathconf at all (AttributeError), which failed every save."""
+    from runner_core.checkpoint import atomic
+
+    def pathconf(path: Any, name: str) -> int:
+        if reported is AttributeError:
+            raise AttributeError("module 'os' has no attribute 'pathconf'")
+        return reported
+
+    monkeypatch.setattr(atomic.os, "pathconf", pathconf)
+    temp = atomic._temp_path_for(tmp_path / ("a" * 246 + ".pth"))
+    assert len(temp.name.encode()) <= 255 and atomic.TEMP_FILE_PATTERN.match(temp.name)

@@ -52,9 +52,10 @@ def _name_max(folder: Path) -> int:
     """The longest file name (bytes) ``folder``'s file system takes: 255 on most, 143 on
     eCryptfs; 255 where it cannot be asked."""
     try:
-        return os.pathconf(folder, "PC_NAME_MAX")
-    except (OSError, ValueError):
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # AttributeError: Windows has no pathconf
         return 255
+    return limit if limit >= 64 else 255  # -1 or 0: no limit reported
 
 
 def _temp_path_for(path: Path) -> Path:
@@ -65,7 +66,7 @@ def _temp_path_for(path: Path) -> Path:
     name_max = _name_max(path.parent)
     if 1 + len(os.fsencode(name)) + len(suffix) > name_max:
         digest = hashlib.sha1(os.fsencode(name)).hexdigest()[:8]
-        budget = name_max - 1 - len(suffix) - 1 - len(digest)
+        budget = max(name_max - 1 - len(suffix) - 1 - len(digest), 1)
         head = name
         while len(os.fsencode(head)) > budget:  # by characters: never half a UTF-8 one
             head = head[:-1]
