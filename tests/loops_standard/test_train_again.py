@@ -56,6 +56,29 @@ def test_train_again_after_a_mid_epoch_failure_says_the_epoch_starts_over(tmp_pa
     )
 
 
+class FailAtEpochEnd(Hook):
+    def __init__(self) -> None:
+        self.failed = False
+
+    def after_train_epoch(self, runner: Any) -> None:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("disk full")
+
+
+def test_train_again_after_an_epoch_end_failure_says_the_epoch_starts_over(tmp_path) -> None:
+    """A failed after_train_epoch (a checkpoint save on a full disk) left the epoch to be
+    trained again silently: its batches were all done, so no batch count was left."""
+    runner = _runner(tmp_path, FailAtEpochEnd())
+    with pytest.raises(RuntimeError, match="disk full"):
+        runner.train()
+    runner.train()
+    assert (
+        "train() again after a call that stopped at the end of epoch 1 (its "
+        "after_train_epoch hooks): the epoch starts over" in _log(runner)
+    )
+
+
 def test_train_again_after_a_finished_run_says_nothing(tmp_path) -> None:
     runner = _runner(tmp_path, Hook())
     runner.train()

@@ -433,15 +433,21 @@ class EpochBasedTrainLoop(BaseTrainLoop):
         """``train()`` again after a call that failed mid-epoch (a notebook's next cell)
         starts that epoch over, as MMEngine does: say so, and how to go on exactly."""
         epoch, _, batches = self._pos
-        if batches and epoch == self._epoch and self._resume_batch == 0:
-            self.runner.logger.warning(
-                "train() again after a call that stopped in epoch %d after %d batch(es): the "
-                "epoch starts over from its first batch, so those are trained again (as in "
-                "MMEngine). To go on exactly where it stopped, build a new Runner with "
-                "resume=True (it starts from the last checkpoint).",
-                epoch + 1,
-                batches,
-            )
+        if self._resume_batch:
+            return
+        if batches and epoch == self._epoch:
+            stopped = f"in epoch {epoch + 1} after {batches} batch(es)"
+        elif epoch == self._epoch + 1:  # the epoch's batches done, its end hooks failed
+            stopped = f"at the end of epoch {self._epoch + 1} (its after_train_epoch hooks)"
+        else:
+            return
+        self.runner.logger.warning(
+            "train() again after a call that stopped %s: the epoch starts over from its "
+            "first batch, so those batches are trained again and counted again (as in "
+            "MMEngine). A new Runner with resume=True goes on from the last checkpoint "
+            "instead.",
+            stopped,
+        )
 
     def run_epoch(self) -> None:
         """One epoch: ``before_train_epoch``, :meth:`run_iter` per batch, ``after_train_epoch``."""
