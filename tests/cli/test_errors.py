@@ -460,9 +460,10 @@ def test_a_full_disk_outside_a_checkpoint_save_is_one_paragraph_with_the_fix() -
 
     message = describe(OSError(errno.ENOSPC, "No space left on device"))
     assert message.startswith("[Errno 28] No space left on device. The disk or the quota")
-    assert "free disk space and run again (a training run goes on with --resume" in message
+    assert "free disk space, and run again (a training run goes on with --resume" in message
     named = describe(OSError(errno.EFBIG, "File too large", "/w/run/vis_data/scalars.json"))
-    assert named.startswith("[Errno 27] File too large: '/w/run/vis_data/scalars.json'. The")
+    assert named.startswith("[Errno 27] File too large: '/w/run/vis_data/scalars.json'. A file")
+    assert "raise it (ulimit -f) or save elsewhere" in named
 
 
 def test_a_ctrl_c_during_the_clean_up_of_an_error_names_the_error() -> None:

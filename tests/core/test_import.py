@@ -26,7 +26,7 @@ def test_lazy_names_resolve() -> None:
 def test_version_info_is_the_version_as_a_tuple() -> None:
     import runner_core
 
-    assert runner_core.version_info == tuple(int(p) for p in runner_core.__version__.split("."))
+    assert runner_core.version_info == runner_core._version_tuple(runner_core.__version__)
     assert runner_core.version_info >= (0, 1)  # comparable, as mmengine.version_info is
     from runner_core import _version_tuple
 

@@ -82,10 +82,14 @@ def describe(exc: BaseException, debug: bool = False) -> str:
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         # a log or scalar file that filled the disk (a checkpoint's save says so itself);
         # the message keeps the notes naming the hook or loader
+        fix = (
+            "A file reached the file-size limit: raise it (ulimit -f) or save elsewhere"
+            if exc.errno == errno.EFBIG
+            else "The disk or the quota is full: free disk space"
+        )
         return (
-            f"{message.rstrip('.')}. The disk or the quota is full, or a file reached the "
-            "file-size limit (ulimit -f): free disk space and run again (a training run goes "
-            "on with --resume; each checkpoint is written whole or not at all)."
+            f"{message.rstrip('.')}. {fix}, and run again (a training run goes on with "
+            "--resume; each checkpoint is written whole or not at all)."
         )
     if isinstance(exc, OSError) and exc.filename:
         reason = exc.strerror or message

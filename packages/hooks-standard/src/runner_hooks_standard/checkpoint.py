@@ -544,17 +544,19 @@ class CheckpointHook(Hook):
         said before training instead."""
         import errno
 
-        from runner_core.checkpoint.errors import write_error
+        from runner_core.checkpoint import CheckpointWriteError
         from runner_core.checkpoint.find import POINTER_NAME
 
         pointer = Path(runner.work_dir) / POINTER_NAME
         if pointer.is_dir():
-            raise write_error(
-                f"CheckpointHook: cannot write the pointer {str(pointer)!r}",
-                IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(pointer)),
+            reason = os.strerror(errno.EISDIR)
+            raise CheckpointWriteError(
+                f"CheckpointHook: cannot write the pointer {str(pointer)!r}: [Errno "
+                f"{errno.EISDIR}] {reason}. Training has not gone on; move that folder away "
+                "(last_checkpoint names the checkpoint a resume starts from).",
+                errno.EISDIR,
+                reason,
                 str(pointer),
-                "Nothing was trained yet; move that folder away (it names the checkpoint "
-                "a resume starts from).",
             )
 
     def _warn_earlier_run(self, runner: RunnerAPI) -> None:
@@ -1114,7 +1116,8 @@ class CheckpointHook(Hook):
         runner.logger.warning(
             "%s.save_checkpoint saved without calling Runner.save_checkpoint (super()), so "
             "CheckpointHook could not point last_checkpoint at the new file, prune old ones "
-            "(max_keep_ckpts) or save in the background: a resume will not find it. Call "
+            "(max_keep_ckpts) or save in the background: a resume finds the file only by "
+            "scanning the work dir (not an out_dir elsewhere). Call "
             "super().save_checkpoint(...) in the override.",
             type(runner).__name__,
         )

@@ -61,4 +61,4 @@ def failure_logged(exc: BaseException, logger: logging.Logger | None = None) -> 
     if logger is None:
         return bool(done)
     files = [h.baseFilename for h in logger.handlers if isinstance(h, logging.FileHandler)]
-    return all(name in done for name in files)
+    return bool(files) and all(name in done for name in files)
