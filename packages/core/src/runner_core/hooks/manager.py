@@ -722,11 +722,13 @@ def _compile_point(
             call += [f"{k}={k}" for k in _by_keyword(impl.function, argnames, [*args, *defaulted])]
             body.append(f"    _f{n}({', '.join(call)})")
     namespace.update(_annotate=manager._annotate, _name=name)
+    # where the run was, for the error's note: the point's own arguments, named
+    where = ", ".join(a if a in argnames else "None" for a in ("runner", "batch_idx"))
     source = (
         f"def fire({params}):\n"
         "  try:\n" + "\n".join("  " + line for line in body) + "\n"
         "  except Exception as exc:\n"
-        "    _annotate(exc, _name, locals().get('runner'), locals().get('batch_idx'))\n"
+        f"    _annotate(exc, _name, {where})\n"
         "    raise\n"
     )
     exec(compile(source, f"<hook point {name}>", "exec"), namespace)
