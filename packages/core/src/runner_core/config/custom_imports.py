@@ -17,16 +17,13 @@ from ..errors import add_note
 from .errors import ConfigTypeError, CustomImportError
 
 
-def import_custom_modules(cfg: Mapping[str, Any] | Any) -> list[types.ModuleType]:
-    """Import the modules named in ``cfg.custom_imports``; return them.
-
-    A failed import raises :class:`CustomImportError` naming the module and the
-    config file, unless ``allow_failed_imports=True`` (then it warns).
-    """
+def custom_import_names(cfg: Mapping[str, Any] | Any) -> tuple[list[str], bool]:
+    """``(module names, allow_failed_imports)`` of ``cfg.custom_imports``, checked:
+    a :class:`ConfigTypeError` names a malformed entry."""
     custom = cfg.get("custom_imports") if hasattr(cfg, "get") else None
     filename = getattr(cfg, "filename", None) or "the config"
     if not custom:
-        return []
+        return [], False
     if not isinstance(custom, Mapping):
         raise ConfigTypeError(
             f"{filename}: custom_imports must be dict(imports=[...], allow_failed_imports=False), "
@@ -46,7 +43,17 @@ def import_custom_modules(cfg: Mapping[str, Any] | Any) -> list[types.ModuleType
             f"{filename}: custom_imports.imports must be a module name or a list of module "
             f"names, got {imports!r}."
         )
-    allow_failed = bool(custom.get("allow_failed_imports", False))
+    return list(imports), bool(custom.get("allow_failed_imports", False))
+
+
+def import_custom_modules(cfg: Mapping[str, Any] | Any) -> list[types.ModuleType]:
+    """Import the modules named in ``cfg.custom_imports``; return them.
+
+    A failed import raises :class:`CustomImportError` naming the module and the
+    config file, unless ``allow_failed_imports=True`` (then it warns).
+    """
+    imports, allow_failed = custom_import_names(cfg)
+    filename = getattr(cfg, "filename", None) or "the config"
     modules = []
     for name in imports:
         try:

@@ -116,11 +116,11 @@ def _saved_config(text: str, weights: Any) -> Config:
             "yourself and pass that Config as model=."
         ) from None
     cfg = Config(found, cfg_text=text)
-    custom = cfg.get("custom_imports")
-    names = custom.get("imports", []) if isinstance(custom, Mapping) else []
-    names = [names] if isinstance(names, str) else names
-    missing = [n for n in names if not isinstance(n, str) or n not in sys.modules]
-    if missing and isinstance(custom, Mapping) and custom.get("allow_failed_imports"):
+    from ..config.custom_imports import custom_import_names
+
+    names, allow_failed = custom_import_names(cfg)
+    missing = [name for name in names if name not in sys.modules]
+    if missing and allow_failed:
         import warnings  # optional modules, as a config file's: left out, with a warning
 
         warnings.warn(
@@ -131,13 +131,12 @@ def _saved_config(text: str, weights: Any) -> Config:
         )
         missing = []
     if missing:
-        shown = ", ".join(repr(n) for n in missing)
-        first = missing[0] if isinstance(missing[0], str) else "..."
+        shown = ", ".join(map(repr, missing))
         raise InferencerError(
             f"weights={os.fspath(weights)!r}: the config saved in this checkpoint asks to "
             f"import {shown} (custom_imports), which this process has not imported. Importing "
             "runs a module's code, and a checkpoint can name any module, so model=None does not "
-            f"import it for you: import it yourself first (import {first}) if you trust "
+            f"import it for you: import it yourself first (import {missing[0]}) if you trust "
             "it, or pass the config file as model=."
         )
     return cfg
