@@ -93,7 +93,6 @@ class HookManager(Sequence[Hook]):
         self._seq = 0
         # inside batch(): pluggy's order and the callers are rebuilt once, at its end
         self._batch_depth = 0
-        self._stale = False
         self._declared: dict[str, tuple[str, ...]] = {}
         #: point a hook implements -> the function that calls its hooks (None: every one
         #: of them is idle)
@@ -184,8 +183,7 @@ class HookManager(Sequence[Hook]):
         try:
             if self._batch_depth:
                 # pluggy validates this hook alone now; order and callers are rebuilt at batch()'s end
-                self._pm.register(hook, name=f"{type(hook).__name__}@{id(hook):x}")
-                self._stale = True
+                self._pm.register(hook, name=_plugin_name(hook))
             else:
                 self._reregister()
         except Exception:  # pluggy refused it: the manager goes on without it
@@ -203,8 +201,7 @@ class HookManager(Sequence[Hook]):
             yield
         finally:
             self._batch_depth -= 1
-            if not self._batch_depth and self._stale:
-                self._stale = False
+            if not self._batch_depth:
                 self._reregister()
 
     def declare_points(self, points: Mapping[str, Iterable[str]] | Iterable[str]) -> None:
@@ -231,7 +228,7 @@ class HookManager(Sequence[Hook]):
         for plugin in list(self._pm.get_plugins()):
             self._pm.unregister(plugin)
         for entry in reversed(self._entries):
-            self._pm.register(entry.hook, name=f"{type(entry.hook).__name__}@{id(entry.hook):x}")
+            self._pm.register(entry.hook, name=_plugin_name(entry.hook))
         self._rebuild_callers()
 
     def _rebuild_callers(self) -> None:
@@ -926,6 +923,11 @@ def _report_isolated(
         logger.warning(message)
     if isinstance(handling, BaseException):
         add_note(handling, message)
+
+
+def _plugin_name(hook: Hook) -> str:
+    """The hook's name in pluggy: unique per object, two hooks of a class are both kept."""
+    return f"{type(hook).__name__}@{id(hook):x}"
 
 
 def _position(name: str, runner: Any, batch_idx: Any) -> str:
