@@ -24,8 +24,6 @@ def log_failure_to_files(logger: logging.Logger, exc: BaseException, call: str) 
     """Write ``exc`` to ``logger``'s log files it is not in yet; True if written. An
     interruption (Ctrl-C) is one line, without the traceback."""
     done: set[str] = set(getattr(exc, _MARK, ()))
-    if all(h.baseFilename in done for h in logger.handlers if isinstance(h, logging.FileHandler)):
-        return False
     if isinstance(exc, Exception):
         record = logging.LogRecord(
             logger.name,
