@@ -539,6 +539,11 @@ class CheckpointHook(Hook):
 
         return str(resolve_recorded(str(text), self._work_dir, out_dir))
 
+    def _templates(self) -> list[str]:
+        """The names this hook gives its periodic checkpoints (``filename_tmpl``, else the
+        defaults it may meet: ``epoch_{}.pth``, ``iter_{}.pth``)."""
+        return [self.filename_tmpl] if self.filename_tmpl else list(DEFAULT_TEMPLATES)
+
     def _check_pointer_writable(self, runner: RunnerAPI) -> None:
         """A folder where ``last_checkpoint`` goes fails the first save, after a whole epoch:
         said before training instead."""
@@ -567,7 +572,7 @@ class CheckpointHook(Hook):
         pointer = Path(runner.work_dir) / POINTER_NAME
         if isinstance(self.out_dir, RemotePath) or self.out_dir is None or not pointer.exists():
             return
-        templates = [self.filename_tmpl] if self.filename_tmpl else list(DEFAULT_TEMPLATES)
+        templates = self._templates()
         try:
             names = sorted(
                 (p.name for p in self.out_dir.iterdir() if is_own_name(p.name, templates)),
@@ -577,7 +582,7 @@ class CheckpointHook(Hook):
             return
         if not names:
             return
-        shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+        shown = _first_few(names, 6)
         runner.logger.warning(
             "%s holds checkpoints of an earlier run (%s) and this run starts from scratch "
             "(no resume): its saves replace same-named files and %s. To continue that run, "
@@ -592,7 +597,7 @@ class CheckpointHook(Hook):
         """``path`` lies in the checkpoint folder, named as this hook names its checkpoints."""
         if self.out_dir is None:  # loaded outside a run: no folder to check against (a run
             return True  # calls before_run, which sets it, before it resumes)
-        templates = [self.filename_tmpl] if self.filename_tmpl else list(DEFAULT_TEMPLATES)
+        templates = self._templates()
         if isinstance(self.out_dir, RemotePath):
             inside = self.out_dir.relative_name(path)
             return inside is not None and is_own_name(inside, templates, best_key)
@@ -606,12 +611,8 @@ class CheckpointHook(Hook):
         return is_own_name(name.as_posix(), templates, best_key)
 
     def _warn_ignored(self, entries: list[str]) -> None:
-        shown = ", ".join(entries[:10]) + (
-            f" and {len(entries) - 10} more" if len(entries) > 10 else ""
-        )
-        tmpl = " / ".join(
-            map(repr, [self.filename_tmpl] if self.filename_tmpl else DEFAULT_TEMPLATES)
-        )
+        shown = _first_few(entries, 10)
+        tmpl = " / ".join(map(repr, self._templates()))
         message = (
             f"CheckpointHook: ignoring {shown} in the resumed checkpoint's hook state: not a "
             f"checkpoint this hook writes (a file in {str(self.out_dir)!r} named by "
@@ -1363,3 +1364,9 @@ def _deleter(
             runner.logger.info("The previous best checkpoint %s is removed", previous)  # MMEngine's
 
     return drop_previous
+
+
+def _first_few(names: Sequence[str], limit: int) -> str:
+    """``a, b, c and 4 more``: the first ``limit`` of ``names`` for a message."""
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
