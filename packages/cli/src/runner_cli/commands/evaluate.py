@@ -102,34 +102,18 @@ def run(args: argparse.Namespace) -> int:
     # a URL's backend may be registered by the config's custom_imports: checked after them
     remote = url_scheme(args.checkpoint) is not None
     checkpoint = args.checkpoint if remote else require_file(args.checkpoint, "checkpoint")
+    inputs = {"config": args.config, "checkpoint": str(checkpoint)}
     if args.out and args.out.endswith((".pkl", ".pickle")):  # DumpResults' own rule
         if args.dump:
             from ..errors import UsageError
 
             raise UsageError("--out FILE.pkl and --dump both dump the predictions: give one.")
         args.dump, args.out = args.out, None
-    if args.dump and not args.dump.endswith((".pkl", ".pickle")):
-        from ..errors import UsageError
-
-        raise UsageError(f"--dump {args.dump!r}: the predictions are pickled; name a .pkl file.")
-    if args.dump and Path(args.dump).is_dir():  # said now, not after the evaluation
-        from ..errors import UsageError
-
-        raise UsageError(f"--dump {args.dump!r} is a folder: name a .pkl file in it.")
-    if args.dump:  # a .pkl checkpoint (Detectron's) must not be replaced by the predictions
-        for given in (args.config, str(checkpoint)):
-            if (
-                Path(args.dump).exists()
-                and Path(given).exists()
-                and os.path.samefile(args.dump, given)
-            ):
-                from ..errors import UsageError
-
-                raise UsageError(
-                    f"{args.dump!r} is an input of this command: name a new .pkl file."
-                )
-    if args.out:  # checked before the evaluation, which may take hours
-        _check_out(args.out, {"config": args.config, "checkpoint": str(checkpoint)})
+    # checked before the evaluation, which may take hours
+    if args.dump:
+        _check_dump(args.dump, inputs)
+    if args.out:
+        _check_out(args.out, inputs)
     cfg = load_config(args.config, args.cfg_options)
     if remote:
         require_remote_checkpoint(args.checkpoint, "The checkpoint")
@@ -188,12 +172,13 @@ def _check_out(out: str, inputs: dict[str, str]) -> None:
     from ..errors import UsageError
 
     path = Path(out).expanduser()
-    for what, given in inputs.items():
-        if path.exists() and Path(given).exists() and os.path.samefile(path, given):
-            raise UsageError(
-                f"--out {out!r} is the {what} ({given!r}): writing the metrics there would "
-                "replace it. Name a new .json file, e.g. --out metrics.json."
-            )
+    found = _input_at(path, inputs)
+    if found is not None:
+        what, given = found
+        raise UsageError(
+            f"--out {out!r} is the {what} ({given!r}): writing the metrics there would "
+            "replace it. Name a new .json file, e.g. --out metrics.json."
+        )
     if path.is_dir():
         raise UsageError(
             f"--out {out!r} is a folder; --out names the JSON file to write, e.g. "
@@ -205,6 +190,28 @@ def _check_out(out: str, inputs: dict[str, str]) -> None:
             ".pkl file the predictions. (A folder of results, as mmseg's --out: use "
             "--cfg-options test_evaluator.output_dir=DIR test_evaluator.keep_results=True.)"
         )
+
+
+def _check_dump(dump: str, inputs: dict[str, str]) -> None:
+    """``--dump`` (or ``--out FILE.pkl``) must name a ``.pkl`` file that is none of the
+    command's inputs: a ``.pkl`` checkpoint (Detectron's) would be replaced by the
+    predictions, and a folder fails only after the evaluation."""
+    from ..errors import UsageError
+
+    if not dump.endswith((".pkl", ".pickle")):
+        raise UsageError(f"--dump {dump!r}: the predictions are pickled; name a .pkl file.")
+    if Path(dump).is_dir():
+        raise UsageError(f"--dump {dump!r} is a folder: name a .pkl file in it.")
+    if _input_at(Path(dump), inputs) is not None:
+        raise UsageError(f"{dump!r} is an input of this command: name a new .pkl file.")
+
+
+def _input_at(path: Path, inputs: dict[str, str]) -> tuple[str, str] | None:
+    """``(what, given)`` of the input that ``path`` names, or None."""
+    for what, given in inputs.items():
+        if path.exists() and Path(given).exists() and os.path.samefile(path, given):
+            return what, given
+    return None
 
 
 def _plain(value: Any) -> Any:
