@@ -431,7 +431,8 @@ class EpochBasedTrainLoop(BaseTrainLoop):
 
     def _warn_epoch_starts_over(self) -> None:
         """``train()`` again after a call that failed mid-epoch (a notebook's next cell)
-        starts that epoch over, as MMEngine does: say so, and how to go on exactly."""
+        starts that epoch over, as MMEngine does: say so, and that a resume goes on from the
+        last checkpoint instead."""
         epoch, _, batches = self._pos
         if self._resume_batch:
             return
