@@ -180,6 +180,30 @@ def test_a_late_signal_at_an_epochs_end_stops_before_the_next_epoch_begins(
     assert read_pointer(tmp_path) == tmp_path / f"iter_{ITERS_PER_EPOCH}.pth"
 
 
+class SavesByItself(Runner):
+    """An MMEngine-style override that writes the file itself, skipping super()."""
+
+    def save_checkpoint(self, out_dir, filename, file_client_args=None, **kwargs):
+        path = Path(out_dir) / filename
+        torch.save({"state_dict": self.model.state_dict()}, path)
+        return path
+
+
+def test_a_stop_saved_by_an_override_without_super_says_the_pointer_was_not_moved(
+    tmp_path: Path,
+) -> None:
+    """Such a save leaves last_checkpoint where it was: the stop's log says so, as the
+    checkpoint hook's periodic saves do, instead of implying the resume will find it."""
+    runner = _runner(tmp_path, [SignalAt("step", at=5)])
+    runner.__class__ = SavesByItself
+    with pytest.raises(TrainingPreempted):
+        runner.train()
+    assert (tmp_path / "iter_5.pth").is_file() and read_pointer(tmp_path) is None
+    log = _log(runner)
+    assert "SavesByItself.save_checkpoint saved without calling Runner.save_checkpoint" in log
+    assert "last_checkpoint was not pointed at iter_5.pth" in log
+
+
 def _log(runner: Runner) -> str:
     return (runner.log_dir / f"{runner.timestamp}.log").read_text()
 

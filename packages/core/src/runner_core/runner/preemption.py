@@ -199,8 +199,17 @@ class PreemptionHook(Hook):
         # meta "preempted": a checkpoint hook that keeps N files counts this one once resumed
         from ..checkpoint.save_options import checkpoint_save_options
 
-        with checkpoint_save_options(update_pointer=True):  # as the checkpoint hook saves
+        with checkpoint_save_options(update_pointer=True) as given:  # as the hook saves
             saved = runner.save_checkpoint(runner.work_dir, filename, meta={"preempted": name})
+        if not given.taken:
+            runner.logger.warning(
+                "%s.save_checkpoint saved without calling Runner.save_checkpoint (super()), so "
+                "last_checkpoint was not pointed at %s: resume=True finds it only if the "
+                "override wrote it into the work dir. Call super().save_checkpoint(...) in "
+                "the override.",
+                type(runner).__name__,
+                filename,
+            )
         if self.distributed:
             # Rank 0 writes the file; the others must not exit before it is on disk:
             # torchrun (and srun) answer the first rank's exit by SIGTERMing the others
