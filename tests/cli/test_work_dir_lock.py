@@ -22,6 +22,7 @@ from runner_core.runner.work_dir_lock import (
     LOCK_NAME,
     WorkDirBusyError,
     acquire_work_dir_lock,
+    held_elsewhere,
     release_work_dir_lock,
 )
 
@@ -292,3 +293,49 @@ def test_holds_are_counted_per_process(tmp_path: Path) -> None:
     assert (tmp_path / LOCK_NAME).exists()
     release_work_dir_lock(tmp_path)
     assert not (tmp_path / LOCK_NAME).exists()
+
+
+def test_test_beside_a_running_train_evaluates_in_a_folder_of_its_own(
+    trained: Path, cli, tmp_path: Path
+) -> None:
+    """MMEngine's tools/test.py runs beside the training of the same config; here the
+    work dir is the training's, so the test writes to <work_dir>/test and says so,
+    leaving the training's folder (its lock, checkpoints, run folders) as it was."""
+    shutil.copytree(trained, tmp_path, dirs_exist_ok=True)
+    wd = tmp_path / "wd"
+    training = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        lock = {"pid": training.pid, "host": socket.gethostname(), "started": "x"}
+        (wd / LOCK_NAME).write_text(json.dumps(lock))
+        before = sorted(p.name for p in wd.iterdir())
+        done = cli("test", "tiny.py", "wd/epoch_2.pth", "--cfg-options", "work_dir=wd")
+        assert done.returncode == 0, done.stderr
+        assert f"wd is in use by another run (pid {training.pid}" in done.stderr
+        assert f"writes its logs to {os.path.join('wd', 'test')} instead" in done.stderr
+        assert sorted(p.name for p in wd.iterdir()) == sorted([*before, "test"])
+        assert json.loads((wd / LOCK_NAME).read_text()) == lock
+        assert len(list((wd / "test").glob("*/test_metrics.json"))) == 1
+        # an explicit --work-dir is the user's choice: refused as before
+        chosen = cli("test", "tiny.py", "wd/epoch_2.pth", "--work-dir", "wd")
+        assert chosen.returncode == 2 and f"pid {training.pid}" in chosen.stderr
+    finally:
+        training.kill()
+        training.wait()
+
+
+def test_held_elsewhere_names_only_a_live_run_of_another_process(tmp_path: Path) -> None:
+    assert held_elsewhere(tmp_path) is None  # no lock
+    acquire_work_dir_lock(tmp_path)
+    try:
+        assert held_elsewhere(tmp_path) is None  # this process's own
+    finally:
+        release_work_dir_lock(tmp_path)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True
+    )
+    dead = {"pid": int(gone.stdout), "host": socket.gethostname(), "started": "x"}
+    (tmp_path / LOCK_NAME).write_text(json.dumps(dead))
+    assert held_elsewhere(tmp_path) is None  # stale: left for the next run to take over
+    remote = {"pid": 1, "host": "gpu-node-7", "started": "x"}  # cannot be checked from here
+    (tmp_path / LOCK_NAME).write_text(json.dumps(remote))
+    assert held_elsewhere(tmp_path) == remote

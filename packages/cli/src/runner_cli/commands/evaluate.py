@@ -118,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
     if remote:
         require_remote_checkpoint(args.checkpoint, "The checkpoint")
     apply_work_dir(cfg, args.work_dir, args.config)
+    if not args.work_dir:
+        _beside_a_running_train(cfg, args.mode)
     if args.tta:
         from runner_core.model.tta import apply_tta
 
@@ -160,6 +162,25 @@ def run(args: argparse.Namespace) -> int:
     note(f"Metrics written to {out}")
     print_mapping(plain, title=f"{args.mode} metrics ({Path(str(checkpoint)).name})")
     return 0
+
+
+def _beside_a_running_train(cfg: Any, mode: str) -> None:
+    """Evaluate in ``<work_dir>/<mode>`` when another run (training, usually) holds the
+    work dir: one run per work dir, and MMEngine's ``tools/test.py`` runs beside training.
+    The folder is the run's own; the training's files are not touched."""
+    from runner_core.runner.work_dir_lock import held_elsewhere
+
+    work_dir = Path(str(cfg.work_dir))
+    other = held_elsewhere(work_dir)
+    if other is None:
+        return
+    beside = work_dir / mode
+    cfg.merge_from_dict({"work_dir": str(beside)})
+    note(
+        f"{work_dir} is in use by another run (pid {other.get('pid', '?')} on host "
+        f"{other.get('host', '?')!r}, started {other.get('started', '?')}): this {mode} "
+        f"writes its logs to {beside} instead (--work-dir chooses another folder)."
+    )
 
 
 def _check_out(out: str, inputs: dict[str, str]) -> None:

@@ -51,6 +51,7 @@ __all__ = [
     "WorkDirBusyError",
     "WorkDirHold",
     "acquire_work_dir_lock",
+    "held_elsewhere",
     "read_lock",
     "release_work_dir_lock",
     "run_call",
@@ -112,6 +113,17 @@ def read_lock(work_dir: str | Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def held_elsewhere(work_dir: str | Path) -> dict[str, Any] | None:
+    """The lock's record when another live run holds ``work_dir`` (another process, or
+    one whose liveness cannot be checked from here), else None: a caller can choose
+    another folder before building a Runner there, instead of meeting
+    :class:`WorkDirBusyError`."""
+    record = read_lock(work_dir)
+    if record is None or _is_mine(record) or _is_stale(record, socket.gethostname()):
+        return None
+    return record
 
 
 def _is_stale(record: dict[str, Any] | None, host: str) -> bool:
