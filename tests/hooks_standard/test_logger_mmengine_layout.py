@@ -72,3 +72,43 @@ def test_custom_cfg_applies_to_validation_metrics_as_in_mmengine(
         f"acc_max: {r['acc_max']:.4f}  data_time: " in line
         for r, line in zip(records, closing, strict=True)
     )
+
+
+def test_custom_cfg_epoch_and_global_windows_reach_beyond_1000_iterations(
+    make_runner: Any, read_jsonl: Any
+) -> None:
+    """A history keeps 1,000 values by default; an 'epoch' or 'global' statistic of a
+    longer epoch was taken over its last 1,000 iterations only, under the user's name.
+    MMEngine keeps a million: the statistics here cover the whole epoch and run."""
+    from runner_core.hooks import Hook
+
+    class RecordLoss(Hook):
+        priority = "LOWEST"
+
+        def __init__(self) -> None:
+            self.losses: list[float] = []
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+            self.losses.append(float(outputs["loss"]))
+
+    record = RecordLoss()
+    runner = make_runner(
+        train_dataloader=dict(dataset=tiny_dataset(1200), batch_size=1),
+        train_cfg=dict(by_epoch=True, max_epochs=2),
+        default_hooks=dict(logger=dict(interval=400)),
+        custom_hooks=[record],
+        log_processor=dict(
+            custom_cfg=[
+                dict(data_src="loss", method_name="mean", window_size="epoch", log_name="ep"),
+                dict(data_src="loss", method_name="max", window_size="global", log_name="top"),
+            ]
+        ),
+    )
+    runner.train()
+    records = [r for r in read_jsonl(Path(runner.log_dir) / "vis_data" / "scalars.json")]
+    by_step = {r["step"]: r for r in records if "ep" in r}
+    losses = record.losses
+    assert by_step[1200]["ep"] == pytest.approx(sum(losses[:1200]) / 1200, rel=1e-5)
+    assert by_step[2000]["ep"] == pytest.approx(sum(losses[1200:2000]) / 800, rel=1e-5)
+    assert by_step[2400]["top"] == pytest.approx(max(losses), rel=1e-5)
+    assert max(losses[:1200]) > max(losses[1400:])  # the run's maximum is in its start

@@ -350,3 +350,18 @@ def test_a_hub_made_with_its_constructor_does_not_become_the_current_one() -> No
     assert MessageHub.get_current_instance() is run_hub
     assert MessageHub.get_current_instance().get_info("iter") == 42
     assert scratch is not MessageHub.get_instance("t_scratch_hub")  # not registered by name
+
+
+def test_history_is_lengthened_on_request_keeping_values_and_counts() -> None:
+    hub = MessageHub("lengthen")
+    for value in range(1500):
+        hub.update_scalar("train/loss", float(value), count=2 if value == 1499 else 1)
+    assert len(hub.history("train/loss")) == 1000  # the default length
+    buf = hub.history("train/loss", max_length=3000)
+    assert buf is hub.get_scalar("train/loss") and buf.max_length == 3000
+    for value in range(1500, 3500):
+        buf.append(float(value))  # the new append: hooks bind theirs after this
+    assert len(buf) == 3000 and buf.current() == 3499.0
+    assert buf.mean() == (sum(range(500, 3500)) / 3001)  # the one count of 2 kept
+    assert hub.history("train/loss", max_length=10).max_length == 3000  # never shortened
+    assert hub.history("train/new", max_length=5000).max_length == 5000

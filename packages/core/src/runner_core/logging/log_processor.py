@@ -39,6 +39,8 @@ from .metric_summary import summarise_groups
 _METHODS = ("mean", "min", "max", "current")
 _CFG_KEYS = ("data_src", "method_name", "window_size", "log_name")
 _MODES = ("train", "val", "test")
+#: values kept for ``custom_cfg``'s 'epoch' and 'global' windows (MMEngine's history length)
+_LONG_HISTORY = 1_000_000
 
 #: scalars shown before the loss terms, in this order
 TIME_KEYS = ("time", "data_time")
@@ -190,6 +192,19 @@ class LogProcessor:
     def window(self) -> int | None:
         """The averaging window for HistoryBuffer (None: everything kept)."""
         return None if self.window_size == "global" else int(self.window_size)
+
+    def history_lengths(self) -> dict[str, int]:
+        """``{data_src: values}`` that ``custom_cfg`` windows need kept beyond a history's
+        default 1,000: ``'epoch'`` and ``'global'`` windows reach back a million values
+        (MMEngine's history length), an int window its size."""
+        lengths: dict[str, int] = {}
+        for entry in self.custom_cfg:
+            window = entry.get("window_size")
+            need = _LONG_HISTORY if window in ("epoch", "global") else window
+            if isinstance(need, int) and need > 1000:
+                src = entry["data_src"]
+                lengths[src] = max(lengths.get(src, 0), need)
+        return lengths
 
     def averages(self, name: str) -> bool:
         """Whether scalar ``name`` is shown as a window mean (else its current value)."""

@@ -172,6 +172,13 @@ class HistoryBuffer:
     def max_length(self) -> int | None:
         return self._values.maxlen
 
+    def _lengthen(self, max_length: int) -> None:
+        """Keep up to ``max_length`` values from now on (``MessageHub.history``)."""
+        self._values = deque(self._values, maxlen=max_length)
+        if self._counts is not None:
+            self._counts = deque(self._counts, maxlen=max_length)
+        self.append = self._values.append
+
     def _settle(self) -> None:
         """Replace the values recorded since the last read with their floats.
 
@@ -485,11 +492,18 @@ class MessageHub:
         if not resumed or self._not_resumed:
             self._resumed(key, resumed)
 
-    def history(self, key: str) -> HistoryBuffer:
-        """The buffer of ``key``, created if needed; hooks may keep it across iterations."""
+    def history(self, key: str, max_length: int | None = None) -> HistoryBuffer:
+        """The buffer of ``key``, created if needed; hooks may keep it across iterations.
+
+        ``max_length``: keep at least that many values (a new buffer keeps 1,000). A
+        shorter one is lengthened, values kept; ask before a hook binds its ``append``
+        (``before_run``), as the bound method goes on filling the old, shorter store.
+        """
         buf = self._scalars.get(key)
         if buf is None:
-            buf = self._scalars[key] = HistoryBuffer()
+            buf = self._scalars[key] = HistoryBuffer(max_length=max_length or 1000)
+        elif max_length is not None and (buf.max_length or 0) < max_length:
+            buf._lengthen(max_length)
         return buf
 
     def update_scalars(
