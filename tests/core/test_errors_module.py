@@ -45,3 +45,14 @@ def test_no_package_calls_the_python_3_11_only_method_directly() -> None:
             ):
                 offenders.append(f"{path.relative_to(PACKAGES)}:{node.lineno}")
     assert offenders == [], "use runner_core.errors.add_note(exc, note) instead"
+
+
+def test_did_you_mean_offers_the_names_an_abbreviation_starts() -> None:
+    """'gen' is too short for difflib's similarity to 'generator' (a GAN's optim wrappers)."""
+    from runner_core.errors import did_you_mean
+
+    names = ["generator", "discriminator"]
+    assert did_you_mean("gen", names) == " Did you mean 'generator'?"
+    assert did_you_mean("Disc", names) == " Did you mean 'discriminator'?"
+    assert did_you_mean("xyz", names) == ""
+    assert did_you_mean("ge", names) == ""  # two letters say too little

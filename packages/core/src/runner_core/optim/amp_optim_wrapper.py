@@ -285,7 +285,8 @@ class AmpOptimWrapper(OptimWrapper):
             from ..logging import RunLogger
 
             RunLogger.get_current_instance().warning(
-                f"The checkpoint's loss scaler state (a float16 run) is not used while this "
+                f"The checkpoint's loss scaler state (of a float16 run, or of MMEngine's, which "
+                "keeps one for bfloat16 too) is not used while this "
                 f"AmpOptimWrapper trains in {str(self.cast_dtype).removeprefix('torch.')}, "
                 "which needs no loss scaling"
                 + (
