@@ -84,6 +84,25 @@ def test_memory_on_the_cpu_is_the_process_peak_rss_in_mb(make_runner: Any, read_
     assert memories and all(before <= m <= after for m in memories), (before, memories, after)
 
 
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason="the Runner trains on the GPU here: memory is CUDA's peak"
+)
+def test_without_the_resource_module_lines_leave_memory_out(
+    make_runner: Any, read_jsonl: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows has no ``resource``: the first log line of every CPU run raised ImportError.
+    Lines leave the field out there, as MMEngine's CPU lines do."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "resource", None)  # import resource: ImportError
+    runner = make_runner(default_hooks=dict(logger=dict(interval=3)))
+    runner.train()
+    records = [r for r in scalars(runner, read_jsonl) if "loss" in r]
+    assert records and not any("memory" in r for r in records)
+    log = (Path(runner.log_dir) / f"{runner.timestamp}.log").read_text()
+    assert "Epoch(train) [2][6/8]" in log and "memory" not in log
+
+
 def test_memory_on_a_gpu_is_the_peak_cuda_allocation_since_the_last_line_in_mb(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -222,6 +222,23 @@ def test_setup_multiprocessing_warns_when_it_changes_a_start_method_already_set(
         multiprocessing.set_start_method(before, force=True)
 
 
+def test_fork_asked_where_there_is_none_is_skipped_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """OpenMMLab's default_runtime.py asks mp_start_method='fork' everywhere; on Windows
+    (only 'spawn') MMEngine skips it, and ours refused every such config."""
+    import multiprocessing
+
+    before = multiprocessing.get_start_method(allow_none=True)
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    launch.check_mp_cfg(mp_start_method="fork")  # runner-cli config check: accepted
+    with pytest.warns(UserWarning, match="'fork' is ignored: this system has no 'fork'"):
+        launch.setup_multiprocessing(mp_start_method="fork")
+    assert multiprocessing.get_start_method(allow_none=True) == before
+    with pytest.raises(RunnerError, match="mp_start_method='forkserver' is not available"):
+        launch.check_mp_cfg(mp_start_method="forkserver")  # any other: refused as before
+
+
 def test_model_adapter_is_not_a_wrapper():
     from torch import nn
 

@@ -378,3 +378,19 @@ def test_a_run_after_a_stopped_one_takes_the_signal_over_again(
         second.train()
     assert read_pointer(tmp_path / "b") == tmp_path / "b" / "iter_3.pth"
     assert "left alone" not in _log(second)
+
+
+def test_a_system_without_sigusr1_watches_sigterm_alone() -> None:
+    """Windows has no SIGUSR1: the default signals named it, so every train() there
+    failed with "'SIGUSR1' is not a signal of this system"."""
+    script = (
+        "import signal; del signal.SIGUSR1, signal.SIGUSR2\n"
+        "from runner_core.runner.preemption import DEFAULT_SIGNALS, _parse_signal\n"
+        "print(DEFAULT_SIGNALS)\n"
+        "try:\n    _parse_signal('SIGQUITT')\nexcept Exception as exc:\n    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    defaults, message = done.stdout.splitlines()
+    assert defaults == "('SIGTERM',)"
+    assert message.endswith("Use e.g. 'SIGTERM'.")  # no signal the system lacks

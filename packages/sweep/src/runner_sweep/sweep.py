@@ -47,6 +47,7 @@ from runner_core.errors import (
     RegistryError,
     RunnerError,
 )
+from runner_core.pids import pid_alive
 
 from .space import distributions, grid, original_params, suggest
 
@@ -381,16 +382,6 @@ def record_metric(opts: SweepOptions, study: Any) -> None:
         raise ConfigError(_metric_mismatch(opts, stored))
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def give_back_point(study: Any, rdb: Any, trial_id: int) -> None:
     """A running trial cut short, with the grid sampler: its grid point becomes unvisited
     again (a finished trial's ``grid_id`` counts as visited, whatever its state). Other
@@ -454,7 +445,7 @@ def recover_dead_trials(study: Any, rdb: Any) -> list[int]:
     study_id = rdb.get_study_id_from_name(study.study_name)
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         attrs = trial.user_attrs
-        if attrs.get("host") != host or "pid" not in attrs or _alive(int(attrs["pid"])):
+        if attrs.get("host") != host or "pid" not in attrs or pid_alive(int(attrs["pid"])):
             continue  # another machine's (heartbeat covers it), just starting, or alive
         trial_id = rdb.get_trial_id_from_study_id_trial_number(study_id, trial.number)
         try:

@@ -35,6 +35,7 @@ from runner_core.checkpoint.interrupts import hold_ctrl_c
 from runner_core.checkpoint.plain_data import find_unsafe
 from runner_core.checkpoint.storage import RemotePath, put, save_target
 from runner_core.checkpoint.writeback import with_early_writeback
+from runner_core.pids import pid_alive
 
 __all__ = [
     "TEMP_FILE_PATTERN",
@@ -293,20 +294,6 @@ def _serialize_and_put(
     put(data, target)
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    except OSError:
-        return False
-    return True
-
-
 def cleanup_orphaned_temp_files(folder: str | Path) -> list[Path]:
     """Delete temp files a killed save left in ``folder``; return the deleted paths.
 
@@ -327,7 +314,7 @@ def cleanup_orphaned_temp_files(folder: str | Path) -> list[Path]:
         if match is None or not entry.is_file() or entry.is_symlink():
             continue
         pid = int(match["pid"])
-        if pid != me and _pid_alive(pid):
+        if pid != me and pid_alive(pid):
             continue
         with contextlib.suppress(FileNotFoundError):
             entry.unlink()

@@ -346,6 +346,14 @@ def check_start_method(method: Any, key: str, alternative: str = "") -> None:
         )
 
 
+def _fork_without_fork(method: Any) -> bool:
+    """``'fork'`` asked on a system without it: OpenMMLab's ``default_runtime.py`` asks it
+    everywhere, and Windows has only ``'spawn'``."""
+    import multiprocessing
+
+    return method == "fork" and "fork" not in multiprocessing.get_all_start_methods()
+
+
 def check_mp_cfg(
     mp_start_method: str | None = None,
     opencv_num_threads: int | None = None,
@@ -362,7 +370,7 @@ def check_mp_cfg(
             f"env_cfg.mp_cfg has unknown key(s) {sorted(unknown)}; it accepts "
             f"{', '.join(known)}.{hints}"
         )
-    if mp_start_method is not None:
+    if mp_start_method is not None and not _fork_without_fork(mp_start_method):
         check_start_method(mp_start_method, "env_cfg.mp_cfg.mp_start_method")
     for key, value in (
         ("opencv_num_threads", opencv_num_threads),
@@ -392,6 +400,17 @@ def setup_multiprocessing(
     cap, N processes x all-cores threads oversubscribe the CPU.
     """
     check_mp_cfg(mp_start_method, opencv_num_threads, omp_num_threads, **unknown)
+    if _fork_without_fork(mp_start_method):
+        import warnings
+
+        warnings.warn(
+            "env_cfg.mp_cfg.mp_start_method='fork' is ignored: this system has no 'fork' "
+            "(Windows), so data workers start with 'spawn' (MMEngine skips the setting there "
+            "too). Keep the code that builds and trains the Runner under "
+            "`if __name__ == '__main__':`.",
+            stacklevel=2,
+        )
+        mp_start_method = None
     if mp_start_method is not None:
         import multiprocessing
 

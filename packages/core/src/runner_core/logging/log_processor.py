@@ -304,7 +304,9 @@ class LogProcessor:
         hub = runner.message_hub
         tag: dict[str, Any] = self.train_scalars(hub.log_scalars, window, on_error)
         tag.update(self.custom_values(hub.log_scalars, "train", n))
-        tag["memory"] = memory_mb(runner)
+        memory = memory_mb(runner)
+        if memory is not None:
+            tag["memory"] = memory
         lead = train_position(
             by_epoch, runner.epoch, n, epoch_len, runner.max_iters, runner.max_epochs
         )
@@ -333,7 +335,9 @@ class LogProcessor:
         times = hub.log_scalars.get(f"{mode}/time")
         if total and times is not None and len(times):
             eta = times.mean(n) * (total - n)
-        tag["memory"] = memory_mb(runner)
+        memory = memory_mb(runner)
+        if memory is not None:
+            tag["memory"] = memory
         return tag, position + "  " + format_scalars(tag, digits, eta)
 
     def epoch_log(
@@ -623,8 +627,10 @@ def as_number(value: Any) -> Any:
     return None
 
 
-def memory_mb(runner: Any) -> int:
-    """Peak memory in MB: CUDA memory allocated on a GPU run, else the process's max RSS."""
+def memory_mb(runner: Any) -> int | None:
+    """Peak memory in MB: CUDA memory allocated on a GPU run, else the process's max RSS;
+    None where the system does not say (Windows without CUDA: lines leave it out, as
+    MMEngine's CPU lines do)."""
     device = getattr(runner, "device", None)
     if device is not None and getattr(device, "type", None) == "cuda":
         import torch
@@ -632,7 +638,10 @@ def memory_mb(runner: Any) -> int:
         peak = torch.cuda.max_memory_allocated(device)
         torch.cuda.reset_peak_memory_stats(device)
         return int(peak // (1024 * 1024))
-    import resource  # POSIX only: imported when a line is logged, not with this module
+    try:
+        import resource  # POSIX only: imported when a line is logged, not with this module
+    except ImportError:
+        return None
 
     # Linux reports the whole process's peak RSS for RUSAGE_THREAD too (``ru_maxrss`` belongs to
     # the address space, which the threads share), without RUSAGE_SELF's walk over every

@@ -338,6 +338,10 @@ def check_not_bootstrapping() -> None:
         f"A Runner is being built while a child process (a data-loader worker started with "
         f"the 'spawn' or 'forkserver' method) re-imports {script}: the code that builds and "
         "trains the Runner is not under an `if __name__ == '__main__':` guard. Move it under "
-        "that guard (or into a function called from there), or use the 'fork' start method "
-        "(env_cfg=dict(mp_cfg=dict(mp_start_method='fork')))."
+        "that guard (or into a function called from there)"
+        + (
+            ", or use the 'fork' start method (env_cfg=dict(mp_cfg=dict(mp_start_method='fork')))."
+            if "fork" in multiprocessing.get_all_start_methods()
+            else "."
+        )
     )

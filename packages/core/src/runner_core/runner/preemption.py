@@ -63,7 +63,8 @@ __all__ = [
     "watch",
 ]
 
-DEFAULT_SIGNALS = ("SIGTERM", "SIGUSR1")
+#: SIGUSR1 where the system has it (Windows has not)
+DEFAULT_SIGNALS = tuple(name for name in ("SIGTERM", "SIGUSR1") if hasattr(signal, name))
 _OPTIONS = ("signals", "slurm_requeue")
 _REFUSED = {"SIGINT": "Ctrl-C already stops a run cleanly", "SIGKILL": "it cannot be caught"}
 
@@ -135,14 +136,20 @@ def _parse_signal(name: Any) -> signal.Signals:
     if text in _REFUSED:
         raise ConfigError(
             f"env_cfg.preemption.signals: {name!r} cannot be used: {_REFUSED[text]}. Use "
-            f"SIGTERM, SIGUSR1 or SIGUSR2."
+            f"{_one_of('SIGTERM', 'SIGUSR1', 'SIGUSR2')}."
         )
     if text not in known:
         raise ConfigError(
             f"env_cfg.preemption.signals: {name!r} is not a signal of this system."
-            f"{did_you_mean(text, known)} Use e.g. 'SIGTERM' or 'SIGUSR1'."
+            f"{did_you_mean(text, known)} Use e.g. {_one_of(*DEFAULT_SIGNALS)}."
         )
     return signal.Signals[text]
+
+
+def _one_of(*names: str) -> str:
+    """``'SIGTERM', 'SIGUSR1' or 'SIGUSR2'``: those of ``names`` this system has."""
+    have = [repr(n) for n in names if hasattr(signal, n)]
+    return " or ".join(have) if len(have) < 3 else f"{', '.join(have[:-1])} or {have[-1]}"
 
 
 class PreemptionHook(Hook):

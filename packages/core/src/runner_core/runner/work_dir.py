@@ -166,7 +166,7 @@ def _too_long_message(work: Path, timestamp: str) -> str:
     try:
         name_max = os.pathconf(existing, "PC_NAME_MAX")
         path_max = os.pathconf(existing, "PC_PATH_MAX")
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):  # AttributeError: no pathconf (Windows)
         name_max, path_max = 255, 4096
     longest = max(work.parts[1:] or ("",), key=lambda part: len(os.fsencode(part)))
     if len(os.fsencode(longest)) > name_max:

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..pids import pid_alive
 
 __all__ = [
     "LOCK_NAME",
@@ -96,16 +97,6 @@ def _start_ticks(pid: int) -> int | None:
         return None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: it exists
-        return True
-    return True
-
-
 def read_lock(work_dir: str | Path) -> dict[str, Any] | None:
     """The lock's record, or None when there is no (readable) lock."""
     try:
@@ -135,7 +126,7 @@ def _is_stale(record: dict[str, Any] | None, host: str) -> bool:
         # job (SLURM requeue, torchrun restart) at a later attempt means that attempt is over
         return _later_attempt_of_same_job(record)
     pid = record.get("pid")
-    if not isinstance(pid, int) or not _alive(pid):
+    if not isinstance(pid, int) or not pid_alive(pid):
         return True
     ticks = record.get("start_ticks")
     return ticks is not None and _start_ticks(pid) not in (None, ticks)

@@ -1,0 +1,55 @@
+"""Whether a process id still runs, asked without disturbing it, on POSIX and Windows.
+
+Locks (a work dir's, a sweep's trials) and the temp files of interrupted saves
+record the pid that wrote them; a later run asks whether that process still
+runs before it takes them over. ``os.kill(pid, 0)`` asks on POSIX. On Windows
+the same call is ``TerminateProcess(pid, 0)``: it would kill the run it asks
+about, so the process is opened for a query instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["pid_alive"]
+
+_WINDOWS = os.name == "nt"
+_STILL_ACTIVE = 259  # GetExitCodeProcess's code for a running process
+_ERROR_ACCESS_DENIED = 5
+_PROCESS_QUERY_LIMITED_INFORMATION = 0x1000
+
+
+def pid_alive(pid: int) -> bool:
+    """True while process ``pid`` runs (someone else's too); False for pids <= 0."""
+    if pid <= 0:
+        return False
+    if _WINDOWS:
+        return _alive_windows(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _alive_windows(pid: int) -> bool:
+    """OpenProcess + GetExitCodeProcess: whether ``pid`` runs, without touching it."""
+    import ctypes
+    from ctypes import wintypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    kernel32.OpenProcess.restype = wintypes.HANDLE
+    handle = kernel32.OpenProcess(_PROCESS_QUERY_LIMITED_INFORMATION, False, pid)
+    if not handle:  # no such process, or one we may not open (which exists)
+        return bool(ctypes.get_last_error() == _ERROR_ACCESS_DENIED)  # type: ignore[attr-defined]
+    try:
+        code = wintypes.DWORD()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return True  # it exists; its state could not be read
+        return bool(code.value == _STILL_ACTIVE)
+    finally:
+        kernel32.CloseHandle(handle)

@@ -1,0 +1,63 @@
+"""pid_alive: asks whether a process runs without disturbing it, on POSIX and Windows."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.wintypes  # noqa: F401  (what the Windows branch imports; loads on Linux too)
+import os
+import subprocess
+import sys
+
+import pytest
+
+from runner_core import pids
+from runner_core.pids import pid_alive
+
+
+def test_this_process_runs_and_a_finished_one_does_not() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True
+    )
+    assert pid_alive(os.getpid())
+    assert not pid_alive(int(done.stdout))
+    assert not pid_alive(0) and not pid_alive(-1)
+
+
+class _Kernel32:
+    """OpenProcess / GetExitCodeProcess / CloseHandle of a fake Windows."""
+
+    def __init__(self, running: dict[int, int]) -> None:
+        self.running = running  # pid -> exit code (259: STILL_ACTIVE)
+        self.closed: list[int] = []
+
+        def open_process(access: int, inherit: bool, pid: int) -> int:
+            return pid if pid in running else 0
+
+        self.OpenProcess = open_process  # a function: the caller sets its restype
+
+    def GetExitCodeProcess(self, handle: int, code: object) -> int:
+        code._obj.value = self.running[handle]  # type: ignore[attr-defined]
+        return 1
+
+    def CloseHandle(self, handle: int) -> int:
+        self.closed.append(handle)
+        return 1
+
+
+def test_on_windows_the_process_is_queried_never_sent_a_signal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """os.kill(pid, 0) is TerminateProcess(pid, 0) on Windows: asking a work dir's lock
+    whether its run was alive killed that run."""
+    kernel32 = _Kernel32({4242: 259, 4343: 0})
+
+    def no_kill(pid: int, sig: int) -> None:
+        raise AssertionError(f"os.kill({pid}, {sig}) on Windows terminates the process")
+
+    monkeypatch.setattr(os, "kill", no_kill)
+    monkeypatch.setattr(ctypes, "WinDLL", lambda *a, **k: kernel32, raising=False)
+    monkeypatch.setattr(ctypes, "get_last_error", lambda: 87, raising=False)  # no such pid
+    monkeypatch.setattr(pids, "_WINDOWS", True)
+    running, exited, missing = pid_alive(4242), pid_alive(4343), pid_alive(99)
+    assert (running, exited, missing) == (True, False, False)
+    assert kernel32.closed == [4242, 4343]
