@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +113,15 @@ def test_custom_cfg_epoch_and_global_windows_reach_beyond_1000_iterations(
     assert by_step[2000]["ep"] == pytest.approx(sum(losses[1200:2000]) / 800, rel=1e-5)
     assert by_step[2400]["top"] == pytest.approx(max(losses), rel=1e-5)
     assert max(losses[:1200]) > max(losses[1400:])  # the run's maximum is in its start
+
+
+def test_a_clipping_norm_comes_before_the_losses_as_in_mmengine(make_runner: Any) -> None:
+    """MMEngine's wrapper records grad_norm during the step, before the losses reach the
+    hub: its lines read ``grad_norm: ...  loss: ...``, and parsers count on the columns."""
+    runner = make_runner(
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1), clip_grad=dict(max_norm=0.5)),
+        default_hooks=dict(logger=dict(interval=4)),
+    )
+    runner.train()
+    train = [line for line in _lines(runner) if line.startswith("Epoch(train)")]
+    assert train and all(re.search(r"  grad_norm: \S+  loss: \S+$", line) for line in train)

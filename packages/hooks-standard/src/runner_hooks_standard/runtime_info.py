@@ -175,6 +175,17 @@ class RuntimeInfoHook(Hook):
     ) -> None:
         if self._info is None:  # before_train was not called
             self._bind(runner)
+        # the clipping norm first: MMEngine's wrapper records it during the step, before
+        # the losses reach the hub, so its log lines read `grad_norm: ...  loss: ...`
+        clipper = self._clipper
+        if clipper is None:
+            shared = self._shared_norm_key
+            for key, wrapper, read in self._grad_norm_sources:
+                norm = read(wrapper)
+                if self._record_norm(key, norm) and shared is not None:
+                    self._hub.update_scalar(shared, norm)
+        elif clipper.clip_grad_kwargs:  # clipping is on (set_clip_grad may turn it on mid-run)
+            self._record_norm("train/grad_norm", clipper.grad_norm)
         if type(outputs) is dict and len(outputs) == 1:
             # the usual step's outputs, {'loss': detached tensor}: one append
             loss = outputs.get("loss")
@@ -187,15 +198,6 @@ class RuntimeInfoHook(Hook):
             self._record_outputs(outputs)
         elif outputs is not None:
             self._record_bare_loss(outputs)
-        clipper = self._clipper
-        if clipper is None:
-            shared = self._shared_norm_key
-            for key, wrapper, read in self._grad_norm_sources:
-                norm = read(wrapper)
-                if self._record_norm(key, norm) and shared is not None:
-                    self._hub.update_scalar(shared, norm)
-        elif clipper.clip_grad_kwargs:  # clipping is on (set_clip_grad may turn it on mid-run)
-            self._record_norm("train/grad_norm", clipper.grad_norm)
 
     def _record_norm(self, key: str, norm: Any) -> bool:
         """Record a clipping norm once: as MMEngine, only when the optimizer stepped."""

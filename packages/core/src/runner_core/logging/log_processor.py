@@ -280,9 +280,7 @@ class LogProcessor:
                     on_error(key, exc)
         ordered = dict(rates)
         ordered.update((k, times[k]) for k in TIME_KEYS if k in times)
-        if "loss" in rest:
-            ordered["loss"] = rest.pop("loss")
-        ordered.update(rest)
+        ordered.update(rest)  # the hub's order, as MMEngine (a clipping norm before the losses)
         return ordered
 
     def train_log(
