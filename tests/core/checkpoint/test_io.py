@@ -611,3 +611,34 @@ def test_a_name_limit_the_file_system_does_not_report_counts_as_255(
     monkeypatch.setattr(atomic.os, "pathconf", pathconf)
     temp = atomic._temp_path_for(tmp_path / ("a" * 246 + ".pth"))
     assert len(temp.name.encode()) <= 255 and atomic.TEMP_FILE_PATTERN.match(temp.name)
+
+
+def test_a_replace_refused_while_the_target_is_held_open_is_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows refuses to rename over a file another process has open (an antivirus scan,
+    a reader of last_checkpoint); such holds are short, and the save waits them out."""
+    from runner_core.checkpoint import atomic
+
+    real = os.replace
+    refusals = iter([PermissionError(13, "in use"), PermissionError(13, "in use")])
+
+    def held_twice(src, dst):
+        error = next(refusals, None)
+        if error is not None:
+            raise error
+        real(src, dst)
+
+    monkeypatch.setattr(atomic, "_REPLACE_TRIES", 5)  # Windows's
+    monkeypatch.setattr(atomic, "_REPLACE_WAIT_S", 0.0)
+    monkeypatch.setattr(atomic.os, "replace", held_twice)
+    target = tmp_path / "last_checkpoint"
+    target.write_text("old")
+    atomic.write_bytes_atomic(b"new", target)
+    assert target.read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["last_checkpoint"]  # no temp file left
+    refusals = iter([PermissionError(13, "in use")] * 5)  # held all along: named, old kept
+    with pytest.raises(PermissionError, match="last_checkpoint"):
+        atomic.write_bytes_atomic(b"newer", target)
+    assert target.read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["last_checkpoint"]

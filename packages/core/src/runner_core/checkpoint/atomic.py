@@ -23,6 +23,7 @@ import os
 import pickle
 import re
 import secrets
+import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -89,6 +90,24 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+#: Windows refuses to replace a file another process has open (an indexer, an antivirus
+#: scan, a reader of the pointer); such holds are short, so the replace is tried again
+_REPLACE_TRIES = 5 if os.name == "nt" else 1
+_REPLACE_WAIT_S = 0.05
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    """``os.replace(tmp, path)``; on Windows tried again while ``path`` is held open."""
+    for attempt in range(_REPLACE_TRIES):
+        try:
+            os.replace(tmp, path)
+            return
+        except PermissionError:
+            if attempt + 1 == _REPLACE_TRIES:
+                raise
+            time.sleep(_REPLACE_WAIT_S * (attempt + 1))
+
+
 @contextlib.contextmanager
 def _atomic_target(path: Path, *, fsync: bool) -> Iterator[Any]:
     """Yield a binary file that replaces ``path`` atomically when the block succeeds."""
@@ -102,7 +121,7 @@ def _atomic_target(path: Path, *, fsync: bool) -> Iterator[Any]:
             f.flush()
             if fsync:
                 os.fsync(f.fileno())
-        os.replace(tmp, path)
+        _replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
