@@ -339,3 +339,20 @@ def test_held_elsewhere_names_only_a_live_run_of_another_process(tmp_path: Path)
     remote = {"pid": 1, "host": "gpu-node-7", "started": "x"}  # cannot be checked from here
     (tmp_path / LOCK_NAME).write_text(json.dumps(remote))
     assert held_elsewhere(tmp_path) == remote
+
+
+def test_without_start_ticks_a_pid_reused_after_the_lock_was_written_is_stale(
+    tmp_path: Path,
+) -> None:
+    """macOS has no /proc, so a lock's pid could not be told apart from a later process
+    reusing the number (after a reboot): the run was told to wait for it forever."""
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        record = {"pid": other.pid, "host": socket.gethostname(), "started": "x"}
+        (tmp_path / LOCK_NAME).write_text(json.dumps({**record, "created": time.time() - 3600}))
+        assert held_elsewhere(tmp_path) is None  # the process began an hour after the lock
+        (tmp_path / LOCK_NAME).write_text(json.dumps({**record, "created": time.time()}))
+        assert held_elsewhere(tmp_path) is not None  # it began first, so it may be the writer
+    finally:
+        other.kill()
+        other.wait()

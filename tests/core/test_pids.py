@@ -7,11 +7,12 @@ import ctypes.wintypes  # noqa: F401  (what the Windows branch imports; loads on
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
 from runner_core import pids
-from runner_core.pids import pid_alive
+from runner_core.pids import pid_alive, process_start_time
 
 
 def test_this_process_runs_and_a_finished_one_does_not() -> None:
@@ -61,3 +62,23 @@ def test_on_windows_the_process_is_queried_never_sent_a_signal(
     running, exited, missing = pid_alive(4242), pid_alive(4343), pid_alive(99)
     assert (running, exited, missing) == (True, False, False)
     assert kernel32.closed == [4242, 4343]
+
+
+def test_process_start_time_is_when_the_process_began() -> None:
+    before = time.time()
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        started = process_start_time(child.pid)
+    finally:
+        child.kill()
+        child.wait()
+    assert started is not None and before - 2 <= started <= time.time() + 1
+    assert process_start_time(child.pid) is None  # gone
+
+
+@pytest.mark.parametrize(
+    ("etime", "seconds"),
+    [("00:07", 7), ("12:34", 754), ("01:02:03", 3723), ("2-01:02:03", 176523), ("x", None)],
+)
+def test_ps_elapsed_times_are_read_in_every_form(etime: str, seconds: int | None) -> None:
+    assert pids._elapsed_seconds(etime) == seconds

@@ -10,8 +10,10 @@ about, so the process is opened for a query instead.
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 
-__all__ = ["pid_alive"]
+__all__ = ["pid_alive", "process_start_time"]
 
 _WINDOWS = os.name == "nt"
 _STILL_ACTIVE = 259  # GetExitCodeProcess's code for a running process
@@ -53,3 +55,40 @@ def _alive_windows(pid: int) -> bool:
         return bool(code.value == _STILL_ACTIVE)
     finally:
         kernel32.CloseHandle(handle)
+
+
+def process_start_time(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch, to about a second), from
+    ``ps``; None where that cannot be asked (Windows, no ``ps``, no such process).
+
+    A lock records the time it was written; a live pid that started after it is
+    another process that reuses the number (after a reboot, say), not the writer.
+    (Linux locks compare the kernel's start ticks instead, exactly.)
+    """
+    if _WINDOWS or pid <= 0:
+        return None
+    try:
+        done = subprocess.run(
+            ["ps", "-o", "etime=", "-p", str(int(pid))],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    age = _elapsed_seconds(done.stdout.strip()) if done.returncode == 0 else None
+    return None if age is None else time.time() - age
+
+
+def _elapsed_seconds(text: str) -> int | None:
+    """``ps``'s ``etime``, ``[[dd-]hh:]mm:ss``, in seconds (None if it is not one)."""
+    days, _, clock = text.rpartition("-")
+    parts = clock.split(":")
+    if not 2 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+        return None
+    if days and not days.isdigit():
+        return None
+    seconds = 0
+    for part in parts:
+        seconds = seconds * 60 + int(part)
+    return seconds + int(days or 0) * 86400

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..pids import pid_alive
+from ..pids import pid_alive, process_start_time
 
 __all__ = [
     "LOCK_NAME",
@@ -117,6 +117,10 @@ def held_elsewhere(work_dir: str | Path) -> dict[str, Any] | None:
     return record
 
 
+#: ``ps`` gives a process's age to the second; a start this much after the lock is another's
+_CLOCK_SLACK_S = 2.0
+
+
 def _is_stale(record: dict[str, Any] | None, host: str) -> bool:
     """True when the lock's process surely no longer runs (only decidable on its own host)."""
     if record is None:
@@ -129,7 +133,16 @@ def _is_stale(record: dict[str, Any] | None, host: str) -> bool:
     if not isinstance(pid, int) or not pid_alive(pid):
         return True
     ticks = record.get("start_ticks")
-    return ticks is not None and _start_ticks(pid) not in (None, ticks)
+    if ticks is not None:
+        now = _start_ticks(pid)
+        if now is not None:
+            return now != ticks
+    # no /proc (macOS): a process that started after the lock was written reuses the pid
+    created = record.get("created")
+    if not isinstance(created, (int, float)):
+        return False
+    started = process_start_time(pid)
+    return started is not None and started > created + _CLOCK_SLACK_S
 
 
 #: (job id, attempt) variables of schedulers that restart a job only once its last attempt ended
@@ -183,6 +196,7 @@ def _record() -> dict[str, Any]:
         "host": socket.gethostname(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "start_ticks": _start_ticks(os.getpid()),
+        "created": time.time(),  # to tell a reused pid apart where there are no start ticks
     }
     jobs = _job_attempts()
     if jobs:
