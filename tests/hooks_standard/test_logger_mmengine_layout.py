@@ -125,3 +125,36 @@ def test_a_clipping_norm_comes_before_the_losses_as_in_mmengine(make_runner: Any
     runner.train()
     train = [line for line in _lines(runner) if line.startswith("Epoch(train)")]
     assert train and all(re.search(r"  grad_norm: \S+  loss: \S+$", line) for line in train)
+
+
+def test_a_long_custom_window_leaves_a_hook_bound_in_before_run_and_the_line_order_alone(
+    make_runner: Any,
+) -> None:
+    """The long windows' histories are reserved when the Runner is built: a history that
+    was lengthened in LoggerHook.before_run cut off a hook that had bound its append in
+    its own before_run (its values vanished), and put loss before grad_norm."""
+    from runner_core.hooks import Hook
+
+    class Foo(Hook):
+        def before_run(self, runner) -> None:
+            self.record = runner.message_hub.history("train/foo").append
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+            self.record(float(runner.iter + 1))
+
+    runner = make_runner(
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1), clip_grad=dict(max_norm=0.5)),
+        default_hooks=dict(logger=dict(interval=4)),
+        custom_hooks=[Foo()],
+        log_processor=dict(
+            custom_cfg=[
+                dict(data_src="foo", method_name="max", window_size="global", log_name="top"),
+                dict(data_src="loss", method_name="min", window_size="global", log_name="low"),
+            ]
+        ),
+    )
+    runner.train()
+    last = [line for line in _lines(runner) if line.startswith("Epoch(train)")][-1]
+    assert "  top: 16.0000" in last and "  foo: " in last
+    # the hub's order (foo's history was made in before_run), then custom_cfg's statistics
+    assert re.search(r"  foo: \S+  grad_norm: \S+  loss: \S+  top: \S+  low: \S+$", last)

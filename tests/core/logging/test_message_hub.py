@@ -352,16 +352,24 @@ def test_a_hub_made_with_its_constructor_does_not_become_the_current_one() -> No
     assert scratch is not MessageHub.get_instance("t_scratch_hub")  # not registered by name
 
 
-def test_history_is_lengthened_on_request_keeping_values_and_counts() -> None:
+def test_a_reserved_history_keeps_more_values_existing_ones_lengthened() -> None:
     hub = MessageHub("lengthen")
     for value in range(1500):
         hub.update_scalar("train/loss", float(value), count=2 if value == 1499 else 1)
     assert len(hub.history("train/loss")) == 1000  # the default length
-    buf = hub.history("train/loss", max_length=3000)
+    hub.reserve("train/loss", 3000)
+    buf = hub.history("train/loss")
     assert buf is hub.get_scalar("train/loss") and buf.max_length == 3000
     for value in range(1500, 3500):
-        buf.append(float(value))  # the new append: hooks bind theirs after this
+        buf.append(float(value))  # the new append: hooks bind theirs after the reservation
     assert len(buf) == 3000 and buf.current() == 3499.0
     assert buf.mean() == (sum(range(500, 3500)) / 3001)  # the one count of 2 kept
-    assert hub.history("train/loss", max_length=10).max_length == 3000  # never shortened
-    assert hub.history("train/new", max_length=5000).max_length == 5000
+    hub.reserve("train/loss", 10)
+    assert buf.max_length == 3000  # never shortened
+    hub.reserve("train/new", 5000)  # made that long when first written, read or loaded
+    assert "train/new" not in hub.log_scalars
+    hub.update_scalar("train/new", 1.0)
+    assert hub.get_scalar("train/new").max_length == 5000
+    hub.reserve("val/acc", 5000)
+    hub.load_state_dict({"log_scalars": {"val/acc": {"values": [1.0], "max_length": 1000}}})
+    assert hub.get_scalar("val/acc").max_length == 5000

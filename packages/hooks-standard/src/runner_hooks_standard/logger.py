@@ -202,11 +202,6 @@ class LoggerHook(Hook):
         self._window = None if window == "global" else int(window)
         if self.num_digits is None:
             self.num_digits = self._processor.num_digits
-        # custom_cfg's long windows ('epoch', 'global') read more than a history's default
-        # 1,000 values: lengthened now, before a hook binds its append (before_train)
-        for src, length in self._processor.history_lengths().items():
-            for mode in ("train", "val", "test"):
-                runner.message_hub.history(f"{mode}/{src}", max_length=length)
         show = wants_progress() if self.progress_bar is None else bool(self.progress_bar)
         if show and getattr(runner, "rank", 0) == 0 and self._display is None:
             self._display = ProgressDisplay(runner.logger)

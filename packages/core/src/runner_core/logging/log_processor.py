@@ -195,16 +195,26 @@ class LogProcessor:
 
     def history_lengths(self) -> dict[str, int]:
         """``{data_src: values}`` that ``custom_cfg`` windows need kept beyond a history's
-        default 1,000: ``'epoch'`` and ``'global'`` windows reach back a million values
-        (MMEngine's history length), an int window its size."""
+        default 1,000: ``'epoch'`` and ``'global'`` windows, and entries without a window
+        (the whole history), reach back a million values (MMEngine's history length); an
+        int window its size."""
         lengths: dict[str, int] = {}
         for entry in self.custom_cfg:
             window = entry.get("window_size")
-            need = _LONG_HISTORY if window in ("epoch", "global") else window
+            if entry["method_name"] == "current":
+                continue
+            need = _LONG_HISTORY if window in ("epoch", "global", None) else window
             if isinstance(need, int) and need > 1000:
                 src = entry["data_src"]
                 lengths[src] = max(lengths.get(src, 0), need)
         return lengths
+
+    def reserve_histories(self, hub: Any) -> None:
+        """Make ``hub`` keep what :meth:`history_lengths` asks, in every mode (the Runner
+        calls it when built, before any hook binds a history)."""
+        for src, length in self.history_lengths().items():
+            for mode in _MODES:
+                hub.reserve(f"{mode}/{src}", length)
 
     def averages(self, name: str) -> bool:
         """Whether scalar ``name`` is shown as a window mean (else its current value)."""

@@ -401,6 +401,7 @@ class MessageHub:
                 )
         # keys recorded with resumed=False: left out of checkpoints (MMEngine's resumed_keys)
         self._not_resumed: set[str] = {k for k, keep in (resumed_keys or {}).items() if not keep}
+        self._reserved: dict[str, int] = {}  # key -> values its history keeps (reserve)
 
     @classmethod
     def create(cls, name: str, **kwargs: Any) -> MessageHub:
@@ -484,7 +485,8 @@ class MessageHub:
             )
         buf = self._scalars.get(key)
         if buf is None:  # kept only once the first value is accepted (a refused count
-            buf = HistoryBuffer()  # must not leave an empty history that later reads fail on)
+            # must not leave an empty history that later reads fail on)
+            buf = HistoryBuffer(max_length=self._reserved.get(key, 1000))
             buf._add(value, count)
             self._scalars[key] = buf
         else:
@@ -492,19 +494,26 @@ class MessageHub:
         if not resumed or self._not_resumed:
             self._resumed(key, resumed)
 
-    def history(self, key: str, max_length: int | None = None) -> HistoryBuffer:
-        """The buffer of ``key``, created if needed; hooks may keep it across iterations.
-
-        ``max_length``: keep at least that many values (a new buffer keeps 1,000). A
-        shorter one is lengthened, values kept; ask before a hook binds its ``append``
-        (``before_run``), as the bound method goes on filling the old, shorter store.
-        """
+    def history(self, key: str) -> HistoryBuffer:
+        """The buffer of ``key``, created if needed; hooks may keep it across iterations."""
         buf = self._scalars.get(key)
         if buf is None:
-            buf = self._scalars[key] = HistoryBuffer(max_length=max_length or 1000)
-        elif max_length is not None and (buf.max_length or 0) < max_length:
-            buf._lengthen(max_length)
+            buf = self._scalars[key] = HistoryBuffer(max_length=self._reserved.get(key, 1000))
         return buf
+
+    def reserve(self, key: str, max_length: int) -> None:
+        """Keep at least ``max_length`` values of ``key`` (a history keeps 1,000 by default).
+
+        For statistics over long windows (``log_processor.custom_cfg``'s ``'epoch'``
+        and ``'global'``; the Runner reserves those when it is built). A history made
+        later is made that long; one that exists is lengthened, its values kept. Call it
+        before any hook binds the history's ``append`` (the hooks' ``before_run``): a
+        bound ``append`` goes on filling the shorter store it was taken from.
+        """
+        self._reserved[key] = max(self._reserved.get(key, 0), int(max_length))
+        buf = self._scalars.get(key)
+        if buf is not None and (buf.max_length or 0) < max_length:
+            buf._lengthen(max_length)
 
     def update_scalars(
         self, log_dict: Mapping[str, Any], resumed: bool = True, prefix: str = ""
@@ -611,7 +620,9 @@ class MessageHub:
             if key in self._scalars:
                 self._scalars[key].load_state_dict(buf_state)
             else:
-                self._scalars[key] = HistoryBuffer.from_state_dict(buf_state)
+                buf = self._scalars[key] = HistoryBuffer.from_state_dict(buf_state)
+                if (buf.max_length or 0) < self._reserved.get(key, 0):
+                    buf._lengthen(self._reserved[key])
         for key, value in state.get("runtime_info", {}).items():
             try:
                 self._info[key] = copy.deepcopy(value)

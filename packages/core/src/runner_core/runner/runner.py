@@ -332,6 +332,10 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             self.message_hub.update_info_dict(
                 {"experiment_name": self.experiment_name, "seed": self.seed}
             )
+            # custom_cfg's long windows read more than a history's default 1,000 values
+            reserve = getattr(self.log_processor, "reserve_histories", None)  # a stand-in's too
+            if reserve is not None:
+                reserve(self.message_hub)
             self.dump_config()
             self.visualizer = self.build_visualizer(visualizer)
 
