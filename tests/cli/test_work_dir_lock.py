@@ -296,7 +296,7 @@ def test_holds_are_counted_per_process(tmp_path: Path) -> None:
 
 
 def test_test_beside_a_running_train_evaluates_in_a_folder_of_its_own(
-    trained: Path, cli, tmp_path: Path
+    trained: Path, cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """MMEngine's tools/test.py runs beside the training of the same config; here the
     work dir is the training's, so the test writes to <work_dir>/test and says so,
@@ -315,6 +315,10 @@ def test_test_beside_a_running_train_evaluates_in_a_folder_of_its_own(
         assert sorted(p.name for p in wd.iterdir()) == sorted([*before, "test"])
         assert json.loads((wd / LOCK_NAME).read_text()) == lock
         assert len(list((wd / "test").glob("*/test_metrics.json"))) == 1
+        monkeypatch.setenv("HOME", str(tmp_path))
+        done = cli("val", "tiny.py", "wd/epoch_2.pth", "--cfg-options", "work_dir=~/wd")
+        assert done.returncode == 0, done.stderr  # ~ as the Runner reads it; val's own folder
+        assert len(list((wd / "val").glob("*/val_metrics.json"))) == 1
         # an explicit --work-dir is the user's choice: refused as before
         chosen = cli("test", "tiny.py", "wd/epoch_2.pth", "--work-dir", "wd")
         assert chosen.returncode == 2 and f"pid {training.pid}" in chosen.stderr

@@ -56,3 +56,8 @@ def test_did_you_mean_offers_the_names_an_abbreviation_starts() -> None:
     assert did_you_mean("Disc", names) == " Did you mean 'discriminator'?"
     assert did_you_mean("xyz", names) == ""
     assert did_you_mean("ge", names) == ""  # two letters say too little
+    metrics = ["accuracy/top1", "accuracy/top5", "accumulative_counts"]
+    assert did_you_mean("accur", metrics) == (
+        " Did you mean one of 'accuracy/top1', 'accuracy/top5'?"  # the shortest first
+    )
+    assert did_you_mean("acc", [*metrics, "accelerator"]) == ""  # four start so: no hint

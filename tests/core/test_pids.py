@@ -25,24 +25,26 @@ def test_this_process_runs_and_a_finished_one_does_not() -> None:
 
 
 class _Kernel32:
-    """OpenProcess / GetExitCodeProcess / CloseHandle of a fake Windows."""
+    """OpenProcess / GetExitCodeProcess / CloseHandle of a fake Windows (functions, whose
+    restype and argtypes the caller sets)."""
 
     def __init__(self, running: dict[int, int]) -> None:
-        self.running = running  # pid -> exit code (259: STILL_ACTIVE)
         self.closed: list[int] = []
 
         def open_process(access: int, inherit: bool, pid: int) -> int:
             return pid if pid in running else 0
 
-        self.OpenProcess = open_process  # a function: the caller sets its restype
+        def get_exit_code_process(handle: int, code: object) -> int:
+            code._obj.value = running[handle]  # type: ignore[attr-defined]
+            return 1
 
-    def GetExitCodeProcess(self, handle: int, code: object) -> int:
-        code._obj.value = self.running[handle]  # type: ignore[attr-defined]
-        return 1
+        def close_handle(handle: int) -> int:
+            self.closed.append(handle)
+            return 1
 
-    def CloseHandle(self, handle: int) -> int:
-        self.closed.append(handle)
-        return 1
+        self.OpenProcess = open_process
+        self.GetExitCodeProcess = get_exit_code_process
+        self.CloseHandle = close_handle
 
 
 def test_on_windows_the_process_is_queried_never_sent_a_signal(

@@ -94,7 +94,10 @@ def test_without_the_resource_module_lines_leave_memory_out(
     Lines leave the field out there, as MMEngine's CPU lines do."""
     import sys
 
+    from runner_core.logging import log_processor
+
     monkeypatch.setitem(sys.modules, "resource", None)  # import resource: ImportError
+    monkeypatch.setattr(log_processor, "_NO_RESOURCE", [])  # what it learns is undone after
     runner = make_runner(default_hooks=dict(logger=dict(interval=3)))
     runner.train()
     records = [r for r in scalars(runner, read_jsonl) if "loss" in r]

@@ -206,7 +206,8 @@ def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str:
         lowered = {c.lower(): c for c in pool}
         close = [lowered[c] for c in difflib.get_close_matches(word.lower(), list(lowered), n=n)]
     if not close and len(word) >= 3:  # an abbreviation: 'gen' -> 'generator', 'disc' -> ...
-        close = [c for c in pool if c.lower().startswith(word.lower())][:n]
+        starts = sorted((c for c in pool if c.lower().startswith(word.lower())), key=len)
+        close = starts if len(starts) <= n else []  # more say too little to be a hint
     return suggestion(close)
 
 

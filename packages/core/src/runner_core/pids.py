@@ -33,8 +33,8 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:  # someone else's process: it exists
         return True
-    except OSError:
-        return False
+    except OSError:  # not known to be gone: the safe answer for a lock or a temp file
+        return True
     return True
 
 
@@ -45,6 +45,9 @@ def _alive_windows(pid: int) -> bool:
 
     kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
     kernel32.OpenProcess.restype = wintypes.HANDLE
+    kernel32.OpenProcess.argtypes = (wintypes.DWORD, wintypes.BOOL, wintypes.DWORD)
+    kernel32.GetExitCodeProcess.argtypes = (wintypes.HANDLE, ctypes.POINTER(wintypes.DWORD))
+    kernel32.CloseHandle.argtypes = (wintypes.HANDLE,)
     handle = kernel32.OpenProcess(_PROCESS_QUERY_LIMITED_INFORMATION, False, pid)
     if not handle:  # no such process, or one we may not open (which exists)
         return bool(ctypes.get_last_error() == _ERROR_ACCESS_DENIED)  # type: ignore[attr-defined]

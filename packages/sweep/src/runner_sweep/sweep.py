@@ -785,11 +785,10 @@ def write_sweep_file(opts: SweepOptions) -> None:
     work_dir = opts.work_dir.resolve()
     if file is not None and file.resolve().is_relative_to(work_dir):
         record["storage_file"] = os.path.relpath(file.resolve(), opts.study_dir.resolve())
-    opts.study_dir.mkdir(parents=True, exist_ok=True)
+    from runner_core.checkpoint import write_bytes_atomic
+
     path = opts.study_dir / SWEEP_FILE
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
-    os.replace(tmp, path)
+    write_bytes_atomic((json.dumps(record, indent=2) + "\n").encode("utf-8"), path, fsync=False)
 
 
 def write_best_config(opts: SweepOptions, study: Any) -> Path | None:

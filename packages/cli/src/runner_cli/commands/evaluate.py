@@ -167,15 +167,21 @@ def run(args: argparse.Namespace) -> int:
 def _beside_a_running_train(cfg: Any, mode: str) -> None:
     """Evaluate in ``<work_dir>/<mode>`` when another run (training, usually) holds the
     work dir: one run per work dir, and MMEngine's ``tools/test.py`` runs beside training.
-    The folder is the run's own; the training's files are not touched."""
+    The folder is the run's own; the training's files are not touched. Not across nodes:
+    their ranks could not agree on the lock (the error names ``--work-dir`` then)."""
     from runner_core.runner.work_dir_lock import held_elsewhere
 
+    world = os.environ.get("WORLD_SIZE", "1")
+    if world != os.environ.get("LOCAL_WORLD_SIZE", world):
+        return  # nodes judge a lock's liveness differently, and all ranks must agree
     work_dir = Path(str(cfg.work_dir))
     other = held_elsewhere(work_dir)
     if other is None:
         return
     beside = work_dir / mode
     cfg.merge_from_dict({"work_dir": str(beside)})
+    if os.environ.get("RANK", "0") != "0":
+        return
     note(
         f"{work_dir} is in use by another run (pid {other.get('pid', '?')} on host "
         f"{other.get('host', '?')!r}, started {other.get('started', '?')}): this {mode} "
@@ -251,11 +257,6 @@ def _plain(value: Any) -> Any:
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     """Write through a temporary file and rename: an old file is replaced whole or kept."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    from runner_core.checkpoint import write_bytes_atomic
+
+    write_bytes_atomic((json.dumps(data, indent=2) + "\n").encode("utf-8"), path, fsync=False)

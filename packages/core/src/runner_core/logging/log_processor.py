@@ -635,6 +635,10 @@ def as_number(value: Any) -> Any:
     return None
 
 
+#: non-empty once ``import resource`` failed (Windows)
+_NO_RESOURCE: list[bool] = []
+
+
 def memory_mb(runner: Any) -> int | None:
     """Peak memory in MB: CUDA memory allocated on a GPU run, else the process's max RSS;
     None where the system does not say (Windows without CUDA: lines leave it out, as
@@ -646,9 +650,12 @@ def memory_mb(runner: Any) -> int | None:
         peak = torch.cuda.max_memory_allocated(device)
         torch.cuda.reset_peak_memory_stats(device)
         return int(peak // (1024 * 1024))
+    if _NO_RESOURCE:
+        return None
     try:
         import resource  # POSIX only: imported when a line is logged, not with this module
-    except ImportError:
+    except ImportError:  # Windows: not asked again at every line
+        _NO_RESOURCE.append(True)
         return None
 
     # Linux reports the whole process's peak RSS for RUSAGE_THREAD too (``ru_maxrss`` belongs to

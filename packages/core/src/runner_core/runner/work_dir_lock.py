@@ -100,7 +100,7 @@ def _start_ticks(pid: int) -> int | None:
 def read_lock(work_dir: str | Path) -> dict[str, Any] | None:
     """The lock's record, or None when there is no (readable) lock."""
     try:
-        data = json.loads((Path(work_dir) / LOCK_NAME).read_text(encoding="utf-8"))
+        data = json.loads((Path(work_dir).expanduser() / LOCK_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
