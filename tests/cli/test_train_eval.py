@@ -254,6 +254,25 @@ def test_plot_reads_a_run_still_writing(tmp_path: Path, capsys) -> None:
     assert "loss" in capsys.readouterr().err
 
 
+def test_plot_leaves_a_test_after_training_off_the_validation_curve(tmp_path: Path) -> None:
+    """train() then test() in one run folder: the test's record (at the iteration, 44) was
+    drawn as the validation curve's point at epoch 44."""
+    from runner_cli.commands.plot import read_run
+
+    scalars = tmp_path / "scalars.json"
+    records = [
+        {"loss": 1.0, "lr": 0.1, "epoch": 1, "iter": 22, "step": 22},
+        {"accuracy/top1": 50.0, "data_time": 0.1, "time": 0.2, "step": 1},
+        {"loss": 0.5, "lr": 0.1, "epoch": 2, "iter": 44, "step": 44},
+        {"accuracy/top1": 60.0, "data_time": 0.1, "time": 0.2, "step": 2},
+        {"test/accuracy/top1": 58.0, "test/data_time": 0.1, "test/time": 0.2, "step": 44},
+    ]
+    scalars.write_text("".join(json.dumps(r) + "\n" for r in records))
+    run = read_run(scalars, "run")
+    assert run.series["accuracy/top1"].xs == [1.0, 2.0]
+    assert not any(name.startswith("test/") for name in run.series)
+
+
 def test_config_check_accepts_the_tiny_config(tiny_config, cli) -> None:
     tiny_config()
     done = cli("config", "check", "tiny.py", "--for", "train")

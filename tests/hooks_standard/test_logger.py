@@ -268,7 +268,7 @@ def test_standalone_test_run_logs_metrics(make_runner: Any, read_jsonl: Any) -> 
     assert len(lines) == 1
     assert lines[0].startswith(f"Epoch(test) [4/4]  accuracy/top1: {metrics['accuracy/top1']:.4f}")
     records = scalars(runner, read_jsonl)
-    assert records[-1]["accuracy/top1"] == pytest.approx(metrics["accuracy/top1"])
+    assert records[-1]["test/accuracy/top1"] == pytest.approx(metrics["accuracy/top1"])
     assert records[-1]["step"] == 0 and "iter" not in records[-1]
 
 
@@ -349,8 +349,10 @@ def test_the_test_json_keeps_non_scalar_metrics_as_mmengine_dumps_them(
     assert test["single-label/precision"] == [50.0, 25.0]
     assert test["single-label/names"] == ["neg", "pos"]
     # the visualizer gets the numbers (MMEngine sends it no test record at all)
-    assert set(scalars(runner, read_jsonl)[-1]) == {"single-label/accuracy", "data_time"} | {
-        "time",
+    assert set(scalars(runner, read_jsonl)[-1]) == {
+        "test/single-label/accuracy",
+        "test/data_time",
+        "test/time",
         "step",
     }
 
@@ -446,7 +448,9 @@ def test_mmengines_json_logs_are_written_beside_scalars_json(
     # as scalars.json for training and validation
     copy = read_jsonl(vis_data / f"{runner.timestamp}.json")
     assert copy == scalars(runner, read_jsonl)[:6]  # 4 training lines, 2 validations
-    assert len(scalars(runner, read_jsonl)) == 7  # and the test record
+    assert len(scalars(runner, read_jsonl)) == 7  # and the test record, apart from val's
+    *_, test_record = scalars(runner, read_jsonl)
+    assert list(test_record) == ["test/accuracy/top1", "test/data_time", "test/time", "step"]
     # <run folder>/<timestamp>.json: the test metrics, as MMEngine writes them
     test = json.loads((Path(runner.log_dir) / f"{runner.timestamp}.json").read_text())
     assert list(test) == ["accuracy/top1", "data_time", "time"]  # MMEngine's keys, no iter

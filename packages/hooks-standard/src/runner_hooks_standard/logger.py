@@ -444,6 +444,8 @@ class LoggerHook(Hook):
         if getattr(runner, "rank", 0) != 0:
             return
         visualizer = getattr(runner, "visualizer", None)
+        if mode == "test":  # kept apart from validation's curves: test() after train()
+            record = {k if k.startswith("test/") else f"test/{k}": v for k, v in record.items()}
         if visualizer is not None and has_metrics:  # MMEngine's <timestamp>.json: train, val
             file_path = self.json_log_path if mode == "val" else None
             visualizer.add_scalars(record, step=step, file_path=file_path)

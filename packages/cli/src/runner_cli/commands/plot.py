@@ -131,8 +131,8 @@ def read_run(scalars: Path, label: str) -> Run:
             if number == len(lines):
                 continue
             raise UsageError(f"{scalars}:{number} is not a JSON record ({exc.msg}).") from exc
-        if not isinstance(record, dict):
-            continue
+        if not isinstance(record, dict) or _is_test(record):
+            continue  # a test is one evaluation, not a point of the validation curve
         epoch_based = epoch_based or "epoch" in record  # (older runs' validation ones too)
         if "iter" in record:
             x, kind = record["iter"], "iter"
@@ -151,6 +151,12 @@ def read_run(scalars: Path, label: str) -> Run:
             entry.x_kinds.add(kind)
             entry.stages.add(stage)
     return Run(label, scalars, series)
+
+
+def _is_test(record: dict[str, Any]) -> bool:
+    """A test's record: every value under ``test/`` (LoggerHook writes them so)."""
+    keys = [k for k in record if k not in ("step", "iter", "epoch")]
+    return bool(keys) and all(k.startswith("test/") for k in keys)
 
 
 def _is_validation(record: dict[str, Any]) -> bool:
