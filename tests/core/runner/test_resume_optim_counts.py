@@ -133,3 +133,33 @@ def test_a_single_optim_wrappers_count_is_saved_as_an_int(tmp_path: Path) -> Non
     runner.train()
     ckpt = torch.load(tmp_path / "iter_3.pth", weights_only=True)
     assert ckpt["optim_counts"] == 3
+
+
+@pytest.mark.parametrize("max_iters", [10, 13])
+def test_resuming_a_finished_run_whose_last_window_was_short_loses_nothing(
+    tmp_path: Path, max_iters: int
+) -> None:
+    """10 iterations in windows of 3: the last window (1 micro-batch) stepped at the run's
+    end. Resuming that run, to re-validate or to train on, warned that the gradients of
+    an interrupted window were lost: there were none."""
+
+    def build(iters: int, resume: bool) -> Runner:
+        torch.manual_seed(0)
+        x = torch.randn(40, 2, generator=torch.Generator().manual_seed(1))
+        return Runner(
+            model=ModuleAdapter(nn.Linear(2, 1), loss_fn=lambda out, _: out.pow(2).mean()),
+            work_dir=str(tmp_path),
+            train_dataloader=dict(dataset=TensorDataset(x, x[:, :1]), batch_size=4),
+            train_cfg=dict(by_epoch=False, max_iters=iters),
+            optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1), accumulative_counts=3),
+            default_hooks=dict(checkpoint=dict(by_epoch=False, interval=10)),
+            resume=resume,
+        )
+
+    build(10, resume=False).train()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        resumed = build(max_iters, resume=True)
+        resumed.train()
+    assert resumed.iter == max_iters
+    assert _lost_window_warnings(caught) == []

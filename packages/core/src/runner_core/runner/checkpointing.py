@@ -771,7 +771,10 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
     if statistics and not _is_sharded(runner):  # this rank's own, not rank 0's
         _restore_running_statistics(runner.unwrapped_model, statistics)
     grads = local.get("accumulated_grads")
-    runner.resume_state.carried_grads = bool(grads)
+    # our checkpoints carry an open window's gradients: one without them had its windows
+    # closed (the run's last, shorter one too, at its end), so nothing was lost
+    ours = ckpt.get("optim_counts") is not None and not _is_sharded(runner)
+    runner.resume_state.carried_grads = bool(grads) or ours
     if grads:
         _restore_grads(runner, grads, path)
     # training's random streams come back at the moment that matches the checkpoint

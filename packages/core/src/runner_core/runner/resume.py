@@ -65,7 +65,8 @@ class ResumeState:
         #: ``runner.resume(..., resume_optimizer=False / resume_param_scheduler=False)``
         self.resume_optimizer = True
         self.resume_param_scheduler = True
-        #: whether the checkpoint carried the gradients of an unfinished accumulation window
+        #: whether the checkpoint lost no accumulated gradients: it carried an unfinished
+        #: window's, or (one of ours) had none open
         self.carried_grads = False
         #: each optim wrapper's update count as the checkpoint stored it (``optim_counts``)
         self.optim_counts: int | dict[str, int] | None = None
