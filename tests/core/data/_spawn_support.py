@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, get_worker_info
 
-from runner_core.registry import DATASETS
+from runner_core.registry import DATASETS, TRANSFORMS
 from runner_core.registry.scope import get_default_scope
 
 
@@ -50,3 +50,19 @@ class FailsInWorkers(Dataset):
         if get_worker_info() is not None:
             raise LookupError(f"sample {i}: 'Jitter' is not in the transform registry")
         return torch.zeros(2)
+
+
+class BuildsItsPipelineInWorkers(Dataset):
+    """Builds ``SpawnJitter`` from the registry on first read, in whichever process reads:
+    the class is registered by a module only ``custom_imports`` names."""
+
+    def __init__(self) -> None:
+        self.pipeline = None
+
+    def __len__(self) -> int:
+        return 8
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        if self.pipeline is None:
+            self.pipeline = TRANSFORMS.build({"type": "SpawnJitter"})
+        return self.pipeline(torch.full((2,), float(i)))

@@ -68,6 +68,24 @@ def test_spawned_persistent_workers_load_what_the_main_process_loads(support) ->
     assert {s for batch in spawned for s in batch["scope"]} == {"spawn_scope_for_tests"}
 
 
+def test_spawned_workers_import_what_custom_imports_imported(support) -> None:
+    """A dataset building its pipeline from the registries in the worker found nothing a
+    config's custom_imports had registered: a spawned worker imports only what the
+    dataset's pickle names (macOS's and Windows's default start method)."""
+    from runner_core.config.custom_imports import import_custom_modules
+
+    import_custom_modules({"custom_imports": dict(imports=["_spawn_transform"])})
+    cfg = dict(
+        dataset=support.BuildsItsPipelineInWorkers(),
+        sampler=dict(type="DefaultSampler", shuffle=False),
+        batch_size=4,
+        num_workers=2,
+        multiprocessing_context="spawn",
+    )
+    batches = list(build_dataloader(cfg, seed=0, key_path="train_dataloader"))
+    assert torch.equal(torch.cat(batches)[:, 0], torch.arange(8.0) + 1)
+
+
 class _Losses(Hook):
     def __init__(self) -> None:
         self.losses: dict[int, float] = {}

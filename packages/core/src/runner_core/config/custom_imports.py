@@ -16,6 +16,10 @@ from typing import Any
 from ..errors import add_note
 from .errors import ConfigTypeError, CustomImportError
 
+#: Modules custom_imports imported in this process, in order: a data worker started with
+#: ``spawn`` / ``forkserver`` imports them again, so their registrations are there too.
+imported_names: list[str] = []
+
 
 def custom_import_names(cfg: Mapping[str, Any] | Any) -> tuple[list[str], bool]:
     """``(module names, allow_failed_imports)`` of ``cfg.custom_imports``, checked:
@@ -58,6 +62,8 @@ def import_custom_modules(cfg: Mapping[str, Any] | Any) -> list[types.ModuleType
     for name in imports:
         try:
             modules.append(importlib.import_module(name))
+            if name not in imported_names:
+                imported_names.append(name)
         except ImportError as exc:
             message = (
                 f"{filename}: custom_imports could not import {name!r} ({exc}). Install the "

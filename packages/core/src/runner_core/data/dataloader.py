@@ -21,6 +21,7 @@ Reproducibility rules, because a resumed run must replay the same data:
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -77,8 +78,9 @@ class WorkerSeeder:
     SIGTERM sent to the whole process group stops the run cleanly instead of
     killing the workers. A spawned worker (``spawn`` / ``forkserver``) also
     enters the main process's registry default scope, which a forked one
-    inherits, so a dataset building from the registries there finds the same
-    classes.
+    inherits, and imports the modules the config's ``custom_imports`` imported
+    in the main process, so a dataset building from the registries there finds
+    the same classes.
     """
 
     def __init__(
@@ -97,6 +99,7 @@ class WorkerSeeder:
         self._epoch: int | None = None
         self._signals: worker_signals.Watch | None = None  # set when pickled (spawn)
         self._scope: tuple[str, str] | None = None  # (instance, scope) set when pickled
+        self._imports: list[str] = []  # custom_imports' modules, set when pickled
 
     @property
     def epoch(self) -> int:
@@ -114,6 +117,9 @@ class WorkerSeeder:
         state["sampler"] = None  # workers need the epoch, not the whole sampler
         state["_signals"] = worker_signals.current()  # a spawned worker's module is fresh
         state["_scope"] = _current_scope()  # so is its registry's default scope
+        from ..config import custom_imports
+
+        state["_imports"] = list(custom_imports.imported_names)  # and its registrations
         return state
 
     def worker_seeds(self, worker_id: int) -> tuple[int, list[int], int]:
@@ -137,6 +143,8 @@ class WorkerSeeder:
         signals = self._signals or worker_signals.current()
         if signals is not None:
             signals.install()
+        for name in self._imports:  # a spawned worker: what custom_imports registered in
+            importlib.import_module(name)  # the main process, before any registry lookup
         if self._scope is not None:
             _enter_scope(*self._scope)
         py_seed, np_seed, torch_seed = self.worker_seeds(worker_id)

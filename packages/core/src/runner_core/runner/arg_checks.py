@@ -333,7 +333,9 @@ def check_not_bootstrapping() -> None:
         return
     from ..errors import RunnerError
 
-    script = getattr(sys.modules.get("__main__"), "__file__", None) or "the main script"
+    # while the child re-runs the script, it is runpy's temporary '__mp_main__' module
+    main = sys.modules.get("__mp_main__") or sys.modules.get("__main__")
+    script = getattr(main, "__file__", None) or "the main script"
     raise RunnerError(
         f"A Runner is being built while a child process (a data-loader worker started with "
         f"the 'spawn' or 'forkserver' method) re-imports {script}: the code that builds and "
