@@ -476,3 +476,15 @@ def test_a_ctrl_c_during_the_clean_up_of_an_error_names_the_error() -> None:
     message = _interrupted_message(object(), argparse.Namespace(), ValueError("boom"))
     assert message.startswith("runner-cli: training failed: unexpected ValueError: boom")
     assert "Fix the error before resuming." in message and "--resume" not in message
+
+
+def test_a_data_error_ending_in_a_period_reads_as_one_sentence_with_its_context() -> None:
+    from runner_cli.errors import describe
+    from runner_core.errors import RegistryError, add_note
+
+    exc = RegistryError("'Jitter' is not in the transform registry; register 'pkg.mod:Jitter'.")
+    add_note(exc, "while loading sample 3 of Digits (train_dataloader, batch 1/4)")
+    assert describe(exc) == (
+        "'Jitter' is not in the transform registry; register 'pkg.mod:Jitter', while loading "
+        "sample 3 of Digits (train_dataloader, batch 1/4)"
+    )

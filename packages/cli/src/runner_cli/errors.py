@@ -60,7 +60,8 @@ def describe(exc: BaseException, debug: bool = False) -> str:
     # where a data error happened (runner_core.data.error_context)
     context = [one_paragraph(note) for note in notes if note.startswith("while loading ")]
     if context:
-        message = f"{message or '(no message)'}, {'; '.join(context)}"
+        # "... 'my_pkg.module:MyClass', while loading ..." (not "...Class'., while")
+        message = f"{(message or '(no message)').rstrip('.')}, {'; '.join(context)}"
     # the hook or the step it was raised in (the hook manager, the loops)
     where = [one_paragraph(note) for note in notes if note.startswith(_RAISED_IN)]
     if where:
