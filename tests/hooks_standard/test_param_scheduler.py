@@ -289,3 +289,26 @@ def test_a_by_epoch_scheduler_in_an_iteration_loop_is_said_to_change_nothing(
     runner = make_runner(param_scheduler=dict(type="MultiStepLR", milestones=[1], gamma=0.1))
     runner.train()
     assert "has by_epoch=True" not in next(runner.log_dir.glob("*.log")).read_text()
+
+
+def test_accumulation_gets_no_false_step_order_warning(make_runner: Any) -> None:
+    """With accumulative_counts=3 the iteration-based scheduler steps twice before the
+    optimizer first does, by design: torch's "scheduler before optimizer" warning was a
+    false alarm in every such run (MMEngine's too). A real wrong order still warns."""
+    import warnings
+
+    runner = make_runner(
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1), accumulative_counts=3),
+        param_scheduler=dict(type="LinearLR", start_factor=0.5, by_epoch=False, end=6),
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        runner.train()
+    assert not [w for w in caught if "before `optimizer.step()`" in str(w.message)]
+
+    from runner_core.optim.scheduler import LinearLR
+
+    optimizer = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)
+    scheduler = LinearLR(optimizer, by_epoch=False)
+    with pytest.warns(UserWarning, match=r"`LinearLR\.step\(\)` before `optimizer\.step\(\)`"):
+        scheduler.step()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 from runner_core.contract import RunnerAPI
 from runner_core.hooks import Hook, Priority
+
+#: the warning a scheduler gives when it steps before its optimizer first did
+_STEPPED_FIRST = r"Detected call of `\w+\.step\(\)` before `optimizer\.step\(\)`"
 
 
 class ParamSchedulerHook(Hook):
@@ -37,6 +41,7 @@ class ParamSchedulerHook(Hook):
     _by_epoch: list[Any] | None = None
     _on_val: list[Any] | None = None
     _read: tuple[int, ...] = ()  # the ids of what the lists were read from
+    _accumulating = False  # the by-iteration schedulers' first steps are still to come
 
     def __init__(self, step_on_update_only: bool = False) -> None:
         self.step_on_update_only = step_on_update_only
@@ -65,6 +70,11 @@ class ParamSchedulerHook(Hook):
             if getattr(scheduler, "need_val_args", False):
                 on_val.append(scheduler)
         self._by_iter, self._by_epoch, self._on_val = by_iter, by_epoch, on_val
+        # an accumulating wrapper's optimizer first steps at the end of its window, after
+        # its schedulers' first steps: by design here, not the mistake torch warns about
+        self._accumulating = any(
+            getattr(wrapper, "accumulative_counts", 1) > 1 for _, wrapper in by_iter
+        )
         return by_iter
 
     def _current(self, runner: RunnerAPI) -> None:
@@ -119,6 +129,15 @@ class ParamSchedulerHook(Hook):
             by_iter = self._split(runner)
         if not by_iter:
             return
+        if self._accumulating:  # the schedulers' first steps (once per built set)
+            self._accumulating = False
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=_STEPPED_FIRST)
+                self._step_by_iter(by_iter)
+            return
+        self._step_by_iter(by_iter)
+
+    def _step_by_iter(self, by_iter: list[tuple[Any, Any]]) -> None:
         if self.step_on_update_only:
             for scheduler, wrapper in by_iter:
                 should = getattr(wrapper, "should_update", None)
