@@ -290,7 +290,7 @@ def finish_writes(log: Callable[[str], object] | None = None) -> None:
         if writer.busy and log is not None:
             log(
                 f"Finishing the background save of {writer.path} before stopping "
-                "(press Ctrl-C again to abandon it; the previous checkpoint stays valid)."
+                "(press Ctrl-C to abandon it; the previous checkpoint stays valid)."
             )
         try:
             try:
