@@ -1042,6 +1042,29 @@ def test_a_fresh_run_over_an_earlier_runs_checkpoints_says_so(tmp_path: Path) ->
     assert "holds checkpoints of an earlier run" not in run_log(resumed)
 
 
+def test_a_resume_from_an_older_checkpoint_names_the_later_files(tmp_path: Path) -> None:
+    """resume=<epoch_1.pth> where the run went on to epoch 4: the later files, its best
+    checkpoint above all, stayed beside this run's and passed for its own (MMEngine is
+    silent). A resume from the newest one stays quiet."""
+    make_runner(
+        tmp_path, max_epochs=4, interval=1, scores=[1.0, 2.0, 3.0, 4.0], save_best="acc"
+    ).train()
+    assert "best_acc_epoch_4.pth" in names(tmp_path)
+    rewound = make_runner(
+        tmp_path, max_epochs=4, interval=1, scores=[1.0, 2.0, 3.0, 4.0], save_best="acc"
+    )
+    rewound.resume(str(tmp_path / "epoch_1.pth"))
+    rewound.train()
+    assert (
+        f"Resumed at epoch 1, but {tmp_path} holds checkpoints saved after that (epoch_2.pth, "
+        "epoch_3.pth, epoch_4.pth, best_acc_epoch_4.pth): they come from the run that went "
+        "on from there." in run_log(rewound)
+    )
+    latest = make_runner(tmp_path, max_epochs=5, interval=1, resume=True)
+    latest.train()
+    assert "checkpoints saved after that" not in run_log(latest)
+
+
 def test_a_folder_in_the_pointers_place_is_named_before_training(tmp_path: Path) -> None:
     """It failed the first save, after a whole epoch of training."""
     from runner_core.checkpoint import CheckpointWriteError

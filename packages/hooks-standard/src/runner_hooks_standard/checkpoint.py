@@ -64,6 +64,7 @@ from .checkpoint_files import (
     publish,
     remove_checkpoint,
     remove_remote_checkpoint,
+    saved_at,
     step_of,
 )
 from .checkpoint_progress import (
@@ -593,6 +594,41 @@ class CheckpointHook(Hook):
             POINTER_NAME,
         )
 
+    def _warn_later_files(self, runner: RunnerAPI) -> None:
+        """Resumed from a checkpoint older than others in the folder (``resume=<path>``):
+        those belong to the run that went on from there. Same-named saves replace them;
+        the rest (a best checkpoint above all) would pass for this run's (MMEngine is
+        silent)."""
+        if isinstance(self.out_dir, RemotePath) or self.out_dir is None:
+            return
+        templates = self._templates()
+        try:
+            names = [p.name for p in self.out_dir.iterdir()]
+        except OSError:
+            return
+        later = []
+        for name in names:
+            found = saved_at(name, templates)
+            if found is None:
+                continue
+            template, step = found
+            by_epoch = template.startswith("epoch_") if not self.filename_tmpl else self.by_epoch
+            if step > (runner.epoch if by_epoch else runner.iter):
+                later.append(name)
+        if not later:
+            return
+        later.sort(key=lambda name: (len(name), name))
+        runner.logger.warning(
+            "Resumed at %s %d, but %s holds checkpoints saved after that (%s): they come "
+            "from the run that went on from there. This run's saves replace same-named "
+            "files as it reaches them; the others (a best checkpoint among them) stay and "
+            "are not this run's: move them away to keep the two runs apart.",
+            "epoch" if self.by_epoch else "iteration",
+            runner.epoch if self.by_epoch else runner.iter,
+            self.out_dir,
+            _first_few(later, 6),
+        )
+
     def _is_own_file(self, path: str, best_key: str | None) -> bool:
         """``path`` lies in the checkpoint folder, named as this hook names its checkpoints."""
         if self.out_dir is None:  # loaded outside a run: no folder to check against (a run
@@ -773,6 +809,8 @@ class CheckpointHook(Hook):
             self._check_pointer_writable(runner)
         if not self._resumed and runner.iter == 0 and runner.rank == 0:
             self._warn_earlier_run(runner)
+        if self._resumed and runner.rank == 0:
+            self._warn_later_files(runner)
         if self._resumed:
             self._resumed = False
             hub = runner.message_hub

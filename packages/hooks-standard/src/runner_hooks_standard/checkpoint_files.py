@@ -83,6 +83,23 @@ def is_own_name(name: str, templates: Iterable[str], best_key: str | None = None
     return False
 
 
+def saved_at(name: str, templates: Iterable[str]) -> tuple[str, int] | None:
+    """``(template, n)`` of a file the hook names ``template.format(n)``, periodic or best
+    (``best_<key>_<that name>``), in its folder; None for any other file."""
+    if len(name) > 4096:
+        return None
+    for number in sorted(_numbers(name)):
+        for template in templates:
+            try:
+                made = template.format(number)
+            except (IndexError, KeyError, ValueError, AttributeError, TypeError):
+                continue
+            flat = made.replace("/", "_")
+            if name == made or (name.startswith("best_") and name.endswith(f"_{flat}")):
+                return template, number
+    return None
+
+
 def step_of(path: str, template: str) -> int | None:
     """The number ``n`` whose ``template.format(n)`` ends ``path`` (the id MMEngine's
     ``keep_ckpt_ids`` holds for that checkpoint), or None for a name it does not make."""
