@@ -192,3 +192,30 @@ def test_the_runner_builds_its_log_processor_from_the_registry(tmp_path: Path) -
 def test_bad_options_are_value_errors(cfg: dict, message: str) -> None:
     with pytest.raises((ValueError, TypeError), match=message):
         build_log_processor(cfg)
+
+
+def test_a_subclass_overriding_mmengines_private_helpers_is_told_they_go_unused() -> None:
+    """A processor ported from MMEngine that overrides _get_max_memory or _get_iter had
+    no effect here, without a word: this LogProcessor never calls them."""
+    import warnings
+
+    with pytest.warns(
+        UserWarning,
+        match=r"MemProcessor overrides MMEngine's LogProcessor "
+        r"helper\(s\) _get_max_memory, _get_iter, which this LogProcessor never "
+        r"calls; override get_log_after_iter / get_log_after_epoch instead",
+    ):
+
+        class MemProcessor(LogProcessor):
+            def _get_max_memory(self, runner):
+                return 777
+
+            def _get_iter(self, runner, batch_idx=None):
+                return 777
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+
+        class LineProcessor(LogProcessor):  # the public methods: fine
+            def get_log_after_iter(self, runner, batch_idx, mode):
+                return super().get_log_after_iter(runner, batch_idx, mode)

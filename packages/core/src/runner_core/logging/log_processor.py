@@ -96,6 +96,32 @@ class LogProcessor:
             their current value); None averages every scalar but lr and momentum.
     """
 
+    # MMEngine's helpers that ported subclasses override; ours never calls them
+    _MMENGINE_HELPERS = (
+        "_collect_scalars",
+        "_collect_non_scalars",
+        "_get_max_memory",
+        "_get_iter",
+        "_get_epoch",
+        "_get_cur_loop",
+        "_parse_windows_size",
+        "_get_dataloader_size",
+    )
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        found = [n for n in LogProcessor._MMENGINE_HELPERS if n in vars(cls)]
+        if found:
+            import warnings
+
+            warnings.warn(
+                f"{cls.__qualname__} overrides MMEngine's LogProcessor helper(s) "
+                f"{', '.join(found)}, which this LogProcessor never calls; override "
+                "get_log_after_iter / get_log_after_epoch instead.",
+                UserWarning,
+                stacklevel=2,
+            )
+
     def __init__(
         self,
         window_size: int | str = 10,
