@@ -360,3 +360,30 @@ def test_without_start_ticks_a_pid_reused_after_the_lock_was_written_is_stale(
     finally:
         other.kill()
         other.wait()
+
+
+@pytest.mark.parametrize(
+    ("env", "several"),
+    [
+        ({}, False),
+        ({"WORLD_SIZE": "4", "LOCAL_WORLD_SIZE": "4"}, False),
+        ({"WORLD_SIZE": "8", "LOCAL_WORLD_SIZE": "4"}, True),
+        ({"SLURM_NNODES": "2"}, True),
+        ({"SLURM_NNODES": "1"}, False),
+        ({"OMPI_COMM_WORLD_SIZE": "8", "OMPI_COMM_WORLD_LOCAL_SIZE": "4"}, True),
+    ],
+)
+def test_the_test_redirect_knows_a_job_spread_over_machines(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], several: bool
+) -> None:
+    """Ranks on different machines judge a lock's liveness differently, and must agree on
+    one work dir: such jobs are not redirected (srun and mpirun set their own variables
+    before the Runner sets WORLD_SIZE)."""
+    from runner_cli.commands.evaluate import _several_nodes
+
+    for key in ("WORLD_SIZE", "LOCAL_WORLD_SIZE", "SLURM_NNODES", "OMPI_COMM_WORLD_SIZE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.delenv("OMPI_COMM_WORLD_LOCAL_SIZE", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert _several_nodes() is several

@@ -1058,11 +1058,19 @@ def test_a_resume_from_an_older_checkpoint_names_the_later_files(tmp_path: Path)
     assert (
         f"Resumed at epoch 1, but {tmp_path} holds checkpoints saved after that (epoch_2.pth, "
         "epoch_3.pth, epoch_4.pth, best_acc_epoch_4.pth): they come from the run that went "
-        "on from there." in run_log(rewound)
+        "on from there" in run_log(rewound)
     )
     latest = make_runner(tmp_path, max_epochs=5, interval=1, resume=True)
     latest.train()
     assert "checkpoints saved after that" not in run_log(latest)
+
+
+def test_later_checkpoints_in_a_filename_tmpl_subfolder_are_named_too(tmp_path: Path) -> None:
+    make_runner(tmp_path, max_epochs=3, interval=1, filename_tmpl="ckpts/epoch_{}.pth").train()
+    rewound = make_runner(tmp_path, max_epochs=3, interval=1, filename_tmpl="ckpts/epoch_{}.pth")
+    rewound.resume(str(tmp_path / "ckpts" / "epoch_1.pth"))
+    rewound.train()
+    assert "saved after that (ckpts/epoch_2.pth, ckpts/epoch_3.pth)" in run_log(rewound)
 
 
 def test_a_folder_in_the_pointers_place_is_named_before_training(tmp_path: Path) -> None:

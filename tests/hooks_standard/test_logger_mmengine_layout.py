@@ -158,3 +158,20 @@ def test_a_long_custom_window_leaves_a_hook_bound_in_before_run_and_the_line_ord
     assert "  top: 16.0000" in last and "  foo: " in last
     # the hub's order (foo's history was made in before_run), then custom_cfg's statistics
     assert re.search(r"  foo: \S+  grad_norm: \S+  loss: \S+  top: \S+  low: \S+$", last)
+
+
+def test_a_log_processor_set_after_the_runner_was_built_gets_its_long_windows(
+    make_runner: Any,
+) -> None:
+    from runner_core.logging.log_processor import LogProcessor
+
+    runner = make_runner(
+        train_dataloader=dict(dataset=tiny_dataset(1200), batch_size=1),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        default_hooks=dict(logger=dict(interval=600)),
+    )
+    runner.log_processor = LogProcessor(
+        custom_cfg=[dict(data_src="loss", method_name="mean", window_size="global")]
+    )
+    runner.train()
+    assert len(runner.message_hub.get_scalar("train/loss")) == 1200

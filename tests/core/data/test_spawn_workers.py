@@ -68,13 +68,17 @@ def test_spawned_persistent_workers_load_what_the_main_process_loads(support) ->
     assert {s for batch in spawned for s in batch["scope"]} == {"spawn_scope_for_tests"}
 
 
-def test_spawned_workers_import_what_custom_imports_imported(support) -> None:
+def test_spawned_workers_import_what_custom_imports_imported(
+    support, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A dataset building its pipeline from the registries in the worker found nothing a
     config's custom_imports had registered: a spawned worker imports only what the
     dataset's pickle names (macOS's and Windows's default start method)."""
-    from runner_core.config.custom_imports import import_custom_modules
+    from runner_core.config import custom_imports
 
-    import_custom_modules({"custom_imports": dict(imports=["_spawn_transform"])})
+    # a module only the main process could import (made at run time) is skipped
+    monkeypatch.setattr(custom_imports, "imported_names", ["no_such_module_made_at_run_time"])
+    custom_imports.import_custom_modules({"custom_imports": dict(imports=["_spawn_transform"])})
     cfg = dict(
         dataset=support.BuildsItsPipelineInWorkers(),
         sampler=dict(type="DefaultSampler", shuffle=False),

@@ -373,3 +373,15 @@ def test_a_reserved_history_keeps_more_values_existing_ones_lengthened() -> None
     hub.reserve("val/acc", 5000)
     hub.load_state_dict({"log_scalars": {"val/acc": {"values": [1.0], "max_length": 1000}}})
     assert hub.get_scalar("val/acc").max_length == 5000
+
+
+def test_a_reserved_key_loaded_from_a_short_state_keeps_all_its_values() -> None:
+    """An MMEngine checkpoint's histories arrive marked with our default length: a reserved
+    key kept only their last 1,000 values (a global mean of 4499.5 where MMEngine's is
+    2499.5)."""
+    hub = MessageHub("reserved-load")
+    hub.reserve("train/loss", 1_000_000)
+    values = [float(v) for v in range(5000)]
+    hub.load_state_dict({"log_scalars": {"train/loss": {"values": values, "max_length": 1000}}})
+    assert len(hub.get_scalar("train/loss")) == 5000
+    assert hub.get_scalar("train/loss").mean() == 2499.5

@@ -163,3 +163,19 @@ def test_resuming_a_finished_run_whose_last_window_was_short_loses_nothing(
         resumed.train()
     assert resumed.iter == max_iters
     assert _lost_window_warnings(caught) == []
+
+
+def test_a_checkpoint_that_dropped_an_open_windows_gradients_still_warns(tmp_path: Path) -> None:
+    """An FSDP save leaves the sharded partial gradients out and says so in its meta: a
+    resume from it still warns that the window's gradients are lost."""
+    _train(tmp_path / "straight", interval=6)
+    ckpt = torch.load(tmp_path / "straight" / "iter_6.pth", weights_only=True)
+    assert "accumulated_grads" in ckpt  # the generator's window of 2 is half full
+    del ckpt["accumulated_grads"]
+    ckpt["meta"]["accumulation_dropped"] = True  # as an FSDP save writes it
+    path = tmp_path / "fsdp_like.pth"
+    torch.save(ckpt, path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _train(tmp_path / "resumed", interval=100, resume=str(path))
+    assert len(_lost_window_warnings(caught)) == 1

@@ -602,10 +602,15 @@ class CheckpointHook(Hook):
         if isinstance(self.out_dir, RemotePath) or self.out_dir is None:
             return
         templates = self._templates()
-        try:
-            names = [p.name for p in self.out_dir.iterdir()]
-        except OSError:
-            return
+        # the folder, and the subfolders a filename_tmpl ('ckpts/epoch_{}.pth') saves in
+        folders = {PurePosixPath(t).parent.as_posix() for t in templates} | {"."}
+        names = []
+        for folder in sorted(folders):
+            try:
+                entries = (self.out_dir / folder).iterdir()
+                names += [(PurePosixPath(folder) / p.name).as_posix() for p in entries]
+            except OSError:
+                continue
         later = []
         for name in names:
             found = saved_at(name, templates)
@@ -620,9 +625,10 @@ class CheckpointHook(Hook):
         later.sort(key=lambda name: (len(name), name))
         runner.logger.warning(
             "Resumed at %s %d, but %s holds checkpoints saved after that (%s): they come "
-            "from the run that went on from there. This run's saves replace same-named "
-            "files as it reaches them; the others (a best checkpoint among them) stay and "
-            "are not this run's: move them away to keep the two runs apart.",
+            "from the run that went on from there (or was interrupted later). This run's "
+            "saves replace same-named files as it reaches them; the others (a best "
+            "checkpoint among them) stay and are not this run's: delete or move them if "
+            "they could be taken for its own.",
             "epoch" if self.by_epoch else "iteration",
             runner.epoch if self.by_epoch else runner.iter,
             self.out_dir,

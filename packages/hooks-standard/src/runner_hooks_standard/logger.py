@@ -202,6 +202,11 @@ class LoggerHook(Hook):
         self._window = None if window == "global" else int(window)
         if self.num_digits is None:
             self.num_digits = self._processor.num_digits
+        # the Runner reserved its log processor's long windows when it was built; a processor
+        # or hub set since gets them now (an existing history is lengthened, none is made)
+        reserve = getattr(self._processor, "reserve_histories", None)
+        if reserve is not None:
+            reserve(runner.message_hub)
         show = wants_progress() if self.progress_bar is None else bool(self.progress_bar)
         if show and getattr(runner, "rank", 0) == 0 and self._display is None:
             self._display = ProgressDisplay(runner.logger)
@@ -445,7 +450,10 @@ class LoggerHook(Hook):
             return
         visualizer = getattr(runner, "visualizer", None)
         if mode == "test":  # kept apart from validation's curves: test() after train()
-            record = {k if k.startswith("test/") else f"test/{k}": v for k, v in record.items()}
+            record = {
+                k if k.startswith("test/") or k in ("epoch", "iter") else f"test/{k}": v
+                for k, v in record.items()
+            }
         if visualizer is not None and has_metrics:  # MMEngine's <timestamp>.json: train, val
             file_path = self.json_log_path if mode == "val" else None
             visualizer.add_scalars(record, step=step, file_path=file_path)

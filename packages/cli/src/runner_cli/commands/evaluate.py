@@ -171,8 +171,7 @@ def _beside_a_running_train(cfg: Any, mode: str) -> None:
     their ranks could not agree on the lock (the error names ``--work-dir`` then)."""
     from runner_core.runner.work_dir_lock import held_elsewhere
 
-    world = os.environ.get("WORLD_SIZE", "1")
-    if world != os.environ.get("LOCAL_WORLD_SIZE", world):
+    if _several_nodes():
         return  # nodes judge a lock's liveness differently, and all ranks must agree
     work_dir = Path(str(cfg.work_dir))
     other = held_elsewhere(work_dir)
@@ -180,13 +179,26 @@ def _beside_a_running_train(cfg: Any, mode: str) -> None:
         return
     beside = work_dir / mode
     cfg.merge_from_dict({"work_dir": str(beside)})
-    if os.environ.get("RANK", "0") != "0":
+    if any(os.environ.get(k, "0") != "0" for k in ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK")):
         return
     note(
         f"{work_dir} is in use by another run (pid {other.get('pid', '?')} on host "
         f"{other.get('host', '?')!r}, started {other.get('started', '?')}): this {mode} "
         f"writes its logs to {beside} instead (--work-dir chooses another folder)."
     )
+
+
+def _several_nodes() -> bool:
+    """Whether this is one process of a job spread over several machines (torchrun,
+    SLURM, Open MPI: their variables are set before the Runner sets the usual ones)."""
+    env = os.environ
+    world = env.get("WORLD_SIZE", "1")
+    if world != env.get("LOCAL_WORLD_SIZE", world):
+        return True
+    if env.get("SLURM_NNODES", "1") not in ("", "1"):
+        return True
+    size = env.get("OMPI_COMM_WORLD_SIZE")
+    return size is not None and size != env.get("OMPI_COMM_WORLD_LOCAL_SIZE", size)
 
 
 def _check_out(out: str, inputs: dict[str, str]) -> None:

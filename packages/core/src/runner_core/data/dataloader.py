@@ -144,7 +144,10 @@ class WorkerSeeder:
         if signals is not None:
             signals.install()
         for name in self._imports:  # a spawned worker: what custom_imports registered in
-            importlib.import_module(name)  # the main process, before any registry lookup
+            try:  # the main process, before any registry lookup
+                importlib.import_module(name)
+            except ImportError:  # made at run time there: the worker did without it before
+                pass
         if self._scope is not None:
             _enter_scope(*self._scope)
         py_seed, np_seed, torch_seed = self.worker_seeds(worker_id)

@@ -176,8 +176,9 @@ def _annotate(exc: BaseException, it: _ContextIterator) -> None:
             when += (
                 "; each sample loaded again alone in the main process without error: check "
                 f"collate_fn, and what a worker started with {method!r} lacks (it imports "
-                "only the modules the dataset's pickle names: registrations or globals "
-                "made at run time in the main process are not there)"
+                "the modules the dataset's pickle names and those custom_imports names: "
+                "registrations or globals made at run time in the main process are not "
+                "there)"
             )
     else:
         what = f"batch {position + 1}"

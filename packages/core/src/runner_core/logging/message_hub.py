@@ -619,10 +619,10 @@ class MessageHub:
             buf_state = _history_state(buf_state, key)
             if key in self._scalars:
                 self._scalars[key].load_state_dict(buf_state)
-            else:
-                buf = self._scalars[key] = HistoryBuffer.from_state_dict(buf_state)
-                if (buf.max_length or 0) < self._reserved.get(key, 0):
-                    buf._lengthen(self._reserved[key])
+            else:  # a reserved key keeps what the state holds beyond the default length
+                length = max(buf_state.get("max_length") or 1000, self._reserved.get(key, 0))
+                kept = {**buf_state, "max_length": length}
+                self._scalars[key] = HistoryBuffer.from_state_dict(kept)
         for key, value in state.get("runtime_info", {}).items():
             try:
                 self._info[key] = copy.deepcopy(value)

@@ -145,6 +145,8 @@ def build_state(
     grads = _accumulated_grads(runner, int(info["iter"]))
     if grads:
         ckpt["accumulated_grads"] = grads
+    elif _is_sharded(runner) and _open_window(runner.optim_wrapper, int(info["iter"])):
+        info["accumulation_dropped"] = True  # FSDP's partial gradients: a resume says so
     if getattr(runner, "distributed", False):
         # random streams and unsynced gradients differ per rank: keep every rank's
         from ..distributed.utils import all_gather_object
@@ -773,7 +775,11 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
     grads = local.get("accumulated_grads")
     # our checkpoints carry an open window's gradients: one without them had its windows
     # closed (the run's last, shorter one too, at its end), so nothing was lost
-    ours = ckpt.get("optim_counts") is not None and not _is_sharded(runner)
+    ours = (
+        ckpt.get("optim_counts") is not None
+        and not meta.get("accumulation_dropped")
+        and not _is_sharded(runner)
+    )
     runner.resume_state.carried_grads = bool(grads) or ours
     if grads:
         _restore_grads(runner, grads, path)
