@@ -175,3 +175,34 @@ def test_a_log_processor_set_after_the_runner_was_built_gets_its_long_windows(
     )
     runner.train()
     assert len(runner.message_hub.get_scalar("train/loss")) == 1200
+
+
+def test_a_scalar_a_hook_records_per_validation_batch_is_logged_as_the_pass_mean(
+    make_runner: Any, read_jsonl: Any
+) -> None:
+    """The usual validation-loss hook (update_scalar('val/my_loss', ...) per batch) was
+    logged as the last batch's value; MMEngine logs the mean of its last window_size
+    values, which mixes in the previous pass once a pass is shorter. Here: the pass."""
+    from runner_core.hooks import Hook
+
+    class ValLoss(Hook):
+        priority = "HIGH"  # before LoggerHook's turn
+
+        def __init__(self) -> None:
+            self.passes = 0
+
+        def after_val_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+            runner.message_hub.update_scalar("val/my_loss", 10.0 * self.passes + batch_idx)
+
+        def after_val_epoch(self, runner, metrics=None) -> None:
+            runner.message_hub.update_scalar("val/per_pass", 100.0 + self.passes)
+            self.passes += 1
+
+    runner = make_runner(val=True, custom_hooks=[ValLoss()])  # 4 validation batches, 2 epochs
+    runner.train()
+    records = [r for r in read_jsonl(Path(runner.log_dir) / "vis_data" / "scalars.json")]
+    val = [r for r in records if "accuracy/top1" in r]
+    assert [r["my_loss"] for r in val] == [1.5, 11.5]  # 0..3, then 10..13
+    assert [r["per_pass"] for r in val] == [100.0, 101.0]  # once a pass: its value
+    closing = [line for line in _lines(runner) if "accuracy/top1" in line]
+    assert "my_loss: 11.5000" in closing[-1]

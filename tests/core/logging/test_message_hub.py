@@ -385,3 +385,20 @@ def test_a_reserved_key_loaded_from_a_short_state_keeps_all_its_values() -> None
     hub.load_state_dict({"log_scalars": {"train/loss": {"values": values, "max_length": 1000}}})
     assert len(hub.get_scalar("train/loss")) == 5000
     assert hub.get_scalar("train/loss").mean() == 2499.5
+
+
+def test_count_since_a_mark_counts_the_values_recorded_after_it() -> None:
+    buf = HistoryBuffer(max_length=5)
+    buf.update(1.0)
+    mark = buf.mark()
+    for value in (2.0, 3.0):
+        buf.update(value)
+    assert buf.count_since(mark) == 2
+    mark = buf.mark()
+    for value in (4.0, 5.0, 6.0):  # full now: the marked value found from the newest end
+        buf.update(value)
+    assert buf.count_since(mark) == 3
+    for value in range(7, 20):  # the marked value dropped: everything kept is newer
+        buf.update(float(value))
+    assert buf.count_since(mark) == 5
+    assert HistoryBuffer().count_since(HistoryBuffer().mark()) == 0

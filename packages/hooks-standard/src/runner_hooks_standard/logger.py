@@ -178,6 +178,7 @@ class LoggerHook(Hook):
         self._next_exp_name = 0
         self._training = False
         self._eval_done = 0
+        self._marks: dict[str, tuple[int, Any]] = {}  # this pass's start in each hub scalar
         self._display: ProgressDisplay | None = None
         self._warned_keys: set[str] = set()
         #: MMEngine's: the ``<timestamp>.json`` file name (set in ``before_run``) that
@@ -332,6 +333,14 @@ class LoggerHook(Hook):
 
     def _begin_eval(self, runner: RunnerAPI, mode: str) -> None:
         self._eval_done = 0
+        # where each of this mode's hub scalars ends: what hooks record during the pass is
+        # shown as the pass's mean (a validation loss recorded per batch)
+        prefix = f"{mode}/"
+        self._marks = {
+            name: buf.mark()
+            for name, buf in runner.message_hub.log_scalars.items()
+            if name.startswith(prefix) and name[len(prefix) :] not in TIME_KEYS
+        }
         if self._display is not None:
             self._display.start()
             loop = runner.val_loop if mode == "val" else runner.test_loop
@@ -430,6 +439,7 @@ class LoggerHook(Hook):
                 n,
                 digits=self._digits(),
                 position=self._eval_position(runner, mode, n, n),
+                recorded=self._recorded(runner, mode),
             )
             record = full = self._processor.scalar_record(tag, mode)
             dumps = has_metrics
@@ -463,6 +473,16 @@ class LoggerHook(Hook):
             data = json.dumps(self._process_tags(full)).encode("utf-8")
             name = self.json_log_path or f"{runner.timestamp}.json"
             write_bytes_atomic(data, Path(runner.log_dir) / name, fsync=False)
+
+    def _recorded(self, runner: RunnerAPI, mode: str) -> dict[str, int]:
+        """How many values each of this mode's hub scalars got since the pass began."""
+        marks = self._marks
+        prefix = f"{mode}/"
+        return {
+            name: buf.count_since(marks[name]) if name in marks else len(buf)
+            for name, buf in runner.message_hub.log_scalars.items()
+            if name.startswith(prefix)
+        }
 
     @staticmethod
     def _process_tags(tags: Mapping[str, Any]) -> OrderedDict[str, Any]:

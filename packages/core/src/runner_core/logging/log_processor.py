@@ -383,13 +383,16 @@ class LogProcessor:
         *,
         digits: int,
         position: str,
+        recorded: Mapping[str, int] | None = None,
     ) -> tuple[dict[str, Any], str, bool]:
         """``(tag, line, has_metrics)`` at the end of validation/testing.
 
         ``tag`` holds the numeric metrics, other ``{mode}/`` scalars hooks put
         in the message hub (as MMEngine shows them), and the pass's mean
         data_time and time; other metric values (arrays, text) are shown on the
-        line only.
+        line only. ``recorded``: how many values each hub scalar got during the
+        pass; one recorded at every iteration (a validation loss) is shown as
+        the pass's mean when it is averaged (``mean_pattern``), else its last.
         Large metric groups are folded on the line (``summarise_groups``).
         """
         tag: dict[str, Any] = {}
@@ -409,7 +412,9 @@ class LogProcessor:
             key = name[len(prefix) :]
             if name.startswith(prefix) and key not in TIME_KEYS and key not in (metrics or {}):
                 if len(buf):
-                    tag[key] = buf.current()
+                    count = (recorded or {}).get(name, 0)
+                    many = count > 1 and self.averages(key)
+                    tag[key] = buf.mean(count) if many else buf.current()
         times = eval_times(scalars, mode, max(n, 1), TIME_KEYS[::-1])
         # custom_cfg statistics of this mode's scalars (e.g. the best accuracy so far): a
         # log_name is shown after the metrics, an entry without one replaces its scalar

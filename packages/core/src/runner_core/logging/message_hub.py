@@ -196,6 +196,26 @@ class HistoryBuffer:
         deque(starmap(values.pop, repeat((), k)), maxlen=0)  # k pops, in C
         values.extend(floats)
 
+    def mark(self) -> tuple[int, Any]:
+        """Where the history ends now, for :meth:`count_since` (a validation pass's
+        start, say: how many values a hook recorded during the pass)."""
+        self._settle()
+        values = self._values
+        return len(values), (values[-1] if values else None)
+
+    def count_since(self, mark: tuple[int, Any]) -> int:
+        """How many of the kept values were recorded since ``mark`` was taken."""
+        length, last = mark
+        self._settle()
+        values = self._values
+        if values.maxlen is None or len(values) < values.maxlen:  # none dropped: exact
+            return max(len(values) - length, 0)
+        # full: the marked value, found from the newest end, unless it was dropped
+        for since, value in enumerate(reversed(values)):
+            if value is last:
+                return since
+        return len(values)
+
     def current(self) -> float:
         """The latest value."""
         if not self._values:
