@@ -206,3 +206,11 @@ def test_a_scalar_a_hook_records_per_validation_batch_is_logged_as_the_pass_mean
     assert [r["per_pass"] for r in val] == [100.0, 101.0]  # once a pass: its value
     closing = [line for line in _lines(runner) if "accuracy/top1" in line]
     assert "my_loss: 11.5000" in closing[-1]
+
+
+def test_mmengines_storage_attributes_are_there_for_subclasses_to_read() -> None:
+    """A LoggerHook subclass ported from MMEngine reads self.file_client_args (None)."""
+    from runner_hooks_standard.logger import LoggerHook
+
+    hook = LoggerHook()
+    assert hook.file_client_args is None and hook.backend_args is None

@@ -164,6 +164,9 @@ class LoggerHook(Hook):
             warnings.warn(
                 "LoggerHook backend_args is ignored: out_dir must be a local path.", stacklevel=2
             )
+        # MMEngine's attributes, for subclasses that read them (always None / as given here)
+        self.file_client_args = file_client_args
+        self.backend_args = backend_args
         # run state
         self._processor = LogProcessor()
         # whether the processor overrides MMEngine's methods (then they make the lines)
