@@ -41,6 +41,11 @@ def test_a_runner_built_by_a_spawned_worker_names_the_missing_main_guard(tmp_pat
     assert "if __name__ == '__main__':" in done.stderr
     assert str(script) in done.stderr  # the script at fault
     assert "WorkDirBusyError" not in done.stderr
+    # the worker says it in one paragraph and exits, without its bootstrap's traceback
+    # (over 100 lines for two workers); the main process then names the dead worker
+    assert done.stderr.count("runner: a Runner is being built while a child process") == 1
+    assert "RunnerError" not in done.stderr
+    assert "a data-loader worker process died" in done.stderr
 
 
 def test_the_same_script_under_the_guard_trains(tmp_path: Path) -> None:

@@ -317,7 +317,7 @@ def _kind(value: Any) -> str:
 
 
 def check_not_bootstrapping() -> None:
-    """Refuse a Runner built while a spawned child process re-runs the main script.
+    """Stop a child process that builds a Runner while it re-runs the main script.
 
     Under the ``spawn`` / ``forkserver`` start methods every child (each
     data-loader worker) imports the main script again; a script that builds
@@ -331,13 +331,13 @@ def check_not_bootstrapping() -> None:
 
     if not getattr(multiprocessing.current_process(), "_inheriting", False):
         return
-    from ..errors import RunnerError
-
     # while the child re-runs the script, it is runpy's temporary '__mp_main__' module
     main = sys.modules.get("__mp_main__") or sys.modules.get("__main__")
     script = getattr(main, "__file__", None) or "the main script"
-    raise RunnerError(
-        f"A Runner is being built while a child process (a data-loader worker started with "
+    # the paragraph, and a quiet exit: an exception would print the bootstrap's traceback
+    # in every worker (over 100 lines for two), the main process then naming the dead worker
+    print(
+        f"runner: a Runner is being built while a child process (a data-loader worker started with "
         f"the 'spawn' or 'forkserver' method) re-imports {script}: the code that builds and "
         "trains the Runner is not under an `if __name__ == '__main__':` guard. Move it under "
         "that guard (or into a function called from there)"
@@ -345,5 +345,8 @@ def check_not_bootstrapping() -> None:
             ", or use the 'fork' start method (env_cfg=dict(mp_cfg=dict(mp_start_method='fork')))."
             if "fork" in multiprocessing.get_all_start_methods()
             else "."
-        )
+        ),
+        file=sys.stderr,
+        flush=True,
     )
+    raise SystemExit(1)
