@@ -447,7 +447,35 @@ def build_dataloader(
     loader.key_path = key_path
     if isinstance(batch_sampler, SeededBatchSampler):
         loader.show_batching(batch_sampler.sampler, batch_size, batch_sampler.drop_last)
+    if key_path == "train_dataloader":
+        _hint_persistent_workers(loader_kwargs)
     return loader
+
+
+def _hint_persistent_workers(kwargs: Mapping[str, Any]) -> None:
+    """Spawned training workers start again every epoch unless they persist, each one
+    importing torch and the main script (seconds per epoch on macOS): said once."""
+    import multiprocessing
+
+    workers = kwargs.get("num_workers") or 0
+    if not workers or kwargs.get("persistent_workers"):
+        return
+    context = kwargs.get("multiprocessing_context")
+    if context is None:  # the process's method, else the system's default (listed first)
+        method = multiprocessing.get_start_method(allow_none=True)
+        method = method or multiprocessing.get_all_start_methods()[0]
+    else:
+        method = context if isinstance(context, str) else context.get_start_method()
+    if method not in ("spawn", "forkserver"):
+        return
+    from ..logging import print_log
+
+    print_log(
+        f"train_dataloader: its {workers} worker(s) start with {method!r}, again at every "
+        "epoch, each importing torch and the main script; persistent_workers=True starts "
+        "them once for the run.",
+        logger="current",
+    )
 
 
 def refuse_config_like(loader: Any, key_path: str) -> None:
