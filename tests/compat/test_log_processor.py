@@ -161,11 +161,16 @@ def test_mmengines_methods_give_the_epoch_form_outside_training(tmp_path: Path) 
     assert list(tag) == ["accuracy/top1", "data_time", "time"]
     tag, _ = processor.get_log_after_epoch(runner, 2, "val", with_non_scalar=True)
     assert list(tag) == ["accuracy/top1", "per_class", "data_time", "time"]
-    _, line = processor.get_log_after_iter(runner, 0, "val")
+    tag, line = processor.get_log_after_iter(runner, 0, "val")
     assert line.startswith("Epoch(val) [0][1/2]  ")
+    assert (tag["epoch"], tag["iter"]) == (0, 0)  # MMEngine's: no train loop built yet
     runner.train()
     _, line = processor.get_log_after_epoch(runner, 2, "val")
     assert line.startswith("Epoch(val) [1][2/2]  ")
+    tag, _ = processor.get_log_after_iter(runner, 0, "val")
+    assert (tag["epoch"], tag["iter"]) == (1, runner.iter + 1)  # where the run is
+    tag, _ = processor.get_log_after_iter(runner, 0, "test")
+    assert "epoch" not in tag and tag["iter"] == runner.iter + 1
     assert (
         LogProcessor(by_epoch=False)
         .get_log_after_epoch(runner, 2, "val")[1]

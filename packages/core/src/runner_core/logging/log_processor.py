@@ -457,6 +457,12 @@ class LogProcessor:
         tag, line = self.eval_iter_log(
             runner, mode, n, total, window=self.window, digits=digits, position=position
         )
+        # MMEngine's tag names where the run is: the epoch on epoch-counted validation
+        # lines, the training iteration (0 before a train loop was built) on every line
+        if mode == "val" and self.by_epoch is not False and self.eval_by_epoch(runner):
+            tag["epoch"] = runner.epoch
+        built = getattr(runner, "max_iters", None) is not None  # RunnerAPI: the loop's
+        tag["iter"] = runner.iter + 1 if built else 0
         return tag, line
 
     def get_log_after_epoch(
