@@ -16,7 +16,7 @@ import hashlib
 import io
 import re
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -61,42 +61,43 @@ def _numbers(text: str) -> set[int]:
     return found
 
 
-def is_own_name(name: str, templates: Iterable[str], best_key: str | None = None) -> bool:
-    """Whether the hook names a checkpoint ``name`` (relative to its folder) with ``templates``.
-
-    A periodic name is ``template.format(n)`` for some integer ``n``; with
-    ``best_key``, the best checkpoint's name built from such a name.
-    """
+def _made_names(name: str, templates: Iterable[str]) -> Iterator[tuple[str, int, str]]:
+    """``(template, n, template.format(n))`` for each number ``n`` written in ``name``:
+    the names the hook could have given that may be ``name`` (or its best copy's)."""
     if len(name) > 4096:
-        return False
-    templates, wanted = tuple(templates), PurePosixPath(name)
-    for number in _numbers(name):
-        for template in templates:
-            try:
-                made = template.format(number)
-            except (IndexError, KeyError, ValueError, AttributeError, TypeError):
-                continue
-            if best_key is None and PurePosixPath(made) == wanted:
-                return True
-            if best_key is not None and best_name(best_key, made) == name:
-                return True
-    return False
-
-
-def saved_at(name: str, templates: Iterable[str]) -> tuple[str, int] | None:
-    """``(template, n)`` of a file the hook names ``template.format(n)``, periodic or best
-    (``best_<key>_<that name>``), in its folder; None for any other file."""
-    if len(name) > 4096:
-        return None
+        return
+    templates = tuple(templates)
     for number in sorted(_numbers(name)):
         for template in templates:
             try:
                 made = template.format(number)
             except (IndexError, KeyError, ValueError, AttributeError, TypeError):
                 continue
-            flat = made.replace("/", "_")
-            if name == made or (name.startswith("best_") and name.endswith(f"_{flat}")):
-                return template, number
+            yield template, number, made
+
+
+def is_own_name(name: str, templates: Iterable[str], best_key: str | None = None) -> bool:
+    """Whether the hook names a checkpoint ``name`` (relative to its folder) with ``templates``.
+
+    A periodic name is ``template.format(n)`` for some integer ``n``; with
+    ``best_key``, the best checkpoint's name built from such a name.
+    """
+    wanted = PurePosixPath(name)
+    for _, _, made in _made_names(name, templates):
+        if best_key is None and PurePosixPath(made) == wanted:
+            return True
+        if best_key is not None and best_name(best_key, made) == name:
+            return True
+    return False
+
+
+def saved_at(name: str, templates: Iterable[str]) -> tuple[str, int] | None:
+    """``(template, n)`` of a file the hook names ``template.format(n)``, periodic or best
+    (``best_<key>_<that name>``), in its folder; None for any other file."""
+    for template, number, made in _made_names(name, templates):
+        flat = made.replace("/", "_")
+        if name == made or (name.startswith("best_") and name.endswith(f"_{flat}")):
+            return template, number
     return None
 
 
