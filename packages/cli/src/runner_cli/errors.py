@@ -102,22 +102,12 @@ def describe(exc: BaseException, debug: bool = False) -> str:
     return f"unexpected {type(exc).__name__}: {message or '(no message)'}{hint}"
 
 
-def _limits(path: str) -> tuple[int, int]:
-    """(bytes per name, bytes per path) of the file system ``path`` would be on (its
-    nearest existing folder's); 255 and 4096, the usual ones, where it cannot be asked."""
-    folder = os.path.dirname(os.path.abspath(path))
-    while not os.path.isdir(folder) and folder != os.path.dirname(folder):
-        folder = os.path.dirname(folder)
-    try:
-        return os.pathconf(folder, "PC_NAME_MAX"), os.pathconf(folder, "PC_PATH_MAX")
-    except (AttributeError, OSError, ValueError):  # no pathconf (Windows), or no answer
-        return 255, 4096
-
-
 def too_long_message(path: str) -> str:
     """A "File name too long" (ENAMETOOLONG): which name of ``path`` is over the file
     system's limit, by how much (limits count bytes, not characters), and the fix."""
-    name_max, path_max = _limits(path)
+    from runner_core.fs_limits import name_limits
+
+    name_max, path_max = name_limits(os.path.dirname(os.path.abspath(path)))
     parts = [part for part in path.replace(os.sep, "/").split("/") if part]
     over = [part for part in parts if len(os.fsencode(part)) > name_max]
     shown = path if len(path) <= 160 else f"...{path[-100:]}"

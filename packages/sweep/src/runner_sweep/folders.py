@@ -18,8 +18,8 @@ import hashlib
 import os
 from pathlib import Path
 
-#: what a file name may have where the file system cannot be asked (Windows)
-DEFAULT_NAME_MAX = 255
+from runner_core.fs_limits import DEFAULT_NAME_MAX, name_limits
+
 #: hex digits of the full name's hash kept in a shortened name
 HASH_DIGITS = 8
 
@@ -27,14 +27,8 @@ HASH_DIGITS = 8
 def name_max(folder: Path) -> int:
     """The most bytes a file name in ``folder`` may have (asked of its nearest existing
     parent's file system; :data:`DEFAULT_NAME_MAX` where that cannot be asked)."""
-    probe = Path(os.path.abspath(folder))
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    try:
-        found = os.pathconf(probe, "PC_NAME_MAX")
-    except (AttributeError, OSError, ValueError):  # no pathconf (Windows), or no answer
-        return DEFAULT_NAME_MAX
-    return found if found and found > 0 else DEFAULT_NAME_MAX
+    found = name_limits(folder)[0]
+    return found if found > 0 else DEFAULT_NAME_MAX
 
 
 def name_bytes(name: str) -> int:

@@ -36,6 +36,7 @@ from runner_core.checkpoint.interrupts import hold_ctrl_c
 from runner_core.checkpoint.plain_data import find_unsafe
 from runner_core.checkpoint.storage import RemotePath, put, save_target
 from runner_core.checkpoint.writeback import with_early_writeback
+from runner_core.fs_limits import DEFAULT_NAME_MAX, name_limits
 from runner_core.pids import pid_alive
 
 __all__ = [
@@ -53,11 +54,8 @@ TEMP_FILE_PATTERN = re.compile(r"^\.(?P<target>.+)\.tmp-(?P<pid>\d+)-(?P<token>[
 def _name_max(folder: Path) -> int:
     """The longest file name (bytes) ``folder``'s file system takes: 255 on most, 143 on
     eCryptfs; 255 where it cannot be asked."""
-    try:
-        limit = os.pathconf(folder, "PC_NAME_MAX")
-    except (OSError, ValueError, AttributeError):  # AttributeError: Windows has no pathconf
-        return 255
-    return limit if limit >= 64 else 255  # -1 or 0: no limit reported
+    limit = name_limits(folder)[0]
+    return limit if limit >= 64 else DEFAULT_NAME_MAX  # -1 or 0: no limit reported
 
 
 def _temp_path_for(path: Path) -> Path:

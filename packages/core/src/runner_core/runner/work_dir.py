@@ -162,12 +162,9 @@ def check_work_dir_name(work_dir: str | Path) -> None:
 
 def _too_long_message(work: Path, timestamp: str) -> str:
     """Which name of ``work`` is over the file system's limit, in bytes (what limits count)."""
-    existing = next((p for p in (work, *work.parents) if os.path.isdir(p)), Path("/"))
-    try:
-        name_max = os.pathconf(existing, "PC_NAME_MAX")
-        path_max = os.pathconf(existing, "PC_PATH_MAX")
-    except (OSError, ValueError, AttributeError):  # AttributeError: no pathconf (Windows)
-        name_max, path_max = 255, 4096
+    from ..fs_limits import name_limits
+
+    name_max, path_max = name_limits(work)
     longest = max(work.parts[1:] or ("",), key=lambda part: len(os.fsencode(part)))
     if len(os.fsencode(longest)) > name_max:
         what = (
