@@ -1,4 +1,4 @@
-"""Whether a process id still runs, asked without disturbing it, on POSIX and Windows.
+"""Whether a process id still runs, and when it started, asked without disturbing it.
 
 Locks (a work dir's, a sweep's trials) and the temp files of interrupted saves
 record the pid that wrote them; a later run asks whether that process still
@@ -13,7 +13,7 @@ import os
 import subprocess
 import time
 
-__all__ = ["pid_alive", "process_start_time"]
+__all__ = ["pid_alive", "process_start_time", "start_ticks"]
 
 _WINDOWS = os.name == "nt"
 _STILL_ACTIVE = 259  # GetExitCodeProcess's code for a running process
@@ -58,6 +58,17 @@ def _alive_windows(pid: int) -> bool:
         return bool(code.value == _STILL_ACTIVE)
     finally:
         kernel32.CloseHandle(handle)
+
+
+def start_ticks(pid: int) -> int | None:
+    """When ``pid`` started, in clock ticks since boot (Linux's ``/proc``; None elsewhere):
+    exact, so a lock tells its writer from a later process reusing the number."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return int(fields[19])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def process_start_time(pid: int) -> float | None:

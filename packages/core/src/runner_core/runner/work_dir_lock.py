@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..pids import pid_alive, process_start_time
+from ..pids import pid_alive, process_start_time, start_ticks
 
 __all__ = [
     "LOCK_NAME",
@@ -87,16 +87,6 @@ class WorkDirBusyError(ConfigError):
     """Another live run holds the work dir's lock."""
 
 
-def _start_ticks(pid: int) -> int | None:
-    """When ``pid`` started (clock ticks since boot, Linux), to tell a reused pid apart."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return int(fields[19])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
 def read_lock(work_dir: str | Path) -> dict[str, Any] | None:
     """The lock's record, or None when there is no (readable) lock."""
     try:
@@ -134,7 +124,7 @@ def _is_stale(record: dict[str, Any] | None, host: str) -> bool:
         return True
     ticks = record.get("start_ticks")
     if ticks is not None:
-        now = _start_ticks(pid)
+        now = start_ticks(pid)
         if now is not None:
             return now != ticks
     # no /proc (macOS): a process that started after the lock was written reuses the pid
@@ -195,7 +185,7 @@ def _record() -> dict[str, Any]:
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "start_ticks": _start_ticks(os.getpid()),
+        "start_ticks": start_ticks(os.getpid()),
         "created": time.time(),  # to tell a reused pid apart where there are no start ticks
     }
     jobs = _job_attempts()
