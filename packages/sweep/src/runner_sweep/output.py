@@ -17,33 +17,31 @@ def note(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _is_terminal(stream: TextIO) -> bool:
-    """An interactive terminal that accepts colour (not a pipe, NO_COLOR, TERM=dumb)."""
+def _table_console(stream: TextIO) -> Any:
+    """A rich console for ``stream`` when it is an interactive terminal that accepts colour
+    (not a pipe, NO_COLOR, TERM=dumb) and is wide enough for a table (in a narrower one
+    rich cuts every cell to "lr…"); else None: plain lines."""
     if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
-        return False
+        return None
     isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
+    if not (isatty and isatty()):
+        return None
+    from rich.console import Console
+
+    console = Console(file=stream)
+    return console if console.width >= 40 else None
 
 
 def print_table(
     headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str, stream: TextIO | None = None
 ) -> None:
     """A rich table in a terminal; a header line and tab-separated rows in a pipe,
-    or in a terminal too narrow for a table (its cells would be cut to "lr…")."""
+    or in a terminal too narrow for a table."""
     stream = stream or sys.stdout
-    if _is_terminal(stream):
-        from rich.console import Console
-        from rich.table import Table
-
-        console = Console(file=stream)
-        if console.width >= 40:
-            table = Table(title=title, title_justify="left")
-            for header in headers:
-                table.add_column(str(header), overflow="fold")
-            for row in rows:
-                table.add_row(*(str(cell) for cell in row))
-            console.print(table)
-            return
+    console = _table_console(stream)
+    if console is not None:
+        _print_rich(console, headers, rows, title)
+        return
     stream.write("\t".join(map(str, headers)) + "\n")
     for row in rows:
         stream.write("\t".join(str(cell) for cell in row) + "\n")
@@ -53,18 +51,27 @@ def print_table(
 def print_mapping(values: Mapping[str, Any], title: str, stream: TextIO | None = None) -> None:
     """``key: value`` lines (a two-column table in a terminal)."""
     stream = stream or sys.stdout
-    if _is_terminal(stream) and _terminal_width(stream) >= 40:
-        print_table(["key", "value"], [[k, _fmt(v)] for k, v in values.items()], title, stream)
+    console = _table_console(stream)
+    if console is not None:
+        _print_rich(console, ["key", "value"], [[k, _fmt(v)] for k, v in values.items()], title)
         return
     for key, value in values.items():
         stream.write(f"{key}: {_fmt(value)}\n")
     stream.flush()
 
 
-def _terminal_width(stream: TextIO) -> int:
-    from rich.console import Console
+def _print_rich(
+    console: Any, headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str
+) -> None:
+    """The rows as a rich table, every name folded onto more lines rather than cut."""
+    from rich.table import Table
 
-    return Console(file=stream).width
+    table = Table(title=title, title_justify="left")
+    for header in headers:
+        table.add_column(str(header), overflow="fold")
+    for row in rows:
+        table.add_row(*(str(cell) for cell in row))
+    console.print(table)
 
 
 def _fmt(value: Any) -> str:
