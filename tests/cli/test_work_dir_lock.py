@@ -94,6 +94,67 @@ def test_lock_of_a_live_process_on_this_host_is_respected(tmp_path: Path) -> Non
         sleeper.wait()
 
 
+def _unreadable_lock(monkeypatch: pytest.MonkeyPatch, lock: Path) -> None:
+    """Make ``lock`` unreadable, as another user's lock made under umask 077 is (tests may
+    run as root, whom a file mode does not stop)."""
+    read_text = Path.read_text
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> str:
+        if self == lock:
+            raise PermissionError(13, "Permission denied", str(self))
+        return read_text(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_text", refuse)
+
+
+def test_a_lock_this_user_cannot_read_is_another_users_and_never_taken_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lock = tmp_path / LOCK_NAME
+    lock.write_text(json.dumps({"pid": 1, "host": socket.gethostname(), "started": "x"}))
+    before = lock.read_bytes()
+    _unreadable_lock(monkeypatch, lock)
+    with pytest.raises(WorkDirBusyError) as exc:
+        acquire_work_dir_lock(tmp_path)
+    message = str(exc.value)
+    assert str(lock) in message and "cannot read" in message and "Permission denied" in message
+    assert lock.read_bytes() == before  # not moved aside, not deleted
+    assert "Permission denied" in held_elsewhere(tmp_path)["unreadable"]  # test goes beside
+
+
+def test_an_empty_lock_of_a_run_starting_now_is_awaited_not_taken_over(tmp_path: Path) -> None:
+    import threading
+
+    from runner_core.pids import start_ticks
+
+    lock = tmp_path / LOCK_NAME
+    lock.touch()  # the other run has created its lock and not yet written its record
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    record = {"pid": sleeper.pid, "host": socket.gethostname(), "started": "x"}
+    record["start_ticks"] = start_ticks(sleeper.pid)
+    writer = threading.Timer(0.3, lambda: lock.write_text(json.dumps(record)))
+    writer.start()
+    try:
+        with pytest.raises(WorkDirBusyError, match=f"pid {sleeper.pid}"):
+            acquire_work_dir_lock(tmp_path)
+        assert json.loads(lock.read_text()) == record
+    finally:
+        writer.join()
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_an_empty_lock_left_long_ago_is_taken_over(tmp_path: Path) -> None:
+    lock = tmp_path / LOCK_NAME
+    lock.touch()
+    os.utime(lock, (time.time() - 60, time.time() - 60))  # its writer died after creating it
+    acquire_work_dir_lock(tmp_path)
+    try:
+        assert json.loads(lock.read_text())["pid"] == os.getpid()
+    finally:
+        release_work_dir_lock(tmp_path)
+
+
 def test_processes_of_a_launcher_that_run_alone_are_told_why_they_collide(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

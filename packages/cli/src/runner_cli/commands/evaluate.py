@@ -181,10 +181,15 @@ def _beside_a_running_train(cfg: Any, mode: str) -> None:
     cfg.merge_from_dict({"work_dir": str(beside)})
     if any(os.environ.get(k, "0") != "0" for k in ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK")):
         return
+    who = (
+        f"its lock cannot be read here: {other['unreadable']}"
+        if "unreadable" in other
+        else f"pid {other.get('pid', '?')} on host {other.get('host', '?')!r}, started "
+        f"{other.get('started', '?')}"
+    )
     note(
-        f"{work_dir} is in use by another run (pid {other.get('pid', '?')} on host "
-        f"{other.get('host', '?')!r}, started {other.get('started', '?')}): this {mode} "
-        f"writes its logs to {beside} instead (--work-dir chooses another folder)."
+        f"{work_dir} is in use by another run ({who}): this {mode} writes its logs to "
+        f"{beside} instead (--work-dir chooses another folder)."
     )
 
 

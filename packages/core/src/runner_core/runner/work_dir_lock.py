@@ -89,19 +89,34 @@ class WorkDirBusyError(ConfigError):
 
 def read_lock(work_dir: str | Path) -> dict[str, Any] | None:
     """The lock's record, or None when there is no (readable) lock."""
+    return _read(Path(work_dir).expanduser() / LOCK_NAME)[0]
+
+
+def _read(lock: Path) -> tuple[dict[str, Any] | None, OSError | None]:
+    """``(record, None)``; ``(None, None)`` when there is no lock or no record in it yet
+    (empty, half-written); ``(None, error)`` when it exists but cannot be read: another
+    user's lock, made under a umask that keeps it from this user."""
     try:
-        data = json.loads((Path(work_dir).expanduser() / LOCK_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+        data = json.loads(lock.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, exc
+    except ValueError:
+        return None, None
+    return (data if isinstance(data, dict) else None), None
 
 
 def held_elsewhere(work_dir: str | Path) -> dict[str, Any] | None:
     """The lock's record when another live run holds ``work_dir`` (another process, or
     one whose liveness cannot be checked from here), else None: a caller can choose
     another folder before building a Runner there, instead of meeting
-    :class:`WorkDirBusyError`."""
-    record = read_lock(work_dir)
+    :class:`WorkDirBusyError`. A lock this user cannot read gives
+    ``{'unreadable': why}``."""
+    lock = Path(work_dir).expanduser() / LOCK_NAME
+    record, problem = _read(lock)
+    if problem is not None:  # another user's run, most likely: not this user's to judge
+        return {"unreadable": f"{problem.strerror or problem}; owner {_owner(lock)}"}
     if record is None or _is_mine(record) or _is_stale(record, socket.gethostname()):
         return None
     return record
@@ -266,19 +281,26 @@ def _take(work: Path) -> Path:
         return lock
     work.mkdir(parents=True, exist_ok=True)
     mine = _record()
-    for _ in range(5):  # a few rounds: another process may take over at the same moment
+    rounds = 0
+    while rounds < 5:  # a few rounds: another process may take over at the same moment
         if _create(lock, mine):
             return lock
-        other = read_lock(work)
+        other, problem = _read(lock)
+        if problem is not None:
+            raise WorkDirBusyError(_unreadable_message(work, lock, problem))
         if _is_mine(other):
             return lock
+        if other is None and _written_just_now(lock):
+            time.sleep(_HALF_WRITTEN_POLL_S)  # its run is starting: its record comes soon
+            continue
+        rounds += 1
         if not _is_stale(other, mine["host"]):
             raise WorkDirBusyError(_busy_message(work, other))
         if _take_over(lock, other):
             who = (
                 f"pid {other.get('pid')}, started {other.get('started')}"
                 if other
-                else "an unreadable record"
+                else "an empty or unparsable record"
             )
             _log.warning(
                 "runner: %s was left by a run that no longer runs (%s on %s); taking it over.",
@@ -289,6 +311,42 @@ def _take(work: Path) -> Path:
                 else f"host {other.get('host')!r}, an earlier attempt of this job",
             )
     raise WorkDirBusyError(_busy_message(work, read_lock(work)))
+
+
+#: an empty or half-written lock this recent may be a starting run's, still writing its record
+_HALF_WRITTEN_GRACE_S = 5.0
+_HALF_WRITTEN_POLL_S = 0.05
+
+
+def _written_just_now(lock: Path) -> bool:
+    try:
+        return time.time() - lock.stat().st_mtime < _HALF_WRITTEN_GRACE_S
+    except FileNotFoundError:
+        return False
+
+
+def _owner(lock: Path) -> str:
+    """Who owns ``lock``: a user name where there is one, else the uid."""
+    try:
+        uid = lock.stat().st_uid
+    except OSError:
+        return "unknown"
+    try:
+        import pwd
+
+        return f"user {pwd.getpwuid(uid).pw_name!r}"
+    except (ImportError, KeyError):  # Windows; a uid without a name
+        return f"uid {uid}"
+
+
+def _unreadable_message(work: Path, lock: Path, problem: OSError) -> str:
+    return (
+        f"The work dir {str(work)!r} has a lock file {str(lock)!r} that this user cannot "
+        f"read ({problem.strerror or problem}; owner {_owner(lock)}): another user's run "
+        "may be using the folder, and two runs in one work dir would mix their logs and "
+        "overwrite each other's checkpoints. Give this run another --work-dir (work_dir=...); "
+        "if that run is gone, its owner (or anyone allowed to) can delete the file."
+    )
 
 
 class WorkDirHold:
