@@ -102,6 +102,40 @@ def test_the_saved_config_is_read_as_data_never_run(
     assert not marker.exists()
 
 
+def test_a_saved_config_builds_no_function_or_class_but_a_torch_module_it_names(
+    setup: Any, vector_inferencer: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plain data can still name ``subprocess:run`` as a type: building it would call it."""
+    from runner_core.errors import RegistryError
+
+    marker = tmp_path / "ran"
+    (tmp_path / "unimported_mod.py").write_text(
+        f"import pathlib\npathlib.Path({str(marker)!r}).touch()\nclass Net: pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    text = setup.config.read_text()
+    hostile = {
+        "subprocess:run": f"args=['touch', {str(marker)!r}]",
+        "pathlib.Path.touch": f"self={str(marker)!r}",
+        "unimported_mod.Net": "",  # importing it would run the module
+    }
+    for i, (name, args) in enumerate(hostile.items()):
+        bad = text.replace(
+            "type='InferLinear', in_features=4, num_classes=3", f"type={name!r}, {args}"
+        )
+        path = tmp_path / f"hostile_{i}.pth"
+        save_checkpoint({"state_dict": setup.reference.state_dict(), "meta": {"cfg": bad}}, path)
+        with pytest.raises(RegistryError, match=rf"{name!r}.*hostile_{i}\.pth.*torch module"):
+            _build(vector_inferencer, weights=path)
+        assert not marker.exists()
+    assert "unimported_mod" not in sys.modules
+    cls = setup.reference.__class__  # a torch module class of a module imported already
+    dotted = text.replace("'InferLinear'", repr(f"{cls.__module__}.{cls.__qualname__}"))
+    path = tmp_path / "dotted_module.pth"
+    save_checkpoint({"state_dict": setup.reference.state_dict(), "meta": {"cfg": dotted}}, path)
+    assert _labels(_build(vector_inferencer, weights=path), setup) == setup.expected_labels()
+
+
 def test_saved_texts_of_both_libraries_read_back_with_their_floats() -> None:
     import math
 

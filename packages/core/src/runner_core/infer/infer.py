@@ -10,6 +10,7 @@ call are sent to the step whose class attribute names them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from abc import ABC, abstractmethod
@@ -23,6 +24,7 @@ import torch
 import torch.nn as nn
 
 from ..config import Config, ConfigDict
+from ..registry.registry import building_untrusted
 from ..structures import InstanceData
 from ..visualization import Visualizer
 from .errors import InferencerAttributeError
@@ -113,7 +115,16 @@ class BaseInferencer(ABC):
         weights = os.fspath(weights) if weights is not None else None
         if device is None:
             device = default_device()
-        with _in_scope(scope):
+        # without a config, the one saved in the checkpoint is built: it came with the file
+        saved = len(cfg) == 0 and weights is not None
+        with (
+            _in_scope(scope),
+            (
+                building_untrusted(f"the config saved in checkpoint {weights!r}")
+                if saved
+                else contextlib.nullcontext()
+            ),
+        ):
             self.model = self._init_model(cfg, weights, device)
             self.pipeline = self._init_pipeline(cfg)
             self.collate_fn = self._init_collate(cfg)

@@ -70,6 +70,75 @@ def import_dotted(path: str) -> Any:
     raise ImportError(f"cannot import {path!r}")
 
 
+#: where the config being built came from, while it is untrusted data (the config text
+#: saved in a checkpoint, read by an inferencer): its dotted ``type`` paths are then limited
+#: (``_check_untrusted``), since building one imports a module and calls what it names
+_untrusted_source: ContextVar[str | None] = ContextVar("runner_untrusted_config", default=None)
+
+
+@contextmanager
+def building_untrusted(source: str) -> Iterator[None]:
+    """Build from a config read from untrusted data, named by ``source`` in errors.
+
+    Registered names (and entry points, and scoped names) resolve as always; a
+    dotted path resolves only to a torch module class of a module this process
+    has imported already: no module is imported for it, and no other class or
+    function is called (``'subprocess.run'`` or ``'os.system'`` would run
+    anything; ``'numpy.memmap'`` would overwrite a file).
+    """
+    token = _untrusted_source.set(source)
+    try:
+        yield
+    finally:
+        _untrusted_source.reset(token)
+
+
+def _already_imported(path: str) -> Any:
+    """``path``'s object when its module is imported already, else None (nothing imported)."""
+    import sys
+
+    module, _, attr = path.partition(":")
+    parts = (module.split(".") if attr else path.split(".")) + (attr.split(".") if attr else [])
+    cut = len(module.split(".")) if attr else len(parts) - 1
+    while cut > 0:
+        found = sys.modules.get(".".join(parts[:cut]))
+        if found is not None:
+            obj: Any = found
+            for part in parts[cut:]:
+                obj = getattr(obj, part, None)
+                if obj is None:
+                    return None
+            return obj
+        if attr:
+            return None
+        cut -= 1
+    return None
+
+
+def _may_import_scope(scope: str) -> bool:
+    """Whether a scoped key may import ``<scope>.registry``: not for an untrusted config,
+    unless that package is imported already (its name could be any module on the path)."""
+    import sys
+
+    return _untrusted_source.get() is None or scope in sys.modules
+
+
+def _check_untrusted(registry: str, key: str, obj: Any) -> Any:
+    """``obj`` when an untrusted config may build it (a torch module class), else an error."""
+    import sys
+
+    nn = getattr(sys.modules.get("torch"), "nn", None)
+    if isinstance(obj, type) and nn is not None and issubclass(obj, nn.Module):
+        return obj
+    raise RegistryError(
+        f"{key!r} is not a key of the {registry} registry, and {_untrusted_source.get()} "
+        "names other types only as torch module classes of packages already imported: "
+        "building anything else it names could run any code (the text comes with the "
+        "checkpoint, not from you). Register the class and write its name, or, if you "
+        "trust the checkpoint, pass its config file (model='<config file>')."
+    )
+
+
 class Registry:
     """A name -> object table for one kind of buildable thing.
 
@@ -144,6 +213,7 @@ class Registry:
         self.build_func: Callable[..., Any] = build_func
         self._local: dict[str, Any] = {}
         self._loaded: dict[str, Any] = {}  # entry points already imported
+        self._dotted: set[str] = set()  # the keys of _loaded found as dotted import paths
         self._origins: dict[str, discovery.PluginEntry] = {}  # key -> the entry point it came from
 
     # -- MMEngine's tree --------------------------------------------------------
@@ -355,6 +425,8 @@ class Registry:
         if key in self._local:
             return self._local[key]
         if key in self._loaded:
+            if key in self._dotted and _untrusted_source.get() is not None:
+                _check_untrusted(self.name, key, self._loaded[key])
             return self._loaded[key]
         # MMEngine imports a registry's ``locations`` before its first lookup, so that a child's
         # own class wins over a parent's (or torch's, or a plugin's) of the same name
@@ -425,6 +497,11 @@ class Registry:
             if obj is not None:
                 return obj
         if "." in key or ":" in key:
+            if _untrusted_source.get() is not None:
+                obj = _check_untrusted(self.name, key, _already_imported(key))
+                self._loaded[key] = obj
+                self._dotted.add(key)
+                return obj
             try:
                 obj = import_dotted(key)
             except (ImportError, AttributeError) as exc:
@@ -443,6 +520,7 @@ class Registry:
                     f"imported as a dotted path ({type(exc).__name__}: {exc}).{hint}"
                 ) from exc
             self._loaded[key] = obj
+            self._dotted.add(key)
             return obj
         return None
 
@@ -451,8 +529,8 @@ class Registry:
         if scope == self._scope:
             return self.get(bare, default=None)
         owner = find_scope(self, scope)
-        if owner is None and import_scope_registry(scope):  # it declares its child registries
-            owner = find_scope(self, scope)
+        if owner is None and _may_import_scope(scope) and import_scope_registry(scope):
+            owner = find_scope(self, scope)  # it declares its child registries
         if owner is not None:
             obj = owner.get(bare, default=None)
             if obj is not None:
