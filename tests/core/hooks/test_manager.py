@@ -204,6 +204,49 @@ def test_a_first_parameter_of_another_name_gets_the_runner_by_position() -> None
     assert "r" in Ported.before_train_iter.__code__.co_varnames  # the class is untouched
 
 
+def test_methods_replaced_after_registration_are_called_from_the_next_run_on() -> None:
+    """MMEngine looks a hook's method up at each call: tests ``mock.patch.object`` a hook
+    class or set a ``MagicMock`` on a hook after ``register_hook``. The Runner refreshes
+    the manager as each run call starts."""
+    from unittest import mock
+
+    seen: list = []
+
+    class Traced(Hook):
+        def before_train_epoch(self, runner):
+            seen.append(("own", runner))
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+            seen.append(("own iter", batch_idx))
+
+    class Plain(Hook):
+        pass
+
+    m = HookManager()
+    traced, plain = Traced(), Plain()
+    m.register(traced)
+    m.register(plain)
+    spy = mock.MagicMock()
+    traced.after_train_iter = spy  # on the instance
+    plain.after_val_epoch = mock.MagicMock()  # a point its class does not implement
+    with mock.patch.object(Traced, "before_train_epoch") as patched:  # on the class
+        m.refresh()
+        m.points.before_train_epoch("R")
+        m.points.after_train_iter("R", 7, "batch", {"loss": 1})
+        m.call("after_val_epoch", {"runner": "R", "metrics": {"acc": 1}})
+    # called as MMEngine calls them: the runner by position, the rest by keyword
+    patched.assert_called_once_with("R")
+    spy.assert_called_once_with("R", batch_idx=7, data_batch="batch", outputs={"loss": 1})
+    plain.after_val_epoch.assert_called_once_with("R", metrics={"acc": 1})
+    assert seen == [] and traced.after_train_iter is spy  # the user's mock stays theirs
+    del traced.after_train_iter
+    Traced.before_train_epoch = lambda self, rn: seen.append(("renamed", rn))  # type: ignore
+    m.refresh()
+    m.points.before_train_epoch("R")
+    m.points.after_train_iter("R", 8, None, None)
+    assert seen == [("renamed", "R"), ("own iter", 8)]
+
+
 def test_a_custom_point_passes_the_runner_by_position_to_a_first_parameter() -> None:
     seen: list = []
 

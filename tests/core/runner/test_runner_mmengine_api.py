@@ -278,3 +278,22 @@ def test_model_wrapper_cfg_given_in_cfg_is_used_as_mmengine_does(tmp_path: Path)
         tmp_path / "b", 1, cfg=dict(model_wrapper_cfg=wrapper), model_wrapper_cfg=keyword
     )
     assert runner.model_wrapper_cfg == keyword  # the keyword, where given, as from_cfg passes it
+
+
+def test_a_hook_method_mocked_after_register_hook_is_what_train_calls(tmp_path: Path) -> None:
+    """MMEngine-based test suites patch hooks after registering them."""
+    from unittest import mock
+
+    class Counted(Hook):
+        def before_train_epoch(self, runner: Runner) -> None:
+            raise AssertionError("the patched method runs instead")
+
+    run = _runner(tmp_path / "wd", 2)
+    hook = Counted()
+    run.register_hook(hook)
+    hook.after_train_iter = mock.MagicMock()  # type: ignore[method-assign]
+    with mock.patch.object(Counted, "before_train_epoch") as patched:
+        run.train()
+    assert patched.call_count == 2 and patched.call_args.args == (run,)
+    assert hook.after_train_iter.call_count == 4  # 2 epochs of 2 batches
+    assert hook.after_train_iter.call_args.kwargs["batch_idx"] == 1

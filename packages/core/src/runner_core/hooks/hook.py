@@ -155,10 +155,15 @@ class Hook:
         position (they call this instance's methods): a copy or an unpickled hook gets its
         own when it is registered."""
         state = super().__getstate__()
+        # ``is True``: a MagicMock answers any attribute with a (true) child mock
         if isinstance(state, dict) and any(
-            getattr(v, "_runner_by_position", False) for v in state.values()
+            getattr(v, "_runner_by_position", False) is True for v in state.values()
         ):
-            state = {k: v for k, v in state.items() if not getattr(v, "_runner_by_position", False)}
+            state = {
+                k: v
+                for k, v in state.items()
+                if getattr(v, "_runner_by_position", False) is not True
+            }
         return state
 
     #: MMEngine's ``Hook.stages``: the standard hook points in the order a run reaches them.

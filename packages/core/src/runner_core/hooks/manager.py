@@ -45,13 +45,82 @@ class _Entry:
     seq: int
     role: str | None
     methods: tuple[str, ...] = field(default_factory=tuple)
+    #: the hook's point attributes when it was (re)registered (see ``_fingerprint``)
+    fingerprint: tuple[tuple[int, int], ...] = ()
 
 
 def hook_methods(hook: Hook) -> tuple[str, ...]:
     """The hook points ``hook`` implements: the standard points its class
-    overrides (:meth:`Hook.get_triggered_stages`) and its other public methods
+    overrides (:meth:`Hook.get_triggered_stages`), those its instance was given
+    (a ``MagicMock``, as MMEngine's tests set), and its other public methods
     (custom points)."""
-    return (*hook.get_triggered_stages(), *custom_methods(type(hook)))
+    stages = hook.get_triggered_stages()
+    own = getattr(hook, "__dict__", {})
+    extra = [n for n in STANDARD_POINTS if n not in stages and callable(own.get(n))]
+    return (*stages, *extra, *custom_methods(type(hook)))
+
+
+def _fingerprint(hook: Hook, names: Iterable[str]) -> tuple[tuple[int, int], ...]:
+    """What the hook's point attributes are now, on the instance and on its class: it
+    changes when one is replaced (``mock.patch.object``, a test's spy)."""
+    import inspect
+
+    own = getattr(hook, "__dict__", {})
+    cls = type(hook)
+    return tuple((id(own.get(n)), id(inspect.getattr_static(cls, n, None))) for n in names)
+
+
+def _unhookable(hook: Hook, names: Iterable[str]) -> list[str]:
+    """The points whose attribute is a callable pluggy cannot take (no function: a
+    ``MagicMock`` on the instance or the class, a ``functools.partial``)."""
+    import inspect
+    import types
+
+    own = getattr(hook, "__dict__", {})
+    found = []
+    for name in names:
+        value = own.get(name)
+        if value is None:
+            value = inspect.getattr_static(type(hook), name, None)
+            if isinstance(value, (staticmethod, classmethod)):
+                continue
+        if callable(value) and not (
+            inspect.isfunction(value) or isinstance(value, types.MethodType)
+        ):
+            found.append(name)
+    return found
+
+
+@contextlib.contextmanager
+def _forwarding(hook: Hook, names: list[str]) -> Iterator[None]:
+    """While pluggy registers ``hook``: a plain function stands on the instance for each
+    of ``names``, calling the attribute as it is at call time as MMEngine does (the runner
+    by position, the rest by keyword); the hook's own attributes are put back after."""
+    if not names:
+        yield
+        return
+    own = vars(hook)
+    saved = {n: own[n] for n in names if n in own}
+    for name in names:
+        own[name] = _forwarder(hook, name)
+    try:
+        yield
+    finally:
+        for name in names:
+            if name in saved:
+                own[name] = saved[name]
+            else:
+                own.pop(name, None)
+
+
+def _forwarder(hook: Hook, name: str) -> Callable[..., Any]:
+    args = _spec_args(name)
+    params = ", ".join(a if a == "runner" else f"{a}=None" for a in args)
+    passed = ", ".join("runner" if a == "runner" else f"{a}={a}" for a in args)
+    source = f"def {name}({params}):\n    return __getattr(__hook, {name!r})({passed})\n"
+    namespace: dict[str, Any] = {"__getattr": getattr, "__hook": hook}
+    exec(compile(source, f"<{type(hook).__name__}.{name}: looked up per call>", "exec"), namespace)
+    return namespace[name]  # type: ignore[no-any-return]
 
 
 class _PluginManager(pluggy.PluginManager):
@@ -166,24 +235,23 @@ class HookManager(Sequence[Hook]):
             role_txt = f" (role {role!r})" if role else ""
             raise type(exc)(f"{type(hook).__name__}{role_txt}: {exc}") from None
         methods = hook_methods(hook)
-        standard = [name for name in methods if name in STANDARD_POINTS]
+        mocked = _unhookable(hook, methods)  # what a Mock takes is not checked, as MMEngine
+        standard = [name for name in methods if name in STANDARD_POINTS and name not in mocked]
         wrong = check_hook_class(type(hook), methods=standard)
         if wrong:  # a parameter the point cannot fill would get None or nothing, silently
             # the Runner names a custom hook's config key itself (custom_hooks[i])
             raise HookError(_problems_text([(hook, role, wrong)], key=role is not None))
         if priority is not None:  # only once valid: a refused hook is left as it was
             hook.priority = priority  # kept as given, as MMEngine does ('LOW' stays 'LOW')
-        for name in standard:
-            _take_runner_by_position(hook, name)
-        self._pm.implemented[id(hook)] = methods
-        entry = _Entry(hook, prio, self._seq, role, methods)
+        entry = _Entry(hook, prio, self._seq, role)
+        self._take_methods(entry)
         self._entries.append(entry)
         self._seq += 1
         self._entries.sort(key=lambda e: (e.priority, e.seq))
         try:
             if self._batch_depth:
                 # pluggy validates this hook alone now; order and callers are rebuilt at batch()'s end
-                self._pm.register(hook, name=_plugin_name(hook))
+                self._pm_register(entry)
             else:
                 self._reregister()
         except Exception:  # pluggy refused it: the manager goes on without it
@@ -224,11 +292,48 @@ class HookManager(Sequence[Hook]):
         self._declared.update(items)
         self._rebuild_callers()
 
+    def _take_methods(self, entry: _Entry) -> None:
+        """Read which points ``entry``'s hook implements, with what (again after a change)."""
+        hook = entry.hook
+        entry.methods = hook_methods(hook)
+        unhookable = set(_unhookable(hook, entry.methods))
+        for name in entry.methods:
+            if name in STANDARD_POINTS and name not in unhookable:
+                _take_runner_by_position(hook, name)
+        self._pm.implemented[id(hook)] = entry.methods
+        entry.fingerprint = _fingerprint(hook, STANDARD_POINTS)
+
+    def _pm_register(self, entry: _Entry) -> None:
+        hook = entry.hook
+        with _forwarding(hook, _unhookable(hook, entry.methods)):
+            self._pm.register(hook, name=_plugin_name(hook))
+
+    def refresh(self) -> None:
+        """Take up hook methods replaced since their hooks were registered.
+
+        MMEngine looks a hook's method up at every call, so a test may
+        ``mock.patch.object`` a hook class, or set a ``MagicMock`` on a hook,
+        after ``register_hook``. The Runner calls this as each run call starts:
+        those replacements are the methods called from then on, and a run's
+        iterations pay nothing for it.
+        """
+        changed = False
+        for entry in self._entries:
+            if _fingerprint(entry.hook, STANDARD_POINTS) == entry.fingerprint:
+                continue
+            changed = True
+            own = vars(entry.hook)
+            for name in [n for n, v in own.items() if getattr(v, "_runner_by_position", 0) is True]:
+                del own[name]  # made for the method replaced: made again below if needed
+            self._take_methods(entry)
+        if changed:
+            self._reregister()
+
     def _reregister(self) -> None:
         for plugin in list(self._pm.get_plugins()):
             self._pm.unregister(plugin)
         for entry in reversed(self._entries):
-            self._pm.register(entry.hook, name=_plugin_name(entry.hook))
+            self._pm_register(entry)
         self._rebuild_callers()
 
     def _rebuild_callers(self) -> None:
@@ -290,7 +395,9 @@ class HookManager(Sequence[Hook]):
         """
         found = []
         for e in self._entries:
-            wrong = check_hook_class(type(e.hook), self._declared, e.methods)
+            mocked = _unhookable(e.hook, e.methods)
+            methods = [m for m in e.methods if m not in mocked]
+            wrong = check_hook_class(type(e.hook), self._declared, methods)
             if wrong:
                 found.append((e.hook, e.role, wrong))
         if found:

@@ -684,6 +684,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             points = getattr(loop, "hook_points", None)
             if points:
                 self._hooks.declare_points(points)
+        self._hooks.refresh()  # methods a test replaced since registration (mock.patch.object)
         self._hooks.validate()
 
     # -- running -------------------------------------------------------------------------------
