@@ -25,11 +25,13 @@ from runner_core.optim.scheduler import (
     LinearMomentum,
     MultiStepLR,
     OneCycleLR,
+    PolyLR,
     ReduceOnPlateauLR,
     ReduceOnPlateauMomentum,
     StepMomentum,
     build_param_schedulers,
 )
+from runner_core.registry import PARAM_SCHEDULERS
 
 PYPROJECT = Path(__file__).resolve().parents[4] / "packages" / "core" / "pyproject.toml"
 
@@ -501,6 +503,84 @@ def test_another_librarys_param_name_mixin_builds_from_config() -> None:
         build_param_schedulers(
             [dict(type="CosineAnnealingParamScheduler", T_max=4)], OptimWrapper(sgd())
         )
+
+
+def _build(cfg: dict[str, Any]) -> Any:
+    return PARAM_SCHEDULERS.build(cfg, default_args=dict(optimizer=_sgd()))
+
+
+def test_a_subclass_passing_param_name_itself_may_default_its_own_arguments() -> None:
+    # (optimizer, scale=0.5, **kw) and super(param_name='lr'): Python cannot put the
+    # parent's required param_name after scale, so it becomes an optional keyword
+    class ScaledLR(scheduler_pkg._ParamScheduler):
+        def __init__(self, optimizer, scale: float = 0.5, **kw) -> None:
+            self.scale = scale
+            super().__init__(optimizer=optimizer, param_name="lr", **kw)
+
+        def _get_value(self) -> list[float]:
+            return [base * self.scale for base in self.base_values]
+
+    params = inspect.signature(ScaledLR).parameters
+    assert list(params)[:3] == ["optimizer", "scale", "begin"]
+    assert params["param_name"].kind is inspect.Parameter.KEYWORD_ONLY
+    built = _build(dict(type=ScaledLR, scale=0.25, end=4, by_epoch=False))
+    assert (built.scale, built.param_name, built.end) == (0.25, "lr", 4)
+    assert _lrs(built.optimizer) == pytest.approx(0.025)
+    assert ScaledLR(_sgd(), 0.2).scale == 0.2  # positionally, as the subclass wrote it
+    with pytest.raises(BuildError, match="'scal'.*Did you mean 'scale'"):
+        _build(dict(type=ScaledLR, scal=0.25))
+
+
+def test_a_subclass_passing_args_on_keeps_its_own_keyword_arguments() -> None:
+    class EveryOtherLinearLR(LinearLR):
+        def __init__(self, *args, every: int = 1, **kwargs) -> None:
+            self.every = every
+            super().__init__(*args, **kwargs)
+
+    params = inspect.signature(EveryOtherLinearLR).parameters
+    assert params["every"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert list(params)[:3] == ["optimizer", "start_factor", "end_factor"]
+    built = _build(dict(type=EveryOtherLinearLR, every=2, start_factor=0.5, end=4))
+    assert (built.every, built.start_factor, built.end) == (2, 0.5, 4)
+    positional = EveryOtherLinearLR(_sgd(), 0.25, 1.0, every=3)  # the parent's order
+    assert (positional.every, positional.start_factor, positional.end_factor) == (3, 0.25, 1.0)
+    with pytest.raises(BuildError, match="'evry'.*Did you mean 'every'"):
+        _build(dict(type=EveryOtherLinearLR, evry=2))
+
+
+def test_a_subclass_naming_its_own_argument_before_args_keeps_it() -> None:
+    class RatioPolyLR(PolyLR):
+        def __init__(self, floor_ratio=None, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.floor_ratio = floor_ratio
+
+    params = inspect.signature(RatioPolyLR).parameters
+    assert next(iter(params)) == "optimizer"  # still first: unbound and positional calls
+    assert params["floor_ratio"].kind is inspect.Parameter.KEYWORD_ONLY
+    built = _build(dict(type=RatioPolyLR, floor_ratio=0.1, power=2.0, end=8, by_epoch=False))
+    assert (built.floor_ratio, built.power, built.end) == (0.1, 2.0, 8)
+    unbound = RatioPolyLR(floor_ratio=0.2, end=8)
+    assert unbound.unbound_cfg() == {"type": RatioPolyLR, "floor_ratio": 0.2, "end": 8}
+    with pytest.raises(BuildError, match="'floor_ratoi'.*Did you mean 'floor_ratio'"):
+        _build(dict(type=RatioPolyLR, floor_ratoi=0.1))
+
+
+def test_a_signature_that_cannot_be_put_together_falls_back_to_the_subclass_init() -> None:
+    class PositionalOnly(scheduler_pkg._ParamScheduler):
+        def __init__(self, optimizer, param_name="lr", /, **kw) -> None:
+            super().__init__(optimizer, param_name, **kw)
+
+    class Scaled(PositionalOnly):  # param_name would follow scale, and by position only
+        def __init__(self, optimizer, scale: float = 0.5, **kw) -> None:
+            self.scale = scale
+            super().__init__(optimizer, **kw)
+
+        def _get_value(self) -> list[float]:
+            return [base * self.scale for base in self.base_values]
+
+    assert list(inspect.signature(Scaled).parameters) == ["optimizer", "scale", "kw"]
+    built = _build(dict(type=Scaled, scale=0.25, end=4))
+    assert (built.scale, built.param_name, built.end) == (0.25, "lr", 4)
 
 
 def _one_cycle_state_as(state: dict[str, Any], writer: str) -> dict[str, Any]:

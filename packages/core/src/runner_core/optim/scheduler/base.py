@@ -108,7 +108,7 @@ class _SchedulerMeta(type):
             return cast("type[_ParamScheduler]", cls)._make_unbound(
                 args[1:], {k: v for k, v in kwargs.items() if k != "optimizer"}
             )
-        if len(args) > 1:
+        if len(args) > 1 and not _takes_var_positional(cls):
             kwargs = _by_name(cast("type[_ParamScheduler]", cls), args, kwargs)
             args = ()
         return super().__call__(*args, **kwargs)
@@ -116,7 +116,11 @@ class _SchedulerMeta(type):
 
 def _by_name(cls: type[_ParamScheduler], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Positional arguments named after the public signature (MMEngine's order)."""
-    return _name(cls.__name__, list(cls.__signature__.parameters), args, kwargs)
+    return _name(cls.__name__, _positional_names(cls.__signature__), args, kwargs)
+
+
+def _positional_names(signature: inspect.Signature) -> list[str]:
+    return [p.name for p in signature.parameters.values() if p.kind in _POSITIONAL]
 
 
 def _name(
@@ -486,8 +490,11 @@ def _name_positional_arguments(cls: type) -> None:
         p.kind is p.VAR_POSITIONAL for p in params
     ):
         return
-    names = [p.name for p in _full_parameters(cls.__mro__)]
-    own = sum(p.kind is p.POSITIONAL_OR_KEYWORD for p in params) - 1  # without self
+    try:
+        names = [p.name for p in _full_parameters(cls.__mro__) if p.kind in _POSITIONAL]
+    except (TypeError, ValueError):
+        return  # no full signature to name them after: the call goes as it is
+    own = sum(p.kind in _POSITIONAL for p in params) - 1  # without self
 
     @functools.wraps(init)
     def named_init(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -502,46 +509,91 @@ def _name_positional_arguments(cls: type) -> None:
 def _public_signature(cls: type) -> inspect.Signature:
     """The constructor signature users see (and the registry checks configs against).
 
-    A subclass's ``__init__`` names its own arguments and takes the common ones
-    (``begin``, ``end``, ``last_step``, ``by_epoch``, ``verbose``) as
-    ``**common``: its public signature is its own arguments, then its parent's
-    that it does not name, then its keyword-only ones (MMEngine puts, e.g.,
-    ``eta_min_ratio`` after ``verbose``). Classes that fix ``param_name`` (the
-    ``*LR`` / ``*Momentum`` variants) show it without ``param_name``.
+    It is what error messages name (``Its arguments are ...``, did-you-mean
+    for a misspelled config key) and what positional arguments are named
+    after. A subclass's ``__init__`` names its own arguments and takes the
+    common ones (``begin``, ``end``, ``last_step``, ``by_epoch``, ``verbose``)
+    as ``**common``: its public signature is its own arguments, then its
+    parent's that it does not name, then its keyword-only ones (MMEngine puts,
+    e.g., ``eta_min_ratio`` after ``verbose``). Classes that fix ``param_name``
+    (the ``*LR`` / ``*Momentum`` variants) show it without ``param_name``.
+
+    A subclass's own named arguments are always in it. An inherited argument
+    Python cannot place (a required one after the subclass's defaulted ones,
+    e.g. ``param_name`` after ``factor=0.1`` of a subclass that passes
+    ``param_name='lr'`` itself) becomes keyword-only and optional. A subclass
+    that passes ``*args`` on keeps its parent's order, its own new arguments
+    (``interval=1``, or ``eta_min_ratio=None`` written before ``*args``) are
+    keyword-only at the end.
 
     Another library's mixin ``__init__(self, optimizer, *args, **kwargs)``
     (MMEngine's pattern; mmpretrain's ``WeightDecaySchedulerMixin``) passes
     ``param_name`` on positionally as a rule: then ``param_name`` is an
     optional keyword at the end, so configs build without it and positional
     arguments after ``optimizer`` fill the arguments that follow it.
+
+    Where no such signature can be worked out, it is the subclass's own
+    ``__init__`` signature: whatever that accepts, a config may give.
     """
-    params = _full_parameters(cls.__mro__)
-    if getattr(cls, "_fixed_param_name", None) is not None:
-        return inspect.Signature([p for p in params if p.name != "param_name"])
-    mixin = _pass_through_mixin(cls)
-    if mixin is not None and any(p.name == "param_name" for p in params):
-        optional = inspect.Parameter(
-            "param_name", inspect.Parameter.KEYWORD_ONLY, default=_SetBy(mixin)
+    try:
+        params = _full_parameters(cls.__mro__)
+        if getattr(cls, "_fixed_param_name", None) is not None:
+            params = [p for p in params if p.name != "param_name"]
+        else:
+            mixin = _pass_through_mixin(cls)
+            if mixin is not None and any(p.name == "param_name" for p in params):
+                optional = inspect.Parameter(
+                    "param_name", inspect.Parameter.KEYWORD_ONLY, default=_SetBy(mixin)
+                )
+                params = [p for p in params if p.name != "param_name"] + [optional]
+        return inspect.Signature(params)
+    except (TypeError, ValueError):
+        return _init_signature(cls)
+
+
+def _init_signature(cls: type) -> inspect.Signature:
+    """``cls.__init__``'s own signature without ``self`` (or ``*args, **kwargs``)."""
+    try:
+        init = cls.__init__  # type: ignore[misc]  # a class, not an instance
+        params = list(inspect.signature(init).parameters.values())
+        return inspect.Signature(params[1:])
+    except (TypeError, ValueError):
+        return inspect.Signature(
+            [
+                inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL),
+                inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD),
+            ]
         )
-        params = [p for p in params if p.name != "param_name"] + [optional]
-    return inspect.Signature(params)
+
+
+def _takes_var_positional(cls: type) -> bool:
+    """Whether the public signature is a fallback taking ``*args`` (passed on as they are)."""
+    signature = getattr(cls, "__signature__", None)
+    return signature is not None and any(
+        p.kind is p.VAR_POSITIONAL for p in signature.parameters.values()
+    )
 
 
 def _pass_through_mixin(cls: type) -> type | None:
-    """The first class in ``cls``'s MRO whose ``__init__`` takes ``*args`` (a mixin
-    that passes the arguments on, adding its own), or None."""
+    """The first class in ``cls``'s MRO whose ``__init__`` is ``(optimizer, *args, ...)``
+    (a mixin that passes the arguments on after ``optimizer``, adding its own, such
+    as ``param_name``), or None."""
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")
         if init is None or klass is object:
             continue
-        params = inspect.signature(init).parameters.values()
-        if any(p.kind is p.VAR_POSITIONAL for p in params):
+        params = list(inspect.signature(init).parameters.values())[1:]
+        kinds = [p.kind for p in params]
+        if inspect.Parameter.VAR_POSITIONAL not in kinds:
+            continue
+        before = params[: kinds.index(inspect.Parameter.VAR_POSITIONAL)]
+        if [p.name for p in before] == ["optimizer"]:
             return klass
     return None
 
 
 class _SetBy:
-    """The default shown for an argument a mixin supplies."""
+    """The default shown for an argument a mixin or subclass supplies."""
 
     def __init__(self, mixin: type) -> None:
         self.mixin = mixin
@@ -550,23 +602,59 @@ class _SetBy:
         return f"<set by {self.mixin.__name__}>"
 
 
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+_NAMED = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
 def _full_parameters(mro: tuple[type, ...]) -> list[inspect.Parameter]:
+    """The parameters of ``mro[0]``'s constructor, its parents' included, in a valid order."""
     for i, klass in enumerate(mro):
         init = klass.__dict__.get("__init__")
         if init is None:
             continue
         params = list(inspect.signature(init).parameters.values())[1:]
+        own = [p for p in params if p.kind in _NAMED]
         if any(p.kind is p.VAR_POSITIONAL for p in params):
-            continue  # a variant's mixin: (optimizer, *args, **kwargs)
+            # passes positional arguments on (a mixin's (optimizer, *args, **kwargs),
+            # or (*args, interval=1, **kwargs)): they fill the parent's arguments in
+            # the parent's order, so its own go by name, at the end; one it shares
+            # with the parent keeps the parent's place with its own default
+            inherited = _full_parameters(mro[i + 1 :])
+            mine = {p.name: p for p in own}
+            merged = [mine[p.name].replace(kind=p.kind) if p.name in mine else p for p in inherited]
+            names = {p.name for p in inherited}
+            added = [p.replace(kind=p.KEYWORD_ONLY) for p in own if p.name not in names]
+            return _orderable(merged + added, klass, own=set(mine))
         if not any(p.kind is p.VAR_KEYWORD for p in params):
             return params
-        own = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-        names = {p.name for p in own}
+        head = [p for p in params if p.kind in _POSITIONAL]
+        names = {p.name for p in head + own}
         inherited = [p for p in _full_parameters(mro[i + 1 :]) if p.name not in names]
-        head = [p for p in own if p.kind is p.POSITIONAL_OR_KEYWORD]
         tail = [p.replace(kind=p.POSITIONAL_OR_KEYWORD) for p in own if p.kind is p.KEYWORD_ONLY]
-        return head + inherited + tail
+        return _orderable(head + inherited + tail, klass, own=names)
     raise TypeError(f"cannot work out the signature of {mro[0].__name__}")
+
+
+def _orderable(
+    params: list[inspect.Parameter], klass: type, own: set[str]
+) -> list[inspect.Parameter]:
+    """``params`` in an order ``inspect.Signature`` takes: keyword-only ones last, and a
+    required positional one after a defaulted one keyword-only. An inherited one
+    moved so becomes optional (``klass`` may pass it itself, as a subclass fixing
+    ``param_name`` does; if not, the parent's ``__init__`` still asks for it)."""
+    positional: list[inspect.Parameter] = []
+    keyword: list[inspect.Parameter] = []
+    defaulted = False
+    for p in params:
+        if p.kind is p.KEYWORD_ONLY:
+            keyword.append(p)
+        elif p.default is p.empty and defaulted:
+            default = p.default if p.name in own else _SetBy(klass)
+            keyword.append(p.replace(kind=p.KEYWORD_ONLY, default=default))
+        else:
+            positional.append(p)
+            defaulted = defaulted or p.default is not p.empty
+    return positional + keyword
 
 
 #: The arguments every scheduler takes after its own (``**common`` in subclasses).
