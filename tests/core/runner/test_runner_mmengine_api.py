@@ -297,3 +297,29 @@ def test_a_hook_method_mocked_after_register_hook_is_what_train_calls(tmp_path: 
     assert patched.call_count == 2 and patched.call_args.args == (run,)
     assert hook.after_train_iter.call_count == 4  # 2 epochs of 2 batches
     assert hook.after_train_iter.call_args.kwargs["batch_idx"] == 1
+
+
+def test_a_val_loop_of_ones_own_gets_a_list_of_dataloader_configs(tmp_path: Path) -> None:
+    """MMEngine hands val_dataloader to a loop named in val_cfg unbuilt: a loop over several
+    datasets (MMagic's MultiValLoop) takes a list of configs and builds each itself."""
+    from runner_core.errors import ConfigTypeError
+    from runner_core.loop import BaseLoop
+    from runner_core.registry import LOOPS
+
+    class EachDataset(BaseLoop):
+        def __init__(self, runner: Any, dataloader: Any, evaluator: Any = None) -> None:
+            super().__init__(runner, dataloader=None)
+            self.loaders = [runner.build_dataloader(cfg) for cfg in dataloader]
+
+        def run(self) -> dict[str, float]:
+            return {f"n{i}": float(len(loader.dataset)) for i, loader in enumerate(self.loaders)}
+
+    LOOPS.register_module(module=EachDataset, force=True)
+    x = torch.randn(8, 2)
+    configs = [dict(dataset=TensorDataset(x[:n], x[:n]), batch_size=2) for n in (3, 5)]
+    parts: dict[str, Any] = dict(val_dataloader=configs, val_evaluator=[dict(type="Accuracy")] * 2)
+    run = _runner(tmp_path / "wd", 1, val_cfg=dict(type="EachDataset"), **parts)
+    assert run.val() == {"n0": 3.0, "n1": 5.0}
+    plain = _runner(tmp_path / "plain", 1, val_cfg=dict(), **parts)
+    with pytest.raises(ConfigTypeError, match=r"list of 2 dataloader.*val_cfg=dict\(type"):
+        plain.val()

@@ -497,10 +497,17 @@ def refuse_config_like(loader: Any, key_path: str) -> None:
                 f"trailing comma (`{key_path.rsplit('.', 1)[-1]} = dict(...),`) makes a tuple. "
                 "Remove the comma after the closing parenthesis."
             )
+        mode = key_path.partition("_dataloader")[0]
+        own_loop = (
+            f" A {mode} loop of your own that evaluates each dataset apart (MMagic's "
+            f"MultiValLoop) gets the list: name it in {mode}_cfg=dict(type=...)."
+            if mode in ("val", "test")
+            else ""
+        )
         raise LoaderListError(
             f"{key_path} is a list of {len(loader)} dataloader config(s), but it takes one: "
             f"write {key_path}=dict(dataset=..., batch_size=...) (to join datasets, use "
-            "dataset=dict(type='ConcatDataset', datasets=[...]))."
+            f"dataset=dict(type='ConcatDataset', datasets=[...])).{own_loop}"
         )
 
 

@@ -311,8 +311,15 @@ class PartsBuilding:
             loop = getattr(self, f"_{mode}_cfg") or {}
         if not isinstance(loop, Mapping):
             return _build.build_loop(self, loop, mode, {})
-        cfg = _build.eval_loop_cfg(loop, "ValLoop" if mode == "val" else "TestLoop")
-        loader = _build_loader(self, getattr(self, f"_{mode}_dataloader"), f"{mode}_dataloader")
+        standard = "ValLoop" if mode == "val" else "TestLoop"
+        cfg = _build.eval_loop_cfg(loop, standard)
+        raw = getattr(self, f"_{mode}_dataloader")
+        if isinstance(raw, (list, tuple)) and loop.get("type", standard) != standard:
+            # a loop of one's own over several datasets (MMagic's MultiValLoop) takes the
+            # configs and builds each loader itself, as MMEngine hands them over unbuilt
+            loader: Any = list(raw)
+        else:
+            loader = _build_loader(self, raw, f"{mode}_dataloader")
         evaluator = getattr(self, f"_{mode}_evaluator")
         # the loop builds the evaluator (runner.build_evaluator): errors name val_evaluator[i]
         token = _build.EVALUATOR_KEY.set(f"{mode}_evaluator")
