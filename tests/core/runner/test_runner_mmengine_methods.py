@@ -531,3 +531,24 @@ def test_a_save_checkpoint_override_without_super_is_said_once(tmp_path: Path) -
         handler.flush()
     log = (runner.log_dir / f"{runner.timestamp}.log").read_text()
     assert log.count("OwnSaveRunner.save_checkpoint saved without calling") == 1
+
+
+def test_has_loaded_says_whether_a_checkpoint_was_loaded_as_mmengines(tmp_path: Path) -> None:
+    """Hooks read MMEngine's ``runner._has_loaded`` to tell a fresh model from a loaded one
+    (MMYOLO fits its anchors only for a fresh one)."""
+    seen: list[bool] = []
+
+    class Peek(Hook):
+        def before_train(self, runner: Runner) -> None:
+            seen.append(runner._has_loaded)
+
+    fresh = _runner(tmp_path / "wd", 1)
+    fresh.register_hook(Peek())
+    fresh.train()
+    resumed = _runner(tmp_path / "wd", 2, resume=True)
+    resumed.register_hook(Peek())
+    resumed.train()
+    loaded = _runner(tmp_path / "other", 1, load_from=str(tmp_path / "wd" / "epoch_1.pth"))
+    loaded.register_hook(Peek())
+    loaded.train()
+    assert seen == [False, True, True]

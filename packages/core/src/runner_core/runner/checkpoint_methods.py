@@ -35,7 +35,7 @@ class CheckpointMethods:
     message_hub: MessageHub
     _train_loop: Any
     _resume_state: ResumeState
-    _has_loaded: bool
+    _load_done: bool
     _checkpoints_loaded: int
 
     def save_checkpoint(
@@ -134,7 +134,7 @@ class CheckpointMethods:
         checkpoint = checkpointing.load_weights(
             self, filename, map_location, strict, revise_keys, allow_pickle
         )
-        self._has_loaded = True
+        self._load_done = True
         self._checkpoints_loaded += 1  # see LoadOrResume._load_at
         return checkpoint
 
@@ -157,7 +157,7 @@ class CheckpointMethods:
         # a new resume supersedes what was loaded before: load_or_resume(), val(), test()
         # and train() load it (MMEngine's resume() loads at once); a training loop an
         # earlier load_or_resume() prepared stays, and train() loads into it
-        self._has_loaded = False
+        self._load_done = False
         self._resume_state.resume_optimizer = bool(resume_optimizer)
         self._resume_state.resume_param_scheduler = bool(resume_param_scheduler)
 

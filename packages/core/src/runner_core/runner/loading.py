@@ -68,7 +68,7 @@ class LoadOrResume:
     work_dir: Path
     load_cfg: dict[str, Any]
     _resume_state: ResumeState
-    _has_loaded: bool
+    _load_done: bool
     #: which run method is loading ("train", "val", "test"); None: a call from user code
     _load_step: str | None
     _run_phase: RunPhase
@@ -94,7 +94,7 @@ class LoadOrResume:
             self._load_for_training()
         elif step is not None:  # val() / test(): the weights only
             self._load_weights_once(step)
-        elif not self._has_loaded:
+        elif not self._load_done:
             self._load_now()
 
     def _load_for_training(self) -> None:
@@ -104,21 +104,21 @@ class LoadOrResume:
         if found is not None:
             self._apply_resume(found)
             return
-        choice = state.choose("train", loaded=self._has_loaded)
+        choice = state.choose("train", loaded=self._load_done)
         if choice is not None and choice.how == "weights":
             self._load_weights(choice.file)
 
     def _load_weights_once(self, step: str) -> None:
         """val()'s and test()'s load: weights only, if nothing was loaded or trained yet."""
-        choice = self._resume_state.choose(step, loaded=self._has_loaded)
+        choice = self._resume_state.choose(step, loaded=self._load_done)
         if choice is not None:
             self._load_weights(choice.file)
-        self._has_loaded = True
+        self._load_done = True
 
     def _load_now(self) -> None:
         """A call from user code: load or resume at once (see the module's docs)."""
         state = self._resume_state
-        choice = state.choose(None, can_train=self._can_train(), loaded=self._has_loaded)
+        choice = state.choose(None, can_train=self._can_train(), loaded=self._load_done)
         if choice is None:
             return
         if choice.how == "weights":  # load_from, or a Runner that cannot train
@@ -137,7 +137,7 @@ class LoadOrResume:
             self._apply_resume(checkpoint)
             checkpointing.init_optim_counts(self)
         state.preloaded = True  # the next train() neither finds, builds nor loads again
-        self._has_loaded = True
+        self._load_done = True
 
     def _load_weights(self, file: str | Path) -> None:
         """Load the weights of ``file``; :data:`AUTO`: of the newest complete checkpoint of
@@ -216,7 +216,7 @@ class LoadOrResume:
                     type(self).__name__,
                     left["meta"]["resumed_from"],
                 )
-        self._has_loaded = True
+        self._load_done = True
 
     def _load_asked(self, step: str, found: dict[str, Any] | None) -> None:
         """Load what an overriding ``load_or_resume`` asked for with ``self.resume(file)``."""

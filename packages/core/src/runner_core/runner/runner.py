@@ -275,7 +275,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
         #: what to resume from and what a resumed run still has to hand over
         self._resume_state = ResumeState(resume, load_from)
-        self._has_loaded = False  # load_from / resume applied once per Runner
+        self._load_done = False  # load_from / resume applied once per Runner
         self._load_step: str | None = None  # see LoadOrResume
         self._run_phase = RunPhase()  # between before_run and after_run (see LoadOrResume)
         # the loaders' workers stop when this Runner is freed, not 5 s each later in torch
@@ -604,6 +604,18 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         return self._resume_state.requested
 
     @property
+    def _has_loaded(self) -> bool:
+        """MMEngine's private flag: ``load_or_resume`` loaded a checkpoint (``load_from``
+        or a resume). Hooks read it to tell a fresh model from a loaded one (MMYOLO's
+        ``YOLOAutoAnchorHook`` fits anchors only for a fresh one). Setting it (an
+        MMEngine-style ``load_or_resume`` override) marks the load step done."""
+        return self._load_done and self._checkpoints_loaded > 0
+
+    @_has_loaded.setter
+    def _has_loaded(self, done: bool) -> None:
+        self._load_done = bool(done)
+
+    @property
     def _load_from(self) -> str | Path | None:
         """MMEngine's private attribute, read by subclasses written for it (their own
         ``load_or_resume``): the file to load weights or resume from; None for none, or
@@ -721,7 +733,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         self._require_model_steps("train_step", *(("val_step",) if self.has_validation() else ()))
         loop, self._run_phase.ready_train_loop = self._run_phase.ready_train_loop, None
         if loop is not None:  # load_or_resume() took the steps up to the first iteration
-            if not self._has_loaded:  # a resume() asked since: load it into the begun run
+            if not self._load_done:  # a resume() asked since: load it into the begun run
                 self._load_now()
             self._resume_state.preloaded = False
         else:
@@ -791,7 +803,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             self._load_at("train")
         else:
             load()
-        self._has_loaded = True
+        self._load_done = True
         checkpointing.init_optim_counts(self)
         return loop
 
