@@ -150,6 +150,14 @@ def _path_fault(name: str) -> str | None:
 class CheckpointHook(Hook):
     """Save checkpoints periodically, the best ones, and the last one.
 
+    The positional parameters are MMEngine's, in its order (``interval`` ...
+    ``save_begin``), so a subclass calling ``super().__init__`` positionally binds them
+    as in MMEngine; ``fsync`` and ``async_save`` are keyword-only. MMEngine's
+    ``**kwargs``, which it passes on to ``runner.save_checkpoint`` (that takes none
+    besides those the hook sets, so any fails at the first save), is left out: the
+    signature stays named, so an unknown argument is a ``TypeError`` here and a config
+    check names it with a suggestion (``max_keep_ckpt`` -> ``max_keep_ckpts``).
+
     Args:
         interval: save every ``interval`` epochs (``by_epoch``) or iterations;
             ``-1`` saves only the last one (with ``save_last``).
@@ -221,13 +229,14 @@ class CheckpointHook(Hook):
         rule: str | Sequence[str] | None = None,
         greater_keys: str | Sequence[str] | None = None,
         less_keys: str | Sequence[str] | None = None,
+        file_client_args: Mapping[str, Any] | None = None,
         filename_tmpl: str | None = None,
+        backend_args: Mapping[str, Any] | None = None,
         published_keys: str | Sequence[str] | None = None,
         save_begin: int = 0,
+        *,  # ours, after MMEngine's positional order (interval ... save_begin)
         fsync: bool = True,
         async_save: bool = False,
-        backend_args: Mapping[str, Any] | None = None,
-        file_client_args: Mapping[str, Any] | None = None,
     ) -> None:
         if out_dir is not None and not isinstance(out_dir, (str, os.PathLike)):
             raise HookTypeError(  # MMEngine fails joining it with a path: a TypeError

@@ -59,17 +59,22 @@ _NOT_SET_UP = (
 class EMAHook(Hook):
     """Keep an exponential moving average of the model's weights.
 
+    The positional parameters are MMEngine's, in its order (``ema_type``,
+    ``strict_load``, ``begin_iter``, ``begin_epoch``); the averaged model's arguments
+    (``momentum``, ``update_buffers``, ``interval`` ...) are keyword-only, as MMEngine
+    takes them through ``**kwargs``.
+
     Args:
         ema_type: a name in ``MODELS``: ``'ExponentialMovingAverage'`` (default),
             ``'MomentumAnnealingEMA'``, ``'StochasticWeightAverage'`` or one registered
             there; or a class taking ``(model, momentum=, interval=, update_buffers=)``.
-        momentum: weight of the new weights in each update.
+        strict_load: load ``ema_state_dict`` strictly when resuming.
         begin_iter, begin_epoch: averaging starts with the ``begin_iter``-th
             iteration and the ``begin_epoch``-th epoch (counted from 1, as
             MMEngine does; 0 or 1: from the start); before, the average
             equals the model.
+        momentum: weight of the new weights in each update.
         update_buffers: average buffers too (else they are copied).
-        strict_load: load ``ema_state_dict`` strictly when resuming.
         interval: update every ``interval`` iterations.
         **ema_kwargs: more arguments of the average class (``gamma`` ...).
     """
@@ -79,11 +84,12 @@ class EMAHook(Hook):
     def __init__(
         self,
         ema_type: str | type = "ExponentialMovingAverage",
-        momentum: float = 0.0002,
+        strict_load: bool = False,
         begin_iter: int = 0,
         begin_epoch: int = 0,
+        *,  # the averaged model's arguments, keywords as in MMEngine's **kwargs
+        momentum: float = 0.0002,
         update_buffers: bool = False,
-        strict_load: bool = False,
         interval: int = 1,
         **ema_kwargs: Any,
     ) -> None:

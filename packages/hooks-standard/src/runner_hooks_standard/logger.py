@@ -74,6 +74,10 @@ def loop_is_epoch_based(loop: Any) -> bool:
 class LoggerHook(Hook):
     """Log training progress, validation/test metrics, and their JSON records.
 
+    The positional parameters are MMEngine's, in its order (``interval`` ...
+    ``backend_args``); ``num_digits``, ``window_size`` and ``progress_bar`` are
+    keyword-only.
+
     Args:
         interval: log every this many training iterations (of the epoch, for
             epoch-based runs).
@@ -113,12 +117,13 @@ class LoggerHook(Hook):
         out_dir: str | Path | None = None,
         out_suffix: str | Sequence[str] = (".json", ".log", ".py", "yaml"),
         keep_local: bool = True,
+        file_client_args: Mapping[str, Any] | None = None,
         log_metric_by_epoch: bool = True,
+        backend_args: Mapping[str, Any] | None = None,
+        *,  # ours, after MMEngine's positional order (interval ... backend_args)
         num_digits: int | None = None,
         window_size: int | str | None = None,
         progress_bar: bool | None = None,
-        backend_args: Mapping[str, Any] | None = None,
-        file_client_args: Mapping[str, Any] | None = None,
     ) -> None:
         if file_client_args is not None:
             raise HookError(
