@@ -196,7 +196,10 @@ def test_amp_bfloat16_on_cpu() -> None:
     assert all(p.dtype is torch.float32 for p in model.parameters())
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
     assert "loss_scaler" not in wrapper.state_dict()
-    assert AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1)).cast_dtype is torch.bfloat16
+    assert (
+        AmpOptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=0.1)).cast_dtype
+        is torch.bfloat16
+    )
 
 
 def test_amp_context_is_one_object_that_nests_and_follows_dtype_and_device() -> None:
@@ -204,7 +207,9 @@ def test_amp_context_is_one_object_that_nests_and_follows_dtype_and_device() -> 
     itself, as a DDP wrapper's context around a model's own train_step does, each exit
     restores what its entry found."""
     model = _model()
-    wrapper = AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), dtype="bfloat16")
+    wrapper = AmpOptimWrapper(
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1), dtype="bfloat16"
+    )
     context = wrapper.optim_context(model)
     assert wrapper.optim_context(model) is context
     x = _data(2)[0]
@@ -236,7 +241,9 @@ def test_amp_context_is_one_object_that_nests_and_follows_dtype_and_device() -> 
 
 def test_amp_on_a_device_type_without_autocast_fails_where_the_step_enters_it() -> None:
     model = _model().to(torch.device("meta"))
-    wrapper = AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), dtype="bfloat16")
+    wrapper = AmpOptimWrapper(
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1), dtype="bfloat16"
+    )
     with pytest.raises(RuntimeError, match="meta"):
         wrapper.optim_context(model)
 
@@ -244,7 +251,7 @@ def test_amp_on_a_device_type_without_autocast_fails_where_the_step_enters_it() 
 def test_amp_float16_uses_a_grad_scaler_saved_in_state_dict() -> None:
     model = _model()
     wrapper = AmpOptimWrapper(
-        torch.optim.SGD(model.parameters(), lr=0.1),
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
         dtype="float16",
         loss_scale=dict(init_scale=1024.0, growth_interval=1),
     )
@@ -253,27 +260,31 @@ def test_amp_float16_uses_a_grad_scaler_saved_in_state_dict() -> None:
     wrapper.update_params(_loss(model, x, y))
     state = wrapper.state_dict()
     assert state["loss_scaler"]["scale"] == 2048.0
-    other = AmpOptimWrapper(torch.optim.SGD(_model().parameters(), lr=0.1), dtype="float16")
+    other = AmpOptimWrapper(
+        optimizer=torch.optim.SGD(_model().parameters(), lr=0.1), dtype="float16"
+    )
     other.load_state_dict(state)
     assert other.loss_scaler.get_scale() == 2048.0
     static = AmpOptimWrapper(
-        torch.optim.SGD(model.parameters(), lr=0.1), dtype="float16", loss_scale=512.0
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1), dtype="float16", loss_scale=512.0
     )
     static.update_params(_loss(model, x, y))
     assert static.loss_scaler.get_scale() == 512.0
     with pytest.raises(BuildError, match="Did you mean"):
-        AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), dtype="foat16")
+        AmpOptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=0.1), dtype="foat16")
 
 
 def test_a_float16_scaler_state_resumed_in_bfloat16_is_said_unused(
     info_logger: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     model = _model()
-    fp16 = AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), dtype="float16")
+    fp16 = AmpOptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=0.1), dtype="float16")
     state = fp16.state_dict()
     info_logger()
     for dtype, restored in (("bfloat16", ""), (None, "restored if the model moves")):
-        bf16 = AmpOptimWrapper(torch.optim.SGD(_model().parameters(), lr=0.1), dtype=dtype)
+        bf16 = AmpOptimWrapper(
+            optimizer=torch.optim.SGD(_model().parameters(), lr=0.1), dtype=dtype
+        )
         bf16.load_state_dict(state)
         out = capsys.readouterr().out
         assert "loss scaler state (of a float16 run, or of MMEngine" in out and restored in out
@@ -283,7 +294,7 @@ def test_a_float16_scaler_state_resumed_in_bfloat16_is_said_unused(
 def _two_group_amp(dtype: str) -> tuple[nn.Module, AmpOptimWrapper]:
     model = _model()
     groups = [{"params": model[0].parameters(), "lr": 0.01}, {"params": model[2].parameters()}]
-    return model, AmpOptimWrapper(torch.optim.SGD(groups, lr=0.1), dtype=dtype)
+    return model, AmpOptimWrapper(optimizer=torch.optim.SGD(groups, lr=0.1), dtype=dtype)
 
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
@@ -313,7 +324,7 @@ def test_amp_dtypes_and_mmengines_assertion_error() -> None:
     model = _model()
     for bad in ("int8", "float32"):
         with pytest.raises(AssertionError, match="dtype") as info:
-            AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), dtype=bad)
+            AmpOptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=0.1), dtype=bad)
         assert isinstance(info.value, BuildError)
 
 
@@ -408,7 +419,7 @@ def test_dict_without_the_iteration_counter_leaves_max_counts_unset_as_mmengine(
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_amp_default_on_cuda_is_float16_with_dynamic_scaler() -> None:
     model = _model().cuda()
-    wrapper = AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    wrapper = AmpOptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
     assert wrapper.cast_dtype is torch.float16 and wrapper.loss_scaler is not None
     x, y = (t.cuda() for t in _data(8))
     with wrapper.optim_context(model):
@@ -585,9 +596,9 @@ def test_a_default_dtype_follows_the_model_to_a_gpu_with_a_scaler(
     import runner_core.optim.amp_optim_wrapper as amp
 
     model = nn.Linear(2, 2)
-    default = AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
-    given = AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), dtype="bfloat16")
-    half = AmpOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1), dtype="float16")
+    default = AmpOptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
+    given = AmpOptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=0.1), dtype="bfloat16")
+    half = AmpOptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=0.1), dtype="float16")
     cpu_scaler = half.loss_scaler
     assert default.cast_dtype is torch.bfloat16 and default.loss_scaler is None
     resumed = {**default.state_dict(), "loss_scaler": {"scale": 8.0, "growth_factor": 2.0,
@@ -617,10 +628,12 @@ def test_a_loss_scale_given_with_bfloat16_is_warned_about(loss_scale: Any) -> No
     params = [nn.Parameter(torch.ones(2))]
     with pytest.warns(UserWarning, match="loss_scale is not used"):
         wrapper = AmpOptimWrapper(
-            torch.optim.SGD(params, lr=0.1), loss_scale=loss_scale, dtype="bfloat16"
+            optimizer=torch.optim.SGD(params, lr=0.1), loss_scale=loss_scale, dtype="bfloat16"
         )
     assert wrapper.loss_scaler is None
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the default 'dynamic' and float16 say nothing
-        AmpOptimWrapper(torch.optim.SGD(params, lr=0.1), dtype="bfloat16")
-        AmpOptimWrapper(torch.optim.SGD(params, lr=0.1), loss_scale=512.0, dtype="float16")
+        AmpOptimWrapper(optimizer=torch.optim.SGD(params, lr=0.1), dtype="bfloat16")
+        AmpOptimWrapper(
+            optimizer=torch.optim.SGD(params, lr=0.1), loss_scale=512.0, dtype="float16"
+        )

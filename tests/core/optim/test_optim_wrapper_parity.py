@@ -152,7 +152,7 @@ def test_amp_bfloat16_on_cpu_is_bit_equal_to_autocast_with_a_grad_scaler() -> No
     batches = _batches(6)
     ours, hand = _model(), _model()
     wrapper = AmpOptimWrapper(
-        torch.optim.SGD(ours.parameters(), lr=0.1, momentum=0.9),
+        optimizer=torch.optim.SGD(ours.parameters(), lr=0.1, momentum=0.9),
         dtype="bfloat16",
         clip_grad=dict(max_norm=0.05),
     )
@@ -180,7 +180,9 @@ def test_amp_bad_loss_scale_is_refused_whatever_the_dtype(dtype: str, loss_scale
     """MMEngine raises a TypeError for it; bfloat16 (no GradScaler here) must not hide it."""
     with pytest.raises(BuildError, match="loss_scale") as info:
         AmpOptimWrapper(
-            torch.optim.SGD(_model().parameters(), lr=0.1), loss_scale=loss_scale, dtype=dtype
+            optimizer=torch.optim.SGD(_model().parameters(), lr=0.1),
+            loss_scale=loss_scale,
+            dtype=dtype,
         )
     assert isinstance(info.value, TypeError)
 
@@ -202,7 +204,9 @@ def test_amp_loads_an_mmengine_amp_state_dict(dtype: str) -> None:
             "_growth_tracker": 7,
         },
     }
-    wrapper = AmpOptimWrapper(torch.optim.Adam(_model().parameters(), lr=0.01), dtype=dtype)
+    wrapper = AmpOptimWrapper(
+        optimizer=torch.optim.Adam(_model().parameters(), lr=0.01), dtype=dtype
+    )
     wrapper.load_state_dict(dict(mmengine_state))
     assert wrapper.optimizer.state_dict()["param_groups"] == source.state_dict()["param_groups"]
     if dtype == "float16":

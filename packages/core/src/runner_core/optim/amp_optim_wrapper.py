@@ -127,12 +127,16 @@ class AmpOptimWrapper(OptimWrapper):
     """An OptimWrapper that trains in mixed precision.
 
     Args:
-        optimizer, accumulative_counts, clip_grad: as for ``OptimWrapper``.
         loss_scale: ``'dynamic'`` (GradScaler's defaults), a float (a static
             scale) or a dict of ``GradScaler`` arguments. Used with float16 only.
         dtype: ``None`` (float16 on CUDA, the autocast default elsewhere, i.e.
             bfloat16 on CPU), ``'float16'`` or ``'bfloat16'``.
         use_fsdp: use FSDP's sharded GradScaler.
+        optimizer, accumulative_counts, clip_grad: as for ``OptimWrapper``, by keyword.
+
+    The positional parameters are MMEngine's, in its order (``loss_scale``, ``dtype``,
+    ``use_fsdp``); ``OptimWrapper``'s arguments, which MMEngine takes through
+    ``**kwargs``, are keyword-only: ``AmpOptimWrapper(optimizer=sgd, dtype='bfloat16')``.
     """
 
     #: the ``dtype`` names accepted (MMEngine's attribute; its float32/float64 are refused
@@ -141,13 +145,25 @@ class AmpOptimWrapper(OptimWrapper):
 
     def __init__(
         self,
-        optimizer: Optimizer,
-        accumulative_counts: int = 1,
-        clip_grad: dict[str, Any] | None = None,
         loss_scale: str | float | dict[str, Any] = "dynamic",
         dtype: str | torch.dtype | None = None,
         use_fsdp: bool = False,
+        *,  # OptimWrapper's, MMEngine's **kwargs
+        optimizer: Optimizer | None = None,
+        accumulative_counts: int = 1,
+        clip_grad: dict[str, Any] | None = None,
     ) -> None:
+        if optimizer is None:  # required; None only to say how to pass it
+            given = (
+                f" The first positional argument is loss_scale, got an optimizer "
+                f"({type(loss_scale).__name__})."
+                if hasattr(loss_scale, "param_groups")
+                else ""
+            )
+            raise TypeError(
+                "AmpOptimWrapper() needs the optimizer by keyword, as MMEngine's: "
+                f"AmpOptimWrapper(optimizer=..., dtype=...).{given}"
+            )
         super().__init__(optimizer, accumulative_counts=accumulative_counts, clip_grad=clip_grad)
         params = (p for g in optimizer.param_groups for p in g["params"])
         self._device_type = _param_device_type(params) or (
