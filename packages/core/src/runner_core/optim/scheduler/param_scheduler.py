@@ -138,20 +138,32 @@ class MultiStepParamScheduler(_ParamScheduler):
 
     _step_count_args = ("milestones",)
 
-    def __init__(
+    def __init__(  # MMEngine's order: last_step before begin and end, unlike the others
         self,
         optimizer: Any,
         param_name: str,
         milestones: Sequence[int],
         gamma: float = 0.1,
-        **common: Any,
+        last_step: int = -1,
+        begin: int = 0,
+        end: int = INF,
+        by_epoch: bool = True,
+        verbose: bool = False,
     ) -> None:
         counts: dict[int, int] = {}
         for m in _milestone_steps(type(self).__name__, milestones):
             counts[m] = counts.get(m, 0) + 1
         self.milestones = counts  # a plain dict, so checkpoints stay weights_only-loadable
         self.gamma = gamma
-        super().__init__(optimizer, param_name, **common)
+        super().__init__(
+            optimizer,
+            param_name,
+            begin=begin,
+            end=end,
+            last_step=last_step,
+            by_epoch=by_epoch,
+            verbose=verbose,
+        )
 
     def _get_value(self) -> list[Any]:
         if self.last_step not in self.milestones:
