@@ -246,8 +246,9 @@ def _check_init_kwargs(kwargs: dict[str, Any]) -> None:
 def init_dist(
     launcher: str,
     backend: str | None = None,
-    timeout: float = 1800,
     init_backend: str = "torch",
+    *,  # ours, after MMEngine's positional order (launcher, backend, init_backend)
+    timeout: float = 1800,
     **kwargs: Any,
 ) -> None:
     """Initialise the default process group for ``launcher`` (no-op for ``'none'``).
@@ -256,10 +257,11 @@ def init_dist(
         launcher: ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
         backend: None picks NCCL on CUDA and gloo on CPU; ``'nccl'`` without
             CUDA falls back to gloo with a warning.
-        timeout: seconds a collective may wait for the other ranks before the
-            job fails (a crashed rank otherwise leaves the rest waiting).
         init_backend: MMEngine's argument; only ``'torch'``
             (``torch.distributed.init_process_group``) is supported.
+        timeout: seconds a collective may wait for the other ranks before the
+            job fails (a crashed rank otherwise leaves the rest waiting). Ours,
+            keyword-only (MMEngine passes it through ``**kwargs``).
         kwargs: ``port`` (slurm, mpi: the master port) and any other keyword of
             ``torch.distributed.init_process_group``.
     """

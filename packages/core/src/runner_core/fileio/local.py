@@ -127,13 +127,15 @@ def put(obj: bytes, filepath: str | Path, backend_args: dict[str, Any] | None = 
 def put_text(
     obj: str,
     filepath: str | Path,
-    encoding: str = "utf-8",
     backend_args: dict[str, Any] | None = None,
+    *,
+    encoding: str = "utf-8",
 ) -> None:
     """Write the text ``obj`` to ``filepath`` (a local folder is created if needed).
 
-    ``encoding`` (runner's addition) reaches the backend only when not utf-8,
-    so a backend with MMEngine's ``put_text(obj, filepath)`` works.
+    ``encoding`` (runner's addition, keyword-only after MMEngine's positional
+    ``backend_args``) reaches the backend only when not utf-8, so a backend with
+    MMEngine's ``put_text(obj, filepath)`` works.
     """
     method = _method(filepath, "put_text", backend_args)
     if encoding == "utf-8":

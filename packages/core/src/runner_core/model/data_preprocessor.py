@@ -131,7 +131,7 @@ class BaseDataPreprocessor(nn.Module):
 
 
 def stack_batch(
-    tensors: Sequence[torch.Tensor], pad_size_divisor: int = 1, pad_value: float = 0
+    tensor_list: Sequence[torch.Tensor], pad_size_divisor: int = 1, pad_value: float = 0
 ) -> torch.Tensor:
     """Stack tensors of different sizes, each padded (at the end) to the largest.
 
@@ -141,14 +141,14 @@ def stack_batch(
     of ``pad_size_divisor`` (detectors with strided backbones need sizes
     divisible by 32).
     """
-    if not isinstance(tensors, (list, tuple)):  # MMEngine asserts the same
+    if not isinstance(tensor_list, (list, tuple)):  # MMEngine asserts the same
         raise DataElementTypeError(
-            f"stack_batch expects a list of tensors, got {type(tensors).__name__}; a batch that "
+            f"stack_batch expects a list of tensors, got {type(tensor_list).__name__}; a batch that "
             "is already one tensor needs no stacking."
         )
-    if not tensors:
+    if not tensor_list:
         raise DataPreprocessorAssertionError("stack_batch needs at least one tensor.")
-    shapes = [tuple(t.shape) for t in tensors]
+    shapes = [tuple(t.shape) for t in tensor_list]
     ranks = {len(shape) for shape in shapes}
     if len(ranks) != 1:
         raise DataPreprocessorAssertionError(
@@ -156,7 +156,7 @@ def stack_batch(
         )
     rank = len(shapes[0])
     if rank == 0:
-        return torch.stack(list(tensors))
+        return torch.stack(list(tensor_list))
     firsts = sorted({shape[0] for shape in shapes})
     if len(firsts) != 1:  # the first dim is channels: never invent any
         if rank == 1:
@@ -175,7 +175,7 @@ def stack_batch(
         d = pad_size_divisor
         target[1:] = [-(-size // d) * d for size in target[1:]]
     padded = []
-    for tensor, shape in zip(tensors, shapes):
+    for tensor, shape in zip(tensor_list, shapes):
         missing = [want - have for want, have in zip(target, shape)]
         if any(missing):
             # F.pad takes (last dim before, after, next-to-last before, after, ...)
