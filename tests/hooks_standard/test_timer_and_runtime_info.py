@@ -387,3 +387,71 @@ def test_a_resumed_run_publishes_its_own_config_not_the_checkpoints(make_runner:
     assert resumed.epoch == 2
     assert "note = 'second'" in resumed.message_hub.get_info("cfg")
     assert resumed.message_hub.get_info("experiment_name") == "second-run"
+
+
+class _EtaSeen:
+    """A hook that records the hub's ``'eta'`` after each validation iteration."""
+
+    def __init__(self) -> None:
+        from runner_core.hooks import Hook
+
+        seen: list[float] = []
+
+        class Peek(Hook):
+            priority = "LOWEST"
+
+            def after_val_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+                seen.append(runner.message_hub.get_info("eta"))
+
+        self.hook, self.seen = Peek(), seen
+
+
+def test_validation_publishes_its_own_eta_in_the_hub_as_mmengine(make_runner: Any) -> None:
+    """Hooks and loggers read ``message_hub.get_info('eta')`` during validation too."""
+    runner = make_runner(val=True)  # 32 samples, batch 8: 4 validation batches
+    peek = _EtaSeen()
+    runner.register_hook(peek.hook)
+    runner.val()
+    assert len(peek.seen) == 4 and all(e is not None and e >= 0 for e in peek.seen)
+    assert peek.seen[-1] == 0.0 and peek.seen[0] > 0
+
+
+def test_a_subclass_overriding_mmengines_helpers_is_called_through_them(
+    make_runner: Any,
+) -> None:
+    """MMagic's timer subclass replaces ``_after_iter`` (with MMEngine's ``self.t``,
+    ``time_sec_tot``, ``start_iter``) and reads its loop's ``total_length``; a
+    LogProcessor subclass overrides ``_get_dataloader_size``."""
+    import warnings
+
+    from runner_core.runner import LogProcessor
+
+    calls: list[tuple[str, int]] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "override unused" warning any more
+
+        class Timer(IterTimerHook):
+            def _after_iter(self, runner, batch_idx, data_batch=None, outputs=None, mode="train"):
+                calls.append((mode, batch_idx))
+                runner.message_hub.update_info("eta", float(100 + batch_idx))
+                self.t = self.t  # MMEngine's attributes are there
+                assert self.start_iter == 0 and self.time_sec_tot == 0
+
+        class Processor(LogProcessor):
+            def _get_dataloader_size(self, runner, mode):
+                return 10 * super()._get_dataloader_size(runner, mode)
+
+    runner = make_runner(
+        val=True,
+        default_hooks=dict(timer=Timer(), logger=dict(interval=1, progress_bar=False)),
+        log_processor=Processor(),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+    )
+    peek = _EtaSeen()
+    runner.register_hook(peek.hook)
+    runner.train()
+    assert calls[:2] == [("train", 0), ("train", 1)] and ("val", 3) in calls
+    assert peek.seen == [100.0, 101.0, 102.0, 103.0]
+    assert runner.message_hub.get_scalar("train/data_time") is not None  # _before_iter
+    text = next(runner.log_dir.glob("*.log")).read_text()
+    assert "Epoch(val) [1][ 4/40]" in text  # the processor's size

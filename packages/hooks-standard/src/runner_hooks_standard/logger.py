@@ -36,6 +36,7 @@ from typing import Any
 from runner_core.contract import RunnerAPI
 from runner_core.errors import ConfigError, ConfigTypeError, HookError, HookTypeError
 from runner_core.hooks import Hook, Priority
+from runner_core.hooks.hook import DATA_BATCH  # noqa: F401  (MMEngine's logger_hook has it)
 from runner_core.logging.log_processor import (
     TIME_KEYS,
     LogProcessor,
@@ -351,12 +352,7 @@ class LoggerHook(Hook):
         }
         if self._display is not None:
             self._display.start()
-            loop = runner.val_loop if mode == "val" else runner.test_loop
-            try:
-                total = len(loop.dataloader) if loop is not None else None
-            except TypeError:
-                total = None
-            self._display.start_eval(mode.capitalize(), total)
+            self._display.start_eval(mode.capitalize(), self._processor.pass_length(runner, mode))
 
     def after_val_iter(
         self,
@@ -389,11 +385,7 @@ class LoggerHook(Hook):
         if self._custom_iter:
             logger.info(self._processor.get_log_after_iter(runner, batch_idx, mode)[1])
             return
-        loop = runner.val_loop if mode == "val" else runner.test_loop
-        try:
-            total: int | None = len(loop.dataloader) if loop is not None else None
-        except TypeError:
-            total = None
+        total = self._processor.pass_length(runner, mode)
         # MMEngine's progress line: eta (of this pass), time, data_time
         _, line = self._processor.eval_iter_log(
             runner,

@@ -22,7 +22,26 @@ class IterTimerHook(Hook):
 
     priority: int | str = Priority.NORMAL
 
+    #: MMEngine's IterTimerHook works through these helpers; a subclass written for it
+    #: overrides one (MMagic's ``GenIterTimerHook`` replaces ``_after_iter``)
+    _MMENGINE_HELPERS = ("_before_epoch", "_before_iter", "_after_iter")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass that overrides one of MMEngine's helpers gets MMEngine's structure:
+        each point it does not define itself calls the helper with its mode, as there."""
+        if any(h in vars(cls) for h in IterTimerHook._MMENGINE_HELPERS):
+            mine = vars(IterTimerHook)
+            for point in _HELPED_POINTS:
+                if getattr(cls, point) is mine[point]:
+                    setattr(cls, point, vars(Hook)[point])
+        super().__init_subclass__(**kwargs)
+
     def __init__(self) -> None:
+        # MMEngine's attributes, which subclasses written for it read and write
+        self.t = time.time()
+        self.time_sec_tot = 0.0
+        self.time_sec_test_val = 0.0
+        self.start_iter = 0
         self._clock = time.perf_counter
         self._last = 0.0  # end of the previous iteration
         self._total = 0.0  # train time summed over this session (first iteration excluded)
@@ -65,6 +84,7 @@ class IterTimerHook(Hook):
         self._info = hub.runtime_info
 
     def before_train(self, runner: RunnerAPI) -> None:
+        self.start_iter = runner.iter
         self._bind(runner)
 
     def before_train_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None) -> None:
@@ -106,7 +126,7 @@ class IterTimerHook(Hook):
         data_batch: Any = None,
         outputs: Any = None,
     ) -> None:
-        self._eval_iter_done(runner, "val")
+        self._eval_iter_done(runner, "val", batch_idx)
 
     def before_test_iter(self, runner: RunnerAPI, batch_idx: int, data_batch: Any = None) -> None:
         self._eval_iter_start(runner, "test")
@@ -118,18 +138,57 @@ class IterTimerHook(Hook):
         data_batch: Any = None,
         outputs: Any = None,
     ) -> None:
-        self._eval_iter_done(runner, "test")
+        self._eval_iter_done(runner, "test", batch_idx)
 
     def _eval_iter_start(self, runner: RunnerAPI, mode: str) -> None:
         now = self._clock()
         sinks = self._eval_sinks or self._bind_eval(runner, mode)
         sinks[0](now - self._last)
 
-    def _eval_iter_done(self, runner: RunnerAPI, mode: str) -> None:
+    def _eval_iter_done(self, runner: RunnerAPI, mode: str, batch_idx: int) -> None:
         now = self._clock()
         sinks = self._eval_sinks or self._bind_eval(runner, mode)
-        sinks[1](now - self._last)
+        spent = now - self._last
+        sinks[1](spent)
         self._last = now
+        # the pass's ETA in the hub's 'eta', as MMEngine's hook publishes it: its mean
+        # iteration time so far times the batches left
+        self.time_sec_test_val = (self.time_sec_test_val if batch_idx else 0.0) + spent
+        left = _eval_length(runner, mode) - batch_idx - 1
+        runner.message_hub.runtime_info["eta"] = (
+            self.time_sec_test_val / (batch_idx + 1) * left if left > 0 else 0.0
+        )
+
+    # -- MMEngine's helpers, for subclasses written for it (see __init_subclass__) -------
+    def _before_epoch(self, runner: Any, mode: str = "train") -> None:
+        self.t = time.time()
+        self.time_sec_test_val = 0.0
+
+    def _before_iter(
+        self, runner: Any, batch_idx: int, data_batch: Any = None, mode: str = "train"
+    ) -> None:
+        runner.message_hub.update_scalar(f"{mode}/data_time", time.time() - self.t)
+
+    def _after_iter(
+        self,
+        runner: Any,
+        batch_idx: int,
+        data_batch: Any = None,
+        outputs: Any = None,
+        mode: str = "train",
+    ) -> None:
+        hub = runner.message_hub
+        spent = time.time() - self.t
+        hub.update_scalar(f"{mode}/time", spent)
+        self.t = time.time()
+        if mode == "train":
+            self.time_sec_tot += spent
+            mean = self.time_sec_tot / (runner.iter - self.start_iter + 1)
+            hub.update_info("eta", mean * (runner.max_iters - runner.iter - 1))
+        else:
+            self.time_sec_test_val += spent
+            left = _eval_length(runner, mode) - batch_idx - 1
+            hub.update_info("eta", self.time_sec_test_val / (batch_idx + 1) * left)
 
     def after_val(self, runner: RunnerAPI) -> None:
         # validation inside training must not count as the next train iteration's data time
@@ -141,3 +200,24 @@ class IterTimerHook(Hook):
 
     def __repr__(self) -> str:
         return "IterTimerHook()"
+
+
+#: the points MMEngine's IterTimerHook serves through its helpers
+_HELPED_POINTS = tuple(
+    f"{when}_{mode}_{what}"
+    for mode in ("train", "val", "test")
+    for when, what in (("before", "epoch"), ("before", "iter"), ("after", "iter"))
+)
+
+
+def _eval_length(runner: Any, mode: str) -> int:
+    """The batches of this validation or test pass: the loop's ``total_length`` (a loop
+    over several datasets, MMagic's), else its loader's length (0 when it has none)."""
+    loop = getattr(runner, f"{mode}_loop", None)
+    total = getattr(loop, "total_length", None)
+    if isinstance(total, int):
+        return total
+    try:
+        return len(loop.dataloader)  # type: ignore[union-attr]
+    except (AttributeError, TypeError):
+        return 0

@@ -103,9 +103,7 @@ class LogProcessor:
         "_get_max_memory",
         "_get_iter",
         "_get_epoch",
-        "_get_cur_loop",
         "_parse_windows_size",
-        "_get_dataloader_size",
     )
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -452,7 +450,7 @@ class LogProcessor:
             )
             return record, line
         n = batch_idx + 1
-        total = _loop_length(runner, mode)
+        total = self.pass_length(runner, mode)
         position = self._eval_position(runner, mode, n, total, align=True)
         tag, line = self.eval_iter_log(
             runner, mode, n, total, window=self.window, digits=digits, position=position
@@ -464,6 +462,27 @@ class LogProcessor:
         built = getattr(runner, "max_iters", None) is not None  # RunnerAPI: the loop's
         tag["iter"] = runner.iter + 1 if built else 0
         return tag, line
+
+    def pass_length(self, runner: Any, mode: str) -> int | None:
+        """The batches of a validation or test pass (the N of ``[i/N]``; None when
+        endless): what MMEngine's ``_get_dataloader_size`` helper says, which
+        subclasses written for it override."""
+        return self._get_dataloader_size(runner, mode)
+
+    def _get_cur_loop(self, runner: Any, mode: str) -> Any:
+        """MMEngine's helper: the loop of ``mode`` (None before it is built)."""
+        _check_mode(mode, _MODES)
+        return getattr(runner, f"{mode}_loop", None)
+
+    def _get_dataloader_size(self, runner: Any, mode: str) -> int | None:
+        """The batches of a ``mode`` pass, the N of ``[i/N]`` (MMEngine's helper, which
+        subclasses override): the loop's ``total_length`` where it has one (a loop over
+        several datasets, MMagic's), else its loader's length; None for an endless one."""
+        loop = self._get_cur_loop(runner, mode)
+        if loop is None:
+            return None
+        total = getattr(loop, "total_length", None)
+        return total if isinstance(total, int) else _length(loop.dataloader)
 
     def get_log_after_epoch(
         self, runner: Any, batch_idx: int, mode: str, with_non_scalar: bool = False
@@ -548,11 +567,6 @@ def _length(loader: Any) -> int | None:
         return len(loader)
     except TypeError:  # an infinite loader
         return None
-
-
-def _loop_length(runner: Any, mode: str) -> int | None:
-    loop = runner.val_loop if mode == "val" else runner.test_loop
-    return None if loop is None else _length(loop.dataloader)
 
 
 def is_rate(name: str) -> bool:
