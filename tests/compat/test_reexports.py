@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 
 import pytest
+import torch
 
 
 def test_top_level_reexports_config_and_logging_names() -> None:
@@ -243,3 +244,34 @@ def test_the_private_analysis_names_analysis_scripts_import() -> None:
     assert _DEFAULT_SUPPORTED_ACT_OPS is DEFAULT_ACTIVATION_HANDLES
     assert _IGNORED_OPS is IGNORED_OPS and "aten::t" in _IGNORED_OPS
     assert is_tuple_of is home
+
+
+def test_names_ported_engine_extensions_reach_for_by_mmengines_paths() -> None:
+    """OpenMMLab's engine code, its imports changed: ``mmengine.dist.get_dist_info()``
+    (mmpretrain's PreciseBNHook), ``parrots_wrapper._BatchNorm`` (the layer-decay
+    constructors), ``DATA_BATCH`` from the logger hook's module."""
+    import runner_core
+    from runner_core import distributed
+    from runner_core.hooks.hook import DATA_BATCH
+    from runner_core.utils.dl_utils import parrots_wrapper
+    from runner_hooks_standard import DATA_BATCH as exported
+    from runner_hooks_standard.logger import DATA_BATCH as in_logger
+
+    assert runner_core.dist is distributed and runner_core.dist.get_dist_info() == (0, 1)
+    assert parrots_wrapper._BatchNorm is torch.nn.modules.batchnorm._BatchNorm
+    assert issubclass(torch.nn.InstanceNorm2d, parrots_wrapper._InstanceNorm)
+    assert parrots_wrapper.SyncBatchNorm is torch.nn.SyncBatchNorm
+    assert exported is in_logger is DATA_BATCH
+
+
+def test_the_default_constructors_is_in_finds_shared_parameters() -> None:
+    """mmseg's ForceDefaultOptimWrapperConstructor skips duplicates with it."""
+    from runner_core.optim import DefaultOptimWrapperConstructor
+
+    constructor = DefaultOptimWrapperConstructor(
+        dict(type="OptimWrapper", optimizer=dict(type="SGD", lr=0.1))
+    )
+    a, b, c = (torch.nn.Parameter(torch.zeros(1)) for _ in range(3))
+    groups = [{"params": [a]}, {"params": [b]}]
+    assert constructor._is_in({"params": [b, c]}, groups)
+    assert not constructor._is_in({"params": [c]}, groups)

@@ -186,6 +186,7 @@ _LAZY = {
 __all__ = ["__version__", "version_info", *_LAZY]
 
 if TYPE_CHECKING:  # pragma: no cover  (each name from the module _LAZY loads it from)
+    from . import distributed as dist  # noqa: F401  (MMEngine's name, see __getattr__)
     from .config import Config as Config
     from .config import ConfigDict as ConfigDict
     from .config import DictAction as DictAction
@@ -322,4 +323,13 @@ if TYPE_CHECKING:  # pragma: no cover  (each name from the module _LAZY loads it
     from .utils import track_progress_rich as track_progress_rich
     from .utils import tuple_cast as tuple_cast
 else:  # type checkers see the real names above, so a misspelled import is an error
-    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+    _lazy_getattr, __dir__ = lazy_exports(__name__, _LAZY, globals())
+
+    def __getattr__(name: str) -> object:
+        if name == "dist":  # MMEngine's module name: ``mmengine.dist.get_dist_info()``
+            # ported by changing the import only (mmpretrain's PreciseBNHook)
+            from . import distributed
+
+            globals()["dist"] = distributed
+            return distributed
+        return _lazy_getattr(name)

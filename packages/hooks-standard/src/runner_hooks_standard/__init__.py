@@ -36,11 +36,16 @@ _LAZY = {
     "LocalVisBackend": ".vis_backends.local",
     "TensorBoardVisBackend": ".vis_backends.tensorboard",
     "standard_default_hooks": ".defaults",
+    # MMEngine's alias of a hook's data_batch type (ported ``from mmengine.hooks.logger_hook
+    # import DATA_BATCH``)
+    "DATA_BATCH": "runner_core.hooks.hook",
 }
 
 __all__ = ["__version__", *_LAZY]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from runner_core.hooks.hook import DATA_BATCH as DATA_BATCH
+
     from .aliases import OptimzierHook as OptimzierHook
     from .aliases import TextLoggerHook as TextLoggerHook
     from .checkpoint import CheckpointHook as CheckpointHook

@@ -329,6 +329,15 @@ class DefaultOptimWrapperConstructor:
             )
 
     # -- parameter groups -----------------------------------------------------
+    def _is_in(self, param_group: Mapping[str, Any], param_group_list: list[Any]) -> bool:
+        """Whether ``param_group`` shares a parameter with a group of ``param_group_list``
+        (MMEngine's helper; mmseg's ``ForceDefaultOptimWrapperConstructor`` calls it to
+        skip duplicate parameters)."""
+        if not all(isinstance(group, Mapping) for group in param_group_list):
+            raise TypeError("param_group_list must be a list of dicts (parameter groups)")
+        seen = {id(p) for group in param_group_list for p in group["params"]}
+        return any(id(p) in seen for p in param_group["params"])
+
     def add_params(
         self,
         params: list[dict[str, Any]],
