@@ -323,3 +323,37 @@ def test_a_val_loop_of_ones_own_gets_a_list_of_dataloader_configs(tmp_path: Path
     plain = _runner(tmp_path / "plain", 1, val_cfg=dict(), **parts)
     with pytest.raises(ConfigTypeError, match=r"list of 2 dataloader.*val_cfg=dict\(type"):
         plain.val()
+
+
+def test_the_eval_loops_private_names_hold_their_configs_until_built(tmp_path: Path) -> None:
+    """Code copied from MMEngine's Runner.test() (a hook that runs the test loop during
+    training) checks ``runner._test_loop is None`` before building it."""
+    x = torch.randn(8, 2)
+    data = dict(dataset=TensorDataset(x, x.sum(1, keepdim=True)), batch_size=4)
+    bare = _runner(tmp_path / "bare", 1)
+    assert bare._test_loop is None and bare._val_loop is None and not bare.has_validation()
+
+    from runner_core.evaluator import BaseMetric
+
+    class Count(BaseMetric):
+        def process(self, data_batch: Any, data_samples: Any) -> None:
+            self.results.append(1.0)
+
+        def compute_metrics(self, results: list) -> dict:
+            return {"n": float(len(results))}
+
+    run = _runner(
+        tmp_path / "wd",
+        1,
+        test_dataloader=data,
+        test_cfg=dict(),
+        test_evaluator=Count(),
+        val_dataloader=data,
+        val_evaluator=Count(),
+    )
+    assert run._test_loop == {} and run._val_loop == {} and run.has_validation()
+    if run._test_loop is None:  # MMEngine's guard
+        raise RuntimeError("no test loop")
+    run._test_loop = run.build_test_loop(run._test_loop)
+    assert run.test_loop is run._test_loop and run.test()["n"] == 2.0
+    assert run.val_loop is run._val_loop and not isinstance(run._val_loop, dict)

@@ -270,8 +270,10 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         self.auto_scale_lr = auto_scale_lr
         self._lr_scaled: list[Any] = []  # the optim wrappers scale_lr scaled (each once)
         self._train_loop: Any = None
-        self._val_loop: Any = None
-        self._test_loop: Any = None
+        # MMEngine's: the evaluation loops' configs until they are built (code copied from
+        # its Runner.test() checks ``runner._test_loop is None`` before building it)
+        self._val_loop: Any = _loop_config(val_cfg, val_dataloader)
+        self._test_loop: Any = _loop_config(test_cfg, test_dataloader)
 
         #: what to resume from and what a resumed run still has to hand over
         self._resume_state = ResumeState(resume, load_from)
@@ -459,10 +461,10 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
     @property
     def val_loop(self) -> Any:
-        if self._val_loop is None:
+        if self._val_loop is None or isinstance(self._val_loop, Mapping):
             if self._val_dataloader is None:
                 return None
-            loop = self.build_val_loop(self._val_cfg or {})
+            loop = self.build_val_loop(self._val_loop or self._val_cfg or {})
             check_initialised(loop, "val_cfg")
             self._val_loop = loop
             self._reap_workers_of(loop)
@@ -500,10 +502,10 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
     @property
     def test_loop(self) -> Any:
-        if self._test_loop is None:
+        if self._test_loop is None or isinstance(self._test_loop, Mapping):
             if self._test_dataloader is None:
                 return None  # as val_loop (and MMEngine's); test() says what is missing
-            loop = self.build_test_loop(self._test_cfg or {})
+            loop = self.build_test_loop(self._test_loop or self._test_cfg or {})
             check_initialised(loop, "test_cfg")
             self._test_loop = loop
             self._reap_workers_of(loop)
@@ -909,7 +911,9 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
     def has_validation(self) -> bool:
         """Whether the run has validation data (without building the val loop)."""
-        return self._val_loop is not None or self._val_dataloader is not None
+        return self._val_dataloader is not None or not (
+            self._val_loop is None or isinstance(self._val_loop, Mapping)
+        )
 
     def run_validation(self) -> dict[str, Any] | None:
         """Validation inside training: never moves training's random streams, and leaves
@@ -1012,3 +1016,13 @@ def default_env_cfg() -> dict[str, Any]:
     from ..distributed.launch import resolve_backend
 
     return {"dist_cfg": {"backend": resolve_backend(None)}}
+
+
+def _loop_config(cfg: Any, dataloader: Any) -> dict[str, Any] | None:
+    """What MMEngine holds in ``runner._val_loop`` / ``_test_loop`` before the loop is built:
+    its config (None without data; a loop object passed as the config is built as before)."""
+    if dataloader is None:
+        return None
+    if cfg is None:
+        return {}
+    return dict(cfg) if isinstance(cfg, Mapping) else None
