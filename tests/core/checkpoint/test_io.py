@@ -224,6 +224,14 @@ def test_not_a_checkpoint(tmp_path: Path) -> None:
     (tmp_path / "cfg.py").write_text("model = dict(type='ResNet')\n")
     with pytest.raises(CheckpointError, match=r"cfg\.py.*not a torch checkpoint.*text file"):
         load_checkpoint(tmp_path / "cfg.py")
+    # its text is not repeated: a pointer aimed at a secrets file would put it in the log
+    (tmp_path / ".env").write_text("WANDB_API_KEY=0123456789abcdef\n")
+    with pytest.raises(CheckpointError, match=r"text file") as exc:
+        load_checkpoint(tmp_path / ".env")
+    assert "0123" not in str(exc.value) and "WANDB" not in str(exc.value)
+    (tmp_path / "lfs.pth").write_text("version https://git-lfs.github.com/spec/v1\noid sha256:ab\n")
+    with pytest.raises(CheckpointError, match=r"Git LFS pointer.*git lfs pull"):
+        load_checkpoint(tmp_path / "lfs.pth")
     with zipfile.ZipFile(tmp_path / "a.zip", "w") as archive:
         archive.writestr("readme.txt", "hi")
     with pytest.raises(CheckpointError, match=r"a\.zip.*no 'data\.pkl'.*readme\.txt"):

@@ -116,13 +116,25 @@ def sniff_head(head: bytes, name: str) -> str:
     if len(head) >= 9 and head[8:9] == b"{":
         what = "a safetensors file; load it with safetensors.torch.load_file()"
     elif all(32 <= b < 127 or b in (9, 10, 13) for b in head):
-        what = f"a text file starting with {head.decode('ascii', 'replace')!r}"
+        # named by its kind only: the text may be a secret (a pointer aimed at ~/.env), and
+        # this message goes to the run's log
+        what = _text_kind(head)
     else:
         what = f"a file starting with bytes {head[:8]!r}"
     raise CheckpointUnpicklingError(
         f"{name!r} is not a torch checkpoint (expected a torch.save zip archive): it looks "
         f"like {what}. Check that the path names a .pth file written by torch.save."
     )
+
+
+def _text_kind(head: bytes) -> str:
+    """What a text file that was taken for a checkpoint is, as far as its start says."""
+    text = head.lstrip().lower()
+    if text.startswith(b"version https://git-lfs"):
+        return "a Git LFS pointer, not the file itself (run `git lfs pull`)"
+    if text.startswith((b"<!doctype html", b"<html")):
+        return "an HTML page (a download that returned an error page?)"
+    return "a text file"
 
 
 def _open_zip(path: Path) -> zipfile.ZipFile:
