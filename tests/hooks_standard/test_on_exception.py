@@ -186,6 +186,7 @@ def test_a_nan_loss_not_yet_checked_is_named_on_the_error_that_stopped_the_run(
         runner.train()
     assert raised.value is error
     notes = "\n".join(getattr(error, "__notes__", []))
-    assert "Before the run stopped:" in notes and "iteration 2" in notes
+    assert "Before the run stopped: A non-finite loss came first, at iteration 2" in notes
+    assert "check_invalid_loss=None" not in notes  # removing this check would not help
     hook = next(h for h in runner.hooks if type(h).__name__ == "CheckInvalidLossHook")
     assert hook._pending == []  # a next train() of this Runner starts clean

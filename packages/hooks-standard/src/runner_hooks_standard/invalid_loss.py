@@ -91,7 +91,7 @@ class CheckInvalidLossHook(Hook):
         likely why, so it is logged and noted on the error. Then they are dropped, so
         a next ``train()`` of this Runner does not report this run's iterations."""
         try:
-            self._check(runner)
+            self._check(runner, stopped_here=False)
         except InvalidLossError as err:
             from runner_core.errors import add_note
 
@@ -102,7 +102,7 @@ class CheckInvalidLossHook(Hook):
         finally:
             self._pending = []
 
-    def _check(self, runner: RunnerAPI) -> None:
+    def _check(self, runner: RunnerAPI, stopped_here: bool = True) -> None:
         kept, self._pending = self._pending, []
         if not kept:
             return
@@ -117,7 +117,9 @@ class CheckInvalidLossHook(Hook):
             return
         done, epoch, batch_idx = self._first
         outputs = _outputs_of(kept[offset])
-        raise InvalidLossError(_message(runner, outputs, done + offset, epoch, batch_idx + offset))
+        raise InvalidLossError(
+            _message(runner, outputs, done + offset, epoch, batch_idx + offset, stopped_here)
+        )
 
     def __repr__(self) -> str:
         return f"CheckInvalidLossHook(interval={self.interval})"
@@ -241,7 +243,16 @@ def _describe(value: Any) -> str:
     return "nan" if math.isnan(number) else str(number)
 
 
-def _message(runner: RunnerAPI, outputs: Any, done: int, epoch: int, batch_idx: int) -> str:
+def _message(
+    runner: RunnerAPI,
+    outputs: Any,
+    done: int,
+    epoch: int,
+    batch_idx: int,
+    stopped_here: bool = True,
+) -> str:
+    """Why the run stopped (``stopped_here``), or, when another error stopped it, the
+    non-finite loss that came before that error."""
     if isinstance(outputs, Mapping):
         bad = [
             k
@@ -261,11 +272,16 @@ def _message(runner: RunnerAPI, outputs: Any, done: int, epoch: int, batch_idx: 
             saved = f" The newest checkpoint, {latest}, was saved before this and is intact."
     except Exception:  # the message must not fail because of the pointer file
         saved = ""
+    lead = "Training stopped at" if stopped_here else "A non-finite loss came first, at"
+    way_out = (
+        " To continue anyway, remove this check with default_hooks=dict(check_invalid_loss=None)."
+        if stopped_here
+        else ""
+    )
     return (
-        f"Training stopped at iteration {done} (epoch {epoch + 1}, batch {batch_idx + 1}): "
+        f"{lead} iteration {done} (epoch {epoch + 1}, batch {batch_idx + 1}): "
         f"{noun} {terms} is not finite (NaN or infinite).{saved} Common causes: a learning "
         "rate too high for this model (lower it, or add a warm-up scheduler), gradients that "
         "explode (set optim_wrapper=dict(clip_grad=dict(max_norm=...))), fp16 overflow, or bad "
-        "input data (a NaN in the batch). To continue anyway, remove this check with "
-        "default_hooks=dict(check_invalid_loss=None)."
+        f"input data (a NaN in the batch).{way_out}"
     )
