@@ -238,7 +238,7 @@ def test_yaml_python_tags_are_refused(write, tmp_path: Path) -> None:
         "evil.yaml",
         f"x: !!python/object/apply:os.system ['touch {marker}']\n",
     )
-    with pytest.raises(ConfigError, match="never .*execute code"):
+    with pytest.raises(ConfigError, match="tags create no Python objects"):
         Config.fromfile(path)
     assert not marker.exists()
     with pytest.raises(ConfigError, match="python/object"):

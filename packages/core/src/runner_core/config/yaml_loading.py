@@ -67,7 +67,7 @@ def load_yaml(text: str, filename: str) -> Any:
             tag = exc.problem.split("tag", 1)[1].strip().strip("'")
         raise ConfigError(
             f"{filename}:{line}: the YAML tag {tag or '(unknown)'} is refused: YAML configs are "
-            "read with a safe loader and never create Python objects or execute code (only "
+            "parsed with a safe loader, whose tags create no Python objects (only "
             "!!python/tuple is allowed). Write plain values (use `type: Name` for classes), "
             "or use a .py config."
         ) from None
