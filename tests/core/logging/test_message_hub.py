@@ -402,3 +402,12 @@ def test_count_since_a_mark_counts_the_values_recorded_after_it() -> None:
         buf.update(float(value))
     assert buf.count_since(mark) == 5
     assert HistoryBuffer().count_since(HistoryBuffer().mark()) == 0
+
+
+def test_an_unknown_scalar_names_the_hub_and_what_it_holds() -> None:
+    hub = MessageHub.get_instance("scalars-named-hub")
+    with pytest.raises(KeyError, match=r"'value' in the message hub 'scalars-named-hub'; it "):
+        hub.get_scalar("value")
+    hub.update_scalar("train/loss", 1.0)
+    with pytest.raises(KeyError, match=r"known: train/loss\. Did you mean 'train/loss'"):
+        hub.get_scalar("train/los")

@@ -560,8 +560,14 @@ class MessageHub:
         try:
             return self._scalars[key]
         except KeyError:
+            from ..errors import did_you_mean
+
+            known = sorted(self._scalars)
+            listing = f"known: {', '.join(known)}" if known else "it holds no scalars yet"
             raise KeyError(
-                f"No scalar {key!r} in the message hub; known: {', '.join(sorted(self._scalars))}"
+                f"No scalar {key!r} in the message hub {self.instance_name!r}; {listing}."
+                f"{did_you_mean(key, known)} A scalar exists once update_scalar() was called "
+                "for it."
             ) from None
 
     @property
