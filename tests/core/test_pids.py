@@ -84,3 +84,20 @@ def test_process_start_time_is_when_the_process_began() -> None:
 )
 def test_ps_elapsed_times_are_read_in_every_form(etime: str, seconds: int | None) -> None:
     assert pids._elapsed_seconds(etime) == seconds
+
+
+def test_a_start_time_read_while_the_process_is_born_is_asked_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """procps can read a process caught mid-birth as older than the epoch."""
+    from runner_core import pids
+
+    answers = iter(["441077234-00:18:40", "00:03"])
+
+    def fake_ps(*args: object, **kwargs: object) -> subprocess.CompletedProcess:
+        return subprocess.CompletedProcess([], 0, stdout=next(answers) + "\n", stderr="")
+
+    monkeypatch.setattr(pids, "_WINDOWS", False)
+    monkeypatch.setattr(pids.subprocess, "run", fake_ps)
+    started = pids.process_start_time(12345)
+    assert started is not None and abs(time.time() - 3 - started) < 1

@@ -81,17 +81,26 @@ def process_start_time(pid: int) -> float | None:
     """
     if _WINDOWS or pid <= 0:
         return None
-    try:
-        done = subprocess.run(
-            ["ps", "-o", "etime=", "-p", str(int(pid))],
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    age = _elapsed_seconds(done.stdout.strip()) if done.returncode == 0 else None
-    return None if age is None else time.time() - age
+    for attempt in range(3):
+        try:
+            done = subprocess.run(
+                ["ps", "-o", "etime=", "-p", str(int(pid))],
+                capture_output=True,
+                text=True,
+                timeout=5,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        age = _elapsed_seconds(done.stdout.strip()) if done.returncode == 0 else None
+        if age is None:
+            return None
+        now = time.time()
+        if age <= now:
+            return now - age
+        # a process caught while it is being born can read as older than the epoch
+        # (procps: '441077234-00:18:40'); asked again a moment later it reads right
+        time.sleep(0.01 * (attempt + 1))
+    return None
 
 
 def _elapsed_seconds(text: str) -> int | None:
