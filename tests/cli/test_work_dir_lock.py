@@ -448,3 +448,15 @@ def test_the_test_redirect_knows_a_job_spread_over_machines(
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     assert _several_nodes() is several
+
+
+def test_an_empty_lock_dated_in_the_future_is_waited_for_only_a_while(tmp_path: Path) -> None:
+    lock = tmp_path / LOCK_NAME
+    lock.touch()
+    later = time.time() + 3600  # a clock that runs ahead (NFS), a restored backup
+    os.utime(lock, (later, later))
+    acquire_work_dir_lock(tmp_path)  # returned: it did not wait for that hour
+    try:
+        assert json.loads(lock.read_text())["pid"] == os.getpid()
+    finally:
+        release_work_dir_lock(tmp_path)

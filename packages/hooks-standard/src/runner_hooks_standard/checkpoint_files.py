@@ -135,6 +135,7 @@ def lock_out_dir(
         LOCK_NAME,
         WorkDirBusyError,
         WorkDirHold,
+        held_elsewhere,
         read_lock,
     )
 
@@ -145,7 +146,9 @@ def lock_out_dir(
     try:
         hold.acquire()
     except WorkDirBusyError:
-        other = read_lock(out_dir) or {}
+        other = held_elsewhere(out_dir) or read_lock(out_dir) or {}
+        if "unreadable" in other:
+            raise  # its message names the file, why it cannot be read and its owner
         raise WorkDirBusyError(
             f"CheckpointHook saves into {str(out_dir)!r} (out_dir/<name of the work dir>), "
             f"which another run is using (pid {other.get('pid', '?')} on host "

@@ -282,6 +282,7 @@ def _take(work: Path) -> Path:
     work.mkdir(parents=True, exist_ok=True)
     mine = _record()
     rounds = 0
+    wait_until: float | None = None  # on this process's clock: a file's mtime may lie
     while rounds < 5:  # a few rounds: another process may take over at the same moment
         if _create(lock, mine):
             return lock
@@ -291,8 +292,11 @@ def _take(work: Path) -> Path:
         if _is_mine(other):
             return lock
         if other is None and _written_just_now(lock):
-            time.sleep(_HALF_WRITTEN_POLL_S)  # its run is starting: its record comes soon
-            continue
+            if wait_until is None:
+                wait_until = time.monotonic() + _HALF_WRITTEN_GRACE_S
+            if time.monotonic() < wait_until:
+                time.sleep(_HALF_WRITTEN_POLL_S)  # its run is starting: its record comes soon
+                continue
         rounds += 1
         if not _is_stale(other, mine["host"]):
             raise WorkDirBusyError(_busy_message(work, other))
