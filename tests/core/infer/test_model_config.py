@@ -129,6 +129,15 @@ def test_a_saved_config_builds_no_function_or_class_but_a_torch_module_it_names(
             _build(vector_inferencer, weights=path)
         assert not marker.exists()
     assert "unimported_mod" not in sys.modules
+    # a _scope_ key would import <scope>.registry, and so the scope's package, first
+    scoped = text.replace("type='InferLinear',", "type='InferLinear', _scope_='unimported_mod',")
+    path = tmp_path / "scoped.pth"
+    save_checkpoint({"state_dict": setup.reference.state_dict(), "meta": {"cfg": scoped}}, path)
+    try:
+        _build(vector_inferencer, weights=path)
+    except Exception:  # noqa: S110  (whether it builds is not the point here)
+        pass
+    assert not marker.exists() and "unimported_mod" not in sys.modules
     cls = setup.reference.__class__  # a torch module class of a module imported already
     dotted = text.replace("'InferLinear'", repr(f"{cls.__module__}.{cls.__qualname__}"))
     path = tmp_path / "dotted_module.pth"

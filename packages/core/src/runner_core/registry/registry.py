@@ -73,7 +73,7 @@ def import_dotted(path: str) -> Any:
 #: where the config being built came from, while it is untrusted data (the config text
 #: saved in a checkpoint, read by an inferencer): its dotted ``type`` paths are then limited
 #: (``_check_untrusted``), since building one imports a module and calls what it names
-_untrusted_source: ContextVar[str | None] = ContextVar("runner_untrusted_config", default=None)
+_untrusted_source = _scopes.untrusted_source
 
 
 @contextmanager
@@ -113,14 +113,6 @@ def _already_imported(path: str) -> Any:
             return None
         cut -= 1
     return None
-
-
-def _may_import_scope(scope: str) -> bool:
-    """Whether a scoped key may import ``<scope>.registry``: not for an untrusted config,
-    unless that package is imported already (its name could be any module on the path)."""
-    import sys
-
-    return _untrusted_source.get() is None or scope in sys.modules
 
 
 def _check_untrusted(registry: str, key: str, obj: Any) -> Any:
@@ -266,7 +258,7 @@ class Registry:
             return
         with _scopes.overwrite_default_scope(scope):
             found = find_scope(self.root, scope)
-            if found is None and import_scope_registry(scope):
+            if found is None and _scopes.may_import_scope(scope) and import_scope_registry(scope):
                 found = find_scope(self.root, scope)
             yield found if found is not None else self
 
@@ -529,7 +521,7 @@ class Registry:
         if scope == self._scope:
             return self.get(bare, default=None)
         owner = find_scope(self, scope)
-        if owner is None and _may_import_scope(scope) and import_scope_registry(scope):
+        if owner is None and _scopes.may_import_scope(scope) and import_scope_registry(scope):
             owner = find_scope(self, scope)  # it declares its child registries
         if owner is not None:
             obj = owner.get(bare, default=None)

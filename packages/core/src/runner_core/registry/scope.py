@@ -15,6 +15,7 @@ import importlib
 import inspect
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from ..utils.manager import ManagerError, _lock
@@ -84,6 +85,19 @@ def entry_in_scope(entry: PluginEntry, scope: str) -> bool:
 # scopes whose ``<scope>.registry`` has been imported (or tried), so a lookup tries once
 _imported: set[str] = set()
 
+#: where the config being built came from, while it is untrusted data (the config text saved
+#: in a checkpoint, read by an inferencer): see ``registry.building_untrusted``
+untrusted_source: ContextVar[str | None] = ContextVar("runner_untrusted_config", default=None)
+
+
+def may_import_scope(scope: str) -> bool:
+    """Whether ``<scope>.registry`` may be imported for a scope a config names: not while
+    an untrusted config is built, unless that package is imported already (the name could
+    be any module on the path, and importing it runs it)."""
+    import sys
+
+    return untrusted_source.get() is None or scope in sys.modules
+
 
 def _importable(scope: str) -> bool:
     return bool(scope) and all(part.isidentifier() for part in scope.split("."))
@@ -145,7 +159,7 @@ def get_default_scope() -> str | None:
     if current is None:
         return None
     scope = current.scope_name
-    if scope not in _imported:
+    if scope not in _imported and may_import_scope(scope):
         _imported.add(scope)
         if _importable(scope):
             import_scope_registry(scope)
