@@ -247,6 +247,34 @@ def test_methods_replaced_after_registration_are_called_from_the_next_run_on() -
     assert seen == [("renamed", "R"), ("own iter", 8)]
 
 
+def test_custom_points_and_the_base_class_can_be_patched_too() -> None:
+    from unittest import mock
+
+    class Custom(Hook):
+        def after_foo(self, runner, x=None):
+            raise AssertionError("the patched method runs instead")
+
+    class Plain(Hook):
+        pass
+
+    m = HookManager()
+    custom, plain = Custom(), Plain()
+    m.register(custom)
+    m.register(plain)
+    with (
+        mock.patch.object(Custom, "after_foo") as foo,
+        mock.patch.object(Hook, "before_train_epoch") as base,
+    ):
+        m.refresh()
+        m.call("after_foo", {"runner": "R", "x": 1})
+        m.points.before_train_epoch("R")
+    foo.assert_called_once_with("R", x=1)
+    assert base.call_count == 2  # every hook, as MMEngine's call_hook calls each one's
+    m.refresh()
+    m.points.before_train_epoch("R")  # restored: no hook implements it again
+    assert base.call_count == 2
+
+
 def test_a_custom_point_passes_the_runner_by_position_to_a_first_parameter() -> None:
     seen: list = []
 

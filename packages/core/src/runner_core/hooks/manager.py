@@ -54,10 +54,30 @@ def hook_methods(hook: Hook) -> tuple[str, ...]:
     overrides (:meth:`Hook.get_triggered_stages`), those its instance was given
     (a ``MagicMock``, as MMEngine's tests set), and its other public methods
     (custom points)."""
+    import inspect
+
     stages = hook.get_triggered_stages()
     own = getattr(hook, "__dict__", {})
-    extra = [n for n in STANDARD_POINTS if n not in stages and callable(own.get(n))]
-    return (*stages, *extra, *custom_methods(type(hook)))
+    cls = type(hook)
+    extra = [  # a Mock on the instance, or on a base class (mock.patch.object(Hook, ...))
+        n
+        for n in STANDARD_POINTS
+        if n not in stages
+        and (callable(own.get(n)) or _replaced(inspect.getattr_static(cls, n, None)))
+    ]
+    return (*stages, *extra, *custom_methods(cls))
+
+
+def _replaced(value: Any) -> bool:
+    """A callable standing where a method belongs that is none (a ``MagicMock``)."""
+    import inspect
+
+    return (
+        value is not None
+        and callable(value)
+        and not inspect.isfunction(value)
+        and not isinstance(value, (staticmethod, classmethod))
+    )
 
 
 def _fingerprint(hook: Hook, names: Iterable[str]) -> tuple[tuple[int, int], ...]:
@@ -67,6 +87,7 @@ def _fingerprint(hook: Hook, names: Iterable[str]) -> tuple[tuple[int, int], ...
 
     own = getattr(hook, "__dict__", {})
     cls = type(hook)
+    names = [*names, *custom_methods(cls)]  # a custom point is patched too
     return tuple((id(own.get(n)), id(inspect.getattr_static(cls, n, None))) for n in names)
 
 
@@ -114,13 +135,21 @@ def _forwarding(hook: Hook, names: list[str]) -> Iterator[None]:
 
 
 def _forwarder(hook: Hook, name: str) -> Callable[..., Any]:
+    if name not in STANDARD_POINTS:  # a custom point: its caller names the arguments
+
+        def forward(runner: Any, **kwargs: Any) -> Any:
+            return getattr(hook, name)(runner, **kwargs)
+
+        forward.__name__ = forward.__qualname__ = name
+        return forward
     args = _spec_args(name)
     params = ", ".join(a if a == "runner" else f"{a}=None" for a in args)
     passed = ", ".join("runner" if a == "runner" else f"{a}={a}" for a in args)
     source = f"def {name}({params}):\n    return __getattr(__hook, {name!r})({passed})\n"
     namespace: dict[str, Any] = {"__getattr": getattr, "__hook": hook}
     exec(compile(source, f"<{type(hook).__name__}.{name}: looked up per call>", "exec"), namespace)
-    return namespace[name]  # type: ignore[no-any-return]
+    compiled: Callable[..., Any] = namespace[name]
+    return compiled
 
 
 class _PluginManager(pluggy.PluginManager):
