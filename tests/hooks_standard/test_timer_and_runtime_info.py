@@ -455,3 +455,21 @@ def test_a_subclass_overriding_mmengines_helpers_is_called_through_them(
     assert runner.message_hub.get_scalar("train/data_time") is not None  # _before_iter
     text = next(runner.log_dir.glob("*.log")).read_text()
     assert "Epoch(val) [1][ 4/40]" in text  # the processor's size
+
+
+def test_a_point_that_calls_super_beside_an_overridden_helper_times_right(
+    make_runner: Any,
+) -> None:
+    class Both(IterTimerHook):
+        def before_train_iter(self, runner, batch_idx, data_batch=None):
+            super().before_train_iter(runner, batch_idx, data_batch)
+
+        def _after_iter(self, runner, batch_idx, data_batch=None, outputs=None, mode="train"):
+            super()._after_iter(runner, batch_idx, data_batch, outputs, mode)
+
+    runner = make_runner(
+        default_hooks=dict(timer=Both()), train_cfg=dict(by_epoch=True, max_epochs=1)
+    )
+    runner.train()
+    waits = runner.message_hub.get_scalar("train/data_time").data[0]
+    assert len(waits) == 8 and max(waits) < 60  # seconds since the last iteration, not since boot

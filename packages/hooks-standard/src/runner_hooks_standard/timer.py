@@ -24,7 +24,7 @@ class IterTimerHook(Hook):
 
     #: MMEngine's IterTimerHook works through these helpers; a subclass written for it
     #: overrides one (MMagic's ``GenIterTimerHook`` replaces ``_after_iter``)
-    _MMENGINE_HELPERS = ("_before_epoch", "_before_iter", "_after_iter")
+    _MMENGINE_HELPERS = ("_before_epoch", "_after_epoch", "_before_iter", "_after_iter")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """A subclass that overrides one of MMEngine's helpers gets MMEngine's structure:
@@ -162,7 +162,10 @@ class IterTimerHook(Hook):
     # -- MMEngine's helpers, for subclasses written for it (see __init_subclass__) -------
     def _before_epoch(self, runner: Any, mode: str = "train") -> None:
         self.t = time.time()
-        self.time_sec_test_val = 0.0
+        self._last = self._clock()  # a standard point reached through super() reads it
+
+    def _after_epoch(self, runner: Any, mode: str = "train") -> None:
+        self.time_sec_test_val = 0.0  # where MMEngine resets it
 
     def _before_iter(
         self, runner: Any, batch_idx: int, data_batch: Any = None, mode: str = "train"
@@ -181,6 +184,7 @@ class IterTimerHook(Hook):
         spent = time.time() - self.t
         hub.update_scalar(f"{mode}/time", spent)
         self.t = time.time()
+        self._last = self._clock()
         if mode == "train":
             self.time_sec_tot += spent
             mean = self.time_sec_tot / (runner.iter - self.start_iter + 1)
@@ -207,7 +211,7 @@ _HELPED_POINTS = tuple(
     f"{when}_{mode}_{what}"
     for mode in ("train", "val", "test")
     for when, what in (("before", "epoch"), ("before", "iter"), ("after", "iter"))
-)
+)  # (the after_*_epoch points are Hook's own, which call _after_epoch)
 
 
 def _eval_length(runner: Any, mode: str) -> int:
