@@ -258,6 +258,9 @@ def test_names_ported_engine_extensions_reach_for_by_mmengines_paths() -> None:
     from runner_hooks_standard.logger import DATA_BATCH as in_logger
 
     assert runner_core.dist is distributed and runner_core.dist.get_dist_info() == (0, 1)
+    from runner_core.dist import get_dist_info  # ported `from mmengine.dist import ...`
+
+    assert get_dist_info is distributed.get_dist_info
     assert parrots_wrapper._BatchNorm is torch.nn.modules.batchnorm._BatchNorm
     assert issubclass(torch.nn.InstanceNorm2d, parrots_wrapper._InstanceNorm)
     assert parrots_wrapper.SyncBatchNorm is torch.nn.SyncBatchNorm
