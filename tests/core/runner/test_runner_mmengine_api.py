@@ -320,9 +320,10 @@ def test_a_val_loop_of_ones_own_gets_a_list_of_dataloader_configs(tmp_path: Path
     parts: dict[str, Any] = dict(val_dataloader=configs, val_evaluator=[dict(type="Accuracy")] * 2)
     run = _runner(tmp_path / "wd", 1, val_cfg=dict(type="EachDataset"), **parts)
     assert run.val() == {"n0": 3.0, "n1": 5.0}
-    plain = _runner(tmp_path / "plain", 1, val_cfg=dict(), **parts)
-    with pytest.raises(ConfigTypeError, match=r"list of 2 dataloader.*val_cfg=dict\(type"):
-        plain.val()
+    for i, standard in enumerate([dict(), dict(type=LOOPS.get("ValLoop"))]):  # the class too
+        plain = _runner(tmp_path / f"plain{i}", 1, val_cfg=standard, **parts)
+        with pytest.raises(ConfigTypeError, match=r"list of 2 dataloader.*val_cfg=dict\(type"):
+            plain.val()
 
 
 def test_the_eval_loops_private_names_hold_their_configs_until_built(tmp_path: Path) -> None:

@@ -63,6 +63,10 @@ class BaseEvalLoop(BaseLoop):
         fp16: bool = False,
         dtype: str | torch.dtype | None = None,
     ) -> None:
+        if isinstance(dataloader, (list, tuple)):  # several datasets: a loop of one's own
+            from runner_core.data.dataloader import refuse_config_like
+
+            refuse_config_like(dataloader, f"{self.mode or 'val'}_dataloader")
         super().__init__(runner, dataloader, evaluator)
         self.dtype = _autocast_dtype(dtype, self.mode or "val")
         self.fp16 = bool(fp16) or self.dtype is not None
