@@ -625,3 +625,17 @@ def test_one_cycle_resumes_from_mmengines_state_and_our_older_one(writer: str) -
     rest, _ = run(10, state)
     assert first + rest == pytest.approx(whole)  # the saved linear annealing, not cos
     assert "start_lr" in sched.state_dict()["_schedule_phases"][0]  # MMEngine's keys
+
+
+def test_a_pass_through_subclass_takes_positional_arguments_as_mmengines() -> None:
+    """``__init__(self, optimizer, *args, **kwargs)`` passes its positional arguments on
+    as they are, so ``D(opt, 'lr', 0.5)`` reaches the parent's (param_name, start_factor)."""
+    from runner_core.optim.scheduler import LinearParamScheduler
+
+    class PassOn(LinearParamScheduler):
+        def __init__(self, optimizer: Any, *args: Any, **kwargs: Any) -> None:
+            super().__init__(optimizer, *args, **kwargs)
+
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    assert PassOn(opt, "lr", 0.5).start_factor == 0.5
+    assert PassOn(opt, "lr", start_factor=0.25).start_factor == 0.25

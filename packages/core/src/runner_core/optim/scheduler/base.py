@@ -567,11 +567,24 @@ def _init_signature(cls: type) -> inspect.Signature:
 
 
 def _takes_var_positional(cls: type) -> bool:
-    """Whether the public signature is a fallback taking ``*args`` (passed on as they are)."""
+    """Whether positional arguments go to ``cls`` as they are: its nearest ``__init__``
+    takes ``*args`` and passes them on (MMEngine's way: ``D(opt, 'lr', 0.5)`` for a
+    ``D.__init__(self, optimizer, *args, **kwargs)``), or its public signature is a
+    fallback taking ``*args``."""
     signature = getattr(cls, "__signature__", None)
-    return signature is not None and any(
+    if signature is not None and any(
         p.kind is p.VAR_POSITIONAL for p in signature.parameters.values()
-    )
+    ):
+        return True
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is not None:
+            try:
+                params = inspect.signature(init).parameters.values()
+            except (TypeError, ValueError):
+                return False
+            return any(p.kind is p.VAR_POSITIONAL for p in params)
+    return False
 
 
 def _pass_through_mixin(cls: type) -> type | None:
