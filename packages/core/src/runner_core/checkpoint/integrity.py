@@ -119,8 +119,8 @@ def sniff_head(head: bytes, name: str) -> str:
         # named by its kind only: the text may be a secret (a pointer aimed at ~/.env), and
         # this message goes to the run's log
         what = _text_kind(head)
-    else:
-        what = f"a file starting with bytes {head[:8]!r}"
+    else:  # its bytes are not shown either: a text file with one odd byte lands here
+        what = "a file of another format"
     raise CheckpointUnpicklingError(
         f"{name!r} is not a torch checkpoint (expected a torch.save zip archive): it looks "
         f"like {what}. Check that the path names a .pth file written by torch.save."

@@ -482,7 +482,7 @@ class LogProcessor:
         if loop is None:
             return None
         total = getattr(loop, "total_length", None)
-        return total if isinstance(total, int) else _length(loop.dataloader)
+        return total if isinstance(total, int) else _length(getattr(loop, "dataloader", None))
 
     def get_log_after_epoch(
         self, runner: Any, batch_idx: int, mode: str, with_non_scalar: bool = False
