@@ -16,8 +16,9 @@ from torch import nn
 
 from runner_core import BaseMetric, BaseModel, Runner
 from runner_core.hooks import Hook
-from runner_core.registry import METRICS
+from runner_core.registry import LOOPS, METRICS
 from runner_core.structures import BaseDataElement
+from runner_loops_standard import EpochBasedTrainLoop, IterBasedTrainLoop
 
 #: MMEngine 0.10.7, EpochBasedTrainLoop(max_epochs=3, val_interval=2), 2 batches per epoch:
 #: point, runner.epoch, runner.iter, batch_idx, the model's mode, torch.is_grad_enabled()
@@ -314,3 +315,76 @@ def test_a_loss_element_without_a_dict_is_an_attribute_error_naming_the_step() -
     ) as info:
         loop.take_losses([{"pred": 1}, BaseDataElement(loss=torch.tensor(0.5))])
     assert isinstance(info.value, RunnerError)
+
+
+@LOOPS.register_module(force=True)
+class MMEngineStyleEpochLoop(EpochBasedTrainLoop):
+    """run_epoch as MMEngine's loops write it: hooks through call_hook, its own counting."""
+
+    def run_epoch(self) -> None:
+        self.runner.call_hook("before_train_epoch")
+        self.runner.model.train()
+        for idx, data_batch in enumerate(self.dataloader):
+            self.runner.call_hook("before_train_iter", batch_idx=idx, data_batch=data_batch)
+            outputs = self.runner.model.train_step(
+                data_batch, optim_wrapper=self.runner.optim_wrapper
+            )
+            self.runner.call_hook(
+                "after_train_iter", batch_idx=idx, data_batch=data_batch, outputs=outputs
+            )
+            self._iter += 1
+        self.runner.call_hook("after_train_epoch")
+        self._epoch += 1
+
+
+@LOOPS.register_module(force=True)
+class MMEngineStyleIterLoop(IterBasedTrainLoop):
+    def run_iter(self, data_batch: Any) -> None:
+        self.runner.call_hook("before_train_iter", batch_idx=self._iter, data_batch=data_batch)
+        outputs = self.runner.model.train_step(data_batch, optim_wrapper=self.runner.optim_wrapper)
+        self.runner.call_hook(
+            "after_train_iter", batch_idx=self._iter, data_batch=data_batch, outputs=outputs
+        )
+        self._iter += 1
+
+
+@pytest.mark.parametrize(
+    ("train_cfg", "names", "resume_from", "ends_at"),
+    [
+        (
+            dict(type="MMEngineStyleEpochLoop", max_epochs=3),
+            ["epoch_1.pth", "epoch_2.pth", "epoch_3.pth"],
+            "epoch_2.pth",
+            6,  # 3 epochs of 2 batches, the third trained once
+        ),
+        (
+            dict(type="MMEngineStyleIterLoop", max_iters=4, val_interval=100),
+            ["iter_2.pth", "iter_4.pth"],
+            "iter_2.pth",
+            4,
+        ),
+    ],
+)
+def test_a_loop_counting_as_mmengines_saves_and_resumes_at_its_position(
+    tmp_path, train_cfg: dict, names: list[str], resume_from: str, ends_at: int
+) -> None:
+    """A run_epoch/run_iter of one's own (MMEngine's way: call_hook, self._epoch += 1)
+    saves where MMEngine does, and a resume from it does not train an epoch again."""
+    by_epoch = "max_epochs" in train_cfg
+
+    def runner(work_dir, **kwargs) -> Runner:
+        return Runner(
+            model=Net(),
+            work_dir=str(work_dir),
+            train_dataloader=_loader(),
+            train_cfg=train_cfg,
+            optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+            default_hooks=dict(checkpoint=dict(interval=1 if by_epoch else 2, by_epoch=by_epoch)),
+            **kwargs,
+        )
+
+    runner(tmp_path / "wd").train()
+    assert sorted(p.name for p in (tmp_path / "wd").glob("*.pth")) == names
+    resumed = runner(tmp_path / "again", resume=str(tmp_path / "wd" / resume_from))
+    resumed.train()
+    assert resumed.iter == ends_at

@@ -55,6 +55,18 @@ class HookSequence(Protocol):
         no such point is being called (the per-iteration fast path included)."""
         ...
 
+    def watch(
+        self,
+        name: str,
+        *,
+        before: Callable[[], object] | None = None,
+        after: Callable[[], object] | None = None,
+    ) -> None:
+        """Run ``before``/``after`` around every ``call_hook(name, ...)`` (not the
+        ``hook_points`` fast path): a loop keeps its bookkeeping in step with points
+        that code written for MMEngine calls itself."""
+        ...
+
 
 @runtime_checkable
 class LoopAPI(Protocol):

@@ -408,6 +408,11 @@ class EpochBasedTrainLoop(BaseTrainLoop):
     ) -> None:
         super().__init__(runner, dataloader, val_begin, val_interval, dynamic_intervals)
         self._max_epochs = _NUMBER_RULES["max_epochs"](max_epochs)
+        own = EpochBasedTrainLoop
+        if any(
+            getattr(type(self), m) is not vars(own)[m] for m in ("run", "run_epoch", "run_iter")
+        ):
+            _follow_hook_calls(self, runner, epoch_ends=_epoch_done, iter_ends=_epoch_iter_done)
         if type(self).run_epoch is EpochBasedTrainLoop.run_epoch:
             # a subclass's own run_epoch may end its epochs itself, after N iterations
             _refuse_endless_sampler(self.dataloader)
@@ -480,6 +485,55 @@ class EpochBasedTrainLoop(BaseTrainLoop):
         self._iter += 1
 
 
+def _follow_hook_calls(
+    loop: BaseTrainLoop,
+    runner: RunnerAPI,
+    epoch_ends: Callable[[Any], None] | None,
+    iter_ends: Callable[[Any], None],
+) -> None:
+    """Keep the checkpoint position of a loop whose ``run``/``run_epoch``/``run_iter`` is
+    its own, written for MMEngine: it calls ``runner.call_hook('after_train_iter', ...)``
+    and ``'after_train_epoch'`` and counts ``self._iter``/``self._epoch`` itself, so the
+    position the stock methods keep would stay behind (checkpoints named an epoch early, a
+    resume that trains an epoch again). Right before those points are called that way,
+    the position is brought up to the counters; the stock methods, which call the points
+    directly, are not watched and pay nothing."""
+    import weakref
+
+    ref = weakref.ref(loop)
+
+    def when(action: Callable[[Any], None]) -> Callable[[], None]:
+        def run() -> None:
+            alive = ref()
+            if alive is not None:
+                action(alive)
+
+        return run
+
+    runner.hooks.watch("after_train_iter", before=when(iter_ends))
+    if epoch_ends is not None:
+        runner.hooks.watch("after_train_epoch", before=when(epoch_ends))
+
+
+def _epoch_iter_done(loop: Any) -> None:
+    epoch, iters, batch = loop._pos
+    if iters <= loop._iter:  # not moved by the stock run_iter: this iteration's step is done
+        loop._pos = (loop._epoch, loop._iter + 1, (batch if epoch == loop._epoch else 0) + 1)
+
+
+def _epoch_done(loop: Any) -> None:
+    epoch, _, _ = loop._pos
+    if epoch <= loop._epoch:  # the epoch's end, whether the counter moved before or after
+        loop._pos = (max(loop._epoch, epoch + 1), loop._iter, 0)
+        loop._offset = 0
+
+
+def _iter_done(loop: Any) -> None:
+    _, iters, _ = loop._pos
+    if iters <= loop._iter:
+        loop._pos = (0, max(loop._iter, iters + 1), 0)
+
+
 class IterBasedTrainLoop(BaseTrainLoop):
     """Train for ``max_iters`` iterations, cycling the data loader as needed.
 
@@ -507,6 +561,9 @@ class IterBasedTrainLoop(BaseTrainLoop):
         super().__init__(runner, dataloader, val_begin, val_interval, dynamic_intervals)
         self._max_iters = _NUMBER_RULES["max_iters"](max_iters)
         self._max_epochs = 1
+        own = IterBasedTrainLoop
+        if any(getattr(type(self), m) is not vars(own)[m] for m in ("run", "run_iter")):
+            _follow_hook_calls(self, runner, epoch_ends=None, iter_ends=_iter_done)
         from runner_core.data import is_endless
 
         # an endless sampler (InfiniteSampler) has a len() but one never-ending stream: a
