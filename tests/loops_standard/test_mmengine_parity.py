@@ -388,3 +388,17 @@ def test_a_loop_counting_as_mmengines_saves_and_resumes_at_its_position(
     resumed = runner(tmp_path / "again", resume=str(tmp_path / "wd" / resume_from))
     resumed.train()
     assert resumed.iter == ends_at
+
+
+def test_mmengines_private_names_a_loop_of_ones_own_calls(tmp_path) -> None:
+    """mmrazor's QAT loops call _decide_current_val_interval(); its PTQ loop reads
+    runner._randomness_cfg."""
+    train_cfg = dict(by_epoch=True, max_epochs=4, val_interval=2, dynamic_intervals=[(2, 1)])
+    run = _runner(tmp_path, train_cfg)
+    loop = run.train_loop
+    loop._decide_current_val_interval()
+    assert loop.val_interval == 2
+    loop._epoch = 2
+    loop._decide_current_val_interval()
+    assert loop.val_interval == 1
+    assert run._randomness_cfg is run.randomness_cfg

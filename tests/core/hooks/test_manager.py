@@ -621,3 +621,21 @@ def test_a_runner_with_many_hooks_builds_its_hook_points_once(tmp_path, monkeypa
     assert len(rebuilds) <= 2 and len([h for h in runner.hooks if isinstance(h, Noop)]) == 200
     runner.train()
     assert len(calls) == 2 * 200  # two iterations, every hook called
+
+
+def test_remove_unregisters_a_hook_as_mmengines_list_does() -> None:
+    seen: list = []
+
+    class Counted(Hook):
+        def before_train_epoch(self, runner):
+            seen.append(runner)
+
+    m = HookManager()
+    kept, dropped = Counted(), Counted()
+    m.register(kept)
+    m.register(dropped)
+    m.remove(dropped)  # runner._hooks.remove(hook): mmrazor's subnet loop
+    m.points.before_train_epoch("R")
+    assert seen == ["R"] and list(m) == [kept]
+    with pytest.raises(ValueError, match="not a registered hook"):
+        m.remove(dropped)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -411,3 +413,13 @@ def test_an_unknown_scalar_names_the_hub_and_what_it_holds() -> None:
     hub.update_scalar("train/loss", 1.0)
     with pytest.raises(KeyError, match=r"known: train/loss\. Did you mean 'train/loss'"):
         hub.get_scalar("train/los")
+
+
+def test_a_negative_window_drops_the_oldest_values_as_mmengines_slice() -> None:
+    """MMDet3D's BenchmarkHook asks mean(len(loader) - 50): [-w:] in MMEngine."""
+    buffer = HistoryBuffer()
+    for value in [1.0, 2.0, 3.0, 4.0, 5.0]:
+        buffer.update(value)
+    assert buffer.mean(-2) == 4.0  # the values after the first two
+    assert math.isnan(buffer.mean(-5)) and math.isnan(buffer.mean(-46))  # none left
+    assert buffer.mean(2) == 4.5 and buffer.mean() == 3.0

@@ -455,6 +455,11 @@ class EpochBasedTrainLoop(BaseTrainLoop):
             stopped,
         )
 
+    def _decide_current_val_interval(self) -> None:
+        """MMEngine's name: apply ``dynamic_intervals`` at the current epoch (mmrazor's QAT
+        loops call it from their own ``run``)."""
+        self.update_val_interval(self._epoch)
+
     def run_epoch(self) -> None:
         """One epoch: ``before_train_epoch``, :meth:`run_iter` per batch, ``after_train_epoch``."""
         runner = self.runner
@@ -652,6 +657,10 @@ class IterBasedTrainLoop(BaseTrainLoop):
         runner.hook_points.after_train_epoch(runner)
         runner.call_hook("after_train")
         return runner.model
+
+    def _decide_current_val_interval(self) -> None:
+        """MMEngine's name: apply ``dynamic_intervals`` at the current iteration."""
+        self.update_val_interval(self._iter)
 
     def run_iter(self, data_batch: Any) -> None:  # MMEngine's signature
         """One iteration (``batch_idx`` is the iteration number, as in MMEngine)."""

@@ -290,6 +290,22 @@ class HookManager(Sequence[Hook]):
                 self._reregister()
             raise
 
+    def remove(self, hook: Hook) -> None:
+        """Unregister ``hook`` (``runner._hooks.remove(hook)``, as code written for
+        MMEngine's list of hooks does: mmrazor's subnet loop drops the CheckpointHook).
+        A ``ValueError`` when it is not registered, as ``list.remove``'s."""
+        for entry in self._entries:
+            if entry.hook is hook:
+                break
+        else:
+            raise ValueError(f"{hook!r} is not a registered hook")
+        self._entries.remove(entry)
+        self._pm.implemented.pop(id(hook), None)
+        self._idle.pop(id(hook), None)
+        self._waking.discard(id(hook))
+        if not self._batch_depth:
+            self._reregister()
+
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
         """Register many hooks with one rebuild of the callers (O(hooks), not O(hooks^2))."""

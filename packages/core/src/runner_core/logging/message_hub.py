@@ -248,6 +248,10 @@ class HistoryBuffer:
 
     def _window(self, window: int | None) -> list[Any]:
         self._settle()
+        if window is not None and window < 0:
+            # MMEngine slices [-window:]: all but the oldest |window| (BenchmarkHook's
+            # mean(len(loader) - 50)); none left is a NaN mean there, not an error
+            return list(self._values)[-window:]
         if window and window < len(self._values):  # the newest values, without copying all
             values = list(islice(reversed(self._values), window))
         else:
@@ -266,6 +270,8 @@ class HistoryBuffer:
     def mean(self, window_size: int | None = None) -> float:
         """Mean of the last ``window_size`` values (all kept when None), weighted by counts."""
         values = self._numbers(window_size)
+        if not values:  # a negative window past the history: MMEngine's 0 / 0
+            return float("nan")
         if self._counts is None:
             return float(sum(values)) / len(values)
         return float(sum(values)) / sum(self._count_window(len(values)))

@@ -606,6 +606,11 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         return self._resume_state.requested
 
     @property
+    def _randomness_cfg(self) -> dict[str, Any]:
+        """MMEngine's private name of :attr:`randomness_cfg` (mmrazor's PTQ loop reads it)."""
+        return self.randomness_cfg
+
+    @property
     def _has_loaded(self) -> bool:
         """MMEngine's private flag: ``load_or_resume`` loaded a checkpoint (``load_from``
         or a resume). Hooks read it to tell a fresh model from a loaded one (MMYOLO's
