@@ -265,6 +265,10 @@ def test_names_ported_engine_extensions_reach_for_by_mmengines_paths() -> None:
     assert issubclass(torch.nn.InstanceNorm2d, parrots_wrapper._InstanceNorm)
     assert parrots_wrapper.SyncBatchNorm is torch.nn.SyncBatchNorm
     assert exported is in_logger is DATA_BATCH
+    from runner_core.loop import BaseLoop
+    from runner_core.runner.base_loop import BaseLoop as at_mmengines_path
+
+    assert at_mmengines_path is BaseLoop
 
 
 def test_the_default_constructors_is_in_finds_shared_parameters() -> None:

@@ -114,8 +114,9 @@ def _import_or_warn(scope: str, stacklevel: int) -> None:
         importlib.import_module(f"{scope}.registry")
     except ImportError as exc:
         warnings.warn(
-            f"default_scope={scope!r}: could not import {scope}.registry ({exc}); names are "
-            "looked up in the root registries only.",
+            f"default_scope={scope!r}: could not import {scope}.registry ({exc}); names "
+            f"are found in {scope}'s child registries only if code already imported "
+            "declared them, else in the root registries.",
             stacklevel=stacklevel + 1,
         )
 
