@@ -195,6 +195,24 @@ class DrawingIterLoop(IterBasedTrainLoop):
 
 
 @LOOPS.register_module(force=True)
+class SkippingIterLoop(DrawingIterLoop):
+    """MMEngine's run() as it is: a resumed run first draws self._iter batches to skip
+    the data it trained already (MMEngine's iterator starts at the data's beginning)."""
+
+    def run(self) -> Any:
+        self.runner.call_hook("before_train")
+        self.runner.call_hook("before_train_epoch")
+        for _ in range(self._iter):
+            next(self.dataloader_iterator)
+        self.runner.model.train()
+        while self._iter < self.max_iters:
+            self.run_iter(next(self.dataloader_iterator))
+        self.runner.call_hook("after_train_epoch")
+        self.runner.call_hook("after_train")
+        return self.runner.model
+
+
+@LOOPS.register_module(force=True)
 class OwnIteratorLoop(IterBasedTrainLoop):
     """MMEngine's pattern: an iterator of its own, set in __init__, that run() draws from."""
 
@@ -238,9 +256,12 @@ def test_a_run_drawing_from_dataloader_iterator_trains_and_resumes_as_the_standa
     finally:
         OwnIteratorLoop.passes = None
     resumed = run("b", "DrawingIterLoop", resume=str(tmp_path / "b" / "iter_60.pth"))
+    run("e", "SkippingIterLoop")
+    skipped = run("e", "SkippingIterLoop", resume=str(tmp_path / "e" / "iter_60.pth"))
     for key, value in _weights(standard).items():  # the same batches, each pass reshuffled
         assert torch.equal(value, _weights(drawing)[key]), key
         assert torch.equal(value, _weights(resumed)[key]), key
+        assert torch.equal(value, _weights(skipped)[key]), key  # skipped once, not twice
 
 
 class _GradProbe(torch.nn.Linear):

@@ -402,3 +402,26 @@ def test_mmengines_private_names_a_loop_of_ones_own_calls(tmp_path) -> None:
     loop._decide_current_val_interval()
     assert loop.val_interval == 1
     assert run._randomness_cfg is run.randomness_cfg
+
+
+def test_a_resumed_mmengine_style_epoch_counts_its_batches_from_the_start(tmp_path) -> None:
+    """MMEngine's run_epoch iterates its data from the start after a mid-epoch resume;
+    the batch count its checkpoints record starts over with it."""
+
+    def runner(work_dir, **kwargs) -> Runner:
+        return Runner(
+            model=Net(),
+            work_dir=str(work_dir),
+            train_dataloader=_loader(),
+            train_cfg=dict(type="MMEngineStyleEpochLoop", max_epochs=2),
+            optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+            default_hooks=dict(checkpoint=dict(interval=1, by_epoch=False)),
+            **kwargs,
+        )
+
+    runner(tmp_path / "wd").train()  # 2 batches an epoch: iter_1 .. iter_4
+    again = runner(tmp_path / "again", resume=str(tmp_path / "wd" / "iter_3.pth"))
+    again.train()
+    for name in sorted(p.name for p in (tmp_path / "again").glob("iter_*.pth")):
+        loop = torch.load(tmp_path / "again" / name, weights_only=False)["loop"]
+        assert loop["batch_in_epoch"] <= 2, (name, loop)

@@ -490,6 +490,27 @@ class EpochBasedTrainLoop(BaseTrainLoop):
         self._iter += 1
 
 
+def _skips_tolerated(loop: Any, stream: Iterator[Any]) -> Iterator[Any]:
+    """``stream`` (a resumed run's, starting at the checkpoint's position) for a ``run()``
+    of one's own: if it draws several batches before its first iteration, as MMEngine's
+    ``run()`` does to skip the ``self._iter`` it already trained (``next()`` that many
+    times), those draws all give the first batch, and the stream goes on after it once an
+    iteration ran. A ``run()`` that trains every batch it draws gets the stream as it is."""
+    first = next(stream, _END)
+    if first is _END:
+        return
+    at = loop._iter
+    yield first
+    draws = 1
+    while loop._iter == at and draws <= at:  # no iteration since: MMEngine's skip loop
+        draws += 1
+        yield first
+    yield from stream
+
+
+_END = object()
+
+
 def _follow_hook_calls(
     loop: BaseTrainLoop,
     runner: RunnerAPI,
@@ -517,6 +538,7 @@ def _follow_hook_calls(
 
     runner.hooks.watch("after_train_iter", before=when(iter_ends))
     if epoch_ends is not None:
+        runner.hooks.watch("before_train_epoch", before=when(_epoch_begins))
         runner.hooks.watch("after_train_epoch", before=when(epoch_ends))
 
 
@@ -524,6 +546,13 @@ def _epoch_iter_done(loop: Any) -> None:
     epoch, iters, batch = loop._pos
     if iters <= loop._iter:  # not moved by the stock run_iter: this iteration's step is done
         loop._pos = (loop._epoch, loop._iter + 1, (batch if epoch == loop._epoch else 0) + 1)
+
+
+def _epoch_begins(loop: Any) -> None:
+    """An epoch of such a loop starts at its first batch (a resumed one too, as MMEngine's:
+    it iterates its data from the start), so its batch count does too."""
+    loop._pos = (loop._epoch, loop._iter, 0)
+    loop._resume_batch = 0
 
 
 def _epoch_done(loop: Any) -> None:
@@ -592,7 +621,11 @@ class IterBasedTrainLoop(BaseTrainLoop):
         pass as :meth:`run` does, recording the position a checkpoint saves.
         """
         if self._batch_stream is None:
-            self._batch_stream = self._endless_batches()
+            stream = self._endless_batches()
+            # resumed: MMEngine's run() first draws self._iter batches to skip them, from
+            # a stream that starts at the data's beginning; this one starts where the
+            # checkpoint stopped, so those draws must not move it (_skips_tolerated)
+            self._batch_stream = _skips_tolerated(self, stream) if self._iter else stream
         return self._batch_stream
 
     @dataloader_iterator.setter
