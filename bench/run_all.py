@@ -1028,6 +1028,16 @@ def render(result: dict[str, Any]) -> str:
         "`RuntimeInfoHook.after_train_iter` (the clipping norm is recorded before the losses, "
         "for MMEngine's column order), the same work; the sets agree within the method's "
         "noise.",
+        "- Re-run of 2026-12-05 (a fourth stop that day) on the same kind of Intel Xeon, "
+        "`bench/w1_paired.py --trials 4`: this stop's code (c81449d) read full set × 1.126, "
+        "1.123, 1.123 and 1.130 (+39 to +43 µs per iteration) and no hooks × 1.046 to 1.051, "
+        "against the previous stop's (a5ba4f2, extracted and run from `PYTHONPATH`) × 1.109, "
+        "1.112 and 1.116 (+36 to +37 µs) and × 1.032 to 1.048 in sets alternating with them. "
+        "Counted, not timed, the two are the same: a profiler over 500 iterations sees 538.8 "
+        "Python and C calls per iteration in both, the same functions. Three more sets, each "
+        "commit extracted the same way, read a5ba4f2 × 1.134 (+44.6), this stop's × 1.110 "
+        "(+36.9) and a commit between them × 1.128 (+42.7): the order reversed, so the four "
+        "or so µs between the first sets are this method's drift between sets, not code.",
         "- `EMAHook` (not in the default set; `bench/ema_update.py`, 50 conv + "
         "BatchNorm blocks: 200 parameters, 350 state entries, about ResNet-50's count): "
         "before averaging starts, `follow` called `model.state_dict()` once per entry, "
