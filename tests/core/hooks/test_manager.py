@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import pytest
@@ -639,3 +640,18 @@ def test_remove_unregisters_a_hook_as_mmengines_list_does() -> None:
     assert seen == ["R"] and list(m) == [kept]
     with pytest.raises(ValueError, match="not a registered hook"):
         m.remove(dropped)
+
+
+def test_registering_one_hook_object_twice_says_so() -> None:
+    class Once(Hook):
+        def before_train_epoch(self, runner):
+            pass
+
+    m = HookManager()
+    hook = Once()
+    m.register(hook)
+    with pytest.raises(HookError, match=r"registered already.*copy\.copy\(hook\)"):
+        m.register(hook)
+    assert list(m) == [hook]
+    m.register(copy.copy(hook))  # a second object is a second hook
+    assert len(m) == 2

@@ -257,6 +257,13 @@ class HookManager(Sequence[Hook]):
                 f"{hook!r} is not a Hook: hooks must subclass runner_core.hooks.Hook "
                 f"(got {type(hook).__name__})."
             )
+        if any(e.hook is hook for e in self._entries):
+            role_txt = f" (role {role!r})" if role else ""
+            raise HookError(
+                f"{hook!r}{role_txt} is registered already: each hook object is registered "
+                "once and runs once per hook point (MMEngine's list would call it twice). "
+                "To run the same hook twice, register a second object: copy.copy(hook)."
+            )
         given = priority if priority is not None else getattr(hook, "priority", None)
         try:
             prio = get_priority(given)
