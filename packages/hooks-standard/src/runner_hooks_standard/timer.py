@@ -7,6 +7,7 @@ from typing import Any
 
 from runner_core.contract import RunnerAPI
 from runner_core.hooks import Hook, Priority
+from runner_core.logging.log_processor import loop_length
 
 
 class IterTimerHook(Hook):
@@ -154,10 +155,13 @@ class IterTimerHook(Hook):
         # the pass's ETA in the hub's 'eta', as MMEngine's hook publishes it: its mean
         # iteration time so far times the batches left
         self.time_sec_test_val = (self.time_sec_test_val if batch_idx else 0.0) + spent
-        left = _eval_length(runner, mode) - batch_idx - 1
-        runner.message_hub.runtime_info["eta"] = (
-            self.time_sec_test_val / (batch_idx + 1) * left if left > 0 else 0.0
-        )
+        runner.message_hub.runtime_info["eta"] = max(0.0, self._eval_eta(runner, mode, batch_idx))
+
+    def _eval_eta(self, runner: Any, mode: str, batch_idx: int) -> float:
+        """MMEngine's ETA of a validation or test pass: its mean iteration time so far
+        (``time_sec_test_val`` over the batches done) times the batches left."""
+        length = loop_length(getattr(runner, f"{mode}_loop", None)) or 0
+        return self.time_sec_test_val / (batch_idx + 1) * (length - batch_idx - 1)
 
     # -- MMEngine's helpers, for subclasses written for it (see __init_subclass__) -------
     def _before_epoch(self, runner: Any, mode: str = "train") -> None:
@@ -191,8 +195,7 @@ class IterTimerHook(Hook):
             hub.update_info("eta", mean * (runner.max_iters - runner.iter - 1))
         else:
             self.time_sec_test_val += spent
-            left = _eval_length(runner, mode) - batch_idx - 1
-            hub.update_info("eta", self.time_sec_test_val / (batch_idx + 1) * left)
+            hub.update_info("eta", self._eval_eta(runner, mode, batch_idx))
 
     def after_val(self, runner: RunnerAPI) -> None:
         # validation inside training must not count as the next train iteration's data time
@@ -212,16 +215,3 @@ _HELPED_POINTS = tuple(
     for mode in ("train", "val", "test")
     for when, what in (("before", "epoch"), ("before", "iter"), ("after", "iter"))
 )  # (the after_*_epoch points are Hook's own, which call _after_epoch)
-
-
-def _eval_length(runner: Any, mode: str) -> int:
-    """The batches of this validation or test pass: the loop's ``total_length`` (a loop
-    over several datasets, MMagic's), else its loader's length (0 when it has none)."""
-    loop = getattr(runner, f"{mode}_loop", None)
-    total = getattr(loop, "total_length", None)
-    if isinstance(total, int):
-        return total
-    try:
-        return len(loop.dataloader)  # type: ignore[union-attr]
-    except (AttributeError, TypeError):
-        return 0

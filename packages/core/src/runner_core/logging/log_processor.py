@@ -478,11 +478,7 @@ class LogProcessor:
         """The batches of a ``mode`` pass, the N of ``[i/N]`` (MMEngine's helper, which
         subclasses override): the loop's ``total_length`` where it has one (a loop over
         several datasets, MMagic's), else its loader's length; None for an endless one."""
-        loop = self._get_cur_loop(runner, mode)
-        if loop is None:
-            return None
-        total = getattr(loop, "total_length", None)
-        return total if isinstance(total, int) else _length(getattr(loop, "dataloader", None))
+        return loop_length(self._get_cur_loop(runner, mode))
 
     def get_log_after_epoch(
         self, runner: Any, batch_idx: int, mode: str, with_non_scalar: bool = False
@@ -567,6 +563,16 @@ def _length(loader: Any) -> int | None:
         return len(loader)
     except TypeError:  # an infinite loader
         return None
+
+
+def loop_length(loop: Any) -> int | None:
+    """The batches of one pass of an evaluation ``loop``: its ``total_length`` where it has
+    one (a loop over several datasets, MMagic's), else its loader's length; None for no
+    loop, a loop without a loader, or an endless one."""
+    if loop is None:
+        return None
+    total = getattr(loop, "total_length", None)
+    return total if isinstance(total, int) else _length(getattr(loop, "dataloader", None))
 
 
 def is_rate(name: str) -> bool:
