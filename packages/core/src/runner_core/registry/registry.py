@@ -50,21 +50,28 @@ _MISSING = object()
 _T = TypeVar("_T")
 
 
-def import_dotted(path: str) -> Any:
-    """Import ``'pkg.mod:Name'`` or ``'pkg.mod.Name'``; raise ImportError/AttributeError."""
+def _dotted_splits(path: str) -> Iterator[tuple[str, list[str]]]:
+    """The ``(module, attribute path)`` readings of ``'pkg.mod:Name'`` (one) or
+    ``'pkg.mod.Name'`` (the longest module first)."""
     if ":" in path:
         module_name, _, attr = path.partition(":")
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-        return obj
+        yield module_name, attr.split(".")
+        return
     parts = path.split(".")
     for cut in range(len(parts) - 1, 0, -1):
+        yield ".".join(parts[:cut]), parts[cut:]
+
+
+def import_dotted(path: str) -> Any:
+    """Import ``'pkg.mod:Name'`` or ``'pkg.mod.Name'``; raise ImportError/AttributeError."""
+    for module_name, attrs in _dotted_splits(path):
         try:
-            obj = importlib.import_module(".".join(parts[:cut]))
+            obj: Any = importlib.import_module(module_name)
         except ImportError:
+            if ":" in path:  # the one reading: its error is the answer
+                raise
             continue
-        for part in parts[cut:]:
+        for part in attrs:
             obj = getattr(obj, part)
         return obj
     raise ImportError(f"cannot import {path!r}")
@@ -94,24 +101,19 @@ def building_untrusted(source: str) -> Iterator[None]:
 
 
 def _already_imported(path: str) -> Any:
-    """``path``'s object when its module is imported already, else None (nothing imported)."""
+    """``path``'s object when its module is imported already, else None (nothing imported):
+    :func:`import_dotted`'s readings, looked up in ``sys.modules`` only."""
     import sys
 
-    module, _, attr = path.partition(":")
-    parts = (module.split(".") if attr else path.split(".")) + (attr.split(".") if attr else [])
-    cut = len(module.split(".")) if attr else len(parts) - 1
-    while cut > 0:
-        found = sys.modules.get(".".join(parts[:cut]))
-        if found is not None:
-            obj: Any = found
-            for part in parts[cut:]:
-                obj = getattr(obj, part, None)
-                if obj is None:
-                    return None
-            return obj
-        if attr:
-            return None
-        cut -= 1
+    for module_name, attrs in _dotted_splits(path):
+        obj: Any = sys.modules.get(module_name)
+        if obj is None:
+            continue
+        for part in attrs:
+            obj = getattr(obj, part, None)
+            if obj is None:
+                return None
+        return obj
     return None
 
 
