@@ -63,39 +63,38 @@ def hook_methods(hook: Hook) -> tuple[str, ...]:
         n
         for n in STANDARD_POINTS
         if n not in stages
-        and (callable(own.get(n)) or _replaced(inspect.getattr_static(cls, n, None)))
+        and (callable(own.get(n)) or _not_a_function(inspect.getattr_static(cls, n, None)))
     ]
     return (*stages, *extra, *custom_methods(cls))
 
 
-def _replaced(value: Any) -> bool:
-    """A callable standing where a method belongs that is none (a ``MagicMock``)."""
+def _not_a_function(value: Any) -> bool:
+    """A callable standing where a method belongs that pluggy cannot take as one (a
+    ``MagicMock``, a ``functools.partial``)."""
     import inspect
+    import types
 
-    return (
-        value is not None
-        and callable(value)
-        and not inspect.isfunction(value)
-        and not isinstance(value, (staticmethod, classmethod))
+    return callable(value) and not (
+        inspect.isfunction(value)
+        or isinstance(value, (types.MethodType, staticmethod, classmethod))
     )
 
 
-def _fingerprint(hook: Hook, names: Iterable[str]) -> tuple[tuple[int, int], ...]:
+def _fingerprint(hook: Hook) -> tuple[tuple[int, int], ...]:
     """What the hook's point attributes are now, on the instance and on its class: it
     changes when one is replaced (``mock.patch.object``, a test's spy)."""
     import inspect
 
     own = getattr(hook, "__dict__", {})
     cls = type(hook)
-    names = [*names, *custom_methods(cls)]  # a custom point is patched too
+    names = [*STANDARD_POINTS, *custom_methods(cls)]  # a custom point is patched too
     return tuple((id(own.get(n)), id(inspect.getattr_static(cls, n, None))) for n in names)
 
 
 def _unhookable(hook: Hook, names: Iterable[str]) -> list[str]:
-    """The points whose attribute is a callable pluggy cannot take (no function: a
-    ``MagicMock`` on the instance or the class, a ``functools.partial``)."""
+    """The points whose attribute, the instance's own or else its class's, is a callable
+    pluggy cannot take (see :func:`_not_a_function`)."""
     import inspect
-    import types
 
     own = getattr(hook, "__dict__", {})
     found = []
@@ -103,11 +102,7 @@ def _unhookable(hook: Hook, names: Iterable[str]) -> list[str]:
         value = own.get(name)
         if value is None:
             value = inspect.getattr_static(type(hook), name, None)
-            if isinstance(value, (staticmethod, classmethod)):
-                continue
-        if callable(value) and not (
-            inspect.isfunction(value) or isinstance(value, types.MethodType)
-        ):
+        if _not_a_function(value):
             found.append(name)
     return found
 
@@ -353,7 +348,7 @@ class HookManager(Sequence[Hook]):
             if name in STANDARD_POINTS and name not in unhookable:
                 _take_runner_by_position(hook, name)
         self._pm.implemented[id(hook)] = entry.methods
-        entry.fingerprint = _fingerprint(hook, STANDARD_POINTS)
+        entry.fingerprint = _fingerprint(hook)
 
     def _pm_register(self, entry: _Entry) -> None:
         hook = entry.hook
@@ -371,7 +366,7 @@ class HookManager(Sequence[Hook]):
         """
         changed = False
         for entry in self._entries:
-            if _fingerprint(entry.hook, STANDARD_POINTS) == entry.fingerprint:
+            if _fingerprint(entry.hook) == entry.fingerprint:
                 continue
             changed = True
             own = vars(entry.hook)
