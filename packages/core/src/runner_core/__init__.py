@@ -186,7 +186,7 @@ _LAZY = {
 __all__ = ["__version__", "version_info", *_LAZY]
 
 if TYPE_CHECKING:  # pragma: no cover  (each name from the module _LAZY loads it from)
-    from . import distributed as dist  # noqa: F401  (MMEngine's name, see __getattr__)
+    from . import distributed as dist  # noqa: F401  (what runner_core/dist.py makes it)
     from .config import Config as Config
     from .config import ConfigDict as ConfigDict
     from .config import DictAction as DictAction
@@ -326,10 +326,8 @@ else:  # type checkers see the real names above, so a misspelled import is an er
     _lazy_getattr, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
     def __getattr__(name: str) -> object:
-        if name == "dist":  # MMEngine's module name: ``mmengine.dist.get_dist_info()``
-            # ported by changing the import only (mmpretrain's PreciseBNHook)
-            from . import distributed
+        if name == "dist":  # the submodule standing for MMEngine's mmengine.dist
+            from importlib import import_module
 
-            globals()["dist"] = distributed
-            return distributed
+            return import_module(f"{__name__}.dist")
         return _lazy_getattr(name)
