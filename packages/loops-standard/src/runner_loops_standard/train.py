@@ -408,10 +408,7 @@ class EpochBasedTrainLoop(BaseTrainLoop):
     ) -> None:
         super().__init__(runner, dataloader, val_begin, val_interval, dynamic_intervals)
         self._max_epochs = _NUMBER_RULES["max_epochs"](max_epochs)
-        own = EpochBasedTrainLoop
-        if any(
-            getattr(type(self), m) is not vars(own)[m] for m in ("run", "run_epoch", "run_iter")
-        ):
+        if _replaces(self, EpochBasedTrainLoop, ("run", "run_epoch", "run_iter")):
             _follow_hook_calls(self, runner, epoch_ends=_epoch_done, iter_ends=_epoch_iter_done)
         if type(self).run_epoch is EpochBasedTrainLoop.run_epoch:
             # a subclass's own run_epoch may end its epochs itself, after N iterations
@@ -511,6 +508,12 @@ def _skips_tolerated(loop: Any, stream: Iterator[Any]) -> Iterator[Any]:
 _END = object()
 
 
+def _replaces(loop: BaseTrainLoop, base: type, methods: Sequence[str]) -> bool:
+    """Whether ``loop``'s class replaces any of ``base``'s ``methods`` (a subclass written
+    for MMEngine, which may count epochs and iterations itself)."""
+    return any(getattr(type(loop), m) is not vars(base)[m] for m in methods)
+
+
 def _follow_hook_calls(
     loop: BaseTrainLoop,
     runner: RunnerAPI,
@@ -595,8 +598,7 @@ class IterBasedTrainLoop(BaseTrainLoop):
         super().__init__(runner, dataloader, val_begin, val_interval, dynamic_intervals)
         self._max_iters = _NUMBER_RULES["max_iters"](max_iters)
         self._max_epochs = 1
-        own = IterBasedTrainLoop
-        if any(getattr(type(self), m) is not vars(own)[m] for m in ("run", "run_iter")):
+        if _replaces(self, IterBasedTrainLoop, ("run", "run_iter")):
             _follow_hook_calls(self, runner, epoch_ends=None, iter_ends=_iter_done)
         from runner_core.data import is_endless
 
