@@ -495,7 +495,7 @@ def test_a_resume_that_skips_a_recorded_validation_puts_back_its_metrics(
     )
     with pytest.raises(KeyboardInterrupt):
         stopped.train()
-    record = json.loads((tmp_path / "cut" / "last_validation").read_text())
+    record = json.loads((tmp_path / "cut" / "last_validation").read_text())["records"][-1]
     assert record["scalars"] == {"val/acc": 0.5, "val/other": 1.0}
     resumed = make_runner(
         tmp_path / "cut", interval=1, scores=scores(0.4, 0.3), resume=True, custom_hooks=[info]
@@ -513,6 +513,96 @@ def test_resume_repeats_a_validation_without_a_record(tmp_path: Path) -> None:
     assert validations == 1
     # the repeated validation improved the best score: recorded in the checkpoint
     assert load(tmp_path / "epoch_2.pth")["hooks"]["checkpoint"]["best_score"] == {"acc": 0.95}
+
+
+def _three_recorded_epochs(tmp_path: Path) -> None:
+    # epoch 1 sets the best score (its file is saved again); epochs 2 and 3 change nothing,
+    # so each one's validation is recorded in last_validation
+    make_runner(tmp_path, interval=1, save_best="acc", scores=[0.9, 0.5, 0.4]).train()
+
+
+def test_resume_from_an_earlier_checkpoint_does_not_repeat_its_recorded_validation(
+    tmp_path: Path,
+) -> None:
+    """The record named the newest checkpoint only: resuming from epoch_2.pth with
+    epoch_3.pth beside it validated epoch 2 again (MMEngine does not)."""
+    _three_recorded_epochs(tmp_path)
+    counter = CountValidations()
+    resumed = make_runner(
+        tmp_path,
+        interval=1,
+        save_best="acc",
+        scores=[0.3],
+        resume=str(tmp_path / "epoch_2.pth"),
+        custom_hooks=[counter],
+    )
+    resumed.train()
+    assert counter.count == 1  # epoch 3's, not epoch 2's again
+    assert hook_of(resumed).best_score == {"acc": 0.9}
+
+
+def test_a_checkpoint_written_again_drops_the_earlier_runs_record_of_it(tmp_path: Path) -> None:
+    """Resumed from epoch_2.pth, the run writes epoch_3.pth again and is killed before its
+    validation: the earlier run's entry for epoch_3.pth must not skip the new one's."""
+    _three_recorded_epochs(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        make_runner(
+            tmp_path,
+            interval=1,
+            save_best="acc",
+            scores=[0.95],
+            resume=str(tmp_path / "epoch_2.pth"),
+            custom_hooks=[StopInValidation(epoch=3)],  # a kill after epoch_3.pth is written
+        ).train()
+    _, validations = _resume_finished_run_of(tmp_path, max_epochs=3, next_score=0.95)
+    assert validations == 1
+    assert load(tmp_path / "epoch_3.pth")["hooks"]["checkpoint"]["best_score"] == {"acc": 0.95}
+
+
+def _resume_finished_run_of(
+    tmp_path: Path, max_epochs: int, next_score: float
+) -> tuple[Runner, int]:
+    counter = CountValidations()
+    resumed = make_runner(
+        tmp_path,
+        max_epochs=max_epochs,
+        interval=1,
+        save_best="acc",
+        scores=[next_score],
+        resume=True,
+        custom_hooks=[counter],
+    )
+    resumed.train()
+    return resumed, counter.count
+
+
+def test_the_validation_record_keeps_the_newest_entries(tmp_path: Path) -> None:
+    from runner_hooks_standard.checkpoint_progress import (
+        RECORDS_KEPT,
+        record_validation,
+        validation_recorded,
+    )
+
+    for n in range(1, RECORDS_KEPT + 3):
+        record_validation(tmp_path, f"epoch_{n}.pth", (n, 10 * n), fsync=False)
+    assert validation_recorded(tmp_path, "epoch_2.pth", (2, 20)) is None  # beyond the limit
+    assert validation_recorded(tmp_path, "epoch_3.pth", (3, 30))
+    newest = RECORDS_KEPT + 2
+    assert validation_recorded(tmp_path, f"epoch_{newest}.pth", (newest, 10 * newest))
+    assert validation_recorded(tmp_path, "epoch_3.pth", (3, 31)) is None  # another position
+
+
+def test_a_record_written_by_an_earlier_version_is_read(tmp_path: Path) -> None:
+    from runner_hooks_standard.checkpoint_progress import validation_recorded
+
+    (tmp_path / "last_validation").write_text(
+        json.dumps({"checkpoint": "epoch_2.pth", "progress": [2, 20], "scalars": {"a": 1.0}})
+    )
+    assert validation_recorded(tmp_path, "epoch_2.pth", (2, 20)) == {
+        "checkpoint": "epoch_2.pth",
+        "progress": [2, 20],
+        "scalars": {"a": 1.0},
+    }
 
 
 def test_by_epoch_checkpoints_in_an_iteration_loop_save_only_the_end(

@@ -48,7 +48,7 @@ def make_runner(
     max_epochs: int = 3,
     scores: list[float] | None = None,
     key: str = "acc",
-    resume: bool = False,
+    resume: bool | str = False,
     custom_hooks: list[Any] | None = None,
     momentum: float = 0.0,
     train_cfg: dict[str, Any] | None = None,

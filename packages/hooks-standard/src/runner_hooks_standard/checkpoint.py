@@ -69,6 +69,7 @@ from .checkpoint_files import (
 )
 from .checkpoint_progress import (
     by_epoch_loop,
+    forget_validation,
     hook_states,
     record_validation,
     same_state,
@@ -1211,6 +1212,9 @@ class CheckpointHook(Hook):
             for old in drop:
                 self._remove(runner, old)
 
+        if not again and runner.rank == 0 and self._work_dir is not None:
+            # an entry left by an earlier run's file of this name must not vouch for this one
+            forget_validation(self._work_dir, path, self.fsync)
         try:
             self._save(runner, filename, update_pointer=not again, after_write=prune)
         except BaseException:

@@ -10,7 +10,10 @@ step, which costs one validation per resume instead of a second write of
 every checkpoint. A validation that
 changed nothing is not worth a rewrite of the checkpoint; a small file next
 to ``last_checkpoint`` (``last_validation``) records it instead, so a resume
-does not run it again.
+does not run it again. The file keeps one entry per checkpoint (the newest
+:data:`RECORDS_KEPT`), so a resume from an earlier checkpoint than the newest
+skips its validation too; saving a checkpoint drops its entry first, so an
+entry never outlives the file it speaks for.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from runner_core.contract import RunnerAPI
 
 __all__ = [
     "VALIDATION_RECORD",
+    "RECORDS_KEPT",
     "by_epoch_loop",
+    "forget_validation",
     "hook_states",
     "record_validation",
     "same_state",
@@ -35,6 +40,10 @@ __all__ = [
 
 #: in the work dir: which checkpoint's validation finished, at which progress
 VALIDATION_RECORD = "last_validation"
+
+#: how many checkpoints' validations the record remembers (the newest; a resume from an
+#: older one validates it again)
+RECORDS_KEPT = 64
 
 
 #: the checkpoint hook's own bookkeeping that changes without a validation changing anything:
@@ -112,6 +121,26 @@ def validation_due(runner: Any, progress: tuple[int, int]) -> bool:
     return n >= begin and (n % interval == 0 or n == last)
 
 
+def _records(work_dir: Path) -> list[dict]:
+    """The record's entries, oldest first: [] for a missing or unreadable file.
+
+    A file of one entry (written before entries were kept per checkpoint) is read as one.
+    """
+    try:
+        data = json.loads((work_dir / VALIDATION_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    entries = data.get("records") if isinstance(data, dict) and "records" in data else [data]
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+
+def _write_records(work_dir: Path, entries: list[dict], fsync: bool) -> None:
+    from runner_core.checkpoint import write_bytes_atomic
+
+    text = json.dumps({"records": entries[-RECORDS_KEPT:]})
+    write_bytes_atomic(text.encode("utf-8"), work_dir / VALIDATION_RECORD, fsync=fsync)
+
+
 def record_validation(
     work_dir: Path,
     checkpoint: str,
@@ -121,28 +150,36 @@ def record_validation(
 ) -> None:
     """Note that the validation right after saving ``checkpoint`` (at ``progress``) finished,
     with the scalars it published to the message hub (put back by a resume that skips it)."""
-    from runner_core.checkpoint import write_bytes_atomic
-
-    record: dict[str, Any] = {"checkpoint": Path(checkpoint).name, "progress": list(progress)}
+    name = Path(checkpoint).name
+    record: dict[str, Any] = {"checkpoint": name, "progress": list(progress)}
     if scalars:
         record["scalars"] = dict(scalars)
-    text = json.dumps(record)
-    write_bytes_atomic(text.encode("utf-8"), work_dir / VALIDATION_RECORD, fsync=fsync)
+    others = [e for e in _records(work_dir) if e.get("checkpoint") != name]
+    _write_records(work_dir, [*others, record], fsync)
+
+
+def forget_validation(work_dir: Path, checkpoint: str, fsync: bool) -> None:
+    """Drop ``checkpoint``'s entry before the file is written again (a resumed run saving
+    over an earlier run's file): the entry spoke for the old file's validation."""
+    name = Path(checkpoint).name
+    entries = _records(work_dir)
+    kept = [e for e in entries if e.get("checkpoint") != name]
+    if len(kept) != len(entries):
+        _write_records(work_dir, kept, fsync)
 
 
 def validation_recorded(
     work_dir: Path, checkpoint: str | None, progress: tuple[int, int]
 ) -> dict | None:
-    """The record :func:`record_validation` wrote for this checkpoint's validation (truthy),
-    or None (a missing or unreadable record, or another checkpoint's)."""
+    """The entry :func:`record_validation` wrote for this checkpoint's validation (truthy),
+    or None (a missing or unreadable record, or none for this checkpoint at ``progress``)."""
     if checkpoint is None:
         return None
-    try:
-        record = json.loads((work_dir / VALIDATION_RECORD).read_text(encoding="utf-8"))
-        if record["checkpoint"] == Path(checkpoint).name and tuple(record["progress"]) == tuple(
-            progress
-        ):
-            return record
-        return None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    name = Path(checkpoint).name
+    for entry in reversed(_records(work_dir)):
+        try:
+            if entry["checkpoint"] == name and tuple(entry["progress"]) == tuple(progress):
+                return entry
+        except (KeyError, TypeError):
+            continue
+    return None
