@@ -22,7 +22,7 @@ from runner_loops_standard import EpochBasedTrainLoop, IterBasedTrainLoop
 
 @LOOPS.register_module(force=True)
 class DocsEpochLoop(BaseLoop):
-    """Train for ``max_epochs``; resumes exactly at epoch boundaries."""
+    """Train for ``max_epochs``; resumes exactly at epoch boundaries and mid-epoch."""
 
     by_epoch = True
 
@@ -45,7 +45,8 @@ class DocsEpochLoop(BaseLoop):
         while self._epoch < self._max_epochs and not self.stop_training:
             runner.call_hook("before_train_epoch")
             runner.model.train()
-            for idx, batch in self.iter_batches(epoch=self._epoch):
+            start = self._iter - self._epoch * len(self.dataloader)  # > 0: resumed mid-epoch
+            for idx, batch in self.iter_batches(start, epoch=self._epoch):
                 runner.call_hook("before_train_iter", batch_idx=idx, data_batch=batch)
                 outputs = runner.model.train_step(batch, optim_wrapper=runner.optim_wrapper)
                 self._position = {"epoch": self._epoch, "iter": self._iter + 1}
@@ -175,6 +176,23 @@ def test_an_overridden_standard_loop_resumes_bit_exactly_mid_epoch(cfg, tmp_path
     # resume from iteration 60: inside the second epoch (45 iterations each)
     run("b")
     resumed = run("b", resume=str(tmp_path / "b" / "iter_60.pth"))
+    for key, value in _weights(straight).items():
+        assert torch.equal(value, _weights(resumed)[key]), key
+
+
+def test_a_loop_written_from_the_docs_resumes_bit_exactly_mid_epoch(cfg, tmp_path) -> None:
+    """Without ``start`` the docs' loop trained the resumed epoch from its first batch
+    (a save every N iterations, or a preemption's, lands mid-epoch)."""
+
+    def run(work: str, **extra) -> Runner:
+        return _train_saving_every_20(
+            cfg, tmp_path / work, type="DocsEpochLoop", max_epochs=2, **extra
+        )
+
+    straight = run("a")
+    run("b")
+    resumed = run("b", resume=str(tmp_path / "b" / "iter_60.pth"))  # epoch 2 of 45 batches
+    assert resumed.iter == straight.iter == 90
     for key, value in _weights(straight).items():
         assert torch.equal(value, _weights(resumed)[key]), key
 
