@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import torch
@@ -628,3 +629,69 @@ def test_a_registry_argument_of_the_wrong_type_is_refused_as_mmengine_asserts(kw
     with pytest.raises(AssertionError) as err:
         Registry("x_bad_args", **kwargs)
     assert isinstance(err.value, TypeError)
+
+
+def _root_falling_back_to(cls: type) -> Registry:
+    return Registry("thing", fallback=lambda key: cls if key == cls.__name__ else None)
+
+
+def test_a_name_only_torch_answers_warns_when_another_scope_has_its_own() -> None:
+    """MMEngine raises KeyError for a sibling's class built without its scope prefix; here
+    the root's torch fallback would build torch's class of that name without a word."""
+    import warnings
+
+    root = _root_falling_back_to(torch.nn.Hardshrink)
+    alpha = Registry("thing", parent=root, scope="t_fallback_alpha")
+    beta = Registry("thing", parent=root, scope="t_fallback_beta")
+
+    @alpha.register_module()
+    class Hardshrink(torch.nn.Module):
+        pass
+
+    with pytest.warns(UserWarning) as caught:
+        assert beta.get("Hardshrink") is torch.nn.Hardshrink
+    (message,) = [str(w.message) for w in caught]
+    assert "scope 't_fallback_alpha' has a 'Hardshrink' of its own" in message
+    assert "type='t_fallback_alpha.Hardshrink'" in message
+    assert "type='torch.nn.Hardshrink'" in message
+    assert alpha.get("Hardshrink") is Hardshrink
+    assert beta.get("t_fallback_alpha.Hardshrink") is Hardshrink
+    # nobody else's, or torch's own class registered by a scope: nothing to say
+    quiet = _root_falling_back_to(torch.nn.Hardshrink)
+    Registry("thing", parent=quiet, scope="t_fallback_same").register_module(
+        name="Hardshrink", module=torch.nn.Hardshrink
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert quiet.get("Hardshrink") is torch.nn.Hardshrink
+        assert _root_falling_back_to(torch.nn.Hardshrink).get("Hardshrink") is torch.nn.Hardshrink
+
+
+def test_an_argument_handed_on_through_kwargs_and_refused_names_the_config_key() -> None:
+    """OpenMMLab's loops and hooks take ``**kwargs`` and pass them to their base class: the
+    base's TypeError named neither the config key nor what to write instead."""
+    from runner_core.registry.build_functions import build_from_cfg
+
+    reg = Registry("thing", scope="t_forwarded_kwargs")
+
+    class Base:
+        def __init__(self, max_epochs: int = 1, val_interval: int = 1) -> None:
+            self.max_epochs = max_epochs
+
+    @reg.register_module()
+    class Forwarding(Base):
+        def __init__(self, note: str = "", **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+
+    cfg = dict(type="Forwarding", max_epoch=2)
+    with pytest.raises(BuildError) as raised:
+        build_from_cfg(cfg, reg, _key_path="train_cfg")
+    message = str(raised.value)
+    assert "'max_epoch' (at 'train_cfg.max_epoch')" in message
+    assert "Did you mean 'max_epochs'?" in message
+    assert "Base takes: max_epochs, val_interval" in message
+    assert isinstance(raised.value, TypeError)  # what MMEngine raises
+    # a TypeError about something else is left as it is
+    reg.register_module(name="Failing", module=lambda **kw: (_ for _ in ()).throw(TypeError("x")))
+    with pytest.raises(TypeError, match="^x$"):
+        build_from_cfg(dict(type="Failing", a=1), reg, _key_path="train_cfg")

@@ -18,7 +18,13 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BuildError, BuildKeyError, RegistryError, RunnerError, add_note, did_you_mean
-from .registry import _BUILDING, Registry, check_arguments, remember_build
+from .registry import (
+    _BUILDING,
+    Registry,
+    check_arguments,
+    forwarded_argument_error,
+    remember_build,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from torch import nn
@@ -146,6 +152,11 @@ def _build_args(registry: Registry, args: dict[str, Any], key_path: str | None) 
         if key_path and said is not None and key_path not in said and "config key" not in said:
             exc.args = (f"{said} (at config key {key_path!r})",)
         raise
+    except TypeError as exc:  # a config key handed on through **kwargs and refused there
+        better = forwarded_argument_error(exc, obj_cls, args, key_path) if key_path else None
+        if better is None:
+            raise
+        raise better from exc
     finally:
         if token is not None:
             _BUILDING.reset(token)

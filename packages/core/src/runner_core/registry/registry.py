@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -362,6 +363,20 @@ class Registry:
             node = node.parent
         return None
 
+    def _scopes_registering(self, key: str, other_than: Any) -> list[str]:
+        """The scopes of this registry's tree whose registry holds its own ``key`` (not
+        ``other_than``): a name the fallback answers here that the user meant from there."""
+        root = self
+        while root.parent is not None:
+            root = root.parent
+        found, todo = [], [root]
+        while todo:
+            node = todo.pop()
+            todo.extend(node.children.values())
+            if node is not self and node._local.get(key, other_than) is not other_than:
+                found.append(node.scope)
+        return sorted(found)
+
     def fallback_object(self, key: str) -> Any:
         """What this registry's fallback gives for ``key`` (``torch.nn.Linear`` for the model
         registry's ``'Linear'``), None for nothing: an entry point of that name hides it."""
@@ -484,6 +499,15 @@ class Registry:
         if self._fallback is not None:
             obj = self._fallback(key)
             if obj is not None:
+                scopes = self._scopes_registering(key, obj)
+                if scopes:  # said once: the key is cached now
+                    import warnings
+
+                    from .shadowing import fallback_over_scopes_message
+
+                    warnings.warn(
+                        fallback_over_scopes_message(self, key, obj, scopes), stacklevel=4
+                    )
                 self._loaded[key] = obj
                 return obj
         if self.parent is not None:
@@ -720,6 +744,42 @@ def check_arguments(
         parts.append(f"{name} is missing required argument(s) {', '.join(map(repr, missing))}.")
     raise BuildError(
         " ".join(parts) + f" Its arguments are: {', '.join(allowed_names) or '(none)'}; fix {base}."
+    )
+
+
+_UNEXPECTED_KEYWORD = re.compile(
+    r"^(?P<callee>[\w.<>]+)\(\) got an unexpected keyword argument '(?P<arg>\w+)'"
+)
+
+
+def forwarded_argument_error(
+    exc: TypeError, obj_cls: Any, args: Mapping[str, Any], key_path: str
+) -> BuildError | None:
+    """A constructor taking ``**kwargs`` hands them on (OpenMMLab's loops and hooks do), so
+    :func:`check_arguments` cannot check them: the call they reach refuses a config key.
+    The same error as for a direct argument, or None when ``exc`` is something else."""
+    found = _UNEXPECTED_KEYWORD.match(str(exc))
+    if found is None or found["arg"] not in args:
+        return None
+    callee, k = found["callee"], found["arg"]
+    target = next(
+        (
+            c.__init__
+            for c in getattr(obj_cls, "__mro__", ())
+            if f"{c.__qualname__}.__init__" == callee
+        ),
+        None,
+    )
+    try:
+        params = list(inspect.signature(target).parameters) if target is not None else []
+    except (TypeError, ValueError):
+        params = []
+    allowed = [n for n in params if n not in ("self", "args", "kwargs", "runner", "dataloader")]
+    takes = f" {callee.removesuffix('.__init__')} takes: {', '.join(allowed)}." if allowed else ""
+    return BuildError(
+        f"{_describe(obj_cls)} handed the argument {k!r} (at {key_path + '.' + k!r}) on to "
+        f"{callee}, which does not take it.{did_you_mean(k, allowed)}{takes} "
+        f"Fix config key {key_path!r}."
     )
 
 
