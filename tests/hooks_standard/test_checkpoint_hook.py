@@ -1172,3 +1172,27 @@ def test_a_folder_in_the_pointers_place_is_named_before_training(tmp_path: Path)
     with pytest.raises(CheckpointWriteError, match=r"pointer .*last_checkpoint.*move that folder"):
         runner.train()
     assert runner.iter == 0 and names(tmp_path) == set()
+
+
+def test_a_resumed_run_publishes_mmengines_last_ckpt_before_training(tmp_path: Path) -> None:
+    """MMEngine's checkpoints carry ``last_ckpt`` in their message hub; ours leave the
+    absolute path out, so hooks reading it after a resume found None until the next save."""
+    seen: list[Any] = []
+
+    class ReadsLastCkpt(Hook):
+        priority = "VERY_HIGH"
+
+        def before_train(self, runner: Any) -> None:
+            seen.append(runner.message_hub.get_info("last_ckpt"))
+
+    make_runner(tmp_path, max_epochs=2, interval=1).train()
+    resumed = make_runner(
+        tmp_path,
+        max_epochs=3,
+        interval=1,
+        resume=str(tmp_path / "epoch_1.pth"),
+        custom_hooks=[ReadsLastCkpt()],
+    )
+    resumed.train()
+    assert seen == [str((tmp_path / "epoch_1.pth").absolute())]
+    assert resumed.message_hub.get_info("last_ckpt") == str((tmp_path / "epoch_3.pth").absolute())

@@ -807,11 +807,19 @@ class CheckpointHook(Hook):
     @copies_checkpoint  # reads it, copies into the model: the file may be mapped
     def after_load_checkpoint(self, runner: RunnerAPI, checkpoint: dict) -> None:
         """A resumed checkpoint with EMA state and no EMAHook to take it: warn (see
-        :func:`~.ema.warn_unused_ema_state`). Note whether a preemption stop saved it."""
+        :func:`~.ema.warn_unused_ema_state`). Note whether a preemption stop saved it, and
+        publish MMEngine's ``last_ckpt``."""
         from .ema import warn_unused_ema_state
 
         meta = checkpoint.get("meta")
         self._resumed_preempted = isinstance(meta, Mapping) and bool(meta.get("preempted"))
+        source = meta.get("resumed_from") if isinstance(meta, Mapping) else None
+        if isinstance(source, str) and source:
+            # MMEngine's checkpoints carry MMEngine's info key (ours leave the absolute path
+            # out): hooks reading it after a resume find the file resumed from (a checkpoint
+            # MMEngine wrote puts its own value back as the hub loads)
+            path = source if url_scheme(source) else str(Path(source).absolute())
+            runner.message_hub.update_info("last_ckpt", path, resumed=False)
 
         warn_unused_ema_state(runner, checkpoint)
 
