@@ -744,7 +744,7 @@ class ConfigChecker:
                     self.cfg.get("default_hooks_set"), getattr(self.cfg, "filename", None)
                 ),
             )
-        for warning in caught:  # what the run would warn: no set installed, or none chosen
+        for warning in caught:  # what the run would warn: no set installed
             self.warnings.append(Problem("default_hooks_set", str(warning.message)))
         overrides = self.cfg.get("default_hooks")
         merged = chosen[1] if chosen is not None else None

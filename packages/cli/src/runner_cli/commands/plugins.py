@@ -72,6 +72,12 @@ def default_hooks_status(config: str | None = None) -> dict[str, Any]:
         else:
             chosen = None
     problem = None
+    if chosen is None and len(installed) > 1:  # every run fails until one is chosen
+        problem = (
+            f"several default-hooks sets are installed ({', '.join(installed)}) and none is "
+            f"chosen, so every run fails: choose one with default_hooks_set='{installed[0]}' in "
+            f"the config, ${DEFAULT_SET_ENV}, or [tool.runner] in pyproject.toml."
+        )
     if chosen not in (None, "none") and chosen not in installed:
         problem = (
             f"{source} = {chosen!r} names no installed default-hooks set "

@@ -313,15 +313,17 @@ def active_default_set(
             chosen = "standard"
         elif len(available) == 1:
             chosen = available[0]
+        elif available:  # guessing would pick one silently: the user picks
+            raise ConfigError(
+                f"Several default-hooks sets are installed ({', '.join(available)}) and none "
+                "is chosen, and without one this run would get no default hooks (nothing "
+                "steps its param_scheduler, saves checkpoints or logs). Choose one: "
+                f"default_hooks_set={available[0]!r} in the config, the RUNNER_DEFAULT_HOOKS "
+                "environment variable, or default_hooks_set in [tool.runner] of the project's "
+                "pyproject.toml; 'none' runs only the hooks the config names."
+            )
         else:
-            if available:
-                warnings.warn(
-                    f"Several default-hooks sets are installed ({', '.join(available)}) and none "
-                    f"is chosen: set default_hooks_set='<name>' in the config.",
-                    stacklevel=3,
-                )
-            else:
-                warnings.warn(NO_SET_INSTALLED, stacklevel=3)
+            warnings.warn(NO_SET_INSTALLED, stacklevel=3)
             return None, {}
     if chosen == "none":  # an explicit empty set: only the hooks the config names
         return "none", {}
