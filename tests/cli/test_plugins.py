@@ -347,6 +347,9 @@ def test_check_says_every_run_fails_with_several_sets_and_none_chosen(
             for g, items in entries().items()
         },
     )
+    from runner_core.registry import DEFAULT_HOOK_SETS
+
+    monkeypatch.setattr(DEFAULT_HOOK_SETS, "_local", {})  # sets other tests registered
     monkeypatch.delenv("RUNNER_DEFAULT_HOOKS", raising=False)
     status = default_hooks_status()
     assert status["active"] is None

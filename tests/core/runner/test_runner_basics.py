@@ -408,11 +408,11 @@ def test_the_log_starts_with_the_environment_and_names_each_save(tmp_path) -> No
 def _small_runner(tmp_path, **kwargs) -> Runner:
     data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,)))
     kwargs.setdefault("train_cfg", dict(by_epoch=True, max_epochs=1))
+    kwargs.setdefault("optimizer", dict(type="SGD", lr=0.1))
     return Runner(
         model=torch.nn.Linear(2, 2),
         work_dir=str(tmp_path),
         train_dataloader=dict(dataset=data, batch_size=4),
-        optimizer=dict(type="SGD", lr=0.1),
         **kwargs,
     )
 
@@ -553,6 +553,7 @@ def test_several_default_hooks_sets_and_none_chosen_is_an_error_listing_them(
         },
     )
     monkeypatch.setattr(DEFAULT_HOOK_SETS, "_loaded", {})
+    monkeypatch.setattr(DEFAULT_HOOK_SETS, "_local", {})  # sets other tests registered
     monkeypatch.delenv("RUNNER_DEFAULT_HOOKS", raising=False)
     with pytest.raises(ConfigError) as err:
         _small_runner(tmp_path / "a")
@@ -1079,3 +1080,26 @@ def test_an_iteration_based_runs_hook_note_names_no_epoch(tmp_path) -> None:
         runner.train()
     expected = "Raised by hook _FailAt (at hook point 'after_train_iter', iteration 3)."
     assert expected in err.value.__notes__
+
+
+def test_errors_of_the_guides_top_level_optimizer_name_that_key(tmp_path) -> None:
+    """It is built as optim_wrapper's optimizer; the error named 'optim_wrapper.optimizer.type',
+    a key the config does not have, where `config check` named 'optimizer.type'."""
+    from runner_core.errors import RegistryError
+
+    runner = _small_runner(tmp_path, optimizer=dict(type="SDG", lr=0.1))
+    with pytest.raises(RegistryError) as err:
+        runner.train()
+    assert "(at config key 'optimizer.type')" in str(err.value)
+    assert "Did you mean 'SGD'?" in str(err.value)
+    runner = Runner(
+        model=torch.nn.Linear(2, 2),
+        work_dir=str(tmp_path / "b"),
+        train_dataloader=dict(
+            dataset=torch.utils.data.TensorDataset(torch.randn(8, 2)), batch_size=4
+        ),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type="SDG", lr=0.1)),
+    )
+    with pytest.raises(RegistryError, match=r"\(at config key 'optim_wrapper.optimizer.type'\)"):
+        runner.train()

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from ..errors import ConfigError, ConfigTypeError
+from ..errors import ConfigError, ConfigTypeError, RunnerError
 from ..registry import MODELS
 from ..value_checks import refuse_class
 from . import build as _build
@@ -251,6 +251,10 @@ class PartsBuilding:
         except ConfigError as exc:
             if "empty parameter list" in str(exc) and not any(True for _ in model.parameters()):
                 raise _no_parameters_error(model) from exc
+            _name_top_level_optimizer(self, optim_wrapper, exc)
+            raise
+        except RunnerError as exc:
+            _name_top_level_optimizer(self, optim_wrapper, exc)
             raise
 
     def build_param_scheduler(self, scheduler: Any) -> Any:
@@ -333,6 +337,15 @@ class PartsBuilding:
             )
         finally:
             _build.EVALUATOR_KEY.reset(token)
+
+
+def _name_top_level_optimizer(runner: Any, optim_wrapper: Any, exc: BaseException) -> None:
+    """The guide's top-level ``optimizer = dict(...)`` is built as ``optim_wrapper``'s
+    optimizer: an error names the key the user wrote, not ``optim_wrapper.optimizer``."""
+    if optim_wrapper is not getattr(runner, "_top_level_optimizer", None):
+        return
+    if len(exc.args) == 1 and isinstance(exc.args[0], str):
+        exc.args = (exc.args[0].replace("'optim_wrapper.optimizer", "'optimizer"),)
 
 
 def _refuse_lightning_style(model: Any) -> None:

@@ -258,8 +258,10 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         self._test_cfg = test_cfg
         self._val_evaluator = val_evaluator
         self._test_evaluator = test_evaluator
+        self._top_level_optimizer: dict[str, Any] | None = None
         if optim_wrapper is None and optimizer is not None:
             optim_wrapper = {"optimizer": optimizer}
+            self._top_level_optimizer = optim_wrapper  # its errors name the guide's key
         self.optim_wrapper: Any = optim_wrapper
         self._param_scheduler_cfg = param_scheduler
         #: MMEngine's attribute: what was passed (a config, a list of them, a dict per
