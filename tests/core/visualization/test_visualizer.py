@@ -141,6 +141,8 @@ def test_no_backends_is_a_silent_visualizer() -> None:
     vis = Visualizer()
     vis.add_scalars({"loss": 1.0})
     assert len(vis) == 0
+    # true all the same, as MMEngine's: `if self._visualizer:` in ported hooks still draws
+    assert vis and (vis or None) is vis
 
 
 def test_importing_it_imports_no_plotting_library() -> None:

@@ -348,6 +348,11 @@ class Visualizer(DrawingMixin):
     def __len__(self) -> int:
         return len(self._backends)
 
+    def __bool__(self) -> bool:
+        """Always true, as MMEngine's (which has no ``__len__``): ``if visualizer:`` and
+        ``visualizer or other`` must not drop a draw-only visualizer without backends."""
+        return True
+
     # -- writing -------------------------------------------------------------------------
     def add_scalars(
         self,
