@@ -122,6 +122,13 @@ def test_clip_grad_value_numbers() -> None:
         (dict(max_nrom=1.0), "Did you mean 'max_norm'"),
         (dict(type="vaule", clip_value=1.0), "Did you mean 'value'"),
         (dict(type="value"), "needs 'clip_value'"),
+        # MMEngine's optim_wrapper tutorial writes this: the one hint it needs
+        (
+            dict(clip_value=0.2),
+            r"'clip_value' belongs to type='value', and type is left out \(so 'norm'\): write "
+            r"clip_grad=dict\(type='value', clip_value=0.2\)",
+        ),
+        (dict(type="norm", max_norm=1, clip_value=0.2), r"and type is 'norm'"),
         (5.0, "must be None or a non-empty dict"),
     ],
 )
