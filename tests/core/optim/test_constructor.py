@@ -113,8 +113,11 @@ def test_bypass_duplicate_for_shared_parameters() -> None:
     model.add_module("tied", nn.Linear(2, 2))
     model.tied.weight = shared.weight
     cfg = dict(optimizer=dict(type="SGD", lr=0.1, weight_decay=0.1))
-    with pytest.raises(ValueError, match="more than one parameter group"):
+    with pytest.raises(ValueError, match="more than one parameter group") as err:
         build_optim_wrapper(model, dict(cfg, paramwise_cfg=dict(bias_decay_mult=0.0)))
+    # the fix, not "check the values under optim_wrapper.optimizer" (they are fine)
+    assert "paramwise_cfg.bypass_duplicate=True" in str(err.value)
+    assert "Check the values" not in str(err.value)
     with pytest.warns(UserWarning, match="shared"):
         wrapper = build_optim_wrapper(
             model, dict(cfg, paramwise_cfg=dict(bias_decay_mult=0.0, bypass_duplicate=True))

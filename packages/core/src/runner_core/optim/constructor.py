@@ -29,7 +29,6 @@ from ..errors import (
     ConfigError,
     RegistryError,
     RegistryTypeError,
-    add_note,
     did_you_mean,
 )
 from ..logging.print_log import print_log
@@ -448,12 +447,14 @@ class DefaultOptimWrapperConstructor:
                 return OPTIMIZERS.build(cfg, _key_path="optim_wrapper.optimizer")
         except ConfigError as exc:
             if "more than one parameter group" in str(exc) and self.paramwise_cfg:
-                add_note(
-                    exc,
-                    "The model shares parameters between modules (tied weights): set "
+                # not the optimizer's values: paramwise_cfg put a shared parameter in two groups
+                raise ConfigError(
+                    f"optim_wrapper.paramwise_cfg gave some parameters to more than one "
+                    f"parameter group, which {optimizer_cls.__name__} refuses: the model shares "
+                    "them between modules (tied weights). Set "
                     "optim_wrapper.paramwise_cfg.bypass_duplicate=True to keep each shared "
-                    "parameter in its first group only.",
-                )
+                    "parameter in its first group only (as MMEngine), or untie the weights."
+                ) from exc.__cause__
             raise
 
     def __call__(self, model: nn.Module) -> OptimWrapper:
