@@ -325,6 +325,20 @@ def test_a_negative_seed_stays_a_value_error_only(tmp_path: Path) -> None:
     assert not isinstance(info.value, TypeError)  # numpy's seeding: a ValueError
 
 
+@pytest.mark.parametrize(
+    ("seed", "standard"), [(-1, ValueError), ("3", TypeError), (1.5, TypeError)]
+)
+def test_set_random_seed_called_directly_names_the_call_not_a_config(seed, standard) -> None:
+    """It said 'randomness.seed=-1 ... fix it in the config (or with --cfg-options ...)'."""
+    from runner_core.runner import set_random_seed
+
+    with pytest.raises(ConfigError) as info:
+        set_random_seed(seed)
+    assert str(info.value).startswith(f"set_random_seed(seed={seed!r}): the seed must be")
+    assert "config" not in str(info.value)
+    assert isinstance(info.value, standard)
+
+
 def test_a_number_as_experiment_name_is_a_name_as_in_mmengine(tmp_path: Path) -> None:
     from runner_core import Config
 

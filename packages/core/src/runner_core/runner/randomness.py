@@ -51,9 +51,16 @@ def set_random_seed(
     ``seed=None`` draws one on rank 0 and shares it with every rank.
     """
     from ..distributed.utils import broadcast_object, get_rank
+    from ..errors import ConfigError
 
     if seed is not None:
-        seed = check_seed(seed)
+        try:
+            seed = check_seed(seed)
+        except ConfigError as exc:  # no config here: the call is at fault (type kept)
+            raise type(exc)(
+                f"set_random_seed(seed={seed!r}): the seed must be a whole number from 0 to "
+                f"2**63 - 1, e.g. set_random_seed(42), or None to draw one."
+            ) from None
     if seed is None:
         seed = broadcast_object(int.from_bytes(os.urandom(4), "little") >> 1, src=0)
     assert seed is not None

@@ -308,6 +308,10 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         self.env_cfg = default_env_cfg() if env_cfg is None else dict(env_cfg)
         self._call_setup_env()
         self.randomness_cfg = dict(randomness or {})
+        if self.randomness_cfg.get("seed") is not None:  # named as the config's key
+            from .randomness import check_seed
+
+            check_seed(self.randomness_cfg["seed"])
         self.seed: int
         self.set_randomness(
             seed=self.randomness_cfg.get("seed"),
