@@ -61,3 +61,15 @@ def test_did_you_mean_offers_the_names_an_abbreviation_starts() -> None:
         " Did you mean one of 'accuracy/top1', 'accuracy/top5'?"  # the shortest first
     )
     assert did_you_mean("acc", [*metrics, "accelerator"]) == ""  # four start so: no hint
+
+
+def test_did_you_mean_needs_more_in_common_than_a_short_shared_suffix() -> None:
+    """mmdet's 'NumClassCheckHook' got "Did you mean 'EmptyCacheHook'?": noise."""
+    from runner_core.errors import did_you_mean
+
+    hooks = ["EmptyCacheHook", "LoggerHook", "CheckpointHook", "SyncBuffersHook"]
+    assert did_you_mean("NumClassCheckHook", hooks) == ""
+    assert did_you_mean("QALossHook", hooks) == ""
+    assert did_you_mean("CheckpoitHook", hooks) == " Did you mean 'CheckpointHook'?"
+    assert did_you_mean("SyncBufferHook", hooks) == " Did you mean 'SyncBuffersHook'?"
+    assert did_you_mean("LogerHook", hooks) == " Did you mean 'LoggerHook'?"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import os
 from collections.abc import Iterable, Sequence
 
 
@@ -205,10 +206,21 @@ def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str:
     if not close:
         lowered = {c.lower(): c for c in pool}
         close = [lowered[c] for c in difflib.get_close_matches(word.lower(), list(lowered), n=n)]
+    close = [c for c in close if _stems_agree(word, c)]
     if not close and len(word) >= 3:  # an abbreviation: 'gen' -> 'generator', 'disc' -> ...
         starts = sorted((c for c in pool if c.lower().startswith(word.lower())), key=len)
         close = starts if len(starts) <= n else []  # more say too little to be a hint
     return suggestion(close)
+
+
+def _stems_agree(word: str, candidate: str) -> bool:
+    """Whether ``candidate`` is close for more than a short suffix both share ('Hook',
+    'Dataset'): 'NumClassCheckHook' is no typo of 'EmptyCacheHook'."""
+    a, b = word.lower(), candidate.lower()
+    shared = len(os.path.commonprefix([a[::-1], b[::-1]]))
+    if shared < 4 or 2 * shared >= len(a) or shared >= len(b):
+        return True  # no generic suffix, or the suffix is most of the name
+    return difflib.SequenceMatcher(None, a[:-shared], b[:-shared]).ratio() >= 0.6
 
 
 def suggestion(close: Sequence[str]) -> str:
