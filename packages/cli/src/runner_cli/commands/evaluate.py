@@ -86,6 +86,23 @@ def register(subparsers: Any) -> None:
         parser.set_defaults(handler=run, mode=mode)
 
 
+_CONFIG_SUFFIXES = (".py", ".yaml", ".yml", ".json")
+_CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin", ".safetensors")
+
+
+def _refuse_swapped(config: str, checkpoint: str) -> None:
+    """``runner-cli test CKPT CONFIG``: say the order, not "unsupported config file type"."""
+    if config.lower().endswith(_CHECKPOINT_SUFFIXES) and checkpoint.lower().endswith(
+        _CONFIG_SUFFIXES
+    ):
+        from ..errors import UsageError
+
+        raise UsageError(
+            f"{config!r} looks like a checkpoint and {checkpoint!r} like a config: the "
+            f"config comes first. Run `runner-cli test {checkpoint} {config}`."
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     from runner_core.checkpoint.remote import url_scheme
 
@@ -99,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         set_load_options,
     )
 
+    _refuse_swapped(args.config, args.checkpoint)
     # a URL's backend may be registered by the config's custom_imports: checked after them
     remote = url_scheme(args.checkpoint) is not None
     checkpoint = args.checkpoint if remote else require_file(args.checkpoint, "checkpoint")
