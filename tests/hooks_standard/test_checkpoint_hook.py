@@ -1196,3 +1196,42 @@ def test_a_resumed_run_publishes_mmengines_last_ckpt_before_training(tmp_path: P
     resumed.train()
     assert seen == [str((tmp_path / "epoch_1.pth").absolute())]
     assert resumed.message_hub.get_info("last_ckpt") == str((tmp_path / "epoch_3.pth").absolute())
+
+
+class DrawEveryIteration(Hook):
+    """Training that draws from torch, numpy and python's streams (augmentation, dropout)."""
+
+    def after_train_iter(
+        self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
+    ) -> None:
+        import random
+
+        torch.rand(1), np.random.rand(), random.random()
+
+
+def test_a_validation_run_again_on_resume_saves_the_checkpoints_random_streams(
+    tmp_path: Path,
+) -> None:
+    """Run from before_train, the missed validation's re-save recorded the process's streams
+    (the checkpoint's were not put back yet): a later resume from that file drifted."""
+    from runner_hooks_standard.checkpoint_progress import same_state
+
+    def run(work: str, scores: list[float], *hooks: Hook, resume: bool = False) -> Runner:
+        runner = make_runner(
+            tmp_path / work,
+            interval=1,
+            save_best="acc",
+            scores=scores,
+            resume=resume,
+            custom_hooks=[DrawEveryIteration(), *hooks],
+        )
+        runner.train()
+        return runner
+
+    run("whole", [0.5, 0.9, 0.7])
+    with pytest.raises(KeyboardInterrupt):  # stopped in epoch 2's validation, which improved
+        run("cut", [0.5, 0.9], StopInValidation(epoch=2))
+    run("cut", [0.9, 0.7], resume=True)  # validates epoch 2 again, saves epoch_2.pth again
+    for name in ("epoch_2.pth", "best_acc_epoch_2.pth"):
+        whole, cut = load(tmp_path / "whole" / name), load(tmp_path / "cut" / name)
+        assert same_state(whole["rng"], cut["rng"]), name

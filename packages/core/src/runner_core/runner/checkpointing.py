@@ -130,10 +130,13 @@ def build_state(
         info["param_scheduler_types"] = _map_schedulers(
             runner.param_schedulers, lambda s: type(s).__name__
         )
-    # inside validation, training's streams are the ones validation will put back
-    training_rng = runner.resume_state.training_rng
+    # a resumed run before the checkpoint's moment (a missed validation run again from
+    # before_train) still holds the checkpoint's streams; inside validation, training's
+    # streams are the ones validation will put back
+    state = runner.resume_state
+    training_rng = state.pending_rng if state.pending_rng is not None else state.training_rng
     ckpt["rng"] = training_rng if training_rng is not None else capture_rng_state()
-    pass_rng = runner.resume_state.pass_rng
+    pass_rng = state.pending_pass_rng if state.pending_pass_rng is not None else state.pass_rng
     if position:
         ckpt["loop"] = dict(position)
         if pass_rng is not None and is_mid_epoch(position):

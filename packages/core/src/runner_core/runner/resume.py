@@ -149,6 +149,17 @@ class ResumeState:
     def has_pending_rng(self) -> bool:
         return self._pending_rng is not None
 
+    @property
+    def pending_rng(self) -> dict[str, Any] | None:
+        """The checkpoint's streams while the resumed loop has not reached its moment (a
+        checkpoint saved meanwhile records them), else None."""
+        return self._pending_rng
+
+    @property
+    def pending_pass_rng(self) -> dict[str, Any] | None:
+        """The streams the interrupted pass started with, until the loop takes them."""
+        return self._pending_pass_rng
+
     def hand_over(
         self,
         rng: dict[str, Any] | None,
