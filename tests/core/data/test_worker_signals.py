@@ -106,3 +106,43 @@ def test_signals_are_held_only_while_workers_start_in_a_watch(method: str) -> No
         assert _blocked() == before
         with worker_signals.held_while_starting("forkserver"):  # its server would keep it
             assert _blocked() == before
+
+
+ORPHAN = textwrap.dedent(
+    """
+    import os, signal, subprocess, sys, time
+
+    from runner_core.data import worker_signals
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid no process has any more: the training process, killed
+    watch = worker_signals.Watch([signal.SIGTERM])
+    watch.main_pid = gone.pid
+    worker_signals._MAIN_CHECK_SECONDS = 0.05
+    if sys.argv[1] == "starting":
+        watch.install()  # a worker that finds its training process gone exits at once
+        print("still here", flush=True)
+    else:  # a worker whose training process goes after it started
+        watch.main_pid = os.getppid()
+        watch.install()
+        print("installed", flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)  # ignored: its training process runs
+        print("ignored", flush=True)
+        watch.main_pid = gone.pid
+        time.sleep(5)
+        print("still here", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("when", ["starting", "running"])
+def test_a_worker_whose_training_process_was_killed_exits(when: str) -> None:
+    """A SIGKILL while workers started left one running for good (torch's watchdog took
+    init as its parent), ignoring SIGTERM as if training still ran."""
+    done = subprocess.run(
+        [sys.executable, "-c", ORPHAN, when], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "still here" not in done.stdout
+    if when == "running":
+        assert done.stdout.split() == ["installed", "ignored"]

@@ -16,7 +16,10 @@ or an iterator a traceback keeps) with SIGTERM and waits for them, which
 would wait forever. So they ignore them only while a switch in shared memory
 says training runs; after that SIGTERM ends a worker quietly (torch's own
 worker handler does so for its parent's SIGTERM) and other signals have
-their default effect.
+their default effect. A worker whose training process is gone (killed with
+SIGKILL) takes SIGTERM as after training; one that finds it gone as it
+starts exits at once, and one that starts just before it goes exits within
+seconds (torch's own watchdog then waits for a parent of pid 1 forever).
 Workers read the switch when they start (``WorkerSeeder``): a forked worker
 inherits this module's state, a spawned one (``spawn`` / ``forkserver``)
 unpickles it with the seeder. A worker is not covered from its start: a
@@ -36,12 +39,15 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 __all__ = ["Watch", "current", "held_while_starting", "ignored_in_workers"]
 
 _CAN_HOLD = hasattr(signal, "pthread_sigmask")  # POSIX; Windows has no signal masks
+#: how often a data worker checks that its training process still runs (torch: 5 s)
+_MAIN_CHECK_SECONDS = 5.0
 
 
 class Watch:
@@ -52,6 +58,7 @@ class Watch:
 
         self.signals = tuple(int(s) for s in signals)
         self.active: Any = multiprocessing.RawValue("b", 1)  # shared with forked workers
+        self.main_pid = os.getpid()  # the training process, which stops the workers
 
     def __getstate__(self) -> dict[str, Any]:
         from multiprocessing import context
@@ -68,14 +75,42 @@ class Watch:
         """
         try:
             if self.active is not None:
+                if not self._main_alive():
+                    # killed while starting this worker: torch's parent watchdog, which
+                    # records the parent it finds later, would wait for a parent of 1 forever
+                    os._exit(0)
                 for signum in self.signals:
                     signal.signal(signum, self._on_signal)
+                # and killed after this check: torch's watchdog may have recorded init as the
+                # parent to wait for, so this worker looks for its training process itself
+                import threading
+
+                threading.Thread(
+                    target=self._exit_with_main, name="runner-main-watch", daemon=True
+                ).start()
         finally:
             if _CAN_HOLD:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, self.signals)
 
+    def _exit_with_main(self) -> None:
+        while self._main_alive():
+            time.sleep(_MAIN_CHECK_SECONDS)
+        os._exit(0)
+
+    def _main_alive(self) -> bool:
+        main = getattr(self, "main_pid", None)
+        if main is None or os.getppid() == main:
+            return True
+        try:  # not its parent (forkserver's workers): ask whether it still runs
+            os.kill(main, 0)
+        except ProcessLookupError:
+            return False
+        except OSError:
+            return True
+        return True
+
     def _on_signal(self, signum: int, frame: Any) -> None:
-        if self.active.value:
+        if self.active.value and self._main_alive():
             return  # training: the main process saves, then stops this worker
         if signum == signal.SIGTERM:  # after training: stop quietly, as torch's worker handler
             os._exit(0)  # does for its parent's terminate() (multiprocessing's exit)
