@@ -92,6 +92,30 @@ def fake_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., 
 
 
 @pytest.fixture
+def two_default_sets(fake_dist: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Installed default-hooks sets: only 'alpha' and 'beta' (no 'standard'), none chosen."""
+    from runner_core.registry import DEFAULT_HOOK_SETS, discovery
+
+    fake_dist(
+        "two-sets",
+        {"runner.default_hooks": {"alpha": "sets_two:alpha", "beta": "sets_two:beta"}},
+        {"sets_two": "def alpha():\n    return {}\ndef beta():\n    return {}\n"},
+    )
+    entries = discovery.all_entries
+    monkeypatch.setattr(  # without the standard set (and the example plugin's)
+        discovery,
+        "all_entries",
+        lambda: {
+            g: [e for e in items if g != "runner.default_hooks" or e.distribution == "two-sets"]
+            for g, items in entries().items()
+        },
+    )
+    monkeypatch.setattr(DEFAULT_HOOK_SETS, "_loaded", {})
+    monkeypatch.setattr(DEFAULT_HOOK_SETS, "_local", {})  # sets other tests registered
+    monkeypatch.delenv("RUNNER_DEFAULT_HOOKS", raising=False)
+
+
+@pytest.fixture
 def info_logger() -> Iterator[Callable[[], Any]]:
     """Make a fresh current run logger at INFO, for tests of what goes to
     ``logger='current'``; the previous current logger comes back afterwards.

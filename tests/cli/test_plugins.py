@@ -327,30 +327,12 @@ def test_check_fails_a_plugin_made_for_other_runner_releases(
     assert cli("plugins", path=_site(tmp_path)).returncode == 0  # listing only: not read
 
 
+@pytest.mark.usefixtures("two_default_sets")
 def test_check_says_every_run_fails_with_several_sets_and_none_chosen(
-    fake_dist, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from runner_cli.commands.plugins import default_hooks_status
-    from runner_core.registry import discovery
 
-    fake_dist(
-        "two-sets",
-        {"runner.default_hooks": {"alpha": "sets_two:alpha", "beta": "sets_two:beta"}},
-        {"sets_two": "def alpha():\n    return {}\ndef beta():\n    return {}\n"},
-    )
-    entries = discovery.all_entries
-    monkeypatch.setattr(  # without the standard set (and the example plugin's)
-        discovery,
-        "all_entries",
-        lambda: {
-            g: [e for e in items if g != "runner.default_hooks" or e.distribution == "two-sets"]
-            for g, items in entries().items()
-        },
-    )
-    from runner_core.registry import DEFAULT_HOOK_SETS
-
-    monkeypatch.setattr(DEFAULT_HOOK_SETS, "_local", {})  # sets other tests registered
-    monkeypatch.delenv("RUNNER_DEFAULT_HOOKS", raising=False)
     status = default_hooks_status()
     assert status["active"] is None
     assert "(alpha, beta) and none is chosen, so every run fails" in status["problem"]

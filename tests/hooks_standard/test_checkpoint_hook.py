@@ -434,12 +434,15 @@ class CountValidations(Hook):
         self.count += 1
 
 
-def _resume_finished_run(tmp_path: Path, next_score: float) -> tuple[Runner, int]:
-    """Resume a finished 2-epoch run; the resumed run and how many validations it ran."""
+def _resume_finished_run(
+    tmp_path: Path, next_score: float, max_epochs: int = 2
+) -> tuple[Runner, int]:
+    """Resume a finished run (``max_epochs``); the resumed run and how many validations
+    it ran."""
     counter = CountValidations()
     resumed = make_runner(
         tmp_path,
-        max_epochs=2,
+        max_epochs=max_epochs,
         interval=1,
         save_best="acc",
         scores=[next_score],
@@ -554,26 +557,9 @@ def test_a_checkpoint_written_again_drops_the_earlier_runs_record_of_it(tmp_path
             resume=str(tmp_path / "epoch_2.pth"),
             custom_hooks=[StopInValidation(epoch=3)],  # a kill after epoch_3.pth is written
         ).train()
-    _, validations = _resume_finished_run_of(tmp_path, max_epochs=3, next_score=0.95)
+    _, validations = _resume_finished_run(tmp_path, 0.95, max_epochs=3)
     assert validations == 1
     assert load(tmp_path / "epoch_3.pth")["hooks"]["checkpoint"]["best_score"] == {"acc": 0.95}
-
-
-def _resume_finished_run_of(
-    tmp_path: Path, max_epochs: int, next_score: float
-) -> tuple[Runner, int]:
-    counter = CountValidations()
-    resumed = make_runner(
-        tmp_path,
-        max_epochs=max_epochs,
-        interval=1,
-        save_best="acc",
-        scores=[next_score],
-        resume=True,
-        custom_hooks=[counter],
-    )
-    resumed.train()
-    return resumed, counter.count
 
 
 def test_the_validation_record_keeps_the_newest_entries(tmp_path: Path) -> None:

@@ -531,30 +531,11 @@ def test_no_default_hooks_set_installed_warns_and_names_the_package(tmp_path, mo
         assert list(_small_runner(tmp_path / "c", default_hooks_set="none").hooks) == []
 
 
-def test_several_default_hooks_sets_and_none_chosen_is_an_error_listing_them(
-    tmp_path, monkeypatch, fake_dist
-) -> None:
+@pytest.mark.usefixtures("two_default_sets")
+def test_several_default_hooks_sets_and_none_chosen_is_an_error_listing_them(tmp_path) -> None:
     """It was a warning, and the run trained without checkpoints, log or schedulers."""
     from runner_core.errors import ConfigError
-    from runner_core.registry import DEFAULT_HOOK_SETS, discovery
 
-    fake_dist(
-        "two-sets",
-        {"runner.default_hooks": {"alpha": "sets_two:alpha", "beta": "sets_two:beta"}},
-        {"sets_two": "def alpha():\n    return {}\ndef beta():\n    return {}\n"},
-    )
-    entries = discovery.all_entries
-    monkeypatch.setattr(  # without the standard set (and the example plugin's)
-        discovery,
-        "all_entries",
-        lambda: {
-            g: [e for e in items if g != "runner.default_hooks" or e.distribution == "two-sets"]
-            for g, items in entries().items()
-        },
-    )
-    monkeypatch.setattr(DEFAULT_HOOK_SETS, "_loaded", {})
-    monkeypatch.setattr(DEFAULT_HOOK_SETS, "_local", {})  # sets other tests registered
-    monkeypatch.delenv("RUNNER_DEFAULT_HOOKS", raising=False)
     with pytest.raises(ConfigError) as err:
         _small_runner(tmp_path / "a")
     message = str(err.value)
