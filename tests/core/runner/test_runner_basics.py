@@ -1073,6 +1073,13 @@ def test_errors_of_the_guides_top_level_optimizer_name_that_key(tmp_path) -> Non
         runner.train()
     assert "(at config key 'optimizer.type')" in str(err.value)
     assert "Did you mean 'SGD'?" in str(err.value)
+    from runner_core.errors import ConfigError
+
+    runner = _small_runner(tmp_path / "lr", optimizer=dict(type="SGD", lr=-1))
+    with pytest.raises(ConfigError) as bad_value:
+        runner.train()
+    assert "optimizer.lr=-1 is not valid" in str(bad_value.value)
+    assert "optim_wrapper" not in str(bad_value.value)  # --cfg-options optimizer.lr=...
     runner = Runner(
         model=torch.nn.Linear(2, 2),
         work_dir=str(tmp_path / "b"),

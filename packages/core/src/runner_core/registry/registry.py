@@ -762,16 +762,24 @@ def forwarded_argument_error(
     if found is None or found["arg"] not in args:
         return None
     callee, k = found["callee"], found["arg"]
+    try:
+        own = inspect.signature(obj_cls).parameters
+    except (TypeError, ValueError):
+        return None
+    if k in own or not any(p.kind is p.VAR_KEYWORD for p in own.values()):
+        return None  # taken by name, then passed on wrongly: the class's bug, not the config's
     target = next(
         (
             c.__init__
-            for c in getattr(obj_cls, "__mro__", ())
+            for c in getattr(obj_cls, "__mro__", ())[1:]
             if f"{c.__qualname__}.__init__" == callee
         ),
         None,
     )
+    if target is None:  # refused by something else the class called
+        return None
     try:
-        params = list(inspect.signature(target).parameters) if target is not None else []
+        params = list(inspect.signature(target).parameters)
     except (TypeError, ValueError):
         params = []
     allowed = [n for n in params if n not in ("self", "args", "kwargs", "runner", "dataloader")]

@@ -344,8 +344,16 @@ def _name_top_level_optimizer(runner: Any, optim_wrapper: Any, exc: BaseExceptio
     optimizer: an error names the key the user wrote, not ``optim_wrapper.optimizer``."""
     if optim_wrapper is not getattr(runner, "_top_level_optimizer", None):
         return
+    import re
+
+    def named(text: str) -> str:
+        return re.sub(r"(?<![\w.])optim_wrapper\.optimizer\b", "optimizer", text)
+
     if len(exc.args) == 1 and isinstance(exc.args[0], str):
-        exc.args = (exc.args[0].replace("'optim_wrapper.optimizer", "'optimizer"),)
+        exc.args = (named(exc.args[0]),)
+    notes = getattr(exc, "__notes__", None)
+    if isinstance(notes, list):
+        notes[:] = [named(n) if isinstance(n, str) else n for n in notes]
 
 
 def _refuse_lightning_style(model: Any) -> None:
