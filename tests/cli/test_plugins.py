@@ -335,6 +335,9 @@ def test_check_says_every_run_fails_with_several_sets_and_none_chosen(
 
     status = default_hooks_status()
     assert status["active"] is None
-    assert "(alpha, beta) and none is chosen, so every run fails" in status["problem"]
+    assert (
+        "(alpha, beta) and none is chosen, so every run whose config chooses none fails"
+        in status["problem"]
+    )
     monkeypatch.setenv("RUNNER_DEFAULT_HOOKS", "beta")
     assert default_hooks_status()["problem"] is None

@@ -338,12 +338,15 @@ def test_a_stdout_nobody_reads_does_not_lose_the_metrics_file(
     assert "Traceback" not in done.stderr
 
 
-def test_test_with_its_two_arguments_swapped_says_the_order(tmp_path: Path, capsys) -> None:
+@pytest.mark.parametrize("command", ["test", "val"])
+def test_test_with_its_two_arguments_swapped_says_the_order(
+    tmp_path: Path, capsys, command: str
+) -> None:
     """It said "unsupported config file type '.pth'"."""
     (tmp_path / "cfg.py").write_text("model = dict(type='Linear', in_features=2, out_features=2)\n")
     torch.save({"state_dict": {}}, tmp_path / "epoch_1.pth")
-    code = main(["test", str(tmp_path / "epoch_1.pth"), str(tmp_path / "cfg.py")])
+    code = main([command, str(tmp_path / "epoch_1.pth"), str(tmp_path / "cfg.py")])
     err = capsys.readouterr().err
     assert code == 2
     assert "looks like a checkpoint" in err and "the config comes first" in err
-    assert f"runner-cli test {tmp_path / 'cfg.py'} {tmp_path / 'epoch_1.pth'}" in err
+    assert f"runner-cli {command} {tmp_path / 'cfg.py'} {tmp_path / 'epoch_1.pth'}" in err

@@ -90,16 +90,19 @@ _CONFIG_SUFFIXES = (".py", ".yaml", ".yml", ".json")
 _CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin", ".safetensors")
 
 
-def _refuse_swapped(config: str, checkpoint: str) -> None:
+def _refuse_swapped(command: str, config: str, checkpoint: str) -> None:
     """``runner-cli test CKPT CONFIG``: say the order, not "unsupported config file type"."""
     if config.lower().endswith(_CHECKPOINT_SUFFIXES) and checkpoint.lower().endswith(
         _CONFIG_SUFFIXES
     ):
+        import shlex
+
         from ..errors import UsageError
 
         raise UsageError(
             f"{config!r} looks like a checkpoint and {checkpoint!r} like a config: the "
-            f"config comes first. Run `runner-cli test {checkpoint} {config}`."
+            f"config comes first. Run `runner-cli {command} {shlex.quote(checkpoint)} "
+            f"{shlex.quote(config)}`."
         )
 
 
@@ -116,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         set_load_options,
     )
 
-    _refuse_swapped(args.config, args.checkpoint)
+    _refuse_swapped(args.mode, args.config, args.checkpoint)
     # a URL's backend may be registered by the config's custom_imports: checked after them
     remote = url_scheme(args.checkpoint) is not None
     checkpoint = args.checkpoint if remote else require_file(args.checkpoint, "checkpoint")

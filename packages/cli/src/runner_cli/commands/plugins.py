@@ -75,8 +75,9 @@ def default_hooks_status(config: str | None = None) -> dict[str, Any]:
     if chosen is None and len(installed) > 1:  # every run fails until one is chosen
         problem = (
             f"several default-hooks sets are installed ({', '.join(installed)}) and none is "
-            f"chosen, so every run fails: choose one with default_hooks_set='{installed[0]}' in "
-            f"the config, ${DEFAULT_SET_ENV}, or [tool.runner] in pyproject.toml."
+            f"chosen, so every run whose config chooses none fails: choose one with "
+            f"default_hooks_set='{installed[0]}' in the config, ${DEFAULT_SET_ENV}, or "
+            "[tool.runner] in pyproject.toml."
         )
     if chosen not in (None, "none") and chosen not in installed:
         problem = (
