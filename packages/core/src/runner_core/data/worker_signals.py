@@ -75,6 +75,9 @@ class Watch:
         """
         try:
             if self.active is not None:
+                # fork and spawn: the training process is this worker's parent, and once it
+                # is gone (even as a zombie nobody reaped) the parent changes
+                self._child_of_main = os.getppid() == getattr(self, "main_pid", None)
                 if not self._main_alive():
                     # killed while starting this worker: torch's parent watchdog, which
                     # records the parent it finds later, would wait for a parent of 1 forever
@@ -97,10 +100,14 @@ class Watch:
             time.sleep(_MAIN_CHECK_SECONDS)
         os._exit(0)
 
+    _child_of_main = False
+
     def _main_alive(self) -> bool:
         main = getattr(self, "main_pid", None)
         if main is None or os.getppid() == main:
             return True
+        if self._child_of_main:
+            return False  # its parent changed: reparented, the training process is gone
         try:  # not its parent (forkserver's workers): ask whether it still runs
             os.kill(main, 0)
         except ProcessLookupError:
