@@ -128,7 +128,11 @@ def test_clip_grad_value_numbers() -> None:
             r"'clip_value' belongs to type='value', and type is left out \(so 'norm'\): write "
             r"clip_grad=dict\(type='value', clip_value=0.2\)",
         ),
-        (dict(type="norm", max_norm=1, clip_value=0.2), r"and type is 'norm'"),
+        (
+            dict(type="norm", max_norm=1, clip_value=0.2, foreach=True),
+            r"and type is 'norm': write clip_grad=dict\(type='value', clip_value=0.2, "
+            r"foreach=True\), without 'max_norm'\.",
+        ),
         (5.0, "must be None or a non-empty dict"),
     ],
 )

@@ -202,11 +202,12 @@ def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str:
     pool = sorted({str(c) for c in candidates})
     close = difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
     same = [c for c in pool if c.lower() == word.lower() and c != word]  # 'Adamw' -> 'AdamW'
-    close = (same + [c for c in close if c not in same])[:n]
+    close = [c for c in (same + [c for c in close if c not in same]) if _stems_agree(word, c)]
+    close = close[:n]
     if not close:
         lowered = {c.lower(): c for c in pool}
         close = [lowered[c] for c in difflib.get_close_matches(word.lower(), list(lowered), n=n)]
-    close = [c for c in close if _stems_agree(word, c)]
+        close = [c for c in close if _stems_agree(word, c)]
     if not close and len(word) >= 3:  # an abbreviation: 'gen' -> 'generator', 'disc' -> ...
         starts = sorted((c for c in pool if c.lower().startswith(word.lower())), key=len)
         close = starts if len(starts) <= n else []  # more say too little to be a hint

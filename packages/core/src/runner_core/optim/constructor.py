@@ -454,7 +454,7 @@ class DefaultOptimWrapperConstructor:
                     "them between modules (tied weights). Set "
                     "optim_wrapper.paramwise_cfg.bypass_duplicate=True to keep each shared "
                     "parameter in its first group only (as MMEngine), or untie the weights."
-                ) from exc.__cause__
+                ) from (exc.__cause__ or exc)
             raise
 
     def __call__(self, model: nn.Module) -> OptimWrapper:

@@ -66,12 +66,16 @@ def _parse_clip_grad(clip_grad: Any) -> tuple[Any, dict[str, Any]] | None:
         other = next((t for t, (_, keys) in _CLIP_ARGS.items() if set(unknown) <= keys), None)
         if other is not None and other != clip_type:  # MMEngine's tutorial leaves type out
             given = "left out (so 'norm')" if "type" not in clip_grad else f"{clip_type!r}"
+            takes = _CLIP_ARGS[other][1]
+            dropped = [k for k in kwargs if k not in takes]
             hints = (
                 f" {', '.join(map(repr, unknown))} "
                 f"{'belongs' if len(unknown) == 1 else 'belong'} to type={other!r}, and type is "
                 f"{given}: write clip_grad=dict(type={other!r}, "
-                + ", ".join(f"{k}={kwargs[k]!r}" for k in unknown)
-                + ")."
+                + ", ".join(f"{k}={v!r}" for k, v in kwargs.items() if k in takes)
+                + ")"
+                + (f", without {', '.join(map(repr, dropped))}" if dropped else "")
+                + "."
             )
         raise BuildError(
             f"OptimWrapper got unknown clip_grad key(s) {unknown} for type={clip_type!r}; "
