@@ -30,8 +30,9 @@ class DocsEpochLoop(BaseLoop):
         super().__init__(runner, dataloader)
         self._max_epochs = int(max_epochs)
         self._epoch = self._iter = 0
+        self._start = 0  # batches of this epoch a resumed checkpoint trained on already
         self.stop_training = False
-        self._position = {"epoch": 0, "iter": 0}  # what a checkpoint saved now records
+        self._position = {"epoch": 0, "iter": 0, "batch_in_epoch": 0}  # what a save records
 
     # what hooks read (TrainLoopAPI)
     epoch = property(lambda self: self._epoch)
@@ -45,16 +46,20 @@ class DocsEpochLoop(BaseLoop):
         while self._epoch < self._max_epochs and not self.stop_training:
             runner.call_hook("before_train_epoch")
             runner.model.train()
-            start = self._iter - self._epoch * len(self.dataloader)  # > 0: resumed mid-epoch
-            for idx, batch in self.iter_batches(start, epoch=self._epoch):
+            for idx, batch in self.iter_batches(self._start, epoch=self._epoch):
                 runner.call_hook("before_train_iter", batch_idx=idx, data_batch=batch)
                 outputs = runner.model.train_step(batch, optim_wrapper=runner.optim_wrapper)
-                self._position = {"epoch": self._epoch, "iter": self._iter + 1}
+                self._position = {
+                    "epoch": self._epoch,
+                    "iter": self._iter + 1,
+                    "batch_in_epoch": idx + 1,
+                }
                 runner.call_hook(
                     "after_train_iter", batch_idx=idx, data_batch=batch, outputs=outputs
                 )
                 self._iter += 1
-            self._position = {"epoch": self._epoch + 1, "iter": self._iter}
+            self._start = 0
+            self._position = {"epoch": self._epoch + 1, "iter": self._iter, "batch_in_epoch": 0}
             runner.call_hook("after_train_epoch")
             self._epoch += 1
         runner.call_hook("after_train")
@@ -65,7 +70,8 @@ class DocsEpochLoop(BaseLoop):
 
     def load_state_dict(self, state) -> None:
         self._epoch, self._iter = int(state["epoch"]), int(state["iter"])
-        self._position = {"epoch": self._epoch, "iter": self._iter}
+        self._start = int(state.get("batch_in_epoch", 0))
+        self._position = {"epoch": self._epoch, "iter": self._iter, "batch_in_epoch": self._start}
 
 
 @LOOPS.register_module(force=True)
