@@ -463,6 +463,8 @@ def test_resume_does_not_repeat_a_validation_that_changed_nothing(tmp_path: Path
     assert validations == 0  # already finished: no validation again, no save again
     assert (tmp_path / "epoch_2.pth").read_bytes() == final
     assert hook_of(resumed).best_score == {"acc": 0.9}
+    # marked validated as the run that validated it marked it (later files record the mark)
+    assert hook_of(resumed).state_dict()["validated"] == [2, 4]
 
 
 class StopBeforeEpoch(Hook):
@@ -1221,3 +1223,33 @@ def test_a_validation_run_again_on_resume_saves_the_checkpoints_random_streams(
     for name in ("epoch_2.pth", "best_acc_epoch_2.pth"):
         whole, cut = load(tmp_path / "whole" / name), load(tmp_path / "cut" / name)
         assert same_state(whole["rng"], cut["rng"]), name
+
+
+@pytest.mark.parametrize("improves", [False, True])
+def test_a_validation_after_a_preemption_stop_is_recorded_under_the_stops_file(
+    tmp_path: Path, improves: bool
+) -> None:
+    """Stopped by a signal at epoch 3's end (iter_6.pth saved, epoch_4.pth due later), the
+    resumed run validated epoch 3 and recorded it under epoch_2.pth, the hook's newest file
+    (a resume from iter_6.pth elsewhere validated it again), or said "Saving epoch_2.pth
+    again" while it wrote epoch_3.pth."""
+    from runner_core.runner.preemption import TrainingPreempted
+
+    first = make_runner(
+        tmp_path, max_epochs=4, interval=2, save_best="acc", scores=[0.5, 0.6],
+        custom_hooks=[_SignalAtIteration(6)],
+    )  # fmt: skip
+    with pytest.raises(TrainingPreempted):
+        first.train()
+    resumed = make_runner(
+        tmp_path, max_epochs=4, interval=2, save_best="acc",
+        scores=[0.9 if improves else 0.1, 0.1], resume=True,
+    )  # fmt: skip
+    resumed.logger.setLevel(logging.INFO)
+    resumed.train()
+    if improves:
+        assert "Saving epoch_3.pth: validation updated the best score" in run_log(resumed)
+        assert load(tmp_path / "epoch_3.pth")["hooks"]["checkpoint"]["best_score"] == {"acc": 0.9}
+    else:
+        records = json.loads((tmp_path / "last_validation").read_text())["records"]
+        assert {"checkpoint": "iter_6.pth", "progress": [3, 6]}.items() <= records[0].items()

@@ -308,6 +308,9 @@ class CheckpointHook(Hook):
         self._training = False
         self._metrics: dict[str, Any] | None = None
         self._last_saved_at: tuple[int, int] | None = None  # (epoch, iter) of the newest save
+        #: the file saved at ``_last_saved_at``: this hook's newest, or the file resumed from
+        #: (a preemption stop's, saved by the Runner between this hook's saves)
+        self._saved_file: str | None = None
         self._states_at_save: Any = None
         self._schedulers_at_save: Any = None
         self._dropping: list[str] = []  # old files to delete once the current save is complete
@@ -852,6 +855,8 @@ class CheckpointHook(Hook):
                 hub.update_info("keep_ckpt_ids", self._kept_ids())
             # the checkpoint resumed from is this progress point's save
             self._last_saved_at = self._progress(runner)
+            resumed = runner.resume_state.resumed_from
+            self._saved_file = str(resumed) if resumed else self.last_ckpt
             self._states_at_save = hook_states(runner, self)
             self._schedulers_at_save = scheduler_states(runner)
             # once every hook has had its before_train: hooks of lower priority (early
@@ -935,10 +940,13 @@ class CheckpointHook(Hook):
             if get_world_size() > 1:  # rank 0's states are the file's: every rank saves or none
                 changed = bool(broadcast_object(changed))
             if changed:
+                name = self._filename(runner)  # a preemption stop's file is not the hook's
+                again = " again" if Path(self._saved_file or "").name == name else ""
                 runner.logger.info(
-                    "Saving %s again: validation updated the best score or other hook state, "
+                    "Saving %s%s: validation updated the best score or other hook state, "
                     "and a resume from this checkpoint needs it.",
-                    Path(self.last_ckpt).name,
+                    name,
+                    again,
                 )
                 self._save_progress(runner, again=True)
             elif (
@@ -955,7 +963,7 @@ class CheckpointHook(Hook):
                     flush()
                 record_validation(
                     self._work_dir,
-                    self.last_ckpt,
+                    self._saved_file or self.last_ckpt,
                     self._validated,
                     self.fsync,
                     _published_scalars(runner, metrics),
@@ -1075,7 +1083,7 @@ class CheckpointHook(Hook):
         resumed = runner.resume_state.resumed_from
         recorded = (
             self._work_dir is not None
-            and validation_recorded(self._work_dir, self.last_ckpt, progress)
+            and validation_recorded(self._work_dir, self._saved_file or self.last_ckpt, progress)
         ) or (
             resumed is not None
             and url_scheme(resumed) is None  # a URL's record is in this work dir, checked above
@@ -1086,6 +1094,7 @@ class CheckpointHook(Hook):
         if get_world_size() > 1:  # rank 0's files decide: a rank alone in a validation hangs
             recorded = broadcast_object(recorded or None)
         if recorded:
+            self._validated = progress  # as the run that validated it marked it
             # put back what the skipped validation published, as if it had run here
             scalars = recorded.get("scalars", {}) if isinstance(recorded, dict) else {}
             for key, value in scalars.items():
@@ -1233,6 +1242,7 @@ class CheckpointHook(Hook):
                 hub.update_info("keep_ckpt_ids", old_ids)
             raise
         self._last_saved_at = self._progress(runner)
+        self._saved_file = path
         self._states_at_save = hook_states(runner, self)
         self._schedulers_at_save = scheduler_states(runner)
         self._dropping = []  # recorded in this checkpoint; the next save waits for the pruning
