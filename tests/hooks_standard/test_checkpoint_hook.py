@@ -1253,3 +1253,20 @@ def test_a_validation_after_a_preemption_stop_is_recorded_under_the_stops_file(
     else:
         records = json.loads((tmp_path / "last_validation").read_text())["records"]
         assert {"checkpoint": "iter_6.pth", "progress": [3, 6]}.items() <= records[0].items()
+
+
+def test_a_stop_saved_with_an_epochs_file_is_pruned_before_it(tmp_path: Path) -> None:
+    """Stopped at epoch 3's end, the run saved epoch_3.pth, then the stop's iter_6.pth. The
+    stop's file was adopted as the newest, so the next save pruned epoch_3.pth (the file a
+    validation writes again) and kept iter_6.pth, unlike a run never stopped."""
+    from runner_core.runner.preemption import TrainingPreempted
+
+    stopped = make_runner(
+        tmp_path, max_epochs=4, interval=1, max_keep_ckpts=2,
+        custom_hooks=[_SignalAtIteration(6)],
+    )  # fmt: skip
+    with pytest.raises(TrainingPreempted):
+        stopped.train()
+    assert names(tmp_path) == {"epoch_2.pth", "epoch_3.pth", "iter_6.pth"}
+    make_runner(tmp_path, max_epochs=4, interval=1, max_keep_ckpts=2, resume=True).train()
+    assert names(tmp_path) == {"epoch_3.pth", "epoch_4.pth"}

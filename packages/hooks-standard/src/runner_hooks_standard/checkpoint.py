@@ -1283,7 +1283,14 @@ class CheckpointHook(Hook):
         same = {os.path.realpath(p) for p in (*self.kept_ckpts, *self.best_ckpt.values()) if p}
         if os.path.realpath(path) in same or not self._is_own_file(path, None):
             return False
-        self.kept_ckpts.append(path)
+        newest = self.kept_ckpts[-1] if self.kept_ckpts else None
+        if newest and Path(newest).name == self._filename(runner) and self.max_keep_ckpts > 1:
+            # saved at the same point after this hook's own file (a stop at an epoch's end):
+            # the older of the two, so pruning drops it first and keeps the file a
+            # validation may write again (never the file just resumed from: limit > 1)
+            self.kept_ckpts.insert(len(self.kept_ckpts) - 1, path)
+        else:
+            self.kept_ckpts.append(path)
         return True
 
     def _kept_ids(self) -> list[int]:
