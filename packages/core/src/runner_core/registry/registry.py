@@ -366,16 +366,11 @@ class Registry:
     def _scopes_registering(self, key: str, other_than: Any) -> list[str]:
         """The scopes of this registry's tree whose registry holds its own ``key`` (not
         ``other_than``): a name the fallback answers here that the user meant from there."""
-        root = self
-        while root.parent is not None:
-            root = root.parent
-        found, todo = [], [root]
-        while todo:
-            node = todo.pop()
-            todo.extend(node.children.values())
-            if node is not self and node._local.get(key, other_than) is not other_than:
-                found.append(node.scope)
-        return sorted(found)
+        return sorted(
+            node.scope
+            for node in _scopes.subtree(self.root)
+            if node is not self and node._local.get(key, other_than) is not other_than
+        )
 
     def fallback_object(self, key: str) -> Any:
         """What this registry's fallback gives for ``key`` (``torch.nn.Linear`` for the model
