@@ -930,10 +930,11 @@ class CheckpointHook(Hook):
         if not self._training:
             return
         metrics, self._metrics = self._metrics, None
-        self._validated = self._progress(runner)
+        progress = self._validated = self._progress(runner)
         if self.save_best and metrics is not None:
             self._save_best(runner, metrics)
-        if self._last_saved_at == self._progress(runner) and self.last_ckpt is not None:
+        if self._last_saved_at == progress and self.last_ckpt is not None:
+            saved_file = self._saved_file or self.last_ckpt  # the file saved at this point
             changed = not same_state(self._states_at_save, hook_states(runner, self))
             from runner_core.distributed import broadcast_object, get_world_size
 
@@ -941,7 +942,7 @@ class CheckpointHook(Hook):
                 changed = bool(broadcast_object(changed))
             if changed:
                 name = self._filename(runner)  # a preemption stop's file is not the hook's
-                again = " again" if Path(self._saved_file or "").name == name else ""
+                again = " again" if Path(saved_file).name == name else ""
                 runner.logger.info(
                     "Saving %s%s: validation updated the best score or other hook state, "
                     "and a resume from this checkpoint needs it.",
@@ -963,8 +964,8 @@ class CheckpointHook(Hook):
                     flush()
                 record_validation(
                     self._work_dir,
-                    self._saved_file or self.last_ckpt,
-                    self._validated,
+                    saved_file,
+                    progress,
                     self.fsync,
                     _published_scalars(runner, metrics),
                 )
