@@ -248,12 +248,13 @@ class PartsBuilding:
         _refuse_lightning_style(model)
         try:
             return build_optim_wrapper(model, optim_wrapper)
-        except ConfigError as exc:
-            if "empty parameter list" in str(exc) and not any(True for _ in model.parameters()):
-                raise _no_parameters_error(model) from exc
-            _name_top_level_optimizer(self, optim_wrapper, exc)
-            raise
         except RunnerError as exc:
+            if (
+                isinstance(exc, ConfigError)
+                and "empty parameter list" in str(exc)
+                and not any(True for _ in model.parameters())
+            ):
+                raise _no_parameters_error(model) from exc
             _name_top_level_optimizer(self, optim_wrapper, exc)
             raise
 

@@ -452,7 +452,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
     # -- loops and counters --------------------------------------------------------------
     @property
     def train_loop(self) -> Any:
-        if self._train_loop is None or isinstance(self._train_loop, Mapping):
+        if not _built(self._train_loop):
             if self._train_loop is None and self._train_cfg is None:
                 # as MMEngine's: a Runner without train_cfg (val()/test() only) has none,
                 # and hooks written for it test `runner.train_loop is not None`
@@ -467,7 +467,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
     @property
     def val_loop(self) -> Any:
-        if self._val_loop is None or isinstance(self._val_loop, Mapping):
+        if not _built(self._val_loop):
             if self._val_dataloader is None:
                 return None
             loop = self.build_val_loop(self._val_loop or self._val_cfg or {})
@@ -508,7 +508,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
     @property
     def test_loop(self) -> Any:
-        if self._test_loop is None or isinstance(self._test_loop, Mapping):
+        if not _built(self._test_loop):
             if self._test_dataloader is None:
                 return None  # as val_loop (and MMEngine's); test() says what is missing
             loop = self.build_test_loop(self._test_loop or self._test_cfg or {})
@@ -922,9 +922,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
     def has_validation(self) -> bool:
         """Whether the run has validation data (without building the val loop)."""
-        return self._val_dataloader is not None or not (
-            self._val_loop is None or isinstance(self._val_loop, Mapping)
-        )
+        return self._val_dataloader is not None or _built(self._val_loop)
 
     def run_validation(self) -> dict[str, Any] | None:
         """Validation inside training: never moves training's random streams, and leaves
@@ -1027,6 +1025,12 @@ def default_env_cfg() -> dict[str, Any]:
     from ..distributed.launch import resolve_backend
 
     return {"dist_cfg": {"backend": resolve_backend(None)}}
+
+
+def _built(loop: Any) -> bool:
+    """Whether ``runner._<mode>_loop`` holds a loop: not None, nor the config it is built
+    from (MMEngine's attribute holds either)."""
+    return loop is not None and not isinstance(loop, Mapping)
 
 
 def _loop_config(cfg: Any, dataloader: Any) -> dict[str, Any] | None:
