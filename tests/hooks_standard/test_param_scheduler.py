@@ -291,6 +291,41 @@ def test_a_by_epoch_scheduler_in_an_iteration_loop_is_said_to_change_nothing(
     assert "has by_epoch=True" not in next(runner.log_dir.glob("*.log")).read_text()
 
 
+def test_a_converted_schedule_without_end_in_an_iteration_loop_says_it_stops_early(
+    make_runner: Any,
+) -> None:
+    """The old warning's advice, convert_to_iter_based=True, left end at the loop's one
+    epoch: the lr stopped after 8 of 24 iterations, silently (MMEngine does the same)."""
+    recorder = LrRecorder()
+    runner = make_runner(
+        train_cfg=dict(by_epoch=False, max_iters=24),
+        param_scheduler=dict(
+            type="CosineAnnealingLR", T_max=3, by_epoch=True, convert_to_iter_based=True
+        ),
+        custom_hooks=[recorder],
+    )
+    runner.train()
+    assert len(set(recorder.lrs[8:])) == 1  # what the warning is about
+    log = next(runner.log_dir.glob("*.log")).read_text()
+    warned = [
+        line for line in log.splitlines() if "(convert_to_iter_based=True) has no end" in line
+    ]
+    assert len(warned) == 1, log
+    assert "at iteration 8 of 24" in warned[0] and "end=3 covers the run" in warned[0]
+    # with end given in epochs it decays over the run, and nothing is said
+    recorder = LrRecorder()
+    runner = make_runner(
+        train_cfg=dict(by_epoch=False, max_iters=24),
+        param_scheduler=dict(
+            type="CosineAnnealingLR", T_max=3, end=3, by_epoch=True, convert_to_iter_based=True
+        ),
+        custom_hooks=[recorder],
+    )
+    runner.train()
+    assert recorder.lrs[-1] < recorder.lrs[8] < recorder.lrs[0]
+    assert "has no end" not in next(runner.log_dir.glob("*.log")).read_text()
+
+
 def test_accumulation_gets_no_false_step_order_warning(make_runner: Any) -> None:
     """With accumulative_counts=3 the iteration-based scheduler steps twice before the
     optimizer first does, by design: torch's "scheduler before optimizer" warning was a

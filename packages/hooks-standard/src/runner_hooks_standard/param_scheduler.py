@@ -101,10 +101,37 @@ class ParamSchedulerHook(Hook):
                 "param_scheduler %s has by_epoch=True, but the train loop (%s) runs the "
                 "whole training as one epoch: it steps once, at the end, so it changes "
                 "nothing during training. Set by_epoch=False (begin, end and milestones in "
-                "iterations), or convert_to_iter_based=True to keep them in epochs.",
+                "iterations), or convert_to_iter_based=True with an explicit end to keep "
+                "them in epochs of the train dataloader.",
                 type(scheduler).__name__,
                 type(loop).__name__,
             )
+        self._warn_converted_end(runner)
+
+    def _warn_converted_end(self, runner: RunnerAPI) -> None:
+        """A converted schedule whose ``end`` defaulted to the loop's one epoch stops after
+        one pass over the data, long before an iteration-based run ends: say so, as the
+        lr then stays put without a word (MMEngine is silent)."""
+        max_iters = runner.max_iters
+        for scheduler, _ in self._by_iter or ():
+            end = getattr(scheduler, "end", None)
+            if (
+                getattr(scheduler, "end_follows_run", False)
+                and getattr(scheduler, "converted_epoch_length", None) is not None
+                and isinstance(end, int)
+                and end < max_iters
+            ):
+                runner.logger.warning(
+                    "param_scheduler %s (convert_to_iter_based=True) has no end, so it ends "
+                    "after max_epochs=1 of the iteration-based loop: at iteration %d of %d, "
+                    "one pass over the train dataloader. Its values stay put from there on. "
+                    "Give end in epochs (end=%d covers the run), or by_epoch=False with end "
+                    "in iterations.",
+                    type(scheduler).__name__,
+                    end,
+                    max_iters,
+                    -(-max_iters // max(end, 1)),
+                )
 
     def before_train_epoch(self, runner: RunnerAPI) -> None:
         self._current(runner)

@@ -169,6 +169,12 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
     _epoch_length: int | None = None
     __signature__: ClassVar[inspect.Signature]  # set by __init_subclass__
 
+    @property
+    def converted_epoch_length(self) -> int | None:
+        """Iterations per epoch if built with ``convert_to_iter_based=True``, else None:
+        its ``begin`` and ``end`` are then epochs times this length."""
+        return self._epoch_length
+
     def __init__(
         self,
         optimizer: Any,
