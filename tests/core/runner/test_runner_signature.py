@@ -83,6 +83,10 @@ def test_a_misspelt_keyword_gets_a_suggestion_as_a_misspelt_config_key_does() ->
         TypeError, match=r"belongs in train_cfg: train_cfg=dict\(max_epochs=\.\.\.\)"
     ):
         Runner(model=None, max_epochs=3)
+    # a key read from the config, which the reference lists beside the arguments: the
+    # message sent readers to that page, which says to give it
+    with pytest.raises(TypeError, match=r"Runner\(\.\.\., cfg=dict\(compile=\.\.\.\)\)"):
+        Runner(model=None, compile=True)
 
     class Named(Runner):  # no __init__ of its own: checked, and named as itself
         pass

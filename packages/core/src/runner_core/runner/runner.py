@@ -190,9 +190,20 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
                 hint = did_you_mean(key, known)
                 if key in ("max_epochs", "max_iters", "val_interval", "val_begin", "by_epoch"):
                     hint = f" It belongs in train_cfg: train_cfg=dict({key}=...)."
+                elif key in _READ_FROM_CFG:  # as MMEngine's Runner, it reads them from cfg
+                    hint = (
+                        f" {key!r} is a config key the Runner reads from its config, not an "
+                        f"argument: Runner(..., cfg=dict({key}=...)), or {key} = ... in a "
+                        "config file."
+                    )
+                tail = (
+                    " See docs/config-reference.md."
+                    if key in _READ_FROM_CFG
+                    else " Its arguments are the config's top-level keys: see "
+                    "docs/config-reference.md."
+                )
                 raise TypeError(
-                    f"{cls.__name__}() got an unexpected keyword argument {key!r}.{hint} Its "
-                    "arguments are the config's top-level keys: see docs/config-reference.md."
+                    f"{cls.__name__}() got an unexpected keyword argument {key!r}.{hint}{tail}"
                 )
         return super().__new__(cls)
 
@@ -948,6 +959,14 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
 #: The top-level config keys the Runner reads: its constructor's arguments.
 RUNNER_KEYS = constructor_keys(Runner)
+#: top-level config keys the Runner reads from ``cfg``, not from its arguments
+_READ_FROM_CFG = (
+    "compile",
+    "sync_bn",
+    "find_unused_parameters",
+    "activation_checkpointing",
+    "efficient_conv_bn_eval",
+)
 
 
 def check_top_level_keys(cfg: Mapping[str, Any]) -> None:
