@@ -64,6 +64,31 @@ def test_metrics_and_checkpoints_get_the_dataset_meta(tmp_path) -> None:
     assert ckpt["meta"]["dataset_meta"] == {"classes": CLASSES}
 
 
+@METRICS.register_module(force=True)
+class RenamesClasses(BaseMetric):
+    """Scores coarse classes and renames them in its ``dataset_meta``, as downstream
+    hierarchical segmentation metrics do."""
+
+    default_prefix = "coarse"
+
+    def process(self, data_batch: Any, data_samples: Any) -> None:
+        self.dataset_meta["classes"] = ("background", "object")
+        self.results.append(1)
+
+    def compute_metrics(self, results: list[Any]) -> dict[str, Any]:
+        return {"classes": len(self.dataset_meta["classes"])}
+
+
+def test_a_metric_renaming_its_classes_leaves_the_visualizers_alone(tmp_path) -> None:
+    """Both got one dict, so the visualizer drew with the metric's names (MMEngine reads
+    the dataset's metainfo once for each)."""
+    cfg = _cfg(tmp_path)
+    cfg["val_evaluator"] = dict(type="RenamesClasses")
+    runner = Runner.from_cfg(Config(cfg))
+    assert runner.val() == {"coarse/classes": 2}
+    assert runner.visualizer.dataset_meta == {"classes": CLASSES}
+
+
 def test_resume_with_other_classes_warns(tmp_path, capsys) -> None:
     Runner.from_cfg(Config(_cfg(tmp_path))).train()
     capsys.readouterr()

@@ -79,7 +79,9 @@ class BaseLoop(ABC):
         """Give the dataset's ``metainfo`` to the evaluator's metrics and the visualizer.
 
         Metrics read class names from ``self.dataset_meta`` (MMEngine's loops
-        set it the same way); datasets without ``metainfo`` leave it None.
+        set it the same way); datasets without ``metainfo`` leave it None. Each
+        reads ``metainfo`` on its own, as in MMEngine: a dataset's is a copy, so
+        a metric that edits its ``dataset_meta`` leaves the visualizer's alone.
         """
         metainfo = loader_metainfo(self.dataloader)
         evaluator = self.evaluator
@@ -88,7 +90,7 @@ class BaseLoop(ABC):
         evaluator.dataset_meta = metainfo
         visualizer = getattr(runner, "visualizer", None)
         if visualizer is not None and hasattr(visualizer, "dataset_meta"):
-            visualizer.dataset_meta = metainfo
+            visualizer.dataset_meta = loader_metainfo(self.dataloader)
 
     @abstractmethod
     def run(self) -> Any:
