@@ -73,6 +73,14 @@ def test_metainfo_string_naming_a_file_is_read_as_lines(tmp_path: Path) -> None:
         metainfo=dict(classes=str(classes)),
     )
     assert ds.metainfo["classes"] == ["bird", "fish"]
+    # every line is a class, as in MMEngine: a blank one keeps the indices after it
+    classes.write_text("cat\n\ndog\n bird \n")
+    ds = ToyDatasetForCompat(
+        ann_file=_ann_file(tmp_path, ENTRIES),
+        data_root=str(tmp_path),
+        metainfo=dict(classes=str(classes)),
+    )
+    assert ds.metainfo["classes"] == ["cat", "", "dog", " bird "]
 
 
 def test_lazy_init_loads_on_first_access(tmp_path: Path) -> None:

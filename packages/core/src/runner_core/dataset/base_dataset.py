@@ -194,7 +194,7 @@ class BaseDataset(Dataset):
                 from ..fileio import list_from_file
 
                 try:
-                    value = [line for line in list_from_file(value) if line.strip()]
+                    value = list_from_file(value)  # every line, blank ones too (MMEngine)
                 except (OSError, LookupError, ValueError):  # not a file: keep the string
                     pass
             elif isinstance(value, str) and os.path.splitext(value)[1] in (".txt", ".text"):
