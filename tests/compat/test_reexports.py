@@ -35,6 +35,14 @@ def test_top_level_reexports_config_and_logging_names() -> None:
         ("runner_core.runner", "get_state_dict", "runner_core.checkpoint", None),
         ("runner_core.runner", "weights_to_cpu", "runner_core.checkpoint", None),
         ("runner_core.runner", "load_state_dict", "runner_core.checkpoint", None),
+        # submodule paths OpenMMLab's tools/ scripts import from (`s/mmengine/runner_core/`)
+        ("runner_core.runner.checkpoint", "load_checkpoint", "runner_core.checkpoint", None),
+        ("runner_core.runner.checkpoint", "_load_checkpoint", "runner_core.checkpoint", None),
+        ("runner_core.runner.checkpoint", "weights_to_cpu", "runner_core.checkpoint", None),
+        ("runner_core.model.utils", "revert_sync_batchnorm", "runner_core.model", None),
+        ("runner_core.model.utils", "stack_batch", "runner_core.model", None),
+        ("runner_core.model.base_module", "BaseModule", "runner_core.model", None),
+        ("runner_core.model.base_module", "ModuleList", "runner_core.model", None),
         ("runner_core.evaluator", "get_metric_value", "runner_core.evaluator.metric_value", None),
         ("runner_core.dataset", "worker_init_fn", "runner_core.data", None),
         ("runner_core.dataset", "COLLATE_FUNCTIONS", "runner_core.registry", "FUNCTIONS"),
@@ -143,6 +151,28 @@ def test_mmengine_import_paths_give_our_objects(
     mod = importlib.import_module(module)
     assert name in mod.__all__
     assert getattr(mod, name) is getattr(importlib.import_module(home), home_name or name)
+
+
+def test_mmengine_runner_loops_path_gives_the_standard_loops_plugin() -> None:
+    """`from mmengine.runner.loops import ValLoop` with its import changed: found through
+    the plugin's entry points, as the core never imports the plugin."""
+    from runner_core.registry import LOOPS
+    from runner_core.runner.loops import EpochBasedTrainLoop, TestLoop, ValLoop
+
+    assert EpochBasedTrainLoop is LOOPS.get("EpochBasedTrainLoop")
+    assert (ValLoop, TestLoop) == (LOOPS.get("ValLoop"), LOOPS.get("TestLoop"))
+    with pytest.raises(ImportError):
+        from runner_core.runner.loops import DynamicLoop  # noqa: F401
+
+
+def test_dict_action_keeps_mmengine_static_parsers() -> None:
+    """mmpretrain's eval_metric.py calls DictAction._parse_iterable on each --metric item."""
+    from runner_core.config import DictAction
+
+    assert DictAction._parse_iterable("[1,(2,x)]") == [1, (2, "x")]
+    assert DictAction._parse_iterable("0.5") == 0.5
+    assert DictAction._parse_int_float_bool("False") is False
+    assert DictAction._parse_int_float_bool("None") is None
 
 
 def test_collate_functions_is_where_collate_fn_names_are_found() -> None:

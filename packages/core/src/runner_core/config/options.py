@@ -133,3 +133,15 @@ class DictAction(argparse.Action):
         except ConfigError as exc:
             parser.error(str(exc))
         setattr(namespace, self.dest, options)
+
+    # MMEngine's static helpers, which downstream scripts call: mmpretrain's
+    # tools/analysis_tools/eval_metric.py reads its --metric items with _parse_iterable
+    @staticmethod
+    def _parse_int_float_bool(val: str) -> Any:
+        """One value as an int, float, bool, None or the string (MMEngine's name)."""
+        return parse_scalar(val)
+
+    @staticmethod
+    def _parse_iterable(val: str) -> Any:
+        """One value with lists and tuples, ``'[a,(b,c)]'`` (MMEngine's name)."""
+        return parse_option_value(val)
