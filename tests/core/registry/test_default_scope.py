@@ -303,6 +303,18 @@ def test_set_default_scope_warns_when_the_scope_has_no_registry_module() -> None
     assert get_default_scope() == "ds_missing"
 
 
+def test_default_scope_mmengine_is_the_root_and_does_not_warn() -> None:
+    """A ported config's default_scope='mmengine' warned twice a run that mmengine.registry
+    could not be imported, though 'mmengine' names the root registries here."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        set_default_scope("mmengine")
+    assert get_default_scope() == "mmengine"
+    assert MODELS.get("mmengine.Linear") is MODELS.get("Linear")
+
+
 def test_a_runner_without_default_scope_does_not_inherit_the_previous_runners(
     tmp_path: Path,
 ) -> None:

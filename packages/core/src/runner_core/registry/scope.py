@@ -106,7 +106,7 @@ def _importable(scope: str) -> bool:
 def _import_or_warn(scope: str, stacklevel: int) -> None:
     """Import ``<scope>.registry`` now, warning if it cannot be (set/init_default_scope)."""
     _imported.add(scope)
-    if not _importable(scope):
+    if not _importable(scope) or scope in ROOT_ALIASES:  # 'mmengine': the root, here already
         return
     import warnings
 
