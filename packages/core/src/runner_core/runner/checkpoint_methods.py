@@ -30,6 +30,7 @@ class CheckpointMethods:
     # set by Runner.__init__
     work_dir: Path
     seed: int
+    rank: int
     randomness_cfg: dict[str, Any]
     logger: logging.Logger
     message_hub: MessageHub
@@ -167,13 +168,28 @@ class CheckpointMethods:
         return checkpointing.find_resume_checkpoint(self)
 
     def _reseed_from(self, checkpoint: Mapping[str, Any]) -> None:
-        seed = checkpoint.get("meta", {}).get("seed")
-        if seed is not None and seed != self.seed:
-            if self.randomness_cfg.get("seed") is not None:
+        """Seed as the checkpoint's run was: its seed (rank 0's, the one all ranks share)
+        and its ``diff_rank_seed``, which every rank's streams, and so its data, follow."""
+        meta = checkpoint.get("meta", {})
+        seed = meta.get("seed")
+        per_rank = meta.get("diff_rank_seed")
+        configured = bool(self.randomness_cfg.get("diff_rank_seed", False))
+        flag_changed = isinstance(per_rank, bool) and per_rank != configured
+        if flag_changed:
+            self.logger.warning(
+                "The checkpoint was trained with diff_rank_seed=%s; resuming with it instead "
+                "of %s.",
+                per_rank,
+                configured,
+            )
+            self.randomness_cfg["diff_rank_seed"] = per_rank
+        shared_now = self.seed - self.rank if configured else self.seed
+        if seed is not None and (seed != shared_now or flag_changed):
+            if seed != shared_now and self.randomness_cfg.get("seed") is not None:
                 self.logger.warning(
                     "The checkpoint was trained with seed %s; resuming with it instead of %s.",
                     seed,
-                    self.seed,
+                    shared_now,
                 )
             self.seed = set_random_seed(
                 seed,

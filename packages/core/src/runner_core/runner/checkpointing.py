@@ -90,6 +90,8 @@ def build_state(
     info.setdefault("iter", int(position.get("iter", runner.iter)))
     info.setdefault("cfg", static["cfg"])
     info.setdefault("seed", runner.seed)
+    # per-rank streams depend on it: a resume with the other value is not exact
+    info.setdefault("diff_rank_seed", bool(runner.randomness_cfg.get("diff_rank_seed", False)))
     info.setdefault("experiment_name", runner.experiment_name)
     info.setdefault("time", time.strftime("%Y%m%d_%H%M%S"))
     info.setdefault("versions", dict(static["versions"]))
