@@ -21,13 +21,29 @@ from ...value_checks import config_errors
 from .base import INF, _ParamScheduler
 
 #: torch schedulers with no counterpart here, and what to write instead
+_COMPOSE = (
+    "compose the schedule from runner's schedulers (a list of dicts, each active in its "
+    "begin/end window)"
+)
+#: torch scheduler names a config may carry over, and what to write instead
 _TORCH_ONLY = {
-    name: (
-        f"torch's {name} takes a Python function, which has no counterpart here: compose the "
-        "schedule from runner's schedulers (a list of dicts, each active in its begin/end "
-        "window)."
-    )
-    for name in ("LambdaLR", "MultiplicativeLR")
+    **{
+        name: f"torch's {name} takes a Python function, which has no counterpart here: {_COMPOSE}."
+        for name in ("LambdaLR", "MultiplicativeLR")
+    },
+    "CosineAnnealingWarmRestarts": (
+        "torch's CosineAnnealingWarmRestarts is CosineRestartLR here, as in MMEngine: "
+        "dict(type='CosineRestartLR', periods=[...], restart_weights=[...], eta_min=...)."
+    ),
+    "SequentialLR": (
+        f"torch's SequentialLR is a list here: {_COMPOSE}; its milestones are where one "
+        "window ends and the next begins."
+    ),
+    "ChainedScheduler": (
+        "torch's ChainedScheduler is a list here: schedulers in param_scheduler whose "
+        "begin/end windows overlap are applied one after the other."
+    ),
+    "CyclicLR": f"runner has no CyclicLR: OneCycleLR, or {_COMPOSE}.",
 }
 
 
@@ -66,11 +82,10 @@ def _build_one(
                     f"Use dict(type='{name}', ...) instead (by_epoch=False steps it every "
                     "iteration, as Lightning's interval='step')."
                 )
+            elif name in _TORCH_ONLY and name not in ("LambdaLR", "MultiplicativeLR"):
+                hint += _TORCH_ONLY[name]
             else:
-                hint += (
-                    f"runner has no {name}; compose the schedule from runner's schedulers "
-                    "(a list of dicts, each active in its begin/end window)."
-                )
+                hint += f"runner has no {name}; {_COMPOSE}."
         raise BuildError(
             f"{where} must be a scheduler config dict (dict(type='MultiStepLR', milestones=[8, 11])) "
             f"or a runner_core.optim.scheduler object, got {type(item).__name__}: {item!r}.{hint}"
