@@ -48,6 +48,10 @@ def test_mp_cfg_typo_is_a_type_error_and_a_bad_start_method_a_value_error() -> N
     [
         (dict(by_epoch=False, max_epochs=2), r"by_epoch=False but no max_iters.*max_epochs is for"),
         (dict(by_epoch=True, max_iters=4), "by_epoch=True but no max_epochs"),
+        # a Lightning habit (max_epochs and max_steps): the loop said "did you mean
+        # 'max_iters'" with max_iters given
+        (dict(max_epochs=10, max_iters=25), r"both max_epochs=10 and max_iters=25.*Keep"),
+        (dict(by_epoch=True, max_epochs=10, max_iters=25), r"both max_epochs=10 and max_iters"),
     ],
 )
 def test_a_loop_count_for_the_other_loop_is_a_type_error(train_cfg, message) -> None:

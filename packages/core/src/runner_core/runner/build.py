@@ -57,6 +57,14 @@ def train_loop_cfg(train_cfg: Mapping[str, Any], val_cfg: Mapping[str, Any] | No
             "(by_epoch=True/False picks EpochBasedTrainLoop/IterBasedTrainLoop)."
         )
     by_epoch = cfg.pop("by_epoch", None)
+    if "type" not in cfg and "max_epochs" in cfg and "max_iters" in cfg:
+        # the loop's own error said "did you mean 'max_iters'" with max_iters already there
+        raise ConfigTypeError(
+            f"train_cfg has both max_epochs={cfg['max_epochs']!r} and max_iters="
+            f"{cfg['max_iters']!r}: a run is counted in one of them. Keep max_epochs for "
+            "an epoch-based run (EpochBasedTrainLoop), or max_iters with by_epoch=False for "
+            "an iteration-based one (IterBasedTrainLoop)."
+        )
     if "type" not in cfg:
         if by_epoch is None:
             by_epoch = "max_iters" not in cfg
