@@ -205,3 +205,40 @@ def test_a_metrics_error_names_the_metric(where: str) -> None:
         evaluator.process([{"pred_score": torch.tensor([0.9, 0.1]), "gt_label": 0}], None)
         evaluator.evaluate(1)
     assert f"Raised in metric _Failing ({where})." in getattr(caught.value, "__notes__", [])
+
+
+def test_an_error_while_gathering_results_is_not_blamed_on_compute_metrics(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On 2 ranks, rank 1's process() failed and rank 0 died gathering: its note said
+    compute_metrics, which never ran."""
+    import runner_core.evaluator.metric as metric_module
+
+    def lost_rank(*args: Any) -> None:
+        raise RuntimeError("Connection closed by peer")
+
+    monkeypatch.setattr(metric_module, "collect_results", lost_rank)
+    evaluator = Evaluator([_Failing("compute_metrics")])
+    evaluator.process([{"x": 1}], None)
+    with pytest.raises(RuntimeError) as caught:
+        evaluator.evaluate(1)
+    notes = getattr(caught.value, "__notes__", [])
+    assert len(notes) == 1 and "while gathering its results from every rank" in notes[0]
+
+
+class _NeedsClasses(BaseMetric):
+    def process(self, data_batch: Any, data_samples: Any) -> None:
+        self.results.append(len(self.dataset_meta["classes"]))
+
+    def compute_metrics(self, results: list) -> dict:
+        return {}
+
+
+def test_a_metric_failing_on_a_missing_dataset_meta_is_told_why() -> None:
+    """A dataset without metainfo left dataset_meta None: the error was only "'NoneType'
+    object is not subscriptable" (MMEngine warns first; we dropped that warning)."""
+    evaluator = Evaluator([_NeedsClasses()])
+    with pytest.raises(TypeError, match="NoneType") as caught:
+        evaluator.process([{"x": 1}], None)
+    (note,) = caught.value.__notes__
+    assert "Its dataset_meta is None: the dataset has no metainfo" in note

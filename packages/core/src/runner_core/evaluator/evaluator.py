@@ -230,4 +230,17 @@ def _note_metric(exc: BaseException, metric: Any, method: str) -> None:
     "Raised in ..." notes)."""
     from ..errors import add_note
 
-    add_note(exc, f"Raised in metric {type(metric).__name__} ({method}).")
+    name = type(metric).__name__
+    if any(note.startswith(f"Raised in metric {name} ") for note in getattr(exc, "__notes__", ())):
+        return  # BaseMetric.evaluate named it already (while gathering results)
+    hint = ""
+    if (
+        getattr(metric, "dataset_meta", False) is None
+        and isinstance(exc, (TypeError, AttributeError))
+        and "NoneType" in str(exc)
+    ):  # MMEngine warns about it beforehand; here the error says it where it matters
+        hint = (
+            " Its dataset_meta is None: the dataset has no metainfo (class names...), so "
+            "give the dataset a metainfo, or set metric.dataset_meta yourself."
+        )
+    add_note(exc, f"Raised in metric {name} ({method}).{hint}")

@@ -20,7 +20,7 @@ from ..distributed.collectives import (
     results_to_cpu,
 )
 from ..distributed.utils import broadcast_object, get_cpu_group, is_distributed, is_main_process
-from ..errors import RunnerError
+from ..errors import RunnerError, add_note
 
 
 class MetricResultTypeError(RunnerError, TypeError, AttributeError):
@@ -88,7 +88,15 @@ class BaseMetric(metaclass=ABCMeta):
                 drops the samples ``DefaultSampler`` repeated to even out ranks.
                 None keeps every gathered result.
         """
-        results = collect_results(self.results, size, self.collect_device)
+        try:
+            results = collect_results(self.results, size, self.collect_device)
+        except Exception as exc:  # on a rank left waiting: another rank most likely failed
+            add_note(
+                exc,
+                f"Raised in metric {type(self).__name__} while gathering its results from "
+                "every rank (collect_results), before compute_metrics.",
+            )
+            raise
         metrics: dict[str, Any] | None = None
         if results is not None and is_main_process():
             # compute_metrics gets its results on the CPU, as in MMEngine (it may call
