@@ -207,9 +207,13 @@ def test_evaluation_data_without_evaluator_is_a_config_error(tmp_path, mode: str
     if mode == "test":
         cfg.update(test_dataloader=cfg["val_dataloader"], val_evaluator=dict(type="Accuracy"))
     # MMEngine refuses it too (ValueError); validation would otherwise report no metrics
-    with pytest.raises(ConfigError, match=f"{mode}_dataloader is set, but {mode}_evaluator is not"):
+    with pytest.raises(
+        ConfigError, match=f"{mode}_dataloader is set, but {mode}_evaluator is not"
+    ) as caught:
         Runner.from_cfg(Config(cfg))
     assert issubclass(ConfigError, ValueError)
+    # predictions without a score (Lightning's predict): the test run can dump them
+    assert ("type='DumpResults'" in str(caught.value)) == (mode == "test")
 
 
 def test_misspelled_top_level_key_says_did_you_mean(tmp_path) -> None:

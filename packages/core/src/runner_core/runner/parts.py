@@ -112,9 +112,15 @@ def orphans_message(mode: str, given: list[str]) -> str:
 def incomplete_message(mode: str, lacking: list[str]) -> str:
     """For a config whose ``mode`` dataloader is set but that still cannot run ``mode``."""
     listed = " and ".join(lacking)
+    predict = ""
+    if mode == "test" and "test_evaluator" in lacking:  # Lightning's trainer.predict
+        predict = (
+            " To save the predictions without scoring them, use "
+            "test_evaluator=dict(type='DumpResults', out_file_path='preds.pkl')."
+        )
     return (
         f"is set, but {listed} {_are(lacking)} not, so the config cannot {mode}. Add "
-        f"{listed}, or remove {RUN_PARTS[mode].loader}."
+        f"{listed}, or remove {RUN_PARTS[mode].loader}.{predict}"
     )
 
 
