@@ -36,6 +36,7 @@ Run alone: ``python bench/w1_overhead.py --rounds 5``.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import tempfile
 import time
@@ -56,6 +57,9 @@ VARIANTS = (
     "mmengine",
     "lightning",
 )
+#: the raw loop in a process in a given state (``w1_paired.py --pairs raw:raw_after_runner``);
+#: not run by default: they say where the no-hooks gap comes from, not what a user pays
+STATE_VARIANTS = ("raw_after_runner", "raw_after_heap_churn")
 PEERS = {"mmengine": "mmengine", "lightning": "lightning"}
 LABELS = {
     "raw": "raw PyTorch loop (floor)",
@@ -65,6 +69,8 @@ LABELS = {
     "ours_full_no_iter": "ablation: full default hooks without their per-iteration points",
     "mmengine": "MMEngine Runner, default hooks",
     "lightning": "Lightning Trainer",
+    "raw_after_runner": "raw loop after a Runner trained 5 iterations in the process",
+    "raw_after_heap_churn": "raw loop after 70,000 small allocations, half freed",
 }
 
 _clock = time.perf_counter
@@ -346,6 +352,15 @@ def run_one(variant: str, clock: Any = None) -> dict[str, Any]:
             done = ours(loader, model, work_dir, None)
         elif variant == "ours_none":
             done = ours(loader, model, work_dir, "none")
+        elif variant == "raw_after_runner":
+            ours(list(itertools.islice(make_loader(), 5)), make_mlp(), work_dir, "none")
+            _marks.clear()
+            done = raw_loop(loader, model)
+        elif variant == "raw_after_heap_churn":
+            tensors = [torch.randn(i % 97 + 1) for i in range(20_000)]
+            records = [{"i": i, "s": str(i)} for i in range(50_000)]
+            del tensors[::2], records[::3]
+            done = raw_loop(loader, model)
         elif variant == "mmengine":
             done = mmengine_run(loader, model, work_dir)
         elif variant == "lightning":
@@ -433,7 +448,9 @@ def measure(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--child", choices=VARIANTS, help="run one variant in this process")
+    parser.add_argument(
+        "--child", choices=VARIANTS + STATE_VARIANTS, help="run one variant in this process"
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--python", default=None, help="interpreter for the variants")
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=None)
