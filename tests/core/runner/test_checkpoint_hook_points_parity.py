@@ -126,7 +126,12 @@ def test_every_save_has_mmengines_layout_and_keeps_the_hooks_edits(tmp_path: Pat
     for seen in hook.saves[:-1]:
         assert seen["top"][:5] == MMENGINE_TOP
         assert seen["meta"][:7] == MMENGINE_META
-        assert seen["meta"][7:] == ["dataset_meta", "param_scheduler_types", "hook_types"]
+        assert seen["meta"][7:] == [
+            "dataset_meta",
+            "diff_rank_seed",
+            "param_scheduler_types",
+            "hook_types",
+        ]
     # the caller's meta first, its epoch kept; the runner's entries after it
     assert hook.saves[-1]["meta"][:8] == ["note", *MMENGINE_META]
     for name in ("epoch_1.pth", "epoch_2.pth", "best_err_epoch_2.pth"):
@@ -205,6 +210,6 @@ def test_a_runner_without_training_parts_saves_its_weights(tmp_path: Path) -> No
     runner.save_checkpoint(tmp_path, "export.pth", save_optimizer=False)
     ckpt = _load(tmp_path / "export.pth")
     # our one addition: the class behind each hook state (the checkpoint hook's, here)
-    assert list(ckpt["meta"]) == [*MMENGINE_META, "hook_types", "my_key"]
+    assert list(ckpt["meta"]) == [*MMENGINE_META, "diff_rank_seed", "hook_types", "my_key"]
     assert torch.equal(ckpt["state_dict"]["lin.bias"], runner.model.lin.bias.detach().cpu())
     assert "optimizer" not in ckpt and "param_schedulers" not in ckpt

@@ -43,3 +43,37 @@ def test_resume_with_another_seed_uses_the_checkpoints(tmp_path: Path) -> None:
     log = next(runner.log_dir.glob("*.log")).read_text()
     assert "trained with seed 42; resuming with it instead of 7" in log
     assert runner.seed == 42 and "diff_rank_seed=" not in log.split("Exp name")[1]
+
+
+def test_rank_1_compares_the_shared_seed_and_adopts_the_flag() -> None:
+    """Rank 1 of a diff_rank_seed run holds seed + 1; the checkpoint holds rank 0's seed.
+    Compared as they were, every rank but 0 reseeded (with the shared seed, which
+    set_random_seed gives back plus its rank) and warned of a changed seed."""
+    import logging
+    from types import SimpleNamespace
+
+    from runner_core.runner.checkpoint_methods import CheckpointMethods
+
+    class Hub:
+        def update_info(self, key: str, value: object) -> None:
+            pass
+
+    def rank_1(diff_rank_seed: bool, seed: int) -> SimpleNamespace:
+        return SimpleNamespace(
+            seed=seed,
+            rank=1,
+            randomness_cfg={"seed": 42, "diff_rank_seed": diff_rank_seed},
+            logger=logging.getLogger("test_rank_1"),
+            message_hub=Hub(),
+        )
+
+    same = rank_1(True, 43)
+    CheckpointMethods._reseed_from(same, {"meta": {"seed": 42, "diff_rank_seed": True}})
+    assert same.seed == 43  # untouched: one process here would have made it 42
+    flipped = rank_1(False, 42)
+    CheckpointMethods._reseed_from(flipped, {"meta": {"seed": 42, "diff_rank_seed": True}})
+    assert flipped.randomness_cfg["diff_rank_seed"] is True
+    # no seed in the checkpoint, only the flag: reseeded with this run's shared seed
+    no_seed = rank_1(False, 42)
+    CheckpointMethods._reseed_from(no_seed, {"meta": {"diff_rank_seed": True}})
+    assert no_seed.randomness_cfg["diff_rank_seed"] is True and no_seed.seed == 42

@@ -184,6 +184,8 @@ class CheckpointMethods:
             )
             self.randomness_cfg["diff_rank_seed"] = per_rank
         shared_now = self.seed - self.rank if configured else self.seed
+        if seed is None and flag_changed:  # a checkpoint without its seed: keep this run's
+            seed = shared_now
         if seed is not None and (seed != shared_now or flag_changed):
             if seed != shared_now and self.randomness_cfg.get("seed") is not None:
                 self.logger.warning(

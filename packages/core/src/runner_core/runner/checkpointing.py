@@ -90,14 +90,14 @@ def build_state(
     info.setdefault("iter", int(position.get("iter", runner.iter)))
     info.setdefault("cfg", static["cfg"])
     info.setdefault("seed", runner.seed)
-    # per-rank streams depend on it: a resume with the other value is not exact
-    info.setdefault("diff_rank_seed", bool(runner.randomness_cfg.get("diff_rank_seed", False)))
     info.setdefault("experiment_name", runner.experiment_name)
     info.setdefault("time", time.strftime("%Y%m%d_%H%M%S"))
     info.setdefault("versions", dict(static["versions"]))
     dataset_meta = _train_dataset_meta(runner, loop)
     if dataset_meta is not None:  # class names travel with the weights, as in MMEngine
         info.setdefault("dataset_meta", dataset_meta)
+    # after MMEngine's keys: every rank's streams follow it, so a resume keeps it
+    info.setdefault("diff_rank_seed", bool(runner.randomness_cfg.get("diff_rank_seed", False)))
     if weights_to_host is None:
         from ..checkpoint import weights_to_cpu
 
