@@ -1,4 +1,4 @@
-"""Shorten a validation line: large groups of metrics become one summary.
+"""Shorten a validation line: large families of per-class metrics become one summary.
 
 The code lives in ``runner_core.logging.metric_summary`` (the ``LogProcessor``
 builds the same lines); it is re-exported here for existing imports.

@@ -391,7 +391,7 @@ class LogProcessor:
         line only. ``recorded``: how many values each hub scalar got during the
         pass; one recorded at every iteration (a validation loss) is shown as
         the pass's mean when it is averaged (``mean_pattern``), else its last.
-        Large metric groups are folded on the line (``summarise_groups``).
+        Large families of per-class metrics are folded on the line (``summarise_groups``).
         """
         tag: dict[str, Any] = {}
         texts = []
