@@ -242,3 +242,12 @@ def test_a_metric_failing_on_a_missing_dataset_meta_is_told_why() -> None:
         evaluator.process([{"x": 1}], None)
     (note,) = caught.value.__notes__
     assert "Its dataset_meta is None: the dataset has no metainfo" in note
+
+    class Unrelated(_NeedsClasses):
+        def process(self, data_batch: Any, data_samples: Any) -> None:
+            scale = None
+            self.results.append(scale * 2)  # its own bug, not the class names
+
+    with pytest.raises(TypeError, match="NoneType") as caught:
+        Evaluator([Unrelated()]).process([{"x": 1}], None)
+    assert "dataset_meta" not in caught.value.__notes__[0]

@@ -238,9 +238,18 @@ def _note_metric(exc: BaseException, metric: Any, method: str) -> None:
         getattr(metric, "dataset_meta", False) is None
         and isinstance(exc, (TypeError, AttributeError))
         and "NoneType" in str(exc)
+        and _raised_on_a_line_reading(exc, "dataset_meta")
     ):  # MMEngine warns about it beforehand; here the error says it where it matters
         hint = (
             " Its dataset_meta is None: the dataset has no metainfo (class names...), so "
             "give the dataset a metainfo, or set metric.dataset_meta yourself."
         )
     add_note(exc, f"Raised in metric {name} ({method}).{hint}")
+
+
+def _raised_on_a_line_reading(exc: BaseException, name: str) -> bool:
+    """Whether the line ``exc`` was raised on mentions ``name`` (its source, if found)."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and name in (frames[-1].line or "")

@@ -99,8 +99,13 @@ def _build_one(
         cls = PARAM_SCHEDULERS.lookup(kind) if isinstance(kind, str) else kind
     except RegistryError as exc:  # name the key, as other builds do
         missing = _TORCH_ONLY.get(kind) if isinstance(kind, str) else None
-        extra = f". {missing}" if missing else ""
-        exc.args = (f"{exc.args[0]} (at config key {where + '.type'!r}){extra}",)
+        if missing:  # say what to write first: the did-you-mean only misleads here
+            exc.args = (
+                f"{kind!r} is not in the parameter scheduler registry (at config key "
+                f"{where + '.type'!r}): {missing}",
+            )
+        else:
+            exc.args = (f"{exc.args[0]} (at config key {where + '.type'!r})",)
         raise
     if not (isinstance(cls, type) and issubclass(cls, _ParamScheduler)):
         # A third-party scheduler class: build it as it is, no conversion rules.
