@@ -80,8 +80,9 @@ class BaseLoop(ABC):
 
         Metrics read class names from ``self.dataset_meta`` (MMEngine's loops
         set it the same way); datasets without ``metainfo`` leave it None. Each
-        reads ``metainfo`` on its own, as in MMEngine: a dataset's is a copy, so
-        a metric that edits its ``dataset_meta`` leaves the visualizer's alone.
+        reads ``metainfo`` on its own, as in MMEngine: a ``BaseDataset``'s is a
+        copy each time, so a metric that edits its ``dataset_meta`` leaves the
+        visualizer's alone (a plain attribute is shared, as in MMEngine).
         """
         metainfo = loader_metainfo(self.dataloader)
         evaluator = self.evaluator

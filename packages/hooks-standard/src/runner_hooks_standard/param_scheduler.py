@@ -115,22 +115,26 @@ class ParamSchedulerHook(Hook):
         max_iters = runner.max_iters
         for scheduler, _ in self._by_iter or ():
             end = getattr(scheduler, "end", None)
+            length = getattr(scheduler, "converted_epoch_length", None)
             if (
                 getattr(scheduler, "end_follows_run", False)
-                and getattr(scheduler, "converted_epoch_length", None) is not None
+                and isinstance(length, int)
+                and length > 0
                 and isinstance(end, int)
                 and end < max_iters
             ):
                 runner.logger.warning(
                     "param_scheduler %s (convert_to_iter_based=True) has no end, so it ends "
-                    "after max_epochs=1 of the iteration-based loop: at iteration %d of %d, "
-                    "one pass over the train dataloader. Its values stay put from there on. "
-                    "Give end in epochs (end=%d covers the run), or by_epoch=False with end "
-                    "in iterations.",
+                    "after max_epochs=%d of the iteration-based loop: at iteration %d of %d "
+                    "(%d iterations per pass over the train dataloader). Its values stay put "
+                    "from there on. Give end in epochs (end=%d covers the run), or "
+                    "by_epoch=False with end in iterations.",
                     type(scheduler).__name__,
+                    runner.max_epochs,
                     end,
                     max_iters,
-                    -(-max_iters // max(end, 1)),
+                    length,
+                    -(-max_iters // length),
                 )
 
     def before_train_epoch(self, runner: RunnerAPI) -> None:

@@ -15,19 +15,23 @@ from typing import Any
 from ..config.key_typos import KeyTypo, find_top_level_typos
 from ..errors import ConfigError
 
+#: Top-level keys the Runner reads from its ``cfg``, not from its arguments (as MMEngine's).
+READ_FROM_CFG = (
+    "compile",
+    "find_unused_parameters",  # MMEngine's default DDP wrapper reads it (Runner.wrap_model)
+    "sync_bn",  # 'torch': BatchNorm -> SyncBatchNorm in distributed runs (Runner.wrap_model)
+    "activation_checkpointing",  # sub-module names (Runner.train, model.activation_checkpointing)
+    "efficient_conv_bn_eval",  # sub-module names (Runner.train, model.efficient_conv_bn_eval)
+)
 #: Other top-level keys something reads (so they are not typos).
 OTHER_KNOWN_KEYS = (
     "runner_type",
     "custom_imports",
     "vis_backends",
-    "compile",
     "_base_",
     "tta_model",  # read by `runner-cli test --tta` (runner_core.model.tta.apply_tta)
     "tta_pipeline",
-    "find_unused_parameters",  # MMEngine's default DDP wrapper reads it (Runner.wrap_model)
-    "sync_bn",  # 'torch': BatchNorm -> SyncBatchNorm in distributed runs (Runner.wrap_model)
-    "activation_checkpointing",  # sub-module names (Runner.train, model.activation_checkpointing)
-    "efficient_conv_bn_eval",  # sub-module names (Runner.train, model.efficient_conv_bn_eval)
+    *READ_FROM_CFG,
     # OpenMMLab configs' own variables, used by value in their dataloaders; test_pipeline
     # (in 786 of the 1697 configs of the compatibility corpus) is close to tta_pipeline
     "train_pipeline",

@@ -31,7 +31,7 @@ from .args_config import arguments_config
 from .building import PartsBuilding, check_visualizer_value
 from .checkpoint_methods import CheckpointMethods
 from .compile import check_config_compile, compile_options, maybe_compile
-from .config_keys import OTHER_KNOWN_KEYS, constructor_keys
+from .config_keys import OTHER_KNOWN_KEYS, READ_FROM_CFG, constructor_keys
 from .config_keys import check_top_level_keys as _check_keys
 from .loading import LoadOrResume, RunPhase
 from .lr_scaling import per_process_batch_size
@@ -190,7 +190,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
                 hint = did_you_mean(key, known)
                 if key in ("max_epochs", "max_iters", "val_interval", "val_begin", "by_epoch"):
                     hint = f" It belongs in train_cfg: train_cfg=dict({key}=...)."
-                elif key in _READ_FROM_CFG:  # as MMEngine's Runner, it reads them from cfg
+                elif key in READ_FROM_CFG:  # as MMEngine's Runner, it reads them from cfg
                     hint = (
                         f" {key!r} is a config key the Runner reads from its config, not an "
                         f"argument: Runner(..., cfg=dict({key}=...)), or {key} = ... in a "
@@ -198,7 +198,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
                     )
                 tail = (
                     " See docs/config-reference.md."
-                    if key in _READ_FROM_CFG
+                    if key in READ_FROM_CFG
                     else " Its arguments are the config's top-level keys: see "
                     "docs/config-reference.md."
                 )
@@ -959,14 +959,6 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
 #: The top-level config keys the Runner reads: its constructor's arguments.
 RUNNER_KEYS = constructor_keys(Runner)
-#: top-level config keys the Runner reads from ``cfg``, not from its arguments
-_READ_FROM_CFG = (
-    "compile",
-    "sync_bn",
-    "find_unused_parameters",
-    "activation_checkpointing",
-    "efficient_conv_bn_eval",
-)
 
 
 def check_top_level_keys(cfg: Mapping[str, Any]) -> None:
