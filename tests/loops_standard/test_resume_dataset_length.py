@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 import torch
-from torch.utils.data import TensorDataset
+from torch.utils.data import Subset, TensorDataset
 
 from runner_core import Runner
+from runner_core.hooks import Hook
 
 
 def _runner(work_dir: Path, size: int, **kwargs: Any) -> Runner:
@@ -62,3 +63,44 @@ def test_a_train_without_a_resume_records_none(tmp_path: Path) -> None:
     runner.resume_state.resumed_from = str(tmp_path / "from_an_earlier_train.pth")
     runner.train()
     assert runner.resume_state.resumed_from is None
+
+
+class SwapToSubset(Hook):
+    """mmyolo's YOLOXModeSwitchHook pattern: from epoch 2 on, train on the first 12 of
+    the 20 samples with a loader the hook builds in before_train_epoch."""
+
+    def before_train_epoch(self, runner: Any) -> None:
+        if runner.epoch >= 1:
+            dataset = Subset(runner.train_loop.dataloader.dataset, range(12))
+            cfg = dict(
+                dataset=dataset, batch_size=4, sampler=dict(type="DefaultSampler", shuffle=False)
+            )
+            runner.train_loop.dataloader = runner.build_dataloader(cfg, seed=runner.seed)
+
+
+class StopAt(Hook):
+    def __init__(self, iteration: int) -> None:
+        self.iteration = iteration
+
+    def after_train_iter(
+        self, runner: Any, batch_idx: int, data_batch: Any = None, outputs: Any = None
+    ) -> None:
+        if runner.iter == self.iteration:
+            raise KeyboardInterrupt
+
+
+def test_a_loader_a_hook_swaps_at_each_epoch_resumes_mid_epoch_exactly(tmp_path: Path) -> None:
+    """The dataset's length was checked before before_train_epoch swapped the loader: the
+    resumed epoch 2 restarted (20 samples counted, 12 trained) and trained its batches again."""
+    torch.manual_seed(0)  # the same initial weights in both runs
+    straight = _runner(tmp_path / "a", 20, custom_hooks=[SwapToSubset()])
+    straight.train()
+    torch.manual_seed(0)
+    stopped = _runner(tmp_path / "b", 20, custom_hooks=[SwapToSubset(), StopAt(7)])
+    with pytest.raises(KeyboardInterrupt):
+        stopped.train()  # after iteration 7 of 8: iter_6.pth, in epoch 2
+    resumed = _runner(tmp_path / "b", 20, custom_hooks=[SwapToSubset()], resume=True)
+    resumed.train()
+    assert resumed.iter == straight.iter == 8  # 5 + 3 iterations
+    for name, value in straight.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[name]), name

@@ -460,8 +460,10 @@ class EpochBasedTrainLoop(BaseTrainLoop):
     def run_epoch(self) -> None:
         """One epoch: ``before_train_epoch``, :meth:`run_iter` per batch, ``after_train_epoch``."""
         runner = self.runner
-        start, global_start = self._resume_position()
         runner.hook_points.before_train_epoch(runner)
+        # after the hooks: one may swap the epoch's loader (mmyolo's mode switch), and the
+        # checkpoint's position is checked against, and applied to, the loader that runs
+        start, global_start = self._resume_position()
         runner.model.train()
         run_iter = self.run_iter
         batches = self.iter_batches(start, epoch=self._epoch, global_start=global_start)
