@@ -78,6 +78,37 @@ def test_a_data_preprocessor_goes_to_the_wrapped_models_config() -> None:
         MODELS.module_dict.pop("InnerForTTA")
 
 
+class DictOutputs(BaseModel):
+    """Returns the batch as a dict, as a plain module's adapter does: {'pred': (B, C), ...}."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+
+    def forward(self, inputs: Any, data_samples: Any = None, mode: str = "tensor") -> Any:
+        logits = self.fc(inputs).detach()
+        return {"pred": logits, "gt": torch.arange(len(inputs))} if mode == "predict" else logits
+
+
+class MeanOfDicts(BaseTTAModel):
+    def merge_preds(self, data_samples_list: list[list[Any]]) -> list[Any]:
+        return [
+            {"pred": sum(v["pred"] for v in views) / len(views), "gt": views[0]["gt"]}
+            for views in data_samples_list
+        ]
+
+
+def test_dict_predictions_are_merged_per_sample_not_per_key() -> None:
+    """Zipping the views' {'pred', 'gt'} dicts gave merge_preds the key names, 2 'samples'
+    for any batch, and the test scored nothing it should have (QA)."""
+    tta = MeanOfDicts(module=DictOutputs())
+    views = [torch.randn(3, 2), torch.randn(3, 2)]  # two views of a batch of 3
+    merged = tta.test_step({"inputs": views})
+    assert len(merged) == 3 and [int(m["gt"]) for m in merged] == [0, 1, 2]
+    expected = (tta.module.fc(views[0]) + tta.module.fc(views[1])).detach() / 2
+    assert torch.allclose(torch.stack([m["pred"] for m in merged]), expected)
+
+
 def test_a_batch_from_the_plain_pipeline_is_refused_naming_the_field() -> None:
     """MMEngine indexes a batched tensor as views (wrong data) or fails with an IndexError."""
     from runner_core.model.tta import TTABatchError

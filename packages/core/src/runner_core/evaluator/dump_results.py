@@ -17,6 +17,7 @@ from typing import Any
 
 from ..distributed.collectives import results_to_cpu
 from ..errors import ConfigError
+from ..model.per_sample import per_sample
 from .metric import BaseMetric
 
 
@@ -45,7 +46,7 @@ class DumpResults(BaseMetric):
 
     def process(self, data_batch: Any, data_samples: Any) -> None:
         if isinstance(data_samples, Mapping):  # a plain module's {'pred': (B, ...), 'gt': (B,)}
-            data_samples = _per_sample(data_samples)
+            data_samples = per_sample(data_samples)
         self.results.extend(results_to_cpu(list(data_samples)))
 
     def compute_metrics(self, results: list[Any]) -> dict[str, Any]:
@@ -61,38 +62,3 @@ class DumpResults(BaseMetric):
             level=logging.INFO,
         )
         return {}
-
-
-def _per_sample(batch: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """``{'pred': (B, C), 'gt': (B,)}`` -> B dicts ``{'pred': (C,), 'gt': ()}``.
-
-    ``list(batch)`` would give the keys. The batch size is the arrays' first
-    dimension (a list's length only when there is no array); arrays of that size,
-    and lists of that length (``img_path``), are split; anything else (a scalar, a
-    batch-wide tuple such as ``img_shape``) is repeated in every sample. A tensor's
-    row is copied: a view would pickle the whole batch's storage with each sample.
-    """
-    sizes = {len(v) for v in batch.values() if _is_array(v)}
-    if not sizes:
-        sizes = {len(v) for v in batch.values() if isinstance(v, list)}
-    if len(sizes) != 1:  # nothing batched, or no one batch size: one entry for the batch
-        return [dict(batch)]
-    (size,) = sizes
-
-    def split(value: Any) -> bool:
-        return (_is_array(value) or isinstance(value, list)) and len(value) == size
-
-    return [{k: (_take(v, i) if split(v) else v) for k, v in batch.items()} for i in range(size)]
-
-
-def _is_array(value: Any) -> bool:
-    return getattr(value, "ndim", 0) >= 1
-
-
-def _take(value: Any, index: int) -> Any:
-    item = value[index]
-    clone = getattr(item, "clone", None)  # a tensor's row is a view of the batch
-    return clone() if callable(clone) and hasattr(item, "untyped_storage") else item
-
-
-__all__ = ["DumpResults"]

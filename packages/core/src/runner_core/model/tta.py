@@ -79,7 +79,13 @@ class BaseTTAModel(BaseModel):
                 "BaseTTAModel.test_step expects a dict or a list of per-view fields, got "
                 f"{type(data).__name__}."
             )
-        predictions = [self.module.test_step(view) for view in per_view]
+        predictions = [_samples(self.module.test_step(view)) for view in per_view]
+        counts = {len(prediction) for prediction in predictions}
+        if len(counts) > 1:  # zip would drop the samples of the longer views silently
+            raise TTABatchError(
+                f"{type(self.module).__name__}.test_step gave {sorted(counts)} predictions "
+                "for the views of one batch; each view must give one per sample."
+            )
         return self.merge_preds([list(sample) for sample in zip(*predictions)])
 
     def val_step(self, data: Any) -> list[Any]:
@@ -120,6 +126,16 @@ class BaseTTAModel(BaseModel):
         ):  # MMEngine's BaseTTAModel.state_dict() keys ('module.<name>'): drop the prefix
             state_dict = {k[len("module.") :]: v for k, v in state_dict.items()}
         return self.module.load_state_dict(state_dict, strict=strict, **kwargs)
+
+
+def _samples(prediction: Any) -> list[Any]:
+    """One entry per sample: a plain module's ``{'pred': (B, C), 'gt': (B,)}`` is split
+    (zipping the dict would give its keys, and merge_preds would get key names)."""
+    if isinstance(prediction, Mapping):
+        from .per_sample import per_sample
+
+        return per_sample(prediction)
+    return list(prediction)
 
 
 def _count_views(fields: Any) -> int:
