@@ -359,6 +359,18 @@ def test_malicious_pickle_does_not_run_by_default(tmp_path: Path) -> None:
     assert marker.read_text() == "pwned"
 
 
+def test_a_whole_pickled_model_is_named_before_any_opt_in(tmp_path: Path) -> None:
+    """torch.save(model) was refused as unsafe with advice to opt in to unpickling, after
+    which a second error said it is no checkpoint dict (QA)."""
+    path = tmp_path / "model.pth"
+    torch.save(torch.nn.Sequential(torch.nn.Linear(2, 2)), path)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    msg = str(err.value)
+    assert "a whole model saved with torch.save(model)" in msg
+    assert msg.index("torch.save(model.state_dict(), path)") < msg.index("allow_pickle=True")
+
+
 def test_numpy_needs_to_safe(tmp_path: Path) -> None:
     np_state = np.random.RandomState(3).get_state()
     raw = {"rng": {"numpy": np_state}, "score": np.float32(0.5)}

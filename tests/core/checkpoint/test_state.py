@@ -83,6 +83,32 @@ def test_strict_raises_and_loads_nothing() -> None:
     assert torch.equal(model[0].weight, before)
 
 
+def test_strict_failure_from_a_renamed_prefix_gives_the_revise_rule() -> None:
+    """Renamed keys only suggested strict=False, which evaluates random weights (QA)."""
+    from torch import nn
+
+    class Named(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.features = _net()
+            self.head = nn.Linear(3, 2)
+
+    model = Named()
+    saved = {
+        (f"backbone.{k[len('features.') :]}" if k.startswith("features.") else k): v
+        for k, v in _state(Named()).items()
+    }
+    with pytest.raises(CheckpointError) as err:
+        load_model_state(model, saved, strict=True, source="w.pth")
+    assert r"revise_keys=[(r'^backbone\.', 'features.')]" in str(err.value)
+    rule = [(r"^backbone\.", "features.")]
+    assert load_model_state(model, saved, strict=True, revise_keys=rule).ok
+    # keys missing for another reason: no rule is made up
+    with pytest.raises(CheckpointError) as err:
+        load_model_state(_net(out=5), _state(_net(out=3)), strict=True, source="w.pth")
+    assert "differ only in their prefix" not in str(err.value)
+
+
 def test_unrelated_checkpoint_raises_with_keys_and_hint() -> None:
     model = _net()
     other = {f"backbone.{k}": v for k, v in _state(_net()).items()}

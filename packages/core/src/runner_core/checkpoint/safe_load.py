@@ -124,6 +124,15 @@ def _unsafe_error(source: Path | io.BytesIO, path: str, exc: Exception) -> Check
             f"only loads by unpickling: if you trust where it came from, opt in with {opt_in} "
             "(MMEngine need not be installed: its objects load as stand-ins)."
         )
+    elif any(n.startswith("torch.nn.modules.") for n in names):
+        # torch.save(model): even unpickled it is no checkpoint dict; say so before the opt-in
+        how = (
+            "These are torch.nn modules: the file is a whole model saved with "
+            "torch.save(model), not a checkpoint dict, and runner would refuse it even "
+            "unpickled. Where the model can be built, save its weights instead: "
+            "torch.save(model.state_dict(), path). (Unpickling it, if you trust where it "
+            f"came from: {opt_in}.)"
+        )
     else:
         how = f"If you trust where this file came from, opt in explicitly: {opt_in}"
         classes = [_loaded_class(n) for n in names]

@@ -158,6 +158,31 @@ def _prefix_rule(ckpt_keys: list[str], model_keys: list[str]) -> tuple[str, str]
     return None
 
 
+def _rename_hint(report: LoadReport, revise_hint: str | None) -> str:
+    """When the missing and unexpected keys differ only in their first part
+    (``backbone.*`` saved, ``features.*`` wanted): the revise_keys rule that maps them."""
+    if revise_hint is None or not report.missing_keys or not report.unexpected_keys:
+        return ""
+    wanted: dict[str, str] = {}
+    for key in report.missing_keys:
+        head, _, rest = key.partition(".")
+        if rest:
+            wanted.setdefault(rest, head)
+    pairs: dict[str, str] = {}  # the saved first part -> the model's
+    for key in report.unexpected_keys:
+        head, _, rest = key.partition(".")
+        target = wanted.get(rest)
+        if target is None and key.endswith("num_batches_tracked"):
+            continue  # not reported missing (a BatchNorm counter): its rename is the layer's
+        if target is None or target == head or pairs.setdefault(head, target) != target:
+            return ""  # not one consistent rename of every unexpected key
+    rules = ", ".join(f"(r'^{re.escape(old)}\\.', '{new}.')" for old, new in sorted(pairs.items()))
+    return (
+        " The missing and unexpected keys differ only in their prefix: rename them with "
+        f"{revise_hint.format(rule=f'[{rules}]')}."
+    )
+
+
 def _nested_hint(state: Mapping[str, Any], own: Mapping[str, Any]) -> str:
     """When the weights sit one level down (timm's and detectron2's ``{'model': weights}``)."""
     for key, value in state.items():
@@ -243,8 +268,9 @@ def _refuse_unfit(
             else "nothing was loaded"
         )
         raise CheckpointError(
-            f"strict loading of checkpoint {shown} into {type(target).__name__} failed; {done}. "
-            f"{strict_hint}\n" + "\n".join(str(report).splitlines()[1:])
+            f"strict loading of checkpoint {shown} into {type(target).__name__} failed; {done}."
+            f"{_rename_hint(report, revise_hint)} {strict_hint}\n"
+            + "\n".join(str(report).splitlines()[1:])
         )
 
 
