@@ -157,6 +157,13 @@ def test_pytorch_launcher_outside_torchrun_names_missing_variables(monkeypatch: 
     ) as err:
         launch.init_dist("pytorch")
     assert isinstance(err.value, ConfigError)
+    # the command to start again is the one being run (it said `train` to `runner-cli test`)
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/runner-cli", "test", "c.py", "w.pth"])
+    with pytest.raises(KeyError, match=r"runner-cli\) test CONFIG CHECKPOINT --launcher"):
+        launch.init_dist("pytorch")
+    monkeypatch.setattr(sys, "argv", ["train.py"])
+    with pytest.raises(KeyError, match=r"runner-cli\) train CONFIG --launcher"):
+        launch.init_dist("pytorch")
 
 
 def test_bad_dist_cfg_key(monkeypatch: pytest.MonkeyPatch):

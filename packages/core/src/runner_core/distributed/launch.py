@@ -142,7 +142,7 @@ def _slurm_env(port: int | None) -> dict[str, str]:
     except KeyError as exc:
         raise ConfigKeyError(
             f"launcher='slurm' needs the environment variable {exc.args[0]}, which srun sets: "
-            "start the job with `srun ... runner-cli train CONFIG --launcher slurm` (or `srun "
+            f"start the job with `srun ... runner-cli {_cli_command()} --launcher slurm` (or `srun "
             "... python your_script.py`) inside sbatch or salloc, or use launcher='pytorch' "
             "under torchrun."
         ) from None
@@ -170,7 +170,7 @@ def _mpi_env(port: int | None) -> dict[str, str]:
         raise ConfigKeyError(
             f"launcher='mpi' needs the environment variable {exc.args[0]}, which OpenMPI's "
             "mpirun sets for each process: start the job with `mpirun -np N -x MASTER_ADDR "
-            "runner-cli train CONFIG --launcher mpi` (or `mpirun ... python your_script.py`). "
+            f"runner-cli {_cli_command()} --launcher mpi` (or `mpirun ... python your_script.py`). "
             "MPICH and Intel MPI set other variables (PMI_RANK): under them, or without "
             "mpirun, use launcher='pytorch' under torchrun."
         ) from None
@@ -181,7 +181,7 @@ def _mpi_env(port: int | None) -> dict[str, str]:
             "launcher='mpi' needs the environment variable MASTER_ADDR (the address of the "
             "host that runs rank 0), which mpirun does not set: export it and pass it to "
             "every rank, e.g. `MASTER_ADDR=$(hostname) mpirun -np N -x MASTER_ADDR "
-            "runner-cli train CONFIG --launcher mpi` (MASTER_PORT defaults to "
+            f"runner-cli {_cli_command()} --launcher mpi` (MASTER_PORT defaults to "
             f"{DEFAULT_MASTER_PORT}; dist_cfg.port or -x MASTER_PORT change it)."
         )
     env = {
@@ -294,9 +294,9 @@ def init_dist(
             raise ConfigKeyError(
                 f"launcher='pytorch' needs the variables torchrun sets, but {', '.join(missing)} "
                 f"{'is' if len(missing) == 1 else 'are'} missing. Start with `torchrun "
-                "--nproc_per_node N $(which runner-cli) train CONFIG --launcher pytorch` (or "
-                "`torchrun --nproc_per_node N your_script.py`), or use launcher='none' for a "
-                "single process."
+                f"--nproc_per_node N $(which runner-cli) {_cli_command()} --launcher pytorch` "
+                "(or `torchrun --nproc_per_node N your_script.py`), or use launcher='none' for "
+                "a single process."
             )
     backend = resolve_backend(backend)
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
@@ -567,3 +567,15 @@ def raise_open_files_limit(wanted: Any) -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
         except (ValueError, OSError):  # a sandbox that refuses: keep the current limit
             pass
+
+
+def _cli_command() -> str:
+    """The runner-cli command to start again under a launcher: the one being run (``test
+    CONFIG CHECKPOINT`` for ``runner-cli test``), else ``train CONFIG``."""
+    import sys
+
+    argv = sys.argv
+    if len(argv) > 1 and os.path.basename(argv[0]).startswith("runner-cli"):
+        if argv[1] in ("test", "val"):
+            return f"{argv[1]} CONFIG CHECKPOINT"
+    return "train CONFIG"

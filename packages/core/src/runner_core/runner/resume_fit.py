@@ -94,7 +94,9 @@ def _check_one(
         raise CheckpointValueError(
             f"Cannot resume from {path!r}: its optimizer state has {len(groups)} param "
             f"group(s), {where} ({kind}) has {len(ours)}; paramwise_cfg or the model changed "
-            f"since it was saved. {hint}"
+            "since it was saved, or a hook added a group during the run "
+            "(optimizer.add_param_group): such a hook must add it again in its "
+            f"after_load_checkpoint, which runs before the optimizer is restored. {hint}"
         )
     for i, (old, new) in enumerate(zip(groups, ours)):
         saved_params = old.get("params", [])
