@@ -82,6 +82,11 @@ def after_load_checkpoint(runner: RunnerAPI, checkpoint: dict) -> None:
     """Right after a checkpoint was loaded for weights or resume, before
     training continues. Read your own state back from ``checkpoint``.
 
+    It runs before the model's weights (and, on resume, the optimizer and
+    schedulers) are restored from ``checkpoint``, as in MMEngine: a hook that
+    changed the set-up during the run (an optimizer param group it added)
+    makes the change again here, so that the saved state fits.
+
     ``load_from`` and resume memory-map the checkpoint file (the weights are
     not held twice) only when every hook's ``after_load_checkpoint`` is
     marked ``@runner_core.hooks.copies_checkpoint``: it copies what it needs
