@@ -369,6 +369,11 @@ def test_a_whole_pickled_model_is_named_before_any_opt_in(tmp_path: Path) -> Non
     msg = str(err.value)
     assert "a whole model saved with torch.save(model)" in msg
     assert msg.index("torch.save(model.state_dict(), path)") < msg.index("allow_pickle=True")
+    # a checkpoint dict that pickles a module somewhere is no whole model: it loads opted in
+    torch.save({"state_dict": {}, "ema": torch.nn.Linear(2, 2)}, path)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    assert "whole model" not in str(err.value) and "allow_pickle=True" in str(err.value)
 
 
 def test_numpy_needs_to_safe(tmp_path: Path) -> None:

@@ -100,13 +100,22 @@ def test_strict_failure_from_a_renamed_prefix_gives_the_revise_rule() -> None:
     }
     with pytest.raises(CheckpointError) as err:
         load_model_state(model, saved, strict=True, source="w.pth")
-    assert r"revise_keys=[(r'^backbone\.', 'features.')]" in str(err.value)
-    rule = [(r"^backbone\.", "features.")]
+    # the rules already applied come first: a new revise_keys replaces them
+    hint = r"revise_keys=[(r'^module\.', ''), (r'^backbone\.', 'features.')]"
+    assert hint in str(err.value)
+    rule = [(r"^module\.", ""), (r"^backbone\.", "features.")]
     assert load_model_state(model, saved, strict=True, revise_keys=rule).ok
-    # keys missing for another reason: no rule is made up
+    ddp_saved = {f"module.{k}": v for k, v in saved.items()}
+    assert load_model_state(model, ddp_saved, strict=True, revise_keys=rule).ok
+    # keys missing for another reason, or that a rename would not make fit: no rule
     with pytest.raises(CheckpointError) as err:
         load_model_state(_net(out=5), _state(_net(out=3)), strict=True, source="w.pth")
-    assert "differ only in their prefix" not in str(err.value)
+    assert "Renaming" not in str(err.value)
+    resized = {k: v for k, v in saved.items()}
+    resized["backbone.2.weight"] = torch.zeros(7, 8)  # renamed, still another shape
+    with pytest.raises(CheckpointError) as err:
+        load_model_state(model, resized, strict=True, source="w.pth")
+    assert "Renaming" not in str(err.value)
 
 
 def test_unrelated_checkpoint_raises_with_keys_and_hint() -> None:

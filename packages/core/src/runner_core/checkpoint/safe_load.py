@@ -91,6 +91,24 @@ def _unsafe_globals(source: Path | io.BytesIO, exc: Exception) -> list[str]:
     return sorted(set(_GLOBAL_RE.findall(str(exc))))
 
 
+def _holds_no_dict(source: Path | io.BytesIO) -> bool:
+    """Whether a torch zip file's pickle starts with an object, not a dict (read without
+    unpickling: the opcode after the protocol). ``torch.save(model)`` starts with the
+    model's class; a checkpoint dict that holds a module somewhere starts with ``}``."""
+    import zipfile
+
+    try:
+        if isinstance(source, io.BytesIO):
+            source.seek(0)
+        with zipfile.ZipFile(source) as archive:
+            name = next(n for n in archive.namelist() if n.endswith("/data.pkl"))
+            with archive.open(name) as pickled:
+                head = pickled.read(3)
+    except Exception:  # noqa: BLE001 - only for the message: not a zip, no data.pkl
+        return False
+    return len(head) == 3 and head[0] == 0x80 and head[2] not in b"}]("
+
+
 def _loaded_class(name: str) -> type | None:
     """The class ``name`` (``module.Class``) if its module is already imported, else None.
 
@@ -124,7 +142,7 @@ def _unsafe_error(source: Path | io.BytesIO, path: str, exc: Exception) -> Check
             f"only loads by unpickling: if you trust where it came from, opt in with {opt_in} "
             "(MMEngine need not be installed: its objects load as stand-ins)."
         )
-    elif any(n.startswith("torch.nn.modules.") for n in names):
+    elif any(n.startswith("torch.nn.modules.") for n in names) and _holds_no_dict(source):
         # torch.save(model): even unpickled it is no checkpoint dict; say so before the opt-in
         how = (
             "These are torch.nn modules: the file is a whole model saved with "

@@ -158,28 +158,52 @@ def _prefix_rule(ckpt_keys: list[str], model_keys: list[str]) -> tuple[str, str]
     return None
 
 
-def _rename_hint(report: LoadReport, revise_hint: str | None) -> str:
-    """When the missing and unexpected keys differ only in their first part
-    (``backbone.*`` saved, ``features.*`` wanted): the revise_keys rule that maps them."""
+def _rename_hint(
+    report: LoadReport,
+    own: Mapping[str, Any],
+    revised: Mapping[str, Any],
+    rules: list[tuple[str, str]],
+    revise_hint: str | None,
+) -> str:
+    """When renaming the unexpected keys' first part (``backbone.*`` saved, ``features.*``
+    wanted) would make the load fit: the revise_keys rules that do it (after the ones
+    already applied, which a new revise_keys replaces). Checked, not guessed: every
+    renamed key must be a missing one of the same shape, and no missing key left over."""
     if revise_hint is None or not report.missing_keys or not report.unexpected_keys:
         return ""
-    wanted: dict[str, str] = {}
-    for key in report.missing_keys:
+    missing = set(report.missing_keys)
+    heads: dict[str, set[str]] = {}  # the rest of a missing key -> its possible first parts
+    for key in missing:
         head, _, rest = key.partition(".")
         if rest:
-            wanted.setdefault(rest, head)
+            heads.setdefault(rest, set()).add(head)
     pairs: dict[str, str] = {}  # the saved first part -> the model's
     for key in report.unexpected_keys:
         head, _, rest = key.partition(".")
-        target = wanted.get(rest)
-        if target is None and key.endswith("num_batches_tracked"):
-            continue  # not reported missing (a BatchNorm counter): its rename is the layer's
-        if target is None or target == head or pairs.setdefault(head, target) != target:
-            return ""  # not one consistent rename of every unexpected key
-    rules = ", ".join(f"(r'^{re.escape(old)}\\.', '{new}.')" for old, new in sorted(pairs.items()))
+        targets = heads.get(rest, set()) - {head}
+        if not targets and key.endswith("num_batches_tracked"):
+            continue  # not reported missing (a BatchNorm counter): renamed with its layer
+        if len(targets) != 1:
+            return ""
+        (target,) = targets
+        if pairs.setdefault(head, target) != target:
+            return ""
+    renamed: set[str] = set()
+    for key in report.unexpected_keys:
+        head, _, rest = key.partition(".")
+        new_key = f"{pairs[head]}.{rest}" if head in pairs else key
+        if new_key in own and key in revised:
+            if getattr(own[new_key], "shape", None) != getattr(revised[key], "shape", None):
+                return ""  # renamed, it still would not fit
+        renamed.add(new_key)
+    if not pairs or not missing <= renamed:
+        return ""
+    added = [(f"r'^{re.escape(old)}\\.'", f"'{new}.'") for old, new in sorted(pairs.items())]
+    shown = [(f"r'{pattern}'", repr(repl)) for pattern, repl in rules] + added
+    listed = ", ".join(f"({pattern}, {repl})" for pattern, repl in shown)
     return (
-        " The missing and unexpected keys differ only in their prefix: rename them with "
-        f"{revise_hint.format(rule=f'[{rules}]')}."
+        " Renaming the first part of the unexpected keys makes them the missing ones: "
+        f"{revise_hint.format(rule=f'[{listed}]')}."
     )
 
 
@@ -269,7 +293,7 @@ def _refuse_unfit(
         )
         raise CheckpointError(
             f"strict loading of checkpoint {shown} into {type(target).__name__} failed; {done}."
-            f"{_rename_hint(report, revise_hint)} {strict_hint}\n"
+            f"{_rename_hint(report, own, revised, rules, revise_hint)} {strict_hint}\n"
             + "\n".join(str(report).splitlines()[1:])
         )
 
