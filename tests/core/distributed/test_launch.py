@@ -161,6 +161,13 @@ def test_pytorch_launcher_outside_torchrun_names_missing_variables(monkeypatch: 
     monkeypatch.setattr(sys, "argv", ["/venv/bin/runner-cli", "test", "c.py", "w.pth"])
     with pytest.raises(KeyError, match=r"runner-cli\) test CONFIG CHECKPOINT --launcher"):
         launch.init_dist("pytorch")
+    for argv in (
+        ["/venv/bin/runner-cli", "--debug", "val", "c.py", "w.pth"],
+        ["/site-packages/runner_cli/__main__.py", "--local-rank", "0", "val", "c.py", "w.pth"],
+    ):
+        monkeypatch.setattr(sys, "argv", argv)
+        with pytest.raises(KeyError, match=r"runner-cli\) val CONFIG CHECKPOINT"):
+            launch.init_dist("pytorch")
     monkeypatch.setattr(sys, "argv", ["train.py"])
     with pytest.raises(KeyError, match=r"runner-cli\) train CONFIG --launcher"):
         launch.init_dist("pytorch")

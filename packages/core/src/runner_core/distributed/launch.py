@@ -575,7 +575,12 @@ def _cli_command() -> str:
     import sys
 
     argv = sys.argv
-    if len(argv) > 1 and os.path.basename(argv[0]).startswith("runner-cli"):
-        if argv[1] in ("test", "val"):
-            return f"{argv[1]} CONFIG CHECKPOINT"
+    program = argv[0].replace("\\", "/") if argv else ""
+    if os.path.basename(program).startswith("runner-cli") or program.endswith(
+        "runner_cli/__main__.py"
+    ):
+        # the first word that is no option or option value: `runner-cli --debug test ...`
+        words = [a for a in argv[1:] if not a.startswith("-") and not a.isdigit()]
+        if words and words[0] in ("test", "val"):
+            return f"{words[0]} CONFIG CHECKPOINT"
     return "train CONFIG"

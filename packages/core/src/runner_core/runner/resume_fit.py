@@ -91,12 +91,17 @@ def _check_one(
     ours = optimizer.param_groups
     kind = type(optimizer).__name__
     if len(groups) != len(ours):
+        added = (  # the checkpoint has more: a group added during the run is not here yet
+            ", or a hook added a group during the run (optimizer.add_param_group): such a "
+            "hook must add it again in its after_load_checkpoint, which runs before the "
+            "optimizer is restored"
+            if len(groups) > len(ours)
+            else ""
+        )
         raise CheckpointValueError(
             f"Cannot resume from {path!r}: its optimizer state has {len(groups)} param "
             f"group(s), {where} ({kind}) has {len(ours)}; paramwise_cfg or the model changed "
-            "since it was saved, or a hook added a group during the run "
-            "(optimizer.add_param_group): such a hook must add it again in its "
-            f"after_load_checkpoint, which runs before the optimizer is restored. {hint}"
+            f"since it was saved{added}. {hint}"
         )
     for i, (old, new) in enumerate(zip(groups, ours)):
         saved_params = old.get("params", [])
