@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from runner_core.model import BaseDataPreprocessor, BaseModel, BaseTTAModel
+from runner_core.model.tta import TTABatchError
 from runner_core.registry import MODELS
 
 
@@ -107,6 +108,13 @@ def test_dict_predictions_are_merged_per_sample_not_per_key() -> None:
     assert len(merged) == 3 and [int(m["gt"]) for m in merged] == [0, 1, 2]
     expected = (tta.module.fc(views[0]) + tta.module.fc(views[1])).detach() / 2
     assert torch.allclose(torch.stack([m["pred"] for m in merged]), expected)
+
+    class Unbatched(DictOutputs):  # one batch-wide value only: no samples to split
+        def forward(self, inputs: Any, data_samples: Any = None, mode: str = "tensor") -> Any:
+            return {"score": 0.5} if mode == "predict" else inputs
+
+    with pytest.raises(TTABatchError, match="without one batch size"):
+        MeanOfDicts(module=Unbatched()).test_step({"inputs": views})
 
 
 def test_a_batch_from_the_plain_pipeline_is_refused_naming_the_field() -> None:

@@ -22,17 +22,23 @@ def per_sample(batch: Mapping[str, Any]) -> list[dict[str, Any]]:
     view would pickle the whole batch's storage with each sample. Without one
     batch size the batch stays one entry.
     """
-    sizes = {len(v) for v in batch.values() if _is_array(v)}
-    if not sizes:
-        sizes = {len(v) for v in batch.values() if isinstance(v, list)}
-    if len(sizes) != 1:  # nothing batched, or no one batch size: one entry for the batch
+    size = batch_size(batch)
+    if size is None:  # nothing batched, or no one batch size: one entry for the batch
         return [dict(batch)]
-    (size,) = sizes
 
     def split(value: Any) -> bool:
         return (_is_array(value) or isinstance(value, list)) and len(value) == size
 
     return [{k: (_take(v, i) if split(v) else v) for k, v in batch.items()} for i in range(size)]
+
+
+def batch_size(batch: Mapping[str, Any]) -> int | None:
+    """The one first dimension of ``batch``'s arrays (of its lists, without arrays), or
+    None when there is none or several."""
+    sizes = {len(v) for v in batch.values() if _is_array(v)}
+    if not sizes:
+        sizes = {len(v) for v in batch.values() if isinstance(v, list)}
+    return next(iter(sizes)) if len(sizes) == 1 else None
 
 
 def _is_array(value: Any) -> bool:

@@ -132,8 +132,14 @@ def _samples(prediction: Any) -> list[Any]:
     """One entry per sample: a plain module's ``{'pred': (B, C), 'gt': (B,)}`` is split
     (zipping the dict would give its keys, and merge_preds would get key names)."""
     if isinstance(prediction, Mapping):
-        from .per_sample import per_sample
+        from .per_sample import batch_size, per_sample
 
+        if batch_size(prediction) is None:  # per_sample would keep it whole: one "sample"
+            raise TTABatchError(
+                "BaseTTAModel: the model's test_step returned a dict without one batch size "
+                f"({', '.join(map(str, prediction))}); return one prediction per sample (a "
+                "list), or a dict of batched values of one length."
+            )
         return per_sample(prediction)
     return list(prediction)
 
