@@ -272,14 +272,18 @@ def test_logger_takes_mmengines_forms(tmp_path, capsys, call) -> None:
     handler.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]
     named = logging.getLogger("test.checkpoint.named")
     current = RunLogger.get_current_instance()
+    # a logger an earlier test's Runner left current may have a higher level (log_level)
+    levels = [(logger, logger.level) for logger in (current, named)]
     for logger in (current, named):
         logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
     try:
         for logger in ("current", current, "test.checkpoint.named"):
             load(logger)
     finally:
-        for logger in (current, named):
+        for logger, level in levels:
             logger.removeHandler(handler)
+            logger.setLevel(level)
     assert len(records) == 3 and all("shape mismatch" in r for r in records)
 
 
