@@ -350,3 +350,21 @@ def test_test_with_its_two_arguments_swapped_says_the_order(
     assert code == 2
     assert "looks like a checkpoint" in err and "the config comes first" in err
     assert f"runner-cli {command} {tmp_path / 'cfg.py'} {tmp_path / 'epoch_1.pth'}" in err
+
+
+@pytest.mark.parametrize("command", ["test", "val"])
+def test_the_pointer_file_as_checkpoint_is_a_usage_error_naming_its_file(
+    tmp_path: Path, capsys, command: str
+) -> None:
+    """It failed with exit 1 after the Runner was built, leaving a run folder behind."""
+    (tmp_path / "cfg.py").write_text("model = dict(type='Linear', in_features=2, out_features=2)\n")
+    work_dir = tmp_path / "wd"
+    work_dir.mkdir()
+    torch.save({"state_dict": {}}, work_dir / "epoch_1.pth")
+    (work_dir / "last_checkpoint").write_text(str(work_dir / "epoch_1.pth"))
+    before = sorted(p.name for p in work_dir.iterdir())
+    code = main([command, str(tmp_path / "cfg.py"), str(work_dir / "last_checkpoint")])
+    err = capsys.readouterr().err
+    assert code == 2 and "is a work dir's pointer, not a checkpoint" in err
+    assert f"runner-cli {command} {tmp_path / 'cfg.py'} {work_dir / 'epoch_1.pth'}" in err
+    assert sorted(p.name for p in work_dir.iterdir()) == before  # no run folder made

@@ -106,6 +106,34 @@ def _refuse_swapped(command: str, config: str, checkpoint: str) -> None:
         )
 
 
+def _refuse_pointer(command: str, config: str, checkpoint: Path) -> None:
+    """``runner-cli test CONFIG work_dir/last_checkpoint``: a usage error before anything
+    is built (the load's own error came after the run folder was made), with the command
+    that tests the file it names."""
+    from runner_core.checkpoint.find import POINTER_NAME, read_pointer
+
+    if checkpoint.name != POINTER_NAME:
+        return
+    with open(checkpoint, "rb") as f:
+        if f.read(4) == b"PK\x03\x04":  # a checkpoint someone named so
+            return
+    import shlex
+
+    from ..errors import UsageError
+
+    target = read_pointer(checkpoint.parent)
+    if target is None:
+        advice = "it names no readable file: pass a checkpoint file of that work dir."
+    else:
+        advice = (
+            f"it names {str(target)!r}. Run `runner-cli {command} {shlex.quote(config)} "
+            f"{shlex.quote(str(target))}` instead."
+        )
+    raise UsageError(
+        f"The checkpoint {str(checkpoint)!r} is a work dir's pointer, not a checkpoint: {advice}"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from runner_core.checkpoint.remote import url_scheme
 
@@ -123,6 +151,8 @@ def run(args: argparse.Namespace) -> int:
     # a URL's backend may be registered by the config's custom_imports: checked after them
     remote = url_scheme(args.checkpoint) is not None
     checkpoint = args.checkpoint if remote else require_file(args.checkpoint, "checkpoint")
+    if not remote:
+        _refuse_pointer(args.mode, args.config, Path(checkpoint))
     inputs = {"config": args.config, "checkpoint": str(checkpoint)}
     if args.out and args.out.endswith((".pkl", ".pickle")):  # DumpResults' own rule
         if args.dump:
