@@ -934,7 +934,8 @@ class CheckpointHook(Hook):
         if self.save_best and metrics is not None:
             self._save_best(runner, metrics)
         if self._last_saved_at == progress and self.last_ckpt is not None:
-            saved_file = self._saved_file or self.last_ckpt  # the file saved at this point
+            saved_file = self._file_saved_last()  # the file saved at this point
+            assert saved_file is not None  # last_ckpt is not None
             changed = not same_state(self._states_at_save, hook_states(runner, self))
             from runner_core.distributed import broadcast_object, get_world_size
 
@@ -1084,7 +1085,7 @@ class CheckpointHook(Hook):
         resumed = runner.resume_state.resumed_from
         recorded = (
             self._work_dir is not None
-            and validation_recorded(self._work_dir, self._saved_file or self.last_ckpt, progress)
+            and validation_recorded(self._work_dir, self._file_saved_last(), progress)
         ) or (
             resumed is not None
             and url_scheme(resumed) is None  # a URL's record is in this work dir, checked above
@@ -1293,6 +1294,11 @@ class CheckpointHook(Hook):
         else:
             self.kept_ckpts.append(path)
         return True
+
+    def _file_saved_last(self) -> str | None:
+        """The file saved at ``_last_saved_at``: this hook's or the one resumed from (None
+        before the first save)."""
+        return self._saved_file or self.last_ckpt
 
     def _kept_ids(self) -> list[int]:
         """The kept checkpoints as MMEngine's ``keep_ckpt_ids`` names them: their numbers."""

@@ -110,12 +110,12 @@ def _refuse_pointer(command: str, config: str, checkpoint: Path) -> None:
     """``runner-cli test CONFIG work_dir/last_checkpoint``: a usage error before anything
     is built (the load's own error came after the run folder was made), with the command
     that tests the file it names."""
-    from runner_core.checkpoint.find import POINTER_NAME, read_pointer
+    from runner_core.checkpoint.find import POINTER_NAME, is_pointer_file, read_pointer
 
-    if checkpoint.name != POINTER_NAME:
+    if checkpoint.name != POINTER_NAME:  # the usual case, without opening the file
         return
     with open(checkpoint, "rb") as f:
-        if f.read(4) == b"PK\x03\x04":  # a checkpoint someone named so
+        if not is_pointer_file(checkpoint, f.read(4)):
             return
     import shlex
 

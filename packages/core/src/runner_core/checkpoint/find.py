@@ -77,6 +77,7 @@ from runner_core.checkpoint.storage import (
 __all__ = [
     "POINTER_NAME",
     "find_latest_checkpoint",
+    "is_pointer_file",
     "list_checkpoints",
     "pointer_fault",
     "prune_checkpoints",
@@ -169,6 +170,12 @@ def _pointer_bytes(text: str) -> bytes | None:
         return text.encode("utf-8")
     except UnicodeEncodeError:  # a file name of undecodable bytes (surrogate escapes)
         return None
+
+
+def is_pointer_file(path: str | Path, head: bytes) -> bool:
+    """Whether ``path``, starting with ``head`` (its first bytes, 4 or more), is a work
+    dir's pointer: named so, and not a checkpoint (a zip) someone named so."""
+    return Path(path).name == POINTER_NAME and not head.startswith(b"PK\x03\x04")
 
 
 def read_pointer(work_dir: str | Path) -> Path | None:

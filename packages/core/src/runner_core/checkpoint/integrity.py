@@ -71,7 +71,7 @@ def _sniff(path: Path) -> str:
     """Return 'zip' or 'legacy' for a torch checkpoint, raise CheckpointError otherwise."""
     if not path.exists():
         raise _missing_file_error(path)
-    from runner_core.checkpoint.find import POINTER_NAME, list_checkpoints, read_pointer
+    from runner_core.checkpoint.find import is_pointer_file, list_checkpoints, read_pointer
 
     if path.is_dir():  # a FileNotFoundError too, as MMEngine's isfile check raises
         newest = [*list_checkpoints(path), path / "epoch_1.pth"][0]
@@ -82,7 +82,7 @@ def _sniff(path: Path) -> str:
         )
     with open(path, "rb") as f:
         head = f.read(32)
-    if path.name == POINTER_NAME and not head.startswith(b"PK\x03\x04"):
+    if is_pointer_file(path, head):
         target = read_pointer(path.parent)
         raise CheckpointError(
             f"{str(path)!r} is a work dir's pointer, not a checkpoint: it names "

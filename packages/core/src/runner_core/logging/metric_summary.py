@@ -25,20 +25,24 @@ MAX_NAMED_ENTRIES = 20
 _WORD_BREAK = re.compile(r"[_\-.]")  # not spaces: 'traffic light' is one class name
 
 
-def _families(leaf: str, max_entries: int) -> Iterator[tuple[int, str, int]]:
-    """``(rank, family, limit)`` for one key's last part, the first rank chosen first:
+#: the rank of a family numbered by class index; the others are named by class
+_NUMBERED = 0
+
+
+def _families(leaf: str) -> Iterator[tuple[int, str]]:
+    """``(rank, family)`` for one key's last part, the first rank chosen first:
     ``acc_3`` is of ``acc_*`` (a class index); ``person_precision`` of ``*_precision``;
     ``cat`` of ``*``; ``acc_cat`` of ``acc_*`` (a class name after a shared word)."""
     breaks = list(_WORD_BREAK.finditer(leaf))
     if not breaks:
-        yield 2, "*", MAX_NAMED_ENTRIES
+        yield 2, "*"
         return
     first, last = breaks[0], breaks[-1]
     prefix = leaf[: first.end()] + "*"
     if leaf[first.end() :].isdigit():
-        yield 0, prefix, max_entries
-    yield 1, "*" + leaf[last.start() :], MAX_NAMED_ENTRIES
-    yield 3, prefix, MAX_NAMED_ENTRIES
+        yield _NUMBERED, prefix
+    yield 1, "*" + leaf[last.start() :]
+    yield 3, prefix
 
 
 def summarise_groups(
@@ -55,17 +59,15 @@ def summarise_groups(
     family's first key.
     """
     members: dict[tuple[int, str], list[str]] = {}
-    limits: dict[tuple[int, str], int] = {}
     for key in values:
         group, slash, leaf = key.rpartition("/")
         if slash:
-            for rank, family, limit in _families(leaf, max_entries):
+            for rank, family in _families(leaf):
                 members.setdefault((rank, f"{group}/{family}"), []).append(key)
-                limits[(rank, f"{group}/{family}")] = limit
     chosen: dict[str, str] = {}  # key -> the family it is folded into
     for (rank, family), keys in sorted(members.items(), key=lambda item: item[0][0]):
         free = [k for k in keys if k not in chosen]
-        if len(free) > limits[(rank, family)]:
+        if len(free) > (max_entries if rank == _NUMBERED else MAX_NAMED_ENTRIES):
             chosen.update(dict.fromkeys(free, family))
     folded: dict[str, list[str]] = {}
     for key, family in chosen.items():

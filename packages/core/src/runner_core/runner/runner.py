@@ -188,6 +188,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
                 key = unknown[0]
                 hint = did_you_mean(key, known)
+                tail = " Its arguments are the config's top-level keys: see "
                 if key in ("max_epochs", "max_iters", "val_interval", "val_begin", "by_epoch"):
                     hint = f" It belongs in train_cfg: train_cfg=dict({key}=...)."
                 elif key in READ_FROM_CFG:  # as MMEngine's Runner, it reads them from cfg
@@ -196,12 +197,8 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
                         f"argument: Runner(..., cfg=dict({key}=...)), or {key} = ... in a "
                         "config file."
                     )
-                tail = (
-                    " See docs/config-reference.md."
-                    if key in READ_FROM_CFG
-                    else " Its arguments are the config's top-level keys: see "
-                    "docs/config-reference.md."
-                )
+                    tail = " See "
+                tail += "docs/config-reference.md."
                 raise TypeError(
                     f"{cls.__name__}() got an unexpected keyword argument {key!r}.{hint}{tail}"
                 )

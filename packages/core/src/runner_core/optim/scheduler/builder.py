@@ -20,16 +20,17 @@ from ...registry import PARAM_SCHEDULERS
 from ...value_checks import config_errors
 from .base import INF, _ParamScheduler
 
-#: torch schedulers with no counterpart here, and what to write instead
 _COMPOSE = (
     "compose the schedule from runner's schedulers (a list of dicts, each active in its "
     "begin/end window)"
 )
+#: torch schedulers that take a Python function: none here has a counterpart
+_FUNCTION_SCHEDULERS = ("LambdaLR", "MultiplicativeLR")
 #: torch scheduler names a config may carry over, and what to write instead
 _TORCH_ONLY = {
     **{
         name: f"torch's {name} takes a Python function, which has no counterpart here: {_COMPOSE}."
-        for name in ("LambdaLR", "MultiplicativeLR")
+        for name in _FUNCTION_SCHEDULERS
     },
     "CosineAnnealingWarmRestarts": (
         "torch's CosineAnnealingWarmRestarts is CosineRestartLR here, as in MMEngine: "
@@ -82,7 +83,7 @@ def _build_one(
                     f"Use dict(type='{name}', ...) instead (by_epoch=False steps it every "
                     "iteration, as Lightning's interval='step')."
                 )
-            elif name in _TORCH_ONLY and name not in ("LambdaLR", "MultiplicativeLR"):
+            elif name in _TORCH_ONLY and name not in _FUNCTION_SCHEDULERS:
                 hint += _TORCH_ONLY[name]
             else:
                 hint += f"runner has no {name}; {_COMPOSE}."
