@@ -189,3 +189,18 @@ def test_a_classic_config_with_a_pure_python_base_is_refused(write) -> None:
         Config.fromfile(path)
     assert isinstance(err.value, RuntimeError)  # MMEngine's RuntimeError
     assert Config.fromfile(path, lazy_import=False).epochs == 2  # MMEngine's way out too
+
+
+@pytest.mark.parametrize("base_first", [True, False])
+@pytest.mark.parametrize("lazy_import", [None, True, False])
+def test_base_list_and_read_base_in_one_file_are_named_as_mixed_styles(
+    write, base_first: bool, lazy_import: bool | None
+) -> None:
+    """With ``_base_`` first the file reads as classic, whose ``read_base`` block failed
+    only at its relative import ("no known parent package")."""
+    write("b.py", "a = 1\n")
+    lines = ["_base_ = ['./b.py']", "with read_base():\n    from .b import *"]
+    body = "\n".join(lines if base_first else lines[::-1])
+    path = write("child.py", f"from mmengine.config import read_base\n{body}\n")
+    with pytest.raises(ConfigError, match="mixes the two inheritance styles"):
+        Config.fromfile(path, lazy_import=lazy_import)

@@ -25,7 +25,7 @@ from .errors import ConfigError, ConfigFileNotFoundError, ConfigFormatError, Con
 from .execution import make_globals, parse_source, run_module
 from .files import check_not_in_chain, format_chain, read_text
 from .merge import merge_into
-from .pure_python import is_pure_python, load_pure_python
+from .pure_python import is_pure_python, load_pure_python, refuse_read_base_in_classic
 from .substitution import (
     BASE_KEY,
     check_base_reference_positions,
@@ -248,6 +248,7 @@ def load_file(
             raise
         raise type(exc)(f"{exc}{hint}") from None
     if tree is not None:
+        refuse_read_base_in_classic(tree, filename)
         check_base_reference_positions(tree, placeholders, filename)
         base_files = _base_files_of_python(tree, filename)
     else:

@@ -131,18 +131,34 @@ class PurePythonResult:
     texts: list[str] = field(default_factory=list)
 
 
+def _mixed_styles(filename: str, lineno: int) -> ConfigError:
+    return ConfigError(
+        f"{filename}:{lineno}: this config mixes the two inheritance styles: it "
+        f"imports bases with `with read_base():` or imports classes, and also sets "
+        f"`{BASE_KEY} = ...`. Use one style: either `{BASE_KEY} = [...]` with "
+        "string types, or `with read_base(): from .base import *`."
+    )
+
+
+def refuse_read_base_in_classic(tree: ast.Module, filename: str) -> None:
+    """A config found classic (its ``_base_ = ...`` comes first) with a ``with read_base():``
+    block too: say so, rather than let the block's relative import fail without a parent
+    package."""
+    names = _read_base_names(tree)
+    if not any(_is_base_assignment(node) for node in tree.body):
+        return
+    for node in tree.body:
+        if isinstance(node, ast.With) and node.items and _is_read_base(node, names):
+            raise _mixed_styles(filename, node.lineno)
+
+
 def _take_base_imports(tree: ast.Module, filename: str) -> list[ast.ImportFrom]:
     """Find the ``with read_base():`` block, unindent it in place, return its imports."""
     names = _read_base_names(tree)
     found: tuple[int, ast.With] | None = None
     for index, node in enumerate(tree.body):
         if _is_base_assignment(node):
-            raise ConfigError(
-                f"{filename}:{node.lineno}: this config mixes the two inheritance styles: it "
-                f"imports bases with `with read_base():` or imports classes, and also sets "
-                f"`{BASE_KEY} = ...`. Use one style: either `{BASE_KEY} = [...]` with "
-                "string types, or `with read_base(): from .base import *`."
-            )
+            raise _mixed_styles(filename, node.lineno)
         if not isinstance(node, ast.With) or not _is_read_base(node, names):
             continue
         if found is not None:
