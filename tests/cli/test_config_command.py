@@ -297,6 +297,16 @@ def test_dump_reads_path_options_as_train_does(tmp_path: Path, capsys) -> None:
     assert json.loads(capsys.readouterr().out) == {"a": [1, 2], "work_dir": "runs/my run,x"}
 
 
+def test_dump_json_warns_what_does_not_load_back(tmp_path: Path, capsys) -> None:
+    """The JSON dump skipped `Config.dump`'s warnings (number keys become strings)
+    and its indentation."""
+    cfg = _write(tmp_path / "c.py", "ids = {86: 87}\n")
+    with pytest.warns(UserWarning, match="number .* keys of ids into strings"):
+        assert main(["config", "dump", str(cfg), "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out)["ids"] == {"86": 87} and out.startswith("{\n")
+
+
 @pytest.mark.parametrize("fmt", ["py", "json", "yaml"])
 def test_dump_is_utf8_whatever_the_terminals_encoding(tmp_path: Path, fmt: str) -> None:
     """A config file is UTF-8; with an ASCII stdout the dump failed (UnicodeEncodeError)."""

@@ -50,12 +50,7 @@ def run_dump(args: argparse.Namespace) -> int:
 
     # the same reading of --cfg-options as train/val/test/config check (path keys as typed)
     cfg = load_config(args.config, args.cfg_options or [])
-    if args.format == "json":
-        from runner_core.config.formatting import format_json
-
-        text = format_json(cfg.to_dict(), indent=None) + "\n"
-    else:
-        text = cfg.dump(file_format=args.format) or ""
+    text = cfg.dump(file_format=args.format) or ""  # with its warnings of what cannot load back
     # a config file is UTF-8 whatever the terminal's encoding (`config dump cfg.py > out.py`)
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is not None:
