@@ -133,6 +133,35 @@ def test_registry_builds_from_the_stored_string_and_from_the_class(
     assert registry.build(dict(cfg.model.items())).width == 4  # type is the class
 
 
+def test_mmengine_imports_in_a_config_read_as_this_projects_objects(write) -> None:
+    """mmdet's and mmpretrain's pure-Python configs import MMEngine's classes; read
+    here, each is ours (a mirrored path, else the registry's entry of that name)."""
+    from runner_core.model import BaseModel
+    from runner_core.registry import HOOKS, LOOPS
+
+    cfg = Config.fromfile(
+        write(
+            "c.py",
+            "from mmengine.hooks import LoggerHook\n"
+            "from mmengine.runner import IterBasedTrainLoop\n"
+            "from mmengine.model import BaseModel\n"
+            "default_hooks = dict(logger=dict(type=LoggerHook))\n"
+            "train_cfg = dict(type=IterBasedTrainLoop, max_iters=2)\n"
+            "base = BaseModel\n",
+        )
+    )
+    assert cfg.to_dict()["default_hooks"]["logger"]["type"] == "mmengine.hooks.LoggerHook"
+    assert cfg.default_hooks.logger.type is HOOKS.get("LoggerHook")
+    assert cfg.train_cfg.type is LOOPS.get("IterBasedTrainLoop")
+    assert cfg.base is BaseModel
+
+
+def test_an_mmengine_import_with_no_counterpart_names_the_likely_one(write) -> None:
+    cfg = Config.fromfile(write("c.py", "from mmengine.hooks import LogerHook\nh = LogerHook\n"))
+    with pytest.raises(ConfigImportError, match=r"c\.py, line 1: .*Did you mean .*'LoggerHook'"):
+        cfg.h  # noqa: B018
+
+
 def test_plain_config_dict_values_are_unchanged() -> None:
     cd = ConfigDict(a="torch.optim.AdamW", b=dict(c=1))
     assert cd.a == "torch.optim.AdamW" and type(cd.a) is str

@@ -523,6 +523,19 @@ def test_mmengine_scope_names_the_root_registries() -> None:
     )
 
 
+def test_mmengine_import_paths_name_the_root_registries_entries() -> None:
+    """MMEngine's dumps write module paths (``'mmengine.hooks.LoggerHook'``), which name
+    its own classes; here they name ours, as ``'mmengine.LoggerHook'`` does."""
+    from runner_core.registry import HOOKS, LOOPS, PARAM_SCHEDULERS
+
+    assert HOOKS.get("mmengine.hooks.LoggerHook") is HOOKS.get("LoggerHook") is not None
+    assert HOOKS.get("mmengine.hooks.logger_hook.LoggerHook") is HOOKS.get("LoggerHook")
+    assert LOOPS.get("mmengine.runner.IterBasedTrainLoop") is LOOPS.get("IterBasedTrainLoop")
+    assert PARAM_SCHEDULERS.get("mmengine.optim.MultiStepLR") is PARAM_SCHEDULERS.get("MultiStepLR")
+    with pytest.raises(RegistryError, match="mmengine.hooks.NoSuchHook"):
+        HOOKS.lookup("mmengine.hooks.NoSuchHook")
+
+
 @pytest.mark.parametrize(
     ("key", "suggested"),
     [("SDG", "'SGD'"), ("Adamw", "'AdamW'"), ("Relu", "'ReLU'")],

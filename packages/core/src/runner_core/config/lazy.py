@@ -20,6 +20,7 @@ from typing import Any
 
 from .errors import ConfigImportError, ConfigModuleNotFoundError, ConfigTypeError
 from .execution import reading_config
+from .mmengine_paths import is_mmengine_path, mmengine_path_hint, ours_for
 
 # dotted path -> imported object: a value read many times is imported once
 _RESOLVED: dict[str, Any] = {}
@@ -210,6 +211,11 @@ class ImportedName(str):
         dotted = str(self)
         if dotted in _RESOLVED:
             return _RESOLVED[dotted]
+        if is_mmengine_path(dotted):  # a config written for MMEngine: read as ours
+            ours = ours_for(dotted)
+            if ours is not None:
+                _RESOLVED[dotted] = ours
+                return ours
         parts = dotted.split(".")
         for split in range(len(parts), 0, -1):
             module_name = ".".join(parts[:split])
@@ -245,10 +251,14 @@ class ImportedName(str):
 
     def _error(self, kind: type[ConfigImportError], reason: str) -> ConfigImportError:
         where = f"{self.location}: " if self.location else ""
+        fix = (
+            mmengine_path_hint(str(self))
+            if is_mmengine_path(str(self))
+            else "Install the package that provides it, or fix the import in the config"
+        )
         error = kind(
             f"{where}the config imports {str(self)!r}, which cannot be imported ({reason}). "
-            "Install the package that provides it, or fix the import in the config; the "
-            "config loads and dumps without it, only reading this value needs it."
+            f"{fix}; the config loads and dumps without it, only reading this value needs it."
         )
         error.reason = reason  # type: ignore[attr-defined]  # for messages that wrap it
         return error

@@ -45,7 +45,13 @@ from ..errors import (
 )
 from . import discovery
 from . import scope as _scopes
-from .scope import entry_in_scope, find_scope, get_default_scope, import_scope_registry
+from .scope import (
+    ROOT_ALIASES,
+    entry_in_scope,
+    find_scope,
+    get_default_scope,
+    import_scope_registry,
+)
 
 _MISSING = object()
 _T = TypeVar("_T")
@@ -467,6 +473,10 @@ class Registry:
         scope, bare = _scopes.split_scope_key(key)
         if scope is not None:
             obj = self._resolve_scoped(scope, bare)
+            if obj is None and scope in ROOT_ALIASES and "." in bare:
+                # MMEngine's import path ('mmengine.hooks.LoggerHook', as its dumps and
+                # pure-Python configs write it) names the root's class of that name
+                obj = self._resolve_scoped(scope, bare.rpartition(".")[2])
             if obj is not None:
                 return obj
         eps = self.entry_points(key)
