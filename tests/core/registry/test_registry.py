@@ -159,8 +159,8 @@ def test_a_delete_left_in_a_list_element_says_why_it_is_there(tmp_path) -> None:
     with pytest.raises(BuildError) as err:
         reg.build(cfg.schedulers[0])
     msg = str(err.value)
-    assert "'_delete_' inside a list element has no effect" in msg
-    assert "Remove it from that element" in msg and "unexpected argument" not in msg
+    assert "Inside a list element it has no effect" in msg and "pure-Python config" in msg
+    assert "Remove it." in msg and "unexpected argument" not in msg
 
 
 def test_options_a_constructor_checks_itself_name_the_config_key() -> None:

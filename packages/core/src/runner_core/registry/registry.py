@@ -735,11 +735,13 @@ def check_arguments(
                 f"{name}, and name that function as the type."
             )
             continue
-        if k == "_delete_":  # left by a child config's list element: merging ignores it
+        if k == "_delete_":  # where no merge reads it, it stays in the dict
             parts.append(
-                f"{name} got '_delete_' (at {at!r}): a list in a child config replaces the "
-                "base's list whole, so '_delete_' inside a list element has no effect (in "
-                "MMEngine either) and stays in the dict. Remove it from that element."
+                f"{name} got '_delete_' (at {at!r}), which only a classic child config's dict "
+                "merged into its base's reads. Inside a list element it has no effect (a "
+                "child's list replaces the base's whole), nor in a pure-Python config, where "
+                "assigning a key already replaces the base's value (`.update()` merges); "
+                "MMEngine keeps it there too. Remove it."
             )
             continue
         parts.append(
