@@ -128,3 +128,51 @@ def test_a_loader_passed_built_is_the_callers_and_never_stopped(tmp_path: Path) 
     third = build("c")
     third.train()
     assert third.iter == 4
+
+
+def test_a_new_runners_run_frees_an_earlier_one_the_process_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notebook cell run again, or a sweep building a Runner per trial: the loops hold
+    their runner (a cycle), so the old model, optimizer state and persistent workers
+    stayed until Python's collector happened to run (workers 2 -> 4 -> 6 ... per re-run)."""
+    import gc
+    import weakref
+
+    from runner_core.evaluator.accuracy import Accuracy
+    from runner_core.runner import dropped
+
+    monkeypatch.setattr(dropped, "enabled", True)  # the suite turns it off
+
+    def build(name: str) -> Runner:
+        x = torch.randn(32, 4, generator=torch.Generator().manual_seed(0))
+        data = TensorDataset(x, (x.sum(1) > 0).long())
+        loader = dict(dataset=data, batch_size=8, num_workers=2, persistent_workers=True)
+        return Runner(
+            model=ModuleAdapter(nn.Linear(4, 2), loss_fn=nn.functional.cross_entropy),
+            work_dir=str(tmp_path / name),
+            train_dataloader=loader,
+            val_dataloader=loader,
+            val_evaluator=Accuracy(),
+            train_cfg=dict(by_epoch=True, max_epochs=1, val_interval=1),
+            val_cfg=dict(),
+            optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+            default_hooks=dict(logger=dict(progress_bar=False)),
+        )
+
+    gc.collect()
+    before = _workers()
+    gc.disable()  # the collector runs only when the Runner runs it
+    try:
+        runner = build("first")
+        runner.train()
+        started = _workers() - before
+        assert len(started) == 4  # persistent: the train and val loaders' workers
+        gone = weakref.ref(runner)
+        runner = build("second")  # the cell run again
+        assert gone() is not None  # the name still held it while the new one was built
+        runner.train()
+        assert gone() is None
+        assert not started & _workers()
+    finally:
+        gc.enable()

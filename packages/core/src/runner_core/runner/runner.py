@@ -33,6 +33,7 @@ from .checkpoint_methods import CheckpointMethods
 from .compile import check_config_compile, compile_options, maybe_compile
 from .config_keys import OTHER_KNOWN_KEYS, READ_FROM_CFG, constructor_keys
 from .config_keys import check_top_level_keys as _check_keys
+from .dropped import free_dropped_runners, track_runner
 from .loading import LoadOrResume, RunPhase
 from .lr_scaling import per_process_batch_size
 from .lr_scaling import scale_lr as _scale_lr
@@ -77,6 +78,8 @@ def _flush_records_on_error(method: _F) -> _F:
     def wrapper(self: Runner, *args: Any, **kwargs: Any) -> Any:
         running = _in_run_calls.get()
         outermost = id(self) not in running
+        if not running:  # an earlier Runner a notebook or sweep dropped: its memory, now
+            free_dropped_runners()
         token = _in_run_calls.set(running | {id(self)})
         try:
             return method(self, *args, **kwargs)
@@ -240,6 +243,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         load_cfg: Mapping[str, Any] | None = None,
     ) -> None:
         check_not_bootstrapping()  # a spawned worker re-running a script without a guard
+        track_runner(self)  # see free_dropped_runners
         # an empty Config when built from arguments, as MMEngine's (hooks call runner.cfg.get)
         self.cfg = _as_config(cfg)
         check_config_compile(type(self), self.cfg)  # a bad compile= fails now, not at train()
@@ -496,10 +500,11 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
         Loaders with ``persistent_workers=True`` keep their workers while the
         Runner lives, and a Runner sits in reference cycles: dropped, it (with
-        its workers, model and optimizer state) is freed only at the next full
-        garbage collection, and torch then waits 5 s per worker. Code that runs
-        Runners one after another in one process (a sweep, a notebook) calls
-        this when one is done (then ``gc.collect()`` frees the rest). A later
+        its workers, model and optimizer state) is freed only by a full garbage
+        collection, which the next Runner's first run call runs (see
+        ``runner.dropped``). Code that runs Runners one after another in one
+        process (a sweep, a notebook) may call this when one is done to stop its
+        workers at once. A later
         ``train()``, ``val()`` or ``test()`` starts new workers. A loader passed
         in built (a ``DataLoader`` object) is the caller's and is left alone: another
         Runner, or the caller, may go on iterating it.
