@@ -230,3 +230,26 @@ def test_iteration_loop_trains_in_training_mode_after_validating(cfg) -> None:
     assert modes.validated_at == [(0, 2), (0, 4), (0, 6)]
     assert len(modes.training_at_step) == 6
     assert all(m == {True} for m in modes.training_at_step)
+
+
+def test_a_pass_stopped_midway_leaves_no_results_in_the_next(cfg) -> None:
+    """A Ctrl-C (or an error) after the first validation batch left that batch's results
+    in the metric, and the next val() counted them with its own (MMEngine does too)."""
+    from runner_core.hooks import Hook
+
+    class StopAfterOneBatch(Hook):
+        armed = False
+
+        def after_val_iter(self, runner: Any, batch_idx: int, **kwargs: Any) -> None:
+            if self.armed:
+                raise KeyboardInterrupt
+
+    runner, _ = _runner(cfg)
+    stopper = StopAfterOneBatch()
+    runner.register_hook(stopper)
+    clean = runner.val()
+    stopper.armed = True
+    with pytest.raises(KeyboardInterrupt):
+        runner.val()
+    stopper.armed = False
+    assert runner.val() == clean

@@ -95,6 +95,11 @@ class BaseEvalLoop(BaseLoop):
         # deterministic; Runner.run_validation puts training's mode back.
         runner.model.eval()
         self.losses.clear()
+        reset = getattr(
+            self.evaluator, "reset", None
+        )  # an Evaluator's; duck-typed ones may lack it
+        if reset is not None:  # results a pass stopped by an error or Ctrl-C left behind
+            reset()
         with torch.no_grad():
             for idx, data_batch in enumerate(self.dataloader):
                 self.run_iter(idx, data_batch)

@@ -100,6 +100,16 @@ class Evaluator:
                 _note_metric(exc, metric, "process")
                 raise
 
+    def reset(self) -> None:
+        """Drop the results of a pass that never reached :meth:`evaluate` (an error or
+        Ctrl-C mid-pass): the standard val and test loops call it as a pass starts, so
+        each reports its own samples only (MMEngine's metrics keep them, and the next
+        pass counted them too)."""
+        for metric in self.metrics:
+            results = getattr(metric, "results", None)
+            if isinstance(results, list):
+                results.clear()
+
     def evaluate(self, size: int | None = None) -> dict[str, Any]:
         """Every metric's results, merged into one dict.
 
