@@ -308,3 +308,14 @@ def test_loading_a_work_dir_or_its_pointer_names_the_newest_checkpoint(tmp_path:
         CheckpointError, match=f"pointer, not a checkpoint: it names {str(newest)!r}"
     ):
         load_checkpoint(tmp_path / POINTER_NAME)  # load_from=<work dir>/last_checkpoint
+
+
+def test_a_deep_work_dir_finds_its_checkpoint(tmp_path: Path) -> None:
+    """A work dir of ~2,300 bytes: the copied-work-dir check joined it to the pointer's
+    whole path (over PATH_MAX), `is_file` raised ENAMETOOLONG, and a finished run exited
+    1 and could not resume."""
+    work_dir = tmp_path.joinpath(*["d" * 200] * 11)
+    work_dir.mkdir(parents=True)
+    ckpt = _save(work_dir, "epoch_2.pth")
+    write_pointer(work_dir, ckpt)
+    assert find_latest_checkpoint(work_dir) == str(ckpt)

@@ -69,8 +69,11 @@ def same_file_in(work_dir: str | os.PathLike[str], target: str | os.PathLike[str
     parts = Path(target).parts[1:]  # without the root
     for start in range(len(parts) - 1):
         candidate = Path(work_dir).joinpath(*parts[start:])
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError:  # a deep work dir joined to the whole path: over PATH_MAX
+            continue
     return Path(work_dir) / Path(target).name
 
 
