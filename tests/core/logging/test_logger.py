@@ -184,3 +184,28 @@ def test_a_full_disk_costs_the_log_file_its_lines_said_once(tmp_path, capsys) ->
     assert err.count("cannot write the log file") == 2 and "Logging error" not in err
     assert "No space left on device" in err
     assert (tmp_path / "run.log").read_text().splitlines()[-1].endswith("after")
+
+
+class _FullDiskOnFlush(_FullDisk):
+    def flush(self) -> None:
+        raise OSError(28, "No space left on device")
+
+
+def test_closing_a_log_file_on_a_full_disk_warns_and_does_not_raise(tmp_path) -> None:
+    """A run failing on a full disk (its checkpoint error naming the file) closed its log
+    files as the run call ended; the close's own ENOSPC came out instead, nameless."""
+    from runner_core.logging.logger import _close_files
+
+    logger = get_logger("t_close_full_disk", log_file=tmp_path / "run.log")
+    logger.info("a line")
+    handler = next(h for h in logger.handlers if isinstance(h, logging.FileHandler))
+    real = handler.stream
+    handler.setStream(_FullDiskOnFlush())  # type: ignore[arg-type]
+    try:
+        with pytest.warns(UserWarning, match=r"run\.log: .*No space left"):
+            _close_files(logger.handlers)
+    finally:
+        real.close()
+    logger.info("room again")  # the next line reopens the file
+    _close_files(logger.handlers)
+    assert (tmp_path / "run.log").read_text().splitlines()[-1].endswith("room again")

@@ -413,10 +413,24 @@ class ConsoleHandler(logging.StreamHandler):
 
 
 def _close_files(handlers: list[logging.Handler]) -> None:
-    """Close the file handlers among ``handlers`` (mode 'a': a later line reopens the file)."""
+    """Close the file handlers among ``handlers`` (mode 'a': a later line reopens the file).
+
+    A file whose last lines cannot be written (a full disk) is warned about, not raised:
+    this runs as a failed run call ends, and the run's own error (the checkpoint that
+    could not be written, naming its file) must be the one that comes out.
+    """
     for handler in list(handlers):
         if isinstance(handler, logging.FileHandler):
-            handler.close()
+            try:
+                handler.close()
+            except OSError as exc:
+                import warnings
+
+                warnings.warn(
+                    f"Could not finish writing the log file {handler.baseFilename}: {exc}. "
+                    "Its last lines are missing there (the console showed them).",
+                    stacklevel=2,
+                )
 
 
 def check_log_level(level: str | int) -> int:
