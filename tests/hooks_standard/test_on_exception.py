@@ -190,3 +190,47 @@ def test_a_nan_loss_not_yet_checked_is_named_on_the_error_that_stopped_the_run(
     assert "check_invalid_loss=None" not in notes  # removing this check would not help
     hook = next(h for h in runner.hooks if type(h).__name__ == "CheckInvalidLossHook")
     assert hook._pending == []  # a next train() of this Runner starts clean
+
+
+def test_a_full_disk_while_stopping_is_a_warning_not_a_second_error(
+    make_runner: Any, tmp_path: Path
+) -> None:
+    """The run stopped on its scalar file's ENOSPC; LoggerHook.on_exception flushed the
+    same file, failed again, and was logged with a traceback as a hook to fix."""
+    from runner_hooks_standard.vis_backends.local import LocalVisBackend
+
+    class FullDiskFile:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def write(self, text: str) -> int:
+            return len(text)
+
+        def flush(self) -> None:
+            raise OSError(28, "No space left on device")
+
+        close = flush
+
+    class FillTheDisk(RaiseAt):
+        def after_train_iter(self, runner: Any, batch_idx: int, **kwargs: Any) -> None:
+            if runner.iter + 1 == self.at:
+                for backend in runner.visualizer._vis_backends.values():
+                    if isinstance(backend, LocalVisBackend):
+                        backend._files = {
+                            k: FullDiskFile(f.name) for k, f in backend._files.items()
+                        }
+                raise self.error
+
+    runner = make_runner(
+        custom_hooks=[FillTheDisk(RuntimeError("boom"), at=2)],
+        default_hooks=dict(logger=dict(interval=1)),
+    )
+    with pytest.raises(RuntimeError, match="boom") as err:
+        runner.train()
+    notes = " ".join(getattr(err.value, "__notes__", []))
+    assert "on_exception" not in notes
+    log = Path(runner.logger.log_file).read_text()
+    assert (
+        "The last scalar records were not written" in log
+        and "Traceback" not in log.split("boom")[0]
+    )

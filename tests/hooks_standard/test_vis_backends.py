@@ -281,3 +281,38 @@ def test_mmengines_file_attributes_and_a_newer_config_replacing_the_older(tmp_pa
     assert "lr = 0.1" in (tmp_path / "config.py").read_text()
     backend.add_config(Config(dict(lr=0.2)))
     assert (tmp_path / "config.py").read_text() == "lr = 0.2\n"
+
+
+class _FullDiskFile:
+    """A scalar file on a full disk: writes stay buffered, flush and close fail, as an
+    OSError without a file name (what a real flush raises)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.name = real, real.name
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        raise OSError(28, "No space left on device")
+
+    def close(self) -> None:
+        self.real.close()
+        raise OSError(28, "No space left on device")
+
+
+def test_a_full_disk_error_names_the_scalar_file_and_every_file_is_closed(
+    tmp_path: Path,
+) -> None:
+    """The run stopped on `[Errno 28] No space left on device` with no file named."""
+    backend = LocalVisBackend(save_dir=tmp_path / "vis")
+    backend.add_scalars({"loss": 1.0}, step=1, file_path="run.json")
+    reals = {key: fh for key, fh in backend._files.items()}
+    backend._files = {key: _FullDiskFile(fh) for key, fh in reals.items()}  # type: ignore[misc]
+    with pytest.raises(OSError, match="No space left") as err:
+        backend.flush()
+    assert err.value.filename in {fh.name for fh in reals.values()}
+    with pytest.raises(OSError) as err:
+        backend.close()
+    assert err.value.filename is not None
+    assert all(fh.closed for fh in reals.values())

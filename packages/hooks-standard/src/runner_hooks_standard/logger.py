@@ -525,9 +525,15 @@ class LoggerHook(Hook):
         visualizer = getattr(runner, "visualizer", None)
         if visualizer is not None and hasattr(visualizer, "close"):
             flush = getattr(visualizer, "flush", None)
-            if flush is not None:
-                flush()
-            visualizer.close()
+            try:
+                if flush is not None:
+                    flush()
+            except OSError as exc:  # a full disk, which the run's own error may be about
+                runner.logger.warning(f"The last scalar records were not written: {exc}")
+            try:
+                visualizer.close()
+            except OSError as exc:
+                runner.logger.warning(f"A visualizer file was not closed cleanly: {exc}")
 
     def _copy_out(self, runner: RunnerAPI) -> None:
         local = Path(runner.log_dir)

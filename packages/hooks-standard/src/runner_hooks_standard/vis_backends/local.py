@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -205,12 +206,33 @@ class LocalVisBackend(BaseVisBackend):
 
     def flush(self) -> None:
         for fh in self._files.values():
-            fh.flush()
+            with _naming(fh.name):
+                fh.flush()
 
     def close(self) -> None:
-        for fh in self._files.values():
-            fh.close()
+        files = list(self._files.values())
         self._files.clear()
+        failed: OSError | None = None
+        for fh in files:  # every file, even after one failed (a full disk)
+            try:
+                with _naming(fh.name):
+                    fh.close()
+            except OSError as exc:
+                failed = failed or exc
+        if failed is not None:
+            raise failed
 
     def __repr__(self) -> str:
         return f"LocalVisBackend(save_dir={str(self.save_dir)!r})"
+
+
+@contextlib.contextmanager
+def _naming(path: str) -> Iterator[None]:
+    """An OSError writing ``path`` (a full disk) names it, as ``open`` does; a flush's
+    own error says only ``[Errno 28] No space left on device``."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror, path) from exc
