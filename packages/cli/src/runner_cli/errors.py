@@ -2,7 +2,9 @@
 
 Exit statuses: 0 success; 2 the command line or the config is wrong (fix the
 input and run again); 1 something failed while running (a checkpoint that does
-not load, a NaN loss, a full disk); 130 interrupted with Ctrl-C. No traceback
+not load, a NaN loss, a full disk); 75 the work dir is in use by another live
+run (``EX_TEMPFAIL``: the same command may succeed later, so a job scheduler's
+retry can tell it from a wrong config); 130 interrupted with Ctrl-C. No traceback
 is shown unless ``--debug`` is given. Warnings are one line too (:func:`show_warning`).
 """
 
@@ -17,6 +19,7 @@ from typing import Any, TextIO
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_BUSY = 75  # sysexits.h EX_TEMPFAIL
 EXIT_INTERRUPTED = 130
 
 
@@ -41,7 +44,12 @@ def one_paragraph(text: str) -> str:
 
 
 def exit_status_for(exc: BaseException) -> int:
-    """2 for input errors, 1 for everything that failed while running."""
+    """75 for a work dir another run holds, 2 for input errors, 1 for everything that
+    failed while running."""
+    from runner_core.runner.work_dir_lock import WorkDirBusyError
+
+    if isinstance(exc, WorkDirBusyError):
+        return EXIT_BUSY
     if isinstance(exc, _input_error_types()):
         return EXIT_USAGE
     return EXIT_FAILURE
