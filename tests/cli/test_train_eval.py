@@ -368,3 +368,23 @@ def test_the_pointer_file_as_checkpoint_is_a_usage_error_naming_its_file(
     assert code == 2 and "is a work dir's pointer, not a checkpoint" in err
     assert f"runner-cli {command} {tmp_path / 'cfg.py'} {work_dir / 'epoch_1.pth'}" in err
     assert sorted(p.name for p in work_dir.iterdir()) == before  # no run folder made
+
+
+def test_a_run_that_saved_nothing_does_not_claim_an_earlier_runs_checkpoint(
+    trained: Path, cli, tmp_path: Path
+) -> None:
+    """A run with checkpoint=None in a work dir of an earlier run ended with 'The newest
+    checkpoint is wd/epoch_2.pth', which that run never wrote."""
+    import os
+
+    shutil.copytree(trained, tmp_path, dirs_exist_ok=True)
+    pointer = tmp_path / "wd" / "last_checkpoint"
+    earlier = pointer.stat().st_mtime - 60
+    os.utime(pointer, (earlier, earlier))  # written a minute before this run
+    options = ["train_cfg.max_epochs=1", "default_hooks.checkpoint=None"]
+    done = cli("train", "tiny.py", "--work-dir", "wd", "--cfg-options", *options)
+    assert done.returncode == 0, done.stderr
+    said = " ".join((done.stdout + done.stderr).split())
+    assert "This run saved no checkpoint; the newest in" in said
+    assert "epoch_2.pth, is from an earlier run." in said
+    assert "The newest checkpoint is" not in said

@@ -215,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
 def _newest_checkpoint(runner: Any) -> str:
     from pathlib import Path
 
-    from runner_core.checkpoint import read_pointer_location
+    from runner_core.checkpoint import POINTER_NAME, read_pointer_location
     from runner_core.checkpoint.paths import same_file_in
     from runner_core.checkpoint.remote import url_scheme
 
@@ -229,7 +229,24 @@ def _newest_checkpoint(runner: Any) -> str:
         return f"The newest checkpoint is {location}."
     path = Path(location)
     here = same_file_in(runner.work_dir, path)  # a copied work dir's pointer names the original
-    return f"The newest checkpoint is {here if here.is_file() else path}."
+    newest = here if here.is_file() else path
+    if _older_than_run(runner, Path(runner.work_dir) / POINTER_NAME):
+        return (
+            f"This run saved no checkpoint; the newest in {runner.work_dir}, {newest}, is "
+            "from an earlier run."
+        )
+    return f"The newest checkpoint is {newest}."
+
+
+def _older_than_run(runner: Any, path: Any) -> bool:
+    """Whether ``path`` was last written before this run started (its ``timestamp``)."""
+    import time
+
+    try:
+        started = time.mktime(time.strptime(runner.timestamp, "%Y%m%d_%H%M%S"))
+        return bool(path.stat().st_mtime < started)
+    except (OSError, ValueError, TypeError, AttributeError):  # unknown: say nothing more
+        return False
 
 
 def _interrupted_message(
