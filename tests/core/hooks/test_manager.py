@@ -101,7 +101,9 @@ def test_distinct_names_are_custom_points_and_warn_when_never_called() -> None:
     m.validate()
     m.call("before_valloader2_iter", {"runner": None, "batch_idx": 1})
     assert calls == [(1, None)]
-    with pytest.warns(UserWarning, match="Custom.after_never_called, Custom.train_epoch\\. ") as record:
+    with pytest.warns(
+        UserWarning, match="Custom.after_never_called, Custom.train_epoch\\. "
+    ) as record:
         m.warn_uncalled()
     assert "momentum_update" not in str(record[0].message)
 

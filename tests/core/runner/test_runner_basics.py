@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from digits import digits_cfg
@@ -1095,3 +1097,31 @@ def test_errors_of_the_guides_top_level_optimizer_name_that_key(tmp_path) -> Non
     )
     with pytest.raises(RegistryError, match=r"\(at config key 'optim_wrapper.optimizer.type'\)"):
         runner.train()
+
+
+def _set_with_own_timer() -> dict:
+    return {"timer": {"type": "IterTimerHook"}, "logger": {"type": "LoggerHook", "interval": 3}}
+
+
+def test_a_config_replacing_a_chosen_sets_hooks_says_so(tmp_path) -> None:
+    """A project picks a set for every run; an MMEngine-style config naming `type` for a role
+    replaced the set's hook without a word."""
+    from runner_core.registry import DEFAULT_HOOK_SETS
+
+    DEFAULT_HOOK_SETS.register_module(name="team-set", module=_set_with_own_timer, force=True)
+    runner = Runner(
+        model=torch.nn.Linear(2, 2),
+        work_dir=str(tmp_path / "replaced"),
+        default_hooks_set="team-set",
+        default_hooks=dict(timer=dict(type="RuntimeInfoHook"), logger=dict(interval=5)),
+    )
+    log = Path(runner.logger.log_file).read_text()
+    assert "default-hooks set 'team-set' for: timer (the set's IterTimerHook)" in log
+    assert "logger (" not in log  # updated without 'type': the set's hook kept
+    kept = Runner(
+        model=torch.nn.Linear(2, 2),
+        work_dir=str(tmp_path / "kept"),
+        default_hooks_set="team-set",
+        default_hooks=dict(timer=dict(type="IterTimerHook")),  # the same hook: nothing to say
+    )
+    assert "give other hooks" not in Path(kept.logger.log_file).read_text()

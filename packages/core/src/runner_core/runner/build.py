@@ -413,6 +413,43 @@ def merge_default_hooks(
     return merged
 
 
+def _hook_type_name(cfg: Any) -> str | None:
+    """``'LoggerHook'`` for a hook config's (or hook's) type, whichever way it is named."""
+    kind = cfg.get("type") if isinstance(cfg, Mapping) else type(cfg)
+    if isinstance(kind, type):
+        return kind.__name__
+    if isinstance(kind, str):
+        return kind.rpartition(":")[2].rpartition(".")[2]
+    return None
+
+
+def roles_replaced(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, str]:
+    """The set's roles that ``overrides`` gives another hook type: role -> the set's type."""
+    out = {}
+    for role, value in overrides.items():
+        own = defaults.get(role)
+        if value is None or own is None:
+            continue
+        if isinstance(value, Mapping) and "type" not in value:
+            continue
+        theirs, ours = _hook_type_name(value), _hook_type_name(own)
+        if theirs is not None and ours is not None and theirs != ours:
+            out[role] = ours
+    return out
+
+
+def replaced_roles_message(set_name: str, replaced: Mapping[str, str]) -> str:
+    """A chosen set whose hooks the config replaces, as MMEngine's configs do for every role
+    (``logger=dict(type='LoggerHook', ...)``): a project-wide swap undone without a word."""
+    roles = ", ".join(f"{role} (the set's {kind})" for role, kind in replaced.items())
+    return (
+        f"The config's default_hooks give other hooks than the default-hooks set "
+        f"{set_name!r} for: {roles}. A role given with 'type' replaces the set's hook; to "
+        "keep the set's hook and change its arguments, give the role without 'type' "
+        "(e.g. logger=dict(interval=10))."
+    )
+
+
 def _nothing_to_update(
     role: str, value: Mapping[str, Any], defaults: Mapping[str, Any], set_name: str | None
 ) -> str:

@@ -670,8 +670,11 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         merged = _build.merge_default_hooks(
             self._default_hook_cfgs, hooks, set_name=self.default_hooks_set
         )
-        built = []
         given = hooks or {}
+        replaced = _build.roles_replaced(self._default_hook_cfgs, given)
+        if replaced and self.default_hooks_set not in (None, "none", "standard"):
+            self.logger.warning(_build.replaced_roles_message(self.default_hooks_set, replaced))
+        built = []
         for role, cfg in merged.items():
             where = f"default_hooks.{role}"
             if role not in given:  # the set's own entry: the config has no such key
