@@ -212,6 +212,19 @@ def test_dict_of_configs_builds_an_optim_wrapper_dict() -> None:
         )
 
 
+def test_a_layer_decay_key_without_its_constructor_names_the_constructor() -> None:
+    """mmpretrain's layer_decay_rate with `constructor=` forgotten was told "did you mean
+    'flat_decay_mult'"."""
+    with pytest.raises(BuildError) as err:
+        build_optim_wrapper(
+            Net(),
+            dict(optimizer=dict(type="SGD", lr=0.1), paramwise_cfg=dict(layer_decay_rate=0.65)),
+        )
+    message = str(err.value)
+    assert "optim_wrapper.constructor" in message and "Did you mean" not in message
+    assert "LearningRateDecayOptimWrapperConstructor" in message
+
+
 def test_clear_errors() -> None:
     model = Net()
     with pytest.raises(BuildError, match="Did you mean one of 'bias_lr_mult'"):

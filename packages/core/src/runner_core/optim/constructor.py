@@ -174,6 +174,10 @@ class OptimizerConfigTypeError(BuildError, AttributeError):
     an AttributeError too, which MMEngine raises calling the value's ``.get``."""
 
 
+#: paramwise_cfg keys of OpenMMLab's layer-decay constructors: no typo of ours to suggest
+_LAYER_DECAY = frozenset({"layer_decay_rate", "decay_rate", "decay_type", "num_layers"})
+
+
 class DefaultOptimWrapperConstructor:
     """Build the optimizer (with per-parameter groups) and wrap it.
 
@@ -272,9 +276,17 @@ class DefaultOptimWrapperConstructor:
         # layer-decay constructors do; only the default constructor knows them all.
         unknown = [k for k in cfg if k not in PARAMWISE_KEYS]
         if unknown and type(self) is DefaultOptimWrapperConstructor:
-            hints = "".join(did_you_mean(k, PARAMWISE_KEYS) for k in unknown)
+            hints = "".join(
+                did_you_mean(k, PARAMWISE_KEYS) for k in unknown if k not in _LAYER_DECAY
+            )
             raise BuildError(
-                f"paramwise_cfg has unknown key(s) {unknown}; allowed: {list(PARAMWISE_KEYS)}.{hints}"
+                f"paramwise_cfg has unknown key(s) {unknown}; allowed: {list(PARAMWISE_KEYS)}."
+                f"{hints} A key of a custom constructor is read only by it: name it in "
+                "optim_wrapper.constructor (layer-wise lr decay, e.g. layer_decay_rate, comes "
+                "with mmpretrain's LearningRateDecayOptimWrapperConstructor, mmseg's "
+                "LayerDecayOptimizerConstructor or mmdet's "
+                "LearningRateDecayOptimizerConstructor). MMEngine's default constructor "
+                "ignores such keys, and trains without them."
             )
         if cfg and isinstance(self.optimizer_cfg, Optimizer):
             raise BuildError(
