@@ -648,3 +648,19 @@ def test_a_loss_scale_given_with_bfloat16_is_warned_about(loss_scale: Any) -> No
         AmpOptimWrapper(
             optimizer=torch.optim.SGD(params, lr=0.1), loss_scale=512.0, dtype="float16"
         )
+
+
+def test_a_loss_scale_without_dtype_on_the_cpu_is_warned_about_once_training_starts() -> None:
+    """mmdet's `AmpOptimWrapper(loss_scale=512.)` (no dtype) on a CPU trains in bfloat16
+    with no scaler: the 512 was dropped without a word (with dtype='bfloat16' it is said)."""
+    model = nn.Linear(2, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # at build the model may still move to a GPU
+        wrapper = AmpOptimWrapper(
+            optimizer=torch.optim.SGD(model.parameters(), lr=0.1), loss_scale=512.0
+        )
+    with pytest.warns(UserWarning, match=r"loss_scale=512\.0\) without dtype trains in bfloat16"):
+        wrapper.initialize_count_status(model, 0, 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once
+        wrapper.initialize_count_status(model, 0, 10)

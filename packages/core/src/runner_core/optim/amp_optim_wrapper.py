@@ -184,6 +184,8 @@ class AmpOptimWrapper(OptimWrapper):
                 "it applies to dtype='float16'.",
                 stacklevel=2,
             )
+        #: a scale given with no dtype: said once training settles the dtype, if unused
+        self._unsaid_scale = loss_scale if self._default_dtype and loss_scale != "dynamic" else None
         self._use_fsdp = use_fsdp
         self._pending_scaler_state: dict[str, Any] | None = None
         self.loss_scaler: Any = None
@@ -263,6 +265,15 @@ class AmpOptimWrapper(OptimWrapper):
                     if self._pending_scaler_state:
                         self.loss_scaler.load_state_dict(self._pending_scaler_state)
         self._pending_scaler_state = None
+        if self._unsaid_scale is not None and self.cast_dtype is torch.bfloat16:
+            warnings.warn(
+                f"AmpOptimWrapper(loss_scale={self._unsaid_scale!r}) without dtype trains in "
+                f"bfloat16 on {self._device_type} (autocast's default there), which has "
+                "float32's range and needs no loss scaling, so loss_scale is not used; give "
+                "dtype='float16' to train with it.",
+                stacklevel=2,
+            )
+        self._unsaid_scale = None
         super().initialize_count_status(model, init_counts, max_counts)
 
     def optim_context(self, model: nn.Module) -> contextlib.AbstractContextManager[Any]:
