@@ -85,6 +85,9 @@ class FakeRunner(SimpleNamespace):
     def train_dataloader(self) -> Any:
         return self.train_loop.dataloader
 
+    def has_validation(self) -> bool:
+        return True
+
 
 @pytest.fixture
 def fake_runner(tmp_path: Path) -> Any:

@@ -77,6 +77,25 @@ def test_reduce_on_plateau_steps_with_the_validation_metrics(make_runner: Any) -
     assert per_epoch == pytest.approx([0.1, 0.1, 0.05, 0.025])
 
 
+def test_a_plateau_scheduler_in_a_run_without_validation_is_said_never_to_step(
+    make_runner: Any,
+) -> None:
+    """The lr stayed 0.1 for the whole run without a word (MMEngine is silent too)."""
+    runner = make_runner(
+        param_scheduler=dict(type="ReduceOnPlateauLR", monitor="loss", rule="less"),
+    )
+    runner.train()
+    log = next(runner.log_dir.glob("*.log")).read_text()
+    assert "ReduceOnPlateauLR steps on validation metrics, but this run has no validation" in log
+    with_val = make_runner(
+        val=True,
+        val_evaluator=ConstantScore(),
+        param_scheduler=dict(type="ReduceOnPlateauLR", monitor="score", rule="greater"),
+    )
+    with_val.train()
+    assert "has no validation" not in next(with_val.log_dir.glob("*.log")).read_text()
+
+
 class CountingScheduler:
     def __init__(self, by_epoch: bool, need_val_args: bool = False) -> None:
         self.by_epoch = by_epoch

@@ -89,8 +89,17 @@ class ParamSchedulerHook(Hook):
     def before_train(self, runner: RunnerAPI) -> None:
         """Say so when a by-epoch scheduler meets an iteration-based loop: the run is one
         epoch there, so the scheduler steps once, at its end, and never changes a value
-        during training (MMEngine is silent)."""
+        during training; and when one that steps on validation metrics meets a run
+        without validation (MMEngine is silent in both)."""
         self._split(runner)
+        if self._on_val and not runner.has_validation():
+            runner.logger.warning(
+                "param_scheduler %s steps on validation metrics, but this run has no "
+                "validation (no val_dataloader, val_cfg and val_evaluator): it never steps, "
+                "and its values stay as they are. Add validation, or use a scheduler that "
+                "follows the iterations.",
+                ", ".join(sorted({type(s).__name__ for s in self._on_val})),
+            )
         loop = runner.train_loop
         if getattr(loop, "by_epoch", True) is not False:
             return
