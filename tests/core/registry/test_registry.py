@@ -722,3 +722,30 @@ def test_an_argument_handed_on_through_kwargs_and_refused_names_the_config_key()
     reg.register_module(name="Failing", module=lambda **kw: (_ for _ in ()).throw(TypeError("x")))
     with pytest.raises(TypeError, match="^x$"):
         build_from_cfg(dict(type="Failing", a=1), reg, _key_path="train_cfg")
+
+
+def test_an_argument_left_by_a_base_config_suggests_delete(tmp_path) -> None:
+    """A child swapping a hook's type kept the base's arguments (`ignore_last` for a CSV
+    hook): the error said only 'unexpected argument', not where it came from."""
+    from runner_core.config import Config
+
+    (tmp_path / "base.py").write_text(
+        "hooks = dict(logger=dict(type='Logger', interval=5, ignore_last=False))\n"
+    )
+    (tmp_path / "child.py").write_text(
+        "_base_ = 'base.py'\nhooks = dict(logger=dict(type='CsvHook'))\n"
+    )
+    cfg = Config.fromfile(tmp_path / "child.py")
+    reg = Registry("thing", "runner.inherited-test")
+
+    @reg.register_module()
+    class CsvHook:
+        def __init__(self, interval: int = 1, filename: str = "log.csv") -> None:
+            pass
+
+    with pytest.raises(BuildError) as err:
+        reg.build(cfg.hooks.logger, _key_path="hooks.logger")
+    assert "add _delete_=True to that dict" in str(err.value)
+    with pytest.raises(BuildError) as err:  # a typo: the did-you-mean is the answer
+        reg.build(dict(type="CsvHook", intervl=2), _key_path="hooks.logger")
+    assert "Did you mean 'interval'" in str(err.value) and "_delete_" not in str(err.value)

@@ -725,6 +725,7 @@ def check_arguments(
     base = f"config key {key_path!r}" if key_path else "the config"
     allowed_names = [n for n in params if n not in ("self", "args", "kwargs")]
     parts = []
+    no_suggestion = False
     for k in unknown:
         at = f"{key_path}.{k}" if key_path else k
         if k in params and params[k].kind is params[k].POSITIONAL_ONLY:
@@ -744,13 +745,21 @@ def check_arguments(
                 "MMEngine keeps it there too. Remove it."
             )
             continue
-        parts.append(
-            f"{name} got an unexpected argument {k!r} (at {at!r}).{did_you_mean(k, allowed_names)}"
-        )
+        hint = did_you_mean(k, allowed_names)
+        no_suggestion = no_suggestion or not hint
+        parts.append(f"{name} got an unexpected argument {k!r} (at {at!r}).{hint}")
     if missing:
         parts.append(f"{name} is missing required argument(s) {', '.join(map(repr, missing))}.")
+    inherited = (
+        " An argument the config file does not write may come from its _base_: a child's "
+        "dict merges into the base's, so a new type keeps the base's arguments; add "
+        "_delete_=True to that dict to replace it whole."
+        if no_suggestion and key_path
+        else ""
+    )
     raise BuildError(
-        " ".join(parts) + f" Its arguments are: {', '.join(allowed_names) or '(none)'}; fix {base}."
+        " ".join(parts)
+        + f" Its arguments are: {', '.join(allowed_names) or '(none)'}; fix {base}.{inherited}"
     )
 
 
