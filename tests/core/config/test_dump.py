@@ -154,3 +154,20 @@ def test_a_set_dumps_to_json_in_an_order_that_does_not_follow_the_hash_seed() ->
         "{'keys': \"{'acc', 'loss', 'lr', 'top5'}\", 'frozen': \"frozenset({'a', 'b'})\", "
         "'empty': 'set()'}\n"
     }
+
+
+def test_a_dump_of_objects_warns_that_they_load_back_as_text() -> None:
+    """A Config holding a dataset object dumped `'<...TensorDataset object at 0x...>'`
+    into the run folder's config.py without a word; re-running it failed far away."""
+    import warnings
+
+    import torch
+    from torch.utils.data import TensorDataset
+
+    cfg = Config(dict(loader=dict(dataset=TensorDataset(torch.zeros(2)), batch_size=2)))
+    with pytest.warns(UserWarning, match=r"loader\.dataset \(TensorDataset\) hold objects"):
+        cfg.dump()
+    plain = Config(dict(model=dict(type="Net", act=torch.nn.ReLU), lr=0.1, fn=print))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # classes and functions are written as their paths
+        plain.dump()

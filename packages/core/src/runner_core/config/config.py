@@ -27,6 +27,7 @@ from .formatting import (
     format_python,
     format_yaml,
     non_string_keys,
+    object_values,
     unimportable_note,
     unimportable_objects,
 )
@@ -282,6 +283,18 @@ class Config:
                 "does not load back to a working config. Define them in a module of your "
                 "project and import it in the config (or list it in custom_imports and "
                 "write type='Name'), or keep the original config file.",
+                stacklevel=2,
+            )
+        objects = object_values(self._cfg_dict)
+        if objects:
+            target = os.fspath(file) if file is not None else "the dumped text"
+            keys = [f"{where} ({kind})" for where, kind in objects]
+            warnings.warn(
+                f"{self._filename or 'config'}: {', '.join(keys[:3])}"
+                f"{' and more' if len(keys) > 3 else ''} hold objects, which a config file "
+                f"cannot hold: {target} has their text (repr) instead, which loads back as a "
+                "string, not the object. Give them as configs (dict(type=..., ...)) to keep "
+                "the dump loadable.",
                 stacklevel=2,
             )
         if file_format == "py":

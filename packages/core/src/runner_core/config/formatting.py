@@ -12,6 +12,7 @@ is written as its dotted path, and is not imported to be written.
 
 from __future__ import annotations
 
+import inspect
 import json
 import keyword
 import math
@@ -79,6 +80,25 @@ def unimportable_objects(value: Any, where: str = "") -> list[tuple[str, str]]:
     elif isinstance(value, (list, tuple, set, frozenset)):
         for index, item in enumerate(value):
             found += unimportable_objects(item, f"{where}.{index}" if where else str(index))
+    return found
+
+
+def object_values(value: Any, where: str = "") -> list[tuple[str, str]]:
+    """``(key path, type name)`` of each object a dump can only write as text (a dataset, a
+    model instance): it loads back as a string, not as the object."""
+    if value is None or isinstance(value, (str, bytes, bool, int, float, complex, os.PathLike)):
+        return []
+    if isinstance(value, type) or inspect.isroutine(value):
+        return []  # written as its dotted path (see unimportable_objects)
+    found: list[tuple[str, str]] = []
+    if isinstance(value, Mapping):
+        for key, item in _raw_items(value):
+            found += object_values(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for index, item in enumerate(value):
+            found += object_values(item, f"{where}.{index}" if where else str(index))
+    else:
+        found.append((where or "(top level)", type(value).__name__))
     return found
 
 
