@@ -144,6 +144,8 @@ def test_a_work_dir_that_cannot_be_a_folder_is_an_os_error(tmp_path: Path, under
     # and its subclass, as os.makedirs raises it
     assert isinstance(info.value, NotADirectoryError if under else FileExistsError)
     assert str(info.value).startswith("The work dir ")
+    assert "free some space" not in str(info.value)  # not a full disk
+    assert ("is a file, not a folder" in str(info.value)) is under
 
 
 def test_a_work_dir_without_permission_is_a_permission_error(

@@ -105,10 +105,15 @@ def prepare_work_dir(
         if exc.errno == errno.ENAMETOOLONG:
             message = _too_long_message(work, timestamp)
         else:
+            fix = {
+                errno.ENOSPC: ", or free some space",
+                errno.EDQUOT: ", or free some of your quota",
+                errno.ENOTDIR: " (a part of its path is a file, not a folder)",
+            }.get(exc.errno or 0, "")
             message = (
                 f"The work dir {str(work)!r} is not writable ({exc.strerror or exc}). Logs and "
                 f"checkpoints go there: pass a writable folder with work_dir=... (CLI: "
-                f"--work-dir), or free some space."
+                f"--work-dir){fix}."
             )
         raise _work_dir_error(message, exc) from exc
     return work, work / broadcast_object(run.name, src=0)
