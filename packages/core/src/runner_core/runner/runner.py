@@ -672,8 +672,9 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         )
         given = hooks or {}
         replaced = _build.roles_replaced(self._default_hook_cfgs, given)
-        if replaced and self.default_hooks_set not in (None, "none", "standard"):
-            self.logger.warning(_build.replaced_roles_message(self.default_hooks_set, replaced))
+        chosen = self.default_hooks_set
+        if replaced and chosen is not None and chosen not in ("none", "standard"):
+            self.logger.warning(_build.replaced_roles_message(chosen, replaced))
         built = []
         for role, cfg in merged.items():
             where = f"default_hooks.{role}"
