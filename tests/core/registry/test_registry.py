@@ -536,6 +536,25 @@ def test_mmengine_import_paths_name_the_root_registries_entries() -> None:
         HOOKS.lookup("mmengine.hooks.NoSuchHook")
 
 
+def test_an_mmengine_path_never_reads_its_module_as_a_scope_of_the_users(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project folder `hooks/` on the path: 'mmengine.hooks.LoggerHook' gave its class."""
+    import sys
+
+    from runner_core.registry import HOOKS
+
+    (tmp_path / "hooks").mkdir()
+    (tmp_path / "hooks" / "__init__.py").write_text("class LoggerHook:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "hooks", raising=False)
+    try:
+        assert HOOKS.get("mmengine.hooks.LoggerHook") is HOOKS.get("LoggerHook")
+        assert "hooks" not in sys.modules
+    finally:
+        sys.modules.pop("hooks", None)
+
+
 @pytest.mark.parametrize(
     ("key", "suggested"),
     [("SDG", "'SGD'"), ("Adamw", "'AdamW'"), ("Relu", "'ReLU'")],

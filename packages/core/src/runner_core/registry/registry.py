@@ -472,11 +472,12 @@ class Registry:
             return obj
         scope, bare = _scopes.split_scope_key(key)
         if scope is not None:
-            obj = self._resolve_scoped(scope, bare)
-            if obj is None and scope in ROOT_ALIASES and "." in bare:
+            if scope in ROOT_ALIASES and "." in bare:
                 # MMEngine's import path ('mmengine.hooks.LoggerHook', as its dumps and
-                # pure-Python configs write it) names the root's class of that name
-                obj = self._resolve_scoped(scope, bare.rpartition(".")[2])
+                # pure-Python configs write it) names the root's class of that name; never
+                # 'hooks.LoggerHook' read as a scope of its own (a module of the user's)
+                bare = bare.rpartition(".")[2]
+            obj = self._resolve_scoped(scope, bare)
             if obj is not None:
                 return obj
         eps = self.entry_points(key)
@@ -751,9 +752,10 @@ def check_arguments(
     if missing:
         parts.append(f"{name} is missing required argument(s) {', '.join(map(repr, missing))}.")
     inherited = (
-        " An argument the config file does not write may come from its _base_: a child's "
-        "dict merges into the base's, so a new type keeps the base's arguments; add "
-        "_delete_=True to that dict to replace it whole."
+        " If the config inherits, an argument it does not write comes from a base: a "
+        "classic config's dict merges into the base's, so a new type keeps the base's "
+        "arguments; add _delete_=True to that dict to replace it whole (in a pure-Python "
+        "config, assign a new dict instead of calling .update())."
         if no_suggestion and key_path
         else ""
     )
