@@ -165,9 +165,19 @@ def test_a_dump_of_objects_warns_that_they_load_back_as_text() -> None:
     from torch.utils.data import TensorDataset
 
     cfg = Config(dict(loader=dict(dataset=TensorDataset(torch.zeros(2)), batch_size=2)))
-    with pytest.warns(UserWarning, match=r"loader\.dataset \(TensorDataset\) hold objects"):
+    with pytest.warns(UserWarning, match=r"loader\.dataset \(TensorDataset\) holds an object"):
         cfg.dump()
-    plain = Config(dict(model=dict(type="Net", act=torch.nn.ReLU), lr=0.1, fn=print))
+    import enum
+
+    import numpy as np
+
+    class Mode(enum.IntEnum):
+        FAST = 1
+
+    numbers = dict(mode=Mode.FAST, lr=np.float64(0.2), n=np.int64(3), f=np.float32(0.5))
+    # written as the plain numbers (an IntEnum's repr, np.float64(0.2), did not load back)
+    assert Config(numbers).dump() == "mode = 1\nlr = 0.2\nn = 3\nf = 0.5\n"
+    plain = Config(dict(model=dict(type="Net", act=torch.nn.ReLU), lr=0.1, fn=print, sq=np.sqrt))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # classes and functions are written as their paths
         plain.dump()

@@ -291,10 +291,11 @@ class Config:
             keys = [f"{where} ({kind})" for where, kind in objects]
             warnings.warn(
                 f"{self._filename or 'config'}: {', '.join(keys[:3])}"
-                f"{' and more' if len(keys) > 3 else ''} hold objects, which a config file "
-                f"cannot hold: {target} has their text (repr) instead, which loads back as a "
-                "string, not the object. Give them as configs (dict(type=..., ...)) to keep "
-                "the dump loadable.",
+                f"{' and more' if len(keys) > 3 else ''} "
+                f"{'holds an object' if len(keys) == 1 else 'hold objects'}, which a config "
+                f"file cannot hold: {target} has the text (repr) instead, which loads back "
+                "as a string, not the object. Give a config (dict(type=..., ...)) or a plain "
+                "value (a string, a number) there to keep the dump loadable.",
                 stacklevel=2,
             )
         if file_format == "py":

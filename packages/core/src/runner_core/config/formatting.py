@@ -12,10 +12,10 @@ is written as its dotted path, and is not imported to be written.
 
 from __future__ import annotations
 
-import inspect
 import json
 import keyword
 import math
+import numbers
 import os
 from collections.abc import ItemsView, Mapping
 from typing import Any
@@ -46,8 +46,11 @@ def _object_path(value: Any) -> str:
 
 
 def _is_named_object(value: Any) -> bool:
-    """A class or function (``type=MyModel``): written as its dotted path in every format."""
-    return isinstance(value, type) or callable(value)
+    """A class or function (``type=MyModel``): written as its dotted path in every format.
+    A callable instance (a module) has no name of its own: it is an object."""
+    return isinstance(value, type) or (
+        callable(value) and hasattr(value, "__name__") and hasattr(value, "__module__")
+    )
 
 
 def _not_importable(value: Any) -> bool:
@@ -86,10 +89,10 @@ def unimportable_objects(value: Any, where: str = "") -> list[tuple[str, str]]:
 def object_values(value: Any, where: str = "") -> list[tuple[str, str]]:
     """``(key path, type name)`` of each object a dump can only write as text (a dataset, a
     model instance): it loads back as a string, not as the object."""
-    if value is None or isinstance(value, (str, bytes, bool, int, float, complex, os.PathLike)):
-        return []
-    if isinstance(value, type) or inspect.isroutine(value):
-        return []  # written as its dotted path (see unimportable_objects)
+    if value is None or isinstance(value, (str, bytes, numbers.Number, os.PathLike)):
+        return []  # numbers of numpy's, or an IntEnum, too: written as the plain number
+    if _is_named_object(value) and _object_path(value) != repr(value):
+        return []  # a class or function: its dotted path (see unimportable_objects)
     found: list[tuple[str, str]] = []
     if isinstance(value, Mapping):
         for key, item in _raw_items(value):
@@ -132,9 +135,14 @@ def _scalar(value: Any, float_free: bool = True) -> str:
     value = _path_text(value)
     if isinstance(value, str):
         return repr(str(value))
-    if value is None or isinstance(value, (bool, int, bytes, complex)):
+    if value is None or type(value) in (bool, int, bytes, complex):
         return repr(value)  # Python literals (bytes and complex too, as MMEngine writes them)
+    if isinstance(value, numbers.Integral):  # an IntEnum, numpy's int64: the number
+        return repr(int(value))
+    if isinstance(value, numbers.Real) and not isinstance(value, float):
+        value = float(value)  # numpy's float32
     if isinstance(value, float):
+        value = float(value)  # numpy's float64 (a float) would repr as np.float64(...)
         if math.isfinite(value):
             return repr(value)
         if float_free:

@@ -199,7 +199,11 @@ class LocalVisBackend(BaseVisBackend):
         path = self.save_dir / self.config_save_file
         path.parent.mkdir(parents=True, exist_ok=True)
         if hasattr(config, "dump"):
-            config.dump(path)
+            import warnings
+
+            with warnings.catch_warnings():  # what cannot load back: the Runner's own dump
+                warnings.simplefilter("ignore")  # of the same config (config.py) says it
+                config.dump(path)
         else:
             text = getattr(config, "pretty_text", None)
             path.write_text(text if isinstance(text, str) else repr(config), encoding="utf-8")
@@ -233,6 +237,6 @@ def _naming(path: str) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        if exc.filename is not None:
+        if exc.filename is not None or exc.errno is None:
             raise
         raise OSError(exc.errno, exc.strerror, path) from exc
