@@ -385,6 +385,6 @@ def test_a_run_that_saved_nothing_does_not_claim_an_earlier_runs_checkpoint(
     done = cli("train", "tiny.py", "--work-dir", "wd", "--cfg-options", *options)
     assert done.returncode == 0, done.stderr
     said = " ".join((done.stdout + done.stderr).split())
-    assert "This run saved no checkpoint; the newest in" in said
+    assert "This run saved no checkpoint to resume from; the newest in" in said
     assert "epoch_2.pth, is from an earlier run." in said
     assert "The newest checkpoint is" not in said

@@ -120,6 +120,9 @@ def test_a_lock_this_user_cannot_read_is_another_users_and_never_taken_over(
     assert str(lock) in message and "cannot read" in message and "Permission denied" in message
     assert lock.read_bytes() == before  # not moved aside, not deleted
     assert "Permission denied" in held_elsewhere(tmp_path)["unreadable"]  # test goes beside
+    from runner_cli.errors import exit_status_for
+
+    assert exit_status_for(exc.value) == 2  # waiting frees nothing: not 75 (retry later)
 
 
 def test_an_empty_lock_of_a_run_starting_now_is_awaited_not_taken_over(tmp_path: Path) -> None:

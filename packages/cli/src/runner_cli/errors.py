@@ -46,10 +46,10 @@ def one_paragraph(text: str) -> str:
 def exit_status_for(exc: BaseException) -> int:
     """75 for a work dir another run holds, 2 for input errors, 1 for everything that
     failed while running."""
-    from runner_core.runner.work_dir_lock import WorkDirBusyError
+    from runner_core.runner.work_dir_lock import WorkDirBusyError, WorkDirLockUnreadableError
 
-    if isinstance(exc, WorkDirBusyError):
-        return EXIT_BUSY
+    if isinstance(exc, WorkDirBusyError) and not isinstance(exc, WorkDirLockUnreadableError):
+        return EXIT_BUSY  # another user's lock (unreadable) does not go away: 2, fix the input
     if isinstance(exc, _input_error_types()):
         return EXIT_USAGE
     return EXIT_FAILURE

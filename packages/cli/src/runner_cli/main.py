@@ -113,7 +113,8 @@ def build_parser() -> tuple[CliParser, PluginCommands]:
         prog="runner-cli",
         description="Command-line tools for runner, the PyTorch training runner.",
         epilog="Exit status: 0 ok, 1 a failure while running, 2 bad command line or config, "
-        "130 interrupted. Add --debug to see the traceback of an error.",
+        "75 work dir in use by another run, 130 interrupted (Ctrl-C), 143/138 stopped by "
+        "SIGTERM/SIGUSR1 after saving. Add --debug to see the traceback of an error.",
     )
     parser.add_argument(
         "--version",
@@ -161,7 +162,8 @@ def _requested_command(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status (0 ok, 1 failure, 2 usage/config error)."""
+    """Run the command line; return the exit status (0 ok, 1 failure, 2 usage/config error,
+    75 work dir busy, 130 Ctrl-C; see ``errors``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:

@@ -232,8 +232,8 @@ def _newest_checkpoint(runner: Any) -> str:
     newest = here if here.is_file() else path
     if _older_than_run(runner, Path(runner.work_dir) / POINTER_NAME):
         return (
-            f"This run saved no checkpoint; the newest in {runner.work_dir}, {newest}, is "
-            "from an earlier run."
+            f"This run saved no checkpoint to resume from; the newest in {runner.work_dir}, "
+            f"{newest}, is from an earlier run."
         )
     return f"The newest checkpoint is {newest}."
 
@@ -243,7 +243,8 @@ def _older_than_run(runner: Any, path: Any) -> bool:
     import time
 
     try:
-        started = time.mktime(time.strptime(runner.timestamp, "%Y%m%d_%H%M%S"))
+        # '<time>_1' when another run of the same second took the name
+        started = time.mktime(time.strptime(runner.timestamp[:15], "%Y%m%d_%H%M%S"))
         return bool(path.stat().st_mtime < started)
     except (OSError, ValueError, TypeError, AttributeError):  # unknown: say nothing more
         return False

@@ -87,6 +87,10 @@ class WorkDirBusyError(ConfigError):
     """Another live run holds the work dir's lock."""
 
 
+class WorkDirLockUnreadableError(WorkDirBusyError):
+    """The work dir's lock cannot be read (another user's): waiting will not free it."""
+
+
 def read_lock(work_dir: str | Path) -> dict[str, Any] | None:
     """The lock's record, or None when there is no (readable) lock."""
     return _read(Path(work_dir).expanduser() / LOCK_NAME)[0]
@@ -288,7 +292,7 @@ def _take(work: Path) -> Path:
             return lock
         other, problem = _read(lock)
         if problem is not None:
-            raise WorkDirBusyError(_unreadable_message(work, lock, problem))
+            raise WorkDirLockUnreadableError(_unreadable_message(work, lock, problem))
         if _is_mine(other):
             return lock
         if other is None and _written_just_now(lock):
