@@ -1122,6 +1122,7 @@ def test_a_config_replacing_a_chosen_sets_hooks_says_so(tmp_path) -> None:
         model=torch.nn.Linear(2, 2),
         work_dir=str(tmp_path / "kept"),
         default_hooks_set="team-set",
-        default_hooks=dict(timer=dict(type="IterTimerHook")),  # the same hook: nothing to say
+        # the same hook, however named: nothing to say
+        default_hooks=dict(timer=dict(type="runner-hooks-standard::IterTimerHook")),
     )
     assert "give other hooks" not in Path(kept.logger.log_file).read_text()

@@ -88,6 +88,10 @@ class BaseEvalLoop(BaseLoop):
     def run(self) -> dict[str, Any]:
         runner = self.runner
         mode = self.mode
+        # results a pass stopped by an error or Ctrl-C left (duck-typed evaluators may lack it)
+        reset = getattr(self.evaluator, "reset", None)
+        if reset is not None:
+            reset()
         runner.call_hook(f"before_{mode}")
         runner.call_hook(f"before_{mode}_epoch")
         # read after the hooks: one may wrap the model (PrepareTTAHook). Left in eval mode, as
@@ -95,11 +99,6 @@ class BaseEvalLoop(BaseLoop):
         # deterministic; Runner.run_validation puts training's mode back.
         runner.model.eval()
         self.losses.clear()
-        reset = getattr(
-            self.evaluator, "reset", None
-        )  # an Evaluator's; duck-typed ones may lack it
-        if reset is not None:  # results a pass stopped by an error or Ctrl-C left behind
-            reset()
         with torch.no_grad():
             for idx, data_batch in enumerate(self.dataloader):
                 self.run_iter(idx, data_batch)

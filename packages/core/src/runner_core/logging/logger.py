@@ -428,7 +428,7 @@ def _close_files(handlers: list[logging.Handler]) -> None:
 
                 warnings.warn(
                     f"Could not finish writing the log file {handler.baseFilename}: {exc}. "
-                    "Its last lines are missing there (the console showed them).",
+                    "Its last lines are missing there.",
                     stacklevel=2,
                 )
 

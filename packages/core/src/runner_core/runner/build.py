@@ -432,10 +432,26 @@ def roles_replaced(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) ->
             continue
         if isinstance(value, Mapping) and "type" not in value:
             continue
-        theirs, ours = _hook_type_name(value), _hook_type_name(own)
-        if theirs is not None and ours is not None and theirs != ours:
-            out[role] = ours
+        theirs, ours = _hook_class(value), _hook_class(own)
+        if theirs is not None and ours is not None:
+            if theirs is not ours:
+                out[role] = ours.__name__
+            continue
+        name, own_name = _hook_type_name(value), _hook_type_name(own)  # one unresolved
+        if name is not None and own_name is not None and name != own_name:
+            out[role] = own_name
     return out
+
+
+def _hook_class(cfg: Any) -> type | None:
+    """The hook class a config (or hook) names, or None when it cannot be told here."""
+    kind = cfg.get("type") if isinstance(cfg, Mapping) else type(cfg)
+    if isinstance(kind, str):
+        try:
+            kind = HOOKS.get(kind)
+        except Exception:  # a broken plugin is reported when the hook is built
+            return None
+    return kind if isinstance(kind, type) else None
 
 
 def replaced_roles_message(set_name: str, replaced: Mapping[str, str]) -> str:
