@@ -171,3 +171,17 @@ def test_utils_and_fileio_import_without_torch() -> None:
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
         )
     assert out.stdout.strip() == ""
+
+
+def test_is_seq_of_refuses_a_seq_type_that_is_no_type_as_mmengine_asserts() -> None:
+    """seq_type=3 raised isinstance's bare TypeError; MMEngine asserts (AssertionError)."""
+    with pytest.raises(AssertionError, match="seq_type must be a type"):
+        is_seq_of([1], int, seq_type=3)  # type: ignore[arg-type]
+    assert is_seq_of((1, 2), int, seq_type=(list, tuple))  # ours: a tuple of types too
+
+
+def test_print_log_imports_from_mmengines_logger_module_path() -> None:
+    from runner_core.logging import print_log
+    from runner_core.logging.logger import print_log as from_logger_module
+
+    assert from_logger_module is print_log

@@ -447,3 +447,13 @@ def check_log_level(level: str | int) -> int:
             + did_you_mean(str(level).upper(), ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
         )
     return value
+
+
+def __getattr__(name: str) -> Any:
+    """``print_log`` at MMEngine's path ``mmengine.logging.logger.print_log``, which
+    library code imports (its module imports this one, so it is looked up here late)."""
+    if name == "print_log":
+        from .print_log import print_log
+
+        return print_log
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -26,6 +26,7 @@ from .prerequisites import check_prerequisites, requires_executable, requires_pa
 
 __all__ = [
     "BaseClassError",
+    "SeqTypeError",
     "SliceLengthError",
     "apply_to",
     "check_prerequisites",
@@ -70,10 +71,25 @@ def is_str(x: Any) -> bool:
     return isinstance(x, str)
 
 
+class SeqTypeError(RunnerError, TypeError, AssertionError):
+    """``is_seq_of``'s ``seq_type`` is no type (MMEngine asserts: AssertionError)."""
+
+
 def is_seq_of(
-    seq: Any, expected_type: type | tuple[type, ...], seq_type: type | None = None
+    seq: Any,
+    expected_type: type | tuple[type, ...],
+    seq_type: type | tuple[type, ...] | None = None,
 ) -> bool:
-    """Whether ``seq`` is a sequence (of ``seq_type`` if given) whose items are all ``expected_type``."""
+    """Whether ``seq`` is a sequence (of ``seq_type`` if given) whose items are all ``expected_type``.
+
+    ``seq_type`` may also be a tuple of types (MMEngine takes one type only).
+    """
+    types = seq_type if isinstance(seq_type, tuple) else (seq_type,)
+    if seq_type is not None and not all(isinstance(t, type) for t in types):
+        raise SeqTypeError(
+            f"is_seq_of(seq_type={seq_type!r}): seq_type must be a type (list, tuple) or a "
+            "tuple of types, or None for any Sequence."
+        )
     container: Any = Sequence if seq_type is None else seq_type
     if not isinstance(seq, container):
         return False
