@@ -349,3 +349,15 @@ def test_a_runner_without_default_scope_does_not_inherit_the_previous_runners(
         model=dict(type="TRunnerScopeNet"), work_dir=str(tmp_path / "c"), default_scope=None
     )
     assert type(third.model.module) is RootNet  # None keeps the current (root) scope
+
+
+def test_a_name_scoped_to_the_root_gives_the_roots_class_under_a_default_scope(
+    tree: tuple[Registry, Registry],
+) -> None:
+    """Under default_scope='ds_child', 'ds_root.K' gave the child's K: the lookup in the root
+    went through the default-scope redirection again (MMEngine: the root's)."""
+    root, child = tree
+    DefaultScope.get_instance("t_root_scoped", scope_name="ds_child")
+    assert root.get("K").__name__ == "ChildK"  # unscoped: the default scope first
+    assert root.get("ds_root.K").__name__ == "RootK"
+    assert child.get("ds_root.K").__name__ == "RootK"

@@ -549,14 +549,18 @@ class Registry:
         return None
 
     def _resolve_scoped(self, scope: str, bare: str) -> Any:
-        """``bare`` from the registry of ``scope`` in this tree, or that distribution's entry point."""
+        """``bare`` from the registry of ``scope`` in this tree, or that distribution's entry point.
+
+        The scope's own registry answers, not the default scope's: ``'mmengine.X'`` under
+        ``default_scope='mmdet'`` is the root's ``X``, as in MMEngine (``_get``, without
+        the default-scope redirection of ``get``)."""
         if scope == self._scope:
-            return self.get(bare, default=None)
+            return self._get(bare, default=None)
         owner = find_scope(self, scope)
         if owner is None and _scopes.may_import_scope(scope) and import_scope_registry(scope):
             owner = find_scope(self, scope)  # it declares its child registries
         if owner is not None:
-            obj = owner.get(bare, default=None)
+            obj = owner._get(bare, default=None)
             if obj is not None:
                 return obj
         chosen = [e for e in self.entry_points(bare) if entry_in_scope(e, scope)]
