@@ -320,3 +320,39 @@ def test_dump_is_utf8_whatever_the_terminals_encoding(tmp_path: Path, fmt: str) 
     )
     assert done.returncode == 0, done.stderr.decode()
     assert "café 実験" in done.stdout.decode("utf-8")
+
+
+def test_config_check_reads_names_in_the_configs_default_scope(
+    tiny_here: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """A library declaring child registries (MMEngine style) and default_scope='<lib>': the
+    check looked names up in the root only ("'LibHook' is not in the hook registry") while
+    `train` found them."""
+    import sys
+
+    from .conftest import TINY_CONFIG
+
+    lib = tiny_here / "t_scope_lib"
+    lib.mkdir()
+    (lib / "__init__.py").write_text("")
+    (lib / "registry.py").write_text(
+        "from runner_core.hooks import Hook\n"
+        "from runner_core.registry import HOOKS as ROOT, Registry\n"
+        "HOOKS = Registry('hook', parent=ROOT, scope='t_scope_lib')\n"
+        "@HOOKS.register_module()\n"
+        "class LibHook(Hook):\n"
+        "    def __init__(self, every: int = 1):\n"
+        "        self.every = every\n"
+    )
+    monkeypatch.syspath_prepend(str(tiny_here))
+    monkeypatch.delitem(sys.modules, "t_scope_lib", raising=False)
+    config = "default_scope = 't_scope_lib'\ncustom_hooks = [dict(type='LibHook', every=2)]\n"
+    (tiny_here / "scoped.py").write_text(TINY_CONFIG + config)
+    try:
+        assert main(["config", "check", "scoped.py"]) == 0, capsys.readouterr().err
+        (tiny_here / "typo.py").write_text(TINY_CONFIG + config.replace("every=", "evry="))
+        assert main(["config", "check", "typo.py"]) == 2  # checked against LibHook's arguments
+        assert "Did you mean 'every'" in capsys.readouterr().err
+    finally:
+        for name in [m for m in sys.modules if m.startswith("t_scope_lib")]:
+            del sys.modules[name]

@@ -253,6 +253,22 @@ class ConfigChecker:
 
     # -- the walk -----------------------------------------------------------------------
     def run(self) -> list[Problem]:
+        """Every check, with the config's ``default_scope`` current, as in a run: a library's
+        scope finds its own classes first (``<scope>.registry`` is imported, as the Runner
+        does; a scope without one is the run's warning, not a problem here)."""
+        from runner_core.registry.scope import import_scope_registry, overwrite_default_scope
+
+        scope = self.cfg.get("default_scope", "runner_core")
+        if not isinstance(scope, str) or not scope.isidentifier():
+            return self._run_checks()  # check_runner_arguments reports a bad value
+        try:
+            import_scope_registry(scope)
+        except ImportError:
+            pass
+        with overwrite_default_scope(scope):
+            return self._run_checks()
+
+    def _run_checks(self) -> list[Problem]:
         self.check_top_level_keys()
         self.check_parts_present()
         self.check_runner_arguments()
