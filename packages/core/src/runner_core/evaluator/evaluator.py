@@ -104,14 +104,12 @@ class Evaluator:
         """Drop the results of a pass that never reached :meth:`evaluate` (an error or
         Ctrl-C mid-pass): the standard val and test loops call it as a pass starts, so
         each reports its own samples only (MMEngine's metrics keep them, and the next
-        pass counted them too). A metric with a ``reset()`` of its own has it called."""
+        pass counted them too). A metric that accumulates elsewhere resets that itself
+        (a ``reset()`` of a metric's own may take arguments: it is not called)."""
         for metric in self.metrics:
             results = getattr(metric, "results", None)
             if isinstance(results, list):
                 results.clear()
-            own = getattr(metric, "reset", None)  # a metric that accumulates elsewhere too
-            if callable(own):
-                own()
 
     def evaluate(self, size: int | None = None) -> dict[str, Any]:
         """Every metric's results, merged into one dict.
