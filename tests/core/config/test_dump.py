@@ -174,9 +174,15 @@ def test_a_dump_of_objects_warns_that_they_load_back_as_text() -> None:
     class Mode(enum.IntEnum):
         FAST = 1
 
-    numbers = dict(mode=Mode.FAST, lr=np.float64(0.2), n=np.int64(3), f=np.float32(0.5))
-    # written as the plain numbers (an IntEnum's repr, np.float64(0.2), did not load back)
-    assert Config(numbers).dump() == "mode = 1\nlr = 0.2\nn = 3\nf = 0.5\n"
+    numbers = dict(
+        mode=Mode.FAST, lr=np.float64(0.2), n=np.int64(3), f=np.float32(0.5), b=np.bool_(True)
+    )
+    # written as the plain values (an IntEnum's repr, np.float64(0.2), did not load back;
+    # JSON wrote "np.int64(3)" as a string, YAML refused the IntEnum)
+    assert Config(numbers).dump() == "mode = 1\nlr = 0.2\nn = 3\nf = 0.5\nb = True\n"
+    plain = dict(mode=1, lr=0.2, n=3, f=0.5, b=True)
+    assert json.loads(Config(numbers).dump(file_format="json")) == plain
+    assert Config(numbers).dump(file_format="yaml") == "mode: 1\nlr: 0.2\nn: 3\nf: 0.5\nb: true\n"
     plain = Config(dict(model=dict(type="Net", act=torch.nn.ReLU), lr=0.1, fn=print, sq=np.sqrt))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # classes and functions are written as their paths

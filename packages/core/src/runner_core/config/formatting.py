@@ -86,11 +86,27 @@ def unimportable_objects(value: Any, where: str = "") -> list[tuple[str, str]]:
     return found
 
 
+def plain_scalar(value: Any) -> Any:
+    """numpy's scalars (``np.float32(0.1)``, ``np.bool_``) and subclasses of int and float
+    (an ``IntEnum``) as the builtin value, which every format writes as a number; whose
+    ``repr`` (``np.float64(0.2)``, ``<Mode.FAST: 1>``) loads back as nothing or a string."""
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        value = value.item()
+    if isinstance(value, bool) or type(value) in (int, float):
+        return bool(value) if isinstance(value, bool) else value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return value
+
+
 def object_values(value: Any, where: str = "") -> list[tuple[str, str]]:
     """``(key path, type name)`` of each object a dump can only write as text (a dataset, a
     model instance): it loads back as a string, not as the object."""
+    value = plain_scalar(value)  # numbers of numpy's, or an IntEnum: the plain number
     if value is None or isinstance(value, (str, bytes, numbers.Number, os.PathLike)):
-        return []  # numbers of numpy's, or an IntEnum, too: written as the plain number
+        return []
     if _is_named_object(value) and _object_path(value) != repr(value):
         return []  # a class or function: its dotted path (see unimportable_objects)
     found: list[tuple[str, str]] = []
@@ -135,14 +151,10 @@ def _scalar(value: Any, float_free: bool = True) -> str:
     value = _path_text(value)
     if isinstance(value, str):
         return repr(str(value))
-    if value is None or type(value) in (bool, int, bytes, complex):
+    value = plain_scalar(value)
+    if value is None or isinstance(value, (bool, int, bytes, complex)):
         return repr(value)  # Python literals (bytes and complex too, as MMEngine writes them)
-    if isinstance(value, numbers.Integral):  # an IntEnum, numpy's int64: the number
-        return repr(int(value))
-    if isinstance(value, numbers.Real) and not isinstance(value, float):
-        value = float(value)  # numpy's float32
     if isinstance(value, float):
-        value = float(value)  # numpy's float64 (a float) would repr as np.float64(...)
         if math.isfinite(value):
             return repr(value)
         if float_free:
@@ -273,7 +285,7 @@ def to_jsonable(value: Any, keep_tuples: bool = False) -> Any:
         return tuple(to_jsonable(item, keep_tuples) for item in value)
     if isinstance(value, (list, tuple)):
         return [to_jsonable(item, keep_tuples) for item in value]
-    value = _path_text(value)
+    value = plain_scalar(_path_text(value))
     if isinstance(value, str):
         return str(value)
     if value is None or isinstance(value, (bool, int, float)):
