@@ -69,6 +69,16 @@ def _dotted_splits(path: str) -> Iterator[tuple[str, list[str]]]:
         yield ".".join(parts[:cut]), parts[cut:]
 
 
+def _module_exists(name: str) -> bool:
+    """Whether a top-level module ``name`` can be imported (found without importing it)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def import_dotted(path: str) -> Any:
     """Import ``'pkg.mod:Name'`` or ``'pkg.mod.Name'``; raise ImportError/AttributeError."""
     for module_name, attrs in _dotted_splits(path):
@@ -590,6 +600,12 @@ class Registry:
         owner = find_scope(self, scope) if scope is not None else None
         if owner is not None:
             return did_you_mean(key, {f"{scope}.{k}" for k in owner.suggestion_pool()})
+        if scope is not None and scope.isidentifier() and not _module_exists(scope):
+            return (
+                f" No package {scope!r} is installed, nor a distribution of that name: "
+                f"install the library whose scope is {scope!r} (its registries offer "
+                f"{key.rpartition('.')[2]!r})."
+            )
         return did_you_mean(key.rpartition(".")[2], self.suggestion_pool())
 
     def suggestion_pool(self) -> set[str]:
