@@ -768,3 +768,14 @@ def test_an_argument_left_by_a_base_config_suggests_delete(tmp_path) -> None:
     with pytest.raises(BuildError) as err:  # a typo: the did-you-mean is the answer
         reg.build(dict(type="CsvHook", intervl=2), _key_path="hooks.logger")
     assert "Did you mean 'interval'" in str(err.value) and "_delete_" not in str(err.value)
+
+
+def test_a_scoped_name_of_a_library_not_installed_says_so() -> None:
+    """After `pip uninstall mylib`: 'mylib.ResNet' said only that the dotted path could not
+    be imported; a misspelt torch path keeps its did-you-mean."""
+    from runner_core.registry import MODELS
+
+    with pytest.raises(RegistryError, match=r"No package 't_gone_lib' is installed"):
+        MODELS.build(dict(type="t_gone_lib.ResNet"))
+    with pytest.raises(RegistryError, match=r"Did you mean one of 'Linear'"):
+        MODELS.build(dict(type="torch.nn.Lineer"))
