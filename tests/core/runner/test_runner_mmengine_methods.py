@@ -293,6 +293,11 @@ def test_dump_config_writes_the_run_folders_config(tmp_path: Path) -> None:
     runner.dump_config()
     assert Config.fromfile(written).note == "b"
     assert sorted(p.name for p in tmp_path.glob("*.py")) == []  # not <work_dir>/<name>.py
+    runner.cfg.note = Path("a")  # plain: nothing to say
+    runner.cfg.thing = object()  # written as its text: said in the run's log, not only stderr
+    runner.dump_config()
+    log = Path(runner.logger.log_file).read_text()
+    assert "thing (object) holds an object" in log and "note (" not in log
 
 
 # -- build_logger, build_message_hub, build_log_processor ------------------------------------

@@ -151,7 +151,14 @@ class SetupMethods:
         cfg = self.cfg if self.arguments_cfg is None else self.arguments_cfg
         if self.rank != 0 or cfg is None or not hasattr(cfg, "dump"):
             return
+        import warnings
+
         try:
-            cfg.dump(self.log_dir / "config.py")
+            with warnings.catch_warnings(record=True) as caught:  # into the run's log too
+                warnings.simplefilter("always")
+                cfg.dump(self.log_dir / "config.py")
         except Exception as exc:
             self.logger.warning("Could not dump the config to %s: %s", self.log_dir, exc)
+            return
+        for warning in caught:
+            self.logger.warning("%s", warning.message)
