@@ -310,6 +310,32 @@ def test_augmentation_does_not_depend_on_num_workers() -> None:
     assert all(torch.equal(a, b) for a, b in zip(list(resumed), by_workers[0][1:]))
 
 
+def test_a_batch_sampler_of_the_configs_loads_each_batch_under_its_own_seed() -> None:
+    """mmdet's AspectRatioBatchSampler with persistent workers: the workers were seeded
+    once, when they start, so a run resumed in epoch 2 (workers started there) augmented
+    differently from the uninterrupted run (workers started in epoch 1)."""
+    cfg = dict(
+        dataset=RandomDataset(),
+        sampler=dict(type="DefaultSampler", shuffle=True),
+        batch_sampler=dict(type=torch.utils.data.BatchSampler, drop_last=False),
+        batch_size=2,
+        num_workers=2,
+        persistent_workers=True,
+    )
+
+    def epoch_of(loader: DataLoader, epoch: int) -> list[torch.Tensor]:
+        loader.batch_sampler.sampler.set_epoch(epoch)
+        return list(loader)
+
+    uninterrupted = build_dataloader(cfg, seed=5)
+    epoch_of(uninterrupted, 0)
+    second = epoch_of(uninterrupted, 1)
+    resumed = build_dataloader(cfg, seed=5)  # its workers start in epoch 2
+    again = epoch_of(resumed, 1)
+    assert all(torch.equal(a, b) for a, b in zip(second, again, strict=True))
+    assert isinstance(resumed.batch_sampler.sampler, DefaultSampler)  # the wrapped one's
+
+
 def test_loading_without_workers_leaves_the_python_and_torch_streams_where_they_were() -> None:
     """Dropout and other torch draws of the model go on as if no data had been loaded."""
     loader = build_dataloader(dict(dataset=RandomDataset(), batch_size=2), seed=5)

@@ -41,7 +41,7 @@ from ..errors import (
 )
 from ..registry.registry import accepts_argument
 from . import worker_signals
-from .sampler import SeededBatchSampler
+from .sampler import SeededBatches, SeededBatchSampler
 
 _MISSING = object()
 
@@ -400,6 +400,10 @@ def build_dataloader(
             batch_sampler = _build_batch_sampler(
                 batch_sampler_cfg, sampler, batch_size, f"{key_path}.batch_sampler"
             )
+            if num_workers > 0 and not hasattr(batch_sampler, "set_start"):
+                # each batch loaded under its own seed, as SeededBatchSampler's (one that
+                # starts mid-epoch numbers its batches its own way: seeded per worker)
+                batch_sampler = SeededBatches(batch_sampler, seed, rank)
             sampler = None
         elif num_workers > 0 or hasattr(sampler, "set_start"):
             # each batch is loaded under its own seed, so augmentation resumes exactly and

@@ -334,6 +334,45 @@ class SeededBatch(list):
         return (SeededBatch, (list(self), self.seed))
 
 
+def batch_seed(seed: int, rank: int, epoch: int, index: int) -> int:
+    """The seed batch ``index`` (0-based, in the epoch) of ``epoch`` is loaded with."""
+    return hash((seed & 0xFFFFFFFF, rank, epoch, index)) & 0x7FFFFFFFFFFFFFFF
+
+
+class SeededBatches:
+    """A batch sampler of the config's own (mmdet's ``AspectRatioBatchSampler``) whose
+    batches carry their seeds, as :class:`SeededBatchSampler`'s do, for data workers.
+
+    Without it the workers were seeded once, when they start: with
+    ``persistent_workers=True`` they start once per run, so a run resumed in a
+    later epoch augmented its batches differently from the uninterrupted run,
+    and results depended on ``num_workers``. Every other attribute is the
+    wrapped batch sampler's (``loader.batch_sampler.sampler``, ``set_epoch``).
+    """
+
+    def __init__(self, batch_sampler: Any, seed: int, rank: int) -> None:
+        self.batch_sampler = batch_sampler
+        self.seed = int(seed)
+        self.rank = int(rank)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        inner = self.batch_sampler
+        epoch = getattr(inner, "epoch", None)
+        if epoch is None:
+            epoch = getattr(getattr(inner, "sampler", None), "epoch", 0)
+        epoch = int(epoch or 0)
+        for i, batch in enumerate(inner):  # a resumed epoch draws it from its start
+            yield SeededBatch(list(batch), batch_seed(self.seed, self.rank, epoch, i))
+
+    def __len__(self) -> int:
+        return len(self.batch_sampler)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("batch_sampler", "seed", "rank"):  # not set yet (unpickling): no loop
+            raise AttributeError(name)
+        return getattr(self.batch_sampler, name)
+
+
 class SeededBatchSampler(BatchSampler):
     """Batches that name their own random seed: ``(seed, rank, epoch, batch index)``.
 
@@ -383,7 +422,7 @@ class SeededBatchSampler(BatchSampler):
 
     def batch_seed(self, epoch: int, index: int) -> int:
         """The seed batch ``index`` (0-based, in the epoch) of ``epoch`` is loaded with."""
-        return hash((self.seed & 0xFFFFFFFF, self.rank, epoch, index)) & 0x7FFFFFFFFFFFFFFF
+        return batch_seed(self.seed, self.rank, epoch, index)
 
     def __iter__(self) -> Iterator[list[int]]:
         if not self.carry_seed:
