@@ -160,6 +160,20 @@ def test_unsupported_annotation_format_is_a_type_error_as_in_mmengine(tmp_path: 
         BaseDataset(str(path))
 
 
+@pytest.mark.parametrize(
+    ("name", "text"), [("ann.json", '{"data_list": [1,]}'), ("ann.yaml", "a: [")]
+)
+def test_a_damaged_annotation_file_is_named(tmp_path: Path, name: str, text: str) -> None:
+    """A bare `JSONDecodeError: Expecting value: line 1 column 18` named neither the file
+    nor the dataset (MMEngine's neither); the error keeps its type."""
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(Exception) as err:
+        BaseDataset(str(path))
+    assert isinstance(err.value, ValueError) or type(err.value).__module__.startswith("yaml")
+    assert f"annotation file {str(path)!r}" in " ".join(getattr(err.value, "__notes__", []))
+
+
 def test_annotation_and_class_files_go_through_the_file_backends(tmp_path: Path) -> None:
     """As MMEngine's: a registered storage backend serves ann_file and a class-names file,
     and YAML that fileio.dump wrote (tuples) reads back."""
