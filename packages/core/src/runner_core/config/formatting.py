@@ -17,7 +17,7 @@ import keyword
 import math
 import numbers
 import os
-from collections.abc import ItemsView, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, Mapping
 from typing import Any
 
 from .errors import ConfigError
@@ -77,13 +77,22 @@ def unimportable_objects(value: Any, where: str = "") -> list[tuple[str, str]]:
     if _not_importable(value):
         return [(where or "(top level)", _object_path(value))]
     found: list[tuple[str, str]] = []
-    if isinstance(value, Mapping):
-        for key, item in _raw_items(value):
-            found += unimportable_objects(item, f"{where}.{key}" if where else str(key))
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        for index, item in enumerate(value):
-            found += unimportable_objects(item, f"{where}.{index}" if where else str(index))
+    for path, item in _children(value, where):
+        found += unimportable_objects(item, path)
     return found
+
+
+def _children(value: Any, where: str) -> Iterator[tuple[str, Any]]:
+    """``(key path, item)`` of each item of a dict, list, tuple or set; nothing for a leaf."""
+    items: Iterable[tuple[Any, Any]]
+    if isinstance(value, Mapping):
+        items = _raw_items(value)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        items = enumerate(value)
+    else:
+        return
+    for key, item in items:
+        yield (f"{where}.{key}" if where else str(key)), item
 
 
 def plain_scalar(value: Any) -> Any:
@@ -109,15 +118,11 @@ def object_values(value: Any, where: str = "") -> list[tuple[str, str]]:
         return []
     if _is_named_object(value) and _object_path(value) != repr(value):
         return []  # a class or function: its dotted path (see unimportable_objects)
+    if not isinstance(value, (Mapping, list, tuple, set, frozenset)):
+        return [(where or "(top level)", type(value).__name__)]
     found: list[tuple[str, str]] = []
-    if isinstance(value, Mapping):
-        for key, item in _raw_items(value):
-            found += object_values(item, f"{where}.{key}" if where else str(key))
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        for index, item in enumerate(value):
-            found += object_values(item, f"{where}.{index}" if where else str(index))
-    else:
-        found.append((where or "(top level)", type(value).__name__))
+    for path, item in _children(value, where):
+        found += object_values(item, path)
     return found
 
 
