@@ -175,6 +175,18 @@ def test_concat_refuses_different_metainfo_unless_ignored(tmp_path: Path) -> Non
     assert len(ConcatDataset([a, b], ignore_keys="classes")) == 8
 
 
+def test_a_failing_transform_is_named_by_its_place_in_the_pipeline() -> None:
+    """The error named the sample and the loader, but which transform raised only a
+    traceback frame said."""
+
+    def boom(results: dict) -> dict:
+        raise ValueError("bad image")
+
+    with pytest.raises(ValueError, match="bad image") as err:
+        Compose([dict(type="AddOneForCompat", key="a"), boom])({"a": 0})
+    assert err.value.__notes__ == ["Raised in pipeline[1] (boom)."]
+
+
 def test_wrappers_are_found_through_the_registry() -> None:
     assert DATASETS.get("ConcatDataset") is ConcatDataset
     assert TRANSFORMS.get("Compose") is Compose

@@ -38,8 +38,12 @@ class Compose:
             self.transforms.append(transform)
 
     def __call__(self, data: Any) -> Any:
-        for transform in self.transforms:
-            data = transform(data)
+        for index, transform in enumerate(self.transforms):
+            try:
+                data = transform(data)
+            except Exception as exc:  # which transform: the data error names the sample
+                _name_transform(exc, index, transform)
+                raise
             if data is None:
                 return None
         return data
@@ -47,3 +51,11 @@ class Compose:
     def __repr__(self) -> str:
         inner = "".join(f"\n    {t}" for t in self.transforms)  # str(), as MMEngine
         return f"{type(self).__name__}({inner}\n)"
+
+
+def _name_transform(exc: BaseException, index: int, transform: Any) -> None:
+    """Note the failing transform on ``exc`` (``runner-cli`` shows it with the sample)."""
+    from ..errors import add_note
+
+    name = getattr(transform, "__name__", None) or type(transform).__name__
+    add_note(exc, f"Raised in pipeline[{index}] ({name}).")
