@@ -499,3 +499,33 @@ def test_disable_subprocess_warning_silences_warnings_in_later_workers() -> None
         torch.set_rng_state(state)
     with pytest.raises(ConfigError, match="disable_subprocess_warning must be True or False"):
         build_dataloader(dict(dataset=RangeDataset(4), disable_subprocess_warning="yes"))
+
+
+def _boom(results: dict) -> dict:
+    raise ValueError("bad image")
+
+
+class _FailingPipelineDataset(Dataset):
+    def __init__(self) -> None:
+        from runner_core.dataset import Compose
+
+        self.pipeline = Compose([lambda r: r, _boom])
+
+    def __len__(self) -> int:
+        return 4
+
+    def __getitem__(self, index: int) -> Any:
+        return self.pipeline({"x": index})
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_a_failing_transform_keeps_its_message_and_is_named(num_workers: int) -> None:
+    """In a worker the error comes back as its formatted traceback, whose last line was
+    the new note: the message became 'Raised in pipeline[1] (_boom).'."""
+    loader = build_dataloader(
+        dict(dataset=_FailingPipelineDataset(), batch_size=2, num_workers=num_workers), seed=1
+    )
+    with pytest.raises(ValueError) as err:
+        list(loader)
+    assert err.value.args == ("bad image",)
+    assert "Raised in pipeline[1] (_boom)." in err.value.__notes__

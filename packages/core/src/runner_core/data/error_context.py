@@ -137,8 +137,18 @@ def _annotate(exc: BaseException, it: _ContextIterator) -> None:
     message = str(exc)
     from_worker = message.startswith("Caught ") and "Original Traceback" in message
     if from_worker:
-        last = [line for line in message.splitlines() if line.strip()][-1]
+        lines = [line for line in message.splitlines() if line.strip()]
+        # the exception's own line; notes the worker added (the failing transform) follow it
+        name = type(exc).__name__
+        at = next(
+            (i for i in range(len(lines) - 1, -1, -1) if lines[i].split(":", 1)[0] == name),
+            len(lines) - 1,
+        )
+        last = lines[at]
         short = last.split(": ", 1)[1] if ": " in last else last
+        for note in lines[at + 1 :]:
+            if note.startswith("Raised in "):
+                add_note(exc, note)
         if isinstance(exc, KeyError):  # its str() is repr(key): the text shows it quoted already
             import ast
 

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch.utils.data import IterableDataset
 
-from .sampler import SeededBatchSampler
+from .sampler import SeededBatches, SeededBatchSampler
 
 
 def set_epoch(dataloader: Any, epoch: int) -> None:
@@ -62,6 +62,8 @@ def _what_cannot_start(dataloader: Any) -> str:
     sampler = _sampler(dataloader)
     if hasattr(sampler, "set_start") and batch_sampler is not None:
         # the sampler could, but a custom batch sampler over it draws the batches
+        if isinstance(batch_sampler, SeededBatches):
+            batch_sampler = batch_sampler.wrapped
         return f"batch sampler ({type(batch_sampler).__name__})"
     return f"sampler ({type(sampler).__name__})"
 

@@ -345,32 +345,55 @@ class SeededBatches:
 
     Without it the workers were seeded once, when they start: with
     ``persistent_workers=True`` they start once per run, so a run resumed in a
-    later epoch augmented its batches differently from the uninterrupted run,
-    and results depended on ``num_workers``. Every other attribute is the
-    wrapped batch sampler's (``loader.batch_sampler.sampler``, ``set_epoch``).
+    later epoch augmented its batches differently from the uninterrupted run.
+    The epoch is the batch sampler's (or its sampler's) ``epoch``; one without
+    counts its own passes. Every other attribute, read or set, is the wrapped
+    batch sampler's (``loader.batch_sampler.sampler``, ``set_epoch``).
     """
 
     def __init__(self, batch_sampler: Any, seed: int, rank: int) -> None:
-        self.batch_sampler = batch_sampler
-        self.seed = int(seed)
-        self.rank = int(rank)
+        object.__setattr__(self, "_inner", batch_sampler)
+        object.__setattr__(self, "_seeding", (int(seed), int(rank)))
+        object.__setattr__(self, "_passes", 0)
 
-    def __iter__(self) -> Iterator[list[int]]:
-        inner = self.batch_sampler
+    @property
+    def wrapped(self) -> Any:
+        """The config's batch sampler."""
+        return self._inner
+
+    def _epoch(self) -> int:
+        inner = self._inner
         epoch = getattr(inner, "epoch", None)
         if epoch is None:
-            epoch = getattr(getattr(inner, "sampler", None), "epoch", 0)
-        epoch = int(epoch or 0)
-        for i, batch in enumerate(inner):  # a resumed epoch draws it from its start
-            yield SeededBatch(list(batch), batch_seed(self.seed, self.rank, epoch, i))
+            epoch = getattr(getattr(inner, "sampler", None), "epoch", None)
+        return self._passes if epoch is None else int(epoch)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        seed, rank = self._seeding
+        epoch = self._epoch()
+        object.__setattr__(self, "_passes", self._passes + 1)
+        for i, batch in enumerate(self._inner):  # a resumed epoch draws it from its start
+            yield SeededBatch(list(batch), batch_seed(seed, rank, epoch, i))
 
     def __len__(self) -> int:
-        return len(self.batch_sampler)
+        return len(self._inner)
 
     def __getattr__(self, name: str) -> Any:
-        if name in ("batch_sampler", "seed", "rank"):  # not set yet (unpickling): no loop
+        if name in ("_inner", "_seeding", "_passes"):  # not set yet (unpickling): no loop
             raise AttributeError(name)
-        return getattr(self.batch_sampler, name)
+        return getattr(self._inner, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._inner, name, value)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def __repr__(self) -> str:
+        return f"SeededBatches({self._inner!r})"
 
 
 class SeededBatchSampler(BatchSampler):

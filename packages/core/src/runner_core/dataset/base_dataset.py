@@ -118,7 +118,10 @@ def load_annotation_file(path: str | os.PathLike[str]) -> Any:
         add_note(exc, f"Annotation file {path!r}: override load_data_list() to read it.")
         raise
     except Exception as exc:  # a damaged file (JSONDecodeError, yaml's errors): name it
-        if isinstance(exc, ValueError) or type(exc).__module__.split(".")[0] == "yaml":
+        import pickle
+
+        damaged = (ValueError, EOFError, pickle.UnpicklingError)
+        if isinstance(exc, damaged) or type(exc).__module__.split(".")[0] == "yaml":
             from ..errors import add_note
 
             add_note(exc, f"Raised in the annotation file {path!r}: fix its contents.")

@@ -57,5 +57,7 @@ def _name_transform(exc: BaseException, index: int, transform: Any) -> None:
     """Note the failing transform on ``exc`` (``runner-cli`` shows it with the sample)."""
     from ..errors import add_note
 
+    if any(str(n).startswith("Raised in pipeline[") for n in getattr(exc, "__notes__", [])):
+        return  # a nested pipeline's transform named itself already
     name = getattr(transform, "__name__", None) or type(transform).__name__
     add_note(exc, f"Raised in pipeline[{index}] ({name}).")
