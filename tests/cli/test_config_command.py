@@ -353,6 +353,19 @@ def test_config_check_reads_names_in_the_configs_default_scope(
         (tiny_here / "typo.py").write_text(TINY_CONFIG + config.replace("every=", "evry="))
         assert main(["config", "check", "typo.py"]) == 2  # checked against LibHook's arguments
         assert "Did you mean 'every'" in capsys.readouterr().err
+        # a scope whose registry module needs a missing package: a warning, as in a run
+        (lib / "registry.py").write_text("import t_not_installed_dep\n")
+        for name in [m for m in sys.modules if m.startswith("t_scope_lib")]:
+            del sys.modules[name]
+        from runner_core.registry import scope as scopes
+
+        scopes._imported.discard("t_scope_lib")
+        (tiny_here / "plain.py").write_text(TINY_CONFIG + "default_scope = 't_scope_lib'\n")
+        assert main(["config", "check", "plain.py"]) == 0
+        assert "could not import t_scope_lib.registry" in capsys.readouterr().err
     finally:
         for name in [m for m in sys.modules if m.startswith("t_scope_lib")]:
             del sys.modules[name]
+        from runner_core.registry import HOOKS
+
+        HOOKS.children.pop("t_scope_lib", None)

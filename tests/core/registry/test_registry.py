@@ -770,12 +770,21 @@ def test_an_argument_left_by_a_base_config_suggests_delete(tmp_path) -> None:
     assert "Did you mean 'interval'" in str(err.value) and "_delete_" not in str(err.value)
 
 
-def test_a_scoped_name_of_a_library_not_installed_says_so() -> None:
+def test_a_scoped_name_of_a_library_not_installed_says_so(fake_dist) -> None:
     """After `pip uninstall mylib`: 'mylib.ResNet' said only that the dotted path could not
     be imported; a misspelt torch path keeps its did-you-mean."""
     from runner_core.registry import MODELS
 
-    with pytest.raises(RegistryError, match=r"No package 't_gone_lib' is installed"):
+    with pytest.raises(RegistryError, match=r"No package or distribution named 't_gone_lib'"):
         MODELS.build(dict(type="t_gone_lib.ResNet"))
-    with pytest.raises(RegistryError, match=r"Did you mean one of 'Linear'"):
+    with pytest.raises(RegistryError, match=r"Did you mean one of 'Linear'") as err:
         MODELS.build(dict(type="torch.nn.Lineer"))
+    assert "No package" not in str(err.value)
+    fake_dist(  # a distribution named otherwise than its package, used as a scope
+        "t-plug-dist",
+        {"runner.models": {"TPlugNet": "t_plugmod:TPlugNet"}},
+        {"t_plugmod": "class TPlugNet:\n    pass\n"},
+    )
+    with pytest.raises(RegistryError) as err:
+        MODELS.build(dict(type="t_plug_dist.TPlugNett"))
+    assert "No package" not in str(err.value) and "Did you mean 'TPlugNet'" in str(err.value)

@@ -178,10 +178,12 @@ def test_is_seq_of_refuses_a_seq_type_that_is_no_type_as_mmengine_asserts() -> N
     with pytest.raises(AssertionError, match="seq_type must be a type"):
         is_seq_of([1], int, seq_type=3)  # type: ignore[arg-type]
     assert is_seq_of((1, 2), int, seq_type=(list, tuple))  # ours: a tuple of types too
+    assert is_seq_of([1], int, seq_type=list | tuple)  # a union too, as isinstance takes
 
 
-def test_print_log_imports_from_mmengines_logger_module_path() -> None:
-    from runner_core.logging import print_log
-    from runner_core.logging.logger import print_log as from_logger_module
+def test_print_log_imports_from_mmengines_logger_module_path(capsys) -> None:
+    from runner_core.logging.logger import print_log
 
-    assert from_logger_module is print_log
+    print_log("to stdout")
+    print_log("dropped", logger="silent")
+    assert capsys.readouterr().out == "to stdout\n"

@@ -256,15 +256,23 @@ class ConfigChecker:
         """Every check, with the config's ``default_scope`` current, as in a run: a library's
         scope finds its own classes first (``<scope>.registry`` is imported, as the Runner
         does; a scope without one is the run's warning, not a problem here)."""
-        from runner_core.registry.scope import import_scope_registry, overwrite_default_scope
+        import warnings
+
+        from runner_core.registry.scope import import_scope_once, overwrite_default_scope
 
         scope = self.cfg.get("default_scope", "runner_core")
         if not isinstance(scope, str) or not scope.isidentifier():
             return self._run_checks()  # check_runner_arguments reports a bad value
         try:
-            import_scope_registry(scope)
-        except ImportError:
-            pass
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                import_scope_once(scope)  # as the Runner: a scope that cannot is a warning
+        except Exception as exc:  # <scope>.registry itself fails: the run fails there too
+            self.add(
+                "default_scope", f"importing {scope}.registry raised {type(exc).__name__}: {exc}"
+            )
+            return self.problems
+        self.warnings.extend(Problem("default_scope", str(w.message)) for w in caught)
         with overwrite_default_scope(scope):
             return self._run_checks()
 

@@ -99,8 +99,13 @@ def plain_scalar(value: Any) -> Any:
     """numpy's scalars (``np.float32(0.1)``, ``np.bool_``) and subclasses of int and float
     (an ``IntEnum``) as the builtin value, which every format writes as a number; whose
     ``repr`` (``np.float64(0.2)``, ``<Mode.FAST: 1>``) loads back as nothing or a string."""
-    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
-        value = value.item()
+    kind = getattr(getattr(value, "dtype", None), "kind", "")
+    if (
+        type(value).__module__ == "numpy"
+        and getattr(value, "ndim", None) == 0
+        and kind in tuple("biuf")
+    ):
+        value = value.item()  # numbers and bools only (a datetime64 would become an int)
     if isinstance(value, bool) or type(value) in (int, float):
         return bool(value) if isinstance(value, bool) else value
     if isinstance(value, numbers.Integral):

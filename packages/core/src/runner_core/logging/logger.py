@@ -449,11 +449,11 @@ def check_log_level(level: str | int) -> int:
     return value
 
 
-def __getattr__(name: str) -> Any:
-    """``print_log`` at MMEngine's path ``mmengine.logging.logger.print_log``, which
-    library code imports (its module imports this one, so it is looked up here late)."""
-    if name == "print_log":
-        from .print_log import print_log
+def print_log(
+    msg: Any, logger: logging.Logger | str | None = None, level: int = logging.INFO
+) -> None:
+    """``runner_core.logging.print_log`` at MMEngine's path ``mmengine.logging.logger``,
+    which library code imports from there (its own module imports this one)."""
+    from .print_log import print_log as log
 
-        return print_log
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    log(msg, logger, level)

@@ -75,8 +75,23 @@ def _module_exists(name: str) -> bool:
 
     try:
         return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
+    except ValueError:  # in sys.modules without a spec ('__main__' of a script)
+        import sys
+
+        return name in sys.modules
+    except ImportError:
         return False
+
+
+def _distribution_exists(name: str) -> bool:
+    """Whether a distribution ``name`` is installed (``plug_dist`` finds ``plug-dist``)."""
+    import importlib.metadata
+
+    try:
+        importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 def import_dotted(path: str) -> Any:
@@ -600,13 +615,18 @@ class Registry:
         owner = find_scope(self, scope) if scope is not None else None
         if owner is not None:
             return did_you_mean(key, {f"{scope}.{k}" for k in owner.suggestion_pool()})
-        if scope is not None and scope.isidentifier() and not _module_exists(scope):
-            return (
-                f" No package {scope!r} is installed, nor a distribution of that name: "
-                f"install the library whose scope is {scope!r} (its registries offer "
-                f"{key.rpartition('.')[2]!r})."
+        hint = did_you_mean(key.rpartition(".")[2], self.suggestion_pool())
+        if (
+            scope is not None
+            and scope.isidentifier()
+            and not _module_exists(scope)
+            and not _distribution_exists(scope)
+        ):
+            hint += (
+                f" No package or distribution named {scope!r} is installed: if {scope!r} is "
+                "the scope of a library, install that library."
             )
-        return did_you_mean(key.rpartition(".")[2], self.suggestion_pool())
+        return hint
 
     def suggestion_pool(self) -> set[str]:
         """Names to suggest for a misspelt key: this registry's, its fallback's (torch's

@@ -103,6 +103,13 @@ def _importable(scope: str) -> bool:
     return bool(scope) and all(part.isidentifier() for part in scope.split("."))
 
 
+def import_scope_once(scope: str) -> None:
+    """Import ``<scope>.registry`` as a Runner's default scope does: once, never for the
+    root's names ('mmengine'), warning when there is none (``runner-cli config check``)."""
+    if scope not in _imported:
+        _import_or_warn(scope, stacklevel=2)
+
+
 def _import_or_warn(scope: str, stacklevel: int) -> None:
     """Import ``<scope>.registry`` now, warning if it cannot be (set/init_default_scope)."""
     _imported.add(scope)

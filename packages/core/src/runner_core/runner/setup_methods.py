@@ -153,12 +153,15 @@ class SetupMethods:
             return
         import warnings
 
-        try:
-            with warnings.catch_warnings(record=True) as caught:  # into the run's log too
-                warnings.simplefilter("always")
+        with warnings.catch_warnings(record=True) as caught:  # into the run's log too (the
+            try:  # user's filters still apply)
                 cfg.dump(self.log_dir / "config.py")
-        except Exception as exc:
-            self.logger.warning("Could not dump the config to %s: %s", self.log_dir, exc)
-            return
+            except Exception as exc:
+                self.logger.warning("Could not dump the config to %s: %s", self.log_dir, exc)
         for warning in caught:
-            self.logger.warning("%s", warning.message)
+            if issubclass(warning.category, UserWarning):
+                self.logger.warning("%s", warning.message)
+            else:  # a DeprecationWarning a library raised while dumping: shown as it was
+                warnings.showwarning(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )

@@ -84,15 +84,15 @@ def is_seq_of(
 
     ``seq_type`` may also be a tuple of types (MMEngine takes one type only).
     """
-    types = seq_type if isinstance(seq_type, tuple) else (seq_type,)
-    if seq_type is not None and not all(isinstance(t, type) for t in types):
+    container: Any = Sequence if seq_type is None else seq_type
+    try:
+        if not isinstance(seq, container):
+            return False
+    except TypeError:  # no type: MMEngine asserts
         raise SeqTypeError(
             f"is_seq_of(seq_type={seq_type!r}): seq_type must be a type (list, tuple) or a "
             "tuple of types, or None for any Sequence."
-        )
-    container: Any = Sequence if seq_type is None else seq_type
-    if not isinstance(seq, container):
-        return False
+        ) from None
     return all(isinstance(item, expected_type) for item in seq)
 
 
