@@ -108,6 +108,7 @@ def test_is_installed() -> None:
     assert is_installed("yaml")  # a module name
     assert is_installed("json")
     assert not is_installed("no_such_package_xyz")
+    assert is_installed("__main__")  # imported, even where it has no spec (a script)
     assert not is_installed("no_such_package_xyz.sub")
 
 

@@ -106,8 +106,8 @@ def plain_scalar(value: Any) -> Any:
         and kind in tuple("biuf")
     ):
         value = value.item()  # numbers and bools only (a datetime64 would become an int)
-    if isinstance(value, bool) or type(value) in (int, float):
-        return bool(value) if isinstance(value, bool) else value
+    if type(value) in (bool, int, float):
+        return value
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):

@@ -41,7 +41,7 @@ from ..errors import (
 )
 from ..registry.registry import accepts_argument
 from . import worker_signals
-from .sampler import SeededBatches, SeededBatchSampler
+from .sampler import SeededBatches, SeededBatchSampler, epoch_of
 
 _MISSING = object()
 
@@ -105,11 +105,7 @@ class WorkerSeeder:
     def epoch(self) -> int:
         if self._epoch is not None:
             return self._epoch
-        sampler = self.sampler
-        epoch = getattr(sampler, "epoch", None)
-        if epoch is None:  # a batch sampler wrapping a sampler
-            epoch = getattr(getattr(sampler, "sampler", None), "epoch", 0)
-        return int(epoch or 0)
+        return epoch_of(self.sampler) or 0
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

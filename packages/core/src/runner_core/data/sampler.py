@@ -334,6 +334,15 @@ class SeededBatch(list):
         return (SeededBatch, (list(self), self.seed))
 
 
+def epoch_of(sampler: Any) -> int | None:
+    """The epoch a sampler, or a batch sampler over one, was told (``set_epoch``); None
+    when neither keeps one."""
+    epoch = getattr(sampler, "epoch", None)
+    if epoch is None:  # a batch sampler wrapping a sampler
+        epoch = getattr(getattr(sampler, "sampler", None), "epoch", None)
+    return None if epoch is None else int(epoch)
+
+
 def batch_seed(seed: int, rank: int, epoch: int, index: int) -> int:
     """The seed batch ``index`` (0-based, in the epoch) of ``epoch`` is loaded with."""
     return hash((seed & 0xFFFFFFFF, rank, epoch, index)) & 0x7FFFFFFFFFFFFFFF
@@ -362,11 +371,8 @@ class SeededBatches:
         return self._inner
 
     def _epoch(self) -> int:
-        inner = self._inner
-        epoch = getattr(inner, "epoch", None)
-        if epoch is None:
-            epoch = getattr(getattr(inner, "sampler", None), "epoch", None)
-        return self._passes if epoch is None else int(epoch)
+        epoch = epoch_of(self._inner)
+        return self._passes if epoch is None else epoch
 
     def __iter__(self) -> Iterator[list[int]]:
         seed, rank = self._seeding
@@ -385,12 +391,6 @@ class SeededBatches:
 
     def __setattr__(self, name: str, value: Any) -> None:
         setattr(self._inner, name, value)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
 
     def __repr__(self) -> str:
         return f"SeededBatches({self._inner!r})"

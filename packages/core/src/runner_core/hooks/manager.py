@@ -465,8 +465,12 @@ class HookManager(Sequence[Hook]):
     def warn_uncalled(self) -> None:
         if self._custom_uncalled:
             uncalled = self._custom_uncalled
-            named = {f"{type(e.hook).__name__}.{m}" for e in self._entries for m in e.methods}
-            named = {n for n in named if n.rpartition(".")[2] in uncalled}
+            named = {
+                f"{type(e.hook).__name__}.{m}"
+                for e in self._entries
+                for m in e.methods
+                if m in uncalled
+            }
             warnings.warn(
                 "These hook methods were never called because no loop calls a hook point "
                 f"of that name: {', '.join(sorted(named))}. Check the spelling, "

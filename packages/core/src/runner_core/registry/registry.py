@@ -69,31 +69,6 @@ def _dotted_splits(path: str) -> Iterator[tuple[str, list[str]]]:
         yield ".".join(parts[:cut]), parts[cut:]
 
 
-def _module_exists(name: str) -> bool:
-    """Whether a top-level module ``name`` can be imported (found without importing it)."""
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ValueError:  # in sys.modules without a spec ('__main__' of a script)
-        import sys
-
-        return name in sys.modules
-    except ImportError:
-        return False
-
-
-def _distribution_exists(name: str) -> bool:
-    """Whether a distribution ``name`` is installed (``plug_dist`` finds ``plug-dist``)."""
-    import importlib.metadata
-
-    try:
-        importlib.metadata.distribution(name)
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    return True
-
-
 def import_dotted(path: str) -> Any:
     """Import ``'pkg.mod:Name'`` or ``'pkg.mod.Name'``; raise ImportError/AttributeError."""
     for module_name, attrs in _dotted_splits(path):
@@ -615,13 +590,10 @@ class Registry:
         owner = find_scope(self, scope) if scope is not None else None
         if owner is not None:
             return did_you_mean(key, {f"{scope}.{k}" for k in owner.suggestion_pool()})
+        from ..utils.misc import is_installed
+
         hint = did_you_mean(key.rpartition(".")[2], self.suggestion_pool())
-        if (
-            scope is not None
-            and scope.isidentifier()
-            and not _module_exists(scope)
-            and not _distribution_exists(scope)
-        ):
+        if scope is not None and scope.isidentifier() and not is_installed(scope):
             hint += (
                 f" No package or distribution named {scope!r} is installed: if {scope!r} is "
                 "the scope of a library, install that library."

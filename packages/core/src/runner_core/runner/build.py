@@ -413,45 +413,40 @@ def merge_default_hooks(
     return merged
 
 
-def _hook_type_name(cfg: Any) -> str | None:
-    """``'LoggerHook'`` for a hook config's (or hook's) type, whichever way it is named."""
-    kind = cfg.get("type") if isinstance(cfg, Mapping) else type(cfg)
-    if isinstance(kind, type):
-        return kind.__name__
-    if isinstance(kind, str):
-        return kind.rpartition(":")[2].rpartition(".")[2]
-    return None
-
-
 def roles_replaced(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, str]:
     """The set's roles that ``overrides`` gives another hook type: role -> the set's type."""
     out = {}
     for role, value in overrides.items():
         own = defaults.get(role)
-        if value is None or own is None:
+        if value is None or own is None or isinstance(value, Mapping) and "type" not in value:
             continue
-        if isinstance(value, Mapping) and "type" not in value:
+        theirs, ours = _hook_type(value), _hook_type(own)
+        if theirs is None or ours is None:
             continue
-        theirs, ours = _hook_class(value), _hook_class(own)
-        if theirs is not None and ours is not None:
-            if theirs is not ours:
-                out[role] = ours.__name__
-            continue
-        name, own_name = _hook_type_name(value), _hook_type_name(own)  # one unresolved
-        if name is not None and own_name is not None and name != own_name:
-            out[role] = own_name
+        if isinstance(theirs, type) and isinstance(ours, type):
+            differ = theirs is not ours  # one class however named ('dist::Name', an alias)
+        else:  # one cannot be resolved here: compare the names
+            differ = _type_name(theirs) != _type_name(ours)
+        if differ:
+            out[role] = _type_name(ours)
     return out
 
 
-def _hook_class(cfg: Any) -> type | None:
-    """The hook class a config (or hook) names, or None when it cannot be told here."""
+def _hook_type(cfg: Any) -> type | str | None:
+    """The hook class a config (or hook) names; its bare name when it cannot be resolved
+    here (a broken plugin is reported when the hook is built)."""
     kind = cfg.get("type") if isinstance(cfg, Mapping) else type(cfg)
     if isinstance(kind, str):
         try:
-            kind = HOOKS.get(kind)
-        except Exception:  # a broken plugin is reported when the hook is built
-            return None
+            found = HOOKS.get(kind)
+        except Exception:
+            found = None
+        return found if isinstance(found, type) else kind.rpartition(":")[2].rpartition(".")[2]
     return kind if isinstance(kind, type) else None
+
+
+def _type_name(kind: type | str) -> str:
+    return kind if isinstance(kind, str) else kind.__name__
 
 
 def replaced_roles_message(set_name: str, replaced: Mapping[str, str]) -> str:

@@ -191,8 +191,12 @@ def is_installed(package: str) -> bool:
         pass
     try:
         spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError):  # a dotted name whose parent is missing
+    except ImportError:  # a dotted name whose parent is missing
         return False
+    except ValueError:  # imported without a spec ('__main__' of a script)
+        import sys
+
+        return package in sys.modules
     return spec is not None and spec.origin is not None
 
 
