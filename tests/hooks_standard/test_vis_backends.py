@@ -151,6 +151,22 @@ def test_tensorboard_tags_never_mix_iteration_and_epoch_steps(
     assert steps["val/time"] == steps["accuracy/top1"] == [1, 2]  # validation, per epoch
 
 
+def test_tensorboard_keeps_the_names_of_scalars_a_user_logs(tmp_path: Path) -> None:
+    """Only the LoggerHook's validation records are renamed: a user's own ``time`` or
+    ``epoch`` (no ``iter`` beside it) keeps its curve, as in MMEngine."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    backend = TensorBoardVisBackend(save_dir=str(tmp_path))
+    backend.add_scalars({"time": 0.5}, step=1)
+    backend.add_scalars({"epoch": 3, "throughput": 9.0}, step=2)
+    backend.add_scalar("memory", 12, step=3)
+    backend.close()
+    acc = EventAccumulator(str(backend.log_dir))
+    acc.Reload()
+    steps = {tag: [e.step for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]}
+    assert steps == {"time": [1], "epoch": [2], "throughput": [2], "memory": [3]}
+
+
 def test_images_are_written_as_png_files_that_read_back_exactly(tmp_path: Path) -> None:
     import numpy as np
     from PIL import Image

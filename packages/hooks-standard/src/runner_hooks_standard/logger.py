@@ -465,8 +465,11 @@ class LoggerHook(Hook):
                 for k, v in record.items()
             }
         if visualizer is not None and has_metrics:  # MMEngine's <timestamp>.json: train, val
+            from .vis_backends.eval_records import writing_eval_record
+
             file_path = self.json_log_path if mode == "val" else None
-            visualizer.add_scalars(record, step=step, file_path=file_path)
+            with writing_eval_record():
+                visualizer.add_scalars(record, step=step, file_path=file_path)
         if mode == "test" and dumps:  # MMEngine's <run folder>/<timestamp>.json: test metrics
             from runner_core.checkpoint import write_bytes_atomic
 
