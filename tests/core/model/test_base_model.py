@@ -221,6 +221,26 @@ def test_a_models_own_loss_term_is_logged_first_as_in_mmengine() -> None:
     assert log_vars["loss"].item() == 2.0 and loss.item() == 3.0
 
 
+def test_a_logged_parameter_shows_its_value_at_the_step_not_after_it() -> None:
+    """A term that is a parameter or a view of one (a learned temperature) is logged as it
+    was when the loss was computed: the optimizer step changes it in place afterwards."""
+    from runner_core.model.base_model import parse_losses
+
+    w = torch.nn.Parameter(torch.tensor([1.0, 2.0]))
+    tau = torch.nn.Parameter(torch.tensor(3.0))
+    computed = (w * 2).sum()
+    loss, log_vars = parse_losses(dict(loss_w=w[0], tau=tau, loss_c=computed))
+    with torch.no_grad():
+        w.sub_(0.5)
+        tau.mul_(0.1)
+    assert log_vars["loss_w"].item() == 1.0 and log_vars["tau"].item() == 3.0
+    assert log_vars["loss_c"].item() == 6.0
+    total, only = parse_losses(dict(loss_w=w[1]))  # the total is the term itself
+    with torch.no_grad():
+        w.sub_(1.0)
+    assert only["loss"].item() == only["loss_w"].item() == 1.5
+
+
 def test_a_model_without_forward_is_refused_when_built_as_mmengines_abstract_base() -> None:
     class NoForward(BaseModel):
         pass

@@ -54,6 +54,8 @@ def test_the_bookkeeping_is_removed_when_initialising_fails(tmp_path: Path) -> N
     with pytest.raises(FileNotFoundError):
         model.init_weights()
     assert not any(hasattr(m, "_params_init_info") for m in model.modules())
+    # no report: it would read as a finished init, silent on the pretrained file that failed
+    assert "Initialization information" not in (tmp_path / "run.log").read_text()
 
 
 def test_a_model_on_the_meta_device_initialises_without_a_report() -> None:

@@ -51,7 +51,7 @@ def parse_losses(losses: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     logged as ``loss`` (MMEngine does the same: its total is overwritten).
     """
     if isinstance(losses, torch.Tensor):
-        return losses, {"loss": losses.detach()}
+        return losses, {"loss": _logged(losses)}
     if not isinstance(losses, Mapping):
         skip = (
             " To skip a batch (Lightning's training_step returning None), override "
@@ -79,7 +79,7 @@ def parse_losses(losses: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         if "loss" in name:
             terms.append(value)
         log_vars[name] = (
-            value.detach() if isinstance(value, torch.Tensor) else torch.as_tensor(value)
+            _logged(value) if isinstance(value, torch.Tensor) else torch.as_tensor(value)
         )
     if not terms:
         raise LossKeyError(
@@ -90,7 +90,19 @@ def parse_losses(losses: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         if next(iter(log_vars)) != "loss":  # and first, where MMEngine has it
             log_vars = {"loss": log_vars["loss"], **log_vars}
         return total, log_vars
-    return total, {"loss": total.detach(), **log_vars}  # the total, first (MMEngine's order)
+    return total, {"loss": _logged(total), **log_vars}  # the total, first (MMEngine's order)
+
+
+def _logged(term: torch.Tensor) -> torch.Tensor:
+    """``term`` detached, copied when it may share memory the step changes in place.
+
+    A log line reads the terms after the optimizer step; a parameter, a buffer or a
+    view of one (a logged temperature, ``self.w[0]``) would show the value after it.
+    MMEngine's ``mean()`` copies every term; a computed loss needs no copy.
+    """
+    if term.grad_fn is None or term._is_view():
+        return term.detach().clone()
+    return term.detach()
 
 
 class LossKeyError(RunnerError, ValueError, AttributeError):
@@ -164,6 +176,7 @@ class BaseModule(nn.Module, metaclass=ABCMeta):
         from .weight_init import init_weights_of
 
         record = start_report(self)
+        failed = True  # no report for an init that raised: it would read as a finished one
         try:
             if self.is_init:
                 from ..logging import RunLogger
@@ -174,6 +187,7 @@ class BaseModule(nn.Module, metaclass=ABCMeta):
                     f"init_weights of {type(self).__name__} has been called more than once; "
                     "the weights were left as they are."
                 )
+                failed = False
                 return
             if self.init_cfg:
                 from ..logging import RunLogger
@@ -183,9 +197,10 @@ class BaseModule(nn.Module, metaclass=ABCMeta):
                 )
             init_weights_of(self, self.init_cfg, list(self.children()))
             self.is_init = True
+            failed = False
         finally:
             if record is not None:
-                finish_report(self, record)
+                finish_report(self, record, write=not failed)
 
 
 class ModuleList(BaseModule, nn.ModuleList):

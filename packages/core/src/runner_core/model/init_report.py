@@ -43,12 +43,13 @@ def start_report(module: nn.Module) -> dict[Any, dict[str, Any]] | None:
     return record
 
 
-def finish_report(module: nn.Module, record: dict[Any, dict[str, Any]]) -> None:
-    """Write the report (process 0 only) and stop tracking."""
+def finish_report(module: nn.Module, record: dict[Any, dict[str, Any]], write: bool = True) -> None:
+    """Write the report (process 0 only; not when ``write`` is False: the init
+    failed) and stop tracking."""
     try:
         from ..distributed.utils import get_rank
 
-        if get_rank() == 0:
+        if write and get_rank() == 0:
             _write(module, record)
     finally:
         for sub in module.modules():
