@@ -227,6 +227,20 @@ def test_save_best_less_rule_and_auto(tmp_path: Path) -> None:
     assert {n for n in names(tmp_path / "b") if n.startswith("best")} == {"best_mAP_epoch_3.pth"}
 
 
+def test_a_nan_score_is_never_the_best(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A NaN first score stayed best for good (nothing compares greater than NaN), and an
+    all-NaN metric saved a best file at every validation; MMEngine starts from -inf."""
+    nan = float("nan")
+    make_runner(tmp_path / "a", save_best="acc", scores=[nan, 0.5, 0.6]).train()
+    assert {n for n in names(tmp_path / "a") if n.startswith("best")} == {"best_acc_epoch_3.pth"}
+    capsys.readouterr()
+    make_runner(tmp_path / "b", save_best="acc", scores=[nan, nan, nan]).train()
+    assert not any(n.startswith("best") for n in names(tmp_path / "b"))
+    out = capsys.readouterr().out
+    assert "save_best='acc'): the score is NaN" in out
+    assert "validation updated the best score" not in out  # nothing re-saved
+
+
 def test_save_best_unknown_metric_is_a_clear_error(tmp_path: Path) -> None:
     runner = make_runner(tmp_path, save_best="accuracy", scores=[0.5, 0.9, 0.7], key="acc")
     with pytest.raises(HookError, match=r"no key 'accuracy'.*Metrics: \['acc', 'other'\]") as info:
@@ -1270,3 +1284,17 @@ def test_a_stop_saved_with_an_epochs_file_is_pruned_before_it(tmp_path: Path) ->
     assert names(tmp_path) == {"epoch_2.pth", "epoch_3.pth", "iter_6.pth"}
     make_runner(tmp_path, max_epochs=4, interval=1, max_keep_ckpts=2, resume=True).train()
     assert names(tmp_path) == {"epoch_3.pth", "epoch_4.pth"}
+
+
+def test_a_hook_state_holding_nan_is_unchanged_by_a_validation() -> None:
+    """NaN != NaN made a hook state holding a NaN (an early-stopping score) look changed at
+    every validation, so the progress checkpoint was written again each time."""
+    from runner_hooks_standard.checkpoint_progress import same_state
+
+    nan = float("nan")
+    assert same_state(
+        {"best": nan, "t": torch.tensor([1.0, nan])}, {"best": nan, "t": torch.tensor([1.0, nan])}
+    )
+    assert not same_state({"best": nan}, {"best": 1.0})
+    assert not same_state(torch.tensor([nan, 1.0]), torch.tensor([nan, 2.0]))
+    assert not same_state(torch.tensor([nan, 0.0]), torch.tensor([0.0, nan]))

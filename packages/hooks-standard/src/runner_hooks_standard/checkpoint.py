@@ -34,6 +34,7 @@ pieces without that state live in ``checkpoint_rules`` (which score is best),
 
 from __future__ import annotations
 
+import math
 import numbers
 import operator
 import os
@@ -1348,6 +1349,13 @@ class CheckpointHook(Hook):
                     f"{metrics[key]!r:.80} is not a number, so no checkpoint can be ranked by "
                     "it. Name a scalar metric in save_best."
                 ) from None
+            if math.isnan(score):  # never better than anything, as MMEngine's -inf/inf start
+                runner.logger.warning(
+                    "CheckpointHook(save_best=%r): the score is NaN; no best checkpoint is "
+                    "saved for it.",
+                    key,
+                )
+                continue
             best = self.best_score.get(key)
             if best is not None and not (score > best if rule == "greater" else score < best):
                 continue

@@ -81,7 +81,8 @@ def scheduler_states(runner: RunnerAPI) -> list[Any]:
 
 
 def same_state(a: Any, b: Any) -> bool:
-    """Deep equality for plain data with tensors."""
+    """Deep equality for plain data with tensors; NaN equals NaN (a state that holds one
+    has not changed)."""
     if type(a) is not type(b):
         return False
     if isinstance(a, Mapping):
@@ -91,7 +92,15 @@ def same_state(a: Any, b: Any) -> bool:
     if hasattr(a, "shape") and hasattr(a, "dtype"):
         import torch
 
-        return a.shape == b.shape and a.dtype == b.dtype and bool(torch.equal(a, b))
+        if a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        if torch.equal(a, b):
+            return True
+        return a.is_floating_point() and bool(torch.equal(a.isnan(), b.isnan())) and bool(
+            torch.equal(a.nan_to_num(0.0), b.nan_to_num(0.0))
+        )
+    if isinstance(a, float) and a != a:
+        return b != b
     return bool(a == b)
 
 
