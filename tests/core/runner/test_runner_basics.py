@@ -218,6 +218,14 @@ def test_evaluation_data_without_evaluator_is_a_config_error(tmp_path, mode: str
     assert ("type='DumpResults'" in str(caught.value)) == (mode == "test")
 
 
+def test_an_empty_evaluator_list_evaluates_without_metrics(tmp_path) -> None:
+    """val_evaluator=[] is an evaluator with no metrics, as MMEngine's Evaluator([])."""
+    cfg = tiny_cfg(tmp_path, val_evaluator=[])
+    cfg.update(test_dataloader=cfg["val_dataloader"], test_evaluator=[])
+    runner = Runner.from_cfg(Config(cfg))
+    assert runner.val() == {} and runner.test() == {}
+
+
 def test_misspelled_top_level_key_says_did_you_mean(tmp_path) -> None:
     cfg = tiny_cfg(tmp_path)
     cfg["train_dataloder"] = cfg.pop("train_dataloader")

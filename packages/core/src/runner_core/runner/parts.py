@@ -68,10 +68,14 @@ _EXAMPLES = {
 
 
 def is_set(value: Any) -> bool:
-    """A part counts as given unless it is None or an empty dict / list."""
+    """A part counts as given unless it is None or an empty dict.
+
+    An empty list is given: ``val_evaluator=[]`` asks for an evaluation without
+    metrics, which MMEngine runs (its triplets only refuse None).
+    """
     if value is None:
         return False
-    return not (isinstance(value, (Mapping, list, tuple)) and len(value) == 0)
+    return not (isinstance(value, Mapping) and len(value) == 0)
 
 
 def _name(group: tuple[str, ...]) -> str:
