@@ -787,6 +787,17 @@ def test_a_misspelt_default_hooks_set_says_where_it_was_chosen(tmp_path, monkeyp
         active_default_set(None, str(config))
 
 
+@pytest.mark.parametrize("name", ["", "  ", ["a"], True, {"a": 1}])
+def test_an_experiment_name_that_names_nothing_is_refused_built_either_way(tmp_path, name) -> None:
+    """From a config it was a ConfigError; built directly, '' was a DefaultScope error that
+    never named experiment_name and a list or True became the run's name."""
+    with pytest.raises(ConfigError, match=r"experiment_name=.* is not valid: give a non-empty"):
+        Runner(model=torch.nn.Linear(2, 2), work_dir=str(tmp_path), experiment_name=name)
+    with pytest.raises(ConfigError, match=r"experiment_name=.* is not valid: give a non-empty"):
+        Runner.from_cfg(Config(tiny_cfg(tmp_path, experiment_name=name)))
+    assert Runner(model=torch.nn.Linear(2, 2), work_dir=str(tmp_path / "n"), experiment_name=7)
+
+
 @pytest.mark.parametrize("name", ["../x", "<absolute>", ".", "..", "a/b"])
 def test_an_experiment_name_that_is_a_path_is_refused_without_work_dir(
     tmp_path, monkeypatch, name

@@ -26,7 +26,7 @@ from ..errors import (
 from .lr_scaling import EXAMPLE as _SCALE_EXAMPLE
 from .lr_scaling import base_batch_size
 
-__all__ = ["check_runner_sections", "check_runner_values"]
+__all__ = ["check_experiment_name", "check_runner_sections", "check_runner_values"]
 
 
 class SectionOptionError(ConfigTypeError, AssertionError):
@@ -91,15 +91,7 @@ def check_runner_values(cfg: Mapping[str, Any]) -> None:
             )
         if not _is_auto_without_file(load_from):  # ResumeState explains that one
             _require_checkpoint(load_from, "load_from")
-    name = cfg.get("experiment_name")
-    # a number is a name too (MMEngine formats it into the run's names)
-    if isinstance(name, numbers.Real) and not isinstance(name, bool):
-        name = str(name)
-    if name is not None and (not isinstance(name, str) or not name.strip()):
-        raise ConfigError(
-            f"experiment_name={name!r} is not valid: give a non-empty name (or leave it unset to "
-            "use the config file's name)."
-        )
+    check_experiment_name(cfg.get("experiment_name"))
     for section, key in _SWITCHES:
         part = cfg.get(section)
         if isinstance(part, Mapping) and part.get(key) is not None:
@@ -108,6 +100,18 @@ def check_runner_values(cfg: Mapping[str, Any]) -> None:
                 raise ConfigError(
                     f"{section}.{key}={value!r} is not valid: it must be True or False."
                 )
+
+
+def check_experiment_name(name: Any) -> None:
+    """Raise ConfigError for an ``experiment_name`` that cannot name a run: empty, or not a
+    string or number (MMEngine formats it into the run's folder names)."""
+    if isinstance(name, numbers.Real) and not isinstance(name, bool):
+        name = str(name)  # a number is a name too
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise ConfigError(
+            f"experiment_name={name!r} is not valid: give a non-empty name (or leave it unset to "
+            "use the config file's name)."
+        )
 
 
 def _is_auto_without_file(load_from: Any) -> bool:

@@ -26,7 +26,12 @@ from ..registry import RUNNERS
 from ..registry.scope import run_call_scope, set_default_scope
 from . import build as _build
 from . import checkpointing, preemption
-from .arg_checks import check_not_bootstrapping, check_runner_sections, check_runner_values
+from .arg_checks import (
+    check_experiment_name,
+    check_not_bootstrapping,
+    check_runner_sections,
+    check_runner_values,
+)
 from .args_config import arguments_config
 from .building import PartsBuilding, check_visualizer_value
 from .checkpoint_methods import CheckpointMethods
@@ -300,6 +305,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         self._checkpoints_loaded = 0
         self.load_cfg = dict(load_cfg or {})
         self.launcher = launcher
+        check_experiment_name(experiment_name)  # built directly too, not only from a config
         if experiment_name is None:
             filename = getattr(cfg, "filename", None)
             experiment_name = Path(filename).stem if filename else "run"
