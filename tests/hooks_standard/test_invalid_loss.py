@@ -95,7 +95,10 @@ def test_interval_checks_losses_together_but_before_any_save() -> None:
         if i < 49:
             hook.after_train_iter(runner, batch_idx=i, outputs=out)
         else:
-            with pytest.raises(InvalidLossError, match="iteration 7 "):
+            # the stop comes at the check, later than the bad iteration: both are named
+            stop = r"^Training stopped after iteration 50, where the losses are checked; "
+            first = r"the first non-finite one came at iteration 7 \(epoch 1, batch 7\)"
+            with pytest.raises(InvalidLossError, match=stop + first):
                 hook.after_train_iter(runner, batch_idx=i, outputs=out)
     for i in range(60):  # finite losses and non-loss terms never raise
         hook.after_train_iter(runner, batch_idx=i, outputs={"loss": torch.tensor(1.0)})
@@ -107,7 +110,7 @@ def test_interval_one_stops_at_the_bad_iteration() -> None:
     hook = CheckInvalidLossHook(interval=1)
     runner = FakeRunner()
     runner.iter = 4
-    with pytest.raises(InvalidLossError, match="iteration 5 "):
+    with pytest.raises(InvalidLossError, match=r"^Training stopped at iteration 5 \("):
         hook.after_train_iter(runner, batch_idx=4, outputs={"loss": torch.tensor(float("inf"))})
 
 

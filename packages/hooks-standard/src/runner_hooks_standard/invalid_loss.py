@@ -117,8 +117,9 @@ class CheckInvalidLossHook(Hook):
             return
         done, epoch, batch_idx = self._first
         outputs = _outputs_of(kept[offset])
+        last = done + len(kept) - 1  # the losses are checked in windows: where it stops
         raise InvalidLossError(
-            _message(runner, outputs, done + offset, epoch, batch_idx + offset, stopped_here)
+            _message(runner, outputs, done + offset, epoch, batch_idx + offset, stopped_here, last)
         )
 
     def __repr__(self) -> str:
@@ -250,9 +251,10 @@ def _message(
     epoch: int,
     batch_idx: int,
     stopped_here: bool = True,
+    last: int | None = None,
 ) -> str:
-    """Why the run stopped (``stopped_here``), or, when another error stopped it, the
-    non-finite loss that came before that error."""
+    """Why the run stopped (``stopped_here``, after iteration ``last``), or, when another
+    error stopped it, the non-finite loss that came before that error."""
     if isinstance(outputs, Mapping):
         bad = [
             k
@@ -272,7 +274,12 @@ def _message(
             saved = f" The newest checkpoint, {latest}, was saved before this and is intact."
     except Exception:  # the message must not fail because of the pointer file
         saved = ""
-    lead = "Training stopped at" if stopped_here else "A non-finite loss came first, at"
+    if not stopped_here:
+        lead = "A non-finite loss came first, at"
+    elif last is None or last == done:
+        lead = "Training stopped at"
+    else:  # the window was checked later than the bad iteration
+        lead = f"Training stopped after iteration {last}, where the losses are checked; the first non-finite one came at"
     way_out = (
         " To continue anyway, remove this check with default_hooks=dict(check_invalid_loss=None)."
         if stopped_here
