@@ -95,7 +95,7 @@ class EarlyStoppingHook(Hook):
             warnings.warn(
                 f"EarlyStoppingHook: the train loop {type(runner.train_loop).__name__} has no "
                 "stop_training flag, so it cannot be stopped early.",
-                stacklevel=2,
+                stacklevel=1,  # this hook's line: the caller is the generated hook point
             )
         elif self.stopped is not None:  # resumed from the checkpoint of a run that stopped early
             runner.train_loop.stop_training = True
@@ -134,7 +134,7 @@ class EarlyStoppingHook(Hook):
             )
             if self.strict:
                 raise HookError(message + " Set monitor= to one of them.")
-            warnings.warn(message + " Early stopping is skipped.", stacklevel=2)
+            warnings.warn(message + " Early stopping is skipped.", stacklevel=1)  # as above
             return
         value = metrics[self.monitor]
         current = float(value.item() if hasattr(value, "item") else value)
