@@ -166,8 +166,11 @@ def test_label_data_one_hot_round_trip() -> None:
     onehot = LabelData.label_to_onehot(torch.tensor([1, 3]), num_classes=5)
     assert onehot.tolist() == [0, 1, 0, 1, 0]
     assert LabelData.onehot_to_label(onehot).tolist() == [1, 3]
-    with pytest.raises(ValueError):
+    # named by its value: the shape (2,) is fine
+    with pytest.raises(ValueError, match=r"got the value 2 in \[0, 2\]; for class indices"):
         LabelData.onehot_to_label(torch.tensor([0, 2]))
+    with pytest.raises(ValueError, match=r"got shape \(2, 2\)"):
+        LabelData.onehot_to_label(torch.zeros(2, 2))
 
 
 def test_pixel_data_shapes_and_cropping() -> None:

@@ -19,10 +19,16 @@ class LabelData(BaseDataElement):
             raise DataElementError(
                 f"onehot_to_label expects a tensor, got {type(onehot).__name__}."
             )
-        if onehot.ndim != 1 or onehot.numel() == 0 or onehot.max() > 1 or onehot.min() < 0:
+        if onehot.ndim != 1 or onehot.numel() == 0:
             raise ValueError(
                 f"onehot_to_label expects a 1-D tensor of 0 and 1, got shape "
                 f"{tuple(onehot.shape)}; this input is not one-hot."
+            )
+        if onehot.max() > 1 or onehot.min() < 0:
+            bad = onehot[(onehot > 1) | (onehot < 0)][0].item()
+            raise ValueError(
+                f"onehot_to_label expects a tensor of 0 and 1, got the value {bad} in "
+                f"{onehot.tolist()!r:.80}; for class indices, use them as the label as they are."
             )
         return onehot.nonzero().squeeze(-1)
 

@@ -289,9 +289,11 @@ class Visualizer(DrawingMixin):
         found = cls._latest()
         if found is None:
             raise RunnerError(
-                f"{cls.__name__}.get_current_instance(): no {cls.__name__} exists yet. Build one "
-                f"first: {cls.__name__}.get_instance('vis', vis_backends=[...]), or a Runner "
-                "with visualizer=dict(...)."
+                f"{cls.__name__}.get_current_instance(): no {cls.__name__} is alive (one built "
+                f"with {cls.__name__}(...) is held only by its references, and goes when they "
+                f"do). Build one first with {cls.__name__}.get_instance('vis', "
+                "vis_backends=[...]), which keeps it by name, or a Runner with "
+                "visualizer=dict(...)."
             )
         return found
 
