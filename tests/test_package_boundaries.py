@@ -39,6 +39,8 @@ RUNNER_MODULE = PACKAGES["runner_core"] / "runner" / "runner.py"
 # instead of walking both models every step (read only, never written).
 TORCH_OBJECT_PRIVATES = {
     PACKAGES["runner_core"] / "analysis": {"_base"},
+    # a logged loss term that is a view of a parameter is copied (torch has no public test)
+    PACKAGES["runner_core"] / "model" / "base_model.py": {"_is_view"},
     PACKAGES["runner_core"] / "model" / "averaged_model.py": {
         "_parameters",
         "_buffers",
