@@ -157,13 +157,22 @@ def test_an_epoch_run_shown_by_iteration_logs_by_the_batch_of_the_epoch(
     assert heads == [f"Iter(train) [{i:2}/16]" for i in (3, 6, 11, 14)]
 
 
-def test_iteration_based_lines_and_val_records(make_runner: Any, read_jsonl: Any) -> None:
+@pytest.mark.parametrize("log_processor", [{}, dict(by_epoch=True)])
+def test_iteration_based_lines_and_val_records(
+    make_runner: Any, read_jsonl: Any, log_processor: dict[str, Any]
+) -> None:
+    """log_processor.by_epoch=True (mmdet's default_runtime.py) in an iteration-based run
+    counted past the one epoch ("Epoch(train) [1][10/8]") and put every validation at
+    step 0 in MMEngine; here it counts iterations, with a warning."""
     runner = make_runner(
         val=True,
         train_cfg=dict(by_epoch=False, max_iters=12, val_interval=6),
         default_hooks=dict(logger=dict(interval=4)),
+        log_processor=log_processor,
     )
     runner.train()
+    text = (Path(runner.log_dir) / f"{runner.timestamp}.log").read_text()
+    assert text.count("WARNING - log_processor.by_epoch=True") == (1 if log_processor else 0)
     heads = [line.split("  ")[0] for line in log_lines(runner) if "(train)" in line]
     assert heads == ["Iter(train) [ 4/12]", "Iter(train) [ 8/12]", "Iter(train) [12/12]"]
     vals = [line.split("  ")[0] for line in log_lines(runner) if "accuracy" in line]

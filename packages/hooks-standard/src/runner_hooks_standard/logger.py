@@ -92,7 +92,9 @@ class LoggerHook(Hook):
             after copying).
         log_metric_by_epoch: validation records use the epoch as their
             ``step`` (epoch-based runs, and ``val()`` outside training); False
-            uses the iteration.
+            uses the iteration. An iteration-based run logs by iteration
+            whatever ``log_processor.by_epoch`` says (it is one epoch; with
+            ``by_epoch=True`` a warning says so).
         num_digits: digits after the point; None reads
             ``log_processor=dict(num_digits=...)`` (default 4).
         window_size: iterations the losses and times are averaged over;
@@ -232,6 +234,18 @@ class LoggerHook(Hook):
         by_epoch = self._processor.by_epoch
         self._epoch_loop = loop_is_epoch_based(runner.train_loop)
         self._by_epoch = self._epoch_loop if by_epoch is None else bool(by_epoch)
+        if self._by_epoch and not self._epoch_loop:
+            # the run is one epoch: MMEngine counts past its length ("[1][10/8]") and puts
+            # every validation at step 0 (its issues #683, #935)
+            runner.logger.warning(
+                "log_processor.by_epoch=True with an iteration-based train loop (%s): the run "
+                "is one epoch, so the log counts iterations instead (Iter(train) [10/%d]) and "
+                "validation records sit at their iteration. Set log_processor=dict("
+                "by_epoch=False) to say so.",
+                type(runner.train_loop).__name__,
+                runner.max_iters,
+            )
+            self._by_epoch = False
         self._next_exp_name = runner.iter + self.interval_exp_name
         self._info(runner, f"Exp name: {runner.experiment_name}")
         if self._display is not None:

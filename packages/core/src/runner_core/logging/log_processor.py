@@ -522,16 +522,19 @@ class LogProcessor:
         train loop is built (a ``val()``/``test()``-only run), as MMEngine's
         default ``by_epoch=True`` gives there.
         """
+        built = getattr(runner, "max_iters", None) is not None  # RunnerAPI: None until built
         if self.by_epoch is not None:
+            if self.by_epoch and built and getattr(runner.train_loop, "by_epoch", True) is False:
+                return False  # an iteration-based run is one epoch (LoggerHook warns of it)
             return bool(self.by_epoch)
-        if getattr(runner, "max_iters", None) is None:  # RunnerAPI: None until the loop is built
+        if not built:
             return True
         return bool(getattr(runner.train_loop, "by_epoch", True))
 
     def _trains_by_epoch(self, runner: Any) -> bool:
-        if self.by_epoch is not None:
-            return bool(self.by_epoch)
-        return bool(getattr(runner.train_loop, "by_epoch", True))
+        loop_by_epoch = bool(getattr(runner.train_loop, "by_epoch", True))
+        # by_epoch=True in an iteration-based run (one epoch): iterations, as the hook's lines
+        return loop_by_epoch if self.by_epoch is None else bool(self.by_epoch) and loop_by_epoch
 
     def _eval_position(
         self, runner: Any, mode: str, n: int, total: int | None, align: bool = False
