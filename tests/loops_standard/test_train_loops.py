@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from loop_record import Record
@@ -254,13 +256,18 @@ def test_an_iteration_loop_over_a_loader_without_batches_stops(cfg, case) -> Non
 
 
 def test_an_epoch_loop_over_a_loader_without_batches_runs_its_empty_epochs(cfg) -> None:
-    """As MMEngine: the epochs end at once, without an error."""
+    """As MMEngine: the epochs end at once, without an error; the run's log says why."""
     dataset = _Three()
     loader = dict(dataset=dataset, sampler=_CountingSampler(dataset), batch_size=4, drop_last=True)
     c = dict(cfg, train_dataloader=loader, val_dataloader=None, val_cfg=None, val_evaluator=None)
     runner = Runner.from_cfg(Config(c))
     runner.train()
     assert (runner.epoch, runner.iter) == (2, 0)
+    log = (Path(runner.log_dir) / f"{runner.timestamp}.log").read_text()
+    assert (
+        "WARNING - train_dataloader gives no batch (3 sample(s), batch_size=4, drop_last=True): "
+        "every epoch of this run trains nothing." in log
+    )
 
 
 def test_a_forward_that_refuses_the_batch_keys_keeps_its_type_and_gets_a_hint(cfg) -> None:

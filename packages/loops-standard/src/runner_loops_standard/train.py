@@ -418,6 +418,16 @@ class EpochBasedTrainLoop(BaseTrainLoop):
     def run(self) -> Any:
         runner = self.runner
         self._warn_epoch_starts_over()
+        if self._max_iters == 0 and type(self).run_epoch is EpochBasedTrainLoop.run_epoch:
+            loader = self.dataloader  # runs, as MMEngine's: a run that trains nothing, said
+            runner.logger.warning(
+                "train_dataloader gives no batch (%d sample(s), batch_size=%s, drop_last=%s): "
+                "every epoch of this run trains nothing. Set drop_last=False or a smaller "
+                "batch_size.",
+                len(getattr(loader, "dataset", ()) or ()),
+                getattr(loader, "batch_size", None),
+                getattr(loader, "drop_last", None),
+            )
         runner.call_hook("before_train")
         while self._epoch < self._max_epochs and not self.stop_training:
             self.run_epoch()
