@@ -305,9 +305,36 @@ def test_exit_frees_ddp_cycles_and_closes_a_gloo_group_left_open():
 class _Logged:
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.tracebacks: list[bool] = []
 
     def error(self, message: str, exc_info: bool = False) -> None:
         self.lines.append(message)
+        self.tracebacks.append(exc_info)
+
+
+@pytest.mark.parametrize(
+    ("error", "traceback"), [(ConfigError("max_epochs='four'"), False), (ValueError("x"), True)]
+)
+def test_a_failed_rank_logs_an_input_error_without_its_traceback(
+    monkeypatch: pytest.MonkeyPatch, error: Exception, traceback: bool
+) -> None:
+    """Under torchrun each rank printed a config error's whole traceback (4 tracebacks for
+    a typo on 2 ranks); runner-cli shows an input error as one paragraph."""
+    from runner_core.distributed import utils
+
+    monkeypatch.setattr(utils, "is_distributed", lambda: True)
+
+    class Fails:
+        logger = _Logged()
+
+        @launch.fail_fast
+        def train(self) -> None:
+            raise error
+
+    runner = Fails()
+    with pytest.raises(type(error)):
+        runner.train()
+    assert runner.logger.tracebacks == [traceback]
 
 
 @pytest.mark.parametrize(

@@ -136,7 +136,9 @@ def test_clearing_instance_dict_as_ported_teardowns_do_forgets_every_visualizer(
         assert Visualizer.get_current_instance() is made
         Visualizer._instance_dict.clear()  # an MMEngine test suite's tearDown
         assert not Visualizer.check_instance_created("ported_vis")
-        with pytest.raises(RuntimeError, match=r"no Visualizer is alive \(one built with Visualizer"):
+        with pytest.raises(
+            RuntimeError, match=r"no Visualizer is alive \(one built with Visualizer"
+        ):
             Visualizer.get_current_instance()
         assert Visualizer.get_instance("ported_vis") is not made
     finally:

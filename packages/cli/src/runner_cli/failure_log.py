@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from .errors import describe
+from .errors import EXIT_USAGE, describe, exit_status_for
 
 
 def log_failure(exc: BaseException) -> bool:
@@ -54,19 +54,37 @@ def log_to_files(record: logging.LogRecord) -> bool:
     return bool(record_to_files(RunLogger.get_current_instance(), record))
 
 
-def record_for_torchrun(exc: BaseException) -> bool:
+def record_for_torchrun(exc: BaseException, debug: bool = False) -> bool:
     """Write ``exc`` to torchrun's error file ($TORCHELASTIC_ERROR_FILE) while it is handled;
     True if written.
 
     torchrun's summary of a failed run reads each rank's file: without one it
     says ``error_file: <N/A>`` and only points at the ``@record`` docs. torch's
     own handler writes it (its format), as ``@record`` would around ``main``.
+    An input error (exit status 2) is written as its one paragraph, without the
+    traceback, as the terminal shows it (``debug``: with it); the run's log
+    file keeps the traceback.
     """
     import os
 
-    if not os.environ.get("TORCHELASTIC_ERROR_FILE"):
+    path = os.environ.get("TORCHELASTIC_ERROR_FILE")
+    if not path:
         return False
     try:
+        if exit_status_for(exc) == EXIT_USAGE and not debug:
+            import json
+            import time
+
+            text = f"{type(exc).__name__}: {describe(exc)}"
+            data = {
+                "message": {
+                    "message": text,
+                    "extraInfo": {"py_callstack": text, "timestamp": str(int(time.time()))},
+                }
+            }
+            with open(path, "w") as file:
+                json.dump(data, file)
+            return True
         from torch.distributed.elastic.multiprocessing.errors import get_error_handler
 
         get_error_handler().record_exception(exc)

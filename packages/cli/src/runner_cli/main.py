@@ -195,8 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         from .failure_log import record_for_torchrun
 
-        record_for_torchrun(exc)
         debug = debug or bool(getattr(args, "debug", False))
+        record_for_torchrun(exc, debug=debug)
         if debug:
             import traceback
 

@@ -504,6 +504,13 @@ def abort_process_group() -> None:
         pass
 
 
+def _input_error(exc: BaseException) -> bool:
+    """An error that means "fix your input" (runner-cli's exit status 2)."""
+    from ..errors import BuildError, ConfigError, HookError, RegistryError
+
+    return isinstance(exc, (ConfigError, RegistryError, BuildError, HookError))
+
+
 def fail_fast(method: _F) -> _F:
     """Decorate a Runner method: in a multi-rank run, a failing rank says so and leaves.
 
@@ -531,7 +538,9 @@ def fail_fast(method: _F) -> _F:
                     add_note(exc, peer_failure_note())
                     message = f"{message} {peer_failure_note()}"
                 if logger is not None:
-                    logger.error(message, exc_info=True)
+                    # an input error (a config's, a registry's) is one paragraph, as runner-cli
+                    # shows it: the traceback is the run's own code, and each rank has one
+                    logger.error(message, exc_info=not _input_error(exc))
                 else:  # pragma: no cover - a Runner always has a logger
                     import sys
 
