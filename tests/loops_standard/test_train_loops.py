@@ -302,3 +302,23 @@ def test_frozen_parameters_keep_torch_error_and_get_a_hint(cfg) -> None:
     notes = " ".join(getattr(info.value, "__notes__", []))
     assert "No parameter of" in notes and "requires_grad=False" in notes
     assert "optimizer was built over frozen parameters" in notes
+
+
+def test_ranks_with_different_numbers_of_batches_are_refused_on_every_rank(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Per-rank datasets of 400 and 300 samples: the rank that ran out first aborted inside
+    gloo ('EnforceNotMet ... 2412 vs 8') or the job hung until the timeout."""
+    import runner_core.distributed as dist
+    from runner_loops_standard.train import _check_same_batches_on_every_rank
+
+    monkeypatch.setattr(dist, "get_world_size", lambda: 2)
+    monkeypatch.setattr(dist, "all_gather_object", lambda n: [n, 19])
+    _check_same_batches_on_every_rank(list(range(19)))  # the same everywhere: fine
+    with pytest.raises(
+        ConfigError, match=r"different number of batches per epoch \(rank 0: 25, rank 1: 19\)"
+    ):
+        _check_same_batches_on_every_rank(list(range(25)))
+    monkeypatch.setattr(dist, "get_world_size", lambda: 1)
+    monkeypatch.setattr(dist, "all_gather_object", None)  # one process: no collective at all
+    _check_same_batches_on_every_rank(list(range(25)))

@@ -61,6 +61,26 @@ def _empty_pass_error(loader: Any, data_pass: int, max_iters: int) -> EmptyDataE
     )
 
 
+def _check_same_batches_on_every_rank(loader: Any) -> None:
+    """Raise ConfigError on every rank when the ranks' epochs have different numbers of
+    batches: the rank that runs out first stops taking part in the gradient all-reduce,
+    and the others hang until the timeout or abort inside gloo/NCCL, naming nothing.
+    One gather per ``train()``, nothing in a single process."""
+    from runner_core.distributed import all_gather_object, get_world_size
+
+    if get_world_size() < 2:
+        return
+    counts = all_gather_object(len(loader))
+    if len(set(counts)) > 1:
+        raise ConfigError(
+            f"train_dataloader gives each rank a different number of batches per epoch "
+            f"({', '.join(f'rank {r}: {n}' for r, n in enumerate(counts))}): a rank that "
+            "runs out first stops taking part in the gradient all-reduce, and the others "
+            "would hang or abort. Give every rank a dataset of the same length and a sampler "
+            "that splits it evenly (DefaultSampler pads it so)."
+        )
+
+
 def _positive_int(
     value: Any, key: str, minimum: int = 1, not_int: type[ConfigError] = ConfigTypeError
 ) -> int:
@@ -428,6 +448,8 @@ class EpochBasedTrainLoop(BaseTrainLoop):
                 getattr(loader, "batch_size", None),
                 getattr(loader, "drop_last", None),
             )
+        if type(self).run_epoch is EpochBasedTrainLoop.run_epoch:
+            _check_same_batches_on_every_rank(self.dataloader)
         runner.call_hook("before_train")
         while self._epoch < self._max_epochs and not self.stop_training:
             self.run_epoch()
