@@ -349,10 +349,11 @@ def test_a_failed_rank_logs_an_input_error_without_its_traceback(
         ),
         (RuntimeError("NCCL error: remote process exited or there was a network error"), True),
         (ValueError("injected failure at iter 3"), False),
+        (RuntimeError("Application timeout caused pair closure"), "timeout"),
     ],
 )
 def test_a_rank_whose_collective_lost_its_peer_points_to_the_rank_that_failed(
-    monkeypatch: pytest.MonkeyPatch, error: Exception, lost: bool
+    monkeypatch: pytest.MonkeyPatch, error: Exception, lost: bool | str
 ) -> None:
     """Rank 0's log file held only gloo's 'closed by peer', blamed on the hook whose
     collective it was in; the cause, another rank's error, was on that rank's stderr."""
@@ -375,5 +376,9 @@ def test_a_rank_whose_collective_lost_its_peer_points_to_the_rank_that_failed(
     (line,) = runner.logger.lines
     assert line.startswith(f"rank 0/2 failed: {type(error).__name__}: ")
     notes = getattr(raised.value, "__notes__", [])
+    if lost == "timeout":  # gloo's words for dist_cfg.timeout name neither it nor a rank
+        assert "A collective waited env_cfg.dist_cfg.timeout for another rank" in line
+        assert any("raise the timeout" in n for n in notes)
+        return
     assert ("Another rank most likely failed first" in line) is lost
     assert any("look for the first 'rank N/W failed' line" in n for n in notes) is lost

@@ -464,6 +464,26 @@ def lost_a_peer(exc: BaseException) -> bool:
     return type(exc).__name__ == "DistNetworkError" or any(s in text for s in _PEER_GONE)
 
 
+_TIMED_OUT = ("application timeout caused pair closure", "timed out waiting", "watchdog caught")
+
+
+def timed_out(exc: BaseException) -> bool:
+    """Whether ``exc`` is a collective that waited ``dist_cfg.timeout`` for another rank."""
+    text = str(exc).lower()
+    return any(s in text for s in _TIMED_OUT)
+
+
+def timeout_note() -> str:
+    """What a rank whose collective timed out adds to its error (and log line)."""
+    return (
+        "A collective waited env_cfg.dist_cfg.timeout for another rank: a rank is stuck (in "
+        "a hook, loading data, a deadlock) or slower than the timeout allows. A rank that "
+        "failed says so in its own 'rank N/W failed' line; one that is stuck does not (look "
+        "for the rank whose log stops first). If a step really takes this long, raise the "
+        "timeout."
+    )
+
+
 def describe_rank_failure(exc: BaseException) -> str:
     """``'rank 1/2 failed: ValueError: ...'``: the line every rank logs when it fails."""
     from .utils import get_rank, get_world_size
@@ -532,11 +552,12 @@ def fail_fast(method: _F) -> _F:
             if is_distributed():
                 logger = getattr(self, "logger", None)
                 message = describe_rank_failure(exc)
-                if lost_a_peer(exc):  # the cause is another rank's error: point to it
+                if lost_a_peer(exc) or timed_out(exc):  # the cause is another rank's
                     from ..errors import add_note
 
-                    add_note(exc, peer_failure_note())
-                    message = f"{message} {peer_failure_note()}"
+                    note = peer_failure_note() if lost_a_peer(exc) else timeout_note()
+                    add_note(exc, note)
+                    message = f"{message} {note}"
                 if logger is not None:
                     # an input error (a config's, a registry's) is one paragraph, as runner-cli
                     # shows it: the traceback is the run's own code, and each rank has one
