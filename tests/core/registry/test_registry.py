@@ -788,3 +788,37 @@ def test_a_scoped_name_of_a_library_not_installed_says_so(fake_dist) -> None:
     with pytest.raises(RegistryError) as err:
         MODELS.build(dict(type="t_plug_dist.TPlugNett"))
     assert "No package" not in str(err.value) and "Did you mean 'TPlugNet'" in str(err.value)
+
+
+def test_a_class_whose_init_a_decorator_wraps_builds_with_the_keywords_it_translates() -> None:
+    """mmcv's RoIAlign: @deprecated_api_warning({'out_size': 'output_size'}) wraps __init__
+    (functools.wraps), so inspect.signature shows only output_size; the argument check
+    refused out_size, which the wrapper renames."""
+    import functools
+
+    def renames_out_size(init: Any) -> Any:
+        @functools.wraps(init)
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if "out_size" in kwargs:
+                kwargs["output_size"] = kwargs.pop("out_size")
+            return init(self, *args, **kwargs)
+
+        return wrapper
+
+    registry = Registry("wrapped_init_test")
+
+    @registry.register_module()
+    class RoIAlign:
+        @renames_out_size
+        def __init__(self, output_size: int) -> None:
+            self.output_size = output_size
+
+    assert registry.build(dict(type="RoIAlign", out_size=7)).output_size == 7
+
+    @registry.register_module()
+    class Plain:
+        def __init__(self, output_size: int) -> None:
+            self.output_size = output_size
+
+    with pytest.raises(BuildError, match="unexpected argument 'out_size'"):  # still checked
+        registry.build(dict(type="Plain", out_size=7))

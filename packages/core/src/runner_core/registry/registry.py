@@ -698,6 +698,20 @@ def accepts_argument(obj: Any, name: str, unknown: bool = False) -> bool:
     return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
+def _wrapper_takes_anything(obj: Any) -> bool:
+    """Whether ``obj`` (its ``__init__`` for a class) is a ``functools.wraps`` wrapper that
+    takes ``**kwargs`` itself: ``inspect.signature`` shows the wrapped function's
+    parameters, but the wrapper may accept (and translate) others."""
+    target = getattr(obj, "__init__", None) if isinstance(obj, type) else obj
+    if getattr(target, "__wrapped__", None) is None:
+        return False
+    try:
+        outer = inspect.signature(target, follow_wrapped=False)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return any(p.kind is p.VAR_KEYWORD for p in outer.parameters.values())
+
+
 def check_arguments(
     obj_cls: Any,
     args: Mapping[str, Any],
@@ -711,6 +725,8 @@ def check_arguments(
     signature has ``**kwargs`` (a class that takes a fixed few extra options
     there, e.g. MMEngine's storage arguments, and handles those itself).
     """
+    if not named_only and _wrapper_takes_anything(obj_cls):
+        return  # a decorator in between (mmcv's deprecated_api_warning renames old keywords)
     try:
         sig = inspect.signature(obj_cls)
     except (TypeError, ValueError):  # builtins without a signature: let the call decide
