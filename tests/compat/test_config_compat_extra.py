@@ -48,6 +48,8 @@ def test_diff_is_a_unified_diff_of_the_pretty_texts(write) -> None:
     assert " b = dict(c=[1, 2])\n" in diff
     assert "\x1b[" not in diff  # plain text, no colour codes
     assert Config.diff(a, Config(dict(a=1, b=dict(c=[1, 2])))) == ""
+    # plain dicts are configs too (they failed in fromfile: "expected str ... not dict")
+    assert Config.diff(dict(a=1, b=dict(c=[1, 2])), dict(a=2, b=dict(c=[1, 2]))) == diff
 
 
 def test_diff_ignores_the_key_order_as_mmengines_sorted_text(write) -> None:

@@ -116,6 +116,7 @@ def test_count_registered_modules_reports_each_tree(compatlib: Registry, tmp_pat
     models = {entry["scope"]: entry for entry in scan["registries"]["MODELS"]}
     assert "Widget" in models["compatlib"]["modules"]
     assert models["compatlib"]["num_modules"] == 1
+    assert "EVALUATOR" in scan["registries"]  # MMEngine's variable name (ours: EVALUATORS)
     saved = json.loads((tmp_path / "modules_statistic_results.json").read_text())
     assert saved["registries"]["MODELS"] == scan["registries"]["MODELS"]
 

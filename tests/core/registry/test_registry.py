@@ -822,3 +822,15 @@ def test_a_class_whose_init_a_decorator_wraps_builds_with_the_keywords_it_transl
 
     with pytest.raises(BuildError, match="unexpected argument 'out_size'"):  # still checked
         registry.build(dict(type="Plain", out_size=7))
+
+
+def test_register_module_takes_a_tuple_of_names_as_mmengine() -> None:
+    registry = Registry("tuple_names_test")
+
+    @registry.register_module(name=("Alias1", "Alias2"))
+    class Both:
+        pass
+
+    assert registry.get("Alias1") is Both and registry.get("Alias2") is Both
+    with pytest.raises(TypeError, match="name must be a str or a list of str"):
+        registry.register_module(name=("A", 1), module=Both)

@@ -196,15 +196,26 @@ class Config:
         return result
 
     @staticmethod
-    def diff(cfg1: str | os.PathLike[str] | Config, cfg2: str | os.PathLike[str] | Config) -> str:
+    def diff(
+        cfg1: str | os.PathLike[str] | Config | Mapping[str, Any],
+        cfg2: str | os.PathLike[str] | Config | Mapping[str, Any],
+    ) -> str:
         """A unified diff of two configs' ``pretty_text`` with keys sorted (paths are loaded
-        first), so the same content in another order shows no difference.
+        first, plain dicts taken as configs), so the same content in another order shows no
+        difference.
 
         As MMEngine's ``Config.diff``, but plain text: no colour codes and no
         wrapping, so it can be written to a file or compared in a test.
         """
-        first = cfg1 if isinstance(cfg1, Config) else Config.fromfile(cfg1)
-        second = cfg2 if isinstance(cfg2, Config) else Config.fromfile(cfg2)
+
+        def as_config(cfg: Any) -> Config:
+            if isinstance(cfg, Config):
+                return cfg
+            if isinstance(cfg, Mapping):
+                return Config(cfg)
+            return Config.fromfile(cfg)
+
+        first, second = as_config(cfg1), as_config(cfg2)
         # keys sorted, as MMEngine's pretty_text sorts them: the same content in another
         # order is no difference
         lines = difflib.unified_diff(

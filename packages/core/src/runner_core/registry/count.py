@@ -39,6 +39,10 @@ def traverse_registry_tree(registry: Registry, verbose: bool = True) -> list[dic
     return _tree_info(registry.root, verbose)
 
 
+#: where MMEngine's variable name differs from ours (its keys in the scan)
+_MMENGINE_NAMES = {"EVALUATORS": "EVALUATOR"}
+
+
 def count_registered_modules(save_path: str | Path | None = None, verbose: bool = True) -> dict:
     """Scan every root registry and its children; write ``modules_statistic_results.json``
     into ``save_path`` when given.
@@ -52,7 +56,8 @@ def count_registered_modules(save_path: str | Path | None = None, verbose: bool 
     scan = {
         "scan_date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
         "registries": {
-            name: _tree_info(registry, verbose) for name, registry in ALL_REGISTRIES.items()
+            _MMENGINE_NAMES.get(name, name): _tree_info(registry, verbose)
+            for name, registry in ALL_REGISTRIES.items()
         },
     }
     if verbose:

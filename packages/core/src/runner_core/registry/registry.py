@@ -295,23 +295,37 @@ class Registry:
     # typed so that a decorated class or function keeps its type for type checkers
     @overload
     def register_module(
-        self, name: str | list[str] | None = None, force: bool = False, module: None = None
+        self,
+        name: str | list[str] | tuple[str, ...] | None = None,
+        force: bool = False,
+        module: None = None,
     ) -> Callable[[_T], _T]: ...
     @overload
     def register_module(
-        self, name: str | list[str] | None = None, force: bool = False, *, module: _T
+        self,
+        name: str | list[str] | tuple[str, ...] | None = None,
+        force: bool = False,
+        *,
+        module: _T,
     ) -> _T: ...
     @overload
-    def register_module(self, name: str | list[str] | None, force: bool, module: _T) -> _T: ...
     def register_module(
-        self, name: str | list[str] | None = None, force: bool = False, module: Any = None
+        self, name: str | list[str] | tuple[str, ...] | None, force: bool, module: _T
+    ) -> _T: ...
+    def register_module(
+        self,
+        name: str | list[str] | tuple[str, ...] | None = None,
+        force: bool = False,
+        module: Any = None,
     ) -> Any:
         """Register a class or function, as a decorator or directly with ``module=``."""
         if name is not None and not (
             isinstance(name, str)
-            or (isinstance(name, list) and all(isinstance(n, str) for n in name))
+            or (isinstance(name, (list, tuple)) and all(isinstance(n, str) for n in name))
         ):
             raise TypeError(f"name must be a str or a list of str, got {name!r}")
+        if isinstance(name, tuple):  # MMEngine's is_seq_of(name, str) takes a tuple too
+            name = list(name)
         if not isinstance(force, bool):  # MMEngine's check
             raise TypeError(f"force must be a bool, got {type(force).__name__}")
 
