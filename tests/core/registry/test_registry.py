@@ -604,12 +604,39 @@ def test_a_misspelt_scope_is_named_when_the_name_is_not_found() -> None:
     class ResNet:
         pass
 
-    with pytest.raises(RegistryError) as info:
+    with pytest.raises(RegistryError) as info, pytest.warns(UserWarning, match="t_scope_noet"):
         root.build(dict(type="ResNet", _scope_="t_scope_noet"))
     note = " ".join(getattr(info.value, "__notes__", []))
     assert "_scope_='t_scope_noet' names no registry" in note
     assert "Did you mean one of 't_scope_note'" in note
     assert type(root.build(dict(type="ResNet", _scope_="t_scope_note"))) is ResNet
+
+
+def test_a_misspelt_scope_warns_when_another_registry_builds_instead() -> None:
+    """MMEngine warns that it used the current registry; a name the root also has was
+    built silently from it. Shown at the caller's line, once per scope."""
+    root = Registry("thing", scope="t_warn_root")
+    Registry("thing", parent=root, scope="t_warn_lib")
+
+    @root.register_module()
+    class Plain:
+        pass
+
+    with pytest.warns(UserWarning) as caught:
+        assert type(root.build(dict(type="Plain", _scope_="t_warn_lbi"))) is Plain
+    (warning,) = caught
+    assert str(warning.message) == (
+        "No thing registry has scope 't_warn_lbi' and no package of that name is installed, "
+        "so the 't_warn_root' registry builds instead; check _scope_ / default_scope. "
+        "Did you mean one of 't_warn_lib', 't_warn_root'?"
+    )
+    assert warning.filename == __file__
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        root.build(dict(type="Plain", _scope_="t_warn_lbi"))  # once
+        root.build(dict(type="Plain", _scope_="json"))  # an installed package: its scope
 
 
 def test_optimizers_of_installed_packages_are_found_as_mmengine_registers_them(

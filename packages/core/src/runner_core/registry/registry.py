@@ -27,6 +27,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+import warnings
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -55,6 +56,8 @@ from .scope import (
 
 _MISSING = object()
 _T = TypeVar("_T")
+#: scopes already warned of (or found installed) by ``switch_scope_and_registry``
+_WARNED_SCOPES: set[str] = set()
 
 
 def _dotted_splits(path: str) -> Iterator[tuple[str, list[str]]]:
@@ -269,7 +272,28 @@ class Registry:
             found = find_scope(self.root, scope)
             if found is None and _scopes.may_import_scope(scope) and import_scope_registry(scope):
                 found = find_scope(self.root, scope)
+            if found is None:
+                self._warn_unknown_scope(scope)
             yield found if found is not None else self
+
+    def _warn_unknown_scope(self, scope: str) -> None:
+        """MMEngine's warning for a scope with no registry in this tree, once per scope, when
+        nothing of that name is installed either (a plugin registering through entry points
+        has no registry of its own, and its distribution is its scope)."""
+        from ..utils.misc import is_installed
+
+        if scope in _WARNED_SCOPES or scope == self.scope or scope in ROOT_ALIASES:
+            return
+        _WARNED_SCOPES.add(scope)
+        if scope.isidentifier() and is_installed(scope):
+            return
+        known = sorted({node.scope for node in _scopes.subtree(self.root) if node.scope})
+        warnings.warn(
+            f"No {self.name} registry has scope {scope!r} and no package of that name is "
+            f"installed, so the {self.root.scope!r} registry builds instead; check "
+            f"_scope_ / default_scope.{did_you_mean(scope, known)}",
+            stacklevel=_outside_this_package(),
+        )
 
     def import_from_location(self) -> bool:
         """Import the ``locations`` modules once; True if this call imported them."""
@@ -710,6 +734,22 @@ def accepts_argument(obj: Any, name: str, unknown: bool = False) -> bool:
     except (TypeError, ValueError):
         return unknown
     return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def _outside_this_package() -> int:
+    """The ``stacklevel`` (for a warning raised by the caller) of the first frame in
+    neither runner_core nor contextlib: the user's code that asked for the build."""
+    import contextlib
+    import os
+
+    package = os.path.dirname(os.path.dirname(__file__))
+    frame, level = inspect.currentframe(), 0
+    while frame is not None and frame.f_back is not None:
+        frame, level = frame.f_back, level + 1
+        name = frame.f_code.co_filename
+        if not (name.startswith(package) or name == contextlib.__file__):
+            return level
+    return 1
 
 
 def _wrapper_takes_anything(obj: Any) -> bool:
