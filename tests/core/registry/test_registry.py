@@ -861,3 +861,17 @@ def test_register_module_takes_a_tuple_of_names_as_mmengine() -> None:
     assert registry.get("Alias1") is Both and registry.get("Alias2") is Both
     with pytest.raises(TypeError, match="name must be a str or a list of str"):
         registry.register_module(name=("A", 1), module=Both)
+
+
+def test_a_librarys_own_root_registry_under_a_standard_name_starts_empty() -> None:
+    """A library's Registry('hook') without parent= read the runner.hooks entry points and
+    held every standard hook; MMEngine's is empty. A child (parent=HOOKS) still finds them."""
+    from runner_core.registry import HOOKS
+
+    own = Registry("hook", scope="t_own_root_lib")
+    assert len(own) == 0 and own.get("CheckpointHook") is None and "CheckpointHook" not in own
+    assert Registry("hook", parent=HOOKS, scope="t_own_child_lib").get("CheckpointHook")
+    assert Registry("hook", group="runner.hooks", scope="t_own_grouped").get("CheckpointHook")
+    with pytest.raises(RegistryError) as info:
+        own.build(dict(type="CheckpointHook"))
+    assert "entry points" not in str(info.value)  # it reads none

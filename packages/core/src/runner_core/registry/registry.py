@@ -160,8 +160,11 @@ class Registry:
             package of the declaring module); used in messages and scoped keys.
         locations: modules imported on the first miss, to register their classes.
         group: the entry-point group it reads, ``'runner.hooks'`` (default: the
-            parent's, else ``runner.<name>s``). A string as second positional
-            argument is taken as the group.
+            parent's, else ``runner.<name>s``; none for a root registry declared
+            outside runner_core under a standard registry's name, such as a
+            library's own ``Registry('model')``, which starts empty as in
+            MMEngine). A string as second positional argument is taken as the
+            group.
         fallback: called with a key no one registered; returns the object or None.
     """
 
@@ -194,7 +197,7 @@ class Registry:
         # its parent's name (mmdet's MODELS = Registry('model', parent=MMENGINE_MODELS))
         self.var_name: str = parent.var_name if parent is not None else name.upper()
         self.parent = parent
-        self.group: str = group or (parent.group if parent is not None else f"runner.{name}s")
+        self.group: str = group or (parent.group if parent is not None else _own_group(name))
         self._scope = scope if scope is not None else _scopes.infer_scope()
         self._locations = list(locations or [])
         self._locations_imported = not self._locations
@@ -617,9 +620,14 @@ class Registry:
         scope = f" (scope {self._scope!r})" if self.parent is not None or self.children else ""
         return (
             f"{key!r} is not in the {self.name} registry{scope}.{hint} Known names come from "
-            f"@{self.var_name}.register_module() and from installed plugins' "
-            f"{self.group!r} entry points (see `runner-cli plugins`); a class can also be "
-            f"named by its import path, e.g. 'my_pkg.module:MyClass'."
+            f"@{self.var_name}.register_module()"
+            + (
+                f" and from installed plugins' {self.group!r} entry points (see "
+                "`runner-cli plugins`)"
+                if self.group
+                else ""
+            )
+            + "; a class can also be named by its import path, e.g. 'my_pkg.module:MyClass'."
         ) + (reinstall_hint(self.group, key) if self.group else "")
 
     def _dotted_hint(self, key: str) -> str:
@@ -734,6 +742,19 @@ def accepts_argument(obj: Any, name: str, unknown: bool = False) -> bool:
     except (TypeError, ValueError):
         return unknown
     return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def _own_group(name: str) -> str:
+    """The default group of a root registry called ``name``: ``runner.<name>s``, unless a
+    standard registry reads that group (a library's own ``Registry('model')`` without a
+    parent is a registry of its own, empty until it registers, as in MMEngine; its
+    children find the plugins only through ``parent=MODELS``)."""
+    import sys
+
+    group = f"runner.{name}s"
+    root = sys.modules.get("runner_core.registry.root")  # None while root.py declares them
+    standard = getattr(root, "ALL_REGISTRIES", {}) if root is not None else {}
+    return "" if any(r.group == group for r in standard.values()) else group
 
 
 def _outside_this_package() -> int:
