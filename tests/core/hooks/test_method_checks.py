@@ -253,6 +253,53 @@ def test_star_args_that_would_receive_nothing_are_refused_at_registration() -> N
     assert len(m) == 0 and Star.priority == "NORMAL"  # nothing half-registered
 
 
+def test_a_method_a_point_cannot_call_is_a_type_error_a_misspelt_one_is_not() -> None:
+    """MMEngine raises TypeError at the first call of a method with the wrong arguments;
+    ours raises at registration, still a TypeError. MMEngine never calls a misspelt one."""
+
+    class Extra(Hook):
+        def after_train_iter(self, runner, batch_idx, data_batch, outputs, extra):
+            pass
+
+    with pytest.raises(TypeError, match="Extra.after_train_iter"):
+        HookManager().register(Extra())
+    from runner_core.hooks.manager import _problems_error
+    from runner_core.hooks.method_checks import MethodProblem
+
+    typo = MethodProblem("Typo", "after_trian_iter", MISSPELLED, "...")
+    assert _problems_error([typo]) is HookError  # found as the run starts: not a TypeError
+
+
+def test_iteration_for_iter_and_mmcvs_generic_points_are_caught_alike() -> None:
+    """after_val_iteration scored 0.848 against after_val_iter (cutoff 0.85) and was only
+    warned of after the run, while after_train_iteration was an error at its start; of
+    MMCV 1.x's before_epoch/after_epoch/before_iter/after_iter only the first was caught."""
+
+    class Old(Hook):
+        def after_val_iteration(self, runner):
+            pass
+
+        def before_train_epochs(self, runner):
+            pass
+
+        def after_iter(self, runner):
+            pass
+
+        def before_epoch(self, runner):
+            pass
+
+    found = {p.method: p for p in check_hook_class(Old)}
+    assert {p.kind for p in found.values()} == {MISSPELLED}
+    assert str(found["after_val_iteration"]).endswith("did you mean 'after_val_iter'?")
+    assert str(found["before_train_epochs"]).endswith("did you mean 'before_train_epoch'?")
+    assert str(found["after_iter"]) == (
+        "Old.after_iter is MMCV 1.x's generic point, which no hook point calls: name the "
+        "points (after_train_iter, after_val_iter, after_test_iter), or override MMEngine's "
+        "_after_iter(runner, ...) helper, which after_train_iter and the others call."
+    )
+    assert "(before_train_epoch, before_val_epoch, before_test_epoch)" in str(found["before_epoch"])
+
+
 TYPO_MOD = """
 from runner_core.hooks import Hook
 

@@ -271,7 +271,9 @@ class HookManager(Sequence[Hook]):
         wrong = check_hook_class(type(hook), methods=standard)
         if wrong:  # a parameter the point cannot fill would get None or nothing, silently
             # the Runner names a custom hook's config key itself (custom_hooks[i])
-            raise HookError(_problems_text([(hook, role, wrong)], key=role is not None))
+            raise _problems_error(wrong)(
+                _problems_text([(hook, role, wrong)], key=role is not None)
+            )
         if priority is not None:  # only once valid: a refused hook is left as it was
             hook.priority = priority  # kept as given, as MMEngine does ('LOW' stays 'LOW')
         entry = _Entry(hook, prio, self._seq, role)
@@ -449,7 +451,9 @@ class HookManager(Sequence[Hook]):
                 found.append((e.hook, e.role, wrong))
         if found:
             intro = "Hook methods that no hook point calls as written (found as the run starts): "
-            raise HookError(_problems_text(found, key=True, intro=intro))
+            raise _problems_error([p for _, _, wrong in found for p in wrong])(
+                _problems_text(found, key=True, intro=intro)
+            )
         # a helper method (mmdet's MeanTeacherHook.momentum_update) is no point: only names
         # that look like one are reported if no loop calls them
         known = [*STANDARD_POINTS, *self._declared]
@@ -806,6 +810,14 @@ def _wake_first(manager: HookManager, name: str) -> Callable[..., None]:
         getattr(manager.points, name)(*args, **kwargs)
 
     return waking
+
+
+def _problems_error(problems: list[MethodProblem]) -> type[HookError]:
+    """A TypeError for a method a point cannot call with its arguments (MMEngine's error at
+    the first call), else a HookError (a misspelt name, which MMEngine never calls)."""
+    from .method_checks import MISSPELLED
+
+    return HookTypeError if any(p.kind != MISSPELLED for p in problems) else HookError
 
 
 def _problems_text(

@@ -28,6 +28,14 @@ STANDARD_POINTS = specs.hook_point_names()
 #: how close a public method's name must be to a point's to be taken for a misspelling
 CLOSE = 0.85
 
+#: MMCV 1.x's mode-generic points: MMEngine calls per-mode points, which call the
+#: ``_``-prefixed helpers of the same name
+_MMCV_GENERIC = {
+    f"{when}_{unit}": tuple(f"{when}_{mode}_{unit}" for mode in ("train", "val", "test"))
+    for when in ("before", "after")
+    for unit in ("epoch", "iter")
+}
+
 # what a :class:`MethodProblem` is about
 MISSPELLED = "misspelled"  # a name close to a point's: never called
 UNKNOWN_ARGUMENT = "unknown-argument"  # a parameter the point does not pass
@@ -115,7 +123,16 @@ def check_hook_class(
             continue
         if name in loops:
             continue
-        close = difflib.get_close_matches(name, known, n=1, cutoff=CLOSE)
+        if name in _MMCV_GENERIC:
+            detail = (
+                "is MMCV 1.x's generic point, which no hook point calls: name the points "
+                f"({', '.join(_MMCV_GENERIC[name])}), or override MMEngine's _{name}"
+                f"(runner, ...) helper, which {_MMCV_GENERIC[name][0]} and the others call."
+            )
+            problems.append(MethodProblem(cls.__name__, name, MISSPELLED, detail))
+            continue
+        spelled = name.replace("iteration", "iter").replace("epochs", "epoch")
+        close = [spelled] if spelled in known else difflib.get_close_matches(name, known, 1, CLOSE)
         if close:
             detail = f"matches no hook point: did you mean {close[0]!r}?"
             problems.append(MethodProblem(cls.__name__, name, MISSPELLED, detail))
