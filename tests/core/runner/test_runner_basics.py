@@ -226,6 +226,17 @@ def test_an_empty_evaluator_list_evaluates_without_metrics(tmp_path) -> None:
     assert runner.val() == {} and runner.test() == {}
 
 
+def test_a_custom_hook_without_type_is_named_as_written(tmp_path) -> None:
+    """The message showed {} for dict(priority='LOW'): priority was taken out first."""
+    from runner_core.errors import BuildError
+
+    cfg = tiny_cfg(tmp_path, custom_hooks=[dict(priority="LOW")])
+    with pytest.raises(
+        BuildError, match=r"from \{'priority': 'LOW'\} \(config key 'custom_hooks\[0\]'\)"
+    ):
+        Runner.from_cfg(Config(cfg))
+
+
 def test_misspelled_top_level_key_says_did_you_mean(tmp_path) -> None:
     cfg = tiny_cfg(tmp_path)
     cfg["train_dataloder"] = cfg.pop("train_dataloader")

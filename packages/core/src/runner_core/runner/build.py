@@ -493,6 +493,8 @@ def build_hook(cfg: Any, key_path: str) -> tuple[Any, Any]:
     """Build one hook; return (hook, priority from the config or None)."""
     if not isinstance(cfg, Mapping):
         return cfg, None
+    if "type" not in cfg:  # said of the dict as written (priority is taken out below)
+        HOOKS.build(cfg, _key_path=key_path)
     spec = dict(cfg)
     priority = spec.pop("priority", None)
     kind = spec.get("type")
