@@ -241,6 +241,17 @@ def test_a_logged_parameter_shows_its_value_at_the_step_not_after_it() -> None:
     assert only["loss"].item() == only["loss_w"].item() == 1.5
 
 
+def test_parse_losses_compiles_without_a_graph_break() -> None:
+    """train_step is what compile=True compiles: reading a term's grad_fn broke its graph."""
+    from runner_core.model.base_model import parse_losses
+
+    w = torch.nn.Parameter(torch.tensor([1.0, 2.0]))
+    compiled = torch.compile(parse_losses, fullgraph=True, backend="eager")
+    total, log_vars = compiled(dict(loss_a=(w * 2).sum(), loss_b=w[0]))
+    assert total.item() == 7.0 and log_vars["loss_b"].item() == 1.0
+    torch._dynamo.reset()
+
+
 def test_a_model_without_forward_is_refused_when_built_as_mmengines_abstract_base() -> None:
     class NoForward(BaseModel):
         pass
