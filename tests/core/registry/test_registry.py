@@ -637,6 +637,7 @@ def test_a_misspelt_scope_warns_when_another_registry_builds_instead() -> None:
         warnings.simplefilter("error")
         root.build(dict(type="Plain", _scope_="t_warn_lbi"))  # once
         root.build(dict(type="Plain", _scope_="json"))  # an installed package: its scope
+        root.build(dict(type="Plain", _scope_="runner-hooks-standard"))  # a distribution
 
 
 def test_optimizers_of_installed_packages_are_found_as_mmengine_registers_them(

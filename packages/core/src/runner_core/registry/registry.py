@@ -288,7 +288,7 @@ class Registry:
         if scope in _WARNED_SCOPES or scope == self.scope or scope in ROOT_ALIASES:
             return
         _WARNED_SCOPES.add(scope)
-        if scope.isidentifier() and is_installed(scope):
+        if is_installed(scope):  # a distribution's name too ('runner-hooks-standard')
             return
         known = sorted({node.scope for node in _scopes.subtree(self.root) if node.scope})
         warnings.warn(
@@ -763,7 +763,7 @@ def _outside_this_package() -> int:
     import contextlib
     import os
 
-    package = os.path.dirname(os.path.dirname(__file__))
+    package = os.path.dirname(os.path.dirname(__file__)) + os.sep
     frame, level = inspect.currentframe(), 0
     while frame is not None and frame.f_back is not None:
         frame, level = frame.f_back, level + 1
