@@ -233,6 +233,11 @@ def test_a_nan_score_is_never_the_best(tmp_path: Path, capsys: pytest.CaptureFix
     nan = float("nan")
     make_runner(tmp_path / "a", save_best="acc", scores=[nan, 0.5, 0.6]).train()
     assert {n for n in names(tmp_path / "a") if n.startswith("best")} == {"best_acc_epoch_3.pth"}
+    # a NaN best an older release saved (resumed into the hook) no longer blocks a best
+    runner = make_runner(tmp_path / "c", save_best="acc", scores=[0.4, 0.5, 0.6])
+    hook_of(runner).best_score["acc"] = nan
+    runner.train()
+    assert {n for n in names(tmp_path / "c") if n.startswith("best")} == {"best_acc_epoch_3.pth"}
     capsys.readouterr()
     make_runner(tmp_path / "b", save_best="acc", scores=[nan, nan, nan]).train()
     assert not any(n.startswith("best") for n in names(tmp_path / "b"))
@@ -1298,3 +1303,5 @@ def test_a_hook_state_holding_nan_is_unchanged_by_a_validation() -> None:
     assert not same_state({"best": nan}, {"best": 1.0})
     assert not same_state(torch.tensor([nan, 1.0]), torch.tensor([nan, 2.0]))
     assert not same_state(torch.tensor([nan, 0.0]), torch.tensor([0.0, nan]))
+    big = torch.finfo(torch.float32).max
+    assert not same_state(torch.tensor([nan, float("inf")]), torch.tensor([nan, big]))

@@ -1357,6 +1357,8 @@ class CheckpointHook(Hook):
                 )
                 continue
             best = self.best_score.get(key)
+            if best is not None and math.isnan(best):  # an older release's record: no best
+                best = None
             if best is not None and not (score > best if rule == "greater" else score < best):
                 continue
             filename = best_name(key, self._filename(runner))

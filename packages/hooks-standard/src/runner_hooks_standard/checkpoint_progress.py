@@ -96,11 +96,10 @@ def same_state(a: Any, b: Any) -> bool:
             return False
         if torch.equal(a, b):
             return True
-        return (
-            a.is_floating_point()
-            and bool(torch.equal(a.isnan(), b.isnan()))
-            and bool(torch.equal(a.nan_to_num(0.0), b.nan_to_num(0.0)))
-        )
+        if not a.is_floating_point():
+            return False
+        nan = a.isnan()
+        return bool(torch.equal(nan, b.isnan())) and bool(torch.equal(a[~nan], b[~nan]))
     if isinstance(a, float) and a != a:
         return b != b
     return bool(a == b)
