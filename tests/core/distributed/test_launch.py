@@ -11,7 +11,7 @@ import pytest
 from torchrun_helpers import free_port, worker_env
 
 from runner_core.distributed import launch
-from runner_core.errors import ConfigError, RunnerError
+from runner_core.errors import ConfigError, PluginError, RunnerError
 
 
 @pytest.mark.parametrize(
@@ -313,7 +313,13 @@ class _Logged:
 
 
 @pytest.mark.parametrize(
-    ("error", "traceback"), [(ConfigError("max_epochs='four'"), False), (ValueError("x"), True)]
+    ("error", "traceback"),
+    [
+        (ConfigError("max_epochs='four'"), False),
+        (ValueError("x"), True),
+        # a plugin's own module failed to import: its traceback is the one to see
+        (PluginError("entry point 'mylib.hooks:Hook' failed to import: NameError"), True),
+    ],
 )
 def test_a_failed_rank_logs_an_input_error_without_its_traceback(
     monkeypatch: pytest.MonkeyPatch, error: Exception, traceback: bool

@@ -33,9 +33,9 @@ class CommandFailed(Exception):
 
 def _input_error_types() -> tuple[type[BaseException], ...]:
     """Errors that mean "fix your input": usage, config, registry, build arguments, hooks."""
-    from runner_core.errors import BuildError, ConfigError, HookError, RegistryError
+    from runner_core.errors import INPUT_ERRORS
 
-    return (UsageError, ConfigError, RegistryError, BuildError, HookError)
+    return (UsageError, *INPUT_ERRORS)
 
 
 def one_paragraph(text: str) -> str:

@@ -6,14 +6,17 @@ building) gets the error with its whole traceback, notes included, so a
 failure can be investigated after the fact without ``--debug``. A run
 stopped with Ctrl-C writes there why it ends, too. Under ``torchrun`` the error
 also goes to the file torchrun reads back (``record_for_torchrun``), so its
-failure summary shows the traceback of the rank that failed.
+failure summary shows the traceback of the rank that failed (an input error:
+its one paragraph, as the terminal shows it).
 """
 
 from __future__ import annotations
 
 import logging
 
-from .errors import EXIT_USAGE, describe, exit_status_for
+from runner_core.errors import traceback_helps
+
+from .errors import describe
 
 
 def log_failure(exc: BaseException) -> bool:
@@ -71,7 +74,7 @@ def record_for_torchrun(exc: BaseException, debug: bool = False) -> bool:
     if not path:
         return False
     try:
-        if exit_status_for(exc) == EXIT_USAGE and not debug:
+        if not (debug or traceback_helps(exc)):
             import json
             import time
 

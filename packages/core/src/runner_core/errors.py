@@ -170,6 +170,21 @@ class ConfigModuleNotFoundError(ConfigImportError, ModuleNotFoundError):
 HINT_PREFIX = "Hint: "
 
 
+#: errors that mean "fix your input": a config's, a registry's, a build's, a hook's
+#: (runner-cli's exit status 2)
+INPUT_ERRORS: tuple[type[RunnerError], ...] = (ConfigError, RegistryError, BuildError, HookError)
+
+
+def traceback_helps(exc: BaseException) -> bool:
+    """Whether ``exc``'s traceback says more than its message: not for an input error,
+    whose traceback is the runner's own code, unless it reports a plugin's or a module's
+    own code failing while it was imported."""
+    if not isinstance(exc, INPUT_ERRORS):
+        return True
+    code_failed = isinstance(exc, (PluginError, RegistryImportError, ConfigImportError))
+    return code_failed and not isinstance(exc, ModuleNotFoundError)
+
+
 def add_note(exc: BaseException, note: str) -> None:
     """Attach ``note`` to ``exc`` (shown under its traceback), keeping its type.
 

@@ -524,13 +524,6 @@ def abort_process_group() -> None:
         pass
 
 
-def _input_error(exc: BaseException) -> bool:
-    """An error that means "fix your input" (runner-cli's exit status 2)."""
-    from ..errors import BuildError, ConfigError, HookError, RegistryError
-
-    return isinstance(exc, (ConfigError, RegistryError, BuildError, HookError))
-
-
 def fail_fast(method: _F) -> _F:
     """Decorate a Runner method: in a multi-rank run, a failing rank says so and leaves.
 
@@ -561,7 +554,9 @@ def fail_fast(method: _F) -> _F:
                 if logger is not None:
                     # an input error (a config's, a registry's) is one paragraph, as runner-cli
                     # shows it: the traceback is the run's own code, and each rank has one
-                    logger.error(message, exc_info=not _input_error(exc))
+                    from ..errors import traceback_helps
+
+                    logger.error(message, exc_info=traceback_helps(exc))
                 else:  # pragma: no cover - a Runner always has a logger
                     import sys
 
