@@ -124,6 +124,8 @@ def check_hook_class(
         if name in loops:
             continue
         if name in _MMCV_GENERIC:
+            if _does_nothing(getattr(cls, name, None)):  # a template's stub: nothing lost
+                continue
             detail = (
                 "is MMCV 1.x's generic point, which no hook point calls: name the points "
                 f"({', '.join(_MMCV_GENERIC[name])}), or override MMEngine's _{name}"
@@ -140,6 +142,26 @@ def check_hook_class(
             detail = "has no signature that can be read, so no hook point can call it."
             problems.append(MethodProblem(cls.__name__, name, NO_SIGNATURE, detail))
     return problems
+
+
+# what MMCV's template hooks write for the points they do not use (the bytecode differs
+# with a docstring: it takes the first constant)
+def _empty(self: Any, runner: Any) -> None:
+    pass
+
+
+def _documented(self: Any, runner: Any) -> None:
+    """A docstring only."""
+
+
+def _does_nothing(method: Any) -> bool:
+    """Whether ``method``'s body is only ``pass`` or a docstring (MMCV's hook template
+    defines every generic point so): never calling it loses nothing."""
+    code = getattr(getattr(method, "__func__", method), "__code__", None)
+    return code is not None and code.co_code in (
+        _empty.__code__.co_code,
+        _documented.__code__.co_code,
+    )
 
 
 def problems_message(problems: Sequence[MethodProblem], entry: PluginEntry | None = None) -> str:
