@@ -173,6 +173,9 @@ def test_iteration_based_lines_and_val_records(
     runner.train()
     text = (Path(runner.log_dir) / f"{runner.timestamp}.log").read_text()
     assert text.count("WARNING - log_processor.by_epoch=True") == (1 if log_processor else 0)
+    # MMEngine's processor method, as a custom LogProcessor calls it: the same counting
+    _, line = runner.log_processor.get_log_after_iter(runner, 3, "train")
+    assert line.startswith("Iter(train) [13/12]"), line  # after the run: iter + 1
     heads = [line.split("  ")[0] for line in log_lines(runner) if "(train)" in line]
     assert heads == ["Iter(train) [ 4/12]", "Iter(train) [ 8/12]", "Iter(train) [12/12]"]
     vals = [line.split("  ")[0] for line in log_lines(runner) if "accuracy" in line]

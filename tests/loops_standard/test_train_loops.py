@@ -270,6 +270,28 @@ def test_an_epoch_loop_over_a_loader_without_batches_runs_its_empty_epochs(cfg) 
     )
 
 
+class _NoLen(Dataset):
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return {"inputs": torch.zeros(64), "labels": torch.tensor(0)}
+
+
+class _NoIndices(torch.utils.data.Sampler):
+    def __len__(self) -> int:
+        return 0
+
+    def __iter__(self):
+        return iter(())
+
+
+def test_the_no_batch_warning_of_a_dataset_without_len_does_not_fail_the_run(cfg) -> None:
+    loader = dict(dataset=_NoLen(), sampler=_NoIndices(), batch_size=4)
+    c = dict(cfg, train_dataloader=loader, val_dataloader=None, val_cfg=None, val_evaluator=None)
+    runner = Runner.from_cfg(Config(c))
+    runner.train()  # len(dataset) raised TypeError inside the warning
+    log = (Path(runner.log_dir) / f"{runner.timestamp}.log").read_text()
+    assert "train_dataloader gives no batch (no len(), batch_size=4" in log
+
+
 def test_a_forward_that_refuses_the_batch_keys_keeps_its_type_and_gets_a_hint(cfg) -> None:
     from runner_core.model import BaseModel
 
@@ -322,3 +344,30 @@ def test_ranks_with_different_numbers_of_batches_are_refused_on_every_rank(
     monkeypatch.setattr(dist, "get_world_size", lambda: 1)
     monkeypatch.setattr(dist, "all_gather_object", None)  # one process: no collective at all
     _check_same_batches_on_every_rank(list(range(25)))
+
+
+def test_an_epoch_run_checks_the_ranks_batches_before_its_first_iteration(
+    cfg, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import runner_core.distributed as dist
+    from runner_loops_standard import EpochBasedTrainLoop
+
+    seen: list[int] = []
+
+    class Count(Hook):
+        def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+            seen.append(batch_idx)
+
+    c = dict(cfg, val_dataloader=None, val_cfg=None, val_evaluator=None)
+    runner = Runner.from_cfg(Config(dict(c, custom_hooks=[Count()])))
+    real_run = EpochBasedTrainLoop.run
+
+    def two_ranks(loop):  # the Runner is built: only the loop sees a second rank
+        monkeypatch.setattr(dist, "get_world_size", lambda: 2)
+        monkeypatch.setattr(dist, "all_gather_object", lambda n: [n, n + 1])
+        return real_run(loop)
+
+    monkeypatch.setattr(EpochBasedTrainLoop, "run", two_ranks)
+    with pytest.raises(ConfigError, match="different number of batches per epoch"):
+        runner.train()
+    assert seen == []

@@ -77,7 +77,8 @@ def _check_same_batches_on_every_rank(loader: Any) -> None:
             f"({', '.join(f'rank {r}: {n}' for r, n in enumerate(counts))}): a rank that "
             "runs out first stops taking part in the gradient all-reduce, and the others "
             "would hang or abort. Give every rank a dataset of the same length and a sampler "
-            "that splits it evenly (DefaultSampler pads it so)."
+            "that splits it evenly (DefaultSampler pads it so with round_up=True, its "
+            "default)."
         )
 
 
@@ -440,11 +441,15 @@ class EpochBasedTrainLoop(BaseTrainLoop):
         self._warn_epoch_starts_over()
         if self._max_iters == 0 and type(self).run_epoch is EpochBasedTrainLoop.run_epoch:
             loader = self.dataloader  # runs, as MMEngine's: a run that trains nothing, said
+            try:
+                size = f"{len(loader.dataset)} sample(s)"
+            except (AttributeError, TypeError, NotImplementedError):
+                size = "no len()"
             runner.logger.warning(
-                "train_dataloader gives no batch (%d sample(s), batch_size=%s, drop_last=%s): "
-                "every epoch of this run trains nothing. Set drop_last=False or a smaller "
+                "train_dataloader gives no batch (%s, batch_size=%s, drop_last=%s): every "
+                "epoch of this run trains nothing. Set drop_last=False or a smaller "
                 "batch_size.",
-                len(getattr(loader, "dataset", ()) or ()),
+                size,
                 getattr(loader, "batch_size", None),
                 getattr(loader, "drop_last", None),
             )
