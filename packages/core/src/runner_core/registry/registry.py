@@ -780,6 +780,8 @@ def _wrapper_takes_anything(obj: Any) -> bool:
     target = getattr(obj, "__init__", None) if isinstance(obj, type) else obj
     if getattr(target, "__wrapped__", None) is None:
         return False
+    if getattr(obj, "__signature__", None) is not None:  # it says what it takes (schedulers)
+        return False
     try:
         outer = inspect.signature(target, follow_wrapped=False)  # type: ignore[arg-type]
     except (TypeError, ValueError):
