@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from runner_cli.errors import UsageError
 from runner_cli.failure_log import record_for_torchrun
-from runner_core.errors import ConfigError
+from runner_core.errors import ConfigError, PluginError
 
 
 def _written(path: Path) -> str:
@@ -37,5 +38,19 @@ def test_an_input_error_goes_to_torchrun_as_one_paragraph(
         assert record_for_torchrun(exc)
         text = _written(error_file)
         assert text.startswith("Traceback (most recent call last)") and "the step failed" in text
+    for error in (UsageError("--resume takes a path"), PluginError("two offer 'ResNet'")):
+        try:
+            raise error
+        except Exception as exc:
+            assert record_for_torchrun(exc)
+            assert "Traceback" not in _written(error_file), error
+    try:  # a plugin's own module failed: its traceback is the one to read
+        try:
+            raise NameError("name 'nn' is not defined")
+        except NameError as cause:
+            raise PluginError("entry point 'mylib:Hook' failed to import") from cause
+    except PluginError as exc:
+        assert record_for_torchrun(exc)
+        assert _written(error_file).startswith("Traceback (most recent call last)")
     monkeypatch.delenv("TORCHELASTIC_ERROR_FILE")
     assert not record_for_torchrun(RuntimeError("no torchrun"))

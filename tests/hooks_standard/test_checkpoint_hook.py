@@ -1305,3 +1305,10 @@ def test_a_hook_state_holding_nan_is_unchanged_by_a_validation() -> None:
     assert not same_state(torch.tensor([nan, 0.0]), torch.tensor([0.0, nan]))
     big = torch.finfo(torch.float32).max
     assert not same_state(torch.tensor([nan, float("inf")]), torch.tensor([nan, big]))
+    # a third-party hook's numpy state: compared, not a crash of after_val
+    assert same_state(
+        {"s": np.float64(nan), "a": np.array([1.0, nan])},
+        {"s": np.float64(nan), "a": np.array([1.0, nan])},
+    )
+    assert not same_state(np.array([1, 2]), np.array([1, 3]))
+    assert not same_state(torch.tensor([1.0]).to_sparse(), torch.tensor([2.0]).to_sparse())

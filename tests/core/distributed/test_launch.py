@@ -302,6 +302,11 @@ def test_exit_frees_ddp_cycles_and_closes_a_gloo_group_left_open():
     assert proc.stdout.split() == ["True", "False"]
 
 
+def _caused(error: Exception, cause: Exception) -> Exception:
+    error.__cause__ = cause
+    return error
+
+
 class _Logged:
     def __init__(self) -> None:
         self.lines: list[str] = []
@@ -318,7 +323,8 @@ class _Logged:
         (ConfigError("max_epochs='four'"), False),
         (ValueError("x"), True),
         # a plugin's own module failed to import: its traceback is the one to see
-        (PluginError("entry point 'mylib.hooks:Hook' failed to import: NameError"), True),
+        (_caused(PluginError("entry point 'mylib.hooks:Hook' failed"), NameError("nn")), True),
+        (PluginError("two distributions offer 'ResNet'"), False),  # nothing under it
     ],
 )
 def test_a_failed_rank_logs_an_input_error_without_its_traceback(

@@ -252,6 +252,17 @@ def test_parse_losses_compiles_without_a_graph_break() -> None:
     torch._dynamo.reset()
 
 
+def test_parse_losses_runs_on_a_torch_without_torch_compiler_is_compiling(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """torch.compiler.is_compiling exists from torch 2.3; the packages take torch 2.1."""
+    from runner_core.model.base_model import parse_losses
+
+    monkeypatch.delattr(torch.compiler, "is_compiling")
+    w = torch.nn.Parameter(torch.tensor([1.0, 2.0]))
+    assert parse_losses(dict(loss=w[0]))[1]["loss"].item() == 1.0
+
+
 def test_a_model_without_forward_is_refused_when_built_as_mmengines_abstract_base() -> None:
     class NoForward(BaseModel):
         pass

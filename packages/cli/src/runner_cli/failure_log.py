@@ -16,7 +16,7 @@ import logging
 
 from runner_core.errors import traceback_helps
 
-from .errors import describe
+from .errors import UsageError, describe
 
 
 def log_failure(exc: BaseException) -> bool:
@@ -64,9 +64,11 @@ def record_for_torchrun(exc: BaseException, debug: bool = False) -> bool:
     torchrun's summary of a failed run reads each rank's file: without one it
     says ``error_file: <N/A>`` and only points at the ``@record`` docs. torch's
     own handler writes it (its format), as ``@record`` would around ``main``.
-    An input error (exit status 2) is written as its one paragraph, without the
-    traceback, as the terminal shows it (``debug``: with it); the run's log
-    file keeps the traceback.
+    An input error (a bad command line or config, a busy work dir) is written
+    as its one paragraph, without the traceback, as the terminal shows it
+    (``debug``: with it; a plugin or module that failed to import keeps it,
+    see ``runner_core.errors.traceback_helps``); the run's log file keeps the
+    traceback.
     """
     import os
 
@@ -74,7 +76,7 @@ def record_for_torchrun(exc: BaseException, debug: bool = False) -> bool:
     if not path:
         return False
     try:
-        if not (debug or traceback_helps(exc)):
+        if not debug and (isinstance(exc, UsageError) or not traceback_helps(exc)):
             import json
             import time
 

@@ -181,8 +181,10 @@ def traceback_helps(exc: BaseException) -> bool:
     own code failing while it was imported."""
     if not isinstance(exc, INPUT_ERRORS):
         return True
-    code_failed = isinstance(exc, (PluginError, RegistryImportError, ConfigImportError))
-    return code_failed and not isinstance(exc, ModuleNotFoundError)
+    if not isinstance(exc, (PluginError, RegistryImportError, ConfigImportError)):
+        return False
+    cause = exc.__cause__  # the import's own error: a missing module is an input error
+    return cause is not None and not isinstance(cause, ModuleNotFoundError)
 
 
 def add_note(exc: BaseException, note: str) -> None:

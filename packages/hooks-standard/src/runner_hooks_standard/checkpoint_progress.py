@@ -90,19 +90,31 @@ def same_state(a: Any, b: Any) -> bool:
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(same_state(x, y) for x, y in zip(a, b))
     if hasattr(a, "shape") and hasattr(a, "dtype"):
-        import torch
-
-        if a.shape != b.shape or a.dtype != b.dtype:
+        try:
+            return _same_array(a, b)
+        except Exception:  # numpy, sparse, another device: counted as changed (one save more)
             return False
-        if torch.equal(a, b):
-            return True
-        if not a.is_floating_point():
-            return False
-        nan = a.isnan()
-        return bool(torch.equal(nan, b.isnan())) and bool(torch.equal(a[~nan], b[~nan]))
     if isinstance(a, float) and a != a:
         return b != b
     return bool(a == b)
+
+
+def _same_array(a: Any, b: Any) -> bool:
+    """Equal shape, dtype and values, NaN where NaN is (a numpy array or a tensor)."""
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    import torch
+
+    if not isinstance(a, torch.Tensor):
+        import numpy as np
+
+        return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if torch.equal(a, b):
+        return True
+    if not a.is_floating_point():
+        return False
+    nan = a.isnan()
+    return bool(torch.equal(nan, b.isnan())) and bool(torch.equal(a[~nan], b[~nan]))
 
 
 def by_epoch_loop(runner: Any) -> bool:

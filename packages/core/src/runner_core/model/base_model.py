@@ -100,7 +100,7 @@ def _logged(term: torch.Tensor) -> torch.Tensor:
     view of one (a logged temperature, ``self.w[0]``) would show the value after it.
     MMEngine's ``mean()`` copies every term; a computed loss needs no copy.
     """
-    if torch.compiler.is_compiling() or term.grad_fn is None or term._is_view():
+    if _compiling() or term.grad_fn is None or term._is_view():
         return term.detach().clone()  # compiled: no graph break for reading grad_fn
     return term.detach()
 

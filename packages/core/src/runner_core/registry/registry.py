@@ -288,7 +288,9 @@ class Registry:
         if scope in _WARNED_SCOPES or scope == self.scope or scope in ROOT_ALIASES:
             return
         _WARNED_SCOPES.add(scope)
-        if is_installed(scope):  # a distribution's name too ('runner-hooks-standard')
+        # a distribution's name too ('runner-hooks-standard'); not a dotted name, which
+        # find_spec would answer by importing its parent
+        if "." not in scope and is_installed(scope):
             return
         known = sorted({node.scope for node in _scopes.subtree(self.root) if node.scope})
         warnings.warn(
