@@ -307,6 +307,22 @@ def _caused(error: Exception, cause: Exception) -> Exception:
     return error
 
 
+def _fail_on_a_rank(error: Exception) -> tuple[_Logged, BaseException]:
+    """Run a fail_fast method raising ``error``; its logger and the error it raised."""
+
+    class Fails:
+        logger = _Logged()
+
+        @launch.fail_fast
+        def train(self) -> None:
+            raise error
+
+    runner = Fails()
+    with pytest.raises(type(error)) as raised:
+        runner.train()
+    return runner.logger, raised.value
+
+
 class _Logged:
     def __init__(self) -> None:
         self.lines: list[str] = []
@@ -335,18 +351,8 @@ def test_a_failed_rank_logs_an_input_error_without_its_traceback(
     from runner_core.distributed import utils
 
     monkeypatch.setattr(utils, "is_distributed", lambda: True)
-
-    class Fails:
-        logger = _Logged()
-
-        @launch.fail_fast
-        def train(self) -> None:
-            raise error
-
-    runner = Fails()
-    with pytest.raises(type(error)):
-        runner.train()
-    assert runner.logger.tracebacks == [traceback]
+    logger, _ = _fail_on_a_rank(error)
+    assert logger.tracebacks == [traceback]
 
 
 @pytest.mark.parametrize(
@@ -374,20 +380,10 @@ def test_a_rank_whose_collective_lost_its_peer_points_to_the_rank_that_failed(
     monkeypatch.setattr(utils, "is_distributed", lambda: True)
     monkeypatch.setattr(utils, "get_rank", lambda: 0)
     monkeypatch.setattr(utils, "get_world_size", lambda: 2)
-
-    class Fails:
-        logger = _Logged()
-
-        @launch.fail_fast
-        def train(self) -> None:
-            raise error
-
-    runner = Fails()
-    with pytest.raises(type(error)) as raised:
-        runner.train()
-    (line,) = runner.logger.lines
+    logger, raised = _fail_on_a_rank(error)
+    (line,) = logger.lines
     assert line.startswith(f"rank 0/2 failed: {type(error).__name__}: ")
-    notes = getattr(raised.value, "__notes__", [])
+    notes = getattr(raised, "__notes__", [])
     if lost == "timeout":  # gloo's words for dist_cfg.timeout name neither it nor a rank
         assert "A collective waited env_cfg.dist_cfg.timeout for another rank" in line
         assert any("raise the timeout" in n for n in notes)
