@@ -239,7 +239,7 @@ class LoggerHook(Hook):
             # every validation at step 0 (its issues #683, #935)
             runner.logger.warning(
                 "log_processor.by_epoch=True with an iteration-based train loop (%s): the run "
-                "is one epoch, so the log counts iterations instead (Iter(train) [10/%d]) and "
+                "is one epoch, so the log counts iterations instead (Iter(train) [n/%d]) and "
                 "validation records sit at their iteration. Set log_processor=dict("
                 "by_epoch=False) to say so.",
                 type(runner.train_loop).__name__,

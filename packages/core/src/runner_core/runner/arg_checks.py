@@ -109,8 +109,8 @@ def check_experiment_name(name: Any) -> None:
         name = str(name)  # a number is a name too
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise ConfigError(
-            f"experiment_name={name!r} is not valid: give a non-empty name (or leave it unset to "
-            "use the config file's name)."
+            f"experiment_name={name!r} is not valid: give a non-empty name (or leave it unset: "
+            "the config file's name, else 'run')."
         )
 
 

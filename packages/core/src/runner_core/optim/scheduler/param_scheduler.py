@@ -255,7 +255,10 @@ class CosineAnnealingParamScheduler(_ParamScheduler):
         self.eta_min_ratio = eta_min_ratio
         self.T_max = T_max or span(common)
         if self.T_max <= 0:
-            raise BuildValueError(f"{type(self).__name__} needs T_max > 0, got {T_max}.")
+            raise BuildValueError(
+                f"{type(self).__name__} needs T_max > 0 (0 or None: the scheduler's span), "
+                f"got {T_max}."
+            )
         super().__init__(optimizer, param_name, **common)
 
     def _eta_mins(self) -> list[Any]:
