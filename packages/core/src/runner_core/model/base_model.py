@@ -83,7 +83,10 @@ def parse_losses(losses: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         )
     if not terms:
         raise LossKeyError(
-            f"forward(mode='loss') returned no key containing 'loss' (keys: {list(losses)})."
+            f"The loss dict (what forward(mode='loss') returns) has no key containing 'loss' "
+            f"(keys: {list(losses)}), so there is nothing to optimize. Name the loss terms "
+            "'loss' or 'loss_<name>'; a train_step of your own that logs only metrics can "
+            "return them without calling parse_losses."
         )
     total = terms[0] if len(terms) == 1 else sum(terms[1:], terms[0])
     if "loss" in log_vars:  # the model's own 'loss' term is what is logged, as in MMEngine,
