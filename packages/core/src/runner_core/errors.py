@@ -187,6 +187,25 @@ def traceback_helps(exc: BaseException) -> bool:
     return cause is not None and not isinstance(cause, ModuleNotFoundError)
 
 
+def stacklevel_outside_runner_core() -> int:
+    """The ``stacklevel`` that points a warning of the caller at the first frame outside
+    runner_core (and contextlib's ``with`` machinery): the user's line that asked for the
+    work (``Runner(...)``, a build), however deep the call is."""
+    import contextlib
+    import sys
+    import types
+
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame: types.FrameType | None = sys._getframe(1)  # the function that warns: level 1
+    level = 1
+    while frame is not None:
+        name = os.path.abspath(frame.f_code.co_filename)
+        if not (name.startswith(package) or name == os.path.abspath(contextlib.__file__)):
+            return level
+        frame, level = frame.f_back, level + 1
+    return 1
+
+
 def add_note(exc: BaseException, note: str) -> None:
     """Attach ``note`` to ``exc`` (shown under its traceback), keeping its type.
 

@@ -43,6 +43,7 @@ from ..errors import (
     RegistryError,
     RegistryImportError,
     did_you_mean,
+    stacklevel_outside_runner_core,
 )
 from . import discovery
 from . import scope as _scopes
@@ -297,7 +298,7 @@ class Registry:
             f"No {self.name} registry has scope {scope!r} and no package of that name is "
             f"installed, so the {self.root.scope!r} registry builds instead; check "
             f"_scope_ / default_scope.{did_you_mean(scope, known)}",
-            stacklevel=_outside_this_package(),
+            stacklevel=stacklevel_outside_runner_core(),
         )
 
     def import_from_location(self) -> bool:
@@ -757,22 +758,6 @@ def _own_group(name: str) -> str:
     root = sys.modules.get("runner_core.registry.root")  # None while root.py declares them
     standard = getattr(root, "ALL_REGISTRIES", {}) if root is not None else {}
     return "" if any(r.group == group for r in standard.values()) else group
-
-
-def _outside_this_package() -> int:
-    """The ``stacklevel`` (for a warning raised by the caller) of the first frame in
-    neither runner_core nor contextlib: the user's code that asked for the build."""
-    import contextlib
-    import os
-
-    package = os.path.dirname(os.path.dirname(__file__)) + os.sep
-    frame, level = inspect.currentframe(), 0
-    while frame is not None and frame.f_back is not None:
-        frame, level = frame.f_back, level + 1
-        name = frame.f_code.co_filename
-        if not (name.startswith(package) or name == contextlib.__file__):
-            return level
-    return 1
 
 
 def _wrapper_takes_anything(obj: Any) -> bool:

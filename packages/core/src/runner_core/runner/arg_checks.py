@@ -11,7 +11,6 @@ from __future__ import annotations
 import numbers
 import os
 import sys
-import types
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -22,6 +21,7 @@ from ..errors import (
     ConfigFileNotFoundError,
     ConfigTypeError,
     did_you_mean,
+    stacklevel_outside_runner_core,
 )
 from .lr_scaling import EXAMPLE as _SCALE_EXAMPLE
 from .lr_scaling import base_batch_size
@@ -188,7 +188,9 @@ def check_runner_sections(sections: Mapping[str, Any]) -> None:
                     message = (
                         f"env_cfg has no option {key!r}: it belongs in env_cfg.{home} ({example})."
                     )
-                warnings.warn(message + " It is ignored.", stacklevel=_outside_package())
+                warnings.warn(
+                    message + " It is ignored.", stacklevel=stacklevel_outside_runner_core()
+                )
             else:
                 raise (SectionOptionError if section == "auto_scale_lr" else ConfigTypeError)(
                     message
@@ -209,18 +211,6 @@ _ENV_CFG_NESTED = {
     "omp_num_threads": "mp_cfg",
     "mkl_num_threads": "mp_cfg",
 }
-
-
-def _outside_package() -> int:
-    """The ``stacklevel`` that points a warning of the caller at the first frame outside
-    runner_core: the user's ``Runner(...)`` or ``Runner.from_cfg(...)`` line, however
-    deep the constructor's call is."""
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    frame: types.FrameType | None = sys._getframe(1)
-    level = 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def check_load_switches(load_cfg: Any, where: str = "load_cfg.{key}") -> None:
@@ -331,7 +321,6 @@ def check_not_bootstrapping() -> None:
     tries to start processes itself.
     """
     import multiprocessing
-    import sys
 
     if not getattr(multiprocessing.current_process(), "_inheriting", False):
         return
