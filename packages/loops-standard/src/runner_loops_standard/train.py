@@ -45,13 +45,9 @@ class EmptyDataError(RunnerError, StopIteration):
 def _empty_pass_error(loader: Any, data_pass: int, max_iters: int) -> EmptyDataError:
     """The error for a pass of ``loader`` that gave no batch, with its likely cause."""
     dataset = getattr(loader, "dataset", None)
-    try:
-        size = f"{len(dataset)} sample(s)"  # type: ignore[arg-type]
-    except (TypeError, NotImplementedError):
-        size = "no len()"
     return EmptyDataError(
         f"train_dataloader gave no batch in data pass {data_pass + 1} (dataset "
-        f"{type(dataset).__name__}, {size}; batch_size={getattr(loader, 'batch_size', None)}, "
+        f"{type(dataset).__name__}, {_samples(loader)}; batch_size={getattr(loader, 'batch_size', None)}, "
         f"drop_last={getattr(loader, 'drop_last', None)}), so IterBasedTrainLoop cannot reach "
         f"max_iters={max_iters}: it would start pass after pass forever. Likely causes: "
         "drop_last=True with fewer samples per process than batch_size, an empty dataset, "
@@ -59,6 +55,14 @@ def _empty_pass_error(loader: Any, data_pass: int, max_iters: int) -> EmptyDataE
         "already used up by an earlier pass). Set drop_last=False or a batch_size no larger "
         "than the dataset, and check that the dataset yields samples on every iter()."
     )
+
+
+def _samples(loader: Any) -> str:
+    """``'3 sample(s)'`` of a loader's dataset, for messages; ``'no len()'`` without one."""
+    try:
+        return f"{len(loader.dataset)} sample(s)"
+    except (AttributeError, TypeError, NotImplementedError):
+        return "no len()"
 
 
 def _check_same_batches_on_every_rank(loader: Any) -> None:
@@ -439,22 +443,18 @@ class EpochBasedTrainLoop(BaseTrainLoop):
     def run(self) -> Any:
         runner = self.runner
         self._warn_epoch_starts_over()
-        if self._max_iters == 0 and type(self).run_epoch is EpochBasedTrainLoop.run_epoch:
-            loader = self.dataloader  # runs, as MMEngine's: a run that trains nothing, said
-            try:
-                size = f"{len(loader.dataset)} sample(s)"
-            except (AttributeError, TypeError, NotImplementedError):
-                size = "no len()"
-            runner.logger.warning(
-                "train_dataloader gives no batch (%s, batch_size=%s, drop_last=%s): every "
-                "epoch of this run trains nothing. Set drop_last=False or a smaller "
-                "batch_size.",
-                size,
-                getattr(loader, "batch_size", None),
-                getattr(loader, "drop_last", None),
-            )
-        if type(self).run_epoch is EpochBasedTrainLoop.run_epoch:
-            _check_same_batches_on_every_rank(self.dataloader)
+        if type(self).run_epoch is EpochBasedTrainLoop.run_epoch:  # the standard epochs
+            loader = self.dataloader
+            if self._max_iters == 0:  # runs, as MMEngine's: a run that trains nothing, said
+                runner.logger.warning(
+                    "train_dataloader gives no batch (%s, batch_size=%s, drop_last=%s): every "
+                    "epoch of this run trains nothing. Set drop_last=False or a smaller "
+                    "batch_size.",
+                    _samples(loader),
+                    getattr(loader, "batch_size", None),
+                    getattr(loader, "drop_last", None),
+                )
+            _check_same_batches_on_every_rank(loader)
         runner.call_hook("before_train")
         while self._epoch < self._max_epochs and not self.stop_training:
             self.run_epoch()

@@ -25,6 +25,7 @@ from ..errors import HookError, HookTypeError, add_note, did_you_mean
 from . import specs
 from .hook import EXTRA_STAGES, Hook, Priority, get_priority
 from .method_checks import (
+    MISSPELLED,
     MethodProblem,
     check_hook_class,
     custom_methods,
@@ -815,8 +816,6 @@ def _wake_first(manager: HookManager, name: str) -> Callable[..., None]:
 def _problems_error(problems: list[MethodProblem]) -> type[HookError]:
     """A TypeError for a method a point cannot call with its arguments (MMEngine's error at
     the first call), else a HookError (a misspelt name, which MMEngine never calls)."""
-    from .method_checks import MISSPELLED
-
     return HookTypeError if any(p.kind != MISSPELLED for p in problems) else HookError
 
 

@@ -522,14 +522,9 @@ class LogProcessor:
         train loop is built (a ``val()``/``test()``-only run), as MMEngine's
         default ``by_epoch=True`` gives there.
         """
-        built = getattr(runner, "max_iters", None) is not None  # RunnerAPI: None until built
-        if self.by_epoch is not None:
-            if self.by_epoch and built and getattr(runner.train_loop, "by_epoch", True) is False:
-                return False  # an iteration-based run is one epoch (LoggerHook warns of it)
-            return bool(self.by_epoch)
-        if not built:
-            return True
-        return bool(getattr(runner.train_loop, "by_epoch", True))
+        if getattr(runner, "max_iters", None) is None:  # RunnerAPI: None until the loop is built
+            return True if self.by_epoch is None else bool(self.by_epoch)
+        return self._trains_by_epoch(runner)
 
     def _trains_by_epoch(self, runner: Any) -> bool:
         loop_by_epoch = bool(getattr(runner.train_loop, "by_epoch", True))

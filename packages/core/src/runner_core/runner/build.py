@@ -493,10 +493,9 @@ def build_hook(cfg: Any, key_path: str) -> tuple[Any, Any]:
     """Build one hook; return (hook, priority from the config or None)."""
     if not isinstance(cfg, Mapping):
         return cfg, None
-    if "type" not in cfg:  # said of the dict as written (priority is taken out below)
-        HOOKS.build(cfg, _key_path=key_path)
     spec = dict(cfg)
-    priority = spec.pop("priority", None)
+    # without a type the build fails: its message shows the dict as written
+    priority = spec.pop("priority", None) if "type" in spec else None
     kind = spec.get("type")
     try:
         hook = HOOKS.build(spec, _key_path=key_path)
