@@ -173,45 +173,36 @@ def test_load_or_resume_of_a_runner_that_cannot_train_loads_the_newest_weights(
     assert _weight(runner) == pytest.approx(trained[1])
 
 
-# -- load_from='auto' ------------------------------------------------------------------------
-@pytest.mark.parametrize("resume", [False, True])
-def test_load_from_auto_is_refused_naming_load_from(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, resume: bool
+# -- resume='auto' with load_from: a fine-tune that resumes itself after preemption ----------
+@pytest.mark.parametrize("call", ["train", "val", "load_or_resume"])
+def test_auto_resume_with_nothing_to_resume_starts_from_load_from(
+    trained: tuple[Path, float], tmp_path: Path, call: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """It used to be skipped by val()/test(), read as a file by train(), and taken as
-    resume='auto' with resume=True; MMEngine fails to find the file 'auto'."""
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(ConfigFileNotFoundError, match=r"load_from='auto'.*resume") as info:
-        _runner(tmp_path / "wd", load_from="auto", resume=resume)
-    assert isinstance(info.value, FileNotFoundError)  # MMEngine's error
+    """The pretrained weights used to be dropped: training started from scratch."""
+    pretrained = str(trained[0] / "epoch_1.pth")
+    runner = _runner(tmp_path / "empty", resume="auto", load_from=pretrained)
+    getattr(runner, call)()
+    out = capsys.readouterr().out
+    assert "starts from scratch" not in out and "keeps its current weights" not in out
+    if call != "train":
+        assert _weight(runner) == pytest.approx(trained[1]) and trained[1] != 0.0
+        return
+    assert f"training starts from the weights of load_from={pretrained!r}" in out
+    assert runner.resume_state.resumed_from is None
+    fine_tuned = _runner(tmp_path / "plain", load_from=pretrained)
+    fine_tuned.train()
+    assert _weight(runner) == _weight(fine_tuned) != trained[1]
 
 
-def test_load_from_auto_in_a_config_suggests_resume_auto(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_auto_resume_with_load_from_resumes_the_work_dirs_newest_checkpoint(
+    trained: tuple[Path, float], tmp_path: Path
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    cfg: dict[str, Any] = dict(model=ModuleAdapter(nn.Linear(2, 1)), work_dir=str(tmp_path / "wd"))
-    wanted = r"load_from='auto' names no checkpoint file.*use resume='auto'"
-    with pytest.raises(FileNotFoundError, match=wanted) as from_cfg:
-        Runner.from_cfg({**cfg, "load_from": "auto"})
-    with pytest.raises(FileNotFoundError, match=wanted) as direct:
-        Runner(**cfg, load_from="auto")
-    assert str(from_cfg.value) == str(direct.value)  # one message, however the Runner is made
-    assert not (tmp_path / "wd").exists()  # refused before the work dir is made
-
-
-def test_load_from_auto_reads_a_file_named_auto_in_every_run_method(
-    trained: tuple[Path, float], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    shutil.copy(trained[0] / "epoch_1.pth", tmp_path / "auto")
-    runner = _runner(tmp_path / "a", load_from="auto")
-    runner.val()
-    assert _weight(runner) == pytest.approx(trained[1])
-    resumed = _runner(tmp_path / "b", max_epochs=2, load_from="auto", resume=True)
-    resumed.train()  # that file, not the newest checkpoint of the (empty) work dir
-    assert Path(str(resumed.resume_state.resumed_from)).resolve() == tmp_path / "auto"
-    assert resumed.iter == 4
+    """load_from is only read while there is nothing to resume (here: no such file)."""
+    work_dir = _copy(trained, tmp_path / "wd")
+    runner = _runner(work_dir, max_epochs=2, resume="auto", load_from=str(tmp_path / "no.pth"))
+    runner.train()
+    assert runner.resume_state.resumed_from == str(work_dir / "epoch_1.pth")
+    assert runner.iter == 4
 
 
 # -- the one decision --------------------------------------------------------------------------
@@ -249,6 +240,7 @@ def test_choose_decides_each_load(
 def test_load_from_names_the_file_as_mmengines_private_attribute(tmp_path: Path) -> None:
     assert _state(True).named_file is None  # the newest of the work dir: no name
     assert _state("auto").named_file is None
+    assert _state("auto", "a.pth").named_file == "a.pth"  # what it starts from, if nothing else
     assert _state(True, "a.pth").named_file == "a.pth"
     assert _state("b.pth").named_file == "b.pth"
     assert _state(False, "a.pth").named_file == "a.pth"

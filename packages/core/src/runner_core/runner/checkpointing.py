@@ -559,9 +559,20 @@ def find_resume_checkpoint(runner: Any) -> dict[str, Any] | None:
         verify = False
         if path is None:
             _refuse_to_overwrite_damaged(runner.work_dir)
+            fallback = runner.resume_state.fallback_weights
+            if fallback is not None:  # loaded by the caller, as load_from is
+                runner.logger.info(
+                    "Nothing to resume in %s yet: training starts from the weights of "
+                    "load_from=%r.",
+                    runner.work_dir,
+                    str(fallback),
+                )
+                return None
             runner.logger.warning(
-                "resume=True but %s holds no complete checkpoint: training starts from scratch.",
+                "Nothing to resume: %s holds no complete checkpoint, so training starts "
+                "from scratch (resume=%r).",
                 runner.work_dir,
+                runner.resume_state.asked,
             )
             return None
     runner.logger.info("Resuming from %s", path)

@@ -107,6 +107,15 @@ class LoadOrResume:
         choice = state.choose("train", loaded=self._load_done)
         if choice is not None and choice.how == "weights":
             self._load_weights(choice.file)
+        elif choice is not None and not self._load_done:  # nothing to resume: load_from
+            self._load_fallback()
+
+    def _load_fallback(self) -> None:
+        """``resume='auto'`` found nothing to resume: start from ``load_from``'s weights."""
+        fallback = self._resume_state.fallback_weights
+        if fallback is not None:
+            self._load_weights(fallback)
+            self._load_done = True
 
     def _load_weights_once(self, step: str) -> None:
         """val()'s and test()'s load: weights only, if nothing was loaded or trained yet."""
@@ -126,6 +135,7 @@ class LoadOrResume:
             return
         checkpoint = self._find_resume_checkpoint()
         if checkpoint is None:  # resume=True in a work dir without checkpoints
+            self._load_fallback()
             return
         phase = self._run_phase
         if not phase.in_run:
@@ -152,6 +162,10 @@ class LoadOrResume:
 
         wait_for_writes()  # a save of this process still being written: see it whole
         newest, data = _latest_with_bytes(self.work_dir)  # a remote file: downloaded once
+        fallback = self._resume_state.fallback_weights
+        if newest is None and fallback is not None:
+            self._load_weights(fallback)
+            return
         if newest is None:
             self.logger.warning(
                 "Nothing to resume from: %s holds no complete checkpoint, so the model "

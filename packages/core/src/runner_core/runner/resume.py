@@ -55,6 +55,11 @@ class ResumeState:
         self.source: str | Path | None = None
         #: weights to load when not resuming (``load_from`` without ``resume``)
         self.weights_from: str | Path | None = None
+        #: ``resume='auto'`` with ``load_from``: the weights to start from when the work
+        #: dir holds no checkpoint yet (a fine-tune that resumes itself after preemption)
+        self.fallback_weights: str | Path | None = None
+        #: ``resume`` as the user wrote it, for messages
+        self.asked: bool | str | Path = resume
         #: how many times :meth:`request` was called (a resume asked for meanwhile)
         self.requests = 0
         self.request(resume, load_from)
@@ -94,16 +99,22 @@ class ResumeState:
         ``resume=PATH`` is the canonical form; ``resume=True`` with
         ``load_from=PATH`` (MMEngine's) resumes from that file, ``resume=True``
         alone or ``resume='auto'`` from the newest checkpoint in the work dir.
+        ``resume='auto'`` with ``load_from=PATH`` resumes the work dir's newest
+        checkpoint and, while it has none, starts from the weights of ``PATH``.
         """
         self.requests += 1
+        self.asked = resume
         if isinstance(load_from, str) and load_from == AUTO:
             load_from = _auto_load_from(resume)
+        self.fallback_weights = None
         if resume is True:
             self.source = load_from if load_from is not None else AUTO
             self.weights_from = None
         elif isinstance(resume, (str, Path)) and str(resume) != "":
             self.source = AUTO if str(resume) == AUTO else resume
             self.weights_from = None
+            if self.source == AUTO:
+                self.fallback_weights = load_from
         else:
             self.source = None
             self.weights_from = load_from
@@ -116,9 +127,10 @@ class ResumeState:
     @property
     def named_file(self) -> str | Path | None:
         """The checkpoint file ``load_from`` / ``resume`` name; None for none, or for the
-        newest checkpoint of the work dir (MMEngine's ``runner._load_from``)."""
+        newest checkpoint of the work dir unless ``load_from`` backs it up (MMEngine's
+        ``runner._load_from``)."""
         file = self.weights_from if self.weights_from is not None else self.source
-        return None if file == AUTO else file
+        return self.fallback_weights if file == AUTO else file
 
     def choose(
         self, step: str | None, *, can_train: bool = False, loaded: bool = False
@@ -200,6 +212,7 @@ class ResumeState:
     def __repr__(self) -> str:
         return (
             f"ResumeState(source={self.source!r}, weights_from={self.weights_from!r}, "
+            f"fallback_weights={self.fallback_weights!r}, "
             f"pending_rng={self.has_pending_rng})"
         )
 
