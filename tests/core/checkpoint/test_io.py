@@ -313,6 +313,22 @@ def test_missing_file_suggests_nearby_checkpoints(tmp_path: Path) -> None:
         load_checkpoint(tmp_path / "nope" / "epoch_1.pth")
 
 
+def test_missing_file_says_how_many_checkpoints_it_did_not_list(tmp_path: Path) -> None:
+    for epoch in range(10, 22):
+        save_checkpoint({"a": 1}, tmp_path / f"epoch_{epoch}.pth")
+    with pytest.raises(CheckpointError, match=r"4 more and epoch_14\.pth, .*epoch_21\.pth\."):
+        load_checkpoint(tmp_path / "best.pth")
+
+
+def test_an_empty_folder_given_as_checkpoint_suggests_no_file_it_lacks(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="holds no checkpoint files") as err:
+        load_checkpoint(tmp_path)
+    assert "epoch_1.pth" not in str(err.value) and "find_latest_checkpoint" not in str(err.value)
+    save_checkpoint({"a": 1}, tmp_path / "epoch_3.pth")
+    with pytest.raises(CheckpointError, match=r"Pass a file such as .*epoch_3\.pth"):
+        load_checkpoint(tmp_path)
+
+
 class _Evil:
     def __init__(self, marker: Path) -> None:
         self.marker = marker

@@ -50,7 +50,8 @@ def _missing_file_error(path: Path) -> CheckpointError:  # a CheckpointNotFoundE
         ckpts = [n for n in names if n.endswith(CHECKPOINT_SUFFIXES)]
         if ckpts:
             listed = ", ".join(ckpts[-8:])
-            hint += f" Checkpoints in {str(parent)!r}: {listed}."
+            more = f"{len(ckpts) - 8} more and " if len(ckpts) > 8 else ""
+            hint += f" Checkpoints in {str(parent)!r}: {more}{listed}."
         else:
             hint += f" The folder {str(parent)!r} holds no checkpoint files."
         if (parent / "last_checkpoint").is_file():
@@ -74,10 +75,15 @@ def _sniff(path: Path) -> str:
     from runner_core.checkpoint.find import is_pointer_file, list_checkpoints, read_pointer
 
     if path.is_dir():  # a FileNotFoundError too, as MMEngine's isfile check raises
-        newest = [*list_checkpoints(path), path / "epoch_1.pth"][0]
+        found = list_checkpoints(path)
+        if not found:
+            raise CheckpointNotFoundError(
+                f"Checkpoint path {str(path)!r} is a folder, not a file, and holds no "
+                "checkpoint files: pass the path of a checkpoint file."
+            )
         raise CheckpointNotFoundError(
             f"Checkpoint path {str(path)!r} is a folder, not a file. Pass a file such as "
-            f"{str(newest)!r}, or use find_latest_checkpoint({str(path)!r}) to pick the "
+            f"{str(found[0])!r}, or use find_latest_checkpoint({str(path)!r}) to pick the "
             "newest complete checkpoint in it."
         )
     with open(path, "rb") as f:

@@ -471,11 +471,12 @@ class PretrainedInit:
         )
         if self.prefix:  # a sub-model of a bigger checkpoint: 'backbone.' keys, prefix dropped
             head = self.prefix if self.prefix.endswith(".") else self.prefix + "."
-            weights = {k[len(head) :]: v for k, v in weights.items() if k.startswith(head)}
+            every = weights
+            weights = {k[len(head) :]: v for k, v in every.items() if k.startswith(head)}
             if not weights:  # MMEngine asserts: an AssertionError too
                 raise BuildAssertionError(
                     f"Pretrained: no key of {checkpoint} starts with {head!r} "
-                    f"(prefix={self.prefix!r}); check the prefix against the checkpoint's keys."
+                    f"(prefix={self.prefix!r}); {_prefix_hint(head, list(every))}"
                 )
         load_model_state(module, weights, strict=False, source=checkpoint, logger="current")
         if hasattr(module, "_params_init_info"):
@@ -483,6 +484,17 @@ class PretrainedInit:
 
     def _get_init_info(self) -> str:
         return f"{type(self).__name__}: load from {self.checkpoint}"
+
+
+def _prefix_hint(head: str, keys: list[str]) -> str:
+    """What the checkpoint's keys start with, for a ``prefix`` that matched none."""
+    wrapped = [k for k in keys if k.split(".", 1)[-1].startswith(head)]
+    if wrapped:  # a DDP or wrapper checkpoint: 'module.backbone.'
+        outer = wrapped[0][: len(wrapped[0]) - len(wrapped[0].split(".", 1)[-1])]
+        return f"its keys start with {outer + head!r}: use prefix={outer + head!r}."
+    starts = list(dict.fromkeys(k.split(".", 1)[0] + "." for k in keys))
+    shown = ", ".join(repr(s) for s in starts[:6]) + (", ..." if len(starts) > 6 else "")
+    return f"its keys start with {shown or 'nothing (it has no weights)'}."
 
 
 def _initializer_class(kind: Any, where: str) -> Any:
