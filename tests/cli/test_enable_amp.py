@@ -10,6 +10,7 @@ from torch import nn
 
 from runner_cli.commands.train import enable_amp
 from runner_core.config import Config
+from runner_core.errors import ConfigError
 from runner_core.optim import AmpOptimWrapper, OptimWrapperDict, build_optim_wrapper
 
 _SGD = dict(type="SGD", lr=0.1)
@@ -74,3 +75,15 @@ def test_amp_already_in_the_config_is_said(capsys: pytest.CaptureFixture[str]) -
     enable_amp(cfg)
     assert "AMP training is already enabled" in capsys.readouterr().err
     assert cfg.optim_wrapper.type == "AmpOptimWrapper" and cfg.optim_wrapper.dtype == "bfloat16"
+
+
+def test_a_custom_constructor_of_parts_is_refused_naming_amp_and_constructor() -> None:
+    """--amp put type='AmpOptimWrapper' beside the parts, which the constructor then took
+    for two more parts: "optim_wrapper must be a dict ..., got str: 'AmpOptimWrapper'"."""
+    cfg = Config(dict(optim_wrapper=dict(constructor="GanCons", generator=dict(optimizer=_SGD))))
+    with pytest.raises(ConfigError, match=r"--amp .*constructor='GanCons'.*'generator'"):
+        enable_amp(cfg)
+    assert "type" not in cfg.optim_wrapper  # the config is left as written
+    single = Config(dict(optim_wrapper=dict(constructor="LayerDecay", optimizer=_SGD)))
+    enable_amp(single)  # one wrapper (mmseg's layer-decay constructors): its type is read
+    assert single.optim_wrapper.type == "AmpOptimWrapper"

@@ -205,6 +205,47 @@ def test_auto_resume_with_load_from_resumes_the_work_dirs_newest_checkpoint(
     assert runner.iter == 4
 
 
+# -- load_from='auto' ------------------------------------------------------------------------
+@pytest.mark.parametrize("resume", [False, True])
+def test_load_from_auto_is_refused_naming_load_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, resume: bool
+) -> None:
+    """It used to be skipped by val()/test(), read as a file by train(), and taken as
+    resume='auto' with resume=True; MMEngine fails to find the file 'auto'."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigFileNotFoundError, match=r"load_from='auto'.*resume") as info:
+        _runner(tmp_path / "wd", load_from="auto", resume=resume)
+    assert isinstance(info.value, FileNotFoundError)  # MMEngine's error
+
+
+def test_load_from_auto_in_a_config_suggests_resume_auto(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    cfg: dict[str, Any] = dict(model=ModuleAdapter(nn.Linear(2, 1)), work_dir=str(tmp_path / "wd"))
+    wanted = r"load_from='auto' names no checkpoint file.*use resume='auto'"
+    with pytest.raises(FileNotFoundError, match=wanted) as from_cfg:
+        Runner.from_cfg({**cfg, "load_from": "auto"})
+    with pytest.raises(FileNotFoundError, match=wanted) as direct:
+        Runner(**cfg, load_from="auto")
+    assert str(from_cfg.value) == str(direct.value)  # one message, however the Runner is made
+    assert not (tmp_path / "wd").exists()  # refused before the work dir is made
+
+
+def test_load_from_auto_reads_a_file_named_auto_in_every_run_method(
+    trained: tuple[Path, float], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(trained[0] / "epoch_1.pth", tmp_path / "auto")
+    runner = _runner(tmp_path / "a", load_from="auto")
+    runner.val()
+    assert _weight(runner) == pytest.approx(trained[1])
+    resumed = _runner(tmp_path / "b", max_epochs=2, load_from="auto", resume=True)
+    resumed.train()  # that file, not the newest checkpoint of the (empty) work dir
+    assert Path(str(resumed.resume_state.resumed_from)).resolve() == tmp_path / "auto"
+    assert resumed.iter == 4
+
+
 # -- the one decision --------------------------------------------------------------------------
 def _state(resume: Any = False, load_from: Any = None) -> ResumeState:
     return ResumeState(resume, load_from)

@@ -104,6 +104,15 @@ def enable_amp(cfg: Any) -> None:
     # one wrapper per model part: type='OptimWrapperDict', mmagic's constructor, or bare parts
     multi = multi_optimizer_parts(wrapper) if wrapper else None
     single = multi is None and bool(wrapper)
+    if single and "constructor" in wrapper and "optimizer" not in wrapper:
+        from runner_core.errors import ConfigError
+
+        raise ConfigError(
+            f"--amp cannot tell which wrappers optim_wrapper.constructor="
+            f"{wrapper['constructor']!r} builds from the parts it is given "
+            f"({', '.join(repr(k) for k in wrapper if k != 'constructor')}). Drop --amp and "
+            "give each part type='AmpOptimWrapper' (with its dtype) in the config."
+        )
     parts = {"": wrapper} if single else dict(multi or {})
     if not parts:  # nothing to train with (a config for testing only): nothing to change
         return
