@@ -48,3 +48,42 @@ def test_an_overriding_call_hook_sees_run_and_checkpoint_points(tmp_path: Path) 
     resumed.train()  # nothing left to train: it resumes at the end
     assert "after_load_checkpoint" in resumed.traced
     assert resumed.traced.index("before_run") < resumed.traced.index("after_load_checkpoint")
+
+
+def test_an_overriding_call_hook_sees_every_iteration_and_epoch_point(tmp_path: Path) -> None:
+    """The loops call the points straight through ``runner.hook_points``; an override
+    written for MMEngine (tracing, timing, guarding hooks) saw none of them."""
+    x = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
+    data = TensorDataset(x, x.sum(1, keepdim=True))
+    from runner_core.evaluator import BaseMetric
+
+    class Count(BaseMetric):
+        def process(self, data_batch: Any, data_samples: Any) -> None:
+            self.results.append(1)
+
+        def compute_metrics(self, results: list[Any]) -> dict[str, Any]:
+            return {"n": len(results)}
+
+    for train_cfg in (dict(by_epoch=True, max_epochs=2), dict(by_epoch=False, max_iters=6)):
+        runner = _runner(
+            tmp_path / str(len(train_cfg)),
+            val_dataloader=dict(dataset=data, batch_size=4),
+            val_evaluator=Count(),
+            test_dataloader=dict(dataset=data, batch_size=4),
+            test_evaluator=Count(),
+        )
+        runner._train_loop = train_cfg  # as MMEngine's, a config put there is built
+        runner.train()
+        runner.test()
+        iters = 8 if train_cfg["by_epoch"] else 6
+        epochs = 2 if train_cfg["by_epoch"] else 1
+        for point, times in [
+            ("before_train_iter", iters),
+            ("after_train_iter", iters),
+            ("before_train_epoch", epochs),
+            ("after_train_epoch", epochs),
+            ("before_val_iter", 2 * epochs if train_cfg["by_epoch"] else 2),
+            ("after_test_iter", 2),
+        ]:
+            assert runner.traced.count(point) == times, point
+        assert runner.iter == iters

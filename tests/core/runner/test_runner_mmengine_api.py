@@ -358,3 +358,23 @@ def test_the_eval_loops_private_names_hold_their_configs_until_built(tmp_path: P
     run._test_loop = run.build_test_loop(run._test_loop)
     assert run.test_loop is run._test_loop and run.test()["n"] == 2.0
     assert run.val_loop is run._val_loop and not isinstance(run._val_loop, dict)
+
+
+def test_the_train_loops_private_name_holds_its_config_as_the_configs_type(
+    tmp_path: Path,
+) -> None:
+    """MMEngine's ``train()`` (copied into subclasses) raises when ``_train_loop`` is None,
+    and downstream code reads ``runner._val_loop.type`` from a config's ConfigDict."""
+    from runner_core.config import Config
+
+    run = _runner(tmp_path / "wd", 2)
+    assert run._train_loop == dict(by_epoch=True, max_epochs=2)
+    run._train_loop = dict(by_epoch=True, max_epochs=1)  # replaced before train(): built
+    run.train()
+    assert (run.epoch, run.iter, run.train_loop.max_epochs) == (1, 2, 1)
+    x = torch.randn(8, 2)
+    data = dict(dataset=TensorDataset(x, x.sum(1, keepdim=True)), batch_size=4)
+    cfg = Config(dict(val_cfg=dict(type="ValLoop"), val_dataloader=data))
+    built = _runner(tmp_path / "cfg", 1, val_cfg=cfg.val_cfg, val_dataloader=data)
+    assert built._val_loop.type == "ValLoop"  # a ConfigDict, as the config gave it
+    assert built._val_loop is not cfg.val_cfg  # a copy: building the loop leaves it alone

@@ -756,6 +756,29 @@ class HookPoints:
     on_exception: Callable[..., None]
 
 
+class CallHookPoints:
+    """``runner.hook_points`` of a Runner whose class overrides ``call_hook``.
+
+    Subclasses written for MMEngine override ``call_hook`` to trace, time or
+    guard every hook call; the loops' fast path would go around it. Each point
+    here is a call of that ``call_hook``, with the spec's arguments by name.
+    """
+
+    def __init__(self, call_hook: Callable[..., None]) -> None:
+        self._call_hook = call_hook
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        if name not in _STANDARD_ARGUMENTS:
+            raise AttributeError(f"{name!r} is not a standard hook point")
+        names = _spec_args(name)[1:]  # call_hook passes the runner itself
+        call_hook = self._call_hook
+
+        def point(runner: Any, *args: Any) -> None:
+            call_hook(name, **dict(zip(names, args)))
+
+        return point
+
+
 def _noop(*args: Any, **kwargs: Any) -> None:
     return None
 

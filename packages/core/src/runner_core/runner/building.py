@@ -262,6 +262,8 @@ class PartsBuilding:
         from ..optim.scheduler import build_param_schedulers
 
         loop = self._train_loop
+        if isinstance(loop, Mapping):  # not built yet (MMEngine's holds its config)
+            loop = None
         if loop is None and self._train_cfg is not None:
             # called before train() (MMEngine scripts build the optim wrapper and the
             # schedulers themselves): build the train loop now, as MMEngine's

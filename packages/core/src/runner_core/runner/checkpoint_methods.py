@@ -104,7 +104,7 @@ class CheckpointMethods:
             )
         return checkpointing.save(
             self,
-            self._train_loop,
+            None if isinstance(self._train_loop, Mapping) else self._train_loop,  # not built
             target,
             save_optimizer,
             save_param_scheduler,

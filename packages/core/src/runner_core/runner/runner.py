@@ -20,6 +20,7 @@ from ..data.worker_shutdown import WorkerReaper
 from ..distributed.launch import fail_fast
 from ..errors import ConfigError, RunnerError, add_note
 from ..hooks import Hook, HookManager
+from ..hooks.manager import CallHookPoints
 from ..loop import check_initialised
 from ..project import default_work_dir
 from ..registry import RUNNERS
@@ -288,9 +289,10 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         self._built_schedulers: Any = _NOT_BUILT  # param_schedulers while it holds them
         self.auto_scale_lr = auto_scale_lr
         self._lr_scaled: list[Any] = []  # the optim wrappers scale_lr scaled (each once)
-        self._train_loop: Any = None
-        # MMEngine's: the evaluation loops' configs until they are built (code copied from
-        # its Runner.test() checks ``runner._test_loop is None`` before building it)
+        # MMEngine's: the loops' configs until they are built (code copied from its
+        # Runner.train()/test() checks ``runner._train_loop is None`` before building it;
+        # a subclass may put another config there before train())
+        self._train_loop: Any = copy.copy(train_cfg) if isinstance(train_cfg, Mapping) else None
         self._val_loop: Any = _loop_config(val_cfg, val_dataloader)
         self._test_loop: Any = _loop_config(test_cfg, test_dataloader)
 
@@ -471,13 +473,15 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
     @property
     def train_loop(self) -> Any:
         if not _built(self._train_loop):
-            if self._train_loop is None and self._train_cfg is None:
+            # a config put in ``runner._train_loop`` (as MMEngine's holds one) comes first
+            cfg = self._train_loop if self._train_loop is not None else self._train_cfg
+            if cfg is None:
                 # as MMEngine's: a Runner without train_cfg (val()/test() only) has none,
                 # and hooks written for it test `runner.train_loop is not None`
                 return None
-            if self._train_cfg is None:
-                self._check_can_train()
-            loop = self.build_train_loop(self._train_cfg)
+            if self._train_cfg is None and cfg is self._train_loop:
+                self._check_can_train()  # a config put there without data: the parts rule
+            loop = self.build_train_loop(cfg)
             check_initialised(loop, "train_cfg")
             self._train_loop = loop
             self._reap_workers_of(loop)
@@ -588,11 +592,11 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
     @property
     def epoch(self) -> int:
-        return self._train_loop.epoch if self._train_loop is not None else 0
+        return self._train_loop.epoch if _built(self._train_loop) else 0
 
     @property
     def iter(self) -> int:
-        return self._train_loop.iter if self._train_loop is not None else 0
+        return self._train_loop.iter if _built(self._train_loop) else 0
 
     @property
     def max_epochs(self) -> int:
@@ -616,7 +620,10 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
     @property
     def hook_points(self) -> HookPoints:
-        """One plain function per standard hook point: the loops' fast path."""
+        """One plain function per standard hook point: the loops' fast path (through
+        ``call_hook`` when a subclass overrides it, so that it sees every point)."""
+        if type(self).call_hook is not Runner.call_hook:
+            return cast("HookPoints", CallHookPoints(self.call_hook))
         return self._hooks.points
 
     @property
@@ -1063,4 +1070,4 @@ def _loop_config(cfg: Any, dataloader: Any) -> dict[str, Any] | None:
         return None
     if cfg is None:
         return {}
-    return dict(cfg) if isinstance(cfg, Mapping) else None
+    return copy.copy(cfg) if isinstance(cfg, Mapping) else None  # a ConfigDict stays one
