@@ -40,6 +40,7 @@ from .compile import check_config_compile, compile_options, maybe_compile
 from .config_keys import OTHER_KNOWN_KEYS, READ_FROM_CFG, constructor_keys
 from .config_keys import check_top_level_keys as _check_keys
 from .dropped import free_dropped_runners, track_runner
+from .exit_status import keep_ctrl_c_exit_status
 from .loading import LoadOrResume, RunPhase
 from .lr_scaling import per_process_batch_size
 from .lr_scaling import scale_lr as _scale_lr
@@ -124,6 +125,8 @@ def _flush_records_on_error(method: _F) -> _F:
                 from ..logging.failure import log_failure_to_files
 
                 log_failure_to_files(self.logger, exc, f"{method.__name__}()")
+                if isinstance(exc, KeyboardInterrupt):
+                    keep_ctrl_c_exit_status()
             if interrupted is not None and not isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise interrupted from exc  # a sweep's `except ValueError` must not go on
             raise
