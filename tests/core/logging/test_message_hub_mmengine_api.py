@@ -99,3 +99,24 @@ def test_a_whole_float_count_is_taken_as_mmengine_takes_it() -> None:
     assert buffer.mean() == 2.0  # (10 + 2) / (5 + 1)
     with pytest.raises(TypeError):
         buffer.update(1.0, count=2.5)
+
+
+def test_a_hub_is_found_by_its_name_again_once_a_newer_namesake_is_gone() -> None:
+    """Two Runners of one experiment_name: building (or failing to build) the second cut
+    the first off from its hub by name, also after the second was gone."""
+    import gc
+
+    first = MessageHub.create("qa-same-name")
+    first.update_info("iter", 15)
+    second = MessageHub.create("qa-same-name")
+    assert MessageHub.get_instance("qa-same-name") is second
+    later = MessageHub.create("qa-other-name")  # made after both: stays the current one
+    del second
+    gc.collect()
+    assert MessageHub.check_instance_created("qa-same-name")
+    assert MessageHub.get_instance("qa-same-name") is first
+    assert MessageHub.get_current_instance() is later
+    del later
+    gc.collect()
+    assert MessageHub.get_current_instance() is first
+    assert first.get_info("iter") == 15

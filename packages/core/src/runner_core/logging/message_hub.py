@@ -22,7 +22,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
-from itertools import islice, repeat, starmap, takewhile
+from itertools import count, islice, repeat, starmap, takewhile
 from operator import is_, is_not, methodcaller
 from typing import Any
 
@@ -380,6 +380,8 @@ class HistoryBuffer:
         return buf
 
 
+_CREATED = count()  # MessageHub._created
+
 _BUILTIN_STATISTICS = ("mean", "max", "min", "current")
 
 
@@ -400,6 +402,9 @@ class MessageHub:
     #: MMEngine's name for the table, which ported tests clear between tests
     _instance_dict = _instances
     _kept: dict[str, MessageHub] = {}
+    #: hubs a newer one of the same name replaced (two Runners with one experiment_name),
+    #: oldest first: found by that name again once the newer one is gone
+    _shadowed: dict[str, list[weakref.ref[MessageHub]]] = {}
     _per_thread = CurrentPerThread()
 
     def __init__(
@@ -428,6 +433,7 @@ class MessageHub:
         # keys recorded with resumed=False: left out of checkpoints (MMEngine's resumed_keys)
         self._not_resumed: set[str] = {k for k, keep in (resumed_keys or {}).items() if not keep}
         self._reserved: dict[str, int] = {}  # key -> values its history keeps (reserve)
+        self._created = next(_CREATED)  # the order hubs were made in (see _unshadow)
 
     @classmethod
     def create(cls, name: str, **kwargs: Any) -> MessageHub:
@@ -437,7 +443,9 @@ class MessageHub:
         constructor does: a hook's scratch hub does not become the run's current one.
         """
         hub = cls(name, **kwargs)
-        MessageHub._instances.pop(name, None)
+        older = MessageHub._instances.pop(name, None)
+        if older is not None:
+            MessageHub._shadowed.setdefault(name, []).append(weakref.ref(older))
         MessageHub._kept.pop(name, None)
         MessageHub._instances[name] = hub
         MessageHub._per_thread.made(hub)
@@ -446,6 +454,8 @@ class MessageHub:
     @classmethod
     def get_instance(cls, name: str, **kwargs: Any) -> MessageHub:
         """The hub called ``name``, created (and made current) from ``kwargs`` if there is none yet."""
+        if cls._shadowed:
+            cls._unshadow()
         hub = cls._instances.get(name)
         if hub is None:
             hub = cls.create(name, **kwargs)
@@ -476,6 +486,8 @@ class MessageHub:
     def get_current_instance(cls) -> MessageHub:
         """The most recently created hub still alive (in a thread running a run of its
         own, that run's: see :mod:`.thread_current`); one named 'runner' if there is none."""
+        if cls._shadowed:
+            cls._unshadow()
         names = list(cls._instances.keys())
         for name in reversed(names):
             hub = cls._instances.get(name)
@@ -492,7 +504,29 @@ class MessageHub:
 
     @classmethod
     def check_instance_created(cls, name: str) -> bool:
+        if cls._shadowed:
+            cls._unshadow()
         return name in cls._instances
+
+    @classmethod
+    def _unshadow(cls) -> None:
+        """Put back, under its name and in creation order, the newest live hub whose
+        newer namesake is gone (MMEngine's two Runners of one name share one hub)."""
+        back: list[MessageHub] = []
+        for name, refs in list(cls._shadowed.items()):
+            while name not in cls._instances and refs:
+                hub = refs.pop()()
+                if hub is not None:
+                    back.append(hub)
+                    cls._instances[name] = hub
+            if not refs:
+                del cls._shadowed[name]
+        if back:  # the table's order says which hub is current: the newest created
+            created = list(cls._instances.values())
+            created.sort(key=lambda hub: getattr(hub, "_created", -1))
+            cls._instances.clear()
+            for hub in created:
+                cls._instances[hub.name] = hub
 
     # scalars
     def update_scalar(self, key: str, value: Any, count: int = 1, resumed: bool = True) -> None:
