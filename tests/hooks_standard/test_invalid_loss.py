@@ -72,6 +72,42 @@ def test_nan_loss_stops_with_the_iteration_and_term_and_keeps_checkpoints(
     assert runner.iter <= 16
 
 
+def test_a_checkpoint_of_an_earlier_run_is_not_called_this_runs(make_runner: Any) -> None:
+    """A sweep trial reusing a work dir without resuming, stopped before its first save,
+    was told the earlier trial's epoch_2.pth 'was saved before this and is intact'."""
+    make_runner(train_cfg=dict(by_epoch=True, max_epochs=2)).train()
+    runner = make_runner(
+        model=TwoLosses(nan_at=3), default_hooks=dict(check_invalid_loss=dict(interval=1))
+    )
+    with pytest.raises(InvalidLossError) as info:
+        runner.train()
+    assert "This run saved no checkpoint: the newest in the work dir" in str(info.value)
+    assert "epoch_2.pth, is an earlier run's" in str(info.value)
+    # one that saves the same file name again: its own
+    again = make_runner(model=TwoLosses(nan_at=12))
+    with pytest.raises(InvalidLossError) as info:
+        again.train()
+    assert "epoch_1.pth, was saved before this and is intact" in str(info.value)
+
+
+def test_a_custom_hook_of_the_class_replaces_the_default_mmengine_lacks(
+    make_runner: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """mmdet's configs add CheckInvalidLossHook in custom_hooks: with our default beside it,
+    two ran, and the second's on_exception logged the first's NaN again as a cause."""
+    runner = make_runner(
+        model=TwoLosses(nan_at=3), custom_hooks=[dict(type="CheckInvalidLossHook", interval=1)]
+    )
+    checks = [hook for hook in runner.hooks if isinstance(hook, CheckInvalidLossHook)]
+    assert len(checks) == 1 and checks[0].interval == 1
+    assert runner.hooks.role_of(checks[0]) is None
+    with pytest.raises(InvalidLossError, match="iteration 3 ") as info:
+        runner.train()
+    assert not any("Before the run stopped" in n for n in getattr(info.value, "__notes__", []))
+    both = make_runner(custom_hooks=[dict(type="CheckpointHook", interval=1)])
+    assert sum(type(hook).__name__ == "CheckpointHook" for hook in both.hooks) == 2  # MMEngine's
+
+
 class FakeRunner:
     work_dir = Path("/nonexistent")
     epoch = 0

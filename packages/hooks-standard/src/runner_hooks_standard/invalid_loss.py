@@ -9,6 +9,7 @@ intact.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from operator import methodcaller
 from typing import Any
@@ -57,6 +58,13 @@ class CheckInvalidLossHook(Hook):
         # spans two epochs. Per iteration that is one list append.
         self._pending: list[Any] = []
         self._first = (0, 0, 0)
+        # the checkpoint the work dir's pointer named when training started: an earlier
+        # run's, unless this run resumed from it (see _message)
+        self._pointer_at_start: tuple[str, Any] | None = None
+
+    def before_train(self, runner: RunnerAPI) -> None:
+        latest = _pointer(runner)
+        self._pointer_at_start = None if latest is None else (latest, _written(latest))
 
     def after_train_iter(
         self,
@@ -90,6 +98,9 @@ class CheckInvalidLossHook(Hook):
         """Check the losses not yet checked when the run failed: a NaN among them is
         likely why, so it is logged and noted on the error. Then they are dropped, so
         a next ``train()`` of this Runner does not report this run's iterations."""
+        if isinstance(exception, InvalidLossError):  # said already (another such hook)
+            self._pending = []
+            return
         try:
             self._check(runner, stopped_here=False)
         except InvalidLossError as err:
@@ -119,7 +130,16 @@ class CheckInvalidLossHook(Hook):
         outputs = _outputs_of(kept[offset])
         last = done + len(kept) - 1  # the losses are checked in windows: where it stops
         raise InvalidLossError(
-            _message(runner, outputs, done + offset, epoch, batch_idx + offset, stopped_here, last)
+            _message(
+                runner,
+                outputs,
+                done + offset,
+                epoch,
+                batch_idx + offset,
+                stopped_here,
+                last,
+                self._pointer_at_start,
+            )
         )
 
     def __repr__(self) -> str:
@@ -244,6 +264,26 @@ def _describe(value: Any) -> str:
     return "nan" if math.isnan(number) else str(number)
 
 
+def _pointer(runner: RunnerAPI) -> str | None:
+    """The checkpoint the work dir's pointer names (a URL too, a remote out_dir), or None."""
+    try:
+        from runner_core.checkpoint import read_pointer_location
+
+        latest = read_pointer_location(runner.work_dir)
+    except Exception:  # the message must not fail because of the pointer file
+        return None
+    return None if latest is None else str(latest)
+
+
+def _written(path: str) -> Any:
+    """Which write of ``path`` is there (None for a URL, or a file that cannot be read)."""
+    try:
+        stat = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
 def _message(
     runner: RunnerAPI,
     outputs: Any,
@@ -252,9 +292,11 @@ def _message(
     batch_idx: int,
     stopped_here: bool = True,
     last: int | None = None,
+    pointer_at_start: tuple[str, Any] | None = None,
 ) -> str:
     """Why the run stopped (``stopped_here``, after iteration ``last``), or, when another
-    error stopped it, the non-finite loss that came before that error."""
+    error stopped it, the non-finite loss that came before that error.
+    ``pointer_at_start``: the newest checkpoint when training started."""
     if isinstance(outputs, Mapping):
         bad = [
             k
@@ -266,14 +308,19 @@ def _message(
     else:
         terms, noun = f"loss = {_describe(outputs)}", "loss"
     saved = ""
-    try:
-        from runner_core.checkpoint import read_pointer_location
-
-        latest = read_pointer_location(runner.work_dir)  # a URL too (a remote out_dir)
-        if latest is not None:
-            saved = f" The newest checkpoint, {latest}, was saved before this and is intact."
-    except Exception:  # the message must not fail because of the pointer file
-        saved = ""
+    latest = _pointer(runner)
+    if latest is not None and pointer_at_start == (latest, _written(latest)):
+        resumed = runner.resume_state.resumed_from  # or this run's start
+        earlier = resumed is None or os.path.realpath(resumed) != os.path.realpath(latest)
+    else:
+        earlier = False
+    if earlier:
+        saved = (
+            f" This run saved no checkpoint: the newest in the work dir, {latest}, is an "
+            "earlier run's."
+        )
+    elif latest is not None:
+        saved = f" The newest checkpoint, {latest}, was saved before this and is intact."
     if not stopped_here:
         lead = "A non-finite loss came first, at"
     elif last is None or last == done:

@@ -64,6 +64,12 @@ if TYPE_CHECKING:
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
+#: the roles of MMEngine's default hooks: a custom hook of one of their classes runs
+#: beside the default, as in MMEngine (see Runner.register_hooks)
+_MMENGINE_ROLES = frozenset(
+    ("runtime_info", "timer", "sampler_seed", "logger", "param_scheduler", "checkpoint")
+)
+
 #: ``Runner._built_schedulers`` before train() built any
 _NOT_BUILT: Any = object()
 
@@ -717,11 +723,31 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         default_hooks: Mapping[str, Any] | None = None,
         custom_hooks: list[Any] | None = None,
     ) -> None:
-        """Register the default hooks (updated by ``default_hooks``), then ``custom_hooks``."""
+        """Register the default hooks (updated by ``default_hooks``), then ``custom_hooks``.
+
+        A custom hook of the class of a default hook whose role MMEngine's set
+        lacks (``check_invalid_loss``) replaces that default: configs written for
+        MMEngine add such hooks in ``custom_hooks`` and mean one of them.
+        """
         with self._hooks.batch():
             self.register_default_hooks(default_hooks)
             if custom_hooks:
                 self.register_custom_hooks(custom_hooks)
+                self._drop_defaults_given_as_custom()
+
+    def _drop_defaults_given_as_custom(self) -> None:
+        hooks = list(self._hooks)
+        custom = {type(hook) for hook in hooks if self._hooks.role_of(hook) is None}
+        for hook in hooks:
+            role = self._hooks.role_of(hook)
+            if role is not None and role not in _MMENGINE_ROLES and type(hook) in custom:
+                self._hooks.remove(hook)
+                self.logger.info(
+                    "custom_hooks has a %s, which replaces the default hook %r (a default "
+                    "MMEngine's set lacks): one runs, with the custom hook's arguments.",
+                    type(hook).__name__,
+                    role,
+                )
 
     def get_hooks_info(self) -> str:
         """Per hook point, the hooks in the order they run (MMEngine's name)."""
