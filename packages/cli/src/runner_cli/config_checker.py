@@ -417,8 +417,17 @@ class ConfigChecker:
             if preprocessor is not None and "data_preprocessor" not in args:
                 args["data_preprocessor"] = preprocessor
             self.check_part(MODELS, args, "model")
-            self.check_part(MODELS, model.get("data_preprocessor"), "model.data_preprocessor")
-        self.check_part(MODELS, preprocessor, "data_preprocessor")
+            self.check_preprocessor(model.get("data_preprocessor"), "model.data_preprocessor")
+        self.check_preprocessor(preprocessor, "data_preprocessor")
+
+    def check_preprocessor(self, cfg: Any, key: str) -> None:
+        """A typeless ``data_preprocessor`` takes the model's default type (BaseModel's
+        ``BaseDataPreprocessor``, mmpretrain's ImageClassifier its own): the model decides."""
+        from runner_core.registry import MODELS
+
+        if isinstance(cfg, Mapping) and "type" not in cfg:
+            return
+        self.check_part(MODELS, cfg, key)
 
     def check_dataloader(self, mode: str) -> None:
         from runner_core.registry import DATA_SAMPLERS, FUNCTIONS
