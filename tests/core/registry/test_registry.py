@@ -765,10 +765,11 @@ def test_an_argument_handed_on_through_kwargs_and_refused_names_the_config_key()
     with pytest.raises(TypeError, match=r"Timer.__init__\(\) got an unexpected") as raised_by_name:
         build_from_cfg(dict(type="PassesOnWrongly", interval=2), reg, _key_path="custom_hooks.1")
     assert not isinstance(raised_by_name.value, BuildError)
-    # a TypeError about something else is left as it is
+    # a TypeError about something else is left as it is (noted with its key)
     reg.register_module(name="Failing", module=lambda **kw: (_ for _ in ()).throw(TypeError("x")))
-    with pytest.raises(TypeError, match="^x$"):
+    with pytest.raises(TypeError, match="^x\nRaised in Failing") as other:
         build_from_cfg(dict(type="Failing", a=1), reg, _key_path="train_cfg")
+    assert str(other.value) == "x"
 
 
 def test_an_argument_left_by_a_base_config_suggests_delete(tmp_path) -> None:
@@ -876,3 +877,31 @@ def test_a_librarys_own_root_registry_under_a_standard_name_starts_empty() -> No
     with pytest.raises(RegistryError) as info:
         own.build(dict(type="CheckpointHook"))
     assert "entry points" not in str(info.value)  # it reads none
+
+
+def test_a_constructor_failing_on_a_value_is_noted_with_its_key_and_type() -> None:
+    """A model whose __init__ failed on hidden='abc' (torch's TypeError) named neither the
+    model nor its config key; the innermost build's key is the one noted, once."""
+    from runner_core.registry import build_from_cfg
+
+    reg = Registry("qa-noted")
+
+    @reg.register_module()
+    class Inner:
+        def __init__(self, hidden: Any = 4) -> None:
+            self.size = 10 // hidden if isinstance(hidden, int) else torch.empty(hidden)
+
+    @reg.register_module()
+    class Outer:
+        def __init__(self, inner: Any) -> None:
+            build_from_cfg(inner, reg, _key_path="model.inner")
+
+    with pytest.raises(TypeError) as info:
+        build_from_cfg(
+            dict(type="Outer", inner=dict(type="Inner", hidden="abc")), reg, _key_path="model"
+        )
+    notes = [n for n in getattr(info.value, "__notes__", []) if "config key" in n]
+    assert notes == ["Raised in Inner(...), built from config key 'model.inner': check its values."]
+    with pytest.raises(ZeroDivisionError) as err:
+        build_from_cfg(dict(type="Inner", hidden=0), reg)  # a build of the user's: no key
+    assert not getattr(err.value, "__notes__", [])

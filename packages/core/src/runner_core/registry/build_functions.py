@@ -155,11 +155,28 @@ def _build_args(registry: Registry, args: dict[str, Any], key_path: str | None) 
     except TypeError as exc:  # a config key handed on through **kwargs and refused there
         better = forwarded_argument_error(exc, obj_cls, args, key_path) if key_path else None
         if better is None:
+            _note_where(exc, obj_type, key_path)
             raise
         raise better from exc
+    except Exception as exc:  # the class's own code failed on a value: which part was it
+        _note_where(exc, obj_type, key_path)
+        raise
     finally:
         if token is not None:
             _BUILDING.reset(token)
+
+
+def _note_where(exc: BaseException, obj_type: Any, key_path: str | None) -> None:
+    """Note on ``exc`` the config key and type whose constructor raised it (the innermost
+    build only: it is the precise one)."""
+    if not key_path or getattr(exc, "_runner_build_noted", False):
+        return
+    name = obj_type if isinstance(obj_type, str) else getattr(obj_type, "__name__", obj_type)
+    add_note(exc, f"Raised in {name}(...), built from config key {key_path!r}: check its values.")
+    try:
+        exc._runner_build_noted = True  # type: ignore[attr-defined]
+    except AttributeError:  # an exception type with __slots__
+        pass
 
 
 def build_from_cfg(
