@@ -59,7 +59,11 @@ def test_sigterm_saves_says_how_to_resume_and_resume_is_bit_identical(
     output = _signal_when(proc, "Epoch(train) [2][3/8]", signal.SIGTERM)
     assert proc.returncode == 143, output
     stops = [line for line in output.splitlines() if "SIGTERM received" in line]
-    assert len(stops) == 1, output
+    # the log line, and the same on stderr, where a batch system's error file shows it
+    assert (
+        len(stops) == 2
+        and stops[1] == f"runner-cli: training stopped: {stops[0].split(' - WARNING - ')[1]}"
+    ), output
     line = stops[0]
     assert "Epoch(train) [2][" in line  # numbered as the log numbers it (1-based)
     work = tmp_path / "stopped"

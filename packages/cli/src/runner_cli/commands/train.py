@@ -206,6 +206,8 @@ def run(args: argparse.Namespace) -> int:
     except preemption.TrainingPreempted as stop:  # the hook saved and logged one line
         if runner is not None:
             _close_logs(runner)
+        if runner is None or runner.rank == 0:  # the job's stderr says why it ended, too
+            note(f"runner-cli: training stopped: {stop}")
         return stop.exit_status
     except BaseException as exc:
         if isinstance(exc, Exception):
