@@ -200,6 +200,33 @@ def test_background_failure_is_raised_naming_the_file(
     assert not (tmp_path / "epoch_4.pth").exists()  # the run stopped at the failure
 
 
+def test_a_background_failure_other_than_the_disks_is_said_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A value torch.save refuses was wrapped twice: the file named twice, '..', and advice
+    about disk space and permissions for a pickling error."""
+    real_save = torch.save
+    calls = []
+
+    def failing_save(obj: Any, f: Any, *args: Any, **kw: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("injected writer failure")
+        real_save(obj, f, *args, **kw)
+
+    monkeypatch.setattr(torch, "save", failing_save)
+    runner = make_runner(tmp_path, max_epochs=4, async_save=True)
+    with pytest.raises(CheckpointError) as err:
+        runner.train()
+    message = str(err.value)
+    assert message.count("epoch_2.pth") == 1 and ".." not in message
+    assert "RuntimeError: injected writer failure" in message
+    assert any(
+        "background save" in note and "left as they were" in note for note in err.value.__notes__
+    )
+    assert read_pointer(tmp_path).name == "epoch_1.pth"
+
+
 def test_run_end_waits_for_the_last_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The last write is held until after_run begins; train() returns with the file whole."""
     release = threading.Event()

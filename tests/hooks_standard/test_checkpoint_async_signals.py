@@ -149,6 +149,7 @@ def test_second_ctrl_c_abandons_the_write_cleanly(tmp_path: Path) -> None:
     _until(lambda: "Finishing the background save" in log.read_text(), proc, "the notice", log)
     proc.send_signal(signal.SIGINT)  # give up the write
     assert proc.wait(timeout=60) != 0
+    assert "Abandoned the background save of" in log.read_text()  # the log says which stands
     assert not _temp_files(work)  # removed by the abandoned write itself
     assert read_pointer(work).name == "epoch_1.pth"
     assert not (work / "epoch_2.pth").exists()

@@ -246,18 +246,35 @@ class BackgroundWriter:
         """Ask the running write to stop at its next record; its temp file is removed."""
         self._stop.set()
 
+    def wait_abandoned(self) -> bool:
+        """After :meth:`abandon`: wait, and say whether the write stopped (False: it had
+        finished, or failed, which is raised as by :meth:`wait`)."""
+        self._done.wait()
+        if isinstance(self._error, CheckpointAbandoned):
+            self._error = None
+            return True
+        self.wait()
+        return False
+
     def _raise(self) -> None:
         error, self._error = self._error, None
         assert error is not None
         if isinstance(error, CheckpointAbandoned):
             return
-        if isinstance(error, CheckpointError) and isinstance(self._path, RemotePath):
-            # the upload's own message names the file, the backend and the fix (storage.put)
+        os_error = os_error_in(error)
+        if isinstance(error, CheckpointError) and (
+            isinstance(self._path, RemotePath) or os_error is None
+        ):
+            # its own message names the file and the fix, as a direct save's (an upload's:
+            # the backend too, storage.put)
             from runner_core.errors import add_note
 
-            add_note(error, f"Raised by the background save of {str(self._path)!r} (async_save).")
+            add_note(
+                error,
+                f"Raised by the background save of {str(self._path)!r} (async_save); the "
+                "previous checkpoint and the 'last_checkpoint' pointer were left as they were.",
+            )
             raise error
-        os_error = os_error_in(error)
         if os_error is not None:  # an OSError still (disk full, permissions), as a direct save
             raise write_error(
                 f"The background save of checkpoint {str(self._path)!r} failed",
@@ -269,8 +286,8 @@ class BackgroundWriter:
         raise CheckpointError(
             f"The background save of checkpoint {str(self._path)!r} failed: "
             f"{type(error).__name__}: {error}. The previous checkpoint and the "
-            "'last_checkpoint' pointer were left as they were; fix the cause (disk space, "
-            "permissions) and resume from them."
+            "'last_checkpoint' pointer were left as they were; fix the cause and resume "
+            "from them."
         ) from error
 
 
@@ -296,8 +313,14 @@ def finish_writes(log: Callable[[str], object] | None = None) -> None:
             try:
                 writer.wait()
             except KeyboardInterrupt:
+                path = writer.path
                 writer.abandon()
-                writer.wait()
+                if writer.wait_abandoned() and log is not None:
+                    log(
+                        f"Abandoned the background save of {path} (Ctrl-C again): its temp "
+                        "file was removed; 'last_checkpoint' still names the checkpoint "
+                        "saved before it."
+                    )
         except CheckpointError as exc:
             if log is not None:
                 log(str(exc))
