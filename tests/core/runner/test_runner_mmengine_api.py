@@ -378,3 +378,27 @@ def test_the_train_loops_private_name_holds_its_config_as_the_configs_type(
     built = _runner(tmp_path / "cfg", 1, val_cfg=cfg.val_cfg, val_dataloader=data)
     assert built._val_loop.type == "ValLoop"  # a ConfigDict, as the config gave it
     assert built._val_loop is not cfg.val_cfg  # a copy: building the loop leaves it alone
+
+
+def test_the_private_hook_list_is_edited_as_mmengines(tmp_path: Path) -> None:
+    """Downstream code filters ``runner._hooks`` and pops from it; an assignment of a list
+    failed deep in the loop's build, append gave a bare AttributeError."""
+    from runner_core.errors import HookError
+
+    class Marker(Hook):
+        def after_train_epoch(self, runner: Any) -> None:
+            self.ran = True
+
+    run = _runner(tmp_path / "wd", 1)
+    names = [type(hook).__name__ for hook in run.hooks]
+    assert type(run._hooks.pop()).__name__ == names[-1]
+    del run._hooks[0]
+    marker = Marker()
+    run._hooks = [hook for hook in run._hooks if type(hook).__name__ != "LoggerHook"] + [marker]
+    kept = [type(hook).__name__ for hook in run.hooks]
+    expected = [name for name in names[1:-1] if name != "LoggerHook"] + ["Marker"]
+    assert sorted(kept) == sorted(expected) and len(expected) == len(names) - 2
+    with pytest.raises(HookError, match=r"append\(\.\.\.\).*register_hook\(hook, priority"):
+        run._hooks.append(Marker())
+    run.train()
+    assert marker.ran and run.hooks is run._hooks

@@ -295,6 +295,47 @@ class HookManager(Sequence[Hook]):
                 self._reregister()
             raise
 
+    def keep_only(self, hooks: list[Any]) -> None:
+        """Make ``hooks`` the registered hooks (``runner._hooks = [...]``, MMEngine code
+        filtering its list): the others are removed, new ones registered at their own
+        priority. They run in priority order, whatever the list's order."""
+        for hook in hooks:
+            if not isinstance(hook, Hook):
+                raise HookTypeError(
+                    f"runner._hooks = [...] holds {hook!r}, which is not a Hook; give the "
+                    "hooks to keep (objects of runner.hooks, or new Hook objects)."
+                )
+        keep = {id(hook) for hook in hooks}
+        with self.batch():
+            for hook in [e.hook for e in self._entries if id(e.hook) not in keep]:
+                self.remove(hook)
+            known = {id(e.hook) for e in self._entries}
+            for hook in hooks:
+                if id(hook) not in known:
+                    self.register(hook)
+                    known.add(id(hook))
+
+    def pop(self, index: int = -1) -> Hook:
+        """Unregister and return the hook at ``index`` in call order (MMEngine's list)."""
+        hook = self[index]
+        self.remove(hook)
+        return hook
+
+    def __delitem__(self, index: int) -> None:
+        self.remove(self[index])
+
+    def append(self, hook: Any) -> None:
+        """Refused: the hooks run in priority order, not in the order of a list."""
+        raise _not_a_list("append")
+
+    def insert(self, index: int, hook: Any) -> None:
+        """Refused, as :meth:`append`."""
+        raise _not_a_list("insert")
+
+    def extend(self, hooks: Any) -> None:
+        """Refused, as :meth:`append`."""
+        raise _not_a_list("extend")
+
     def remove(self, hook: Hook) -> None:
         """Unregister ``hook`` (``runner._hooks.remove(hook)``, as code written for
         MMEngine's list of hooks does: mmrazor's subnet loop drops the CheckpointHook).
@@ -754,6 +795,15 @@ class HookPoints:
     before_test_iter: Callable[..., None]
     after_test_iter: Callable[..., None]
     on_exception: Callable[..., None]
+
+
+def _not_a_list(method: str) -> HookError:
+    return HookError(
+        f"runner.hooks.{method}(...) (MMEngine's list of hooks): the hooks here run in "
+        "priority order, not in the order of a list. Use runner.register_hook(hook, "
+        "priority=...) to add one ('HIGHEST' ... 'LOWEST', or a number); remove(hook), "
+        "pop() and del work as on the list."
+    )
 
 
 class CallHookPoints:

@@ -12,7 +12,7 @@ import contextlib
 import contextvars
 import copy
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -109,6 +109,8 @@ def _flush_records_on_error(method: _F) -> _F:
                         f"{type(self).__name__}.call_hook('on_exception') raised "
                         f"{type(err).__name__}: {err}; fix the override: it must pass "
                         "on_exception on to the hooks without raising."
+                        if type(self).call_hook is not Runner.call_hook
+                        else f"The hooks' on_exception could not run: {type(err).__name__}: {err}."
                     )
                     self.logger.error(message, exc_info=err)
                     add_note(exc, message)
@@ -626,6 +628,19 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
     def hooks(self) -> HookManager:
         """The registered hooks in call order: iterate, ``len``, index (MMEngine's list)."""
         return self._hooks
+
+    @property
+    def _hooks(self) -> HookManager:
+        """MMEngine's private list of hooks: :attr:`hooks`."""
+        return self._hook_manager
+
+    @_hooks.setter
+    def _hooks(self, hooks: HookManager | Iterable[Hook]) -> None:
+        # code written for MMEngine filters its list: runner._hooks = [h for h in ...]
+        if isinstance(hooks, HookManager):
+            self._hook_manager = hooks
+        else:
+            self._hook_manager.keep_only(list(hooks))
 
     @property
     def hook_points(self) -> HookPoints:
