@@ -767,7 +767,7 @@ def test_an_argument_handed_on_through_kwargs_and_refused_names_the_config_key()
     assert not isinstance(raised_by_name.value, BuildError)
     # a TypeError about something else is left as it is (noted with its key)
     reg.register_module(name="Failing", module=lambda **kw: (_ for _ in ()).throw(TypeError("x")))
-    with pytest.raises(TypeError, match="^x\nRaised in Failing") as other:
+    with pytest.raises(TypeError, match="^x\nRaised in the constructor of 'Failing'") as other:
         build_from_cfg(dict(type="Failing", a=1), reg, _key_path="train_cfg")
     assert str(other.value) == "x"
 
@@ -901,7 +901,7 @@ def test_a_constructor_failing_on_a_value_is_noted_with_its_key_and_type() -> No
             dict(type="Outer", inner=dict(type="Inner", hidden="abc")), reg, _key_path="model"
         )
     notes = [n for n in getattr(info.value, "__notes__", []) if "config key" in n]
-    assert notes == ["Raised in Inner(...), built from config key 'model.inner': check its values."]
+    assert notes == ["Raised in the constructor of 'Inner', built from config key 'model.inner'."]
     with pytest.raises(ZeroDivisionError) as err:
         build_from_cfg(dict(type="Inner", hidden=0), reg)  # a build of the user's: no key
     assert not getattr(err.value, "__notes__", [])

@@ -121,6 +121,10 @@ def _not_buildable(registry: Registry, key: str, obj: Any, key_path: str | None)
     )
 
 
+#: how the note on a failed constructor starts ("Raised in ...": runner-cli shows it)
+CONSTRUCTOR_NOTE = "Raised in the constructor of "
+
+
 def _build_args(registry: Registry, args: dict[str, Any], key_path: str | None) -> Any:
     """Build from merged arguments, ``_scope_`` already handled."""
     where = f" (config key {key_path!r})" if key_path else ""
@@ -155,28 +159,31 @@ def _build_args(registry: Registry, args: dict[str, Any], key_path: str | None) 
     except TypeError as exc:  # a config key handed on through **kwargs and refused there
         better = forwarded_argument_error(exc, obj_cls, args, key_path) if key_path else None
         if better is None:
-            _note_where(exc, obj_type, key_path)
+            _note_where(exc, registry, obj_type, key_path)
             raise
         raise better from exc
     except Exception as exc:  # the class's own code failed on a value: which part was it
-        _note_where(exc, obj_type, key_path)
+        _note_where(exc, registry, obj_type, key_path)
         raise
     finally:
         if token is not None:
             _BUILDING.reset(token)
 
 
-def _note_where(exc: BaseException, obj_type: Any, key_path: str | None) -> None:
-    """Note on ``exc`` the config key and type whose constructor raised it (the innermost
-    build only: it is the precise one)."""
-    if not key_path or getattr(exc, "_runner_build_noted", False):
+def _note_where(
+    exc: BaseException, registry: Registry, obj_type: Any, key_path: str | None
+) -> None:
+    """Note on ``exc`` the config key, the type and the plugin whose constructor raised it
+    (the innermost build only: it is the precise one); runner-cli prints it with the error."""
+    notes = getattr(exc, "__notes__", None) or []
+    if not key_path or any(str(note).startswith(CONSTRUCTOR_NOTE) for note in notes):
         return
-    name = obj_type if isinstance(obj_type, str) else getattr(obj_type, "__name__", obj_type)
-    add_note(exc, f"Raised in {name}(...), built from config key {key_path!r}: check its values.")
-    try:
-        exc._runner_build_noted = True  # type: ignore[attr-defined]
-    except AttributeError:  # an exception type with __slots__
-        pass
+    if isinstance(obj_type, str):
+        name, entry = obj_type, registry.origin(obj_type)
+    else:  # a class, given directly
+        name, entry = getattr(obj_type, "__qualname__", repr(obj_type)), None
+    source = f"; the {entry.where()}" if entry else ""
+    add_note(exc, f"{CONSTRUCTOR_NOTE}{name!r}, built from config key {key_path!r}{source}.")
 
 
 def build_from_cfg(

@@ -22,8 +22,6 @@ from ..errors import (
     HookTypeError,
     PluginError,
     RegistryError,
-    RunnerError,
-    add_note,
     did_you_mean,
 )
 from ..hooks import Hook
@@ -219,24 +217,6 @@ def wrong_kind_message(registry: Registry, kind: Any, obj: Any, key_path: str, b
         f"{type(obj).__name__}, which is not a {base} (a {registry.name} must subclass it). "
         f"To fix it: {fix}name another {registry.name} at config key {key_path + '.type'!r}."
     )
-
-
-def note_constructor(exc: BaseException, registry: Registry, kind: Any, key_path: str) -> None:
-    """Name the config key and the plugin on an error a constructor raised (type kept).
-
-    Our own errors already name their key; any other exception (a plugin
-    hook's ``ValueError``) gets a note, which runner-cli prints with it.
-    """
-    notes = getattr(exc, "__notes__", None) or []
-    if isinstance(exc, RunnerError) or any(str(n).startswith(_CONSTRUCTOR_NOTE) for n in notes):
-        return
-    name, entry = _offered(registry, kind)
-    source = f"; the {entry.where()}" if entry else ""
-    add_note(exc, f"{_CONSTRUCTOR_NOTE}{name!r}, built from config key {key_path!r}{source}.")
-
-
-#: how note_constructor's notes start ("Raised in ...": runner-cli shows them with the error)
-_CONSTRUCTOR_NOTE = "Raised in the constructor of "
 
 
 # -- loaders ---------------------------------------------------------------------------
@@ -497,11 +477,7 @@ def build_hook(cfg: Any, key_path: str) -> tuple[Any, Any]:
     # without a type the build fails: its message shows the dict as written
     priority = spec.pop("priority", None) if "type" in spec else None
     kind = spec.get("type")
-    try:
-        hook = HOOKS.build(spec, _key_path=key_path)
-    except Exception as exc:
-        note_constructor(exc, HOOKS, kind, key_path)
-        raise
+    hook = HOOKS.build(spec, _key_path=key_path)  # a failing constructor: noted there
     if not isinstance(hook, Hook):
         raise HookTypeError(
             wrong_kind_message(HOOKS, kind, hook, key_path, "runner_core.hooks.Hook")
