@@ -190,7 +190,7 @@ ERROR_CASES: list[tuple[str, type[BaseException], str, Callable[..., object]]] =
     (
         "a child config puts a dict over a base scalar",
         TypeError,
-        "x: the child config gives a dict",
+        "x: a dict is given \\(by a child config",
         lambda w: Config.fromfile(w("c1.py", "_base_ = './base.py'\nx = dict(a=1)\n")),
     ),
     (

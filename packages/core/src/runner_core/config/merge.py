@@ -50,10 +50,11 @@ def merge_into(
                 current: Any = dict.__getitem__(merged, key)
                 if not isinstance(current, allowed):
                     raise ConfigTypeError(
-                        f"{path}: the child config gives a dict, but the base value is "
+                        f"{path}: a dict is given (by a child config or an override such "
+                        f"as --cfg-options), but the value it would merge into is "
                         f"{type(current).__name__} ({current!r}); a dict can only be "
                         f"merged into a dict. Add {DELETE_KEY}=True to that dict to replace "
-                        "the base value instead."
+                        "that value instead."
                     )
                 base_value = cast("dict[Any, Any] | list[Any]", current)
                 merged[key] = merge_into(value, base_value, allow_list_keys, path)
