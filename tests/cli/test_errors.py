@@ -287,7 +287,8 @@ def test_nan_loss_stops_and_keeps_checkpoints(cli, trained: Path, tmp_path: Path
         "--cfg-options",
         "train_dataloader.dataset.poison=True",
     )
-    _one_paragraph_error(done, 1, "not finite", "iteration 1", "intact")
+    # this run (no resume) saved none before the NaN: the newest is the earlier run's
+    _one_paragraph_error(done, 1, "not finite", "iteration 1", "is an earlier run's")
     assert _digests(tmp_path / "wd") == before
 
 

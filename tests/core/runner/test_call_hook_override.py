@@ -75,7 +75,7 @@ def test_an_overriding_call_hook_sees_every_iteration_and_epoch_point(tmp_path: 
         runner._train_loop = train_cfg  # as MMEngine's, a config put there is built
         runner.train()
         runner.test()
-        iters = 8 if train_cfg["by_epoch"] else 6
+        iters = 4 if train_cfg["by_epoch"] else 6  # 2 batches per epoch
         epochs = 2 if train_cfg["by_epoch"] else 1
         for point, times in [
             ("before_train_iter", iters),

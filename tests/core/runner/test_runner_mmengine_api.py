@@ -375,7 +375,7 @@ def test_the_train_loops_private_name_holds_its_config_as_the_configs_type(
     x = torch.randn(8, 2)
     data = dict(dataset=TensorDataset(x, x.sum(1, keepdim=True)), batch_size=4)
     cfg = Config(dict(val_cfg=dict(type="ValLoop"), val_dataloader=data))
-    built = _runner(tmp_path / "cfg", 1, val_cfg=cfg.val_cfg, val_dataloader=data)
+    built = _runner(tmp_path / "cfg", 1, val_cfg=cfg.val_cfg, val_dataloader=data, val_evaluator=[])
     assert built._val_loop.type == "ValLoop"  # a ConfigDict, as the config gave it
     assert built._val_loop is not cfg.val_cfg  # a copy: building the loop leaves it alone
 
@@ -402,3 +402,28 @@ def test_the_private_hook_list_is_edited_as_mmengines(tmp_path: Path) -> None:
         run._hooks.append(Marker())
     run.train()
     assert marker.ran and run.hooks is run._hooks
+
+
+def test_mmengines_private_names_read_ours_or_name_the_replacement(tmp_path: Path) -> None:
+    """Subclasses written for MMEngine read ``self._work_dir`` or call ``self._maybe_compile``;
+    both were a bare AttributeError naming nothing."""
+
+    class Sub(Runner):
+        @property
+        def broken(self) -> Any:
+            return self.no_such_part  # its own AttributeError must stay its own
+
+    run = Sub(
+        model=ModuleAdapter(nn.Linear(2, 1), loss_fn=nn.functional.mse_loss),
+        work_dir=str(tmp_path / "wd"),
+        randomness=dict(seed=3),
+    )
+    assert run._work_dir == run.work_dir and run._seed == run.seed == 3
+    assert (run._rank, run._world_size, run._distributed) == (0, 1, False)
+    assert run._experiment_name == run.experiment_name and run._timestamp == run.timestamp
+    with pytest.raises(
+        AttributeError, match=r"_maybe_compile.*maybe_compile\(runner, 'train_step'\)"
+    ):
+        run._maybe_compile("train_step")
+    with pytest.raises(AttributeError, match="no_such_part"):
+        _ = run.broken

@@ -64,6 +64,27 @@ if TYPE_CHECKING:
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
+#: MMEngine's private attributes read by Runner subclasses written for it -> ours
+_MMENGINE_PRIVATE = {
+    "_work_dir": "work_dir",
+    "_timestamp": "timestamp",
+    "_experiment_name": "experiment_name",
+    "_seed": "seed",
+    "_rank": "rank",
+    "_world_size": "world_size",
+    "_distributed": "distributed",
+    "_launcher": "launcher",
+    "_deterministic": "deterministic",
+    "_model_name": "model_name",
+}
+#: MMEngine's private methods a copied train() or __init__ calls -> what replaces them
+_MMENGINE_REPLACED = {
+    "_maybe_compile": "call runner_core.runner.compile.maybe_compile(runner, 'train_step')",
+    "_build_param_scheduler": "call self.build_param_scheduler(scheduler_cfg)",
+    "_check_scheduler_cfg": "schedulers are checked when built (build_param_scheduler)",
+    "_log_env": "the environment is logged once, at the top of the first run's log",
+}
+
 #: the roles of MMEngine's default hooks: a custom hook of one of their classes runs
 #: beside the default, as in MMEngine (see Runner.register_hooks)
 _MMENGINE_ROLES = frozenset(
@@ -613,15 +634,35 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
     def max_epochs(self) -> int:
         """The train loop's ``max_epochs``, typed ``int`` for the arithmetic of hooks that
         run in training. None before the train loop is built or when it has no such
-        attribute (MMEngine's, ``train_loop.max_epochs``, raises then)."""
-        value: Any = getattr(self._train_loop, "max_epochs", None)
+        attribute (MMEngine's ``train_loop.max_epochs`` builds the loop then, and is 0
+        without ``train_cfg``)."""
+        loop = self._train_loop if _built(self._train_loop) else None
+        value: Any = getattr(loop, "max_epochs", None)
         return value
 
     @property
     def max_iters(self) -> int:
         """The train loop's ``max_iters``; None in the same cases as :attr:`max_epochs`."""
-        value: Any = getattr(self._train_loop, "max_iters", None)  # None: see max_epochs
+        loop = self._train_loop if _built(self._train_loop) else None
+        value: Any = getattr(loop, "max_iters", None)  # None: see max_epochs
         return value
+
+    if not TYPE_CHECKING:  # a type checker still flags a misspelt attribute
+
+        def __getattr__(self, name: str) -> Any:
+            """MMEngine's private names that subclasses written for it read (``_work_dir``):
+            ours; a private method it replaced is named in the AttributeError."""
+            public = _MMENGINE_PRIVATE.get(name)
+            if public is not None:
+                return getattr(self, public)
+            instead = _MMENGINE_REPLACED.get(name)
+            if instead is not None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r} (MMEngine's "
+                    f"private method): {instead}."
+                )
+            # anything else: the lookup's own error (a property failing inside, say), unmasked
+            return object.__getattribute__(self, name)
 
     # -- hooks -----------------------------------------------------------------------------
     @property
@@ -740,22 +781,28 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
     ) -> None:
         """Register the default hooks (updated by ``default_hooks``), then ``custom_hooks``.
 
-        A custom hook of the class of a default hook whose role MMEngine's set
-        lacks (``check_invalid_loss``) replaces that default: configs written for
-        MMEngine add such hooks in ``custom_hooks`` and mean one of them.
+        A custom hook of the class of a hook the default set adds beyond
+        MMEngine's (``check_invalid_loss``) replaces it, unless ``default_hooks``
+        names that role: configs written for MMEngine add such hooks in
+        ``custom_hooks`` and mean one of them.
         """
         with self._hooks.batch():
             self.register_default_hooks(default_hooks)
             if custom_hooks:
                 self.register_custom_hooks(custom_hooks)
-                self._drop_defaults_given_as_custom()
+                self._drop_defaults_given_as_custom(set(default_hooks or {}))
 
-    def _drop_defaults_given_as_custom(self) -> None:
+    def _drop_defaults_given_as_custom(self, named: set[str]) -> None:
         hooks = list(self._hooks)
         custom = {type(hook) for hook in hooks if self._hooks.role_of(hook) is None}
         for hook in hooks:
             role = self._hooks.role_of(hook)
-            if role is not None and role not in _MMENGINE_ROLES and type(hook) in custom:
+            if (
+                role is not None
+                and role not in _MMENGINE_ROLES
+                and role not in named
+                and type(hook) in custom
+            ):
                 self._hooks.remove(hook)
                 self.logger.info(
                     "custom_hooks has a %s, which replaces the default hook %r (a default "
@@ -1107,7 +1154,7 @@ def _built(loop: Any) -> bool:
     return loop is not None and not isinstance(loop, Mapping)
 
 
-def _loop_config(cfg: Any, dataloader: Any) -> dict[str, Any] | None:
+def _loop_config(cfg: Any, dataloader: Any) -> Mapping[str, Any] | None:
     """What MMEngine holds in ``runner._val_loop`` / ``_test_loop`` before the loop is built:
     its config (None without data; a loop object passed as the config is built as before)."""
     if dataloader is None:
