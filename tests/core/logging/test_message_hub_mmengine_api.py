@@ -120,3 +120,20 @@ def test_a_hub_is_found_by_its_name_again_once_a_newer_namesake_is_gone() -> Non
     gc.collect()
     assert MessageHub.get_current_instance() is first
     assert first.get_info("iter") == 15
+
+
+def test_a_cleared_table_does_not_bring_back_a_replaced_hub() -> None:
+    """A ported tear-down clears the table while the newer hub lives: the older one
+    (a previous test's, with its stale info) must not come back as current."""
+    first = MessageHub.create("qa-cleared")
+    first.update_info("iter", 7)
+    second = MessageHub.create("qa-cleared")
+    saved = dict(MessageHub._instance_dict)
+    MessageHub._instance_dict.clear()
+    try:
+        assert not MessageHub.check_instance_created("qa-cleared")
+        assert MessageHub.get_current_instance() is not first
+    finally:
+        MessageHub._instance_dict.clear()
+        MessageHub._instance_dict.update(saved)
+    assert second.name == "qa-cleared"

@@ -87,3 +87,46 @@ def test_an_overriding_call_hook_sees_every_iteration_and_epoch_point(tmp_path: 
         ]:
             assert runner.traced.count(point) == times, point
         assert runner.iter == iters
+
+
+def test_a_resume_mid_epoch_with_an_override_and_a_loop_of_its_own_keeps_its_place(
+    tmp_path: Path,
+) -> None:
+    """The loop's watch of call_hook calls (for loops counting themselves) took the fast
+    path's points routed through the override for its own: the epoch was trained again."""
+    from runner_core.hooks import Hook
+    from runner_loops_standard.train import EpochBasedTrainLoop
+
+    class OwnRun(EpochBasedTrainLoop):  # mmrazor's loops: their own run(), stock run_epoch
+        def run(self) -> Any:
+            return super().run()
+
+    class Stop(Exception):
+        pass
+
+    class StopAt5(Hook):
+        def after_train_iter(self, runner: Any, batch_idx: int, data_batch=None, outputs=None):
+            if runner.iter + 1 == 5:
+                raise Stop
+
+    x = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
+
+    def make(**kwargs: Any) -> TracingRunner:
+        return TracingRunner(
+            model=ModuleAdapter(nn.Linear(2, 1), loss_fn=nn.functional.mse_loss),
+            work_dir=str(tmp_path),
+            train_dataloader=dict(dataset=TensorDataset(x, x.sum(1, keepdim=True)), batch_size=2),
+            train_cfg=dict(type=OwnRun, max_epochs=1),
+            optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+            default_hooks=dict(checkpoint=dict(type="CheckpointHook", interval=3, by_epoch=False)),
+            **kwargs,
+        )
+
+    try:
+        make(custom_hooks=[StopAt5()]).train()
+    except Stop:
+        pass
+    resumed = make(resume=True)
+    resumed.train()
+    assert resumed.resume_state.resumed_from == str(tmp_path / "iter_3.pth")
+    assert resumed.traced.count("after_train_iter") == 5 and resumed.iter == 8

@@ -427,3 +427,30 @@ def test_mmengines_private_names_read_ours_or_name_the_replacement(tmp_path: Pat
         run._maybe_compile("train_step")
     with pytest.raises(AttributeError, match="no_such_part"):
         _ = run.broken
+    run._experiment_name = "mine"  # a subclass may set it: that name only
+    assert run._experiment_name == "mine" and run.experiment_name != "mine"
+
+
+def test_a_property_failing_inside_runs_once(tmp_path: Path) -> None:
+    """A dataset whose constructor raised AttributeError (a ConfigDict key missing) was built
+    twice: the failed property was looked up again to re-raise its error."""
+    from runner_core.registry import DATASETS
+
+    calls: list[int] = []
+
+    @DATASETS.register_module(name="QAAttributeErrorDataset", force=True)
+    class Broken(TensorDataset):
+        def __init__(self) -> None:
+            calls.append(1)
+            raise AttributeError("'ConfigDict' object has no attribute 'ann_file'")
+
+    run = Runner(
+        model=ModuleAdapter(nn.Linear(2, 1), loss_fn=nn.functional.mse_loss),
+        work_dir=str(tmp_path),
+        train_dataloader=dict(dataset=dict(type="QAAttributeErrorDataset"), batch_size=2),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+    )
+    with pytest.raises(AttributeError, match="ann_file"):
+        _ = run.train_loop
+    assert len(calls) == 1

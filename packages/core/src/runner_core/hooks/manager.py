@@ -203,6 +203,8 @@ class HookManager(Sequence[Hook]):
         self._deferred: list[Callable[[], object]] = []
         #: point name -> what :meth:`watch` runs before and after each :meth:`call` of it
         self._watches: dict[str, tuple[list[Callable[[], object]], list[Callable[[], object]]]] = {}
+        # the point CallHookPoints is calling: its next call() runs no watch, as the fast path
+        self._unwatched_next: str | None = None
         #: ``points.<name>(runner, ...)``: the fastest way to call a standard hook
         #: point, arguments in the spec's order; a no-op when no hook implements it.
         self.points = HookPoints()
@@ -321,8 +323,9 @@ class HookManager(Sequence[Hook]):
         self.remove(hook)
         return hook
 
-    def __delitem__(self, index: int) -> None:
-        self.remove(self[index])
+    def __delitem__(self, index: int | slice) -> None:
+        for hook in self[index] if isinstance(index, slice) else [self[index]]:
+            self.remove(hook)
 
     def append(self, hook: Any) -> None:
         """Refused: the hooks run in priority order, not in the order of a list."""
@@ -660,7 +663,11 @@ class HookManager(Sequence[Hook]):
         settled; after ``after_train`` every point is called again. What
         :meth:`watch` set up for ``name`` runs around the hooks.
         """
-        watches = self._watches.get(name)
+        if self._unwatched_next == name:  # the loops' fast path, through an override
+            self._unwatched_next = None
+            watches = None
+        else:
+            watches = self._watches.get(name)
         if watches is not None:
             for action in watches[0]:
                 action()
@@ -814,18 +821,26 @@ class CallHookPoints:
     here is a call of that ``call_hook``, with the spec's arguments by name.
     """
 
-    def __init__(self, call_hook: Callable[..., None]) -> None:
+    def __init__(self, call_hook: Callable[..., None], manager: HookManager) -> None:
         self._call_hook = call_hook
+        self._manager = manager
 
     def __getattr__(self, name: str) -> Callable[..., None]:
         if name not in _STANDARD_ARGUMENTS:
             raise AttributeError(f"{name!r} is not a standard hook point")
         names = _spec_args(name)[1:]  # call_hook passes the runner itself
-        call_hook = self._call_hook
+        call_hook, manager = self._call_hook, self._manager
 
         def point(runner: Any, *args: Any) -> None:
-            call_hook(name, **dict(zip(names, args)))
+            # what watches a loop's own call_hook calls (HookManager.watch) does not watch
+            # the fast path's: the override sees the point, the watches do not
+            manager._unwatched_next = name
+            try:
+                call_hook(name, **dict(zip(names, args)))
+            finally:
+                manager._unwatched_next = None
 
+        setattr(self, name, point)  # made once per point
         return point
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import threading
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -402,9 +403,11 @@ class MessageHub:
     #: MMEngine's name for the table, which ported tests clear between tests
     _instance_dict = _instances
     _kept: dict[str, MessageHub] = {}
-    #: hubs a newer one of the same name replaced (two Runners with one experiment_name),
-    #: oldest first: found by that name again once the newer one is gone
-    _shadowed: dict[str, list[weakref.ref[MessageHub]]] = {}
+    #: (hub, the newer one of its name that replaced it) (two Runners with one
+    #: experiment_name), oldest first: the hub is found by its name again once the newer
+    #: one is gone (not when a tear-down cleared the table while the newer one lives)
+    _shadowed: dict[str, list[tuple[weakref.ref[MessageHub], weakref.ref[MessageHub]]]] = {}
+    _shadow_lock = threading.Lock()
     _per_thread = CurrentPerThread()
 
     def __init__(
@@ -445,7 +448,10 @@ class MessageHub:
         hub = cls(name, **kwargs)
         older = MessageHub._instances.pop(name, None)
         if older is not None:
-            MessageHub._shadowed.setdefault(name, []).append(weakref.ref(older))
+            with MessageHub._shadow_lock:
+                pairs = MessageHub._shadowed.setdefault(name, [])
+                pairs[:] = [pair for pair in pairs if pair[0]() is not None]  # no dead ones
+                pairs.append((weakref.ref(older), weakref.ref(hub)))
         MessageHub._kept.pop(name, None)
         MessageHub._instances[name] = hub
         MessageHub._per_thread.made(hub)
@@ -512,21 +518,21 @@ class MessageHub:
     def _unshadow(cls) -> None:
         """Put back, under its name and in creation order, the newest live hub whose
         newer namesake is gone (MMEngine's two Runners of one name share one hub)."""
-        back: list[MessageHub] = []
-        for name, refs in list(cls._shadowed.items()):
-            while name not in cls._instances and refs:
-                hub = refs.pop()()
-                if hub is not None:
-                    back.append(hub)
-                    cls._instances[name] = hub
-            if not refs:
-                del cls._shadowed[name]
-        if back:  # the table's order says which hub is current: the newest created
-            created = list(cls._instances.values())
-            created.sort(key=lambda hub: getattr(hub, "_created", -1))
-            cls._instances.clear()
-            for hub in created:
-                cls._instances[hub.name] = hub
+        with cls._shadow_lock:
+            back = False
+            for name, pairs in list(cls._shadowed.items()):
+                while name not in cls._instances and pairs and pairs[-1][1]() is None:
+                    hub = pairs.pop()[0]()  # its newer namesake is gone: it is found again
+                    if hub is not None:
+                        cls._instances[name] = hub
+                        back = True
+                if not pairs:
+                    del cls._shadowed[name]
+            if back:  # the table's order says which hub is current: the newest created
+                created = sorted(cls._instances.values(), key=lambda h: getattr(h, "_created", -1))
+                for hub in created:  # moved to the end in creation order, never absent
+                    cls._instances.pop(hub.name, None)
+                    cls._instances[hub.name] = hub
 
     # scalars
     def update_scalar(self, key: str, value: Any, count: int = 1, resumed: bool = True) -> None:

@@ -64,26 +64,38 @@ if TYPE_CHECKING:
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-#: MMEngine's private attributes read by Runner subclasses written for it -> ours
-_MMENGINE_PRIVATE = {
-    "_work_dir": "work_dir",
-    "_timestamp": "timestamp",
-    "_experiment_name": "experiment_name",
-    "_seed": "seed",
-    "_rank": "rank",
-    "_world_size": "world_size",
-    "_distributed": "distributed",
-    "_launcher": "launcher",
-    "_deterministic": "deterministic",
-    "_model_name": "model_name",
-}
-#: MMEngine's private methods a copied train() or __init__ calls -> what replaces them
-_MMENGINE_REPLACED = {
-    "_maybe_compile": "call runner_core.runner.compile.maybe_compile(runner, 'train_step')",
-    "_build_param_scheduler": "call self.build_param_scheduler(scheduler_cfg)",
-    "_check_scheduler_cfg": "schedulers are checked when built (build_param_scheduler)",
-    "_log_env": "the environment is logged once, at the top of the first run's log",
-}
+
+class _Alias:
+    """An MMEngine private name that reads our public attribute (``runner._work_dir``).
+
+    Not a data descriptor: assigning the name sets it on the instance only, as a
+    subclass of MMEngine's Runner may; the public attribute stays as it was.
+    """
+
+    def __init__(self, public: str) -> None:
+        self.public = public
+
+    def __get__(self, runner: Any, owner: Any = None) -> Any:
+        return self if runner is None else getattr(runner, self.public)
+
+
+class _Replaced:
+    """An MMEngine private method we do not have: reading it names what replaces it."""
+
+    def __init__(self, instead: str) -> None:
+        self.instead = instead
+
+    def __set_name__(self, owner: Any, name: str) -> None:
+        self.name = name
+
+    def __get__(self, runner: Any, owner: Any = None) -> Any:
+        if runner is None:
+            return self
+        raise AttributeError(
+            f"{type(runner).__name__!r} object has no attribute {self.name!r} (MMEngine's "
+            f"private method): {self.instead}."
+        )
+
 
 #: the roles of MMEngine's default hooks: a custom hook of one of their classes runs
 #: beside the default, as in MMEngine (see Runner.register_hooks)
@@ -324,7 +336,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         # MMEngine's: the loops' configs until they are built (code copied from its
         # Runner.train()/test() checks ``runner._train_loop is None`` before building it;
         # a subclass may put another config there before train())
-        self._train_loop: Any = copy.copy(train_cfg) if isinstance(train_cfg, Mapping) else None
+        self._train_loop: Any = _config_copy(train_cfg)
         self._val_loop: Any = _loop_config(val_cfg, val_dataloader)
         self._test_loop: Any = _loop_config(test_cfg, test_dataloader)
 
@@ -624,11 +636,13 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
     @property
     def epoch(self) -> int:
-        return self._train_loop.epoch if _built(self._train_loop) else 0
+        loop = self._train_loop  # per iteration: a dict check, not Mapping's ABC one
+        return 0 if loop is None or isinstance(loop, dict) else loop.epoch
 
     @property
     def iter(self) -> int:
-        return self._train_loop.iter if _built(self._train_loop) else 0
+        loop = self._train_loop
+        return 0 if loop is None or isinstance(loop, dict) else loop.iter
 
     @property
     def max_epochs(self) -> int:
@@ -647,22 +661,23 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         value: Any = getattr(loop, "max_iters", None)  # None: see max_epochs
         return value
 
-    if not TYPE_CHECKING:  # a type checker still flags a misspelt attribute
-
-        def __getattr__(self, name: str) -> Any:
-            """MMEngine's private names that subclasses written for it read (``_work_dir``):
-            ours; a private method it replaced is named in the AttributeError."""
-            public = _MMENGINE_PRIVATE.get(name)
-            if public is not None:
-                return getattr(self, public)
-            instead = _MMENGINE_REPLACED.get(name)
-            if instead is not None:
-                raise AttributeError(
-                    f"{type(self).__name__!r} object has no attribute {name!r} (MMEngine's "
-                    f"private method): {instead}."
-                )
-            # anything else: the lookup's own error (a property failing inside, say), unmasked
-            return object.__getattribute__(self, name)
+    # MMEngine's private names, for Runner subclasses written for it (see _MMENGINE_PRIVATE)
+    _work_dir = _Alias("work_dir")
+    _timestamp = _Alias("timestamp")
+    _experiment_name = _Alias("experiment_name")
+    _seed = _Alias("seed")
+    _rank = _Alias("rank")
+    _world_size = _Alias("world_size")
+    _distributed = _Alias("distributed")
+    _launcher = _Alias("launcher")
+    _deterministic = _Alias("deterministic")
+    _model_name = _Alias("model_name")
+    _maybe_compile = _Replaced(
+        "call runner_core.runner.compile.maybe_compile(runner, 'train_step')"
+    )
+    _build_param_scheduler = _Replaced("call self.build_param_scheduler(scheduler_cfg)")
+    _check_scheduler_cfg = _Replaced("schedulers are checked when built (build_param_scheduler)")
+    _log_env = _Replaced("the environment is logged once, at the top of the first run's log")
 
     # -- hooks -----------------------------------------------------------------------------
     @property
@@ -680,16 +695,22 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         # code written for MMEngine filters its list: runner._hooks = [h for h in ...]
         if isinstance(hooks, HookManager):
             self._hook_manager = hooks
-        else:
-            self._hook_manager.keep_only(list(hooks))
+            return
+        if "_hook_manager" not in self.__dict__:  # MMEngine's `self._hooks = []` in __init__
+            self._hook_manager = HookManager()
+        self._hook_manager.keep_only(list(hooks))
 
     @property
     def hook_points(self) -> HookPoints:
         """One plain function per standard hook point: the loops' fast path (through
         ``call_hook`` when a subclass overrides it, so that it sees every point)."""
-        if type(self).call_hook is not Runner.call_hook:
-            return cast("HookPoints", CallHookPoints(self.call_hook))
-        return self._hooks.points
+        manager = self._hook_manager
+        if type(self).call_hook is Runner.call_hook:
+            return manager.points
+        routed = self.__dict__.get("_routed_points")
+        if routed is None or routed._manager is not manager:
+            routed = self._routed_points = CallHookPoints(self.call_hook, manager)
+        return cast("HookPoints", routed)
 
     @property
     def resume_state(self) -> ResumeState:
@@ -818,7 +839,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
     def call_hook(self, fn_name: str, **kwargs: Any) -> None:
         """Call hook point ``fn_name``; omitted arguments arrive as None."""
         kwargs["runner"] = self
-        self._hooks.call(fn_name, kwargs)
+        self._hook_manager.call(fn_name, kwargs)
 
     call_hooks = call_hook  # the name earlier releases used
 
@@ -1154,11 +1175,20 @@ def _built(loop: Any) -> bool:
     return loop is not None and not isinstance(loop, Mapping)
 
 
-def _loop_config(cfg: Any, dataloader: Any) -> Mapping[str, Any] | None:
+def _loop_config(cfg: Any, dataloader: Any) -> dict[str, Any] | None:
     """What MMEngine holds in ``runner._val_loop`` / ``_test_loop`` before the loop is built:
     its config (None without data; a loop object passed as the config is built as before)."""
     if dataloader is None:
         return None
     if cfg is None:
         return {}
-    return copy.copy(cfg) if isinstance(cfg, Mapping) else None  # a ConfigDict stays one
+    return _config_copy(cfg)
+
+
+def _config_copy(cfg: Any) -> dict[str, Any] | None:
+    """A loop config as ``runner._<mode>_loop`` holds it: a copy, a ConfigDict staying one,
+    always a dict (``Runner.epoch`` tells a config from a loop by that); None for anything
+    else (a loop object, built as before)."""
+    if isinstance(cfg, dict):
+        return copy.copy(cfg)
+    return dict(cfg) if isinstance(cfg, Mapping) else None
