@@ -251,6 +251,10 @@ def test_save_best_unknown_metric_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(HookError, match=r"no key 'accuracy'.*Metrics: \['acc', 'other'\]") as info:
         runner.train()
     assert isinstance(info.value, KeyError)  # MMEngine's metrics[key]
+    # the short name of a prefixed metric: 'top1' for 'accuracy/top1'
+    short = make_runner(tmp_path / "b", save_best="top1", scores=[0.5], key="accuracy/top1")
+    with pytest.raises(HookError, match=r"no key 'top1'\. Did you mean 'accuracy/top1'\?"):
+        short.train()
 
 
 def test_save_best_on_a_metric_that_is_no_number_names_it(tmp_path: Path) -> None:

@@ -251,3 +251,13 @@ def test_a_metric_failing_on_a_missing_dataset_meta_is_told_why() -> None:
     with pytest.raises(TypeError, match="NoneType") as caught:
         Evaluator([Unrelated()]).process([{"x": 1}], None)
     assert "dataset_meta" not in caught.value.__notes__[0]
+
+
+def test_a_metric_name_given_for_the_metrics_is_named_whole() -> None:
+    """Evaluator('Accuracy') took the string for a sequence: 'got str: A'."""
+    from runner_core.errors import ConfigTypeError
+
+    with pytest.raises(
+        ConfigTypeError, match=r"'Accuracy', not a metric: give dict\(type='Accuracy'\)"
+    ):
+        Evaluator("Accuracy")  # type: ignore[arg-type]

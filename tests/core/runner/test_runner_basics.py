@@ -1156,3 +1156,18 @@ def test_a_config_replacing_a_chosen_sets_hooks_says_so(tmp_path) -> None:
         default_hooks=dict(timer=dict(type="runner-hooks-standard::IterTimerHook")),
     )
     assert "give other hooks" not in Path(kept.logger.log_file).read_text()
+
+
+@pytest.mark.parametrize(
+    "given", ["Accuracy", ["Accuracy"], dict(type="Evaluator", metrics="Accuracy")]
+)
+def test_a_metric_named_by_a_string_names_the_evaluator_key(tmp_path, given: object) -> None:
+    """The message ended '(at config key 'val_cfg')', a key the run did not even have."""
+    runner = _small_runner(
+        tmp_path, val_dataloader=dict(dataset=_Data(), batch_size=2), val_evaluator=given
+    )
+    with pytest.raises(
+        TypeError, match=r"config key 'val_evaluator.*' is the string 'Accuracy'"
+    ) as err:
+        runner.val()
+    assert "val_cfg" not in str(err.value)

@@ -1335,9 +1335,15 @@ class CheckpointHook(Hook):
             keys = self.save_best
         for key, rule in zip(keys, self.rules):
             if key not in metrics:  # a KeyError, as MMEngine's metrics[key]
+                ends = [name for name in metrics if str(name).endswith(f"/{key}")]
+                hint = (  # the short name of a prefixed metric: 'top1' for 'accuracy/top1'
+                    f" Did you mean {ends[0]!r}?"
+                    if len(ends) == 1
+                    else did_you_mean(key, list(metrics))
+                )
                 raise HookKeyError(
                     f"CheckpointHook(save_best={key!r}): the validation metrics have no key "
-                    f"{key!r}.{did_you_mean(key, list(metrics))} Metrics: {sorted(metrics)}."
+                    f"{key!r}.{hint} Metrics: {sorted(metrics)}."
                 )
             if metrics[key] is None:  # a metric that had nothing to score: skipped, as MMEngine
                 continue

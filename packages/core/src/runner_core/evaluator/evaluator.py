@@ -63,6 +63,14 @@ class Evaluator:
 
         parent = current_build_path()  # 'val_evaluator' when a Runner builds it from a config
         where = f"{parent}.metrics" if parent else "metrics"
+        if isinstance(metrics, (str, bytes)):  # not a sequence of metrics: its letters
+            from ..errors import ConfigTypeError
+
+            raise ConfigTypeError(
+                f"{f'config key {where!r}' if parent else where} is the string {metrics!r}, "
+                f"not a metric: give dict(type={metrics!r}) (or a list of such dicts, or "
+                "built metrics)."
+            )
         if isinstance(metrics, (BaseMetric, Mapping)):
             metrics = [metrics]
         self.metrics: list[BaseMetric] = [
