@@ -246,6 +246,22 @@ def test_a_nan_score_is_never_the_best(tmp_path: Path, capsys: pytest.CaptureFix
     assert "validation updated the best score" not in out  # nothing re-saved
 
 
+def test_a_best_key_naming_both_kinds_warns_of_the_rule_it_gets() -> None:
+    """'accuracy/loss' (a loss an Accuracy-like metric reports) is ranked greater because
+    of 'acc', as in MMEngine: silently, the epoch with the worst loss was kept."""
+    from runner_hooks_standard import CheckpointHook
+
+    with pytest.warns(UserWarning, match=r"'accuracy/loss'\) ranks a higher value as better"):
+        hook = CheckpointHook(save_best="accuracy/loss")
+    assert hook.rules == ["greater"]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        CheckpointHook(save_best="accuracy/loss", rule="less")
+        CheckpointHook(save_best="accuracy/top1")
+
+
 def test_save_best_unknown_metric_is_a_clear_error(tmp_path: Path) -> None:
     runner = make_runner(tmp_path, save_best="accuracy", scores=[0.5, 0.9, 0.7], key="acc")
     with pytest.raises(HookError, match=r"no key 'accuracy'.*Metrics: \['acc', 'other'\]") as info:

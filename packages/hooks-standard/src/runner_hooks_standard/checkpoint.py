@@ -456,6 +456,17 @@ class CheckpointHook(Hook):
                 )
             if r is None and key != "auto":
                 r = infer_rule(key, self.greater_keys, self.less_keys)
+                both = [k for k in self.less_keys if k.lower() in key.lower()]
+                if r == "greater" and both and key not in self.greater_keys:
+                    import warnings
+
+                    warnings.warn(  # 'accuracy/loss': MMEngine's inference says greater
+                        f"CheckpointHook(save_best={key!r}) ranks a higher value as better: "
+                        f"the name holds a greater key and also {both[0]!r}, a less key, and "
+                        "the greater keys win (as in MMEngine). Pass rule='less' if a lower "
+                        f"{key!r} is better, or rule='greater' to say so.",
+                        stacklevel=3,
+                    )
                 if r is None:
                     raise HookError(
                         f"CheckpointHook cannot tell whether a larger {key!r} is better: the name "
