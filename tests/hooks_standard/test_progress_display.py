@@ -127,3 +127,29 @@ def test_a_bar_forced_into_a_pipe_leaves_log_lines_whole(tmp_path: Path) -> None
     ).stdout
     said = [line for line in out.splitlines() if "a line logged while the bar" in line]
     assert len(said) == 2 and all(line.endswith(" END") for line in said), out[-2000:]
+
+
+def test_breakpoint_gets_the_plain_terminal_and_nothing_redraws_meanwhile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At a (Pdb) prompt the bar's own thread redrew it 10 times a second, erasing what the
+    user typed; the bar now moves only with training and ends at a breakpoint()."""
+    from runner_hooks_standard.progress import ProgressDisplay
+
+    entered: list[bool] = []
+
+    def debugger(*args: object, **kwargs: object) -> None:
+        entered.append(display.live)
+
+    monkeypatch.setattr(sys, "breakpointhook", debugger)
+    display = ProgressDisplay()
+    display.start()
+    try:
+        assert display.progress.live._refresh_thread is None  # no thread redraws it
+        display.start_train("Epoch 1", total=10)
+        display.tick_train(3, force=True)
+        breakpoint()
+    finally:
+        display.stop()
+    assert entered == [False]  # the bar had ended when the debugger started
+    assert sys.breakpointhook is debugger

@@ -71,6 +71,9 @@ class ProgressDisplay:
             TextColumn("eta {task.fields[eta]}"),
             TextColumn("{task.fields[status]}"),
             transient=False,
+            # redrawn by the training thread as it moves (tick_*), never by a thread of its
+            # own: a run stopped in pdb or breakpoint() leaves the prompt alone
+            auto_refresh=False,
         )
         self._logger = logger
         self._swapped: list[tuple[logging.StreamHandler, Any]] = []
@@ -78,6 +81,7 @@ class ProgressDisplay:
         self._eval: Any = None
         self._next_tick = 0.0
         self.live = False
+        self._outer_breakpointhook: Any = sys.breakpointhook
 
     # -- lifetime ------------------------------------------------------------------------
     def start(self) -> None:
@@ -85,6 +89,9 @@ class ProgressDisplay:
             return
         self.progress.start()
         self.live = True
+        # breakpoint() in a hook or a model: the debugger gets the plain terminal
+        self._outer_breakpointhook = sys.breakpointhook
+        sys.breakpointhook = self._breakpoint
         # a run that dies mid-epoch must not leave the terminal with a hidden cursor
         atexit.register(self.stop)
         # log lines go through rich's console only on a terminal: elsewhere (a forced bar
@@ -107,6 +114,8 @@ class ProgressDisplay:
         """
         if not self.live:
             return
+        if sys.breakpointhook == self._breakpoint:
+            sys.breakpointhook = self._outer_breakpointhook
         try:
             for handler, old in self._swapped:
                 stream = handler.stream
@@ -126,6 +135,13 @@ class ProgressDisplay:
                     self.progress.remove_task(task)
                 self._train = self._eval = None
 
+    def _breakpoint(self, *args: Any, **kwargs: Any) -> Any:
+        """``breakpoint()`` while the bar is live: the bar ends (for the rest of the run)
+        and the console is the terminal's again, then the debugger starts."""
+        outer = self._outer_breakpointhook
+        self.stop()
+        return outer(*args, **kwargs)
+
     # -- tasks ----------------------------------------------------------------------------
     def start_train(self, description: str, total: int | None, completed: int = 0) -> None:
         if self._train is not None:
@@ -133,6 +149,7 @@ class ProgressDisplay:
         self._train = self.progress.add_task(
             description, total=total, completed=completed, eta="-", status=""
         )
+        self._redraw()
 
     def tick_train(self, completed: int, hub: Any = None, force: bool = False) -> None:
         """Move the training bar; cheap when called often (updates at most every 0.1 s).
@@ -148,14 +165,17 @@ class ProgressDisplay:
             self.progress.update(self._train, completed=completed)
         else:
             self.progress.update(self._train, completed=completed, eta=format_eta(eta))
+        self._redraw()
 
     def update_train(self, completed: int, eta: str, status: str) -> None:
         if self._train is not None:
             self.progress.update(self._train, completed=completed, eta=eta, status=status)
+            self._redraw()
 
     def start_eval(self, description: str, total: int | None) -> None:
         self.finish_eval()
         self._eval = self.progress.add_task(description, total=total, eta="-", status="")
+        self._redraw()
 
     def tick_eval(self, completed: int) -> None:
         now = time.monotonic()
@@ -163,8 +183,14 @@ class ProgressDisplay:
             return
         self._next_tick = now + TICK_SECONDS
         self.progress.update(self._eval, completed=completed)
+        self._redraw()
 
     def finish_eval(self) -> None:
         if self._eval is not None:
             self.progress.remove_task(self._eval)
             self._eval = None
+            self._redraw()
+
+    def _redraw(self) -> None:
+        if self.live:
+            self.progress.refresh()
