@@ -40,9 +40,10 @@ def test_standard_set_roles_and_priorities(make_runner: Any) -> None:
 
 
 def test_text_logger_hook_builds_a_logger_hook_with_a_warning() -> None:
-    with pytest.warns(DeprecationWarning, match="TextLoggerHook is LoggerHook in runner"):
+    with pytest.warns(DeprecationWarning, match="TextLoggerHook is LoggerHook in runner") as w:
         hook = HOOKS.build(dict(type="TextLoggerHook", interval=5))
     assert type(hook) is LoggerHook and hook.interval == 5
+    assert w[0].filename == __file__  # the line that built it, not the registry's
     with pytest.raises(BuildError, match="unexpected argument 'intervall'.*'interval'"):
         HOOKS.build(dict(type="TextLoggerHook", intervall=5))
 

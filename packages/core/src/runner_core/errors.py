@@ -187,20 +187,26 @@ def traceback_helps(exc: BaseException) -> bool:
     return cause is not None and not isinstance(cause, ModuleNotFoundError)
 
 
-def stacklevel_outside_runner_core() -> int:
+def stacklevel_outside_runner_core(also: str | None = None) -> int:
     """The ``stacklevel`` that points a warning of the caller at the first frame outside
     runner_core (and contextlib's ``with`` machinery): the user's line that asked for the
-    work (``Runner(...)``, a build), however deep the call is."""
+    work (``Runner(...)``, a build), however deep the call is. ``also``: a plugin's own
+    package folder, stepped over too (a hook class warning from its constructor)."""
     import contextlib
     import sys
     import types
 
-    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    inside = [os.path.dirname(os.path.abspath(__file__)) + os.sep]
+    if also is not None:
+        inside.append(os.path.abspath(also) + os.sep)
     frame: types.FrameType | None = sys._getframe(1)  # the function that warns: level 1
     level = 1
     while frame is not None:
         name = os.path.abspath(frame.f_code.co_filename)
-        if not (name.startswith(package) or name == os.path.abspath(contextlib.__file__)):
+        if not (
+            any(name.startswith(folder) for folder in inside)
+            or name == os.path.abspath(contextlib.__file__)
+        ):
             return level
         frame, level = frame.f_back, level + 1
     return 1

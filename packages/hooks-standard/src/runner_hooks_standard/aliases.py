@@ -8,9 +8,12 @@ a DeprecationWarning that says what to write instead.
 from __future__ import annotations
 
 import inspect
+import os
 import sys
 import warnings
 from typing import Any
+
+from runner_core.errors import stacklevel_outside_runner_core
 
 from .logger import LoggerHook
 from .optimizer import OptimizerHook
@@ -44,7 +47,7 @@ def TextLoggerHook(**kwargs: Any) -> LoggerHook:  # noqa: N802 - a config type n
     warnings.warn(
         "TextLoggerHook is LoggerHook in runner; rename the type: dict(type='LoggerHook', ...).",
         RenamedHookWarning,
-        stacklevel=2,
+        stacklevel=stacklevel_outside_runner_core(also=os.path.dirname(__file__)),
     )
     return LoggerHook(**kwargs)
 
@@ -56,7 +59,7 @@ def OptimzierHook(**kwargs: Any) -> OptimizerHook:  # noqa: N802 - a config type
         "OptimizerHook; rename the type to 'OptimizerHook' (or move grad_clip to "
         "optim_wrapper=dict(clip_grad=...)).",
         RenamedHookWarning,
-        stacklevel=2,
+        stacklevel=stacklevel_outside_runner_core(also=os.path.dirname(__file__)),
     )
     return OptimizerHook(**kwargs)
 
