@@ -24,15 +24,23 @@ class TracingRunner(Runner):
         super().call_hook(fn_name, **kwargs)
 
 
-def _runner(work_dir: Path, **kwargs: Any) -> TracingRunner:
-    x = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
+def _runner(
+    work_dir: Path,
+    samples: int = 8,
+    batch_size: int = 4,
+    train_cfg: dict[str, Any] | None = None,
+    checkpoint: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> TracingRunner:
+    x = torch.randn(samples, 2, generator=torch.Generator().manual_seed(0))
+    data = TensorDataset(x, x.sum(1, keepdim=True))
     return TracingRunner(
         model=ModuleAdapter(nn.Linear(2, 1), loss_fn=nn.functional.mse_loss),
         work_dir=str(work_dir),
-        train_dataloader=dict(dataset=TensorDataset(x, x.sum(1, keepdim=True)), batch_size=4),
-        train_cfg=dict(by_epoch=True, max_epochs=1),
+        train_dataloader=dict(dataset=data, batch_size=batch_size),
+        train_cfg=train_cfg or dict(by_epoch=True, max_epochs=1),
         optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
-        default_hooks=dict(checkpoint=dict(type="CheckpointHook", interval=1)),
+        default_hooks=dict(checkpoint=checkpoint or dict(type="CheckpointHook", interval=1)),
         **kwargs,
     )
 
@@ -109,16 +117,13 @@ def test_a_resume_mid_epoch_with_an_override_and_a_loop_of_its_own_keeps_its_pla
             if runner.iter + 1 == 5:
                 raise Stop
 
-    x = torch.randn(16, 2, generator=torch.Generator().manual_seed(0))
-
-    def make(**kwargs: Any) -> TracingRunner:
-        return TracingRunner(
-            model=ModuleAdapter(nn.Linear(2, 1), loss_fn=nn.functional.mse_loss),
-            work_dir=str(tmp_path),
-            train_dataloader=dict(dataset=TensorDataset(x, x.sum(1, keepdim=True)), batch_size=2),
+    def make(**kwargs: Any) -> TracingRunner:  # 8 batches an epoch, a save every 3
+        return _runner(
+            tmp_path,
+            samples=16,
+            batch_size=2,
             train_cfg=dict(type=OwnRun, max_epochs=1),
-            optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
-            default_hooks=dict(checkpoint=dict(type="CheckpointHook", interval=3, by_epoch=False)),
+            checkpoint=dict(type="CheckpointHook", interval=3, by_epoch=False),
             **kwargs,
         )
 
