@@ -254,6 +254,11 @@ def test_a_best_key_naming_both_kinds_warns_of_the_rule_it_gets() -> None:
     with pytest.warns(UserWarning, match=r"'accuracy/loss'\) ranks a higher value as better"):
         hook = CheckpointHook(save_best="accuracy/loss")
     assert hook.rules == ["greater"]
+    from runner_core.registry import HOOKS
+
+    with pytest.warns(UserWarning, match="ranks a higher value") as built:
+        HOOKS.build(dict(type="CheckpointHook", save_best="accuracy/loss"))
+    assert built[0].filename == __file__  # the line that built it, also from a config
     import warnings
 
     with warnings.catch_warnings():

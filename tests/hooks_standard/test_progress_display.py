@@ -153,3 +153,31 @@ def test_breakpoint_gets_the_plain_terminal_and_nothing_redraws_meanwhile(
         display.stop()
     assert entered == [False]  # the bar had ended when the debugger started
     assert sys.breakpointhook is debugger
+
+
+def test_pdb_stops_at_the_line_of_the_breakpoint_and_zero_turns_it_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The wrapper's own frame was where pdb stopped (`--Return-- ... _breakpoint()`)."""
+    import pdb
+
+    from runner_hooks_standard.progress import ProgressDisplay
+
+    frames: list[str] = []
+    monkeypatch.setattr(
+        pdb.Pdb, "set_trace", lambda self, frame=None: frames.append(frame.f_code.co_name)
+    )
+    monkeypatch.setattr(sys, "breakpointhook", sys.__breakpointhook__)
+    monkeypatch.delenv("PYTHONBREAKPOINT", raising=False)
+    display = ProgressDisplay()
+    display.start()
+    try:
+        breakpoint()
+        assert frames == [sys._getframe().f_code.co_name] and not display.live
+        monkeypatch.setenv("PYTHONBREAKPOINT", "0")
+        display.start()
+        breakpoint()  # turned off: nothing stops, the bar stays
+        assert display.live and len(frames) == 1
+    finally:
+        display.stop()
+    assert sys.breakpointhook is sys.__breakpointhook__

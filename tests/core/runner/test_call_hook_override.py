@@ -135,3 +135,36 @@ def test_a_resume_mid_epoch_with_an_override_and_a_loop_of_its_own_keeps_its_pla
     resumed.train()
     assert resumed.resume_state.resumed_from == str(tmp_path / "iter_3.pth")
     assert resumed.traced.count("after_train_iter") == 5 and resumed.iter == 8
+
+
+def test_a_call_hook_patched_after_a_first_run_sees_the_points(tmp_path: Path) -> None:
+    """The routed points kept the call_hook bound when first asked for: a spy patched in
+    later (mock.patch.object) saw no val iteration."""
+    from unittest import mock
+
+    from runner_core.evaluator import BaseMetric
+
+    class Count(BaseMetric):
+        def process(self, data_batch: Any, data_samples: Any) -> None:
+            self.results.append(1)
+
+        def compute_metrics(self, results: list[Any]) -> dict[str, Any]:
+            return {"n": len(results)}
+
+    x = torch.randn(8, 2)
+    runner = _runner(
+        tmp_path,
+        val_dataloader=dict(dataset=TensorDataset(x, x.sum(1, keepdim=True)), batch_size=4),
+        val_evaluator=Count(),
+    )
+    runner.val()
+    seen: list[str] = []
+    real = TracingRunner.call_hook
+
+    def spy(self: TracingRunner, fn_name: str, **kwargs: Any) -> None:
+        seen.append(fn_name)
+        real(self, fn_name, **kwargs)
+
+    with mock.patch.object(TracingRunner, "call_hook", spy):
+        runner.val()
+    assert seen.count("before_val_iter") == 2 and seen.count("after_val_iter") == 2

@@ -460,12 +460,14 @@ class CheckpointHook(Hook):
                 if r == "greater" and both and key not in self.greater_keys:
                     import warnings
 
+                    from runner_core.errors import stacklevel_outside_runner_core
+
                     warnings.warn(  # 'accuracy/loss': MMEngine's inference says greater
                         f"CheckpointHook(save_best={key!r}) ranks a higher value as better: "
                         f"the name holds a greater key and also {both[0]!r}, a less key, and "
                         "the greater keys win (as in MMEngine). Pass rule='less' if a lower "
                         f"{key!r} is better, or rule='greater' to say so.",
-                        stacklevel=3,
+                        stacklevel=stacklevel_outside_runner_core(also=os.path.dirname(__file__)),
                     )
                 if r is None:
                     raise HookError(

@@ -18,9 +18,30 @@ from typing import Any
 from runner_core.logging.log_processor import format_eta  # re-exported: the bar shows it too
 from runner_core.logging.logger import ConsoleHandler
 
-# The display is redrawn by rich's own thread; the hook pushes new numbers at
-# most this often, so a training iteration pays a clock read, not a redraw.
+# The display is redrawn by the training thread when the hook pushes new numbers,
+# at most this often, so a training iteration pays a clock read, not a redraw.
 TICK_SECONDS = 0.1
+
+#: the displays live now, and the ``sys.breakpointhook`` they wrap (see _breakpoint)
+_live_displays: list[ProgressDisplay] = []
+_outer_hook: list[Any] = []
+
+
+def _breakpoint(*args: Any, **kwargs: Any) -> Any:
+    """``breakpoint()`` while a bar is live: the bars end (until the next epoch or
+    validation starts them) and the console is the terminal's again, then the debugger
+    starts at the caller's line, as without a bar."""
+    outer = _outer_hook[0] if _outer_hook else sys.__breakpointhook__
+    setting = os.environ.get("PYTHONBREAKPOINT")
+    if outer is sys.__breakpointhook__ and setting == "0":
+        return None  # breakpoints turned off: the run goes on, bar and all
+    for display in list(_live_displays):
+        display.stop()
+    if outer is sys.__breakpointhook__ and setting in (None, "", "pdb.set_trace"):
+        import pdb
+
+        return pdb.Pdb().set_trace(sys._getframe(1))  # the caller's frame, not this one
+    return outer(*args, **kwargs)
 
 
 def wants_progress(stream: Any = None) -> bool:
@@ -81,7 +102,6 @@ class ProgressDisplay:
         self._eval: Any = None
         self._next_tick = 0.0
         self.live = False
-        self._outer_breakpointhook: Any = sys.breakpointhook
 
     # -- lifetime ------------------------------------------------------------------------
     def start(self) -> None:
@@ -90,8 +110,10 @@ class ProgressDisplay:
         self.progress.start()
         self.live = True
         # breakpoint() in a hook or a model: the debugger gets the plain terminal
-        self._outer_breakpointhook = sys.breakpointhook
-        sys.breakpointhook = self._breakpoint
+        if not _live_displays and sys.breakpointhook is not _breakpoint:
+            _outer_hook[:] = [sys.breakpointhook]
+            sys.breakpointhook = _breakpoint
+        _live_displays.append(self)
         # a run that dies mid-epoch must not leave the terminal with a hidden cursor
         atexit.register(self.stop)
         # log lines go through rich's console only on a terminal: elsewhere (a forced bar
@@ -106,7 +128,7 @@ class ProgressDisplay:
                     self._swapped.append((handler, old))
 
     def stop(self) -> None:
-        """Put the console handlers and ``sys.stdout`` back and end rich's refresh thread.
+        """Put the console handlers and ``sys.stdout`` back and leave the bars as drawn.
 
         Safe to call twice (``after_train``, then ``after_run`` or ``on_exception``).
         The bars drawn stay on the screen; the next :meth:`start` begins with none,
@@ -114,8 +136,10 @@ class ProgressDisplay:
         """
         if not self.live:
             return
-        if sys.breakpointhook == self._breakpoint:
-            sys.breakpointhook = self._outer_breakpointhook
+        if self in _live_displays:
+            _live_displays.remove(self)
+        if not _live_displays and sys.breakpointhook is _breakpoint and _outer_hook:
+            sys.breakpointhook = _outer_hook.pop()
         try:
             for handler, old in self._swapped:
                 stream = handler.stream
@@ -134,13 +158,6 @@ class ProgressDisplay:
                 for task in list(self.progress.task_ids):
                     self.progress.remove_task(task)
                 self._train = self._eval = None
-
-    def _breakpoint(self, *args: Any, **kwargs: Any) -> Any:
-        """``breakpoint()`` while the bar is live: the bar ends (for the rest of the run)
-        and the console is the terminal's again, then the debugger starts."""
-        outer = self._outer_breakpointhook
-        self.stop()
-        return outer(*args, **kwargs)
 
     # -- tasks ----------------------------------------------------------------------------
     def start_train(self, description: str, total: int | None, completed: int = 0) -> None:

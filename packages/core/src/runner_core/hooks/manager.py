@@ -821,24 +821,23 @@ class CallHookPoints:
     here is a call of that ``call_hook``, with the spec's arguments by name.
     """
 
-    def __init__(self, call_hook: Callable[..., None], manager: HookManager) -> None:
-        self._call_hook = call_hook
+    def __init__(self, manager: HookManager) -> None:
         self._manager = manager
 
     def __getattr__(self, name: str) -> Callable[..., None]:
         if name not in _STANDARD_ARGUMENTS:
             raise AttributeError(f"{name!r} is not a standard hook point")
         names = _spec_args(name)[1:]  # call_hook passes the runner itself
-        call_hook, manager = self._call_hook, self._manager
+        manager = self._manager
 
         def point(runner: Any, *args: Any) -> None:
             # what watches a loop's own call_hook calls (HookManager.watch) does not watch
             # the fast path's: the override sees the point, the watches do not
-            manager._unwatched_next = name
-            try:
-                call_hook(name, **dict(zip(names, args)))
+            outer, manager._unwatched_next = manager._unwatched_next, name
+            try:  # looked up now: a patched call_hook (mock.patch.object) sees it too
+                runner.call_hook(name, **dict(zip(names, args)))
             finally:
-                manager._unwatched_next = None
+                manager._unwatched_next = outer
 
         setattr(self, name, point)  # made once per point
         return point

@@ -383,6 +383,16 @@ class HistoryBuffer:
 
 _CREATED = count()  # MessageHub._created
 
+
+class _HubTable(weakref.WeakValueDictionary[str, "MessageHub"]):
+    """The hubs by name. Cleared (a tear-down written for MMEngine clears
+    ``MessageHub._instance_dict``), it forgets the hubs newer ones replaced too."""
+
+    def clear(self) -> None:
+        super().clear()
+        MessageHub._shadowed.clear()
+
+
 _BUILTIN_STATISTICS = ("mean", "max", "min", "current")
 
 
@@ -399,7 +409,7 @@ class MessageHub:
     # Every live hub, in creation order (the last is current). Weak, so the hubs of
     # finished runners go away with them; hubs made by get_instance are also kept
     # strongly, as a caller expects to find one again by name later.
-    _instances: weakref.WeakValueDictionary[str, MessageHub] = weakref.WeakValueDictionary()
+    _instances: weakref.WeakValueDictionary[str, MessageHub] = _HubTable()
     #: MMEngine's name for the table, which ported tests clear between tests
     _instance_dict = _instances
     _kept: dict[str, MessageHub] = {}

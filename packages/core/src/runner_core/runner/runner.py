@@ -637,12 +637,12 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
     @property
     def epoch(self) -> int:
         loop = self._train_loop  # per iteration: a dict check, not Mapping's ABC one
-        return 0 if loop is None or isinstance(loop, dict) else loop.epoch
+        return 0 if loop is None or isinstance(loop, dict) else _counter(loop, "epoch")
 
     @property
     def iter(self) -> int:
         loop = self._train_loop
-        return 0 if loop is None or isinstance(loop, dict) else loop.iter
+        return 0 if loop is None or isinstance(loop, dict) else _counter(loop, "iter")
 
     @property
     def max_epochs(self) -> int:
@@ -661,7 +661,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         value: Any = getattr(loop, "max_iters", None)  # None: see max_epochs
         return value
 
-    # MMEngine's private names, for Runner subclasses written for it (see _MMENGINE_PRIVATE)
+    # MMEngine's private names, for Runner subclasses written for it (see _Alias)
     _work_dir = _Alias("work_dir")
     _timestamp = _Alias("timestamp")
     _experiment_name = _Alias("experiment_name")
@@ -705,11 +705,11 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         """One plain function per standard hook point: the loops' fast path (through
         ``call_hook`` when a subclass overrides it, so that it sees every point)."""
         manager = self._hook_manager
-        if type(self).call_hook is Runner.call_hook:
+        if type(self).call_hook is Runner.call_hook and "call_hook" not in self.__dict__:
             return manager.points
         routed = self.__dict__.get("_routed_points")
         if routed is None or routed._manager is not manager:
-            routed = self._routed_points = CallHookPoints(self.call_hook, manager)
+            routed = self._routed_points = CallHookPoints(manager)
         return cast("HookPoints", routed)
 
     @property
@@ -1167,6 +1167,17 @@ def default_env_cfg() -> dict[str, Any]:
     from ..distributed.launch import resolve_backend
 
     return {"dist_cfg": {"backend": resolve_backend(None)}}
+
+
+def _counter(loop: Any, name: str) -> int:
+    """``loop.epoch``/``loop.iter``; 0 for a config held in a Mapping that is no dict."""
+    try:
+        value: int = getattr(loop, name)
+    except AttributeError:
+        if isinstance(loop, Mapping):
+            return 0
+        raise
+    return value
 
 
 def _built(loop: Any) -> bool:
