@@ -1167,7 +1167,7 @@ def test_a_metric_named_by_a_string_names_the_evaluator_key(tmp_path, given: obj
         tmp_path, val_dataloader=dict(dataset=_Data(), batch_size=2), val_evaluator=given
     )
     with pytest.raises(
-        TypeError, match=r"config key 'val_evaluator.*' is the string 'Accuracy'"
+        TypeError, match=r"val_evaluator\S* is the string 'Accuracy'.*at config key 'val_evaluator"
     ) as err:
         runner.val()
     assert "val_cfg" not in str(err.value)

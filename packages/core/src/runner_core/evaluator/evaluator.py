@@ -67,9 +67,9 @@ class Evaluator:
             from ..errors import ConfigTypeError
 
             raise ConfigTypeError(
-                f"{f'config key {where!r}' if parent else where} is the string {metrics!r}, "
-                f"not a metric: give dict(type={metrics!r}) (or a list of such dicts, or "
-                "built metrics)."
+                f"{where} is the string {metrics!r}, not a metric: give "
+                f"dict(type={metrics!r}){f' at config key {where!r}' if parent else ''} (or "
+                "a list of such dicts, or built metrics)."
             )
         if isinstance(metrics, (BaseMetric, Mapping)):
             metrics = [metrics]

@@ -232,8 +232,8 @@ EVALUATOR_KEY: ContextVar[str] = ContextVar("EVALUATOR_KEY", default="evaluator"
 def _metric_name_message(key: str, name: Any) -> str:
     """A metric given by its bare name: used as it is, it failed at the first val batch."""
     return (
-        f"config key {key!r} is the string {name!r}, not a metric: write dict(type={name!r}) "
-        "in its place (or a built metric)."
+        f"{key} is the string {name!r}, not a metric: write dict(type={name!r}) in its "
+        f"place, at config key {key!r} (or a built metric)."
     )
 
 
