@@ -540,7 +540,7 @@ class MessageHub:
                     del cls._shadowed[name]
             if back:  # the table's order says which hub is current: the newest created
                 created = sorted(cls._instances.values(), key=lambda h: getattr(h, "_created", -1))
-                for hub in created:  # moved to the end in creation order, never absent
+                for hub in created:  # moved to the end, in creation order
                     cls._instances.pop(hub.name, None)
                     cls._instances[hub.name] = hub
 

@@ -170,6 +170,14 @@ def _build_args(registry: Registry, args: dict[str, Any], key_path: str | None) 
             _BUILDING.reset(token)
 
 
+def offered_by(registry: Registry, kind: Any) -> tuple[str, Any]:
+    """How errors name a config's ``type`` (a name, or a class given directly), and the
+    entry point that offered a name (None: not from a plugin)."""
+    if isinstance(kind, str):
+        return kind, registry.origin(kind)
+    return getattr(kind, "__qualname__", repr(kind)), None
+
+
 def _note_where(
     exc: BaseException, registry: Registry, obj_type: Any, key_path: str | None
 ) -> None:
@@ -178,10 +186,7 @@ def _note_where(
     notes = getattr(exc, "__notes__", None) or []
     if not key_path or any(str(note).startswith(CONSTRUCTOR_NOTE) for note in notes):
         return
-    if isinstance(obj_type, str):
-        name, entry = obj_type, registry.origin(obj_type)
-    else:  # a class, given directly
-        name, entry = getattr(obj_type, "__qualname__", repr(obj_type)), None
+    name, entry = offered_by(registry, obj_type)
     source = f"; the {entry.where()}" if entry else ""
     add_note(exc, f"{CONSTRUCTOR_NOTE}{name!r}, built from config key {key_path!r}{source}.")
 

@@ -27,6 +27,7 @@ from ..errors import (
 from ..hooks import Hook
 from ..loop import BaseLoop
 from ..registry import DEFAULT_HOOK_SETS, EVALUATORS, HOOKS, LOOPS, METRICS, Registry
+from ..registry.build_functions import offered_by
 from ..standard import NO_SET_INSTALLED, STANDARD_HOOKS_DIST, STANDARD_LOOPS, STANDARD_LOOPS_DIST
 from ..value_checks import refuse_class
 
@@ -194,17 +195,9 @@ def build_loop(
     return loop
 
 
-def _offered(registry: Registry, kind: Any) -> tuple[str, Any]:
-    """How errors name a config's ``type`` (a name, or a class given directly), and the
-    entry point that offered a name (None: not from a plugin)."""
-    if isinstance(kind, str):
-        return kind, registry.origin(kind)
-    return getattr(kind, "__qualname__", repr(kind)), None
-
-
 def wrong_kind_message(registry: Registry, kind: Any, obj: Any, key_path: str, base: str) -> str:
     """Why the object built at ``key_path`` cannot be used, naming the plugin that offered it."""
-    name, entry = _offered(registry, kind)
+    name, entry = offered_by(registry, kind)
     source = f" (the {entry.where()})" if entry else ""
     fix = (
         f"fix that entry point of {entry.distribution}, or uninstall it "

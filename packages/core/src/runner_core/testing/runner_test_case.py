@@ -104,7 +104,6 @@ def forget_run_instances() -> None:
     # the tables MMEngine's own tear-down clears
     for kind in (RunLogger, MessageHub, Visualizer, DefaultScope):
         kind._instance_dict.clear()
-    MessageHub._shadowed.clear()  # hubs replaced by a namesake: not found again either
     RunLogger._current = None  # no longer current; released with its log files
 
 
