@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BuildError, BuildKeyError, RegistryError, RunnerError, add_note, did_you_mean
@@ -121,12 +122,39 @@ def _not_buildable(registry: Registry, key: str, obj: Any, key_path: str | None)
     )
 
 
+#: the key path and arguments of the config build whose constructor runs now: a
+#: constructor building one of its arguments (``MODELS.build(backbone)``) names its key
+_ARGUMENTS: ContextVar[tuple[str, Mapping[str, Any]] | None] = ContextVar(
+    "runner_building_arguments", default=None
+)
+
+
+def _argument_key_path(cfg: Any) -> str | None:
+    """The key of ``cfg`` when it is an argument (or an item of one) of the config the
+    running constructor was built from: ``'model.backbone'``, ``'model.heads[1]'``."""
+    outer = _ARGUMENTS.get()
+    if outer is None:
+        return None
+    path, args = outer
+    for name, value in args.items():
+        if value is cfg:
+            return f"{path}.{name}"
+        if isinstance(value, (list, tuple)):
+            for i, item in enumerate(value):
+                if item is cfg:
+                    return f"{path}.{name}[{i}]"
+    return None
+
+
 #: how the note on a failed constructor starts ("Raised in ...": runner-cli shows it)
 CONSTRUCTOR_NOTE = "Raised in the constructor of "
 
 
-def _build_args(registry: Registry, args: dict[str, Any], key_path: str | None) -> Any:
-    """Build from merged arguments, ``_scope_`` already handled."""
+def _build_args(
+    registry: Registry, args: dict[str, Any], key_path: str | None, nested: bool = False
+) -> Any:
+    """Build from merged arguments, ``_scope_`` already handled. ``nested``: ``key_path``
+    was found by :func:`_argument_key_path` (a constructor's own build)."""
     where = f" (config key {key_path!r})" if key_path else ""
     if "type" not in args:
         raise BuildKeyError(
@@ -139,11 +167,12 @@ def _build_args(registry: Registry, args: dict[str, Any], key_path: str | None) 
         _not_buildable(registry, obj_type, obj_cls, key_path)
     check_arguments(obj_cls, args, key_path)
     token = _BUILDING.set(key_path) if key_path else None
+    given = _ARGUMENTS.set((key_path, args)) if key_path else None
     try:
         # MMEngine's reuse by name, for a build of yours; a Runner's own builds (the ones with a
         # key path) construct, so a second Runner never takes over the first one's visualizer
         # (OpenMMLab configs all say name='visualizer')
-        if key_path is None and _is_manager(obj_cls) and "name" in args:
+        if (key_path is None or nested) and _is_manager(obj_cls) and "name" in args:
             return obj_cls.get_instance(**args)
         built = obj_cls(**args)
         if key_path:  # for errors found later (a hook's misspelled method at run start)
@@ -168,6 +197,8 @@ def _build_args(registry: Registry, args: dict[str, Any], key_path: str | None) 
     finally:
         if token is not None:
             _BUILDING.reset(token)
+        if given is not None:
+            _ARGUMENTS.reset(given)
 
 
 def offered_by(registry: Registry, kind: Any) -> tuple[str, Any]:
@@ -205,9 +236,10 @@ def build_from_cfg(
             f"build_from_cfg(cfg, registry, default_args=None): registry must be a Registry, "
             f"got {type(registry).__name__}; the config comes first."
         )
+    nested = _key_path is None and (_key_path := _argument_key_path(cfg)) is not None
     args = _with_defaults(cfg, default_args)
     with _in_scope(registry, args.pop("_scope_", None)) as chosen:
-        return _build_args(chosen, args, _key_path)
+        return _build_args(chosen, args, _key_path, nested)
 
 
 def build_model_from_cfg(
