@@ -473,3 +473,26 @@ def test_a_point_that_calls_super_beside_an_overridden_helper_times_right(
     runner.train()
     waits = runner.message_hub.get_scalar("train/data_time").data[0]
     assert len(waits) == 8 and max(waits) < 60  # seconds since the last iteration, not since boot
+
+
+@pytest.mark.parametrize(
+    ("outputs", "said"),
+    [
+        ({"loss": torch.tensor(1.0), "tag": "x"}, r"returned tag='x' \(str\)"),
+        ([torch.tensor(1.0)], r"returned a list \(\[tensor"),
+    ],
+)
+def test_a_train_step_output_that_cannot_be_logged_fails_at_its_first_iteration(
+    fake_runner: Any, outputs: Any, said: str
+) -> None:
+    """A string value used to pass until the first checkpoint failed on it; a list was
+    never logged. MMEngine fails at the first iteration too."""
+    from runner_hooks_standard.runtime_info import StepOutputError
+
+    runner = fake_runner(optim_wrapper=Wrapper())
+    hook = RuntimeInfoHook()
+    hook.before_train(runner)
+    with pytest.raises(StepOutputError, match=said) as info:
+        hook.after_train_iter(runner, 0, outputs=outputs)
+    assert isinstance(info.value, TypeError) and "train_step must return a dict" in str(info.value)
+    assert "train/tag" not in runner.message_hub.log_scalars  # nothing half-recorded

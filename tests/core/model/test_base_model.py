@@ -280,3 +280,140 @@ def test_a_forward_returning_none_says_how_to_skip_a_batch() -> None:
     assert "return {} without calling optim_wrapper.update_params" in str(info.value)
     with pytest.raises(TypeError, match="got str.$"):
         parse_losses("loss")
+
+
+def test_a_non_scalar_tensor_from_forward_is_refused_naming_the_model() -> None:
+    """A forward whose mode check has a typo returns its output: a (1, 1) one used to train,
+    minimising the prediction; MMEngine refuses every tensor."""
+    from runner_core.optim import OptimWrapper
+
+    class Typo(BaseModel):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = torch.nn.Linear(4, 1)
+
+        def forward(self, inputs: Any, mode: str = "tensor") -> Any:
+            out = self.fc(inputs)
+            return {"loss": out.mean()} if mode == "losses" else out
+
+    model = Typo()
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    with pytest.raises(TypeError, match=r"Typo.forward\(mode='loss'\) returned a tensor of shape"):
+        model.train_step(torch.randn(1, 4), wrapper)
+    assert model.fc.weight.grad is None  # nothing back-propagated
+    with pytest.raises(TypeError, match=r"^Typo.forward\(mode='loss'\) must return a dict"):
+        model.parse_losses([torch.tensor(1.0)])
+    from runner_core.model.base_model import parse_losses
+
+    assert parse_losses(torch.tensor(2.0))[0].item() == 2.0  # a scalar alone is the loss
+
+
+def test_a_plain_modules_checkpoint_holds_its_own_keys_both_ways(tmp_path) -> None:
+    """The adapter is invisible in checkpoints: they load into the plain module, and plain
+    PyTorch weights (or a checkpoint saved with the adapter's ``module.``) load back."""
+    from torch import nn
+
+    from runner_core import Runner
+    from runner_core.model.averaged_model import ExponentialMovingAverage
+    from runner_core.model.base_model import ModuleAdapter
+
+    data = torch.utils.data.TensorDataset(torch.randn(8, 4), torch.randint(0, 3, (8,)))
+    runner = Runner(
+        model=nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)),
+        work_dir=str(tmp_path / "run"),
+        train_dataloader=dict(dataset=data, batch_size=4),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
+    )
+    runner.train()
+    saved = torch.load(tmp_path / "run" / "epoch_1.pth", weights_only=True)["state_dict"]
+    plain = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))
+    plain.load_state_dict(saved)  # strict
+    assert torch.equal(plain[0].weight, runner.model.module[0].weight)
+
+    adapter = ModuleAdapter(nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)))
+    adapter.load_state_dict(plain.state_dict())
+    assert torch.equal(adapter.module[0].weight, plain[0].weight)
+    prefixed = {f"module.{k}": v + 1 for k, v in plain.state_dict().items()}
+    adapter.load_state_dict(prefixed)  # as saved before: loads as it is
+    assert torch.equal(adapter.module[0].bias, plain[0].bias + 1)
+    ema = ExponentialMovingAverage(adapter)  # nested: the prefix of its parent only
+    assert list(ema.state_dict())[1:3] == ["module.0.weight", "module.0.bias"]
+    ema.load_state_dict(ema.state_dict())
+
+    torch.save(plain.state_dict(), tmp_path / "plain.pth")
+    tuned = Runner(
+        model=nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)),
+        work_dir=str(tmp_path / "tune"),
+        load_from=str(tmp_path / "plain.pth"),
+        test_dataloader=dict(dataset=data, batch_size=4),
+        test_evaluator=dict(type="Accuracy"),
+    )
+    tuned.test()
+    assert torch.equal(tuned.model.module[0].weight, plain[0].weight)
+
+
+def test_a_module_whose_names_collide_with_the_adapters_keeps_the_prefix() -> None:
+    from torch import nn
+
+    from runner_core.model.base_model import ModuleAdapter
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.loss_fn = nn.Linear(2, 2)  # the adapter's own name
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.loss_fn(x)
+
+    adapter = ModuleAdapter(Net(), loss_fn=nn.MSELoss())
+    assert list(adapter.state_dict()) == ["module.loss_fn.weight", "module.loss_fn.bias"]
+    other = ModuleAdapter(Net(), loss_fn=nn.MSELoss())
+    other.load_state_dict(adapter.state_dict())
+    assert torch.equal(other.module.loss_fn.weight, adapter.module.loss_fn.weight)
+
+
+def test_a_dict_batch_without_targets_names_the_keys_a_plain_module_reads() -> None:
+    from torch import nn
+
+    from runner_core.model.base_model import ModelContractError, ModuleAdapter
+    from runner_core.optim import OptimWrapper
+
+    adapter = ModuleAdapter(nn.Linear(4, 3))
+    wrapper = OptimWrapper(torch.optim.SGD(adapter.parameters(), lr=0.1))
+    batch = {"inputs": torch.randn(2, 4), "data_samples": [1, 2]}
+    with pytest.raises(ModelContractError, match=r"keys \['inputs', 'data_samples'\].*'labels'"):
+        adapter.train_step(batch, wrapper)
+    with pytest.raises(ModelContractError, match=r"keys \['img'\].*under 'inputs'"):
+        adapter.val_step({"img": torch.randn(2, 4)})
+
+
+def test_a_nested_models_preprocessor_error_names_its_own_key() -> None:
+    from runner_core.errors import RegistryError
+    from runner_core.registry import MODELS
+
+    class Outer(BaseModel):
+        def __init__(self, teacher: dict) -> None:
+            super().__init__()
+            self.teacher = MODELS.build(teacher)
+
+        def forward(self, *args: Any, **kwargs: Any) -> Any:
+            return {}
+
+    class Teacher(Outer):
+        def __init__(self, data_preprocessor: dict) -> None:
+            BaseModel.__init__(self, data_preprocessor)
+
+    with MODELS.switch_scope_and_registry(None):
+        MODELS.register_module(module=Outer, force=True)
+        MODELS.register_module(module=Teacher, force=True)
+        try:
+            cfg = dict(
+                type="Outer",
+                teacher=dict(type="Teacher", data_preprocessor=dict(type="ImgDataPreprocesor")),
+            )
+            with pytest.raises(RegistryError, match=r"model\.teacher\.data_preprocessor"):
+                MODELS.build(cfg, _key_path="model")
+        finally:
+            MODELS.module_dict.pop("Outer", None)
+            MODELS.module_dict.pop("Teacher", None)

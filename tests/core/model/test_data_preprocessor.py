@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import torch
 from torch import nn
@@ -304,3 +306,55 @@ def test_grey_hw_images_get_their_channel_from_a_one_value_mean() -> None:
     out = ImgDataPreprocessor(mean=[33.0], std=[78.0])(dict(inputs=images))["inputs"]
     assert out.shape == (2, 1, 4, 5)
     assert out[:, 0, 0, 0].tolist() == [0.0, 1.0]
+
+
+def test_every_preprocessor_follows_the_model_also_without_parameters() -> None:
+    """MMEngine's ``to`` moves every preprocessor in the model: a distiller's second one,
+    and the one of a model holding only buffers."""
+    from runner_core.model import BaseModel
+
+    class Distiller(BaseModel):
+        def __init__(self) -> None:
+            super().__init__()
+            self.student = nn.Linear(3, 2)
+            self.teacher_preprocessor = BaseDataPreprocessor()
+
+        def forward(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            return {}
+
+    class BuffersOnly(Distiller):
+        def __init__(self) -> None:
+            BaseModel.__init__(self)
+            self.register_buffer("table", torch.zeros(2))
+
+    model = Distiller().to("meta")
+    assert model.teacher_preprocessor.device == torch.device("meta")
+    assert model.data_preprocessor.device == torch.device("meta")
+    assert BuffersOnly().to("meta").data_preprocessor.device == torch.device("meta")
+
+
+def test_hooks_and_a_patched_forward_on_the_preprocessor_run_on_the_cpu() -> None:
+    """The CPU shortcut that skips calling a plain preprocessor skips nothing a user added."""
+    from runner_core.model import BaseModel
+    from runner_core.optim import OptimWrapper
+
+    class Net(BaseModel):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(3, 2)
+
+        def forward(self, inputs, labels=None, mode="tensor"):  # type: ignore[no-untyped-def]
+            out = self.fc(inputs)
+            return {"loss": out.sum()} if mode == "loss" else out
+
+    for model in (Net(), ModuleAdapter(nn.Linear(3, 2))):
+        seen: list[bool] = []
+        model.data_preprocessor.register_forward_hook(lambda m, args, out: seen.append(args[1]))
+        wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+        model.train_step(_batch(), wrapper)
+        model.val_step(_batch())
+        assert seen == [True, False]
+        patched: list[Any] = []
+        model.data_preprocessor.forward = lambda data, training=False: patched.append(data) or data
+        model.test_step(_batch())
+        assert len(patched) == 1

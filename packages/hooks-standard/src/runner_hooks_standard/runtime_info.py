@@ -8,8 +8,31 @@ from typing import Any
 
 from runner_core.config.formatting import config_text
 from runner_core.contract import RunnerAPI
+from runner_core.errors import RunnerError
 from runner_core.hooks import Hook, Priority
 from runner_core.loop import loader_metainfo
+
+
+class StepOutputError(RunnerError, TypeError, AttributeError):
+    """``train_step`` returned something that cannot be logged (a list, a string value).
+
+    A TypeError, and an AttributeError as MMEngine's ``outputs.items()`` on a list.
+    """
+
+
+def _loggable(value: Any) -> bool:
+    """Whether a history can hold ``value``: a tensor, a number, or a numpy number/array."""
+    import numbers
+
+    import torch
+
+    return isinstance(value, (torch.Tensor, numbers.Number)) or type(value).__module__ == "numpy"
+
+
+_STEP_CONTRACT = (
+    "train_step must return a dict of values to log (tensors of one element or numbers, "
+    "as BaseModel.train_step returns parse_losses' log_vars), or the loss tensor alone."
+)
 
 
 class RuntimeInfoHook(Hook):
@@ -214,15 +237,26 @@ class RuntimeInfoHook(Hook):
         is (its mean, for a per-sample loss)."""
         import torch
 
-        if isinstance(outputs, torch.Tensor) and outputs.is_floating_point():
-            self._record_outputs({"loss": outputs if outputs.dim() == 0 else outputs.mean()})
+        if isinstance(outputs, torch.Tensor):
+            if outputs.is_floating_point():
+                self._record_outputs({"loss": outputs if outputs.dim() == 0 else outputs.mean()})
+            return
+        raise StepOutputError(
+            f"The model's train_step returned a {type(outputs).__name__} "
+            f"({outputs!r:.80}), which the Runner cannot log. {_STEP_CONTRACT}"
+        )
 
     def _record_outputs(self, outputs: Mapping[str, Any]) -> None:
         """Every term of a step's outputs as ``train/<key>``."""
         bufs = self._out_bufs
         for key, value in outputs.items():
             append = bufs.get(key)
-            if append is None:
+            if append is None:  # a key's first value is checked: a log line would fail later
+                if not _loggable(value):
+                    raise StepOutputError(
+                        f"The model's train_step returned {key}={value!r:.80} "
+                        f"({type(value).__name__}), which cannot be logged. {_STEP_CONTRACT}"
+                    )
                 append = bufs[key] = self._hub.history(f"train/{key}").append
             # stored as it is: the history reads its tensors together when it is read
             # (a log line), not one by one between the model's kernels

@@ -274,12 +274,19 @@ def _refuse_unfit(
     Before the load (the usual case) nothing has been loaded when this raises;
     ``after_load``, the modules' migrations have run and loaded what fitted.
     """
-    if own and revised and not report.loaded_keys and not report.mismatched_keys:
+    if own and revised and not report.loaded_keys:
         model_keys, ckpt_keys = list(own), list(revised)
         applied = f" (revise_keys={rules!r} was applied)" if rules else ""
+        shapes = report.mismatched_keys
+        common = (
+            f"the {len(shapes)} key(s) in common all have other shapes (e.g. {shapes[0][0]}: "
+            f"{shapes[0][1]} in the checkpoint, {shapes[0][2]} in the model)"
+            if shapes
+            else "no key in common"
+        )
         raise CheckpointError(
-            f"Checkpoint {shown} does not fit this model ({type(target).__name__}): no key in "
-            f"common, so even a non-strict load would change nothing. Checkpoint keys: "
+            f"Checkpoint {shown} does not fit this model ({type(target).__name__}): {common}, "
+            f"so even a non-strict load would change nothing. Checkpoint keys: "
             f"{ckpt_keys[:4]}; model keys: {model_keys[:4]}. It is probably a checkpoint of "
             f"another model, or its keys carry a different prefix{applied}."
             + _prefix_hint(ckpt_keys, model_keys, revise_hint)

@@ -43,14 +43,26 @@ def run_forward(model: Callable[..., Any], data: Any, mode: str) -> Any:
     return model(data, mode=mode)
 
 
-def parse_losses(losses: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+def parse_losses(
+    losses: Any, model: str | None = None
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Sum the loss terms; return the total and detached terms for logging.
 
     The terms are logged under their own names and the total as ``loss``,
     first; a model that returns a term named ``loss`` itself has that term
     logged as ``loss`` (MMEngine does the same: its total is overwritten).
+    A scalar tensor alone is the loss. ``model`` (its class name) is named in errors.
     """
+    forward = f"{model}.forward(mode='loss')" if model else "forward(mode='loss')"
     if isinstance(losses, torch.Tensor):
+        if losses.dim() != 0:  # a model's output returned by mistake (a mode check's typo)
+            raise LossTypeError(
+                f"{forward} returned a tensor of shape {tuple(losses.shape)}, not a loss: "
+                "a tensor alone must be a scalar (0-d). If it is a per-sample loss, reduce "
+                "it (loss.mean()) or return a dict (dict(loss=loss), whose terms are "
+                "averaged); if it is the model's output, check forward's mode branches "
+                "(mode == 'loss' must return the losses)."
+            )
         return losses, {"loss": _logged(losses)}
     if not isinstance(losses, Mapping):
         skip = (
@@ -61,7 +73,7 @@ def parse_losses(losses: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
             else ""
         )
         raise LossTypeError(
-            f"forward(mode='loss') must return a dict of losses or a tensor, got "
+            f"{forward} must return a dict of losses or a scalar tensor, got "
             f"{type(losses).__name__}.{skip}"
         )
     log_vars: dict[str, torch.Tensor] = {}
@@ -69,13 +81,13 @@ def parse_losses(losses: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     for name, value in losses.items():
         if isinstance(value, (list, tuple)):
             if not all(isinstance(v, torch.Tensor) for v in value):
-                raise _not_a_loss(name, value)
+                raise _not_a_loss(name, value, forward)
             value = sum(v.mean() for v in value)
         elif isinstance(value, torch.Tensor):
             if value.dim() != 0:
                 value = value.mean()
         elif "loss" in name or isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _not_a_loss(name, value)  # a plain number is logged only under another key
+            raise _not_a_loss(name, value, forward)  # a plain number: only under another key
         if "loss" in name:
             terms.append(value)
         log_vars[name] = (
@@ -83,7 +95,7 @@ def parse_losses(losses: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         )
     if not terms:
         raise LossKeyError(
-            f"The loss dict (what forward(mode='loss') returns) has no key containing 'loss' "
+            f"The loss dict (what {forward} returns) has no key containing 'loss' "
             f"(keys: {list(losses)}), so there is nothing to optimize. Name the loss terms "
             "'loss' or 'loss_<name>'; a train_step of your own that logs only metrics can "
             "return them without calling parse_losses."
@@ -108,6 +120,14 @@ def _logged(term: torch.Tensor) -> torch.Tensor:
     return term.detach()
 
 
+def _unobserved(module: nn.Module) -> bool:
+    """Whether calling ``module`` runs only its class's ``forward``: no forward hooks
+    and no ``forward`` patched on the instance, so the call may be skipped."""
+    return not (module._forward_hooks or module._forward_pre_hooks) and (
+        "forward" not in module.__dict__
+    )
+
+
 class LossKeyError(RunnerError, ValueError, AttributeError):
     """The model's loss dict has no 'loss' term to optimize.
 
@@ -128,10 +148,10 @@ class LossTypeError(RunnerError, TypeError):
     as an unexpected error), a TypeError as MMEngine's."""
 
 
-def _not_a_loss(name: str, value: Any) -> LossTypeError:
+def _not_a_loss(name: str, value: Any, forward: str) -> LossTypeError:
     """MMEngine's TypeError for a loss dict value, naming the key and the fix."""
     return LossTypeError(
-        f"forward(mode='loss') returned {name}={value!r:.80}: {name} is not a tensor or list of "
+        f"{forward} returned {name}={value!r:.80}: {name} is not a tensor or list of "
         "tensors. Loss terms (keys containing 'loss') are back-propagated, so they must be "
         "tensors computed from the model's output; other keys may also be plain numbers."
     )
@@ -245,7 +265,7 @@ class BaseModel(BaseModule):
             cfg = dict(data_preprocessor)
             cfg.setdefault("type", "BaseDataPreprocessor")
             data_preprocessor = cast(
-                nn.Module, MODELS.build(cfg, _key_path="model.data_preprocessor")
+                nn.Module, MODELS.build(cfg, _key_path=_key_path("data_preprocessor"))
             )
         elif not isinstance(data_preprocessor, nn.Module):
             raise BuildError(  # a TypeError, as MMEngine's
@@ -264,19 +284,25 @@ class BaseModel(BaseModule):
             pre = self.data_preprocessor
         # ``device == CPU``, not ``device.type == 'cpu'``: the ``type`` getter builds
         # its string through a C++ stream, ten times the comparison, every step
-        if type(pre) is BaseDataPreprocessor and pre._device == CPU:
+        if type(pre) is BaseDataPreprocessor and pre._device == CPU and _unobserved(pre):
             return cast_data(data, CPU)  # new containers and data elements, as the call's
         return pre(data, training)
 
     def _apply(self, fn: Any, *args: Any, **kwargs: Any) -> BaseModel:
         # ``model.to(device)`` does not call children's ``to``: tell the
         # preprocessor where the weights went, so batches follow them.
+        # Every preprocessor in the model (a distiller's teacher_preprocessor too), as
+        # MMEngine's ``to`` sets; the device read from a parameter, else a buffer.
         out = super()._apply(fn, *args, **kwargs)
-        pre = self.__dict__.get("_modules", {}).get("data_preprocessor")
-        if isinstance(pre, BaseDataPreprocessor):
-            for tensor in self.parameters():
-                pre._device = tensor.device
-                break
+        if "_modules" not in self.__dict__:
+            return out
+        tensor: torch.Tensor | None = next(self.parameters(), None)
+        if tensor is None:
+            tensor = next(self.buffers(), None)
+        if tensor is not None:
+            for module in self.modules():
+                if isinstance(module, BaseDataPreprocessor):
+                    module._device = tensor.device
         return out
 
     # ``*args, **kwargs`` only: each model has its own signature (with ``mode=``),
@@ -291,7 +317,7 @@ class BaseModel(BaseModule):
         A method, as in MMEngine, so that a model with its own ``train_step``
         (a GAN updating two optimizers) or its own loss rule can call or override it.
         """
-        return parse_losses(losses)
+        return parse_losses(losses, type(self).__name__)
 
     def train_step(self, data: Any, optim_wrapper: Any) -> dict[str, torch.Tensor]:
         """Forward in loss mode, back-propagate and step through ``optim_wrapper``."""
@@ -319,6 +345,10 @@ class BaseModel(BaseModule):
         positional arguments, else one argument) and ``mode``: MMEngine's name, which
         loops written for it call (mmpretrain's retrieval loops)."""
         return run_forward(self, data, mode)
+
+
+#: where ModuleAdapter finds a dict batch's targets, in this order
+TARGET_KEYS = ("targets", "labels", "label", "gt_label", "target")
 
 
 class ModuleAdapter(BaseModel):
@@ -386,7 +416,7 @@ class ModuleAdapter(BaseModel):
         preprocessor would share anyway, so new containers would cost a step and protect
         nothing."""
         pre = self._modules.get("data_preprocessor")
-        if type(pre) is BaseDataPreprocessor and pre._device == CPU:
+        if type(pre) is BaseDataPreprocessor and pre._device == CPU and _unobserved(pre):
             return data
         return super()._preprocess(data, training)
 
@@ -395,7 +425,15 @@ class ModuleAdapter(BaseModel):
         if type(data) is list or type(data) is tuple:  # the common batch, tested first
             return data[0], data[1] if len(data) > 1 else None
         if isinstance(data, Mapping):
-            for key in ("targets", "labels", "label", "gt_label", "target"):
+            if "inputs" not in data:
+                raise ModelContractError(
+                    f"A plain nn.Module is given a dict batch's 'inputs', but the batch has "
+                    f"keys {list(data)}. Put the inputs under 'inputs' and the targets under "
+                    f"one of {', '.join(map(repr, TARGET_KEYS))}, give (inputs, targets) "
+                    "tuples, or subclass runner_core.model.BaseModel, whose forward takes "
+                    "the dict's keys as keyword arguments."
+                )
+            for key in TARGET_KEYS:
                 if key in data:
                     return data["inputs"], data[key]
             return data["inputs"], None
@@ -410,6 +448,62 @@ class ModuleAdapter(BaseModel):
         if mode == "predict":
             return {"pred": out, "gt": targets}
         return out
+
+    def state_dict(  # type: ignore[override]
+        self,
+        *args: Any,
+        destination: dict[str, Any] | None = None,
+        prefix: str = "",
+        keep_vars: bool = False,
+    ) -> dict[str, Any]:
+        """The adapted module's keys as its own ``state_dict()`` has them (``weight``, not
+        ``module.weight``), so a checkpoint loads straight into the plain module and plain
+        PyTorch weights load through ``load_from``; the data preprocessor's and loss
+        module's entries keep their names. Kept prefixed when a name of the module's
+        collides with the adapter's own (``module``, ``data_preprocessor``, ``loss_fn``)."""
+        start = len(destination) if destination is not None else 0
+        out: dict[str, Any] = super().state_dict(
+            *args, destination=cast(Any, destination), prefix=prefix, keep_vars=keep_vars
+        )
+        if not self._transparent():
+            return out
+        inner = prefix + "module."
+        ours = [out.popitem() for _ in range(len(out) - start)][::-1]  # in order, from the end
+        out.update((prefix + k[len(inner) :] if k.startswith(inner) else k, v) for k, v in ours)
+        # the version records (``_metadata``) keep the adapter's paths: the loaders compare
+        # them with the model's modules; a plain module reads none, as for weights saved
+        # before torch recorded versions
+        return out
+
+    def _load_from_state_dict(
+        self,
+        state_dict: dict[str, Any],
+        prefix: str,
+        local_metadata: dict[str, Any],
+        strict: bool,
+        missing_keys: list[str],
+        unexpected_keys: list[str],
+        error_msgs: list[str],
+    ) -> None:
+        # keys as ``state_dict`` gives them (the module's own) go back under ``module.``
+        # before the children load; prefixed keys (checkpoints written before) load as they are
+        if self._transparent():
+            own = set(self._modules) | set(self._parameters) | set(self._buffers)
+            for key in [k for k in state_dict if k.startswith(prefix)]:
+                if key[len(prefix) :].split(".", 1)[0] not in own:
+                    state_dict[prefix + "module." + key[len(prefix) :]] = state_dict.pop(key)
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
+
+    def _transparent(self) -> bool:
+        """Whether the module's top-level names leave the adapter's own free (see
+        ``state_dict``)."""
+        module = self._modules["module"]
+        assert module is not None
+        own = set(self._modules) | set(self._parameters) | set(self._buffers)
+        names = set(module._modules) | set(module._parameters) | set(module._buffers)
+        return not own & (names | {"_extra_state"})
 
     def train_step(self, data: Any, optim_wrapper: Any) -> dict[str, torch.Tensor]:
         context = optim_wrapper.optim_context(self)
@@ -429,6 +523,16 @@ class ModuleAdapter(BaseModel):
             inputs, targets = data  # the common batch, without a call per step
         else:
             inputs, targets = self._split(data)
+            if targets is None and not self.loss_given:
+                keys = f"keys {list(data)}" if isinstance(data, Mapping) else type(data).__name__
+                raise ModelContractError(
+                    f"The batch ({keys}) has no targets for the default cross-entropy loss of "
+                    f"{type(self._modules['module']).__name__}: a dict batch gives them under "
+                    f"one of {', '.join(map(repr, TARGET_KEYS))}, a tuple as its second item. "
+                    "MMEngine's data_samples hold targets only a BaseModel subclass can read "
+                    "(its forward(inputs, data_samples, mode)); a loss without targets is "
+                    "given as ModuleAdapter(module, loss_fn=...)."
+                )
         # the submodule straight from _modules: nn.Module.__getattr__ costs every step
         return self.loss_fn(self._modules["module"](inputs), targets)  # type: ignore[misc]
 
