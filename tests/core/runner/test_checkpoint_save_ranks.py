@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import torch
 from torch import nn
 from torch.utils.data import Dataset
 
 from runner_core import Runner
 from runner_core.checkpoint import load_checkpoint
+from runner_core.checkpoint.save_options import checkpoint_save_options
 from runner_core.hooks import Hook
 from runner_core.model import BaseModel
 
@@ -65,12 +67,34 @@ def test_before_save_checkpoint_runs_on_rank_0_only(tmp_path: Path) -> None:
     runner.train()
     runner.rank = 1  # another process of a multi-process run
     assert runner.save_checkpoint(tmp_path, "other.pth") is None
+    assert hook.calls == [] and hook.states_taken == 0  # a plain call: MMEngine's master-only
+    with checkpoint_save_options(every_rank=True):  # as the checkpoint hook saves
+        assert runner.save_checkpoint(tmp_path, "other.pth") is None
     assert hook.calls == [] and hook.states_taken == 1  # state built, hook not run
     assert not (tmp_path / "other.pth").exists()
     runner.rank = 0
     saved = runner.save_checkpoint(tmp_path, "main.pth")
     assert hook.calls == [0]
     assert load_checkpoint(saved)["meta"]["exported"] is True
+
+
+def test_a_save_called_on_rank_0_alone_gathers_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hook saving under ``if runner.rank == 0`` (valid with MMEngine's master-only save)
+    hung the job: the save gathered every rank's random streams, a collective the other
+    ranks never joined. Saves made on every rank still gather them."""
+    import runner_core.distributed.utils as dist_utils
+
+    gathered: list[Any] = []
+    monkeypatch.setattr(dist_utils, "all_gather_object", lambda obj: gathered.append(obj) or [obj])
+    runner = Runner(model=Net(), work_dir=str(tmp_path))
+    runner.distributed = True  # a rank of a two-process run, alone here
+    plain = load_checkpoint(runner.save_checkpoint(tmp_path, "plain.pth"))
+    assert gathered == [] and "per_rank" not in plain
+    with checkpoint_save_options(every_rank=True):
+        hooked = load_checkpoint(runner.save_checkpoint(tmp_path, "hooked.pth"))
+    assert len(gathered) == 1 and len(hooked["per_rank"]) == 1
 
 
 class _OnDevice:

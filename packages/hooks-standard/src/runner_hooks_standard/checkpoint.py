@@ -1177,6 +1177,7 @@ class CheckpointHook(Hook):
             fsync=self.fsync,
             background=self._writer,
             after_write=after_write,
+            every_rank=True,  # the hook saves on every rank: each rank's streams are kept
         )
         try:
             with options as given:

@@ -35,6 +35,10 @@ class SaveOptions:
     fsync: bool = True
     background: BackgroundWriter | None = None
     after_write: Callable[[Path | RemotePath], object] | None = None
+    #: every rank makes this call (the checkpoint hook, a preemption stop): each rank's
+    #: random streams and statistics are gathered into the file. A plain call may come
+    #: from rank 0 alone (MMEngine's ``save_checkpoint`` is master-only), so it gathers none
+    every_rank: bool = False
     taken: bool = False
 
 
@@ -49,11 +53,12 @@ def checkpoint_save_options(
     fsync: bool = True,
     background: BackgroundWriter | None = None,
     after_write: Callable[[Path | RemotePath], object] | None = None,
+    every_rank: bool = False,
 ) -> Iterator[SaveOptions]:
     """Apply these options to the next ``runner.save_checkpoint(...)`` call in the block
     (keywords given to the call win); saves nested in that one get the defaults. Yields
     the options, whose ``taken`` says afterwards whether a save took them."""
-    options = SaveOptions(update_pointer, fsync, background, after_write)
+    options = SaveOptions(update_pointer, fsync, background, after_write, every_rank)
     token = _current.set(options)
     try:
         yield options

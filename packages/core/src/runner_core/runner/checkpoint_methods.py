@@ -113,6 +113,7 @@ class CheckpointMethods:
             fsync,
             background,
             after_write,
+            options.every_rank,
         )
 
     @copies_checkpoint  # loads into the model: load_from may map the file

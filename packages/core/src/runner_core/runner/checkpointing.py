@@ -73,6 +73,7 @@ def build_state(
     save_param_scheduler: bool,
     meta: Mapping[str, Any] | None,
     weights_to_host: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
+    every_rank: bool = True,
 ) -> dict[str, Any]:
     """The checkpoint dict of the runner's current state (``loop``: the train loop, if built).
 
@@ -152,7 +153,7 @@ def build_state(
         ckpt["accumulated_grads"] = grads
     elif _is_sharded(runner) and _open_window(runner.optim_wrapper, int(info["iter"])):
         info["accumulation_dropped"] = True  # FSDP's partial gradients: a resume says so
-    if getattr(runner, "distributed", False):
+    if every_rank and getattr(runner, "distributed", False):
         # random streams and unsynced gradients differ per rank: keep every rank's
         from ..distributed.utils import all_gather_object
 
@@ -375,10 +376,15 @@ def save(
     fsync: bool = True,
     background: Any = None,
     after_write: Callable[[Path | RemotePath], object] | None = None,
+    every_rank: bool = False,
 ) -> Path | RemotePath | None:
-    """Build the checkpoint (every rank), save it atomically, then move the pointer (rank 0).
+    """Build the checkpoint, save it atomically, then move the pointer (rank 0).
 
     ``before_save_checkpoint`` hooks run on rank 0 only, on the checkpoint it writes.
+    ``every_rank``: every rank makes this call, and each rank's random streams and
+    statistics are gathered into the file; otherwise the call may come from rank 0
+    alone, as MMEngine's master-only save (other ranks return at once), except under
+    FSDP, whose full state every rank gathers.
 
     With ``background`` (a :class:`~runner_core.checkpoint.background.BackgroundWriter`)
     the state is copied to host memory here and written by the writer's
@@ -389,6 +395,8 @@ def save(
     from ..checkpoint.background import recycle, snapshot, wait_for_writes
     from ..checkpoint.interrupts import hold_ctrl_c
 
+    if runner.rank != 0 and not every_rank and not _is_sharded(runner):
+        return None  # nothing to gather: MMEngine's master-only save
     wait_for_writes()  # one write at a time, in order: the pointer never moves backwards
     to_host: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
     frozen_weights: list[Mapping[str, Any]] = []
@@ -401,7 +409,9 @@ def save(
         pool, background.buffers = background.buffers, {}
         to_host = _device_weights_copier(pool, frozen_weights)
     # every rank: gathering the state takes collectives (FSDP's full state, per-rank streams)
-    ckpt = build_state(runner, loop, save_optimizer, save_param_scheduler, meta, to_host)
+    ckpt = build_state(
+        runner, loop, save_optimizer, save_param_scheduler, meta, to_host, every_rank
+    )
     if runner.rank != 0:  # hooks see the checkpoint only where it is written, as in MMEngine
         return None
     runner.call_hook("before_save_checkpoint", checkpoint=ckpt)

@@ -206,7 +206,8 @@ class PreemptionHook(Hook):
         # meta "preempted": a checkpoint hook that keeps N files counts this one once resumed
         from ..checkpoint.save_options import checkpoint_save_options
 
-        with checkpoint_save_options(update_pointer=True) as given:  # as the hook saves
+        # as the hook saves: every rank stops here, so every rank's streams go in the file
+        with checkpoint_save_options(update_pointer=True, every_rank=True) as given:
             saved = runner.save_checkpoint(runner.work_dir, filename, meta={"preempted": name})
         if not given.taken:
             runner.logger.warning(
