@@ -252,10 +252,17 @@ def test_non_logging_iterations_do_no_work(fake_runner: Any) -> None:
         hook.after_train_iter(runner, batch_idx=batch_idx)
 
 
-@pytest.mark.parametrize("kwargs", [dict(interval=0), dict(interval="10"), dict(keep_local=False)])
+@pytest.mark.parametrize("kwargs", [dict(interval=0), dict(interval="10")])
 def test_bad_arguments_are_config_errors(kwargs: dict) -> None:
     with pytest.raises(ConfigError, match="LoggerHook"):
         LoggerHook(**kwargs)
+
+
+def test_keep_local_without_out_dir_is_accepted_with_a_warning() -> None:
+    """A ported MMEngine config with keep_local=False alone trains there; it did not here."""
+    with pytest.warns(UserWarning, match="keep_local=False has no effect without out_dir"):
+        hook = LoggerHook(keep_local=False)
+    assert hook.out_dir is None
 
 
 def test_out_dir_receives_the_log_files(make_runner: Any, tmp_path: Path) -> None:

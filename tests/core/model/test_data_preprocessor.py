@@ -349,12 +349,16 @@ def test_hooks_and_a_patched_forward_on_the_preprocessor_run_on_the_cpu() -> Non
 
     for model in (Net(), ModuleAdapter(nn.Linear(3, 2))):
         seen: list[bool] = []
-        model.data_preprocessor.register_forward_hook(lambda m, args, out: seen.append(args[1]))
+        model.data_preprocessor.register_forward_hook(
+            lambda m, args, out, seen=seen: seen.append(args[1])
+        )
         wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
         model.train_step(_batch(), wrapper)
         model.val_step(_batch())
         assert seen == [True, False]
         patched: list[Any] = []
-        model.data_preprocessor.forward = lambda data, training=False: patched.append(data) or data
+        model.data_preprocessor.forward = lambda data, training=False, patched=patched: (
+            patched.append(data) or data
+        )
         model.test_step(_batch())
         assert len(patched) == 1

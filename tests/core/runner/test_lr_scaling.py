@@ -97,6 +97,8 @@ def test_a_numeric_string_base_batch_size_is_read_as_mmengine_reads_it(tmp_path:
     ("scale", "standard", "message"),
     [
         (dict(enable=True, base_batch_size=0), ZeroDivisionError, "cannot be 0"),
+        # a string switch scaled: 'False' is True
+        (dict(enable="False", base_batch_size=8), TypeError, "enable='False' is not valid"),
         (dict(enable=True, base_batch_size="eight"), ValueError, "base_batch_size='eight'"),
         (dict(enable=True, base_batch_size=-8), ValueError, "must be a batch size > 0"),
         (dict(enable=True), AssertionError, "has no base_batch_size"),

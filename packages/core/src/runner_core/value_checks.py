@@ -86,10 +86,14 @@ def check_number(
 
 @contextlib.contextmanager
 def config_errors(key: str, what: str) -> Iterator[None]:
-    """Report a ``ValueError``/``TypeError`` raised while building ``what`` against ``key``."""
+    """Report a ``ValueError``/``TypeError`` raised while building ``what`` against ``key``
+    (a refusal of our own keeps its type and words, with the key added)."""
     try:
         yield
-    except RunnerError:
+    except RunnerError as exc:
+        said = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else None
+        if said is not None and key not in said and "config key" not in said:
+            exc.args = (f"{said} (at config key {key!r})",)
         raise
     except (ValueError, TypeError, ZeroDivisionError) as exc:
         raise ConfigError(

@@ -157,10 +157,13 @@ class LoggerHook(Hook):
             )
         self.out_dir = None if out_dir is None else Path(out_dir)
         self.keep_local = keep_local
-        if not keep_local and out_dir is None:
-            raise ConfigError(
-                "LoggerHook keep_local=False deletes the local log files after copying them "
-                "to out_dir, but out_dir is not set: set out_dir='...' or keep_local=True."
+        if not keep_local and out_dir is None:  # accepted, as MMEngine does: nothing to do
+            warnings.warn(
+                "LoggerHook keep_local=False has no effect without out_dir: the log files "
+                "stay in the work dir (it deletes local copies only once they are copied to "
+                "out_dir). Set out_dir='...' or leave keep_local out.",
+                UserWarning,
+                stacklevel=2,
             )
         self.log_metric_by_epoch = log_metric_by_epoch
         self.num_digits = num_digits

@@ -651,3 +651,31 @@ def test_a_pass_through_subclass_takes_positional_arguments_as_mmengines() -> No
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     assert PassOn(opt, "lr", 0.5).start_factor == 0.5
     assert PassOn(opt, "lr", start_factor=0.25).start_factor == 0.25
+
+
+def test_a_schedulers_own_refusal_names_its_entry() -> None:
+    """With two LinearLR entries, which one is wrong; a cosine without T_max blames the
+    span it was given (begin/end), not a T_max the config never set."""
+    with pytest.raises(BuildError, match=r"end > begin.*at config key 'param_scheduler\[1\]'"):
+        build_param_schedulers(
+            [dict(type="LinearLR", end=1), dict(type="LinearLR", begin=2, end=2)], _sgd()
+        )
+    for convert in (False, True):
+        with pytest.raises(BuildError, match=r"CosineAnnealingLR needs end > begin") as info:
+            build_param_schedulers(
+                dict(type="CosineAnnealingLR", begin=3, end=2, convert_to_iter_based=convert),
+                _sgd(),
+                epoch_length=2,
+            )
+        assert "T_max, not given, is end - begin" in str(info.value)
+
+
+@pytest.mark.parametrize("switch", ["by_epoch", "convert_to_iter_based"])
+def test_a_switch_given_as_a_string_is_refused(switch: str) -> None:
+    """by_epoch='False' stepped once per epoch, as True would."""
+    from runner_core.errors import ConfigTypeError
+
+    with pytest.raises(ConfigTypeError, match=rf"param_scheduler.{switch}='False' is not valid"):
+        build_param_schedulers(
+            dict(type="MultiStepLR", milestones=[1], **{switch: "False"}), _sgd(), epoch_length=2
+        )

@@ -277,6 +277,9 @@ def build_scheduler_from_cfg(
     """``build_from_cfg``, and ``convert_to_iter_based=True`` builds the schedule per
     iteration with ``build_iter_from_epoch`` (``default_args`` give ``epoch_length``)."""
     args = _with_defaults(cfg, default_args)
+    from ..optim.scheduler.builder import check_scheduler_numbers
+
+    check_scheduler_numbers(args, _key_path or "param_scheduler")  # 'False' is no switch
     with _in_scope(registry, args.pop("_scope_", None)) as chosen:
         if not args.pop("convert_to_iter_based", False):
             args.pop("epoch_length", None)

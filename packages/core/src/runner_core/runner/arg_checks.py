@@ -196,8 +196,15 @@ def check_runner_sections(sections: Mapping[str, Any]) -> None:
                     message
                 )
     scale = sections.get("auto_scale_lr")
-    if isinstance(scale, Mapping) and scale.get("enable"):
-        base_batch_size(scale)
+    if isinstance(scale, Mapping):
+        enable = scale.get("enable")
+        if enable is not None and not isinstance(enable, bool):  # 'False' would scale
+            raise ConfigTypeError(
+                f"auto_scale_lr.enable={enable!r} is not valid: it must be True or False (a "
+                "string such as 'False' would count as True)."
+            )
+        if enable:
+            base_batch_size(scale)
     check_load_switches(sections.get("load_cfg"))
 
 

@@ -112,11 +112,11 @@ def _build_one(
         # A third-party scheduler class: build it as it is, no conversion rules.
         cfg.setdefault("optimizer", optim_wrapper)
         return cls(**cfg)
+    check_scheduler_numbers(cfg, where)  # begin='x' would fail comparing with the end below
     convert = cfg.pop("convert_to_iter_based", False)
     cfg.pop("_scope_", None)
     by_epoch = cfg.get("by_epoch", _by_epoch_default(cls))
     follows_run = False
-    check_scheduler_numbers(cfg, where)  # begin='x' would fail comparing with the end below
     if "end" not in cfg:
         default_end = max_epochs if by_epoch else max_iters
         if default_end is not None and default_end > cfg.get("begin", 0):
@@ -182,8 +182,16 @@ _PER_GROUP_ARGS = ("eta_max",)
 def check_scheduler_numbers(cfg: Mapping[str, Any], where: str) -> None:
     """Refuse a scheduler config's arguments that must be numbers but are not (``gamma='x'``
     fails only mid-training otherwise), naming ``<where>.<argument>``."""
+    from ...errors import ConfigTypeError
     from ...value_checks import check_number
 
+    for switch in ("by_epoch", "convert_to_iter_based"):  # 'False' would read as True
+        value = cfg.get(switch)
+        if value is not None and not isinstance(value, bool):
+            raise ConfigTypeError(
+                f"{where}.{switch}={value!r} is not valid: it must be True or False (a string "
+                "such as 'False' would count as True)."
+            )
     for key in _NUMERIC_ARGS:
         value = cfg.get(key)
         if key in _PER_GROUP_ARGS and isinstance(value, (list, tuple)):

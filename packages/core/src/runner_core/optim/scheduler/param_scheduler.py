@@ -255,9 +255,13 @@ class CosineAnnealingParamScheduler(_ParamScheduler):
         self.eta_min_ratio = eta_min_ratio
         self.T_max = T_max or span(common)
         if self.T_max <= 0:
+            given = common_arguments(common)
             raise BuildValueError(
                 f"{type(self).__name__} needs T_max > 0 (0 or None: the scheduler's span), "
                 f"got {T_max}."
+                if T_max
+                else f"{type(self).__name__} needs end > begin, got begin={given['begin']}, "
+                f"end={given['end']} (T_max, not given, is end - begin)."
             )
         super().__init__(optimizer, param_name, **common)
 
