@@ -6,13 +6,16 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from script_server import ScriptServer  # tests/support, on the test path
 
 HERE = Path(__file__).resolve().parent
+#: what every run imports and the server imports once (torch._dynamo: the first optimizer's)
+WARM_TORCH = ("numpy", "torch", "torch._dynamo", "torch.optim")
 
 #: A tiny task (tests/cli/tiny_task.py): 64 points, a linear model, 8 iterations per epoch.
 TINY_CONFIG = """
@@ -40,19 +43,56 @@ def _env(extra_path: list[str] | None = None) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """``cli(*args, path=[...], **popen_kwargs)``: run ``python -m runner_cli`` in tmp_path."""
+@pytest.fixture(scope="session")
+def cli_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScriptServer]:
+    """Forks each ``runner-cli`` run from a process that imported torch once.
 
-    def run(*args: str, path: list[str] | None = None, **kwargs: Any):
-        kwargs.setdefault("cwd", tmp_path)
-        kwargs.setdefault("timeout", 120)
-        return subprocess.run(
-            [sys.executable, "-m", "runner_cli", *args],
-            capture_output=True,
-            text=True,
-            env=_env(path),
-            **kwargs,
+    Each run is still a new process (its own registries, entry points, environment,
+    working directory and exit status); only torch's import, seconds on a loaded
+    2-core machine and the same for every run, is done once. ``runner_core`` and the
+    plugins are imported by each run itself, as by the command.
+    """
+    with ScriptServer(_env(), tmp_path_factory.mktemp("cli-server"), warm=WARM_TORCH) as server:
+        yield server
+
+
+@pytest.fixture
+def cli(
+    tmp_path: Path, cli_server: ScriptServer
+) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``cli(*args, path=[...], cwd=..., timeout=...)``: ``python -m runner_cli`` in tmp_path,
+    in a new process (forked by ``cli_server``) with the environment of this moment; other
+    ``subprocess.run`` arguments start it as a command instead."""
+
+    def run(
+        *args: str,
+        path: list[str] | None = None,
+        cwd: Any = None,
+        timeout: float = 120,
+        **popen_kwargs: Any,
+    ) -> subprocess.CompletedProcess[str]:
+        env = _env(path)
+        argv = [str(a) for a in args]
+        if popen_kwargs:  # a process set up otherwise (preexec_fn): started as the command is
+            return subprocess.run(
+                [sys.executable, "-m", "runner_cli", *argv],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=cwd or tmp_path,
+                timeout=timeout,
+                **popen_kwargs,
+            )
+        done = cli_server.run(
+            argv,
+            timeout=timeout,
+            module="runner_cli",
+            cwd=str(cwd or tmp_path),
+            env=env,
+            path=[*(path or []), str(HERE)],
+        )
+        return subprocess.CompletedProcess(
+            [sys.executable, "-m", "runner_cli", *argv], done.returncode, done.stdout, done.stderr
         )
 
     return run

@@ -10,8 +10,10 @@ send it real signals and get its exit status as ``subprocess`` reports it
 (negative for a signal). Several children may run at once.
 
 Protocol (one JSON line each way): request ``{"id": N, "argv": [...], "out": ...,
-"err": ...}``; replies ``{"id": N, "pid": P}`` at once and ``{"id": N, "status": S}``
-when the child ends.
+"err": ...}``, optionally with ``"module"`` (``python -m MODULE *argv``), ``"cwd"``,
+``"env"`` (the child's whole environment) and ``"path"`` (entries put first on
+``sys.path``, as ``PYTHONPATH``); replies ``{"id": N, "pid": P}`` at once and
+``{"id": N, "status": S}`` when the child ends.
 """
 
 from __future__ import annotations
@@ -87,12 +89,22 @@ def become_child(out: str, err: str) -> None:
 
 def _child(request: dict[str, Any]) -> None:
     become_child(request["out"], request["err"])
-    script = request["argv"][0]
-    sys.argv = list(request["argv"])
-    sys.path[0] = str(Path(script).resolve().parent)  # as `python SCRIPT` sets it
+    if request.get("cwd"):
+        os.chdir(request["cwd"])
+    if request.get("env") is not None:
+        os.environ.clear()
+        os.environ.update(request["env"])
+    module = request.get("module")
+    sys.argv = [module or request["argv"][0], *request["argv"][int(not module) :]]
+    # as `python -m MODULE` (the working directory) or `python SCRIPT` (its folder) sets it
+    sys.path[0] = os.getcwd() if module else str(Path(request["argv"][0]).resolve().parent)
+    sys.path[1:1] = [p for p in request.get("path", []) if p not in sys.path]
     code: int = 0
     try:
-        runpy.run_path(script, run_name="__main__")
+        if module:
+            runpy.run_module(module, run_name="__main__", alter_sys=True)
+        else:
+            runpy.run_path(request["argv"][0], run_name="__main__")
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException:
@@ -142,8 +154,13 @@ class ScriptServer:
             else:
                 self._ready.put(reply)
 
-    def start(self, argv: list[str]) -> tuple[int, queue.Queue[dict[str, Any]], int]:
-        """Fork a child running ``python *argv``: (its pid, its reply queue, request id)."""
+    def start(
+        self, argv: list[str], **options: Any
+    ) -> tuple[int, queue.Queue[dict[str, Any]], int]:
+        """Fork a child running ``python *argv``: (its pid, its reply queue, request id).
+
+        ``options``: the protocol's optional keys (``module``, ``cwd``, ``env``, ``path``).
+        """
         assert self.proc.stdin is not None
         with self._lock:
             self._next += 1
@@ -154,19 +171,29 @@ class ScriptServer:
             out.write_text("")  # there to read from the start; the child appends
             err.write_text("")
             request = {"id": rid, "argv": [str(a) for a in argv], "out": str(out), "err": str(err)}
+            request.update(options)
             self.proc.stdin.write(json.dumps(request) + "\n")
             self.proc.stdin.flush()
         return int(replies.get(timeout=60)["pid"]), replies, rid
 
-    def wait(self, replies: queue.Queue[dict[str, Any]], rid: int, timeout: float) -> Finished:
-        status = int(replies.get(timeout=timeout)["status"])
+    def wait(
+        self, replies: queue.Queue[dict[str, Any]], rid: int, timeout: float, pid: int = 0
+    ) -> Finished:
+        """The child's end; past ``timeout`` s it is killed (``pid``) and TimeoutExpired raised."""
+        try:
+            status = int(replies.get(timeout=timeout)["status"])
+        except queue.Empty:
+            if pid:
+                os.kill(pid, signal.SIGKILL)
+                replies.get(timeout=60)
+            raise subprocess.TimeoutExpired(f"child {rid}", timeout) from None
         read = lambda ext: (self.folder / f"{rid}.{ext}").read_text(errors="replace")  # noqa: E731
         return Finished(status, read("out"), read("err"))
 
-    def run(self, argv: list[str], timeout: float = 120) -> Finished:
-        """Run ``python *argv`` in a new forked process to its end."""
-        _pid, replies, rid = self.start(argv)
-        return self.wait(replies, rid, timeout)
+    def run(self, argv: list[str], timeout: float = 120, **options: Any) -> Finished:
+        """Run ``python *argv`` in a new forked process to its end (``options``: see start)."""
+        pid, replies, rid = self.start(argv, **options)
+        return self.wait(replies, rid, timeout, pid)
 
     def close(self) -> None:
         """Stop taking requests; the server exits once its last child has."""
