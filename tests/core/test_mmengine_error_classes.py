@@ -256,6 +256,7 @@ def test_dataloader_mistakes_are_type_errors() -> None:
     ("arguments", "standard", "message"),
     [
         (dict(log_level="WARNNING"), KeyError, "Did you mean 'WARNING'"),
+        (dict(log_level="VERBOSE"), KeyError, "Use one of 'DEBUG', 'INFO', 'WARNING'"),
         (dict(randomness=dict(seed=1.5)), TypeError, r"randomness.seed=1.5 is not valid"),
         (
             dict(env_cfg=dict(mp_cfg=dict(opencv_num_threads="2"))),

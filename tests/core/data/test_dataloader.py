@@ -139,6 +139,28 @@ def test_unknown_option_suggests_the_right_one() -> None:
         )
 
 
+def test_a_config_dict_in_a_tuple_is_refused_naming_the_trailing_comma() -> None:
+    """``train_ds = dict(...),`` makes a tuple: it was taken as a one-sample dataset (or a
+    sampler), and training failed in the model or with an index error."""
+    DATASETS.register_module(name="TupleRangeDataset", module=RangeDataset, force=True)
+    dataset = dict(type="TupleRangeDataset")
+    cases = [
+        (dict(dataset=(dataset,), batch_size=2), r"train_dataloader\.dataset is a tuple of 1"),
+        (
+            dict(dataset=dataset, batch_size=2, sampler=(dict(type="DefaultSampler"),)),
+            r"train_dataloader\.sampler is a tuple of 1",
+        ),
+    ]
+    for cfg, said in cases:
+        with pytest.raises(ConfigError, match=said) as info:
+            build_dataloader(cfg, seed=0, key_path="train_dataloader")
+        assert isinstance(info.value, TypeError) and "trailing comma" in str(info.value)
+    with pytest.raises(ConfigError, match="ConcatDataset"):
+        build_dataloader(
+            dict(dataset=[dataset, dataset], batch_size=2), seed=0, key_path="train_dataloader"
+        )
+
+
 def test_unknown_sampler_type_names_the_key() -> None:
     with pytest.raises(KeyError, match=r"DefaultSampling.*train_dataloader\.sampler\.type"):
         build_dataloader(

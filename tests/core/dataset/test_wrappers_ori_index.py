@@ -100,6 +100,22 @@ def test_a_name_or_configs_in_extra_brackets_are_no_dataset(ann: str) -> None:
         RepeatDataset(dataset="CatDataset", times=2)
 
 
+def test_an_error_inside_a_wrapped_dataset_names_the_whole_key() -> None:
+    """A Runner's build named 'RepeatDataset.dataset' where config check gave the full key."""
+    from runner_core.data.dataloader import build_dataloader
+    from runner_core.errors import RegistryError
+
+    inner = dict(type="RepeatDataset", times=1, dataset=dict(type="NoSuchDataset"))
+    with pytest.raises(RegistryError, match=r"'train_dataloader\.dataset\.datasets\[0\]\.dataset"):
+        build_dataloader(
+            dict(dataset=dict(type="ConcatDataset", datasets=[inner]), batch_size=2),
+            seed=0,
+            key_path="train_dataloader",
+        )
+    with pytest.raises(RegistryError, match=r"at config key 'RepeatDataset\.dataset\.type'"):
+        RepeatDataset(dataset=dict(type="NoSuchDataset"), times=2)  # built directly
+
+
 def test_compose_shows_each_transform_as_its_str() -> None:
     from runner_core.dataset import Compose
 

@@ -135,6 +135,12 @@ def test_bad_backend_configs_say_what_is_wrong(tmp_path: Path) -> None:
         Visualizer(vis_backends=[dict(save_dir="x")], save_dir=tmp_path)
     with pytest.raises(RegistryError, match="LocalVisBackend"):
         Visualizer(vis_backends=[dict(type="LocalVisBacknd")], save_dir=tmp_path)
+    # the entry at fault, as for its arguments (it said 'visualizer' in a Runner's build)
+    with pytest.raises(RegistryError, match=r"at config key 'visualizer\.vis_backends\[1\]\.type'"):
+        Visualizer(
+            vis_backends=[dict(type="LocalVisBackend"), dict(type="TensorboardVisBakend")],
+            save_dir=tmp_path,
+        )
 
 
 def test_no_backends_is_a_silent_visualizer() -> None:

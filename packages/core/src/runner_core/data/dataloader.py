@@ -551,6 +551,9 @@ def _build_dataset(dataset_cfg: Any, key_path: str) -> Any:
             f"{key_path}.dataset is the string {dataset_cfg!r}, not a dataset. To build a "
             f"registered dataset, write {key_path}.dataset=dict(type={dataset_cfg!r}, ...)."
         )
+    _refuse_configs_in_a_sequence(
+        dataset_cfg, f"{key_path}.dataset", "a dataset", _registries().DATASETS
+    )
     if isinstance(dataset_cfg, Mapping):
         dataset = _registries().DATASETS.build(dataset_cfg, _key_path=f"{key_path}.dataset")
         full_init = getattr(dataset, "full_init", None)
@@ -718,6 +721,34 @@ def _refuse_name(spec: Any, key_path: str) -> None:
         raise ConfigTypeError(
             f"{key_path} is the string {spec!r}, not a sampler. Write "
             f"{key_path.rsplit('.', 1)[-1]}=dict(type={spec!r}, ...) to build a registered one."
+        )
+    _refuse_configs_in_a_sequence(spec, key_path, "a sampler", _registries().DATA_SAMPLERS)
+
+
+def _refuse_configs_in_a_sequence(spec: Any, key_path: str, what: str, registry: Any) -> None:
+    """Config dicts in a list or tuple where one object belongs: a trailing comma
+    (``train_ds = dict(...),``) makes a tuple, which would be used as the object itself.
+    Configs: dicts whose ``type`` is a class or a name ``registry`` knows (a list of
+    samples is a dataset, even samples with a ``type`` key)."""
+
+    def config(item: Any) -> bool:
+        kind = item.get("type") if isinstance(item, Mapping) else None
+        return isinstance(kind, type) or (isinstance(kind, str) and registry.get(kind) is not None)
+
+    if isinstance(spec, (list, tuple)) and spec and all(config(s) for s in spec):
+        comma = (
+            " A trailing comma after the dict (`x = dict(...),`) makes such a tuple: remove it."
+            if isinstance(spec, tuple) and len(spec) == 1
+            else ""
+        )
+        several = (
+            " For several datasets in one, use dict(type='ConcatDataset', datasets=[...])."
+            if what == "a dataset" and len(spec) > 1
+            else ""
+        )
+        raise ConfigTypeError(
+            f"{key_path} is a {type(spec).__name__} of {len(spec)} config dict(s), not {what} "
+            f"or its config dict.{comma}{several}"
         )
 
 

@@ -23,6 +23,12 @@ from .base_dataset import DatasetError, DatasetTypeError, force_full_init
 
 
 def _build(dataset: Any, where: str) -> Any:
+    """Build a wrapped dataset; ``where`` (``'dataset'``, ``'datasets[1]'``) follows the key the
+    wrapper is built from (``train_dataloader.dataset.dataset``), else the wrapper's name."""
+    from ..registry import current_build_path
+
+    owner = current_build_path()
+    where = f"{owner}.{where.split('.', 1)[1]}" if owner else where
     if isinstance(dataset, Mapping):
         from ..registry import DATASETS
 

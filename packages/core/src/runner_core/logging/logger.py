@@ -442,9 +442,11 @@ def check_log_level(level: str | int) -> int:
         from ..errors import ConfigKeyError, did_you_mean
 
         # a KeyError too: MMEngine looks the name up in logging's table of levels
+        names = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+        hint = did_you_mean(str(level).upper(), names)
         raise ConfigKeyError(
             f"log_level={level!r} is not a logging level."
-            + did_you_mean(str(level).upper(), ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
+            + (hint or f" Use one of {', '.join(map(repr, names))} (or a number).")
         )
     return value
 
