@@ -79,3 +79,15 @@ def test_importing_dist_does_not_import_torch() -> None:
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)
+
+
+def test_local_rank_and_size_come_from_the_launcher_before_the_group_exists(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under torchrun, before init: rank 1 of 2 read local size 1 beside local rank 1."""
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    assert (dist.get_local_rank(), dist.get_local_size()) == (1, 2)
+    monkeypatch.delenv("LOCAL_RANK")
+    monkeypatch.delenv("LOCAL_WORLD_SIZE")
+    assert (dist.get_local_rank(), dist.get_local_size()) == (0, 1)

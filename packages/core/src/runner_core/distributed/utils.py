@@ -165,12 +165,13 @@ def get_local_size() -> int:
     ``LOCAL_WORLD_SIZE``, which torchrun (and the slurm and mpi launchers) set.
     """
     dist = _dist_module()
-    if dist is None:
-        return 1
-    if _LOCAL_GROUP is not None:
+    if dist is not None and _LOCAL_GROUP is not None:
         return int(dist.get_world_size(_LOCAL_GROUP))
+    # before the process group exists too, as get_local_rank reads LOCAL_RANK
     if "LOCAL_WORLD_SIZE" in os.environ:
         return int(os.environ["LOCAL_WORLD_SIZE"])
+    if dist is None:
+        return 1
     raise RunnerError(
         "get_local_size: this launcher did not set LOCAL_WORLD_SIZE and no local process "
         "group exists: call init_local_group(node_rank, num_gpus_per_node) on every rank first."
