@@ -441,7 +441,7 @@ def test_load_from_reports_mismatches_and_strict(tmp_path: Path) -> None:
     torch.save({"state_dict": {"module.weight": src["weight"], "extra": torch.ones(1)}}, path)
     runner = make_runner(tmp_path / "run", max_epochs=1)
     runner.load_checkpoint(path)  # non-strict: loads weight, reports the rest
-    loaded = runner.unwrapped_model.state_dict()["weight"]
+    loaded = runner.unwrapped_model.state_dict()["module.weight"]
     assert torch.equal(loaded.cpu(), src["weight"])  # loaded onto the model's device
     with pytest.raises(CheckpointError, match="strict"):
         runner.load_checkpoint(path, strict=True)

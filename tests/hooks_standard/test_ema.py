@@ -107,11 +107,12 @@ def test_checkpoint_layout_is_mmengines(tmp_path: Path) -> None:
     runner, watch, hook = run(tmp_path, momentum=0.25)
     ckpt = torch.load(tmp_path / "epoch_2.pth", weights_only=True)
     # state_dict holds the average (what load_from should test), ema_state_dict the training
-    # weights; both on the CPU, wherever the model ran. A plain module's keys are its own
-    # (the adapter's ``module.`` is left out), in both.
+    # weights; both on the CPU, wherever the model ran
     average = hook.ema_model.module.module.weight.cpu()
-    assert torch.equal(ckpt["state_dict"]["weight"], average)
-    assert torch.equal(ckpt["ema_state_dict"]["module.weight"], watch.train_weights[-1].cpu())
+    assert torch.equal(ckpt["state_dict"]["module.weight"], average)
+    assert torch.equal(
+        ckpt["ema_state_dict"]["module.module.weight"], watch.train_weights[-1].cpu()
+    )
     assert int(ckpt["ema_state_dict"]["steps"]) == 8
 
 
@@ -132,7 +133,7 @@ def test_a_save_during_validation_keeps_the_layout(tmp_path: Path) -> None:
     runner, watch, hook = run(tmp_path, momentum=0.25, extra_hooks=[saver])
     ckpt = torch.load(tmp_path / "in_val.pth", weights_only=True)
     average = hand_ema(watch.train_weights, 0.25, 0)[3].float()
-    torch.testing.assert_close(ckpt["state_dict"]["weight"], average, rtol=0, atol=1e-6)
+    torch.testing.assert_close(ckpt["state_dict"]["module.weight"], average, rtol=0, atol=1e-6)
     assert torch.equal(ckpt["ema_state_dict"]["module.module.weight"], watch.train_weights[3])
 
 
@@ -288,7 +289,7 @@ def test_mmengine_names_for_subclasses(tmp_path: Path) -> None:
     assert torch.equal(hook.src_model.module.weight, model_weight)
     ckpt = torch.load(tmp_path / "epoch_2.pth", weights_only=True)
     hook._swap_ema_state_dict(ckpt)  # back to training weights in state_dict (CPU tensors)
-    assert torch.equal(ckpt["state_dict"]["weight"], watch.train_weights[-1].cpu())
+    assert torch.equal(ckpt["state_dict"]["module.weight"], watch.train_weights[-1].cpu())
     assert torch.equal(ckpt["ema_state_dict"]["module.module.weight"], average.cpu())
 
 
@@ -352,7 +353,7 @@ def test_building_the_hook_draws_nothing_from_the_seeded_stream() -> None:
 def test_weights_loaded_before_the_run_start_the_average(tmp_path: Path) -> None:
     run(tmp_path / "a", momentum=0.25)
     checkpoint = tmp_path / "a" / "epoch_2.pth"
-    loaded = torch.load(checkpoint, weights_only=True)["state_dict"]["weight"]
+    loaded = torch.load(checkpoint, weights_only=True)["state_dict"]["module.weight"]
     torch.manual_seed(1)
     hook = EMAHook(momentum=0.25)
     runner = Runner(

@@ -308,69 +308,41 @@ def test_a_non_scalar_tensor_from_forward_is_refused_naming_the_model() -> None:
     assert parse_losses(torch.tensor(2.0))[0].item() == 2.0  # a scalar alone is the loss
 
 
-def test_a_plain_modules_checkpoint_holds_its_own_keys_both_ways(tmp_path) -> None:
-    """The adapter is invisible in checkpoints: they load into the plain module, and plain
-    PyTorch weights (or a checkpoint saved with the adapter's ``module.``) load back."""
+def test_a_plain_modules_weights_move_between_the_runner_and_plain_pytorch(tmp_path) -> None:
+    """``load_from`` of ``torch.save(net.state_dict())`` was refused as another model's (the
+    adapter's keys carry ``module.``); the Runner's file loads into the plain module with
+    ``load_checkpoint``, which strips that prefix as MMEngine's does."""
     from torch import nn
 
     from runner_core import Runner
-    from runner_core.model.averaged_model import ExponentialMovingAverage
-    from runner_core.model.base_model import ModuleAdapter
+    from runner_core.runner import load_checkpoint
+
+    def net() -> nn.Module:
+        return nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))
 
     data = torch.utils.data.TensorDataset(torch.randn(8, 4), torch.randint(0, 3, (8,)))
-    runner = Runner(
-        model=nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)),
+    trained = Runner(
+        model=net(),
         work_dir=str(tmp_path / "run"),
         train_dataloader=dict(dataset=data, batch_size=4),
         train_cfg=dict(by_epoch=True, max_epochs=1),
         optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
     )
-    runner.train()
-    saved = torch.load(tmp_path / "run" / "epoch_1.pth", weights_only=True)["state_dict"]
-    plain = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))
-    plain.load_state_dict(saved)  # strict
-    assert torch.equal(plain[0].weight, runner.model.module[0].weight)
-
-    adapter = ModuleAdapter(nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)))
-    adapter.load_state_dict(plain.state_dict())
-    assert torch.equal(adapter.module[0].weight, plain[0].weight)
-    prefixed = {f"module.{k}": v + 1 for k, v in plain.state_dict().items()}
-    adapter.load_state_dict(prefixed)  # as saved before: loads as it is
-    assert torch.equal(adapter.module[0].bias, plain[0].bias + 1)
-    ema = ExponentialMovingAverage(adapter)  # nested: the prefix of its parent only
-    assert list(ema.state_dict())[1:3] == ["module.0.weight", "module.0.bias"]
-    ema.load_state_dict(ema.state_dict())
+    trained.train()
+    plain = net()
+    load_checkpoint(plain, str(tmp_path / "run" / "epoch_1.pth"), strict=True)
+    assert torch.equal(plain[0].weight, trained.model.module[0].weight)
 
     torch.save(plain.state_dict(), tmp_path / "plain.pth")
     tuned = Runner(
-        model=nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)),
+        model=net(),
         work_dir=str(tmp_path / "tune"),
         load_from=str(tmp_path / "plain.pth"),
         test_dataloader=dict(dataset=data, batch_size=4),
         test_evaluator=dict(type="Accuracy"),
     )
     tuned.test()
-    assert torch.equal(tuned.model.module[0].weight, plain[0].weight)
-
-
-def test_a_module_whose_names_collide_with_the_adapters_keeps_the_prefix() -> None:
-    from torch import nn
-
-    from runner_core.model.base_model import ModuleAdapter
-
-    class Net(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.loss_fn = nn.Linear(2, 2)  # the adapter's own name
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.loss_fn(x)
-
-    adapter = ModuleAdapter(Net(), loss_fn=nn.MSELoss())
-    assert list(adapter.state_dict()) == ["module.loss_fn.weight", "module.loss_fn.bias"]
-    other = ModuleAdapter(Net(), loss_fn=nn.MSELoss())
-    other.load_state_dict(adapter.state_dict())
-    assert torch.equal(other.module.loss_fn.weight, adapter.module.loss_fn.weight)
+    assert torch.equal(tuned.model.module[1].running_mean, plain[1].running_mean)
 
 
 def test_a_dict_batch_without_targets_names_the_keys_a_plain_module_reads() -> None:

@@ -119,4 +119,4 @@ def test_a_synchronous_save_puts_device_weights_a_hook_added_on_the_cpu(tmp_path
     runner.save_checkpoint(str(tmp_path), "a.pth", save_optimizer=False)
     weights = load_checkpoint(tmp_path / "a.pth")["state_dict"]
     assert weights["averaged"].tolist() == [7.0, 7.0]
-    assert sorted(weights) == ["averaged", "bias", "weight"]  # the plain module's own keys
+    assert sorted(weights) == ["averaged", "module.bias", "module.weight"]  # ModuleAdapter

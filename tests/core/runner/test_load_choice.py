@@ -124,7 +124,7 @@ def test_a_second_resume_after_a_load_is_loaded_by_the_next_load_or_resume(
     weights = {}
     for epoch in (1, 2):
         checkpoint = torch.load(tmp_path / "wd" / f"epoch_{epoch}.pth", weights_only=True)
-        weights[epoch] = float(checkpoint["state_dict"]["weight"][0, 0])
+        weights[epoch] = float(checkpoint["state_dict"]["module.weight"][0, 0])
     assert weights[1] != weights[2]
     runner = _runner(tmp_path / "wd", max_epochs=3)
     for epoch in (2, 1):

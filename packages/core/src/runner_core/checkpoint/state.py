@@ -117,6 +117,35 @@ def _to_wrapped_children(revised: OrderedDict[str, Any], target: nn.Module) -> N
         )
 
 
+def _into_adapted_module(
+    revised: OrderedDict[str, Any], target: nn.Module, own: Mapping[str, Any]
+) -> OrderedDict[str, Any]:
+    """Plain PyTorch weights of a module the Runner adapted (``torch.save(net.state_dict())``
+    given as ``load_from`` for ``Runner(model=net)``): its own keys, under the adapter's
+    ``module.``. Only when no key fits as it is: nothing would load otherwise."""
+    from ..model.base_model import ModuleAdapter
+
+    if not isinstance(target, ModuleAdapter) or not own or any(k in own for k in revised):
+        return revised
+    prefixed: OrderedDict[str, Any] = OrderedDict((f"module.{k}", v) for k, v in revised.items())
+    if not any(_same_shape(v, own.get(k)) for k, v in prefixed.items()):
+        return revised  # another model's weights: refused as having no key in common
+    metadata = getattr(revised, "_metadata", None)
+    if metadata is not None:  # the module's version records, at its path in the adapter
+        prefixed._metadata = OrderedDict(  # type: ignore[attr-defined]
+            ("module" if k == "" else f"module.{k}", v) for k, v in metadata.items()
+        )
+    return prefixed
+
+
+def _same_shape(value: Any, mine: Any) -> bool:
+    return (
+        isinstance(value, torch.Tensor)
+        and isinstance(mine, torch.Tensor)
+        and value.shape == mine.shape
+    )
+
+
 def _revise(key: str, rules: Sequence[tuple[str, str]]) -> str:
     for pattern, repl in rules:
         key = re.sub(pattern, repl, key)
@@ -274,19 +303,12 @@ def _refuse_unfit(
     Before the load (the usual case) nothing has been loaded when this raises;
     ``after_load``, the modules' migrations have run and loaded what fitted.
     """
-    if own and revised and not report.loaded_keys:
+    if own and revised and not report.loaded_keys and not report.mismatched_keys:
         model_keys, ckpt_keys = list(own), list(revised)
         applied = f" (revise_keys={rules!r} was applied)" if rules else ""
-        shapes = report.mismatched_keys
-        common = (
-            f"the {len(shapes)} key(s) in common all have other shapes (e.g. {shapes[0][0]}: "
-            f"{shapes[0][1]} in the checkpoint, {shapes[0][2]} in the model)"
-            if shapes
-            else "no key in common"
-        )
         raise CheckpointError(
-            f"Checkpoint {shown} does not fit this model ({type(target).__name__}): {common}, "
-            f"so even a non-strict load would change nothing. Checkpoint keys: "
+            f"Checkpoint {shown} does not fit this model ({type(target).__name__}): no key in "
+            f"common, so even a non-strict load would change nothing. Checkpoint keys: "
             f"{ckpt_keys[:4]}; model keys: {model_keys[:4]}. It is probably a checkpoint of "
             f"another model, or its keys carry a different prefix{applied}."
             + _prefix_hint(ckpt_keys, model_keys, revise_hint)
@@ -347,6 +369,7 @@ def load_model_state(
         rules.remove(DDP_PREFIX_RULE)
     revised = _revise_state(state_dict, rules, name)
     _to_wrapped_children(revised, target)
+    revised = _into_adapted_module(revised, target, own)
 
     report = LoadReport(source=name)
     loadable: OrderedDict[str, Any] = OrderedDict()

@@ -449,62 +449,6 @@ class ModuleAdapter(BaseModel):
             return {"pred": out, "gt": targets}
         return out
 
-    def state_dict(  # type: ignore[override]
-        self,
-        *args: Any,
-        destination: dict[str, Any] | None = None,
-        prefix: str = "",
-        keep_vars: bool = False,
-    ) -> dict[str, Any]:
-        """The adapted module's keys as its own ``state_dict()`` has them (``weight``, not
-        ``module.weight``), so a checkpoint loads straight into the plain module and plain
-        PyTorch weights load through ``load_from``; the data preprocessor's and loss
-        module's entries keep their names. Kept prefixed when a name of the module's
-        collides with the adapter's own (``module``, ``data_preprocessor``, ``loss_fn``)."""
-        start = len(destination) if destination is not None else 0
-        out: dict[str, Any] = super().state_dict(
-            *args, destination=cast(Any, destination), prefix=prefix, keep_vars=keep_vars
-        )
-        if not self._transparent():
-            return out
-        inner = prefix + "module."
-        ours = [out.popitem() for _ in range(len(out) - start)][::-1]  # in order, from the end
-        out.update((prefix + k[len(inner) :] if k.startswith(inner) else k, v) for k, v in ours)
-        # the version records (``_metadata``) keep the adapter's paths: the loaders compare
-        # them with the model's modules; a plain module reads none, as for weights saved
-        # before torch recorded versions
-        return out
-
-    def _load_from_state_dict(
-        self,
-        state_dict: dict[str, Any],
-        prefix: str,
-        local_metadata: dict[str, Any],
-        strict: bool,
-        missing_keys: list[str],
-        unexpected_keys: list[str],
-        error_msgs: list[str],
-    ) -> None:
-        # keys as ``state_dict`` gives them (the module's own) go back under ``module.``
-        # before the children load; prefixed keys (checkpoints written before) load as they are
-        if self._transparent():
-            own = set(self._modules) | set(self._parameters) | set(self._buffers)
-            for key in [k for k in state_dict if k.startswith(prefix)]:
-                if key[len(prefix) :].split(".", 1)[0] not in own:
-                    state_dict[prefix + "module." + key[len(prefix) :]] = state_dict.pop(key)
-        super()._load_from_state_dict(
-            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
-        )
-
-    def _transparent(self) -> bool:
-        """Whether the module's top-level names leave the adapter's own free (see
-        ``state_dict``)."""
-        module = self._modules["module"]
-        assert module is not None
-        own = set(self._modules) | set(self._parameters) | set(self._buffers)
-        names = set(module._modules) | set(module._parameters) | set(module._buffers)
-        return not own & (names | {"_extra_state"})
-
     def train_step(self, data: Any, optim_wrapper: Any) -> dict[str, torch.Tensor]:
         context = optim_wrapper.optim_context(self)
         # the plain step: no context to enter and leave (a type test, which torch.compile

@@ -136,14 +136,13 @@ def _argument_key_path(cfg: Any) -> str | None:
     if outer is None:
         return None
     path, args = outer
+    found = []
     for name, value in args.items():
         if value is cfg:
-            return f"{path}.{name}"
-        if isinstance(value, (list, tuple)):
-            for i, item in enumerate(value):
-                if item is cfg:
-                    return f"{path}.{name}[{i}]"
-    return None
+            found.append(f"{path}.{name}")
+        elif isinstance(value, (list, tuple)):
+            found += [f"{path}.{name}[{i}]" for i, item in enumerate(value) if item is cfg]
+    return found[0] if len(found) == 1 else None  # one dict given twice: which is unknown
 
 
 #: how the note on a failed constructor starts ("Raised in ...": runner-cli shows it)
@@ -277,9 +276,6 @@ def build_scheduler_from_cfg(
     """``build_from_cfg``, and ``convert_to_iter_based=True`` builds the schedule per
     iteration with ``build_iter_from_epoch`` (``default_args`` give ``epoch_length``)."""
     args = _with_defaults(cfg, default_args)
-    from ..optim.scheduler.builder import check_scheduler_numbers
-
-    check_scheduler_numbers(args, _key_path or "param_scheduler")  # 'False' is no switch
     with _in_scope(registry, args.pop("_scope_", None)) as chosen:
         if not args.pop("convert_to_iter_based", False):
             args.pop("epoch_length", None)

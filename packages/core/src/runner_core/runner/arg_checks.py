@@ -198,7 +198,7 @@ def check_runner_sections(sections: Mapping[str, Any]) -> None:
     scale = sections.get("auto_scale_lr")
     if isinstance(scale, Mapping):
         enable = scale.get("enable")
-        if enable is not None and not isinstance(enable, bool):  # 'False' would scale
+        if isinstance(enable, str):  # 'False' would scale
             raise ConfigTypeError(
                 f"auto_scale_lr.enable={enable!r} is not valid: it must be True or False (a "
                 "string such as 'False' would count as True)."

@@ -320,6 +320,21 @@ def _is_sharded(runner: Any) -> bool:
     return is_fsdp(runner.model)
 
 
+def _state_is_collective(runner: Any) -> bool:
+    """Whether building the state takes every rank: FSDP's weights, or a
+    ``ZeroRedundancyOptimizer``'s state (consolidated on rank 0 by all)."""
+    if _is_sharded(runner):
+        return True
+    if not getattr(runner, "distributed", False):
+        return False
+    from torch.distributed.optim import ZeroRedundancyOptimizer
+
+    wrapper = runner.optim_wrapper
+    wrappers = getattr(wrapper, "optim_wrappers", None)
+    parts = wrappers.values() if isinstance(wrappers, Mapping) else [wrapper]
+    return any(isinstance(getattr(w, "optimizer", w), ZeroRedundancyOptimizer) for w in parts)
+
+
 def _built_schedulers(value: Any) -> bool:
     """Whether ``value`` is built schedulers as a checkpoint records them: a list, or a
     dict of lists (per optimizer), of objects with ``state_dict`` (no config among them)."""
@@ -384,7 +399,7 @@ def save(
     ``every_rank``: every rank makes this call, and each rank's random streams and
     statistics are gathered into the file; otherwise the call may come from rank 0
     alone, as MMEngine's master-only save (other ranks return at once), except under
-    FSDP, whose full state every rank gathers.
+    FSDP or with a ZeroRedundancyOptimizer, whose full state every rank gathers.
 
     With ``background`` (a :class:`~runner_core.checkpoint.background.BackgroundWriter`)
     the state is copied to host memory here and written by the writer's
@@ -395,7 +410,7 @@ def save(
     from ..checkpoint.background import recycle, snapshot, wait_for_writes
     from ..checkpoint.interrupts import hold_ctrl_c
 
-    if runner.rank != 0 and not every_rank and not _is_sharded(runner):
+    if runner.rank != 0 and not every_rank and not _state_is_collective(runner):
         return None  # nothing to gather: MMEngine's master-only save
     wait_for_writes()  # one write at a time, in order: the pointer never moves backwards
     to_host: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None

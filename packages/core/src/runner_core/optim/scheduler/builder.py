@@ -187,7 +187,7 @@ def check_scheduler_numbers(cfg: Mapping[str, Any], where: str) -> None:
 
     for switch in ("by_epoch", "convert_to_iter_based"):  # 'False' would read as True
         value = cfg.get(switch)
-        if value is not None and not isinstance(value, bool):
+        if isinstance(value, str):
             raise ConfigTypeError(
                 f"{where}.{switch}={value!r} is not valid: it must be True or False (a string "
                 "such as 'False' would count as True)."
