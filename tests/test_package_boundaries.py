@@ -39,8 +39,14 @@ RUNNER_MODULE = PACKAGES["runner_core"] / "runner" / "runner.py"
 # instead of walking both models every step (read only, never written).
 TORCH_OBJECT_PRIVATES = {
     PACKAGES["runner_core"] / "analysis": {"_base"},
-    # a logged loss term that is a view of a parameter is copied (torch has no public test)
-    PACKAGES["runner_core"] / "model" / "base_model.py": {"_is_view"},
+    # a logged loss term that is a view of a parameter is copied (torch has no public test);
+    # the CPU shortcut past a plain preprocessor's call is taken only while no forward hook
+    # is registered on it (nor has torch a public test for that)
+    PACKAGES["runner_core"] / "model" / "base_model.py": {
+        "_is_view",
+        "_forward_hooks",
+        "_forward_pre_hooks",
+    },
     PACKAGES["runner_core"] / "model" / "averaged_model.py": {
         "_parameters",
         "_buffers",

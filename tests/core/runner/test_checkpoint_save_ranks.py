@@ -95,6 +95,9 @@ def test_a_save_called_on_rank_0_alone_gathers_nothing(
     with checkpoint_save_options(every_rank=True):
         hooked = load_checkpoint(runner.save_checkpoint(tmp_path, "hooked.pth"))
     assert len(gathered) == 1 and len(hooked["per_rank"]) == 1
+    # a checkpoint to resume from (it moves the pointer) is made on every rank
+    resumable = load_checkpoint(runner.save_checkpoint(tmp_path, "r.pth", update_pointer=True))
+    assert len(gathered) == 2 and len(resumable["per_rank"]) == 1
 
 
 class _OnDevice:

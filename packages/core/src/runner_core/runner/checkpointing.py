@@ -396,10 +396,11 @@ def save(
     """Build the checkpoint, save it atomically, then move the pointer (rank 0).
 
     ``before_save_checkpoint`` hooks run on rank 0 only, on the checkpoint it writes.
-    ``every_rank``: every rank makes this call, and each rank's random streams and
-    statistics are gathered into the file; otherwise the call may come from rank 0
-    alone, as MMEngine's master-only save (other ranks return at once), except under
-    FSDP or with a ZeroRedundancyOptimizer, whose full state every rank gathers.
+    ``every_rank`` (or ``update_pointer``: a checkpoint to resume from): every rank
+    makes this call, and each rank's random streams and statistics are gathered into
+    the file; otherwise (an export, MMEngine's arguments only) the call may come from
+    rank 0 alone, as MMEngine's master-only save (other ranks return at once), except
+    under FSDP or with a ZeroRedundancyOptimizer, whose full state every rank gathers.
 
     With ``background`` (a :class:`~runner_core.checkpoint.background.BackgroundWriter`)
     the state is copied to host memory here and written by the writer's
@@ -410,6 +411,7 @@ def save(
     from ..checkpoint.background import recycle, snapshot, wait_for_writes
     from ..checkpoint.interrupts import hold_ctrl_c
 
+    every_rank = every_rank or update_pointer
     if runner.rank != 0 and not every_rank and not _state_is_collective(runner):
         return None  # nothing to gather: MMEngine's master-only save
     wait_for_writes()  # one write at a time, in order: the pointer never moves backwards
