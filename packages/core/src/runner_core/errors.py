@@ -212,6 +212,14 @@ def stacklevel_outside_runner_core(also: str | None = None) -> int:
     return 1
 
 
+def name_config_key(exc: BaseException, key: str) -> None:
+    """Add ``(at config key '<key>')`` to ``exc``'s one-string message, unless it names that
+    key or another already (the innermost build's, which is the more precise)."""
+    said = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else None
+    if said is not None and key not in said and "config key" not in said:
+        exc.args = (f"{said} (at config key {key!r})",)
+
+
 def add_note(exc: BaseException, note: str) -> None:
     """Attach ``note`` to ``exc`` (shown under its traceback), keeping its type.
 

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .errors import ConfigError, ConfigTypeError, RunnerError
+from .errors import ConfigError, ConfigTypeError, RunnerError, name_config_key
 
 __all__ = ["check_number", "config_errors", "refuse_class"]
 
@@ -84,6 +84,16 @@ def check_number(
     return int(value) if integer else value
 
 
+def refuse_string_switch(value: Any, key: str) -> None:
+    """Refuse a switch given as a string: ``'False'`` would count as True. (Other values
+    are read for their truth, as MMEngine reads them.)"""
+    if isinstance(value, str):
+        raise ConfigTypeError(
+            f"{key}={value!r} is not valid: it must be True or False (a string such as "
+            "'False' would count as True)."
+        )
+
+
 @contextlib.contextmanager
 def config_errors(key: str, what: str) -> Iterator[None]:
     """Report a ``ValueError``/``TypeError`` raised while building ``what`` against ``key``
@@ -91,9 +101,7 @@ def config_errors(key: str, what: str) -> Iterator[None]:
     try:
         yield
     except RunnerError as exc:
-        said = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else None
-        if said is not None and key not in said and "config key" not in said:
-            exc.args = (f"{said} (at config key {key!r})",)
+        name_config_key(exc, key)
         raise
     except (ValueError, TypeError, ZeroDivisionError) as exc:
         raise ConfigError(

@@ -323,13 +323,11 @@ def _check_ema_arguments(ema_cls: Any, ema_cfg: Mapping[str, Any]) -> None:
 def _swap_in_checkpoint(checkpoint: Mapping[str, Any], ema_model: BaseAveragedModel) -> None:
     """Exchange the tracked entries of ``state_dict`` and ``ema_state_dict`` (``module.`` keys)."""
     state, ema_state = checkpoint["state_dict"], checkpoint["ema_state_dict"]
-    module = ema_model.module
-    entries = module.state_dict(keep_vars=True)
-    if ema_model.update_buffers:
-        keys = list(entries)
-    else:  # the parameters' state_dict keys (a model may name them otherwise there)
-        params = {id(p) for p in module.parameters()}
-        keys = [key for key, value in entries.items() if id(value) in params]
+    keys = (
+        ema_model.module.state_dict().keys()
+        if ema_model.update_buffers
+        else dict(ema_model.module.named_parameters()).keys()
+    )
     for key in keys:
         ema_key = f"module.{key}"
         if key in state and ema_key in ema_state:

@@ -22,13 +22,13 @@ from ..errors import BuildError, ConfigError, ConfigTypeError
 from .base_dataset import DatasetError, DatasetTypeError, force_full_init
 
 
-def _build(dataset: Any, where: str) -> Any:
-    """Build a wrapped dataset; ``where`` (``'dataset'``, ``'datasets[1]'``) follows the key the
-    wrapper is built from (``train_dataloader.dataset.dataset``), else the wrapper's name."""
+def _build(dataset: Any, wrapper: str, argument: str) -> Any:
+    """Build a wrapped dataset, its errors at ``<key>.<argument>`` (``argument``:
+    ``'dataset'``, ``'datasets[1]'``): the key the wrapper is built from
+    (``train_dataloader.dataset``), else the ``wrapper``'s name."""
     from ..registry import current_build_path
 
-    owner = current_build_path()
-    where = f"{owner}.{where.split('.', 1)[1]}" if owner else where
+    where = f"{current_build_path() or wrapper}.{argument}"
     if isinstance(dataset, Mapping):
         from ..registry import DATASETS
 
@@ -118,7 +118,9 @@ class ConcatDataset(_Wrapper, TorchConcatDataset):
         lazy_init: bool = False,
         ignore_keys: str | list[str] | None = None,
     ) -> None:
-        self.datasets = [_build(d, f"ConcatDataset.datasets[{i}]") for i, d in enumerate(datasets)]
+        self.datasets = [
+            _build(d, "ConcatDataset", f"datasets[{i}]") for i, d in enumerate(datasets)
+        ]
         if not self.datasets:
             raise DatasetError("ConcatDataset needs at least one dataset.")
         if isinstance(ignore_keys, str):
@@ -193,7 +195,7 @@ class RepeatDataset(_Wrapper):
     """The dataset ``times`` times over (short epochs of a small dataset)."""
 
     def __init__(self, dataset: Any, times: int, lazy_init: bool = False) -> None:
-        self.dataset = _build(dataset, "RepeatDataset.dataset")
+        self.dataset = _build(dataset, "RepeatDataset", "dataset")
         if isinstance(times, bool) or not isinstance(times, int) or times < 1:
             error = ConfigError if isinstance(times, int) else ConfigTypeError
             raise error(f"RepeatDataset needs a whole number times >= 1, got {times!r}.")
@@ -231,7 +233,7 @@ class ClassBalancedDataset(_Wrapper):
     """
 
     def __init__(self, dataset: Any, oversample_thr: float, lazy_init: bool = False) -> None:
-        self.dataset = _build(dataset, "ClassBalancedDataset.dataset")
+        self.dataset = _build(dataset, "ClassBalancedDataset", "dataset")
         self.oversample_thr = oversample_thr
         self._metainfo = copy.deepcopy(getattr(self.dataset, "metainfo", {}))
         if not lazy_init:

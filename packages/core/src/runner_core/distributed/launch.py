@@ -224,17 +224,10 @@ def check_dist_cfg(dist_cfg: Mapping[str, Any]) -> None:
 def _check_init_kwargs(kwargs: dict[str, Any]) -> None:
     import torch.distributed as dist
 
-    # torch's private arguments (``_ranks``) are taken, not offered
     taken = set(inspect.signature(dist.init_process_group).parameters)
-    allowed = {name for name in taken if not name.startswith("_")} - {
-        "backend",
-        "timeout",
-        "rank",
-        "world_size",
-    }
-    unknown = [
-        key for key in kwargs if key not in allowed and not (key[:1] == "_" and key in taken)
-    ]
+    private = {name for name in taken if name.startswith("_")}  # _ranks: taken, not offered
+    allowed = taken - private - {"backend", "timeout", "rank", "world_size"}
+    unknown = [key for key in kwargs if key not in allowed | private]
     if unknown:
         hints = "".join(
             did_you_mean(key, [*allowed, "backend", "timeout", "port", "init_backend"])

@@ -18,7 +18,15 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BuildError, BuildKeyError, RegistryError, RunnerError, add_note, did_you_mean
+from ..errors import (
+    BuildError,
+    BuildKeyError,
+    RegistryError,
+    RunnerError,
+    add_note,
+    did_you_mean,
+    name_config_key,
+)
 from .registry import (
     _BUILDING,
     Registry,
@@ -179,10 +187,8 @@ def _build_args(
             remember_build(built, key_path, origin)
         return built
     except RunnerError as exc:  # a constructor refusing a value: say where it is
-        said = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else None
-        # the innermost build names the key (a metric in an evaluator in a loop's build)
-        if key_path and said is not None and key_path not in said and "config key" not in said:
-            exc.args = (f"{said} (at config key {key_path!r})",)
+        if key_path:  # the innermost build names the key (a metric in an evaluator in a loop)
+            name_config_key(exc, key_path)
         raise
     except TypeError as exc:  # a config key handed on through **kwargs and refused there
         better = forwarded_argument_error(exc, obj_cls, args, key_path) if key_path else None

@@ -23,6 +23,7 @@ from ..errors import (
     did_you_mean,
     stacklevel_outside_runner_core,
 )
+from ..value_checks import refuse_string_switch
 from .lr_scaling import EXAMPLE as _SCALE_EXAMPLE
 from .lr_scaling import base_batch_size
 
@@ -197,13 +198,8 @@ def check_runner_sections(sections: Mapping[str, Any]) -> None:
                 )
     scale = sections.get("auto_scale_lr")
     if isinstance(scale, Mapping):
-        enable = scale.get("enable")
-        if isinstance(enable, str):  # 'False' would scale
-            raise ConfigTypeError(
-                f"auto_scale_lr.enable={enable!r} is not valid: it must be True or False (a "
-                "string such as 'False' would count as True)."
-            )
-        if enable:
+        refuse_string_switch(scale.get("enable"), "auto_scale_lr.enable")
+        if scale.get("enable"):
             base_batch_size(scale)
     check_load_switches(sections.get("load_cfg"))
 

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..errors import BuildError, ConfigTypeError, RegistryError, RunnerError
+from ..errors import BuildError, ConfigTypeError, RegistryError, RunnerError, name_config_key
 from ..registry.registry import accepts_argument
 from .drawing import DrawingMixin
 
@@ -210,9 +210,7 @@ class Visualizer(DrawingMixin):
         try:
             cls = VISBACKENDS.lookup(kind) if isinstance(kind, str) else kind
         except RegistryError as exc:  # the entry at fault, not the visualizer's key
-            said = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else None
-            if said is not None and "config key" not in said:
-                exc.args = (f"{said} (at config key {where + '.type'!r})",)
+            name_config_key(exc, f"{where}.type")
             raise
         defaults = {}
         if cfg.get("save_dir") is None and accepts_argument(cls, "save_dir"):

@@ -182,16 +182,10 @@ _PER_GROUP_ARGS = ("eta_max",)
 def check_scheduler_numbers(cfg: Mapping[str, Any], where: str) -> None:
     """Refuse a scheduler config's arguments that must be numbers but are not (``gamma='x'``
     fails only mid-training otherwise), naming ``<where>.<argument>``."""
-    from ...errors import ConfigTypeError
-    from ...value_checks import check_number
+    from ...value_checks import check_number, refuse_string_switch
 
-    for switch in ("by_epoch", "convert_to_iter_based"):  # 'False' would read as True
-        value = cfg.get(switch)
-        if isinstance(value, str):
-            raise ConfigTypeError(
-                f"{where}.{switch}={value!r} is not valid: it must be True or False (a string "
-                "such as 'False' would count as True)."
-            )
+    for switch in ("by_epoch", "convert_to_iter_based"):
+        refuse_string_switch(cfg.get(switch), f"{where}.{switch}")
     for key in _NUMERIC_ARGS:
         value = cfg.get(key)
         if key in _PER_GROUP_ARGS and isinstance(value, (list, tuple)):
