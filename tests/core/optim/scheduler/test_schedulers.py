@@ -655,7 +655,8 @@ def test_a_pass_through_subclass_takes_positional_arguments_as_mmengines() -> No
 
 def test_a_schedulers_own_refusal_names_its_entry() -> None:
     """With two LinearLR entries, which one is wrong; a cosine without T_max blames the
-    span it was given (begin/end), not a T_max the config never set."""
+    span it was given (begin/end), not a T_max the config never set; a converted one
+    shows the epochs written, not the iterations (6 and 4) they became."""
     with pytest.raises(BuildError, match=r"end > begin.*at config key 'param_scheduler\[1\]'"):
         build_param_schedulers(
             [dict(type="LinearLR", end=1), dict(type="LinearLR", begin=2, end=2)], _sgd()
@@ -667,7 +668,10 @@ def test_a_schedulers_own_refusal_names_its_entry() -> None:
                 _sgd(),
                 epoch_length=2,
             )
-        assert "T_max, not given, is end - begin" in str(info.value)
+        if convert:  # the epochs written, not the iterations they became
+            assert "begin=3, end=2 (epochs" in str(info.value)
+        else:
+            assert "T_max, not given, is end - begin" in str(info.value)
 
 
 @pytest.mark.parametrize("switch", ["by_epoch", "convert_to_iter_based"])

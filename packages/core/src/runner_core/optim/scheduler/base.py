@@ -297,6 +297,11 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
                 f"{cls.__name__}.build_iter_from_epoch needs epoch_length, the number of "
                 f"iterations per epoch, as a positive int; got {epoch_length!r}."
             )
+        if end <= begin:  # checked here so that the message shows the epochs written
+            raise BuildValueError(
+                f"{cls.__name__} needs end > begin, got begin={begin}, end={end} (epochs, "
+                "before convert_to_iter_based turns them into iterations)."
+            )
         bound = cls.__signature__.bind_partial(*args, **kwargs)
         arguments = dict(bound.arguments)
         for name in cls._step_count_args:
