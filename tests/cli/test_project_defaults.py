@@ -82,3 +82,18 @@ def test_train_puts_the_work_dir_under_the_project_root(
     assert main(["train", str(config)]) == 0
     assert (project / "runs" / "tiny" / "epoch_1.pth").is_file()
     assert not (tmp_path / "work_dirs").exists()
+
+
+def test_config_check_reports_the_typo_without_a_scheduler_warning_it_causes(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """A misspelt [tool.runner] key leaves no hook set to look at: the check reports the
+    typo alone, not a 'no hook steps param_scheduler' warning that the typo produced."""
+    monkeypatch.syspath_prepend(str(HERE))
+    (project / "pyproject.toml").write_text('[tool.runner]\ndefault_hook_set = "standard"\n')
+    config = project / "configs" / "exp" / "tiny.py"
+    config.write_text(TINY_CONFIG + "param_scheduler = dict(type='ConstantLR', factor=0.5)\n")
+    assert main(["config", "check", str(config)]) != 0
+    err = capsys.readouterr().err
+    assert "unknown key 'default_hook_set'" in err
+    assert "no hook steps it" not in err

@@ -769,6 +769,7 @@ class ConfigChecker:
     def check_hooks(self) -> None:
         from runner_core.runner.build import active_default_set, merge_default_hooks
 
+        before = len(self.problems)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             chosen = self._guard(
@@ -777,6 +778,7 @@ class ConfigChecker:
                     self.cfg.get("default_hooks_set"), getattr(self.cfg, "filename", None)
                 ),
             )
+        set_failed = len(self.problems) > before  # a [tool.runner] typo: no hooks to count
         for warning in caught:  # what the run would warn: no set installed
             self.warnings.append(Problem("default_hooks_set", str(warning.message)))
         overrides = self.cfg.get("default_hooks")
@@ -793,7 +795,8 @@ class ConfigChecker:
             for role, value in (overrides or {}).items():
                 if value is not None and merged and isinstance(merged.get(role), Mapping):
                     self.check_hook(merged[role], f"default_hooks.{role}")
-        self.check_schedulers_stepped(merged, chosen[0] if chosen is not None else None)
+        if not set_failed:
+            self.check_schedulers_stepped(merged, chosen[0] if chosen is not None else None)
         for suffix, hook in _items(self.cfg.get("custom_hooks") or []):
             if isinstance(hook, str):  # what the Runner would reject: say so here too
                 self.add(
