@@ -410,6 +410,25 @@ def test_malformed_init_cfg_and_override_are_named_in_the_error() -> None:
         Net([dict(type="Normal", layer="Linear"), dict(layer="Linear")]).init_weights()
 
 
+def test_an_initializers_own_refusal_names_the_module_and_entry() -> None:
+    """The initializer knows its class, not whose init_cfg it came from: the error says."""
+
+    class Outer(BaseModule):
+        def __init__(self, inner_cfg: Any) -> None:
+            super().__init__()
+            self.inner = Net(inner_cfg)
+
+    with pytest.raises(ValueError, match=r"^Net.init_cfg\[1\]: distribution must be"):
+        Outer(
+            [dict(type="Constant", val=1), dict(type="Xavier", distribution="gaussian")]
+        ).init_weights()
+    with pytest.raises(TypeError, match=r"^Net.init_cfg: NormalInit: layer must be"):
+        Outer(dict(type="Normal", layer=5)).init_weights()
+    override = dict(name="fc", type="Xavier", distribution="gaussian")
+    with pytest.raises(ValueError, match=r"^Net.init_cfg.override\[0\]: distribution must"):
+        Outer(dict(type="Normal", layer="Conv2d", override=override)).init_weights()
+
+
 def test_bias_init_with_prob_is_mmengines_to_the_last_bit() -> None:
     from runner_core.model import bias_init_with_prob
 

@@ -25,6 +25,8 @@ from ..errors import (
     BuildError,
     BuildKeyError,
     BuildValueError,
+    RunnerError,
+    add_note,
     did_you_mean,
 )
 
@@ -520,6 +522,22 @@ def _initializer_class(kind: Any, where: str) -> Any:
     return found
 
 
+@contextlib.contextmanager
+def _naming(where: str) -> Iterator[None]:
+    """Say whose ``init_cfg`` entry failed: an initializer's own check (``distribution=``,
+    ``layer=``) knows its class, not the module or the entry it was built from."""
+    try:
+        yield
+    except RunnerError as exc:
+        said = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else None
+        if said is not None and ".init_cfg" not in said and not said.startswith(where):
+            exc.args = (f"{where}: {said}",)
+        raise
+    except Exception as exc:  # a third-party initializer's: keep its message and type
+        add_note(exc, f"Raised by the initializer of {where}.")
+        raise
+
+
 def _initializer(cfg: Mapping[str, Any], where: str, whole: bool) -> Callable[[nn.Module], None]:
     """The initializer one ``init_cfg`` entry builds (``override`` is not its argument)."""
     from ..registry import check_arguments
@@ -568,7 +586,8 @@ def _apply(module: nn.Module, init_cfg: Any, where: str, pretrained: bool | None
         here = where if len(cfgs) == 1 else f"{where}[{i}]"
         if not isinstance(cfg, Mapping):  # MMEngine asserts: an AssertionError too
             raise BuildAssertionError(f"{here} must be a dict(type=..., ...), got {cfg!r}.")
-        _initializer(cfg, here, whole=False)(module)
+        with _naming(here):
+            _initializer(cfg, here, whole=False)(module)
         overrides = cfg.get("override") or []
         if isinstance(overrides, Mapping):
             overrides = [overrides]
@@ -612,7 +631,8 @@ def _override(
     if "type" not in override:  # the entry's own initializer, with these arguments changed
         override = {**{k: v for k, v in cfg.items() if k not in ("layer", "override")}, **override}
     override.pop("layer", None)
-    _initializer(override, where, whole=True)(target)
+    with _naming(where):
+        _initializer(override, where, whole=True)(target)
 
 
 def init_weights_of(module: nn.Module, init_cfg: Any, children: Sequence[nn.Module]) -> None:
