@@ -155,3 +155,23 @@ def test_clearing_instance_dict_as_ported_teardowns_do_forgets_the_current_logge
     finally:
         _close(logger)
         MMLogger._instance_dict.update(saved)
+
+
+def test_a_logger_made_by_name_is_found_by_that_name_later(tmp_path: Path) -> None:
+    """A library makes its logger once (result unused) and logs to it by name later, as
+    with MMEngine; only a Runner's own logger goes away with its Runner."""
+    import gc
+
+    MMLogger.get_instance("qa-kept", log_file=str(tmp_path / "kept.log"), log_level="DEBUG")
+    MMLogger.get_instance("qa-kept-other")
+    gc.collect()
+    try:
+        assert MMLogger.check_instance_created("qa-kept")
+        from runner_core.logging import print_log
+
+        print_log("by name", logger="qa-kept", level=logging.DEBUG)
+        assert _messages(tmp_path / "kept.log") == ["DEBUG - by name"]
+    finally:
+        for name in ("qa-kept", "qa-kept-other"):
+            _close(MMLogger.get_instance(name))
+            MMLogger._kept.pop(name, None)

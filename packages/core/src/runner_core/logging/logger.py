@@ -134,10 +134,12 @@ class RunLogger(logging.Logger):
     """
 
     # live instances by name (weak: a finished run's logger goes with it); the current one
-    # is also held strongly
+    # is also held strongly, and so are the ones get_instance made: a library that makes
+    # its logger by name once expects to find it (and its file) by that name later
     _instances: weakref.WeakValueDictionary[str, RunLogger] = weakref.WeakValueDictionary()
     #: MMEngine's name for the table, which ported tests clear between tests
     _instance_dict = _instances
+    _kept: dict[str, RunLogger] = {}
     _current: RunLogger | None = None
     _per_thread = CurrentPerThread()
 
@@ -185,7 +187,9 @@ class RunLogger(logging.Logger):
 
                 warn_arguments_ignored(cls.__name__, name, [k for k, v in given.items() if v])
             return found
-        return cls.create(name, logger_name, log_file, log_level, file_mode, rank)
+        made = cls.create(name, logger_name, log_file, log_level, file_mode, rank)
+        cls._kept[name] = made
+        return made
 
     @classmethod
     def create(
@@ -319,6 +323,7 @@ def get_logger(
             handler.close()
     if RunLogger._current is not None:
         _close_files(RunLogger._current.handlers)
+    RunLogger._kept.pop(name, None)  # replaced: a Runner's own goes with the Runner
     logger = RunLogger(logger_name, name)
     # a logger dropped with its file open would leave the file to the garbage collector
     # (a ResourceWarning); the finalizer holds the handlers, not the logger
