@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -214,3 +215,37 @@ def test_mmengines_storage_attributes_are_there_for_subclasses_to_read() -> None
 
     hook = LoggerHook()
     assert hook.file_client_args is None and hook.backend_args is None
+
+
+def test_a_format_only_metric_still_gets_its_time_records_as_in_mmengine(
+    make_runner: Any, read_jsonl: Any
+) -> None:
+    """A metric that only writes files returns {}: the pass's data_time and time still go
+    to the test file, the run's json and scalars.json, as MMEngine writes them."""
+    from runner_core.evaluator import BaseMetric
+
+    class FormatOnly(BaseMetric):
+        def process(self, data_batch: Any, data_samples: Any) -> None:
+            self.results.append(1)
+
+        def compute_metrics(self, results: list) -> dict:
+            return {}
+
+    loader = dict(dataset=tiny_dataset(16, seed=1), batch_size=8)
+    runner = make_runner(
+        val_dataloader=loader,
+        val_evaluator=FormatOnly(),
+        test_dataloader=loader,
+        test_evaluator=FormatOnly(),
+    )
+    assert runner.test() == {} and runner.val() == {}
+    run = Path(runner.log_dir)
+    test_record = json.loads((run / f"{runner.timestamp}.json").read_text())
+    assert sorted(test_record) == ["data_time", "time"]
+    val_records = read_jsonl(run / "vis_data" / f"{runner.timestamp}.json")
+    assert [sorted(r) for r in val_records] == [["data_time", "step", "time"]]
+    scalars = read_jsonl(run / "vis_data" / "scalars.json")
+    assert [sorted(r) for r in scalars] == [
+        ["step", "test/data_time", "test/time"],
+        ["data_time", "step", "time"],
+    ]

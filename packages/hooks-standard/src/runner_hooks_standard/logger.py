@@ -444,12 +444,11 @@ class LoggerHook(Hook):
             else:
                 tag_, line = self._processor.get_log_after_epoch(runner, n, mode)
             record = full = dict(tag_)
-            has_metrics = dumps = bool(full)
             if mode == "test":  # the visualizer gets the numbers
                 record = {k: v for k, v in full.items() if as_number(v) is not None}
         else:
             # large groups (one value per class) are summarised on the line; the record keeps all
-            tag, line, has_metrics = self._processor.epoch_log(
+            tag, line, _ = self._processor.epoch_log(
                 runner,
                 mode,
                 metrics,
@@ -459,13 +458,11 @@ class LoggerHook(Hook):
                 recorded=self._recorded(runner, mode),
             )
             record = full = self._processor.scalar_record(tag, mode)
-            dumps = has_metrics
             if mode == "test":  # MMEngine's order: numbers, the other values, then the times
                 numbers = {k: v for k, v in tag.items() if k not in TIME_KEYS}
                 others = {k: v for k, v in (metrics or {}).items() if k not in tag}
                 times = {k: v for k, v in tag.items() if k in TIME_KEYS}
                 full = self._processor.scalar_record({**numbers, **others, **times}, mode)
-                dumps = has_metrics or bool(others)
         runner.logger.info(line)
         # MMEngine's val records: {metrics, data_time, time} at the epoch (outside training
         # too: 0 before any), or at the iteration in iteration-based runs (see the docs)
@@ -481,13 +478,14 @@ class LoggerHook(Hook):
                 k if k.startswith("test/") or k in ("epoch", "iter") else f"test/{k}": v
                 for k, v in record.items()
             }
-        if visualizer is not None and has_metrics:  # MMEngine's <timestamp>.json: train, val
+        # written with the times alone too (a format-only metric returns {}), as MMEngine's
+        if visualizer is not None and record:  # MMEngine's <timestamp>.json: train, val
             from .vis_backends.eval_records import writing_eval_record
 
             file_path = self.json_log_path if mode == "val" else None
             with writing_eval_record():
                 visualizer.add_scalars(record, step=step, file_path=file_path)
-        if mode == "test" and dumps:  # MMEngine's <run folder>/<timestamp>.json: test metrics
+        if mode == "test" and full:  # MMEngine's <run folder>/<timestamp>.json: test metrics
             from runner_core.checkpoint import write_bytes_atomic
 
             data = json.dumps(self._process_tags(full)).encode("utf-8")
