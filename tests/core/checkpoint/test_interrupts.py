@@ -133,3 +133,35 @@ def test_a_real_failure_during_a_held_ctrl_c_is_reported_as_the_failure(
     with pytest.raises(CheckpointError, match="No space left on device"):
         save_checkpoint({"state_dict": {}}, tmp_path / "epoch_1.pth")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_ctrl_c_while_the_finishing_notice_is_logged_abandons_the_write() -> None:
+    """The notice invites a second Ctrl-C; one landing while the notice is still being
+    logged abandons the write as one landing in the wait does (it escaped, under load)."""
+    from runner_core.checkpoint import background
+
+    writer = background.BackgroundWriter()
+    started = threading.Event()
+
+    def job() -> None:
+        started.set()
+        while not writer.should_stop():
+            threading.Event().wait(0.01)
+        raise background.CheckpointAbandoned("stopped")
+
+    logged: list[str] = []
+
+    def log(message: str) -> None:
+        logged.append(message)
+        if message.startswith("Finishing"):
+            raise KeyboardInterrupt  # the second Ctrl-C, before log() returned
+
+    try:
+        writer.submit(Path("ckpt.pth"), job)
+        started.wait(10)
+        background.finish_writes(log)
+        assert not writer.busy
+        assert logged[-1].startswith("Abandoned the background save of ckpt.pth")
+    finally:
+        writer.abandon()
+        background._writers.discard(writer)

@@ -304,13 +304,15 @@ def finish_writes(log: Callable[[str], object] | None = None) -> None:
     the error that is ending the run.
     """
     for writer in list(_writers):
-        if writer.busy and log is not None:
-            log(
-                f"Finishing the background save of {writer.path} before stopping "
-                "(press Ctrl-C to abandon it; the previous checkpoint stays valid)."
-            )
         try:
             try:
+                # inside the try: a Ctrl-C that the message prompts may come while the
+                # logging call is still returning (under load it did)
+                if writer.busy and log is not None:
+                    log(
+                        f"Finishing the background save of {writer.path} before stopping "
+                        "(press Ctrl-C to abandon it; the previous checkpoint stays valid)."
+                    )
                 writer.wait()
             except KeyboardInterrupt:
                 path = writer.path
