@@ -216,6 +216,18 @@ def test_save_best_keeps_one_resumable_file(tmp_path: Path) -> None:
     assert read_pointer(tmp_path) == (tmp_path / "epoch_3.pth").absolute()
 
 
+def test_a_run_that_kept_only_its_best_checkpoint_resumes_from_it(tmp_path: Path) -> None:
+    """interval=-1 with save_best writes no last_checkpoint: resume=True started over
+    ("Nothing to resume") and the new run's best replaced the only checkpoint there."""
+    best = dict(interval=-1, save_last=False, save_best="acc")
+    make_runner(tmp_path, max_epochs=2, scores=[0.5, 0.9], **best).train()
+    assert names(tmp_path) == {"best_acc_epoch_2.pth"} and read_pointer(tmp_path) is None
+    runner = make_runner(tmp_path, max_epochs=3, scores=[0.7], resume=True, **best)
+    runner.train()  # one validation: epoch 3's
+    assert runner.epoch == 3
+    assert names(tmp_path) == {"best_acc_epoch_2.pth"}  # 0.7 is no better than 0.9
+
+
 def test_save_best_less_rule_and_auto(tmp_path: Path) -> None:
     make_runner(
         tmp_path / "a", save_best="val/loss", key="val/loss", scores=[3.0, 1.0, 2.0]

@@ -88,6 +88,8 @@ __all__ = [
 
 POINTER_NAME = "last_checkpoint"
 _PROGRESS_NAME = re.compile(r"^(?P<kind>epoch|iter)_(?P<n>\d+)\.pth$")
+#: ``save_best``'s files: ``best_{key}_{epoch|iter}_{N}.pth``
+_BEST_NAME = re.compile(r"^best_.+_(?P<kind>epoch|iter)_(?P<n>\d+)\.pth$")
 
 
 def _warn(message: str) -> None:
@@ -242,9 +244,20 @@ def _regular_files(
 def list_checkpoints(folder: str | Path) -> list[Path]:
     """``epoch_N.pth`` / ``iter_N.pth`` files in ``folder``, newest progress first (regular
     files only)."""
+    return _by_progress(folder, _PROGRESS_NAME)
+
+
+def list_best_checkpoints(folder: str | Path) -> list[Path]:
+    """``save_best``'s ``best_*_epoch_N.pth`` / ``best_*_iter_N.pth`` files in ``folder``,
+    newest progress first: whole training checkpoints, resumed from when a run saved
+    nothing else (``interval=-1``)."""
+    return _by_progress(folder, _BEST_NAME)
+
+
+def _by_progress(folder: str | Path, pattern: re.Pattern[str]) -> list[Path]:
     found = [
         (match["kind"], int(match["n"]), mtime, entry)
-        for match, mtime, entry in _regular_files(Path(folder), _PROGRESS_NAME)
+        for match, mtime, entry in _regular_files(Path(folder), pattern)
     ]
     if len({kind for kind, *_ in found}) > 1:  # N of epochs and of iters do not compare
         found.sort(key=lambda t: (t[2], t[1]), reverse=True)
@@ -357,6 +370,15 @@ def _local_latest(work_dir: Path, text: str | None, verify: bool) -> str | None:
         if candidate.absolute() not in tried and _is_complete(candidate, verify):
             return str(candidate)
         tried.add(candidate.absolute())
+    # a run that kept only its best checkpoints (save_best with interval=-1) wrote no
+    # pointer: starting over would overwrite them with the new run's best
+    for candidate in list_best_checkpoints(work_dir):
+        if _is_complete(candidate, verify):
+            _warn(
+                f"{work_dir} holds no last_checkpoint and no epoch_/iter_ checkpoint; "
+                f"resuming from {candidate.name}, the newest complete save_best checkpoint."
+            )
+            return str(candidate)
     return None
 
 
