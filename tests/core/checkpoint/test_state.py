@@ -118,6 +118,25 @@ def test_strict_failure_from_a_renamed_prefix_gives_the_revise_rule() -> None:
     assert "Renaming" not in str(err.value)
 
 
+def test_a_checkpoint_whose_common_keys_all_have_other_shapes_is_refused() -> None:
+    """Another size of the model: a non-strict load skipped every key and warned, and
+    testing went on with random weights."""
+    model = _net()
+    before = model[0].weight.clone()
+    wider = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.Linear(6, 5))
+    wider_state = _state(wider)  # its BatchNorm counter fits: still nothing of the model
+    with pytest.raises(
+        CheckpointError,
+        match=r"each of the \d+ keys in common has another "
+        r"shape \(0.weight: \(6, 4\) in the checkpoint, \(8, 4\) in the model",
+    ):
+        load_model_state(model, wider_state, source="w.pth")
+    assert torch.equal(model[0].weight, before)
+    # one key that fits is a partial load, reported, as before
+    partial = {**wider_state, "0.bias": torch.zeros(8)}
+    assert load_model_state(model, partial).loaded_keys == ["0.bias", "1.num_batches_tracked"]
+
+
 def test_unrelated_checkpoint_raises_with_keys_and_hint() -> None:
     model = _net()
     other = {f"backbone.{k}": v for k, v in _state(_net()).items()}

@@ -100,7 +100,8 @@ def test_pretrained_reports_what_did_not_fit_to_the_run_log(tmp_path: Path) -> N
 
     from runner_core.logging import RunLogger
 
-    torch.save({"state_dict": {"fc.weight": torch.ones(5, 4)}}, tmp_path / "w.pth")
+    weights = {"fc.weight": torch.ones(5, 4), "fc.bias": torch.ones(3)}  # the bias fits
+    torch.save({"state_dict": weights}, tmp_path / "w.pth")
     records: list[str] = []
     handler = logging.Handler()
     handler.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]

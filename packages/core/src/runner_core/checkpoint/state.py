@@ -314,6 +314,21 @@ def _refuse_unfit(
             + _prefix_hint(ckpt_keys, model_keys, revise_hint)
             + _nested_hint(revised, own)
         )
+    # BatchNorm's step counters fit every width: they do not make the load a partial one
+    fitted = [k for k in report.loaded_keys if not k.endswith("num_batches_tracked")]
+    if own and report.mismatched_keys and not fitted:
+        shapes = "; ".join(
+            f"{key}: {tuple(have)} in the checkpoint, {tuple(want)} in the model"
+            for key, have, want in report.mismatched_keys[:3]
+        )
+        raise CheckpointError(
+            f"Checkpoint {shown} does not fit this model ({type(target).__name__}): each of "
+            f"the {len(report.mismatched_keys)} keys in common has another shape ({shapes}"
+            f"{'; ...' if len(report.mismatched_keys) > 3 else ''}), so even a non-strict "
+            "load would change nothing and the model would keep its initial weights. It is "
+            "probably a checkpoint of another size of this model (a config with other "
+            "widths or classes)."
+        )
     if strict and not report.ok:
         done = (
             "the modules' version migrations ran and what fitted was loaded"
