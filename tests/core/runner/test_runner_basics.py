@@ -1171,3 +1171,38 @@ def test_a_metric_named_by_a_string_names_the_evaluator_key(tmp_path, given: obj
     ) as err:
         runner.val()
     assert "val_cfg" not in str(err.value)
+
+
+class _ScopedRunner(Runner):
+    """A library's Runner, registered only in its child RUNNERS."""
+
+
+def _scoped_runners() -> None:
+    from runner_core.registry import RUNNERS, Registry
+
+    child = RUNNERS.children.get("t_runner_lib") or Registry(
+        "runner", parent=RUNNERS, scope="t_runner_lib"
+    )
+    child.register_module("ScopedRunner", module=_ScopedRunner, force=True)
+
+
+@pytest.mark.filterwarnings("ignore:default_scope='t_runner_lib'")
+def test_runner_type_is_looked_up_in_the_configs_default_scope(tmp_path) -> None:
+    """`config check` found runner_type in the library's child RUNNERS (it checks under
+    default_scope) and the run looked it up in the root's and refused the config."""
+    _scoped_runners()
+    cfg = tiny_cfg(tmp_path, default_scope="t_runner_lib", runner_type="ScopedRunner")
+    assert type(Runner.from_cfg(Config(cfg))) is _ScopedRunner
+
+
+def test_a_misspelt_runner_type_names_its_key_and_scope(tmp_path) -> None:
+    from runner_core.errors import RegistryError
+
+    _scoped_runners()
+    cfg = tiny_cfg(tmp_path, default_scope="t_runner_lib", runner_type="ScopedRuner")
+    with pytest.raises(RegistryError) as info:
+        Runner.from_cfg(Config(cfg))
+    message = str(info.value)
+    assert message.startswith("'ScopedRuner' is not in the runner registry (scope 't_runner_lib')")
+    assert "Did you mean 'ScopedRunner'?" in message
+    assert message.endswith("(at config key 'runner_type')")

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..data.worker_shutdown import WorkerReaper
 from ..distributed.launch import fail_fast
-from ..errors import ConfigError, RunnerError, add_note
+from ..errors import ConfigError, RegistryError, RunnerError, add_note
 from ..hooks import Hook, HookManager
 from ..hooks.manager import CallHookPoints
 from ..loop import check_initialised
 from ..project import default_work_dir
 from ..registry import RUNNERS
-from ..registry.scope import run_call_scope, set_default_scope
+from ..registry.scope import overwrite_default_scope, run_call_scope, set_default_scope
 from . import build as _build
 from . import checkpointing, preemption
 from .arg_checks import (
@@ -445,7 +445,13 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             cfg = Config(copy.deepcopy(dict(cfg)))
         runner_type = cfg.get("runner_type")
         if runner_type is not None and cls is Runner:
-            target = runner_class(runner_type)
+            # looked up in the config's default scope, as every other type of the config
+            # (and `runner-cli config check`): a library's child RUNNERS answers first
+            try:
+                target = runner_class(runner_type, cfg.get("default_scope", "runner_core"))
+            except RegistryError as exc:
+                exc.args = (f"{exc.args[0]} (at config key 'runner_type')",)
+                raise
             if target is not cls:
                 return target.from_cfg(cfg)
         # a subclass's own constructor arguments are config keys too (MMEngine's from_cfg
@@ -1103,10 +1109,19 @@ if TYPE_CHECKING:  # the Runner keeps the plugin contract (checked by mypy)
         return runner
 
 
-def runner_class(runner_type: Any) -> Any:
+def runner_class(runner_type: Any, scope: Any = None) -> Any:
     """The class ``runner_type`` names (a registered name or a Runner class); RegistryError
-    for an unknown name, ConfigTypeError for a value with no ``from_cfg`` (``runner_type=5``)."""
-    target = RUNNERS.lookup(runner_type) if isinstance(runner_type, str) else runner_type
+    for an unknown name, ConfigTypeError for a value with no ``from_cfg`` (``runner_type=5``).
+
+    A name is looked up with ``scope`` (the config's ``default_scope``; None or a value
+    that is no str: the current one) the default scope, so that the run's Runner is the
+    class the library of that scope registers, before the Runner sets that scope itself.
+    """
+    if not isinstance(runner_type, str):
+        target = runner_type
+    else:
+        with overwrite_default_scope(scope if isinstance(scope, str) else None):
+            target = RUNNERS.lookup(runner_type)
     if not callable(getattr(target, "from_cfg", None)):
         from ..errors import ConfigTypeError
 
