@@ -1206,3 +1206,33 @@ def test_a_misspelt_runner_type_names_its_key_and_scope(tmp_path) -> None:
     assert message.startswith("'ScopedRuner' is not in the runner registry (scope 't_runner_lib')")
     assert "Did you mean 'ScopedRunner'?" in message
     assert message.endswith("(at config key 'runner_type')")
+
+
+@pytest.mark.filterwarnings("ignore:default_scope='t_loop_lib'")
+def test_the_loops_the_runner_picks_are_the_standard_ones_in_any_scope(tmp_path) -> None:
+    """A library registering its own 'EpochBasedTrainLoop' and 'ValLoop' in a child LOOPS
+    replaced the loops of train_cfg=dict(by_epoch=True, ...) and val_cfg=dict() under its
+    default_scope; MMEngine builds its own loops there (a named type still finds the
+    library's)."""
+    from runner_core.registry import LOOPS, Registry
+    from runner_loops_standard.evaluate import ValLoop
+    from runner_loops_standard.train import EpochBasedTrainLoop
+
+    class LibTrainLoop(EpochBasedTrainLoop):
+        pass
+
+    class LibValLoop(ValLoop):
+        pass
+
+    child = LOOPS.children.get("t_loop_lib") or Registry("loop", parent=LOOPS, scope="t_loop_lib")
+    child.register_module("EpochBasedTrainLoop", module=LibTrainLoop, force=True)
+    child.register_module("ValLoop", module=LibValLoop, force=True)
+    data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,)))
+    parts = dict(
+        val_dataloader=dict(dataset=data, batch_size=4), val_evaluator=_Metric(), val_cfg={}
+    )
+    runner = _small_runner(tmp_path / "a", default_scope="t_loop_lib", **parts)
+    assert type(runner.train_loop) is EpochBasedTrainLoop and type(runner.val_loop) is ValLoop
+    named = dict(type="EpochBasedTrainLoop", max_epochs=1)
+    runner = _small_runner(tmp_path / "b", default_scope="t_loop_lib", train_cfg=named)
+    assert type(runner.train_loop) is LibTrainLoop

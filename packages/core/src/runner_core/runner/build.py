@@ -122,6 +122,11 @@ def loop_class(kind: str, mode: str, type_given: bool = True) -> Any:
     distribution to install.
     """
     key = f"{mode}_cfg.type" if type_given else f"{mode}_cfg"
+    if not type_given and STANDARD_LOOPS_DIST in {e.distribution for e in LOOPS.entry_points(kind)}:
+        # the Runner picked the standard loop (MMEngine builds its own class directly), as
+        # the standard hooks set names its hooks: not a class of that name the default
+        # scope's library registers in its child LOOPS
+        kind = f"{STANDARD_LOOPS_DIST}::{kind}"
     try:
         return LOOPS.lookup(kind)
     except PluginError as exc:  # two plugins offer it, or it failed to load
