@@ -579,6 +579,43 @@ def test_a_misspelt_scoped_key_suggests_the_scoped_name() -> None:
         root.build(dict(type="t_scoped_hint.ResNt"))
 
 
+def test_a_misspelt_scoped_key_is_a_miss_in_that_scope_with_its_own_names_first() -> None:
+    """'t_own_hint.MyDetectr' started with the failed import ('module has no attribute')
+    and suggested 't_own_hint.Accuracy', a name of the parent, before the scope's own."""
+    root = Registry("thing", scope="t_own_hint_root")
+    child = Registry("thing", parent=root, scope="t_own_hint")
+    root.register_module("MyDetectors", module=dict)
+    child.register_module("MyDetector", module=list)
+
+    with pytest.raises(RegistryError) as info:
+        root.build(dict(type="t_own_hint.MyDetectr"))
+    message = str(info.value)
+    assert message == (
+        "'t_own_hint.MyDetectr' is not registered in scope 't_own_hint' of the thing "
+        "registry. Did you mean 't_own_hint.MyDetector'? (Nor could it be imported as a "
+        "dotted path: ImportError: cannot import 't_own_hint.MyDetectr'.)"
+    )
+
+
+def test_a_name_only_a_sibling_scope_registers_names_the_scoped_key() -> None:
+    """Under default_scope 't_sib_a', 'OtherBackbone' of scope 't_sib_b' suggested only
+    names of 't_sib_a', not the 't_sib_b.OtherBackbone' to write."""
+    from runner_core.registry import DefaultScope
+
+    root = Registry("thing", scope="t_sib_root")
+    mine = Registry("thing", parent=root, scope="t_sib_a")
+    Registry("thing", parent=root, scope="t_sib_b").register_module("OtherBackbone", module=dict)
+    mine.register_module("MyBackbone", module=list)
+
+    with DefaultScope.overwrite_default_scope("t_sib_a"), pytest.raises(RegistryError) as info:
+        root.build(dict(type="OtherBackbone"))
+    assert str(info.value).startswith(
+        "'OtherBackbone' is not in the thing registry (scope 't_sib_a'). The thing registry "
+        "of scope 't_sib_b' registers it: write type='t_sib_b.OtherBackbone'."
+    )
+    assert type(root.build(dict(type="t_sib_b.OtherBackbone"))) is dict
+
+
 def test_module_dict_answers_to_mmengines_private_name_and_keys_must_be_str() -> None:
     reg = _widgets("t_private_module_dict")
     assert reg._module_dict is reg.module_dict and "Net" in reg._module_dict
@@ -816,7 +853,8 @@ def test_a_scoped_name_of_a_library_not_installed_says_so(fake_dist) -> None:
     )
     with pytest.raises(RegistryError) as err:
         MODELS.build(dict(type="t_plug_dist.TPlugNett"))
-    assert "No package" not in str(err.value) and "Did you mean 'TPlugNet'" in str(err.value)
+    assert "No package" not in str(err.value)
+    assert "Did you mean 't_plug_dist.TPlugNet'" in str(err.value)  # the scope's own name
 
 
 def test_a_class_whose_init_a_decorator_wraps_builds_with_the_keywords_it_translates() -> None:

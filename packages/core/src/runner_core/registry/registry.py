@@ -576,6 +576,18 @@ class Registry:
                 from ..config.execution import CONFIG_MODULE_NAME
 
                 in_config = key.startswith(f"{CONFIG_MODULE_NAME}.")  # a dumped config's class
+                if (
+                    not in_config
+                    and scope is not None
+                    and "." not in bare
+                    and self._scope_offers(scope)
+                ):
+                    # 'mydet.MyDetectr': a misspelt name of a scope, not a module to import
+                    raise RegistryError(
+                        f"{key!r} is not registered in scope {scope!r} of the {self.name} "
+                        f"registry.{self._dotted_hint(key)} (Nor could it be imported as a "
+                        f"dotted path: {type(exc).__name__}: {exc}.)"
+                    ) from exc
                 hint = (
                     " It names a class or function defined in a config file, which a dumped "
                     "config cannot import: define it in a module of your project and import "
@@ -620,6 +632,7 @@ class Registry:
         from .stale import reinstall_hint
 
         hint = missing_distribution_hint(key) or did_you_mean(key, self.suggestion_pool())
+        hint = self._other_scopes_hint(key) + hint
         scope = f" (scope {self._scope!r})" if self.parent is not None or self.children else ""
         return (
             f"{key!r} is not in the {self.name} registry{scope}.{hint} Known names come from "
@@ -633,10 +646,40 @@ class Registry:
             + "; a class can also be named by its import path, e.g. 'my_pkg.module:MyClass'."
         ) + (reinstall_hint(self.group, key) if self.group else "")
 
+    def _other_scopes_hint(self, key: str) -> str:
+        """The scoped names to write for ``key`` where other scopes of the tree register it
+        (``'otherlib.OtherBackbone'``): the default scope's lookup never reaches a sibling."""
+        if "." in key or ":" in key:
+            return ""
+        scopes = self._scopes_registering(key, _MISSING)
+        if not scopes:
+            return ""
+        names = " or ".join(f"{self.chosen_by}='{scope}.{key}'" for scope in scopes)
+        which = ", ".join(repr(scope) for scope in scopes)
+        return f" The {self.name} registry of scope {which} registers it: write {names}."
+
+    def _scope_names(self, scope: str) -> set[str]:
+        """The names ``scope`` offers itself: its registry's registrations and the entry
+        points of its distribution (not the names it finds in its parents)."""
+        owner = find_scope(self, scope)
+        names = set(owner._local) if owner is not None else set()
+        names.update(e.key for e in self.entry_points() if entry_in_scope(e, scope))
+        return names
+
+    def _scope_offers(self, scope: str) -> bool:
+        """Whether ``scope`` is a library of this tree or a plugin of this registry's group:
+        a ``'<scope>.Name'`` key that is not found is a registry miss, not a failed import."""
+        return find_scope(self, scope) is not None or bool(self._scope_names(scope))
+
     def _dotted_hint(self, key: str) -> str:
-        """Did-you-mean for a dotted key: ``'mmdet.ResNt'`` -> ``'mmdet.ResNet'``."""
-        scope = _scopes.split_scope_key(key)[0]
+        """Did-you-mean for a dotted key: ``'mmdet.ResNt'`` -> ``'mmdet.ResNet'``, the scope's
+        own names first."""
+        scope, bare = _scopes.split_scope_key(key)
         owner = find_scope(self, scope) if scope is not None else None
+        if scope is not None and "." not in bare:
+            own = did_you_mean(key, {f"{scope}.{k}" for k in self._scope_names(scope)})
+            if own:
+                return own
         if owner is not None:
             return did_you_mean(key, {f"{scope}.{k}" for k in owner.suggestion_pool()})
         from ..utils.misc import is_installed
