@@ -303,6 +303,18 @@ def test_set_default_scope_warns_when_the_scope_has_no_registry_module() -> None
     assert get_default_scope() == "ds_missing"
 
 
+def test_a_misspelt_default_scope_suggests_a_known_scope() -> None:
+    """'ds_hintlbi' warned that ds_hintlbi.registry could not be imported, and no more,
+    though 'ds_hintlib' is the scope of a library's registry."""
+    Registry("model", parent=MODELS, scope="ds_hintlib")
+    try:
+        with pytest.warns(UserWarning) as caught:
+            set_default_scope("ds_hintlbi")
+    finally:
+        del MODELS.children["ds_hintlib"]
+    assert str(caught[0].message).endswith("root registries. Did you mean 'ds_hintlib'?")
+
+
 def test_default_scope_mmengine_is_the_root_and_does_not_warn() -> None:
     """A ported config's default_scope='mmengine' warned twice a run that mmengine.registry
     could not be imported, though 'mmengine' names the root registries here."""

@@ -120,12 +120,28 @@ def _import_or_warn(scope: str, stacklevel: int) -> None:
     try:
         importlib.import_module(f"{scope}.registry")
     except ImportError as exc:
+        from ..errors import did_you_mean
+
+        missing = isinstance(exc, ModuleNotFoundError) and exc.name == scope.split(".")[0]
+        hint = did_you_mean(scope, known_scopes() - {scope}) if missing else ""
         warnings.warn(
             f"default_scope={scope!r}: could not import {scope}.registry ({exc}); names "
             f"are found in {scope}'s child registries only if code already imported "
-            "declared them, else in the root registries.",
+            f"declared them, else in the root registries.{hint}",
             stacklevel=stacklevel + 1,
         )
+
+
+def known_scopes() -> set[str]:
+    """The scopes a default scope could mean: those of every registry tree, and the
+    top-level package of every plugin entry point (a library not imported yet)."""
+    from .discovery import all_entries
+    from .root import ALL_REGISTRIES
+
+    found = {node.scope for root in ALL_REGISTRIES.values() for node in subtree(root)}
+    for group in all_entries().values():
+        found.update(entry.target.partition(":")[0].split(".")[0] for entry in group)
+    return found
 
 
 def set_default_scope(scope: str | None, *, name: str | None = None) -> None:
