@@ -53,6 +53,28 @@ def test_broken_plugin_is_named_and_others_keep_working(fake_dist) -> None:
     assert reg.get("Fine").__name__ == "Fine"
 
 
+def test_a_plugin_error_ending_in_a_full_stop_gets_no_second_one(fake_dist) -> None:
+    """A module registering a name taken failed to load with "...another name.. Other
+    names keep working"."""
+    fake_dist(
+        "stop-plugin",
+        {GROUP: {"Stop": "stop_mod:Stop", "Bare": "bare_mod:Bare"}},
+        {
+            "stop_mod": "raise ValueError('taken; register under another name.')\n",
+            "bare_mod": "raise ValueError('no stop')\n",
+        },
+    )
+    reg = Registry("widget", GROUP)
+    with pytest.raises(PluginError) as err:
+        reg.get("Stop")
+    assert "failed to load: ValueError: taken; register under another name. Other names" in str(
+        err.value
+    )
+    with pytest.raises(PluginError) as err:
+        reg.get("Bare")
+    assert "failed to load: ValueError: no stop. Other names" in str(err.value)
+
+
 def _requires(info: Path, *lines: str) -> None:
     """Add ``Requires-Dist`` lines to a fake distribution's METADATA."""
     with (info / "METADATA").open("a") as meta:

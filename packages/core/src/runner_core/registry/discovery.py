@@ -56,10 +56,12 @@ class PluginEntry:
                 if unmet
                 else ""
             )
+            said = str(exc).rstrip()
+            stop = "" if said.endswith((".", "?", "!")) else "."  # a wrapped error's own stop
             raise PluginError(
                 f"The plugin entry point {self.key!r} in group {self.group!r} "
                 f"(target {self.target!r}, distribution {self.distribution} {self.version}) "
-                f"failed to load: {type(exc).__name__}: {exc}.{why} Other names keep working; "
+                f"failed to load: {type(exc).__name__}: {said}{stop}{why} Other names keep working; "
                 f"reinstall or fix {self.distribution}, or uninstall it "
                 f"(`pip uninstall {self.distribution}`)."
             ) from exc
