@@ -623,6 +623,25 @@ def test_module_dict_answers_to_mmengines_private_name_and_keys_must_be_str() ->
         reg.get(dict)  # type: ignore[arg-type]
 
 
+def test_mmengines_private_tree_names_answer_as_there() -> None:
+    """Downstream code written for MMEngine reaches for these; they raised AttributeError."""
+    root = Registry("thing", scope="t_private_root")
+    child = Registry("thing", parent=root, scope="t_private_child", locations=["json"])
+    grandchild = Registry("thing", parent=child, scope="t_private_grand")
+    assert grandchild._get_root_registry() is root
+    assert root._search_child("t_private_grand") is grandchild
+    assert root._search_child("t_private_root") is root
+    assert child._search_child("t_private_root") is None  # its subtree only, as MMEngine's
+    assert dict(root._children) == {"t_private_child": child}
+    with pytest.raises(TypeError):
+        root._children["other"] = child  # type: ignore[index]
+    assert child._imported is False and child.get("Nothing") is None and child._imported
+    child._register_module(dict, module_name="Zed")
+    assert child.get("Zed") is dict
+    with pytest.raises(RegistryError, match="already registered"):
+        child._register_module(list, module_name="Zed")
+
+
 def test_names_mmengines_root_registries_hold_for_models_and_wrappers() -> None:
     from runner_core.model import BaseTTAModel
     from runner_core.registry import MODEL_WRAPPERS, MODELS

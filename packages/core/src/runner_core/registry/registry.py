@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
 from ..errors import (
@@ -248,6 +249,32 @@ class Registry:
     def _module_dict(self) -> dict[str, Any]:
         """MMEngine's private name for ``module_dict``; much downstream code reads it."""
         return self._local
+
+    # MMEngine's other private names that downstream code reaches for, as thin aliases
+    @property
+    def _children(self) -> Mapping[str, Registry]:
+        """``children``, read-only: a child joins its parent by ``Registry(parent=...)``."""
+        return MappingProxyType(self.children)
+
+    @property
+    def _imported(self) -> bool:
+        """Whether the ``locations`` modules are imported (MMEngine's flag)."""
+        return self._locations_imported
+
+    def _get_root_registry(self) -> Registry:
+        """``root``, as MMEngine's method."""
+        return self.root
+
+    def _search_child(self, scope: str) -> Registry | None:
+        """The registry of ``scope`` in this registry's subtree (itself first), None if
+        there is none, as MMEngine's."""
+        return next((node for node in _scopes.subtree(self) if node.scope == scope), None)
+
+    def _register_module(
+        self, module: Any, module_name: str | list[str] | None = None, force: bool = False
+    ) -> None:
+        """MMEngine's ``_register_module(module, module_name, force)``: ``register_module``."""
+        self.register_module(name=module_name, force=force, module=module)
 
     @staticmethod
     def infer_scope() -> str:
