@@ -43,11 +43,11 @@ class Net(BaseModel):
 
 def _runner(work_dir: Path, max_epochs: int, model: nn.Module, **kwargs: Any) -> Runner:
     torch.manual_seed(0)
+    kwargs.setdefault("train_cfg", dict(by_epoch=True, max_epochs=max_epochs))
     return Runner(
         model=model,
         work_dir=str(work_dir),
         train_dataloader=dict(dataset=Data(), batch_size=4),
-        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
         optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
         default_hooks=dict(logger=dict(interval=1, progress_bar=False)),
         **kwargs,
@@ -283,3 +283,24 @@ def test_resume_skipping_a_damaged_checkpoint_says_so_in_the_runs_log(tmp_path: 
     assert f"points at {newest}, which is missing or broken" in log
     skipped = [line for line in log.splitlines() if f"Skipping checkpoint {newest}" in line]
     assert len(skipped) == 1 and " - WARNING - " in skipped[0], skipped
+
+
+def test_resuming_a_finished_run_says_it_has_nothing_left_to_train(tmp_path: Path) -> None:
+    """Epoch- and iteration-based: the log said only "Resumed after ..." and where new
+    checkpoints would go, not that the run had ended or how to train on."""
+    _runner(tmp_path / "e", 2, Net()).train()
+    resumed = _runner(tmp_path / "e", 2, Net(), resume=True)
+    resumed.train()
+    log = next(resumed.log_dir.glob("*.log")).read_text()
+    assert "epoch_2.pth is the end of the run (2 of max_epochs=2)" in log
+    assert "Raise max_epochs in train_cfg" in log
+    iters = dict(train_cfg=dict(type="IterBasedTrainLoop", max_iters=3))
+    _runner(tmp_path / "i", 0, Net(), **iters).train()
+    resumed = _runner(tmp_path / "i", 0, Net(), resume=True, **iters)
+    resumed.train()
+    log = next(resumed.log_dir.glob("*.log")).read_text()
+    assert "iter_3.pth is the end of the run (3 of max_iters=3)" in log
+    more = _runner(tmp_path / "e", 3, Net(), resume=True)  # more to do: nothing said
+    more.train()
+    assert "end of the run" not in next(more.log_dir.glob("*.log")).read_text()
+    assert more.epoch == 3

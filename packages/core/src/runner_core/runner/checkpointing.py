@@ -835,6 +835,29 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
     runner.logger.info(
         "Resumed after %d completed epochs, %d iterations", runner.epoch, runner.iter
     )
+    _say_if_finished(runner, path)
+
+
+def _say_if_finished(runner: Any, path: str) -> None:
+    """A resume of a run that had reached its end trains nothing: say so, and how to go on."""
+    try:
+        max_epochs, max_iters = runner.max_epochs, runner.max_iters
+    except Exception:  # no training loop (a resume for val/test): nothing to compare
+        return
+    # an iteration-based loop counts no epochs (0 of its one, as MMEngine's): its iterations
+    if isinstance(max_epochs, int) and 0 < max_epochs <= runner.epoch:
+        done, limit = f"{runner.epoch} of max_epochs={max_epochs}", "max_epochs"
+    elif isinstance(max_iters, int) and 0 < max_iters <= runner.iter:
+        done, limit = f"{runner.iter} of max_iters={max_iters}", "max_iters"
+    else:
+        return
+    runner.logger.info(
+        "%s is the end of the run (%s): training has nothing left to do. Raise %s in "
+        "train_cfg to train on from it.",
+        Path(path).name,
+        done,
+        limit,
+    )
 
 
 def _rank_local_state(runner: Any, ckpt: Mapping[str, Any], path: str) -> Mapping[str, Any]:
