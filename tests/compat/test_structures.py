@@ -258,6 +258,9 @@ def test_instance_data_refuses_float_and_uint8_indices() -> None:
         data[np.array([0.1, 0.9, 0.2, 0.7])]  # scores passed where a mask was meant
     with pytest.raises(TypeError, match=r"\.bool\(\) for a mask"):
         data[torch.tensor([1, 0, 1, 0], dtype=torch.uint8)]
+    with pytest.raises(TypeError, match=r"\.astype\(bool\) for a mask"):
+        data[np.array([1, 0, 1, 0], dtype=np.uint8)]  # not indices [1, 0, 1, 0]
+    assert data[np.array([3, 1], dtype=np.uint16)].labels.tolist() == [3, 1]
     assert data[np.array([3, 1], dtype=np.int32)].labels.tolist() == [3, 1]
     assert data[np.array([False, True, True, False])].names == ["b", "c"]
     assert len(data[[]]) == 0

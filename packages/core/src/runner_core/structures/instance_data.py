@@ -74,6 +74,12 @@ class InstanceData(BaseDataElement):
             array = np.asarray(item)
             if array.dtype.kind == "f" and array.size == 0:
                 array = array.astype(np.int64)  # [] selects nothing
+            elif array.dtype == np.uint8:  # ambiguous, as for torch.uint8 below
+                raise DataElementTypeError(
+                    "InstanceData index arrays must not be uint8: it reads as a mask to old "
+                    "torch indexing but as indices to numpy; use .astype(bool) for a mask or "
+                    ".astype(np.int64) for indices."
+                )
             elif array.dtype.kind in "iu":
                 array = array.astype(np.int64)
             elif array.dtype != np.bool_:  # floats would be truncated into wrong rows
