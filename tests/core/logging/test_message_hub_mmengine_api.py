@@ -92,6 +92,24 @@ def test_a_history_buffer_is_built_from_arrays_and_tensors_as_mmengines() -> Non
     assert float(weighted.mean()) == 1.5  # a sum over 4 samples
 
 
+def test_the_statistics_are_numpy_floats_as_mmengines() -> None:
+    """MMEngine's come from a float64 array: custom hooks call .item(), .round(2)."""
+    import json
+
+    import numpy as np
+
+    hub = MessageHub("qa-numpy-statistics")
+    hub.update_scalar("train/loss", 0.123456)
+    hub.update_scalar("train/loss", 0.5)
+    buffer = hub.get_scalar("train/loss")
+    for value in (buffer.current(), buffer.mean(), buffer.max(), buffer.min(), buffer.mean(2)):
+        assert type(value) is np.float64 and value.dtype == np.float64
+    assert buffer.mean().item() == pytest.approx(0.311728)
+    assert buffer.current().round(2) == 0.5 and buffer.min().item() == 0.123456
+    assert json.dumps({"loss": buffer.mean()}) == '{"loss": 0.311728}'  # still a float
+    assert np.isnan(HistoryBuffer([1.0]).mean(-5))  # MMEngine's 0 / 0
+
+
 def test_a_whole_float_count_is_taken_as_mmengine_takes_it() -> None:
     buffer = HistoryBuffer()
     buffer.update(10.0, count=5.0)

@@ -170,7 +170,7 @@ class BaseEvalLoop(BaseLoop):
         reading the loss, such as ``save_best``, decided differently on each rank).
         Every rank must call it: one object gather per pass.
         """
-        means = {name: history.mean() for name, history in self.losses.items()}
+        means = {name: float(history.mean()) for name, history in self.losses.items()}
         from runner_core.distributed import all_gather_object, get_world_size
 
         if get_world_size() > 1:

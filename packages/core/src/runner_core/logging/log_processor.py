@@ -271,7 +271,7 @@ class LogProcessor:
                     extra["window_size"] = len(buf) if window is None else window
                 values[entry.get("log_name", entry["data_src"])] = buf.statistics(method, **extra)
                 continue
-            value = buf.current() if method == "current" else getattr(buf, method)(window)
+            value = float(buf.current() if method == "current" else getattr(buf, method)(window))
             values[entry.get("log_name", entry["data_src"])] = value
         return values
 
@@ -302,13 +302,13 @@ class LogProcessor:
             name = key[6:]
             try:
                 if is_rate(name):
-                    rates[name] = buf.current()
+                    rates[name] = float(buf.current())
                 elif name in TIME_KEYS:
-                    times[name] = buf.mean(window)
+                    times[name] = float(buf.mean(window))
                 elif self.averages(name):
-                    rest[name] = buf.mean(window)
+                    rest[name] = float(buf.mean(window))
                 else:
-                    rest[name] = buf.current()
+                    rest[name] = float(buf.current())
             except (ValueError, RuntimeError, TypeError) as exc:
                 if on_error is not None:
                     on_error(key, exc)
@@ -366,7 +366,7 @@ class LogProcessor:
         eta = None
         times = hub.log_scalars.get(f"{mode}/time")
         if total and times is not None and len(times):
-            eta = times.mean(n) * (total - n)
+            eta = float(times.mean(n)) * (total - n)
         memory = memory_mb(runner)
         if memory is not None:
             tag["memory"] = memory
@@ -412,7 +412,7 @@ class LogProcessor:
                 if len(buf):
                     count = (recorded or {}).get(name, 0)
                     many = count > 1 and self.averages(key)
-                    tag[key] = buf.mean(count) if many else buf.current()
+                    tag[key] = float(buf.mean(count) if many else buf.current())
         times = eval_times(scalars, mode, max(n, 1), TIME_KEYS[::-1])
         # custom_cfg statistics of this mode's scalars (e.g. the best accuracy so far): a
         # log_name is shown after the metrics, an entry without one replaces its scalar
@@ -498,7 +498,7 @@ class LogProcessor:
         for key, buf in hub.log_scalars.items():
             name = key[len(prefix) :]
             if key.startswith(prefix) and name not in TIME_KEYS and len(buf):
-                metrics[name] = buf.current()
+                metrics[name] = float(buf.current())
         others = {
             key[len(prefix) :]: value
             for key, value in hub.runtime_info.items()
@@ -671,7 +671,7 @@ def eval_times(
     for name in keys:
         buf = scalars.get(f"{mode}/{name}")
         if buf is not None and len(buf):
-            tag[name] = buf.mean(window)
+            tag[name] = float(buf.mean(window))
     return tag
 
 

@@ -25,10 +25,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from itertools import count, islice, repeat, starmap, takewhile
 from operator import is_, is_not, methodcaller
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import RunnerError
 from .thread_current import CurrentPerThread
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # The read path below runs its loops in C (map, takewhile, starmap): a log line reads
 # every history, fifty values at W1's interval, and each Python-level step of a loop
@@ -43,6 +46,14 @@ def _as_float(value: Any) -> float:
         return value
     item = getattr(value, "item", None)
     return float(item() if item is not None else value)
+
+
+def _numpy_float(value: float) -> np.float64:
+    """``value`` as the numpy float MMEngine's statistics return (its history is a float64
+    array): ``.item()``, ``.round(2)`` and ``.dtype`` work, and it is still a ``float``."""
+    import numpy as np
+
+    return np.float64(value)
 
 
 def _read_floats(values: list[Any]) -> list[float]:
@@ -217,12 +228,12 @@ class HistoryBuffer:
                 return since
         return len(values)
 
-    def current(self) -> float:
-        """The latest value."""
+    def current(self) -> np.float64:
+        """The latest value (a numpy float, as MMEngine's: ``.item()`` works)."""
         if not self._values:
             raise ValueError("the history is empty")
         self._settle()
-        return _as_float(self._values[-1])
+        return _numpy_float(_as_float(self._values[-1]))
 
     def read_newest(self, values: list[Any]) -> list[float] | None:
         """The floats of ``values`` if they are this history's newest entries, else None.
@@ -268,14 +279,14 @@ class HistoryBuffer:
             return values
         return [_as_float(v) for v in values]  # e.g. a tensor recorded before a float
 
-    def mean(self, window_size: int | None = None) -> float:
+    def mean(self, window_size: int | None = None) -> np.float64:
         """Mean of the last ``window_size`` values (all kept when None), weighted by counts."""
         values = self._numbers(window_size)
         if not values:  # a negative window past the history: MMEngine's 0 / 0
-            return float("nan")
+            return _numpy_float(float("nan"))
         if self._counts is None:
-            return float(sum(values)) / len(values)
-        return float(sum(values)) / sum(self._count_window(len(values)))
+            return _numpy_float(float(sum(values)) / len(values))
+        return _numpy_float(float(sum(values)) / sum(self._count_window(len(values))))
 
     def _count_window(self, n: int) -> list[int]:
         """The counts of the newest ``n`` values (values appended without one count 1)."""
@@ -320,13 +331,13 @@ class HistoryBuffer:
             )
         return custom(self, *args, **kwargs)
 
-    def max(self, window_size: int | None = None) -> float:
+    def max(self, window_size: int | None = None) -> np.float64:
         """Largest of the last ``window_size`` values (all kept when None)."""
-        return float(max(self._numbers(window_size)))
+        return _numpy_float(float(max(self._numbers(window_size))))
 
-    def min(self, window_size: int | None = None) -> float:
+    def min(self, window_size: int | None = None) -> np.float64:
         """Smallest of the last ``window_size`` values (all kept when None)."""
-        return float(min(self._numbers(window_size)))
+        return _numpy_float(float(min(self._numbers(window_size))))
 
     @property
     def _log_history(self) -> Any:
