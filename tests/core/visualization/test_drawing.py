@@ -71,6 +71,20 @@ def test_box_colours_as_tuples_and_lists_widths_and_alpha() -> None:
     assert image[20, 20].tolist() == [0, 0, 203] == image[30, 55].tolist()  # faces, alpha 0.8
 
 
+def test_a_bad_box_style_names_draw_bboxes_not_draw_polygons() -> None:
+    box = np.array([[1, 1, 5, 5]])
+    for bad, match in (
+        (dict(edge_colors="notacolor"), "draw_bboxes: `edge_colors` colour 'notacolor'"),
+        (dict(face_colors="notacolor"), "draw_bboxes: `face_colors` colour 'notacolor'"),
+    ):
+        with pytest.raises(DrawingValueError, match=match):
+            vis().draw_bboxes(box, **bad)
+    with pytest.raises(DrawingTypeError, match="draw_bboxes: `line_widths` should be"):
+        vis().draw_bboxes(box, line_widths="x")  # type: ignore[arg-type]
+    with pytest.raises(DrawingValueError, match="draw_polygons: `edge_colors`"):
+        vis().draw_polygons(np.array([[1, 1], [5, 1], [5, 5]]), edge_colors="notacolor")
+
+
 def test_binary_masks_blend_their_colour_with_alpha() -> None:
     mask = np.zeros((60, 80), bool)
     mask[10:30, 20:60] = True

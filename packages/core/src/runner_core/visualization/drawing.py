@@ -393,16 +393,11 @@ class DrawingMixin:
                 "(x, y, w, h) boxes add x and y to w and h first."
             )
         _warn_outside("bboxes", self._inside(boxes.reshape(-1, 2, 2)))
-        self._axes("draw_bboxes()")  # names draw_bboxes when matplotlib is missing
         x1, y1, x2, y2 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
         corners = np.stack((x1, y1, x2, y1, x2, y2, x1, y2), axis=-1).reshape(-1, 4, 2)
-        return self.draw_polygons(
-            list(corners),
-            edge_colors=edge_colors,
-            line_styles=line_styles,
-            line_widths=line_widths,
-            face_colors=face_colors,
-            alpha=alpha,
+        # drawn under this method's name: a bad colour or width names draw_bboxes
+        return self._add_polygons(
+            where, list(corners), edge_colors, line_styles, line_widths, face_colors, alpha
         )
 
     def draw_polygons(
@@ -426,7 +421,22 @@ class DrawingMixin:
                     f"has shape {polygon.shape}."
                 )
             _warn_outside("polygons", self._inside(polygon))
-        axes = self._axes("draw_polygons()")
+        return self._add_polygons(
+            where, shapes, edge_colors, line_styles, line_widths, face_colors, alpha
+        )
+
+    def _add_polygons(
+        self,
+        where: str,
+        shapes: list[Any],
+        edge_colors: Any,
+        line_styles: str | list[str],
+        line_widths: float | list[float],
+        face_colors: Any,
+        alpha: float,
+    ) -> Any:
+        """Draw checked (M, 2) polygons; errors in the style arguments name ``where``."""
+        axes = self._axes(f"{where.rpartition('.')[2]}()")
         from matplotlib.collections import PolyCollection
 
         axes.add_collection(
