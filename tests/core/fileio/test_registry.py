@@ -131,17 +131,29 @@ def test_a_taken_name_or_prefix_needs_force() -> None:
         register_backend("local", MemoryBackend)
     assert isinstance(info.value, ValueError)  # MMEngine's register_backend raises ValueError
     assert str(info.value) == (
-        "'local' is already registered as a storage backend (registering MemoryBackend as "
+        "name 'local' is already registered as a storage backend (registering MemoryBackend as "
         "'local'), add \"force=True\" if you want to override it."
     )
     register_backend("mine", MemoryBackend, prefixes="mem")
-    with pytest.raises(BackendNameError, match="'mem' is already registered"):
+    with pytest.raises(BackendNameError, match="^prefix 'mem' is already registered"):
         register_backend("other", MemoryBackend, prefixes=["mem2", "mem"])
+    with pytest.raises(BackendNameError, match="^name 'mine' and prefix 'mem' are already"):
+        register_backend("mine", MemoryBackend, prefixes="mem")
     # nothing of the failed registration was kept
     assert "other" not in fileio.registry.backends
     assert "mem2" not in fileio.registry.prefix_to_backends
     register_backend("local", MemoryBackend, force=True, prefixes="")
     assert isinstance(get_file_backend("plain/path"), MemoryBackend)
+
+
+def test_backend_args_that_are_not_a_dict_are_refused_with_the_dict_to_give() -> None:
+    for call in (
+        lambda: get_file_backend("/tmp", backend_args="local"),  # type: ignore[arg-type]
+        lambda: fileio.get("/tmp/x.json", backend_args=["local"]),  # type: ignore[arg-type]
+        lambda: fileio.load("/tmp/x.json", backend_args=["local"]),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(TypeError, match=r"backend_args must be a dict like dict\(backend="):
+            call()
 
 
 @pytest.mark.parametrize(

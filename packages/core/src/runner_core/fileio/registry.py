@@ -21,7 +21,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -104,16 +104,21 @@ def _check_registration(
         raise FileArgumentError(
             f"prefixes of backend {name!r} must be a str or a list/tuple of str, got {prefixes!r}."
         )
-    taken = [] if force or name not in names or is_placeholder(names[name]) else [name]
-    taken += [
-        p
+    taken = [] if force or name not in names or is_placeholder(names[name]) else [f"name {name!r}"]
+    prefixes_taken = [
+        repr(p)
         for p in prefix_list
         if not force and p in prefix_map and not is_placeholder(prefix_map[p])
     ]
+    if prefixes_taken:
+        taken.append(
+            ("prefix " if len(prefixes_taken) == 1 else "prefixes ") + ", ".join(prefixes_taken)
+        )
     if taken:
-        what = ", ".join(repr(t) for t in taken)
+        what = " and ".join(taken)
+        verb = "is" if len(taken) == 1 and len(prefixes_taken) < 2 else "are"
         raise BackendNameError(
-            f"{what} is already registered as a storage backend (registering "
+            f"{what} {verb} already registered as a storage backend (registering "
             f'{backend.__qualname__} as {name!r}), add "force=True" if you want to override it.'
         )
     return prefix_list
@@ -281,6 +286,12 @@ def get_file_backend(
     """
     if backend_args is None:
         backend_args = {}
+    elif not isinstance(backend_args, Mapping):  # MMEngine: a TypeError from LocalBackend(**)
+        raise FileArgumentError(
+            f"backend_args must be a dict like dict(backend='local') (the backend's name and "
+            f"its constructor arguments), got {type(backend_args).__name__} {backend_args!r:.80}"
+            + (f" for {os.fspath(uri)!r}." if isinstance(uri, (str, Path)) else ".")
+        )
     if uri is None and "backend" not in backend_args:
         raise FileBackendError(
             'uri should not be None when "backend" does not exist in backend_args: pass the '
