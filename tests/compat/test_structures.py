@@ -166,6 +166,10 @@ def test_label_data_one_hot_round_trip() -> None:
     onehot = LabelData.label_to_onehot(torch.tensor([1, 3]), num_classes=5)
     assert onehot.tolist() == [0, 1, 0, 1, 0]
     assert LabelData.onehot_to_label(onehot).tolist() == [1, 3]
+    with pytest.raises(RuntimeError, match=r"expects a 1-D tensor .* got shape \(1, 2\)"):
+        LabelData.label_to_onehot(torch.tensor([[1, 2]]), 5)  # MMEngine: RuntimeError
+    column = LabelData.label_to_onehot(torch.tensor([[1], [2]]), 5)  # as MMEngine takes it
+    assert column.tolist() == [0, 1, 1, 0, 0]
     # named by its value: the shape (2,) is fine
     with pytest.raises(ValueError, match=r"got the value 2 in \[0, 2\]; for class indices"):
         LabelData.onehot_to_label(torch.tensor([0, 2]))

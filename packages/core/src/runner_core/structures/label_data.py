@@ -39,6 +39,11 @@ class LabelData(BaseDataElement):
 
         if not isinstance(label, torch.Tensor):
             raise DataElementError(f"label_to_onehot expects a tensor, got {type(label).__name__}.")
+        if label.ndim > 1 and label.numel() != len(label):  # an (N, 1) column works, as MMEngine
+            raise DataElementError(
+                f"label_to_onehot expects a 1-D tensor of class indices (one sample's labels), "
+                f"got shape {tuple(label.shape)}; convert each sample's labels on their own."
+            )
         if label.numel() and int(label.max()) >= num_classes:
             raise DataElementError(
                 f"label_to_onehot: label {int(label.max())} is out of range for "
