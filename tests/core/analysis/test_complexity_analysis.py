@@ -246,6 +246,10 @@ def test_parameter_count_table_rows_match_mmengine() -> None:
     table = parameter_count_table(ResNetLike(), max_depth=2)
     assert table.splitlines()[0].strip() == "parameter count of ResNetLike"
     assert table.endswith("+\n")  # as MMEngine's rich table
+    title, border = table.splitlines()[:2]
+    assert len(title) == len(border)  # centred and padded to the table's width, as MMEngine
+    small = parameter_count_table(nn.Sequential(nn.Linear(3, 4)))
+    assert small.splitlines()[0] == "   parameter count of Sequential   "  # MMEngine's line
     rows = _cells(table)
     assert rows[0] == ["name", "#elements or shape"]
     # rows as MMEngine 0.10.7 prints them (1 decimal, K/M/G; shapes for parameters)

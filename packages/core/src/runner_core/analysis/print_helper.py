@@ -61,7 +61,12 @@ def render_table(
         table.add_row(*row)
     buffer = io.StringIO()
     Console(file=buffer, width=100_000, color_system=None, highlight=False).print(table, end="")
-    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+    lines = buffer.getvalue().splitlines()
+    # the title lines keep the padding that centres them over the table, as MMEngine's do
+    title_lines = next((i for i, line in enumerate(lines) if line.startswith("+")), 0)
+    return "".join(
+        (line if i < title_lines else line.rstrip()) + "\n" for i, line in enumerate(lines)
+    )
 
 
 def _quiet(analyzer: ModelAnalysis) -> None:
