@@ -332,3 +332,24 @@ def test_a_full_disk_error_names_the_scalar_file_and_every_file_is_closed(
         backend.close()
     assert err.value.filename is not None
     assert all(fh.closed for fh in reals.values())
+
+
+class _TooLargeFile(_FullDiskFile):
+    """A file at the size limit (``ulimit -f``): the write that flushes the buffer fails."""
+
+    def write(self, text: str) -> int:
+        raise OSError(27, "File too large")
+
+
+def test_a_write_that_fails_names_the_json_file(tmp_path: Path) -> None:
+    """A full buffer is flushed by write(): its bare `[Errno 27] File too large` names the file."""
+    backend = LocalVisBackend(save_dir=tmp_path / "vis")
+    backend.add_scalars({"loss": 1.0}, step=1, file_path="run.json")
+    reals = {key: fh for key, fh in backend._files.items()}
+    for key in reals:
+        backend._files = {**reals, key: _TooLargeFile(reals[key])}  # type: ignore[dict-item]
+        with pytest.raises(OSError, match="File too large") as err:
+            backend.add_scalars({"loss": 2.0}, step=2, file_path="run.json")
+        assert err.value.errno == 27 and err.value.filename == reals[key].name
+    backend._files = reals
+    backend.close()

@@ -183,8 +183,8 @@ class LocalVisBackend(BaseVisBackend):
         record.setdefault("step", int(step))  # MMEngine keeps a "step" the dict gives
         line = json.dumps(record) + "\n"
         if file_path is not None:  # checked first: a refused name writes nothing
-            self._file(file_path).write(line)
-        self._file(None).write(line)
+            _write(self._file(file_path), line)
+        _write(self._file(None), line)
         now = time.monotonic()
         if now - self._flushed_at >= FLUSH_SECONDS:  # at most a second's records pending
             self.flush()
@@ -228,6 +228,12 @@ class LocalVisBackend(BaseVisBackend):
 
     def __repr__(self) -> str:
         return f"LocalVisBackend(save_dir={str(self.save_dir)!r})"
+
+
+def _write(fh: IO[str], line: str) -> None:
+    """Write ``line``; a write that flushes a full buffer onto a full disk names the file."""
+    with _naming(fh.name):
+        fh.write(line)
 
 
 @contextlib.contextmanager
