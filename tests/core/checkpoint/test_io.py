@@ -313,6 +313,21 @@ def test_missing_file_suggests_nearby_checkpoints(tmp_path: Path) -> None:
         load_checkpoint(tmp_path / "nope" / "epoch_1.pth")
 
 
+def test_a_dangling_link_names_its_missing_target_and_an_empty_path_is_empty(
+    tmp_path: Path,
+) -> None:
+    save_checkpoint({"a": 1}, tmp_path / "epoch_1.pth")
+    (tmp_path / "latest.pth").symlink_to(tmp_path / "gone" / "epoch_9.pth")
+    with pytest.raises(FileNotFoundError) as err:
+        load_checkpoint(tmp_path / "latest.pth")
+    msg = str(err.value)
+    assert f"is a link to {str(tmp_path / 'gone' / 'epoch_9.pth')!r}, which does not" in msg
+    assert "Did you mean 'latest.pth'" not in msg
+    for empty in ("", " "):
+        with pytest.raises(FileNotFoundError, match=r"Checkpoint path is empty \('\s?'\)"):
+            load_checkpoint(empty)
+
+
 def test_missing_file_says_how_many_checkpoints_it_did_not_list(tmp_path: Path) -> None:
     for epoch in range(10, 22):
         save_checkpoint({"a": 1}, tmp_path / f"epoch_{epoch}.pth")

@@ -44,9 +44,15 @@ CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin", ".safetensors")
 def _missing_file_error(path: Path) -> CheckpointError:  # a CheckpointNotFoundError
     parent = path.parent
     hint = ""
+    if path.is_symlink():  # a dangling link: its target is what is missing
+        target = os.readlink(path)
+        return CheckpointNotFoundError(
+            f"Checkpoint file {str(path)!r} is a link to {target!r}, which does not exist "
+            f"(moved or deleted): pass the checkpoint's new path, or point the link at it."
+        )
     if parent.is_dir():
         names = sorted(p.name for p in parent.iterdir() if not TEMP_FILE_PATTERN.match(p.name))
-        hint = did_you_mean(path.name, names)
+        hint = did_you_mean(path.name, [n for n in names if n != path.name])
         ckpts = [n for n in names if n.endswith(CHECKPOINT_SUFFIXES)]
         if ckpts:
             listed = ", ".join(ckpts[-8:])

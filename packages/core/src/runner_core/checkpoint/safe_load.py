@@ -32,6 +32,7 @@ import torch
 from runner_core.checkpoint.errors import (
     CheckpointError,
     CheckpointModuleNotFoundError,
+    CheckpointNotFoundError,
     CheckpointUnpicklingError,
 )
 from runner_core.checkpoint.integrity import (
@@ -264,6 +265,11 @@ def load_checkpoint(
         elif sniff_head(data[:32], name) == "zip":
             open_zip(io.BytesIO(data), name, lambda: len(data)).close()
         return _torch_load(io.BytesIO(data), name, map_location, allow_pickle)
+    if isinstance(location, str) and not location.strip():  # Path('') would read as '.'
+        raise CheckpointNotFoundError(
+            f"Checkpoint path is empty ({location!r}): pass the path of a checkpoint file, or "
+            "None (load_from=None) to load nothing."
+        )
     path = Path(location).expanduser()  # '~/ckpt.pth', as MMEngine's load_from_local
     _check_map_location(map_location)
     kind = _sniff(path)
