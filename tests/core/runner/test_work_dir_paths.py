@@ -32,6 +32,15 @@ def test_a_folder_name_over_the_limit_says_how_many_bytes_it_has(tmp_path: Path)
     assert _prepare(tmp_path / ("é" * 127))[0].is_dir()  # 254 bytes fit
 
 
+def test_a_work_dir_that_is_a_file_says_so(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(FileExistsError) as info:  # as MMEngine's os.makedirs
+        _prepare(tmp_path / "afile")
+    assert str(info.value).startswith(f"The work dir {str(tmp_path / 'afile')!r} is a file, not")
+    assert "not writable" not in str(info.value)
+    assert (tmp_path / "afile").read_text() == "x"
+
+
 @pytest.mark.parametrize("name", ["wd\nx", "wd\tx"])
 def test_a_control_character_is_refused_before_anything_is_written(
     tmp_path: Path, name: str

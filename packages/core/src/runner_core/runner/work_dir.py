@@ -104,6 +104,12 @@ def prepare_work_dir(
             release_work_dir_lock(work)
         if exc.errno == errno.ENAMETOOLONG:
             message = _too_long_message(work, timestamp)
+        elif work.exists() and not work.is_dir():
+            message = (
+                f"The work dir {str(work)!r} is a file, not a folder. Logs and checkpoints go "
+                f"in a folder there: pass another path with work_dir=... (CLI: --work-dir), or "
+                "move the file away."
+            )
         else:
             fix = {
                 errno.ENOSPC: ", or free some space",
