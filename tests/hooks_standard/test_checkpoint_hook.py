@@ -1349,3 +1349,27 @@ def test_a_hook_state_holding_nan_is_unchanged_by_a_validation() -> None:
     )
     assert not same_state(np.array([1, 2]), np.array([1, 3]))
     assert not same_state(torch.tensor([1.0]).to_sparse(), torch.tensor([2.0]).to_sparse())
+
+
+def test_an_old_checkpoint_swapped_for_a_link_outside_names_the_links_target(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """max_keep_ckpts meets epoch_1.pth moved to a backup and linked back: the link stays,
+    and the warning says it is a link, naming where it points."""
+    from types import SimpleNamespace
+
+    from runner_hooks_standard.checkpoint_files import remove_checkpoint
+
+    work, backup = tmp_path / "work", tmp_path / "backup"
+    work.mkdir()
+    backup.mkdir()
+    (backup / "epoch_1.pth").write_bytes(b"weights")
+    (work / "epoch_1.pth").symlink_to(backup / "epoch_1.pth")
+    runner: Any = SimpleNamespace(work_dir=str(work), logger=logging.getLogger("t_prune_link"))
+    with caplog.at_level(logging.WARNING, logger="t_prune_link"):
+        assert remove_checkpoint(work / "epoch_1.pth", runner) is False
+    assert caplog.messages == [
+        f"Not deleting {work / 'epoch_1.pth'}: it is a link to {backup / 'epoch_1.pth'}, which "
+        "is outside this run's work dir, so it is not a checkpoint this run wrote."
+    ]
+    assert (work / "epoch_1.pth").is_symlink() and (backup / "epoch_1.pth").exists()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import stat
 from collections.abc import Iterable, Iterator, Sequence
@@ -228,6 +229,14 @@ def remove_checkpoint(path: Path, runner: RunnerAPI, folders: Sequence[Path] = (
     from runner_core.checkpoint.paths import may_delete
 
     if not may_delete(path, folders or [Path(runner.work_dir)]):
+        if path.is_symlink():  # the link is inside, its target is not (a moved backup)
+            runner.logger.warning(
+                "Not deleting %s: it is a link to %s, which is outside this run's work dir, so "
+                "it is not a checkpoint this run wrote.",
+                path,
+                os.readlink(path),
+            )
+            return False
         runner.logger.warning(
             "Not deleting %s: it is outside this run's work dir, so it belongs to another run.",
             path,
