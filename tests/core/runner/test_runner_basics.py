@@ -214,6 +214,8 @@ def test_evaluation_data_without_evaluator_is_a_config_error(tmp_path, mode: str
     ) as caught:
         Runner.from_cfg(Config(cfg))
     assert issubclass(ConfigError, ValueError)
+    verb = "validate" if mode == "val" else "test"
+    assert f"is not, so the config cannot {verb}. Add {mode}_evaluator" in str(caught.value)
     # predictions without a score (Lightning's predict): the test run can dump them
     assert ("type='DumpResults'" in str(caught.value)) == (mode == "test")
 

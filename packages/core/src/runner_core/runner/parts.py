@@ -123,7 +123,8 @@ def incomplete_message(mode: str, lacking: list[str]) -> str:
             "test_evaluator=dict(type='DumpResults', out_file_path='preds.pkl')."
         )
     return (
-        f"is set, but {listed} {_are(lacking)} not, so the config cannot {mode}. Add "
+        f"is set, but {listed} {_are(lacking)} not, so the config cannot "
+        f"{'validate' if mode == 'val' else mode}. Add "
         f"{listed}, or remove {RUN_PARTS[mode].loader}.{predict}"
     )
 
