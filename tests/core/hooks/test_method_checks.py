@@ -174,6 +174,44 @@ def test_an_extra_parameter_with_a_default_keeps_it_as_in_mmengine() -> None:
     }
 
 
+def test_a_defaulted_parameter_in_place_of_all_the_points_arguments_is_refused() -> None:
+    """``ckpt=None`` for ``checkpoint`` got None on every call, silently: MMEngine's call,
+    by keyword, fails on it. A subset of the arguments, extra defaulted ones beside real
+    ones, ``**kwargs``, or a point that passes only the runner still pass."""
+
+    class StoreExtra(Hook):
+        def before_save_checkpoint(self, runner, ckpt=None):
+            pass
+
+    class BestTracker(Hook):
+        def after_val_epoch(self, runner, results=None):
+            pass
+
+    class Fine(Hook):
+        def after_train_iter(self, runner, batch_idx):
+            pass
+
+        def after_val_iter(self, runner, batch_idx, *, scale=2, outputs=None):
+            pass
+
+        def before_save_checkpoint(self, runner, ckpt=None, **kwargs):
+            pass
+
+        def before_run(self, runner, verbose=False):
+            pass
+
+    assert check_hook_class(Fine) == []
+    (problem,) = check_hook_class(StoreExtra)
+    assert problem.kind == UNKNOWN_ARGUMENT
+    assert str(problem).startswith(
+        "StoreExtra.before_save_checkpoint takes 'ckpt', which the hook point "
+        "'before_save_checkpoint' does not pass. It takes none of the point's arguments"
+    )
+    assert "rename ckpt to checkpoint. It passes: runner, checkpoint;" in str(problem)
+    with pytest.raises(TypeError, match="rename results to metrics"):
+        HookManager().register(BestTracker())
+
+
 def test_a_runner_parameter_of_another_name_passes_the_checks_and_keeps_marks(
     tmp_path: Path,
 ) -> None:

@@ -256,16 +256,32 @@ def _argument_problems(cls: type, name: str, passed: tuple[str, ...]) -> list[Me
     keyword_only = inspect.Parameter.KEYWORD_ONLY
     # MMEngine calls a hook by keyword: a parameter with a default that the point does not
     # pass keeps its default there. Only a near-miss of a passed name (`output=None`) is a
-    # mistake worth stopping for; a required one always is.
+    # mistake worth stopping for; a required one always is. So is a defaulted one in a method
+    # that takes none of the point's data (`before_save_checkpoint(self, runner, ckpt=None)`):
+    # it would be None on every call, where MMEngine's call fails on the keyword it passes.
+    named = {p.name for p in params if p.kind in (*_ORDINARY, keyword_only)}
+    data = [a for a in passed if a != "runner"]
+    takes_none = bool(data) and not named & set(data)
+    takes_none = takes_none and not any(p.kind is p.VAR_KEYWORD for p in params)
     unknown = [
         p.name
         for p in params
         if p.kind in (*_ORDINARY, keyword_only)
         and p.name not in passed
-        and (p.default is p.empty or did_you_mean(p.name, passed))
+        and (p.default is p.empty or takes_none or did_you_mean(p.name, passed))
     ]
     if unknown:
         hints = "".join(did_you_mean(n, passed) for n in unknown)
+        if takes_none and not hints:
+            rename = (
+                f"rename {unknown[0]} to {data[0]}"
+                if len(unknown) == 1 and len(data) == 1
+                else "name the ones it uses"
+            )
+            hints = (
+                " It takes none of the point's arguments, so it would get its default on "
+                f"every call (MMEngine's call, by keyword, fails on it): {rename}."
+            )
         found.append(
             MethodProblem(
                 hook,
@@ -277,7 +293,6 @@ def _argument_problems(cls: type, name: str, passed: tuple[str, ...]) -> list[Me
             )
         )
     # keyword-only parameters and **kwargs get their arguments by keyword, as in MMEngine
-    named = {p.name for p in params if p.kind in (*_ORDINARY, keyword_only)}
     star = next((p for p in params if p.kind is p.VAR_POSITIONAL), None)
     lost = [a for a in passed if a not in named]
     if star is not None and lost and not any(p.kind is p.VAR_KEYWORD for p in params):
