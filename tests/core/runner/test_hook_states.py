@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import torch
 from torch import nn
 from torch.utils.data import TensorDataset
@@ -135,3 +136,28 @@ def test_a_role_removed_leaves_its_state_to_no_custom_hook_of_its_name(
     _runner(tmp_path, 2, [again], resume=True).train()
     assert again.seen == 1004
     assert "does not have: Counting." in capsys.readouterr().out
+
+
+class NotADict(Counting):
+    def state_dict(self) -> Any:  # a user's mistake: the count itself
+        return self.seen
+
+
+def test_a_state_that_is_no_dict_is_left_out_with_a_warning_and_resume_works(
+    tmp_path: Path,
+) -> None:
+    """Saved, an int state made resume refuse the run's own checkpoint as 'edited, or
+    written by other code'; it is left out at save time, naming the hook."""
+    with pytest.warns(UserWarning) as record:
+        _runner(tmp_path, 1, [NotADict(), Counting()]).train()
+    (message,) = {str(w.message) for w in record if "state_dict()" in str(w.message)}
+    assert message.startswith(
+        "NotADict.state_dict() returned int 2, not a dict: hook state 'NotADict' is not saved"
+    )
+    assert "state_dict must return a dict" in message
+    states = load_checkpoint(str(tmp_path / "epoch_1.pth"))["hooks"]
+    assert "NotADict" not in states and states["Counting"] == {"seen": 2}
+    again = Counting()
+    with pytest.warns(UserWarning, match="NotADict.state_dict"):
+        _runner(tmp_path, 2, [NotADict(), again], resume=True).train()
+    assert again.seen == 4

@@ -15,6 +15,8 @@ hooks in order.
 from __future__ import annotations
 
 import re
+import reprlib
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,14 +46,31 @@ def hook_state_keys(runner: Any) -> list[tuple[Any, str, bool]]:
 
 def collect_hook_states(runner: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """The non-empty ``state_dict()`` of every hook by key, and what wrote each: the
-    hook's class name and whether the key is a role (``meta['hook_types']``)."""
+    hook's class name and whether the key is a role (``meta['hook_types']``).
+
+    A state that is no dict is left out with a warning: saved, it would make resume
+    refuse the run's own checkpoint (a hook's state must be a dict).
+    """
     states, types = {}, {}
     for hook, key, is_role in hook_state_keys(runner):
         state = hook.state_dict()
+        if not isinstance(state, Mapping):
+            warnings.warn(_not_a_dict(hook, key, state), stacklevel=2)
+            continue
         if state:
             states[key] = state
             types[key] = {"class": type(hook).__name__, "role": is_role}
     return states, types
+
+
+def _not_a_dict(hook: Any, key: str, state: Any) -> str:
+    name = type(hook).__name__
+    return (
+        f"{name}.state_dict() returned {type(state).__name__} {reprlib.repr(state)}, not a "
+        f"dict: hook state {key!r} is not saved in this checkpoint, and resuming from it will "
+        f"not restore it. state_dict must return a dict, e.g. {{'value': ...}}, which "
+        f"{name}.load_state_dict gets back."
+    )
 
 
 def _with_legacy_keys(states: Mapping[str, Any]) -> dict[str, Any]:
