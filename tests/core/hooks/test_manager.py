@@ -435,6 +435,22 @@ def test_idle_points_naming_no_hook_point_is_an_error_with_a_suggestion() -> Non
         m.call("before_train", {"runner": None})
 
 
+def test_idle_points_given_as_one_string_name_one_point() -> None:
+    """A str is a Collection[str]: its letters were taken for names ('_', 'a', ...)."""
+    log: list = []
+
+    class ByEpoch(SometimesIdle):
+        def idle_points(self, runner: object) -> str:  # type: ignore[override]
+            return "after_train_iter"
+
+    m = HookManager()
+    m.register(ByEpoch(log, "by-epoch", idle=False))
+    m.call("before_train", {"runner": None})
+    assert m.idle_table() == {"ByEpoch": ["after_train_iter"]}
+    m.points.after_train_iter(None, 1)
+    assert log == []
+
+
 def test_idle_points_naming_a_point_the_hook_lacks_leave_nothing_out() -> None:
     """A subclass may drop a point its parent names idle: nothing to leave out, no error."""
     log: list = []

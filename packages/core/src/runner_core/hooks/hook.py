@@ -338,7 +338,7 @@ class Hook:
         costs nothing per iteration. Name only points whose answer cannot change
         during the run, unless something outside the loop wakes the hook with
         ``runner.hooks.wake_soon(hook)`` (the preemption hook's signal handler
-        does); the default is none.
+        does); the default is none. A single name may be returned as a string.
         """
         return ()
 

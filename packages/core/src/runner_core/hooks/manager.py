@@ -558,10 +558,12 @@ class HookManager(Sequence[Hook]):
         points = self._all_points()
         for entry in self._entries:
             try:
-                names = frozenset(entry.hook.idle_points(runner))
+                given = entry.hook.idle_points(runner)
             except Exception as exc:
                 self._annotate(exc, "idle_points")
                 raise
+            # a str is a Collection[str] too: 'after_train_iter' is one name, not its letters
+            names = frozenset((given,) if isinstance(given, str) else given)
             unknown = sorted(names - points)
             if unknown:
                 from ..errors import did_you_mean
