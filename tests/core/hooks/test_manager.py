@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
 
 import pytest
@@ -673,3 +674,22 @@ def test_registering_one_hook_object_twice_says_so() -> None:
     assert list(m) == [hook]
     m.register(copy.copy(hook))  # a second object is a second hook
     assert len(m) == 2
+
+
+def test_a_point_defined_with_partialmethod_is_called_as_in_mmengine() -> None:
+    """``after_val_epoch = partialmethod(_log, mode='val')`` binds to a partial, which
+    pluggy refused with a bare AssertionError ('not a hookable attribute')."""
+    seen: list = []
+
+    class Shared(Hook):
+        def _log(self, runner: object, mode: str, **kwargs: object) -> None:
+            seen.append((runner, mode, kwargs))
+
+        after_val_epoch = functools.partialmethod(_log, mode="val")
+        before_train_epoch = functools.partialmethod(_log, mode="train")
+
+    m = HookManager()
+    m.register(Shared())
+    m.points.after_val_epoch("R", {"acc": 1.0})
+    m.points.before_train_epoch("R")
+    assert seen == [("R", "val", {"metrics": {"acc": 1.0}}), ("R", "train", {})]

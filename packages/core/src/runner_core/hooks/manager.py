@@ -71,10 +71,14 @@ def hook_methods(hook: Hook) -> tuple[str, ...]:
 
 def _not_a_function(value: Any) -> bool:
     """A callable standing where a method belongs that pluggy cannot take as one (a
-    ``MagicMock``, a ``functools.partial``)."""
+    ``MagicMock``, a ``functools.partial``, or a ``functools.partialmethod`` on the class,
+    which binds to a partial)."""
+    import functools
     import inspect
     import types
 
+    if isinstance(value, functools.partialmethod):
+        return True
     return callable(value) and not (
         inspect.isfunction(value)
         or isinstance(value, (types.MethodType, staticmethod, classmethod))
