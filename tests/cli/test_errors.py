@@ -120,7 +120,10 @@ def test_a_model_that_cannot_train_gets_its_hint_and_the_batch_as_logged(cli, ti
     line = _one_paragraph_error(done, 1, "unexpected TypeError", "got an unexpected keyword")
     assert "Raised in train_step at iteration 1 (epoch 1, batch 1)." in line
     assert "Hint: BaseModel.train_step calls forward(**data, mode='loss')" in line
-    assert line.endswith("(run again with --debug for the traceback)")
+    # the run's log file has the traceback already: the message names it
+    logged = re.search(r"\(the traceback is in (/\S+\.log); or run again with --debug\)$", line)
+    assert logged is not None, line
+    assert "Traceback (most recent call last)" in Path(logged[1]).read_text()
     # a loss that is no tensor is said as runner's own error (as a loss without a 'loss'
     # key is), not as an 'unexpected TypeError'
     done = cli("train", "tiny.py", "--work-dir", "wd2", "--cfg-options", "model.type=TinyFloatLoss")
@@ -406,6 +409,19 @@ def test_an_unknown_option_is_reported_by_the_parser_it_was_given_to(
     with pytest.raises(SystemExit):
         main(argv)
     assert f"{prog}: unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+def test_an_unexpected_error_written_to_a_log_file_names_the_file() -> None:
+    from runner_cli.errors import describe
+    from runner_core.logging.failure import mark_logged
+
+    exc = ValueError("user bug")
+    mark_logged(exc, ["/runs/a/20260101_000000.log"])
+    assert describe(exc) == (
+        "unexpected ValueError: user bug (the traceback is in "
+        "/runs/a/20260101_000000.log; or run again with --debug)"
+    )
+    assert describe(exc, debug=True) == "unexpected ValueError: user bug"
 
 
 def test_unexpected_errors_under_debug_do_not_ask_for_debug() -> None:

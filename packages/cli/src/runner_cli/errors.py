@@ -107,6 +107,12 @@ def describe(exc: BaseException, debug: bool = False) -> str:
             "the disk has free space."
         )
     hint = "" if debug else " (run again with --debug for the traceback)"
+    if not debug:
+        from runner_core.logging.failure import failure_log_files
+
+        logged = failure_log_files(exc)  # the run's log file holds the whole traceback
+        if logged:
+            hint = f" (the traceback is in {logged[0]}; or run again with --debug)"
     return f"unexpected {type(exc).__name__}: {message or '(no message)'}{hint}"
 
 

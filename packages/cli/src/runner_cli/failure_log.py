@@ -22,23 +22,25 @@ from .errors import UsageError, describe
 def log_failure(exc: BaseException) -> bool:
     """Write ``exc`` with its traceback to the run's log file(s); True if there was one
     (or the Runner had written it there already)."""
-    from runner_core.logging.failure import failure_logged
-    from runner_core.logging.logger import LOGGER_NAME, RunLogger
+    from runner_core.logging.failure import failure_logged, mark_logged
+    from runner_core.logging.logger import LOGGER_NAME, RunLogger, record_to_files
 
-    if failure_logged(exc, RunLogger.get_current_instance()):
+    logger = RunLogger.get_current_instance()
+    if failure_logged(exc, logger):
         return True
 
-    return log_to_files(
-        logging.LogRecord(
-            LOGGER_NAME,
-            logging.ERROR,
-            __file__,
-            0,
-            "The run failed: %s",
-            (describe(exc),),
-            (type(exc), exc, exc.__traceback__),
-        )
+    record = logging.LogRecord(
+        LOGGER_NAME,
+        logging.ERROR,
+        __file__,
+        0,
+        "The run failed: %s",
+        (describe(exc),),
+        (type(exc), exc, exc.__traceback__),
     )
+    written = record_to_files(logger, record)
+    mark_logged(exc, written)  # the terminal's report names the file
+    return bool(written)
 
 
 def log_interruption(message: str) -> bool:

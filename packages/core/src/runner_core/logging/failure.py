@@ -11,10 +11,11 @@ it again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from .logger import record_to_files
 
-__all__ = ["failure_logged", "log_failure_to_files"]
+__all__ = ["failure_log_files", "failure_logged", "log_failure_to_files", "mark_logged"]
 
 #: the attribute of an exception that lists the log files it was written to
 _MARK = "__runner_failure_logged_to__"
@@ -45,11 +46,24 @@ def log_failure_to_files(logger: logging.Logger, exc: BaseException, call: str) 
             None,
         )
     written = record_to_files(logger, record, skip=done)
+    mark_logged(exc, written)
+    return bool(written)
+
+
+def mark_logged(exc: BaseException, files: Iterable[str]) -> None:
+    """Note that ``exc`` with its traceback was written to ``files`` (see
+    :func:`failure_log_files`)."""
+    done = tuple(dict.fromkeys((*getattr(exc, _MARK, ()), *files)))
     try:
-        setattr(exc, _MARK, tuple(done.union(written)))
+        setattr(exc, _MARK, done)
     except (AttributeError, TypeError):  # an exception type without a __dict__
         pass
-    return bool(written)
+
+
+def failure_log_files(exc: BaseException) -> tuple[str, ...]:
+    """The log files ``exc`` was written to with its traceback, in order (none: not
+    written): where a one-line report on the terminal can send the reader."""
+    return tuple(getattr(exc, _MARK, ()))
 
 
 def failure_logged(exc: BaseException, logger: logging.Logger | None = None) -> bool:
