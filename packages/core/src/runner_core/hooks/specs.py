@@ -58,8 +58,11 @@ def on_exception(runner: RunnerAPI, exception: BaseException) -> None:
     included), before it propagates, on the rank it was raised on. Release
     here what your ``before_*`` points took (a live display, a profiler,
     swapped weights): the ``after_*`` points of the interrupted run are not
-    called. Background checkpoint writes have finished by then (a write this
-    point starts is finished before the error goes on). A run call made
+    called, and its ``before_*`` points may not have run either (another
+    hook's ``before_run`` raised, say): release only what was taken (a
+    ``path = None`` class attribute that ``before_run`` replaces). Background
+    checkpoint writes have finished by then (a write this point starts is
+    finished before the error goes on). A run call made
     inside another (a hook calling ``runner.val()`` during ``train()``) does
     not call it: the outermost call does, if the error reaches it. An error
     raised here never hides ``exception``: it is logged with the hook's name
