@@ -139,6 +139,27 @@ def test_environment_variables(write, monkeypatch: pytest.MonkeyPatch) -> None:
     assert cfg.env_variables == {"DATA_ROOT": "/mnt/data", "BATCH": "64"}
 
 
+@pytest.mark.parametrize(
+    ("name", "source"),
+    [
+        ("c.py", "root = '{{$DATA_ROOT:x}}'\nbs = {{$BATCH:8}}\n"),
+        ("d.py", 'root = f"{{$DATA_ROOT:x}}"\nbs = {{$BATCH:8}}\n'),
+        ("c.json", '{"root": "{{$DATA_ROOT:x}}", "bs": {{$BATCH:8}}}\n'),
+        ("c.yaml", "root: '{{$DATA_ROOT:x}}'\nbs: {{$BATCH:8}}\n"),
+        ("d.yaml", 'root: "{{$DATA_ROOT:x}}"\nbs: {{$BATCH:8}}\n'),
+    ],
+)
+def test_environment_value_keeps_backslashes_and_quotes(
+    write, monkeypatch: pytest.MonkeyPatch, name: str, source: str
+) -> None:
+    """The value is escaped for the literal it lands in, not turned into escapes."""
+    value = 'D:\\new\\tmp\\x41 it\'s "{q}"'
+    monkeypatch.setenv("DATA_ROOT", value)
+    monkeypatch.setenv("BATCH", "16")
+    cfg = Config.fromfile(write(name, source))
+    assert (cfg.root, cfg.bs) == (value, 16)
+
+
 def test_environment_variable_without_default_or_value(write, monkeypatch) -> None:
     monkeypatch.delenv("RUNNER_TEST_UNSET", raising=False)
     path = write("c.yaml", "root: '{{$RUNNER_TEST_UNSET:}}'\n")

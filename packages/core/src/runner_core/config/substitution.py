@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import ast
 import copy
+import io
+import json
 import os
 import re
+import tokenize
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -89,15 +92,24 @@ def _literal(value: str) -> Callable[[re.Match[str]], str]:
 def substitute_environment_variables(text: str, filename: str) -> tuple[str, dict[str, str]]:
     """Replace ``{{$NAME:default}}`` with ``$NAME`` or the default.
 
+    A value from the environment that lands inside a string literal is escaped
+    for that literal (Python, JSON or YAML quoting), so ``D:\\new\\x41`` stays
+    those characters instead of becoming a newline and ``A``; MMEngine pastes it
+    as it is. Elsewhere (``bs = {{$BATCH:8}}``) it is pasted as code, and a
+    default is always pasted as written, since the file's author wrote it there.
+
     Returns the new text and the environment variables that were used.
     """
     used: dict[str, str] = {}
+    values: list[str] = []
+    tag = f"runnerenv{uuid.uuid4().hex[:8]}n"
 
     def replace(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
         if name in os.environ:
             used[name] = os.environ[name]
-            return os.environ[name]
+            values.append(os.environ[name])
+            return f"{tag}{len(values) - 1}x"
         if not default:
             raise ConfigKeyError(
                 f"{filename}: the config uses the environment variable ${name}, which is not "
@@ -106,7 +118,86 @@ def substitute_environment_variables(text: str, filename: str) -> tuple[str, dic
             )
         return default
 
-    return _ENV_PATTERN.sub(replace, text), used
+    text = _ENV_PATTERN.sub(replace, text)
+    if not values:
+        return text, used
+    marker = re.compile(re.escape(tag) + r"(\d+)x")
+    escapes = _string_escapes(text, marker, os.path.splitext(filename)[1].lower())
+    return marker.sub(lambda m: escapes.get(m.start(), _as_is)(values[int(m.group(1))]), text), used
+
+
+def _as_is(value: str) -> str:
+    return value
+
+
+def _python_escape(quote: str, f_string: bool) -> Callable[[str], str]:
+    def escape(value: str) -> str:
+        value = value.replace("\\", "\\\\").replace(quote, "\\" + quote)
+        value = value.replace("\n", "\\n").replace("\r", "\\r")
+        return value.replace("{", "{{").replace("}", "}}") if f_string else value
+
+    return escape
+
+
+def _json_escape(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)[1:-1]
+
+
+def _yaml_single_escape(value: str) -> str:
+    return value.replace("'", "''")
+
+
+def _string_escapes(
+    text: str, marker: re.Pattern[str], extension: str
+) -> dict[int, Callable[[str], str]]:
+    """``{offset of a marker: how to escape its value}`` for markers inside string literals.
+
+    Markers are plain letters and digits, so the text tokenizes as it will
+    parse; a file that does not tokenize gets its values as they are (its
+    syntax error is reported when it is parsed).
+    """
+    spans: list[tuple[int, int, Callable[[str], str]]] = []
+    if extension == ".py":
+        lines = text.splitlines(keepends=True)
+        starts = [0]
+        for line in lines:
+            starts.append(starts[-1] + len(line))
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(text).readline):
+                if token.type != tokenize.STRING:
+                    continue
+                prefix = re.match(r"[A-Za-z]*", token.string)
+                letters = prefix.group(0).lower() if prefix else ""
+                if "r" in letters:
+                    continue
+                quote = token.string[len(letters)]
+                start = starts[token.start[0] - 1] + token.start[1]
+                end = starts[token.end[0] - 1] + token.end[1]
+                spans.append((start, end, _python_escape(quote, "f" in letters)))
+        except (tokenize.TokenError, SyntaxError):
+            return {}
+    elif extension == ".json":
+        for match in re.finditer(r'"(?:[^"\\]|\\.)*"', text):
+            spans.append((match.start(), match.end(), _json_escape))
+    elif extension in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            for scanned in yaml.scan(text, Loader=yaml.SafeLoader):
+                style = getattr(scanned, "style", None)
+                if isinstance(scanned, yaml.ScalarToken) and style in ("'", '"'):
+                    escape: Callable[[str], str] = (
+                        _yaml_single_escape if style == "'" else _json_escape
+                    )
+                    spans.append((scanned.start_mark.index, scanned.end_mark.index, escape))
+        except yaml.YAMLError:
+            return {}
+    escapes: dict[int, Callable[[str], str]] = {}
+    for match in marker.finditer(text):
+        for start, end, escape in spans:
+            if start <= match.start() < end:
+                escapes[match.start()] = escape
+    return escapes
 
 
 def pre_substitute_base_references(text: str) -> tuple[str, dict[str, str]]:
