@@ -465,6 +465,32 @@ def test_importable_classes_dump_without_a_note(write, tmp_path) -> None:
     assert not (tmp_path / "c.py").read_text(encoding="utf-8").startswith("#")
 
 
+def test_a_builtin_function_is_written_where_it_imports_from(tmp_path) -> None:
+    """torch.relu's __qualname__ is _VariableFunctionsClass.relu, which torch lacks."""
+    import torch
+
+    from runner_core.registry.registry import import_dotted
+
+    cfg = Config(dict(act=torch.relu, pool=torch.nn.functional.gelu))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cfg.dump(tmp_path / "c.py")
+    loaded = Config.fromfile(tmp_path / "c.py")
+    assert loaded.act == "torch.relu"
+    assert import_dotted(loaded.act) is torch.relu
+    assert import_dotted(loaded.pool) is torch.nn.functional.gelu
+
+
+def test_a_function_whose_path_imports_nothing_is_in_the_note(tmp_path) -> None:
+    def helper() -> None:
+        pass
+
+    helper.__module__, helper.__qualname__ = "os", "no_such_helper"
+    with pytest.warns(UserWarning, match="hold classes or functions"):
+        Config(dict(fn=helper)).dump(tmp_path / "c.py")
+    assert "#   fn = 'os.no_such_helper'" in (tmp_path / "c.py").read_text(encoding="utf-8")
+
+
 def test_lazy_import_false_on_a_pure_python_config_says_how_to_load_it(write) -> None:
     write("base.py", "lr = 0.1\n")
     path = write(

@@ -289,7 +289,8 @@ class Config:
             warnings.warn(
                 f"{self._filename or 'config'}: {', '.join(keys[:3])}"
                 f"{' and more' if len(keys) > 3 else ''} hold classes or functions defined "
-                f"in the config file itself (or lambdas); a dump cannot hold their code and "
+                f"in the config file itself (or lambdas, or objects no dotted path imports); "
+                "a dump cannot hold their code and "
                 f"writes them as names nothing can import ({found[0][1]!r}), so {target} "
                 "does not load back to a working config. Define them in a module of your "
                 "project and import it in the config (or list it in custom_imports and "

@@ -17,6 +17,7 @@ import keyword
 import math
 import numbers
 import os
+import sys
 from collections.abc import ItemsView, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -41,8 +42,34 @@ def _object_path(value: Any) -> str:
     module = getattr(value, "__module__", None)
     qualname = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
     if module and qualname:
-        return f"{module}.{qualname}"
+        return _found_path(value) or f"{module}.{qualname}"
     return repr(value)
+
+
+def _found_path(value: Any) -> str | None:
+    """A dotted path naming ``value``: ``module.qualname``, else the module (or a parent)
+    holding it under its name, as ``torch.relu`` (``torch._VariableFunctionsClass.relu``)."""
+    module = getattr(value, "__module__", None)
+    qualname = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
+    if not (isinstance(module, str) and isinstance(qualname, str)):
+        return None
+    if _resolves_to(module, qualname, value):
+        return f"{module}.{qualname}"
+    name = getattr(value, "__name__", None)
+    parts = module.split(".")
+    for cut in range(len(parts), 0, -1):
+        if isinstance(name, str) and _resolves_to(".".join(parts[:cut]), name, value):
+            return f"{'.'.join(parts[:cut])}.{name}"
+    return None
+
+
+def _resolves_to(module: str, attributes: str, value: Any) -> bool:
+    """Whether ``module.attributes`` names ``value``; only modules already imported are
+    looked at (the object came from one), so writing a config imports nothing."""
+    found: Any = sys.modules.get(module)
+    for part in attributes.split("."):
+        found = getattr(found, part, None)
+    return found is value and found is not None
 
 
 def _is_named_object(value: Any) -> bool:
@@ -57,7 +84,8 @@ def _not_importable(value: Any) -> bool:
     """A class or function whose dotted path names nothing importable.
 
     Those the config file itself defines (``class MyDataset: ...`` in the
-    config), lambdas and functions local to another function.
+    config), lambdas, functions local to another function, and objects whose
+    module does not hold them under any name.
     """
     if not _is_named_object(value):
         return False
@@ -65,7 +93,10 @@ def _not_importable(value: Any) -> bool:
     if not isinstance(qualname, str):
         return False
     module = getattr(value, "__module__", None)
-    return module == CONFIG_MODULE_NAME or "<lambda>" in qualname or "<locals>" in qualname
+    if module == CONFIG_MODULE_NAME or "<lambda>" in qualname or "<locals>" in qualname:
+        return True
+    # a module not imported here cannot be checked: its path is trusted as written
+    return isinstance(module, str) and module in sys.modules and _found_path(value) is None
 
 
 def unimportable_objects(value: Any, where: str = "") -> list[tuple[str, str]]:
@@ -135,8 +166,9 @@ def unimportable_note(found: list[tuple[str, str]], limit: int = 8) -> str:
     """Comment lines opening a ``.py`` dump that holds :func:`unimportable_objects`."""
     lines = [
         "# NOTE: this dump does not load back to a working config. These values are",
-        "# classes or functions defined in the config file itself (or lambdas); a dump",
-        "# cannot hold their code, so they are written as names nothing can import:",
+        "# classes or functions defined in the config file itself (or lambdas, or objects",
+        "# no dotted path imports); a dump cannot hold their code, so they are written as",
+        "# names nothing can import:",
     ]
     lines += [f"#   {where} = {path!r}" for where, path in found[:limit]]
     if len(found) > limit:
