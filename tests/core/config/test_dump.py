@@ -187,3 +187,23 @@ def test_a_dump_of_objects_warns_that_they_load_back_as_text() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # classes and functions are written as their paths
         plain.dump()
+
+
+def test_python_dump_writes_range_and_slice_as_calls(tmp_path: Path) -> None:
+    """They load back as the range and slice (MMEngine writes them so too); JSON cannot."""
+    import warnings
+
+    cfg = Config(dict(train_cfg=dict(val_epochs=range(0, 12, 3)), crop=slice(0, 224)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cfg.dump(tmp_path / "c.py")
+    assert "val_epochs=range(0, 12, 3)" in (tmp_path / "c.py").read_text(encoding="utf-8")
+    loaded = Config.fromfile(tmp_path / "c.py")
+    assert (loaded.train_cfg.val_epochs, loaded.crop) == (range(0, 12, 3), slice(0, 224))
+    with pytest.warns(UserWarning, match=r"val_epochs \(range\)"):
+        cfg.dump(tmp_path / "c.json")
+    # a top-level key named range shadows the builtin in the dumped file: text then
+    shadowed = Config(dict(range=range(3)))
+    with pytest.warns(UserWarning, match=r"range \(range\) holds an object"):
+        shadowed.dump(tmp_path / "s.py")
+    assert Config.fromfile(tmp_path / "s.py").range == "range(0, 3)"

@@ -28,6 +28,7 @@ from .formatting import (
     format_yaml,
     non_string_keys,
     object_values,
+    python_code_builtins,
     unimportable_note,
     unimportable_objects,
 )
@@ -297,7 +298,8 @@ class Config:
                 "write type='Name'), or keep the original config file.",
                 stacklevel=2,
             )
-        objects = object_values(self._cfg_dict)
+        code = python_code_builtins(self._cfg_dict) if file_format == "py" else frozenset()
+        objects = object_values(self._cfg_dict, code=code)
         if objects:
             target = os.fspath(file) if file is not None else "the dumped text"
             keys = [f"{where} ({kind})" for where, kind in objects]

@@ -146,11 +146,16 @@ def plain_scalar(value: Any) -> Any:
     return value
 
 
-def object_values(value: Any, where: str = "") -> list[tuple[str, str]]:
+def object_values(
+    value: Any, where: str = "", code: frozenset[str] = frozenset()
+) -> list[tuple[str, str]]:
     """``(key path, type name)`` of each object a dump can only write as text (a dataset, a
-    model instance): it loads back as a string, not as the object."""
+    model instance): it loads back as a string, not as the object. ``code``: the builtins
+    a ``.py`` dump writes as calls (:func:`python_code_builtins`)."""
     value = plain_scalar(value)  # numbers of numpy's, or an IntEnum: the plain number
     if value is None or isinstance(value, (str, bytes, numbers.Number, os.PathLike)):
+        return []
+    if _as_code(value, code) is not None:
         return []
     if _is_named_object(value) and _object_path(value) != repr(value):
         return []  # a class or function: its dotted path (see unimportable_objects)
@@ -158,8 +163,25 @@ def object_values(value: Any, where: str = "") -> list[tuple[str, str]]:
         return [(where or "(top level)", type(value).__name__)]
     found: list[tuple[str, str]] = []
     for path, item in _children(value, where):
-        found += object_values(item, path)
+        found += object_values(item, path, code)
     return found
+
+
+def python_code_builtins(cfg: Mapping[Any, Any]) -> frozenset[str]:
+    """``range`` and ``slice``, which a ``.py`` dump writes as calls (``range(0, 12, 3)``
+    loads back as the range, as in MMEngine), unless a top-level key shadows the name."""
+    return frozenset({"range", "slice"} - {key for key in cfg if isinstance(key, str)})
+
+
+def _as_code(value: Any, code: frozenset[str]) -> str | None:
+    """``value`` as a call :func:`python_code_builtins` allows, or None."""
+    if isinstance(value, range) and "range" in code:
+        return repr(value)
+    if isinstance(value, slice) and "slice" in code:
+        parts = (value.start, value.stop, value.step)
+        if all(part is None or type(part) is int for part in parts):
+            return repr(value)
+    return None
 
 
 def unimportable_note(found: list[tuple[str, str]], limit: int = 8) -> str:
@@ -189,7 +211,7 @@ def _path_text(value: Any) -> Any:
     return os.fspath(value) if isinstance(value, os.PathLike) else value
 
 
-def _scalar(value: Any, float_free: bool = True) -> str:
+def _scalar(value: Any, float_free: bool = True, code: frozenset[str] = frozenset()) -> str:
     value = _path_text(value)
     if isinstance(value, str):
         return repr(str(value))
@@ -205,13 +227,17 @@ def _scalar(value: Any, float_free: bool = True) -> str:
         return {"inf": "1e999", "-inf": "-1e999"}.get(repr(value), "(1e999 - 1e999)")
     if _is_named_object(value):
         return repr(_object_path(value))
-    return repr(repr(value))
+    as_code = _as_code(value, code)
+    return as_code if as_code is not None else repr(repr(value))
 
 
 class _PythonWriter:
-    def __init__(self, use_dict_call: bool, float_free: bool = True) -> None:
+    def __init__(
+        self, use_dict_call: bool, float_free: bool = True, code: frozenset[str] = frozenset()
+    ) -> None:
         self.use_dict_call = use_dict_call
         self.float_free = float_free
+        self.code = code
 
     def _dict_style(self, value: Mapping[Any, Any]) -> bool:
         return self.use_dict_call and all(_is_identifier(k) for k in value)
@@ -236,7 +262,7 @@ class _PythonWriter:
             if isinstance(value, frozenset):
                 return f"frozenset({{{members}}})" if value else "frozenset()"
             return f"{{{members}}}" if value else "set()"
-        return _scalar(value, self.float_free)
+        return _scalar(value, self.float_free, self.code)
 
     def block(self, value: Any, indent: int, prefix_width: int) -> str:
         """``value`` formatted to start after ``prefix_width`` columns at ``indent`` levels."""
@@ -294,7 +320,11 @@ def config_text(cfg: Any) -> str:
 
 def format_python(cfg: Mapping[Any, Any]) -> str:
     """Python config source that loads back to ``cfg``."""
-    writer = _PythonWriter(use_dict_call="dict" not in cfg, float_free="float" not in cfg)
+    writer = _PythonWriter(
+        use_dict_call="dict" not in cfg,
+        float_free="float" not in cfg,
+        code=python_code_builtins(cfg),
+    )
     lines = []
     for key, value in _raw_items(cfg):
         if not _is_identifier(key):
