@@ -112,6 +112,22 @@ def test_a_second_read_base_block_is_named_with_the_first(write) -> None:
         Config.fromfile(child)
 
 
+def test_relative_import_of_a_helper_names_file_and_line(write) -> None:
+    """importlib's bare TypeError named neither the config nor what to do."""
+    write("helpers.py", "class Helper:\n    pass\n")
+    write("base.py", "x = 1\n")
+    path = write(
+        "cfg.py",
+        "from mmengine.config import read_base\nwith read_base():\n    from .base import *\n"
+        "from .helpers import Helper\nmodel = dict(type=Helper)\n",
+    )
+    cfg = Config.fromfile(path)
+    with pytest.raises(TypeError, match=r"cfg\.py, line 4: .*relative import") as info:
+        _ = cfg.model.type
+    assert isinstance(info.value, ConfigError)
+    assert "absolute module name" in str(info.value)
+
+
 def test_read_base_is_a_noop_context_manager() -> None:
     with read_base():
         pass

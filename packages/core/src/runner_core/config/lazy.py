@@ -216,6 +216,16 @@ class ImportedName(str):
             if ours is not None:
                 _RESOLVED[dotted] = ours
                 return ours
+        if dotted.startswith("."):  # importlib's bare "the 'package' argument is required"
+            where = f"{self.location}: " if self.location else ""
+            module = dotted.rpartition(".")[0] or dotted
+            raise ConfigTypeError(
+                f"{where}the config imports {dotted!r} with a relative import (from {module} "
+                "import ...) outside `with read_base():`; only base configs may be imported "
+                "relatively. Import it by its absolute module name (a package on sys.path, "
+                "e.g. from my_project.helpers import Helper), or move the import into "
+                "`with read_base():` if the module is a base config."
+            )
         parts = dotted.split(".")
         for split in range(len(parts), 0, -1):
             module_name = ".".join(parts[:split])
