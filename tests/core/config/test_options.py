@@ -148,3 +148,27 @@ def test_dict_action_bad_item_is_a_usage_error(capsys) -> None:
         parser.parse_args(["--cfg-options", "max_epochs"])
     assert exited.value.code == 2
     assert "expects KEY=VALUE items" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("abc", "error: --eval-options expects KEY=VALUE items"),
+        ("a=[1,2", "error: --eval-options value '[1,2' has unbalanced brackets"),
+        ("a={'x': }", "error: --eval-options value \"{'x': }\" looks like Python"),
+        ("a=foo(1,2)", "error: --eval-options value 'foo(1,2)' cannot be read"),
+    ],
+)
+def test_dict_action_errors_name_their_own_option(capsys, value: str, expected: str) -> None:
+    """Not always --cfg-options: tools/test.py has --eval-options with DictAction too."""
+    import argparse
+
+    from runner_core.config import DictAction
+
+    parser = argparse.ArgumentParser(prog="tools/test.py")
+    parser.add_argument("--eval-options", nargs="+", action=DictAction)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--eval-options", value])
+    err = capsys.readouterr().err
+    assert expected in err
+    assert "--cfg-options" not in err

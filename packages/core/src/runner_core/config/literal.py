@@ -28,15 +28,19 @@ def looks_like_python_literal(text: str) -> bool:
     return "dict(" in stripped.replace(" ", "") or stripped.startswith("{")
 
 
-def parse_python_literal(text: str, whole: str | None = None) -> Any:
-    """Read ``text`` as a Python literal (``dict(...)`` calls allowed); ConfigError if it is not."""
+def parse_python_literal(
+    text: str, whole: str | None = None, *, option: str = "--cfg-options"
+) -> Any:
+    """Read ``text`` as a Python literal (``dict(...)`` calls allowed); ConfigError if it is not.
+
+    ``option``: the command-line option the value came from, named in the error."""
     shown = whole if whole is not None else text
     try:
         tree = ast.parse(text.strip(), mode="eval")
         return _value(tree.body)
     except (SyntaxError, ValueError) as exc:
         raise ConfigError(
-            f"--cfg-options value {shown!r} looks like Python (a dict) but cannot be read: "
+            f"{option} value {shown!r} looks like Python (a dict) but cannot be read: "
             f'{exc}. Write a Python literal, e.g. custom_hooks=\'[dict(type="EMAHook", '
             "momentum=0.001)]' or model.head='{\"num_classes\": 10}' (strings in quotes, and "
             "the whole value in single quotes for the shell)."

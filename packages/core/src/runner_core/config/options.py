@@ -36,10 +36,10 @@ def parse_scalar(text: str) -> Any:
     return text
 
 
-def _check_brackets(text: str, whole: str) -> None:
+def _check_brackets(text: str, whole: str, option: str) -> None:
     if text.count("(") != text.count(")") or text.count("[") != text.count("]"):
         raise ConfigError(
-            f"--cfg-options value {whole!r} has unbalanced brackets; check every '(' and '[' "
+            f"{option} value {whole!r} has unbalanced brackets; check every '(' and '[' "
             "is closed (quote the value in the shell so it reaches the program unchanged)."
         )
 
@@ -60,11 +60,15 @@ def _next_top_level_comma(text: str) -> int:
     return len(text)
 
 
-def parse_option_value(text: str, _whole: str | None = None) -> Any:
-    """Read an option value, with lists, tuples and nesting (``[(1,2),[3,4],5]``)."""
+def parse_option_value(
+    text: str, _whole: str | None = None, *, option: str = "--cfg-options"
+) -> Any:
+    """Read an option value, with lists, tuples and nesting (``[(1,2),[3,4],5]``).
+
+    ``option``: the command-line option the value came from, named in errors."""
     whole = text if _whole is None else _whole
     if _whole is None and looks_like_python_literal(text):  # [dict(type='X')], {'a': 1}
-        return parse_python_literal(text, whole)
+        return parse_python_literal(text, whole, option=option)
     text = text.strip("'\"").replace(" ", "")
     is_tuple = bracketed = False
     if text.startswith("(") and text.endswith(")"):
@@ -75,11 +79,11 @@ def parse_option_value(text: str, _whole: str | None = None) -> Any:
         text = text[1:-1]
     elif "," not in text:
         return parse_scalar(text)
-    _check_brackets(text, whole)
+    _check_brackets(text, whole, option)
     if not bracketed and _next_top_level_comma(text) == len(text):
         # e.g. dict(a=1,b=2): no top-level comma to split at; reading on would never end
         raise ConfigError(
-            f"--cfg-options value {whole!r} cannot be read: {text!r} is not a number, a "
+            f"{option} value {whole!r} cannot be read: {text!r} is not a number, a "
             "string, a list [a,b] or a tuple (a,b). Set nested keys one at a time, e.g. "
             "param_scheduler.0.milestones=[3], or write a Python literal with dict(...): "
             "custom_hooks='[dict(type=\"EMAHook\")]'."
@@ -87,13 +91,15 @@ def parse_option_value(text: str, _whole: str | None = None) -> Any:
     values = []
     while text:
         comma = _next_top_level_comma(text)
-        values.append(parse_option_value(text[:comma], whole))
+        values.append(parse_option_value(text[:comma], whole, option=option))
         text = text[comma + 1 :]
     return tuple(values) if is_tuple else values
 
 
-def parse_cfg_options(items: Iterable[str]) -> dict[str, Any]:
-    """Turn ``["a.b=1", "c=[1,2]"]`` into ``{"a.b": 1, "c": [1, 2]}`` (last one wins)."""
+def parse_cfg_options(items: Iterable[str], *, option: str = "--cfg-options") -> dict[str, Any]:
+    """Turn ``["a.b=1", "c=[1,2]"]`` into ``{"a.b": 1, "c": [1, 2]}`` (last one wins).
+
+    ``option``: the command-line option the items came from, named in errors."""
     if isinstance(items, str):
         items = [items]
     options: dict[str, Any] = {}
@@ -101,11 +107,11 @@ def parse_cfg_options(items: Iterable[str]) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(
-                f"--cfg-options expects KEY=VALUE items, got {item!r}"
+                f"{option} expects KEY=VALUE items, got {item!r}"
                 + (" (no '=' in it)" if not sep else " (the key before '=' is empty)")
                 + "; write it as e.g. train_cfg.max_epochs=10 or model.backbone.depth=50."
             )
-        options[key.strip()] = parse_option_value(value)
+        options[key.strip()] = parse_option_value(value, option=option)
     return options
 
 
@@ -129,7 +135,7 @@ class DictAction(argparse.Action):
         options = dict(getattr(namespace, self.dest, None) or {})
         items = [values] if isinstance(values, str) else list(values or [])
         try:
-            options.update(parse_cfg_options(items))
+            options.update(parse_cfg_options(items, option=option_string or self.dest))
         except ConfigError as exc:
             parser.error(str(exc))
         setattr(namespace, self.dest, options)
