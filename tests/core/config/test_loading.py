@@ -90,6 +90,19 @@ def test_base_reference_in_yaml(write) -> None:
     assert Config.fromfile(child).model.w == 32
 
 
+def test_base_reference_inside_a_longer_string_names_line_key_and_fix(write) -> None:
+    write("base.py", "name = 'exp'\n")
+    child = write("child.py", "_base_ = './base.py'\nx = 1\nrun = '{{_base_.name}}_v2'\n")
+    with pytest.raises(ConfigError, match=r"child\.py:3: \{\{_base_\.name\}\} is used") as info:
+        Config.fromfile(child)
+    assert "f'{_base_.name}_v2', or _base_.name + '_v2'" in str(info.value)
+    assert "* 2" not in str(info.value)
+    child = write("child.yaml", "_base_: ./base.py\nmodel:\n  run: 'run_{{_base_.name}}'\n")
+    with pytest.raises(ConfigError, match=r"child\.yaml \(key model\.run\):") as info:
+        Config.fromfile(child)
+    assert "'run_' + _base_.name" in str(info.value)
+
+
 def test_unknown_base_reference_is_clear(write) -> None:
     write("base.py", "width = 32\n")
     child = write("child.py", "_base_ = 'base.py'\nw = {{_base_.widht}}\n")

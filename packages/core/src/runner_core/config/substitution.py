@@ -255,6 +255,11 @@ def check_base_reference_positions(
                 continue
             path = placeholders.get(child.value)
             if path is None:
+                for key, inner in placeholders.items():
+                    if key in child.value:  # '{{_base_.name}}_v2': inside a longer string
+                        _refuse_partial_reference(
+                            child.value, key, inner, filename, line=child.lineno
+                        )
                 continue
             whole = isinstance(parent, _WHOLE_VALUE_PARENTS) and not (
                 isinstance(parent, ast.Dict) and child in parent.keys
@@ -291,47 +296,73 @@ def _lookup_base(path: str, base: dict[str, Any], filename: str) -> Any:
 
 
 def substitute_base_references(
-    value: Any, placeholders: dict[str, str], base: dict[str, Any], filename: str
+    value: Any, placeholders: dict[str, str], base: dict[str, Any], filename: str, where: str = ""
 ) -> Any:
     """Replace placeholder strings left by :func:`pre_substitute_base_references`.
 
     Like MMEngine, every container is copied on the way (even when nothing is
     replaced), so values shared between keys or with the bases stop being
     shared: a later ``_delete_`` on one of them cannot affect the other.
+    ``where``: the key path of ``value``, named in errors.
     """
     if isinstance(value, str):
         if value in placeholders:
             return copy.deepcopy(_lookup_base(placeholders[value], base, filename))
         for key, path in placeholders.items():
             if key in value:
-                _refuse_partial_reference(value, key, path, filename)
+                _refuse_partial_reference(value, key, path, filename, where)
         return value
     if isinstance(value, dict):
         result = copy.copy(value)
         for key, item in dict.items(value):
+            inner = f"{where}.{key}" if where else str(key)
             dict.__setitem__(
-                result, key, substitute_base_references(item, placeholders, base, filename)
+                result, key, substitute_base_references(item, placeholders, base, filename, inner)
             )
         return result
-    if isinstance(value, list):
-        return [substitute_base_references(v, placeholders, base, filename) for v in value]
-    if isinstance(value, tuple):
-        return tuple(substitute_base_references(v, placeholders, base, filename) for v in value)
+    if isinstance(value, (list, tuple)):
+        items = [
+            substitute_base_references(v, placeholders, base, filename, f"{where}.{i}")
+            for i, v in enumerate(value)
+        ]
+        return tuple(items) if isinstance(value, tuple) else items
     return value
 
 
-def _refuse_partial_reference(value: str, key: str, path: str, filename: str) -> None:
-    """``lr = {{_base_.lr}} * 2`` or ``'x_{{_base_.lr}}'``: an error, not a garbled string.
+def _refuse_partial_reference(
+    value: str, key: str, path: str, filename: str, where: str = "", line: int | None = None
+) -> None:
+    """``'{{_base_.name}}_v2'``: an error, not a garbled string.
 
     The reference is replaced by a placeholder string before the file runs, so
-    an expression or a longer string around it works on that placeholder; in
-    MMEngine the value silently becomes a string such as ``'_lr_1a2b3c_lr_1a2b3c'``.
+    a longer string around it holds that placeholder; in MMEngine the value
+    silently becomes a string such as ``'_name_1a2b3c_v2'``. ``where`` is the
+    key path, ``line`` the line in a .py config.
     """
     reference = f"{{{{{BASE_KEY}.{path}}}}}"
-    shown = value.replace(f'"{key}"', reference).replace(key, reference)
+    variable = f"{BASE_KEY}.{path}"
+    text = value.replace(f'"{key}"', key)
+    before, _, after = text.partition(key)
+    if key in after:  # the same reference twice: no one-line rewrite to offer
+        fix = f"an f-string using the variable {variable}"
+    else:
+
+        def brace(part: str) -> str:
+            return part.replace("{", "{{").replace("}", "}}")
+
+        f_string = "f" + repr(f"{brace(before)}{{{variable}}}{brace(after)}")
+        parts = ([repr(before)] if before else []) + [variable] + ([repr(after)] if after else [])
+        fix = f"{f_string}, or {' + '.join(parts)} for a string value"
+    location = f"{filename}:{line}" if line is not None else filename
+    key_text = f" (key {where})" if where else ""
+    shown = text.replace(key, reference)
     raise ConfigError(
-        f"{filename}: {reference} is used inside an expression or a longer string (the "
-        f"value came out as {shown!r}); such a reference must be a whole value, e.g. "
-        f"x = {reference}. To compute with a base value in a Python config, use the "
-        f"variable: {BASE_KEY}.{path} (e.g. {BASE_KEY}.{path} * 2, or an f-string)."
+        f"{location}{key_text}: {reference} is used inside a longer string ({shown!r}); "
+        f"such a reference must be a whole value, e.g. x = {reference}. "
+        + (
+            f"To build a string from a base value, use the variable: {fix}."
+            if filename.endswith(".py")
+            else "JSON and YAML cannot compute with base values: write the whole value, "
+            f"or write this config in Python and build it from the variable: {fix}."
+        )
     )
