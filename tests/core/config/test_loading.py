@@ -103,6 +103,28 @@ def test_base_reference_inside_a_longer_string_names_line_key_and_fix(write) -> 
     assert "'run_' + _base_.name" in str(info.value)
 
 
+def test_syntax_and_missing_file_errors_carry_the_standard_attributes(write) -> None:
+    """lineno/filename/text (SyntaxError) and errno/filename (FileNotFoundError) as in
+    MMEngine, for code that reads them; the message stays ours."""
+    import errno
+
+    path = write("bad.py", "a = 1\nb = dict(x=1\n")
+    with pytest.raises(SyntaxError) as info:
+        Config.fromfile(path)
+    assert (info.value.lineno, info.value.filename) == (2, str(path))
+    assert info.value.text == "b = dict(x=1\n"
+    assert str(info.value).startswith(f"{path}:2: syntax error")
+    path = write("indent.py", "a = 1\n  b = 2\n")
+    with pytest.raises(IndentationError) as indent:
+        Config.fromfile(path)
+    assert isinstance(indent.value, ConfigError) and indent.value.lineno == 2
+    missing = str(path.parent / "nope.py")
+    with pytest.raises(FileNotFoundError) as not_found:
+        Config.fromfile(missing)
+    assert (not_found.value.errno, not_found.value.filename) == (errno.ENOENT, missing)
+    assert str(not_found.value) == f"config file {missing} does not exist; check the path."
+
+
 def test_unknown_base_reference_is_clear(write) -> None:
     write("base.py", "width = 32\n")
     child = write("child.py", "_base_ = 'base.py'\nw = {{_base_.widht}}\n")

@@ -11,6 +11,7 @@ catching it while the message stays ours.
 from __future__ import annotations
 
 import difflib
+import errno
 import importlib
 import os
 from collections.abc import Iterable, Sequence
@@ -134,7 +135,20 @@ class ConfigAssertionError(ConfigError, AssertionError):
 
 
 class ConfigFileNotFoundError(ConfigError, FileNotFoundError):
-    """A config file (or one of its bases) does not exist."""
+    """A config file (or one of its bases) does not exist.
+
+    ``filename`` (the path looked for) and ``errno`` (``ENOENT``) are set as on
+    MMEngine's error; the message stays the text, not ``[Errno 2] ...``.
+    """
+
+    def __init__(self, message: object = "", filename: str | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno.ENOENT
+        self.strerror = os.strerror(errno.ENOENT)
+        self.filename = filename
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class ConfigFormatError(ConfigError, OSError):
@@ -145,8 +159,17 @@ class ConfigSyntaxError(ConfigError, SyntaxError):
     """A Python config file is not valid Python (MMEngine: SyntaxError)."""
 
     def __init__(self, *args: object) -> None:
-        # SyntaxError keeps its text in ``msg``, which only its own __init__ sets
+        # SyntaxError keeps its text in ``msg``, which only its own __init__ sets; with
+        # ``(msg, (filename, lineno, offset, text, end_lineno, end_offset))`` those too
         SyntaxError.__init__(self, *args)
+
+    def __str__(self) -> str:
+        # the message names file and line already: not SyntaxError's "(file, line N)"
+        return str(self.msg)
+
+
+class ConfigIndentationError(ConfigSyntaxError, IndentationError):
+    """A Python config file is wrongly indented (MMEngine: IndentationError)."""
 
 
 class ConfigAttributeError(ConfigError, AttributeError):

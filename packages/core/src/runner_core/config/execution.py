@@ -23,6 +23,7 @@ from .errors import (
     ConfigError,
     ConfigFileNotFoundError,
     ConfigImportError,
+    ConfigIndentationError,
     ConfigKeyError,
     ConfigModuleNotFoundError,
     ConfigNameError,
@@ -149,9 +150,11 @@ def parse_source(source: str, filename: str) -> ast.Module:
     except SyntaxError as exc:
         line = (exc.text or "").rstrip()
         pointer = f": `{line.strip()}`" if line.strip() else ""
-        raise ConfigSyntaxError(
+        kind = ConfigIndentationError if isinstance(exc, IndentationError) else ConfigSyntaxError
+        raise kind(
             f"{filename}:{exc.lineno}: syntax error in the config file ({exc.msg}){pointer}. "
-            "Python config files must be valid Python."
+            "Python config files must be valid Python.",
+            (filename, exc.lineno, exc.offset, exc.text, exc.end_lineno, exc.end_offset),
         ) from None
 
 

@@ -42,10 +42,11 @@ def read_text(filename: str, chain: tuple[str, ...] = ()) -> str:
         if chain:
             raise ConfigFileNotFoundError(
                 f"{chain[-1]}: base config {filename} does not exist. Inheritance chain: "
-                f"{format_chain((*chain, filename))}. Check the relative path in _base_."
+                f"{format_chain((*chain, filename))}. Check the relative path in _base_.",
+                filename,
             ) from None
         raise ConfigFileNotFoundError(
-            f"config file {filename} does not exist; check the path."
+            f"config file {filename} does not exist; check the path.", filename
         ) from None
     except UnicodeDecodeError as exc:
         with open(filename, "rb") as handle:

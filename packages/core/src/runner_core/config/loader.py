@@ -201,7 +201,8 @@ def load_file(
     if os.path.isdir(filename):  # before its extension: "unsupported type '(none)'" misleads
         raise ConfigFileNotFoundError(
             f"{filename} is a folder, not a config file; pass the config file inside it "
-            "(e.g. .../configs/my_config.py)."
+            "(e.g. .../configs/my_config.py).",
+            filename,
         )
     extension = _check_extension(filename, chain)
     requested_lazy = lazy_import
@@ -246,7 +247,14 @@ def load_file(
         hint = substitution_quoting_hint(source, filename) if use_predefined_variables else ""
         if not hint:
             raise
-        raise type(exc)(f"{exc}{hint}") from None
+        details = (
+            (exc.filename, exc.lineno, exc.offset, exc.text, exc.end_lineno, exc.end_offset)
+            if isinstance(exc, SyntaxError)
+            else None
+        )
+        raise (
+            type(exc)(f"{exc}{hint}", details) if details else type(exc)(f"{exc}{hint}")
+        ) from None
     if tree is not None:
         refuse_read_base_in_classic(tree, filename)
         check_base_reference_positions(tree, placeholders, filename)
@@ -266,7 +274,8 @@ def load_file(
             raise ConfigFileNotFoundError(
                 f"{filename}: base config {reference!r} not found (looked for {path}). "
                 f"Inheritance chain: {format_chain((*here, path))}. "
-                "Check the path in _base_ (it is relative to the file that names it)."
+                "Check the path in _base_ (it is relative to the file that names it).",
+                path,
             )
         loaded = load_file(
             path,

@@ -352,7 +352,8 @@ def load_pure_python(
         if not os.path.isfile(path):
             raise ConfigFileNotFoundError(
                 f"{filename}:{node.lineno}: the base config `{module}` was not found "
-                f"(looked for {path}). Inheritance chain: {format_chain((*here, path))}."
+                f"(looked for {path}). Inheritance chain: {format_chain((*here, path))}.",
+                path,
             )
         check_not_in_chain(path, here)
         base = load_pure_python(path, here)
