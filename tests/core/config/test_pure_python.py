@@ -207,6 +207,43 @@ def test_a_classic_config_with_a_pure_python_base_is_refused(write) -> None:
     assert Config.fromfile(path, lazy_import=False).epochs == 2  # MMEngine's way out too
 
 
+def test_a_classic_base_of_a_read_base_config_says_only_read_base_bases_work(write) -> None:
+    write("b1.py", "x = 1\n")
+    write(
+        "base.py",
+        "from mmengine.config import read_base\nwith read_base():\n    from .b1 import *\n",
+    )
+    path = write("child.py", "_base_ = './base.py'\n")
+    with pytest.raises(ConfigError) as info:
+        Config.fromfile(path)
+    # lazy_import=False would fail at the base's relative import: not offered
+    assert "with read_base(): from .base import *`." in str(info.value)
+    assert "lazy_import=False" not in str(info.value)
+
+
+def test_lazy_import_true_on_a_classic_config_blames_the_argument(write) -> None:
+    write("base.py", "a = 1\n")
+    path = write("child.py", "_base_ = './base.py'\nb = 2\n")
+    with pytest.raises(ConfigError, match=r"child\.py:1: this is a classic config") as info:
+        Config.fromfile(path, lazy_import=True)
+    assert "lazy_import=True asks" in str(info.value)
+    assert "mixes" not in str(info.value)
+
+
+def test_a_pure_config_reading_a_classic_base_names_the_parent(write) -> None:
+    write("b1.py", "x = 1\n")
+    write("mid.py", "_base_ = './b1.py'\nmore = 1\n")
+    path = write(
+        "top.py",
+        "from mmengine.config import read_base\nwith read_base():\n    from .mid import *\n",
+    )
+    with pytest.raises(ConfigError) as info:
+        Config.fromfile(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: reads {path.parent / 'mid.py'} as a base")
+    assert "mid.py to `with read_base()" in message and "mixes" not in message
+
+
 @pytest.mark.parametrize("base_first", [True, False])
 @pytest.mark.parametrize("lazy_import", [None, True, False])
 def test_base_list_and_read_base_in_one_file_are_named_as_mixed_styles(

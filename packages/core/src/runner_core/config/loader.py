@@ -25,7 +25,12 @@ from .errors import ConfigError, ConfigFileNotFoundError, ConfigFormatError, Con
 from .execution import make_globals, parse_source, run_module
 from .files import check_not_in_chain, format_chain, read_text
 from .merge import merge_into
-from .pure_python import is_pure_python, load_pure_python, refuse_read_base_in_classic
+from .pure_python import (
+    has_read_base,
+    is_pure_python,
+    load_pure_python,
+    refuse_read_base_in_classic,
+)
 from .substitution import (
     BASE_KEY,
     check_base_reference_positions,
@@ -220,7 +225,7 @@ def load_file(
                 # a real syntax error is reported when the substituted text is parsed.
                 lazy_import = False
         if lazy_import:
-            result = load_pure_python(filename, chain, source)
+            result = load_pure_python(filename, chain, source, forced=requested_lazy is True)
             return LoadedConfig(
                 cfg=result.cfg,
                 texts=result.texts,
@@ -285,12 +290,19 @@ def load_file(
             chain=here,
         )
         if loaded.pure_python and requested_lazy is None:
+            # lazy_import=False runs the base as classic code: fine for imported classes,
+            # but its `with read_base():` relative imports then fail
+            way_out = (
+                ""
+                if has_read_base(parse_source(read_text(path, here), path))
+                else ", or load with lazy_import=False (its imports are then real)"
+            )
             raise ConfigError(
                 f"{filename}: base config {reference!r} is a pure-Python config (it uses "
                 "`with read_base():` or imports classes), but this file sets `_base_ = ...`: "
                 "a config and its bases must use one style (MMEngine refuses this too). "
-                "Read the bases with `with read_base(): from .base import *`, or load with "
-                "lazy_import=False."
+                "Read the bases in this file with `with read_base(): from .base import *`"
+                f"{way_out}."
             )
         texts.extend(loaded.texts)
         env_variables.update(loaded.env_variables)

@@ -140,6 +140,38 @@ def _mixed_styles(filename: str, lineno: int) -> ConfigError:
     )
 
 
+def has_read_base(tree: ast.Module) -> bool:
+    """Whether the file reads its bases with a ``with read_base():`` block."""
+    names = _read_base_names(tree)
+    return any(
+        isinstance(node, ast.With) and node.items and _is_read_base(node, names)
+        for node in tree.body
+    )
+
+
+def _classic_read_as_pure(
+    filename: str, lineno: int, chain: tuple[str, ...], forced: bool
+) -> ConfigError:
+    """A ``_base_ = ...`` config without ``read_base`` in the pure-Python reader: say why
+    it got there (a pure parent, or lazy_import=True), not that the file mixes styles."""
+    if chain:
+        parent = chain[-1]
+        return ConfigError(
+            f"{parent}: reads {filename} as a base in `with read_base():`, but that file is "
+            f"a classic config (it sets `{BASE_KEY} = ...` at line {lineno}); a base read "
+            "with `with read_base():` must use that style too. Convert "
+            f"{os.path.basename(filename)} to `with read_base(): from .base import *`, or "
+            f"make {os.path.basename(parent)} classic (`{BASE_KEY} = [...]`)."
+        )
+    if forced:
+        return ConfigError(
+            f"{filename}:{lineno}: this is a classic config (it sets `{BASE_KEY} = ...`), but "
+            "lazy_import=True asks to read it as a pure-Python config. Load it with "
+            "lazy_import=None (the default, which detects the style) or lazy_import=False."
+        )
+    return _mixed_styles(filename, lineno)
+
+
 def refuse_read_base_in_classic(tree: ast.Module, filename: str) -> None:
     """A config found classic (its ``_base_ = ...`` comes first) with a ``with read_base():``
     block too: say so, rather than let the block's relative import fail without a parent
@@ -152,13 +184,17 @@ def refuse_read_base_in_classic(tree: ast.Module, filename: str) -> None:
             raise _mixed_styles(filename, node.lineno)
 
 
-def _take_base_imports(tree: ast.Module, filename: str) -> list[ast.ImportFrom]:
+def _take_base_imports(
+    tree: ast.Module, filename: str, chain: tuple[str, ...] = (), forced: bool = False
+) -> list[ast.ImportFrom]:
     """Find the ``with read_base():`` block, unindent it in place, return its imports."""
     names = _read_base_names(tree)
     found: tuple[int, ast.With] | None = None
     for index, node in enumerate(tree.body):
         if _is_base_assignment(node):
-            raise _mixed_styles(filename, node.lineno)
+            if has_read_base(tree):
+                raise _mixed_styles(filename, node.lineno)
+            raise _classic_read_as_pure(filename, node.lineno, chain, forced)
         if not isinstance(node, ast.With) or not _is_read_base(node, names):
             continue
         if found is not None:
@@ -332,13 +368,15 @@ def to_lazy_config_dict(value: Any) -> Any:
 
 
 def load_pure_python(
-    filename: str, chain: tuple[str, ...], source: str | None = None
+    filename: str, chain: tuple[str, ...], source: str | None = None, forced: bool = False
 ) -> PurePythonResult:
-    """Resolve a pure-Python config (and, recursively, its ``read_base`` bases)."""
+    """Resolve a pure-Python config (and, recursively, its ``read_base`` bases).
+
+    ``forced``: the caller asked for this reader (``lazy_import=True``)."""
     if source is None:
         source = read_text(filename, chain)
     tree = parse_source(source, filename)
-    base_imports = _take_base_imports(tree, filename)
+    base_imports = _take_base_imports(tree, filename, chain, forced)
     here = (*chain, filename)
 
     bases: dict[str, Any] = {}
