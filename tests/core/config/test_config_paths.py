@@ -75,3 +75,24 @@ def test_a_folder_given_as_the_config_says_it_is_a_folder(tmp_path: Path) -> Non
     (tmp_path / "实验 1").mkdir()
     with pytest.raises(FileNotFoundError, match="is a folder, not a config file"):
         Config.fromfile(tmp_path / "实验 1")  # MMEngine: FileNotFoundError, "does not exist"
+
+
+def test_a_missing_package_base_names_the_packages_configs_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not only the .mim path, nor "relative to the file that names it" (it is not)."""
+    package = tmp_path / "qa_cfgpkg_missing"
+    (package / "configs" / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "configs" / "sub" / "base.py").write_text("a = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    child = tmp_path / "child.py"
+    child.write_text("_base_ = ['qa_cfgpkg_missing::sub/base.py']\nb = 2\n", encoding="utf-8")
+    assert Config.fromfile(child).a == 1
+    child.write_text("_base_ = ['qa_cfgpkg_missing::sub/nope.py']\n", encoding="utf-8")
+    with pytest.raises(FileNotFoundError) as info:
+        Config.fromfile(child)
+    message = str(info.value)
+    assert f"looked for {package / 'configs' / 'sub' / 'nope.py'})" in message
+    assert f"configs folder (found: {package / 'configs'}); check that sub/nope.py" in message
+    assert "relative to the file" not in message

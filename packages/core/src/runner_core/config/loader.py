@@ -166,16 +166,43 @@ def resolve_base_path(reference: str, filename: str) -> tuple[str, str | None]:
                 f"{filename}: base config {reference!r} comes from the package {package!r}, "
                 f"which is not installed; install it or use a relative path."
             )
-        for candidate in (
-            os.path.join(root, ".mim", "configs", relative),
-            os.path.join(root, "configs", relative),
-            os.path.join(os.path.dirname(root), "configs", relative),
-        ):
+        candidates = _package_candidates(root, relative)
+        for candidate in candidates:
             if os.path.isfile(candidate):
                 return candidate, scope
-        return os.path.join(root, ".mim", "configs", relative), scope
+        existing = [c for c in candidates if os.path.isdir(_configs_folder(c, relative))]
+        return (existing or candidates)[0], scope
     path = os.path.expanduser(reference)
     return os.path.normpath(os.path.join(os.path.dirname(filename), path)), None
+
+
+def _package_candidates(root: str, relative: str) -> list[str]:
+    """Where ``pkg::relative`` may be: the installed ``.mim/configs``, the package's own
+    ``configs`` folder, or the checkout's ``configs`` beside the package."""
+    return [
+        os.path.join(root, ".mim", "configs", relative),
+        os.path.join(root, "configs", relative),
+        os.path.join(os.path.dirname(root), "configs", relative),
+    ]
+
+
+def _configs_folder(candidate: str, relative: str) -> str:
+    return candidate[: -len(relative)].rstrip("/\\")
+
+
+def _missing_base_hint(reference: str) -> str:
+    """Where else a missing base was looked for, and what its path is relative to."""
+    scope, _, relative = reference.partition("::")
+    root = package_root(scope.split(".")[0])
+    if root is None:
+        return "Check the path in _base_ (it is relative to the file that names it)."
+    folders = [_configs_folder(c, relative) for c in _package_candidates(root, relative)]
+    found = [folder for folder in folders if os.path.isdir(folder)]
+    return (
+        "The part after '::' is relative to the package's configs folder ("
+        + (f"found: {', '.join(found)}" if found else f"none exists: {', '.join(folders)}")
+        + f"); check that {relative} is there."
+    )
 
 
 def _fresh_config_dicts(value: Any, scope: str | None, add_scope: bool = True) -> Any:
@@ -279,7 +306,11 @@ def load_file(
             raise ConfigFileNotFoundError(
                 f"{filename}: base config {reference!r} not found (looked for {path}). "
                 f"Inheritance chain: {format_chain((*here, path))}. "
-                "Check the path in _base_ (it is relative to the file that names it).",
+                + (
+                    _missing_base_hint(reference)
+                    if scope is not None
+                    else "Check the path in _base_ (it is relative to the file that names it)."
+                ),
                 path,
             )
         loaded = load_file(
