@@ -376,3 +376,20 @@ def test_a_bad_byte_after_a_byte_order_mark_is_placed_on_its_own_line(tmp_path: 
     path.write_bytes(b"\xef\xbb\xbflr = 0.1\nx = 1\n\xe9 = 2\n")
     with pytest.raises(ConfigError, match=r"line 3 is not UTF-8 .*at byte 18\)"):
         Config.fromfile(str(path))
+
+
+@pytest.mark.parametrize("value", ["5", "[1]"])
+def test_a_base_that_is_not_a_path_is_a_type_error(write, value: str) -> None:
+    with pytest.raises(
+        TypeError, match=r"must be a path or a list of paths, got an int 1?5?"
+    ) as info:
+        Config.fromfile(write("c.py", f"_base_ = {value}\n"))
+    assert isinstance(info.value, ConfigError)
+
+
+def test_a_base_that_is_a_folder_and_an_empty_path_say_so(write, tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(FileNotFoundError, match=r"base config './sub' is a folder"):
+        Config.fromfile(write("c.py", "_base_ = './sub'\n"))
+    with pytest.raises(FileNotFoundError, match=r"the config path is empty \(''\)"):
+        Config.fromfile("")

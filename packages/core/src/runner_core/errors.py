@@ -270,6 +270,11 @@ def add_note(exc: BaseException, note: str) -> None:
     notes.append(note)
 
 
+def a_or_an(word: str) -> str:
+    """``'an int'``, ``'a str'``: the article a type name in a message needs."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
 def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str:
     """Return ` Did you mean 'x'?` (or '') for the closest candidates."""
     pool = sorted({str(c) for c in candidates})

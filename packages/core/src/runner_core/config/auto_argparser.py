@@ -15,6 +15,8 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..errors import a_or_an
+
 __all__ = ["add_config_arguments", "build_auto_argparser"]
 
 
@@ -47,7 +49,7 @@ def add_config_arguments(
         else:
             warnings.warn(
                 f"auto_argparser: no command-line option for config key {prefix}{key!s} "
-                f"(a {type(value).__name__}); it can only be set in the config file.",
+                f"({a_or_an(type(value).__name__)}); it can only be set in the config file.",
                 stacklevel=2,
             )
     return parser

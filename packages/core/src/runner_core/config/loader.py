@@ -19,9 +19,15 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import add_note
+from ..errors import a_or_an, add_note
 from .config_dict import ConfigDict
-from .errors import ConfigError, ConfigFileNotFoundError, ConfigFormatError, ConfigKeyError
+from .errors import (
+    ConfigError,
+    ConfigFileNotFoundError,
+    ConfigFormatError,
+    ConfigKeyError,
+    ConfigTypeError,
+)
 from .execution import make_globals, parse_source, run_module
 from .files import check_not_in_chain, format_chain, read_text
 from .merge import merge_into
@@ -91,12 +97,12 @@ def _parse_data_file(text: str, filename: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(
             f"{filename}: a config file must hold a mapping of keys to values at the top "
-            f"level, not a {type(data).__name__}."
+            f"level, not {a_or_an(type(data).__name__)}."
         )
     for key in data:
         if not isinstance(key, str):  # YAML 1.1 reads `no:`, `on:`, `1e3:` as values
             raise ConfigError(
-                f"{filename}: the top-level key {key!r} is a {type(key).__name__}, not a "
+                f"{filename}: the top-level key {key!r} is {a_or_an(type(key).__name__)}, not a "
                 "name: YAML reads unquoted no, yes, on, off and numbers as values. Quote the "
                 "key as written (e.g. 'no': 1) or rename it; config keys are names."
             )
@@ -127,10 +133,10 @@ def _base_files_of_python(tree: ast.Module, filename: str) -> list[str]:
 def _as_base_list(value: Any, filename: str) -> list[str]:
     bases = value if isinstance(value, (list, tuple)) else [value]
     for base in bases:
-        if not isinstance(base, str):
-            raise ConfigError(
+        if not isinstance(base, str):  # MMEngine: a TypeError
+            raise ConfigTypeError(
                 f"{filename}: {BASE_KEY} must be a path or a list of paths, "
-                f"got {type(base).__name__} {base!r}."
+                f"got {a_or_an(type(base).__name__)} {base!r}."
             )
     return list(bases)
 
@@ -229,6 +235,12 @@ def load_file(
     chain: tuple[str, ...] = (),
 ) -> LoadedConfig:
     """Resolve ``filename`` and its bases to one dict (MMEngine semantics)."""
+    if not str(filename).strip():  # abspath('') is the working folder: "is a folder"
+        raise ConfigFileNotFoundError(
+            f"the config path is empty ({str(filename)!r}); pass the path of a config file "
+            "(e.g. configs/my_config.py).",
+            str(filename),
+        )
     filename = os.path.abspath(os.path.expanduser(str(filename)))
     if os.path.isdir(filename):  # before its extension: "unsupported type '(none)'" misleads
         raise ConfigFileNotFoundError(
@@ -302,6 +314,13 @@ def load_file(
     dropped: dict[str, str] = {}
     for reference in base_files:
         path, scope = resolve_base_path(reference, filename)
+        if os.path.isdir(path):
+            raise ConfigFileNotFoundError(
+                f"{filename}: base config {reference!r} is a folder ({path}), not a config "
+                "file; name the config file inside it in _base_ (e.g. "
+                f"'{reference.rstrip('/')}/base.py').",
+                path,
+            )
         if not os.path.isfile(path):
             raise ConfigFileNotFoundError(
                 f"{filename}: base config {reference!r} not found (looked for {path}). "
