@@ -57,3 +57,20 @@ def test_config_from_dict_item_and_attribute_access() -> None:
     cfg.work_dir = "x"
     assert cfg.to_dict() == {"model": {"type": "M", "layers": [{"n": 1}]}, "work_dir": "x"}
     assert pickle.loads(pickle.dumps(cfg)).to_dict() == cfg.to_dict()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: ConfigDict(data=dict(keys=["img"])), lambda: Config(dict(data=dict(keys=["img"])))],
+)
+def test_setting_a_method_name_as_an_attribute_is_refused(make) -> None:
+    """``cfg.data.keys = [...]`` stored a key that ``cfg.data.keys`` (the method) hid."""
+    cfg = make()
+    with pytest.raises(AttributeError, match=r"'ConfigDict' object attribute 'keys' is read-only"):
+        cfg.data.keys = ["img", "gt"]
+    assert cfg.data["keys"] == ["img"]
+    with pytest.raises(AttributeError, match=r"cfg\['update'\] = \.\.\."):
+        cfg.update = 1
+    cfg.data["keys"] = ["img", "gt"]  # the way that works
+    cfg.data.other = 1
+    assert (cfg.data["keys"], cfg.data.other) == (["img", "gt"], 1)

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import add_note
 from .auto_argparser import build_auto_argparser
-from .config_dict import ConfigDict
+from .config_dict import ConfigDict, refuse_method_attribute
 from .custom_imports import import_custom_modules as import_custom
 from .errors import (
     ConfigError,
@@ -364,6 +364,7 @@ class Config:
     def __setattr__(self, name: str, value: Any) -> None:
         if name in RESERVED_KEYS:
             raise ConfigError(f"{name!r} is a read-only attribute of Config.")
+        refuse_method_attribute(self, name, ConfigDict)
         self._cfg_dict[name] = value
 
     def __delattr__(self, name: str) -> None:

@@ -21,7 +21,7 @@ from collections.abc import ItemsView, Iterable, Iterator, Mapping, ValuesView
 from typing import Any
 
 from ..errors import did_you_mean
-from .errors import MissingKeyError
+from .errors import ConfigAttributeError, MissingKeyError
 from .lazy import ImportedName, to_builtin
 
 
@@ -54,6 +54,20 @@ class _ResolvedValues(ValuesView[Any]):
 
     def __repr__(self) -> str:
         return f"config_dict_values({list(self)!r})"
+
+
+def refuse_method_attribute(owner: Any, name: str, *readers: type) -> None:
+    """``cfg.keys = [...]`` would store a key that ``cfg.keys`` (the method) never reads
+    back; MMEngine raises AttributeError "object attribute 'keys' is read-only".
+    ``readers``: other classes whose attributes ``owner`` reads first (Config's dict)."""
+    if name.startswith("__") or not any(hasattr(c, name) for c in (type(owner), *readers)):
+        return
+    kind = type(owner).__name__
+    raise ConfigAttributeError(
+        f"'{kind}' object attribute {name!r} is read-only: {name} is a method of {kind}, so "
+        f"cfg.{name} reads the method, never a key. Set the key as an item instead: "
+        f"cfg[{name!r}] = ... (and read it as cfg[{name!r}])."
+    )
 
 
 class ConfigDict(dict):
@@ -140,6 +154,7 @@ class ConfigDict(dict):
             ) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
+        refuse_method_attribute(self, name)
         self[name] = value
 
     def __delattr__(self, name: str) -> None:
