@@ -134,9 +134,13 @@ def _python_escape(quote: str, f_string: bool) -> Callable[[str], str]:
     def escape(value: str) -> str:
         value = value.replace("\\", "\\\\").replace(quote, "\\" + quote)
         value = value.replace("\n", "\\n").replace("\r", "\\r")
-        return value.replace("{", "{{").replace("}", "}}") if f_string else value
+        return _brace_escape(value) if f_string else value
 
     return escape
+
+
+def _brace_escape(value: str) -> str:
+    return value.replace("{", "{{").replace("}", "}}")
 
 
 def _json_escape(value: str) -> str:
@@ -163,16 +167,31 @@ def _string_escapes(
         for line in lines:
             starts.append(starts[-1] + len(line))
         try:
+            # Python 3.12+ splits an f-string into FSTRING_START, FSTRING_MIDDLE, ...
+            fstring_start = getattr(tokenize, "FSTRING_START", None)
+            opened: list[str] = []  # the prefix and quote of each f-string open here
             for token in tokenize.generate_tokens(io.StringIO(text).readline):
-                if token.type != tokenize.STRING:
+                if fstring_start is not None and token.type == fstring_start:
+                    opened.append(token.string)
                     continue
-                prefix = re.match(r"[A-Za-z]*", token.string)
+                if opened and token.type == getattr(tokenize, "FSTRING_END", None):
+                    opened.pop()
+                    continue
+                if token.type == tokenize.STRING:
+                    opening = token.string
+                elif opened and token.type == getattr(tokenize, "FSTRING_MIDDLE", None):
+                    opening = opened[-1]
+                else:
+                    continue
+                prefix = re.match(r"[A-Za-z]*", opening)
                 letters = prefix.group(0).lower() if prefix else ""
-                if "r" in letters:
-                    continue
-                quote = token.string[len(letters)]
+                quote = opening[len(letters)]
                 start = starts[token.start[0] - 1] + token.start[1]
                 end = starts[token.end[0] - 1] + token.end[1]
+                if "r" in letters:  # no escapes in a raw string; braces still, in rf'...'
+                    if "f" in letters:
+                        spans.append((start, end, _brace_escape))
+                    continue
                 spans.append((start, end, _python_escape(quote, "f" in letters)))
         except (tokenize.TokenError, SyntaxError):
             return {}
