@@ -101,6 +101,9 @@ def test_base_reference_inside_a_longer_string_names_line_key_and_fix(write) -> 
     with pytest.raises(ConfigError, match=r"child\.yaml \(key model\.run\):") as info:
         Config.fromfile(child)
     assert "'run_' + _base_.name" in str(info.value)
+    # a docstring that mentions a reference is no config value: it loads, as in MMEngine
+    doc = write("doc.py", '"""run is {{_base_.name}} of the base."""\n_base_ = "./base.py"\n')
+    assert Config.fromfile(doc).name == "exp"
 
 
 def test_syntax_and_missing_file_errors_carry_the_standard_attributes(write) -> None:
@@ -182,6 +185,8 @@ def test_environment_variables(write, monkeypatch: pytest.MonkeyPatch) -> None:
         ("c.json", '{"root": "{{$DATA_ROOT:x}}", "bs": {{$BATCH:8}}}\n'),
         ("c.yaml", "root: '{{$DATA_ROOT:x}}'\nbs: {{$BATCH:8}}\n"),
         ("d.yaml", 'root: "{{$DATA_ROOT:x}}"\nbs: {{$BATCH:8}}\n'),
+        # a form feed in a comment is no line end for tokenize (it is for str.splitlines)
+        ("e.py", "#\x0c" + "x" * 100 + "\nroot = '{{$DATA_ROOT:x}}'\nbs = {{$BATCH:8}}\n"),
     ],
 )
 def test_environment_value_keeps_backslashes_and_quotes(

@@ -162,7 +162,8 @@ def _string_escapes(
     """
     spans: list[tuple[int, int, Callable[[str], str]]] = []
     if extension == ".py":
-        lines = text.splitlines(keepends=True)
+        # the lines tokenize reads (str.splitlines also splits at \f, \x85, U+2028, ...)
+        lines = io.StringIO(text).readlines()
         starts = [0]
         for line in lines:
             starts.append(starts[-1] + len(line))
@@ -271,6 +272,8 @@ def check_base_reference_positions(
     for parent in ast.walk(tree):
         for child in ast.iter_child_nodes(parent):
             if not (isinstance(child, ast.Constant) and isinstance(child.value, str)):
+                continue
+            if isinstance(parent, ast.Expr):  # a docstring or bare string: no config value
                 continue
             path = placeholders.get(child.value)
             if path is None:
