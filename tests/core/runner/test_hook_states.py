@@ -161,3 +161,20 @@ def test_a_state_that_is_no_dict_is_left_out_with_a_warning_and_resume_works(
     with pytest.warns(UserWarning, match="NotADict.state_dict"):
         _runner(tmp_path, 2, [NotADict(), again], resume=True).train()
     assert again.seen == 4
+
+
+class NoState(Counting):
+    def state_dict(self) -> Any:  # only `pass`: nothing to keep, nothing to warn about
+        return None
+
+
+def test_a_state_dict_returning_none_is_an_empty_state_without_a_warning(
+    tmp_path: Path,
+) -> None:
+    import warnings
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        _runner(tmp_path, 1, [NoState()]).train()
+    assert not [w for w in record if "state_dict()" in str(w.message)]
+    assert "NoState" not in load_checkpoint(str(tmp_path / "epoch_1.pth"))["hooks"]

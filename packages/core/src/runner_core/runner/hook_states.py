@@ -49,12 +49,13 @@ def collect_hook_states(runner: Any) -> tuple[dict[str, Any], dict[str, dict[str
     hook's class name and whether the key is a role (``meta['hook_types']``).
 
     A state that is no dict is left out with a warning: saved, it would make resume
-    refuse the run's own checkpoint (a hook's state must be a dict).
+    refuse the run's own checkpoint (a hook's state must be a dict). None (a
+    ``state_dict`` that only says ``pass``) is an empty state, as ``{}`` is.
     """
     states, types = {}, {}
     for hook, key, is_role in hook_state_keys(runner):
         state = hook.state_dict()
-        if not isinstance(state, Mapping):
+        if state is not None and not isinstance(state, Mapping):  # None: a bare `pass`
             warnings.warn(_not_a_dict(hook, key, state), stacklevel=2)
             continue
         if state:
