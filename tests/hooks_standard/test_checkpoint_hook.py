@@ -228,6 +228,18 @@ def test_a_run_that_kept_only_its_best_checkpoint_resumes_from_it(tmp_path: Path
     assert names(tmp_path) == {"best_acc_epoch_2.pth"}  # 0.7 is no better than 0.9
 
 
+def test_damaged_epoch_checkpoints_are_not_passed_over_for_a_best_one(tmp_path: Path) -> None:
+    """The best file is the fallback of a run that kept nothing else, not a way around the
+    refusal to start over (and overwrite) a work dir whose checkpoints are all damaged."""
+    make_runner(tmp_path, max_epochs=2, scores=[0.9, 0.5], interval=1, save_best="acc").train()
+    for name in ("epoch_1.pth", "epoch_2.pth"):
+        (tmp_path / name).write_bytes((tmp_path / name).read_bytes()[:100])
+    with pytest.raises(CheckpointError, match="none of the 2 checkpoint"):
+        make_runner(
+            tmp_path, max_epochs=3, scores=[0.7], interval=1, save_best="acc", resume=True
+        ).train()
+
+
 def test_save_best_less_rule_and_auto(tmp_path: Path) -> None:
     make_runner(
         tmp_path / "a", save_best="val/loss", key="val/loss", scores=[3.0, 1.0, 2.0]

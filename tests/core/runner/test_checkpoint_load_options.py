@@ -49,7 +49,9 @@ def _runner(work_dir: Path, max_epochs: int, model: nn.Module, **kwargs: Any) ->
         work_dir=str(work_dir),
         train_dataloader=dict(dataset=Data(), batch_size=4),
         optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
-        default_hooks=dict(logger=dict(interval=1, progress_bar=False)),
+        default_hooks=dict(
+            logger=dict(interval=1, progress_bar=False), **kwargs.pop("default_hooks", {})
+        ),
         **kwargs,
     )
 
@@ -304,3 +306,22 @@ def test_resuming_a_finished_run_says_it_has_nothing_left_to_train(tmp_path: Pat
     more.train()
     assert "end of the run" not in next(more.log_dir.glob("*.log")).read_text()
     assert more.epoch == 3
+    # an epoch checkpoint resumed into an iteration loop (max_epochs: a placeholder 1)
+    longer = dict(train_cfg=dict(type="IterBasedTrainLoop", max_iters=20))
+    switched = _runner(tmp_path / "e", 0, Net(), resume=True, **longer)
+    switched.train()
+    assert "end of the run" not in next(switched.log_dir.glob("*.log")).read_text()
+    assert switched.iter == 20
+
+
+def test_resuming_a_checkpoint_without_optimizer_state_says_what_starts_afresh(
+    tmp_path: Path,
+) -> None:
+    """MMEngine fails with KeyError('optimizer'); the run goes on, but not silently."""
+    hooks = dict(checkpoint=dict(type="CheckpointHook", save_optimizer=False))
+    _runner(tmp_path, 1, Net(), default_hooks=hooks).train()
+    assert "optimizer" not in torch.load(tmp_path / "epoch_1.pth", weights_only=True)
+    resumed = _runner(tmp_path, 2, Net(), resume=True)
+    resumed.train()
+    log = next(resumed.log_dir.glob("*.log")).read_text()
+    assert "epoch_1.pth holds no optimizer state" in log and resumed.epoch == 2

@@ -371,12 +371,16 @@ def _local_latest(work_dir: Path, text: str | None, verify: bool) -> str | None:
             return str(candidate)
         tried.add(candidate.absolute())
     # a run that kept only its best checkpoints (save_best with interval=-1) wrote no
-    # pointer: starting over would overwrite them with the new run's best
+    # pointer: starting over would overwrite them with the new run's best. Not when there
+    # were others, damaged: the resume refuses to start over those (see its caller)
+    if tried:
+        return None
     for candidate in list_best_checkpoints(work_dir):
         if _is_complete(candidate, verify):
             _warn(
                 f"{work_dir} holds no last_checkpoint and no epoch_/iter_ checkpoint; "
-                f"resuming from {candidate.name}, the newest complete save_best checkpoint."
+                f"resuming from {candidate.name}, the newest complete save_best checkpoint "
+                "(the epochs or iterations after it are trained again)."
             )
             return str(candidate)
     return None

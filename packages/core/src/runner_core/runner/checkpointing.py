@@ -790,6 +790,15 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
         wanted = runner.resume_state.resume_optimizer
         if wanted and "optimizer" in ckpt and runner.optim_wrapper is not None:
             runner.optim_wrapper.load_state_dict(ckpt["optimizer"])
+        elif wanted and runner.optim_wrapper is not None:  # MMEngine: KeyError('optimizer')
+            runner.logger.warning(
+                "%s holds no optimizer state (saved with save_optimizer=False, or a best "
+                "checkpoint written by MMEngine): the optimizer starts afresh, at the "
+                "config's starting learning rate (not the schedule's at this point), without "
+                "its momentum or adaptive moments, while the counters go on. Resume from a "
+                "checkpoint that has it, or start a new schedule with load_from.",
+                path,
+            )
     wanted = runner.resume_state.resume_param_scheduler
     if wanted and "param_schedulers" in ckpt and runner.param_schedulers:
         _load_schedulers(runner, runner.param_schedulers, ckpt["param_schedulers"], path)
@@ -844,13 +853,14 @@ def _say_if_finished(runner: Any, path: str) -> None:
         max_epochs, max_iters = runner.max_epochs, runner.max_iters
     except Exception:  # no training loop (a resume for val/test): nothing to compare
         return
-    # an iteration-based loop counts no epochs (0 of its one, as MMEngine's): its iterations
+    # every loop counts its iterations to max_iters; an iteration-based one's max_epochs is
+    # a placeholder (1, as MMEngine's), which an epoch checkpoint resumed into it exceeds
+    if not (isinstance(max_iters, int) and 0 < max_iters <= runner.iter):
+        return
     if isinstance(max_epochs, int) and 0 < max_epochs <= runner.epoch:
         done, limit = f"{runner.epoch} of max_epochs={max_epochs}", "max_epochs"
-    elif isinstance(max_iters, int) and 0 < max_iters <= runner.iter:
-        done, limit = f"{runner.iter} of max_iters={max_iters}", "max_iters"
     else:
-        return
+        done, limit = f"{runner.iter} of max_iters={max_iters}", "max_iters"
     runner.logger.info(
         "%s is the end of the run (%s): training has nothing left to do. Raise %s in "
         "train_cfg to train on from it.",
