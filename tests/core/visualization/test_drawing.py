@@ -83,6 +83,12 @@ def test_a_bad_box_style_names_draw_bboxes_not_draw_polygons() -> None:
         vis().draw_bboxes(box, line_widths="x")  # type: ignore[arg-type]
     with pytest.raises(DrawingValueError, match="draw_polygons: `edge_colors`"):
         vis().draw_polygons(np.array([[1, 1], [5, 1], [5, 5]]), edge_colors="notacolor")
+    # the boxes are still drawn through draw_polygons, as MMEngine's: an override applies
+    drawn = vis()
+    calls: list[int] = []
+    drawn.draw_polygons = lambda polygons, **kw: calls.append(len(polygons))  # type: ignore
+    drawn.draw_bboxes(np.array([[1, 1, 5, 5], [2, 2, 6, 6]]))
+    assert calls == [2]
 
 
 def test_binary_masks_blend_their_colour_with_alpha() -> None:

@@ -395,9 +395,19 @@ class DrawingMixin:
         _warn_outside("bboxes", self._inside(boxes.reshape(-1, 2, 2)))
         x1, y1, x2, y2 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
         corners = np.stack((x1, y1, x2, y1, x2, y2, x1, y2), axis=-1).reshape(-1, 4, 2)
-        # drawn under this method's name: a bad colour or width names draw_bboxes
-        return self._add_polygons(
-            where, list(corners), edge_colors, line_styles, line_widths, face_colors, alpha
+        # checked under this method's name (a bad colour or width names draw_bboxes), then
+        # drawn through draw_polygons, as MMEngine's: a subclass's override of it applies
+        self._axes("draw_bboxes()")  # names draw_bboxes when matplotlib is missing
+        args.mpl_colors(where, "face_colors", face_colors)
+        args.mpl_colors(where, "edge_colors", edge_colors)
+        args.clamped_line_widths(where, line_widths, len(corners), self._default_font_size / 4)
+        return self.draw_polygons(
+            list(corners),
+            edge_colors=edge_colors,
+            line_styles=line_styles,
+            line_widths=line_widths,
+            face_colors=face_colors,
+            alpha=alpha,
         )
 
     def draw_polygons(
