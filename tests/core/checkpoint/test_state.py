@@ -132,6 +132,11 @@ def test_a_checkpoint_whose_common_keys_all_have_other_shapes_is_refused() -> No
     ):
         load_model_state(model, wider_state, source="w.pth")
     assert torch.equal(model[0].weight, before)
+    # a head of another size beside a prefixed body: the prefix is the thing to fix
+    prefixed = {f"body.{k}": v for k, v in _state(_net()).items() if not k.startswith("2.")}
+    prefixed.update({k: v for k, v in _state(_net(out=5)).items() if k.startswith("2.")})
+    with pytest.raises(CheckpointError, match=r"different prefix\. Try revise_keys=\[\(r'\^body"):
+        load_model_state(model, prefixed, source="w.pth")
     # one key that fits is a partial load, reported, as before
     partial = {**wider_state, "0.bias": torch.zeros(8)}
     assert load_model_state(model, partial).loaded_keys == ["0.bias", "1.num_batches_tracked"]

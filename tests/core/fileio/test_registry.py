@@ -154,6 +154,11 @@ def test_backend_args_that_are_not_a_dict_are_refused_with_the_dict_to_give() ->
     ):
         with pytest.raises(TypeError, match=r"backend_args must be a dict like dict\(backend="):
             call()
+    from runner_core.config import Config  # no Mapping, but what ** takes: as MMEngine
+
+    assert type(get_file_backend("/tmp", backend_args=Config(dict(backend="local")))).__name__ == (
+        "LocalBackend"
+    )
 
 
 @pytest.mark.parametrize(

@@ -378,9 +378,9 @@ def _local_latest(work_dir: Path, text: str | None, verify: bool) -> str | None:
     for candidate in list_best_checkpoints(work_dir):
         if _is_complete(candidate, verify):
             _warn(
-                f"{work_dir} holds no last_checkpoint and no epoch_/iter_ checkpoint; "
-                f"resuming from {candidate.name}, the newest complete save_best checkpoint "
-                "(the epochs or iterations after it are trained again)."
+                f"{work_dir} holds no last_checkpoint and no epoch_/iter_ checkpoint: the "
+                f"latest is {candidate.name}, the newest complete save_best checkpoint (a "
+                "resume from it trains the epochs or iterations after it again)."
             )
             return str(candidate)
     return None

@@ -317,6 +317,7 @@ def _refuse_unfit(
     # BatchNorm's step counters fit every width: they do not make the load a partial one
     fitted = [k for k in report.loaded_keys if not k.endswith("num_batches_tracked")]
     if own and report.mismatched_keys and not fitted:
+        prefix = _prefix_hint(list(revised), list(own), revise_hint)
         shapes = "; ".join(
             f"{key}: {tuple(have)} in the checkpoint, {tuple(want)} in the model"
             for key, have, want in report.mismatched_keys[:3]
@@ -327,7 +328,8 @@ def _refuse_unfit(
             f"{'; ...' if len(report.mismatched_keys) > 3 else ''}), so even a non-strict "
             "load would change nothing and the model would keep its initial weights. It is "
             "probably a checkpoint of another size of this model (a config with other "
-            "widths or classes)."
+            "widths or classes)"
+            + (f", or its other keys carry a different prefix.{prefix}" if prefix else ".")
         )
     if strict and not report.ok:
         done = (

@@ -286,6 +286,8 @@ def get_file_backend(
     """
     if backend_args is None:
         backend_args = {}
+    elif not isinstance(backend_args, Mapping) and hasattr(backend_args, "keys"):
+        backend_args = dict(backend_args)  # a Config: what ** takes, as MMEngine's does
     elif not isinstance(backend_args, Mapping):  # MMEngine: a TypeError from LocalBackend(**)
         raise FileArgumentError(
             f"backend_args must be a dict like dict(backend='local') (the backend's name and "

@@ -297,7 +297,8 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
                 f"{cls.__name__}.build_iter_from_epoch needs epoch_length, the number of "
                 f"iterations per epoch, as a positive int; got {epoch_length!r}."
             )
-        if end <= begin:  # checked here so that the message shows the epochs written
+        numbers = all(isinstance(v, (int, float)) for v in (begin, end))
+        if numbers and end <= begin:  # checked here: the message shows the epochs written
             raise BuildValueError(
                 f"{cls.__name__} needs end > begin, got begin={begin}, end={end} (epochs, "
                 "before convert_to_iter_based turns them into iterations)."
