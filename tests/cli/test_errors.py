@@ -505,3 +505,26 @@ def test_a_data_error_ending_in_a_period_reads_as_one_sentence_with_its_context(
         "'Jitter' is not in the transform registry; register 'pkg.mod:Jitter', while loading "
         "sample 3 of Digits (train_dataloader, batch 1/4)"
     )
+
+
+def test_the_failure_the_cli_logs_does_not_ask_for_the_traceback_it_holds(
+    tmp_path: Path,
+) -> None:
+    """In the log file the traceback follows the line: no "run again with --debug"."""
+    from runner_cli.failure_log import log_failure
+    from runner_core.logging import RunLogger
+
+    log = tmp_path / "run.log"
+    before = RunLogger._current
+    logger = RunLogger.create("qa-cli-failure", log_file=str(log))
+    try:
+        try:
+            raise ValueError("user bug")
+        except ValueError as exc:
+            assert log_failure(exc)
+        text = log.read_text()
+        assert "The run failed: unexpected ValueError: user bug" in text
+        assert "Traceback (most recent call last)" in text and "--debug" not in text
+    finally:
+        logger.close_files()
+        RunLogger._current = before  # later tests log where they did

@@ -35,7 +35,7 @@ def log_failure(exc: BaseException) -> bool:
         __file__,
         0,
         "The run failed: %s",
-        (describe(exc),),
+        (describe(exc, debug=True),),  # the traceback follows it: no "--debug" hint
         (type(exc), exc, exc.__traceback__),
     )
     written = record_to_files(logger, record)
