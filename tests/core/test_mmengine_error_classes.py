@@ -137,7 +137,7 @@ def test_a_work_dir_that_cannot_be_a_folder_is_an_os_error(tmp_path: Path, under
 
     afile = tmp_path / "afile"
     afile.write_text("x")
-    with pytest.raises(RunnerError, match="is not writable") as info:
+    with pytest.raises(RunnerError) as info:
         prepare_work_dir(afile / "wd" if under else afile, "20250101_000000")
     assert isinstance(info.value, OSError)  # MMEngine: os.makedirs
     assert info.value.errno == code
@@ -145,7 +145,7 @@ def test_a_work_dir_that_cannot_be_a_folder_is_an_os_error(tmp_path: Path, under
     assert isinstance(info.value, NotADirectoryError if under else FileExistsError)
     assert str(info.value).startswith("The work dir ")
     assert "free some space" not in str(info.value)  # not a full disk
-    assert ("is a file, not a folder" in str(info.value)) is under
+    assert "is a file, not a folder" in str(info.value)  # the path, or a part of it
 
 
 def test_a_work_dir_without_permission_is_a_permission_error(
