@@ -86,6 +86,14 @@ def test_tensorboard_scalars_are_read_back_by_tensorboard(tmp_path: Path) -> Non
     assert loss == [(1, 1.0), (2, pytest.approx(0.5)), (3, pytest.approx(1 / 3))]
 
 
+def test_tensorboard_add_scalar_warns_about_a_value_that_is_no_number(tmp_path: Path) -> None:
+    """MMEngine warns and skips; a silent skip left a user's curve missing unexplained."""
+    backend = TensorBoardVisBackend(save_dir=tmp_path)
+    with pytest.warns(UserWarning, match=r"add_scalar\('acc'\): got str 'high', not a number"):
+        backend.add_scalar("acc", "high", step=1)
+    backend.close()
+
+
 def test_tensorboard_from_a_run_config(make_runner: Any) -> None:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 

@@ -95,6 +95,18 @@ class TensorBoardVisBackend(BaseVisBackend):
                 writer.add_scalar(str(key), number, int(step))
 
     def add_scalar(self, name: str, value: Any, step: int = 0, **kwargs: Any) -> None:
+        """One scalar; a value that is no number is skipped with a warning, as MMEngine's
+        (a record's other values, a run's text metrics, are skipped silently)."""
+        if _number(value) is None:
+            import warnings
+
+            warnings.warn(
+                f"TensorboardVisBackend.add_scalar({name!r}): got {type(value).__name__} "
+                f"{value!r:.40}, not a number (int, float, a one-element tensor or array); "
+                "skipped.",
+                stacklevel=2,
+            )
+            return
         self.add_scalars({name: value}, step=step)
 
     def add_image(self, name: str, image: Any, step: int = 0, **kwargs: Any) -> None:
