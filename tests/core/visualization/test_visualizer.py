@@ -53,6 +53,16 @@ def test_fans_out_to_every_backend(tmp_path: Path) -> None:
     assert Visualizer.get_current_instance() is vis
 
 
+def test_add_scalars_refuses_what_is_no_dict_as_mmengines_backends_assert(
+    tmp_path: Path,
+) -> None:
+    vis = Visualizer(vis_backends=[dict(type="MemoryBackendForTests")], save_dir=tmp_path)
+    with pytest.raises(AssertionError, match=r"add_scalars takes a dict.*got list \[1\]"):
+        vis.add_scalars([1])  # type: ignore[arg-type]
+    assert vis.get_backend("MemoryBackendForTests").records == []
+    vis.close()
+
+
 @VISBACKENDS.register_module(force=True)
 class KeywordBackendForTests:
     """A backend reading a keyword of its own, as W&B's reads ``commit``."""

@@ -376,6 +376,14 @@ class Visualizer(DrawingMixin):
         """
         if not _writes_here():
             return
+        if not isinstance(scalar_dict, Mapping):  # MMEngine's backends assert it
+            from .drawing_errors import DrawingAssertionTypeError
+
+            raise DrawingAssertionTypeError(
+                f"Visualizer.add_scalars takes a dict of names to numbers, got "
+                f"{type(scalar_dict).__name__} {scalar_dict!r:.60}; for one value use "
+                "add_scalar(name, value, step)."
+            )
         if file_path is None:
             for backend in self._backends.values():
                 backend.add_scalars(scalar_dict, step, **kwargs)
