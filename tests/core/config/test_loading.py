@@ -126,6 +126,10 @@ def test_syntax_and_missing_file_errors_carry_the_standard_attributes(write) -> 
         Config.fromfile(missing)
     assert (not_found.value.errno, not_found.value.filename) == (errno.ENOENT, missing)
     assert str(not_found.value) == f"config file {missing} does not exist; check the path."
+    import pickle  # a worker process's error reaches its parent whole
+
+    again = pickle.loads(pickle.dumps(not_found.value))
+    assert (again.filename, str(again)) == (missing, str(not_found.value))
 
 
 def test_unknown_base_reference_is_clear(write) -> None:

@@ -15,6 +15,7 @@ import errno
 import importlib
 import os
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 
 class RunnerError(RuntimeError):
@@ -149,6 +150,12 @@ class ConfigFileNotFoundError(ConfigError, FileNotFoundError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # OSError pickles ``filename`` only from a two-argument constructor: passed on here
+        # (a worker process's error reaches the parent whole)
+        message = self.args[0] if self.args else ""
+        return (type(self), (message, self.filename), dict(self.__dict__))
 
 
 class ConfigFormatError(ConfigError, OSError):
