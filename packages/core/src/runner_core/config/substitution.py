@@ -368,11 +368,7 @@ def _refuse_partial_reference(
     if key in after:  # the same reference twice: no one-line rewrite to offer
         fix = f"an f-string using the variable {variable}"
     else:
-
-        def brace(part: str) -> str:
-            return part.replace("{", "{{").replace("}", "}}")
-
-        f_string = "f" + repr(f"{brace(before)}{{{variable}}}{brace(after)}")
+        f_string = "f" + repr(f"{_brace_escape(before)}{{{variable}}}{_brace_escape(after)}")
         parts = ([repr(before)] if before else []) + [variable] + ([repr(after)] if after else [])
         fix = f"{f_string}, or {' + '.join(parts)} for a string value"
     location = f"{filename}:{line}" if line is not None else filename

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..data.worker_shutdown import WorkerReaper
 from ..distributed.launch import fail_fast
-from ..errors import ConfigError, RegistryError, RunnerError, add_note
+from ..errors import ConfigError, RegistryError, RunnerError, add_note, name_config_key
 from ..hooks import Hook, HookManager
 from ..hooks.manager import CallHookPoints
 from ..loop import check_initialised
@@ -450,7 +450,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             try:
                 target = runner_class(runner_type, cfg.get("default_scope", "runner_core"))
             except RegistryError as exc:
-                exc.args = (f"{exc.args[0]} (at config key 'runner_type')",)
+                name_config_key(exc, "runner_type")
                 raise
             if target is not cls:
                 return target.from_cfg(cfg)
