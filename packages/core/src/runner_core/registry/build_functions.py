@@ -101,7 +101,7 @@ def _resolve_type(registry: Registry, obj_type: Any, where: str, key_path: str |
             return registry.lookup(obj_type)
         except RegistryError as exc:
             if key_path:
-                exc.args = (f"{exc.args[0]} (at config key {key_path + '.type'!r})",)
+                name_config_key(exc, key_path + ".type")
             raise
     if callable(obj_type):
         return obj_type

@@ -23,6 +23,7 @@ from ..errors import (
     PluginError,
     RegistryError,
     did_you_mean,
+    name_config_key,
 )
 from ..hooks import Hook
 from ..loop import BaseLoop
@@ -136,11 +137,11 @@ def loop_class(kind: str, mode: str, type_given: bool = True) -> Any:
             # shares it: the user named nothing, so the standard one is meant (as the
             # standard hooks set names its hooks with their distribution)
             return LOOPS.lookup(f"{STANDARD_LOOPS_DIST}::{kind}")
-        exc.args = (f"{exc.args[0]} (at config key {key!r})",)
+        name_config_key(exc, key)
         raise
     except RegistryError as exc:
         if kind.rpartition("::")[2] not in STANDARD_LOOPS:
-            exc.args = (f"{exc.args[0]} (at config key {key!r})",)
+            name_config_key(exc, key)
             raise
         raise RegistryError(_missing_standard_loop(kind, mode, type_given)) from exc
 

@@ -15,7 +15,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ...errors import BuildAssertionError, BuildError, BuildKeyError, RegistryError, did_you_mean
+from ...errors import (
+    BuildAssertionError,
+    BuildError,
+    BuildKeyError,
+    RegistryError,
+    did_you_mean,
+    name_config_key,
+)
 from ...registry import PARAM_SCHEDULERS
 from ...value_checks import config_errors
 from .base import INF, _ParamScheduler
@@ -106,7 +113,7 @@ def _build_one(
                 f"{where + '.type'!r}): {missing}",
             )
         else:
-            exc.args = (f"{exc.args[0]} (at config key {where + '.type'!r})",)
+            name_config_key(exc, where + ".type")
         raise
     if not (isinstance(cls, type) and issubclass(cls, _ParamScheduler)):
         # A third-party scheduler class: build it as it is, no conversion rules.
