@@ -112,6 +112,10 @@ BATCHED = [
         ["param_scheduler.begin='x'", "number"],
     ),
     (
+        "param_scheduler = dict(type='StepLR', step_size=1, begin=3, end=2)",
+        ["needs end > begin, got begin=3, end=2"],
+    ),
+    (
         "param_scheduler = dict(type='ReduceOnPlateauLR', monitor='nope/metric')",
         ["ReduceOnPlateauLR monitors 'nope/metric'", "param_scheduler"],
         False,  # the metrics are known after the first validation
