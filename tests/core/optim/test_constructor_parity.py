@@ -192,12 +192,21 @@ def test_one_optimizer_per_part_with_the_dict_type_or_mmagics_constructor(
     }
 
 
-def test_a_paramwise_cfg_beside_the_parts_of_an_optim_wrapper_dict_is_named() -> None:
+@pytest.mark.parametrize(
+    "marker",
+    [{"type": "OptimWrapperDict"}, {"constructor": "MultiOptimWrapperConstructor"}],
+)
+def test_a_paramwise_cfg_beside_the_parts_is_named(marker: dict[str, str]) -> None:
+    """mmagic's constructor with one was told "'MultiOptimWrapperConstructor' is not in the
+    optim wrapper constructor registry", a name it builds without paramwise_cfg."""
     cfg = dict(
-        type="OptimWrapperDict",
+        marker,
         paramwise_cfg=dict(bias_lr_mult=2.0),
         generator=dict(optimizer=dict(type="SGD", lr=0.1)),
         discriminator=dict(optimizer=dict(type="SGD", lr=0.1)),
     )
-    with pytest.raises(BuildError, match="give each part its own"):
+    with pytest.raises(BuildError, match="has a paramwise_cfg beside its parts") as err:
         build_optim_wrapper(_GAN(), cfg)
+    assert f"{next(iter(marker.values()))}', ...)" in str(err.value)
+    if "constructor" in marker:  # mmagic asserts there is none
+        assert isinstance(err.value, AssertionError)

@@ -502,9 +502,15 @@ def multi_optimizer_parts(cfg: Mapping[str, Any]) -> dict[str, Any] | None:
     if (
         parts.get("constructor") == "MultiOptimWrapperConstructor"
         and "MultiOptimWrapperConstructor" not in OPTIM_WRAPPER_CONSTRUCTORS
-        and parts.pop("paramwise_cfg", None) is None  # mmagic refuses one here too
     ):
         del parts["constructor"]
+        if "paramwise_cfg" in parts:  # mmagic asserts there is none
+            raise BuildAssertionError(
+                "optim_wrapper=dict(constructor='MultiOptimWrapperConstructor', ...) has a "
+                "paramwise_cfg beside its parts; give each part its own: dict(constructor="
+                "'MultiOptimWrapperConstructor', generator=dict(optimizer=..., "
+                "paramwise_cfg=...), discriminator=dict(...))."
+            )
     if any(k in parts for k in ("type", "optimizer", "constructor")):
         return None
     if parts and all(isinstance(v, (Mapping, Optimizer, OptimWrapper)) for v in parts.values()):
