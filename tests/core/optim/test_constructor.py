@@ -212,6 +212,57 @@ def test_dict_of_configs_builds_an_optim_wrapper_dict() -> None:
         )
 
 
+_SGD = dict(optimizer=dict(type="SGD", lr=0.1))
+
+
+@pytest.mark.parametrize(
+    ("discriminator", "error", "key"),
+    [
+        pytest.param(
+            dict(optimizer=dict(type="SGDD", lr=0.1)), RegistryError, ".optimizer.type'", id="SGDD"
+        ),
+        pytest.param(
+            dict(optimizer=dict(type="SGD", lr=0.1, momentun=0.9)),
+            BuildError,
+            ".optimizer",
+            id="momentun",
+        ),
+        pytest.param(
+            dict(_SGD, clip_grad=dict(max_norm=1, norm_typ=2)), BuildError, "'", id="clip_grad"
+        ),
+        pytest.param(
+            dict(_SGD, paramwise_cfg=dict(bias_lr_mul=2.0)),
+            BuildError,
+            ".paramwise_cfg",
+            id="paramwise_cfg",
+        ),
+        pytest.param(dict(_SGD, type="OptimWraper"), RegistryError, ".type'", id="wrapper type"),
+        pytest.param(
+            dict(optimizer=dict(type="SGD", lr=-1.0)), ValueError, ".optimizer.lr", id="lr"
+        ),
+    ],
+)
+def test_an_error_in_one_part_names_the_part_s_key(
+    discriminator: dict, error: type[Exception], key: str
+) -> None:
+    """It named 'optim_wrapper.optimizer.type', as if there were one optimizer."""
+    cfg = dict(constructor="MultiOptimWrapperConstructor", generator=_SGD)
+    with pytest.raises(error) as err:
+        build_optim_wrapper(GAN(), dict(cfg, discriminator=discriminator))
+    assert f"optim_wrapper.discriminator{key}" in str(err.value)
+    assert "'optim_wrapper.optimizer" not in str(err.value)
+
+
+def test_tied_weights_in_one_part_name_that_part_s_bypass_duplicate() -> None:
+    model = GAN()
+    model.discriminator = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+    model.discriminator[1].weight = model.discriminator[0].weight
+    discriminator = dict(_SGD, paramwise_cfg=dict(bias_lr_mult=2.0))
+    with pytest.raises(ValueError, match="tied weights") as err:
+        build_optim_wrapper(model, dict(generator=_SGD, discriminator=discriminator))
+    assert "Set optim_wrapper.discriminator.paramwise_cfg.bypass_duplicate=True" in str(err.value)
+
+
 def test_a_layer_decay_key_without_its_constructor_names_the_constructor() -> None:
     """mmpretrain's layer_decay_rate with `constructor=` forgotten was told "did you mean
     'flat_decay_mult'"."""

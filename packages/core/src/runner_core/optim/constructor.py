@@ -16,6 +16,7 @@ import copy
 import inspect
 import warnings
 from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from typing import Any, cast
 
 import torch
@@ -47,6 +48,10 @@ PARAMWISE_KEYS = (
     "dcn_offset_lr_mult",
     "bypass_duplicate",
 )
+
+#: the config key of the wrapper being built, named in its errors: ``optim_wrapper``, or
+#: ``optim_wrapper.discriminator`` for one part of a one-optimizer-per-part config
+OPTIM_WRAPPER_KEY: ContextVar[str] = ContextVar("OPTIM_WRAPPER_KEY", default="optim_wrapper")
 
 #: What ``norm_decay_mult`` applies to: MMEngine's list, so configs give its numbers
 #: (an ``nn.RMSNorm`` weight is a 1-D parameter: ``flat_decay_mult`` or ``custom_keys``).
@@ -134,7 +139,7 @@ def _resolve_optimizer(type_: Any) -> Any:
         if hint and hint not in message:
             message = f"{message}{hint}"
         raise RegistryTypeError(
-            f"{message} (at config key 'optim_wrapper.optimizer.type')"
+            f"{message} (at config key '{OPTIM_WRAPPER_KEY.get()}.optimizer.type')"
         ) from None
 
 
@@ -147,7 +152,7 @@ def _check_multipliers(cfg: Mapping[str, Any]) -> None:
     "can't multiply sequence", and a negative lr_mult turns descent into ascent."""
     from ..value_checks import check_number
 
-    where = "optim_wrapper.paramwise_cfg"
+    where = f"{OPTIM_WRAPPER_KEY.get()}.paramwise_cfg"
     for key in _MULTIPLIERS:
         if cfg.get(key) is not None:
             check_number(cfg[key], f"{where}.{key}", minimum=0, example=f"{key}=0.0")
@@ -198,31 +203,32 @@ class DefaultOptimWrapperConstructor:
     def __init__(
         self, optim_wrapper_cfg: dict[str, Any], paramwise_cfg: dict[str, Any] | None = None
     ):
+        key = OPTIM_WRAPPER_KEY.get()
         if not isinstance(optim_wrapper_cfg, Mapping):
             raise BuildError(
-                f"optim_wrapper must be a dict, got {type(optim_wrapper_cfg).__name__}: "
+                f"{key} must be a dict, got {type(optim_wrapper_cfg).__name__}: "
                 f"{optim_wrapper_cfg!r}."
             )
         if "optimizer" not in optim_wrapper_cfg:
             raise BuildAssertionError(
-                f"optim_wrapper config {dict(optim_wrapper_cfg)!r} has no 'optimizer' key; add "
+                f"{key} config {dict(optim_wrapper_cfg)!r} has no 'optimizer' key; add "
                 "e.g. optimizer=dict(type='SGD', lr=0.01, momentum=0.9)."
             )
         self.optim_wrapper_cfg = dict(optim_wrapper_cfg)
         optimizer_cfg = self.optim_wrapper_cfg.pop("optimizer")
         if not isinstance(optimizer_cfg, (Mapping, Optimizer)):
             raise OptimizerConfigTypeError(
-                f"optim_wrapper.optimizer must be a dict such as dict(type='SGD', lr=0.01) (or "
+                f"{key}.optimizer must be a dict such as dict(type='SGD', lr=0.01) (or "
                 f"a built torch.optim.Optimizer), got {type(optimizer_cfg).__name__}: "
                 f"{optimizer_cfg!r}. With --cfg-options, set its keys one by one "
-                "(optim_wrapper.optimizer.type=SGD optim_wrapper.optimizer.lr=0.01)."
+                f"({key}.optimizer.type=SGD {key}.optimizer.lr=0.01)."
             )
         self.optimizer_cfg = (
             optimizer_cfg if isinstance(optimizer_cfg, Optimizer) else dict(optimizer_cfg)
         )
         if paramwise_cfg is not None and not isinstance(paramwise_cfg, Mapping):
             raise BuildError(
-                f"optim_wrapper.paramwise_cfg must be a dict or None, got "
+                f"{key}.paramwise_cfg must be a dict or None, got "
                 f"{type(paramwise_cfg).__name__}: {paramwise_cfg!r}; e.g. "
                 "paramwise_cfg=dict(norm_decay_mult=0.0, custom_keys={'backbone': "
                 "dict(lr_mult=0.1)})."
@@ -279,10 +285,11 @@ class DefaultOptimWrapperConstructor:
             hints = "".join(
                 did_you_mean(k, PARAMWISE_KEYS) for k in unknown if k not in _LAYER_DECAY
             )
+            key = OPTIM_WRAPPER_KEY.get()
             raise BuildError(
-                f"paramwise_cfg has unknown key(s) {unknown}; allowed: {list(PARAMWISE_KEYS)}."
-                f"{hints} A key of a custom constructor is read only by it: name it in "
-                "optim_wrapper.constructor (layer-wise lr decay, e.g. layer_decay_rate, comes "
+                f"{key}.paramwise_cfg has unknown key(s) {unknown}; allowed: "
+                f"{list(PARAMWISE_KEYS)}.{hints} A key of a custom constructor is read only by "
+                f"it: name it in {key}.constructor (layer-wise lr decay, e.g. layer_decay_rate, comes "
                 "with mmpretrain's LearningRateDecayOptimWrapperConstructor, mmseg's "
                 "LayerDecayOptimizerConstructor or mmdet's "
                 "LearningRateDecayOptimizerConstructor). MMEngine's default constructor "
@@ -444,6 +451,7 @@ class DefaultOptimWrapperConstructor:
         # Most optimizers call their first argument ``params``; some (e.g.
         # colossalai's HybridAdam) do not, so fill whatever it is called.
         first_arg = next(iter(inspect.signature(optimizer_cls).parameters))
+        key = OPTIM_WRAPPER_KEY.get()
         if self.paramwise_cfg:
             groups: list[dict[str, Any]] = []
             self.add_params(groups, model)
@@ -453,18 +461,18 @@ class DefaultOptimWrapperConstructor:
         cfg["type"] = optimizer_cls
         from ..value_checks import config_errors
 
-        check_optimizer_numbers(cfg, "optim_wrapper.optimizer")
+        check_optimizer_numbers(cfg, f"{key}.optimizer")
         try:
-            with config_errors("optim_wrapper.optimizer", getattr(optimizer_cls, "__name__", "")):
-                return OPTIMIZERS.build(cfg, _key_path="optim_wrapper.optimizer")
+            with config_errors(f"{key}.optimizer", getattr(optimizer_cls, "__name__", "")):
+                return OPTIMIZERS.build(cfg, _key_path=f"{key}.optimizer")
         except ConfigError as exc:
             if "more than one parameter group" in str(exc) and self.paramwise_cfg:
                 # not the optimizer's values: paramwise_cfg put a shared parameter in two groups
                 raise ConfigError(
-                    f"optim_wrapper.paramwise_cfg gave some parameters to more than one "
+                    f"{key}.paramwise_cfg gave some parameters to more than one "
                     f"parameter group, which {optimizer_cls.__name__} refuses: the model shares "
                     "them between modules (tied weights). Set "
-                    "optim_wrapper.paramwise_cfg.bypass_duplicate=True to keep each shared "
+                    f"{key}.paramwise_cfg.bypass_duplicate=True to keep each shared "
                     "parameter in its first group only (as MMEngine), or untie the weights."
                 ) from (exc.__cause__ or exc)
             raise
@@ -476,11 +484,10 @@ class DefaultOptimWrapperConstructor:
         wrapper_cfg.setdefault("type", "OptimWrapper")
         from ..value_checks import config_errors
 
-        check_wrapper_numbers(wrapper_cfg, "optim_wrapper")
-        with config_errors("optim_wrapper", str(wrapper_cfg["type"])):
-            return OPTIM_WRAPPERS.build(
-                wrapper_cfg, {"optimizer": optimizer}, _key_path="optim_wrapper"
-            )
+        key = OPTIM_WRAPPER_KEY.get()
+        check_wrapper_numbers(wrapper_cfg, key)
+        with config_errors(key, str(wrapper_cfg["type"])):
+            return OPTIM_WRAPPERS.build(wrapper_cfg, {"optimizer": optimizer}, _key_path=key)
 
 
 def multi_optimizer_parts(cfg: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -563,16 +570,17 @@ def build_optim_wrapper(model: nn.Module, cfg: Any) -> OptimWrapper | OptimWrapp
         return cfg
     if isinstance(cfg, Optimizer):
         return OptimWrapper(cfg)
+    key = OPTIM_WRAPPER_KEY.get()
     if not isinstance(cfg, Mapping):
         shown = repr(cfg)  # an optimizer's repr runs over many lines
         shown = f": {shown}" if len(shown) <= 120 and "\n" not in shown else ""
         raise BuildError(
-            f"optim_wrapper must be a dict, an OptimWrapper or a torch.optim.Optimizer, got "
+            f"{key} must be a dict, an OptimWrapper or a torch.optim.Optimizer, got "
             f"{type(cfg).__name__}{shown}.{_lightning_hint(cfg)}"
         )
     if "lr_scheduler" in cfg:
         raise BuildError(
-            "optim_wrapper has an 'lr_scheduler' key, which nothing here reads (it is "
+            f"{key} has an 'lr_scheduler' key, which nothing here reads (it is "
             f"Lightning's configure_optimizers() dict).{_lightning_hint(cfg)}"
         )
     parts = multi_optimizer_parts(cfg)
@@ -587,16 +595,21 @@ def build_optim_wrapper(model: nn.Module, cfg: Any) -> OptimWrapper | OptimWrapp
             if name not in children:
                 # a ValueError too: MMEngine's check of a dict of built wrappers raises one
                 raise BuildValueError(
-                    f"optim_wrapper has a key {name!r} (one optimizer per model part), but the "
+                    f"{key} has a key {name!r} (one optimizer per model part), but the "
                     f"model {type(inner).__name__} has no child module {name!r}; its children are "
                     f"{list(children)}.{did_you_mean(name, children)} A single optimizer config "
                     "needs an 'optimizer' key."
                 )
-            wrappers[name] = build_optim_wrapper(children[name], sub_cfg)
+            # its errors name the part's keys: optim_wrapper.discriminator.optimizer.type
+            token = OPTIM_WRAPPER_KEY.set(f"{key}.{name}")
+            try:
+                wrappers[name] = build_optim_wrapper(children[name], sub_cfg)
+            finally:
+                OPTIM_WRAPPER_KEY.reset(token)
         return OptimWrapperDict(**wrappers)
     if "optimizer" not in cfg and "constructor" not in cfg:
         raise BuildAssertionError(  # MMEngine asserts
-            f"optim_wrapper config {dict(cfg)!r} has no 'optimizer' key; add e.g. "
+            f"{key} config {dict(cfg)!r} has no 'optimizer' key; add e.g. "
             "optimizer=dict(type='SGD', lr=0.01), or give one config per model part "
             "(generator=dict(optimizer=...), discriminator=dict(optimizer=...))."
         )
@@ -611,7 +624,7 @@ def build_optim_wrapper(model: nn.Module, cfg: Any) -> OptimWrapper | OptimWrapp
             "optim_wrapper_cfg": wrapper_cfg,
             "paramwise_cfg": paramwise_cfg,
         },
-        _key_path="optim_wrapper.constructor",
+        _key_path=f"{key}.constructor",
     )
     return constructor(model)
 
