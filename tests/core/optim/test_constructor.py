@@ -263,6 +263,24 @@ def test_tied_weights_in_one_part_name_that_part_s_bypass_duplicate() -> None:
     assert "Set optim_wrapper.discriminator.paramwise_cfg.bypass_duplicate=True" in str(err.value)
 
 
+def test_a_part_with_every_parameter_frozen_and_a_paramwise_cfg_says_so() -> None:
+    """It said the optimizer "refused its arguments" and to check optim_wrapper.optimizer;
+    torch's error class (MMEngine gives it) is kept."""
+    model = GAN()
+    model.discriminator.requires_grad_(False)
+    discriminator = dict(_SGD, paramwise_cfg=dict(bias_lr_mult=2.0))
+    with pytest.warns(UserWarning, match="requires_grad=False"):
+        with pytest.raises(ValueError) as err:
+            build_optim_wrapper(model, dict(generator=_SGD, discriminator=discriminator))
+    message = str(err.value)
+    assert message.startswith("optim_wrapper.discriminator has no trainable parameter: all 2 ")
+    assert "drop optim_wrapper.discriminator.paramwise_cfg" in message
+    assert "refused its arguments" not in message
+    # without paramwise_cfg torch takes the frozen parameters, as in MMEngine
+    wrappers = build_optim_wrapper(model, dict(generator=_SGD, discriminator=_SGD))
+    assert len(wrappers["discriminator"].param_groups[0]["params"]) == 2
+
+
 def test_a_layer_decay_key_without_its_constructor_names_the_constructor() -> None:
     """mmpretrain's layer_decay_rate with `constructor=` forgotten was told "did you mean
     'flat_decay_mult'"."""

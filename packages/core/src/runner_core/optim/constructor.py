@@ -455,6 +455,8 @@ class DefaultOptimWrapperConstructor:
         if self.paramwise_cfg:
             groups: list[dict[str, Any]] = []
             self.add_params(groups, model)
+            if not groups:
+                _refuse_all_frozen(model, key)
             cfg[first_arg] = groups
         else:
             cfg[first_arg] = model.parameters()
@@ -488,6 +490,22 @@ class DefaultOptimWrapperConstructor:
         check_wrapper_numbers(wrapper_cfg, key)
         with config_errors(key, str(wrapper_cfg["type"])):
             return OPTIM_WRAPPERS.build(wrapper_cfg, {"optimizer": optimizer}, _key_path=key)
+
+
+def _refuse_all_frozen(model: nn.Module, key: str) -> None:
+    """paramwise_cfg left every parameter out because all are frozen: say so, in place of
+    torch's "optimizer got an empty parameter list" (a ValueError, as the ConfigError is)."""
+    count = sum(1 for _ in model.parameters())
+    if not count:
+        return  # no parameters at all: torch's own error says it
+    raise ConfigError(
+        f"{key} has no trainable parameter: all {count} parameters of the "
+        f"{type(model).__name__} it optimizes have requires_grad=False, and with a "
+        f"paramwise_cfg frozen parameters are left out of the optimizer (as in MMEngine), so "
+        "the optimizer would get an empty parameter list. Unfreeze some of them before the "
+        f"optimizer is built, or drop {key}.paramwise_cfg (the optimizer then holds the frozen "
+        "parameters and never changes them, as it does without one)."
+    )
 
 
 def multi_optimizer_parts(cfg: Mapping[str, Any]) -> dict[str, Any] | None:
