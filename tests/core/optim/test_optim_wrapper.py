@@ -351,6 +351,16 @@ def test_optim_wrapper_dict_errors_are_mmengines_assertion_errors() -> None:
         wrappers.load_state_dict({"b": {}})
 
 
+def test_count_status_takes_mmengines_keyword_names() -> None:
+    """OptimWrapperDict's are cur_iter/max_iters there, OptimWrapper's init_counts/max_counts."""
+    model = _model()
+    wrappers = OptimWrapperDict(a=OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1)))
+    wrappers.initialize_count_status(model, cur_iter=2, max_iters=10)
+    assert wrappers["a"].inner_count == 2
+    wrappers["a"].initialize_count_status(model, init_counts=3, max_counts=10)
+    assert wrappers["a"].inner_count == 3
+
+
 def test_optim_wrapper_dict() -> None:
     gen, disc = _model(0), _model(1)
     wrappers = OptimWrapperDict(

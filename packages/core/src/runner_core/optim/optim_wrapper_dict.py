@@ -128,16 +128,16 @@ class OptimWrapperDict(OptimWrapper):
     def initialize_count_status(
         self,
         model: nn.Module,
-        init_counts: int,
-        max_counts: int,
+        cur_iter: int,
+        max_iters: int,
         *,
         counts: Mapping[str, int] | None = None,
         iteration: Callable[[], int] | None = None,
     ) -> None:
         """Start each wrapper's update count: ``counts[name]`` (its own, which a
-        checkpoint stores) where given, else ``init_counts`` (the iteration).
+        checkpoint stores) where given, else ``cur_iter`` (MMEngine's parameter names).
 
-        ``max_counts`` (the run's iterations) is the number of a wrapper's
+        ``max_iters`` (the run's iterations) is the number of a wrapper's
         updates only when ``train_step`` updates it once per iteration, which
         the dict cannot know. So a wrapper gets it only with ``iteration`` (the
         run's iteration counter; the Runner passes it), and checks it in its
@@ -146,8 +146,8 @@ class OptimWrapperDict(OptimWrapper):
         """
         counts = counts or {}
         for name, wrapper in self.optim_wrappers.items():
-            start = counts.get(name, init_counts)
-            wrapper.initialize_count_status(model, start, max_counts if iteration else -1)
+            start = counts.get(name, cur_iter)
+            wrapper.initialize_count_status(model, start, max_iters if iteration else -1)
             wrapper._iteration = iteration
 
     def get_lr(self) -> dict[str, list[float]]:
