@@ -45,6 +45,18 @@ def test_unknown_optimizer_type_names_the_key_and_suggests() -> None:
     assert "names no optimizer. Did you mean one of 'AdamW', 'Adam'" in message
 
 
+def test_in_one_part_of_several_the_error_names_the_part() -> None:
+    model = nn.ModuleDict({"gen": nn.Linear(2, 2), "disc": nn.Linear(2, 2)})
+    cfg = {
+        "constructor": "MultiOptimWrapperConstructor",
+        "gen": {"optimizer": {"type": "SGD", "lr": 0.1}},
+        "disc": _cfg(optimizer_type="AdamWW"),
+    }
+    with pytest.raises(ZeroOptimizerTypeError) as info:
+        build_optim_wrapper(model, cfg)
+    assert "optim_wrapper.disc.optimizer.optimizer_type='AdamWW'" in str(info.value)
+
+
 @pytest.mark.parametrize(
     ("optimizer_type", "words"),
     [

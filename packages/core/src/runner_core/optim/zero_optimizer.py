@@ -27,7 +27,13 @@ with warnings.catch_warnings():  # torch's functional optimizers call torch.jit.
 
 from ..errors import ConfigError, RegistryError, did_you_mean
 
-_KEY = "optim_wrapper.optimizer"
+
+def _key() -> str:
+    """The optimizer's config key: ``optim_wrapper.optimizer``, or a part's in a
+    one-optimizer-per-part build (``optim_wrapper.generator.optimizer``)."""
+    from .constructor import OPTIM_WRAPPER_KEY
+
+    return f"{OPTIM_WRAPPER_KEY.get()}.optimizer"
 
 
 class ZeroOptimizerTypeError(RegistryError, AttributeError):
@@ -54,17 +60,17 @@ def _optimizer_class(optimizer_type: Any) -> type[torch.optim.Optimizer]:
             ]
             hint = did_you_mean(optimizer_type, torch_names)
             raise ZeroOptimizerTypeError(
-                f"{_KEY}.optimizer_type={optimizer_type!r} (ZeroRedundancyOptimizer's local "
+                f"{_key()}.optimizer_type={optimizer_type!r} (ZeroRedundancyOptimizer's local "
                 f"optimizer) names no optimizer.{hint} {exc}"
             ) from None
     else:
         raise ZeroOptimizerTypeError(
-            f"{_KEY}.optimizer_type must be an optimizer name such as 'AdamW' or 'SGD' (a "
+            f"{_key()}.optimizer_type must be an optimizer name such as 'AdamW' or 'SGD' (a "
             f"torch.optim class or a registered one); got {optimizer_type!r}."
         )
     if isinstance(cls, type) and issubclass(cls, _TorchZeRO):
         raise ZeroOptimizerTypeError(
-            f"{_KEY}.optimizer_type={optimizer_type!r} is ZeroRedundancyOptimizer itself; "
+            f"{_key()}.optimizer_type={optimizer_type!r} is ZeroRedundancyOptimizer itself; "
             "give the optimizer each rank runs on its shard, e.g. optimizer_type='AdamW'."
         )
     return cls
@@ -88,7 +94,7 @@ class ZeroRedundancyOptimizer(_TorchZeRO):
         optimizer_class = _optimizer_class(optimizer_type)
         if not (dist.is_available() and dist.is_initialized()):
             raise ConfigError(
-                f"{_KEY}: ZeroRedundancyOptimizer shards the optimizer state across ranks and "
+                f"{_key()}: ZeroRedundancyOptimizer shards the optimizer state across ranks and "
                 "needs an initialised process group, and there is none. Launch with torchrun "
                 "(or slurm/mpi) and Runner(launcher='pytorch'), or in one process use "
                 f"optimizer=dict(type={getattr(optimizer_class, '__name__', optimizer_type)!r}, "
@@ -96,7 +102,7 @@ class ZeroRedundancyOptimizer(_TorchZeRO):
             )
         if kwargs.get("overlap_with_ddp"):
             raise ConfigError(
-                f"{_KEY}.overlap_with_ddp=True needs a DDP communication hook the Runner does "
+                f"{_key()}.overlap_with_ddp=True needs a DDP communication hook the Runner does "
                 "not register; remove it (the default False steps after backward)."
             )
         super().__init__(list(params), optimizer_class, **kwargs)
