@@ -320,8 +320,17 @@ def test_bad_arguments_are_the_classes_mmengine_raises() -> None:
         CheckpointHook(save_best="loss", rule="lesser")
     assert isinstance(info.value, KeyError)  # MMEngine's rule check
     with pytest.raises(HookError, match="give one rule per key") as info:
-        CheckpointHook(save_best=["acc", "loss"], rule=["greater"])
+        CheckpointHook(save_best=["acc", "loss", "f1"], rule=["greater", "less"])
     assert isinstance(info.value, AssertionError)
+    with pytest.raises(HookError, match=r"names 'acc' twice.*name each metric once") as info:
+        CheckpointHook(save_best=["acc", "loss", "acc"])  # MMEngine asserts
+    assert isinstance(info.value, AssertionError)
+
+
+def test_a_one_item_rule_list_applies_to_every_key() -> None:
+    """MMEngine takes a rule list of one for several keys; it was refused here."""
+    hook = CheckpointHook(save_best=["accuracy/top1", "loss"], rule=["greater"])
+    assert hook.rules == ["greater", "greater"]
 
 
 def test_published_copy_has_hash_suffix_and_only_published_keys(tmp_path: Path) -> None:

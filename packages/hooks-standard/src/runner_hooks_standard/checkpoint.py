@@ -300,6 +300,12 @@ class CheckpointHook(Hook):
             raise HookAssertionError(  # MMEngine asserts
                 "CheckpointHook: save_best='auto' cannot be combined with other keys."
             )
+        twice = sorted({key for key in self.save_best if self.save_best.count(key) > 1})
+        if twice:  # the second rule would be dropped unseen
+            raise HookAssertionError(  # MMEngine asserts
+                f"CheckpointHook: save_best={self.save_best!r} names {twice[0]!r} twice (Find "
+                "duplicate element in save_best); name each metric once."
+            )
         self.rules = self._resolve_rules(self.save_best, rule)
 
         #: the run's checkpoint folder, set by before_run: a local Path, or a RemotePath
@@ -441,11 +447,14 @@ class CheckpointHook(Hook):
                     f"CheckpointHook: rule must be 'greater', 'less' or a list of them (one per "
                     f"save_best key), got {rule!r}."
                 )
-            rules = [rule] * len(keys) if isinstance(rule, str) else list(rule)
-            if len(rules) != len(keys):  # MMEngine asserts this
+            rules = [rule] if isinstance(rule, str) else list(rule)
+            if len(rules) == 1:  # one rule for every key, as MMEngine applies it
+                rules *= len(keys)
+            elif len(rules) != len(keys):  # MMEngine asserts this
                 raise HookAssertionError(
                     f"CheckpointHook: rule={rule!r} has {len(rules)} entries but save_best="
-                    f"{keys!r} has {len(keys)} keys; give one rule per key (or a single string)."
+                    f"{keys!r} has {len(keys)} keys; give one rule per key, or a single one "
+                    "for them all."
                 )
         resolved: list[str | None] = []
         for key, r in zip(keys, rules):
