@@ -496,6 +496,23 @@ def test_end_of_training_names_best_score_epoch_and_checkpoint(tmp_path: Path) -
     ) in messages
 
 
+def test_the_best_line_names_the_epoch_whatever_filename_tmpl_names_the_file(
+    tmp_path: Path,
+) -> None:
+    """The epoch was read from the file name, so ckpt_{}.pth lost "at epoch 2", also
+    after a resume (the hook's state keeps it)."""
+    best = dict(interval=1, save_best="acc", filename_tmpl="ckpt_{}.pth")
+    runner = make_runner(tmp_path, max_epochs=2, scores=[0.5, 0.9], **best)
+    runner.logger.setLevel(logging.INFO)
+    runner.train()
+    want = "Best acc: 0.9000 at epoch 2; checkpoint: best_acc_ckpt_2.pth"
+    assert want in run_log(runner)
+    resumed = make_runner(tmp_path, max_epochs=3, scores=[0.7], resume=True, **best)
+    resumed.logger.setLevel(logging.INFO)
+    resumed.train()
+    assert want in run_log(resumed)
+
+
 def test_no_best_line_without_save_best(tmp_path: Path) -> None:
     runner = make_runner(tmp_path, interval=1, scores=[0.5, 0.9, 0.7])
     runner.logger.setLevel(logging.INFO)

@@ -335,6 +335,8 @@ class CheckpointHook(Hook):
         # state kept in checkpoints
         self.best_score: dict[str, float] = {}
         self.best_ckpt: dict[str, str] = {}
+        #: key -> ("epoch" | "iter", N): the progress point each best file was saved at
+        self.best_at: dict[str, tuple[str, int]] = {}
         self.kept_ckpts: list[str] = []
         self.last_ckpt: str | None = None
 
@@ -499,6 +501,8 @@ class CheckpointHook(Hook):
         if self.best_score:
             state["best_score"] = dict(self.best_score)
             state["best_ckpt"] = {k: rec(v) if v else v for k, v in self.best_ckpt.items()}
+            if self.best_at:
+                state["best_at"] = {k: list(v) for k, v in self.best_at.items()}
         if self.save_best == ["auto"] and self.rules[0] is not None:
             state["auto"] = {"key": self._auto_key, "rule": self.rules[0]}
         if self._validated is not None:
@@ -537,6 +541,9 @@ class CheckpointHook(Hook):
         self.best_ckpt = {
             k: (own(v, str(k)) or "") if v else ""
             for k, v in _state_dict(state, "best_ckpt").items()
+        }
+        self.best_at = {
+            str(k): (str(v[0]), int(v[1])) for k, v in _state_dict(state, "best_at").items()
         }
         if ignored:
             self._warn_ignored(list(dict.fromkeys(ignored)))
@@ -1003,7 +1010,8 @@ class CheckpointHook(Hook):
             self._save_progress(runner)
         self._training = False
         for key, score in self.best_score.items():
-            runner.logger.info(best_summary(key, score, self.best_ckpt.get(key), runner.work_dir))
+            path, at = self.best_ckpt.get(key), self.best_at.get(key)
+            runner.logger.info(best_summary(key, score, path, runner.work_dir, at))
         if self.published_keys is not None and runner.rank == 0:
             self._wait_writer()  # publishing reads the files back
             # MMEngine publishes the last checkpoint only with save_last=True
@@ -1392,8 +1400,10 @@ class CheckpointHook(Hook):
                 continue
             filename = best_name(key, self._filename(runner))
             path = self._location(filename)
-            previous = self.best_ckpt.get(key)
-            self.best_score[key], self.best_ckpt[key] = score, path
+            previous, previous_at = self.best_ckpt.get(key), self.best_at.get(key)
+            epoch, iters = self._progress(runner)
+            at = ("epoch", epoch) if self.by_epoch else ("iter", iters)
+            self.best_score[key], self.best_ckpt[key], self.best_at[key] = score, path, at
             drop_previous = _deleter(previous, path, runner, self._remove)
             # MMEngine's keys: best_score / best_ckpt, or per key when several are tracked;
             # the path as the hook records it (relative to the work dir, as in its state).
@@ -1417,19 +1427,22 @@ class CheckpointHook(Hook):
                 else:
                     self.best_score[key] = best
                     self.best_ckpt[key] = previous or ""
+                if previous_at is None:
+                    self.best_at.pop(key, None)
+                else:
+                    self.best_at[key] = previous_at
                 for name, value in before.items():
                     if value is missing:
                         hub.pop_info(name)
                     else:
                         hub.update_info(name, value)
                 raise
-            epoch, iters = self._progress(runner)
             runner.logger.info(  # MMEngine's line, which log parsers look for
                 "The best checkpoint with %.4f %s at %d %s is saved to %s.",
                 score,
                 key,
-                epoch if self.by_epoch else iters,
-                "epoch" if self.by_epoch else "iter",
+                at[1],
+                at[0],
                 filename,
             )
 

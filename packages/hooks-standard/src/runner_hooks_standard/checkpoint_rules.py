@@ -44,19 +44,28 @@ def infer_rule(key: str, greater_keys: Sequence[str], less_keys: Sequence[str]) 
     return None
 
 
-def best_summary(key: str, score: float, path: str | None, work_dir: Path) -> str:
+def best_summary(
+    key: str,
+    score: float,
+    path: str | None,
+    work_dir: Path,
+    at: tuple[str, int] | None = None,
+) -> str:
     """The end-of-training line: the best score, when it was reached, and its checkpoint.
 
-    When is read back from the ``best_{key}_{epoch|iter}_{N}.pth`` name this
-    hook gives the file, so it also holds after a resume.
+    When is ``at`` (``("epoch" | "iter", N)``, kept in the hook's state so it
+    holds after a resume, whatever ``filename_tmpl`` names the file); without
+    it (MMEngine's record) it is read back from the default
+    ``best_{key}_{epoch|iter}_{N}.pth`` name.
     """
     line = f"Best {key}: {score:.4f}"
     if not path:
         return line
-    reached = re.search(r"_(epoch|iter)_(\d+)\.pth$", path)
-    if reached:
-        kind = "epoch" if reached.group(1) == "epoch" else "iteration"
-        line += f" at {kind} {reached.group(2)}"
+    if at is None:
+        reached = re.search(r"_(epoch|iter)_(\d+)\.pth$", path)
+        at = (reached.group(1), int(reached.group(2))) if reached else None
+    if at is not None:
+        line += f" at {'epoch' if at[0] == 'epoch' else 'iteration'} {at[1]}"
     try:
         shown = Path(path).relative_to(Path(work_dir).absolute()).as_posix()
     except ValueError:
