@@ -1047,6 +1047,85 @@ def test_resume_of_an_mmengine_checkpoint_keeps_its_score_but_not_a_foreign_file
     assert "ignoring" in run_log(runner) and "notes.txt" in run_log(runner)
 
 
+class GuideValLoop(BaseLoop):
+    """A validation loop as MMEngine's guide writes one: no before_val/after_val points."""
+
+    def __init__(self, runner: Any, dataloader: Any, evaluator: Any, metrics: str = "") -> None:
+        super().__init__(runner, dataloader)
+        self.evaluator = runner.build_evaluator(evaluator)
+        self.metrics = metrics  # "": hand over the evaluator's; "empty" / "none": not
+
+    def run(self) -> Any:
+        runner = self.runner
+        runner.call_hook("before_val_epoch")
+        for batch in self.dataloader:
+            with torch.no_grad():
+                outputs = runner.model.val_step(batch)
+            self.evaluator.process(data_samples=outputs, data_batch=batch)
+        metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+        if self.metrics == "none":
+            runner.call_hook("after_val_epoch")
+        else:
+            runner.call_hook("after_val_epoch", metrics={} if self.metrics else metrics)
+        return metrics
+
+
+class CountInValidation(Hook):
+    """Of lower priority than CheckpointHook: its count changes after the hook's turn."""
+
+    priority = "LOW"
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def after_val_epoch(self, runner: Any, metrics: Any = None) -> None:
+        self.count += 1
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"count": self.count}
+
+
+def test_a_val_loop_without_after_val_still_gets_its_best_checkpoint(tmp_path: Path) -> None:
+    """The best file was written in after_val, which such a loop never calls: no best file,
+    and no word of it (MMEngine writes best_acc_epoch_2.pth)."""
+    runner = make_runner(
+        tmp_path,
+        interval=1,
+        save_best="auto",
+        scores=[0.5, 0.9, 0.7],
+        val_cfg=dict(type=GuideValLoop),
+        custom_hooks=[CountInValidation()],
+    )
+    runner.train()
+    assert {n for n in names(tmp_path) if n.startswith("best")} == {"best_acc_epoch_2.pth"}
+    ckpt = load(tmp_path / "best_acc_epoch_2.pth")
+    assert (ckpt["meta"]["epoch"], ckpt["meta"]["iter"]) == (2, 4)  # the validation's point
+    assert ckpt["hooks"]["CountInValidation"] == {"count": 2}  # after every hook saw it
+    info = ckpt["message_hub"]["runtime_info"]
+    assert (info["best_score"], info["best_ckpt"]) == (0.9, "best_acc_epoch_2.pth")
+    assert load(tmp_path / "epoch_2.pth")["hooks"]["checkpoint"]["best_score"] == {"acc": 0.9}
+
+
+@pytest.mark.parametrize("metrics", ["empty", "none"])
+def test_a_validation_without_metrics_says_the_best_checkpoint_is_skipped(
+    tmp_path: Path, metrics: str
+) -> None:
+    """MMEngine warns that an empty dict skips the best checkpoint; it was skipped silently."""
+    runner = make_runner(
+        tmp_path,
+        interval=1,
+        save_best="acc",
+        scores=[0.5, 0.9, 0.7],
+        val_cfg=dict(type=GuideValLoop, metrics=metrics),
+    )
+    runner.train()
+    assert not any(n.startswith("best") for n in names(tmp_path))
+    said = "the behavior to save the best checkpoint will be skipped in this evaluation"
+    assert run_log(runner).count(said) == 1  # once per run, not at each validation
+    given = "is an empty dict" if metrics == "empty" else "is not given"
+    assert f"Since `metrics` {given}, {said}" in run_log(runner)
+
+
 class MMEngineStyleLoop(BaseLoop):
     """A training loop written for MMEngine: counts in ``_epoch``/``_iter``, has no state_dict."""
 

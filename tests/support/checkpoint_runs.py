@@ -53,6 +53,7 @@ def make_runner(
     momentum: float = 0.0,
     train_cfg: dict[str, Any] | None = None,
     param_scheduler: Any = None,
+    val_cfg: dict[str, Any] | None = None,
     **hook: Any,
 ) -> Runner:
     """A runner whose only hook is ``CheckpointHook(**hook)``; validation when ``scores``.
@@ -64,7 +65,7 @@ def make_runner(
     if scores is not None:
         val = dict(
             val_dataloader=dict(dataset=Data(), batch_size=4),
-            val_cfg=dict(),
+            val_cfg=val_cfg or dict(),
             val_evaluator=Scripted(key, scores),
         )
     if param_scheduler is not None:

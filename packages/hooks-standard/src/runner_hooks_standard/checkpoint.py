@@ -314,6 +314,8 @@ class CheckpointHook(Hook):
         self._out_dir_hold: Any = None  # out_dir's lock, when other runs may save there too
         self._training = False
         self._metrics: dict[str, Any] | None = None
+        self._in_val = False  # between before_val and after_val
+        self._warned_no_metrics = False
         self._last_saved_at: tuple[int, int] | None = None  # (epoch, iter) of the newest save
         #: the file saved at ``_last_saved_at``: this hook's newest, or the file resumed from
         #: (a preemption stop's, saved by the Runner between this hook's saves)
@@ -859,6 +861,7 @@ class CheckpointHook(Hook):
     def before_train(self, runner: RunnerAPI) -> None:
         self._check_writer()
         self._training = True
+        self._in_val = self._warned_no_metrics = False
         runner.logger.info("Checkpoints will be saved to %s.", self.out_dir)  # MMEngine's line
         if not self._resumed and not self.best_score and not self.kept_ckpts:
             self._take_over_mmengine_record(runner)
@@ -950,18 +953,36 @@ class CheckpointHook(Hook):
         if periodic or last:
             self._save_progress(runner, at="after_train_iter")
 
+    def before_val(self, runner: RunnerAPI) -> None:
+        self._in_val = True  # an after_val follows: the best file is written there
+
     def after_val_epoch(self, runner: RunnerAPI, metrics: dict[str, Any] | None = None) -> None:
         self._check_writer()
-        if self._training:
-            self._metrics = dict(metrics or {})
+        if not self._training:
+            return
+        self._metrics = dict(metrics or {})
+        if self.save_best and not metrics and not self._warned_no_metrics:
+            self._warned_no_metrics = True
+            given = "an empty dict" if metrics is not None else "not given"
+            runner.logger.warning(  # MMEngine's line (it warns at each validation)
+                "Since `metrics` is %s, the behavior to save the best checkpoint will be "
+                "skipped in this evaluation (said once per run).",
+                given,
+            )
+        if not self._in_val:
+            # a val loop of one's own that calls no before_val/after_val (as the guide writes
+            # one): do after_val's work once every hook has seen this point, at the same
+            # progress point, so the best file holds their updated states all the same
+            runner.hooks.after_point(lambda: self.after_val(runner))
 
     def after_val(self, runner: RunnerAPI) -> None:
         """Best checkpoints, then re-save the progress checkpoint if validation changed hook states."""
+        self._in_val = False
         if not self._training:
             return
         metrics, self._metrics = self._metrics, None
         progress = self._validated = self._progress(runner)
-        if self.save_best and metrics is not None:
+        if self.save_best and metrics:  # empty: skipped, as MMEngine (after_val_epoch warned)
             self._save_best(runner, metrics)
         if self._last_saved_at == progress and self.last_ckpt is not None:
             saved_file = self._file_saved_last()  # the file saved at this point
