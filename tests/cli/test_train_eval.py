@@ -273,6 +273,25 @@ def test_plot_leaves_a_test_after_training_off_the_validation_curve(tmp_path: Pa
     assert not any(name.startswith("test/") for name in run.series)
 
 
+def test_plot_keeps_a_validation_loss_off_the_training_loss_curve(tmp_path: Path) -> None:
+    """A val metric named like a training key ('loss') joined the training curve, its
+    epochs mixed into the iterations; only time/data_time/memory were split."""
+    from runner_cli.commands.plot import read_run
+
+    scalars = tmp_path / "scalars.json"
+    records = []
+    for epoch in (1, 2):
+        records.append({"loss": 2.0 / epoch, "lr": 0.1, "epoch": epoch, "iter": 20 * epoch})
+        records.append({"accuracy/top1": 50.0 + epoch, "loss": 1.5 / epoch, "step": epoch})
+    scalars.write_text("".join(json.dumps(r) + "\n" for r in records))
+    run = read_run(scalars, "run")
+    train, val = run.series["loss"], run.series["val/loss"]
+    assert (train.xs, train.ys, train.stages) == ([20.0, 40.0], [2.0, 1.0], {"train"})
+    assert (val.xs, val.ys, val.stages) == ([1.0, 2.0], [1.5, 0.75], {"val"})
+    assert val.x_kinds == {"epoch"}  # the validation's axis
+    assert run.series["accuracy/top1"].stages == {"val"}  # a key of one stage keeps its name
+
+
 def test_config_check_accepts_the_tiny_config(tiny_config, cli) -> None:
     tiny_config()
     done = cli("config", "check", "tiny.py", "--for", "train")

@@ -27,6 +27,7 @@ SCALARS = Path("vis_data") / "scalars.json"
 _NOT_CURVES = {"step", "iter", "epoch", "time", "data_time", "memory", "eta"}
 _NOT_CURVES |= {f"val/{k}" for k in ("time", "data_time", "memory")}
 #: keys both training and validation records carry: a validation's go to ``val/<key>``
+#: (as do those of any other key a run's records of both stages hold, a val ``loss``)
 _SHARED = ("time", "data_time", "memory")
 #: y-axis labels of the keys the standard hooks log
 _Y_LABELS = {
@@ -118,8 +119,12 @@ def _has_training_records(scalars: Path) -> bool:
 
 
 def read_run(scalars: Path, label: str) -> Run:
-    """Parse the JSON lines; a half-written last line (a run still going) is skipped."""
-    series: dict[str, Series] = {}
+    """Parse the JSON lines; a half-written last line (a run still going) is skipped.
+
+    A key both training and validation records hold is two curves, on two x
+    axes: the validation's is ``val/<key>``.
+    """
+    found: dict[tuple[str, str], Series] = {}  # (stage, key) -> its points
     epoch_based = False  # training records with ``epoch``: validation steps are epochs
     lines = scalars.read_text(encoding="utf-8").splitlines()
     for number, line in enumerate(lines, 1):
@@ -144,12 +149,18 @@ def read_run(scalars: Path, label: str) -> Run:
                 continue
             if not isinstance(value, (int, float)) or not math.isfinite(value):
                 continue
-            name = f"val/{key}" if stage == "val" and key in _SHARED else key
-            entry = series.setdefault(name, Series())
+            entry = found.setdefault((stage, key), Series())
             entry.xs.append(float(x))
             entry.ys.append(float(value))
             entry.x_kinds.add(kind)
             entry.stages.add(stage)
+    both = {key for stage, key in found if stage == "train"} & {
+        key for stage, key in found if stage == "val"
+    }
+    series = {
+        f"val/{key}" if stage == "val" and (key in _SHARED or key in both) else key: entry
+        for (stage, key), entry in found.items()
+    }
     return Run(label, scalars, series)
 
 
