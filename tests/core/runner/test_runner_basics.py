@@ -1131,6 +1131,49 @@ def test_errors_of_the_guides_top_level_optimizer_name_that_key(tmp_path) -> Non
         runner.train()
 
 
+def test_the_guides_optimizer_fills_an_optim_wrapper_without_one(tmp_path) -> None:
+    """optimizer= beside optim_wrapper=dict(clip_grad=...) was dropped: the wrapper, left
+    without an optimizer, failed with "model Linear has no child module 'clip_grad'"."""
+    runner = _small_runner(
+        tmp_path, optimizer=dict(type="SGD", lr=0.5), optim_wrapper=dict(clip_grad=dict(max_norm=1))
+    )
+    runner.train()
+    assert type(runner.optim_wrapper.optimizer).__name__ == "SGD"
+    assert runner.optim_wrapper.get_lr() == {"lr": [0.5]}
+    assert runner.optim_wrapper.clip_grad_kwargs == {"max_norm": 1}
+
+
+@pytest.mark.parametrize("how", ["object", "config"])
+def test_the_guides_optimizer_beside_optim_wrappers_own_is_refused(tmp_path, how: str) -> None:
+    """Both naming an optimizer trained with optim_wrapper's (Adam) and dropped SGD unsaid."""
+    from runner_core.errors import ConfigTypeError
+
+    model = torch.nn.Linear(2, 2)
+    optimizer = (
+        torch.optim.SGD(model.parameters(), lr=0.5) if how == "object" else dict(type="SGD", lr=0.5)
+    )
+    kwargs = dict(
+        model=model,
+        work_dir=str(tmp_path),
+        train_dataloader=dict(
+            dataset=torch.utils.data.TensorDataset(torch.randn(8, 2)), batch_size=4
+        ),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+        optimizer=optimizer,
+        optim_wrapper=dict(optimizer=dict(type="Adam", lr=0.001)),
+    )
+    with pytest.raises(ConfigTypeError) as err:  # a TypeError too
+        Runner(**kwargs) if how == "object" else Runner.from_cfg(Config(kwargs))
+    given = "SGD(...)" if how == "object" else "dict(type='SGD', ...)"
+    text = str(err.value)
+    assert text.startswith(
+        f"optimizer={given} and optim_wrapper.optimizer=dict(type='Adam', ...) both give the "
+        "optimizer"
+    )
+    assert "give the optimizer once, as optim_wrapper.optimizer, and remove optimizer" in text
+    assert "optim_wrapper = dict(optimizer=dict(_delete_=True, type='Adam'" in text
+
+
 def _set_with_own_timer() -> dict:
     return {"timer": {"type": "IterTimerHook"}, "logger": {"type": "LoggerHook", "interval": 3}}
 

@@ -557,7 +557,25 @@ class ConfigChecker:
         self.loop_points.update(loop_points(cls))
 
     def check_optim(self) -> None:
+        from runner_core.errors import ConfigTypeError
+        from runner_core.runner.parts import with_top_level_optimizer
+
         wrapper = self.cfg.get("optim_wrapper")
+        optimizer = self.cfg.get("optimizer")
+        optimizer_ok = True
+        if isinstance(optimizer, Mapping):
+            before = len(self.problems)
+            self.check_optimizer(optimizer, "optimizer")
+            optimizer_ok = len(self.problems) == before
+        if optimizer is not None and wrapper is not None:  # as the Runner joins them
+            try:
+                merged = with_top_level_optimizer(wrapper, optimizer)
+            except ConfigTypeError as exc:
+                self.add("optimizer", str(exc))
+            else:  # optim_wrapper=dict(clip_grad=...) gets the top-level optimizer
+                if optimizer_ok:
+                    self.check_one_wrapper(merged, "optim_wrapper")
+                return
         if isinstance(wrapper, Mapping):
             from runner_core.errors import BuildError
             from runner_core.optim.constructor import multi_optimizer_parts
@@ -573,12 +591,8 @@ class ConfigChecker:
                 for name, part in parts.items():
                     if isinstance(part, Mapping):
                         self.check_one_wrapper(part, f"optim_wrapper.{name}")
-        optimizer = self.cfg.get("optimizer")
-        if isinstance(optimizer, Mapping):
-            before = len(self.problems)
-            self.check_optimizer(optimizer, "optimizer")
-            if wrapper is None and len(self.problems) == before:  # the Runner wraps it so
-                self.build_optim_wrapper({"optimizer": optimizer}, "optimizer")
+        if wrapper is None and isinstance(optimizer, Mapping) and optimizer_ok:
+            self.build_optim_wrapper({"optimizer": optimizer}, "optimizer")  # as the Runner
 
     def check_one_wrapper(self, wrapper: Mapping[str, Any], key_path: str) -> None:
         from runner_core.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ConfigTypeError
 
 __all__ = [
     "RUN_PARTS",
@@ -25,6 +25,7 @@ __all__ = [
     "missing_parts",
     "orphan_parts",
     "orphans_message",
+    "with_top_level_optimizer",
 ]
 
 
@@ -176,3 +177,56 @@ def check_incomplete_evaluation(parts: Mapping[str, Any]) -> None:
         lacking = missing_parts(parts, mode)
         if lacking:
             raise ConfigError(f"{run.loader} {incomplete_message(mode, lacking)}")
+
+
+def with_top_level_optimizer(optim_wrapper: Any, optimizer: Any) -> Any:
+    """The optim wrapper config a run builds from the guide's top-level ``optimizer``.
+
+    It is a shortcut for ``optim_wrapper=dict(optimizer=...)``: alone it is wrapped, and
+    beside an ``optim_wrapper`` without an optimizer (``dict(clip_grad=...)``) it fills
+    that one. Both naming an optimizer is refused (a ConfigTypeError, a TypeError as
+    MMEngine's Runner has no ``optimizer`` argument): one of them would be dropped.
+    """
+    if optimizer is None:
+        return optim_wrapper
+    if optim_wrapper is None:
+        return {"optimizer": optimizer}
+    if isinstance(optim_wrapper, Mapping) and not _gives_optimizer(optim_wrapper):
+        return {**optim_wrapper, "optimizer": optimizer}
+    given = _short(optim_wrapper.get("optimizer") if isinstance(optim_wrapper, Mapping) else None)
+    wrapper = f"optim_wrapper.optimizer={given}" if given else "optim_wrapper"
+    raise ConfigTypeError(
+        f"optimizer={_short(optimizer)} and {wrapper} both give the optimizer, and a run "
+        "uses one: the other would be dropped without a word. The top-level optimizer is a "
+        "shortcut for optim_wrapper=dict(optimizer=...); give the optimizer once, as "
+        "optim_wrapper.optimizer, and remove optimizer. A config inheriting optim_wrapper "
+        "from its _base_ overrides the optimizer inside it: optim_wrapper = "
+        "dict(optimizer=dict(lr=0.1)) changes one value, optim_wrapper = "
+        "dict(optimizer=dict(_delete_=True, type='Adam', lr=0.001)) replaces it."
+    )
+
+
+def _gives_optimizer(optim_wrapper: Mapping[str, Any]) -> bool:
+    """Whether an optim wrapper config names its optimizer(s): its own, or one per part
+    (``generator=dict(optimizer=...)``)."""
+    from torch.optim import Optimizer
+
+    if optim_wrapper.get("optimizer") is not None:
+        return True
+    return any(
+        isinstance(part, Optimizer)
+        or (isinstance(part, Mapping) and part.get("optimizer") is not None)
+        or (not isinstance(part, Mapping) and hasattr(part, "optimizer"))  # a built wrapper
+        for part in optim_wrapper.values()
+    )
+
+
+def _short(value: Any) -> str:
+    """``dict(type='SGD', ...)`` or ``SGD(...)``: an optimizer named in one line."""
+    if value is None:
+        return ""
+    if isinstance(value, Mapping):
+        kind = value.get("type")
+        name = kind if isinstance(kind, str) else getattr(kind, "__name__", kind)
+        return f"dict(type={name!r}, ...)" if name is not None else "dict(...)"
+    return f"{type(value).__name__}(...)"

@@ -45,7 +45,13 @@ from .loading import LoadOrResume, RunPhase
 from .lr_scaling import per_process_batch_size
 from .lr_scaling import scale_lr as _scale_lr
 from .model_features import turn_on_model_features
-from .parts import check_incomplete_evaluation, check_orphans, missing_message, missing_parts
+from .parts import (
+    check_incomplete_evaluation,
+    check_orphans,
+    missing_message,
+    missing_parts,
+    with_top_level_optimizer,
+)
 from .randomness import capture_rng_state, isolated_rng
 from .resume import ResumeState
 from .run_header import log_run_header
@@ -321,8 +327,8 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         self._val_evaluator = val_evaluator
         self._test_evaluator = test_evaluator
         self._top_level_optimizer: dict[str, Any] | None = None
-        if optim_wrapper is None and optimizer is not None:
-            optim_wrapper = {"optimizer": optimizer}
+        if optimizer is not None:  # the guide's shortcut: fills optim_wrapper.optimizer
+            optim_wrapper = with_top_level_optimizer(optim_wrapper, optimizer)
             self._top_level_optimizer = optim_wrapper  # its errors name the guide's key
         self.optim_wrapper: Any = optim_wrapper
         self._param_scheduler_cfg = param_scheduler
