@@ -100,8 +100,8 @@ def test_distinct_names_are_custom_points_and_warn_when_never_called() -> None:
     m = HookManager()
     m.register(Custom())
     m.validate()
-    m.call("before_valloader2_iter", {"runner": None, "batch_idx": 1})
-    assert calls == [(1, None)]
+    m.call("before_valloader2_iter", {"runner": None, "batch_idx": 1, "data_batch": "b"})
+    assert calls == [(1, "b")]
     with pytest.warns(
         UserWarning, match="Custom.after_never_called, Custom.train_epoch\\. "
     ) as record:
@@ -290,6 +290,31 @@ def test_a_custom_point_passes_the_runner_by_position_to_a_first_parameter() -> 
     m.register(Custom())
     m.call("after_qa_step", {"runner": "R", "step": 2})
     assert seen == [("R", 2)]
+
+
+def test_a_custom_points_call_leaving_out_a_required_parameter_is_a_type_error() -> None:
+    """It arrived as None, silently (the guide's after_valloader2_iter(..., extra)); MMEngine's
+    call raises TypeError, and the same method on a standard point is refused at start."""
+    from runner_core.errors import HookTypeError
+
+    seen: list = []
+
+    class NeedsExtra(Hook):
+        def after_valloader2_iter(self, batch_idx, data_batch, outputs, extra):
+            seen.append(extra)
+
+    m = HookManager()
+    m.register(NeedsExtra())
+    given = {"runner": "R", "batch_idx": 0, "data_batch": "b", "outputs": None}
+    with pytest.raises(HookTypeError) as err:  # a TypeError too
+        m.call("after_valloader2_iter", given)
+    assert str(err.value).startswith(
+        "NeedsExtra.after_valloader2_iter() requires 'extra', but the call of custom hook "
+        "point 'after_valloader2_iter' gave batch_idx, data_batch, outputs (and the runner)."
+    )
+    assert seen == []
+    m.call("after_valloader2_iter", {**given, "extra": 1})
+    assert seen == [1]
 
 
 class _Counter(Hook):

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from checkpoint_runs import make_runner
 
-from runner_core.errors import HookError
+from runner_core.errors import HookError, HookTypeError
 from runner_core.hooks import Hook, HookManager
 from runner_core.hooks.method_checks import (
     MISSPELLED,
@@ -414,8 +414,8 @@ def test_a_default_hook_is_named_by_its_key_or_role(fake_dist) -> None:
 
 
 def test_a_custom_points_keyword_only_arguments_get_the_callers_values() -> None:
-    # the same as at standard points: required ones the caller's value (None if left out),
-    # defaulted ones the caller's value or their default
+    # required ones the caller's value (left out: a TypeError, as MMEngine's call), defaulted
+    # ones the caller's value or their default
     seen: list[Any] = []
 
     class KeywordOnly(Hook):
@@ -426,5 +426,6 @@ def test_a_custom_points_keyword_only_arguments_get_the_callers_values() -> None
     m.register(KeywordOnly())
     m.call("after_custom_step", {"runner": "r", "value": 3})
     m.call("after_custom_step", {"runner": "r", "value": 4, "extra": 7})
-    m.call("after_custom_step", {"runner": "r"})
-    assert seen == [(3, 5), (4, 7), (None, 5)]
+    with pytest.raises(HookTypeError, match=r"KeywordOnly.after_custom_step\(\) requires 'value'"):
+        m.call("after_custom_step", {"runner": "r"})
+    assert seen == [(3, 5), (4, 7)]

@@ -245,7 +245,8 @@ class RunnerAPI(Protocol):
         ...
 
     def call_hook(self, fn_name: str, **kwargs: Any) -> None:
-        """Call hook point ``fn_name`` (custom points included); omitted arguments arrive as None."""
+        """Call hook point ``fn_name`` (custom points included); omitted arguments arrive as
+        None, except those a custom point's hook method requires (a TypeError)."""
         ...
 
     def call_hooks(self, fn_name: str, **kwargs: Any) -> None:

@@ -663,7 +663,8 @@ class HookManager(Sequence[Hook]):
         return name in self._callers
 
     def call(self, name: str, kwargs: dict[str, Any]) -> None:
-        """Call hook point ``name``; arguments the caller omitted arrive as None.
+        """Call hook point ``name``; arguments the caller omitted arrive as None, except
+        those a custom point's hook method requires (HookTypeError).
 
         Right after ``before_train`` the hooks' :meth:`Hook.idle_points` are
         settled; after ``after_train`` every point is called again. What
@@ -1091,9 +1092,10 @@ def _keyword_params(function: Any) -> tuple[tuple[str, ...], tuple[str, ...], bo
 
 def _open_point(manager: HookManager, name: str, impls: list[Any]) -> Any:
     """Custom point ``name`` as a function taking any keyword arguments, as MMEngine's
-    ``call_hook`` passes them: each hook gets the ones it names (a required one the
-    caller left out as None, a defaulted one only if given, so its default holds), a
-    ``**kwargs`` hook all of them. Standard points are compiled (``_compile_point``)."""
+    ``call_hook`` passes them: each hook gets the ones it names (a defaulted one only if
+    given, so its default holds), a ``**kwargs`` hook all of them. A required one the
+    caller left out is a HookTypeError, as MMEngine's call is a TypeError (it arrived as
+    None, silently). Standard points are compiled (``_compile_point``)."""
     calls = []
     for impl in reversed(impls):  # pluggy calls the last registered first
         keyword_required, keyword_defaulted, takes_all = _keyword_params(impl.function)
@@ -1110,6 +1112,8 @@ def _open_point(manager: HookManager, name: str, impls: list[Any]) -> Any:
                 if takes_all:
                     fn(**given)
                     continue
+                if not given.keys() >= set(required):
+                    _check_required(name, fn, required, first, given)
                 args = {k: given.get(k) for k in required}
                 args.update({k: given[k] for k in defaulted if k in given})
                 if first is not None and first not in given and "runner" in given:
@@ -1121,6 +1125,26 @@ def _open_point(manager: HookManager, name: str, impls: list[Any]) -> Any:
 
     fire.__qualname__ = fire.__name__ = name
     return fire
+
+
+def _check_required(
+    name: str, fn: Any, required: tuple[str, ...], first: str | None, given: Mapping[str, Any]
+) -> None:
+    """Raise HookTypeError if custom point ``name``'s call leaves out a parameter hook method
+    ``fn`` requires (the runner fills a ``first`` one the call does not name)."""
+    missing = [k for k in required if k not in given and not (k == first and "runner" in given)]
+    if not missing:
+        return
+    owner = getattr(fn, "__self__", None)
+    method = f"{type(owner).__name__}.{name}" if owner is not None else name
+    gave = ", ".join(k for k in given if k != "runner") or "no arguments"
+    listed = ", ".join(map(repr, missing))
+    raise HookTypeError(
+        f"{method}() requires {listed}, but the call of custom hook point {name!r} gave "
+        f"{gave} (and the runner). Give the parameter a default in the hook "
+        f"({missing[0]}=None), or pass it: runner.call_hook({name!r}, ..., "
+        f"{missing[0]}=...)."
+    )
 
 
 def _isolated_point(name: str, impls: list[Any], argnames: tuple[str, ...]) -> Any:

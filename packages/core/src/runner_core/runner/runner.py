@@ -849,7 +849,8 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         return self._hooks.order_table()
 
     def call_hook(self, fn_name: str, **kwargs: Any) -> None:
-        """Call hook point ``fn_name``; omitted arguments arrive as None."""
+        """Call hook point ``fn_name``; omitted arguments arrive as None, except those a
+        custom point's hook method requires (HookTypeError: MMEngine's call, a TypeError)."""
         kwargs["runner"] = self
         self._hook_manager.call(fn_name, kwargs)
 
