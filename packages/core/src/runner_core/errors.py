@@ -110,6 +110,15 @@ class HookAssertionTypeError(HookTypeError, HookAssertionError):
     """A hook argument of the wrong type where MMEngine asserts (``save_best=dict(...)``)."""
 
 
+class NotBoundError(RunnerError, AttributeError):
+    """An object made without what it works on (a scheduler without its optimizer) was
+    used before the Runner bound it.
+
+    An ``AttributeError`` too: what it lacks are attributes, so ``hasattr`` and
+    ``getattr(obj, name, default)`` answer instead of raising.
+    """
+
+
 class ConfigError(RunnerError, ValueError):
     """A config value is missing, of the wrong kind or out of range."""
 

@@ -302,6 +302,26 @@ def test_build_defaults_end_from_the_train_loop() -> None:
     assert kept.end == INF
 
 
+def test_an_unbound_scheduler_names_the_public_use_and_answers_hasattr() -> None:
+    """step() said "cannot '_global_step' yet" (an internal name), and hasattr() / getattr
+    with a default raised RuntimeError instead of answering."""
+    from runner_core.errors import NotBoundError
+
+    unbound = MultiStepLR(milestones=[80, 90], by_epoch=True)  # as in the Runner guide
+    for call, words in [
+        (unbound.step, "so it cannot step() yet"),
+        (unbound.get_last_value, "so it cannot get_last_value() yet"),
+    ]:
+        with pytest.raises(NotBoundError) as err:
+            call()
+        assert isinstance(err.value, RuntimeError) and isinstance(err.value, AttributeError)
+        assert str(err.value).startswith(f"MultiStepLR was created without an optimizer, {words}")
+    with pytest.raises(NotBoundError, match="so it has no 'optimizer' yet"):
+        _ = unbound.optimizer
+    assert not hasattr(unbound, "last_step_hint")
+    assert getattr(unbound, "optimizer", None) is None
+
+
 def test_build_passes_objects_through_and_binds_unbound_ones() -> None:
     wrapper = OptimWrapper(_sgd(1.0))
     built = MultiStepLR(wrapper, milestones=[1])

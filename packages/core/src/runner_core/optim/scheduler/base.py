@@ -22,7 +22,14 @@ import warnings
 from collections.abc import Mapping
 from typing import Any, ClassVar, cast
 
-from ...errors import BuildAssertionError, BuildError, BuildKeyError, BuildValueError, did_you_mean
+from ...errors import (
+    BuildAssertionError,
+    BuildError,
+    BuildKeyError,
+    BuildValueError,
+    NotBoundError,
+    did_you_mean,
+)
 from .step_order import count_optimizer_steps, warn_if_stepped_first
 
 INF = int(1e9)
@@ -133,6 +140,23 @@ def _name(
     if twice:
         raise TypeError(f"{owner} got multiple values for argument {twice[0]!r}.")
     return {**named, **kwargs}
+
+
+def _unbound_use(scheduler: Any, name: str) -> str:
+    """``it cannot step()`` / ``it has no 'optimizer'``: what an unbound scheduler was asked,
+    by the public method the caller called (the outermost of the scheduler's own frames),
+    not the internal attribute that method reached for."""
+    import sys
+
+    frame = sys._getframe(2)  # the caller of __getattr__
+    method = None
+    while frame is not None and frame.f_locals.get("self") is scheduler:
+        if not frame.f_code.co_name.startswith("_"):
+            method = frame.f_code.co_name
+        frame = frame.f_back
+    if method is not None:
+        return f"it cannot {method}()"
+    return f"it has no {name!r}"
 
 
 class _ParamScheduler(metaclass=_SchedulerMeta):
@@ -261,12 +285,13 @@ class _ParamScheduler(metaclass=_SchedulerMeta):
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for attributes that do not exist: on an unbound
-        # scheduler, say why instead of a bare AttributeError.
+        # scheduler, say why instead of a bare AttributeError (an AttributeError
+        # still, so hasattr() and getattr(s, name, default) answer).
         if not name.startswith("__") and self.__dict__.get("_unbound") is not None:
-            raise RuntimeError(
-                f"{type(self).__name__} was created without an optimizer, so it cannot "
-                f"{name!r} yet. Give it to the Runner (param_scheduler=...) or bind it with "
-                "build_param_schedulers(scheduler, optim_wrapper)."
+            raise NotBoundError(
+                f"{type(self).__name__} was created without an optimizer, so "
+                f"{_unbound_use(self, name)} yet. Give it to the Runner (param_scheduler=...) "
+                "or bind it with build_param_schedulers(scheduler, optim_wrapper)."
             )
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
