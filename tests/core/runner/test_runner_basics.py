@@ -338,6 +338,15 @@ def test_unknown_env_cfg_key_warns_and_is_ignored(tmp_path) -> None:
     assert caught[0].filename == __file__
 
 
+@pytest.mark.parametrize(("typo", "value"), [("max_epoch", 1), ("max_iter", 2)])
+def test_a_train_cfg_typo_warns_at_the_users_line(tmp_path, typo: str, value: int) -> None:
+    """The guide's max_epoch warning was attributed to runner_core/runner/runner.py."""
+    runner = _small_runner(tmp_path, train_cfg={"by_epoch": typo == "max_epoch", typo: value})
+    with pytest.warns(UserWarning, match=f"train_cfg key '{typo}' is read as '{typo}s'") as caught:
+        runner.train()
+    assert caught[0].filename == __file__  # the user's line
+
+
 def test_resource_limit_raises_the_open_files_soft_limit(tmp_path) -> None:
     resource = pytest.importorskip("resource")
     import os

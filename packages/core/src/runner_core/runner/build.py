@@ -24,6 +24,7 @@ from ..errors import (
     RegistryError,
     did_you_mean,
     name_config_key,
+    stacklevel_outside_runner_core,
 )
 from ..hooks import Hook
 from ..loop import BaseLoop
@@ -40,10 +41,16 @@ def train_loop_cfg(train_cfg: Mapping[str, Any], val_cfg: Mapping[str, Any] | No
     """Resolve ``train_cfg`` to a loop config with a ``type``."""
     cfg = dict(train_cfg)
     if "max_epoch" in cfg and "max_epochs" not in cfg:  # the guide's spelling
-        warnings.warn("train_cfg key 'max_epoch' is read as 'max_epochs'.", stacklevel=3)
+        warnings.warn(
+            "train_cfg key 'max_epoch' is read as 'max_epochs'.",
+            stacklevel=stacklevel_outside_runner_core(),
+        )
         cfg["max_epochs"] = cfg.pop("max_epoch")
     if "max_iter" in cfg and "max_iters" not in cfg:
-        warnings.warn("train_cfg key 'max_iter' is read as 'max_iters'.", stacklevel=3)
+        warnings.warn(
+            "train_cfg key 'max_iter' is read as 'max_iters'.",
+            stacklevel=stacklevel_outside_runner_core(),
+        )
         cfg["max_iters"] = cfg.pop("max_iter")
     if "type" in cfg and "by_epoch" in cfg and _agrees_with_by_epoch(cfg["type"], cfg["by_epoch"]):
         # 'runner-loops-standard::EpochBasedTrainLoop' (the way out of a name two plugins
