@@ -147,8 +147,9 @@ def _unbound_use(scheduler: Any, name: str) -> str:
     by the public method the caller called (the outermost of the scheduler's own frames),
     not the internal attribute that method reached for."""
     import sys
+    import types
 
-    frame = sys._getframe(2)  # the caller of __getattr__
+    frame: types.FrameType | None = sys._getframe(2)  # the caller of __getattr__
     method = None
     while frame is not None and frame.f_locals.get("self") is scheduler:
         if not frame.f_code.co_name.startswith("_"):
