@@ -165,3 +165,68 @@ def test_a_user_loader_with_persistent_workers_resumes_its_order(tmp_path) -> No
         )
         == 1
     )
+
+
+def _config_loader(sampler: Any, num_workers: int) -> dict:
+    return dict(
+        dataset=Points(),
+        batch_size=4,
+        sampler=sampler,
+        num_workers=num_workers,
+        collate_fn=dict(type="default_collate"),
+    )
+
+
+def _resume_warning(saved_workers: int, workers: int, sampler: Any, saved: Any = ...) -> list[str]:
+    """What a resume logs about seeding: a checkpoint's record (``saved``; default: the
+    one a loader with ``saved_workers`` writes) against a loader with ``workers``."""
+    from types import SimpleNamespace
+
+    from runner_core.data.dataloader import build_dataloader
+    from runner_core.runner.checkpointing import _batch_seeding, _warn_if_seeding_changed
+
+    def loop(n: int) -> SimpleNamespace:  # building starts no workers
+        loader = build_dataloader(_config_loader(sampler, n), seed=0, rank=0, world_size=1)
+        return SimpleNamespace(dataloader=loader)
+
+    position: dict[str, Any] = {"epoch": 0, "iter": 3}
+    if saved is ...:
+        saved = _batch_seeding(loop(saved_workers))
+    if saved is not None:
+        position["batch_seeding"] = saved
+    messages: list[str] = []
+    logger = SimpleNamespace(warning=lambda msg, *args: messages.append(msg % args))
+    _warn_if_seeding_changed(SimpleNamespace(logger=logger), loop(workers), position, "c.pth")
+    return messages
+
+
+@pytest.mark.parametrize(("before", "after"), [(2, 0), (0, 2)])
+def test_a_resume_that_switches_per_batch_seeding_says_so(before: int, after: int) -> None:
+    """A sampler without set_start has its batches seeded one by one only with workers:
+    resumed between 0 and some workers, its order went on but augmentations differed,
+    silently (QA: loss 1.9835 uninterrupted, 2.0187 resumed)."""
+    sampler = torch.utils.data.RandomSampler(Points())
+    [message] = _resume_warning(before, after, sampler)
+    assert message.startswith("Resuming from c.pth: train_dataloader ")
+    assert f"saved it (num_workers={before})" in message
+    assert f"this one (num_workers={after})" in message
+    assert "sampler (RandomSampler) without set_start" in message
+    assert f"resume with num_workers={before}; a new run with a sampler that has set_start" in (
+        message
+    )
+
+
+def test_a_resume_that_keeps_per_batch_seeding_is_quiet() -> None:
+    # DefaultSampler seeds every batch with any num_workers; 2 -> 1 workers seed alike;
+    # a checkpoint saved before the record was kept says nothing
+    assert _resume_warning(2, 0, dict(type="DefaultSampler", shuffle=True)) == []
+    assert _resume_warning(2, 1, torch.utils.data.RandomSampler(Points())) == []
+    assert _resume_warning(2, 0, torch.utils.data.RandomSampler(Points()), saved=None) == []
+
+
+def test_a_checkpoint_records_how_the_loader_seeds_its_batches(tmp_path) -> None:
+    sampler = torch.utils.data.RandomSampler(Points())
+    train_cfg, ckpt = MID_PASS["iter"][0], dict(interval=3, by_epoch=False)
+    _train(tmp_path / "a", _config_loader(sampler, 0), train_cfg, ckpt)
+    saved = torch.load(tmp_path / "a" / "iter_3.pth", weights_only=True)
+    assert saved["loop"]["batch_seeding"] == {"num_workers": 0, "per_batch": False}

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader, Dataset, IterableDataset, Sampler
+from torch.utils.data import BatchSampler, DataLoader, Dataset, IterableDataset, Sampler
 
 from ..distributed.utils import broadcast_object, get_dist_info, sync_random_seed
 from ..errors import (
@@ -450,6 +450,54 @@ def build_dataloader(
     if key_path == "train_dataloader":
         _hint_persistent_workers(loader_kwargs)
     return loader
+
+
+def batch_seeding(loader: Any) -> dict[str, Any]:
+    """How ``loader`` seeds the random draws of loading: ``num_workers``, and
+    ``per_batch``: whether each batch is loaded under its own seed.
+
+    A checkpoint records it, because a sampler without ``set_start`` gets seeded
+    batches only with workers (see :func:`build_dataloader`): a run resumed with
+    workers after one without them, or the reverse, keeps the sample order but
+    draws other augmentations, and only the record lets the resume say so.
+    """
+    seeded = isinstance(getattr(loader, "batch_sampler", None), (SeededBatchSampler, SeededBatches))
+    return {"num_workers": int(getattr(loader, "num_workers", 0) or 0), "per_batch": seeded}
+
+
+def seeding_changed(saved: Mapping[str, Any], loader: Any, key_path: str) -> str | None:
+    """Why ``loader`` does not load as the run that recorded ``saved`` (its
+    :func:`batch_seeding`) did, with the fix; None when both seed alike.
+
+    Only a sampler (or batch sampler) without ``set_start`` seeds per batch with
+    workers and not without them: switching between 0 and some workers keeps
+    its sample order but changes the augmentations drawn while loading.
+    """
+    now, before = batch_seeding(loader), int(saved.get("num_workers", 0) or 0)
+    if bool(saved.get("per_batch")) == now["per_batch"] or before == now["num_workers"]:
+        return None  # the same workers seed alike (another sampler: another order anyway)
+    batch_sampler = getattr(loader, "batch_sampler", None)
+    if isinstance(batch_sampler, SeededBatches):
+        batch_sampler = batch_sampler.wrapped
+    if batch_sampler is not None and type(batch_sampler) not in (BatchSampler, SeededBatchSampler):
+        what, other = f"batch sampler ({type(batch_sampler).__name__})", ""
+    else:
+        sampler = getattr(batch_sampler, "sampler", None) or getattr(loader, "sampler", None)
+        what = f"sampler ({type(sampler).__name__})"
+        other = (
+            "; a new run with a sampler that has set_start (DefaultSampler, InfiniteSampler) "
+            "seeds every batch with any num_workers"
+        )
+    seeded, unseeded = "loaded each batch under its own seed", "did not seed its batches"
+    return (
+        f"{key_path} {seeded if saved.get('per_batch') else unseeded} in the run that saved "
+        f"it (num_workers={before}) and {'does' if now['per_batch'] else 'does not'} in this "
+        f"one (num_workers={now['num_workers']}): a {what} without set_start gets its "
+        "batches seeded one by one only with data workers. The order of the samples "
+        "resumes, but random draws while loading (augmentations in the dataset's "
+        f"__getitem__) differ from the uninterrupted run's. To resume exactly, resume with "
+        f"num_workers={before}{other}."
+    )
 
 
 def _hint_persistent_workers(kwargs: Mapping[str, Any]) -> None:

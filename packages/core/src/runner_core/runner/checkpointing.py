@@ -145,6 +145,9 @@ def build_state(
         if pass_rng is not None and is_mid_epoch(position):
             # the order of a pass its loader draws when it starts: a resume draws it again
             ckpt["loop"]["pass_rng"] = pass_rng
+        seeding = _batch_seeding(loop)
+        if seeding is not None:  # a resume that seeds otherwise says so
+            ckpt["loop"]["batch_seeding"] = seeding
     counts = _optim_counts(runner.optim_wrapper)
     if counts is not None:
         ckpt["optim_counts"] = counts
@@ -818,6 +821,7 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
         "iter": int(meta.get("iter", 0)),
     }
     loop.load_state_dict(position)
+    _warn_if_seeding_changed(runner, loop, position, path)
     restore_hook_states(runner, ckpt.get("hooks", {}), path, meta.get("hook_types"))
     runner.resume_state.optim_counts = ckpt.get("optim_counts")
     local = _rank_local_state(runner, ckpt, path)
@@ -868,6 +872,32 @@ def _say_if_finished(runner: Any, path: str) -> None:
         done,
         limit,
     )
+
+
+def _batch_seeding(loop: Any) -> dict[str, Any] | None:
+    """How the train loop's loader seeds its batches (``batch_seeding``), None without one."""
+    loader = getattr(loop, "dataloader", None)
+    if loader is None or isinstance(loader, Mapping):
+        return None
+    from ..data.dataloader import batch_seeding
+
+    return batch_seeding(loader)
+
+
+def _warn_if_seeding_changed(
+    runner: Any, loop: Any, position: Mapping[str, Any], path: str
+) -> None:
+    """Warn when the train loader seeds its batches otherwise than the saving run's did
+    (see ``seeding_changed``); a checkpoint without the record (older) is quiet."""
+    saved = position.get("batch_seeding")
+    loader = getattr(loop, "dataloader", None)
+    if not isinstance(saved, Mapping) or loader is None or isinstance(loader, Mapping):
+        return
+    from ..data.dataloader import seeding_changed
+
+    change = seeding_changed(saved, loader, "train_dataloader")
+    if change is not None:
+        runner.logger.warning("Resuming from %s: %s", path, change)
 
 
 def _rank_local_state(runner: Any, ckpt: Mapping[str, Any], path: str) -> Mapping[str, Any]:
