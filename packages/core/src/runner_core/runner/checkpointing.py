@@ -4,7 +4,8 @@ A checkpoint holds plain data and tensors only (it loads with
 ``weights_only=True``): ``meta`` (progress, seed, versions, config text),
 ``state_dict``, ``optimizer``, ``param_schedulers``, ``message_hub``, ``rng``
 (every random stream), ``loop`` (the train loop's position, including the
-batch inside the epoch), ``hooks`` (each hook's own state, by role or class: see
+batch inside the epoch, and ``batch_seeding``: how its loader seeded its
+batches), ``hooks`` (each hook's own state, by role or class: see
 :mod:`.hook_states`),
 ``optim_counts`` (each optim wrapper's own update count: an int, or
 ``{name: int}`` for an ``OptimWrapperDict``) and, when saved inside a
