@@ -159,3 +159,25 @@ def test_each_distribution_ships_the_license_and_a_readme(member: str) -> None:
     text = (ROOT / "LICENSE").read_text()
     assert "Apache License\n                           Version 2.0, January 2004" in text
     assert "Copyright runner contributors" in text
+
+
+def test_the_digits_wheel_ships_its_configs_where_pkg_references_look(tmp_path: Path) -> None:
+    """'runner_digits::digits_cnn_epoch.py' resolves in an installed wheel: .mim/configs."""
+    project = ROOT / "examples" / "digits-lib"
+    run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(tmp_path),
+            str(project),
+        ]
+    )
+    (wheel,) = tmp_path.glob("runner_digits-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        shipped = {n for n in zf.namelist() if n.startswith("runner_digits/.mim/configs/")}
+    expected = {f"runner_digits/.mim/configs/{p.name}" for p in (project / "configs").glob("*.py")}
+    assert expected and shipped == expected

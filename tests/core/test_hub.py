@@ -117,3 +117,11 @@ def test_bad_references_say_what_is_wrong(
 ) -> None:
     with pytest.raises(error, match=words):
         get_config(reference)
+
+
+def test_a_missing_config_names_every_place_searched(package: Path) -> None:
+    with pytest.raises(ConfigFileNotFoundError) as info:
+        get_config("hubpkg::family/missing.py")
+    relative = Path("family") / "missing.py"
+    for folder in (package / ".mim" / "configs", package / "configs", package.parent / "configs"):
+        assert str(folder / relative) in str(info.value)

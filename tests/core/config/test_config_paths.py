@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from runner_core.config import Config
+from runner_core.config.loader import _package_candidates
 from runner_core.errors import ConfigError
 
 ODD = "实验 1/café $HOME #h [a] a=b,c"  # spaces, non-ASCII, shell characters; no quotes
@@ -96,3 +97,36 @@ def test_a_missing_package_base_names_the_packages_configs_folder(
     assert f"looked for {package / 'configs' / 'sub' / 'nope.py'})" in message
     assert f"configs folder (found: {package / 'configs'}); check that sub/nope.py" in message
     assert "relative to the file" not in message
+    assert f"All places searched: {package / '.mim' / 'configs' / 'sub' / 'nope.py'}, " in message
+    assert f", {tmp_path / 'configs' / 'sub' / 'nope.py'}." in message
+
+
+def test_a_src_layout_checkout_finds_the_configs_in_its_project_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An editable src-layout project: project/src/pkg, configs in project/configs."""
+    project = tmp_path / "qa-srclayout"
+    package = project / "src" / "qa_srclayout_pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (project / "pyproject.toml").write_text("[project]\nname = 'qa-srclayout'\n", encoding="utf-8")
+    (project / "configs").mkdir()
+    (project / "configs" / "base.py").write_text("a = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(project / "src"))
+    assert _package_candidates(str(package), "base.py") == [
+        str(package / ".mim" / "configs" / "base.py"),
+        str(package / "configs" / "base.py"),
+        str(project / "configs" / "base.py"),
+    ]
+    child = tmp_path / "child.py"
+    child.write_text("_base_ = 'qa_srclayout_pkg::base.py'\nb = 2\n", encoding="utf-8")
+    assert Config.fromfile(child).a == 1
+
+
+def test_a_flat_checkout_keeps_the_configs_beside_the_package(tmp_path: Path) -> None:
+    """Without src/ (or a src/ that is no project's), the folder beside the package."""
+    package = tmp_path / "src" / "pkg"
+    package.mkdir(parents=True)
+    assert _package_candidates(str(package), "x.py")[2] == str(
+        tmp_path / "src" / "configs" / "x.py"
+    )

@@ -81,7 +81,7 @@ def get_config(cfg_path: str, pretrained: bool = False) -> Config:
     config's released weights: their location is set as ``cfg.model_path``.
     """
     from .config import Config
-    from .config.loader import resolve_base_path
+    from .config.loader import package_config_places, resolve_base_path
 
     package, relative = _split(cfg_path)
     root = _package_root(package)
@@ -89,7 +89,7 @@ def get_config(cfg_path: str, pretrained: bool = False) -> Config:
     if not os.path.isfile(path):
         raise ConfigFileNotFoundError(
             f"get_config({cfg_path!r}): the package {package!r} (at {root}) has no config "
-            f"{relative!r}; looked in its .mim/configs and configs folders. Check the path "
+            f"{relative!r}; looked for {package_config_places(root, relative)}. Check the path "
             "against the package's configs."
         )
     cfg = Config.fromfile(path)

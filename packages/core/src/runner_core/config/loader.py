@@ -183,17 +183,33 @@ def resolve_base_path(reference: str, filename: str) -> tuple[str, str | None]:
 
 
 def _package_candidates(root: str, relative: str) -> list[str]:
-    """Where ``pkg::relative`` may be: the installed ``.mim/configs``, the package's own
-    ``configs`` folder, or the checkout's ``configs`` beside the package."""
+    """Where ``pkg::relative`` may be: the installed ``.mim/configs`` (what a wheel
+    ships), the package's own ``configs`` folder, or the checkout's ``configs``.
+
+    The checkout's folder is beside the package, or, in a src layout
+    (``project/src/pkg``), in the project folder that holds pyproject.toml: an
+    editable install of such a project finds its configs without copying them.
+    """
+    parent = os.path.dirname(root)
+    project = os.path.dirname(parent)
+    if os.path.basename(parent) == "src" and os.path.isfile(
+        os.path.join(project, "pyproject.toml")
+    ):
+        parent = project
     return [
         os.path.join(root, ".mim", "configs", relative),
         os.path.join(root, "configs", relative),
-        os.path.join(os.path.dirname(root), "configs", relative),
+        os.path.join(parent, "configs", relative),
     ]
 
 
 def _configs_folder(candidate: str, relative: str) -> str:
     return candidate[: -len(relative)].rstrip("/\\")
+
+
+def package_config_places(root: str, relative: str) -> str:
+    """Every file ``pkg::relative`` was looked for, for a "not found" message."""
+    return ", ".join(_package_candidates(root, relative))
 
 
 def _missing_base_hint(reference: str) -> str:
@@ -205,8 +221,9 @@ def _missing_base_hint(reference: str) -> str:
     folders = [_configs_folder(c, relative) for c in _package_candidates(root, relative)]
     found = [folder for folder in folders if os.path.isdir(folder)]
     return (
-        "The part after '::' is relative to the package's configs folder ("
-        + (f"found: {', '.join(found)}" if found else f"none exists: {', '.join(folders)}")
+        f"All places searched: {package_config_places(root, relative)}. The part after '::' is "
+        "relative to the package's configs folder ("
+        + (f"found: {', '.join(found)}" if found else "none exists")
         + f"); check that {relative} is there."
     )
 
