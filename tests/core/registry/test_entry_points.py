@@ -154,6 +154,23 @@ def test_conflict_names_both_and_can_be_resolved_by_distribution(fake_dist) -> N
         sets.get("Same")
 
 
+@pytest.mark.parametrize("spelling", ["plug_b.two", "Plug-B-Two", "plug--b_two", "PLUG.B.TWO"])
+def test_a_distribution_before_double_colon_is_compared_as_pip_does(
+    fake_dist, spelling: str
+) -> None:
+    """PEP 503: case and runs of '-', '_', '.' do not tell distributions apart."""
+    for name, origin in (("plug-a-two", "a"), ("plug-b-two", "b")):
+        fake_dist(
+            name,
+            {GROUP: {"Same": f"{name.replace('-', '_')}_mod:Same"}},
+            {f"{name.replace('-', '_')}_mod": f"class Same:\n    origin = {origin!r}\n"},
+        )
+    reg = Registry("widget", GROUP)
+    assert reg.get(f"{spelling}::Same").origin == "b"
+    with pytest.raises(RegistryError, match="It is offered by: plug-.-two, plug-.-two"):
+        reg.lookup("plug-c-two::Same")
+
+
 def test_an_entry_point_hiding_the_fallbacks_object_warns_when_a_run_loads_it(
     fake_dist,
 ) -> None:

@@ -54,6 +54,7 @@ from .scope import (
     find_scope,
     get_default_scope,
     import_scope_registry,
+    normal_name,
 )
 
 _MISSING = object()
@@ -529,7 +530,9 @@ class Registry:
     def _resolve(self, key: str) -> Any:
         if "::" in key:
             dist, _, bare = key.partition("::")
-            chosen = [e for e in self.entry_points(bare) if e.distribution == dist]
+            # pip's spelling rules: 'runner_digits::X' and 'Runner-Digits::X' are runner-digits'
+            wanted = normal_name(dist)
+            chosen = [e for e in self.entry_points(bare) if normal_name(e.distribution) == wanted]
             if not chosen:
                 offered = [e.distribution for e in self.entry_points(bare)]
                 hint = f" It is offered by: {', '.join(offered)}." if offered else ""

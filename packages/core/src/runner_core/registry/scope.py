@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
@@ -72,14 +73,15 @@ def find_scope(registry: Registry, scope: str) -> Registry | None:
     return None
 
 
-def _normal(name: str) -> str:
-    return name.lower().replace("-", "_").replace(".", "_")
+def normal_name(name: str) -> str:
+    """A distribution name as pip compares it (PEP 503): case, '-', '_' and '.' aside."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def entry_in_scope(entry: PluginEntry, scope: str) -> bool:
     """An entry point belongs to ``scope`` if its distribution or top-level package is named so."""
     top = entry.target.partition(":")[0].split(".")[0]
-    return _normal(entry.distribution) == _normal(scope) or top == scope
+    return normal_name(entry.distribution) == normal_name(scope) or top == scope
 
 
 # scopes whose ``<scope>.registry`` has been imported (or tried), so a lookup tries once
