@@ -962,3 +962,19 @@ def test_a_constructor_failing_on_a_value_is_noted_with_its_key_and_type() -> No
     with pytest.raises(ZeroDivisionError) as err:
         build_from_cfg(dict(type="Inner", hidden=0), reg)  # a build of the user's: no key
     assert not getattr(err.value, "__notes__", [])
+
+
+@pytest.mark.parametrize("cli_installed", [True, False])
+def test_an_unknown_name_points_to_runner_cli_only_where_it_is_installed(
+    monkeypatch: pytest.MonkeyPatch, cli_installed: bool
+) -> None:
+    """`pip install runner-core runner-hooks-standard` has no runner-cli command to run."""
+    from runner_core import standard
+
+    monkeypatch.setattr(standard, "_installed", lambda dist: cli_installed or dist != "runner-cli")
+    reg = Registry("thing", "runner.things-test")
+    with pytest.raises(RegistryError) as err:
+        reg.build({"type": "NoSuchThing"})
+    message = str(err.value)
+    assert ("(see `runner-cli plugins`)" in message) is cli_installed
+    assert ("print(THING.keys())`, or `pip install runner-cli`" in message) is not cli_installed

@@ -635,6 +635,26 @@ def test_missing_standard_loops_name_their_distribution(
         assert "train_cfg.type" not in msg
 
 
+def test_missing_loops_and_sets_say_how_to_list_them_without_runner_cli(
+    tmp_path, monkeypatch
+) -> None:
+    """Without runner-cli, "see `runner-cli plugins`" names a command that is not there."""
+    from runner_core import standard
+    from runner_core.errors import RegistryError
+    from runner_core.registry import LOOPS
+
+    monkeypatch.setattr(standard, "_installed", lambda dist: dist != "runner-cli")
+    with pytest.raises(RegistryError) as err:
+        _small_runner(tmp_path, default_hooks_set="nosuchset")
+    assert "runner-cli plugins`" in str(err.value)
+    assert "`from runner_core.registry import DEFAULT_HOOK_SETS; print(" in str(err.value)
+    _uninstall_group(monkeypatch, "runner.loops", LOOPS)
+    with pytest.raises(RegistryError) as err:
+        _small_runner(tmp_path, train_cfg=dict(max_epochs=1)).train()
+    assert "(see `runner-cli plugins`)" not in str(err.value)
+    assert "`from runner_core.registry import LOOPS; print(LOOPS.keys())`" in str(err.value)
+
+
 def test_a_shadowed_standard_loop_is_fixed_by_the_suggested_type(
     tmp_path, monkeypatch, fake_dist
 ) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 #: the distribution of the standard loops, and of the ``standard`` default-hooks set
 STANDARD_LOOPS_DIST = "runner-loops-standard"
 STANDARD_HOOKS_DIST = "runner-hooks-standard"
+#: the distribution of the ``runner-cli`` command, which ``pip install runner-core`` lacks
+CLI_DIST = "runner-cli"
 
 #: the loops a config runs when its ``train_cfg``/``val_cfg``/``test_cfg`` names no type
 STANDARD_LOOPS = ("EpochBasedTrainLoop", "IterBasedTrainLoop", "ValLoop", "TestLoop")
@@ -82,4 +84,16 @@ def missing_distribution_hint(name: str) -> str:
     return (
         f" {name!r} comes with the {distribution} distribution, which is not installed: "
         f"pip install {distribution}."
+    )
+
+
+def plugin_listing_hint(registry: str) -> str:
+    """How to list what the registry ``registry`` (its variable's name) offers:
+    ``runner-cli plugins`` only where runner-cli is installed (checked on an error path
+    only), otherwise in Python, or by installing it."""
+    if _installed(CLI_DIST):
+        return "see `runner-cli plugins`"
+    return (
+        f"list them in Python with `from runner_core.registry import {registry}; "
+        f"print({registry}.keys())`, or `pip install {CLI_DIST}` for `runner-cli plugins`"
     )

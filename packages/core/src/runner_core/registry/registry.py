@@ -658,7 +658,7 @@ class Registry:
         return None
 
     def _unknown_message(self, key: str) -> str:
-        from ..standard import missing_distribution_hint
+        from ..standard import missing_distribution_hint, plugin_listing_hint
         from .stale import reinstall_hint
 
         hint = missing_distribution_hint(key) or did_you_mean(key, self.suggestion_pool())
@@ -668,8 +668,8 @@ class Registry:
             f"{key!r} is not in the {self.name} registry{scope}.{hint} Known names come from "
             f"@{self.var_name}.register_module()"
             + (
-                f" and from installed plugins' {self.group!r} entry points (see "
-                "`runner-cli plugins`)"
+                f" and from installed plugins' {self.group!r} entry points "
+                f"({plugin_listing_hint(self.var_name)})"
                 if self.group
                 else ""
             )

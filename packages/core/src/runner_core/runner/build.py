@@ -30,7 +30,13 @@ from ..hooks import Hook
 from ..loop import BaseLoop
 from ..registry import DEFAULT_HOOK_SETS, EVALUATORS, HOOKS, LOOPS, METRICS, Registry
 from ..registry.build_functions import offered_by
-from ..standard import NO_SET_INSTALLED, STANDARD_HOOKS_DIST, STANDARD_LOOPS, STANDARD_LOOPS_DIST
+from ..standard import (
+    NO_SET_INSTALLED,
+    STANDARD_HOOKS_DIST,
+    STANDARD_LOOPS,
+    STANDARD_LOOPS_DIST,
+    plugin_listing_hint,
+)
 from ..value_checks import refuse_class
 
 DEFAULT_SET_ENV = "RUNNER_DEFAULT_HOOKS"
@@ -165,7 +171,7 @@ def _missing_standard_loop(kind: str, mode: str, type_given: bool) -> str:
     return (
         f"{what}, and no installed distribution offers it: the standard loops come with "
         f"{STANDARD_LOOPS_DIST}. Install it (`pip install {STANDARD_LOOPS_DIST}`), or name an "
-        f"installed loop with {mode}_cfg=dict(type='...') (see `runner-cli plugins`)."
+        f"installed loop with {mode}_cfg=dict(type='...') ({plugin_listing_hint('LOOPS')})."
     )
 
 
@@ -335,8 +341,8 @@ def active_default_set(
         raise RegistryError(
             f"The default-hooks set {chosen!r}, chosen by {source}, is not installed."
             f"{did_you_mean(chosen, available)} Installed sets: {', '.join(available) or 'none'} "
-            "(see `runner-cli plugins`). Fix the name there, or install the plugin that offers "
-            "it; 'none' runs only the hooks the config names."
+            f"({plugin_listing_hint('DEFAULT_HOOK_SETS')}). Fix the name there, or install the "
+            "plugin that offers it; 'none' runs only the hooks the config names."
         ) from exc
     try:
         hooks = factory() if callable(factory) else factory
