@@ -327,6 +327,31 @@ def test_check_fails_a_plugin_made_for_other_runner_releases(
     assert cli("plugins", path=_site(tmp_path)).returncode == 0  # listing only: not read
 
 
+def test_check_names_a_missing_runner_dependency_and_its_pip_install(
+    cli, fake_dist, tmp_path: Path
+) -> None:
+    """A dependency uninstalled under a plugin is no sign of a plugin for other releases."""
+    info = fake_dist(
+        "needy-plugin",
+        {"runner.hooks": {"NeedyHook": "needy_mod:NeedyHook"}},
+        {"needy_mod": "import runner_gone_standard\n"},
+    )
+    with (info / "METADATA").open("a") as meta:
+        meta.write("Requires-Dist: runner-gone-standard[tensorboard]<0.2,>=0.1\n")
+    done = cli("plugins", "--check", path=_site(tmp_path))
+    assert done.returncode == 1
+    wanted = (
+        "needy-plugin requires runner-gone-standard[tensorboard]>=0.1,<0.2, which is not "
+        'installed: pip install "runner-gone-standard[tensorboard]>=0.1,<0.2"'
+    )
+    lines = done.stderr.splitlines()
+    at = next(i for i, line in enumerate(lines) if "require runner packages" in line)
+    assert lines[at + 1] == f"  - {wanted}"
+    assert "other releases" not in done.stderr
+    done = cli("plugins", "--check", "--json", path=_site(tmp_path))
+    assert json.loads(done.stdout)["missing"] == [wanted]
+
+
 @pytest.mark.usefixtures("two_default_sets")
 def test_check_says_every_run_fails_with_several_sets_and_none_chosen(
     monkeypatch: pytest.MonkeyPatch,

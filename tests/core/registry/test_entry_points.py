@@ -107,6 +107,24 @@ def test_a_plugin_made_for_another_core_says_so_when_it_fails_to_load(fake_dist)
     assert "runner-hooks-standard" not in msg and "numpy" not in msg and "extra" not in msg
 
 
+def test_a_plugin_whose_runner_dependency_is_missing_says_what_to_install(fake_dist) -> None:
+    """Missing is not "made for other releases": the plugin is fine, its dependency is gone."""
+    info = fake_dist(
+        "needy-plugin",
+        {GROUP: {"Needy": "needy_mod:Needy"}},
+        {"needy_mod": "import runner_gone_standard\n"},
+    )
+    _requires(info, "runner-gone-standard[tensorboard]<0.2,>=0.1", "runner-core>=0.1")
+    with pytest.raises(PluginError) as err:
+        Registry("widget", GROUP).get("Needy")
+    msg = str(err.value)
+    assert (
+        "needy-plugin requires runner-gone-standard[tensorboard]>=0.1,<0.2, which is not "
+        'installed: pip install "runner-gone-standard[tensorboard]>=0.1,<0.2".'
+    ) in msg
+    assert "other releases" not in msg and "made for the installed ones" not in msg
+
+
 def test_a_plugin_whose_requirements_fit_fails_without_that_sentence(fake_dist) -> None:
     info = fake_dist(
         "fit-plugin", {GROUP: {"Fit": "fit_mod:Fit"}}, {"fit_mod": "raise ImportError('x')\n"}

@@ -7,7 +7,8 @@ two distributions offer, and shows the default-hooks set a run would use.
 what their group holds (a hook that is no Hook, or whose methods no hook point
 calls as written), subcommand plugins whose ``register()`` fails or claims a
 taken name, plugin distributions that require other releases of the runner
-packages or torch than the installed ones, and conflicts that make runs
+packages or torch than the installed ones (or ones not installed at all: the
+``pip install`` that brings them), and conflicts that make runs
 naming nothing fail (exit 1); it also warns about keys that hide a torch
 class a registry would otherwise give for that name (a model ``Linear``, an
 optimizer ``Adam``).
@@ -171,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
     failures: dict[tuple[str, str, str], str] = {}
     shadows: list[str] = []
     mismatched: list[str] = []
+    missing: list[str] = []
     if args.check:
         points = _loop_points(entries.get("runner.loops", []))
         for items in entries.values():
@@ -181,6 +183,7 @@ def run(args: argparse.Namespace) -> int:
         failures.update(_command_failures(entries.get(GROUP, []), failures))
         shadows = _shadows(entries)
         mismatched = _requirement_mismatches(entries)
+        missing = _missing_requirements(entries)
     hooks = default_hooks_status(args.config)
     conflicts, breaking = _conflicts(entries, hooks["active"])
     if args.json:
@@ -204,7 +207,11 @@ def run(args: argparse.Namespace) -> int:
             },
             "default_hooks": hooks,
             "conflicts": conflicts,
-            **({"shadows": shadows, "requirements": mismatched} if args.check else {}),
+            **(
+                {"shadows": shadows, "requirements": mismatched, "missing": missing}
+                if args.check
+                else {}
+            ),
             "failures": [
                 {"group": g, "key": k, "distribution": d, "error": msg}
                 for (g, k, d), msg in failures.items()
@@ -231,6 +238,14 @@ def run(args: argparse.Namespace) -> int:
             "releases of the runner packages or torch (pip installs them with a warning; "
             "they may fail at run time): install releases made for each other.\n"
             + "\n".join(f"  - {text}" for text in mismatched),
+            file=sys.stderr,
+        )
+        status = EXIT_FAILURE
+    if missing:
+        print(
+            f"runner-cli: error: {len(missing)} plugin distribution(s) require runner "
+            "packages (or torch) that are not installed: install them.\n"
+            + "\n".join(f"  - {text}" for text in missing),
             file=sys.stderr,
         )
         status = EXIT_FAILURE
@@ -298,6 +313,22 @@ def _requirement_mismatches(entries: dict[str, list[Any]]) -> list[str]:
 
     names = sorted({e.distribution for items in entries.values() for e in items})
     return [text for name in names for text in unmet_requirements(name)]
+
+
+def _missing_requirements(entries: dict[str, list[Any]]) -> list[str]:
+    """The runner packages (or torch) each plugin distribution requires that are not
+    installed at all, with the ``pip install`` that brings them, one line each."""
+    from runner_core.registry.requirements import (
+        missing_requirements,
+        missing_requirements_sentence,
+    )
+
+    names = sorted({e.distribution for items in entries.values() for e in items})
+    return [
+        missing_requirements_sentence(name, missing)
+        for name in names
+        if (missing := missing_requirements(name))
+    ]
 
 
 def _loop_points(loops: list[Any]) -> dict[str, tuple[str, ...]]:

@@ -46,10 +46,17 @@ class PluginEntry:
             for part in attr.split(".") if attr else []:
                 obj = getattr(obj, part)
         except (Exception, SystemExit) as exc:  # a module that parses sys.argv on import exits
-            from .requirements import unmet_requirements
+            from .requirements import (
+                missing_requirements,
+                missing_requirements_sentence,
+                unmet_requirements,
+            )
 
+            missing = missing_requirements(self.distribution)
             unmet = unmet_requirements(self.distribution)
             why = (
+                f" {missing_requirements_sentence(self.distribution, missing)}." if missing else ""
+            ) + (
                 f" It was likely made for other releases: {'; '.join(unmet)}. Install a "
                 f"release of {self.distribution} made for the installed ones, or the versions "
                 "it asks for."
