@@ -43,6 +43,17 @@ def _packages() -> list[str]:
     return found
 
 
+@pytest.mark.parametrize("top", TOP_LEVEL)
+def test_importing_a_distributions_package_imports_no_torch(top: str) -> None:
+    """What lazy exports are for: ``import runner_loops_standard`` stays cheap."""
+    import subprocess
+    import sys
+
+    code = f"import sys, {top}; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 @pytest.mark.parametrize("package", _packages())
 def test_every_exported_name_resolves(package: str) -> None:
     module = importlib.import_module(package)
