@@ -181,3 +181,30 @@ def test_the_digits_wheel_ships_its_configs_where_pkg_references_look(tmp_path: 
         shipped = {n for n in zf.namelist() if n.startswith("runner_digits/.mim/configs/")}
     expected = {f"runner_digits/.mim/configs/{p.name}" for p in (project / "configs").glob("*.py")}
     assert expected and shipped == expected
+
+
+PUBLISHED = ["packages/core", "packages/hooks-standard", "packages/loops-standard",
+             "packages/cli", "examples/digits-lib"]  # fmt: skip
+
+
+@pytest.mark.parametrize("folder", PUBLISHED)
+def test_the_long_description_and_metadata_stand_on_their_own(folder: str) -> None:
+    """PyPI shows the README alone: a link to ../../README.md is a broken link there."""
+    import re
+
+    from runner_core.project import load_toml
+
+    here = ROOT / folder
+    project = load_toml(here / "pyproject.toml")["project"]
+    readme = (here / project["readme"]).read_text()
+    assert not re.findall(r"\]\((?!https?://)[^)#]*\)", readme)  # no link but a URL's
+    assert "pip install" in readme
+    classifiers = project["classifiers"]
+    for version in ("3.10", "3.11", "3.12", "3.13"):
+        assert f"Programming Language :: Python :: {version}" in classifiers
+    assert "Typing :: Typed" in classifiers
+    assert not [c for c in classifiers if c.startswith("License ::")]  # PEP 639: `license`
+    assert project["license"] == "Apache-2.0" and project["license-files"] == ["LICENSE"]
+    assert (here / "LICENSE").read_bytes() == (ROOT / "LICENSE").read_bytes()
+    (package,) = (here / "src").iterdir()
+    assert (package / "py.typed").is_file()
