@@ -160,3 +160,13 @@ def test_a_cleared_table_does_not_bring_back_a_replaced_hub() -> None:
     finally:
         MessageHub._instance_dict.clear()
         MessageHub._instance_dict.update(saved)
+
+
+def test_mmengines_parameter_names_work_as_keywords() -> None:
+    """OpenMMLab code calls these by keyword, with MMEngine's parameter names."""
+    source = MessageHub("qa-keywords")
+    source.update_info_dict(info_dict={"epoch": 3, "classes": ["cat"]}, resumed=True)
+    assert source.get_info("epoch") == 3
+    target = MessageHub("qa-keywords-target")
+    target.load_state_dict(state_dict=source.state_dict())
+    assert target.get_info("classes") == ["cat"]

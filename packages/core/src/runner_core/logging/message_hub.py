@@ -531,6 +531,7 @@ class MessageHub:
 
     @classmethod
     def check_instance_created(cls, name: str) -> bool:
+        """Whether a live hub is called ``name`` (``get_instance`` would not create one)."""
         if cls._shadowed:
             cls._unshadow()
         return name in cls._instances
@@ -624,6 +625,8 @@ class MessageHub:
             self.update_scalar(prefix + key, value, count, resumed)
 
     def get_scalar(self, key: str) -> HistoryBuffer:
+        """The history of ``key`` (``.current()``, ``.mean(n)``); a KeyError when none was
+        recorded (``history(key)`` makes an empty one instead)."""
         try:
             return self._scalars[key]
         except KeyError:
@@ -639,6 +642,7 @@ class MessageHub:
 
     @property
     def log_scalars(self) -> dict[str, HistoryBuffer]:
+        """Every scalar's history by key, those with a value recorded."""
         scalars = self._scalars
         if all(map(len, scalars.values())):  # the usual case: the dict itself, as MMEngine's
             return scalars
@@ -648,26 +652,32 @@ class MessageHub:
 
     # info
     def update_info(self, key: str, value: Any, resumed: bool = True) -> None:
+        """Store ``value`` under ``key``, replacing what was there (epoch, iter, a best
+        score...); ``resumed=False`` leaves the key out of checkpoints."""
         self._info[key] = value
         if not resumed or self._not_resumed:
             self._resumed(key, resumed)
 
-    def update_info_dict(self, info: dict[str, Any], resumed: bool = True) -> None:
-        if not isinstance(info, Mapping):
-            raise _not_a_dict("update_info_dict", info)
-        self._info.update(info)
+    def update_info_dict(self, info_dict: dict[str, Any], resumed: bool = True) -> None:
+        """``update_info`` for each item of ``info_dict`` (MMEngine's parameter name)."""
+        if not isinstance(info_dict, Mapping):
+            raise _not_a_dict("update_info_dict", info_dict)
+        self._info.update(info_dict)
         if not resumed or self._not_resumed:
-            for key in info:
+            for key in info_dict:
                 self._resumed(key, resumed)
 
     def get_info(self, key: str, default: Any = None) -> Any:
+        """The info stored under ``key`` (the value itself, not a copy), else ``default``."""
         return self._info.get(key, default)
 
     def pop_info(self, key: str, default: Any = None) -> Any:
+        """Remove ``key``'s info and return it, else ``default``."""
         return self._info.pop(key, default)
 
     @property
     def runtime_info(self) -> dict[str, Any]:
+        """All info by key (the hub's own dict, as MMEngine's)."""
         return self._info
 
     def __iter__(self) -> Iterator[str]:
@@ -675,6 +685,8 @@ class MessageHub:
 
     # checkpoints: plain data only, so checkpoints load with weights_only=True
     def state_dict(self) -> dict[str, Any]:
+        """The scalars, info and resumed keys a checkpoint saves, as plain data (copies);
+        keys recorded with ``resumed=False`` are left out."""
         skip = self._not_resumed
         # copies, as MMEngine's: the state does not change when the hub's values do later
         info = {}
@@ -693,11 +705,12 @@ class MessageHub:
         resumed.update({k: k not in skip for k in self._info if k in info or k in skip})
         return {"log_scalars": scalars, "runtime_info": info, "resumed_keys": resumed}
 
-    def load_state_dict(self, state: dict[str, Any] | MessageHub) -> None:
+    def load_state_dict(self, state_dict: dict[str, Any] | MessageHub) -> None:
         """Load ``state_dict()``'s output, or copy all of another hub (as MMEngine's).
 
         Values are copied: later changes to either hub do not show in the other.
         """
+        state = state_dict  # MMEngine's parameter name (a keyword call works)
         if isinstance(state, MessageHub):  # MMEngine: old checkpoints pickled the hub itself
             other = state
             state = {  # all of it, the keys not resumed and info that is not plain data too
