@@ -30,12 +30,13 @@ from torch.utils.data import DataLoader
 
 from runner_core import Runner
 from runner_core.contract import RunnerAPI
-from runner_core.dataset import force_full_init
+from runner_core.dataset import BaseDataset, force_full_init
 from runner_core.hooks import Hook
 from runner_core.hooks.hook import DATA_BATCH
-from runner_core.logging import MMLogger
+from runner_core.logging import HistoryBuffer, MMLogger
 from runner_core.loop import BaseLoop
 from runner_core.optim import DefaultOptimWrapperConstructor
+from runner_core.runner import FlexibleRunner
 from runner_core.visualization import Visualizer
 from runner_loops_standard import IterBasedTrainLoop, ValLoop
 
@@ -144,6 +145,30 @@ class MyDataset:
 
 
 wrong: int = MyDataset().get_data_info(0)  # E: Incompatible types in assignment
+
+
+class ToyDataset(BaseDataset):
+    def load_data_list(self) -> List[dict]:
+        return []
+
+
+class MyFlexibleRunner(FlexibleRunner):
+    pass
+
+
+def built_from(cfg: dict, dataset: ToyDataset) -> None:  # the subclass, not the base class
+    reveal_type(dataset.get_subset([0]))  # E: Revealed type is "user_code.ToyDataset"
+    runner: MyRunner = MyRunner.from_cfg(cfg)
+    flexible: MyFlexibleRunner = MyFlexibleRunner.from_cfg(cfg)
+    print(runner, flexible)
+
+
+@HistoryBuffer.register_statistics
+def last_two(buffer: HistoryBuffer, scale: float) -> float:
+    return float(buffer.current()) * scale
+
+
+wrong_stat: str = last_two(HistoryBuffer(), 2.0)  # E: Incompatible types in assignment
 """
 
 MYPY_INI = """

@@ -41,6 +41,7 @@ class DatasetIndexError(DatasetAssertionError, IndexError):
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+_D = TypeVar("_D", bound="BaseDataset")  # get_subset returns the subclass it is called on
 
 
 def _warn_not_initialized(msg: str) -> None:
@@ -440,7 +441,7 @@ class BaseDataset(Dataset):
         pieces = [self.data_bytes[int(starts[i]) : int(ends[i])] for i in chosen]
         return np.concatenate(pieces), np.cumsum([len(p) for p in pieces], dtype=np.int64)
 
-    def _copy_without_annotation(self, memo: dict | None = None) -> BaseDataset:
+    def _copy_without_annotation(self: _D, memo: dict | None = None) -> _D:
         """A deep copy of everything but ``data_list``/``data_bytes``/``data_address``.
 
         MMEngine's name; ``get_subset`` fills the copy's data itself.
@@ -468,7 +469,7 @@ class BaseDataset(Dataset):
             self.data_list = self._get_unserialized_subset(indices)
 
     @force_full_init
-    def get_subset(self, indices: int | Sequence[int]) -> BaseDataset:
+    def get_subset(self: _D, indices: int | Sequence[int]) -> _D:
         """A copy holding only ``indices``; this dataset is left as it is."""
         subset = self._copy_without_annotation()
         if self.serialize_data:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from itertools import count, islice, repeat, starmap, takewhile
 from operator import is_, is_not, methodcaller
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import RunnerError
 from .thread_current import CurrentPerThread
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 _item = methodcaller("item")
 _not_a_float_type = partial(is_not, float)
 _PLAIN_NUMBERS = frozenset((float, int))
+_Method = TypeVar("_Method", bound=Callable[..., Any])  # register_statistics keeps its type
 
 
 def _as_float(value: Any) -> float:
@@ -295,7 +296,7 @@ class HistoryBuffer:
         return counts[len(counts) - n :]
 
     @classmethod
-    def register_statistics(cls, method: Callable[..., Any]) -> Callable[..., Any]:
+    def register_statistics(cls, method: _Method) -> _Method:
         """Make ``method(buffer, *args)`` callable as ``buffer.statistics(method.__name__, *args)``.
 
         MMEngine's decorator, for log processors with their own statistics

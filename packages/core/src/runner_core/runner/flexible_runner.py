@@ -15,7 +15,7 @@ import copy
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..errors import ConfigError, ConfigTypeError
 from .args_config import arguments_config
@@ -23,6 +23,8 @@ from .runner import Runner, default_env_cfg
 
 if TYPE_CHECKING:
     from ..strategies import BaseStrategy
+
+_FR = TypeVar("_FR", bound="FlexibleRunner")  # from_cfg returns the subclass it is called on
 
 
 class FlexibleRunner(Runner):
@@ -142,7 +144,7 @@ class FlexibleRunner(Runner):
             )
 
     @classmethod
-    def from_cfg(cls, cfg: Any) -> FlexibleRunner:
+    def from_cfg(cls: type[_FR], cfg: Any) -> _FR:
         """Build a FlexibleRunner from a config (its keys: this constructor's arguments)."""
         from ..config import Config
         from .arg_checks import check_runner_values

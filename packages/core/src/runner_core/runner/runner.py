@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from ..logging.logger import RunLogger
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+_R = TypeVar("_R", bound="Runner")  # from_cfg returns the subclass it is called on
 
 
 class _Alias:
@@ -443,7 +444,7 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
     # -- construction from configs -------------------------------------------------
     @classmethod
-    def from_cfg(cls, cfg: Any) -> Runner:
+    def from_cfg(cls: type[_R], cfg: Any) -> _R:
         """Build a Runner (or the ``runner_type`` subclass) from a config."""
         from ..config import Config
 
