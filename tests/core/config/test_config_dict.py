@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import copy
 import pickle
+from collections import OrderedDict
 
 import pytest
 
-from runner_core.config import Config, ConfigDict
+from runner_core.config import Config, ConfigDict, ImportedName
 
 
 def test_nested_dicts_become_config_dicts_with_attribute_access() -> None:
@@ -74,3 +75,43 @@ def test_setting_a_method_name_as_an_attribute_is_refused(make) -> None:
     cfg.data["keys"] = ["img", "gt"]  # the way that works
     cfg.data.other = 1
     assert (cfg.data["keys"], cfg.data.other) == (["img", "gt"], 1)
+
+
+def test_freeze_refuses_new_keys_as_mmengines_config_dict() -> None:
+    """MMEngine's (addict's) freeze: new keys are a KeyError, here and in nested dicts;
+    existing keys still change, and deepcopy() gives an unfrozen copy of the subclass."""
+    cfg = ConfigDict(model=dict(depth=50), pipeline=[dict(type="A")])
+    cfg.freeze()
+    for add in (
+        lambda: setattr(cfg, "modle", 1),
+        lambda: cfg.__setitem__("modle", 1),
+        lambda: setattr(cfg.model, "dpeth", 1),
+        lambda: cfg.update(modle=1),
+        lambda: cfg.setdefault("modle", 1),
+    ):
+        with pytest.raises(KeyError, match=r"cannot add the key '(modle|dpeth)'.*frozen"):
+            add()
+    with pytest.raises(KeyError, match=r"merge\(\) refused.*frozen"):
+        cfg.merge(dict(model=dict(depth=18)))
+    assert cfg.to_dict() == {"model": {"depth": 50}, "pipeline": [{"type": "A"}]}
+    cfg.model.depth = 101  # an existing key
+    cfg.pipeline[0].extra = 1  # dicts in lists are not frozen (as in MMEngine)
+    copied = cfg.deepcopy()
+    assert type(copied) is ConfigDict and copied == cfg and copied.model is not cfg.model
+    copied.new = 1
+    cfg.unfreeze()
+    cfg.model.width = 64
+    assert cfg.model == {"depth": 101, "width": 64}
+
+
+def test_lazy_reads_imported_values_as_their_import_path() -> None:
+    """MMEngine's ConfigDict.lazy: True while a config is parsed, imports nothing."""
+    cfg = ConfigDict(optimizer=ImportedName("collections.OrderedDict"))
+    assert cfg.lazy is False and cfg.optimizer is OrderedDict
+    ConfigDict.lazy = True
+    try:
+        assert type(cfg.optimizer) is ImportedName and cfg.get("optimizer") == cfg.optimizer
+        assert list(cfg.values()) == ["collections.OrderedDict"]
+    finally:
+        ConfigDict.lazy = False
+    assert dict(cfg.items()) == {"optimizer": OrderedDict}

@@ -11,6 +11,10 @@ Values a pure-Python config imported (``type=AdamW``) are stored as
 access, ``get``, ``pop``, ``setdefault``, ``items()`` and ``values()`` return
 the real object, as MMEngine's do. ``dict`` itself (``dict(cfg)``,
 ``dict.items(cfg)``, copying, pickling, dumping) sees the stored strings.
+
+``freeze()`` makes a dict and the dicts nested in it refuse new keys (a
+KeyError), as MMEngine's (addict's) does: a typo in ``cfg.modle = ...`` after
+a config is final fails instead of adding a key nothing reads.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from __future__ import annotations
 import copy
 from collections import OrderedDict
 from collections.abc import ItemsView, Iterable, Iterator, Mapping, ValuesView
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import did_you_mean
-from .errors import ConfigAttributeError, MissingKeyError
+from .errors import ConfigAttributeError, ConfigKeyError, MissingKeyError
 from .lazy import ImportedName, to_builtin
+
+_C = TypeVar("_C", bound="ConfigDict")  # copies are of the subclass copied
 
 
 def resolve_value(value: Any) -> Any:
@@ -33,11 +39,12 @@ def resolve_value(value: Any) -> Any:
 class _ResolvedItems(ItemsView[Any, Any]):
     """``ConfigDict.items()``: a live view whose values are read like ``cfg[key]``."""
 
-    _mapping: dict[Any, Any]  # set by ItemsView.__init__
+    _mapping: ConfigDict  # set by ItemsView.__init__
 
     def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        build = self._mapping.build_lazy
         for key, value in dict.items(self._mapping):
-            yield key, resolve_value(value)
+            yield key, build(value)
 
     def __repr__(self) -> str:
         return f"config_dict_items({list(self)!r})"
@@ -46,11 +53,12 @@ class _ResolvedItems(ItemsView[Any, Any]):
 class _ResolvedValues(ValuesView[Any]):
     """``ConfigDict.values()``: a live view whose values are read like ``cfg[key]``."""
 
-    _mapping: dict[Any, Any]  # set by ValuesView.__init__
+    _mapping: ConfigDict  # set by ValuesView.__init__
 
     def __iter__(self) -> Iterator[Any]:
+        build = self._mapping.build_lazy
         for value in dict.values(self._mapping):
-            yield resolve_value(value)
+            yield build(value)
 
     def __repr__(self) -> str:
         return f"config_dict_values({list(self)!r})"
@@ -72,6 +80,10 @@ def refuse_method_attribute(owner: Any, name: str, *readers: type) -> None:
 
 class ConfigDict(dict):
     """A ``dict`` with attribute access, converting nested dicts on the way in."""
+
+    #: True: values a pure-Python config imported are read as their import path
+    #: (:class:`ImportedName`), not imported (MMEngine's flag, set while it parses)
+    lazy = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
@@ -107,16 +119,26 @@ class ConfigDict(dict):
 
     # -- item and attribute access ------------------------------------------------
     def __setitem__(self, key: Any, value: Any) -> None:
+        if self.__dict__.get("__frozen") and not dict.__contains__(self, key):
+            raise self._frozen_error(f"cannot add the key {key!r}", key)
         super().__setitem__(key, self._hook(value))
 
+    def _frozen_error(self, what: str, key: Any = None) -> ConfigKeyError:
+        keys = [k for k in dict.keys(self) if isinstance(k, str)]
+        hint = did_you_mean(key, keys) if isinstance(key, str) else ""
+        return ConfigKeyError(
+            f"{what}: this {type(self).__name__} is frozen (freeze() was called), so it "
+            f"takes no new keys. Call unfreeze() first, or set one of its keys.{hint}"
+        )
+
     def __getitem__(self, key: Any) -> Any:
-        return resolve_value(dict.__getitem__(self, key))
+        return self.build_lazy(dict.__getitem__(self, key))
 
     def __missing__(self, key: Any) -> Any:
         raise KeyError(key)
 
     def get(self, key: Any, default: Any = None) -> Any:
-        return resolve_value(dict.get(self, key, default))
+        return self.build_lazy(dict.get(self, key, default))
 
     def pop(self, key: Any, default: Any = None) -> Any:
         """Remove ``key`` and return its value; a missing key gives ``default`` (None).
@@ -124,15 +146,16 @@ class ConfigDict(dict):
         MMEngine's ``ConfigDict.pop``: ``cfg.model.pop('init_cfg')`` is the
         idiom for "drop it if present", so a missing key is not an error.
         """
-        return resolve_value(dict.pop(self, key, default))
+        return self.build_lazy(dict.pop(self, key, default))
 
     def build_lazy(self, value: Any) -> Any:
         """The real object for a value a pure-Python config imported; any other value as is.
 
         MMEngine's hook for code that reads values with ``dict`` methods (which
         see the stored import path) and wants what item access would give.
+        While ``lazy`` is True the value is returned as it is stored.
         """
-        return resolve_value(value)
+        return value if self.lazy else resolve_value(value)
 
     def items(self) -> _ResolvedItems:  # type: ignore[override]
         return _ResolvedItems(self)
@@ -194,6 +217,8 @@ class ConfigDict(dict):
         a dict with ``_delete_=True`` drops what it replaces; any other value
         (lists included) replaces. Both sides are deep-copied first.
         """
+        if self.__dict__.get("__frozen"):  # MMEngine's refuses it too, after emptying the dict
+            raise self._frozen_error("merge() refused")
         missing = object()
 
         def combine(new: Any, old: Any) -> Any:
@@ -221,13 +246,32 @@ class ConfigDict(dict):
             self[key] = default
         return self[key]
 
-    def copy(self) -> ConfigDict:
+    def freeze(self, shouldFreeze: bool = True) -> None:  # noqa: N803 (addict's name)
+        """Refuse new keys here and in the nested dicts (a KeyError); ``False`` undoes it.
+
+        Existing keys can still be set, and keys removed (as in MMEngine);
+        copies are not frozen.
+        """
+        object.__setattr__(self, "__frozen", shouldFreeze)
+        for value in dict.values(self):
+            if isinstance(value, ConfigDict):
+                value.freeze(shouldFreeze)
+
+    def unfreeze(self) -> None:
+        """Take new keys again, here and in the nested dicts."""
+        self.freeze(False)
+
+    def copy(self: _C) -> _C:
         return type(self)(self)
 
-    def __copy__(self) -> ConfigDict:
+    def deepcopy(self: _C) -> _C:
+        """A deep copy (``copy.deepcopy(cfg)``; MMEngine's method)."""
+        return copy.deepcopy(self)
+
+    def __copy__(self: _C) -> _C:
         return self.copy()
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> ConfigDict:
+    def __deepcopy__(self: _C, memo: dict[int, Any]) -> _C:
         other = type(self)()
         memo[id(self)] = other
         for key, value in dict.items(self):
