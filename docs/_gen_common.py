@@ -8,9 +8,23 @@ merge checks run that form).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+
+
+def rest_markdown(text: str) -> str:
+    """reST literals (````x````) and roles (``:class:`~a.B```) in ``text`` as Markdown code.
+
+    A role's ``~`` shows the last dotted name only, as Sphinx does.
+    """
+
+    def role(match: re.Match[str]) -> str:
+        target = match[1]
+        return f"`{target[1:].rsplit('.', 1)[-1] if target.startswith('~') else target}`"
+
+    return re.sub(r":\w+:`([^`]+)`", role, re.sub(r"``(.+?)``", r"`\1`", text))
 
 
 def page_main(

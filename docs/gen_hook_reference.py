@@ -21,7 +21,7 @@ from pathlib import Path
 from types import FunctionType, ModuleType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # docs/ is not a package
-from _gen_common import page_main  # noqa: E402
+from _gen_common import page_main, rest_markdown  # noqa: E402
 
 OUTPUT = Path(__file__).resolve().parent / "reference" / "hooks.md"
 _SECTION = re.compile(r"^#\s*--\s*(?P<title>[^-].*?)\s*-+\s*$")
@@ -56,8 +56,8 @@ def signature_line(fn: FunctionType) -> str:
 
 
 def markdown(text: str) -> str:
-    """A docstring with reST literals (double backticks) as Markdown code."""
-    return re.sub(r"``(.+?)``", r"`\1`", inspect.cleandoc(text))
+    """A docstring with reST literals and roles as Markdown code."""
+    return rest_markdown(inspect.cleandoc(text))
 
 
 def _sections(specs: ModuleType) -> dict[str, str]:

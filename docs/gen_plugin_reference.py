@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # docs/ is not a package
-from _gen_common import page_main  # noqa: E402
+from _gen_common import page_main, rest_markdown  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "reference" / "standard-hooks-and-loops.md"
@@ -84,11 +84,6 @@ def signature_line(name: str, cls: type) -> str:
     return f"{name}({', '.join(parts)})"
 
 
-def _md(text: str) -> str:
-    """reST literals and roles (``:class:`X```) as Markdown code."""
-    return re.sub(r":\w+:`([^`]+)`", r"`\1`", re.sub(r"``(.+?)``", r"`\1`", text))
-
-
 def docstring_markdown(doc: str | None) -> str:
     """The docstring as Markdown: prose as is, its ``Args:`` block as a list."""
     lines = inspect.cleandoc(doc or "(undocumented)").splitlines()
@@ -105,11 +100,11 @@ def docstring_markdown(doc: str | None) -> str:
             entry = _ARG.match(line[4:]) if line.startswith("    ") and line[4:5] != " " else None
             if entry:
                 names = ", ".join(f"`{n.strip()}`" for n in entry.group("names").split(","))
-                out.append(f"- {names}: {_md(entry.group('text'))}".rstrip())
+                out.append(f"- {names}: {rest_markdown(entry.group('text'))}".rstrip())
             elif line.strip() and out:
-                out[-1] += " " + _md(line.strip())
+                out[-1] += " " + rest_markdown(line.strip())
             continue
-        out.append(_md(line))
+        out.append(rest_markdown(line))
     return "\n".join(out).strip()
 
 

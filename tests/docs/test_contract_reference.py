@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -60,3 +61,10 @@ def test_the_runner_and_the_standard_loops_have_every_member(tmp_path) -> None:
     assert not [n for n in _members("TrainLoopAPI") if not hasattr(loop, n)]
     assert not [n for n in _members("LoopAPI") if not hasattr(runner.val_loop, n)]
     assert not [n for n in _members("HookSequence") if not hasattr(runner.hooks, n)]
+
+
+def test_the_page_shows_rest_roles_and_literals_as_markdown_code() -> None:
+    page = load_generator().render()
+    assert "hook specs, `Hook`, `BaseLoop`" in page  # :class:`~runner_core.hooks.Hook`
+    assert "The same as `call_hook`." in page  # :meth:`call_hook`
+    assert not re.search(r":\w+:`|``", page), "a reST role or literal is left on the page"
