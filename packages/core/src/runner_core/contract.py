@@ -311,8 +311,10 @@ class RunnerAPI(Protocol):
         *,
         allow_pickle: bool | None = None,
     ) -> dict[str, Any]:
-        """Load weights only; the checkpoint dict. ``allow_pickle=True`` loads a file
-        that needs full unpickling (one you trust); None takes ``load_cfg``'s."""
+        """Load weights only; the checkpoint dict. ``strict=None`` takes ``load_cfg``'s
+        ``strict``, else False (MMEngine's default: mismatched keys are a warning).
+        ``allow_pickle=True`` loads a file that needs full unpickling (one you trust);
+        None takes ``load_cfg``'s."""
         ...
 
     def build_dataloader(

@@ -130,6 +130,8 @@ class CheckpointMethods:
 
         Once weights are loaded, ``load_from`` is no longer applied by ``train()``,
         ``val()`` or ``test()``, as in MMEngine: the weights loaded here stay.
+        ``strict=None`` takes ``load_cfg``'s ``strict``, else False (MMEngine's
+        default): keys that do not match are reported as a warning, not an error.
         ``allow_pickle=True`` loads a file that needs full unpickling (only one you
         trust); None takes ``load_cfg``'s, refusing such files by default.
         """
