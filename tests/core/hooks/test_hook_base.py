@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from typing import Any
 
@@ -9,8 +10,8 @@ import pytest
 from digits import digits_cfg
 
 from runner_core import Config, Runner
-from runner_core.hooks import Hook, HookManager, get_priority
-from runner_core.hooks.hook import STAGES
+from runner_core.hooks import Hook, HookManager, get_priority, specs
+from runner_core.hooks.hook import EXTRA_STAGES, STAGES
 from runner_core.registry import HOOKS
 
 
@@ -219,3 +220,11 @@ def test_overriding_a_helper_that_inherited_points_never_call_warns() -> None:
                 mode: str = "train",
             ) -> None:
                 pass
+
+
+def test_each_point_method_shows_its_hookspecs_docstring() -> None:
+    """help(Hook.after_train_iter) says what the point is for, not only where the spec is."""
+    for name in (*STAGES, *EXTRA_STAGES):
+        doc = inspect.getdoc(getattr(Hook, name)) or ""
+        assert doc.startswith(inspect.cleandoc(getattr(specs, name).__doc__)), name
+        assert doc.endswith(f"See :func:`runner_core.hooks.specs.{name}`."), name

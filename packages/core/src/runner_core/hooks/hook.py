@@ -413,6 +413,22 @@ class Hook:
 BASE_ATTRIBUTES = frozenset(dir(Hook)) - set(STAGES) - set(EXTRA_STAGES)
 
 
+def _show_point_docs() -> None:
+    """Give each point method of ``Hook`` its hookspec's docstring, so ``help()`` and IDEs
+    show what the point is for (the source says only where the spec is)."""
+    import inspect
+
+    from . import specs
+
+    for name in (*STAGES, *EXTRA_STAGES):
+        method, spec = Hook.__dict__.get(name), getattr(specs, name, None)
+        if method is not None and spec is not None and spec.__doc__:
+            method.__doc__ = f"{inspect.cleandoc(spec.__doc__)}\n\n{method.__doc__ or ''}".strip()
+
+
+_show_point_docs()
+
+
 def _owner(cls: type, name: str) -> type:
     """The class in ``cls``'s MRO that defines ``name``."""
     return next(k for k in cls.__mro__ if name in k.__dict__)
