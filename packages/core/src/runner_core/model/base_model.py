@@ -335,9 +335,12 @@ class BaseModel(BaseModule):
         return log_vars
 
     def val_step(self, data: Any) -> Any:
+        """Preprocess ``data`` and run ``forward`` in predict mode: the predictions the
+        evaluator's metrics process (no gradients are taken here; the loop decides)."""
         return self._run_forward(self._preprocess(data, False), "predict")
 
     def test_step(self, data: Any) -> Any:
+        """The same as ``val_step``: preprocessed ``data`` through ``forward`` in predict mode."""
         return self._run_forward(self._preprocess(data, False), "predict")
 
     def _run_forward(self, data: Any, mode: str) -> Any:

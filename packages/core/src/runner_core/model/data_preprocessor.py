@@ -91,6 +91,7 @@ class BaseDataPreprocessor(nn.Module):
         return self._device
 
     def cast_data(self, data: Any) -> Any:
+        """``data`` with every tensor in it (dicts, lists, data samples) on ``device``."""
         device = self._device
         non_blocking = self.non_blocking
         if device != CPU:
@@ -107,6 +108,8 @@ class BaseDataPreprocessor(nn.Module):
         return cast_data(data, device, non_blocking)
 
     def forward(self, data: Any, training: bool = False) -> Any:
+        """``data`` with its tensors moved to the model's device (``cast_data``); subclasses
+        normalize, pad and batch here too. ``training``: called from ``train_step``."""
         return self.cast_data(data)
 
     # keep track of the device the model was moved to

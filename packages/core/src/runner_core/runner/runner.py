@@ -529,6 +529,8 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
     # -- loops and counters --------------------------------------------------------------
     @property
     def train_loop(self) -> Any:
+        """The training loop, built from ``train_cfg`` on first access (as MMEngine's);
+        None when the Runner has no ``train_cfg``."""
         if not _built(self._train_loop):
             # a config put in ``runner._train_loop`` (as MMEngine's holds one) comes first
             cfg = self._train_loop if self._train_loop is not None else self._train_cfg
@@ -546,6 +548,8 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
     @property
     def val_loop(self) -> Any:
+        """The validation loop, built from ``val_cfg`` on first access; None without
+        ``val_dataloader``."""
         if not _built(self._val_loop):
             if self._val_dataloader is None:
                 return None
@@ -588,6 +592,8 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
     @property
     def test_loop(self) -> Any:
+        """The test loop, built from ``test_cfg`` on first access; None without
+        ``test_dataloader``."""
         if not _built(self._test_loop):
             if self._test_dataloader is None:
                 return None  # as val_loop (and MMEngine's); test() says what is missing
@@ -599,6 +605,8 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
     @property
     def train_dataloader(self) -> Any:
+        """The training loop's data loader (building the loop); an error says what a
+        training run lacks when there is no ``train_cfg``."""
         loop = self.train_loop
         if loop is None:
             self._check_can_train()  # says what a training run lacks
@@ -606,11 +614,13 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
     @property
     def val_dataloader(self) -> Any:
+        """The validation loop's data loader (building the loop); None without one."""
         loop = self.val_loop
         return loop.dataloader if loop is not None else None
 
     @property
     def test_dataloader(self) -> Any:
+        """The test loop's data loader (building the loop); None without one."""
         loop = self.test_loop
         return loop.dataloader if loop is not None else None
 
@@ -649,11 +659,15 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
 
     @property
     def epoch(self) -> int:
+        """The training loop's epoch counter, as MMEngine's: the 0-based index of the epoch
+        running (epochs completed; 0 before the loop is built)."""
         loop = self._train_loop  # per iteration: a dict check, not Mapping's ABC one
         return 0 if loop is None or isinstance(loop, dict) else _counter(loop, "epoch")
 
     @property
     def iter(self) -> int:
+        """The training loop's iteration counter, as MMEngine's: the 0-based index of the
+        iteration running (iterations completed; 0 before the loop is built)."""
         loop = self._train_loop
         return 0 if loop is None or isinstance(loop, dict) else _counter(loop, "iter")
 
