@@ -114,6 +114,16 @@ def test_interval_minus_one_saves_only_the_last(tmp_path: Path) -> None:
     assert names(tmp_path / "none") == set()
 
 
+def test_a_run_stopped_before_its_first_iteration_saves_nothing(tmp_path: Path) -> None:
+    class StopAtOnce(Hook):
+        def before_train(self, runner: Runner) -> None:
+            runner.train_loop.stop_training = True
+
+    make_runner(tmp_path, custom_hooks=[StopAtOnce()]).train()
+    assert names(tmp_path) == set()  # MMEngine saves nothing either (no epoch_0.pth)
+    assert read_pointer(tmp_path) is None
+
+
 def test_out_dir_and_filename_tmpl(tmp_path: Path) -> None:
     work = tmp_path / "exp1"
     make_runner(

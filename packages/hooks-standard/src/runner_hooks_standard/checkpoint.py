@@ -1026,8 +1026,10 @@ class CheckpointHook(Hook):
         # stopped early, or the last step was not on schedule. A save at the last iteration
         # (by_epoch=False in an epoch loop) is not repeated after the epoch's end: a resume
         # from it replays that end, as from any checkpoint saved at an epoch's last batch
-        saved = self._last_saved_at
-        if self.save_last and (saved is None or saved[1] != self._progress(runner)[1]):
+        # A run stopped before its first iteration (a hook's before_train) has nothing to
+        # save: MMEngine writes no file then, and an epoch_0.pth would become the pointer's
+        saved, at = self._last_saved_at, self._progress(runner)[1]
+        if self.save_last and at > 0 and (saved is None or saved[1] != at):
             self._save_progress(runner)
         self._training = False
         for key, score in self.best_score.items():
