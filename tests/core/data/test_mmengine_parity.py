@@ -157,3 +157,28 @@ def test_a_collate_error_names_the_batchs_sample_indices() -> None:
         f"while loading samples [{indices}] of Numbers (val_dataloader, batch 1/2; "
         "each sample loaded again alone without error: check collate_fn)"
     ]
+
+
+class Sizes(Dataset):
+    """Samples of different lengths, as an OpenMMLab dataset gives (pseudo_collate's job)."""
+
+    def __len__(self) -> int:
+        return 4
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        return torch.zeros(index + 1)
+
+
+def test_a_default_collate_error_suggests_mmengines_pseudo_collate() -> None:
+    loader = build_dataloader(
+        dict(dataset=Sizes(), batch_size=2), seed=0, key_path="train_dataloader"
+    )
+    with pytest.raises(RuntimeError, match="stack expects") as info:
+        next(iter(loader))
+    (note,) = info.value.__notes__
+    assert "train_dataloader collates with default_collate, the Runner's default" in note
+    assert "write train_dataloader.collate_fn=dict(type='pseudo_collate')" in note
+    loader = build_dataloader(
+        dict(dataset=Sizes(), batch_size=2, collate_fn=dict(type="pseudo_collate")), seed=0
+    )
+    assert [len(t) for t in next(iter(loader))] == [1, 2]  # the lists the model then gets

@@ -182,6 +182,7 @@ def _annotate(exc: BaseException, it: _ContextIterator) -> None:
         what = f"samples [{shown}]"
         if method == "fork":
             when += "; each sample loaded again alone without error: check collate_fn"
+            when += _default_collate_hint(loader, key)
         else:  # or the worker lacks what this process set up at run time
             when += (
                 "; each sample loaded again alone in the main process without error: check "
@@ -282,3 +283,17 @@ def _find_failing_sample(
         except Exception:
             return int(index), None
     return None, [int(i) for i in indices]
+
+
+def _default_collate_hint(loader: Any, key: str) -> str:
+    """The first thing an OpenMMLab config meets here: its loaders name no collate_fn, and
+    ours then stacks (``default_collate``) where MMEngine's leaves lists (``pseudo_collate``)."""
+    from .collate import default_collate
+
+    if loader.collate_fn is not default_collate:
+        return ""
+    return (
+        f" ({key} collates with default_collate, the Runner's default; MMEngine's is "
+        "pseudo_collate, which keeps samples of different sizes as lists: write "
+        f"{key}.collate_fn=dict(type='pseudo_collate') if the model expects those)"
+    )
