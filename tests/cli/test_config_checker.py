@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runner_cli.config_checker import check_config
+from runner_cli.config_checker import ConfigChecker, check_config
 from runner_core import Config
 
 _RUN = dict(
@@ -17,21 +17,26 @@ def _problems(**cfg: object) -> dict[str, str]:
     return {p.key_path: p.message for p in problems if p.key_path.startswith("optim")}
 
 
+def _warnings(**cfg: object) -> dict[str, str]:
+    checker = ConfigChecker(Config({**_RUN, **cfg}), "train")
+    checker.run()
+    return {p.key_path: p.message for p in checker.warnings if p.key_path.startswith("optim")}
+
+
 def test_the_guides_optimizer_agrees_with_the_runner() -> None:
     """optimizer= fills an optim_wrapper without one, as the Runner does (config check said
-    optim_wrapper.clip_grad "has no 'optimizer'"); beside the wrapper's own it is refused
-    (config check passed it, and the run dropped it)."""
-    assert (
-        _problems(
-            optimizer=dict(type="SGD", lr=0.5), optim_wrapper=dict(clip_grad=dict(max_norm=1))
-        )
-        == {}
-    )
-    both = _problems(
+    optim_wrapper.clip_grad "has no 'optimizer'"); beside the wrapper's own it is unused,
+    and said so where it differs (the run warns too)."""
+    fill = dict(optimizer=dict(type="SGD", lr=0.5), optim_wrapper=dict(clip_grad=dict(max_norm=1)))
+    assert _problems(**fill) == {} and _warnings(**fill) == {}
+    both = dict(
         optimizer=dict(type="SGD", lr=0.1), optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.01))
     )
-    assert list(both) == ["optimizer"]
-    assert both["optimizer"].startswith(
-        "optimizer=dict(type='SGD', ...) and optim_wrapper.optimizer=dict(type='SGD', ...) both "
-        "give the optimizer"
+    assert _problems(**both) == {}
+    assert list(_warnings(**both)) == ["optimizer"]
+    assert _warnings(**both)["optimizer"].startswith(
+        "optimizer=dict(type='SGD', ...) is not used: optim_wrapper.optimizer=dict(type='SGD', "
+        "...) gives the optimizer"
     )
+    same = dict(type="SGD", lr=0.01)  # OpenMMLab's optim_wrapper = dict(optimizer=optimizer)
+    assert _warnings(optimizer=same, optim_wrapper=dict(optimizer=same)) == {}

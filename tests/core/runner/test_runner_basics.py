@@ -1173,10 +1173,11 @@ def test_the_guides_optimizer_fills_an_optim_wrapper_without_one(tmp_path) -> No
 
 
 @pytest.mark.parametrize("how", ["object", "config"])
-def test_the_guides_optimizer_beside_optim_wrappers_own_is_refused(tmp_path, how: str) -> None:
-    """Both naming an optimizer trained with optim_wrapper's (Adam) and dropped SGD unsaid."""
-    from runner_core.errors import ConfigTypeError
-
+def test_the_guides_optimizer_beside_optim_wrappers_own_is_unused_and_said(
+    tmp_path, how: str
+) -> None:
+    """Both naming an optimizer trained with optim_wrapper's (Adam), as MMEngine's from_cfg
+    does, and dropped SGD unsaid: it warns now."""
     model = torch.nn.Linear(2, 2)
     optimizer = (
         torch.optim.SGD(model.parameters(), lr=0.5) if how == "object" else dict(type="SGD", lr=0.5)
@@ -1185,22 +1186,51 @@ def test_the_guides_optimizer_beside_optim_wrappers_own_is_refused(tmp_path, how
         model=model,
         work_dir=str(tmp_path),
         train_dataloader=dict(
-            dataset=torch.utils.data.TensorDataset(torch.randn(8, 2)), batch_size=4
+            dataset=torch.utils.data.TensorDataset(torch.randn(8, 2), torch.tensor([0, 1] * 4)),
+            batch_size=4,
         ),
         train_cfg=dict(by_epoch=True, max_epochs=1),
         optimizer=optimizer,
         optim_wrapper=dict(optimizer=dict(type="Adam", lr=0.001)),
     )
-    with pytest.raises(ConfigTypeError) as err:  # a TypeError too
-        Runner(**kwargs) if how == "object" else Runner.from_cfg(Config(kwargs))
+    with pytest.warns(UserWarning, match="is not used") as caught:
+        runner = Runner(**kwargs) if how == "object" else Runner.from_cfg(Config(kwargs))
     given = "SGD(...)" if how == "object" else "dict(type='SGD', ...)"
-    text = str(err.value)
+    (text,) = [str(w.message) for w in caught if "is not used" in str(w.message)]
     assert text.startswith(
-        f"optimizer={given} and optim_wrapper.optimizer=dict(type='Adam', ...) both give the "
-        "optimizer"
+        f"optimizer={given} is not used: optim_wrapper.optimizer=dict(type='Adam', ...) gives "
+        "the optimizer"
     )
-    assert "give the optimizer once, as optim_wrapper.optimizer, and remove optimizer" in text
-    assert "optim_wrapper = dict(optimizer=dict(_delete_=True, type='Adam'" in text
+    assert "Change the optimizer inside optim_wrapper" in text
+    assert caught[0].filename == __file__  # the user's line
+    runner.train()
+    assert type(runner.optim_wrapper.optimizer).__name__ == "Adam"
+
+
+def test_openmmlabs_optimizer_then_optim_wrapper_of_it_builds_quietly(tmp_path) -> None:
+    """OpenMMLab configs write optimizer = dict(...) and optim_wrapper =
+    dict(optimizer=optimizer): the same optimizer twice (refused for a while, a regression)."""
+    import warnings
+
+    optimizer = dict(type="SGD", lr=0.01)
+    cfg = Config(
+        dict(
+            model=torch.nn.Linear(2, 2),
+            work_dir=str(tmp_path),
+            train_dataloader=dict(
+                dataset=torch.utils.data.TensorDataset(torch.randn(8, 2), torch.tensor([0, 1] * 4)),
+                batch_size=4,
+            ),
+            train_cfg=dict(by_epoch=True, max_epochs=1),
+            optimizer=optimizer,
+            optim_wrapper=dict(type="OptimWrapper", optimizer=optimizer, clip_grad=None),
+        )
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "optimizer=")
+        runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.optim_wrapper.get_lr() == {"lr": [0.01]}
 
 
 def _set_with_own_timer() -> dict:

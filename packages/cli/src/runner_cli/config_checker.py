@@ -557,25 +557,25 @@ class ConfigChecker:
         self.loop_points.update(loop_points(cls))
 
     def check_optim(self) -> None:
-        from runner_core.errors import ConfigTypeError
-        from runner_core.runner.parts import with_top_level_optimizer
+        from runner_core.runner.parts import unused_top_level_optimizer, with_top_level_optimizer
 
         wrapper = self.cfg.get("optim_wrapper")
         optimizer = self.cfg.get("optimizer")
+        merged = with_top_level_optimizer(wrapper, optimizer)
+        if optimizer is not None and merged is wrapper:  # optim_wrapper's own is built
+            unused = unused_top_level_optimizer(wrapper, optimizer)
+            if unused is not None:  # the run warns
+                self.warnings.append(Problem("optimizer", unused))
+            optimizer = None
         optimizer_ok = True
         if isinstance(optimizer, Mapping):
             before = len(self.problems)
             self.check_optimizer(optimizer, "optimizer")
             optimizer_ok = len(self.problems) == before
-        if optimizer is not None and wrapper is not None:  # as the Runner joins them
-            try:
-                merged = with_top_level_optimizer(wrapper, optimizer)
-            except ConfigTypeError as exc:
-                self.add("optimizer", str(exc))
-            else:  # optim_wrapper=dict(clip_grad=...) gets the top-level optimizer
-                if optimizer_ok:
-                    self.check_one_wrapper(merged, "optim_wrapper")
-                return
+        if optimizer is not None and wrapper is not None:  # optim_wrapper=dict(clip_grad=...)
+            if optimizer_ok:
+                self.check_one_wrapper(merged, "optim_wrapper")
+            return
         if isinstance(wrapper, Mapping):
             from runner_core.errors import BuildError
             from runner_core.optim.constructor import multi_optimizer_parts

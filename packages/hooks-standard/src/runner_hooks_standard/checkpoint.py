@@ -1028,8 +1028,8 @@ class CheckpointHook(Hook):
         # from it replays that end, as from any checkpoint saved at an epoch's last batch
         # A run stopped before its first iteration (a hook's before_train) has nothing to
         # save: MMEngine writes no file then, and an epoch_0.pth would become the pointer's
-        saved, at = self._last_saved_at, self._progress(runner)[1]
-        if self.save_last and at > 0 and (saved is None or saved[1] != at):
+        saved, trained = self._last_saved_at, self._progress(runner)[1]
+        if self.save_last and trained > 0 and (saved is None or saved[1] != trained):
             self._save_progress(runner)
         self._training = False
         for key, score in self.best_score.items():

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ConfigError, ConfigTypeError
+from ..errors import ConfigError
 
 __all__ = [
     "RUN_PARTS",
@@ -184,8 +184,10 @@ def with_top_level_optimizer(optim_wrapper: Any, optimizer: Any) -> Any:
 
     It is a shortcut for ``optim_wrapper=dict(optimizer=...)``: alone it is wrapped, and
     beside an ``optim_wrapper`` without an optimizer (``dict(clip_grad=...)``) it fills
-    that one. Both naming an optimizer is refused (a ConfigTypeError, a TypeError as
-    MMEngine's Runner has no ``optimizer`` argument): one of them would be dropped.
+    that one. An ``optim_wrapper`` naming its own keeps it, as MMEngine's ``from_cfg``
+    never reads ``optimizer`` (OpenMMLab configs write ``optimizer = dict(...)`` and then
+    ``optim_wrapper = dict(optimizer=optimizer)``); :func:`unused_top_level_optimizer`
+    says when that leaves another optimizer unused.
     """
     if optimizer is None:
         return optim_wrapper
@@ -193,17 +195,34 @@ def with_top_level_optimizer(optim_wrapper: Any, optimizer: Any) -> Any:
         return {"optimizer": optimizer}
     if isinstance(optim_wrapper, Mapping) and not _gives_optimizer(optim_wrapper):
         return {**optim_wrapper, "optimizer": optimizer}
-    given = _short(optim_wrapper.get("optimizer") if isinstance(optim_wrapper, Mapping) else None)
+    return optim_wrapper
+
+
+def unused_top_level_optimizer(optim_wrapper: Any, optimizer: Any) -> str | None:
+    """The warning for a top-level ``optimizer`` the run does not use: ``optim_wrapper``
+    names another one (a child config changing ``optimizer`` over a base's
+    ``optim_wrapper=dict(optimizer=optimizer)`` changed nothing, unsaid, in MMEngine)."""
+    if optimizer is None or with_top_level_optimizer(optim_wrapper, optimizer) is not optim_wrapper:
+        return None
+    own = optim_wrapper.get("optimizer") if isinstance(optim_wrapper, Mapping) else None
+    if own is not None and (own is optimizer or _equal(own, optimizer)):
+        return None  # the same optimizer, written twice
+    given = _short(own)
     wrapper = f"optim_wrapper.optimizer={given}" if given else "optim_wrapper"
-    raise ConfigTypeError(
-        f"optimizer={_short(optimizer)} and {wrapper} both give the optimizer, and a run "
-        "uses one: the other would be dropped without a word. The top-level optimizer is a "
-        "shortcut for optim_wrapper=dict(optimizer=...); give the optimizer once, as "
-        "optim_wrapper.optimizer, and remove optimizer. A config inheriting optim_wrapper "
-        "from its _base_ overrides the optimizer inside it: optim_wrapper = "
-        "dict(optimizer=dict(lr=0.1)) changes one value, optim_wrapper = "
-        "dict(optimizer=dict(_delete_=True, type='Adam', lr=0.001)) replaces it."
+    return (
+        f"optimizer={_short(optimizer)} is not used: {wrapper} gives the optimizer, and it "
+        "is the one a run builds (as in MMEngine; the top-level optimizer is a shortcut for "
+        "optim_wrapper=dict(optimizer=...) when optim_wrapper names none). Change the "
+        "optimizer inside optim_wrapper (optim_wrapper = dict(optimizer=dict(lr=0.1)) "
+        "changes one value over a _base_), or remove the top-level optimizer."
     )
+
+
+def _equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # objects whose == is not a plain answer: not the same
+        return False
 
 
 def _gives_optimizer(optim_wrapper: Mapping[str, Any]) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import copy
+import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -18,7 +19,14 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..data.worker_shutdown import WorkerReaper
 from ..distributed.launch import fail_fast
-from ..errors import ConfigError, RegistryError, RunnerError, add_note, name_config_key
+from ..errors import (
+    ConfigError,
+    RegistryError,
+    RunnerError,
+    add_note,
+    name_config_key,
+    stacklevel_outside_runner_core,
+)
 from ..hooks import Hook, HookManager
 from ..hooks.manager import CallHookPoints
 from ..loop import check_initialised
@@ -50,6 +58,7 @@ from .parts import (
     check_orphans,
     missing_message,
     missing_parts,
+    unused_top_level_optimizer,
     with_top_level_optimizer,
 )
 from .randomness import capture_rng_state, isolated_rng
@@ -329,8 +338,11 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
         self._test_evaluator = test_evaluator
         self._top_level_optimizer: dict[str, Any] | None = None
         if optimizer is not None:  # the guide's shortcut: fills optim_wrapper.optimizer
-            optim_wrapper = with_top_level_optimizer(optim_wrapper, optimizer)
-            self._top_level_optimizer = optim_wrapper  # its errors name the guide's key
+            merged = with_top_level_optimizer(optim_wrapper, optimizer)
+            if merged is not optim_wrapper:
+                self._top_level_optimizer = optim_wrapper = merged  # errors name its key
+            elif (unused := unused_top_level_optimizer(optim_wrapper, optimizer)) is not None:
+                warnings.warn(unused, stacklevel=stacklevel_outside_runner_core())
         self.optim_wrapper: Any = optim_wrapper
         self._param_scheduler_cfg = param_scheduler
         #: MMEngine's attribute: what was passed (a config, a list of them, a dict per
