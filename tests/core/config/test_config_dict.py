@@ -88,6 +88,7 @@ def test_freeze_refuses_new_keys_as_mmengines_config_dict() -> None:
         lambda: setattr(cfg.model, "dpeth", 1),
         lambda: cfg.update(modle=1),
         lambda: cfg.setdefault("modle", 1),
+        lambda: cfg.__ior__({"modle": 1}),  # cfg |= ...: dict's own went around freeze
     ):
         with pytest.raises(KeyError, match=r"cannot add the key '(modle|dpeth)'.*frozen"):
             add()
@@ -102,6 +103,14 @@ def test_freeze_refuses_new_keys_as_mmengines_config_dict() -> None:
     cfg.unfreeze()
     cfg.model.width = 64
     assert cfg.model == {"depth": 101, "width": 64}
+
+
+def test_in_place_or_merges_as_update() -> None:
+    """addict's ``|=`` is update: nested dicts merge and stay ConfigDicts (dict's replaced)."""
+    cfg = ConfigDict(model=dict(depth=50, width=8))
+    cfg |= {"model": {"depth": 18}, "data": {"root": "x"}}
+    assert cfg.to_dict() == {"model": {"depth": 18, "width": 8}, "data": {"root": "x"}}
+    assert type(cfg.data) is ConfigDict
 
 
 def test_lazy_reads_imported_values_as_their_import_path() -> None:

@@ -286,6 +286,12 @@ class ConfigDict(dict):
         dict.update(merged, other)
         return merged
 
+    def __ior__(self: _C, other: Any) -> _C:
+        """``cfg |= other`` is :meth:`update` (addict's: nested dicts merge, and a frozen
+        dict refuses new keys; ``dict.__ior__`` went around both)."""
+        self.update(other)
+        return self
+
     def to_dict(self) -> dict[Any, Any]:
         """Return plain builtin containers (dicts; lists and tuples kept)."""
         return to_builtin(self)
