@@ -210,3 +210,5 @@ def test_a_paramwise_cfg_beside_the_parts_is_named(marker: dict[str, str]) -> No
     assert f"{next(iter(marker.values()))}', ...)" in str(err.value)
     if "constructor" in marker:  # mmagic asserts there is none
         assert isinstance(err.value, AssertionError)
+    cfg["paramwise_cfg"] = None  # what mmagic's assert accepts (a config may write it)
+    assert set(build_optim_wrapper(_GAN(), cfg).keys()) == {"generator", "discriminator"}

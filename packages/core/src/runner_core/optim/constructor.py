@@ -518,7 +518,7 @@ def multi_optimizer_parts(cfg: Mapping[str, Any]) -> dict[str, Any] | None:
     parts = dict(cfg)
     if parts.get("type") in ("OptimWrapperDict", OptimWrapperDict) and "optimizer" not in parts:
         del parts["type"]
-        if "paramwise_cfg" in parts:
+        if parts.pop("paramwise_cfg", None) is not None:
             raise BuildError(
                 "optim_wrapper=dict(type='OptimWrapperDict', ...) has a paramwise_cfg beside "
                 "its parts; give each part its own: dict(type='OptimWrapperDict', "
@@ -529,7 +529,7 @@ def multi_optimizer_parts(cfg: Mapping[str, Any]) -> dict[str, Any] | None:
         and "MultiOptimWrapperConstructor" not in OPTIM_WRAPPER_CONSTRUCTORS
     ):
         del parts["constructor"]
-        if "paramwise_cfg" in parts:  # mmagic asserts there is none
+        if parts.pop("paramwise_cfg", None) is not None:  # mmagic asserts it is None
             raise BuildAssertionError(
                 "optim_wrapper=dict(constructor='MultiOptimWrapperConstructor', ...) has a "
                 "paramwise_cfg beside its parts; give each part its own: dict(constructor="
