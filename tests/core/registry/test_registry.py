@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from runner_core.errors import BuildError, RegistryError
-from runner_core.registry import OPTIMIZERS, Registry
+from runner_core.registry import MODELS, OPTIMIZERS, Registry
 
 
 @contextlib.contextmanager
@@ -977,4 +977,11 @@ def test_an_unknown_name_points_to_runner_cli_only_where_it_is_installed(
         reg.build({"type": "NoSuchThing"})
     message = str(err.value)
     assert ("(see `runner-cli plugins`)" in message) is cli_installed
-    assert ("print(THING.keys())`, or `pip install runner-cli`" in message) is not cli_installed
+    # a registry of one's own is not runner_core.registry's to import (it was said to be)
+    assert "import THING" not in message
+    assert ("`print(THING.keys())`, or `pip install runner-cli`" in message) is not cli_installed
+    with pytest.raises(RegistryError) as err:
+        MODELS.build({"type": "NoSuchModel"})
+    assert ("from runner_core.registry import MODELS; print(MODELS.keys())" in str(err.value)) is (
+        not cli_installed
+    )

@@ -87,13 +87,15 @@ def missing_distribution_hint(name: str) -> str:
     )
 
 
-def plugin_listing_hint(registry: str) -> str:
+def plugin_listing_hint(registry: str, *, ours: bool = True) -> str:
     """How to list what the registry ``registry`` (its variable's name) offers:
     ``runner-cli plugins`` only where runner-cli is installed (checked on an error path
-    only), otherwise in Python, or by installing it."""
+    only), otherwise in Python, or by installing it. ``ours``: ``registry`` is one of
+    ``runner_core.registry``'s (a library's own is listed where it lives)."""
     if _installed(CLI_DIST):
         return "see `runner-cli plugins`"
+    where = f"from runner_core.registry import {registry}; " if ours else ""
     return (
-        f"list them in Python with `from runner_core.registry import {registry}; "
-        f"print({registry}.keys())`, or `pip install {CLI_DIST}` for `runner-cli plugins`"
+        f"list them in Python with `{where}print({registry}.keys())`, or "
+        f"`pip install {CLI_DIST}` for `runner-cli plugins`"
     )

@@ -657,6 +657,14 @@ class Registry:
             return obj
         return None
 
+    def _is_ours(self) -> bool:
+        """Whether ``runner_core.registry.<var_name>`` is this registry (not a library's
+        child of it, which takes its parent's variable name, nor a registry of its own)."""
+        import sys
+
+        module = sys.modules.get("runner_core.registry")
+        return module is not None and getattr(module, self.var_name, None) is self
+
     def _unknown_message(self, key: str) -> str:
         from ..standard import missing_distribution_hint, plugin_listing_hint
         from .stale import reinstall_hint
@@ -669,7 +677,7 @@ class Registry:
             f"@{self.var_name}.register_module()"
             + (
                 f" and from installed plugins' {self.group!r} entry points "
-                f"({plugin_listing_hint(self.var_name)})"
+                f"({plugin_listing_hint(self.var_name, ours=self._is_ours())})"
                 if self.group
                 else ""
             )
