@@ -116,11 +116,15 @@ def test_a_src_layout_checkout_finds_the_configs_in_its_project_folder(
     assert _package_candidates(str(package), "base.py") == [
         str(package / ".mim" / "configs" / "base.py"),
         str(package / "configs" / "base.py"),
+        str(project / "src" / "configs" / "base.py"),  # beside the package: found before
         str(project / "configs" / "base.py"),
     ]
     child = tmp_path / "child.py"
     child.write_text("_base_ = 'qa_srclayout_pkg::base.py'\nb = 2\n", encoding="utf-8")
     assert Config.fromfile(child).a == 1
+    (project / "src" / "configs").mkdir()  # a layout that kept them in src/ still works
+    (project / "src" / "configs" / "base.py").write_text("a = 3\n", encoding="utf-8")
+    assert Config.fromfile(child).a == 3
 
 
 def test_a_flat_checkout_keeps_the_configs_beside_the_package(tmp_path: Path) -> None:

@@ -186,21 +186,22 @@ def _package_candidates(root: str, relative: str) -> list[str]:
     """Where ``pkg::relative`` may be: the installed ``.mim/configs`` (what a wheel
     ships), the package's own ``configs`` folder, or the checkout's ``configs``.
 
-    The checkout's folder is beside the package, or, in a src layout
+    The checkout's folder is beside the package, then, in a src layout
     (``project/src/pkg``), in the project folder that holds pyproject.toml: an
     editable install of such a project finds its configs without copying them.
     """
     parent = os.path.dirname(root)
     project = os.path.dirname(parent)
-    if os.path.basename(parent) == "src" and os.path.isfile(
-        os.path.join(project, "pyproject.toml")
-    ):
-        parent = project
-    return [
+    places = [
         os.path.join(root, ".mim", "configs", relative),
         os.path.join(root, "configs", relative),
         os.path.join(parent, "configs", relative),
     ]
+    if os.path.basename(parent) == "src" and os.path.isfile(
+        os.path.join(project, "pyproject.toml")
+    ):
+        places.append(os.path.join(project, "configs", relative))
+    return places
 
 
 def _configs_folder(candidate: str, relative: str) -> str:
