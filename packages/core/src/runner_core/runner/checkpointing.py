@@ -4,8 +4,9 @@ A checkpoint holds plain data and tensors only (it loads with
 ``weights_only=True``): ``meta`` (progress, seed, versions, config text),
 ``state_dict``, ``optimizer``, ``param_schedulers``, ``message_hub``, ``rng``
 (every random stream), ``loop`` (the train loop's position, including the
-batch inside the epoch, and ``batch_seeding``: how its loader seeded its
-batches), ``hooks`` (each hook's own state, by role or class: see
+batch inside the epoch), ``batch_seeding`` (how its loader seeded its
+batches; beside ``loop``, so a loop's own ``load_state_dict`` never gets it),
+``hooks`` (each hook's own state, by role or class: see
 :mod:`.hook_states`),
 ``optim_counts`` (each optim wrapper's own update count: an int, or
 ``{name: int}`` for an ``OptimWrapperDict``) and, when saved inside a
@@ -148,7 +149,7 @@ def build_state(
             ckpt["loop"]["pass_rng"] = pass_rng
         seeding = _batch_seeding(loop)
         if seeding is not None:  # a resume that seeds otherwise says so
-            ckpt["loop"]["batch_seeding"] = seeding
+            ckpt["batch_seeding"] = seeding
     counts = _optim_counts(runner.optim_wrapper)
     if counts is not None:
         ckpt["optim_counts"] = counts
@@ -822,7 +823,7 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
         "iter": int(meta.get("iter", 0)),
     }
     loop.load_state_dict(position)
-    _warn_if_seeding_changed(runner, loop, position, path)
+    _warn_if_seeding_changed(runner, loop, ckpt.get("batch_seeding"), path)
     restore_hook_states(runner, ckpt.get("hooks", {}), path, meta.get("hook_types"))
     runner.resume_state.optim_counts = ckpt.get("optim_counts")
     local = _rank_local_state(runner, ckpt, path)
@@ -885,12 +886,10 @@ def _batch_seeding(loop: Any) -> dict[str, Any] | None:
     return batch_seeding(loader)
 
 
-def _warn_if_seeding_changed(
-    runner: Any, loop: Any, position: Mapping[str, Any], path: str
-) -> None:
+def _warn_if_seeding_changed(runner: Any, loop: Any, saved: Any, path: str) -> None:
     """Warn when the train loader seeds its batches otherwise than the saving run's did
-    (see ``seeding_changed``); a checkpoint without the record (older) is quiet."""
-    saved = position.get("batch_seeding")
+    (``saved``, the checkpoint's ``batch_seeding``; see ``seeding_changed``); a checkpoint
+    without the record (older) is quiet."""
     loader = getattr(loop, "dataloader", None)
     if not isinstance(saved, Mapping) or loader is None or isinstance(loader, Mapping):
         return
