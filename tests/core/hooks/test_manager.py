@@ -616,6 +616,38 @@ def test_after_point_runs_once_every_hook_has_had_the_point() -> None:
     assert log[-1] == "at once"
 
 
+def test_after_point_waits_for_every_hook_on_the_fast_points_too() -> None:
+    """A val loop of one's own calling hook_points.after_val_epoch: the checkpoint hook's
+    best file was written before lower-priority hooks (early stopping) had seen it."""
+    log: list = []
+    m = HookManager()
+
+    class Defers(Hook):
+        priority = "VERY_LOW"
+
+        def after_val_epoch(self, runner, metrics=None) -> None:
+            m.after_point(lambda: log.append("deferred"))
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+            m.after_point(lambda: log.append("at once"))  # per-iteration: nothing added
+
+    class Lowest(Hook):
+        priority = "LOWEST"
+
+        def after_val_epoch(self, runner, metrics=None) -> None:
+            log.append("lowest")
+
+        def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+            log.append("lowest iter")
+
+    m.register(Lowest())
+    m.register(Defers())
+    m.points.after_val_epoch(None, {"acc": 1.0})
+    assert log == ["lowest", "deferred"]
+    m.points.after_train_iter(None, 0, None, None)
+    assert log[2:] == ["at once", "lowest iter"]
+
+
 def test_after_point_actions_of_a_point_that_raised_are_dropped() -> None:
     ran: list = []
     m = HookManager()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -466,6 +467,10 @@ class HookManager(Sequence[Hook]):
             fire = self._callers.get(name)
             if fire is None:  # no hook implements it, or every one that does is idle
                 fire = _IDLE_POINTS[name]
+            elif name not in _PER_ITERATION:
+                # after_point defers to the end of the point here too (a val loop of one's
+                # own calling after_val_epoch this way); the per-iteration points pay nothing
+                fire = functools.partial(self._deferring, fire)
             if name in self._armed:
                 fire = _fire_first(self._fire_armed, fire)
             setattr(self.points, name, fire)
@@ -623,8 +628,9 @@ class HookManager(Sequence[Hook]):
         }
 
     def after_point(self, action: Callable[[], object]) -> None:
-        """Run ``action`` once the point being dispatched by :meth:`call` has reached
-        every hook, or at once when none is (the fast ``points`` included).
+        """Run ``action`` once the point being dispatched (by :meth:`call`, or the fast
+        ``points`` of a point other than a per-iteration one) has reached every hook, or
+        at once when none is.
 
         For work that other hooks must see with their own set-up for the point
         done: a hook's ``before_train`` that validates (a resumed run's missed
@@ -678,9 +684,17 @@ class HookManager(Sequence[Hook]):
         if watches is not None:
             for action in watches[0]:
                 action()
+        self._deferring(self._dispatch, name, kwargs)
+        if watches is not None:
+            for action in watches[1]:
+                action()
+
+    def _deferring(self, fire: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+        """``fire(...)`` as one dispatch: what :meth:`after_point` asked for during it runs
+        once it has reached every hook (dropped if it raised)."""
         self._calling += 1
         try:
-            self._dispatch(name, kwargs)
+            fire(*args, **kwargs)
         except BaseException:
             if self._calling == 1:
                 self._deferred.clear()
@@ -690,9 +704,6 @@ class HookManager(Sequence[Hook]):
         if self._deferred and not self._calling:
             actions, self._deferred = self._deferred, []
             for action in actions:
-                action()
-        if watches is not None:
-            for action in watches[1]:
                 action()
 
     def _dispatch(self, name: str, kwargs: dict[str, Any]) -> None:
@@ -887,6 +898,8 @@ def _idle_point(name: str) -> Callable[..., None]:
 
 
 _IDLE_POINTS = {name: _idle_point(name) for name in STANDARD_POINTS}
+#: the points called once per batch: their fast path runs the hooks and nothing else
+_PER_ITERATION = frozenset(name for name in STANDARD_POINTS if name.endswith("_iter"))
 
 
 def _fire_first(action: Callable[[], None], fn: Callable[..., None]) -> Callable[..., None]:
