@@ -1062,13 +1062,18 @@ def test_resume_of_an_mmengine_checkpoint_keeps_its_score_but_not_a_foreign_file
 class GuideValLoop(BaseLoop):
     """A validation loop as MMEngine's guide writes one: no before_val/after_val points."""
 
-    def __init__(self, runner: Any, dataloader: Any, evaluator: Any, metrics: str = "") -> None:
+    def __init__(
+        self, runner: Any, dataloader: Any, evaluator: Any, metrics: str = "", calls: str = ""
+    ) -> None:
         super().__init__(runner, dataloader)
         self.evaluator = runner.build_evaluator(evaluator)
         self.metrics = metrics  # "": hand over the evaluator's; "empty" / "none": not
+        self.calls = calls  # "fast": through runner.hook_points; "before_val": that one too
 
     def run(self) -> Any:
         runner = self.runner
+        if self.calls == "before_val":
+            runner.call_hook("before_val")
         runner.call_hook("before_val_epoch")
         for batch in self.dataloader:
             with torch.no_grad():
@@ -1077,15 +1082,18 @@ class GuideValLoop(BaseLoop):
         metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
         if self.metrics == "none":
             runner.call_hook("after_val_epoch")
+        elif self.calls == "fast":
+            runner.hook_points.after_val_epoch(runner, metrics)
         else:
             runner.call_hook("after_val_epoch", metrics={} if self.metrics else metrics)
         return metrics
 
 
 class CountInValidation(Hook):
-    """Of lower priority than CheckpointHook: its count changes after the hook's turn."""
+    """Of lower priority than CheckpointHook (VERY_LOW): its count changes after the hook's
+    turn."""
 
-    priority = "LOW"
+    priority = "LOWEST"
 
     def __init__(self) -> None:
         self.count = 0
@@ -1097,15 +1105,19 @@ class CountInValidation(Hook):
         return {"count": self.count}
 
 
-def test_a_val_loop_without_after_val_still_gets_its_best_checkpoint(tmp_path: Path) -> None:
+@pytest.mark.parametrize("calls", ["", "fast"])
+def test_a_val_loop_without_after_val_still_gets_its_best_checkpoint(
+    tmp_path: Path, calls: str
+) -> None:
     """The best file was written in after_val, which such a loop never calls: no best file,
-    and no word of it (MMEngine writes best_acc_epoch_2.pth)."""
+    and no word of it (MMEngine writes best_acc_epoch_2.pth). Through the fast
+    runner.hook_points too, where it was written before lower-priority hooks' turn."""
     runner = make_runner(
         tmp_path,
         interval=1,
         save_best="auto",
         scores=[0.5, 0.9, 0.7],
-        val_cfg=dict(type=GuideValLoop),
+        val_cfg=dict(type=GuideValLoop, calls=calls),
         custom_hooks=[CountInValidation()],
     )
     runner.train()
@@ -1116,6 +1128,22 @@ def test_a_val_loop_without_after_val_still_gets_its_best_checkpoint(tmp_path: P
     info = ckpt["message_hub"]["runtime_info"]
     assert (info["best_score"], info["best_ckpt"]) == (0.9, "best_acc_epoch_2.pth")
     assert load(tmp_path / "epoch_2.pth")["hooks"]["checkpoint"]["best_score"] == {"acc": 0.9}
+
+
+def test_a_val_loop_calling_before_val_but_no_after_val_is_told(tmp_path: Path) -> None:
+    """Half the protocol: the hook waits for after_val, which never comes; it said nothing."""
+    runner = make_runner(
+        tmp_path,
+        interval=1,
+        save_best="acc",
+        scores=[0.5, 0.9, 0.7],
+        val_cfg=dict(type=GuideValLoop, calls="before_val"),
+    )
+    runner.train()
+    assert not any(n.startswith("best") for n in names(tmp_path))
+    said = "The validation loop called before_val but not after_val"
+    assert run_log(runner).count(said) == 1
+    assert "Call runner.call_hook('after_val') at the end of the loop's run()" in run_log(runner)
 
 
 @pytest.mark.parametrize("metrics", ["empty", "none"])

@@ -316,6 +316,7 @@ class CheckpointHook(Hook):
         self._metrics: dict[str, Any] | None = None
         self._in_val = False  # between before_val and after_val
         self._warned_no_metrics = False
+        self._warned_no_after_val = False
         self._last_saved_at: tuple[int, int] | None = None  # (epoch, iter) of the newest save
         #: the file saved at ``_last_saved_at``: this hook's newest, or the file resumed from
         #: (a preemption stop's, saved by the Runner between this hook's saves)
@@ -861,7 +862,7 @@ class CheckpointHook(Hook):
     def before_train(self, runner: RunnerAPI) -> None:
         self._check_writer()
         self._training = True
-        self._in_val = self._warned_no_metrics = False
+        self._in_val = self._warned_no_metrics = self._warned_no_after_val = False
         runner.logger.info("Checkpoints will be saved to %s.", self.out_dir)  # MMEngine's line
         if not self._resumed and not self.best_score and not self.kept_ckpts:
             self._take_over_mmengine_record(runner)
@@ -960,6 +961,8 @@ class CheckpointHook(Hook):
         self._check_writer()
         if not self._training:
             return
+        if self._metrics is not None:  # the last validation's after_val never came
+            self._say_no_after_val(runner)
         self._metrics = dict(metrics or {})
         if self.save_best and not metrics and not self._warned_no_metrics:
             self._warned_no_metrics = True
@@ -974,6 +977,19 @@ class CheckpointHook(Hook):
             # one): do after_val's work once every hook has seen this point, at the same
             # progress point, so the best file holds their updated states all the same
             runner.hooks.after_point(lambda: self.after_val(runner))
+
+    def _say_no_after_val(self, runner: RunnerAPI) -> None:
+        """A val loop calling before_val but no after_val: its best files are never written
+        (after_val writes them); say it once, and what to call."""
+        if self.save_best and not self._warned_no_after_val:
+            self._warned_no_after_val = True
+            runner.logger.warning(
+                "The validation loop called before_val but not after_val, where CheckpointHook "
+                "writes the best checkpoint (save_best=%r): none was written for that "
+                "validation. Call runner.call_hook('after_val') at the end of the loop's run() "
+                "(or call neither, as MMEngine's guide writes such a loop).",
+                self.save_best,
+            )
 
     def after_val(self, runner: RunnerAPI) -> None:
         """Best checkpoints, then re-save the progress checkpoint if validation changed hook states."""
@@ -1031,6 +1047,9 @@ class CheckpointHook(Hook):
         saved, trained = self._last_saved_at, self._progress(runner)[1]
         if self.save_last and trained > 0 and (saved is None or saved[1] != trained):
             self._save_progress(runner)
+        if self._metrics is not None:  # the last validation's after_val never came
+            self._say_no_after_val(runner)
+            self._metrics = None
         self._training = False
         for key, score in self.best_score.items():
             path, at = self.best_ckpt.get(key), self.best_at.get(key)
