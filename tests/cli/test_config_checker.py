@@ -40,3 +40,26 @@ def test_the_guides_optimizer_agrees_with_the_runner() -> None:
     )
     same = dict(type="SGD", lr=0.01)  # OpenMMLab's optim_wrapper = dict(optimizer=optimizer)
     assert _warnings(optimizer=same, optim_wrapper=dict(optimizer=same)) == {}
+
+
+def test_a_scheduler_span_is_checked_for_our_classes_only() -> None:
+    """end <= begin is refused when the run builds one of ours; a third-party class builds as
+    it is, and the check said "the run refuses one" of it too."""
+    from runner_core.registry import PARAM_SCHEDULERS
+
+    class CountdownScheduler:  # a plugin's own, with its own idea of begin and end
+        def __init__(self, optimizer: object, begin: int = 0, end: int = 0) -> None:
+            self.optimizer, self.begin, self.end = optimizer, begin, end
+
+    PARAM_SCHEDULERS.register_module(
+        name="QACountdownScheduler", module=CountdownScheduler, force=True
+    )
+
+    def said(scheduler: dict) -> str:
+        problems, _ = check_config(Config({**_RUN, "param_scheduler": scheduler}), "train")
+        return " ".join(f"{p.key_path}: {p.message}" for p in problems)
+
+    assert "param_scheduler.end: needs end > begin, got begin=3, end=2" in said(
+        dict(type="StepLR", step_size=1, begin=3, end=2)
+    )
+    assert "end > begin" not in said(dict(type="QACountdownScheduler", begin=3, end=2))

@@ -729,15 +729,11 @@ class ConfigChecker:
     def check_scheduler_span(self, spec: Mapping[str, Any], where: str) -> None:
         """An explicit ``end <= begin`` is refused when the run builds the scheduler; say it
         here, where the check otherwise passes."""
-        begin, end = spec.get("begin", 0), spec.get("end")
-        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (begin, end))
-        if numbers and end <= begin:
-            self.add(
-                f"{where}.end",
-                f"needs end > begin, got begin={begin}, end={end}: a scheduler acts on the "
-                "steps begin <= step < end, and the run refuses one with none. Raise end "
-                "(or drop it to follow the run's length).",
-            )
+        from runner_core.optim.scheduler.builder import scheduler_span_problem
+
+        problem = scheduler_span_problem(spec)
+        if problem is not None:
+            self.add(f"{where}.end", problem)
 
     def check_randomness(self) -> None:
         """``randomness.seed``: the number train would refuse."""

@@ -202,6 +202,29 @@ def check_scheduler_numbers(cfg: Mapping[str, Any], where: str) -> None:
             check_number(value, f"{where}.{key}")
 
 
+def scheduler_span_problem(cfg: Mapping[str, Any]) -> str | None:
+    """What is wrong with a scheduler config's explicit ``end <= begin`` (refused when the run
+    builds one of ours; a third-party class has its own rules), else None. For checks
+    that do not build it (``runner-cli config check``)."""
+    kind = cfg.get("type")
+    try:
+        cls = PARAM_SCHEDULERS.lookup(kind) if isinstance(kind, str) else kind
+    except RegistryError:
+        return None  # the type's own problem, reported where it is looked up
+    if not (isinstance(cls, type) and issubclass(cls, _ParamScheduler)):
+        return None
+    begin, end = cfg.get("begin", 0), cfg.get("end")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (begin, end)):
+        return None
+    if end > begin:
+        return None
+    return (
+        f"needs end > begin, got begin={begin}, end={end}: a scheduler acts on the steps "
+        "begin <= step < end, and the run refuses one with none. Raise end (or drop it to "
+        "follow the run's length)."
+    )
+
+
 def _check(cls: type, cfg: Mapping[str, Any], where: str) -> None:
     from ...registry import check_arguments
 
@@ -299,4 +322,4 @@ def _fresh_copy(cfgs: Any) -> Any:
     return cfgs
 
 
-__all__ = ["INF", "build_param_schedulers", "check_scheduler_numbers"]
+__all__ = ["INF", "build_param_schedulers", "check_scheduler_numbers", "scheduler_span_problem"]
