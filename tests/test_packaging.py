@@ -27,22 +27,17 @@ def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     return proc
 
 
+def build_wheel(project: Path, outdir: Path) -> None:
+    """The wheel of ``project`` into ``outdir``, built as a release would be (no editable)."""
+    run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(outdir),
+         str(project)])  # fmt: skip
+
+
 @pytest.mark.slow
 def test_wheels_install_into_a_clean_venv_and_find_plugins(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     for member in MEMBERS:
-        run(
-            [
-                sys.executable,
-                "-m",
-                "build",
-                "--wheel",
-                "--no-isolation",
-                "--outdir",
-                str(wheels),
-                str(ROOT / "packages" / member),
-            ]
-        )
+        build_wheel(ROOT / "packages" / member, wheels)
     built = sorted(p.name for p in wheels.glob("*.whl"))
     assert [n.split("-")[0] for n in built] == [
         "runner_cli",
@@ -102,18 +97,7 @@ def test_ecosystem_wheels_carry_their_entry_points_and_extras(tmp_path: Path) ->
     import zipfile
 
     for member in ("trackers", "sweep"):
-        run(
-            [
-                sys.executable,
-                "-m",
-                "build",
-                "--wheel",
-                "--no-isolation",
-                "--outdir",
-                str(tmp_path),
-                str(ROOT / "packages" / member),
-            ]
-        )
+        build_wheel(ROOT / "packages" / member, tmp_path)
 
     def dist_info(prefix: str) -> dict[str, str]:
         (wheel,) = tmp_path.glob(f"{prefix}-*.whl")
@@ -164,18 +148,7 @@ def test_each_distribution_ships_the_license_and_a_readme(member: str) -> None:
 def test_the_digits_wheel_ships_its_configs_where_pkg_references_look(tmp_path: Path) -> None:
     """'runner_digits::digits_cnn_epoch.py' resolves in an installed wheel: .mim/configs."""
     project = ROOT / "examples" / "digits-lib"
-    run(
-        [
-            sys.executable,
-            "-m",
-            "build",
-            "--wheel",
-            "--no-isolation",
-            "--outdir",
-            str(tmp_path),
-            str(project),
-        ]
-    )
+    build_wheel(project, tmp_path)
     (wheel,) = tmp_path.glob("runner_digits-*.whl")
     with zipfile.ZipFile(wheel) as zf:
         shipped = {n for n in zf.namelist() if n.startswith("runner_digits/.mim/configs/")}

@@ -1172,6 +1172,17 @@ def test_the_guides_optimizer_fills_an_optim_wrapper_without_one(tmp_path) -> No
     assert runner.optim_wrapper.clip_grad_kwargs == {"max_norm": 1}
 
 
+def _one_epoch(tmp_path, model: torch.nn.Module) -> dict:
+    """One epoch of two batches of a two-class problem, in ``tmp_path``."""
+    data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.tensor([0, 1] * 4))
+    return dict(
+        model=model,
+        work_dir=str(tmp_path),
+        train_dataloader=dict(dataset=data, batch_size=4),
+        train_cfg=dict(by_epoch=True, max_epochs=1),
+    )
+
+
 @pytest.mark.parametrize("how", ["object", "config"])
 def test_the_guides_optimizer_beside_optim_wrappers_own_is_unused_and_said(
     tmp_path, how: str
@@ -1183,13 +1194,7 @@ def test_the_guides_optimizer_beside_optim_wrappers_own_is_unused_and_said(
         torch.optim.SGD(model.parameters(), lr=0.5) if how == "object" else dict(type="SGD", lr=0.5)
     )
     kwargs = dict(
-        model=model,
-        work_dir=str(tmp_path),
-        train_dataloader=dict(
-            dataset=torch.utils.data.TensorDataset(torch.randn(8, 2), torch.tensor([0, 1] * 4)),
-            batch_size=4,
-        ),
-        train_cfg=dict(by_epoch=True, max_epochs=1),
+        _one_epoch(tmp_path, model),
         optimizer=optimizer,
         optim_wrapper=dict(optimizer=dict(type="Adam", lr=0.001)),
     )
@@ -1215,13 +1220,7 @@ def test_openmmlabs_optimizer_then_optim_wrapper_of_it_builds_quietly(tmp_path) 
     optimizer = dict(type="SGD", lr=0.01)
     cfg = Config(
         dict(
-            model=torch.nn.Linear(2, 2),
-            work_dir=str(tmp_path),
-            train_dataloader=dict(
-                dataset=torch.utils.data.TensorDataset(torch.randn(8, 2), torch.tensor([0, 1] * 4)),
-                batch_size=4,
-            ),
-            train_cfg=dict(by_epoch=True, max_epochs=1),
+            _one_epoch(tmp_path, torch.nn.Linear(2, 2)),
             optimizer=optimizer,
             optim_wrapper=dict(type="OptimWrapper", optimizer=optimizer, clip_grad=None),
         )
