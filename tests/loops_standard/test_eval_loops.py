@@ -253,3 +253,43 @@ def test_a_pass_stopped_midway_leaves_no_results_in_the_next(cfg) -> None:
         runner.val()
     stopper.armed = False
     assert runner.val() == clean
+
+
+@pytest.mark.parametrize("mode", ["val", "test"])
+def test_the_standard_eval_loops_refuse_an_infinite_sampler(cfg, mode: str) -> None:
+    """Its stream never ends, so the pass would run forever (MMEngine's hangs there)."""
+    from runner_core.errors import ConfigError
+
+    cfg.update(_test_parts(cfg))
+    loader = dict(cfg[f"{mode}_dataloader"], sampler=dict(type="InfiniteSampler"))
+    cfg[f"{mode}_dataloader"] = loader
+    cfg[f"{mode}_cfg"] = dict()
+    runner = Runner.from_cfg(Config(cfg))
+    with pytest.raises(ConfigError) as refused:
+        getattr(runner, mode)()
+    message = str(refused.value)
+    assert f"{mode}_dataloader.sampler is an InfiniteSampler" in message
+    assert "sampler=dict(type='DefaultSampler', shuffle=False)" in message
+
+
+@LOOPS.register_module(force=True)
+class FirstBatchesValLoop(ValLoop):
+    """Stops after ``steps`` batches itself: an endless sampler is fine there."""
+
+    steps = 2
+
+    def run(self) -> dict[str, Any]:
+        self.runner.call_hook("before_val")
+        for idx, batch in enumerate(self.dataloader):
+            if idx >= self.steps:
+                break
+            self.run_iter(idx, batch)
+        self.runner.call_hook("after_val")
+        return {}
+
+
+def test_a_val_loop_with_its_own_run_may_use_an_infinite_sampler(cfg) -> None:
+    cfg["val_dataloader"] = dict(cfg["val_dataloader"], sampler=dict(type="InfiniteSampler"))
+    cfg["val_cfg"] = dict(type="FirstBatchesValLoop")
+    runner, _ = _runner(cfg)
+    assert runner.val() == {}

@@ -68,6 +68,8 @@ class BaseEvalLoop(BaseLoop):
 
             refuse_config_like(dataloader, f"{self.mode or 'val'}_dataloader")
         super().__init__(runner, dataloader, evaluator)
+        if type(self).run is BaseEvalLoop.run:  # a run() of one's own may stop after N batches
+            _refuse_endless_sampler(self.dataloader, self.mode or "val")
         self.dtype = _autocast_dtype(dtype, self.mode or "val")
         self.fp16 = bool(fp16) or self.dtype is not None
         #: the losses the step returned in this pass, by name (MMEngine's ``val_loss``/
@@ -205,6 +207,24 @@ class BaseEvalLoop(BaseLoop):
         if dtype is None:
             dtype = torch.float16 if device == "cuda" else torch.bfloat16
         return torch.autocast(device_type=device, dtype=dtype)
+
+
+def _refuse_endless_sampler(loader: Any, mode: str) -> None:
+    """An endless sampler (``InfiniteSampler``) never ends the pass of the standard
+    ``run()``: the validation (test) would run forever (MMEngine's does)."""
+    from runner_core.data import is_endless
+
+    try:
+        len(loader)
+    except TypeError:
+        return  # no len() (an IterableDataset): it ends when its iterator does
+    if is_endless(loader):
+        raise ConfigError(
+            f"{mode}_dataloader.sampler is an InfiniteSampler, whose stream of samples never "
+            f"ends, so the {mode} loop's pass over it would never finish. Use "
+            f"sampler=dict(type='DefaultSampler', shuffle=False) in {mode}_dataloader (or "
+            f"override the loop's run() to stop after the batches you want)."
+        )
 
 
 # AmpOptimWrapper's names for them, aliases included
