@@ -33,7 +33,12 @@ def test_by_epoch_checkpoint_and_epoch_schedulers_skip_after_train_iter(make_run
         "CheckpointHook": ["after_train_iter"],
         "ParamSchedulerHook": ["after_train_iter"],
         # woken by its signal
-        "PreemptionGate": ["before_train_epoch", "before_train_iter", "before_val"],
+        "PreemptionGate": [
+            "before_train_epoch",
+            "before_train_iter",
+            "before_val",
+            "before_val_iter",
+        ],
         "PreemptionHook": ["after_train_iter"],
     }
     assert seer.seen == [idle, idle]
@@ -54,7 +59,12 @@ def test_iteration_checkpoints_and_schedulers_keep_after_train_iter(make_runner:
     )
     runner.train()
     preemption_asleep = {
-        "PreemptionGate": ["before_train_epoch", "before_train_iter", "before_val"],
+        "PreemptionGate": [
+            "before_train_epoch",
+            "before_train_iter",
+            "before_val",
+            "before_val_iter",
+        ],
         "PreemptionHook": ["after_train_iter"],
     }
     assert seer.seen == [preemption_asleep, preemption_asleep]

@@ -14,7 +14,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from runner_core import Runner
-from runner_core.checkpoint import read_pointer
+from runner_core.checkpoint import load_checkpoint, read_pointer
 from runner_core.hooks import Hook
 from runner_core.runner.preemption import TrainingPreempted
 
@@ -22,7 +22,11 @@ ITERS_PER_EPOCH = 8
 
 
 def _runner(
-    work_dir: Path, hooks: list[Hook], env_cfg: dict | None = None, val_interval: int = 1
+    work_dir: Path,
+    hooks: list[Hook],
+    env_cfg: dict | None = None,
+    val_interval: int = 1,
+    **extra: object,
 ) -> Runner:
     gen = torch.Generator().manual_seed(0)
     data = TensorDataset(
@@ -41,6 +45,7 @@ def _runner(
         default_hooks_set="none",
         custom_hooks=hooks,
         env_cfg=env_cfg,
+        **extra,
     )
 
 
@@ -63,6 +68,10 @@ class SignalAt(Hook):
         if self.point == "after_train_iter" and runner.iter + 1 == self.at:
             os.kill(os.getpid(), signal.SIGUSR1)
 
+    def after_val_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        if self.point == "val" and batch_idx + 1 == self.at:
+            os.kill(os.getpid(), signal.SIGUSR1)
+
     def after_val_epoch(self, runner, metrics=None) -> None:
         self.validated = True
 
@@ -76,7 +85,12 @@ def test_the_hook_sleeps_per_iteration_and_the_signal_stops_the_iteration_it_cam
         runner.train()
     assert sender.idle_before == {
         # its stops before the next step, at the highest priority, sleep too
-        "PreemptionGate": ["before_train_epoch", "before_train_iter", "before_val"],
+        "PreemptionGate": [
+            "before_train_epoch",
+            "before_train_iter",
+            "before_val",
+            "before_val_iter",
+        ],
         "PreemptionHook": ["after_train_iter"],
     }
     assert stop.value.signum == signal.SIGUSR1
@@ -109,6 +123,50 @@ def test_a_signal_during_an_epochs_last_hooks_stops_before_validating(tmp_path: 
     assert not sender.validated
     assert read_pointer(tmp_path) == tmp_path / f"iter_{ITERS_PER_EPOCH}.pth"
     assert runner.iter == ITERS_PER_EPOCH and runner.epoch == 1
+
+
+class Validations(Hook):
+    """Counts the validations that finished, and the val batches run."""
+
+    priority = "HIGH"
+
+    def __init__(self) -> None:
+        self.done = 0
+        self.batches = 0
+
+    def after_val_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        self.batches += 1
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        self.done += 1
+
+
+def test_a_signal_during_validation_cuts_it_and_the_resume_validates_again(
+    tmp_path: Path,
+) -> None:
+    """A validation can outlast the scheduler's grace period (or never end): the stop
+    comes before its next batch, saves the training position with the validation not
+    counted, and the resumed run validates that epoch again before going on."""
+    from runner_hooks_standard import CheckpointHook
+
+    sender, seen = SignalAt("val", at=2), Validations()
+    runner = _runner(tmp_path, [sender, seen, CheckpointHook(interval=1)])
+    with pytest.raises(
+        TrainingPreempted,
+        match=rf"stopped after iteration {ITERS_PER_EPOCH}, during its validation "
+        r"\(cut before val batch 3; not counted as done\)",
+    ):
+        runner.train()
+    assert (seen.batches, seen.done, sender.validated) == (2, 0, False)
+    assert read_pointer(tmp_path) == tmp_path / f"iter_{ITERS_PER_EPOCH}.pth"
+    resumed_seen = Validations()
+    resumed = _runner(tmp_path, [resumed_seen, CheckpointHook(interval=1)], resume=True)
+    resumed.train()
+    assert resumed.iter == 2 * ITERS_PER_EPOCH
+    assert resumed_seen.done == 2  # epoch 1's validation again, then epoch 2's
+    assert "Resumed at the end of epoch 1, whose validation result was not recorded" in _log(
+        resumed
+    )
 
 
 class Recorder(Hook):
@@ -394,3 +452,84 @@ def test_a_system_without_sigusr1_watches_sigterm_alone() -> None:
     defaults, message = done.stdout.splitlines()
     assert defaults == "('SIGTERM',)"
     assert message.endswith("Use e.g. 'SIGTERM'.")  # no signal the system lacks
+
+
+_BLOCKED_VALIDATION_SCRIPT = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from runner_core.hooks import Hook
+from runner_core.runner import preemption
+from test_preemption import _runner
+preemption.REPEAT_WINDOW_S = 0  # the test sends the repeat only once the first is seen
+once = sys.argv[3] == "once"
+
+class Blocks(Hook):
+    # val batch 1 waits for the signal, then ends (once) or never ends (twice)
+    def after_val_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        stop = next(h for h in runner.hooks if isinstance(h, preemption.PreemptionHook))
+        print("VALIDATING", flush=True)
+        while stop.received is None:
+            time.sleep(0.01)
+        print("STOPPING", flush=True)
+        while not once:
+            time.sleep(0.01)
+
+_runner(Path(sys.argv[2]), [Blocks()]).train()
+print("NOT REACHED", flush=True)
+"""
+
+
+def _signal_at_lines(proc: subprocess.Popen[str], lines: list[str]) -> str:
+    """Send SIGTERM each time the run prints the next of ``lines``; return its output."""
+    seen = []
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:
+            seen.append(line)
+            if lines and line.strip() == lines[0]:
+                lines.pop(0)
+                proc.send_signal(signal.SIGTERM)
+                if not lines:
+                    break
+        out, _ = proc.communicate(timeout=120)  # stderr goes to stdout
+    finally:
+        if proc.poll() is None:  # still running: the stop failed; leave no process behind
+            proc.kill()
+            proc.wait()
+    return "".join(seen) + out
+
+
+@pytest.mark.parametrize("times", ["once", "twice"])
+def test_sigterm_during_validation_stops_it_and_a_second_one_gets_out_at_once(
+    tmp_path: Path, times: str
+) -> None:
+    """Once: the validation stops before its next batch, iter_8.pth is saved, exit 143.
+    Twice, while a val batch never ends: the second exits 143 at once, nothing saved."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _BLOCKED_VALIDATION_SCRIPT,
+            str(Path(__file__).parent),
+            str(tmp_path),
+            times,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    markers = ["VALIDATING"] if times == "once" else ["VALIDATING", "STOPPING"]
+    output = _signal_at_lines(proc, markers)
+    assert proc.returncode == 128 + signal.SIGTERM, output
+    assert "NOT REACHED" not in output and "Traceback" not in output
+    if times == "once":
+        assert (
+            f"SIGTERM received: stopped after iteration {ITERS_PER_EPOCH}, during its "
+            "validation (cut before val batch 2; not counted as done)" in output
+        )
+        assert read_pointer(tmp_path) == tmp_path / f"iter_{ITERS_PER_EPOCH}.pth"
+        assert load_checkpoint(tmp_path / f"iter_{ITERS_PER_EPOCH}.pth")["meta"]["iter"] == 8
+    else:
+        assert "SIGTERM received again while stopping: exiting now" in output
+        assert read_pointer(tmp_path) is None and not list(tmp_path.glob("iter_*.pth"))

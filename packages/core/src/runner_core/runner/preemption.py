@@ -9,7 +9,8 @@ looks at the flag at ``after_train_iter``, when the iteration and every other
 hook of that point are done (in a single-process run it sits that point out
 until the handler wakes it, so a signal that lands while an iteration's hooks
 run stops the run after the next iteration, or before the validation pass
-that follows), and then:
+that follows; one that lands during a validation inside training cuts it
+before its next batch, uncounted, so a resume validates again), and then:
 
 1. saves ``iter_N.pth`` with ``runner.save_checkpoint`` (atomic, pointer
    updated), so ``resume`` continues exactly where the run stopped;
@@ -17,6 +18,12 @@ that follows), and then:
 3. logs one line (where it stopped, the file, how to resume) and raises
    :class:`TrainingPreempted`, which the CLI turns into exit status
    ``128 + signal`` (143 for SIGTERM), as if the signal had ended the process.
+
+The same signal again while stopping (:data:`REPEAT_WINDOW_S` or more after
+the first) ends the process at once with that status, the stop's checkpoint
+abandoned (writes are atomic: the previous one stays). Ctrl-C is Python's
+own: a ``KeyboardInterrupt`` at once, validation included, held only while a
+checkpoint is written (:mod:`runner_core.checkpoint.interrupts`).
 
 Configured with ``env_cfg=dict(preemption=dict(signals=['SIGTERM', 'SIGUSR1'],
 slurm_requeue=False))``; ``signals=[]`` turns it off. By default a signal is
@@ -45,6 +52,7 @@ import contextlib
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -316,8 +324,8 @@ class PreemptionGate(Hook):
 
     A signal that lands after the preemption hook's ``after_train_iter`` turn
     (while the iteration's last hooks run, the next batch loads, or a
-    validation runs) stops the run before the next iteration, validation or
-    epoch. That stop must come before any other hook's ``before_*`` point:
+    validation runs) stops the run before the next iteration, validation,
+    validation batch or epoch. That stop must come before any other hook's ``before_*`` point:
     those belong to a step that is not run, and what they change (random
     draws, ``RuntimeInfoHook``'s ``train/lr`` history) would be saved in the
     checkpoint and done again by the resumed run, which then ends elsewhere.
@@ -332,7 +340,7 @@ class PreemptionGate(Hook):
     def idle_points(self, runner: Any) -> tuple[str, ...]:
         if self.main.stops_between_iterations:
             return ()
-        return ("before_train_epoch", "before_train_iter", "before_val")
+        return ("before_train_epoch", "before_train_iter", "before_val", "before_val_iter")
 
     def before_train_epoch(self, runner: Any) -> None:
         self._stop(runner, f"iteration {runner.iter}, before epoch {runner.epoch + 1}")
@@ -342,6 +350,15 @@ class PreemptionGate(Hook):
 
     def before_val(self, runner: Any) -> None:
         self._stop(runner, f"iteration {runner.iter}, before validating")
+
+    def before_val_iter(self, runner: Any, batch_idx: int, data_batch: Any = None) -> None:
+        # a validation can outlast a scheduler's grace period (or never end): cut it here,
+        # uncounted (its hooks' after_val never ran), so the resumed run validates again
+        self._stop(
+            runner,
+            f"iteration {runner.iter}, during its validation (cut before val batch "
+            f"{batch_idx + 1}; not counted as done)",
+        )
 
     def _stop(self, runner: Any, where: str) -> None:
         main = self.main
@@ -393,6 +410,26 @@ def _requeue(runner: Any) -> None:
         )
     else:
         runner.logger.info("Requeued SLURM job %s (scontrol requeue).", job)
+
+
+#: A repeat of the stop's signal this many seconds or more after it ends the process at
+#: once; one sooner is the same request delivered twice (a process group's and a
+#: launcher's copy) and must not cost the checkpoint.
+REPEAT_WINDOW_S = 1.0
+
+
+def _leave_at_once(signum: int) -> None:
+    """Asked again while stopping (an iteration or a validation batch that does not end, a
+    slow save): exit now with ``128 + signum``. A save in progress is abandoned; its
+    temporary file never replaces the previous checkpoint, which stays the newest."""
+    name = signal.Signals(signum).name
+    with contextlib.suppress(OSError):
+        os.write(
+            2,
+            f"runner: {name} received again while stopping: exiting now, without the stop's "
+            "checkpoint (the previous checkpoint is intact).\n".encode(),
+        )
+    signal_handlers.exit_as_signalled(signum, None)
 
 
 def _listed(env_cfg: Mapping[str, Any]) -> bool:
@@ -481,11 +518,21 @@ def watch(runner: Any) -> Iterator[PreemptionHook | None]:
     # the user's Python handlers of listed signals, called after the stop is recorded
     chained = {int(sig): found[sig].python for sig in taken if found[sig].kind == "python"}
 
+    first_at = 0.0  # when the signal that started the stop came
+
     def on_signal(signum: int, frame: Any) -> None:
+        nonlocal first_at
         if hook.received is None:
             hook.received = signum
+            first_at = time.monotonic()
             runner.hooks.wake_soon(hook)  # both sat out the iterations until now
             runner.hooks.wake_soon(gate)
+        elif (
+            signum == hook.received
+            and found[signal.Signals(signum)].kind == "default"
+            and time.monotonic() - first_at >= REPEAT_WINDOW_S
+        ):
+            _leave_at_once(signum)
         user = chained.get(signum)
         if user is not None:
             user(signum, frame)
