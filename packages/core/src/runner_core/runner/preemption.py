@@ -325,10 +325,11 @@ class PreemptionGate(Hook):
     A signal that lands after the preemption hook's ``after_train_iter`` turn
     (while the iteration's last hooks run, the next batch loads, or a
     validation runs) stops the run before the next iteration, validation,
-    validation batch or epoch. That stop must come before any other hook's ``before_*`` point:
-    those belong to a step that is not run, and what they change (random
-    draws, ``RuntimeInfoHook``'s ``train/lr`` history) would be saved in the
-    checkpoint and done again by the resumed run, which then ends elsewhere.
+    validation batch or epoch. That stop must come before any other hook's
+    ``before_*`` point: those belong to a step that is not run, and what they
+    change (random draws, ``RuntimeInfoHook``'s ``train/lr`` history) would be
+    saved in the checkpoint and done again by the resumed run, which then ends
+    elsewhere.
     Idle (never called) until a signal wakes it.
     """
 
