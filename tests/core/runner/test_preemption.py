@@ -169,6 +169,30 @@ def test_a_signal_during_validation_cuts_it_and_the_resume_validates_again(
     )
 
 
+def test_a_validation_cut_with_ema_swapped_in_resumes_to_the_same_weights(
+    tmp_path: Path,
+) -> None:
+    """EMAHook swaps the average into the model for validation: the cut's checkpoint must
+    still resume the training weights and the average, ending as an unstopped run."""
+    from runner_hooks_standard import CheckpointHook, EMAHook
+
+    def hooks() -> list[Hook]:
+        return [EMAHook(momentum=0.5), CheckpointHook(interval=1)]
+
+    torch.manual_seed(0)
+    _runner(tmp_path / "full", hooks()).train()
+    torch.manual_seed(0)
+    with pytest.raises(TrainingPreempted, match="during its validation"):
+        _runner(tmp_path / "cut", [SignalAt("val", at=2), *hooks()]).train()
+    _runner(tmp_path / "cut", hooks(), resume=True).train()
+    a = load_checkpoint(tmp_path / "full" / "epoch_2.pth")
+    b = load_checkpoint(tmp_path / "cut" / "epoch_2.pth")
+    for key in ("state_dict", "ema_state_dict"):
+        assert a[key].keys() == b[key].keys()
+        for name in a[key]:
+            assert torch.equal(a[key][name], b[key][name]), (key, name)
+
+
 class Recorder(Hook):
     """Counts the points a high-priority hook sees: what runs for a step that is not run."""
 
