@@ -490,7 +490,7 @@ def test_a_ctrl_c_during_the_clean_up_of_an_error_names_the_error() -> None:
 
     from runner_cli.commands.train import _interrupted_message
 
-    message = _interrupted_message(object(), argparse.Namespace(), ValueError("boom"))
+    message = _interrupted_message(object(), argparse.Namespace(), None, ValueError("boom"))
     assert message.startswith("runner-cli: training failed: unexpected ValueError: boom")
     assert "Fix the error before resuming." in message and "--resume" not in message
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import time
 from pathlib import Path
 
 import torch
@@ -78,6 +80,10 @@ def test_a_copied_finished_run_names_its_own_newest_checkpoint(cli, tiny_config,
     config = tiny_config(KEEP_ONE_AND_BEST)
     assert cli("train", str(config), "--work-dir", "A").returncode == 0
     shutil.copytree(tmp_path / "A", tmp_path / "B")
+    # written in the second B starts (a fast machine), or by a clock ahead: comparing its
+    # time with the run's second-resolution start called it this run's (a flaky test)
+    ahead = time.time() + 60
+    os.utime(tmp_path / "B" / "last_checkpoint", (ahead, ahead))
     done = cli("train", str(config), "--work-dir", "B", "--resume", "auto")
     assert done.returncode == 0, done.stderr
     said = " ".join((done.stdout + done.stderr).split())

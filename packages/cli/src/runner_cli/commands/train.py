@@ -191,12 +191,14 @@ def run(args: argparse.Namespace) -> int:
     from runner_core.runner import preemption
 
     runner = None
+    before: tuple[int, int] | None = None  # the work dir's pointer as the run found it
     try:
         runner = build_runner(cfg)
         preemption.resume_hint = resume_command(args, runner.work_dir)
+        before = _pointer_stamp(runner)
         runner.train()
     except KeyboardInterrupt as stop:
-        message = _interrupted_message(runner, args, stop.__cause__)
+        message = _interrupted_message(runner, args, before, stop.__cause__)
         if runner is not None:  # the log file says why it ends here, as for a failure
             from ..failure_log import log_interruption
 
@@ -219,14 +221,28 @@ def run(args: argparse.Namespace) -> int:
         raise
     _close_logs(runner)
     if runner.rank == 0:  # one summary for the job, not one per process
-        note(f"Training finished. {_newest_checkpoint(runner)} Logs: {runner.log_dir}")
+        note(f"Training finished. {_newest_checkpoint(runner, before)} Logs: {runner.log_dir}")
     return 0
 
 
-def _newest_checkpoint(runner: Any) -> str:
+def _pointer_stamp(runner: Any) -> tuple[int, int] | None:
+    """The work dir's ``last_checkpoint`` as (inode, mtime in ns), None without one: each save
+    replaces it (a new file), so an unchanged stamp means this run saved nothing."""
     from pathlib import Path
 
-    from runner_core.checkpoint import POINTER_NAME, read_pointer_location
+    from runner_core.checkpoint import POINTER_NAME
+
+    try:
+        found = (Path(runner.work_dir) / POINTER_NAME).stat()
+    except (OSError, TypeError, AttributeError):
+        return None
+    return found.st_ino, found.st_mtime_ns
+
+
+def _newest_checkpoint(runner: Any, before: tuple[int, int] | None) -> str:
+    from pathlib import Path
+
+    from runner_core.checkpoint import read_pointer_location
     from runner_core.checkpoint.paths import same_file_in
     from runner_core.checkpoint.remote import url_scheme
 
@@ -241,7 +257,7 @@ def _newest_checkpoint(runner: Any) -> str:
     path = Path(location)
     here = same_file_in(runner.work_dir, path)  # a copied work dir's pointer names the original
     newest = here if here.is_file() else path
-    if _older_than_run(runner, Path(runner.work_dir) / POINTER_NAME):
+    if before is not None and _pointer_stamp(runner) == before:  # as this run found it
         return (
             f"This run saved no checkpoint to resume from; the newest in {runner.work_dir}, "
             f"{newest}, is from an earlier run."
@@ -249,20 +265,11 @@ def _newest_checkpoint(runner: Any) -> str:
     return f"The newest checkpoint is {newest}."
 
 
-def _older_than_run(runner: Any, path: Any) -> bool:
-    """Whether ``path`` was last written before this run started (its ``timestamp``)."""
-    import time
-
-    try:
-        # '<time>_1' when another run of the same second took the name
-        started = time.mktime(time.strptime(runner.timestamp[:15], "%Y%m%d_%H%M%S"))
-        return bool(path.stat().st_mtime < started)
-    except (OSError, ValueError, TypeError, AttributeError):  # unknown: say nothing more
-        return False
-
-
 def _interrupted_message(
-    runner: Any, args: argparse.Namespace, cause: BaseException | None = None
+    runner: Any,
+    args: argparse.Namespace,
+    before: tuple[int, int] | None,
+    cause: BaseException | None = None,
 ) -> str:
     if runner is None:
         return "runner-cli: interrupted before training started; nothing was written."
@@ -277,7 +284,7 @@ def _interrupted_message(
     where = f"after {runner.iter} completed iterations ({runner.epoch} completed epochs)"
     # the exact command, as for a preemption: same options, the work dir made explicit
     return (
-        f"runner-cli: training interrupted (Ctrl-C) {where}. {_newest_checkpoint(runner)} "
+        f"runner-cli: training interrupted (Ctrl-C) {where}. {_newest_checkpoint(runner, before)} "
         f"Continue with `{resume_command(args, runner.work_dir)}`."
     )
 
