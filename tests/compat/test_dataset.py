@@ -15,6 +15,7 @@ from runner_core.dataset import (
     ConcatDataset,
     RepeatDataset,
 )
+from runner_core.errors import BuildError
 from runner_core.registry import DATASETS, TRANSFORMS
 
 
@@ -81,6 +82,39 @@ def test_metainfo_string_naming_a_file_is_read_as_lines(tmp_path: Path) -> None:
         metainfo=dict(classes=str(classes)),
     )
     assert ds.metainfo["classes"] == ["cat", "", "dog", " bird "]
+
+
+def test_a_missing_names_file_says_it_was_read_from_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """classes.txt under data_root, named relatively: read from the current directory (as
+    MMEngine does), and the warning said "no such file" of a file the user could see."""
+    (tmp_path / "classes.txt").write_text("bird\nfish\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    with pytest.warns(UserWarning, match="looks like a file of names") as caught:
+        ds = ToyDatasetForCompat(
+            ann_file=_ann_file(tmp_path, ENTRIES),
+            data_root=str(tmp_path),
+            metainfo=dict(classes="classes.txt"),
+        )
+    assert ds.metainfo["classes"] == "classes.txt"
+    assert f"read from the current directory, {elsewhere}, not data_root" in str(caught[0].message)
+
+
+def test_a_registered_transform_without_call_is_named_as_such() -> None:
+    """dict(type=...) was right, but the message said it must be a config or a callable."""
+
+    @TRANSFORMS.register_module(name="NoCallForCompat", force=True)
+    class NoCall:
+        pass
+
+    with pytest.raises(BuildError) as err:
+        Compose([dict(type="NoCallForCompat")])
+    message = str(err.value)
+    assert "pipeline[0] = dict(type='NoCallForCompat', ...) built a NoCall" in message
+    assert "Give the class a __call__." in message
 
 
 def test_lazy_init_loads_on_first_access(tmp_path: Path) -> None:

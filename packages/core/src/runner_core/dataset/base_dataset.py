@@ -212,7 +212,9 @@ class BaseDataset(Dataset):
 
                 warnings.warn(
                     f"{cls.__name__}: metainfo[{key!r}] = {value!r} looks like a file of names, "
-                    "but there is no such file; it is kept as a string.",
+                    f"but there is no such file (read from the current directory, "
+                    f"{os.getcwd()}, not data_root, as in MMEngine); it is kept as a string. "
+                    "Give the file's path from here, or an absolute one.",
                     stacklevel=3,
                 )
             merged[key] = value

@@ -28,9 +28,17 @@ class Compose:
         owner = current_build_path()
         prefix = f"{owner}.pipeline" if owner else "pipeline"
         for i, transform in enumerate(transforms):
+            spec = transform
             if isinstance(transform, Mapping):
                 transform = TRANSFORMS.build(transform, _key_path=f"{prefix}[{i}]")
             if not callable(transform):
+                if isinstance(spec, Mapping):  # the config was right; what it built is not
+                    raise BuildError(
+                        f"{prefix}[{i}] = dict(type={spec.get('type')!r}, ...) built a "
+                        f"{type(transform).__name__}, which is not callable: a transform "
+                        "takes the sample dict in __call__ and returns it (or None to skip "
+                        "the sample). Give the class a __call__."
+                    )
                 raise BuildError(
                     f"{prefix}[{i}] must be a transform config dict(type=...) or a callable, "
                     f"got {type(transform).__name__}: {transform!r}."
