@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from importlib import metadata
 from typing import TYPE_CHECKING
 
+from .scope import normal_name
+
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
@@ -23,10 +25,6 @@ __all__ = ["missing_requirements", "missing_requirements_sentence", "unmet_requi
 
 _COMPARED_PREFIX = "runner-"
 _COMPARED = {"torch"}
-
-
-def _normal(name: str) -> str:
-    return name.lower().replace("_", "-").replace(".", "-")
 
 
 def _compared(distribution: str) -> Iterator[tuple[Requirement, str | None]]:
@@ -45,7 +43,7 @@ def _compared(distribution: str) -> Iterator[tuple[Requirement, str | None]]:
             req = Requirement(line)
         except InvalidRequirement:
             continue
-        name = _normal(req.name)
+        name = normal_name(req.name)
         if not (name.startswith(_COMPARED_PREFIX) or name in _COMPARED):
             continue
         if req.marker is not None and not req.marker.evaluate({"extra": ""}):

@@ -25,6 +25,7 @@ __all__ = [
     "missing_parts",
     "orphan_parts",
     "orphans_message",
+    "unused_top_level_optimizer",
     "with_top_level_optimizer",
 ]
 
