@@ -18,9 +18,6 @@ from .test_bad_values import BATCHED, CASES
 
 #: what config check cannot know without the data or a validation run: (setting, why)
 NEEDS_A_RUN = {
-    "train_dataloader.update(shuffle=False, sampler=dict(type='InfiniteSampler'))": (
-        "the epoch-based loop refuses the built sampler; loops are built over the data"
-    ),
     "param_scheduler = dict(type='ReduceOnPlateauLR', monitor='nope/metric')": (
         "the metric names are known after the first validation"
     ),

@@ -63,3 +63,43 @@ def test_a_scheduler_span_is_checked_for_our_classes_only() -> None:
         dict(type="StepLR", step_size=1, begin=3, end=2)
     )
     assert "end > begin" not in said(dict(type="QACountdownScheduler", begin=3, end=2))
+
+
+def test_an_endless_sampler_is_named_where_a_standard_loop_refuses_it() -> None:
+    """The standard epoch-based training loop, ValLoop and TestLoop refuse an
+    InfiniteSampler only once the run builds them over the data: config check says it
+    without building any. An iteration-based loop is what the sampler is
+    for, and a loop of one's own may end its passes itself."""
+    from runner_core.registry import LOOPS
+    from runner_loops_standard import ValLoop
+
+    class FirstBatchesValLoop(ValLoop):  # ends its pass after a few batches
+        def run(self) -> dict:
+            return {}
+
+    LOOPS.register_module(name="QAFirstBatchesValLoop", module=FirstBatchesValLoop, force=True)
+    endless = dict(type="InfiniteSampler")
+    evaluation = dict(val_cfg=dict(), val_evaluator=dict(type="Accuracy"))
+
+    def said(**cfg: object) -> dict[str, str]:
+        problems, _ = check_config(Config({**_RUN, **cfg}), "train")
+        return {p.key_path: p.message for p in problems if "sampler" in p.key_path}
+
+    train_loader = dict(dataset=dict(type="NotChecked"), batch_size=4, sampler=endless)
+    epochs = said(train_dataloader=train_loader)
+    assert list(epochs) == ["train_dataloader.sampler"]
+    assert epochs["train_dataloader.sampler"].startswith(
+        "is an InfiniteSampler, whose stream of samples never ends, so epoch 1 would never "
+        "end in EpochBasedTrainLoop"
+    )
+    assert "train_cfg=dict(by_epoch=False, max_iters=N)" in epochs["train_dataloader.sampler"]
+    iterations = dict(by_epoch=False, max_iters=10)
+    assert said(train_dataloader=train_loader, train_cfg=iterations) == {}
+
+    val_loader = dict(dataset=dict(type="NotChecked"), batch_size=4, sampler=endless)
+    val = said(val_dataloader=val_loader, **evaluation)
+    assert list(val) == ["val_dataloader.sampler"]
+    assert "the val pass would never end in ValLoop" in val["val_dataloader.sampler"]
+    assert "sampler=dict(type='DefaultSampler', shuffle=False)" in val["val_dataloader.sampler"]
+    own = {**evaluation, "val_cfg": dict(type="QAFirstBatchesValLoop")}
+    assert said(val_dataloader=val_loader, **own) == {}

@@ -36,7 +36,7 @@ from .run_setup import missing_parts_message
 #: first validation exist (printed with its result)
 NOT_CHECKED = (
     "the model, the datasets and the loops built over them are not built: what only they "
-    "tell (an InfiniteSampler in an epoch-based loop, a plugin loop's own values) and the "
+    "tell (an InfiniteSampler in a loop of your own, a plugin loop's own values) and the "
     "data's contents",
     "what the data or the first validation decides: a metric's topk against the number of "
     "classes, the metric a scheduler or hook monitors, paramwise_cfg custom_keys against "
@@ -120,6 +120,8 @@ class ConfigChecker:
         self.built = 0  # how many parts were built to check their values
         #: parts left unbuilt (a plugin's class): "key (module.Class)"
         self.not_built: list[str] = []
+        #: the modes whose dataloader's sampler never ends (InfiniteSampler): mode -> class name
+        self.endless_samplers: dict[str, str] = {}
         #: the hook points the config's loops call beyond the standard ones (name -> arguments)
         self.loop_points: dict[str, tuple[str, ...]] = {}
 
@@ -452,12 +454,14 @@ class ConfigChecker:
         from runner_core.data.dataloader import check_loader_numbers
 
         self._guard(key, lambda: check_loader_numbers(loader, key))  # train's own rules
-        self.check_part(
+        sampler = self.check_part(
             DATA_SAMPLERS,
             loader.get("sampler"),
             f"{key}.sampler",
             injected=("dataset", "seed", "rank", "world_size"),
         )
+        if getattr(sampler, "endless", False) is True:
+            self.endless_samplers[mode] = getattr(sampler, "__name__", "the sampler")
         self.check_part(
             DATA_SAMPLERS,
             loader.get("batch_sampler"),
@@ -543,6 +547,7 @@ class ConfigChecker:
             if cls is not None:
                 self.check_args(cls, spec, key, injected)
         self.note_loop_points(cls)
+        self.check_endless_pass(cls, mode)
         # the loop's own checks of its numbers (max_epochs, val_interval, ...), which a run
         # makes once the data is built: a loop class offers them as check_cfg(cfg), which
         # checks the keys it is given (one at a time here, to report each bad one)
@@ -550,6 +555,33 @@ class ConfigChecker:
         if callable(check) and len(self.problems) == before:
             for name, value in spec.items():
                 self._guard(key, functools.partial(check, {name: value}))
+
+    def check_endless_pass(self, cls: Any, mode: str) -> None:
+        """The standard loops that go over their dataloader in passes (an epoch-based
+        training loop, ValLoop, TestLoop) refuse an endless sampler when the run builds
+        them, after the model and the data: say it here. A loop of one's own (a subclass
+        included) may end its passes itself, so only runner-loops-standard's are named."""
+        sampler = self.endless_samplers.get(mode)
+        name = getattr(cls, "__name__", "")
+        module = getattr(cls, "__module__", "") or ""
+        if sampler is None or module.partition(".")[0] != "runner_loops_standard":
+            return
+        if mode == "train" and name != "EpochBasedTrainLoop":
+            return  # an iteration-based loop is what an endless sampler is for
+        if mode == "train":
+            fix = (
+                "Use sampler=dict(type='DefaultSampler', shuffle=True), or keep the "
+                f"{sampler} with train_cfg=dict(by_epoch=False, max_iters=N)."
+            )
+            what = "epoch 1 would never end"
+        else:
+            fix = f"Use sampler=dict(type='DefaultSampler', shuffle=False) in {mode}_dataloader."
+            what = f"the {mode} pass would never end"
+        self.add(
+            f"{mode}_dataloader.sampler",
+            f"is {'an' if sampler[:1] in 'AEIOU' else 'a'} {sampler}, whose stream of samples never ends, so {what} in {name}, "
+            f"which refuses it when the run builds the loop. {fix}",
+        )
 
     def note_loop_points(self, cls: Any) -> None:
         """Add the hook points loop class ``cls`` declares (``hook_points``), which the
