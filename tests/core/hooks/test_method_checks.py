@@ -429,3 +429,30 @@ def test_a_custom_points_keyword_only_arguments_get_the_callers_values() -> None
     with pytest.raises(HookTypeError, match=r"KeywordOnly.after_custom_step\(\) requires 'value'"):
         m.call("after_custom_step", {"runner": "r"})
     assert seen == [(3, 5), (4, 7)]
+
+
+def test_signatures_are_read_once_per_function_and_do_not_keep_a_class() -> None:
+    """Each Runner of a notebook registers the same hook classes again; their signatures
+    are kept by function, as inspect reads them bound or not, and not past the class."""
+    import gc
+    import inspect
+    import weakref
+
+    from runner_core.hooks.method_checks import signature_parameters
+
+    class Counted(Hook):
+        def after_train_iter(self, r, batch_idx, data_batch=None, *, outputs=None) -> None:
+            pass
+
+    for method in (Counted().after_train_iter, Counted.after_train_iter):
+        expected = list(inspect.signature(method).parameters.values())
+        assert signature_parameters(method) == expected
+        assert signature_parameters(method) == expected  # the kept copy, unchanged
+    signature_parameters(Counted().after_train_iter).pop()  # a caller's own list
+    assert [p.name for p in signature_parameters(Counted().after_train_iter)] == [
+        "r", "batch_idx", "data_batch", "outputs"
+    ]  # fmt: skip
+    gone = weakref.ref(Counted)
+    del Counted, method
+    gc.collect()
+    assert gone() is None

@@ -32,6 +32,7 @@ from .method_checks import (
     custom_methods,
     point_arguments,
     runner_parameter_of,
+    signature_parameters,
 )
 
 STANDARD_POINTS = specs.hook_point_names()
@@ -1023,7 +1024,6 @@ def _take_runner_by_position(hook: Hook, name: str) -> None:
     method; the class stays as it is, and a method that names ``runner`` pays
     nothing.
     """
-    import inspect
 
     if name in vars(hook):  # set on the instance already (by us, or by its author)
         return
@@ -1031,7 +1031,7 @@ def _take_runner_by_position(hook: Hook, name: str) -> None:
     alias = runner_parameter_of(method, point_arguments(name) or ())
     if alias is None:
         return
-    params = list(inspect.signature(method).parameters.values())
+    params = signature_parameters(method)
     params[0] = params[0].replace(name="runner")
     header, call, defaults = [], [], {}
     star = False
@@ -1089,10 +1089,9 @@ def _keyword_params(function: Any) -> tuple[tuple[str, ...], tuple[str, ...], bo
     """``function``'s keyword-only parameters, required and defaulted, and whether it
     takes ``**kwargs`` (pluggy sees none of them); nothing for a callable without a
     signature, which gets what pluggy found."""
-    import inspect
 
     try:
-        params = list(inspect.signature(function).parameters.values())
+        params = signature_parameters(function)
     except (TypeError, ValueError):
         return (), (), False
     keyword_only = [p for p in params if p.kind is p.KEYWORD_ONLY]

@@ -11,8 +11,10 @@ problems and say them in the same words.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import inspect
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -234,10 +236,40 @@ def runner_parameter(params: Sequence[inspect.Parameter], passed: Sequence[str])
     return first.name
 
 
+#: parameters read by :func:`signature_parameters`, by function, then bound or not
+_PARAMETERS: weakref.WeakKeyDictionary[Any, dict[bool, list[inspect.Parameter]]]
+_PARAMETERS = weakref.WeakKeyDictionary()
+
+
+def signature_parameters(method: Any) -> list[inspect.Parameter]:
+    """``inspect.signature(method)``'s parameters, read once per function.
+
+    Registering a hook reads the signature of each of its point methods several
+    times, and a notebook's Runners register instances of the same classes again
+    and again: without this, reading signatures was most of a small run's set-up.
+    Kept by the underlying function (a bound method's ``__func__``), weakly, so a
+    class dropped with its Runner is not kept. Raises what ``inspect.signature``
+    raises for a callable without one (TypeError, ValueError).
+    """
+    function = getattr(method, "__func__", method)
+    bound = function is not method
+    try:
+        found = _PARAMETERS.get(function)
+    except TypeError:  # not weakly referable: read it each time
+        return list(inspect.signature(method).parameters.values())
+    if found is None:
+        found = {}
+        with contextlib.suppress(TypeError):
+            _PARAMETERS[function] = found
+    if bound not in found:
+        found[bound] = list(inspect.signature(method).parameters.values())
+    return list(found[bound])
+
+
 def runner_parameter_of(method: Any, passed: Sequence[str]) -> str | None:
     """:func:`runner_parameter` of a bound method or function (None without a signature)."""
     try:
-        params = list(inspect.signature(method).parameters.values())
+        params = signature_parameters(method)
     except (TypeError, ValueError):
         return None
     return runner_parameter(params, passed)
