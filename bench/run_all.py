@@ -414,7 +414,10 @@ def render(result: dict[str, Any]) -> str:
             f"{iters} iterations (one epoch), a log line every 50 iterations, no "
             f"validation, nothing saved while timed. {w1['rounds']} interleaved rounds. "
             "Timed from training start (`before_train`, first hook; Lightning "
-            "`on_train_start`) to its end (`after_train`, last hook; `on_train_end`).",
+            "`on_train_start`) to its end (`after_train`, last hook; `on_train_end`). "
+            "Lightning's Trainer runs without progress bar, model summary, checkpointing "
+            "or sanity validation, with a `CSVLogger` and `log_every_n_steps=50`, the "
+            "model logging its loss every step (`bench/w1_overhead.py`).",
             "",
             "| variant | wall time (s) | µs / iteration | × raw (per round) | overhead µs / iteration |",
             "| --- | --- | --- | --- | --- |",

@@ -40,7 +40,8 @@ optim_wrapper = dict(optimizer=dict(type="AdamW", lr=3e-3, weight_decay=1e-4))
 param_scheduler = [
     # 50 iterations of linear warm-up from 10% of the learning rate ...
     dict(type="LinearLR", start_factor=0.1, by_epoch=False, begin=0, end=50),
-    # ... then cosine decay over the epochs, stepped every iteration
+    # ... and cosine decay over the epochs from the start, stepped every iteration (during
+    # the warm-up both apply: their factors multiply)
     dict(
         type="CosineAnnealingLR",
         by_epoch=True,

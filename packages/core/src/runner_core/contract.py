@@ -177,7 +177,9 @@ class RunnerAPI(Protocol):
 
     @property
     def unwrapped_model(self) -> Any:
-        """The user's model, without a DDP/FSDP wrapper."""
+        """The model the Runner trains, without a DDP/FSDP wrapper: the user's
+        ``BaseModel``, or the ``ModuleAdapter`` around a plain ``nn.Module`` (the
+        module is its ``.module``; its checkpoint keys read ``module.*``)."""
         ...
 
     @property

@@ -173,7 +173,9 @@ class PartsBuilding:
 
     @property
     def unwrapped_model(self) -> Any:
-        """The user's model, without a DDP/FSDP wrapper."""
+        """The model the Runner trains, without a DDP/FSDP wrapper: the user's
+        ``BaseModel``, or the ``ModuleAdapter`` around a plain ``nn.Module`` (the
+        module is its ``.module``; its checkpoint keys read ``module.*``)."""
         from ..distributed.model_wrappers import is_model_wrapper
 
         return self.model.module if is_model_wrapper(self.model) else self.model
