@@ -296,3 +296,33 @@ def test_a_nan_beside_a_models_own_loss_term_is_found_at_its_iteration() -> None
         for i, outputs in enumerate([good, bad, good]):
             runner.iter = i
             hook.after_train_iter(runner, batch_idx=i, outputs=outputs)
+
+
+def test_a_custom_hook_of_the_same_name_or_a_subclass_replaces_the_default(
+    make_runner: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """MMEngine's hook tutorial writes its own CheckInvalidLossHook (checking every 50
+    iterations) and MMEngine runs it alone; beside our default, the default stopped a run
+    the tutorial's hook lets go on."""
+
+    class Tutorials(Hook):  # the tutorial's class, not ours
+        def __init__(self, interval: int = 50) -> None:
+            self.interval = interval
+
+    Tutorials.__name__ = Tutorials.__qualname__ = "CheckInvalidLossHook"
+
+    class Stricter(CheckInvalidLossHook):
+        pass
+
+    for given in (Tutorials(interval=50), Stricter(interval=1)):
+        runner = make_runner(model=TwoLosses(nan_at=3), custom_hooks=[given])
+        checks = [h for h in runner.hooks if isinstance(h, (CheckInvalidLossHook, Tutorials))]
+        assert checks == [given]
+        said = capsys.readouterr().out
+        named = f"{type(given).__name__}, which replaces the default hook 'check_invalid_loss'"
+        assert named in said
+        if isinstance(given, Tutorials):
+            runner.train()  # the tutorial's hook checks nothing: it goes on, as in MMEngine
+        else:
+            with pytest.raises(InvalidLossError, match="iteration 3 "):
+                runner.train()

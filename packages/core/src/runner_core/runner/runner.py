@@ -853,21 +853,25 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
                 self._drop_defaults_given_as_custom(set(default_hooks or {}))
 
     def _drop_defaults_given_as_custom(self, named: set[str]) -> None:
+        """A custom hook of the class of a default MMEngine's set lacks replaces it: its
+        subclass, or a class of the same name (MMEngine's hook tutorial writes its own
+        ``CheckInvalidLossHook``, which MMEngine runs alone)."""
         hooks = list(self._hooks)
-        custom = {type(hook) for hook in hooks if self._hooks.role_of(hook) is None}
+        custom = [type(hook) for hook in hooks if self._hooks.role_of(hook) is None]
         for hook in hooks:
             role = self._hooks.role_of(hook)
-            if (
-                role is not None
-                and role not in _MMENGINE_ROLES
-                and role not in named
-                and type(hook) in custom
-            ):
+            if role is None or role in _MMENGINE_ROLES or role in named:
+                continue
+            kind = type(hook)
+            same = [c for c in custom if issubclass(c, kind) or c.__name__ == kind.__name__]
+            if same:
                 self._hooks.remove(hook)
+                given = same[0]
+                name = given.__name__ if given is kind else f"{given.__module__}.{given.__name__}"
                 self.logger.info(
                     "custom_hooks has a %s, which replaces the default hook %r (a default "
                     "MMEngine's set lacks): one runs, with the custom hook's arguments.",
-                    type(hook).__name__,
+                    name,
                     role,
                 )
 
