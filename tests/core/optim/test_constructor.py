@@ -294,6 +294,19 @@ def test_a_layer_decay_key_without_its_constructor_names_the_constructor() -> No
     assert "LearningRateDecayOptimWrapperConstructor" in message
 
 
+def test_a_top_level_lr_mult_points_to_custom_keys_not_to_bias_lr_mult() -> None:
+    """MMEngine's optim_wrapper tutorial lists lr_mult/decay_mult as paramwise_cfg keys
+    (MMEngine ignores them there); "did you mean 'bias_lr_mult'" would scale the biases."""
+    for option, what in (("lr_mult", "lr"), ("decay_mult", "weight_decay")):
+        cfg = dict(optimizer=dict(type="SGD", lr=LR), paramwise_cfg={option: 0.1})
+        with pytest.raises(BuildError) as info:
+            build_optim_wrapper(Net(), cfg)
+        said = str(info.value)
+        assert f"{option} is an option of a custom_keys entry" in said
+        assert f"scale optim_wrapper.optimizer's {what} itself" in said
+        assert "Did you mean" not in said
+
+
 def test_clear_errors() -> None:
     model = Net()
     with pytest.raises(BuildError, match="Did you mean one of 'bias_lr_mult'"):

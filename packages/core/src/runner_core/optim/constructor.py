@@ -183,6 +183,21 @@ class OptimizerConfigTypeError(BuildError, AttributeError):
 _LAYER_DECAY = frozenset({"layer_decay_rate", "decay_rate", "decay_type", "num_layers"})
 
 
+#: custom_keys' options, which MMEngine's optim_wrapper tutorial also lists at the top
+#: of paramwise_cfg (MMEngine ignores them there): "did you mean 'bias_lr_mult'" would
+#: scale the biases alone
+_WHOLE_MODEL = ("lr_mult", "decay_mult")
+
+
+def _whole_model_hint(option: str, key: str) -> str:
+    what = "lr" if option == "lr_mult" else "weight_decay"
+    return (
+        f" {option} is an option of a custom_keys entry ({key}.paramwise_cfg.custom_keys="
+        f"{{'backbone': dict({option}=0.1)}}); for the whole model, scale {key}.optimizer's "
+        f"{what} itself."
+    )
+
+
 class DefaultOptimWrapperConstructor:
     """Build the optimizer (with per-parameter groups) and wrap it.
 
@@ -282,10 +297,12 @@ class DefaultOptimWrapperConstructor:
         # layer-decay constructors do; only the default constructor knows them all.
         unknown = [k for k in cfg if k not in PARAMWISE_KEYS]
         if unknown and type(self) is DefaultOptimWrapperConstructor:
-            hints = "".join(
-                did_you_mean(k, PARAMWISE_KEYS) for k in unknown if k not in _LAYER_DECAY
-            )
             key = OPTIM_WRAPPER_KEY.get()
+            hints = "".join(
+                _whole_model_hint(k, key) if k in _WHOLE_MODEL else did_you_mean(k, PARAMWISE_KEYS)
+                for k in unknown
+                if k not in _LAYER_DECAY
+            )
             raise BuildError(
                 f"{key}.paramwise_cfg has unknown key(s) {unknown}; allowed: "
                 f"{list(PARAMWISE_KEYS)}.{hints} A key of a custom constructor is read only by "
