@@ -454,3 +454,26 @@ def test_a_property_failing_inside_runs_once(tmp_path: Path) -> None:
     with pytest.raises(AttributeError, match="ann_file"):
         _ = run.train_loop
     assert len(calls) == 1
+
+
+def test_deterministic_turning_cudnn_benchmark_off_is_logged_with_env_cfg(
+    tmp_path: Path,
+) -> None:
+    """MMEngine warns when deterministic turns off the cudnn_benchmark env_cfg asked for,
+    and its log lists env_cfg; a Runner built from arguments logged neither."""
+    before = (torch.backends.cudnn.benchmark, torch.are_deterministic_algorithms_enabled())
+    try:
+        run = _runner(
+            tmp_path,
+            1,
+            env_cfg=dict(cudnn_benchmark=True, mp_cfg=dict(mp_start_method=None)),
+            randomness=dict(seed=3, deterministic=True),
+        )
+        assert torch.backends.cudnn.benchmark is False
+        run.train()
+        log = (run.log_dir / f"{run.timestamp}.log").read_text()
+    finally:
+        torch.backends.cudnn.benchmark = before[0]
+        torch.use_deterministic_algorithms(before[1])
+    assert "env_cfg.cudnn_benchmark=True is turned off by randomness.deterministic=True" in log
+    assert "env_cfg cudnn_benchmark=True, mp_cfg={'mp_start_method': None}, dist_cfg=None" in log

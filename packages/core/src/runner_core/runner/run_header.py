@@ -62,7 +62,20 @@ def environment_lines(runner: Any) -> list[str]:
         f"diff_rank_seed={bool(randomness.get('diff_rank_seed', False))}); "
         f"world size {runner.world_size}, launcher {runner.launcher!r}",
         f"  work dir {runner.work_dir}; run folder {runner.log_dir}",
+        f"  env_cfg {_env_settings(getattr(runner, 'env_cfg', None))}",
     ]
+
+
+def _env_settings(env_cfg: Any) -> str:
+    """``env_cfg`` as given, with MMEngine's three keys always shown (its log lists them)."""
+    settings = dict(env_cfg or {})
+    shown = {
+        "cudnn_benchmark": settings.pop("cudnn_benchmark", False),
+        "mp_cfg": settings.pop("mp_cfg", None),
+        "dist_cfg": settings.pop("dist_cfg", None),
+        **settings,
+    }
+    return ", ".join(f"{key}={value!r}" for key, value in shown.items())
 
 
 def log_run_header(runner: Any) -> None:

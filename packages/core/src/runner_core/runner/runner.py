@@ -419,6 +419,12 @@ class Runner(PartsBuilding, CheckpointMethods, LoadOrResume, SetupMethods):
             # RunnerAPI's type (a RunLogger): this run's own logger, writing the run folder's log
             self.logger: RunLogger = self.build_logger(log_level=log_level)
             self._header_logged = False
+            if self.deterministic and self.env_cfg.get("cudnn_benchmark"):
+                self.logger.warning(  # MMEngine's warning, with the two keys
+                    "env_cfg.cudnn_benchmark=True is turned off by randomness.deterministic="
+                    "True: cuDNN must select its algorithms deterministically "
+                    "(torch.backends.cudnn.benchmark is False)."
+                )
             self.message_hub = self.build_message_hub()
             self.message_hub.update_info_dict(
                 {"experiment_name": self.experiment_name, "seed": self.seed}
