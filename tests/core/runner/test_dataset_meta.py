@@ -29,6 +29,22 @@ class DigitsWithClasses(DigitsForTests):
         return {"classes": self._classes}
 
 
+@DATASETS.register_module(force=True)
+class DigitsWithPalette(DigitsWithClasses):
+    """mmdet's and mmseg's datasets give a numpy palette, saved as a tensor."""
+
+    def __init__(self, split: str = "train", red: int = 255) -> None:
+        super().__init__(split)
+        self.red = red
+
+    @property
+    def metainfo(self) -> dict[str, Any]:
+        import numpy as np
+
+        palette = np.array([[0, 0, 0]] * 9 + [[self.red, 0, 0]], dtype=np.uint8)
+        return {"classes": self._classes, "palette": palette}
+
+
 @METRICS.register_module(force=True)
 class ClassNamesSeen(BaseMetric):
     """Reports how many class names its ``dataset_meta`` holds."""
@@ -97,3 +113,21 @@ def test_resume_with_other_classes_warns(tmp_path, capsys) -> None:
     cfg["train_cfg"]["max_epochs"] = 2
     Runner.from_cfg(Config(cfg)).train()
     assert "dataset metainfo of" in capsys.readouterr().out
+
+
+def test_resume_with_a_numpy_palette_compares_it_as_data(tmp_path, capsys) -> None:
+    """The resume compared the saved metainfo (a tensor palette) with the dataset's (a
+    numpy one) by ``!=``: "Boolean value of Tensor ... is ambiguous", where MMEngine
+    resumes. The same palette is no difference; another one is warned about."""
+    cfg = _cfg(tmp_path)
+    cfg["train_dataloader"]["dataset"] = dict(type="DigitsWithPalette")
+    Runner.from_cfg(Config(cfg)).train()
+    for red, warned in ((255, False), (128, True)):
+        capsys.readouterr()
+        again = _cfg(tmp_path, resume=True)
+        again["train_dataloader"]["dataset"] = dict(type="DigitsWithPalette", red=red)
+        again["train_cfg"]["max_epochs"] += 1
+        runner = Runner.from_cfg(Config(again))
+        runner.train()
+        assert ("dataset metainfo of" in capsys.readouterr().out) is warned
+        assert runner.epoch == again["train_cfg"]["max_epochs"]

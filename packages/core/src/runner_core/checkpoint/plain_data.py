@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["find_unsafe", "to_safe"]
+__all__ = ["find_unsafe", "same_data", "to_safe"]
 
 
 _SAFE_LEAVES: frozenset[type] = frozenset(
@@ -133,3 +133,34 @@ def to_safe(obj: Any) -> Any:
             if isinstance(obj, base):
                 return base(obj)
     return obj
+
+
+def same_data(saved: Any, current: Any) -> bool:
+    """Whether ``current`` (as :func:`to_safe` makes it) equals ``saved`` (as a checkpoint
+    gives it back): tensors by dtype, shape and values, containers item by item.
+
+    ``==`` on a dict holding a tensor raises ("Boolean value of Tensor with more than one
+    value is ambiguous"), and a dataset's ``metainfo`` often holds a numpy palette, saved
+    as a tensor: a resume compares the two with this.
+    """
+    current = to_safe(current)
+    return _same(saved, current)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return (
+            isinstance(a, torch.Tensor)
+            and isinstance(b, torch.Tensor)
+            and a.dtype == b.dtype
+            and a.shape == b.shape
+            and torch.equal(a, b)
+        )
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
+    try:
+        return bool(a == b)
+    except Exception:  # an object whose == gives no truth value: not the same
+        return False

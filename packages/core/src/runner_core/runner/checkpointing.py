@@ -752,6 +752,7 @@ def check_resume_structure(ckpt: Any, path: str) -> None:
 def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
     """Put a checkpoint's training state back into the built runner."""
     from ..checkpoint import load_model_state
+    from ..checkpoint.plain_data import same_data
 
     path = str(ckpt.get("meta", {}).get("resumed_from", "<checkpoint>"))
     if "state_dict" not in ckpt:
@@ -812,7 +813,11 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
     loop = runner.train_loop
     meta = ckpt.get("meta", {})
     saved_meta, current_meta = meta.get("dataset_meta"), _train_dataset_meta(runner, loop)
-    if saved_meta is not None and current_meta is not None and saved_meta != current_meta:
+    if (
+        saved_meta is not None
+        and current_meta is not None
+        and not same_data(saved_meta, current_meta)
+    ):
         runner.logger.warning(
             "The dataset metainfo of %s differs from the current training dataset's "
             "(e.g. other class names): check that this is the run you meant to resume.",
