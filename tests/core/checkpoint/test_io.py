@@ -94,6 +94,30 @@ def test_save_creates_parent_folders_and_normal_permissions(tmp_path: Path) -> N
     assert mode == 0o666 & ~umask  # not mkstemp's 0600
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_a_replaced_file_keeps_its_permission_bits(tmp_path: Path) -> None:
+    """A checkpoint and pointer the user made private came back 0644 when a rerun replaced
+    them (the temp file took the umask's mode); MMEngine, writing in place, keeps 0600 (QA)."""
+    from runner_core.checkpoint.atomic import write_bytes_atomic
+
+    umask = os.umask(0o022)
+    try:
+        ckpt = save_checkpoint({"a": 1}, tmp_path / "epoch_2.pth")
+        pointer = write_bytes_atomic(b"epoch_2.pth", tmp_path / "last_checkpoint")
+        assert stat.S_IMODE(ckpt.stat().st_mode) == 0o644  # a new file: the umask's mode
+        for path in (ckpt, pointer):
+            path.chmod(0o600)
+        save_checkpoint({"a": 2}, ckpt)
+        write_bytes_atomic(b"epoch_2.pth", pointer)
+        ckpt.chmod(0o640)
+        save_checkpoint({"a": 3}, ckpt, fsync=False)
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(pointer.stat().st_mode) == 0o600
+    assert stat.S_IMODE(ckpt.stat().st_mode) == 0o640
+    assert load_checkpoint(ckpt) == {"a": 3}
+
+
 def test_failed_save_keeps_previous_file_and_leaves_no_temp(tmp_path: Path) -> None:
     path = save_checkpoint(_ckpt(1.0), tmp_path / "latest.pth")
     bad = {"state_dict": {"w": torch.ones(2)}, "fn": lambda x: x}

@@ -4,9 +4,11 @@ A save writes ``.{name}.tmp-{pid}-{random}`` in the target's own folder,
 flushes and ``fsync``s it, ``os.replace``s it over the target and ``fsync``s
 the folder: a crash at any moment leaves the previous file or the new one at
 the target, never a mix; at worst an orphaned temp file, which
-:func:`cleanup_orphaned_temp_files` removes. ``torch.save`` streams straight
-into the temp file (no in-memory copy of the archive), and it is made to
-write the per-record CRC-32s that :mod:`.integrity` verifies at load time.
+:func:`cleanup_orphaned_temp_files` removes. The new file keeps the
+permission bits of the one it replaces (a ``chmod 600`` stays private).
+``torch.save`` streams straight into the temp file (no in-memory copy of the
+archive), and it is made to write the per-record CRC-32s that
+:mod:`.integrity` verifies at load time.
 A durable save starts the disk write while it serialises (:mod:`.writeback`),
 so its final fsync waits for little more than the last chunk. A checkpoint
 for a storage backend the user registered (:mod:`.storage`) is serialised
@@ -23,6 +25,7 @@ import os
 import pickle
 import re
 import secrets
+import stat
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -106,14 +109,28 @@ def _replace(tmp: Path, path: Path) -> None:
             time.sleep(_REPLACE_WAIT_S * (attempt + 1))
 
 
+def _keep_mode(fd: int, path: Path) -> None:
+    """Give the temp file the permission bits of the file it replaces, as a write in place
+    (MMEngine's) keeps them: a checkpoint the user made private (``chmod 600``) must not
+    come back readable by all (umask's 0644). Best effort: where the platform or file
+    system refuses (Windows has no fchmod), the umask's mode stays."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode) & 0o777  # not setuid/setgid/sticky
+    except OSError:  # no file there yet (or unreadable): the umask's mode
+        return
+    with contextlib.suppress(OSError, AttributeError, NotImplementedError):
+        os.fchmod(fd, mode)
+
+
 @contextlib.contextmanager
 def _atomic_target(path: Path, *, fsync: bool) -> Iterator[Any]:
     """Yield a binary file that replaces ``path`` atomically when the block succeeds."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_path_for(path)
-    # os.open + O_EXCL (not mkstemp): normal umask-based permissions, never clobber.
+    # os.open + O_EXCL (not mkstemp): a new file gets umask-based permissions, never clobber.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
+        _keep_mode(fd, path)
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
