@@ -614,6 +614,76 @@ def test_an_mmengine_checkpoint_loads_without_mmengine_installed(tmp_path: Path)
     assert hub.get_scalar("loss").mean() == 3.0
 
 
+class _RunsCommand:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # runs on unpickling
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_payload_in_an_mmengine_checkpoint_is_named_first_with_no_reassurance(
+    tmp_path: Path,
+) -> None:
+    """An MMEngine checkpoint plus an os.system payload was refused as "... numpy.ndarray and
+    1 more ... This is an MMEngine checkpoint ... if you trust where it came from, opt in":
+    posix.system cut from the list, the user steered to --unsafe-load (QA)."""
+    import argparse
+    import datetime
+    import decimal
+    import types
+
+    name = "mmengine"  # not installed here: a module of that name to pickle a class of
+    module = types.ModuleType(name)
+
+    class HistoryBuffer:
+        pass
+
+    HistoryBuffer.__module__, HistoryBuffer.__qualname__ = name, "HistoryBuffer"
+    module.HistoryBuffer = HistoryBuffer  # type: ignore[attr-defined]
+    marker = tmp_path / "pwned"
+    meta = {
+        "hub": HistoryBuffer(),
+        "arr": np.zeros(2),
+        "score": np.float32(0.5),
+        "args": argparse.Namespace(lr=0.1),
+        "when": datetime.date(2024, 1, 1),
+        "price": decimal.Decimal("1.5"),
+        "tag": Tag("a"),
+        "where": Path("x"),
+        "zz": _RunsCommand(marker),
+    }
+    saved = sys.modules.get(name)
+    sys.modules[name] = module
+    try:
+        torch.save({"state_dict": {}, "meta": meta}, tmp_path / "mm.pth")
+    finally:
+        if saved is None:
+            sys.modules.pop(name)
+        else:  # pragma: no cover - mmengine installed where this runs
+            sys.modules[name] = saved
+    with pytest.raises(CheckpointError) as refused:
+        load_checkpoint(tmp_path / "mm.pth")
+    msg = str(refused.value)
+    system = f"{os.system.__module__}.system"  # posix.system (nt.system on Windows)
+    assert f"it contains {system}, " in msg  # first, although 9 names sort before it
+    assert "and 3 more" in msg  # the 10 others cut, so that 8 names are listed
+    assert "This is an MMEngine checkpoint" not in msg and "if you trust" not in msg
+    assert f"WARNING: {system} can run commands or code" in msg
+    assert "unpickling this file would call it" in msg
+    assert not marker.exists()
+    # without the payload, the same checkpoint still reads as MMEngine's
+    del meta["zz"]
+    sys.modules[name] = module
+    try:
+        torch.save({"state_dict": {}, "meta": meta}, tmp_path / "mm.pth")
+    finally:
+        sys.modules.pop(name)
+    with pytest.raises(CheckpointError, match="This is an MMEngine checkpoint") as refused:
+        load_checkpoint(tmp_path / "mm.pth")
+    assert "WARNING" not in str(refused.value) and "and 2 more" in str(refused.value)
+
+
 class Tag:
     """A user class a checkpoint pickles (importable here)."""
 

@@ -128,16 +128,59 @@ def _in_stdlib(cls: type | None) -> bool:
     return top in getattr(sys, "stdlib_module_names", ()) or top in ("builtins", "posix", "nt")
 
 
+#: Globals that run code, reach the OS or open files when a pickle calls them: no
+#: checkpoint needs one, so a refusal names every one first and warns instead of telling
+#: the file apart as an MMEngine checkpoint. Whole modules (``posix.system`` is what
+#: ``os.system`` pickles as on POSIX, ``nt.system`` on Windows):
+_RUNS_CODE_MODULES = frozenset(
+    "os posix nt subprocess sys shutil importlib pty socket runpy ctypes".split()
+)
+#: ... and single functions. ``builtins.getattr`` is not one: MMEngine's own checkpoints
+#: pickle ``HistoryBuffer.min`` as ``getattr(HistoryBuffer, 'min')``, so naming it would
+#: cry wolf on every genuine one.
+_RUNS_CODE_NAMES = frozenset(
+    [f"builtins.{name}" for name in ("eval", "exec", "compile", "__import__", "open")]
+    + ["io.open", "_io.open", "codecs.open", "types.CodeType", "types.FunctionType"]
+    + [
+        f"{module}.{name}"
+        for module in ("pickle", "_pickle", "marshal")
+        for name in ("load", "loads")
+    ]
+)
+#: how many other names a refusal lists before "and N more"
+_NAMES_SHOWN = 8
+
+
+def _runs_code(name: str) -> bool:
+    """Whether the global ``name`` (``module.qualname``) runs code or reaches the OS."""
+    return name in _RUNS_CODE_NAMES or name.split(".", 1)[0] in _RUNS_CODE_MODULES
+
+
 def _unsafe_error(source: Path | io.BytesIO, path: str, exc: Exception) -> CheckpointError:
     names = _unsafe_globals(source, exc)
-    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    dangerous = [n for n in names if _runs_code(n)]
+    others = [n for n in names if not _runs_code(n)]
+    # the dangerous names first and never cut: "... and 1 more" once hid a posix.system
+    kept = max(_NAMES_SHOWN - len(dangerous), 0)
+    shown = ", ".join(dangerous + others[:kept])
+    if len(others) > kept:
+        shown += f" and {len(others) - kept} more"
     what = shown or "a Python object that is not plain data"
     opt_in = (
         "load_checkpoint(..., allow_pickle=True), for a Runner's load_from / resume / "
         "init_cfg Pretrained load_cfg=dict(allow_pickle=True) (or allow_pickle=True in the "
         "Pretrained init_cfg itself), or the CLI flag --unsafe-load"
     )
-    if any(n.split(".", 1)[0] in STAND_IN_PACKAGES for n in names):
+    if dangerous:  # no reassurance, whatever else the file holds (an MMEngine checkpoint's)
+        them = "it" if len(dangerous) == 1 else "them"
+        how = (
+            f"WARNING: {', '.join(dangerous)} can run commands or code on this machine (or "
+            f"open its files), and unpickling this file would call {them}. No checkpoint of "
+            f"weights and training state needs {them}: the file may have been made to attack "
+            "whoever loads it. Do not opt in to unpickling it unless you put these calls in "
+            f"yourself and know what they do (the opt-in: {opt_in})."
+        )
+    elif any(n.split(".", 1)[0] in STAND_IN_PACKAGES for n in names):
         how = (
             f"This is an MMEngine checkpoint (its message hub pickles MMEngine's objects), which "
             f"only loads by unpickling: if you trust where it came from, opt in with {opt_in} "
