@@ -220,6 +220,7 @@ def save_checkpoint(
     *,
     fsync: bool = True,
     should_stop: Callable[[], bool] | None = None,
+    warn_unsafe: bool = True,
 ) -> Path: ...
 
 
@@ -232,6 +233,7 @@ def save_checkpoint(
     *,
     fsync: bool = True,
     should_stop: Callable[[], bool] | None = None,
+    warn_unsafe: bool = True,
 ) -> Path | RemotePath: ...
 
 
@@ -243,6 +245,7 @@ def save_checkpoint(
     *,
     fsync: bool = True,
     should_stop: Callable[[], bool] | None = None,
+    warn_unsafe: bool = True,
 ) -> Path | RemotePath:
     """Save ``checkpoint`` to ``filename`` atomically and durably; return the path.
 
@@ -254,6 +257,8 @@ def save_checkpoint(
     warning naming them (convert them with :func:`to_safe`).
     ``should_stop`` is polled between records: when it returns True the save
     is abandoned (temp file removed, ``CheckpointAbandoned`` raised).
+    ``warn_unsafe=False`` leaves that warning to the caller (the Runner logs
+    it once per run, see :func:`unsafe_message`).
 
     A URL (``'s3://bucket/x.pth'``), or ``backend_args`` /
     ``file_client_args`` naming a storage backend, saves through a backend
@@ -267,16 +272,9 @@ def save_checkpoint(
             f"save_checkpoint({str(path)!r}) expects a dict (e.g. {{'meta': ..., 'state_dict': "
             f"...}}), got {type(checkpoint).__name__}. Wrap the object in a dict."
         )
-    unsafe = find_unsafe(checkpoint)
+    unsafe = find_unsafe(checkpoint) if warn_unsafe else []
     if unsafe:
-        shown = "; ".join(unsafe[:5]) + (f"; and {len(unsafe) - 5} more" if len(unsafe) > 5 else "")
-        warnings.warn(
-            f"Checkpoint {str(path)!r} holds objects that the safe loader (weights_only=True) "
-            f"will refuse: {shown}. Loading it will need allow_pickle=True / --unsafe-load. "
-            "Convert them before saving, e.g. with runner_core.checkpoint.to_safe(), or store "
-            "their state_dict() instead of the object.",
-            stacklevel=2,
-        )
+        warnings.warn(unsafe_message(path, unsafe), stacklevel=2)
     with hold_ctrl_c() as ctrl_c:  # a Ctrl-C mid-save stops the run after the file is whole
         try:
             if isinstance(path, RemotePath):
@@ -312,6 +310,17 @@ def save_checkpoint(
                 "pickled."
             ) from exc
     return path
+
+
+def unsafe_message(path: Path | RemotePath | str, unsafe: list[str]) -> str:
+    """The warning for a checkpoint that holds ``unsafe`` (:func:`find_unsafe`'s list)."""
+    shown = "; ".join(unsafe[:5]) + (f"; and {len(unsafe) - 5} more" if len(unsafe) > 5 else "")
+    return (
+        f"Checkpoint {str(path)!r} holds objects that the safe loader (weights_only=True) "
+        f"will refuse: {shown}. Loading it will need allow_pickle=True / --unsafe-load. "
+        "Convert them before saving, e.g. with runner_core.checkpoint.to_safe(), or store "
+        "their state_dict() instead of the object."
+    )
 
 
 def _serialize_and_put(

@@ -438,11 +438,12 @@ def save(
         return None
     runner.call_hook("before_save_checkpoint", checkpoint=ckpt)
     ckpt = to_safe(ckpt)  # numpy metrics in hook / message-hub state: the safe loader reads them
+    _log_unsafe_once(runner, ckpt, path)
     _flush_records(runner)
     if background is None:
         _weights_on_cpu(ckpt)
         with hold_ctrl_c():  # a Ctrl-C here stops the run once file and pointer agree
-            saved = save_checkpoint(ckpt, path, fsync=fsync)
+            saved = save_checkpoint(ckpt, path, fsync=fsync, warn_unsafe=False)
             if update_pointer:  # only now: the pointer never names an incomplete file
                 write_pointer(runner.work_dir, saved, fsync=fsync)
             if after_write is not None:
@@ -453,7 +454,9 @@ def save(
     work_dir = runner.work_dir
 
     def write() -> None:
-        saved = save_checkpoint(frozen, path, fsync=fsync, should_stop=background.should_stop)
+        saved = save_checkpoint(
+            frozen, path, fsync=fsync, should_stop=background.should_stop, warn_unsafe=False
+        )
         if update_pointer:
             write_pointer(work_dir, saved, fsync=fsync)
         recycle(frozen, background.buffers)  # written: the next snapshot copies into them
@@ -462,6 +465,27 @@ def save(
 
     background.submit(path, write)
     return path
+
+
+def _log_unsafe_once(runner: Any, ckpt: Mapping[str, Any], path: Path | RemotePath) -> None:
+    """Log, once per run, that the checkpoint holds objects the safe loader will refuse.
+
+    In the run's log (a Python warning reached the console only), and once: every
+    checkpoint of a run holds the same hook state, so a warning per save repeats itself.
+    """
+    from ..checkpoint import find_unsafe
+    from ..checkpoint.atomic import unsafe_message
+
+    state = runner.resume_state
+    if state.unsafe_logged:
+        return
+    unsafe = find_unsafe(ckpt)
+    if unsafe:
+        state.unsafe_logged = True
+        runner.logger.warning(
+            "%s (Said once per run: later checkpoints are not checked again.)",
+            unsafe_message(path, unsafe),
+        )
 
 
 def _weights_on_cpu(ckpt: dict[str, Any]) -> None:
