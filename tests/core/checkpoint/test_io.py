@@ -414,6 +414,22 @@ def test_malicious_pickle_does_not_run_by_default(tmp_path: Path) -> None:
     assert marker.read_text() == "pwned"
 
 
+def test_a_load_with_full_unpickling_says_so_once_in_the_log(
+    tmp_path: Path, info_logger: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """allow_pickle=True / --unsafe-load logged nothing: no record of which file was let
+    run its code (QA)."""
+    path = save_checkpoint(_ckpt(), tmp_path / "epoch_1.pth")
+    info_logger()
+    load_checkpoint(path)
+    assert "unpickling" not in capsys.readouterr().out  # the safe load: nothing to say
+    load_checkpoint(path, allow_pickle=True)
+    load_checkpoint(path, allow_pickle=True, mmap=True)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "unpickling" in line]
+    said = f"Loaded checkpoint {str(path)!r} with full unpickling (allow_pickle=True / "
+    assert len(lines) == 2 and all(said in line and " - INFO - " in line for line in lines)
+
+
 def test_a_whole_pickled_model_is_named_before_any_opt_in(tmp_path: Path) -> None:
     """torch.save(model) was refused as unsafe with advice to opt in to unpickling, after
     which a second error said it is no checkpoint dict (QA)."""

@@ -18,6 +18,7 @@ import contextvars
 import copy
 import inspect
 import io
+import logging
 import os
 import pickle
 import re
@@ -493,6 +494,8 @@ def _torch_load(
             f"torch.load could not read checkpoint {path!r} (map_location={map_location!r}): "
             f"{type(exc).__name__}: {exc}"
         ) from exc
+    if allow_pickle:  # the run's log keeps a record of every file that could run code
+        _say_unpickled(path)
     if not isinstance(obj, dict):
         raise CheckpointError(
             f"{path!r} holds a {type(obj).__name__}, not a checkpoint dict. Runner "
@@ -500,6 +503,19 @@ def _torch_load(
             "dict too. Re-save it as torch.save({'state_dict': model.state_dict()}, path)."
         )
     return obj
+
+
+def _say_unpickled(path: str) -> None:
+    """One line in the run's log (before any run, the console) for a file loaded with full
+    unpickling: it could have run code, so the log says which file and that it was allowed."""
+    from runner_core.logging.print_log import print_log
+
+    print_log(
+        f"Loaded checkpoint {path!r} with full unpickling (allow_pickle=True / "
+        "--unsafe-load), which runs any code the file holds.",
+        "current",
+        logging.INFO,
+    )
 
 
 # -- objects of OpenMMLab classes, without OpenMMLab installed ------------------------------
