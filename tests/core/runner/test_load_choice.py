@@ -372,3 +372,34 @@ def test_resuming_from_a_bare_state_dict_says_so_and_lists_only_its_keys(tmp_pat
     message = str(info.value)
     assert "looks like a bare state_dict (parameter names) (keys: 'bias', 'weight')" in message
     assert "'meta'" not in message and "use load_from without resume" in message
+
+
+@pytest.mark.parametrize(
+    ("meta", "says"),
+    [
+        (None, "it has no 'meta'"),
+        ({"epoch": 3}, "its 'meta' has 'epoch' (3) but no 'iter'"),
+        ({"iter": 24}, "its 'meta' has 'iter' (24) but no 'epoch'"),
+    ],
+)
+def test_resuming_a_checkpoint_without_its_position_is_refused(
+    tmp_path: Path, meta: dict[str, int] | None, says: str
+) -> None:
+    """A checkpoint without meta.epoch / meta.iter resumed at epoch 3 and iteration 0 (or
+    at epoch 0): the run's counters disagreed and its schedule ran again. MMEngine raises
+    KeyError there; ours names the file and the key, and the way to take the weights."""
+    from runner_core.checkpoint import CheckpointError
+
+    ckpt: dict[str, Any] = {"state_dict": nn.Linear(2, 1).state_dict()}
+    if meta is not None:
+        ckpt["meta"] = meta
+    path = tmp_path / "weights.pth"
+    torch.save(ckpt, path)
+    runner = _runner(tmp_path / "work", max_epochs=4, resume=str(path))
+    with pytest.raises(CheckpointError) as info:
+        runner.train()
+    assert isinstance(info.value, KeyError)
+    message = str(info.value)
+    assert f"Cannot resume from {str(path)!r}: {says}" in message
+    assert f"load_from={str(path)!r} (resume=False)" in message
+    assert runner.iter == 0 and _weight(runner) == 0.0  # nothing trained, nothing loaded

@@ -54,8 +54,9 @@ class CheckpointAssertionError(CheckpointError, AssertionError):
 
 
 class CheckpointKeyError(CheckpointError, KeyError):
-    """A resumed optimizer state lacks what the configured optimizer needs (another optimizer
-    type): torch fails there at the first step with a bare KeyError ('step', 'betas')."""
+    """A resumed checkpoint lacks a key the resume needs: its position (``meta.epoch``,
+    ``meta.iter``: MMEngine's KeyError), or what the configured optimizer needs (another
+    optimizer type): torch fails there at the first step with a bare KeyError ('step')."""
 
 
 class CheckpointValueError(CheckpointError, ValueError):

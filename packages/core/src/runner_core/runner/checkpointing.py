@@ -796,6 +796,7 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
         )
     # hooks see (and may rewrite) the checkpoint first: EMAHook swaps its weights back
     runner.call_hook("after_load_checkpoint", checkpoint=ckpt)
+    position = _resume_position(ckpt, path)  # as a hook left meta.epoch / meta.iter
     _check_fit(runner, ckpt, path)  # before anything is restored
     if _is_sharded(runner):  # FSDP: every rank keeps its slice of the full state
         from ..distributed.checkpoint import load_full_state
@@ -847,10 +848,6 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
             "(e.g. other class names): check that this is the run you meant to resume.",
             path,
         )
-    position = ckpt.get("loop") or {
-        "epoch": int(meta.get("epoch", 0)),
-        "iter": int(meta.get("iter", 0)),
-    }
     loop.load_state_dict(position)
     _warn_if_seeding_changed(runner, loop, ckpt.get("batch_seeding"), path)
     restore_hook_states(runner, ckpt.get("hooks", {}), path, meta.get("hook_types"))
@@ -880,6 +877,36 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
         "Resumed after %d completed epochs, %d iterations", runner.epoch, runner.iter
     )
     _say_if_finished(runner, path)
+
+
+def _resume_position(ckpt: Mapping[str, Any], path: str) -> Mapping[str, Any]:
+    """Where the checkpoint's run stopped: its ``loop`` state (ours), else ``meta``'s epoch
+    and iter (MMEngine's; every checkpoint a run writes has both). Without them it is
+    refused, as MMEngine's resume fails (KeyError): counting from 0 would rerun the
+    schedule silently, and an iteration count guessed from epochs is wrong as soon as
+    the loader's length, batch size or number of processes changed."""
+    loop = ckpt.get("loop")
+    if loop:
+        return loop
+    meta = ckpt.get("meta", {})
+    missing = [key for key in ("epoch", "iter") if meta.get(key) is None]
+    if not missing:
+        return {"epoch": int(meta["epoch"]), "iter": int(meta["iter"])}
+    from ..checkpoint import CheckpointKeyError
+
+    has = [f"'{k}' ({meta[k]!r})" for k in ("epoch", "iter") if k not in missing]
+    if set(meta) <= {"resumed_from"}:  # the resume's own entry: the file has no meta
+        what = "it has no 'meta'"
+    elif has:
+        what = f"its 'meta' has {has[0]} but no {missing[0]!r}"
+    else:
+        what = "its 'meta' has neither 'epoch' nor 'iter'"
+    raise CheckpointKeyError(
+        f"Cannot resume from {path!r}: {what}, so how far its run trained is unknown "
+        "(a run's checkpoints record meta.epoch and meta.iter); counting from 0 would "
+        "train its schedule again. Resume from a checkpoint the run saved, or take only "
+        f"the weights with load_from={path!r} (resume=False)."
+    )
 
 
 def _say_if_finished(runner: Any, path: str) -> None:
