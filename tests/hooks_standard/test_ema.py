@@ -339,6 +339,34 @@ def test_resuming_ema_state_without_an_ema_hook_warns(tmp_path: Path) -> None:
     assert runner.iter == 12 and "holds EMA state" not in log
 
 
+def test_resuming_into_a_resized_model_names_the_file_key_and_shapes(tmp_path: Path) -> None:
+    """The average was loaded with torch's bare 'size mismatch for ExponentialMovingAverage'
+    before the runner's own checks could name the file (hooks see the checkpoint first)."""
+    from runner_core.checkpoint import CheckpointError
+
+    run(tmp_path / "a", momentum=0.25)  # SGD without momentum: no optimizer state to check
+    saved = tmp_path / "a" / "epoch_2.pth"
+    runner = Runner(
+        model=nn.Linear(2, 3),  # a layer resized since the save
+        work_dir=tmp_path / "b",
+        train_dataloader=dict(dataset=Data(), batch_size=2),
+        train_cfg=dict(by_epoch=True, max_epochs=3),
+        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.5)),
+        default_hooks_set="none",
+        custom_hooks=[EMAHook(momentum=0.25)],
+        visualizer=False,
+        log_level="WARNING",
+        resume=str(saved),
+    )
+    with pytest.raises(CheckpointError) as info:
+        runner.train()
+    message = str(info.value)
+    assert f"Cannot resume from {str(saved)!r}: its EMA state 'module.module.weight'" in message
+    assert "has shape (2, 2), EMAHook's averaged model has (3, 2)" in message
+    assert f"load_from={str(saved)!r} and resume=False" in message
+    assert runner.iter == 0
+
+
 def test_building_the_hook_draws_nothing_from_the_seeded_stream() -> None:
     """With the same seed, a model built after EMAHook starts from the same weights as one
     built without it (as in MMEngine): comparisons with and without EMA stay fair."""

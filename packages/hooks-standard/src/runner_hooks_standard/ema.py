@@ -231,6 +231,7 @@ class EMAHook(Hook):
             return
         resuming = "resumed_from" in checkpoint.get("meta", {})
         if resuming and "ema_state_dict" in checkpoint:
+            _refuse_resized_average(checkpoint, self.ema_model)
             _swap_in_checkpoint(checkpoint, self.ema_model)  # training weights back to state_dict
             self.ema_model.load_state_dict(checkpoint["ema_state_dict"], strict=self.strict_load)
             return
@@ -243,6 +244,31 @@ class EMAHook(Hook):
         own = self.ema_model.module.state_dict()
         usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
         self.ema_model.module.load_state_dict(usable, strict=self.strict_load)
+
+
+def _refuse_resized_average(checkpoint: Mapping[str, Any], ema_model: BaseAveragedModel) -> None:
+    """Refuse a resumed ``ema_state_dict`` whose tensors no longer fit the averaged model
+    (a layer resized since the save), naming the file, the key and both shapes.
+
+    torch's ``load_state_dict`` raises a bare size-mismatch error here, and this point
+    runs before the runner's own check of the optimizer state (hooks see the checkpoint
+    first, as in MMEngine, and may rewrite it), which would have named the file.
+    """
+    from runner_core.checkpoint import CheckpointError
+
+    own = ema_model.state_dict()
+    for key, saved in checkpoint["ema_state_dict"].items():
+        shape, now = getattr(saved, "shape", None), getattr(own.get(key), "shape", None)
+        if shape is None or now is None or tuple(shape) == tuple(now):
+            continue
+        path = checkpoint["meta"]["resumed_from"]
+        raise CheckpointError(
+            f"Cannot resume from {path!r}: its EMA state {key!r} (ema_state_dict) has shape "
+            f"{tuple(shape)}, EMAHook's averaged model has {tuple(now)} (the layer was "
+            "resized since it was saved). Resume with the config the checkpoint was saved "
+            f"with, or start from its weights with load_from={path!r} and resume=False (a "
+            "fresh optimizer and average)."
+        )
 
 
 def warn_unused_ema_state(runner: RunnerAPI, checkpoint: Mapping[str, Any]) -> None:

@@ -797,7 +797,7 @@ def apply_resume(runner: Any, ckpt: dict[str, Any]) -> None:
     # hooks see (and may rewrite) the checkpoint first: EMAHook swaps its weights back
     runner.call_hook("after_load_checkpoint", checkpoint=ckpt)
     position = _resume_position(ckpt, path)  # as a hook left meta.epoch / meta.iter
-    _check_fit(runner, ckpt, path)  # before anything is restored
+    _check_fit(runner, ckpt, path)  # before the model, optimizer or schedulers are restored
     if _is_sharded(runner):  # FSDP: every rank keeps its slice of the full state
         from ..distributed.checkpoint import load_full_state
 

@@ -5,9 +5,11 @@ place. When the config changed since the checkpoint (another optimizer type,
 param groups, a resized layer, schedulers added or swapped), torch and
 MMEngine either fail with a bare error at the first step (``KeyError:
 'step'``) or load a state into an object it was not written for, silently
-(a ``LinearLR`` given ``MultiStepLR``'s state). These checks run before
-anything is restored, name the checkpoint and the part at fault, and suggest
-``load_from`` (weights only); the file is only read.
+(a ``LinearLR`` given ``MultiStepLR``'s state). These checks run before the
+model, optimizer or schedulers are restored (after the hooks'
+``after_load_checkpoint``, which may rewrite the checkpoint), name the
+checkpoint and the part at fault, and suggest ``load_from`` (weights only);
+the file is only read.
 """
 
 from __future__ import annotations
