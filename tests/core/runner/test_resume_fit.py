@@ -140,6 +140,23 @@ def test_resized_layer_is_refused_before_the_first_step(tmp_path, saved) -> None
     assert not list((tmp_path / "run").glob("epoch_*.pth"))
 
 
+def test_an_empty_optimizer_entry_is_refused_naming_the_file_and_key(tmp_path, saved) -> None:
+    """torch's load_state_dict failed with a bare KeyError: 'param_groups'."""
+    ckpt = load_checkpoint(saved)
+    ckpt["optimizer"] = {}
+    empty = save_checkpoint(ckpt, tmp_path / "empty_optimizer.pth")
+    with pytest.raises(CheckpointError) as info:
+        _resume(tmp_path, empty)
+    assert isinstance(info.value, KeyError)  # as torch's load raises
+    message = str(info.value)
+    assert (
+        f"Cannot resume from {str(empty)!r}: its 'optimizer' entry (for "
+        "optim_wrapper.optimizer, SGD) has no 'param_groups' (its keys: none, it is empty)"
+    ) in message
+    assert f"runner.resume({str(empty)!r}, resume_optimizer=False)" in message
+    assert f"load_from={str(empty)!r} with resume=False" in message
+
+
 def test_unchanged_config_resumes_with_the_checkpoints_state(tmp_path, saved) -> None:
     runner = _resume(tmp_path, saved)
     state = runner.optim_wrapper.optimizer.state

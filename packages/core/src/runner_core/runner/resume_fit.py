@@ -86,12 +86,23 @@ def _check_one(
 ) -> None:
     from ..checkpoint import CheckpointError, CheckpointKeyError, CheckpointValueError
 
+    kind = type(optimizer).__name__
+    missing = [key for key in ("param_groups", "state") if key not in saved]
+    if missing:  # torch's load_state_dict reads both: a bare KeyError('param_groups')
+        keys = ", ".join(repr(k) for k in sorted(map(str, saved))) or "none, it is empty"
+        raise CheckpointKeyError(
+            f"Cannot resume from {path!r}: its 'optimizer' entry (for {where}, {kind}) has "
+            f"no {missing[0]!r} (its keys: {keys}), so it is no optimizer state torch can "
+            "load (an optimizer's state_dict() holds 'state' and 'param_groups'). Resume "
+            f"from a checkpoint the run saved; runner.resume({path!r}, "
+            "resume_optimizer=False) resumes the rest with a fresh optimizer, and "
+            f"load_from={path!r} with resume=False takes only the weights."
+        )
     groups = saved.get("param_groups")
     if not isinstance(groups, list) or not all(isinstance(g, Mapping) for g in groups):
         return  # not a torch optimizer's state: its own load_state_dict judges it
     hint = _LOAD_FROM_HINT.format(path=path, part="optimizer")
     ours = optimizer.param_groups
-    kind = type(optimizer).__name__
     if len(groups) != len(ours):
         added = (  # the checkpoint has more: a group added during the run is not here yet
             ", or a hook added a group during the run (optimizer.add_param_group): such a "
