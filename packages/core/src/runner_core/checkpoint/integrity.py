@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import mmap
 import os
+import re
 import struct
 import zipfile
 import zlib
@@ -53,11 +54,12 @@ def _missing_file_error(path: Path) -> CheckpointError:  # a CheckpointNotFoundE
     if parent.is_dir():
         names = sorted(p.name for p in parent.iterdir() if not TEMP_FILE_PATTERN.match(p.name))
         hint = did_you_mean(path.name, [n for n in names if n != path.name])
-        ckpts = [n for n in names if n.endswith(CHECKPOINT_SUFFIXES)]
+        # numbers as numbers, so the newest (epoch_12 after epoch_9) are the ones shown
+        ckpts = sorted((n for n in names if n.endswith(CHECKPOINT_SUFFIXES)), key=_natural)
         if ckpts:
             listed = ", ".join(ckpts[-8:])
-            more = f"{len(ckpts) - 8} more and " if len(ckpts) > 8 else ""
-            hint += f" Checkpoints in {str(parent)!r}: {more}{listed}."
+            more = f" and {len(ckpts) - 8} more" if len(ckpts) > 8 else ""
+            hint += f" Checkpoints in {str(parent)!r}: {listed}{more}."
         else:
             hint += f" The folder {str(parent)!r} holds no checkpoint files."
         if (parent / "last_checkpoint").is_file():
@@ -68,6 +70,14 @@ def _missing_file_error(path: Path) -> CheckpointError:  # a CheckpointNotFoundE
     else:
         hint = f" The folder {str(parent)!r} does not exist either; check the path or work_dir."
     return CheckpointNotFoundError(f"Checkpoint file {str(path)!r} does not exist.{hint}")
+
+
+_DIGITS = re.compile(r"(\d+)", re.ASCII)
+
+
+def _natural(name: str) -> list[str | int]:
+    """Sort key reading each run of digits as a number: epoch_2 before epoch_10."""
+    return [int(part) if i % 2 else part for i, part in enumerate(_DIGITS.split(name))]
 
 
 #: how torch's pre-1.6 (legacy) format starts: its magic number, pickled as a 10-byte long
