@@ -442,7 +442,12 @@ def test_a_whole_pickled_model_is_named_before_any_opt_in(tmp_path: Path) -> Non
         load_checkpoint(path)
     msg = str(err.value)
     assert "a whole model saved with torch.save(model)" in msg
-    assert msg.index("torch.save(model.state_dict(), path)") < msg.index("allow_pickle=True")
+    assert "torch.save(model.state_dict(), path)" in msg
+    assert "torch.save(torch.load(path, weights_only=False).state_dict(), 'weights.pth')" in msg
+    # opting in only gives a second refusal: not suggested
+    assert "with or without allow_pickle" in msg and "allow_pickle=True" not in msg
+    with pytest.raises(CheckpointError, match="holds a Sequential, not a checkpoint dict"):
+        load_checkpoint(path, allow_pickle=True)
     # a checkpoint dict that pickles a module somewhere is no whole model: it loads opted in
     torch.save({"state_dict": {}, "ema": torch.nn.Linear(2, 2)}, path)
     with pytest.raises(CheckpointError) as err:

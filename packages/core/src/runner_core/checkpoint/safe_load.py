@@ -188,13 +188,14 @@ def _unsafe_error(source: Path | io.BytesIO, path: str, exc: Exception) -> Check
             "(MMEngine need not be installed: its objects load as stand-ins)."
         )
     elif any(n.startswith("torch.nn.modules.") for n in names) and _holds_no_dict(source):
-        # torch.save(model): even unpickled it is no checkpoint dict; say so before the opt-in
+        # torch.save(model): even unpickled it is no checkpoint dict, so the opt-in cannot help
         how = (
             "These are torch.nn modules: the file is a whole model saved with "
-            "torch.save(model), not a checkpoint dict, and runner would refuse it even "
-            "unpickled. Where the model can be built, save its weights instead: "
-            "torch.save(model.state_dict(), path). (Unpickling it, if you trust where it "
-            f"came from: {opt_in}.)"
+            "torch.save(model), not a checkpoint dict, which runner does not load, with or "
+            "without allow_pickle. Re-save its weights: where the model is at hand, "
+            "torch.save(model.state_dict(), path); from this file, if you trust where it "
+            "came from (this unpickles it), torch.save(torch.load(path, "
+            "weights_only=False).state_dict(), 'weights.pth'), and load that file."
         )
     else:
         how = f"If you trust where this file came from, opt in explicitly: {opt_in}"
