@@ -481,6 +481,9 @@ def test_weights_one_level_down_are_pointed_at(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="no key in common") as err:
         load_checkpoint(_net(), str(tmp_path / "timm_style.pth"))
     assert "Its 'model' entry holds this model's weights" in str(err.value)
+    # a config's load_from cannot run Python: the one line that makes a file it takes
+    line = "torch.save({'state_dict': load_checkpoint(path)['model']}, 'weights.pth')"
+    assert line in str(err.value)
 
 
 class _ConvsV1(nn.Module):

@@ -242,7 +242,9 @@ def _nested_hint(state: Mapping[str, Any], own: Mapping[str, Any]) -> str:
         if isinstance(value, Mapping) and any(name in own for name in list(value)[:50]):
             return (
                 f" Its {key!r} entry holds this model's weights: load that entry, e.g. "
-                f"load_state_dict(model, load_checkpoint(path)[{key!r}])."
+                f"load_state_dict(model, load_checkpoint(path)[{key!r}]); for load_from in "
+                "a config, re-save it once: torch.save({'state_dict': "
+                f"load_checkpoint(path)[{key!r}]}}, 'weights.pth')."
             )
     return ""
 
