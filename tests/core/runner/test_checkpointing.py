@@ -7,31 +7,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import torch
-from torch import nn
-from torch.utils.data import Dataset
+from checkpoint_runs import make_runner
 
-from runner_core import Runner
 from runner_core.hooks import Hook
-from runner_core.model import BaseModel
-
-
-class Data(Dataset):
-    def __len__(self) -> int:
-        return 4
-
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-        return {"inputs": torch.full((2,), float(i)), "labels": torch.ones(1)}
-
-
-class Net(BaseModel):
-    def __init__(self) -> None:
-        super().__init__()
-        self.fc = nn.Linear(2, 1)
-
-    def forward(self, inputs: Any, labels: Any = None, mode: str = "tensor") -> Any:
-        out = self.fc(inputs)
-        return {"loss": ((out - labels) ** 2).mean()} if mode == "loss" else out
 
 
 @dataclasses.dataclass
@@ -49,15 +27,7 @@ def test_a_checkpoint_the_safe_loader_refuses_is_said_once_in_the_runs_log(
 ) -> None:
     """The save-time warning was a Python UserWarning on stderr, one per checkpoint, and
     never in the run's .log file (QA)."""
-    runner = Runner(
-        model=Net(),
-        work_dir=str(tmp_path),
-        train_dataloader=dict(dataset=Data(), batch_size=2),
-        optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)),
-        train_cfg=dict(by_epoch=True, max_epochs=2),
-        default_hooks=dict(logger=dict(interval=1, progress_bar=False)),
-        custom_hooks=[StoresADataclass()],
-    )
+    runner = make_runner(tmp_path, max_epochs=2, custom_hooks=[StoresADataclass()], interval=1)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         runner.train()
