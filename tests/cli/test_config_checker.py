@@ -103,3 +103,15 @@ def test_an_endless_sampler_is_named_where_a_standard_loop_refuses_it() -> None:
     assert "sampler=dict(type='DefaultSampler', shuffle=False)" in val["val_dataloader.sampler"]
     own = {**evaluation, "val_cfg": dict(type="QAFirstBatchesValLoop")}
     assert said(val_dataloader=val_loader, **own) == {}
+
+
+def test_a_misspelt_optimizer_key_is_one_problem_at_optim_wrapper() -> None:
+    """optim_wrapper=dict(optimizr=dict(type='Adam')) was checked as a model part's wrapper:
+    "optimizr: has no 'optimizer'" and "'Adam' is not in the optim wrapper registry", which
+    blamed Adam. It is the key's typo, said once, with the key meant."""
+    said = _problems(optim_wrapper=dict(optimizr=dict(type="Adam", lr=0.01)))
+    assert list(said) == ["optim_wrapper"]
+    assert said["optim_wrapper"].startswith("has no 'optimizer' key, so its key 'optimizr'")
+    assert "Did you mean 'optimizer'?" in said["optim_wrapper"]
+    parts = dict(generator=dict(optimizer=dict(type="Adam", lr=0.01)))  # a real part: checked
+    assert _problems(optim_wrapper=parts) == {}

@@ -204,6 +204,9 @@ def test_dict_of_configs_builds_an_optim_wrapper_dict() -> None:
     assert gen_params == {id(p) for p in model.generator.parameters()}
     with pytest.raises(BuildError, match="Did you mean 'generator'"):
         build_optim_wrapper(model, dict(generater=dict(optimizer=dict(type="SGD", lr=0.1))))
+    # a misspelt 'optimizer' is read as a part's name: the hint names the key it meant
+    with pytest.raises(BuildError, match="needs an 'optimizer' key. Did you mean 'optimizer'"):
+        build_optim_wrapper(model, dict(optimizr=dict(type="Adam", lr=0.01)))
     # a built wrapper beside a config for no part: MMEngine's ValueError class too
     built = OptimWrapper(torch.optim.SGD(model.generator.parameters(), lr=0.1))
     with pytest.raises(ValueError, match="has no child module 'key2'"):

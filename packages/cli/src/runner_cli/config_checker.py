@@ -619,12 +619,30 @@ class ConfigChecker:
                 parts = {}
             if parts is None:
                 self.check_one_wrapper(wrapper, "optim_wrapper")
-            else:
+            elif not self.check_part_names(parts):
                 for name, part in parts.items():
                     if isinstance(part, Mapping):
                         self.check_one_wrapper(part, f"optim_wrapper.{name}")
         if wrapper is None and isinstance(optimizer, Mapping) and optimizer_ok:
             self.build_optim_wrapper({"optimizer": optimizer}, "optimizer")  # as the Runner
+
+    def check_part_names(self, parts: Mapping[str, Any]) -> bool:
+        """Whether a model part's name in ``optim_wrapper`` is a misspelt ``optimizer``
+        (``optimizr=dict(type='Adam')``), reported once: its config is no wrapper's, so
+        checking it as one would blame its ``type``."""
+        from runner_core.errors import did_you_mean
+
+        for name in parts:
+            hint = did_you_mean(name, ("optimizer",))
+            if hint:
+                self.add(
+                    "optim_wrapper",
+                    f"has no 'optimizer' key, so its key {name!r} is read as the optimizer "
+                    f"config of a model part named {name!r} (one optimizer per model "
+                    f"part).{hint} A single optimizer config needs an 'optimizer' key.",
+                )
+                return True
+        return False
 
     def check_one_wrapper(self, wrapper: Mapping[str, Any], key_path: str) -> None:
         from runner_core.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS

@@ -633,7 +633,7 @@ def build_optim_wrapper(model: nn.Module, cfg: Any) -> OptimWrapper | OptimWrapp
                     f"{key} has a key {name!r} (one optimizer per model part), but the "
                     f"model {type(inner).__name__} has no child module {name!r}; its children are "
                     f"{list(children)}.{did_you_mean(name, children)} A single optimizer config "
-                    "needs an 'optimizer' key."
+                    f"needs an 'optimizer' key.{did_you_mean(name, ('optimizer',))}"
                 )
             # its errors name the part's keys: optim_wrapper.discriminator.optimizer.type
             token = OPTIM_WRAPPER_KEY.set(f"{key}.{name}")
