@@ -115,3 +115,31 @@ def test_a_misspelt_optimizer_key_is_one_problem_at_optim_wrapper() -> None:
     assert "Did you mean 'optimizer'?" in said["optim_wrapper"]
     parts = dict(generator=dict(optimizer=dict(type="Adam", lr=0.01)))  # a real part: checked
     assert _problems(optim_wrapper=parts) == {}
+
+
+def test_a_hook_priority_is_checked_as_the_runner_checks_it() -> None:
+    """priority is the Runner's argument, whatever the hook's class: a plugin's hook (not
+    built here) with priority='NORMALL' passed config check and failed the run."""
+    from runner_core.hooks import Hook
+    from runner_core.registry import HOOKS
+
+    class QAPluginHook(Hook):  # not runner's own: only inspected
+        def __init__(self, every: int = 1) -> None:
+            self.every = every
+
+    HOOKS.register_module(name="QAPluginHook", module=QAPluginHook, force=True)
+
+    def said(**cfg: object) -> dict[str, str]:
+        problems, _ = check_config(Config({**_RUN, **cfg}), "train")
+        return {p.key_path: p.message for p in problems if "hook" in p.key_path}
+
+    typo = said(custom_hooks=[dict(type="QAPluginHook", priority="NORMALL")])
+    assert list(typo) == ["custom_hooks[0].priority"]
+    assert typo["custom_hooks[0].priority"].startswith(
+        "Unknown hook priority 'NORMALL'. Did you mean one of 'NORMAL'"
+    )
+    out_of_range = said(default_hooks=dict(logger=dict(type="LoggerHook", priority=200)))
+    assert list(out_of_range) == ["default_hooks.logger.priority"]
+    assert "Hook priority 200 is out of range" in out_of_range["default_hooks.logger.priority"]
+    fine = [dict(type="QAPluginHook", priority="LOW"), dict(type="EMAHook", priority=40)]
+    assert said(custom_hooks=fine) == {}

@@ -905,10 +905,14 @@ class ConfigChecker:
 
     def check_hook(self, spec: Any, key_path: str) -> None:
         """Check a hook's arguments, then build it as the Runner does (a hook's constructor
-        checks its values; it touches nothing until the run calls it)."""
+        checks its values; it touches nothing until the run calls it). Its ``priority``,
+        which the Runner reads whatever the hook's class, is checked as the Runner does."""
+        from runner_core.hooks.hook import get_priority
         from runner_core.registry import HOOKS
         from runner_core.runner.build import build_hook
 
+        if isinstance(spec, Mapping) and spec.get("priority") is not None:
+            self._guard(f"{key_path}.priority", lambda: get_priority(spec["priority"]))
         before = len(self.problems)
         cls = self.check_part(HOOKS, spec, key_path, drop=("priority",))
         if cls is None or len(self.problems) > before:
