@@ -396,6 +396,18 @@ def test_a_base_that_is_not_a_path_is_a_type_error(write, value: str) -> None:
     assert isinstance(info.value, ConfigError)
 
 
+def test_a_misspelt_base_names_the_close_file_beside_it(write) -> None:
+    """_base_ = './bas.py' beside base.py said only "check the path": the files of that
+    folder with the same suffix are offered (base.yaml is not a '.py' file)."""
+    write("base.py", "lr = 0.1\n")
+    write("base.yaml", "lr: 0.1\n")
+    with pytest.raises(FileNotFoundError, match=r"bas\.py\)\. Did you mean 'base\.py'\? Inh"):
+        Config.fromfile(write("c.py", "_base_ = './bas.py'\n"))
+    with pytest.raises(FileNotFoundError) as info:  # nothing close, or no such folder
+        Config.fromfile(write("d.py", "_base_ = ['./schedule.py', './nowhere/bas.py']\n"))
+    assert "Did you mean" not in str(info.value)
+
+
 def test_a_base_that_is_a_folder_and_an_empty_path_say_so(write, tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     with pytest.raises(FileNotFoundError, match=r"base config './sub' is a folder"):

@@ -7,15 +7,37 @@ Shared by the loader (``_base_`` lists) and the pure-Python reader
 from __future__ import annotations
 
 import os
+import re
 
 from .errors import ConfigError, ConfigFileNotFoundError
 
-__all__ = ["check_not_in_chain", "format_chain", "read_text"]
+__all__ = ["check_not_in_chain", "close_files", "format_chain", "read_text"]
 
 
 def format_chain(chain: tuple[str, ...]) -> str:
     """``a.py -> b.py -> c.py``: an inheritance chain, for messages."""
     return " -> ".join(chain)
+
+
+def close_files(path: str) -> str:
+    """`` Did you mean 'base.py'?`` for a missing ``path``: the files in its folder, with its
+    suffix, whose names are close to its name (a misspelt ``_base_`` entry); '' if none.
+    Names are compared without the suffix, which every candidate shares."""
+    from ..errors import did_you_mean
+
+    folder, name = os.path.split(path)
+    stem, suffix = os.path.splitext(name)
+    try:
+        names = os.listdir(folder)
+    except OSError:  # the folder is missing too: the path says which
+        return ""
+    stems = [
+        os.path.splitext(n)[0]
+        for n in names
+        if os.path.splitext(n)[1] == suffix and os.path.isfile(os.path.join(folder, n))
+    ]
+    hint = did_you_mean(stem, stems)  # 'base' -> 'base.py', as the file is named
+    return re.sub(r"'([^']*)'", lambda m: repr(m.group(1) + suffix), hint)
 
 
 def check_not_in_chain(path: str, chain: tuple[str, ...]) -> None:

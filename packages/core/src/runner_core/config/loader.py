@@ -29,7 +29,7 @@ from .errors import (
     ConfigTypeError,
 )
 from .execution import make_globals, parse_source, run_module
-from .files import check_not_in_chain, format_chain, read_text
+from .files import check_not_in_chain, close_files, format_chain, read_text
 from .merge import merge_into
 from .pure_python import (
     has_read_base,
@@ -341,8 +341,8 @@ def load_file(
             )
         if not os.path.isfile(path):
             raise ConfigFileNotFoundError(
-                f"{filename}: base config {reference!r} not found (looked for {path}). "
-                f"Inheritance chain: {format_chain((*here, path))}. "
+                f"{filename}: base config {reference!r} not found (looked for "
+                f"{path}).{close_files(path)} Inheritance chain: {format_chain((*here, path))}. "
                 + (
                     _missing_base_hint(reference)
                     if scope is not None
