@@ -7,6 +7,7 @@ before anything is built.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import sys
 import types
 import warnings
@@ -66,9 +67,9 @@ def import_custom_modules(cfg: Mapping[str, Any] | Any) -> list[types.ModuleType
                 imported_names.append(name)
         except ImportError as exc:
             message = (
-                f"{filename}: custom_imports could not import {name!r} ({exc}). Install the "
-                "package that provides it, or put its folder on PYTHONPATH; sys.path is "
-                f"{sys.path}."
+                f"{filename}: custom_imports could not import {name!r} ({exc})."
+                f"{_close_modules(name, exc)} Install the package that provides it, or put "
+                f"its folder on PYTHONPATH; {_search_path()}."
             )
             if allow_failed:
                 warnings.warn(message + " Skipped (allow_failed_imports=True).", stacklevel=2)
@@ -78,3 +79,20 @@ def import_custom_modules(cfg: Mapping[str, Any] | Any) -> list[types.ModuleType
             add_note(exc, f"Raised in module {name!r}, imported by custom_imports of {filename}.")
             raise
     return modules
+
+
+def _close_modules(name: str, exc: ImportError) -> str:
+    """`` Did you mean 'qa_toys'?`` when ``name``'s top-level module is what is missing: the
+    importable top-level modules (on sys.path) whose names are close; '' otherwise."""
+    top = name.partition(".")[0]
+    if not isinstance(exc, ModuleNotFoundError) or exc.name != top:
+        return ""  # found, but something it imports is missing: its own error says what
+    from ..errors import did_you_mean
+
+    return did_you_mean(top, {module.name for module in pkgutil.iter_modules()})
+
+
+def _search_path(shown: int = 3) -> str:
+    """Where Python looks for modules, in short: the first entries of sys.path."""
+    more = len(sys.path) - shown
+    return f"sys.path starts with {sys.path[:shown]}" + (f" and {more} more" if more > 0 else "")
