@@ -143,3 +143,23 @@ def test_a_hook_priority_is_checked_as_the_runner_checks_it() -> None:
     assert "Hook priority 200 is out of range" in out_of_range["default_hooks.logger.priority"]
     fine = [dict(type="QAPluginHook", priority="LOW"), dict(type="EMAHook", priority=40)]
     assert said(custom_hooks=fine) == {}
+
+
+def test_a_top_level_typo_is_said_without_the_problems_it_causes() -> None:
+    """train_dataloder: the typo, and not also "train_cfg ... set but train_dataloader is
+    not", which only the typo causes (the run names just the typo); the same for a
+    misspelt optim_wrapper or model."""
+
+    def said(cfg: dict) -> list[str]:  # the dataset's type is _RUN's placeholder
+        problems = check_config(Config(cfg), "train")[0]
+        return [p.key_path for p in problems if not p.key_path.endswith(".dataset.type")]
+
+    wrapper = dict(optim_wrapper=dict(optimizer=dict(type="SGD", lr=0.1)))
+    loader = _RUN["train_dataloader"]
+    typo = {**_RUN, **wrapper, "train_dataloder": loader}
+    del typo["train_dataloader"]
+    assert said(typo) == ["train_dataloder"]
+    assert said({**_RUN, "optim_wraper": wrapper["optim_wrapper"]}) == ["optim_wraper"]
+    no_model = {k: v for k, v in {**_RUN, **wrapper}.items() if k != "model"}
+    assert said({**no_model, "modle": _RUN["model"]}) == ["modle"]
+    assert said(no_model) == ["model"]  # no typo: the missing part is said

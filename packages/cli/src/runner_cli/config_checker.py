@@ -124,6 +124,8 @@ class ConfigChecker:
         self.endless_samplers: dict[str, str] = {}
         #: the hook points the config's loops call beyond the standard ones (name -> arguments)
         self.loop_points: dict[str, tuple[str, ...]] = {}
+        #: the top-level keys a reported typo meant (``train_dataloder``: train_dataloader)
+        self.misspelt: set[str] = set()
 
     # -- helpers -----------------------------------------------------------------------
     def add(self, key_path: str, message: str) -> None:
@@ -303,6 +305,7 @@ class ConfigChecker:
         keys = self.runner_keys()
         for typo in top_level_typos(self.cfg, keys):  # the Runner raises the first
             self.add(typo.key, typo_message(typo, keys))
+            self.misspelt.add(typo.meant)
 
     def runner_keys(self) -> tuple[str, ...]:
         """The top-level keys the run's Runner reads: the constructor's arguments of the
@@ -387,16 +390,21 @@ class ConfigChecker:
             orphans_message,
         )
 
+        def lacking_in(mode: str) -> list[str]:
+            """The parts missing, less those a reported typo meant: said with the typo."""
+            return [part for part in missing_parts(self.cfg, mode) if part not in self.misspelt]
+
         for mode, parts in RUN_PARTS.items():
             given = orphan_parts(self.cfg, mode)  # what the Runner refuses when it is built
             if given:
-                self.add(given[0].split(" ")[0], orphans_message(mode, given))
+                if parts.loader not in self.misspelt:
+                    self.add(given[0].split(" ")[0], orphans_message(mode, given))
             elif is_set(self.cfg.get(parts.loader)) and mode != self.command:
-                lacking = missing_parts(self.cfg, mode)
+                lacking = lacking_in(mode)
                 if lacking:
                     self.add(parts.loader, incomplete_message(mode, lacking))
         if self.command in RUN_PARTS:
-            lacking = missing_parts(self.cfg, self.command)
+            lacking = lacking_in(self.command)
             if lacking:
                 self.add(lacking[0], missing_parts_message(self.cfg, self.command, lacking))
 
@@ -405,7 +413,8 @@ class ConfigChecker:
 
         model = self.cfg.get("model")
         if model is None:
-            self.add("model", "is missing: every run needs a model=dict(type=..., ...).")
+            if "model" not in self.misspelt:  # else said with the typo
+                self.add("model", "is missing: every run needs a model=dict(type=..., ...).")
             return
         preprocessor = self.cfg.get("data_preprocessor")
         if isinstance(model, (str, int, float, list, tuple)):
