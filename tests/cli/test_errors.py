@@ -259,6 +259,11 @@ def test_checkpoint_missing_truncated_or_of_another_model(
     done = cli("test", "tiny.py", "missing.pth")
     _one_paragraph_error(done, 2, "'missing.pth'", "does not exist")
 
+    # a file that is no checkpoint at all: the path given is wrong, as a missing one is
+    (tmp_path / "notes.pth").write_text("lr = 0.1\n")
+    done = cli("test", "tiny.py", "notes.pth")
+    _one_paragraph_error(done, 2, "'notes.pth' is not a torch checkpoint", "a text file")
+
     data = (trained / "wd" / "epoch_1.pth").read_bytes()
     (tmp_path / "cut.pth").write_bytes(data[: len(data) // 2])
     done = cli("test", "tiny.py", "cut.pth")
@@ -277,6 +282,24 @@ def test_checkpoint_missing_truncated_or_of_another_model(
 
     done = cli("train", "tiny.py", "--resume", "gone.pth")
     _one_paragraph_error(done, 2, "--resume", "'gone.pth'")
+
+
+def test_only_a_file_that_is_no_checkpoint_is_an_input_error() -> None:
+    """A checkpoint whose records cannot be unpickled failed while running (1); a file that
+    is no checkpoint (here: a plain pickle) means the path given is wrong (2)."""
+    import pickle
+
+    from runner_cli.errors import exit_status_for
+    from runner_core.checkpoint.errors import CheckpointUnpicklingError
+    from runner_core.checkpoint.integrity import sniff_head
+
+    with pytest.raises(CheckpointUnpicklingError) as none:
+        sniff_head(pickle.dumps({"a": 1}), "plain.pkl")
+    assert exit_status_for(none.value) == 2
+    try:
+        raise CheckpointUnpicklingError("records do not load") from pickle.UnpicklingError("x")
+    except CheckpointUnpicklingError as exc:
+        assert exit_status_for(exc) == 1
 
 
 # -- failures while running ------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """How the CLI reports failures: one paragraph on stderr, a meaningful exit status.
 
 Exit statuses: 0 success; 2 the command line or the config is wrong (fix the
-input and run again); 1 something failed while running (a checkpoint that does
-not load, a NaN loss, a full disk); 75 the work dir is in use by another live
+input and run again; a checkpoint path that names a missing file, a folder or a
+file that is no checkpoint at all, such as a text file); 1 something failed while
+running (a checkpoint that does not load, a NaN loss, a full disk); 75 the work dir is in use by another live
 run (``EX_TEMPFAIL``: the same command may succeed later, so a job scheduler's
 retry can tell it from a wrong config); 130 interrupted with Ctrl-C. No traceback
 is shown unless ``--debug`` is given. Warnings are one line too (:func:`show_warning`).
@@ -50,9 +51,19 @@ def exit_status_for(exc: BaseException) -> int:
 
     if isinstance(exc, WorkDirBusyError) and not isinstance(exc, WorkDirLockUnreadableError):
         return EXIT_BUSY  # another user's lock (unreadable) does not go away: 2, fix the input
-    if isinstance(exc, _input_error_types()):
+    if isinstance(exc, _input_error_types()) or _names_no_checkpoint(exc):
         return EXIT_USAGE
     return EXIT_FAILURE
+
+
+def _names_no_checkpoint(exc: BaseException) -> bool:
+    """Whether ``exc`` says a file given as a checkpoint is none at all (a text file, an
+    HTML page, a plain pickle): its path is the input's mistake, as a missing file's is.
+    runner_core raises that as a CheckpointUnpicklingError of its own; one raised from
+    the unpickler's error is a checkpoint whose records do not load (a failure, 1)."""
+    from runner_core.checkpoint.errors import CheckpointUnpicklingError
+
+    return isinstance(exc, CheckpointUnpicklingError) and exc.__cause__ is None
 
 
 #: notes the hook manager and the loops add to name where an error was raised
