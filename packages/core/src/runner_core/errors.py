@@ -144,6 +144,10 @@ class ConfigAssertionError(ConfigError, AssertionError):
     """A config check MMEngine makes with ``assert`` (an AssertionError too)."""
 
 
+class ConfigAssertionTypeError(ConfigTypeError, ConfigAssertionError):
+    """An object of the wrong type where MMEngine asserts its type (``val_evaluator='Acc'``)."""
+
+
 class ConfigFileNotFoundError(ConfigError, FileNotFoundError):
     """A config file (or one of its bases) does not exist.
 

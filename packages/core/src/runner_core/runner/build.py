@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import (
     BuildKeyError,
+    ConfigAssertionTypeError,
     ConfigError,
     ConfigTypeError,
     HookError,
@@ -258,8 +259,8 @@ def build_evaluator(cfg: Any) -> Any:
         return cfg
     if isinstance(cfg, BaseMetric):
         return Evaluator([cfg])
-    if isinstance(cfg, (str, bytes)):
-        raise ConfigTypeError(_metric_name_message(key, cfg))
+    if isinstance(cfg, (str, bytes)):  # MMEngine's loops assert an Evaluator
+        raise ConfigAssertionTypeError(_metric_name_message(key, cfg))
     refuse_class(cfg, key, "an evaluator or a metric")
     if isinstance(cfg, (list, tuple)):
         for i, spec in enumerate(cfg):
