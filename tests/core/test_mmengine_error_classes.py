@@ -63,6 +63,33 @@ def test_a_loop_count_for_the_other_loop_is_a_type_error(train_cfg, message) -> 
 
 
 @pytest.mark.parametrize(
+    ("train_cfg", "message"),
+    [
+        (
+            dict(type="EpochBasedTrainLoop", max_iters=20),
+            r"'EpochBasedTrainLoop' counts the run in max_epochs, but train_cfg gives "
+            r"max_iters=20.*use type='IterBasedTrainLoop' \(or drop type: "
+            r"train_cfg=dict\(by_epoch=False, max_iters=20\)\)",
+        ),
+        (
+            dict(type="IterBasedTrainLoop", max_epochs=3),
+            r"'IterBasedTrainLoop' counts the run in max_iters, but train_cfg gives "
+            r"max_epochs=3.*use type='EpochBasedTrainLoop' \(or drop type: "
+            r"train_cfg=dict\(by_epoch=True, max_epochs=3\)\)",
+        ),
+    ],
+)
+def test_a_loop_type_given_the_other_loops_count_names_that_loop(train_cfg, message) -> None:
+    """The loop's own check said only "Did you mean 'max_epochs'?"."""
+    from runner_core.errors import BuildError
+    from runner_core.runner.build import build_loop
+
+    with pytest.raises(BuildError, match=message) as info:
+        build_loop(object(), train_cfg, "train", {})
+    assert isinstance(info.value, TypeError)  # MMEngine: the loop's unexpected keyword
+
+
+@pytest.mark.parametrize(
     "train_cfg",
     [
         dict(type="EpochBasedTrainLoop", by_epoch=True, max_epochs=2),

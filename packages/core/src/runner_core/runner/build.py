@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from ..errors import (
+    BuildError,
     BuildKeyError,
     ConfigAssertionTypeError,
     ConfigError,
@@ -29,7 +30,15 @@ from ..errors import (
 )
 from ..hooks import Hook
 from ..loop import BaseLoop
-from ..registry import DEFAULT_HOOK_SETS, EVALUATORS, HOOKS, LOOPS, METRICS, Registry
+from ..registry import (
+    DEFAULT_HOOK_SETS,
+    EVALUATORS,
+    HOOKS,
+    LOOPS,
+    METRICS,
+    Registry,
+    accepts_argument,
+)
 from ..registry.build_functions import offered_by
 from ..standard import (
     NO_SET_INSTALLED,
@@ -201,6 +210,8 @@ def build_loop(
         kind = spec.get("type")
         if isinstance(kind, str) and "_scope_" not in spec:
             spec["type"] = loop_class(kind, mode, type_given)
+        if mode == "train" and isinstance(spec["type"], type):
+            _check_counted_in(spec["type"], spec)
         loop = LOOPS.build(
             spec, default_args=dict(runner=runner, **default_args), _key_path=f"{mode}_cfg"
         )
@@ -213,6 +224,31 @@ def build_loop(
         # a ValLoop subclass as test_cfg runs the test points and test_step
         loop.mode = mode
     return loop
+
+
+def _check_counted_in(loop_cls: type, cfg: Mapping[str, Any]) -> None:
+    """Refuse a train loop given the length its counterpart counts in: ``max_iters`` for
+    an epoch-based loop, ``max_epochs`` for an iteration-based one. The generic "did you
+    mean" named the other key, never the other loop (the TypeError MMEngine raises)."""
+    for given, takes, other, by_epoch, unit in (
+        ("max_iters", "max_epochs", "IterBasedTrainLoop", False, "iterations"),
+        ("max_epochs", "max_iters", "EpochBasedTrainLoop", True, "epochs"),
+    ):
+        if (
+            given not in cfg
+            or takes in cfg
+            or accepts_argument(loop_cls, given)
+            or not accepts_argument(loop_cls, takes)
+        ):
+            continue
+        name = loop_cls.__name__
+        raise BuildError(
+            f"train_cfg.type={name!r} counts the run in {takes}, but train_cfg gives "
+            f"{given}={cfg[given]!r}, which it does not take. For a run of "
+            f"{cfg[given]!r} {unit}, use type={other!r} "
+            f"(or drop type: train_cfg=dict(by_epoch={by_epoch}, {given}={cfg[given]!r})); "
+            f"to keep {name}, write {takes}=N instead of {given}."
+        )
 
 
 def wrong_kind_message(registry: Registry, kind: Any, obj: Any, key_path: str, base: str) -> str:
