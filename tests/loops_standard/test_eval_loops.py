@@ -293,3 +293,43 @@ def test_a_val_loop_with_its_own_run_may_use_an_infinite_sampler(cfg) -> None:
     cfg["val_cfg"] = dict(type="FirstBatchesValLoop")
     runner, _ = _runner(cfg)
     assert runner.val() == {}
+
+
+@pytest.mark.parametrize("mode", ["val", "test"])
+def test_a_step_returning_a_tensor_is_named_not_the_metric(cfg, mode: str) -> None:
+    """A predict that returned one Tensor failed inside the metric, "iteration over a 0-d
+    tensor", blaming it; a dict of batch tensors (the digits model's) still evaluates."""
+    from digits import DigitsMLPForTests
+
+    from runner_core.evaluator import BaseMetric
+    from runner_loops_standard.evaluate import StepOutputTypeError
+
+    class LabelsOnly(DigitsMLPForTests):
+        def forward(self, inputs: Any, labels: Any = None, mode: str = "tensor") -> Any:
+            out = super().forward(inputs, labels, mode)
+            return out["pred"].argmax(1) if mode == "predict" else out
+
+    class PerSample(BaseMetric):
+        def process(self, data_batch: Any, data_samples: Any) -> None:
+            for pred, gt in data_samples:  # per-sample results, as MMEngine's metrics read
+                self.results.append(int(pred == gt))
+
+        def compute_metrics(self, results: list) -> dict:
+            return {"acc": sum(results) / len(results)}
+
+    cfg.update(_test_parts(cfg))
+    cfg[f"{mode}_cfg"] = dict()
+    assert "accuracy/top1" in getattr(Runner.from_cfg(Config(cfg)), mode)()
+    cfg["model"] = LabelsOnly()
+    cfg[f"{mode}_evaluator"] = PerSample()
+    with pytest.raises(StepOutputTypeError) as info:
+        getattr(Runner.from_cfg(Config(cfg)), mode)()
+    assert isinstance(info.value, TypeError)  # MMEngine: the metric's TypeError
+    message = str(info.value)
+    assert (
+        f"The model LabelsOnly's {mode}_step (its forward(mode='predict')) returned a Tensor "
+        "of shape (128,) where a list (or tuple) of per-sample results is expected"
+    ) in message
+    assert "iteration over a 0-d tensor" in message
+    assert "e.g. [dict(pred=p, gt=g) for p, g in zip(preds, labels)]" in message
+    assert info.value.__notes__ == ["Raised in metric PerSample (process)."]

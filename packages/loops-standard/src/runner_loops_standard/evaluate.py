@@ -36,6 +36,11 @@ class StepLossError(RunnerError, AttributeError):
     there with an ``AttributeError``)."""
 
 
+class StepOutputTypeError(RunnerError, TypeError):
+    """A ``val_step``/``test_step`` returned one Tensor, and a metric failed to read it as
+    per-sample results (MMEngine fails there with a ``TypeError``, in the metric)."""
+
+
 #: mode -> (hook point before the batch, the model's step, hook point after it)
 _ITER_NAMES = {
     "val": ("before_val_iter", "val_step", "after_val_iter"),
@@ -129,7 +134,12 @@ class BaseEvalLoop(BaseLoop):
             raise
         outputs = self.take_losses(outputs)
         if self.evaluator is not None:
-            self.evaluator.process(data_samples=outputs, data_batch=data_batch)
+            try:
+                self.evaluator.process(data_samples=outputs, data_batch=data_batch)
+            except TypeError as exc:
+                if isinstance(outputs, torch.Tensor):  # the metric's error blamed the metric
+                    raise _tensor_output_error(runner, step, outputs, exc) from exc
+                raise
         getattr(points, after)(runner, idx, data_batch, outputs)
         return outputs
 
@@ -235,6 +245,24 @@ _AUTOCAST_DTYPES = {
     "bfloat16": torch.bfloat16,
     "bf16": torch.bfloat16,
 }
+
+
+def _tensor_output_error(
+    runner: Any, step: str, outputs: torch.Tensor, exc: TypeError
+) -> StepOutputTypeError:
+    """The metric's TypeError on a step's Tensor output, said as the model's: the step
+    returned one Tensor where the metrics iterate per-sample results."""
+    model = type(getattr(runner, "unwrapped_model", runner.model)).__name__
+    error = StepOutputTypeError(
+        f"The model {model}'s {step} (its forward(mode='predict')) returned a Tensor of "
+        f"shape {tuple(outputs.shape)} where a list (or tuple) of per-sample results is "
+        f"expected, and a metric failed on it: {type(exc).__name__}: {exc}. Return a list "
+        "from forward(mode='predict'), one entry per sample, e.g. [dict(pred=p, gt=g) for "
+        "p, g in zip(preds, labels)], or data samples."
+    )
+    for note in getattr(exc, "__notes__", ()):  # which metric raised it
+        add_note(error, note)
+    return error
 
 
 def _autocast_dtype(dtype: str | torch.dtype | None, mode: str) -> torch.dtype | None:
