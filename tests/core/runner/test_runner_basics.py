@@ -1183,6 +1183,46 @@ def _one_epoch(tmp_path, model: torch.nn.Module) -> dict:
     )
 
 
+@pytest.mark.parametrize("form", ["optimizer", "OptimWrapper", "dict"])
+def test_an_optimizer_over_another_models_parameters_is_refused(tmp_path, form: str) -> None:
+    """It trained "successfully" and left the model's weights as they were, unsaid
+    (MMEngine refuses any built optimizer as optim_wrapper, with a TypeError)."""
+    from runner_core.errors import ConfigTypeError
+    from runner_core.optim import OptimWrapper
+
+    model, other = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    before = model.weight.detach().clone()
+    optimizer = torch.optim.SGD(other.parameters(), lr=0.5)
+    given = {
+        "optimizer": optimizer,
+        "OptimWrapper": OptimWrapper(optimizer),
+        "dict": dict(optimizer=optimizer),
+    }[form]
+    runner = Runner(**_one_epoch(tmp_path, model), optim_wrapper=given)
+    with pytest.raises(ConfigTypeError) as info:
+        runner.train()
+    assert isinstance(info.value, TypeError)
+    assert str(info.value).startswith(
+        "optim_wrapper: the SGD optimizer was built over another model's parameters: none of "
+        "its 2 parameters is one of the model Linear's, so training would leave the model's "
+        "weights unchanged. Build it over the Runner's model"
+    )
+    assert "or pass a dict config, optim_wrapper=dict(optimizer=dict(type='SGD'" in str(info.value)
+    assert torch.equal(model.weight, before)
+
+
+def test_an_optimizer_over_some_of_the_models_parameters_trains(tmp_path) -> None:
+    """A frozen parameter left out, an extra learnable tensor added: both are fine."""
+    model = torch.nn.Linear(2, 2)
+    model.bias.requires_grad_(False)
+    extra = torch.nn.Parameter(torch.zeros(1))
+    before = model.weight.detach().clone()
+    optimizer = torch.optim.SGD([model.weight, extra], lr=0.5)
+    runner = Runner(**_one_epoch(tmp_path, model), optim_wrapper=optimizer)
+    runner.train()
+    assert not torch.equal(model.weight, before)
+
+
 @pytest.mark.parametrize("how", ["object", "config"])
 def test_the_guides_optimizer_beside_optim_wrappers_own_is_unused_and_said(
     tmp_path, how: str

@@ -249,7 +249,9 @@ class PartsBuilding:
         model = self.unwrapped_model
         _refuse_lightning_style(model)
         try:
-            return build_optim_wrapper(model, optim_wrapper)
+            built = build_optim_wrapper(model, optim_wrapper)
+            _refuse_foreign_optimizers(self, model, built)
+            return built
         except RunnerError as exc:
             if (
                 isinstance(exc, ConfigError)
@@ -398,6 +400,55 @@ def _refuse_lightning_style(model: Any) -> None:
             "training_step too. A table of Lightning's features and their counterparts: "
             "docs/comparison.md, 'Coming from PyTorch Lightning'."
         )
+
+
+def _refuse_foreign_optimizers(runner: Any, model: Any, built: Any) -> None:
+    """Refuse an optimizer none of whose parameters is the model's: one built over another
+    model (passed built, as ``optim_wrapper`` or inside it) would train without changing
+    the model's weights. Some foreign ones beside the model's pass (extra learnable
+    tensors), as do model parameters it leaves out (frozen ones).
+
+    Parameters are compared by identity: wrapping (DDP) and ``model.to(device)`` keep
+    the Parameter objects; FSDP replaces them, so an optimizer built before is refused.
+    """
+    from ..optim.optim_wrapper_dict import OptimWrapperDict
+
+    parts = built.items() if isinstance(built, OptimWrapperDict) else [(None, built)]
+    own = {id(p) for p in model.parameters()}
+    for name, wrapper in parts:
+        groups = getattr(getattr(wrapper, "optimizer", None), "param_groups", None)
+        if not isinstance(groups, list):
+            continue  # not a torch optimizer: nothing to compare
+        params = [p for g in groups if isinstance(g, Mapping) for p in g.get("params", ())]
+        if not params or any(id(p) in own for p in params):
+            continue
+        raise _foreign_optimizer_error(runner, model, wrapper.optimizer, len(params), name)
+
+
+def _foreign_optimizer_error(
+    runner: Any, model: Any, optimizer: Any, count: int, part: str | None
+) -> ConfigTypeError:
+    from ..distributed.model_wrappers import is_fsdp
+    from ..model.base_model import ModuleAdapter
+
+    inner = model.module if isinstance(model, ModuleAdapter) else model
+    key = f"optim_wrapper.{part}" if part else "optim_wrapper"
+    kind = type(optimizer).__name__
+    sharded = (
+        " FSDP gives the model new, sharded parameters when the Runner wraps it, so an "
+        "optimizer built before that holds none of them."
+        if is_fsdp(runner.model)
+        else ""
+    )
+    # a TypeError too: MMEngine refuses a built optimizer as optim_wrapper with one
+    return ConfigTypeError(
+        f"{key}: the {kind} optimizer was built over another model's parameters: none of "
+        f"its {count} parameters is one of the model {type(inner).__name__}'s, so training "
+        f"would leave the model's weights unchanged.{sharded} Build it over the Runner's "
+        f"model ({kind}(model.parameters(), ...) with the model passed as model=), or pass "
+        f"a dict config, {key}=dict(optimizer=dict(type={kind!r}, lr=...)), which the "
+        "Runner builds over its model."
+    )
 
 
 def _no_parameters_error(model: Any) -> ConfigError:
