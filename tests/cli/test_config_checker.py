@@ -163,3 +163,14 @@ def test_a_top_level_typo_is_said_without_the_problems_it_causes() -> None:
     no_model = {k: v for k, v in {**_RUN, **wrapper}.items() if k != "model"}
     assert said({**no_model, "modle": _RUN["model"]}) == ["modle"]
     assert said(no_model) == ["model"]  # no typo: the missing part is said
+
+
+def test_a_train_loop_given_the_other_loops_count_names_that_loop() -> None:
+    """config check said the loop's generic "Did you mean 'max_epochs'?" where the run
+    names IterBasedTrainLoop."""
+    problems, _ = check_config(
+        Config({**_RUN, "train_cfg": dict(type="EpochBasedTrainLoop", max_iters=20)}), "train"
+    )
+    said = [f"{p.key_path}: {p.message}" for p in problems if p.key_path.startswith("train_cfg")]
+    assert len(said) == 1 and "IterBasedTrainLoop" in said[0], said
+    assert "Did you mean" not in said[0]

@@ -543,7 +543,7 @@ class ConfigChecker:
         """One loop config, its type looked up as the Runner does (errors name the key the
         config has, and the distribution of a missing standard loop)."""
         from runner_core.registry import LOOPS
-        from runner_core.runner.build import loop_class
+        from runner_core.runner.build import check_counted_in, loop_class
 
         key = f"{mode}_cfg"
         kind = _stored_type(spec)
@@ -553,7 +553,9 @@ class ConfigChecker:
         else:
             found = self._guard(key, lambda: loop_class(kind, mode, type_given))
             cls = None if found is None else self.check_kind(LOOPS, kind, found, key)
-            if cls is not None:
+            if cls is not None and mode == "train":  # the run's words for the other count
+                self._guard(key, lambda: check_counted_in(cls, spec))
+            if cls is not None and len(self.problems) == before:
                 self.check_args(cls, spec, key, injected)
         self.note_loop_points(cls)
         self.check_endless_pass(cls, mode)

@@ -211,7 +211,7 @@ def build_loop(
         if isinstance(kind, str) and "_scope_" not in spec:
             spec["type"] = loop_class(kind, mode, type_given)
         if mode == "train" and isinstance(spec["type"], type):
-            _check_counted_in(spec["type"], spec)
+            check_counted_in(spec["type"], spec)
         loop = LOOPS.build(
             spec, default_args=dict(runner=runner, **default_args), _key_path=f"{mode}_cfg"
         )
@@ -226,7 +226,7 @@ def build_loop(
     return loop
 
 
-def _check_counted_in(loop_cls: type, cfg: Mapping[str, Any]) -> None:
+def check_counted_in(loop_cls: type, cfg: Mapping[str, Any]) -> None:
     """Refuse a train loop given the length its counterpart counts in: ``max_iters`` for
     an epoch-based loop, ``max_epochs`` for an iteration-based one. The generic "did you
     mean" named the other key, never the other loop (the TypeError MMEngine raises)."""
