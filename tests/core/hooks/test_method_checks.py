@@ -452,7 +452,16 @@ def test_signatures_are_read_once_per_function_and_do_not_keep_a_class() -> None
     assert [p.name for p in signature_parameters(Counted().after_train_iter)] == [
         "r", "batch_idx", "data_batch", "outputs"
     ]  # fmt: skip
+
+    # IPython's autoreload edits a method in place: the next read sees the new parameters
+    def edited(self, r, batch_idx) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    function = Counted.__dict__["after_train_iter"]
+    function.__code__, function.__defaults__ = edited.__code__, edited.__defaults__
+    function.__kwdefaults__ = None
+    assert [p.name for p in signature_parameters(Counted().after_train_iter)] == ["r", "batch_idx"]
     gone = weakref.ref(Counted)
-    del Counted, method
+    del Counted, method, function
     gc.collect()
     assert gone() is None

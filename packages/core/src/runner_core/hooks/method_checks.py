@@ -11,9 +11,10 @@ problems and say them in the same words.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import inspect
+import operator
+import types
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -236,34 +237,55 @@ def runner_parameter(params: Sequence[inspect.Parameter], passed: Sequence[str])
     return first.name
 
 
-#: parameters read by :func:`signature_parameters`, by function, then bound or not
-_PARAMETERS: weakref.WeakKeyDictionary[Any, dict[bool, list[inspect.Parameter]]]
+#: parameters read by :func:`signature_parameters`: function -> (its stamp, bound or not
+#: -> parameters)
+_PARAMETERS: weakref.WeakKeyDictionary[Any, tuple[tuple, dict[bool, list[inspect.Parameter]]]]
 _PARAMETERS = weakref.WeakKeyDictionary()
 
 
 def signature_parameters(method: Any) -> list[inspect.Parameter]:
-    """``inspect.signature(method)``'s parameters, read once per function.
+    """``inspect.signature(method)``'s parameters, read once per version of a function.
 
     Registering a hook reads the signature of each of its point methods several
     times, and a notebook's Runners register instances of the same classes again
     and again: without this, reading signatures was most of a small run's set-up.
     Kept by the underlying function (a bound method's ``__func__``), weakly, so a
-    class dropped with its Runner is not kept. Raises what ``inspect.signature``
-    raises for a callable without one (TypeError, ValueError).
+    class dropped with its Runner is not kept, and read again when the function
+    changed in place (IPython's autoreload swaps ``__code__`` and the defaults).
+    Other callables are read each time. Raises what ``inspect.signature`` raises
+    for a callable without one (TypeError, ValueError).
     """
     function = getattr(method, "__func__", method)
-    bound = function is not method
-    try:
-        found = _PARAMETERS.get(function)
-    except TypeError:  # not weakly referable: read it each time
+    if not isinstance(function, types.FunctionType):
         return list(inspect.signature(method).parameters.values())
-    if found is None:
-        found = {}
-        with contextlib.suppress(TypeError):
-            _PARAMETERS[function] = found
+    bound = function is not method
+    stamp = _stamp(function)
+    kept = _PARAMETERS.get(function)
+    if kept is None or len(kept[0]) != len(stamp) or any(map(operator.is_not, kept[0], stamp)):
+        kept = (stamp, {})
+        _PARAMETERS[function] = kept
+    found = kept[1]
     if bound not in found:
         found[bound] = list(inspect.signature(method).parameters.values())
     return list(found[bound])
+
+
+def _stamp(function: Any) -> tuple:
+    """What ``inspect.signature`` reads of ``function`` and the functions it wraps,
+    compared by identity (a default's own ``==`` may not give a truth value)."""
+    stamp: list[Any] = []
+    for _ in range(16):  # a chain of decorators (functools.wraps), not a loop
+        stamp += [
+            getattr(function, "__code__", None),
+            getattr(function, "__defaults__", None),
+            getattr(function, "__kwdefaults__", None),
+            getattr(function, "__signature__", None),
+        ]
+        function = getattr(function, "__wrapped__", None)
+        if function is None:
+            break
+        stamp.append(id(function))
+    return tuple(stamp)
 
 
 def runner_parameter_of(method: Any, passed: Sequence[str]) -> str | None:
