@@ -131,3 +131,18 @@ def test_resume_with_a_numpy_palette_compares_it_as_data(tmp_path, capsys) -> No
         runner.train()
         assert ("dataset metainfo of" in capsys.readouterr().out) is warned
         assert runner.epoch == again["train_cfg"]["max_epochs"]
+
+
+def test_a_numpy_palette_saved_as_an_array_is_the_same_as_one_saved_as_a_tensor() -> None:
+    """MMEngine's checkpoints keep the array (ours a tensor): resuming one of them with
+    an unchanged dataset said "differs" (review)."""
+    import numpy as np
+
+    from runner_core.checkpoint.plain_data import same_data
+
+    palette = np.array([[0, 0, 0], [255, 0, 0]], dtype=np.uint8)
+    current = {"classes": ("a", "b"), "palette": palette}
+    assert same_data({"classes": ("a", "b"), "palette": palette.copy()}, current)
+    assert same_data({"classes": ("a", "b"), "palette": torch.from_numpy(palette)}, current)
+    assert not same_data({"classes": ("a", "b"), "palette": palette[:1]}, current)
+    assert not same_data({"classes": ("a", "c"), "palette": palette}, current)

@@ -136,15 +136,15 @@ def to_safe(obj: Any) -> Any:
 
 
 def same_data(saved: Any, current: Any) -> bool:
-    """Whether ``current`` (as :func:`to_safe` makes it) equals ``saved`` (as a checkpoint
-    gives it back): tensors by dtype, shape and values, containers item by item.
+    """Whether ``saved`` (as a checkpoint gives it back) and ``current`` are the same
+    data once both are as :func:`to_safe` makes them: tensors by dtype, shape and values
+    (on the CPU), containers item by item.
 
     ``==`` on a dict holding a tensor raises ("Boolean value of Tensor with more than one
-    value is ambiguous"), and a dataset's ``metainfo`` often holds a numpy palette, saved
-    as a tensor: a resume compares the two with this.
+    value is ambiguous"), and a dataset's ``metainfo`` often holds a numpy palette,
+    saved here as a tensor and by MMEngine as an array: a resume compares them with this.
     """
-    current = to_safe(current)
-    return _same(saved, current)
+    return _same(to_safe(saved), to_safe(current))
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -154,7 +154,7 @@ def _same(a: Any, b: Any) -> bool:
             and isinstance(b, torch.Tensor)
             and a.dtype == b.dtype
             and a.shape == b.shape
-            and torch.equal(a, b)
+            and torch.equal(a.cpu(), b.cpu())
         )
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
