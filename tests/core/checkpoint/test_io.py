@@ -429,8 +429,19 @@ def test_a_load_with_full_unpickling_says_so_once_in_the_log(
     load_checkpoint(path, allow_pickle=True)
     load_checkpoint(path, allow_pickle=True, mmap=True)
     lines = [line for line in capsys.readouterr().out.splitlines() if "unpickling" in line]
-    said = f"Loaded checkpoint {str(path)!r} with full unpickling (allow_pickle=True / "
+    said = f"Loading checkpoint {str(path)!r} with full unpickling (allow_pickle=True / "
     assert len(lines) == 2 and all(said in line and " - INFO - " in line for line in lines)
+    # a payload that runs, then makes the load fail: said before it ran (review)
+    failing = tmp_path / "failing.pth"
+    torch.save({"meta": FailsToLoad()}, failing)
+    with pytest.raises(CheckpointError):
+        load_checkpoint(failing, allow_pickle=True)
+    assert f"Loading checkpoint {str(failing)!r} with full" in capsys.readouterr().out
+
+
+class FailsToLoad:
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (int, ("not a number",))  # unpickling calls int(...), which raises
 
 
 def test_a_whole_pickled_model_is_named_before_any_opt_in(tmp_path: Path) -> None:

@@ -309,6 +309,8 @@ def load_checkpoint(
             verify_checkpoint_bytes(data, name)
         elif sniff_head(data[:32], name) == "zip":
             open_zip(io.BytesIO(data), name, lambda: len(data)).close()
+        if allow_pickle:
+            _say_unpickling(name)
         return _torch_load(io.BytesIO(data), name, map_location, allow_pickle)
     if isinstance(location, str) and not location.strip():  # Path('') would read as '.'
         raise CheckpointNotFoundError(
@@ -323,6 +325,8 @@ def load_checkpoint(
             verify_checkpoint(path)
         else:
             _open_zip(path).close()
+    if allow_pickle:
+        _say_unpickling(str(path))
     use_mmap = kind == "zip" and _can_map(path, map_location, mmap)
     if use_mmap:
         try:
@@ -495,8 +499,6 @@ def _torch_load(
             f"torch.load could not read checkpoint {path!r} (map_location={map_location!r}): "
             f"{type(exc).__name__}: {exc}"
         ) from exc
-    if allow_pickle:  # the run's log keeps a record of every file that could run code
-        _say_unpickled(path)
     if not isinstance(obj, dict):
         raise CheckpointError(
             f"{path!r} holds a {type(obj).__name__}, not a checkpoint dict. Runner "
@@ -506,13 +508,14 @@ def _torch_load(
     return obj
 
 
-def _say_unpickled(path: str) -> None:
-    """One line in the run's log (before any run, the console) for a file loaded with full
-    unpickling: it could have run code, so the log says which file and that it was allowed."""
+def _say_unpickling(path: str) -> None:
+    """One line in the run's log (before any run, the console) for a file about to be
+    loaded with full unpickling: it may run code, so the log says which file and that it
+    was allowed, before any of it runs (a payload may also make the load fail)."""
     from runner_core.logging.print_log import print_log
 
     print_log(
-        f"Loaded checkpoint {path!r} with full unpickling (allow_pickle=True / "
+        f"Loading checkpoint {path!r} with full unpickling (allow_pickle=True / "
         "--unsafe-load), which runs any code the file holds.",
         "current",
         logging.INFO,
