@@ -157,10 +157,32 @@ def _runs_code(name: str) -> bool:
     return name in _RUNS_CODE_NAMES or name.split(".", 1)[0] in _RUNS_CODE_MODULES
 
 
+#: What a genuine MMEngine checkpoint pickles beyond plain data: its own (and mmcv's)
+#: objects, numpy arrays and scalars in its message hub, ``HistoryBuffer.min`` through
+#: ``getattr``. A list of what is expected, not of what is dangerous: any other name
+#: withholds the "this is an MMEngine checkpoint" reassurance (no list of dangerous
+#: functions is complete).
+_MMENGINE_NAMES = frozenset(
+    [f"{core}.multiarray.{name}" for core in ("numpy.core", "numpy._core")
+     for name in ("_reconstruct", "scalar")]
+    + ["numpy.ndarray", "numpy.dtype", "builtins.getattr", "collections.OrderedDict"]
+)  # fmt: skip
+
+
+def _in_mmengine_checkpoint(name: str) -> bool:
+    """Whether an MMEngine checkpoint of its own pickles the global ``name``."""
+    top = name.split(".", 1)[0]
+    return top in STAND_IN_PACKAGES or name in _MMENGINE_NAMES or name.startswith("numpy.dtypes.")
+
+
 def _unsafe_error(source: Path | io.BytesIO, path: str, exc: Exception) -> CheckpointError:
     names = _unsafe_globals(source, exc)
     dangerous = [n for n in names if _runs_code(n)]
+    mmengine = any(n.split(".", 1)[0] in STAND_IN_PACKAGES for n in names)
+    unexpected = [n for n in names if not (_runs_code(n) or _in_mmengine_checkpoint(n))]
     others = [n for n in names if not _runs_code(n)]
+    if mmengine:  # what an MMEngine checkpoint would not hold first, as it stands out
+        others = unexpected + [n for n in others if n not in unexpected]
     # the dangerous names first and never cut: "... and 1 more" once hid a posix.system
     kept = max(_NAMES_SHOWN - len(dangerous), 0)
     shown = ", ".join(dangerous + others[:kept])
@@ -181,7 +203,14 @@ def _unsafe_error(source: Path | io.BytesIO, path: str, exc: Exception) -> Check
             "whoever loads it. Do not opt in to unpickling it unless you put these calls in "
             f"yourself and know what they do (the opt-in: {opt_in})."
         )
-    elif any(n.split(".", 1)[0] in STAND_IN_PACKAGES for n in names):
+    elif mmengine and unexpected:
+        how = (
+            f"It holds MMEngine's objects, as an MMEngine checkpoint does, but also "
+            f"{', '.join(unexpected)}, which MMEngine's own checkpoints do not hold: the file "
+            "may have been changed after MMEngine saved it. Opt in to unpickling only if you "
+            f"know what these are and trust where the file came from ({opt_in})."
+        )
+    elif mmengine:
         how = (
             f"This is an MMEngine checkpoint (its message hub pickles MMEngine's objects), which "
             f"only loads by unpickling: if you trust where it came from, opt in with {opt_in} "
