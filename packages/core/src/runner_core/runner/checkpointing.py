@@ -468,22 +468,24 @@ def save(
 
 
 def _log_unsafe_once(runner: Any, ckpt: Mapping[str, Any], path: Path | RemotePath) -> None:
-    """Log, once per run, that the checkpoint holds objects the safe loader will refuse.
+    """Log that the run's first checkpoint holds objects the safe loader will refuse.
 
-    In the run's log (a Python warning reached the console only), and once: every
-    checkpoint of a run holds the same hook state, so a warning per save repeats itself.
+    In the run's log (a Python warning reached the console only), and for the first
+    save only: every checkpoint of a run holds the same kind of hook state, and walking
+    each (tens of ms for a large optimizer state) would stall every later save, on the
+    training thread even when the writing is in the background.
     """
     from ..checkpoint import find_unsafe
     from ..checkpoint.atomic import unsafe_message
 
     state = runner.resume_state
-    if state.unsafe_logged:
+    if state.unsafe_checked:
         return
+    state.unsafe_checked = True
     unsafe = find_unsafe(ckpt)
     if unsafe:
-        state.unsafe_logged = True
         runner.logger.warning(
-            "%s (Said once per run: later checkpoints are not checked again.)",
+            "%s (Only the first checkpoint of a run is checked.)",
             unsafe_message(path, unsafe),
         )
 

@@ -79,9 +79,9 @@ class ResumeState:
         self.training_rng: dict[str, Any] | None = None
         #: checkpoint metadata computed once per run (versions, config text)
         self.static_meta: dict[str, Any] | None = None
-        #: a save logged that its checkpoint holds objects the safe loader refuses: said
-        #: once per run, not at every save
-        self.unsafe_logged = False
+        #: the run's first save checked its checkpoint for objects the safe loader
+        #: refuses (said in the log); later saves are not walked again
+        self.unsafe_checked = False
         #: the streams as they were when the current pass over the training data (epoch)
         #: started, kept only for a loader that cannot start mid-pass: a checkpoint taken
         #: inside the pass stores them, so that a resume draws the pass's order again
