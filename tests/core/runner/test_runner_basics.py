@@ -1223,6 +1223,48 @@ def test_an_optimizer_over_some_of_the_models_parameters_trains(tmp_path) -> Non
     assert not torch.equal(model.weight, before)
 
 
+class Perturbed(torch.nn.Module):
+    """A frozen classifier and a plain tensor it adds to its input (adversarial training,
+    prompt tuning): the optimizer holds only that tensor, as MMEngine trains it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = torch.nn.Linear(2, 2).requires_grad_(False)
+        self.delta = torch.zeros(2, requires_grad=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(x + self.delta)
+
+
+def test_optimizers_over_tensors_of_ones_own_train(tmp_path) -> None:
+    """The check refused these (review): a plain tensor the model uses, and a part of
+    several optimizers over a parameter outside the model, while another trains it."""
+    from runner_core.model import ModuleAdapter
+    from runner_core.optim import OptimWrapper, OptimWrapperDict
+
+    model = Perturbed()
+    runner = Runner(
+        **_one_epoch(tmp_path / "a", model),
+        optim_wrapper=OptimWrapper(torch.optim.SGD([model.delta], lr=0.5)),
+    )
+    runner.train()
+    assert model.delta.abs().sum() > 0
+    net, temperature = torch.nn.Linear(2, 2), torch.nn.Parameter(torch.ones(1))
+    before = net.weight.detach().clone()
+    both = OptimWrapperDict(
+        net=OptimWrapper(torch.optim.SGD(net.parameters(), lr=0.5)),
+        temperature=OptimWrapper(torch.optim.SGD([temperature], lr=0.5)),
+    )
+
+    class TwoSteps(ModuleAdapter):
+        def train_step(self, data, optim_wrapper):  # type: ignore[no-untyped-def]
+            return super().train_step(data, optim_wrapper["net"])
+
+    runner = Runner(**_one_epoch(tmp_path / "b", TwoSteps(net)), optim_wrapper=both)
+    runner.train()
+    assert not torch.equal(net.weight, before)
+
+
 @pytest.mark.parametrize("how", ["object", "config"])
 def test_the_guides_optimizer_beside_optim_wrappers_own_is_unused_and_said(
     tmp_path, how: str

@@ -403,26 +403,36 @@ def _refuse_lightning_style(model: Any) -> None:
 
 
 def _refuse_foreign_optimizers(runner: Any, model: Any, built: Any) -> None:
-    """Refuse an optimizer none of whose parameters is the model's: one built over another
+    """Refuse optimizers none of whose parameters is the model's: one built over another
     model (passed built, as ``optim_wrapper`` or inside it) would train without changing
-    the model's weights. Some foreign ones beside the model's pass (extra learnable
-    tensors), as do model parameters it leaves out (frozen ones).
+    the model's weights. Foreign tensors beside the model's pass (extra learnable
+    tensors), as do model parameters left out (frozen ones), plain tensors (not
+    ``nn.Parameter``: an adversarial perturbation, a prompt), and, for several
+    optimizers, parts over such tensors while another part trains the model.
 
     Parameters are compared by identity: wrapping (DDP) and ``model.to(device)`` keep
     the Parameter objects; FSDP replaces them, so an optimizer built before is refused.
     """
+    import torch
+
     from ..optim.optim_wrapper_dict import OptimWrapperDict
 
-    parts = built.items() if isinstance(built, OptimWrapperDict) else [(None, built)]
+    parts = list(built.items()) if isinstance(built, OptimWrapperDict) else [(None, built)]
     own = {id(p) for p in model.parameters()}
+    optimized = []
     for name, wrapper in parts:
         groups = getattr(getattr(wrapper, "optimizer", None), "param_groups", None)
         if not isinstance(groups, list):
-            continue  # not a torch optimizer: nothing to compare
+            return  # not a torch optimizer: nothing to compare
         params = [p for g in groups if isinstance(g, Mapping) for p in g.get("params", ())]
-        if not params or any(id(p) in own for p in params):
-            continue
-        raise _foreign_optimizer_error(runner, model, wrapper.optimizer, len(params), name)
+        if any(id(p) in own for p in params):
+            return  # it (or one of the parts) trains the model
+        if not all(isinstance(p, torch.nn.Parameter) for p in params):
+            return  # tensors of the user's own, which the model may well use
+        optimized.append((name, wrapper.optimizer, len(params)))
+    if optimized and any(count for *_, count in optimized):
+        name, optimizer, count = next(item for item in optimized if item[2])
+        raise _foreign_optimizer_error(runner, model, optimizer, count, name)
 
 
 def _foreign_optimizer_error(
@@ -443,12 +453,19 @@ def _foreign_optimizer_error(
     # a TypeError too: MMEngine refuses a built optimizer as optim_wrapper with one
     return ConfigTypeError(
         f"{key}: the {kind} optimizer was built over another model's parameters: none of "
-        f"its {count} parameters is one of the model {type(inner).__name__}'s, so training "
+        f"its {_count(count, 'parameter')} is one of the model {type(inner).__name__}'s, "
+        "so training "
         f"would leave the model's weights unchanged.{sharded} Build it over the Runner's "
         f"model ({kind}(model.parameters(), ...) with the model passed as model=), or pass "
         f"a dict config, {key}=dict(optimizer=dict(type={kind!r}, lr=...)), which the "
-        "Runner builds over its model."
+        "Runner builds over its model. Parameters of your own that the model uses belong "
+        "on the model (nn.Parameter attributes of one of its modules), where checkpoints "
+        "keep them too."
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _no_parameters_error(model: Any) -> ConfigError:
