@@ -115,6 +115,9 @@ def test_a_misspelt_optimizer_key_is_one_problem_at_optim_wrapper() -> None:
     assert "Did you mean 'optimizer'?" in said["optim_wrapper"]
     parts = dict(generator=dict(optimizer=dict(type="Adam", lr=0.01)))  # a real part: checked
     assert _problems(optim_wrapper=parts) == {}
+    # a real part named close to 'optimizer' (a child 'opt'): its own config says so (review)
+    sgd = dict(optimizer=dict(type="SGD", lr=0.1))
+    assert _problems(optim_wrapper=dict(opt=sgd, fc=sgd)) == {}
 
 
 def test_a_hook_priority_is_checked_as_the_runner_checks_it() -> None:

@@ -643,7 +643,9 @@ class ConfigChecker:
         checking it as one would blame its ``type``."""
         from runner_core.errors import did_you_mean
 
-        for name in parts:
+        for name, part in parts.items():
+            if isinstance(part, Mapping) and "optimizer" in part:
+                continue  # a part's own wrapper config (a child named 'opt', say)
             hint = did_you_mean(name, ("optimizer",))
             if hint:
                 self.add(
