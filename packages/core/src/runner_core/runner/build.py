@@ -244,8 +244,8 @@ def check_counted_in(loop_cls: type, cfg: Mapping[str, Any]) -> None:
         name = loop_cls.__name__
         raise BuildError(
             f"train_cfg.type={name!r} counts the run in {takes}, but train_cfg gives "
-            f"{given}={cfg[given]!r}, which it does not take. For a run of "
-            f"{cfg[given]!r} {unit}, use type={other!r} "
+            f"{given}={cfg[given]!r}, which it does not take. For a run counted in "
+            f"{unit}, use type={other!r} "
             f"(or drop type: train_cfg=dict(by_epoch={by_epoch}, {given}={cfg[given]!r})); "
             f"to keep {name}, write {takes}=N instead of {given}."
         )
