@@ -258,7 +258,8 @@ def _tensor_output_error(
         f"shape {tuple(outputs.shape)} where a list (or tuple) of per-sample results is "
         f"expected, and a metric failed on it: {type(exc).__name__}: {exc}. Return a list "
         "from forward(mode='predict'), one entry per sample, e.g. [dict(pred=p, gt=g) for "
-        "p, g in zip(preds, labels)], or data samples."
+        "p, g in zip(preds, labels)], or data samples. (A metric written for whole-batch "
+        "tensors, as Accuracy reads them, takes a Tensor: then the error is the metric's own.)"
     )
     for note in getattr(exc, "__notes__", ()):  # which metric raised it
         add_note(error, note)
