@@ -300,6 +300,16 @@ def test_only_a_file_that_is_no_checkpoint_is_an_input_error() -> None:
         raise CheckpointUnpicklingError("records do not load") from pickle.UnpicklingError("x")
     except CheckpointUnpicklingError as exc:
         assert exit_status_for(exc) == 1
+    try:  # raised without a cause: still a failure, not the input's (review)
+        raise CheckpointUnpicklingError("records do not load")
+    except CheckpointUnpicklingError as exc:
+        assert exit_status_for(exc) == 1
+    # the first bytes of a checkpoint, cut short: a failed save, not "another format"
+    legacy = pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2)
+    for head in (b"PK\x03", legacy[:1], legacy[:10]):
+        with pytest.raises(EOFError, match="the start of a torch.save file cut short") as cut:
+            sniff_head(head, "epoch_1.pth")
+        assert exit_status_for(cut.value) == 1
 
 
 # -- failures while running ------------------------------------------------------------------

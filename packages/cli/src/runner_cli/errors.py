@@ -59,11 +59,10 @@ def exit_status_for(exc: BaseException) -> int:
 def _names_no_checkpoint(exc: BaseException) -> bool:
     """Whether ``exc`` says a file given as a checkpoint is none at all (a text file, an
     HTML page, a plain pickle): its path is the input's mistake, as a missing file's is.
-    runner_core raises that as a CheckpointUnpicklingError of its own; one raised from
-    the unpickler's error is a checkpoint whose records do not load (a failure, 1)."""
-    from runner_core.checkpoint.errors import CheckpointUnpicklingError
+    A checkpoint whose records do not load, or one cut short, is a failure (1)."""
+    from runner_core.checkpoint.errors import CheckpointFormatError
 
-    return isinstance(exc, CheckpointUnpicklingError) and exc.__cause__ is None
+    return isinstance(exc, CheckpointFormatError)
 
 
 #: notes the hook manager and the loops add to name where an error was raised

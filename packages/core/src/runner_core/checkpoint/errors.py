@@ -48,6 +48,11 @@ class CheckpointUnpicklingError(CheckpointError, UnpicklingError):
     be unpickled: ``torch.load`` (MMEngine's loader) raises ``pickle.UnpicklingError``."""
 
 
+class CheckpointFormatError(CheckpointUnpicklingError):
+    """The file is no torch checkpoint at all (a text file, an HTML page, a plain pickle):
+    the path given is at fault, not a save (``runner-cli`` exits 2, as for a missing file)."""
+
+
 class CheckpointAssertionError(CheckpointError, AssertionError):
     """A checkpoint lacks what was asked of it where MMEngine asserts (no weights under the
     ``prefix`` given to ``_load_checkpoint_with_prefix``)."""

@@ -25,8 +25,8 @@ from runner_core.checkpoint.errors import (
     CheckpointCorruptError,
     CheckpointEOFError,
     CheckpointError,
+    CheckpointFormatError,
     CheckpointNotFoundError,
-    CheckpointUnpicklingError,
 )
 from runner_core.errors import did_you_mean
 
@@ -126,10 +126,16 @@ def sniff_head(head: bytes, name: str) -> str:
         )
     if head.startswith(b"PK\x03\x04"):
         return "zip"
+    if any(start.startswith(head) for start in (b"PK\x03\x04", b"\x80\x02" + _LEGACY_MAGIC)):
+        raise CheckpointEOFError(  # the start of a checkpoint, cut short
+            f"Checkpoint {name!r} is only {len(head)} bytes, the start of a torch.save file cut "
+            "short: the save that wrote it was interrupted or the disk was full. Use an "
+            "earlier checkpoint (find_latest_checkpoint skips broken files)."
+        )
     if head[:1] == b"\x80":  # a pickle stream: torch's pre-1.6 format, or a plain pickle
         if _LEGACY_MAGIC in head:
             return "legacy"
-        raise CheckpointUnpicklingError(
+        raise CheckpointFormatError(
             f"{name!r} is a plain pickle file (written by pickle.dump, not torch.save), "
             "which torch.load cannot read, with or without allow_pickle. If you trust it, read "
             "it with pickle.load(open(path, 'rb')), or re-save its contents with "
@@ -143,7 +149,7 @@ def sniff_head(head: bytes, name: str) -> str:
         what = _text_kind(head)
     else:  # its bytes are not shown either: a text file with one odd byte lands here
         what = "a file of another format"
-    raise CheckpointUnpicklingError(
+    raise CheckpointFormatError(
         f"{name!r} is not a torch checkpoint (expected a torch.save zip archive): it looks "
         f"like {what}. Check that the path names a .pth file written by torch.save."
     )
