@@ -406,6 +406,9 @@ def test_a_misspelt_base_names_the_close_file_beside_it(write) -> None:
     with pytest.raises(FileNotFoundError) as info:  # nothing close, or no such folder
         Config.fromfile(write("d.py", "_base_ = ['./schedule.py', './nowhere/bas.py']\n"))
     assert "Did you mean" not in str(info.value)
+    pure = "from runner_core.config import read_base\nwith read_base():\n    from .bsae import *\n"
+    with pytest.raises(FileNotFoundError, match=r"bsae\.py\)\. Did you mean 'base\.py'\? Inh"):
+        Config.fromfile(write("e.py", pure))  # a pure-Python config's base too (review)
 
 
 def test_a_base_that_is_a_folder_and_an_empty_path_say_so(write, tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 from .config_dict import ConfigDict
 from .errors import ConfigError, ConfigFileNotFoundError, ConfigKeyError
 from .execution import CONFIG_MODULE_ALIASES, make_globals, parse_source, run_module
-from .files import check_not_in_chain, format_chain, read_text
+from .files import check_not_in_chain, close_files, format_chain, read_text
 from .lazy import LazyObject, bind_globals, real_class_base
 from .substitution import BASE_KEY
 
@@ -390,7 +390,8 @@ def load_pure_python(
         if not os.path.isfile(path):
             raise ConfigFileNotFoundError(
                 f"{filename}:{node.lineno}: the base config `{module}` was not found "
-                f"(looked for {path}). Inheritance chain: {format_chain((*here, path))}.",
+                f"(looked for {path}).{close_files(path)} Inheritance chain: "
+                f"{format_chain((*here, path))}.",
                 path,
             )
         check_not_in_chain(path, here)
