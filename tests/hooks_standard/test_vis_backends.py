@@ -361,3 +361,29 @@ def test_a_write_that_fails_names_the_json_file(tmp_path: Path) -> None:
         assert err.value.errno == 27 and err.value.filename == reals[key].name
     backend._files = reals
     backend.close()
+
+
+def test_two_unnamed_backends_of_a_kind_in_one_folder_are_refused(tmp_path: Path) -> None:
+    """Both were kept and wrote the same scalars.json (every record twice, QA); MMEngine
+    refuses any two of a kind with a RuntimeError. Two folders are two records."""
+    from runner_core.errors import BuildError
+    from runner_core.visualization import Visualizer
+
+    with pytest.raises(BuildError, match=r"vis_backends\[1\] is a second LocalVisBackend") as info:
+        Visualizer(
+            vis_backends=[dict(type="LocalVisBackend"), dict(type="LocalVisBackend")],
+            save_dir=tmp_path,
+        )
+    assert isinstance(info.value, RuntimeError)  # MMEngine's type
+    other = tmp_path / "copy"
+    visualizer = Visualizer(
+        vis_backends=[
+            dict(type="LocalVisBackend"),
+            dict(type="LocalVisBackend", save_dir=str(other)),
+        ],
+        save_dir=tmp_path,
+    )
+    visualizer.add_scalar("acc", 0.5, step=1)
+    visualizer.close()
+    for folder in (tmp_path / "vis_data", other):
+        assert len((folder / "scalars.json").read_text().splitlines()) == 1

@@ -107,6 +107,21 @@ _kept = _KeptVisualizers()
 _by_name: weakref.WeakValueDictionary[str, Visualizer] = weakref.WeakValueDictionary()
 
 
+def _refuse_same_folder(first: Any, second: Any, index: int) -> None:
+    """Two unnamed backends of one class writing to one folder would record everything
+    twice (two ``scalars.json`` writers, two TensorBoard event files of the same run):
+    MMEngine refuses any two of a kind; here only these."""
+    folders = [getattr(backend, "_save_dir", None) for backend in (first, second)]
+    if folders[0] is None or folders[0] != folders[1]:
+        return
+    kind = type(second).__name__
+    raise BuildError(
+        f"visualizer.vis_backends[{index}] is a second {kind} writing to {folders[1]}, as "
+        f"an earlier one does, so every record would be written twice. Remove it, or give "
+        f"it a save_dir of its own (and a name= to tell them apart in get_backend)."
+    )
+
+
 class Visualizer(DrawingMixin):
     """Send scalars, images and the config to every configured backend; draw on images.
 
@@ -177,6 +192,7 @@ class Visualizer(DrawingMixin):
             else:
                 key = type(backend).__name__
                 if key in self._backends:  # two of a kind: keep both, number the second
+                    _refuse_same_folder(self._backends[key], backend, i)
                     key = f"{key}_{i}"
             self._backends[key] = backend
         _built[:] = [ref for ref in _built if ref() is not None]
