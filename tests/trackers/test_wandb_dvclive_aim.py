@@ -197,3 +197,26 @@ def test_experiment_starts_the_run_when_read_as_mmengines(
     assert tsv.read_text().splitlines()[1].endswith("1.5")
     monkeypatch.setenv("RANK", "1")  # other ranks never start a run
     assert DVCLiveVisBackend(save_dir=tmp_path / "rank1").experiment is None
+
+
+def test_a_process_without_torch_ends_its_tracker_run_without_importing_it(
+    tmp_path: Path,
+) -> None:
+    """A W&B run left open by a script that never imported torch printed a traceback at
+    exit: ending it looked for checkpoints, which imported torch, and wandb's import hook
+    then touched its finished run (QA)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "last_checkpoint").write_text(str(tmp_path / "epoch_1.pth"))
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from runner_trackers.base import find_checkpoints\n"
+        f"print(find_checkpoints(Path({str(tmp_path)!r})), 'torch' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["(None,", "{})", "False"]

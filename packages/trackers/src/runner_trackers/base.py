@@ -124,8 +124,13 @@ def tracked(cfg: Mapping[str, Any], keys: Iterable[str] | None) -> dict[str, Any
 
 
 def find_checkpoints(work_dir: Path | None) -> tuple[str | None, dict[str, str]]:
-    """(newest checkpoint from the ``last_checkpoint`` pointer, best checkpoints by file stem)."""
-    if work_dir is None or not work_dir.is_dir():
+    """(newest checkpoint from the ``last_checkpoint`` pointer, best checkpoints by file stem).
+
+    Nothing in a process that never imported torch: it trained and saved nothing, and
+    importing torch here, at exit (a run nobody closed), lets a tracker's import hooks
+    touch a run the tracker already finished (wandb prints a traceback).
+    """
+    if work_dir is None or not work_dir.is_dir() or "torch" not in sys.modules:
         return None, {}
     from runner_core.checkpoint import read_pointer_location
     from runner_core.checkpoint.remote import url_scheme
