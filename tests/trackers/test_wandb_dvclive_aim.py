@@ -220,3 +220,35 @@ def test_a_process_without_torch_ends_its_tracker_run_without_importing_it(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["(None,", "{})", "False"]
+
+
+def test_a_wandb_run_nobody_closed_ends_cleanly_at_exit(tmp_path: Path) -> None:
+    """MMEngine's visualization tutorial never closes its Visualizer: the W&B run was ended
+    at exit after wandb's own teardown, "could not end its run as FINISHED: Connection
+    lost", and with a traceback in a script that never imported torch (QA)."""
+    pytest.importorskip("wandb")
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np\n"
+        "from runner_core.visualization import Visualizer\n"
+        "v = Visualizer(image=np.zeros((8, 8, 3), np.uint8), save_dir='out',\n"
+        "               vis_backends=[dict(type='WandbVisBackend')])\n"
+        "v.add_scalar('a', 1.0)\n"
+    )
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true"}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for bad in ("Traceback", "could not end", "Connection lost"):
+        assert bad not in done.stderr, done.stderr[-3000:]
+    (path,) = (tmp_path / "out" / "vis_data").glob("wandb/offline-run-*/run-*.wandb")
+    assert read_finished_run(path)["exit_code"] == 0

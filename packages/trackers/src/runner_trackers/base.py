@@ -238,6 +238,14 @@ def _end_open_runs() -> None:
 atexit.register(_end_open_runs)
 
 
+def _end_open_runs_first() -> None:
+    """Register :func:`_end_open_runs` again, after the exit hooks the tracker library
+    registered when its run started: they run in reverse order, so ours ends the run
+    while the library still can (wandb's teardown first made it 'Connection lost')."""
+    atexit.unregister(_end_open_runs)
+    atexit.register(_end_open_runs)
+
+
 class TrackerBackend:
     """Base of the tracker backends (see the module docstring for the promises).
 
@@ -313,6 +321,7 @@ class TrackerBackend:
                 self.start()
                 self._running = True
                 self.status = None
+                _end_open_runs_first()
             call()
             return True
         except Exception as exc:
