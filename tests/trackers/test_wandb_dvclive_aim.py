@@ -238,7 +238,9 @@ def test_a_wandb_run_nobody_closed_ends_cleanly_at_exit(tmp_path: Path) -> None:
         "               vis_backends=[dict(type='WandbVisBackend')])\n"
         "v.add_scalar('a', 1.0)\n"
     )
-    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true"}
+    # not this process's W&B settings (a service an earlier test started): a fresh script's
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
+    env.update(WANDB_MODE="offline", WANDB_SILENT="true")
     done = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,
