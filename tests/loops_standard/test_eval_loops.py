@@ -272,6 +272,24 @@ def test_the_standard_eval_loops_refuse_an_infinite_sampler(cfg, mode: str) -> N
     assert "sampler=dict(type='DefaultSampler', shuffle=False)" in message
 
 
+@pytest.mark.parametrize("mode", ["val", "test"])
+def test_a_loader_of_no_batches_is_refused_naming_drop_last(cfg, mode: str) -> None:
+    """drop_last=True with a batch larger than the data: the pass evaluated nothing, the
+    metrics warned "got no results" and the run succeeded with 0 (MMEngine's too)."""
+    from runner_core.errors import ConfigError
+
+    cfg.update(_test_parts(cfg))
+    loader = dict(cfg[f"{mode}_dataloader"], batch_size=100_000, drop_last=True)
+    cfg[f"{mode}_dataloader"] = loader
+    cfg[f"{mode}_cfg"] = dict()
+    runner = Runner.from_cfg(Config(cfg))
+    with pytest.raises(ConfigError) as refused:
+        getattr(runner, mode)()
+    message = str(refused.value)
+    assert message.startswith(f"{mode}_dataloader yields no batches: ")
+    assert "do not fill one batch of batch_size=100000 with drop_last=True" in message
+
+
 @LOOPS.register_module(force=True)
 class FirstBatchesValLoop(ValLoop):
     """Stops after ``steps`` batches itself: an endless sampler is fine there."""

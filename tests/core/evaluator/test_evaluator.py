@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import torch
 
+from runner_core.errors import ConfigError
 from runner_core.evaluator.accuracy import Accuracy
 from runner_core.evaluator.evaluator import Evaluator
 from runner_core.evaluator.metric import BaseMetric
@@ -88,7 +89,8 @@ def test_evaluate_passes_size_and_merges() -> None:
 def test_duplicate_keys_are_an_error() -> None:
     evaluator = Evaluator([SpyMetric(), SpyMetric()])
     evaluator.process([1])
-    with pytest.raises(ValueError, match="Two metrics report 'spy/n'.*different prefixes"):
+    # a ConfigError (still the ValueError it was): runner-cli says "bad config", exit 2
+    with pytest.raises(ConfigError, match="Two metrics report 'spy/n'.*different prefixes"):
         evaluator.evaluate()
     distinct = Evaluator([SpyMetric(), SpyMetric(prefix="other")])
     distinct.process([1])

@@ -75,6 +75,7 @@ class BaseEvalLoop(BaseLoop):
         super().__init__(runner, dataloader, evaluator)
         if type(self).run is BaseEvalLoop.run:  # a run() of one's own may stop after N batches
             _refuse_endless_sampler(self.dataloader, self.mode or "val")
+            _refuse_no_batches(self.dataloader, self.mode or "val")
         self.dtype = _autocast_dtype(dtype, self.mode or "val")
         self.fp16 = bool(fp16) or self.dtype is not None
         #: the losses the step returned in this pass, by name (MMEngine's ``val_loss``/
@@ -235,6 +236,36 @@ def _refuse_endless_sampler(loader: Any, mode: str) -> None:
             f"sampler=dict(type='DefaultSampler', shuffle=False) in {mode}_dataloader (or "
             f"override the loop's run() to stop after the batches you want)."
         )
+
+
+def _refuse_no_batches(loader: Any, mode: str) -> None:
+    """A loader of no batches (``drop_last=True`` with a batch larger than the data) ends
+    the pass at once: every metric then reports 0 or nothing, and the run succeeds
+    (MMEngine's does, with a warning per metric that blames the metric)."""
+    from runner_core.distributed import get_world_size
+
+    try:
+        if len(loader) != 0 or get_world_size() > 1:  # a rank's share may be empty
+            return
+    except TypeError:
+        return  # no len(): an iterable dataset, which says when it ends
+    dataset = getattr(loader, "dataset", None)
+    try:
+        samples = f"{len(dataset)} samples"  # type: ignore[arg-type]
+    except TypeError:
+        samples = "its samples"
+    batch = getattr(loader, "batch_size", None)
+    drop = getattr(loader, "drop_last", False)
+    why = (
+        f"{samples} do not fill one batch of batch_size={batch} with drop_last=True"
+        if drop and batch
+        else f"it gives no batch of {samples}"
+    )
+    raise ConfigError(
+        f"{mode}_dataloader yields no batches: {why}, so the {mode} pass would evaluate "
+        f"nothing and report empty metrics. Set drop_last=False or a smaller batch_size in "
+        f"{mode}_dataloader."
+    )
 
 
 # AmpOptimWrapper's names for them, aliases included

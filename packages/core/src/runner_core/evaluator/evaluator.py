@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
 from typing import Any
 
-from ..errors import ConfigTypeError, RunnerError
+from ..errors import ConfigError, ConfigTypeError, RunnerError
 from ..structures.base_data_element import BaseDataElement
 from .metric import BaseMetric
 
@@ -135,8 +135,8 @@ class Evaluator:
                 _note_metric(exc, metric, "compute_metrics")
                 raise
             for key, value in computed.items():
-                if key in merged:
-                    raise ValueError(
+                if key in merged:  # the config's mistake (a ValueError, as before)
+                    raise ConfigError(
                         f"Two metrics report {key!r} ({owner[key]} and {type(metric).__name__}). "
                         f"Give them different prefixes, e.g. dict(type={type(metric).__name__!r}, "
                         f"prefix='other')."

@@ -532,8 +532,8 @@ def _flush_records(runner: Any) -> None:
 
 #: how a Runner's load options are spelled in load errors
 _STRICT_HINT = (
-    "Set load_cfg=dict(strict=False) (or call runner.load_checkpoint(..., strict=False)) to "
-    "load the matching keys only."
+    "Set load_cfg=dict(strict=False) (runner-cli: --cfg-options load_cfg.strict=False; or "
+    "call runner.load_checkpoint(..., strict=False)) to load the matching keys only."
 )
 _REVISE_HINT = (
     "load_cfg=dict(revise_keys={rule}) (or runner.load_checkpoint(..., revise_keys={rule}))"
