@@ -417,9 +417,11 @@ def _refuse_foreign_optimizers(runner: Any, model: Any, built: Any) -> None:
 
     from ..optim.optim_wrapper_dict import OptimWrapperDict
 
-    parts = list(built.items()) if isinstance(built, OptimWrapperDict) else [(None, built)]
+    parts: list[tuple[str | None, Any]] = (
+        list(built.items()) if isinstance(built, OptimWrapperDict) else [(None, built)]
+    )
     own = {id(p) for p in model.parameters()}
-    optimized = []
+    optimized: list[tuple[str | None, Any, int]] = []
     for name, wrapper in parts:
         groups = getattr(getattr(wrapper, "optimizer", None), "param_groups", None)
         if not isinstance(groups, list):
