@@ -255,19 +255,23 @@ def test_a_pass_stopped_midway_leaves_no_results_in_the_next(cfg) -> None:
     assert runner.val() == clean
 
 
-@pytest.mark.parametrize("mode", ["val", "test"])
-def test_the_standard_eval_loops_refuse_an_infinite_sampler(cfg, mode: str) -> None:
-    """Its stream never ends, so the pass would run forever (MMEngine's hangs there)."""
+def _refused(cfg: dict, mode: str, **loader: Any) -> str:
+    """The ConfigError message of ``mode`` run with ``loader`` options in its dataloader."""
     from runner_core.errors import ConfigError
 
     cfg.update(_test_parts(cfg))
-    loader = dict(cfg[f"{mode}_dataloader"], sampler=dict(type="InfiniteSampler"))
-    cfg[f"{mode}_dataloader"] = loader
+    cfg[f"{mode}_dataloader"] = dict(cfg[f"{mode}_dataloader"], **loader)
     cfg[f"{mode}_cfg"] = dict()
     runner = Runner.from_cfg(Config(cfg))
     with pytest.raises(ConfigError) as refused:
         getattr(runner, mode)()
-    message = str(refused.value)
+    return str(refused.value)
+
+
+@pytest.mark.parametrize("mode", ["val", "test"])
+def test_the_standard_eval_loops_refuse_an_infinite_sampler(cfg, mode: str) -> None:
+    """Its stream never ends, so the pass would run forever (MMEngine's hangs there)."""
+    message = _refused(cfg, mode, sampler=dict(type="InfiniteSampler"))
     assert f"{mode}_dataloader.sampler is an InfiniteSampler" in message
     assert "sampler=dict(type='DefaultSampler', shuffle=False)" in message
 
@@ -276,16 +280,7 @@ def test_the_standard_eval_loops_refuse_an_infinite_sampler(cfg, mode: str) -> N
 def test_a_loader_of_no_batches_is_refused_naming_drop_last(cfg, mode: str) -> None:
     """drop_last=True with a batch larger than the data: the pass evaluated nothing, the
     metrics warned "got no results" and the run succeeded with 0 (MMEngine's too)."""
-    from runner_core.errors import ConfigError
-
-    cfg.update(_test_parts(cfg))
-    loader = dict(cfg[f"{mode}_dataloader"], batch_size=100_000, drop_last=True)
-    cfg[f"{mode}_dataloader"] = loader
-    cfg[f"{mode}_cfg"] = dict()
-    runner = Runner.from_cfg(Config(cfg))
-    with pytest.raises(ConfigError) as refused:
-        getattr(runner, mode)()
-    message = str(refused.value)
+    message = _refused(cfg, mode, batch_size=100_000, drop_last=True)
     assert message.startswith(f"{mode}_dataloader yields no batches: ")
     assert "do not fill one batch of batch_size=100000 with drop_last=True" in message
 
