@@ -387,3 +387,12 @@ def test_two_unnamed_backends_of_a_kind_in_one_folder_are_refused(tmp_path: Path
     visualizer.close()
     for folder in (tmp_path / "vis_data", other):
         assert len((folder / "scalars.json").read_text().splitlines()) == 1
+    with pytest.raises(BuildError, match=r"vis_backends\[2\] is a second LocalVisBackend"):
+        Visualizer(  # a third like the second: not only the first is compared (review)
+            vis_backends=[
+                dict(type="LocalVisBackend"),
+                dict(type="LocalVisBackend", save_dir=str(other)),
+                dict(type="LocalVisBackend", save_dir=str(other)),
+            ],
+            save_dir=tmp_path,
+        )

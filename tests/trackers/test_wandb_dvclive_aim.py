@@ -209,6 +209,7 @@ def test_a_process_without_torch_ends_its_tracker_run_without_importing_it(
     import sys
 
     (tmp_path / "last_checkpoint").write_text(str(tmp_path / "epoch_1.pth"))
+    (tmp_path / "best_acc_epoch_1.pth").write_bytes(b"")
     script = (
         "import sys\n"
         "from pathlib import Path\n"
@@ -219,7 +220,8 @@ def test_a_process_without_torch_ends_its_tracker_run_without_importing_it(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["(None,", "{})", "False"]
+    best = str((tmp_path / "best_acc_epoch_1.pth").resolve())
+    assert done.stdout.strip() == f"(None, {{'best_acc_epoch_1': {best!r}}}) False"
 
 
 def test_a_wandb_run_nobody_closed_ends_cleanly_at_exit(tmp_path: Path) -> None:

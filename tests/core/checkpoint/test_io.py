@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import errno
 import os
 import pickle
@@ -712,8 +713,10 @@ def test_a_payload_in_an_mmengine_checkpoint_is_named_first_with_no_reassurance(
     # torch.hub.load, ... are on none); with only what MMEngine pickles, it is MMEngine's
     del meta["zz"]
     for drop, reads in ((False, "but also argparse.Namespace, "), (True, "This is an MMEngine")):
-        if drop:
+        if drop:  # MMEngine's own, with containers a dataset's metainfo may hold (review)
             meta = {k: meta[k] for k in ("hub", "arr", "score")}
+            meta["classes"] = frozenset({"cat"})
+            meta["by_class"] = collections.defaultdict(list, cat=[1])
         sys.modules[name] = module
         try:
             torch.save({"state_dict": {}, "meta": meta}, tmp_path / "mm.pth")

@@ -461,6 +461,30 @@ def test_signatures_are_read_once_per_function_and_do_not_keep_a_class() -> None
     function.__code__, function.__defaults__ = edited.__code__, edited.__defaults__
     function.__kwdefaults__ = None
     assert [p.name for p in signature_parameters(Counted().after_train_iter)] == ["r", "batch_idx"]
+
+    # a decorated method (functools.wraps) is read once too (review: its stamp held a
+    # fresh id() each time, so it never matched)
+    def logged(f):  # type: ignore[no-untyped-def]
+        @functools.wraps(f)
+        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+            return f(*args, **kwargs)
+
+        return wrapper
+
+    class Decorated(Hook):
+        @logged
+        def before_run(self, runner) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+    reads = []
+    real = inspect.signature
+    try:
+        inspect.signature = lambda *a, **k: reads.append(1) or real(*a, **k)  # type: ignore[assignment]
+        for _ in range(3):
+            signature_parameters(Decorated().before_run)
+    finally:
+        inspect.signature = real
+    assert len(reads) == 1
     gone = weakref.ref(Counted)
     del Counted, method, function
     gc.collect()

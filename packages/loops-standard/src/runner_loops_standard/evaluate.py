@@ -75,7 +75,6 @@ class BaseEvalLoop(BaseLoop):
         super().__init__(runner, dataloader, evaluator)
         if type(self).run is BaseEvalLoop.run:  # a run() of one's own may stop after N batches
             _refuse_endless_sampler(self.dataloader, self.mode or "val")
-            _refuse_no_batches(self.dataloader, self.mode or "val")
         self.dtype = _autocast_dtype(dtype, self.mode or "val")
         self.fp16 = bool(fp16) or self.dtype is not None
         #: the losses the step returned in this pass, by name (MMEngine's ``val_loss``/
@@ -96,6 +95,9 @@ class BaseEvalLoop(BaseLoop):
     def run(self) -> dict[str, Any]:
         runner = self.runner
         mode = self.mode
+        # when the pass starts, not when the loop is built: a hook may fill the dataset
+        # first, and a validation that never comes needs no batches
+        _refuse_no_batches(self.dataloader, mode or "val")
         # results a pass stopped by an error or Ctrl-C left (duck-typed evaluators may lack it)
         reset = getattr(self.evaluator, "reset", None)
         if reset is not None:
@@ -251,20 +253,20 @@ def _refuse_no_batches(loader: Any, mode: str) -> None:
         return  # no len(): an iterable dataset, which says when it ends
     dataset = getattr(loader, "dataset", None)
     try:
-        samples = f"{len(dataset)} samples"  # type: ignore[arg-type]
+        size: int | None = len(dataset)  # type: ignore[arg-type]
     except TypeError:
-        samples = "its samples"
+        size = None
     batch = getattr(loader, "batch_size", None)
-    drop = getattr(loader, "drop_last", False)
-    why = (
-        f"{samples} do not fill one batch of batch_size={batch} with drop_last=True"
-        if drop and batch
-        else f"it gives no batch of {samples}"
-    )
+    if size == 0:
+        why, fix = "its dataset is empty", "Check the dataset's data path and filters."
+    elif getattr(loader, "drop_last", False) and batch:
+        why = f"{size} samples do not fill one batch of batch_size={batch} with drop_last=True"
+        fix = f"Set drop_last=False or a smaller batch_size in {mode}_dataloader."
+    else:
+        why, fix = "its batch sampler gives none", f"Check {mode}_dataloader's batch_sampler."
     raise ConfigError(
         f"{mode}_dataloader yields no batches: {why}, so the {mode} pass would evaluate "
-        f"nothing and report empty metrics. Set drop_last=False or a smaller batch_size in "
-        f"{mode}_dataloader."
+        f"nothing and report empty metrics. {fix}"
     )
 
 

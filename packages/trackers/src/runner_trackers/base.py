@@ -126,12 +126,15 @@ def tracked(cfg: Mapping[str, Any], keys: Iterable[str] | None) -> dict[str, Any
 def find_checkpoints(work_dir: Path | None) -> tuple[str | None, dict[str, str]]:
     """(newest checkpoint from the ``last_checkpoint`` pointer, best checkpoints by file stem).
 
-    Nothing in a process that never imported torch: it trained and saved nothing, and
-    importing torch here, at exit (a run nobody closed), lets a tracker's import hooks
-    touch a run the tracker already finished (wandb prints a traceback).
+    Without the pointer in a process that never imported torch: reading it imports
+    torch, and importing torch at exit (a run nobody closed) lets a tracker's import
+    hooks touch a run the tracker already finished (wandb printed a traceback).
     """
-    if work_dir is None or not work_dir.is_dir() or "torch" not in sys.modules:
+    if work_dir is None or not work_dir.is_dir():
         return None, {}
+    best = {p.stem: str(p.resolve()) for p in sorted(work_dir.glob("best_*.pth"))}
+    if "torch" not in sys.modules:
+        return None, best  # the pointer is read by torch-importing code; the names are not
     from runner_core.checkpoint import read_pointer_location
     from runner_core.checkpoint.remote import url_scheme
 
@@ -141,7 +144,6 @@ def find_checkpoints(work_dir: Path | None) -> tuple[str | None, dict[str, str]]
         last = None
     if last is not None and url_scheme(last) is None:
         last = str(Path(last).resolve())  # a URL (a remote out_dir) stays as it stands
-    best = {p.stem: str(p.resolve()) for p in sorted(work_dir.glob("best_*.pth"))}
     return last, best
 
 
@@ -238,12 +240,20 @@ def _end_open_runs() -> None:
 atexit.register(_end_open_runs)
 
 
+_registered_after_a_start = False
+
+
 def _end_open_runs_first() -> None:
-    """Register :func:`_end_open_runs` again, after the exit hooks the tracker library
-    registered when its run started: they run in reverse order, so ours ends the run
-    while the library still can (wandb's teardown first made it 'Connection lost')."""
-    atexit.unregister(_end_open_runs)
-    atexit.register(_end_open_runs)
+    """Register :func:`_end_open_runs` once more, after the exit hooks the tracker
+    library registered when its first run started: they run in reverse order, so this
+    one ends the runs while the library still can (wandb's teardown first made it
+    'Connection lost'). The import-time registration stays (a run started while the
+    interpreter exits, when a new registration no longer runs, still ends there); a
+    second call finds nothing open."""
+    global _registered_after_a_start
+    if not _registered_after_a_start:
+        _registered_after_a_start = True
+        atexit.register(_end_open_runs)
 
 
 class TrackerBackend:

@@ -126,7 +126,9 @@ def sniff_head(head: bytes, name: str) -> str:
         )
     if head.startswith(b"PK\x03\x04"):
         return "zip"
-    if any(start.startswith(head) for start in (b"PK\x03\x04", b"\x80\x02" + _LEGACY_MAGIC)):
+    # a whole file that is the start of either format (of a zip, its first 3 bytes: a text
+    # file "PK" is no checkpoint cut short)
+    if head == b"PK\x03" or (b"\x80\x02" + _LEGACY_MAGIC).startswith(head):
         raise CheckpointEOFError(  # the start of a checkpoint, cut short
             f"Checkpoint {name!r} is only {len(head)} bytes, the start of a torch.save file cut "
             "short: the save that wrote it was interrupted or the disk was full. Use an "

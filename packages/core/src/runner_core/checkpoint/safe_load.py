@@ -165,7 +165,11 @@ def _runs_code(name: str) -> bool:
 _MMENGINE_NAMES = frozenset(
     [f"{core}.multiarray.{name}" for core in ("numpy.core", "numpy._core")
      for name in ("_reconstruct", "scalar")]
-    + ["numpy.ndarray", "numpy.dtype", "builtins.getattr", "collections.OrderedDict"]
+    + ["numpy.ndarray", "numpy.dtype", "builtins.getattr"]
+    # containers a dataset's metainfo may hold: building them runs no code of the file's
+    + [f"builtins.{name}" for name in ("set", "frozenset", "list", "dict", "tuple", "range",
+                                        "slice", "complex", "bytes", "bytearray")]
+    + [f"collections.{name}" for name in ("OrderedDict", "defaultdict", "Counter", "deque")]
 )  # fmt: skip
 
 

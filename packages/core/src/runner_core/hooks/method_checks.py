@@ -284,7 +284,7 @@ def _stamp(function: Any) -> tuple:
         function = getattr(function, "__wrapped__", None)
         if function is None:
             break
-        stamp.append(id(function))
+        stamp.append(function)
     return tuple(stamp)
 
 

@@ -192,7 +192,9 @@ class Visualizer(DrawingMixin):
             else:
                 key = type(backend).__name__
                 if key in self._backends:  # two of a kind: keep both, number the second
-                    _refuse_same_folder(self._backends[key], backend, i)
+                    for earlier in self._backends.values():
+                        if type(earlier) is type(backend):
+                            _refuse_same_folder(earlier, backend, i)
                     key = f"{key}_{i}"
             self._backends[key] = backend
         _built[:] = [ref for ref in _built if ref() is not None]
