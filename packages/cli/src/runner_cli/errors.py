@@ -33,10 +33,14 @@ class CommandFailed(Exception):
 
 
 def _input_error_types() -> tuple[type[BaseException], ...]:
-    """Errors that mean "fix your input": usage, config, registry, build arguments, hooks."""
+    """Errors that mean "fix your input": usage, config, registry, build arguments, hooks,
+    and a checkpoint path that names a file that is no checkpoint at all (a text file, an
+    HTML page, a plain pickle), as a missing file's is. A checkpoint whose records do not
+    load, or one cut short, is a failure (1)."""
+    from runner_core.checkpoint.errors import CheckpointFormatError
     from runner_core.errors import INPUT_ERRORS
 
-    return (UsageError, *INPUT_ERRORS)
+    return (UsageError, *INPUT_ERRORS, CheckpointFormatError)
 
 
 def one_paragraph(text: str) -> str:
@@ -51,18 +55,9 @@ def exit_status_for(exc: BaseException) -> int:
 
     if isinstance(exc, WorkDirBusyError) and not isinstance(exc, WorkDirLockUnreadableError):
         return EXIT_BUSY  # another user's lock (unreadable) does not go away: 2, fix the input
-    if isinstance(exc, _input_error_types()) or _names_no_checkpoint(exc):
+    if isinstance(exc, _input_error_types()):
         return EXIT_USAGE
     return EXIT_FAILURE
-
-
-def _names_no_checkpoint(exc: BaseException) -> bool:
-    """Whether ``exc`` says a file given as a checkpoint is none at all (a text file, an
-    HTML page, a plain pickle): its path is the input's mistake, as a missing file's is.
-    A checkpoint whose records do not load, or one cut short, is a failure (1)."""
-    from runner_core.checkpoint.errors import CheckpointFormatError
-
-    return isinstance(exc, CheckpointFormatError)
 
 
 #: notes the hook manager and the loops add to name where an error was raised
