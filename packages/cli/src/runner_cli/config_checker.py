@@ -588,10 +588,11 @@ class ConfigChecker:
         else:
             fix = f"Use sampler=dict(type='DefaultSampler', shuffle=False) in {mode}_dataloader."
             what = f"the {mode} pass would never end"
+        article = "an" if sampler[:1] in "AEIOU" else "a"
         self.add(
             f"{mode}_dataloader.sampler",
-            f"is {'an' if sampler[:1] in 'AEIOU' else 'a'} {sampler}, whose stream of samples never ends, so {what} in {name}, "
-            f"which refuses it when the run builds the loop. {fix}",
+            f"is {article} {sampler}, whose stream of samples never ends, so {what} in "
+            f"{name}, which refuses it when the run builds the loop. {fix}",
         )
 
     def note_loop_points(self, cls: Any) -> None:
