@@ -421,7 +421,7 @@ def _refuse_foreign_optimizers(runner: Any, model: Any, built: Any) -> None:
         list(built.items()) if isinstance(built, OptimWrapperDict) else [(None, built)]
     )
     own = {id(p) for p in model.parameters()}
-    optimized: list[tuple[str | None, Any, int]] = []
+    foreign: tuple[str | None, Any, int] | None = None  # the first part with parameters
     for name, wrapper in parts:
         groups = getattr(getattr(wrapper, "optimizer", None), "param_groups", None)
         if not isinstance(groups, list):
@@ -431,9 +431,10 @@ def _refuse_foreign_optimizers(runner: Any, model: Any, built: Any) -> None:
             return  # it (or one of the parts) trains the model
         if not all(isinstance(p, torch.nn.Parameter) for p in params):
             return  # tensors of the user's own, which the model may well use
-        optimized.append((name, wrapper.optimizer, len(params)))
-    if optimized and any(count for *_, count in optimized):
-        name, optimizer, count = next(item for item in optimized if item[2])
+        if foreign is None and params:
+            foreign = (name, wrapper.optimizer, len(params))
+    if foreign is not None:
+        name, optimizer, count = foreign
         raise _foreign_optimizer_error(runner, model, optimizer, count, name)
 
 
@@ -456,11 +457,10 @@ def _foreign_optimizer_error(
     return ConfigTypeError(
         f"{key}: the {kind} optimizer was built over another model's parameters: none of "
         f"its {_count(count, 'parameter')} is one of the model {type(inner).__name__}'s, "
-        "so training "
-        f"would leave the model's weights unchanged.{sharded} Build it over the Runner's "
-        f"model ({kind}(model.parameters(), ...) with the model passed as model=), or pass "
-        f"a dict config, {key}=dict(optimizer=dict(type={kind!r}, lr=...)), which the "
-        "Runner builds over its model. Parameters of your own that the model uses belong "
+        f"so training would leave the model's weights unchanged.{sharded} Build it over the "
+        f"Runner's model ({kind}(model.parameters(), ...) with the model passed as "
+        f"model=), or pass a dict config, {key}=dict(optimizer=dict(type={kind!r}, "
+        "lr=...)), which the Runner builds over its model. Parameters of your own that the model uses belong "
         "on the model (nn.Parameter attributes of one of its modules), where checkpoints "
         "keep them too."
     )
