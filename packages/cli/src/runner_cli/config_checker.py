@@ -572,6 +572,8 @@ class ConfigChecker:
         training loop, ValLoop, TestLoop) refuse an endless sampler when the run builds
         them, after the model and the data: say it here. A loop of one's own (a subclass
         included) may end its passes itself, so only runner-loops-standard's are named."""
+        from runner_core.errors import a_or_an
+
         sampler = self.endless_samplers.get(mode)
         name = getattr(cls, "__name__", "")
         module = getattr(cls, "__module__", "") or ""
@@ -588,10 +590,9 @@ class ConfigChecker:
         else:
             fix = f"Use sampler=dict(type='DefaultSampler', shuffle=False) in {mode}_dataloader."
             what = f"the {mode} pass would never end"
-        article = "an" if sampler[:1] in "AEIOU" else "a"
         self.add(
             f"{mode}_dataloader.sampler",
-            f"is {article} {sampler}, whose stream of samples never ends, so {what} in "
+            f"is {a_or_an(sampler)}, whose stream of samples never ends, so {what} in "
             f"{name}, which refuses it when the run builds the loop. {fix}",
         )
 
