@@ -297,6 +297,11 @@ def a_or_an(word: str) -> str:
 
 def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str:
     """Return ` Did you mean 'x'?` (or '') for the closest candidates."""
+    return suggestion(close_matches(word, candidates, n))
+
+
+def close_matches(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """The (at most ``n``) candidates :func:`did_you_mean` offers for ``word``."""
     pool = sorted({str(c) for c in candidates})
     close = difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
     same = [c for c in pool if c.lower() == word.lower() and c != word]  # 'Adamw' -> 'AdamW'
@@ -309,7 +314,7 @@ def did_you_mean(word: str, candidates: Iterable[str], n: int = 3) -> str:
     if not close and len(word) >= 3:  # an abbreviation: 'gen' -> 'generator', 'disc' -> ...
         starts = sorted((c for c in pool if c.lower().startswith(word.lower())), key=len)
         close = starts if len(starts) <= n else []  # more say too little to be a hint
-    return suggestion(close)
+    return close
 
 
 def _stems_agree(word: str, candidate: str) -> bool:

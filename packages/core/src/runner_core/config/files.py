@@ -7,7 +7,6 @@ Shared by the loader (``_base_`` lists) and the pure-Python reader
 from __future__ import annotations
 
 import os
-import re
 
 from .errors import ConfigError, ConfigFileNotFoundError
 
@@ -23,7 +22,7 @@ def close_files(path: str) -> str:
     """`` Did you mean 'base.py'?`` for a missing ``path``: the files in its folder, with its
     suffix, whose names are close to its name (a misspelt ``_base_`` entry); '' if none.
     Names are compared without the suffix, which every candidate shares."""
-    from ..errors import did_you_mean
+    from ..errors import close_matches, suggestion
 
     folder, name = os.path.split(path)
     stem, suffix = os.path.splitext(name)
@@ -36,8 +35,7 @@ def close_files(path: str) -> str:
         for n in names
         if os.path.splitext(n)[1] == suffix and os.path.isfile(os.path.join(folder, n))
     ]
-    hint = did_you_mean(stem, stems)  # 'base' -> 'base.py', as the file is named
-    return re.sub(r"'([^']*)'", lambda m: repr(m.group(1) + suffix), hint)
+    return suggestion([close + suffix for close in close_matches(stem, stems)])
 
 
 def check_not_in_chain(path: str, chain: tuple[str, ...]) -> None:
