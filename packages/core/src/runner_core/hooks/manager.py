@@ -1024,7 +1024,6 @@ def _take_runner_by_position(hook: Hook, name: str) -> None:
     method; the class stays as it is, and a method that names ``runner`` pays
     nothing.
     """
-
     if name in vars(hook):  # set on the instance already (by us, or by its author)
         return
     method = getattr(hook, name)
@@ -1089,7 +1088,6 @@ def _keyword_params(function: Any) -> tuple[tuple[str, ...], tuple[str, ...], bo
     """``function``'s keyword-only parameters, required and defaulted, and whether it
     takes ``**kwargs`` (pluggy sees none of them); nothing for a callable without a
     signature, which gets what pluggy found."""
-
     try:
         params = signature_parameters(function)
     except (TypeError, ValueError):
