@@ -205,8 +205,10 @@ def unused_top_level_optimizer(optim_wrapper: Any, optimizer: Any) -> str | None
     ``optim_wrapper=dict(optimizer=optimizer)`` changed nothing, unsaid, in MMEngine)."""
     if optimizer is None or with_top_level_optimizer(optim_wrapper, optimizer) is not optim_wrapper:
         return None
+    from ..checkpoint.plain_data import same_data  # imports torch: only when asked
+
     own = optim_wrapper.get("optimizer") if isinstance(optim_wrapper, Mapping) else None
-    if own is not None and (own is optimizer or _equal(own, optimizer)):
+    if own is not None and (own is optimizer or same_data(own, optimizer)):
         return None  # the same optimizer, written twice
     given = _short(own)
     wrapper = f"optim_wrapper.optimizer={given}" if given else "optim_wrapper"
@@ -217,13 +219,6 @@ def unused_top_level_optimizer(optim_wrapper: Any, optimizer: Any) -> str | None
         "optimizer inside optim_wrapper (optim_wrapper = dict(optimizer=dict(lr=0.1)) "
         "changes one value over a _base_), or remove the top-level optimizer."
     )
-
-
-def _equal(a: Any, b: Any) -> bool:
-    try:
-        return bool(a == b)
-    except Exception:  # objects whose == is not a plain answer: not the same
-        return False
 
 
 def _gives_optimizer(optim_wrapper: Mapping[str, Any]) -> bool:
